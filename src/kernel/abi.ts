@@ -1,0 +1,87 @@
+import { Status } from "./errors.ts";
+import { readMessage } from "./message.ts";
+import { sig, type ImportModuleSpec } from "./personality.ts";
+import type { KernelServices } from "./services.ts";
+
+/**
+ * The `dogma` import module: the one general call `invoke`, and the fast primitives. docs/ABI.md
+ * describes each; test/abi-doc.test.ts keeps the two in step.
+ */
+export const DOGMA_MODULE = "dogma";
+
+const encoder = new TextEncoder();
+
+export const dogmaAbi: ImportModuleSpec<KernelServices> = {
+  module: DOGMA_MODULE,
+  functions: {
+    invoke: sig(["i32", "i32", "i32"], ["i32"], true),
+    yield: sig([], [], true),
+    yield_to: sig(["i32"], ["i32"], true),
+    sleep: sig(["i64"], [], true),
+    exit: sig(["i32"], [], true),
+    getpid: sig([], ["i32"]),
+    getppid: sig([], ["i32"]),
+    clock: sig(["i32"], ["i64"]),
+    random: sig(["i32", "i32"], ["i32"]),
+    arg_count: sig([], ["i32"]),
+    arg_get: sig(["i32", "i32", "i32"], ["i32"]),
+    console_write: sig(["i32", "i32", "i32"], ["i32"], true),
+    console_read: sig(["i32", "i32"], ["i32"], true),
+    image_base: sig([], ["i32"]),
+    image_size: sig([], ["i32"]),
+  },
+  bind(k) {
+    return {
+      invoke(cap: number, msgPtr: number, msgLen: number): number {
+        const message = readMessage(k, k.current(), msgPtr, msgLen);
+        if (typeof message === "number") return message;
+        // The capability table is empty until capabilities land (issue 3): every index is invalid.
+        void cap;
+        return Status.E_INVALID_CAP;
+      },
+      yield: () => k.yield(k.current()),
+      yield_to: (pid: number) => k.yieldTo(k.current(), pid),
+      sleep: (ns: bigint) => k.sleep(k.current(), Number(BigInt.asUintN(64, ns))),
+      exit: (code: number) => k.exit(k.current(), code),
+      getpid: () => k.current().pid,
+      getppid: () => k.current().descriptor.ppid,
+      clock(id: number): bigint {
+        if (id === 0) return BigInt(Math.round(k.clock.monotonicNs()));
+        if (id === 1) return k.clock.wallNs();
+        return BigInt(Status.E_INVALID_ARGUMENT);
+      },
+      random(ptr: number, len: number): number {
+        if (len < 0 || len > 1 << 20) return Status.E_INVALID_ARGUMENT;
+        const bytes = new Uint8Array(len);
+        k.entropy.fill(bytes);
+        return k.writeMemory(k.current(), ptr, bytes) ? Status.OK : Status.E_BAD_ADDRESS;
+      },
+      arg_count: () => k.current().args.length,
+      arg_get(index: number, buf: number, bufLen: number): number {
+        const args = k.current().args;
+        if (index < 0 || index >= args.length || bufLen < 0) return Status.E_INVALID_ARGUMENT;
+        const bytes = encoder.encode(args[index]);
+        const copied = bytes.subarray(0, Math.min(bytes.length, bufLen));
+        return k.writeMemory(k.current(), buf, copied) ? bytes.length : Status.E_BAD_ADDRESS;
+      },
+      console_write(stream: number, ptr: number, len: number): number {
+        if (stream !== 1 && stream !== 2) return Status.E_INVALID_ARGUMENT;
+        if (len < 0) return Status.E_INVALID_ARGUMENT;
+        const bytes = k.readMemory(k.current(), ptr, len);
+        if (bytes === null) return Status.E_BAD_ADDRESS;
+        k.consoleWrite(stream, bytes);
+        return len;
+      },
+      async console_read(ptr: number, len: number): Promise<number> {
+        const process = k.current();
+        if (len < 0) return Status.E_INVALID_ARGUMENT;
+        if (len === 0) return 0;
+        const bytes = await k.consoleRead(process, len);
+        return k.writeMemory(process, ptr, bytes) ? bytes.length : Status.E_BAD_ADDRESS;
+      },
+      image_base: () => k.current().imageBase | 0,
+      image_size: () => (k.current().imageBase === 0 ? 0 : k.current().image.bytes.length),
+    };
+  },
+};
+

@@ -1,0 +1,29 @@
+/**
+ * A binary the loader accepted: validated, rewritten, compiled. Immutable: the kernel maps
+ * `bytes` read-only into the global space and never changes any of it.
+ */
+export interface DataSegment {
+  /** Where an active segment is copied at start; null for a passive one. */
+  readonly offset: number | null;
+  readonly data: Uint8Array;
+}
+
+export interface LoadedImage {
+  /** Content hash of the original binary (hex SHA-256). */
+  readonly hash: string;
+  /** What the binary was called when it was loaded, for messages. */
+  readonly name: string;
+  /** The original binary, exactly as given. */
+  readonly bytes: Uint8Array;
+  /** The rewritten module, compiled. */
+  readonly module: WebAssembly.Module;
+  /** Memory limits in 64 KiB pages, after policy. */
+  readonly initialPages: number;
+  readonly maximumPages: number;
+  /** Every data segment, by index. */
+  readonly segments: readonly DataSegment[];
+  /** Whether the original had a start function (exported as INIT_EXPORT). */
+  readonly hasInit: boolean;
+  /** Import modules the program uses, besides the kernel's private one. */
+  readonly importModules: readonly string[];
+}

@@ -1,0 +1,85 @@
+import type { PhysicalMemory } from "../machine/physical-memory.ts";
+import { dogmaAbi } from "./abi.ts";
+import { FUEL_PER_CHECK } from "./constants.ts";
+import type { Kernel } from "./kernel.ts";
+import { copyMemory, fillMemory, initMemory, loadValue, storeValue, type WasmValue } from "./memory-instructions.ts";
+import { ACCESS_KINDS, MMU_MODULE, MMU_TLB_GLOBAL } from "./mmu-abi.ts";
+import type { ImportFunction, ImportModuleSpec } from "./personality.ts";
+import type { KernelServices } from "./services.ts";
+
+type ModuleImports = Record<string, unknown>;
+
+/**
+ * The import object every process is instantiated with. All of it is shared by every process
+ * (calls act for the kernel's current process) except the TLB base, one global per process.
+ */
+export interface ImportObject {
+  forProcess(tlbBase: number): WebAssembly.Imports;
+}
+
+export function buildImports(
+  kernel: Kernel,
+  memory: PhysicalMemory,
+  personalities: readonly ImportModuleSpec<KernelServices>[],
+  trace?: (line: string) => void,
+): ImportObject {
+  const shared: Record<string, ModuleImports> = {};
+  for (const spec of [dogmaAbi, ...personalities]) shared[spec.module] = bindModule(kernel, spec, trace);
+  const mmu = mmuImports(kernel, memory);
+  return {
+    forProcess(tlbBase) {
+      const tlb = new WebAssembly.Global({ value: "i32", mutable: false }, tlbBase);
+      return { ...shared, [MMU_MODULE]: { ...mmu, [MMU_TLB_GLOBAL]: tlb } } as WebAssembly.Imports;
+    },
+  };
+}
+
+function bindModule(kernel: Kernel, spec: ImportModuleSpec<KernelServices>, trace?: (line: string) => void): ModuleImports {
+  const bound = spec.bind(kernel);
+  const result: ModuleImports = {};
+  for (const [name, signature] of Object.entries(spec.functions)) {
+    let fn = bound[name];
+    if (!fn) throw new Error(`kernel bug: ${spec.module}.${name} has no implementation`);
+    if (trace) fn = traced(kernel, `${spec.module}.${name}`, fn, trace);
+    result[name] = signature.blocks ? new WebAssembly.Suspending(fn as (...args: unknown[]) => unknown) : fn;
+  }
+  return result;
+}
+
+function traced(kernel: Kernel, name: string, fn: ImportFunction, trace: (line: string) => void): ImportFunction {
+  return ((...args: unknown[]) => {
+    const pid = kernel.current().pid;
+    const call = `[pid ${pid}] ${name}(${args.join(", ")})`;
+    const result = (fn as (...a: unknown[]) => unknown)(...args);
+    if (result instanceof Promise) {
+      return result.then((value: unknown) => {
+        trace(`${call} = ${String(value)}`);
+        return value;
+      });
+    }
+    trace(`${call}${result === undefined ? "" : ` = ${String(result)}`}`);
+    return result;
+  }) as ImportFunction;
+}
+
+function mmuImports(kernel: Kernel, memory: PhysicalMemory): ModuleImports {
+  const imports: ModuleImports = { memory: memory.memory };
+  for (const kind of ACCESS_KINDS) {
+    imports[kind.name] = kind.store
+      ? (ptr: number, offset: number, value: WasmValue) => storeValue(kernel.current().space, memory, kind, ptr, offset, value)
+      : (ptr: number, offset: number) => loadValue(kernel.current().space, memory, kind, ptr, offset);
+  }
+  imports.memory_size = () => kernel.current().space.wasmPages;
+  imports.memory_grow = (delta: number) => kernel.current().space.grow(delta >>> 0);
+  imports.memory_copy = (dest: number, src: number, length: number) => copyMemory(kernel.current().space, memory, dest, src, length);
+  imports.memory_fill = (dest: number, value: number, length: number) => fillMemory(kernel.current().space, memory, dest, value, length);
+  imports.memory_init = (segment: number, dest: number, src: number, length: number) => {
+    const process = kernel.current();
+    initMemory(process.space, memory, process.segments[segment]!, dest, src, length);
+  };
+  imports.data_drop = (segment: number) => {
+    kernel.current().segments[segment] = new Uint8Array(0);
+  };
+  imports.safe_point = new WebAssembly.Suspending(() => kernel.safePoint(kernel.current(), FUEL_PER_CHECK));
+  return imports;
+}

@@ -1,0 +1,143 @@
+import type { PhysicalMemory } from "../machine/physical-memory.ts";
+import type { AddressSpace } from "./address-space.ts";
+import { GLOBAL_SPACE_BASE } from "./constants.ts";
+import { ProcessFault, hex } from "./fault.ts";
+import type { AccessKind } from "./mmu-abi.ts";
+
+/**
+ * The slow paths of rewritten memory instructions: a TLB miss, an unaligned or page-crossing
+ * access, and the bulk operations. Each checks the whole access before touching a byte, so a
+ * fault never leaves a partial write.
+ */
+export type WasmValue = number | bigint;
+
+const scratch = new DataView(new ArrayBuffer(8));
+const scratchBytes = new Uint8Array(scratch.buffer);
+
+/**
+ * Rewritten code passes `address = ptr + offset` wrapped to 32 bits, and the offset. A sum that
+ * wrapped is smaller than the offset; its true value lies past 4 GiB, which must trap.
+ */
+function effectiveAddress(address: number, offset: number): number {
+  const wrapped = address >>> 0;
+  return wrapped < offset >>> 0 ? wrapped + 2 ** 32 : wrapped;
+}
+
+export function loadValue(space: AddressSpace, memory: PhysicalMemory, kind: AccessKind, address32: number, offset: number): WasmValue {
+  const address = effectiveAddress(address32, offset);
+  const pieces = space.pieces(address, kind.bytes, false);
+  let view = memory.view;
+  let at = pieces[0]![0];
+  if (pieces.length > 1) {
+    let filled = 0;
+    for (const [physical, length] of pieces) {
+      scratchBytes.set(memory.bytes.subarray(physical, physical + length), filled);
+      filled += length;
+    }
+    view = scratch;
+    at = 0;
+  }
+  return decode(view, at, kind);
+}
+
+export function storeValue(space: AddressSpace, memory: PhysicalMemory, kind: AccessKind, address32: number, offset: number, value: WasmValue): void {
+  const address = effectiveAddress(address32, offset);
+  const pieces = space.pieces(address, kind.bytes, true);
+  if (pieces.length === 1) {
+    encode(memory.view, pieces[0]![0], kind, value);
+    return;
+  }
+  encode(scratch, 0, kind, value);
+  let taken = 0;
+  for (const [physical, length] of pieces) {
+    memory.bytes.set(scratchBytes.subarray(taken, taken + length), physical);
+    taken += length;
+  }
+}
+
+function decode(view: DataView, at: number, kind: AccessKind): WasmValue {
+  switch (kind.type) {
+    case "f32":
+      return view.getFloat32(at, true);
+    case "f64":
+      return view.getFloat64(at, true);
+    case "i32":
+      if (kind.bytes === 4) return view.getInt32(at, true);
+      if (kind.bytes === 2) return kind.signed ? view.getInt16(at, true) : view.getUint16(at, true);
+      return kind.signed ? view.getInt8(at) : view.getUint8(at);
+    case "i64":
+      if (kind.bytes === 8) return view.getBigInt64(at, true);
+      if (kind.bytes === 4) return BigInt(kind.signed ? view.getInt32(at, true) : view.getUint32(at, true));
+      if (kind.bytes === 2) return BigInt(kind.signed ? view.getInt16(at, true) : view.getUint16(at, true));
+      return BigInt(kind.signed ? view.getInt8(at) : view.getUint8(at));
+  }
+}
+
+function encode(view: DataView, at: number, kind: AccessKind, value: WasmValue): void {
+  if (kind.type === "f32") return view.setFloat32(at, value as number, true);
+  if (kind.type === "f64") return view.setFloat64(at, value as number, true);
+  const n = kind.type === "i64" ? BigInt.asUintN(64, value as bigint) : BigInt((value as number) >>> 0);
+  for (let i = 0; i < kind.bytes; i++) view.setUint8(at + i, Number((n >> BigInt(8 * i)) & 0xffn));
+}
+
+/**
+ * WebAssembly traps a bulk operation of length 0 only when its address is past the end of
+ * memory; longer ones are checked page by page in `pieces`.
+ */
+function checkEmptyRange(space: AddressSpace, address: number): void {
+  const end = space.wasmPages * 65536;
+  if (address > end && address < GLOBAL_SPACE_BASE) {
+    throw new ProcessFault("out-of-bounds", address, `bulk memory operation at ${hex(address)} is past the end of memory`);
+  }
+}
+
+export function copyMemory(space: AddressSpace, memory: PhysicalMemory, dest: number, src: number, length: number): void {
+  dest >>>= 0;
+  src >>>= 0;
+  length >>>= 0;
+  if (length === 0) {
+    checkEmptyRange(space, dest);
+    checkEmptyRange(space, src);
+    return;
+  }
+  const from = space.pieces(src, length, false);
+  const to = space.pieces(dest, length, true);
+  if (from.length === 1 && to.length === 1) {
+    memory.bytes.copyWithin(to[0]![0], from[0]![0], from[0]![0] + length);
+    return;
+  }
+  const staged = new Uint8Array(length);
+  let at = 0;
+  for (const [physical, chunk] of from) {
+    staged.set(memory.bytes.subarray(physical, physical + chunk), at);
+    at += chunk;
+  }
+  at = 0;
+  for (const [physical, chunk] of to) {
+    memory.bytes.set(staged.subarray(at, at + chunk), physical);
+    at += chunk;
+  }
+}
+
+export function fillMemory(space: AddressSpace, memory: PhysicalMemory, dest: number, value: number, length: number): void {
+  dest >>>= 0;
+  length >>>= 0;
+  if (length === 0) return checkEmptyRange(space, dest);
+  for (const [physical, chunk] of space.pieces(dest, length, true)) memory.bytes.fill(value & 0xff, physical, physical + chunk);
+}
+
+/** memory.init from a data segment whose live bytes are `segment` (empty once dropped). */
+export function initMemory(space: AddressSpace, memory: PhysicalMemory, segment: Uint8Array, dest: number, src: number, length: number): void {
+  dest >>>= 0;
+  src >>>= 0;
+  length >>>= 0;
+  if (src + length > segment.length) {
+    throw new ProcessFault("out-of-bounds", null, `memory.init reads ${length} bytes at ${src} from a data segment of ${segment.length} bytes`);
+  }
+  if (length === 0) return checkEmptyRange(space, dest);
+  let at = src;
+  for (const [physical, chunk] of space.pieces(dest, length, true)) {
+    memory.bytes.set(segment.subarray(at, at + chunk), physical);
+    at += chunk;
+  }
+}

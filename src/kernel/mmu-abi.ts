@@ -1,0 +1,67 @@
+/**
+ * The private contract between rewritten code and the kernel: the `dogma:mmu` import module the
+ * loader adds to every module. Programs may not import it themselves (the loader refuses).
+ *
+ * Each memory instruction the fast path cannot serve calls one of these. Loads take
+ * `(address, offset)` and return the value; stores take `(address, offset, value)`. `address` is
+ * `ptr + offset` wrapped to 32 bits and `offset` the instruction's static offset, from which the
+ * kernel recovers the full 33-bit effective address.
+ */
+export const MMU_MODULE = "dogma:mmu";
+export const MMU_TLB_GLOBAL = "tlb";
+
+export type ValueType = "i32" | "i64" | "f32" | "f64";
+
+export interface AccessKind {
+  /** Import name in `dogma:mmu`, e.g. `load_i64_16_u`. */
+  readonly name: string;
+  readonly store: boolean;
+  readonly type: ValueType;
+  readonly bytes: 1 | 2 | 4 | 8;
+  readonly signed: boolean;
+}
+
+function widthOf(type: ValueType): number {
+  return type === "i32" || type === "f32" ? 32 : 64;
+}
+
+function kind(store: boolean, type: ValueType, bytes: 1 | 2 | 4 | 8, signed: boolean): AccessKind {
+  const partial = bytes * 8 !== widthOf(type);
+  const suffix = partial ? `_${bytes * 8}${store ? "" : signed ? "_s" : "_u"}` : "";
+  return { name: `${store ? "store" : "load"}_${type}${suffix}`, store, type, bytes, signed: partial && !store && signed };
+}
+
+export const ACCESS_KINDS: readonly AccessKind[] = [
+  kind(false, "i32", 4, false), kind(false, "i32", 1, true), kind(false, "i32", 1, false),
+  kind(false, "i32", 2, true), kind(false, "i32", 2, false),
+  kind(false, "i64", 8, false), kind(false, "i64", 1, true), kind(false, "i64", 1, false),
+  kind(false, "i64", 2, true), kind(false, "i64", 2, false), kind(false, "i64", 4, true),
+  kind(false, "i64", 4, false), kind(false, "f32", 4, false), kind(false, "f64", 8, false),
+  kind(true, "i32", 4, false), kind(true, "i32", 1, false), kind(true, "i32", 2, false),
+  kind(true, "i64", 8, false), kind(true, "i64", 1, false), kind(true, "i64", 2, false),
+  kind(true, "i64", 4, false), kind(true, "f32", 4, false), kind(true, "f64", 8, false),
+];
+
+export function findAccessKind(store: boolean, type: ValueType, bytes: number, signed: boolean): AccessKind {
+  const wanted = kind(store, type, bytes as 1 | 2 | 4 | 8, signed).name;
+  const found = ACCESS_KINDS.find((k) => k.name === wanted);
+  if (!found) throw new Error(`no access kind for ${store ? "store" : "load"} ${type} of ${bytes} bytes`);
+  return found;
+}
+
+/** Bulk and size operations, and the safe point: `name: [params, results]`. */
+export const MMU_CALLS = {
+  memory_size: [[], ["i32"]],
+  memory_grow: [["i32"], ["i32"]],
+  memory_copy: [["i32", "i32", "i32"], []],
+  memory_fill: [["i32", "i32", "i32"], []],
+  memory_init: [["i32", "i32", "i32", "i32"], []],
+  data_drop: [["i32"], []],
+  safe_point: [[], ["i32"]],
+} as const satisfies Record<string, readonly [readonly ValueType[], readonly ValueType[]]>;
+
+export type MmuCallName = keyof typeof MMU_CALLS;
+
+/** Names of the exports the loader adds. */
+export const INIT_EXPORT = "__dogma_init";
+export const FUEL_EXPORT = "__dogma_fuel";

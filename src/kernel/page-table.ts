@@ -1,0 +1,79 @@
+import type { PhysicalMemory } from "../machine/physical-memory.ts";
+import { PAGE_SHIFT } from "./constants.ts";
+import type { FrameAllocator } from "./frame-allocator.ts";
+import { FRAME_KERNEL } from "./frame-allocator.ts";
+
+/**
+ * A two-level page table over a 32-bit address space, kept in kernel frames as a real MMU would
+ * keep it: a directory frame of 1024 entries, each naming a table frame of 1024 entries.
+ *
+ * An entry is `frame << 12 | flags`; zero means not present. Directory entries hold the table's
+ * frame number. Table frames are allocated on first use and freed with the whole table.
+ */
+export const PTE_PRESENT = 1;
+export const PTE_READ = 2;
+export const PTE_WRITE = 4;
+/** The frame belongs to a shared object (an image), not to this address space. */
+export const PTE_SHARED = 8;
+const FLAG_BITS = 0xfff;
+
+export class PageTable {
+  private readonly memory: PhysicalMemory;
+  private readonly frames: FrameAllocator;
+  readonly directoryFrame: number;
+
+  /** Caller must have a free frame available; throws when memory is exhausted. */
+  constructor(memory: PhysicalMemory, frames: FrameAllocator) {
+    this.memory = memory;
+    this.frames = frames;
+    const directory = frames.allocate(FRAME_KERNEL);
+    if (directory === null) throw new Error("out of physical memory for a page directory");
+    memory.zeroFrame(directory);
+    this.directoryFrame = directory;
+  }
+
+  /** The entry for virtual page `page` (address >>> 12), or 0. */
+  lookup(page: number): number {
+    const table = this.memory.words[(this.directoryFrame << 10) + (page >>> 10)]!;
+    if (table === 0) return 0;
+    return this.memory.words[(table << 10) + (page & 1023)]!;
+  }
+
+  /** Maps `page` to `frame` with `flags`. Returns false if no frame was left for a table. */
+  map(page: number, frame: number, flags: number): boolean {
+    const slot = (this.directoryFrame << 10) + (page >>> 10);
+    let table = this.memory.words[slot]!;
+    if (table === 0) {
+      const fresh = this.frames.allocate(FRAME_KERNEL);
+      if (fresh === null) return false;
+      this.memory.zeroFrame(fresh);
+      this.memory.words[slot] = fresh;
+      table = fresh;
+    }
+    this.memory.words[(table << 10) + (page & 1023)] = (frame << PAGE_SHIFT) | flags | PTE_PRESENT;
+    return true;
+  }
+
+  /** Calls `visit` for every present entry. */
+  forEach(visit: (page: number, frame: number, flags: number) => void): void {
+    const words = this.memory.words;
+    for (let dir = 0; dir < 1024; dir++) {
+      const table = words[(this.directoryFrame << 10) + dir]!;
+      if (table === 0) continue;
+      for (let i = 0; i < 1024; i++) {
+        const entry = words[(table << 10) + i]!;
+        if (entry !== 0) visit((dir << 10) | i, entry >>> PAGE_SHIFT, entry & FLAG_BITS);
+      }
+    }
+  }
+
+  /** Releases the directory and table frames (not the mapped frames: their owner does that). */
+  destroy(): void {
+    const words = this.memory.words;
+    for (let dir = 0; dir < 1024; dir++) {
+      const table = words[(this.directoryFrame << 10) + dir]!;
+      if (table !== 0) this.frames.release(table);
+    }
+    this.frames.release(this.directoryFrame);
+  }
+}

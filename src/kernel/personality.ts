@@ -1,0 +1,26 @@
+import type { ValueType } from "./mmu-abi.ts";
+
+/**
+ * An import module that programs may use: the kernel's own `dogma` module, or a personality
+ * (WASI, AssemblyScript's env) that turns foreign calls into kernel calls. The loader checks
+ * imports against `functions`; the kernel instantiates with `bind`.
+ */
+export interface ImportSignature {
+  readonly params: readonly ValueType[];
+  readonly results: readonly ValueType[];
+  /** A blocking call may suspend the process; it is wrapped for JSPI, which costs ~100 ns a call. */
+  readonly blocks: boolean;
+}
+
+export type ImportFunction = (...args: never[]) => unknown;
+
+export interface ImportModuleSpec<Services> {
+  readonly module: string;
+  readonly functions: Readonly<Record<string, ImportSignature>>;
+  /** Implementations, each acting for the kernel's current process. */
+  bind(services: Services): Record<string, ImportFunction>;
+}
+
+export function sig(params: readonly ValueType[], results: readonly ValueType[], blocks = false): ImportSignature {
+  return { params, results, blocks };
+}

@@ -1,0 +1,77 @@
+import type { PhysicalMemory } from "../machine/physical-memory.ts";
+import { PAGE_SIZE } from "./constants.ts";
+
+/**
+ * The fixed part of a process's descriptor, kept in a kernel frame (never mapped to any
+ * process) as a real kernel keeps its process table: pid, parent, state, exit code, priority,
+ * fault kind and address, CPU time. Strings (name, fault message) stay with the Process object.
+ */
+export const PROCESS_STATES = ["ready", "running", "blocked", "exited", "faulted"] as const;
+export type ProcessState = (typeof PROCESS_STATES)[number];
+
+const PID = 0;
+const PPID = 1;
+const STATE = 2;
+const EXIT_CODE = 3;
+const PRIORITY = 4;
+const FAULT_ADDRESS = 5;
+/** CPU time in microseconds, as a float64 over words 6 and 7. */
+const CPU_TIME_US = 6;
+
+export class ProcessDescriptor {
+  readonly frame: number;
+  private readonly words: Int32Array;
+  private readonly floats: Float64Array;
+  private readonly base: number;
+
+  constructor(memory: PhysicalMemory, frame: number, pid: number, ppid: number, priority: number) {
+    this.frame = frame;
+    this.words = memory.words;
+    this.floats = new Float64Array(memory.memory.buffer);
+    this.base = (frame * PAGE_SIZE) >>> 2;
+    memory.zeroFrame(frame);
+    this.words[this.base + PID] = pid;
+    this.words[this.base + PPID] = ppid;
+    this.state = "ready";
+    this.priority = priority;
+    this.faultAddress = -1;
+  }
+
+  get pid(): number {
+    return this.words[this.base + PID]!;
+  }
+  get ppid(): number {
+    return this.words[this.base + PPID]!;
+  }
+  get state(): ProcessState {
+    return PROCESS_STATES[this.words[this.base + STATE]!]!;
+  }
+  set state(state: ProcessState) {
+    this.words[this.base + STATE] = PROCESS_STATES.indexOf(state);
+  }
+  get exitCode(): number {
+    return this.words[this.base + EXIT_CODE]!;
+  }
+  set exitCode(code: number) {
+    this.words[this.base + EXIT_CODE] = code;
+  }
+  get priority(): number {
+    return this.words[this.base + PRIORITY]!;
+  }
+  set priority(priority: number) {
+    this.words[this.base + PRIORITY] = priority;
+  }
+  /** -1 when the fault had no address. */
+  get faultAddress(): number {
+    return this.words[this.base + FAULT_ADDRESS]!;
+  }
+  set faultAddress(address: number) {
+    this.words[this.base + FAULT_ADDRESS] = address;
+  }
+  get cpuTimeUs(): number {
+    return this.floats[(this.base + CPU_TIME_US) >>> 1]!;
+  }
+  addCpuTime(microseconds: number): void {
+    this.floats[(this.base + CPU_TIME_US) >>> 1]! += microseconds;
+  }
+}

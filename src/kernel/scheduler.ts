@@ -1,0 +1,162 @@
+import type { Machine } from "../machine/machine.ts";
+import type { Process } from "./process.ts";
+
+export const PRIORITY_LEVELS = 8;
+export const DEFAULT_PRIORITY = 4;
+export const DEFAULT_SLICE_NS = 10_000_000;
+/** Longest run of process slices before the host's own events (input, timers) get a turn. */
+const HOST_TURN_NS = 2_000_000;
+
+/**
+ * One CPU: strict priorities (0 runs first), round robin within a level, time slices enforced
+ * at safe points. A process gives up the CPU only by blocking, yielding, being preempted at a
+ * safe point, or ending; each of those calls `switchOut`, which resumes the dispatch loop.
+ *
+ * Invariants: `current` is the only process whose stack is running; a process is in at most one
+ * run queue, and only when its state is "ready".
+ */
+export class Scheduler {
+  sliceNs = DEFAULT_SLICE_NS;
+  current: Process | null = null;
+  private readonly queues: Process[][] = Array.from({ length: PRIORITY_LEVELS }, () => []);
+  private readonly sleepers = new Set<Process>();
+  private readonly machine: Machine;
+  private readonly startProcess: (process: Process) => void;
+  private lastHostTurnNs = 0;
+
+  constructor(machine: Machine, startProcess: (process: Process) => void) {
+    this.machine = machine;
+    this.startProcess = startProcess;
+  }
+
+  makeReady(process: Process, wakeValue?: unknown, first = false): void {
+    process.descriptor.state = "ready";
+    process.wakeValue = wakeValue;
+    this.sleepers.delete(process);
+    const queue = this.queues[process.descriptor.priority]!;
+    if (first) queue.unshift(process);
+    else queue.push(process);
+  }
+
+  /**
+   * Suspends the current process until `makeReady` is called for it. Must be returned from a
+   * blocking (JSPI-wrapped) kernel call of that process.
+   */
+  block<T>(process: Process): Promise<T> {
+    if (process.state !== "ready") process.descriptor.state = "blocked";
+    return new Promise<T>((resolve) => {
+      process.resume = resolve as (value: unknown) => void;
+      this.yieldCpu(process);
+    });
+  }
+
+  /** Puts the current process at the back of its queue and switches away. */
+  yield<T>(process: Process, wakeValue?: T, toFront?: Process): Promise<T> {
+    this.makeReady(process, wakeValue);
+    if (toFront) {
+      this.remove(toFront);
+      this.makeReady(toFront, toFront.wakeValue, true);
+    }
+    return this.block<T>(process);
+  }
+
+  sleep(process: Process, deadlineNs: number): Promise<void> {
+    process.sleepUntilNs = deadlineNs;
+    this.sleepers.add(process);
+    return this.block<void>(process);
+  }
+
+  /** Whether the current slice is over: the *preemption pending* bit, computed from the clock. */
+  preemptionPending(process: Process): boolean {
+    return this.machine.clock.monotonicNs() - process.sliceStartNs >= this.sliceNs || this.machine.interrupts.hasPending();
+  }
+
+  /** Takes a process out of every queue (it was killed). */
+  remove(process: Process): void {
+    this.sleepers.delete(process);
+    for (const queue of this.queues) {
+      const at = queue.indexOf(process);
+      if (at >= 0) queue.splice(at, 1);
+    }
+  }
+
+  /** Called when a process's stack stops running for any reason. */
+  yieldCpu(process: Process): void {
+    const done = process.switchOut;
+    process.switchOut = null;
+    done?.();
+  }
+
+  /**
+   * Runs processes until `live()` reports none left. `onInterrupts` handles device interrupts;
+   * it runs between slices, never inside one.
+   */
+  async run(live: () => number, onInterrupts: () => void): Promise<void> {
+    for (;;) {
+      onInterrupts();
+      this.wakeSleepers();
+      const next = this.pickNext();
+      if (next) {
+        await this.dispatch(next);
+        await this.giveHostATurn();
+        continue;
+      }
+      if (live() === 0) return;
+      this.armTimer();
+      await this.machine.interrupts.wait();
+      this.lastHostTurnNs = this.machine.clock.monotonicNs();
+    }
+  }
+
+  private dispatch(process: Process): Promise<void> {
+    return new Promise<void>((done) => {
+      process.switchOut = () => {
+        process.descriptor.addCpuTime((this.machine.clock.monotonicNs() - process.sliceStartNs) / 1000);
+        this.current = null;
+        done();
+      };
+      this.current = process;
+      process.descriptor.state = "running";
+      process.sliceStartNs = this.machine.clock.monotonicNs();
+      if (!process.started) {
+        process.started = true;
+        this.startProcess(process);
+        return;
+      }
+      const resume = process.resume!;
+      process.resume = null;
+      resume(process.wakeValue);
+    });
+  }
+
+  private pickNext(): Process | null {
+    for (const queue of this.queues) {
+      const next = queue.shift();
+      if (next) return next;
+    }
+    return null;
+  }
+
+  private wakeSleepers(): void {
+    if (this.sleepers.size === 0) return;
+    const now = this.machine.clock.monotonicNs();
+    for (const sleeper of this.sleepers) {
+      if (sleeper.sleepUntilNs <= now) this.makeReady(sleeper);
+    }
+  }
+
+  private armTimer(): void {
+    let earliest = Infinity;
+    for (const sleeper of this.sleepers) earliest = Math.min(earliest, sleeper.sleepUntilNs);
+    if (earliest === Infinity) this.machine.timer.disarm();
+    else this.machine.timer.arm(earliest);
+  }
+
+  /** Promise jobs starve the host's event loop; let it deliver input and timers now and then. */
+  private async giveHostATurn(): Promise<void> {
+    const now = this.machine.clock.monotonicNs();
+    if (now - this.lastHostTurnNs < HOST_TURN_NS) return;
+    this.lastHostTurnNs = now;
+    await this.machine.yieldToHost();
+  }
+}

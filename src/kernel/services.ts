@@ -1,0 +1,27 @@
+import type { Clock, EntropySource } from "../machine/devices.ts";
+import type { Process } from "./process.ts";
+
+/**
+ * What the kernel offers the code that implements import modules (its own `dogma` module and the
+ * personalities). Every method acts for a process; blocking ones return a promise that must be
+ * returned from a blocking import, never awaited elsewhere.
+ */
+export interface KernelServices {
+  readonly clock: Clock;
+  readonly entropy: EntropySource;
+  /** The process whose stack is running: the caller of any import. */
+  current(): Process;
+  /** Reads process memory; null when any byte is not readable (no fault). */
+  readMemory(process: Process, address: number, length: number): Uint8Array | null;
+  /** Writes process memory; false when any byte is not writable, in which case none was written. */
+  writeMemory(process: Process, address: number, data: Uint8Array): boolean;
+  consoleWrite(stream: 1 | 2, bytes: Uint8Array): void;
+  /** Up to `max` bytes of console input; an empty array at end of input. Blocks. */
+  consoleRead(process: Process, max: number): Promise<Uint8Array>;
+  yield(process: Process): Promise<void>;
+  /** Runs `pid` next; a status code, after the switch. Blocks. */
+  yieldTo(process: Process, pid: number): number | Promise<number>;
+  sleep(process: Process, nanoseconds: number): Promise<void>;
+  /** Ends the process; the returned promise never settles, so its stack never runs again. */
+  exit(process: Process, code: number): Promise<never>;
+}

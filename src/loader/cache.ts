@@ -1,0 +1,79 @@
+import type { DataSegment } from "../kernel/image.ts";
+
+/**
+ * Where rewritten modules are kept between runs, keyed by a content hash. Hosts supply one (a
+ * folder on Node); the loader only sees this interface. A cache may lose entries at any time.
+ */
+export interface ModuleCache {
+  get(key: string): Promise<Uint8Array | null>;
+  put(key: string, record: Uint8Array): Promise<void>;
+}
+
+/** What a cache record holds: the rewritten binary and the facts the loader learned. */
+export interface CacheRecord {
+  readonly rewritten: Uint8Array;
+  readonly initialPages: number;
+  readonly maximumPages: number;
+  readonly hasInit: boolean;
+  readonly importModules: readonly string[];
+  readonly segments: readonly DataSegment[];
+}
+
+const MAGIC = 0x434d4744; // "DGMC"
+
+interface Header {
+  initialPages: number;
+  maximumPages: number;
+  hasInit: boolean;
+  importModules: string[];
+  segments: Array<{ offset: number | null; length: number }>;
+  rewrittenLength: number;
+}
+
+/** Layout: magic, header length, JSON header, rewritten binary, then each segment's bytes. */
+export function encodeRecord(record: CacheRecord): Uint8Array {
+  const header: Header = {
+    initialPages: record.initialPages,
+    maximumPages: record.maximumPages,
+    hasInit: record.hasInit,
+    importModules: [...record.importModules],
+    segments: record.segments.map((s) => ({ offset: s.offset, length: s.data.length })),
+    rewrittenLength: record.rewritten.length,
+  };
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const total = 8 + json.length + record.rewritten.length + record.segments.reduce((n, s) => n + s.data.length, 0);
+  const out = new Uint8Array(total);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, MAGIC, true);
+  view.setUint32(4, json.length, true);
+  out.set(json, 8);
+  let at = 8 + json.length;
+  for (const blob of [record.rewritten, ...record.segments.map((s) => s.data)]) {
+    out.set(blob, at);
+    at += blob.length;
+  }
+  return out;
+}
+
+/** The record, or null when the bytes are not a well-formed record (a damaged cache misses). */
+export function decodeRecord(bytes: Uint8Array): CacheRecord | null {
+  try {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    if (bytes.length < 8 || view.getUint32(0, true) !== MAGIC) return null;
+    const jsonLength = view.getUint32(4, true);
+    const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + jsonLength))) as Header;
+    let at = 8 + jsonLength;
+    const take = (length: number) => {
+      if (at + length > bytes.length) throw new RangeError("truncated cache record");
+      const blob = bytes.slice(at, at + length);
+      at += length;
+      return blob;
+    };
+    const rewritten = take(header.rewrittenLength);
+    const segments = header.segments.map((s) => ({ offset: s.offset, data: take(s.length) }));
+    if (at !== bytes.length) return null;
+    return { ...header, rewritten, segments };
+  } catch {
+    return null;
+  }
+}

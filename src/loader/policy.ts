@@ -1,0 +1,122 @@
+import { MAX_PRIVATE_WASM_PAGES, PAGE_SIZE, WASM_PAGE_SIZE } from "../kernel/constants.ts";
+import type { DataSegment } from "../kernel/image.ts";
+import { MMU_MODULE, type ValueType } from "../kernel/mmu-abi.ts";
+import type { ImportSignature } from "../kernel/personality.ts";
+import { binaryen, dataSegments, type BinaryenModule } from "./binaryen.ts";
+import { LoadError } from "./load-error.ts";
+import { countMemories } from "./section-scan.ts";
+
+export interface LoaderPolicy {
+  /** Largest binary accepted, in bytes. */
+  readonly maxBinaryBytes: number;
+  /** Most memory a program may ask for, in 64 KiB pages (initial, and the cap on growth). */
+  readonly maxMemoryPages: number;
+  /** Import modules a program may use, by module name. */
+  readonly importModules: ReadonlyMap<string, Readonly<Record<string, ImportSignature>>>;
+}
+
+/** What policy learned about an accepted module. */
+export interface ModuleFacts {
+  readonly initialPages: number;
+  readonly maximumPages: number;
+  readonly segments: readonly DataSegment[];
+  readonly importModules: readonly string[];
+}
+
+const typeNames = new Map<number, ValueType>([
+  [binaryen.i32, "i32"],
+  [binaryen.i64, "i64"],
+  [binaryen.f32, "f32"],
+  [binaryen.f64, "f64"],
+]);
+
+function typeList(type: number): string {
+  return binaryen.expandType(type).map((t) => typeNames.get(t) ?? "other").join(", ");
+}
+
+/**
+ * Enforces the rules in docs/ABI.md ("What a program may import", "Memory"): only known imports
+ * with the right signatures, one private memory within limits, no data in page 0.
+ */
+export function checkPolicy(name: string, bytes: Uint8Array, module: BinaryenModule, policy: LoaderPolicy): ModuleFacts {
+  const used = checkFunctionImports(name, module, policy);
+  checkOtherImports(name, module);
+  const memory = checkMemory(name, bytes, module, policy);
+  const segments = checkSegments(name, module, memory.initialPages);
+  return { ...memory, segments, importModules: [...used] };
+}
+
+function checkFunctionImports(name: string, module: BinaryenModule, policy: LoaderPolicy): Set<string> {
+  const used = new Set<string>();
+  for (let i = 0; i < module.getNumFunctions(); i++) {
+    const info = binaryen.getFunctionInfo(module.getFunctionByIndex(i));
+    if (!info.module) continue;
+    const where = `import section, function import ${i} "${info.module}"."${info.base}"`;
+    if (info.module === MMU_MODULE) throw new LoadError(name, where, `the module "${MMU_MODULE}" belongs to the loader; programs may not import it`);
+    const functions = policy.importModules.get(info.module);
+    if (!functions) {
+      const allowed = [...policy.importModules.keys()].map((m) => `"${m}"`).join(", ");
+      throw new LoadError(name, where, `module "${info.module}" is not part of the Dogma ABI (allowed: ${allowed})`);
+    }
+    const base = info.base ?? "";
+    const signature = Object.hasOwn(functions, base) ? functions[base] : undefined;
+    if (!signature) throw new LoadError(name, where, `"${info.module}" has no function "${info.base}"`);
+    const params = typeList(info.params);
+    const results = typeList(info.results);
+    if (params !== signature.params.join(", ") || results !== signature.results.join(", ")) {
+      throw new LoadError(
+        name,
+        where,
+        `declared as (${params}) -> (${results}) but the ABI says (${signature.params.join(", ")}) -> (${signature.results.join(", ")})`,
+      );
+    }
+    used.add(info.module);
+  }
+  return used;
+}
+
+function checkOtherImports(name: string, module: BinaryenModule): void {
+  for (let i = 0; i < module.getNumGlobals(); i++) {
+    const info = binaryen.getGlobalInfo(module.getGlobalByIndex(i));
+    if (info.module) throw new LoadError(name, `import section, global import "${info.module}"."${info.base}"`, "global imports are not part of the Dogma ABI");
+  }
+  for (let i = 0; i < module.getNumTables(); i++) {
+    const info = binaryen.getTableInfo(module.getTableByIndex(i));
+    if (info.module) throw new LoadError(name, `import section, table import "${info.module}"."${info.base}"`, "table imports are not part of the Dogma ABI");
+  }
+}
+
+function checkMemory(name: string, bytes: Uint8Array, module: BinaryenModule, policy: LoaderPolicy): { initialPages: number; maximumPages: number } {
+  const count = countMemories(bytes);
+  if (count > 1) throw new LoadError(name, "memory section", `${count} memories declared; a Dogma process has exactly one private memory`);
+  if (count === 0) return { initialPages: 0, maximumPages: 0 };
+  const info = module.getMemoryInfo();
+  if (info.shared) throw new LoadError(name, "memory section", "shared memory (threads) is not supported: Dogma processes have no threads");
+  if (info.is64) throw new LoadError(name, "memory section", "64-bit memory is not supported: Dogma addresses are 32-bit");
+  const cap = Math.min(policy.maxMemoryPages, MAX_PRIVATE_WASM_PAGES);
+  if (info.initial > cap) {
+    throw new LoadError(name, "memory section", `asks for ${info.initial} pages of 64 KiB (${mib(info.initial)}) at start; at most ${cap} (${mib(cap)}) are allowed`);
+  }
+  const declaredMax = info.max ?? MAX_PRIVATE_WASM_PAGES;
+  return { initialPages: info.initial, maximumPages: Math.min(declaredMax, cap) };
+}
+
+function mib(pages: number): string {
+  return `${(pages * WASM_PAGE_SIZE) / 2 ** 20} MiB`;
+}
+
+function checkSegments(name: string, module: BinaryenModule, initialPages: number): DataSegment[] {
+  return dataSegments(module).map((info, index) => {
+    const data = new Uint8Array(info.data.slice(0));
+    if (info.passive) return { offset: null, data };
+    const offset = info.offset ?? 0;
+    const where = `data section, segment ${index}`;
+    if (data.length > 0 && offset < PAGE_SIZE) {
+      throw new LoadError(name, where, `lies at offset ${offset}, in page 0, which Dogma never maps (link with --global-base=4096 or --stack-first; AssemblyScript: --memoryBase 4096)`);
+    }
+    if (offset + data.length > initialPages * WASM_PAGE_SIZE) {
+      throw new LoadError(name, where, `${data.length} bytes at offset ${offset} do not fit in the initial memory of ${initialPages} pages`);
+    }
+    return { offset, data };
+  });
+}

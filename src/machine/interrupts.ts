@@ -1,0 +1,38 @@
+/**
+ * The interrupt controller: devices raise lines from host callbacks; the kernel drains them
+ * between two process slices, so it is never re-entered.
+ */
+export type Interrupt =
+  | { readonly line: "timer" }
+  | { readonly line: "console"; readonly data: Uint8Array | null };
+
+export class InterruptController {
+  private pending: Interrupt[] = [];
+  private waiter: (() => void) | null = null;
+
+  raise(interrupt: Interrupt): void {
+    this.pending.push(interrupt);
+    const wake = this.waiter;
+    this.waiter = null;
+    wake?.();
+  }
+
+  /** Takes every pending interrupt, oldest first. */
+  drain(): Interrupt[] {
+    const taken = this.pending;
+    this.pending = [];
+    return taken;
+  }
+
+  hasPending(): boolean {
+    return this.pending.length > 0;
+  }
+
+  /** Resolves when an interrupt is pending (at once if one already is). */
+  wait(): Promise<void> {
+    if (this.pending.length > 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.waiter = resolve;
+    });
+  }
+}

@@ -1,0 +1,44 @@
+import { PAGE_SIZE, WASM_PAGE_SIZE } from "../kernel/constants.ts";
+
+/**
+ * The machine's RAM: one WebAssembly.Memory that every process instance imports. Its size is
+ * fixed at power-on; nothing grows it, so the typed views below never go stale.
+ */
+export class PhysicalMemory {
+  readonly memory: WebAssembly.Memory;
+  readonly bytes: Uint8Array;
+  readonly view: DataView;
+  readonly words: Int32Array;
+  readonly size: number;
+  readonly frameCount: number;
+
+  constructor(size: number) {
+    if (!Number.isInteger(size) || size < 1 << 20 || size % WASM_PAGE_SIZE !== 0 || size > 2 ** 32) {
+      throw new RangeError(`physical memory must be a whole number of 64 KiB pages between 1 MiB and 4 GiB, not ${size} bytes`);
+    }
+    const pages = size / WASM_PAGE_SIZE;
+    this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+    this.size = size;
+    this.frameCount = size / PAGE_SIZE;
+    this.bytes = new Uint8Array(this.memory.buffer);
+    this.view = new DataView(this.memory.buffer);
+    this.words = new Int32Array(this.memory.buffer);
+  }
+
+  zeroFrame(frame: number): void {
+    this.bytes.fill(0, frame * PAGE_SIZE, (frame + 1) * PAGE_SIZE);
+  }
+
+  frameBytes(frame: number): Uint8Array {
+    return this.bytes.subarray(frame * PAGE_SIZE, (frame + 1) * PAGE_SIZE);
+  }
+}
+
+/** Parses sizes such as `16M`, `1G`, `65536`, `512K` into bytes. */
+export function parseMemorySize(text: string): number {
+  const match = /^(\d+)([KMG]i?B?)?$/i.exec(text.trim());
+  if (!match) throw new RangeError(`cannot read memory size "${text}": write a number with an optional K, M or G suffix, such as 128M`);
+  const unit = (match[2] ?? "").charAt(0).toUpperCase();
+  const scale = unit === "K" ? 1 << 10 : unit === "M" ? 1 << 20 : unit === "G" ? 1 << 30 : 1;
+  return Number(match[1]) * scale;
+}
