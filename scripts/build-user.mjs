@@ -1,0 +1,89 @@
+#!/usr/bin/env node
+// Compiles every user/programs/<name>.ts into build/user/<name>.wasm with the AssemblyScript
+// compiler API. A program that imports libdogma (`from "../lib"`) gets its abort, which reports
+// and exits; any other (the bench-* kernels, spin) gets a trap instead, so that it can import
+// nothing. A program is rebuilt only when a source it may use (its own file, user/lib, or this
+// script and its options) is newer than its .wasm.
+import asc from "assemblyscript/asc";
+import { mkdir, readFile, readdir, stat } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const userDir = path.join(root, "user");
+const programsDir = path.join(userDir, "programs");
+const libDir = path.join(userDir, "lib");
+const outDir = path.join(root, "build", "user");
+
+const COMMON = [
+  "--baseDir", userDir, // internal paths become programs/<name> and lib/<file>
+  "--optimizeLevel", "3",
+  "--shrinkLevel", "0",
+  // Keeps the name section (binaryen strips it otherwise), so fault records can name functions.
+  "--debug",
+  "--runtime", "stub",
+  // Dogma never maps the first 4 KiB; starting static data at the second wasm page keeps it well
+  // clear of page 0 and leaves the rest of the first wasm page untouched (so never allocated).
+  "--memoryBase", "65536",
+  // Top-level code becomes the export _start instead of a start section: the kernel calls _start
+  // like any export, so the loader has no start section to turn into one.
+  "--exportStart", "_start",
+  // Already off by default in AssemblyScript 0.28; said explicitly because user space must not
+  // depend on them (the ABI refuses shared memory, and the loader need not handle the others).
+  "--disable", "simd,threads,exception-handling",
+  "--noColors",
+];
+
+// lib/abort.ts is only compiled into programs that import the library's index, which exports it.
+const importsLibdogma = (source) => /from\s+["']\.\.\/lib(\/index)?["']/.test(source);
+
+async function newestMtime(files) {
+  const times = await Promise.all(files.map(async (f) => (await stat(f)).mtimeMs));
+  return Math.max(...times);
+}
+
+async function outputMtime(file) {
+  try {
+    return (await stat(file)).mtimeMs;
+  } catch {
+    return -Infinity;
+  }
+}
+
+async function build(name, libSources) {
+  const source = path.join(programsDir, `${name}.ts`);
+  const output = path.join(outDir, `${name}.wasm`);
+  const inputs = [source, fileURLToPath(import.meta.url), ...libSources];
+  if ((await outputMtime(output)) > (await newestMtime(inputs))) return `up to date  ${name}`;
+
+  const stderr = asc.createMemoryStream();
+  const stdout = asc.createMemoryStream();
+  const argv = [
+    path.join("programs", `${name}.ts`),
+    "--outFile", output,
+    "--use", importsLibdogma(await readFile(source, "utf8")) ? "abort=lib/abort/dogmaAbort" : "abort=",
+    ...COMMON,
+  ];
+  const { error } = await asc.main(argv, { stdout, stderr });
+  const messages = stderr.toString().trim();
+  if (error) throw new Error(`${name}: ${error.message}\n${messages}`);
+  const { size } = await stat(output);
+  return `built       ${name} (${size} bytes)${messages ? `\n${messages}` : ""}`;
+}
+
+const libSources = (await readdir(libDir)).filter((f) => f.endsWith(".ts")).map((f) => path.join(libDir, f));
+const names = (await readdir(programsDir))
+  .filter((f) => f.endsWith(".ts"))
+  .map((f) => f.slice(0, -3))
+  .sort();
+await mkdir(outDir, { recursive: true });
+
+// One at a time, so that output comes in order and a failure stops the build at once.
+for (const name of names) {
+  try {
+    console.log(await build(name, libSources));
+  } catch (e) {
+    console.error(`failed      ${e.message}`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,59 @@
+// The boot console as text: strings go out as UTF-8 in one console_write per call where
+// possible, so that lines from concurrent processes do not interleave mid-line.
+import { console_write, console_read } from "./sys";
+
+export const STDOUT: i32 = 1;
+export const STDERR: i32 = 2;
+
+// Most lines fit here; longer ones borrow heap memory, returned at once (the stub runtime can
+// only take back the block it handed out last, which this is).
+const SCRATCH_SIZE: usize = 1024;
+const scratch: usize = memory.data(<i32>SCRATCH_SIZE);
+
+/** Writes all `len` bytes at `ptr` to `stream`; returns the bytes written or a negative status. */
+export function writeBytes(stream: i32, ptr: usize, len: usize): i32 {
+  let done: usize = 0;
+  while (done < len) {
+    const n = console_write(stream, <i32>(ptr + done), <i32>(len - done));
+    if (n < 0) return n;
+    if (n == 0) break; // a console that takes nothing would otherwise spin here forever
+    done += <usize>n;
+  }
+  return <i32>done;
+}
+
+function writeString(stream: i32, s: string, newline: bool): i32 {
+  const len = <usize>String.UTF8.byteLength(s);
+  const total = len + <usize>newline;
+  const buf = total <= SCRATCH_SIZE ? scratch : heap.alloc(total);
+  String.UTF8.encodeUnsafe(changetype<usize>(s), s.length, buf);
+  if (newline) store<u8>(buf + len, 0x0a);
+  const result = writeBytes(stream, buf, total);
+  if (buf != scratch) heap.free(buf);
+  return result;
+}
+
+/** `s` and a newline, to standard output. */
+export function print(s: string): i32 {
+  return writeString(STDOUT, s, true);
+}
+
+/** `s` and a newline, to the error stream. */
+export function eprint(s: string): i32 {
+  return writeString(STDERR, s, true);
+}
+
+/** `s` as is, to standard output. */
+export function write(s: string): i32 {
+  return writeString(STDOUT, s, false);
+}
+
+/** `s` as is, to the error stream. */
+export function ewrite(s: string): i32 {
+  return writeString(STDERR, s, false);
+}
+
+/** Reads at most `len` bytes of console input to `ptr`: the count, 0 at end of input, or a status. */
+export function read(ptr: usize, len: i32): i32 {
+  return console_read(<i32>ptr, len);
+}
