@@ -38,7 +38,7 @@ export class ProcessFault extends Error {
 }
 
 export function hex(address: number): string {
-  return "0x" + address.toString(16).padStart(8, "0");
+  return "0x" + (address >= 0 ? address : address >>> 0).toString(16).padStart(8, "0");
 }
 
 const trapKinds: ReadonlyArray<[RegExp, FaultKind]> = [

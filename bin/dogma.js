@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+// Checks the runtime before loading anything: Dogma suspends processes with WebAssembly JSPI,
+// which Node.js has from version 26. npm scripts and npx run the Node the package depends on.
+const major = Number(process.versions.node.split(".")[0]);
+if (major < 26 || typeof WebAssembly.Suspending !== "function" || typeof WebAssembly.promising !== "function") {
+  process.stderr.write(
+    `dogma: Node.js ${process.versions.node} lacks WebAssembly JSPI (WebAssembly.Suspending); Dogma needs Node.js 26 or newer.\n` +
+      "Run it through npm (npm start, npx dogma), which uses the Node.js 26 this package installs.\n",
+  );
+  process.exit(1);
+}
+const { main } = await import("../src/hosts/node/cli.ts");
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,153 @@
+import type { ImportFunction, ImportModuleSpec } from "../../kernel/personality.ts";
+import type { Process } from "../../kernel/process.ts";
+import type { KernelServices } from "../../kernel/services.ts";
+import { Errno } from "./errno.ts";
+import { wasiSignatures } from "./signatures.ts";
+
+/**
+ * The WASI preview1 personality: turns a WASI program's calls into kernel calls, so unmodified
+ * command-line programs run as Dogma processes. Today fds 0-2 are the boot console and there are
+ * no preopened directories; docs/ABI.md lists what is implemented.
+ */
+export const WASI_MODULE = "wasi_snapshot_preview1";
+
+const CHARACTER_DEVICE = 2;
+const RIGHTS_FD_READ = 1n << 1n;
+const RIGHTS_FD_WRITE = 1n << 6n;
+const encoder = new TextEncoder();
+
+export const wasiPreview1: ImportModuleSpec<KernelServices> = {
+  module: WASI_MODULE,
+  functions: wasiSignatures,
+  bind(k) {
+    const io = new GuestMemory(k);
+    const implemented: Record<string, ImportFunction> = {
+      args_sizes_get: (countPtr: number, sizePtr: number) => io.putSizes(countPtr, sizePtr, k.current().args),
+      args_get: (argv: number, buf: number) => io.putStrings(argv, buf, k.current().args),
+      environ_sizes_get: (countPtr: number, sizePtr: number) => io.putSizes(countPtr, sizePtr, k.current().env),
+      environ_get: (environ: number, buf: number) => io.putStrings(environ, buf, k.current().env),
+      clock_res_get: (id: number, out: number) => (id > 3 ? Errno.INVAL : io.putU64(out, 1000n)),
+      clock_time_get(id: number, _precision: bigint, out: number): number {
+        if (id > 3) return Errno.INVAL;
+        const time = id === 0 ? k.clock.wallNs() : BigInt(Math.round(k.clock.monotonicNs()));
+        return io.putU64(out, time);
+      },
+      fd_write(fd: number, iovs: number, count: number, outPtr: number): number {
+        if (fd !== 1 && fd !== 2) return Errno.BADF;
+        const data = io.gather(iovs, count);
+        if (data === null) return Errno.FAULT;
+        k.consoleWrite(fd, data);
+        return io.putU32(outPtr, data.length);
+      },
+      async fd_read(fd: number, iovs: number, count: number, outPtr: number): Promise<number> {
+        if (fd !== 0) return Errno.BADF;
+        const process = k.current();
+        const buffers = io.iovecs(process, iovs, count);
+        if (buffers === null) return Errno.FAULT;
+        const wanted = buffers.reduce((n, [, len]) => n + len, 0);
+        const data = wanted === 0 ? new Uint8Array(0) : await k.consoleRead(process, wanted);
+        if (!io.scatter(process, buffers, data)) return Errno.FAULT;
+        return io.putU32(outPtr, data.length, process);
+      },
+      fd_close: (fd: number) => (fd <= 2 ? Errno.SUCCESS : Errno.BADF),
+      fd_fdstat_get(fd: number, out: number): number {
+        if (fd > 2) return Errno.BADF;
+        const stat = new Uint8Array(24);
+        const view = new DataView(stat.buffer);
+        view.setUint8(0, CHARACTER_DEVICE);
+        view.setBigUint64(8, fd === 0 ? RIGHTS_FD_READ : RIGHTS_FD_WRITE, true);
+        return k.writeMemory(k.current(), out, stat) ? Errno.SUCCESS : Errno.FAULT;
+      },
+      fd_prestat_get: () => Errno.BADF,
+      fd_prestat_dir_name: () => Errno.BADF,
+      proc_exit: (code: number) => k.exit(k.current(), code),
+      sched_yield: () => k.yield(k.current()).then(() => Errno.SUCCESS),
+      random_get(buf: number, length: number): number {
+        if (length < 0 || length > 1 << 20) return Errno.INVAL;
+        const bytes = new Uint8Array(length);
+        k.entropy.fill(bytes);
+        return k.writeMemory(k.current(), buf, bytes) ? Errno.SUCCESS : Errno.FAULT;
+      },
+    };
+    const all: Record<string, ImportFunction> = {};
+    for (const name of Object.keys(wasiSignatures)) all[name] = implemented[name] ?? (() => Errno.NOSYS);
+    return all;
+  },
+};
+
+/** Reading and writing WASI's structures in the calling process's memory. */
+class GuestMemory {
+  private readonly k: KernelServices;
+  constructor(k: KernelServices) {
+    this.k = k;
+  }
+
+  putU32(address: number, value: number, process: Process = this.k.current()): number {
+    const bytes = new Uint8Array(4);
+    new DataView(bytes.buffer).setUint32(0, value, true);
+    return this.k.writeMemory(process, address, bytes) ? Errno.SUCCESS : Errno.FAULT;
+  }
+
+  putU64(address: number, value: bigint): number {
+    const bytes = new Uint8Array(8);
+    new DataView(bytes.buffer).setBigUint64(0, BigInt.asUintN(64, value), true);
+    return this.k.writeMemory(this.k.current(), address, bytes) ? Errno.SUCCESS : Errno.FAULT;
+  }
+
+  putSizes(countPtr: number, sizePtr: number, strings: readonly string[]): number {
+    const size = strings.reduce((n, s) => n + encoder.encode(s).length + 1, 0);
+    const status = this.putU32(countPtr, strings.length);
+    return status !== Errno.SUCCESS ? status : this.putU32(sizePtr, size);
+  }
+
+  /** Writes NUL-terminated strings to `buf` and their addresses to `pointers`. */
+  putStrings(pointers: number, buf: number, strings: readonly string[]): number {
+    let at = buf >>> 0;
+    for (let i = 0; i < strings.length; i++) {
+      const bytes = encoder.encode(strings[i] + "\0");
+      if (this.putU32(pointers + 4 * i, at) !== Errno.SUCCESS) return Errno.FAULT;
+      if (!this.k.writeMemory(this.k.current(), at, bytes)) return Errno.FAULT;
+      at += bytes.length;
+    }
+    return Errno.SUCCESS;
+  }
+
+  /** The (address, length) pairs of an iovec array, or null when it is not readable. */
+  iovecs(process: Process, iovs: number, count: number): Array<[number, number]> | null {
+    if (count < 0 || count > 1024) return null;
+    const raw = this.k.readMemory(process, iovs, count * 8);
+    if (raw === null) return null;
+    const view = new DataView(raw.buffer);
+    return Array.from({ length: count }, (_, i) => [view.getUint32(8 * i, true), view.getUint32(8 * i + 4, true)]);
+  }
+
+  gather(iovs: number, count: number): Uint8Array | null {
+    const process = this.k.current();
+    const buffers = this.iovecs(process, iovs, count);
+    if (buffers === null) return null;
+    const parts: Uint8Array[] = [];
+    for (const [address, length] of buffers) {
+      const part = this.k.readMemory(process, address, length);
+      if (part === null) return null;
+      parts.push(part);
+    }
+    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const part of parts) {
+      out.set(part, at);
+      at += part.length;
+    }
+    return out;
+  }
+
+  scatter(process: Process, buffers: Array<[number, number]>, data: Uint8Array): boolean {
+    let at = 0;
+    for (const [address, length] of buffers) {
+      if (at >= data.length) break;
+      const piece = data.subarray(at, at + length);
+      if (!this.k.writeMemory(process, address, piece)) return false;
+      at += piece.length;
+    }
+    return true;
+  }
+}

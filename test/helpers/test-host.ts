@@ -1,0 +1,72 @@
+import type { ConsoleDevice, HostDevices } from "../../src/machine/devices.ts";
+import { Machine } from "../../src/machine/machine.ts";
+import { Kernel, type KernelOptions } from "../../src/kernel/kernel.ts";
+import { Loader, type LoaderOptions } from "../../src/loader/loader.ts";
+import { standardImportModules } from "../../src/hosts/standard-imports.ts";
+import type { InterruptController } from "../../src/machine/interrupts.ts";
+
+/**
+ * A machine for tests: a scripted console (input given up front, output captured), the real
+ * clock and timers, and a kernel and loader wired as the CLI wires them.
+ */
+export interface TestMachine {
+  machine: Machine;
+  kernel: Kernel;
+  loader: Loader;
+  stdout(): string;
+  stderr(): string;
+  faults: string[];
+}
+
+export interface TestMachineOptions {
+  memory?: number;
+  input?: string;
+  kernel?: KernelOptions;
+  loader?: Partial<LoaderOptions>;
+}
+
+export function testMachine(options: TestMachineOptions = {}): TestMachine {
+  const out: Record<1 | 2, Uint8Array[]> = { 1: [], 2: [] };
+  const origin = performance.now();
+  let input: Uint8Array | null = new TextEncoder().encode(options.input ?? "");
+  const host: HostDevices = {
+    clock: { monotonicNs: () => (performance.now() - origin) * 1e6, wallNs: () => BigInt(Date.now()) * 1_000_000n },
+    createTimer: (interrupts: InterruptController) => {
+      let handle: ReturnType<typeof setTimeout> | null = null;
+      return {
+        arm(deadlineNs: number) {
+          if (handle) clearTimeout(handle);
+          const delay = Math.max(0, deadlineNs / 1e6 - (performance.now() - origin));
+          handle = setTimeout(() => interrupts.raise({ line: "timer" }), Math.ceil(delay));
+        },
+        disarm() {
+          if (handle) clearTimeout(handle);
+          handle = null;
+        },
+      };
+    },
+    createConsole: (interrupts: InterruptController): ConsoleDevice => ({
+      write: (stream, bytes) => void out[stream].push(bytes.slice()),
+      requestInput() {
+        // Deliver the script in one interrupt, then end of input, as a pipe would.
+        const data = input;
+        input = null;
+        setTimeout(() => interrupts.raise({ line: "console", data: data && data.length > 0 ? data : null }), 0);
+        if (data && data.length > 0) setTimeout(() => interrupts.raise({ line: "console", data: null }), 0);
+      },
+    }),
+    entropy: { fill: (bytes) => void crypto.getRandomValues(bytes) },
+    yieldToHost: () => new Promise((resolve) => setImmediate(resolve)),
+  };
+  const machine = new Machine(host, options.memory ?? 32 << 20);
+  const faults: string[] = [];
+  const personalities = standardImportModules();
+  const kernel = new Kernel(machine, {
+    personalities: personalities.filter((p) => p.module !== "dogma"),
+    onFault: (_p, line) => faults.push(line),
+    ...options.kernel,
+  });
+  const loader = new Loader({ importModules: personalities, ...options.loader });
+  const text = (stream: 1 | 2) => () => new TextDecoder().decode(Buffer.concat(out[stream]));
+  return { machine, kernel, loader, stdout: text(1), stderr: text(2), faults };
+}
