@@ -1,13 +1,16 @@
-// Self-checking memory exercise over 8 MiB of freshly grown memory: every access width, aligned
-// and not, accesses straddling 4 KiB pages, memory.fill and memory.copy (overlapping both ways).
-// Every expected byte is a function of its address, so a page mapped twice or in the wrong place
-// shows up as a mismatch. Nothing may allocate until the checks are done (see lib/pages.ts), so a
-// failure is only recorded here and printed at the end.
+// Self-checking memory exercise over 8 MiB of freshly grown memory. Each 1 MiB part is written
+// with one access width (aligned or not, so stores straddle 4 KiB pages), then everything is read
+// back with other widths, then memory.fill and memory.copy (overlapping both ways) run across
+// pages. Expected bytes are a function of their address, so a page mapped twice or in the wrong
+// place shows up as a mismatch. Nothing may allocate until the checks are done (see lib/pages.ts),
+// so a failure is only recorded here and printed at the end.
 import { print, growPages, exit } from "../lib";
 
 const SIZE: usize = 8 << 20;
+const PART: usize = 1 << 20;
 const PAGE: usize = 4096;
-const MIB: usize = 1 << 20;
+const F32_COUNT: usize = PART / 4 - 1; // f32s at part 4 + 1 + 4i
+const F64_COUNT: usize = PART / 8 - 1; // f64s at part 5 + 3 + 8i
 
 let base: usize = 0;
 let end: usize = 0;
@@ -29,131 +32,152 @@ function ok(): bool {
   return failPhase === null;
 }
 
-/** The byte the pattern `seed` puts at `addr`; the high bits of the product depend on every bit. */
-function pat(addr: usize, seed: u32): u8 {
-  return <u8>((<u32>addr * 0x9e3779b1 + seed * 0x85ebca6b) >>> 24);
+function part(n: usize): usize {
+  return base + n * PART;
+}
+
+/** The pattern byte at `addr`: the product's high bits depend on every bit of the address. */
+function pat(addr: usize): u8 {
+  return <u8>((<u32>addr * 0x9e3779b1) >>> 24);
 }
 
 /** `n` pattern bytes from `addr` as a little-endian integer. */
-function patLE(addr: usize, n: usize, seed: u32): u64 {
+function patLE(addr: usize, n: usize): u64 {
   let v: u64 = 0;
-  for (let i: usize = 0; i < n; i++) v |= <u64>pat(addr + i, seed) << (<u64>i << 3);
+  for (let i: usize = 0; i < n; i++) v |= <u64>pat(addr + i) << (<u64>i << 3);
   return v;
 }
 
-function checkBytes(phase: string, from: usize, to: usize, seed: u32): void {
-  for (let a = from; a < to; a++) {
-    const got = load<u8>(a);
-    if (got != pat(a, seed)) return fail(phase, a, pat(a, seed), got);
-  }
+// Floats stay clear of NaN: their bits are under test, not NaN canonicalisation.
+function f32At(i: usize): f32 {
+  return <f32>i * 0.25 + 1.5;
+}
+
+function f64At(i: usize): f64 {
+  return <f64>i * 1.0000001 - 7.5;
+}
+
+/** What the write phase leaves at `addr`. */
+function expected(addr: usize): u8 {
+  const rel32 = addr - (part(4) + 1); // wraps to huge below the part
+  // The explicit masks: AssemblyScript 0.28 does not always wrap a `<u8>` of a variable shift.
+  if (rel32 < F32_COUNT * 4) return <u8>((reinterpret<u32>(f32At(rel32 >> 2)) >>> (<u32>(rel32 & 3) << 3)) & 0xff);
+  const rel64 = addr - (part(5) + 3);
+  if (rel64 < F64_COUNT * 8) return <u8>((reinterpret<u64>(f64At(rel64 >> 3)) >>> (<u64>(rel64 & 7) << 3)) & 0xff);
+  return pat(addr);
+}
+
+function expectedLE(addr: usize, n: usize): u64 {
+  let v: u64 = 0;
+  for (let i: usize = 0; i < n; i++) v |= <u64>expected(addr + i) << (<u64>i << 3);
+  return v;
 }
 
 function checkFresh(): void {
+  for (let a = base; a < end; a += 64) {
+    if (load<u64>(a) != 0) return fail("fresh pages are zero", a, 0, load<u64>(a));
+  }
+}
+
+/** The bytes at a part's ends that its unaligned stores leave out. */
+function edges(s: usize): void {
+  for (let i: usize = 0; i < 8; i++) {
+    store<u8>(s + i, pat(s + i));
+    store<u8>(s + PART - 8 + i, pat(s + PART - 8 + i));
+  }
+}
+
+function write(): void {
+  let s = part(0);
+  for (let a = s; a < s + PART; a++) store<u8>(a, pat(a));
+  // Odd addresses: the u16 at a page's last byte straddles into the next page; so do the u32s at
+  // 3 mod 4 and the u64s at 5 mod 8 (4093 is both).
+  edges((s = part(1)));
+  for (let a = s + 1; a + 2 <= s + PART; a += 2) store<u16>(a, <u16>patLE(a, 2));
+  edges((s = part(2)));
+  for (let a = s + 3; a + 4 <= s + PART; a += 4) store<u32>(a, <u32>patLE(a, 4));
+  edges((s = part(3)));
+  for (let a = s + 5; a + 8 <= s + PART; a += 8) store<u64>(a, patLE(a, 8));
+  edges((s = part(4)));
+  for (let i: usize = 0; i < F32_COUNT; i++) store<f32>(s + 1 + (i << 2), f32At(i));
+  edges((s = part(5)));
+  for (let i: usize = 0; i < F64_COUNT; i++) store<f64>(s + 3 + (i << 3), f64At(i));
+  s = part(6);
+  for (let a = s; a < s + PART; a += 4) store<u32>(a, <u32>patLE(a, 4));
+  s = part(7);
+  for (let a = s; a < s + PART; a += 8) store<u64>(a, patLE(a, 8));
+}
+
+function verify(): void {
   for (let a = base; a < end; a += 8) {
     const got = load<u64>(a);
-    if (got != 0) return fail("fresh pages are zero", a, 0, got);
+    if (got != expectedLE(a, 8)) return fail("aligned u64 reads", a, expectedLE(a, 8), got);
   }
-}
-
-function bytes(): void {
-  for (let a = base; a < end; a++) store<u8>(a, pat(a, 1));
-  for (let a = base; a < end; a += 4) {
+  for (let a = base + 3; a + 4 <= end; a += 16) {
     const got = load<u32>(a);
-    if (<u64>got != patLE(a, 4, 1)) return fail("u8 store / u32 load", a, patLE(a, 4, 1), got);
+    if (<u64>got != expectedLE(a, 4)) return fail("unaligned u32 reads", a, expectedLE(a, 4), got);
   }
-  // Every way a u64 can straddle each page boundary.
-  for (let page = base + PAGE; page < end; page += PAGE) {
+  for (let b = base + PAGE; b < end; b += PAGE) {
     for (let k: usize = 1; k < 8; k++) {
-      const got = load<u64>(page - k);
-      if (got != patLE(page - k, 8, 1)) return fail("u64 load across a page", page - k, patLE(page - k, 8, 1), got);
+      const got = load<u64>(b - k);
+      if (got != expectedLE(b - k, 8)) return fail("u64 reads across a page", b - k, expectedLE(b - k, 8), got);
     }
+    for (let k: usize = 1; k < 4; k++) {
+      const got = load<u32>(b - k);
+      if (<u64>got != expectedLE(b - k, 4)) return fail("u32 reads across a page", b - k, expectedLE(b - k, 4), got);
+    }
+    const got = load<u16>(b - 1);
+    if (<u64>got != expectedLE(b - 1, 2)) return fail("u16 reads across a page", b - 1, expectedLE(b - 1, 2), got);
+  }
+  for (let i: usize = 0; i < F32_COUNT; i++) {
+    const a = part(4) + 1 + (i << 2);
+    if (load<f32>(a) != f32At(i)) return fail("f32 reads", a, reinterpret<u32>(f32At(i)), load<u32>(a));
+  }
+  for (let i: usize = 0; i < F64_COUNT; i++) {
+    const a = part(5) + 3 + (i << 3);
+    if (load<f64>(a) != f64At(i)) return fail("f64 reads", a, reinterpret<u64>(f64At(i)), load<u64>(a));
   }
 }
 
-// Odd addresses: every u16 at a page's last byte straddles into the next page.
-function halves(): void {
-  for (let a = base + 1; a + 2 <= end; a += 2) store<u16>(a, <u16>patLE(a, 2, 2));
-  for (let a = base + 8; a + 8 <= end; a += 8) {
-    const got = load<u64>(a - 5);
-    if (got != patLE(a - 5, 8, 2)) return fail("u16 store / u64 load", a - 5, patLE(a - 5, 8, 2), got);
+function checkPattern(phase: string, from: usize, to: usize): void {
+  for (let a = from; a < to; a++) {
+    if (load<u8>(a) != pat(a)) return fail(phase, a, pat(a), load<u8>(a));
   }
 }
 
-// Addresses 3 mod 4 (4093 is one of them: a page's last three bytes plus the next page's first).
-function words(): void {
-  for (let a = base + 3; a + 4 <= end; a += 4) store<u32>(a, <u32>patLE(a, 4, 3));
-  for (let a = base + 4; a + 2 <= end - 1; a += 2) {
-    const got = load<u16>(a - 1);
-    if (<u64>got != patLE(a - 1, 2, 3)) return fail("u32 store / u16 load", a - 1, patLE(a - 1, 2, 3), got);
-  }
-}
-
-// Addresses 5 mod 8; the whole region ends up in pattern 4 (but its first 5 and last 3 bytes).
-function doubles(): void {
-  for (let a = base + 5; a + 8 <= end; a += 8) store<u64>(a, patLE(a, 8, 4));
-  for (let a = base + 6; a + 4 <= end - 3; a += 4) {
-    const got = load<u32>(a);
-    if (<u64>got != patLE(a, 4, 4)) return fail("u64 store / u32 load", a, patLE(a, 4, 4), got);
-  }
-}
-
-// Floats stay clear of NaN: only their bits are under test, not NaN canonicalisation.
-function floats(): void {
-  const f32s = base + 1;
-  const n32: u32 = <u32>(MIB / 4) - 1;
-  for (let i: u32 = 0; i < n32; i++) store<f32>(f32s + (<usize>i << 2), <f32>i * 0.25 + 1.5);
-  for (let i: u32 = 0; i < n32; i++) {
-    const a = f32s + (<usize>i << 2);
-    const want = <f32>i * 0.25 + 1.5;
-    if (load<f32>(a) != want) return fail("f32", a, reinterpret<u32>(want), load<u32>(a));
-  }
-  const f64s = base + MIB + 3;
-  const n64: u32 = <u32>(MIB / 8) - 1;
-  for (let i: u32 = 0; i < n64; i++) store<f64>(f64s + (<usize>i << 3), <f64>i * 1.0000001 - 7.5);
-  for (let i: u32 = 0; i < n64; i++) {
-    const a = f64s + (<usize>i << 3);
-    const want = <f64>i * 1.0000001 - 7.5;
-    if (load<u64>(a) != reinterpret<u64>(want)) return fail("f64", a, reinterpret<u64>(want), load<u64>(a));
-  }
-}
-
-function fill(): void {
-  const from = base + 3 * MIB + 123;
-  const len: usize = 3 * PAGE + 77;
-  memory.fill(from, 0xa5, len);
+/** memory.fill over `len` bytes of part 6 at `from`, then it and its neighbours checked. */
+function fill(phase: string, from: usize, len: usize, value: u8): void {
+  memory.fill(from, value, len);
   for (let a = from; a < from + len; a++) {
-    if (load<u8>(a) != 0xa5) return fail("memory.fill", a, 0xa5, load<u8>(a));
+    if (load<u8>(a) != value) return fail(phase, a, value, load<u8>(a));
   }
-  checkBytes("memory.fill's neighbours", from - 64, from, 4);
-  checkBytes("memory.fill's neighbours", from + len, from + len + 64, 4);
+  checkPattern(phase, from - 64, from);
+  checkPattern(phase, from + len, from + len + 64);
 }
 
-/** memory.copy of `len` bytes in pattern 4 from `src` to `dst`, then the whole span checked. */
+/** memory.copy of `len` pattern bytes from `src` to `dst`, then the whole span checked. */
 function copy(phase: string, src: usize, dst: usize, len: usize): void {
   memory.copy(dst, src, len);
   for (let i: usize = 0; i < len; i++) {
-    const got = load<u8>(dst + i);
-    if (got != pat(src + i, 4)) return fail(phase, dst + i, pat(src + i, 4), got);
+    if (load<u8>(dst + i) != pat(src + i)) return fail(phase, dst + i, pat(src + i), load<u8>(dst + i));
   }
   // What the copy must not have touched: around dst, and the part of src outside dst.
-  checkBytes(phase, dst - 16, dst, 4);
-  checkBytes(phase, dst + len, dst + len + 16, 4);
-  if (src < dst) checkBytes(phase, src, min(dst, src + len), 4);
-  else checkBytes(phase, max(dst + len, src), src + len, 4);
+  checkPattern(phase, dst - 16, dst);
+  checkPattern(phase, dst + len, dst + len + 16);
+  if (src < dst) checkPattern(phase, src, min(dst, src + len));
+  else checkPattern(phase, max(dst + len, src), src + len);
 }
 
 base = growPages(SIZE);
 end = base + SIZE;
 checkFresh();
-if (ok()) bytes();
-if (ok()) halves();
-if (ok()) words();
-if (ok()) doubles();
-if (ok()) floats();
-if (ok()) fill();
-if (ok()) copy("memory.copy apart", base + 4 * MIB + 1, base + 6 * MIB + 4093, 5 * PAGE + 3);
-if (ok()) copy("memory.copy overlapping forward", base + 5 * MIB + 7, base + 5 * MIB + 1007, 3 * PAGE + 5);
-if (ok()) copy("memory.copy overlapping backward", base + 5 * MIB + 3011 + MIB / 2, base + 5 * MIB + 11 + MIB / 2, 3 * PAGE + 9);
+if (ok()) write();
+if (ok()) verify();
+if (ok()) fill("memory.fill", part(6) + 123, 3 * PAGE + 77, 0xa5);
+if (ok()) fill("memory.fill of 64 pages", part(6) + 8 * PAGE, 64 * PAGE + 5, 0);
+if (ok()) copy("memory.copy apart", part(7) + 1, part(6) + 100 * PAGE + 4093, 5 * PAGE + 3);
+if (ok()) copy("memory.copy overlapping forward", part(7) + 64 * PAGE + 7, part(7) + 64 * PAGE + 1007, 3 * PAGE + 5);
+if (ok()) copy("memory.copy overlapping backward", part(7) + 128 * PAGE + 3011, part(7) + 128 * PAGE + 11, 3 * PAGE + 9);
 
 if (ok()) {
   print("memtest ok");
