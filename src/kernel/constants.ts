@@ -3,12 +3,15 @@
  * take these from here and nowhere else: a mismatch in the TLB size hangs silently.
  */
 
-export const PAGE_SHIFT = 12;
+import { FRAME_SHIFT, WASM_PAGE_SIZE } from "../machine/frame-size.ts";
+
+/** A virtual page is one machine frame. */
+export const PAGE_SHIFT = FRAME_SHIFT;
 export const PAGE_SIZE = 1 << PAGE_SHIFT;
 export const PAGE_MASK = PAGE_SIZE - 1;
 
 /** WebAssembly's own page, the unit of memory.size and memory.grow. */
-export const WASM_PAGE_SIZE = 65536;
+export { WASM_PAGE_SIZE };
 export const PAGES_PER_WASM_PAGE = WASM_PAGE_SIZE / PAGE_SIZE;
 
 /** Entries in each software TLB (read and write). 4096 keeps misses rare; 256 thrash. */

@@ -1,4 +1,4 @@
-import { PAGE_SIZE, WASM_PAGE_SIZE } from "../kernel/constants.ts";
+import { FRAME_SIZE as PAGE_SIZE, WASM_PAGE_SIZE } from "./frame-size.ts";
 
 /**
  * The machine's RAM: one WebAssembly.Memory that every process instance imports. Its size is

@@ -1,0 +1,89 @@
+import { describe, expect, it } from "vitest";
+import { AddressSpace } from "../../src/kernel/address-space.ts";
+import { TLB_BYTES } from "../../src/kernel/constants.ts";
+import { ProcessFault } from "../../src/kernel/fault.ts";
+import { FrameAllocator } from "../../src/kernel/frame-allocator.ts";
+import { TLB_INVALID_TAG } from "../../src/kernel/tlb.ts";
+import { PhysicalMemory } from "../../src/machine/physical-memory.ts";
+
+function setup(initialPages = 2, maxPages = 4) {
+  const memory = new PhysicalMemory(4 << 20);
+  const frames = new FrameAllocator(memory.frameCount);
+  const free = frames.freeCount;
+  const space = new AddressSpace(memory, frames, 3, initialPages, maxPages);
+  return { memory, frames, free, space };
+}
+
+function faultOf(action: () => unknown): ProcessFault {
+  try {
+    action();
+  } catch (error) {
+    if (error instanceof ProcessFault) return error;
+    throw error;
+  }
+  throw new Error("expected a fault");
+}
+
+describe("AddressSpace", () => {
+  it("starts with every TLB entry invalid", () => {
+    const { memory, space } = setup();
+    for (let i = 0; i < (2 * TLB_BYTES) / 8; i += 97) expect(memory.words[(space.tlb.base >>> 2) + 2 * i]).toBe(TLB_INVALID_TAG);
+  });
+
+  it("maps a zeroed private frame on first touch and fills both TLBs", () => {
+    const { memory, frames, space } = setup();
+    const physical = space.translate(0x5004, true);
+    const frame = physical >>> 12;
+    expect(frames.owner(frame)).toBe(3);
+    expect(physical & 0xfff).toBe(4);
+    expect(space.residentPages).toBe(1);
+    const readSlot = (space.tlb.base + ((0x5004 >>> 9) & 0x7ff8)) >>> 2;
+    expect(memory.words[readSlot]).toBe(0x5000);
+    expect((memory.words[readSlot + 1]! + 0x5004) | 0).toBe(physical);
+    expect(memory.words[readSlot + TLB_BYTES / 4]).toBe(0x5000);
+    // A second touch maps nothing new.
+    expect(space.translate(0x5ffc, false)).toBe(frame * 4096 + 0xffc);
+    expect(space.residentPages).toBe(1);
+  });
+
+  it("faults on page 0, past the end, in the empty global space", () => {
+    const { space } = setup();
+    expect(faultOf(() => space.translate(0, false)).kind).toBe("null-page");
+    expect(faultOf(() => space.translate(4095, true)).kind).toBe("null-page");
+    expect(faultOf(() => space.translate(2 * 65536, false)).kind).toBe("out-of-bounds");
+    expect(faultOf(() => space.translate(0x8000_0000, false)).kind).toBe("unmapped");
+    expect(faultOf(() => space.pieces(0xffff_fffe, 4, false)).kind).toBe("out-of-bounds");
+  });
+
+  it("grows up to its maximum", () => {
+    const { space } = setup(1, 3);
+    expect(space.grow(1)).toBe(1);
+    expect(space.grow(1)).toBe(2);
+    expect(space.grow(1)).toBe(-1);
+    expect(space.wasmPages).toBe(3);
+    expect(space.translate(3 * 65536 - 4, true)).toBeGreaterThan(0);
+  });
+
+  it("maps shared frames read-only", () => {
+    const { memory, frames, space } = setup();
+    const frame = frames.allocate(-1)!;
+    memory.bytes[frame * 4096 + 7] = 0xab;
+    space.mapShared(0x8000_0000, [frame]);
+    expect(space.read(0x8000_0007, 1)[0]).toBe(0xab);
+    expect(faultOf(() => space.translate(0x8000_0007, true)).kind).toBe("read-only");
+  });
+
+  it("checks a whole range before writing any of it", () => {
+    const { space } = setup(1, 1);
+    space.write(65536 - 4, new Uint8Array([1, 2, 3, 4]));
+    expect(faultOf(() => space.write(65536 - 2, new Uint8Array([9, 9, 9, 9]))).kind).toBe("out-of-bounds");
+    expect([...space.read(65536 - 4, 4)]).toEqual([1, 2, 3, 4]);
+  });
+
+  it("returns every frame when destroyed", () => {
+    const { frames, free, space } = setup();
+    for (let address = 4096; address < 2 * 65536; address += 4096) space.translate(address, true);
+    space.destroy();
+    expect(frames.freeCount).toBe(free);
+  });
+});

@@ -1,0 +1,52 @@
+import { describe, expect, it } from "vitest";
+import { FRAME_KERNEL, FrameAllocator } from "../../src/kernel/frame-allocator.ts";
+
+describe("FrameAllocator", () => {
+  it("never hands out frame 0 and counts what it hands out", () => {
+    const frames = new FrameAllocator(64);
+    expect(frames.freeCount).toBe(63);
+    const seen = new Set<number>();
+    for (let i = 0; i < 63; i++) {
+      const frame = frames.allocate(7)!;
+      expect(frame).toBeGreaterThan(0);
+      expect(seen.has(frame)).toBe(false);
+      seen.add(frame);
+      expect(frames.owner(frame)).toBe(7);
+    }
+    expect(frames.freeCount).toBe(0);
+    expect(frames.allocate(7)).toBeNull();
+  });
+
+  it("reuses released frames and refuses to release what is not allocated", () => {
+    const frames = new FrameAllocator(40);
+    const a = frames.allocate(1)!;
+    frames.release(a);
+    expect(frames.isUsed(a)).toBe(false);
+    expect(() => frames.release(a)).toThrow(/not allocated/);
+    expect(() => frames.release(0)).toThrow(/not allocated/);
+    expect(frames.freeCount).toBe(39);
+  });
+
+  it("finds contiguous runs around holes", () => {
+    const frames = new FrameAllocator(64);
+    const taken = Array.from({ length: 10 }, () => frames.allocate(1)!);
+    frames.release(taken[3]!);
+    frames.release(taken[4]!);
+    const run = frames.allocateContiguous(5, FRAME_KERNEL)!;
+    for (let f = run; f < run + 5; f++) expect(frames.owner(f)).toBe(FRAME_KERNEL);
+    expect(run).toBeGreaterThan(taken[9]!);
+    expect(frames.allocateContiguous(2, 1)).toBe(taken[3]);
+    expect(frames.allocateContiguous(100, 1)).toBeNull();
+  });
+
+  it("reports usage by owner", () => {
+    const frames = new FrameAllocator(32);
+    frames.allocate(2);
+    frames.allocate(2);
+    frames.allocate(3);
+    const usage = frames.usage();
+    expect(usage.get(2)).toBe(2);
+    expect(usage.get(3)).toBe(1);
+    expect(usage.get(FRAME_KERNEL)).toBe(1);
+  });
+});
