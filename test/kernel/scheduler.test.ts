@@ -1,0 +1,82 @@
+import { describe, expect, it } from "vitest";
+import { program } from "../helpers/programs.ts";
+import { testMachine } from "../helpers/test-host.ts";
+import { wat } from "../helpers/wat.ts";
+
+describe("scheduler", () => {
+  it("interleaves processes that yield", async () => {
+    const t = testMachine();
+    const image = await t.loader.load(program("counter"), "counter");
+    t.kernel.spawn(image, { args: ["counter", "3"] });
+    t.kernel.spawn(image, { args: ["counter", "3"] });
+    await t.kernel.run();
+    expect(t.stdout()).toBe("counter 0\ncounter 0\ncounter 1\ncounter 1\ncounter 2\ncounter 2\n");
+  });
+
+  it("preempts a process that spins forever, so others finish", async () => {
+    const t = testMachine();
+    t.kernel.scheduler.sliceNs = 2_000_000;
+    const spin = t.kernel.spawn(await t.loader.load(program("spin"), "spin"));
+    const hello = t.kernel.spawn(await t.loader.load(program("hello"), "hello"), { args: ["hello", "x"] });
+    const finished = hello.wait().then(() => t.kernel.kill(spin.pid));
+    await t.kernel.run();
+    await finished;
+    expect(t.stdout()).toContain("hello from dogma pid 2\nx\n");
+    expect(spin.outcome).toEqual({ kind: "exited", code: 137 });
+    expect(spin.descriptor.cpuTimeUs).toBeGreaterThan(1000);
+  });
+
+  it("runs higher priorities first", async () => {
+    const t = testMachine();
+    const image = await t.loader.load(program("counter"), "counter");
+    t.kernel.spawn(image, { args: ["low", "2"], priority: 6 });
+    t.kernel.spawn(image, { args: ["high", "2"], priority: 1 });
+    await t.kernel.run();
+    expect(t.stdout()).toBe("counter 0\ncounter 1\ncounter 0\ncounter 1\n");
+  });
+
+  it("wakes a sleeper after its time, while others run", async () => {
+    const t = testMachine();
+    const started = performance.now();
+    t.kernel.spawn(await t.loader.load(program("sleeper"), "sleeper"), { args: ["sleeper", "30"] });
+    t.kernel.spawn(await t.loader.load(program("hello"), "hello"));
+    await t.kernel.run();
+    expect(performance.now() - started).toBeGreaterThanOrEqual(29);
+    expect(t.stdout()).toMatch(/^hello from dogma pid 2\n[\s\S]*slept\n$/);
+  });
+
+  it("yield_to runs the named process next and refuses unknown pids", async () => {
+    const t = testMachine();
+    const bytes = wat(`(module
+      (import "dogma" "yield_to" (func $yield_to (param i32) (result i32)))
+      (import "dogma" "console_write" (func $write (param i32 i32 i32) (result i32)))
+      (import "dogma" "getpid" (func $getpid (result i32)))
+      (memory 1) (data (i32.const 4096) "A" "B" "C")
+      (func (export "_start")
+        (if (i32.eq (call $getpid) (i32.const 1))
+          (then
+            (if (i32.ne (call $yield_to (i32.const 99)) (i32.const -10)) (then unreachable))
+            (drop (call $write (i32.const 1) (i32.const 4096) (i32.const 1)))
+            (drop (call $yield_to (i32.const 3)))
+            (drop (call $write (i32.const 1) (i32.const 4096) (i32.const 1))))
+          (else (drop (call $write (i32.const 1) (i32.add (i32.const 4095) (call $getpid)) (i32.const 1)))))))`);
+    const image = await t.loader.load(bytes, "yielder");
+    for (let i = 0; i < 3; i++) t.kernel.spawn(image);
+    await t.kernel.run();
+    // pid 1 writes A and hands the CPU to pid 3 (C) ahead of pid 2 (B); it goes to the back itself.
+    expect(t.stdout()).toBe("ACBA");
+  });
+
+  it("reports exit codes and leaves no frames behind", async () => {
+    const t = testMachine();
+    const image = await t.loader.load(program("exitcode"), "exitcode");
+    t.kernel.spawn(image, { args: ["exitcode", "0"] });
+    await t.kernel.run();
+    const free = t.kernel.frames.freeCount;
+    const process = t.kernel.spawn(image, { args: ["exitcode", "42"] });
+    await t.kernel.run();
+    expect(process.outcome).toEqual({ kind: "exited", code: 42 });
+    expect(process.state).toBe("exited");
+    expect(t.kernel.frames.freeCount).toBe(free);
+  });
+});
