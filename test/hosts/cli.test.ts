@@ -1,0 +1,83 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+
+const root = join(import.meta.dirname, "../..");
+const cacheDir = mkdtempSync(join(tmpdir(), "dogma-cli-cache-"));
+
+/** `npx dogma ARGS` as a person would type it, with the Node that runs the tests (26). */
+function dogma(args: string[], input = "", env: Record<string, string> = {}) {
+  const result = spawnSync(process.execPath, [join(root, "bin/dogma.js"), ...args], {
+    cwd: root,
+    input,
+    encoding: "utf8",
+    env: { ...process.env, DOGMA_CACHE_DIR: cacheDir, ...env },
+    timeout: 30_000,
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+const built = (name: string) => join("build/user", `${name}.wasm`);
+
+describe("dogma run", () => {
+  it("runs a program with its arguments and exits with its code", () => {
+    expect(dogma(["run", built("hello"), "one", "two"])).toEqual({ code: 0, stdout: "hello from dogma pid 1\none\ntwo\n", stderr: "" });
+    expect(dogma(["run", built("exitcode"), "7"]).code).toBe(7);
+  });
+
+  it("gives the program the terminal's stdin", () => {
+    const text = "line one\nline two\n".repeat(500);
+    expect(dogma(["run", built("cat")], text)).toEqual({ code: 0, stdout: text, stderr: "" });
+  });
+
+  it("prints one line for a fault and exits non-zero", () => {
+    const result = dogma(["run", built("fault-unreachable")]);
+    expect(result.code).not.toBe(0);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toMatch(/^dogma: fault-unreachable\.wasm \(pid 1\): unreachable in \S*crash_here: .+\n$/);
+    const nullRead = dogma(["run", built("fault-null")]);
+    expect(nullRead.stderr).toMatch(/null-page at 0x00000000 in /);
+  });
+
+  it("refuses a bad binary with what and where", () => {
+    const file = join(cacheDir, "not-wasm.wasm");
+    writeFileSync(file, "#!/bin/sh\necho hi\n");
+    const result = dogma(["run", file]);
+    expect(result.code).toBe(126);
+    expect(result.stderr).toBe("dogma: refused not-wasm.wasm: header: not a WebAssembly binary (it does not start with \\0asm)\n");
+    expect(dogma(["run", "no/such/file.wasm"]).stderr).toMatch(/cannot read no\/such\/file\.wasm: ENOENT/);
+  });
+
+  it("traces kernel calls", () => {
+    const result = dogma(["run", "--trace", built("hello")]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/^trace: \[pid 1\] dogma\.arg_count\(\) = 1$/m);
+    expect(result.stderr).toMatch(/^trace: \[pid 1\] dogma\.console_write\(1, \d+, \d+\) = \d+$/m);
+  });
+
+  it("sizes the machine with --memory and says when a size is wrong", () => {
+    expect(dogma(["run", "--memory", "16M", built("hello")]).code).toBe(0);
+    const tooSmall = dogma(["run", "--memory", "64K", built("hello")]);
+    expect(tooSmall.code).toBe(1);
+    expect(tooSmall.stderr).toMatch(/between 1 MiB and 4 GiB/);
+    expect(dogma(["run", "--memory", "lots", built("hello")]).stderr).toMatch(/cannot read memory size "lots"/);
+  });
+
+  it("caches rewritten modules on disk unless told not to", () => {
+    const dir = mkdtempSync(join(tmpdir(), "dogma-cache-"));
+    expect(dogma(["run", "--no-cache", built("echo"), "x"], "", { DOGMA_CACHE_DIR: dir }).stdout).toBe("x\n");
+    expect(readdirSync(dir)).toEqual([]);
+    expect(dogma(["run", built("echo"), "x"], "", { DOGMA_CACHE_DIR: dir }).stdout).toBe("x\n");
+    expect(readdirSync(dir)).toHaveLength(1);
+    expect(dogma(["run", built("echo"), "y"], "", { DOGMA_CACHE_DIR: dir }).stdout).toBe("y\n");
+  });
+
+  it("explains its usage", () => {
+    expect(dogma(["--help"]).stdout).toMatch(/^usage: dogma run/);
+    const wrong = dogma(["run", "--bogus", built("hello")]);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/unknown option "--bogus"/);
+  });
+});
