@@ -102,10 +102,31 @@ export function copyMemory(space: AddressSpace, memory: PhysicalMemory, dest: nu
   }
   const from = space.pieces(src, length, false);
   const to = space.pieces(dest, length, true);
-  if (from.length === 1 && to.length === 1) {
-    memory.bytes.copyWithin(to[0]![0], from[0]![0], from[0]![0] + length);
+  const overlaps = dest < src + length && src < dest + length;
+  if (overlaps && !(from.length === 1 && to.length === 1)) {
+    copyStaged(memory, from, to, length);
     return;
   }
+  // Disjoint ranges (or one frame each, where copyWithin has memmove semantics): walk both
+  // lists of pieces together, copying frame to frame.
+  let i = 0;
+  let j = 0;
+  let fromAt = 0;
+  let toAt = 0;
+  while (i < from.length && j < to.length) {
+    const [src, srcLength] = from[i]!;
+    const [dst, dstLength] = to[j]!;
+    const chunk = Math.min(srcLength - fromAt, dstLength - toAt);
+    memory.bytes.copyWithin(dst + toAt, src + fromAt, src + fromAt + chunk);
+    fromAt += chunk;
+    toAt += chunk;
+    if (fromAt === srcLength) (i++, (fromAt = 0));
+    if (toAt === dstLength) (j++, (toAt = 0));
+  }
+}
+
+/** Overlapping ranges over several frames: read everything first, as memmove must. */
+function copyStaged(memory: PhysicalMemory, from: Array<[number, number]>, to: Array<[number, number]>, length: number): void {
   const staged = new Uint8Array(length);
   let at = 0;
   for (const [physical, chunk] of from) {

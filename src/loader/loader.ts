@@ -29,7 +29,7 @@ export interface LoadStats {
 const OUTPUT_FEATURES =
   binaryen.Features.MutableGlobals | binaryen.Features.NontrappingFPToInt | binaryen.Features.SignExt | binaryen.Features.BulkMemory |
   binaryen.Features.Multivalue | binaryen.Features.ReferenceTypes | binaryen.Features.TailCall | binaryen.Features.SIMD128 |
-  binaryen.Features.ExtendedConst;
+  binaryen.Features.ExtendedConst | binaryen.Features.BulkMemoryOpt;
 
 /**
  * The dogmatic loader: validate → policy → rewrite → optimize → compile → cache. Linear in the

@@ -3,6 +3,7 @@ import { binaryen, clearStart, dataSegments, nodes, type BinaryenModule, type Ex
 import { childrenById, refusedKinds } from "./expression-children.ts";
 import { LoadError } from "./load-error.ts";
 import { MemoryRewriter, PHYSICAL_MEMORY, ScratchLocals, TLB_GLOBAL, mmuFunction } from "./rewrite-memory.ts";
+import { COPY_HELPER, FILL_HELPER, addBulkHelpers } from "./rewrite-bulk.ts";
 import { FUEL_GLOBAL, INITIAL_FUEL, safePoint } from "./safe-points.ts";
 
 const typeOf: Record<ValueType, number> = { i32: binaryen.i32, i64: binaryen.i64, f32: binaryen.f32, f64: binaryen.f64 };
@@ -19,6 +20,7 @@ export function rewriteModule(name: string, module: BinaryenModule): { hasInit: 
   const segmentIndex = new Map(dataSegments(module).map((segment, index) => [segment.name, index]));
   replaceMemory(module);
   addKernelInterface(module);
+  addBulkHelpers(module);
   const hasInit = exportStart(module);
   const memory = new MemoryRewriter(module);
   for (let i = 0; i < module.getNumFunctions(); i++) {
@@ -107,9 +109,9 @@ class FunctionRewriter {
       case binaryen.MemoryGrowId:
         return this.callWith("memory_grow", [nodes.MemoryGrow.getDelta(expr)], binaryen.i32);
       case binaryen.MemoryCopyId:
-        return this.callWith("memory_copy", [nodes.MemoryCopy.getDest(expr), nodes.MemoryCopy.getSource(expr), nodes.MemoryCopy.getSize(expr)], binaryen.none);
+        return this.callWith(COPY_HELPER, [nodes.MemoryCopy.getDest(expr), nodes.MemoryCopy.getSource(expr), nodes.MemoryCopy.getSize(expr)], binaryen.none);
       case binaryen.MemoryFillId:
-        return this.callWith("memory_fill", [nodes.MemoryFill.getDest(expr), nodes.MemoryFill.getValue(expr), nodes.MemoryFill.getSize(expr)], binaryen.none);
+        return this.callWith(FILL_HELPER, [nodes.MemoryFill.getDest(expr), nodes.MemoryFill.getValue(expr), nodes.MemoryFill.getSize(expr)], binaryen.none);
       case binaryen.MemoryInitId: {
         const segment = this.m.i32.const(this.segment(nodes.MemoryInit.getSegment(expr)));
         const rest = [nodes.MemoryInit.getDest(expr), nodes.MemoryInit.getOffset(expr), nodes.MemoryInit.getSize(expr)].map((e) => this.visit(e));
@@ -155,9 +157,12 @@ class FunctionRewriter {
     return { expr: this.memory.store(kind!, ptr.expr, value.expr, nodes.Store.getOffset(expr), value.level + 1, this.locals), level };
   }
 
-  private callWith(name: string, operands: ExpressionRef[], result: number): Visited {
+  /** A call to `target` (a helper, or a `dogma:mmu` call by its short name) with rewritten operands. */
+  private callWith(target: string, operands: ExpressionRef[], result: number): Visited {
     const visited = operands.map((operand) => this.visit(operand));
-    return { expr: this.call(name, visited.map((v) => v.expr), result), level: Math.max(-1, ...visited.map((v) => v.level)) };
+    const args = visited.map((v) => v.expr);
+    const expr = target.startsWith("dogma$") ? this.m.call(target, args, result) : this.call(target, args, result);
+    return { expr, level: Math.max(-1, ...visited.map((v) => v.level)) };
   }
 
   private call(name: string, operands: ExpressionRef[], result: number): ExpressionRef {
