@@ -19,7 +19,7 @@
     (i64.add
       (i64.load (i32.sub (local.get $end) (i32.const 8)))
       (i64.add (i64.load8_u (i32.sub (local.get $end) (i32.const 9)))
-               (i64.load (i32.sub (local.get $end) (i32.const 40)))))))
+               (i64.load (i32.sub (local.get $end) (i32.const 40))))))
 
   ;; Grow by 1 until it fails: the sizes seen, packed one per byte.
   (func (export "grow until full") (result i64) (local $h i64) (local $r i32)

@@ -1,0 +1,191 @@
+// The module cache: a rewritten module is kept under a key derived from the binary and the
+// loader's settings; a later Loader sharing the cache skips the rewrite and behaves the same; a
+// damaged record is a miss, never an error; and records survive encode/decode unchanged.
+import { describe, expect, it } from "vitest";
+import { decodeRecord, encodeRecord, type CacheRecord, type ModuleCache } from "../../src/loader/cache.ts";
+import { testMachine, type TestMachineOptions } from "../helpers/test-host.ts";
+import { watToBinary } from "./wat.ts";
+
+class MapCache implements ModuleCache {
+  readonly records = new Map<string, Uint8Array>();
+  async get(key: string): Promise<Uint8Array | null> {
+    return this.records.get(key) ?? null;
+  }
+  async put(key: string, record: Uint8Array): Promise<void> {
+    this.records.set(key, record.slice());
+  }
+  /** The one record held (tests load one module per cache). */
+  only(): [string, Uint8Array] {
+    expect(this.records.size).toBe(1);
+    return [...this.records][0]!;
+  }
+}
+
+// Uses everything a record carries: a start function, an active and a passive segment, a
+// `dogma` import; prints through the boot console and returns a value the start function set.
+const program = watToBinary(`(module
+  (import "dogma" "console_write" (func $write (param i32 i32 i32) (result i32)))
+  (memory 1 2)
+  (global $started (mut i32) (i32.const 0))
+  (data (i32.const 4096) "cached hello\\n")
+  (data $later "ABCD")
+  (start $init)
+  (func $init (global.set $started (i32.const 41)))
+  (func (export "main") (result i32)
+    (memory.init $later (i32.const 5000) (i32.const 0) (i32.const 4))
+    (drop (call $write (i32.const 1) (i32.const 4096) (i32.const 13)))
+    (i32.add (global.get $started) (i32.load8_u (i32.const 5003)))))`, { names: true });
+
+/** Loads `program` in a fresh machine with `cache` and runs it; returns what it did. */
+async function runWith(cache: ModuleCache, options: TestMachineOptions["loader"] = {}) {
+  const t = testMachine({ loader: { cache, ...options } });
+  const image = await t.loader.load(program, "program.wasm");
+  const process = t.kernel.spawn(image, { entry: "main" });
+  await t.kernel.run();
+  return { stats: { ...t.loader.stats }, outcome: process.outcome, value: t.kernel.returnValues.get(process.pid), stdout: t.stdout(), image };
+}
+
+const expected = { outcome: { kind: "exited", code: 0 }, value: 41 + 0x44, stdout: "cached hello\n" };
+
+describe("ModuleCache", () => {
+  it("the first load rewrites and stores a record; a second Loader sharing the cache hits it", async () => {
+    const cache = new MapCache();
+    const first = await runWith(cache);
+    expect(first.stats).toEqual({ rewrites: 1, diskHits: 0, memoryHits: 0 });
+    expect(first).toMatchObject(expected);
+    expect(decodeRecord(cache.only()[1])).not.toBeNull();
+
+    const second = await runWith(cache);
+    expect(second.stats).toEqual({ rewrites: 0, diskHits: 1, memoryHits: 0 });
+    expect(second).toMatchObject(expected);
+    const facts = (r: typeof first) => ({ ...r.image, module: undefined });
+    expect(facts(second)).toEqual(facts(first));
+  });
+
+  it("a Loader with other settings does not use another's record", async () => {
+    const cache = new MapCache();
+    await runWith(cache);
+    const other = await runWith(cache, { optimize: false });
+    expect(other.stats).toEqual({ rewrites: 1, diskHits: 0, memoryHits: 0 });
+    expect(other).toMatchObject(expected);
+    expect(cache.records.size).toBe(2);
+  });
+
+  const damage: Record<string, (record: Uint8Array) => Uint8Array> = {
+    empty: () => new Uint8Array(0),
+    "truncated by one byte": (r) => r.slice(0, r.length - 1),
+    "truncated to half": (r) => r.slice(0, r.length >> 1),
+    "one byte too many": (r) => Uint8Array.from([...r, 0]),
+    "wrong magic": (r) => Uint8Array.from(r, (b, i) => (i === 0 ? b ^ 0xff : b)),
+    "garbage header": (r) => Uint8Array.from(r, (b, i) => (i >= 8 && i < 24 ? 0x7b : b)),
+    "random bytes": (r) => Uint8Array.from(r, (_b, i) => (i * 131 + 7) & 0xff),
+  };
+  for (const [what, spoil] of Object.entries(damage)) {
+    it(`a damaged record (${what}) is ignored and rewritten`, async () => {
+      const cache = new MapCache();
+      await runWith(cache);
+      const [key, record] = cache.only();
+      cache.records.set(key, spoil(record));
+      expect(decodeRecord(cache.records.get(key)!)).toBeNull();
+
+      const again = await runWith(cache);
+      expect(again.stats).toEqual({ rewrites: 1, diskHits: 0, memoryHits: 0 });
+      expect(again).toMatchObject(expected);
+      expect(cache.records.get(key)).toEqual(record); // the good record is back
+    });
+  }
+
+  // BUG (src/loader/loader.ts, Loader.load: `new WebAssembly.Module(record.rewritten)`): a record
+  // whose framing is intact but whose rewritten binary is damaged (bit rot, a bad disk block)
+  // decodes fine, then the compile throws a CompileError out of load() instead of the record
+  // being treated as a miss. Fix: compile a cached record inside try/catch and fall back to
+  // rewriting (and re-putting) on failure; or keep a hash of the payload in the record's header
+  // and have decodeRecord check it.
+  it.fails("a record with a damaged rewritten binary is ignored and rewritten", async () => {
+    const cache = new MapCache();
+    await runWith(cache);
+    const [key, record] = cache.only();
+    const decoded = decodeRecord(record)!;
+    const spoiled = decoded.rewritten.slice();
+    spoiled.fill(0xff, 8, 24); // inside the type section
+    cache.records.set(key, encodeRecord({ ...decoded, rewritten: spoiled }));
+
+    const again = await runWith(cache);
+    expect(again.stats).toEqual({ rewrites: 1, diskHits: 0, memoryHits: 0 });
+    expect(again).toMatchObject(expected);
+  });
+
+  it("the same bytes loaded twice in one Loader are a memory hit, under the new name", async () => {
+    const cache = new MapCache();
+    const t = testMachine({ loader: { cache } });
+    const a = await t.loader.load(program, "a.wasm");
+    const b = await t.loader.load(program.slice(), "b.wasm");
+    expect(t.loader.stats).toEqual({ rewrites: 1, diskHits: 0, memoryHits: 1 });
+    expect(b.name).toBe("b.wasm");
+    expect(b.module).toBe(a.module);
+    expect(b.hash).toBe(a.hash);
+    // Other bytes are not a hit.
+    await t.loader.load(watToBinary(`(module (memory 1 1) (func (export "main") (result i32) (i32.const 7)))`), "c.wasm");
+    expect(t.loader.stats).toEqual({ rewrites: 2, diskHits: 0, memoryHits: 1 });
+    const process = t.kernel.spawn(b, { entry: "main" });
+    await t.kernel.run();
+    expect(process.outcome).toEqual(expected.outcome);
+    expect(t.kernel.returnValues.get(process.pid)).toBe(expected.value);
+  });
+
+  it("the loader keeps its own copy of the bytes it was given", async () => {
+    const t = testMachine();
+    const bytes = program.slice();
+    const image = await t.loader.load(bytes, "p.wasm");
+    bytes.fill(0);
+    expect(image.bytes).toEqual(program);
+    await t.loader.load(program, "p.wasm");
+    expect(t.loader.stats.memoryHits).toBe(1);
+  });
+});
+
+describe("encodeRecord / decodeRecord", () => {
+  const record: CacheRecord = {
+    rewritten: Uint8Array.from({ length: 300 }, (_, i) => (i * 37) & 0xff),
+    initialPages: 3,
+    maximumPages: 17,
+    hasInit: true,
+    importModules: ["dogma", "wasi_snapshot_preview1"],
+    segments: [
+      { offset: 4096, data: new Uint8Array([1, 2, 3]) },
+      { offset: null, data: new TextEncoder().encode("passive") },
+      { offset: 8192, data: new Uint8Array(0) },
+    ],
+  };
+
+  // The CacheRecord fields of a decoded record (decodeRecord also passes the header's
+  // bookkeeping field rewrittenLength through, which is harmless).
+  const fields = (r: CacheRecord | null) =>
+    r && { rewritten: r.rewritten, initialPages: r.initialPages, maximumPages: r.maximumPages, hasInit: r.hasInit, importModules: r.importModules, segments: r.segments };
+
+  it("round-trips every field", () => {
+    expect(fields(decodeRecord(encodeRecord(record)))).toEqual(record);
+    const plain: CacheRecord = { ...record, hasInit: false, importModules: [], segments: [] };
+    expect(fields(decodeRecord(encodeRecord(plain)))).toEqual(plain);
+  });
+
+  it("decodes a record that sits inside a larger buffer", () => {
+    const encoded = encodeRecord(record);
+    const buffer = new Uint8Array(encoded.length + 11);
+    buffer.set(encoded, 5);
+    expect(fields(decodeRecord(buffer.subarray(5, 5 + encoded.length)))).toEqual(record);
+  });
+
+  it("refuses every strict prefix and any trailing byte", () => {
+    const encoded = encodeRecord(record);
+    for (let length = 0; length < encoded.length; length++) expect(decodeRecord(encoded.subarray(0, length)), `prefix ${length}`).toBeNull();
+    expect(decodeRecord(Uint8Array.from([...encoded, 0]))).toBeNull();
+  });
+
+  it("decoded bytes do not alias the encoded buffer", () => {
+    const encoded = encodeRecord(record);
+    const decoded = decodeRecord(encoded);
+    encoded.fill(0);
+    expect(fields(decoded)).toEqual(record);
+  });
+});

@@ -1,0 +1,183 @@
+// The shape of a rewritten module: its memory is the machine's physical memory imported from
+// "dogma:mmu" (none of its own, no data segments, no start section, no memory export); it exports
+// its fuel global and, when the original had a start function, the start function as
+// __dogma_init; every function and loop begins with a safe point; no bulk-memory or size
+// instruction touches the physical memory directly.
+import binaryen from "binaryen";
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { ACCESS_KINDS, FUEL_EXPORT, INIT_EXPORT, MMU_CALLS, MMU_MODULE, MMU_TLB_GLOBAL } from "../../src/kernel/mmu-abi.ts";
+import { decodeRecord, type ModuleCache } from "../../src/loader/cache.ts";
+import { rewriteModule } from "../../src/loader/rewrite.ts";
+import { testMachine } from "../helpers/test-host.ts";
+import { watToBinary } from "./wat.ts";
+
+const sample = watToBinary(`(module
+  (import "dogma" "getpid" (func $getpid (result i32)))
+  (memory (export "memory") 2 4)
+  (data (i32.const 4096) "active")
+  (data $passive "passive")
+  (global $g (mut i32) (i32.const 0))
+  (start $init)
+  (func $init (global.set $g (call $getpid)))
+  (func $empty)
+  (func $sum (export "sum") (param $n i32) (result i32) (local $s i32)
+    (loop $outer
+      (loop $inner
+        (local.set $s (i32.add (local.get $s) (i32.load8_u (local.get $n))))
+        (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+        (br_if $inner (i32.gt_u (local.get $n) (i32.const 5000))))
+      (br_if $outer (i32.gt_u (local.get $n) (i32.const 4096))))
+    (local.get $s))
+  (func $bulk (export "bulk") (param $a i32)
+    (memory.init $passive (local.get $a) (i32.const 0) (i32.const 7))
+    (data.drop $passive)
+    (memory.copy (local.get $a) (i32.const 4096) (i32.const 6))
+    (memory.fill (local.get $a) (i32.const 0) (memory.size))
+    (drop (memory.grow (i32.const 1)))
+    (i64.store offset=8 (local.get $a) (i64.load (local.get $a)))))`, { names: true });
+
+const noStart = watToBinary(`(module (memory 1 1) (func (export "_start") (i32.store (i32.const 4096) (i32.const 1))))`);
+
+/** Section ids of a binary, in order. */
+function sectionIds(bytes: Uint8Array): number[] {
+  const ids: number[] = [];
+  let at = 8;
+  const leb = () => {
+    let result = 0;
+    for (let shift = 0; ; shift += 7) {
+      const byte = bytes[at++]!;
+      result += (byte & 0x7f) * 2 ** shift;
+      if ((byte & 0x80) === 0) return result;
+    }
+  };
+  while (at < bytes.length) {
+    const id = bytes[at++]!;
+    const size = leb();
+    ids.push(id);
+    at += size;
+  }
+  return ids;
+}
+
+/** The loader's output for `bytes`, taken from the record it puts in its cache. */
+async function loaderOutput(bytes: Uint8Array): Promise<Uint8Array> {
+  const records: Uint8Array[] = [];
+  const cache: ModuleCache = { get: async () => null, put: async (_key, record) => void records.push(record) };
+  await testMachine({ loader: { cache } }).loader.load(bytes, "sample.wasm");
+  expect(records).toHaveLength(1);
+  return decodeRecord(records[0]!)!.rewritten;
+}
+
+/** Rewrites `bytes` without optimizing; returns the text and how many functions and loops the original had. */
+function rewriteToText(bytes: Uint8Array): { text: string; functions: number; loops: number } {
+  const module = binaryen.readBinary(bytes);
+  try {
+    module.setFeatures(binaryen.Features.All);
+    const original = module.emitText();
+    let functions = 0;
+    for (let i = 0; i < module.getNumFunctions(); i++) if (!binaryen.getFunctionInfo(module.getFunctionByIndex(i)).module) functions++;
+    rewriteModule("sample.wasm", module);
+    expect(module.validate()).toBeTruthy();
+    return { text: module.emitText(), functions, loops: (original.match(/\(loop\b/g) ?? []).length };
+  } finally {
+    module.dispose();
+  }
+}
+
+/**
+ * Text of each defined function of `text` (binaryen's emitText), split at "(func $", except the
+ * helpers the loader adds (named dogma$...: leaf functions without loops, which need no safe point).
+ */
+function functionBodies(text: string): string[] {
+  return text.split(/\n \(func \$/).slice(1).filter((body) => !body.startsWith("dogma$"));
+}
+
+describe("rewritten module", () => {
+  it("imports its memory from dogma:mmu and has none of its own", async () => {
+    const rewritten = await loaderOutput(sample);
+    const module = new WebAssembly.Module(rewritten as Uint8Array<ArrayBuffer>);
+    const memories = WebAssembly.Module.imports(module).filter((i) => i.kind === "memory");
+    expect(memories).toEqual([{ module: MMU_MODULE, name: "memory", kind: "memory" }]);
+    const ids = sectionIds(rewritten);
+    expect(ids).not.toContain(5); // memory section
+    expect(ids).not.toContain(11); // data section
+    expect(ids).not.toContain(12); // data count section
+    expect(ids).not.toContain(8); // start section
+    expect(sectionIds(sample)).toEqual(expect.arrayContaining([5, 8, 11])); // the original had them
+  });
+
+  it("imports from dogma:mmu only the TLB global, the memory and its kernel calls", async () => {
+    const module = new WebAssembly.Module((await loaderOutput(sample)) as Uint8Array<ArrayBuffer>);
+    const allowed = new Set(["memory", MMU_TLB_GLOBAL, ...ACCESS_KINDS.map((k) => k.name), ...Object.keys(MMU_CALLS)]);
+    const imports = WebAssembly.Module.imports(module);
+    for (const i of imports.filter((i) => i.module === MMU_MODULE)) expect(allowed, i.name).toContain(i.name);
+    expect(imports).toContainEqual({ module: MMU_MODULE, name: MMU_TLB_GLOBAL, kind: "global" });
+    expect(imports).toContainEqual({ module: "dogma", name: "getpid", kind: "function" });
+  });
+
+  it("exports __dogma_fuel and __dogma_init, and no memory", async () => {
+    const exports = WebAssembly.Module.exports(new WebAssembly.Module((await loaderOutput(sample)) as Uint8Array<ArrayBuffer>));
+    expect(exports).toContainEqual({ name: FUEL_EXPORT, kind: "global" });
+    expect(exports).toContainEqual({ name: INIT_EXPORT, kind: "function" });
+    expect(exports).toContainEqual({ name: "sum", kind: "function" });
+    expect(exports.filter((e) => e.kind === "memory")).toEqual([]);
+  });
+
+  it("exports no __dogma_init when there was no start function", async () => {
+    const exports = WebAssembly.Module.exports(new WebAssembly.Module((await loaderOutput(noStart)) as Uint8Array<ArrayBuffer>));
+    expect(exports.map((e) => e.name).sort()).toEqual([FUEL_EXPORT, "_start"].sort());
+  });
+
+  it("puts a safe point at every function entry and loop header", () => {
+    const { text, functions, loops } = rewriteToText(sample);
+    expect(functions).toBe(4);
+    expect(loops).toBe(2);
+    // The rewriter adds exactly one per function and one per loop.
+    const bodies = functionBodies(text);
+    expect(bodies.join("").match(/call \$dogma\$safe_point\b/g) ?? []).toHaveLength(functions + loops);
+    expect(bodies).toHaveLength(functions);
+    for (const body of bodies) expect(body, body.split("\n")[0]).toMatch(/call \$dogma\$safe_point\b/);
+    // Each loop's body starts with its safe point (before anything else the loop does).
+    expect(text.match(/\(loop \$\S+\n\s+\(block\n\s+\(global\.set \$dogma\$fuel/g) ?? []).toHaveLength(loops);
+  });
+
+  it("keeps a safe point in every function after optimizing", async () => {
+    for (const bytes of [sample, readFileSync(new URL("../../build/user/hello.wasm", import.meta.url))]) {
+      const module = binaryen.readBinary(await loaderOutput(bytes));
+      try {
+        // The optimized binary's name section does not name imports: find safe_point's name.
+        let safePoint = "";
+        for (let i = 0; i < module.getNumFunctions(); i++) {
+          const info = binaryen.getFunctionInfo(module.getFunctionByIndex(i));
+          if (info.module === MMU_MODULE && info.base === "safe_point") safePoint = info.name;
+        }
+        expect(safePoint).not.toBe("");
+        const call = new RegExp(`call \\$${safePoint.replaceAll("$", "\\$")}\\b`, "g");
+        const bodies = functionBodies(module.emitText());
+        expect(bodies.length).toBeGreaterThan(0);
+        for (const body of bodies) expect(body, body.split("\n")[0]).toMatch(call);
+        const text = bodies.join("");
+        const loops = (text.match(/\(loop\b/g) ?? []).length;
+        expect((text.match(call) ?? []).length).toBeGreaterThanOrEqual(bodies.length + loops);
+      } finally {
+        module.dispose();
+      }
+    }
+  });
+
+  it("turns memory size, growth and bulk operations into kernel calls", () => {
+    const { text: all } = rewriteToText(sample);
+    // The program's own functions never touch the physical memory in bulk or change its size;
+    // memory.copy/fill may appear only in the loader's helpers, which fall back to the kernel.
+    const text = functionBodies(all).join("");
+    expect(text).not.toMatch(/\((memory\.(size|grow|copy|fill|init)|data\.drop)\b/);
+    for (const call of ["memory_size", "memory_grow", "memory_init", "data_drop"]) expect(text).toMatch(new RegExp(`call \\$dogma\\$${call}\\b`));
+    expect(all).toMatch(/call \$dogma\$memory_copy\b/);
+    expect(all).toMatch(/call \$dogma\$memory_fill\b/);
+    // Loads and stores keep a slow path: a call to the kernel for their access kind.
+    expect(text).toMatch(/call \$dogma\$load_i32_8_u\b/);
+    expect(text).toMatch(/call \$dogma\$load_i64\b/);
+    expect(text).toMatch(/call \$dogma\$store_i64\b/);
+  });
+});
