@@ -1,0 +1,55 @@
+// Process start from an already-loaded image: spawn a batch of processes of a module whose
+// _start returns at once, run them all, divide. Baseline: `new WebAssembly.Instance` of the same
+// original module (already compiled) and a call of its _start.
+import { deadline, dogma, median, now, result, schedulerState, wat, type Result } from "./harness.ts";
+
+const BATCH = 250;
+const BATCHES = 5;
+
+// One page of memory and a data segment, like the smallest real program.
+const TRIVIAL = wat(`(module
+  (memory (export "memory") 1)
+  (data (i32.const 4096) "hi")
+  (func (export "_start")))`);
+
+export async function processStart(): Promise<Result[]> {
+  const machine = dogma(64);
+  const kernel = machine.kernel;
+  const image = await machine.loader.load(TRIVIAL, "trivial");
+  const batch = async (): Promise<{ spawnUs: number; totalUs: number }> => {
+    const start = now();
+    const processes = [];
+    for (let i = 0; i < BATCH; i++) processes.push(kernel.spawn(image));
+    const spawned = now();
+    await deadline("process start: kernel.run", 60_000, kernel.run(), () => schedulerState(kernel));
+    const end = now();
+    for (const p of processes) if (p.outcome?.kind !== "exited" || p.outcome.code !== 0) throw new Error(`trivial process ended with ${JSON.stringify(p.outcome)}`);
+    return { spawnUs: ((spawned - start) * 1000) / BATCH, totalUs: ((end - start) * 1000) / BATCH };
+  };
+  const native = new WebAssembly.Module(TRIVIAL);
+  const nativeBatch = (): { instantiateUs: number; totalUs: number } => {
+    let instantiateMs = 0;
+    const start = now();
+    for (let i = 0; i < BATCH; i++) {
+      const t = now();
+      const instance = new WebAssembly.Instance(native, {});
+      instantiateMs += now() - t;
+      (instance.exports._start as () => void)();
+    }
+    return { instantiateUs: (instantiateMs * 1000) / BATCH, totalUs: ((now() - start) * 1000) / BATCH };
+  };
+
+  await batch(); // warm-up
+  nativeBatch();
+  const dogmaSamples = [];
+  const nativeSamples = [];
+  for (let i = 0; i < BATCHES; i++) {
+    dogmaSamples.push(await batch());
+    nativeSamples.push(nativeBatch());
+  }
+  const nativeTotal = median(nativeSamples.map((s) => s.totalUs));
+  return [
+    result("process start: spawn+run+exit of a cached image", median(dogmaSamples.map((s) => s.totalUs)), "µs", "native Instance + _start()", nativeTotal),
+    result("process start: kernel.spawn alone", median(dogmaSamples.map((s) => s.spawnUs)), "µs", "native new WebAssembly.Instance", median(nativeSamples.map((s) => s.instantiateUs))),
+  ];
+}
