@@ -41,6 +41,7 @@ function typeList(type: number): string {
 export function checkPolicy(name: string, bytes: Uint8Array, module: BinaryenModule, policy: LoaderPolicy): ModuleFacts {
   const used = checkFunctionImports(name, module, policy);
   checkOtherImports(name, module);
+  checkReservedNames(name, module);
   const memory = checkMemory(name, bytes, module, policy);
   const segments = checkSegments(name, module, memory.initialPages);
   return { ...memory, segments, importModules: [...used] };
@@ -73,6 +74,19 @@ function checkFunctionImports(name: string, module: BinaryenModule, policy: Load
     used.add(info.module);
   }
   return used;
+}
+
+/** The loader names its own functions and globals `dogma$…`; a program may not, or it could pose as them. */
+function checkReservedNames(name: string, module: BinaryenModule): void {
+  const reserved = (n: string | null) => n !== null && n.startsWith("dogma$");
+  for (let i = 0; i < module.getNumFunctions(); i++) {
+    const fn = binaryen.getFunctionInfo(module.getFunctionByIndex(i)).name;
+    if (reserved(fn)) throw new LoadError(name, `name section, function ${i} "${fn}"`, `names starting with "dogma$" are reserved for the loader`);
+  }
+  for (let i = 0; i < module.getNumGlobals(); i++) {
+    const global = binaryen.getGlobalInfo(module.getGlobalByIndex(i)).name;
+    if (reserved(global)) throw new LoadError(name, `name section, global ${i} "${global}"`, `names starting with "dogma$" are reserved for the loader`);
+  }
 }
 
 function checkOtherImports(name: string, module: BinaryenModule): void {

@@ -18,20 +18,30 @@ const MAX_PAGES = 65536;
  */
 export function rewriteModule(name: string, module: BinaryenModule): { hasInit: boolean } {
   const segmentIndex = new Map(dataSegments(module).map((segment, index) => [segment.name, index]));
+  // Chosen before the loader adds its own functions, and by index, never by name: names come
+  // from the program's name section, so a name cannot be trusted to mark a loader helper.
+  const defined: FunctionRef[] = [];
+  for (let i = 0; i < module.getNumFunctions(); i++) {
+    const func = module.getFunctionByIndex(i);
+    if (!binaryen.getFunctionInfo(func).module) defined.push(func);
+  }
   replaceMemory(module);
   addKernelInterface(module);
   addBulkHelpers(module);
   const hasInit = exportStart(module);
   const memory = new MemoryRewriter(module);
-  for (let i = 0; i < module.getNumFunctions(); i++) {
-    const func = module.getFunctionByIndex(i);
-    const info = binaryen.getFunctionInfo(func);
-    if (info.module || info.name.startsWith("dogma$")) continue;
-    const rewriter = new FunctionRewriter(name, i, func, module, memory, segmentIndex);
+  for (const func of defined) {
+    const index = functionIndex(module, func);
+    const rewriter = new FunctionRewriter(name, index, func, module, memory, segmentIndex);
     const body = rewriter.visit(nodes.Function.getBody(func)).expr;
     nodes.Function.setBody(func, module.block(null, [safePoint(module), body], nodes.Function.getResults(func)));
   }
   return { hasInit };
+}
+
+function functionIndex(module: BinaryenModule, func: FunctionRef): number {
+  for (let i = 0; i < module.getNumFunctions(); i++) if (module.getFunctionByIndex(i) === func) return i;
+  return -1;
 }
 
 function replaceMemory(module: BinaryenModule): void {
