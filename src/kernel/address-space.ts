@@ -98,9 +98,11 @@ export class AddressSpace {
   }
 
   read(address: number, length: number): Uint8Array {
+    // Check the range before allocating: a bad length must not cost the host memory.
+    const pieces = this.pieces(address, length, false);
     const out = new Uint8Array(length);
     let at = 0;
-    for (const [physical, chunk] of this.pieces(address, length, false)) {
+    for (const [physical, chunk] of pieces) {
       out.set(this.memory.bytes.subarray(physical, physical + chunk), at);
       at += chunk;
     }

@@ -66,17 +66,20 @@ export class Loader {
       return { ...known, name };
     }
     let record = this.cache ? decodeRecord((await this.cache.get(key)) ?? new Uint8Array(0)) : null;
-    if (record) this.stats.diskHits++;
+    // A damaged cached binary counts as a miss: the cache is never trusted over a rewrite.
+    let module = record ? compileCached(record.rewritten) : null;
+    if (record && module) this.stats.diskHits++;
     else {
       record = this.rewrite(name, original);
       this.stats.rewrites++;
+      module = new WebAssembly.Module(record.rewritten as Uint8Array<ArrayBuffer>);
       await this.cache?.put(key, encodeRecord(record));
     }
     const image: LoadedImage = {
       hash,
       name,
       bytes: original,
-      module: new WebAssembly.Module(record.rewritten as Uint8Array<ArrayBuffer>),
+      module,
       initialPages: record.initialPages,
       maximumPages: record.maximumPages,
       segments: record.segments,
@@ -107,6 +110,14 @@ export class Loader {
     } finally {
       module.dispose();
     }
+  }
+}
+
+function compileCached(bytes: Uint8Array): WebAssembly.Module | null {
+  try {
+    return new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
+  } catch {
+    return null;
   }
 }
 
