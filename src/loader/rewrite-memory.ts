@@ -6,7 +6,7 @@ export const PHYSICAL_MEMORY = "dogma$physical";
 export const TLB_GLOBAL = "dogma$tlb";
 export const mmuFunction = (name: string): string => `dogma$${name}`;
 
-const typeOf: Record<ValueType, number> = { i32: binaryen.i32, i64: binaryen.i64, f32: binaryen.f32, f64: binaryen.f64 };
+export const typeOf: Record<ValueType, number> = { i32: binaryen.i32, i64: binaryen.i64, f32: binaryen.f32, f64: binaryen.f64 };
 
 export function valueTypeOf(type: number): ValueType | null {
   if (type === binaryen.i32) return "i32";

@@ -2,11 +2,10 @@ import { ACCESS_KINDS, FUEL_EXPORT, INIT_EXPORT, MMU_CALLS, MMU_MODULE, MMU_TLB_
 import { binaryen, clearStart, dataSegments, nodes, type BinaryenModule, type ExpressionRef, type FunctionRef } from "./binaryen.ts";
 import { childrenById, refusedKinds } from "./expression-children.ts";
 import { LoadError } from "./load-error.ts";
-import { MemoryRewriter, PHYSICAL_MEMORY, ScratchLocals, TLB_GLOBAL, mmuFunction } from "./rewrite-memory.ts";
+import { MemoryRewriter, PHYSICAL_MEMORY, ScratchLocals, TLB_GLOBAL, mmuFunction, typeOf } from "./rewrite-memory.ts";
 import { COPY_HELPER, FILL_HELPER, addBulkHelpers } from "./rewrite-bulk.ts";
 import { FUEL_GLOBAL, INITIAL_FUEL, safePoint } from "./safe-points.ts";
 
-const typeOf: Record<ValueType, number> = { i32: binaryen.i32, i64: binaryen.i64, f32: binaryen.f32, f64: binaryen.f64 };
 /** The largest memory a 32-bit module may declare, in 64 KiB pages: the physical memory fits under it. */
 const MAX_PAGES = 65536;
 
@@ -20,28 +19,22 @@ export function rewriteModule(name: string, module: BinaryenModule): { hasInit: 
   const segmentIndex = new Map(dataSegments(module).map((segment, index) => [segment.name, index]));
   // Chosen before the loader adds its own functions, and by index, never by name: names come
   // from the program's name section, so a name cannot be trusted to mark a loader helper.
-  const defined: FunctionRef[] = [];
+  const defined: Array<[index: number, func: FunctionRef]> = [];
   for (let i = 0; i < module.getNumFunctions(); i++) {
     const func = module.getFunctionByIndex(i);
-    if (!binaryen.getFunctionInfo(func).module) defined.push(func);
+    if (!binaryen.getFunctionInfo(func).module) defined.push([i, func]);
   }
   replaceMemory(module);
   addKernelInterface(module);
   addBulkHelpers(module);
   const hasInit = exportStart(module);
   const memory = new MemoryRewriter(module);
-  for (const func of defined) {
-    const index = functionIndex(module, func);
+  for (const [index, func] of defined) {
     const rewriter = new FunctionRewriter(name, index, func, module, memory, segmentIndex);
     const body = rewriter.visit(nodes.Function.getBody(func)).expr;
     nodes.Function.setBody(func, module.block(null, [safePoint(module), body], nodes.Function.getResults(func)));
   }
   return { hasInit };
-}
-
-function functionIndex(module: BinaryenModule, func: FunctionRef): number {
-  for (let i = 0; i < module.getNumFunctions(); i++) if (module.getFunctionByIndex(i) === func) return i;
-  return -1;
 }
 
 function replaceMemory(module: BinaryenModule): void {
