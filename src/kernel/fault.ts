@@ -2,20 +2,23 @@
  * Why a process was torn down. Every fault leaves one record; `describeFault` is the one line a
  * person reads.
  */
-export type FaultKind =
-  | "null-page"
-  | "unmapped"
-  | "out-of-bounds"
-  | "read-only"
-  | "out-of-memory"
-  | "unreachable"
-  | "divide-by-zero"
-  | "integer-overflow"
-  | "invalid-conversion"
-  | "stack-exhausted"
-  | "indirect-call"
-  | "abort"
-  | "trap";
+/** Index = the code PROCESS_STATE reports (docs/ABI.md). */
+export const FAULT_KINDS = [
+  "null-page",
+  "unmapped",
+  "out-of-bounds",
+  "read-only",
+  "out-of-memory",
+  "unreachable",
+  "divide-by-zero",
+  "integer-overflow",
+  "invalid-conversion",
+  "stack-exhausted",
+  "indirect-call",
+  "abort",
+  "trap",
+] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export interface FaultRecord {
   readonly kind: FaultKind;

@@ -6,7 +6,8 @@ import { PAGE_SIZE } from "./constants.ts";
  * process) as a real kernel keeps its process table: pid, parent, state, exit code, priority,
  * fault kind and address, CPU time. Strings (name, fault message) stay with the Process object.
  */
-export const PROCESS_STATES = ["ready", "running", "blocked", "exited", "faulted"] as const;
+/** Index = the code PROCESS_STATE reports (docs/ABI.md). */
+export const PROCESS_STATES = ["ready", "running", "blocked", "exited", "faulted", "created", "suspended"] as const;
 export type ProcessState = (typeof PROCESS_STATES)[number];
 
 const PID = 0;

@@ -1,0 +1,125 @@
+/**
+ * The numbers of the capability ABI: object kinds, rights, operation labels, kernel message
+ * labels and startup slots. docs/ABI.md and user/lib/caps.ts are checked against these by
+ * test/abi-doc.test.ts, so this file is the one source.
+ */
+
+/** Kinds of kernel object a capability can name (`CAP_INFO` answers one). */
+export const ObjectKind = {
+  MEMORY: 1,
+  PROCESS: 2,
+  RECEIVER: 3,
+  REPLY: 4,
+  PAGE: 5,
+  CAPPAGE: 6,
+  REGION: 7,
+  INTERRUPT: 8,
+  IMAGE: 9,
+} as const;
+export type ObjectKindCode = (typeof ObjectKind)[keyof typeof ObjectKind];
+
+/** Rights, one table per kind; a capability's rights only ever shrink. */
+export const Rights = {
+  MEMORY_CREATE: 1,
+  MEMORY_DESTROY: 2,
+  MEMORY_INFO: 4,
+  PROCESS_CONTROL: 1,
+  PROCESS_KILL: 2,
+  PROCESS_INFO: 4,
+  PROCESS_PRIORITY: 8,
+  PROCESS_GIVE: 16,
+  PROCESS_LISTEN: 32,
+  RECEIVER_RECEIVE: 1,
+  RECEIVER_MINT: 2,
+  RECEIVER_SEND: 4,
+  RECEIVER_CALL: 8,
+  PAGE_READ: 1,
+  PAGE_WRITE: 2,
+  CAPPAGE_READ: 1,
+  CAPPAGE_WRITE: 2,
+  REGION_OWNER: 1,
+  REGION_READ: 2,
+  INTERRUPT_BIND: 1,
+  IMAGE_SPAWN: 1,
+} as const;
+
+export const ALL_RIGHTS = 0xffff_ffff;
+
+/** Labels at or above this are operations the kernel answers; below it a label is the user's. */
+export const KERNEL_LABEL_BASE = 0xffff_0000;
+
+export const Op = {
+  CAP_INFO: 0xffff_0000,
+  CAP_COPY: 0xffff_0001,
+  CAP_DROP: 0xffff_0002,
+  MEMORY_INFO: 0xffff_0100,
+  MEMORY_CREATE_MEMORY: 0xffff_0101,
+  MEMORY_CREATE_RECEIVER: 0xffff_0102,
+  MEMORY_CREATE_PROCESS: 0xffff_0103,
+  MEMORY_CREATE_PAGE: 0xffff_0104,
+  MEMORY_CREATE_CAPPAGE: 0xffff_0105,
+  MEMORY_CREATE_REGION: 0xffff_0106,
+  MEMORY_LIST: 0xffff_0107,
+  MEMORY_DESTROY: 0xffff_0108,
+  PROCESS_START: 0xffff_0200,
+  PROCESS_SUSPEND: 0xffff_0201,
+  PROCESS_RESUME: 0xffff_0202,
+  PROCESS_KILL: 0xffff_0203,
+  PROCESS_STATE: 0xffff_0204,
+  PROCESS_SET_PRIORITY: 0xffff_0205,
+  PROCESS_GIVE: 0xffff_0206,
+  PROCESS_MONITOR: 0xffff_0207,
+  PROCESS_WAIT: 0xffff_0208,
+  PROCESS_HOLDS: 0xffff_0209,
+  PROCESS_LISTEN: 0xffff_020a,
+  RECEIVER_RECEIVE: 0xffff_0300,
+  RECEIVER_MINT: 0xffff_0301,
+  RECEIVER_INFO: 0xffff_0302,
+  PAGE_MAP: 0xffff_0400,
+  PAGE_UNMAP: 0xffff_0401,
+  PAGE_MAP_GLOBAL: 0xffff_0402,
+  PAGE_COPY: 0xffff_0403,
+  PAGE_MOVE: 0xffff_0404,
+  PAGE_SET_FLAGS: 0xffff_0405,
+  PAGE_INFO: 0xffff_0406,
+  CAPPAGE_PUT: 0xffff_0500,
+  CAPPAGE_GET: 0xffff_0501,
+  CAPPAGE_CLEAR: 0xffff_0502,
+  REGION_INFO: 0xffff_0600,
+  REGION_VIEW: 0xffff_0601,
+  REGION_FREE: 0xffff_0602,
+  INTERRUPT_BIND: 0xffff_0700,
+  INTERRUPT_ACK: 0xffff_0701,
+  IMAGE_INFO: 0xffff_0800,
+} as const;
+
+/** Labels of messages only the kernel sends (no process can send a label this high). */
+export const KernelMessage = {
+  PROCESS_ENDED: 0xffff_f001,
+  INTERRUPT: 0xffff_f002,
+} as const;
+
+/** Flags of a Page (`PAGE_SET_FLAGS`, `PAGE_INFO`). */
+export const PageFlag = { READ_ONLY: 1, SHARED: 2 } as const;
+/** Flags of a Region (`MEMORY_CREATE_REGION`). */
+export const RegionFlag = { ZERO_ON_FREE: 1 } as const;
+
+/** In a message's capability list, this bit moves the capability instead of copying it. */
+export const CAP_MOVE = 0x8000_0000;
+
+/** Startup slots: 0 is never a capability; 1 is the process itself; given ones follow. */
+export const SLOT_NULL = 0;
+export const SLOT_SELF = 1;
+export const SLOT_FIRST_GIVEN = 2;
+export const SELF_RIGHTS = Rights.PROCESS_INFO | Rights.PROCESS_LISTEN;
+
+/** Slots in one process's capability table (slot 0 included). */
+export const CAP_TABLE_SLOTS = 1024;
+/** Slots in a Cappage. */
+export const CAPPAGE_SLOTS = 256;
+/** Messages a Receiver holds when its creator asks for 0. */
+export const DEFAULT_RECEIVER_CAPACITY = 16;
+export const MAX_RECEIVER_CAPACITY = 1024;
+
+/** A timeout word pair meaning "wait for ever". */
+export const FOREVER = 0xffff_ffff_ffff_ffffn;
