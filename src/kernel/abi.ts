@@ -1,5 +1,4 @@
 import { Status } from "./errors.ts";
-import { readMessage } from "./message.ts";
 import { sig, type ImportModuleSpec } from "./personality.ts";
 import type { KernelServices } from "./services.ts";
 
@@ -15,6 +14,8 @@ export const dogmaAbi: ImportModuleSpec<KernelServices> = {
   module: DOGMA_MODULE,
   functions: {
     invoke: sig(["i32", "i32", "i32"], ["i32"], true),
+    futex_wait: sig(["i32", "i32", "i64"], ["i32"], true),
+    futex_wake: sig(["i32", "i32"], ["i32"]),
     yield: sig([], [], true),
     yield_to: sig(["i32"], ["i32"], true),
     sleep: sig(["i64"], [], true),
@@ -32,13 +33,12 @@ export const dogmaAbi: ImportModuleSpec<KernelServices> = {
   },
   bind(k) {
     return {
-      invoke(cap: number, msgPtr: number, msgLen: number): number {
-        const message = readMessage(k, k.current(), msgPtr, msgLen);
-        if (typeof message === "number") return message;
-        // The capability table is empty until capabilities land (issue 3): every index is invalid.
-        void cap;
-        return Status.E_INVALID_CAP;
+      invoke: (cap: number, msgPtr: number, msgLen: number) => k.invoke(k.current(), cap, { ptr: msgPtr, capacity: msgLen }),
+      futex_wait(addr: number, expected: number, ns: bigint) {
+        const wait = BigInt.asUintN(64, ns);
+        return k.futexWait(k.current(), addr, expected, wait === 0xffff_ffff_ffff_ffffn ? Infinity : Number(wait));
       },
+      futex_wake: (addr: number, count: number) => k.futexWake(k.current(), addr, count),
       yield: () => k.yield(k.current()),
       yield_to: (pid: number) => k.yieldTo(k.current(), pid),
       sleep: (ns: bigint) => k.sleep(k.current(), Number(BigInt.asUintN(64, ns))),

@@ -5,6 +5,13 @@ import { FRAME_KERNEL, type FrameAllocator } from "./frame-allocator.ts";
 import { PTE_READ, PTE_SHARED, PTE_WRITE, PageTable } from "./page-table.ts";
 import { SoftwareTlb, TLB_FRAMES } from "./tlb.ts";
 
+/** Where an address space charges the pages it takes (a process's Memory); may refuse. */
+export interface PageAccount {
+  charge(pages: number): boolean;
+  uncharge(pages: number): void;
+  readonly quota: number;
+}
+
 /**
  * One process's view of memory: the private window `[0, size)` laid out as its compiler expects,
  * allocated page by page on first touch, and read-only mappings in the global space above
@@ -24,14 +31,25 @@ export class AddressSpace {
   private sizeBytes: number;
   readonly maxWasmPages: number;
   private privatePages = 0;
+  /** Page-table frames charged to `account` (the directory is part of the process's fixed cost). */
+  private tablePages = 0;
+  private readonly account: PageAccount | null;
 
   /** Throws a RangeError when physical memory cannot hold the kernel tables. */
-  constructor(memory: PhysicalMemory, frames: FrameAllocator, owner: number, initialWasmPages: number, maxWasmPages: number) {
+  constructor(
+    memory: PhysicalMemory,
+    frames: FrameAllocator,
+    owner: number,
+    initialWasmPages: number,
+    maxWasmPages: number,
+    account: PageAccount | null = null,
+  ) {
     const tlbFrame = frames.allocateContiguous(TLB_FRAMES, FRAME_KERNEL);
     if (tlbFrame === null) throw new RangeError("out of physical memory for a TLB");
     this.memory = memory;
     this.frames = frames;
     this.owner = owner;
+    this.account = account;
     this.tlbFrame = tlbFrame;
     this.tlb = new SoftwareTlb(memory, tlbFrame * PAGE_SIZE);
     try {
@@ -42,6 +60,11 @@ export class AddressSpace {
     }
     this.sizeBytes = initialWasmPages * WASM_PAGE_SIZE;
     this.maxWasmPages = maxWasmPages;
+  }
+
+  /** Physical memory as 32-bit words, for the kernel's message copies. */
+  get physicalWords(): Uint32Array {
+    return this.memory.unsignedWords;
   }
 
   get wasmPages(): number {
@@ -120,10 +143,37 @@ export class AddressSpace {
   /** Maps frames of a shared object read-only at a global address. */
   mapShared(globalAddress: number, frames: readonly number[]): void {
     frames.forEach((frame, i) => {
-      if (!this.table.map((globalAddress >>> PAGE_SHIFT) + i, frame, PTE_READ | PTE_SHARED)) {
-        throw new RangeError("out of physical memory for a page table");
-      }
+      if (!this.mapFrame(globalAddress + i * PAGE_SIZE, frame, false)) throw new RangeError("out of physical memory for a page table");
     });
+  }
+
+  /**
+   * Maps a frame this address space does not own (a Page's, a Region's) at a page-aligned
+   * address, replacing what was there (a private page there is freed). False when no page table
+   * could be had.
+   */
+  mapFrame(address: number, frame: number, writable: boolean): boolean {
+    const page = address >>> PAGE_SHIFT;
+    if (!this.ensureTable(page)) return false;
+    this.dropPrivate(page);
+    this.table.map(page, frame, PTE_READ | PTE_SHARED | (writable ? PTE_WRITE : 0));
+    this.tlb.flushPage(address);
+    return true;
+  }
+
+  /** Removes the mapping at a page-aligned address (a private page is freed); the page reads zeros again if private. */
+  unmap(address: number): void {
+    const page = address >>> PAGE_SHIFT;
+    this.dropPrivate(page);
+    this.table.unmap(page);
+    this.tlb.flushPage(address);
+  }
+
+  /** The frame mapped at `address` and whether it is shared and writable, or null. */
+  mapping(address: number): { frame: number; shared: boolean; writable: boolean } | null {
+    const entry = this.table.lookup(address >>> PAGE_SHIFT);
+    if (entry === 0) return null;
+    return { frame: entry >>> PAGE_SHIFT, shared: (entry & PTE_SHARED) !== 0, writable: (entry & PTE_WRITE) !== 0 };
   }
 
   /** Releases every private frame, the page table and the TLB. */
@@ -133,6 +183,29 @@ export class AddressSpace {
     });
     this.table.destroy();
     this.releaseTlb();
+    this.account?.uncharge(this.privatePages + this.tablePages);
+    this.privatePages = 0;
+    this.tablePages = 0;
+  }
+
+  private dropPrivate(page: number): void {
+    const entry = this.table.lookup(page);
+    if (entry === 0 || entry & PTE_SHARED) return;
+    this.frames.release(entry >>> PAGE_SHIFT);
+    this.privatePages--;
+    this.account?.uncharge(1);
+  }
+
+  /** Makes sure `page` has a page-table frame, charging it; false when none could be had. */
+  private ensureTable(page: number): boolean {
+    if (!this.table.needsTable(page)) return true;
+    if (this.account && !this.account.charge(1)) return false;
+    if (!this.table.reserveTable(page)) {
+      this.account?.uncharge(1);
+      return false;
+    }
+    this.tablePages++;
+    return true;
   }
 
   private mapOnFirstTouch(address: number): number {
@@ -141,15 +214,23 @@ export class AddressSpace {
     if (address >= this.sizeBytes) {
       throw new ProcessFault("out-of-bounds", address, `beyond the end of memory (${this.wasmPages} pages of 64 KiB = ${hex(this.sizeBytes)})`);
     }
+    const page = address >>> PAGE_SHIFT;
+    if (!this.ensureTable(page)) throw this.outOfMemory(address, "a page table");
+    if (this.account && !this.account.charge(1)) throw this.outOfMemory(address, "this page");
     const frame = this.frames.allocate(this.owner);
-    if (frame === null) throw new ProcessFault("out-of-memory", address, "no free physical frame for this page");
-    this.memory.zeroFrame(frame);
-    if (!this.table.map(address >>> PAGE_SHIFT, frame, PTE_READ | PTE_WRITE)) {
-      this.frames.release(frame);
-      throw new ProcessFault("out-of-memory", address, "no free physical frame for a page table");
+    if (frame === null) {
+      this.account?.uncharge(1);
+      throw new ProcessFault("out-of-memory", address, "no free physical frame for this page");
     }
+    this.memory.zeroFrame(frame);
+    this.table.map(page, frame, PTE_READ | PTE_WRITE);
     this.privatePages++;
-    return this.table.lookup(address >>> PAGE_SHIFT);
+    return this.table.lookup(page);
+  }
+
+  private outOfMemory(address: number, what: string): ProcessFault {
+    const quota = this.account ? ` (its Memory's quota is ${this.account.quota} pages)` : "";
+    return new ProcessFault("out-of-memory", address, `no page left for ${what}${quota}`);
   }
 
   private releaseTlb(): void {

@@ -31,6 +31,10 @@ export class BootConsole {
     this.readers.push({ process, max });
   }
 
+  hasReaders(): boolean {
+    return this.readers.length > 0;
+  }
+
   cancel(process: Process): void {
     const at = this.readers.findIndex((reader) => reader.process === process);
     if (at >= 0) this.readers.splice(at, 1);

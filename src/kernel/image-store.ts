@@ -1,6 +1,7 @@
 import type { PhysicalMemory } from "../machine/physical-memory.ts";
-import { GLOBAL_SPACE_BASE, PAGE_SIZE } from "./constants.ts";
+import { PAGE_SIZE } from "./constants.ts";
 import { FRAME_KERNEL, type FrameAllocator } from "./frame-allocator.ts";
+import type { GlobalSpace } from "./global-space.ts";
 import type { LoadedImage } from "./image.ts";
 
 /**
@@ -16,11 +17,12 @@ export class ImageStore {
   private readonly memory: PhysicalMemory;
   private readonly frameAllocator: FrameAllocator;
   private readonly byHash = new Map<string, MappedImage>();
-  private nextAddress = GLOBAL_SPACE_BASE;
+  private readonly space: GlobalSpace;
 
-  constructor(memory: PhysicalMemory, frames: FrameAllocator) {
+  constructor(memory: PhysicalMemory, frames: FrameAllocator, space: GlobalSpace) {
     this.memory = memory;
     this.frameAllocator = frames;
+    this.space = space;
   }
 
   /** The image's frames and global address, copying it in on first use. */
@@ -28,20 +30,21 @@ export class ImageStore {
     const known = this.byHash.get(image.hash);
     if (known) return known;
     const pageCount = Math.ceil(image.bytes.length / PAGE_SIZE);
-    if (this.nextAddress + pageCount * PAGE_SIZE > 2 ** 32) throw new RangeError("the global space is full");
+    const base = this.space.allocate(pageCount);
+    if (base === null) throw new RangeError("the global space is full");
     const frames: number[] = [];
     for (let i = 0; i < pageCount; i++) {
       const frame = this.frameAllocator.allocate(FRAME_KERNEL);
       if (frame === null) {
         frames.forEach((f) => this.frameAllocator.release(f));
+        this.space.release(base, pageCount);
         throw new RangeError(`out of physical memory for the image of ${image.name}`);
       }
       this.memory.zeroFrame(frame);
       this.memory.bytes.set(image.bytes.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE), frame * PAGE_SIZE);
       frames.push(frame);
     }
-    const mapped = { base: this.nextAddress, frames };
-    this.nextAddress += (pageCount + 1) * PAGE_SIZE;
+    const mapped = { base, frames };
     this.byHash.set(image.hash, mapped);
     return mapped;
   }

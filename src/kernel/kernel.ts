@@ -1,8 +1,24 @@
+import type { Interrupt } from "../machine/interrupts.ts";
 import type { Machine } from "../machine/machine.ts";
 import { AddressSpace } from "./address-space.ts";
 import { BootConsole } from "./boot-console.ts";
+import { Capability } from "./caps/capability.ts";
+import { ImageObject } from "./caps/image-object.ts";
+import { InterruptObject } from "./caps/interrupt.ts";
+import { deliverPendingInterrupt, invoke } from "./caps/invoke.ts";
+import { Ipc } from "./caps/ipc.ts";
+import type { KernelObject } from "./caps/kernel-object.ts";
+import { MemoryObject, PROCESS_FIXED_PAGES } from "./caps/memory-object.ts";
+import { SELF_RIGHTS, SLOT_SELF } from "./caps/object-abi.ts";
+import type { ObjectKernel } from "./caps/object-kernel.ts";
+import type { ObjectServices } from "./caps/object-services.ts";
+import { announceEnd } from "./caps/process-control.ts";
+import { SharedFrames } from "./caps/shared-frames.ts";
 import { MAX_PRIVATE_WASM_PAGES } from "./constants.ts";
 import { Status } from "./errors.ts";
+import { Futexes } from "./futexes.ts";
+import { GlobalSpace } from "./global-space.ts";
+import type { MessageBuffer } from "./message.ts";
 import { ProcessFault, faultFromError, hex } from "./fault.ts";
 import { FRAME_KERNEL, FrameAllocator } from "./frame-allocator.ts";
 import { ImageStore } from "./image-store.ts";
@@ -11,7 +27,7 @@ import { buildImports, type ImportObject } from "./imports.ts";
 import { FUEL_EXPORT, INIT_EXPORT } from "./mmu-abi.ts";
 import type { ImportModuleSpec } from "./personality.ts";
 import { ProcessDescriptor } from "./process-descriptor.ts";
-import { Process, type ProcessOutcome } from "./process.ts";
+import { Process, type ProcessHooks, type ProcessOutcome } from "./process.ts";
 import { DEFAULT_PRIORITY, PRIORITY_LEVELS, Scheduler } from "./scheduler.ts";
 import type { KernelServices } from "./services.ts";
 
@@ -34,19 +50,34 @@ export interface SpawnOptions {
   readonly entryArgs?: readonly (number | bigint)[];
   /** Map the binary read-only into the global space (default true). */
   readonly mapImage?: boolean;
+  /** The Memory it lives in and is charged to (default: the root Memory). */
+  readonly memory?: MemoryObject;
+  /** Capabilities for its table, from slot 2 in order (see `capability`). */
+  readonly caps?: readonly Capability[];
 }
 
+/** A kernel-internal wake value: the process ended while others waited on it. */
+const NEVER = new Promise<never>(() => {});
+
 /**
- * The kernel: frames, address spaces, processes and the scheduler on one machine. Hosts create
- * it, spawn processes from loaded images and call `run`.
+ * The kernel: frames, address spaces, processes, the scheduler, capabilities and IPC on one
+ * machine. Hosts create it, spawn processes from loaded images (granting capabilities made with
+ * `capability`, `imageCapability`, `interruptCapability`) and call `run`.
  */
-export class Kernel implements KernelServices {
+export class Kernel implements KernelServices, ObjectKernel {
   readonly machine: Machine;
   readonly frames: FrameAllocator;
   readonly scheduler: Scheduler;
   readonly processes = new Map<number, Process>();
   readonly clock;
   readonly entropy;
+  readonly services: ObjectServices;
+  readonly ipc: Ipc;
+  /** The Memory that holds all memory; host-started processes live in it or its children. */
+  readonly rootMemory: MemoryObject;
+  private readonly futexes: Futexes;
+  private readonly interruptLines = new Map<number, InterruptObject>();
+  private readonly hooks: ProcessHooks;
   private readonly images: ImageStore;
   private readonly console: BootConsole;
   private readonly imports: ImportObject;
@@ -61,9 +92,24 @@ export class Kernel implements KernelServices {
     this.clock = machine.clock;
     this.entropy = machine.entropy;
     this.frames = new FrameAllocator(machine.memory.frameCount);
-    this.images = new ImageStore(machine.memory, this.frames);
+    const globalSpace = new GlobalSpace();
+    this.images = new ImageStore(machine.memory, this.frames, globalSpace);
     this.console = new BootConsole(machine.console);
     this.scheduler = new Scheduler(machine, (process) => this.start(process));
+    const zeroFrame = this.frames.allocate(FRAME_KERNEL);
+    if (zeroFrame === null) throw new RangeError("physical memory is too small for the kernel");
+    machine.memory.zeroFrame(zeroFrame);
+    this.services = { memory: machine.memory, frames: this.frames, globalSpace, sharedFrames: new SharedFrames(this.frames), zeroFrame };
+    this.ipc = new Ipc(this.scheduler, this.clock);
+    this.futexes = new Futexes(this.scheduler);
+    this.rootMemory = new MemoryObject(null, this.frames.freeCount);
+    this.rootMemory.retain();
+    this.hooks = {
+      teardown: (process) => this.releaseProcess(process),
+      wake: (process, value) => this.scheduler.wake(process, value),
+      installed: (process, cap) => cap.object.installedIn(process, cap),
+      removed: (process, cap) => cap.object.removedFrom(process, cap),
+    };
     this.onFault = options.onFault;
     this.imports = buildImports(this, machine.memory, options.personalities ?? [], options.trace);
   }
@@ -74,48 +120,95 @@ export class Kernel implements KernelServices {
     return process;
   }
 
-  /** Creates a process from a loaded image; it runs when the scheduler picks it. */
+  /** Creates a process from a loaded image; it runs when the scheduler picks it. Throws RangeError when it cannot. */
   spawn(image: LoadedImage, options: SpawnOptions = {}): Process {
-    const pid = this.nextPid++;
     const priority = options.priority ?? DEFAULT_PRIORITY;
     if (!Number.isInteger(priority) || priority < 0 || priority >= PRIORITY_LEVELS) {
       throw new RangeError(`priority must be 0 to ${PRIORITY_LEVELS - 1}, not ${priority}`);
     }
+    const process = this.build(image, options.memory ?? this.rootMemory, options.parent ?? 0, priority, options.args ?? [image.name], options.env ?? [], options.mapImage ?? true);
+    if (typeof process === "string") throw new RangeError(`cannot start ${image.name}: ${process}`);
+    for (const cap of options.caps ?? []) {
+      if (process.caps.install(cap) === 0) throw new RangeError(`cannot start ${image.name}: its capability table is full`);
+    }
+    if (options.entry) this.entryArgs.set(process, { entry: options.entry, args: options.entryArgs ?? [] });
+    this.scheduler.makeReady(process);
+    return process;
+  }
+
+  /** MEMORY_CREATE_PROCESS: a process in `memory`, `created` until PROCESS_START. */
+  createProcess(image: LoadedImage, memory: MemoryObject, parent: Process, priority: number): Process | number {
+    const process = this.build(image, memory, parent.pid, priority, [image.name], [], true);
+    return typeof process === "string" ? Status.E_QUOTA : process;
+  }
+
+  /** A capability the host can grant (through `spawn`'s `caps`) to any kernel object. */
+  capability(object: KernelObject, rights: number, badge = 0): Capability {
+    return new Capability(object, rights, badge);
+  }
+
+  /** An Image object for a loaded binary, so that processes holding it can create processes. */
+  imageObject(image: LoadedImage): ImageObject {
+    return new ImageObject(image, this.images.map(image).base);
+  }
+
+  /** The Interrupt object of a machine line (one per line). */
+  interruptObject(line: number): InterruptObject {
+    let object = this.interruptLines.get(line);
+    if (!object || object.destroyed) {
+      object = new InterruptObject(line);
+      this.interruptLines.set(line, object);
+    }
+    return object;
+  }
+
+  /** The process, or why not (a message for the host). */
+  private build(image: LoadedImage, memory: MemoryObject, ppid: number, priority: number, args: readonly string[], env: readonly string[], mapImage: boolean): Process | string {
     const maxPages = Math.min(image.maximumPages, MAX_PRIVATE_WASM_PAGES);
+    if (memory.destroyed) return "its Memory was destroyed";
+    if (memory.available < PROCESS_FIXED_PAGES) return `its Memory's quota is exhausted (${memory.available} pages left, a process needs ${PROCESS_FIXED_PAGES})`;
+    const pid = this.nextPid++;
     const descriptorFrame = this.frames.allocate(FRAME_KERNEL);
-    if (descriptorFrame === null) throw new RangeError("out of physical memory for a process descriptor");
+    if (descriptorFrame === null) return "out of physical memory for a process descriptor";
     let space: AddressSpace;
     try {
-      space = new AddressSpace(this.machine.memory, this.frames, pid, image.initialPages, maxPages);
+      space = new AddressSpace(this.machine.memory, this.frames, pid, image.initialPages, maxPages, memory);
     } catch (error) {
       this.frames.release(descriptorFrame);
-      throw error;
+      return error instanceof Error ? error.message : String(error);
     }
-    const descriptor = new ProcessDescriptor(this.machine.memory, descriptorFrame, pid, options.parent ?? 0, priority);
-    const process = new Process(descriptor, image, space, options.args ?? [image.name], options.env ?? []);
+    const descriptor = new ProcessDescriptor(this.machine.memory, descriptorFrame, pid, ppid, priority);
+    const process = new Process(descriptor, image, space, args, env, memory, this.hooks);
+    memory.adopt(process, PROCESS_FIXED_PAGES);
+    memory.hold();
+    this.processes.set(pid, process);
     try {
       for (const segment of image.segments) if (segment.offset !== null) space.write(segment.offset, segment.data);
-      if (options.mapImage ?? true) {
+      if (mapImage) {
         const mapped = this.images.map(image);
         space.mapShared(mapped.base, mapped.frames);
         process.imageBase = mapped.base;
       }
       process.instance = new WebAssembly.Instance(image.module, this.imports.forProcess(space.tlb.base));
     } catch (error) {
-      this.release(process);
-      if (error instanceof ProcessFault) throw new RangeError(`cannot start ${image.name}: ${error.message}`);
+      this.processes.delete(pid);
+      process.end({ kind: "exited", code: 127 });
+      process.destroy();
+      if (error instanceof ProcessFault || error instanceof RangeError) return error.message;
       throw error;
     }
-    if (options.entry) this.entryArgs.set(process, { entry: options.entry, args: options.entryArgs ?? [] });
-    this.processes.set(pid, process);
-    this.scheduler.makeReady(process);
+    process.caps.placeAt(SLOT_SELF, new Capability(process, SELF_RIGHTS));
+    descriptor.state = "created";
     return process;
   }
 
-  /** Runs until every process has ended. */
+  /**
+   * Runs until every process has ended, or until none can ever run again: nothing ready, no
+   * deadline pending, nobody waiting for input or an interrupt (`stuck()` then says who is left).
+   */
   run(): Promise<void> {
     return this.scheduler.run(
-      () => this.liveCount(),
+      () => (this.canProgress() ? this.liveCount() : 0),
       () => this.handleInterrupts(),
     );
   }
@@ -126,16 +219,46 @@ export class Kernel implements KernelServices {
     return live;
   }
 
-  /** Ends a process that is not running now (from the host or, later, a Process capability). */
+  /** Live processes that nothing can wake (after `run` returned with some alive). */
+  stuck(): Process[] {
+    return [...this.processes.values()].filter((process) => process.alive);
+  }
+
+  private canProgress(): boolean {
+    if (this.scheduler.hasSleepers() || this.console.hasReaders() || this.machine.interrupts.hasPending()) return true;
+    for (const line of this.interruptLines.values()) if (line.armed && line.target && !line.destroyed) return true;
+    return false;
+  }
+
+  /** Ends a process that is not running now (from the host). */
   kill(pid: number): number {
     const process = this.processes.get(pid);
     if (!process || !process.alive) return Status.E_NO_PROCESS;
     if (process === this.scheduler.current) return Status.E_INVALID_ARGUMENT;
-    this.scheduler.remove(process);
-    this.console.cancel(process);
-    process.resume = null;
-    this.finish(process, { kind: "exited", code: 137 });
+    this.terminate(process);
     return Status.OK;
+  }
+
+  /** Ends a process with code 137, wherever it is; the running one stops at its kernel call's return. */
+  terminate(process: Process): void {
+    this.finish(process, { kind: "exited", code: 137 });
+  }
+
+  /** The one system call, for the current process; see caps/invoke.ts. */
+  invoke(process: Process, cap: number, buffer: MessageBuffer): number | Promise<number> {
+    const result = invoke(this, process, cap, buffer);
+    // The caller ended itself (killed itself, destroyed its own Memory): its stack never runs again.
+    if (!process.alive) return this.stopRunning(process);
+    return result;
+  }
+
+  futexWait(process: Process, address: number, expected: number, nanoseconds: number): number | Promise<number> {
+    const deadline = nanoseconds === 0 ? -Infinity : nanoseconds === Infinity ? Infinity : this.clock.monotonicNs() + nanoseconds;
+    return this.futexes.wait(process, address, expected, deadline);
+  }
+
+  futexWake(process: Process, address: number, count: number): number {
+    return this.futexes.wake(process, address, count);
   }
 
   readMemory(process: Process, address: number, length: number): Uint8Array | null {
@@ -187,13 +310,17 @@ export class Kernel implements KernelServices {
 
   exit(process: Process, code: number): Promise<never> {
     this.finish(process, { kind: "exited", code });
-    this.scheduler.yieldCpu(process);
-    return new Promise<never>(() => {});
+    return this.stopRunning(process);
+  }
+
+  private stopRunning(process: Process): Promise<never> {
+    if (this.scheduler.current === process) this.scheduler.yieldCpu(process);
+    return NEVER;
   }
 
   /** The safe point's slow path: preempt when the slice is over, else refill the fuel. */
   safePoint(process: Process, fuel: number): number | Promise<number> {
-    if (!process.alive) return new Promise<number>(() => {});
+    if (!process.alive) return this.stopRunning(process);
     if (!this.scheduler.preemptionPending(process)) return fuel;
     return this.scheduler.yield<number>(process, fuel);
   }
@@ -226,24 +353,49 @@ export class Kernel implements KernelServices {
 
   private finish(process: Process, outcome: ProcessOutcome): boolean {
     if (!process.end(outcome)) return false;
-    this.release(process);
+    process.destroy();
     return true;
   }
 
-  private release(process: Process): void {
+  /**
+   * Frees everything an ended process held: its waits, capabilities, memory and tables; then
+   * tells its monitors. Runs once, from `Process.destroy` (its end, or its Memory's destruction).
+   */
+  private releaseProcess(process: Process): void {
+    if (process.alive) process.end({ kind: "exited", code: 137 });
+    this.scheduler.remove(process);
+    this.console.cancel(process);
+    process.resume = null;
+    process.caps.clear();
+    for (const page of new Set(process.pageAt.values())) for (const [address, p] of process.pageAt) if (p === page) page.unmap(process, address);
     process.space.destroy();
     this.frames.release(process.descriptor.frame);
     const fuel = process.instance?.exports[FUEL_EXPORT];
     if (fuel instanceof WebAssembly.Global) fuel.value = -1;
+    process.memory.unhold();
+    announceEnd(this, process);
   }
 
   private handleInterrupts(): void {
     for (const interrupt of this.machine.interrupts.drain()) {
+      const line = interruptLine(interrupt);
       if (interrupt.line === "console") {
         for (const [process, bytes] of this.console.deliver(interrupt.data)) this.scheduler.makeReady(process, bytes);
       }
+      const routed = this.interruptLines.get(line);
+      if (routed && !routed.destroyed) {
+        routed.count++;
+        deliverPendingInterrupt(this, routed);
+      }
     }
   }
+}
+
+/** Machine interrupt lines as Interrupt objects number them: timer 0, console 1, devices their own. */
+export function interruptLine(interrupt: Interrupt): number {
+  if (interrupt.line === "timer") return 0;
+  if (interrupt.line === "console") return 1;
+  return interrupt.number;
 }
 
 export function describeProcessFault(process: Process): string {

@@ -54,6 +54,28 @@ export class PageTable {
     return true;
   }
 
+  /** Whether mapping `page` would need a new table frame. */
+  needsTable(page: number): boolean {
+    return this.memory.words[(this.directoryFrame << 10) + (page >>> 10)] === 0;
+  }
+
+  /** Allocates the table frame that will hold `page`'s entry; false when memory is exhausted. */
+  reserveTable(page: number): boolean {
+    const slot = (this.directoryFrame << 10) + (page >>> 10);
+    if (this.memory.words[slot] !== 0) return true;
+    const fresh = this.frames.allocate(FRAME_KERNEL);
+    if (fresh === null) return false;
+    this.memory.zeroFrame(fresh);
+    this.memory.words[slot] = fresh;
+    return true;
+  }
+
+  /** Clears the entry for `page` (the table frame stays until `destroy`). */
+  unmap(page: number): void {
+    const table = this.memory.words[(this.directoryFrame << 10) + (page >>> 10)]!;
+    if (table !== 0) this.memory.words[(table << 10) + (page & 1023)] = 0;
+  }
+
   /** Calls `visit` for every present entry. */
   forEach(visit: (page: number, frame: number, flags: number) => void): void {
     const words = this.memory.words;

@@ -1,4 +1,10 @@
 import type { AddressSpace } from "./address-space.ts";
+import type { Capability } from "./caps/capability.ts";
+import { CapTable, type CapabilityHolder } from "./caps/cap-table.ts";
+import { KernelObject } from "./caps/kernel-object.ts";
+import type { MemoryObject } from "./caps/memory-object.ts";
+import { ObjectKind } from "./caps/object-abi.ts";
+import type { PageObject } from "./caps/page.ts";
 import type { FaultRecord } from "./fault.ts";
 import type { LoadedImage } from "./image.ts";
 import type { ProcessDescriptor, ProcessState } from "./process-descriptor.ts";
@@ -8,14 +14,47 @@ export type ProcessOutcome =
   | { readonly kind: "exited"; readonly code: number }
   | { readonly kind: "faulted"; readonly fault: FaultRecord };
 
+/** What the kernel does for a process object: end it when its Memory goes, wake it from a wait. */
+export interface ProcessHooks {
+  /** The process object is being destroyed (its Memory was): end it if alive, free what it holds. */
+  teardown(process: Process): void;
+  /** Ends the process's current wait with `value` (it becomes ready, or runs at once). */
+  wake(process: Process, value: unknown): void;
+  /** Capabilities entering and leaving its table. */
+  installed(process: Process, cap: Capability): void;
+  removed(process: Process, cap: Capability): void;
+}
+
 /**
- * A process: one instance of a loaded image over its own address space. No threads: a process
- * is one stack, which is either running, ready, or suspended (by JSPI) in a kernel call.
+ * A process (Iris' Thread; there are no threads): one instance of a loaded image over its own
+ * address space, with its capability table. Its stack is either running, ready, or suspended (by
+ * JSPI) in a kernel call.
  *
- * Invariant: `resume` is set exactly when the process is suspended in a blocking kernel call
- * (or was preempted at a safe point) and has not been resumed since.
+ * Invariants: `resume` is set exactly when the process is suspended in a blocking kernel call
+ * (or was preempted at a safe point) and has not been resumed since; `waitCancel` is set exactly
+ * while it is blocked in a wait that someone else can end (receive, call, futex, process wait).
  */
-export class Process {
+export class Process extends KernelObject implements CapabilityHolder {
+  readonly kind = ObjectKind.PROCESS;
+  readonly memory: MemoryObject;
+  readonly caps: CapTable;
+  /** Whether capabilities in messages it receives are installed (PROCESS_LISTEN). */
+  listening = false;
+  /** PROCESS_SUSPEND: not scheduled until resumed. */
+  suspended = false;
+  /** A wake-up that arrived while suspended, delivered on resume. */
+  parkedReady = false;
+  /** Undoes the registration of the current wait (waiter lists, futex queues). */
+  waitCancel: (() => void) | null = null;
+  /** Send capabilities to notify when it ends (PROCESS_MONITOR). */
+  readonly monitors: Capability[] = [];
+  /** Processes blocked in PROCESS_WAIT on this one. */
+  readonly endWaiters: Process[] = [];
+  /** Pages mapped in its address space, by address. */
+  readonly pageAt = new Map<number, PageObject>();
+  /** When the current stretch on the CPU began (CPU time accounting). */
+  runStartNs = 0;
+  private readonly hooks: ProcessHooks;
   readonly descriptor: ProcessDescriptor;
   readonly image: LoadedImage;
   readonly space: AddressSpace;
@@ -42,7 +81,19 @@ export class Process {
   private readonly exitWaiters: Array<(outcome: ProcessOutcome) => void> = [];
   private outcomeValue: ProcessOutcome | null = null;
 
-  constructor(descriptor: ProcessDescriptor, image: LoadedImage, space: AddressSpace, args: readonly string[], env: readonly string[]) {
+  constructor(
+    descriptor: ProcessDescriptor,
+    image: LoadedImage,
+    space: AddressSpace,
+    args: readonly string[],
+    env: readonly string[],
+    memory: MemoryObject,
+    hooks: ProcessHooks,
+  ) {
+    super();
+    this.memory = memory;
+    this.hooks = hooks;
+    this.caps = new CapTable(this);
     this.descriptor = descriptor;
     this.image = image;
     this.space = space;
@@ -65,6 +116,28 @@ export class Process {
 
   get outcome(): ProcessOutcome | null {
     return this.outcomeValue;
+  }
+
+  installed(cap: Capability): void {
+    this.hooks.installed(this, cap);
+  }
+
+  removed(cap: Capability): void {
+    this.hooks.removed(this, cap);
+  }
+
+  /** Ends a wait someone else can end (no effect when it is not waiting). */
+  wakeFromWait(value: unknown): void {
+    if (this.waitCancel) this.hooks.wake(this, value);
+  }
+
+  /** A process lives until it ends or its Memory is destroyed, not until its last capability goes. */
+  protected override persists(): boolean {
+    return true;
+  }
+
+  protected teardown(): void {
+    this.hooks.teardown(this);
   }
 
   /** Resolves once the process has exited or faulted. */

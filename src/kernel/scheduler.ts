@@ -4,6 +4,9 @@ import type { Process } from "./process.ts";
 export const PRIORITY_LEVELS = 8;
 export const DEFAULT_PRIORITY = 4;
 export const DEFAULT_SLICE_NS = 10_000_000;
+/** The wake value of a wait whose deadline passed. */
+export const TIMED_OUT = Symbol("timed out");
+
 /** Longest run of process slices before the host's own events (input, timers) get a turn. */
 const HOST_TURN_NS = 2_000_000;
 
@@ -30,9 +33,14 @@ export class Scheduler {
   }
 
   makeReady(process: Process, wakeValue?: unknown, first = false): void {
-    process.descriptor.state = "ready";
     process.wakeValue = wakeValue;
     this.sleepers.delete(process);
+    if (process.suspended) {
+      process.descriptor.state = "suspended";
+      process.parkedReady = true;
+      return;
+    }
+    process.descriptor.state = "ready";
     const queue = this.queues[process.descriptor.priority]!;
     if (first) queue.unshift(process);
     else queue.push(process);
@@ -43,7 +51,7 @@ export class Scheduler {
    * blocking (JSPI-wrapped) kernel call of that process.
    */
   block<T>(process: Process): Promise<T> {
-    if (process.state !== "ready") process.descriptor.state = "blocked";
+    if (process.state !== "ready" && process.state !== "suspended") process.descriptor.state = "blocked";
     return new Promise<T>((resolve) => {
       process.resume = resolve as (value: unknown) => void;
       this.yieldCpu(process);
@@ -66,14 +74,90 @@ export class Scheduler {
     return this.block<void>(process);
   }
 
+  /**
+   * Blocks the current process in a wait that `wake` ends (its registration undone by
+   * `process.waitCancel`, which the caller has set), or that the deadline ends with TIMED_OUT.
+   */
+  waitUntil<T>(process: Process, deadlineNs: number): Promise<T | typeof TIMED_OUT> {
+    if (deadlineNs !== Infinity) {
+      process.sleepUntilNs = deadlineNs;
+      this.sleepers.add(process);
+    }
+    return this.block<T | typeof TIMED_OUT>(process);
+  }
+
+  /** Ends `process`'s wait with `value`: it becomes ready (at the front with `first`). */
+  wake(process: Process, value: unknown, first = false): void {
+    if (!process.alive) return;
+    this.endWait(process);
+    this.makeReady(process, value, first);
+  }
+
+  /**
+   * The current process `from` blocks and `to`, blocked in a wait, runs at once with `value` on
+   * the rest of `from`'s slice: no trip through the run queue. `from`'s wait registration must be
+   * set up by the caller.
+   */
+  handoff<T>(from: Process, to: Process, value: unknown): Promise<T> {
+    this.endWait(to);
+    const now = this.machine.clock.monotonicNs();
+    from.descriptor.addCpuTime((now - from.runStartNs) / 1000);
+    from.descriptor.state = "blocked";
+    to.descriptor.state = "running";
+    to.switchOut = from.switchOut;
+    from.switchOut = null;
+    to.sliceStartNs = from.sliceStartNs;
+    to.runStartNs = now;
+    this.current = to;
+    return new Promise<T>((resolve) => {
+      from.resume = resolve as (value: unknown) => void;
+      const resume = to.resume!;
+      to.resume = null;
+      resume(value);
+    });
+  }
+
+  /** Whether `to` can take a handoff: blocked in a wait, not suspended. */
+  canHandoff(to: Process): boolean {
+    return to.waitCancel !== null && to.resume !== null && !to.suspended && to.alive;
+  }
+
+  suspend(process: Process): void {
+    process.suspended = true;
+    if (process.state === "ready") {
+      this.remove(process);
+      process.parkedReady = true;
+      process.descriptor.state = "suspended";
+    }
+  }
+
+  resume(process: Process): void {
+    process.suspended = false;
+    if (!process.parkedReady) return;
+    process.parkedReady = false;
+    this.makeReady(process, process.wakeValue);
+  }
+
+  hasSleepers(): boolean {
+    return this.sleepers.size > 0;
+  }
+
+  private endWait(process: Process): void {
+    const cancel = process.waitCancel;
+    process.waitCancel = null;
+    cancel?.();
+    this.sleepers.delete(process);
+  }
+
   /** Whether the current slice is over: the *preemption pending* bit, computed from the clock. */
   preemptionPending(process: Process): boolean {
     return this.machine.clock.monotonicNs() - process.sliceStartNs >= this.sliceNs || this.machine.interrupts.hasPending();
   }
 
-  /** Takes a process out of every queue (it was killed). */
+  /** Takes a process out of every queue and wait (it was killed). */
   remove(process: Process): void {
-    this.sleepers.delete(process);
+    this.endWait(process);
+    process.parkedReady = false;
     for (const queue of this.queues) {
       const at = queue.indexOf(process);
       if (at >= 0) queue.splice(at, 1);
@@ -110,14 +194,17 @@ export class Scheduler {
 
   private dispatch(process: Process): Promise<void> {
     return new Promise<void>((done) => {
+      // Whoever is running when the CPU comes back is charged: a handoff moves this callback on.
       process.switchOut = () => {
-        process.descriptor.addCpuTime((this.machine.clock.monotonicNs() - process.sliceStartNs) / 1000);
+        const running = this.current!;
+        running.descriptor.addCpuTime((this.machine.clock.monotonicNs() - running.runStartNs) / 1000);
         this.current = null;
         done();
       };
       this.current = process;
       process.descriptor.state = "running";
       process.sliceStartNs = this.machine.clock.monotonicNs();
+      process.runStartNs = process.sliceStartNs;
       if (!process.started) {
         process.started = true;
         this.startProcess(process);
@@ -141,7 +228,9 @@ export class Scheduler {
     if (this.sleepers.size === 0) return;
     const now = this.machine.clock.monotonicNs();
     for (const sleeper of this.sleepers) {
-      if (sleeper.sleepUntilNs <= now) this.makeReady(sleeper);
+      if (sleeper.sleepUntilNs > now) continue;
+      if (sleeper.waitCancel) this.wake(sleeper, TIMED_OUT);
+      else this.makeReady(sleeper);
     }
   }
 

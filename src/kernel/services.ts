@@ -1,4 +1,5 @@
 import type { Clock, EntropySource } from "../machine/devices.ts";
+import type { MessageBuffer } from "./message.ts";
 import type { Process } from "./process.ts";
 
 /**
@@ -22,6 +23,11 @@ export interface KernelServices {
   /** Runs `pid` next; a status code, after the switch. Blocks. */
   yieldTo(process: Process, pid: number): number | Promise<number>;
   sleep(process: Process, nanoseconds: number): Promise<void>;
+  /** The one system call (caps/invoke.ts). Blocks for receive, call and waits. */
+  invoke(process: Process, cap: number, buffer: MessageBuffer): number | Promise<number>;
+  /** Waits while the word at `address` is `expected` (nanoseconds: Infinity for ever). Blocks. */
+  futexWait(process: Process, address: number, expected: number, nanoseconds: number): number | Promise<number>;
+  futexWake(process: Process, address: number, count: number): number;
   /** Ends the process; the returned promise never settles, so its stack never runs again. */
   exit(process: Process, code: number): Promise<never>;
 }

@@ -4,7 +4,9 @@
  */
 export type Interrupt =
   | { readonly line: "timer" }
-  | { readonly line: "console"; readonly data: Uint8Array | null };
+  | { readonly line: "console"; readonly data: Uint8Array | null }
+  /** A device's numbered line (2 and up; 0 and 1 are the timer and the console). */
+  | { readonly line: "irq"; readonly number: number };
 
 export class InterruptController {
   private pending: Interrupt[] = [];

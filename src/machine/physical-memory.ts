@@ -9,6 +9,7 @@ export class PhysicalMemory {
   readonly bytes: Uint8Array;
   readonly view: DataView;
   readonly words: Int32Array;
+  readonly unsignedWords: Uint32Array;
   readonly size: number;
   readonly frameCount: number;
 
@@ -23,6 +24,7 @@ export class PhysicalMemory {
     this.bytes = new Uint8Array(this.memory.buffer);
     this.view = new DataView(this.memory.buffer);
     this.words = new Int32Array(this.memory.buffer);
+    this.unsignedWords = new Uint32Array(this.memory.buffer);
   }
 
   zeroFrame(frame: number): void {

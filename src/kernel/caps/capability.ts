@@ -1,0 +1,35 @@
+import type { KernelObject } from "./kernel-object.ts";
+
+/**
+ * One capability: an object, the rights it grants and the badge its minter set. A Capability
+ * instance lives in exactly one place at a time (a table slot, a queued message, a cappage slot);
+ * moving it moves the instance, copying makes a new one. Disposing it releases the object.
+ */
+export class Capability {
+  readonly object: KernelObject;
+  readonly rights: number;
+  readonly badge: number;
+  private disposed = false;
+
+  constructor(object: KernelObject, rights: number, badge = 0) {
+    this.object = object;
+    this.rights = rights >>> 0;
+    this.badge = badge >>> 0;
+    object.retain();
+  }
+
+  has(rights: number): boolean {
+    return (this.rights & rights) === rights;
+  }
+
+  /** A new capability to the same object with `rights & mask`, same badge. */
+  derive(mask: number): Capability {
+    return new Capability(this.object, this.rights & mask, this.badge);
+  }
+
+  dispose(): void {
+    if (this.disposed) throw new Error("kernel bug: a capability was disposed twice");
+    this.disposed = true;
+    this.object.release(this);
+  }
+}

@@ -1,0 +1,102 @@
+import { Status } from "../errors.ts";
+import { Capability } from "./capability.ts";
+import { type MessageBuffer, readMessage } from "../message.ts";
+import type { Process } from "../process.ts";
+import { type Cappage, invokeCappage } from "./cappage.ts";
+import type { ImageObject } from "./image-object.ts";
+import { type InterruptObject, invokeInterrupt } from "./interrupt.ts";
+import { type Invocation, answer, movesOnly, word } from "./invocation.ts";
+import { type MemoryObject, invokeMemory } from "./memory-object.ts";
+import { KERNEL_LABEL_BASE, KernelMessage, ObjectKind, Op, Rights } from "./object-abi.ts";
+import type { ObjectKernel } from "./object-kernel.ts";
+import { type PageObject, invokePage } from "./page.ts";
+import { invokeProcess } from "./process-control.ts";
+import type { Receiver } from "./receiver.ts";
+import { type RegionObject, invokeRegion } from "./region.ts";
+import type { Reply } from "./reply.ts";
+
+/**
+ * The one system call: reads the message, finds the capability, and hands the invocation to the
+ * object's handler. Labels from KERNEL_LABEL_BASE are operations; any other label on a Receiver
+ * is a message and on a Reply the reply.
+ */
+export function invoke(k: ObjectKernel, caller: Process, capIndex: number, buffer: MessageBuffer): number | Promise<number> {
+  const message = readMessage(caller, buffer);
+  if (typeof message === "number") return message;
+  const cap = caller.caps.get(capIndex);
+  if (!cap) return Status.E_INVALID_CAP;
+  const inv: Invocation = { caller, cap, capIndex, message, buffer };
+  const object = cap.object;
+  const label = message.label;
+
+  if (label === Op.CAP_DROP) {
+    caller.caps.take(capIndex)!.dispose();
+    return Status.OK;
+  }
+  if (object.destroyed && object.kind !== ObjectKind.PROCESS) return Status.E_PEER_DEAD;
+  if (label === Op.CAP_INFO) return answer(inv, [object.kind, cap.rights]);
+  if (label === Op.CAP_COPY) {
+    if (movesOnly(cap)) return Status.E_INVALID_ARGUMENT;
+    return answer(inv, [], [cap.derive(message.words.length > 0 ? word(inv, 0) : 0xffff_ffff)]);
+  }
+
+  if (label < KERNEL_LABEL_BASE) {
+    if (object.kind === ObjectKind.REPLY) return k.ipc.reply(inv, object as Reply);
+    if (object.kind !== ObjectKind.RECEIVER) return Status.E_WRONG_TYPE;
+    if (cap.has(Rights.RECEIVER_CALL)) return k.ipc.call(inv, object as Receiver);
+    if (cap.has(Rights.RECEIVER_SEND)) return k.ipc.send(inv, object as Receiver);
+    return Status.E_MISSING_RIGHT;
+  }
+
+  switch (object.kind) {
+    case ObjectKind.MEMORY:
+      return invokeMemory(k, inv, object as MemoryObject);
+    case ObjectKind.PROCESS:
+      return invokeProcess(k, inv, object as Process);
+    case ObjectKind.RECEIVER:
+      return invokeReceiver(k, inv, object as Receiver);
+    case ObjectKind.PAGE:
+      return invokePage(inv, object as PageObject);
+    case ObjectKind.CAPPAGE:
+      return invokeCappage(inv, object as Cappage);
+    case ObjectKind.REGION:
+      return invokeRegion(inv, object as RegionObject);
+    case ObjectKind.INTERRUPT: {
+      const status = invokeInterrupt(inv, object as InterruptObject);
+      if (status === Status.OK && label === Op.INTERRUPT_ACK) deliverPendingInterrupt(k, object as InterruptObject);
+      return status;
+    }
+    case ObjectKind.IMAGE:
+      if (label !== Op.IMAGE_INFO) return Status.E_INVALID_ARGUMENT;
+      return answer(inv, [(object as ImageObject).image.bytes.length, (object as ImageObject).globalAddress]);
+    default:
+      return Status.E_INVALID_ARGUMENT;
+  }
+}
+
+function invokeReceiver(k: ObjectKernel, inv: Invocation, receiver: Receiver): number | Promise<number> {
+  switch (inv.message.label) {
+    case Op.RECEIVER_RECEIVE:
+      if (!inv.cap.has(Rights.RECEIVER_RECEIVE)) return Status.E_MISSING_RIGHT;
+      return k.ipc.receive(inv, receiver);
+    case Op.RECEIVER_MINT: {
+      if (!inv.cap.has(Rights.RECEIVER_MINT)) return Status.E_MISSING_RIGHT;
+      const rights = word(inv, 1);
+      if (rights !== Rights.RECEIVER_SEND && rights !== Rights.RECEIVER_CALL) return Status.E_INVALID_ARGUMENT;
+      return answer(inv, [], [new Capability(receiver, rights, word(inv, 0))]);
+    }
+    case Op.RECEIVER_INFO:
+      return answer(inv, [receiver.queued, receiver.capacity]);
+    default:
+      return Status.E_INVALID_ARGUMENT;
+  }
+}
+
+/** Interrupts counted while the line was disarmed go out as soon as the handler re-arms it. */
+export function deliverPendingInterrupt(k: ObjectKernel, interrupt: InterruptObject): void {
+  if (!interrupt.armed || !interrupt.target || interrupt.count === 0) return;
+  if (k.ipc.kernelSend(interrupt.target, KernelMessage.INTERRUPT, [interrupt.line, interrupt.count])) {
+    interrupt.armed = false;
+    interrupt.count = 0;
+  }
+}

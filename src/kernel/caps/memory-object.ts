@@ -1,0 +1,186 @@
+import { GLOBAL_SPACE_BASE, PAGE_SIZE } from "../constants.ts";
+import { Status } from "../errors.ts";
+import { PRIORITY_LEVELS } from "../scheduler.ts";
+import { TLB_FRAMES } from "../tlb.ts";
+import { Capability } from "./capability.ts";
+import { CAPPAGE_PAGES, Cappage } from "./cappage.ts";
+import type { ImageObject } from "./image-object.ts";
+import { type Invocation, answer, argumentObject, word } from "./invocation.ts";
+import { KernelObject } from "./kernel-object.ts";
+import { ALL_RIGHTS, DEFAULT_RECEIVER_CAPACITY, MAX_RECEIVER_CAPACITY, ObjectKind, Op, Rights } from "./object-abi.ts";
+import type { ObjectKernel } from "./object-kernel.ts";
+import { PageObject } from "./page.ts";
+import { RECEIVER_PAGES, Receiver } from "./receiver.ts";
+import { RegionObject } from "./region.ts";
+
+/** Kinds counted by MEMORY_LIST, in its order. */
+export const LISTED_KINDS = [ObjectKind.MEMORY, ObjectKind.PROCESS, ObjectKind.RECEIVER, ObjectKind.PAGE, ObjectKind.CAPPAGE, ObjectKind.REGION, ObjectKind.INTERRUPT] as const;
+
+/** Pages a Memory object itself costs its parent: kernel state is not free. */
+export const MEMORY_OBJECT_PAGES = 1;
+
+/**
+ * Iris' Memory: a container and accounting unit with a page quota. Every object it creates is
+ * charged to it, and through it to each ancestor, so a child can never use more than any
+ * ancestor allows. Destroying a Memory destroys everything in it.
+ *
+ * Invariants: `used` is the sum of `chargedPages` over owned objects plus what child Memories use;
+ * `used <= quota` for this Memory and every ancestor.
+ */
+export class MemoryObject extends KernelObject {
+  readonly kind = ObjectKind.MEMORY;
+  readonly parent: MemoryObject | null;
+  readonly quota: number;
+  used = 0;
+  /** Internal holds that keep it alive without capabilities (the processes living in it). */
+  private holds = 0;
+  private readonly owned = new Set<KernelObject>();
+
+  constructor(parent: MemoryObject | null, quota: number) {
+    super();
+    this.parent = parent;
+    this.quota = quota;
+  }
+
+  /** Pages that can still be charged here, counting every ancestor's limit. */
+  get available(): number {
+    let room = Infinity;
+    for (let m: MemoryObject | null = this; m; m = m.parent) room = Math.min(room, m.quota - m.used);
+    return Math.max(0, room);
+  }
+
+  /** Charges `pages` here and to every ancestor; false (nothing charged) when a quota says no. */
+  charge(pages: number): boolean {
+    if (this.destroyed || pages > this.available) return false;
+    for (let m: MemoryObject | null = this; m; m = m.parent) m.used += pages;
+    return true;
+  }
+
+  uncharge(pages: number): void {
+    for (let m: MemoryObject | null = this; m; m = m.parent) m.used -= pages;
+  }
+
+  /** Records `object` as created here, charging `pages`; false when the quota is exhausted. */
+  adopt(object: KernelObject, pages: number): boolean {
+    if (!this.charge(pages)) return false;
+    object.payer = this;
+    object.chargedPages = pages;
+    this.owned.add(object);
+    return true;
+  }
+
+  /** Called by an object being destroyed: its pages come back. */
+  forget(object: KernelObject): void {
+    if (!this.owned.delete(object)) return;
+    this.uncharge(object.chargedPages);
+    object.chargedPages = 0;
+  }
+
+  hold(): void {
+    this.holds++;
+  }
+
+  unhold(): void {
+    if (--this.holds === 0 && this.refs === 0 && !this.destroyed) this.destroy();
+  }
+
+  protected override persists(): boolean {
+    return this.holds > 0;
+  }
+
+  /** Counts for MEMORY_LIST: objects of each listed kind, then pages used. */
+  list(): number[] {
+    const counts = LISTED_KINDS.map((kind) => {
+      let n = 0;
+      for (const object of this.owned) if (object.kind === kind && !object.destroyed) n++;
+      return n;
+    });
+    return [...counts, this.used];
+  }
+
+  protected teardown(): void {
+    // Children first, so that processes die before the Memories they live in are gone.
+    for (const object of [...this.owned]) object.destroy();
+  }
+}
+
+/** Pages a process costs besides its own memory: TLBs, descriptor, page directory. */
+export const PROCESS_FIXED_PAGES = TLB_FRAMES + 2;
+
+/** MEMORY_* operations. */
+export function invokeMemory(k: ObjectKernel, inv: Invocation, memory: MemoryObject): number | Promise<number> {
+  const op = inv.message.label;
+  const need = op === Op.MEMORY_INFO || op === Op.MEMORY_LIST ? Rights.MEMORY_INFO : op === Op.MEMORY_DESTROY ? Rights.MEMORY_DESTROY : Rights.MEMORY_CREATE;
+  if (!inv.cap.has(need)) return Status.E_MISSING_RIGHT;
+  switch (op) {
+    case Op.MEMORY_INFO:
+      return answer(inv, [memory.quota, memory.used, memory.available]);
+    case Op.MEMORY_LIST:
+      return answer(inv, memory.list());
+    case Op.MEMORY_DESTROY:
+      memory.destroy();
+      return Status.OK;
+    case Op.MEMORY_CREATE_MEMORY: {
+      const child = new MemoryObject(memory, word(inv, 0));
+      if (!memory.adopt(child, MEMORY_OBJECT_PAGES)) return Status.E_QUOTA;
+      return answer(inv, [], [new Capability(child, ALL_RIGHTS)]);
+    }
+    case Op.MEMORY_CREATE_RECEIVER: {
+      const asked = word(inv, 0);
+      if (asked > MAX_RECEIVER_CAPACITY) return Status.E_INVALID_ARGUMENT;
+      const receiver = new Receiver(asked === 0 ? DEFAULT_RECEIVER_CAPACITY : asked);
+      if (!memory.adopt(receiver, RECEIVER_PAGES)) return Status.E_QUOTA;
+      return answer(inv, [], [new Capability(receiver, Rights.RECEIVER_RECEIVE | Rights.RECEIVER_MINT)]);
+    }
+    case Op.MEMORY_CREATE_PROCESS: {
+      const image = argumentObject<ImageObject>(inv, 0, ObjectKind.IMAGE, Rights.IMAGE_SPAWN);
+      if (typeof image === "number") return image;
+      const priority = inv.message.words.length > 0 ? word(inv, 0) : inv.caller.descriptor.priority;
+      if (priority < inv.caller.descriptor.priority || priority >= PRIORITY_LEVELS) return Status.E_INVALID_ARGUMENT;
+      const process = k.createProcess(image.image, memory, inv.caller, priority);
+      if (typeof process === "number") return process;
+      return answer(inv, [], [new Capability(process, ALL_RIGHTS)]);
+    }
+    case Op.MEMORY_CREATE_PAGE: {
+      if (!memory.charge(1)) return Status.E_QUOTA;
+      const frame = k.services.sharedFrames.allocate();
+      memory.uncharge(1);
+      if (frame === null) return Status.E_QUOTA;
+      k.services.memory.zeroFrame(frame);
+      const page = new PageObject(k.services, frame);
+      memory.adopt(page, 1);
+      return answer(inv, [], [new Capability(page, ALL_RIGHTS)]);
+    }
+    case Op.MEMORY_CREATE_CAPPAGE: {
+      const cappage = new Cappage();
+      if (!memory.adopt(cappage, CAPPAGE_PAGES)) return Status.E_QUOTA;
+      return answer(inv, [], [new Capability(cappage, ALL_RIGHTS)]);
+    }
+    case Op.MEMORY_CREATE_REGION:
+      return createRegion(k, inv, memory);
+    default:
+      return Status.E_INVALID_ARGUMENT;
+  }
+}
+
+function createRegion(k: ObjectKernel, inv: Invocation, memory: MemoryObject): number {
+  const pages = word(inv, 0);
+  if (pages === 0 || pages > GLOBAL_SPACE_BASE / PAGE_SIZE / 2) return Status.E_INVALID_ARGUMENT;
+  if (pages > memory.available) return Status.E_QUOTA;
+  const address = k.services.globalSpace.allocate(pages);
+  if (address === null) return Status.E_QUOTA;
+  const frames: number[] = [];
+  for (let i = 0; i < pages; i++) {
+    const frame = k.services.sharedFrames.allocate();
+    if (frame === null) {
+      for (const f of frames) k.services.sharedFrames.release(f);
+      k.services.globalSpace.release(address, pages);
+      return Status.E_QUOTA;
+    }
+    k.services.memory.zeroFrame(frame);
+    frames.push(frame);
+  }
+  const region = new RegionObject(k.services, address, frames, word(inv, 1));
+  memory.adopt(region, pages);
+  return answer(inv, [], [new Capability(region, Rights.REGION_OWNER | Rights.REGION_READ)]);
+}

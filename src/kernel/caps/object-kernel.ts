@@ -1,0 +1,19 @@
+import type { Clock } from "../../machine/devices.ts";
+import type { LoadedImage } from "../image.ts";
+import type { Process } from "../process.ts";
+import type { Scheduler } from "../scheduler.ts";
+import type { Ipc } from "./ipc.ts";
+import type { MemoryObject } from "./memory-object.ts";
+import type { ObjectServices } from "./object-services.ts";
+
+/** What invoke handlers need from the kernel beyond the objects themselves. */
+export interface ObjectKernel {
+  readonly services: ObjectServices;
+  readonly scheduler: Scheduler;
+  readonly ipc: Ipc;
+  readonly clock: Clock;
+  /** A new process in `memory`, not started; a status when the quota or memory says no. */
+  createProcess(image: LoadedImage, memory: MemoryObject, parent: Process, priority: number): Process | number;
+  /** Ends a process (killed: code 137); works on the running one too. */
+  terminate(process: Process): void;
+}

@@ -1,0 +1,146 @@
+import { Status } from "../errors.ts";
+import { FAULT_KINDS } from "../fault.ts";
+import { PROCESS_STATES } from "../process-descriptor.ts";
+import type { Process } from "../process.ts";
+import { PRIORITY_LEVELS, TIMED_OUT } from "../scheduler.ts";
+import { type Invocation, answer, argumentCap, deadlineFrom, takeCaps, word } from "./invocation.ts";
+import { KernelMessage, ObjectKind, Op, Rights } from "./object-abi.ts";
+import type { ObjectKernel } from "./object-kernel.ts";
+import { PROCESS_FIXED_PAGES } from "./memory-object.ts";
+
+const RIGHT_FOR: Record<number, number> = {
+  [Op.PROCESS_START]: Rights.PROCESS_CONTROL,
+  [Op.PROCESS_SUSPEND]: Rights.PROCESS_CONTROL,
+  [Op.PROCESS_RESUME]: Rights.PROCESS_CONTROL,
+  [Op.PROCESS_KILL]: Rights.PROCESS_KILL,
+  [Op.PROCESS_STATE]: Rights.PROCESS_INFO,
+  [Op.PROCESS_SET_PRIORITY]: Rights.PROCESS_PRIORITY,
+  [Op.PROCESS_GIVE]: Rights.PROCESS_GIVE,
+  [Op.PROCESS_MONITOR]: Rights.PROCESS_INFO,
+  [Op.PROCESS_WAIT]: Rights.PROCESS_INFO,
+  [Op.PROCESS_HOLDS]: Rights.PROCESS_INFO,
+  [Op.PROCESS_LISTEN]: Rights.PROCESS_LISTEN,
+};
+
+/** A process blocked in PROCESS_WAIT on another: woken by the kernel when the other ends. */
+const ENDED = Symbol("ended");
+
+/**
+ * The invoke handler of Process capabilities (the Process object itself lives in ../process.ts):
+ * control, state, capabilities in, monitoring. Operations that need a live process answer
+ * E_PEER_DEAD once it has ended; state and wait keep working.
+ */
+export function invokeProcess(k: ObjectKernel, inv: Invocation, target: Process): number | Promise<number> {
+  const op = inv.message.label;
+  const right = RIGHT_FOR[op];
+  if (right === undefined) return Status.E_INVALID_ARGUMENT;
+  if (!inv.cap.has(right)) return Status.E_MISSING_RIGHT;
+  if (op === Op.PROCESS_STATE) return answer(inv, stateWords(target));
+  if (op === Op.PROCESS_WAIT) return waitForEnd(k, inv, target);
+  if (op === Op.PROCESS_MONITOR) return monitor(k, inv, target);
+  if (!target.alive) return Status.E_PEER_DEAD;
+  switch (op) {
+    case Op.PROCESS_START:
+      if (target.state !== "created") return Status.E_NOT_READY;
+      k.scheduler.makeReady(target);
+      return Status.OK;
+    case Op.PROCESS_SUSPEND:
+      k.scheduler.suspend(target);
+      if (target === inv.caller) return k.scheduler.yield<number>(target, Status.OK);
+      return Status.OK;
+    case Op.PROCESS_RESUME:
+      k.scheduler.resume(target);
+      return Status.OK;
+    case Op.PROCESS_KILL:
+      k.terminate(target);
+      return Status.OK;
+    case Op.PROCESS_SET_PRIORITY: {
+      const priority = word(inv, 0);
+      if (priority >= PRIORITY_LEVELS || priority < inv.caller.descriptor.priority) return Status.E_INVALID_ARGUMENT;
+      const queued = target.state === "ready";
+      if (queued) k.scheduler.remove(target);
+      target.descriptor.priority = priority;
+      if (queued) k.scheduler.makeReady(target, target.wakeValue);
+      return Status.OK;
+    }
+    case Op.PROCESS_GIVE:
+      return give(inv, target);
+    case Op.PROCESS_HOLDS: {
+      const cap = argumentCap(inv, 0);
+      if (!cap) return Status.E_INVALID_CAP;
+      let holds = 0;
+      for (const [, held] of target.caps.entries()) if (held.object === cap.object) holds = 1;
+      return answer(inv, [holds]);
+    }
+    case Op.PROCESS_LISTEN:
+      target.listening = word(inv, 0) !== 0;
+      return Status.OK;
+    default:
+      return Status.E_INVALID_ARGUMENT;
+  }
+}
+
+/** Tells monitors and waiters that `process` has ended (called once, by the kernel). */
+export function announceEnd(k: ObjectKernel, process: Process): void {
+  const [, state, code] = stateWords(process);
+  for (const monitor of process.monitors.splice(0)) {
+    k.ipc.kernelSend(monitor, KernelMessage.PROCESS_ENDED, [process.pid, state!, code!]);
+    monitor.dispose();
+  }
+  for (const waiter of process.endWaiters.splice(0)) k.scheduler.wake(waiter, ENDED);
+}
+
+function stateWords(process: Process): number[] {
+  const d = process.descriptor;
+  const state = process.alive && process.suspended ? PROCESS_STATES.indexOf("suspended") : PROCESS_STATES.indexOf(d.state);
+  const faultKind = process.fault ? FAULT_KINDS.indexOf(process.fault.kind) : -1;
+  const faultAddress = process.fault?.address ?? -1;
+  const pages = process.alive ? process.space.residentPages + PROCESS_FIXED_PAGES : 0;
+  return [process.pid, state, d.exitCode, faultKind, faultAddress, d.priority, Math.min(Math.floor(d.cpuTimeUs), 0xffff_ffff), pages];
+}
+
+function give(inv: Invocation, target: Process): number {
+  const caps = takeCaps(inv.caller, inv.message.caps);
+  if (typeof caps === "number") return caps;
+  const slots: number[] = [];
+  for (const cap of caps) {
+    const slot = target.caps.install(cap);
+    if (slot === 0) cap.dispose();
+    slots.push(slot);
+  }
+  // Capabilities that found no slot were disposed; the answer still lists where the others went.
+  if (slots.includes(0)) {
+    answer(inv, slots);
+    return Status.E_QUOTA;
+  }
+  return answer(inv, slots);
+}
+
+function monitor(k: ObjectKernel, inv: Invocation, target: Process): number {
+  const cap = argumentCap(inv, 0);
+  if (!cap) return Status.E_INVALID_CAP;
+  if (cap.object.kind !== ObjectKind.RECEIVER) return Status.E_WRONG_TYPE;
+  if (!cap.has(Rights.RECEIVER_SEND)) return Status.E_MISSING_RIGHT;
+  const taken = takeCaps(inv.caller, inv.message.caps.subarray(0, 1));
+  if (typeof taken === "number") return taken;
+  target.monitors.push(taken[0]!);
+  if (!target.alive) announceEnd(k, target);
+  return Status.OK;
+}
+
+function waitForEnd(k: ObjectKernel, inv: Invocation, target: Process): number | Promise<number> {
+  if (!target.alive) return answer(inv, stateWords(target).slice(1, 3));
+  if (target === inv.caller) return Status.E_INVALID_ARGUMENT;
+  const deadline = deadlineFrom(inv.message.words, 0, k.clock.monotonicNs());
+  if (deadline <= k.clock.monotonicNs()) return Status.E_TIMEOUT;
+  const waiter = inv.caller;
+  target.endWaiters.push(waiter);
+  waiter.waitCancel = () => {
+    const at = target.endWaiters.indexOf(waiter);
+    if (at >= 0) target.endWaiters.splice(at, 1);
+  };
+  return k.scheduler.waitUntil<typeof ENDED>(waiter, deadline).then((value) => {
+    if (value === TIMED_OUT) return Status.E_TIMEOUT;
+    return answer(inv, stateWords(target).slice(1, 3));
+  });
+}

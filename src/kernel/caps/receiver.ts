@@ -1,0 +1,93 @@
+import type { Process } from "../process.ts";
+import { type Envelope, disposeEnvelope } from "./envelope.ts";
+import { KernelObject } from "./kernel-object.ts";
+import { ObjectKind } from "./object-abi.ts";
+
+/** A process blocked receiving on one or more Receivers. */
+export interface ReceiveWaiter {
+  readonly process: Process;
+  readonly receivers: readonly Receiver[];
+}
+
+/** Pages a Receiver costs: its queue is kernel memory. */
+export const RECEIVER_PAGES = 1;
+
+/**
+ * A bounded queue of messages for the process that receives from it. Senders never block: a full
+ * queue is an error at once. A waiting receiver is woken by the first message.
+ *
+ * Invariants: `queue.length <= capacity`; a waiter is listed only while it is blocked in receive,
+ * and is listed on every Receiver it waits on.
+ */
+export class Receiver extends KernelObject {
+  readonly kind = ObjectKind.RECEIVER;
+  readonly capacity: number;
+  private readonly queue: Envelope[] = [];
+  private head = 0;
+  readonly waiters: ReceiveWaiter[] = [];
+
+  constructor(capacity: number) {
+    super();
+    this.capacity = capacity;
+  }
+
+  get queued(): number {
+    return this.queue.length - this.head;
+  }
+
+  get full(): boolean {
+    return this.queued >= this.capacity;
+  }
+
+  /** Queues a message; false when full (the caller keeps the envelope). */
+  enqueue(envelope: Envelope): boolean {
+    if (this.destroyed || this.full) return false;
+    this.queue.push(envelope);
+    return true;
+  }
+
+  take(): Envelope | null {
+    if (this.head >= this.queue.length) return null;
+    const envelope = this.queue[this.head]!;
+    this.queue[this.head++] = undefined as unknown as Envelope;
+    if (this.head > 64 && this.head * 2 > this.queue.length) {
+      this.queue.splice(0, this.head);
+      this.head = 0;
+    }
+    return envelope;
+  }
+
+  /** Puts back a message the receiver could not take (its buffer was too small). */
+  putBack(envelope: Envelope): void {
+    if (this.head > 0) this.queue[--this.head] = envelope;
+    else this.queue.unshift(envelope);
+  }
+
+  /** The first process waiting here, taken off every Receiver it waits on. */
+  takeWaiter(): ReceiveWaiter | null {
+    const waiter = this.waiters[0];
+    if (!waiter) return null;
+    detachWaiter(waiter);
+    return waiter;
+  }
+
+  protected teardown(): void {
+    for (let envelope = this.take(); envelope; envelope = this.take()) disposeEnvelope(envelope);
+    // Waiters wake and find the Receiver gone.
+    for (const waiter of [...this.waiters]) {
+      detachWaiter(waiter);
+      waiter.process.wakeFromWait?.("receiver-gone");
+    }
+  }
+}
+
+export function attachWaiter(waiter: ReceiveWaiter): void {
+  for (const receiver of waiter.receivers) receiver.waiters.push(waiter);
+}
+
+export function detachWaiter(waiter: ReceiveWaiter): void {
+  for (const receiver of waiter.receivers) {
+    const at = receiver.waiters.indexOf(waiter);
+    if (at >= 0) receiver.waiters.splice(at, 1);
+  }
+}

@@ -1,0 +1,132 @@
+import { PAGE_SIZE } from "../constants.ts";
+import type { Process } from "../process.ts";
+import { Status } from "../errors.ts";
+import { Capability } from "./capability.ts";
+import { type Invocation, answer } from "./invocation.ts";
+import { KernelObject } from "./kernel-object.ts";
+import { ObjectKind, Op, RegionFlag, Rights } from "./object-abi.ts";
+import type { ObjectServices } from "./object-services.ts";
+
+interface Holding {
+  owner: number;
+  views: number;
+}
+
+/**
+ * DogmaOS' memory capability: a page-aligned range of the global space with exactly one owner,
+ * which has it mapped read-write, and read-only views. The range is mapped by the MMU according
+ * to the capabilities each table holds, so moving the owner capability to another process takes
+ * the sender's access away in the same step: nothing is trusted, nothing is copied.
+ *
+ * Invariants: at most one owner capability exists (it cannot be copied); a process has the range
+ * mapped read-write iff its table holds the owner capability and the Region is not freed, and
+ * read-only iff it holds only views; once freed with ZERO_ON_FREE its frames are back with the
+ * allocator and views read the zero frame.
+ */
+export class RegionObject extends KernelObject {
+  readonly kind = ObjectKind.REGION;
+  readonly address: number;
+  readonly pages: number;
+  readonly flags: number;
+  freed = false;
+  private frames: number[];
+  private readonly holdings = new Map<Process, Holding>();
+  private readonly services: ObjectServices;
+
+  constructor(services: ObjectServices, address: number, frames: number[], flags: number) {
+    super();
+    this.services = services;
+    this.address = address;
+    this.pages = frames.length;
+    this.frames = frames;
+    this.flags = flags & RegionFlag.ZERO_ON_FREE;
+  }
+
+  /** Whether `process` holds the owner capability now. */
+  ownedBy(process: Process): boolean {
+    return !this.freed && (this.holdings.get(process)?.owner ?? 0) > 0;
+  }
+
+  override installedIn(process: Process, cap: Capability): void {
+    const holding = this.holdings.get(process) ?? { owner: 0, views: 0 };
+    if (cap.has(Rights.REGION_OWNER)) holding.owner++;
+    else holding.views++;
+    this.holdings.set(process, holding);
+    this.remap(process);
+  }
+
+  override removedFrom(process: Process, cap: Capability): void {
+    const holding = this.holdings.get(process);
+    if (!holding) return;
+    if (cap.has(Rights.REGION_OWNER)) holding.owner--;
+    else holding.views--;
+    this.remap(process);
+    if (holding.owner + holding.views === 0) this.holdings.delete(process);
+  }
+
+  /** The owner's access ends; views keep the last contents, or zeros with ZERO_ON_FREE. */
+  free(): void {
+    if (this.freed) return;
+    this.freed = true;
+    if (this.flags & RegionFlag.ZERO_ON_FREE) this.releaseFrames();
+    for (const process of this.holdings.keys()) this.remap(process);
+  }
+
+  protected override disposed(cap: Capability): void {
+    if (cap.has(Rights.REGION_OWNER)) this.free();
+  }
+
+  protected teardown(): void {
+    for (const process of [...this.holdings.keys()]) this.unmapFrom(process);
+    this.holdings.clear();
+    this.releaseFrames();
+    this.services.globalSpace.release(this.address, this.pages);
+  }
+
+  private remap(process: Process): void {
+    if (!process.alive) return;
+    const holding = this.holdings.get(process);
+    const writable = !this.freed && (holding?.owner ?? 0) > 0;
+    const readable = writable || (holding?.views ?? 0) > 0;
+    if (!readable || this.destroyed) return this.unmapFrom(process);
+    for (let i = 0; i < this.pages; i++) {
+      const frame = this.frames.length > 0 ? this.frames[i]! : this.services.zeroFrame;
+      // A page table that cannot be had leaves the page unmapped: touching it faults, nothing else.
+      process.space.mapFrame(this.address + i * PAGE_SIZE, frame, writable);
+    }
+  }
+
+  private unmapFrom(process: Process): void {
+    if (!process.alive) return;
+    for (let i = 0; i < this.pages; i++) process.space.unmap(this.address + i * PAGE_SIZE);
+  }
+
+  private releaseFrames(): void {
+    if (this.frames.length === 0) return;
+    for (const frame of this.frames) this.services.sharedFrames.release(frame);
+    this.frames = [];
+    if (this.payer) {
+      this.payer.uncharge(this.chargedPages);
+      this.chargedPages = 0;
+    }
+  }
+}
+
+/** REGION_* operations. */
+export function invokeRegion(inv: Invocation, region: RegionObject): number {
+  switch (inv.message.label) {
+    case Op.REGION_INFO:
+      return answer(inv, [region.address, region.pages, region.flags, region.ownedBy(inv.caller) ? 1 : 0]);
+    case Op.REGION_VIEW:
+      if (!inv.cap.has(Rights.REGION_OWNER)) return Status.E_MISSING_RIGHT;
+      if (region.freed) return Status.E_PEER_DEAD;
+      return answer(inv, [], [new Capability(region, Rights.REGION_READ)]);
+    case Op.REGION_FREE:
+      if (!inv.cap.has(Rights.REGION_OWNER)) return Status.E_MISSING_RIGHT;
+      // The owner capability goes with the range: disposing it frees the Region.
+      inv.caller.caps.take(inv.capIndex)?.dispose();
+      return Status.OK;
+    default:
+      return Status.E_INVALID_ARGUMENT;
+  }
+}

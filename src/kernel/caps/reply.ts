@@ -1,0 +1,34 @@
+import type { Process } from "../process.ts";
+import { KernelObject } from "./kernel-object.ts";
+import { ObjectKind } from "./object-abi.ts";
+
+/**
+ * The one-shot capability a call creates: it travels with the message, and invoking it delivers
+ * the reply and destroys it. If it is disposed unused, the caller's call ends with E_PEER_DEAD,
+ * so a caller never waits on a server that can no longer answer.
+ */
+export class Reply extends KernelObject {
+  readonly kind = ObjectKind.REPLY;
+  /** The caller, until it has its answer or has ended. */
+  caller: Process | null;
+  /** The caller's buffer size: a reply must fit it. */
+  readonly capacity: number;
+
+  constructor(caller: Process, capacity: number) {
+    super();
+    this.caller = caller;
+    this.capacity = capacity;
+  }
+
+  /** Takes the caller for delivery; null if it is gone. The reply is used up either way. */
+  claim(): Process | null {
+    const caller = this.caller;
+    this.caller = null;
+    return caller && caller.alive ? caller : null;
+  }
+
+  protected teardown(): void {
+    const caller = this.claim();
+    caller?.wakeFromWait?.("peer-dead");
+  }
+}
