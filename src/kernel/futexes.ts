@@ -1,9 +1,7 @@
 import { Status } from "./errors.ts";
 import { ProcessFault } from "./fault.ts";
 import type { Process } from "./process.ts";
-import { type Scheduler, TIMED_OUT } from "./scheduler.ts";
-
-const WOKEN = Symbol("woken");
+import type { Scheduler } from "./scheduler.ts";
 
 /**
  * Wait and wake on a 32-bit word (futex): the cheap lock under user-space mutexes. Waiters are
@@ -32,7 +30,8 @@ export class Futexes {
       if (at >= 0) queue.splice(at, 1);
       if (queue.length === 0 && this.waiting.get(physical) === queue) this.waiting.delete(physical);
     };
-    return this.scheduler.waitUntil<typeof WOKEN>(process, deadlineNs).then((value) => (value === TIMED_OUT ? Status.E_TIMEOUT : Status.OK));
+    // Woken with OK by futex_wake, or E_TIMEOUT by the deadline.
+    return this.scheduler.waitUntil<number>(process, deadlineNs);
   }
 
   /** Wakes up to `count` waiters on the word; how many were woken. */
@@ -42,7 +41,7 @@ export class Futexes {
     const queue = this.waiting.get(physical);
     let woken = 0;
     while (queue && queue.length > 0 && woken < count) {
-      this.scheduler.wake(queue[0]!, WOKEN);
+      this.scheduler.wake(queue[0]!, Status.OK);
       woken++;
     }
     return woken;

@@ -44,27 +44,52 @@ export function checkBuffer(capacity: number): number {
 export function readMessage(process: Process, buffer: MessageBuffer): Message | number {
   const checked = checkBuffer(buffer.capacity);
   if (checked !== Status.OK) return checked;
-  const words = wordsAt(process, buffer.ptr, HEADER_WORDS);
-  if (words === null) return Status.E_BAD_ADDRESS;
-  const [label, n, c, recv] = [words[0]!, words[1]!, words[2]!, words[3]!];
-  if (n > MAX_MESSAGE_WORDS || c > MAX_MESSAGE_CAPS || messageBytes(n, c) > buffer.capacity) return Status.E_BAD_MESSAGE;
-  if (n + c === 0) return { label, words: EMPTY, caps: EMPTY, recv };
-  const body = wordsAt(process, buffer.ptr + HEADER_BYTES, n + c);
-  if (body === null) return Status.E_BAD_ADDRESS;
+  const address = buffer.ptr >>> 0;
+  let label: number, n: number, c: number, recv: number;
+  let body: Uint32Array | null;
+  const physical = onePage(process, address, buffer.capacity, false);
+  if (physical >= 0) {
+    // The common case, and allocation-free for the header: the whole buffer is in one frame.
+    const words = process.space.physicalWords;
+    const at = physical >>> 2;
+    [label, n, c, recv] = [words[at]!, words[at + 1]!, words[at + 2]!, words[at + 3]!];
+    if (n > MAX_MESSAGE_WORDS || c > MAX_MESSAGE_CAPS || messageBytes(n, c) > buffer.capacity) return Status.E_BAD_MESSAGE;
+    body = n + c === 0 ? EMPTY : words.slice(at + HEADER_WORDS, at + HEADER_WORDS + n + c);
+  } else {
+    if (physical === FAULTED) return Status.E_BAD_ADDRESS;
+    const header = wordsAt(process, address, HEADER_WORDS);
+    if (header === null) return Status.E_BAD_ADDRESS;
+    [label, n, c, recv] = [header[0]!, header[1]!, header[2]!, header[3]!];
+    if (n > MAX_MESSAGE_WORDS || c > MAX_MESSAGE_CAPS || messageBytes(n, c) > buffer.capacity) return Status.E_BAD_MESSAGE;
+    body = n + c === 0 ? EMPTY : wordsAt(process, address + HEADER_BYTES, n + c);
+    if (body === null) return Status.E_BAD_ADDRESS;
+  }
   return { label, words: body.subarray(0, n), caps: body.subarray(n), recv };
+}
+
+const FAULTED = -1;
+const SPLIT = -2;
+
+/**
+ * The physical address of a buffer that lies in one page and may be accessed (`write`: for
+ * writing); SPLIT when it spans pages or is unaligned (the slow path decides), FAULTED when its
+ * first page may not be accessed.
+ */
+function onePage(process: Process, address: number, length: number, write: boolean): number {
+  if ((address & 3) !== 0 || (address & (PAGE_SIZE - 1)) + length > PAGE_SIZE) return SPLIT;
+  try {
+    return process.space.translate(address, write);
+  } catch (error) {
+    if (error instanceof ProcessFault) return FAULTED;
+    throw error;
+  }
 }
 
 const EMPTY = new Uint32Array(0);
 
-function wordsAt(process: Process, ptr: number, count: number): Uint32Array | null {
-  const address = ptr >>> 0;
-  const length = 4 * count;
+function wordsAt(process: Process, address: number, count: number): Uint32Array | null {
   try {
-    if ((address & 3) === 0 && (address & (PAGE_SIZE - 1)) + length <= PAGE_SIZE) {
-      const physical = process.space.translate(address, false);
-      return process.space.physicalWords.slice(physical >>> 2, (physical >>> 2) + count);
-    }
-    const bytes = process.space.read(address, length);
+    const bytes = process.space.read(address, 4 * count);
     return new Uint32Array(bytes.buffer, bytes.byteOffset, count);
   } catch (error) {
     if (error instanceof ProcessFault) return null;
@@ -73,7 +98,7 @@ function wordsAt(process: Process, ptr: number, count: number): Uint32Array | nu
 }
 
 /**
- * Writes an answer into a buffer: header, words, capability indices. The caller has checked with
+ * Writes a message into a buffer: header, words, capability indices. The caller has checked with
  * `canWrite` first, so a failure here is a kernel bug.
  */
 export function writeMessage(
@@ -87,27 +112,31 @@ export function writeMessage(
 ): void {
   const n = words.length;
   const c = caps.length;
-  const out = new Uint32Array(HEADER_WORDS + n + c);
-  out[0] = label;
-  out[1] = n;
-  out[2] = c;
-  out[3] = badge;
-  out[4] = reply;
-  for (let i = 0; i < n; i++) out[HEADER_WORDS + i] = words[i]!;
-  for (let i = 0; i < c; i++) out[HEADER_WORDS + n + i] = caps[i]!;
   const address = buffer.ptr >>> 0;
-  if ((address & 3) === 0 && (address & (PAGE_SIZE - 1)) + out.byteLength <= PAGE_SIZE) {
-    process.space.physicalWords.set(out, process.space.translate(address, true) >>> 2);
-  } else {
-    process.space.write(address, new Uint8Array(out.buffer));
-  }
+  const physical = onePage(process, address, messageBytes(n, c), true);
+  const direct = physical >= 0;
+  const out = direct ? process.space.physicalWords : new Uint32Array(HEADER_WORDS + n + c);
+  const at = direct ? physical >>> 2 : 0;
+  out[at] = label;
+  out[at + 1] = n;
+  out[at + 2] = c;
+  out[at + 3] = badge;
+  out[at + 4] = reply;
+  if (words instanceof Uint32Array) out.set(words, at + HEADER_WORDS);
+  else for (let i = 0; i < n; i++) out[at + HEADER_WORDS + i] = words[i]!;
+  for (let i = 0; i < c; i++) out[at + HEADER_WORDS + n + i] = caps[i]!;
+  if (!direct) process.space.write(address, new Uint8Array(out.buffer));
 }
 
-/** Whether an answer of `n` words and `c` capabilities fits the buffer and may be written there. */
+/** Whether a message of `n` words and `c` capabilities fits the buffer and may be written there. */
 export function canWrite(process: Process, buffer: MessageBuffer, n: number, c: number): number {
-  if (messageBytes(n, c) > buffer.capacity) return Status.E_BAD_MESSAGE;
+  const length = messageBytes(n, c);
+  if (length > buffer.capacity) return Status.E_BAD_MESSAGE;
+  const physical = onePage(process, buffer.ptr >>> 0, length, true);
+  if (physical >= 0) return Status.OK;
+  if (physical === FAULTED) return Status.E_BAD_ADDRESS;
   try {
-    process.space.pieces(buffer.ptr >>> 0, messageBytes(n, c), true);
+    process.space.pieces(buffer.ptr >>> 0, length, true);
     return Status.OK;
   } catch (error) {
     if (error instanceof ProcessFault) return Status.E_BAD_ADDRESS;

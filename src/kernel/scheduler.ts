@@ -1,11 +1,12 @@
 import type { Machine } from "../machine/machine.ts";
+import { Status } from "./errors.ts";
 import type { Process } from "./process.ts";
 
 export const PRIORITY_LEVELS = 8;
 export const DEFAULT_PRIORITY = 4;
 export const DEFAULT_SLICE_NS = 10_000_000;
-/** The wake value of a wait whose deadline passed. */
-export const TIMED_OUT = Symbol("timed out");
+/** The wake value of a wait whose deadline passed: what the waiting kernel call returns. */
+export const TIMED_OUT = Status.E_TIMEOUT;
 
 /** Longest run of process slices before the host's own events (input, timers) get a turn. */
 const HOST_TURN_NS = 2_000_000;

@@ -257,7 +257,7 @@ describe("kernel calls act only on the caller's own memory", () => {
     (func (export "random") (param $p i32) (result i32) (call $random (local.get $p) (i32.const 16)))
     (func (export "arg_get") (param $p i32) (result i32) (call $arg_get (i32.const 0) (local.get $p) (i32.const 16)))
     (func (export "console_write") (param $p i32) (result i32) (call $console_write (i32.const 1) (local.get $p) (i32.const 16)))
-    (func (export "invoke") (param $p i32) (result i32) (call $invoke (i32.const 0) (local.get $p) (i32.const 12)))
+    (func (export "invoke") (param $p i32) (result i32) (call $invoke (i32.const 0) (local.get $p) (i32.const 20)))
     (func (export "random_get") (param $p i32) (result i32) (call $random_get (local.get $p) (i32.const 16)))
     (func (export "args_get") (param $p i32) (result i32) (call $args_get (i32.const 0x2000) (local.get $p)))
     (func (export "args_get_pointers") (param $p i32) (result i32) (call $args_get (local.get $p) (i32.const 0x2000)))

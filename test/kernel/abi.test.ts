@@ -86,14 +86,18 @@ describe("the dogma ABI", () => {
           (call $invoke (i32.const 0) (i32.const 8192) (local.get $len))))`),
       "invoker",
     );
+    // [buffer capacity, data words in the header, status]: the header is 5 words, the buffer at
+    // most 292 bytes, and the message must fit the buffer.
     const cases: Array<[number, number, number]> = [
-      [12, 0, Status.E_INVALID_CAP],
-      [16, 1, Status.E_INVALID_CAP],
-      [12 + 4 * 64, 64, Status.E_INVALID_CAP],
-      [12 + 4 * 65, 65, Status.E_BAD_MESSAGE],
-      [16, 0, Status.E_BAD_MESSAGE],
-      [13, 0, Status.E_BAD_MESSAGE],
-      [8, 0, Status.E_BAD_MESSAGE],
+      [20, 0, Status.E_INVALID_CAP],
+      [24, 1, Status.E_INVALID_CAP],
+      [20 + 4 * 64, 64, Status.E_INVALID_CAP],
+      [292, 64, Status.E_INVALID_CAP],
+      [292, 65, Status.E_BAD_MESSAGE],
+      [296, 0, Status.E_BAD_MESSAGE],
+      [20, 1, Status.E_BAD_MESSAGE],
+      [21, 0, Status.E_BAD_MESSAGE],
+      [12, 0, Status.E_BAD_MESSAGE],
     ];
     const processes = cases.map(([len, words]) => t.kernel.spawn(image, { entry: "call", entryArgs: [len, words], mapImage: false }));
     await t.kernel.run();

@@ -18,7 +18,7 @@ print("clock 7 " + errorName(<i32>sys.clock(7)));
 print("random " + errorName(random(bytes, 16)));
 print("invoke " + errorName(invoke(0, 1, [2, 3])));
 print("invoke short " + errorName(sys.invoke(0, <i32>bytes, 8)));
-print("invoke page-0 " + errorName(sys.invoke(0, 0, 12)));
+print("invoke page-0 " + errorName(sys.invoke(0, 0, 20)));
 yield_();
 print("yield ok");
 print("yield_to none " + errorName(yieldTo(NO_SUCH_PID)));

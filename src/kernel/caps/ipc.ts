@@ -1,7 +1,7 @@
 import { Status } from "../errors.ts";
 import { type MessageBuffer, messageBytes } from "../message.ts";
 import type { Process } from "../process.ts";
-import { type Scheduler, TIMED_OUT } from "../scheduler.ts";
+import type { Scheduler } from "../scheduler.ts";
 import { canWrite, writeMessage } from "../message.ts";
 import { Capability } from "./capability.ts";
 import { type Envelope, disposeEnvelope } from "./envelope.ts";
@@ -10,14 +10,14 @@ import { ObjectKind, Rights } from "./object-abi.ts";
 import { type ReceiveWaiter, Receiver, attachWaiter, detachWaiter } from "./receiver.ts";
 import { Reply } from "./reply.ts";
 
-/** Wake values of IPC waits. */
-const MESSAGE = Symbol("message");
-const RECEIVER_GONE = "receiver-gone";
-const PEER_DEAD = "peer-dead";
 
 /**
  * Send, call, reply and receive: moving messages between buffers through Receivers, and the
  * direct switches that make a call cost two context switches and nothing more.
+ *
+ * A message for a process that is already waiting is written straight into its buffer by the
+ * sender, and the waiter wakes with its final result (the Receiver's index, or a status): the
+ * wake value of every IPC wait is what its `invoke` returns.
  */
 export class Ipc {
   private readonly scheduler: Scheduler;
@@ -34,9 +34,7 @@ export class Ipc {
     const caps = takeCaps(inv.caller, inv.message.caps);
     if (typeof caps === "number") return caps;
     const { label, words } = inv.message;
-    receiver.enqueue({ label, words, caps, badge: inv.cap.badge, reply: null });
-    const waiter = receiver.takeWaiter();
-    if (waiter) this.scheduler.wake(waiter.process, MESSAGE);
+    this.post(receiver, { label, words, caps, badge: inv.cap.badge, reply: null }, null);
     return Status.OK;
   }
 
@@ -44,10 +42,34 @@ export class Ipc {
   kernelSend(through: Capability, label: number, words: number[]): boolean {
     const receiver = through.object;
     if (!(receiver instanceof Receiver) || receiver.destroyed) return false;
-    if (!receiver.enqueue({ label, words: Uint32Array.from(words), caps: [], badge: through.badge, reply: null })) return false;
-    const waiter = receiver.takeWaiter();
-    if (waiter) this.scheduler.wake(waiter.process, MESSAGE);
+    if (receiver.full) return false;
+    this.post(receiver, { label, words: Uint32Array.from(words), caps: [], badge: through.badge, reply: null }, null);
     return true;
+  }
+
+  /**
+   * Hands a message to the first process waiting on the Receiver (straight into its buffer), or
+   * queues it. With `from`, a waiting receiver runs at once on `from`'s slice (a call), and the
+   * promise is `from`'s own wait; the caller has checked that the queue has room.
+   */
+  private post(receiver: Receiver, envelope: Envelope, from: Process | null): Promise<number> | null {
+    const waiter = receiver.takeWaiter();
+    let result: number | null = null;
+    if (waiter) {
+      result = deliver(waiter.process, waiter.buffer, envelope, false);
+      // The waiter's buffer could not take it: it stays queued, and the waiter learns why.
+      if (result === Status.OK) result = waiter.receivers.indexOf(receiver);
+      else receiver.enqueue(envelope);
+    } else {
+      receiver.enqueue(envelope);
+    }
+    if (from === null) {
+      if (waiter) this.scheduler.wake(waiter.process, result);
+      return null;
+    }
+    if (waiter && this.scheduler.canHandoff(waiter.process)) return this.scheduler.handoff<number>(from, waiter.process, result);
+    if (waiter) this.scheduler.wake(waiter.process, result);
+    return this.scheduler.waitUntil<number>(from, Infinity) as Promise<number>;
   }
 
   /** Send and wait for the reply; switches straight to a waiting receiver. */
@@ -56,28 +78,19 @@ export class Ipc {
     const caps = takeCaps(inv.caller, inv.message.caps);
     if (typeof caps === "number") return caps;
     const caller = inv.caller;
-    const reply = new Reply(caller, inv.buffer.capacity);
+    const reply = new Reply(caller, inv.buffer);
     const { label, words } = inv.message;
-    receiver.enqueue({ label, words, caps, badge: inv.cap.badge, reply: new Capability(reply, 0) });
     // Killed while waiting: the reply finds no caller and its server is told E_PEER_DEAD.
     caller.waitCancel = () => {
       reply.caller = null;
     };
-    const waiter = receiver.takeWaiter();
-    let answered: Promise<Envelope | string | typeof TIMED_OUT>;
-    if (waiter && this.scheduler.canHandoff(waiter.process)) {
-      answered = this.scheduler.handoff(caller, waiter.process, MESSAGE);
-    } else {
-      if (waiter) this.scheduler.wake(waiter.process, MESSAGE);
-      answered = this.scheduler.waitUntil<Envelope | string>(caller, Infinity);
-    }
-    return answered.then((value) => this.finishCall(caller, inv.buffer, value));
+    return this.post(receiver, { label, words, caps, badge: inv.cap.badge, reply: new Capability(reply, 0) }, caller)!;
   }
 
   /** Invoking a reply capability: deliver, destroy it, and with `recv` go on to receive. */
   reply(inv: Invocation, reply: Reply): number | Promise<number> {
     const { message, caller: server } = inv;
-    if (messageBytes(message.words.length, message.caps.length) > reply.capacity) return Status.E_BAD_MESSAGE;
+    if (messageBytes(message.words.length, message.caps.length) > reply.buffer.capacity) return Status.E_BAD_MESSAGE;
     let recv: Receiver | null = null;
     if (message.recv !== 0) {
       const found = this.receiverArgument(server, message.recv);
@@ -89,26 +102,28 @@ export class Ipc {
     const target = reply.claim();
     server.caps.take(inv.capIndex)?.dispose();
     const envelope: Envelope = { label: message.label, words: message.words, caps, badge: 0, reply: null };
-    if (!target) {
+    let result: number = Status.E_PEER_DEAD;
+    if (target) {
+      result = deliver(target, reply.buffer, envelope, true);
+      if (result !== Status.OK) disposeEnvelope(envelope);
+    } else {
       disposeEnvelope(envelope);
-      if (!recv) return Status.E_PEER_DEAD;
-      return this.receiveOn(server, [recv], inv.buffer, Infinity);
     }
     if (!recv) {
-      this.scheduler.wake(target, envelope, true);
+      if (!target) return Status.E_PEER_DEAD;
+      this.scheduler.wake(target, result, true);
       return Status.OK;
     }
-    const immediate = this.tryDeliver(server, [recv], inv.buffer);
-    if (immediate !== null) {
-      this.scheduler.wake(target, envelope, true);
-      return immediate;
+    const immediate = target ? this.tryDeliver(server, [recv], inv.buffer) : null;
+    if (!target || immediate !== null) {
+      if (target) this.scheduler.wake(target, result, true);
+      return immediate ?? this.receiveOn(server, [recv], inv.buffer, Infinity);
     }
-    const waiting = this.waitOn(server, [recv]);
-    const woke = this.scheduler.canHandoff(target)
-      ? this.scheduler.handoff<unknown>(server, target, envelope)
-      : (this.scheduler.wake(target, envelope, true), this.scheduler.waitUntil<unknown>(server, Infinity));
-    void waiting;
-    return woke.then((value) => this.afterWait(server, [recv], inv.buffer, Infinity, value));
+    // Nothing queued: the server waits and the caller runs at once with its answer.
+    this.waitOn(server, [recv], inv.buffer, Infinity);
+    if (this.scheduler.canHandoff(target)) return this.scheduler.handoff<number>(server, target, result);
+    this.scheduler.wake(target, result, true);
+    return this.scheduler.waitUntil<number>(server, Infinity) as Promise<number>;
   }
 
   /** RECEIVER_RECEIVE: this Receiver and up to four more; the index of the one that delivered. */
@@ -130,22 +145,15 @@ export class Ipc {
     const ready = this.tryDeliver(process, receivers, buffer);
     if (ready !== null) return ready;
     if (deadline <= this.clock.monotonicNs()) return Status.E_TIMEOUT;
-    this.waitOn(process, receivers);
-    return this.scheduler.waitUntil<unknown>(process, deadline).then((value) => this.afterWait(process, receivers, buffer, deadline, value));
+    this.waitOn(process, receivers, buffer, deadline);
+    // Woken with its result: a Receiver's index, E_TIMEOUT, E_PEER_DEAD, or why delivery failed.
+    return this.scheduler.waitUntil<number>(process, deadline) as Promise<number>;
   }
 
-  private afterWait(process: Process, receivers: Receiver[], buffer: MessageBuffer, deadline: number, value: unknown): number | Promise<number> {
-    if (value === TIMED_OUT) return Status.E_TIMEOUT;
-    if (value === RECEIVER_GONE) return Status.E_PEER_DEAD;
-    // Someone else may have taken the message first: wait again.
-    return this.receiveOn(process, receivers, buffer, deadline);
-  }
-
-  private waitOn(process: Process, receivers: Receiver[]): ReceiveWaiter {
-    const waiter: ReceiveWaiter = { process, receivers };
+  private waitOn(process: Process, receivers: Receiver[], buffer: MessageBuffer, _deadline: number): void {
+    const waiter: ReceiveWaiter = { process, receivers, buffer };
     attachWaiter(waiter);
     process.waitCancel = () => detachWaiter(waiter);
-    return waiter;
   }
 
   /** Delivers the first queued message: the Receiver's index, a status, or null if all are empty. */
@@ -163,14 +171,6 @@ export class Ipc {
       return i;
     }
     return null;
-  }
-
-  private finishCall(caller: Process, buffer: MessageBuffer, value: unknown): number {
-    if (value === PEER_DEAD || typeof value !== "object" || value === null) return Status.E_PEER_DEAD;
-    const envelope = value as Envelope;
-    const status = deliver(caller, buffer, envelope, true);
-    if (status !== Status.OK) disposeEnvelope(envelope);
-    return status;
   }
 
   private receiverArgument(process: Process, index: number): Receiver | number {

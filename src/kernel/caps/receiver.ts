@@ -1,3 +1,5 @@
+import { Status } from "../errors.ts";
+import type { MessageBuffer } from "../message.ts";
 import type { Process } from "../process.ts";
 import { type Envelope, disposeEnvelope } from "./envelope.ts";
 import { KernelObject } from "./kernel-object.ts";
@@ -7,6 +9,8 @@ import { ObjectKind } from "./object-abi.ts";
 export interface ReceiveWaiter {
   readonly process: Process;
   readonly receivers: readonly Receiver[];
+  /** Where a message for it is written. */
+  readonly buffer: MessageBuffer;
 }
 
 /** Pages a Receiver costs: its queue is kernel memory. */
@@ -76,7 +80,7 @@ export class Receiver extends KernelObject {
     // Waiters wake and find the Receiver gone.
     for (const waiter of [...this.waiters]) {
       detachWaiter(waiter);
-      waiter.process.wakeFromWait?.("receiver-gone");
+      waiter.process.wakeFromWait(Status.E_PEER_DEAD);
     }
   }
 }

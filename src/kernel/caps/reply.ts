@@ -1,3 +1,5 @@
+import { Status } from "../errors.ts";
+import type { MessageBuffer } from "../message.ts";
 import type { Process } from "../process.ts";
 import { KernelObject } from "./kernel-object.ts";
 import { ObjectKind } from "./object-abi.ts";
@@ -11,13 +13,13 @@ export class Reply extends KernelObject {
   readonly kind = ObjectKind.REPLY;
   /** The caller, until it has its answer or has ended. */
   caller: Process | null;
-  /** The caller's buffer size: a reply must fit it. */
-  readonly capacity: number;
+  /** The caller's buffer: the reply is written straight into it, and must fit it. */
+  readonly buffer: MessageBuffer;
 
-  constructor(caller: Process, capacity: number) {
+  constructor(caller: Process, buffer: MessageBuffer) {
     super();
     this.caller = caller;
-    this.capacity = capacity;
+    this.buffer = buffer;
   }
 
   /** Takes the caller for delivery; null if it is gone. The reply is used up either way. */
@@ -29,6 +31,6 @@ export class Reply extends KernelObject {
 
   protected teardown(): void {
     const caller = this.claim();
-    caller?.wakeFromWait?.("peer-dead");
+    caller?.wakeFromWait(Status.E_PEER_DEAD);
   }
 }
