@@ -8,7 +8,7 @@ import { InterruptObject } from "./caps/interrupt.ts";
 import { deliverPendingInterrupt, invoke } from "./caps/invoke.ts";
 import { Ipc } from "./caps/ipc.ts";
 import type { KernelObject } from "./caps/kernel-object.ts";
-import { MemoryObject, PROCESS_FIXED_PAGES } from "./caps/memory-object.ts";
+import { MEMORY_OBJECT_PAGES, MemoryObject, PROCESS_FIXED_PAGES } from "./caps/memory-object.ts";
 import { SELF_RIGHTS, SLOT_SELF } from "./caps/object-abi.ts";
 import type { ObjectKernel } from "./caps/object-kernel.ts";
 import type { ObjectServices } from "./caps/object-services.ts";
@@ -145,6 +145,13 @@ export class Kernel implements KernelServices, ObjectKernel {
   /** A capability the host can grant (through `spawn`'s `caps`) to any kernel object. */
   capability(object: KernelObject, rights: number, badge = 0): Capability {
     return new Capability(object, rights, badge);
+  }
+
+  /** A child Memory for the host to hand out (default: of the root, with all it has left). */
+  memoryObject(quota?: number, parent: MemoryObject = this.rootMemory): MemoryObject {
+    const child = new MemoryObject(parent, quota ?? Math.max(0, parent.available - MEMORY_OBJECT_PAGES));
+    if (!parent.adopt(child, MEMORY_OBJECT_PAGES)) throw new RangeError("no memory left for a Memory object");
+    return child;
   }
 
   /** An Image object for a loaded binary, so that processes holding it can create processes. */

@@ -1,6 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
+import { ALL_RIGHTS, Rights } from "../../kernel/caps/object-abi.ts";
 import { Kernel, describeProcessFault } from "../../kernel/kernel.ts";
+import type { Process } from "../../kernel/process.ts";
 import { LoadError } from "../../loader/load-error.ts";
 import { Loader } from "../../loader/loader.ts";
 import { DEFAULT_MEMORY_SIZE, Machine } from "../../machine/machine.ts";
@@ -14,8 +16,13 @@ const USAGE = `usage: dogma run [options] PROGRAM.wasm [ARGS...]
 Runs a WebAssembly program as a sealed Dogma process on a fresh machine, with this terminal's
 stdin, stdout and stderr as its console, and exits with its exit code.
 
+The program starts with capabilities (docs/ABI.md, "Capabilities"): slot 1 itself, slot 2 a
+Memory holding all free memory, and slots 3, 4, ... an Image for each --module, in order, from
+which it can create processes.
+
 options:
   --memory SIZE   physical memory, such as 16M or 1G (default 128M)
+  --module FILE   load FILE too and give the program an Image capability to it (repeatable)
   --trace         print one line per kernel call to stderr
   --no-cache      rewrite the program even if a cached rewrite exists
   --help          show this help
@@ -27,6 +34,7 @@ interface RunOptions {
   cache: boolean;
   program: string;
   args: string[];
+  modules: string[];
 }
 
 class UsageError extends Error {}
@@ -35,12 +43,17 @@ function parseArgs(argv: string[]): RunOptions | "help" {
   const [command, ...rest] = argv;
   if (command === undefined || command === "--help" || command === "-h" || command === "help") return "help";
   if (command !== "run") throw new UsageError(`unknown command "${command}"`);
-  const options: RunOptions = { memory: DEFAULT_MEMORY_SIZE, trace: false, cache: true, program: "", args: [] };
+  const options: RunOptions = { memory: DEFAULT_MEMORY_SIZE, trace: false, cache: true, program: "", args: [], modules: [] };
   while (rest.length > 0 && rest[0]!.startsWith("--")) {
     const flag = rest.shift()!;
     if (flag === "--help") return "help";
     else if (flag === "--trace") options.trace = true;
     else if (flag === "--no-cache") options.cache = false;
+    else if (flag === "--module") {
+      const value = rest.shift();
+      if (value === undefined) throw new UsageError("--module needs a file, such as build/user/echo-server.wasm");
+      options.modules.push(value);
+    }
     else if (flag === "--memory") {
       const value = rest.shift();
       if (value === undefined) throw new UsageError("--memory needs a size, such as 64M");
@@ -58,13 +71,22 @@ function parseArgs(argv: string[]): RunOptions | "help" {
   return options;
 }
 
-async function run(options: RunOptions): Promise<number> {
-  let bytes: Uint8Array;
+async function readProgram(file: string): Promise<Uint8Array | null> {
   try {
-    bytes = new Uint8Array(await readFile(options.program));
+    return new Uint8Array(await readFile(file));
   } catch (error) {
-    process.stderr.write(`dogma: cannot read ${options.program}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}\n`);
-    return 1;
+    process.stderr.write(`dogma: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}\n`);
+    return null;
+  }
+}
+
+async function run(options: RunOptions): Promise<number> {
+  const files = [options.program, ...options.modules];
+  const binaries: Uint8Array[] = [];
+  for (const file of files) {
+    const bytes = await readProgram(file);
+    if (bytes === null) return 1;
+    binaries.push(bytes);
   }
   let machine: Machine;
   try {
@@ -74,17 +96,35 @@ async function run(options: RunOptions): Promise<number> {
     return 1;
   }
   const imports = standardImportModules();
+  let main: Process | null = null;
   const kernel = new Kernel(machine, {
     personalities: imports.filter((spec) => spec.module !== "dogma"),
     trace: options.trace ? (line) => process.stderr.write(`trace: ${line}\n`) : undefined,
+    // The program's own fault is reported once it has ended; its children's as they happen.
+    onFault: (faulted, line) => {
+      if (faulted !== main) process.stderr.write(`dogma: ${line}\n`);
+    },
   });
   const loader = new Loader({ importModules: imports, cache: options.cache ? new DiskModuleCache() : null });
-  const name = basename(options.program);
   try {
-    const image = await loader.load(bytes, name);
-    const main = kernel.spawn(image, { args: [name, ...options.args], env: [] });
+    const images = [];
+    for (const [i, file] of files.entries()) images.push(await loader.load(binaries[i]!, basename(file)));
+    const [image, ...modules] = images;
+    const name = basename(options.program);
+    const memory = kernel.memoryObject();
+    const caps = [
+      kernel.capability(memory, ALL_RIGHTS),
+      ...modules.map((module) => kernel.capability(kernel.imageObject(module), Rights.IMAGE_SPAWN)),
+    ];
+    main = kernel.spawn(image!, { args: [name, ...options.args], env: [], caps, memory });
     await kernel.run();
-    const outcome = main.outcome!;
+    const stuck = kernel.stuck();
+    if (stuck.length > 0) {
+      const names = stuck.map((p) => `${p.image.name} (pid ${p.pid})`).join(", ");
+      process.stderr.write(`dogma: blocked for ever, with nothing left to wake them: ${names}\n`);
+    }
+    const outcome = main.outcome;
+    if (!outcome) return 1;
     if (outcome.kind === "exited") return outcome.code & 0xff;
     process.stderr.write(`dogma: ${describeProcessFault(main)}\n`);
     return 139;
