@@ -68,6 +68,7 @@ export class Kernel implements KernelServices, ObjectKernel {
   readonly machine: Machine;
   readonly frames: FrameAllocator;
   readonly scheduler: Scheduler;
+  /** Live processes by pid; an ended one leaves (capabilities to it still answer PROCESS_STATE). */
   readonly processes = new Map<number, Process>();
   readonly clock;
   readonly entropy;
@@ -374,12 +375,13 @@ export class Kernel implements KernelServices, ObjectKernel {
     this.console.cancel(process);
     process.resume = null;
     process.caps.clear();
-    for (const page of new Set(process.pageAt.values())) for (const [address, p] of process.pageAt) if (p === page) page.unmap(process, address);
+    for (const [address, page] of [...process.pageAt]) page.unmap(process, address);
     process.space.destroy();
     this.frames.release(process.descriptor.frame);
     const fuel = process.instance?.exports[FUEL_EXPORT];
     if (fuel instanceof WebAssembly.Global) fuel.value = -1;
     process.memory.unhold();
+    this.processes.delete(process.pid);
     announceEnd(this, process);
   }
 
