@@ -52,14 +52,20 @@ export function readMessage(process: Process, buffer: MessageBuffer): Message | 
     // The common case, and allocation-free for the header: the whole buffer is in one frame.
     const words = process.space.physicalWords;
     const at = physical >>> 2;
-    [label, n, c, recv] = [words[at]!, words[at + 1]!, words[at + 2]!, words[at + 3]!];
+    label = words[at]!;
+    n = words[at + 1]!;
+    c = words[at + 2]!;
+    recv = words[at + 3]!;
     if (n > MAX_MESSAGE_WORDS || c > MAX_MESSAGE_CAPS || messageBytes(n, c) > buffer.capacity) return Status.E_BAD_MESSAGE;
     body = n + c === 0 ? EMPTY : words.slice(at + HEADER_WORDS, at + HEADER_WORDS + n + c);
   } else {
     if (physical === FAULTED) return Status.E_BAD_ADDRESS;
     const header = wordsAt(process, address, HEADER_WORDS);
     if (header === null) return Status.E_BAD_ADDRESS;
-    [label, n, c, recv] = [header[0]!, header[1]!, header[2]!, header[3]!];
+    label = header[0]!;
+    n = header[1]!;
+    c = header[2]!;
+    recv = header[3]!;
     if (n > MAX_MESSAGE_WORDS || c > MAX_MESSAGE_CAPS || messageBytes(n, c) > buffer.capacity) return Status.E_BAD_MESSAGE;
     body = n + c === 0 ? EMPTY : wordsAt(process, address + HEADER_BYTES, n + c);
     if (body === null) return Status.E_BAD_ADDRESS;

@@ -31,6 +31,13 @@ export class SoftwareTlb {
     this.words[slot + 1] = ((frame << PAGE_SHIFT) - pageAddress) | 0;
   }
 
+  /** The physical address of `address` if the TLB holds its page for this access, else -1. */
+  hit(write: boolean, address: number): number {
+    const slot = this.slot(write, address);
+    if (this.words[slot] !== ((address & ~(PAGE_SIZE - 1)) | 0)) return -1;
+    return (address + this.words[slot + 1]!) >>> 0;
+  }
+
   /** Drops any entry for the page holding `address`, in both TLBs. */
   flushPage(address: number): void {
     for (const write of [false, true]) {
