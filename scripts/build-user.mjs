@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Compiles every user/programs/<name>.ts into build/user/<name>.wasm with the AssemblyScript
-// compiler API. A program that imports libdogma (`from "../lib"`) gets its abort, which reports
+// Compiles every user/programs/<name>.ts and user/examples/<name>.ts into build/user/<name>.wasm
+// with the AssemblyScript compiler API (a name in both folders is an error: they share one output
+// folder). A program that imports libdogma (`from "../lib"`) gets its abort, which reports
 // and exits; any other (the bench-* kernels, spin) gets a trap instead, so that it can import
 // nothing. A program is rebuilt only when a source it may use (its own file, user/lib, or this
 // script and its options) is newer than its .wasm.
@@ -11,12 +12,13 @@ import { fileURLToPath } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const userDir = path.join(root, "user");
-const programsDir = path.join(userDir, "programs");
+// The folders of programs, each compiled the same way; internal paths are <folder>/<name>.
+const SOURCE_FOLDERS = ["programs", "examples"];
 const libDir = path.join(userDir, "lib");
 const outDir = path.join(root, "build", "user");
 
 const COMMON = [
-  "--baseDir", userDir, // internal paths become programs/<name> and lib/<file>
+  "--baseDir", userDir, // internal paths become programs/<name>, examples/<name> and lib/<file>
   "--optimizeLevel", "3",
   "--shrinkLevel", "0",
   // Keeps the name section (binaryen strips it otherwise), so fault records can name functions.
@@ -50,8 +52,8 @@ async function outputMtime(file) {
   }
 }
 
-async function build(name, libSources) {
-  const source = path.join(programsDir, `${name}.ts`);
+async function build({ folder, name }, libSources) {
+  const source = path.join(userDir, folder, `${name}.ts`);
   const output = path.join(outDir, `${name}.wasm`);
   const inputs = [source, fileURLToPath(import.meta.url), ...libSources];
   if ((await outputMtime(output)) > (await newestMtime(inputs))) return `up to date  ${name}`;
@@ -59,7 +61,7 @@ async function build(name, libSources) {
   const stderr = asc.createMemoryStream();
   const stdout = asc.createMemoryStream();
   const argv = [
-    path.join("programs", `${name}.ts`),
+    path.join(folder, `${name}.ts`),
     "--outFile", output,
     "--use", importsLibdogma(await readFile(source, "utf8")) ? "abort=lib/abort/dogmaAbort" : "abort=",
     ...COMMON,
@@ -71,17 +73,32 @@ async function build(name, libSources) {
   return `built       ${name} (${size} bytes)${messages ? `\n${messages}` : ""}`;
 }
 
-const libSources = (await readdir(libDir)).filter((f) => f.endsWith(".ts")).map((f) => path.join(libDir, f));
-const names = (await readdir(programsDir))
+// lib/ and its subfolders (lib/caps): any of them may be compiled into any program.
+const libSources = (await readdir(libDir, { recursive: true }))
   .filter((f) => f.endsWith(".ts"))
-  .map((f) => f.slice(0, -3))
-  .sort();
+  .map((f) => path.join(libDir, f));
+
+async function programsIn(folder) {
+  const files = await readdir(path.join(userDir, folder)).catch(() => []);
+  return files.filter((f) => f.endsWith(".ts")).map((f) => ({ folder, name: f.slice(0, -3) }));
+}
+
+const programs = (await Promise.all(SOURCE_FOLDERS.map(programsIn))).flat();
+const seen = new Map();
+for (const { folder, name } of programs) {
+  if (seen.has(name)) {
+    console.error(`failed      ${name}: both ${seen.get(name)}/${name}.ts and ${folder}/${name}.ts would build build/user/${name}.wasm`);
+    process.exit(1);
+  }
+  seen.set(name, folder);
+}
+programs.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 await mkdir(outDir, { recursive: true });
 
 // One at a time, so that output comes in order and a failure stops the build at once.
-for (const name of names) {
+for (const program of programs) {
   try {
-    console.log(await build(name, libSources));
+    console.log(await build(program, libSources));
   } catch (e) {
     console.error(`failed      ${e.message}`);
     process.exit(1);

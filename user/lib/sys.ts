@@ -5,6 +5,12 @@
 @external("dogma", "invoke")
 export declare function invoke(cap: i32, msg_ptr: i32, msg_len: i32): i32;
 
+@external("dogma", "futex_wait")
+export declare function futex_wait(addr: i32, expected: i32, ns: i64): i32;
+
+@external("dogma", "futex_wake")
+export declare function futex_wake(addr: i32, count: i32): i32;
+
 // `yield` is a reserved word in AssemblyScript, hence the trailing underscore.
 @external("dogma", "yield")
 export declare function yield_(): void;

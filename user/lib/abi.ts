@@ -1,0 +1,110 @@
+// The numbers of the capability ABI, mirroring src/kernel/caps/object-abi.ts one for one (kinds,
+// rights, operation labels, kernel messages, flags, startup slots); docs/ABI.md explains each.
+// Rights are per kind, so RIGHT_PAGE_READ and RIGHT_MEMORY_CREATE may share a value.
+
+// Object kinds: what CAP_INFO answers as the kind.
+export const KIND_MEMORY: u32 = 1;
+export const KIND_PROCESS: u32 = 2;
+export const KIND_RECEIVER: u32 = 3;
+export const KIND_REPLY: u32 = 4;
+export const KIND_PAGE: u32 = 5;
+export const KIND_CAPPAGE: u32 = 6;
+export const KIND_REGION: u32 = 7;
+export const KIND_INTERRUPT: u32 = 8;
+export const KIND_IMAGE: u32 = 9;
+
+// Rights, one table per kind; a capability's rights only ever shrink.
+export const RIGHT_MEMORY_CREATE: u32 = 1;
+export const RIGHT_MEMORY_DESTROY: u32 = 2;
+export const RIGHT_MEMORY_INFO: u32 = 4;
+export const RIGHT_PROCESS_CONTROL: u32 = 1;
+export const RIGHT_PROCESS_KILL: u32 = 2;
+export const RIGHT_PROCESS_INFO: u32 = 4;
+export const RIGHT_PROCESS_PRIORITY: u32 = 8;
+export const RIGHT_PROCESS_GIVE: u32 = 16;
+export const RIGHT_PROCESS_LISTEN: u32 = 32;
+export const RIGHT_RECEIVER_RECEIVE: u32 = 1;
+export const RIGHT_RECEIVER_MINT: u32 = 2;
+export const RIGHT_RECEIVER_SEND: u32 = 4;
+export const RIGHT_RECEIVER_CALL: u32 = 8;
+export const RIGHT_PAGE_READ: u32 = 1;
+export const RIGHT_PAGE_WRITE: u32 = 2;
+export const RIGHT_CAPPAGE_READ: u32 = 1;
+export const RIGHT_CAPPAGE_WRITE: u32 = 2;
+export const RIGHT_REGION_OWNER: u32 = 1;
+export const RIGHT_REGION_READ: u32 = 2;
+export const RIGHT_INTERRUPT_BIND: u32 = 1;
+export const RIGHT_IMAGE_SPAWN: u32 = 1;
+export const ALL_RIGHTS: u32 = 0xffffffff;
+
+// Operation labels: at or above KERNEL_LABEL_BASE a label is answered by the kernel.
+export const KERNEL_LABEL_BASE: u32 = 0xffff0000;
+export const OP_CAP_INFO: u32 = 0xffff0000;
+export const OP_CAP_COPY: u32 = 0xffff0001;
+export const OP_CAP_DROP: u32 = 0xffff0002;
+export const OP_MEMORY_INFO: u32 = 0xffff0100;
+export const OP_MEMORY_CREATE_MEMORY: u32 = 0xffff0101;
+export const OP_MEMORY_CREATE_RECEIVER: u32 = 0xffff0102;
+export const OP_MEMORY_CREATE_PROCESS: u32 = 0xffff0103;
+export const OP_MEMORY_CREATE_PAGE: u32 = 0xffff0104;
+export const OP_MEMORY_CREATE_CAPPAGE: u32 = 0xffff0105;
+export const OP_MEMORY_CREATE_REGION: u32 = 0xffff0106;
+export const OP_MEMORY_LIST: u32 = 0xffff0107;
+export const OP_MEMORY_DESTROY: u32 = 0xffff0108;
+export const OP_PROCESS_START: u32 = 0xffff0200;
+export const OP_PROCESS_SUSPEND: u32 = 0xffff0201;
+export const OP_PROCESS_RESUME: u32 = 0xffff0202;
+export const OP_PROCESS_KILL: u32 = 0xffff0203;
+export const OP_PROCESS_STATE: u32 = 0xffff0204;
+export const OP_PROCESS_SET_PRIORITY: u32 = 0xffff0205;
+export const OP_PROCESS_GIVE: u32 = 0xffff0206;
+export const OP_PROCESS_MONITOR: u32 = 0xffff0207;
+export const OP_PROCESS_WAIT: u32 = 0xffff0208;
+export const OP_PROCESS_HOLDS: u32 = 0xffff0209;
+export const OP_PROCESS_LISTEN: u32 = 0xffff020a;
+export const OP_RECEIVER_RECEIVE: u32 = 0xffff0300;
+export const OP_RECEIVER_MINT: u32 = 0xffff0301;
+export const OP_RECEIVER_INFO: u32 = 0xffff0302;
+export const OP_PAGE_MAP: u32 = 0xffff0400;
+export const OP_PAGE_UNMAP: u32 = 0xffff0401;
+export const OP_PAGE_MAP_GLOBAL: u32 = 0xffff0402;
+export const OP_PAGE_COPY: u32 = 0xffff0403;
+export const OP_PAGE_MOVE: u32 = 0xffff0404;
+export const OP_PAGE_SET_FLAGS: u32 = 0xffff0405;
+export const OP_PAGE_INFO: u32 = 0xffff0406;
+export const OP_CAPPAGE_PUT: u32 = 0xffff0500;
+export const OP_CAPPAGE_GET: u32 = 0xffff0501;
+export const OP_CAPPAGE_CLEAR: u32 = 0xffff0502;
+export const OP_REGION_INFO: u32 = 0xffff0600;
+export const OP_REGION_VIEW: u32 = 0xffff0601;
+export const OP_REGION_FREE: u32 = 0xffff0602;
+export const OP_INTERRUPT_BIND: u32 = 0xffff0700;
+export const OP_INTERRUPT_ACK: u32 = 0xffff0701;
+export const OP_IMAGE_INFO: u32 = 0xffff0800;
+
+// Labels of messages only the kernel sends (through a send capability handed to it).
+export const MSG_PROCESS_ENDED: u32 = 0xfffff001;
+export const MSG_INTERRUPT: u32 = 0xfffff002;
+
+// Page flags (PAGE_SET_FLAGS, PAGE_INFO) and Region flags (MEMORY_CREATE_REGION).
+export const PAGE_READ_ONLY: u32 = 1;
+export const PAGE_SHARED: u32 = 2;
+export const REGION_ZERO_ON_FREE: u32 = 1;
+
+// In a message's capability list, this bit moves the capability instead of copying it.
+export const CAP_MOVE: u32 = 0x80000000;
+
+// Startup slots: 0 is never a capability, 1 is the process itself, given ones follow.
+export const SLOT_NULL: i32 = 0;
+export const SLOT_SELF: i32 = 1;
+export const SLOT_FIRST_GIVEN: i32 = 2;
+export const SELF_RIGHTS: u32 = RIGHT_PROCESS_INFO | RIGHT_PROCESS_LISTEN;
+
+// Sizes.
+export const CAP_TABLE_SLOTS: i32 = 1024;
+export const CAPPAGE_SLOTS: i32 = 256;
+export const DEFAULT_RECEIVER_CAPACITY: u32 = 16;
+export const MAX_RECEIVER_CAPACITY: u32 = 1024;
+
+// A timeout meaning "wait for ever" (both timeout words all ones).
+export const FOREVER: u64 = 0xffffffffffffffff;

@@ -1,0 +1,26 @@
+// An Image: a loaded, verified binary, mapped read-only in the global space. Processes are made
+// from it with Memory.createProcess; `dogma run --module` hands one over per module, from slot 3.
+import { OP_IMAGE_INFO } from "../abi";
+import { msgWord } from "../message";
+import { operation } from "./operation";
+
+/** IMAGE_INFO's answer. */
+export class ImageInfo {
+  status: i32 = 0;
+  size: u32 = 0;
+  address: u32 = 0;
+}
+
+export class Image {
+  constructor(readonly cap: i32) {}
+
+  info(): ImageInfo {
+    const info = new ImageInfo();
+    info.status = operation(this.cap, OP_IMAGE_INFO);
+    if (info.status >= 0) {
+      info.size = msgWord(0);
+      info.address = msgWord(1);
+    }
+    return info;
+  }
+}

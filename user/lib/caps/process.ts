@@ -1,0 +1,150 @@
+// A Process capability: control, state and capabilities in. A creator holds all rights; a
+// process's own slot 1 (SLOT_SELF) only PROCESS_INFO and PROCESS_LISTEN.
+import {
+  OP_PROCESS_START, OP_PROCESS_SUSPEND, OP_PROCESS_RESUME, OP_PROCESS_KILL, OP_PROCESS_STATE,
+  OP_PROCESS_SET_PRIORITY, OP_PROCESS_GIVE, OP_PROCESS_MONITOR, OP_PROCESS_WAIT, OP_PROCESS_HOLDS,
+  OP_PROCESS_LISTEN, FOREVER, SLOT_SELF,
+} from "../abi";
+import { msgWord } from "../message";
+import { operation, operation1, operationWithCap, operationWithTimeout } from "./operation";
+
+// PROCESS_STATE's state codes (docs/ABI.md "Process states and fault kinds").
+export const STATE_READY: u32 = 0;
+export const STATE_RUNNING: u32 = 1;
+export const STATE_BLOCKED: u32 = 2;
+export const STATE_EXITED: u32 = 3;
+export const STATE_FAULTED: u32 = 4;
+export const STATE_CREATED: u32 = 5;
+export const STATE_SUSPENDED: u32 = 6;
+
+/** The exit code of a killed process. */
+export const KILLED_EXIT_CODE: i32 = 137;
+
+const STATE_NAMES: StaticArray<string> = ["ready", "running", "blocked", "exited", "faulted", "created", "suspended"];
+const FAULT_NAMES: StaticArray<string> = [
+  "null-page", "unmapped", "out-of-bounds", "read-only", "out-of-memory", "unreachable", "divide-by-zero",
+  "integer-overflow", "invalid-conversion", "stack-exhausted", "indirect-call", "abort", "trap",
+];
+
+/** "exited", "faulted"...; "state N" for a code the table does not list. */
+export function stateName(state: u32): string {
+  return state < <u32>STATE_NAMES.length ? STATE_NAMES[state] : "state " + state.toString();
+}
+
+/** "null-page", "read-only"...; "none" for -1 (no fault). */
+export function faultKindName(kind: i32): string {
+  if (kind == -1) return "none";
+  return <u32>kind < <u32>FAULT_NAMES.length ? FAULT_NAMES[kind] : "fault " + kind.toString();
+}
+
+/** PROCESS_STATE's answer. */
+export class ProcessState {
+  status: i32 = 0;
+  pid: u32 = 0;
+  state: u32 = 0;
+  exitCode: i32 = 0;
+  /** -1 when it has not faulted. */
+  faultKind: i32 = -1;
+  /** 0xffffffff when the fault was not about an address. */
+  faultAddress: u32 = 0;
+  priority: u32 = 0;
+  cpuMicros: u32 = 0;
+  pages: u32 = 0;
+}
+
+/** PROCESS_WAIT's answer: how it ended (status E_TIMEOUT if it did not in time). */
+export class ProcessEnd {
+  status: i32 = 0;
+  state: u32 = 0;
+  exitCode: i32 = 0;
+}
+
+export class Process {
+  constructor(readonly cap: i32) {}
+
+  /** The calling process, through slot 1. */
+  static self(): Process {
+    return new Process(SLOT_SELF);
+  }
+
+  /** A `created` process becomes ready (E_NOT_READY if it was started already). */
+  start(): i32 {
+    return operation(this.cap, OP_PROCESS_START);
+  }
+
+  /** It stops being scheduled until resume; a wake-up meanwhile is kept, not lost. */
+  suspend(): i32 {
+    return operation(this.cap, OP_PROCESS_SUSPEND);
+  }
+
+  resume(): i32 {
+    return operation(this.cap, OP_PROCESS_RESUME);
+  }
+
+  /** Ends it with exit code 137; its capabilities are disposed, its monitors told. */
+  kill(): i32 {
+    return operation(this.cap, OP_PROCESS_KILL);
+  }
+
+  /** Works after it has ended too: that is how a fault's kind and address are read. */
+  state(): ProcessState {
+    const s = new ProcessState();
+    s.status = operation(this.cap, OP_PROCESS_STATE);
+    if (s.status >= 0) {
+      s.pid = msgWord(0);
+      s.state = msgWord(1);
+      s.exitCode = <i32>msgWord(2);
+      s.faultKind = <i32>msgWord(3);
+      s.faultAddress = msgWord(4);
+      s.priority = msgWord(5);
+      s.cpuMicros = msgWord(6);
+      s.pages = msgWord(7);
+    }
+    return s;
+  }
+
+  /** 0 runs first; a process cannot set a priority above (numerically below) its own. */
+  setPriority(priority: u32): i32 {
+    return operation1(this.cap, OP_PROCESS_SET_PRIORITY, priority);
+  }
+
+  /**
+   * Installs a copy of `cap` in its table (`cap | CAP_MOVE`, or a Region owner, moves it): the
+   * slot it got there, or a status. Slots are given in order, from 2 in a new process.
+   */
+  give(cap: u32): i32 {
+    const status = operationWithCap(this.cap, OP_PROCESS_GIVE, cap);
+    return status < 0 ? status : <i32>msgWord(0);
+  }
+
+  /**
+   * When it ends the kernel sends MSG_PROCESS_ENDED (pid, state, exit code) through `sendCap`, a
+   * send capability to a Receiver of yours (at once if it has ended already). The kernel keeps
+   * the capability given, so pass `sendCap | CAP_MOVE` to not keep a copy yourself.
+   */
+  monitor(sendCap: u32): i32 {
+    return operationWithCap(this.cap, OP_PROCESS_MONITOR, sendCap);
+  }
+
+  /** Blocks until it has ended (or `timeoutNs` passes: status E_TIMEOUT). */
+  wait(timeoutNs: u64 = FOREVER): ProcessEnd {
+    const end = new ProcessEnd();
+    end.status = operationWithTimeout(this.cap, OP_PROCESS_WAIT, timeoutNs);
+    if (end.status >= 0) {
+      end.state = msgWord(0);
+      end.exitCode = <i32>msgWord(1);
+    }
+    return end;
+  }
+
+  /** 1 if it holds a capability to the same object as `cap`, 0 if not, or a status. */
+  holds(cap: i32): i32 {
+    const status = operationWithCap(this.cap, OP_PROCESS_HOLDS, <u32>cap);
+    return status < 0 ? status : <i32>msgWord(0);
+  }
+
+  /** While listening, capabilities in messages it receives are installed; otherwise disposed. */
+  listen(on: bool): i32 {
+    return operation1(this.cap, OP_PROCESS_LISTEN, on ? 1 : 0);
+  }
+}
