@@ -377,6 +377,7 @@ export class Kernel implements KernelServices, ObjectKernel {
     process.caps.clear();
     for (const [address, page] of [...process.pageAt]) page.unmap(process, address);
     process.space.destroy();
+    process.descriptor.detach();
     this.frames.release(process.descriptor.frame);
     const fuel = process.instance?.exports[FUEL_EXPORT];
     if (fuel instanceof WebAssembly.Global) fuel.value = -1;

@@ -18,12 +18,13 @@ const PRIORITY = 4;
 const FAULT_ADDRESS = 5;
 /** CPU time in microseconds, as a float64 over words 6 and 7. */
 const CPU_TIME_US = 6;
+const DESCRIPTOR_WORDS = 8;
 
 export class ProcessDescriptor {
   readonly frame: number;
-  private readonly words: Int32Array;
-  private readonly floats: Float64Array;
-  private readonly base: number;
+  private words: Int32Array;
+  private floats: Float64Array;
+  private base: number;
 
   constructor(memory: PhysicalMemory, frame: number, pid: number, ppid: number, priority: number) {
     this.frame = frame;
@@ -36,6 +37,18 @@ export class ProcessDescriptor {
     this.state = "ready";
     this.priority = priority;
     this.faultAddress = -1;
+  }
+
+  /**
+   * Moves the descriptor out of its frame into kernel heap memory, so that the frame can be freed
+   * when the process ends while capabilities to it can still read its state.
+   */
+  detach(): void {
+    const copy = new Int32Array(DESCRIPTOR_WORDS);
+    copy.set(this.words.subarray(this.base, this.base + DESCRIPTOR_WORDS));
+    this.words = copy;
+    this.floats = new Float64Array(copy.buffer);
+    this.base = 0;
   }
 
   get pid(): number {

@@ -1,6 +1,6 @@
 /**
  * The numbers of the capability ABI: object kinds, rights, operation labels, kernel message
- * labels and startup slots. docs/ABI.md and user/lib/caps.ts are checked against these by
+ * labels and startup slots. docs/ABI.md and user/lib/abi.ts are checked against these by
  * test/abi-doc.test.ts, so this file is the one source.
  */
 
