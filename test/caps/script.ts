@@ -16,6 +16,7 @@ import { expect } from "vitest";
 import { CAP_MOVE, Op } from "../../src/kernel/caps/object-abi.ts";
 import type { Capability } from "../../src/kernel/caps/capability.ts";
 import type { MemoryObject } from "../../src/kernel/caps/memory-object.ts";
+import { Receiver } from "../../src/kernel/caps/receiver.ts";
 import type { LoadedImage } from "../../src/kernel/image.ts";
 import type { Process } from "../../src/kernel/process.ts";
 import { testMachine, type TestMachine, type TestMachineOptions } from "../helpers/test-host.ts";
@@ -471,6 +472,36 @@ export class Script {
     return this;
   }
 
+  /** Polls PROCESS_STATE on `process` (yielding between) until its state code is `state`. */
+  waitForState(process: Operand, state: number): this {
+    const r = this.reg();
+    const again = this.label();
+    const done = this.label();
+    this.bind(again);
+    this.invoke(process, Op.PROCESS_STATE, { dump: false });
+    this.loadWord(r, 1);
+    this.ifEqual(r, state, done);
+    this.yield();
+    this.jump(again);
+    this.bind(done);
+    return this;
+  }
+
+  /** Polls CAP_INFO on slot `index` (yielding between) until it holds a capability. */
+  waitForSlot(index: Operand): this {
+    const again = this.label();
+    const done = this.label();
+    this.bind(again);
+    this.invoke(index, Op.CAP_INFO, { dump: false });
+    const ok = this.reg(0);
+    this.set(ok, R0);
+    this.ifEqual(ok, 0, done);
+    this.yield();
+    this.jump(again);
+    this.bind(done);
+    return this;
+  }
+
   /** Returns `value` from the entry (the exit code of a `_start` child). */
   end(value: Operand = 0): this {
     this.code.push(Code.END);
@@ -579,6 +610,16 @@ export function invokeReadOnly(s: Script, memory: Operand, cap: Operand, label: 
   s.invoke(page, Op.PAGE_MAP, { words: [SCRATCH, 0] });
   return s.invoke(cap, label, { ...o, ptr: SCRATCH, noWrite: true });
 }
+
+/** A Receiver in `memory` (default the root), made by the host. */
+export function makeReceiver(m: TestMachine, capacity = 16, memory: MemoryObject = m.kernel.rootMemory): Receiver {
+  const receiver = new Receiver(capacity);
+  if (!memory.adopt(receiver, 1)) throw new Error("no quota for a Receiver");
+  return receiver;
+}
+
+/** Process states as PROCESS_STATE reports them. */
+export const State = { ready: 0, running: 1, blocked: 2, exited: 3, faulted: 4, created: 5, suspended: 6 } as const;
 
 /** Runs the kernel until nothing can run; kills what is left (blocked for ever) and returns it. */
 export async function runAll(m: TestMachine): Promise<Process[]> {
