@@ -26,6 +26,11 @@ export class CapTable {
     return this.used;
   }
 
+  /** Slots still free. */
+  get free(): number {
+    return CAP_TABLE_SLOTS - 1 - this.used;
+  }
+
   get(index: number): Capability | null {
     if (!Number.isInteger(index) || index <= 0 || index >= CAP_TABLE_SLOTS) return null;
     return this.slots[index]!;

@@ -139,7 +139,10 @@ export function invokeMemory(k: ObjectKernel, inv: Invocation, memory: MemoryObj
       if (priority < inv.caller.descriptor.priority || priority >= PRIORITY_LEVELS) return Status.E_INVALID_ARGUMENT;
       const process = k.createProcess(image.image, memory, inv.caller, priority);
       if (typeof process === "number") return process;
-      return answer(inv, [], [new Capability(process, ALL_RIGHTS)]);
+      const status = answer(inv, [], [new Capability(process, ALL_RIGHTS)]);
+      // A process outlives its capabilities: one nobody can ever start must not be left behind.
+      if (status !== Status.OK) k.terminate(process);
+      return status;
     }
     case Op.MEMORY_CREATE_PAGE: {
       if (!memory.charge(1)) return Status.E_QUOTA;

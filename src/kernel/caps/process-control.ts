@@ -1,4 +1,5 @@
 import { Status } from "../errors.ts";
+import { canWrite } from "../message.ts";
 import { FAULT_KINDS } from "../fault.ts";
 import { PROCESS_STATES } from "../process-descriptor.ts";
 import type { Process } from "../process.ts";
@@ -100,20 +101,13 @@ function stateWords(process: Process): number[] {
 }
 
 function give(inv: Invocation, target: Process): number {
+  // Checked first, so that a refused give leaves every capability where it was.
+  const writable = canWrite(inv.caller, inv.buffer, inv.message.caps.length, 0);
+  if (writable !== Status.OK) return writable;
+  if (target.caps.free < inv.message.caps.length) return Status.E_QUOTA;
   const caps = takeCaps(inv.caller, inv.message.caps);
   if (typeof caps === "number") return caps;
-  const slots: number[] = [];
-  for (const cap of caps) {
-    const slot = target.caps.install(cap);
-    if (slot === 0) cap.dispose();
-    slots.push(slot);
-  }
-  // Capabilities that found no slot were disposed; the answer still lists where the others went.
-  if (slots.includes(0)) {
-    answer(inv, slots);
-    return Status.E_QUOTA;
-  }
-  return answer(inv, slots);
+  return answer(inv, caps.map((cap) => target.caps.install(cap)));
 }
 
 function monitor(k: ObjectKernel, inv: Invocation, target: Process): number {
