@@ -425,11 +425,9 @@ describe("MEMORY_* operations", () => {
     expect(log.answer(p, after).words).toEqual([0, 0, 0, 6, 0, 0, 0, 6]);
   });
 
-  // Bug: MEMORY_CREATE_PROCESS whose answer cannot be written disposes the new Process capability,
-  // but a Process outlives its capabilities: a `created` process nobody can start, kill or see
-  // stays charged to the Memory (src/kernel/caps/memory-object.ts, MEMORY_CREATE_PROCESS, with
-  // answer() in invocation.ts disposing the cap; Process.persists() keeps it).
-  it.fails("MEMORY_CREATE_PROCESS whose answer cannot be written leaves no process behind", async () => {
+  // Regression: found by this test (a `created` process whose capability could not be handed
+  // back stayed behind, charged to the Memory, startable by nobody); fixed in a09707b.
+  it("MEMORY_CREATE_PROCESS whose answer cannot be written leaves no process behind", async () => {
     const m = await scriptMachine();
     const childImage = await m.childImage(new Script().end(0), "nothing");
     const imageObject = m.kernel.imageObject(childImage);

@@ -447,10 +447,9 @@ describe("state, wait, monitor, holds", () => {
 });
 
 describe("PROCESS_GIVE that fails", () => {
-  // Bug: give() in src/kernel/caps/process-control.ts installs the capabilities in the target
-  // before answer() finds the caller's buffer unwritable; the caller gets E_BAD_ADDRESS although
-  // the target has them (and a moved one has left the caller).
-  it.fails("gives nothing when its answer cannot be written", async () => {
+  // Regression: found by this test (the capabilities were installed in the target before the
+  // answer was found unwritable, and the caller was told E_BAD_ADDRESS); fixed in a09707b.
+  it("gives nothing when its answer cannot be written", async () => {
     const m = await scriptMachine();
     const receiver = makeReceiver(m);
     const target = new Script();
@@ -476,10 +475,10 @@ describe("PROCESS_GIVE that fails", () => {
     expect(log.status(p, still)).toBe(0);
   });
 
-  // ABI.md: "On an error the buffer is left as it was". give() writes the slots answer and then
-  // returns E_QUOTA when the target's table is full; the capability that found no slot is
-  // destroyed even when it was moved (src/kernel/caps/process-control.ts, give()).
-  it.fails("leaves the buffer as it was and the capabilities with the giver when the target's table is full", async () => {
+  // Regression: found by this test (the answer was written with E_QUOTA, against "on an error the
+  // buffer is left as it was", and a moved capability that found no slot was destroyed); fixed in
+  // a09707b.
+  it("leaves the buffer as it was and the capabilities with the giver when the target's table is full", async () => {
     const m = await scriptMachine();
     const receiver = makeReceiver(m);
     const target = new Script();
