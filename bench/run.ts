@@ -3,6 +3,7 @@
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { contextSwitch } from "./context-switch.ts";
+import { ipc } from "./ipc.ts";
 import { now, settle, type Result, type Section } from "./harness.ts";
 import { loaderPhases } from "./loader-phases.ts";
 import { loaderThroughput } from "./loader-throughput.ts";
@@ -76,6 +77,7 @@ report({
     "Workers: the main thread and one worker_threads Worker on separate cores; a round trip is two switches.",
   ],
 });
+for (const section of await step("IPC", ipc)) report(section);
 report({
   title: "Process start from a loaded image (µs per process, median of 5 batches of 250)",
   results: await step("process start", processStart),
