@@ -3,7 +3,10 @@ import { Status } from "./errors.ts";
 import { ProcessFault } from "./fault.ts";
 import type { Process } from "./process.ts";
 
-/** A message as `invoke` reads it from its caller's buffer; layout in docs/ABI.md. */
+/**
+ * A message as `invoke` reads it from its caller's buffer; layout in docs/ABI.md. `words` and
+ * `caps` may be views of the caller's memory: valid only until the handler returns.
+ */
 export interface Message {
   readonly label: number;
   readonly words: Uint32Array;
@@ -57,7 +60,8 @@ export function readMessage(process: Process, buffer: MessageBuffer): Message | 
     c = words[at + 2]!;
     recv = words[at + 3]!;
     if (n > MAX_MESSAGE_WORDS || c > MAX_MESSAGE_CAPS || messageBytes(n, c) > buffer.capacity) return Status.E_BAD_MESSAGE;
-    body = n + c === 0 ? EMPTY : words.slice(at + HEADER_WORDS, at + HEADER_WORDS + n + c);
+    // A view, not a copy: handlers use it before they return, and IPC copies only what it queues.
+    body = n + c === 0 ? EMPTY : words.subarray(at + HEADER_WORDS, at + HEADER_WORDS + n + c);
   } else {
     if (physical === FAULTED) return Status.E_BAD_ADDRESS;
     const header = wordsAt(process, address, HEADER_WORDS);

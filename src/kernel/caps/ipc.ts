@@ -59,9 +59,9 @@ export class Ipc {
       result = deliver(waiter.process, waiter.buffer, envelope, false);
       // The waiter's buffer could not take it: it stays queued, and the waiter learns why.
       if (result === Status.OK) result = waiter.receivers.indexOf(receiver);
-      else receiver.enqueue(envelope);
+      else receiver.enqueue(kept(envelope));
     } else {
-      receiver.enqueue(envelope);
+      receiver.enqueue(kept(envelope));
     }
     if (from === null) {
       if (waiter) this.scheduler.wake(waiter.process, result);
@@ -181,6 +181,11 @@ export class Ipc {
     if (cap.object.destroyed) return Status.E_PEER_DEAD;
     return cap.object as Receiver;
   }
+}
+
+/** An envelope that outlives the invoke that made it: its words leave the sender's buffer. */
+function kept(envelope: Envelope): Envelope {
+  return { ...envelope, words: envelope.words.slice() };
 }
 
 /**
