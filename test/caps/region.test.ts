@@ -1,0 +1,339 @@
+/**
+ * Regions: one owner with the range read-write at its global address, read-only views, moving the
+ * owner (the sender loses the mapping in the same step), freeing (views keep the last contents, or
+ * read zeros with ZERO_ON_FREE), and the owner's death.
+ */
+import { describe, expect, it } from "vitest";
+import { ObjectKind, Op, RegionFlag, Rights } from "../../src/kernel/caps/object-abi.ts";
+import { Status } from "../../src/kernel/errors.ts";
+import { ALL, type Reg, Script, State, makeReceiver, runAll, scriptMachine } from "./script.ts";
+
+/** Creates a Region of `pages` in the Memory at slot 2; registers: the owner cap and its address. */
+function createRegion(s: Script, pages: number, flags = 0): { region: Reg; address: Reg; info: number } {
+  const [region, address] = [s.reg(), s.reg()];
+  s.invoke(2, Op.MEMORY_CREATE_REGION, { words: [pages, flags] });
+  s.loadCap(region);
+  const info = s.invoke(region, Op.REGION_INFO);
+  s.loadWord(address, 0);
+  return { region, address, info };
+}
+
+describe("the owner", () => {
+  it("has the range read-write at its global address, with an unmapped guard page after it", async () => {
+    const m = await scriptMachine();
+    const mem = m.kernel.memoryObject(10);
+    const s = new Script();
+    const { region, address, info } = createRegion(s, 2, 0xff);
+    const capInfo = s.invoke(region, Op.CAP_INFO);
+    const used = s.invoke(2, Op.MEMORY_INFO);
+    s.fill(address, 0x100, 2048);
+    const check = s.check(address, 0x100, 2048);
+    s.read(address.plus(0x2000));
+    s.end();
+    const p = m.spawn(s, { caps: [m.kernel.capability(mem, ALL)] });
+    await runAll(m);
+    const log = m.log();
+    const [addr, pages, flags, owner] = log.answer(p, info).words;
+    expect(addr).toBeGreaterThanOrEqual(0x8000_0000);
+    expect(addr! % 4096).toBe(0);
+    expect([pages, flags, owner]).toEqual([2, RegionFlag.ZERO_ON_FREE, 1]);
+    expect(log.answer(p, capInfo).words).toEqual([ObjectKind.REGION, Rights.REGION_OWNER | Rights.REGION_READ]);
+    expect(log.answer(p, used).words).toEqual([10, 2, 8]);
+    expect(log.one(p, check)).toEqual([0, 0xffff_ffff]);
+    expect(p.fault).toMatchObject({ kind: "unmapped", address: addr! + 0x2000 });
+  });
+
+  it("loses the mapping in the same step as it moves the owner capability to another process", async () => {
+    const m = await scriptMachine();
+    const mem = m.kernel.memoryObject(10);
+    const keep = m.kernel.capability(mem, ALL);
+    const receiver = makeReceiver(m);
+    const b = new Script();
+    b.invoke(1, Op.PROCESS_LISTEN, { words: [1] });
+    const got = b.invoke(2, Op.RECEIVER_RECEIVE);
+    const [region, address] = [b.reg(), b.reg()];
+    b.loadCap(region);
+    const info = b.invoke(region, Op.REGION_INFO);
+    b.loadWord(address, 0);
+    const check = b.check(address, 0xa000, 1024);
+    b.write(address, 0xb0b);
+    const wrote = b.read(address);
+    b.end();
+    const bp = m.spawn(b, { caps: [m.kernel.capability(receiver, Rights.RECEIVER_RECEIVE)] });
+    const a = new Script();
+    const r = createRegion(a, 1);
+    a.fill(r.address, 0xa000, 1024);
+    a.waitForState(4, State.blocked);
+    // No CAP_MOVE bit: a Region owner always moves.
+    const sent = a.invoke(3, 1, { caps: [r.region] });
+    const gone = a.invoke(r.region, Op.REGION_INFO);
+    a.write(r.address, 0xbad);
+    a.end();
+    const ap = m.spawn(a, { caps: [m.kernel.capability(mem, ALL), m.kernel.capability(receiver, Rights.RECEIVER_SEND), m.kernel.capability(bp, Rights.PROCESS_INFO)] });
+    await runAll(m);
+    const log = m.log();
+    const address0 = log.answer(ap, r.info).words[0]!;
+    expect(log.status(ap, sent)).toBe(0);
+    expect(log.status(ap, gone)).toBe(Status.E_INVALID_CAP);
+    expect(ap.fault).toMatchObject({ kind: "unmapped", address: address0 });
+    expect(log.answer(bp, got).c).toBe(1);
+    expect(log.answer(bp, info).words).toEqual([address0, 1, 0, 1]);
+    expect(log.one(bp, check)).toEqual([0, 0xffff_ffff]);
+    expect(log.value(bp, wrote)).toBe(0xb0b);
+    keep.dispose();
+  });
+
+  it("frees the Region when the owner moves it to a process that does not listen; views keep the contents", async () => {
+    const m = await scriptMachine();
+    const mem = m.kernel.memoryObject(10);
+    const keep = m.kernel.capability(mem, ALL);
+    const receiver = makeReceiver(m);
+    const b = new Script();
+    const got = b.invoke(2, Op.RECEIVER_RECEIVE);
+    b.end();
+    const bp = m.spawn(b, { caps: [m.kernel.capability(receiver, Rights.RECEIVER_RECEIVE)] });
+    const a = new Script();
+    const r = createRegion(a, 1);
+    const view = a.reg();
+    a.invoke(r.region, Op.REGION_VIEW);
+    a.loadCap(view);
+    a.write(r.address, 0x5a5a);
+    a.waitForState(4, State.blocked);
+    a.invoke(3, 1, { caps: [r.region] });
+    a.waitForState(4, State.exited);
+    const info = a.invoke(view, Op.REGION_INFO);
+    const last = a.read(r.address);
+    a.write(r.address, 1);
+    a.end();
+    const ap = m.spawn(a, { caps: [m.kernel.capability(mem, ALL), m.kernel.capability(receiver, Rights.RECEIVER_SEND), m.kernel.capability(bp, Rights.PROCESS_INFO)] });
+    await runAll(m);
+    const log = m.log();
+    expect(log.answer(bp, got)).toMatchObject({ status: 0, c: 0 });
+    expect(log.answer(ap, info).words.slice(1)).toEqual([1, 0, 0]);
+    expect(log.value(ap, last)).toBe(0x5a5a);
+    expect(ap.fault).toMatchObject({ kind: "read-only" });
+    keep.dispose();
+  });
+});
+
+describe("views", () => {
+  it("map the range read-only in every process that holds one, and may be copied", async () => {
+    const m = await scriptMachine();
+    const mem = m.kernel.memoryObject(10);
+    const keep = m.kernel.capability(mem, ALL);
+    const b = new Script();
+    b.waitForSlot(2);
+    const info = b.invoke(2, Op.REGION_INFO);
+    const capInfo = b.invoke(2, Op.CAP_INFO);
+    const address = b.reg();
+    b.invoke(2, Op.REGION_INFO);
+    b.loadWord(address, 0);
+    const check = b.check(address, 0x77, 256);
+    const copy = b.invoke(2, Op.CAP_COPY);
+    const viewOfView = b.invoke(2, Op.REGION_VIEW);
+    const free = b.invoke(2, Op.REGION_FREE);
+    b.write(address, 1);
+    b.end();
+    const bp = m.spawn(b);
+    const a = new Script();
+    const r = createRegion(a, 1);
+    a.fill(r.address, 0x77, 256);
+    const view = a.reg();
+    const made = a.invoke(r.region, Op.REGION_VIEW);
+    a.loadCap(view);
+    a.invoke(3, Op.PROCESS_GIVE, { caps: [view] });
+    a.invoke(3, Op.PROCESS_WAIT);
+    // Holding the owner and a view: still read-write.
+    a.write(r.address, 0x99);
+    const mine = a.read(r.address);
+    a.end();
+    const ap = m.spawn(a, { caps: [m.kernel.capability(mem, ALL), m.kernel.capability(bp, Rights.PROCESS_GIVE | Rights.PROCESS_INFO)] });
+    await runAll(m);
+    const log = m.log();
+    const addr = log.answer(ap, r.info).words[0]!;
+    expect(log.answer(ap, made).c).toBe(1);
+    expect(log.answer(bp, info).words).toEqual([addr, 1, 0, 0]);
+    expect(log.answer(bp, capInfo).words).toEqual([ObjectKind.REGION, Rights.REGION_READ]);
+    expect(log.one(bp, check)).toEqual([0, 0xffff_ffff]);
+    expect(log.answer(bp, copy)).toMatchObject({ status: 0, c: 1 });
+    expect(log.status(bp, viewOfView)).toBe(Status.E_MISSING_RIGHT);
+    expect(log.status(bp, free)).toBe(Status.E_MISSING_RIGHT);
+    expect(bp.fault).toMatchObject({ kind: "read-only", address: addr });
+    expect(log.value(ap, mine)).toBe(0x99);
+    keep.dispose();
+  });
+
+  it("keep the last contents after REGION_FREE; the owner's access ends and the pages stay charged", async () => {
+    const m = await scriptMachine();
+    const mem = m.kernel.memoryObject(10);
+    const s = new Script();
+    const r = createRegion(s, 2);
+    const view = s.reg();
+    s.invoke(r.region, Op.REGION_VIEW);
+    s.loadCap(view);
+    s.fill(r.address, 0x3000, 2048);
+    const freed = s.invoke(r.region, Op.REGION_FREE);
+    const ownerGone = s.invoke(r.region, Op.REGION_INFO);
+    const info = s.invoke(view, Op.REGION_INFO);
+    const check = s.check(r.address, 0x3000, 2048);
+    const used = s.invoke(2, Op.MEMORY_INFO);
+    s.invoke(view, Op.CAP_DROP);
+    const usedAfter = s.invoke(2, Op.MEMORY_INFO);
+    s.read(r.address);
+    s.end();
+    const p = m.spawn(s, { caps: [m.kernel.capability(mem, ALL)] });
+    await runAll(m);
+    const log = m.log();
+    const addr = log.answer(p, r.info).words[0]!;
+    expect(log.status(p, freed)).toBe(0);
+    expect(log.status(p, ownerGone)).toBe(Status.E_INVALID_CAP);
+    expect(log.answer(p, info).words).toEqual([addr, 2, 0, 0]);
+    expect(log.one(p, check)).toEqual([0, 0xffff_ffff]);
+    expect(log.answer(p, used).words).toEqual([10, 2, 8]);
+    expect(log.answer(p, usedAfter).words).toEqual([10, 0, 10]);
+    expect(p.fault).toMatchObject({ kind: "unmapped", address: addr });
+  });
+
+  it("read zeros after REGION_FREE with ZERO_ON_FREE, whose frames go back at once", async () => {
+    const m = await scriptMachine();
+    m.kernel.imageObject(m.vm);
+    const mem = m.kernel.memoryObject(10);
+    const s = new Script();
+    const r = createRegion(s, 2, RegionFlag.ZERO_ON_FREE);
+    const view = s.reg();
+    s.invoke(r.region, Op.REGION_VIEW);
+    s.loadCap(view);
+    s.fill(r.address, 0x3000, 2048);
+    const before = s.invoke(2, Op.MEMORY_INFO);
+    s.invoke(r.region, Op.REGION_FREE);
+    const zeros = s.check(r.address, 0, 1);
+    const zerosLater = s.check(r.address.plus(0x1ffc), 0, 1);
+    const after = s.invoke(2, Op.MEMORY_INFO);
+    s.futexWait(0x2000 + 200, 0);
+    const p = m.spawn(s, { caps: [m.kernel.capability(mem, ALL)] });
+    await m.kernel.run();
+    const log = m.log();
+    expect(log.answer(p, before).words).toEqual([10, 2, 8]);
+    expect(log.one(p, zeros)).toEqual([0, 0xffff_ffff]);
+    expect(log.one(p, zerosLater)).toEqual([0, 0xffff_ffff]);
+    expect(log.answer(p, after).words).toEqual([10, 0, 10]);
+    // The process is blocked, holding the view: the Region is alive but holds no frames.
+    const region = [...p.caps.entries()].map(([, cap]) => cap.object).find((o) => o.kind === ObjectKind.REGION)!;
+    expect(region.destroyed).toBe(false);
+    expect((region as unknown as { frames: number[] }).frames).toEqual([]);
+    const free = m.kernel.frames.freeCount;
+    m.kernel.kill(p.pid);
+    expect(region.destroyed).toBe(true);
+    expect(m.kernel.frames.freeCount).toBeGreaterThan(free);
+  });
+
+  it("see the last contents when the owner dies, or zeros with ZERO_ON_FREE", async () => {
+    const m = await scriptMachine();
+    const mem = m.kernel.memoryObject(10);
+    const keep = m.kernel.capability(mem, ALL);
+    const results = [];
+    for (const flags of [0, RegionFlag.ZERO_ON_FREE]) {
+      const b = new Script();
+      b.waitForSlot(2);
+      const address = b.reg();
+      b.invoke(2, Op.REGION_INFO);
+      b.loadWord(address, 0);
+      const during = b.read(address);
+      b.waitForState(3, State.exited);
+      const after = b.read(address);
+      b.end();
+      const bp = m.spawn(b);
+      const a = new Script();
+      const r = createRegion(a, 1, flags);
+      a.write(r.address, 0x4321);
+      const view = a.reg();
+      a.invoke(r.region, Op.REGION_VIEW);
+      a.loadCap(view);
+      a.invoke(3, Op.PROCESS_GIVE, { caps: [view.move] });
+      a.invoke(3, Op.PROCESS_STATE);
+      a.yield().yield();
+      a.exit(0);
+      const ap = m.spawn(a, { caps: [m.kernel.capability(mem, ALL), m.kernel.capability(bp, ALL)] });
+      bp.caps.placeAt(3, m.kernel.capability(ap, Rights.PROCESS_INFO));
+      await runAll(m);
+      const log = m.log();
+      results.push([log.value(bp, during), log.value(bp, after)]);
+    }
+    expect(results).toEqual([
+      [0x4321, 0x4321],
+      [0x4321, 0],
+    ]);
+    expect(mem.used).toBe(0);
+    keep.dispose();
+  });
+});
+
+describe("a Region that is destroyed", () => {
+  it("answers E_PEER_DEAD and is unmapped when its Memory is destroyed", async () => {
+    const m = await scriptMachine();
+    const mem = m.kernel.memoryObject(10);
+    const s = new Script();
+    const child = s.reg();
+    s.invoke(2, Op.MEMORY_CREATE_MEMORY, { words: [4] });
+    s.loadCap(child);
+    const [region, address] = [s.reg(), s.reg()];
+    s.invoke(child, Op.MEMORY_CREATE_REGION, { words: [1, 0] });
+    s.loadCap(region);
+    s.invoke(region, Op.REGION_INFO);
+    s.loadWord(address, 0);
+    s.write(address, 1);
+    s.invoke(child, Op.MEMORY_DESTROY);
+    const dead = s.invoke(region, Op.REGION_INFO);
+    const view = s.invoke(region, Op.REGION_VIEW);
+    s.read(address);
+    s.end();
+    const p = m.spawn(s, { caps: [m.kernel.capability(mem, ALL)] });
+    await runAll(m);
+    const log = m.log();
+    expect(log.status(p, dead)).toBe(Status.E_PEER_DEAD);
+    expect(log.status(p, view)).toBe(Status.E_PEER_DEAD);
+    expect(p.fault?.kind).toBe("unmapped");
+  });
+
+  // Bug: RegionObject.installedIn (src/kernel/caps/region.ts) remaps on every install, and a
+  // destroyed Region "remaps" by unmapping its old range in that process. The range went back to
+  // the global space and a new Region now lives there, so installing a stale capability to the
+  // dead Region (a Cappage, a message or PROCESS_GIVE will carry it: takeCaps does not check for
+  // destroyed objects) unmaps the new Region from its rightful owner, whose next access faults.
+  it.fails("a stale capability to a destroyed Region cannot unmap the Region that took its place", async () => {
+    const m = await scriptMachine();
+    const mem = m.kernel.memoryObject(20);
+    const s = new Script();
+    const [child, old, oldView, cp, fresh, address] = [s.reg(), s.reg(), s.reg(), s.reg(), s.reg(), s.reg()];
+    s.invoke(2, Op.MEMORY_CREATE_CAPPAGE);
+    s.loadCap(cp);
+    s.invoke(2, Op.MEMORY_CREATE_MEMORY, { words: [4] });
+    s.loadCap(child);
+    s.invoke(child, Op.MEMORY_CREATE_REGION, { words: [1, 0] });
+    s.loadCap(old);
+    const oldInfo = s.invoke(old, Op.REGION_INFO);
+    s.invoke(old, Op.REGION_VIEW);
+    s.loadCap(oldView);
+    s.invoke(child, Op.MEMORY_DESTROY);
+    s.invoke(2, Op.MEMORY_CREATE_REGION, { words: [1, 0] });
+    s.loadCap(fresh);
+    const freshInfo = s.invoke(fresh, Op.REGION_INFO);
+    s.loadWord(address, 0);
+    s.write(address, 0x1234);
+    const put = s.invoke(cp, Op.CAPPAGE_PUT, { words: [0], caps: [oldView] });
+    const get = s.invoke(cp, Op.CAPPAGE_GET, { words: [0] });
+    const owner = s.invoke(fresh, Op.REGION_INFO);
+    const read = s.read(address);
+    s.end();
+    const p = m.spawn(s, { caps: [m.kernel.capability(mem, ALL)] });
+    await runAll(m);
+    const log = m.log();
+    // The new Region got the dead one's address: that is what makes the stale capability dangerous.
+    expect(log.answer(p, freshInfo).words[0]).toBe(log.answer(p, oldInfo).words[0]);
+    expect(log.status(p, put)).toBe(0);
+    expect(log.status(p, get)).toBe(0);
+    expect(log.answer(p, owner).words[3]).toBe(1);
+    expect(p.fault).toBe(null);
+    expect(log.value(p, read)).toBe(0x1234);
+  });
+});
