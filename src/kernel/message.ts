@@ -48,33 +48,38 @@ export function readMessage(process: Process, buffer: MessageBuffer): Message | 
   const checked = checkBuffer(buffer.capacity);
   if (checked !== Status.OK) return checked;
   const address = buffer.ptr >>> 0;
-  let label: number, n: number, c: number, recv: number;
-  let body: Uint32Array | null;
   const physical = onePage(process, address, buffer.capacity, false);
-  if (physical >= 0) {
-    // The common case, and allocation-free for the header: the whole buffer is in one frame.
-    const words = process.space.physicalWords;
-    const at = physical >>> 2;
-    label = words[at]!;
-    n = words[at + 1]!;
-    c = words[at + 2]!;
-    recv = words[at + 3]!;
-    if (n > MAX_MESSAGE_WORDS || c > MAX_MESSAGE_CAPS || messageBytes(n, c) > buffer.capacity) return Status.E_BAD_MESSAGE;
-    // A view, not a copy: handlers use it before they return, and IPC copies only what it queues.
-    body = n + c === 0 ? EMPTY : words.subarray(at + HEADER_WORDS, at + HEADER_WORDS + n + c);
-  } else {
-    if (physical === FAULTED) return Status.E_BAD_ADDRESS;
-    const header = wordsAt(process, address, HEADER_WORDS);
-    if (header === null) return Status.E_BAD_ADDRESS;
-    label = header[0]!;
-    n = header[1]!;
-    c = header[2]!;
-    recv = header[3]!;
-    if (n > MAX_MESSAGE_WORDS || c > MAX_MESSAGE_CAPS || messageBytes(n, c) > buffer.capacity) return Status.E_BAD_MESSAGE;
-    body = n + c === 0 ? EMPTY : wordsAt(process, address + HEADER_BYTES, n + c);
-    if (body === null) return Status.E_BAD_ADDRESS;
-  }
-  return { label, words: body.subarray(0, n), caps: body.subarray(n), recv };
+  if (physical === FAULTED) return Status.E_BAD_ADDRESS;
+  // The common case reads the frame in place; a buffer across pages is copied out first.
+  const source = physical >= 0 ? process.space.physicalWords : copyOut(process, address);
+  if (typeof source === "number") return source;
+  const at = physical >= 0 ? physical >>> 2 : 0;
+  const n = source[at + 1]!;
+  const c = source[at + 2]!;
+  if (n > MAX_MESSAGE_WORDS || c > MAX_MESSAGE_CAPS || messageBytes(n, c) > buffer.capacity) return Status.E_BAD_MESSAGE;
+  const first = at + HEADER_WORDS;
+  // Views, not copies: handlers use them before they return, and IPC copies only what it queues.
+  // Each view is an object, so an empty part gets none.
+  return {
+    label: source[at]!,
+    words: n === 0 ? EMPTY : source.subarray(first, first + n),
+    caps: c === 0 ? EMPTY : source.subarray(first + n, first + n + c),
+    recv: source[at + 3]!,
+  };
+}
+
+/** A message that spans pages, copied out: header first, then as many words as it says it has. */
+function copyOut(process: Process, address: number): Uint32Array | number {
+  const header = wordsAt(process, address, HEADER_WORDS);
+  if (header === null) return Status.E_BAD_ADDRESS;
+  const count = header[1]! + header[2]!;
+  if (header[1]! > MAX_MESSAGE_WORDS || header[2]! > MAX_MESSAGE_CAPS) return Status.E_BAD_MESSAGE;
+  const body = count === 0 ? EMPTY : wordsAt(process, address + HEADER_BYTES, count);
+  if (body === null) return Status.E_BAD_ADDRESS;
+  const whole = new Uint32Array(HEADER_WORDS + count);
+  whole.set(header);
+  whole.set(body, HEADER_WORDS);
+  return whole;
 }
 
 const FAULTED = -1;

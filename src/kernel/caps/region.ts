@@ -48,6 +48,8 @@ export class RegionObject extends KernelObject {
   }
 
   override installedIn(process: Process, cap: Capability): void {
+    // A destroyed Region's range may belong to another Region now: stale capabilities map nothing.
+    if (this.destroyed) return;
     const holding = this.holdings.get(process) ?? { owner: 0, views: 0 };
     if (cap.has(Rights.REGION_OWNER)) holding.owner++;
     else holding.views++;
@@ -57,7 +59,7 @@ export class RegionObject extends KernelObject {
 
   override removedFrom(process: Process, cap: Capability): void {
     const holding = this.holdings.get(process);
-    if (!holding) return;
+    if (!holding || this.destroyed) return;
     if (cap.has(Rights.REGION_OWNER)) holding.owner--;
     else holding.views--;
     this.remap(process);
