@@ -64,6 +64,7 @@ export function argumentObject<T extends KernelObject>(inv: Invocation, at: numb
  * ones stay and a copy travels. All are checked before any is taken, so a bad index takes none.
  */
 export function takeCaps(sender: Process, raw: ArrayLike<number>): Capability[] | number {
+  if (raw.length === 0) return [];
   const seen = new Set<number>();
   const plan: Array<{ index: number; move: boolean }> = [];
   for (let i = 0; i < raw.length; i++) {

@@ -114,13 +114,13 @@ export class Ipc {
       this.scheduler.wake(target, result, true);
       return Status.OK;
     }
-    const immediate = target ? this.tryDeliver(server, [recv], inv.buffer) : null;
+    const immediate = target ? this.tryDeliver(server, recv.alone, inv.buffer) : null;
     if (!target || immediate !== null) {
       if (target) this.scheduler.wake(target, result, true);
-      return immediate ?? this.receiveOn(server, [recv], inv.buffer, Infinity);
+      return immediate ?? this.receiveOn(server, recv.alone, inv.buffer, Infinity);
     }
     // Nothing queued: the server waits and the caller runs at once with its answer.
-    this.waitOn(server, [recv], inv.buffer, Infinity);
+    this.waitOn(server, recv.alone, inv.buffer, Infinity);
     if (this.scheduler.canHandoff(target)) return this.scheduler.handoff<number>(server, target, result);
     this.scheduler.wake(target, result, true);
     return this.scheduler.waitUntil<number>(server, Infinity) as Promise<number>;
@@ -141,7 +141,7 @@ export class Ipc {
     return this.receiveOn(inv.caller, receivers, inv.buffer, deadline);
   }
 
-  private receiveOn(process: Process, receivers: Receiver[], buffer: MessageBuffer, deadline: number): number | Promise<number> {
+  private receiveOn(process: Process, receivers: readonly Receiver[], buffer: MessageBuffer, deadline: number): number | Promise<number> {
     const ready = this.tryDeliver(process, receivers, buffer);
     if (ready !== null) return ready;
     if (deadline <= this.clock.monotonicNs()) return Status.E_TIMEOUT;
@@ -150,14 +150,14 @@ export class Ipc {
     return this.scheduler.waitUntil<number>(process, deadline) as Promise<number>;
   }
 
-  private waitOn(process: Process, receivers: Receiver[], buffer: MessageBuffer, _deadline: number): void {
+  private waitOn(process: Process, receivers: readonly Receiver[], buffer: MessageBuffer, _deadline: number): void {
     const waiter: ReceiveWaiter = { process, receivers, buffer };
     attachWaiter(waiter);
     process.waitCancel = () => detachWaiter(waiter);
   }
 
   /** Delivers the first queued message: the Receiver's index, a status, or null if all are empty. */
-  private tryDeliver(process: Process, receivers: Receiver[], buffer: MessageBuffer): number | null {
+  private tryDeliver(process: Process, receivers: readonly Receiver[], buffer: MessageBuffer): number | null {
     for (let i = 0; i < receivers.length; i++) {
       const receiver = receivers[i]!;
       if (receiver.destroyed) return Status.E_PEER_DEAD;
@@ -183,6 +183,8 @@ export class Ipc {
   }
 }
 
+const NO_INDICES: number[] = [];
+
 /** An envelope that outlives the invoke that made it: its words leave the sender's buffer. */
 function kept(envelope: Envelope): Envelope {
   return { ...envelope, words: envelope.words.slice() };
@@ -198,7 +200,7 @@ function deliver(process: Process, buffer: MessageBuffer, envelope: Envelope, so
   const capCount = accept ? envelope.caps.length : 0;
   const writable = canWrite(process, buffer, envelope.words.length, capCount);
   if (writable !== Status.OK) return writable;
-  const indices: number[] = [];
+  const indices: number[] = envelope.caps.length === 0 ? NO_INDICES : [];
   for (const cap of envelope.caps) {
     const index = accept ? process.caps.install(cap) : 0;
     if (index === 0) cap.dispose();

@@ -29,6 +29,8 @@ export class Receiver extends KernelObject {
   private readonly queue: Envelope[] = [];
   private head = 0;
   readonly waiters: ReceiveWaiter[] = [];
+  /** This Receiver as a list of one, for the common single-receiver wait. */
+  readonly alone: readonly Receiver[] = [this];
 
   constructor(capacity: number) {
     super();
