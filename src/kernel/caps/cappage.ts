@@ -1,4 +1,5 @@
 import { Status } from "../errors.ts";
+import { canWrite } from "../message.ts";
 import type { Capability } from "./capability.ts";
 import { type Invocation, answer, movesOnly, takeCaps, word } from "./invocation.ts";
 import { KernelObject } from "./kernel-object.ts";
@@ -61,6 +62,10 @@ export function invokeCappage(inv: Invocation, cappage: Cappage): number {
       if (!inv.cap.has(Rights.CAPPAGE_READ)) return Status.E_MISSING_RIGHT;
       const held = cappage.get(slot);
       if (!held) return Status.E_INVALID_CAP;
+      // A Region owner leaves the slot: make sure it has somewhere to go before taking it.
+      const writable = canWrite(inv.caller, inv.buffer, 0, 1);
+      if (writable !== Status.OK) return writable;
+      if (inv.caller.caps.free === 0) return Status.E_QUOTA;
       const out = movesOnly(held) ? cappage.take(slot)! : held.derive(ALL_RIGHTS);
       return answer(inv, [], [out]);
     }
