@@ -5,6 +5,11 @@ import { FRAME_KERNEL, type FrameAllocator } from "./frame-allocator.ts";
 import { PTE_READ, PTE_SHARED, PTE_WRITE, PageTable } from "./page-table.ts";
 import { SoftwareTlb, TLB_FRAMES } from "./tlb.ts";
 
+/** What a store to a mapped register page reaches. */
+export interface DeviceRegisters {
+  write(index: number, value: number): void;
+}
+
 /** Where an address space charges the pages it takes (a process's Memory); may refuse. */
 export interface PageAccount {
   charge(pages: number): boolean;
@@ -34,6 +39,7 @@ export class AddressSpace {
   /** Page-table frames charged to `account` (the directory is part of the process's fixed cost). */
   private tablePages = 0;
   private readonly account: PageAccount | null;
+  private readonly devices = new Map<number, DeviceRegisters>();
 
   /** Throws a RangeError when physical memory cannot hold the kernel tables. */
   constructor(
@@ -164,9 +170,25 @@ export class AddressSpace {
     return true;
   }
 
+  /**
+   * Maps a device's register page: readable, and never writable in the TLB, so every store to it
+   * takes the slow path, which hands aligned words to the device (`deviceAt`).
+   */
+  mapDevice(address: number, frame: number, device: DeviceRegisters): boolean {
+    if (!this.mapFrame(address, frame, false)) return false;
+    this.devices.set(address >>> PAGE_SHIFT, device);
+    return true;
+  }
+
+  /** The device whose registers are mapped at `address`, if any. */
+  deviceAt(address: number): DeviceRegisters | undefined {
+    return this.devices.size === 0 ? undefined : this.devices.get(address >>> PAGE_SHIFT);
+  }
+
   /** Removes the mapping at a page-aligned address (a private page is freed); the page reads zeros again if private. */
   unmap(address: number): void {
     const page = address >>> PAGE_SHIFT;
+    this.devices.delete(page);
     this.dropPrivate(page);
     this.table.unmap(page);
     this.tlb.flushPage(address);

@@ -1,8 +1,10 @@
 import type { Interrupt } from "../machine/interrupts.ts";
 import type { Machine } from "../machine/machine.ts";
+import type { MmioDevice } from "../machine/mmio.ts";
 import { AddressSpace } from "./address-space.ts";
 import { BootConsole } from "./boot-console.ts";
 import { Capability } from "./caps/capability.ts";
+import { DeviceObject } from "./caps/device-object.ts";
 import { ImageObject } from "./caps/image-object.ts";
 import { InterruptObject } from "./caps/interrupt.ts";
 import { deliverPendingInterrupt, invoke } from "./caps/invoke.ts";
@@ -14,7 +16,7 @@ import type { ObjectKernel } from "./caps/object-kernel.ts";
 import type { ObjectServices } from "./caps/object-services.ts";
 import { announceEnd } from "./caps/process-control.ts";
 import { SharedFrames } from "./caps/shared-frames.ts";
-import { MAX_PRIVATE_WASM_PAGES } from "./constants.ts";
+import { MAX_PRIVATE_WASM_PAGES, PAGE_SIZE } from "./constants.ts";
 import { Status } from "./errors.ts";
 import { Futexes } from "./futexes.ts";
 import { GlobalSpace } from "./global-space.ts";
@@ -78,6 +80,7 @@ export class Kernel implements KernelServices, ObjectKernel {
   readonly rootMemory: MemoryObject;
   private readonly futexes: Futexes;
   private readonly interruptLines = new Map<number, InterruptObject>();
+  private readonly devices = new Map<MmioDevice, DeviceObject>();
   private readonly hooks: ProcessHooks;
   private readonly images: ImageStore;
   private readonly console: BootConsole;
@@ -158,6 +161,25 @@ export class Kernel implements KernelServices, ObjectKernel {
   /** An Image object for a loaded binary, so that processes holding it can create processes. */
   imageObject(image: LoadedImage): ImageObject {
     return new ImageObject(image, this.images.map(image).base);
+  }
+
+  /**
+   * The Device object of a machine device (one per device): its register frame gets a global
+   * address, and the device keeps what drivers read there current from now on.
+   */
+  deviceObject(device: MmioDevice): DeviceObject {
+    const known = this.devices.get(device);
+    if (known) return known;
+    const frame = this.frames.allocate(FRAME_KERNEL);
+    if (frame === null) throw new RangeError(`out of physical memory for the registers of ${device.name}`);
+    const address = this.services.globalSpace.allocate(1);
+    if (address === null) throw new RangeError("the global space is full");
+    this.machine.memory.zeroFrame(frame);
+    const words = this.machine.memory.unsignedWords.subarray((frame * PAGE_SIZE) >>> 2, ((frame + 1) * PAGE_SIZE) >>> 2);
+    device.attachRegisters(words);
+    const object = new DeviceObject(device, this.machine.memory, frame, address);
+    this.devices.set(device, object);
+    return object;
   }
 
   /** The Interrupt object of a machine line (one per line). */

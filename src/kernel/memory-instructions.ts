@@ -1,6 +1,6 @@
 import type { PhysicalMemory } from "../machine/physical-memory.ts";
-import type { AddressSpace } from "./address-space.ts";
-import { GLOBAL_SPACE_BASE } from "./constants.ts";
+import type { AddressSpace, DeviceRegisters } from "./address-space.ts";
+import { GLOBAL_SPACE_BASE, PAGE_SIZE } from "./constants.ts";
 import { ProcessFault, hex } from "./fault.ts";
 import type { AccessKind } from "./mmu-abi.ts";
 
@@ -42,6 +42,8 @@ export function loadValue(space: AddressSpace, memory: PhysicalMemory, kind: Acc
 
 export function storeValue(space: AddressSpace, memory: PhysicalMemory, kind: AccessKind, address32: number, offset: number, value: WasmValue): void {
   const address = effectiveAddress(address32, offset);
+  const device = space.deviceAt(address);
+  if (device) return storeToDevice(device, kind, address, value);
   const pieces = space.pieces(address, kind.bytes, true);
   if (pieces.length === 1) {
     encode(memory.view, pieces[0]![0], kind, value);
@@ -53,6 +55,14 @@ export function storeValue(space: AddressSpace, memory: PhysicalMemory, kind: Ac
     memory.bytes.set(scratchBytes.subarray(taken, taken + length), physical);
     taken += length;
   }
+}
+
+/** MMIO: an aligned 32-bit store to a register page reaches its device; anything else is a fault. */
+function storeToDevice(device: DeviceRegisters, kind: AccessKind, address: number, value: WasmValue): void {
+  if (kind.type !== "i32" || kind.bytes !== 4 || address % 4 !== 0) {
+    throw new ProcessFault("read-only", address, "device registers take aligned 32-bit integer stores only");
+  }
+  device.write((address % PAGE_SIZE) >>> 2, (value as number) >>> 0);
 }
 
 function decode(view: DataView, at: number, kind: AccessKind): WasmValue {

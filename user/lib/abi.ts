@@ -12,6 +12,7 @@ export const KIND_CAPPAGE: u32 = 6;
 export const KIND_REGION: u32 = 7;
 export const KIND_INTERRUPT: u32 = 8;
 export const KIND_IMAGE: u32 = 9;
+export const KIND_DEVICE: u32 = 10;
 
 // Rights, one table per kind; a capability's rights only ever shrink.
 export const RIGHT_MEMORY_CREATE: u32 = 1;
@@ -35,6 +36,9 @@ export const RIGHT_REGION_OWNER: u32 = 1;
 export const RIGHT_REGION_READ: u32 = 2;
 export const RIGHT_INTERRUPT_BIND: u32 = 1;
 export const RIGHT_IMAGE_SPAWN: u32 = 1;
+export const RIGHT_DEVICE_MAP: u32 = 1;
+export const RIGHT_DEVICE_DMA: u32 = 2;
+export const RIGHT_DEVICE_RESET: u32 = 4;
 export const ALL_RIGHTS: u32 = 0xffffffff;
 
 // Operation labels: at or above KERNEL_LABEL_BASE a label is answered by the kernel.
@@ -81,6 +85,10 @@ export const OP_REGION_FREE: u32 = 0xffff0602;
 export const OP_INTERRUPT_BIND: u32 = 0xffff0700;
 export const OP_INTERRUPT_ACK: u32 = 0xffff0701;
 export const OP_IMAGE_INFO: u32 = 0xffff0800;
+export const OP_DEVICE_INFO: u32 = 0xffff0900;
+export const OP_DEVICE_MAP: u32 = 0xffff0901;
+export const OP_DEVICE_DMA: u32 = 0xffff0902;
+export const OP_DEVICE_RESET: u32 = 0xffff0903;
 
 // Labels of messages only the kernel sends (through a send capability handed to it).
 export const MSG_PROCESS_ENDED: u32 = 0xfffff001;

@@ -16,5 +16,6 @@ export * from "./caps/cappage";
 export * from "./caps/region";
 export * from "./caps/interrupt";
 export * from "./caps/image";
+export * from "./caps/device";
 export * from "./caps/futex";
 export * from "./server";

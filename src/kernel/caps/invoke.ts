@@ -3,6 +3,7 @@ import { Capability } from "./capability.ts";
 import { type MessageBuffer, readMessage } from "../message.ts";
 import type { Process } from "../process.ts";
 import { type Cappage, invokeCappage } from "./cappage.ts";
+import { type DeviceObject, invokeDevice } from "./device-object.ts";
 import type { ImageObject } from "./image-object.ts";
 import { type InterruptObject, invokeInterrupt } from "./interrupt.ts";
 import { type Invocation, answer, movesOnly, word } from "./invocation.ts";
@@ -66,6 +67,8 @@ export function invoke(k: ObjectKernel, caller: Process, capIndex: number, buffe
       if (status === Status.OK && label === Op.INTERRUPT_ACK) deliverPendingInterrupt(k, object as InterruptObject);
       return status;
     }
+    case ObjectKind.DEVICE:
+      return invokeDevice(inv, object as DeviceObject);
     case ObjectKind.IMAGE:
       if (label !== Op.IMAGE_INFO) return Status.E_INVALID_ARGUMENT;
       return answer(inv, [(object as ImageObject).image.bytes.length, (object as ImageObject).globalAddress]);

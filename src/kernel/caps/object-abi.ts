@@ -15,6 +15,7 @@ export const ObjectKind = {
   REGION: 7,
   INTERRUPT: 8,
   IMAGE: 9,
+  DEVICE: 10,
 } as const;
 export type ObjectKindCode = (typeof ObjectKind)[keyof typeof ObjectKind];
 
@@ -41,6 +42,9 @@ export const Rights = {
   REGION_READ: 2,
   INTERRUPT_BIND: 1,
   IMAGE_SPAWN: 1,
+  DEVICE_MAP: 1,
+  DEVICE_DMA: 2,
+  DEVICE_RESET: 4,
 } as const;
 
 export const ALL_RIGHTS = 0xffff_ffff;
@@ -91,6 +95,10 @@ export const Op = {
   INTERRUPT_BIND: 0xffff_0700,
   INTERRUPT_ACK: 0xffff_0701,
   IMAGE_INFO: 0xffff_0800,
+  DEVICE_INFO: 0xffff_0900,
+  DEVICE_MAP: 0xffff_0901,
+  DEVICE_DMA: 0xffff_0902,
+  DEVICE_RESET: 0xffff_0903,
 } as const;
 
 /** Labels of messages only the kernel sends (no process can send a label this high). */

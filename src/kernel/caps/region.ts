@@ -31,6 +31,8 @@ export class RegionObject extends KernelObject {
   freed = false;
   private frames: number[];
   private readonly holdings = new Map<Process, Holding>();
+  /** Told when the owner's access ends, before the frames can go back (a device DMA-ing must stop). */
+  readonly beforeRelease = new Set<() => void>();
   private readonly services: ObjectServices;
 
   constructor(services: ObjectServices, address: number, frames: number[], flags: number) {
@@ -40,6 +42,11 @@ export class RegionObject extends KernelObject {
     this.pages = frames.length;
     this.frames = frames;
     this.flags = flags & RegionFlag.ZERO_ON_FREE;
+  }
+
+  /** The frames behind the range; empty once they went back (freed with ZERO_ON_FREE). */
+  get frameList(): readonly number[] {
+    return this.frames;
   }
 
   /** Whether `process` holds the owner capability now. */
@@ -70,6 +77,7 @@ export class RegionObject extends KernelObject {
   free(): void {
     if (this.freed) return;
     this.freed = true;
+    this.stopDevices();
     if (this.flags & RegionFlag.ZERO_ON_FREE) this.releaseFrames();
     for (const process of this.holdings.keys()) this.remap(process);
   }
@@ -103,7 +111,14 @@ export class RegionObject extends KernelObject {
     for (let i = 0; i < this.pages; i++) process.space.unmap(this.address + i * PAGE_SIZE);
   }
 
+  /** Devices stop DMA-ing into the range once its owner no longer has it. */
+  private stopDevices(): void {
+    for (const stop of [...this.beforeRelease]) stop();
+    this.beforeRelease.clear();
+  }
+
   private releaseFrames(): void {
+    this.stopDevices();
     if (this.frames.length === 0) return;
     for (const frame of this.frames) this.services.sharedFrames.release(frame);
     this.frames = [];

@@ -1,0 +1,62 @@
+import type { DmaWindow } from "../../machine/mmio.ts";
+import type { PhysicalMemory } from "../../machine/physical-memory.ts";
+import { PAGE_SIZE } from "../constants.ts";
+
+/**
+ * A device's view of a Region it may DMA into: offsets in the window, frames behind them. The
+ * device never learns a physical address, and can reach nothing but these frames (an IOMMU).
+ */
+export class RegionDmaWindow implements DmaWindow {
+  readonly size: number;
+  private readonly frames: readonly number[];
+  private readonly memory: PhysicalMemory;
+
+  constructor(memory: PhysicalMemory, frames: readonly number[]) {
+    this.memory = memory;
+    this.frames = [...frames];
+    this.size = frames.length * PAGE_SIZE;
+  }
+
+  read(offset: number, length: number): Uint8Array {
+    const out = new Uint8Array(length);
+    this.walk(offset, length, (physical, at, chunk) => out.set(this.memory.bytes.subarray(physical, physical + chunk), at));
+    return out;
+  }
+
+  write(offset: number, data: Uint8Array): void {
+    this.walk(offset, data.length, (physical, at, chunk) => this.memory.bytes.set(data.subarray(at, at + chunk), physical));
+  }
+
+  readWord(offset: number): number {
+    this.check(offset, 4);
+    if (offset % 4 !== 0) throw new RangeError(`DMA word at ${offset} is not aligned`);
+    return this.memory.unsignedWords[this.physical(offset) >>> 2]!;
+  }
+
+  writeWord(offset: number, value: number): void {
+    this.check(offset, 4);
+    if (offset % 4 !== 0) throw new RangeError(`DMA word at ${offset} is not aligned`);
+    this.memory.unsignedWords[this.physical(offset) >>> 2] = value >>> 0;
+  }
+
+  private physical(offset: number): number {
+    return this.frames[Math.floor(offset / PAGE_SIZE)]! * PAGE_SIZE + (offset % PAGE_SIZE);
+  }
+
+  private check(offset: number, length: number): void {
+    if (!Number.isInteger(offset) || !Number.isInteger(length) || offset < 0 || length < 0 || offset + length > this.size) {
+      throw new RangeError(`DMA of ${length} bytes at ${offset} is outside the ${this.size}-byte window`);
+    }
+  }
+
+  private walk(offset: number, length: number, each: (physical: number, at: number, chunk: number) => void): void {
+    this.check(offset, length);
+    let at = 0;
+    while (at < length) {
+      const cursor = offset + at;
+      const chunk = Math.min(length - at, PAGE_SIZE - (cursor % PAGE_SIZE));
+      each(this.physical(cursor), at, chunk);
+      at += chunk;
+    }
+  }
+}
