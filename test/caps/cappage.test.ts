@@ -185,10 +185,9 @@ describe("CAPPAGE_* operations", () => {
     expect(p.fault).toMatchObject({ kind: "unmapped" });
   });
 
-  // Bug: CAPPAGE_GET of a Region owner takes the capability out of the slot before answer() finds
-  // the buffer unwritable; answer() then disposes it, which frees the Region. A refused GET should
-  // leave the slot as it was (src/kernel/caps/cappage.ts, invokeCappage, CAPPAGE_GET).
-  it.fails("keeps a Region owner in its slot when CAPPAGE_GET cannot write its answer", async () => {
+  // Regression: found by this test (CAPPAGE_GET took a Region owner out of its slot before
+  // answer() found the buffer unwritable and disposed it, freeing the Region); fixed in 82100aa.
+  it("keeps a Region owner in its slot when CAPPAGE_GET cannot write its answer", async () => {
     const m = await scriptMachine();
     const mem = m.kernel.memoryObject(20);
     const s = new Script();

@@ -295,12 +295,11 @@ describe("a Region that is destroyed", () => {
     expect(p.fault?.kind).toBe("unmapped");
   });
 
-  // Bug: RegionObject.installedIn (src/kernel/caps/region.ts) remaps on every install, and a
-  // destroyed Region "remaps" by unmapping its old range in that process. The range went back to
-  // the global space and a new Region now lives there, so installing a stale capability to the
-  // dead Region (a Cappage, a message or PROCESS_GIVE will carry it: takeCaps does not check for
-  // destroyed objects) unmaps the new Region from its rightful owner, whose next access faults.
-  it.fails("a stale capability to a destroyed Region cannot unmap the Region that took its place", async () => {
+  // Regression: found by this test. A destroyed Region "remapped" by unmapping its old range in
+  // any process a stale capability to it was installed in (a Cappage, a message or PROCESS_GIVE
+  // carry one: takeCaps does not check for destroyed objects); a new Region living at the reused
+  // address was then unmapped from its owner, whose next access faulted. Fixed in 39144e9.
+  it("a stale capability to a destroyed Region cannot unmap the Region that took its place", async () => {
     const m = await scriptMachine();
     const mem = m.kernel.memoryObject(20);
     const s = new Script();

@@ -31,29 +31,30 @@ export const SCRATCH = 0x3000;
 export const SCRIPT = 0x8000;
 const SCRIPT_END = 0x20000;
 
-const enum Code {
-  END = 0,
-  STORE = 1,
-  INVOKE = 2,
-  LOAD = 3,
-  LOADCAP = 4,
-  LOG = 5,
-  READ = 6,
-  JMP = 7,
-  BRNEG = 8,
-  SET = 9,
-  ADD = 10,
-  BRLT = 11,
-  BREQ = 12,
-  FUTEX_WAIT = 13,
-  FUTEX_WAKE = 14,
-  EXIT = 15,
-  YIELD = 16,
-  SLEEP = 17,
-  FILL = 18,
-  CHECK = 19,
-  BRNE = 20,
-}
+const Code = {
+  END: 0,
+  STORE: 1,
+  INVOKE: 2,
+  LOAD: 3,
+  LOADCAP: 4,
+  LOG: 5,
+  READ: 6,
+  JMP: 7,
+  BRNEG: 8,
+  SET: 9,
+  ADD: 10,
+  BRLT: 11,
+  BREQ: 12,
+  FUTEX_WAIT: 13,
+  FUTEX_WAKE: 14,
+  EXIT: 15,
+  YIELD: 16,
+  SLEEP: 17,
+  FILL: 18,
+  CHECK: 19,
+  BRNE: 20,
+} as const;
+type Code = (typeof Code)[keyof typeof Code];
 
 /** `operand`: two script words, register+1 (or 0) and a literal; its value is reg + literal. */
 const OPERAND = `
@@ -236,10 +237,12 @@ export async function scriptMachine(options: TestMachineOptions = {}): Promise<S
 
 /** A register; `plus` adds a constant to its value when used as an operand. */
 export class Reg {
-  constructor(
-    readonly index: number,
-    readonly offset = 0,
-  ) {}
+  readonly index: number;
+  readonly offset: number;
+  constructor(index: number, offset = 0) {
+    this.index = index;
+    this.offset = offset;
+  }
   plus(n: number): Reg {
     return new Reg(this.index, (this.offset + n) | 0);
   }
