@@ -181,3 +181,37 @@ describe("futexes", () => {
     expect(ap.outcome).toEqual({ kind: "exited", code: 137 });
   });
 });
+
+describe("futexes and frames that change", () => {
+  // Bug: futex waiters are keyed by the physical word (src/kernel/futexes.ts), but a Page's frame
+  // can change under a waiter: a Page that shares its frame with a copy gets a frame of its own
+  // when it is first mapped writable (PageObject.ownFrame in src/kernel/caps/page.ts; PAGE_MOVE
+  // likewise gives the target a new frame). The waiter's mapping follows the Page to the new frame,
+  // its futex key does not: a wake through the Page finds nobody and the waiter sleeps for ever.
+  it.fails("wakes a waiter whose Page got a frame of its own after a copy (no lost wake-up)", async () => {
+    const m = await scriptMachine();
+    const page = sharedPage(m);
+    const copy = sharedPage(m);
+    expect(page.copyTo(copy)).toBe(true);
+    expect(page.frame).toBe(copy.frame);
+    const a = new Script();
+    a.invoke(2, Op.PAGE_MAP, { words: [0x3000, 0] });
+    const waited = a.futexWait(0x3000, 0);
+    a.end();
+    const ap = m.spawn(a, { caps: [m.kernel.capability(page, ALL)] });
+    const b = new Script();
+    b.waitForState(3, State.blocked);
+    // The first writable mapping splits the Page from its copy: it moves to a fresh frame.
+    b.invoke(2, Op.PAGE_MAP, { words: [0x4000, 1] });
+    b.write(0x4000, 1);
+    const woken = b.futexWake(0x4000, 1);
+    b.end();
+    const bp = m.spawn(b, { caps: [m.kernel.capability(page, ALL), m.kernel.capability(ap, Rights.PROCESS_INFO)] });
+    const stuck = await runAll(m);
+    const log = m.log();
+    expect(page.frame).not.toBe(copy.frame);
+    expect(log.value(bp, woken)).toBe(1);
+    expect(stuck.map((p) => p.pid)).toEqual([]);
+    expect(log.value(ap, waited)).toBe(0);
+  });
+});
