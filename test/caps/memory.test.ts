@@ -318,6 +318,31 @@ describe("MEMORY_* operations", () => {
     expect(m.kernel.frames.freeCount).toBe(freeBefore);
   });
 
+  it("refuses a process whose image does not fit the quota, and leaves nothing behind", async () => {
+    const m = await scriptMachine();
+    // The child's script is a data segment: loading it touches private pages beyond the fixed cost.
+    const child = new Script();
+    child.logValue(1);
+    child.end(3);
+    const image = m.kernel.imageObject(await m.childImage(child, "tight"));
+    m.kernel.imageObject(m.vm);
+    const tight = m.kernel.memoryObject(PROCESS_FIXED_PAGES);
+    const keep = m.kernel.capability(tight, ALL);
+    const free = m.kernel.frames.freeCount;
+    const s = new Script();
+    const refused = s.invoke(2, Op.MEMORY_CREATE_PROCESS, { caps: [3] });
+    const list = s.invoke(2, Op.MEMORY_LIST);
+    s.end();
+    const p = m.spawn(s, { caps: [m.kernel.capability(tight, ALL), m.kernel.capability(image, Rights.IMAGE_SPAWN)] });
+    const stuck = await runAll(m);
+    const log = m.log();
+    expect(log.status(p, refused)).toBe(Status.E_QUOTA);
+    expect(log.answer(p, list).words).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
+    expect(stuck.map((q) => q.pid)).toEqual([]);
+    expect(m.kernel.frames.freeCount).toBe(free);
+    keep.dispose();
+  });
+
   it("checks rights: create, info and destroy each need their own", async () => {
     const m = await scriptMachine();
     const mem = m.kernel.memoryObject(10);
