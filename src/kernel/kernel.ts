@@ -10,7 +10,8 @@ import { InterruptObject } from "./caps/interrupt.ts";
 import { deliverPendingInterrupt, invoke } from "./caps/invoke.ts";
 import { Ipc } from "./caps/ipc.ts";
 import type { KernelObject } from "./caps/kernel-object.ts";
-import { MEMORY_OBJECT_PAGES, MemoryObject, PROCESS_FIXED_PAGES } from "./caps/memory-object.ts";
+import { MEMORY_OBJECT_PAGES, MemoryObject, PROCESS_FIXED_PAGES, makeRegion } from "./caps/memory-object.ts";
+import type { RegionObject } from "./caps/region.ts";
 import { SELF_RIGHTS, SLOT_SELF } from "./caps/object-abi.ts";
 import type { ObjectKernel } from "./caps/object-kernel.ts";
 import type { ObjectServices } from "./caps/object-services.ts";
@@ -87,6 +88,8 @@ export class Kernel implements KernelServices, ObjectKernel {
   private readonly imports: ImportObject;
   private readonly onFault: KernelOptions["onFault"];
   private nextPid = 1;
+  /** Process 1 when the machine was booted: its end stops `run` (the machine resets). */
+  private critical: Process | null = null;
   private readonly entryArgs = new Map<Process, { entry: string; args: readonly (number | bigint)[] }>();
   /** What each process's entry returned (benchmarks read it). */
   readonly returnValues = new Map<number, unknown>();
@@ -156,6 +159,14 @@ export class Kernel implements KernelServices, ObjectKernel {
     const child = new MemoryObject(parent, quota ?? Math.max(0, parent.available - MEMORY_OBJECT_PAGES));
     if (!parent.adopt(child, MEMORY_OBJECT_PAGES)) throw new RangeError("no memory left for a Memory object");
     return child;
+  }
+
+  /** A Region holding `data` (zero-filled to whole pages), for the host to hand out read-only. */
+  regionObject(data: Uint8Array, memory: MemoryObject = this.rootMemory): RegionObject {
+    const region = makeRegion(this.services, memory, Math.max(1, Math.ceil(data.length / PAGE_SIZE)), 0);
+    if (typeof region === "number") throw new RangeError(`no memory for a Region of ${data.length} bytes`);
+    region.frameList.forEach((frame, i) => this.machine.memory.bytes.set(data.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE), frame * PAGE_SIZE));
+    return region;
   }
 
   /** An Image object for a loaded binary, so that processes holding it can create processes. */
@@ -258,6 +269,11 @@ export class Kernel implements KernelServices, ObjectKernel {
     if (this.scheduler.hasSleepers() || this.console.hasReaders() || this.machine.interrupts.hasPending()) return true;
     for (const line of this.interruptLines.values()) if (line.armed && line.target && !line.destroyed) return true;
     return false;
+  }
+
+  /** The process whose end halts the machine (process 1); `run` then returns. */
+  setCritical(process: Process): void {
+    this.critical = process;
   }
 
   /** Ends a process that is not running now (from the host). */
@@ -406,6 +422,7 @@ export class Kernel implements KernelServices, ObjectKernel {
     process.memory.unhold();
     this.processes.delete(process.pid);
     announceEnd(this, process);
+    if (process === this.critical) this.scheduler.halt();
   }
 
   private handleInterrupts(): void {

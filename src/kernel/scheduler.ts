@@ -27,6 +27,7 @@ export class Scheduler {
   private readonly machine: Machine;
   private readonly startProcess: (process: Process) => void;
   private lastHostTurnNs = 0;
+  private halted = false;
 
   constructor(machine: Machine, startProcess: (process: Process) => void) {
     this.machine = machine;
@@ -139,6 +140,12 @@ export class Scheduler {
     this.makeReady(process, process.wakeValue);
   }
 
+  /** Stops `run` after the current slice: the machine is going down (process 1 ended). */
+  halt(): void {
+    this.halted = true;
+    this.machine.interrupts.poke();
+  }
+
   hasSleepers(): boolean {
     return this.sleepers.size > 0;
   }
@@ -178,6 +185,7 @@ export class Scheduler {
    */
   async run(live: () => number, onInterrupts: () => void): Promise<void> {
     for (;;) {
+      if (this.halted) return;
       onInterrupts();
       this.wakeSleepers();
       const next = this.pickNext();

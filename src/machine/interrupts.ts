@@ -30,6 +30,13 @@ export class InterruptController {
     return this.pending.length > 0;
   }
 
+  /** Ends a `wait` without an interrupt (the kernel is halting). */
+  poke(): void {
+    const wake = this.waiter;
+    this.waiter = null;
+    wake?.();
+  }
+
   /** Resolves when an interrupt is pending (at once if one already is). */
   wait(): Promise<void> {
     if (this.pending.length > 0) return Promise.resolve();

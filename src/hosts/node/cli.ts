@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
-import { basename } from "node:path";
+import { basename, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { ALL_RIGHTS, Rights } from "../../kernel/caps/object-abi.ts";
 import { Kernel, describeProcessFault } from "../../kernel/kernel.ts";
 import type { Process } from "../../kernel/process.ts";
@@ -8,11 +9,17 @@ import { Loader } from "../../loader/loader.ts";
 import { DEFAULT_MEMORY_SIZE, Machine } from "../../machine/machine.ts";
 import { parseMemorySize } from "../../machine/physical-memory.ts";
 import { standardImportModules } from "../standard-imports.ts";
+import { type BootOptions, boot } from "./boot-command.ts";
 import { DiskModuleCache } from "./disk-cache.ts";
 import { nodeDevices } from "./node-devices.ts";
 
 const USAGE = `usage: dogma run [options] PROGRAM.wasm [ARGS...]
+       dogma boot [--memory SIZE] [--config FILE] [--no-cache]
 
+boot: boots the system: process 1 (init) reads FILE (default user/boot/init.conf) and starts the
+services it names from build/user; when process 1 ends the machine resets and boots again.
+
+run: 
 Runs a WebAssembly program as a sealed Dogma process on a fresh machine, with this terminal's
 stdin, stdout and stderr as its console, and exits with its exit code.
 
@@ -141,8 +148,46 @@ async function run(options: RunOptions): Promise<number> {
   }
 }
 
+const packageRoot = fileURLToPath(new URL("../../..", import.meta.url));
+
+function parseBoot(rest: string[]): BootOptions | "help" {
+  const options = { memory: DEFAULT_MEMORY_SIZE, cache: true, modulesDir: join(packageRoot, "build/user"), configFile: join(packageRoot, "user/boot/init.conf") };
+  while (rest.length > 0) {
+    const flag = rest.shift()!;
+    if (flag === "--help") return "help";
+    else if (flag === "--no-cache") options.cache = false;
+    else if (flag === "--config" || flag === "--memory") {
+      const value = rest.shift();
+      if (value === undefined) throw new UsageError(`${flag} needs a value`);
+      if (flag === "--config") options.configFile = value;
+      else {
+        try {
+          options.memory = parseMemorySize(value);
+        } catch (error) {
+          throw new UsageError((error as Error).message);
+        }
+      }
+    } else throw new UsageError(`unknown option "${flag}"`);
+  }
+  return options;
+}
+
 export async function main(argv: string[]): Promise<number> {
   try {
+    if (argv[0] === "boot") {
+      const options = parseBoot(argv.slice(1));
+      if (options === "help") {
+        process.stdout.write(USAGE);
+        return 0;
+      }
+      try {
+        return await boot(options);
+      } catch (error) {
+        if (error instanceof LoadError) process.stderr.write(`dogma: refused boot module ${error.message}\n`);
+        else process.stderr.write(`dogma: ${(error as Error).message}\n`);
+        return 1;
+      }
+    }
     const options = parseArgs(argv);
     if (options === "help") {
       process.stdout.write(USAGE);

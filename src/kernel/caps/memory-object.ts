@@ -9,6 +9,7 @@ import { type Invocation, answer, argumentObject, word } from "./invocation.ts";
 import { KernelObject } from "./kernel-object.ts";
 import { ALL_RIGHTS, DEFAULT_RECEIVER_CAPACITY, MAX_RECEIVER_CAPACITY, ObjectKind, Op, Rights } from "./object-abi.ts";
 import type { ObjectKernel } from "./object-kernel.ts";
+import type { ObjectServices } from "./object-services.ts";
 import { PageObject } from "./page.ts";
 import { RECEIVER_PAGES, Receiver } from "./receiver.ts";
 import { RegionObject } from "./region.ts";
@@ -167,23 +168,29 @@ export function invokeMemory(k: ObjectKernel, inv: Invocation, memory: MemoryObj
 }
 
 function createRegion(k: ObjectKernel, inv: Invocation, memory: MemoryObject): number {
-  const pages = word(inv, 0);
+  const region = makeRegion(k.services, memory, word(inv, 0), word(inv, 1));
+  if (typeof region === "number") return region;
+  return answer(inv, [], [new Capability(region, Rights.REGION_OWNER | Rights.REGION_READ)]);
+}
+
+/** A zeroed Region of `pages` in `memory`, charged to it; a status when it cannot be had. */
+export function makeRegion(services: ObjectServices, memory: MemoryObject, pages: number, flags: number): RegionObject | number {
   if (pages === 0 || pages > GLOBAL_SPACE_BASE / PAGE_SIZE / 2) return Status.E_INVALID_ARGUMENT;
   if (pages > memory.available) return Status.E_QUOTA;
-  const address = k.services.globalSpace.allocate(pages);
+  const address = services.globalSpace.allocate(pages);
   if (address === null) return Status.E_QUOTA;
   const frames: number[] = [];
   for (let i = 0; i < pages; i++) {
-    const frame = k.services.sharedFrames.allocate();
+    const frame = services.sharedFrames.allocate();
     if (frame === null) {
-      for (const f of frames) k.services.sharedFrames.release(f);
-      k.services.globalSpace.release(address, pages);
+      for (const f of frames) services.sharedFrames.release(f);
+      services.globalSpace.release(address, pages);
       return Status.E_QUOTA;
     }
-    k.services.memory.zeroFrame(frame);
+    services.memory.zeroFrame(frame);
     frames.push(frame);
   }
-  const region = new RegionObject(k.services, address, frames, word(inv, 1));
+  const region = new RegionObject(services, address, frames, flags);
   memory.adopt(region, pages);
-  return answer(inv, [], [new Capability(region, Rights.REGION_OWNER | Rights.REGION_READ)]);
+  return region;
 }

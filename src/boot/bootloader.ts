@@ -1,0 +1,49 @@
+import { Cappage } from "../kernel/caps/cappage.ts";
+import { ALL_RIGHTS, Rights } from "../kernel/caps/object-abi.ts";
+import { type Kernel, interruptLine } from "../kernel/kernel.ts";
+import type { Process } from "../kernel/process.ts";
+import type { Loader } from "../loader/loader.ts";
+import type { MmioDevice } from "../machine/mmio.ts";
+import { type BootImage, bootInfo } from "./boot-image.ts";
+
+export interface BootProgress {
+  /** Called before each module is loaded (rewriting a module the cache lacks takes seconds). */
+  loading?(name: string, index: number, count: number): void;
+}
+
+/**
+ * Loads every module of the boot image and starts process 1 with the capabilities of
+ * docs/BOOT.md: all memory, the boot info, and Cappages of Images, Devices and Interrupts. The
+ * kernel only schedules from then on. Throws LoadError when a module is refused.
+ */
+export async function startInit(kernel: Kernel, loader: Loader, image: BootImage, devices: readonly MmioDevice[], progress: BootProgress = {}): Promise<Process> {
+  const all = [image.init, ...image.modules];
+  const loaded = [];
+  for (const [i, module] of all.entries()) {
+    progress.loading?.(module.name, i, all.length);
+    loaded.push(await loader.load(module.bytes, module.name));
+  }
+  const [init, ...modules] = loaded;
+  const images = new Cappage();
+  modules.forEach((module, i) => images.put(i, kernel.capability(kernel.imageObject(module), Rights.IMAGE_SPAWN)));
+  const deviceObjects = new Cappage();
+  const interrupts = new Cappage();
+  devices.forEach((device, i) => {
+    deviceObjects.put(i, kernel.capability(kernel.deviceObject(device), ALL_RIGHTS));
+    interrupts.put(i, kernel.capability(kernel.interruptObject(interruptLine({ line: "irq", number: device.line })), Rights.INTERRUPT_BIND));
+  });
+  const info = kernel.regionObject(bootInfo(image, devices));
+  const memory = kernel.memoryObject();
+  return kernel.spawn(init!, {
+    args: ["init"],
+    memory,
+    priority: 1,
+    caps: [
+      kernel.capability(memory, ALL_RIGHTS),
+      kernel.capability(info, Rights.REGION_READ),
+      kernel.capability(images, ALL_RIGHTS),
+      kernel.capability(deviceObjects, ALL_RIGHTS),
+      kernel.capability(interrupts, ALL_RIGHTS),
+    ],
+  });
+}

@@ -1,0 +1,61 @@
+import { Kernel, type KernelOptions, describeProcessFault } from "../kernel/kernel.ts";
+import type { Process } from "../kernel/process.ts";
+import type { Loader } from "../loader/loader.ts";
+import type { Machine } from "../machine/machine.ts";
+import type { MmioDevice } from "../machine/mmio.ts";
+import type { BootImage } from "./boot-image.ts";
+import { type BootProgress, startInit } from "./bootloader.ts";
+
+/** How a host runs the system: a fresh machine per boot, and where boot messages go. */
+export interface SystemHost {
+  makeMachine(): { machine: Machine; devices: readonly MmioDevice[] };
+  readonly loader: Loader;
+  readonly kernelOptions?: KernelOptions;
+  log(line: string): void;
+  readonly progress?: BootProgress;
+}
+
+/** Boots in a row that end within this long count as failing quickly. */
+const QUICK_FAILURE_NS = 10e9;
+const MAX_QUICK_FAILURES = 3;
+
+export interface SystemEnd {
+  /** Why the system stopped: process 1 halted it (exit 0), or it kept dying. */
+  readonly reason: string;
+  readonly halted: boolean;
+}
+
+/**
+ * Boots the system and keeps it up: when process 1 ends, says why, resets the machine (fresh
+ * memory, kernel and devices) and boots again. Process 1 exiting with 0 is a clean halt; three
+ * quick deaths in a row stop the machine for good.
+ */
+export async function runSystem(host: SystemHost, image: BootImage): Promise<SystemEnd> {
+  let quickFailures = 0;
+  for (let boot = 1; ; boot++) {
+    const { machine, devices } = host.makeMachine();
+    const kernel = new Kernel(machine, host.kernelOptions);
+    const bootedAt = machine.clock.monotonicNs();
+    const init = await startInit(kernel, host.loader, image, devices, host.progress);
+    kernel.setCritical(init);
+    host.log(`boot: process 1 (init) started, pid ${init.pid}${boot > 1 ? `, boot ${boot}` : ""}`);
+    await kernel.run();
+    const why = endOf(init, kernel);
+    if (init.outcome?.kind === "exited" && init.outcome.code === 0) return { reason: `process 1 halted the machine`, halted: true };
+    quickFailures = machine.clock.monotonicNs() - bootedAt < QUICK_FAILURE_NS ? quickFailures + 1 : 0;
+    if (quickFailures >= MAX_QUICK_FAILURES) {
+      return { reason: `process 1 ${why}, ${quickFailures} times within ${QUICK_FAILURE_NS / 1e9} s of booting; giving up`, halted: false };
+    }
+    host.log(`boot: process 1 ${why}; resetting the machine`);
+  }
+}
+
+function endOf(init: Process, kernel: Kernel): string {
+  const outcome = init.outcome;
+  if (!outcome) {
+    const stuck = kernel.stuck().map((p) => `${p.image.name} (pid ${p.pid})`).join(", ");
+    return `and every other process are blocked with nothing to wake them (${stuck})`;
+  }
+  if (outcome.kind === "faulted") return `faulted: ${describeProcessFault(init)}`;
+  return `exited with code ${outcome.code}`;
+}

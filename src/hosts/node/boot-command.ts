@@ -1,0 +1,75 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { BootImage, BootModule } from "../../boot/boot-image.ts";
+import { runSystem } from "../../boot/system.ts";
+import { Loader } from "../../loader/loader.ts";
+import { Machine } from "../../machine/machine.ts";
+import { standardImportModules } from "../standard-imports.ts";
+import { DiskModuleCache } from "./disk-cache.ts";
+import { nodeDevices } from "./node-devices.ts";
+import { ProgressLine } from "./progress-line.ts";
+
+export interface BootOptions {
+  readonly memory: number;
+  readonly cache: boolean;
+  /** The folder the boot modules are read from (build/user). */
+  readonly modulesDir: string;
+  readonly configFile: string;
+}
+
+/** The modules a config names (third field of each service line), each once, in order. */
+export function modulesOf(config: string): string[] {
+  const names: string[] = [];
+  for (const raw of config.split("\n")) {
+    const fields = raw.replace(/#.*/, "").trim().split(/\s+/);
+    if (fields.length >= 3 && (fields[0] === "service" || fields[0] === "driver") && !names.includes(fields[2]!)) names.push(fields[2]!);
+  }
+  return names;
+}
+
+async function module(dir: string, name: string): Promise<BootModule> {
+  const file = join(dir, `${name}.wasm`);
+  try {
+    return { name, bytes: new Uint8Array(await readFile(file)) };
+  } catch (error) {
+    throw new Error(`cannot read boot module ${name} (${file}): ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+}
+
+/** Assembles the boot image from the config and the built modules. */
+export async function bootImage(options: BootOptions): Promise<BootImage> {
+  let config: string;
+  try {
+    config = await readFile(options.configFile, "utf8");
+  } catch (error) {
+    throw new Error(`cannot read the config ${options.configFile}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  const modules = await Promise.all(modulesOf(config).map((name) => module(options.modulesDir, name)));
+  return { init: await module(options.modulesDir, "init"), modules, config, params: {} };
+}
+
+/** `dogma boot`: boots the system on this terminal and keeps it up until it halts. */
+export async function boot(options: BootOptions): Promise<number> {
+  const image = await bootImage(options);
+  const imports = standardImportModules();
+  const progress = new ProgressLine(process.stderr, "boot: loading");
+  const end = await runSystem(
+    {
+      makeMachine: () => ({ machine: new Machine(nodeDevices(), options.memory), devices: [] }),
+      loader: new Loader({ importModules: imports, cache: options.cache ? new DiskModuleCache() : null }),
+      kernelOptions: {
+        personalities: imports.filter((spec) => spec.module !== "dogma"),
+        onFault: (_process, line) => process.stderr.write(`dogma: ${line}\n`),
+      },
+      log: (line) => {
+        progress.done();
+        process.stderr.write(`${line}\n`);
+      },
+      progress: { loading: (name, index, count) => progress.update(name, index, count) },
+    },
+    image,
+  );
+  progress.done();
+  process.stderr.write(`dogma: ${end.reason}\n`);
+  return end.halted ? 0 : 1;
+}
