@@ -261,3 +261,90 @@ describe("call and reply", () => {
     expect(log.answer(p, got)).toMatchObject({ status: 0, label: 7, reply: 0 });
   });
 });
+
+describe("calls and suspended processes", () => {
+  it("holds a reply for a suspended caller until it is resumed", async () => {
+    const m = await scriptMachine();
+    const receiver = makeReceiver(m);
+    const client = new Script();
+    const called = client.invoke(2, 7, { words: [1] });
+    client.exit(4);
+    const cp = m.spawn(client, { caps: [m.kernel.capability(receiver, Rights.RECEIVER_CALL)] });
+    const server = new Script();
+    const { reply } = receiveCall(server, 2);
+    server.invoke(3, Op.PROCESS_SUSPEND);
+    const replied = server.invoke(reply, 8, { words: [2] });
+    server.yield().yield();
+    const state = server.invoke(3, Op.PROCESS_STATE);
+    server.invoke(3, Op.PROCESS_RESUME);
+    const waited = server.invoke(3, Op.PROCESS_WAIT);
+    server.end();
+    const sp = m.spawn(server, { caps: [m.kernel.capability(receiver, Rights.RECEIVER_RECEIVE), m.kernel.capability(cp, ALL)] });
+    await runAll(m);
+    const log = m.log();
+    expect(log.status(sp, replied)).toBe(0);
+    expect(log.answer(sp, state).words[1]).toBe(State.suspended);
+    expect(log.answer(sp, waited).words).toEqual([State.exited, 4]);
+    expect(log.answer(cp, called)).toMatchObject({ status: 0, label: 8, words: [2] });
+  });
+
+  it("delivers a call to a suspended server, which answers once resumed", async () => {
+    const m = await scriptMachine();
+    const receiver = makeReceiver(m);
+    const server = new Script();
+    const { id: got, reply } = receiveCall(server, 2);
+    server.invoke(reply, 9, { words: [3] });
+    server.end();
+    const sp = m.spawn(server, { caps: [m.kernel.capability(receiver, Rights.RECEIVER_RECEIVE)] });
+    const client = new Script();
+    client.waitForState(3, State.blocked);
+    client.invoke(3, Op.PROCESS_SUSPEND);
+    const called = client.invoke(2, 7);
+    client.end();
+    const cp = m.spawn(client, { caps: [m.kernel.capability(receiver, Rights.RECEIVER_CALL), m.kernel.capability(sp, ALL)] });
+    const resumer = new Script();
+    resumer.waitForState(2, State.blocked);
+    const before = resumer.invoke(3, Op.PROCESS_STATE);
+    const info = resumer.invoke(4, Op.RECEIVER_INFO);
+    resumer.invoke(3, Op.PROCESS_RESUME);
+    resumer.end();
+    const rp = m.spawn(resumer, {
+      caps: [m.kernel.capability(cp, Rights.PROCESS_INFO), m.kernel.capability(sp, ALL), m.kernel.capability(receiver, Rights.RECEIVER_RECEIVE)],
+    });
+    const stuck = await runAll(m);
+    const log = m.log();
+    expect(stuck.map((p) => p.pid)).toEqual([]);
+    // The call went straight into the suspended server's buffer: nothing is queued.
+    expect(log.answer(rp, before).words[1]).toBe(State.suspended);
+    expect(log.answer(rp, info).words[0]).toBe(0);
+    expect(log.answer(sp, got)).toMatchObject({ status: 0, label: 7 });
+    expect(log.answer(cp, called)).toMatchObject({ status: 0, label: 9, words: [3] });
+  });
+
+  it("hands calls on one Receiver to the servers waiting on it, first come first served", async () => {
+    const m = await scriptMachine();
+    const receiver = makeReceiver(m);
+    const servers = [0, 1].map(() => {
+      const s = new Script();
+      const { id, reply } = receiveCall(s, 2);
+      const who = s.reg();
+      s.invoke(1, Op.PROCESS_STATE, { dump: false });
+      s.loadWord(who, 0);
+      s.invoke(reply, 1, { words: [who] });
+      s.end();
+      return { p: m.spawn(s, { caps: [m.kernel.capability(receiver, Rights.RECEIVER_RECEIVE)] }), id };
+    });
+    const client = new Script();
+    const first = client.invoke(2, 10);
+    const second = client.invoke(2, 11);
+    client.end();
+    const cp = m.spawn(client, { caps: [m.kernel.capability(receiver, Rights.RECEIVER_CALL)] });
+    const stuck = await runAll(m);
+    const log = m.log();
+    expect(stuck.map((p) => p.pid)).toEqual([]);
+    expect(log.answer(servers[0]!.p, servers[0]!.id).label).toBe(10);
+    expect(log.answer(servers[1]!.p, servers[1]!.id).label).toBe(11);
+    expect(log.answer(cp, first).words).toEqual([servers[0]!.p.pid]);
+    expect(log.answer(cp, second).words).toEqual([servers[1]!.p.pid]);
+  });
+});
