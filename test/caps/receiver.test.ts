@@ -6,7 +6,8 @@
 import { describe, expect, it } from "vitest";
 import { Capability } from "../../src/kernel/caps/capability.ts";
 import type { Envelope } from "../../src/kernel/caps/envelope.ts";
-import { CAP_MOVE, KernelMessage, ObjectKind, Op, Rights } from "../../src/kernel/caps/object-abi.ts";
+import { CAP_MOVE, KernelMessage, ObjectKind, Op, PageFlag, Rights } from "../../src/kernel/caps/object-abi.ts";
+import { PageObject } from "../../src/kernel/caps/page.ts";
 import { type ReceiveWaiter, Receiver, attachWaiter } from "../../src/kernel/caps/receiver.ts";
 import { Status } from "../../src/kernel/errors.ts";
 import type { Process } from "../../src/kernel/process.ts";
@@ -505,3 +506,37 @@ describe("a Receiver that goes away", () => {
 // Silence unused-import lint for helpers used only in some tests.
 void BUF;
 void R0;
+
+describe("buffers in shared memory", () => {
+  // Bug: since the message header is read without copying (src/kernel/message.ts readMessage:
+  // `words` and `caps` are views of the sender's frame), a direct delivery (ipc.ts deliver →
+  // writeMessage) writes the receiver's header before it copies the words. When the two buffers
+  // overlap in a frame both processes map (a shared Page), the header lands on words not yet
+  // copied, and the receiver gets the badge and reply index in place of the first data words.
+  it.fails("delivers exactly the words sent when the sender's and receiver's buffers overlap in a shared Page", async () => {
+    const m = await scriptMachine();
+    const receiver = makeReceiver(m);
+    const frame = m.kernel.services.sharedFrames.allocate()!;
+    m.kernel.services.memory.zeroFrame(frame);
+    const page = new PageObject(m.kernel.services, frame);
+    m.kernel.rootMemory.adopt(page, 1);
+    page.setFlags(PageFlag.SHARED);
+    const server = new Script();
+    server.invoke(3, Op.PAGE_MAP, { words: [0x3000, 1] });
+    const got = server.invoke(2, Op.RECEIVER_RECEIVE, { ptr: 0x3108 });
+    server.end();
+    const sp = m.spawn(server, { caps: [m.kernel.capability(receiver, Rights.RECEIVER_RECEIVE), m.kernel.capability(page, ALL)] });
+    const client = new Script();
+    client.invoke(3, Op.PAGE_MAP, { words: [0x3000, 1] });
+    client.waitForState(4, State.blocked);
+    const sent = client.invoke(2, 5, { words: [0x11, 0x22, 0x33, 0x44], ptr: 0x3100, dump: false });
+    client.end();
+    const cp = m.spawn(client, {
+      caps: [m.kernel.capability(receiver, Rights.RECEIVER_SEND, 0x99), m.kernel.capability(page, ALL), m.kernel.capability(sp, Rights.PROCESS_INFO)],
+    });
+    await runAll(m);
+    const log = m.log();
+    expect(log.status(cp, sent)).toBe(0);
+    expect(log.answer(sp, got)).toMatchObject({ status: 0, label: 5, badge: 0x99, words: [0x11, 0x22, 0x33, 0x44] });
+  });
+});
