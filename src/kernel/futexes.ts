@@ -1,15 +1,23 @@
+import { PAGE_SIZE } from "./constants.ts";
 import { Status } from "./errors.ts";
 import { ProcessFault } from "./fault.ts";
 import type { Process } from "./process.ts";
 import type { Scheduler } from "./scheduler.ts";
 
+interface FutexWaiter {
+  readonly process: Process;
+  readonly address: number;
+}
+
 /**
- * Wait and wake on a 32-bit word (futex): the cheap lock under user-space mutexes. Waiters are
- * keyed by the word's physical address, so processes that map one frame at different addresses
- * (a shared Page, a Region) meet on the same word.
+ * Wait and wake on a 32-bit word (futex): the cheap lock under user-space mutexes. Two processes
+ * meet on a word when their addresses reach the same physical word *now*: a waiter's address is
+ * translated again at each wake, so a Page that gets a frame of its own (after a copy) or loses
+ * it (a move) takes its waiters along, and processes that map one frame at different addresses
+ * meet all the same.
  */
 export class Futexes {
-  private readonly waiting = new Map<number, Process[]>();
+  private readonly waiting: FutexWaiter[] = [];
   private readonly scheduler: Scheduler;
 
   constructor(scheduler: Scheduler) {
@@ -22,29 +30,23 @@ export class Futexes {
     if (process.space.physicalWords[physical >>> 2]! !== expected >>> 0) return Status.E_NOT_READY;
     // A zero timeout (deadline -Infinity) only checks the word.
     if (deadlineNs === -Infinity) return Status.E_TIMEOUT;
-    const queue = this.waiting.get(physical) ?? [];
-    queue.push(process);
-    this.waiting.set(physical, queue);
+    const waiter = { process, address: address >>> 0 };
+    this.waiting.push(waiter);
     process.waitCancel = () => {
-      const at = queue.indexOf(process);
-      if (at >= 0) queue.splice(at, 1);
-      if (queue.length === 0 && this.waiting.get(physical) === queue) this.waiting.delete(physical);
+      const at = this.waiting.indexOf(waiter);
+      if (at >= 0) this.waiting.splice(at, 1);
     };
     // Woken with OK by futex_wake, or E_TIMEOUT by the deadline.
     return this.scheduler.waitUntil<number>(process, deadlineNs);
   }
 
-  /** Wakes up to `count` waiters on the word; how many were woken. */
+  /** Wakes up to `count` waiters on the word, oldest first; how many were woken. */
   wake(process: Process, address: number, count: number): number {
     const physical = this.physical(process, address);
     if (physical < 0) return physical;
-    const queue = this.waiting.get(physical);
-    let woken = 0;
-    while (queue && queue.length > 0 && woken < count) {
-      this.scheduler.wake(queue[0]!, Status.OK);
-      woken++;
-    }
-    return woken;
+    const chosen = this.waiting.filter((waiter) => whereNow(waiter) === physical).slice(0, Math.max(0, count));
+    for (const waiter of chosen) this.scheduler.wake(waiter.process, Status.OK);
+    return chosen.length;
   }
 
   /** The word's physical address, or a status: it must be aligned and readable. */
@@ -57,4 +59,10 @@ export class Futexes {
       throw error;
     }
   }
+}
+
+/** Where a waiter's word is now, or -1 when its page is no longer mapped. */
+function whereNow(waiter: FutexWaiter): number {
+  const mapping = waiter.process.space.mapping(waiter.address);
+  return mapping === null ? -1 : mapping.frame * PAGE_SIZE + (waiter.address % PAGE_SIZE);
 }

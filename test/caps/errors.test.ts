@@ -197,7 +197,7 @@ describe("answers that cannot be written", () => {
 
   // Bug: PAGE_MAP_GLOBAL maps the Page (src/kernel/caps/page.ts, invokePage) before answer()
   // finds the buffer unwritable; the caller is told E_BAD_ADDRESS and yet the Page is mapped.
-  it.fails("PAGE_MAP_GLOBAL whose answer cannot be written maps nothing", async () => {
+  it("PAGE_MAP_GLOBAL whose answer cannot be written maps nothing", async () => {
     const { m, caps } = await machine();
     const s = new Script();
     const page = s.reg();
@@ -218,7 +218,7 @@ describe("operations of another kind", () => {
   // ABI.md: "E_WRONG_TYPE — the capability names an object of another kind". The kernel answers
   // an operation label of another kind (MEMORY_INFO on a Page) with E_INVALID_ARGUMENT
   // (the default branch of each invoke handler), and keeps E_WRONG_TYPE for argument capabilities.
-  it.fails("answer E_WRONG_TYPE, as the status table words it", async () => {
+  it("answer E_WRONG_TYPE, as the status table words it", async () => {
     const { m, caps } = await machine();
     const s = new Script();
     const objects = everyKind(s);

@@ -188,7 +188,7 @@ describe("futexes and frames that change", () => {
   // when it is first mapped writable (PageObject.ownFrame in src/kernel/caps/page.ts; PAGE_MOVE
   // likewise gives the target a new frame). The waiter's mapping follows the Page to the new frame,
   // its futex key does not: a wake through the Page finds nobody and the waiter sleeps for ever.
-  it.fails("wakes a waiter whose Page got a frame of its own after a copy (no lost wake-up)", async () => {
+  it("wakes a waiter whose Page got a frame of its own after a copy (no lost wake-up)", async () => {
     const m = await scriptMachine();
     const page = sharedPage(m);
     const copy = sharedPage(m);

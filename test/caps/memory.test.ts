@@ -375,7 +375,7 @@ describe("MEMORY_* operations", () => {
     expect(log.status(p, noDestroy)).toBe(Status.E_MISSING_RIGHT);
     expect(log.status(p, unknown)).toBe(Status.E_INVALID_ARGUMENT);
     // A Memory has no PAGE_INFO: the label is an operation of another kind.
-    expect(log.status(p, wrongKind)).toBe(Status.E_INVALID_ARGUMENT);
+    expect(log.status(p, wrongKind)).toBe(Status.E_WRONG_TYPE);
     expect(log.answer(p, alive).words).toEqual([10, 0, 10]);
   });
 

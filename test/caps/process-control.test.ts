@@ -93,7 +93,7 @@ describe("creating and starting processes", () => {
     expect(log.status(p, ids.lower)).toBe(0);
     expect(log.answer(p, state).words[5]).toBe(7);
     expect(log.answer(p, imageInfo).words).toEqual([image.image.bytes.length, image.globalAddress]);
-    expect(log.status(p, imageOther)).toBe(Status.E_INVALID_ARGUMENT);
+    expect(log.status(p, imageOther)).toBe(Status.E_WRONG_TYPE);
     expect(small.used).toBe(0);
   });
 
@@ -290,7 +290,7 @@ describe("suspend, resume, kill, priority", () => {
     const log = m.log();
     for (const id of ids) expect(log.status(p, id)).toBe(Status.E_MISSING_RIGHT);
     expect(log.status(p, unknown)).toBe(Status.E_INVALID_ARGUMENT);
-    expect(log.status(p, otherKind)).toBe(Status.E_INVALID_ARGUMENT);
+    expect(log.status(p, otherKind)).toBe(Status.E_WRONG_TYPE);
   });
 });
 

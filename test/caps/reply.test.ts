@@ -75,7 +75,7 @@ describe("call and reply", () => {
     await runAll(m);
     const log = m.log();
     expect(log.status(sp, tooBig)).toBe(Status.E_BAD_MESSAGE);
-    expect(log.status(sp, kernelLabel)).toBe(Status.E_INVALID_ARGUMENT);
+    expect(log.status(sp, kernelLabel)).toBe(Status.E_WRONG_TYPE);
     expect(log.status(sp, kernelMessage)).toBe(Status.E_INVALID_ARGUMENT);
     expect(log.status(sp, badCap)).toBe(Status.E_INVALID_CAP);
     expect(log.status(sp, fits)).toBe(0);

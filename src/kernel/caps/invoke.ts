@@ -49,6 +49,8 @@ export function invoke(k: ObjectKernel, caller: Process, capIndex: number, buffe
     return Status.E_MISSING_RIGHT;
   }
 
+  const owner = OP_KINDS.get(label >>> 8);
+  if (owner !== undefined && owner !== object.kind) return Status.E_WRONG_TYPE;
   switch (object.kind) {
     case ObjectKind.MEMORY:
       return invokeMemory(k, inv, object as MemoryObject);
@@ -76,6 +78,19 @@ export function invoke(k: ObjectKernel, caller: Process, capIndex: number, buffe
       return Status.E_INVALID_ARGUMENT;
   }
 }
+
+/** Which kind each block of operation labels belongs to (`label >>> 8`, see object-abi.ts). */
+const OP_KINDS = new Map<number, number>([
+  [0xffff01, ObjectKind.MEMORY],
+  [0xffff02, ObjectKind.PROCESS],
+  [0xffff03, ObjectKind.RECEIVER],
+  [0xffff04, ObjectKind.PAGE],
+  [0xffff05, ObjectKind.CAPPAGE],
+  [0xffff06, ObjectKind.REGION],
+  [0xffff07, ObjectKind.INTERRUPT],
+  [0xffff08, ObjectKind.IMAGE],
+  [0xffff09, ObjectKind.DEVICE],
+]);
 
 function invokeReceiver(k: ObjectKernel, inv: Invocation, receiver: Receiver): number | Promise<number> {
   switch (inv.message.label) {

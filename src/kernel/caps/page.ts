@@ -1,5 +1,6 @@
 import { PAGE_SIZE, WASM_PAGE_SIZE } from "../constants.ts";
 import { Status } from "../errors.ts";
+import { canWrite } from "../message.ts";
 import type { Process } from "../process.ts";
 import { type Invocation, answer, argumentObject, word } from "./invocation.ts";
 import { KernelObject } from "./kernel-object.ts";
@@ -176,6 +177,9 @@ export function invokePage(inv: Invocation, page: PageObject): number {
       return page.unmap(inv.caller, word(inv, 0)) ? Status.OK : Status.E_BAD_ADDRESS;
     case Op.PAGE_MAP_GLOBAL: {
       if (!inv.cap.has(Rights.PAGE_READ) || (writable && !inv.cap.has(Rights.PAGE_WRITE))) return Status.E_MISSING_RIGHT;
+      // Checked first: a refused answer must leave nothing mapped.
+      const answerable = canWrite(inv.caller, inv.buffer, 1, 0);
+      if (answerable !== Status.OK) return answerable;
       const address = page.ensureGlobalAddress();
       if (address === null) return Status.E_QUOTA;
       const status = mapStatus(page.map(inv.caller, address, writable));
