@@ -195,8 +195,8 @@ describe("answers that cannot be written", () => {
     expect(log.answer(p, held).words).toEqual([0]);
   });
 
-  // Bug: PAGE_MAP_GLOBAL maps the Page (src/kernel/caps/page.ts, invokePage) before answer()
-  // finds the buffer unwritable; the caller is told E_BAD_ADDRESS and yet the Page is mapped.
+  // Regression: found by this test (PAGE_MAP_GLOBAL mapped the Page before answer() found the
+  // buffer unwritable: E_BAD_ADDRESS, and yet mapped); fixed in 8ef254f.
   it("PAGE_MAP_GLOBAL whose answer cannot be written maps nothing", async () => {
     const { m, caps } = await machine();
     const s = new Script();
@@ -215,9 +215,9 @@ describe("answers that cannot be written", () => {
 });
 
 describe("operations of another kind", () => {
-  // ABI.md: "E_WRONG_TYPE — the capability names an object of another kind". The kernel answers
-  // an operation label of another kind (MEMORY_INFO on a Page) with E_INVALID_ARGUMENT
-  // (the default branch of each invoke handler), and keeps E_WRONG_TYPE for argument capabilities.
+  // Regression: ABI.md's status table says E_WRONG_TYPE is "the capability names an object of
+  // another kind"; the kernel answered E_INVALID_ARGUMENT for an operation of another kind (found
+  // by this test; fixed in 8ef254f).
   it("answer E_WRONG_TYPE, as the status table words it", async () => {
     const { m, caps } = await machine();
     const s = new Script();

@@ -183,11 +183,10 @@ describe("futexes", () => {
 });
 
 describe("futexes and frames that change", () => {
-  // Bug: futex waiters are keyed by the physical word (src/kernel/futexes.ts), but a Page's frame
-  // can change under a waiter: a Page that shares its frame with a copy gets a frame of its own
-  // when it is first mapped writable (PageObject.ownFrame in src/kernel/caps/page.ts; PAGE_MOVE
-  // likewise gives the target a new frame). The waiter's mapping follows the Page to the new frame,
-  // its futex key does not: a wake through the Page finds nobody and the waiter sleeps for ever.
+  // Regression: found by this test. Futex waiters were keyed by the physical word, but a Page's
+  // frame can change under a waiter (its first writable mapping after a copy gives it a frame of
+  // its own; PAGE_MOVE gives the target a new one): the wake went to the new frame and the waiter,
+  // keyed at the old one, slept for ever. Fixed in 8ef254f.
   it("wakes a waiter whose Page got a frame of its own after a copy (no lost wake-up)", async () => {
     const m = await scriptMachine();
     const page = sharedPage(m);
