@@ -213,4 +213,33 @@ describe("futexes and frames that change", () => {
     expect(stuck.map((p) => p.pid)).toEqual([]);
     expect(log.value(ap, waited)).toBe(0);
   });
+
+  it("wakes a waiter on a Page that took another Page's frame by PAGE_MOVE", async () => {
+    const m = await scriptMachine();
+    const source = sharedPage(m);
+    const target = sharedPage(m);
+    const a = new Script();
+    a.invoke(2, Op.PAGE_MAP, { words: [0x3000, 0] });
+    const waited = a.futexWait(0x3000, 0);
+    const seen = a.read(0x3000);
+    a.end();
+    const ap = m.spawn(a, { caps: [m.kernel.capability(target, ALL)] });
+    const b = new Script();
+    b.waitForState(4, State.blocked);
+    const moved = b.invoke(2, Op.PAGE_MOVE, { caps: [3] });
+    b.invoke(3, Op.PAGE_MAP, { words: [0x4000, 1] });
+    b.write(0x4000, 7);
+    const woken = b.futexWake(0x4000, 1);
+    b.end();
+    const sourceFrame = source.frame;
+    const bp = m.spawn(b, { caps: [m.kernel.capability(source, ALL), m.kernel.capability(target, ALL), m.kernel.capability(ap, Rights.PROCESS_INFO)] });
+    const stuck = await runAll(m);
+    const log = m.log();
+    expect(log.status(bp, moved)).toBe(0);
+    expect(target.frame).toBe(sourceFrame);
+    expect(log.value(bp, woken)).toBe(1);
+    expect(stuck.map((p) => p.pid)).toEqual([]);
+    expect(log.value(ap, waited)).toBe(0);
+    expect(log.value(ap, seen)).toBe(7);
+  });
 });
