@@ -403,6 +403,31 @@ describe("state, wait, monitor, holds", () => {
     expect(log.status(p, none)).toBe(Status.E_INVALID_CAP);
   });
 
+  it("loses a PROCESS_ENDED notice that finds the queue full; PROCESS_WAIT still answers", async () => {
+    const m = await scriptMachine();
+    const receiver = makeReceiver(m, 1);
+    const child = new Script();
+    child.yield();
+    child.exit(6);
+    const cp = m.spawn(child);
+    const s = new Script();
+    s.invoke(3, 1);
+    const monitored = s.invoke(2, Op.PROCESS_MONITOR, { caps: [3] });
+    const waited = s.invoke(2, Op.PROCESS_WAIT);
+    const first = s.invoke(4, Op.RECEIVER_RECEIVE, { words: [0, 0] });
+    const none = s.invoke(4, Op.RECEIVER_RECEIVE, { words: [0, 0] });
+    s.end();
+    const p = m.spawn(s, {
+      caps: [m.kernel.capability(cp, Rights.PROCESS_INFO), m.kernel.capability(receiver, Rights.RECEIVER_SEND), m.kernel.capability(receiver, Rights.RECEIVER_RECEIVE)],
+    });
+    await runAll(m);
+    const log = m.log();
+    expect(log.status(p, monitored)).toBe(0);
+    expect(log.answer(p, waited).words).toEqual([State.exited, 6]);
+    expect(log.answer(p, first).label).toBe(1);
+    expect(log.status(p, none)).toBe(Status.E_TIMEOUT);
+  });
+
   it("answers PROCESS_HOLDS: 1 when the process holds a capability to the same object", async () => {
     const m = await scriptMachine();
     const receiver = makeReceiver(m);

@@ -540,3 +540,32 @@ describe("buffers in shared memory", () => {
     expect(log.answer(sp, got)).toMatchObject({ status: 0, label: 5, badge: 0x99, words: [0x11, 0x22, 0x33, 0x44] });
   });
 });
+
+describe("reference cycles", () => {
+  it("keeps a Receiver whose queue holds a capability to itself until its Memory is destroyed", async () => {
+    const m = await scriptMachine();
+    m.kernel.imageObject(m.vm);
+    const mem = m.kernel.memoryObject(10);
+    const keep = m.kernel.capability(mem, ALL);
+    const free = m.kernel.frames.freeCount;
+    const s = new Script();
+    const [r, send, page] = [s.reg(), s.reg(), s.reg()];
+    s.invoke(2, Op.MEMORY_CREATE_RECEIVER);
+    s.loadCap(r);
+    s.invoke(r, Op.RECEIVER_MINT, { words: [0, Rights.RECEIVER_SEND] });
+    s.loadCap(send);
+    s.invoke(2, Op.MEMORY_CREATE_PAGE);
+    s.loadCap(page);
+    s.invoke(send, 1, { caps: [send, page.move] });
+    s.end();
+    m.spawn(s, { caps: [m.kernel.capability(mem, ALL)] });
+    await runAll(m);
+    // Nothing can reach the Receiver or the Page in its queue; they stay charged, the Page's frame held.
+    expect(mem.list()).toEqual([0, 0, 1, 1, 0, 0, 0, 2]);
+    expect(m.kernel.frames.freeCount).toBe(free - 1);
+    mem.destroy();
+    expect(m.kernel.frames.freeCount).toBe(free);
+    expect(m.kernel.rootMemory.used).toBe(0);
+    keep.dispose();
+  });
+});
