@@ -569,3 +569,47 @@ describe("reference cycles", () => {
     keep.dispose();
   });
 });
+
+describe("a receiver whose table is full", () => {
+  it("gets capability index 0 for what found no slot (the capability is disposed), and its caller E_PEER_DEAD", async () => {
+    const m = await scriptMachine();
+    const receiver = makeReceiver(m);
+    const mem = m.kernel.memoryObject(10);
+    const keep = m.kernel.capability(mem, ALL);
+    const rx = new Script();
+    rx.invoke(1, Op.PROCESS_LISTEN, { words: [1] });
+    const got = rx.invoke(2, Op.RECEIVER_RECEIVE);
+    const call = rx.invoke(2, Op.RECEIVER_RECEIVE);
+    rx.end();
+    const filler = Array.from({ length: 1021 }, () => m.kernel.capability(receiver, Rights.RECEIVER_SEND));
+    const rp = m.spawn(rx, { caps: [m.kernel.capability(receiver, Rights.RECEIVER_RECEIVE), ...filler] });
+    const tx = new Script();
+    const page = tx.reg();
+    tx.invoke(2, Op.MEMORY_CREATE_PAGE);
+    tx.loadCap(page);
+    tx.waitForState(5, State.blocked);
+    const sent = tx.invoke(3, 1, { caps: [page.move] });
+    const list = tx.invoke(2, Op.MEMORY_LIST);
+    tx.waitForState(5, State.blocked);
+    const called = tx.invoke(4, 2);
+    tx.end();
+    const tp = m.spawn(tx, {
+      caps: [
+        m.kernel.capability(mem, ALL),
+        m.kernel.capability(receiver, Rights.RECEIVER_SEND),
+        m.kernel.capability(receiver, Rights.RECEIVER_CALL),
+        m.kernel.capability(rp, Rights.PROCESS_INFO),
+      ],
+    });
+    const stuck = await runAll(m);
+    const log = m.log();
+    expect(stuck.map((p) => p.pid)).toEqual([]);
+    expect(log.status(tp, sent)).toBe(0);
+    expect(log.answer(rp, got)).toMatchObject({ status: 0, label: 1, c: 1, caps: [0] });
+    // The moved Page found no slot: it was disposed, and with it the Page.
+    expect(log.answer(tp, list).words[3]).toBe(0);
+    expect(log.answer(rp, call)).toMatchObject({ status: 0, label: 2, reply: 0 });
+    expect(log.status(tp, called)).toBe(Status.E_PEER_DEAD);
+    keep.dispose();
+  });
+});
