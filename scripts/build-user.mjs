@@ -1,10 +1,12 @@
 #!/usr/bin/env node
-// Compiles every user/programs/<name>.ts and user/examples/<name>.ts into build/user/<name>.wasm
-// with the AssemblyScript compiler API (a name in both folders is an error: they share one output
-// folder). A program that imports libdogma (`from "../lib"`) gets its abort, which reports
-// and exits; any other (the bench-* kernels, spin) gets a trap instead, so that it can import
-// nothing. A program is rebuilt only when a source it may use (its own file, user/lib, or this
-// script and its options) is newer than its .wasm.
+// Compiles every user/<folder>/<name>.ts of the folders below (programs, examples, init,
+// services) into build/user/<name>.wasm with the AssemblyScript compiler API (a name in two
+// folders is an error: they share one output folder). Only a folder's top-level files are
+// programs; its subfolders hold modules they import (user/init/parts). A program that imports
+// libdogma (`from "../lib"`) gets its abort, which reports and exits; any other (the bench-*
+// kernels, spin) gets a trap instead, so that it can import nothing. A program is rebuilt only
+// when a source it may use (its folder's modules, user/lib, or this script and its options) is
+// newer than its .wasm.
 import asc from "assemblyscript/asc";
 import { mkdir, readFile, readdir, stat } from "node:fs/promises";
 import path from "node:path";
@@ -13,7 +15,7 @@ import { fileURLToPath } from "node:url";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const userDir = path.join(root, "user");
 // The folders of programs, each compiled the same way; internal paths are <folder>/<name>.
-const SOURCE_FOLDERS = ["programs", "examples"];
+const SOURCE_FOLDERS = ["programs", "examples", "init", "services"];
 const libDir = path.join(userDir, "lib");
 const outDir = path.join(root, "build", "user");
 
@@ -55,7 +57,7 @@ async function outputMtime(file) {
 async function build({ folder, name }, libSources) {
   const source = path.join(userDir, folder, `${name}.ts`);
   const output = path.join(outDir, `${name}.wasm`);
-  const inputs = [source, fileURLToPath(import.meta.url), ...libSources];
+  const inputs = [source, fileURLToPath(import.meta.url), ...libSources, ...(await modulesIn(folder))];
   if ((await outputMtime(output)) > (await newestMtime(inputs))) return `up to date  ${name}`;
 
   const stderr = asc.createMemoryStream();
@@ -73,10 +75,24 @@ async function build({ folder, name }, libSources) {
   return `built       ${name} (${size} bytes)${messages ? `\n${messages}` : ""}`;
 }
 
+// .ts files of a folder and its subfolders: any of them may be compiled into a program there.
+async function sourcesUnder(dir) {
+  const files = await readdir(dir, { recursive: true }).catch(() => []);
+  return files.filter((f) => f.endsWith(".ts")).map((f) => path.join(dir, f));
+}
+
+// The modules in a program folder's subfolders (its top-level files are programs themselves).
+const folderModules = new Map();
+async function modulesIn(folder) {
+  if (!folderModules.has(folder)) {
+    const dir = path.join(userDir, folder);
+    folderModules.set(folder, (await sourcesUnder(dir)).filter((f) => path.dirname(f) !== dir));
+  }
+  return folderModules.get(folder);
+}
+
 // lib/ and its subfolders (lib/caps): any of them may be compiled into any program.
-const libSources = (await readdir(libDir, { recursive: true }))
-  .filter((f) => f.endsWith(".ts"))
-  .map((f) => path.join(libDir, f));
+const libSources = await sourcesUnder(libDir);
 
 async function programsIn(folder) {
   const files = await readdir(path.join(userDir, folder)).catch(() => []);

@@ -19,3 +19,5 @@ export * from "./caps/image";
 export * from "./caps/device";
 export * from "./caps/futex";
 export * from "./server";
+export * from "./line";
+export * from "./registry";

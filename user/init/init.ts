@@ -1,0 +1,119 @@
+// Process 1: the driver driver (docs/BOOT.md). It holds every capability at boot and hands out
+// only what each service's config line names: it reads the boot info, starts the service
+// registry and then every driver and service of the config in order, and watches them for ever,
+// restarting the ones that end (parts/supervisor.ts). A bad config line is logged and skipped.
+//
+// Slots (docs/BOOT.md "Process 1's capabilities"): 2 all memory, 3 the boot info, 4 a Cappage of
+// Images (boot module i at slot i), 5 of Devices, 6 of Interrupts (device i's at slot i).
+import {
+  exit, errorName, now, Memory, Receiver, msgLabel, msgBadge, msgWord, capKind, lineBegin, lineAdd, lineAddI32,
+  linePrint, FOREVER, E_TIMEOUT, KIND_MEMORY, KIND_CAPPAGE, MSG_PROCESS_ENDED, MAX_RECEIVER_CAPACITY, sleep,
+} from "../lib";
+import { BootInfo, parseBootInfo, readBootInfo } from "./parts/boot-info";
+import { parseConfig } from "./parts/config";
+import { Holdings, Supervisor } from "./parts/supervisor";
+
+const MEMORY: i32 = 2;
+const BOOT_INFO: i32 = 3;
+const IMAGES: i32 = 4;
+const DEVICES: i32 = 5;
+const INTERRUPTS: i32 = 6;
+/** Calls the registry may have queued before it runs (every service looks something up at start). */
+const REGISTRY_QUEUE: u32 = 128;
+
+function fail(why: string, status: i32): void {
+  lineBegin("init: ");
+  lineAdd(why);
+  lineAdd(": ");
+  lineAdd(errorName(status));
+  linePrint();
+  exit(1);
+}
+
+function expectKind(slot: i32, kind: u32, what: string): void {
+  const found = capKind(slot);
+  if (found == <i32>kind) return;
+  lineBegin("init: slot ");
+  lineAddI32(slot);
+  lineAdd(" should hold " + what + "; it holds ");
+  if (found < 0) lineAdd(errorName(found));
+  else {
+    lineAdd("an object of kind ");
+    lineAddI32(found);
+  }
+  linePrint();
+  exit(1);
+}
+
+/** Kernel parameters: there is no kernel call to set any of them yet, so each is logged as not applied. */
+function applyParams(info: BootInfo): void {
+  for (let i = 0; i < info.params.length; i++) {
+    const p = info.params[i];
+    lineBegin("init: param ");
+    lineAdd(p.key);
+    lineAdd(" ");
+    lineAdd(p.value);
+    lineAdd(p.key == "slice-ms" ? ": not applied (no kernel call sets the time slice yet)" : ": unknown; ignored");
+    linePrint();
+  }
+}
+
+expectKind(MEMORY, KIND_MEMORY, "a Memory");
+expectKind(IMAGES, KIND_CAPPAGE, "the Cappage of Images");
+expectKind(DEVICES, KIND_CAPPAGE, "the Cappage of Devices");
+expectKind(INTERRUPTS, KIND_CAPPAGE, "the Cappage of Interrupts");
+const text = readBootInfo(BOOT_INFO);
+if (text == null) exit(1);
+const info = parseBootInfo(text!);
+if (!info.hasConfig) {
+  lineBegin("init: the boot info has no config line: nothing to start");
+  linePrint();
+}
+applyParams(info);
+const entries = parseConfig(info.config, info);
+
+const memory = new Memory(MEMORY);
+const holds = new Holdings();
+holds.memory = MEMORY;
+holds.images = IMAGES;
+holds.devices = DEVICES;
+holds.interrupts = INTERRUPTS;
+holds.registry = memory.createReceiver(REGISTRY_QUEUE);
+if (holds.registry < 0) fail("cannot create the registry's Receiver", holds.registry);
+// One notice per service at most is ever queued (a service is restarted only after its notice).
+holds.notices = memory.createReceiver(min(<u32>entries.length + 1, MAX_RECEIVER_CAPACITY));
+if (holds.notices < 0) fail("cannot create a Receiver for notices", holds.notices);
+
+lineBegin("init: ");
+lineAddI32(info.modules.length);
+lineAdd(" modules, ");
+lineAddI32(info.devices.length);
+lineAdd(" devices, ");
+lineAddI32(entries.length);
+lineAdd(" services");
+linePrint();
+
+const supervisor = new Supervisor(holds, entries);
+supervisor.startAll();
+
+// Watch for ever: a notice when a service ends, a timeout when a restart is due. Waiting in the
+// receive (not in a sleep) keeps notices coming while backoffs run.
+const notices = new Receiver(holds.notices);
+for (;;) {
+  const next = supervisor.nextRestart();
+  let timeout: u64 = FOREVER;
+  if (next >= 0) {
+    const t = now();
+    timeout = next > t ? <u64>(next - t) : 0;
+  }
+  const status = notices.receive(timeout);
+  if (status >= 0) {
+    if (msgLabel() == MSG_PROCESS_ENDED) supervisor.ended(msgBadge(), msgWord(0));
+  } else if (status != E_TIMEOUT) {
+    lineBegin("init: receiving notices: ");
+    lineAdd(errorName(status));
+    linePrint();
+    sleep(1_000_000_000); // should never happen; do not spin if it does
+  }
+  supervisor.restartDue();
+}

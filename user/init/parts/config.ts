@@ -1,0 +1,117 @@
+// The config file (docs/BOOT.md "Config"): one service per line, `KIND NAME MODULE GRANT...`,
+// started in order, the registry first. A line init cannot use is logged and skipped; the rest
+// of the config still starts.
+import { lineBegin, lineAdd, lineAddI32, linePrint } from "../../lib";
+import { BootInfo } from "./boot-info";
+import { fields, lines, parseCount, valueOf } from "./text";
+
+/** The service every other process gets a call capability to, at its slot 2. */
+export const REGISTRY_NAME = "registry";
+/** At most this many services (the notices Receiver and the capability table are sized by it). */
+export const MAX_SERVICES: i32 = 128;
+
+export const GRANT_DEVICE: i32 = 1;
+export const GRANT_INTERRUPT: i32 = 2;
+export const GRANT_MEMORY: i32 = 3;
+
+/** One capability a line grants, after the registry's: a device or interrupt index, or a Memory's pages. */
+export class Grant {
+  constructor(readonly kind: i32, readonly value: u32) {}
+}
+
+export class ServiceEntry {
+  grants: Grant[] = [];
+  /** The pages of its own Memory (memory=PAGES), or 0: it lives in init's. */
+  memoryPages: u32 = 0;
+  constructor(readonly line: i32, readonly kind: string, readonly name: string, readonly module: i32) {}
+
+  get isRegistry(): bool {
+    return this.name == REGISTRY_NAME;
+  }
+}
+
+/** The services of the config, in the order to start them (the registry first). */
+export function parseConfig(text: string, info: BootInfo): ServiceEntry[] {
+  const entries = new Array<ServiceEntry>();
+  const all = lines(text);
+  for (let i = 0; i < all.length; i++) {
+    const f = fields(all[i]);
+    if (f.length == 0) continue;
+    const why = parseLine(entries, i + 1, f, info);
+    if (why.length > 0) {
+      lineBegin("init: config line ");
+      lineAddI32(i + 1);
+      lineAdd(": " + why + "; skipped: ");
+      lineAdd(all[i].trim());
+      linePrint();
+    }
+  }
+  putRegistryFirst(entries);
+  return entries;
+}
+
+/** Adds the service a line names to `entries`: "" when it did, else why not. */
+function parseLine(entries: ServiceEntry[], lineNumber: i32, f: string[], info: BootInfo): string {
+  if (f.length < 3) return "expected: KIND NAME MODULE GRANT...";
+  const kind = f[0];
+  if (kind != "driver" && kind != "service") return "unknown kind \"" + kind + "\" (driver or service)";
+  const name = f[1];
+  for (let i = 0; i < entries.length; i++) {
+    if (entries[i].name == name) return "the name " + name + " is taken by line " + entries[i].line.toString();
+  }
+  const module = info.module(f[2]);
+  if (module == null) return "no boot module named " + f[2];
+  if (entries.length == MAX_SERVICES) return "more than " + MAX_SERVICES.toString() + " services";
+  const entry = new ServiceEntry(lineNumber, kind, name, module.index);
+  for (let i = 3; i < f.length; i++) {
+    const why = parseGrant(entry, f[i], info);
+    if (why.length > 0) return why;
+  }
+  entries.push(entry);
+  return "";
+}
+
+function parseGrant(entry: ServiceEntry, grant: string, info: BootInfo): string {
+  if (grant == "registry") return ""; // every process but the registry has it at slot 2 anyway
+  const device = valueOf(grant, "device");
+  const interrupt = valueOf(grant, "interrupt");
+  const memory = valueOf(grant, "memory");
+  if (device != null || interrupt != null) {
+    const name = device != null ? device : interrupt!;
+    const found = info.device(name);
+    if (found == null) return "no device named " + name;
+    entry.grants.push(new Grant(device != null ? GRANT_DEVICE : GRANT_INTERRUPT, found.index));
+    return "";
+  }
+  if (memory != null) {
+    const pages = parseCount(memory);
+    if (pages <= 0) return "memory=" + memory + " is not a number of pages";
+    if (entry.memoryPages != 0) return "memory is granted twice";
+    entry.memoryPages = pages;
+    entry.grants.push(new Grant(GRANT_MEMORY, pages));
+    return "";
+  }
+  return "unknown grant \"" + grant + "\" (registry, device=NAME, interrupt=NAME or memory=PAGES)";
+}
+
+/** The registry must start before anyone calls it: move it to the front (and say so) if it is not there. */
+function putRegistryFirst(entries: ServiceEntry[]): void {
+  for (let i = 0; i < entries.length; i++) {
+    if (!entries[i].isRegistry) continue;
+    if (i == 0) return;
+    const registry = entries[i];
+    lineBegin("init: config line ");
+    lineAddI32(registry.line);
+    lineAdd(": the registry must come first; starting it first");
+    linePrint();
+    for (let j = i; j > 0; j--) entries[j] = entries[j - 1];
+    entries[0] = registry;
+    return;
+  }
+  if (entries.length > 0) {
+    lineBegin("init: the config starts no ");
+    lineAdd(REGISTRY_NAME);
+    lineAdd(": nobody will answer registry calls");
+    linePrint();
+  }
+}

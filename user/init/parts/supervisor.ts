@@ -1,0 +1,309 @@
+// Starting, watching and restarting the config's services. Each service is created from its
+// boot module's Image, given exactly the capabilities its line grants (docs/BOOT.md "Config"),
+// monitored through a send capability to init's notices Receiver whose badge is the service's
+// number, and started. When it ends, init reads PROCESS_STATE, logs how it ended, frees what it
+// had, and restarts it after a backoff (100 ms, doubling, at most 5 s; a run of a minute or more
+// starts the backoff over) unless it failed 5 times within a minute: then init gives up on it.
+// A process that exits with code 0 has finished its work and is not restarted.
+//
+// Nothing here allocates once the services are set up: the steady state (a notice, a restart)
+// uses the message buffer and the static log line only, so init can run for ever on the stub
+// runtime.
+import {
+  Receiver, msgBegin, msgAddWord, msgAddCap, msgInvoke, msgWord, capCopy, capDrop, errorName, now,
+  lineBegin, lineAdd, lineAddI32, lineAddU32, lineAddHex, lineAddI64, linePrint, stateName, faultKindName,
+  CAP_MOVE, RIGHT_RECEIVER_RECEIVE, RIGHT_RECEIVER_CALL, RIGHT_RECEIVER_SEND, OP_CAPPAGE_GET, OP_MEMORY_CREATE_MEMORY, OP_MEMORY_CREATE_PROCESS,
+  OP_MEMORY_DESTROY, OP_PROCESS_GIVE, OP_PROCESS_MONITOR, OP_PROCESS_START, OP_PROCESS_STATE, OP_PROCESS_KILL,
+  STATE_EXITED, STATE_FAULTED, KILLED_EXIT_CODE, msgCap,
+} from "../../lib";
+import { GRANT_DEVICE, GRANT_INTERRUPT, GRANT_MEMORY, ServiceEntry } from "./config";
+
+export const BACKOFF_FIRST_NS: i64 = 100_000_000;
+export const BACKOFF_MAX_NS: i64 = 5_000_000_000;
+export const FAILURE_WINDOW_NS: i64 = 60_000_000_000;
+export const MAX_FAILURES: i32 = 5;
+const NONE: u32 = 0xffffffff;
+
+/** What init holds to start services: slots of its own table. */
+export class Holdings {
+  /** init's Memory (all rights). */
+  memory: i32 = 0;
+  /** Cappages of Images, Devices and Interrupts (slots 4, 5, 6). */
+  images: i32 = 0;
+  devices: i32 = 0;
+  interrupts: i32 = 0;
+  /** The registry's Receiver (receive and mint): the registry gets a receive copy, others call capabilities. */
+  registry: i32 = 0;
+  /** init's own Receiver, where PROCESS_ENDED notices arrive (badge: the service's number). */
+  notices: i32 = 0;
+}
+
+/** How one attempt of a service ended: from PROCESS_STATE, or the step that failed to start it. */
+class Ending {
+  state: u32 = 0;
+  exitCode: i32 = 0;
+  faultKind: i32 = -1;
+  faultAddress: u32 = NONE;
+  /** When it could not be started: the step and its status. */
+  failedStep: string = "";
+  status: i32 = 0;
+}
+
+export class Service {
+  /** Capabilities of the running attempt (0: none). */
+  process: i32 = 0;
+  memory: i32 = 0;
+  /** The running attempt's pid; 0 while it is not running. */
+  pid: u32 = 0;
+  startedAt: i64 = 0;
+  started: i32 = 0;
+  /** When to start it again (-1: not scheduled). */
+  restartAt: i64 = -1;
+  backoffNs: i64 = BACKOFF_FIRST_NS;
+  /** The times of its last MAX_FAILURES failures, a ring. */
+  failureTimes: StaticArray<i64> = new StaticArray<i64>(MAX_FAILURES);
+  failures: i32 = 0;
+  /** It finished (exit 0) or init gave up on it. */
+  stopped: bool = false;
+  readonly ending: Ending = new Ending();
+
+  constructor(readonly entry: ServiceEntry, readonly badge: u32) {}
+}
+
+export class Supervisor {
+  readonly services: Service[] = [];
+
+  constructor(readonly holds: Holdings, entries: ServiceEntry[]) {
+    // Badges start at 1, so that 0 never names a service.
+    for (let i = 0; i < entries.length; i++) this.services.push(new Service(entries[i], <u32>i + 1));
+  }
+
+  /** Starts every service, in order. */
+  startAll(): void {
+    for (let i = 0; i < this.services.length; i++) this.start(this.services[i]);
+  }
+
+  /** The earliest pending restart (-1: none). */
+  nextRestart(): i64 {
+    let next: i64 = -1;
+    for (let i = 0; i < this.services.length; i++) {
+      const at = unchecked(this.services[i]).restartAt;
+      if (at >= 0 && (next < 0 || at < next)) next = at;
+    }
+    return next;
+  }
+
+  /** Starts again each service whose backoff is over. */
+  restartDue(): void {
+    const t = now();
+    for (let i = 0; i < this.services.length; i++) {
+      const s = unchecked(this.services[i]);
+      if (s.restartAt >= 0 && s.restartAt <= t) {
+        s.restartAt = -1;
+        this.start(s);
+      }
+    }
+  }
+
+  /** A PROCESS_ENDED notice came through the capability with `badge`. Stale ones are ignored. */
+  ended(badge: u32, pid: u32): void {
+    if (badge == 0 || badge > <u32>this.services.length) return;
+    const s = unchecked(this.services[badge - 1]);
+    if (s.pid == 0 || s.pid != pid) return;
+    const e = s.ending;
+    e.failedStep = "";
+    msgBegin(OP_PROCESS_STATE);
+    if (msgInvoke(s.process) >= 0) {
+      e.state = msgWord(1);
+      e.exitCode = <i32>msgWord(2);
+      e.faultKind = <i32>msgWord(3);
+      e.faultAddress = msgWord(4);
+    }
+    const ranFor = now() - s.startedAt;
+    this.release(s);
+    lineBegin("init: ");
+    lineAdd(s.entry.name);
+    lineAdd(" (pid ");
+    lineAddU32(pid);
+    lineAdd(") ");
+    describeEnding(e);
+    if (e.state == STATE_EXITED && e.exitCode == 0) {
+      s.stopped = true;
+      lineAdd("; not restarting");
+      linePrint();
+      return;
+    }
+    if (ranFor >= FAILURE_WINDOW_NS) s.backoffNs = BACKOFF_FIRST_NS;
+    this.failed(s);
+  }
+
+  /** Creates, grants, monitors and starts one attempt of `s`; a failed step counts as a failure. */
+  private start(s: Service): void {
+    const step = this.launch(s);
+    if (step.length == 0) {
+      lineBegin(s.started == 0 ? "init: started " : "init: restarted ");
+      lineAdd(s.entry.name);
+      lineAdd(" (pid ");
+      lineAddU32(s.pid);
+      lineAdd(")");
+      linePrint();
+      s.started++;
+      return;
+    }
+    s.ending.failedStep = step;
+    this.release(s);
+    lineBegin("init: cannot start ");
+    lineAdd(s.entry.name);
+    lineAdd(": ");
+    describeEnding(s.ending);
+    this.failed(s);
+  }
+
+  /** The steps of a start: "" when all worked, else the one that failed (its status in s.ending). */
+  private launch(s: Service): string {
+    const h = this.holds;
+    const entry = s.entry;
+    let home = h.memory;
+    if (entry.memoryPages != 0) {
+      msgBegin(OP_MEMORY_CREATE_MEMORY);
+      msgAddWord(entry.memoryPages);
+      if (!this.check(s, msgInvoke(h.memory))) return "create its Memory";
+      s.memory = msgCap(0);
+      home = s.memory;
+    }
+    const image = this.capFrom(s, h.images, <u32>entry.module);
+    if (image <= 0) return "get its module's Image";
+    msgBegin(OP_MEMORY_CREATE_PROCESS);
+    msgAddCap(<u32>image);
+    const created = msgInvoke(home);
+    const process = msgCap(0);
+    capDrop(image);
+    if (!this.check(s, created)) return "create the process";
+    s.process = process;
+
+    // Slot 2: the registry's Receiver for the registry, a call capability to it for everyone else.
+    const registry = entry.isRegistry
+      ? capCopy(h.registry, RIGHT_RECEIVER_RECEIVE)
+      : new Receiver(h.registry).mint(s.badge, RIGHT_RECEIVER_CALL);
+    if (!this.check(s, registry) || !this.give(s, <u32>registry | CAP_MOVE)) return "give it the registry";
+
+    for (let i = 0; i < entry.grants.length; i++) {
+      const grant = unchecked(entry.grants[i]);
+      if (grant.kind == GRANT_MEMORY) {
+        if (!this.give(s, <u32>s.memory)) return "give it its Memory";
+        continue;
+      }
+      const from = grant.kind == GRANT_DEVICE ? h.devices : h.interrupts;
+      const cap = this.capFrom(s, from, grant.value);
+      if (cap <= 0) return grant.kind == GRANT_DEVICE ? "get its device" : "get its interrupt";
+      if (!this.give(s, <u32>cap | CAP_MOVE)) return grant.kind == GRANT_DEVICE ? "give it its device" : "give it its interrupt";
+    }
+
+    const notice = new Receiver(h.notices).mint(s.badge, RIGHT_RECEIVER_SEND);
+    if (!this.check(s, notice)) return "mint its monitor capability";
+    msgBegin(OP_PROCESS_MONITOR);
+    msgAddCap(<u32>notice | CAP_MOVE);
+    if (!this.check(s, msgInvoke(s.process))) return "monitor it";
+
+    msgBegin(OP_PROCESS_STATE);
+    if (!this.check(s, msgInvoke(s.process))) return "read its pid";
+    const pid = msgWord(0);
+    msgBegin(OP_PROCESS_START);
+    if (!this.check(s, msgInvoke(s.process))) return "start it";
+    s.pid = pid;
+    s.startedAt = now();
+    return "";
+  }
+
+  /** A copy of Cappage slot `slot` (a positive capability), or 0 with the status kept. */
+  private capFrom(s: Service, cappage: i32, slot: u32): i32 {
+    msgBegin(OP_CAPPAGE_GET);
+    msgAddWord(slot);
+    return this.check(s, msgInvoke(cappage)) ? msgCap(0) : 0;
+  }
+
+  private give(s: Service, cap: u32): bool {
+    msgBegin(OP_PROCESS_GIVE);
+    msgAddCap(cap);
+    return this.check(s, msgInvoke(s.process));
+  }
+
+  /** True when `status` is not an error; else keeps it as the reason the start failed. */
+  private check(s: Service, status: i32): bool {
+    if (status >= 0) return true;
+    s.ending.status = status;
+    return false;
+  }
+
+  /** Lets go of an attempt: the process (killed if it still runs) and the Memory it lived in. */
+  private release(s: Service): void {
+    s.pid = 0; // a notice of this attempt's end, if one comes, is stale now
+    if (s.process != 0) {
+      msgBegin(OP_PROCESS_KILL);
+      msgInvoke(s.process); // E_... once it has ended: nothing to do
+      capDrop(s.process);
+      s.process = 0;
+    }
+    if (s.memory != 0) {
+      msgBegin(OP_MEMORY_DESTROY);
+      msgInvoke(s.memory);
+      capDrop(s.memory);
+      s.memory = 0;
+    }
+  }
+
+  /** Counts a failure (the log line is begun) and either schedules a restart or gives up. */
+  private failed(s: Service): void {
+    const t = now();
+    unchecked((s.failureTimes[s.failures % MAX_FAILURES] = t));
+    s.failures++;
+    // The ring holds the last MAX_FAILURES failures; the oldest of them is the next slot.
+    const oldest = unchecked(s.failureTimes[s.failures % MAX_FAILURES]);
+    if (s.failures >= MAX_FAILURES && t - oldest <= FAILURE_WINDOW_NS) {
+      s.stopped = true;
+      lineAdd("; giving up: ");
+      lineAddI32(MAX_FAILURES);
+      lineAdd(" failures within ");
+      lineAddI64(FAILURE_WINDOW_NS / 1_000_000_000);
+      lineAdd(" s");
+      linePrint();
+      return;
+    }
+    s.restartAt = t + s.backoffNs;
+    lineAdd("; restarting in ");
+    lineAddI64(s.backoffNs / 1_000_000);
+    lineAdd(" ms");
+    linePrint();
+    s.backoffNs = min(s.backoffNs * 2, BACKOFF_MAX_NS);
+  }
+}
+
+/** Appends how an attempt ended to the log line: "faulted: null-page at 0x0", "exited with code 3"... */
+function describeEnding(e: Ending): void {
+  if (e.failedStep.length > 0) {
+    lineAdd(e.failedStep);
+    lineAdd(": ");
+    lineAdd(errorName(e.status));
+    return;
+  }
+  if (e.state == STATE_FAULTED) {
+    lineAdd("faulted: ");
+    lineAdd(faultKindName(e.faultKind));
+    if (e.faultAddress != NONE) {
+      lineAdd(" at ");
+      lineAddHex(e.faultAddress);
+    }
+    return;
+  }
+  if (e.state == STATE_EXITED && e.exitCode == KILLED_EXIT_CODE) {
+    lineAdd("was killed (exit code 137)");
+    return;
+  }
+  if (e.state == STATE_EXITED) {
+    lineAdd("exited with code ");
+    lineAddI32(e.exitCode);
+    return;
+  }
+  lineAdd("ended, ");
+  lineAdd(stateName(e.state));
+}
