@@ -132,14 +132,16 @@ export function writeMessage(
   const direct = physical >= 0;
   const out = direct ? process.space.physicalWords : new Uint32Array(HEADER_WORDS + n + c);
   const at = direct ? physical >>> 2 : 0;
+  // Words first: they may be a view of the sender's buffer, which may overlap this one (a shared
+  // Page), and `set` copies overlapping ranges correctly only if nothing was written over them yet.
+  if (words instanceof Uint32Array) out.set(words, at + HEADER_WORDS);
+  else for (let i = 0; i < n; i++) out[at + HEADER_WORDS + i] = words[i]!;
+  for (let i = 0; i < c; i++) out[at + HEADER_WORDS + n + i] = caps[i]!;
   out[at] = label;
   out[at + 1] = n;
   out[at + 2] = c;
   out[at + 3] = badge;
   out[at + 4] = reply;
-  if (words instanceof Uint32Array) out.set(words, at + HEADER_WORDS);
-  else for (let i = 0; i < n; i++) out[at + HEADER_WORDS + i] = words[i]!;
-  for (let i = 0; i < c; i++) out[at + HEADER_WORDS + n + i] = caps[i]!;
   if (!direct) process.space.write(address, new Uint8Array(out.buffer));
 }
 
