@@ -11,7 +11,7 @@ import { ALL_RIGHTS, DEFAULT_RECEIVER_CAPACITY, MAX_RECEIVER_CAPACITY, ObjectKin
 import type { ObjectKernel } from "./object-kernel.ts";
 import type { ObjectServices } from "./object-services.ts";
 import { PageObject } from "./page.ts";
-import { RECEIVER_PAGES, Receiver } from "./receiver.ts";
+import { Receiver, receiverPages } from "./receiver.ts";
 import { RegionObject } from "./region.ts";
 
 /** Kinds counted by MEMORY_LIST, in its order. */
@@ -130,7 +130,7 @@ export function invokeMemory(k: ObjectKernel, inv: Invocation, memory: MemoryObj
       const asked = word(inv, 0);
       if (asked > MAX_RECEIVER_CAPACITY) return Status.E_INVALID_ARGUMENT;
       const receiver = new Receiver(asked === 0 ? DEFAULT_RECEIVER_CAPACITY : asked);
-      if (!memory.adopt(receiver, RECEIVER_PAGES)) return Status.E_QUOTA;
+      if (!memory.adopt(receiver, receiverPages(receiver.capacity))) return Status.E_QUOTA;
       return answer(inv, [], [new Capability(receiver, Rights.RECEIVER_RECEIVE | Rights.RECEIVER_MINT)]);
     }
     case Op.MEMORY_CREATE_PROCESS: {

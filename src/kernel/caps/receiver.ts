@@ -1,5 +1,6 @@
+import { PAGE_SIZE } from "../constants.ts";
 import { Status } from "../errors.ts";
-import type { MessageBuffer } from "../message.ts";
+import { MAX_MESSAGE_WORDS, type MessageBuffer } from "../message.ts";
 import type { Process } from "../process.ts";
 import { type Envelope, disposeEnvelope } from "./envelope.ts";
 import { KernelObject } from "./kernel-object.ts";
@@ -13,8 +14,13 @@ export interface ReceiveWaiter {
   readonly buffer: MessageBuffer;
 }
 
-/** Pages a Receiver costs: its queue is kernel memory. */
-export const RECEIVER_PAGES = 1;
+/** Messages of queue one page of a Memory pays for: 256 bytes each, a full message's data. */
+const MESSAGES_PER_PAGE = PAGE_SIZE / (4 * MAX_MESSAGE_WORDS);
+
+/** Pages a Receiver costs its Memory: its queue is kernel memory. */
+export function receiverPages(capacity: number): number {
+  return Math.max(1, Math.ceil(capacity / MESSAGES_PER_PAGE));
+}
 
 /**
  * A bounded queue of messages for the process that receives from it. Senders never block: a full
