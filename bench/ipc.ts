@@ -375,16 +375,6 @@ async function bareSuspendingReturn(calls: number): Promise<number> {
   return (ms * 1e6) / calls;
 }
 
-/** ns per `Uint32Array.slice` of `words` words of a WebAssembly.Memory, the copy readMessage makes of a message body. */
-function sliceCost(words: number, count: number): number {
-  const memory = new Uint32Array(new WebAssembly.Memory({ initial: 16 }).buffer);
-  let sum = 0;
-  const start = now();
-  for (let i = 0; i < count; i++) sum += memory.slice(2048 + (i & 7), 2048 + (i & 7) + words).length;
-  const ms = now() - start;
-  if (sum !== words * count) throw new Error("bench bug: slice");
-  return (ms * 1e6) / count;
-}
 
 // ---------------------------------------------------------------- worker_threads side
 
@@ -581,11 +571,6 @@ export async function ipc(): Promise<Section[]> {
     ["pm64", () => postMessageRoundTrip(echo, WORKER_ROUND_TRIPS, arrayTrip, bumped)],
     ["atomics64", () => atomics64Worker.trips(WORKER_ROUND_TRIPS)],
   ]);
-  // Alone: its off-heap garbage would tax the samples next to it.
-  await block([
-    ["slice", () => sliceCost(64, INVOKES)],
-    ["slice16", () => sliceCost(16, INVOKES)],
-  ]);
   await block([
     ["send16", async () => {
       const { perSecond, fullPerMessage } = await d.sendThroughput(16, SENDS);
@@ -610,8 +595,7 @@ export async function ipc(): Promise<Section[]> {
   const m = (name: string) => median(samples.get(name)!);
   const [null0, pm0, atomics0, null64, pm64, atomics64] = [m("null0"), m("pm0"), m("atomics0"), m("null64"), m("pm64"), m("atomics64")];
   const [send16, send1024, pmSends] = [m("send16"), m("send1024"), m("pmSends")];
-  const [region, pmRegion, jspiNs, suspendingNs, invokeNs, getpidNs, yieldNs, sliceNs] = [m("region"), m("pmRegion"), m("jspi"), m("suspending"), m("invoke"), m("getpid"), m("yield"), m("slice")];
-  const slice16Ns = m("slice16");
+  const [region, pmRegion, jspiNs, suspendingNs, invokeNs, getpidNs, yieldNs] = [m("region"), m("pmRegion"), m("jspi"), m("suspending"), m("invoke"), m("getpid"), m("yield")];
 
   const ipcSection: Section = {
     title: `IPC between two processes (median of ${RUNS})`,
@@ -650,15 +634,14 @@ export async function ipc(): Promise<Section[]> {
       result("2 × getpid (kernel call, plain import)", 2 * getpidNs, "ns", total, null0),
       result("2 × dogma.yield switch (through the run queue)", 2 * yieldNs, "ns", total, null0),
       result("64 words each way: round trip over the null one", extra64, "ns", total, null0),
-      result("part of the 64-word extra: 2 × Uint32Array.slice of 64 words of Wasm memory", 2 * sliceNs, "ns", "64 words over null", extra64),
     ],
     notes: [
-      "ratio = share of the null round trip (of the 64-word extra for the last row). A round trip is two invokes (the call; the reply-and-receive), each of which suspends its process and resumes the other; the three `part` rows add up to it.",
+      "ratio = share of the null round trip. A round trip is two invokes (the call; the reply-and-receive), each of which suspends its process and resumes the other; the three `part` rows add up to it.",
       `Bare JSPI switch: ${jspiNs.toFixed(0)} ns — two stacks of a plain Wasm module handing over through a suspending import (resolve the other's promise, return a new one for yourself), the mechanism of the scheduler's handoff, with no kernel: the floor of any switch built on JSPI. Two of them are ${us(2 * jspiNs)} µs of each round trip; the 1 µs goal leaves ${us(1000 - 2 * jspiNs)} µs for everything else.`,
       `Non-blocking invoke: ${invokeNs.toFixed(0)} ns — one process invoking RECEIVER_INFO (read the 5-word header from its buffer, look the capability up, write a 2-word answer), of which ${suspendingNs.toFixed(0)} ns is entering and leaving a JSPI-suspending import at all (a plain import such as getpid costs ${getpidNs.toFixed(0)} ns): the kernel's own work is about ${kernelInvokeNs.toFixed(0)} ns an invoke.`,
       `The rest, ${rest.toFixed(0)} ns, is call/reply itself: a Reply object and its capability installed in the server's table and disposed, the waiter lists, the handoff's bookkeeping and clock reads, promises and the garbage they leave. One CPU profile of this benchmark (node --cpu-prof, 25 × 200 000 round trips, loading left out; taken once, not on every run) splits a round trip's time: 40 % inside V8 itself (stack switches, promise jobs), 35 % kernel JavaScript spread thinly (reply, invoke, readMessage, writeMessage, deliver, handoff and the TLB lookup each 1-3 %), 6-7 % garbage collection, 6 % the two processes' own Wasm, 5 % JS/Wasm call wrappers, 5 % performance.now (the clock read on every handoff).`,
       `dogma.yield: ${yieldNs.toFixed(0)} ns a switch, through the run queue and the dispatch loop; half a round trip less the invoke's kernel work (a direct handoff plus the call/reply logic) is ${((null0 - 2 * kernelInvokeNs) / 2).toFixed(0)} ns.`,
-      `64 words: readMessage copies a message body out of the sender's buffer with Uint32Array.slice. V8 keeps a typed array of at most 64 bytes (16 words) on its heap; a larger one gets an off-heap backing store, and a 64-word slice costs ${sliceNs.toFixed(0)} ns here (a 16-word one ${slice16Ns.toFixed(0)} ns). A round trip makes two, ${((2 * sliceNs) / extra64 * 100).toFixed(0)} % of what 64 words add, not counting the garbage collector's later work on those backing stores; copying straight from buffer to buffer (copyWithin on the physical words) or through a preallocated scratch array would allocate nothing.`,
+      "64 words: the kernel reads a message's words as a view of the sender's frame and writes them straight into the waiting receiver's buffer (one copy); it copies them out only when the message must wait in a queue. (Before, two Uint32Array slices of 64 words, which V8 backs off-heap, cost about as much as the whole null round trip.)",
       `Region: a move maps or unmaps the Region's 256 pages one at a time (page-table update and TLB flush per page), four times per round trip: about ${((region * 1000) / (4 * REGION_PAGES)).toFixed(0)} ns a page; the cost grows with the Region's size, where a transferred ArrayBuffer's does not.`,
     ],
   };
