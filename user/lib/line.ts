@@ -29,16 +29,27 @@ export function lineAddBytes(ptr: usize, len: usize): void {
   length += len;
 }
 
-/** Appends `s` as UTF-8. */
+/** Appends `s` as UTF-8; what does not fit is cut at a character boundary. */
 export function lineAdd(s: string): void {
   if (truncated) return;
   const len = <usize>String.UTF8.byteLength(s);
-  if (length + len > LINE_CAPACITY - TRUNCATED_MARK) {
-    truncated = true;
+  if (length + len <= LINE_CAPACITY - TRUNCATED_MARK) {
+    String.UTF8.encodeUnsafe(changetype<usize>(s), s.length, line + length);
+    length += len;
     return;
   }
-  String.UTF8.encodeUnsafe(changetype<usize>(s), s.length, line + length);
-  length += len;
+  // One character (one or two UTF-16 units) at a time, until the next would not fit.
+  const units = changetype<usize>(s);
+  for (let i = 0; i < s.length; ) {
+    const c = s.charCodeAt(i);
+    const width = c >= 0xd800 && c < 0xdc00 && i + 1 < s.length ? 2 : 1;
+    const bytes = String.UTF8.encodeUnsafe(units + (<usize>i << 1), width, digits);
+    if (length + bytes > LINE_CAPACITY - TRUNCATED_MARK) break;
+    memory.copy(line + length, digits, bytes);
+    length += bytes;
+    i += width;
+  }
+  truncated = true;
 }
 
 /** Appends `n` in decimal. */

@@ -9,6 +9,8 @@ import { fields, lines, parseCount, valueOf } from "./text";
 export const REGISTRY_NAME = "registry";
 /** At most this many services (the notices Receiver and the capability table are sized by it). */
 export const MAX_SERVICES: i32 = 128;
+/** A service's name is for logs, and a short one reads better; the registry's limit will do. */
+export const MAX_NAME_BYTES: i32 = 64;
 
 export const GRANT_DEVICE: i32 = 1;
 export const GRANT_INTERRUPT: i32 = 2;
@@ -56,6 +58,7 @@ function parseLine(entries: ServiceEntry[], lineNumber: i32, f: string[], info: 
   const kind = f[0];
   if (kind != "driver" && kind != "service") return "unknown kind \"" + kind + "\" (driver or service)";
   const name = f[1];
+  if (String.UTF8.byteLength(name) > MAX_NAME_BYTES) return "a name has at most " + MAX_NAME_BYTES.toString() + " bytes";
   for (let i = 0; i < entries.length; i++) {
     if (entries[i].name == name) return "the name " + name + " is taken by line " + entries[i].line.toString();
   }

@@ -1,0 +1,198 @@
+import { describe, expect, it } from "vitest";
+import { startInit } from "../../src/boot/bootloader.ts";
+import type { MmioDevice } from "../../src/machine/mmio.ts";
+import { program } from "../helpers/programs.ts";
+import { testMachine } from "../helpers/test-host.ts";
+
+/** A device that does nothing: enough for init to hand out its Device and Interrupt. */
+const quietDevice = (name: string, line: number): MmioDevice => ({
+  name,
+  line,
+  attachRegisters() {},
+  write() {},
+  attachDma() {},
+  reset() {},
+});
+
+interface BootOptions {
+  params?: Record<string, string>;
+  devices?: MmioDevice[];
+}
+
+/**
+ * Boots user/init with `config` and the named boot modules (built by `npm run build`) and runs
+ * until every process is done or waits for ever. The console's lines, what init logged, the
+ * faults the kernel reported, and how init ended (null: it is still watching, as it should be).
+ */
+async function boot(config: string, modules: string[], options: BootOptions = {}) {
+  const t = testMachine();
+  const image = {
+    init: { name: "init", bytes: program("init") },
+    modules: modules.map((name) => ({ name, bytes: program(name) })),
+    config,
+    params: options.params ?? {},
+  };
+  const init = await startInit(t.kernel, t.loader, image, options.devices ?? []);
+  await t.kernel.run();
+  const lines = t.stdout().split("\n").filter((line) => line.length > 0);
+  return { lines, log: lines.filter((line) => line.startsWith("init: ")), stderr: t.stderr(), faults: t.faults, initEnd: init.outcome };
+}
+
+/** Fails unless `wanted` occur in `lines` in this order (other lines may come between). */
+function expectInOrder(lines: string[], wanted: string[]): void {
+  let at = 0;
+  for (const line of lines) if (at < wanted.length && line === wanted[at]) at++;
+  expect(at, `missing in order: ${JSON.stringify(wanted[at])}\n${lines.join("\n")}`).toBe(wanted.length);
+}
+
+describe("init and the service registry", () => {
+  it("starts the registry first, then each service in order; a client finds a service through the registry and calls it", async () => {
+    const r = await boot(
+      `# kind   name     module         grants
+service    registry registry
+service    hello    hello-service  memory=64
+service    client   hello-client   registry
+`,
+      ["registry", "hello-service", "hello-client"],
+    );
+    expect(r.log).toEqual([
+      "init: 3 modules, 0 devices, 3 services",
+      "init: started registry (pid 2)",
+      "init: started hello (pid 3)",
+      "init: started client (pid 4)",
+      "init: client (pid 4) exited with code 0; not restarting",
+    ]);
+    expectInOrder(r.lines, [
+      'hello-service: registered "hello"',
+      'hello-client: hello answered "hello, hello-client"',
+      "hello-client: the registry lists: hello",
+      "hello-client: looking up no-such-service: E_INVALID_CAP",
+      "init: client (pid 4) exited with code 0; not restarting",
+    ]);
+    expect(r.faults).toEqual([]);
+    expect(r.initEnd).toBeNull();
+  });
+
+  it("answers REGISTER, LOOKUP and LIST as docs/BOOT.md says: replacing, bad names, a full table, names whose object is gone", async () => {
+    const r = await boot("service registry registry\nservice check registry-check memory=64\n", ["registry", "registry-check"]);
+    expect(r.lines.filter((line) => line.startsWith("registry-check: "))).toEqual(["registry-check: ok"]);
+    expect(r.log.at(-1)).toBe("init: check (pid 3) exited with code 0; not restarting");
+  });
+
+  it("gives exactly the capabilities a line grants, in order from slot 2, the registry first", async () => {
+    const r = await boot(
+      `service registry registry
+driver  disk     caps-report device=block interrupt=block memory=256
+service plain    caps-report
+service console  caps-report interrupt=console device=console
+`,
+      ["registry", "caps-report"],
+      { devices: [quietDevice("console", 2), quietDevice("block", 3)] },
+    );
+    expect(r.log.slice(0, 5)).toEqual([
+      "init: 2 modules, 2 devices, 4 services",
+      "init: started registry (pid 2)",
+      "init: started disk (pid 3)",
+      "init: started plain (pid 4)",
+      "init: started console (pid 5)",
+    ]);
+    expect(r.lines.filter((line) => line.startsWith("caps-report: "))).toEqual([
+      "caps-report: receiver device interrupt memory",
+      "caps-report: receiver",
+      "caps-report: receiver interrupt device",
+    ]);
+  });
+
+  it("restarts a service that faults with a doubling backoff, gives up after 5 failures and says why, and keeps serving the others meanwhile", async () => {
+    const r = await boot(
+      "service registry registry\nservice crasher crasher\nservice hello hello-service memory=64\nservice client hello-client\n",
+      ["registry", "crasher", "hello-service", "hello-client"],
+    );
+    expect(r.log.filter((line) => line.includes("crasher"))).toEqual([
+      "init: started crasher (pid 3)",
+      "init: crasher (pid 3) faulted: unreachable; restarting in 100 ms",
+      "init: restarted crasher (pid 6)",
+      "init: crasher (pid 6) faulted: unreachable; restarting in 200 ms",
+      "init: restarted crasher (pid 7)",
+      "init: crasher (pid 7) faulted: unreachable; restarting in 400 ms",
+      "init: restarted crasher (pid 8)",
+      "init: crasher (pid 8) faulted: unreachable; restarting in 800 ms",
+      "init: restarted crasher (pid 9)",
+      "init: crasher (pid 9) faulted: unreachable; giving up: 5 failures within 60 s",
+    ]);
+    expect(r.lines.filter((line) => line.startsWith("crasher: "))).toHaveLength(5);
+    expect(r.faults).toHaveLength(5);
+    expect(r.lines).toContain('hello-client: hello answered "hello, hello-client"');
+    expect(r.log).toContain("init: client (pid 5) exited with code 0; not restarting");
+    expect(r.initEnd).toBeNull();
+  });
+
+  it("logs a bad config line with its number and why, skips it and starts the rest", async () => {
+    const r = await boot(
+      `service hello hello-service memory=64   # before the registry: init starts the registry first
+service registry registry
+drive   typo     hello-client
+service short
+service ghost    no-such-module
+service hello    hello-client
+driver  nodev    caps-report device=tape
+service badmem   caps-report memory=lots
+service twice    caps-report memory=64 memory=64
+service grant    caps-report root=yes
+service client   hello-client
+`,
+      ["registry", "hello-service", "hello-client", "caps-report"],
+      { params: { "slice-ms": "10" } },
+    );
+    expect(r.log).toEqual([
+      "init: param slice-ms 10: not applied (no kernel call sets the time slice yet)",
+      'init: config line 3: unknown kind "drive" (driver or service); skipped: drive   typo     hello-client',
+      "init: config line 4: expected: KIND NAME MODULE GRANT...; skipped: service short",
+      "init: config line 5: no boot module named no-such-module; skipped: service ghost    no-such-module",
+      "init: config line 6: the name hello is taken by line 1; skipped: service hello    hello-client",
+      "init: config line 7: no device named tape; skipped: driver  nodev    caps-report device=tape",
+      "init: config line 8: memory=lots is not a number of pages; skipped: service badmem   caps-report memory=lots",
+      "init: config line 9: memory is granted twice; skipped: service twice    caps-report memory=64 memory=64",
+      'init: config line 10: unknown grant "root=yes" (registry, device=NAME, interrupt=NAME or memory=PAGES); skipped: service grant    caps-report root=yes',
+      "init: config line 2: the registry must come first; starting it first",
+      "init: 4 modules, 0 devices, 3 services",
+      "init: started registry (pid 2)",
+      "init: started hello (pid 3)",
+      "init: started client (pid 4)",
+      "init: client (pid 4) exited with code 0; not restarting",
+    ]);
+    expect(r.lines).toContain('hello-client: hello answered "hello, hello-client"');
+    expect(r.initEnd).toBeNull();
+  });
+
+  it("never faults on a config of garbage", async () => {
+    const r = await boot(
+      [
+        "\u0000\u0001\u00ff binary",
+        "service",
+        "service x",
+        `service ${"n".repeat(5000)} registry`,
+        "service big registry memory=99999999999",
+        "service zero registry memory=0",
+        "service dev registry device= interrupt=",
+        "service ok registry = == registry memory=-1",
+        "\t\t   # only a comment",
+        "service über registry memory=1",
+      ].join("\n"),
+      ["registry"],
+    );
+    expect(r.faults).toEqual([]);
+    expect(r.initEnd).toBeNull();
+    expect(r.log).toContain("init: the config starts no registry: nobody will answer registry calls");
+    expect(r.log.filter((line) => line.startsWith("init: cannot start über: create the process: E_QUOTA"))).toHaveLength(5);
+    // A line too long for init's log buffer (1 KiB) is cut and ends in "...".
+    expect(r.log[3]).toMatch(/^init: config line 4: a name has at most 64 bytes; skipped: service n+\.\.\.$/);
+    expect(r.log[3]!.length).toBeLessThanOrEqual(1024);
+  });
+
+  it("starts nothing, but keeps running, when the config names no service", async () => {
+    const r = await boot("# nothing here\n", ["registry"]);
+    expect(r.log).toEqual(["init: 1 modules, 0 devices, 0 services"]);
+    expect(r.initEnd).toBeNull();
+  });
+});
