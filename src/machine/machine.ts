@@ -1,10 +1,23 @@
 import type { Clock, ConsoleDevice, EntropySource, HostDevices, Timer } from "./devices.ts";
+import { ConsoleInputRouter } from "./devices/console-input.ts";
+import { checkDeviceLines, standardDevices } from "./devices/standard-devices.ts";
+import type { UartDevice } from "./devices/uart.ts";
 import { InterruptController } from "./interrupts.ts";
+import type { MmioDevice } from "./mmio.ts";
 import { PhysicalMemory } from "./physical-memory.ts";
 
 export const DEFAULT_MEMORY_SIZE = 128 << 20;
 
-/** RAM, a clock, a timer, a console and an interrupt controller: what the kernel runs on. */
+export interface MachineOptions {
+  /** Devices beyond the standard ones (each on its own line, 2 and up, not 2 to 5 if those are present). */
+  readonly extraDevices?: readonly MmioDevice[];
+}
+
+/**
+ * RAM, a clock, a timer, a console, an interrupt controller and the memory-mapped devices
+ * (docs/DEVICES.md): what the kernel runs on. The console's input goes to the kernel's boot
+ * console until a driver takes it through the UART.
+ */
 export class Machine {
   readonly memory: PhysicalMemory;
   readonly interrupts = new InterruptController();
@@ -13,13 +26,31 @@ export class Machine {
   readonly console: ConsoleDevice;
   readonly entropy: EntropySource;
   readonly yieldToHost: () => Promise<void>;
+  /** The MMIO devices, in the order process 1 gets them: console, block, timer, share, extras. */
+  readonly devices: readonly MmioDevice[];
+  private readonly uart: UartDevice;
 
-  constructor(host: HostDevices, memorySize = DEFAULT_MEMORY_SIZE) {
+  constructor(host: HostDevices, memorySize = DEFAULT_MEMORY_SIZE, options: MachineOptions = {}) {
     this.memory = new PhysicalMemory(memorySize);
     this.clock = host.clock;
     this.timer = host.createTimer(this.interrupts);
-    this.console = host.createConsole(this.interrupts);
+    const input = new ConsoleInputRouter(this.interrupts);
+    this.console = host.createConsole(input);
     this.entropy = host.entropy;
     this.yieldToHost = () => host.yieldToHost();
+    const standard = standardDevices(host, this.interrupts, this.clock, this.console, input);
+    this.uart = standard.uart;
+    this.devices = [...standard.all, ...(options.extraDevices ?? [])];
+    checkDeviceLines(this.devices);
+  }
+
+  /**
+   * Stops the devices (timers cancelled, requests in flight dropped) and gives the console's input
+   * back, so a machine that is being replaced neither keeps the host busy nor takes its input.
+   */
+  powerOff(): void {
+    this.timer.disarm();
+    for (const device of this.devices) device.reset();
+    this.uart.release();
   }
 }

@@ -1,13 +1,27 @@
 import { randomFillSync } from "node:crypto";
-import type { ConsoleDevice, HostDevices, Timer } from "../../machine/devices.ts";
+import type { ReadStream } from "node:tty";
+import type { ConsoleDevice, HostDevices, InterruptSink, Schedule, Timer } from "../../machine/devices.ts";
+import type { BlockBackend } from "../../machine/devices/block-backend.ts";
+import type { ShareBackend } from "../../machine/devices/share-backend.ts";
 import type { InterruptController } from "../../machine/interrupts.ts";
+
+/** Optional pieces of a Node machine, opened beforehand (openDiskImage, openFolderShare). */
+export interface NodeDeviceOptions {
+  readonly disk?: BlockBackend;
+  readonly share?: ShareBackend;
+}
 
 /**
  * The machine's devices on Node: the process's stdio as the console, Node timers as the timer,
- * hrtime as the clock. Input is read only while someone waits for it, so a machine with no
- * readers does not keep the host alive.
+ * hrtime as the clock, and a disk image and a shared folder when given. Input is read only while
+ * someone waits for it, so a machine with no readers does not keep the host alive.
  */
-export function nodeDevices(stdin: NodeJS.ReadableStream = process.stdin, stdout: NodeJS.WritableStream = process.stdout, stderr: NodeJS.WritableStream = process.stderr): HostDevices {
+export function nodeDevices(
+  stdin: NodeJS.ReadableStream = process.stdin,
+  stdout: NodeJS.WritableStream = process.stdout,
+  stderr: NodeJS.WritableStream = process.stderr,
+  options: NodeDeviceOptions = {},
+): HostDevices {
   const origin = process.hrtime.bigint();
   return {
     clock: {
@@ -18,8 +32,19 @@ export function nodeDevices(stdin: NodeJS.ReadableStream = process.stdin, stdout
     createConsole: (interrupts) => new StdioConsole(interrupts, stdin, stdout, stderr),
     entropy: { fill: (bytes) => void randomFillSync(bytes) },
     yieldToHost: () => new Promise((resolve) => setImmediate(resolve)),
+    schedule: nodeSchedule,
+    ...(options.disk ? { disk: options.disk } : {}),
+    ...(options.share ? { share: options.share } : {}),
   };
 }
+
+/** Node's timers keep millisecond precision and at most 2^31 − 1 ms; the timer device re-arms when one fires early. */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+const nodeSchedule: Schedule = (delayNs, callback) => {
+  const handle = setTimeout(callback, Math.min(MAX_TIMEOUT_MS, Math.ceil(delayNs / 1e6)));
+  return () => clearTimeout(handle);
+};
 
 class NodeTimer implements Timer {
   private handle: NodeJS.Timeout | null = null;
@@ -46,11 +71,12 @@ class NodeTimer implements Timer {
 class StdioConsole implements ConsoleDevice {
   private reading = false;
   private ended = false;
-  private readonly interrupts: InterruptController;
+  private restoresTerminal = false;
+  private readonly interrupts: InterruptSink;
   private readonly stdin: NodeJS.ReadableStream;
   private readonly out: Record<1 | 2, NodeJS.WritableStream>;
 
-  constructor(interrupts: InterruptController, stdin: NodeJS.ReadableStream, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream) {
+  constructor(interrupts: InterruptSink, stdin: NodeJS.ReadableStream, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream) {
     this.interrupts = interrupts;
     this.stdin = stdin;
     this.out = { 1: stdout, 2: stderr };
@@ -75,5 +101,16 @@ class StdioConsole implements ConsoleDevice {
     if (this.reading || this.ended) return;
     this.reading = true;
     this.stdin.resume();
+  }
+
+  setRawInput(raw: boolean): void {
+    const tty = this.stdin as Partial<ReadStream>;
+    if (!tty.isTTY || !tty.setRawMode) return;
+    tty.setRawMode(raw);
+    // The terminal must not stay raw after the host exits, however it exits.
+    if (raw && !this.restoresTerminal) {
+      this.restoresTerminal = true;
+      process.once("exit", () => tty.setRawMode?.(false));
+    }
   }
 }

@@ -1,0 +1,72 @@
+import type { InterruptSink } from "../devices.ts";
+import type { DmaWindow } from "../mmio.ts";
+import type { BlockBackend } from "./block-backend.ts";
+import { type Completion, type Descriptor, QueueDevice } from "./queue-device.ts";
+import { DeviceKind } from "./registers.ts";
+import { RequestStatus } from "./request-status.ts";
+
+/** The block device's own registers (the queue's are in queue-device.ts). */
+export const Block = {
+  SECTOR_SIZE: 8,
+  /** Sectors on the disk, a 64-bit pair (low word first). */
+  CAPACITY: 9,
+} as const;
+
+export const SECTOR_SIZE = 512;
+
+export const BlockOp = { READ: 1, WRITE: 2, FLUSH: 3 } as const;
+
+/**
+ * A disk behind a request queue. A descriptor is: op, id, sector (low, high), sector count,
+ * buffer offset in the DMA window. Reads land in the buffer before their completion is written;
+ * a write's data is copied when it is taken and has reached the backend before it completes;
+ * a flush completes once every write taken before it is durable.
+ */
+export class BlockDevice extends QueueDevice {
+  readonly name = "block";
+  private readonly backend: BlockBackend;
+  private readonly capacity: number;
+
+  constructor(line: number, interrupts: InterruptSink, backend: BlockBackend) {
+    super(DeviceKind.BLOCK, line, interrupts);
+    this.backend = backend;
+    this.capacity = Math.floor(backend.size / SECTOR_SIZE);
+    this.describe();
+  }
+
+  protected override powerOn(): void {
+    super.powerOn();
+    this.describe();
+  }
+
+  protected start(descriptor: Descriptor, dma: DmaWindow): Completion | Promise<Completion> {
+    const op = descriptor[0]!;
+    if (op === BlockOp.FLUSH) return this.backend.flush().then(() => ({ status: RequestStatus.OK }));
+    if (op !== BlockOp.READ && op !== BlockOp.WRITE) return { status: RequestStatus.E_OP };
+    const sector = descriptor[3]! * 2 ** 32 + descriptor[2]!;
+    const count = descriptor[4]!;
+    const buffer = descriptor[5]!;
+    if (sector + count > this.capacity) return { status: RequestStatus.E_RANGE };
+    const length = count * SECTOR_SIZE;
+    if (buffer + length > dma.size) return { status: RequestStatus.E_BUFFER };
+    const offset = sector * SECTOR_SIZE;
+    if (op === BlockOp.WRITE) {
+      const data = dma.read(buffer, length);
+      return this.backend.write(offset, data).then(() => ({ status: RequestStatus.OK, length }));
+    }
+    return this.backend.read(offset, length).then((data) => ({ status: RequestStatus.OK, length, output: { offset: buffer, data: fitted(data, length) } }));
+  }
+
+  private describe(): void {
+    this.registers.set(Block.SECTOR_SIZE, SECTOR_SIZE);
+    this.registers.set64(Block.CAPACITY, this.capacity);
+  }
+}
+
+/** Exactly `length` bytes: a backend that returned fewer (a short file) reads as zeros past them. */
+function fitted(data: Uint8Array, length: number): Uint8Array {
+  if (data.length === length) return data;
+  const out = new Uint8Array(length);
+  out.set(data.subarray(0, length));
+  return out;
+}
