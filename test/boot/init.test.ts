@@ -34,8 +34,21 @@ async function boot(config: string, modules: string[], options: BootOptions = {}
   };
   const init = await startInit(t.kernel, t.loader, image, options.devices ?? []);
   await t.kernel.run();
-  const lines = t.stdout().split("\n").filter((line) => line.length > 0);
-  return { lines, log: lines.filter((line) => line.startsWith("init: ")), stderr: t.stderr(), faults: t.faults, initEnd: init.outcome };
+  const lines = () => t.stdout().split("\n").filter((line) => line.length > 0);
+  return {
+    lines: lines(),
+    log: lines().filter((line) => line.startsWith("init: ")),
+    stderr: t.stderr(),
+    faults: t.faults,
+    initEnd: init.outcome,
+    /** Kills `pid` from the host, runs until all is quiet again, and answers the lines since. */
+    async kill(pid: number) {
+      const before = lines().length;
+      expect(t.kernel.kill(pid)).toBe(0);
+      await t.kernel.run();
+      return lines().slice(before);
+    },
+  };
 }
 
 /** Fails unless `wanted` occur in `lines` in this order (other lines may come between). */
@@ -125,6 +138,24 @@ service console  caps-report interrupt=console device=console
     expect(r.lines).toContain('hello-client: hello answered "hello, hello-client"');
     expect(r.log).toContain("init: client (pid 5) exited with code 0; not restarting");
     expect(r.initEnd).toBeNull();
+  });
+
+  it("restarts a killed service, which registers again; a restarted registry serves the same Receiver", async () => {
+    const r = await boot("service registry registry\nservice hello hello-service memory=64\nservice client hello-client\n", ["registry", "hello-service", "hello-client"]);
+    expect(r.lines).toContain('hello-client: hello answered "hello, hello-client"');
+    expect(await r.kill(3)).toEqual([
+      "init: hello (pid 3) was killed (exit code 137); restarting in 100 ms",
+      "init: restarted hello (pid 5)",
+      'hello-service: registered "hello"',
+    ]);
+    // The new registry has an empty table but the same Receiver: hello's call capability (slot 2)
+    // still reaches it, which a restarted hello shows by registering again.
+    expect(await r.kill(2)).toEqual(["init: registry (pid 2) was killed (exit code 137); restarting in 100 ms", "init: restarted registry (pid 6)"]);
+    expect(await r.kill(5)).toEqual([
+      "init: hello (pid 5) was killed (exit code 137); restarting in 200 ms",
+      "init: restarted hello (pid 7)",
+      'hello-service: registered "hello"',
+    ]);
   });
 
   it("logs a bad config line with its number and why, skips it and starts the rest", async () => {

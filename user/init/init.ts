@@ -80,8 +80,10 @@ holds.devices = DEVICES;
 holds.interrupts = INTERRUPTS;
 holds.registry = memory.createReceiver(REGISTRY_QUEUE);
 if (holds.registry < 0) fail("cannot create the registry's Receiver", holds.registry);
-// One notice per service at most is ever queued (a service is restarted only after its notice).
-holds.notices = memory.createReceiver(min(<u32>entries.length + 1, MAX_RECEIVER_CAPACITY));
+// A service is restarted only after its notice, so one per service is queued at most, and one
+// more for an attempt killed because a step of its start failed after it was monitored. A notice
+// that found the queue full would be lost, and its service never restarted.
+holds.notices = memory.createReceiver(min(2 * <u32>entries.length + 1, MAX_RECEIVER_CAPACITY));
 if (holds.notices < 0) fail("cannot create a Receiver for notices", holds.notices);
 
 lineBegin("init: ");

@@ -10,10 +10,10 @@
 // uses the message buffer and the static log line only, so init can run for ever on the stub
 // runtime.
 import {
-  Receiver, msgBegin, msgAddWord, msgAddCap, msgInvoke, msgWord, capCopy, capDrop, errorName, now,
+  msgBegin, msgAddWord, msgAddCap, msgInvoke, msgWord, capCopy, capDrop, errorName, now,
   lineBegin, lineAdd, lineAddI32, lineAddU32, lineAddHex, lineAddI64, linePrint, stateName, faultKindName,
   CAP_MOVE, RIGHT_RECEIVER_RECEIVE, RIGHT_RECEIVER_CALL, RIGHT_RECEIVER_SEND, OP_CAPPAGE_GET, OP_MEMORY_CREATE_MEMORY, OP_MEMORY_CREATE_PROCESS,
-  OP_MEMORY_DESTROY, OP_PROCESS_GIVE, OP_PROCESS_MONITOR, OP_PROCESS_START, OP_PROCESS_STATE, OP_PROCESS_KILL,
+  OP_MEMORY_DESTROY, OP_PROCESS_GIVE, OP_PROCESS_MONITOR, OP_PROCESS_START, OP_PROCESS_STATE, OP_PROCESS_KILL, OP_RECEIVER_MINT,
   STATE_EXITED, STATE_FAULTED, KILLED_EXIT_CODE, msgCap,
 } from "../../lib";
 import { GRANT_DEVICE, GRANT_INTERRUPT, GRANT_MEMORY, ServiceEntry } from "./config";
@@ -182,9 +182,7 @@ export class Supervisor {
     s.process = process;
 
     // Slot 2: the registry's Receiver for the registry, a call capability to it for everyone else.
-    const registry = entry.isRegistry
-      ? capCopy(h.registry, RIGHT_RECEIVER_RECEIVE)
-      : new Receiver(h.registry).mint(s.badge, RIGHT_RECEIVER_CALL);
+    const registry = entry.isRegistry ? capCopy(h.registry, RIGHT_RECEIVER_RECEIVE) : mint(h.registry, s.badge, RIGHT_RECEIVER_CALL);
     if (!this.check(s, registry) || !this.give(s, <u32>registry | CAP_MOVE)) return "give it the registry";
 
     for (let i = 0; i < entry.grants.length; i++) {
@@ -199,7 +197,7 @@ export class Supervisor {
       if (!this.give(s, <u32>cap | CAP_MOVE)) return grant.kind == GRANT_DEVICE ? "give it its device" : "give it its interrupt";
     }
 
-    const notice = new Receiver(h.notices).mint(s.badge, RIGHT_RECEIVER_SEND);
+    const notice = mint(h.notices, s.badge, RIGHT_RECEIVER_SEND);
     if (!this.check(s, notice)) return "mint its monitor capability";
     msgBegin(OP_PROCESS_MONITOR);
     msgAddCap(<u32>notice | CAP_MOVE);
@@ -276,6 +274,15 @@ export class Supervisor {
     linePrint();
     s.backoffNs = min(s.backoffNs * 2, BACKOFF_MAX_NS);
   }
+}
+
+/** A send or call capability to `receiver` with `badge` (Receiver.mint without the object). */
+function mint(receiver: i32, badge: u32, rights: u32): i32 {
+  msgBegin(OP_RECEIVER_MINT);
+  msgAddWord(badge);
+  msgAddWord(rights);
+  const status = msgInvoke(receiver);
+  return status < 0 ? status : msgCap(0);
 }
 
 /** Appends how an attempt ended to the log line: "faulted: null-page at 0x0", "exited with code 3"... */
