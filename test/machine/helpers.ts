@@ -65,10 +65,14 @@ export function attach(device: MmioDevice, window: DmaWindow | null): Uint32Arra
   return frame;
 }
 
-/** Lets promise callbacks and I/O callbacks run, until `done` holds (bounded, not timed). */
-export async function settle(done: () => boolean = () => true, rounds = 1000): Promise<void> {
+/**
+ * Lets promise and I/O callbacks run until `done` holds. File system calls finish on other
+ * threads, so after a few turns of the event loop it waits a millisecond between looks; the
+ * bound only stops a broken device from hanging the test.
+ */
+export async function settle(done: () => boolean = () => true, rounds = 10_000): Promise<void> {
   for (let i = 0; i < rounds; i++) {
-    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => (i < 100 ? setImmediate(resolve) : setTimeout(resolve, 1)));
     if (done()) return;
   }
   throw new Error("the device never got there");

@@ -1,0 +1,117 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { DiskImage } from "../../src/hosts/node/disk-image.ts";
+import { FolderShare } from "../../src/hosts/node/folder-share.ts";
+import { BlockDevice, BlockOp, SECTOR_SIZE } from "../../src/machine/devices/block.ts";
+import { HostShareDevice, ShareOp } from "../../src/machine/devices/host-share.ts";
+import { Queue } from "../../src/machine/devices/queue-device.ts";
+import { RequestStatus } from "../../src/machine/devices/request-status.ts";
+import { ShareError } from "../../src/machine/devices/share-backend.ts";
+import { MemoryDmaWindow, RecordingInterrupts, RingDriver, settle } from "./helpers.ts";
+
+const temp = mkdtempSync(join(tmpdir(), "dogma-devices-"));
+afterAll(() => rmSync(temp, { recursive: true, force: true }));
+
+describe("disk image backend", () => {
+  it("creates a missing image with the size asked, and keeps an existing one's size", async () => {
+    const path = join(temp, "new.img");
+    const disk = await DiskImage.open(path, 1 << 20);
+    expect(disk.size).toBe(1 << 20);
+    expect(statSync(path).size).toBe(1 << 20);
+    await disk.close();
+    const again = await DiskImage.open(path, 4096);
+    expect(again.size).toBe(1 << 20);
+    await again.close();
+  });
+
+  it("puts what a driver wrote and flushed into the file", async () => {
+    const path = join(temp, "disk.img");
+    const disk = await DiskImage.open(path, 64 * SECTOR_SIZE);
+    const driver = new RingDriver(new BlockDevice(3, new RecordingInterrupts(), disk), new MemoryDmaWindow(16384));
+    const data = driver.dataOffset;
+    driver.window.write(data, new TextEncoder().encode("written through the block device"));
+    driver.submit([BlockOp.WRITE, 1, 10, 0, 1, data], [BlockOp.FLUSH, 2]);
+    await settle(() => driver.registers[Queue.USED_INDEX] === 2);
+    const done = driver.completions();
+    expect(done.map((c) => c.status)).toEqual([RequestStatus.OK, RequestStatus.OK]);
+    expect(done.at(-1)!.id).toBe(2);
+    const file = readFileSync(path);
+    expect(file.subarray(10 * SECTOR_SIZE, 10 * SECTOR_SIZE + 32).toString()).toBe("written through the block device");
+
+    driver.submit([BlockOp.READ, 3, 10, 0, 1, data + 4096]);
+    await settle(() => driver.registers[Queue.USED_INDEX] === 3);
+    expect(driver.completions()[0]!.status).toBe(RequestStatus.OK);
+    expect(new TextDecoder().decode(driver.window.bytes.subarray(data + 4096, data + 4096 + 7))).toBe("written");
+    await disk.close();
+  });
+
+  it("reads zeros past the end of a short image", async () => {
+    const path = join(temp, "short.img");
+    writeFileSync(path, new Uint8Array(100).fill(1));
+    const disk = await DiskImage.open(path, 0);
+    const bytes = await disk.read(96, 8);
+    expect([...bytes]).toEqual([1, 1, 1, 1, 0, 0, 0, 0]);
+    await disk.close();
+  });
+});
+
+describe("folder share backend", () => {
+  const outside = join(temp, "outside");
+  const shared = join(temp, "shared");
+  mkdirSync(join(shared, "sub"), { recursive: true });
+  mkdirSync(outside, { recursive: true });
+  writeFileSync(join(shared, "hello.txt"), "hello, dogma");
+  writeFileSync(join(shared, "sub", "inner.txt"), "inner");
+  writeFileSync(join(outside, "secret.txt"), "secret");
+  symlinkSync(join(outside, "secret.txt"), join(shared, "escape.txt"));
+  symlinkSync(outside, join(shared, "escape-dir"));
+  symlinkSync(join(shared, "sub", "inner.txt"), join(shared, "inside.txt"));
+
+  it("reads, stats and lists inside the folder, following symlinks that stay in it", async () => {
+    const share = await FolderShare.open(shared);
+    expect(new TextDecoder().decode(await share.read(["hello.txt"], 7, 100))).toBe("dogma");
+    expect(new TextDecoder().decode(await share.read(["inside.txt"], 0, 100))).toBe("inner");
+    expect(await share.stat(["sub"])).toMatchObject({ kind: "directory" });
+    expect((await share.stat(["hello.txt"])).size).toBe(12);
+    const entries = (await share.list([])).sort((a, b) => a.name.localeCompare(b.name));
+    expect(entries).toEqual([
+      { name: "escape-dir", kind: "other" },
+      { name: "escape.txt", kind: "other" },
+      { name: "hello.txt", kind: "file" },
+      { name: "inside.txt", kind: "file" },
+      { name: "sub", kind: "directory" },
+    ]);
+  });
+
+  it("refuses .. and symlinks that lead out", async () => {
+    const share = await FolderShare.open(shared);
+    const reason = (call: Promise<unknown>) => call.then(() => "allowed", (error: unknown) => (error instanceof ShareError ? error.reason : String(error)));
+    expect(await reason(share.read([".."], 0, 10))).toBe("denied");
+    expect(await reason(share.read(["sub", "..", "..", "outside", "secret.txt"], 0, 10))).toBe("denied");
+    expect(await reason(share.read(["escape.txt"], 0, 10))).toBe("denied");
+    expect(await reason(share.list(["escape-dir"]))).toBe("denied");
+    expect(await reason(share.stat(["escape-dir", "secret.txt"]))).toBe("denied");
+    expect(await reason(share.read(["missing"], 0, 10))).toBe("not-found");
+    expect(await reason(share.read(["sub"], 0, 10))).toBe("is-directory");
+  });
+
+  it("answers a driver through the share device", async () => {
+    const driver = new RingDriver(new HostShareDevice(5, new RecordingInterrupts(), await FolderShare.open(shared)), new MemoryDmaWindow(16384));
+    const ask = async (path: string) => {
+      const bytes = new TextEncoder().encode(path);
+      driver.window.write(driver.dataOffset, bytes);
+      driver.submit([ShareOp.READ, 1, driver.dataOffset, bytes.length, driver.dataOffset + 1024, 100, 0, 0]);
+      await settle(() => driver.registers[Queue.USED_INDEX] !== driver.registers[Queue.USED_CONSUMER]);
+      return driver.completions()[0]!;
+    };
+    expect(await ask("hello.txt")).toMatchObject({ status: RequestStatus.OK, length: 12 });
+    expect((await ask("escape.txt")).status).toBe(RequestStatus.E_DENIED);
+    expect((await ask("../outside/secret.txt")).status).toBe(RequestStatus.E_DENIED);
+  });
+
+  it("will not share something that is not a folder", async () => {
+    await expect(FolderShare.open(join(shared, "hello.txt"))).rejects.toThrow(/not a folder/);
+  });
+});
