@@ -122,6 +122,16 @@ describe("block device", () => {
     expect(driver.registers[Queue.TAKEN]).toBe(0);
   });
 
+  it("keeps the ring where it is while the queue runs", () => {
+    const { device, driver } = blockMachine();
+    driver.submit(request(BlockOp.FLUSH, 1, 0, 0, 0));
+    device.write(Queue.USED_OFFSET, 4096);
+    expect(driver.registers[Header.ERROR]).toBe(RegisterError.BUSY);
+    device.reset();
+    device.write(Queue.USED_OFFSET, 4096);
+    expect(driver.registers[Header.ERROR]).toBe(RegisterError.NONE);
+  });
+
   it("takes no more requests than the used ring has room for until the driver consumes", async () => {
     const { driver } = blockMachine();
     const flush = (id: number) => request(BlockOp.FLUSH, id, 0, 0, 0);

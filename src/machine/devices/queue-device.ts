@@ -1,7 +1,7 @@
 import type { InterruptSink } from "../devices.ts";
 import type { DmaWindow } from "../mmio.ts";
 import { RegisterDevice } from "./device-base.ts";
-import { Header, RegisterError } from "./registers.ts";
+import { RegisterError } from "./registers.ts";
 import { RequestStatus } from "./request-status.ts";
 
 /**
@@ -14,8 +14,9 @@ import { RequestStatus } from "./request-status.ts";
  *
  * Invariant: taken − consumed ≤ entries, so the used ring never holds more entries than it has
  * room for; descriptors beyond that wait in the ring until the driver consumes completions.
- * Every taken request completes exactly once unless the queue is reset (device reset or a new
- * DMA window), which discards what is in flight.
+ * Every taken request completes exactly once unless the queue is restarted (device reset or a
+ * new DMA window), which discards what is in flight. The ring's place and size are fixed from the
+ * first accepted NOTIFY until the queue restarts.
  */
 export const Queue = {
   RING_OFFSET: 16,
@@ -56,6 +57,8 @@ export abstract class QueueDevice extends RegisterDevice {
   private usedIndex = 0;
   private consumed = 0;
   private inFlight = 0;
+  /** A NOTIFY was accepted: the ring's place and size are fixed until the queue restarts. */
+  private running = false;
 
   constructor(kind: number, line: number, interrupts: InterruptSink) {
     super(kind, line, interrupts);
@@ -72,9 +75,11 @@ export abstract class QueueDevice extends RegisterDevice {
     switch (index) {
       case Queue.RING_OFFSET:
       case Queue.USED_OFFSET:
+        if (this.running) return RegisterError.BUSY;
         this.registers.set(index, value);
         return RegisterError.NONE;
       case Queue.RING_ENTRIES:
+        if (this.running) return RegisterError.BUSY;
         if (value < 1 || value > MAX_RING_ENTRIES || (value & (value - 1)) !== 0) return RegisterError.BAD_VALUE;
         this.registers.set(index, value);
         return RegisterError.NONE;
@@ -102,6 +107,7 @@ export abstract class QueueDevice extends RegisterDevice {
     if (((producer - this.taken) >>> 0) > entries || ((producer - this.producer) >>> 0) > entries) return RegisterError.BAD_INDEX;
     const geometry = this.checkGeometry();
     if (geometry !== RegisterError.NONE) return geometry;
+    this.running = true;
     this.producer = producer;
     this.registers.set(Queue.NOTIFY, producer);
     this.take();
@@ -178,8 +184,7 @@ export abstract class QueueDevice extends RegisterDevice {
       dma.writeWord(at + 8, status === RequestStatus.OK ? (completion.length ?? 0) : 0);
       dma.writeWord(at + 12, status === RequestStatus.OK ? (completion.extra ?? 0) : 0);
     } catch {
-      // The driver moved its used ring out of the window while requests were in flight.
-      this.registers.set(Header.ERROR, RegisterError.DMA_RANGE);
+      // Cannot happen while the geometry is fixed and checked; a request lost is better than a host exception.
       return;
     }
     this.usedIndex = (this.usedIndex + 1) >>> 0;
@@ -191,6 +196,7 @@ export abstract class QueueDevice extends RegisterDevice {
 
   private restartQueue(): void {
     this.epoch++;
+    this.running = false;
     this.producer = this.taken = this.usedIndex = this.consumed = this.inFlight = 0;
     for (const index of [Queue.NOTIFY, Queue.TAKEN, Queue.USED_INDEX, Queue.USED_CONSUMER, Queue.IN_FLIGHT]) this.registers.set(index, 0);
   }

@@ -77,4 +77,6 @@ export const RegisterError = {
   READ_ONLY: 5,
   /** There is no register at that word. */
   NO_REGISTER: 6,
+  /** The register cannot change while the device is working (a ring in use): reset first. */
+  BUSY: 7,
 } as const;
