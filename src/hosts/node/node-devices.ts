@@ -5,7 +5,7 @@ import type { BlockBackend } from "../../machine/devices/block-backend.ts";
 import type { ShareBackend } from "../../machine/devices/share-backend.ts";
 import type { InterruptController } from "../../machine/interrupts.ts";
 
-/** Optional pieces of a Node machine, opened beforehand (openDiskImage, openFolderShare). */
+/** Optional pieces of a Node machine, opened beforehand (`DiskImage.open`, `FolderShare.open`). */
 export interface NodeDeviceOptions {
   readonly disk?: BlockBackend;
   readonly share?: ShareBackend;
