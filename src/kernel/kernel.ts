@@ -110,7 +110,8 @@ export class Kernel implements KernelServices, ObjectKernel {
     this.ipc = new Ipc(this.scheduler, this.clock);
     this.futexes = new Futexes(this.scheduler);
     this.rootMemory = new MemoryObject(null, this.frames.freeCount);
-    this.rootMemory.retain();
+    // The root is never destroyed: it holds everything.
+    this.rootMemory.hold();
     this.hooks = {
       teardown: (process) => this.releaseProcess(process),
       wake: (process, value) => this.scheduler.wake(process, value),

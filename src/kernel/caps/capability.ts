@@ -15,7 +15,7 @@ export class Capability {
     this.object = object;
     this.rights = rights >>> 0;
     this.badge = badge >>> 0;
-    object.retain();
+    object.retain(this);
   }
 
   has(rights: number): boolean {

@@ -21,8 +21,9 @@ export abstract class KernelObject {
   chargedPages = 0;
 
   /** A capability to this object came into being. */
-  retain(): void {
+  retain(cap: Capability): void {
     this.refs++;
+    this.created(cap);
   }
 
   /** A capability to this object was disposed; the last one destroys it (unless `persists`). */
@@ -30,6 +31,9 @@ export abstract class KernelObject {
     this.disposed(cap);
     if (--this.refs === 0 && !this.destroyed && !this.persists()) this.destroy();
   }
+
+  /** A capability to it came into being (after the count rose). */
+  protected created(_cap: Capability): void {}
 
   /** A capability to it was disposed (before the count drops). */
   protected disposed(_cap: Capability): void {}

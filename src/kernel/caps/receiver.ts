@@ -3,8 +3,9 @@ import { Status } from "../errors.ts";
 import { MAX_MESSAGE_WORDS, type MessageBuffer } from "../message.ts";
 import type { Process } from "../process.ts";
 import { type Envelope, disposeEnvelope } from "./envelope.ts";
+import type { Capability } from "./capability.ts";
 import { KernelObject } from "./kernel-object.ts";
-import { ObjectKind } from "./object-abi.ts";
+import { ObjectKind, Rights } from "./object-abi.ts";
 
 /** A process blocked receiving on one or more Receivers. */
 export interface ReceiveWaiter {
@@ -35,6 +36,8 @@ export class Receiver extends KernelObject {
   private readonly queue: Envelope[] = [];
   private head = 0;
   readonly waiters: ReceiveWaiter[] = [];
+  /** Capabilities that may receive: when the last goes, nothing sent here could ever be read. */
+  private receiveCaps = 0;
   /** This Receiver as a list of one, for the common single-receiver wait. */
   readonly alone: readonly Receiver[] = [this];
 
@@ -81,6 +84,15 @@ export class Receiver extends KernelObject {
     if (!waiter) return null;
     detachWaiter(waiter);
     return waiter;
+  }
+
+  protected override created(cap: Capability): void {
+    if (cap.has(Rights.RECEIVER_RECEIVE)) this.receiveCaps++;
+  }
+
+  /** The last capability that could receive is gone: senders and callers learn it (E_PEER_DEAD). */
+  protected override disposed(cap: Capability): void {
+    if (cap.has(Rights.RECEIVER_RECEIVE) && --this.receiveCaps === 0) this.destroy();
   }
 
   protected teardown(): void {
