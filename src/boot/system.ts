@@ -2,13 +2,12 @@ import { Kernel, type KernelOptions, describeProcessFault } from "../kernel/kern
 import type { Process } from "../kernel/process.ts";
 import type { Loader } from "../loader/loader.ts";
 import type { Machine } from "../machine/machine.ts";
-import type { MmioDevice } from "../machine/mmio.ts";
 import type { BootImage } from "./boot-image.ts";
 import { type BootProgress, startInit } from "./bootloader.ts";
 
 /** How a host runs the system: a fresh machine per boot, and where boot messages go. */
 export interface SystemHost {
-  makeMachine(): { machine: Machine; devices: readonly MmioDevice[] };
+  makeMachine(): Machine;
   readonly loader: Loader;
   readonly kernelOptions?: KernelOptions;
   log(line: string): void;
@@ -20,7 +19,7 @@ const QUICK_FAILURE_NS = 10e9;
 const MAX_QUICK_FAILURES = 3;
 
 export interface SystemEnd {
-  /** Why the system stopped: process 1 halted it (exit 0), or it kept dying. */
+  /** Why the system stopped: process 1 halted it (exit 0), it kept dying, or it went idle for good. */
   readonly reason: string;
   readonly halted: boolean;
 }
@@ -28,20 +27,23 @@ export interface SystemEnd {
 /**
  * Boots the system and keeps it up: when process 1 ends, says why, resets the machine (fresh
  * memory, kernel and devices) and boots again. Process 1 exiting with 0 is a clean halt; three
- * quick deaths in a row stop the machine for good.
+ * quick deaths in a row stop the machine for good, and so does a system where every process waits
+ * and nothing (no timer, no input, no armed interrupt) can ever wake one.
  */
 export async function runSystem(host: SystemHost, image: BootImage): Promise<SystemEnd> {
   let quickFailures = 0;
   for (let boot = 1; ; boot++) {
-    const { machine, devices } = host.makeMachine();
+    const machine = host.makeMachine();
     const kernel = new Kernel(machine, host.kernelOptions);
     const bootedAt = machine.clock.monotonicNs();
-    const init = await startInit(kernel, host.loader, image, devices, host.progress);
+    const init = await startInit(kernel, host.loader, image, machine.devices, host.progress);
     kernel.setCritical(init);
     host.log(`boot: process 1 (init) started, pid ${init.pid}${boot > 1 ? `, boot ${boot}` : ""}`);
     await kernel.run();
+    machine.powerOff();
     const why = endOf(init, kernel);
-    if (init.outcome?.kind === "exited" && init.outcome.code === 0) return { reason: `process 1 halted the machine`, halted: true };
+    if (init.alive) return { reason: `idle for good: process 1 ${why}`, halted: false };
+    if (init.outcome?.kind === "exited" && init.outcome.code === 0) return { reason: "process 1 halted the machine", halted: true };
     quickFailures = machine.clock.monotonicNs() - bootedAt < QUICK_FAILURE_NS ? quickFailures + 1 : 0;
     if (quickFailures >= MAX_QUICK_FAILURES) {
       return { reason: `process 1 ${why}, ${quickFailures} times within ${QUICK_FAILURE_NS / 1e9} s of booting; giving up`, halted: false };

@@ -51,7 +51,7 @@ function system(code: number) {
   const host = {
     makeMachine: () => {
       machines++;
-      return { machine: testMachine().machine, devices: [] };
+      return testMachine().machine;
     },
     loader: t.loader,
     log: (line: string) => void lines.push(line),

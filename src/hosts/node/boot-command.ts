@@ -7,10 +7,18 @@ import { Machine } from "../../machine/machine.ts";
 import { standardImportModules } from "../standard-imports.ts";
 import { DiskModuleCache } from "./disk-cache.ts";
 import { nodeDevices } from "./node-devices.ts";
+import { DiskImage } from "./disk-image.ts";
+import { FolderShare } from "./folder-share.ts";
 import { ProgressLine } from "./progress-line.ts";
+
+/** A new disk image's size: 64 MiB. */
+const DISK_SIZE = 64 << 20;
 
 export interface BootOptions {
   readonly memory: number;
+  /** The disk image (created with DISK_SIZE when missing), and a host folder to share read-only. */
+  readonly disk: string | null;
+  readonly share: string | null;
   readonly cache: boolean;
   /** The folder the boot modules are read from (build/user). */
   readonly modulesDir: string;
@@ -51,11 +59,13 @@ export async function bootImage(options: BootOptions): Promise<BootImage> {
 /** `dogma boot`: boots the system on this terminal and keeps it up until it halts. */
 export async function boot(options: BootOptions): Promise<number> {
   const image = await bootImage(options);
+  const disk = options.disk ? await DiskImage.open(options.disk, DISK_SIZE) : undefined;
+  const share = options.share ? await FolderShare.open(options.share) : undefined;
   const imports = standardImportModules();
   const progress = new ProgressLine(process.stderr, "boot: loading");
   const end = await runSystem(
     {
-      makeMachine: () => ({ machine: new Machine(nodeDevices(), options.memory), devices: [] }),
+      makeMachine: () => new Machine(nodeDevices(process.stdin, process.stdout, process.stderr, { disk, share }), options.memory),
       loader: new Loader({ importModules: imports, cache: options.cache ? new DiskModuleCache() : null }),
       kernelOptions: {
         personalities: imports.filter((spec) => spec.module !== "dogma"),
@@ -70,6 +80,7 @@ export async function boot(options: BootOptions): Promise<number> {
     image,
   );
   progress.done();
+  await disk?.close();
   process.stderr.write(`dogma: ${end.reason}\n`);
   return end.halted ? 0 : 1;
 }

@@ -14,10 +14,12 @@ import { DiskModuleCache } from "./disk-cache.ts";
 import { nodeDevices } from "./node-devices.ts";
 
 const USAGE = `usage: dogma run [options] PROGRAM.wasm [ARGS...]
-       dogma boot [--memory SIZE] [--config FILE] [--no-cache]
+       dogma boot [--disk FILE] [--share DIR] [--memory SIZE] [--config FILE] [--no-cache]
 
 boot: boots the system: process 1 (init) reads FILE (default user/boot/init.conf) and starts the
 services it names from build/user; when process 1 ends the machine resets and boots again.
+--disk FILE is the block device (a 64 MiB image is created when missing); --share DIR shows a
+host folder read-only.
 
 run: 
 Runs a WebAssembly program as a sealed Dogma process on a fresh machine, with this terminal's
@@ -151,15 +153,24 @@ async function run(options: RunOptions): Promise<number> {
 const packageRoot = fileURLToPath(new URL("../../..", import.meta.url));
 
 function parseBoot(rest: string[]): BootOptions | "help" {
-  const options = { memory: DEFAULT_MEMORY_SIZE, cache: true, modulesDir: join(packageRoot, "build/user"), configFile: join(packageRoot, "user/boot/init.conf") };
+  const options: { -readonly [K in keyof BootOptions]: BootOptions[K] } = {
+    memory: DEFAULT_MEMORY_SIZE,
+    cache: true,
+    disk: null,
+    share: null,
+    modulesDir: join(packageRoot, "build/user"),
+    configFile: join(packageRoot, "user/boot/init.conf"),
+  };
   while (rest.length > 0) {
     const flag = rest.shift()!;
     if (flag === "--help") return "help";
     else if (flag === "--no-cache") options.cache = false;
-    else if (flag === "--config" || flag === "--memory") {
+    else if (flag === "--config" || flag === "--memory" || flag === "--disk" || flag === "--share") {
       const value = rest.shift();
       if (value === undefined) throw new UsageError(`${flag} needs a value`);
       if (flag === "--config") options.configFile = value;
+      else if (flag === "--disk") options.disk = value;
+      else if (flag === "--share") options.share = value;
       else {
         try {
           options.memory = parseMemorySize(value);
