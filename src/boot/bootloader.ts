@@ -37,13 +37,15 @@ export async function startInit(kernel: Kernel, loader: Loader, image: BootImage
   return kernel.spawn(init!, {
     args: ["init"],
     memory,
-    priority: 1,
+    // First of all: process 1 runs whenever it has something to do (it mostly waits).
+    priority: 0,
     caps: [
       kernel.capability(memory, ALL_RIGHTS),
       kernel.capability(info, Rights.REGION_READ),
       kernel.capability(images, ALL_RIGHTS),
       kernel.capability(deviceObjects, ALL_RIGHTS),
       kernel.capability(interrupts, ALL_RIGHTS),
+      kernel.capability(kernel.policyObject(), Rights.KERNEL_POLICY),
     ],
   });
 }

@@ -5,6 +5,7 @@ import { AddressSpace } from "./address-space.ts";
 import { BootConsole } from "./boot-console.ts";
 import { Capability } from "./caps/capability.ts";
 import { DeviceObject } from "./caps/device-object.ts";
+import { KernelPolicy } from "./caps/kernel-policy.ts";
 import { ImageObject } from "./caps/image-object.ts";
 import { InterruptObject } from "./caps/interrupt.ts";
 import { deliverPendingInterrupt, invoke } from "./caps/invoke.ts";
@@ -192,6 +193,11 @@ export class Kernel implements KernelServices, ObjectKernel {
     const object = new DeviceObject(device, this.machine.memory, frame, address);
     this.devices.set(device, object);
     return object;
+  }
+
+  /** The kernel's policy object, for process 1 (time slice, figures). */
+  policyObject(): KernelPolicy {
+    return new KernelPolicy(this.scheduler, this.frames, () => this.liveCount());
   }
 
   /** The Interrupt object of a machine line (one per line). */

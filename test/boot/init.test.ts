@@ -34,6 +34,7 @@ async function boot(config: string, modules: string[], options: BootOptions = {}
   };
   const init = await startInit(t.kernel, t.loader, image, options.devices ?? []);
   await t.kernel.run();
+  const kernel = t.kernel;
   const lines = () => t.stdout().split("\n").filter((line) => line.length > 0);
   return {
     lines: lines(),
@@ -41,6 +42,8 @@ async function boot(config: string, modules: string[], options: BootOptions = {}
     stderr: t.stderr(),
     faults: t.faults,
     initEnd: init.outcome,
+    sliceNs: kernel.scheduler.sliceNs,
+    priorities: () => [...kernel.processes.values()].map((p) => [p.image.name, p.descriptor.priority]),
     /** Kills `pid` from the host, runs until all is quiet again, and answers the lines since. */
     async kill(pid: number) {
       const before = lines().length;
@@ -176,7 +179,7 @@ service client   hello-client
       { params: { "slice-ms": "10" } },
     );
     expect(r.log).toEqual([
-      "init: param slice-ms 10: not applied (no kernel call sets the time slice yet)",
+      "init: param slice-ms 10: applied",
       'init: config line 3: unknown kind "drive" (driver or service); skipped: drive   typo     hello-client',
       "init: config line 4: expected: KIND NAME MODULE GRANT...; skipped: service short",
       "init: config line 5: no boot module named no-such-module; skipped: service ghost    no-such-module",
@@ -184,7 +187,7 @@ service client   hello-client
       "init: config line 7: no device named tape; skipped: driver  nodev    caps-report device=tape",
       "init: config line 8: memory=lots is not a number of pages; skipped: service badmem   caps-report memory=lots",
       "init: config line 9: memory is granted twice; skipped: service twice    caps-report memory=64 memory=64",
-      'init: config line 10: unknown grant "root=yes" (registry, device=NAME, interrupt=NAME or memory=PAGES); skipped: service grant    caps-report root=yes',
+      'init: config line 10: unknown grant "root=yes" (registry, device=NAME, interrupt=NAME, memory=PAGES or priority=N); skipped: service grant    caps-report root=yes',
       "init: config line 2: the registry must come first; starting it first",
       "init: 4 modules, 0 devices, 3 services",
       "init: started registry (pid 2)",
@@ -194,6 +197,28 @@ service client   hello-client
     ]);
     expect(r.lines).toContain('hello-client: hello answered "hello, hello-client"');
     expect(r.initEnd).toBeNull();
+    expect(r.sliceNs).toBe(10_000_000);
+  });
+
+  it("sets the time slice and each service's priority as the boot info and config say", async () => {
+    const r = await boot(
+      `service registry registry priority=2
+service hello    hello-service priority=6 memory=64
+service bad      hello-service priority=0 memory=64
+`,
+      ["registry", "hello-service"],
+      { params: { "slice-ms": "3" } },
+    );
+    expect(r.log.slice(0, 2)).toEqual([
+      "init: param slice-ms 3: applied",
+      "init: config line 3: priority=0 is not 1 to 7; skipped: service bad      hello-service priority=0 memory=64",
+    ]);
+    expect(r.sliceNs).toBe(3_000_000);
+    expect(r.priorities()).toEqual([
+      ["init", 0],
+      ["registry", 2],
+      ["hello-service", 6],
+    ]);
   });
 
   it("never faults on a config of garbage", async () => {

@@ -4,12 +4,14 @@
 // restarting the ones that end (parts/supervisor.ts). A bad config line is logged and skipped.
 //
 // Slots (docs/BOOT.md "Process 1's capabilities"): 2 all memory, 3 the boot info, 4 a Cappage of
-// Images (boot module i at slot i), 5 of Devices, 6 of Interrupts (device i's at slot i).
+// Images (boot module i at slot i), 5 of Devices, 6 of Interrupts (device i's at slot i), 7 the
+// Kernel policy (the time slice).
 import {
-  exit, errorName, now, Memory, Receiver, msgLabel, msgBadge, msgWord, capKind, lineBegin, lineAdd, lineAddI32,
+  exit, errorName, KernelPolicy, E_INVALID_ARGUMENT, now, Memory, Receiver, msgLabel, msgBadge, msgWord, capKind, lineBegin, lineAdd, lineAddI32,
   linePrint, FOREVER, E_TIMEOUT, KIND_MEMORY, KIND_CAPPAGE, MSG_PROCESS_ENDED, MAX_RECEIVER_CAPACITY, sleep,
 } from "../lib";
 import { BootInfo, parseBootInfo, readBootInfo } from "./parts/boot-info";
+import { parseCount } from "./parts/text";
 import { parseConfig } from "./parts/config";
 import { Holdings, Supervisor } from "./parts/supervisor";
 
@@ -18,6 +20,7 @@ const BOOT_INFO: i32 = 3;
 const IMAGES: i32 = 4;
 const DEVICES: i32 = 5;
 const INTERRUPTS: i32 = 6;
+const KERNEL: i32 = 7;
 /** Calls the registry may have queued before it runs (every service looks something up at start). */
 const REGISTRY_QUEUE: u32 = 128;
 
@@ -45,7 +48,7 @@ function expectKind(slot: i32, kind: u32, what: string): void {
   exit(1);
 }
 
-/** Kernel parameters: there is no kernel call to set any of them yet, so each is logged as not applied. */
+/** Kernel parameters, set through the Kernel policy capability (slot 7); each is logged. */
 function applyParams(info: BootInfo): void {
   for (let i = 0; i < info.params.length; i++) {
     const p = info.params[i];
@@ -53,7 +56,11 @@ function applyParams(info: BootInfo): void {
     lineAdd(p.key);
     lineAdd(" ");
     lineAdd(p.value);
-    lineAdd(p.key == "slice-ms" ? ": not applied (no kernel call sets the time slice yet)" : ": unknown; ignored");
+    if (p.key == "slice-ms") {
+      const ms = parseCount(p.value);
+      const status = ms > 0 ? new KernelPolicy(KERNEL).setSlice(<u32>ms * 1000) : E_INVALID_ARGUMENT;
+      lineAdd(status == 0 ? ": applied" : ": refused, " + errorName(status));
+    } else lineAdd(": unknown; ignored");
     linePrint();
   }
 }

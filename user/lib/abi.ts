@@ -13,6 +13,7 @@ export const KIND_REGION: u32 = 7;
 export const KIND_INTERRUPT: u32 = 8;
 export const KIND_IMAGE: u32 = 9;
 export const KIND_DEVICE: u32 = 10;
+export const KIND_KERNEL: u32 = 11;
 
 // Rights, one table per kind; a capability's rights only ever shrink.
 export const RIGHT_MEMORY_CREATE: u32 = 1;
@@ -39,6 +40,7 @@ export const RIGHT_IMAGE_SPAWN: u32 = 1;
 export const RIGHT_DEVICE_MAP: u32 = 1;
 export const RIGHT_DEVICE_DMA: u32 = 2;
 export const RIGHT_DEVICE_RESET: u32 = 4;
+export const RIGHT_KERNEL_POLICY: u32 = 1;
 export const ALL_RIGHTS: u32 = 0xffffffff;
 
 // Operation labels: at or above KERNEL_LABEL_BASE a label is answered by the kernel.
@@ -89,6 +91,8 @@ export const OP_DEVICE_INFO: u32 = 0xffff0900;
 export const OP_DEVICE_MAP: u32 = 0xffff0901;
 export const OP_DEVICE_DMA: u32 = 0xffff0902;
 export const OP_DEVICE_RESET: u32 = 0xffff0903;
+export const OP_KERNEL_INFO: u32 = 0xffff0a00;
+export const OP_KERNEL_SET_SLICE: u32 = 0xffff0a01;
 
 // Labels of messages only the kernel sends (through a send capability handed to it).
 export const MSG_PROCESS_ENDED: u32 = 0xfffff001;

@@ -17,6 +17,7 @@ export * from "./caps/region";
 export * from "./caps/interrupt";
 export * from "./caps/image";
 export * from "./caps/device";
+export * from "./caps/kernel-policy";
 export * from "./caps/futex";
 export * from "./server";
 export * from "./line";

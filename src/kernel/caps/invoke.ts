@@ -5,6 +5,7 @@ import type { Process } from "../process.ts";
 import { type Cappage, invokeCappage } from "./cappage.ts";
 import { type DeviceObject, invokeDevice } from "./device-object.ts";
 import type { ImageObject } from "./image-object.ts";
+import { type KernelPolicy, invokeKernelPolicy } from "./kernel-policy.ts";
 import { type InterruptObject, invokeInterrupt } from "./interrupt.ts";
 import { type Invocation, answer, movesOnly, word } from "./invocation.ts";
 import { type MemoryObject, invokeMemory } from "./memory-object.ts";
@@ -71,6 +72,8 @@ export function invoke(k: ObjectKernel, caller: Process, capIndex: number, buffe
     }
     case ObjectKind.DEVICE:
       return invokeDevice(inv, object as DeviceObject);
+    case ObjectKind.KERNEL:
+      return invokeKernelPolicy(inv, object as KernelPolicy);
     case ObjectKind.IMAGE:
       if (label !== Op.IMAGE_INFO) return Status.E_INVALID_ARGUMENT;
       return answer(inv, [(object as ImageObject).image.bytes.length, (object as ImageObject).globalAddress]);
@@ -90,6 +93,7 @@ const OP_KINDS = new Map<number, number>([
   [0xffff07, ObjectKind.INTERRUPT],
   [0xffff08, ObjectKind.IMAGE],
   [0xffff09, ObjectKind.DEVICE],
+  [0xffff0a, ObjectKind.KERNEL],
 ]);
 
 function invokeReceiver(k: ObjectKernel, inv: Invocation, receiver: Receiver): number | Promise<number> {

@@ -16,6 +16,7 @@ export const ObjectKind = {
   INTERRUPT: 8,
   IMAGE: 9,
   DEVICE: 10,
+  KERNEL: 11,
 } as const;
 export type ObjectKindCode = (typeof ObjectKind)[keyof typeof ObjectKind];
 
@@ -45,6 +46,7 @@ export const Rights = {
   DEVICE_MAP: 1,
   DEVICE_DMA: 2,
   DEVICE_RESET: 4,
+  KERNEL_POLICY: 1,
 } as const;
 
 export const ALL_RIGHTS = 0xffff_ffff;
@@ -99,6 +101,8 @@ export const Op = {
   DEVICE_MAP: 0xffff_0901,
   DEVICE_DMA: 0xffff_0902,
   DEVICE_RESET: 0xffff_0903,
+  KERNEL_INFO: 0xffff_0a00,
+  KERNEL_SET_SLICE: 0xffff_0a01,
 } as const;
 
 /** Labels of messages only the kernel sends (no process can send a label this high). */

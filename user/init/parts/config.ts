@@ -15,6 +15,8 @@ export const MAX_NAME_BYTES: i32 = 64;
 export const GRANT_DEVICE: i32 = 1;
 export const GRANT_INTERRUPT: i32 = 2;
 export const GRANT_MEMORY: i32 = 3;
+/** The kernel's default priority (src/kernel/scheduler.ts): services run below init's 0. */
+const DEFAULT_PRIORITY: u32 = 4;
 
 /** One capability a line grants, after the registry's: a device or interrupt index, or a Memory's pages. */
 export class Grant {
@@ -25,6 +27,8 @@ export class ServiceEntry {
   grants: Grant[] = [];
   /** The pages of its own Memory (memory=PAGES), or 0: it lives in init's. */
   memoryPages: u32 = 0;
+  /** Its priority (priority=N); 0 is init's own. */
+  priority: u32 = DEFAULT_PRIORITY;
   constructor(readonly line: i32, readonly kind: string, readonly name: string, readonly module: i32) {}
 
   get isRegistry(): bool {
@@ -79,6 +83,13 @@ function parseGrant(entry: ServiceEntry, grant: string, info: BootInfo): string 
   const device = valueOf(grant, "device");
   const interrupt = valueOf(grant, "interrupt");
   const memory = valueOf(grant, "memory");
+  const priority = valueOf(grant, "priority");
+  if (priority != null) {
+    const level = parseCount(priority);
+    if (level < 1 || level > 7) return "priority=" + priority + " is not 1 to 7";
+    entry.priority = <u32>level;
+    return "";
+  }
   if (device != null || interrupt != null) {
     const name = device != null ? device : interrupt!;
     const found = info.device(name);
@@ -94,7 +105,7 @@ function parseGrant(entry: ServiceEntry, grant: string, info: BootInfo): string 
     entry.grants.push(new Grant(GRANT_MEMORY, pages));
     return "";
   }
-  return "unknown grant \"" + grant + "\" (registry, device=NAME, interrupt=NAME or memory=PAGES)";
+  return "unknown grant \"" + grant + "\" (registry, device=NAME, interrupt=NAME, memory=PAGES or priority=N)";
 }
 
 /** The registry must start before anyone calls it: move it to the front (and say so) if it is not there. */

@@ -174,6 +174,7 @@ export class Supervisor {
     const image = this.capFrom(s, h.images, <u32>entry.module);
     if (image <= 0) return "get its module's Image";
     msgBegin(OP_MEMORY_CREATE_PROCESS);
+    msgAddWord(entry.priority);
     msgAddCap(<u32>image);
     const created = msgInvoke(home);
     const process = msgCap(0);

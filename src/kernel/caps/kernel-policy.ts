@@ -1,0 +1,52 @@
+import { Status } from "../errors.ts";
+import type { FrameAllocator } from "../frame-allocator.ts";
+import type { Scheduler } from "../scheduler.ts";
+import { type Invocation, answer, word } from "./invocation.ts";
+import { KernelObject } from "./kernel-object.ts";
+import { ObjectKind, Op, Rights } from "./object-abi.ts";
+
+/** The time slice process 1 may choose, in microseconds: 100 µs to 1 s. */
+export const MIN_SLICE_US = 100;
+export const MAX_SLICE_US = 1_000_000;
+
+/**
+ * The kernel's policy as an object: DogmaOS' process 1 sets kernel policy, and holding this
+ * capability is what lets it. Only the bootloader makes one, for process 1.
+ */
+export class KernelPolicy extends KernelObject {
+  readonly kind = ObjectKind.KERNEL;
+  readonly scheduler: Scheduler;
+  readonly frames: FrameAllocator;
+  readonly liveProcesses: () => number;
+
+  constructor(scheduler: Scheduler, frames: FrameAllocator, liveProcesses: () => number) {
+    super();
+    this.scheduler = scheduler;
+    this.frames = frames;
+    this.liveProcesses = liveProcesses;
+  }
+
+  /** The machine's kernel outlives its capabilities. */
+  protected override persists(): boolean {
+    return true;
+  }
+
+  protected teardown(): void {}
+}
+
+/** KERNEL_* operations. */
+export function invokeKernelPolicy(inv: Invocation, policy: KernelPolicy): number {
+  switch (inv.message.label) {
+    case Op.KERNEL_INFO:
+      return answer(inv, [Math.round(policy.scheduler.sliceNs / 1000), policy.frames.frameCount, policy.frames.freeCount, policy.liveProcesses()]);
+    case Op.KERNEL_SET_SLICE: {
+      if (!inv.cap.has(Rights.KERNEL_POLICY)) return Status.E_MISSING_RIGHT;
+      const us = word(inv, 0);
+      if (us < MIN_SLICE_US || us > MAX_SLICE_US) return Status.E_INVALID_ARGUMENT;
+      policy.scheduler.sliceNs = us * 1000;
+      return Status.OK;
+    }
+    default:
+      return Status.E_INVALID_ARGUMENT;
+  }
+}

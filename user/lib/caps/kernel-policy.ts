@@ -1,0 +1,35 @@
+// The kernel's policy, as process 1 holds it (docs/BOOT.md, slot 7): the time slice and a few
+// figures about the machine.
+import { OP_KERNEL_INFO, OP_KERNEL_SET_SLICE } from "../abi";
+import { msgWord } from "../message";
+import { operation, operation1 } from "./operation";
+
+/** KERNEL_INFO's answer. */
+export class KernelInfo {
+  status: i32 = 0;
+  sliceMicros: u32 = 0;
+  frames: u32 = 0;
+  freeFrames: u32 = 0;
+  processes: u32 = 0;
+}
+
+export class KernelPolicy {
+  constructor(readonly cap: i32) {}
+
+  info(): KernelInfo {
+    const info = new KernelInfo();
+    info.status = operation(this.cap, OP_KERNEL_INFO);
+    if (info.status >= 0) {
+      info.sliceMicros = msgWord(0);
+      info.frames = msgWord(1);
+      info.freeFrames = msgWord(2);
+      info.processes = msgWord(3);
+    }
+    return info;
+  }
+
+  /** Every process runs this long before it is preempted: 100 µs to 1 s. */
+  setSlice(micros: u32): i32 {
+    return operation1(this.cap, OP_KERNEL_SET_SLICE, micros);
+  }
+}
