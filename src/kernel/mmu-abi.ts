@@ -31,22 +31,36 @@ function kind(store: boolean, type: ValueType, bytes: 1 | 2 | 4 | 8, signed: boo
   return { name: `${store ? "store" : "load"}_${type}${suffix}`, store, type, bytes, signed: partial && !store && signed };
 }
 
+/**
+ * The slow-path imports: integer accesses only. A float access that misses goes through the
+ * integer access of its width and a reinterpret in the rewritten code (`slowPathOf`), so its
+ * bits never become a JS number, which would quiet a signalling NaN.
+ */
 export const ACCESS_KINDS: readonly AccessKind[] = [
   kind(false, "i32", 4, false), kind(false, "i32", 1, true), kind(false, "i32", 1, false),
   kind(false, "i32", 2, true), kind(false, "i32", 2, false),
   kind(false, "i64", 8, false), kind(false, "i64", 1, true), kind(false, "i64", 1, false),
   kind(false, "i64", 2, true), kind(false, "i64", 2, false), kind(false, "i64", 4, true),
-  kind(false, "i64", 4, false), kind(false, "f32", 4, false), kind(false, "f64", 8, false),
+  kind(false, "i64", 4, false),
   kind(true, "i32", 4, false), kind(true, "i32", 1, false), kind(true, "i32", 2, false),
   kind(true, "i64", 8, false), kind(true, "i64", 1, false), kind(true, "i64", 2, false),
-  kind(true, "i64", 4, false), kind(true, "f32", 4, false), kind(true, "f64", 8, false),
+  kind(true, "i64", 4, false),
 ];
+
+const FLOAT_KINDS: readonly AccessKind[] = [kind(false, "f32", 4, false), kind(false, "f64", 8, false), kind(true, "f32", 4, false), kind(true, "f64", 8, false)];
 
 export function findAccessKind(store: boolean, type: ValueType, bytes: number, signed: boolean): AccessKind {
   const wanted = kind(store, type, bytes as 1 | 2 | 4 | 8, signed).name;
-  const found = ACCESS_KINDS.find((k) => k.name === wanted);
+  const found = ACCESS_KINDS.find((k) => k.name === wanted) ?? FLOAT_KINDS.find((k) => k.name === wanted);
   if (!found) throw new Error(`no access kind for ${store ? "store" : "load"} ${type} of ${bytes} bytes`);
   return found;
+}
+
+/** The import a kind's slow path calls: itself, or for a float the integer access of its width. */
+export function slowPathOf(kind: AccessKind): AccessKind {
+  if (kind.type === "f32") return findAccessKind(kind.store, "i32", 4, false);
+  if (kind.type === "f64") return findAccessKind(kind.store, "i64", 8, false);
+  return kind;
 }
 
 /** Bulk and size operations, and the safe point: `name: [params, results]`. */

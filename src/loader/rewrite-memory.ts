@@ -1,5 +1,5 @@
 import { PAGE_SHIFT, PAGE_SIZE, TLB_BYTES, TLB_INDEX_MASK } from "../kernel/constants.ts";
-import { findAccessKind, type AccessKind, type ValueType } from "../kernel/mmu-abi.ts";
+import { findAccessKind, slowPathOf, type AccessKind, type ValueType } from "../kernel/mmu-abi.ts";
 import { addLocal, binaryen, type BinaryenModule, type ExpressionRef, type FunctionRef } from "./binaryen.ts";
 
 export const PHYSICAL_MEMORY = "dogma$physical";
@@ -77,7 +77,7 @@ export class MemoryRewriter {
       m.if(
         this.tagMatches(kind, offset, a, e, 0),
         this.physicalAccess(kind, m.i32.add(m.local.get(a, binaryen.i32), m.i32.load(4, 4, m.local.get(e, binaryen.i32), PHYSICAL_MEMORY))),
-        m.call(mmuFunction(kind.name), [m.local.get(a, binaryen.i32), m.i32.const(offset)], type),
+        this.slowLoad(kind, m.local.get(a, binaryen.i32), offset),
       ),
     ], type);
   }
@@ -101,9 +101,26 @@ export class MemoryRewriter {
       m.if(
         this.tagMatches(kind, offset, a, e, TLB_BYTES),
         this.physicalStore(kind, m.i32.add(m.local.get(a, binaryen.i32), m.i32.load(TLB_BYTES + 4, 4, m.local.get(e, binaryen.i32), PHYSICAL_MEMORY)), m.local.get(v, type)),
-        m.call(mmuFunction(kind.name), [m.local.get(a, binaryen.i32), m.i32.const(offset), m.local.get(v, type)], binaryen.none),
+        this.slowStore(kind, m.local.get(a, binaryen.i32), offset, m.local.get(v, type)),
       ),
     ], binaryen.none);
+  }
+
+  /** The kernel's slow path for a load; a float's bits travel as an integer (see slowPathOf). */
+  private slowLoad(kind: AccessKind, address: ExpressionRef, offset: number): ExpressionRef {
+    const m = this.m;
+    const slow = slowPathOf(kind);
+    const call = m.call(mmuFunction(slow.name), [address, m.i32.const(offset)], typeOf[slow.type]);
+    if (kind.type === "f32") return m.f32.reinterpret(call);
+    if (kind.type === "f64") return m.f64.reinterpret(call);
+    return call;
+  }
+
+  private slowStore(kind: AccessKind, address: ExpressionRef, offset: number, value: ExpressionRef): ExpressionRef {
+    const m = this.m;
+    const slow = slowPathOf(kind);
+    const bits = kind.type === "f32" ? m.i32.reinterpret(value) : kind.type === "f64" ? m.i64.reinterpret(value) : value;
+    return m.call(mmuFunction(slow.name), [address, m.i32.const(offset), bits], binaryen.none);
   }
 
   accessKind(store: boolean, type: number, bytes: number, signed: boolean): AccessKind | null {

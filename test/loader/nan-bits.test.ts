@@ -46,20 +46,16 @@ describe("NaN bit patterns", () => {
     expect(await roundTrip("f64.load", 8190, 0x7ff8000000000001n)).toBe(0x7ff8000000000001n);
   });
 
-  // BUG (src/kernel/memory-instructions.ts decode/encode, reached from src/loader/rewrite-memory.ts
-  // MemoryRewriter.load/store slow-path calls): f32/f64 values cross into JavaScript as numbers;
-  // f32 → f64 conversion and DataView.getFloat64 quiet a signalling NaN (0x7fa00001 comes back as
-  // 0x7fe00001). Fix: have the rewriter call the integer slow path of the same width and
-  // reinterpret (f32.load → f32.reinterpret_i32(call load_i32), f32.store → call store_i32 with
-  // i32.reinterpret_f32(value); likewise f64 with i64), so float bits never become JS numbers.
-  it.fails("signalling NaNs survive Dogma's slow path (f32 store and load)", async () => {
+  // The slow path of a float access is the integer access of its width plus a reinterpret in the
+  // rewritten code (src/kernel/mmu-abi.ts slowPathOf), so float bits never become JS numbers,
+  // whose f32 → f64 conversion would quiet a signalling NaN (0x7fa00001 came back as 0x7fe00001).
+  it("signalling NaNs survive Dogma's slow path (f32 store and load)", async () => {
     expect(await roundTrip("f32.store", 8190, SNAN32)).toBe(SNAN32);
     expect(await roundTrip("f32.load", 8190, SNAN32)).toBe(SNAN32);
   });
 
-  // Same bug for f64 loads. (f64 stores lose the bit too, but only in some V8 tiers, so they are
-  // not asserted here: the test must fail reliably until the bug is fixed.)
-  it.fails("signalling NaNs survive Dogma's slow path (f64 load)", async () => {
+  it("signalling NaNs survive Dogma's slow path (f64 load and store)", async () => {
     expect(await roundTrip("f64.load", 8190, SNAN64)).toBe(SNAN64);
+    expect(await roundTrip("f64.store", 8190, SNAN64)).toBe(SNAN64);
   });
 });
