@@ -92,12 +92,17 @@ function encode(view: DataView, at: number, kind: AccessKind, value: WasmValue):
 
 /**
  * WebAssembly traps a bulk operation of length 0 only when its address is past the end of
- * memory; longer ones are checked page by page in `pieces`.
+ * memory; longer ones are checked page by page in `pieces`. In the global space "memory" is what
+ * is mapped: the address must lie in a mapped page, or just past the end of one.
  */
 function checkEmptyRange(space: AddressSpace, address: number): void {
   const end = space.wasmPages * 65536;
-  if (address > end && address < GLOBAL_SPACE_BASE) {
-    throw new ProcessFault("out-of-bounds", address, `bulk memory operation at ${hex(address)} is past the end of memory`);
+  if (address < GLOBAL_SPACE_BASE) {
+    if (address > end) throw new ProcessFault("out-of-bounds", address, `bulk memory operation at ${hex(address)} is past the end of memory`);
+    return;
+  }
+  if (space.mapping(address) === null && space.mapping(address - 1) === null) {
+    throw new ProcessFault("unmapped", address, `bulk memory operation at ${hex(address)}, where nothing is mapped`);
   }
 }
 

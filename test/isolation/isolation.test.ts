@@ -517,14 +517,10 @@ describe("zero-length bulk operations", () => {
     for (const [name, said] of Object.entries(result)) expect(said, name).toMatch(/^native (\w+), Dogma \1$/);
   });
 
-  // BUG (src/kernel/memory-instructions.ts, checkEmptyRange): a zero-length bulk operation traps
-  // only when `address > end && address < GLOBAL_SPACE_BASE`, so in the high half it never traps,
-  // even where nothing is mapped for the process; WebAssembly (and a native run of the same
-  // module) traps. Nothing is read or written, so this is a semantic difference, not a hole.
-  // Fix: in the high half, trap unless the page holding `address` is mapped (or `address` is
-  // the end of a mapped run), e.g. by translating it when `address >= GLOBAL_SPACE_BASE`.
-  // Found by the loader fuzzer (test/fuzz), which now keeps its bulk addresses out of the high half.
-  it.fails("trap in the high half where nothing is mapped, as natively", async () => {
+  // A zero-length bulk operation in the high half traps unless its address is in a mapped page
+  // or just past one (src/kernel/memory-instructions.ts checkEmptyRange), as natively.
+  // Found by the loader fuzzer (test/fuzz).
+  it("trap in the high half where nothing is mapped, as natively", async () => {
     const result = await outcomes(inTheHighHalf);
     for (const [name, said] of Object.entries(result)) expect(said, name).toMatch(/^native (\w+), Dogma \1$/);
   });
