@@ -80,7 +80,7 @@ export const childrenById = new Map<number, (expr: ExpressionRef) => ChildSlot[]
 ]);
 
 /** Names for refusals: what an expression id is, in WebAssembly's words. */
-export const refusedKinds = new Map<number, string>([
+export const refusedKinds = new Map<number, string>(([
   [binaryen.AtomicRMWId, "atomic memory access (threads are not supported)"],
   [binaryen.AtomicCmpxchgId, "atomic memory access (threads are not supported)"],
   [binaryen.AtomicWaitId, "memory.atomic.wait (threads are not supported)"],
@@ -91,7 +91,29 @@ export const refusedKinds = new Map<number, string>([
   [binaryen.TryId, "exception handling (try)"],
   [binaryen.ThrowId, "exception handling (throw)"],
   [binaryen.RethrowId, "exception handling (rethrow)"],
-  [binaryen.TableInitId, "table.init (not supported yet)"],
-  [binaryen.TableFillId, "table.fill (not supported yet)"],
-  [binaryen.TableCopyId, "table.copy (not supported yet)"],
-]);
+  // binaryen.js 132 has no ids for table.init/fill/copy or try_table/throw_ref: those are named
+  // from their text (refusalFor).
+] as Array<[number, string]>).filter(([id]) => id !== undefined));
+
+/** Instructions named from their text, when binaryen.js gives them no id. */
+const refusedByName: Record<string, string> = {
+  try_table: "exception handling (try_table)",
+  throw_ref: "exception handling (throw_ref)",
+  "table.init": "table.init (not supported yet)",
+  "table.fill": "table.fill (not supported yet)",
+  "table.copy": "table.copy (not supported yet)",
+};
+
+/** Why an instruction the rewriter does not know is refused, in WebAssembly's words. */
+export function refusalFor(id: number, expr: number): string {
+  const known = refusedKinds.get(id);
+  if (known) return known;
+  let name = "";
+  try {
+    name = /^\s*\(([\w.]+)/.exec(binaryen.emitText(expr))?.[1] ?? "";
+  } catch {
+    // Printing is only for the message: without it, the id has to do.
+  }
+  if (name) return refusedByName[name] ?? `${name}, which Dogma does not support`;
+  return `an instruction Dogma does not support (binaryen expression id ${id})`;
+}

@@ -4,7 +4,7 @@ import { MMU_MODULE, type ValueType } from "../kernel/mmu-abi.ts";
 import type { ImportSignature } from "../kernel/personality.ts";
 import { binaryen, dataSegments, type BinaryenModule } from "./binaryen.ts";
 import { LoadError } from "./load-error.ts";
-import { countMemories } from "./section-scan.ts";
+import { countMemories, findTags } from "./section-scan.ts";
 
 export interface LoaderPolicy {
   /** Largest binary accepted, in bytes. */
@@ -41,6 +41,7 @@ function typeList(type: number): string {
 export function checkPolicy(name: string, bytes: Uint8Array, module: BinaryenModule, policy: LoaderPolicy): ModuleFacts {
   const used = checkFunctionImports(name, module, policy);
   checkOtherImports(name, module);
+  checkTags(name, bytes);
   checkReservedNames(name, module);
   const memory = checkMemory(name, bytes, module, policy);
   const segments = checkSegments(name, module, memory.initialPages);
@@ -98,6 +99,16 @@ function checkOtherImports(name: string, module: BinaryenModule): void {
     const info = binaryen.getTableInfo(module.getTableByIndex(i));
     if (info.module) throw new LoadError(name, `import section, table import "${info.module}"."${info.base}"`, "table imports are not part of the Dogma ABI");
   }
+}
+
+/** Exception handling is not supported (the rewriter and the scheduler's stacks assume none). */
+function checkTags(name: string, bytes: Uint8Array): void {
+  const tags = findTags(bytes);
+  if (tags.imported) {
+    const [from, field] = tags.imported;
+    throw new LoadError(name, `import section, tag import "${from}"."${field}"`, "exception handling (tags) is not supported by Dogma");
+  }
+  if (tags.defined > 0) throw new LoadError(name, "tag section", `declares ${tags.defined} tag${tags.defined === 1 ? "" : "s"}: exception handling is not supported by Dogma`);
 }
 
 function checkMemory(name: string, bytes: Uint8Array, module: BinaryenModule, policy: LoaderPolicy): { initialPages: number; maximumPages: number } {

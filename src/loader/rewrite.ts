@@ -1,6 +1,6 @@
 import { ACCESS_KINDS, FUEL_EXPORT, INIT_EXPORT, MMU_CALLS, MMU_MODULE, MMU_TLB_GLOBAL, type ValueType } from "../kernel/mmu-abi.ts";
 import { binaryen, clearStart, dataSegments, nodes, type BinaryenModule, type ExpressionRef, type FunctionRef } from "./binaryen.ts";
-import { childrenById, refusedKinds } from "./expression-children.ts";
+import { childrenById, refusalFor, refusedKinds } from "./expression-children.ts";
 import { LoadError } from "./load-error.ts";
 import { MemoryRewriter, PHYSICAL_MEMORY, ScratchLocals, TLB_GLOBAL, mmuFunction, typeOf } from "./rewrite-memory.ts";
 import { COPY_HELPER, FILL_HELPER, addBulkHelpers } from "./rewrite-bulk.ts";
@@ -124,7 +124,7 @@ class FunctionRewriter {
         return { expr: this.call("data_drop", [this.m.i32.const(this.segment(nodes.DataDrop.getSegment(expr)))], binaryen.none), level: -1 };
     }
     const children = childrenById.get(id);
-    if (!children) this.refuse(refusedKinds.get(id) ?? `an instruction Dogma does not support (binaryen expression id ${id})`);
+    if (!children) this.refuse(refusalFor(id, expr));
     let level = -1;
     for (const slot of children!(expr)) {
       const child = slot.get(expr);

@@ -1,6 +1,7 @@
 /**
- * Counts memories in a validated binary by walking its section headers: binaryen.js can name at
- * most one memory, so a second one would otherwise go unseen.
+ * Facts binaryen.js cannot tell, read from a validated binary by walking its section headers:
+ * how many memories it has (binaryen.js names at most one), and its tags (binaryen.js 132 has no
+ * way to list them).
  */
 class ByteReader {
   at: number;
@@ -35,6 +36,8 @@ class ByteReader {
 
 const IMPORT_SECTION = 2;
 const MEMORY_SECTION = 5;
+const TAG_SECTION = 13;
+const TAG_IMPORT = 4;
 
 export function countMemories(bytes: Uint8Array): number {
   const reader = new ByteReader(bytes, 8);
@@ -63,4 +66,47 @@ function countMemoryImports(reader: ByteReader): number {
     else return memories; // tags and later kinds are refused by policy; nothing after them matters here
   }
   return memories;
+}
+
+export interface TagFacts {
+  /** The first tag import, as module and field names, or null. */
+  readonly imported: readonly [string, string] | null;
+  /** Tags the module defines itself. */
+  readonly defined: number;
+}
+
+export function findTags(bytes: Uint8Array): TagFacts {
+  const reader = new ByteReader(bytes, 8);
+  let imported: [string, string] | null = null;
+  let defined = 0;
+  while (!reader.done) {
+    const id = reader.byte();
+    const end = reader.leb() + reader.at;
+    if (id === IMPORT_SECTION) imported = firstTagImport(reader, bytes);
+    if (id === TAG_SECTION) defined += reader.leb();
+    reader.at = end;
+  }
+  return { imported, defined };
+}
+
+function firstTagImport(reader: ByteReader, bytes: Uint8Array): [string, string] | null {
+  const name = (): string => {
+    const length = reader.leb();
+    const text = new TextDecoder().decode(bytes.subarray(reader.at, reader.at + length));
+    reader.skip(length);
+    return text;
+  };
+  const count = reader.leb();
+  for (let i = 0; i < count; i++) {
+    const module = name();
+    const field = name();
+    const kind = reader.byte();
+    if (kind === 0) reader.leb();
+    else if (kind === 1) (reader.byte(), reader.limits());
+    else if (kind === 2) reader.limits();
+    else if (kind === 3) reader.skip(2);
+    else if (kind === TAG_IMPORT) return [module, field];
+    else return null;
+  }
+  return null;
 }
