@@ -26,15 +26,36 @@ export function clearStart(module: BinaryenModule): void {
 
 export type DataSegmentInfo = { name: string; offset: number | null; data: ArrayBuffer; passive: boolean };
 
+interface DataSegmentAccess {
+  getNumDataSegments(): number;
+  getDataSegmentByIndex(i: number): number;
+  getDataSegmentInfo(segment: number): DataSegmentInfo;
+}
+
+/** binaryen.js's view of the data segments; it throws on an extended-const offset. */
 export function dataSegments(module: BinaryenModule): DataSegmentInfo[] {
-  const m = module as unknown as {
-    getNumDataSegments(): number;
-    getDataSegmentByIndex(i: number): number;
-    getDataSegmentInfo(segment: number): DataSegmentInfo;
-  };
+  const m = module as unknown as DataSegmentAccess;
   const result: DataSegmentInfo[] = [];
   for (let i = 0; i < m.getNumDataSegments(); i++) result.push(m.getDataSegmentInfo(m.getDataSegmentByIndex(i)));
   return result;
+}
+
+/**
+ * The names of the data segments, in order (memory.init names a segment; the rewriter needs its
+ * index). binaryen.js can only read a name through getDataSegmentInfo, which throws on an
+ * extended-const offset: such a segment keeps binaryen's default name, its index.
+ */
+export function dataSegmentNames(module: BinaryenModule): string[] {
+  const m = module as unknown as DataSegmentAccess;
+  const names: string[] = [];
+  for (let i = 0; i < m.getNumDataSegments(); i++) {
+    try {
+      names.push(m.getDataSegmentInfo(m.getDataSegmentByIndex(i)).name);
+    } catch {
+      names.push(String(i));
+    }
+  }
+  return names;
 }
 
 type Getter = (expr: ExpressionRef) => number;

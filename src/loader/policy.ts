@@ -2,9 +2,9 @@ import { MAX_PRIVATE_WASM_PAGES, PAGE_SIZE, WASM_PAGE_SIZE } from "../kernel/con
 import type { DataSegment } from "../kernel/image.ts";
 import { MMU_MODULE, type ValueType } from "../kernel/mmu-abi.ts";
 import type { ImportSignature } from "../kernel/personality.ts";
-import { binaryen, dataSegments, type BinaryenModule } from "./binaryen.ts";
+import { binaryen, type BinaryenModule } from "./binaryen.ts";
 import { LoadError } from "./load-error.ts";
-import { countMemories, findTags } from "./section-scan.ts";
+import { countMemories, findTags, scanDataSegments } from "./section-scan.ts";
 
 export interface LoaderPolicy {
   /** Largest binary accepted, in bytes. */
@@ -44,7 +44,7 @@ export function checkPolicy(name: string, bytes: Uint8Array, module: BinaryenMod
   checkTags(name, bytes);
   checkReservedNames(name, module);
   const memory = checkMemory(name, bytes, module, policy);
-  const segments = checkSegments(name, module, memory.initialPages);
+  const segments = checkSegments(name, bytes, memory.initialPages);
   return { ...memory, segments, importModules: [...used] };
 }
 
@@ -130,11 +130,16 @@ function mib(pages: number): string {
   return `${(pages * WASM_PAGE_SIZE) / 2 ** 20} MiB`;
 }
 
-function checkSegments(name: string, module: BinaryenModule, initialPages: number): DataSegment[] {
-  return dataSegments(module).map((info, index) => {
-    const data = new Uint8Array(info.data.slice(0));
-    if (info.passive) return { offset: null, data };
-    const offset = info.offset ?? 0;
+function checkSegments(name: string, bytes: Uint8Array, initialPages: number): DataSegment[] {
+  let segments;
+  try {
+    segments = scanDataSegments(bytes);
+  } catch (error) {
+    if (error instanceof RangeError) throw new LoadError(name, "data section", error.message);
+    throw error;
+  }
+  return segments.map(({ offset, data }, index) => {
+    if (offset === null) return { offset: null, data };
     const where = `data section, segment ${index}`;
     if (data.length > 0 && offset < PAGE_SIZE) {
       throw new LoadError(name, where, `lies at offset ${offset}, in page 0, which Dogma never maps (link with --global-base=4096 or --stack-first; AssemblyScript: --memoryBase 4096)`);

@@ -1,5 +1,5 @@
 import { ACCESS_KINDS, FUEL_EXPORT, INIT_EXPORT, MMU_CALLS, MMU_MODULE, MMU_TLB_GLOBAL, type ValueType } from "../kernel/mmu-abi.ts";
-import { binaryen, clearStart, dataSegments, nodes, type BinaryenModule, type ExpressionRef, type FunctionRef } from "./binaryen.ts";
+import { binaryen, clearStart, dataSegmentNames, nodes, type BinaryenModule, type ExpressionRef, type FunctionRef } from "./binaryen.ts";
 import { childrenById, refusalFor, refusedKinds } from "./expression-children.ts";
 import { LoadError } from "./load-error.ts";
 import { MemoryRewriter, PHYSICAL_MEMORY, ScratchLocals, TLB_GLOBAL, mmuFunction, typeOf } from "./rewrite-memory.ts";
@@ -16,7 +16,7 @@ const MAX_PAGES = 65536;
  * Returns whether there was a start function.
  */
 export function rewriteModule(name: string, module: BinaryenModule): { hasInit: boolean } {
-  const segmentIndex = new Map(dataSegments(module).map((segment, index) => [segment.name, index]));
+  const segmentIndex = new Map(dataSegmentNames(module).map((name, index) => [name, index]));
   // Chosen before the loader adds its own functions, and by index, never by name: names come
   // from the program's name section, so a name cannot be trusted to mark a loader helper.
   const defined: Array<[index: number, func: FunctionRef]> = [];
