@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Compiles every user/<folder>/<name>.ts of the folders below (programs, examples, init,
-// services) into build/user/<name>.wasm with the AssemblyScript compiler API (a name in two
+// services, drivers) into build/user/<name>.wasm with the AssemblyScript compiler API (a name in two
 // folders is an error: they share one output folder). Only a folder's top-level files are
 // programs; its subfolders hold modules they import (user/init/parts). A program that imports
 // libdogma (`from "../lib"`) gets its abort, which reports and exits; any other (the bench-*
@@ -15,7 +15,7 @@ import { fileURLToPath } from "node:url";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const userDir = path.join(root, "user");
 // The folders of programs, each compiled the same way; internal paths are <folder>/<name>.
-const SOURCE_FOLDERS = ["programs", "examples", "init", "services"];
+const SOURCE_FOLDERS = ["programs", "examples", "init", "services", "drivers"];
 const libDir = path.join(userDir, "lib");
 const outDir = path.join(root, "build", "user");
 
