@@ -11,7 +11,7 @@ function dogma(args: string[]) {
   const result = spawnSync(process.execPath, [join(root, "bin/dogma.js"), ...args], {
     cwd: root,
     encoding: "utf8",
-    env: { ...process.env, DOGMA_CACHE_DIR: join(work, "cache") },
+    env: { ...process.env, DOGMA_CACHE_DIR: join(work, "cache"), DOGMA_DATA_DIR: join(work, "data") },
     timeout: 120_000,
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
@@ -30,6 +30,12 @@ describe("dogma boot", () => {
     expect(log).toMatch(/dogma: idle for good: process 1 and every other process are blocked/);
     expect(run.code).toBe(1);
     expect(existsSync(disk) && statSync(disk).size).toBe(64 << 20);
+  });
+
+  it("keeps its disk in the data folder when no --disk is given", () => {
+    const run = dogma(["boot"]);
+    expect(run.stdout + run.stderr).toContain("boot: process 1 (init) started, pid 1");
+    expect(statSync(join(work, "data", "disk.img")).size).toBe(64 << 20);
   });
 
   it("refuses a config it cannot read, and says which", () => {

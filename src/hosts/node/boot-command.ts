@@ -1,5 +1,5 @@
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { mkdir, readFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import type { BootImage, BootModule } from "../../boot/boot-image.ts";
 import { runSystem } from "../../boot/system.ts";
 import { Loader } from "../../loader/loader.ts";
@@ -59,6 +59,7 @@ export async function bootImage(options: BootOptions): Promise<BootImage> {
 /** `dogma boot`: boots the system on this terminal and keeps it up until it halts. */
 export async function boot(options: BootOptions): Promise<number> {
   const image = await bootImage(options);
+  if (options.disk) await mkdir(dirname(options.disk), { recursive: true });
   const disk = options.disk ? await DiskImage.open(options.disk, DISK_SIZE) : undefined;
   const share = options.share ? await FolderShare.open(options.share) : undefined;
   const imports = standardImportModules();

@@ -10,6 +10,7 @@ import { DEFAULT_MEMORY_SIZE, Machine } from "../../machine/machine.ts";
 import { parseMemorySize } from "../../machine/physical-memory.ts";
 import { standardImportModules } from "../standard-imports.ts";
 import { type BootOptions, boot } from "./boot-command.ts";
+import { defaultDisk } from "./data-dir.ts";
 import { DiskModuleCache } from "./disk-cache.ts";
 import { nodeDevices } from "./node-devices.ts";
 
@@ -18,8 +19,9 @@ const USAGE = `usage: dogma run [options] PROGRAM.wasm [ARGS...]
 
 boot: boots the system: process 1 (init) reads FILE (default user/boot/init.conf) and starts the
 services it names from build/user; when process 1 ends the machine resets and boots again.
---disk FILE is the block device (a 64 MiB image is created when missing); --share DIR shows a
-host folder read-only.
+--disk FILE is the block device (a 64 MiB image is created when missing; default
+$DOGMA_DATA_DIR/disk.img, else $XDG_DATA_HOME/dogma/disk.img, else ~/.local/share/dogma/disk.img);
+--share DIR shows a host folder read-only.
 
 run: 
 Runs a WebAssembly program as a sealed Dogma process on a fresh machine, with this terminal's
@@ -156,7 +158,7 @@ function parseBoot(rest: string[]): BootOptions | "help" {
   const options: { -readonly [K in keyof BootOptions]: BootOptions[K] } = {
     memory: DEFAULT_MEMORY_SIZE,
     cache: true,
-    disk: null,
+    disk: defaultDisk(),
     share: null,
     modulesDir: join(packageRoot, "build/user"),
     configFile: join(packageRoot, "user/boot/init.conf"),
