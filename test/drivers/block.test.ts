@@ -1,0 +1,114 @@
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { MemoryBlockBackend } from "../../src/machine/devices/block-backend.ts";
+import { DiskImage } from "../../src/hosts/node/disk-image.ts";
+import { ControlledBackend, bootBlockMachine, clientArea, sectorsNotHoldingPattern } from "./block-machine.ts";
+
+const DISK_BYTES = 64 << 20;
+const work = mkdtempSync(join(tmpdir(), "dogma-block-"));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/** block-check's pattern (user/services/block-check.ts): byte `i` of sector `sector`. */
+const checkPattern = (sector: number, i: number) => ((sector * 131 + i * 7 + (i >> 8)) ^ 0x5a) & 0xff;
+
+describe("the block driver", () => {
+  it("serves INFO, READ, WRITE and FLUSH through a Region; every error is a status and the capabilities come back", async () => {
+    const disk = new MemoryBlockBackend(DISK_BYTES);
+    const m = await bootBlockMachine(
+      `service registry registry
+driver  block    block        device=block interrupt=block memory=512
+service check    block-check  memory=1024
+`,
+      ["registry", "block", "block-check"],
+      disk,
+    );
+    await m.line("init: check (pid 4) exited with code 0; not restarting");
+    await m.halt();
+    expect(m.lines().filter((l) => l.startsWith("block") || l.startsWith("init: "))).toEqual([
+      "init: 3 modules, 2 devices, 3 services",
+      "init: started registry (pid 2)",
+      "init: started block (pid 3)",
+      "init: started check (pid 4)",
+      'block: 131072 sectors of 512 bytes, 16 buffers of 64 KiB; serving "block"',
+      "block-check: connect: 0",
+      "block-check: 131072 sectors of 512 bytes",
+      "block-check: write 5120 sectors: 2621440",
+      "block-check: read them back: 2621440",
+      "block-check: sectors that differ: 0",
+      "block-check: flush: 0",
+      "block-check: write 3 sectors from offset 100: 1536",
+      "block-check: read them at offset 7: 1536",
+      "block-check: sectors that differ: 0",
+      "block-check: read 0 sectors: 0",
+      "block-check: read past the end: BLOCK_E_RANGE",
+      "block-check: write at the last sector + 1: BLOCK_E_RANGE",
+      "block-check: read beyond the buffer: E_INVALID_ARGUMENT",
+      "block-check: buffer still ours: 7",
+      "block-check: read into a view: E_MISSING_RIGHT",
+      "block-check: the view came back: 7",
+      "block-check: read without a Region: E_INVALID_CAP",
+      "block-check: read with 2 words: E_BAD_MESSAGE",
+      "block-check: read into a Receiver: E_WRONG_TYPE",
+      "block-check: the Receiver came back: 3",
+      "block-check: label 99: E_INVALID_ARGUMENT",
+      "block-check: a read after all that: 1536",
+      "block-check: sectors that differ: 0",
+      "block-check: requests in flight at most: 32",
+      "block-check: sectors per device request: 128",
+      "block-check: ok",
+      "init: check (pid 4) exited with code 0; not restarting",
+    ]);
+    // What the driver wrote is on the disk, sector for sector.
+    for (const [first, count] of [[1000, 5120], [7, 3]] as const) {
+      for (let s = first; s < first + count; s += 97) {
+        expect(disk.bytes.subarray(s * 512, s * 512 + 512)).toEqual(Uint8Array.from({ length: 512 }, (_, i) => checkPattern(s, i)));
+      }
+    }
+    expect(m.faults).toEqual([]);
+    expect(m.stderr()).toBe("");
+  });
+
+  it("keeps many requests in flight for several clients, takes completions in any order, and answers each caller when its last one is in", async () => {
+    const disk = new MemoryBlockBackend(DISK_BYTES);
+    const backend = new ControlledBackend(disk);
+    backend.reverse = true; // every batch the device starts completes last first
+    const clients = ["c1", "c2", "c3", "c4"];
+    const m = await bootBlockMachine(
+      `service registry registry
+driver  block    block       device=block interrupt=block memory=512
+${clients.map((name) => `service ${name} block-test-client memory=128`).join("\n")}
+`,
+      ["registry", "block", "block-test-client"],
+      backend,
+    );
+    for (const name of clients) {
+      const pid = await m.pidOf(name);
+      await m.line(`block-test-client (pid ${pid}): done: 24 rounds verified and flushed, 0 calls met a dead driver`);
+      const area = clientArea(pid);
+      expect(sectorsNotHoldingPattern(disk.bytes, area.first, area.sectors)).toEqual([]);
+    }
+    await m.halt();
+    // A 160-sector request is two device requests, given to the device in one NOTIFY.
+    expect(backend.maxInFlight).toBeGreaterThanOrEqual(2);
+    expect(backend.completedOutOfOrder).toBe(true);
+    expect(m.faults).toEqual([]);
+    expect(m.stderr()).toBe("");
+  });
+
+  it("writes through to a disk image file", async () => {
+    const path = join(work, "disk.img");
+    const image = await DiskImage.open(path, DISK_BYTES);
+    const m = await bootBlockMachine(
+      "service registry registry\ndriver block block device=block interrupt=block memory=512\nservice c1 block-test-client memory=128\n",
+      ["registry", "block", "block-test-client"],
+      image,
+    );
+    await m.line("block-test-client (pid 4): done: 24 rounds verified and flushed, 0 calls met a dead driver");
+    await m.halt();
+    await image.close();
+    const area = clientArea(4);
+    expect(sectorsNotHoldingPattern(new Uint8Array(readFileSync(path)), area.first, area.sectors)).toEqual([]);
+  });
+});
