@@ -71,7 +71,12 @@ export async function bootBlockMachine(config: string, modules: string[], backen
     async kill(pid: number): Promise<void> {
       for (;;) {
         const status = t.kernel.kill(pid);
-        if (status === 0) return;
+        if (status === 0) {
+          // kernel.kill makes the monitor's notice ready but does not wake a scheduler that waits
+          // for an interrupt (kernel.run() in the background, every process blocked): nudge it.
+          t.machine.interrupts.poke();
+          return;
+        }
         // E_INVALID_ARGUMENT: it is the one running just now; try again after its slice.
         expect(status, `kill ${pid}`).toBe(-11);
         await new Promise((resolve) => setImmediate(resolve));
@@ -103,14 +108,14 @@ interface HeldOperation {
 }
 
 /**
- * A backend in front of another that can hold operations (`close`, then `open` starts them in
- * order), or start each batch of them in reverse order (`reverse`), and counts how many are in
+ * A backend in front of another that can hold operations (`close`, of some kinds or all; `open`
+ * starts them in order), or start each batch of them in reverse order (`reverse`), and counts how many are in
  * flight at once. Operations that arrive together (the device starts every descriptor of one
  * NOTIFY in the same store) form a batch.
  */
 export class ControlledBackend implements BlockBackend {
   readonly held: HeldOperation[] = [];
-  closed = false;
+  private holding = new Set<HeldOperation["kind"]>();
   reverse = false;
   inFlight = 0;
   maxInFlight = 0;
@@ -141,13 +146,14 @@ export class ControlledBackend implements BlockBackend {
     return this.pass("flush", 0, 0, () => this.inner.flush());
   }
 
-  close(): void {
-    this.closed = true;
+  /** Holds operations of these kinds from now on (the others go on). */
+  close(kinds: readonly HeldOperation["kind"][] = ["read", "write", "flush"]): void {
+    this.holding = new Set(kinds);
   }
 
   /** Starts every held operation, in the order they came. */
   open(): void {
-    this.closed = false;
+    this.holding = new Set();
     for (const operation of this.held.splice(0)) operation.start();
   }
 
@@ -175,7 +181,7 @@ export class ControlledBackend implements BlockBackend {
         );
       };
       const operation = { kind, offset, length, start };
-      if (this.closed) this.held.push(operation);
+      if (this.holding.has(kind)) this.held.push(operation);
       else if (this.reverse) this.deferReversed(operation);
       else start();
     });

@@ -85,7 +85,7 @@ ${clients.map((name) => `service ${name} block-test-client memory=128`).join("\n
     );
     for (const name of clients) {
       const pid = await m.pidOf(name);
-      await m.line(`block-test-client (pid ${pid}): done: 24 rounds verified and flushed, 0 calls met a dead driver`);
+      await m.line(`block-test-client (pid ${pid}): done: 24 rounds verified and flushed; calls that met a dead driver: 0; buffers replaced: 0`);
       const area = clientArea(pid);
       expect(sectorsNotHoldingPattern(disk.bytes, area.first, area.sectors)).toEqual([]);
     }
@@ -105,7 +105,7 @@ ${clients.map((name) => `service ${name} block-test-client memory=128`).join("\n
       ["registry", "block", "block-test-client"],
       image,
     );
-    await m.line("block-test-client (pid 4): done: 24 rounds verified and flushed, 0 calls met a dead driver");
+    await m.line("block-test-client (pid 4): done: 24 rounds verified and flushed; calls that met a dead driver: 0; buffers replaced: 0");
     await m.halt();
     await image.close();
     const area = clientArea(4);
