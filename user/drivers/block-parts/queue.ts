@@ -83,10 +83,6 @@ export class BlockQueue {
     return this.freeIdCount > 0 && (!needsBuffer || this.freeBufferCount > 0);
   }
 
-  @inline get idle(): bool {
-    return this.freeIdCount == <i32>RING_SLOTS;
-  }
-
   /** Takes a free data buffer (canSubmit said there is one): its index. */
   takeBuffer(): i32 {
     return unchecked(this.freeBuffers[--this.freeBufferCount]);
