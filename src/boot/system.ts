@@ -12,6 +12,8 @@ export interface SystemHost {
   readonly kernelOptions?: KernelOptions;
   log(line: string): void;
   readonly progress?: BootProgress;
+  /** Keeps the host alive while the machine idles waiting for an interrupt; returns the release. */
+  keepAlive?(): () => void;
 }
 
 /** Boots in a row that end within this long count as failing quickly. */
@@ -39,7 +41,12 @@ export async function runSystem(host: SystemHost, image: BootImage): Promise<Sys
     const init = await startInit(kernel, host.loader, image, machine.devices, host.progress);
     kernel.setCritical(init);
     host.log(`boot: process 1 (init) started, pid ${init.pid}${boot > 1 ? `, boot ${boot}` : ""}`);
-    await kernel.run();
+    const release = host.keepAlive?.();
+    try {
+      await kernel.run();
+    } finally {
+      release?.();
+    }
     machine.powerOff();
     const why = endOf(init, kernel);
     if (init.alive) return { reason: `idle for good: process 1 ${why}`, halted: false };

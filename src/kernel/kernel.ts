@@ -289,6 +289,9 @@ export class Kernel implements KernelServices, ObjectKernel {
     if (!process || !process.alive) return Status.E_NO_PROCESS;
     if (process === this.scheduler.current) return Status.E_INVALID_ARGUMENT;
     this.terminate(process);
+    // The scheduler may be idle, waiting for an interrupt: whoever this woke (a monitor, a waiter)
+    // must run now.
+    this.machine.interrupts.poke();
     return Status.OK;
   }
 

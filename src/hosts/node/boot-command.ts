@@ -77,6 +77,12 @@ export async function boot(options: BootOptions): Promise<number> {
         process.stderr.write(`${line}\n`);
       },
       progress: { loading: (name, index, count) => progress.update(name, index, count) },
+      // A machine waiting for a device (a driver with an armed interrupt) is idle, not finished:
+      // Node must not exit because nothing of its own is pending.
+      keepAlive: () => {
+        const handle = setInterval(() => {}, 1 << 30);
+        return () => clearInterval(handle);
+      },
     },
     image,
   );
