@@ -23,6 +23,7 @@ const MAX_QUICK_FAILURES = 3;
 export interface SystemEnd {
   /** Why the system stopped: process 1 halted it (exit 0), it kept dying, or it went idle for good. */
   readonly reason: string;
+  /** Stopped for no fault: process 1 halted it, or nothing is left that could ever run. */
   readonly halted: boolean;
 }
 
@@ -49,7 +50,7 @@ export async function runSystem(host: SystemHost, image: BootImage): Promise<Sys
     }
     machine.powerOff();
     const why = endOf(init, kernel);
-    if (init.alive) return { reason: `idle for good: process 1 ${why}`, halted: false };
+    if (init.alive) return { reason: `idle for good: process 1 ${why}`, halted: true };
     if (init.outcome?.kind === "exited" && init.outcome.code === 0) return { reason: "process 1 halted the machine", halted: true };
     quickFailures = machine.clock.monotonicNs() - bootedAt < QUICK_FAILURE_NS ? quickFailures + 1 : 0;
     if (quickFailures >= MAX_QUICK_FAILURES) {
