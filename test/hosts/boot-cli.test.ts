@@ -18,12 +18,12 @@ function dogma(args: string[]) {
 }
 
 describe("dogma boot", () => {
-  it("boots process 1 with the default config: registry, a service and its client", () => {
+  it("boots process 1 with the default config: registry, log, a service and its client", () => {
     const disk = join(work, "disk.img");
     const run = dogma(["boot", "--disk", disk, "--share", root]);
     const log = run.stdout + run.stderr;
     expect(log).toContain("boot: process 1 (init) started, pid 1");
-    expect(log).toMatch(/init: 3 modules, 4 devices, 3 services/);
+    expect(log).toMatch(/init: 4 modules, 4 devices, 4 services/);
     expect(log).toContain("init: started registry (pid 2)");
     expect(log).toContain('hello-client: hello answered "hello, hello-client"');
     // Nothing the default config starts waits on a device yet: the machine goes idle and says so.

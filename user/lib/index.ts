@@ -18,6 +18,7 @@ export * from "./caps/interrupt";
 export * from "./caps/image";
 export * from "./caps/device";
 export * from "./caps/kernel-policy";
+export * from "./log-client";
 export * from "./caps/futex";
 export * from "./server";
 export * from "./line";
