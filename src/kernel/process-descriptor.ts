@@ -9,6 +9,8 @@ import { PAGE_SIZE } from "./constants.ts";
 /** Index = the code PROCESS_STATE reports (docs/ABI.md). */
 export const PROCESS_STATES = ["ready", "running", "blocked", "exited", "faulted", "created", "suspended"] as const;
 export type ProcessState = (typeof PROCESS_STATES)[number];
+/** State → code, set on every switch (a search of PROCESS_STATES there would be waste). */
+const STATE_CODES = Object.fromEntries(PROCESS_STATES.map((state, code) => [state, code])) as Record<ProcessState, number>;
 
 const PID = 0;
 const PPID = 1;
@@ -61,7 +63,7 @@ export class ProcessDescriptor {
     return PROCESS_STATES[this.words[this.base + STATE]!]!;
   }
   set state(state: ProcessState) {
-    this.words[this.base + STATE] = PROCESS_STATES.indexOf(state);
+    this.words[this.base + STATE] = STATE_CODES[state];
   }
   get exitCode(): number {
     return this.words[this.base + EXIT_CODE]!;
