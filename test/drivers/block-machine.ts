@@ -1,97 +1,17 @@
-import { expect } from "vitest";
-import { startInit } from "../../src/boot/bootloader.ts";
 import type { BlockBackend } from "../../src/machine/devices/block-backend.ts";
 import { BlockDevice } from "../../src/machine/devices/block.ts";
-import { RtcTimerDevice } from "../../src/machine/devices/rtc-timer.ts";
 import { DeviceLine } from "../../src/machine/devices/standard-devices.ts";
-import type { MmioDevice } from "../../src/machine/mmio.ts";
-import { program } from "../helpers/programs.ts";
-import { testMachine } from "../helpers/test-host.ts";
-
-/** How long a test waits for the machine to get somewhere before it fails (a bound against hangs, not a timing assertion). */
-const PATIENCE_MS = 45_000;
+import { bootMachine, testTimer } from "../helpers/booted-machine.ts";
 
 /**
  * A machine booted through the real bootloader with a block device over `backend` (and a timer,
- * for drivers that want a device of their own), running in the background: process 1 and its
- * drivers never all stop, so a test waits for console lines instead of for `kernel.run()`.
+ * for drivers that want a device of their own), running in the background (test/helpers/
+ * booted-machine.ts).
  */
 export async function bootBlockMachine(config: string, modules: string[], backend: BlockBackend) {
-  const t = testMachine();
-  const block = new BlockDevice(DeviceLine.BLOCK, t.machine.interrupts, backend);
-  const timer = new RtcTimerDevice(DeviceLine.TIMER, t.machine.interrupts, t.machine.clock, (delayNs, callback) => {
-    const handle = setTimeout(callback, Math.ceil(delayNs / 1e6));
-    return () => clearTimeout(handle);
+  return bootMachine(config, modules, {
+    devices: (t) => [new BlockDevice(DeviceLine.BLOCK, t.machine.interrupts, backend), testTimer(t)],
   });
-  const devices: MmioDevice[] = [block, timer];
-  const image = {
-    init: { name: "init", bytes: program("init") },
-    modules: modules.map((name) => ({ name, bytes: program(name) })),
-    config,
-    params: {},
-  };
-  const init = await startInit(t.kernel, t.loader, image, devices);
-  t.kernel.setCritical(init);
-  let failure: unknown = null;
-  let stopped = false;
-  const running = t.kernel.run().then(
-    () => void (stopped = true),
-    (error: unknown) => void ((failure = error), (stopped = true)),
-  );
-  const lines = () => t.stdout().split("\n").filter((line) => line.length > 0);
-  const machine = {
-    kernel: t.kernel,
-    faults: t.faults,
-    lines,
-    stderr: t.stderr,
-    /** Waits until `done(lines)` holds; fails with the console so far if the machine stops or never gets there. */
-    async until(what: string, done: (lines: string[]) => boolean): Promise<void> {
-      const give = Date.now() + PATIENCE_MS;
-      while (!done(lines())) {
-        if (failure) throw failure;
-        if (stopped || Date.now() > give) {
-          throw new Error(`never got to: ${what}${stopped ? " (the machine stopped)" : ""}\n${lines().join("\n")}\n${t.stderr()}`);
-        }
-        await new Promise((resolve) => setTimeout(resolve, 5));
-      }
-    },
-    /** Waits for a console line equal to `line`, or matching it. */
-    async line(line: string | RegExp): Promise<string> {
-      const matches = (l: string) => (typeof line === "string" ? l === line : line.test(l));
-      await machine.until(String(line), (all) => all.some(matches));
-      return lines().find(matches)!;
-    },
-    /** The pid init last started `name` with ("init: started NAME (pid N)" or "restarted"), once it has. */
-    async pidOf(name: string): Promise<number> {
-      const pattern = new RegExp(`^init: (?:re)?started ${name} \\(pid (\\d+)\\)$`);
-      await machine.until(`init starts ${name}`, (all) => all.some((l) => pattern.test(l)));
-      return Number(pattern.exec(lines().filter((l) => pattern.test(l)).at(-1)!)![1]);
-    },
-    /** Kills `pid` from the host, as `kernel.kill` does between two slices. */
-    async kill(pid: number): Promise<void> {
-      for (;;) {
-        const status = t.kernel.kill(pid);
-        // kernel.kill wakes a scheduler that waits for an interrupt, so the monitor's notice runs.
-        if (status === 0) return;
-        // E_INVALID_ARGUMENT: it is the one running just now; try again after its slice.
-        expect(status, `kill ${pid}`).toBe(-11);
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-    },
-    /** Live processes, by image name. */
-    alive(): string[] {
-      return t.kernel.stuck().map((p) => p.image.name);
-    },
-    /** Ends process 1, which halts the kernel, and powers the devices off. */
-    async halt(): Promise<void> {
-      if (init.alive) await machine.kill(init.pid);
-      await running;
-      if (failure) throw failure;
-      for (const device of devices) device.reset();
-      t.machine.powerOff();
-    },
-  };
-  return machine;
 }
 
 export type BlockMachine = Awaited<ReturnType<typeof bootBlockMachine>>;

@@ -16,11 +16,17 @@ export interface TestMachine {
   stdout(): string;
   stderr(): string;
   faults: string[];
+  /** Types `text` at the console (an interactive machine's): it arrives when the UART next asks for input. */
+  type(text: string): void;
+  /** Ends the console's input, as ^D at a terminal's pipe would (an interactive machine's). */
+  endInput(): void;
 }
 
 export interface TestMachineOptions {
   memory?: number;
   input?: string;
+  /** Input comes from `type` as the test goes on, not all at once, and ends with `endInput`. */
+  interactive?: boolean;
   kernel?: KernelOptions;
   loader?: Partial<LoaderOptions>;
 }
@@ -29,6 +35,17 @@ export function testMachine(options: TestMachineOptions = {}): TestMachine {
   const out: Record<1 | 2, Uint8Array[]> = { 1: [], 2: [] };
   const origin = performance.now();
   let input: Uint8Array | null = new TextEncoder().encode(options.input ?? "");
+  // An interactive console holds what is typed until the UART asks for it, one chunk per ask.
+  const typed: (Uint8Array | null)[] = [];
+  let asked = false;
+  let consoleInterrupts: InterruptController | null = null;
+  const deliver = () => {
+    if (!asked || typed.length === 0 || !consoleInterrupts) return;
+    asked = false;
+    const data = typed.shift()!;
+    const to = consoleInterrupts;
+    setTimeout(() => to.raise({ line: "console", data }), 0);
+  };
   const host: HostDevices = {
     clock: { monotonicNs: () => (performance.now() - origin) * 1e6, wallNs: () => BigInt(Date.now()) * 1_000_000n },
     createTimer: (interrupts: InterruptController) => {
@@ -48,6 +65,12 @@ export function testMachine(options: TestMachineOptions = {}): TestMachine {
     createConsole: (interrupts: InterruptController): ConsoleDevice => ({
       write: (stream, bytes) => void out[stream].push(bytes.slice()),
       requestInput() {
+        if (options.interactive) {
+          consoleInterrupts = interrupts;
+          asked = true;
+          deliver();
+          return;
+        }
         // Deliver the script in one interrupt, then end of input, as a pipe would.
         const data = input;
         input = null;
@@ -68,5 +91,13 @@ export function testMachine(options: TestMachineOptions = {}): TestMachine {
   });
   const loader = new Loader({ importModules: personalities, ...options.loader });
   const text = (stream: 1 | 2) => () => new TextDecoder().decode(Buffer.concat(out[stream]));
-  return { machine, kernel, loader, stdout: text(1), stderr: text(2), faults };
+  const type = (text: string) => {
+    typed.push(new TextEncoder().encode(text));
+    deliver();
+  };
+  const endInput = () => {
+    typed.push(null);
+    deliver();
+  };
+  return { machine, kernel, loader, stdout: text(1), stderr: text(2), faults, type, endInput };
 }

@@ -1,17 +1,7 @@
-// The block device's register page (docs/DEVICES.md "The header", "Request queues", "Block"), as
-// the driver reaches it: loads read what the device last wrote; aligned 32-bit stores reach the
-// device at once, and ERROR then says what became of the store.
+// The block device's registers (docs/DEVICES.md "Request queues", "Block"); the header and the
+// register page itself are common/device-registers.ts.
 
-export const DEVICE_MAGIC: u32 = 0x6d676f64; // "dogm"
-export const KIND_BLOCK: u32 = 2;
-
-// Header (every device).
-export const MAGIC: i32 = 0;
-export const KIND: i32 = 1;
-export const IRQ_STATUS: i32 = 3;
-export const IRQ_ENABLE: i32 = 4;
-export const DMA_SIZE: i32 = 5;
-export const ERROR: i32 = 6;
+export { Registers, DEVICE_MAGIC, KIND_BLOCK, MAGIC, KIND, IRQ_STATUS, IRQ_ENABLE, DMA_SIZE, ERROR } from "../common/device-registers";
 
 // Block.
 export const SECTOR_SIZE: i32 = 8;
@@ -37,31 +27,3 @@ export const OP_FLUSH: u32 = 3;
 
 export const DESCRIPTOR_BYTES: u32 = 32;
 export const USED_ENTRY_BYTES: u32 = 16;
-
-/** The register page, mapped at `base` (DEVICE_MAP's address). */
-export class Registers {
-  constructor(readonly base: usize) {}
-
-  @inline get(index: i32): u32 {
-    return load<u32>(this.base + (<usize>index << 2));
-  }
-
-  /** Stores `value` to register `index`; the device's ERROR for it (0: acted on). */
-  @inline set(index: i32, value: u32): u32 {
-    store<u32>(this.base + (<usize>index << 2), value);
-    return this.get(ERROR);
-  }
-
-  /** A 64-bit register pair, read high, low, high so that an update between the loads is seen. */
-  get64(index: i32): u64 {
-    let high = this.get(index + 1);
-    let low = this.get(index);
-    let again = this.get(index + 1);
-    while (again != high) {
-      high = again;
-      low = this.get(index);
-      again = this.get(index + 1);
-    }
-    return (<u64>high << 32) | <u64>low;
-  }
-}

@@ -1,0 +1,115 @@
+import { expect } from "vitest";
+import { startInit } from "../../src/boot/bootloader.ts";
+import { RtcTimerDevice } from "../../src/machine/devices/rtc-timer.ts";
+import { DeviceLine } from "../../src/machine/devices/standard-devices.ts";
+import type { MmioDevice } from "../../src/machine/mmio.ts";
+import { program } from "./programs.ts";
+import { testMachine, type TestMachine } from "./test-host.ts";
+
+/** How long a test waits for the machine to get somewhere before it fails (a bound against hangs, not a timing assertion). */
+const PATIENCE_MS = 45_000;
+
+export interface BootOptions {
+  /** The devices process 1 gets, in order (default: none). */
+  devices?: (t: TestMachine) => MmioDevice[];
+  /** Console input is typed as the test goes on (`type`, `endInput`) instead of given up front. */
+  interactive?: boolean;
+  /** Console input given up front, all at once. */
+  input?: string;
+}
+
+/** A timer/RTC device on the test machine's clock and the host's timers. */
+export function testTimer(t: TestMachine): RtcTimerDevice {
+  return new RtcTimerDevice(DeviceLine.TIMER, t.machine.interrupts, t.machine.clock, (delayNs, callback) => {
+    const handle = setTimeout(callback, Math.ceil(delayNs / 1e6));
+    return () => clearTimeout(handle);
+  });
+}
+
+/** The test machine's own console UART, for configs that start a console driver. */
+export function testConsole(t: TestMachine): MmioDevice {
+  return t.machine.devices.find((d) => d.name === "console")!;
+}
+
+/**
+ * A machine booted through the real bootloader with `config` and the boot modules `modules`,
+ * running in the background: process 1 and its drivers never all stop, so a test waits for
+ * console lines instead of for `kernel.run()`.
+ */
+export async function bootMachine(config: string, modules: string[], options: BootOptions = {}) {
+  const t = testMachine({ interactive: options.interactive, input: options.input });
+  const devices = options.devices?.(t) ?? [];
+  const image = {
+    init: { name: "init", bytes: program("init") },
+    modules: modules.map((name) => ({ name, bytes: program(name) })),
+    config,
+    params: {},
+  };
+  const init = await startInit(t.kernel, t.loader, image, devices);
+  t.kernel.setCritical(init);
+  let failure: unknown = null;
+  let stopped = false;
+  const running = t.kernel.run().then(
+    () => void (stopped = true),
+    (error: unknown) => void ((failure = error), (stopped = true)),
+  );
+  const lines = () => t.stdout().split("\n").filter((line) => line.length > 0);
+  const machine = {
+    kernel: t.kernel,
+    faults: t.faults,
+    lines,
+    stdout: t.stdout,
+    stderr: t.stderr,
+    type: t.type,
+    endInput: t.endInput,
+    /** Waits until `done(lines)` holds; fails with the console so far if the machine stops or never gets there. */
+    async until(what: string, done: (lines: string[]) => boolean): Promise<void> {
+      const give = Date.now() + PATIENCE_MS;
+      while (!done(lines())) {
+        if (failure) throw failure;
+        if (stopped || Date.now() > give) {
+          throw new Error(`never got to: ${what}${stopped ? " (the machine stopped)" : ""}\n${lines().join("\n")}\n${t.stderr()}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    },
+    /** Waits for a console line equal to `line`, or matching it. */
+    async line(line: string | RegExp): Promise<string> {
+      const matches = (l: string) => (typeof line === "string" ? l === line : line.test(l));
+      await machine.until(String(line), (all) => all.some(matches));
+      return lines().find(matches)!;
+    },
+    /** The pid init last started `name` with ("init: started NAME (pid N)" or "restarted"), once it has. */
+    async pidOf(name: string): Promise<number> {
+      const pattern = new RegExp(`^init: (?:re)?started ${name} \\(pid (\\d+)\\)$`);
+      await machine.until(`init starts ${name}`, (all) => all.some((l) => pattern.test(l)));
+      return Number(pattern.exec(lines().filter((l) => pattern.test(l)).at(-1)!)![1]);
+    },
+    /** Kills `pid` from the host, as `kernel.kill` does between two slices. */
+    async kill(pid: number): Promise<void> {
+      for (;;) {
+        const status = t.kernel.kill(pid);
+        // kernel.kill wakes a scheduler that waits for an interrupt, so the monitor's notice runs.
+        if (status === 0) return;
+        // E_INVALID_ARGUMENT: it is the one running just now; try again after its slice.
+        expect(status, `kill ${pid}`).toBe(-11);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    },
+    /** Live processes, by image name. */
+    alive(): string[] {
+      return t.kernel.stuck().map((p) => p.image.name);
+    },
+    /** Ends process 1, which halts the kernel, and powers the devices off. */
+    async halt(): Promise<void> {
+      if (init.alive) await machine.kill(init.pid);
+      await running;
+      if (failure) throw failure;
+      for (const device of devices) device.reset();
+      t.machine.powerOff();
+    },
+  };
+  return machine;
+}
+
+export type BootedMachine = Awaited<ReturnType<typeof bootMachine>>;
