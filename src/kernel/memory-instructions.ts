@@ -57,12 +57,16 @@ export function storeValue(space: AddressSpace, memory: PhysicalMemory, kind: Ac
   }
 }
 
-/** MMIO: an aligned 32-bit store to a register page reaches its device; anything else is a fault. */
+/**
+ * MMIO: an aligned 32-bit store to a register page reaches its device; anything else is a fault.
+ * `i64.store32` counts: it stores 32 bits, and compilers emit it for a 64-bit value's low word.
+ */
 function storeToDevice(device: DeviceRegisters, kind: AccessKind, address: number, value: WasmValue): void {
-  if (kind.type !== "i32" || kind.bytes !== 4 || address % 4 !== 0) {
+  if ((kind.type !== "i32" && kind.type !== "i64") || kind.bytes !== 4 || address % 4 !== 0) {
     throw new ProcessFault("read-only", address, "device registers take aligned 32-bit integer stores only");
   }
-  device.write((address % PAGE_SIZE) >>> 2, (value as number) >>> 0);
+  const word = typeof value === "bigint" ? Number(BigInt.asUintN(32, value)) : value >>> 0;
+  device.write((address % PAGE_SIZE) >>> 2, word);
 }
 
 function decode(view: DataView, at: number, kind: AccessKind): WasmValue {

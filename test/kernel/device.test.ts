@@ -60,6 +60,7 @@ const driver = wat(`(module
     (local.set $r (call $op (i32.const 2) (i32.const ${Op.DEVICE_DMA}) (i32.const 0) (i32.const 1)))
     (if (i32.lt_s (local.get $r) (i32.const 0)) (then (return (local.get $r))))
     (if (i32.eq (local.get $mode) (i32.const 1)) (then (i32.store16 offset=4 (local.get $regs) (i32.const 1))))
+    (if (i32.eq (local.get $mode) (i32.const 3)) (then (i64.store32 offset=4 (local.get $regs) (i64.const 0x100000016))))
     (if (i32.eq (local.get $mode) (i32.const 2)) (then
       (drop (call $op (local.get $region) (i32.const ${Op.REGION_FREE}) (i32.const 0) (i32.const 0)))))
     (i32.store offset=4 (local.get $regs) (i32.const 21))
@@ -93,6 +94,12 @@ describe("a Device object", () => {
     expect(process.fault?.kind).toBe("read-only");
     expect(t.faults[0]).toMatch(/device registers take aligned 32-bit integer stores only/);
     expect(device.stores).toEqual([]);
+  });
+
+  it("takes an i64.store32 as the 32-bit store it is: the low word reaches the device", async () => {
+    const { device, process } = await drive(3);
+    expect(process.outcome).toEqual({ kind: "exited", code: 0 });
+    expect(device.stores).toEqual([[1, 22], [1, 21]]);
   });
 
   it("takes the DMA window away when the Region is freed, before its frames can be reused", async () => {
