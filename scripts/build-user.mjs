@@ -38,6 +38,10 @@ const COMMON = [
   "--noColors",
 ];
 
+// A program that allocates for ever (the shell) asks for the garbage-collected runtime with this
+// line in its source; everything else keeps the stub, which never frees.
+const wantsIncremental = (source) => /^\/\/ dogma:runtime incremental$/m.test(source);
+
 // lib/abort.ts is only compiled into programs that import the library's index, which exports it.
 const importsLibdogma = (source) => /from\s+["']\.\.\/lib(\/index)?["']/.test(source);
 
@@ -62,11 +66,13 @@ async function build({ folder, name }, libSources) {
 
   const stderr = asc.createMemoryStream();
   const stdout = asc.createMemoryStream();
+  const text = await readFile(source, "utf8");
   const argv = [
     path.join(folder, `${name}.ts`),
     "--outFile", output,
-    "--use", importsLibdogma(await readFile(source, "utf8")) ? "abort=lib/abort/dogmaAbort" : "abort=",
+    "--use", importsLibdogma(text) ? "abort=lib/abort/dogmaAbort" : "abort=",
     ...COMMON,
+    ...(wantsIncremental(text) ? ["--runtime", "incremental"] : []),
   ];
   const { error } = await asc.main(argv, { stdout, stderr });
   const messages = stderr.toString().trim();

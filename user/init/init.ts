@@ -83,6 +83,7 @@ const memory = new Memory(MEMORY);
 const holds = new Holdings();
 holds.memory = MEMORY;
 holds.images = IMAGES;
+holds.bootInfo = BOOT_INFO;
 holds.devices = DEVICES;
 holds.interrupts = INTERRUPTS;
 holds.registry = memory.createReceiver(REGISTRY_QUEUE);
@@ -125,4 +126,9 @@ for (;;) {
     sleep(1_000_000_000); // should never happen; do not spin if it does
   }
   supervisor.restartDue();
+  if (supervisor.halting) {
+    lineBegin("init: halting");
+    linePrint();
+    exit(0); // process 1 ending with 0 is a clean halt (docs/BOOT.md)
+  }
 }

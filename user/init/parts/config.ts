@@ -15,6 +15,10 @@ export const MAX_NAME_BYTES: i32 = 64;
 export const GRANT_DEVICE: i32 = 1;
 export const GRANT_INTERRUPT: i32 = 2;
 export const GRANT_MEMORY: i32 = 3;
+/** A read-only copy of init's Cappage of Images (boot module i at slot i): for a process that spawns. */
+export const GRANT_IMAGES: i32 = 4;
+/** A copy of the boot info view, which names the boot modules. */
+export const GRANT_BOOT_INFO: i32 = 5;
 /** The kernel's default priority (src/kernel/scheduler.ts): services run below init's 0. */
 const DEFAULT_PRIORITY: u32 = 4;
 
@@ -29,6 +33,8 @@ export class ServiceEntry {
   memoryPages: u32 = 0;
   /** Its priority (priority=N); 0 is init's own. */
   priority: u32 = DEFAULT_PRIORITY;
+  /** When it ends, the system halts (the console session: its shell's `halt` or end of input). */
+  session: bool = false;
   constructor(readonly line: i32, readonly kind: string, readonly name: string, readonly module: i32) {}
 
   get isRegistry(): bool {
@@ -80,6 +86,14 @@ function parseLine(entries: ServiceEntry[], lineNumber: i32, f: string[], info: 
 
 function parseGrant(entry: ServiceEntry, grant: string, info: BootInfo): string {
   if (grant == "registry") return ""; // every process but the registry has it at slot 2 anyway
+  if (grant == "images" || grant == "bootinfo") {
+    entry.grants.push(new Grant(grant == "images" ? GRANT_IMAGES : GRANT_BOOT_INFO, 0));
+    return "";
+  }
+  if (grant == "session") {
+    entry.session = true;
+    return "";
+  }
   const device = valueOf(grant, "device");
   const interrupt = valueOf(grant, "interrupt");
   const memory = valueOf(grant, "memory");
@@ -105,7 +119,7 @@ function parseGrant(entry: ServiceEntry, grant: string, info: BootInfo): string 
     entry.grants.push(new Grant(GRANT_MEMORY, pages));
     return "";
   }
-  return "unknown grant \"" + grant + "\" (registry, device=NAME, interrupt=NAME, memory=PAGES or priority=N)";
+  return "unknown grant \"" + grant + "\" (registry, device=NAME, interrupt=NAME, memory=PAGES, images, bootinfo, priority=N or session)";
 }
 
 /** The registry must start before anyone calls it: move it to the front (and say so) if it is not there. */

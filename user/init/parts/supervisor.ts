@@ -14,9 +14,9 @@ import {
   lineBegin, lineAdd, lineAddI32, lineAddU32, lineAddHex, lineAddI64, linePrint, stateName, faultKindName,
   CAP_MOVE, RIGHT_RECEIVER_RECEIVE, RIGHT_RECEIVER_CALL, RIGHT_RECEIVER_SEND, OP_CAPPAGE_GET, OP_MEMORY_CREATE_MEMORY, OP_MEMORY_CREATE_PROCESS,
   OP_MEMORY_DESTROY, OP_PROCESS_GIVE, OP_PROCESS_MONITOR, OP_PROCESS_START, OP_PROCESS_STATE, OP_PROCESS_KILL, OP_RECEIVER_MINT,
-  STATE_EXITED, STATE_FAULTED, KILLED_EXIT_CODE, msgCap,
+  STATE_EXITED, STATE_FAULTED, KILLED_EXIT_CODE, msgCap, RIGHT_CAPPAGE_READ, ALL_RIGHTS,
 } from "../../lib";
-import { GRANT_DEVICE, GRANT_INTERRUPT, GRANT_MEMORY, ServiceEntry } from "./config";
+import { GRANT_DEVICE, GRANT_INTERRUPT, GRANT_MEMORY, GRANT_IMAGES, GRANT_BOOT_INFO, ServiceEntry } from "./config";
 
 export const BACKOFF_FIRST_NS: i64 = 100_000_000;
 export const BACKOFF_MAX_NS: i64 = 5_000_000_000;
@@ -30,6 +30,8 @@ export class Holdings {
   memory: i32 = 0;
   /** Cappages of Images, Devices and Interrupts (slots 4, 5, 6). */
   images: i32 = 0;
+  /** The boot info view (slot 3). */
+  bootInfo: i32 = 0;
   devices: i32 = 0;
   interrupts: i32 = 0;
   /** The registry's Receiver (receive and mint): the registry gets a receive copy, others call capabilities. */
@@ -72,6 +74,8 @@ export class Service {
 
 export class Supervisor {
   readonly services: Service[] = [];
+  /** A session service (config `session`) exited with code 0: the system is to halt. */
+  halting: bool = false;
 
   constructor(readonly holds: Holdings, entries: ServiceEntry[]) {
     // Badges start at 1, so that 0 never names a service.
@@ -129,8 +133,9 @@ export class Supervisor {
     describeEnding(e);
     if (e.state == STATE_EXITED && e.exitCode == 0) {
       s.stopped = true;
-      lineAdd("; not restarting");
+      lineAdd(s.entry.session ? "; the session is over" : "; not restarting");
       linePrint();
+      if (s.entry.session) this.halting = true;
       return;
     }
     if (ranFor >= FAILURE_WINDOW_NS) s.backoffNs = BACKOFF_FIRST_NS;
@@ -190,6 +195,16 @@ export class Supervisor {
       const grant = unchecked(entry.grants[i]);
       if (grant.kind == GRANT_MEMORY) {
         if (!this.give(s, <u32>s.memory)) return "give it its Memory";
+        continue;
+      }
+      if (grant.kind == GRANT_IMAGES) {
+        const images = capCopy(h.images, RIGHT_CAPPAGE_READ);
+        if (!this.check(s, images) || !this.give(s, <u32>images | CAP_MOVE)) return "give it the Images";
+        continue;
+      }
+      if (grant.kind == GRANT_BOOT_INFO) {
+        const view = capCopy(h.bootInfo, ALL_RIGHTS);
+        if (!this.check(s, view) || !this.give(s, <u32>view | CAP_MOVE)) return "give it the boot info";
         continue;
       }
       const from = grant.kind == GRANT_DEVICE ? h.devices : h.interrupts;
