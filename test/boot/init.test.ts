@@ -246,6 +246,24 @@ service bad      hello-service priority=0 memory=64
     expect(r.log[3]!.length).toBeLessThanOrEqual(1024);
   });
 
+  it("gives a service the arguments after `--` on its line (the module's name first)", async () => {
+    const r = await boot(
+      `service registry registry
+service greet    echo   -- hello   wörld  1
+service plain    echo   --
+service long     echo   -- ${"x".repeat(250)}
+service bad      echo   memory=64 -- a
+`,
+      ["registry", "echo"],
+    );
+    expect(r.log).toContain(`init: config line 4: the arguments take more than 248 bytes; skipped: service long     echo   -- ${"x".repeat(250)}`);
+    expect(r.lines).toContain("hello wörld 1");
+    expect(r.lines.filter((line) => line === "a")).toHaveLength(1);
+    expect(r.log).toContain("init: greet (pid 3) exited with code 0; not restarting");
+    expect(r.log).toContain("init: bad (pid 5) exited with code 0; not restarting");
+    expect(r.faults).toEqual([]);
+  });
+
   it("starts nothing, but keeps running, when the config names no service", async () => {
     const r = await boot("# nothing here\n", ["registry"]);
     expect(r.log).toEqual(["init: 1 modules, 0 devices, 0 services"]);

@@ -78,6 +78,7 @@ export const Op = {
   PROCESS_WAIT: 0xffff_0208,
   PROCESS_HOLDS: 0xffff_0209,
   PROCESS_LISTEN: 0xffff_020a,
+  PROCESS_SET_ARGS: 0xffff_0220,
   RECEIVER_RECEIVE: 0xffff_0300,
   RECEIVER_MINT: 0xffff_0301,
   RECEIVER_INFO: 0xffff_0302,

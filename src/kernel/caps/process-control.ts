@@ -8,6 +8,7 @@ import { type Invocation, answer, argumentCap, deadlineFrom, takeCaps, word } fr
 import { KernelMessage, ObjectKind, Op, Rights } from "./object-abi.ts";
 import type { ObjectKernel } from "./object-kernel.ts";
 import { PROCESS_FIXED_PAGES } from "./memory-object.ts";
+import { readArgsBlock } from "./process-args.ts";
 
 const RIGHT_FOR: Record<number, number> = {
   [Op.PROCESS_START]: Rights.PROCESS_CONTROL,
@@ -21,6 +22,7 @@ const RIGHT_FOR: Record<number, number> = {
   [Op.PROCESS_WAIT]: Rights.PROCESS_INFO,
   [Op.PROCESS_HOLDS]: Rights.PROCESS_INFO,
   [Op.PROCESS_LISTEN]: Rights.PROCESS_LISTEN,
+  [Op.PROCESS_SET_ARGS]: Rights.PROCESS_CONTROL,
 };
 
 /** A process blocked in PROCESS_WAIT on another: woken by the kernel when the other ends. */
@@ -76,6 +78,15 @@ export function invokeProcess(k: ObjectKernel, inv: Invocation, target: Process)
     case Op.PROCESS_LISTEN:
       target.listening = word(inv, 0) !== 0;
       return Status.OK;
+    case Op.PROCESS_SET_ARGS: {
+      // Only before it runs: a program reads its arguments whenever it likes, and they must not change under it.
+      if (target.state !== "created") return Status.E_NOT_READY;
+      const block = readArgsBlock(inv);
+      if (typeof block === "number") return block;
+      target.args = block.args;
+      target.env = block.env;
+      return Status.OK;
+    }
     default:
       return Status.E_INVALID_ARGUMENT;
   }
