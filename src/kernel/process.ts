@@ -66,6 +66,8 @@ export class Process extends KernelObject implements CapabilityHolder {
   /** Global address of the read-only image, or 0 when it is not mapped. */
   imageBase = 0;
   instance: WebAssembly.Instance | null = null;
+  /** Why its last MEMORY_CREATE_IMAGE was refused, for MEMORY_LOAD_ERROR ("" after one that was not). */
+  loadError = "";
   fault: FaultRecord | null = null;
 
   /** Continues the suspended stack with the kernel call's result. */

@@ -4,6 +4,7 @@ import { PRIORITY_LEVELS } from "../scheduler.ts";
 import { TLB_FRAMES } from "../tlb.ts";
 import { Capability } from "./capability.ts";
 import { CAPPAGE_PAGES, Cappage } from "./cappage.ts";
+import { createImage, loadErrorAnswer } from "./image-create.ts";
 import type { ImageObject } from "./image-object.ts";
 import { type Invocation, answer, argumentObject, word } from "./invocation.ts";
 import { KernelObject } from "./kernel-object.ts";
@@ -111,6 +112,8 @@ export const PROCESS_FIXED_PAGES = TLB_FRAMES + 2;
 /** MEMORY_* operations. */
 export function invokeMemory(k: ObjectKernel, inv: Invocation, memory: MemoryObject): number | Promise<number> {
   const op = inv.message.label;
+  // The caller's own last load error is not the Memory's to guard.
+  if (op === Op.MEMORY_LOAD_ERROR) return loadErrorAnswer(inv);
   const need = op === Op.MEMORY_INFO || op === Op.MEMORY_LIST ? Rights.MEMORY_INFO : op === Op.MEMORY_DESTROY ? Rights.MEMORY_DESTROY : Rights.MEMORY_CREATE;
   if (!inv.cap.has(need)) return Status.E_MISSING_RIGHT;
   switch (op) {
@@ -162,6 +165,8 @@ export function invokeMemory(k: ObjectKernel, inv: Invocation, memory: MemoryObj
     }
     case Op.MEMORY_CREATE_REGION:
       return createRegion(k, inv, memory);
+    case Op.MEMORY_CREATE_IMAGE:
+      return createImage(k, inv, memory);
     default:
       return Status.E_INVALID_ARGUMENT;
   }
