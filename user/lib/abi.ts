@@ -41,6 +41,7 @@ export const RIGHT_DEVICE_MAP: u32 = 1;
 export const RIGHT_DEVICE_DMA: u32 = 2;
 export const RIGHT_DEVICE_RESET: u32 = 4;
 export const RIGHT_KERNEL_POLICY: u32 = 1;
+export const RIGHT_KERNEL_INSPECT: u32 = 2;
 export const ALL_RIGHTS: u32 = 0xffffffff;
 
 // Operation labels: at or above KERNEL_LABEL_BASE a label is answered by the kernel.
@@ -96,6 +97,11 @@ export const OP_DEVICE_DMA: u32 = 0xffff0902;
 export const OP_DEVICE_RESET: u32 = 0xffff0903;
 export const OP_KERNEL_INFO: u32 = 0xffff0a00;
 export const OP_KERNEL_SET_SLICE: u32 = 0xffff0a01;
+export const OP_KERNEL_PROCESS: u32 = 0xffff0a10;
+export const OP_KERNEL_CAPS: u32 = 0xffff0a11;
+export const OP_KERNEL_FRAMES: u32 = 0xffff0a12;
+export const OP_KERNEL_MEMORY: u32 = 0xffff0a13;
+export const OP_KERNEL_UPTIME: u32 = 0xffff0a14;
 
 // Labels of messages only the kernel sends (through a send capability handed to it).
 export const MSG_PROCESS_ENDED: u32 = 0xfffff001;

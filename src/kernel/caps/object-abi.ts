@@ -47,6 +47,7 @@ export const Rights = {
   DEVICE_DMA: 2,
   DEVICE_RESET: 4,
   KERNEL_POLICY: 1,
+  KERNEL_INSPECT: 2,
 } as const;
 
 export const ALL_RIGHTS = 0xffff_ffff;
@@ -106,6 +107,11 @@ export const Op = {
   DEVICE_RESET: 0xffff_0903,
   KERNEL_INFO: 0xffff_0a00,
   KERNEL_SET_SLICE: 0xffff_0a01,
+  KERNEL_PROCESS: 0xffff_0a10,
+  KERNEL_CAPS: 0xffff_0a11,
+  KERNEL_FRAMES: 0xffff_0a12,
+  KERNEL_MEMORY: 0xffff_0a13,
+  KERNEL_UPTIME: 0xffff_0a14,
 } as const;
 
 /** Labels of messages only the kernel sends (no process can send a label this high). */

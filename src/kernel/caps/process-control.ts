@@ -38,7 +38,7 @@ export function invokeProcess(k: ObjectKernel, inv: Invocation, target: Process)
   const right = RIGHT_FOR[op];
   if (right === undefined) return Status.E_INVALID_ARGUMENT;
   if (!inv.cap.has(right)) return Status.E_MISSING_RIGHT;
-  if (op === Op.PROCESS_STATE) return answer(inv, stateWords(target));
+  if (op === Op.PROCESS_STATE) return answer(inv, processStateWords(target));
   if (op === Op.PROCESS_WAIT) return waitForEnd(k, inv, target);
   if (op === Op.PROCESS_MONITOR) return monitor(k, inv, target);
   if (!target.alive) return Status.E_PEER_DEAD;
@@ -94,7 +94,7 @@ export function invokeProcess(k: ObjectKernel, inv: Invocation, target: Process)
 
 /** Tells monitors and waiters that `process` has ended (called once, by the kernel). */
 export function announceEnd(k: ObjectKernel, process: Process): void {
-  const [, state, code] = stateWords(process);
+  const [, state, code] = processStateWords(process);
   for (const monitor of process.monitors.splice(0)) {
     k.ipc.kernelSend(monitor, KernelMessage.PROCESS_ENDED, [process.pid, state!, code!]);
     monitor.dispose();
@@ -102,7 +102,8 @@ export function announceEnd(k: ObjectKernel, process: Process): void {
   for (const waiter of process.endWaiters.splice(0)) k.scheduler.wake(waiter, ENDED);
 }
 
-function stateWords(process: Process): number[] {
+/** PROCESS_STATE's words (KERNEL_PROCESS reads them too). */
+export function processStateWords(process: Process): number[] {
   const d = process.descriptor;
   const state = process.alive && process.suspended ? PROCESS_STATES.indexOf("suspended") : PROCESS_STATES.indexOf(d.state);
   const faultKind = process.fault ? FAULT_KINDS.indexOf(process.fault.kind) : -1;
@@ -134,7 +135,7 @@ function monitor(k: ObjectKernel, inv: Invocation, target: Process): number {
 }
 
 function waitForEnd(k: ObjectKernel, inv: Invocation, target: Process): number | Promise<number> {
-  if (!target.alive) return answer(inv, stateWords(target).slice(1, 3));
+  if (!target.alive) return answer(inv, processStateWords(target).slice(1, 3));
   if (target === inv.caller) return Status.E_INVALID_ARGUMENT;
   const deadline = deadlineFrom(inv.message.words, 0, k.clock.monotonicNs());
   if (deadline <= k.clock.monotonicNs()) return Status.E_TIMEOUT;
@@ -146,6 +147,6 @@ function waitForEnd(k: ObjectKernel, inv: Invocation, target: Process): number |
   };
   return k.scheduler.waitUntil<typeof ENDED>(waiter, deadline).then((value) => {
     if (value === TIMED_OUT) return Status.E_TIMEOUT;
-    return answer(inv, stateWords(target).slice(1, 3));
+    return answer(inv, processStateWords(target).slice(1, 3));
   });
 }
