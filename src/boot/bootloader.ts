@@ -45,7 +45,7 @@ export async function startInit(kernel: Kernel, loader: Loader, image: BootImage
       kernel.capability(images, ALL_RIGHTS),
       kernel.capability(deviceObjects, ALL_RIGHTS),
       kernel.capability(interrupts, ALL_RIGHTS),
-      kernel.capability(kernel.policyObject(), Rights.KERNEL_POLICY),
+      kernel.capability(kernel.policyObject(), Rights.KERNEL_POLICY | Rights.KERNEL_INSPECT),
     ],
   });
 }

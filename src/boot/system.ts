@@ -37,7 +37,8 @@ export async function runSystem(host: SystemHost, image: BootImage): Promise<Sys
   let quickFailures = 0;
   for (let boot = 1; ; boot++) {
     const machine = host.makeMachine();
-    const kernel = new Kernel(machine, host.kernelOptions);
+    // Processes hand the kernel binaries too (MEMORY_CREATE_IMAGE): the boot modules' loader loads them.
+    const kernel = new Kernel(machine, { imageLoader: host.loader, ...host.kernelOptions });
     const bootedAt = machine.clock.monotonicNs();
     const init = await startInit(kernel, host.loader, image, machine.devices, host.progress);
     kernel.setCritical(init);

@@ -25,6 +25,7 @@ import { GlobalSpace } from "./global-space.ts";
 import type { MessageBuffer } from "./message.ts";
 import { ProcessFault, faultFromError, hex } from "./fault.ts";
 import { FRAME_KERNEL, FrameAllocator } from "./frame-allocator.ts";
+import type { ImageLoader } from "./image-loader.ts";
 import { ImageStore } from "./image-store.ts";
 import type { LoadedImage } from "./image.ts";
 import { buildImports, type ImportObject } from "./imports.ts";
@@ -42,6 +43,8 @@ export interface KernelOptions {
   readonly trace?: (line: string) => void;
   /** Called with one line when a process faults. */
   readonly onFault?: (process: Process, line: string) => void;
+  /** Loads binaries processes hand the kernel (MEMORY_CREATE_IMAGE); without one that op is E_NOT_READY. */
+  readonly imageLoader?: ImageLoader;
 }
 
 export interface SpawnOptions {
@@ -88,6 +91,8 @@ export class Kernel implements KernelServices, ObjectKernel {
   private readonly console: BootConsole;
   private readonly imports: ImportObject;
   private readonly onFault: KernelOptions["onFault"];
+  private readonly imageLoader: ImageLoader | null;
+  private pendingLoads = 0;
   private nextPid = 1;
   /** Process 1 when the machine was booted: its end stops `run` (the machine resets). */
   private critical: Process | null = null;
@@ -120,6 +125,7 @@ export class Kernel implements KernelServices, ObjectKernel {
       removed: (process, cap) => cap.object.removedFrom(process, cap),
     };
     this.onFault = options.onFault;
+    this.imageLoader = options.imageLoader ?? null;
     this.imports = buildImports(this, machine.memory, options.personalities ?? [], options.trace);
   }
 
@@ -173,8 +179,37 @@ export class Kernel implements KernelServices, ObjectKernel {
 
   /** An Image object for a loaded binary, so that processes holding it can create processes. */
   imageObject(image: LoadedImage): ImageObject {
-    return new ImageObject(image, this.images.map(image).base);
+    return new ImageObject(image, this.images.map(image).base, () => this.images.release(image));
   }
+
+  /** Whether a loader was given (MEMORY_CREATE_IMAGE). */
+  get canLoadImages(): boolean {
+    return this.imageLoader !== null;
+  }
+
+  /**
+   * Runs the loader for MEMORY_CREATE_IMAGE and calls `settled` with the image or the refusal.
+   * While a load is in flight the machine is not idle (`run` must not end); once `settled` has
+   * run (and made its caller ready) the scheduler, which may be waiting for an interrupt, must
+   * look at its run queue again.
+   */
+  loadImage(bytes: Uint8Array, name: string, settled: (outcome: LoadedImage | Error) => void): void {
+    const loader = this.imageLoader;
+    if (!loader) throw new Error("kernel bug: loadImage without a loader");
+    this.pendingLoads++;
+    loader
+      .load(bytes, name)
+      .catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))))
+      .then((outcome) => {
+        try {
+          settled(outcome);
+        } finally {
+          this.pendingLoads--;
+          this.machine.interrupts.poke();
+        }
+      });
+  }
+
 
   /**
    * The Device object of a machine device (one per device): its register frame gets a global
@@ -197,7 +232,7 @@ export class Kernel implements KernelServices, ObjectKernel {
 
   /** The kernel's policy object, for process 1 (time slice, figures). */
   policyObject(): KernelPolicy {
-    return new KernelPolicy(this.scheduler, this.frames, () => this.liveCount());
+    return new KernelPolicy(this.scheduler, this, () => this.liveCount());
   }
 
   /** The Interrupt object of a machine line (one per line). */
@@ -273,7 +308,7 @@ export class Kernel implements KernelServices, ObjectKernel {
   }
 
   private canProgress(): boolean {
-    if (this.scheduler.hasSleepers() || this.console.hasReaders() || this.machine.interrupts.hasPending()) return true;
+    if (this.scheduler.hasSleepers() || this.console.hasReaders() || this.machine.interrupts.hasPending() || this.pendingLoads > 0) return true;
     for (const line of this.interruptLines.values()) if (line.armed && line.target && !line.destroyed) return true;
     return false;
   }
@@ -425,6 +460,7 @@ export class Kernel implements KernelServices, ObjectKernel {
     process.caps.clear();
     for (const [address, page] of [...process.pageAt]) page.unmap(process, address);
     process.space.destroy();
+    if (process.imageBase !== 0) this.images.release(process.image);
     process.descriptor.detach();
     this.frames.release(process.descriptor.frame);
     const fuel = process.instance?.exports[FUEL_EXPORT];

@@ -58,13 +58,16 @@ export class Process extends KernelObject implements CapabilityHolder {
   readonly descriptor: ProcessDescriptor;
   readonly image: LoadedImage;
   readonly space: AddressSpace;
-  readonly args: readonly string[];
-  readonly env: readonly string[];
+  /** Set at creation, or by PROCESS_SET_ARGS before it starts. */
+  args: readonly string[];
+  env: readonly string[];
   /** Live bytes of each data segment: memory.init reads them, data.drop empties them. */
   readonly segments: Uint8Array[];
   /** Global address of the read-only image, or 0 when it is not mapped. */
   imageBase = 0;
   instance: WebAssembly.Instance | null = null;
+  /** Why its last MEMORY_CREATE_IMAGE was refused, for MEMORY_LOAD_ERROR ("" after one that was not). */
+  loadError = "";
   fault: FaultRecord | null = null;
 
   /** Continues the suspended stack with the kernel call's result. */

@@ -180,14 +180,14 @@ service client   hello-client
     );
     expect(r.log).toEqual([
       "init: param slice-ms 10: applied",
-      'init: config line 3: unknown kind "drive" (driver or service); skipped: drive   typo     hello-client',
+      'init: config line 3: unknown kind "drive" (driver, service or program); skipped: drive   typo     hello-client',
       "init: config line 4: expected: KIND NAME MODULE GRANT...; skipped: service short",
       "init: config line 5: no boot module named no-such-module; skipped: service ghost    no-such-module",
       "init: config line 6: the name hello is taken by line 1; skipped: service hello    hello-client",
       "init: config line 7: no device named tape; skipped: driver  nodev    caps-report device=tape",
       "init: config line 8: memory=lots is not a number of pages; skipped: service badmem   caps-report memory=lots",
       "init: config line 9: memory is granted twice; skipped: service twice    caps-report memory=64 memory=64",
-      'init: config line 10: unknown grant "root=yes" (registry, device=NAME, interrupt=NAME, memory=PAGES or priority=N); skipped: service grant    caps-report root=yes',
+      'init: config line 10: unknown grant "root=yes" (registry, device=NAME, interrupt=NAME, memory=PAGES, images, bootinfo, priority=N or session); skipped: service grant    caps-report root=yes',
       "init: config line 2: the registry must come first; starting it first",
       "init: 4 modules, 0 devices, 3 services",
       "init: started registry (pid 2)",
@@ -244,6 +244,24 @@ service bad      hello-service priority=0 memory=64
     // A line too long for init's log buffer (1 KiB) is cut and ends in "...".
     expect(r.log[3]).toMatch(/^init: config line 4: a name has at most 64 bytes; skipped: service n+\.\.\.$/);
     expect(r.log[3]!.length).toBeLessThanOrEqual(1024);
+  });
+
+  it("gives a service the arguments after `--` on its line (the module's name first)", async () => {
+    const r = await boot(
+      `service registry registry
+service greet    echo   -- hello   wörld  1
+service plain    echo   --
+service long     echo   -- ${"x".repeat(250)}
+service bad      echo   memory=64 -- a
+`,
+      ["registry", "echo"],
+    );
+    expect(r.log).toContain(`init: config line 4: the arguments take more than 248 bytes; skipped: service long     echo   -- ${"x".repeat(250)}`);
+    expect(r.lines).toContain("hello wörld 1");
+    expect(r.lines.filter((line) => line === "a")).toHaveLength(1);
+    expect(r.log).toContain("init: greet (pid 3) exited with code 0; not restarting");
+    expect(r.log).toContain("init: bad (pid 5) exited with code 0; not restarting");
+    expect(r.faults).toEqual([]);
   });
 
   it("starts nothing, but keeps running, when the config names no service", async () => {

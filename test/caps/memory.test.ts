@@ -212,6 +212,8 @@ describe("MEMORY_* operations", () => {
     sleeper.end(1);
     const childImage = await m.childImage(sleeper, "sleeper");
     const imageObject = m.kernel.imageObject(childImage);
+    // Images that hold no capability keep their frames mapped, so that only the Memory's come back.
+    m.kernel.imageObject(childImage);
     m.kernel.imageObject(m.vm);
     const mem = m.kernel.memoryObject(100);
     const keep = m.kernel.capability(mem, ALL);
@@ -325,6 +327,8 @@ describe("MEMORY_* operations", () => {
     child.logValue(1);
     child.end(3);
     const image = m.kernel.imageObject(await m.childImage(child, "tight"));
+    // Images that hold no capability keep their frames mapped, so that only the Memory's come back.
+    m.kernel.imageObject(await m.childImage(child, "tight"));
     m.kernel.imageObject(m.vm);
     const tight = m.kernel.memoryObject(PROCESS_FIXED_PAGES);
     const keep = m.kernel.capability(tight, ALL);

@@ -84,12 +84,13 @@ export function testMachine(options: TestMachineOptions = {}): TestMachine {
   const machine = new Machine(host, options.memory ?? 32 << 20);
   const faults: string[] = [];
   const personalities = standardImportModules();
+  const loader = new Loader({ importModules: personalities, ...options.loader });
   const kernel = new Kernel(machine, {
     personalities: personalities.filter((p) => p.module !== "dogma"),
     onFault: (_p, line) => faults.push(line),
+    imageLoader: loader,
     ...options.kernel,
   });
-  const loader = new Loader({ importModules: personalities, ...options.loader });
   const text = (stream: 1 | 2) => () => new TextDecoder().decode(Buffer.concat(out[stream]));
   const type = (text: string) => {
     typed.push(new TextEncoder().encode(text));

@@ -41,6 +41,7 @@ export const RIGHT_DEVICE_MAP: u32 = 1;
 export const RIGHT_DEVICE_DMA: u32 = 2;
 export const RIGHT_DEVICE_RESET: u32 = 4;
 export const RIGHT_KERNEL_POLICY: u32 = 1;
+export const RIGHT_KERNEL_INSPECT: u32 = 2;
 export const ALL_RIGHTS: u32 = 0xffffffff;
 
 // Operation labels: at or above KERNEL_LABEL_BASE a label is answered by the kernel.
@@ -57,6 +58,8 @@ export const OP_MEMORY_CREATE_CAPPAGE: u32 = 0xffff0105;
 export const OP_MEMORY_CREATE_REGION: u32 = 0xffff0106;
 export const OP_MEMORY_LIST: u32 = 0xffff0107;
 export const OP_MEMORY_DESTROY: u32 = 0xffff0108;
+export const OP_MEMORY_CREATE_IMAGE: u32 = 0xffff0120;
+export const OP_MEMORY_LOAD_ERROR: u32 = 0xffff0121;
 export const OP_PROCESS_START: u32 = 0xffff0200;
 export const OP_PROCESS_SUSPEND: u32 = 0xffff0201;
 export const OP_PROCESS_RESUME: u32 = 0xffff0202;
@@ -68,6 +71,7 @@ export const OP_PROCESS_MONITOR: u32 = 0xffff0207;
 export const OP_PROCESS_WAIT: u32 = 0xffff0208;
 export const OP_PROCESS_HOLDS: u32 = 0xffff0209;
 export const OP_PROCESS_LISTEN: u32 = 0xffff020a;
+export const OP_PROCESS_SET_ARGS: u32 = 0xffff0220;
 export const OP_RECEIVER_RECEIVE: u32 = 0xffff0300;
 export const OP_RECEIVER_MINT: u32 = 0xffff0301;
 export const OP_RECEIVER_INFO: u32 = 0xffff0302;
@@ -93,6 +97,11 @@ export const OP_DEVICE_DMA: u32 = 0xffff0902;
 export const OP_DEVICE_RESET: u32 = 0xffff0903;
 export const OP_KERNEL_INFO: u32 = 0xffff0a00;
 export const OP_KERNEL_SET_SLICE: u32 = 0xffff0a01;
+export const OP_KERNEL_PROCESS: u32 = 0xffff0a10;
+export const OP_KERNEL_CAPS: u32 = 0xffff0a11;
+export const OP_KERNEL_FRAMES: u32 = 0xffff0a12;
+export const OP_KERNEL_MEMORY: u32 = 0xffff0a13;
+export const OP_KERNEL_UPTIME: u32 = 0xffff0a14;
 
 // Labels of messages only the kernel sends (through a send capability handed to it).
 export const MSG_PROCESS_ENDED: u32 = 0xfffff001;

@@ -1,6 +1,8 @@
-// The boot console as text: strings go out as UTF-8 in one console_write per call where
+// Standard output, errors and input as text: the process's standard streams when it has them
+// (streams.ts), else the boot console. Strings go out as UTF-8 in one write per call where
 // possible, so that lines from concurrent processes do not interleave mid-line.
 import { console_write, console_read } from "./sys";
+import { hasStreams, streamWrite, streamRead, SLOT_STDIN, SLOT_STDOUT, SLOT_STDERR } from "./streams";
 
 export const STDOUT: i32 = 1;
 export const STDERR: i32 = 2;
@@ -12,6 +14,7 @@ const scratch: usize = memory.data(<i32>SCRATCH_SIZE);
 
 /** Writes all `len` bytes at `ptr` to `stream`; returns the bytes written or a negative status. */
 export function writeBytes(stream: i32, ptr: usize, len: usize): i32 {
+  if (hasStreams()) return streamWrite(stream == STDERR ? SLOT_STDERR : SLOT_STDOUT, ptr, len, stream == STDERR);
   let done: usize = 0;
   while (done < len) {
     const n = console_write(stream, <i32>(ptr + done), <i32>(len - done));
@@ -55,5 +58,6 @@ export function ewrite(s: string): i32 {
 
 /** Reads at most `len` bytes of console input to `ptr`: the count, 0 at end of input, or a status. */
 export function read(ptr: usize, len: i32): i32 {
+  if (hasStreams()) return len <= 0 ? 0 : streamRead(SLOT_STDIN, ptr, <u32>len);
   return console_read(<i32>ptr, len);
 }

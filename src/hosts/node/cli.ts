@@ -108,7 +108,9 @@ async function run(options: RunOptions): Promise<number> {
   }
   const imports = standardImportModules();
   let main: Process | null = null;
+  const loader = new Loader({ importModules: imports, cache: options.cache ? new DiskModuleCache() : null });
   const kernel = new Kernel(machine, {
+    imageLoader: loader,
     personalities: imports.filter((spec) => spec.module !== "dogma"),
     trace: options.trace ? (line) => process.stderr.write(`trace: ${line}\n`) : undefined,
     // The program's own fault is reported once it has ended; its children's as they happen.
@@ -116,7 +118,6 @@ async function run(options: RunOptions): Promise<number> {
       if (faulted !== main) process.stderr.write(`dogma: ${line}\n`);
     },
   });
-  const loader = new Loader({ importModules: imports, cache: options.cache ? new DiskModuleCache() : null });
   try {
     const images = [];
     for (const [i, file] of files.entries()) images.push(await loader.load(binaries[i]!, basename(file)));

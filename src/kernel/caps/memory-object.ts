@@ -4,6 +4,7 @@ import { PRIORITY_LEVELS } from "../scheduler.ts";
 import { TLB_FRAMES } from "../tlb.ts";
 import { Capability } from "./capability.ts";
 import { CAPPAGE_PAGES, Cappage } from "./cappage.ts";
+import { createImage, loadErrorAnswer } from "./image-create.ts";
 import type { ImageObject } from "./image-object.ts";
 import { type Invocation, answer, argumentObject, word } from "./invocation.ts";
 import { KernelObject } from "./kernel-object.ts";
@@ -33,6 +34,11 @@ export class MemoryObject extends KernelObject {
   readonly parent: MemoryObject | null;
   readonly quota: number;
   used = 0;
+  /** Its number for introspection (KERNEL_MEMORY): 1 for a root, then in order of creation. */
+  readonly id: number;
+  /** Live Memories of this tree by id, kept by the root (for KERNEL_MEMORY). */
+  private readonly tree: Map<number, MemoryObject>;
+  private nextId = 1;
   /** Internal holds that keep it alive without capabilities (the processes living in it). */
   private holds = 0;
   private readonly owned = new Set<KernelObject>();
@@ -41,6 +47,30 @@ export class MemoryObject extends KernelObject {
     super();
     this.parent = parent;
     this.quota = quota;
+    const root = parent ? parent.root : this;
+    this.tree = parent ? root.tree : new Map();
+    this.id = root.nextId++;
+    this.tree.set(this.id, this);
+  }
+
+  private get root(): MemoryObject {
+    let m: MemoryObject = this;
+    while (m.parent) m = m.parent;
+    return m;
+  }
+
+  /** The live Memory of this tree with the lowest id at or above `id`, or null. */
+  memoryFrom(id: number): MemoryObject | null {
+    let found: MemoryObject | null = null;
+    for (const [key, memory] of this.tree) if (key >= id && (!found || key < found.id)) found = memory;
+    return found;
+  }
+
+  /** Live processes created in it (not in its children). */
+  get processCount(): number {
+    let n = 0;
+    for (const object of this.owned) if (object.kind === ObjectKind.PROCESS && !object.destroyed) n++;
+    return n;
   }
 
   /** Pages that can still be charged here, counting every ancestor's limit. */
@@ -102,6 +132,7 @@ export class MemoryObject extends KernelObject {
   protected teardown(): void {
     // Children first, so that processes die before the Memories they live in are gone.
     for (const object of [...this.owned]) object.destroy();
+    this.tree.delete(this.id);
   }
 }
 
@@ -111,6 +142,8 @@ export const PROCESS_FIXED_PAGES = TLB_FRAMES + 2;
 /** MEMORY_* operations. */
 export function invokeMemory(k: ObjectKernel, inv: Invocation, memory: MemoryObject): number | Promise<number> {
   const op = inv.message.label;
+  // The caller's own last load error is not the Memory's to guard.
+  if (op === Op.MEMORY_LOAD_ERROR) return loadErrorAnswer(inv);
   const need = op === Op.MEMORY_INFO || op === Op.MEMORY_LIST ? Rights.MEMORY_INFO : op === Op.MEMORY_DESTROY ? Rights.MEMORY_DESTROY : Rights.MEMORY_CREATE;
   if (!inv.cap.has(need)) return Status.E_MISSING_RIGHT;
   switch (op) {
@@ -162,6 +195,8 @@ export function invokeMemory(k: ObjectKernel, inv: Invocation, memory: MemoryObj
     }
     case Op.MEMORY_CREATE_REGION:
       return createRegion(k, inv, memory);
+    case Op.MEMORY_CREATE_IMAGE:
+      return createImage(k, inv, memory);
     default:
       return Status.E_INVALID_ARGUMENT;
   }

@@ -47,6 +47,7 @@ export const Rights = {
   DEVICE_DMA: 2,
   DEVICE_RESET: 4,
   KERNEL_POLICY: 1,
+  KERNEL_INSPECT: 2,
 } as const;
 
 export const ALL_RIGHTS = 0xffff_ffff;
@@ -67,6 +68,8 @@ export const Op = {
   MEMORY_CREATE_REGION: 0xffff_0106,
   MEMORY_LIST: 0xffff_0107,
   MEMORY_DESTROY: 0xffff_0108,
+  MEMORY_CREATE_IMAGE: 0xffff_0120,
+  MEMORY_LOAD_ERROR: 0xffff_0121,
   PROCESS_START: 0xffff_0200,
   PROCESS_SUSPEND: 0xffff_0201,
   PROCESS_RESUME: 0xffff_0202,
@@ -78,6 +81,7 @@ export const Op = {
   PROCESS_WAIT: 0xffff_0208,
   PROCESS_HOLDS: 0xffff_0209,
   PROCESS_LISTEN: 0xffff_020a,
+  PROCESS_SET_ARGS: 0xffff_0220,
   RECEIVER_RECEIVE: 0xffff_0300,
   RECEIVER_MINT: 0xffff_0301,
   RECEIVER_INFO: 0xffff_0302,
@@ -103,6 +107,11 @@ export const Op = {
   DEVICE_RESET: 0xffff_0903,
   KERNEL_INFO: 0xffff_0a00,
   KERNEL_SET_SLICE: 0xffff_0a01,
+  KERNEL_PROCESS: 0xffff_0a10,
+  KERNEL_CAPS: 0xffff_0a11,
+  KERNEL_FRAMES: 0xffff_0a12,
+  KERNEL_MEMORY: 0xffff_0a13,
+  KERNEL_UPTIME: 0xffff_0a14,
 } as const;
 
 /** Labels of messages only the kernel sends (no process can send a label this high). */

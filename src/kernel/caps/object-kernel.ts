@@ -2,6 +2,7 @@ import type { Clock } from "../../machine/devices.ts";
 import type { LoadedImage } from "../image.ts";
 import type { Process } from "../process.ts";
 import type { Scheduler } from "../scheduler.ts";
+import type { ImageObject } from "./image-object.ts";
 import type { Ipc } from "./ipc.ts";
 import type { MemoryObject } from "./memory-object.ts";
 import type { ObjectServices } from "./object-services.ts";
@@ -14,6 +15,12 @@ export interface ObjectKernel {
   readonly clock: Clock;
   /** A new process in `memory`, not started; a status when the quota or memory says no. */
   createProcess(image: LoadedImage, memory: MemoryObject, parent: Process, priority: number): Process | number;
+  /** Whether the host gave the kernel a loader (MEMORY_CREATE_IMAGE). */
+  readonly canLoadImages: boolean;
+  /** Runs the loader over a binary a process handed in; `settled` gets the image or the loader's refusal. */
+  loadImage(bytes: Uint8Array, name: string, settled: (outcome: LoadedImage | Error) => void): void;
+  /** An Image object for a loaded binary, mapped read-only in the global space; throws RangeError when frames run out. */
+  imageObject(image: LoadedImage): ImageObject;
   /** Ends a process (killed: code 137); works on the running one too. */
   terminate(process: Process): void;
 }

@@ -8,6 +8,7 @@ import { type Invocation, answer, argumentCap, deadlineFrom, takeCaps, word } fr
 import { KernelMessage, ObjectKind, Op, Rights } from "./object-abi.ts";
 import type { ObjectKernel } from "./object-kernel.ts";
 import { PROCESS_FIXED_PAGES } from "./memory-object.ts";
+import { readArgsBlock } from "./process-args.ts";
 
 const RIGHT_FOR: Record<number, number> = {
   [Op.PROCESS_START]: Rights.PROCESS_CONTROL,
@@ -21,6 +22,7 @@ const RIGHT_FOR: Record<number, number> = {
   [Op.PROCESS_WAIT]: Rights.PROCESS_INFO,
   [Op.PROCESS_HOLDS]: Rights.PROCESS_INFO,
   [Op.PROCESS_LISTEN]: Rights.PROCESS_LISTEN,
+  [Op.PROCESS_SET_ARGS]: Rights.PROCESS_CONTROL,
 };
 
 /** A process blocked in PROCESS_WAIT on another: woken by the kernel when the other ends. */
@@ -36,7 +38,7 @@ export function invokeProcess(k: ObjectKernel, inv: Invocation, target: Process)
   const right = RIGHT_FOR[op];
   if (right === undefined) return Status.E_INVALID_ARGUMENT;
   if (!inv.cap.has(right)) return Status.E_MISSING_RIGHT;
-  if (op === Op.PROCESS_STATE) return answer(inv, stateWords(target));
+  if (op === Op.PROCESS_STATE) return answer(inv, processStateWords(target));
   if (op === Op.PROCESS_WAIT) return waitForEnd(k, inv, target);
   if (op === Op.PROCESS_MONITOR) return monitor(k, inv, target);
   if (!target.alive) return Status.E_PEER_DEAD;
@@ -76,6 +78,15 @@ export function invokeProcess(k: ObjectKernel, inv: Invocation, target: Process)
     case Op.PROCESS_LISTEN:
       target.listening = word(inv, 0) !== 0;
       return Status.OK;
+    case Op.PROCESS_SET_ARGS: {
+      // Only before it runs: a program reads its arguments whenever it likes, and they must not change under it.
+      if (target.state !== "created") return Status.E_NOT_READY;
+      const block = readArgsBlock(inv);
+      if (typeof block === "number") return block;
+      target.args = block.args;
+      target.env = block.env;
+      return Status.OK;
+    }
     default:
       return Status.E_INVALID_ARGUMENT;
   }
@@ -83,7 +94,7 @@ export function invokeProcess(k: ObjectKernel, inv: Invocation, target: Process)
 
 /** Tells monitors and waiters that `process` has ended (called once, by the kernel). */
 export function announceEnd(k: ObjectKernel, process: Process): void {
-  const [, state, code] = stateWords(process);
+  const [, state, code] = processStateWords(process);
   for (const monitor of process.monitors.splice(0)) {
     k.ipc.kernelSend(monitor, KernelMessage.PROCESS_ENDED, [process.pid, state!, code!]);
     monitor.dispose();
@@ -91,7 +102,8 @@ export function announceEnd(k: ObjectKernel, process: Process): void {
   for (const waiter of process.endWaiters.splice(0)) k.scheduler.wake(waiter, ENDED);
 }
 
-function stateWords(process: Process): number[] {
+/** PROCESS_STATE's words (KERNEL_PROCESS reads them too). */
+export function processStateWords(process: Process): number[] {
   const d = process.descriptor;
   const state = process.alive && process.suspended ? PROCESS_STATES.indexOf("suspended") : PROCESS_STATES.indexOf(d.state);
   const faultKind = process.fault ? FAULT_KINDS.indexOf(process.fault.kind) : -1;
@@ -123,7 +135,7 @@ function monitor(k: ObjectKernel, inv: Invocation, target: Process): number {
 }
 
 function waitForEnd(k: ObjectKernel, inv: Invocation, target: Process): number | Promise<number> {
-  if (!target.alive) return answer(inv, stateWords(target).slice(1, 3));
+  if (!target.alive) return answer(inv, processStateWords(target).slice(1, 3));
   if (target === inv.caller) return Status.E_INVALID_ARGUMENT;
   const deadline = deadlineFrom(inv.message.words, 0, k.clock.monotonicNs());
   if (deadline <= k.clock.monotonicNs()) return Status.E_TIMEOUT;
@@ -135,6 +147,6 @@ function waitForEnd(k: ObjectKernel, inv: Invocation, target: Process): number |
   };
   return k.scheduler.waitUntil<typeof ENDED>(waiter, deadline).then((value) => {
     if (value === TIMED_OUT) return Status.E_TIMEOUT;
-    return answer(inv, stateWords(target).slice(1, 3));
+    return answer(inv, processStateWords(target).slice(1, 3));
   });
 }

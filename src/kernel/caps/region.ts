@@ -49,6 +49,19 @@ export class RegionObject extends KernelObject {
     return this.frames;
   }
 
+  /**
+   * A copy of `length` bytes from the start of the range (zeros where the frames went back), for
+   * the kernel operations that take their input from a Region. The caller checks the bounds.
+   */
+  read(length: number): Uint8Array {
+    const out = new Uint8Array(length);
+    for (let i = 0; i * PAGE_SIZE < length && this.frames.length > 0; i++) {
+      const start = this.frames[i]! * PAGE_SIZE;
+      out.set(this.services.memory.bytes.subarray(start, start + Math.min(PAGE_SIZE, length - i * PAGE_SIZE)), i * PAGE_SIZE);
+    }
+    return out;
+  }
+
   /** Whether `process` holds the owner capability now. */
   ownedBy(process: Process): boolean {
     return !this.freed && (this.holdings.get(process)?.owner ?? 0) > 0;

@@ -1,7 +1,7 @@
 // The config file (docs/BOOT.md "Config"): one service per line, `KIND NAME MODULE GRANT...`,
 // started in order, the registry first. A line init cannot use is logged and skipped; the rest
 // of the config still starts.
-import { lineBegin, lineAdd, lineAddI32, linePrint } from "../../lib";
+import { lineBegin, lineAdd, lineAddI32, linePrint, packArgs, ARGS_IN_MESSAGE_BYTES } from "../../lib";
 import { BootInfo } from "./boot-info";
 import { fields, lines, parseCount, valueOf } from "./text";
 
@@ -11,6 +11,9 @@ export const REGISTRY_NAME = "registry";
 export const MAX_SERVICES: i32 = 128;
 /** A service's name is for logs, and a short one reads better; the registry's limit will do. */
 export const MAX_NAME_BYTES: i32 = 64;
+
+/** The field after which a line's fields are the program's arguments, not grants. */
+export const ARGS_MARK = "--";
 
 export const GRANT_DEVICE: i32 = 1;
 export const GRANT_INTERRUPT: i32 = 2;
@@ -35,6 +38,12 @@ export class ServiceEntry {
   priority: u32 = DEFAULT_PRIORITY;
   /** When it ends, the system halts (the console session: its shell's `halt` or end of input). */
   session: bool = false;
+  /**
+   * Its arguments (the fields after `--`), packed once for PROCESS_SET_ARGS with the module's name
+   * as argument 0, so that a restart allocates nothing; null when the line has none.
+   */
+  argsBlock: Uint8Array | null = null;
+  argc: u32 = 0;
   constructor(readonly line: i32, readonly kind: string, readonly name: string, readonly module: i32) {}
 
   get isRegistry(): bool {
@@ -64,9 +73,11 @@ export function parseConfig(text: string, info: BootInfo): ServiceEntry[] {
 
 /** Adds the service a line names to `entries`: "" when it did, else why not. */
 function parseLine(entries: ServiceEntry[], lineNumber: i32, f: string[], info: BootInfo): string {
+  // A boot module for others to start (the shell's tools): the bootloader loads it; init starts nothing.
+  if (f[0] == "program") return f.length == 2 ? "" : "expected: program MODULE";
   if (f.length < 3) return "expected: KIND NAME MODULE GRANT...";
   const kind = f[0];
-  if (kind != "driver" && kind != "service") return "unknown kind \"" + kind + "\" (driver or service)";
+  if (kind != "driver" && kind != "service") return "unknown kind \"" + kind + "\" (driver, service or program)";
   const name = f[1];
   if (String.UTF8.byteLength(name) > MAX_NAME_BYTES) return "a name has at most " + MAX_NAME_BYTES.toString() + " bytes";
   for (let i = 0; i < entries.length; i++) {
@@ -76,9 +87,18 @@ function parseLine(entries: ServiceEntry[], lineNumber: i32, f: string[], info: 
   if (module == null) return "no boot module named " + f[2];
   if (entries.length == MAX_SERVICES) return "more than " + MAX_SERVICES.toString() + " services";
   const entry = new ServiceEntry(lineNumber, kind, name, module.index);
-  for (let i = 3; i < f.length; i++) {
+  let i = 3;
+  for (; i < f.length && f[i] != ARGS_MARK; i++) {
     const why = parseGrant(entry, f[i], info);
     if (why.length > 0) return why;
+  }
+  if (i < f.length) {
+    const args = [f[2]];
+    for (i++; i < f.length; i++) args.push(f[i]);
+    const block = packArgs(args);
+    if (block.length > ARGS_IN_MESSAGE_BYTES) return "the arguments take more than " + ARGS_IN_MESSAGE_BYTES.toString() + " bytes";
+    entry.argsBlock = block;
+    entry.argc = <u32>args.length;
   }
   entries.push(entry);
   return "";

@@ -14,7 +14,7 @@ import {
   lineBegin, lineAdd, lineAddI32, lineAddU32, lineAddHex, lineAddI64, linePrint, stateName, faultKindName,
   CAP_MOVE, RIGHT_RECEIVER_RECEIVE, RIGHT_RECEIVER_CALL, RIGHT_RECEIVER_SEND, OP_CAPPAGE_GET, OP_MEMORY_CREATE_MEMORY, OP_MEMORY_CREATE_PROCESS,
   OP_MEMORY_DESTROY, OP_PROCESS_GIVE, OP_PROCESS_MONITOR, OP_PROCESS_START, OP_PROCESS_STATE, OP_PROCESS_KILL, OP_RECEIVER_MINT,
-  STATE_EXITED, STATE_FAULTED, KILLED_EXIT_CODE, msgCap, RIGHT_CAPPAGE_READ, ALL_RIGHTS,
+  STATE_EXITED, STATE_FAULTED, KILLED_EXIT_CODE, msgCap, RIGHT_CAPPAGE_READ, ALL_RIGHTS, msgAddArgsBlock, OP_PROCESS_SET_ARGS,
 } from "../../lib";
 import { GRANT_DEVICE, GRANT_INTERRUPT, GRANT_MEMORY, GRANT_IMAGES, GRANT_BOOT_INFO, ServiceEntry } from "./config";
 
@@ -186,6 +186,12 @@ export class Supervisor {
     capDrop(image);
     if (!this.check(s, created)) return "create the process";
     s.process = process;
+    const args = entry.argsBlock;
+    if (args != null) {
+      msgBegin(OP_PROCESS_SET_ARGS);
+      msgAddArgsBlock(args, entry.argc);
+      if (!this.check(s, msgInvoke(s.process))) return "give it its arguments";
+    }
 
     // Slot 2: the registry's Receiver for the registry, a call capability to it for everyone else.
     const registry = entry.isRegistry ? capCopy(h.registry, RIGHT_RECEIVER_RECEIVE) : mint(h.registry, s.badge, RIGHT_RECEIVER_CALL);

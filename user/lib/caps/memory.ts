@@ -2,7 +2,9 @@
 import {
   OP_MEMORY_INFO, OP_MEMORY_CREATE_MEMORY, OP_MEMORY_CREATE_RECEIVER, OP_MEMORY_CREATE_PROCESS,
   OP_MEMORY_CREATE_PAGE, OP_MEMORY_CREATE_CAPPAGE, OP_MEMORY_CREATE_REGION, OP_MEMORY_LIST, OP_MEMORY_DESTROY,
+  OP_MEMORY_CREATE_IMAGE, OP_MEMORY_LOAD_ERROR,
 } from "../abi";
+import { E_INVALID_ARGUMENT } from "../errors";
 import { msgBegin, msgAddWord, msgAddCap, msgInvoke, msgWord } from "../message";
 import { operation, operation1, operation2, answeredCap } from "./operation";
 
@@ -92,6 +94,35 @@ export class Memory {
   /** A zeroed Region of `pages` 4 KiB pages (flags: REGION_ZERO_ON_FREE); the cap is its owner. */
   createRegion(pages: u32, flags: u32 = 0): i32 {
     return answeredCap(operation2(this.cap, OP_MEMORY_CREATE_REGION, pages, flags));
+  }
+
+  /**
+   * An Image (IMAGE_SPAWN) of the WebAssembly binary in the first `length` bytes of `region` (an
+   * owner capability or a view; it stays with the caller), loaded and verified by the kernel's
+   * loader while this process waits. `name` (at most 32 bytes) is what ps and messages call it.
+   * E_INVALID_ARGUMENT when the loader refuses it: loadError() says why. A cap or a status.
+   */
+  createImage(region: i32, length: u32, name: string = ""): i32 {
+    const bytes = Uint8Array.wrap(String.UTF8.encode(name));
+    if (bytes.length > 32) return E_INVALID_ARGUMENT;
+    msgBegin(OP_MEMORY_CREATE_IMAGE);
+    msgAddWord(length);
+    for (let i = 0; i < bytes.length; i += 4) {
+      let w: u32 = 0;
+      for (let b = 0; b < 4 && i + b < bytes.length; b++) w |= <u32>bytes[i + b] << (8 * b);
+      msgAddWord(w);
+    }
+    msgAddCap(<u32>region);
+    return answeredCap(msgInvoke(this.cap));
+  }
+
+  /** Why this process's last createImage was refused ("" if it was not), at most 248 bytes. Allocates. */
+  loadError(): string {
+    if (operation(this.cap, OP_MEMORY_LOAD_ERROR) < 0) return "";
+    const length = msgWord(0);
+    const bytes = new Uint8Array(<i32>length);
+    for (let i: u32 = 0; i < length; i++) bytes[i] = <u8>(msgWord(1 + <i32>(i >> 2)) >> (8 * (i & 3)));
+    return String.UTF8.decode(bytes.buffer);
   }
 
   /** Destroys it and everything created in it; its processes are killed (perhaps the caller). */

@@ -3,9 +3,10 @@
 import {
   OP_PROCESS_START, OP_PROCESS_SUSPEND, OP_PROCESS_RESUME, OP_PROCESS_KILL, OP_PROCESS_STATE,
   OP_PROCESS_SET_PRIORITY, OP_PROCESS_GIVE, OP_PROCESS_MONITOR, OP_PROCESS_WAIT, OP_PROCESS_HOLDS,
-  OP_PROCESS_LISTEN, FOREVER, SLOT_SELF,
+  OP_PROCESS_LISTEN, OP_PROCESS_SET_ARGS, FOREVER, SLOT_SELF,
 } from "../abi";
-import { msgWord } from "../message";
+import { E_INVALID_ARGUMENT } from "../errors";
+import { msgBegin, msgAddWord, msgAddCap, msgInvoke, msgWord, MAX_DATA_WORDS } from "../message";
 import { operation, operation1, operationWithCap, operationWithTimeout } from "./operation";
 
 // PROCESS_STATE's state codes (docs/ABI.md "Process states and fault kinds").
@@ -35,6 +36,39 @@ export function stateName(state: u32): string {
 export function faultKindName(kind: i32): string {
   if (kind == -1) return "none";
   return <u32>kind < <u32>FAULT_NAMES.length ? FAULT_NAMES[kind] : "fault " + kind.toString();
+}
+
+/** Bytes of arguments that fit in one message (the words after PROCESS_SET_ARGS' two). */
+export const ARGS_IN_MESSAGE_BYTES: i32 = (MAX_DATA_WORDS - 2) * 4;
+
+/**
+ * PROCESS_SET_ARGS' block: each string as UTF-8 followed by a zero byte, the arguments (program
+ * name first) then the environment ("KEY=VALUE"). Allocates.
+ */
+export function packArgs(args: string[], env: string[] = []): Uint8Array {
+  let length = 0;
+  for (let i = 0; i < args.length; i++) length += String.UTF8.byteLength(args[i]) + 1;
+  for (let i = 0; i < env.length; i++) length += String.UTF8.byteLength(env[i]) + 1;
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (let i = 0; i < args.length + env.length; i++) {
+    const s = i < args.length ? args[i] : env[i - args.length];
+    const bytes = Uint8Array.wrap(String.UTF8.encode(s));
+    out.set(bytes, at);
+    at += bytes.length + 1;
+  }
+  return out;
+}
+
+/** Appends a packed block to the message: PROCESS_SET_ARGS' words (length, argc, bytes). */
+export function msgAddArgsBlock(block: Uint8Array, argc: u32): void {
+  msgAddWord(<u32>block.length);
+  msgAddWord(argc);
+  for (let i = 0; i < block.length; i += 4) {
+    let w: u32 = 0;
+    for (let b = 0; b < 4 && i + b < block.length; b++) w |= <u32>block[i + b] << (8 * b);
+    msgAddWord(w);
+  }
 }
 
 /** PROCESS_STATE's answer. */
@@ -141,6 +175,28 @@ export class Process {
   holds(cap: i32): i32 {
     const status = operationWithCap(this.cap, OP_PROCESS_HOLDS, <u32>cap);
     return status < 0 ? status : <i32>msgWord(0);
+  }
+
+  /**
+   * Gives a `created` process its arguments (args[0]: the program name) and environment, packed
+   * in the message: at most ARGS_IN_MESSAGE_BYTES in all (else E_INVALID_ARGUMENT; use
+   * setArgsFrom with a Region). E_NOT_READY once it has started.
+   */
+  setArgs(args: string[], env: string[] = []): i32 {
+    const block = packArgs(args, env);
+    if (block.length > ARGS_IN_MESSAGE_BYTES) return E_INVALID_ARGUMENT;
+    msgBegin(OP_PROCESS_SET_ARGS);
+    msgAddArgsBlock(block, <u32>args.length);
+    return msgInvoke(this.cap);
+  }
+
+  /** As setArgs, the `length` bytes of the block (see packArgs) read from the start of `region` (owner or view). */
+  setArgsFrom(region: i32, length: u32, argc: u32): i32 {
+    msgBegin(OP_PROCESS_SET_ARGS);
+    msgAddWord(length);
+    msgAddWord(argc);
+    msgAddCap(<u32>region);
+    return msgInvoke(this.cap);
   }
 
   /** While listening, capabilities in messages it receives are installed; otherwise disposed. */

@@ -1,0 +1,97 @@
+import { PAGE_SIZE } from "../constants.ts";
+import { Status } from "../errors.ts";
+import type { LoadedImage } from "../image.ts";
+import { Capability } from "./capability.ts";
+import type { ImageObject } from "./image-object.ts";
+import { type Invocation, answer, argumentObject } from "./invocation.ts";
+import type { MemoryObject } from "./memory-object.ts";
+import { ObjectKind, Rights } from "./object-abi.ts";
+import type { ObjectKernel } from "./object-kernel.ts";
+import type { RegionObject } from "./region.ts";
+
+/** The largest binary a process may hand the kernel (the loader's own limit is larger). */
+export const MAX_IMAGE_BYTES = 16 << 20;
+/** A name for messages and `ps`: at most this many bytes, in the words after the length. */
+export const MAX_IMAGE_NAME_BYTES = 32;
+/** The words of a load error that fit one answer (its byte length first). */
+const LOAD_ERROR_WORDS = 63;
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+const encoder = new TextEncoder();
+
+/**
+ * MEMORY_CREATE_IMAGE: the binary in the Region given (owner or view; its first `length` bytes,
+ * copied now, so the caller may reuse the Region at once) goes through the loader, which is
+ * asynchronous: the caller blocks meanwhile and every other process runs. The Image is charged
+ * to `memory` a page per 4 KiB of binary. A refusal is E_INVALID_ARGUMENT, and the loader's
+ * message waits in the caller's process for MEMORY_LOAD_ERROR.
+ */
+export function createImage(k: ObjectKernel, inv: Invocation, memory: MemoryObject): number | Promise<number> {
+  if (!k.canLoadImages) return Status.E_NOT_READY;
+  const region = argumentObject<RegionObject>(inv, 0, ObjectKind.REGION, Rights.REGION_READ);
+  if (typeof region === "number") return region;
+  const length = inv.message.words[0] ?? 0;
+  if (length === 0 || length > MAX_IMAGE_BYTES || length > region.pages * PAGE_SIZE) return Status.E_INVALID_ARGUMENT;
+  const name = imageName(inv.message.words.subarray(1));
+  if (name === null) return Status.E_INVALID_ARGUMENT;
+  const pages = Math.ceil(length / PAGE_SIZE);
+  // Checked before the load, which is the expensive part; charged after it, when the Image exists.
+  if (pages > memory.available) return Status.E_QUOTA;
+  const caller = inv.caller;
+  caller.loadError = "";
+  const bytes = region.read(length);
+  const done = k.scheduler.block<number>(caller);
+  k.loadImage(bytes, name, (outcome) => {
+    if (!caller.alive) return;
+    if (outcome instanceof Error) {
+      caller.loadError = outcome.message;
+      k.scheduler.makeReady(caller, Status.E_INVALID_ARGUMENT);
+      return;
+    }
+    k.scheduler.makeReady(caller, answerImage(k, inv, memory, outcome, pages));
+  });
+  return done;
+}
+
+/** Makes the Image, charges it and answers it; E_QUOTA when the Memory or the frames ran out meanwhile. */
+function answerImage(k: ObjectKernel, inv: Invocation, memory: MemoryObject, image: LoadedImage, pages: number): number {
+  let object: ImageObject;
+  try {
+    object = k.imageObject(image);
+  } catch (error) {
+    if (error instanceof RangeError) return Status.E_QUOTA;
+    throw error;
+  }
+  if (!memory.adopt(object, pages)) {
+    object.destroy();
+    return Status.E_QUOTA;
+  }
+  return answer(inv, [image.bytes.length, object.globalAddress], [new Capability(object, Rights.IMAGE_SPAWN)]);
+}
+
+/** MEMORY_LOAD_ERROR: why the caller's last MEMORY_CREATE_IMAGE was refused ("" if it was not). */
+export function loadErrorAnswer(inv: Invocation): number {
+  const bytes = encoder.encode(inv.caller.loadError);
+  const room = (LOAD_ERROR_WORDS - 1) * 4;
+  // Cut at a character boundary, so that what the caller decodes is still UTF-8.
+  let length = Math.min(bytes.length, room);
+  while (length < bytes.length && length > 0 && (bytes[length]! & 0xc0) === 0x80) length--;
+  const padded = new Uint8Array(Math.ceil(length / 4) * 4);
+  padded.set(bytes.subarray(0, length));
+  const words = [length, ...new Uint32Array(padded.buffer)];
+  return answer(inv, words);
+}
+
+/** The name in the words after the length: UTF-8 up to the first zero byte; "image" if none; null if bad. */
+function imageName(words: Uint32Array): string | null {
+  const bytes = new Uint8Array(words.slice(0, Math.ceil(MAX_IMAGE_NAME_BYTES / 4)).buffer);
+  const end = bytes.indexOf(0);
+  const raw = bytes.subarray(0, end < 0 ? bytes.length : end);
+  if (words.length * 4 > MAX_IMAGE_NAME_BYTES && end < 0) return null;
+  try {
+    const name = utf8.decode(raw);
+    return name.length === 0 ? "image" : name;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,10 @@
+import type { LoadedImage } from "./image.ts";
+
+/**
+ * What the kernel needs from the loader to load binaries processes hand it (MEMORY_CREATE_IMAGE).
+ * The loader sits above the kernel, so the host passes it in; src/loader/loader.ts's Loader is one.
+ * `load` rejects with an Error whose message says what is wrong and where (a LoadError).
+ */
+export interface ImageLoader {
+  load(bytes: Uint8Array, name: string): Promise<LoadedImage>;
+}

@@ -1,0 +1,67 @@
+import { describe, expect, it } from "vitest";
+import { bootMachine, testConsole, testTimer } from "../helpers/booted-machine.ts";
+
+const PROGRAMS = ["echo", "cat", "exitcode", "fault-null", "sleeper", "spin"];
+const CONFIG = `service registry registry
+driver  console  console  device=console interrupt=console memory=64
+service pipe     pipe     memory=64
+service shell    shell    memory=8192 images bootinfo session
+${PROGRAMS.map((p) => `program ${p}`).join("\n")}
+`;
+const MODULES = ["registry", "console", "pipe", "shell", ...PROGRAMS];
+
+async function session() {
+  const m = await bootMachine(CONFIG, MODULES, { devices: (t) => [testConsole(t), testTimer(t)], interactive: true });
+  await m.until("the prompt", () => m.stdout().includes("dogma:/$ "));
+  /** Types `line` and Enter, and waits until the shell prompts again after it. */
+  const run = async (line: string, prompt = /dogma:\/( \[-?\d+\])?\$ $/) => {
+    const before = m.stdout().length;
+    m.type(line + "\r");
+    await m.until(`the prompt after ${JSON.stringify(line)}`, () => prompt.test(m.stdout().slice(before + line.length)));
+    return m.stdout().slice(before).replace(/\r?\n/g, "\n");
+  };
+  return { m, run };
+}
+
+describe("the shell", () => {
+  it("runs programs with arguments, pipes them, reports statuses and faults, and keeps going", async () => {
+    const { m, run } = await session();
+    expect(await run("echo hello   'big world'")).toContain("\nhello big world\n");
+    expect(await run("exitcode 3")).toMatch(/dogma:\/ \[3\]\$ $/);
+    expect(await run("echo one two three | cat | cat")).toContain("\none two three\n");
+    const fault = await run("fault-null 16");
+    expect(m.stderr()).toMatch(/shell: fault-null \(pid \d+\) faulted: null-page at 0x10\n/);
+    expect(fault).toMatch(/\[-1\]\$ $/);
+    expect(await run("nosuch thing")).toMatch(/\[127\]\$ $/);
+    expect(m.stderr()).toContain("shell: nosuch: no such program (try help)\n");
+    expect(await run("echo 'open")).toMatch(/\[2\]\$ $/);
+    expect(m.stderr()).toContain("shell: a ' is not closed\n");
+    const help = await run("help");
+    expect(help).toContain("programs: cat echo exitcode fault-null sleeper spin");
+    expect(m.faults.filter((f) => !f.includes("fault-null"))).toEqual([]);
+    m.type("exit\r");
+    await m.line("init: halting");
+    await m.halt();
+  }, 90_000);
+
+  it("edits the line and recalls history; ^C ends a foreground job; & runs one in the background", async () => {
+    const { m, run } = await session();
+    // Typed "echo helo", left twice, insert "l": the line the shell runs is "echo hello".
+    expect(await run("echo helo\x1b[D\x1b[Dl")).toContain("\nhello\n");
+    // Up recalls it; backspace and a new word change it.
+    expect(await run("\x1b[A\x7f\x7f\x7f\x7f\x7fworld")).toContain("\nworld\n");
+    m.type("spin\r");
+    await m.until("spin runs", () => m.alive().includes("spin"));
+    m.type("\x03");
+    await m.until("the prompt after ^C", () => /\[130\]\$ $/.test(m.stdout()));
+    expect(await run("sleeper 10 &")).toMatch(/\[1\] \d+\n/);
+    await m.until("the sleeper", () => m.stdout().includes("slept\n"));
+    expect(await run("echo after")).toContain("[1] done (0)  sleeper 10 &");
+    const history = await run("history");
+    expect(history).toContain("   1  echo hello\n");
+    expect(history).toContain("   2  echo world\n");
+    m.type("\x04");
+    await m.line("init: halting");
+    await m.halt();
+  }, 90_000);
+});

@@ -1,0 +1,283 @@
+// Running pipelines: each job lives in a Memory of its own, made in the shell's, so its programs
+// are paid for by the shell's quota and ^C can end them all at once (destroying the Memory kills
+// every process in it). Programs get the standard slots of docs/PROGRAMS.md: 2 the registry, 3
+// standard input, 4 standard output, 5 standard errors, 6 their job's Memory. Between two
+// programs of a pipeline is a pipe from the pipe service.
+//
+// The shell watches its programs with monitor capabilities whose badge names the job and the
+// program; the console's ^C comes to the same Receiver (badge INTERRUPT_BADGE) while a job is in
+// the foreground.
+import {
+  capCopy, capDrop, Memory, Process, Receiver, Cappage, msgLabel, msgBadge, msgWord, CAP_MOVE, RIGHT_RECEIVER_SEND,
+  RIGHT_PROCESS_KILL, MSG_PROCESS_ENDED, STATE_FAULTED, faultKindName, errorName, registryLookup, E_INVALID_CAP,
+} from "../../lib";
+import { ConsoleClient, CONSOLE_INTERRUPTED } from "../../lib/console-client";
+import { createPipe, closePipeEnd, PIPE_SERVICE } from "../../lib/pipe-client";
+import { Pipeline } from "./parse";
+
+/** Pages each program of a job may use. */
+const PROGRAM_PAGES: u32 = 2048;
+const INTERRUPT_BADGE: u32 = 0xffff;
+const MAX_PIPELINE = 8;
+
+class Program {
+  process: i32 = 0;
+  pid: u32 = 0;
+  name: string = "";
+  ended: bool = false;
+  /** The pipe ends this program was given that the shell must close when it ends (0: none). */
+  readEnd: i32 = 0;
+  writeEnd: i32 = 0;
+}
+
+export class Job {
+  programs: Program[] = [];
+  memory: i32 = 0;
+  /** The last program's exit code (-1: it faulted), once it has ended. */
+  status: i32 = 0;
+  /**
+   * `id` is the number the user sees (the smallest free); `serial` never repeats, and is what
+   * the monitor badges carry, so a late notice of an ended job cannot be taken for a new one's.
+   */
+  constructor(readonly id: u32, readonly serial: u32, readonly text: string, readonly background: bool) {}
+
+  get done(): bool {
+    for (let i = 0; i < this.programs.length; i++) if (!this.programs[i].ended) return false;
+    return true;
+  }
+}
+
+/** Where the shell keeps what it starts programs from. */
+export class Launcher {
+  readonly jobs: Job[] = [];
+  private nextSerial: u32 = 1;
+  private pipeService: i32 = 0;
+  /** Messages for the user about background jobs that ended. */
+  readonly reports: string[] = [];
+
+  constructor(
+    readonly memory: i32,
+    readonly images: i32,
+    readonly programs: Map<string, i32>,
+    readonly console: ConsoleClient,
+    readonly notices: Receiver,
+  ) {}
+
+  /** Starts `p` (checked: it has commands, and each names a program); "" or why it could not. */
+  start(p: Pipeline): string {
+    if (p.commands.length > MAX_PIPELINE) return "at most " + MAX_PIPELINE.toString() + " programs in a pipeline";
+    for (let i = 0; i < p.commands.length; i++) {
+      const c = p.commands[i];
+      if (!this.programs.has(c.argv[0])) return c.argv[0] + ": no such program (try help)";
+      if (c.input.length > 0 || c.output.length > 0) return "redirection needs the file system, which this system does not run";
+    }
+    const job = new Job(this.freeId(), this.nextSerial++ & 0xfff, p.text, p.background);
+    const home = new Memory(this.memory).createMemory(PROGRAM_PAGES * <u32>p.commands.length);
+    if (home < 0) return "no memory for the job: " + errorName(home);
+    job.memory = home;
+    let stdin = capCopy(this.console.service);
+    for (let i = 0; i < p.commands.length; i++) {
+      const program = new Program();
+      program.name = p.commands[i].argv[0];
+      job.programs.push(program);
+      let stdout = 0;
+      if (i + 1 < p.commands.length) {
+        const pipe = this.pipe();
+        if (pipe == null) {
+          capDrop(stdin);
+          this.end(job);
+          return "no pipe: the pipe service does not answer";
+        }
+        stdout = pipe.writeEnd;
+        program.writeEnd = capCopy(pipe.writeEnd);
+        const next = pipe.readEnd;
+        const why = this.spawn(job, i, p.commands[i].argv, stdin, stdout);
+        if (why.length > 0) {
+          capDrop(next);
+          this.end(job);
+          return why;
+        }
+        stdin = next;
+        continue;
+      }
+      stdout = capCopy(this.console.service);
+      const why = this.spawn(job, i, p.commands[i].argv, stdin, stdout);
+      if (why.length > 0) {
+        this.end(job);
+        return why;
+      }
+    }
+    this.jobs.push(job);
+    if (p.background) {
+      this.reports.push("[" + job.id.toString() + "] " + job.programs[job.programs.length - 1].pid.toString());
+    }
+    return "";
+  }
+
+  /** Waits for the foreground job `job` (the last started) to end; ^C ends it. Its status. */
+  wait(job: Job): i32 {
+    const interrupt = this.notices.mint(INTERRUPT_BADGE, RIGHT_RECEIVER_SEND);
+    if (interrupt > 0) this.console.setForeground(<u32>interrupt | CAP_MOVE);
+    while (!job.done) {
+      if (this.notices.receive() < 0) break;
+      const badge = msgBadge();
+      if (badge == INTERRUPT_BADGE && msgLabel() == CONSOLE_INTERRUPTED) {
+        // Every program of the job dies with its Memory; a shell's status for ^C is 130.
+        new Memory(job.memory).destroy();
+        for (let i = 0; i < job.programs.length; i++) job.programs[i].ended = true;
+        job.status = 130;
+        break;
+      }
+      if (msgLabel() == MSG_PROCESS_ENDED) this.ended(badge);
+    }
+    this.console.setForeground(0);
+    this.forget(job);
+    return job.status;
+  }
+
+  /** Takes the notices that have come in without waiting (background jobs that ended). */
+  poll(): void {
+    while (this.notices.receive(0) >= 0) {
+      if (msgLabel() == MSG_PROCESS_ENDED) this.ended(msgBadge());
+    }
+  }
+
+  /** The job started last. */
+  get last(): Job {
+    return this.jobs[this.jobs.length - 1];
+  }
+
+  private pipe(): PipeEndsOrNull {
+    if (this.pipeService <= 0) this.pipeService = registryLookup(PIPE_SERVICE);
+    if (this.pipeService <= 0) return null;
+    const ends = createPipe(this.pipeService);
+    if (ends.status < 0) {
+      if (ends.status == E_INVALID_CAP || ends.status == -6) this.pipeService = 0;
+      return null;
+    }
+    const out = new PipePair();
+    out.writeEnd = ends.writeEnd;
+    out.readEnd = ends.readEnd;
+    return out;
+  }
+
+  /** Creates program `index` of `job` with its streams (moved) and arguments, and starts it: "" or why not. */
+  private spawn(job: Job, index: i32, argv: string[], stdin: i32, stdout: i32): string {
+    const program = job.programs[index];
+    if (index > 0) program.readEnd = capCopy(stdin); // a pipe's read end, closed when it ends
+    const image = new Cappage(this.images).get(<u32>this.programs.get(argv[0]));
+    if (image < 0) return argv[0] + ": cannot get its image: " + errorName(image);
+    const created = new Memory(job.memory).createProcess(image);
+    capDrop(image);
+    if (created < 0) {
+      capDrop(stdin);
+      capDrop(stdout);
+      return argv[0] + ": cannot create it: " + errorName(created);
+    }
+    program.process = created;
+    const p = new Process(created);
+    const stderr = capCopy(this.console.service);
+    const gave = [capCopy(2), stdin, stdout, stderr, capCopy(job.memory)];
+    for (let i = 0; i < gave.length; i++) {
+      const status = p.give(<u32>gave[i] | CAP_MOVE);
+      if (status < 0) return argv[0] + ": cannot give it its capabilities: " + errorName(status);
+    }
+    const args = p.setArgs(argv);
+    if (args < 0) return argv[0] + ": cannot give it its arguments: " + errorName(args);
+    const notice = this.notices.mint((job.serial << 4) | <u32>index, RIGHT_RECEIVER_SEND);
+    if (notice < 0 || p.monitor(<u32>notice | CAP_MOVE) < 0) return argv[0] + ": cannot watch it";
+    const state = p.state();
+    program.pid = state.pid;
+    const started = p.start();
+    if (started < 0) return argv[0] + ": cannot start it: " + errorName(started);
+    return "";
+  }
+
+  /** A program's PROCESS_ENDED notice came (badge: job serial << 4 | program). */
+  private ended(badge: u32): void {
+    const found = this.find(badge >> 4);
+    if (found == null) return;
+    const job = found!;
+    const index = <i32>(badge & 15);
+    if (index >= job.programs.length) return;
+    const program = job.programs[index];
+    if (program.ended) return;
+    program.ended = true;
+    // Its pipe ends close for it: the next program reads the end of input, the one before it
+    // finds the pipe broken.
+    if (program.writeEnd > 0) {
+      closePipeEnd(program.writeEnd);
+      capDrop(program.writeEnd);
+      program.writeEnd = 0;
+    }
+    if (program.readEnd > 0) {
+      closePipeEnd(program.readEnd);
+      capDrop(program.readEnd);
+      program.readEnd = 0;
+    }
+    const state = new Process(program.process).state();
+    const status = state.state == STATE_FAULTED ? -1 : state.exitCode;
+    if (state.state == STATE_FAULTED) {
+      this.console.writeString(
+        "shell: " + program.name + " (pid " + program.pid.toString() + ") faulted: " + faultKindName(state.faultKind) +
+          (state.faultAddress != 0xffffffff ? " at 0x" + state.faultAddress.toString(16) : "") + "\n",
+        true,
+      );
+    }
+    if (index == job.programs.length - 1) job.status = status;
+    if (job.background && job.done) {
+      this.reports.push("[" + job.id.toString() + "] done (" + job.status.toString() + ")  " + job.text);
+      this.forget(job);
+    }
+  }
+
+  private find(serial: u32): Job | null {
+    for (let i = 0; i < this.jobs.length; i++) if (this.jobs[i].serial == serial) return this.jobs[i];
+    return null;
+  }
+
+  private freeId(): u32 {
+    for (let id: u32 = 1; ; id++) {
+      let taken = false;
+      for (let i = 0; i < this.jobs.length; i++) if (this.jobs[i].id == id) taken = true;
+      if (!taken) return id;
+    }
+    return 0;
+  }
+
+  /** A job that could not start: whatever of it runs is ended. */
+  private end(job: Job): void {
+    this.jobs.push(job);
+    for (let i = 0; i < job.programs.length; i++) job.programs[i].ended = true;
+    this.forget(job);
+  }
+
+  /** Frees an ended job: its Memory (and so its programs) and the capabilities kept for it. */
+  private forget(job: Job): void {
+    for (let i = 0; i < job.programs.length; i++) {
+      const program = job.programs[i];
+      if (program.writeEnd > 0) {
+        closePipeEnd(program.writeEnd);
+        capDrop(program.writeEnd);
+      }
+      if (program.readEnd > 0) {
+        closePipeEnd(program.readEnd);
+        capDrop(program.readEnd);
+      }
+      if (program.process > 0) capDrop(program.process);
+    }
+    if (job.memory > 0) {
+      new Memory(job.memory).destroy();
+      capDrop(job.memory);
+      job.memory = 0;
+    }
+    const at = this.jobs.indexOf(job);
+    if (at >= 0) this.jobs.splice(at, 1);
+  }
+}
+
+class PipePair {
+  writeEnd: i32 = 0;
+  readEnd: i32 = 0;
+}
+type PipeEndsOrNull = PipePair | null;

@@ -1,0 +1,121 @@
+// dogma:runtime incremental
+// The shell (docs/PROGRAMS.md "The shell"): reads command lines from the console with line
+// editing and history, and runs programs — boot modules the config names with `program` lines —
+// with their arguments, in pipelines, in the foreground (^C ends the job) or in the background
+// with `&`. Builtins: help, exit, jobs, history, pwd, cd.
+// Config: service shell shell memory=8192 images bootinfo session
+// Slots: 2 the registry, 3 a Memory (programs' jobs are made in it), 4 the Cappage of Images,
+// 5 the boot info (names the modules).
+//
+// It uses the garbage-collected runtime: it allocates per line, for ever.
+import { Region, Receiver, Memory, eprint, errorName, exit } from "../lib";
+import { ConsoleClient, CONSOLE_MODE_RAW } from "../lib/console-client";
+import { LineEditor } from "./shell-parts/editor";
+import { Launcher } from "./shell-parts/jobs";
+import { parseLine } from "./shell-parts/parse";
+
+const MEMORY: i32 = 3;
+const IMAGES: i32 = 4;
+const BOOT_INFO: i32 = 5;
+
+function fail(what: string, status: i32): void {
+  eprint("shell: " + what + ": " + errorName(status));
+  exit(1);
+}
+
+/** The programs: boot modules ("module I NAME") that the config names in `program` lines. */
+function programs(): Map<string, i32> {
+  const modules = new Map<string, i32>();
+  const found = new Map<string, i32>();
+  const info = new Region(BOOT_INFO).info();
+  if (info.status < 0) fail("read the boot info", info.status);
+  const length = load<u32>(<usize>info.address);
+  const text = String.UTF8.decodeUnsafe(<usize>info.address + 4, <usize>min(length, info.pages * 4096 - 4));
+  const lines = text.split("\n");
+  let inConfig = false;
+  for (let i = 0; i < lines.length; i++) {
+    if (lines[i] == "config") inConfig = true;
+    const f = lines[i].trim().split(" ").filter((field: string) => field.length > 0);
+    if (!inConfig && f.length == 3 && f[0] == "module") modules.set(f[2], I32.parseInt(f[1]));
+    if (inConfig && f.length >= 2 && f[0] == "program" && modules.has(f[1])) found.set(f[1], modules.get(f[1]));
+  }
+  return found;
+}
+
+const console = new ConsoleClient();
+const connected = console.connect();
+if (connected < 0) fail("connect to the console", connected);
+const notices = new Receiver(new Memory(MEMORY).createReceiver(64));
+if (notices.cap < 0) fail("create a Receiver", notices.cap);
+const known = programs();
+const launcher = new Launcher(MEMORY, IMAGES, known, console, notices);
+const editor = new LineEditor(console);
+let cwd = "/";
+let status = 0;
+
+function say(s: string): void {
+  console.writeString(s + "\n");
+}
+
+function help(): void {
+  say("builtins: cd DIR, pwd, jobs, history, help, exit [CODE]");
+  const names = known.keys().sort();
+  say("programs: " + names.join(" "));
+  say("a | b (pipe), a & (background), ^C ends the foreground job, ^D or exit ends the session");
+}
+
+/** Runs a builtin if `argv` names one: true when it did. */
+function builtin(argv: string[]): bool {
+  const name = argv[0];
+  if (name == "help") help();
+  else if (name == "exit") {
+    console.setMode(0);
+    exit(argv.length > 1 ? I32.parseInt(argv[1]) : 0);
+  } else if (name == "pwd") say(cwd);
+  else if (name == "cd") {
+    if (argv.length > 1 && argv[1] != "/") {
+      console.writeString("cd: " + argv[1] + ": this system runs no file system\n", true);
+      status = 1;
+      return true;
+    }
+    cwd = "/";
+  } else if (name == "history") {
+    for (let i = 0; i < editor.history.length; i++) say((i + 1).toString().padStart(4) + "  " + editor.history[i]);
+  } else if (name == "jobs") {
+    for (let i = 0; i < launcher.jobs.length; i++) {
+      const job = launcher.jobs[i];
+      say("[" + job.id.toString() + "] running  " + job.text);
+    }
+  } else return false;
+  status = 0;
+  return true;
+}
+
+say("Dogma shell. Type help for what there is.");
+for (;;) {
+  launcher.poll();
+  for (let i = 0; i < launcher.reports.length; i++) say(launcher.reports[i]);
+  launcher.reports.length = 0;
+  console.setMode(CONSOLE_MODE_RAW);
+  const input = editor.readLine("dogma:" + cwd + (status != 0 ? " [" + status.toString() + "]" : "") + "$ ");
+  console.setMode(0);
+  if (input.ended && input.line.trim().length == 0) break;
+  const p = parseLine(input.line);
+  if (p.error.length > 0) {
+    console.writeString("shell: " + p.error + "\n", true);
+    status = 2;
+    continue;
+  }
+  if (p.commands.length == 0) continue;
+  if (p.commands.length == 1 && !p.background && builtin(p.commands[0].argv)) continue;
+  const why = launcher.start(p);
+  if (why.length > 0) {
+    console.writeString("shell: " + why + "\n", true);
+    status = 127;
+    continue;
+  }
+  if (p.background) continue;
+  status = launcher.wait(launcher.last);
+  if (input.ended) break;
+}
+exit(0);
