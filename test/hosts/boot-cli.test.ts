@@ -7,10 +7,11 @@ import { describe, expect, it } from "vitest";
 const root = join(import.meta.dirname, "../..");
 const work = mkdtempSync(join(tmpdir(), "dogma-boot-"));
 
-function dogma(args: string[]) {
+function dogma(args: string[], input = "") {
   const result = spawnSync(process.execPath, [join(root, "bin/dogma.js"), ...args], {
     cwd: root,
     encoding: "utf8",
+    input,
     env: { ...process.env, DOGMA_CACHE_DIR: join(work, "cache"), DOGMA_DATA_DIR: join(work, "data") },
     timeout: 120_000,
   });
@@ -18,16 +19,18 @@ function dogma(args: string[]) {
 }
 
 describe("dogma boot", () => {
-  it("boots process 1 with the default config: registry, log, a service and its client", () => {
+  it("boots the default config into the shell, which runs what is typed; the end of input halts the machine", () => {
     const disk = join(work, "disk.img");
-    const run = dogma(["boot", "--disk", disk, "--share", root]);
+    const run = dogma(["boot", "--disk", disk, "--share", root], "echo hello from the shell\necho a b | cat\n");
     const log = run.stdout + run.stderr;
     expect(log).toContain("boot: process 1 (init) started, pid 1");
-    expect(log).toMatch(/init: 4 modules, 4 devices, 4 services/);
+    expect(log).toMatch(/init: \d+ modules, 4 devices, 7 services/);
     expect(log).toContain("init: started registry (pid 2)");
-    expect(log).toContain('hello-client: hello answered "hello, hello-client"');
-    // Nothing the default config starts waits on a device yet: the machine goes idle and says so.
-    expect(log).toMatch(/dogma: idle for good: process 1 and every other process are blocked/);
+    expect(log).toContain('console: serving "console"');
+    expect(log).toContain("dogma:/$ echo hello from the shell\nhello from the shell\n");
+    expect(log).toContain("dogma:/$ echo a b | cat\na b\n");
+    expect(log).toContain("init: halting");
+    expect(log).toContain("dogma: process 1 halted the machine");
     expect(run.code).toBe(0);
     expect(existsSync(disk) && statSync(disk).size).toBe(64 << 20);
   });
