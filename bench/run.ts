@@ -2,6 +2,7 @@
 // bench/RESULTS.md (figures, date, machine) from this run.
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
+import { boot } from "./boot.ts";
 import { contextSwitch } from "./context-switch.ts";
 import { ipc } from "./ipc.ts";
 import { now, settle, type Result, type Section } from "./harness.ts";
@@ -100,6 +101,14 @@ report({
   title: "Where a cold load's time goes (median of 3)",
   results: await step("loader phases", loaderPhases),
   notes: ["ratio = share of the whole cold load. `check` is binaryen's validation of the rewritten module; `compile` is V8's (lazy) compile of the rewritten bytes."],
+});
+report({
+  title: "Boot (ms, median)",
+  results: await step("boot", boot),
+  notes: [
+    "The default config (registry, console, timer and block drivers, log, pipes, the shell) booted through the bootloader, timed from the start of loading to the shell's prompt on the console.",
+    "Cold: an empty loader cache (every module rewritten and optimized); modules cached: the same loader again, so instantiation and the services' own start.",
+  ],
 });
 
 const seconds = (now() - started) / 1000;
