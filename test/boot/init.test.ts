@@ -187,7 +187,7 @@ service client   hello-client
       "init: config line 7: no device named tape; skipped: driver  nodev    caps-report device=tape",
       "init: config line 8: memory=lots is not a number of pages; skipped: service badmem   caps-report memory=lots",
       "init: config line 9: memory is granted twice; skipped: service twice    caps-report memory=64 memory=64",
-      'init: config line 10: unknown grant "root=yes" (registry, device=NAME, interrupt=NAME, memory=PAGES or priority=N); skipped: service grant    caps-report root=yes',
+      'init: config line 10: unknown grant "root=yes" (registry, device=NAME, interrupt=NAME, memory=PAGES, priority=N, kernel, images, bootinfo or control); skipped: service grant    caps-report root=yes',
       "init: config line 2: the registry must come first; starting it first",
       "init: 4 modules, 0 devices, 3 services",
       "init: started registry (pid 2)",

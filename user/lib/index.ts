@@ -23,3 +23,4 @@ export * from "./caps/futex";
 export * from "./server";
 export * from "./line";
 export * from "./registry";
+export * from "./proc-client";

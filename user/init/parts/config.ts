@@ -18,6 +18,14 @@ export const ARGS_MARK = "--";
 export const GRANT_DEVICE: i32 = 1;
 export const GRANT_INTERRUPT: i32 = 2;
 export const GRANT_MEMORY: i32 = 3;
+/** A copy of init's Kernel capability with KERNEL_INSPECT only (for the process manager). */
+export const GRANT_KERNEL: i32 = 4;
+/** A read-only copy of the Cappage of Images (boot module i at slot i). */
+export const GRANT_IMAGES: i32 = 5;
+/** A copy of the boot info view (which names the modules). */
+export const GRANT_BOOT_INFO: i32 = 6;
+/** A call capability to init's control Receiver (HALT), badge: the service's number. */
+export const GRANT_CONTROL: i32 = 7;
 /** The kernel's default priority (src/kernel/scheduler.ts): services run below init's 0. */
 const DEFAULT_PRIORITY: u32 = 4;
 
@@ -98,6 +106,11 @@ function parseLine(entries: ServiceEntry[], lineNumber: i32, f: string[], info: 
 
 function parseGrant(entry: ServiceEntry, grant: string, info: BootInfo): string {
   if (grant == "registry") return ""; // every process but the registry has it at slot 2 anyway
+  const plain = plainGrant(grant);
+  if (plain != 0) {
+    entry.grants.push(new Grant(plain, 0));
+    return "";
+  }
   const device = valueOf(grant, "device");
   const interrupt = valueOf(grant, "interrupt");
   const memory = valueOf(grant, "memory");
@@ -123,7 +136,16 @@ function parseGrant(entry: ServiceEntry, grant: string, info: BootInfo): string 
     entry.grants.push(new Grant(GRANT_MEMORY, pages));
     return "";
   }
-  return "unknown grant \"" + grant + "\" (registry, device=NAME, interrupt=NAME, memory=PAGES or priority=N)";
+  return "unknown grant \"" + grant + "\" (registry, device=NAME, interrupt=NAME, memory=PAGES, priority=N, kernel, images, bootinfo or control)";
+}
+
+/** The grants that are one word with no value; 0 for any other field. */
+function plainGrant(grant: string): i32 {
+  if (grant == "kernel") return GRANT_KERNEL;
+  if (grant == "images") return GRANT_IMAGES;
+  if (grant == "bootinfo") return GRANT_BOOT_INFO;
+  if (grant == "control") return GRANT_CONTROL;
+  return 0;
 }
 
 /** The registry must start before anyone calls it: move it to the front (and say so) if it is not there. */
