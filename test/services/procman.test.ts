@@ -20,9 +20,19 @@ async function boot(config: string) {
   return { lines: t.stdout().split("\n").filter((line) => line.length > 0), stderr: t.stderr(), faults: t.faults, init };
 }
 
+// The tools and programs are boot modules nothing starts: "module NAME" lines.
 const CONFIG = `service registry registry
 service proc     procman          memory=128 kernel images bootinfo control
 service client   proc-test-client memory=4096
+module echo
+module sleeper
+module ps
+module kill
+module caps
+module mem
+module uptime
+module halt
+module no-such-tool
 `;
 
 describe("the process manager", () => {
@@ -32,6 +42,7 @@ describe("the process manager", () => {
     expect(r.faults).toEqual([]);
     expect(r.stderr).toBe("caps: 99999: E_NO_PROCESS\n");
     expect(r.lines).toContain('procman: registered "proc"');
+    expect(r.lines.filter((line) => line.includes("skipped"))).toEqual(["init: config line 12: no boot module named no-such-tool; skipped: module no-such-tool"]);
     expect(r.lines).toContain("spawned by procman");
     expect(client).toEqual([
       "proc-test-client: echo spawned by procman: exited with code 0",

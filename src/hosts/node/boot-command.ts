@@ -25,12 +25,17 @@ export interface BootOptions {
   readonly configFile: string;
 }
 
-/** The modules a config names (third field of each service line), each once, in order. */
+/**
+ * The modules a config names, each once, in order: the third field of each service line, and the
+ * second of each `module NAME` line (a module to boot with that nothing starts: programs the
+ * process manager spawns by name).
+ */
 export function modulesOf(config: string): string[] {
   const names: string[] = [];
   for (const raw of config.split("\n")) {
     const fields = raw.replace(/#.*/, "").trim().split(/\s+/);
-    if (fields.length >= 3 && (fields[0] === "service" || fields[0] === "driver") && !names.includes(fields[2]!)) names.push(fields[2]!);
+    const name = fields[0] === "module" ? fields[1] : (fields[0] === "service" || fields[0] === "driver") && fields.length >= 3 ? fields[2] : undefined;
+    if (name && !names.includes(name)) names.push(name);
   }
   return names;
 }

@@ -12,6 +12,9 @@ export const MAX_SERVICES: i32 = 128;
 /** A service's name is for logs, and a short one reads better; the registry's limit will do. */
 export const MAX_NAME_BYTES: i32 = 64;
 
+/** A line that only names a boot module to boot with. */
+export const MODULE_KIND = "module";
+
 /** The field after which a line's fields are the program's arguments, not grants. */
 export const ARGS_MARK = "--";
 
@@ -75,9 +78,14 @@ export function parseConfig(text: string, info: BootInfo): ServiceEntry[] {
 
 /** Adds the service a line names to `entries`: "" when it did, else why not. */
 function parseLine(entries: ServiceEntry[], lineNumber: i32, f: string[], info: BootInfo): string {
+  // `module NAME`: a boot module nothing starts (the process manager spawns it by name).
+  if (f[0] == MODULE_KIND) {
+    if (f.length != 2) return "expected: module NAME";
+    return info.module(f[1]) == null ? "no boot module named " + f[1] : "";
+  }
   if (f.length < 3) return "expected: KIND NAME MODULE GRANT...";
   const kind = f[0];
-  if (kind != "driver" && kind != "service") return "unknown kind \"" + kind + "\" (driver or service)";
+  if (kind != "driver" && kind != "service") return "unknown kind \"" + kind + "\" (driver, service or module)";
   const name = f[1];
   if (String.UTF8.byteLength(name) > MAX_NAME_BYTES) return "a name has at most " + MAX_NAME_BYTES.toString() + " bytes";
   for (let i = 0; i < entries.length; i++) {
