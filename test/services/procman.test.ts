@@ -61,6 +61,7 @@ describe("the process manager", () => {
       "proc-test-client: kill through the registry's capability: E_MISSING_RIGHT",
       "proc-test-client: kill from another session: E_MISSING_RIGHT",
       "proc-test-client: kill a pid procman did not spawn: E_NO_PROCESS",
+      "proc-test-client: halt through the registry's capability: E_MISSING_RIGHT",
       "proc-test-client: ps: exited with code 0",
       expect.stringMatching(/^proc-test-client: caps \d+: exited with code 0$/),
       "proc-test-client: mem: exited with code 0",

@@ -6,7 +6,7 @@
 // Config: service client proc-test-client memory=4096 [-- no-halt]
 import {
   print, eprint, errorName, exit, sleep, args, getpid, imageBase, imageSize, capKind, capCopy, Memory, Region, Job, procLookup, procSession,
-  procSpawn, procSpawnBinary, procKill, lastSpawnedPid, lastLoadError, msgBegin, msgAddWord, msgInvoke, msgLabel, procStatus,
+  procSpawn, procSpawnBinary, procKill, procHalt, lastSpawnedPid, lastLoadError, msgBegin, msgAddWord, msgInvoke, msgLabel, procStatus,
   E_INVALID_CAP, KIND_MEMORY, RIGHT_MEMORY_INFO, JOB_ARGS, STATE_EXITED, STATE_FAULTED, SLOT_FIRST_PASSED, CAP_MOVE,
 } from "../lib";
 
@@ -99,6 +99,7 @@ check("start sleeper", sleeper.start());
 say("kill through the registry's capability: " + errorName(procKill(proc, sleeperPid)));
 say("kill from another session: " + errorName(procKill(check("another session", procSession(proc)), sleeperPid)));
 say("kill a pid procman did not spawn: " + errorName(procKill(session, 1)));
+say("halt through the registry's capability: " + errorName(procHalt(proc)));
 
 // The tools, spawned in the session: they find procman at slot 3.
 run(session, ["ps"]);
