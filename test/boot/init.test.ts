@@ -180,14 +180,14 @@ service client   hello-client
     );
     expect(r.log).toEqual([
       "init: param slice-ms 10: applied",
-      'init: config line 3: unknown kind "drive" (driver, service or program); skipped: drive   typo     hello-client',
+      'init: config line 3: unknown kind "drive" (driver, service or module); skipped: drive   typo     hello-client',
       "init: config line 4: expected: KIND NAME MODULE GRANT...; skipped: service short",
       "init: config line 5: no boot module named no-such-module; skipped: service ghost    no-such-module",
       "init: config line 6: the name hello is taken by line 1; skipped: service hello    hello-client",
       "init: config line 7: no device named tape; skipped: driver  nodev    caps-report device=tape",
       "init: config line 8: memory=lots is not a number of pages; skipped: service badmem   caps-report memory=lots",
       "init: config line 9: memory is granted twice; skipped: service twice    caps-report memory=64 memory=64",
-      'init: config line 10: unknown grant "root=yes" (registry, device=NAME, interrupt=NAME, memory=PAGES, images, bootinfo, priority=N or session); skipped: service grant    caps-report root=yes',
+      'init: config line 10: unknown grant "root=yes" (registry, device=NAME, interrupt=NAME, memory=PAGES, priority=N, kernel, images, bootinfo, control or session); skipped: service grant    caps-report root=yes',
       "init: config line 2: the registry must come first; starting it first",
       "init: 4 modules, 0 devices, 3 services",
       "init: started registry (pid 2)",

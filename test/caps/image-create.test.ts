@@ -117,6 +117,29 @@ describe("MEMORY_CREATE_IMAGE", () => {
     expect(m.faults).toEqual([]);
   });
 
+  it("lets every other process run while the caller waits for the loader", async () => {
+    // The loader finishes only once the other process has ended: were the machine stopped while
+    // it loads, this would never finish.
+    let bystanderEnded: Promise<unknown> = Promise.resolve();
+    const m = await scriptMachine({
+      kernel: { imageLoader: { load: async (bytes, name) => (await bystanderEnded, m.loader.load(bytes, name)) } },
+    });
+    const echo = program("echo");
+    const loading = new Script();
+    const created = loading.invoke(2, Op.MEMORY_CREATE_IMAGE, { words: [echo.length], caps: [3] });
+    loading.end();
+    const other = new Script();
+    for (let i = 0; i < 5; i++) other.yield();
+    const ran = other.logValue(42);
+    other.end();
+    const caller = m.spawn(loading, { caps: [m.kernel.capability(m.kernel.memoryObject(2000), ALL), m.kernel.capability(m.kernel.regionObject(echo), Rights.REGION_READ)] });
+    const bystander = m.spawn(other);
+    bystanderEnded = bystander.wait();
+    await runAll(m);
+    expect(m.log().one(bystander, ran)).toEqual([42]);
+    expect(m.log().status(caller, created)).toBe(0);
+  });
+
   it("drops the Image of a caller killed while its binary loads, and everyone else runs on", async () => {
     const m = await scriptMachine();
     const echo = program("echo");

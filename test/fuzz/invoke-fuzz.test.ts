@@ -278,7 +278,8 @@ async function fuzzRound(seed: number): Promise<void> {
   const images = await Promise.all(programs.map((bytes, i) => m.loader.load(bytes, `fuzz${i}`)));
   // Map every image into the image store first: its frames stay there, and are not a leak.
   const childObject = k.imageObject(childImage);
-  for (const image of [m.vm, ...images]) k.imageObject(image);
+  // Image objects nobody holds keep each image mapped, so that only the run's frames come back.
+  for (const image of [m.vm, childImage, ...images]) k.imageObject(image);
   const freeBefore = k.frames.freeCount;
   const usedBefore = k.rootMemory.used;
 

@@ -120,6 +120,9 @@ describe("a process cannot reach memory it was not given", () => {
 
   it("cannot read another program's image in the global space, only its own", async () => {
     const hello = await host.loader.load(userProgram("hello"), "hello");
+    // An Image keeps hello mapped after its process ends (as a boot module's does), so the
+    // attacker's image cannot take its place in the global space.
+    host.kernel.imageObject(hello);
     const helloBase = (await host.runToEnd(hello, { args: ["hello"] })).process.imageBase;
     const ownBase = (await host.runToEnd(attacker, { entry: "read8", entryArgs: [0x1000] })).process.imageBase;
     expect(helloBase).toBeGreaterThanOrEqual(GLOBAL_SPACE_BASE);

@@ -6,7 +6,7 @@ const CONFIG = `service registry registry
 driver  console  console  device=console interrupt=console memory=64
 service pipe     pipe     memory=64
 service shell    shell    memory=8192 images bootinfo session
-${PROGRAMS.map((p) => `program ${p}`).join("\n")}
+${PROGRAMS.map((p) => `module ${p}`).join("\n")}
 `;
 const MODULES = ["registry", "console", "pipe", "shell", ...PROGRAMS];
 
@@ -40,7 +40,7 @@ describe("the shell", () => {
     expect(help).toContain("programs: cat echo exitcode fault-null sleeper spin");
     expect(m.faults.filter((f) => !f.includes("fault-null"))).toEqual([]);
     m.type("exit\r");
-    await m.line("init: halting");
+    await m.line(/^init: the session is over; stopped \d+ services; halting$/);
     await m.halt();
   }, 90_000);
 
@@ -61,7 +61,7 @@ describe("the shell", () => {
     expect(history).toContain("   1  echo hello\n");
     expect(history).toContain("   2  echo world\n");
     m.type("\x04");
-    await m.line("init: halting");
+    await m.line(/^init: the session is over; stopped \d+ services; halting$/);
     await m.halt();
   }, 90_000);
 });

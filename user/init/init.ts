@@ -9,6 +9,7 @@
 import {
   exit, errorName, KernelPolicy, E_INVALID_ARGUMENT, now, Memory, Receiver, msgLabel, msgBadge, msgWord, capKind, lineBegin, lineAdd, lineAddI32,
   linePrint, FOREVER, E_TIMEOUT, KIND_MEMORY, KIND_CAPPAGE, MSG_PROCESS_ENDED, MAX_RECEIVER_CAPACITY, sleep,
+  msgBegin, msgReply, reply,
 } from "../lib";
 import { BootInfo, parseBootInfo, readBootInfo } from "./parts/boot-info";
 import { parseCount } from "./parts/text";
@@ -23,6 +24,10 @@ const INTERRUPTS: i32 = 6;
 const KERNEL: i32 = 7;
 /** Calls the registry may have queued before it runs (every service looks something up at start). */
 const REGISTRY_QUEUE: u32 = 128;
+/** Control calls (HALT) waiting for init: few services hold a control capability. */
+const CONTROL_QUEUE: u32 = 8;
+/** The control protocol (docs/BOOT.md "Halting"): HALT stops every service and ends process 1. */
+const CONTROL_HALT: u32 = 1;
 
 function fail(why: string, status: i32): void {
   lineBegin("init: ");
@@ -83,9 +88,10 @@ const memory = new Memory(MEMORY);
 const holds = new Holdings();
 holds.memory = MEMORY;
 holds.images = IMAGES;
-holds.bootInfo = BOOT_INFO;
 holds.devices = DEVICES;
 holds.interrupts = INTERRUPTS;
+holds.kernel = KERNEL;
+holds.bootInfo = BOOT_INFO;
 holds.registry = memory.createReceiver(REGISTRY_QUEUE);
 if (holds.registry < 0) fail("cannot create the registry's Receiver", holds.registry);
 // A service is restarted only after its notice, so one per service is queued at most, and one
@@ -93,6 +99,9 @@ if (holds.registry < 0) fail("cannot create the registry's Receiver", holds.regi
 // that found the queue full would be lost, and its service never restarted.
 holds.notices = memory.createReceiver(min(2 * <u32>entries.length + 1, MAX_RECEIVER_CAPACITY));
 if (holds.notices < 0) fail("cannot create a Receiver for notices", holds.notices);
+
+holds.control = memory.createReceiver(CONTROL_QUEUE);
+if (holds.control < 0) fail("cannot create the control Receiver", holds.control);
 
 lineBegin("init: ");
 lineAddI32(info.modules.length);
@@ -108,7 +117,28 @@ supervisor.startAll();
 
 // Watch for ever: a notice when a service ends, a timeout when a restart is due. Waiting in the
 // receive (not in a sleep) keeps notices coming while backoffs run.
+/** A control call is in the buffer: HALT stops everything and exits 0 (the machine powers off); else E_INVALID_ARGUMENT. */
+function control(badge: u32, label: u32, replyCap: i32): void {
+  if (label != CONTROL_HALT) {
+    msgBegin(<u32>-E_INVALID_ARGUMENT);
+    if (replyCap != 0) reply(replyCap);
+    return;
+  }
+  lineBegin("init: halt requested by ");
+  lineAdd(supervisor.nameOf(badge));
+  linePrint();
+  msgBegin(0);
+  if (replyCap != 0) reply(replyCap);
+  const stopped = supervisor.stopAll();
+  lineBegin("init: stopped ");
+  lineAddI32(stopped);
+  lineAdd(" services; halting");
+  linePrint();
+  exit(0);
+}
+
 const notices = new Receiver(holds.notices);
+const others: i32[] = [holds.control];
 for (;;) {
   const next = supervisor.nextRestart();
   let timeout: u64 = FOREVER;
@@ -116,8 +146,9 @@ for (;;) {
     const t = now();
     timeout = next > t ? <u64>(next - t) : 0;
   }
-  const status = notices.receive(timeout);
-  if (status >= 0) {
+  const status = notices.receiveAny(others, timeout);
+  if (status == 1) control(msgBadge(), msgLabel(), msgReply());
+  else if (status >= 0) {
     if (msgLabel() == MSG_PROCESS_ENDED) supervisor.ended(msgBadge(), msgWord(0));
   } else if (status != E_TIMEOUT) {
     lineBegin("init: receiving notices: ");
@@ -127,8 +158,12 @@ for (;;) {
   }
   supervisor.restartDue();
   if (supervisor.halting) {
-    lineBegin("init: halting");
+    // The session (config `session`) is over: stop as a HALT does. Process 1 ending with 0 is a
+    // clean halt (docs/BOOT.md).
+    lineBegin("init: the session is over; stopped ");
+    lineAddI32(supervisor.stopAll());
+    lineAdd(" services; halting");
     linePrint();
-    exit(0); // process 1 ending with 0 is a clean halt (docs/BOOT.md)
+    exit(0);
   }
 }

@@ -24,3 +24,4 @@ export * from "./server";
 export * from "./line";
 export * from "./registry";
 export * from "./streams";
+export * from "./proc-client";

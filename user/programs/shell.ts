@@ -1,6 +1,6 @@
 // dogma:runtime incremental
 // The shell (docs/PROGRAMS.md "The shell"): reads command lines from the console with line
-// editing and history, and runs programs — boot modules the config names with `program` lines —
+// editing and history, and runs programs — boot modules the config names with `module` lines —
 // with their arguments, in pipelines, in the foreground (^C ends the job) or in the background
 // with `&`. Builtins: help, exit, jobs, history, pwd, cd.
 // Config: service shell shell memory=8192 images bootinfo session
@@ -23,7 +23,7 @@ function fail(what: string, status: i32): void {
   exit(1);
 }
 
-/** The programs: boot modules ("module I NAME") that the config names in `program` lines. */
+/** The programs: boot modules ("module I NAME") that the config names in `module NAME` lines. */
 function programs(): Map<string, i32> {
   const modules = new Map<string, i32>();
   const found = new Map<string, i32>();
@@ -37,7 +37,7 @@ function programs(): Map<string, i32> {
     if (lines[i] == "config") inConfig = true;
     const f = lines[i].trim().split(" ").filter((field: string) => field.length > 0);
     if (!inConfig && f.length == 3 && f[0] == "module") modules.set(f[2], I32.parseInt(f[1]));
-    if (inConfig && f.length >= 2 && f[0] == "program" && modules.has(f[1])) found.set(f[1], modules.get(f[1]));
+    if (inConfig && f.length == 2 && f[0] == "module" && modules.has(f[1])) found.set(f[1], modules.get(f[1]));
   }
   return found;
 }

@@ -26,15 +26,16 @@ export interface BootOptions {
 }
 
 /**
- * The modules a config names, each once, in order: the third field of each service and driver
- * line, and the second of each `program` line (a boot module nobody starts: the shell's tools).
+ * The modules a config names, each once, in order: the third field of each service line, and the
+ * second of each `module NAME` line (a module to boot with that nothing starts: programs the
+ * process manager spawns by name).
  */
 export function modulesOf(config: string): string[] {
   const names: string[] = [];
   for (const raw of config.split("\n")) {
     const fields = raw.replace(/#.*/, "").trim().split(/\s+/);
-    const name = fields[0] === "program" ? fields[1] : fields[0] === "service" || fields[0] === "driver" ? fields[2] : undefined;
-    if (name !== undefined && !names.includes(name)) names.push(name);
+    const name = fields[0] === "module" ? fields[1] : (fields[0] === "service" || fields[0] === "driver") && fields.length >= 3 ? fields[2] : undefined;
+    if (name && !names.includes(name)) names.push(name);
   }
   return names;
 }

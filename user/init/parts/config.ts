@@ -12,16 +12,23 @@ export const MAX_SERVICES: i32 = 128;
 /** A service's name is for logs, and a short one reads better; the registry's limit will do. */
 export const MAX_NAME_BYTES: i32 = 64;
 
+/** A line that only names a boot module to boot with. */
+export const MODULE_KIND = "module";
+
 /** The field after which a line's fields are the program's arguments, not grants. */
 export const ARGS_MARK = "--";
 
 export const GRANT_DEVICE: i32 = 1;
 export const GRANT_INTERRUPT: i32 = 2;
 export const GRANT_MEMORY: i32 = 3;
-/** A read-only copy of init's Cappage of Images (boot module i at slot i): for a process that spawns. */
-export const GRANT_IMAGES: i32 = 4;
-/** A copy of the boot info view, which names the boot modules. */
-export const GRANT_BOOT_INFO: i32 = 5;
+/** A copy of init's Kernel capability with KERNEL_INSPECT only (for the process manager). */
+export const GRANT_KERNEL: i32 = 4;
+/** A read-only copy of the Cappage of Images (boot module i at slot i). */
+export const GRANT_IMAGES: i32 = 5;
+/** A copy of the boot info view (which names the modules). */
+export const GRANT_BOOT_INFO: i32 = 6;
+/** A call capability to init's control Receiver (HALT), badge: the service's number. */
+export const GRANT_CONTROL: i32 = 7;
 /** The kernel's default priority (src/kernel/scheduler.ts): services run below init's 0. */
 const DEFAULT_PRIORITY: u32 = 4;
 
@@ -73,11 +80,14 @@ export function parseConfig(text: string, info: BootInfo): ServiceEntry[] {
 
 /** Adds the service a line names to `entries`: "" when it did, else why not. */
 function parseLine(entries: ServiceEntry[], lineNumber: i32, f: string[], info: BootInfo): string {
-  // A boot module for others to start (the shell's tools): the bootloader loads it; init starts nothing.
-  if (f[0] == "program") return f.length == 2 ? "" : "expected: program MODULE";
+  // `module NAME`: a boot module nothing starts (the process manager spawns it by name).
+  if (f[0] == MODULE_KIND) {
+    if (f.length != 2) return "expected: module NAME";
+    return info.module(f[1]) == null ? "no boot module named " + f[1] : "";
+  }
   if (f.length < 3) return "expected: KIND NAME MODULE GRANT...";
   const kind = f[0];
-  if (kind != "driver" && kind != "service") return "unknown kind \"" + kind + "\" (driver, service or program)";
+  if (kind != "driver" && kind != "service") return "unknown kind \"" + kind + "\" (driver, service or module)";
   const name = f[1];
   if (String.UTF8.byteLength(name) > MAX_NAME_BYTES) return "a name has at most " + MAX_NAME_BYTES.toString() + " bytes";
   for (let i = 0; i < entries.length; i++) {
@@ -106,12 +116,13 @@ function parseLine(entries: ServiceEntry[], lineNumber: i32, f: string[], info: 
 
 function parseGrant(entry: ServiceEntry, grant: string, info: BootInfo): string {
   if (grant == "registry") return ""; // every process but the registry has it at slot 2 anyway
-  if (grant == "images" || grant == "bootinfo") {
-    entry.grants.push(new Grant(grant == "images" ? GRANT_IMAGES : GRANT_BOOT_INFO, 0));
-    return "";
-  }
   if (grant == "session") {
     entry.session = true;
+    return "";
+  }
+  const plain = plainGrant(grant);
+  if (plain != 0) {
+    entry.grants.push(new Grant(plain, 0));
     return "";
   }
   const device = valueOf(grant, "device");
@@ -139,7 +150,16 @@ function parseGrant(entry: ServiceEntry, grant: string, info: BootInfo): string 
     entry.grants.push(new Grant(GRANT_MEMORY, pages));
     return "";
   }
-  return "unknown grant \"" + grant + "\" (registry, device=NAME, interrupt=NAME, memory=PAGES, images, bootinfo, priority=N or session)";
+  return "unknown grant \"" + grant + "\" (registry, device=NAME, interrupt=NAME, memory=PAGES, priority=N, kernel, images, bootinfo, control or session)";
+}
+
+/** The grants that are one word with no value; 0 for any other field. */
+function plainGrant(grant: string): i32 {
+  if (grant == "kernel") return GRANT_KERNEL;
+  if (grant == "images") return GRANT_IMAGES;
+  if (grant == "bootinfo") return GRANT_BOOT_INFO;
+  if (grant == "control") return GRANT_CONTROL;
+  return 0;
 }
 
 /** The registry must start before anyone calls it: move it to the front (and say so) if it is not there. */

@@ -14,9 +14,10 @@ import {
   lineBegin, lineAdd, lineAddI32, lineAddU32, lineAddHex, lineAddI64, linePrint, stateName, faultKindName,
   CAP_MOVE, RIGHT_RECEIVER_RECEIVE, RIGHT_RECEIVER_CALL, RIGHT_RECEIVER_SEND, OP_CAPPAGE_GET, OP_MEMORY_CREATE_MEMORY, OP_MEMORY_CREATE_PROCESS,
   OP_MEMORY_DESTROY, OP_PROCESS_GIVE, OP_PROCESS_MONITOR, OP_PROCESS_START, OP_PROCESS_STATE, OP_PROCESS_KILL, OP_RECEIVER_MINT,
-  STATE_EXITED, STATE_FAULTED, KILLED_EXIT_CODE, msgCap, RIGHT_CAPPAGE_READ, ALL_RIGHTS, msgAddArgsBlock, OP_PROCESS_SET_ARGS,
+  STATE_EXITED, STATE_FAULTED, KILLED_EXIT_CODE, msgCap, msgAddArgsBlock, OP_PROCESS_SET_ARGS,
+  RIGHT_KERNEL_INSPECT, RIGHT_CAPPAGE_READ, RIGHT_REGION_READ,
 } from "../../lib";
-import { GRANT_DEVICE, GRANT_INTERRUPT, GRANT_MEMORY, GRANT_IMAGES, GRANT_BOOT_INFO, ServiceEntry } from "./config";
+import { GRANT_BOOT_INFO, GRANT_CONTROL, GRANT_DEVICE, GRANT_IMAGES, GRANT_INTERRUPT, GRANT_KERNEL, GRANT_MEMORY, ServiceEntry } from "./config";
 
 export const BACKOFF_FIRST_NS: i64 = 100_000_000;
 export const BACKOFF_MAX_NS: i64 = 5_000_000_000;
@@ -30,14 +31,17 @@ export class Holdings {
   memory: i32 = 0;
   /** Cappages of Images, Devices and Interrupts (slots 4, 5, 6). */
   images: i32 = 0;
-  /** The boot info view (slot 3). */
-  bootInfo: i32 = 0;
   devices: i32 = 0;
   interrupts: i32 = 0;
   /** The registry's Receiver (receive and mint): the registry gets a receive copy, others call capabilities. */
   registry: i32 = 0;
   /** init's own Receiver, where PROCESS_ENDED notices arrive (badge: the service's number). */
   notices: i32 = 0;
+  /** The Kernel capability (slot 7) and the boot info view (slot 3). */
+  kernel: i32 = 0;
+  bootInfo: i32 = 0;
+  /** init's control Receiver (HALT), whose call capabilities the `control` grant hands out. */
+  control: i32 = 0;
 }
 
 /** How one attempt of a service ended: from PROCESS_STATE, or the step that failed to start it. */
@@ -203,14 +207,9 @@ export class Supervisor {
         if (!this.give(s, <u32>s.memory)) return "give it its Memory";
         continue;
       }
-      if (grant.kind == GRANT_IMAGES) {
-        const images = capCopy(h.images, RIGHT_CAPPAGE_READ);
-        if (!this.check(s, images) || !this.give(s, <u32>images | CAP_MOVE)) return "give it the Images";
-        continue;
-      }
-      if (grant.kind == GRANT_BOOT_INFO) {
-        const view = capCopy(h.bootInfo, ALL_RIGHTS);
-        if (!this.check(s, view) || !this.give(s, <u32>view | CAP_MOVE)) return "give it the boot info";
+      if (grant.kind >= GRANT_KERNEL) {
+        const step = this.givePlain(s, grant.kind);
+        if (step.length > 0) return step;
         continue;
       }
       const from = grant.kind == GRANT_DEVICE ? h.devices : h.interrupts;
@@ -233,6 +232,41 @@ export class Supervisor {
     s.pid = pid;
     s.startedAt = now();
     return "";
+  }
+
+  /** Gives one of the grants without a value (kernel, images, bootinfo, control): "" or the failed step. */
+  private givePlain(s: Service, kind: i32): string {
+    const h = this.holds;
+    let cap: i32;
+    if (kind == GRANT_KERNEL) cap = capCopy(h.kernel, RIGHT_KERNEL_INSPECT);
+    else if (kind == GRANT_IMAGES) cap = capCopy(h.images, RIGHT_CAPPAGE_READ);
+    else if (kind == GRANT_BOOT_INFO) cap = capCopy(h.bootInfo, RIGHT_REGION_READ);
+    else cap = mint(h.control, s.badge, RIGHT_RECEIVER_CALL);
+    const what = kind == GRANT_KERNEL ? "kernel" : kind == GRANT_IMAGES ? "images" : kind == GRANT_BOOT_INFO ? "bootinfo" : "control";
+    if (!this.check(s, cap)) return "copy its " + what + " capability";
+    if (!this.give(s, <u32>cap | CAP_MOVE)) return "give it its " + what + " capability";
+    return "";
+  }
+
+  /**
+   * Halting: kills every service, the last started first (the registry, started first, goes
+   * last), and never restarts them. Answers how many were running.
+   */
+  stopAll(): i32 {
+    let stopped = 0;
+    for (let i = this.services.length - 1; i >= 0; i--) {
+      const s = unchecked(this.services[i]);
+      s.restartAt = -1;
+      s.stopped = true;
+      if (s.pid != 0) stopped++;
+      this.release(s);
+    }
+    return stopped;
+  }
+
+  /** The name of the service with `badge` (the control capability's), or "?". */
+  nameOf(badge: u32): string {
+    return badge >= 1 && badge <= <u32>this.services.length ? unchecked(this.services[badge - 1]).entry.name : "?";
   }
 
   /** A copy of Cappage slot `slot` (a positive capability), or 0 with the status kept. */

@@ -1,0 +1,208 @@
+// The process manager's protocol from a client's side (user/services/procman.ts,
+// docs/PROCESSES.md). Spawning goes through it: the client passes a Memory (which pays), gets a
+// job capability back, gives the job its arguments and capabilities, starts it and waits for it.
+//
+// Replies carry a status as the label's magnitude (as the registry's do: a negative status is not
+// a user label); procStatus turns it back. Programs the process manager starts find it at slot 3
+// (SLOT_PROC), with the session of whoever spawned them.
+import { E_INVALID_ARGUMENT, E_BAD_MESSAGE } from "./errors";
+import { CAP_MOVE } from "./abi";
+import { msgBegin, msgAddWord, msgAddCap, msgInvoke, msgLabel, msgCap, msgCapCount, msgWord, msgWordCount, MAX_DATA_WORDS } from "./message";
+import { msgAddName, registryLookup } from "./registry";
+import { capDrop, capKind } from "./caps/capability";
+import { KIND_RECEIVER } from "./abi";
+import { msgAddArgsBlock, packArgs, ARGS_IN_MESSAGE_BYTES } from "./caps/process";
+import { msgBytesText } from "./caps/kernel-policy";
+
+// Requests on the service capability (any badge but a job's).
+export const PROC_SESSION: u32 = 1;
+export const PROC_SPAWN: u32 = 2;
+export const PROC_SPAWN_BINARY: u32 = 3;
+export const PROC_KILL: u32 = 4;
+export const PROC_INSPECT: u32 = 5;
+export const PROC_HALT: u32 = 6;
+// Requests on a job capability (what PROC_SPAWN and PROC_SPAWN_BINARY answer).
+export const JOB_ARGS: u32 = 16;
+export const JOB_GIVE: u32 = 17;
+export const JOB_START: u32 = 18;
+export const JOB_WAIT: u32 = 19;
+export const JOB_KILL: u32 = 20;
+export const JOB_STATE: u32 = 21;
+
+/** Where a program the process manager started finds it (a call capability with its spawner's session). */
+export const SLOT_PROC: i32 = 3;
+/** The first slot JOB_GIVE fills in a spawned program (by convention: stdin, stdout, working directory). */
+export const SLOT_FIRST_PASSED: i32 = 4;
+/** A binary's name for PROC_SPAWN_BINARY: at most this many bytes. */
+export const PROC_NAME_BYTES: i32 = 32;
+
+/** The status a process manager reply's label stands for: 0 or negative. */
+export function procStatus(label: u32): i32 {
+  return -<i32>label;
+}
+
+/** The reply's status, or the call's own when the call failed. */
+function called(cap: i32): i32 {
+  const status = msgInvoke(cap);
+  return status < 0 ? status : procStatus(msgLabel());
+}
+
+/** The process manager's service capability from the registry (session 0: no kill, no halt). */
+export function procLookup(): i32 {
+  return registryLookup("proc");
+}
+
+/**
+ * The process manager for a tool: slot 3 when the process manager started this program (a call
+ * capability, with its spawner's session), else the registry's (session 0). A cap or a status.
+ */
+export function procForTool(): i32 {
+  return capKind(SLOT_PROC) == <i32>KIND_RECEIVER ? SLOT_PROC : procLookup();
+}
+
+/** A call capability to the process manager with a fresh session: jobs spawned through it may be killed by pid through it. */
+export function procSession(proc: i32): i32 {
+  msgBegin(PROC_SESSION);
+  const status = called(proc);
+  return status < 0 ? status : msgCap(0);
+}
+
+/** The pid of the job the last successful spawn answered. */
+export let lastSpawnedPid: u32 = 0;
+/** Why the last PROC_SPAWN_BINARY was refused (the loader's message), "" otherwise. */
+export let lastLoadError: string = "";
+
+/** The job capability a spawn answered, or the status. */
+function spawned(status: i32): i32 {
+  if (status < 0) return status;
+  if (msgCapCount() < 1) return E_BAD_MESSAGE;
+  lastSpawnedPid = msgWord(0);
+  return msgCap(0);
+}
+
+/**
+ * A job running boot module `name` in `memory` (a Memory capability with MEMORY_CREATE, copied
+ * unless `memory | CAP_MOVE`; its quota pays). Not started: give it arguments and capabilities,
+ * then Job.start. The job capability, or a status (E_INVALID_CAP: no such module).
+ */
+export function procSpawn(proc: i32, memory: u32, name: string): i32 {
+  msgBegin(PROC_SPAWN);
+  if (!msgAddName(name)) return E_INVALID_ARGUMENT;
+  msgAddCap(memory);
+  return spawned(called(proc));
+}
+
+/**
+ * A job running the WebAssembly binary in the first `length` bytes of `region` (owner or view),
+ * loaded into an Image charged to `memory`. E_INVALID_ARGUMENT when the loader refuses it:
+ * lastLoadError says why. Allocates.
+ */
+export function procSpawnBinary(proc: i32, memory: u32, region: u32, length: u32, name: string): i32 {
+  lastLoadError = "";
+  const bytes = Uint8Array.wrap(String.UTF8.encode(name));
+  if (bytes.length > PROC_NAME_BYTES) return E_INVALID_ARGUMENT;
+  msgBegin(PROC_SPAWN_BINARY);
+  msgAddWord(length);
+  for (let i = 0; i < bytes.length; i += 4) {
+    let w: u32 = 0;
+    for (let b = 0; b < 4 && i + b < bytes.length; b++) w |= <u32>bytes[i + b] << (8 * b);
+    msgAddWord(w);
+  }
+  msgAddCap(memory);
+  msgAddCap(region);
+  const status = called(proc);
+  if (status < 0 && msgWordCount() > 0 && msgLabel() != 0) lastLoadError = msgBytesText(1, min(msgWord(0), <u32>(MAX_DATA_WORDS - 1) * 4));
+  return spawned(status);
+}
+
+/** Kills process `pid`, which must be a job of this capability's session (E_MISSING_RIGHT otherwise). */
+export function procKill(proc: i32, pid: u32): i32 {
+  msgBegin(PROC_KILL);
+  msgAddWord(pid);
+  return called(proc);
+}
+
+/**
+ * Relays a kernel introspection operation (OP_KERNEL_PROCESS, _CAPS, _FRAMES, _MEMORY, _UPTIME)
+ * with up to two words; the kernel's answer words are in the message (readKernelProcess...).
+ */
+export function procInspect(proc: i32, op: u32, a: u32 = 0, b: u32 = 0): i32 {
+  msgBegin(PROC_INSPECT);
+  msgAddWord(op);
+  msgAddWord(a);
+  msgAddWord(b);
+  return called(proc);
+}
+
+/** Asks for a clean shutdown (a session is needed): process 1 stops every service and the machine powers off. */
+export function procHalt(proc: i32): i32 {
+  msgBegin(PROC_HALT);
+  return called(proc);
+}
+
+/** JOB_WAIT's answer. */
+export class JobEnd {
+  status: i32 = 0;
+  state: u32 = 0;
+  exitCode: i32 = 0;
+}
+
+/** A job: one process the process manager created for its holder. */
+export class Job {
+  constructor(readonly cap: i32) {}
+
+  /** Its arguments (args[0]: the program name) and environment, at most 248 bytes in all. Allocates. */
+  setArgs(args: string[], env: string[] = []): i32 {
+    const block = packArgs(args, env);
+    if (block.length > ARGS_IN_MESSAGE_BYTES) return E_INVALID_ARGUMENT;
+    msgBegin(JOB_ARGS);
+    msgAddArgsBlock(block, <u32>args.length);
+    return called(this.cap);
+  }
+
+  /** Installs `cap` (moved with CAP_MOVE) in its table, in order from slot 4: the slot, or a status. */
+  give(cap: u32): i32 {
+    msgBegin(JOB_GIVE);
+    msgAddCap(cap);
+    const status = called(this.cap);
+    return status < 0 ? status : <i32>msgWord(0);
+  }
+
+  start(): i32 {
+    msgBegin(JOB_START);
+    return called(this.cap);
+  }
+
+  /** Blocks until it has ended: its state (STATE_EXITED, STATE_FAULTED) and exit code. */
+  wait(): JobEnd {
+    const end = new JobEnd();
+    msgBegin(JOB_WAIT);
+    end.status = called(this.cap);
+    if (end.status >= 0) {
+      end.state = msgWord(0);
+      end.exitCode = <i32>msgWord(1);
+    }
+    return end;
+  }
+
+  kill(): i32 {
+    msgBegin(JOB_KILL);
+    return called(this.cap);
+  }
+
+  /** PROCESS_STATE's words are in the message (pid, state, exit code, fault kind, ...). */
+  state(): i32 {
+    msgBegin(JOB_STATE);
+    return called(this.cap);
+  }
+
+  /** Drops the job capability (the job runs on). */
+  drop(): void {
+    capDrop(this.cap);
+  }
+}
+
+/** Moves `cap` into a job (a convenience: give with CAP_MOVE). */
+export function jobMove(job: Job, cap: i32): i32 {
+  return job.give(<u32>cap | CAP_MOVE);
+}

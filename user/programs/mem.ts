@@ -1,0 +1,38 @@
+// mem: physical frames (free, the kernel's, objects', processes') and every Memory's quota and use
+// (KERNEL_FRAMES and KERNEL_MEMORY, relayed by the process manager). Pages are 4 KiB frames.
+import {
+  print, eprint, errorName, exit, procForTool, procInspect, readKernelFrames, readKernelMemory, KernelFrames, KernelMemory,
+  OP_KERNEL_FRAMES, OP_KERNEL_MEMORY,
+} from "../lib";
+
+function pad(s: string, width: i32): string {
+  return s.length >= width ? s : " ".repeat(width - s.length) + s;
+}
+
+function fail(status: i32): void {
+  eprint("mem: " + errorName(status));
+  exit(1);
+}
+
+const proc = procForTool();
+if (proc < 0) fail(proc);
+let status = procInspect(proc, OP_KERNEL_FRAMES);
+if (status < 0) fail(status);
+const f = new KernelFrames();
+readKernelFrames(f);
+print(
+  "frames " + f.frames.toString() + " (" + (f.frames / 256).toString() + " MiB): " + f.free.toString() + " free, " + f.kernel.toString() +
+    " kernel, " + f.objects.toString() + " pages and regions, " + f.processes.toString() + " process pages",
+);
+print("MEMORY PARENT      QUOTA       USED PROCS");
+const m = new KernelMemory();
+let id: u32 = 0;
+for (;;) {
+  status = procInspect(proc, OP_KERNEL_MEMORY, id);
+  if (status < 0) fail(status);
+  readKernelMemory(m);
+  if (m.id == 0) break;
+  print(pad(m.id.toString(), 6) + " " + pad(m.parent.toString(), 6) + " " + pad(m.quota.toString(), 10) + " " + pad(m.used.toString(), 10) + " " + pad(m.processes.toString(), 5));
+  id = m.id + 1;
+}
+exit(0);

@@ -1,0 +1,34 @@
+// Lists every live process: pid, parent, state, priority, pages, cpu time, Memory, image name.
+// The process manager relays KERNEL_PROCESS (docs/PROCESSES.md "Tools").
+import {
+  print, eprint, errorName, exit, procForTool, procInspect, readKernelProcess, KernelProcess, stateName, OP_KERNEL_PROCESS, E_NO_PROCESS,
+} from "../lib";
+
+function pad(s: string, width: i32): string {
+  return s.length >= width ? s : " ".repeat(width - s.length) + s;
+}
+
+const proc = procForTool();
+if (proc < 0) {
+  eprint("ps: no process manager: " + errorName(proc));
+  exit(1);
+}
+print("  PID  PPID STATE     PRI  PAGES     CPU ms  MEM NAME");
+let pid: u32 = 0;
+const p = new KernelProcess();
+for (;;) {
+  const status = procInspect(proc, OP_KERNEL_PROCESS, pid);
+  if (status == E_NO_PROCESS) break;
+  if (status < 0) {
+    eprint("ps: " + errorName(status));
+    exit(1);
+  }
+  readKernelProcess(p);
+  const state = stateName(p.state);
+  print(
+    pad(p.pid.toString(), 5) + " " + pad(p.ppid.toString(), 5) + " " + state + " ".repeat(max(1, 10 - state.length)) + pad(p.priority.toString(), 3) +
+      " " + pad(p.pages.toString(), 6) + " " + pad((p.cpuMicros / 1000).toString(), 10) + " " + pad(p.memory.toString(), 4) + " " + p.name,
+  );
+  pid = p.pid + 1;
+}
+exit(0);

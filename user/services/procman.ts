@@ -1,0 +1,364 @@
+// The process manager (docs/PROCESSES.md): spawning goes through this one service. A client
+// passes a Memory (its quota pays) and names a boot module or hands over a binary in a Region; it
+// gets a job capability, through which it gives the job arguments and capabilities, starts it,
+// waits for its exit code and kills it. It also relays the kernel's introspection (ps, caps, mem,
+// uptime) from its KERNEL_INSPECT capability, kills by pid within a session, and asks process 1
+// to halt. Registered as "proc". Config:
+//   service proc procman memory=64 kernel images bootinfo control
+// Slots: 2 the registry, 3 its Memory, 4 Kernel (KERNEL_INSPECT), 5 the Images Cappage, 6 the
+// boot info, 7 init's control capability.
+//
+// Requests, replies and jobs live in fixed tables and the message buffer: nothing allocates per
+// request once it serves, so it can run for ever on the stub runtime.
+import {
+  print, eprint, errorName, exit, capKind, capCopy, capDrop, msgBegin, msgAddWord, msgAddCap, msgInvoke, msgLabel, msgBadge,
+  msgReply, msgWord, msgWordCount, msgCap, msgCapCount, msgSetLabel, reply, Memory, Receiver, Process, registryRegister, registryLabel,
+  CAP_MOVE, KIND_MEMORY, KIND_KERNEL, KIND_CAPPAGE, KIND_REGION, KIND_RECEIVER, KIND_REPLY, RIGHT_RECEIVER_CALL, RIGHT_RECEIVER_SEND,
+  OP_CAPPAGE_GET, OP_MEMORY_CREATE_PROCESS, OP_MEMORY_CREATE_IMAGE, OP_MEMORY_LOAD_ERROR, OP_PROCESS_GIVE, OP_PROCESS_MONITOR,
+  OP_PROCESS_START, OP_PROCESS_STATE, OP_PROCESS_KILL, OP_PROCESS_SET_ARGS, OP_RECEIVER_MINT, OP_KERNEL_PROCESS, OP_KERNEL_CAPS,
+  OP_KERNEL_FRAMES, OP_KERNEL_MEMORY, OP_KERNEL_UPTIME, MSG_PROCESS_ENDED, E_INVALID_ARGUMENT, E_INVALID_CAP, E_MISSING_RIGHT,
+  E_NO_PROCESS, E_NOT_READY, E_PEER_DEAD, E_QUOTA, E_BAD_MESSAGE, E_WRONG_TYPE, MAX_DATA_WORDS, REGISTRY_NAME_WORDS,
+  PROC_SESSION, PROC_SPAWN, PROC_SPAWN_BINARY, PROC_KILL, PROC_INSPECT, PROC_HALT, JOB_ARGS, JOB_GIVE, JOB_START, JOB_WAIT,
+  JOB_KILL, JOB_STATE,
+} from "../lib";
+import { parseBootInfo, readBootInfo } from "../init/parts/boot-info";
+import { JOB_BIT, Job, MAX_JOBS, answerEnd, ended, freeEntry, handleOf, jobOf, jobs, release } from "./procman-parts/jobs";
+
+const REGISTRY: i32 = 2;
+const MEMORY: i32 = 3;
+const KERNEL: i32 = 4;
+const IMAGES: i32 = 5;
+const BOOT_INFO: i32 = 6;
+const CONTROL: i32 = 7;
+/** init's control protocol: HALT (user/init/init.ts). */
+const CONTROL_HALT: u32 = 1;
+
+let nextSession: u32 = 1;
+
+/** Boot module names as registry-style words, to match PROC_SPAWN's without decoding a string. */
+const moduleWords = new StaticArray<StaticArray<u32>>(256);
+let moduleCount = 0;
+/**
+ * The request's words and capabilities, copied out as it arrives: every invoke a handler makes
+ * (even capKind) overwrites the one message buffer.
+ */
+const request = new StaticArray<u32>(MAX_DATA_WORDS);
+let requestWords = 0;
+const caps = new StaticArray<i32>(4);
+let capCount = 0;
+/** Set by a handler that keeps the reply capability (JOB_WAIT on a running job). */
+let held = false;
+/** A job to forget once the reply has gone (JOB_WAIT on an ended job). */
+let releaseAfterReply: Job | null = null;
+
+function check(what: string, result: i32): i32 {
+  if (result < 0) {
+    eprint("procman: " + what + ": " + errorName(result));
+    exit(1);
+  }
+  return result;
+}
+
+function expectKind(slot: i32, kind: u32, what: string): void {
+  if (capKind(slot) != <i32>kind) check(what + " at slot " + slot.toString(), E_INVALID_CAP);
+}
+
+/** Reads the module names from the boot info (a module's Image is at its index in the Cappage). */
+function loadModuleNames(): void {
+  const text = readBootInfo(BOOT_INFO);
+  if (text == null) exit(1);
+  const info = parseBootInfo(text!);
+  for (let i = 0; i < info.modules.length && i < 256; i++) {
+    const name = info.modules[i].name;
+    const bytes = Uint8Array.wrap(String.UTF8.encode(name));
+    const words = new StaticArray<u32>(REGISTRY_NAME_WORDS);
+    for (let b = 0; b < bytes.length && b < REGISTRY_NAME_WORDS * 4; b++) words[b >> 2] |= <u32>bytes[b] << (8 * (b & 3));
+    moduleWords[info.modules[i].index] = words;
+    moduleCount = max(moduleCount, info.modules[i].index + 1);
+  }
+}
+
+/** Request word `i`, or 0 past its words. */
+function word(i: i32): u32 {
+  return i < requestWords ? request[i] : 0;
+}
+
+/** The index of the boot module the request's words name, or -1. */
+function moduleNamed(): i32 {
+  const n = requestWords;
+  if (n == 0 || n > REGISTRY_NAME_WORDS) return -1;
+  for (let m = 0; m < moduleCount; m++) {
+    const words = moduleWords[m];
+    if (words == null) continue;
+    let same = true;
+    for (let i = 0; i < REGISTRY_NAME_WORDS && same; i++) same = word(i) == words[i];
+    if (same) return m;
+  }
+  return -1;
+}
+
+// ---- Requests -----------------------------------------------------------------------------
+
+/** A minted capability to one of our Receivers, or the status. */
+function mint(receiver: i32, badge: u32, rights: u32): i32 {
+  msgBegin(OP_RECEIVER_MINT);
+  msgAddWord(badge);
+  msgAddWord(rights);
+  const status = msgInvoke(receiver);
+  return status < 0 ? status : msgCap(0);
+}
+
+function give(process: i32, cap: i32): i32 {
+  msgBegin(OP_PROCESS_GIVE);
+  msgAddCap(<u32>cap | CAP_MOVE);
+  return msgInvoke(process);
+}
+
+/** Takes request capability `i` (it is ours now, and not dropped after the request); 0 if there is none. */
+function takeCap(i: i32): i32 {
+  if (i >= capCount) return 0;
+  const cap = caps[i];
+  caps[i] = 0;
+  return cap;
+}
+
+/** The Image of boot module `module`, or of the binary in the request's Region; a cap or a status (reply words set on a refusal). */
+function imageFor(binary: bool, memory: i32): i32 {
+  if (!binary) {
+    const module = moduleNamed();
+    if (module < 0) return E_INVALID_CAP;
+    msgBegin(OP_CAPPAGE_GET);
+    msgAddWord(<u32>module);
+    const status = msgInvoke(IMAGES);
+    return status < 0 ? status : msgCap(0);
+  }
+  const region = capCount > 1 ? caps[1] : 0;
+  if (region == 0) return E_INVALID_CAP;
+  msgBegin(OP_MEMORY_CREATE_IMAGE);
+  for (let i = 0; i < min(requestWords, 9); i++) msgAddWord(request[i]);
+  msgAddCap(<u32>region);
+  // The caller's Memory pays for the Image; this blocks procman while the kernel loads it.
+  const status = msgInvoke(memory);
+  if (status >= 0) return msgCap(0);
+  if (status == E_INVALID_ARGUMENT) {
+    // The loader's reason goes back as the reply's words (length, then UTF-8).
+    msgBegin(OP_MEMORY_LOAD_ERROR);
+    if (msgInvoke(memory) < 0) msgBegin(0);
+  }
+  return status;
+}
+
+/** PROC_SPAWN and PROC_SPAWN_BINARY: the reply's label; on success the job cap and pid are in the buffer. */
+function spawn(session: u32, binary: bool): u32 {
+  const memory = capCount > 0 ? caps[0] : 0;
+  if (memory == 0) return fail(E_INVALID_CAP);
+  if (capKind(memory) != <i32>KIND_MEMORY) return fail(capKind(memory) < 0 ? E_INVALID_CAP : E_WRONG_TYPE);
+  const index = freeEntry();
+  if (index < 0) return fail(E_QUOTA);
+  const image = imageFor(binary, memory);
+  if (image < 0) {
+    // A load refusal leaves the loader's message in the buffer: it is the reply's words.
+    if (image == E_INVALID_ARGUMENT && binary) {
+      msgSetLabel(registryLabel(image));
+      return registryLabel(image);
+    }
+    return fail(image);
+  }
+  msgBegin(OP_MEMORY_CREATE_PROCESS);
+  msgAddCap(<u32>image);
+  const created = msgInvoke(memory);
+  const process = msgCap(0);
+  capDrop(image);
+  if (created < 0) return fail(created);
+  const job = jobs[index];
+  job.process = process;
+  job.session = session;
+  job.ended = false;
+  job.waiter = 0;
+  const handle = handleOf(index);
+  const status = setUp(job, handle);
+  if (status < 0) {
+    release(job);
+    return fail(status);
+  }
+  const jobCap = mint(requests, handle, RIGHT_RECEIVER_CALL);
+  if (jobCap < 0) {
+    release(job);
+    return fail(jobCap);
+  }
+  msgBegin(0);
+  msgAddWord(job.pid);
+  msgAddCap(<u32>jobCap | CAP_MOVE);
+  return 0;
+}
+
+/** Slots 2 (registry) and 3 (procman, the spawner's session), the monitor, the pid: 0 or a status. */
+function setUp(job: Job, handle: u32): i32 {
+  const registry = capCopy(REGISTRY);
+  if (registry < 0) return registry;
+  let status = give(job.process, registry);
+  if (status < 0) return status;
+  const self = mint(requests, job.session, RIGHT_RECEIVER_CALL);
+  if (self < 0) return self;
+  status = give(job.process, self);
+  if (status < 0) return status;
+  const notice = mint(notices, handle, RIGHT_RECEIVER_SEND);
+  if (notice < 0) return notice;
+  msgBegin(OP_PROCESS_MONITOR);
+  msgAddCap(<u32>notice | CAP_MOVE);
+  status = msgInvoke(job.process);
+  if (status < 0) return status;
+  msgBegin(OP_PROCESS_STATE);
+  status = msgInvoke(job.process);
+  if (status < 0) return status;
+  job.pid = msgWord(0);
+  return 0;
+}
+
+/** An empty reply carrying `status`: its label. */
+function fail(status: i32): u32 {
+  msgBegin(registryLabel(status));
+  return registryLabel(status);
+}
+
+/** Relays the request's words (after the label word) to `target` as `op`, then answers what it answered. */
+function relay(target: i32, op: u32, from: i32): u32 {
+  msgBegin(op);
+  for (let i = from; i < requestWords; i++) msgAddWord(request[i]);
+  const status = msgInvoke(target);
+  if (status < 0) return fail(status);
+  // The answer is in the buffer already: a reply with label 0 sends its words back as they are.
+  msgSetLabel(0);
+  return 0;
+}
+
+function inspect(): u32 {
+  const op = word(0);
+  if (op != OP_KERNEL_PROCESS && op != OP_KERNEL_CAPS && op != OP_KERNEL_FRAMES && op != OP_KERNEL_MEMORY && op != OP_KERNEL_UPTIME) {
+    return fail(E_INVALID_ARGUMENT);
+  }
+  return relay(KERNEL, op, 1);
+}
+
+/** PROC_KILL: a running job of the caller's session (0 has no authority). */
+function killPid(session: u32): u32 {
+  const pid = word(0);
+  for (let i = 0; i < MAX_JOBS; i++) {
+    const job = jobs[i];
+    if (job.process == 0 || job.ended || job.pid != pid) continue;
+    if (session == 0 || job.session != session) return fail(E_MISSING_RIGHT);
+    msgBegin(OP_PROCESS_KILL);
+    return fail(msgInvoke(job.process));
+  }
+  return fail(E_NO_PROCESS);
+}
+
+function halt(session: u32): u32 {
+  if (session == 0) return fail(E_MISSING_RIGHT);
+  if (capKind(CONTROL) != <i32>KIND_RECEIVER) return fail(E_NOT_READY);
+  print("procman: halting the machine");
+  msgBegin(CONTROL_HALT);
+  const status = msgInvoke(CONTROL);
+  if (status < 0) return fail(status);
+  return fail(-<i32>msgLabel());
+}
+
+function jobRequest(job: Job, label: u32, replyCap: i32): u32 {
+  if (label == JOB_WAIT) {
+    if (job.ended) {
+      answerEnd(job);
+      // Released once the reply is out: releasing invokes, which would overwrite it.
+      releaseAfterReply = job;
+      return 0;
+    }
+    if (job.waiter != 0 || replyCap == 0) return fail(E_NOT_READY);
+    job.waiter = replyCap;
+    held = true;
+    return 0;
+  }
+  if (label == JOB_STATE) return relay(job.process, OP_PROCESS_STATE, 0);
+  if (job.ended) return fail(E_PEER_DEAD);
+  if (label == JOB_ARGS) return relay(job.process, OP_PROCESS_SET_ARGS, 0);
+  if (label == JOB_START) {
+    msgBegin(OP_PROCESS_START);
+    return fail(msgInvoke(job.process));
+  }
+  if (label == JOB_KILL) {
+    msgBegin(OP_PROCESS_KILL);
+    return fail(msgInvoke(job.process));
+  }
+  if (label == JOB_GIVE) {
+    if (capCount == 0) return fail(E_BAD_MESSAGE);
+    msgBegin(OP_PROCESS_GIVE);
+    for (let i = 0; i < capCount; i++) msgAddCap(<u32>takeCap(i) | CAP_MOVE);
+    const status = msgInvoke(job.process);
+    if (status < 0) return fail(status);
+    msgSetLabel(0);
+    return 0;
+  }
+  return fail(E_INVALID_ARGUMENT);
+}
+
+/** One request (in the buffer): the reply's label, the reply itself left in the buffer. */
+function handle(label: u32, badge: u32, replyCap: i32): u32 {
+  if (badge & JOB_BIT) {
+    const job = jobOf(badge);
+    return job == null ? fail(E_PEER_DEAD) : jobRequest(job, label, replyCap);
+  }
+  if (label == PROC_SPAWN) return spawn(badge, false);
+  if (label == PROC_SPAWN_BINARY) return spawn(badge, true);
+  if (label == PROC_INSPECT) return inspect();
+  if (label == PROC_KILL) return killPid(badge);
+  if (label == PROC_HALT) return halt(badge);
+  if (label == PROC_SESSION) {
+    const session = mint(requests, nextSession++ & 0x7fffffff, RIGHT_RECEIVER_CALL);
+    if (session < 0) return fail(session);
+    msgBegin(0);
+    msgAddCap(<u32>session | CAP_MOVE);
+    return 0;
+  }
+  return fail(E_INVALID_ARGUMENT);
+}
+
+expectKind(MEMORY, KIND_MEMORY, "a Memory");
+expectKind(KERNEL, KIND_KERNEL, "the Kernel capability (grant kernel)");
+expectKind(IMAGES, KIND_CAPPAGE, "the Images (grant images)");
+expectKind(BOOT_INFO, KIND_REGION, "the boot info (grant bootinfo)");
+loadModuleNames();
+const memory = new Memory(MEMORY);
+const requests = check("create its Receiver", memory.createReceiver(64));
+const notices = check("create its notices Receiver", memory.createReceiver(<u32>MAX_JOBS + 8));
+// Requests bring capabilities (a Memory, a Region, what a job is given): they must be installed.
+check("listen", Process.self().listen(true));
+check("register proc", registryRegister("proc", <u32>check("mint", new Receiver(requests).mint(0, RIGHT_RECEIVER_CALL)) | CAP_MOVE));
+print("procman: registered \"proc\"");
+
+const others: i32[] = [notices];
+const requestReceiver = new Receiver(requests);
+for (;;) {
+  const from = requestReceiver.receiveAny(others);
+  if (from < 0) check("receive", from);
+  if (from == 1) {
+    if (msgLabel() == MSG_PROCESS_ENDED) ended(msgBadge());
+    continue;
+  }
+  const replyCap = msgReply();
+  const label = msgLabel();
+  const badge = msgBadge();
+  requestWords = min(msgWordCount(), MAX_DATA_WORDS);
+  for (let i = 0; i < requestWords; i++) request[i] = msgWord(i);
+  capCount = min(msgCapCount(), 4);
+  for (let i = 0; i < capCount; i++) caps[i] = msgCap(i);
+  held = false;
+  const answer = handle(label, badge, replyCap);
+  if (replyCap != 0 && !held) {
+    msgSetLabel(answer);
+    if (reply(replyCap) < 0 && capKind(replyCap) == <i32>KIND_REPLY) capDrop(replyCap);
+  }
+  // Capabilities the request brought and no handler took (a Memory copy, a Region) are dropped,
+  // after the reply: dropping is an invoke, which would overwrite the reply in the buffer.
+  for (let i = 0; i < capCount; i++) if (caps[i] > 0) capDrop(caps[i]);
+  const done = releaseAfterReply;
+  releaseAfterReply = null;
+  if (done != null) release(done);
+}
