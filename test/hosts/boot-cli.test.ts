@@ -24,7 +24,7 @@ describe("dogma boot", () => {
     const run = dogma(["boot", "--disk", disk, "--share", root], "echo hello from the shell\necho a b | cat\n");
     const log = run.stdout + run.stderr;
     expect(log).toContain("boot: process 1 (init) started, pid 1");
-    expect(log).toMatch(/init: \d+ modules, 4 devices, 7 services/);
+    expect(log).toMatch(/init: \d+ modules, 4 devices, 8 services/);
     expect(log).toContain("init: started registry (pid 2)");
     expect(log).toContain('console: serving "console"');
     expect(log).toContain("dogma:/$ echo hello from the shell\nhello from the shell\n");

@@ -1,14 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { bootMachine, testConsole, testTimer } from "../helpers/booted-machine.ts";
 
-const PROGRAMS = ["echo", "cat", "exitcode", "fault-null", "sleeper", "spin"];
+const PROGRAMS = ["echo", "cat", "exitcode", "fault-null", "sleeper", "spin", "ps", "kill", "uptime"];
 const CONFIG = `service registry registry
 driver  console  console  device=console interrupt=console memory=64
 service pipe     pipe     memory=64
-service shell    shell    memory=8192 images bootinfo session
+service proc     procman  memory=128 kernel images bootinfo control
+service shell    shell    memory=8192 bootinfo session
 ${PROGRAMS.map((p) => `module ${p}`).join("\n")}
 `;
-const MODULES = ["registry", "console", "pipe", "shell", ...PROGRAMS];
+const MODULES = ["registry", "console", "pipe", "procman", "shell", ...PROGRAMS];
 
 async function session() {
   const m = await bootMachine(CONFIG, MODULES, { devices: (t) => [testConsole(t), testTimer(t)], interactive: true });
@@ -37,7 +38,16 @@ describe("the shell", () => {
     expect(await run("echo 'open")).toMatch(/\[2\]\$ $/);
     expect(m.stderr()).toContain("shell: a ' is not closed\n");
     const help = await run("help");
-    expect(help).toContain("programs: cat echo exitcode fault-null sleeper spin");
+    expect(help).toContain("programs: cat echo exitcode fault-null kill ps sleeper spin uptime");
+    const ps = await run("ps");
+    expect(ps).toMatch(/\bshell\b/);
+    expect(ps).toMatch(/\bps\b/);
+    expect(await run("uptime")).toMatch(/up \d+:\d\d:\d\d\.\d{3}\n/);
+    // kill, spawned through the shell's session, may end the shell's other jobs.
+    const pid = /\[1\] (\d+)\n/.exec(await run("sleeper 600000 &"))![1];
+    expect(await run(`kill ${pid}`)).toContain(`kill: ${pid} killed`);
+    await run("echo x"); // the report comes before a prompt once the notice is in
+    expect(m.stdout()).toContain("[1] done (137)  sleeper 600000 &\n");
     expect(m.faults.filter((f) => !f.includes("fault-null"))).toEqual([]);
     m.type("exit\r");
     await m.line(/^init: the session is over; stopped \d+ services; halting$/);

@@ -28,10 +28,12 @@ export const JOB_START: u32 = 18;
 export const JOB_WAIT: u32 = 19;
 export const JOB_KILL: u32 = 20;
 export const JOB_STATE: u32 = 21;
+/** Cap 0: a send capability, which gets the job's PROCESS_ENDED notice (as PROCESS_MONITOR). */
+export const JOB_MONITOR: u32 = 22;
 
 /** Where a program the process manager started finds it (a call capability with its spawner's session). */
 export const SLOT_PROC: i32 = 3;
-/** The first slot JOB_GIVE fills in a spawned program (by convention: stdin, stdout, working directory). */
+/** The first slot JOB_GIVE fills in a spawned program (the shell gives 4 stdin, 5 stdout, 6 errors, 7 a Memory: docs/PROGRAMS.md). */
 export const SLOT_FIRST_PASSED: i32 = 4;
 /** A binary's name for PROC_SPAWN_BINARY: at most this many bytes. */
 export const PROC_NAME_BYTES: i32 = 32;
@@ -193,6 +195,13 @@ export class Job {
   /** PROCESS_STATE's words are in the message (pid, state, exit code, fault kind, ...). */
   state(): i32 {
     msgBegin(JOB_STATE);
+    return called(this.cap);
+  }
+
+  /** `sendCap` (moved with CAP_MOVE) gets a PROCESS_ENDED message when it ends, as PROCESS_MONITOR sends. */
+  monitor(sendCap: u32): i32 {
+    msgBegin(JOB_MONITOR);
+    msgAddCap(sendCap);
     return called(this.cap);
   }
 

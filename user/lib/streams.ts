@@ -1,5 +1,5 @@
-// Standard streams as capabilities. A program started by the shell (or the process manager) has
-// them at fixed slots: 3 input, 4 output, 5 errors (docs/PROGRAMS.md). Each is a call capability
+// Standard streams as capabilities. A program the shell starts (through the process manager) has
+// them at fixed slots: 4 input, 5 output, 6 errors (docs/PROGRAMS.md). Each is a call capability
 // that speaks the stream protocol, which the console driver, pipes and files share:
 //   WRITE (1): word 0 the byte length | STREAM_TO_ERRORS (a hint only the console uses), then the
 //              bytes packed little-endian (at most 252); replies word 0: bytes written.
@@ -7,7 +7,7 @@
 //              input), then the bytes packed.
 // A reply's label is a status as its magnitude.
 //
-// libdogma's print and read use them when slot 4 held a Receiver capability when the process
+// libdogma's print and read use them when slot 5 held a Receiver capability when the process
 // started, and the boot console otherwise (services started by init, `dogma run`). The slot is
 // looked at once, as libdogma starts, before the program can put anything there itself. This
 // file has its own message buffer, so that printing between building a message and sending it
@@ -16,9 +16,11 @@ import { invoke } from "./sys";
 import { OP_CAP_INFO, KIND_RECEIVER } from "./abi";
 import { E_INVALID_ARGUMENT } from "./errors";
 
-export const SLOT_STDIN: i32 = 3;
-export const SLOT_STDOUT: i32 = 4;
-export const SLOT_STDERR: i32 = 5;
+export const SLOT_STDIN: i32 = 4;
+export const SLOT_STDOUT: i32 = 5;
+export const SLOT_STDERR: i32 = 6;
+/** The Memory of the job a program runs in (what it creates is paid from the job's quota). */
+export const SLOT_JOB_MEMORY: i32 = 7;
 
 export const STREAM_WRITE: u32 = 1;
 export const STREAM_READ: u32 = 2;
@@ -38,7 +40,7 @@ function probe(): bool {
 
 const present: bool = probe();
 
-/** Whether this process has standard streams: slot 4 held a Receiver capability when it started. */
+/** Whether this process has standard streams: slot 5 held a Receiver capability when it started. */
 @inline export function hasStreams(): bool {
   return present;
 }

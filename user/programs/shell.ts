@@ -3,20 +3,20 @@
 // editing and history, and runs programs — boot modules the config names with `module` lines —
 // with their arguments, in pipelines, in the foreground (^C ends the job) or in the background
 // with `&`. Builtins: help, exit, jobs, history, pwd, cd.
-// Config: service shell shell memory=8192 images bootinfo session
-// Slots: 2 the registry, 3 a Memory (programs' jobs are made in it), 4 the Cappage of Images,
-// 5 the boot info (names the modules).
+// Config: service shell shell memory=8192 bootinfo session
+// Slots: 2 the registry, 3 a Memory (programs' jobs are made in it), 4 the boot info (names the
+// modules). Programs are spawned by the process manager ("proc"), through a session of the shell's.
 //
 // It uses the garbage-collected runtime: it allocates per line, for ever.
-import { Region, Receiver, Memory, eprint, errorName, exit } from "../lib";
+import { Region, Receiver, Memory, eprint, errorName, exit, sleep, E_INVALID_CAP } from "../lib";
+import { procLookup, procSession } from "../lib/proc-client";
 import { ConsoleClient, CONSOLE_MODE_RAW } from "../lib/console-client";
 import { LineEditor } from "./shell-parts/editor";
 import { Launcher } from "./shell-parts/jobs";
 import { parseLine } from "./shell-parts/parse";
 
 const MEMORY: i32 = 3;
-const IMAGES: i32 = 4;
-const BOOT_INFO: i32 = 5;
+const BOOT_INFO: i32 = 4;
 
 function fail(what: string, status: i32): void {
   eprint("shell: " + what + ": " + errorName(status));
@@ -48,7 +48,21 @@ if (connected < 0) fail("connect to the console", connected);
 const notices = new Receiver(new Memory(MEMORY).createReceiver(64));
 if (notices.cap < 0) fail("create a Receiver", notices.cap);
 const known = programs();
-const launcher = new Launcher(MEMORY, IMAGES, known, console, notices);
+
+/** A session of the process manager's, once it has registered (it starts after the shell may). */
+function session(): i32 {
+  let proc = procLookup();
+  for (let i = 0; i < 500 && proc == E_INVALID_CAP; i++) {
+    sleep(10_000_000);
+    proc = procLookup();
+  }
+  if (proc < 0) fail("find the process manager (proc)", proc);
+  const mine = procSession(proc);
+  if (mine < 0) fail("open a session with the process manager", mine);
+  return mine;
+}
+
+const launcher = new Launcher(MEMORY, session(), known, console, notices);
 const editor = new LineEditor(console);
 let cwd = "/";
 let status = 0;

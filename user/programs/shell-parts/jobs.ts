@@ -1,16 +1,18 @@
-// Running pipelines: each job lives in a Memory of its own, made in the shell's, so its programs
-// are paid for by the shell's quota and ^C can end them all at once (destroying the Memory kills
-// every process in it). Programs get the standard slots of docs/PROGRAMS.md: 2 the registry, 3
-// standard input, 4 standard output, 5 standard errors, 6 their job's Memory. Between two
-// programs of a pipeline is a pipe from the pipe service.
+// Running pipelines. Programs are spawned by the process manager (docs/PROCESSES.md) through the
+// shell's session, each in a Memory of its job's own, made in the shell's: the shell's quota pays,
+// and ^C can end the whole job at once (destroying the Memory kills every process in it).
+// Programs get the standard slots of docs/PROGRAMS.md: 4 standard input, 5 standard output, 6
+// standard errors, 7 their job's Memory. Between two programs of a pipeline is a pipe from the
+// pipe service.
 //
-// The shell watches its programs with monitor capabilities whose badge names the job and the
-// program; the console's ^C comes to the same Receiver (badge INTERRUPT_BADGE) while a job is in
-// the foreground.
+// The shell watches its programs with monitor capabilities (JOB_MONITOR) whose badge names the
+// job and the program; the console's ^C comes to the same Receiver (badge INTERRUPT_BADGE) while
+// a job is in the foreground.
 import {
-  capCopy, capDrop, Memory, Process, Receiver, Cappage, msgLabel, msgBadge, msgWord, CAP_MOVE, RIGHT_RECEIVER_SEND,
-  RIGHT_PROCESS_KILL, MSG_PROCESS_ENDED, STATE_FAULTED, faultKindName, errorName, registryLookup, E_INVALID_CAP,
+  capCopy, capDrop, Memory, Receiver, msgLabel, msgBadge, msgWord, CAP_MOVE, RIGHT_RECEIVER_SEND,
+  MSG_PROCESS_ENDED, STATE_FAULTED, faultKindName, errorName, registryLookup, E_INVALID_CAP,
 } from "../../lib";
+import { Job as ProcJob, procSpawn, lastSpawnedPid } from "../../lib/proc-client";
 import { ConsoleClient, CONSOLE_INTERRUPTED } from "../../lib/console-client";
 import { createPipe, closePipeEnd, PIPE_SERVICE } from "../../lib/pipe-client";
 import { Pipeline } from "./parse";
@@ -21,6 +23,7 @@ const INTERRUPT_BADGE: u32 = 0xffff;
 const MAX_PIPELINE = 8;
 
 class Program {
+  /** The job capability the process manager answered (0: none yet). */
   process: i32 = 0;
   pid: u32 = 0;
   name: string = "";
@@ -57,7 +60,8 @@ export class Launcher {
 
   constructor(
     readonly memory: i32,
-    readonly images: i32,
+    /** A call capability to the process manager with the shell's own session. */
+    readonly proc: i32,
     readonly programs: Map<string, i32>,
     readonly console: ConsoleClient,
     readonly notices: Receiver,
@@ -165,19 +169,17 @@ export class Launcher {
   private spawn(job: Job, index: i32, argv: string[], stdin: i32, stdout: i32): string {
     const program = job.programs[index];
     if (index > 0) program.readEnd = capCopy(stdin); // a pipe's read end, closed when it ends
-    const image = new Cappage(this.images).get(<u32>this.programs.get(argv[0]));
-    if (image < 0) return argv[0] + ": cannot get its image: " + errorName(image);
-    const created = new Memory(job.memory).createProcess(image);
-    capDrop(image);
+    const created = procSpawn(this.proc, <u32>job.memory, argv[0]);
     if (created < 0) {
       capDrop(stdin);
       capDrop(stdout);
-      return argv[0] + ": cannot create it: " + errorName(created);
+      return argv[0] + ": cannot spawn it: " + errorName(created);
     }
     program.process = created;
-    const p = new Process(created);
+    program.pid = lastSpawnedPid;
+    const p = new ProcJob(created);
     const stderr = capCopy(this.console.service);
-    const gave = [capCopy(2), stdin, stdout, stderr, capCopy(job.memory)];
+    const gave = [stdin, stdout, stderr, capCopy(job.memory)];
     for (let i = 0; i < gave.length; i++) {
       const status = p.give(<u32>gave[i] | CAP_MOVE);
       if (status < 0) return argv[0] + ": cannot give it its capabilities: " + errorName(status);
@@ -186,8 +188,6 @@ export class Launcher {
     if (args < 0) return argv[0] + ": cannot give it its arguments: " + errorName(args);
     const notice = this.notices.mint((job.serial << 4) | <u32>index, RIGHT_RECEIVER_SEND);
     if (notice < 0 || p.monitor(<u32>notice | CAP_MOVE) < 0) return argv[0] + ": cannot watch it";
-    const state = p.state();
-    program.pid = state.pid;
     const started = p.start();
     if (started < 0) return argv[0] + ": cannot start it: " + errorName(started);
     return "";
@@ -215,12 +215,24 @@ export class Launcher {
       capDrop(program.readEnd);
       program.readEnd = 0;
     }
-    const state = new Process(program.process).state();
-    const status = state.state == STATE_FAULTED ? -1 : state.exitCode;
-    if (state.state == STATE_FAULTED) {
+    // PROCESS_STATE's words: pid, state, exit code, fault kind, fault address.
+    const p = new ProcJob(program.process);
+    let state: u32 = 0;
+    let code: i32 = 0;
+    let faultKind: i32 = -1;
+    let faultAddress: u32 = 0xffffffff;
+    if (p.state() >= 0) {
+      state = msgWord(1);
+      code = <i32>msgWord(2);
+      faultKind = <i32>msgWord(3);
+      faultAddress = msgWord(4);
+    }
+    p.wait(); // it has ended: the answer comes at once, and the process manager forgets the job
+    const status = state == STATE_FAULTED ? -1 : code;
+    if (state == STATE_FAULTED) {
       this.console.writeString(
-        "shell: " + program.name + " (pid " + program.pid.toString() + ") faulted: " + faultKindName(state.faultKind) +
-          (state.faultAddress != 0xffffffff ? " at 0x" + state.faultAddress.toString(16) : "") + "\n",
+        "shell: " + program.name + " (pid " + program.pid.toString() + ") faulted: " + faultKindName(faultKind) +
+          (faultAddress != 0xffffffff ? " at 0x" + faultAddress.toString(16) : "") + "\n",
         true,
       );
     }
