@@ -15,6 +15,22 @@ export const MAX_NAME_BYTES: i32 = 64;
 export const GRANT_DEVICE: i32 = 1;
 export const GRANT_INTERRUPT: i32 = 2;
 export const GRANT_MEMORY: i32 = 3;
+/** `publish=NAME`: a Cappage named NAME it may fill (read and write); `use=NAME`: the same Cappage, read only. */
+export const GRANT_PUBLISH: i32 = 4;
+export const GRANT_USE: i32 = 5;
+
+/**
+ * The names of the shared Cappages the config's publish= and use= grants name, in order of first
+ * mention; a grant's value is an index here. init makes one Cappage per name before it starts
+ * anything and keeps it, so a restarted publisher fills the same Cappage its users hold.
+ */
+export const sharedNames: string[] = [];
+
+function sharedIndex(name: string): u32 {
+  for (let i = 0; i < sharedNames.length; i++) if (sharedNames[i] == name) return <u32>i;
+  sharedNames.push(name);
+  return <u32>(sharedNames.length - 1);
+}
 /** The kernel's default priority (src/kernel/scheduler.ts): services run below init's 0. */
 const DEFAULT_PRIORITY: u32 = 4;
 
@@ -97,6 +113,14 @@ function parseGrant(entry: ServiceEntry, grant: string, info: BootInfo): string 
     entry.grants.push(new Grant(device != null ? GRANT_DEVICE : GRANT_INTERRUPT, found.index));
     return "";
   }
+  const publish = valueOf(grant, "publish");
+  const use = valueOf(grant, "use");
+  if (publish != null || use != null) {
+    const name = publish != null ? publish : use!;
+    if (name.length == 0) return "publish= and use= need a name";
+    entry.grants.push(new Grant(publish != null ? GRANT_PUBLISH : GRANT_USE, sharedIndex(name)));
+    return "";
+  }
   if (memory != null) {
     const pages = parseCount(memory);
     if (pages <= 0) return "memory=" + memory + " is not a number of pages";
@@ -105,7 +129,7 @@ function parseGrant(entry: ServiceEntry, grant: string, info: BootInfo): string 
     entry.grants.push(new Grant(GRANT_MEMORY, pages));
     return "";
   }
-  return "unknown grant \"" + grant + "\" (registry, device=NAME, interrupt=NAME, memory=PAGES or priority=N)";
+  return "unknown grant \"" + grant + "\" (registry, device=NAME, interrupt=NAME, memory=PAGES, publish=NAME, use=NAME or priority=N)";
 }
 
 /** The registry must start before anyone calls it: move it to the front (and say so) if it is not there. */

@@ -13,10 +13,10 @@ import {
   msgBegin, msgAddWord, msgAddCap, msgInvoke, msgWord, capCopy, capDrop, errorName, now,
   lineBegin, lineAdd, lineAddI32, lineAddU32, lineAddHex, lineAddI64, linePrint, stateName, faultKindName,
   CAP_MOVE, RIGHT_RECEIVER_RECEIVE, RIGHT_RECEIVER_CALL, RIGHT_RECEIVER_SEND, OP_CAPPAGE_GET, OP_MEMORY_CREATE_MEMORY, OP_MEMORY_CREATE_PROCESS,
-  OP_MEMORY_DESTROY, OP_PROCESS_GIVE, OP_PROCESS_MONITOR, OP_PROCESS_START, OP_PROCESS_STATE, OP_PROCESS_KILL, OP_RECEIVER_MINT,
+  OP_MEMORY_DESTROY, OP_MEMORY_CREATE_CAPPAGE, RIGHT_CAPPAGE_READ, RIGHT_CAPPAGE_WRITE, OP_PROCESS_GIVE, OP_PROCESS_MONITOR, OP_PROCESS_START, OP_PROCESS_STATE, OP_PROCESS_KILL, OP_RECEIVER_MINT,
   STATE_EXITED, STATE_FAULTED, KILLED_EXIT_CODE, msgCap,
 } from "../../lib";
-import { GRANT_DEVICE, GRANT_INTERRUPT, GRANT_MEMORY, ServiceEntry } from "./config";
+import { GRANT_DEVICE, GRANT_INTERRUPT, GRANT_MEMORY, GRANT_PUBLISH, GRANT_USE, ServiceEntry, sharedNames } from "./config";
 
 export const BACKOFF_FIRST_NS: i64 = 100_000_000;
 export const BACKOFF_MAX_NS: i64 = 5_000_000_000;
@@ -72,10 +72,24 @@ export class Service {
 
 export class Supervisor {
   readonly services: Service[] = [];
+  /** The shared Cappages of publish= and use= grants, by their index in sharedNames (0: could not be made). */
+  readonly shared: i32[] = [];
 
   constructor(readonly holds: Holdings, entries: ServiceEntry[]) {
     // Badges start at 1, so that 0 never names a service.
     for (let i = 0; i < entries.length; i++) this.services.push(new Service(entries[i], <u32>i + 1));
+    for (let i = 0; i < sharedNames.length; i++) {
+      msgBegin(OP_MEMORY_CREATE_CAPPAGE);
+      const made = msgInvoke(holds.memory);
+      this.shared.push(made < 0 ? 0 : msgCap(0));
+      if (made < 0) {
+        lineBegin("init: cannot make the shared Cappage ");
+        lineAdd(sharedNames[i]);
+        lineAdd(": ");
+        lineAdd(errorName(made));
+        linePrint();
+      }
+    }
   }
 
   /** Starts every service, in order. */
@@ -190,6 +204,13 @@ export class Supervisor {
       const grant = unchecked(entry.grants[i]);
       if (grant.kind == GRANT_MEMORY) {
         if (!this.give(s, <u32>s.memory)) return "give it its Memory";
+        continue;
+      }
+      if (grant.kind == GRANT_PUBLISH || grant.kind == GRANT_USE) {
+        const page = unchecked(this.shared[grant.value]);
+        const rights = grant.kind == GRANT_PUBLISH ? RIGHT_CAPPAGE_READ | RIGHT_CAPPAGE_WRITE : RIGHT_CAPPAGE_READ;
+        const copy = page == 0 ? 0 : capCopy(page, rights);
+        if (copy <= 0 || !this.give(s, <u32>copy | CAP_MOVE)) return "give it its shared Cappage";
         continue;
       }
       const from = grant.kind == GRANT_DEVICE ? h.devices : h.interrupts;
