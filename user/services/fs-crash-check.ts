@@ -2,7 +2,7 @@
 // (a file is renamed to .dat only once all of it is written, so no state the journal can commit
 // has a partial one). Prints "fs-crash-check: rounds N N ..." and "fs-crash-check: all intact",
 // or "fs-crash-check: FAIL: ...". Config: `service c fs-crash-check use=fs memory=512`.
-import { exit, print, eprint, lineBegin, lineAdd, lineAddU32, linePrint } from "../lib";
+import { exit, print, eprint, lineBegin, lineAdd, lineAddBytes, lineAddU32, linePrint } from "../lib";
 import {
   FsClient, fsRoot, fsErrorName, FS_RIGHT_READ, FS_OPEN_DIRECTORY, direntName, direntNameLength, direntNext,
 } from "../lib/fs-client";
@@ -26,6 +26,7 @@ const root = ok("root", fsRoot(SHARED, 1));
 const dir = ok("open crash", fs.open(root, "crash", FS_RIGHT_READ | FS_OPEN_DIRECTORY));
 let count = 0;
 let cookie: u32 = 0;
+lineBegin("fs-crash-check: names");
 for (;;) {
   const n = ok("readdir", fs.readdir(dir, cookie));
   if (n == 0) break;
@@ -33,10 +34,13 @@ for (;;) {
   for (let i = 0; i < n; i++) {
     const round = roundOf(direntName(at), direntNameLength(at));
     if (round >= 0 && isDat(direntName(at), direntNameLength(at)) && count < 4096) unchecked((rounds[count++] = round));
+    lineAdd(" ");
+    lineAddBytes(direntName(at), direntNameLength(at));
     at = direntNext(at);
   }
   cookie = fs.cookie;
 }
+linePrint();
 lineBegin("fs-crash-check: rounds");
 for (let i = 0; i < count; i++) {
   lineAdd(" ");
