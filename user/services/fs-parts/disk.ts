@@ -22,9 +22,9 @@ export class Disk {
     this.client = new BlockClient(memory, RUN_BLOCKS);
   }
 
-  /** Finds the driver; 0 or a status. */
-  connect(): i32 {
-    const status = this.client.connect();
+  /** Finds the driver, looking every 10 ms, `tries` times at most; 0 or a status (E_INVALID_CAP: none registered). */
+  connect(tries: i32 = 1000): i32 {
+    const status = this.client.connect(tries);
     if (status < 0) return status;
     this.blocks = this.client.capacity / SECTORS_PER_BLOCK;
     return 0;

@@ -1,0 +1,28 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { startInit } from "../../src/boot/bootloader.ts";
+import { modulesOf } from "../../src/hosts/node/boot-command.ts";
+import { program } from "../helpers/programs.ts";
+import { testMachine } from "../helpers/test-host.ts";
+
+describe("the default config on a machine without a disk", () => {
+  it("boots: the block driver's line is skipped, the file system says there is none and ends as done, the rest runs", async () => {
+    const config = readFileSync(join(import.meta.dirname, "../../user/boot/init.conf"), "utf8");
+    const t = testMachine();
+    const image = {
+      init: { name: "init", bytes: program("init") },
+      modules: modulesOf(config).map((name) => ({ name, bytes: program(name) })),
+      config,
+      params: {},
+    };
+    await startInit(t.kernel, t.loader, image, []);
+    await t.kernel.run();
+    const lines = t.stdout().split("\n");
+    expect(lines.some((l) => /^init: config line \d+: no device named block; skipped: /.test(l))).toBe(true);
+    expect(lines).toContain('fs: no block driver registered "block" within 2 s: no file system on this machine');
+    expect(lines.some((l) => /^init: fs \(pid \d+\) exited with code 0; not restarting$/.test(l))).toBe(true);
+    expect(lines).toContain('hello-client: hello answered "hello, hello-client"');
+    expect(t.faults).toEqual([]);
+  }, 60_000);
+});
