@@ -173,7 +173,7 @@ export class Kernel implements KernelServices, ObjectKernel {
 
   /** An Image object for a loaded binary, so that processes holding it can create processes. */
   imageObject(image: LoadedImage): ImageObject {
-    return new ImageObject(image, this.images.map(image).base);
+    return new ImageObject(image, this.images.map(image));
   }
 
   /**
