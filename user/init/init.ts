@@ -83,6 +83,7 @@ const memory = new Memory(MEMORY);
 const holds = new Holdings();
 holds.memory = MEMORY;
 holds.images = IMAGES;
+holds.bootInfo = BOOT_INFO;
 holds.devices = DEVICES;
 holds.interrupts = INTERRUPTS;
 holds.registry = memory.createReceiver(REGISTRY_QUEUE);

@@ -1,10 +1,11 @@
 // The file system server (docs/FS.md): a journaled file system on the block device, served to
 // holders of directory and file capabilities. Config:
-//   service fs fs memory=2048 publish=fs
+//   service fs fs memory=2048 publish=fs boot-modules
 // Slots: 2 the registry, 3 a Memory (its cache lives in its own pages; the Memory pays for the
 // block buffer and the Receiver), 4 the Cappage init publishes to the lines that say `use=fs`:
 // the server puts a root directory capability with every right at slot 0 of it, and a read-only
-// one at slot 1. The registry gets `fs`, the service capability, which answers FS_INFO only:
+// one at slot 1; 5 and 6 (boot-modules, optional) the boot modules' Images and the boot info: on
+// a disk it formats, it installs them as /bin/NAME and /etc/init.conf (fs-parts/install.ts). The registry gets `fs`, the service capability, which answers FS_INFO only:
 // finding the server is no access to its files.
 //
 // It mounts the disk (formatting it when it holds no file system), then serves. A call is handled
@@ -13,16 +14,20 @@
 import {
   exit, errorName, lineBegin, lineAdd, lineAddU32, linePrint, capKind, capDrop, msgBegin, msgAddTimeout, msgInvoke,
   msgReply, msgSetLabel, reply, replyAndReceive, registryRegister, Cappage, Memory, Process, Receiver, CAP_MOVE,
-  KIND_CAPPAGE, KIND_REPLY, OP_RECEIVER_RECEIVE, RIGHT_RECEIVER_CALL, E_INVALID_CAP, E_TIMEOUT, STDERR, FOREVER,
+  KIND_CAPPAGE, KIND_REGION, KIND_REPLY, OP_RECEIVER_RECEIVE, RIGHT_RECEIVER_CALL, E_INVALID_CAP, E_TIMEOUT, STDERR, FOREVER,
 } from "../lib";
 import { FS_SERVICE, FS_RIGHTS_ALL, FS_RIGHT_READ, fsErrorName } from "../lib/fs-protocol";
 import { Disk } from "./fs-parts/disk";
 import { mount, MountReport } from "./fs-parts/mount";
 import { Operations } from "./fs-parts/operations";
+import { installBootModules, Installed } from "./fs-parts/install";
 import { Volume } from "./fs-parts/volume";
 
 const MEMORY: i32 = 3;
 const PUBLISHED: i32 = 4;
+/** With init's boot-modules grant: the modules' Images (to map) and the boot info that names them. */
+const IMAGES: i32 = 5;
+const BOOT_INFO: i32 = 6;
 const CALL_QUEUE: u32 = 64;
 /** Looks for the block driver every 10 ms this many times: 2 s, well past its start. */
 const NO_DRIVER_TRIES: i32 = 200;
@@ -67,6 +72,20 @@ if (report.formatted) {
 const receiver = new Receiver(check("create the receiver", new Memory(MEMORY).createReceiver(CALL_QUEUE)));
 const ops = new Operations(volume, receiver);
 check("register", registryRegister(FS_SERVICE, <u32>check("mint the service capability", receiver.mint(0, RIGHT_RECEIVER_CALL)) | CAP_MOVE));
+if (report.formatted && capKind(IMAGES) == <i32>KIND_CAPPAGE && capKind(BOOT_INFO) == <i32>KIND_REGION) {
+  const installed = new Installed();
+  installBootModules(volume, ops, IMAGES, BOOT_INFO, installed);
+  const committed = ops.commit();
+  lineBegin("fs: installed ");
+  lineAddU32(<u32>installed.modules);
+  lineAdd(" boot modules in /bin");
+  lineAdd(installed.config ? " and the config as /etc/init.conf" : "");
+  if (installed.status < 0 || committed < 0) {
+    lineAdd("; stopped: ");
+    lineAdd(fsErrorName(installed.status < 0 ? installed.status : committed));
+  }
+  linePrint();
+}
 const published = capKind(PUBLISHED) == <i32>KIND_CAPPAGE;
 if (published) {
   const page = new Cappage(PUBLISHED);

@@ -18,6 +18,8 @@ export const GRANT_MEMORY: i32 = 3;
 /** `publish=NAME`: a Cappage named NAME it may fill (read and write); `use=NAME`: the same Cappage, read only. */
 export const GRANT_PUBLISH: i32 = 4;
 export const GRANT_USE: i32 = 5;
+/** `boot-modules`: two slots, the Images Cappage (read only: each Image can be mapped, and spawned) and the boot info's view that names them. */
+export const GRANT_BOOT_MODULES: i32 = 6;
 
 /**
  * The names of the shared Cappages the config's publish= and use= grants name, in order of first
@@ -113,6 +115,10 @@ function parseGrant(entry: ServiceEntry, grant: string, info: BootInfo): string 
     entry.grants.push(new Grant(device != null ? GRANT_DEVICE : GRANT_INTERRUPT, found.index));
     return "";
   }
+  if (grant == "boot-modules") {
+    entry.grants.push(new Grant(GRANT_BOOT_MODULES, 0));
+    return "";
+  }
   const publish = valueOf(grant, "publish");
   const use = valueOf(grant, "use");
   if (publish != null || use != null) {
@@ -129,7 +135,7 @@ function parseGrant(entry: ServiceEntry, grant: string, info: BootInfo): string 
     entry.grants.push(new Grant(GRANT_MEMORY, pages));
     return "";
   }
-  return "unknown grant \"" + grant + "\" (registry, device=NAME, interrupt=NAME, memory=PAGES, publish=NAME, use=NAME or priority=N)";
+  return "unknown grant \"" + grant + "\" (registry, device=NAME, interrupt=NAME, memory=PAGES, publish=NAME, use=NAME, boot-modules or priority=N)";
 }
 
 /** The registry must start before anyone calls it: move it to the front (and say so) if it is not there. */
