@@ -4,6 +4,7 @@ import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { boot } from "./boot.ts";
 import { contextSwitch } from "./context-switch.ts";
+import { fsThroughput } from "./fs-throughput.ts";
 import { ipc } from "./ipc.ts";
 import { now, settle, type Result, type Section } from "./harness.ts";
 import { loaderPhases } from "./loader-phases.ts";
@@ -79,6 +80,14 @@ report({
   ],
 });
 for (const section of await step("IPC", ipc)) report(section);
+report({
+  title: "File throughput through the whole stack (MiB/s, one run)",
+  results: await step("file system", fsThroughput),
+  notes: [
+    "Dogma: fs-bench calls the file system server, which calls the block driver, whose device writes a disk image file; one call in flight. Data is copied client Region → server → driver buffer → DMA window → host file (and back for reads).",
+    "Baseline: node:fs on a file in the same temporary folder, the same call sizes, writes ending in an fsync like the fs sync. Host reads come from the page cache.",
+  ],
+});
 report({
   title: "Process start from a loaded image (µs per process, median of 5 batches of 250)",
   results: await step("process start", processStart),

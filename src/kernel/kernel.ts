@@ -179,7 +179,7 @@ export class Kernel implements KernelServices, ObjectKernel {
 
   /** An Image object for a loaded binary, so that processes holding it can create processes. */
   imageObject(image: LoadedImage): ImageObject {
-    return new ImageObject(image, this.images.map(image).base, () => this.images.release(image));
+    return new ImageObject(image, this.images.map(image), () => this.images.release(image));
   }
 
   /** Whether a loader was given (MEMORY_CREATE_IMAGE). */

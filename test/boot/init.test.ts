@@ -119,6 +119,21 @@ service console  caps-report interrupt=console device=console
     ]);
   });
 
+  it("grants publish=NAME and use=NAME (one Cappage init makes per name) and boot-modules (the Images to map, the boot info)", async () => {
+    const r = await boot(
+      `service registry registry
+service pub      caps-report publish=shared boot-modules
+service sub      caps-report use=shared memory=64
+`,
+      ["registry", "caps-report"],
+    );
+    expect(r.lines.filter((line) => line.startsWith("caps-report: ")).sort()).toEqual([
+      "caps-report: receiver cappage cappage region",
+      "caps-report: receiver cappage memory",
+    ]);
+    expect(r.faults).toEqual([]);
+  });
+
   it("restarts a service that faults with a doubling backoff, gives up after 5 failures and says why, and keeps serving the others meanwhile", async () => {
     const r = await boot(
       "service registry registry\nservice crasher crasher\nservice hello hello-service memory=64\nservice client hello-client\n",
@@ -187,7 +202,7 @@ service client   hello-client
       "init: config line 7: no device named tape; skipped: driver  nodev    caps-report device=tape",
       "init: config line 8: memory=lots is not a number of pages; skipped: service badmem   caps-report memory=lots",
       "init: config line 9: memory is granted twice; skipped: service twice    caps-report memory=64 memory=64",
-      'init: config line 10: unknown grant "root=yes" (registry, device=NAME, interrupt=NAME, memory=PAGES, priority=N, kernel, images, bootinfo, control or session); skipped: service grant    caps-report root=yes',
+      'init: config line 10: unknown grant "root=yes" (registry, device=NAME, interrupt=NAME, memory=PAGES, priority=N, kernel, images, bootinfo, control, publish=NAME, use=NAME, boot-modules or session); skipped: service grant    caps-report root=yes',
       "init: config line 2: the registry must come first; starting it first",
       "init: 4 modules, 0 devices, 3 services",
       "init: started registry (pid 2)",

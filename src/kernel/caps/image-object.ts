@@ -1,27 +1,56 @@
 import type { LoadedImage } from "../image.ts";
+import type { MappedImage } from "../image-store.ts";
 import { KernelObject } from "./kernel-object.ts";
-import { ObjectKind } from "./object-abi.ts";
+import { Status } from "../errors.ts";
+import { type Invocation, answer } from "./invocation.ts";
+import { ObjectKind, Op } from "./object-abi.ts";
 
 /**
  * A loaded, verified binary that processes can be created from (boot modules, `--module`,
- * MEMORY_CREATE_IMAGE). Its read-only mapping is held in the image store while it lives; processes
- * of the image hold the mapping too, so it outlives the Image while they run.
+ * MEMORY_CREATE_IMAGE). Its bytes sit read-only at one global address, held in the image store
+ * while it lives; processes of the image hold the mapping too, so it outlives the Image while
+ * they run. IMAGE_MAP maps the bytes into a holder (the file system installing the boot modules
+ * as files, say), as they are mapped into every process made from it.
  */
 export class ImageObject extends KernelObject {
   readonly kind = ObjectKind.IMAGE;
   readonly image: LoadedImage;
-  /** Where the image is mapped read-only in the global space. */
+  /** Where the image is mapped read-only in the global space, and its frames (kernel frames, shared). */
   readonly globalAddress: number;
+  readonly frames: readonly number[];
   private readonly unmap: () => void;
 
-  constructor(image: LoadedImage, globalAddress: number, unmap: () => void = () => {}) {
+  constructor(image: LoadedImage, mapped: MappedImage, unmap: () => void = () => {}) {
     super();
     this.image = image;
-    this.globalAddress = globalAddress;
+    this.globalAddress = mapped.base;
+    this.frames = mapped.frames;
     this.unmap = unmap;
   }
 
   protected teardown(): void {
     this.unmap();
+  }
+}
+
+/**
+ * IMAGE_* operations; any right will do (whoever holds an Image may see what it would run).
+ * IMAGE_MAP maps the bytes read-only at their global address in the caller until it ends, like
+ * the binary of a process made from the Image; the pages past the binary's end read zeros.
+ */
+export function invokeImage(inv: Invocation, image: ImageObject): number {
+  switch (inv.message.label) {
+    case Op.IMAGE_INFO:
+      return answer(inv, [image.image.bytes.length, image.globalAddress]);
+    case Op.IMAGE_MAP:
+      try {
+        inv.caller.space.mapShared(image.globalAddress, image.frames);
+      } catch (error) {
+        if (error instanceof RangeError) return Status.E_QUOTA; // no frame for a page table
+        throw error;
+      }
+      return answer(inv, [image.image.bytes.length, image.globalAddress]);
+    default:
+      return Status.E_INVALID_ARGUMENT;
   }
 }

@@ -4,7 +4,7 @@ import { type MessageBuffer, readMessage } from "../message.ts";
 import type { Process } from "../process.ts";
 import { type Cappage, invokeCappage } from "./cappage.ts";
 import { type DeviceObject, invokeDevice } from "./device-object.ts";
-import type { ImageObject } from "./image-object.ts";
+import { type ImageObject, invokeImage } from "./image-object.ts";
 import { type KernelPolicy, invokeKernelPolicy } from "./kernel-policy.ts";
 import { type InterruptObject, invokeInterrupt } from "./interrupt.ts";
 import { type Invocation, answer, movesOnly, word } from "./invocation.ts";
@@ -75,8 +75,7 @@ export function invoke(k: ObjectKernel, caller: Process, capIndex: number, buffe
     case ObjectKind.KERNEL:
       return invokeKernelPolicy(inv, object as KernelPolicy);
     case ObjectKind.IMAGE:
-      if (label !== Op.IMAGE_INFO) return Status.E_INVALID_ARGUMENT;
-      return answer(inv, [(object as ImageObject).image.bytes.length, (object as ImageObject).globalAddress]);
+      return invokeImage(inv, object as ImageObject);
     default:
       return Status.E_INVALID_ARGUMENT;
   }

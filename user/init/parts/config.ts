@@ -29,6 +29,24 @@ export const GRANT_IMAGES: i32 = 5;
 export const GRANT_BOOT_INFO: i32 = 6;
 /** A call capability to init's control Receiver (HALT), badge: the service's number. */
 export const GRANT_CONTROL: i32 = 7;
+/** `publish=NAME`: a Cappage named NAME it may fill (read and write); `use=NAME`: the same Cappage, read only. */
+export const GRANT_PUBLISH: i32 = 8;
+export const GRANT_USE: i32 = 9;
+/** `boot-modules`: two slots, the Images Cappage (read only: each Image can be mapped, and spawned) and the boot info's view that names them. */
+export const GRANT_BOOT_MODULES: i32 = 10;
+
+/**
+ * The names of the shared Cappages the config's publish= and use= grants name, in order of first
+ * mention; a grant's value is an index here. init makes one Cappage per name before it starts
+ * anything and keeps it, so a restarted publisher fills the same Cappage its users hold.
+ */
+export const sharedNames: string[] = [];
+
+function sharedIndex(name: string): u32 {
+  for (let i = 0; i < sharedNames.length; i++) if (sharedNames[i] == name) return <u32>i;
+  sharedNames.push(name);
+  return <u32>(sharedNames.length - 1);
+}
 /** The kernel's default priority (src/kernel/scheduler.ts): services run below init's 0. */
 const DEFAULT_PRIORITY: u32 = 4;
 
@@ -142,6 +160,18 @@ function parseGrant(entry: ServiceEntry, grant: string, info: BootInfo): string 
     entry.grants.push(new Grant(device != null ? GRANT_DEVICE : GRANT_INTERRUPT, found.index));
     return "";
   }
+  if (grant == "boot-modules") {
+    entry.grants.push(new Grant(GRANT_BOOT_MODULES, 0));
+    return "";
+  }
+  const publish = valueOf(grant, "publish");
+  const use = valueOf(grant, "use");
+  if (publish != null || use != null) {
+    const name = publish != null ? publish : use!;
+    if (name.length == 0) return "publish= and use= need a name";
+    entry.grants.push(new Grant(publish != null ? GRANT_PUBLISH : GRANT_USE, sharedIndex(name)));
+    return "";
+  }
   if (memory != null) {
     const pages = parseCount(memory);
     if (pages <= 0) return "memory=" + memory + " is not a number of pages";
@@ -150,7 +180,7 @@ function parseGrant(entry: ServiceEntry, grant: string, info: BootInfo): string 
     entry.grants.push(new Grant(GRANT_MEMORY, pages));
     return "";
   }
-  return "unknown grant \"" + grant + "\" (registry, device=NAME, interrupt=NAME, memory=PAGES, priority=N, kernel, images, bootinfo, control or session)";
+  return "unknown grant \"" + grant + "\" (registry, device=NAME, interrupt=NAME, memory=PAGES, priority=N, kernel, images, bootinfo, control, publish=NAME, use=NAME, boot-modules or session)";
 }
 
 /** The grants that are one word with no value; 0 for any other field. */

@@ -13,11 +13,14 @@ import {
   msgBegin, msgAddWord, msgAddCap, msgInvoke, msgWord, capCopy, capDrop, errorName, now,
   lineBegin, lineAdd, lineAddI32, lineAddU32, lineAddHex, lineAddI64, linePrint, stateName, faultKindName,
   CAP_MOVE, RIGHT_RECEIVER_RECEIVE, RIGHT_RECEIVER_CALL, RIGHT_RECEIVER_SEND, OP_CAPPAGE_GET, OP_MEMORY_CREATE_MEMORY, OP_MEMORY_CREATE_PROCESS,
-  OP_MEMORY_DESTROY, OP_PROCESS_GIVE, OP_PROCESS_MONITOR, OP_PROCESS_START, OP_PROCESS_STATE, OP_PROCESS_KILL, OP_RECEIVER_MINT,
-  STATE_EXITED, STATE_FAULTED, KILLED_EXIT_CODE, msgCap, msgAddArgsBlock, OP_PROCESS_SET_ARGS,
+  OP_MEMORY_DESTROY, OP_MEMORY_CREATE_CAPPAGE, RIGHT_CAPPAGE_WRITE, OP_PROCESS_GIVE, OP_PROCESS_MONITOR, OP_PROCESS_START, OP_PROCESS_STATE, OP_PROCESS_KILL, OP_RECEIVER_MINT,
+  STATE_EXITED, STATE_FAULTED, KILLED_EXIT_CODE, msgCap, msgAddArgsBlock, OP_PROCESS_SET_ARGS, OP_CAPPAGE_PUT, CAPPAGE_SLOTS,
   RIGHT_KERNEL_INSPECT, RIGHT_CAPPAGE_READ, RIGHT_REGION_READ,
 } from "../../lib";
-import { GRANT_BOOT_INFO, GRANT_CONTROL, GRANT_DEVICE, GRANT_IMAGES, GRANT_INTERRUPT, GRANT_KERNEL, GRANT_MEMORY, ServiceEntry } from "./config";
+import {
+  GRANT_BOOT_INFO, GRANT_BOOT_MODULES, GRANT_CONTROL, GRANT_DEVICE, GRANT_IMAGES, GRANT_INTERRUPT, GRANT_KERNEL, GRANT_MEMORY,
+  GRANT_PUBLISH, GRANT_USE, ServiceEntry, sharedNames,
+} from "./config";
 
 export const BACKOFF_FIRST_NS: i64 = 100_000_000;
 export const BACKOFF_MAX_NS: i64 = 5_000_000_000;
@@ -80,10 +83,29 @@ export class Supervisor {
   readonly services: Service[] = [];
   /** A session service (config `session`) exited with code 0: the system is to halt. */
   halting: bool = false;
+  /** The shared Cappages of publish= and use= grants, by their index in sharedNames (0: could not be made). */
+  readonly shared: i32[] = [];
+  /** For boot-modules grants: a Cappage of the boot modules' Images without IMAGE_SPAWN (to map, not to run); 0 if no line asks. */
+  moduleImages: i32 = 0;
 
   constructor(readonly holds: Holdings, entries: ServiceEntry[]) {
     // Badges start at 1, so that 0 never names a service.
     for (let i = 0; i < entries.length; i++) this.services.push(new Service(entries[i], <u32>i + 1));
+    for (let i = 0; i < entries.length; i++) {
+      for (let g = 0; g < entries[i].grants.length; g++) if (entries[i].grants[g].kind == GRANT_BOOT_MODULES && this.moduleImages == 0) this.moduleImages = this.imagesToMap();
+    }
+    for (let i = 0; i < sharedNames.length; i++) {
+      msgBegin(OP_MEMORY_CREATE_CAPPAGE);
+      const made = msgInvoke(holds.memory);
+      this.shared.push(made < 0 ? 0 : msgCap(0));
+      if (made < 0) {
+        lineBegin("init: cannot make the shared Cappage ");
+        lineAdd(sharedNames[i]);
+        lineAdd(": ");
+        lineAdd(errorName(made));
+        linePrint();
+      }
+    }
   }
 
   /** Starts every service, in order. */
@@ -207,9 +229,24 @@ export class Supervisor {
         if (!this.give(s, <u32>s.memory)) return "give it its Memory";
         continue;
       }
-      if (grant.kind >= GRANT_KERNEL) {
+      if (grant.kind >= GRANT_KERNEL && grant.kind <= GRANT_CONTROL) {
         const step = this.givePlain(s, grant.kind);
         if (step.length > 0) return step;
+        continue;
+      }
+      if (grant.kind == GRANT_BOOT_MODULES) {
+        // The Images Cappage read-only, then a copy of the boot info's view (which names them).
+        const images = this.moduleImages == 0 ? 0 : capCopy(this.moduleImages, RIGHT_CAPPAGE_READ);
+        if (images <= 0 || !this.give(s, <u32>images | CAP_MOVE)) return "give it the boot modules";
+        const info = capCopy(h.bootInfo);
+        if (info <= 0 || !this.give(s, <u32>info | CAP_MOVE)) return "give it the boot info";
+        continue;
+      }
+      if (grant.kind == GRANT_PUBLISH || grant.kind == GRANT_USE) {
+        const page = unchecked(this.shared[grant.value]);
+        const rights = grant.kind == GRANT_PUBLISH ? RIGHT_CAPPAGE_READ | RIGHT_CAPPAGE_WRITE : RIGHT_CAPPAGE_READ;
+        const copy = page == 0 ? 0 : capCopy(page, rights);
+        if (copy <= 0 || !this.give(s, <u32>copy | CAP_MOVE)) return "give it its shared Cappage";
         continue;
       }
       const from = grant.kind == GRANT_DEVICE ? h.devices : h.interrupts;
@@ -267,6 +304,27 @@ export class Supervisor {
   /** The name of the service with `badge` (the control capability's), or "?". */
   nameOf(badge: u32): string {
     return badge >= 1 && badge <= <u32>this.services.length ? unchecked(this.services[badge - 1]).entry.name : "?";
+  }
+
+  /** A new Cappage holding each boot module's Image with no rights (IMAGE_MAP needs none): its slot, or 0. */
+  private imagesToMap(): i32 {
+    msgBegin(OP_MEMORY_CREATE_CAPPAGE);
+    if (msgInvoke(this.holds.memory) < 0) return 0;
+    const page = msgCap(0);
+    for (let slot: u32 = 0; slot < <u32>CAPPAGE_SLOTS; slot++) {
+      msgBegin(OP_CAPPAGE_GET);
+      msgAddWord(slot);
+      if (msgInvoke(this.holds.images) < 0) break; // past the last module
+      const image = msgCap(0);
+      const bare = capCopy(image, 0);
+      capDrop(image);
+      if (bare <= 0) break;
+      msgBegin(OP_CAPPAGE_PUT);
+      msgAddWord(slot);
+      msgAddCap(<u32>bare | CAP_MOVE);
+      msgInvoke(page);
+    }
+    return page;
   }
 
   /** A copy of Cappage slot `slot` (a positive capability), or 0 with the status kept. */

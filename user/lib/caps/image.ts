@@ -1,6 +1,6 @@
 // An Image: a loaded, verified binary, mapped read-only in the global space. Processes are made
 // from it with Memory.createProcess; `dogma run --module` hands one over per module, from slot 3.
-import { OP_IMAGE_INFO } from "../abi";
+import { OP_IMAGE_INFO, OP_IMAGE_MAP } from "../abi";
 import { msgWord } from "../message";
 import { operation } from "./operation";
 
@@ -17,6 +17,17 @@ export class Image {
   info(): ImageInfo {
     const info = new ImageInfo();
     info.status = operation(this.cap, OP_IMAGE_INFO);
+    if (info.status >= 0) {
+      info.size = msgWord(0);
+      info.address = msgWord(1);
+    }
+    return info;
+  }
+
+  /** Maps the binary read-only at its global address here (until this process ends): as info(), and its bytes are readable at `address`. */
+  map(): ImageInfo {
+    const info = new ImageInfo();
+    info.status = operation(this.cap, OP_IMAGE_MAP);
     if (info.status >= 0) {
       info.size = msgWord(0);
       info.address = msgWord(1);

@@ -1,0 +1,34 @@
+import { DiskImage } from "../../src/hosts/node/disk-image.ts";
+import { bootBlockMachine, type BlockMachine } from "../drivers/block-machine.ts";
+
+/** A new disk image's size in the fs tests. */
+export const DISK_BYTES = 64 << 20;
+
+/** The lines every fs machine starts with: the registry, the block driver and the server, which publishes its root as "fs". */
+export const FS_LINES = `service registry registry
+driver  block    block     device=block interrupt=block memory=512
+service fs       fs        memory=2048 publish=fs
+`;
+
+/**
+ * Boots a machine on the disk image at `path` (made when missing) running `config` with the
+ * modules it names; `halt()` ends it and closes the image, so another machine may boot on it.
+ */
+export async function bootOnDisk(path: string, config: string, modules: string[]): Promise<BlockMachine & { close(): Promise<void> }> {
+  const image = await DiskImage.open(path, DISK_BYTES);
+  const machine = await bootBlockMachine(config, ["registry", "block", ...modules], image);
+  return Object.assign(machine, {
+    async close() {
+      await machine.halt();
+      await image.close();
+    },
+  });
+}
+
+/** Waits until `program` prints its verdict line (PASS matches), failing with the console if it says FAIL or stops. */
+export async function verdict(m: BlockMachine, pass: RegExp, failure: RegExp): Promise<string> {
+  await m.until(`${pass}`, (lines) => lines.some((l) => pass.test(l) || failure.test(l)) || m.stderr().split("\n").some((l) => failure.test(l)));
+  const fail = [...m.lines(), ...m.stderr().split("\n")].find((l) => failure.test(l));
+  if (fail) throw new Error(`${fail}\n${m.lines().join("\n")}\n${m.stderr()}`);
+  return m.lines().find((l) => pass.test(l))!;
+}

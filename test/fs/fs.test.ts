@@ -1,0 +1,31 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { FS_LINES, bootOnDisk, verdict } from "./fs-machine.ts";
+
+const work = mkdtempSync(join(tmpdir(), "dogma-fs-"));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe("file system server", () => {
+  it("formats a new disk, serves the protocol (rights, escapes, stale handles, bad requests, a 1 GiB sparse file), and fsck finds the disk clean", async () => {
+    const disk = join(work, "check.img");
+    const m = await bootOnDisk(disk, `${FS_LINES}service check fs-check use=fs memory=1024\n`, ["fs", "fs-check"]);
+    try {
+      await m.line(/^fs: formatted the disk \(no superblock \(bad magic\)\)$/);
+      await verdict(m, /^fs-check: all passed$/, /FAIL/);
+      const steps = m.lines().filter((l) => l.startsWith("fs-check: ok: "));
+      expect(steps.length).toBe(9);
+      expect(m.faults).toEqual([]);
+    } finally {
+      await m.close();
+    }
+    const f = await bootOnDisk(disk, "service registry registry\ndriver block block device=block interrupt=block memory=512\nservice fsck fsck memory=1024\n", ["fsck"]);
+    try {
+      const clean = await verdict(f, /^fsck: clean: /, /^fsck: \d+ problems?$/);
+      expect(clean).toMatch(/^fsck: clean: \d+ files, \d+ directories, \d+ blocks in use$/);
+    } finally {
+      await f.close();
+    }
+  }, 120_000);
+});

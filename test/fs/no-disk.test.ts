@@ -1,0 +1,40 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { startInit } from "../../src/boot/bootloader.ts";
+import { modulesOf } from "../../src/hosts/node/boot-command.ts";
+import { program } from "../helpers/programs.ts";
+import { testMachine } from "../helpers/test-host.ts";
+import { testTimer } from "../helpers/booted-machine.ts";
+
+describe("the default config on a machine without a disk", () => {
+  it("boots: the block driver's line is skipped, the file system says there is none and ends as done, the rest runs; the end of the console's input halts it", async () => {
+    const config = readFileSync(join(import.meta.dirname, "../../user/boot/init.conf"), "utf8");
+    const t = testMachine({ interactive: true });
+    const image = {
+      init: { name: "init", bytes: program("init") },
+      modules: modulesOf(config).map((name) => ({ name, bytes: program(name) })),
+      config,
+      params: {},
+    };
+    await startInit(t.kernel, t.loader, image, [t.machine.devices.find((d) => d.name === "console")!, testTimer(t)]);
+    const running = t.kernel.run();
+    const until = async (what: string, done: () => boolean) => {
+      for (const give = Date.now() + 50_000; !done(); await new Promise((resolve) => setTimeout(resolve, 5))) {
+        if (Date.now() > give) throw new Error(`never got to: ${what}\n${t.stdout()}`);
+      }
+    };
+    await until("the file system gives up", () => t.stdout().includes("no file system on this machine"));
+    await until("the prompt", () => t.stdout().includes("dogma:/$ "));
+    t.type("echo still here\r");
+    await until("the echo", () => t.stdout().includes("still here\n"));
+    t.type("exit\r");
+    await running;
+    const lines = t.stdout().split("\n");
+    expect(lines.some((l) => /^init: config line \d+: no device named block; skipped: /.test(l))).toBe(true);
+    expect(t.stdout()).toContain('fs: no block driver registered "block" within 2 s: no file system on this machine\n');
+    expect(lines.some((l) => /^init: fs \(pid \d+\) exited with code 0; not restarting$/.test(l))).toBe(true);
+    expect(t.stdout()).toContain("echo still here\nstill here\n");
+    expect(t.faults).toEqual([]);
+  }, 60_000);
+});

@@ -1,0 +1,386 @@
+// A client of the file system server (docs/FS.md). Handles are capabilities: a directory or file
+// capability the server minted, held in this process's table. The root comes from the Cappage
+// init gives a line that says `use=fs` (fsRoot); everything else is opened under it.
+//
+// Data moves in a Region this client owns (its buffer, mapped at `address`): READ and READDIR
+// move the buffer's owner capability to the server and get it back in the reply; WRITE and APPEND
+// send a read-only view. Small transfers may go in message words instead (readInline,
+// writeInline: at most FS_INLINE_BYTES). Paths go in words when they fit, else in a page of their
+// own. Nothing allocates but the buffers, made once (and again if a dead server took one).
+//
+// Import it directly: `import { FsClient } from "../lib/fs-client";`.
+import { CAP_MOVE, KIND_REGION, OP_REGION_INFO } from "./abi";
+import { E_INVALID_ARGUMENT, E_INVALID_CAP } from "./errors";
+import {
+  msgBegin, msgAddWord, msgAddCap, msgInvoke, msgLabel, msgWord, msgWord64, msgCap, msgCapCount, msgWordCount,
+  msgBuffer, MAX_DATA_WORDS,
+} from "./message";
+import { capKind, capDrop } from "./caps/capability";
+import { Cappage } from "./caps/cappage";
+import { Memory } from "./caps/memory";
+import { Region } from "./caps/region";
+import { sleep } from "./time";
+import {
+  FS_INFO, FS_OPEN, FS_MKDIR, FS_UNLINK, FS_RENAME, FS_READ, FS_WRITE, FS_APPEND, FS_TRUNCATE, FS_STAT, FS_READDIR,
+  FS_CLOSE, FS_SYNC, FS_INLINE_BYTES, FS_PATH_MAX, FS_DIRENT_HEADER, fsStatus,
+} from "./fs-protocol";
+
+export * from "./fs-protocol";
+
+const pathBytes: usize = memory.data(FS_PATH_MAX + 8);
+const BODY: usize = 20;
+
+/**
+ * The root directory capability a publisher put at `index` of the Cappage at `slot` (init's
+ * `use=NAME` grant), waiting for it while the server starts: its slot here, or a status.
+ */
+export function fsRoot(slot: i32, index: u32 = 0, tries: i32 = 1000, waitNs: i64 = 10_000_000): i32 {
+  let status = E_INVALID_CAP;
+  for (let i = 0; i < tries; i++) {
+    if (i > 0) sleep(waitNs);
+    status = new Cappage(slot).get(index);
+    if (status > 0) return status;
+  }
+  return status;
+}
+
+export class FsClient {
+  /** The buffer's owner capability and a view of it (0: none yet). */
+  region: i32 = 0;
+  view: i32 = 0;
+  /** Where the buffer is mapped here; it changes if a buffer lost with a dead server is replaced. */
+  address: usize = 0;
+  /** A page for paths too long for words (made when first needed), and its view. */
+  private pathRegion: i32 = 0;
+  private pathView: i32 = 0;
+  private pathAddress: usize = 0;
+  private replied: bool = false;
+  /** The path page's view went with the call being made (it comes back as the reply's first capability). */
+  private pathSent: bool = false;
+  private firstLength: u32 = 0;
+  private secondLength: u32 = 0;
+  private twoPaths: bool = false;
+  private inWords: bool = true;
+
+  // What the last call answered.
+  kind: u32 = 0;
+  size: u64 = 0;
+  inode: u32 = 0;
+  created: i64 = 0;
+  modified: i64 = 0;
+  rights: u32 = 0;
+  blocks: u32 = 0;
+  /** READDIR: entries in the buffer, the cookie to continue from, bytes of entries. */
+  entries: u32 = 0;
+  cookie: u32 = 0;
+  entryBytes: u32 = 0;
+
+  constructor(readonly memory: i32, readonly pages: u32) {}
+
+  get bufferBytes(): u32 {
+    return this.pages << 12;
+  }
+
+  /** Makes the buffer now (every call makes it when it needs it): 0 or a status. */
+  prepare(): i32 {
+    return this.ensureBuffer();
+  }
+
+  /** FS_INFO (any capability, the registry's "fs" too): words in the message buffer (msgWord), 0 or a status. */
+  info(cap: i32): i32 {
+    msgBegin(FS_INFO);
+    return this.call(cap);
+  }
+
+  /** Opens `path` under directory `dir` with `flags` (rights | FS_OPEN_*): the new handle, or a status; kind, size, inode set. */
+  open(dir: i32, path: string, flags: u32): i32 {
+    const prepared = this.preparePaths(path, null, 1);
+    if (prepared < 0) return prepared;
+    msgBegin(FS_OPEN);
+    msgAddWord(flags);
+    this.addPaths();
+    const status = this.call(dir);
+    if (status < 0) return status;
+    this.kind = msgWord(0);
+    this.size = msgWord64(1);
+    this.inode = msgWord(3);
+    const count = msgCapCount();
+    return count > 0 ? msgCap(count - 1) : E_INVALID_ARGUMENT;
+  }
+
+  mkdir(dir: i32, path: string): i32 {
+    const prepared = this.preparePaths(path, null, 0);
+    if (prepared < 0) return prepared;
+    msgBegin(FS_MKDIR);
+    this.addPaths();
+    return this.call(dir);
+  }
+
+  /** Removes a file, or an empty directory. */
+  unlink(dir: i32, path: string): i32 {
+    const prepared = this.preparePaths(path, null, 0);
+    if (prepared < 0) return prepared;
+    msgBegin(FS_UNLINK);
+    this.addPaths();
+    return this.call(dir);
+  }
+
+  /** Renames `from` to `to`, both under `dir` (a file replaces a file). */
+  rename(dir: i32, from: string, to: string): i32 {
+    const prepared = this.preparePaths(from, to, 0);
+    if (prepared < 0) return prepared;
+    msgBegin(FS_RENAME);
+    this.addPaths();
+    return this.call(dir);
+  }
+
+  /** Reads up to `length` bytes at `offset` into the buffer at `at`: the bytes read (0 at the end), or a status. */
+  read(file: i32, offset: u64, length: u32, at: u32 = 0): i32 {
+    const buffer = this.ensureBuffer();
+    if (buffer < 0) return buffer;
+    this.transfer(FS_READ, offset, length, at);
+    msgAddCap(<u32>this.region | CAP_MOVE);
+    const status = this.call(file);
+    const n = status >= 0 ? <i32>msgWord(0) : 0;
+    this.regainBuffer();
+    return status < 0 ? status : n;
+  }
+
+  /** Writes `length` bytes from the buffer at `at` to `offset`: the bytes written, or a status. */
+  write(file: i32, offset: u64, length: u32, at: u32 = 0): i32 {
+    return this.send(FS_WRITE, file, offset, length, at);
+  }
+
+  /** Writes `length` bytes from the buffer at `at` at the end of the file: the bytes written; `size` is the new size. */
+  append(file: i32, length: u32, at: u32 = 0): i32 {
+    const n = this.send(FS_APPEND, file, 0, length, at);
+    if (n >= 0) this.size = msgWord64(1);
+    return n;
+  }
+
+  /** Reads up to FS_INLINE_BYTES at `offset` into `to` (any memory of this process), in message words. */
+  readInline(file: i32, offset: u64, to: usize, length: u32): i32 {
+    if (length > FS_INLINE_BYTES) return E_INVALID_ARGUMENT;
+    this.transfer(FS_READ, offset, length, 0);
+    const status = this.call(file);
+    if (status < 0) return status;
+    const n = min(msgWord(0), length);
+    memory.copy(to, msgBuffer() + BODY + 4, n);
+    return <i32>n;
+  }
+
+  /** Writes `length` (at most FS_INLINE_BYTES) bytes from `from` at `offset`, in message words. */
+  writeInline(file: i32, offset: u64, from: usize, length: u32): i32 {
+    if (length > FS_INLINE_BYTES) return E_INVALID_ARGUMENT;
+    msgBegin(FS_WRITE);
+    msgAddWord(<u32>offset);
+    msgAddWord(<u32>(offset >>> 32));
+    msgAddWord(length);
+    for (let i: u32 = 0; i < length; i += 4) {
+      let word: u32 = 0;
+      for (let b: u32 = 0; b < 4 && i + b < length; b++) word |= <u32>load<u8>(from + i + b) << (b * 8);
+      msgAddWord(word);
+    }
+    const status = this.call(file);
+    return status < 0 ? status : <i32>msgWord(0);
+  }
+
+  truncate(file: i32, size: u64): i32 {
+    msgBegin(FS_TRUNCATE);
+    msgAddWord(<u32>size);
+    msgAddWord(<u32>(size >>> 32));
+    return this.call(file);
+  }
+
+  /** Fills kind, size, created, modified, inode, rights and blocks: 0 or a status. */
+  stat(handle: i32): i32 {
+    msgBegin(FS_STAT);
+    const status = this.call(handle);
+    if (status < 0) return status;
+    this.kind = msgWord(0);
+    this.size = msgWord64(1);
+    this.created = <i64>msgWord64(3);
+    this.modified = <i64>msgWord64(5);
+    this.inode = msgWord(7);
+    this.rights = msgWord(8);
+    this.blocks = msgWord(9);
+    return 0;
+  }
+
+  /**
+   * Reads entries of directory `dir` from `cookie` (0: the first) into the buffer: how many (0:
+   * no more), `cookie` for the next call. Walk them with direntInode/Kind/NameLength/Name and
+   * direntNext, starting at `address`.
+   */
+  readdir(dir: i32, cookie: u32): i32 {
+    const buffer = this.ensureBuffer();
+    if (buffer < 0) return buffer;
+    msgBegin(FS_READDIR);
+    msgAddWord(cookie);
+    msgAddWord(0);
+    msgAddWord(this.bufferBytes);
+    msgAddCap(<u32>this.region | CAP_MOVE);
+    const status = this.call(dir);
+    if (status >= 0) {
+      this.entries = msgWord(0);
+      this.cookie = msgWord(1);
+      this.entryBytes = msgWord(2);
+    }
+    this.regainBuffer();
+    return status < 0 ? status : <i32>this.entries;
+  }
+
+  /** Commits everything done so far to the disk. */
+  sync(handle: i32): i32 {
+    msgBegin(FS_SYNC);
+    return this.call(handle);
+  }
+
+  /** Closes the handle (the server frees its entry) and drops the capability. */
+  close(handle: i32): i32 {
+    msgBegin(FS_CLOSE);
+    const status = this.call(handle);
+    capDrop(handle);
+    return status;
+  }
+
+  // ---- Internals -----------------------------------------------------------------------------
+
+  private transfer(label: u32, offset: u64, length: u32, at: u32): void {
+    msgBegin(label);
+    msgAddWord(<u32>offset);
+    msgAddWord(<u32>(offset >>> 32));
+    msgAddWord(length);
+    msgAddWord(at);
+  }
+
+  private send(label: u32, file: i32, offset: u64, length: u32, at: u32): i32 {
+    const view = this.ensureView();
+    if (view < 0) return view;
+    this.transfer(label, offset, length, at);
+    msgAddCap(<u32>this.view | CAP_MOVE);
+    const status = this.call(file);
+    const n = status >= 0 ? <i32>msgWord(0) : 0;
+    if (this.replied) this.view = msgCapCount() > 0 ? msgCap(0) : 0;
+    else if (capKind(this.view) != <i32>KIND_REGION) this.view = 0;
+    return status < 0 ? status : n;
+  }
+
+  // Encodes the paths and, when they do not fit in words, makes sure of the path page: before
+  // msgBegin, since making a page is a kernel call that overwrites the message buffer. 0 or a status.
+  private preparePaths(first: string, second: string | null, wordsBefore: i32): i32 {
+    const a = String.UTF8.byteLength(first);
+    const b = second == null ? 0 : String.UTF8.byteLength(second);
+    if (a + b > FS_PATH_MAX) return E_INVALID_ARGUMENT;
+    String.UTF8.encodeUnsafe(changetype<usize>(first), first.length, pathBytes);
+    if (second != null) String.UTF8.encodeUnsafe(changetype<usize>(second), second.length, pathBytes + <usize>a);
+    this.firstLength = <u32>a;
+    this.secondLength = <u32>b;
+    this.twoPaths = second != null;
+    const total = <u32>(a + b);
+    const room = <u32>(MAX_DATA_WORDS - wordsBefore - (second != null ? 2 : 1)) * 4;
+    this.inWords = total <= room;
+    return this.inWords ? 0 : this.ensurePathPage();
+  }
+
+  // Appends the prepared paths' lengths and bytes: in words, or in the path page (its view as cap 0).
+  private addPaths(): void {
+    msgAddWord(this.firstLength);
+    if (this.twoPaths) msgAddWord(this.secondLength);
+    const total = this.firstLength + this.secondLength;
+    if (this.inWords) {
+      store<u32>(pathBytes + total, 0); // zero padding of the last word
+      for (let i: u32 = 0; i < total; i += 4) msgAddWord(load<u32>(pathBytes + i));
+      return;
+    }
+    memory.copy(this.pathAddress, pathBytes, total);
+    msgAddCap(<u32>this.pathView | CAP_MOVE);
+    this.pathSent = true;
+  }
+
+  private ensurePathPage(): i32 {
+    if (this.pathView != 0 && capKind(this.pathView) == <i32>KIND_REGION) return 0;
+    if (this.pathRegion == 0) {
+      const region = new Memory(this.memory).createRegion(1);
+      if (region < 0) return region;
+      const info = new Region(region).info();
+      if (info.status < 0) return info.status;
+      this.pathRegion = region;
+      this.pathAddress = <usize>info.address;
+    }
+    const view = new Region(this.pathRegion).view();
+    if (view < 0) return view;
+    this.pathView = view;
+    return 0;
+  }
+
+  // Calls `cap` with the message built: the call's status, or the reply label's.
+  private call(cap: i32): i32 {
+    this.replied = false;
+    const pathSent = this.pathSent;
+    this.pathSent = false;
+    if (cap <= 0) return E_INVALID_CAP;
+    const status = msgInvoke(cap);
+    if (pathSent) this.pathView = status >= 0 && msgCapCount() > 0 ? msgCap(0) : 0;
+    if (status < 0) return status;
+    this.replied = true;
+    return fsStatus(msgLabel());
+  }
+
+  // After READ or READDIR: the buffer's owner came back as the reply's first capability, or was lost.
+  private regainBuffer(): void {
+    if (this.replied && msgCapCount() > 0) this.region = msgCap(0);
+    else if (!this.replied) this.ensureBuffer();
+  }
+
+  private ensureBuffer(): i32 {
+    if (this.region != 0 && ownsRegion(this.region)) return 0;
+    if (this.view != 0) capDrop(this.view);
+    this.view = 0;
+    this.region = 0;
+    this.address = 0;
+    if (this.pages == 0) return E_INVALID_ARGUMENT;
+    const region = new Memory(this.memory).createRegion(this.pages);
+    if (region < 0) return region;
+    this.region = region;
+    const info = new Region(region).info();
+    if (info.status < 0) return info.status;
+    this.address = <usize>info.address;
+    return 0;
+  }
+
+  private ensureView(): i32 {
+    const buffer = this.ensureBuffer();
+    if (buffer < 0) return buffer;
+    if (this.view != 0 && capKind(this.view) == <i32>KIND_REGION) return 0;
+    const view = new Region(this.region).view();
+    if (view < 0) return view;
+    this.view = view;
+    return 0;
+  }
+}
+
+// ---- READDIR entries in the buffer ------------------------------------------------------------
+
+export function direntInode(at: usize): u32 {
+  return load<u32>(at);
+}
+export function direntKind(at: usize): u32 {
+  return <u32>load<u8>(at + 4);
+}
+export function direntNameLength(at: usize): u32 {
+  return <u32>load<u8>(at + 5);
+}
+/** The name's bytes start here. */
+export function direntName(at: usize): usize {
+  return at + FS_DIRENT_HEADER;
+}
+/** The next entry after the one at `at`. */
+export function direntNext(at: usize): usize {
+  return at + ((FS_DIRENT_HEADER + direntNameLength(at) + 3) & ~3);
+}
+
+function ownsRegion(cap: i32): bool {
+  msgBegin(OP_REGION_INFO);
+  return msgInvoke(cap) >= 0 && msgWord(3) != 0;
+}

@@ -1,0 +1,124 @@
+// The file system server's protocol (docs/FS.md "Protocol"): labels, flags, rights and statuses,
+// shared by the server (user/services/fs.ts) and its client (fs-client.ts).
+//
+// Every request is a call on a capability the server minted: its badge names an entry of the
+// server's handle table (a file or a directory) and that entry's generation, so a closed handle's
+// capability answers FS_E_STALE. Badge 0 is the service capability the registry hands out: it
+// answers FS_INFO only. A reply's label is a status as its magnitude (0, an ABI status 1-12, or
+// an FS_E_* status 201...), as the registry and the block driver do.
+import { errorName } from "./errors";
+
+/** The name the server registers (the service capability: FS_INFO only). */
+export const FS_SERVICE = "fs";
+
+// Labels.
+/** Any capability. Replies: block size, blocks, free blocks, inodes, free inodes, handles in use, handles at most. */
+export const FS_INFO: u32 = 1;
+/** Directory. Words: flags, path length, path bytes (or cap 0: a Region view holding the path at offset 0). Replies cap 0: the new handle; words: kind, size low, size high, inode. */
+export const FS_OPEN: u32 = 2;
+/** Directory. Words: path length, path bytes (or a view). */
+export const FS_MKDIR: u32 = 3;
+/** Directory. Words: path length, path bytes (or a view). A file, or an empty directory. */
+export const FS_UNLINK: u32 = 4;
+/** Directory. Words: from length, to length, both paths' bytes one after the other (or a view). */
+export const FS_RENAME: u32 = 5;
+/** File. Words: offset low, high, length, Region offset; cap 0: a Region owner (moved, and moved back). Without a cap: length ≤ FS_INLINE_BYTES, the bytes come back in words after the count. Replies: bytes read. */
+export const FS_READ: u32 = 6;
+/** File. Words: offset low, high, length, Region offset; cap 0: a view (or owner) holding the bytes. Without a cap: length ≤ FS_INLINE_BYTES, bytes follow in words from word 3. Replies: bytes written. */
+export const FS_WRITE: u32 = 7;
+/** File. As FS_WRITE, at the end of the file whatever the offset words say. Replies: bytes written, new size low, high. */
+export const FS_APPEND: u32 = 8;
+/** File. Words: size low, high. */
+export const FS_TRUNCATE: u32 = 9;
+/** File or directory. Replies: kind, size low, high, created low, high, modified low, high, inode, rights, blocks. */
+export const FS_STAT: u32 = 10;
+/** Directory. Words: cookie, Region offset, length; cap 0: a Region owner (moved back). Replies: entries, next cookie, bytes used. */
+export const FS_READDIR: u32 = 11;
+/** File or directory: the handle's table entry is freed; its capability answers FS_E_STALE from now on. */
+export const FS_CLOSE: u32 = 12;
+/** Any handle: commits everything done so far to the disk (the journal), then replies. */
+export const FS_SYNC: u32 = 13;
+
+// Rights of a handle (a directory's bound the rights of what is opened under it).
+export const FS_RIGHT_READ: u32 = 1;
+export const FS_RIGHT_WRITE: u32 = 2;
+export const FS_RIGHT_APPEND: u32 = 4;
+export const FS_RIGHTS_ALL: u32 = 7;
+
+// FS_OPEN flags: the rights asked for in bits 0-2, and these.
+export const FS_OPEN_CREATE: u32 = 0x100;
+/** With CREATE: FS_E_EXISTS if it exists. */
+export const FS_OPEN_EXCLUSIVE: u32 = 0x200;
+/** A file opened with WRITE is cut to length 0. */
+export const FS_OPEN_TRUNCATE: u32 = 0x400;
+/** Only a directory will do (FS_E_NOT_DIR otherwise); with CREATE, creates a directory. */
+export const FS_OPEN_DIRECTORY: u32 = 0x800;
+
+// Kinds of inodes.
+export const FS_KIND_FILE: u32 = 1;
+export const FS_KIND_DIR: u32 = 2;
+
+/** Names have 1 to 255 bytes, with no '/' and no zero byte, and are not "." or "..". */
+export const FS_NAME_MAX: i32 = 255;
+/** Paths (all of a request's paths together) have at most this many bytes. */
+export const FS_PATH_MAX: i32 = 4096;
+/** Bytes that fit in a message's words after FS_READ's count or FS_WRITE's three words. */
+export const FS_INLINE_BYTES: u32 = 240;
+/** A READDIR entry in the Region: inode u32, kind u8, name length u8, 2 zero bytes, the name, zero-padded to 4. */
+export const FS_DIRENT_HEADER: u32 = 8;
+
+// Statuses of the file system, beside the ABI's (-1 ... -12).
+export const FS_STATUS_BASE: i32 = 200;
+/** No such file or directory. */
+export const FS_E_NOT_FOUND: i32 = -201;
+/** The name exists already. */
+export const FS_E_EXISTS: i32 = -202;
+/** A path component, or the target, is not a directory. */
+export const FS_E_NOT_DIR: i32 = -203;
+/** A directory where a file is needed (read, write, truncate). */
+export const FS_E_IS_DIR: i32 = -204;
+/** The directory is not empty. */
+export const FS_E_NOT_EMPTY: i32 = -205;
+/** A bad name: empty, longer than 255 bytes, ".", "..", or holding a zero byte. */
+export const FS_E_NAME: i32 = -206;
+/** The disk (or its inode table) is full. */
+export const FS_E_NO_SPACE: i32 = -207;
+/** The handle table is full: close handles. */
+export const FS_E_TABLE_FULL: i32 = -208;
+/** The capability names a closed handle, or a file or directory that was removed. */
+export const FS_E_STALE: i32 = -209;
+/** ".." would climb above the directory this capability names. */
+export const FS_E_ESCAPE: i32 = -210;
+/** The disk failed, or holds something the format does not allow. */
+export const FS_E_IO: i32 = -211;
+/** Past the largest file the block map holds. */
+export const FS_E_TOO_BIG: i32 = -212;
+
+/** The label that carries `status` (0 or negative) in a reply: its magnitude. */
+export function fsLabel(status: i32): u32 {
+  return <u32>(status < 0 ? -status : 0);
+}
+
+/** The status a reply's label stands for: 0 or negative. */
+export function fsStatus(label: u32): i32 {
+  return -<i32>label;
+}
+
+/** The name of any status an fs call may answer. */
+export function fsErrorName(status: i32): string {
+  switch (status) {
+    case FS_E_NOT_FOUND: return "FS_E_NOT_FOUND";
+    case FS_E_EXISTS: return "FS_E_EXISTS";
+    case FS_E_NOT_DIR: return "FS_E_NOT_DIR";
+    case FS_E_IS_DIR: return "FS_E_IS_DIR";
+    case FS_E_NOT_EMPTY: return "FS_E_NOT_EMPTY";
+    case FS_E_NAME: return "FS_E_NAME";
+    case FS_E_NO_SPACE: return "FS_E_NO_SPACE";
+    case FS_E_TABLE_FULL: return "FS_E_TABLE_FULL";
+    case FS_E_STALE: return "FS_E_STALE";
+    case FS_E_ESCAPE: return "FS_E_ESCAPE";
+    case FS_E_IO: return "FS_E_IO";
+    case FS_E_TOO_BIG: return "FS_E_TOO_BIG";
+  }
+  return errorName(status);
+}

@@ -1,0 +1,59 @@
+// Measures the file system through the whole stack (client, server, block driver, device, disk
+// image): a 16 MiB file written in 1 MiB calls and synced, read back in 1 MiB calls, then 4 KiB
+// writes and reads of it. Prints "fs-bench: OP BYTES in CALL-BYTES calls: NS ns" per test, then
+// "fs-bench: done" (bench/fs-throughput.ts reads them). Config:
+//   service bench fs-bench use=fs memory=512
+import { exit, now, lineBegin, lineAdd, lineAddI64, lineAddU32, linePrint, STDERR } from "../lib";
+import { FsClient, fsRoot, fsErrorName, FS_RIGHT_READ, FS_RIGHT_WRITE, FS_OPEN_CREATE, FS_OPEN_TRUNCATE } from "../lib/fs-client";
+
+const SHARED: i32 = 3;
+const MEMORY: i32 = 4;
+const TOTAL: u32 = 16 << 20;
+const fs = new FsClient(MEMORY, 256);
+
+function check(what: string, status: i32): i32 {
+  if (status >= 0) return status;
+  lineBegin("fs-bench: ");
+  lineAdd(what);
+  lineAdd(": ");
+  lineAdd(fsErrorName(status));
+  linePrint(STDERR);
+  exit(1);
+  return status;
+}
+
+function report(op: string, bytes: u32, call: u32, ns: i64): void {
+  lineBegin("fs-bench: ");
+  lineAdd(op);
+  lineAdd(" ");
+  lineAddU32(bytes);
+  lineAdd(" in ");
+  lineAddU32(call);
+  lineAdd(" calls: ");
+  lineAddI64(ns);
+  lineAdd(" ns");
+  linePrint();
+}
+
+check("buffer", fs.prepare());
+for (let i: u32 = 0; i < fs.bufferBytes; i++) store<u8>(fs.address + i, <u8>(i * 7));
+const root = check("root", fsRoot(SHARED, 0));
+const file = check("create", fs.open(root, "bench.dat", FS_RIGHT_READ | FS_RIGHT_WRITE | FS_OPEN_CREATE | FS_OPEN_TRUNCATE));
+
+function pass(write: bool, call: u32, bytes: u32): void {
+  const start = now();
+  for (let at: u32 = 0; at < bytes; at += call) {
+    if (write) check("write", fs.write(file, <u64>at, call));
+    else check("read", fs.read(file, <u64>at, call));
+  }
+  if (write) check("sync", fs.sync(file));
+  report(write ? "write" : "read", bytes, call, now() - start);
+}
+
+pass(true, 1 << 20, TOTAL);
+pass(false, 1 << 20, TOTAL);
+pass(true, 4096, 4 << 20);
+pass(false, 4096, 4 << 20);
+lineBegin("fs-bench: done");
+linePrint();
+exit(0);

@@ -1,0 +1,114 @@
+// Block I/O for the file system: whole 4 KiB blocks through the block driver (BlockClient), in
+// runs of up to a buffer's worth (1 MiB) per call. A driver that dies (E_PEER_DEAD) is looked up
+// again and the request repeated: reads and writes of whole blocks are idempotent.
+import { BlockClient, blockErrorName } from "../../lib/block-client";
+import { E_PEER_DEAD } from "../../lib";
+import { BLOCK_BYTES, BLOCK_SHIFT, SECTORS_PER_BLOCK } from "./format";
+
+/** Blocks one driver call moves at most: the buffer's size. */
+export const RUN_BLOCKS: u32 = 256;
+const RETRIES: i32 = 8;
+
+export class Disk {
+  readonly client: BlockClient;
+  /** Blocks on the disk. */
+  blocks: u64 = 0;
+  /** Driver calls and the blocks they moved, for the figures. */
+  reads: u64 = 0;
+  writes: u64 = 0;
+  lastError: string = "";
+
+  constructor(memory: i32) {
+    this.client = new BlockClient(memory, RUN_BLOCKS);
+  }
+
+  /** Finds the driver, looking every 10 ms, `tries` times at most; 0 or a status (E_INVALID_CAP: none registered). */
+  connect(tries: i32 = 1000): i32 {
+    const status = this.client.connect(tries);
+    if (status < 0) return status;
+    this.blocks = this.client.capacity / SECTORS_PER_BLOCK;
+    return 0;
+  }
+
+  /** Reads `count` blocks from `block` into `to`; 0 or a status. */
+  read(block: u64, count: u32, to: usize): i32 {
+    while (count > 0) {
+      const run = min(count, RUN_BLOCKS);
+      const status = this.retry(false, block, run);
+      if (status < 0) return status;
+      memory.copy(to, this.client.address, <usize>run << BLOCK_SHIFT);
+      this.reads += run;
+      block += run;
+      count -= run;
+      to += <usize>run << BLOCK_SHIFT;
+    }
+    return 0;
+  }
+
+  /** Writes `count` blocks at `block` from `from`; 0 or a status. Returns once they reached the disk image. */
+  write(block: u64, count: u32, from: usize): i32 {
+    while (count > 0) {
+      const run = min(count, RUN_BLOCKS);
+      memory.copy(this.client.address, from, <usize>run << BLOCK_SHIFT);
+      const status = this.retry(true, block, run);
+      if (status < 0) return status;
+      this.writes += run;
+      block += run;
+      count -= run;
+      from += <usize>run << BLOCK_SHIFT;
+    }
+    return 0;
+  }
+
+  /** Writes `count` zero blocks at `block`. */
+  zero(block: u64, count: u32): i32 {
+    memory.fill(this.client.address, 0, <usize>min(count, RUN_BLOCKS) << BLOCK_SHIFT);
+    while (count > 0) {
+      const run = min(count, RUN_BLOCKS);
+      const status = this.retry(true, block, run);
+      if (status < 0) return status;
+      block += run;
+      count -= run;
+    }
+    return 0;
+  }
+
+  /** Makes every write answered so far durable. */
+  flush(): i32 {
+    for (let i = 0; i < RETRIES; i++) {
+      const status = this.client.flush();
+      if (status != E_PEER_DEAD) return this.noted(status);
+      const again = this.client.connect();
+      if (again < 0) return this.noted(again);
+    }
+    return this.noted(E_PEER_DEAD);
+  }
+
+  // One driver call of `count` blocks through the buffer, repeated after a driver restart. A
+  // read that died took the buffer with it (BlockClient makes a new one); a write's data is still
+  // in ours, except when the buffer was replaced: then the caller's copy is gone, so say so.
+  private retry(write: bool, block: u64, count: u32): i32 {
+    const sector = block * SECTORS_PER_BLOCK;
+    const sectors = count * SECTORS_PER_BLOCK;
+    for (let i = 0; i < RETRIES; i++) {
+      const replaced = this.client.buffersReplaced;
+      const status = write ? this.client.write(sector, sectors) : this.client.read(sector, sectors);
+      if (status >= 0) return 0;
+      if (status != E_PEER_DEAD) return this.noted(status);
+      const again = this.client.connect();
+      if (again < 0) return this.noted(again);
+      if (write && this.client.buffersReplaced != replaced) return this.noted(E_PEER_DEAD);
+    }
+    return this.noted(E_PEER_DEAD);
+  }
+
+  private noted(status: i32): i32 {
+    if (status < 0) this.lastError = blockErrorName(status);
+    return status;
+  }
+}
+
+/** Bytes in `blocks` blocks. */
+export function blockBytes(blocks: u32): usize {
+  return <usize>blocks * BLOCK_BYTES;
+}

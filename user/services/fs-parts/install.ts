@@ -1,0 +1,148 @@
+// First boot: the boot modules become files. With init's `boot-modules` grant the server holds a
+// Cappage of the modules' Images (no rights but to map them, IMAGE_MAP) and the boot info, which
+// names them; on a disk it has just formatted it writes each module's binary to /bin/NAME and the
+// config to /etc/init.conf, then commits. Runs before the server serves, once.
+import {
+  msgBegin, msgAddWord, msgInvoke, msgCap, msgWord, capDrop, OP_CAPPAGE_GET, OP_IMAGE_MAP, OP_REGION_INFO,
+} from "../../lib";
+import { KIND_DIR, KIND_FILE, ROOT_INODE } from "./format";
+import { Operations } from "./operations";
+import { validName } from "./paths";
+import { Volume } from "./volume";
+
+const PIECE: u32 = 1 << 20;
+const NEWLINE: u8 = 0x0a;
+
+export class Installed {
+  modules: i32 = 0;
+  bytes: u64 = 0;
+  config: bool = false;
+  /** A status when something failed (what was installed before stays). */
+  status: i32 = 0;
+}
+
+/** Installs the modules the boot info at `infoCap` names from the Images Cappage `images`. */
+export function installBootModules(volume: Volume, ops: Operations, images: i32, infoCap: i32, done: Installed): void {
+  msgBegin(OP_REGION_INFO);
+  if ((done.status = msgInvoke(infoCap)) < 0) return;
+  const base = <usize>msgWord(0);
+  const length = load<u32>(base);
+  const text = base + 4;
+  const bin = makeDirectory(volume, ops, ROOT_INODE, "bin");
+  const etc = makeDirectory(volume, ops, ROOT_INODE, "etc");
+  if (bin <= 0 || etc <= 0) {
+    done.status = bin <= 0 ? bin : etc;
+    return;
+  }
+  let at: u32 = 0;
+  while (at < length) {
+    let end = at;
+    while (end < length && load<u8>(text + end) != NEWLINE) end++;
+    if (isWord(text + at, end - at, "config")) {
+      // Everything after this line is the config, verbatim.
+      const from = min(end + 1, length);
+      done.status = writeFile(volume, ops, <u32>etc, "init.conf", text + from, length - from);
+      done.config = done.status >= 0;
+      return;
+    }
+    const index = moduleLine(text + at, end - at);
+    if (index >= 0) {
+      const status = installModule(volume, ops, <u32>bin, images, <u32>index, nameStart, nameLength);
+      if (status < 0) {
+        done.status = status;
+        return;
+      }
+      done.modules++;
+      done.bytes += <u64>status;
+    }
+    at = end + 1;
+  }
+}
+
+let nameStart: usize = 0;
+let nameLength: u32 = 0;
+
+// "module I NAME": I, with NAME in nameStart/nameLength; -1 for any other line.
+function moduleLine(line: usize, length: u32): i32 {
+  if (length < 10 || !isWord(line, 7, "module ")) return -1;
+  let i: u32 = 7;
+  let index: i32 = 0;
+  const first = i;
+  while (i < length && load<u8>(line + i) >= 0x30 && load<u8>(line + i) <= 0x39) index = index * 10 + <i32>(load<u8>(line + i++) - 0x30);
+  if (i == first || i >= length || load<u8>(line + i) != 0x20) return -1;
+  nameStart = line + i + 1;
+  nameLength = length - i - 1;
+  while (nameLength > 0 && load<u8>(nameStart + nameLength - 1) <= 0x20) nameLength--; // a trailing \r or space
+  return nameLength > 0 ? index : -1;
+}
+
+function isWord(at: usize, length: u32, word: string): bool {
+  if (<i32>length != word.length) return false;
+  for (let i = 0; i < word.length; i++) if (<i32>load<u8>(at + <usize>i) != word.charCodeAt(i)) return false;
+  return true;
+}
+
+// Maps Image `index` and writes it to `dir`/NAME: the bytes written, or a status.
+function installModule(volume: Volume, ops: Operations, dir: u32, images: i32, index: u32, name: usize, length: u32): i32 {
+  msgBegin(OP_CAPPAGE_GET);
+  msgAddWord(index);
+  let status = msgInvoke(images);
+  if (status < 0) return status;
+  const image = msgCap(0);
+  msgBegin(OP_IMAGE_MAP);
+  status = msgInvoke(image);
+  const size = msgWord(0);
+  const address = <usize>msgWord(1);
+  capDrop(image);
+  if (status < 0) return status;
+  status = writeBytes(volume, ops, dir, name, length, address, size);
+  return status < 0 ? status : <i32>size;
+}
+
+function writeFile(volume: Volume, ops: Operations, dir: u32, name: string, from: usize, size: u32): i32 {
+  const bytes = String.UTF8.encode(name);
+  return writeBytes(volume, ops, dir, changetype<usize>(bytes), <u32>bytes.byteLength, from, size);
+}
+
+// Creates `dir`/NAME as a file holding `size` bytes from `from`, a commit allowed between pieces.
+function writeBytes(volume: Volume, ops: Operations, dir: u32, name: usize, length: u32, from: usize, size: u32): i32 {
+  if (!validName(name, length)) return -206; // FS_E_NAME
+  let status = begin(volume, ops);
+  if (status < 0) return status;
+  const ino = create(volume, ops, dir, name, length, KIND_FILE);
+  if (ino < 0) return ino;
+  for (let done: u32 = 0; done < size; ) {
+    status = begin(volume, ops);
+    if (status < 0) return status;
+    const at = volume.inode(<u32>ino);
+    if (at == 0) return volume.status;
+    const piece = min(size - done, PIECE);
+    const n = volume.write(at, <u64>done, piece, from + done);
+    if (n < 0) return n;
+    done += <u32>n;
+  }
+  return 0;
+}
+
+function makeDirectory(volume: Volume, ops: Operations, parent: u32, name: string): i32 {
+  const status = begin(volume, ops);
+  if (status < 0) return status;
+  const bytes = String.UTF8.encode(name);
+  return create(volume, ops, parent, changetype<usize>(bytes), <u32>bytes.byteLength, KIND_DIR);
+}
+
+// A new inode of `kind` named `name` in `parent`: its number, or a status.
+function create(volume: Volume, ops: Operations, parent: u32, name: usize, length: u32, kind: u32): i32 {
+  const found = ops.dirs.lookup(volume.inode(parent), name, length);
+  if (found != 0) return found < 0 ? found : -202; // FS_E_EXISTS: never on a fresh disk
+  const ino = volume.allocateInode(kind, parent);
+  if (ino == 0) return volume.status;
+  const status = ops.dirs.add(volume.inode(parent), name, length, ino, kind);
+  return status < 0 ? status : <i32>ino;
+}
+
+// Starts one operation's worth of work: a commit first if the journal or the cache is filling.
+function begin(volume: Volume, ops: Operations): i32 {
+  volume.cache.beginOperation();
+  return ops.maybeCommit();
+}

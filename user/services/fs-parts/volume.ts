@@ -1,0 +1,325 @@
+// A mounted volume: the disk, the metadata cache (the running transaction), the journal, the
+// block allocator, and the inodes with their block maps and data. Every method runs inside one
+// operation of the server (Cache.beginOperation), so the cache addresses it holds stay good.
+// Failures are statuses: FS_E_IO (the disk failed, or a block number the format does not allow),
+// FS_E_NO_SPACE, FS_E_TOO_BIG. Nothing allocates.
+import { wallClock } from "../../lib";
+import { FS_E_IO, FS_E_NO_SPACE, FS_E_TOO_BIG } from "../../lib/fs-protocol";
+import { Bitmap } from "./bitmap";
+import { Cache } from "./cache";
+import { Disk, RUN_BLOCKS } from "./disk";
+import { Journal } from "./journal";
+import {
+  BLOCK_BYTES, BLOCK_SHIFT, DIRECT_BLOCKS, I_BLOCKS_AT, I_CREATED_AT, I_DIRECT_AT, I_DOUBLE_AT, I_GENERATION_AT,
+  I_KIND_AT, I_MODIFIED_AT, I_PARENT_AT, I_SINGLE_AT, I_SIZE_AT, INODE_BYTES, INODES_PER_BLOCK, KIND_FREE, Layout,
+  MAX_FILE_BYTES, POINTERS_PER_BLOCK,
+} from "./format";
+
+/** map()'s answer when it failed (the status is in Volume.status). */
+export const NO_BLOCK: u32 = 0xffffffff;
+const scratch: usize = memory.data(<i32>BLOCK_BYTES, <i32>BLOCK_BYTES);
+
+export class Volume {
+  readonly layout: Layout;
+  readonly cache: Cache;
+  readonly journal: Journal;
+  readonly bitmap: Bitmap;
+  freeInodes: u32 = 0;
+  /** Why the last call that failed failed. */
+  status: i32 = 0;
+  private inodeHint: u32 = 2;
+
+  constructor(readonly disk: Disk) {
+    const layout = new Layout();
+    const cache = new Cache(disk);
+    this.layout = layout;
+    this.cache = cache;
+    this.journal = new Journal(disk, cache, layout);
+    this.bitmap = new Bitmap(cache, layout);
+  }
+
+  // ---- Inodes ----------------------------------------------------------------------------------
+
+  /** The cached bytes of inode `ino`, or 0 (status FS_E_IO) when it is out of range or unreadable. */
+  inode(ino: u32): usize {
+    if (ino == 0 || ino >= this.layout.inodeCount) return this.fail(FS_E_IO);
+    const at = this.cache.get(this.layout.inodes + ino / INODES_PER_BLOCK);
+    if (at == 0) return this.fail(FS_E_IO);
+    return at + <usize>((ino % INODES_PER_BLOCK) * INODE_BYTES);
+  }
+
+  /** Marks an inode (or any cached metadata) changed. */
+  @inline touch(at: usize): void {
+    this.cache.markDirty(at);
+  }
+
+  /** A new inode of `kind` in directory `parent`, times set to now: its number, or 0 (FS_E_NO_SPACE). */
+  allocateInode(kind: u32, parent: u32): u32 {
+    const count = this.layout.inodeCount;
+    for (let n: u32 = 0; n < count; n++) {
+      let ino = this.inodeHint + n;
+      if (ino >= count) ino = ino - count + 2;
+      if (ino < 2 || ino >= count) continue;
+      const at = this.inode(ino);
+      if (at == 0) return 0;
+      if (load<u32>(at + I_KIND_AT) != KIND_FREE) continue;
+      const generation = load<u32>(at + I_GENERATION_AT);
+      memory.fill(at, 0, INODE_BYTES);
+      const t = wallClock();
+      store<u32>(at + I_KIND_AT, kind);
+      store<u32>(at + I_PARENT_AT, parent);
+      store<i64>(at + I_CREATED_AT, t);
+      store<i64>(at + I_MODIFIED_AT, t);
+      store<u32>(at + I_GENERATION_AT, generation);
+      this.touch(at);
+      this.inodeHint = ino + 1;
+      this.freeInodes--;
+      return ino;
+    }
+    this.fail(FS_E_NO_SPACE);
+    return 0;
+  }
+
+  /** Frees inode `ino` and its blocks; handles to it go stale (its generation changes). */
+  freeInode(ino: u32): i32 {
+    const at = this.inode(ino);
+    if (at == 0) return this.status;
+    const status = this.truncate(at, 0);
+    if (status < 0) return status;
+    const generation = load<u32>(at + I_GENERATION_AT) + 1;
+    memory.fill(at, 0, INODE_BYTES);
+    store<u32>(at + I_GENERATION_AT, generation);
+    this.touch(at);
+    this.freeInodes++;
+    return 0;
+  }
+
+  // ---- The block map ---------------------------------------------------------------------------
+
+  /**
+   * The disk block holding block `index` of the inode at `at`: 0 for a hole, NO_BLOCK on failure.
+   * With `allocate`, a hole is filled: a metadata leaf (`meta`: a directory's block) is zeroed in
+   * the cache; a data leaf is not touched (the caller writes all of it or zeroes it: `fresh`).
+   */
+  map(at: usize, index: u64, allocate: bool, meta: bool): u32 {
+    this.fresh = false;
+    if (index < <u64>DIRECT_BLOCKS) return this.entry(at, at + I_DIRECT_AT + (<usize>index << 2), allocate, meta);
+    index -= DIRECT_BLOCKS;
+    if (index < <u64>POINTERS_PER_BLOCK) {
+      const single = this.pointers(at, at + I_SINGLE_AT, allocate);
+      if (single == 0 || single == NO_BLOCK) return single;
+      return this.leaf(at, single, <u32>index, allocate, meta);
+    }
+    index -= POINTERS_PER_BLOCK;
+    if (index >= <u64>POINTERS_PER_BLOCK * <u64>POINTERS_PER_BLOCK) {
+      this.fail(FS_E_TOO_BIG);
+      return NO_BLOCK;
+    }
+    const double = this.pointers(at, at + I_DOUBLE_AT, allocate);
+    if (double == 0 || double == NO_BLOCK) return double;
+    const table = this.cache.get(double);
+    if (table == 0) return this.failBlock(FS_E_IO);
+    const single = this.pointers(at, table + (<usize>(index / POINTERS_PER_BLOCK) << 2), allocate);
+    if (single == 0 || single == NO_BLOCK) return single;
+    return this.leaf(at, single, <u32>(index % POINTERS_PER_BLOCK), allocate, meta);
+  }
+
+  /** Whether the last map() allocated a data block (its old contents must not be read). */
+  fresh: bool = false;
+
+  private leaf(at: usize, indirect: u32, slot: u32, allocate: bool, meta: bool): u32 {
+    const table = this.cache.get(indirect);
+    if (table == 0) return this.failBlock(FS_E_IO);
+    return this.entry(at, table + (<usize>slot << 2), allocate, meta);
+  }
+
+  // An indirect block's number from the pointer at `pointer`, allocated (zeroed) if need be.
+  private pointers(at: usize, pointer: usize, allocate: bool): u32 {
+    return this.entry(at, pointer, allocate, true);
+  }
+
+  // The block number at `pointer` (in the inode at `at` or an indirect block), allocated when a hole.
+  private entry(at: usize, pointer: usize, allocate: bool, meta: bool): u32 {
+    const block = load<u32>(pointer);
+    if (block != 0) {
+      if (block < this.layout.data || block >= this.layout.total) return this.failBlock(FS_E_IO);
+      return block;
+    }
+    if (!allocate) return 0;
+    const fresh = this.bitmap.allocate();
+    if (fresh == 0) return this.failBlock(FS_E_NO_SPACE);
+    if (meta && this.cache.getZeroed(fresh) == 0) return this.failBlock(FS_E_IO);
+    store<u32>(pointer, fresh);
+    this.touch(pointer);
+    store<u32>(at + I_BLOCKS_AT, load<u32>(at + I_BLOCKS_AT) + 1);
+    this.touch(at);
+    this.fresh = !meta;
+    return fresh;
+  }
+
+  // ---- Size and data ---------------------------------------------------------------------------
+
+  /** Cuts (or extends, sparsely) the inode at `at` to `size` bytes, freeing blocks past it. */
+  truncate(at: usize, size: u64): i32 {
+    if (size > MAX_FILE_BYTES) return FS_E_TOO_BIG;
+    const old = load<u64>(at + I_SIZE_AT);
+    if (size < old) {
+      const keep = (size + BLOCK_BYTES - 1) >> BLOCK_SHIFT;
+      this.freeFrom(at, keep);
+      // The rest of the last block reads as zeros if the file grows again.
+      const tail = <u32>(size & (BLOCK_BYTES - 1));
+      if (tail != 0) {
+        const block = this.map(at, size >> BLOCK_SHIFT, false, false);
+        if (block == NO_BLOCK) return this.status;
+        if (block != 0) {
+          if (this.disk.read(<u64>block, 1, scratch) < 0) return FS_E_IO;
+          memory.fill(scratch + tail, 0, BLOCK_BYTES - tail);
+          if (this.disk.write(<u64>block, 1, scratch) < 0) return FS_E_IO;
+        }
+      }
+    }
+    store<u64>(at + I_SIZE_AT, size);
+    store<i64>(at + I_MODIFIED_AT, wallClock());
+    this.touch(at);
+    return 0;
+  }
+
+  /** Reads up to `length` bytes at `offset` into `to` (zeros for holes): the bytes read, or a status. */
+  read(at: usize, offset: u64, length: u32, to: usize): i32 {
+    const size = load<u64>(at + I_SIZE_AT);
+    if (offset >= size) return 0;
+    const n = <u32>min(<u64>length, size - offset);
+    let pos = offset;
+    const end = offset + n;
+    while (pos < end) {
+      const index = pos >> BLOCK_SHIFT;
+      const within = <u32>(pos & (BLOCK_BYTES - 1));
+      const chunk = <u32>min(<u64>(BLOCK_BYTES - within), end - pos);
+      const block = this.map(at, index, false, false);
+      if (block == NO_BLOCK) return this.status;
+      if (block == 0) {
+        memory.fill(to, 0, chunk);
+      } else if (within == 0 && chunk == BLOCK_BYTES) {
+        // Whole blocks: as many neighbours on the disk as one driver call moves.
+        let run: u32 = 1;
+        while (run < RUN_BLOCKS && pos + (<u64>(run + 1) << BLOCK_SHIFT) <= end && this.map(at, index + run, false, false) == block + run) run++;
+        if (this.disk.read(<u64>block, run, to) < 0) return FS_E_IO;
+        pos += <u64>run << BLOCK_SHIFT;
+        to += <usize>run << BLOCK_SHIFT;
+        continue;
+      } else {
+        if (this.disk.read(<u64>block, 1, scratch) < 0) return FS_E_IO;
+        memory.copy(to, scratch + within, chunk);
+      }
+      pos += chunk;
+      to += chunk;
+    }
+    return <i32>n;
+  }
+
+  /** Writes `length` bytes from `from` at `offset`, allocating blocks: the bytes written, or a status. */
+  write(at: usize, offset: u64, length: u32, from: usize): i32 {
+    if (offset + <u64>length > MAX_FILE_BYTES) return FS_E_TOO_BIG;
+    const size = load<u64>(at + I_SIZE_AT);
+    let pos = offset;
+    const end = offset + length;
+    let status: i32 = 0;
+    while (pos < end) {
+      const index = pos >> BLOCK_SHIFT;
+      const within = <u32>(pos & (BLOCK_BYTES - 1));
+      const chunk = <u32>min(<u64>(BLOCK_BYTES - within), end - pos);
+      const block = this.map(at, index, true, false);
+      if (block == NO_BLOCK) {
+        status = this.status;
+        break;
+      }
+      if (within == 0 && chunk == BLOCK_BYTES) {
+        let run: u32 = 1;
+        while (run < RUN_BLOCKS && pos + (<u64>(run + 1) << BLOCK_SHIFT) <= end) {
+          const next = this.map(at, index + run, true, false);
+          if (next != block + run) break; // allocated (or failed): the next turn takes it
+          run++;
+        }
+        if (this.disk.write(<u64>block, run, from) < 0) {
+          status = FS_E_IO;
+          break;
+        }
+        pos += <u64>run << BLOCK_SHIFT;
+        from += <usize>run << BLOCK_SHIFT;
+        continue;
+      }
+      // Part of a block: what else is in it stays (a fresh block, or one past the end, is zeros).
+      if (this.fresh || (pos & ~<u64>(BLOCK_BYTES - 1)) >= size) memory.fill(scratch, 0, BLOCK_BYTES);
+      else if (this.disk.read(<u64>block, 1, scratch) < 0) {
+        status = FS_E_IO;
+        break;
+      }
+      memory.copy(scratch + within, from, chunk);
+      if (this.disk.write(<u64>block, 1, scratch) < 0) {
+        status = FS_E_IO;
+        break;
+      }
+      pos += chunk;
+      from += chunk;
+    }
+    const written = <u32>(pos - offset);
+    if (pos > size) store<u64>(at + I_SIZE_AT, pos);
+    if (written > 0) {
+      store<i64>(at + I_MODIFIED_AT, wallClock());
+      this.touch(at);
+    }
+    return written > 0 || status == 0 ? <i32>written : status;
+  }
+
+  // Frees every block of the inode at `at` from file block `first` on, and the indirect blocks
+  // left with nothing to point to.
+  private freeFrom(at: usize, first: u64): void {
+    for (let i = <u32>min(first, <u64>DIRECT_BLOCKS); i < DIRECT_BLOCKS; i++) this.freePointer(at, at + I_DIRECT_AT + (<usize>i << 2));
+    const singleFirst = first > <u64>DIRECT_BLOCKS ? first - DIRECT_BLOCKS : 0;
+    this.freeIndirect(at, at + I_SINGLE_AT, singleFirst, 1);
+    const doubleBase = <u64>DIRECT_BLOCKS + POINTERS_PER_BLOCK;
+    this.freeIndirect(at, at + I_DOUBLE_AT, first > doubleBase ? first - doubleBase : 0, 2);
+  }
+
+  // Frees, under the indirect block `pointer` points to, the blocks from `first` (relative to it);
+  // `level` 1 points to data, 2 to level-1 blocks. The block itself goes when `first` is 0.
+  private freeIndirect(at: usize, pointer: usize, first: u64, level: i32): void {
+    const block = load<u32>(pointer);
+    if (block == 0 || block < this.layout.data || block >= this.layout.total) return;
+    const span: u64 = level == 1 ? 1 : <u64>POINTERS_PER_BLOCK;
+    if (first >= span * POINTERS_PER_BLOCK) return;
+    const table = this.cache.get(block);
+    if (table == 0) return;
+    for (let i = <u32>(first / span); i < POINTERS_PER_BLOCK; i++) {
+      const slot = table + (<usize>i << 2);
+      if (load<u32>(slot) == 0) continue;
+      if (level == 1) this.freePointer(at, slot);
+      else {
+        const base = <u64>i * span;
+        this.freeIndirect(at, slot, first > base ? first - base : 0, 1);
+      }
+    }
+    if (first == 0) this.freePointer(at, pointer);
+  }
+
+  private freePointer(at: usize, pointer: usize): void {
+    const block = load<u32>(pointer);
+    if (block == 0) return;
+    store<u32>(pointer, 0);
+    this.touch(pointer);
+    if (block >= this.layout.data && block < this.layout.total) this.bitmap.release(block);
+    const owned = load<u32>(at + I_BLOCKS_AT);
+    store<u32>(at + I_BLOCKS_AT, owned > 0 ? owned - 1 : 0);
+    this.touch(at);
+  }
+
+  private fail(status: i32): usize {
+    this.status = status;
+    return 0;
+  }
+
+  private failBlock(status: i32): u32 {
+    this.status = status;
+    return NO_BLOCK;
+  }
+}

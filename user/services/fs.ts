@@ -1,0 +1,163 @@
+// The file system server (docs/FS.md): a journaled file system on the block device, served to
+// holders of directory and file capabilities. Config:
+//   service fs fs memory=2048 publish=fs boot-modules
+// Slots: 2 the registry, 3 a Memory (its cache lives in its own pages; the Memory pays for the
+// block buffer and the Receiver), 4 the Cappage init publishes to the lines that say `use=fs`:
+// the server puts a root directory capability with every right at slot 0 of it, and a read-only
+// one at slot 1; 5 and 6 (boot-modules, optional) the boot modules' Images and the boot info: on
+// a disk it formats, it installs them as /bin/NAME and /etc/init.conf (fs-parts/install.ts). The registry gets `fs`, the service capability, which answers FS_INFO only:
+// finding the server is no access to its files.
+//
+// It mounts the disk (formatting it when it holds no file system), then serves. A call is handled
+// whole (operations.ts), then answered; while changes are not yet committed it waits at most half
+// a second for the next call, and commits when none comes. Nothing allocates after the start.
+import {
+  exit, errorName, lineBegin, lineAdd, lineAddU32, linePrint, capKind, capDrop, msgBegin, msgAddTimeout, msgInvoke,
+  msgReply, msgSetLabel, reply, replyAndReceive, registryRegister, Cappage, Memory, Process, Receiver, CAP_MOVE,
+  KIND_CAPPAGE, KIND_REGION, KIND_REPLY, OP_RECEIVER_RECEIVE, RIGHT_RECEIVER_CALL, E_INVALID_CAP, E_TIMEOUT, STDERR, FOREVER,
+} from "../lib";
+import { FS_SERVICE, FS_RIGHTS_ALL, FS_RIGHT_READ, fsErrorName } from "../lib/fs-protocol";
+import { Disk } from "./fs-parts/disk";
+import { mount, MountReport } from "./fs-parts/mount";
+import { Operations } from "./fs-parts/operations";
+import { installBootModules, Installed } from "./fs-parts/install";
+import { Volume } from "./fs-parts/volume";
+
+const MEMORY: i32 = 3;
+const PUBLISHED: i32 = 4;
+/** With init's boot-modules grant: the modules' Images (to map) and the boot info that names them. */
+const IMAGES: i32 = 5;
+const BOOT_INFO: i32 = 6;
+const CALL_QUEUE: u32 = 64;
+/** Looks for the block driver every 10 ms this many times: 2 s, well past its start. */
+const NO_DRIVER_TRIES: i32 = 200;
+/** How long changes may wait for a commit while no call comes. */
+const IDLE_COMMIT_NS: u64 = 500_000_000;
+
+function fail(what: string, status: i32): void {
+  lineBegin("fs: ");
+  lineAdd(what);
+  lineAdd(": ");
+  lineAdd(fsErrorName(status));
+  linePrint(STDERR);
+  exit(1);
+}
+
+function check(what: string, status: i32): i32 {
+  if (status < 0) fail(what, status);
+  return status;
+}
+
+check("listen", Process.self().listen(true)); // calls bring Regions
+const disk = new Disk(MEMORY);
+const found = disk.connect(NO_DRIVER_TRIES);
+if (found == E_INVALID_CAP) {
+  // A machine without a disk: init skipped the block driver's line. Nothing to serve, and
+  // nothing a restart would change, so end as done (init does not restart an exit 0).
+  lineBegin("fs: no block driver registered \"block\" within 2 s: no file system on this machine");
+  linePrint();
+  exit(0);
+}
+check("find the block driver", found);
+const volume = new Volume(disk);
+const report = new MountReport();
+mount(volume, report);
+if (report.failed.length > 0) fail(report.failed, report.status);
+if (report.formatted) {
+  lineBegin("fs: formatted the disk (");
+  lineAdd(report.why);
+  lineAdd(")");
+  linePrint();
+}
+const receiver = new Receiver(check("create the receiver", new Memory(MEMORY).createReceiver(CALL_QUEUE)));
+const ops = new Operations(volume, receiver);
+check("register", registryRegister(FS_SERVICE, <u32>check("mint the service capability", receiver.mint(0, RIGHT_RECEIVER_CALL)) | CAP_MOVE));
+if (report.formatted && capKind(IMAGES) == <i32>KIND_CAPPAGE && capKind(BOOT_INFO) == <i32>KIND_REGION) {
+  const installed = new Installed();
+  installBootModules(volume, ops, IMAGES, BOOT_INFO, installed);
+  const committed = ops.commit();
+  lineBegin("fs: installed ");
+  lineAddU32(<u32>installed.modules);
+  lineAdd(" boot modules in /bin");
+  lineAdd(installed.config ? " and the config as /etc/init.conf" : "");
+  if (installed.status < 0 || committed < 0) {
+    lineAdd("; stopped: ");
+    lineAdd(fsErrorName(installed.status < 0 ? installed.status : committed));
+  }
+  linePrint();
+}
+const published = capKind(PUBLISHED) == <i32>KIND_CAPPAGE;
+if (published) {
+  const page = new Cappage(PUBLISHED);
+  const all = check("open the root", ops.openRoot(FS_RIGHTS_ALL));
+  const readOnly = check("open the root", ops.openRoot(FS_RIGHT_READ));
+  check("publish the root", page.put(0, <u32>check("mint", receiver.mint(<u32>all, RIGHT_RECEIVER_CALL)) | CAP_MOVE));
+  check("publish the root", page.put(1, <u32>check("mint", receiver.mint(<u32>readOnly, RIGHT_RECEIVER_CALL)) | CAP_MOVE));
+}
+lineBegin("fs: ");
+lineAddU32(volume.layout.total);
+lineAdd(" blocks of 4 KiB, ");
+lineAddU32(volume.bitmap.free);
+lineAdd(" free, ");
+lineAddU32(volume.freeInodes);
+lineAdd(" of ");
+lineAddU32(volume.layout.inodeCount);
+lineAdd(" inodes free; journal replayed ");
+lineAddU32(report.replayed);
+lineAdd(" blocks; serving \"fs\"");
+if (!published) lineAdd(" (no Cappage at slot 4: no root published)");
+linePrint();
+
+// Receives the next call: for ever when everything is committed, else for IDLE_COMMIT_NS.
+function receive(): i32 {
+  msgBegin(OP_RECEIVER_RECEIVE);
+  if (volume.cache.dirtyCount > 0) msgAddTimeout(IDLE_COMMIT_NS);
+  else msgAddTimeout(FOREVER);
+  return msgInvoke(receiver.cap);
+}
+
+let status = receive();
+for (;;) {
+  if (status == E_TIMEOUT) {
+    volume.cache.beginOperation();
+    const committed = ops.commit();
+    if (committed < 0) {
+      lineBegin("fs: commit: ");
+      lineAdd(fsErrorName(committed));
+      linePrint(STDERR);
+    }
+    status = receive();
+    continue;
+  }
+  if (status < 0) break;
+  const replyCap = msgReply();
+  const label = ops.handle();
+  if (replyCap == 0) {
+    // A send: nobody to answer. What it brought goes (the reply built would have moved it back).
+    for (let i = 0; i < ops.reply.capCount; i++) capDrop(unchecked(ops.reply.caps[i]));
+    status = receive();
+    continue;
+  }
+  msgSetLabel(label);
+  if (ops.opened >= 0 || volume.cache.dirtyCount > 0) {
+    // A new handle whose reply fails must not stay open; and with changes pending the receive
+    // needs a timeout, which reply-and-receive has no room for.
+    const answered = reply(replyCap);
+    if (answered < 0) {
+      if (ops.opened >= 0) ops.handles.close(ops.opened);
+      for (let i = 0; i < ops.reply.capCount; i++) capDrop(unchecked(ops.reply.caps[i]));
+      if (capKind(replyCap) == <i32>KIND_REPLY) capDrop(replyCap);
+    }
+    status = receive();
+    continue;
+  }
+  status = replyAndReceive(replyCap, receiver.cap);
+  if (status < 0 && capKind(replyCap) == <i32>KIND_REPLY) {
+    capDrop(replyCap); // a refused reply: the caller's call ends with E_PEER_DEAD
+    status = receive();
+  }
+}
+lineBegin("fs: receiver gone: ");
+lineAdd(errorName(status));
+linePrint(STDERR);
+exit(1);
