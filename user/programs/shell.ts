@@ -3,13 +3,16 @@
 // editing and history, and runs programs — boot modules the config names with `module` lines —
 // with their arguments, in pipelines, in the foreground (^C ends the job) or in the background
 // with `&`. Builtins: help, exit, jobs, history, pwd, cd.
-// Config: service shell shell memory=8192 bootinfo session
+// Config: service shell shell memory=8192 bootinfo use=fs session
 // Slots: 2 the registry, 3 a Memory (programs' jobs are made in it), 4 the boot info (names the
-// modules). Programs are spawned by the process manager ("proc"), through a session of the shell's.
+// modules), 5 the Cappage the file system publishes its root in (docs/FS.md). Programs are
+// spawned by the process manager ("proc"), through a session of the shell's; each gets its own
+// handle on the working directory.
 //
 // It uses the garbage-collected runtime: it allocates per line, for ever.
 import { Region, Receiver, Memory, eprint, errorName, exit, sleep, E_INVALID_CAP } from "../lib";
 import { procLookup, procSession } from "../lib/proc-client";
+import { FsClient, fsRoot, fsErrorName, FS_RIGHTS_ALL, FS_OPEN_DIRECTORY } from "../lib/fs-client";
 import { ConsoleClient, CONSOLE_MODE_RAW } from "../lib/console-client";
 import { LineEditor } from "./shell-parts/editor";
 import { Launcher } from "./shell-parts/jobs";
@@ -17,6 +20,7 @@ import { parseLine } from "./shell-parts/parse";
 
 const MEMORY: i32 = 3;
 const BOOT_INFO: i32 = 4;
+const FS_ROOTS: i32 = 5;
 
 function fail(what: string, status: i32): void {
   eprint("shell: " + what + ": " + errorName(status));
@@ -62,17 +66,56 @@ function session(): i32 {
   return mine;
 }
 
-const launcher = new Launcher(MEMORY, session(), known, console, notices);
+// The file system's root, if this machine has one (a machine without a disk has none: the file
+// system ends, and the shell runs without files).
+const files = new FsClient(MEMORY, 1);
+const root = fsRoot(FS_ROOTS, 0, 300);
+const launcher = new Launcher(MEMORY, session(), known, console, notices, files, root > 0 ? root : 0);
 const editor = new LineEditor(console);
 let cwd = "/";
 let status = 0;
+if (root <= 0) say("shell: no file system on this machine (" + errorName(root) + "); cd and the file tools will not work");
+
+/** `path` (absolute, or relative to the working directory) with `.` and `..` worked out. */
+function resolvePath(path: string): string {
+  const parts = (path.startsWith("/") ? path : cwd + "/" + path).split("/");
+  const out = new Array<string>();
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i];
+    if (part.length == 0 || part == ".") continue;
+    if (part == "..") {
+      if (out.length > 0) out.pop();
+    } else out.push(part);
+  }
+  return "/" + out.join("/");
+}
+
+/** cd: the working directory becomes `path`, opened from the root (so `..` can climb back). */
+function changeDirectory(path: string): void {
+  if (launcher.root == 0) {
+    console.writeString("cd: no file system on this machine\n", true);
+    status = 1;
+    return;
+  }
+  const target = resolvePath(path);
+  const handle = files.open(launcher.root, target, FS_RIGHTS_ALL | FS_OPEN_DIRECTORY);
+  if (handle < 0) {
+    console.writeString("cd: " + path + ": " + fsErrorName(handle) + "\n", true);
+    status = 1;
+    return;
+  }
+  if (launcher.cwd != launcher.root) files.close(launcher.cwd);
+  launcher.cwd = handle;
+  cwd = target;
+  status = 0;
+}
 
 function say(s: string): void {
   console.writeString(s + "\n");
 }
 
 function help(): void {
-  say("builtins: cd DIR, pwd, jobs, history, help, exit [CODE]");
+  say("builtins: cd [DIR], pwd, jobs, history, help, exit [CODE]");
   const names = known.keys().sort();
   say("programs: " + names.join(" "));
   say("a | b (pipe), a & (background), ^C ends the foreground job, ^D or exit ends the session");
@@ -87,12 +130,8 @@ function builtin(argv: string[]): bool {
     exit(argv.length > 1 ? I32.parseInt(argv[1]) : 0);
   } else if (name == "pwd") say(cwd);
   else if (name == "cd") {
-    if (argv.length > 1 && argv[1] != "/") {
-      console.writeString("cd: " + argv[1] + ": this system runs no file system\n", true);
-      status = 1;
-      return true;
-    }
-    cwd = "/";
+    changeDirectory(argv.length > 1 ? argv[1] : "/");
+    return true;
   } else if (name == "history") {
     for (let i = 0; i < editor.history.length; i++) say((i + 1).toString().padStart(4) + "  " + editor.history[i]);
   } else if (name == "jobs") {

@@ -2,8 +2,8 @@
 // shell's session, each in a Memory of its job's own, made in the shell's: the shell's quota pays,
 // and ^C can end the whole job at once (destroying the Memory kills every process in it).
 // Programs get the standard slots of docs/PROGRAMS.md: 4 standard input, 5 standard output, 6
-// standard errors, 7 their job's Memory. Between two programs of a pipeline is a pipe from the
-// pipe service.
+// standard errors, 7 their job's Memory, 8 and 9 handles of their own on the working directory
+// and the root (closed when they end). Between two programs of a pipeline is a pipe from the pipe service.
 //
 // The shell watches its programs with monitor capabilities (JOB_MONITOR) whose badge names the
 // job and the program; the console's ^C comes to the same Receiver (badge INTERRUPT_BADGE) while
@@ -13,6 +13,7 @@ import {
   MSG_PROCESS_ENDED, STATE_FAULTED, faultKindName, errorName, registryLookup, E_INVALID_CAP,
 } from "../../lib";
 import { Job as ProcJob, procSpawn, lastSpawnedPid } from "../../lib/proc-client";
+import { FsClient, FS_RIGHTS_ALL, FS_OPEN_DIRECTORY } from "../../lib/fs-client";
 import { ConsoleClient, CONSOLE_INTERRUPTED } from "../../lib/console-client";
 import { createPipe, closePipeEnd, PIPE_SERVICE } from "../../lib/pipe-client";
 import { Pipeline } from "./parse";
@@ -31,6 +32,9 @@ class Program {
   /** The pipe ends this program was given that the shell must close when it ends (0: none). */
   readEnd: i32 = 0;
   writeEnd: i32 = 0;
+  /** Its handles on the working directory and the root (the shell keeps copies to close them; 0: none). */
+  directory: i32 = 0;
+  rootHandle: i32 = 0;
 }
 
 export class Job {
@@ -65,7 +69,14 @@ export class Launcher {
     readonly programs: Map<string, i32>,
     readonly console: ConsoleClient,
     readonly notices: Receiver,
-  ) {}
+    readonly files: FsClient,
+    /** The file system's root and the working directory (0: no file system). */
+    readonly root: i32,
+  ) {
+    this.cwd = root;
+  }
+
+  cwd: i32 = 0;
 
   /** Starts `p` (checked: it has commands, and each names a program); "" or why it could not. */
   start(p: Pipeline): string {
@@ -180,6 +191,18 @@ export class Launcher {
     const p = new ProcJob(created);
     const stderr = capCopy(this.console.service);
     const gave = [stdin, stdout, stderr, capCopy(job.memory)];
+    if (this.cwd != 0) {
+      const directory = this.files.open(this.cwd, ".", FS_RIGHTS_ALL | FS_OPEN_DIRECTORY);
+      if (directory > 0) {
+        program.directory = directory;
+        gave.push(capCopy(directory));
+        const top = this.files.open(this.root, "/", FS_RIGHTS_ALL | FS_OPEN_DIRECTORY);
+        if (top > 0) {
+          program.rootHandle = top;
+          gave.push(capCopy(top));
+        }
+      }
+    }
     for (let i = 0; i < gave.length; i++) {
       const status = p.give(<u32>gave[i] | CAP_MOVE);
       if (status < 0) return argv[0] + ": cannot give it its capabilities: " + errorName(status);
@@ -214,6 +237,14 @@ export class Launcher {
       closePipeEnd(program.readEnd);
       capDrop(program.readEnd);
       program.readEnd = 0;
+    }
+    if (program.directory > 0) {
+      this.files.close(program.directory);
+      program.directory = 0;
+    }
+    if (program.rootHandle > 0) {
+      this.files.close(program.rootHandle);
+      program.rootHandle = 0;
     }
     // PROCESS_STATE's words: pid, state, exit code, fault kind, fault address.
     const p = new ProcJob(program.process);
@@ -276,6 +307,8 @@ export class Launcher {
         closePipeEnd(program.readEnd);
         capDrop(program.readEnd);
       }
+      if (program.directory > 0) this.files.close(program.directory);
+      if (program.rootHandle > 0) this.files.close(program.rootHandle);
       if (program.process > 0) capDrop(program.process);
     }
     if (job.memory > 0) {

@@ -1,0 +1,60 @@
+import { describe, expect, it } from "vitest";
+import { MemoryBlockBackend } from "../../src/machine/devices/block-backend.ts";
+import { BlockDevice } from "../../src/machine/devices/block.ts";
+import { DeviceLine } from "../../src/machine/devices/standard-devices.ts";
+import { bootMachine, testConsole, testTimer } from "../helpers/booted-machine.ts";
+
+const PROGRAMS = ["echo", "cat", "ls", "mkdir", "rm", "mv", "cp"];
+const CONFIG = `service registry registry
+driver  console  console  device=console interrupt=console memory=64
+driver  block    block    device=block interrupt=block memory=512
+service fs       fs       memory=2048 publish=fs boot-modules
+service pipe     pipe     memory=64
+service proc     procman  memory=128 kernel images bootinfo control
+service shell    shell    memory=8192 bootinfo use=fs session
+${PROGRAMS.map((p) => `module ${p}`).join("\n")}
+`;
+const MODULES = ["registry", "console", "block", "fs", "pipe", "procman", "shell", ...PROGRAMS];
+
+describe("the shell on the file system", () => {
+  it("makes, lists, copies, moves and removes files and directories, and cd walks the tree", async () => {
+    const disk = new MemoryBlockBackend(64 << 20);
+    const m = await bootMachine(CONFIG, MODULES, {
+      devices: (t) => [testConsole(t), new BlockDevice(DeviceLine.BLOCK, t.machine.interrupts, disk), testTimer(t)],
+      interactive: true,
+    });
+    await m.until("the file system", () => /serving "fs"/.test(m.stdout()));
+    await m.until("the prompt", () => m.stdout().includes("dogma:/$ "));
+    const run = async (line: string) => {
+      const before = m.stdout().length;
+      m.type(line + "\r");
+      await m.until(`the prompt after ${JSON.stringify(line)}`, () => /dogma:\/[^\n]*\$ $/.test(m.stdout().slice(before + line.length)));
+      return m.stdout().slice(before);
+    };
+    // First boot installed the boot modules as /bin and the config as /etc/init.conf.
+    expect(await run("ls /bin")).toContain("\ncat\n");
+    expect(await run("cat /etc/init.conf")).toContain("service shell    shell    memory=8192 bootinfo use=fs session\n");
+    expect(await run("mkdir docs notes")).toMatch(/dogma:\/\$ $/);
+    expect(await run("ls")).toMatch(/\nbin\/\ndocs\/\netc\/\nnotes\/\n/);
+    expect(await run("cd docs")).toMatch(/dogma:\/docs\$ $/);
+    const copied = await run("cp /etc/init.conf conf");
+    expect(copied + m.stderr()).toMatch(/dogma:\/docs\$ $/);
+    expect(await run("ls -l")).toMatch(/\n- +\d+ {2}\d{4}-\d\d-\d\d \d\d:\d\d {2}conf\n/);
+    expect(await run("mv conf init.copy")).toMatch(/dogma:\/docs\$ $/);
+    expect(await run("cat init.copy | cat")).toContain("module cp\n");
+    expect(await run("cat conf")).toMatch(/\[1\]\$ $/);
+    expect(m.stderr()).toContain("cat: conf: FS_E_NOT_FOUND\n");
+    expect(await run("cd ..")).toMatch(/dogma:\/\$ $/);
+    expect(await run("rm docs")).toMatch(/\[1\]\$ $/);
+    expect(m.stderr()).toContain("rm: docs: FS_E_NOT_EMPTY\n");
+    expect(await run("rm docs/init.copy docs notes")).toMatch(/dogma:\/\$ $/);
+    expect(await run("ls")).toMatch(/\nbin\/\netc\/\n/);
+    expect(await run("cd nowhere")).toMatch(/\[1\]\$ $/);
+    expect(m.stderr()).toContain("cd: nowhere: FS_E_NOT_FOUND\n");
+    expect(await run("pwd")).toContain("\n/\n");
+    expect(m.faults).toEqual([]);
+    m.type("exit\r");
+    await m.line(/halting$/);
+    await m.halt();
+  }, 120_000);
+});

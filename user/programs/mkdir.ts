@@ -1,0 +1,20 @@
+// mkdir DIR...: makes each directory (under the working directory).
+import { args, eprint, exit } from "../lib";
+import { base, client, complain, workingDirectory } from "./tool-parts/files";
+
+const argv = args();
+if (argv.length < 2) {
+  eprint("usage: mkdir DIR...");
+  exit(2);
+}
+workingDirectory("mkdir");
+const fs = client();
+let failed = false;
+for (let i = 1; i < argv.length; i++) {
+  const status = fs.mkdir(base(argv[i]), argv[i]);
+  if (status < 0) {
+    complain("mkdir", argv[i], status);
+    failed = true;
+  }
+}
+exit(failed ? 1 : 0);

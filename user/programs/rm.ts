@@ -1,0 +1,20 @@
+// rm PATH...: removes each file, or empty directory.
+import { args, eprint, exit } from "../lib";
+import { base, client, complain, workingDirectory } from "./tool-parts/files";
+
+const argv = args();
+if (argv.length < 2) {
+  eprint("usage: rm PATH...");
+  exit(2);
+}
+workingDirectory("rm");
+const fs = client();
+let failed = false;
+for (let i = 1; i < argv.length; i++) {
+  const status = fs.unlink(base(argv[i]), argv[i]);
+  if (status < 0) {
+    complain("rm", argv[i], status);
+    failed = true;
+  }
+}
+exit(failed ? 1 : 0);

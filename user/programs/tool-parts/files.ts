@@ -1,0 +1,41 @@
+// What the file tools (ls, cat, cp, mv, rm, mkdir) share: the working directory and the root the
+// shell gave them (slots 8 and 9, docs/PROGRAMS.md) — a path that starts with / is looked up
+// from the root, any other from the working directory — a file system client whose buffer is
+// paid from the job's Memory (slot 7), and failing with the tool's name and the status's.
+import { capKind, eprint, exit, KIND_RECEIVER, SLOT_JOB_MEMORY } from "../../lib";
+import { FsClient, fsErrorName } from "../../lib/fs-client";
+
+/** The working directory and the root: directory capabilities of the file system server's. */
+export const SLOT_CWD: i32 = 8;
+export const SLOT_ROOT: i32 = 9;
+/** The client's buffer: 64 KiB, so a copy moves 64 KiB per call. */
+export const BUFFER_PAGES: u32 = 16;
+
+/** Says `what` failed, and why, on the error stream. */
+export function complain(tool: string, what: string, status: i32): void {
+  eprint(tool + ": " + what + ": " + fsErrorName(status));
+}
+
+/** Complains and exits 1. */
+export function fail(tool: string, what: string, status: i32): void {
+  complain(tool, what, status);
+  exit(1);
+}
+
+/** The working directory's slot, or exits saying there is none (not started by the shell). */
+export function workingDirectory(tool: string): i32 {
+  if (capKind(SLOT_CWD) != <i32>KIND_RECEIVER) {
+    eprint(tool + ": no working directory (slot " + SLOT_CWD.toString() + "): run me from the shell, on a system with a file system");
+    exit(1);
+  }
+  return SLOT_CWD;
+}
+
+/** The directory `path` is looked up from: the root for an absolute path (when given one), else the working directory. */
+export function base(path: string): i32 {
+  return path.startsWith("/") && capKind(SLOT_ROOT) == <i32>KIND_RECEIVER ? SLOT_ROOT : SLOT_CWD;
+}
+
+export function client(): FsClient {
+  return new FsClient(SLOT_JOB_MEMORY, BUFFER_PAGES);
+}
