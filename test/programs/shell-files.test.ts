@@ -17,7 +17,7 @@ ${PROGRAMS.map((p) => `module ${p}`).join("\n")}
 const MODULES = ["registry", "console", "block", "fs", "pipe", "procman", "shell", ...PROGRAMS];
 
 describe("the shell on the file system", () => {
-  it("makes, lists, copies, moves and removes files and directories, and cd walks the tree", async () => {
+  it("makes, lists, copies, moves and removes files and directories, cd walks the tree, redirection writes and reads files; after a reboot the files are there", async () => {
     const disk = new MemoryBlockBackend(64 << 20);
     const m = await bootMachine(CONFIG, MODULES, {
       devices: (t) => [testConsole(t), new BlockDevice(DeviceLine.BLOCK, t.machine.interrupts, disk), testTimer(t)],
@@ -44,6 +44,15 @@ describe("the shell on the file system", () => {
     expect(await run("cat init.copy | cat")).toContain("module cp\n");
     expect(await run("cat conf")).toMatch(/\[1\]\$ $/);
     expect(m.stderr()).toContain("cat: conf: FS_E_NOT_FOUND\n");
+    // Redirection: a file is a stream, as the console and pipes are.
+    expect(await run("echo first line > notes.txt")).toMatch(/docs\$ $/);
+    expect(await run("echo second line >> notes.txt")).toMatch(/docs\$ $/);
+    expect(await run("cat < notes.txt | cat")).toContain("\nfirst line\nsecond line\n");
+    expect(await run("echo replaced > notes.txt")).toMatch(/docs\$ $/);
+    expect(await run("cat notes.txt")).toContain("\nreplaced\n");
+    expect(await run("cat < missing.txt")).toMatch(/\[127\]\$ $/);
+    expect(m.stderr()).toContain("shell: missing.txt: FS_E_NOT_FOUND\n");
+    expect(await run("rm notes.txt")).toMatch(/docs\$ $/);
     expect(await run("cd ..")).toMatch(/dogma:\/\$ $/);
     expect(await run("rm docs")).toMatch(/\[1\]\$ $/);
     expect(m.stderr()).toContain("rm: docs: FS_E_NOT_EMPTY\n");
@@ -52,9 +61,23 @@ describe("the shell on the file system", () => {
     expect(await run("cd nowhere")).toMatch(/\[1\]\$ $/);
     expect(m.stderr()).toContain("cd: nowhere: FS_E_NOT_FOUND\n");
     expect(await run("pwd")).toContain("\n/\n");
+    expect(await run("echo kept across a reboot > keep.txt")).toMatch(/dogma:\/\$ $/);
     expect(m.faults).toEqual([]);
     m.type("exit\r");
     await m.line(/halting$/);
     await m.halt();
+
+    // Boot again on the same disk: the file system mounts what it wrote, and the file is there.
+    const again = await bootMachine(CONFIG, MODULES, {
+      devices: (t) => [testConsole(t), new BlockDevice(DeviceLine.BLOCK, t.machine.interrupts, disk), testTimer(t)],
+      interactive: true,
+    });
+    await again.until("the prompt", () => again.stdout().includes("dogma:/$ "));
+    expect(again.stdout()).not.toContain("fs: formatted");
+    again.type("cat keep.txt\r");
+    await again.until("the file", () => again.stdout().includes("\nkept across a reboot\n"));
+    again.type("exit\r");
+    await again.line(/halting$/);
+    await again.halt();
   }, 120_000);
 });

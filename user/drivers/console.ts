@@ -25,6 +25,7 @@ import {
   CONSOLE_SERVICE, CONSOLE_WRITE, CONSOLE_READ, CONSOLE_SET_MODE, CONSOLE_FOREGROUND, CONSOLE_INFO,
   CONSOLE_INTERRUPTED, CONSOLE_TO_ERRORS, CONSOLE_READ_BYTES, consoleLabel,
 } from "../lib/console-client";
+import { STREAM_WRITE, STREAM_READ } from "../lib/streams";
 import { Registers, KIND_CONSOLE, IRQ_ENABLE, IRQ_STATUS, DMA_SIZE } from "./common/device-registers";
 import {
   STATUS, CONTROL, RX_COUNT, TX_STREAM, DMA_OFFSET, DMA_LENGTH, COMMAND, RESULT, STATUS_END_OF_INPUT,
@@ -268,8 +269,9 @@ function handleCall(): void {
     if (label == CONSOLE_FOREGROUND && cap != 0) capDrop(cap);
     return; // a send: nobody to answer
   }
-  if (label == CONSOLE_WRITE) handleWrite(replyCap);
-  else if (label == CONSOLE_READ) handleRead(replyCap);
+  // The console is a stream too (user/lib/streams.ts): its WRITE and READ are the stream's.
+  if (label == CONSOLE_WRITE || label == STREAM_WRITE) handleWrite(replyCap);
+  else if (label == CONSOLE_READ || label == STREAM_READ) handleRead(replyCap);
   else if (label == CONSOLE_FOREGROUND) handleForeground(replyCap, cap);
   else if (label == CONSOLE_SET_MODE) {
     const mode = msgWord(0);

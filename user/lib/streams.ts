@@ -1,10 +1,11 @@
 // Standard streams as capabilities. A program the shell starts (through the process manager) has
 // them at fixed slots: 4 input, 5 output, 6 errors (docs/PROGRAMS.md). Each is a call capability
-// that speaks the stream protocol, which the console driver, pipes and files share:
-//   WRITE (1): word 0 the byte length | STREAM_TO_ERRORS (a hint only the console uses), then the
-//              bytes packed little-endian (at most 252); replies word 0: bytes written.
-//   READ  (2): word 0 at most this many bytes (1 to 252); replies word 0 the count (0: end of
-//              input), then the bytes packed.
+// that speaks the stream protocol, which the console driver, pipes and open files share (its
+// labels are in a block of their own, so that a server answers them beside its own protocol):
+//   WRITE (0x1001): word 0 the byte length | STREAM_TO_ERRORS (a hint only the console uses), then
+//              the bytes packed little-endian (at most 252); replies word 0: bytes taken.
+//   READ  (0x1002): word 0 at most this many bytes (1 to 252); replies word 0 the count (0: end
+//              of input), then the bytes packed.
 // A reply's label is a status as its magnitude.
 //
 // libdogma's print and read use them when slot 5 held a Receiver capability when the process
@@ -22,8 +23,8 @@ export const SLOT_STDERR: i32 = 6;
 /** The Memory of the job a program runs in (what it creates is paid from the job's quota). */
 export const SLOT_JOB_MEMORY: i32 = 7;
 
-export const STREAM_WRITE: u32 = 1;
-export const STREAM_READ: u32 = 2;
+export const STREAM_WRITE: u32 = 0x1001;
+export const STREAM_READ: u32 = 0x1002;
 export const STREAM_TO_ERRORS: u32 = 0x10000;
 export const STREAM_CHUNK: u32 = 252;
 

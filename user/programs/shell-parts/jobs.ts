@@ -13,7 +13,10 @@ import {
   MSG_PROCESS_ENDED, STATE_FAULTED, faultKindName, errorName, registryLookup, E_INVALID_CAP,
 } from "../../lib";
 import { Job as ProcJob, procSpawn, lastSpawnedPid } from "../../lib/proc-client";
-import { FsClient, FS_RIGHTS_ALL, FS_OPEN_DIRECTORY } from "../../lib/fs-client";
+import {
+  FsClient, fsErrorName, FS_RIGHTS_ALL, FS_RIGHT_READ, FS_RIGHT_WRITE, FS_RIGHT_APPEND, FS_OPEN_CREATE, FS_OPEN_TRUNCATE,
+  FS_OPEN_DIRECTORY,
+} from "../../lib/fs-client";
 import { ConsoleClient, CONSOLE_INTERRUPTED } from "../../lib/console-client";
 import { createPipe, closePipeEnd, PIPE_SERVICE } from "../../lib/pipe-client";
 import { Pipeline } from "./parse";
@@ -40,6 +43,9 @@ class Program {
 export class Job {
   programs: Program[] = [];
   memory: i32 = 0;
+  /** Files opened for `<`, `>` and `>>` (0: none): synced and closed when the job ends. */
+  inputFile: i32 = 0;
+  outputFile: i32 = 0;
   /** The last program's exit code (-1: it faulted), once it has ended. */
   status: i32 = 0;
   /**
@@ -84,13 +90,36 @@ export class Launcher {
     for (let i = 0; i < p.commands.length; i++) {
       const c = p.commands[i];
       if (!this.programs.has(c.argv[0])) return c.argv[0] + ": no such program (try help)";
-      if (c.input.length > 0 || c.output.length > 0) return "redirection needs the file system, which this system does not run";
+      if ((c.input.length > 0 || c.output.length > 0) && this.root == 0) return "redirection needs the file system, which this machine does not run";
+      if (c.input.length > 0 && i > 0) return "only the first program of a pipeline can read from a file (<)";
+      if (c.output.length > 0 && i + 1 < p.commands.length) return "only the last program of a pipeline can write to a file (>)";
     }
     const job = new Job(this.freeId(), this.nextSerial++ & 0xfff, p.text, p.background);
     const home = new Memory(this.memory).createMemory(PROGRAM_PAGES * <u32>p.commands.length);
     if (home < 0) return "no memory for the job: " + errorName(home);
     job.memory = home;
-    let stdin = capCopy(this.console.service);
+    const first = p.commands[0];
+    const last = p.commands[p.commands.length - 1];
+    if (first.input.length > 0) {
+      job.inputFile = this.files.open(this.base(first.input), first.input, FS_RIGHT_READ);
+      if (job.inputFile < 0) {
+        const why = first.input + ": " + fsErrorName(job.inputFile);
+        job.inputFile = 0;
+        this.end(job);
+        return why;
+      }
+    }
+    if (last.output.length > 0) {
+      const rights = last.append ? FS_RIGHT_APPEND | FS_OPEN_CREATE : FS_RIGHT_WRITE | FS_OPEN_CREATE | FS_OPEN_TRUNCATE;
+      job.outputFile = this.files.open(this.base(last.output), last.output, rights);
+      if (job.outputFile < 0) {
+        const why = last.output + ": " + fsErrorName(job.outputFile);
+        job.outputFile = 0;
+        this.end(job);
+        return why;
+      }
+    }
+    let stdin = capCopy(job.inputFile != 0 ? job.inputFile : this.console.service);
     for (let i = 0; i < p.commands.length; i++) {
       const program = new Program();
       program.name = p.commands[i].argv[0];
@@ -115,7 +144,7 @@ export class Launcher {
         stdin = next;
         continue;
       }
-      stdout = capCopy(this.console.service);
+      stdout = capCopy(job.outputFile != 0 ? job.outputFile : this.console.service);
       const why = this.spawn(job, i, p.commands[i].argv, stdin, stdout);
       if (why.length > 0) {
         this.end(job);
@@ -279,6 +308,11 @@ export class Launcher {
     return null;
   }
 
+  /** The directory a path is opened from: the root for `/…`, else the working directory. */
+  private base(path: string): i32 {
+    return path.startsWith("/") ? this.root : this.cwd;
+  }
+
   private freeId(): u32 {
     for (let id: u32 = 1; ; id++) {
       let taken = false;
@@ -311,6 +345,13 @@ export class Launcher {
       if (program.rootHandle > 0) this.files.close(program.rootHandle);
       if (program.process > 0) capDrop(program.process);
     }
+    if (job.inputFile != 0) this.files.close(job.inputFile);
+    if (job.outputFile != 0) {
+      this.files.sync(job.outputFile); // what a program wrote to a file is on the disk when its job ends
+      this.files.close(job.outputFile);
+    }
+    job.inputFile = 0;
+    job.outputFile = 0;
     if (job.memory > 0) {
       new Memory(job.memory).destroy();
       capDrop(job.memory);

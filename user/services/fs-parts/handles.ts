@@ -18,6 +18,8 @@ const inodeOf = new StaticArray<u32>(MAX_HANDLES);
 const inodeGeneration = new StaticArray<u32>(MAX_HANDLES);
 const rightsOf = new StaticArray<u32>(MAX_HANDLES);
 const kindOf = new StaticArray<u32>(MAX_HANDLES);
+/** Where the stream protocol (user/lib/streams.ts) reads and writes next through this handle. */
+const positionOf = new StaticArray<u64>(MAX_HANDLES);
 
 export class Handles {
   used: i32 = 0;
@@ -38,6 +40,7 @@ export class Handles {
       unchecked((inodeGeneration[i] = inodeGen));
       unchecked((kindOf[i] = kind));
       unchecked((rightsOf[i] = rights));
+      unchecked((positionOf[i] = 0));
       this.hint = i + 1;
       this.used++;
       return i;
@@ -84,5 +87,11 @@ export class Handles {
   }
   rights(index: i32): u32 {
     return unchecked(rightsOf[index]);
+  }
+  position(index: i32): u64 {
+    return unchecked(positionOf[index]);
+  }
+  setPosition(index: i32, position: u64): void {
+    unchecked((positionOf[index] = position));
   }
 }

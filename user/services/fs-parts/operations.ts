@@ -3,6 +3,7 @@
 // runs the operation and builds the reply. Operations never commit halfway: the server commits
 // between operations (and between the 1 MiB pieces of a big write), so every transaction holds
 // whole operations.
+import { STREAM_READ, STREAM_WRITE, STREAM_CHUNK } from "../../lib/streams";
 import {
   E_BAD_MESSAGE, E_INVALID_ARGUMENT, E_MISSING_RIGHT, RIGHT_RECEIVER_CALL, Receiver,
 } from "../../lib";
@@ -31,6 +32,7 @@ const CACHE_RESERVE: i32 = 400;
 
 const paths: usize = memory.data(FS_PATH_MAX + 8);
 const inline: usize = memory.data(<i32>FS_INLINE_BYTES + 8);
+const streamBytes: usize = memory.data(<i32>STREAM_CHUNK + 8);
 const savedName: usize = memory.data(256);
 
 export class Operations {
@@ -129,6 +131,8 @@ export class Operations {
       case FS_READDIR: return this.readdir();
       case FS_CLOSE: return this.handles.close(index) ? 0 : E_INVALID_ARGUMENT; // a published root stays open
       case FS_SYNC: return this.commit();
+      case STREAM_READ: return this.streamRead();
+      case STREAM_WRITE: return this.streamWrite();
     }
     return E_INVALID_ARGUMENT;
   }
@@ -160,6 +164,10 @@ export class Operations {
         return dir ? FS_E_IS_DIR : <i32>FS_RIGHT_APPEND;
       case FS_STAT: case FS_CLOSE: case FS_SYNC:
         return 0;
+      case STREAM_READ:
+        return dir ? FS_E_IS_DIR : <i32>FS_RIGHT_READ;
+      case STREAM_WRITE:
+        return dir ? FS_E_IS_DIR : <i32>FS_RIGHT_APPEND;
     }
     return E_INVALID_ARGUMENT;
   }
@@ -429,6 +437,40 @@ export class Operations {
     if (!this.region.holds(regionOffset, length)) return E_INVALID_ARGUMENT;
     const n = this.volume.read(this.at, offset, length, this.region.address + regionOffset);
     if (n < 0) return n;
+    this.reply.add(<u32>n);
+    return 0;
+  }
+
+  // ---- The stream protocol (user/lib/streams.ts): a file as standard input or output ----------
+
+  /** READ: up to `max` (1 to 252) bytes from the handle's position, which moves past them. */
+  private streamRead(): i32 {
+    const r = this.request;
+    const max = r.word(0);
+    if (r.wordCount < 1 || max == 0 || max > STREAM_CHUNK) return E_INVALID_ARGUMENT;
+    const position = this.handles.position(this.index);
+    const n = this.volume.read(this.at, position, max, streamBytes);
+    if (n < 0) return n;
+    this.reply.add(<u32>n);
+    memory.copy(this.reply.wordsAddress(1), streamBytes, <usize>n);
+    this.reply.use((<u32>n + 3) >> 2);
+    this.handles.setPosition(this.index, position + <u64>n);
+    return 0;
+  }
+
+  /**
+   * WRITE: the bytes at the handle's position, or at the end when the handle may only append
+   * (`>>`); the position moves past them.
+   */
+  private streamWrite(): i32 {
+    const r = this.request;
+    const length = r.word(0) & 0xffff; // the high bits are hints (STREAM_TO_ERRORS) a file ignores
+    if (r.wordCount < 1 || length > STREAM_CHUNK || <u32>(r.wordCount - 1) * 4 < length) return E_BAD_MESSAGE;
+    const appendOnly = (this.handles.rights(this.index) & FS_RIGHT_WRITE) == 0;
+    const offset = appendOnly ? load<u64>(this.at + I_SIZE_AT) : this.handles.position(this.index);
+    const n = length == 0 ? 0 : this.volume.write(this.at, offset, length, r.wordsAddress(1));
+    if (n < 0) return n;
+    this.handles.setPosition(this.index, offset + <u64>n);
     this.reply.add(<u32>n);
     return 0;
   }
