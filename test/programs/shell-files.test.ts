@@ -53,6 +53,13 @@ describe("the shell on the file system", () => {
     expect(await run("cat < missing.txt")).toMatch(/\[127\]\$ $/);
     expect(m.stderr()).toContain("shell: missing.txt: FS_E_NOT_FOUND\n");
     expect(await run("rm notes.txt")).toMatch(/docs\$ $/);
+    // A binary on the disk runs like a boot module: the process manager loads it from a Region.
+    expect(await run("cp /bin/echo myecho")).toMatch(/docs\$ $/);
+    expect(await run("./myecho run from the disk")).toContain("\nrun from the disk\n");
+    expect(await run("echo not a binary > bad.wasm")).toMatch(/docs\$ $/);
+    expect(await run("./bad.wasm")).toMatch(/\[127\]\$ $/);
+    expect(m.stderr()).toMatch(/shell: \.\/bad\.wasm: not a program the loader takes: .+\n/);
+    expect(await run("rm myecho bad.wasm")).toMatch(/docs\$ $/);
     expect(await run("cd ..")).toMatch(/dogma:\/\$ $/);
     expect(await run("rm docs")).toMatch(/\[1\]\$ $/);
     expect(m.stderr()).toContain("rm: docs: FS_E_NOT_EMPTY\n");

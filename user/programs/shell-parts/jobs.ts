@@ -9,13 +9,13 @@
 // job and the program; the console's ^C comes to the same Receiver (badge INTERRUPT_BADGE) while
 // a job is in the foreground.
 import {
-  capCopy, capDrop, Memory, Receiver, msgLabel, msgBadge, msgWord, CAP_MOVE, RIGHT_RECEIVER_SEND,
+  capCopy, capDrop, Memory, Receiver, Region, msgLabel, msgBadge, msgWord, CAP_MOVE, RIGHT_RECEIVER_SEND,
   MSG_PROCESS_ENDED, STATE_FAULTED, faultKindName, errorName, registryLookup, E_INVALID_CAP,
 } from "../../lib";
-import { Job as ProcJob, procSpawn, lastSpawnedPid } from "../../lib/proc-client";
+import { Job as ProcJob, procSpawn, procSpawnBinary, lastSpawnedPid, lastLoadError } from "../../lib/proc-client";
 import {
   FsClient, fsErrorName, FS_RIGHTS_ALL, FS_RIGHT_READ, FS_RIGHT_WRITE, FS_RIGHT_APPEND, FS_OPEN_CREATE, FS_OPEN_TRUNCATE,
-  FS_OPEN_DIRECTORY,
+  FS_OPEN_DIRECTORY, FS_KIND_FILE, FS_E_IO,
 } from "../../lib/fs-client";
 import { ConsoleClient, CONSOLE_INTERRUPTED } from "../../lib/console-client";
 import { createPipe, closePipeEnd, PIPE_SERVICE } from "../../lib/pipe-client";
@@ -23,6 +23,8 @@ import { Pipeline } from "./parse";
 
 /** Pages each program of a job may use. */
 const PROGRAM_PAGES: u32 = 2048;
+/** A binary run from a file is read whole into the job's Memory first: at most this big. */
+const MAX_BINARY_BYTES: u64 = 4 << 20;
 const INTERRUPT_BADGE: u32 = 0xffff;
 const MAX_PIPELINE = 8;
 
@@ -89,7 +91,7 @@ export class Launcher {
     if (p.commands.length > MAX_PIPELINE) return "at most " + MAX_PIPELINE.toString() + " programs in a pipeline";
     for (let i = 0; i < p.commands.length; i++) {
       const c = p.commands[i];
-      if (!this.programs.has(c.argv[0])) return c.argv[0] + ": no such program (try help)";
+      if (!this.programs.has(c.argv[0]) && this.binaryPath(c.argv[0]).length == 0) return c.argv[0] + ": no such program (try help)";
       if ((c.input.length > 0 || c.output.length > 0) && this.root == 0) return "redirection needs the file system, which this machine does not run";
       if (c.input.length > 0 && i > 0) return "only the first program of a pipeline can read from a file (<)";
       if (c.output.length > 0 && i + 1 < p.commands.length) return "only the last program of a pipeline can write to a file (>)";
@@ -209,7 +211,17 @@ export class Launcher {
   private spawn(job: Job, index: i32, argv: string[], stdin: i32, stdout: i32): string {
     const program = job.programs[index];
     if (index > 0) program.readEnd = capCopy(stdin); // a pipe's read end, closed when it ends
-    const created = procSpawn(this.proc, <u32>job.memory, argv[0]);
+    let created: i32;
+    if (this.programs.has(argv[0])) created = procSpawn(this.proc, <u32>job.memory, argv[0]);
+    else {
+      const loaded = this.spawnFile(job, argv[0]);
+      if (loaded.length > 0) {
+        capDrop(stdin);
+        capDrop(stdout);
+        return loaded;
+      }
+      created = this.spawnedFromFile;
+    }
     if (created < 0) {
       capDrop(stdin);
       capDrop(stdout);
@@ -306,6 +318,56 @@ export class Launcher {
   private find(serial: u32): Job | null {
     for (let i = 0; i < this.jobs.length; i++) if (this.jobs[i].serial == serial) return this.jobs[i];
     return null;
+  }
+
+  private spawnedFromFile: i32 = 0;
+
+  /**
+   * Where the binary for a command that is no boot module lies: the path itself when it has a
+   * `/`, else /bin/NAME; "" when there is no file system or no such file.
+   */
+  private binaryPath(name: string): string {
+    if (this.root == 0) return "";
+    const path = name.includes("/") ? name : "/bin/" + name;
+    const file = this.files.open(this.base(path), path, FS_RIGHT_READ);
+    if (file < 0) return "";
+    const isFile = this.files.kind == FS_KIND_FILE;
+    this.files.close(file);
+    return isFile ? path : "";
+  }
+
+  /**
+   * Reads the binary of `name` from the file system into a Region of the job's Memory and asks the
+   * process manager to load and spawn it (PROC_SPAWN_BINARY): "" (the job is in spawnedFromFile,
+   * or a status there), or why it could not.
+   */
+  private spawnFile(job: Job, name: string): string {
+    const path = this.binaryPath(name);
+    const file = this.files.open(this.base(path), path, FS_RIGHT_READ);
+    if (file < 0) return name + ": " + fsErrorName(file);
+    const size = this.files.size;
+    if (size == 0 || size > MAX_BINARY_BYTES) {
+      this.files.close(file);
+      return name + ": " + (size == 0 ? "an empty file is no program" : "larger than " + (MAX_BINARY_BYTES >> 20).toString() + " MiB");
+    }
+    const buffer = new FsClient(job.memory, <u32>((size + 4095) >> 12));
+    let done: u64 = 0;
+    while (done < size) {
+      const n = buffer.read(file, done, <u32>(size - done), <u32>done);
+      if (n <= 0) {
+        this.files.close(file);
+        return name + ": reading it: " + fsErrorName(n < 0 ? n : FS_E_IO);
+      }
+      done += <u64>n;
+    }
+    this.files.close(file);
+    const view = new Region(buffer.region).view();
+    if (view < 0) return name + ": " + errorName(view);
+    const base = path.lastIndexOf("/");
+    const short = path.slice(base + 1);
+    this.spawnedFromFile = procSpawnBinary(this.proc, <u32>job.memory, <u32>view | CAP_MOVE, <u32>size, short.length > 32 ? short.slice(0, 32) : short);
+    if (this.spawnedFromFile < 0 && lastLoadError.length > 0) return name + ": not a program the loader takes: " + lastLoadError;
+    return "";
   }
 
   /** The directory a path is opened from: the root for `/…`, else the working directory. */
