@@ -8,7 +8,7 @@
 // when a source it may use (its folder's modules, user/lib, or this script and its options) is
 // newer than its .wasm.
 import asc from "assemblyscript/asc";
-import { mkdir, readFile, readdir, stat } from "node:fs/promises";
+import { mkdir, readFile, readdir, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -116,6 +116,32 @@ for (const { folder, name } of programs) {
 }
 programs.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 await mkdir(outDir, { recursive: true });
+
+// WASI programs written in WebAssembly text (user/wasi/*.wat), assembled with binaryen.
+const wasiDir = path.join(userDir, "wasi");
+for (const file of (await readdir(wasiDir).catch(() => [])).filter((f) => f.endsWith(".wat")).sort()) {
+  const name = file.slice(0, -4);
+  if (seen.has(name)) {
+    console.error(`failed      ${name}: both ${seen.get(name)}/${name}.ts and wasi/${file} would build build/user/${name}.wasm`);
+    process.exit(1);
+  }
+  const source = path.join(wasiDir, file);
+  const output = path.join(outDir, `${name}.wasm`);
+  if ((await outputMtime(output)) > (await newestMtime([source, fileURLToPath(import.meta.url)]))) {
+    console.log(`up to date  ${name}`);
+    continue;
+  }
+  const { default: binaryen } = await import("binaryen");
+  const module = binaryen.parseText(await readFile(source, "utf8"));
+  if (!module.validate()) {
+    console.error(`failed      ${name}: binaryen does not validate ${file}`);
+    process.exit(1);
+  }
+  const bytes = module.emitBinary();
+  module.dispose();
+  await writeFile(output, bytes);
+  console.log(`built       ${name} (${bytes.length} bytes)`);
+}
 
 // One at a time, so that output comes in order and a failure stops the build at once.
 for (const program of programs) {

@@ -22,7 +22,7 @@ import { MAX_PRIVATE_WASM_PAGES, PAGE_SIZE } from "./constants.ts";
 import { Status } from "./errors.ts";
 import { Futexes } from "./futexes.ts";
 import { GlobalSpace } from "./global-space.ts";
-import type { MessageBuffer } from "./message.ts";
+import { type DeliveredMessage, type MessageBuffer, MAX_MESSAGE_BYTES } from "./message.ts";
 import { ProcessFault, faultFromError, hex } from "./fault.ts";
 import { FRAME_KERNEL, FrameAllocator } from "./frame-allocator.ts";
 import type { ImageLoader } from "./image-loader.ts";
@@ -370,6 +370,21 @@ export class Kernel implements KernelServices, ObjectKernel {
       if (error instanceof ProcessFault) return false;
       throw error;
     }
+  }
+
+  callFor(process: Process, cap: number, label: number, words: readonly number[]): Promise<DeliveredMessage | number> {
+    const through = process.caps.get(cap);
+    if (!through) return Promise.resolve(Status.E_INVALID_CAP);
+    let answer: DeliveredMessage | null = null;
+    const buffer: MessageBuffer = { ptr: 0, capacity: MAX_MESSAGE_BYTES, inbox: (m) => void (answer = m) };
+    const result = this.ipc.callFor(process, through, label, Uint32Array.from(words), buffer);
+    const settle = (status: number): DeliveredMessage | number => (status < 0 ? status : (answer ?? Status.E_PEER_DEAD));
+    return typeof result === "number" ? Promise.resolve(settle(result)) : result.then(settle);
+  }
+
+  capabilityKind(process: Process, cap: number, rights: number): number | null {
+    const found = process.caps.get(cap);
+    return found && found.has(rights) ? found.object.kind : null;
   }
 
   consoleWrite(stream: 1 | 2, bytes: Uint8Array): void {

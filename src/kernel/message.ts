@@ -20,6 +20,19 @@ export interface Message {
 export interface MessageBuffer {
   readonly ptr: number;
   readonly capacity: number;
+  /**
+   * A buffer the kernel holds for a process (a personality's call made for it): the message is
+   * handed here instead of being written into the process's memory.
+   */
+  readonly inbox?: (message: DeliveredMessage) => void;
+}
+
+/** A message as delivered into a kernel-held buffer: capabilities are indices in the process's table. */
+export interface DeliveredMessage {
+  readonly label: number;
+  readonly words: readonly number[];
+  readonly caps: readonly number[];
+  readonly badge: number;
 }
 
 export const MAX_MESSAGE_WORDS = 64;
@@ -125,6 +138,10 @@ export function writeMessage(
   badge: number,
   reply: number,
 ): void {
+  if (buffer.inbox) {
+    buffer.inbox({ label, words: Array.from(words), caps: Array.from(caps), badge });
+    return;
+  }
   const n = words.length;
   const c = caps.length;
   const address = buffer.ptr >>> 0;
@@ -149,6 +166,7 @@ export function writeMessage(
 export function canWrite(process: Process, buffer: MessageBuffer, n: number, c: number): number {
   const length = messageBytes(n, c);
   if (length > buffer.capacity) return Status.E_BAD_MESSAGE;
+  if (buffer.inbox) return Status.OK;
   const physical = onePage(process, buffer.ptr >>> 0, length, true);
   if (physical >= 0) return Status.OK;
   if (physical === FAULTED) return Status.E_BAD_ADDRESS;

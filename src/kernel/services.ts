@@ -1,5 +1,5 @@
 import type { Clock, EntropySource } from "../machine/devices.ts";
-import type { MessageBuffer } from "./message.ts";
+import type { DeliveredMessage, MessageBuffer } from "./message.ts";
 import type { Process } from "./process.ts";
 
 /**
@@ -25,6 +25,14 @@ export interface KernelServices {
   sleep(process: Process, nanoseconds: number): Promise<void>;
   /** The one system call (caps/invoke.ts). Blocks for receive, call and waits. */
   invoke(process: Process, cap: number, buffer: MessageBuffer): number | Promise<number>;
+  /**
+   * Calls the capability at `cap` in `process`'s table for it, with `label` and `words`: the
+   * reply, or a status (no such capability, not a Receiver with the call right, a dead server).
+   * Blocks. For personalities that turn a foreign call into IPC (WASI's fd_write on a stream).
+   */
+  callFor(process: Process, cap: number, label: number, words: readonly number[]): Promise<DeliveredMessage | number>;
+  /** The kind of object the capability at `cap` of `process` names, and whether it has `rights`; null when there is none. */
+  capabilityKind(process: Process, cap: number, rights: number): number | null;
   /** Waits while the word at `address` is `expected` (nanoseconds: Infinity for ever). Blocks. */
   futexWait(process: Process, address: number, expected: number, nanoseconds: number): number | Promise<number>;
   futexWake(process: Process, address: number, count: number): number;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { bootMachine, testConsole, testTimer } from "../helpers/booted-machine.ts";
 
-const PROGRAMS = ["echo", "cat", "exitcode", "fault-null", "sleeper", "spin", "ps", "kill", "uptime"];
+const PROGRAMS = ["echo", "cat", "exitcode", "fault-null", "sleeper", "spin", "ps", "kill", "uptime", "wasi-cat"];
 const CONFIG = `service registry registry
 driver  console  console  device=console interrupt=console memory=64
 service pipe     pipe     memory=64
@@ -30,6 +30,9 @@ describe("the shell", () => {
     expect(await run("echo hello   'big world'")).toContain("\nhello big world\n");
     expect(await run("exitcode 3")).toMatch(/dogma:\/ \[3\]\$ $/);
     expect(await run("echo one two three | cat | cat")).toContain("\none two three\n");
+    // A WASI program's fds 0-2 are its standard streams: here two pipes and the console's errors.
+    expect(await run("echo through wasi | wasi-cat | cat")).toContain("\nthrough wasi\n");
+    expect(m.stderr()).toContain("wasi-cat: copying\n");
     const fault = await run("fault-null 16");
     expect(m.stderr()).toMatch(/shell: fault-null \(pid \d+\) faulted: null-page at 0x10\n/);
     expect(fault).toMatch(/\[-1\]\$ $/);
@@ -38,7 +41,7 @@ describe("the shell", () => {
     expect(await run("echo 'open")).toMatch(/\[2\]\$ $/);
     expect(m.stderr()).toContain("shell: a ' is not closed\n");
     const help = await run("help");
-    expect(help).toContain("programs: cat echo exitcode fault-null kill ps sleeper spin uptime");
+    expect(help).toContain("programs: cat echo exitcode fault-null kill ps sleeper spin uptime wasi-cat");
     const ps = await run("ps");
     expect(ps).toMatch(/\bshell\b/);
     expect(ps).toMatch(/\bps\b/);

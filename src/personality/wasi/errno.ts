@@ -4,5 +4,7 @@ export const Errno = {
   BADF: 8,
   FAULT: 21,
   INVAL: 28,
+  IO: 29,
   NOSYS: 52,
+  PIPE: 64,
 } as const;

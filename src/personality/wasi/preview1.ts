@@ -3,11 +3,13 @@ import type { Process } from "../../kernel/process.ts";
 import type { KernelServices } from "../../kernel/services.ts";
 import { Errno } from "./errno.ts";
 import { wasiSignatures } from "./signatures.ts";
+import { STREAM_CHUNK, streamRead, streamSlot, streamWrite } from "./streams.ts";
 
 /**
  * The WASI preview1 personality: turns a WASI program's calls into kernel calls, so unmodified
- * command-line programs run as Dogma processes. Today fds 0-2 are the boot console and there are
- * no preopened directories; docs/ABI.md lists what is implemented.
+ * command-line programs run as Dogma processes. fds 0-2 are the process's standard streams when
+ * the shell gave it some (streams.ts: IPC with the console, a pipe or a file), else the boot
+ * console; there are no preopened directories yet. docs/ABI.md lists what is implemented.
  */
 export const WASI_MODULE = "wasi_snapshot_preview1";
 
@@ -32,12 +34,18 @@ export const wasiPreview1: ImportModuleSpec<KernelServices> = {
         const time = id === 0 ? k.clock.wallNs() : BigInt(Math.round(k.clock.monotonicNs()));
         return io.putU64(out, time);
       },
-      fd_write(fd: number, iovs: number, count: number, outPtr: number): number {
+      async fd_write(fd: number, iovs: number, count: number, outPtr: number): Promise<number> {
         if (fd !== 1 && fd !== 2) return Errno.BADF;
+        const process = k.current();
         const data = io.gather(iovs, count);
         if (data === null) return Errno.FAULT;
-        k.consoleWrite(fd, data);
-        return io.putU32(outPtr, data.length);
+        const slot = streamSlot(k, process, fd);
+        if (slot === null) {
+          k.consoleWrite(fd, data);
+          return io.putU32(outPtr, data.length, process);
+        }
+        const written = await streamWrite(k, process, slot, data, fd === 2);
+        return written < 0 ? errnoOf(written) : io.putU32(outPtr, written, process);
       },
       async fd_read(fd: number, iovs: number, count: number, outPtr: number): Promise<number> {
         if (fd !== 0) return Errno.BADF;
@@ -45,7 +53,10 @@ export const wasiPreview1: ImportModuleSpec<KernelServices> = {
         const buffers = io.iovecs(process, iovs, count);
         if (buffers === null) return Errno.FAULT;
         const wanted = buffers.reduce((n, [, len]) => n + len, 0);
-        const data = wanted === 0 ? new Uint8Array(0) : await k.consoleRead(process, wanted);
+        const slot = streamSlot(k, process, fd);
+        let data: Uint8Array | number = new Uint8Array(0);
+        if (wanted > 0) data = slot === null ? await k.consoleRead(process, wanted) : await streamRead(k, process, slot, Math.min(wanted, STREAM_CHUNK));
+        if (typeof data === "number") return errnoOf(data);
         if (!io.scatter(process, buffers, data)) return Errno.FAULT;
         return io.putU32(outPtr, data.length, process);
       },
@@ -74,6 +85,11 @@ export const wasiPreview1: ImportModuleSpec<KernelServices> = {
     return all;
   },
 };
+
+/** The errno for a kernel status a stream answered: the other end gone is a broken pipe, else an I/O error. */
+function errnoOf(status: number): number {
+  return status === -6 ? Errno.PIPE : Errno.IO;
+}
 
 /** Reading and writing WASI's structures in the calling process's memory. */
 class GuestMemory {

@@ -32,7 +32,7 @@ export const wasiSignatures: Record<string, ImportSignature> = {
   fd_seek: sig([I, L, I, I], [I]),
   fd_sync: sig([I], [I]),
   fd_tell: sig([I, I], [I]),
-  fd_write: sig([I, I, I, I], [I]),
+  fd_write: sig([I, I, I, I], [I], true),
   path_create_directory: sig([I, I, I], [I]),
   path_filestat_get: sig([I, I, I, I, I], [I]),
   path_filestat_set_times: sig([I, I, I, I, L, L, I], [I]),
