@@ -382,6 +382,10 @@ export class Kernel implements KernelServices, ObjectKernel {
     return typeof result === "number" ? Promise.resolve(settle(result)) : result.then(settle);
   }
 
+  dropCapability(process: Process, cap: number): void {
+    process.caps.take(cap)?.dispose();
+  }
+
   capabilityKind(process: Process, cap: number, rights: number): number | null {
     const found = process.caps.get(cap);
     return found && found.has(rights) ? found.object.kind : null;

@@ -31,6 +31,8 @@ export interface KernelServices {
    * Blocks. For personalities that turn a foreign call into IPC (WASI's fd_write on a stream).
    */
   callFor(process: Process, cap: number, label: number, words: readonly number[]): Promise<DeliveredMessage | number>;
+  /** Disposes the capability at `cap` of `process`'s table (a personality's file that was closed). */
+  dropCapability(process: Process, cap: number): void;
   /** The kind of object the capability at `cap` of `process` names, and whether it has `rights`; null when there is none. */
   capabilityKind(process: Process, cap: number, rights: number): number | null;
   /** Waits while the word at `address` is `expected` (nanoseconds: Infinity for ever). Blocks. */

@@ -4,7 +4,7 @@ import { BlockDevice } from "../../src/machine/devices/block.ts";
 import { DeviceLine } from "../../src/machine/devices/standard-devices.ts";
 import { bootMachine, testConsole, testTimer } from "../helpers/booted-machine.ts";
 
-const PROGRAMS = ["echo", "cat", "ls", "mkdir", "rm", "mv", "cp"];
+const PROGRAMS = ["echo", "cat", "ls", "mkdir", "rm", "mv", "cp", "wasi-files"];
 const CONFIG = `service registry registry
 driver  console  console  device=console interrupt=console memory=64
 driver  block    block    device=block interrupt=block memory=512
@@ -60,6 +60,10 @@ describe("the shell on the file system", () => {
     expect(await run("./bad.wasm")).toMatch(/\[127\]\$ $/);
     expect(m.stderr()).toMatch(/shell: \.\/bad\.wasm: not a program the loader takes: .+\n/);
     expect(await run("rm myecho bad.wasm")).toMatch(/docs\$ $/);
+    // A WASI program's files: its preopen is the working directory.
+    expect(await run("wasi-files")).toMatch(/\nwritten by wasi\nsize 16\ndogma:\/docs\$ $/);
+    expect(await run("ls")).toMatch(/\nwasi-dir\/\n/);
+    expect(await run("rm wasi-dir")).toMatch(/docs\$ $/);
     expect(await run("cd ..")).toMatch(/dogma:\/\$ $/);
     expect(await run("rm docs")).toMatch(/\[1\]\$ $/);
     expect(m.stderr()).toContain("rm: docs: FS_E_NOT_EMPTY\n");
