@@ -9,7 +9,7 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 const synced = (lines: string[]) => lines.filter((l) => /^fs-crash: synced \d+$/.test(l)).length;
 
-describe("the file system when the block driver dies", () => {
+describe("the file system when the block driver dies, or it does", () => {
   it("carries on through two restarts of the block driver (the writer's rounds go on, the server never ends), and the disk is clean", async () => {
     const disk = join(work, "restart.img");
     const m = await bootOnDisk(disk, `${FS_LINES}service writer fs-crash-writer use=fs memory=512\n`, ["fs", "fs-crash-writer"]);
@@ -44,4 +44,24 @@ describe("the file system when the block driver dies", () => {
       await c.close();
     }
   }, 180_000);
+
+  it("publishes a new root in the same Cappage when init restarts it: a client started again finds it and goes on", async () => {
+    const disk = join(work, "fs-restart.img");
+    const m = await bootOnDisk(disk, `${FS_LINES}service writer fs-crash-writer use=fs memory=512\n`, ["fs", "fs-crash-writer"]);
+    try {
+      await m.until("two synced rounds", (lines) => synced(lines) >= 2);
+      const pid = await m.pidOf("fs");
+      await m.kill(pid);
+      await m.line(new RegExp(`^init: fs \\(pid ${pid}\\) was killed`));
+      await m.line(/^init: restarted fs \(pid \d+\)$/);
+      // The writer's call met the dead server (E_PEER_DEAD): it ends, init starts it again, and
+      // it takes the new root from the Cappage and carries on after the rounds on the disk.
+      await m.until("the writer starts again", (lines) => lines.filter((l) => l.startsWith("fs-crash: starting at round ")).length === 2);
+      const restarted = synced(m.lines());
+      await m.until("rounds with the new server", (lines) => synced(lines) >= restarted + 2);
+      expect(m.stderr()).toMatch(/fs-crash: FAIL: .*E_PEER_DEAD/);
+    } finally {
+      await m.close();
+    }
+  }, 120_000);
 });
