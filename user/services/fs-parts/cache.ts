@@ -22,6 +22,7 @@ export class Cache {
   dirtyCount: i32 = 0;
   private stamp: u32 = 1;
   private hand: i32 = 0;
+  /** Lookups that found their block, and those that read it: for looking at the cache's use. */
   hits: u64 = 0;
   misses: u64 = 0;
 

@@ -121,8 +121,3 @@ export class Disk {
     return status;
   }
 }
-
-/** Bytes in `blocks` blocks. */
-export function blockBytes(blocks: u32): usize {
-  return <usize>blocks * BLOCK_BYTES;
-}

@@ -27,6 +27,8 @@ export class Volume {
   freeInodes: u32 = 0;
   /** Why the last call that failed failed. */
   status: i32 = 0;
+  /** Whether the last map() allocated a data block (its old contents must not be read). */
+  fresh: bool = false;
   private inodeHint: u32 = 2;
 
   constructor(readonly disk: Disk) {
@@ -123,9 +125,6 @@ export class Volume {
     if (single == 0 || single == NO_BLOCK) return single;
     return this.leaf(at, single, <u32>(index % POINTERS_PER_BLOCK), allocate, meta);
   }
-
-  /** Whether the last map() allocated a data block (its old contents must not be read). */
-  fresh: bool = false;
 
   private leaf(at: usize, indirect: u32, slot: u32, allocate: bool, meta: bool): u32 {
     const table = this.cache.get(indirect);
