@@ -173,6 +173,7 @@ export class Operations {
     rep.add(v.freeInodes);
     rep.add(<u32>this.handles.used);
     rep.add(<u32>MAX_HANDLES);
+    rep.add(this.handles.reclaimed);
     return 0;
   }
 
