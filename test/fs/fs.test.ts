@@ -15,7 +15,7 @@ describe("file system server", () => {
       await m.line(/^fs: formatted the disk \(no superblock \(bad magic\)\)$/);
       await verdict(m, /^fs-check: all passed$/, /FAIL/);
       const steps = m.lines().filter((l) => l.startsWith("fs-check: ok: "));
-      expect(steps.length).toBe(9);
+      expect(steps.length).toBe(8);
       expect(m.faults).toEqual([]);
     } finally {
       await m.close();
@@ -26,6 +26,15 @@ describe("file system server", () => {
       expect(clean).toMatch(/^fsck: clean: \d+ files, \d+ directories, \d+ blocks in use$/);
     } finally {
       await f.close();
+    }
+  }, 120_000);
+
+  it("bounds the handle table (FS_E_TABLE_FULL, a close frees an entry) and takes back the handle used longest ago once it has been idle 10 s (a dead client's handles do not hold it for good)", async () => {
+    const m = await bootOnDisk(join(work, "handles.img"), `${FS_LINES}service h fs-handles use=fs memory=256\n`, ["fs", "fs-handles"]);
+    try {
+      await verdict(m, /^fs-handles: ok$/, /FAIL/);
+    } finally {
+      await m.close();
     }
   }, 120_000);
 });

@@ -42,7 +42,7 @@ describe("file system on a disk image", () => {
     expect((await fsck(disk)).at(-1)).toMatch(/^fsck: clean: /);
   }, 120_000);
 
-  it("fsck reports a damaged disk precisely: a block in use that the bitmap calls free, a lost inode", async () => {
+  it("fsck reports a damaged disk precisely: a block in use that the bitmap calls free, a lost inode, a name twice", async () => {
     const disk = join(work, "damaged.img");
     const m = await bootOnDisk(disk, PERSIST, ["fs", "fs-persist"]);
     try {
@@ -59,14 +59,20 @@ describe("file system on a disk image", () => {
     // The first data block (the first directory's block): mark it free.
     const data = 771 + 128;
     bytes[bitmap + (data >> 3)]! &= ~(1 << (data & 7));
-    // Inode 2 (the first made: /persist) loses its name: the root's first entry is emptied.
-    const rootInode = block(771) + 128;
-    const rootBlock = new DataView(bytes.buffer).getUint32(rootInode + 32, true);
-    bytes.fill(0, block(rootBlock), block(rootBlock) + 272);
+    // /persist (inode 2, the first made) holds a (entry 0) and notes.txt (entry 1): notes.txt loses
+    // its name, and a gets a second one (entry 0 copied into the free last slot).
+    const view = new DataView(bytes.buffer);
+    const persistBlock = view.getUint32(block(771) + 2 * 128 + 32, true);
+    const entry = (i: number) => block(persistBlock) + i * 272;
+    const notes = view.getUint32(entry(1), true);
+    bytes.fill(0, entry(1), entry(1) + 272);
+    bytes.copyWithin(entry(14), entry(0), entry(0) + 272);
     writeFileSync(disk, bytes);
     const lines = await fsck(disk);
     expect(lines).toContain(`fsck: block ${data}: in use, but free in the bitmap`);
-    expect(lines.some((l) => /^fsck: inode 2: in use, but no directory names it$/.test(l))).toBe(true);
+    expect(lines).toContain(`fsck: inode ${notes}: in use, but no directory names it`);
+    expect(lines).toContain("fsck: directory inode 2, entry 14: the same name as entry 0");
+    expect(lines.some((l) => /^fsck: directory inode 2, entry 14: inode \d+ has a name elsewhere already$/.test(l))).toBe(true);
     expect(lines.at(-1)).toMatch(/^fsck: \d+ problems$/);
   }, 120_000);
 });

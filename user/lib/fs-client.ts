@@ -10,7 +10,7 @@
 //
 // Import it directly: `import { FsClient } from "../lib/fs-client";`.
 import { CAP_MOVE, KIND_REGION, OP_REGION_INFO } from "./abi";
-import { E_INVALID_ARGUMENT, E_INVALID_CAP } from "./errors";
+import { E_INVALID_ARGUMENT, E_INVALID_CAP, E_PEER_DEAD } from "./errors";
 import {
   msgBegin, msgAddWord, msgAddCap, msgInvoke, msgLabel, msgWord, msgWord64, msgCap, msgCapCount, msgWordCount,
   msgBuffer, MAX_DATA_WORDS,
@@ -32,14 +32,20 @@ const BODY: usize = 20;
 
 /**
  * The root directory capability a publisher put at `index` of the Cappage at `slot` (init's
- * `use=NAME` grant), waiting for it while the server starts: its slot here, or a status.
+ * `use=NAME` grant), waiting for it while the server starts, or while the Cappage still holds a
+ * dead server's root (E_PEER_DEAD: its successor is on the way): its slot here, or a status.
  */
 export function fsRoot(slot: i32, index: u32 = 0, tries: i32 = 1000, waitNs: i64 = 10_000_000): i32 {
   let status = E_INVALID_CAP;
   for (let i = 0; i < tries; i++) {
     if (i > 0) sleep(waitNs);
     status = new Cappage(slot).get(index);
-    if (status > 0) return status;
+    if (status <= 0) continue;
+    msgBegin(FS_INFO);
+    const alive = msgInvoke(status);
+    if (alive != E_PEER_DEAD) return status;
+    capDrop(status);
+    status = E_PEER_DEAD;
   }
   return status;
 }

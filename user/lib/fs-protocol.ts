@@ -12,7 +12,7 @@ import { errorName } from "./errors";
 export const FS_SERVICE = "fs";
 
 // Labels.
-/** Any capability. Replies: block size, blocks, free blocks, inodes, free inodes, handles in use, handles at most. */
+/** Any capability. Replies: block size, blocks, free blocks, inodes, free inodes, handles in use, handles at most, handles taken back from a full table. */
 export const FS_INFO: u32 = 1;
 /** Directory. Words: flags, path length, path bytes (or cap 0: a Region view holding the path at offset 0). Replies cap 0: the new handle; words: kind, size low, size high, inode. */
 export const FS_OPEN: u32 = 2;

@@ -1,5 +1,5 @@
 // The file system's protocol from a client's side (test/fs): files and directories, rights,
-// escapes, stale handles, bad requests, a large sparse file, a full handle table. Prints
+// escapes, stale handles, bad requests, a large sparse file (a full handle table: fs-handles). Prints
 // "fs-check: ok: STEP" for each step and "fs-check: all passed", or "fs-check: FAIL: ..." and
 // exits 1. Config: `service check fs-check use=fs memory=1024` (slot 3 the Cappage, 4 a Memory).
 import {
@@ -259,21 +259,6 @@ checkBuffer("what truncate kept", 0, 5000);
 for (let i: u32 = 5000; i < 8192; i++) if (load<u8>(fs.address + i) != 0) fail("past a truncate reads zeros", <i32>i);
 ok("sync", fs.sync(big));
 passed("a 1 GiB sparse file: written far past 4 MiB, read back, truncated");
-
-// ---- The handle table is bounded ------------------------------------------------------------------------
-let opened = 0;
-let status = 0;
-const held = new StaticArray<i32>(1100);
-for (; opened < 1100; opened++) {
-  status = fs.open(docs, "hello.txt", FS_RIGHT_READ);
-  if (status < 0) break;
-  unchecked((held[opened] = status));
-}
-expect("the table fills up", status, FS_E_TABLE_FULL);
-ok("FS_INFO while it is full", fs.info(service));
-for (let i = 0; i < opened; i++) ok("close", fs.close(unchecked(held[i])));
-ok("open after closing", fs.open(docs, "hello.txt", FS_RIGHT_READ));
-passed("a full handle table answers FS_E_TABLE_FULL, closing frees it");
 
 ok("sync", fs.sync(root));
 print("fs-check: all passed");

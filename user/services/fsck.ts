@@ -275,6 +275,8 @@ function readInode(ino: u32): void {
 }
 
 function checkDirectory(dir: u32, tail: i32): i32 {
+  // Names seen in this directory so far, and the entry that has each (a one-shot program: it may allocate).
+  const seenNames = new Map<string, u32>();
   readInode(dir);
   const blocks = <u32>(load<u64>(inode + I_SIZE_AT) >> BLOCK_SHIFT);
   for (let b: u32 = 0; b < blocks; b++) {
@@ -292,12 +294,9 @@ function checkDirectory(dir: u32, tail: i32): i32 {
       if (ino == 0) continue;
       const length = <u32>load<u16>(entry + D_NAME_LENGTH_AT);
       if (!validName(entry + D_NAME_AT, length)) entryProblem(dir, index, "a name the format does not allow (" + length.toString() + " bytes)");
-      for (let f = e + 1; f < DIRENTS_PER_BLOCK; f++) {
-        const other = dirBlock + <usize>(f * DIRENT_BYTES);
-        if (load<u32>(other + D_INODE_AT) != 0 && <u32>load<u16>(other + D_NAME_LENGTH_AT) == length && memory.compare(other + D_NAME_AT, entry + D_NAME_AT, length) == 0) {
-          entryProblem(dir, index, "the same name as entry " + (b * DIRENTS_PER_BLOCK + f).toString());
-        }
-      }
+      const name = String.UTF8.decodeUnsafe(entry + D_NAME_AT, min(length, 255));
+      if (seenNames.has(name)) entryProblem(dir, index, "the same name as entry " + seenNames.get(name).toString());
+      else seenNames.set(name, index);
       if (ino >= layout.inodeCount || ino == ROOT_INODE) {
         entryProblem(dir, index, "names inode " + ino.toString() + ", which no entry may name");
         continue;

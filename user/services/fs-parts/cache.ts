@@ -22,6 +22,7 @@ export class Cache {
   dirtyCount: i32 = 0;
   private stamp: u32 = 1;
   private hand: i32 = 0;
+  /** Lookups that found their block, and those that read it: for looking at the cache's use. */
   hits: u64 = 0;
   misses: u64 = 0;
 
@@ -33,16 +34,18 @@ export class Cache {
     for (let i = 0; i < <i32>BUCKETS; i++) unchecked((bucket[i] = -1));
   }
 
+  /** Slots the operation in progress has touched (some may be dirty too: `evictable` errs low). */
+  private touched: i32 = 0;
+
   /** Starts an operation: slots it touches from now on are kept until the next one starts. */
   beginOperation(): void {
     this.stamp++;
+    this.touched = 0;
   }
 
-  /** Slots that could be given to a new block now (neither dirty nor used by this operation). */
+  /** At least this many slots could take a new block now (neither dirty nor used by this operation). */
   get evictable(): i32 {
-    let n = 0;
-    for (let i = 0; i < CACHE_SLOTS; i++) if (!unchecked(slotDirty[i]) && unchecked(slotStamp[i]) != this.stamp) n++;
-    return n;
+    return CACHE_SLOTS - this.dirtyCount - this.touched;
   }
 
   /** The cached contents of `block`, read from the disk if need be; 0 when the disk fails or no slot is free. */
@@ -50,7 +53,7 @@ export class Cache {
     let slot = this.find(block);
     if (slot >= 0) {
       this.hits++;
-      unchecked((slotStamp[slot] = this.stamp));
+      this.use(slot);
       return slotAddress(slot);
     }
     this.misses++;
@@ -68,7 +71,7 @@ export class Cache {
     let slot = this.find(block);
     if (slot < 0) slot = this.claim(block);
     if (slot < 0) return 0;
-    unchecked((slotStamp[slot] = this.stamp));
+    this.use(slot);
     memory.fill(slotAddress(slot), 0, BLOCK_BYTES);
     this.markSlot(slot);
     return slotAddress(slot);
@@ -85,7 +88,7 @@ export class Cache {
     if (slot >= 0) this.release(slot);
   }
 
-  /** Calls `visit(block, address)` for each dirty slot; the journal collects them this way. */
+  /** `index` when that slot is dirty, else -1: the journal collects the transaction this way. */
   dirtySlot(index: i32): i32 {
     return unchecked(slotDirty[index]) ? index : -1;
   }
@@ -102,6 +105,14 @@ export class Cache {
   cleanAll(): void {
     for (let i = 0; i < CACHE_SLOTS; i++) unchecked((slotDirty[i] = false));
     this.dirtyCount = 0;
+  }
+
+  // Stamps `slot` as the operation's own, counting it the first time.
+  @inline private use(slot: i32): void {
+    if (unchecked(slotStamp[slot]) != this.stamp) {
+      unchecked((slotStamp[slot] = this.stamp));
+      this.touched++;
+    }
   }
 
   private markSlot(slot: i32): void {
@@ -128,7 +139,7 @@ export class Cache {
       const h = hash(block);
       unchecked((slotNext[slot] = bucket[h]));
       unchecked((bucket[h] = slot));
-      unchecked((slotStamp[slot] = this.stamp));
+      this.use(slot);
       return slot;
     }
     return -1;

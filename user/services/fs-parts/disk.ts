@@ -2,7 +2,7 @@
 // runs of up to a buffer's worth (1 MiB) per call. A driver that dies (E_PEER_DEAD) is looked up
 // again and the request repeated: reads and writes of whole blocks are idempotent.
 import { BlockClient, blockErrorName } from "../../lib/block-client";
-import { E_PEER_DEAD } from "../../lib";
+import { E_PEER_DEAD, lineBegin, lineAdd, lineAddU32, linePrint } from "../../lib";
 import { BLOCK_BYTES, BLOCK_SHIFT, SECTORS_PER_BLOCK } from "./format";
 
 /** Blocks one driver call moves at most: the buffer's size. */
@@ -17,6 +17,8 @@ export class Disk {
   reads: u64 = 0;
   writes: u64 = 0;
   lastError: string = "";
+  /** Times a dead driver's successor was found. */
+  reconnects: u32 = 0;
 
   constructor(memory: i32) {
     this.client = new BlockClient(memory, RUN_BLOCKS);
@@ -78,7 +80,7 @@ export class Disk {
     for (let i = 0; i < RETRIES; i++) {
       const status = this.client.flush();
       if (status != E_PEER_DEAD) return this.noted(status);
-      const again = this.client.connect();
+      const again = this.reconnect();
       if (again < 0) return this.noted(again);
     }
     return this.noted(E_PEER_DEAD);
@@ -95,20 +97,27 @@ export class Disk {
       const status = write ? this.client.write(sector, sectors) : this.client.read(sector, sectors);
       if (status >= 0) return 0;
       if (status != E_PEER_DEAD) return this.noted(status);
-      const again = this.client.connect();
+      const again = this.reconnect();
       if (again < 0) return this.noted(again);
       if (write && this.client.buffersReplaced != replaced) return this.noted(E_PEER_DEAD);
     }
     return this.noted(E_PEER_DEAD);
   }
 
+  // After E_PEER_DEAD: the driver's successor (init restarts it), said on the console.
+  private reconnect(): i32 {
+    const status = this.client.connect();
+    if (status < 0) return status;
+    this.reconnects++;
+    lineBegin("fs: the block driver died; its successor answers (");
+    lineAddU32(this.reconnects);
+    lineAdd(this.reconnects == 1 ? " time)" : " times)");
+    linePrint();
+    return 0;
+  }
+
   private noted(status: i32): i32 {
     if (status < 0) this.lastError = blockErrorName(status);
     return status;
   }
-}
-
-/** Bytes in `blocks` blocks. */
-export function blockBytes(blocks: u32): usize {
-  return <usize>blocks * BLOCK_BYTES;
 }

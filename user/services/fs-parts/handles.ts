@@ -4,9 +4,15 @@
 // and a new handle in the same entry gets a badge they do not have. An entry also remembers the
 // inode's generation, so a handle to a file that was removed goes stale too. Badge 0 is the
 // service capability (no entry). The table is bounded (FS_E_TABLE_FULL); the server cannot see
-// when a client drops a capability, so a client that never closes keeps its entries (docs/FS.md).
+// when a client drops a capability or dies, so when the table is full, the entry used longest ago
+// is taken back if it has been idle for RECLAIM_IDLE_NS: a dead client's handles do not hold the
+// table for ever, and a live one's answer FS_E_STALE after such a wait (docs/FS.md).
+import { now } from "../../lib";
+
 /** Half a process's capability table: a client can fill it without running out of slots itself. */
 export const MAX_HANDLES: i32 = 512;
+/** A full table takes back the entry used longest ago once it has been idle this long: 10 s. */
+export const RECLAIM_IDLE_NS: i64 = 10_000_000_000;
 const INDEX_BITS: u32 = 11;
 const INDEX_MASK: u32 = (1 << INDEX_BITS) - 1;
 const GENERATION_MASK: u32 = (1 << (32 - INDEX_BITS)) - 1;
@@ -20,20 +26,25 @@ const rightsOf = new StaticArray<u32>(MAX_HANDLES);
 const kindOf = new StaticArray<u32>(MAX_HANDLES);
 /** Where the stream protocol (user/lib/streams.ts) reads and writes next through this handle. */
 const positionOf = new StaticArray<u64>(MAX_HANDLES);
+const lastUsed = new StaticArray<i64>(MAX_HANDLES);
 
 export class Handles {
   used: i32 = 0;
+  /** Entries taken back from a full table. */
+  reclaimed: u32 = 0;
   private hint: i32 = 0;
 
   constructor() {
     for (let i = 0; i < MAX_HANDLES; i++) unchecked((generation[i] = 1));
   }
 
-  /** A new entry: its index, or -1 when the table is full. */
+  /** A new entry: its index, or -1 when the table is full (and no entry has been idle long enough to take back). */
   open(ino: u32, inodeGen: u32, kind: u32, rights: u32): i32 {
+    if (this.used == MAX_HANDLES) this.reclaim();
     for (let n = 0; n < MAX_HANDLES; n++) {
       const i = (this.hint + n) % MAX_HANDLES;
       if (unchecked(inUse[i])) continue;
+      unchecked((lastUsed[i] = now()));
       unchecked((inUse[i] = true));
       unchecked((pinned[i] = false));
       unchecked((inodeOf[i] = ino));
@@ -58,7 +69,20 @@ export class Handles {
     const index = <i32>(badge & INDEX_MASK) - 1;
     if (index < 0 || index >= MAX_HANDLES) return -1;
     if (!unchecked(inUse[index]) || unchecked(generation[index]) != badge >>> INDEX_BITS) return -1;
+    unchecked((lastUsed[index] = now()));
     return index;
+  }
+
+  // Closes the unpinned entry used longest ago, if it has been idle for RECLAIM_IDLE_NS.
+  private reclaim(): void {
+    let oldest = -1;
+    for (let i = 0; i < MAX_HANDLES; i++) {
+      if (unchecked(pinned[i])) continue;
+      if (oldest < 0 || unchecked(lastUsed[i]) < unchecked(lastUsed[oldest])) oldest = i;
+    }
+    if (oldest < 0 || now() - unchecked(lastUsed[oldest]) < RECLAIM_IDLE_NS) return;
+    this.close(oldest);
+    this.reclaimed++;
   }
 
   /** Frees entry `index`: false if it is pinned (a root the server published stays open). */

@@ -5,6 +5,7 @@
 import {
   msgBegin, msgAddWord, msgInvoke, msgCap, msgWord, capDrop, OP_CAPPAGE_GET, OP_IMAGE_MAP, OP_REGION_INFO,
 } from "../../lib";
+import { FS_E_EXISTS, FS_E_NAME } from "../../lib/fs-protocol";
 import { KIND_DIR, KIND_FILE, ROOT_INODE } from "./format";
 import { Operations } from "./operations";
 import { validName } from "./paths";
@@ -106,7 +107,7 @@ function writeFile(volume: Volume, ops: Operations, dir: u32, name: string, from
 
 // Creates `dir`/NAME as a file holding `size` bytes from `from`, a commit allowed between pieces.
 function writeBytes(volume: Volume, ops: Operations, dir: u32, name: usize, length: u32, from: usize, size: u32): i32 {
-  if (!validName(name, length)) return -206; // FS_E_NAME
+  if (!validName(name, length)) return FS_E_NAME;
   let status = begin(volume, ops);
   if (status < 0) return status;
   const ino = create(volume, ops, dir, name, length, KIND_FILE);
@@ -134,7 +135,7 @@ function makeDirectory(volume: Volume, ops: Operations, parent: u32, name: strin
 // A new inode of `kind` named `name` in `parent`: its number, or a status.
 function create(volume: Volume, ops: Operations, parent: u32, name: usize, length: u32, kind: u32): i32 {
   const found = ops.dirs.lookup(volume.inode(parent), name, length);
-  if (found != 0) return found < 0 ? found : -202; // FS_E_EXISTS: never on a fresh disk
+  if (found != 0) return found < 0 ? found : FS_E_EXISTS; // never on a fresh disk
   const ino = volume.allocateInode(kind, parent);
   if (ino == 0) return volume.status;
   const status = ops.dirs.add(volume.inode(parent), name, length, ino, kind);

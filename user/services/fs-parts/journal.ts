@@ -6,6 +6,7 @@
 // checkpoint durable before its journal copy is overwritten. Mounting replays the transaction in
 // the journal if its checksum holds (replaying twice writes the same bytes), and ignores it if
 // not (a commit that was torn never happened).
+import { FS_E_IO } from "../../lib/fs-protocol";
 import { Cache, CACHE_SLOTS } from "./cache";
 import { Disk, RUN_BLOCKS } from "./disk";
 import {
@@ -36,7 +37,7 @@ export class Journal {
     let count = 0;
     for (let i = 0; i < CACHE_SLOTS; i++) if (this.cache.dirtySlot(i) >= 0) unchecked((slots[count++] = i));
     if (count == 0) return this.disk.flush();
-    if (count > this.capacity) return -211; // FS_E_IO: the server commits long before this
+    if (count > this.capacity) return FS_E_IO; // the server commits long before this
     sortByBlock(this.cache, count);
     // 1. What the last checkpoint wrote (and file data written since) is durable before the
     //    journal's copy of the last transaction is overwritten.

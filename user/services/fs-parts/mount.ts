@@ -2,7 +2,8 @@
 // what is free. Formatting writes the areas directly (zeroed journal header, bitmap and inode
 // table), then the bitmap's marks and the root directory through the journal, and the superblock
 // last: a format cut short leaves no superblock, and the next boot formats again.
-import { wallClock } from "../../lib";
+import { wallClock, E_INVALID_ARGUMENT } from "../../lib";
+import { FS_E_IO } from "../../lib/fs-protocol";
 import {
   BLOCK_BYTES, I_CREATED_AT, I_KIND_AT, I_MODIFIED_AT, I_PARENT_AT, INODE_BYTES, INODES_PER_BLOCK, KIND_DIR, KIND_FREE,
   ROOT_INODE, planLayout, readSuperblock, writeSuperblock,
@@ -40,7 +41,7 @@ export function mount(volume: Volume, report: MountReport): void {
   status = volume.journal.replay();
   if (status < 0) return fail(report, "replay the journal", status);
   report.replayed = volume.journal.replayed;
-  if (volume.bitmap.snapshot(true) < 0) return fail(report, "read the bitmap", -211);
+  if (volume.bitmap.snapshot(true) < 0) return fail(report, "read the bitmap", FS_E_IO);
   status = countFreeInodes(volume);
   if (status < 0) return fail(report, "read the inode table", status);
 }
@@ -52,7 +53,7 @@ function fail(report: MountReport, step: string, status: i32): void {
 
 function format(volume: Volume, blocks: u32): i32 {
   const layout = volume.layout;
-  if (!planLayout(layout, blocks)) return -11; // E_INVALID_ARGUMENT: too small
+  if (!planLayout(layout, blocks)) return E_INVALID_ARGUMENT; // too small
   const disk = volume.disk;
   let status = disk.zero(0, 1); // no superblock until the end
   if (status >= 0) status = disk.zero(<u64>layout.journal, 1);
@@ -86,7 +87,7 @@ function countFreeInodes(volume: Volume): i32 {
   for (let b: u32 = 0; b < layout.inodeBlocks; b++) {
     volume.cache.beginOperation();
     const at = volume.cache.get(layout.inodes + b);
-    if (at == 0) return -211;
+    if (at == 0) return FS_E_IO;
     for (let i: u32 = 0; i < INODES_PER_BLOCK; i++) {
       const ino = b * INODES_PER_BLOCK + i;
       if (ino == 0) continue;

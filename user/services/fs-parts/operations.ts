@@ -11,7 +11,7 @@ import {
   FS_INFO, FS_OPEN, FS_MKDIR, FS_UNLINK, FS_RENAME, FS_READ, FS_WRITE, FS_APPEND, FS_TRUNCATE, FS_STAT, FS_READDIR,
   FS_CLOSE, FS_SYNC, FS_RIGHT_READ, FS_RIGHT_WRITE, FS_RIGHT_APPEND, FS_RIGHTS_ALL, FS_OPEN_CREATE, FS_OPEN_EXCLUSIVE,
   FS_OPEN_TRUNCATE, FS_OPEN_DIRECTORY, FS_E_EXISTS, FS_E_IS_DIR, FS_E_NAME, FS_E_NOT_DIR, FS_E_NOT_EMPTY,
-  FS_E_NOT_FOUND, FS_E_STALE, FS_E_TABLE_FULL, FS_INLINE_BYTES, FS_PATH_MAX, FS_DIRENT_HEADER, fsLabel,
+  FS_E_IO, FS_E_NOT_FOUND, FS_E_STALE, FS_E_TABLE_FULL, FS_INLINE_BYTES, FS_PATH_MAX, FS_DIRENT_HEADER, fsLabel,
 } from "../../lib/fs-protocol";
 import {
   BLOCK_BYTES, D_INODE_AT, D_KIND_AT, D_NAME_AT, D_NAME_LENGTH_AT, I_BLOCKS_AT, I_CREATED_AT, I_GENERATION_AT,
@@ -33,7 +33,6 @@ const CACHE_RESERVE: i32 = 400;
 const paths: usize = memory.data(FS_PATH_MAX + 8);
 const inline: usize = memory.data(<i32>FS_INLINE_BYTES + 8);
 const streamBytes: usize = memory.data(<i32>STREAM_CHUNK + 8);
-const savedName: usize = memory.data(256);
 
 export class Operations {
   readonly request: Request = new Request();
@@ -84,7 +83,7 @@ export class Operations {
   commit(): i32 {
     const status = this.volume.journal.commit();
     if (status < 0) return status;
-    return this.volume.bitmap.snapshot(false) < 0 ? -211 : 0;
+    return this.volume.bitmap.snapshot(false) < 0 ? FS_E_IO : 0;
   }
 
   /** A handle for the root directory, pinned (CLOSE leaves it open): its badge, or -1 if the table is full. */
@@ -182,6 +181,7 @@ export class Operations {
     rep.add(v.freeInodes);
     rep.add(<u32>this.handles.used);
     rep.add(<u32>MAX_HANDLES);
+    rep.add(this.handles.reclaimed);
     return 0;
   }
 
@@ -316,7 +316,6 @@ export class Operations {
     const fromEntry = this.dirs.found.entry;
     const moved = w.target;
     const movedKind = w.targetKind;
-    memory.copy(savedName, w.name, w.nameLength);
     status = w.walk(this.ino, paths + fromLength, toLength);
     if (status < 0) return status;
     if (!w.hasName) return FS_E_EXISTS;
@@ -360,7 +359,7 @@ export class Operations {
       if (at == 0) return this.volume.status;
       dir = load<u32>(at + I_PARENT_AT);
     }
-    return -211; // a loop of parents: the disk is damaged
+    return FS_E_IO; // a loop of parents: the disk is damaged
   }
 
   private readdir(): i32 {

@@ -27,6 +27,8 @@ export class Volume {
   freeInodes: u32 = 0;
   /** Why the last call that failed failed. */
   status: i32 = 0;
+  /** Whether the last map() allocated a data block (its old contents must not be read). */
+  fresh: bool = false;
   private inodeHint: u32 = 2;
 
   constructor(readonly disk: Disk) {
@@ -124,9 +126,6 @@ export class Volume {
     return this.leaf(at, single, <u32>(index % POINTERS_PER_BLOCK), allocate, meta);
   }
 
-  /** Whether the last map() allocated a data block (its old contents must not be read). */
-  fresh: bool = false;
-
   private leaf(at: usize, indirect: u32, slot: u32, allocate: bool, meta: bool): u32 {
     const table = this.cache.get(indirect);
     if (table == 0) return this.failBlock(FS_E_IO);
@@ -164,24 +163,88 @@ export class Volume {
     if (size > MAX_FILE_BYTES) return FS_E_TOO_BIG;
     const old = load<u64>(at + I_SIZE_AT);
     if (size < old) {
-      const keep = (size + BLOCK_BYTES - 1) >> BLOCK_SHIFT;
-      this.freeFrom(at, keep);
-      // The rest of the last block reads as zeros if the file grows again.
-      const tail = <u32>(size & (BLOCK_BYTES - 1));
-      if (tail != 0) {
-        const block = this.map(at, size >> BLOCK_SHIFT, false, false);
-        if (block == NO_BLOCK) return this.status;
-        if (block != 0) {
-          if (this.disk.read(<u64>block, 1, scratch) < 0) return FS_E_IO;
-          memory.fill(scratch + tail, 0, BLOCK_BYTES - tail);
-          if (this.disk.write(<u64>block, 1, scratch) < 0) return FS_E_IO;
-        }
-      }
+      // The new last block keeps its head and reads zeros past the end, in a copy: the committed
+      // state still names the old block, whose bytes must stay until this commits.
+      const status = this.copyHead(at, size);
+      if (status < 0) return status;
+      this.freeFrom(at, (size + BLOCK_BYTES - 1) >> BLOCK_SHIFT);
+    } else if (size > old) {
+      const status = this.zeroPastEnd(at, old);
+      if (status < 0) return status;
     }
     store<u64>(at + I_SIZE_AT, size);
     store<i64>(at + I_MODIFIED_AT, wallClock());
     this.touch(at);
     return 0;
+  }
+
+  /**
+   * Before cutting the inode at `at` to `size` mid-block: that block's first bytes go to a fresh
+   * block (zeros after them), which takes its place in the map; the old one is freed. Nothing to do
+   * when `size` is whole blocks or the block is a hole. 0 or a status (FS_E_NO_SPACE: no block for
+   * the copy; nothing has changed then).
+   */
+  private copyHead(at: usize, size: u64): i32 {
+    const tail = <u32>(size & (BLOCK_BYTES - 1));
+    if (tail == 0) return 0;
+    const pointer = this.pointer(at, size >> BLOCK_SHIFT);
+    if (pointer == 0) return this.status;
+    const old = load<u32>(pointer);
+    if (old == 0) return 0;
+    const fresh = this.bitmap.allocate();
+    if (fresh == 0) return FS_E_NO_SPACE;
+    if (this.disk.read(<u64>old, 1, scratch) < 0) return FS_E_IO;
+    memory.fill(scratch + tail, 0, BLOCK_BYTES - tail);
+    if (this.disk.write(<u64>fresh, 1, scratch) < 0) return FS_E_IO;
+    store<u32>(pointer, fresh);
+    this.touch(pointer);
+    this.bitmap.release(old);
+    return 0;
+  }
+
+  /**
+   * Before the inode at `at` grows past its end `size`: the rest of its last block is zeroed in
+   * place (a write that was never committed may have left bytes there). Safe in place: the bytes
+   * from `size` on are past the end in the committed state too, or the block is new since then.
+   */
+  zeroPastEnd(at: usize, size: u64): i32 {
+    const tail = <u32>(size & (BLOCK_BYTES - 1));
+    if (tail == 0) return 0;
+    const block = this.map(at, size >> BLOCK_SHIFT, false, false);
+    if (block == NO_BLOCK) return this.status;
+    if (block == 0) return 0;
+    if (this.disk.read(<u64>block, 1, scratch) < 0) return FS_E_IO;
+    memory.fill(scratch + tail, 0, BLOCK_BYTES - tail);
+    return this.disk.write(<u64>block, 1, scratch) < 0 ? FS_E_IO : 0;
+  }
+
+  /**
+   * The address (in the cache or the inode) of the pointer to block `index` of the inode at `at`,
+   * allocating nothing: 0 when an indirect block on the way is missing (status 0: the block is a
+   * hole) or on failure (status set).
+   */
+  private pointer(at: usize, index: u64): usize {
+    this.status = 0;
+    if (index < <u64>DIRECT_BLOCKS) return at + I_DIRECT_AT + (<usize>index << 2);
+    index -= DIRECT_BLOCKS;
+    let table: u32;
+    if (index < <u64>POINTERS_PER_BLOCK) {
+      table = load<u32>(at + I_SINGLE_AT);
+    } else {
+      index -= POINTERS_PER_BLOCK;
+      const double = load<u32>(at + I_DOUBLE_AT);
+      if (double == 0) return 0;
+      if (double < this.layout.data || double >= this.layout.total) return this.fail(FS_E_IO);
+      const top = this.cache.get(double);
+      if (top == 0) return this.fail(FS_E_IO);
+      table = load<u32>(top + (<usize>(index / POINTERS_PER_BLOCK) << 2));
+      index %= POINTERS_PER_BLOCK;
+    }
+    if (table == 0) return 0;
+    if (table < this.layout.data || table >= this.layout.total) return this.fail(FS_E_IO);
+    const leaves = this.cache.get(table);
+    if (leaves == 0) return this.fail(FS_E_IO);
+    return leaves + (<usize>index << 2);
   }
 
   /** Reads up to `length` bytes at `offset` into `to` (zeros for holes): the bytes read, or a status. */
@@ -221,6 +284,10 @@ export class Volume {
   write(at: usize, offset: u64, length: u32, from: usize): i32 {
     if (offset + <u64>length > MAX_FILE_BYTES) return FS_E_TOO_BIG;
     const size = load<u64>(at + I_SIZE_AT);
+    if (offset > size && length > 0) {
+      const zeroed = this.zeroPastEnd(at, size);
+      if (zeroed < 0) return zeroed;
+    }
     let pos = offset;
     const end = offset + length;
     let status: i32 = 0;
