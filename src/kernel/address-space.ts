@@ -1,8 +1,9 @@
 import type { PhysicalMemory } from "../machine/physical-memory.ts";
-import { GLOBAL_SPACE_BASE, PAGE_SHIFT, PAGE_SIZE, WASM_PAGE_SIZE } from "./constants.ts";
+import { GLOBAL_SPACE_BASE, PAGE_SHIFT, PAGE_SIZE, TLB_ENTRIES, WASM_PAGE_SIZE } from "./constants.ts";
+import { Status } from "./errors.ts";
 import { ProcessFault, hex } from "./fault.ts";
 import { FRAME_KERNEL, type FrameAllocator } from "./frame-allocator.ts";
-import { PTE_READ, PTE_SHARED, PTE_WRITE, PageTable } from "./page-table.ts";
+import { PTE_READ, PTE_RIGHTS, PTE_SHARED, PTE_WRITE, PageTable } from "./page-table.ts";
 import { SoftwareTlb, TLB_FRAMES } from "./tlb.ts";
 
 /** What a store to a mapped register page reaches. */
@@ -24,7 +25,9 @@ export interface PageAccount {
  * the software TLB that rewritten code reads.
  *
  * Invariants: page 0 is never mapped; a private page is mapped only below `size`; a TLB entry
- * exists only for a mapping the page table holds with that right.
+ * exists only for a mapping the page table holds with that right (so every change of an entry's
+ * frame or rights flushes that page from both TLBs before the next access); a private entry
+ * with frame 0 holds rights but no frame and is not counted in `residentPages`.
  */
 export class AddressSpace {
   readonly tlb: SoftwareTlb;
@@ -101,12 +104,41 @@ export class AddressSpace {
     const page = address >>> PAGE_SHIFT;
     let entry = this.table.lookup(page);
     if (entry === 0) entry = this.mapOnFirstTouch(address);
+    if ((entry & PTE_RIGHTS) === 0) throw new ProcessFault("no-access", address, `${write ? "write to" : "read of"} page ${hex(address & ~(PAGE_SIZE - 1))}, which its process made unreadable`);
     if (write && (entry & PTE_WRITE) === 0) throw new ProcessFault("read-only", address, `write to read-only page ${hex(address & ~(PAGE_SIZE - 1))}`);
-    if (!write && (entry & PTE_READ) === 0) throw new ProcessFault("unmapped", address, `read of unreadable page`);
+    if (entry >>> PAGE_SHIFT === 0) entry = this.giveFrame(address, entry);
     const frame = entry >>> PAGE_SHIFT;
     if (entry & PTE_READ) this.tlb.fill(false, address, frame);
     if (entry & PTE_WRITE) this.tlb.fill(true, address, frame);
     return frame * PAGE_SIZE + (address & (PAGE_SIZE - 1));
+  }
+
+  /**
+   * Sets the rights of the private pages `[address, address + pages × 4 KiB)`: none, read
+   * (PTE_READ) or read-write (PTE_READ | PTE_WRITE), flushing them from the TLBs. Pages not yet
+   * touched keep their new rights until they get a frame. Nothing changes unless every page is
+   * a private page of the window (not a Page mapped there): E_BAD_ADDRESS; E_QUOTA when a page
+   * table for the range cannot be had.
+   */
+  protect(address: number, pages: number, rights: number): number {
+    const first = address / PAGE_SIZE;
+    if (!Number.isInteger(first) || first < 1 || pages < 1 || address + pages * PAGE_SIZE > this.sizeBytes) return Status.E_BAD_ADDRESS;
+    for (let page = first; page < first + pages; page++) {
+      if (this.table.lookup(page) & PTE_SHARED) return Status.E_BAD_ADDRESS;
+    }
+    for (let page = first; page < first + pages; page += 1024 - (page % 1024)) {
+      if (!this.ensureTable(page)) return Status.E_QUOTA;
+    }
+    for (let page = first; page < first + pages; page++) {
+      const entry = this.table.lookup(page);
+      const frame = entry >>> PAGE_SHIFT;
+      // An untouched page made read-write again is simply untouched.
+      if (frame === 0 && rights === PTE_RIGHTS) this.table.unmap(page);
+      else this.table.map(page, frame, rights);
+    }
+    if (pages > TLB_ENTRIES) this.tlb.flushAll();
+    else for (let page = first; page < first + pages; page++) this.tlb.flushPage(page * PAGE_SIZE);
+    return Status.OK;
   }
 
   /**
@@ -194,17 +226,17 @@ export class AddressSpace {
     this.tlb.flushPage(address);
   }
 
-  /** The frame mapped at `address` and whether it is shared and writable, or null. */
+  /** The frame mapped at `address` and whether it is shared and writable, or null (also when it has no frame yet). */
   mapping(address: number): { frame: number; shared: boolean; writable: boolean } | null {
     const entry = this.table.lookup(address >>> PAGE_SHIFT);
-    if (entry === 0) return null;
+    if (entry >>> PAGE_SHIFT === 0) return null;
     return { frame: entry >>> PAGE_SHIFT, shared: (entry & PTE_SHARED) !== 0, writable: (entry & PTE_WRITE) !== 0 };
   }
 
   /** Releases every private frame, the page table and the TLB. */
   destroy(): void {
     this.table.forEach((_page, frame, flags) => {
-      if ((flags & PTE_SHARED) === 0) this.frames.release(frame);
+      if ((flags & PTE_SHARED) === 0 && frame !== 0) this.frames.release(frame);
     });
     this.table.destroy();
     this.releaseTlb();
@@ -215,7 +247,7 @@ export class AddressSpace {
 
   private dropPrivate(page: number): void {
     const entry = this.table.lookup(page);
-    if (entry === 0 || entry & PTE_SHARED) return;
+    if (entry >>> PAGE_SHIFT === 0 || entry & PTE_SHARED) return;
     this.frames.release(entry >>> PAGE_SHIFT);
     this.privatePages--;
     this.account?.uncharge(1);
@@ -239,8 +271,13 @@ export class AddressSpace {
     if (address >= this.sizeBytes) {
       throw new ProcessFault("out-of-bounds", address, `beyond the end of memory (${this.wasmPages} pages of 64 KiB = ${hex(this.sizeBytes)})`);
     }
+    if (!this.ensureTable(address >>> PAGE_SHIFT)) throw this.outOfMemory(address, "a page table");
+    return this.giveFrame(address, PTE_READ | PTE_WRITE);
+  }
+
+  /** A zeroed, charged frame for the private page at `address`, with `flags`' rights; the new entry. */
+  private giveFrame(address: number, flags: number): number {
     const page = address >>> PAGE_SHIFT;
-    if (!this.ensureTable(page)) throw this.outOfMemory(address, "a page table");
     if (this.account && !this.account.charge(1)) throw this.outOfMemory(address, "this page");
     const frame = this.frames.allocate(this.owner);
     if (frame === null) {
@@ -248,7 +285,7 @@ export class AddressSpace {
       throw new ProcessFault("out-of-memory", address, "no free physical frame for this page");
     }
     this.memory.zeroFrame(frame);
-    this.table.map(page, frame, PTE_READ | PTE_WRITE);
+    this.table.map(page, frame, flags & PTE_RIGHTS);
     this.privatePages++;
     return this.table.lookup(page);
   }

@@ -17,6 +17,7 @@ export const FAULT_KINDS = [
   "indirect-call",
   "abort",
   "trap",
+  "no-access",
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 

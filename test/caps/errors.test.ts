@@ -32,6 +32,7 @@ const NEEDS: Array<[Kind, number, number]> = [
   ["process", Op.PROCESS_WAIT, Rights.PROCESS_INFO],
   ["process", Op.PROCESS_HOLDS, Rights.PROCESS_INFO],
   ["process", Op.PROCESS_LISTEN, Rights.PROCESS_LISTEN],
+  ["process", Op.PROCESS_PROTECT, Rights.PROCESS_MEMORY],
   ["receiver", Op.RECEIVER_RECEIVE, Rights.RECEIVER_RECEIVE],
   ["receiver", Op.RECEIVER_MINT, Rights.RECEIVER_MINT],
   ["receiver", Op.RECEIVER_INFO, 0],

@@ -25,6 +25,7 @@ export const RIGHT_PROCESS_INFO: u32 = 4;
 export const RIGHT_PROCESS_PRIORITY: u32 = 8;
 export const RIGHT_PROCESS_GIVE: u32 = 16;
 export const RIGHT_PROCESS_LISTEN: u32 = 32;
+export const RIGHT_PROCESS_MEMORY: u32 = 64;
 export const RIGHT_RECEIVER_RECEIVE: u32 = 1;
 export const RIGHT_RECEIVER_MINT: u32 = 2;
 export const RIGHT_RECEIVER_SEND: u32 = 4;
@@ -68,6 +69,7 @@ export const OP_PROCESS_MONITOR: u32 = 0xffff0207;
 export const OP_PROCESS_WAIT: u32 = 0xffff0208;
 export const OP_PROCESS_HOLDS: u32 = 0xffff0209;
 export const OP_PROCESS_LISTEN: u32 = 0xffff020a;
+export const OP_PROCESS_PROTECT: u32 = 0xffff0240;
 export const OP_RECEIVER_RECEIVE: u32 = 0xffff0300;
 export const OP_RECEIVER_MINT: u32 = 0xffff0301;
 export const OP_RECEIVER_INFO: u32 = 0xffff0302;
@@ -102,6 +104,10 @@ export const MSG_INTERRUPT: u32 = 0xfffff002;
 export const PAGE_READ_ONLY: u32 = 1;
 export const PAGE_SHARED: u32 = 2;
 export const REGION_ZERO_ON_FREE: u32 = 1;
+// Page rights (PROCESS_PROTECT).
+export const PAGE_RIGHTS_NONE: u32 = 0;
+export const PAGE_RIGHTS_READ: u32 = 1;
+export const PAGE_RIGHTS_READ_WRITE: u32 = 3;
 
 // In a message's capability list, this bit moves the capability instead of copying it.
 export const CAP_MOVE: u32 = 0x80000000;
@@ -110,7 +116,7 @@ export const CAP_MOVE: u32 = 0x80000000;
 export const SLOT_NULL: i32 = 0;
 export const SLOT_SELF: i32 = 1;
 export const SLOT_FIRST_GIVEN: i32 = 2;
-export const SELF_RIGHTS: u32 = RIGHT_PROCESS_INFO | RIGHT_PROCESS_LISTEN;
+export const SELF_RIGHTS: u32 = RIGHT_PROCESS_INFO | RIGHT_PROCESS_LISTEN | RIGHT_PROCESS_MEMORY;
 
 // Sizes.
 export const CAP_TABLE_SLOTS: i32 = 1024;

@@ -31,6 +31,7 @@ export const Rights = {
   PROCESS_PRIORITY: 8,
   PROCESS_GIVE: 16,
   PROCESS_LISTEN: 32,
+  PROCESS_MEMORY: 64,
   RECEIVER_RECEIVE: 1,
   RECEIVER_MINT: 2,
   RECEIVER_SEND: 4,
@@ -78,6 +79,7 @@ export const Op = {
   PROCESS_WAIT: 0xffff_0208,
   PROCESS_HOLDS: 0xffff_0209,
   PROCESS_LISTEN: 0xffff_020a,
+  PROCESS_PROTECT: 0xffff_0240,
   RECEIVER_RECEIVE: 0xffff_0300,
   RECEIVER_MINT: 0xffff_0301,
   RECEIVER_INFO: 0xffff_0302,
@@ -113,6 +115,8 @@ export const KernelMessage = {
 
 /** Flags of a Page (`PAGE_SET_FLAGS`, `PAGE_INFO`). */
 export const PageFlag = { READ_ONLY: 1, SHARED: 2 } as const;
+/** The rights `PROCESS_PROTECT` gives private pages: a page is unreadable, read-only or read-write. */
+export const PageRights = { NONE: 0, READ: 1, READ_WRITE: 3 } as const;
 /** Flags of a Region (`MEMORY_CREATE_REGION`). */
 export const RegionFlag = { ZERO_ON_FREE: 1 } as const;
 
@@ -123,7 +127,7 @@ export const CAP_MOVE = 0x8000_0000;
 export const SLOT_NULL = 0;
 export const SLOT_SELF = 1;
 export const SLOT_FIRST_GIVEN = 2;
-export const SELF_RIGHTS = Rights.PROCESS_INFO | Rights.PROCESS_LISTEN;
+export const SELF_RIGHTS = Rights.PROCESS_INFO | Rights.PROCESS_LISTEN | Rights.PROCESS_MEMORY;
 
 /** Slots in one process's capability table (slot 0 included). */
 export const CAP_TABLE_SLOTS = 1024;

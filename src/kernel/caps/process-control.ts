@@ -5,7 +5,8 @@ import { PROCESS_STATES } from "../process-descriptor.ts";
 import type { Process } from "../process.ts";
 import { PRIORITY_LEVELS, TIMED_OUT } from "../scheduler.ts";
 import { type Invocation, answer, argumentCap, deadlineFrom, takeCaps, word } from "./invocation.ts";
-import { KernelMessage, ObjectKind, Op, Rights } from "./object-abi.ts";
+import { KernelMessage, ObjectKind, Op, PageRights, Rights } from "./object-abi.ts";
+import { PTE_READ, PTE_WRITE } from "../page-table.ts";
 import type { ObjectKernel } from "./object-kernel.ts";
 import { PROCESS_FIXED_PAGES } from "./memory-object.ts";
 
@@ -21,7 +22,15 @@ const RIGHT_FOR: Record<number, number> = {
   [Op.PROCESS_WAIT]: Rights.PROCESS_INFO,
   [Op.PROCESS_HOLDS]: Rights.PROCESS_INFO,
   [Op.PROCESS_LISTEN]: Rights.PROCESS_LISTEN,
+  [Op.PROCESS_PROTECT]: Rights.PROCESS_MEMORY,
 };
+
+/** PROCESS_PROTECT's rights words, as page-table rights bits. */
+const PTE_RIGHTS_OF = new Map<number, number>([
+  [PageRights.NONE, 0],
+  [PageRights.READ, PTE_READ],
+  [PageRights.READ_WRITE, PTE_READ | PTE_WRITE],
+]);
 
 /** A process blocked in PROCESS_WAIT on another: woken by the kernel when the other ends. */
 const ENDED = Symbol("ended");
@@ -76,6 +85,11 @@ export function invokeProcess(k: ObjectKernel, inv: Invocation, target: Process)
     case Op.PROCESS_LISTEN:
       target.listening = word(inv, 0) !== 0;
       return Status.OK;
+    case Op.PROCESS_PROTECT: {
+      const rights = PTE_RIGHTS_OF.get(word(inv, 2));
+      if (rights === undefined) return Status.E_INVALID_ARGUMENT;
+      return target.space.protect(word(inv, 0), word(inv, 1), rights);
+    }
     default:
       return Status.E_INVALID_ARGUMENT;
   }

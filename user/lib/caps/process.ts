@@ -1,12 +1,12 @@
 // A Process capability: control, state and capabilities in. A creator holds all rights; a
-// process's own slot 1 (SLOT_SELF) only PROCESS_INFO and PROCESS_LISTEN.
+// process's own slot 1 (SLOT_SELF) only PROCESS_INFO, PROCESS_LISTEN and PROCESS_MEMORY.
 import {
   OP_PROCESS_START, OP_PROCESS_SUSPEND, OP_PROCESS_RESUME, OP_PROCESS_KILL, OP_PROCESS_STATE,
   OP_PROCESS_SET_PRIORITY, OP_PROCESS_GIVE, OP_PROCESS_MONITOR, OP_PROCESS_WAIT, OP_PROCESS_HOLDS,
-  OP_PROCESS_LISTEN, FOREVER, SLOT_SELF,
+  OP_PROCESS_LISTEN, OP_PROCESS_PROTECT, FOREVER, SLOT_SELF,
 } from "../abi";
 import { msgWord } from "../message";
-import { operation, operation1, operationWithCap, operationWithTimeout } from "./operation";
+import { operation, operation1, operation3, operationWithCap, operationWithTimeout } from "./operation";
 
 // PROCESS_STATE's state codes (docs/ABI.md "Process states and fault kinds").
 export const STATE_READY: u32 = 0;
@@ -23,7 +23,7 @@ export const KILLED_EXIT_CODE: i32 = 137;
 const STATE_NAMES: StaticArray<string> = ["ready", "running", "blocked", "exited", "faulted", "created", "suspended"];
 const FAULT_NAMES: StaticArray<string> = [
   "null-page", "unmapped", "out-of-bounds", "read-only", "out-of-memory", "unreachable", "divide-by-zero",
-  "integer-overflow", "invalid-conversion", "stack-exhausted", "indirect-call", "abort", "trap",
+  "integer-overflow", "invalid-conversion", "stack-exhausted", "indirect-call", "abort", "trap", "no-access",
 ];
 
 /** "exited", "faulted"...; "state N" for a code the table does not list. */
@@ -65,6 +65,14 @@ export class Process {
   /** The calling process, through slot 1. */
   static self(): Process {
     return new Process(SLOT_SELF);
+  }
+
+  /**
+   * Gives the private pages [address, address + pages * 4096) the rights PAGE_RIGHTS_NONE,
+   * PAGE_RIGHTS_READ or PAGE_RIGHTS_READ_WRITE (needs PROCESS_MEMORY; slot 1 has it).
+   */
+  protect(address: u32, pages: u32, rights: u32): i32 {
+    return operation3(this.cap, OP_PROCESS_PROTECT, address, pages, rights);
   }
 
   /** A `created` process becomes ready (E_NOT_READY if it was started already). */
