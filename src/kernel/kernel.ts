@@ -237,7 +237,7 @@ export class Kernel implements KernelServices, ObjectKernel {
         space.mapShared(mapped.base, mapped.frames);
         process.imageBase = mapped.base;
       }
-      process.instance = new WebAssembly.Instance(image.module, this.imports.forProcess(space.tlb.base));
+      process.instance = new WebAssembly.Instance(image.module, this.imports.forProcess(space.tlb.base, process.faultHandler.flag));
     } catch (error) {
       this.processes.delete(pid);
       process.end({ kind: "exited", code: 127 });

@@ -6,6 +6,7 @@ import type { MemoryObject } from "./caps/memory-object.ts";
 import { ObjectKind } from "./caps/object-abi.ts";
 import type { PageObject } from "./caps/page.ts";
 import type { FaultRecord } from "./fault.ts";
+import { FaultHandler } from "./fault-handler.ts";
 import type { LoadedImage } from "./image.ts";
 import type { ProcessDescriptor, ProcessState } from "./process-descriptor.ts";
 
@@ -66,6 +67,8 @@ export class Process extends KernelObject implements CapabilityHolder {
   imageBase = 0;
   instance: WebAssembly.Instance | null = null;
   fault: FaultRecord | null = null;
+  /** Its fault handler, if it registered one (PROCESS_SET_FAULT_HANDLER), and the fault flag. */
+  readonly faultHandler = new FaultHandler();
 
   /** Continues the suspended stack with the kernel call's result. */
   resume: ((value: unknown) => void) | null = null;

@@ -70,6 +70,7 @@ export const OP_PROCESS_WAIT: u32 = 0xffff0208;
 export const OP_PROCESS_HOLDS: u32 = 0xffff0209;
 export const OP_PROCESS_LISTEN: u32 = 0xffff020a;
 export const OP_PROCESS_PROTECT: u32 = 0xffff0240;
+export const OP_PROCESS_SET_FAULT_HANDLER: u32 = 0xffff0241;
 export const OP_RECEIVER_RECEIVE: u32 = 0xffff0300;
 export const OP_RECEIVER_MINT: u32 = 0xffff0301;
 export const OP_RECEIVER_INFO: u32 = 0xffff0302;

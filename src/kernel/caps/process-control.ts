@@ -1,6 +1,7 @@
 import { Status } from "../errors.ts";
 import { canWrite } from "../message.ts";
-import { FAULT_KINDS } from "../fault.ts";
+import { FAULT_KINDS, ProcessFault } from "../fault.ts";
+import { MAX_HANDLER_NAME_BYTES, registerFaultHandler } from "../fault-handler.ts";
 import { PROCESS_STATES } from "../process-descriptor.ts";
 import type { Process } from "../process.ts";
 import { PRIORITY_LEVELS, TIMED_OUT } from "../scheduler.ts";
@@ -23,6 +24,7 @@ const RIGHT_FOR: Record<number, number> = {
   [Op.PROCESS_HOLDS]: Rights.PROCESS_INFO,
   [Op.PROCESS_LISTEN]: Rights.PROCESS_LISTEN,
   [Op.PROCESS_PROTECT]: Rights.PROCESS_MEMORY,
+  [Op.PROCESS_SET_FAULT_HANDLER]: Rights.PROCESS_MEMORY,
 };
 
 /** PROCESS_PROTECT's rights words, as page-table rights bits. */
@@ -90,6 +92,8 @@ export function invokeProcess(k: ObjectKernel, inv: Invocation, target: Process)
       if (rights === undefined) return Status.E_INVALID_ARGUMENT;
       return target.space.protect(word(inv, 0), word(inv, 1), rights);
     }
+    case Op.PROCESS_SET_FAULT_HANDLER:
+      return setFaultHandler(inv, target);
     default:
       return Status.E_INVALID_ARGUMENT;
   }
@@ -151,4 +155,19 @@ function waitForEnd(k: ObjectKernel, inv: Invocation, target: Process): number |
     if (value === TIMED_OUT) return Status.E_TIMEOUT;
     return answer(inv, stateWords(target).slice(1, 3));
   });
+}
+
+/** PROCESS_SET_FAULT_HANDLER: the export's name is read from the caller's memory. */
+function setFaultHandler(inv: Invocation, target: Process): number {
+  const length = word(inv, 1);
+  if (length > MAX_HANDLER_NAME_BYTES) return Status.E_INVALID_ARGUMENT;
+  let bytes: Uint8Array;
+  try {
+    bytes = inv.caller.space.read(word(inv, 0), length);
+  } catch (error) {
+    if (error instanceof ProcessFault) return Status.E_BAD_ADDRESS;
+    throw error;
+  }
+  const name = new TextDecoder("utf-8", { fatal: false }).decode(bytes);
+  return registerFaultHandler(target, name, word(inv, 2), word(inv, 3));
 }

@@ -3,10 +3,10 @@
 import {
   OP_PROCESS_START, OP_PROCESS_SUSPEND, OP_PROCESS_RESUME, OP_PROCESS_KILL, OP_PROCESS_STATE,
   OP_PROCESS_SET_PRIORITY, OP_PROCESS_GIVE, OP_PROCESS_MONITOR, OP_PROCESS_WAIT, OP_PROCESS_HOLDS,
-  OP_PROCESS_LISTEN, OP_PROCESS_PROTECT, FOREVER, SLOT_SELF,
+  OP_PROCESS_LISTEN, OP_PROCESS_PROTECT, OP_PROCESS_SET_FAULT_HANDLER, FOREVER, SLOT_SELF,
 } from "../abi";
 import { msgWord } from "../message";
-import { operation, operation1, operation3, operationWithCap, operationWithTimeout } from "./operation";
+import { operation, operation1, operation3, operation4, operationWithCap, operationWithTimeout } from "./operation";
 
 // PROCESS_STATE's state codes (docs/ABI.md "Process states and fault kinds").
 export const STATE_READY: u32 = 0;
@@ -73,6 +73,17 @@ export class Process {
    */
   protect(address: u32, pages: u32, rights: u32): i32 {
     return operation3(this.cap, OP_PROCESS_PROTECT, address, pages, rights);
+  }
+
+  /**
+   * Names its exported function `name`, of type (kind: i32, address: i32, stackTop: i32) => i32,
+   * as its fault handler, with the stack [stackBase, stackBase + stackBytes) (0 bytes: none of
+   * its own); "" removes it. The handler returns 0 to retry the faulting access, else the process
+   * is torn down. Needs PROCESS_MEMORY.
+   */
+  setFaultHandler(name: string, stackBase: u32 = 0, stackBytes: u32 = 0): i32 {
+    const bytes = String.UTF8.encode(name);
+    return operation4(this.cap, OP_PROCESS_SET_FAULT_HANDLER, <u32>changetype<usize>(bytes), <u32>bytes.byteLength, stackBase, stackBytes);
   }
 
   /** A `created` process becomes ready (E_NOT_READY if it was started already). */
