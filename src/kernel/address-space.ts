@@ -3,7 +3,8 @@ import { GLOBAL_SPACE_BASE, PAGE_SHIFT, PAGE_SIZE, TLB_ENTRIES, WASM_PAGE_SIZE }
 import { Status } from "./errors.ts";
 import { ProcessFault, hex } from "./fault.ts";
 import { FRAME_KERNEL, type FrameAllocator } from "./frame-allocator.ts";
-import { PTE_READ, PTE_RIGHTS, PTE_SHARED, PTE_WRITE, PageTable } from "./page-table.ts";
+import { SharedFrames } from "./caps/shared-frames.ts";
+import { PTE_COW, PTE_READ, PTE_RIGHTS, PTE_SHARED, PTE_WRITE, PageTable } from "./page-table.ts";
 import { SoftwareTlb, TLB_FRAMES } from "./tlb.ts";
 
 /** What a store to a mapped register page reaches. */
@@ -27,7 +28,12 @@ export interface PageAccount {
  * Invariants: page 0 is never mapped; a private page is mapped only below `size`; a TLB entry
  * exists only for a mapping the page table holds with that right (so every change of an entry's
  * frame or rights flushes that page from both TLBs before the next access); a private entry
- * with frame 0 holds rights but no frame and is not counted in `residentPages`.
+ * with frame 0 holds rights but no frame and is not counted in `residentPages`; a `PTE_COW`
+ * entry's frame is counted in `shared` (one holder per entry naming it, in any space) and is never
+ * in the write TLB, so no space can write a frame another one can read.
+ *
+ * Copy-on-write pages are charged to every space that holds them (a split never fails for quota,
+ * only when physical memory is exhausted); physically they share one frame until written.
  */
 export class AddressSpace {
   readonly tlb: SoftwareTlb;
@@ -42,6 +48,8 @@ export class AddressSpace {
   /** Page-table frames charged to `account` (the directory is part of the process's fixed cost). */
   private tablePages = 0;
   private readonly account: PageAccount | null;
+  /** Reference counts of frames with several holders (copy-on-write frames among them). */
+  private readonly shared: SharedFrames;
   private readonly devices = new Map<number, DeviceRegisters>();
 
   /** Throws a RangeError when physical memory cannot hold the kernel tables. */
@@ -52,6 +60,7 @@ export class AddressSpace {
     initialWasmPages: number,
     maxWasmPages: number,
     account: PageAccount | null = null,
+    shared: SharedFrames = new SharedFrames(frames),
   ) {
     const tlbFrame = frames.allocateContiguous(TLB_FRAMES, FRAME_KERNEL);
     if (tlbFrame === null) throw new RangeError("out of physical memory for a TLB");
@@ -59,6 +68,7 @@ export class AddressSpace {
     this.frames = frames;
     this.owner = owner;
     this.account = account;
+    this.shared = shared;
     this.tlbFrame = tlbFrame;
     this.tlb = new SoftwareTlb(memory, tlbFrame * PAGE_SIZE);
     try {
@@ -107,9 +117,10 @@ export class AddressSpace {
     if ((entry & PTE_RIGHTS) === 0) throw new ProcessFault("no-access", address, `${write ? "write to" : "read of"} page ${hex(address & ~(PAGE_SIZE - 1))}, which its process made unreadable`);
     if (write && (entry & PTE_WRITE) === 0) throw new ProcessFault("read-only", address, `write to read-only page ${hex(address & ~(PAGE_SIZE - 1))}`);
     if (entry >>> PAGE_SHIFT === 0) entry = this.giveFrame(address, entry);
+    else if (write && entry & PTE_COW) entry = this.breakCopyOnWrite(address, entry);
     const frame = entry >>> PAGE_SHIFT;
     if (entry & PTE_READ) this.tlb.fill(false, address, frame);
-    if (entry & PTE_WRITE) this.tlb.fill(true, address, frame);
+    if (entry & PTE_WRITE && (entry & PTE_COW) === 0) this.tlb.fill(true, address, frame);
     return frame * PAGE_SIZE + (address & (PAGE_SIZE - 1));
   }
 
@@ -134,7 +145,7 @@ export class AddressSpace {
       const frame = entry >>> PAGE_SHIFT;
       // An untouched page made read-write again is simply untouched.
       if (frame === 0 && rights === PTE_RIGHTS) this.table.unmap(page);
-      else this.table.map(page, frame, rights);
+      else this.table.map(page, frame, rights | (entry & PTE_COW));
     }
     if (pages > TLB_ENTRIES) this.tlb.flushAll();
     else for (let page = first; page < first + pages; page++) this.tlb.flushPage(page * PAGE_SIZE);
@@ -179,6 +190,62 @@ export class AddressSpace {
       this.memory.bytes.set(data.subarray(at, at + chunk), physical);
       at += chunk;
     }
+  }
+
+  /**
+   * Makes the private pages `[to, to + pages × 4 KiB)` of this space copies of `source`'s at
+   * `from`, sharing the frames copy-on-write: neither side can write a shared frame, and the first
+   * write on either side gives that side a frame of its own (`breakCopyOnWrite`). What was at
+   * `to` goes; untouched source pages leave untouched (zero) pages; the copies are read-write,
+   * whatever the source's rights. With `skipShared`, source pages that are not private (a Page
+   * mapped there) copy as zero pages; without it they refuse the whole copy. A status:
+   * E_BAD_ADDRESS for a range outside either window or over a non-private page,
+   * E_INVALID_ARGUMENT for overlapping ranges of one space, E_QUOTA.
+   */
+  copyOnWriteFrom(source: AddressSpace, from: number, to: number, pages: number, skipShared = false): number {
+    const src = from / PAGE_SIZE;
+    const dst = to / PAGE_SIZE;
+    const fits = (space: AddressSpace, first: number) => Number.isInteger(first) && first >= 1 && pages >= 1 && (first + pages) * PAGE_SIZE <= space.sizeBytes;
+    if (!fits(source, src) || !fits(this, dst)) return Status.E_BAD_ADDRESS;
+    if (source === this && src < dst + pages && dst < src + pages) return Status.E_INVALID_ARGUMENT;
+    let gained = 0;
+    let lost = 0;
+    for (let i = 0; i < pages; i++) {
+      const from = source.table.lookup(src + i);
+      const here = this.table.lookup(dst + i);
+      if ((from & PTE_SHARED && !skipShared) || here & PTE_SHARED) return Status.E_BAD_ADDRESS;
+      if (from >>> PAGE_SHIFT !== 0 && (from & PTE_SHARED) === 0) gained++;
+      if (here >>> PAGE_SHIFT !== 0) lost++;
+    }
+    for (let page = dst; page < dst + pages; page += 1024 - (page % 1024)) {
+      if (!this.ensureTable(page)) return Status.E_QUOTA;
+    }
+    if (gained > lost && this.account && !this.account.charge(gained - lost)) return Status.E_QUOTA;
+    for (let i = 0; i < pages; i++) this.sharePage(source, src + i, dst + i);
+    if (lost > gained) this.account?.uncharge(lost - gained);
+    this.privatePages += gained - lost;
+    return Status.OK;
+  }
+
+  /** One page of `copyOnWriteFrom`; the caller has charged for it and counts it. */
+  private sharePage(source: AddressSpace, from: number, to: number): void {
+    const here = this.table.lookup(to);
+    if (here >>> PAGE_SHIFT !== 0) this.releasePrivateFrame(here >>> PAGE_SHIFT, here);
+    this.tlb.flushPage(to * PAGE_SIZE);
+    const entry = source.table.lookup(from);
+    const frame = entry >>> PAGE_SHIFT;
+    if (frame === 0 || entry & PTE_SHARED) {
+      this.table.unmap(to);
+      return;
+    }
+    if ((entry & PTE_COW) === 0) {
+      // The source's page becomes copy-on-write too: its write TLB entry must go.
+      this.shared.adopt(frame);
+      source.table.map(from, frame, (entry & PTE_RIGHTS) | PTE_COW);
+      source.tlb.flushPage(from * PAGE_SIZE);
+    }
+    this.shared.share(frame);
+    this.table.map(to, frame, PTE_READ | PTE_WRITE | PTE_COW);
   }
 
   /** Maps frames of a shared object read-only at a global address. */
@@ -230,13 +297,13 @@ export class AddressSpace {
   mapping(address: number): { frame: number; shared: boolean; writable: boolean } | null {
     const entry = this.table.lookup(address >>> PAGE_SHIFT);
     if (entry >>> PAGE_SHIFT === 0) return null;
-    return { frame: entry >>> PAGE_SHIFT, shared: (entry & PTE_SHARED) !== 0, writable: (entry & PTE_WRITE) !== 0 };
+    return { frame: entry >>> PAGE_SHIFT, shared: (entry & PTE_SHARED) !== 0, writable: (entry & PTE_WRITE) !== 0 && (entry & PTE_COW) === 0 };
   }
 
   /** Releases every private frame, the page table and the TLB. */
   destroy(): void {
     this.table.forEach((_page, frame, flags) => {
-      if ((flags & PTE_SHARED) === 0 && frame !== 0) this.frames.release(frame);
+      if ((flags & PTE_SHARED) === 0 && frame !== 0) this.releasePrivateFrame(frame, flags);
     });
     this.table.destroy();
     this.releaseTlb();
@@ -248,9 +315,36 @@ export class AddressSpace {
   private dropPrivate(page: number): void {
     const entry = this.table.lookup(page);
     if (entry >>> PAGE_SHIFT === 0 || entry & PTE_SHARED) return;
-    this.frames.release(entry >>> PAGE_SHIFT);
+    this.releasePrivateFrame(entry >>> PAGE_SHIFT, entry);
     this.privatePages--;
     this.account?.uncharge(1);
+  }
+
+  /** A private entry's frame goes: back to the allocator, or one holder fewer when shared copy-on-write. */
+  private releasePrivateFrame(frame: number, flags: number): void {
+    if (flags & PTE_COW) this.shared.release(frame);
+    else this.frames.release(frame);
+  }
+
+  /**
+   * A write to a copy-on-write page its rights allow: the page gets a frame of its own, the last
+   * holder simply keeping the shared one. The page is already charged. The new entry.
+   */
+  private breakCopyOnWrite(address: number, entry: number): number {
+    const page = address >>> PAGE_SHIFT;
+    const frame = entry >>> PAGE_SHIFT;
+    const rights = entry & PTE_RIGHTS;
+    this.tlb.flushPage(address);
+    if (this.shared.takeLast(frame, this.owner)) {
+      this.table.map(page, frame, rights);
+      return this.table.lookup(page);
+    }
+    const copy = this.frames.allocate(this.owner);
+    if (copy === null) throw new ProcessFault("out-of-memory", address, "no free physical frame to copy this copy-on-write page into");
+    this.memory.bytes.copyWithin(copy * PAGE_SIZE, frame * PAGE_SIZE, (frame + 1) * PAGE_SIZE);
+    this.shared.release(frame);
+    this.table.map(page, copy, rights);
+    return this.table.lookup(page);
   }
 
   /** Makes sure `page` has a page-table frame, charging it; false when none could be had. */

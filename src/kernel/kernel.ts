@@ -18,7 +18,7 @@ import type { ObjectKernel } from "./caps/object-kernel.ts";
 import type { ObjectServices } from "./caps/object-services.ts";
 import { announceEnd } from "./caps/process-control.ts";
 import { SharedFrames } from "./caps/shared-frames.ts";
-import { MAX_PRIVATE_WASM_PAGES, PAGE_SIZE } from "./constants.ts";
+import { MAX_PRIVATE_WASM_PAGES, PAGE_SIZE, WASM_PAGE_SIZE } from "./constants.ts";
 import { Status } from "./errors.ts";
 import { Futexes } from "./futexes.ts";
 import { GlobalSpace } from "./global-space.ts";
@@ -151,6 +151,26 @@ export class Kernel implements KernelServices, ObjectKernel {
     return typeof process === "string" ? Status.E_QUOTA : process;
   }
 
+  /**
+   * PROCESS_CLONE: a `created` copy of `source`, which must be `created` too (never run: its
+   * instance's globals and stack hold nothing the copy lacks), in `memory`: the same image, args,
+   * priority and memory size, its private pages shared copy-on-write. Its table holds only itself.
+   */
+  cloneProcess(source: Process, memory: MemoryObject, parent: Process): Process | number {
+    if (source.state !== "created" || !source.alive) return Status.E_NOT_READY;
+    const clone = this.build(source.image, memory, parent.pid, source.descriptor.priority, source.args, source.env, source.imageBase !== 0, false);
+    if (typeof clone === "string") return Status.E_QUOTA;
+    clone.space.grow(source.space.wasmPages - clone.space.wasmPages);
+    source.segments.forEach((segment, i) => (clone.segments[i] = segment));
+    const pages = source.space.wasmPages * (WASM_PAGE_SIZE / PAGE_SIZE) - 1;
+    const status = pages > 0 ? clone.space.copyOnWriteFrom(source.space, PAGE_SIZE, PAGE_SIZE, pages, true) : Status.OK;
+    if (status !== Status.OK) {
+      this.terminate(clone);
+      return status;
+    }
+    return clone;
+  }
+
   /** A capability the host can grant (through `spawn`'s `caps`) to any kernel object. */
   capability(object: KernelObject, rights: number, badge = 0): Capability {
     return new Capability(object, rights, badge);
@@ -211,7 +231,8 @@ export class Kernel implements KernelServices, ObjectKernel {
   }
 
   /** The process, or why not (a message for the host). */
-  private build(image: LoadedImage, memory: MemoryObject, ppid: number, priority: number, args: readonly string[], env: readonly string[], mapImage: boolean): Process | string {
+  /** `initialize`: copy the data segments in (a clone gets its pages from its source instead). */
+  private build(image: LoadedImage, memory: MemoryObject, ppid: number, priority: number, args: readonly string[], env: readonly string[], mapImage: boolean, initialize = true): Process | string {
     const maxPages = Math.min(image.maximumPages, MAX_PRIVATE_WASM_PAGES);
     if (memory.destroyed) return "its Memory was destroyed";
     if (memory.available < PROCESS_FIXED_PAGES) return `its Memory's quota is exhausted (${memory.available} pages left, a process needs ${PROCESS_FIXED_PAGES})`;
@@ -220,7 +241,7 @@ export class Kernel implements KernelServices, ObjectKernel {
     if (descriptorFrame === null) return "out of physical memory for a process descriptor";
     let space: AddressSpace;
     try {
-      space = new AddressSpace(this.machine.memory, this.frames, pid, image.initialPages, maxPages, memory);
+      space = new AddressSpace(this.machine.memory, this.frames, pid, image.initialPages, maxPages, memory, this.services.sharedFrames);
     } catch (error) {
       this.frames.release(descriptorFrame);
       return error instanceof Error ? error.message : String(error);
@@ -231,7 +252,7 @@ export class Kernel implements KernelServices, ObjectKernel {
     memory.hold();
     this.processes.set(pid, process);
     try {
-      for (const segment of image.segments) if (segment.offset !== null) space.write(segment.offset, segment.data);
+      if (initialize) for (const segment of image.segments) if (segment.offset !== null) space.write(segment.offset, segment.data);
       if (mapImage) {
         const mapped = this.images.map(image);
         space.mapShared(mapped.base, mapped.frames);

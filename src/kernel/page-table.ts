@@ -19,6 +19,11 @@ export const PTE_READ = 2;
 export const PTE_WRITE = 4;
 /** The frame belongs to a shared object (an image), not to this address space. */
 export const PTE_SHARED = 8;
+/**
+ * A private frame shared copy-on-write with other address spaces (counted in SharedFrames): the
+ * write TLB is never filled for it; a write the rights allow gives the page a frame of its own.
+ */
+export const PTE_COW = 16;
 /** Rights bits of an entry: none (0), read, or read-write. */
 export const PTE_RIGHTS = PTE_READ | PTE_WRITE;
 const FLAG_BITS = 0xfff;

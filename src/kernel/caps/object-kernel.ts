@@ -14,6 +14,8 @@ export interface ObjectKernel {
   readonly clock: Clock;
   /** A new process in `memory`, not started; a status when the quota or memory says no. */
   createProcess(image: LoadedImage, memory: MemoryObject, parent: Process, priority: number): Process | number;
+  /** A copy-on-write clone of a `created` process in `memory`; a status when it cannot be had. */
+  cloneProcess(source: Process, memory: MemoryObject, parent: Process): Process | number;
   /** Ends a process (killed: code 137); works on the running one too. */
   terminate(process: Process): void;
 }

@@ -5,8 +5,10 @@ import { MAX_HANDLER_NAME_BYTES, registerFaultHandler } from "../fault-handler.t
 import { PROCESS_STATES } from "../process-descriptor.ts";
 import type { Process } from "../process.ts";
 import { PRIORITY_LEVELS, TIMED_OUT } from "../scheduler.ts";
-import { type Invocation, answer, argumentCap, deadlineFrom, takeCaps, word } from "./invocation.ts";
-import { KernelMessage, ObjectKind, Op, PageRights, Rights } from "./object-abi.ts";
+import { type Invocation, answer, argumentCap, argumentObject, deadlineFrom, takeCaps, word } from "./invocation.ts";
+import { Capability } from "./capability.ts";
+import type { MemoryObject } from "./memory-object.ts";
+import { ALL_RIGHTS, KernelMessage, ObjectKind, Op, PageRights, Rights } from "./object-abi.ts";
 import { PTE_READ, PTE_WRITE } from "../page-table.ts";
 import type { ObjectKernel } from "./object-kernel.ts";
 import { PROCESS_FIXED_PAGES } from "./memory-object.ts";
@@ -25,6 +27,8 @@ const RIGHT_FOR: Record<number, number> = {
   [Op.PROCESS_LISTEN]: Rights.PROCESS_LISTEN,
   [Op.PROCESS_PROTECT]: Rights.PROCESS_MEMORY,
   [Op.PROCESS_SET_FAULT_HANDLER]: Rights.PROCESS_MEMORY,
+  [Op.PROCESS_COPY_PAGES]: Rights.PROCESS_MEMORY,
+  [Op.PROCESS_CLONE]: Rights.PROCESS_MEMORY,
 };
 
 /** PROCESS_PROTECT's rights words, as page-table rights bits. */
@@ -94,6 +98,24 @@ export function invokeProcess(k: ObjectKernel, inv: Invocation, target: Process)
     }
     case Op.PROCESS_SET_FAULT_HANDLER:
       return setFaultHandler(inv, target);
+    case Op.PROCESS_COPY_PAGES: {
+      const source = argumentObject<Process>(inv, 0, ObjectKind.PROCESS, Rights.PROCESS_MEMORY);
+      if (typeof source === "number") return source;
+      if (!source.alive) return Status.E_PEER_DEAD;
+      return target.space.copyOnWriteFrom(source.space, word(inv, 0), word(inv, 1), word(inv, 2));
+    }
+    case Op.PROCESS_CLONE: {
+      const memory = argumentObject<MemoryObject>(inv, 0, ObjectKind.MEMORY, Rights.MEMORY_CREATE);
+      if (typeof memory === "number") return memory;
+      const answerable = canWrite(inv.caller, inv.buffer, 0, 1);
+      if (answerable !== Status.OK) return answerable;
+      const clone = k.cloneProcess(target, memory, inv.caller);
+      if (typeof clone === "number") return clone;
+      const status = answer(inv, [], [new Capability(clone, ALL_RIGHTS)]);
+      // As MEMORY_CREATE_PROCESS: a process nobody holds and nobody can start must not stay.
+      if (status !== Status.OK) k.terminate(clone);
+      return status;
+    }
     default:
       return Status.E_INVALID_ARGUMENT;
   }

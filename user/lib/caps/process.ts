@@ -3,10 +3,11 @@
 import {
   OP_PROCESS_START, OP_PROCESS_SUSPEND, OP_PROCESS_RESUME, OP_PROCESS_KILL, OP_PROCESS_STATE,
   OP_PROCESS_SET_PRIORITY, OP_PROCESS_GIVE, OP_PROCESS_MONITOR, OP_PROCESS_WAIT, OP_PROCESS_HOLDS,
-  OP_PROCESS_LISTEN, OP_PROCESS_PROTECT, OP_PROCESS_SET_FAULT_HANDLER, FOREVER, SLOT_SELF,
+  OP_PROCESS_LISTEN, OP_PROCESS_PROTECT, OP_PROCESS_SET_FAULT_HANDLER, OP_PROCESS_COPY_PAGES,
+  OP_PROCESS_CLONE, FOREVER, SLOT_SELF,
 } from "../abi";
-import { msgWord } from "../message";
-import { operation, operation1, operation3, operation4, operationWithCap, operationWithTimeout } from "./operation";
+import { msgWord, msgBegin, msgAddWord, msgAddCap, msgInvoke } from "../message";
+import { answeredCap, operation, operation1, operation3, operation4, operationWithCap, operationWithTimeout } from "./operation";
 
 // PROCESS_STATE's state codes (docs/ABI.md "Process states and fault kinds").
 export const STATE_READY: u32 = 0;
@@ -84,6 +85,27 @@ export class Process {
   setFaultHandler(name: string, stackBase: u32 = 0, stackBytes: u32 = 0): i32 {
     const bytes = String.UTF8.encode(name);
     return operation4(this.cap, OP_PROCESS_SET_FAULT_HANDLER, <u32>changetype<usize>(bytes), <u32>bytes.byteLength, stackBase, stackBytes);
+  }
+
+  /**
+   * Its private pages at `to` become copies of `source`'s at `from` (`pages` of 4 KiB), sharing
+   * frames copy-on-write until either side writes. Needs PROCESS_MEMORY on both.
+   */
+  copyPages(source: Process, from: u32, to: u32, pages: u32): i32 {
+    msgBegin(OP_PROCESS_COPY_PAGES);
+    msgAddWord(from);
+    msgAddWord(to);
+    msgAddWord(pages);
+    msgAddCap(<u32>source.cap);
+    return msgInvoke(this.cap);
+  }
+
+  /**
+   * A copy-on-write clone of this `created` process, paid by `memory` (a Memory capability with
+   * MEMORY_CREATE): the new process's capability (all rights), or a negative status.
+   */
+  clone(memory: i32): i32 {
+    return answeredCap(operationWithCap(this.cap, OP_PROCESS_CLONE, <u32>memory));
   }
 
   /** A `created` process becomes ready (E_NOT_READY if it was started already). */
