@@ -4,7 +4,22 @@ import { Status } from "./errors.ts";
 import { ProcessFault, hex } from "./fault.ts";
 import { FRAME_KERNEL, type FrameAllocator } from "./frame-allocator.ts";
 import { SharedFrames } from "./caps/shared-frames.ts";
-import { PTE_COW, PTE_READ, PTE_RIGHTS, PTE_SHARED, PTE_WRITE, PageTable } from "./page-table.ts";
+import { PTE_ACCESSED, PTE_COW, PTE_PAGED, PTE_READ, PTE_RIGHTS, PTE_SHARED, PTE_WRITE, PageTable } from "./page-table.ts";
+
+/** An access to a page whose bytes are with the pager: not a fault, the kernel pages it in and retries. */
+export class PageInRequired extends ProcessFault {
+  constructor(address: number) {
+    super("unmapped", address, `page ${hex(address & ~(PAGE_SIZE - 1))} is paged out`);
+  }
+}
+
+/** What eviction needs to know about the frames it may take (set by the kernel when paging is on). */
+export interface FramePressure {
+  /** A frame was just allocated for a page: free frames may be running low. */
+  allocated(): void;
+  /** No frame is left: free some if it can without touching this space; whether it did. */
+  exhausted(space: AddressSpace): boolean;
+}
 import { SoftwareTlb, TLB_FRAMES } from "./tlb.ts";
 
 /** What a store to a mapped register page reaches. */
@@ -45,6 +60,12 @@ export class AddressSpace {
   private sizeBytes: number;
   readonly maxWasmPages: number;
   private privatePages = 0;
+  /** Private pages whose bytes are with the pager (still charged, no frame). */
+  private pagedPages = 0;
+  /** Each paged page's version: bumped on every eviction, the sealed blob must carry it. */
+  private readonly versions = new Map<number, number>();
+  /** Told of every frame this space allocates, when paging is on. */
+  pressure: FramePressure | null = null;
   /** Page-table frames charged to `account` (the directory is part of the process's fixed cost). */
   private tablePages = 0;
   private readonly account: PageAccount | null;
@@ -95,6 +116,11 @@ export class AddressSpace {
     return this.privatePages;
   }
 
+  /** Private pages it has with the pager. */
+  get pagedOutPages(): number {
+    return this.pagedPages;
+  }
+
   /** memory.grow: the old size in 64 KiB pages, or -1 when over the limit. */
   grow(deltaWasmPages: number): number {
     const old = this.wasmPages;
@@ -116,8 +142,10 @@ export class AddressSpace {
     if (entry === 0) entry = this.mapOnFirstTouch(address);
     if ((entry & PTE_RIGHTS) === 0) throw new ProcessFault("no-access", address, `${write ? "write to" : "read of"} page ${hex(address & ~(PAGE_SIZE - 1))}, which its process made unreadable`);
     if (write && (entry & PTE_WRITE) === 0) throw new ProcessFault("read-only", address, `write to read-only page ${hex(address & ~(PAGE_SIZE - 1))}`);
+    if (entry & PTE_PAGED) throw new PageInRequired(address);
     if (entry >>> PAGE_SHIFT === 0) entry = this.giveFrame(address, entry);
     else if (write && entry & PTE_COW) entry = this.breakCopyOnWrite(address, entry);
+    if ((entry & PTE_ACCESSED) === 0) this.table.map(page, entry >>> PAGE_SHIFT, (entry & 0xfff) | PTE_ACCESSED);
     const frame = entry >>> PAGE_SHIFT;
     if (entry & PTE_READ) this.tlb.fill(false, address, frame);
     if (entry & PTE_WRITE && (entry & PTE_COW) === 0) this.tlb.fill(true, address, frame);
@@ -144,8 +172,8 @@ export class AddressSpace {
       const entry = this.table.lookup(page);
       const frame = entry >>> PAGE_SHIFT;
       // An untouched page made read-write again is simply untouched.
-      if (frame === 0 && rights === PTE_RIGHTS) this.table.unmap(page);
-      else this.table.map(page, frame, rights | (entry & PTE_COW));
+      if (frame === 0 && rights === PTE_RIGHTS && (entry & PTE_PAGED) === 0) this.table.unmap(page);
+      else this.table.map(page, frame, rights | (entry & (PTE_COW | PTE_PAGED)));
     }
     if (pages > TLB_ENTRIES) this.tlb.flushAll();
     else for (let page = first; page < first + pages; page++) this.tlb.flushPage(page * PAGE_SIZE);
@@ -214,6 +242,8 @@ export class AddressSpace {
       const from = source.table.lookup(src + i);
       const here = this.table.lookup(dst + i);
       if ((from & PTE_SHARED && !skipShared) || here & PTE_SHARED) return Status.E_BAD_ADDRESS;
+      // Paged-out pages take part once they are back (an access pages them in).
+      if (from & PTE_PAGED || here & PTE_PAGED) return Status.E_NOT_READY;
       if (from >>> PAGE_SHIFT !== 0 && (from & PTE_SHARED) === 0) gained++;
       if (here >>> PAGE_SHIFT !== 0) lost++;
     }
@@ -307,13 +337,19 @@ export class AddressSpace {
     });
     this.table.destroy();
     this.releaseTlb();
-    this.account?.uncharge(this.privatePages + this.tablePages);
+    this.account?.uncharge(this.privatePages + this.pagedPages + this.tablePages);
     this.privatePages = 0;
+    this.pagedPages = 0;
     this.tablePages = 0;
   }
 
   private dropPrivate(page: number): void {
     const entry = this.table.lookup(page);
+    if (entry & PTE_PAGED) {
+      this.pagedPages--;
+      this.account?.uncharge(1);
+      return;
+    }
     if (entry >>> PAGE_SHIFT === 0 || entry & PTE_SHARED) return;
     this.releasePrivateFrame(entry >>> PAGE_SHIFT, entry);
     this.privatePages--;
@@ -339,7 +375,7 @@ export class AddressSpace {
       this.table.map(page, frame, rights);
       return this.table.lookup(page);
     }
-    const copy = this.frames.allocate(this.owner);
+    const copy = this.allocateFrame();
     if (copy === null) throw new ProcessFault("out-of-memory", address, "no free physical frame to copy this copy-on-write page into");
     this.memory.bytes.copyWithin(copy * PAGE_SIZE, frame * PAGE_SIZE, (frame + 1) * PAGE_SIZE);
     this.shared.release(frame);
@@ -373,7 +409,7 @@ export class AddressSpace {
   private giveFrame(address: number, flags: number): number {
     const page = address >>> PAGE_SHIFT;
     if (this.account && !this.account.charge(1)) throw this.outOfMemory(address, "this page");
-    const frame = this.frames.allocate(this.owner);
+    const frame = this.allocateFrame();
     if (frame === null) {
       this.account?.uncharge(1);
       throw new ProcessFault("out-of-memory", address, "no free physical frame for this page");
@@ -382,6 +418,73 @@ export class AddressSpace {
     this.table.map(page, frame, flags & PTE_RIGHTS);
     this.privatePages++;
     return this.table.lookup(page);
+  }
+
+  private allocateFrame(): number | null {
+    let frame = this.frames.allocate(this.owner);
+    if (frame === null && this.pressure?.exhausted(this)) frame = this.frames.allocate(this.owner);
+    if (frame !== null) this.pressure?.allocated();
+    return frame;
+  }
+
+  /**
+   * Paging: samples `page` for the eviction policy. -1: not a candidate (no frame of its own, shared
+   * copy-on-write, a Page or Region, a device, paged out); 1: referenced since the last sample
+   * (`PTE_ACCESSED`, which this clears, flushing the page from the TLBs so that the next access sets
+   * it again); 0: not referenced since.
+   */
+  sample(page: number): -1 | 0 | 1 {
+    const entry = this.table.lookup(page);
+    if (entry >>> PAGE_SHIFT === 0 || entry & (PTE_SHARED | PTE_COW | PTE_PAGED)) return -1;
+    if ((entry & PTE_ACCESSED) === 0) return 0;
+    this.table.map(page, entry >>> PAGE_SHIFT, entry & 0xfff & ~PTE_ACCESSED);
+    this.tlb.flushPage(page * PAGE_SIZE);
+    return 1;
+  }
+
+  /** Paging: the private pages with a frame of their own that `sample` may look at, in address order. */
+  candidates(): number[] {
+    const pages: number[] = [];
+    this.table.forEach((page, frame, flags) => {
+      if (frame !== 0 && (flags & (PTE_SHARED | PTE_COW | PTE_PAGED)) === 0 && page * PAGE_SIZE < GLOBAL_SPACE_BASE) pages.push(page);
+    });
+    return pages;
+  }
+
+  /**
+   * Paging: takes `page`'s frame away (`sample` said 0 or 1), handing its bytes and the
+   * version they must come back with to `seal`. The page stays charged; the next access raises
+   * PageInRequired. Call only where no translation is in flight (a safe point).
+   */
+  evict(page: number, seal: (bytes: Uint8Array, version: number) => void): void {
+    const entry = this.table.lookup(page);
+    const frame = entry >>> PAGE_SHIFT;
+    const version = (this.versions.get(page) ?? 0) + 1;
+    this.versions.set(page, version);
+    seal(this.memory.bytes.subarray(frame * PAGE_SIZE, (frame + 1) * PAGE_SIZE), version);
+    this.tlb.flushPage(page * PAGE_SIZE);
+    this.table.map(page, 0, (entry & PTE_RIGHTS) | PTE_PAGED);
+    this.frames.release(frame);
+    this.privatePages--;
+    this.pagedPages++;
+  }
+
+  /** The version a paged-out page's blob must carry; null when the page is not paged out. */
+  pagedVersion(page: number): number | null {
+    return this.table.lookup(page) & PTE_PAGED ? this.versions.get(page)! : null;
+  }
+
+  /** Paging: `page` comes back with `bytes` (checked by the caller). False when no frame could be had. */
+  restore(page: number, bytes: Uint8Array): boolean {
+    const entry = this.table.lookup(page);
+    if ((entry & PTE_PAGED) === 0) return true;
+    const frame = this.allocateFrame();
+    if (frame === null) return false;
+    this.memory.bytes.set(bytes, frame * PAGE_SIZE);
+    this.table.map(page, frame, (entry & PTE_RIGHTS) | PTE_ACCESSED);
+    this.privatePages++;
+    this.pagedPages--;
+    return true;
   }
 
   private outOfMemory(address: number, what: string): ProcessFault {

@@ -2,6 +2,7 @@ import { GLOBAL_SPACE_BASE, PAGE_SIZE, WASM_PAGE_SIZE } from "./constants.ts";
 import { Status } from "./errors.ts";
 import { FAULT_KINDS, type FaultKind, ProcessFault } from "./fault.ts";
 import type { Process } from "./process.ts";
+import { PageInRequired } from "./address-space.ts";
 
 /**
  * A process's fault handler: an exported function `(kind, address, stack_top) -> i32` that the
@@ -17,6 +18,9 @@ import type { Process } from "./process.ts";
  * calls the slow path again with the same operands. The handler runs as an ordinary function: it
  * may invoke, block, be preempted. Because the faulting stack is suspended inside the kernel call,
  * the faulting instruction has done nothing yet (slow paths check the whole access first).
+ *
+ * A page the kernel paged out takes the same path: the slow path records a PageInRequired, and
+ * `fault_handle` waits for the kernel's page-in instead of calling the handler.
  *
  * Invariants: `pending` is set exactly while the fault flag is 1 (between a slow path's fault and
  * the wrapper's `fault_handle`); `depth` is 1 while the handler runs, else 0, and any fault at
@@ -40,6 +44,8 @@ export class FaultHandler {
   /** The process's `dogma:mmu.fault_pending`. */
   readonly flag = new WebAssembly.Global({ value: "i32", mutable: true }, 0);
   registration: FaultHandlerRegistration | null = null;
+  /** Brings a paged-out page back (the kernel's paging); settles when the access may retry. */
+  pageIn: ((address: number) => Promise<void>) | null = null;
   private pending: ProcessFault | null = null;
   private depth = 0;
   /** The fault the handler last said it repaired, until the retried access completes. */
@@ -61,6 +67,12 @@ export class FaultHandler {
   offer(error: unknown): void {
     const retried = this.retried;
     this.retried = null;
+    // Not a fault: the kernel pages the page in and the access retries, handler or not.
+    if (error instanceof PageInRequired && this.pageIn) {
+      this.pending = error;
+      this.flag.value = 1;
+      return;
+    }
     if (!(error instanceof ProcessFault) || !REPAIRABLE.has(error.kind) || this.registration === null) throw error;
     const { kind, address } = error;
     if (this.depth > 0) throw new ProcessFault(kind, address, `${error.message}, inside its fault handler ${this.registration.name}`);
@@ -79,6 +91,7 @@ export class FaultHandler {
     const registration = this.registration;
     this.pending = null;
     this.flag.value = 0;
+    if (fault instanceof PageInRequired && this.pageIn) return this.pageIn(fault.address!);
     if (fault === null || registration === null) throw new Error("kernel bug: fault_handle with no pending fault");
     const stackTop = registration.stackBytes > 0 ? registration.stackBase + registration.stackBytes : 0;
     const pointer = registration.stackPointer;

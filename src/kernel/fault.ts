@@ -18,6 +18,7 @@ export const FAULT_KINDS = [
   "abort",
   "trap",
   "no-access",
+  "page-integrity",
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 

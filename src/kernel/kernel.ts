@@ -28,6 +28,8 @@ import { FRAME_KERNEL, FrameAllocator } from "./frame-allocator.ts";
 import { ImageStore } from "./image-store.ts";
 import type { LoadedImage } from "./image.ts";
 import { buildImports, type ImportObject } from "./imports.ts";
+import { PageSealer } from "./page-sealer.ts";
+import { type BackingStore, Paging, type PagingOptions } from "./paging.ts";
 import { FUEL_EXPORT, INIT_EXPORT } from "./mmu-abi.ts";
 import type { ImportModuleSpec } from "./personality.ts";
 import { ProcessDescriptor } from "./process-descriptor.ts";
@@ -92,6 +94,8 @@ export class Kernel implements KernelServices, ObjectKernel {
   /** Process 1 when the machine was booted: its end stops `run` (the machine resets). */
   private critical: Process | null = null;
   private readonly entryArgs = new Map<Process, { entry: string; args: readonly (number | bigint)[] }>();
+  /** Demand paging, once a backing store is attached (`enablePaging`). */
+  paging: Paging | null = null;
   /** What each process's entry returned (benchmarks read it). */
   readonly returnValues = new Map<number, unknown>();
 
@@ -169,6 +173,47 @@ export class Kernel implements KernelServices, ObjectKernel {
       return status;
     }
     return clone;
+  }
+
+  /**
+   * Turns demand paging on with `store` as the pager's storage: from now on free frames running
+   * low make the kernel evict pages, sealed under a key made now from the machine's entropy.
+   */
+  enablePaging(store: BackingStore, options: PagingOptions = {}): Paging {
+    const paging = new Paging(new PageSealer(this.entropy), store, this.frames, () => this.processes.values(), () => this.stopAtNextSafePoint(), options);
+    this.paging = paging;
+    this.rootMemory.extendRoot(options.storePages ?? 0);
+    for (const process of this.processes.values()) this.attachPaging(process);
+    return paging;
+  }
+
+  private attachPaging(process: Process): void {
+    if (!this.paging) return;
+    process.space.pressure = this.paging;
+    process.faultHandler.pageIn = (address) => this.pageIn(process, address);
+  }
+
+  /** The running process calls the kernel at its next safe point (`safePoint`), where paging can reclaim. */
+  private stopAtNextSafePoint(): void {
+    const fuel = this.scheduler.current?.instance?.exports[FUEL_EXPORT];
+    if (fuel instanceof WebAssembly.Global) fuel.value = 0;
+  }
+
+  /**
+   * Brings `process`'s paged-out page at `address` back: the process blocks (others run) until the
+   * pager answers; a page that fails authentication ends it with a `page-integrity` fault.
+   */
+  private pageIn(process: Process, address: number): Promise<void> {
+    const paging = this.paging!;
+    const page = address >>> 12;
+    const arrived = (value: Uint8Array | ProcessFault) => {
+      if (process.alive) this.scheduler.makeReady(process, value);
+    };
+    paging.fetch(process, page).then(arrived, (error: unknown) => arrived(error instanceof ProcessFault ? error : new ProcessFault("page-integrity", address, String(error))));
+    return this.scheduler.block<Uint8Array | ProcessFault>(process).then((value) => {
+      if (value instanceof ProcessFault) throw value;
+      if (!process.space.restore(page, value)) throw new ProcessFault("out-of-memory", address, "no free physical frame to page this page back into");
+    });
   }
 
   /** A capability the host can grant (through `spawn`'s `caps`) to any kernel object. */
@@ -267,6 +312,7 @@ export class Kernel implements KernelServices, ObjectKernel {
       throw error;
     }
     process.caps.placeAt(SLOT_SELF, new Capability(process, SELF_RIGHTS));
+    this.attachPaging(process);
     descriptor.state = "created";
     return process;
   }
@@ -398,6 +444,7 @@ export class Kernel implements KernelServices, ObjectKernel {
   /** The safe point's slow path: preempt when the slice is over, else refill the fuel. */
   safePoint(process: Process, fuel: number): number | Promise<number> {
     if (!process.alive) return this.stopRunning(process);
+    if (this.paging?.pending) this.paging.reclaim();
     if (!this.scheduler.preemptionPending(process)) return fuel;
     return this.scheduler.yield<number>(process, fuel);
   }
@@ -446,6 +493,7 @@ export class Kernel implements KernelServices, ObjectKernel {
     process.caps.clear();
     for (const [address, page] of [...process.pageAt]) page.unmap(process, address);
     process.space.destroy();
+    this.paging?.forget(process.pid);
     process.descriptor.detach();
     this.frames.release(process.descriptor.frame);
     const fuel = process.instance?.exports[FUEL_EXPORT];

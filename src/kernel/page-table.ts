@@ -24,6 +24,10 @@ export const PTE_SHARED = 8;
  * write TLB is never filled for it; a write the rights allow gives the page a frame of its own.
  */
 export const PTE_COW = 16;
+/** A private page whose bytes are with the pager, sealed (frame field 0): an access pages it in. */
+export const PTE_PAGED = 32;
+/** Set on every TLB fill: the clock's reference bit (clearing it flushes the page from the TLBs). */
+export const PTE_ACCESSED = 64;
 /** Rights bits of an entry: none (0), read, or read-write. */
 export const PTE_RIGHTS = PTE_READ | PTE_WRITE;
 const FLAG_BITS = 0xfff;

@@ -31,7 +31,7 @@ export const MEMORY_OBJECT_PAGES = 1;
 export class MemoryObject extends KernelObject {
   readonly kind = ObjectKind.MEMORY;
   readonly parent: MemoryObject | null;
-  readonly quota: number;
+  private quotaPages: number;
   used = 0;
   /** Internal holds that keep it alive without capabilities (the processes living in it). */
   private holds = 0;
@@ -40,7 +40,21 @@ export class MemoryObject extends KernelObject {
   constructor(parent: MemoryObject | null, quota: number) {
     super();
     this.parent = parent;
-    this.quota = quota;
+    this.quotaPages = quota;
+  }
+
+  get quota(): number {
+    return this.quotaPages;
+  }
+
+  /**
+   * The root Memory's quota grows by `pages` when a backing store joins physical memory (paging):
+   * pages are charged whether resident or with the pager. Only the root's: a child's quota is what
+   * its creator gave it.
+   */
+  extendRoot(pages: number): void {
+    if (this.parent !== null) throw new Error("kernel bug: only the root Memory's quota grows with a backing store");
+    this.quotaPages += pages;
   }
 
   /** Pages that can still be charged here, counting every ancestor's limit. */

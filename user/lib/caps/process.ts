@@ -24,7 +24,7 @@ export const KILLED_EXIT_CODE: i32 = 137;
 const STATE_NAMES: StaticArray<string> = ["ready", "running", "blocked", "exited", "faulted", "created", "suspended"];
 const FAULT_NAMES: StaticArray<string> = [
   "null-page", "unmapped", "out-of-bounds", "read-only", "out-of-memory", "unreachable", "divide-by-zero",
-  "integer-overflow", "invalid-conversion", "stack-exhausted", "indirect-call", "abort", "trap", "no-access",
+  "integer-overflow", "invalid-conversion", "stack-exhausted", "indirect-call", "abort", "trap", "no-access", "page-integrity",
 ];
 
 /** "exited", "faulted"...; "state N" for a code the table does not list. */
