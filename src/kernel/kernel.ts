@@ -262,7 +262,7 @@ export class Kernel implements KernelServices, ObjectKernel {
 
   /** The kernel's policy object, for process 1 (time slice, figures). */
   policyObject(): KernelPolicy {
-    return new KernelPolicy(this.scheduler, this.frames, () => this.liveCount());
+    return new KernelPolicy(this.scheduler, this.frames, () => this.liveCount(), () => this.paging);
   }
 
   /** The Interrupt object of a machine line (one per line). */

@@ -11,6 +11,9 @@ import { type BackingStore, EvictionPolicy, type EvictionPolicyCode, type PageKe
 import { testMachine } from "../helpers/test-host.ts";
 import { wat } from "../helpers/wat.ts";
 import { prng } from "../caps/prng.ts";
+import { Op, Rights } from "../../src/kernel/caps/object-abi.ts";
+import { Status } from "../../src/kernel/errors.ts";
+import { Script, runAll, scriptMachine } from "../caps/script.ts";
 
 type Malice = "none" | "flip" | "swap" | "replay" | "lose";
 
@@ -191,5 +194,33 @@ describe("the page sealer", () => {
       const altered = inNonce ? { nonce: target, data: sealed.data } : { nonce: sealed.nonce, data: target };
       expect(sealer.open(altered, id)).toBe(null);
     }
+  });
+});
+
+describe("KERNEL_SET_PAGING and KERNEL_PAGING_INFO", () => {
+  it("let process 1's Kernel capability choose the policy once paging is on", async () => {
+    const script = () => {
+      const s = new Script();
+      const ids = {
+        set: s.invoke(2, Op.KERNEL_SET_PAGING, { words: [EvictionPolicy.AGING] }),
+        bad: s.invoke(2, Op.KERNEL_SET_PAGING, { words: [2] }),
+        noRight: s.invoke(3, Op.KERNEL_SET_PAGING, { words: [EvictionPolicy.CLOCK] }),
+        info: s.invoke(3, Op.KERNEL_PAGING_INFO),
+      };
+      s.end();
+      return { s, ids };
+    };
+    const outcome = async (paging: boolean) => {
+      const m = await scriptMachine();
+      const store = paging ? m.kernel.enablePaging(new TestStore()) : null;
+      const policy = m.kernel.policyObject();
+      const { s, ids } = script();
+      const p = m.spawn(s, { caps: [m.kernel.capability(policy, Rights.KERNEL_POLICY), m.kernel.capability(policy, 0)] });
+      await runAll(m);
+      const log = m.log();
+      return { set: log.status(p, ids.set), bad: log.status(p, ids.bad), noRight: log.status(p, ids.noRight), info: log.answer(p, ids.info).words, policy: store?.policy };
+    };
+    expect(await outcome(false)).toEqual({ set: Status.E_NOT_READY, bad: Status.E_INVALID_ARGUMENT, noRight: Status.E_MISSING_RIGHT, info: [0, 0, 0, 0], policy: undefined });
+    expect(await outcome(true)).toEqual({ set: Status.OK, bad: Status.E_INVALID_ARGUMENT, noRight: Status.E_MISSING_RIGHT, info: [1, EvictionPolicy.AGING, 0, 0], policy: EvictionPolicy.AGING });
   });
 });

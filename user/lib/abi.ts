@@ -98,6 +98,11 @@ export const OP_DEVICE_DMA: u32 = 0xffff0902;
 export const OP_DEVICE_RESET: u32 = 0xffff0903;
 export const OP_KERNEL_INFO: u32 = 0xffff0a00;
 export const OP_KERNEL_SET_SLICE: u32 = 0xffff0a01;
+export const OP_KERNEL_SET_PAGING: u32 = 0xffff0a40;
+export const OP_KERNEL_PAGING_INFO: u32 = 0xffff0a41;
+// Eviction policies (KERNEL_SET_PAGING).
+export const PAGING_CLOCK: u32 = 0;
+export const PAGING_AGING: u32 = 1;
 
 // Labels of messages only the kernel sends (through a send capability handed to it).
 export const MSG_PROCESS_ENDED: u32 = 0xfffff001;

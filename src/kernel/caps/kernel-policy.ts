@@ -1,5 +1,6 @@
 import { Status } from "../errors.ts";
 import type { FrameAllocator } from "../frame-allocator.ts";
+import { EvictionPolicy, type EvictionPolicyCode, type Paging } from "../paging.ts";
 import type { Scheduler } from "../scheduler.ts";
 import { type Invocation, answer, word } from "./invocation.ts";
 import { KernelObject } from "./kernel-object.ts";
@@ -18,12 +19,15 @@ export class KernelPolicy extends KernelObject {
   readonly scheduler: Scheduler;
   readonly frames: FrameAllocator;
   readonly liveProcesses: () => number;
+  /** The kernel's paging, when a backing store is attached. */
+  readonly paging: () => Paging | null;
 
-  constructor(scheduler: Scheduler, frames: FrameAllocator, liveProcesses: () => number) {
+  constructor(scheduler: Scheduler, frames: FrameAllocator, liveProcesses: () => number, paging: () => Paging | null = () => null) {
     super();
     this.scheduler = scheduler;
     this.frames = frames;
     this.liveProcesses = liveProcesses;
+    this.paging = paging;
   }
 
   /** The machine's kernel outlives its capabilities. */
@@ -46,7 +50,22 @@ export function invokeKernelPolicy(inv: Invocation, policy: KernelPolicy): numbe
       policy.scheduler.sliceNs = us * 1000;
       return Status.OK;
     }
+    case Op.KERNEL_SET_PAGING: {
+      if (!inv.cap.has(Rights.KERNEL_POLICY)) return Status.E_MISSING_RIGHT;
+      const chosen = word(inv, 0);
+      if (!POLICIES.has(chosen)) return Status.E_INVALID_ARGUMENT;
+      const paging = policy.paging();
+      if (!paging) return Status.E_NOT_READY;
+      paging.policy = chosen as EvictionPolicyCode;
+      return Status.OK;
+    }
+    case Op.KERNEL_PAGING_INFO: {
+      const paging = policy.paging();
+      return answer(inv, paging ? [1, paging.policy, paging.evictions, paging.pageIns] : [0, 0, 0, 0]);
+    }
     default:
       return Status.E_INVALID_ARGUMENT;
   }
 }
+
+const POLICIES = new Set<number>(Object.values(EvictionPolicy));

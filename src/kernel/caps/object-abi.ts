@@ -108,6 +108,8 @@ export const Op = {
   DEVICE_RESET: 0xffff_0903,
   KERNEL_INFO: 0xffff_0a00,
   KERNEL_SET_SLICE: 0xffff_0a01,
+  KERNEL_SET_PAGING: 0xffff_0a40,
+  KERNEL_PAGING_INFO: 0xffff_0a41,
 } as const;
 
 /** Labels of messages only the kernel sends (no process can send a label this high). */

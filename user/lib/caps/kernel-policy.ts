@@ -1,6 +1,6 @@
 // The kernel's policy, as process 1 holds it (docs/BOOT.md, slot 7): the time slice and a few
-// figures about the machine.
-import { OP_KERNEL_INFO, OP_KERNEL_SET_SLICE } from "../abi";
+// figures about the machine; the paging policy.
+import { OP_KERNEL_INFO, OP_KERNEL_SET_SLICE, OP_KERNEL_SET_PAGING, OP_KERNEL_PAGING_INFO } from "../abi";
 import { msgWord } from "../message";
 import { operation, operation1 } from "./operation";
 
@@ -11,6 +11,15 @@ export class KernelInfo {
   frames: u32 = 0;
   freeFrames: u32 = 0;
   processes: u32 = 0;
+}
+
+/** KERNEL_PAGING_INFO's answer. */
+export class PagingInfo {
+  status: i32 = 0;
+  enabled: bool = false;
+  policy: u32 = 0;
+  evictions: u32 = 0;
+  pageIns: u32 = 0;
 }
 
 export class KernelPolicy {
@@ -24,6 +33,23 @@ export class KernelPolicy {
       info.frames = msgWord(1);
       info.freeFrames = msgWord(2);
       info.processes = msgWord(3);
+    }
+    return info;
+  }
+
+  /** The eviction policy, PAGING_CLOCK or PAGING_AGING (E_NOT_READY without a backing store). */
+  setPaging(policy: u32): i32 {
+    return operation1(this.cap, OP_KERNEL_SET_PAGING, policy);
+  }
+
+  pagingInfo(): PagingInfo {
+    const info = new PagingInfo();
+    info.status = operation(this.cap, OP_KERNEL_PAGING_INFO);
+    if (info.status >= 0) {
+      info.enabled = msgWord(0) != 0;
+      info.policy = msgWord(1);
+      info.evictions = msgWord(2);
+      info.pageIns = msgWord(3);
     }
     return info;
   }
