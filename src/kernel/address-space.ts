@@ -64,6 +64,8 @@ export class AddressSpace {
   private pagedPages = 0;
   /** Each paged page's version: bumped on every eviction, the sealed blob must carry it. */
   private readonly versions = new Map<number, number>();
+  /** Pages a kernel call is working in (its message buffer): never evicted meanwhile. Page → holds. */
+  private readonly held = new Map<number, number>();
   /** Told of every frame this space allocates, when paging is on. */
   pressure: FramePressure | null = null;
   /** Page-table frames charged to `account` (the directory is part of the process's fixed cost). */
@@ -434,6 +436,7 @@ export class AddressSpace {
    * it again); 0: not referenced since.
    */
   sample(page: number): -1 | 0 | 1 {
+    if (this.held.has(page)) return -1;
     const entry = this.table.lookup(page);
     if (entry >>> PAGE_SHIFT === 0 || entry & (PTE_SHARED | PTE_COW | PTE_PAGED)) return -1;
     if ((entry & PTE_ACCESSED) === 0) return 0;
@@ -467,6 +470,33 @@ export class AddressSpace {
     this.frames.release(frame);
     this.privatePages--;
     this.pagedPages++;
+  }
+
+  /** The pages of `[address, address + length)` that are paged out. */
+  pagedOutIn(address: number, length: number): number[] {
+    const pages: number[] = [];
+    for (let page = address >>> PAGE_SHIFT; page * PAGE_SIZE < address + length; page++) {
+      if (this.table.lookup(page) & PTE_PAGED) pages.push(page);
+    }
+    return pages;
+  }
+
+  /** Keeps the pages of `[address, address + length)` from eviction until `release`; the pages held. */
+  hold(address: number, length: number): number[] {
+    const pages: number[] = [];
+    for (let page = address >>> PAGE_SHIFT; page * PAGE_SIZE < address + length; page++) {
+      this.held.set(page, (this.held.get(page) ?? 0) + 1);
+      pages.push(page);
+    }
+    return pages;
+  }
+
+  release(pages: readonly number[]): void {
+    for (const page of pages) {
+      const count = this.held.get(page) ?? 0;
+      if (count <= 1) this.held.delete(page);
+      else this.held.set(page, count - 1);
+    }
   }
 
   /** The version a paged-out page's blob must carry; null when the page is not paged out. */

@@ -22,7 +22,7 @@ import { MAX_PRIVATE_WASM_PAGES, PAGE_SIZE, WASM_PAGE_SIZE } from "./constants.t
 import { Status } from "./errors.ts";
 import { Futexes } from "./futexes.ts";
 import { GlobalSpace } from "./global-space.ts";
-import type { MessageBuffer } from "./message.ts";
+import { MAX_MESSAGE_BYTES, type MessageBuffer } from "./message.ts";
 import { ProcessFault, faultFromError, hex } from "./fault.ts";
 import { FRAME_KERNEL, FrameAllocator } from "./frame-allocator.ts";
 import { ImageStore } from "./image-store.ts";
@@ -369,6 +369,33 @@ export class Kernel implements KernelServices, ObjectKernel {
 
   /** The one system call, for the current process; see caps/invoke.ts. */
   invoke(process: Process, cap: number, buffer: MessageBuffer): number | Promise<number> {
+    return this.paging ? this.invokeInResidentBuffer(process, cap, buffer) : this.invokeNow(process, cap, buffer);
+  }
+
+  /**
+   * With paging, the message buffer is paged in first (the process blocks meanwhile) and held
+   * resident until the call completes, however long it blocks: the kernel reads and writes it.
+   */
+  private invokeInResidentBuffer(process: Process, cap: number, buffer: MessageBuffer): number | Promise<number> {
+    const length = buffer.capacity >>> 0 <= MAX_MESSAGE_BYTES ? buffer.capacity >>> 0 : 0;
+    const paged = process.space.pagedOutIn(buffer.ptr >>> 0, length);
+    if (paged.length > 0) {
+      return paged.reduce((done, page) => done.then(() => this.pageIn(process, page * PAGE_SIZE)), Promise.resolve()).then(() => this.invokeInResidentBuffer(process, cap, buffer));
+    }
+    const held = process.space.hold(buffer.ptr >>> 0, length);
+    let result: number | Promise<number>;
+    try {
+      result = this.invokeNow(process, cap, buffer);
+    } catch (error) {
+      process.space.release(held);
+      throw error;
+    }
+    if (result instanceof Promise) return result.finally(() => process.space.release(held));
+    process.space.release(held);
+    return result;
+  }
+
+  private invokeNow(process: Process, cap: number, buffer: MessageBuffer): number | Promise<number> {
     const result = invoke(this, process, cap, buffer);
     // The caller ended itself (killed itself, destroyed its own Memory): its stack never runs again.
     if (!process.alive) return this.stopRunning(process);

@@ -33,8 +33,11 @@ class TestStore implements BackingStore {
     this.pages.set(k, [...(this.pages.get(k) ?? []), { nonce: sealed.nonce.slice(), data: sealed.data.slice() }]);
   }
 
+  readonly readKeys: string[] = [];
+
   async read(key: PageKey): Promise<SealedPage | null> {
     this.reads++;
+    this.readKeys.push(`${key.space}:${key.page}`);
     const versions = this.pages.get(`${key.space}:${key.page}`);
     if (!versions) return null;
     const latest = versions[versions.length - 1]!;
@@ -146,6 +149,37 @@ describe("demand paging", () => {
       expect(t.faults.join("\n")).toContain("page-integrity");
     }, 60_000);
   }
+});
+
+describe("kernel calls on paged-out memory", () => {
+  /** Writes a PROCESS_STATE request at 0x2000, sweeps `pages` pages (evicting it), then invokes with it. */
+  const INVOKER = wat(`(module
+    (import "dogma" "invoke" (func $invoke (param i32 i32 i32) (result i32)))
+    (memory 300)
+    (func (export "run") (param $pages i32) (result i32 i32) (local $i i32)
+      (i32.store (i32.const 0x2000) (i32.const ${Op.PROCESS_STATE}))
+      (i32.store (i32.const 0x2004) (i32.const 0))
+      (i32.store (i32.const 0x2008) (i32.const 0))
+      (block $done (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $pages)))
+        (i32.store (i32.add (i32.const 0x10000) (i32.shl (local.get $i) (i32.const 12))) (local.get $i))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $next)))
+      (call $invoke (i32.const 1) (i32.const 0x2000) (i32.const 64))
+      (i32.load (i32.const 0x2014)))
+    (func (export "_start")))`);
+
+  it("pages the message buffer in before invoke reads it, and keeps it while the call runs", async () => {
+    const t = testMachine({ memory: MEMORY });
+    const store = new TestStore();
+    t.kernel.enablePaging(store, { storePages: 8192, lowWater: 64 });
+    const image = await t.loader.load(INVOKER, "invoker");
+    const process = t.kernel.spawn(image, { entry: "run", entryArgs: [2048] });
+    await t.kernel.run();
+    expect(process.fault).toBe(null);
+    expect(t.kernel.returnValues.get(process.pid)).toEqual([Status.OK, process.pid]);
+    expect(store.readKeys).toContain(`${process.pid}:2`);
+  }, 60_000);
 });
 
 describe("the page sealer", () => {
