@@ -45,7 +45,16 @@ export interface PagedProcess {
   readonly pid: number;
   readonly alive: boolean;
   readonly space: AddressSpace;
+  /** PIN_LEVELS: how reluctantly its pages are evicted (set by process 1). */
+  readonly pinLevel: number;
 }
+
+/**
+ * Pin levels: 0 pageable; 1 evicted only when no page of level 0 can be (a shell, a server others
+ * wait on); 2 never evicted (the pager and the drivers it needs, process 1: paging them out could
+ * deadlock the page-in that needs them).
+ */
+export const PinLevel = { PAGEABLE: 0, RELUCTANT: 1, PINNED: 2 } as const;
 
 export interface PagingOptions {
   /** Pages the store can hold beyond physical memory: the root Memory's quota grows by this. */
@@ -101,7 +110,10 @@ export class Paging implements FramePressure {
   reclaim(spare: AddressSpace | null = null): number {
     this.pending = false;
     const want = Math.max(1, this.highWater - this.frames.freeCount);
-    const evicted = this.policy === EvictionPolicy.AGING ? this.reclaimByAge(want, spare) : this.reclaimByClock(want, spare);
+    let evicted = 0;
+    for (let level = PinLevel.PAGEABLE; level < PinLevel.PINNED && evicted < want; level++) {
+      evicted += this.policy === EvictionPolicy.AGING ? this.reclaimByAge(want - evicted, spare, level) : this.reclaimByClock(want - evicted, spare, level);
+    }
     this.evictions += evicted;
     return evicted;
   }
@@ -150,7 +162,12 @@ export class Paging implements FramePressure {
     this.ages.delete(key);
   }
 
-  private reclaimByClock(want: number, spare: AddressSpace | null): number {
+  /** Whether the policies may take `process`'s pages in the pass for pin level `level`. */
+  private takesFrom(process: PagedProcess, spare: AddressSpace | null, level: number): boolean {
+    return process.alive && process.space !== spare && process.pinLevel <= level && process.pinLevel < PinLevel.PINNED;
+  }
+
+  private reclaimByClock(want: number, spare: AddressSpace | null, level: number): number {
     let evicted = 0;
     // Two full turns: the first may only clear reference bits (second chance).
     for (let turn = 0; turn < 2 && evicted < want; turn++) {
@@ -159,7 +176,7 @@ export class Paging implements FramePressure {
       for (let seen = 0; seen < length && evicted < want; seen++) {
         if (this.hand >= this.ring.length) this.refill();
         const [process, page] = this.ring[this.hand++]!;
-        if (!process.alive || process.space === spare) continue;
+        if (!this.takesFrom(process, spare, level)) continue;
         if (process.space.sample(page) === 0) {
           this.evict(process, page);
           evicted++;
@@ -169,10 +186,10 @@ export class Paging implements FramePressure {
     return evicted;
   }
 
-  private reclaimByAge(want: number, spare: AddressSpace | null): number {
+  private reclaimByAge(want: number, spare: AddressSpace | null, level: number): number {
     const scored: Array<[PagedProcess, number, number]> = [];
     for (const process of this.processes()) {
-      if (!process.alive || process.space === spare) continue;
+      if (!this.takesFrom(process, spare, level)) continue;
       for (const page of process.space.candidates()) {
         const key = keyOf(process.pid, page);
         const age = ((this.ages.get(key) ?? 0) >>> 1) | (process.space.sample(page) === 1 ? 0x80 : 0);

@@ -67,6 +67,8 @@ export class Process extends KernelObject implements CapabilityHolder {
   imageBase = 0;
   instance: WebAssembly.Instance | null = null;
   fault: FaultRecord | null = null;
+  /** How reluctantly paging evicts its pages (paging.ts PinLevel; KERNEL_SET_PIN). */
+  pinLevel = 0;
   /** Its fault handler, if it registered one (PROCESS_SET_FAULT_HANDLER), and the fault flag. */
   readonly faultHandler = new FaultHandler();
 

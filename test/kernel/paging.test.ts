@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { PageSealer, type SealedPage } from "../../src/kernel/page-sealer.ts";
-import { type BackingStore, EvictionPolicy, type EvictionPolicyCode, type PageKey } from "../../src/kernel/paging.ts";
+import { type BackingStore, EvictionPolicy, type EvictionPolicyCode, type PageKey, PinLevel } from "../../src/kernel/paging.ts";
 import { testMachine } from "../helpers/test-host.ts";
 import { wat } from "../helpers/wat.ts";
 import { prng } from "../caps/prng.ts";
@@ -149,6 +149,59 @@ describe("demand paging", () => {
       expect(t.faults.join("\n")).toContain("page-integrity");
     }, 60_000);
   }
+});
+
+describe("pin levels", () => {
+  /** Touches `pages` pages, then waits for ever. */
+  const HOLDER = wat(`(module
+    (import "dogma" "futex_wait" (func $wait (param i32 i32 i64) (result i32)))
+    (memory 100)
+    (func (export "run") (param $pages i32) (local $i i32)
+      (block $done (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $pages)))
+        (i32.store (i32.add (i32.const 0x10000) (i32.shl (local.get $i) (i32.const 12))) (i32.const 1))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $next)))
+      (drop (call $wait (i32.const 0x3000) (i32.const 0) (i64.const -1))))
+    (func (export "_start")))`);
+
+  for (const [level, evicted] of [[PinLevel.PAGEABLE, true], [PinLevel.RELUCTANT, false], [PinLevel.PINNED, false]] as const) {
+    it(`${evicted ? "evicts" : "spares"} the pages of a process at pin level ${level} while another thrashes`, async () => {
+      const t = testMachine({ memory: MEMORY });
+      const store = new TestStore();
+      t.kernel.enablePaging(store, { storePages: 8192, lowWater: 64 });
+      const holder = t.kernel.spawn(await t.loader.load(HOLDER, "holder"), { entry: "run", entryArgs: [300] });
+      holder.pinLevel = level;
+      const worker = t.kernel.spawn(await t.loader.load(WORKLOAD, "workload"), { entry: "run", entryArgs: [2048, 2] });
+      await t.kernel.run();
+      expect(worker.fault).toBe(null);
+      expect(t.kernel.returnValues.get(worker.pid)).toBe(expected(2048, 2));
+      const heldOut = [...store.pages.keys()].filter((key) => key.startsWith(`${holder.pid}:`)).length;
+      // Level 1 is spared here because the thrashing process's own pages always suffice.
+      expect(heldOut > 0).toBe(evicted);
+      expect(holder.space.pagedOutPages > 0).toBe(evicted);
+      t.kernel.kill(holder.pid);
+    }, 60_000);
+  }
+
+  it("is set by process 1's Kernel capability with KERNEL_SET_PIN", async () => {
+    const m = await scriptMachine();
+    const policy = m.kernel.policyObject();
+    const target = m.kernel.spawn(m.vm, { entry: "run", args: ["idle"] });
+    const s = new Script();
+    const set = s.invoke(2, Op.KERNEL_SET_PIN, { words: [PinLevel.PINNED], caps: [4] });
+    const bad = s.invoke(2, Op.KERNEL_SET_PIN, { words: [3], caps: [4] });
+    const noRight = s.invoke(3, Op.KERNEL_SET_PIN, { words: [1], caps: [4] });
+    const noControl = s.invoke(2, Op.KERNEL_SET_PIN, { words: [1], caps: [5] });
+    s.end();
+    const p = m.spawn(s, {
+      caps: [m.kernel.capability(policy, Rights.KERNEL_POLICY), m.kernel.capability(policy, 0), m.kernel.capability(target, Rights.PROCESS_CONTROL), m.kernel.capability(target, Rights.PROCESS_INFO)],
+    });
+    await runAll(m);
+    const log = m.log();
+    expect([log.status(p, set), log.status(p, bad), log.status(p, noRight), log.status(p, noControl)]).toEqual([Status.OK, Status.E_INVALID_ARGUMENT, Status.E_MISSING_RIGHT, Status.E_MISSING_RIGHT]);
+    expect(target.pinLevel).toBe(PinLevel.PINNED);
+  });
 });
 
 describe("kernel calls on paged-out memory", () => {

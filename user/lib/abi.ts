@@ -100,9 +100,14 @@ export const OP_KERNEL_INFO: u32 = 0xffff0a00;
 export const OP_KERNEL_SET_SLICE: u32 = 0xffff0a01;
 export const OP_KERNEL_SET_PAGING: u32 = 0xffff0a40;
 export const OP_KERNEL_PAGING_INFO: u32 = 0xffff0a41;
+export const OP_KERNEL_SET_PIN: u32 = 0xffff0a42;
 // Eviction policies (KERNEL_SET_PAGING).
 export const PAGING_CLOCK: u32 = 0;
 export const PAGING_AGING: u32 = 1;
+// Pin levels (KERNEL_SET_PIN).
+export const PIN_PAGEABLE: u32 = 0;
+export const PIN_RELUCTANT: u32 = 1;
+export const PIN_PINNED: u32 = 2;
 
 // Labels of messages only the kernel sends (through a send capability handed to it).
 export const MSG_PROCESS_ENDED: u32 = 0xfffff001;

@@ -1,8 +1,9 @@
 import { Status } from "../errors.ts";
 import type { FrameAllocator } from "../frame-allocator.ts";
-import { EvictionPolicy, type EvictionPolicyCode, type Paging } from "../paging.ts";
+import { EvictionPolicy, type EvictionPolicyCode, type Paging, PinLevel } from "../paging.ts";
+import type { Process } from "../process.ts";
 import type { Scheduler } from "../scheduler.ts";
-import { type Invocation, answer, word } from "./invocation.ts";
+import { type Invocation, answer, argumentObject, word } from "./invocation.ts";
 import { KernelObject } from "./kernel-object.ts";
 import { ObjectKind, Op, Rights } from "./object-abi.ts";
 
@@ -57,6 +58,15 @@ export function invokeKernelPolicy(inv: Invocation, policy: KernelPolicy): numbe
       const paging = policy.paging();
       if (!paging) return Status.E_NOT_READY;
       paging.policy = chosen as EvictionPolicyCode;
+      return Status.OK;
+    }
+    case Op.KERNEL_SET_PIN: {
+      if (!inv.cap.has(Rights.KERNEL_POLICY)) return Status.E_MISSING_RIGHT;
+      const target = argumentObject<Process>(inv, 0, ObjectKind.PROCESS, Rights.PROCESS_CONTROL);
+      if (typeof target === "number") return target;
+      const level = word(inv, 0);
+      if (level > PinLevel.PINNED) return Status.E_INVALID_ARGUMENT;
+      target.pinLevel = level;
       return Status.OK;
     }
     case Op.KERNEL_PAGING_INFO: {

@@ -110,6 +110,7 @@ export const Op = {
   KERNEL_SET_SLICE: 0xffff_0a01,
   KERNEL_SET_PAGING: 0xffff_0a40,
   KERNEL_PAGING_INFO: 0xffff_0a41,
+  KERNEL_SET_PIN: 0xffff_0a42,
 } as const;
 
 /** Labels of messages only the kernel sends (no process can send a label this high). */

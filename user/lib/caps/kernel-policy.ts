@@ -1,8 +1,9 @@
 // The kernel's policy, as process 1 holds it (docs/BOOT.md, slot 7): the time slice and a few
 // figures about the machine; the paging policy.
-import { OP_KERNEL_INFO, OP_KERNEL_SET_SLICE, OP_KERNEL_SET_PAGING, OP_KERNEL_PAGING_INFO } from "../abi";
+import { OP_KERNEL_INFO, OP_KERNEL_SET_SLICE, OP_KERNEL_SET_PAGING, OP_KERNEL_PAGING_INFO, OP_KERNEL_SET_PIN } from "../abi";
 import { msgWord } from "../message";
 import { operation, operation1 } from "./operation";
+import { msgBegin, msgAddWord, msgAddCap, msgInvoke } from "../message";
 
 /** KERNEL_INFO's answer. */
 export class KernelInfo {
@@ -40,6 +41,14 @@ export class KernelPolicy {
   /** The eviction policy, PAGING_CLOCK or PAGING_AGING (E_NOT_READY without a backing store). */
   setPaging(policy: u32): i32 {
     return operation1(this.cap, OP_KERNEL_SET_PAGING, policy);
+  }
+
+  /** The pin level (PIN_PAGEABLE, PIN_RELUCTANT, PIN_PINNED) of the process `process` names (PROCESS_CONTROL). */
+  setPin(process: i32, level: u32): i32 {
+    msgBegin(OP_KERNEL_SET_PIN);
+    msgAddWord(level);
+    msgAddCap(<u32>process);
+    return msgInvoke(this.cap);
   }
 
   pagingInfo(): PagingInfo {
