@@ -9,6 +9,7 @@ import { loaderPhases } from "./loader-phases.ts";
 import { loaderThroughput } from "./loader-throughput.ts";
 import { machineInfo } from "./machine-info.ts";
 import { memoryFaults } from "./memory-faults.ts";
+import { paging } from "./paging.ts";
 import { processStart } from "./process-start.ts";
 import { rewrittenVsNative } from "./rewritten-vs-native.ts";
 import { safePointCost } from "./safe-point-cost.ts";
@@ -92,6 +93,8 @@ report({
     "Copies: 1 MiB (256 pages) copied in one process, copy-on-write (PROCESS_COPY_PAGES: frames shared, no bytes moved) or with memory.copy; the touched variants then write one word in each copied page, so every copy-on-write page splits (a frame allocated and 4 KiB copied). The kernel-alone rows call the same kernel code directly, without the invoke.",
   ],
 });
+const paged = await step("paging", paging);
+report({ title: "Demand paging with sealed pages (µs per page touched; median of 3 runs)", results: paged.results, notes: paged.notes });
 report(await step("rewritten vs native", rewrittenVsNative));
 report({
   title: "Where the rewritten kernels' time goes: safe points removed (ablation)",
