@@ -66,6 +66,11 @@ export class AddressSpace {
   private readonly versions = new Map<number, number>();
   /** Pages a kernel call is working in (its message buffer): never evicted meanwhile. Page → holds. */
   private readonly held = new Map<number, number>();
+  /**
+   * A write the rights allow to a shared copy-on-write page (a Region cloned copy-on-write): the
+   * object behind it gives the page a frame of its own and remaps it; false when it cannot.
+   */
+  sharedCopyOnWrite: ((address: number) => boolean) | null = null;
   /** Told of every frame this space allocates, when paging is on. */
   pressure: FramePressure | null = null;
   /** Page-table frames charged to `account` (the directory is part of the process's fixed cost). */
@@ -143,10 +148,11 @@ export class AddressSpace {
     let entry = this.table.lookup(page);
     if (entry === 0) entry = this.mapOnFirstTouch(address);
     if ((entry & PTE_RIGHTS) === 0) throw new ProcessFault("no-access", address, `${write ? "write to" : "read of"} page ${hex(address & ~(PAGE_SIZE - 1))}, which its process made unreadable`);
+    if (write && (entry & (PTE_WRITE | PTE_SHARED | PTE_COW)) === (PTE_SHARED | PTE_COW)) entry = this.breakSharedCopyOnWrite(address);
     if (write && (entry & PTE_WRITE) === 0) throw new ProcessFault("read-only", address, `write to read-only page ${hex(address & ~(PAGE_SIZE - 1))}`);
     if (entry & PTE_PAGED) throw new PageInRequired(address);
     if (entry >>> PAGE_SHIFT === 0) entry = this.giveFrame(address, entry);
-    else if (write && entry & PTE_COW) entry = this.breakCopyOnWrite(address, entry);
+    else if (write && (entry & (PTE_COW | PTE_SHARED)) === PTE_COW) entry = this.breakCopyOnWrite(address, entry);
     if ((entry & PTE_ACCESSED) === 0) this.table.map(page, entry >>> PAGE_SHIFT, (entry & 0xfff) | PTE_ACCESSED);
     const frame = entry >>> PAGE_SHIFT;
     if (entry & PTE_READ) this.tlb.fill(false, address, frame);
@@ -292,11 +298,12 @@ export class AddressSpace {
    * address, replacing what was there (a private page there is freed). False when no page table
    * could be had.
    */
-  mapFrame(address: number, frame: number, writable: boolean): boolean {
+  mapFrame(address: number, frame: number, writable: boolean, copyOnWrite = false): boolean {
     const page = address >>> PAGE_SHIFT;
     if (!this.ensureTable(page)) return false;
     this.dropPrivate(page);
-    this.table.map(page, frame, PTE_READ | PTE_SHARED | (writable ? PTE_WRITE : 0));
+    // A shared copy-on-write page is read-only here until its object splits it on a write.
+    this.table.map(page, frame, PTE_READ | PTE_SHARED | (writable ? PTE_WRITE : copyOnWrite ? PTE_COW : 0));
     this.tlb.flushPage(address);
     return true;
   }
@@ -362,6 +369,12 @@ export class AddressSpace {
   private releasePrivateFrame(frame: number, flags: number): void {
     if (flags & PTE_COW) this.shared.release(frame);
     else this.frames.release(frame);
+  }
+
+  /** The object behind a shared copy-on-write page splits it (see `sharedCopyOnWrite`); the new entry. */
+  private breakSharedCopyOnWrite(address: number): number {
+    if (!this.sharedCopyOnWrite?.(address)) throw new ProcessFault("out-of-memory", address, "no free physical frame to copy this copy-on-write page into");
+    return this.table.lookup(address >>> PAGE_SHIFT);
   }
 
   /**

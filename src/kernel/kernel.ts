@@ -13,7 +13,7 @@ import { Ipc } from "./caps/ipc.ts";
 import type { KernelObject } from "./caps/kernel-object.ts";
 import { MEMORY_OBJECT_PAGES, MemoryObject, PROCESS_FIXED_PAGES, makeRegion } from "./caps/memory-object.ts";
 import type { RegionObject } from "./caps/region.ts";
-import { SELF_RIGHTS, SLOT_SELF } from "./caps/object-abi.ts";
+import { ObjectKind, Rights, SELF_RIGHTS, SLOT_SELF } from "./caps/object-abi.ts";
 import type { ObjectKernel } from "./caps/object-kernel.ts";
 import type { ObjectServices } from "./caps/object-services.ts";
 import { announceEnd } from "./caps/process-control.ts";
@@ -312,6 +312,7 @@ export class Kernel implements KernelServices, ObjectKernel {
       throw error;
     }
     process.caps.placeAt(SLOT_SELF, new Capability(process, SELF_RIGHTS));
+    process.space.sharedCopyOnWrite = (address) => splitRegionPage(process, address);
     this.attachPaging(process);
     descriptor.state = "created";
     return process;
@@ -544,6 +545,17 @@ export class Kernel implements KernelServices, ObjectKernel {
       }
     }
   }
+}
+
+/** A write by `process` to a copy-on-write page of a Region it owns: that Region splits the page. */
+function splitRegionPage(process: Process, address: number): boolean {
+  for (const [, cap] of process.caps.entries()) {
+    if (cap.object.kind !== ObjectKind.REGION || !cap.has(Rights.REGION_OWNER)) continue;
+    const region = cap.object as RegionObject;
+    const index = region.pageOf(address);
+    if (index !== null && region.ownedBy(process)) return region.splitPage(index);
+  }
+  return false;
 }
 
 /** Machine interrupt lines as Interrupt objects number them: timer 0, console 1, devices their own. */

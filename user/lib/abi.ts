@@ -89,6 +89,7 @@ export const OP_CAPPAGE_CLEAR: u32 = 0xffff0502;
 export const OP_REGION_INFO: u32 = 0xffff0600;
 export const OP_REGION_VIEW: u32 = 0xffff0601;
 export const OP_REGION_FREE: u32 = 0xffff0602;
+export const OP_REGION_CLONE: u32 = 0xffff0640;
 export const OP_INTERRUPT_BIND: u32 = 0xffff0700;
 export const OP_INTERRUPT_ACK: u32 = 0xffff0701;
 export const OP_IMAGE_INFO: u32 = 0xffff0800;

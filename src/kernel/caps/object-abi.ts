@@ -99,6 +99,7 @@ export const Op = {
   REGION_INFO: 0xffff_0600,
   REGION_VIEW: 0xffff_0601,
   REGION_FREE: 0xffff_0602,
+  REGION_CLONE: 0xffff_0640,
   INTERRUPT_BIND: 0xffff_0700,
   INTERRUPT_ACK: 0xffff_0701,
   IMAGE_INFO: 0xffff_0800,
