@@ -11,6 +11,7 @@ import { Op, PageRights } from "../../src/kernel/caps/object-abi.ts";
 import { Status } from "../../src/kernel/errors.ts";
 import { FAULT_KINDS } from "../../src/kernel/fault.ts";
 import type { Process } from "../../src/kernel/process.ts";
+import { program as userProgram } from "../helpers/programs.ts";
 import { testMachine } from "../helpers/test-host.ts";
 import { wat } from "../helpers/wat.ts";
 
@@ -217,5 +218,19 @@ describe("a fault handler", () => {
     const { process } = await run("cleared");
     expect(process.fault).toMatchObject({ kind: "read-only", address: 0x5000, functionName: "cleared" });
     expect(process.fault!.message).not.toContain("handler");
+  });
+
+  it("works from AssemblyScript through libdogma (user/programs/page-rights.ts)", async () => {
+    const t = testMachine();
+    const process = t.kernel.spawn(await t.loader.load(userProgram("page-rights"), "page-rights"));
+    await t.kernel.run();
+    expect(process.fault).toBe(null);
+    expect(t.stdout().split("\n")).toEqual([
+      "statuses 0 0 0 0",
+      `faults 2 kinds ${kindCode("read-only").toString(16)}${kindCode("no-access").toString(16).padStart(2, "0")} store at +8`,
+      "values 7 5",
+      "copy 1234 original 1234 written 99",
+      "",
+    ]);
   });
 });
