@@ -5,21 +5,8 @@ import { ProcessFault, hex } from "./fault.ts";
 import { FRAME_KERNEL, type FrameAllocator } from "./frame-allocator.ts";
 import { SharedFrames } from "./caps/shared-frames.ts";
 import { PTE_ACCESSED, PTE_COW, PTE_PAGED, PTE_READ, PTE_RIGHTS, PTE_SHARED, PTE_WRITE, PageTable } from "./page-table.ts";
+import { type FramePressure, PageInRequired } from "./paging-hooks.ts";
 
-/** An access to a page whose bytes are with the pager: not a fault, the kernel pages it in and retries. */
-export class PageInRequired extends ProcessFault {
-  constructor(address: number) {
-    super("unmapped", address, `page ${hex(address & ~(PAGE_SIZE - 1))} is paged out`);
-  }
-}
-
-/** What eviction needs to know about the frames it may take (set by the kernel when paging is on). */
-export interface FramePressure {
-  /** A frame was just allocated for a page: free frames may be running low. */
-  allocated(): void;
-  /** No frame is left: free some if it can without touching this space; whether it did. */
-  exhausted(space: AddressSpace): boolean;
-}
 import { SoftwareTlb, TLB_FRAMES } from "./tlb.ts";
 
 /** What a store to a mapped register page reaches. */

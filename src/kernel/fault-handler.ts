@@ -2,7 +2,7 @@ import { GLOBAL_SPACE_BASE, PAGE_SIZE, WASM_PAGE_SIZE } from "./constants.ts";
 import { Status } from "./errors.ts";
 import { FAULT_KINDS, type FaultKind, ProcessFault } from "./fault.ts";
 import type { Process } from "./process.ts";
-import { PageInRequired } from "./address-space.ts";
+import { PageInRequired } from "./paging-hooks.ts";
 
 /**
  * A process's fault handler: an exported function `(kind, address, stack_top) -> i32` that the

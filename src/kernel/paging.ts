@@ -1,4 +1,5 @@
-import type { AddressSpace, FramePressure } from "./address-space.ts";
+import type { AddressSpace } from "./address-space.ts";
+import type { FramePressure } from "./paging-hooks.ts";
 import { PAGE_SIZE } from "./constants.ts";
 import { ProcessFault, hex } from "./fault.ts";
 import type { FrameAllocator } from "./frame-allocator.ts";
