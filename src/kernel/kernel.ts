@@ -29,6 +29,7 @@ import { ImageStore } from "./image-store.ts";
 import type { LoadedImage } from "./image.ts";
 import { buildImports, type ImportObject } from "./imports.ts";
 import { PageSealer } from "./page-sealer.ts";
+import { PagerChannel } from "./pager-channel.ts";
 import { type BackingStore, Paging, type PagingOptions } from "./paging.ts";
 import { FUEL_EXPORT, INIT_EXPORT } from "./mmu-abi.ts";
 import type { ImportModuleSpec } from "./personality.ts";
@@ -262,7 +263,10 @@ export class Kernel implements KernelServices, ObjectKernel {
 
   /** The kernel's policy object, for process 1 (time slice, figures). */
   policyObject(): KernelPolicy {
-    return new KernelPolicy(this.scheduler, this.frames, () => this.liveCount(), () => this.paging);
+    return new KernelPolicy(this.scheduler, this.frames, () => this.liveCount(), () => this.paging, (through, memory, storePages) => {
+      this.enablePaging(new PagerChannel(this.ipc, this.services, through, memory), { storePages });
+      return Status.OK;
+    });
   }
 
   /** The Interrupt object of a machine line (one per line). */

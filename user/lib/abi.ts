@@ -14,6 +14,7 @@ export const KIND_INTERRUPT: u32 = 8;
 export const KIND_IMAGE: u32 = 9;
 export const KIND_DEVICE: u32 = 10;
 export const KIND_KERNEL: u32 = 11;
+export const KIND_PAGER_REQUEST: u32 = 12;
 
 // Rights, one table per kind; a capability's rights only ever shrink.
 export const RIGHT_MEMORY_CREATE: u32 = 1;
@@ -42,6 +43,7 @@ export const RIGHT_DEVICE_MAP: u32 = 1;
 export const RIGHT_DEVICE_DMA: u32 = 2;
 export const RIGHT_DEVICE_RESET: u32 = 4;
 export const RIGHT_KERNEL_POLICY: u32 = 1;
+export const RIGHT_PAGER_REQUEST_ANSWER: u32 = 1;
 export const ALL_RIGHTS: u32 = 0xffffffff;
 
 // Operation labels: at or above KERNEL_LABEL_BASE a label is answered by the kernel.
@@ -102,6 +104,8 @@ export const OP_KERNEL_SET_SLICE: u32 = 0xffff0a01;
 export const OP_KERNEL_SET_PAGING: u32 = 0xffff0a40;
 export const OP_KERNEL_PAGING_INFO: u32 = 0xffff0a41;
 export const OP_KERNEL_SET_PIN: u32 = 0xffff0a42;
+export const OP_KERNEL_SET_PAGER: u32 = 0xffff0a43;
+export const OP_PAGER_DONE: u32 = 0xffff0c00;
 // Eviction policies (KERNEL_SET_PAGING).
 export const PAGING_CLOCK: u32 = 0;
 export const PAGING_AGING: u32 = 1;
@@ -113,6 +117,8 @@ export const PIN_PINNED: u32 = 2;
 // Labels of messages only the kernel sends (through a send capability handed to it).
 export const MSG_PROCESS_ENDED: u32 = 0xfffff001;
 export const MSG_INTERRUPT: u32 = 0xfffff002;
+export const MSG_PAGE_OUT: u32 = 0xfffff003;
+export const MSG_PAGE_IN: u32 = 0xfffff004;
 
 // Page flags (PAGE_SET_FLAGS, PAGE_INFO) and Region flags (MEMORY_CREATE_REGION).
 export const PAGE_READ_ONLY: u32 = 1;

@@ -17,6 +17,7 @@ export const ObjectKind = {
   IMAGE: 9,
   DEVICE: 10,
   KERNEL: 11,
+  PAGER_REQUEST: 12,
 } as const;
 export type ObjectKindCode = (typeof ObjectKind)[keyof typeof ObjectKind];
 
@@ -48,6 +49,7 @@ export const Rights = {
   DEVICE_DMA: 2,
   DEVICE_RESET: 4,
   KERNEL_POLICY: 1,
+  PAGER_REQUEST_ANSWER: 1,
 } as const;
 
 export const ALL_RIGHTS = 0xffff_ffff;
@@ -112,12 +114,16 @@ export const Op = {
   KERNEL_SET_PAGING: 0xffff_0a40,
   KERNEL_PAGING_INFO: 0xffff_0a41,
   KERNEL_SET_PIN: 0xffff_0a42,
+  KERNEL_SET_PAGER: 0xffff_0a43,
+  PAGER_DONE: 0xffff_0c00,
 } as const;
 
 /** Labels of messages only the kernel sends (no process can send a label this high). */
 export const KernelMessage = {
   PROCESS_ENDED: 0xffff_f001,
   INTERRUPT: 0xffff_f002,
+  PAGE_OUT: 0xffff_f003,
+  PAGE_IN: 0xffff_f004,
 } as const;
 
 /** Flags of a Page (`PAGE_SET_FLAGS`, `PAGE_INFO`). */
