@@ -45,7 +45,7 @@ export class FaultHandler {
   readonly flag = new WebAssembly.Global({ value: "i32", mutable: true }, 0);
   registration: FaultHandlerRegistration | null = null;
   /** Brings a paged-out page back (the kernel's paging); settles when the access may retry. */
-  pageIn: ((address: number) => Promise<void>) | null = null;
+  pageIn: ((request: PageInRequired) => Promise<void>) | null = null;
   private pending: ProcessFault | null = null;
   private depth = 0;
   /** The fault the handler last said it repaired, until the retried access completes. */
@@ -91,7 +91,7 @@ export class FaultHandler {
     const registration = this.registration;
     this.pending = null;
     this.flag.value = 0;
-    if (fault instanceof PageInRequired && this.pageIn) return this.pageIn(fault.address!);
+    if (fault instanceof PageInRequired && this.pageIn) return this.pageIn(fault);
     if (fault === null || registration === null) throw new Error("kernel bug: fault_handle with no pending fault");
     const stackTop = registration.stackBytes > 0 ? registration.stackBase + registration.stackBytes : 0;
     const pointer = registration.stackPointer;

@@ -48,9 +48,9 @@ export class ProcessFault extends Error {
     this.address = address;
   }
 
-  /** The same fault with another message, keeping where it happened (the stack). */
-  retold(message: string): ProcessFault {
-    const fault = new ProcessFault(this.kind, this.address, message);
+  /** The same fault with another message (and kind), keeping where it happened (the stack). */
+  retold(message: string, kind: FaultKind = this.kind): ProcessFault {
+    const fault = new ProcessFault(kind, this.address, message);
     fault.stack = `${message}\n${(this.stack ?? "").split("\n").slice(1).join("\n")}`;
     return fault;
   }

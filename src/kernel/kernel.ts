@@ -191,7 +191,7 @@ export class Kernel implements KernelServices, ObjectKernel {
   private attachPaging(process: Process): void {
     if (!this.paging) return;
     process.space.pressure = this.paging;
-    process.faultHandler.pageIn = (address) => this.pageIn(process, address);
+    process.faultHandler.pageIn = (request) => this.pageIn(process, request.address!, request);
   }
 
   /** The running process calls the kernel at its next safe point (`safePoint`), where paging can reclaim. */
@@ -204,7 +204,7 @@ export class Kernel implements KernelServices, ObjectKernel {
    * Brings `process`'s paged-out page at `address` back: the process blocks (others run) until the
    * pager answers; a page that fails authentication ends it with a `page-integrity` fault.
    */
-  private pageIn(process: Process, address: number): Promise<void> {
+  private pageIn(process: Process, address: number, request: ProcessFault | null = null): Promise<void> {
     const paging = this.paging!;
     const page = address >>> 12;
     const arrived = (value: Uint8Array | ProcessFault) => {
@@ -212,7 +212,8 @@ export class Kernel implements KernelServices, ObjectKernel {
     };
     paging.fetch(process, page).then(arrived, (error: unknown) => arrived(error instanceof ProcessFault ? error : new ProcessFault("page-integrity", address, String(error))));
     return this.scheduler.block<Uint8Array | ProcessFault>(process).then((value) => {
-      if (value instanceof ProcessFault) throw value;
+      // The record names the instruction that touched the page: the request's stack has it.
+      if (value instanceof ProcessFault) throw request ? request.retold(value.message, value.kind) : value;
       if (!process.space.restore(page, value)) throw new ProcessFault("out-of-memory", address, "no free physical frame to page this page back into");
     });
   }

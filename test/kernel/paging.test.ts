@@ -144,6 +144,8 @@ describe("demand paging", () => {
       const { process, value, t } = await run(1600, 4, store);
       expect(value).toBe(undefined);
       expect(process.fault).toMatchObject({ kind: "page-integrity" });
+      // The record names the function whose access needed the page.
+      expect(process.fault!.functionName).toMatch(/^(pass|run|wasm-function\[\d+\])$/);
       expect(process.fault!.address! % 4096).toBe(0);
       expect(process.fault!.address!).toBeGreaterThanOrEqual(0x10000);
       expect(t.faults.join("\n")).toContain("page-integrity");
