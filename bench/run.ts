@@ -10,6 +10,8 @@ import { now, settle, type Result, type Section } from "./harness.ts";
 import { loaderPhases } from "./loader-phases.ts";
 import { loaderThroughput } from "./loader-throughput.ts";
 import { machineInfo } from "./machine-info.ts";
+import { memoryFaults } from "./memory-faults.ts";
+import { paging } from "./paging.ts";
 import { processStart } from "./process-start.ts";
 import { rewrittenVsNative } from "./rewritten-vs-native.ts";
 import { safePointCost } from "./safe-point-cost.ts";
@@ -93,6 +95,16 @@ report({
   results: await step("process start", processStart),
   notes: ["The module has one page of memory, a data segment and an empty _start. kernel.spawn allocates the TLBs, page table and descriptor, copies the segment and instantiates the rewritten module."],
 });
+report({
+  title: "Fault handlers and copy-on-write (µs per round or copy, median of 3 runs; kernel alone: median of 5 batches of 50)",
+  results: await step("fault handlers and copy-on-write", memoryFaults),
+  notes: [
+    "A fault round: PROCESS_PROTECT makes a page unreadable, a load from it faults, the process's handler (an export run on its own JSPI stack) makes it read-write with PROCESS_PROTECT and returns 0, the load is retried. The baseline does the same two invokes and the load, without the fault.",
+    "Copies: 1 MiB (256 pages) copied in one process, copy-on-write (PROCESS_COPY_PAGES: frames shared, no bytes moved) or with memory.copy; the touched variants then write one word in each copied page, so every copy-on-write page splits (a frame allocated and 4 KiB copied). The kernel-alone rows call the same kernel code directly, without the invoke.",
+  ],
+});
+const paged = await step("paging", paging);
+report({ title: "Demand paging with sealed pages (µs per page touched; median of 3 runs)", results: paged.results, notes: paged.notes });
 report(await step("rewritten vs native", rewrittenVsNative));
 report({
   title: "Where the rewritten kernels' time goes: safe points removed (ablation)",

@@ -20,8 +20,8 @@ export async function slowPaths(): Promise<string[]> {
   const imports = (kernel as unknown as { imports: ImportObject }).imports;
   const forProcess = imports.forProcess.bind(imports);
   let counts: Counts = { calls: new Map(), safePoints: 0, preemptions: 0 };
-  imports.forProcess = (tlbBase) => {
-    const object = forProcess(tlbBase);
+  imports.forProcess = (tlbBase, faultFlag) => {
+    const object = forProcess(tlbBase, faultFlag);
     const mmu = { ...(object[MMU_MODULE] as Record<string, unknown>) };
     for (const [name, value] of Object.entries(mmu)) {
       if (typeof value !== "function") continue;

@@ -1,8 +1,12 @@
 import type { PhysicalMemory } from "../machine/physical-memory.ts";
-import { GLOBAL_SPACE_BASE, PAGE_SHIFT, PAGE_SIZE, WASM_PAGE_SIZE } from "./constants.ts";
+import { GLOBAL_SPACE_BASE, PAGE_SHIFT, PAGE_SIZE, TLB_ENTRIES, WASM_PAGE_SIZE } from "./constants.ts";
+import { Status } from "./errors.ts";
 import { ProcessFault, hex } from "./fault.ts";
 import { FRAME_KERNEL, type FrameAllocator } from "./frame-allocator.ts";
-import { PTE_READ, PTE_SHARED, PTE_WRITE, PageTable } from "./page-table.ts";
+import { SharedFrames } from "./caps/shared-frames.ts";
+import { PTE_ACCESSED, PTE_COW, PTE_PAGED, PTE_READ, PTE_RIGHTS, PTE_SHARED, PTE_WRITE, PageTable } from "./page-table.ts";
+import { type FramePressure, PageInRequired } from "./paging-hooks.ts";
+
 import { SoftwareTlb, TLB_FRAMES } from "./tlb.ts";
 
 /** What a store to a mapped register page reaches. */
@@ -24,7 +28,14 @@ export interface PageAccount {
  * the software TLB that rewritten code reads.
  *
  * Invariants: page 0 is never mapped; a private page is mapped only below `size`; a TLB entry
- * exists only for a mapping the page table holds with that right.
+ * exists only for a mapping the page table holds with that right (so every change of an entry's
+ * frame or rights flushes that page from both TLBs before the next access); a private entry
+ * with frame 0 holds rights but no frame and is not counted in `residentPages`; a `PTE_COW`
+ * entry's frame is counted in `shared` (one holder per entry naming it, in any space) and is never
+ * in the write TLB, so no space can write a frame another one can read.
+ *
+ * Copy-on-write pages are charged to every space that holds them (a split never fails for quota,
+ * only when physical memory is exhausted); physically they share one frame until written.
  */
 export class AddressSpace {
   readonly tlb: SoftwareTlb;
@@ -36,9 +47,24 @@ export class AddressSpace {
   private sizeBytes: number;
   readonly maxWasmPages: number;
   private privatePages = 0;
+  /** Private pages whose bytes are with the pager (still charged, no frame). */
+  private pagedPages = 0;
+  /** Each paged page's version: bumped on every eviction, the sealed blob must carry it. */
+  private readonly versions = new Map<number, number>();
+  /** Pages a kernel call is working in (its message buffer): never evicted meanwhile. Page → holds. */
+  private readonly held = new Map<number, number>();
+  /**
+   * A write the rights allow to a shared copy-on-write page (a Region cloned copy-on-write): the
+   * object behind it gives the page a frame of its own and remaps it; false when it cannot.
+   */
+  sharedCopyOnWrite: ((address: number) => boolean) | null = null;
+  /** Told of every frame this space allocates, when paging is on. */
+  pressure: FramePressure | null = null;
   /** Page-table frames charged to `account` (the directory is part of the process's fixed cost). */
   private tablePages = 0;
   private readonly account: PageAccount | null;
+  /** Reference counts of frames with several holders (copy-on-write frames among them). */
+  private readonly shared: SharedFrames;
   private readonly devices = new Map<number, DeviceRegisters>();
 
   /** Throws a RangeError when physical memory cannot hold the kernel tables. */
@@ -49,6 +75,7 @@ export class AddressSpace {
     initialWasmPages: number,
     maxWasmPages: number,
     account: PageAccount | null = null,
+    shared: SharedFrames = new SharedFrames(frames),
   ) {
     const tlbFrame = frames.allocateContiguous(TLB_FRAMES, FRAME_KERNEL);
     if (tlbFrame === null) throw new RangeError("out of physical memory for a TLB");
@@ -56,6 +83,7 @@ export class AddressSpace {
     this.frames = frames;
     this.owner = owner;
     this.account = account;
+    this.shared = shared;
     this.tlbFrame = tlbFrame;
     this.tlb = new SoftwareTlb(memory, tlbFrame * PAGE_SIZE);
     try {
@@ -82,6 +110,11 @@ export class AddressSpace {
     return this.privatePages;
   }
 
+  /** Private pages it has with the pager. */
+  get pagedOutPages(): number {
+    return this.pagedPages;
+  }
+
   /** memory.grow: the old size in 64 KiB pages, or -1 when over the limit. */
   grow(deltaWasmPages: number): number {
     const old = this.wasmPages;
@@ -101,12 +134,45 @@ export class AddressSpace {
     const page = address >>> PAGE_SHIFT;
     let entry = this.table.lookup(page);
     if (entry === 0) entry = this.mapOnFirstTouch(address);
+    if ((entry & PTE_RIGHTS) === 0) throw new ProcessFault("no-access", address, `${write ? "write to" : "read of"} page ${hex(address & ~(PAGE_SIZE - 1))}, which its process made unreadable`);
+    if (write && (entry & (PTE_WRITE | PTE_SHARED | PTE_COW)) === (PTE_SHARED | PTE_COW)) entry = this.breakSharedCopyOnWrite(address);
     if (write && (entry & PTE_WRITE) === 0) throw new ProcessFault("read-only", address, `write to read-only page ${hex(address & ~(PAGE_SIZE - 1))}`);
-    if (!write && (entry & PTE_READ) === 0) throw new ProcessFault("unmapped", address, `read of unreadable page`);
+    if (entry & PTE_PAGED) throw new PageInRequired(address);
+    if (entry >>> PAGE_SHIFT === 0) entry = this.giveFrame(address, entry);
+    else if (write && (entry & (PTE_COW | PTE_SHARED)) === PTE_COW) entry = this.breakCopyOnWrite(address, entry);
+    if ((entry & PTE_ACCESSED) === 0) this.table.map(page, entry >>> PAGE_SHIFT, (entry & 0xfff) | PTE_ACCESSED);
     const frame = entry >>> PAGE_SHIFT;
     if (entry & PTE_READ) this.tlb.fill(false, address, frame);
-    if (entry & PTE_WRITE) this.tlb.fill(true, address, frame);
+    if (entry & PTE_WRITE && (entry & PTE_COW) === 0) this.tlb.fill(true, address, frame);
     return frame * PAGE_SIZE + (address & (PAGE_SIZE - 1));
+  }
+
+  /**
+   * Sets the rights of the private pages `[address, address + pages × 4 KiB)`: none, read
+   * (PTE_READ) or read-write (PTE_READ | PTE_WRITE), flushing them from the TLBs. Pages not yet
+   * touched keep their new rights until they get a frame. Nothing changes unless every page is
+   * a private page of the window (not a Page mapped there): E_BAD_ADDRESS; E_QUOTA when a page
+   * table for the range cannot be had.
+   */
+  protect(address: number, pages: number, rights: number): number {
+    const first = address / PAGE_SIZE;
+    if (!Number.isInteger(first) || first < 1 || pages < 1 || address + pages * PAGE_SIZE > this.sizeBytes) return Status.E_BAD_ADDRESS;
+    for (let page = first; page < first + pages; page++) {
+      if (this.table.lookup(page) & PTE_SHARED) return Status.E_BAD_ADDRESS;
+    }
+    for (let page = first; page < first + pages; page += 1024 - (page % 1024)) {
+      if (!this.ensureTable(page)) return Status.E_QUOTA;
+    }
+    for (let page = first; page < first + pages; page++) {
+      const entry = this.table.lookup(page);
+      const frame = entry >>> PAGE_SHIFT;
+      // An untouched page made read-write again is simply untouched.
+      if (frame === 0 && rights === PTE_RIGHTS && (entry & PTE_PAGED) === 0) this.table.unmap(page);
+      else this.table.map(page, frame, rights | (entry & (PTE_COW | PTE_PAGED)));
+    }
+    if (pages > TLB_ENTRIES) this.tlb.flushAll();
+    else for (let page = first; page < first + pages; page++) this.tlb.flushPage(page * PAGE_SIZE);
+    return Status.OK;
   }
 
   /**
@@ -149,6 +215,64 @@ export class AddressSpace {
     }
   }
 
+  /**
+   * Makes the private pages `[to, to + pages × 4 KiB)` of this space copies of `source`'s at
+   * `from`, sharing the frames copy-on-write: neither side can write a shared frame, and the first
+   * write on either side gives that side a frame of its own (`breakCopyOnWrite`). What was at
+   * `to` goes; untouched source pages leave untouched (zero) pages; the copies are read-write,
+   * whatever the source's rights. With `skipShared`, source pages that are not private (a Page
+   * mapped there) copy as zero pages; without it they refuse the whole copy. A status:
+   * E_BAD_ADDRESS for a range outside either window or over a non-private page,
+   * E_INVALID_ARGUMENT for overlapping ranges of one space, E_QUOTA.
+   */
+  copyOnWriteFrom(source: AddressSpace, from: number, to: number, pages: number, skipShared = false): number {
+    const src = from / PAGE_SIZE;
+    const dst = to / PAGE_SIZE;
+    const fits = (space: AddressSpace, first: number) => Number.isInteger(first) && first >= 1 && pages >= 1 && (first + pages) * PAGE_SIZE <= space.sizeBytes;
+    if (!fits(source, src) || !fits(this, dst)) return Status.E_BAD_ADDRESS;
+    if (source === this && src < dst + pages && dst < src + pages) return Status.E_INVALID_ARGUMENT;
+    let gained = 0;
+    let lost = 0;
+    for (let i = 0; i < pages; i++) {
+      const from = source.table.lookup(src + i);
+      const here = this.table.lookup(dst + i);
+      if ((from & PTE_SHARED && !skipShared) || here & PTE_SHARED) return Status.E_BAD_ADDRESS;
+      // Paged-out pages take part once they are back (an access pages them in).
+      if (from & PTE_PAGED || here & PTE_PAGED) return Status.E_NOT_READY;
+      if (from >>> PAGE_SHIFT !== 0 && (from & PTE_SHARED) === 0) gained++;
+      if (here >>> PAGE_SHIFT !== 0) lost++;
+    }
+    for (let page = dst; page < dst + pages; page += 1024 - (page % 1024)) {
+      if (!this.ensureTable(page)) return Status.E_QUOTA;
+    }
+    if (gained > lost && this.account && !this.account.charge(gained - lost)) return Status.E_QUOTA;
+    for (let i = 0; i < pages; i++) this.sharePage(source, src + i, dst + i);
+    if (lost > gained) this.account?.uncharge(lost - gained);
+    this.privatePages += gained - lost;
+    return Status.OK;
+  }
+
+  /** One page of `copyOnWriteFrom`; the caller has charged for it and counts it. */
+  private sharePage(source: AddressSpace, from: number, to: number): void {
+    const here = this.table.lookup(to);
+    if (here >>> PAGE_SHIFT !== 0) this.releasePrivateFrame(here >>> PAGE_SHIFT, here);
+    this.tlb.flushPage(to * PAGE_SIZE);
+    const entry = source.table.lookup(from);
+    const frame = entry >>> PAGE_SHIFT;
+    if (frame === 0 || entry & PTE_SHARED) {
+      this.table.unmap(to);
+      return;
+    }
+    if ((entry & PTE_COW) === 0) {
+      // The source's page becomes copy-on-write too: its write TLB entry must go.
+      this.shared.adopt(frame);
+      source.table.map(from, frame, (entry & PTE_RIGHTS) | PTE_COW);
+      source.tlb.flushPage(from * PAGE_SIZE);
+    }
+    this.shared.share(frame);
+    this.table.map(to, frame, PTE_READ | PTE_WRITE | PTE_COW);
+  }
+
   /** Maps frames of a shared object read-only at a global address. */
   mapShared(globalAddress: number, frames: readonly number[]): void {
     frames.forEach((frame, i) => {
@@ -161,11 +285,12 @@ export class AddressSpace {
    * address, replacing what was there (a private page there is freed). False when no page table
    * could be had.
    */
-  mapFrame(address: number, frame: number, writable: boolean): boolean {
+  mapFrame(address: number, frame: number, writable: boolean, copyOnWrite = false): boolean {
     const page = address >>> PAGE_SHIFT;
     if (!this.ensureTable(page)) return false;
     this.dropPrivate(page);
-    this.table.map(page, frame, PTE_READ | PTE_SHARED | (writable ? PTE_WRITE : 0));
+    // A shared copy-on-write page is read-only here until its object splits it on a write.
+    this.table.map(page, frame, PTE_READ | PTE_SHARED | (writable ? PTE_WRITE : copyOnWrite ? PTE_COW : 0));
     this.tlb.flushPage(address);
     return true;
   }
@@ -194,31 +319,70 @@ export class AddressSpace {
     this.tlb.flushPage(address);
   }
 
-  /** The frame mapped at `address` and whether it is shared and writable, or null. */
+  /** The frame mapped at `address` and whether it is shared and writable, or null (also when it has no frame yet). */
   mapping(address: number): { frame: number; shared: boolean; writable: boolean } | null {
     const entry = this.table.lookup(address >>> PAGE_SHIFT);
-    if (entry === 0) return null;
-    return { frame: entry >>> PAGE_SHIFT, shared: (entry & PTE_SHARED) !== 0, writable: (entry & PTE_WRITE) !== 0 };
+    if (entry >>> PAGE_SHIFT === 0) return null;
+    return { frame: entry >>> PAGE_SHIFT, shared: (entry & PTE_SHARED) !== 0, writable: (entry & PTE_WRITE) !== 0 && (entry & PTE_COW) === 0 };
   }
 
   /** Releases every private frame, the page table and the TLB. */
   destroy(): void {
     this.table.forEach((_page, frame, flags) => {
-      if ((flags & PTE_SHARED) === 0) this.frames.release(frame);
+      if ((flags & PTE_SHARED) === 0 && frame !== 0) this.releasePrivateFrame(frame, flags);
     });
     this.table.destroy();
     this.releaseTlb();
-    this.account?.uncharge(this.privatePages + this.tablePages);
+    this.account?.uncharge(this.privatePages + this.pagedPages + this.tablePages);
     this.privatePages = 0;
+    this.pagedPages = 0;
     this.tablePages = 0;
   }
 
   private dropPrivate(page: number): void {
     const entry = this.table.lookup(page);
-    if (entry === 0 || entry & PTE_SHARED) return;
-    this.frames.release(entry >>> PAGE_SHIFT);
+    if (entry & PTE_PAGED) {
+      this.pagedPages--;
+      this.account?.uncharge(1);
+      return;
+    }
+    if (entry >>> PAGE_SHIFT === 0 || entry & PTE_SHARED) return;
+    this.releasePrivateFrame(entry >>> PAGE_SHIFT, entry);
     this.privatePages--;
     this.account?.uncharge(1);
+  }
+
+  /** A private entry's frame goes: back to the allocator, or one holder fewer when shared copy-on-write. */
+  private releasePrivateFrame(frame: number, flags: number): void {
+    if (flags & PTE_COW) this.shared.release(frame);
+    else this.frames.release(frame);
+  }
+
+  /** The object behind a shared copy-on-write page splits it (see `sharedCopyOnWrite`); the new entry. */
+  private breakSharedCopyOnWrite(address: number): number {
+    if (!this.sharedCopyOnWrite?.(address)) throw new ProcessFault("out-of-memory", address, "no free physical frame to copy this copy-on-write page into");
+    return this.table.lookup(address >>> PAGE_SHIFT);
+  }
+
+  /**
+   * A write to a copy-on-write page its rights allow: the page gets a frame of its own, the last
+   * holder simply keeping the shared one. The page is already charged. The new entry.
+   */
+  private breakCopyOnWrite(address: number, entry: number): number {
+    const page = address >>> PAGE_SHIFT;
+    const frame = entry >>> PAGE_SHIFT;
+    const rights = entry & PTE_RIGHTS;
+    this.tlb.flushPage(address);
+    if (this.shared.takeLast(frame, this.owner)) {
+      this.table.map(page, frame, rights);
+      return this.table.lookup(page);
+    }
+    const copy = this.allocateFrame();
+    if (copy === null) throw new ProcessFault("out-of-memory", address, "no free physical frame to copy this copy-on-write page into");
+    this.memory.bytes.copyWithin(copy * PAGE_SIZE, frame * PAGE_SIZE, (frame + 1) * PAGE_SIZE);
+    this.shared.release(frame);
+    this.table.map(page, copy, rights);
+    return this.table.lookup(page);
   }
 
   /** Makes sure `page` has a page-table frame, charging it; false when none could be had. */
@@ -239,18 +403,118 @@ export class AddressSpace {
     if (address >= this.sizeBytes) {
       throw new ProcessFault("out-of-bounds", address, `beyond the end of memory (${this.wasmPages} pages of 64 KiB = ${hex(this.sizeBytes)})`);
     }
+    if (!this.ensureTable(address >>> PAGE_SHIFT)) throw this.outOfMemory(address, "a page table");
+    return this.giveFrame(address, PTE_READ | PTE_WRITE);
+  }
+
+  /** A zeroed, charged frame for the private page at `address`, with `flags`' rights; the new entry. */
+  private giveFrame(address: number, flags: number): number {
     const page = address >>> PAGE_SHIFT;
-    if (!this.ensureTable(page)) throw this.outOfMemory(address, "a page table");
     if (this.account && !this.account.charge(1)) throw this.outOfMemory(address, "this page");
-    const frame = this.frames.allocate(this.owner);
+    const frame = this.allocateFrame();
     if (frame === null) {
       this.account?.uncharge(1);
       throw new ProcessFault("out-of-memory", address, "no free physical frame for this page");
     }
     this.memory.zeroFrame(frame);
-    this.table.map(page, frame, PTE_READ | PTE_WRITE);
+    this.table.map(page, frame, flags & PTE_RIGHTS);
     this.privatePages++;
     return this.table.lookup(page);
+  }
+
+  private allocateFrame(): number | null {
+    let frame = this.frames.allocate(this.owner);
+    if (frame === null && this.pressure?.exhausted(this)) frame = this.frames.allocate(this.owner);
+    if (frame !== null) this.pressure?.allocated();
+    return frame;
+  }
+
+  /**
+   * Paging: samples `page` for the eviction policy. -1: not a candidate (no frame of its own, shared
+   * copy-on-write, a Page or Region, a device, paged out); 1: referenced since the last sample
+   * (`PTE_ACCESSED`, which this clears, flushing the page from the TLBs so that the next access sets
+   * it again); 0: not referenced since.
+   */
+  sample(page: number): -1 | 0 | 1 {
+    if (this.held.has(page)) return -1;
+    const entry = this.table.lookup(page);
+    if (entry >>> PAGE_SHIFT === 0 || entry & (PTE_SHARED | PTE_COW | PTE_PAGED)) return -1;
+    if ((entry & PTE_ACCESSED) === 0) return 0;
+    this.table.map(page, entry >>> PAGE_SHIFT, entry & 0xfff & ~PTE_ACCESSED);
+    this.tlb.flushPage(page * PAGE_SIZE);
+    return 1;
+  }
+
+  /** Paging: the private pages with a frame of their own that `sample` may look at, in address order. */
+  candidates(): number[] {
+    const pages: number[] = [];
+    this.table.forEach((page, frame, flags) => {
+      if (frame !== 0 && (flags & (PTE_SHARED | PTE_COW | PTE_PAGED)) === 0 && page * PAGE_SIZE < GLOBAL_SPACE_BASE) pages.push(page);
+    });
+    return pages;
+  }
+
+  /**
+   * Paging: takes `page`'s frame away (`sample` said 0 or 1), handing its bytes and the
+   * version they must come back with to `seal`. The page stays charged; the next access raises
+   * PageInRequired. Call only where no translation is in flight (a safe point).
+   */
+  evict(page: number, seal: (bytes: Uint8Array, version: number) => void): void {
+    const entry = this.table.lookup(page);
+    const frame = entry >>> PAGE_SHIFT;
+    const version = (this.versions.get(page) ?? 0) + 1;
+    this.versions.set(page, version);
+    seal(this.memory.bytes.subarray(frame * PAGE_SIZE, (frame + 1) * PAGE_SIZE), version);
+    this.tlb.flushPage(page * PAGE_SIZE);
+    this.table.map(page, 0, (entry & PTE_RIGHTS) | PTE_PAGED);
+    this.frames.release(frame);
+    this.privatePages--;
+    this.pagedPages++;
+  }
+
+  /** The pages of `[address, address + length)` that are paged out. */
+  pagedOutIn(address: number, length: number): number[] {
+    const pages: number[] = [];
+    for (let page = address >>> PAGE_SHIFT; page * PAGE_SIZE < address + length; page++) {
+      if (this.table.lookup(page) & PTE_PAGED) pages.push(page);
+    }
+    return pages;
+  }
+
+  /** Keeps the pages of `[address, address + length)` from eviction until `release`; the pages held. */
+  hold(address: number, length: number): number[] {
+    const pages: number[] = [];
+    for (let page = address >>> PAGE_SHIFT; page * PAGE_SIZE < address + length; page++) {
+      this.held.set(page, (this.held.get(page) ?? 0) + 1);
+      pages.push(page);
+    }
+    return pages;
+  }
+
+  release(pages: readonly number[]): void {
+    for (const page of pages) {
+      const count = this.held.get(page) ?? 0;
+      if (count <= 1) this.held.delete(page);
+      else this.held.set(page, count - 1);
+    }
+  }
+
+  /** The version a paged-out page's blob must carry; null when the page is not paged out. */
+  pagedVersion(page: number): number | null {
+    return this.table.lookup(page) & PTE_PAGED ? this.versions.get(page)! : null;
+  }
+
+  /** Paging: `page` comes back with `bytes` (checked by the caller). False when no frame could be had. */
+  restore(page: number, bytes: Uint8Array): boolean {
+    const entry = this.table.lookup(page);
+    if ((entry & PTE_PAGED) === 0) return true;
+    const frame = this.allocateFrame();
+    if (frame === null) return false;
+    this.memory.bytes.set(bytes, frame * PAGE_SIZE);
+    this.table.map(page, frame, (entry & PTE_RIGHTS) | PTE_ACCESSED);
+    this.privatePages++;
+    this.pagedPages--;
+    return true;
   }
 
   private outOfMemory(address: number, what: string): ProcessFault {

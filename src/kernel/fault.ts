@@ -17,6 +17,8 @@ export const FAULT_KINDS = [
   "indirect-call",
   "abort",
   "trap",
+  "no-access",
+  "page-integrity",
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -29,14 +31,28 @@ export interface FaultRecord {
   readonly message: string;
 }
 
+const STACK_FRAMES_KEPT = 32;
+
 /** Thrown from kernel code running on a process's behalf; unwinds the process's stack. */
 export class ProcessFault extends Error {
   readonly kind: FaultKind;
   readonly address: number | null;
   constructor(kind: FaultKind, address: number | null, message: string) {
+    // The record names the innermost WebAssembly frame, which sits below the kernel's own frames
+    // (slow path, translation, wrappers): keep enough of the stack to reach it.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = STACK_FRAMES_KEPT;
     super(message);
+    Error.stackTraceLimit = limit;
     this.kind = kind;
     this.address = address;
+  }
+
+  /** The same fault with another message (and kind), keeping where it happened (the stack). */
+  retold(message: string, kind: FaultKind = this.kind): ProcessFault {
+    const fault = new ProcessFault(kind, this.address, message);
+    fault.stack = `${message}\n${(this.stack ?? "").split("\n").slice(1).join("\n")}`;
+    return fault;
   }
 }
 
@@ -72,6 +88,8 @@ function innermostWasmFunction(error: unknown): string | null {
   const stack = error instanceof Error ? (error.stack ?? "") : "";
   for (const line of stack.split("\n")) {
     const match = /at (?:(\S+) )?\(?wasm:\/\/wasm\/[^:]*:wasm-function\[(\d+)\]/.exec(line);
+    // The loader's own functions (slow-path wrappers) are not where the program faulted.
+    if (match?.[1]?.startsWith("dogma$")) continue;
     if (match) return match[1] && !match[1].startsWith("wasm:") ? match[1] : `wasm-function[${match[2]}]`;
   }
   return null;

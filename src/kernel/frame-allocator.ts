@@ -79,6 +79,12 @@ export class FrameAllocator {
     this.free++;
   }
 
+  /** An allocated frame changes hands (a private frame becomes shared copy-on-write, or back). */
+  retag(frame: number, owner: number): void {
+    if (!this.isUsed(frame)) throw new Error(`kernel bug: retag of frame ${frame}, which is not allocated`);
+    this.owners[frame] = owner;
+  }
+
   /** Frames held by each owner: the basis of `mem`. */
   usage(): Map<number, number> {
     const counts = new Map<number, number>();

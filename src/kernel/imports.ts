@@ -3,7 +3,8 @@ import { dogmaAbi } from "./abi.ts";
 import { FUEL_PER_CHECK } from "./constants.ts";
 import type { Kernel } from "./kernel.ts";
 import { copyMemory, fillMemory, initMemory, loadValue, storeValue, type WasmValue } from "./memory-instructions.ts";
-import { ACCESS_KINDS, MMU_MODULE, MMU_TLB_GLOBAL } from "./mmu-abi.ts";
+import { ACCESS_KINDS, MMU_FAULT_GLOBAL, MMU_MODULE, MMU_TLB_GLOBAL } from "./mmu-abi.ts";
+import type { Process } from "./process.ts";
 import type { ImportFunction, ImportModuleSpec } from "./personality.ts";
 import type { KernelServices } from "./services.ts";
 
@@ -11,10 +12,11 @@ type ModuleImports = Record<string, unknown>;
 
 /**
  * The import object every process is instantiated with. All of it is shared by every process
- * (calls act for the kernel's current process) except the TLB base, one global per process.
+ * (calls act for the kernel's current process) except the TLB base and the fault flag, one
+ * global each per process.
  */
 export interface ImportObject {
-  forProcess(tlbBase: number): WebAssembly.Imports;
+  forProcess(tlbBase: number, faultFlag: WebAssembly.Global): WebAssembly.Imports;
 }
 
 export function buildImports(
@@ -27,9 +29,9 @@ export function buildImports(
   for (const spec of [dogmaAbi, ...personalities]) shared[spec.module] = bindModule(kernel, spec, trace);
   const mmu = mmuImports(kernel, memory);
   return {
-    forProcess(tlbBase) {
+    forProcess(tlbBase, faultFlag) {
       const tlb = new WebAssembly.Global({ value: "i32", mutable: false }, tlbBase);
-      return { ...shared, [MMU_MODULE]: { ...mmu, [MMU_TLB_GLOBAL]: tlb } } as WebAssembly.Imports;
+      return { ...shared, [MMU_MODULE]: { ...mmu, [MMU_TLB_GLOBAL]: tlb, [MMU_FAULT_GLOBAL]: faultFlag } } as WebAssembly.Imports;
     },
   };
 }
@@ -62,24 +64,43 @@ function traced(kernel: Kernel, name: string, fn: ImportFunction, trace: (line: 
   }) as ImportFunction;
 }
 
+/**
+ * A slow path that can fault: a fault goes to the process's fault handler when it will take it
+ * (the import then returns `dummy` and the loader's wrapper runs the handler and retries), else
+ * tears the process down as before. See fault-handler.ts.
+ */
+function faultable<A extends unknown[], R>(kernel: Kernel, dummy: R, run: (process: Process, ...args: A) => R): (...args: A) => R {
+  return (...args: A): R => {
+    const process = kernel.current();
+    try {
+      const value = run(process, ...args);
+      process.faultHandler.completed();
+      return value;
+    } catch (error) {
+      process.faultHandler.offer(error);
+      return dummy;
+    }
+  };
+}
+
 function mmuImports(kernel: Kernel, memory: PhysicalMemory): ModuleImports {
   const imports: ModuleImports = { memory: memory.memory };
   for (const kind of ACCESS_KINDS) {
     imports[kind.name] = kind.store
-      ? (ptr: number, offset: number, value: WasmValue) => storeValue(kernel.current().space, memory, kind, ptr, offset, value)
-      : (ptr: number, offset: number) => loadValue(kernel.current().space, memory, kind, ptr, offset);
+      ? faultable(kernel, undefined, (p, ptr: number, offset: number, value: WasmValue) => storeValue(p.space, memory, kind, ptr, offset, value))
+      : faultable(kernel, kind.type === "i64" ? 0n : 0, (p, ptr: number, offset: number) => loadValue(p.space, memory, kind, ptr, offset));
   }
   imports.memory_size = () => kernel.current().space.wasmPages;
   imports.memory_grow = (delta: number) => kernel.current().space.grow(delta >>> 0);
-  imports.memory_copy = (dest: number, src: number, length: number) => copyMemory(kernel.current().space, memory, dest, src, length);
-  imports.memory_fill = (dest: number, value: number, length: number) => fillMemory(kernel.current().space, memory, dest, value, length);
-  imports.memory_init = (segment: number, dest: number, src: number, length: number) => {
-    const process = kernel.current();
-    initMemory(process.space, memory, process.segments[segment]!, dest, src, length);
-  };
+  imports.memory_copy = faultable(kernel, undefined, (p, dest: number, src: number, length: number) => copyMemory(p.space, memory, dest, src, length));
+  imports.memory_fill = faultable(kernel, undefined, (p, dest: number, value: number, length: number) => fillMemory(p.space, memory, dest, value, length));
+  imports.memory_init = faultable(kernel, undefined, (p, segment: number, dest: number, src: number, length: number) =>
+    initMemory(p.space, memory, p.segments[segment]!, dest, src, length),
+  );
   imports.data_drop = (segment: number) => {
     kernel.current().segments[segment] = new Uint8Array(0);
   };
   imports.safe_point = new WebAssembly.Suspending(() => kernel.safePoint(kernel.current(), FUEL_PER_CHECK));
+  imports.fault_handle = new WebAssembly.Suspending(() => kernel.current().faultHandler.handle());
   return imports;
 }

@@ -13,12 +13,12 @@ import { Ipc } from "./caps/ipc.ts";
 import type { KernelObject } from "./caps/kernel-object.ts";
 import { MEMORY_OBJECT_PAGES, MemoryObject, PROCESS_FIXED_PAGES, makeRegion } from "./caps/memory-object.ts";
 import type { RegionObject } from "./caps/region.ts";
-import { SELF_RIGHTS, SLOT_SELF } from "./caps/object-abi.ts";
+import { ObjectKind, Rights, SELF_RIGHTS, SLOT_SELF } from "./caps/object-abi.ts";
 import type { ObjectKernel } from "./caps/object-kernel.ts";
 import type { ObjectServices } from "./caps/object-services.ts";
 import { announceEnd } from "./caps/process-control.ts";
 import { SharedFrames } from "./caps/shared-frames.ts";
-import { MAX_PRIVATE_WASM_PAGES, PAGE_SIZE } from "./constants.ts";
+import { MAX_PRIVATE_WASM_PAGES, PAGE_SIZE, WASM_PAGE_SIZE } from "./constants.ts";
 import { Status } from "./errors.ts";
 import { Futexes } from "./futexes.ts";
 import { GlobalSpace } from "./global-space.ts";
@@ -29,6 +29,9 @@ import type { ImageLoader } from "./image-loader.ts";
 import { ImageStore } from "./image-store.ts";
 import type { LoadedImage } from "./image.ts";
 import { buildImports, type ImportObject } from "./imports.ts";
+import { PageSealer } from "./page-sealer.ts";
+import { PagerChannel } from "./pager-channel.ts";
+import { type BackingStore, Paging, type PagingOptions } from "./paging.ts";
 import { FUEL_EXPORT, INIT_EXPORT } from "./mmu-abi.ts";
 import type { ImportModuleSpec } from "./personality.ts";
 import { ProcessDescriptor } from "./process-descriptor.ts";
@@ -97,6 +100,8 @@ export class Kernel implements KernelServices, ObjectKernel {
   /** Process 1 when the machine was booted: its end stops `run` (the machine resets). */
   private critical: Process | null = null;
   private readonly entryArgs = new Map<Process, { entry: string; args: readonly (number | bigint)[] }>();
+  /** Demand paging, once a backing store is attached (`enablePaging`). */
+  paging: Paging | null = null;
   /** What each process's entry returned (benchmarks read it). */
   readonly returnValues = new Map<number, unknown>();
 
@@ -155,6 +160,68 @@ export class Kernel implements KernelServices, ObjectKernel {
   createProcess(image: LoadedImage, memory: MemoryObject, parent: Process, priority: number): Process | number {
     const process = this.build(image, memory, parent.pid, priority, [image.name], [], true);
     return typeof process === "string" ? Status.E_QUOTA : process;
+  }
+
+  /**
+   * PROCESS_CLONE: a `created` copy of `source`, which must be `created` too (never run: its
+   * instance's globals and stack hold nothing the copy lacks), in `memory`: the same image, args,
+   * priority and memory size, its private pages shared copy-on-write. Its table holds only itself.
+   */
+  cloneProcess(source: Process, memory: MemoryObject, parent: Process): Process | number {
+    if (source.state !== "created" || !source.alive) return Status.E_NOT_READY;
+    const clone = this.build(source.image, memory, parent.pid, source.descriptor.priority, source.args, source.env, source.imageBase !== 0, false);
+    if (typeof clone === "string") return Status.E_QUOTA;
+    clone.space.grow(source.space.wasmPages - clone.space.wasmPages);
+    source.segments.forEach((segment, i) => (clone.segments[i] = segment));
+    const pages = source.space.wasmPages * (WASM_PAGE_SIZE / PAGE_SIZE) - 1;
+    const status = pages > 0 ? clone.space.copyOnWriteFrom(source.space, PAGE_SIZE, PAGE_SIZE, pages, true) : Status.OK;
+    if (status !== Status.OK) {
+      this.terminate(clone);
+      return status;
+    }
+    return clone;
+  }
+
+  /**
+   * Turns demand paging on with `store` as the pager's storage: from now on free frames running
+   * low make the kernel evict pages, sealed under a key made now from the machine's entropy.
+   */
+  enablePaging(store: BackingStore, options: PagingOptions = {}): Paging {
+    const paging = new Paging(new PageSealer(this.entropy), store, this.frames, () => this.processes.values(), () => this.stopAtNextSafePoint(), options);
+    this.paging = paging;
+    this.rootMemory.extendRoot(options.storePages ?? 0);
+    for (const process of this.processes.values()) this.attachPaging(process);
+    return paging;
+  }
+
+  private attachPaging(process: Process): void {
+    if (!this.paging) return;
+    process.space.pressure = this.paging;
+    process.faultHandler.pageIn = (request) => this.pageIn(process, request.address!, request);
+  }
+
+  /** The running process calls the kernel at its next safe point (`safePoint`), where paging can reclaim. */
+  private stopAtNextSafePoint(): void {
+    const fuel = this.scheduler.current?.instance?.exports[FUEL_EXPORT];
+    if (fuel instanceof WebAssembly.Global) fuel.value = 0;
+  }
+
+  /**
+   * Brings `process`'s paged-out page at `address` back: the process blocks (others run) until the
+   * pager answers; a page that fails authentication ends it with a `page-integrity` fault.
+   */
+  private pageIn(process: Process, address: number, request: ProcessFault | null = null): Promise<void> {
+    const paging = this.paging!;
+    const page = address >>> 12;
+    const arrived = (value: Uint8Array | ProcessFault) => {
+      if (process.alive) this.scheduler.makeReady(process, value);
+    };
+    paging.fetch(process, page).then(arrived, (error: unknown) => arrived(error instanceof ProcessFault ? error : new ProcessFault("page-integrity", address, String(error))));
+    return this.scheduler.block<Uint8Array | ProcessFault>(process).then((value) => {
+      // The record names the instruction that touched the page: the request's stack has it.
+      if (value instanceof ProcessFault) throw request ? request.retold(value.message, value.kind) : value;
+      if (!process.space.restore(page, value)) throw new ProcessFault("out-of-memory", address, "no free physical frame to page this page back into");
+    });
   }
 
   /** A capability the host can grant (through `spawn`'s `caps`) to any kernel object. */
@@ -232,7 +299,10 @@ export class Kernel implements KernelServices, ObjectKernel {
 
   /** The kernel's policy object, for process 1 (time slice, figures). */
   policyObject(): KernelPolicy {
-    return new KernelPolicy(this.scheduler, this, () => this.liveCount());
+    return new KernelPolicy(this.scheduler, this, () => this.liveCount(), () => this.paging, (through, memory, storePages) => {
+      this.enablePaging(new PagerChannel(this.ipc, this.services, through, memory), { storePages });
+      return Status.OK;
+    });
   }
 
   /** The Interrupt object of a machine line (one per line). */
@@ -246,7 +316,8 @@ export class Kernel implements KernelServices, ObjectKernel {
   }
 
   /** The process, or why not (a message for the host). */
-  private build(image: LoadedImage, memory: MemoryObject, ppid: number, priority: number, args: readonly string[], env: readonly string[], mapImage: boolean): Process | string {
+  /** `initialize`: copy the data segments in (a clone gets its pages from its source instead). */
+  private build(image: LoadedImage, memory: MemoryObject, ppid: number, priority: number, args: readonly string[], env: readonly string[], mapImage: boolean, initialize = true): Process | string {
     const maxPages = Math.min(image.maximumPages, MAX_PRIVATE_WASM_PAGES);
     if (memory.destroyed) return "its Memory was destroyed";
     if (memory.available < PROCESS_FIXED_PAGES) return `its Memory's quota is exhausted (${memory.available} pages left, a process needs ${PROCESS_FIXED_PAGES})`;
@@ -255,7 +326,7 @@ export class Kernel implements KernelServices, ObjectKernel {
     if (descriptorFrame === null) return "out of physical memory for a process descriptor";
     let space: AddressSpace;
     try {
-      space = new AddressSpace(this.machine.memory, this.frames, pid, image.initialPages, maxPages, memory);
+      space = new AddressSpace(this.machine.memory, this.frames, pid, image.initialPages, maxPages, memory, this.services.sharedFrames);
     } catch (error) {
       this.frames.release(descriptorFrame);
       return error instanceof Error ? error.message : String(error);
@@ -266,13 +337,13 @@ export class Kernel implements KernelServices, ObjectKernel {
     memory.hold();
     this.processes.set(pid, process);
     try {
-      for (const segment of image.segments) if (segment.offset !== null) space.write(segment.offset, segment.data);
+      if (initialize) for (const segment of image.segments) if (segment.offset !== null) space.write(segment.offset, segment.data);
       if (mapImage) {
         const mapped = this.images.map(image);
         space.mapShared(mapped.base, mapped.frames);
         process.imageBase = mapped.base;
       }
-      process.instance = new WebAssembly.Instance(image.module, this.imports.forProcess(space.tlb.base));
+      process.instance = new WebAssembly.Instance(image.module, this.imports.forProcess(space.tlb.base, process.faultHandler.flag));
     } catch (error) {
       this.processes.delete(pid);
       process.end({ kind: "exited", code: 127 });
@@ -281,6 +352,8 @@ export class Kernel implements KernelServices, ObjectKernel {
       throw error;
     }
     process.caps.placeAt(SLOT_SELF, new Capability(process, SELF_RIGHTS));
+    process.space.sharedCopyOnWrite = (address) => splitRegionPage(process, address);
+    this.attachPaging(process);
     descriptor.state = "created";
     return process;
   }
@@ -337,6 +410,33 @@ export class Kernel implements KernelServices, ObjectKernel {
 
   /** The one system call, for the current process; see caps/invoke.ts. */
   invoke(process: Process, cap: number, buffer: MessageBuffer): number | Promise<number> {
+    return this.paging ? this.invokeInResidentBuffer(process, cap, buffer) : this.invokeNow(process, cap, buffer);
+  }
+
+  /**
+   * With paging, the message buffer is paged in first (the process blocks meanwhile) and held
+   * resident until the call completes, however long it blocks: the kernel reads and writes it.
+   */
+  private invokeInResidentBuffer(process: Process, cap: number, buffer: MessageBuffer): number | Promise<number> {
+    const length = buffer.capacity >>> 0 <= MAX_MESSAGE_BYTES ? buffer.capacity >>> 0 : 0;
+    const paged = process.space.pagedOutIn(buffer.ptr >>> 0, length);
+    if (paged.length > 0) {
+      return paged.reduce((done, page) => done.then(() => this.pageIn(process, page * PAGE_SIZE)), Promise.resolve()).then(() => this.invokeInResidentBuffer(process, cap, buffer));
+    }
+    const held = process.space.hold(buffer.ptr >>> 0, length);
+    let result: number | Promise<number>;
+    try {
+      result = this.invokeNow(process, cap, buffer);
+    } catch (error) {
+      process.space.release(held);
+      throw error;
+    }
+    if (result instanceof Promise) return result.finally(() => process.space.release(held));
+    process.space.release(held);
+    return result;
+  }
+
+  private invokeNow(process: Process, cap: number, buffer: MessageBuffer): number | Promise<number> {
     const result = invoke(this, process, cap, buffer);
     // The caller ended itself (killed itself, destroyed its own Memory): its stack never runs again.
     if (!process.alive) return this.stopRunning(process);
@@ -431,6 +531,7 @@ export class Kernel implements KernelServices, ObjectKernel {
   /** The safe point's slow path: preempt when the slice is over, else refill the fuel. */
   safePoint(process: Process, fuel: number): number | Promise<number> {
     if (!process.alive) return this.stopRunning(process);
+    if (this.paging?.pending) this.paging.reclaim();
     if (!this.scheduler.preemptionPending(process)) return fuel;
     return this.scheduler.yield<number>(process, fuel);
   }
@@ -480,6 +581,7 @@ export class Kernel implements KernelServices, ObjectKernel {
     for (const [address, page] of [...process.pageAt]) page.unmap(process, address);
     process.space.destroy();
     if (process.imageBase !== 0) this.images.release(process.image);
+    this.paging?.forget(process.pid);
     process.descriptor.detach();
     this.frames.release(process.descriptor.frame);
     const fuel = process.instance?.exports[FUEL_EXPORT];
@@ -503,6 +605,17 @@ export class Kernel implements KernelServices, ObjectKernel {
       }
     }
   }
+}
+
+/** A write by `process` to a copy-on-write page of a Region it owns: that Region splits the page. */
+function splitRegionPage(process: Process, address: number): boolean {
+  for (const [, cap] of process.caps.entries()) {
+    if (cap.object.kind !== ObjectKind.REGION || !cap.has(Rights.REGION_OWNER)) continue;
+    const region = cap.object as RegionObject;
+    const index = region.pageOf(address);
+    if (index !== null && region.ownedBy(process)) return region.splitPage(index);
+  }
+  return false;
 }
 
 /** Machine interrupt lines as Interrupt objects number them: timer 0, console 1, devices their own. */

@@ -9,6 +9,13 @@
  */
 export const MMU_MODULE = "dogma:mmu";
 export const MMU_TLB_GLOBAL = "tlb";
+/**
+ * A mutable `i32` global, one per process: a slow path that hit a fault the process's fault
+ * handler will take sets it to 1 and returns a dummy; the loader's wrapper around the slow path
+ * then calls `fault_handle` (which runs the handler) and, once it returns, calls the slow path
+ * again. See docs/MEMORY.md "Fault handlers".
+ */
+export const MMU_FAULT_GLOBAL = "fault_pending";
 
 export type ValueType = "i32" | "i64" | "f32" | "f64";
 
@@ -72,9 +79,13 @@ export const MMU_CALLS = {
   memory_init: [["i32", "i32", "i32", "i32"], []],
   data_drop: [["i32"], []],
   safe_point: [[], ["i32"]],
+  fault_handle: [[], []],
 } as const satisfies Record<string, readonly [readonly ValueType[], readonly ValueType[]]>;
 
 export type MmuCallName = keyof typeof MMU_CALLS;
+
+/** The calls besides ACCESS_KINDS that can fault, and so run again after a fault handler repairs it. */
+export const RETRIED_CALLS: readonly MmuCallName[] = ["memory_copy", "memory_fill", "memory_init"];
 
 /** Names of the exports the loader adds. */
 export const INIT_EXPORT = "__dogma_init";

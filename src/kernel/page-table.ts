@@ -9,12 +9,27 @@ import { FRAME_KERNEL } from "./frame-allocator.ts";
  *
  * An entry is `frame << 12 | flags`; zero means not present. Directory entries hold the table's
  * frame number. Table frames are allocated on first use and freed with the whole table.
+ *
+ * A present entry with frame 0 is a private page that has rights but no frame yet (the process
+ * changed its rights before touching it): frame 0 is the kernel's and is never mapped, so the
+ * first access the rights allow gives it a zeroed frame, keeping the flags.
  */
 export const PTE_PRESENT = 1;
 export const PTE_READ = 2;
 export const PTE_WRITE = 4;
 /** The frame belongs to a shared object (an image), not to this address space. */
 export const PTE_SHARED = 8;
+/**
+ * A private frame shared copy-on-write with other address spaces (counted in SharedFrames): the
+ * write TLB is never filled for it; a write the rights allow gives the page a frame of its own.
+ */
+export const PTE_COW = 16;
+/** A private page whose bytes are with the pager, sealed (frame field 0): an access pages it in. */
+export const PTE_PAGED = 32;
+/** Set on every TLB fill: the clock's reference bit (clearing it flushes the page from the TLBs). */
+export const PTE_ACCESSED = 64;
+/** Rights bits of an entry: none (0), read, or read-write. */
+export const PTE_RIGHTS = PTE_READ | PTE_WRITE;
 const FLAG_BITS = 0xfff;
 
 export class PageTable {

@@ -6,6 +6,7 @@ import type { MemoryObject } from "./caps/memory-object.ts";
 import { ObjectKind } from "./caps/object-abi.ts";
 import type { PageObject } from "./caps/page.ts";
 import type { FaultRecord } from "./fault.ts";
+import { FaultHandler } from "./fault-handler.ts";
 import type { LoadedImage } from "./image.ts";
 import type { ProcessDescriptor, ProcessState } from "./process-descriptor.ts";
 
@@ -69,6 +70,10 @@ export class Process extends KernelObject implements CapabilityHolder {
   /** Why its last MEMORY_CREATE_IMAGE was refused, for MEMORY_LOAD_ERROR ("" after one that was not). */
   loadError = "";
   fault: FaultRecord | null = null;
+  /** How reluctantly paging evicts its pages (paging.ts PinLevel; KERNEL_SET_PIN). */
+  pinLevel = 0;
+  /** Its fault handler, if it registered one (PROCESS_SET_FAULT_HANDLER), and the fault flag. */
+  readonly faultHandler = new FaultHandler();
 
   /** Continues the suspended stack with the kernel call's result. */
   resume: ((value: unknown) => void) | null = null;

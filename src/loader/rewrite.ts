@@ -1,9 +1,10 @@
-import { ACCESS_KINDS, FUEL_EXPORT, INIT_EXPORT, MMU_CALLS, MMU_MODULE, MMU_TLB_GLOBAL, type ValueType } from "../kernel/mmu-abi.ts";
+import { ACCESS_KINDS, FUEL_EXPORT, INIT_EXPORT, MMU_CALLS, MMU_MODULE, MMU_TLB_GLOBAL, RETRIED_CALLS, type MmuCallName, type ValueType } from "../kernel/mmu-abi.ts";
 import { binaryen, clearStart, dataSegmentNames, nodes, type BinaryenModule, type ExpressionRef, type FunctionRef } from "./binaryen.ts";
 import { childrenById, refusalFor, refusedKinds } from "./expression-children.ts";
 import { LoadError } from "./load-error.ts";
 import { MemoryRewriter, PHYSICAL_MEMORY, ScratchLocals, TLB_GLOBAL, mmuFunction, typeOf } from "./rewrite-memory.ts";
 import { COPY_HELPER, FILL_HELPER, addBulkHelpers } from "./rewrite-bulk.ts";
+import { addFaultFlag, addRetryingSlowPath } from "./rewrite-retry.ts";
 import { FUEL_GLOBAL, INITIAL_FUEL, safePoint } from "./safe-points.ts";
 
 /** The largest memory a 32-bit module may declare, in 64 KiB pages: the physical memory fits under it. */
@@ -50,14 +51,17 @@ function addKernelInterface(module: BinaryenModule): void {
   module.addGlobalImport(TLB_GLOBAL, MMU_MODULE, MMU_TLB_GLOBAL, binaryen.i32, false);
   module.addGlobal(FUEL_GLOBAL, binaryen.i32, true, module.i32.const(INITIAL_FUEL));
   module.addGlobalExport(FUEL_GLOBAL, FUEL_EXPORT);
+  addFaultFlag(module);
+  // Every slow path that can fault is retried after a fault handler repairs the fault.
   for (const kind of ACCESS_KINDS) {
     const value = typeOf[kind.type];
     const params = kind.store ? [binaryen.i32, binaryen.i32, value] : [binaryen.i32, binaryen.i32];
-    module.addFunctionImport(mmuFunction(kind.name), MMU_MODULE, kind.name, binaryen.createType(params), kind.store ? binaryen.none : value);
+    addRetryingSlowPath(module, kind.name, params, kind.store ? binaryen.none : value);
   }
   for (const [call, [params, results]] of Object.entries(MMU_CALLS)) {
     const types = (list: readonly ValueType[]) => binaryen.createType(list.map((t) => typeOf[t]));
-    module.addFunctionImport(mmuFunction(call), MMU_MODULE, call, types(params), types(results));
+    if (RETRIED_CALLS.includes(call as MmuCallName)) addRetryingSlowPath(module, call, params.map((t) => typeOf[t]), types(results));
+    else module.addFunctionImport(mmuFunction(call), MMU_MODULE, call, types(params), types(results));
   }
 }
 

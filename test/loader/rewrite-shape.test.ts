@@ -6,7 +6,7 @@
 import binaryen from "binaryen";
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { ACCESS_KINDS, FUEL_EXPORT, INIT_EXPORT, MMU_CALLS, MMU_MODULE, MMU_TLB_GLOBAL } from "../../src/kernel/mmu-abi.ts";
+import { ACCESS_KINDS, FUEL_EXPORT, INIT_EXPORT, MMU_CALLS, MMU_FAULT_GLOBAL, MMU_MODULE, MMU_TLB_GLOBAL } from "../../src/kernel/mmu-abi.ts";
 import { decodeRecord, type ModuleCache } from "../../src/loader/cache.ts";
 import { rewriteModule } from "../../src/loader/rewrite.ts";
 import { testMachine } from "../helpers/test-host.ts";
@@ -107,12 +107,13 @@ describe("rewritten module", () => {
     expect(sectionIds(sample)).toEqual(expect.arrayContaining([5, 8, 11])); // the original had them
   });
 
-  it("imports from dogma:mmu only the TLB global, the memory and its kernel calls", async () => {
+  it("imports from dogma:mmu only the TLB global, the fault flag, the memory and its kernel calls", async () => {
     const module = new WebAssembly.Module((await loaderOutput(sample)) as Uint8Array<ArrayBuffer>);
-    const allowed = new Set(["memory", MMU_TLB_GLOBAL, ...ACCESS_KINDS.map((k) => k.name), ...Object.keys(MMU_CALLS)]);
+    const allowed = new Set(["memory", MMU_TLB_GLOBAL, MMU_FAULT_GLOBAL, ...ACCESS_KINDS.map((k) => k.name), ...Object.keys(MMU_CALLS)]);
     const imports = WebAssembly.Module.imports(module);
     for (const i of imports.filter((i) => i.module === MMU_MODULE)) expect(allowed, i.name).toContain(i.name);
     expect(imports).toContainEqual({ module: MMU_MODULE, name: MMU_TLB_GLOBAL, kind: "global" });
+    expect(imports).toContainEqual({ module: MMU_MODULE, name: MMU_FAULT_GLOBAL, kind: "global" });
     expect(imports).toContainEqual({ module: "dogma", name: "getpid", kind: "function" });
   });
 

@@ -14,6 +14,7 @@ export const KIND_INTERRUPT: u32 = 8;
 export const KIND_IMAGE: u32 = 9;
 export const KIND_DEVICE: u32 = 10;
 export const KIND_KERNEL: u32 = 11;
+export const KIND_PAGER_REQUEST: u32 = 12;
 
 // Rights, one table per kind; a capability's rights only ever shrink.
 export const RIGHT_MEMORY_CREATE: u32 = 1;
@@ -25,6 +26,7 @@ export const RIGHT_PROCESS_INFO: u32 = 4;
 export const RIGHT_PROCESS_PRIORITY: u32 = 8;
 export const RIGHT_PROCESS_GIVE: u32 = 16;
 export const RIGHT_PROCESS_LISTEN: u32 = 32;
+export const RIGHT_PROCESS_MEMORY: u32 = 64;
 export const RIGHT_RECEIVER_RECEIVE: u32 = 1;
 export const RIGHT_RECEIVER_MINT: u32 = 2;
 export const RIGHT_RECEIVER_SEND: u32 = 4;
@@ -42,6 +44,7 @@ export const RIGHT_DEVICE_DMA: u32 = 2;
 export const RIGHT_DEVICE_RESET: u32 = 4;
 export const RIGHT_KERNEL_POLICY: u32 = 1;
 export const RIGHT_KERNEL_INSPECT: u32 = 2;
+export const RIGHT_PAGER_REQUEST_ANSWER: u32 = 1;
 export const ALL_RIGHTS: u32 = 0xffffffff;
 
 // Operation labels: at or above KERNEL_LABEL_BASE a label is answered by the kernel.
@@ -72,6 +75,10 @@ export const OP_PROCESS_WAIT: u32 = 0xffff0208;
 export const OP_PROCESS_HOLDS: u32 = 0xffff0209;
 export const OP_PROCESS_LISTEN: u32 = 0xffff020a;
 export const OP_PROCESS_SET_ARGS: u32 = 0xffff0220;
+export const OP_PROCESS_PROTECT: u32 = 0xffff0240;
+export const OP_PROCESS_SET_FAULT_HANDLER: u32 = 0xffff0241;
+export const OP_PROCESS_COPY_PAGES: u32 = 0xffff0242;
+export const OP_PROCESS_CLONE: u32 = 0xffff0243;
 export const OP_RECEIVER_RECEIVE: u32 = 0xffff0300;
 export const OP_RECEIVER_MINT: u32 = 0xffff0301;
 export const OP_RECEIVER_INFO: u32 = 0xffff0302;
@@ -88,6 +95,7 @@ export const OP_CAPPAGE_CLEAR: u32 = 0xffff0502;
 export const OP_REGION_INFO: u32 = 0xffff0600;
 export const OP_REGION_VIEW: u32 = 0xffff0601;
 export const OP_REGION_FREE: u32 = 0xffff0602;
+export const OP_REGION_CLONE: u32 = 0xffff0640;
 export const OP_INTERRUPT_BIND: u32 = 0xffff0700;
 export const OP_INTERRUPT_ACK: u32 = 0xffff0701;
 export const OP_IMAGE_INFO: u32 = 0xffff0800;
@@ -103,15 +111,33 @@ export const OP_KERNEL_CAPS: u32 = 0xffff0a11;
 export const OP_KERNEL_FRAMES: u32 = 0xffff0a12;
 export const OP_KERNEL_MEMORY: u32 = 0xffff0a13;
 export const OP_KERNEL_UPTIME: u32 = 0xffff0a14;
+export const OP_KERNEL_SET_PAGING: u32 = 0xffff0a40;
+export const OP_KERNEL_PAGING_INFO: u32 = 0xffff0a41;
+export const OP_KERNEL_SET_PIN: u32 = 0xffff0a42;
+export const OP_KERNEL_SET_PAGER: u32 = 0xffff0a43;
+export const OP_PAGER_DONE: u32 = 0xffff0c00;
+// Eviction policies (KERNEL_SET_PAGING).
+export const PAGING_CLOCK: u32 = 0;
+export const PAGING_AGING: u32 = 1;
+// Pin levels (KERNEL_SET_PIN).
+export const PIN_PAGEABLE: u32 = 0;
+export const PIN_RELUCTANT: u32 = 1;
+export const PIN_PINNED: u32 = 2;
 
 // Labels of messages only the kernel sends (through a send capability handed to it).
 export const MSG_PROCESS_ENDED: u32 = 0xfffff001;
 export const MSG_INTERRUPT: u32 = 0xfffff002;
+export const MSG_PAGE_OUT: u32 = 0xfffff003;
+export const MSG_PAGE_IN: u32 = 0xfffff004;
 
 // Page flags (PAGE_SET_FLAGS, PAGE_INFO) and Region flags (MEMORY_CREATE_REGION).
 export const PAGE_READ_ONLY: u32 = 1;
 export const PAGE_SHARED: u32 = 2;
 export const REGION_ZERO_ON_FREE: u32 = 1;
+// Page rights (PROCESS_PROTECT).
+export const PAGE_RIGHTS_NONE: u32 = 0;
+export const PAGE_RIGHTS_READ: u32 = 1;
+export const PAGE_RIGHTS_READ_WRITE: u32 = 3;
 
 // In a message's capability list, this bit moves the capability instead of copying it.
 export const CAP_MOVE: u32 = 0x80000000;
@@ -120,7 +146,7 @@ export const CAP_MOVE: u32 = 0x80000000;
 export const SLOT_NULL: i32 = 0;
 export const SLOT_SELF: i32 = 1;
 export const SLOT_FIRST_GIVEN: i32 = 2;
-export const SELF_RIGHTS: u32 = RIGHT_PROCESS_INFO | RIGHT_PROCESS_LISTEN;
+export const SELF_RIGHTS: u32 = RIGHT_PROCESS_INFO | RIGHT_PROCESS_LISTEN | RIGHT_PROCESS_MEMORY;
 
 // Sizes.
 export const CAP_TABLE_SLOTS: i32 = 1024;

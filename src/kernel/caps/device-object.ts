@@ -68,6 +68,8 @@ export function invokeDevice(inv: Invocation, device: DeviceObject): number {
       const region = argumentObject<RegionObject>(inv, 0, ObjectKind.REGION, Rights.REGION_OWNER);
       if (typeof region === "number") return region;
       if (region.freed) return Status.E_PEER_DEAD;
+      // A device writes frames directly: none may still be shared copy-on-write.
+      if (!region.unshareAll()) return Status.E_QUOTA;
       device.attach(region);
       return Status.OK;
     }

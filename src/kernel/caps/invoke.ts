@@ -12,6 +12,7 @@ import { type MemoryObject, invokeMemory } from "./memory-object.ts";
 import { KERNEL_LABEL_BASE, KernelMessage, ObjectKind, Op, Rights } from "./object-abi.ts";
 import type { ObjectKernel } from "./object-kernel.ts";
 import { type PageObject, invokePage } from "./page.ts";
+import { type PagerRequest, invokePagerRequest } from "./pager-request.ts";
 import { invokeProcess } from "./process-control.ts";
 import type { Receiver } from "./receiver.ts";
 import { type RegionObject, invokeRegion } from "./region.ts";
@@ -74,6 +75,8 @@ export function invoke(k: ObjectKernel, caller: Process, capIndex: number, buffe
       return invokeDevice(inv, object as DeviceObject);
     case ObjectKind.KERNEL:
       return invokeKernelPolicy(inv, object as KernelPolicy);
+    case ObjectKind.PAGER_REQUEST:
+      return invokePagerRequest(k.services, inv, object as PagerRequest);
     case ObjectKind.IMAGE:
       return invokeImage(inv, object as ImageObject);
     default:
@@ -93,6 +96,7 @@ const OP_KINDS = new Map<number, number>([
   [0xffff08, ObjectKind.IMAGE],
   [0xffff09, ObjectKind.DEVICE],
   [0xffff0a, ObjectKind.KERNEL],
+  [0xffff0c, ObjectKind.PAGER_REQUEST],
 ]);
 
 function invokeReceiver(k: ObjectKernel, inv: Invocation, receiver: Receiver): number | Promise<number> {

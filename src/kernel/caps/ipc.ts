@@ -38,12 +38,12 @@ export class Ipc {
     return Status.OK;
   }
 
-  /** A message from the kernel itself (monitors, interrupts); false when it could not be queued. */
-  kernelSend(through: Capability, label: number, words: number[]): boolean {
+  /** A message from the kernel itself (monitors, interrupts, the pager's requests); false when it could not be queued (the caller still holds `caps`). */
+  kernelSend(through: Capability, label: number, words: number[], caps: Capability[] = []): boolean {
     const receiver = through.object;
     if (!(receiver instanceof Receiver) || receiver.destroyed) return false;
     if (receiver.full) return false;
-    this.post(receiver, { label, words: Uint32Array.from(words), caps: [], badge: through.badge, reply: null }, null);
+    this.post(receiver, { label, words: Uint32Array.from(words), caps, badge: through.badge, reply: null }, null);
     return true;
   }
 

@@ -1,7 +1,11 @@
 import { Status } from "../errors.ts";
 import type { Scheduler } from "../scheduler.ts";
-import { type Invocation, answer, word } from "./invocation.ts";
+import { type Invocation, answer, argumentCap, argumentObject, word } from "./invocation.ts";
 import { type KernelView, invokeKernelInspect } from "./kernel-inspect.ts";
+import { EvictionPolicy, type EvictionPolicyCode, type Paging, PinLevel } from "../paging.ts";
+import type { Process } from "../process.ts";
+import type { Capability } from "./capability.ts";
+import type { MemoryObject } from "./memory-object.ts";
 import { KernelObject } from "./kernel-object.ts";
 import { ObjectKind, Op, Rights } from "./object-abi.ts";
 
@@ -19,12 +23,24 @@ export class KernelPolicy extends KernelObject {
   readonly scheduler: Scheduler;
   readonly view: KernelView;
   readonly liveProcesses: () => number;
+  /** The kernel's paging, when a backing store is attached. */
+  readonly paging: () => Paging | null;
+  /** KERNEL_SET_PAGER: starts paging through a pager process; a status. */
+  readonly setPager: (through: Capability, memory: MemoryObject, storePages: number) => number;
 
-  constructor(scheduler: Scheduler, view: KernelView, liveProcesses: () => number) {
+  constructor(
+    scheduler: Scheduler,
+    view: KernelView,
+    liveProcesses: () => number,
+    paging: () => Paging | null = () => null,
+    setPager: (through: Capability, memory: MemoryObject, storePages: number) => number = () => Status.E_NOT_READY,
+  ) {
     super();
     this.scheduler = scheduler;
     this.view = view;
     this.liveProcesses = liveProcesses;
+    this.paging = paging;
+    this.setPager = setPager;
   }
 
   /** The machine's kernel outlives its capabilities. */
@@ -56,7 +72,42 @@ export function invokeKernelPolicy(inv: Invocation, policy: KernelPolicy): numbe
       policy.scheduler.sliceNs = us * 1000;
       return Status.OK;
     }
+    case Op.KERNEL_SET_PAGING: {
+      if (!inv.cap.has(Rights.KERNEL_POLICY)) return Status.E_MISSING_RIGHT;
+      const chosen = word(inv, 0);
+      if (!POLICIES.has(chosen)) return Status.E_INVALID_ARGUMENT;
+      const paging = policy.paging();
+      if (!paging) return Status.E_NOT_READY;
+      paging.policy = chosen as EvictionPolicyCode;
+      return Status.OK;
+    }
+    case Op.KERNEL_SET_PIN: {
+      if (!inv.cap.has(Rights.KERNEL_POLICY)) return Status.E_MISSING_RIGHT;
+      const target = argumentObject<Process>(inv, 0, ObjectKind.PROCESS, Rights.PROCESS_CONTROL);
+      if (typeof target === "number") return target;
+      const level = word(inv, 0);
+      if (level > PinLevel.PINNED) return Status.E_INVALID_ARGUMENT;
+      target.pinLevel = level;
+      return Status.OK;
+    }
+    case Op.KERNEL_SET_PAGER: {
+      if (!inv.cap.has(Rights.KERNEL_POLICY)) return Status.E_MISSING_RIGHT;
+      const through = argumentCap(inv, 0);
+      if (!through) return Status.E_INVALID_CAP;
+      if (through.object.kind !== ObjectKind.RECEIVER) return Status.E_WRONG_TYPE;
+      if (!through.has(Rights.RECEIVER_SEND)) return Status.E_MISSING_RIGHT;
+      const memory = argumentObject<MemoryObject>(inv, 1, ObjectKind.MEMORY, Rights.MEMORY_CREATE);
+      if (typeof memory === "number") return memory;
+      if (policy.paging()) return Status.E_NOT_READY;
+      return policy.setPager(through.derive(0xffff_ffff), memory, word(inv, 0));
+    }
+    case Op.KERNEL_PAGING_INFO: {
+      const paging = policy.paging();
+      return answer(inv, paging ? [1, paging.policy, paging.evictions, paging.pageIns] : [0, 0, 0, 0]);
+    }
     default:
       return Status.E_INVALID_ARGUMENT;
   }
 }
+
+const POLICIES = new Set<number>(Object.values(EvictionPolicy));

@@ -32,7 +32,7 @@ export const MEMORY_OBJECT_PAGES = 1;
 export class MemoryObject extends KernelObject {
   readonly kind = ObjectKind.MEMORY;
   readonly parent: MemoryObject | null;
-  readonly quota: number;
+  private quotaPages: number;
   used = 0;
   /** Its number for introspection (KERNEL_MEMORY): 1 for a root, then in order of creation. */
   readonly id: number;
@@ -46,7 +46,7 @@ export class MemoryObject extends KernelObject {
   constructor(parent: MemoryObject | null, quota: number) {
     super();
     this.parent = parent;
-    this.quota = quota;
+    this.quotaPages = quota;
     const root = parent ? parent.root : this;
     this.tree = parent ? root.tree : new Map();
     this.id = root.nextId++;
@@ -71,6 +71,20 @@ export class MemoryObject extends KernelObject {
     let n = 0;
     for (const object of this.owned) if (object.kind === ObjectKind.PROCESS && !object.destroyed) n++;
     return n;
+  }
+
+  get quota(): number {
+    return this.quotaPages;
+  }
+
+  /**
+   * The root Memory's quota grows by `pages` when a backing store joins physical memory (paging):
+   * pages are charged whether resident or with the pager. Only the root's: a child's quota is what
+   * its creator gave it.
+   */
+  extendRoot(pages: number): void {
+    if (this.parent !== null) throw new Error("kernel bug: only the root Memory's quota grows with a backing store");
+    this.quotaPages += pages;
   }
 
   /** Pages that can still be charged here, counting every ancestor's limit. */

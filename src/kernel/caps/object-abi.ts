@@ -17,6 +17,7 @@ export const ObjectKind = {
   IMAGE: 9,
   DEVICE: 10,
   KERNEL: 11,
+  PAGER_REQUEST: 12,
 } as const;
 export type ObjectKindCode = (typeof ObjectKind)[keyof typeof ObjectKind];
 
@@ -31,6 +32,7 @@ export const Rights = {
   PROCESS_PRIORITY: 8,
   PROCESS_GIVE: 16,
   PROCESS_LISTEN: 32,
+  PROCESS_MEMORY: 64,
   RECEIVER_RECEIVE: 1,
   RECEIVER_MINT: 2,
   RECEIVER_SEND: 4,
@@ -48,6 +50,7 @@ export const Rights = {
   DEVICE_RESET: 4,
   KERNEL_POLICY: 1,
   KERNEL_INSPECT: 2,
+  PAGER_REQUEST_ANSWER: 1,
 } as const;
 
 export const ALL_RIGHTS = 0xffff_ffff;
@@ -82,6 +85,10 @@ export const Op = {
   PROCESS_HOLDS: 0xffff_0209,
   PROCESS_LISTEN: 0xffff_020a,
   PROCESS_SET_ARGS: 0xffff_0220,
+  PROCESS_PROTECT: 0xffff_0240,
+  PROCESS_SET_FAULT_HANDLER: 0xffff_0241,
+  PROCESS_COPY_PAGES: 0xffff_0242,
+  PROCESS_CLONE: 0xffff_0243,
   RECEIVER_RECEIVE: 0xffff_0300,
   RECEIVER_MINT: 0xffff_0301,
   RECEIVER_INFO: 0xffff_0302,
@@ -98,6 +105,7 @@ export const Op = {
   REGION_INFO: 0xffff_0600,
   REGION_VIEW: 0xffff_0601,
   REGION_FREE: 0xffff_0602,
+  REGION_CLONE: 0xffff_0640,
   INTERRUPT_BIND: 0xffff_0700,
   INTERRUPT_ACK: 0xffff_0701,
   IMAGE_INFO: 0xffff_0800,
@@ -113,16 +121,25 @@ export const Op = {
   KERNEL_FRAMES: 0xffff_0a12,
   KERNEL_MEMORY: 0xffff_0a13,
   KERNEL_UPTIME: 0xffff_0a14,
+  KERNEL_SET_PAGING: 0xffff_0a40,
+  KERNEL_PAGING_INFO: 0xffff_0a41,
+  KERNEL_SET_PIN: 0xffff_0a42,
+  KERNEL_SET_PAGER: 0xffff_0a43,
+  PAGER_DONE: 0xffff_0c00,
 } as const;
 
 /** Labels of messages only the kernel sends (no process can send a label this high). */
 export const KernelMessage = {
   PROCESS_ENDED: 0xffff_f001,
   INTERRUPT: 0xffff_f002,
+  PAGE_OUT: 0xffff_f003,
+  PAGE_IN: 0xffff_f004,
 } as const;
 
 /** Flags of a Page (`PAGE_SET_FLAGS`, `PAGE_INFO`). */
 export const PageFlag = { READ_ONLY: 1, SHARED: 2 } as const;
+/** The rights `PROCESS_PROTECT` gives private pages: a page is unreadable, read-only or read-write. */
+export const PageRights = { NONE: 0, READ: 1, READ_WRITE: 3 } as const;
 /** Flags of a Region (`MEMORY_CREATE_REGION`). */
 export const RegionFlag = { ZERO_ON_FREE: 1 } as const;
 
@@ -133,7 +150,7 @@ export const CAP_MOVE = 0x8000_0000;
 export const SLOT_NULL = 0;
 export const SLOT_SELF = 1;
 export const SLOT_FIRST_GIVEN = 2;
-export const SELF_RIGHTS = Rights.PROCESS_INFO | Rights.PROCESS_LISTEN;
+export const SELF_RIGHTS = Rights.PROCESS_INFO | Rights.PROCESS_LISTEN | Rights.PROCESS_MEMORY;
 
 /** Slots in one process's capability table (slot 0 included). */
 export const CAP_TABLE_SLOTS = 1024;

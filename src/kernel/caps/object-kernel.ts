@@ -21,6 +21,8 @@ export interface ObjectKernel {
   loadImage(bytes: Uint8Array, name: string, settled: (outcome: LoadedImage | Error) => void): void;
   /** An Image object for a loaded binary, mapped read-only in the global space; throws RangeError when frames run out. */
   imageObject(image: LoadedImage): ImageObject;
+  /** A copy-on-write clone of a `created` process in `memory`; a status when it cannot be had. */
+  cloneProcess(source: Process, memory: MemoryObject, parent: Process): Process | number;
   /** Ends a process (killed: code 137); works on the running one too. */
   terminate(process: Process): void;
 }

@@ -1,11 +1,15 @@
 import { Status } from "../errors.ts";
 import { canWrite } from "../message.ts";
-import { FAULT_KINDS } from "../fault.ts";
+import { FAULT_KINDS, ProcessFault } from "../fault.ts";
+import { MAX_HANDLER_NAME_BYTES, registerFaultHandler } from "../fault-handler.ts";
 import { PROCESS_STATES } from "../process-descriptor.ts";
 import type { Process } from "../process.ts";
 import { PRIORITY_LEVELS, TIMED_OUT } from "../scheduler.ts";
-import { type Invocation, answer, argumentCap, deadlineFrom, takeCaps, word } from "./invocation.ts";
-import { KernelMessage, ObjectKind, Op, Rights } from "./object-abi.ts";
+import { type Invocation, answer, argumentCap, argumentObject, deadlineFrom, takeCaps, word } from "./invocation.ts";
+import { Capability } from "./capability.ts";
+import type { MemoryObject } from "./memory-object.ts";
+import { ALL_RIGHTS, KernelMessage, ObjectKind, Op, PageRights, Rights } from "./object-abi.ts";
+import { PTE_READ, PTE_WRITE } from "../page-table.ts";
 import type { ObjectKernel } from "./object-kernel.ts";
 import { PROCESS_FIXED_PAGES } from "./memory-object.ts";
 import { readArgsBlock } from "./process-args.ts";
@@ -23,7 +27,18 @@ const RIGHT_FOR: Record<number, number> = {
   [Op.PROCESS_HOLDS]: Rights.PROCESS_INFO,
   [Op.PROCESS_LISTEN]: Rights.PROCESS_LISTEN,
   [Op.PROCESS_SET_ARGS]: Rights.PROCESS_CONTROL,
+  [Op.PROCESS_PROTECT]: Rights.PROCESS_MEMORY,
+  [Op.PROCESS_SET_FAULT_HANDLER]: Rights.PROCESS_MEMORY,
+  [Op.PROCESS_COPY_PAGES]: Rights.PROCESS_MEMORY,
+  [Op.PROCESS_CLONE]: Rights.PROCESS_MEMORY,
 };
+
+/** PROCESS_PROTECT's rights words, as page-table rights bits. */
+const PTE_RIGHTS_OF = new Map<number, number>([
+  [PageRights.NONE, 0],
+  [PageRights.READ, PTE_READ],
+  [PageRights.READ_WRITE, PTE_READ | PTE_WRITE],
+]);
 
 /** A process blocked in PROCESS_WAIT on another: woken by the kernel when the other ends. */
 const ENDED = Symbol("ended");
@@ -87,6 +102,31 @@ export function invokeProcess(k: ObjectKernel, inv: Invocation, target: Process)
       target.env = block.env;
       return Status.OK;
     }
+    case Op.PROCESS_PROTECT: {
+      const rights = PTE_RIGHTS_OF.get(word(inv, 2));
+      if (rights === undefined) return Status.E_INVALID_ARGUMENT;
+      return target.space.protect(word(inv, 0), word(inv, 1), rights);
+    }
+    case Op.PROCESS_SET_FAULT_HANDLER:
+      return setFaultHandler(inv, target);
+    case Op.PROCESS_COPY_PAGES: {
+      const source = argumentObject<Process>(inv, 0, ObjectKind.PROCESS, Rights.PROCESS_MEMORY);
+      if (typeof source === "number") return source;
+      if (!source.alive) return Status.E_PEER_DEAD;
+      return target.space.copyOnWriteFrom(source.space, word(inv, 0), word(inv, 1), word(inv, 2));
+    }
+    case Op.PROCESS_CLONE: {
+      const memory = argumentObject<MemoryObject>(inv, 0, ObjectKind.MEMORY, Rights.MEMORY_CREATE);
+      if (typeof memory === "number") return memory;
+      const answerable = canWrite(inv.caller, inv.buffer, 0, 1);
+      if (answerable !== Status.OK) return answerable;
+      const clone = k.cloneProcess(target, memory, inv.caller);
+      if (typeof clone === "number") return clone;
+      const status = answer(inv, [], [new Capability(clone, ALL_RIGHTS)]);
+      // As MEMORY_CREATE_PROCESS: a process nobody holds and nobody can start must not stay.
+      if (status !== Status.OK) k.terminate(clone);
+      return status;
+    }
     default:
       return Status.E_INVALID_ARGUMENT;
   }
@@ -149,4 +189,19 @@ function waitForEnd(k: ObjectKernel, inv: Invocation, target: Process): number |
     if (value === TIMED_OUT) return Status.E_TIMEOUT;
     return answer(inv, processStateWords(target).slice(1, 3));
   });
+}
+
+/** PROCESS_SET_FAULT_HANDLER: the export's name is read from the caller's memory. */
+function setFaultHandler(inv: Invocation, target: Process): number {
+  const length = word(inv, 1);
+  if (length > MAX_HANDLER_NAME_BYTES) return Status.E_INVALID_ARGUMENT;
+  let bytes: Uint8Array;
+  try {
+    bytes = inv.caller.space.read(word(inv, 0), length);
+  } catch (error) {
+    if (error instanceof ProcessFault) return Status.E_BAD_ADDRESS;
+    throw error;
+  }
+  const name = new TextDecoder("utf-8", { fatal: false }).decode(bytes);
+  return registerFaultHandler(target, name, word(inv, 2), word(inv, 3));
 }

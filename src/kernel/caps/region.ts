@@ -2,7 +2,9 @@ import { PAGE_SIZE } from "../constants.ts";
 import type { Process } from "../process.ts";
 import { Status } from "../errors.ts";
 import { Capability } from "./capability.ts";
-import { type Invocation, answer } from "./invocation.ts";
+import { canWrite } from "../message.ts";
+import { type Invocation, answer, argumentObject } from "./invocation.ts";
+import type { MemoryObject } from "./memory-object.ts";
 import { KernelObject } from "./kernel-object.ts";
 import { ObjectKind, Op, RegionFlag, Rights } from "./object-abi.ts";
 import type { ObjectServices } from "./object-services.ts";
@@ -22,6 +24,13 @@ interface Holding {
  * mapped read-write iff its table holds the owner capability and the Region is not freed, and
  * read-only iff it holds only views; once freed with ZERO_ON_FREE its frames are back with the
  * allocator and views read the zero frame.
+ *
+ * Copy-on-write clones (REGION_CLONE): both Regions hold the same frames (one SharedFrames holder
+ * each) and list those pages in `cow`; a `cow` page is mapped read-only even for the owner, marked
+ * PTE_COW, and the owner's first write to it (`splitPage`) gives this Region a frame of its own
+ * (or, when it is the frame's last holder, keeps it) and remaps it in every holder. A Region with a
+ * device DMA-ing into it is never cloned, and one that is cloned splits every page before a device
+ * gets it: devices write frames directly, past the MMU.
  */
 export class RegionObject extends KernelObject {
   readonly kind = ObjectKind.REGION;
@@ -30,6 +39,8 @@ export class RegionObject extends KernelObject {
   readonly flags: number;
   freed = false;
   private frames: number[];
+  /** Pages whose frame another Region may share (copy-on-write). */
+  private readonly cow = new Set<number>();
   private readonly holdings = new Map<Process, Holding>();
   /** Told when the owner's access ends, before the frames can go back (a device DMA-ing must stop). */
   readonly beforeRelease = new Set<() => void>();
@@ -86,6 +97,62 @@ export class RegionObject extends KernelObject {
     if (holding.owner + holding.views === 0) this.holdings.delete(process);
   }
 
+  /** Whether a device DMAs into it now. */
+  get dmaAttached(): boolean {
+    return this.beforeRelease.size > 0;
+  }
+
+  /**
+   * A copy-on-write clone at a global address of its own, charged to `memory` in full (so a split
+   * never fails for quota): a status when it cannot be had.
+   */
+  cloneInto(memory: MemoryObject): RegionObject | number {
+    if (this.freed || this.frames.length === 0) return Status.E_PEER_DEAD;
+    if (this.dmaAttached) return Status.E_NOT_READY;
+    if (this.pages > memory.available) return Status.E_QUOTA;
+    const address = this.services.globalSpace.allocate(this.pages);
+    if (address === null) return Status.E_QUOTA;
+    for (const frame of this.frames) this.services.sharedFrames.share(frame);
+    const clone = new RegionObject(this.services, address, [...this.frames], this.flags);
+    memory.adopt(clone, this.pages);
+    for (let i = 0; i < this.pages; i++) {
+      this.cow.add(i);
+      clone.cow.add(i);
+    }
+    for (const process of this.holdings.keys()) this.remap(process);
+    return clone;
+  }
+
+  /** The owner wrote to copy-on-write page `index`: it gets a frame of this Region's own. False when none is left. */
+  splitPage(index: number): boolean {
+    if (!this.cow.has(index)) return true;
+    const frame = this.frames[index]!;
+    const shared = this.services.sharedFrames;
+    if (shared.holders(frame) > 1) {
+      const fresh = shared.allocate();
+      if (fresh === null) return false;
+      const bytes = this.services.memory.bytes;
+      bytes.copyWithin(fresh * PAGE_SIZE, frame * PAGE_SIZE, (frame + 1) * PAGE_SIZE);
+      shared.release(frame);
+      this.frames[index] = fresh;
+    }
+    this.cow.delete(index);
+    for (const process of this.holdings.keys()) this.remap(process);
+    return true;
+  }
+
+  /** Gives every copy-on-write page a frame of its own (before a device may DMA into it). */
+  unshareAll(): boolean {
+    for (const index of [...this.cow]) if (!this.splitPage(index)) return false;
+    return true;
+  }
+
+  /** The page of this Region holding `address`, if it is in its range. */
+  pageOf(address: number): number | null {
+    const index = Math.floor((address - this.address) / PAGE_SIZE);
+    return index >= 0 && index < this.pages ? index : null;
+  }
+
   /** The owner's access ends; views keep the last contents, or zeros with ZERO_ON_FREE. */
   free(): void {
     if (this.freed) return;
@@ -115,7 +182,8 @@ export class RegionObject extends KernelObject {
     for (let i = 0; i < this.pages; i++) {
       const frame = this.frames.length > 0 ? this.frames[i]! : this.services.zeroFrame;
       // A page table that cannot be had leaves the page unmapped: touching it faults, nothing else.
-      process.space.mapFrame(this.address + i * PAGE_SIZE, frame, writable);
+      const cow = this.cow.has(i) && this.frames.length > 0;
+      process.space.mapFrame(this.address + i * PAGE_SIZE, frame, writable && !cow, writable && cow);
     }
   }
 
@@ -135,6 +203,7 @@ export class RegionObject extends KernelObject {
     if (this.frames.length === 0) return;
     for (const frame of this.frames) this.services.sharedFrames.release(frame);
     this.frames = [];
+    this.cow.clear();
     if (this.payer) {
       this.payer.uncharge(this.chargedPages);
       this.chargedPages = 0;
@@ -151,6 +220,15 @@ export function invokeRegion(inv: Invocation, region: RegionObject): number {
       if (!inv.cap.has(Rights.REGION_OWNER)) return Status.E_MISSING_RIGHT;
       if (region.freed) return Status.E_PEER_DEAD;
       return answer(inv, [], [new Capability(region, Rights.REGION_READ)]);
+    case Op.REGION_CLONE: {
+      const memory = argumentObject<MemoryObject>(inv, 0, ObjectKind.MEMORY, Rights.MEMORY_CREATE);
+      if (typeof memory === "number") return memory;
+      const answerable = canWrite(inv.caller, inv.buffer, 0, 1);
+      if (answerable !== Status.OK) return answerable;
+      const clone = region.cloneInto(memory);
+      if (typeof clone === "number") return clone;
+      return answer(inv, [], [new Capability(clone, Rights.REGION_OWNER | Rights.REGION_READ)]);
+    }
     case Op.REGION_FREE:
       if (!inv.cap.has(Rights.REGION_OWNER)) return Status.E_MISSING_RIGHT;
       // The owner capability goes with the range: disposing it frees the Region.

@@ -1,11 +1,15 @@
 import type { FrameAllocator } from "../frame-allocator.ts";
 
-/** Owner tag of frames that belong to kernel objects (Pages, Regions) rather than a process. */
+/**
+ * Owner tag of frames whose holders are counted here: frames of kernel objects (Pages, Regions)
+ * and private frames shared copy-on-write between address spaces.
+ */
 export const FRAME_OBJECT = -2;
 
 /**
- * Reference counts of frames held by kernel objects, so that a Page copy can share its frame and
- * the frame goes back to the allocator with its last holder.
+ * Reference counts of frames with more than one possible holder, so that a Page copy or a
+ * copy-on-write clone can share a frame and the frame goes back to the allocator with its last
+ * holder.
  *
  * Invariant: a frame listed here is allocated; its count is the number of holders (>= 1).
  */
@@ -22,6 +26,24 @@ export class SharedFrames {
     const frame = this.frames.allocate(FRAME_OBJECT);
     if (frame !== null) this.counts.set(frame, 1);
     return frame;
+  }
+
+  /** A frame allocated for one holder (a process's private page) starts being counted here, with that one holder. */
+  adopt(frame: number): void {
+    if (this.holders(frame) !== 0) throw new Error(`kernel bug: frame ${frame} adopted twice`);
+    this.counts.set(frame, 1);
+    this.frames.retag(frame, FRAME_OBJECT);
+  }
+
+  /**
+   * The one remaining holder takes the frame for itself as `owner` (it stops being counted here):
+   * true, or false when others still hold it.
+   */
+  takeLast(frame: number, owner: number): boolean {
+    if (this.holders(frame) !== 1) return false;
+    this.counts.delete(frame);
+    this.frames.retag(frame, owner);
+    return true;
   }
 
   share(frame: number): void {

@@ -21,6 +21,23 @@ export function operation2(cap: i32, label: u32, a: u32, b: u32): i32 {
   return msgInvoke(cap);
 }
 
+export function operation3(cap: i32, label: u32, a: u32, b: u32, c: u32): i32 {
+  msgBegin(label);
+  msgAddWord(a);
+  msgAddWord(b);
+  msgAddWord(c);
+  return msgInvoke(cap);
+}
+
+export function operation4(cap: i32, label: u32, a: u32, b: u32, c: u32, d: u32): i32 {
+  msgBegin(label);
+  msgAddWord(a);
+  msgAddWord(b);
+  msgAddWord(c);
+  msgAddWord(d);
+  return msgInvoke(cap);
+}
+
 /** An operation whose argument is a capability (CAP_MOVE in `arg` moves it). */
 export function operationWithCap(cap: i32, label: u32, arg: u32): i32 {
   msgBegin(label);

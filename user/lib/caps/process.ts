@@ -1,13 +1,14 @@
 // A Process capability: control, state and capabilities in. A creator holds all rights; a
-// process's own slot 1 (SLOT_SELF) only PROCESS_INFO and PROCESS_LISTEN.
+// process's own slot 1 (SLOT_SELF) only PROCESS_INFO, PROCESS_LISTEN and PROCESS_MEMORY.
 import {
   OP_PROCESS_START, OP_PROCESS_SUSPEND, OP_PROCESS_RESUME, OP_PROCESS_KILL, OP_PROCESS_STATE,
   OP_PROCESS_SET_PRIORITY, OP_PROCESS_GIVE, OP_PROCESS_MONITOR, OP_PROCESS_WAIT, OP_PROCESS_HOLDS,
-  OP_PROCESS_LISTEN, OP_PROCESS_SET_ARGS, FOREVER, SLOT_SELF,
+  OP_PROCESS_LISTEN, OP_PROCESS_SET_ARGS, OP_PROCESS_PROTECT, OP_PROCESS_SET_FAULT_HANDLER, OP_PROCESS_COPY_PAGES,
+  OP_PROCESS_CLONE, FOREVER, SLOT_SELF,
 } from "../abi";
 import { E_INVALID_ARGUMENT } from "../errors";
 import { msgBegin, msgAddWord, msgAddCap, msgInvoke, msgWord, MAX_DATA_WORDS } from "../message";
-import { operation, operation1, operationWithCap, operationWithTimeout } from "./operation";
+import { answeredCap, operation, operation1, operation3, operation4, operationWithCap, operationWithTimeout } from "./operation";
 
 // PROCESS_STATE's state codes (docs/ABI.md "Process states and fault kinds").
 export const STATE_READY: u32 = 0;
@@ -24,7 +25,7 @@ export const KILLED_EXIT_CODE: i32 = 137;
 const STATE_NAMES: StaticArray<string> = ["ready", "running", "blocked", "exited", "faulted", "created", "suspended"];
 const FAULT_NAMES: StaticArray<string> = [
   "null-page", "unmapped", "out-of-bounds", "read-only", "out-of-memory", "unreachable", "divide-by-zero",
-  "integer-overflow", "invalid-conversion", "stack-exhausted", "indirect-call", "abort", "trap",
+  "integer-overflow", "invalid-conversion", "stack-exhausted", "indirect-call", "abort", "trap", "no-access", "page-integrity",
 ];
 
 /** "exited", "faulted"...; "state N" for a code the table does not list. */
@@ -99,6 +100,46 @@ export class Process {
   /** The calling process, through slot 1. */
   static self(): Process {
     return new Process(SLOT_SELF);
+  }
+
+  /**
+   * Gives the private pages [address, address + pages * 4096) the rights PAGE_RIGHTS_NONE,
+   * PAGE_RIGHTS_READ or PAGE_RIGHTS_READ_WRITE (needs PROCESS_MEMORY; slot 1 has it).
+   */
+  protect(address: u32, pages: u32, rights: u32): i32 {
+    return operation3(this.cap, OP_PROCESS_PROTECT, address, pages, rights);
+  }
+
+  /**
+   * Names its exported function `name`, of type (kind: i32, address: i32, stackTop: i32) => i32,
+   * as its fault handler, with the stack [stackBase, stackBase + stackBytes) (0 bytes: none of
+   * its own); "" removes it. The handler returns 0 to retry the faulting access, else the process
+   * is torn down. Needs PROCESS_MEMORY.
+   */
+  setFaultHandler(name: string, stackBase: u32 = 0, stackBytes: u32 = 0): i32 {
+    const bytes = String.UTF8.encode(name);
+    return operation4(this.cap, OP_PROCESS_SET_FAULT_HANDLER, <u32>changetype<usize>(bytes), <u32>bytes.byteLength, stackBase, stackBytes);
+  }
+
+  /**
+   * Its private pages at `to` become copies of `source`'s at `from` (`pages` of 4 KiB), sharing
+   * frames copy-on-write until either side writes. Needs PROCESS_MEMORY on both.
+   */
+  copyPages(source: Process, from: u32, to: u32, pages: u32): i32 {
+    msgBegin(OP_PROCESS_COPY_PAGES);
+    msgAddWord(from);
+    msgAddWord(to);
+    msgAddWord(pages);
+    msgAddCap(<u32>source.cap);
+    return msgInvoke(this.cap);
+  }
+
+  /**
+   * A copy-on-write clone of this `created` process, paid by `memory` (a Memory capability with
+   * MEMORY_CREATE): the new process's capability (all rights), or a negative status.
+   */
+  clone(memory: i32): i32 {
+    return answeredCap(operationWithCap(this.cap, OP_PROCESS_CLONE, <u32>memory));
   }
 
   /** A `created` process becomes ready (E_NOT_READY if it was started already). */

@@ -1,9 +1,9 @@
 // A Region: a page-aligned range of the global space with one owner, who has it mapped
 // read-write, and any number of read-only views. The owner capability cannot be copied; sending
 // it always moves it, and the sender loses the mapping in the same step.
-import { OP_REGION_INFO, OP_REGION_VIEW, OP_REGION_FREE } from "../abi";
+import { OP_REGION_INFO, OP_REGION_VIEW, OP_REGION_FREE, OP_REGION_CLONE } from "../abi";
 import { msgWord } from "../message";
-import { operation, answeredCap } from "./operation";
+import { operation, answeredCap, operationWithCap } from "./operation";
 
 /** REGION_INFO's answer. */
 export class RegionInfo {
@@ -38,6 +38,14 @@ export class Region {
   }
 
   /** Ends the owner's access and empties its slot; views keep the contents (zeros with REGION_ZERO_ON_FREE). */
+  /**
+   * A copy-on-write clone paid by `memory` (a Memory capability with MEMORY_CREATE): the clone's
+   * owner capability, or a negative status. Frames are shared until either owner writes a page.
+   */
+  clone(memory: i32): i32 {
+    return answeredCap(operationWithCap(this.cap, OP_REGION_CLONE, <u32>memory));
+  }
+
   free(): i32 {
     return operation(this.cap, OP_REGION_FREE);
   }

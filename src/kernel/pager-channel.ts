@@ -1,0 +1,64 @@
+import { Capability } from "./caps/capability.ts";
+import type { Ipc } from "./caps/ipc.ts";
+import { type MemoryObject, makeRegion } from "./caps/memory-object.ts";
+import { KernelMessage, Rights } from "./caps/object-abi.ts";
+import type { ObjectServices } from "./caps/object-services.ts";
+import { PagerRequest } from "./caps/pager-request.ts";
+import { PAGE_SIZE } from "./constants.ts";
+import type { SealedPage } from "./page-sealer.ts";
+import type { BackingStore, PageKey } from "./paging.ts";
+import type { Receiver } from "./caps/receiver.ts";
+
+/** Queue slots page-outs leave free for page-ins. */
+const PAGE_IN_ROOM = 8;
+
+/**
+ * The backing store when the pager is a process: each page-out goes to it as a `PAGE_OUT`
+ * message carrying the ciphertext in a fresh 1-page Region (paid by the pager's Memory), the nonce
+ * and tag in its words, and a PagerRequest to answer once stored; each page-in as a `PAGE_IN` whose
+ * answer brings a Region, nonce and tag back. The pager is expected to write the page to its disk
+ * and drop the Region: until it does, the page costs a frame there instead of in the process. The pager sees only sealed pages; whatever it answers is checked by the sealer.
+ *
+ * A page-in the pager's queue cannot take (full even with the room page-outs leave) or that the
+ * pager drops unanswered fails, and its process ends with a `page-integrity` fault.
+ */
+export class PagerChannel implements BackingStore {
+  private readonly ipc: Ipc;
+  private readonly services: ObjectServices;
+  private readonly through: Capability;
+  private readonly memory: MemoryObject;
+
+  constructor(ipc: Ipc, services: ObjectServices, through: Capability, memory: MemoryObject) {
+    this.ipc = ipc;
+    this.services = services;
+    this.through = through;
+    this.memory = memory;
+  }
+
+  write(key: PageKey, sealed: SealedPage): Promise<void> {
+    // Page-outs leave room in the pager's queue for page-ins, which a process waits on; a
+    // page-out not sent stays in the kernel (Paging keeps what the store has not acknowledged).
+    const receiver = this.through.object as Receiver;
+    if (receiver.queued + PAGE_IN_ROOM >= receiver.capacity) return Promise.reject(new Error("the pager's queue is full"));
+    const region = makeRegion(this.services, this.memory, 1, 0);
+    if (typeof region === "number") return Promise.reject(new Error(`no Region for a page-out: status ${region}`));
+    this.services.memory.bytes.set(sealed.data.subarray(0, PAGE_SIZE), region.frameList[0]! * PAGE_SIZE);
+    const nonce = new Uint32Array(sealed.nonce.slice().buffer);
+    const tag = new Uint32Array(sealed.data.slice(PAGE_SIZE).buffer);
+    return new Promise((resolve, reject) => {
+      const request = new PagerRequest(false, (answer) => (answer.status === 0 ? resolve() : reject(new Error(`the pager failed a page-out: ${answer.status}`))));
+      const caps = [new Capability(region, Rights.REGION_OWNER | Rights.REGION_READ), new Capability(request, Rights.PAGER_REQUEST_ANSWER)];
+      if (!this.ipc.kernelSend(this.through, KernelMessage.PAGE_OUT, [key.space, key.page, ...nonce, ...tag], caps)) {
+        for (const cap of caps) cap.dispose();
+      }
+    });
+  }
+
+  read(key: PageKey): Promise<SealedPage | null> {
+    return new Promise((resolve) => {
+      const request = new PagerRequest(true, (answer) => resolve(answer.status === 0 ? answer.sealed : null));
+      const cap = new Capability(request, Rights.PAGER_REQUEST_ANSWER);
+      if (!this.ipc.kernelSend(this.through, KernelMessage.PAGE_IN, [key.space, key.page], [cap])) cap.dispose();
+    });
+  }
+}

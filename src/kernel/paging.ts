@@ -1,0 +1,215 @@
+import type { AddressSpace } from "./address-space.ts";
+import type { FramePressure } from "./paging-hooks.ts";
+import { PAGE_SIZE } from "./constants.ts";
+import { ProcessFault, hex } from "./fault.ts";
+import type { FrameAllocator } from "./frame-allocator.ts";
+import type { PageSealer, SealedPage } from "./page-sealer.ts";
+
+/**
+ * Demand paging: when free frames run low the kernel evicts private pages to a backing store (the
+ * pager) and pages them back in when they are touched. Pages leave sealed (page-sealer.ts); a page
+ * that comes back altered, swapped or stale fails authentication and its process is torn down with
+ * a `page-integrity` fault, never given wrong bytes.
+ *
+ * When: `allocated` (every frame a process takes) notices free frames below `lowWater` and asks the
+ * kernel to stop the running process at its next safe point, where no translation is in flight;
+ * there `reclaim` evicts until `highWater` frames are free, from any process. When no frame is left
+ * at all (`exhausted`), pages of the other processes are evicted at once: none of them is in the
+ * middle of an access.
+ *
+ * Policies (set by process 1): CLOCK, second chance over every candidate page of every process; and
+ * AGING, an LRU approximation: each reclaim shifts every page's age right and sets its top bit when
+ * the page was referenced since, then evicts the lowest ages. Both read the reference bit the MMU
+ * keeps (`AddressSpace.sample`).
+ *
+ * Invariants: a page is paged out exactly when its entry has PTE_PAGED, and then its sealed blob is
+ * in `inFlight` or in the store under its key, sealed with the version its space holds; `inFlight`
+ * holds what the store has not acknowledged, so a page-in never waits for a write.
+ */
+export interface PageKey {
+  readonly space: number;
+  readonly page: number;
+}
+
+/** The pager's side: a user-space pager answers these over IPC; tests use a host object. */
+export interface BackingStore {
+  write(key: PageKey, sealed: SealedPage): Promise<void>;
+  /** What was written under the key, or null. */
+  read(key: PageKey): Promise<SealedPage | null>;
+}
+
+export const EvictionPolicy = { CLOCK: 0, AGING: 1 } as const;
+export type EvictionPolicyCode = (typeof EvictionPolicy)[keyof typeof EvictionPolicy];
+
+/** A process as paging sees it. */
+export interface PagedProcess {
+  readonly pid: number;
+  readonly alive: boolean;
+  readonly space: AddressSpace;
+  /** PIN_LEVELS: how reluctantly its pages are evicted (set by process 1). */
+  readonly pinLevel: number;
+}
+
+/**
+ * Pin levels: 0 pageable; 1 evicted only when no page of level 0 can be (a shell, a server others
+ * wait on); 2 never evicted (the pager and the drivers it needs, process 1: paging them out could
+ * deadlock the page-in that needs them).
+ */
+export const PinLevel = { PAGEABLE: 0, RELUCTANT: 1, PINNED: 2 } as const;
+
+export interface PagingOptions {
+  /** Pages the store can hold beyond physical memory: the root Memory's quota grows by this. */
+  readonly storePages?: number;
+  readonly lowWater?: number;
+  readonly highWater?: number;
+  readonly policy?: EvictionPolicyCode;
+}
+
+const keyOf = (space: number, page: number): string => `${space}:${page}`;
+
+export class Paging implements FramePressure {
+  policy: EvictionPolicyCode;
+  readonly lowWater: number;
+  readonly highWater: number;
+  /** A reclaim is due at the running process's next safe point. */
+  pending = false;
+  evictions = 0;
+  pageIns = 0;
+  private readonly inFlight = new Map<string, SealedPage>();
+  private ring: Array<[PagedProcess, number]> = [];
+  private hand = 0;
+  private readonly ages = new Map<string, number>();
+  private readonly sealer: PageSealer;
+  private readonly store: BackingStore;
+  private readonly frames: FrameAllocator;
+  private readonly processes: () => Iterable<PagedProcess>;
+  /** Makes the running process call the kernel at its next safe point. */
+  private readonly stopSoon: () => void;
+
+  constructor(sealer: PageSealer, store: BackingStore, frames: FrameAllocator, processes: () => Iterable<PagedProcess>, stopSoon: () => void, options: PagingOptions = {}) {
+    this.sealer = sealer;
+    this.store = store;
+    this.frames = frames;
+    this.processes = processes;
+    this.stopSoon = stopSoon;
+    this.lowWater = options.lowWater ?? 256;
+    this.highWater = options.highWater ?? 2 * this.lowWater;
+    this.policy = options.policy ?? EvictionPolicy.CLOCK;
+  }
+
+  allocated(): void {
+    if (this.pending || this.frames.freeCount >= this.lowWater) return;
+    this.pending = true;
+    this.stopSoon();
+  }
+
+  exhausted(space: AddressSpace): boolean {
+    return this.reclaim(space) > 0;
+  }
+
+  /** Evicts until `highWater` frames are free or nothing is left to evict; never from `spare`. The number evicted. */
+  reclaim(spare: AddressSpace | null = null): number {
+    this.pending = false;
+    const want = Math.max(1, this.highWater - this.frames.freeCount);
+    let evicted = 0;
+    for (let level = PinLevel.PAGEABLE; level < PinLevel.PINNED && evicted < want; level++) {
+      evicted += this.policy === EvictionPolicy.AGING ? this.reclaimByAge(want - evicted, spare, level) : this.reclaimByClock(want - evicted, spare, level);
+    }
+    this.evictions += evicted;
+    return evicted;
+  }
+
+  /**
+   * The page's bytes from the pager, checked: resolves with them, or rejects with a
+   * `page-integrity` fault when the blob is missing, altered, another page's or an older version.
+   */
+  async fetch(process: PagedProcess, page: number): Promise<Uint8Array> {
+    const version = process.space.pagedVersion(page);
+    if (version === null) throw new Error(`kernel bug: page-in of page ${hex(page * PAGE_SIZE)}, which is not paged out`);
+    const key = keyOf(process.pid, page);
+    const sealed = this.inFlight.get(key) ?? (await this.store.read({ space: process.pid, page }));
+    const bytes = sealed && this.sealer.open(sealed, { space: process.pid, page, version });
+    if (!bytes) {
+      throw new ProcessFault(
+        "page-integrity",
+        page * PAGE_SIZE,
+        `the pager gave back page ${hex(page * PAGE_SIZE)} (version ${version}) ${sealed ? "altered, stale or another page's: it fails authentication" : "not at all"}`,
+      );
+    }
+    this.pageIns++;
+    return bytes;
+  }
+
+  /** A process ended: forget what the kernel still holds of its pages. */
+  forget(pid: number): void {
+    for (const key of this.inFlight.keys()) if (key.startsWith(`${pid}:`)) this.inFlight.delete(key);
+    for (const key of this.ages.keys()) if (key.startsWith(`${pid}:`)) this.ages.delete(key);
+    this.ring = this.ring.filter(([process]) => process.pid !== pid);
+  }
+
+  private evict(process: PagedProcess, page: number): void {
+    const key = keyOf(process.pid, page);
+    process.space.evict(page, (bytes, version) => {
+      const sealed = this.sealer.seal(bytes, { space: process.pid, page, version });
+      this.inFlight.set(key, sealed);
+      this.store.write({ space: process.pid, page }, sealed).then(
+        () => {
+          // A newer eviction of the page may have replaced the blob meanwhile: keep that one.
+          if (this.inFlight.get(key) === sealed) this.inFlight.delete(key);
+        },
+        () => {}, // The store failed: the blob stays in the kernel.
+      );
+    });
+    this.ages.delete(key);
+  }
+
+  /** Whether the policies may take `process`'s pages in the pass for pin level `level`. */
+  private takesFrom(process: PagedProcess, spare: AddressSpace | null, level: number): boolean {
+    return process.alive && process.space !== spare && process.pinLevel <= level && process.pinLevel < PinLevel.PINNED;
+  }
+
+  private reclaimByClock(want: number, spare: AddressSpace | null, level: number): number {
+    let evicted = 0;
+    // Two full turns: the first may only clear reference bits (second chance).
+    for (let turn = 0; turn < 2 && evicted < want; turn++) {
+      if (this.hand >= this.ring.length) this.refill();
+      const length = this.ring.length;
+      for (let seen = 0; seen < length && evicted < want; seen++) {
+        if (this.hand >= this.ring.length) this.refill();
+        const [process, page] = this.ring[this.hand++]!;
+        if (!this.takesFrom(process, spare, level)) continue;
+        if (process.space.sample(page) === 0) {
+          this.evict(process, page);
+          evicted++;
+        }
+      }
+    }
+    return evicted;
+  }
+
+  private reclaimByAge(want: number, spare: AddressSpace | null, level: number): number {
+    const scored: Array<[PagedProcess, number, number]> = [];
+    for (const process of this.processes()) {
+      if (!this.takesFrom(process, spare, level)) continue;
+      for (const page of process.space.candidates()) {
+        const key = keyOf(process.pid, page);
+        const age = ((this.ages.get(key) ?? 0) >>> 1) | (process.space.sample(page) === 1 ? 0x80 : 0);
+        this.ages.set(key, age);
+        scored.push([process, page, age]);
+      }
+    }
+    scored.sort((a, b) => a[2] - b[2]);
+    const chosen = scored.slice(0, want);
+    for (const [process, page] of chosen) this.evict(process, page);
+    return chosen.length;
+  }
+
+  /** The clock's ring: every candidate page of every live process, in a fixed order. */
+  private refill(): void {
+    this.ring = [];
+    this.hand = 0;
+    for (const process of this.processes()) {
+      if (process.alive) for (const page of process.space.candidates()) this.ring.push([process, page]);
+    }
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * Paging through a pager process (KERNEL_SET_PAGER, PAGE_OUT, PAGE_IN, PAGER_DONE): a pager written
+ * in WebAssembly keeps each sealed page's Region and nonce and hands them back on a page-in. A
+ * workload of four times physical memory runs correctly through it; a pager that answers a page-in
+ * with the wrong page's Region gets the faulting process torn down with `page-integrity`.
+ */
+import { describe, expect, it } from "vitest";
+import { CAP_MOVE, KernelMessage, Op, Rights } from "../../src/kernel/caps/object-abi.ts";
+import { Receiver } from "../../src/kernel/caps/receiver.ts";
+import { Status } from "../../src/kernel/errors.ts";
+import { PagerChannel } from "../../src/kernel/pager-channel.ts";
+import { PinLevel } from "../../src/kernel/paging.ts";
+import { testMachine } from "../helpers/test-host.ts";
+import { wat } from "../helpers/wat.ts";
+
+/**
+ * The pager: slot 2 receives its requests. Table at 0x10000, 64 bytes per page number (page & 8191):
+ * space, region cap, nonce0..2, tag0..3. It keeps pages in memory (a real pager writes them to its
+ * disk and drops the Region). With `swap`, a page-in answers with the entry of the next page, when
+ * it has one.
+ */
+const pager = (swap: boolean) => wat(`(module
+  (import "dogma" "invoke" (func $invoke (param i32 i32 i32) (result i32)))
+  (memory 10)
+  (func $entry (param $page i32) (result i32)
+    (i32.add (i32.const 0x10000) (i32.shl (i32.and (local.get $page) (i32.const 8191)) (i32.const 6))))
+  (func $done (param $request i32) (param $n i32) (param $c i32) (result i32)
+    (i32.store (i32.const 0x3000) (i32.const ${Op.PAGER_DONE}))
+    (i32.store (i32.const 0x3004) (local.get $n))
+    (i32.store (i32.const 0x3008) (local.get $c))
+    (call $invoke (local.get $request) (i32.const 0x3000) (i32.const 64)))
+  (func (export "run") (local $label i32) (local $e i32) (local $old i32)
+    ;; Listen: capabilities in messages are installed.
+    (i32.store (i32.const 0x2000) (i32.const ${Op.PROCESS_LISTEN}))
+    (i32.store (i32.const 0x2004) (i32.const 1))
+    (i32.store (i32.const 0x2008) (i32.const 0))
+    (i32.store (i32.const 0x2014) (i32.const 1))
+    (if (call $invoke (i32.const 1) (i32.const 0x2000) (i32.const 64)) (then unreachable))
+    (loop $next
+      (i32.store (i32.const 0x2000) (i32.const ${Op.RECEIVER_RECEIVE}))
+      (i32.store (i32.const 0x2004) (i32.const 0))
+      (i32.store (i32.const 0x2008) (i32.const 0))
+      (if (i32.lt_s (call $invoke (i32.const 2) (i32.const 0x2000) (i32.const 292)) (i32.const 0)) (then unreachable))
+      (local.set $label (i32.load (i32.const 0x2000)))
+      (local.set $e (call $entry (i32.load (i32.const 0x2018))))
+      (if (i32.eq (local.get $label) (i32.const ${KernelMessage.PAGE_OUT}))
+        (then
+          ;; words: space, page, nonce0..2, tag0..3; caps: the Region, the request.
+          (local.set $old (i32.load offset=4 (local.get $e)))
+          (if (local.get $old) (then
+            (i32.store (i32.const 0x3000) (i32.const ${Op.CAP_DROP}))
+            (i32.store (i32.const 0x3004) (i32.const 0))
+            (i32.store (i32.const 0x3008) (i32.const 0))
+            (drop (call $invoke (local.get $old) (i32.const 0x3000) (i32.const 64)))))
+          (i32.store (local.get $e) (i32.load (i32.const 0x2014)))
+          (i32.store offset=4 (local.get $e) (i32.load (i32.const 0x2038)))
+          (memory.copy (i32.add (local.get $e) (i32.const 8)) (i32.const 0x201c) (i32.const 28))
+          (i32.store (i32.const 0x3014) (i32.const 0))
+          (drop (call $done (i32.load (i32.const 0x203c)) (i32.const 1) (i32.const 0)))))
+      (if (i32.eq (local.get $label) (i32.const ${KernelMessage.PAGE_IN}))
+        (then
+          ${swap ? `(if (i32.load offset=4 (call $entry (i32.add (i32.load (i32.const 0x2018)) (i32.const 1))))
+            (then (local.set $e (call $entry (i32.add (i32.load (i32.const 0x2018)) (i32.const 1))))))` : ""}
+          ;; words: space, page; cap: the request. Answer: status 0, nonce, tag, the Region (moved).
+          (i32.store (i32.const 0x3014) (i32.const 0))
+          (memory.copy (i32.const 0x3018) (i32.add (local.get $e) (i32.const 8)) (i32.const 28))
+          (i32.store (i32.const 0x3034) (i32.or (i32.load offset=4 (local.get $e)) (i32.const ${CAP_MOVE})))
+          (if (i32.load offset=4 (local.get $e))
+            (then
+              (drop (call $done (i32.load (i32.const 0x201c)) (i32.const 8) (i32.const 1)))
+              (i32.store offset=4 (local.get $e) (i32.const 0)))
+            (else
+              (i32.store (i32.const 0x3014) (i32.const 1))
+              (drop (call $done (i32.load (i32.const 0x201c)) (i32.const 1) (i32.const 0)))))))
+      (br $next)))
+  (func (export "_start")))`);
+
+/** Writes and checks a word in each of `pages` pages, `rounds` times; the sum of what it read. */
+const WORKLOAD = wat(`(module
+  (memory 300)
+  (func (export "run") (param $pages i32) (param $rounds i32) (result i32) (local $r i32) (local $i i32) (local $a i32) (local $sum i32)
+    (block $all (loop $round
+      (br_if $all (i32.ge_u (local.get $r) (local.get $rounds)))
+      (local.set $i (i32.const 0))
+      (block $done (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $pages)))
+        (local.set $a (i32.add (i32.const 0x10000) (i32.shl (local.get $i) (i32.const 12))))
+        (local.set $sum (i32.add (local.get $sum) (i32.load (local.get $a))))
+        (i32.store (local.get $a) (i32.add (local.get $i) (local.get $r)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $next)))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $round)))
+    (local.get $sum))
+  (func (export "_start")))`);
+
+function expected(pages: number, rounds: number): number {
+  let sum = 0;
+  for (let r = 1; r < rounds; r++) for (let i = 0; i < pages; i++) sum = (sum + i + r - 1) | 0;
+  return sum;
+}
+
+const MEMORY = 32 << 20;
+
+async function machineWithPager(swap: boolean) {
+  const t = testMachine({ memory: MEMORY });
+  const receiver = new Receiver(1024);
+  t.kernel.rootMemory.adopt(receiver, 64);
+  const pagerMemory = t.kernel.memoryObject(6000);
+  const pagerProcess = t.kernel.spawn(await t.loader.load(pager(swap), "pager"), { entry: "run", caps: [t.kernel.capability(receiver, Rights.RECEIVER_RECEIVE)], priority: 1 });
+  // Process 1 would do this: pin the pager, hand the kernel its queue and a Memory for the Regions.
+  pagerProcess.pinLevel = PinLevel.PINNED;
+  const policy = t.kernel.policyObject();
+  return { t, receiver, pagerMemory, pagerProcess, policy };
+}
+
+describe("a pager process", () => {
+  it("carries every evicted page out and back through PAGE_OUT, PAGE_IN and PAGER_DONE", async () => {
+    const { t, receiver, pagerMemory, pagerProcess } = await machineWithPager(false);
+    const k = t.kernel;
+    // Evict early (this pager keeps pages in memory, so it cannot relieve a machine that is full),
+    // and few enough pages that one capability slot each fits its table (1024 slots).
+    const lowWater = k.frames.freeCount - 300;
+    const channel = new PagerChannel(k.ipc, k.services, k.capability(receiver, Rights.RECEIVER_SEND), pagerMemory);
+    let pagedInThroughPager = 0;
+    const read = channel.read.bind(channel);
+    channel.read = (key) => (pagedInThroughPager++, read(key));
+    k.enablePaging(channel, { storePages: 8192, lowWater, highWater: lowWater + 64 });
+    const pages = 700;
+    const worker = k.spawn(await t.loader.load(WORKLOAD, "workload"), { entry: "run", entryArgs: [pages, 3] });
+    await k.run();
+    expect([worker.fault, pagerProcess.fault, t.faults]).toEqual([null, null, []]);
+    expect(k.returnValues.get(worker.pid)).toBe(expected(pages, 3));
+    expect(k.paging!.evictions).toBeGreaterThan(pages / 2);
+    expect(k.paging!.pageIns).toBeGreaterThan(pages / 2);
+    expect(pagedInThroughPager).toBeGreaterThan(pages / 4);
+    k.kill(pagerProcess.pid);
+  }, 120_000);
+
+  it("is set by process 1 with KERNEL_SET_PAGER", async () => {
+    const { t, receiver, pagerMemory, pagerProcess, policy } = await machineWithPager(false);
+    expect(policy.setPager(t.kernel.capability(receiver, Rights.RECEIVER_SEND), pagerMemory, 100)).toBe(Status.OK);
+    expect(t.kernel.paging).not.toBe(null);
+    t.kernel.kill(pagerProcess.pid);
+  });
+
+  it("that answers a page-in with another page's Region gets the process torn down", async () => {
+    const { t, receiver, pagerMemory, pagerProcess } = await machineWithPager(true);
+    const k = t.kernel;
+    const lowWater = k.frames.freeCount - 300;
+    k.enablePaging(new PagerChannel(k.ipc, k.services, k.capability(receiver, Rights.RECEIVER_SEND), pagerMemory), { storePages: 8192, lowWater, highWater: lowWater + 64 });
+    const worker = k.spawn(await t.loader.load(WORKLOAD, "workload"), { entry: "run", entryArgs: [700, 3] });
+    await k.run();
+    expect(k.returnValues.get(worker.pid)).toBe(undefined);
+    expect(worker.fault).toMatchObject({ kind: "page-integrity" });
+    expect(worker.fault!.message).toContain("fails authentication");
+    k.kill(pagerProcess.pid);
+  }, 120_000);
+});

@@ -1,0 +1,315 @@
+/**
+ * Demand paging with sealed pages. Checked: a workload four times physical memory computes the
+ * right answer under both eviction policies and gives every frame back; the pager sees only
+ * ciphertext; a pager that flips bits, swaps pages, replays an older version or loses a page gets
+ * the process torn down with a `page-integrity` fault at that page, never wrong bytes; the sealer
+ * refuses every altered blob (a property over random bit flips).
+ */
+import { describe, expect, it } from "vitest";
+import { PageSealer, type SealedPage } from "../../src/kernel/page-sealer.ts";
+import { type BackingStore, EvictionPolicy, type EvictionPolicyCode, type PageKey, PinLevel } from "../../src/kernel/paging.ts";
+import { testMachine } from "../helpers/test-host.ts";
+import { wat } from "../helpers/wat.ts";
+import { prng } from "../caps/prng.ts";
+import { Op, Rights } from "../../src/kernel/caps/object-abi.ts";
+import { Status } from "../../src/kernel/errors.ts";
+import { Script, runAll, scriptMachine } from "../caps/script.ts";
+
+type Malice = "none" | "flip" | "swap" | "replay" | "lose";
+
+/** A pager's store in the host: honest, or one of the ways a pager can lie. */
+class TestStore implements BackingStore {
+  readonly pages = new Map<string, SealedPage[]>();
+  writes = 0;
+  reads = 0;
+  private readonly malice: Malice;
+  constructor(malice: Malice = "none") {
+    this.malice = malice;
+  }
+
+  async write(key: PageKey, sealed: SealedPage): Promise<void> {
+    this.writes++;
+    const k = `${key.space}:${key.page}`;
+    this.pages.set(k, [...(this.pages.get(k) ?? []), { nonce: sealed.nonce.slice(), data: sealed.data.slice() }]);
+  }
+
+  readonly readKeys: string[] = [];
+
+  async read(key: PageKey): Promise<SealedPage | null> {
+    this.reads++;
+    this.readKeys.push(`${key.space}:${key.page}`);
+    const versions = this.pages.get(`${key.space}:${key.page}`);
+    if (!versions) return null;
+    const latest = versions[versions.length - 1]!;
+    switch (this.malice) {
+      case "none":
+        return latest;
+      case "flip": {
+        const data = latest.data.slice();
+        data[100] ^= 0x04;
+        return { nonce: latest.nonce, data };
+      }
+      case "swap": {
+        const other = [...this.pages.entries()].find(([k]) => k !== `${key.space}:${key.page}`);
+        return other ? other[1][other[1].length - 1]! : latest;
+      }
+      case "replay":
+        return versions[0]!;
+      case "lose":
+        return null;
+    }
+  }
+}
+
+/** `pages` pages of 4 KiB from 0x10000: passes writing then checking a pattern; the sum of what it read. */
+const WORKLOAD = wat(`(module
+  (memory 300)
+  (func $pass (param $pages i32) (param $round i32) (result i32) (local $i i32) (local $a i32) (local $sum i32)
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $i) (local.get $pages)))
+      (local.set $a (i32.add (i32.const 0x10000) (i32.shl (local.get $i) (i32.const 12))))
+      (if (local.get $round)
+        (then
+          ;; Check what the last round wrote, then write this round's.
+          (local.set $sum (i32.add (local.get $sum) (i32.load (local.get $a))))
+          (if (i32.ne (i32.load offset=4092 (local.get $a)) (i32.add (i32.mul (local.get $i) (i32.const 7)) (local.get $round)))
+            (then unreachable))))
+      (i32.store (local.get $a) (i32.add (local.get $i) (local.get $round)))
+      (i32.store offset=4092 (local.get $a) (i32.add (i32.mul (local.get $i) (i32.const 7)) (i32.add (local.get $round) (i32.const 1))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $next)))
+    (local.get $sum))
+  (func (export "run") (param $pages i32) (param $rounds i32) (result i32) (local $r i32) (local $sum i32)
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $r) (local.get $rounds)))
+      (local.set $sum (i32.add (local.get $sum) (call $pass (local.get $pages) (local.get $r))))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $next)))
+    (local.get $sum))
+  (func (export "_start")))`);
+
+/** What `run(pages, rounds)` returns when every byte came back right. */
+function expected(pages: number, rounds: number): number {
+  let sum = 0;
+  for (let r = 1; r < rounds; r++) for (let i = 0; i < pages; i++) sum = (sum + i + r - 1) | 0;
+  return sum;
+}
+
+const MEMORY = 4 << 20;
+
+async function run(pages: number, rounds: number, store: TestStore, policy: EvictionPolicyCode = EvictionPolicy.CLOCK) {
+  const t = testMachine({ memory: MEMORY });
+  const paging = t.kernel.enablePaging(store, { storePages: 8192, lowWater: 64, policy });
+  const image = await t.loader.load(WORKLOAD, "workload");
+  // Map the image for good before counting free frames.
+  t.kernel.imageObject(image);
+  const free = t.kernel.frames.freeCount;
+  const process = t.kernel.spawn(image, { entry: "run", entryArgs: [pages, rounds] });
+  await t.kernel.run();
+  return { t, paging, process, free, value: t.kernel.returnValues.get(process.pid) };
+}
+
+describe("demand paging", () => {
+  for (const [name, policy] of [["clock", EvictionPolicy.CLOCK], ["aging", EvictionPolicy.AGING]] as const) {
+    it(`runs a workload of four times physical memory correctly (${name})`, async () => {
+      const pages = (4 * MEMORY) / 4096;
+      const store = new TestStore();
+      const { t, paging, process, free, value } = await run(pages, 3, store, policy);
+      expect(process.fault).toBe(null);
+      expect(value).toBe(expected(pages, 3));
+      expect(paging.evictions).toBeGreaterThan(2 * pages - 1024);
+      expect(paging.pageIns).toBeGreaterThan(pages);
+      expect(store.writes).toBe(paging.evictions);
+      // Every frame came back when it ended.
+      expect(t.kernel.frames.freeCount).toBe(free);
+    }, 60_000);
+  }
+
+  it("hands the pager only ciphertext", async () => {
+    const store = new TestStore();
+    await run(1200, 2, store);
+    const pattern = new Uint8Array(new Uint32Array([5 * 7 + 1]).buffer);
+    for (const versions of store.pages.values()) {
+      for (const { data } of versions) {
+        // The pattern the workload writes at the end of each page never appears in clear.
+        const tail = data.subarray(4092, 4096);
+        expect(tail.every((b, i) => b === pattern[i])).toBe(false);
+      }
+    }
+  }, 60_000);
+
+  for (const malice of ["flip", "swap", "replay", "lose"] as const) {
+    it(`tears the process down when the pager ${malice === "lose" ? "loses" : malice === "flip" ? "flips a bit of" : malice === "swap" ? "swaps" : "replays"} a page`, async () => {
+      const store = new TestStore(malice);
+      const { process, value, t } = await run(1600, 4, store);
+      expect(value).toBe(undefined);
+      expect(process.fault).toMatchObject({ kind: "page-integrity" });
+      // The record names the function whose access needed the page.
+      expect(process.fault!.functionName).toMatch(/^(pass|run|wasm-function\[\d+\])$/);
+      expect(process.fault!.address! % 4096).toBe(0);
+      expect(process.fault!.address!).toBeGreaterThanOrEqual(0x10000);
+      expect(t.faults.join("\n")).toContain("page-integrity");
+    }, 60_000);
+  }
+});
+
+describe("pin levels", () => {
+  /** Touches `pages` pages, then waits for ever. */
+  const HOLDER = wat(`(module
+    (import "dogma" "futex_wait" (func $wait (param i32 i32 i64) (result i32)))
+    (memory 100)
+    (func (export "run") (param $pages i32) (local $i i32)
+      (block $done (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $pages)))
+        (i32.store (i32.add (i32.const 0x10000) (i32.shl (local.get $i) (i32.const 12))) (i32.const 1))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $next)))
+      (drop (call $wait (i32.const 0x3000) (i32.const 0) (i64.const -1))))
+    (func (export "_start")))`);
+
+  for (const [level, evicted] of [[PinLevel.PAGEABLE, true], [PinLevel.RELUCTANT, false], [PinLevel.PINNED, false]] as const) {
+    it(`${evicted ? "evicts" : "spares"} the pages of a process at pin level ${level} while another thrashes`, async () => {
+      const t = testMachine({ memory: MEMORY });
+      const store = new TestStore();
+      t.kernel.enablePaging(store, { storePages: 8192, lowWater: 64 });
+      const holder = t.kernel.spawn(await t.loader.load(HOLDER, "holder"), { entry: "run", entryArgs: [300] });
+      holder.pinLevel = level;
+      const worker = t.kernel.spawn(await t.loader.load(WORKLOAD, "workload"), { entry: "run", entryArgs: [2048, 2] });
+      await t.kernel.run();
+      expect(worker.fault).toBe(null);
+      expect(t.kernel.returnValues.get(worker.pid)).toBe(expected(2048, 2));
+      const heldOut = [...store.pages.keys()].filter((key) => key.startsWith(`${holder.pid}:`)).length;
+      // Level 1 is spared here because the thrashing process's own pages always suffice.
+      expect(heldOut > 0).toBe(evicted);
+      expect(holder.space.pagedOutPages > 0).toBe(evicted);
+      t.kernel.kill(holder.pid);
+    }, 60_000);
+  }
+
+  it("is set by process 1's Kernel capability with KERNEL_SET_PIN", async () => {
+    const m = await scriptMachine();
+    const policy = m.kernel.policyObject();
+    const target = m.kernel.spawn(m.vm, { entry: "run", args: ["idle"] });
+    const s = new Script();
+    const set = s.invoke(2, Op.KERNEL_SET_PIN, { words: [PinLevel.PINNED], caps: [4] });
+    const bad = s.invoke(2, Op.KERNEL_SET_PIN, { words: [3], caps: [4] });
+    const noRight = s.invoke(3, Op.KERNEL_SET_PIN, { words: [1], caps: [4] });
+    const noControl = s.invoke(2, Op.KERNEL_SET_PIN, { words: [1], caps: [5] });
+    s.end();
+    const p = m.spawn(s, {
+      caps: [m.kernel.capability(policy, Rights.KERNEL_POLICY), m.kernel.capability(policy, 0), m.kernel.capability(target, Rights.PROCESS_CONTROL), m.kernel.capability(target, Rights.PROCESS_INFO)],
+    });
+    await runAll(m);
+    const log = m.log();
+    expect([log.status(p, set), log.status(p, bad), log.status(p, noRight), log.status(p, noControl)]).toEqual([Status.OK, Status.E_INVALID_ARGUMENT, Status.E_MISSING_RIGHT, Status.E_MISSING_RIGHT]);
+    expect(target.pinLevel).toBe(PinLevel.PINNED);
+  });
+});
+
+describe("kernel calls on paged-out memory", () => {
+  /** Writes a PROCESS_STATE request at 0x2000, sweeps `pages` pages (evicting it), then invokes with it. */
+  const INVOKER = wat(`(module
+    (import "dogma" "invoke" (func $invoke (param i32 i32 i32) (result i32)))
+    (memory 300)
+    (func (export "run") (param $pages i32) (result i32 i32) (local $i i32)
+      (i32.store (i32.const 0x2000) (i32.const ${Op.PROCESS_STATE}))
+      (i32.store (i32.const 0x2004) (i32.const 0))
+      (i32.store (i32.const 0x2008) (i32.const 0))
+      (block $done (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $pages)))
+        (i32.store (i32.add (i32.const 0x10000) (i32.shl (local.get $i) (i32.const 12))) (local.get $i))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $next)))
+      (call $invoke (i32.const 1) (i32.const 0x2000) (i32.const 64))
+      (i32.load (i32.const 0x2014)))
+    (func (export "_start")))`);
+
+  it("pages the message buffer in before invoke reads it, and keeps it while the call runs", async () => {
+    const t = testMachine({ memory: MEMORY });
+    const store = new TestStore();
+    t.kernel.enablePaging(store, { storePages: 8192, lowWater: 64 });
+    const image = await t.loader.load(INVOKER, "invoker");
+    const process = t.kernel.spawn(image, { entry: "run", entryArgs: [2048] });
+    await t.kernel.run();
+    expect(process.fault).toBe(null);
+    expect(t.kernel.returnValues.get(process.pid)).toEqual([Status.OK, process.pid]);
+    expect(store.readKeys).toContain(`${process.pid}:2`);
+  }, 60_000);
+});
+
+describe("the page sealer", () => {
+  const entropy = { fill: (bytes: Uint8Array) => void crypto.getRandomValues(bytes) };
+  const page = () => {
+    const bytes = new Uint8Array(4096);
+    crypto.getRandomValues(bytes);
+    return bytes;
+  };
+
+  it("opens what it sealed, for that identity and version only", () => {
+    const sealer = new PageSealer(entropy);
+    const bytes = page();
+    const id = { space: 3, page: 0x42, version: 7 };
+    const sealed = sealer.seal(bytes, id);
+    expect(sealer.open(sealed, id)).toEqual(bytes);
+    expect(sealed.data.subarray(0, 4096)).not.toEqual(bytes);
+    expect(sealer.open(sealed, { ...id, version: 6 })).toBe(null);
+    expect(sealer.open(sealed, { ...id, page: 0x43 })).toBe(null);
+    expect(sealer.open(sealed, { ...id, space: 4 })).toBe(null);
+    expect(new PageSealer(entropy).open(sealed, id)).toBe(null);
+    expect(sealer.open({ nonce: sealed.nonce, data: sealed.data.subarray(1) }, id)).toBe(null);
+    const otherNonce = sealed.nonce.slice();
+    otherNonce[11] ^= 1;
+    expect(sealer.open({ nonce: otherNonce, data: sealed.data }, id)).toBe(null);
+  });
+
+  it("never uses a nonce twice", () => {
+    const sealer = new PageSealer(entropy);
+    const seen = new Set<string>();
+    for (let i = 0; i < 300; i++) seen.add(Buffer.from(sealer.seal(new Uint8Array(4096), { space: 1, page: 1, version: 1 }).nonce).toString("hex"));
+    expect(seen.size).toBe(300);
+  });
+
+  it("refuses any single flipped bit, in the data, the tag or the nonce", () => {
+    const sealer = new PageSealer(entropy);
+    const id = { space: 9, page: 9, version: 1 };
+    const sealed = sealer.seal(page(), id);
+    const next = prng(0x5eed);
+    const random = () => Math.floor(next() * 2 ** 32);
+    for (let i = 0; i < 200; i++) {
+      const inNonce = random() % 10 === 0;
+      const target = inNonce ? sealed.nonce.slice() : sealed.data.slice();
+      const at = random() % target.length;
+      target[at] ^= 1 << (random() % 8);
+      const altered = inNonce ? { nonce: target, data: sealed.data } : { nonce: sealed.nonce, data: target };
+      expect(sealer.open(altered, id)).toBe(null);
+    }
+  });
+});
+
+describe("KERNEL_SET_PAGING and KERNEL_PAGING_INFO", () => {
+  it("let process 1's Kernel capability choose the policy once paging is on", async () => {
+    const script = () => {
+      const s = new Script();
+      const ids = {
+        set: s.invoke(2, Op.KERNEL_SET_PAGING, { words: [EvictionPolicy.AGING] }),
+        bad: s.invoke(2, Op.KERNEL_SET_PAGING, { words: [2] }),
+        noRight: s.invoke(3, Op.KERNEL_SET_PAGING, { words: [EvictionPolicy.CLOCK] }),
+        info: s.invoke(3, Op.KERNEL_PAGING_INFO),
+      };
+      s.end();
+      return { s, ids };
+    };
+    const outcome = async (paging: boolean) => {
+      const m = await scriptMachine();
+      const store = paging ? m.kernel.enablePaging(new TestStore()) : null;
+      const policy = m.kernel.policyObject();
+      const { s, ids } = script();
+      const p = m.spawn(s, { caps: [m.kernel.capability(policy, Rights.KERNEL_POLICY), m.kernel.capability(policy, 0)] });
+      await runAll(m);
+      const log = m.log();
+      return { set: log.status(p, ids.set), bad: log.status(p, ids.bad), noRight: log.status(p, ids.noRight), info: log.answer(p, ids.info).words, policy: store?.policy };
+    };
+    expect(await outcome(false)).toEqual({ set: Status.E_NOT_READY, bad: Status.E_INVALID_ARGUMENT, noRight: Status.E_MISSING_RIGHT, info: [0, 0, 0, 0], policy: undefined });
+    expect(await outcome(true)).toEqual({ set: Status.OK, bad: Status.E_INVALID_ARGUMENT, noRight: Status.E_MISSING_RIGHT, info: [1, EvictionPolicy.AGING, 0, 0], policy: EvictionPolicy.AGING });
+  });
+});
