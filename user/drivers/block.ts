@@ -27,6 +27,7 @@ import {
 import { Registers, DEVICE_MAGIC, KIND_BLOCK, MAGIC, KIND, SECTOR_SIZE, CAPACITY, DMA_SIZE, OP_READ, OP_WRITE, OP_FLUSH } from "./block-parts/registers";
 import { BlockQueue, CHUNK_BYTES, CHUNK_SECTORS, RING_SLOTS } from "./block-parts/queue";
 import { RequestTable, MAX_REQUESTS, MAX_CAPS } from "./block-parts/requests";
+import { Failure } from "./common/failure";
 
 const DEVICE: i32 = 3;
 const INTERRUPT: i32 = 4;
@@ -37,19 +38,9 @@ const CALL_QUEUE: u32 = 64;
 const MAX_BUFFERS: i32 = 16;
 const SECTOR_BYTES: u32 = 512;
 
-function fail(what: string, status: i32): void {
-  lineBegin("block: ");
-  lineAdd(what);
-  lineAdd(": ");
-  lineAdd(errorName(status));
-  linePrint(STDERR);
-  exit(1);
-}
-
-function check(what: string, status: i32): i32 {
-  if (status < 0) fail(what, status);
-  return status;
-}
+const failure = new Failure("block");
+const fail = (what: string, status: i32): void => failure.fail(what, status);
+const check = (what: string, status: i32): i32 => failure.check(what, status);
 
 // ---- Start: the device, its window, the Receivers, the registry --------------------------------
 

@@ -33,6 +33,7 @@ import {
 } from "./console-parts/uart";
 import { LineDiscipline, INPUT_INTERRUPT, MODE_RAW, MODE_NO_ECHO } from "./console-parts/line-discipline";
 import { ReaderQueue } from "./console-parts/readers";
+import { Failure } from "./common/failure";
 
 const DEVICE: i32 = 3;
 const INTERRUPT: i32 = 4;
@@ -45,19 +46,9 @@ const RX_AT: u32 = 0;
 const TX_AT: u32 = 4096;
 const CHUNK: u32 = 4096;
 
-function fail(what: string, status: i32): void {
-  lineBegin("console: ");
-  lineAdd(what);
-  lineAdd(": ");
-  lineAdd(errorName(status));
-  linePrint(STDERR);
-  exit(1);
-}
-
-function check(what: string, status: i32): i32 {
-  if (status < 0) fail(what, status);
-  return status;
-}
+const failure = new Failure("console");
+const fail = (what: string, status: i32): void => failure.fail(what, status);
+const check = (what: string, status: i32): i32 => failure.check(what, status);
 
 // ---- Start: the device, its window, the Receivers, the registry --------------------------------
 

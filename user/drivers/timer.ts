@@ -17,6 +17,7 @@ import {
 import { TIMER_SERVICE, TIMER_NOW, TIMER_SLEEP, TIMER_SLEEP_UNTIL } from "../lib/timer-client";
 import { Registers, KIND_TIMER, IRQ_ENABLE, IRQ_STATUS } from "./common/device-registers";
 import { SleeperTable } from "./timer-parts/sleepers";
+import { Failure } from "./common/failure";
 
 const DEVICE: i32 = 3;
 const INTERRUPT: i32 = 4;
@@ -35,19 +36,9 @@ const MODE_ONE_SHOT: u32 = 1;
 const IRQ_EXPIRED: u32 = 1;
 const NOBODY: u64 = 0xffff_ffff_ffff_ffff;
 
-function fail(what: string, status: i32): void {
-  lineBegin("timer: ");
-  lineAdd(what);
-  lineAdd(": ");
-  lineAdd(errorName(status));
-  linePrint(STDERR);
-  exit(1);
-}
-
-function check(what: string, status: i32): i32 {
-  if (status < 0) fail(what, status);
-  return status;
-}
+const failure = new Failure("timer");
+const fail = (what: string, status: i32): void => failure.fail(what, status);
+const check = (what: string, status: i32): i32 => failure.check(what, status);
 
 const home = new Memory(MEMORY);
 const device = new Device(DEVICE);
