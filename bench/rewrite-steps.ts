@@ -1,6 +1,7 @@
 // A stage-by-stage copy of Loader.load's cold path (src/loader/loader.ts), so that benchmarks can
 // time each stage or change the rewritten code. loader-phases.ts checks that it emits exactly the
 // bytes the real Loader emits, so the copy cannot drift silently.
+import { OPTIMIZE_PASSES } from "../src/loader/loader.ts";
 import { standardImportModules } from "../src/hosts/standard-imports.ts";
 import type { LoadedImage } from "../src/kernel/image.ts";
 import { binaryen, type BinaryenModule } from "../src/loader/binaryen.ts";
@@ -76,7 +77,7 @@ export async function rewriteSteps(
     if (options.optimize) {
       binaryen.setOptimizeLevel(2);
       binaryen.setShrinkLevel(0);
-      module.optimize();
+      module.runPasses([...OPTIMIZE_PASSES]);
     }
     lap("optimize");
     binaryen.setDebugInfo(true);
