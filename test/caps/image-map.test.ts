@@ -39,4 +39,24 @@ describe("IMAGE_MAP", () => {
     expect(p.fault).toMatchObject({ kind: "read-only", address: image.globalAddress });
     expect(q.fault).toMatchObject({ kind: "unmapped", address: image.globalAddress });
   });
+
+  it("IMAGE_UNMAP surrenders the view for good: the bytes go, and so does the capability", async () => {
+    const m = await scriptMachine();
+    const image = m.kernel.imageObject(await m.childImage(new Script().end(0), "surrendered"));
+    const s = new Script();
+    const mapped = s.invoke(2, Op.IMAGE_MAP);
+    const before = s.read(image.globalAddress);
+    const unmapped = s.invoke(2, Op.IMAGE_UNMAP);
+    const again = s.invoke(2, Op.IMAGE_MAP); // the capability is gone with the view
+    s.read(image.globalAddress); // faults: nothing is mapped there any more
+    s.end(0);
+    const p = m.spawn(s, { caps: [m.kernel.capability(image, 0)] });
+    await runAll(m);
+    const log = m.log();
+    expect(log.status(p, mapped)).toBe(Status.OK);
+    expect(log.one(p, before)).toEqual([0x6d736100]);
+    expect(log.status(p, unmapped)).toBe(Status.OK);
+    expect(log.status(p, again)).toBe(Status.E_INVALID_CAP);
+    expect(p.fault).toMatchObject({ kind: "unmapped", address: image.globalAddress });
+  });
 });

@@ -100,6 +100,7 @@ export const OP_INTERRUPT_BIND: u32 = 0xffff0700;
 export const OP_INTERRUPT_ACK: u32 = 0xffff0701;
 export const OP_IMAGE_INFO: u32 = 0xffff0800;
 export const OP_IMAGE_MAP: u32 = 0xffff0840;
+export const OP_IMAGE_UNMAP: u32 = 0xffff0841;
 export const OP_DEVICE_INFO: u32 = 0xffff0900;
 export const OP_DEVICE_MAP: u32 = 0xffff0901;
 export const OP_DEVICE_DMA: u32 = 0xffff0902;

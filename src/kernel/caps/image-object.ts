@@ -4,6 +4,7 @@ import { KernelObject } from "./kernel-object.ts";
 import { Status } from "../errors.ts";
 import { type Invocation, answer } from "./invocation.ts";
 import { ObjectKind, Op } from "./object-abi.ts";
+import { PAGE_SIZE } from "../constants.ts";
 
 /**
  * A loaded, verified binary that processes can be created from (boot modules, `--module`,
@@ -34,6 +35,22 @@ export class ImageObject extends KernelObject {
 }
 
 /**
+ * IMAGE_UNMAP surrenders the view: the pages go from the caller and so does the capability it
+ * invoked, so access is gone for good unless it holds another copy. A process's own binary stays
+ * (the kernel maps it for `image_base`): unmapping it is E_INVALID_ARGUMENT.
+ */
+function surrender(inv: Invocation, image: ImageObject): number {
+  const caller = inv.caller;
+  if (caller.image === image.image) return Status.E_INVALID_ARGUMENT;
+  image.frames.forEach((frame, i) => {
+    const address = image.globalAddress + i * PAGE_SIZE;
+    if (caller.space.mapping(address)?.frame === frame) caller.space.unmap(address);
+  });
+  caller.caps.take(inv.capIndex)?.dispose();
+  return Status.OK;
+}
+
+/**
  * IMAGE_* operations; any right will do (whoever holds an Image may see what it would run).
  * IMAGE_MAP maps the bytes read-only at their global address in the caller until it ends, like
  * the binary of a process made from the Image; the pages past the binary's end read zeros.
@@ -50,6 +67,8 @@ export function invokeImage(inv: Invocation, image: ImageObject): number {
         throw error;
       }
       return answer(inv, [image.image.bytes.length, image.globalAddress]);
+    case Op.IMAGE_UNMAP:
+      return surrender(inv, image);
     default:
       return Status.E_INVALID_ARGUMENT;
   }

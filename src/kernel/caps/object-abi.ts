@@ -110,6 +110,7 @@ export const Op = {
   INTERRUPT_ACK: 0xffff_0701,
   IMAGE_INFO: 0xffff_0800,
   IMAGE_MAP: 0xffff_0840,
+  IMAGE_UNMAP: 0xffff_0841,
   DEVICE_INFO: 0xffff_0900,
   DEVICE_MAP: 0xffff_0901,
   DEVICE_DMA: 0xffff_0902,

@@ -1,6 +1,6 @@
 // An Image: a loaded, verified binary, mapped read-only in the global space. Processes are made
 // from it with Memory.createProcess; `dogma run --module` hands one over per module, from slot 3.
-import { OP_IMAGE_INFO, OP_IMAGE_MAP } from "../abi";
+import { OP_IMAGE_INFO, OP_IMAGE_MAP, OP_IMAGE_UNMAP } from "../abi";
 import { msgWord } from "../message";
 import { operation } from "./operation";
 
@@ -33,5 +33,10 @@ export class Image {
       info.address = msgWord(1);
     }
     return info;
+  }
+
+  /** Surrenders the view: the bytes leave this process, and so does this capability (its slot empties). */
+  unmap(): i32 {
+    return operation(this.cap, OP_IMAGE_UNMAP);
   }
 }
