@@ -126,8 +126,7 @@ function builtin(argv: string[]): bool {
   const name = argv[0];
   if (name == "help") help();
   else if (name == "exit") {
-    console.setMode(0);
-    exit(argv.length > 1 ? I32.parseInt(argv[1]) : 0);
+    endSession(argv.length > 1 ? I32.parseInt(argv[1]) : 0);
   } else if (name == "pwd") say(cwd);
   else if (name == "cd") {
     changeDirectory(argv.length > 1 ? argv[1] : "/");
@@ -142,6 +141,16 @@ function builtin(argv: string[]): bool {
   } else return false;
   status = 0;
   return true;
+}
+
+/**
+ * Ends the session: what was written is made durable first (the shell is init's session, so its
+ * clean exit halts the machine, and init stops the file system without asking it to sync).
+ */
+function endSession(code: i32): void {
+  if (launcher.root != 0) files.sync(launcher.root);
+  console.setMode(0);
+  exit(code);
 }
 
 say("Dogma shell. Type help for what there is.");
@@ -171,4 +180,4 @@ for (;;) {
   status = launcher.wait(launcher.last);
   if (input.ended) break;
 }
-exit(0);
+endSession(0);
