@@ -4,7 +4,7 @@ import { BlockDevice } from "../../src/machine/devices/block.ts";
 import { DeviceLine } from "../../src/machine/devices/standard-devices.ts";
 import { bootMachine, testConsole, testTimer } from "../helpers/booted-machine.ts";
 
-const PROGRAMS = ["echo", "cat", "ls", "mkdir", "rm", "mv", "cp", "wasi-files"];
+const PROGRAMS = ["echo", "cat", "ls", "mkdir", "rm", "mv", "cp", "wasi-files", "halt"];
 const CONFIG = `service registry registry
 driver  console  console  device=console interrupt=console memory=64
 driver  block    block    device=block interrupt=block memory=512
@@ -74,8 +74,9 @@ describe("the shell on the file system", () => {
     expect(await run("pwd")).toContain("\n/\n");
     expect(await run("echo kept across a reboot > keep.txt")).toMatch(/dogma:\/\$ $/);
     expect(m.faults).toEqual([]);
-    m.type("exit\r");
-    await m.line(/halting$/);
+    // halt: the file system is synced, then process 1 stops everything.
+    m.type("halt\r");
+    await m.line(/^init: stopped \d+ services; halting$/);
     await m.halt();
 
     // Boot again on the same disk: the file system mounts what it wrote, and the file is there.

@@ -1,7 +1,15 @@
-// halt: a clean shutdown. The process manager asks process 1, which stops every service and ends;
-// the machine then powers off. Needs a session (docs/PROCESSES.md "Who may halt").
-import { eprint, errorName, exit, procForTool, procHalt } from "../lib";
+// halt: a clean shutdown. What was written to the file system is synced first (through the root
+// the shell gave, slot 9, when there is one); then the process manager asks process 1, which stops
+// every service and ends, and the machine powers off. Needs a session (docs/PROCESSES.md "Who may
+// halt").
+import { capKind, eprint, errorName, exit, procForTool, procHalt, KIND_RECEIVER } from "../lib";
+import { FsClient, fsErrorName } from "../lib/fs-client";
+import { SLOT_ROOT } from "./tool-parts/files";
 
+if (capKind(SLOT_ROOT) == <i32>KIND_RECEIVER) {
+  const synced = new FsClient(0, 0).sync(SLOT_ROOT);
+  if (synced < 0) eprint("halt: syncing the file system: " + fsErrorName(synced) + "; halting anyway");
+}
 const proc = procForTool();
 const status = proc < 0 ? proc : procHalt(proc);
 if (status < 0) {
