@@ -29,6 +29,9 @@ function fail(what: string, status: i32): void {
   exit(1);
 }
 
+/** Whether the boot info names a host share device ("device I share line L"): only then is a /host root to wait for. */
+let hasShare = false;
+
 /** The programs: boot modules ("module I NAME") that the config names in `module NAME` lines. */
 function programs(): Map<string, i32> {
   const modules = new Map<string, i32>();
@@ -43,6 +46,7 @@ function programs(): Map<string, i32> {
     if (lines[i] == "config") inConfig = true;
     const f = lines[i].trim().split(" ").filter((field: string) => field.length > 0);
     if (!inConfig && f.length == 3 && f[0] == "module") modules.set(f[2], I32.parseInt(f[1]));
+    if (!inConfig && f.length >= 3 && f[0] == "device" && f[2] == "share") hasShare = true;
     if (inConfig && f.length == 2 && f[0] == "module" && modules.has(f[1])) found.set(f[1], modules.get(f[1]));
   }
   return found;
@@ -72,7 +76,7 @@ function session(): i32 {
 // system ends, and the shell runs without files).
 const files = new FsClient(MEMORY, 1);
 const root = fsRoot(FS_ROOTS, 0, 300);
-const launcher = new Launcher(MEMORY, session(), known, console, notices, files, root > 0 ? root : 0, capKind(HOST_ROOTS) == <i32>KIND_CAPPAGE ? HOST_ROOTS : 0);
+const launcher = new Launcher(MEMORY, session(), known, console, notices, files, root > 0 ? root : 0, hasShare && capKind(HOST_ROOTS) == <i32>KIND_CAPPAGE ? HOST_ROOTS : 0);
 const editor = new LineEditor(console);
 let status = 0;
 if (root <= 0) say("shell: no file system on this machine (" + errorName(root) + "); cd and the file tools will not work");

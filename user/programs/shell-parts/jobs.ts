@@ -84,7 +84,7 @@ export class Launcher {
     readonly files: FsClient,
     /** The file system's root and the working directory (0: no file system). */
     readonly root: i32,
-    /** The Cappage the host share's server publishes its root in (`use=host`; 0: none). */
+    /** The Cappage the host share's server publishes its root in (`use=host`; 0: none, or no share device on this machine). */
     readonly hostRoots: i32 = 0,
   ) {
     this.cwd = root;
@@ -299,7 +299,7 @@ export class Launcher {
         if (top > 0) {
           program.rootHandle = top;
           gave.push(capCopy(top));
-          const host = this.hostRoot(false);
+          const host = this.hostRoot(true);
           const share = host > 0 ? this.files.open(host, "/", FS_RIGHT_READ | FS_OPEN_DIRECTORY) : 0;
           if (share > 0) {
             program.hostHandle = share;
