@@ -3,7 +3,7 @@
  * kernel table, only through a Kernel capability with that right.
  */
 import { describe, expect, it } from "vitest";
-import { ObjectKind, Op, Rights } from "../../src/kernel/caps/object-abi.ts";
+import { ObjectKind, Op, Rights, SELF_RIGHTS } from "../../src/kernel/caps/object-abi.ts";
 import { Status } from "../../src/kernel/errors.ts";
 import { ALL, Script, State, runAll, scriptMachine } from "./script.ts";
 
@@ -46,7 +46,7 @@ describe("KERNEL_INSPECT", () => {
     expect(first.slice(0, 7)).toEqual([p.pid, 0, State.running, 4, first[4], first[5], 1]);
     expect(nameOf(first)).toBe("vm");
     expect(log.status(p, ids.none)).toBe(Status.E_NO_PROCESS);
-    expect(log.answer(p, ids.caps).words).toEqual([0, 1, ObjectKind.PROCESS, Rights.PROCESS_INFO | Rights.PROCESS_LISTEN, 0, 2, ObjectKind.KERNEL, Rights.KERNEL_INSPECT, 0, 3, ObjectKind.MEMORY, ALL, 7, 4, ObjectKind.KERNEL, 0, 0]);
+    expect(log.answer(p, ids.caps).words).toEqual([0, 1, ObjectKind.PROCESS, SELF_RIGHTS, 0, 2, ObjectKind.KERNEL, Rights.KERNEL_INSPECT, 0, 3, ObjectKind.MEMORY, ALL, 7, 4, ObjectKind.KERNEL, 0, 0]);
     expect(log.answer(p, ids.capsFrom3).words).toEqual([0, 3, ObjectKind.MEMORY, ALL, 7, 4, ObjectKind.KERNEL, 0, 0]);
     expect(log.status(p, ids.capsNone)).toBe(Status.E_NO_PROCESS);
     const [frames, free, kernel, objects, processes] = log.answer(p, ids.frames).words;

@@ -79,7 +79,7 @@ describe("the process manager", () => {
     expect(ps.some((line) => /^ +\d+ +3 blocked .* ps$/.test(line))).toBe(true);
     // caps PID: the client's own table: itself, the registry, its Memory, procman...
     const caps = r.lines.slice(r.lines.indexOf("SLOT KIND       RIGHTS     BADGE") + 1);
-    expect(caps.slice(0, 3)).toEqual(["   1 process    0x24 0", expect.stringMatching(/^ {3}2 receiver {3}0x8 \d+$/), "   3 memory     0xffffffff 0"]);
+    expect(caps.slice(0, 3)).toEqual(["   1 process    0x64 0", expect.stringMatching(/^ {3}2 receiver {3}0x8 \d+$/), "   3 memory     0xffffffff 0"]);
     expect(r.lines).toContainEqual(expect.stringMatching(/^frames 16384 \(64 MiB\): \d+ free, \d+ kernel, \d+ pages and regions, \d+ process pages$/));
     expect(r.lines).toContain("MEMORY PARENT      QUOTA       USED PROCS");
     expect(r.lines).toContainEqual(expect.stringMatching(/^ {5}1 {6}0 +\d+ +\d+ +\d+$/));
