@@ -16,7 +16,7 @@ import { procLookup, procSession } from "../lib/proc-client";
 import { FsClient, fsRoot, fsErrorName, FS_RIGHTS_ALL, FS_RIGHT_READ, FS_OPEN_DIRECTORY } from "../lib/fs-client";
 import { ConsoleClient, CONSOLE_MODE_RAW } from "../lib/console-client";
 import { LineEditor } from "./shell-parts/editor";
-import { Launcher, isHostPath } from "./shell-parts/jobs";
+import { Launcher } from "./shell-parts/jobs";
 import { parseLine } from "./shell-parts/parse";
 
 const MEMORY: i32 = 3;
@@ -87,10 +87,10 @@ if (root <= 0) say("shell: no file system on this machine (" + errorName(root) +
  */
 function changeDirectory(path: string): void {
   const target = launcher.resolve(path);
-  const host = isHostPath(target);
   const from = launcher.route(target);
+  const host = launcher.routedToHost;
   if (from == 0) {
-    console.writeString(host ? "cd: no host share on this machine (boot with --share DIR)\n" : "cd: no file system on this machine\n", true);
+    console.writeString("cd: no file system on this machine\n", true);
     status = 1;
     return;
   }

@@ -97,8 +97,9 @@ export class Launcher {
   /** The host share's root (0: not found yet, or none). */
   private host: i32 = 0;
   private hostWaited: bool = false;
-  /** The path `route` found, to open from the handle it answered. */
+  /** The path `route` found, to open from the handle it answered, and whether that handle is the host share's root. */
   routed: string = "";
+  routedToHost: bool = false;
 
   /**
    * The host share's root: 0 when this machine has none. The first time `wait` is set it waits
@@ -129,14 +130,16 @@ export class Launcher {
 
   /**
    * The directory `path` is opened from, with the path to open from it in `routed`: the host
-   * share's root and the rest for what works out to /host..., else the root for `/…` and the
-   * working directory for the rest.
+   * share's root and the rest for what works out to /host... (when there is a host share), else
+   * the root for `/…` and the working directory for the rest.
    */
   route(path: string): i32 {
     const absolute = this.resolve(path);
-    if (isHostPath(absolute)) {
+    const host = isHostPath(absolute) ? this.hostRoot(true) : 0;
+    this.routedToHost = host > 0;
+    if (host > 0) {
       this.routed = absolute.length == 5 ? "/" : absolute.slice(5);
-      return this.hostRoot(true);
+      return host;
     }
     this.routed = path;
     return path.startsWith("/") ? this.root : this.cwd;
