@@ -75,6 +75,7 @@ describe("/host in the shell", () => {
   it("lists, reads, cds into and copies from the host share, refuses writes and escapes, and runs a binary from it", async () => {
     const folder = hostFolder();
     copyFileSync(join(import.meta.dirname, "../../build/user/echo.wasm"), join(folder, "echo.wasm"));
+    copyFileSync(join(import.meta.dirname, "../../build/user/wasi-cat.wasm"), join(folder, "wasi-cat.wasm"));
     const share = await FolderShare.open(folder);
     const m = await bootMachine(CONFIG, MODULES, {
       devices: (t) => [
@@ -94,7 +95,7 @@ describe("/host in the shell", () => {
       await m.until(`the prompt after ${JSON.stringify(line)}`, () => /dogma:\/[^\n]*\$ $/.test(m.stdout().slice(before + line.length)));
       return { out: m.stdout().slice(before + line.length), err: m.stderr().slice(errors) };
     };
-    expect((await run("ls /host")).out).toMatch(/^\na\.txt\nbig\.txt\necho\.wasm\nout\nsub\/\ndogma:\/\$ $/);
+    expect((await run("ls /host")).out).toMatch(/^\na\.txt\nbig\.txt\necho\.wasm\nout\nsub\/\nwasi-cat\.wasm\ndogma:\/\$ $/);
     expect((await run("cat /host/a.txt")).out).toMatch(/^\nhello from the host\ndogma:\/\$ $/);
     expect((await run("ls -l /host/a.txt")).out).toMatch(/\n- +20 {2}\d{4}-\d\d-\d\d \d\d:\d\d {2}\/host\/a\.txt\n/);
     // cd: the working directory is a handle of the host share's server; programs work unchanged.
@@ -137,6 +138,10 @@ describe("/host in the shell", () => {
     expect(r.err).toContain("cd: /host/nowhere: FS_E_NOT_FOUND\n");
     // A binary on the host share runs like one on the disk.
     expect((await run("/host/echo.wasm hi from the host")).out).toMatch(/^\nhi from the host\ndogma:\/\$ $/);
+    // A WASI program from the share, its input a file of the share (stream READ through the server).
+    r = await run("/host/wasi-cat.wasm < /host/sub/b.txt");
+    expect(r.out).toMatch(/^\nbee\ndogma:\/\$ $/);
+    expect(r.err).toContain("wasi-cat: copying\n");
     expect((await run("cd /host")).out).toMatch(/dogma:\/host\$ $/);
     expect((await run("./echo.wasm again")).out).toMatch(/^\nagain\ndogma:\/host\$ $/);
     expect((await run("ls /")).out).toContain("\ncopy\n");
