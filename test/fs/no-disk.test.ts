@@ -8,7 +8,7 @@ import { testMachine } from "../helpers/test-host.ts";
 import { testTimer } from "../helpers/booted-machine.ts";
 
 describe("the default config on a machine without a disk", () => {
-  it("boots: the block driver's line is skipped, the file system says there is none and ends as done, the rest runs; the end of the console's input halts it", async () => {
+  it("boots: the block driver's and the host share's lines are skipped, the file system says there is none and ends as done, the rest runs; the end of the console's input halts it", async () => {
     const config = readFileSync(join(import.meta.dirname, "../../user/boot/init.conf"), "utf8");
     const t = testMachine({ interactive: true });
     const image = {
@@ -32,12 +32,13 @@ describe("the default config on a machine without a disk", () => {
     await running;
     const lines = t.stdout().split("\n");
     expect(lines.some((l) => /^init: config line \d+: no device named block; skipped: /.test(l))).toBe(true);
+    expect(lines.some((l) => /^init: config line \d+: no device named share; skipped: /.test(l))).toBe(true);
     expect(t.stdout()).toContain('fs: no block driver registered "block" within 2 s: no file system on this machine\n');
     expect(lines.some((l) => /^init: fs \(pid \d+\) exited with code 0; not restarting$/.test(l))).toBe(true);
     expect(t.stdout()).toContain("echo still here\nstill here\n");
     // Everything else the config names was started (what each then does is its own test's business).
     const services = config.split("\n").filter((l) => /^\s*(service|driver)\s/.test(l)).map((l) => l.trim().split(/\s+/)[1]!);
-    for (const name of services.filter((n) => n !== "block")) expect(lines.some((l) => l.startsWith(`init: started ${name} (pid `))).toBe(true);
+    for (const name of services.filter((n) => n !== "block" && n !== "host")) expect(lines.some((l) => l.startsWith(`init: started ${name} (pid `))).toBe(true);
     expect(t.faults).toEqual([]);
   }, 60_000);
 });

@@ -47,10 +47,13 @@ function bootUntil(args: string[], until: RegExp[]): Promise<{ log: string; code
 
 describe("dogma boot", () => {
   it("boots the default config into the shell, which runs what is typed; the end of input halts the machine", () => {
-    const run = dogma(["boot", "--disk", join(work, "shell.img"), "--share", root], "echo hello from the shell\necho a b | cat\n");
+    const run = dogma(["boot", "--disk", join(work, "shell.img"), "--share", root], "echo hello from the shell\necho a b | cat\nls /host/docs\n");
     const log = run.stdout + run.stderr;
     expect(log).toContain("boot: process 1 (init) started, pid 1");
-    expect(log).toMatch(/init: \d+ modules, 4 devices, 9 services/);
+    expect(log).toMatch(/init: \d+ modules, 4 devices, 10 services/);
+    expect(log).toContain('hostfs: the host share, read-only; serving "host"');
+    expect(log).toContain("dogma:/$ ls /host/docs\n"); // the folder given with --share, read-only
+    expect(log).toContain("\nFS.md\n");
     expect(log).toContain("init: started registry (pid 2)");
     expect(log).toContain('console: serving "console"');
     expect(log).toContain("dogma:/$ echo hello from the shell\nhello from the shell\n");

@@ -2,7 +2,7 @@
 // none, to standard output.
 import { args, read, writeBytes, eprint, errorName, exit, STDOUT } from "../lib";
 import { FS_RIGHT_READ } from "../lib/fs-client";
-import { base, client, complain, workingDirectory } from "./tool-parts/files";
+import { base, within, client, complain, workingDirectory } from "./tool-parts/files";
 
 const SIZE: i32 = 4096;
 const buf = memory.data(SIZE);
@@ -32,7 +32,7 @@ workingDirectory("cat");
 const fs = client();
 let failed = false;
 for (let i = 1; i < argv.length; i++) {
-  const file = fs.open(base(argv[i]), argv[i], FS_RIGHT_READ);
+  const file = fs.open(base(argv[i]), within(argv[i]), FS_RIGHT_READ);
   if (file < 0) {
     complain("cat", argv[i], file);
     failed = true;

@@ -1,7 +1,7 @@
 // cp FROM TO: copies file FROM to TO (made, or emptied first), 64 KiB a call, and syncs it.
 import { args, eprint, exit } from "../lib";
 import { FS_RIGHT_READ, FS_RIGHT_WRITE, FS_OPEN_CREATE, FS_OPEN_TRUNCATE, FS_KIND_DIR, FS_E_IS_DIR } from "../lib/fs-client";
-import { base, client, fail, workingDirectory, BUFFER_PAGES } from "./tool-parts/files";
+import { base, within, client, fail, workingDirectory, BUFFER_PAGES } from "./tool-parts/files";
 
 const argv = args();
 if (argv.length != 3) {
@@ -10,10 +10,10 @@ if (argv.length != 3) {
 }
 workingDirectory("cp");
 const fs = client();
-const from = fs.open(base(argv[1]), argv[1], FS_RIGHT_READ);
+const from = fs.open(base(argv[1]), within(argv[1]), FS_RIGHT_READ);
 if (from < 0) fail("cp", argv[1], from);
 if (fs.kind == FS_KIND_DIR) fail("cp", argv[1], FS_E_IS_DIR);
-const to = fs.open(base(argv[2]), argv[2], FS_RIGHT_WRITE | FS_OPEN_CREATE | FS_OPEN_TRUNCATE);
+const to = fs.open(base(argv[2]), within(argv[2]), FS_RIGHT_WRITE | FS_OPEN_CREATE | FS_OPEN_TRUNCATE);
 if (to < 0) fail("cp", argv[2], to);
 const chunk = BUFFER_PAGES << 12;
 let offset: u64 = 0;

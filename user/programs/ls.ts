@@ -4,7 +4,7 @@ import { args, print, exit, wallClock } from "../lib";
 import {
   FsClient, FS_RIGHT_READ, FS_KIND_DIR, direntName, direntNameLength, direntNext, direntKind,
 } from "../lib/fs-client";
-import { base, client, complain, workingDirectory } from "./tool-parts/files";
+import { base, within, client, complain, workingDirectory } from "./tool-parts/files";
 
 const argv = args();
 let long = false;
@@ -79,7 +79,7 @@ function list(dir: i32, path: string): void {
 }
 
 for (let i = 0; i < paths.length; i++) {
-  const handle = fs.open(base(paths[i]), paths[i], FS_RIGHT_READ);
+  const handle = fs.open(base(paths[i]), within(paths[i]), FS_RIGHT_READ);
   if (handle < 0) {
     complain("ls", paths[i], handle);
     failed = true;

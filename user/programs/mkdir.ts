@@ -1,6 +1,6 @@
 // mkdir DIR...: makes each directory (under the working directory).
 import { args, eprint, exit } from "../lib";
-import { base, client, complain, workingDirectory } from "./tool-parts/files";
+import { base, within, client, complain, workingDirectory } from "./tool-parts/files";
 
 const argv = args();
 if (argv.length < 2) {
@@ -11,7 +11,7 @@ workingDirectory("mkdir");
 const fs = client();
 let failed = false;
 for (let i = 1; i < argv.length; i++) {
-  const status = fs.mkdir(base(argv[i]), argv[i]);
+  const status = fs.mkdir(base(argv[i]), within(argv[i]));
   if (status < 0) {
     complain("mkdir", argv[i], status);
     failed = true;

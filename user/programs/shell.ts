@@ -3,16 +3,17 @@
 // editing and history, and runs programs — boot modules the config names with `module` lines —
 // with their arguments, in pipelines, in the foreground (^C ends the job) or in the background
 // with `&`. Builtins: help, exit, jobs, history, pwd, cd.
-// Config: service shell shell memory=8192 bootinfo use=fs session
+// Config: service shell shell memory=8192 bootinfo use=fs use=host session
 // Slots: 2 the registry, 3 a Memory (programs' jobs are made in it), 4 the boot info (names the
-// modules), 5 the Cappage the file system publishes its root in (docs/FS.md). Programs are
+// modules), 5 the Cappage the file system publishes its root in (docs/FS.md), 6 (optional) the
+// one the host share's server publishes its root in (docs/HOSTFS.md): /host. Programs are
 // spawned by the process manager ("proc"), through a session of the shell's; each gets its own
 // handle on the working directory.
 //
 // It uses the garbage-collected runtime: it allocates per line, for ever.
-import { Region, Receiver, Memory, eprint, errorName, exit, sleep, E_INVALID_CAP } from "../lib";
+import { Region, Receiver, Memory, eprint, errorName, exit, sleep, capKind, E_INVALID_CAP, KIND_CAPPAGE } from "../lib";
 import { procLookup, procSession } from "../lib/proc-client";
-import { FsClient, fsRoot, fsErrorName, FS_RIGHTS_ALL, FS_OPEN_DIRECTORY } from "../lib/fs-client";
+import { FsClient, fsRoot, fsErrorName, FS_RIGHTS_ALL, FS_RIGHT_READ, FS_OPEN_DIRECTORY } from "../lib/fs-client";
 import { ConsoleClient, CONSOLE_MODE_RAW } from "../lib/console-client";
 import { LineEditor } from "./shell-parts/editor";
 import { Launcher } from "./shell-parts/jobs";
@@ -21,11 +22,15 @@ import { parseLine } from "./shell-parts/parse";
 const MEMORY: i32 = 3;
 const BOOT_INFO: i32 = 4;
 const FS_ROOTS: i32 = 5;
+const HOST_ROOTS: i32 = 6;
 
 function fail(what: string, status: i32): void {
   eprint("shell: " + what + ": " + errorName(status));
   exit(1);
 }
+
+/** Whether the boot info names a host share device ("device I share line L"): only then is a /host root to wait for. */
+let hasShare = false;
 
 /** The programs: boot modules ("module I NAME") that the config names in `module NAME` lines. */
 function programs(): Map<string, i32> {
@@ -41,6 +46,7 @@ function programs(): Map<string, i32> {
     if (lines[i] == "config") inConfig = true;
     const f = lines[i].trim().split(" ").filter((field: string) => field.length > 0);
     if (!inConfig && f.length == 3 && f[0] == "module") modules.set(f[2], I32.parseInt(f[1]));
+    if (!inConfig && f.length >= 3 && f[0] == "device" && f[2] == "share") hasShare = true;
     if (inConfig && f.length == 2 && f[0] == "module" && modules.has(f[1])) found.set(f[1], modules.get(f[1]));
   }
   return found;
@@ -70,43 +76,35 @@ function session(): i32 {
 // system ends, and the shell runs without files).
 const files = new FsClient(MEMORY, 1);
 const root = fsRoot(FS_ROOTS, 0, 300);
-const launcher = new Launcher(MEMORY, session(), known, console, notices, files, root > 0 ? root : 0);
+const launcher = new Launcher(MEMORY, session(), known, console, notices, files, root > 0 ? root : 0, hasShare && capKind(HOST_ROOTS) == <i32>KIND_CAPPAGE ? HOST_ROOTS : 0);
 const editor = new LineEditor(console);
-let cwd = "/";
 let status = 0;
 if (root <= 0) say("shell: no file system on this machine (" + errorName(root) + "); cd and the file tools will not work");
 
-/** `path` (absolute, or relative to the working directory) with `.` and `..` worked out. */
-function resolvePath(path: string): string {
-  const parts = (path.startsWith("/") ? path : cwd + "/" + path).split("/");
-  const out = new Array<string>();
-  for (let i = 0; i < parts.length; i++) {
-    const part = parts[i];
-    if (part.length == 0 || part == ".") continue;
-    if (part == "..") {
-      if (out.length > 0) out.pop();
-    } else out.push(part);
-  }
-  return "/" + out.join("/");
-}
-
-/** cd: the working directory becomes `path`, opened from the root (so `..` can climb back). */
+/**
+ * cd: the working directory becomes `path`, worked out (launcher.resolve) and opened from the
+ * root, so `..` can climb back; /host... is opened from the host share's root, read-only.
+ */
 function changeDirectory(path: string): void {
-  if (launcher.root == 0) {
+  const target = launcher.resolve(path);
+  const from = launcher.route(target);
+  const host = launcher.routedToHost;
+  if (from == 0) {
     console.writeString("cd: no file system on this machine\n", true);
     status = 1;
     return;
   }
-  const target = resolvePath(path);
-  const handle = files.open(launcher.root, target, FS_RIGHTS_ALL | FS_OPEN_DIRECTORY);
+  const rights = host ? FS_RIGHT_READ : FS_RIGHTS_ALL;
+  const handle = files.open(from, launcher.routed, rights | FS_OPEN_DIRECTORY);
   if (handle < 0) {
     console.writeString("cd: " + path + ": " + fsErrorName(handle) + "\n", true);
     status = 1;
     return;
   }
-  if (launcher.cwd != launcher.root) files.close(launcher.cwd);
+  if (launcher.cwd != launcher.root && launcher.cwd != launcher.hostRoot(false)) files.close(launcher.cwd);
   launcher.cwd = handle;
-  cwd = target;
+  launcher.cwdPath = target;
+  launcher.cwdRights = rights;
   status = 0;
 }
 
@@ -127,7 +125,7 @@ function builtin(argv: string[]): bool {
   if (name == "help") help();
   else if (name == "exit") {
     endSession(argv.length > 1 ? I32.parseInt(argv[1]) : 0);
-  } else if (name == "pwd") say(cwd);
+  } else if (name == "pwd") say(launcher.cwdPath);
   else if (name == "cd") {
     changeDirectory(argv.length > 1 ? argv[1] : "/");
     return true;
@@ -159,7 +157,7 @@ for (;;) {
   for (let i = 0; i < launcher.reports.length; i++) say(launcher.reports[i]);
   launcher.reports.length = 0;
   console.setMode(CONSOLE_MODE_RAW);
-  const input = editor.readLine("dogma:" + cwd + (status != 0 ? " [" + status.toString() + "]" : "") + "$ ");
+  const input = editor.readLine("dogma:" + launcher.cwdPath + (status != 0 ? " [" + status.toString() + "]" : "") + "$ ");
   console.setMode(0);
   if (input.ended && input.line.trim().length == 0) break;
   const p = parseLine(input.line);

@@ -8,6 +8,7 @@ export const DEVICE_MAGIC: u32 = 0x6d676f64; // "dogm"
 export const KIND_CONSOLE: u32 = 1;
 export const KIND_BLOCK: u32 = 2;
 export const KIND_TIMER: u32 = 3;
+export const KIND_SHARE: u32 = 4;
 
 // The header.
 export const MAGIC: i32 = 0;

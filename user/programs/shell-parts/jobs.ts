@@ -3,19 +3,22 @@
 // and ^C can end the whole job at once (destroying the Memory kills every process in it).
 // Programs get the standard slots of docs/PROGRAMS.md: 4 standard input, 5 standard output, 6
 // standard errors, 7 their job's Memory, 8 and 9 handles of their own on the working directory
-// and the root (closed when they end). Between two programs of a pipeline is a pipe from the pipe service.
+// and the root, 10 one on the host share's root when there is one (closed when they end). Paths
+// the shell opens itself (redirections, binaries) that work out to /host... go to the host
+// share's server (docs/HOSTFS.md) with the rest of the path. Between two programs of a pipeline is a pipe from the pipe service.
 //
 // The shell watches its programs with monitor capabilities (JOB_MONITOR) whose badge names the
 // job and the program; the console's ^C comes to the same Receiver (badge INTERRUPT_BADGE) while
 // a job is in the foreground.
 import {
-  capCopy, capDrop, Memory, Receiver, Region, msgLabel, msgBadge, msgWord, CAP_MOVE, RIGHT_RECEIVER_SEND,
+  capCopy, capDrop, capKind, KIND_CAPPAGE, Memory, Receiver, Region, msgLabel, msgBadge, msgWord, CAP_MOVE, RIGHT_RECEIVER_SEND,
   MSG_PROCESS_ENDED, STATE_FAULTED, faultKindName, errorName, registryLookup, E_INVALID_CAP,
 } from "../../lib";
 import { Job as ProcJob, procSpawn, procSpawnBinary, lastSpawnedPid, lastLoadError } from "../../lib/proc-client";
 import {
   FsClient, fsErrorName, FS_RIGHTS_ALL, FS_RIGHT_READ, FS_RIGHT_WRITE, FS_RIGHT_APPEND, FS_OPEN_CREATE, FS_OPEN_TRUNCATE,
   FS_OPEN_DIRECTORY, FS_KIND_FILE, FS_E_IO,
+  fsRoot,
 } from "../../lib/fs-client";
 import { ConsoleClient, CONSOLE_INTERRUPTED } from "../../lib/console-client";
 import { createPipe, closePipeEnd, PIPE_SERVICE } from "../../lib/pipe-client";
@@ -40,6 +43,7 @@ class Program {
   /** Its handles on the working directory and the root (the shell keeps copies to close them; 0: none). */
   directory: i32 = 0;
   rootHandle: i32 = 0;
+  hostHandle: i32 = 0;
 }
 
 export class Job {
@@ -80,11 +84,66 @@ export class Launcher {
     readonly files: FsClient,
     /** The file system's root and the working directory (0: no file system). */
     readonly root: i32,
+    /** The Cappage the host share's server publishes its root in (`use=host`; 0: none, or no share device on this machine). */
+    readonly hostRoots: i32 = 0,
   ) {
     this.cwd = root;
   }
 
+  /** The working directory: a handle (the file system's, or the host share's), its path, and the rights it was opened with. */
   cwd: i32 = 0;
+  cwdPath: string = "/";
+  cwdRights: u32 = FS_RIGHTS_ALL;
+  /** The host share's root (0: not found yet, or none). */
+  private host: i32 = 0;
+  private hostWaited: bool = false;
+  /** The path `route` found, to open from the handle it answered, and whether that handle is the host share's root. */
+  routed: string = "";
+  routedToHost: bool = false;
+
+  /**
+   * The host share's root: 0 when this machine has none. The first time `wait` is set it waits
+   * up to 2 s for the server to publish it (it starts just before the shell); later, no wait.
+   */
+  hostRoot(wait: bool): i32 {
+    if (this.host > 0 || this.hostRoots == 0 || capKind(this.hostRoots) != <i32>KIND_CAPPAGE) return this.host;
+    const tries = wait && !this.hostWaited ? 200 : 1;
+    if (wait) this.hostWaited = true;
+    const found = fsRoot(this.hostRoots, 0, tries);
+    if (found > 0) this.host = found;
+    return this.host;
+  }
+
+  /** `path` (absolute, or relative to the working directory) with `.` and `..` worked out. */
+  resolve(path: string): string {
+    const parts = (path.startsWith("/") ? path : this.cwdPath + "/" + path).split("/");
+    const out = new Array<string>();
+    for (let i = 0; i < parts.length; i++) {
+      const part = parts[i];
+      if (part.length == 0 || part == ".") continue;
+      if (part == "..") {
+        if (out.length > 0) out.pop();
+      } else out.push(part);
+    }
+    return "/" + out.join("/");
+  }
+
+  /**
+   * The directory `path` is opened from, with the path to open from it in `routed`: the host
+   * share's root and the rest for what works out to /host... (when there is a host share), else
+   * the root for `/…` and the working directory for the rest.
+   */
+  route(path: string): i32 {
+    const absolute = this.resolve(path);
+    const host = isHostPath(absolute) ? this.hostRoot(true) : 0;
+    this.routedToHost = host > 0;
+    if (host > 0) {
+      this.routed = absolute.length == 5 ? "/" : absolute.slice(5);
+      return host;
+    }
+    this.routed = path;
+    return path.startsWith("/") ? this.root : this.cwd;
+  }
 
   /** Starts `p` (checked: it has commands, and each names a program); "" or why it could not. */
   start(p: Pipeline): string {
@@ -92,7 +151,7 @@ export class Launcher {
     for (let i = 0; i < p.commands.length; i++) {
       const c = p.commands[i];
       if (!this.programs.has(c.argv[0]) && this.binaryPath(c.argv[0]).length == 0) return c.argv[0] + ": no such program (try help)";
-      if ((c.input.length > 0 || c.output.length > 0) && this.root == 0) return "redirection needs the file system, which this machine does not run";
+      if ((c.input.length > 0 || c.output.length > 0) && this.root == 0 && this.hostRoot(false) == 0) return "redirection needs the file system, which this machine does not run";
       if (c.input.length > 0 && i > 0) return "only the first program of a pipeline can read from a file (<)";
       if (c.output.length > 0 && i + 1 < p.commands.length) return "only the last program of a pipeline can write to a file (>)";
     }
@@ -103,7 +162,8 @@ export class Launcher {
     const first = p.commands[0];
     const last = p.commands[p.commands.length - 1];
     if (first.input.length > 0) {
-      job.inputFile = this.files.open(this.base(first.input), first.input, FS_RIGHT_READ);
+      const from = this.route(first.input);
+      job.inputFile = this.files.open(from, this.routed, FS_RIGHT_READ);
       if (job.inputFile < 0) {
         const why = first.input + ": " + fsErrorName(job.inputFile);
         job.inputFile = 0;
@@ -113,7 +173,8 @@ export class Launcher {
     }
     if (last.output.length > 0) {
       const rights = last.append ? FS_RIGHT_APPEND | FS_OPEN_CREATE : FS_RIGHT_WRITE | FS_OPEN_CREATE | FS_OPEN_TRUNCATE;
-      job.outputFile = this.files.open(this.base(last.output), last.output, rights);
+      const to = this.route(last.output);
+      job.outputFile = this.files.open(to, this.routed, rights);
       if (job.outputFile < 0) {
         const why = last.output + ": " + fsErrorName(job.outputFile);
         job.outputFile = 0;
@@ -233,14 +294,20 @@ export class Launcher {
     const stderr = capCopy(this.console.service);
     const gave = [stdin, stdout, stderr, capCopy(job.memory)];
     if (this.cwd != 0) {
-      const directory = this.files.open(this.cwd, ".", FS_RIGHTS_ALL | FS_OPEN_DIRECTORY);
+      const directory = this.files.open(this.cwd, ".", this.cwdRights | FS_OPEN_DIRECTORY);
       if (directory > 0) {
         program.directory = directory;
         gave.push(capCopy(directory));
-        const top = this.files.open(this.root, "/", FS_RIGHTS_ALL | FS_OPEN_DIRECTORY);
+        const top = this.root != 0 ? this.files.open(this.root, "/", FS_RIGHTS_ALL | FS_OPEN_DIRECTORY) : 0;
         if (top > 0) {
           program.rootHandle = top;
           gave.push(capCopy(top));
+          const host = this.hostRoot(true);
+          const share = host > 0 ? this.files.open(host, "/", FS_RIGHT_READ | FS_OPEN_DIRECTORY) : 0;
+          if (share > 0) {
+            program.hostHandle = share;
+            gave.push(capCopy(share));
+          }
         }
       }
     }
@@ -287,6 +354,10 @@ export class Launcher {
       this.files.close(program.rootHandle);
       program.rootHandle = 0;
     }
+    if (program.hostHandle > 0) {
+      this.files.close(program.hostHandle);
+      program.hostHandle = 0;
+    }
     // PROCESS_STATE's words: pid, state, exit code, fault kind, fault address.
     const p = new ProcJob(program.process);
     let state: u32 = 0;
@@ -327,9 +398,10 @@ export class Launcher {
    * `/`, else /bin/NAME; "" when there is no file system or no such file.
    */
   private binaryPath(name: string): string {
-    if (this.root == 0) return "";
     const path = name.includes("/") ? name : "/bin/" + name;
-    const file = this.files.open(this.base(path), path, FS_RIGHT_READ);
+    const from = this.route(path);
+    if (from == 0) return "";
+    const file = this.files.open(from, this.routed, FS_RIGHT_READ);
     if (file < 0) return "";
     const isFile = this.files.kind == FS_KIND_FILE;
     this.files.close(file);
@@ -343,7 +415,8 @@ export class Launcher {
    */
   private spawnFile(job: Job, name: string): string {
     const path = this.binaryPath(name);
-    const file = this.files.open(this.base(path), path, FS_RIGHT_READ);
+    const from = this.route(path);
+    const file = this.files.open(from, this.routed, FS_RIGHT_READ);
     if (file < 0) return name + ": " + fsErrorName(file);
     const size = this.files.size;
     if (size == 0 || size > MAX_BINARY_BYTES) {
@@ -370,10 +443,6 @@ export class Launcher {
     return "";
   }
 
-  /** The directory a path is opened from: the root for `/…`, else the working directory. */
-  private base(path: string): i32 {
-    return path.startsWith("/") ? this.root : this.cwd;
-  }
 
   private freeId(): u32 {
     for (let id: u32 = 1; ; id++) {
@@ -405,6 +474,7 @@ export class Launcher {
       }
       if (program.directory > 0) this.files.close(program.directory);
       if (program.rootHandle > 0) this.files.close(program.rootHandle);
+      if (program.hostHandle > 0) this.files.close(program.hostHandle);
       if (program.process > 0) capDrop(program.process);
     }
     if (job.inputFile != 0) this.files.close(job.inputFile);
@@ -422,6 +492,11 @@ export class Launcher {
     const at = this.jobs.indexOf(job);
     if (at >= 0) this.jobs.splice(at, 1);
   }
+}
+
+/** Whether an absolute path names the host share (/host) or something in it. */
+export function isHostPath(absolute: string): bool {
+  return absolute == "/host" || absolute.startsWith("/host/");
 }
 
 class PipePair {

@@ -1,6 +1,7 @@
-// What the file tools (ls, cat, cp, mv, rm, mkdir) share: the working directory and the root the
-// shell gave them (slots 8 and 9, docs/PROGRAMS.md) — a path that starts with / is looked up
-// from the root, any other from the working directory — a file system client whose buffer is
+// What the file tools (ls, cat, cp, mv, rm, mkdir) share: the working directory and the roots the
+// shell gave them (slots 8, 9 and 10, docs/PROGRAMS.md) — a path that starts with /host is looked
+// up, without that prefix, from the host share's root (slot 10, docs/HOSTFS.md), any other that
+// starts with / from the root, any other from the working directory — a file system client whose buffer is
 // paid from the job's Memory (slot 7), and failing with the tool's name and the status's.
 import { capKind, eprint, exit, KIND_RECEIVER, SLOT_JOB_MEMORY } from "../../lib";
 import { FsClient, fsErrorName } from "../../lib/fs-client";
@@ -8,6 +9,8 @@ import { FsClient, fsErrorName } from "../../lib/fs-client";
 /** The working directory and the root: directory capabilities of the file system server's. */
 export const SLOT_CWD: i32 = 8;
 export const SLOT_ROOT: i32 = 9;
+/** The host share's root (read-only), when the machine has one: what /host names. */
+export const SLOT_HOST: i32 = 10;
 /** The client's buffer: 64 KiB, so a copy moves 64 KiB per call. */
 export const BUFFER_PAGES: u32 = 16;
 
@@ -31,8 +34,20 @@ export function workingDirectory(tool: string): i32 {
   return SLOT_CWD;
 }
 
-/** The directory `path` is looked up from: the root for an absolute path (when given one), else the working directory. */
+/** Whether `path` names something in the host share (/host, or below it) and there is one. */
+export function isHostPath(path: string): bool {
+  return (path == "/host" || path.startsWith("/host/")) && capKind(SLOT_HOST) == <i32>KIND_RECEIVER;
+}
+
+/** The path to look up from base(path): without /host for the host share. */
+export function within(path: string): string {
+  if (!isHostPath(path)) return path;
+  return path.length == 5 ? "/" : path.slice(5);
+}
+
+/** The directory `path` is looked up from: the host share's root for /host..., the root for another absolute path (when given one), else the working directory. */
 export function base(path: string): i32 {
+  if (isHostPath(path)) return SLOT_HOST;
   return path.startsWith("/") && capKind(SLOT_ROOT) == <i32>KIND_RECEIVER ? SLOT_ROOT : SLOT_CWD;
 }
 
