@@ -117,6 +117,9 @@ for (const { folder, name } of programs) {
 programs.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 await mkdir(outDir, { recursive: true });
 
+// Programs already built are counted, not listed: `npm start` and `npm test` run this every time.
+let upToDate = 0;
+
 // WASI programs written in WebAssembly text (user/wasi/*.wat), assembled with binaryen.
 const wasiDir = path.join(userDir, "wasi");
 for (const file of (await readdir(wasiDir).catch(() => [])).filter((f) => f.endsWith(".wat")).sort()) {
@@ -128,7 +131,7 @@ for (const file of (await readdir(wasiDir).catch(() => [])).filter((f) => f.ends
   const source = path.join(wasiDir, file);
   const output = path.join(outDir, `${name}.wasm`);
   if ((await outputMtime(output)) > (await newestMtime([source, fileURLToPath(import.meta.url)]))) {
-    console.log(`up to date  ${name}`);
+    upToDate++;
     continue;
   }
   const { default: binaryen } = await import("binaryen");
@@ -146,9 +149,12 @@ for (const file of (await readdir(wasiDir).catch(() => [])).filter((f) => f.ends
 // One at a time, so that output comes in order and a failure stops the build at once.
 for (const program of programs) {
   try {
-    console.log(await build(program, libSources));
+    const line = await build(program, libSources);
+    if (line.startsWith("up to date")) upToDate++;
+    else console.log(line);
   } catch (e) {
     console.error(`failed      ${e.message}`);
     process.exit(1);
   }
 }
+if (upToDate > 0) console.log(`up to date  ${upToDate} programs`);

@@ -29,6 +29,7 @@ describe("the shell", () => {
     const { m, run } = await session();
     expect(await run("echo hello   'big world'")).toContain("\nhello big world\n");
     expect(await run("exitcode 3")).toMatch(/dogma:\/ \[3\]\$ $/);
+    expect(await run("echo one; echo 'two; three' ; exitcode 4")).toMatch(/\none\ntwo; three\ndogma:\/ \[4\]\$ $/);
     expect(await run("echo one two three | cat | cat")).toContain("\none two three\n");
     // A WASI program's fds 0-2 are its standard streams: here two pipes and the console's errors.
     expect(await run("echo through wasi | wasi-cat | cat")).toContain("\nthrough wasi\n");

@@ -17,7 +17,7 @@ import { FsClient, fsRoot, fsErrorName, FS_RIGHTS_ALL, FS_RIGHT_READ, FS_OPEN_DI
 import { ConsoleClient, CONSOLE_MODE_RAW } from "../lib/console-client";
 import { LineEditor } from "./shell-parts/editor";
 import { Launcher } from "./shell-parts/jobs";
-import { parseLine } from "./shell-parts/parse";
+import { parseLine, splitSequence } from "./shell-parts/parse";
 
 const MEMORY: i32 = 3;
 const BOOT_INFO: i32 = 4;
@@ -151,6 +151,25 @@ function endSession(code: i32): void {
   exit(code);
 }
 
+/** Runs one `;`-separated part of a line: a builtin, or a pipeline (waited for unless it ends in &). */
+function runSegment(segment: string): void {
+  const p = parseLine(segment);
+  if (p.error.length > 0) {
+    console.writeString("shell: " + p.error + "\n", true);
+    status = 2;
+    return;
+  }
+  if (p.commands.length == 0) return;
+  if (p.commands.length == 1 && !p.background && builtin(p.commands[0].argv)) return;
+  const why = launcher.start(p);
+  if (why.length > 0) {
+    console.writeString("shell: " + why + "\n", true);
+    status = 127;
+    return;
+  }
+  if (!p.background) status = launcher.wait(launcher.last);
+}
+
 say("Dogma shell. Type help for what there is.");
 for (;;) {
   launcher.poll();
@@ -160,22 +179,8 @@ for (;;) {
   const input = editor.readLine("dogma:" + launcher.cwdPath + (status != 0 ? " [" + status.toString() + "]" : "") + "$ ");
   console.setMode(0);
   if (input.ended && input.line.trim().length == 0) break;
-  const p = parseLine(input.line);
-  if (p.error.length > 0) {
-    console.writeString("shell: " + p.error + "\n", true);
-    status = 2;
-    continue;
-  }
-  if (p.commands.length == 0) continue;
-  if (p.commands.length == 1 && !p.background && builtin(p.commands[0].argv)) continue;
-  const why = launcher.start(p);
-  if (why.length > 0) {
-    console.writeString("shell: " + why + "\n", true);
-    status = 127;
-    continue;
-  }
-  if (p.background) continue;
-  status = launcher.wait(launcher.last);
+  const segments = splitSequence(input.line);
+  for (let i = 0; i < segments.length; i++) runSegment(segments[i]);
   if (input.ended) break;
 }
 endSession(0);

@@ -1,7 +1,9 @@
 // The shell's command language: words (with '…' and "…" quoting and \ escapes), pipelines with
-// `|`, redirections `<`, `>` and `>>`, and `&` at the end for a background job.
+// `|`, redirections `<`, `>` and `>>`, `&` at the end for a background job, and `;` between
+// commands run one after the other.
 //
-//   line     := pipeline ["&"]
+//   line     := segment (";" segment)*
+//   segment  := pipeline ["&"]
 //   pipeline := command ("|" command)*
 //   command  := (word | "<" word | ">" word | ">>" word)+
 
@@ -93,7 +95,33 @@ function tokenize(line: string): Token[] {
   return tokens;
 }
 
-/** Parses one line. An empty line gives a pipeline with no commands. */
+/** The parts of a line between unquoted `;`s (a `#` comment ends the line). */
+export function splitSequence(line: string): string[] {
+  const parts = new Array<string>();
+  let start = 0;
+  let quote = 0;
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (quote != 0) {
+      if (c == quote) quote = 0;
+      continue;
+    }
+    if (c == 0x5c) {
+      i++; // the escaped character is part of a word
+      continue;
+    }
+    if (c == 0x27 || c == 0x22) quote = c;
+    else if (c == 0x23) break;
+    else if (c == 0x3b) {
+      parts.push(line.slice(start, i));
+      start = i + 1;
+    }
+  }
+  parts.push(line.slice(start));
+  return parts;
+}
+
+/** Parses one segment. An empty one gives a pipeline with no commands. */
 export function parseLine(line: string): Pipeline {
   const p = new Pipeline();
   p.text = line.trim();
