@@ -472,14 +472,29 @@ export class Kernel implements KernelServices, ObjectKernel {
     }
   }
 
-  callFor(process: Process, cap: number, label: number, words: readonly number[]): Promise<DeliveredMessage | number> {
+  callFor(process: Process, cap: number, label: number, words: readonly number[], caps: readonly number[] = []): Promise<DeliveredMessage | number> {
     const through = process.caps.get(cap);
     if (!through) return Promise.resolve(Status.E_INVALID_CAP);
     let answer: DeliveredMessage | null = null;
     const buffer: MessageBuffer = { ptr: 0, capacity: MAX_MESSAGE_BYTES, inbox: (m) => void (answer = m) };
-    const result = this.ipc.callFor(process, through, label, Uint32Array.from(words), buffer);
+    const result = this.ipc.callFor(process, through, label, Uint32Array.from(words), buffer, caps);
     const settle = (status: number): DeliveredMessage | number => (status < 0 ? status : (answer ?? Status.E_PEER_DEAD));
     return typeof result === "number" ? Promise.resolve(settle(result)) : result.then(settle);
+  }
+
+  createRegionFor(process: Process, memory: number, pages: number): { slot: number; address: number } | number {
+    const cap = process.caps.get(memory);
+    if (!cap || !(cap.object instanceof MemoryObject)) return Status.E_WRONG_TYPE;
+    if (!cap.has(Rights.MEMORY_CREATE)) return Status.E_MISSING_RIGHT;
+    const region = makeRegion(this.services, cap.object, pages, 0);
+    if (typeof region === "number") return region;
+    const owner = new Capability(region, Rights.REGION_OWNER | Rights.REGION_READ);
+    const slot = process.caps.install(owner);
+    if (slot === 0) {
+      owner.dispose();
+      return Status.E_QUOTA;
+    }
+    return { slot, address: region.address };
   }
 
   dropCapability(process: Process, cap: number): void {

@@ -26,11 +26,18 @@ export interface KernelServices {
   /** The one system call (caps/invoke.ts). Blocks for receive, call and waits. */
   invoke(process: Process, cap: number, buffer: MessageBuffer): number | Promise<number>;
   /**
-   * Calls the capability at `cap` in `process`'s table for it, with `label` and `words`: the
+   * Calls the capability at `cap` in `process`'s table for it, with `label`, `words` and `caps`
+   * (slots of its table, `| CAP_MOVE` to move them): the
    * reply, or a status (no such capability, not a Receiver with the call right, a dead server).
    * Blocks. For personalities that turn a foreign call into IPC (WASI's fd_write on a stream).
    */
-  callFor(process: Process, cap: number, label: number, words: readonly number[]): Promise<DeliveredMessage | number>;
+  callFor(process: Process, cap: number, label: number, words: readonly number[], caps?: readonly number[]): Promise<DeliveredMessage | number>;
+  /**
+   * A zeroed Region of `pages` pages paid by the Memory at `memory` in `process`'s table, whose
+   * owner capability is installed there (so it is mapped read-write at its address): the slot
+   * and the address, or a status. For a personality that needs a buffer a server fills.
+   */
+  createRegionFor(process: Process, memory: number, pages: number): { slot: number; address: number } | number;
   /** Disposes the capability at `cap` of `process`'s table (a personality's file that was closed). */
   dropCapability(process: Process, cap: number): void;
   /** The kind of object the capability at `cap` of `process` names, and whether it has `rights`; null when there is none. */

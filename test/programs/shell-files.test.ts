@@ -61,7 +61,11 @@ describe("the shell on the file system", () => {
     expect(m.stderr()).toMatch(/shell: \.\/bad\.wasm: not a program the loader takes: .+\n/);
     expect(await run("rm myecho bad.wasm")).toMatch(/docs\$ $/);
     // A WASI program's files: its preopen is the working directory.
-    expect(await run("wasi-files")).toMatch(/\nwritten by wasi\nsize 16\ndogma:\/docs\$ $/);
+    const listed = await run("wasi-files");
+    expect(listed).toMatch(/\nwritten by wasi\nsize 16\nlisting:\n[^]*dogma:\/docs\$ $/);
+    // fd_readdir: what the directory holds then, each name once.
+    const names = listed.slice(listed.indexOf("listing:\n") + 9, listed.lastIndexOf("dogma:")).split("\n").filter((n) => n.length > 0).sort();
+    expect(names).toEqual(["init.copy", "wasi-dir", "wasi.txt"]);
     expect(await run("ls")).toMatch(/\nwasi-dir\/\n/);
     expect(await run("rm wasi-dir")).toMatch(/docs\$ $/);
     expect(await run("cd ..")).toMatch(/dogma:\/\$ $/);

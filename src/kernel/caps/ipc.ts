@@ -89,20 +89,22 @@ export class Ipc {
 
   /**
    * A call a personality makes for `caller` (a WASI program's fd_write on a stream, say): as
-   * `call` through `through` with no capabilities, the reply going to `buffer` (kernel-held, with
+   * `call` through `through` with the capabilities `rawCaps` names in its table, the reply going to `buffer` (kernel-held, with
    * an inbox). The caller waits as for its own call, and a dead server answers E_PEER_DEAD.
    */
-  callFor(caller: Process, through: Capability, label: number, words: Uint32Array, buffer: MessageBuffer): number | Promise<number> {
+  callFor(caller: Process, through: Capability, label: number, words: Uint32Array, buffer: MessageBuffer, rawCaps: readonly number[] = []): number | Promise<number> {
     const receiver = through.object;
     if (!(receiver instanceof Receiver)) return Status.E_WRONG_TYPE;
     if (!through.has(Rights.RECEIVER_CALL)) return Status.E_MISSING_RIGHT;
     if (receiver.destroyed) return Status.E_PEER_DEAD;
     if (receiver.full) return Status.E_QUEUE_FULL;
+    const caps = takeCaps(caller, rawCaps);
+    if (typeof caps === "number") return caps;
     const reply = new Reply(caller, buffer);
     caller.waitCancel = () => {
       reply.caller = null;
     };
-    return this.post(receiver, { label, words, caps: [], badge: through.badge, reply: new Capability(reply, 0) }, caller)!;
+    return this.post(receiver, { label, words, caps, badge: through.badge, reply: new Capability(reply, 0) }, caller)!;
   }
 
   /** Invoking a reply capability: deliver, destroy it, and with `recv` go on to receive. */

@@ -22,6 +22,7 @@ const FS_WRITE = 7;
 const FS_APPEND = 8;
 const FS_TRUNCATE = 9;
 const FS_STAT = 10;
+const FS_READDIR = 11;
 const FS_CLOSE = 12;
 const FS_SYNC = 13;
 const FS_RIGHT_READ = 1;
@@ -62,6 +63,12 @@ const PREOPENS = [
   { fd: 4, slot: 9, name: "/" },
 ] as const;
 const FIRST_FILE_FD = 5;
+/** The job's Memory (docs/PROGRAMS.md), which pays for the page READDIR fills. */
+const SLOT_JOB_MEMORY = 7;
+const CAP_MOVE = 0x8000_0000;
+const LISTING_BYTES = 4096;
+const DIRENT_HEADER = 8; // the server's: inode u32, kind u8, name length u8, two zero bytes
+const WASI_DIRENT = 24; // d_next u64, d_ino u64, d_namlen u32, d_type u8, padding
 const O_CREAT = 1;
 const O_DIRECTORY = 2;
 const O_EXCL = 4;
@@ -75,6 +82,16 @@ interface OpenFile {
   readonly directory: boolean;
   readonly append: boolean;
   offset: bigint;
+  /** fd_readdir goes on from here: WASI's cookie (entries handed out so far) and the server's. */
+  listedEntries: bigint;
+  serverCookie: number;
+}
+
+/** One directory entry as READDIR gave it. */
+interface Entry {
+  readonly inode: number;
+  readonly kind: number;
+  readonly name: Uint8Array;
 }
 
 const encoder = new TextEncoder();
@@ -90,7 +107,7 @@ export class FileTable {
     this.process = process;
     for (const p of PREOPENS) {
       if (k.capabilityKind(process, p.slot, Rights.RECEIVER_CALL) === ObjectKind.RECEIVER) {
-        this.files.set(p.fd, { slot: p.slot, directory: true, append: false, offset: 0n });
+        this.files.set(p.fd, { slot: p.slot, directory: true, append: false, offset: 0n, listedEntries: 0n, serverCookie: 0 });
       }
     }
   }
@@ -128,7 +145,7 @@ export class FileTable {
     const slot = answer.caps[0] ?? 0;
     if (slot === 0) return -Errno.IO;
     const fd = this.freeFd();
-    this.files.set(fd, { slot, directory: answer.words[0] === FS_KIND_DIR, append, offset: 0n });
+    this.files.set(fd, { slot, directory: answer.words[0] === FS_KIND_DIR, append, offset: 0n, listedEntries: 0n, serverCookie: 0 });
     return fd;
   }
 
@@ -233,6 +250,80 @@ export class FileTable {
     await this.call(file.slot, FS_CLOSE, []);
     this.k.dropCapability(this.process, file.slot);
     return Errno.SUCCESS;
+  }
+
+  /**
+   * fd_readdir: WASI dirents from entry `cookie` on, as many as `length` bytes hold (the last one
+   * cut, as WASI wants, when it does not fit): the bytes, or a negative errno. The cookie counts
+   * entries; the server's own cookie is kept for the next call, so reading on costs one READDIR.
+   */
+  async readdir(fd: number, cookie: bigint, length: number): Promise<Uint8Array | number> {
+    const dir = this.files.get(fd);
+    if (!dir) return -Errno.BADF;
+    if (!dir.directory) return -54; // ENOTDIR
+    if (cookie !== dir.listedEntries) {
+      // Another position than where the last call stopped: start over and skip.
+      dir.listedEntries = 0n;
+      dir.serverCookie = 0;
+    }
+    const out = new Uint8Array(length);
+    let used = 0;
+    let skip = cookie;
+    while (used < length) {
+      const batch = await this.list(dir);
+      if (typeof batch === "number") return batch;
+      if (batch.length === 0) break;
+      for (let i = 0; i < batch.length; i++) {
+        const entry = batch[i]!;
+        if (skip > 0n) {
+          skip--;
+          dir.listedEntries++;
+          continue;
+        }
+        dir.listedEntries++;
+        const record = new Uint8Array(WASI_DIRENT + entry.name.length);
+        const view = new DataView(record.buffer);
+        view.setBigUint64(0, dir.listedEntries, true);
+        view.setBigUint64(8, BigInt(entry.inode), true);
+        view.setUint32(16, entry.name.length, true);
+        view.setUint8(20, entry.kind === FS_KIND_DIR ? 3 : 4);
+        record.set(entry.name, WASI_DIRENT);
+        const room = Math.min(record.length, length - used);
+        out.set(record.subarray(0, room), used);
+        used += room;
+        if (used >= length) {
+          // Stopped inside a batch: the server's cookie is past it, so the next call starts over.
+          if (room < record.length || i + 1 < batch.length) dir.listedEntries = -1n;
+          break;
+        }
+      }
+    }
+    return out.subarray(0, used);
+  }
+
+  /** The next READDIR batch of a directory (empty at its end), through a page of the job's Memory. */
+  private async list(dir: OpenFile): Promise<Entry[] | number> {
+    const region = this.k.createRegionFor(this.process, SLOT_JOB_MEMORY, 1);
+    if (typeof region === "number") return -errnoOfStatus(region);
+    const answer = await this.k.callFor(this.process, dir.slot, FS_READDIR, [dir.serverCookie, 0, LISTING_BYTES], [region.slot | CAP_MOVE]);
+    if (typeof answer === "number" || answer.label !== 0) {
+      if (typeof answer !== "number") for (const cap of answer.caps) this.k.dropCapability(this.process, cap);
+      return -errnoOfStatus(typeof answer === "number" ? answer : -answer.label);
+    }
+    const [count = 0, next = 0, bytes = 0] = answer.words;
+    const listing = bytes > 0 ? this.k.readMemory(this.process, region.address, Math.min(bytes, LISTING_BYTES)) : new Uint8Array(0);
+    for (const cap of answer.caps) this.k.dropCapability(this.process, cap); // the page comes back, and goes
+    if (listing === null) return -Errno.IO;
+    dir.serverCookie = next;
+    const entries: Entry[] = [];
+    let at = 0;
+    for (let i = 0; i < count && at + DIRENT_HEADER <= listing.length; i++) {
+      const view = new DataView(listing.buffer, listing.byteOffset + at);
+      const nameLength = view.getUint8(5);
+      entries.push({ inode: view.getUint32(0, true), kind: view.getUint8(4), name: listing.slice(at + DIRENT_HEADER, at + DIRENT_HEADER + nameLength) });
+      at += (DIRENT_HEADER + nameLength + 3) & ~3;
+    }
+    return entries;
   }
 
   private freeFd(): number {

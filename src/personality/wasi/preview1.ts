@@ -157,6 +157,14 @@ export const wasiPreview1: ImportModuleSpec<KernelServices> = {
         view.setBigUint64(56, stat.created, true);
         return k.writeMemory(process, out, bytes) ? Errno.SUCCESS : Errno.FAULT;
       },
+      async fd_readdir(fd: number, buf: number, length: number, cookie: bigint, usedPtr: number): Promise<number> {
+        const process = k.current();
+        if (length < 0 || length > 1 << 20) return Errno.INVAL;
+        const bytes = await files(process).readdir(fd, cookie, length);
+        if (typeof bytes === "number") return -bytes;
+        if (!k.writeMemory(process, buf, bytes)) return Errno.FAULT;
+        return io.putU32(usedPtr, bytes.length, process);
+      },
       fd_filestat_set_size: (fd: number, size: bigint) => (fd <= 2 ? Errno.INVAL : files(k.current()).truncate(fd, size)),
       fd_sync: (fd: number) => (fd <= 2 ? Errno.SUCCESS : files(k.current()).sync(fd)),
       fd_datasync: (fd: number) => (fd <= 2 ? Errno.SUCCESS : files(k.current()).sync(fd)),

@@ -27,7 +27,7 @@ export const wasiSignatures: Record<string, ImportSignature> = {
   fd_prestat_dir_name: sig([I, I, I], [I]),
   fd_pwrite: sig([I, I, I, L, I], [I], true),
   fd_read: sig([I, I, I, I], [I], true),
-  fd_readdir: sig([I, I, I, L, I], [I]),
+  fd_readdir: sig([I, I, I, L, I], [I], true),
   fd_renumber: sig([I, I], [I]),
   fd_seek: sig([I, L, I, I], [I], true),
   fd_sync: sig([I], [I], true),
