@@ -62,8 +62,13 @@ describe("the shell", () => {
     const { m, run } = await session();
     // Typed "echo helo", left twice, insert "l": the line the shell runs is "echo hello".
     expect(await run("echo helo\x1b[D\x1b[Dl")).toContain("\nhello\n");
+    // Tab completes a command: "ech" is echo; "s" is sleeper or spin, so both are listed.
+    expect(await run("ech\tcompleted")).toContain("\ncompleted\n");
+    m.type("s\t");
+    await m.until("the candidates", () => m.stdout().includes("\nsleeper  spin\n"));
+    m.type("\x15");
     // Up recalls it; backspace and a new word change it.
-    expect(await run("\x1b[A\x7f\x7f\x7f\x7f\x7fworld")).toContain("\nworld\n");
+    expect(await run("\x1b[A\x1b[A\x7f\x7f\x7f\x7f\x7fworld")).toContain("\nworld\n");
     m.type("spin\r");
     await m.until("spin runs", () => m.alive().includes("spin"));
     m.type("\x03");
@@ -73,7 +78,7 @@ describe("the shell", () => {
     expect(await run("echo after")).toContain("[1] done (0)  sleeper 10 &");
     const history = await run("history");
     expect(history).toContain("   1  echo hello\n");
-    expect(history).toContain("   2  echo world\n");
+    expect(history).toContain("   3  echo world\n");
     m.type("\x04");
     await m.line(/^init: the session is over; stopped \d+ services; halting$/);
     await m.halt();

@@ -78,6 +78,7 @@ const files = new FsClient(MEMORY, 1);
 const root = fsRoot(FS_ROOTS, 0, 300);
 const launcher = new Launcher(MEMORY, session(), known, console, notices, files, root > 0 ? root : 0, hasShare && capKind(HOST_ROOTS) == <i32>KIND_CAPPAGE ? HOST_ROOTS : 0);
 const editor = new LineEditor(console);
+editor.commands = known.keys().concat(["cd", "exit", "help", "history", "jobs", "pwd"]);
 let status = 0;
 if (root <= 0) say("shell: no file system on this machine (" + errorName(root) + "); cd and the file tools will not work");
 

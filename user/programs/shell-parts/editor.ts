@@ -19,6 +19,8 @@ function isContinuation(b: u8): bool {
 
 export class LineEditor {
   readonly history: string[] = [];
+  /** What Tab completes the first word of a line from (programs and builtins). */
+  commands: string[] = [];
   private line: u8[] = [];
   private cursor: i32 = 0;
   private prompt: string = "";
@@ -95,9 +97,48 @@ export class LineEditor {
       else if (c == 0x0c) {
         this.out("\x1b[H\x1b[2J");
         this.redraw();
-      } else if (c >= 0x20 || c == 0x09) this.insert(c);
+      } else if (c == 0x09) this.complete();
+      else if (c >= 0x20) this.insert(c);
     }
     return new Input("", true); // not reached: the loop returns
+  }
+
+  /**
+   * Tab on the first word: one command that starts with it is completed (and a space follows);
+   * several are listed under the line, which is then shown again with what they share added.
+   */
+  private complete(): void {
+    const before = this.textUpTo(this.cursor);
+    if (before.includes(" ")) return; // only commands are completed
+    const found = new Array<string>();
+    for (let i = 0; i < this.commands.length; i++) if (this.commands[i].startsWith(before)) found.push(this.commands[i]);
+    if (found.length == 0) {
+      this.out("\x07");
+      return;
+    }
+    let shared = found[0];
+    for (let i = 1; i < found.length; i++) {
+      let n = 0;
+      while (n < shared.length && n < found[i].length && shared.charCodeAt(n) == found[i].charCodeAt(n)) n++;
+      shared = shared.slice(0, n);
+    }
+    const rest = shared.slice(before.length) + (found.length == 1 ? " " : "");
+    if (found.length > 1 && rest.length == 0) {
+      found.sort();
+      this.out("\n" + found.join("  ") + "\n");
+      this.redraw();
+      return;
+    }
+    const bytes = Uint8Array.wrap(String.UTF8.encode(rest));
+    for (let i = 0; i < bytes.length; i++) this.insert(bytes[i]);
+  }
+
+  private textUpTo(end: i32): string {
+    const buf = heap.alloc(<usize>max(end, 1));
+    for (let i = 0; i < end; i++) store<u8>(buf + <usize>i, this.line[i]);
+    const s = String.UTF8.decodeUnsafe(buf, <usize>end);
+    heap.free(buf);
+    return s;
   }
 
   private text(): string {
