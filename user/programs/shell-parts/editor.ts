@@ -1,5 +1,5 @@
 // The shell's line editor, over the console in raw mode: insert anywhere, erase, move (arrows,
-// Home/End, ^A ^E ^B ^F), kill (^U ^K ^W), history (up/down, ^P ^N), ^L clears the screen, ^C
+// Home/End, ^A ^E ^B ^F), kill (^U ^K ^W), history (up/down, ^P ^N), Tab completes a command, ^L clears the screen, ^C
 // abandons the line, ^D on an empty line ends the session. A line is bytes (UTF-8); the cursor
 // moves by characters. After an edit that is not typing at the end, the line is redrawn:
 // carriage return, prompt, line, erase to the end, and the cursor moved back.
