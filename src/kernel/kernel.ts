@@ -301,6 +301,7 @@ export class Kernel implements KernelServices, ObjectKernel {
   policyObject(): KernelPolicy {
     return new KernelPolicy(this.scheduler, this, () => this.liveCount(), () => this.paging, (through, memory, storePages) => {
       this.enablePaging(new PagerChannel(this.ipc, this.services, through, memory), { storePages });
+      memory.extendToRoot(storePages);
       return Status.OK;
     });
   }

@@ -16,6 +16,8 @@ export interface BootOptions {
   interactive?: boolean;
   /** Console input given up front, all at once. */
   input?: string;
+  /** Physical memory in bytes (the test machine's default: 32 MiB). */
+  memory?: number;
 }
 
 /** A timer/RTC device on the test machine's clock and the host's timers. */
@@ -37,7 +39,7 @@ export function testConsole(t: TestMachine): MmioDevice {
  * console lines instead of for `kernel.run()`.
  */
 export async function bootMachine(config: string, modules: string[], options: BootOptions = {}) {
-  const t = testMachine({ interactive: options.interactive, input: options.input });
+  const t = testMachine({ interactive: options.interactive, input: options.input, memory: options.memory });
   const devices = options.devices?.(t) ?? [];
   const image = {
     init: { name: "init", bytes: program("init") },

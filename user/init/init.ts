@@ -28,6 +28,10 @@ const REGISTRY_QUEUE: u32 = 128;
 const CONTROL_QUEUE: u32 = 8;
 /** The control protocol (docs/BOOT.md "Halting"): HALT stops every service and ends process 1. */
 const CONTROL_HALT: u32 = 1;
+/** The pager (pager= grant) is ready: its memory is in place and its store open; paging may start. */
+const CONTROL_PAGER_READY: u32 = 2;
+/** Page-outs and page-ins the pager may have queued. */
+const PAGER_QUEUE: u32 = 64;
 
 function fail(why: string, status: i32): void {
   lineBegin("init: ");
@@ -102,6 +106,13 @@ if (holds.notices < 0) fail("cannot create a Receiver for notices", holds.notice
 
 holds.control = memory.createReceiver(CONTROL_QUEUE);
 if (holds.control < 0) fail("cannot create the control Receiver", holds.control);
+// The paging channel, when a line names a pager: the kernel's PAGE_OUT and PAGE_IN queue here.
+for (let i = 0; i < entries.length; i++) {
+  if (entries[i].pagerPages == 0) continue;
+  holds.pagerChannel = memory.createReceiver(PAGER_QUEUE);
+  if (holds.pagerChannel < 0) fail("cannot create the paging channel", holds.pagerChannel);
+  break;
+}
 
 lineBegin("init: ");
 lineAddI32(info.modules.length);
@@ -119,6 +130,13 @@ supervisor.startAll();
 // receive (not in a sleep) keeps notices coming while backoffs run.
 /** A control call is in the buffer: HALT stops everything and exits 0 (the machine powers off); else E_INVALID_ARGUMENT. */
 function control(badge: u32, label: u32, replyCap: i32): void {
+  if (label == CONTROL_PAGER_READY) {
+    // Only the pager's line may say so: paging starts through the channel its grant holds.
+    const status = supervisor.pagerReady(badge);
+    msgBegin(<u32>(status < 0 ? -status : 0));
+    if (replyCap != 0) reply(replyCap);
+    return;
+  }
   if (label != CONTROL_HALT) {
     msgBegin(<u32>-E_INVALID_ARGUMENT);
     if (replyCap != 0) reply(replyCap);

@@ -14,7 +14,7 @@
 // file has its own message buffer, so that printing between building a message and sending it
 // does not clobber it.
 import { invoke } from "./sys";
-import { OP_CAP_INFO, KIND_RECEIVER } from "./abi";
+import { OP_CAP_INFO, KIND_RECEIVER, RIGHT_RECEIVER_CALL } from "./abi";
 import { E_INVALID_ARGUMENT } from "./errors";
 
 export const SLOT_STDIN: i32 = 4;
@@ -36,12 +36,13 @@ function probe(): bool {
   store<u32>(buffer, 0, 8);
   store<u32>(buffer, 0, 12);
   store<u32>(buffer, 0, 16);
-  return invoke(SLOT_STDOUT, <i32>buffer, CAPACITY) >= 0 && load<u32>(buffer, 20) == KIND_RECEIVER;
+  // A Receiver capability it may call: a receive capability there (a service's own queue) is none.
+  return invoke(SLOT_STDOUT, <i32>buffer, CAPACITY) >= 0 && load<u32>(buffer, 20) == KIND_RECEIVER && (load<u32>(buffer, 24) & RIGHT_RECEIVER_CALL) != 0;
 }
 
 const present: bool = probe();
 
-/** Whether this process has standard streams: slot 5 held a Receiver capability when it started. */
+/** Whether this process has standard streams: slot 5 held a Receiver capability it may call when it started. */
 @inline export function hasStreams(): bool {
   return present;
 }

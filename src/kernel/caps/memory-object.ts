@@ -87,6 +87,15 @@ export class MemoryObject extends KernelObject {
     this.quotaPages += pages;
   }
 
+  /**
+   * KERNEL_SET_PAGER: the Memory that pays for the pager's Regions (process 1's own) and every
+   * Memory between it and the root grow by the store's `pages` too, so that what process 1 hands
+   * out can be larger than physical memory. (The root's own growth is extendRoot's.)
+   */
+  extendToRoot(pages: number): void {
+    for (let m: MemoryObject | null = this; m && m.parent; m = m.parent) m.quotaPages += pages;
+  }
+
   /** Pages that can still be charged here, counting every ancestor's limit. */
   get available(): number {
     let room = Infinity;

@@ -34,6 +34,8 @@ export const GRANT_PUBLISH: i32 = 8;
 export const GRANT_USE: i32 = 9;
 /** `boot-modules`: two slots, the Images Cappage (read only: each Image can be mapped, and spawned) and the boot info's view that names them. */
 export const GRANT_BOOT_MODULES: i32 = 10;
+/** `pager=PAGES`: the receive capability of the paging channel, and paging starts through it with a store of PAGES pages. */
+export const GRANT_PAGER: i32 = 11;
 
 /**
  * The names of the shared Cappages the config's publish= and use= grants name, in order of first
@@ -63,6 +65,10 @@ export class ServiceEntry {
   priority: u32 = DEFAULT_PRIORITY;
   /** When it ends, the system halts (the console session: its shell's `halt` or end of input). */
   session: bool = false;
+  /** Its pin level (pin=N, KERNEL_SET_PIN), or -1: the kernel's default (pageable). */
+  pin: i32 = -1;
+  /** pager=PAGES: it is the pager, with a store of that many pages (0: it is not). */
+  pagerPages: u32 = 0;
   /**
    * Its arguments (the fields after `--`), packed once for PROCESS_SET_ARGS with the module's name
    * as argument 0, so that a restart allocates nothing; null when the line has none.
@@ -138,6 +144,21 @@ function parseGrant(entry: ServiceEntry, grant: string, info: BootInfo): string 
     entry.session = true;
     return "";
   }
+  const pin = valueOf(grant, "pin");
+  if (pin != null) {
+    const level = parseCount(pin);
+    if (level < 0 || level > 2 || pin.length != 1) return "pin=" + pin + " is not 0, 1 or 2";
+    entry.pin = level;
+    return "";
+  }
+  const pager = valueOf(grant, "pager");
+  if (pager != null) {
+    const pages = parseCount(pager);
+    if (pages <= 0) return "pager=" + pager + " is not a number of pages";
+    entry.pagerPages = <u32>pages;
+    entry.grants.push(new Grant(GRANT_PAGER, <u32>pages));
+    return "";
+  }
   const plain = plainGrant(grant);
   if (plain != 0) {
     entry.grants.push(new Grant(plain, 0));
@@ -180,7 +201,7 @@ function parseGrant(entry: ServiceEntry, grant: string, info: BootInfo): string 
     entry.grants.push(new Grant(GRANT_MEMORY, pages));
     return "";
   }
-  return "unknown grant \"" + grant + "\" (registry, device=NAME, interrupt=NAME, memory=PAGES, priority=N, kernel, images, bootinfo, control, publish=NAME, use=NAME, boot-modules or session)";
+  return "unknown grant \"" + grant + "\" (registry, device=NAME, interrupt=NAME, memory=PAGES, priority=N, kernel, images, bootinfo, control, publish=NAME, use=NAME, boot-modules, pin=N, pager=PAGES or session)";
 }
 
 /** The grants that are one word with no value; 0 for any other field. */

@@ -15,11 +15,11 @@ import {
   CAP_MOVE, RIGHT_RECEIVER_RECEIVE, RIGHT_RECEIVER_CALL, RIGHT_RECEIVER_SEND, OP_CAPPAGE_GET, OP_MEMORY_CREATE_MEMORY, OP_MEMORY_CREATE_PROCESS,
   OP_MEMORY_DESTROY, OP_MEMORY_CREATE_CAPPAGE, RIGHT_CAPPAGE_WRITE, OP_PROCESS_GIVE, OP_PROCESS_MONITOR, OP_PROCESS_START, OP_PROCESS_STATE, OP_PROCESS_KILL, OP_RECEIVER_MINT,
   STATE_EXITED, STATE_FAULTED, KILLED_EXIT_CODE, msgCap, msgAddArgsBlock, OP_PROCESS_SET_ARGS, OP_CAPPAGE_PUT, CAPPAGE_SLOTS,
-  RIGHT_KERNEL_INSPECT, RIGHT_CAPPAGE_READ, RIGHT_REGION_READ,
+  RIGHT_KERNEL_INSPECT, RIGHT_CAPPAGE_READ, RIGHT_REGION_READ, OP_KERNEL_SET_PIN, OP_KERNEL_SET_PAGER, E_MISSING_RIGHT,
 } from "../../lib";
 import {
   GRANT_BOOT_INFO, GRANT_BOOT_MODULES, GRANT_CONTROL, GRANT_DEVICE, GRANT_IMAGES, GRANT_INTERRUPT, GRANT_KERNEL, GRANT_MEMORY,
-  GRANT_PUBLISH, GRANT_USE, ServiceEntry, sharedNames,
+  GRANT_PUBLISH, GRANT_USE, GRANT_PAGER, ServiceEntry, sharedNames,
 } from "./config";
 
 export const BACKOFF_FIRST_NS: i64 = 100_000_000;
@@ -45,6 +45,8 @@ export class Holdings {
   bootInfo: i32 = 0;
   /** init's control Receiver (HALT), whose call capabilities the `control` grant hands out. */
   control: i32 = 0;
+  /** The paging channel (pager= grant): the kernel sends PAGE_OUT and PAGE_IN here; 0: none. */
+  pagerChannel: i32 = 0;
 }
 
 /** How one attempt of a service ended: from PROCESS_STATE, or the step that failed to start it. */
@@ -109,9 +111,24 @@ export class Supervisor {
   }
 
   /** Starts every service, in order. */
+  /**
+   * Starts every service, in order, from the first not started yet. After a pager (pager= grant)
+   * it stops until the pager says it is ready (pagerReady), so that what follows it runs with
+   * paging on: a workload larger than memory would otherwise run out of frames first.
+   */
   startAll(): void {
-    for (let i = 0; i < this.services.length; i++) this.start(this.services[i]);
+    for (; this.nextToStart < this.services.length; this.nextToStart++) {
+      const s = unchecked(this.services[this.nextToStart]);
+      this.start(s);
+      if (s.entry.pagerPages != 0 && !this.pagingOn && s.pid != 0) {
+        this.nextToStart++;
+        return;
+      }
+    }
   }
+
+  /** The index of the next service startAll starts. */
+  private nextToStart: i32 = 0;
 
   /** The earliest pending restart (-1: none). */
   nextRestart(): i64 {
@@ -234,6 +251,13 @@ export class Supervisor {
         if (step.length > 0) return step;
         continue;
       }
+      if (grant.kind == GRANT_PAGER) {
+        // The paging channel's receive side: the same Receiver for every attempt, so a restarted
+        // pager takes the kernel's requests where the last one left them.
+        const channel = h.pagerChannel == 0 ? 0 : capCopy(h.pagerChannel, RIGHT_RECEIVER_RECEIVE);
+        if (channel <= 0 || !this.give(s, <u32>channel | CAP_MOVE)) return "give it the paging channel";
+        continue;
+      }
       if (grant.kind == GRANT_BOOT_MODULES) {
         // The Images Cappage read-only, then a copy of the boot info's view (which names them).
         const images = this.moduleImages == 0 ? 0 : capCopy(this.moduleImages, RIGHT_CAPPAGE_READ);
@@ -261,6 +285,13 @@ export class Supervisor {
     msgAddCap(<u32>notice | CAP_MOVE);
     if (!this.check(s, msgInvoke(s.process))) return "monitor it";
 
+    if (entry.pin >= 0) {
+      msgBegin(OP_KERNEL_SET_PIN);
+      msgAddWord(<u32>entry.pin);
+      msgAddCap(<u32>s.process);
+      if (!this.check(s, msgInvoke(h.kernel))) return "pin it";
+    }
+
     msgBegin(OP_PROCESS_STATE);
     if (!this.check(s, msgInvoke(s.process))) return "read its pid";
     const pid = msgWord(0);
@@ -269,6 +300,51 @@ export class Supervisor {
     s.pid = pid;
     s.startedAt = now();
     return "";
+  }
+
+  /**
+   * CONTROL_PAGER_READY from the service with `badge`: when that is the pager (pager= grant),
+   * the kernel starts paging through its channel. A pager only asks once it will never need a
+   * page-in to go on (its memory touched, its store open): paging before that could deadlock it.
+   */
+  pagerReady(badge: u32): i32 {
+    if (badge == 0 || badge > <u32>this.services.length) return E_MISSING_RIGHT;
+    const entry = unchecked(this.services[badge - 1]).entry;
+    if (entry.pagerPages == 0) return E_MISSING_RIGHT;
+    if (this.pagingOn) return 0; // a restarted pager: the kernel pages through the same channel
+    const status = this.startPaging(entry.pagerPages);
+    this.startAll(); // the services after the pager
+    return status;
+  }
+
+  /** Whether paging runs (KERNEL_SET_PAGER took the channel). */
+  private pagingOn: bool = false;
+
+  /**
+   * The pager has started: the kernel is told to page through its channel, with a store of
+   * `pages` pages, paid from init's Memory (whose quota, and its ancestors', grows by the store).
+   * Said in the log either way; a failure leaves the machine without paging, nothing worse.
+   */
+  private startPaging(pages: u32): i32 {
+    const h = this.holds;
+    const send = mint(h.pagerChannel, 0, RIGHT_RECEIVER_SEND);
+    let status = send;
+    if (send > 0) {
+      msgBegin(OP_KERNEL_SET_PAGER);
+      msgAddWord(pages);
+      msgAddCap(<u32>send | CAP_MOVE);
+      msgAddCap(<u32>h.memory);
+      status = msgInvoke(h.kernel);
+    }
+    lineBegin("init: paging through the pager, a store of ");
+    lineAddU32(pages);
+    lineAdd(" pages");
+    if (status < 0) {
+      lineAdd(": refused, ");
+      lineAdd(errorName(status));
+    } else this.pagingOn = true;
+    linePrint();
+    return status < 0 ? status : 0;
   }
 
   /** Gives one of the grants without a value (kernel, images, bootinfo, control): "" or the failed step. */

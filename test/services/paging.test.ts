@@ -1,0 +1,40 @@
+import { describe, expect, it } from "vitest";
+import { MemoryBlockBackend } from "../../src/machine/devices/block-backend.ts";
+import { BlockDevice } from "../../src/machine/devices/block.ts";
+import { DeviceLine } from "../../src/machine/devices/standard-devices.ts";
+import { bootMachine, testTimer } from "../helpers/booted-machine.ts";
+
+const MACHINE_BYTES = 16 << 20; // 4096 frames
+const HOG_PAGES = 4 * 4096; // four times the machine's memory
+
+describe("paging through the pager service", () => {
+  it("runs a workload four times the machine's memory to the right result, its pages sealed on a swap file of the file system", async () => {
+    const disk = new MemoryBlockBackend(256 << 20);
+    const m = await bootMachine(
+      `service registry registry
+driver  block    block   device=block interrupt=block memory=512 pin=2
+service fs       fs      memory=2048 publish=fs pin=2
+service pager    pager   memory=1024 use=fs pager=32768 control pin=2
+service hog      memhog  memory=${HOG_PAGES + 256} -- ${HOG_PAGES}
+`,
+      ["registry", "block", "fs", "pager", "memhog"],
+      {
+        devices: (t) => [new BlockDevice(DeviceLine.BLOCK, t.machine.interrupts, disk), testTimer(t)],
+        memory: MACHINE_BYTES,
+      },
+    );
+    await m.line("pager: paging to /swap, 32768 slots of 4 KiB");
+    await m.line("init: paging through the pager, a store of 32768 pages");
+    await m.line(`memhog: ${HOG_PAGES} pages written and read back twice: all right`);
+    const info = m.kernel.paging!;
+    expect(info.evictions).toBeGreaterThan(HOG_PAGES - 4096);
+    expect(info.pageIns).toBeGreaterThan(HOG_PAGES - 4096);
+    expect(m.faults).toEqual([]);
+    // Thousands of pages came back through the pager and /swap (the others from the kernel's own
+    // sealed copies of pages whose write the pager had not acknowledged yet): it says how many it
+    // stored and gave back every 4096.
+    const progress = m.lines().filter((l) => /^pager: \d+ pages stored, \d+ given back$/.test(l));
+    expect(progress.length).toBeGreaterThanOrEqual(1);
+    await m.halt();
+  }, 240_000);
+});
