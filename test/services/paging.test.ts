@@ -14,7 +14,7 @@ describe("paging through the pager service", () => {
       `service registry registry
 driver  block    block   device=block interrupt=block memory=512 pin=2
 service fs       fs      memory=2048 publish=fs pin=2
-service pager    pager   memory=1024 use=fs pager=32768 control pin=2
+service pager    pager   memory=1024 use=fs pager=32768 paging=aging control pin=2
 service hog      memhog  memory=${HOG_PAGES + 256} -- ${HOG_PAGES}
 `,
       ["registry", "block", "fs", "pager", "memhog"],
@@ -24,9 +24,10 @@ service hog      memhog  memory=${HOG_PAGES + 256} -- ${HOG_PAGES}
       },
     );
     await m.line("pager: paging to /swap, 32768 slots of 4 KiB");
-    await m.line("init: paging through the pager, a store of 32768 pages");
+    await m.line("init: paging through the pager, a store of 32768 pages, evicting by aging");
     await m.line(`memhog: ${HOG_PAGES} pages written and read back twice: all right`);
     const info = m.kernel.paging!;
+    expect(info.policy).toBe(1); // aging, as the config chose
     expect(info.evictions).toBeGreaterThan(HOG_PAGES - 4096);
     expect(info.pageIns).toBeGreaterThan(HOG_PAGES - 4096);
     expect(m.faults).toEqual([]);

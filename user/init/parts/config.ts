@@ -69,6 +69,8 @@ export class ServiceEntry {
   pin: i32 = -1;
   /** pager=PAGES: it is the pager, with a store of that many pages (0: it is not). */
   pagerPages: u32 = 0;
+  /** paging=clock|aging on the pager's line: the eviction policy process 1 chooses (-1: the kernel's default, clock). */
+  pagingPolicy: i32 = -1;
   /**
    * Its arguments (the fields after `--`), packed once for PROCESS_SET_ARGS with the module's name
    * as argument 0, so that a restart allocates nothing; null when the line has none.
@@ -151,6 +153,12 @@ function parseGrant(entry: ServiceEntry, grant: string, info: BootInfo): string 
     entry.pin = level;
     return "";
   }
+  const paging = valueOf(grant, "paging");
+  if (paging != null) {
+    if (paging != "clock" && paging != "aging") return "paging=" + paging + " is not clock or aging";
+    entry.pagingPolicy = paging == "clock" ? 0 : 1;
+    return "";
+  }
   const pager = valueOf(grant, "pager");
   if (pager != null) {
     const pages = parseCount(pager);
@@ -201,7 +209,7 @@ function parseGrant(entry: ServiceEntry, grant: string, info: BootInfo): string 
     entry.grants.push(new Grant(GRANT_MEMORY, pages));
     return "";
   }
-  return "unknown grant \"" + grant + "\" (registry, device=NAME, interrupt=NAME, memory=PAGES, priority=N, kernel, images, bootinfo, control, publish=NAME, use=NAME, boot-modules, pin=N, pager=PAGES or session)";
+  return "unknown grant \"" + grant + "\" (registry, device=NAME, interrupt=NAME, memory=PAGES, priority=N, kernel, images, bootinfo, control, publish=NAME, use=NAME, boot-modules, pin=N, pager=PAGES, paging=POLICY or session)";
 }
 
 /** The grants that are one word with no value; 0 for any other field. */

@@ -15,7 +15,7 @@ import {
   CAP_MOVE, RIGHT_RECEIVER_RECEIVE, RIGHT_RECEIVER_CALL, RIGHT_RECEIVER_SEND, OP_CAPPAGE_GET, OP_MEMORY_CREATE_MEMORY, OP_MEMORY_CREATE_PROCESS,
   OP_MEMORY_DESTROY, OP_MEMORY_CREATE_CAPPAGE, RIGHT_CAPPAGE_WRITE, OP_PROCESS_GIVE, OP_PROCESS_MONITOR, OP_PROCESS_START, OP_PROCESS_STATE, OP_PROCESS_KILL, OP_RECEIVER_MINT,
   STATE_EXITED, STATE_FAULTED, KILLED_EXIT_CODE, msgCap, msgAddArgsBlock, OP_PROCESS_SET_ARGS, OP_CAPPAGE_PUT, CAPPAGE_SLOTS,
-  RIGHT_KERNEL_INSPECT, RIGHT_CAPPAGE_READ, RIGHT_REGION_READ, OP_KERNEL_SET_PIN, OP_KERNEL_SET_PAGER, E_MISSING_RIGHT,
+  RIGHT_KERNEL_INSPECT, RIGHT_CAPPAGE_READ, RIGHT_REGION_READ, OP_KERNEL_SET_PIN, OP_KERNEL_SET_PAGER, OP_KERNEL_SET_PAGING, E_MISSING_RIGHT,
 } from "../../lib";
 import {
   GRANT_BOOT_INFO, GRANT_BOOT_MODULES, GRANT_CONTROL, GRANT_DEVICE, GRANT_IMAGES, GRANT_INTERRUPT, GRANT_KERNEL, GRANT_MEMORY,
@@ -312,7 +312,7 @@ export class Supervisor {
     const entry = unchecked(this.services[badge - 1]).entry;
     if (entry.pagerPages == 0) return E_MISSING_RIGHT;
     if (this.pagingOn) return 0; // a restarted pager: the kernel pages through the same channel
-    const status = this.startPaging(entry.pagerPages);
+    const status = this.startPaging(entry.pagerPages, entry.pagingPolicy);
     this.startAll(); // the services after the pager
     return status;
   }
@@ -325,7 +325,7 @@ export class Supervisor {
    * `pages` pages, paid from init's Memory (whose quota, and its ancestors', grows by the store).
    * Said in the log either way; a failure leaves the machine without paging, nothing worse.
    */
-  private startPaging(pages: u32): i32 {
+  private startPaging(pages: u32, policy: i32): i32 {
     const h = this.holds;
     const send = mint(h.pagerChannel, 0, RIGHT_RECEIVER_SEND);
     let status = send;
@@ -343,6 +343,12 @@ export class Supervisor {
       lineAdd(": refused, ");
       lineAdd(errorName(status));
     } else this.pagingOn = true;
+    if (this.pagingOn && policy >= 0) {
+      msgBegin(OP_KERNEL_SET_PAGING);
+      msgAddWord(<u32>policy);
+      const chosen = msgInvoke(h.kernel);
+      lineAdd(chosen < 0 ? "; the eviction policy was refused: " + errorName(chosen) : policy == 0 ? ", evicting by clock" : ", evicting by aging");
+    }
     linePrint();
     return status < 0 ? status : 0;
   }
