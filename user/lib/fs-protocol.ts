@@ -6,7 +6,8 @@
 // capability answers FS_E_STALE. Badge 0 is the service capability the registry hands out: it
 // answers FS_INFO only. A reply's label is a status as its magnitude (0, an ABI status 1-12, or
 // an FS_E_* status 201...), as the registry and the block driver do.
-import { errorName } from "./errors";
+import { errorName, E_INVALID_ARGUMENT } from "./errors";
+import { STREAM_READ, STREAM_WRITE } from "./streams";
 
 /** The name the server registers (the service capability: FS_INFO only). */
 export const FS_SERVICE = "fs";
@@ -121,4 +122,41 @@ export function fsErrorName(status: i32): string {
     case FS_E_TOO_BIG: return "FS_E_TOO_BIG";
   }
   return errorName(status);
+}
+
+/**
+ * The rights an operation needs on a handle, or a status: the one table of rights every server of
+ * this protocol checks (the file system's and the host share's). A directory's rights bound what
+ * is opened under it (OPEN asks for the rights it wants, `openFlags`, and needs them all); looking
+ * names up needs READ, changing the directory WRITE.
+ */
+export function fsRightsNeeded(label: u32, isDirectory: bool, openFlags: u32): i32 {
+  const dir = isDirectory;
+  switch (label) {
+    case FS_OPEN: {
+      if (!dir) return FS_E_NOT_DIR;
+      let need = FS_RIGHT_READ | (openFlags & FS_RIGHTS_ALL);
+      if ((openFlags & (FS_OPEN_CREATE | FS_OPEN_TRUNCATE)) != 0) need |= FS_RIGHT_WRITE;
+      return <i32>need;
+    }
+    case FS_MKDIR: case FS_UNLINK: case FS_RENAME:
+      return dir ? <i32>(FS_RIGHT_READ | FS_RIGHT_WRITE) : FS_E_NOT_DIR;
+    case FS_READDIR:
+      return dir ? <i32>FS_RIGHT_READ : FS_E_NOT_DIR;
+    case FS_READ: case STREAM_READ:
+      return dir ? FS_E_IS_DIR : <i32>FS_RIGHT_READ;
+    case FS_WRITE: case FS_TRUNCATE:
+      return dir ? FS_E_IS_DIR : <i32>FS_RIGHT_WRITE;
+    case FS_APPEND: case STREAM_WRITE:
+      return dir ? FS_E_IS_DIR : <i32>FS_RIGHT_APPEND;
+    case FS_STAT: case FS_CLOSE: case FS_SYNC:
+      return 0;
+  }
+  return E_INVALID_ARGUMENT;
+}
+
+/** Whether a handle with rights `have` may do what needs `need`: who may write anywhere may write at the end. */
+export function fsRightsAllow(have: u32, need: u32): bool {
+  if ((have & FS_RIGHT_WRITE) != 0) have |= FS_RIGHT_APPEND;
+  return (need & ~have) == 0;
 }

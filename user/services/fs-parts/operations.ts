@@ -1,5 +1,5 @@
 // The operations of the protocol (docs/FS.md "Protocol"). `handle` is the one entry: it copies
-// the request, finds the handle its badge names, checks the rights in one place (`required`),
+// the request, finds the handle its badge names, checks the rights in one place (`fsRightsNeeded`, the protocol's table),
 // runs the operation and builds the reply. Operations never commit halfway: the server commits
 // between operations (and between the 1 MiB pieces of a big write), so every transaction holds
 // whole operations.
@@ -9,9 +9,10 @@ import {
 } from "../../lib";
 import {
   FS_INFO, FS_OPEN, FS_MKDIR, FS_UNLINK, FS_RENAME, FS_READ, FS_WRITE, FS_APPEND, FS_TRUNCATE, FS_STAT, FS_READDIR,
-  FS_CLOSE, FS_SYNC, FS_RIGHT_READ, FS_RIGHT_WRITE, FS_RIGHT_APPEND, FS_RIGHTS_ALL, FS_OPEN_CREATE, FS_OPEN_EXCLUSIVE,
+  FS_CLOSE, FS_SYNC, FS_RIGHT_WRITE, FS_RIGHTS_ALL, FS_OPEN_CREATE, FS_OPEN_EXCLUSIVE,
   FS_OPEN_TRUNCATE, FS_OPEN_DIRECTORY, FS_E_EXISTS, FS_E_IS_DIR, FS_E_NAME, FS_E_NOT_DIR, FS_E_NOT_EMPTY,
   FS_E_IO, FS_E_NOT_FOUND, FS_E_STALE, FS_E_TABLE_FULL, FS_INLINE_BYTES, FS_PATH_MAX, FS_DIRENT_HEADER, fsLabel,
+  fsRightsNeeded, fsRightsAllow,
 } from "../../lib/fs-protocol";
 import {
   BLOCK_BYTES, D_INODE_AT, D_KIND_AT, D_NAME_AT, D_NAME_LENGTH_AT, I_BLOCKS_AT, I_CREATED_AT, I_GENERATION_AT,
@@ -109,11 +110,9 @@ export class Operations {
     if (load<u32>(at + I_GENERATION_AT) != this.handles.inodeGeneration(index) || load<u32>(at + I_KIND_AT) != this.handles.kind(index)) {
       return FS_E_STALE; // removed since it was opened
     }
-    const need = this.required(r.label, this.handles.kind(index));
+    const need = fsRightsNeeded(r.label, this.handles.kind(index) == KIND_DIR, r.word(0));
     if (need < 0) return need;
-    let have = this.handles.rights(index);
-    if ((have & FS_RIGHT_WRITE) != 0) have |= FS_RIGHT_APPEND; // who may write anywhere may write at the end
-    if ((<u32>need & ~have) != 0) return E_MISSING_RIGHT;
+    if (!fsRightsAllow(this.handles.rights(index), <u32>need)) return E_MISSING_RIGHT;
     this.index = index;
     this.ino = ino;
     this.at = at;
@@ -136,40 +135,6 @@ export class Operations {
     return E_INVALID_ARGUMENT;
   }
 
-  /**
-   * The rights operation `label` needs on a handle of `kind`, or a status: the one place rights
-   * are decided. A directory's rights bound what is opened under it (OPEN asks for the rights it
-   * wants, and needs them all); looking names up needs READ, changing the directory WRITE.
-   */
-  private required(label: u32, kind: u32): i32 {
-    const dir = kind == KIND_DIR;
-    switch (label) {
-      case FS_OPEN: {
-        if (!dir) return FS_E_NOT_DIR;
-        const flags = this.request.word(0);
-        let need = FS_RIGHT_READ | (flags & FS_RIGHTS_ALL);
-        if ((flags & (FS_OPEN_CREATE | FS_OPEN_TRUNCATE)) != 0) need |= FS_RIGHT_WRITE;
-        return <i32>need;
-      }
-      case FS_MKDIR: case FS_UNLINK: case FS_RENAME:
-        return dir ? <i32>(FS_RIGHT_READ | FS_RIGHT_WRITE) : FS_E_NOT_DIR;
-      case FS_READDIR:
-        return dir ? <i32>FS_RIGHT_READ : FS_E_NOT_DIR;
-      case FS_READ:
-        return dir ? FS_E_IS_DIR : <i32>FS_RIGHT_READ;
-      case FS_WRITE: case FS_TRUNCATE:
-        return dir ? FS_E_IS_DIR : <i32>FS_RIGHT_WRITE;
-      case FS_APPEND:
-        return dir ? FS_E_IS_DIR : <i32>FS_RIGHT_APPEND;
-      case FS_STAT: case FS_CLOSE: case FS_SYNC:
-        return 0;
-      case STREAM_READ:
-        return dir ? FS_E_IS_DIR : <i32>FS_RIGHT_READ;
-      case STREAM_WRITE:
-        return dir ? FS_E_IS_DIR : <i32>FS_RIGHT_APPEND;
-    }
-    return E_INVALID_ARGUMENT;
-  }
 
   private info(): i32 {
     const v = this.volume;

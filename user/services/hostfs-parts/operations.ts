@@ -1,15 +1,16 @@
 // The host share server's operations: the file system server's protocol (docs/FS.md
 // "Protocol"), read-only. `handle` is the one entry: it copies the request, finds the handle its
-// badge names, checks the rights in one place (`required`, the same table as the file system
-// server's: a handle here never has more than READ, so every request that changes something
-// answers E_MISSING_RIGHT), runs the operation through the share device and builds the reply.
-import { STREAM_READ, STREAM_WRITE, STREAM_CHUNK } from "../../lib/streams";
+// badge names, checks the rights in one place (`fsRightsNeeded`, the protocol's table, which the
+// file system server checks too: a handle here never has more than READ, so every request that
+// changes something answers E_MISSING_RIGHT), runs the operation through the share device and
+// builds the reply.
+import { STREAM_READ, STREAM_CHUNK } from "../../lib/streams";
 import { E_BAD_MESSAGE, E_INVALID_ARGUMENT, E_MISSING_RIGHT, RIGHT_RECEIVER_CALL, Receiver } from "../../lib";
 import {
-  FS_INFO, FS_OPEN, FS_MKDIR, FS_UNLINK, FS_RENAME, FS_READ, FS_WRITE, FS_APPEND, FS_TRUNCATE, FS_STAT, FS_READDIR,
-  FS_CLOSE, FS_SYNC, FS_RIGHT_READ, FS_RIGHT_WRITE, FS_RIGHT_APPEND, FS_RIGHTS_ALL, FS_OPEN_CREATE, FS_OPEN_TRUNCATE,
-  FS_OPEN_DIRECTORY, FS_KIND_FILE, FS_KIND_DIR, FS_E_ESCAPE, FS_E_IO, FS_E_IS_DIR, FS_E_NAME, FS_E_NOT_DIR,
+  FS_INFO, FS_OPEN, FS_READ, FS_STAT, FS_READDIR, FS_CLOSE, FS_SYNC, FS_RIGHT_READ, FS_RIGHTS_ALL, FS_OPEN_DIRECTORY,
+  FS_KIND_FILE, FS_KIND_DIR, FS_E_ESCAPE, FS_E_IO, FS_E_IS_DIR, FS_E_NAME, FS_E_NOT_DIR,
   FS_E_NOT_FOUND, FS_E_STALE, FS_E_TABLE_FULL, FS_INLINE_BYTES, FS_PATH_MAX, FS_DIRENT_HEADER, fsLabel,
+  fsRightsNeeded, fsRightsAllow,
 } from "../../lib/fs-protocol";
 import { Request, RegionArg, Reply } from "../fs-parts/request";
 import { HostHandles, MAX_HANDLES } from "./handles";
@@ -79,11 +80,9 @@ export class HostOperations {
     if (r.badge == 0) return E_MISSING_RIGHT; // the service capability names nothing
     const index = this.handles.lookup(r.badge);
     if (index < 0) return FS_E_STALE;
-    const need = this.required(r.label, this.handles.kind(index));
+    const need = fsRightsNeeded(r.label, this.handles.kind(index) == FS_KIND_DIR, r.word(0));
     if (need < 0) return need;
-    let have = this.handles.rights(index);
-    if ((have & FS_RIGHT_WRITE) != 0) have |= FS_RIGHT_APPEND;
-    if ((<u32>need & ~have) != 0) return E_MISSING_RIGHT;
+    if (!fsRightsAllow(this.handles.rights(index), <u32>need)) return E_MISSING_RIGHT;
     this.index = index;
     switch (r.label) {
       case FS_OPEN: return this.open();
@@ -97,32 +96,6 @@ export class HostOperations {
     return E_MISSING_RIGHT; // what changes the share: no handle has the right to ask
   }
 
-  /** The rights `label` needs on a handle of `kind`, or a status: the file system server's table. */
-  private required(label: u32, kind: u32): i32 {
-    const dir = kind == FS_KIND_DIR;
-    switch (label) {
-      case FS_OPEN: {
-        if (!dir) return FS_E_NOT_DIR;
-        const flags = this.request.word(0);
-        let need = FS_RIGHT_READ | (flags & FS_RIGHTS_ALL);
-        if ((flags & (FS_OPEN_CREATE | FS_OPEN_TRUNCATE)) != 0) need |= FS_RIGHT_WRITE;
-        return <i32>need;
-      }
-      case FS_MKDIR: case FS_UNLINK: case FS_RENAME:
-        return dir ? <i32>(FS_RIGHT_READ | FS_RIGHT_WRITE) : FS_E_NOT_DIR;
-      case FS_READDIR:
-        return dir ? <i32>FS_RIGHT_READ : FS_E_NOT_DIR;
-      case FS_READ: case STREAM_READ:
-        return dir ? FS_E_IS_DIR : <i32>FS_RIGHT_READ;
-      case FS_WRITE: case FS_TRUNCATE:
-        return dir ? FS_E_IS_DIR : <i32>FS_RIGHT_WRITE;
-      case FS_APPEND: case STREAM_WRITE:
-        return dir ? FS_E_IS_DIR : <i32>FS_RIGHT_APPEND;
-      case FS_STAT: case FS_CLOSE: case FS_SYNC:
-        return 0;
-    }
-    return E_INVALID_ARGUMENT;
-  }
 
   private info(): i32 {
     const rep = this.reply;
