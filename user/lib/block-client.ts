@@ -8,12 +8,11 @@
 // since a negative i32 as a label would be a kernel label (as the registry does).
 //
 // Import it directly: `import { BlockClient } from "../lib/block-client";`.
-import { KIND_REGION, CAP_MOVE, OP_REGION_INFO } from "./abi";
-import { E_INVALID_ARGUMENT, E_INVALID_CAP, E_PEER_DEAD, errorName } from "./errors";
+import { KIND_REGION, CAP_MOVE } from "./abi";
+import { RegionBuffer } from "./region-buffer";
+import { E_INVALID_CAP, E_PEER_DEAD, errorName } from "./errors";
 import { msgBegin, msgAddWord, msgAddCap, msgInvoke, msgLabel, msgWord, msgCap, msgCapCount } from "./message";
 import { capKind, capDrop } from "./caps/capability";
-import { Memory } from "./caps/memory";
-import { Region } from "./caps/region";
 import { registryLookup } from "./registry";
 import { sleep } from "./time";
 
@@ -80,25 +79,31 @@ export function blockErrorName(status: i32): string {
 export class BlockClient {
   /** The call capability to the driver (0: not connected). */
   service: i32 = 0;
-  /** The buffer's owner capability, and a view of it for writes (0: none yet). */
-  region: i32 = 0;
-  view: i32 = 0;
-  /** Where the buffer is mapped; changes when a lost buffer is replaced. */
-  address: usize = 0;
+  /** The data buffer: moved (its owner) for reads, shown (a view) for writes. */
+  readonly buffer: RegionBuffer;
   sectorSize: u32 = 0;
   capacity: u64 = 0;
   /** Requests the driver keeps in flight at most, and sectors per device request. */
   driverRequests: u32 = 0;
   chunkSectors: u32 = 0;
-  /** Buffers lost with a driver and replaced. */
-  buffersReplaced: i32 = 0;
   /** Whether the last call was answered by the driver (its capabilities are back in the buffer). */
   private replied: bool = false;
 
-  constructor(readonly memory: i32, readonly pages: u32) {}
+  constructor(readonly memory: i32, readonly pages: u32) {
+    this.buffer = new RegionBuffer(memory, pages);
+  }
+
+  /** Where the buffer is mapped; changes when a lost buffer is replaced. */
+  get address(): usize {
+    return this.buffer.address;
+  }
+  /** Buffers lost with a driver and replaced. */
+  get buffersReplaced(): i32 {
+    return this.buffer.replaced;
+  }
 
   get bufferBytes(): u32 {
-    return this.pages << 12;
+    return this.buffer.bytes;
   }
 
   /**
@@ -106,7 +111,7 @@ export class BlockClient {
    * is a driver that has died (its restart is on the way), `tries` times at most. 0 or a status.
    */
   connect(tries: i32 = 1000, waitNs: i64 = 10_000_000): i32 {
-    const buffer = this.ensureBuffer();
+    const buffer = this.buffer.ensure();
     if (buffer < 0) return buffer;
     let status: i32 = E_INVALID_CAP;
     for (let i = 0; i < tries; i++) {
@@ -145,26 +150,26 @@ export class BlockClient {
   /** Reads `count` sectors from `sector` into the buffer at byte `offset`: the bytes read, or a status. */
   read(sector: u64, count: u32, offset: u32 = 0): i32 {
     this.request(BLOCK_READ, sector, count, offset);
-    msgAddCap(<u32>this.region | CAP_MOVE);
+    msgAddCap(<u32>this.buffer.region | CAP_MOVE);
     const status = this.call();
     // The driver sends back what it was sent, whatever the status; a call that failed may have
     // left it here (E_QUEUE_FULL) or lost it with a dead driver (E_PEER_DEAD).
     const words = status >= 0 ? <i32>msgWord(0) : 0;
-    if (this.replied && msgCapCount() > 0) this.region = msgCap(0);
-    else if (!this.replied) this.ensureBuffer();
+    if (this.replied && msgCapCount() > 0) this.buffer.region = msgCap(0);
+    else if (!this.replied) this.buffer.ensure();
     return status < 0 ? status : words;
   }
 
   /** Writes `count` sectors at `sector` from the buffer at byte `offset`: the bytes written, or a status. */
   write(sector: u64, count: u32, offset: u32 = 0): i32 {
-    const view = this.ensureView();
+    const view = this.buffer.ensureView();
     if (view < 0) return view;
     this.request(BLOCK_WRITE, sector, count, offset);
-    msgAddCap(<u32>this.view | CAP_MOVE);
+    msgAddCap(<u32>this.buffer.view | CAP_MOVE);
     const status = this.call();
     const words = status >= 0 ? <i32>msgWord(0) : 0;
-    if (this.replied) this.view = msgCapCount() > 0 ? msgCap(0) : 0;
-    else if (capKind(this.view) != <i32>KIND_REGION) this.view = 0; // ensureView makes another
+    if (this.replied) this.buffer.view = msgCapCount() > 0 ? msgCap(0) : 0;
+    else if (capKind(this.buffer.view) != <i32>KIND_REGION) this.buffer.view = 0; // ensureView makes another
     return status < 0 ? status : words;
   }
 
@@ -192,37 +197,6 @@ export class BlockClient {
     return blockStatus(msgLabel());
   }
 
-  /** Makes sure there is a buffer we own (a new one if it was lost): 0 or a status. */
-  private ensureBuffer(): i32 {
-    if (this.region != 0 && ownsRegion(this.region)) return 0;
-    if (this.view != 0) capDrop(this.view);
-    this.view = 0;
-    if (this.region != 0) this.buffersReplaced++;
-    this.region = 0;
-    this.address = 0;
-    if (this.pages == 0) return E_INVALID_ARGUMENT;
-    const region = new Memory(this.memory).createRegion(this.pages);
-    if (region < 0) return region;
-    this.region = region;
-    const info = new Region(region).info(); // allocates; only when a buffer is made
-    if (info.status < 0) return info.status;
-    this.address = <usize>info.address;
-    return 0;
-  }
 
-  private ensureView(): i32 {
-    const buffer = this.ensureBuffer();
-    if (buffer < 0) return buffer;
-    if (this.view != 0 && capKind(this.view) == <i32>KIND_REGION) return 0;
-    const view = new Region(this.region).view();
-    if (view < 0) return view;
-    this.view = view;
-    return 0;
-  }
 }
 
-/** Whether `cap` is a Region this process owns (REGION_INFO's owner word), without allocating. */
-function ownsRegion(cap: i32): bool {
-  msgBegin(OP_REGION_INFO);
-  return msgInvoke(cap) >= 0 && msgWord(3) != 0;
-}

@@ -9,7 +9,8 @@
 // own. Nothing allocates but the buffers, made once (and again if a dead server took one).
 //
 // Import it directly: `import { FsClient } from "../lib/fs-client";`.
-import { CAP_MOVE, KIND_REGION, OP_REGION_INFO } from "./abi";
+import { CAP_MOVE, KIND_REGION } from "./abi";
+import { RegionBuffer } from "./region-buffer";
 import { E_INVALID_ARGUMENT, E_INVALID_CAP, E_PEER_DEAD } from "./errors";
 import {
   msgBegin, msgAddWord, msgAddCap, msgInvoke, msgLabel, msgWord, msgWord64, msgCap, msgCapCount, msgWordCount,
@@ -51,11 +52,8 @@ export function fsRoot(slot: i32, index: u32 = 0, tries: i32 = 1000, waitNs: i64
 }
 
 export class FsClient {
-  /** The buffer's owner capability and a view of it (0: none yet). */
-  region: i32 = 0;
-  view: i32 = 0;
-  /** Where the buffer is mapped here; it changes if a buffer lost with a dead server is replaced. */
-  address: usize = 0;
+  /** The data buffer: moved (its owner) for READ and READDIR, shown (a view) for WRITE. */
+  readonly buffer: RegionBuffer;
   /** A page for paths too long for words (made when first needed), and its view. */
   private pathRegion: i32 = 0;
   private pathView: i32 = 0;
@@ -81,15 +79,26 @@ export class FsClient {
   cookie: u32 = 0;
   entryBytes: u32 = 0;
 
-  constructor(readonly memory: i32, readonly pages: u32) {}
+  constructor(readonly memory: i32, readonly pages: u32) {
+    this.buffer = new RegionBuffer(memory, pages);
+  }
+
+  /** Where the buffer is mapped here; it changes if a buffer lost with a dead server is replaced. */
+  get address(): usize {
+    return this.buffer.address;
+  }
+  /** The buffer's owner capability (0: none yet). */
+  get region(): i32 {
+    return this.buffer.region;
+  }
 
   get bufferBytes(): u32 {
-    return this.pages << 12;
+    return this.buffer.bytes;
   }
 
   /** Makes the buffer now (every call makes it when it needs it): 0 or a status. */
   prepare(): i32 {
-    return this.ensureBuffer();
+    return this.buffer.ensure();
   }
 
   /** FS_INFO (any capability, the registry's "fs" too): words in the message buffer (msgWord), 0 or a status. */
@@ -142,10 +151,10 @@ export class FsClient {
 
   /** Reads up to `length` bytes at `offset` into the buffer at `at`: the bytes read (0 at the end), or a status. */
   read(file: i32, offset: u64, length: u32, at: u32 = 0): i32 {
-    const buffer = this.ensureBuffer();
+    const buffer = this.buffer.ensure();
     if (buffer < 0) return buffer;
     this.transfer(FS_READ, offset, length, at);
-    msgAddCap(<u32>this.region | CAP_MOVE);
+    msgAddCap(<u32>this.buffer.region | CAP_MOVE);
     const status = this.call(file);
     const n = status >= 0 ? <i32>msgWord(0) : 0;
     this.regainBuffer();
@@ -219,13 +228,13 @@ export class FsClient {
    * direntNext, starting at `address`.
    */
   readdir(dir: i32, cookie: u32): i32 {
-    const buffer = this.ensureBuffer();
+    const buffer = this.buffer.ensure();
     if (buffer < 0) return buffer;
     msgBegin(FS_READDIR);
     msgAddWord(cookie);
     msgAddWord(0);
     msgAddWord(this.bufferBytes);
-    msgAddCap(<u32>this.region | CAP_MOVE);
+    msgAddCap(<u32>this.buffer.region | CAP_MOVE);
     const status = this.call(dir);
     if (status >= 0) {
       this.entries = msgWord(0);
@@ -261,14 +270,14 @@ export class FsClient {
   }
 
   private send(label: u32, file: i32, offset: u64, length: u32, at: u32): i32 {
-    const view = this.ensureView();
+    const view = this.buffer.ensureView();
     if (view < 0) return view;
     this.transfer(label, offset, length, at);
-    msgAddCap(<u32>this.view | CAP_MOVE);
+    msgAddCap(<u32>this.buffer.view | CAP_MOVE);
     const status = this.call(file);
     const n = status >= 0 ? <i32>msgWord(0) : 0;
-    if (this.replied) this.view = msgCapCount() > 0 ? msgCap(0) : 0;
-    else if (capKind(this.view) != <i32>KIND_REGION) this.view = 0;
+    if (this.replied) this.buffer.view = msgCapCount() > 0 ? msgCap(0) : 0;
+    else if (capKind(this.buffer.view) != <i32>KIND_REGION) this.buffer.view = 0;
     return status < 0 ? status : n;
   }
 
@@ -335,35 +344,11 @@ export class FsClient {
 
   // After READ or READDIR: the buffer's owner came back as the reply's first capability, or was lost.
   private regainBuffer(): void {
-    if (this.replied && msgCapCount() > 0) this.region = msgCap(0);
-    else if (!this.replied) this.ensureBuffer();
+    if (this.replied && msgCapCount() > 0) this.buffer.region = msgCap(0);
+    else if (!this.replied) this.buffer.ensure();
   }
 
-  private ensureBuffer(): i32 {
-    if (this.region != 0 && ownsRegion(this.region)) return 0;
-    if (this.view != 0) capDrop(this.view);
-    this.view = 0;
-    this.region = 0;
-    this.address = 0;
-    if (this.pages == 0) return E_INVALID_ARGUMENT;
-    const region = new Memory(this.memory).createRegion(this.pages);
-    if (region < 0) return region;
-    this.region = region;
-    const info = new Region(region).info();
-    if (info.status < 0) return info.status;
-    this.address = <usize>info.address;
-    return 0;
-  }
 
-  private ensureView(): i32 {
-    const buffer = this.ensureBuffer();
-    if (buffer < 0) return buffer;
-    if (this.view != 0 && capKind(this.view) == <i32>KIND_REGION) return 0;
-    const view = new Region(this.region).view();
-    if (view < 0) return view;
-    this.view = view;
-    return 0;
-  }
 }
 
 // ---- READDIR entries in the buffer ------------------------------------------------------------
@@ -384,9 +369,4 @@ export function direntName(at: usize): usize {
 /** The next entry after the one at `at`. */
 export function direntNext(at: usize): usize {
   return at + ((FS_DIRENT_HEADER + direntNameLength(at) + 3) & ~3);
-}
-
-function ownsRegion(cap: i32): bool {
-  msgBegin(OP_REGION_INFO);
-  return msgInvoke(cap) >= 0 && msgWord(3) != 0;
 }

@@ -1,0 +1,62 @@
+// A client's data buffer for servers that move data in a Region (the block driver, the file
+// system): a Region of `pages` pages made in `memory`, owned here and mapped read-write at
+// `address`, and a read-only view of it to send with writes. A read moves the owner to the server
+// and back; a server that dies with it took the buffer, so `ensure` makes a new one (at a new
+// address, counted in `replaced`). Allocates only when it makes a buffer.
+import { KIND_REGION, OP_REGION_INFO } from "./abi";
+import { E_INVALID_ARGUMENT } from "./errors";
+import { msgBegin, msgInvoke, msgWord } from "./message";
+import { capKind, capDrop } from "./caps/capability";
+import { Memory } from "./caps/memory";
+import { Region } from "./caps/region";
+
+export class RegionBuffer {
+  /** The owner capability and a view of it (0: none yet). */
+  region: i32 = 0;
+  view: i32 = 0;
+  /** Where the buffer is mapped here; it changes when a lost buffer is replaced. */
+  address: usize = 0;
+  /** Buffers lost with a server and replaced. */
+  replaced: i32 = 0;
+
+  constructor(readonly memory: i32, readonly pages: u32) {}
+
+  get bytes(): u32 {
+    return this.pages << 12;
+  }
+
+  /** Makes sure there is a buffer owned here (a new one if it was lost): 0 or a status. */
+  ensure(): i32 {
+    if (this.region != 0 && ownsRegion(this.region)) return 0;
+    if (this.view != 0) capDrop(this.view);
+    this.view = 0;
+    if (this.region != 0) this.replaced++;
+    this.region = 0;
+    this.address = 0;
+    if (this.pages == 0) return E_INVALID_ARGUMENT;
+    const region = new Memory(this.memory).createRegion(this.pages);
+    if (region < 0) return region;
+    this.region = region;
+    const info = new Region(region).info(); // allocates; only when a buffer is made
+    if (info.status < 0) return info.status;
+    this.address = <usize>info.address;
+    return 0;
+  }
+
+  /** Makes sure there is a buffer, and a view of it to send: 0 or a status. */
+  ensureView(): i32 {
+    const buffer = this.ensure();
+    if (buffer < 0) return buffer;
+    if (this.view != 0 && capKind(this.view) == <i32>KIND_REGION) return 0;
+    const view = new Region(this.region).view();
+    if (view < 0) return view;
+    this.view = view;
+    return 0;
+  }
+}
+
+/** Whether `cap` is a Region this process owns (REGION_INFO's owner word), without allocating. */
+function ownsRegion(cap: i32): bool {
+  msgBegin(OP_REGION_INFO);
+  return msgInvoke(cap) >= 0 && msgWord(3) != 0;
+}
