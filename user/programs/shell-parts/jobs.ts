@@ -398,7 +398,7 @@ export class Launcher {
    * `/`, else /bin/NAME; "" when there is no file system or no such file.
    */
   private binaryPath(name: string): string {
-    const path = name.includes("/") ? name : "/bin/" + name;
+    const path = binaryName(name);
     const from = this.route(path);
     if (from == 0) return "";
     const file = this.files.open(from, this.routed, FS_RIGHT_READ);
@@ -414,8 +414,10 @@ export class Launcher {
    * or a status there), or why it could not.
    */
   private spawnFile(job: Job, name: string): string {
-    const path = this.binaryPath(name);
+    // start() found it a file already; opening it here is what reads it (and says if it went).
+    const path = binaryName(name);
     const from = this.route(path);
+    if (from == 0) return name + ": no file system for it";
     const file = this.files.open(from, this.routed, FS_RIGHT_READ);
     if (file < 0) return name + ": " + fsErrorName(file);
     const size = this.files.size;
@@ -504,3 +506,8 @@ class PipePair {
   readEnd: i32 = 0;
 }
 type PipeEndsOrNull = PipePair | null;
+
+/** The path of the binary a command names: the command itself when it has a `/`, else /bin/NAME. */
+function binaryName(name: string): string {
+  return name.includes("/") ? name : "/bin/" + name;
+}
