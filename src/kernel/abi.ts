@@ -23,9 +23,9 @@ export const dogmaAbi: ImportModuleSpec<KernelServices> = {
     getpid: sig([], ["i32"]),
     getppid: sig([], ["i32"]),
     clock: sig(["i32"], ["i64"]),
-    random: sig(["i32", "i32"], ["i32"]),
+    random: sig(["i32", "i32"], ["i32"], true),
     arg_count: sig([], ["i32"]),
-    arg_get: sig(["i32", "i32", "i32"], ["i32"]),
+    arg_get: sig(["i32", "i32", "i32"], ["i32"], true),
     console_write: sig(["i32", "i32", "i32"], ["i32"], true),
     console_read: sig(["i32", "i32"], ["i32"], true),
     image_base: sig([], ["i32"]),
@@ -76,6 +76,8 @@ export const dogmaAbi: ImportModuleSpec<KernelServices> = {
         const process = k.current();
         if (len < 0) return Status.E_INVALID_ARGUMENT;
         if (len === 0) return 0;
+        // Input taken from the console cannot be given back: the buffer is made resident first.
+        k.touch(process, ptr >>> 0, len);
         const bytes = await k.consoleRead(process, len);
         return k.writeMemory(process, ptr, bytes) ? bytes.length : Status.E_BAD_ADDRESS;
       },

@@ -1,8 +1,12 @@
 import { PAGE_SIZE } from "./constants.ts";
 import { Status } from "./errors.ts";
 import { ProcessFault } from "./fault.ts";
+import { PageInRequired } from "./paging-hooks.ts";
 import type { Process } from "./process.ts";
 import type { Scheduler } from "./scheduler.ts";
+
+/** `physical`'s answer for a wake on a paged-out word. */
+const PAGED_OUT = -1000;
 
 interface FutexWaiter {
   readonly process: Process;
@@ -32,9 +36,12 @@ export class Futexes {
     if (deadlineNs === -Infinity) return Status.E_TIMEOUT;
     const waiter = { process, address: address >>> 0 };
     this.waiting.push(waiter);
+    // The word's page stays resident while anyone waits on it: a waker must find it where it is.
+    const held = process.space.hold(address >>> 0, 4);
     process.waitCancel = () => {
       const at = this.waiting.indexOf(waiter);
       if (at >= 0) this.waiting.splice(at, 1);
+      process.space.release(held);
     };
     // Woken with OK by futex_wake, or E_TIMEOUT by the deadline.
     return this.scheduler.waitUntil<number>(process, deadlineNs);
@@ -42,19 +49,28 @@ export class Futexes {
 
   /** Wakes up to `count` waiters on the word, oldest first; how many were woken. */
   wake(process: Process, address: number, count: number): number {
-    const physical = this.physical(process, address);
+    const physical = this.physical(process, address, false);
+    if (physical === PAGED_OUT) return 0;
     if (physical < 0) return physical;
     const chosen = this.waiting.filter((waiter) => whereNow(waiter) === physical).slice(0, Math.max(0, count));
     for (const waiter of chosen) this.scheduler.wake(waiter.process, Status.OK);
     return chosen.length;
   }
 
-  /** The word's physical address, or a status: it must be aligned and readable. */
-  private physical(process: Process, address: number): number {
+  /**
+   * The word's physical address, or a status: it must be aligned and readable. A paged-out word
+   * throws PageInRequired for a wait (a blocking call, which pages it in and calls again); for a
+   * wake it has no waiters (theirs are held resident), so nobody is woken.
+   */
+  private physical(process: Process, address: number, canPageIn = true): number {
     if ((address & 3) !== 0) return Status.E_INVALID_ARGUMENT;
     try {
       return process.space.translate(address >>> 0, false);
     } catch (error) {
+      if (error instanceof PageInRequired) {
+        if (canPageIn) throw error;
+        return PAGED_OUT;
+      }
       if (error instanceof ProcessFault) return Status.E_BAD_ADDRESS;
       throw error;
     }

@@ -6,6 +6,7 @@ import { copyMemory, fillMemory, initMemory, loadValue, storeValue, type WasmVal
 import { ACCESS_KINDS, MMU_FAULT_GLOBAL, MMU_MODULE, MMU_TLB_GLOBAL } from "./mmu-abi.ts";
 import type { Process } from "./process.ts";
 import type { ImportFunction, ImportModuleSpec } from "./personality.ts";
+import { residentCall } from "./resident-call.ts";
 import type { KernelServices } from "./services.ts";
 
 type ModuleImports = Record<string, unknown>;
@@ -43,6 +44,7 @@ function bindModule(kernel: Kernel, spec: ImportModuleSpec<KernelServices>, trac
     let fn = bound[name];
     if (!fn) throw new Error(`kernel bug: ${spec.module}.${name} has no implementation`);
     if (trace) fn = traced(kernel, `${spec.module}.${name}`, fn, trace);
+    fn = residentCall(kernel, `${spec.module}.${name}`, fn, signature.blocks) as ImportFunction;
     result[name] = signature.blocks ? new WebAssembly.Suspending(fn as (...args: unknown[]) => unknown) : fn;
   }
   return result;

@@ -18,6 +18,7 @@ import type { ObjectKernel } from "./caps/object-kernel.ts";
 import type { ObjectServices } from "./caps/object-services.ts";
 import { announceEnd } from "./caps/process-control.ts";
 import { SharedFrames } from "./caps/shared-frames.ts";
+import { PageInRequired } from "./paging-hooks.ts";
 import { MAX_PRIVATE_WASM_PAGES, PAGE_SIZE, WASM_PAGE_SIZE } from "./constants.ts";
 import { Status } from "./errors.ts";
 import { Futexes } from "./futexes.ts";
@@ -210,7 +211,7 @@ export class Kernel implements KernelServices, ObjectKernel {
    * Brings `process`'s paged-out page at `address` back: the process blocks (others run) until the
    * pager answers; a page that fails authentication ends it with a `page-integrity` fault.
    */
-  private pageIn(process: Process, address: number, request: ProcessFault | null = null): Promise<void> {
+  pageIn(process: Process, address: number, request: ProcessFault | null = null): Promise<void> {
     const paging = this.paging!;
     const page = address >>> 12;
     const arrived = (value: Uint8Array | ProcessFault) => {
@@ -411,30 +412,10 @@ export class Kernel implements KernelServices, ObjectKernel {
 
   /** The one system call, for the current process; see caps/invoke.ts. */
   invoke(process: Process, cap: number, buffer: MessageBuffer): number | Promise<number> {
-    return this.paging ? this.invokeInResidentBuffer(process, cap, buffer) : this.invokeNow(process, cap, buffer);
-  }
-
-  /**
-   * With paging, the message buffer is paged in first (the process blocks meanwhile) and held
-   * resident until the call completes, however long it blocks: the kernel reads and writes it.
-   */
-  private invokeInResidentBuffer(process: Process, cap: number, buffer: MessageBuffer): number | Promise<number> {
-    const length = buffer.capacity >>> 0 <= MAX_MESSAGE_BYTES ? buffer.capacity >>> 0 : 0;
-    const paged = process.space.pagedOutIn(buffer.ptr >>> 0, length);
-    if (paged.length > 0) {
-      return paged.reduce((done, page) => done.then(() => this.pageIn(process, page * PAGE_SIZE)), Promise.resolve()).then(() => this.invokeInResidentBuffer(process, cap, buffer));
-    }
-    const held = process.space.hold(buffer.ptr >>> 0, length);
-    let result: number | Promise<number>;
-    try {
-      result = this.invokeNow(process, cap, buffer);
-    } catch (error) {
-      process.space.release(held);
-      throw error;
-    }
-    if (result instanceof Promise) return result.finally(() => process.space.release(held));
-    process.space.release(held);
-    return result;
+    // The buffer stays resident until the call completes, however long it blocks: IPC reads and
+    // writes it while the process waits.
+    if (this.paging) this.touch(process, buffer.ptr >>> 0, buffer.capacity >>> 0 <= MAX_MESSAGE_BYTES ? buffer.capacity >>> 0 : 0);
+    return this.invokeNow(process, cap, buffer);
   }
 
   private invokeNow(process: Process, cap: number, buffer: MessageBuffer): number | Promise<number> {
@@ -453,10 +434,34 @@ export class Kernel implements KernelServices, ObjectKernel {
     return this.futexes.wake(process, address, count);
   }
 
+  get pagingOn(): boolean {
+    return this.paging !== null;
+  }
+
+  /**
+   * Makes `[address, address + length)` of `process` stay resident until its current kernel call
+   * returns; throws PageInRequired for a page that is paged out, which the call's wrapper
+   * answers by paging it in and calling again (resident-call.ts). A call touches what it will
+   * write after a side effect before that side effect, so that calling again repeats nothing.
+   */
+  touch(process: Process, address: number, length: number): void {
+    if (!this.paging || length <= 0) return;
+    // Only private pages are ever paged out; the rest of the range is the access's own business.
+    const end = Math.min(address + length, process.space.wasmPages * WASM_PAGE_SIZE);
+    if (address >= end) return;
+    length = end - address;
+    const paged = process.space.pagedOutIn(address, length);
+    if (paged.length > 0) throw new PageInRequired(paged[0]! * PAGE_SIZE);
+    const held = process.space.hold(address, length);
+    if (process.callHolds) process.callHolds.push(...held);
+    else process.space.release(held);
+  }
+
   readMemory(process: Process, address: number, length: number): Uint8Array | null {
     try {
       return process.space.read(address >>> 0, length);
     } catch (error) {
+      if (error instanceof PageInRequired) throw error;
       if (error instanceof ProcessFault) return null;
       throw error;
     }
@@ -468,6 +473,7 @@ export class Kernel implements KernelServices, ObjectKernel {
       process.space.write(address >>> 0, data);
       return true;
     } catch (error) {
+      if (error instanceof PageInRequired) throw error;
       if (error instanceof ProcessFault) return false;
       throw error;
     }

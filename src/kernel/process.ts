@@ -72,6 +72,8 @@ export class Process extends KernelObject implements CapabilityHolder {
   fault: FaultRecord | null = null;
   /** How reluctantly paging evicts its pages (paging.ts PinLevel; KERNEL_SET_PIN). */
   pinLevel = 0;
+  /** Pages the kernel call it is in holds resident until it returns (resident-call.ts); null outside one. */
+  callHolds: number[] | null = null;
   /** Its fault handler, if it registered one (PROCESS_SET_FAULT_HANDLER), and the fault flag. */
   readonly faultHandler = new FaultHandler();
 

@@ -12,10 +12,20 @@ export interface KernelServices {
   readonly entropy: EntropySource;
   /** The process whose stack is running: the caller of any import. */
   current(): Process;
-  /** Reads process memory; null when any byte is not readable (no fault). */
+  /**
+   * Reads process memory; null when any byte is not readable (no fault). A paged-out page throws
+   * PageInRequired, which the blocking call's wrapper answers by paging it in and calling again
+   * (resident-call.ts): so only blocking calls may touch process memory.
+   */
   readMemory(process: Process, address: number, length: number): Uint8Array | null;
-  /** Writes process memory; false when any byte is not writable, in which case none was written. */
+  /** Writes process memory; false when any byte is not writable, in which case none was written. Paged-out pages as `readMemory`. */
   writeMemory(process: Process, address: number, data: Uint8Array): boolean;
+  /**
+   * Holds `[address, address + length)` resident until the current call returns, or throws
+   * PageInRequired as `readMemory`. A call calls it for memory it will write after a side effect
+   * (input taken, a file opened), before that side effect, so that calling again repeats nothing.
+   */
+  touch(process: Process, address: number, length: number): void;
   consoleWrite(stream: 1 | 2, bytes: Uint8Array): void;
   /** Up to `max` bytes of console input; an empty array at end of input. Blocks. */
   consoleRead(process: Process, max: number): Promise<Uint8Array>;

@@ -9,7 +9,8 @@ import type { KernelServices } from "../kernel/services.ts";
 export const assemblyScriptEnv: ImportModuleSpec<KernelServices> = {
   module: "env",
   functions: {
-    abort: sig(["i32", "i32", "i32", "i32"], []),
+    // Blocking: its message may be on a paged-out page.
+    abort: sig(["i32", "i32", "i32", "i32"], [], true),
     seed: sig([], ["f64"]),
   },
   bind(k) {

@@ -6,60 +6,15 @@
  * refuses every altered blob (a property over random bit flips).
  */
 import { describe, expect, it } from "vitest";
-import { PageSealer, type SealedPage } from "../../src/kernel/page-sealer.ts";
-import { type BackingStore, EvictionPolicy, type EvictionPolicyCode, type PageKey, PinLevel } from "../../src/kernel/paging.ts";
+import { PageSealer } from "../../src/kernel/page-sealer.ts";
+import { EvictionPolicy, type EvictionPolicyCode, PinLevel } from "../../src/kernel/paging.ts";
+import { TestStore } from "../helpers/test-store.ts";
 import { testMachine } from "../helpers/test-host.ts";
 import { wat } from "../helpers/wat.ts";
 import { prng } from "../caps/prng.ts";
 import { Op, Rights } from "../../src/kernel/caps/object-abi.ts";
 import { Status } from "../../src/kernel/errors.ts";
 import { Script, runAll, scriptMachine } from "../caps/script.ts";
-
-type Malice = "none" | "flip" | "swap" | "replay" | "lose";
-
-/** A pager's store in the host: honest, or one of the ways a pager can lie. */
-class TestStore implements BackingStore {
-  readonly pages = new Map<string, SealedPage[]>();
-  writes = 0;
-  reads = 0;
-  private readonly malice: Malice;
-  constructor(malice: Malice = "none") {
-    this.malice = malice;
-  }
-
-  async write(key: PageKey, sealed: SealedPage): Promise<void> {
-    this.writes++;
-    const k = `${key.space}:${key.page}`;
-    this.pages.set(k, [...(this.pages.get(k) ?? []), { nonce: sealed.nonce.slice(), data: sealed.data.slice() }]);
-  }
-
-  readonly readKeys: string[] = [];
-
-  async read(key: PageKey): Promise<SealedPage | null> {
-    this.reads++;
-    this.readKeys.push(`${key.space}:${key.page}`);
-    const versions = this.pages.get(`${key.space}:${key.page}`);
-    if (!versions) return null;
-    const latest = versions[versions.length - 1]!;
-    switch (this.malice) {
-      case "none":
-        return latest;
-      case "flip": {
-        const data = latest.data.slice();
-        data[100] ^= 0x04;
-        return { nonce: latest.nonce, data };
-      }
-      case "swap": {
-        const other = [...this.pages.entries()].find(([k]) => k !== `${key.space}:${key.page}`);
-        return other ? other[1][other[1].length - 1]! : latest;
-      }
-      case "replay":
-        return versions[0]!;
-      case "lose":
-        return null;
-    }
-  }
-}
 
 /** `pages` pages of 4 KiB from 0x10000: passes writing then checking a pattern; the sum of what it read. */
 const WORKLOAD = wat(`(module

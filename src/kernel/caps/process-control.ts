@@ -1,6 +1,7 @@
 import { Status } from "../errors.ts";
 import { canWrite } from "../message.ts";
 import { FAULT_KINDS, ProcessFault } from "../fault.ts";
+import { PageInRequired } from "../paging-hooks.ts";
 import { MAX_HANDLER_NAME_BYTES, registerFaultHandler } from "../fault-handler.ts";
 import { PROCESS_STATES } from "../process-descriptor.ts";
 import type { Process } from "../process.ts";
@@ -199,6 +200,8 @@ function setFaultHandler(inv: Invocation, target: Process): number {
   try {
     bytes = inv.caller.space.read(word(inv, 0), length);
   } catch (error) {
+    // Paged out: invoke pages it in and is called again (nothing has happened yet).
+    if (error instanceof PageInRequired) throw error;
     if (error instanceof ProcessFault) return Status.E_BAD_ADDRESS;
     throw error;
   }

@@ -51,6 +51,8 @@ export const wasiPreview1: ImportModuleSpec<KernelServices> = {
         const process = k.current();
         const data = io.gather(iovs, count);
         if (data === null) return Errno.FAULT;
+        // The count is written after the data went out: its word must be resident first.
+        k.touch(process, outPtr >>> 0, 4);
         if (fd > 2) {
           const written = await files(process).write(fd, data);
           return written < 0 ? -written : io.putU32(outPtr, written, process);
@@ -69,6 +71,9 @@ export const wasiPreview1: ImportModuleSpec<KernelServices> = {
         const buffers = io.iovecs(process, iovs, count);
         if (buffers === null) return Errno.FAULT;
         const wanted = buffers.reduce((n, [, len]) => n + len, 0);
+        // What is read is gone from its stream or moves the offset: where it goes must be resident first.
+        for (const [address, length] of buffers) k.touch(process, address, length);
+        k.touch(process, outPtr >>> 0, 4);
         if (fd > 2) {
           const got = await files(process).read(fd, wanted);
           if (typeof got === "number") return -got;
@@ -113,6 +118,7 @@ export const wasiPreview1: ImportModuleSpec<KernelServices> = {
         const process = k.current();
         const bytes = path(process, pathPtr, pathLength);
         if (bytes === null) return Errno.FAULT;
+        k.touch(process, out >>> 0, 4);
         const fd = await files(process).open(dirFd, bytes, oflags, rightsBase, fdflags);
         return fd < 0 ? -fd : io.putU32(out, fd, process);
       },
@@ -134,6 +140,7 @@ export const wasiPreview1: ImportModuleSpec<KernelServices> = {
       async fd_seek(fd: number, delta: bigint, whence: number, out: number): Promise<number> {
         const process = k.current();
         if (fd <= 2) return 70; // ESPIPE: a stream has no offset
+        k.touch(process, out >>> 0, 8);
         const at = await files(process).seek(fd, delta, whence);
         return typeof at === "number" ? -at : io.putU64(out, at);
       },

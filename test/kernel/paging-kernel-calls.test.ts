@@ -1,0 +1,150 @@
+/**
+ * The kernel's own accesses under demand paging: a call whose buffer is on a paged-out page
+ * waits for the page and then does its work (never E_BAD_ADDRESS), for the `dogma` calls, WASI's
+ * and the file of a futex word; a page that comes back altered ends the process with
+ * `page-integrity` however it was reached.
+ */
+import { describe, expect, it } from "vitest";
+import { testMachine } from "../helpers/test-host.ts";
+import { TestStore } from "../helpers/test-store.ts";
+import { wat } from "../helpers/wat.ts";
+
+const MEMORY = 4 << 20;
+/** Pages the thrash touches: twice physical memory, so every page touched before it is evicted. */
+const THRASH_PAGES = (2 * MEMORY) / 4096;
+
+/** Touches `pages` pages from 0x100000, twice: everything touched before is paged out after. */
+const THRASH = `
+  (func $thrash (param $pages i32) (local $r i32) (local $i i32)
+    (block $rounds (loop $round
+      (br_if $rounds (i32.ge_u (local.get $r) (i32.const 2)))
+      (local.set $i (i32.const 0))
+      (block $done (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $pages)))
+        (i32.store (i32.add (i32.const 0x100000) (i32.shl (local.get $i) (i32.const 12))) (local.get $i))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $next)))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $round)))
+  )`;
+
+/**
+ * Puts data on pages 0x10..0x13, thrashes, then calls the kernel on each: one bit of the result
+ * per call that did its work.
+ */
+const DOGMA_CALLS = wat(`(module
+  (import "dogma" "random" (func $random (param i32 i32) (result i32)))
+  (import "dogma" "arg_get" (func $arg_get (param i32 i32 i32) (result i32)))
+  (import "dogma" "console_write" (func $write (param i32 i32 i32) (result i32)))
+  (import "dogma" "futex_wait" (func $wait (param i32 i32 i64) (result i32)))
+  (memory 600)
+  (data (i32.const 0x12000) "written from a paged-out page\\n")
+  ${THRASH}
+  (func (export "run") (param $pages i32) (result i32) (local $bits i32)
+    (i32.store (i32.const 0x10000) (i32.const 0))
+    (i32.store (i32.const 0x11000) (i32.const 0))
+    (i32.store (i32.const 0x13000) (i32.const 5))
+    (call $thrash (local.get $pages))
+    (if (i32.eqz (call $random (i32.const 0x10000) (i32.const 64)))
+      (then (local.set $bits (i32.const 1))))
+    ;; 64 random bytes are not all zero (one chance in 2^512).
+    (if (i32.or (i64.ne (i64.load (i32.const 0x10000)) (i64.const 0)) (i64.ne (i64.load (i32.const 0x10038)) (i64.const 0)))
+      (then (local.set $bits (i32.or (local.get $bits) (i32.const 2)))))
+    (call $thrash (local.get $pages))
+    ;; Argument 1 is "hello".
+    (if (i32.and (i32.eq (call $arg_get (i32.const 1) (i32.const 0x11000) (i32.const 64)) (i32.const 5))
+                 (i32.eq (i32.load8_u (i32.const 0x11004)) (i32.const 0x6f)))
+      (then (local.set $bits (i32.or (local.get $bits) (i32.const 4)))))
+    (call $thrash (local.get $pages))
+    (if (i32.eq (call $write (i32.const 1) (i32.const 0x12000) (i32.const 30)) (i32.const 30))
+      (then (local.set $bits (i32.or (local.get $bits) (i32.const 8)))))
+    (call $thrash (local.get $pages))
+    ;; The word is 5, not 6: E_NOT_READY (-12) at once, which needs the word.
+    (if (i32.eq (call $wait (i32.const 0x13000) (i32.const 6) (i64.const 0)) (i32.const -12))
+      (then (local.set $bits (i32.or (local.get $bits) (i32.const 16)))))
+    (local.get $bits))
+  (func (export "_start")))`);
+
+/**
+ * The same for WASI: fd_write's iovec and data, random_get's buffer, clock_time_get's result, and
+ * fd_read, whose input is taken from the console before it is written.
+ */
+const WASI_CALLS = wat(`(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "random_get" (func $random (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "clock_time_get" (func $clock (param i32 i64 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_read" (func $fd_read (param i32 i32 i32 i32) (result i32)))
+  (memory 600)
+  (data (i32.const 0x12000) "wasi wrote from paged-out pages\\n")
+  ${THRASH}
+  (func (export "run") (param $pages i32) (result i32) (local $bits i32)
+    ;; iovec at 0x11000 -> 0x12000, 32 bytes; count at 0x13000.
+    (i32.store (i32.const 0x11000) (i32.const 0x12000))
+    (i32.store (i32.const 0x11004) (i32.const 32))
+    (i32.store (i32.const 0x13000) (i32.const 0))
+    (i64.store (i32.const 0x14000) (i64.const 0))
+    (i32.store (i32.const 0x10000) (i32.const 1))
+    ;; fd_read's iovec at 0x15000 -> 0x16000, 16 bytes; count at 0x17000.
+    (i32.store (i32.const 0x15000) (i32.const 0x16000))
+    (i32.store (i32.const 0x15004) (i32.const 16))
+    (i32.store (i32.const 0x16000) (i32.const 0))
+    (i32.store (i32.const 0x17000) (i32.const 0))
+    (call $thrash (local.get $pages))
+    (if (i32.and (i32.eqz (call $fd_write (i32.const 1) (i32.const 0x11000) (i32.const 1) (i32.const 0x13000)))
+                 (i32.eq (i32.load (i32.const 0x13000)) (i32.const 32)))
+      (then (local.set $bits (i32.const 1))))
+    (call $thrash (local.get $pages))
+    (if (i32.eqz (call $random (i32.const 0x10000) (i32.const 16)))
+      (then (local.set $bits (i32.or (local.get $bits) (i32.const 2)))))
+    (call $thrash (local.get $pages))
+    (if (i32.and (i32.eqz (call $clock (i32.const 1) (i64.const 1) (i32.const 0x14000)))
+                 (i64.ne (i64.load (i32.const 0x14000)) (i64.const 0)))
+      (then (local.set $bits (i32.or (local.get $bits) (i32.const 4)))))
+    (call $thrash (local.get $pages))
+    ;; Console input is the 6 bytes of typed and a newline, which must land on the paged-out page, not be lost.
+    (if (i32.and (i32.eqz (call $fd_read (i32.const 0) (i32.const 0x15000) (i32.const 1) (i32.const 0x17000)))
+                 (i32.and (i32.eq (i32.load (i32.const 0x17000)) (i32.const 6))
+                          (i32.eq (i32.load (i32.const 0x16000)) (i32.const 0x65707974))))
+      (then (local.set $bits (i32.or (local.get $bits) (i32.const 8)))))
+    (local.get $bits))
+  (func (export "_start")))`);
+
+async function runUnderPaging(binary: Uint8Array, args: string[], store = new TestStore(), input = "") {
+  const t = testMachine({ memory: MEMORY, input });
+  const paging = t.kernel.enablePaging(store, { storePages: 8192, lowWater: 64 });
+  const image = await t.loader.load(binary, "calls");
+  const process = t.kernel.spawn(image, { entry: "run", entryArgs: [THRASH_PAGES], args });
+  await t.kernel.run();
+  return { t, paging, process, store, value: t.kernel.returnValues.get(process.pid) };
+}
+
+/** Whether the store was asked for `page` of `pid`: the call's page really was paged out. */
+function fetched(store: TestStore, pid: number, page: number): boolean {
+  return store.readKeys.includes(`${pid}:${page}`);
+}
+
+describe("kernel calls on paged-out pages", () => {
+  it("random, arg_get, console_write and futex_wait wait for their pages and do their work", async () => {
+    const { t, process, store, value } = await runUnderPaging(DOGMA_CALLS, ["calls", "hello"]);
+    expect(process.fault).toBe(null);
+    expect(value).toBe(31);
+    expect(t.stdout()).toContain("written from a paged-out page\n");
+    for (const page of [0x10, 0x11, 0x12, 0x13]) expect(fetched(store, process.pid, page)).toBe(true);
+  }, 60_000);
+
+  it("WASI's fd_write, random_get, clock_time_get and fd_read do too, and input read is not lost", async () => {
+    const { t, process, store, value } = await runUnderPaging(WASI_CALLS, ["wasi-calls"], new TestStore(), "typed\n");
+    expect(process.fault).toBe(null);
+    expect(value).toBe(15);
+    expect(t.stdout()).toContain("wasi wrote from paged-out pages\n");
+    for (const page of [0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17]) expect(fetched(store, process.pid, page)).toBe(true);
+  }, 60_000);
+
+  it("ends the process with page-integrity when a kernel call's page comes back altered", async () => {
+    // Only random's page is altered: its page-in is the kernel call's.
+    const { t, process, value } = await runUnderPaging(DOGMA_CALLS, ["calls", "hello"], new TestStore("flip", (key) => key.page === 0x10));
+    expect(value).toBe(undefined);
+    expect(process.fault).toMatchObject({ kind: "page-integrity", address: 0x10000 });
+    expect(t.stdout()).not.toContain("written from a paged-out page");
+  }, 60_000);
+});
