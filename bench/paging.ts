@@ -1,8 +1,8 @@
 // Demand paging (docs/MEMORY.md "Paging"): a sweep over four times physical memory with paging
 // (a host store standing in for the pager), beside the same sweep on a machine where it fits;
 // and sealing a page (AES-256-GCM, seal then open) beside a plain 4 KiB copy.
-import { PageSealer, type SealedPage } from "../src/kernel/page-sealer.ts";
-import { type BackingStore, EvictionPolicy, type EvictionPolicyCode, type PageKey } from "../src/kernel/paging.ts";
+import { PageSealer } from "../src/kernel/page-sealer.ts";
+import { type BackingStore, EvictionPolicy, type EvictionPolicyCode, type StoreSlot } from "../src/kernel/paging.ts";
 import { wat } from "../test/helpers/wat.ts";
 import { dogma, median, now, result, runProcess, type Result } from "./harness.ts";
 
@@ -30,12 +30,12 @@ const SWEEP = wat(`(module
   (func (export "_start")))`);
 
 class MemoryStore implements BackingStore {
-  private readonly pages = new Map<string, SealedPage>();
-  async write(key: PageKey, sealed: SealedPage): Promise<void> {
-    this.pages.set(`${key.space}:${key.page}`, sealed);
+  private readonly slots = new Map<number, Uint8Array>();
+  async write(at: StoreSlot, ciphertext: Uint8Array): Promise<void> {
+    this.slots.set(at.slot, ciphertext.slice());
   }
-  async read(key: PageKey): Promise<SealedPage | null> {
-    return this.pages.get(`${key.space}:${key.page}`) ?? null;
+  async read(at: StoreSlot): Promise<Uint8Array | null> {
+    return this.slots.get(at.slot) ?? null;
   }
 }
 

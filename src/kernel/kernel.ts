@@ -101,6 +101,8 @@ export class Kernel implements KernelServices, ObjectKernel {
   /** Process 1 when the machine was booted: its end stops `run` (the machine resets). */
   private critical: Process | null = null;
   private readonly entryArgs = new Map<Process, { entry: string; args: readonly (number | bigint)[] }>();
+  /** Page-ins waiting for the store. */
+  private pendingPageIns = 0;
   /** Demand paging, once a backing store is attached (`enablePaging`). */
   paging: Paging | null = null;
   /** What each process's entry returned (benchmarks read it). */
@@ -214,8 +216,13 @@ export class Kernel implements KernelServices, ObjectKernel {
   pageIn(process: Process, address: number, request: ProcessFault | null = null): Promise<void> {
     const paging = this.paging!;
     const page = address >>> 12;
+    // Until the store answers the machine is not idle (`run` must not end), and once it has, the
+    // scheduler, which may be waiting for an interrupt, must look at its run queue again.
+    this.pendingPageIns++;
     const arrived = (value: Uint8Array | ProcessFault) => {
+      this.pendingPageIns--;
       if (process.alive) this.scheduler.makeReady(process, value);
+      this.machine.interrupts.poke();
     };
     paging.fetch(process, page).then(arrived, (error: unknown) => arrived(error instanceof ProcessFault ? error : new ProcessFault("page-integrity", address, String(error))));
     return this.scheduler.block<Uint8Array | ProcessFault>(process).then((value) => {
@@ -383,7 +390,7 @@ export class Kernel implements KernelServices, ObjectKernel {
   }
 
   private canProgress(): boolean {
-    if (this.scheduler.hasSleepers() || this.console.hasReaders() || this.machine.interrupts.hasPending() || this.pendingLoads > 0) return true;
+    if (this.scheduler.hasSleepers() || this.console.hasReaders() || this.machine.interrupts.hasPending() || this.pendingLoads > 0 || this.pendingPageIns > 0) return true;
     for (const line of this.interruptLines.values()) if (line.armed && line.target && !line.destroyed) return true;
     return false;
   }

@@ -5,8 +5,7 @@ import { KernelMessage, Rights } from "./caps/object-abi.ts";
 import type { ObjectServices } from "./caps/object-services.ts";
 import { PagerRequest } from "./caps/pager-request.ts";
 import { PAGE_SIZE } from "./constants.ts";
-import type { SealedPage } from "./page-sealer.ts";
-import type { BackingStore, PageKey } from "./paging.ts";
+import type { BackingStore, StoreSlot } from "./paging.ts";
 import type { Receiver } from "./caps/receiver.ts";
 
 /** Queue slots page-outs leave free for page-ins. */
@@ -14,13 +13,17 @@ const PAGE_IN_ROOM = 8;
 
 /**
  * The backing store when the pager is a process: each page-out goes to it as a `PAGE_OUT`
- * message carrying the ciphertext in a fresh 1-page Region (paid by the pager's Memory), the nonce
- * and tag in its words, and a PagerRequest to answer once stored; each page-in as a `PAGE_IN` whose
- * answer brings a Region, nonce and tag back. The pager is expected to write the page to its disk
- * and drop the Region: until it does, the page costs a frame there instead of in the process. The pager sees only sealed pages; whatever it answers is checked by the sealer.
+ * message (space, page, slot) carrying the ciphertext in a fresh 1-page Region (paid by the pager's
+ * Memory) and a PagerRequest to answer once stored; each page-in as a `PAGE_IN` (space, page,
+ * slot) whose answer brings a Region back. The pager is expected to write the page to its disk at
+ * the slot and drop the Region: until it does, the page costs a frame there instead of in the
+ * process. The pager sees only ciphertext (the kernel keeps nonce and tag); whatever it answers is
+ * checked by the sealer.
  *
  * A page-in the pager's queue cannot take (full even with the room page-outs leave) or that the
- * pager drops unanswered fails, and its process ends with a `page-integrity` fault.
+ * pager drops unanswered is a failed read: Paging asks again a few times (the requests wait in the
+ * channel, which outlives a pager that ends and is restarted), then ends the process with a
+ * `page-integrity` fault.
  */
 export class PagerChannel implements BackingStore {
   private readonly ipc: Ipc;
@@ -35,30 +38,28 @@ export class PagerChannel implements BackingStore {
     this.memory = memory;
   }
 
-  write(key: PageKey, sealed: SealedPage): Promise<void> {
+  write(at: StoreSlot, ciphertext: Uint8Array): Promise<void> {
     // Page-outs leave room in the pager's queue for page-ins, which a process waits on; a
     // page-out not sent stays in the kernel (Paging keeps what the store has not acknowledged).
     const receiver = this.through.object as Receiver;
     if (receiver.queued + PAGE_IN_ROOM >= receiver.capacity) return Promise.reject(new Error("the pager's queue is full"));
     const region = makeRegion(this.services, this.memory, 1, 0);
     if (typeof region === "number") return Promise.reject(new Error(`no Region for a page-out: status ${region}`));
-    this.services.memory.bytes.set(sealed.data.subarray(0, PAGE_SIZE), region.frameList[0]! * PAGE_SIZE);
-    const nonce = new Uint32Array(sealed.nonce.slice().buffer);
-    const tag = new Uint32Array(sealed.data.slice(PAGE_SIZE).buffer);
+    this.services.memory.bytes.set(ciphertext.subarray(0, PAGE_SIZE), region.frameList[0]! * PAGE_SIZE);
     return new Promise((resolve, reject) => {
       const request = new PagerRequest(false, (answer) => (answer.status === 0 ? resolve() : reject(new Error(`the pager failed a page-out: ${answer.status}`))));
       const caps = [new Capability(region, Rights.REGION_OWNER | Rights.REGION_READ), new Capability(request, Rights.PAGER_REQUEST_ANSWER)];
-      if (!this.ipc.kernelSend(this.through, KernelMessage.PAGE_OUT, [key.space, key.page, ...nonce, ...tag], caps)) {
+      if (!this.ipc.kernelSend(this.through, KernelMessage.PAGE_OUT, [at.space, at.page, at.slot], caps)) {
         for (const cap of caps) cap.dispose();
       }
     });
   }
 
-  read(key: PageKey): Promise<SealedPage | null> {
+  read(at: StoreSlot): Promise<Uint8Array | null> {
     return new Promise((resolve) => {
-      const request = new PagerRequest(true, (answer) => resolve(answer.status === 0 ? answer.sealed : null));
+      const request = new PagerRequest(true, (answer) => resolve(answer.status === 0 ? answer.ciphertext : null));
       const cap = new Capability(request, Rights.PAGER_REQUEST_ANSWER);
-      if (!this.ipc.kernelSend(this.through, KernelMessage.PAGE_IN, [key.space, key.page], [cap])) cap.dispose();
+      if (!this.ipc.kernelSend(this.through, KernelMessage.PAGE_IN, [at.space, at.page, at.slot], [cap])) cap.dispose();
     });
   }
 }

@@ -4,6 +4,7 @@ import { PAGE_SIZE } from "./constants.ts";
 import { ProcessFault, hex } from "./fault.ts";
 import type { FrameAllocator } from "./frame-allocator.ts";
 import type { PageSealer, SealedPage } from "./page-sealer.ts";
+import { StoredPages } from "./stored-pages.ts";
 
 /**
  * Demand paging: when free frames run low the kernel evicts private pages to a backing store (the
@@ -22,21 +23,29 @@ import type { PageSealer, SealedPage } from "./page-sealer.ts";
  * the page was referenced since, then evicts the lowest ages. Both read the reference bit the MMU
  * keeps (`AddressSpace.sample`).
  *
- * Invariants: a page is paged out exactly when its entry has PTE_PAGED, and then its sealed blob is
- * in `inFlight` or in the store under its key, sealed with the version its space holds; `inFlight`
- * holds what the store has not acknowledged, so a page-in never waits for a write.
+ * Invariants: a page is paged out exactly when its entry has PTE_PAGED, and then `stored` names its
+ * slot and the nonce and tag of its seal (made with the version its space holds), and its
+ * ciphertext is in the kernel (until the store acknowledges the write, so a page-in never waits
+ * for one) or in the store at that slot.
  */
-export interface PageKey {
+export interface StoreSlot {
+  /** The page's identity, for a store's own checks or statistics: the slot alone locates it. */
   readonly space: number;
   readonly page: number;
+  /** Where it goes, chosen by the kernel: 0 to the store's size in pages, exclusive. */
+  readonly slot: number;
 }
 
 /** The pager's side: a user-space pager answers these over IPC; tests use a host object. */
 export interface BackingStore {
-  write(key: PageKey, sealed: SealedPage): Promise<void>;
-  /** What was written under the key, or null. */
-  read(key: PageKey): Promise<SealedPage | null>;
+  /** Stores a page's ciphertext (4 KiB) at the slot. */
+  write(at: StoreSlot, ciphertext: Uint8Array): Promise<void>;
+  /** What was last written at the slot, or null when it cannot say. */
+  read(at: StoreSlot): Promise<Uint8Array | null>;
 }
+
+/** Times a page-in asks the store before giving up (a pager restarted meanwhile answers the next). */
+const READ_ATTEMPTS = 3;
 
 export const EvictionPolicy = { CLOCK: 0, AGING: 1 } as const;
 export type EvictionPolicyCode = (typeof EvictionPolicy)[keyof typeof EvictionPolicy];
@@ -58,7 +67,7 @@ export interface PagedProcess {
 export const PinLevel = { PAGEABLE: 0, RELUCTANT: 1, PINNED: 2 } as const;
 
 export interface PagingOptions {
-  /** Pages the store can hold beyond physical memory: the root Memory's quota grows by this. */
+  /** Pages the store can hold (its slots; default 8192); the root Memory's quota grows by this. */
   readonly storePages?: number;
   readonly lowWater?: number;
   readonly highWater?: number;
@@ -75,7 +84,8 @@ export class Paging implements FramePressure {
   pending = false;
   evictions = 0;
   pageIns = 0;
-  private readonly inFlight = new Map<string, SealedPage>();
+  /** Where each paged-out page is in the store. */
+  readonly stored: StoredPages;
   private ring: Array<[PagedProcess, number]> = [];
   private hand = 0;
   private readonly ages = new Map<string, number>();
@@ -95,6 +105,7 @@ export class Paging implements FramePressure {
     this.lowWater = options.lowWater ?? 256;
     this.highWater = options.highWater ?? 2 * this.lowWater;
     this.policy = options.policy ?? EvictionPolicy.CLOCK;
+    this.stored = new StoredPages(options.storePages ?? 8192);
   }
 
   allocated(): void {
@@ -127,7 +138,15 @@ export class Paging implements FramePressure {
     const version = process.space.pagedVersion(page);
     if (version === null) throw new Error(`kernel bug: page-in of page ${hex(page * PAGE_SIZE)}, which is not paged out`);
     const key = keyOf(process.pid, page);
-    const sealed = this.inFlight.get(key) ?? (await this.store.read({ space: process.pid, page }));
+    const stored = this.stored.get(key);
+    if (!stored) throw new Error(`kernel bug: page ${hex(page * PAGE_SIZE)} of ${process.pid} is paged out but has no slot`);
+    let sealed: SealedPage | null = stored.inKernel;
+    // A store that cannot answer (a pager that ended, and is restarted) is asked again; one that
+    // answers wrong bytes is caught below, at once.
+    for (let attempt = 0; sealed === null && attempt < READ_ATTEMPTS && process.alive; attempt++) {
+      const ciphertext = await this.store.read({ space: process.pid, page, slot: stored.slot });
+      if (ciphertext) sealed = { nonce: stored.nonce, data: withTag(ciphertext, stored.tag) };
+    }
     const bytes = sealed && this.sealer.open(sealed, { space: process.pid, page, version });
     if (!bytes) {
       throw new ProcessFault(
@@ -137,30 +156,32 @@ export class Paging implements FramePressure {
       );
     }
     this.pageIns++;
+    this.stored.release(key);
     return bytes;
   }
 
   /** A process ended: forget what the kernel still holds of its pages. */
   forget(pid: number): void {
-    for (const key of this.inFlight.keys()) if (key.startsWith(`${pid}:`)) this.inFlight.delete(key);
+    this.stored.forget(pid);
     for (const key of this.ages.keys()) if (key.startsWith(`${pid}:`)) this.ages.delete(key);
     this.ring = this.ring.filter(([process]) => process.pid !== pid);
   }
 
-  private evict(process: PagedProcess, page: number): void {
+  /** Evicts one page; false when the store has no slot left for it. */
+  private evict(process: PagedProcess, page: number): boolean {
+    if (this.stored.freeSlots === 0) return false;
     const key = keyOf(process.pid, page);
     process.space.evict(page, (bytes, version) => {
       const sealed = this.sealer.seal(bytes, { space: process.pid, page, version });
-      this.inFlight.set(key, sealed);
-      this.store.write({ space: process.pid, page }, sealed).then(
-        () => {
-          // A newer eviction of the page may have replaced the blob meanwhile: keep that one.
-          if (this.inFlight.get(key) === sealed) this.inFlight.delete(key);
-        },
-        () => {}, // The store failed: the blob stays in the kernel.
+      const stored = this.stored.place(key, sealed)!;
+      // A store that fails leaves the blob in the kernel, where page-ins find it.
+      this.store.write({ space: process.pid, page, slot: stored.slot }, sealed.data.subarray(0, PAGE_SIZE)).then(
+        () => this.stored.written(stored, true),
+        () => this.stored.written(stored, false),
       );
     });
     this.ages.delete(key);
+    return true;
   }
 
   /** Whether the policies may take `process`'s pages in the pass for pin level `level`. */
@@ -179,7 +200,7 @@ export class Paging implements FramePressure {
         const [process, page] = this.ring[this.hand++]!;
         if (!this.takesFrom(process, spare, level)) continue;
         if (process.space.sample(page) === 0) {
-          this.evict(process, page);
+          if (!this.evict(process, page)) return evicted;
           evicted++;
         }
       }
@@ -199,9 +220,12 @@ export class Paging implements FramePressure {
       }
     }
     scored.sort((a, b) => a[2] - b[2]);
-    const chosen = scored.slice(0, want);
-    for (const [process, page] of chosen) this.evict(process, page);
-    return chosen.length;
+    let evicted = 0;
+    for (const [process, page] of scored.slice(0, want)) {
+      if (!this.evict(process, page)) break;
+      evicted++;
+    }
+    return evicted;
   }
 
   /** The clock's ring: every candidate page of every live process, in a fixed order. */
@@ -212,4 +236,14 @@ export class Paging implements FramePressure {
       if (process.alive) for (const page of process.space.candidates()) this.ring.push([process, page]);
     }
   }
+}
+
+/** A sealed blob again: the store's ciphertext and the tag the kernel kept. */
+function withTag(ciphertext: Uint8Array, tag: Uint8Array): Uint8Array {
+  // Anything but one page of ciphertext is a lie the sealer must refuse: keep its length wrong.
+  if (ciphertext.length !== PAGE_SIZE) return ciphertext;
+  const data = new Uint8Array(PAGE_SIZE + tag.length);
+  data.set(ciphertext);
+  data.set(tag, PAGE_SIZE);
+  return data;
 }

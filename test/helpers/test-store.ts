@@ -1,52 +1,64 @@
-import type { SealedPage } from "../../src/kernel/page-sealer.ts";
-import type { BackingStore, PageKey } from "../../src/kernel/paging.ts";
+import type { BackingStore, StoreSlot } from "../../src/kernel/paging.ts";
 
-export type Malice = "none" | "flip" | "swap" | "replay" | "lose";
+/** "once": drops the first read of each version of a page unanswered, then answers honestly. */
+export type Malice = "none" | "flip" | "swap" | "replay" | "lose" | "once";
 
 /** A pager's store in the host: honest, or one of the ways a pager can lie. */
 export class TestStore implements BackingStore {
-  readonly pages = new Map<string, SealedPage[]>();
+  /** Every ciphertext written for each page ("space:page"), oldest first. */
+  readonly pages = new Map<string, Uint8Array[]>();
   writes = 0;
   reads = 0;
   private readonly malice: Malice;
-  private readonly liesAbout: (key: PageKey) => boolean;
+  private readonly liesAbout: (at: StoreSlot) => boolean;
   /** `liesAbout`: the pages it is malicious with (all by default); it answers the rest honestly. */
-  constructor(malice: Malice = "none", liesAbout: (key: PageKey) => boolean = () => true) {
+  constructor(malice: Malice = "none", liesAbout: (at: StoreSlot) => boolean = () => true) {
     this.malice = malice;
     this.liesAbout = liesAbout;
   }
 
-  async write(key: PageKey, sealed: SealedPage): Promise<void> {
+  async write(at: StoreSlot, ciphertext: Uint8Array): Promise<void> {
     this.writes++;
-    const k = `${key.space}:${key.page}`;
-    this.pages.set(k, [...(this.pages.get(k) ?? []), { nonce: sealed.nonce.slice(), data: sealed.data.slice() }]);
+    const k = `${at.space}:${at.page}`;
+    this.slots.set(at.slot, k);
+    this.pages.set(k, [...(this.pages.get(k) ?? []), ciphertext.slice()]);
   }
 
   readonly readKeys: string[] = [];
+  /** "once": reads dropped, and the version count of each page when its read was dropped. */
+  dropped = 0;
+  private readonly droppedAt = new Map<string, number>();
+  /** Which page each slot was last written for: an honest store answers by slot alone. */
+  private readonly slots = new Map<number, string>();
 
-  async read(key: PageKey): Promise<SealedPage | null> {
+  async read(at: StoreSlot): Promise<Uint8Array | null> {
     this.reads++;
-    this.readKeys.push(`${key.space}:${key.page}`);
-    const versions = this.pages.get(`${key.space}:${key.page}`);
+    const k = `${at.space}:${at.page}`;
+    this.readKeys.push(k);
+    const versions = this.pages.get(this.slots.get(at.slot) ?? "");
     if (!versions) return null;
     const latest = versions[versions.length - 1]!;
-    switch (this.liesAbout(key) ? this.malice : "none") {
+    switch (this.liesAbout(at) ? this.malice : "none") {
       case "none":
         return latest;
       case "flip": {
-        const data = latest.data.slice();
+        const data = latest.slice();
         data[100] ^= 0x04;
-        return { nonce: latest.nonce, data };
+        return data;
       }
       case "swap": {
-        const other = [...this.pages.entries()].find(([k]) => k !== `${key.space}:${key.page}`);
+        const other = [...this.pages.entries()].find(([key]) => key !== k);
         return other ? other[1][other[1].length - 1]! : latest;
       }
       case "replay":
-        return versions[0]!;
+        return (this.pages.get(k) ?? versions)[0]!;
       case "lose":
+        return null;
+      case "once":
+        if (this.droppedAt.get(k) === versions.length) return latest;
+        this.droppedAt.set(k, versions.length);
+        this.dropped++;
         return null;
     }
   }
 }
-

@@ -1,6 +1,6 @@
 /**
  * Paging through a pager process (KERNEL_SET_PAGER, PAGE_OUT, PAGE_IN, PAGER_DONE): a pager written
- * in WebAssembly keeps each sealed page's Region and nonce and hands them back on a page-in. A
+ * in WebAssembly keeps each slot's Region and hands it back on a page-in of that slot. A
  * workload of four times physical memory runs correctly through it; a pager that answers a page-in
  * with the wrong page's Region gets the faulting process torn down with `page-integrity`.
  */
@@ -14,10 +14,10 @@ import { testMachine } from "../helpers/test-host.ts";
 import { wat } from "../helpers/wat.ts";
 
 /**
- * The pager: slot 2 receives its requests. Table at 0x10000, 64 bytes per page number (page & 8191):
- * space, region cap, nonce0..2, tag0..3. It keeps pages in memory (a real pager writes them to its
- * disk and drops the Region). With `swap`, a page-in answers with the entry of the next page, when
- * it has one.
+ * The pager: slot 2 receives its requests. Table at 0x10000, 64 bytes per store slot (slot & 8191),
+ * the Region's capability at offset 4. It keeps pages in memory (a real pager writes them to its
+ * disk and drops the Region). With `swap`, a page-in answers with the Region of the next slot,
+ * when it has one.
  */
 const pager = (swap: boolean) => wat(`(module
   (import "dogma" "invoke" (func $invoke (param i32 i32 i32) (result i32)))
@@ -42,36 +42,34 @@ const pager = (swap: boolean) => wat(`(module
       (i32.store (i32.const 0x2008) (i32.const 0))
       (if (i32.lt_s (call $invoke (i32.const 2) (i32.const 0x2000) (i32.const 292)) (i32.const 0)) (then unreachable))
       (local.set $label (i32.load (i32.const 0x2000)))
-      (local.set $e (call $entry (i32.load (i32.const 0x2018))))
+      ;; words: space, page, slot.
+      (local.set $e (call $entry (i32.load (i32.const 0x201c))))
       (if (i32.eq (local.get $label) (i32.const ${KernelMessage.PAGE_OUT}))
         (then
-          ;; words: space, page, nonce0..2, tag0..3; caps: the Region, the request.
+          ;; caps: the Region, the request. The slot's last Region goes.
           (local.set $old (i32.load offset=4 (local.get $e)))
           (if (local.get $old) (then
             (i32.store (i32.const 0x3000) (i32.const ${Op.CAP_DROP}))
             (i32.store (i32.const 0x3004) (i32.const 0))
             (i32.store (i32.const 0x3008) (i32.const 0))
             (drop (call $invoke (local.get $old) (i32.const 0x3000) (i32.const 64)))))
-          (i32.store (local.get $e) (i32.load (i32.const 0x2014)))
-          (i32.store offset=4 (local.get $e) (i32.load (i32.const 0x2038)))
-          (memory.copy (i32.add (local.get $e) (i32.const 8)) (i32.const 0x201c) (i32.const 28))
+          (i32.store offset=4 (local.get $e) (i32.load (i32.const 0x2020)))
           (i32.store (i32.const 0x3014) (i32.const 0))
-          (drop (call $done (i32.load (i32.const 0x203c)) (i32.const 1) (i32.const 0)))))
+          (drop (call $done (i32.load (i32.const 0x2024)) (i32.const 1) (i32.const 0)))))
       (if (i32.eq (local.get $label) (i32.const ${KernelMessage.PAGE_IN}))
         (then
-          ${swap ? `(if (i32.load offset=4 (call $entry (i32.add (i32.load (i32.const 0x2018)) (i32.const 1))))
-            (then (local.set $e (call $entry (i32.add (i32.load (i32.const 0x2018)) (i32.const 1))))))` : ""}
-          ;; words: space, page; cap: the request. Answer: status 0, nonce, tag, the Region (moved).
+          ${swap ? `(if (i32.load offset=4 (call $entry (i32.add (i32.load (i32.const 0x201c)) (i32.const 1))))
+            (then (local.set $e (call $entry (i32.add (i32.load (i32.const 0x201c)) (i32.const 1))))))` : ""}
+          ;; cap: the request. Answer: status 0 and the Region (moved).
           (i32.store (i32.const 0x3014) (i32.const 0))
-          (memory.copy (i32.const 0x3018) (i32.add (local.get $e) (i32.const 8)) (i32.const 28))
-          (i32.store (i32.const 0x3034) (i32.or (i32.load offset=4 (local.get $e)) (i32.const ${CAP_MOVE})))
+          (i32.store (i32.const 0x3018) (i32.or (i32.load offset=4 (local.get $e)) (i32.const ${CAP_MOVE})))
           (if (i32.load offset=4 (local.get $e))
             (then
-              (drop (call $done (i32.load (i32.const 0x201c)) (i32.const 8) (i32.const 1)))
+              (drop (call $done (i32.load (i32.const 0x2020)) (i32.const 1) (i32.const 1)))
               (i32.store offset=4 (local.get $e) (i32.const 0)))
             (else
               (i32.store (i32.const 0x3014) (i32.const 1))
-              (drop (call $done (i32.load (i32.const 0x201c)) (i32.const 1) (i32.const 0)))))))
+              (drop (call $done (i32.load (i32.const 0x2020)) (i32.const 1) (i32.const 0)))))))
       (br $next)))
   (func (export "_start")))`);
 
@@ -124,7 +122,7 @@ describe("a pager process", () => {
     const channel = new PagerChannel(k.ipc, k.services, k.capability(receiver, Rights.RECEIVER_SEND), pagerMemory);
     let pagedInThroughPager = 0;
     const read = channel.read.bind(channel);
-    channel.read = (key) => (pagedInThroughPager++, read(key));
+    channel.read = (at) => (pagedInThroughPager++, read(at));
     k.enablePaging(channel, { storePages: 8192, lowWater, highWater: lowWater + 64 });
     const pages = 700;
     const worker = k.spawn(await t.loader.load(WORKLOAD, "workload"), { entry: "run", entryArgs: [pages, 3] });

@@ -80,12 +80,23 @@ describe("demand paging", () => {
     }, 60_000);
   }
 
+  it("asks again when a page-in goes unanswered, as a pager that ends and is restarted does", async () => {
+    const store = new TestStore("once");
+    const pages = 2048;
+    const { process, value, paging } = await run(pages, 3, store);
+    expect(process.fault).toBe(null);
+    expect(value).toBe(expected(pages, 3));
+    // Most page-ins reached the store, and each of those was asked twice; every slot is free again.
+    expect(store.dropped).toBeGreaterThan(pages / 2);
+    expect(paging.stored.usedSlots).toBe(0);
+  }, 60_000);
+
   it("hands the pager only ciphertext", async () => {
     const store = new TestStore();
     await run(1200, 2, store);
     const pattern = new Uint8Array(new Uint32Array([5 * 7 + 1]).buffer);
     for (const versions of store.pages.values()) {
-      for (const { data } of versions) {
+      for (const data of versions) {
         // The pattern the workload writes at the end of each page never appears in clear.
         const tail = data.subarray(4092, 4096);
         expect(tail.every((b, i) => b === pattern[i])).toBe(false);
@@ -150,14 +161,23 @@ describe("pin levels", () => {
     const bad = s.invoke(2, Op.KERNEL_SET_PIN, { words: [3], caps: [4] });
     const noRight = s.invoke(3, Op.KERNEL_SET_PIN, { words: [1], caps: [4] });
     const noControl = s.invoke(2, Op.KERNEL_SET_PIN, { words: [1], caps: [5] });
+    // Its own slot 1 has no control right, but its own level is its to set.
+    const itself = s.invoke(2, Op.KERNEL_SET_PIN, { words: [PinLevel.RELUCTANT], caps: [1] });
     s.end();
     const p = m.spawn(s, {
       caps: [m.kernel.capability(policy, Rights.KERNEL_POLICY), m.kernel.capability(policy, 0), m.kernel.capability(target, Rights.PROCESS_CONTROL), m.kernel.capability(target, Rights.PROCESS_INFO)],
     });
     await runAll(m);
     const log = m.log();
-    expect([log.status(p, set), log.status(p, bad), log.status(p, noRight), log.status(p, noControl)]).toEqual([Status.OK, Status.E_INVALID_ARGUMENT, Status.E_MISSING_RIGHT, Status.E_MISSING_RIGHT]);
+    expect([log.status(p, set), log.status(p, bad), log.status(p, noRight), log.status(p, noControl), log.status(p, itself)]).toEqual([
+      Status.OK,
+      Status.E_INVALID_ARGUMENT,
+      Status.E_MISSING_RIGHT,
+      Status.E_MISSING_RIGHT,
+      Status.OK,
+    ]);
     expect(target.pinLevel).toBe(PinLevel.PINNED);
+    expect(p.pinLevel).toBe(PinLevel.RELUCTANT);
   });
 });
 

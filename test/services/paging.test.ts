@@ -7,7 +7,42 @@ import { bootMachine, testTimer } from "../helpers/booted-machine.ts";
 const MACHINE_BYTES = 16 << 20; // 4096 frames
 const HOG_PAGES = 4 * 4096; // four times the machine's memory
 
+const CONFIG = (pages: number) => `service registry registry
+driver  block    block   device=block interrupt=block memory=512 pin=2
+service fs       fs      memory=2048 publish=fs pin=2
+service pager    pager   memory=1024 use=fs pager=32768 paging=aging control pin=2
+service hog      memhog  memory=${pages + 256} -- ${pages}
+`;
+
+function boot(pages: number) {
+  const disk = new MemoryBlockBackend(256 << 20);
+  return bootMachine(CONFIG(pages), ["registry", "block", "fs", "pager", "memhog"], {
+    devices: (t) => [new BlockDevice(DeviceLine.BLOCK, t.machine.interrupts, disk), testTimer(t)],
+    memory: MACHINE_BYTES,
+  });
+}
+
 describe("paging through the pager service", () => {
+  it("goes on when the pager is killed mid-run: init restarts it, it serves the same slots of /swap, and the kernel asks again for what the old one dropped", async () => {
+    const m = await boot(HOG_PAGES);
+    const first = await m.pidOf("pager");
+    await m.line("init: paging through the pager, a store of 32768 pages, evicting by aging");
+    // Kill it once pages have gone out and come back through it.
+    await m.until("pages come back through the pager", () => m.kernel.paging!.pageIns > 3000);
+    const pageInsBefore = m.kernel.paging!.pageIns;
+    await m.kill(first);
+    await m.line(/^init: restarted pager \(pid \d+\)$/);
+    const second = await m.pidOf("pager");
+    expect(second).not.toBe(first);
+    await m.line(`memhog: ${HOG_PAGES} pages written and read back twice: all right`);
+    expect(m.faults).toEqual([]);
+    // The restarted pager took over (and, with the kernel holding a page only until its write is
+    // acknowledged, thousands of the page-ins since went through it).
+    expect(m.lines().filter((l) => l === "pager: paging to /swap, 32768 slots of 4 KiB").length).toBe(2);
+    expect(m.kernel.paging!.pageIns - pageInsBefore).toBeGreaterThan(HOG_PAGES / 2);
+    await m.halt();
+  }, 240_000);
+
   it("runs a workload four times the machine's memory to the right result, its pages sealed on a swap file of the file system", async () => {
     const disk = new MemoryBlockBackend(256 << 20);
     const m = await bootMachine(

@@ -83,8 +83,11 @@ export function invokeKernelPolicy(inv: Invocation, policy: KernelPolicy): numbe
     }
     case Op.KERNEL_SET_PIN: {
       if (!inv.cap.has(Rights.KERNEL_POLICY)) return Status.E_MISSING_RIGHT;
-      const target = argumentObject<Process>(inv, 0, ObjectKind.PROCESS, Rights.PROCESS_CONTROL);
+      const target = argumentObject<Process>(inv, 0, ObjectKind.PROCESS, 0);
       if (typeof target === "number") return target;
+      // Its own level the holder of the policy may always set (its slot 1 has no control right):
+      // process 1 must pin itself, as it restarts the pager.
+      if (target !== inv.caller && !argumentCap(inv, 0)!.has(Rights.PROCESS_CONTROL)) return Status.E_MISSING_RIGHT;
       const level = word(inv, 0);
       if (level > PinLevel.PINNED) return Status.E_INVALID_ARGUMENT;
       target.pinLevel = level;

@@ -16,6 +16,7 @@ import {
   OP_MEMORY_DESTROY, OP_MEMORY_CREATE_CAPPAGE, RIGHT_CAPPAGE_WRITE, OP_PROCESS_GIVE, OP_PROCESS_MONITOR, OP_PROCESS_START, OP_PROCESS_STATE, OP_PROCESS_KILL, OP_RECEIVER_MINT,
   STATE_EXITED, STATE_FAULTED, KILLED_EXIT_CODE, msgCap, msgAddArgsBlock, OP_PROCESS_SET_ARGS, OP_CAPPAGE_PUT, CAPPAGE_SLOTS,
   RIGHT_KERNEL_INSPECT, RIGHT_CAPPAGE_READ, RIGHT_REGION_READ, OP_KERNEL_SET_PIN, OP_KERNEL_SET_PAGER, OP_KERNEL_SET_PAGING, E_MISSING_RIGHT,
+  SLOT_SELF, PIN_PINNED,
 } from "../../lib";
 import {
   GRANT_BOOT_INFO, GRANT_BOOT_MODULES, GRANT_CONTROL, GRANT_DEVICE, GRANT_IMAGES, GRANT_INTERRUPT, GRANT_KERNEL, GRANT_MEMORY,
@@ -327,8 +328,13 @@ export class Supervisor {
    */
   private startPaging(pages: u32, policy: i32): i32 {
     const h = this.holds;
-    const send = mint(h.pagerChannel, 0, RIGHT_RECEIVER_SEND);
-    let status = send;
+    // Init restarts the pager: it must never wait for a page-in itself.
+    msgBegin(OP_KERNEL_SET_PIN);
+    msgAddWord(PIN_PINNED);
+    msgAddCap(SLOT_SELF);
+    let status = msgInvoke(h.kernel);
+    const send = status < 0 ? status : mint(h.pagerChannel, 0, RIGHT_RECEIVER_SEND);
+    status = send;
     if (send > 0) {
       msgBegin(OP_KERNEL_SET_PAGER);
       msgAddWord(pages);
