@@ -63,12 +63,13 @@ export async function rewriteSteps(
   let rewritten: Uint8Array;
   let facts;
   let hasInit;
+  let cloneable;
   try {
     module.setFeatures(binaryen.Features.All);
     lap("parse");
     facts = checkPolicy(name, original, module, policy);
     lap("policy");
-    ({ hasInit } = rewriteModule(name, module));
+    ({ hasInit, cloneable } = rewriteModule(name, module));
     options.transform?.(module);
     lap("rewrite");
     module.setFeatures(OUTPUT_FEATURES);
@@ -88,6 +89,6 @@ export async function rewriteSteps(
   }
   const compiled = new WebAssembly.Module(rewritten as Uint8Array<ArrayBuffer>);
   lap("compile");
-  const image: LoadedImage = { hash, name, bytes: original, module: compiled, hasInit, ...facts };
+  const image: LoadedImage = { hash, name, bytes: original, module: compiled, hasInit, cloneable, ...facts };
   return { image, rewritten, ms };
 }

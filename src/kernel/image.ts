@@ -24,6 +24,8 @@ export interface LoadedImage {
   readonly segments: readonly DataSegment[];
   /** Whether the original had a start function (exported as INIT_EXPORT). */
   readonly hasInit: boolean;
+  /** Whether a process of it that has run can be cloned (its state is its memory and exported globals). */
+  readonly cloneable: boolean;
   /** Import modules the program uses, besides the kernel's private one. */
   readonly importModules: readonly string[];
 }

@@ -19,6 +19,7 @@ import type { ObjectServices } from "./caps/object-services.ts";
 import { announceEnd } from "./caps/process-control.ts";
 import { SharedFrames } from "./caps/shared-frames.ts";
 import { PageInRequired } from "./paging-hooks.ts";
+import { copyServingState, quiescent, serve } from "./serving.ts";
 import { MAX_PRIVATE_WASM_PAGES, PAGE_SIZE, WASM_PAGE_SIZE } from "./constants.ts";
 import { Status } from "./errors.ts";
 import { Futexes } from "./futexes.ts";
@@ -166,12 +167,17 @@ export class Kernel implements KernelServices, ObjectKernel {
   }
 
   /**
-   * PROCESS_CLONE: a `created` copy of `source`, which must be `created` too (never run: its
-   * instance's globals and stack hold nothing the copy lacks), in `memory`: the same image, args,
-   * priority and memory size, its private pages shared copy-on-write. Its table holds only itself.
+   * PROCESS_CLONE: a `created` copy of `source`, in `memory`: the same image, args, priority and
+   * memory size, its private pages shared copy-on-write. `source` must be quiescent: `created`
+   * (never run), or serving and waiting for a message (serving.ts: no frames on any stack, so its
+   * memory and exported globals are all of it; its image must be `cloneable`). Its table holds
+   * only itself, and for a serving source the Receiver it serves, at the same slot; such a clone
+   * starts in its serve loop.
    */
   cloneProcess(source: Process, memory: MemoryObject, parent: Process): Process | number {
-    if (source.state !== "created" || !source.alive) return Status.E_NOT_READY;
+    const serving = quiescent(source);
+    if (!source.alive || (source.state !== "created" && !serving)) return Status.E_NOT_READY;
+    if (serving && !source.image.cloneable) return Status.E_NOT_READY;
     const clone = this.build(source.image, memory, parent.pid, source.descriptor.priority, source.args, source.env, source.imageBase !== 0, false);
     if (typeof clone === "string") return Status.E_QUOTA;
     clone.space.grow(source.space.wasmPages - clone.space.wasmPages);
@@ -182,6 +188,7 @@ export class Kernel implements KernelServices, ObjectKernel {
       this.terminate(clone);
       return status;
     }
+    if (serving) copyServingState(source, clone);
     return clone;
   }
 
@@ -573,9 +580,14 @@ export class Kernel implements KernelServices, ObjectKernel {
     const entry = exports[entryName];
     const init = exports[INIT_EXPORT];
     const run = async (): Promise<unknown> => {
+      // A clone of a serving process has run its init and entry already: its globals say so.
+      if (process.resumesServing) return serve(this, process);
       if (typeof init === "function") await WebAssembly.promising(init as () => unknown)();
       if (typeof entry !== "function") throw new ProcessFault("trap", null, `the program exports no function "${entryName}" to start`);
-      return WebAssembly.promising(entry as (...args: unknown[]) => unknown)(...(custom?.args ?? []));
+      const value: unknown = await WebAssembly.promising(entry as (...args: unknown[]) => unknown)(...(custom?.args ?? []));
+      // The entry registered a handler (PROCESS_SERVE) and returned: the kernel receives for it.
+      if (process.serving) return serve(this, process);
+      return value;
     };
     run().then(
       (value) => {

@@ -90,3 +90,5 @@ export const RETRIED_CALLS: readonly MmuCallName[] = ["memory_copy", "memory_fil
 /** Names of the exports the loader adds. */
 export const INIT_EXPORT = "__dogma_init";
 export const FUEL_EXPORT = "__dogma_fuel";
+/** Followed by the global's index: each mutable global of the program (PROCESS_CLONE copies them). */
+export const GLOBAL_EXPORT_PREFIX = "__dogma_global_";

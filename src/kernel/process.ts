@@ -9,6 +9,7 @@ import type { FaultRecord } from "./fault.ts";
 import { FaultHandler } from "./fault-handler.ts";
 import type { LoadedImage } from "./image.ts";
 import type { ProcessDescriptor, ProcessState } from "./process-descriptor.ts";
+import type { ServeRegistration } from "./serving.ts";
 
 /** What a process ended with: an exit code, or a fault record. */
 export type ProcessOutcome =
@@ -72,6 +73,12 @@ export class Process extends KernelObject implements CapabilityHolder {
   fault: FaultRecord | null = null;
   /** How reluctantly paging evicts its pages (paging.ts PinLevel; KERNEL_SET_PIN). */
   pinLevel = 0;
+  /** Its serve registration (PROCESS_SERVE; serving.ts), if it made one. */
+  serving: ServeRegistration | null = null;
+  /** Waiting in its serve loop's receive: with `waitCancel` set, it is quiescent (no frames). */
+  servingIdle = false;
+  /** A clone of a serving process: it starts in the serve loop, not at its entry. */
+  resumesServing = false;
   /** Pages the kernel call it is in holds resident until it returns (resident-call.ts); null outside one. */
   callHolds: number[] | null = null;
   /** Its fault handler, if it registered one (PROCESS_SET_FAULT_HANDLER), and the fault flag. */

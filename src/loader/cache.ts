@@ -15,6 +15,7 @@ export interface CacheRecord {
   readonly initialPages: number;
   readonly maximumPages: number;
   readonly hasInit: boolean;
+  readonly cloneable: boolean;
   readonly importModules: readonly string[];
   readonly segments: readonly DataSegment[];
 }
@@ -25,6 +26,7 @@ interface Header {
   initialPages: number;
   maximumPages: number;
   hasInit: boolean;
+  cloneable: boolean;
   importModules: string[];
   segments: Array<{ offset: number | null; length: number }>;
   rewrittenLength: number;
@@ -36,6 +38,7 @@ export function encodeRecord(record: CacheRecord): Uint8Array {
     initialPages: record.initialPages,
     maximumPages: record.maximumPages,
     hasInit: record.hasInit,
+    cloneable: record.cloneable,
     importModules: [...record.importModules],
     segments: record.segments.map((s) => ({ offset: s.offset, length: s.data.length })),
     rewrittenLength: record.rewritten.length,

@@ -95,6 +95,7 @@ export class Loader {
       maximumPages: record.maximumPages,
       segments: record.segments,
       hasInit: record.hasInit,
+      cloneable: record.cloneable === true,
       importModules: record.importModules,
     };
     this.loaded.set(key, image);
@@ -107,7 +108,7 @@ export class Loader {
     try {
       module.setFeatures(binaryen.Features.All);
       const facts = checkPolicy(name, bytes, module, this.policy);
-      const { hasInit } = rewriteModule(name, module);
+      const { hasInit, cloneable } = rewriteModule(name, module);
       module.setFeatures(OUTPUT_FEATURES);
       if (!module.validate()) throw new LoadError(name, "rewrite", "the rewritten module does not validate (a loader bug; please report it with the binary)");
       if (this.optimize) {
@@ -117,7 +118,7 @@ export class Loader {
       }
       binaryen.setDebugInfo(true);
       const rewritten = module.emitBinary();
-      return { rewritten, ...facts, hasInit };
+      return { rewritten, ...facts, hasInit, cloneable };
     } finally {
       module.dispose();
     }

@@ -1,4 +1,4 @@
-import { ACCESS_KINDS, FUEL_EXPORT, INIT_EXPORT, MMU_CALLS, MMU_MODULE, MMU_TLB_GLOBAL, RETRIED_CALLS, type MmuCallName, type ValueType } from "../kernel/mmu-abi.ts";
+import { ACCESS_KINDS, FUEL_EXPORT, GLOBAL_EXPORT_PREFIX, INIT_EXPORT, MMU_CALLS, MMU_MODULE, MMU_TLB_GLOBAL, RETRIED_CALLS, type MmuCallName, type ValueType } from "../kernel/mmu-abi.ts";
 import { binaryen, clearStart, dataSegmentNames, nodes, type BinaryenModule, type ExpressionRef, type FunctionRef } from "./binaryen.ts";
 import { childrenById, refusalFor, refusedKinds } from "./expression-children.ts";
 import { LoadError } from "./load-error.ts";
@@ -13,10 +13,12 @@ const MAX_PAGES = 65536;
 /**
  * Rewrites a module in place so that it can run as a Dogma process: its memory becomes the
  * machine's physical memory, reached only through the software TLB; every function entry and
- * loop header gets a safe point; the start function becomes an export the kernel calls.
- * Returns whether there was a start function.
+ * loop header gets a safe point; the start function becomes an export the kernel calls; every
+ * mutable global of a number type is exported, so that the kernel can copy a process's state.
+ * Returns whether there was a start function, and whether a running process of it can be cloned
+ * (`cloneable`: all its state is memory and those globals; see exportGlobals).
  */
-export function rewriteModule(name: string, module: BinaryenModule): { hasInit: boolean } {
+export function rewriteModule(name: string, module: BinaryenModule): { hasInit: boolean; cloneable: boolean } {
   const segmentIndex = new Map(dataSegmentNames(module).map((name, index) => [name, index]));
   // Chosen before the loader adds its own functions, and by index, never by name: names come
   // from the program's name section, so a name cannot be trusted to mark a loader helper.
@@ -26,16 +28,37 @@ export function rewriteModule(name: string, module: BinaryenModule): { hasInit: 
     if (!binaryen.getFunctionInfo(func).module) defined.push([i, func]);
   }
   replaceMemory(module);
+  const globalsCopyable = exportGlobals(module);
   addKernelInterface(module);
   addBulkHelpers(module);
   const hasInit = exportStart(module);
   const memory = new MemoryRewriter(module);
+  let tablesWritten = false;
   for (const [index, func] of defined) {
     const rewriter = new FunctionRewriter(name, index, func, module, memory, segmentIndex);
     const body = rewriter.visit(nodes.Function.getBody(func)).expr;
     nodes.Function.setBody(func, module.block(null, [safePoint(module), body], nodes.Function.getResults(func)));
+    tablesWritten ||= rewriter.writesTables;
   }
-  return { hasInit };
+  return { hasInit, cloneable: globalsCopyable && !tablesWritten };
+}
+
+/**
+ * Exports the program's mutable globals of number types as GLOBAL_EXPORT_PREFIX + index. Whether
+ * that is all of them: a mutable v128 global cannot be read from the host, and a reference in a
+ * global (or a table the program writes, see FunctionRewriter) would name the source's own
+ * instance if copied; a process holding either cannot be cloned once it has run.
+ */
+function exportGlobals(module: BinaryenModule): boolean {
+  const numbers = new Set<number>([binaryen.i32, binaryen.i64, binaryen.f32, binaryen.f64]);
+  let all = true;
+  for (let i = 0; i < module.getNumGlobals(); i++) {
+    const info = binaryen.getGlobalInfo(module.getGlobalByIndex(i));
+    if (info.module || !info.mutable) continue;
+    if (numbers.has(info.type)) module.addGlobalExport(info.name, `${GLOBAL_EXPORT_PREFIX}${i}`);
+    else all = false;
+  }
+  return all;
 }
 
 function replaceMemory(module: BinaryenModule): void {
@@ -88,6 +111,8 @@ class FunctionRewriter {
   private readonly m: BinaryenModule;
   private readonly memory: MemoryRewriter;
   private readonly segmentIndex: ReadonlyMap<string, number>;
+  /** It has a table.set or table.grow: the table's contents are state a clone could not copy. */
+  writesTables = false;
 
   constructor(name: string, index: number, func: FunctionRef, module: BinaryenModule, memory: MemoryRewriter, segmentIndex: ReadonlyMap<string, number>) {
     this.name = name;
@@ -126,6 +151,10 @@ class FunctionRewriter {
       }
       case binaryen.DataDropId:
         return { expr: this.call("data_drop", [this.m.i32.const(this.segment(nodes.DataDrop.getSegment(expr)))], binaryen.none), level: -1 };
+      case binaryen.TableSetId:
+      case binaryen.TableGrowId:
+        this.writesTables = true;
+        break;
     }
     const children = childrenById.get(id);
     if (!children) this.refuse(refusalFor(id, expr));

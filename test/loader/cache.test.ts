@@ -150,6 +150,7 @@ describe("encodeRecord / decodeRecord", () => {
     initialPages: 3,
     maximumPages: 17,
     hasInit: true,
+    cloneable: true,
     importModules: ["dogma", "wasi_snapshot_preview1"],
     segments: [
       { offset: 4096, data: new Uint8Array([1, 2, 3]) },
@@ -161,11 +162,11 @@ describe("encodeRecord / decodeRecord", () => {
   // The CacheRecord fields of a decoded record (decodeRecord also passes the header's
   // bookkeeping field rewrittenLength through, which is harmless).
   const fields = (r: CacheRecord | null) =>
-    r && { rewritten: r.rewritten, initialPages: r.initialPages, maximumPages: r.maximumPages, hasInit: r.hasInit, importModules: r.importModules, segments: r.segments };
+    r && { rewritten: r.rewritten, initialPages: r.initialPages, maximumPages: r.maximumPages, hasInit: r.hasInit, cloneable: r.cloneable, importModules: r.importModules, segments: r.segments };
 
   it("round-trips every field", () => {
     expect(fields(decodeRecord(encodeRecord(record)))).toEqual(record);
-    const plain: CacheRecord = { ...record, hasInit: false, importModules: [], segments: [] };
+    const plain: CacheRecord = { ...record, hasInit: false, cloneable: false, importModules: [], segments: [] };
     expect(fields(decodeRecord(encodeRecord(plain)))).toEqual(plain);
   });
 

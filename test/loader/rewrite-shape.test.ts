@@ -6,7 +6,7 @@
 import binaryen from "binaryen";
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { ACCESS_KINDS, FUEL_EXPORT, INIT_EXPORT, MMU_CALLS, MMU_FAULT_GLOBAL, MMU_MODULE, MMU_TLB_GLOBAL } from "../../src/kernel/mmu-abi.ts";
+import { ACCESS_KINDS, FUEL_EXPORT, GLOBAL_EXPORT_PREFIX, INIT_EXPORT, MMU_CALLS, MMU_FAULT_GLOBAL, MMU_MODULE, MMU_TLB_GLOBAL } from "../../src/kernel/mmu-abi.ts";
 import { decodeRecord, type ModuleCache } from "../../src/loader/cache.ts";
 import { rewriteModule } from "../../src/loader/rewrite.ts";
 import { testMachine } from "../helpers/test-host.ts";
@@ -180,5 +180,28 @@ describe("rewritten module", () => {
     expect(text).toMatch(/call \$dogma\$load_i32_8_u\b/);
     expect(text).toMatch(/call \$dogma\$load_i64\b/);
     expect(text).toMatch(/call \$dogma\$store_i64\b/);
+  });
+});
+
+describe("the state a clone copies", () => {
+  const load = (text: string) => testMachine().loader.load(watToBinary(text), "state.wasm");
+
+  it("exports every mutable number global of the program, and the image is cloneable", async () => {
+    const image = await load(`(module (memory 1)
+      (global $a (mut i32) (i32.const 1)) (global $b (mut i64) (i64.const 2)) (global $c (mut f64) (f64.const 3)) (global $k i32 (i32.const 4))
+      (func (export "_start") (global.set $a (global.get $k))))`);
+    const exported = WebAssembly.Module.exports(image.module).filter((e) => e.name.startsWith(GLOBAL_EXPORT_PREFIX));
+    expect(exported.map((e) => e.kind)).toEqual(["global", "global", "global"]);
+    expect(image.cloneable).toBe(true);
+  });
+
+  it("marks a program that writes a table, or keeps a reference or a vector in a global, as not cloneable", async () => {
+    const writesTable = await load(`(module (memory 1) (table 1 funcref) (elem declare func $f)
+      (func $f) (func (export "_start") (table.set (i32.const 0) (ref.func $f))))`);
+    const growsTable = await load(`(module (memory 1) (table 1 funcref)
+      (func (export "_start") (drop (table.grow (ref.null func) (i32.const 1)))))`);
+    const reference = await load(`(module (memory 1) (global $r (mut funcref) (ref.null func)) (func (export "_start")))`);
+    const vector = await load(`(module (memory 1) (global $v (mut v128) (v128.const i32x4 0 0 0 0)) (func (export "_start")))`);
+    expect([writesTable, growsTable, reference, vector].map((image) => image.cloneable)).toEqual([false, false, false, false]);
   });
 });

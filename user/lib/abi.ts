@@ -79,6 +79,7 @@ export const OP_PROCESS_PROTECT: u32 = 0xffff0240;
 export const OP_PROCESS_SET_FAULT_HANDLER: u32 = 0xffff0241;
 export const OP_PROCESS_COPY_PAGES: u32 = 0xffff0242;
 export const OP_PROCESS_CLONE: u32 = 0xffff0243;
+export const OP_PROCESS_SERVE: u32 = 0xffff0244;
 export const OP_RECEIVER_RECEIVE: u32 = 0xffff0300;
 export const OP_RECEIVER_MINT: u32 = 0xffff0301;
 export const OP_RECEIVER_INFO: u32 = 0xffff0302;

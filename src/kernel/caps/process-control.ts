@@ -14,6 +14,7 @@ import { PTE_READ, PTE_WRITE } from "../page-table.ts";
 import type { ObjectKernel } from "./object-kernel.ts";
 import { PROCESS_FIXED_PAGES } from "./memory-object.ts";
 import { readArgsBlock } from "./process-args.ts";
+import { registerServe } from "../serving.ts";
 
 const RIGHT_FOR: Record<number, number> = {
   [Op.PROCESS_START]: Rights.PROCESS_CONTROL,
@@ -32,6 +33,7 @@ const RIGHT_FOR: Record<number, number> = {
   [Op.PROCESS_SET_FAULT_HANDLER]: Rights.PROCESS_MEMORY,
   [Op.PROCESS_COPY_PAGES]: Rights.PROCESS_MEMORY,
   [Op.PROCESS_CLONE]: Rights.PROCESS_MEMORY,
+  [Op.PROCESS_SERVE]: Rights.PROCESS_LISTEN,
 };
 
 /** PROCESS_PROTECT's rights words, as page-table rights bits. */
@@ -110,6 +112,8 @@ export function invokeProcess(k: ObjectKernel, inv: Invocation, target: Process)
     }
     case Op.PROCESS_SET_FAULT_HANDLER:
       return setFaultHandler(inv, target);
+    case Op.PROCESS_SERVE:
+      return registerServe(inv, target);
     case Op.PROCESS_COPY_PAGES: {
       const source = argumentObject<Process>(inv, 0, ObjectKind.PROCESS, Rights.PROCESS_MEMORY);
       if (typeof source === "number") return source;

@@ -4,10 +4,10 @@ import {
   OP_PROCESS_START, OP_PROCESS_SUSPEND, OP_PROCESS_RESUME, OP_PROCESS_KILL, OP_PROCESS_STATE,
   OP_PROCESS_SET_PRIORITY, OP_PROCESS_GIVE, OP_PROCESS_MONITOR, OP_PROCESS_WAIT, OP_PROCESS_HOLDS,
   OP_PROCESS_LISTEN, OP_PROCESS_SET_ARGS, OP_PROCESS_PROTECT, OP_PROCESS_SET_FAULT_HANDLER, OP_PROCESS_COPY_PAGES,
-  OP_PROCESS_CLONE, FOREVER, SLOT_SELF,
+  OP_PROCESS_CLONE, OP_PROCESS_SERVE, FOREVER, SLOT_SELF,
 } from "../abi";
 import { E_INVALID_ARGUMENT } from "../errors";
-import { msgBegin, msgAddWord, msgAddCap, msgInvoke, msgWord, MAX_DATA_WORDS } from "../message";
+import { msgBegin, msgAddWord, msgAddCap, msgInvoke, msgWord, msgBuffer, MAX_DATA_WORDS, MESSAGE_CAPACITY } from "../message";
 import { answeredCap, operation, operation1, operation3, operation4, operationWithCap, operationWithTimeout } from "./operation";
 
 // PROCESS_STATE's state codes (docs/ABI.md "Process states and fault kinds").
@@ -135,8 +135,28 @@ export class Process {
   }
 
   /**
-   * A copy-on-write clone of this `created` process, paid by `memory` (a Memory capability with
-   * MEMORY_CREATE): the new process's capability (all rights), or a negative status.
+   * Makes this process (its own capability only) a server: once its entry returns, the kernel
+   * receives on `receiver` into libdogma's message buffer and calls its exported function
+   * `handler(status: i32): i32` for each message (msgLabel, msgWord, msgReply read it); the
+   * handler returns 0 to go on, anything else to end with that exit code. Between two messages the
+   * process is quiescent, and may be cloned.
+   */
+  serve(handler: string, receiver: i32): i32 {
+    const bytes = String.UTF8.encode(handler);
+    msgBegin(OP_PROCESS_SERVE);
+    msgAddWord(<u32>changetype<usize>(bytes));
+    msgAddWord(<u32>bytes.byteLength);
+    msgAddWord(<u32>receiver);
+    msgAddWord(<u32>msgBuffer());
+    msgAddWord(<u32>MESSAGE_CAPACITY);
+    return msgInvoke(this.cap);
+  }
+
+  /**
+   * A copy-on-write clone of this process, paid by `memory` (a Memory capability with
+   * MEMORY_CREATE): the new process's capability (all rights), or a negative status. The process
+   * must be quiescent: `created`, or a server (serve) waiting for a message, whose clone starts
+   * serving the same Receiver with the same memory and globals.
    */
   clone(memory: i32): i32 {
     return answeredCap(operationWithCap(this.cap, OP_PROCESS_CLONE, <u32>memory));
