@@ -12,6 +12,7 @@ import { loaderThroughput } from "./loader-throughput.ts";
 import { machineInfo } from "./machine-info.ts";
 import { memoryFaults } from "./memory-faults.ts";
 import { paging } from "./paging.ts";
+import { processClone } from "./process-clone.ts";
 import { processStart } from "./process-start.ts";
 import { rewrittenVsNative } from "./rewritten-vs-native.ts";
 import { safePointCost } from "./safe-point-cost.ts";
@@ -102,6 +103,11 @@ report({
     "A fault round: PROCESS_PROTECT makes a page unreadable, a load from it faults, the process's handler (an export run on its own JSPI stack) makes it read-write with PROCESS_PROTECT and returns 0, the load is retried. The baseline does the same two invokes and the load, without the fault.",
     "Copies: 1 MiB (256 pages) copied in one process, copy-on-write (PROCESS_COPY_PAGES: frames shared, no bytes moved) or with memory.copy; the touched variants then write one word in each copied page, so every copy-on-write page splits (a frame allocated and 4 KiB copied). The kernel-alone rows call the same kernel code directly, without the invoke.",
   ],
+});
+report({
+  title: "Cloning a process that has run (µs per process, created and ended; median of 5 batches of 50)",
+  results: await step("process clone", processClone),
+  notes: ["The source wrote its pages (1 MiB, then 8 MiB), registered a handler (PROCESS_SERVE) and returned: it waits in its serve loop, no frames anywhere. A clone instantiates the image, copies its globals and shares the pages copy-on-write; the baseline instantiates the image and writes the same bytes into it. Both end the process they made."],
 });
 const paged = await step("paging", paging);
 report({ title: "Demand paging with sealed pages (µs per page touched; median of 3 runs)", results: paged.results, notes: paged.notes });

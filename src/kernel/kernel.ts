@@ -31,7 +31,7 @@ import type { ImageLoader } from "./image-loader.ts";
 import { ImageStore } from "./image-store.ts";
 import type { LoadedImage } from "./image.ts";
 import { buildImports, type ImportObject } from "./imports.ts";
-import { PageSealer } from "./page-sealer.ts";
+import { type PageCipherFactory, PageSealer } from "./page-sealer.ts";
 import { PagerChannel } from "./pager-channel.ts";
 import { type BackingStore, Paging, type PagingOptions } from "./paging.ts";
 import { FUEL_EXPORT, INIT_EXPORT } from "./mmu-abi.ts";
@@ -50,6 +50,8 @@ export interface KernelOptions {
   readonly onFault?: (process: Process, line: string) => void;
   /** Loads binaries processes hand the kernel (MEMORY_CREATE_IMAGE); without one that op is E_NOT_READY. */
   readonly imageLoader?: ImageLoader;
+  /** The AES-256-GCM that seals pages for the pager (default: the portable one in JavaScript). */
+  readonly pageCipher?: PageCipherFactory;
 }
 
 export interface SpawnOptions {
@@ -102,6 +104,7 @@ export class Kernel implements KernelServices, ObjectKernel {
   /** Process 1 when the machine was booted: its end stops `run` (the machine resets). */
   private critical: Process | null = null;
   private readonly entryArgs = new Map<Process, { entry: string; args: readonly (number | bigint)[] }>();
+  private readonly pageCipher: PageCipherFactory | undefined;
   /** Page-ins waiting for the store. */
   private pendingPageIns = 0;
   /** Demand paging, once a backing store is attached (`enablePaging`). */
@@ -135,6 +138,7 @@ export class Kernel implements KernelServices, ObjectKernel {
     };
     this.onFault = options.onFault;
     this.imageLoader = options.imageLoader ?? null;
+    this.pageCipher = options.pageCipher;
     this.imports = buildImports(this, machine.memory, options.personalities ?? [], options.trace);
   }
 
@@ -197,7 +201,7 @@ export class Kernel implements KernelServices, ObjectKernel {
    * low make the kernel evict pages, sealed under a key made now from the machine's entropy.
    */
   enablePaging(store: BackingStore, options: PagingOptions = {}): Paging {
-    const paging = new Paging(new PageSealer(this.entropy), store, this.frames, () => this.processes.values(), () => this.stopAtNextSafePoint(), options);
+    const paging = new Paging(new PageSealer(this.entropy, this.pageCipher), store, this.frames, () => this.processes.values(), () => this.stopAtNextSafePoint(), options);
     this.paging = paging;
     this.rootMemory.extendRoot(options.storePages ?? 0);
     for (const process of this.processes.values()) this.attachPaging(process);

@@ -4,6 +4,7 @@ import { Kernel, type KernelOptions } from "../../src/kernel/kernel.ts";
 import { Loader, type LoaderOptions } from "../../src/loader/loader.ts";
 import { standardImportModules } from "../../src/hosts/standard-imports.ts";
 import type { InterruptController } from "../../src/machine/interrupts.ts";
+import { nodePageCipher } from "../../src/hosts/node/node-page-cipher.ts";
 
 /**
  * A machine for tests: a scripted console (input given up front, output captured), the real
@@ -89,6 +90,7 @@ export function testMachine(options: TestMachineOptions = {}): TestMachine {
     personalities: personalities.filter((p) => p.module !== "dogma"),
     onFault: (_p, line) => faults.push(line),
     imageLoader: loader,
+    pageCipher: nodePageCipher,
     ...options.kernel,
   });
   const text = (stream: 1 | 2) => () => new TextDecoder().decode(Buffer.concat(out[stream]));

@@ -6,7 +6,8 @@
  * refuses every altered blob (a property over random bit flips).
  */
 import { describe, expect, it } from "vitest";
-import { PageSealer } from "../../src/kernel/page-sealer.ts";
+import { PageSealer, portablePageCipher } from "../../src/kernel/page-sealer.ts";
+import { nodePageCipher } from "../../src/hosts/node/node-page-cipher.ts";
 import { EvictionPolicy, type EvictionPolicyCode, PinLevel } from "../../src/kernel/paging.ts";
 import { TestStore } from "../helpers/test-store.ts";
 import { testMachine } from "../helpers/test-host.ts";
@@ -212,7 +213,7 @@ describe("kernel calls on paged-out memory", () => {
   }, 60_000);
 });
 
-describe("the page sealer", () => {
+for (const [name, cipher] of [["portable", portablePageCipher], ["node", nodePageCipher]] as const) describe(`the page sealer (${name} AES-GCM)`, () => {
   const entropy = { fill: (bytes: Uint8Array) => void crypto.getRandomValues(bytes) };
   const page = () => {
     const bytes = new Uint8Array(4096);
@@ -221,7 +222,7 @@ describe("the page sealer", () => {
   };
 
   it("opens what it sealed, for that identity and version only", () => {
-    const sealer = new PageSealer(entropy);
+    const sealer = new PageSealer(entropy, cipher);
     const bytes = page();
     const id = { space: 3, page: 0x42, version: 7 };
     const sealed = sealer.seal(bytes, id);
@@ -230,7 +231,7 @@ describe("the page sealer", () => {
     expect(sealer.open(sealed, { ...id, version: 6 })).toBe(null);
     expect(sealer.open(sealed, { ...id, page: 0x43 })).toBe(null);
     expect(sealer.open(sealed, { ...id, space: 4 })).toBe(null);
-    expect(new PageSealer(entropy).open(sealed, id)).toBe(null);
+    expect(new PageSealer(entropy, cipher).open(sealed, id)).toBe(null);
     expect(sealer.open({ nonce: sealed.nonce, data: sealed.data.subarray(1) }, id)).toBe(null);
     const otherNonce = sealed.nonce.slice();
     otherNonce[11] ^= 1;
@@ -238,14 +239,14 @@ describe("the page sealer", () => {
   });
 
   it("never uses a nonce twice", () => {
-    const sealer = new PageSealer(entropy);
+    const sealer = new PageSealer(entropy, cipher);
     const seen = new Set<string>();
     for (let i = 0; i < 300; i++) seen.add(Buffer.from(sealer.seal(new Uint8Array(4096), { space: 1, page: 1, version: 1 }).nonce).toString("hex"));
     expect(seen.size).toBe(300);
   });
 
   it("refuses any single flipped bit, in the data, the tag or the nonce", () => {
-    const sealer = new PageSealer(entropy);
+    const sealer = new PageSealer(entropy, cipher);
     const id = { space: 9, page: 9, version: 1 };
     const sealed = sealer.seal(page(), id);
     const next = prng(0x5eed);
@@ -258,6 +259,20 @@ describe("the page sealer", () => {
       const altered = inNonce ? { nonce: target, data: sealed.data } : { nonce: sealed.nonce, data: target };
       expect(sealer.open(altered, id)).toBe(null);
     }
+  });
+});
+
+describe("the two page ciphers", () => {
+  it("make the same blobs, and each opens the other's", () => {
+    const fixed = { fill: (bytes: Uint8Array) => void bytes.fill(0x5a) };
+    const [portable, native] = [new PageSealer(fixed, portablePageCipher), new PageSealer(fixed, nodePageCipher)];
+    const bytes = Uint8Array.from({ length: 4096 }, (_, i) => (i * 13) & 0xff);
+    const id = { space: 2, page: 0x30, version: 4 };
+    const a = portable.seal(bytes, id);
+    const b = native.seal(bytes, id);
+    expect(b).toEqual(a);
+    expect(native.open(a, id)).toEqual(bytes);
+    expect(portable.open(b, id)).toEqual(bytes);
   });
 });
 

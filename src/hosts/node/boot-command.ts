@@ -10,6 +10,7 @@ import { nodeDevices } from "./node-devices.ts";
 import { DiskImage } from "./disk-image.ts";
 import { FolderShare } from "./folder-share.ts";
 import { ProgressLine } from "./progress-line.ts";
+import { nodePageCipher } from "./node-page-cipher.ts";
 
 /** A new disk image's size: 64 MiB. */
 const DISK_SIZE = 64 << 20;
@@ -75,6 +76,7 @@ export async function boot(options: BootOptions): Promise<number> {
       loader: new Loader({ importModules: imports, cache: options.cache ? new DiskModuleCache() : null }),
       kernelOptions: {
         personalities: imports.filter((spec) => spec.module !== "dogma"),
+        pageCipher: nodePageCipher,
         onFault: (_process, line) => process.stderr.write(`dogma: ${line}\n`),
       },
       log: (line) => {

@@ -13,6 +13,7 @@ import { type BootOptions, boot } from "./boot-command.ts";
 import { defaultDisk } from "./data-dir.ts";
 import { DiskModuleCache } from "./disk-cache.ts";
 import { nodeDevices } from "./node-devices.ts";
+import { nodePageCipher } from "./node-page-cipher.ts";
 
 const USAGE = `usage: dogma run [options] PROGRAM.wasm [ARGS...]
        dogma boot [--disk FILE] [--share DIR] [--memory SIZE] [--config FILE] [--no-cache]
@@ -111,6 +112,7 @@ async function run(options: RunOptions): Promise<number> {
   const loader = new Loader({ importModules: imports, cache: options.cache ? new DiskModuleCache() : null });
   const kernel = new Kernel(machine, {
     imageLoader: loader,
+    pageCipher: nodePageCipher,
     personalities: imports.filter((spec) => spec.module !== "dogma"),
     trace: options.trace ? (line) => process.stderr.write(`trace: ${line}\n`) : undefined,
     // The program's own fault is reported once it has ended; its children's as they happen.

@@ -1,0 +1,40 @@
+import { createCipheriv, createDecipheriv } from "node:crypto";
+import type { PageCipherFactory } from "../../kernel/page-sealer.ts";
+
+const TAG_BYTES = 16;
+
+/**
+ * The kernel's page sealing with Node's native AES-256-GCM (OpenSSL): the same blobs as the
+ * portable cipher (ciphertext, then the tag), about 13 times faster (bench/paging.ts).
+ */
+export const nodePageCipher: PageCipherFactory = (given) => {
+  const key = Uint8Array.from(given);
+  given.fill(0);
+  return {
+    encrypt(nonce, ad, plaintext) {
+      const cipher = createCipheriv("aes-256-gcm", key, nonce, { authTagLength: TAG_BYTES });
+      cipher.setAAD(ad);
+      const out = new Uint8Array(plaintext.length + TAG_BYTES);
+      const body = cipher.update(plaintext);
+      out.set(body, 0);
+      out.set(cipher.final(), body.length);
+      out.set(cipher.getAuthTag(), plaintext.length);
+      return out;
+    },
+    decrypt(nonce, ad, sealed) {
+      if (sealed.length < TAG_BYTES) return null;
+      const length = sealed.length - TAG_BYTES;
+      const decipher = createDecipheriv("aes-256-gcm", key, nonce, { authTagLength: TAG_BYTES });
+      decipher.setAAD(ad);
+      decipher.setAuthTag(sealed.subarray(length));
+      const plain = new Uint8Array(length);
+      plain.set(decipher.update(sealed.subarray(0, length)), 0);
+      try {
+        decipher.final();
+      } catch {
+        return null;
+      }
+      return plain;
+    },
+  };
+};
