@@ -81,6 +81,27 @@ describe("demand paging", () => {
     }, 60_000);
   }
 
+  for (const [name, policy] of [["clock", EvictionPolicy.CLOCK], ["aging", EvictionPolicy.AGING]] as const) {
+    it(`runs eight processes, each as large as physical memory, to their right results (${name})`, async () => {
+      const t = testMachine({ memory: MEMORY });
+      const store = new TestStore();
+      const paging = t.kernel.enablePaging(store, { storePages: 8192, lowWater: 64, policy });
+      const image = await t.loader.load(WORKLOAD, "workload");
+      t.kernel.imageObject(image);
+      const free = t.kernel.frames.freeCount;
+      const pages = MEMORY / 4096;
+      const processes = Array.from({ length: 8 }, () => t.kernel.spawn(image, { entry: "run", entryArgs: [pages, 3] }));
+      await t.kernel.run();
+      expect(processes.map((p) => p.fault)).toEqual(processes.map(() => null));
+      expect(processes.map((p) => t.kernel.returnValues.get(p.pid))).toEqual(processes.map(() => expected(pages, 3)));
+      // Every one of them was paged, and paged back.
+      for (const p of processes) expect(store.readKeys.some((key) => key.startsWith(`${p.pid}:`))).toBe(true);
+      expect(paging.evictions).toBeGreaterThan(8 * pages);
+      expect(paging.stored.usedSlots).toBe(0);
+      expect(t.kernel.frames.freeCount).toBe(free);
+    }, 120_000);
+  }
+
   it("asks again when a page-in goes unanswered, as a pager that ends and is restarted does", async () => {
     const store = new TestStore("once");
     const pages = 2048;
