@@ -29,7 +29,11 @@ export class StoredPages {
   private readonly pages = new Map<string, StoredPage>();
   private readonly free: number[] = [];
 
+  /** The store's size in slots. */
+  readonly capacity: number;
+
   constructor(slots: number) {
+    this.capacity = slots;
     for (let slot = slots - 1; slot >= 0; slot--) this.free.push(slot);
   }
 

@@ -50,7 +50,7 @@ describe("dogma boot", () => {
     const run = dogma(["boot", "--disk", join(work, "shell.img"), "--share", root], "echo hello from the shell\necho a b | cat\nls /host/docs\n");
     const log = run.stdout + run.stderr;
     expect(log).toContain("boot: process 1 (init) started, pid 1");
-    expect(log).toMatch(/init: \d+ modules, 4 devices, 10 services/);
+    expect(log).toMatch(/init: \d+ modules, 4 devices, 11 services/);
     expect(log).toContain('hostfs: the host share, read-only; serving "host"');
     expect(log).toContain("dogma:/$ ls /host/docs\n"); // the folder given with --share, read-only
     expect(log).toContain("\nFS.md\n");
@@ -60,6 +60,19 @@ describe("dogma boot", () => {
     expect(log).toContain("dogma:/$ echo a b | cat\na b\n");
     expect(log).toMatch(/init: the session is over; stopped \d+ services; halting/);
     expect(log).toContain("dogma: process 1 halted the machine");
+    expect(run.code).toBe(0);
+  }, 120_000);
+
+  it("pages through its pager on a machine smaller than what runs: memtest's 8 MiB in 10 MiB of memory", () => {
+    const run = dogma(["boot", "--disk", join(work, "small.img"), "--memory", "10M"], "memtest\nmem\n");
+    const log = run.stdout + run.stderr;
+    expect(log).toContain("init: paging through the pager, a store of 4096 pages");
+    expect(log).toContain("dogma:/$ memtest\nmemtest ok\n");
+    const paging = /paging: by clock, (\d+) pages evicted, (\d+) paged back in, \d+ of 4096 pages of the store in use/.exec(log);
+    expect(paging, log).not.toBe(null);
+    expect(Number(paging![1])).toBeGreaterThan(1000);
+    expect(Number(paging![2])).toBeGreaterThan(1000);
+    expect(log).not.toContain("faulted");
     expect(run.code).toBe(0);
   }, 120_000);
 

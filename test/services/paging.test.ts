@@ -38,7 +38,7 @@ describe("paging through the pager service", () => {
     expect(m.faults).toEqual([]);
     // The restarted pager took over (and, with the kernel holding a page only until its write is
     // acknowledged, thousands of the page-ins since went through it).
-    expect(m.lines().filter((l) => l === "pager: paging to /swap, 32768 slots of 4 KiB").length).toBe(2);
+    expect(m.lines().filter((l) => l === "pager: paging to /swap, up to 32768 slots of 4 KiB").length).toBe(2);
     expect(m.kernel.paging!.pageIns - pageInsBefore).toBeGreaterThan(HOG_PAGES / 2);
     await m.halt();
   }, 240_000);
@@ -58,7 +58,7 @@ service hog      memhog  memory=${HOG_PAGES + 256} -- ${HOG_PAGES}
         memory: MACHINE_BYTES,
       },
     );
-    await m.line("pager: paging to /swap, 32768 slots of 4 KiB");
+    await m.line("pager: paging to /swap, up to 32768 slots of 4 KiB");
     await m.line("init: paging through the pager, a store of 32768 pages, evicting by aging");
     await m.line(`memhog: ${HOG_PAGES} pages written and read back twice: all right`);
     const info = m.kernel.paging!;

@@ -1,8 +1,9 @@
-// mem: physical frames (free, the kernel's, objects', processes') and every Memory's quota and use
-// (KERNEL_FRAMES and KERNEL_MEMORY, relayed by the process manager). Pages are 4 KiB frames.
+// mem: physical frames (free, the kernel's, objects', processes'), every Memory's quota and use,
+// and paging (KERNEL_FRAMES, KERNEL_MEMORY and KERNEL_PAGING_INFO, relayed by the process
+// manager). Pages are 4 KiB frames.
 import {
   print, eprint, errorName, exit, procForTool, procInspect, readKernelFrames, readKernelMemory, KernelFrames, KernelMemory,
-  OP_KERNEL_FRAMES, OP_KERNEL_MEMORY,
+  OP_KERNEL_FRAMES, OP_KERNEL_MEMORY, OP_KERNEL_PAGING_INFO, msgWord,
 } from "../lib";
 
 function pad(s: string, width: i32): string {
@@ -34,5 +35,15 @@ for (;;) {
   if (m.id == 0) break;
   print(pad(m.id.toString(), 6) + " " + pad(m.parent.toString(), 6) + " " + pad(m.quota.toString(), 10) + " " + pad(m.used.toString(), 10) + " " + pad(m.processes.toString(), 5));
   id = m.id + 1;
+}
+// Paging: whether the kernel pages, by which policy, and how much went out and came back.
+status = procInspect(proc, OP_KERNEL_PAGING_INFO);
+if (status < 0) fail(status);
+if (msgWord(0) == 0) print("paging: off (no pager)");
+else {
+  print(
+    "paging: by " + (msgWord(1) == 0 ? "clock" : "aging") + ", " + msgWord(2).toString() + " pages evicted, " + msgWord(3).toString() + " paged back in, " +
+      msgWord(4).toString() + " of " + msgWord(5).toString() + " pages of the store in use",
+  );
 }
 exit(0);

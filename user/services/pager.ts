@@ -48,7 +48,11 @@ const listening = Process.self().listen(true); // PAGE_OUT and PAGE_IN bring cap
 if (listening < 0) fail("listen", listening);
 const fs = new FsClient(MEMORY, 1);
 const root = fsRoot(FS_ROOTS);
-if (root < 0) fail("no file system root", root);
+if (root < 0) {
+  // A machine without a disk has no file system: nothing to page to, and nothing to retry.
+  print("pager: no file system, so no swap file: not paging");
+  exit(0);
+}
 // Never truncated: a restarted pager must find the pages its predecessor stored.
 const swap = fs.open(root, "swap", FS_RIGHT_READ | FS_RIGHT_WRITE | FS_OPEN_CREATE);
 if (swap < 0) fail("open /swap", swap);
@@ -56,7 +60,7 @@ if (swap < 0) fail("open /swap", swap);
 msgBegin(CONTROL_PAGER_READY);
 const ready = msgInvoke(CONTROL);
 if (ready < 0 || msgLabel() != 0) fail("tell init it is ready", ready < 0 ? ready : -<i32>msgLabel());
-print("pager: paging to /swap, " + SLOTS.toString() + " slots of 4 KiB");
+print("pager: paging to /swap, up to " + SLOTS.toString() + " slots of 4 KiB");
 
 /** Answers a request: `status` (0: done), and for a page-in the Region holding the page. */
 function done(request: i32, status: i32, region: i32): void {

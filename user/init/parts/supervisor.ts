@@ -180,6 +180,7 @@ export class Supervisor {
       lineAdd(s.entry.session ? "; the session is over" : "; not restarting");
       linePrint();
       if (s.entry.session) this.halting = true;
+      this.goOnWithoutPager(s);
       return;
     }
     if (ranFor >= FAILURE_WINDOW_NS) s.backoffNs = BACKOFF_FIRST_NS;
@@ -316,6 +317,19 @@ export class Supervisor {
     const status = this.startPaging(entry.pagerPages, entry.pagingPolicy);
     this.startAll(); // the services after the pager
     return status;
+  }
+
+  /**
+   * A pager that is done before it said READY (it found no file system) or that init gave up on:
+   * the services after it start anyway, without paging.
+   */
+  private goOnWithoutPager(s: Service): void {
+    if (s.entry.pagerPages == 0 || this.pagingOn) return;
+    lineBegin("init: no paging: ");
+    lineAdd(s.entry.name);
+    lineAdd(" never said it was ready");
+    linePrint();
+    this.startAll();
   }
 
   /** Whether paging runs (KERNEL_SET_PAGER took the channel). */
@@ -467,6 +481,7 @@ export class Supervisor {
       lineAddI64(FAILURE_WINDOW_NS / 1_000_000_000);
       lineAdd(" s");
       linePrint();
+      this.goOnWithoutPager(s);
       return;
     }
     s.restartAt = t + s.backoffNs;

@@ -24,8 +24,8 @@ import { ConsoleClient, CONSOLE_INTERRUPTED } from "../../lib/console-client";
 import { createPipe, closePipeEnd, PIPE_SERVICE } from "../../lib/pipe-client";
 import { Pipeline } from "./parse";
 
-/** Pages each program of a job may use. */
-const PROGRAM_PAGES: u32 = 2048;
+/** Pages each program of a job may use (16 MiB: memtest's 8 MiB and its runtime fit). */
+const PROGRAM_PAGES: u32 = 4096;
 /** A binary run from a file is read whole into the job's Memory first: at most this big. */
 const MAX_BINARY_BYTES: u64 = 4 << 20;
 const INTERRUPT_BADGE: u32 = 0xffff;
