@@ -13,6 +13,7 @@ import { machineInfo } from "./machine-info.ts";
 import { memoryFaults } from "./memory-faults.ts";
 import { paging } from "./paging.ts";
 import { processClone } from "./process-clone.ts";
+import { pagerService } from "./pager-service.ts";
 import { processStart } from "./process-start.ts";
 import { rewrittenVsNative } from "./rewritten-vs-native.ts";
 import { safePointCost } from "./safe-point-cost.ts";
@@ -111,6 +112,8 @@ report({
 });
 const paged = await step("paging", paging);
 report({ title: "Demand paging with sealed pages (µs per page touched; median of 3 runs)", results: paged.results, notes: paged.notes });
+const service = await step("pager service", pagerService);
+report({ title: "Paging through the pager service, the file system and the block driver (µs per page touched)", results: service.results, notes: service.notes });
 report(await step("rewritten vs native", rewrittenVsNative));
 report({
   title: "Where the rewritten kernels' time goes: safe points removed (ablation)",
