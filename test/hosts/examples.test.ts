@@ -53,6 +53,19 @@ describe("the capability examples", () => {
     expect(run.stdout.trimEnd().split("\n").at(-1)).toBe("monitor: ok");
   });
 
+  it("server pool: a counter served by the kernel is cloned after three calls, and both go on from there", () => {
+    const run = dogma(["--module", built("counter-server"), built("server-pool")]);
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("server-pool: call 3: pid 2 count 3 history 3");
+    expect(run.stdout).toMatch(/server-pool: cloned pid 2 as pid (\d+)/);
+    const copy = /cloned pid 2 as pid (\d+)/.exec(run.stdout)![1];
+    // Each continues from the original's state: its 4th call, global and heap string alike.
+    expect(run.stdout).toContain("pid 2 count 4 history 4");
+    expect(run.stdout).toContain(`pid ${copy} count 4 history 4`);
+    expect(run.stdout.trimEnd().split("\n").at(-1)).toBe("server-pool: both went on from where the original was: ok");
+  });
+
   it("says what is wrong when the examples are started without their modules", () => {
     const run = dogma([built("echo-demo")]);
     expect(run.code).toBe(2);

@@ -139,9 +139,10 @@ export class Process {
    * receives on `receiver` into libdogma's message buffer and calls its exported function
    * `handler(status: i32): i32` for each message (msgLabel, msgWord, msgReply read it); the
    * handler returns 0 to go on, anything else to end with that exit code. Between two messages the
-   * process is quiescent, and may be cloned.
+   * process is quiescent, and may be cloned. (libdogma's `serve` loop is the other way: it runs in
+   * the program, which then always has frames on its stack.)
    */
-  serve(handler: string, receiver: i32): i32 {
+  serveThroughKernel(handler: string, receiver: i32): i32 {
     const bytes = String.UTF8.encode(handler);
     msgBegin(OP_PROCESS_SERVE);
     msgAddWord(<u32>changetype<usize>(bytes));
@@ -155,7 +156,7 @@ export class Process {
   /**
    * A copy-on-write clone of this process, paid by `memory` (a Memory capability with
    * MEMORY_CREATE): the new process's capability (all rights), or a negative status. The process
-   * must be quiescent: `created`, or a server (serve) waiting for a message, whose clone starts
+   * must be quiescent: `created`, or a server (serveThroughKernel) waiting for a message, whose clone starts
    * serving the same Receiver with the same memory and globals.
    */
   clone(memory: i32): i32 {
