@@ -35,6 +35,8 @@ describe("the default config on a machine without a disk", () => {
     expect(lines.some((l) => /^init: config line \d+: no device named share; skipped: /.test(l))).toBe(true);
     expect(t.stdout()).toContain('fs: no block driver registered "block" within 2 s: no file system on this machine\n');
     expect(lines.some((l) => /^init: fs \(pid \d+\) exited with code 0; not restarting$/.test(l))).toBe(true);
+    // The pager needs the file system: init starts the lines after it without waiting for it.
+    expect(lines).toContain("init: no paging: fs, which pager needs, is done");
     expect(t.stdout()).toContain("echo still here\nstill here\n");
     // Everything else the config names was started (what each then does is its own test's business).
     const services = config.split("\n").filter((l) => /^\s*(service|driver)\s/.test(l)).map((l) => l.trim().split(/\s+/)[1]!);

@@ -181,6 +181,7 @@ export class Supervisor {
       linePrint();
       if (s.entry.session) this.halting = true;
       this.goOnWithoutPager(s);
+      this.goOnIfPagerStore(s);
       return;
     }
     if (ranFor >= FAILURE_WINDOW_NS) s.backoffNs = BACKOFF_FIRST_NS;
@@ -330,6 +331,35 @@ export class Supervisor {
     lineAdd(" never said it was ready");
     linePrint();
     this.startAll();
+  }
+
+  /**
+   * `s` finished (exit 0) without being restarted: when it publishes what the waiting pager uses
+   * (the file system, on a machine without a disk), the pager will never be ready, and the lines
+   * after it need not wait for it to give up.
+   */
+  private goOnIfPagerStore(s: Service): void {
+    if (this.pagingOn) return;
+    for (let i = 0; i < this.services.length; i++) {
+      const pager = unchecked(this.services[i]);
+      if (pager.entry.pagerPages == 0 || pager.stopped || pager.pid == 0) continue;
+      for (let g = 0; g < s.entry.grants.length; g++) {
+        const published = unchecked(s.entry.grants[g]);
+        if (published.kind != GRANT_PUBLISH) continue;
+        for (let u = 0; u < pager.entry.grants.length; u++) {
+          const used = unchecked(pager.entry.grants[u]);
+          if (used.kind != GRANT_USE || used.value != published.value) continue;
+          lineBegin("init: no paging: ");
+          lineAdd(s.entry.name);
+          lineAdd(", which ");
+          lineAdd(pager.entry.name);
+          lineAdd(" needs, is done");
+          linePrint();
+          this.startAll();
+          return;
+        }
+      }
+    }
   }
 
   /** Whether paging runs (KERNEL_SET_PAGER took the channel). */
