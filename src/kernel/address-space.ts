@@ -436,7 +436,7 @@ export class AddressSpace {
    * it again); 0: not referenced since.
    */
   sample(page: number): -1 | 0 | 1 {
-    if (this.held.has(page)) return -1;
+    if (this.held.has(page) || this.inCallRange(page)) return -1;
     const entry = this.table.lookup(page);
     if (entry >>> PAGE_SHIFT === 0 || entry & (PTE_SHARED | PTE_COW | PTE_PAGED)) return -1;
     if ((entry & PTE_ACCESSED) === 0) return 0;
@@ -472,13 +472,30 @@ export class AddressSpace {
     this.pagedPages++;
   }
 
-  /** The pages of `[address, address + length)` that are paged out. */
-  pagedOutIn(address: number, length: number): number[] {
-    const pages: number[] = [];
+  /** The first page of `[address, address + length)` that is paged out, or -1. */
+  firstPagedOut(address: number, length: number): number {
     for (let page = address >>> PAGE_SHIFT; page * PAGE_SIZE < address + length; page++) {
-      if (this.table.lookup(page) & PTE_PAGED) pages.push(page);
+      if (this.table.lookup(page) & PTE_PAGED) return page;
     }
-    return pages;
+    return -1;
+  }
+
+  /**
+   * What the process's latest kernel call touched (`Kernel.touch`), as address, length pairs:
+   * never evicted, so that a call that blocks (a receive waiting for a message to write into its
+   * buffer) finds its memory resident when it goes on. Emptied when its next call begins, or when
+   * a call completes without blocking (resident-call.ts): at most one call's pages stay pinned a
+   * little longer than they need.
+   */
+  readonly callRanges: number[] = [];
+
+  private inCallRange(page: number): boolean {
+    const ranges = this.callRanges;
+    for (let i = 0; i < ranges.length; i += 2) {
+      const first = ranges[i]! >>> PAGE_SHIFT;
+      if (page >= first && page * PAGE_SIZE < ranges[i]! + ranges[i + 1]!) return true;
+    }
+    return false;
   }
 
   /** Keeps the pages of `[address, address + length)` from eviction until `release`; the pages held. */

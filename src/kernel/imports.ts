@@ -43,8 +43,9 @@ function bindModule(kernel: Kernel, spec: ImportModuleSpec<KernelServices>, trac
   for (const [name, signature] of Object.entries(spec.functions)) {
     let fn = bound[name];
     if (!fn) throw new Error(`kernel bug: ${spec.module}.${name} has no implementation`);
-    if (trace) fn = traced(kernel, `${spec.module}.${name}`, fn, trace);
+    // Wrapped before tracing: residentCall looks at whether the implementation is async.
     fn = residentCall(kernel, `${spec.module}.${name}`, fn, signature.blocks) as ImportFunction;
+    if (trace) fn = traced(kernel, `${spec.module}.${name}`, fn, trace);
     result[name] = signature.blocks ? new WebAssembly.Suspending(fn as (...args: unknown[]) => unknown) : fn;
   }
   return result;

@@ -458,9 +458,10 @@ export class Kernel implements KernelServices, ObjectKernel {
 
   /**
    * Makes `[address, address + length)` of `process` stay resident until its current kernel call
-   * returns; throws PageInRequired for a page that is paged out, which the call's wrapper
-   * answers by paging it in and calling again (resident-call.ts). A call touches what it will
-   * write after a side effect before that side effect, so that calling again repeats nothing.
+   * returns (held if it blocks); throws PageInRequired for a page that is paged out, which the
+   * call's wrapper answers by paging it in and calling again (resident-call.ts). A call touches
+   * what it will write after a side effect before that side effect, so that calling again
+   * repeats nothing.
    */
   touch(process: Process, address: number, length: number): void {
     if (!this.paging || length <= 0) return;
@@ -468,11 +469,9 @@ export class Kernel implements KernelServices, ObjectKernel {
     const end = Math.min(address + length, process.space.wasmPages * WASM_PAGE_SIZE);
     if (address >= end) return;
     length = end - address;
-    const paged = process.space.pagedOutIn(address, length);
-    if (paged.length > 0) throw new PageInRequired(paged[0]! * PAGE_SIZE);
-    const held = process.space.hold(address, length);
-    if (process.callHolds) process.callHolds.push(...held);
-    else process.space.release(held);
+    const paged = process.space.firstPagedOut(address, length);
+    if (paged >= 0) throw new PageInRequired(paged * PAGE_SIZE);
+    if (process.inCall) process.space.callRanges.push(address, length);
   }
 
   readMemory(process: Process, address: number, length: number): Uint8Array | null {

@@ -79,8 +79,8 @@ export class Process extends KernelObject implements CapabilityHolder {
   servingIdle = false;
   /** A clone of a serving process: it starts in the serve loop, not at its entry. */
   resumesServing = false;
-  /** Pages the kernel call it is in holds resident until it returns (resident-call.ts); null outside one. */
-  callHolds: number[] | null = null;
+  /** Inside a kernel call (resident-call.ts): what it touches goes to `space.callRanges`. */
+  inCall = false;
   /** Its fault handler, if it registered one (PROCESS_SET_FAULT_HANDLER), and the fault flag. */
   readonly faultHandler = new FaultHandler();
 

@@ -14,12 +14,18 @@ type Call = (...args: never[]) => unknown;
 
 /**
  * A kernel call under demand paging. A call that reads or writes its process's memory may meet a
- * paged-out page (`translate` throws PageInRequired); the call then pages it in, holds it resident
- * and runs again from the start, until it completes with every page it needs held, and releases
- * them. Running again is safe because a call reaches process memory either before anything it does
- * is visible, or, for memory it writes after a side effect (bytes taken from a stream, a file
- * opened), through `Kernel.touch` before that side effect, which throws at the same early point.
- * Only a blocking call can wait for a page: the others must not touch process memory.
+ * paged-out page (`translate` throws PageInRequired); the call then pages it in and runs again
+ * from the start, until it completes. Running again is safe because a call reaches process memory
+ * either before anything it does is visible, or, for memory it writes after a side effect (bytes
+ * taken from a stream, a file opened), through `Kernel.touch` before that side effect, which
+ * throws at the same early point. Only a blocking call can wait for a page: the others must not
+ * touch process memory.
+ *
+ * What a call touched stays resident (`AddressSpace.callRanges`) until its next call, which is
+ * what a call that blocks needs: others run meanwhile, and the pages it still uses (a receive's
+ * buffer) must stay. A page brought back for a retry is held until the call completes, so that
+ * others' pressure cannot take it again before the retry runs. The common case, no page out,
+ * costs a reset and a flag: no allocation, no extra promise in the call's way.
  */
 export function residentCall(kernel: ResidentCallKernel, name: string, call: Call, blocks: boolean): Call {
   if (!blocks) {
@@ -32,45 +38,52 @@ export function residentCall(kernel: ResidentCallKernel, name: string, call: Cal
       }
     }) as Call;
   }
-  return ((...args: never[]) => {
-    if (!kernel.pagingOn) return call(...args);
-    const process = kernel.current();
-    const paged: number[] = [];
-    const finish = (holds: number[]): void => {
-      process.space.release(holds);
-      if (process.callHolds === holds) process.callHolds = null;
-    };
-    const attempt = (): unknown => {
-      const holds: number[] = [];
-      process.callHolds = holds;
-      const failed = (error: unknown): unknown => {
-        finish(holds);
-        if (!(error instanceof PageInRequired) || !process.alive) {
-          process.space.release(paged.splice(0));
-          throw error;
-        }
-        // The page stays held across the next attempt, so others' pressure cannot take it again.
-        return kernel.pageIn(process, error.address!).then(() => {
-          paged.push(...process.space.hold(error.address!, 1));
-          return attempt();
-        }, (fault: unknown) => {
-          process.space.release(paged.splice(0));
-          throw fault;
-        });
-      };
-      let result: unknown;
-      try {
-        result = call(...args);
-      } catch (error) {
-        return failed(error);
-      }
-      const done = (value: unknown): unknown => {
-        finish(holds);
-        process.space.release(paged.splice(0));
+  // An async function rejects with what it threw, PageInRequired included; the kernel's own
+  // blocking promises never do (they page in before they block).
+  const rejectsForPages = call.constructor.name === "AsyncFunction";
+  const attempt = (process: Process, args: never[], pinned: number[] | null): unknown => {
+    const ranges = process.space.callRanges;
+    ranges.length = 0;
+    process.inCall = true;
+    let result: unknown;
+    try {
+      result = call(...args);
+    } catch (error) {
+      return retried(process, args, pinned, error);
+    } finally {
+      process.inCall = false;
+    }
+    if (!(result instanceof Promise)) {
+      ranges.length = 0;
+      if (pinned) process.space.release(pinned);
+      return result;
+    }
+    if (!rejectsForPages && !pinned) return result;
+    return result.then(
+      (value: unknown) => {
+        if (pinned) process.space.release(pinned);
         return value;
-      };
-      return result instanceof Promise ? result.then(done, failed) : done(result);
-    };
-    return attempt();
-  }) as Call;
+      },
+      (error: unknown) => retried(process, args, pinned, error),
+    );
+  };
+  const retried = (process: Process, args: never[], pinned: number[] | null, error: unknown): unknown => {
+    if (!(error instanceof PageInRequired) || !process.alive) {
+      if (pinned) process.space.release(pinned);
+      throw error;
+    }
+    const address = error.address!;
+    return kernel.pageIn(process, address).then(
+      () => {
+        const pages = pinned ?? [];
+        pages.push(...process.space.hold(address, 1));
+        return attempt(process, args, pages);
+      },
+      (fault: unknown) => {
+        if (pinned) process.space.release(pinned);
+        throw fault;
+      },
+    );
+  };
+  return ((...args: never[]) => (kernel.pagingOn ? attempt(kernel.current(), args, null) : call(...args))) as Call;
 }
