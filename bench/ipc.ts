@@ -12,6 +12,7 @@ import type { Process } from "../src/kernel/process.ts";
 import { CAP_MOVE, Op, Rights } from "../src/kernel/caps/object-abi.ts";
 import { Status } from "../src/kernel/errors.ts";
 import { deadline, dogma, median, now, result, schedulerState, wat, type Section } from "./harness.ts";
+import { TestStore } from "../test/helpers/test-store.ts";
 
 const RUNS = 5;
 const ROUND_TRIPS = 100_000; // Dogma call/reply, per sample
@@ -517,6 +518,11 @@ const us = (ns: number) => (ns / 1000).toFixed(2);
 export async function ipc(): Promise<Section[]> {
   const d = new DogmaIpc();
   await d.load();
+  // The same machine with demand paging on (a host store; nothing is evicted at 64 MiB): what the
+  // kernel calls' page-in wrapper (kernel/resident-call.ts) costs an IPC round trip.
+  const paged = new DogmaIpc();
+  await paged.load();
+  paged.kernel.enablePaging(new TestStore(), { storePages: 1024 });
 
   const echo = await newWorker(ECHO_WORKER);
   const numberTrip = (i: number) => ({ message: i });
@@ -558,6 +564,7 @@ export async function ipc(): Promise<Section[]> {
   let full1024 = 0;
   await block([
     ["null0", () => d.roundTrip(0, ROUND_TRIPS)],
+    ["null0paged", () => paged.roundTrip(0, ROUND_TRIPS)],
     ["pm0", () => postMessageRoundTrip(echo, WORKER_ROUND_TRIPS, numberTrip, sameNumber)],
     ["atomics0", () => atomics0Worker.trips(WORKER_ROUND_TRIPS)],
     ["jspi", () => bareJspiSwitch(SWITCHES)],
@@ -602,6 +609,7 @@ export async function ipc(): Promise<Section[]> {
     results: [
       result("call/reply round trip, 0 words", null0, "ns", "worker_threads postMessage round trip", pm0),
       result("call/reply round trip, 0 words (vs Atomics)", null0, "ns", "worker_threads Atomics.wait/notify round trip", atomics0),
+      result("call/reply round trip, 0 words, demand paging on", m("null0paged"), "ns", "the same, paging off", null0),
       result("call/reply round trip, 64 words each way", null64, "ns", "postMessage round trip of a 64-word Uint32Array", pm64),
       result("call/reply round trip, 64 words each way (vs Atomics)", null64, "ns", "Atomics round trip, 64 words copied through the SAB", atomics64),
       result("send throughput, 1 word, queue of 16", send16, "msg/s", "postMessage one way to a worker", pmSends),
