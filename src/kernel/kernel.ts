@@ -31,7 +31,8 @@ import type { ImageLoader } from "./image-loader.ts";
 import { ImageStore } from "./image-store.ts";
 import type { LoadedImage } from "./image.ts";
 import { buildImports, type ImportObject } from "./imports.ts";
-import { type PageCipherFactory, PageSealer } from "./page-sealer.ts";
+import type { PageCipherFactory } from "./page-sealer.ts";
+import { KernelPaging } from "./kernel-paging.ts";
 import { PagerChannel } from "./pager-channel.ts";
 import { type BackingStore, Paging, type PagingOptions } from "./paging.ts";
 import { FUEL_EXPORT, INIT_EXPORT } from "./mmu-abi.ts";
@@ -104,11 +105,7 @@ export class Kernel implements KernelServices, ObjectKernel {
   /** Process 1 when the machine was booted: its end stops `run` (the machine resets). */
   private critical: Process | null = null;
   private readonly entryArgs = new Map<Process, { entry: string; args: readonly (number | bigint)[] }>();
-  private readonly pageCipher: PageCipherFactory | undefined;
-  /** Page-ins waiting for the store. */
-  private pendingPageIns = 0;
-  /** Demand paging, once a backing store is attached (`enablePaging`). */
-  paging: Paging | null = null;
+  private readonly demandPaging: KernelPaging;
   /** What each process's entry returned (benchmarks read it). */
   readonly returnValues = new Map<number, unknown>();
 
@@ -138,7 +135,14 @@ export class Kernel implements KernelServices, ObjectKernel {
     };
     this.onFault = options.onFault;
     this.imageLoader = options.imageLoader ?? null;
-    this.pageCipher = options.pageCipher;
+    this.demandPaging = new KernelPaging({
+      machine,
+      frames: this.frames,
+      scheduler: this.scheduler,
+      rootMemory: this.rootMemory,
+      processes: () => this.processes.values(),
+      cipher: options.pageCipher,
+    });
     this.imports = buildImports(this, machine.memory, options.personalities ?? [], options.trace);
   }
 
@@ -201,46 +205,21 @@ export class Kernel implements KernelServices, ObjectKernel {
    * low make the kernel evict pages, sealed under a key made now from the machine's entropy.
    */
   enablePaging(store: BackingStore, options: PagingOptions = {}): Paging {
-    const paging = new Paging(new PageSealer(this.entropy, this.pageCipher), store, this.frames, () => this.processes.values(), () => this.stopAtNextSafePoint(), options);
-    this.paging = paging;
-    this.rootMemory.extendRoot(options.storePages ?? 0);
-    for (const process of this.processes.values()) this.attachPaging(process);
-    return paging;
+    return this.demandPaging.enable(store, options);
   }
 
-  private attachPaging(process: Process): void {
-    if (!this.paging) return;
-    process.space.pressure = this.paging;
-    process.faultHandler.pageIn = (request) => this.pageIn(process, request.address!, request);
+  /** Demand paging, once a backing store is attached (`enablePaging`). */
+  get paging(): Paging | null {
+    return this.demandPaging.paging;
   }
 
-  /** The running process calls the kernel at its next safe point (`safePoint`), where paging can reclaim. */
-  private stopAtNextSafePoint(): void {
-    const fuel = this.scheduler.current?.instance?.exports[FUEL_EXPORT];
-    if (fuel instanceof WebAssembly.Global) fuel.value = 0;
+  get pagingOn(): boolean {
+    return this.demandPaging.paging !== null;
   }
 
-  /**
-   * Brings `process`'s paged-out page at `address` back: the process blocks (others run) until the
-   * pager answers; a page that fails authentication ends it with a `page-integrity` fault.
-   */
+  /** Brings `process`'s paged-out page at `address` back (kernel-paging.ts). */
   pageIn(process: Process, address: number, request: ProcessFault | null = null): Promise<void> {
-    const paging = this.paging!;
-    const page = address >>> 12;
-    // Until the store answers the machine is not idle (`run` must not end), and once it has, the
-    // scheduler, which may be waiting for an interrupt, must look at its run queue again.
-    this.pendingPageIns++;
-    const arrived = (value: Uint8Array | ProcessFault) => {
-      this.pendingPageIns--;
-      if (process.alive) this.scheduler.makeReady(process, value);
-      this.machine.interrupts.poke();
-    };
-    paging.fetch(process, page).then(arrived, (error: unknown) => arrived(error instanceof ProcessFault ? error : new ProcessFault("page-integrity", address, String(error))));
-    return this.scheduler.block<Uint8Array | ProcessFault>(process).then((value) => {
-      // The record names the instruction that touched the page: the request's stack has it.
-      if (value instanceof ProcessFault) throw request ? request.retold(value.message, value.kind) : value;
-      if (!process.space.restore(page, value)) throw new ProcessFault("out-of-memory", address, "no free physical frame to page this page back into");
-    });
+    return this.demandPaging.pageIn(process, address, request);
   }
 
   /** A capability the host can grant (through `spawn`'s `caps`) to any kernel object. */
@@ -373,7 +352,7 @@ export class Kernel implements KernelServices, ObjectKernel {
     }
     process.caps.placeAt(SLOT_SELF, new Capability(process, SELF_RIGHTS));
     process.space.sharedCopyOnWrite = (address) => splitRegionPage(process, address);
-    this.attachPaging(process);
+    this.demandPaging.attach(process);
     descriptor.state = "created";
     return process;
   }
@@ -401,7 +380,7 @@ export class Kernel implements KernelServices, ObjectKernel {
   }
 
   private canProgress(): boolean {
-    if (this.scheduler.hasSleepers() || this.console.hasReaders() || this.machine.interrupts.hasPending() || this.pendingLoads > 0 || this.pendingPageIns > 0) return true;
+    if (this.scheduler.hasSleepers() || this.console.hasReaders() || this.machine.interrupts.hasPending() || this.pendingLoads > 0 || this.demandPaging.pendingPageIns > 0) return true;
     for (const line of this.interruptLines.values()) if (line.armed && line.target && !line.destroyed) return true;
     return false;
   }
@@ -432,7 +411,7 @@ export class Kernel implements KernelServices, ObjectKernel {
   invoke(process: Process, cap: number, buffer: MessageBuffer): number | Promise<number> {
     // The buffer stays resident until the call completes, however long it blocks: IPC reads and
     // writes it while the process waits.
-    if (this.paging) this.touch(process, buffer.ptr >>> 0, buffer.capacity >>> 0 <= MAX_MESSAGE_BYTES ? buffer.capacity >>> 0 : 0);
+    if (this.pagingOn) this.touch(process, buffer.ptr >>> 0, buffer.capacity >>> 0 <= MAX_MESSAGE_BYTES ? buffer.capacity >>> 0 : 0);
     return this.invokeNow(process, cap, buffer);
   }
 
@@ -452,26 +431,9 @@ export class Kernel implements KernelServices, ObjectKernel {
     return this.futexes.wake(process, address, count);
   }
 
-  get pagingOn(): boolean {
-    return this.paging !== null;
-  }
-
-  /**
-   * Makes `[address, address + length)` of `process` stay resident until its current kernel call
-   * returns (held if it blocks); throws PageInRequired for a page that is paged out, which the
-   * call's wrapper answers by paging it in and calling again (resident-call.ts). A call touches
-   * what it will write after a side effect before that side effect, so that calling again
-   * repeats nothing.
-   */
+  /** Keeps what a kernel call touches resident, or throws PageInRequired (kernel-paging.ts). */
   touch(process: Process, address: number, length: number): void {
-    if (!this.paging || length <= 0) return;
-    // Only private pages are ever paged out; the rest of the range is the access's own business.
-    const end = Math.min(address + length, process.space.wasmPages * WASM_PAGE_SIZE);
-    if (address >= end) return;
-    length = end - address;
-    const paged = process.space.firstPagedOut(address, length);
-    if (paged >= 0) throw new PageInRequired(paged * PAGE_SIZE);
-    if (process.inCall) process.space.callRanges.push(address, length);
+    this.demandPaging.touch(process, address, length);
   }
 
   readMemory(process: Process, address: number, length: number): Uint8Array | null {

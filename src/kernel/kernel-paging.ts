@@ -1,0 +1,103 @@
+import type { Machine } from "../machine/machine.ts";
+import type { MemoryObject } from "./caps/memory-object.ts";
+import { PAGE_SIZE, WASM_PAGE_SIZE } from "./constants.ts";
+import { ProcessFault } from "./fault.ts";
+import type { FrameAllocator } from "./frame-allocator.ts";
+import { FUEL_EXPORT } from "./mmu-abi.ts";
+import { type PageCipherFactory, PageSealer } from "./page-sealer.ts";
+import { PageInRequired } from "./paging-hooks.ts";
+import { type BackingStore, Paging, type PagingOptions } from "./paging.ts";
+import type { Process } from "./process.ts";
+import type { Scheduler } from "./scheduler.ts";
+
+/** What the kernel's side of paging needs of the kernel. */
+export interface KernelPagingParts {
+  readonly machine: Machine;
+  readonly frames: FrameAllocator;
+  readonly scheduler: Scheduler;
+  readonly rootMemory: MemoryObject;
+  readonly processes: () => Iterable<Process>;
+  readonly cipher: PageCipherFactory | undefined;
+}
+
+/**
+ * The kernel's side of demand paging (docs/MEMORY.md "Paging"): turning it on, connecting each
+ * process to it, bringing a process's page back while the process waits, and the residency a
+ * kernel call asks for (`touch`). The policy and the store's bookkeeping are `Paging`'s.
+ */
+export class KernelPaging {
+  /** Demand paging, once a backing store is attached (`enable`). */
+  paging: Paging | null = null;
+  /** Page-ins waiting for the store: the machine is not idle while there are any. */
+  pendingPageIns = 0;
+  private readonly parts: KernelPagingParts;
+
+  constructor(parts: KernelPagingParts) {
+    this.parts = parts;
+  }
+
+  /**
+   * Turns demand paging on with `store` as the pager's storage: from now on free frames running
+   * low make the kernel evict pages, sealed under a key made now from the machine's entropy.
+   */
+  enable(store: BackingStore, options: PagingOptions = {}): Paging {
+    const { machine, frames, rootMemory, processes, cipher } = this.parts;
+    const paging = new Paging(new PageSealer(machine.entropy, cipher), store, frames, processes, () => this.stopAtNextSafePoint(), options);
+    this.paging = paging;
+    rootMemory.extendRoot(options.storePages ?? 0);
+    for (const process of processes()) this.attach(process);
+    return paging;
+  }
+
+  /** Connects a process to paging, once it is on: its frames count, its page-ins come here. */
+  attach(process: Process): void {
+    if (!this.paging) return;
+    process.space.pressure = this.paging;
+    process.faultHandler.pageIn = (request) => this.pageIn(process, request.address!, request);
+  }
+
+  /**
+   * Brings `process`'s paged-out page at `address` back: the process blocks (others run) until the
+   * pager answers; a page that fails authentication ends it with a `page-integrity` fault.
+   */
+  pageIn(process: Process, address: number, request: ProcessFault | null = null): Promise<void> {
+    const { scheduler, machine } = this.parts;
+    const page = address >>> 12;
+    // Until the store answers the machine is not idle (`run` must not end), and once it has, the
+    // scheduler, which may be waiting for an interrupt, must look at its run queue again.
+    this.pendingPageIns++;
+    const arrived = (value: Uint8Array | ProcessFault) => {
+      this.pendingPageIns--;
+      if (process.alive) scheduler.makeReady(process, value);
+      machine.interrupts.poke();
+    };
+    this.paging!.fetch(process, page).then(arrived, (error: unknown) => arrived(error instanceof ProcessFault ? error : new ProcessFault("page-integrity", address, String(error))));
+    return scheduler.block<Uint8Array | ProcessFault>(process).then((value) => {
+      // The record names the instruction that touched the page: the request's stack has it.
+      if (value instanceof ProcessFault) throw request ? request.retold(value.message, value.kind) : value;
+      if (!process.space.restore(page, value)) throw new ProcessFault("out-of-memory", address, "no free physical frame to page this page back into");
+    });
+  }
+
+  /**
+   * Makes `[address, address + length)` of `process` stay resident until its next kernel call
+   * begins; throws PageInRequired for a page that is paged out, which the call's wrapper answers
+   * by paging it in and calling again (resident-call.ts). A call touches what it will write after
+   * a side effect before that side effect, so that calling again repeats nothing.
+   */
+  touch(process: Process, address: number, length: number): void {
+    if (!this.paging || length <= 0) return;
+    // Only private pages are ever paged out; the rest of the range is the access's own business.
+    const end = Math.min(address + length, process.space.wasmPages * WASM_PAGE_SIZE);
+    if (address >= end) return;
+    const paged = process.space.firstPagedOut(address, end - address);
+    if (paged >= 0) throw new PageInRequired(paged * PAGE_SIZE);
+    if (process.inCall) process.space.callRanges.push(address, end - address);
+  }
+
+  /** The running process calls the kernel at its next safe point (`safePoint`), where paging can reclaim. */
+  private stopAtNextSafePoint(): void {
+    const fuel = this.parts.scheduler.current?.instance?.exports[FUEL_EXPORT];
+    if (fuel instanceof WebAssembly.Global) fuel.value = 0;
+  }
+}
