@@ -84,6 +84,8 @@ export class Paging implements FramePressure {
   pending = false;
   evictions = 0;
   pageIns = 0;
+  /** Page-ins the store failed: a page given back altered, stale or another's, or not at all (the pager's misbehaviour). */
+  refusals = 0;
   /** Where each paged-out page is in the store. */
   readonly stored: StoredPages;
   private ring: Array<[PagedProcess, number]> = [];
@@ -149,6 +151,7 @@ export class Paging implements FramePressure {
     }
     const bytes = sealed && this.sealer.open(sealed, { space: process.pid, page, version });
     if (!bytes) {
+      if (process.alive) this.refusals++;
       throw new ProcessFault(
         "page-integrity",
         page * PAGE_SIZE,

@@ -68,7 +68,7 @@ describe("dogma boot", () => {
     const log = run.stdout + run.stderr;
     expect(log).toContain("init: paging through the pager, a store of 4096 pages");
     expect(log).toContain("dogma:/$ memtest\nmemtest ok\n");
-    const paging = /paging: by clock, (\d+) pages evicted, (\d+) paged back in, \d+ of 4096 pages of the store in use/.exec(log);
+    const paging = /paging: by clock, (\d+) pages evicted, (\d+) paged back in, \d+ of 4096 pages of the store in use, 0 refused/.exec(log);
     expect(paging, log).not.toBe(null);
     expect(Number(paging![1])).toBeGreaterThan(1000);
     expect(Number(paging![2])).toBeGreaterThan(1000);

@@ -137,6 +137,8 @@ describe("demand paging", () => {
       expect(process.fault!.address! % 4096).toBe(0);
       expect(process.fault!.address!).toBeGreaterThanOrEqual(0x10000);
       expect(t.faults.join("\n")).toContain("page-integrity");
+      // Process 1 can see that its pager lies (KERNEL_PAGING_INFO's last word).
+      expect(t.kernel.paging!.refusals).toBe(1);
     }, 60_000);
   }
 });
@@ -320,7 +322,7 @@ describe("KERNEL_SET_PAGING and KERNEL_PAGING_INFO", () => {
       const log = m.log();
       return { set: log.status(p, ids.set), bad: log.status(p, ids.bad), noRight: log.status(p, ids.noRight), info: log.answer(p, ids.info).words, policy: store?.policy };
     };
-    expect(await outcome(false)).toEqual({ set: Status.E_NOT_READY, bad: Status.E_INVALID_ARGUMENT, noRight: Status.E_MISSING_RIGHT, info: [0, 0, 0, 0, 0, 0], policy: undefined });
-    expect(await outcome(true)).toEqual({ set: Status.OK, bad: Status.E_INVALID_ARGUMENT, noRight: Status.E_MISSING_RIGHT, info: [1, EvictionPolicy.AGING, 0, 0, 0, 8192], policy: EvictionPolicy.AGING });
+    expect(await outcome(false)).toEqual({ set: Status.E_NOT_READY, bad: Status.E_INVALID_ARGUMENT, noRight: Status.E_MISSING_RIGHT, info: [0, 0, 0, 0, 0, 0, 0], policy: undefined });
+    expect(await outcome(true)).toEqual({ set: Status.OK, bad: Status.E_INVALID_ARGUMENT, noRight: Status.E_MISSING_RIGHT, info: [1, EvictionPolicy.AGING, 0, 0, 0, 8192, 0], policy: EvictionPolicy.AGING });
   });
 });

@@ -43,7 +43,7 @@ if (msgWord(0) == 0) print("paging: off (no pager)");
 else {
   print(
     "paging: by " + (msgWord(1) == 0 ? "clock" : "aging") + ", " + msgWord(2).toString() + " pages evicted, " + msgWord(3).toString() + " paged back in, " +
-      msgWord(4).toString() + " of " + msgWord(5).toString() + " pages of the store in use",
+      msgWord(4).toString() + " of " + msgWord(5).toString() + " pages of the store in use, " + msgWord(6).toString() + " refused",
   );
 }
 exit(0);

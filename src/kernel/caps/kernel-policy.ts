@@ -106,7 +106,7 @@ export function invokeKernelPolicy(inv: Invocation, policy: KernelPolicy): numbe
     }
     case Op.KERNEL_PAGING_INFO: {
       const paging = policy.paging();
-      return answer(inv, paging ? [1, paging.policy, paging.evictions, paging.pageIns, paging.stored.usedSlots, paging.stored.capacity] : [0, 0, 0, 0, 0, 0]);
+      return answer(inv, paging ? [1, paging.policy, paging.evictions, paging.pageIns, paging.stored.usedSlots, paging.stored.capacity, paging.refusals] : [0, 0, 0, 0, 0, 0, 0]);
     }
     default:
       return Status.E_INVALID_ARGUMENT;
