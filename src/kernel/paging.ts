@@ -4,7 +4,7 @@ import { PAGE_SIZE } from "./constants.ts";
 import { ProcessFault, hex } from "./fault.ts";
 import type { FrameAllocator } from "./frame-allocator.ts";
 import type { PageSealer, SealedPage } from "./page-sealer.ts";
-import { StoredPages } from "./stored-pages.ts";
+import { type StoredPage, StoredPages } from "./stored-pages.ts";
 
 /**
  * Demand paging: when free frames run low the kernel evicts private pages to a backing store (the
@@ -46,6 +46,8 @@ export interface BackingStore {
 
 /** Times a page-in asks the store before giving up (a pager restarted meanwhile answers the next). */
 const READ_ATTEMPTS = 3;
+/** Failed page-outs sent again at each reclaim. */
+const WRITE_AGAIN_PER_RECLAIM = 16;
 
 export const EvictionPolicy = { CLOCK: 0, AGING: 1 } as const;
 export type EvictionPolicyCode = (typeof EvictionPolicy)[keyof typeof EvictionPolicy];
@@ -123,6 +125,7 @@ export class Paging implements FramePressure {
   /** Evicts until `highWater` frames are free or nothing is left to evict; never from `spare`. The number evicted. */
   reclaim(spare: AddressSpace | null = null): number {
     this.pending = false;
+    for (const stored of this.stored.toWriteAgain(WRITE_AGAIN_PER_RECLAIM)) this.writeOut(stored);
     const want = Math.max(1, this.highWater - this.frames.freeCount);
     let evicted = 0;
     for (let level = PinLevel.PAGEABLE; level < PinLevel.PINNED && evicted < want; level++) {
@@ -176,15 +179,22 @@ export class Paging implements FramePressure {
     const key = keyOf(process.pid, page);
     process.space.evict(page, (bytes, version) => {
       const sealed = this.sealer.seal(bytes, { space: process.pid, page, version });
-      const stored = this.stored.place(key, sealed)!;
-      // A store that fails leaves the blob in the kernel, where page-ins find it.
-      this.store.write({ space: process.pid, page, slot: stored.slot }, sealed.data.subarray(0, PAGE_SIZE)).then(
-        () => this.stored.written(stored, true),
-        () => this.stored.written(stored, false),
-      );
+      this.writeOut(this.stored.place(key, process.pid, page, sealed)!);
     });
     this.ages.delete(key);
     return true;
+  }
+
+  /**
+   * Sends a page's ciphertext to the store. One that fails leaves the blob in the kernel, where
+   * page-ins find it, and is sent again at a later reclaim (a pager that was busy, or ended and was
+   * restarted, takes it then): so the kernel does not hold pages for the pager for good.
+   */
+  private writeOut(stored: StoredPage): void {
+    this.store.write({ space: stored.space, page: stored.page, slot: stored.slot }, stored.inKernel!.data.subarray(0, PAGE_SIZE)).then(
+      () => this.stored.written(stored, true),
+      () => this.stored.written(stored, false),
+    );
   }
 
   /** Whether the policies may take `process`'s pages in the pass for pin level `level`. */

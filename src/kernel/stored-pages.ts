@@ -3,6 +3,9 @@ import type { SealedPage } from "./page-sealer.ts";
 
 /** Where a paged-out page is: its store slot, and what of its seal the kernel keeps. */
 export interface StoredPage {
+  /** The page (its space and virtual page) and its slot. */
+  readonly space: number;
+  readonly page: number;
   readonly slot: number;
   readonly nonce: Uint8Array;
   readonly tag: Uint8Array;
@@ -28,6 +31,8 @@ export interface StoredPage {
 export class StoredPages {
   private readonly pages = new Map<string, StoredPage>();
   private readonly free: number[] = [];
+  /** Pages whose write the store failed, oldest first (some may have come back since). */
+  private readonly unwritten: StoredPage[] = [];
 
   /** The store's size in slots. */
   readonly capacity: number;
@@ -46,10 +51,10 @@ export class StoredPages {
   }
 
   /** A slot for a page just sealed, or null when the store is full. */
-  place(key: string, sealed: SealedPage): StoredPage | null {
+  place(key: string, space: number, page: number, sealed: SealedPage): StoredPage | null {
     const slot = this.free.pop();
     if (slot === undefined) return null;
-    const stored: StoredPage = { slot, nonce: sealed.nonce, tag: sealed.data.slice(PAGE_SIZE), inKernel: sealed, writing: true, released: false };
+    const stored: StoredPage = { space, page, slot, nonce: sealed.nonce, tag: sealed.data.slice(PAGE_SIZE), inKernel: sealed, writing: true, released: false };
     this.pages.set(key, stored);
     return stored;
   }
@@ -58,11 +63,34 @@ export class StoredPages {
     return this.pages.get(key);
   }
 
-  /** The store acknowledged the write (`stored`: it holds the blob; else the blob stays in the kernel). */
+  /**
+   * The store acknowledged the write (`stored`: it holds the blob; else the blob stays in the
+   * kernel, and the page waits in `unwritten` to be written again).
+   */
   written(page: StoredPage, stored: boolean): void {
     page.writing = false;
     if (stored) page.inKernel = null;
+    else if (!page.released) this.unwritten.push(page);
     if (page.released) this.free.push(page.slot);
+  }
+
+  /** Up to `count` pages whose write failed and that are still out: to write again, now marked writing. */
+  toWriteAgain(count: number): StoredPage[] {
+    const again: StoredPage[] = [];
+    while (again.length < count && this.unwritten.length > 0) {
+      const page = this.unwritten.shift()!;
+      if (page.released || page.writing || page.inKernel === null) continue;
+      page.writing = true;
+      again.push(page);
+    }
+    return again;
+  }
+
+  /** Pages whose ciphertext only the kernel holds (writes outstanding or failed). */
+  get inKernelPages(): number {
+    let count = 0;
+    for (const page of this.pages.values()) if (page.inKernel) count++;
+    return count;
   }
 
   /** The page is no longer paged out (it came back, or its process ended). */

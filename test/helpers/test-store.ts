@@ -1,7 +1,10 @@
 import type { BackingStore, StoreSlot } from "../../src/kernel/paging.ts";
 
-/** "once": drops the first read of each version of a page unanswered, then answers honestly. */
-export type Malice = "none" | "flip" | "swap" | "replay" | "lose" | "once";
+/**
+ * "once": drops the first read of each version of a page unanswered, then answers honestly.
+ * "busy": fails the first write of each page (a pager whose queue was full, or that ended).
+ */
+export type Malice = "none" | "flip" | "swap" | "replay" | "lose" | "once" | "busy";
 
 /** A pager's store in the host: honest, or one of the ways a pager can lie. */
 export class TestStore implements BackingStore {
@@ -20,11 +23,17 @@ export class TestStore implements BackingStore {
   async write(at: StoreSlot, ciphertext: Uint8Array): Promise<void> {
     this.writes++;
     const k = `${at.space}:${at.page}`;
+    if (this.malice === "busy" && !this.refusedWrites.has(k)) {
+      this.refusedWrites.add(k);
+      throw new Error("the pager is busy");
+    }
     this.slots.set(at.slot, k);
     this.pages.set(k, [...(this.pages.get(k) ?? []), ciphertext.slice()]);
   }
 
   readonly readKeys: string[] = [];
+  /** "busy": the pages whose first write was refused. */
+  readonly refusedWrites = new Set<string>();
   /** "once": reads dropped, and the version count of each page when its read was dropped. */
   dropped = 0;
   private readonly droppedAt = new Map<string, number>();
@@ -40,6 +49,7 @@ export class TestStore implements BackingStore {
     const latest = versions[versions.length - 1]!;
     switch (this.liesAbout(at) ? this.malice : "none") {
       case "none":
+      case "busy":
         return latest;
       case "flip": {
         const data = latest.slice();

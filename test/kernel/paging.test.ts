@@ -176,6 +176,23 @@ describe("pin levels", () => {
     }, 60_000);
   }
 
+  it("writes again what the store failed to take, so the kernel does not keep pages for the pager", async () => {
+    const t = testMachine({ memory: MEMORY });
+    const store = new TestStore("busy");
+    const paging = t.kernel.enablePaging(store, { storePages: 8192, lowWater: 64 });
+    const holder = t.kernel.spawn(await t.loader.load(HOLDER, "holder"), { entry: "run", entryArgs: [300] });
+    const worker = t.kernel.spawn(await t.loader.load(WORKLOAD, "workload"), { entry: "run", entryArgs: [2048, 3] });
+    await t.kernel.run();
+    expect([worker.fault?.message, worker.state]).toEqual([undefined, "exited"]);
+    expect(t.kernel.returnValues.get(worker.pid)).toBe(expected(2048, 3));
+    // The holder's pages went out, each first refused; every one of them was written again.
+    const held = [...store.pages.keys()].filter((key) => key.startsWith(`${holder.pid}:`));
+    expect(held.length).toBeGreaterThan(100);
+    expect(held.every((key) => store.refusedWrites.has(key))).toBe(true);
+    expect(paging.stored.inKernelPages).toBe(0);
+    t.kernel.kill(holder.pid);
+  }, 60_000);
+
   it("is set by process 1's Kernel capability with KERNEL_SET_PIN", async () => {
     const m = await scriptMachine();
     const policy = m.kernel.policyObject();

@@ -10,16 +10,16 @@ const sealed = (n: number) => ({ nonce: new Uint8Array(12).fill(n), data: new Ui
 describe("StoredPages", () => {
   it("gives each page its own slot until the store is full", () => {
     const pages = new StoredPages(3);
-    const slots = ["1:1", "1:2", "2:1"].map((key, i) => pages.place(key, sealed(i))!.slot);
+    const slots = ["1:1", "1:2", "2:1"].map((key, i) => pages.place(key, 1, 1, sealed(i))!.slot);
     expect(new Set(slots).size).toBe(3);
-    expect(pages.place("2:2", sealed(9))).toBe(null);
+    expect(pages.place("2:2", 1, 1, sealed(9))).toBe(null);
     expect(pages.get("1:2")!.tag).toEqual(new Uint8Array(16).fill(1));
   });
 
   it("keeps the blob in the kernel until the store acknowledges it, and after a failed write", () => {
     const pages = new StoredPages(2);
-    const a = pages.place("1:1", sealed(1))!;
-    const b = pages.place("1:2", sealed(2))!;
+    const a = pages.place("1:1", 1, 1, sealed(1))!;
+    const b = pages.place("1:2", 1, 1, sealed(2))!;
     expect(a.inKernel).not.toBe(null);
     pages.written(a, true);
     pages.written(b, false);
@@ -29,21 +29,37 @@ describe("StoredPages", () => {
 
   it("frees a slot only once its page is released and its write has settled", () => {
     const pages = new StoredPages(1);
-    const a = pages.place("1:1", sealed(1))!;
+    const a = pages.place("1:1", 1, 1, sealed(1))!;
     // Paged in from the kernel's copy while the write is still out: the slot is not free yet.
     pages.release("1:1");
     expect(pages.freeSlots).toBe(0);
-    expect(pages.place("1:2", sealed(2))).toBe(null);
+    expect(pages.place("1:2", 1, 1, sealed(2))).toBe(null);
     pages.written(a, true);
     expect(pages.freeSlots).toBe(1);
-    expect(pages.place("1:2", sealed(2))!.slot).toBe(a.slot);
+    expect(pages.place("1:2", 1, 1, sealed(2))!.slot).toBe(a.slot);
   });
 
   it("forgets every page of a process that ended", () => {
     const pages = new StoredPages(4);
-    for (const key of ["7:1", "7:2", "8:1"]) pages.written(pages.place(key, sealed(0))!, true);
+    for (const key of ["7:1", "7:2", "8:1"]) pages.written(pages.place(key, 1, 1, sealed(0))!, true);
     pages.forget(7);
     expect([pages.usedSlots, pages.freeSlots]).toEqual([1, 3]);
     expect(pages.get("8:1")).not.toBe(undefined);
+  });
+
+  it("offers the pages whose write failed to be written again, once each, until they are written or back", () => {
+    const pages = new StoredPages(4);
+    const a = pages.place("1:1", 1, 1, sealed(1))!;
+    const b = pages.place("1:2", 1, 2, sealed(2))!;
+    pages.written(a, false);
+    pages.written(b, false);
+    expect(pages.inKernelPages).toBe(2);
+    pages.release("1:2"); // b came back from the kernel's copy meanwhile
+    const again = pages.toWriteAgain(10);
+    expect(again).toEqual([a]);
+    expect(a.writing).toBe(true);
+    expect(pages.toWriteAgain(10)).toEqual([]);
+    pages.written(a, true);
+    expect(pages.inKernelPages).toBe(0);
   });
 });
