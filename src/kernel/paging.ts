@@ -125,13 +125,15 @@ export class Paging implements FramePressure {
   /** Evicts until `highWater` frames are free or nothing is left to evict; never from `spare`. The number evicted. */
   reclaim(spare: AddressSpace | null = null): number {
     this.pending = false;
-    for (const stored of this.stored.toWriteAgain(WRITE_AGAIN_PER_RECLAIM)) this.writeOut(stored);
     const want = Math.max(1, this.highWater - this.frames.freeCount);
     let evicted = 0;
     for (let level = PinLevel.PAGEABLE; level < PinLevel.PINNED && evicted < want; level++) {
       evicted += this.policy === EvictionPolicy.AGING ? this.reclaimByAge(want - evicted, spare, level) : this.reclaimByClock(want - evicted, spare, level);
     }
     this.evictions += evicted;
+    // After the new page-outs, which the pager's queue takes first: what it had no room for
+    // before goes again with whatever room is left.
+    for (const stored of this.stored.toWriteAgain(WRITE_AGAIN_PER_RECLAIM)) this.writeOut(stored);
     return evicted;
   }
 
