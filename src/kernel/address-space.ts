@@ -5,7 +5,7 @@ import { ProcessFault, hex } from "./fault.ts";
 import { FRAME_KERNEL, type FrameAllocator } from "./frame-allocator.ts";
 import { SharedFrames } from "./caps/shared-frames.ts";
 import { PTE_ACCESSED, PTE_COW, PTE_PAGED, PTE_READ, PTE_RIGHTS, PTE_SHARED, PTE_WRITE, PageTable } from "./page-table.ts";
-import { type FramePressure, PageInRequired } from "./paging-hooks.ts";
+import { type FramePressure, FramesRequired, PageInRequired } from "./paging-hooks.ts";
 
 import { SoftwareTlb, TLB_FRAMES } from "./tlb.ts";
 
@@ -378,7 +378,10 @@ export class AddressSpace {
       return this.table.lookup(page);
     }
     const copy = this.allocateFrame();
-    if (copy === null) throw new ProcessFault("out-of-memory", address, "no free physical frame to copy this copy-on-write page into");
+    if (copy === null) {
+      if (this.pressure && !this.usesFrameReserve) throw new FramesRequired(address);
+      throw new ProcessFault("out-of-memory", address, "no free physical frame to copy this copy-on-write page into");
+    }
     this.memory.bytes.copyWithin(copy * PAGE_SIZE, frame * PAGE_SIZE, (frame + 1) * PAGE_SIZE);
     this.shared.release(frame);
     this.table.map(page, copy, rights);
@@ -414,6 +417,7 @@ export class AddressSpace {
     const frame = this.allocateFrame();
     if (frame === null) {
       this.account?.uncharge(1);
+      if (this.pressure && !this.usesFrameReserve) throw new FramesRequired(address);
       throw new ProcessFault("out-of-memory", address, "no free physical frame for this page");
     }
     this.memory.zeroFrame(frame);
@@ -423,11 +427,18 @@ export class AddressSpace {
   }
 
   private allocateFrame(): number | null {
-    let frame = this.frames.allocate(this.owner);
-    if (frame === null && this.pressure?.exhausted(this)) frame = this.frames.allocate(this.owner);
+    let frame = this.takeFrame();
+    if (frame === null && this.pressure?.exhausted(this)) frame = this.takeFrame();
     if (frame !== null) this.pressure?.allocated();
     return frame;
   }
+
+  private takeFrame(): number | null {
+    return this.pressure && !this.pressure.mayAllocate(this) ? null : this.frames.allocate(this.owner);
+  }
+
+  /** Its process is pinned: it may take the frames paging keeps in reserve (FramePressure.mayAllocate). */
+  usesFrameReserve = false;
 
   /**
    * Paging: samples `page` for the eviction policy. -1: not a candidate (no frame of its own, shared

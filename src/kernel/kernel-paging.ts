@@ -63,6 +63,8 @@ export class KernelPaging {
   pageIn(process: Process, address: number, request: ProcessFault | null = null): Promise<void> {
     const { scheduler, machine } = this.parts;
     const page = address >>> 12;
+    // Not paged out: the access needs a frame (FramesRequired). Then it runs again.
+    if (process.space.pagedVersion(page) === null) return this.frameFor(process, address);
     // Until the store answers the machine is not idle (`run` must not end), and once it has, the
     // scheduler, which may be waiting for an interrupt, must look at its run queue again.
     this.pendingPageIns++;
@@ -75,7 +77,47 @@ export class KernelPaging {
     return scheduler.block<Uint8Array | ProcessFault>(process).then((value) => {
       // The record names the instruction that touched the page: the request's stack has it.
       if (value instanceof ProcessFault) throw request ? request.retold(value.message, value.kind) : value;
-      if (!process.space.restore(page, value)) throw new ProcessFault("out-of-memory", address, "no free physical frame to page this page back into");
+      return this.restore(process, page, value, address);
+    });
+  }
+
+  /** Maps the page's bytes into a fresh frame, evicting (its own pages too) or waiting for page-outs while that gives one. */
+  private restore(process: Process, page: number, bytes: Uint8Array, address: number): void | Promise<void> {
+    if (process.space.restore(page, bytes)) return;
+    return this.frameFor(process, address).then(() => this.restore(process, page, bytes, address));
+  }
+
+  /**
+   * Makes a frame free for `process`, at the kernel boundary (nothing of it is being translated, so
+   * its own pages may go): waits for the pager while write-behind is full, else evicts now; a
+   * fault when there is nothing left to evict.
+   */
+  private frameFor(process: Process, address: number): Promise<void> {
+    const paging = this.paging!;
+    if (paging.throttled()) return this.waitForPageOuts(process);
+    if (paging.reclaim(null, process.space.usesFrameReserve) > 0) return Promise.resolve();
+    return Promise.reject(new ProcessFault("out-of-memory", address, "no free physical frame for this page, and no page left to evict"));
+  }
+
+  /**
+   * The process waits until the store takes a page the kernel holds for it, then the kernel
+   * evicts: its own pages too, as nothing of it is being translated now (the access that needed
+   * a frame has done nothing, and runs again after this).
+   */
+  private waitForPageOuts(process: Process): Promise<void> {
+    const { scheduler, machine } = this.parts;
+    const paging = this.paging!;
+    this.pendingPageIns++;
+    // Until a quarter of write-behind is free again: then a batch of evictions, not one per page.
+    paging.stored.whenHeldAtMost((paging.writeBehind * 3) >> 2).then(() => {
+      this.pendingPageIns--;
+      if (process.alive) scheduler.makeReady(process);
+      machine.interrupts.poke();
+    });
+    // What the store failed before goes again now: nobody else may be running to reclaim.
+    paging.writeAgain();
+    return scheduler.block<unknown>(process).then(() => {
+      paging.reclaim(null);
     });
   }
 

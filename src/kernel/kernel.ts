@@ -532,7 +532,7 @@ export class Kernel implements KernelServices, ObjectKernel {
   /** The safe point's slow path: preempt when the slice is over, else refill the fuel. */
   safePoint(process: Process, fuel: number): number | Promise<number> {
     if (!process.alive) return this.stopRunning(process);
-    if (this.paging?.pending) this.paging.reclaim();
+    if (this.paging?.pending) this.paging.reclaim(null, process.space.usesFrameReserve);
     if (!this.scheduler.preemptionPending(process)) return fuel;
     return this.scheduler.yield<number>(process, fuel);
   }

@@ -15,10 +15,25 @@ export class PageInRequired extends ProcessFault {
   }
 }
 
+/**
+ * No frame is free for an access, and evicting other processes' pages found none: at the kernel
+ * boundary, where nothing of the process is being translated, the kernel evicts its own pages too
+ * (after waiting for the pager, when write-behind is full), and the access runs again. It takes
+ * the page-in path (PageInRequired), for a page that is not paged out.
+ */
+export class FramesRequired extends PageInRequired {}
+
 /** What eviction needs to know about the frames it may take (set by the kernel when paging is on). */
 export interface FramePressure {
   /** A frame was just allocated for a page: free frames may be running low. */
   allocated(): void;
   /** No frame is left: free some if it can without touching this space; whether it did. */
   exhausted(space: AddressSpace): boolean;
+  /** Eviction waits for the store (write-behind full): a frame will come after a write settles. */
+  throttled(): boolean;
+  /**
+   * Whether `space` may take a free frame now: the last few are a reserve for the pinned (the
+   * pager and the servers a page-out goes through), which must never wait for a page-out.
+   */
+  mayAllocate(space: AddressSpace): boolean;
 }

@@ -38,8 +38,11 @@ export interface StoreSlot {
 
 /** The pager's side: a user-space pager answers these over IPC; tests use a host object. */
 export interface BackingStore {
-  /** Stores a page's ciphertext (4 KiB) at the slot. */
-  write(at: StoreSlot, ciphertext: Uint8Array): Promise<void>;
+  /**
+   * Stores a page's ciphertext (4 KiB) at the slot. `wanted` says whether it still must be: a
+   * store that queues writes skips one whose page came back meanwhile (and resolves it).
+   */
+  write(at: StoreSlot, ciphertext: Uint8Array, wanted: () => boolean): Promise<void>;
   /** What was last written at the slot, or null when it cannot say. */
   read(at: StoreSlot): Promise<Uint8Array | null>;
 }
@@ -73,6 +76,11 @@ export interface PagingOptions {
   readonly storePages?: number;
   readonly lowWater?: number;
   readonly highWater?: number;
+  /**
+   * At most this many evicted pages' ciphertext in the kernel, waiting for the store to take it
+   * (default 4096, 16 MiB): beyond, eviction waits for the pager, and so does a process that needs a frame.
+   */
+  readonly writeBehind?: number;
   readonly policy?: EvictionPolicyCode;
 }
 
@@ -82,6 +90,9 @@ export class Paging implements FramePressure {
   policy: EvictionPolicyCode;
   readonly lowWater: number;
   readonly highWater: number;
+  readonly writeBehind: number;
+  /** Free frames only pinned processes may take. */
+  readonly reserve: number;
   /** A reclaim is due at the running process's next safe point. */
   pending = false;
   evictions = 0;
@@ -109,6 +120,8 @@ export class Paging implements FramePressure {
     this.lowWater = options.lowWater ?? 256;
     this.highWater = options.highWater ?? 2 * this.lowWater;
     this.policy = options.policy ?? EvictionPolicy.CLOCK;
+    this.writeBehind = options.writeBehind ?? 4096;
+    this.reserve = Math.min(64, this.lowWater >> 1);
     this.stored = new StoredPages(options.storePages ?? 8192);
   }
 
@@ -119,21 +132,38 @@ export class Paging implements FramePressure {
   }
 
   exhausted(space: AddressSpace): boolean {
-    return this.reclaim(space) > 0;
+    return this.reclaim(space, space.usesFrameReserve) > 0;
+  }
+
+  throttled(): boolean {
+    return this.stored.inKernelPages >= this.writeBehind;
+  }
+
+  mayAllocate(space: AddressSpace): boolean {
+    return space.usesFrameReserve || this.frames.freeCount > this.reserve;
+  }
+
+  /** Sends again up to WRITE_AGAIN_PER_RECLAIM page-outs the store failed. */
+  writeAgain(): void {
+    for (const stored of this.stored.toWriteAgain(WRITE_AGAIN_PER_RECLAIM)) this.writeOut(stored);
   }
 
   /** Evicts until `highWater` frames are free or nothing is left to evict; never from `spare`. The number evicted. */
-  reclaim(spare: AddressSpace | null = null): number {
+  /**
+   * `pinned`: for a pinned process (the pager, the servers a page-out goes through), which must
+   * never wait for a page-out: eviction goes on past write-behind.
+   */
+  reclaim(spare: AddressSpace | null = null, pinned = false): number {
     this.pending = false;
     const want = Math.max(1, this.highWater - this.frames.freeCount);
     let evicted = 0;
     for (let level = PinLevel.PAGEABLE; level < PinLevel.PINNED && evicted < want; level++) {
-      evicted += this.policy === EvictionPolicy.AGING ? this.reclaimByAge(want - evicted, spare, level) : this.reclaimByClock(want - evicted, spare, level);
+      evicted += this.policy === EvictionPolicy.AGING ? this.reclaimByAge(want - evicted, spare, level, pinned) : this.reclaimByClock(want - evicted, spare, level, pinned);
     }
     this.evictions += evicted;
     // After the new page-outs, which the pager's queue takes first: what it had no room for
     // before goes again with whatever room is left.
-    for (const stored of this.stored.toWriteAgain(WRITE_AGAIN_PER_RECLAIM)) this.writeOut(stored);
+    this.writeAgain();
     return evicted;
   }
 
@@ -176,8 +206,8 @@ export class Paging implements FramePressure {
   }
 
   /** Evicts one page; false when the store has no slot left for it. */
-  private evict(process: PagedProcess, page: number): boolean {
-    if (this.stored.freeSlots === 0) return false;
+  private evict(process: PagedProcess, page: number, pinned: boolean): boolean {
+    if (this.stored.freeSlots === 0 || (this.throttled() && !pinned)) return false;
     const key = keyOf(process.pid, page);
     process.space.evict(page, (bytes, version) => {
       const sealed = this.sealer.seal(bytes, { space: process.pid, page, version });
@@ -193,9 +223,14 @@ export class Paging implements FramePressure {
    * restarted, takes it then): so the kernel does not hold pages for the pager for good.
    */
   private writeOut(stored: StoredPage): void {
-    this.store.write({ space: stored.space, page: stored.page, slot: stored.slot }, stored.inKernel!.data.subarray(0, PAGE_SIZE)).then(
+    this.store.write({ space: stored.space, page: stored.page, slot: stored.slot }, stored.inKernel!.data.subarray(0, PAGE_SIZE), () => !stored.released).then(
       () => this.stored.written(stored, true),
-      () => this.stored.written(stored, false),
+      () => {
+        this.stored.written(stored, false);
+        // Sent again at once: a pager that ended takes it when it is back (the channel keeps it
+        // until there is room), and nobody else may be running to reclaim.
+        this.writeAgain();
+      },
     );
   }
 
@@ -204,7 +239,7 @@ export class Paging implements FramePressure {
     return process.alive && process.space !== spare && process.pinLevel <= level && process.pinLevel < PinLevel.PINNED;
   }
 
-  private reclaimByClock(want: number, spare: AddressSpace | null, level: number): number {
+  private reclaimByClock(want: number, spare: AddressSpace | null, level: number, pinned: boolean): number {
     let evicted = 0;
     // Two full turns: the first may only clear reference bits (second chance).
     for (let turn = 0; turn < 2 && evicted < want; turn++) {
@@ -215,7 +250,7 @@ export class Paging implements FramePressure {
         const [process, page] = this.ring[this.hand++]!;
         if (!this.takesFrom(process, spare, level)) continue;
         if (process.space.sample(page) === 0) {
-          if (!this.evict(process, page)) return evicted;
+          if (!this.evict(process, page, pinned)) return evicted;
           evicted++;
         }
       }
@@ -223,7 +258,7 @@ export class Paging implements FramePressure {
     return evicted;
   }
 
-  private reclaimByAge(want: number, spare: AddressSpace | null, level: number): number {
+  private reclaimByAge(want: number, spare: AddressSpace | null, level: number, pinned: boolean): number {
     const scored: Array<[PagedProcess, number, number]> = [];
     for (const process of this.processes()) {
       if (!this.takesFrom(process, spare, level)) continue;
@@ -237,7 +272,7 @@ export class Paging implements FramePressure {
     scored.sort((a, b) => a[2] - b[2]);
     let evicted = 0;
     for (const [process, page] of scored.slice(0, want)) {
-      if (!this.evict(process, page)) break;
+      if (!this.evict(process, page, pinned)) break;
       evicted++;
     }
     return evicted;

@@ -71,8 +71,7 @@ export class Process extends KernelObject implements CapabilityHolder {
   /** Why its last MEMORY_CREATE_IMAGE was refused, for MEMORY_LOAD_ERROR ("" after one that was not). */
   loadError = "";
   fault: FaultRecord | null = null;
-  /** How reluctantly paging evicts its pages (paging.ts PinLevel; KERNEL_SET_PIN). */
-  pinLevel = 0;
+  private pin = 0;
   /** Its serve registration (PROCESS_SERVE; serving.ts), if it made one. */
   serving: ServeRegistration | null = null;
   /** Waiting in its serve loop's receive: with `waitCancel` set, it is quiescent (no frames). */
@@ -117,6 +116,17 @@ export class Process extends KernelObject implements CapabilityHolder {
     this.args = args;
     this.env = env;
     this.segments = image.segments.map((segment) => (segment.offset === null ? segment.data : new Uint8Array(0)));
+  }
+
+  /** How reluctantly paging evicts its pages (paging.ts PinLevel; KERNEL_SET_PIN). */
+  get pinLevel(): number {
+    return this.pin;
+  }
+
+  /** Level 2 (never evicted) also lets it take the frames paging keeps for the page-out path. */
+  set pinLevel(level: number) {
+    this.pin = level;
+    this.space.usesFrameReserve = level >= 2;
   }
 
   get pid(): number {

@@ -15,7 +15,12 @@ export interface StoredPage {
   writing: boolean;
   /** The page came back (or its process ended): the slot is free once no write is outstanding. */
   released: boolean;
+  /** Writes of it the store failed: after WRITE_ATTEMPTS it stays in the kernel until it comes back. */
+  failures: number;
 }
+
+/** Times a page-out is sent before the kernel keeps it (a pager that fails every one denies service, no more). */
+export const WRITE_ATTEMPTS = 4;
 
 /**
  * The kernel's map of the backing store: which slot each paged-out page occupies, and the nonce
@@ -31,6 +36,8 @@ export interface StoredPage {
 export class StoredPages {
   private readonly pages = new Map<string, StoredPage>();
   private readonly free: number[] = [];
+  private inKernelCount = 0;
+  private readonly heldWaiters: Array<{ readonly pages: number; readonly resolve: () => void }> = [];
   /** Pages whose write the store failed, oldest first (some may have come back since). */
   private readonly unwritten: StoredPage[] = [];
 
@@ -54,8 +61,9 @@ export class StoredPages {
   place(key: string, space: number, page: number, sealed: SealedPage): StoredPage | null {
     const slot = this.free.pop();
     if (slot === undefined) return null;
-    const stored: StoredPage = { space, page, slot, nonce: sealed.nonce, tag: sealed.data.slice(PAGE_SIZE), inKernel: sealed, writing: true, released: false };
+    const stored: StoredPage = { space, page, slot, nonce: sealed.nonce, tag: sealed.data.slice(PAGE_SIZE), inKernel: sealed, writing: true, released: false, failures: 0 };
     this.pages.set(key, stored);
+    this.inKernelCount++;
     return stored;
   }
 
@@ -69,9 +77,26 @@ export class StoredPages {
    */
   written(page: StoredPage, stored: boolean): void {
     page.writing = false;
-    if (stored) page.inKernel = null;
-    else if (!page.released) this.unwritten.push(page);
+    if (stored) this.dropBlob(page);
+    else if (!page.released && ++page.failures < WRITE_ATTEMPTS) this.unwritten.push(page);
     if (page.released) this.free.push(page.slot);
+  }
+
+  /**
+   * Resolves once the kernel holds at most `pages` pages' ciphertext for the store (the store
+   * took enough of them): waiting for a batch, not for each page, so that evictions go in batches.
+   */
+  whenHeldAtMost(pages: number): Promise<void> {
+    if (this.inKernelCount <= pages) return Promise.resolve();
+    return new Promise((resolve) => this.heldWaiters.push({ pages, resolve }));
+  }
+
+  private wakeWaiters(): void {
+    if (this.heldWaiters.length === 0) return;
+    const still = this.heldWaiters.filter((waiter) => waiter.pages < this.inKernelCount);
+    for (const waiter of this.heldWaiters) if (waiter.pages >= this.inKernelCount) waiter.resolve();
+    this.heldWaiters.length = 0;
+    this.heldWaiters.push(...still);
   }
 
   /** Up to `count` pages whose write failed and that are still out: to write again, now marked writing. */
@@ -88,9 +113,15 @@ export class StoredPages {
 
   /** Pages whose ciphertext only the kernel holds (writes outstanding or failed). */
   get inKernelPages(): number {
-    let count = 0;
-    for (const page of this.pages.values()) if (page.inKernel) count++;
-    return count;
+    return this.inKernelCount;
+  }
+
+  /** The kernel's copy goes (the store took it, or the page is back): waiters may go on. A failed write keeps it, so it wakes nobody. */
+  private dropBlob(page: StoredPage): void {
+    if (page.inKernel === null) return;
+    page.inKernel = null;
+    this.inKernelCount--;
+    this.wakeWaiters();
   }
 
   /** The page is no longer paged out (it came back, or its process ended). */
@@ -99,6 +130,8 @@ export class StoredPages {
     if (!page) return;
     this.pages.delete(key);
     page.released = true;
+    // A write still out sent its bytes already: the kernel's copy can go.
+    this.dropBlob(page);
     if (!page.writing) this.free.push(page.slot);
   }
 

@@ -10,6 +10,7 @@ import { PageSealer, portablePageCipher } from "../../src/kernel/page-sealer.ts"
 import { nodePageCipher } from "../../src/hosts/node/node-page-cipher.ts";
 import { EvictionPolicy, type EvictionPolicyCode, PinLevel } from "../../src/kernel/paging.ts";
 import { TestStore } from "../helpers/test-store.ts";
+import type { StoreSlot } from "../../src/kernel/paging.ts";
 import { testMachine } from "../helpers/test-host.ts";
 import { wat } from "../helpers/wat.ts";
 import { prng } from "../caps/prng.ts";
@@ -175,6 +176,30 @@ describe("pin levels", () => {
       t.kernel.kill(holder.pid);
     }, 60_000);
   }
+
+  it("keeps at most write-behind pages for a slow store: the process waits for the store, then goes on to the right result", async () => {
+    // A store that takes each write 2 ms later: slower than the workload evicts.
+    class SlowStore extends TestStore {
+      mostHeld = 0;
+      paging: { stored: { inKernelPages: number } } | null = null;
+      override async write(at: StoreSlot, ciphertext: Uint8Array): Promise<void> {
+        this.mostHeld = Math.max(this.mostHeld, this.paging?.stored.inKernelPages ?? 0);
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        return super.write(at, ciphertext);
+      }
+    }
+    const t = testMachine({ memory: MEMORY });
+    const store = new SlowStore();
+    const paging = t.kernel.enablePaging(store, { storePages: 8192, lowWater: 64, writeBehind: 128 });
+    store.paging = paging;
+    const process = t.kernel.spawn(await t.loader.load(WORKLOAD, "workload"), { entry: "run", entryArgs: [2048, 2] });
+    await t.kernel.run();
+    expect(process.fault).toBe(null);
+    expect(t.kernel.returnValues.get(process.pid)).toBe(expected(2048, 2));
+    expect(paging.evictions).toBeGreaterThan(1024);
+    expect(store.mostHeld).toBeLessThanOrEqual(128);
+    expect(store.mostHeld).toBeGreaterThan(64); // it did fill up, and waited
+  }, 60_000);
 
   it("writes again what the store failed to take, so the kernel does not keep pages for the pager", async () => {
     const t = testMachine({ memory: MEMORY });
