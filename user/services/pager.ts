@@ -18,7 +18,7 @@
 // pager that ends is restarted by init on the same channel and serves the same slots of the same
 // file (it never truncates /swap): the kernel asks again for the page-ins the old one dropped.
 import {
-  eprint, print, errorName, exit, Process, Memory, msgBegin, msgAddWord, msgAddCap, msgInvoke, msgLabel, msgWord,
+  eprint, print, errorName, exit, Process, Memory, Region, msgAddTimeout, E_TIMEOUT, msgBegin, msgAddWord, msgAddCap, msgInvoke, msgLabel, msgWord,
   msgCap, msgCapCount, capDrop, CAP_MOVE, MSG_PAGE_OUT, MSG_PAGE_IN, OP_PAGER_DONE, OP_RECEIVER_RECEIVE, OP_REGION_VIEW,
   OP_REGION_FREE, E_INVALID_ARGUMENT, lineBegin, lineAdd, lineAddU32, linePrint,
 } from "../lib";
@@ -71,12 +71,12 @@ function done(request: i32, status: i32, region: i32): void {
 }
 
 /** Calls the file system on /swap with `label` at `slot`, moving `region`; the reply's status. Any capability that comes back is dropped unless `keep`. */
-function swapCall(label: u32, slot: u32, region: i32, keep: bool): i32 {
+function swapCall(label: u32, slot: u32, region: i32, keep: bool, pages: u32 = 1): i32 {
   const offset = <u64>slot * PAGE;
   msgBegin(label);
   msgAddWord(<u32>offset);
   msgAddWord(<u32>(offset >>> 32));
-  msgAddWord(PAGE);
+  msgAddWord(pages * PAGE);
   msgAddWord(0);
   msgAddCap(<u32>region | CAP_MOVE);
   const status = msgInvoke(swap);
@@ -99,6 +99,43 @@ function pageOut(slot: u32, region: i32, request: i32): void {
   msgInvoke(region);
   if (status >= 0) pagesOut++;
   done(request, status < 0 ? status : 0, 0);
+}
+
+// Page-outs of consecutive slots (the kernel hands slots out in order, so a burst of evictions
+// mostly is one run) go to /swap in one write of up to BATCH pages: one file system call, not one
+// a page. Their ciphertext is copied into the batch Region, whose view the write takes.
+const BATCH: u32 = 16;
+const batchSlots = new StaticArray<u32>(<i32>BATCH);
+const batchRegions = new StaticArray<i32>(<i32>BATCH);
+const batchRequests = new StaticArray<i32>(<i32>BATCH);
+const batchRegion = new Memory(MEMORY).createRegion(BATCH);
+if (batchRegion < 0) fail("create the batch Region", batchRegion);
+const batchAddress: usize = <usize>new Region(batchRegion).info().address;
+
+/** Writes the gathered page-outs (`count`, consecutive slots from batchSlots[0]) and answers them. */
+function pageOutBatch(count: u32): void {
+  if (count == 1) {
+    pageOut(batchSlots[0], batchRegions[0], batchRequests[0]);
+    return;
+  }
+  let status: i32 = batchSlots[0] + count > SLOTS ? E_INVALID_ARGUMENT : 0;
+  for (let i: u32 = 0; i < count; i++) {
+    const region = batchRegions[i];
+    if (status >= 0) {
+      const address = <usize>new Region(region).info().address;
+      if (address == 0) status = E_INVALID_ARGUMENT;
+      else memory.copy(batchAddress + (<usize>i << 12), address, PAGE);
+    }
+    msgBegin(OP_REGION_FREE); // copied: the ciphertext's frame goes back now
+    msgInvoke(region);
+  }
+  if (status >= 0) {
+    msgBegin(OP_REGION_VIEW);
+    status = msgInvoke(batchRegion);
+    if (status >= 0) status = swapCall(FS_WRITE, batchSlots[0], msgCap(0), false, count);
+  }
+  if (status >= 0) pagesOut += count;
+  for (let i: u32 = 0; i < count; i++) done(batchRequests[i], status < 0 ? status : 0, 0);
 }
 
 function pageIn(slot: u32, request: i32): void {
@@ -130,21 +167,70 @@ function pageIn(slot: u32, request: i32): void {
   }
 }
 
-for (;;) {
+/** A message taken while gathering a batch that did not belong to it: handled next. */
+let stashed = false;
+let stashLabel: u32 = 0;
+let stashSlot: u32 = 0;
+let stashCaps: i32 = 0;
+const stashCap = new StaticArray<i32>(4);
+
+/** Takes the next message: the stashed one, or one from the channel (`wait`: block for it). False when none came. */
+function next(wait: bool): bool {
   msgBegin(OP_RECEIVER_RECEIVE);
+  if (!wait) msgAddTimeout(0);
   const received = msgInvoke(CHANNEL);
+  if (received == E_TIMEOUT && !wait) return false;
   if (received < 0) {
     eprint("pager: receive: " + errorName(received));
     exit(1);
   }
-  const label = msgLabel();
-  // Words: space, page, slot. Only the slot matters here: the kernel checks whose page comes back.
-  const slot = msgWord(2);
-  if (label == MSG_PAGE_OUT && msgCapCount() >= 2) {
-    pageOut(slot, msgCap(0), msgCap(1));
-  } else if (label == MSG_PAGE_IN && msgCapCount() >= 1) {
-    pageIn(slot, msgCap(0));
+  return true;
+}
+
+for (;;) {
+  let label: u32;
+  let slot: u32;
+  let caps: i32;
+  if (stashed) {
+    stashed = false;
+    label = stashLabel;
+    slot = stashSlot;
+    caps = stashCaps;
   } else {
-    for (let i = 0; i < msgCapCount(); i++) capDrop(msgCap(i));
+    next(true);
+    // Words: space, page, slot. Only the slot matters here: the kernel checks whose page comes back.
+    label = msgLabel();
+    slot = msgWord(2);
+    caps = msgCapCount();
+    for (let i = 0; i < caps && i < 4; i++) stashCap[i] = msgCap(i);
+  }
+  if (label == MSG_PAGE_OUT && caps >= 2) {
+    batchSlots[0] = slot;
+    batchRegions[0] = stashCap[0];
+    batchRequests[0] = stashCap[1];
+    let count: u32 = 1;
+    while (count < BATCH && next(false)) {
+      const more = msgLabel();
+      const moreSlot = msgWord(2);
+      const moreCaps = msgCapCount();
+      if (more == MSG_PAGE_OUT && moreCaps >= 2 && moreSlot == batchSlots[count - 1] + 1) {
+        batchSlots[count] = moreSlot;
+        batchRegions[count] = msgCap(0);
+        batchRequests[count] = msgCap(1);
+        count++;
+        continue;
+      }
+      stashed = true;
+      stashLabel = more;
+      stashSlot = moreSlot;
+      stashCaps = moreCaps;
+      for (let i = 0; i < moreCaps && i < 4; i++) stashCap[i] = msgCap(i);
+      break;
+    }
+    pageOutBatch(count);
+  } else if (label == MSG_PAGE_IN && caps >= 1) {
+    pageIn(slot, stashCap[0]);
+  } else {
+    for (let i = 0; i < caps && i < 4; i++) capDrop(stashCap[i]);
   }
 }
