@@ -52,7 +52,7 @@ async function cloneBeside(pages: number): Promise<Result> {
   const bytes = source.space.read(0x10000, pages * 4096);
   const clone = () => {
     const copy = kernel.cloneProcess(source, kernel.rootMemory, source);
-    if (typeof copy === "number") throw new Error(`bench bug: PROCESS_CLONE refused: ${copy}`);
+    if (typeof copy === "number" || copy instanceof Promise) throw new Error(`bench bug: PROCESS_CLONE refused or waited: ${String(copy)}`);
     kernel.kill(copy.pid);
   };
   const copyIn = () => {

@@ -483,6 +483,13 @@ export class AddressSpace {
     this.pagedPages++;
   }
 
+  /** Every page that is paged out, in address order. */
+  pagedOutList(): number[] {
+    const pages: number[] = [];
+    if (this.pagedPages > 0) this.table.forEach((page, _frame, flags) => void (flags & PTE_PAGED && pages.push(page)));
+    return pages;
+  }
+
   /** The first page of `[address, address + length)` that is paged out, or -1. */
   firstPagedOut(address: number, length: number): number {
     for (let page = address >>> PAGE_SHIFT; page * PAGE_SIZE < address + length; page++) {

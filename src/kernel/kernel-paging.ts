@@ -122,6 +122,33 @@ export class KernelPaging {
   }
 
   /**
+   * Brings every paged-out page of `process` back while `waiter` (the process asking, in a kernel
+   * call) blocks: for a copy that needs all of it resident (PROCESS_CLONE). False when a page could
+   * not be had (the pager lost it, or no frame for it): it stays out, and `process` meets the
+   * fault, if any, when it touches the page itself.
+   */
+  bringBackAll(process: Process, waiter: Process): Promise<boolean> {
+    const { scheduler, machine } = this.parts;
+    const paging = this.paging!;
+    const fetchAll = async (): Promise<boolean> => {
+      for (const page of process.space.pagedOutList()) {
+        if (!process.alive || !waiter.alive) return false;
+        if (process.space.pagedVersion(page) === null) continue;
+        const bytes = await paging.fetch(process, page).catch(() => null);
+        if (!bytes || !process.space.restore(page, bytes)) return false;
+      }
+      return true;
+    };
+    this.pendingPageIns++;
+    fetchAll().then((whole) => {
+      this.pendingPageIns--;
+      if (waiter.alive) scheduler.makeReady(waiter, whole);
+      machine.interrupts.poke();
+    });
+    return scheduler.block<boolean>(waiter);
+  }
+
+  /**
    * Makes `[address, address + length)` of `process` stay resident until its next kernel call
    * begins; throws PageInRequired for a page that is paged out, which the call's wrapper answers
    * by paging it in and calling again (resident-call.ts). A call touches what it will write after

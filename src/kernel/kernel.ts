@@ -182,10 +182,16 @@ export class Kernel implements KernelServices, ObjectKernel {
    * only itself, and for a serving source the Receiver it serves, at the same slot; such a clone
    * starts in its serve loop.
    */
-  cloneProcess(source: Process, memory: MemoryObject, parent: Process): Process | number {
+  cloneProcess(source: Process, memory: MemoryObject, parent: Process, attempts = 3): Process | number | Promise<Process | number> {
     const serving = quiescent(source);
     if (!source.alive || (source.state !== "created" && !serving)) return Status.E_NOT_READY;
     if (serving && !source.image.cloneable) return Status.E_NOT_READY;
+    // Pages that are out are copied once they are back: the caller waits for them (a few rounds,
+    // as others' pressure may take some again meanwhile).
+    if (source.space.pagedOutPages > 0) {
+      if (attempts === 0 || parent === source) return Status.E_NOT_READY;
+      return this.demandPaging.bringBackAll(source, parent).then((whole) => (whole ? this.cloneProcess(source, memory, parent, attempts - 1) : Status.E_NOT_READY));
+    }
     const clone = this.build(source.image, memory, parent.pid, source.descriptor.priority, source.args, source.env, source.imageBase !== 0, false);
     if (typeof clone === "string") return Status.E_QUOTA;
     clone.space.grow(source.space.wasmPages - clone.space.wasmPages);

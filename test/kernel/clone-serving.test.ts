@@ -13,6 +13,7 @@ import { Receiver } from "../../src/kernel/caps/receiver.ts";
 import { Status } from "../../src/kernel/errors.ts";
 import type { Process } from "../../src/kernel/process.ts";
 import { testMachine } from "../helpers/test-host.ts";
+import { TestStore } from "../helpers/test-store.ts";
 import { wat } from "../helpers/wat.ts";
 import { Script, runAll, scriptMachine } from "../caps/script.ts";
 
@@ -173,4 +174,61 @@ describe("serving processes", () => {
     expect(refused.map((p) => t.kernel.returnValues.get(p.pid))).toEqual([Status.E_INVALID_ARGUMENT, Status.E_INVALID_ARGUMENT, Status.E_WRONG_TYPE, Status.E_MISSING_RIGHT]);
     expect(refused.every((p) => p.outcome?.kind === "exited")).toBe(true);
   });
+
+  it("are cloned with pages out: the caller waits for them to come back, and the copy has every byte", async () => {
+    // The client thrashes (the server's pages go out), calls the server once, clones it, starts
+    // the copy and calls twice more: it returns the first count, the clone's status, the next two counts and words.
+    const client = wat(`(module
+      (import "dogma" "invoke" (func $invoke (param i32 i32 i32) (result i32)))
+      (import "dogma" "yield" (func $yield))
+      (memory 600)
+      (func $call (result i32)
+        (i32.store (i32.const 0x2000) (i32.const 0x77))
+        (i32.store (i32.const 0x2004) (i32.const 0))
+        (i32.store (i32.const 0x2008) (i32.const 0))
+        (drop (call $invoke (i32.const 2) (i32.const 0x2000) (i32.const 64)))
+        ;; count * 1000 + word / 10: both must say the same number
+        (i32.add (i32.mul (i32.load (i32.const 0x2018)) (i32.const 1000)) (i32.div_u (i32.load (i32.const 0x201c)) (i32.const 10))))
+      (func (export "run") (param $pages i32) (result i32 i32 i32 i32) (local $i i32) (local $first i32) (local $cloned i32) (local $copy i32)
+        (block $done (loop $next
+          (br_if $done (i32.ge_u (local.get $i) (local.get $pages)))
+          (i32.store (i32.add (i32.const 0x100000) (i32.shl (local.get $i) (i32.const 12))) (local.get $i))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br $next)))
+        (local.set $first (call $call))
+        (call $yield)
+        (i32.store (i32.const 0x2000) (i32.const ${Op.PROCESS_CLONE}))
+        (i32.store (i32.const 0x2004) (i32.const 0))
+        (i32.store (i32.const 0x2008) (i32.const 1))
+        (i32.store (i32.const 0x2014) (i32.const 4))
+        (local.set $cloned (call $invoke (i32.const 3) (i32.const 0x2000) (i32.const 64)))
+        (local.set $copy (i32.load (i32.const 0x2014)))
+        (i32.store (i32.const 0x2000) (i32.const ${Op.PROCESS_START}))
+        (i32.store (i32.const 0x2004) (i32.const 0))
+        (i32.store (i32.const 0x2008) (i32.const 0))
+        (drop (call $invoke (local.get $copy) (i32.const 0x2000) (i32.const 64)))
+        (call $yield)
+        (local.get $first) (local.get $cloned) (call $call) (call $call))
+      (func (export "_start")))`);
+    const t = testMachine({ memory: 4 << 20 });
+    const store = new TestStore();
+    t.kernel.enablePaging(store, { storePages: 8192, lowWater: 64 });
+    const receiver = new Receiver(16);
+    t.kernel.rootMemory.adopt(receiver, 1);
+    const source = t.kernel.spawn(await t.loader.load(server(), "server"), { entry: "run", entryArgs: [40], caps: [t.kernel.capability(receiver, Rights.RECEIVER_RECEIVE)] });
+    await t.kernel.run();
+    const caller = t.kernel.spawn(await t.loader.load(client, "client"), {
+      entry: "run",
+      entryArgs: [2048],
+      caps: [t.kernel.capability(receiver, Rights.RECEIVER_CALL), t.kernel.capability(source, ALL_RIGHTS), t.kernel.capability(t.kernel.rootMemory, ALL_RIGHTS)],
+    });
+    await t.kernel.run();
+    expect(caller.fault).toBe(null);
+    // The server's pages went out while the client thrashed, and came back for the copy.
+    expect([...store.pages.keys()].filter((key) => key.startsWith(`${source.pid}:`)).length).toBeGreaterThan(30);
+    expect(source.fault).toBe(null);
+    // One call, then the copy; the two later calls went one to each, both at count 2.
+    expect(t.kernel.returnValues.get(caller.pid)).toEqual([1001, Status.OK, 2002, 2002]);
+    for (const p of [...(t.kernel as unknown as { processes: Map<number, Process> }).processes.values()]) if (p.alive) t.kernel.kill(p.pid);
+  }, 60_000);
 });

@@ -22,7 +22,7 @@ export interface ObjectKernel {
   /** An Image object for a loaded binary, mapped read-only in the global space; throws RangeError when frames run out. */
   imageObject(image: LoadedImage): ImageObject;
   /** A copy-on-write clone of a `created` process in `memory`; a status when it cannot be had. */
-  cloneProcess(source: Process, memory: MemoryObject, parent: Process): Process | number;
+  cloneProcess(source: Process, memory: MemoryObject, parent: Process): Process | number | Promise<Process | number>;
   /** Ends a process (killed: code 137); works on the running one too. */
   terminate(process: Process): void;
 }

@@ -125,12 +125,16 @@ export function invokeProcess(k: ObjectKernel, inv: Invocation, target: Process)
       if (typeof memory === "number") return memory;
       const answerable = canWrite(inv.caller, inv.buffer, 0, 1);
       if (answerable !== Status.OK) return answerable;
-      const clone = k.cloneProcess(target, memory, inv.caller);
-      if (typeof clone === "number") return clone;
-      const status = answer(inv, [], [new Capability(clone, ALL_RIGHTS)]);
-      // As MEMORY_CREATE_PROCESS: a process nobody holds and nobody can start must not stay.
-      if (status !== Status.OK) k.terminate(clone);
-      return status;
+      const cloned = k.cloneProcess(target, memory, inv.caller);
+      const answered = (clone: Process | number): number => {
+        if (typeof clone === "number") return clone;
+        const status = answer(inv, [], [new Capability(clone, ALL_RIGHTS)]);
+        // As MEMORY_CREATE_PROCESS: a process nobody holds and nobody can start must not stay.
+        if (status !== Status.OK) k.terminate(clone);
+        return status;
+      };
+      // The source had pages out: the caller waited for them to come back.
+      return cloned instanceof Promise ? cloned.then(answered) : answered(cloned);
     }
     default:
       return Status.E_INVALID_ARGUMENT;
