@@ -175,7 +175,9 @@ export class Supervisor {
     lineAddU32(pid);
     lineAdd(") ");
     describeEnding(e);
-    if (e.state == STATE_EXITED && e.exitCode == 0) {
+    // Once the kernel pages through it, the pager is never done: it is restarted whatever it ended with.
+    const pagerNeeded = s.entry.pagerPages != 0 && this.pagingOn;
+    if (e.state == STATE_EXITED && e.exitCode == 0 && !pagerNeeded) {
       s.stopped = true;
       lineAdd(s.entry.session ? "; the session is over" : "; not restarting");
       linePrint();
