@@ -17,7 +17,7 @@ const HOG_PAGES = 16384;
 /** memhog writes every page once and reads it back twice. */
 const TOUCHES = 3 * HOG_PAGES;
 
-const config = (pager: boolean) => `service registry registry
+const config = (pager: boolean) => `service registry registry pin=2
 driver  block    block   device=block interrupt=block memory=512 pin=2
 service fs       fs      memory=2048 publish=fs pin=2
 ${pager ? "service pager    pager   memory=1024 use=fs pager=32768 control pin=2" : ""}
