@@ -74,15 +74,23 @@ const RECEIVE_REQUEST = new Uint8Array(new Uint32Array([Op.RECEIVER_RECEIVE, 0, 
  * status, and the process ends with what it answers). Runs on the process's turn, like its entry.
  */
 export async function serve(kernel: ServingKernel, process: Process): Promise<void> {
-  const registration = process.serving!;
+  // Read at each message: a handler may register again (another Receiver, buffer or handler).
   const receive = residentCall(
     kernel,
     "serve",
-    () => (kernel.writeMemory(process, registration.buffer.ptr, RECEIVE_REQUEST) ? kernel.invoke(process, registration.receiver, registration.buffer) : Status.E_BAD_ADDRESS),
+    () => {
+      const { buffer, receiver } = process.serving!;
+      return kernel.writeMemory(process, buffer.ptr, RECEIVE_REQUEST) ? kernel.invoke(process, receiver, buffer) : Status.E_BAD_ADDRESS;
+    },
     true,
   ) as () => number | Promise<number>;
-  const handler = WebAssembly.promising(process.instance!.exports[registration.handler] as (status: number) => number);
+  let handlerName = "";
+  let handler: (status: number) => Promise<unknown> = () => Promise.resolve(0);
   for (;;) {
+    if (process.serving!.handler !== handlerName) {
+      handlerName = process.serving!.handler;
+      handler = WebAssembly.promising(process.instance!.exports[handlerName] as (status: number) => number);
+    }
     process.servingIdle = true;
     let status: number;
     try {
