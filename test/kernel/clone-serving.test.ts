@@ -231,4 +231,51 @@ describe("serving processes", () => {
     expect(t.kernel.returnValues.get(caller.pid)).toEqual([1001, Status.OK, 2002, 2002]);
     for (const p of [...(t.kernel as unknown as { processes: Map<number, Process> }).processes.values()]) if (p.alive) t.kernel.kill(p.pid);
   }, 60_000);
+
+  it("take a new registration made by their handler from the next message on", async () => {
+    // "first" answers 1 and registers "second" (same Receiver and buffer); "second" answers 2.
+    const switching = wat(`(module
+      (import "dogma" "invoke" (func $invoke (param i32 i32 i32) (result i32)))
+      (memory 2)
+      (data (i32.const 0x1000) "first")
+      (data (i32.const 0x1010) "second")
+      (func $register (param $name i32) (param $length i32) (result i32)
+        (i32.store (i32.const 0x3000) (i32.const ${Op.PROCESS_SERVE}))
+        (i32.store (i32.const 0x3004) (i32.const 5))
+        (i32.store (i32.const 0x3008) (i32.const 0))
+        (i32.store (i32.const 0x3014) (local.get $name))
+        (i32.store (i32.const 0x3018) (local.get $length))
+        (i32.store (i32.const 0x301c) (i32.const 2))
+        (i32.store (i32.const 0x3020) (i32.const 0x2000))
+        (i32.store (i32.const 0x3024) (i32.const 292))
+        (call $invoke (i32.const 1) (i32.const 0x3000) (i32.const 64)))
+      (func $reply (param $value i32)
+        (i32.store (i32.const 0x3000) (i32.const 0))
+        (i32.store (i32.const 0x3004) (i32.const 1))
+        (i32.store (i32.const 0x3008) (i32.const 0))
+        (i32.store (i32.const 0x3014) (local.get $value))
+        (drop (call $invoke (i32.load (i32.const 0x2010)) (i32.const 0x3000) (i32.const 64))))
+      (func (export "run") (result i32) (call $register (i32.const 0x1000) (i32.const 5)))
+      (func (export "first") (param i32) (result i32)
+        (call $reply (i32.const 1))
+        (drop (call $register (i32.const 0x1010) (i32.const 6)))
+        (i32.const 0))
+      (func (export "second") (param i32) (result i32)
+        (call $reply (i32.const 2))
+        (i32.const 0))
+      (func (export "_start")))`);
+    const m = await scriptMachine();
+    const receiver = new Receiver(16);
+    m.kernel.rootMemory.adopt(receiver, 1);
+    const served = m.kernel.spawn(await m.loader.load(switching, "switching"), { entry: "run", caps: [m.kernel.capability(receiver, Rights.RECEIVER_RECEIVE)] });
+    const s = new Script();
+    const calls = [1, 2, 3].map(() => s.invoke(2, 0x77, { words: [] }));
+    s.end();
+    const client = m.spawn(s, { caps: [m.kernel.capability(receiver, Rights.RECEIVER_CALL)] });
+    await runAll(m);
+    const log = m.log();
+    expect(client.fault).toBe(null);
+    expect(calls.map((id) => log.answer(client, id).words)).toEqual([[1], [2], [2]]);
+    m.kernel.kill(served.pid);
+  });
 });
