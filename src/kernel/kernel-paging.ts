@@ -28,7 +28,7 @@ export interface KernelPagingParts {
 export class KernelPaging {
   /** Demand paging, once a backing store is attached (`enable`). */
   paging: Paging | null = null;
-  /** Page-ins waiting for the store: the machine is not idle while there are any. */
+  /** Processes waiting for the store (page-ins, page-outs): the machine is not idle while there are any. */
   pendingPageIns = 0;
   private readonly parts: KernelPagingParts;
 
@@ -61,20 +61,11 @@ export class KernelPaging {
    * pager answers; a page that fails authentication ends it with a `page-integrity` fault.
    */
   pageIn(process: Process, address: number, request: ProcessFault | null = null): Promise<void> {
-    const { scheduler, machine } = this.parts;
     const page = address >>> 12;
     // Not paged out: the access needs a frame (FramesRequired). Then it runs again.
     if (process.space.pagedVersion(page) === null) return this.frameFor(process, address);
-    // Until the store answers the machine is not idle (`run` must not end), and once it has, the
-    // scheduler, which may be waiting for an interrupt, must look at its run queue again.
-    this.pendingPageIns++;
-    const arrived = (value: Uint8Array | ProcessFault) => {
-      this.pendingPageIns--;
-      if (process.alive) scheduler.makeReady(process, value);
-      machine.interrupts.poke();
-    };
-    this.paging!.fetch(process, page).then(arrived, (error: unknown) => arrived(error instanceof ProcessFault ? error : new ProcessFault("page-integrity", address, String(error))));
-    return scheduler.block<Uint8Array | ProcessFault>(process).then((value) => {
+    const fetched = this.paging!.fetch(process, page).catch((error: unknown) => (error instanceof ProcessFault ? error : new ProcessFault("page-integrity", address, String(error))));
+    return this.blockUntil(process, fetched).then((value) => {
       // The record names the instruction that touched the page: the request's stack has it.
       if (value instanceof ProcessFault) throw request ? request.retold(value.message, value.kind) : value;
       return this.restore(process, page, value, address);
@@ -105,18 +96,12 @@ export class KernelPaging {
    * a frame has done nothing, and runs again after this).
    */
   private waitForPageOuts(process: Process): Promise<void> {
-    const { scheduler, machine } = this.parts;
     const paging = this.paging!;
-    this.pendingPageIns++;
     // Until a quarter of write-behind is free again: then a batch of evictions, not one per page.
-    paging.stored.whenHeldAtMost((paging.writeBehind * 3) >> 2).then(() => {
-      this.pendingPageIns--;
-      if (process.alive) scheduler.makeReady(process);
-      machine.interrupts.poke();
-    });
+    const room = paging.stored.whenHeldAtMost((paging.writeBehind * 3) >> 2);
     // What the store failed before goes again now: nobody else may be running to reclaim.
     paging.writeAgain();
-    return scheduler.block<unknown>(process).then(() => {
+    return this.blockUntil(process, room).then(() => {
       paging.reclaim(null);
     });
   }
@@ -128,7 +113,6 @@ export class KernelPaging {
    * fault, if any, when it touches the page itself.
    */
   bringBackAll(process: Process, waiter: Process): Promise<boolean> {
-    const { scheduler, machine } = this.parts;
     const paging = this.paging!;
     const fetchAll = async (): Promise<boolean> => {
       for (const page of process.space.pagedOutList()) {
@@ -139,13 +123,23 @@ export class KernelPaging {
       }
       return true;
     };
+    return this.blockUntil(waiter, fetchAll());
+  }
+
+  /**
+   * Blocks `process` (in a kernel call; others run) until `work` settles, with what it gave.
+   * Until then the machine is not idle (`run` must not end); once it has, the scheduler, which
+   * may be waiting for an interrupt, must look at its run queue again.
+   */
+  private blockUntil<T>(process: Process, work: Promise<T>): Promise<T> {
+    const { scheduler, machine } = this.parts;
     this.pendingPageIns++;
-    fetchAll().then((whole) => {
+    work.then((value) => {
       this.pendingPageIns--;
-      if (waiter.alive) scheduler.makeReady(waiter, whole);
+      if (process.alive) scheduler.makeReady(process, value);
       machine.interrupts.poke();
     });
-    return scheduler.block<boolean>(waiter);
+    return scheduler.block<T>(process);
   }
 
   /**

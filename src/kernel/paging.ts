@@ -148,10 +148,10 @@ export class Paging implements FramePressure {
     for (const stored of this.stored.toWriteAgain(WRITE_AGAIN_PER_RECLAIM)) this.writeOut(stored);
   }
 
-  /** Evicts until `highWater` frames are free or nothing is left to evict; never from `spare`. The number evicted. */
   /**
-   * `pinned`: for a pinned process (the pager, the servers a page-out goes through), which must
-   * never wait for a page-out: eviction goes on past write-behind.
+   * Evicts until `highWater` frames are free or nothing is left to evict; never from `spare`. The
+   * number evicted. `pinned`: for a pinned process (the pager, the servers a page-out goes
+   * through), which must never wait for a page-out: eviction goes on past write-behind.
    */
   reclaim(spare: AddressSpace | null = null, pinned = false): number {
     this.pending = false;

@@ -21,7 +21,7 @@ export interface KernelServices {
   /** Writes process memory; false when any byte is not writable, in which case none was written. Paged-out pages as `readMemory`. */
   writeMemory(process: Process, address: number, data: Uint8Array): boolean;
   /**
-   * Holds `[address, address + length)` resident until the current call returns, or throws
+   * Keeps `[address, address + length)` resident until the process's next call begins, or throws
    * PageInRequired as `readMemory`. A call calls it for memory it will write after a side effect
    * (input taken, a file opened), before that side effect, so that calling again repeats nothing.
    */

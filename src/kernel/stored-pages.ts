@@ -130,7 +130,8 @@ export class StoredPages {
     if (!page) return;
     this.pages.delete(key);
     page.released = true;
-    // A write still out sent its bytes already: the kernel's copy can go.
+    // A write still out holds its own view of the bytes (or, still queued, is skipped as no longer
+    // wanted): the kernel's copy can go.
     this.dropBlob(page);
     if (!page.writing) this.free.push(page.slot);
   }

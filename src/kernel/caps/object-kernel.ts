@@ -21,7 +21,10 @@ export interface ObjectKernel {
   loadImage(bytes: Uint8Array, name: string, settled: (outcome: LoadedImage | Error) => void): void;
   /** An Image object for a loaded binary, mapped read-only in the global space; throws RangeError when frames run out. */
   imageObject(image: LoadedImage): ImageObject;
-  /** A copy-on-write clone of a `created` process in `memory`; a status when it cannot be had. */
+  /**
+   * A copy-on-write clone of a quiescent process (`created`, or serving between two messages) in
+   * `memory`; a status when it cannot be had; a promise when its pages out must come back first.
+   */
   cloneProcess(source: Process, memory: MemoryObject, parent: Process): Process | number | Promise<Process | number>;
   /** Ends a process (killed: code 137); works on the running one too. */
   terminate(process: Process): void;
