@@ -167,15 +167,17 @@ function pageIn(slot: u32, request: i32): void {
   }
 }
 
-/** A message taken while gathering a batch that did not belong to it: handled next. */
-let stashed = false;
-let stashLabel: u32 = 0;
-let stashSlot: u32 = 0;
-let stashCaps: i32 = 0;
-const stashCap = new StaticArray<i32>(4);
+// The message being handled, copied out of the buffer (the next receive overwrites it). Words:
+// space, page, slot; only the slot matters here: the kernel checks whose page comes back.
+let label: u32 = 0;
+let slot: u32 = 0;
+let caps: i32 = 0;
+const cap = new StaticArray<i32>(4);
+/** A message received while gathering a batch that did not belong to it: handled next. */
+let pending = false;
 
-/** Takes the next message: the stashed one, or one from the channel (`wait`: block for it). False when none came. */
-function next(wait: bool): bool {
+/** Receives the next message into label, slot and cap (`wait`: block for it); false when none came. */
+function receiveNext(wait: bool): bool {
   msgBegin(OP_RECEIVER_RECEIVE);
   if (!wait) msgAddTimeout(0);
   const received = msgInvoke(CHANNEL);
@@ -184,53 +186,36 @@ function next(wait: bool): bool {
     eprint("pager: receive: " + errorName(received));
     exit(1);
   }
+  label = msgLabel();
+  slot = msgWord(2);
+  caps = min(msgCapCount(), 4);
+  for (let i = 0; i < caps; i++) cap[i] = msgCap(i);
   return true;
 }
 
 for (;;) {
-  let label: u32;
-  let slot: u32;
-  let caps: i32;
-  if (stashed) {
-    stashed = false;
-    label = stashLabel;
-    slot = stashSlot;
-    caps = stashCaps;
-  } else {
-    next(true);
-    // Words: space, page, slot. Only the slot matters here: the kernel checks whose page comes back.
-    label = msgLabel();
-    slot = msgWord(2);
-    caps = msgCapCount();
-    for (let i = 0; i < caps && i < 4; i++) stashCap[i] = msgCap(i);
-  }
+  if (!pending) receiveNext(true);
+  pending = false;
   if (label == MSG_PAGE_OUT && caps >= 2) {
     batchSlots[0] = slot;
-    batchRegions[0] = stashCap[0];
-    batchRequests[0] = stashCap[1];
+    batchRegions[0] = cap[0];
+    batchRequests[0] = cap[1];
     let count: u32 = 1;
-    while (count < BATCH && next(false)) {
-      const more = msgLabel();
-      const moreSlot = msgWord(2);
-      const moreCaps = msgCapCount();
-      if (more == MSG_PAGE_OUT && moreCaps >= 2 && moreSlot == batchSlots[count - 1] + 1) {
-        batchSlots[count] = moreSlot;
-        batchRegions[count] = msgCap(0);
-        batchRequests[count] = msgCap(1);
+    while (count < BATCH && receiveNext(false)) {
+      if (label == MSG_PAGE_OUT && caps >= 2 && slot == batchSlots[count - 1] + 1) {
+        batchSlots[count] = slot;
+        batchRegions[count] = cap[0];
+        batchRequests[count] = cap[1];
         count++;
         continue;
       }
-      stashed = true;
-      stashLabel = more;
-      stashSlot = moreSlot;
-      stashCaps = moreCaps;
-      for (let i = 0; i < moreCaps && i < 4; i++) stashCap[i] = msgCap(i);
+      pending = true;
       break;
     }
     pageOutBatch(count);
   } else if (label == MSG_PAGE_IN && caps >= 1) {
-    pageIn(slot, stashCap[0]);
+    pageIn(slot, cap[0]);
   } else {
-    for (let i = 0; i < caps && i < 4; i++) capDrop(stashCap[i]);
+    for (let i = 0; i < caps; i++) capDrop(cap[i]);
   }
 }
