@@ -35,6 +35,21 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
+/**
+ * Microseconds a synchronous `work` takes: `warmUp` calls first, then the median of 5 batches of
+ * `perBatch` calls.
+ */
+export function microsPerCall(work: () => void, perBatch: number, warmUp = perBatch): number {
+  for (let i = 0; i < warmUp; i++) work();
+  const batches: number[] = [];
+  for (let b = 0; b < 5; b++) {
+    const start = now();
+    for (let i = 0; i < perBatch; i++) work();
+    batches.push(((now() - start) * 1000) / perBatch);
+  }
+  return median(batches);
+}
+
 export function geomean(values: readonly number[]): number {
   return Math.exp(values.reduce((sum, v) => sum + Math.log(v), 0) / values.length);
 }

@@ -8,7 +8,7 @@ import type { LoadedImage } from "../src/kernel/image.ts";
 import { copyMemory } from "../src/kernel/memory-instructions.ts";
 import type { TestMachine } from "../test/helpers/test-host.ts";
 import { wat } from "../test/helpers/wat.ts";
-import { dogma, median, now, result, runProcess, type Result } from "./harness.ts";
+import { dogma, median, microsPerCall, now, result, runProcess, type Result } from "./harness.ts";
 
 const ROUNDS = 2000;
 const COPIES = 100;
@@ -112,16 +112,7 @@ function kernelCopies(machine: TestMachine, image: LoadedImage) {
   const touch = () => {
     for (let i = 0; i < PAGES; i++) space.write(TO + i * 4096, new Uint8Array([i]));
   };
-  const measure = (work: () => void): number => {
-    for (let i = 0; i < 50; i++) work();
-    const batches: number[] = [];
-    for (let b = 0; b < 5; b++) {
-      const start = now();
-      for (let i = 0; i < 50; i++) work();
-      batches.push(((now() - start) * 1000) / 50);
-    }
-    return median(batches);
-  };
+  const measure = (work: () => void): number => microsPerCall(work, 50);
   const cowCopy = () => {
     if (space.copyOnWriteFrom(space, FROM, TO, PAGES) !== 0) throw new Error("bench bug: copy-on-write refused");
   };

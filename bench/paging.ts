@@ -5,7 +5,7 @@ import { nodePageCipher } from "../src/hosts/node/node-page-cipher.ts";
 import { type PageCipherFactory, PageSealer, portablePageCipher } from "../src/kernel/page-sealer.ts";
 import { type BackingStore, EvictionPolicy, type EvictionPolicyCode, type StoreSlot } from "../src/kernel/paging.ts";
 import { wat } from "../test/helpers/wat.ts";
-import { dogma, median, now, result, runProcess, type Result } from "./harness.ts";
+import { dogma, median, microsPerCall, now, result, runProcess, type Result } from "./harness.ts";
 
 const RAM_MIB = 4;
 const PAGES = (4 * RAM_MIB * 1024 * 1024) / 4096;
@@ -59,17 +59,7 @@ function sealing(cipher: PageCipherFactory): { sealUs: number; copyUs: number } 
   const page = new Uint8Array(4096).fill(3);
   const target = new Uint8Array(4096);
   const id = { space: 1, page: 1, version: 1 };
-  const N = 2000;
-  const time = (work: () => void) => {
-    for (let i = 0; i < 200; i++) work();
-    const batches: number[] = [];
-    for (let b = 0; b < 5; b++) {
-      const start = now();
-      for (let i = 0; i < N; i++) work();
-      batches.push(((now() - start) * 1000) / N);
-    }
-    return median(batches);
-  };
+  const time = (work: () => void) => microsPerCall(work, 2000, 200);
   return {
     sealUs: time(() => {
       if (!sealer.open(sealer.seal(page, id), id)) throw new Error("bench bug: a sealed page did not open");
