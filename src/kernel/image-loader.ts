@@ -7,4 +7,9 @@ import type { LoadedImage } from "./image.ts";
  */
 export interface ImageLoader {
   load(bytes: Uint8Array, name: string): Promise<LoadedImage>;
+  /**
+   * The kernel holds nothing of `image` any more (no Image object, no process of it): a loader
+   * that keeps compiled modules in memory may let it go.
+   */
+  release?(image: LoadedImage): void;
 }

@@ -28,4 +28,11 @@ export interface LoadedImage {
   readonly cloneable: boolean;
   /** Import modules the program uses, besides the kernel's private one. */
   readonly importModules: readonly string[];
+  /**
+   * Host memory one instance of it can make the host allocate, in bytes, at most: its tables at
+   * their (loader-capped) maximum, its globals, per-function state and a fixed part. The kernel
+   * charges it to the Memory that pays for each process of the image, in pages
+   * (docs/MEMORY.md "What a process costs").
+   */
+  readonly instanceBytes: number;
 }

@@ -11,7 +11,7 @@ import { InterruptObject } from "./caps/interrupt.ts";
 import { deliverPendingInterrupt, invoke } from "./caps/invoke.ts";
 import { Ipc } from "./caps/ipc.ts";
 import type { KernelObject } from "./caps/kernel-object.ts";
-import { MEMORY_OBJECT_PAGES, MemoryObject, PROCESS_FIXED_PAGES, makeRegion } from "./caps/memory-object.ts";
+import { MEMORY_OBJECT_PAGES, MemoryObject, makeRegion, processFixedPages } from "./caps/memory-object.ts";
 import type { RegionObject } from "./caps/region.ts";
 import { ObjectKind, Rights, SELF_RIGHTS, SLOT_SELF } from "./caps/object-abi.ts";
 import type { ObjectKernel } from "./caps/object-kernel.ts";
@@ -325,7 +325,8 @@ export class Kernel implements KernelServices, ObjectKernel {
   private build(image: LoadedImage, memory: MemoryObject, ppid: number, priority: number, args: readonly string[], env: readonly string[], mapImage: boolean, initialize = true): Process | string {
     const maxPages = Math.min(image.maximumPages, MAX_PRIVATE_WASM_PAGES);
     if (memory.destroyed) return "its Memory was destroyed";
-    if (memory.available < PROCESS_FIXED_PAGES) return `its Memory's quota is exhausted (${memory.available} pages left, a process needs ${PROCESS_FIXED_PAGES})`;
+    const fixedPages = processFixedPages(image);
+    if (memory.available < fixedPages) return `its Memory's quota is exhausted (${memory.available} pages left, a process of ${image.name} needs ${fixedPages})`;
     const pid = this.nextPid++;
     const descriptorFrame = this.frames.allocate(FRAME_KERNEL);
     if (descriptorFrame === null) return "out of physical memory for a process descriptor";
@@ -338,7 +339,7 @@ export class Kernel implements KernelServices, ObjectKernel {
     }
     const descriptor = new ProcessDescriptor(this.machine.memory, descriptorFrame, pid, ppid, priority);
     const process = new Process(descriptor, image, space, args, env, memory, this.hooks);
-    memory.adopt(process, PROCESS_FIXED_PAGES);
+    memory.adopt(process, fixedPages);
     memory.hold();
     this.processes.set(pid, process);
     try {

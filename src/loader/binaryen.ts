@@ -11,6 +11,7 @@ export type FunctionRef = binaryen.FunctionRef;
 interface Raw {
   _BinaryenFunctionAddVar(func: FunctionRef, type: binaryen.Type): number;
   _BinaryenSetStart(module: number, func: number): void;
+  _BinaryenTableSetMax(table: number, max: number): void;
 }
 
 const raw = binaryen as unknown as Raw;
@@ -18,6 +19,11 @@ const raw = binaryen as unknown as Raw;
 /** Adds a local to `func`; returns its index. */
 export function addLocal(func: FunctionRef, type: binaryen.Type): number {
   return raw._BinaryenFunctionAddVar(func, type);
+}
+
+/** Gives the table a declared maximum (the loader caps growth; see host-cost.ts). */
+export function setTableMax(table: number, max: number): void {
+  raw._BinaryenTableSetMax(table, max);
 }
 
 export function clearStart(module: BinaryenModule): void {

@@ -18,6 +18,7 @@ export interface CacheRecord {
   readonly cloneable: boolean;
   readonly importModules: readonly string[];
   readonly segments: readonly DataSegment[];
+  readonly instanceBytes: number;
 }
 
 const MAGIC = 0x434d4744; // "DGMC"
@@ -28,6 +29,7 @@ interface Header {
   hasInit: boolean;
   cloneable: boolean;
   importModules: string[];
+  instanceBytes: number;
   segments: Array<{ offset: number | null; length: number }>;
   rewrittenLength: number;
 }
@@ -40,6 +42,7 @@ export function encodeRecord(record: CacheRecord): Uint8Array {
     hasInit: record.hasInit,
     cloneable: record.cloneable,
     importModules: [...record.importModules],
+    instanceBytes: record.instanceBytes,
     segments: record.segments.map((s) => ({ offset: s.offset, length: s.data.length })),
     rewrittenLength: record.rewritten.length,
   };
@@ -74,7 +77,7 @@ export function decodeRecord(bytes: Uint8Array): CacheRecord | null {
     };
     const rewritten = take(header.rewrittenLength);
     const segments = header.segments.map((s) => ({ offset: s.offset, data: take(s.length) }));
-    if (at !== bytes.length) return null;
+    if (at !== bytes.length || typeof header.instanceBytes !== "number") return null;
     return { ...header, rewritten, segments };
   } catch {
     return null;

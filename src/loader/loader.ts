@@ -97,6 +97,7 @@ export class Loader {
       hasInit: record.hasInit,
       cloneable: record.cloneable === true,
       importModules: record.importModules,
+      instanceBytes: record.instanceBytes,
     };
     this.loaded.set(key, image);
     return image;

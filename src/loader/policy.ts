@@ -2,7 +2,8 @@ import { MAX_PRIVATE_WASM_PAGES, PAGE_SIZE, WASM_PAGE_SIZE } from "../kernel/con
 import type { DataSegment } from "../kernel/image.ts";
 import { MMU_MODULE, type ValueType } from "../kernel/mmu-abi.ts";
 import type { ImportSignature } from "../kernel/personality.ts";
-import { binaryen, type BinaryenModule } from "./binaryen.ts";
+import { binaryen, setTableMax, type BinaryenModule } from "./binaryen.ts";
+import { capTables, instanceBytes } from "./host-cost.ts";
 import { LoadError } from "./load-error.ts";
 import { countMemories, findTags, scanDataSegments } from "./section-scan.ts";
 
@@ -21,6 +22,8 @@ export interface ModuleFacts {
   readonly maximumPages: number;
   readonly segments: readonly DataSegment[];
   readonly importModules: readonly string[];
+  /** Host bytes an instance may take (host-cost.ts). */
+  readonly instanceBytes: number;
 }
 
 const typeNames = new Map<number, ValueType>([
@@ -45,7 +48,17 @@ export function checkPolicy(name: string, bytes: Uint8Array, module: BinaryenMod
   checkReservedNames(name, module);
   const memory = checkMemory(name, bytes, module, policy);
   const segments = checkSegments(name, bytes, memory.initialPages);
-  return { ...memory, segments, importModules: [...used] };
+  const tableMaxima = capTableGrowth(name, module);
+  return { ...memory, segments, importModules: [...used], instanceBytes: instanceBytes(tableMaxima, module.getNumGlobals(), module.getNumFunctions()) };
+}
+
+/** Declares every table's capped maximum in the module, so a grow past it fails; the maxima. */
+function capTableGrowth(name: string, module: BinaryenModule): number[] {
+  const tables = [];
+  for (let i = 0; i < module.getNumTables(); i++) tables.push(binaryen.getTableInfo(module.getTableByIndex(i)));
+  const maxima = capTables(name, tables.map((t) => ({ initial: t.initial, maximum: t.max ?? null })));
+  maxima.forEach((max, i) => setTableMax(module.getTableByIndex(i), max));
+  return maxima;
 }
 
 function checkFunctionImports(name: string, module: BinaryenModule, policy: LoaderPolicy): Set<string> {

@@ -8,13 +8,14 @@
  */
 import { describe, expect, it } from "vitest";
 import type { MemoryObject } from "../../src/kernel/caps/memory-object.ts";
-import { PROCESS_FIXED_PAGES } from "../../src/kernel/caps/memory-object.ts";
+import { PROCESS_FIXED_PAGES, processFixedPages } from "../../src/kernel/caps/memory-object.ts";
 import { ALL_RIGHTS, Op } from "../../src/kernel/caps/object-abi.ts";
 import { PageObject } from "../../src/kernel/caps/page.ts";
 import { Status } from "../../src/kernel/errors.ts";
 import { ProcessFault } from "../../src/kernel/fault.ts";
 import { PTE_READ, PTE_WRITE } from "../../src/kernel/page-table.ts";
 import type { Process } from "../../src/kernel/process.ts";
+import type { LoadedImage } from "../../src/kernel/image.ts";
 import { testMachine, type TestMachine } from "../helpers/test-host.ts";
 import { wat } from "../helpers/wat.ts";
 import { Script, runAll, scriptMachine } from "../caps/script.ts";
@@ -23,14 +24,14 @@ const PAGE = 4096;
 const plain = wat(`(module (memory 2) (func (export "_start")))`);
 
 /** Two processes that never run, the frames free once the image is mapped, and helpers. */
-async function setup(memory?: (t: TestMachine) => MemoryObject) {
+async function setup(memory?: (t: TestMachine, image: LoadedImage) => MemoryObject) {
   const t = testMachine();
   const image = await t.loader.load(plain, "plain");
   // The first process maps the image for good: count free frames after it.
   t.kernel.kill(t.kernel.spawn(image).pid);
   const baseline = t.kernel.frames.freeCount;
   const a = t.kernel.spawn(image);
-  const b = t.kernel.spawn(image, { memory: memory?.(t) });
+  const b = t.kernel.spawn(image, { memory: memory?.(t, image) });
   const shared = t.kernel.services.sharedFrames;
   const frameAt = (p: Process, address: number) => p.space.mapping(address)!.frame;
   const fill = (p: Process, address: number, pages: number, seed: number) => {
@@ -123,7 +124,7 @@ describe("copy-on-write between address spaces", () => {
   });
 
   it("refuses overlapping, out-of-window and non-private ranges, and over quota, changing nothing", async () => {
-    const { t, a, b, fill, frameAt, shared } = await setup((t) => t.kernel.memoryObject(PROCESS_FIXED_PAGES + 6));
+    const { t, a, b, fill, frameAt, shared } = await setup((t, image) => t.kernel.memoryObject(processFixedPages(image) + 6));
     fill(a, 0x3000, 4, 1);
     const page = new PageObject(t.kernel.services, t.kernel.services.sharedFrames.allocate()!);
     t.kernel.rootMemory.adopt(page, 1);
@@ -213,7 +214,7 @@ describe("PROCESS_CLONE", () => {
     // The clone's fixed cost and two page tables (its window, its image's global address); its
     // 7 pages are shared, but charged.
     expect(free - t.kernel.frames.freeCount).toBe(PROCESS_FIXED_PAGES + 2);
-    expect(t.kernel.rootMemory.used - used).toBe(PROCESS_FIXED_PAGES + 2 + 7);
+    expect(t.kernel.rootMemory.used - used).toBe(processFixedPages(image) + 2 + 7);
     expect(clone.space.residentPages).toBe(source.space.residentPages);
     expect(clone.space.mapping(0x8000)!.frame).toBe(source.space.mapping(0x8000)!.frame);
     expect(clone.state).toBe("created");

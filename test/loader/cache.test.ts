@@ -152,6 +152,7 @@ describe("encodeRecord / decodeRecord", () => {
     hasInit: true,
     cloneable: true,
     importModules: ["dogma", "wasi_snapshot_preview1"],
+    instanceBytes: 20480,
     segments: [
       { offset: 4096, data: new Uint8Array([1, 2, 3]) },
       { offset: null, data: new TextEncoder().encode("passive") },
@@ -162,7 +163,7 @@ describe("encodeRecord / decodeRecord", () => {
   // The CacheRecord fields of a decoded record (decodeRecord also passes the header's
   // bookkeeping field rewrittenLength through, which is harmless).
   const fields = (r: CacheRecord | null) =>
-    r && { rewritten: r.rewritten, initialPages: r.initialPages, maximumPages: r.maximumPages, hasInit: r.hasInit, cloneable: r.cloneable, importModules: r.importModules, segments: r.segments };
+    r && { rewritten: r.rewritten, initialPages: r.initialPages, maximumPages: r.maximumPages, hasInit: r.hasInit, cloneable: r.cloneable, importModules: r.importModules, instanceBytes: r.instanceBytes, segments: r.segments };
 
   it("round-trips every field", () => {
     expect(fields(decodeRecord(encodeRecord(record)))).toEqual(record);

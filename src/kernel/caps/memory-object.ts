@@ -162,6 +162,15 @@ export class MemoryObject extends KernelObject {
 /** Pages a process costs besides its own memory: TLBs, descriptor, page directory. */
 export const PROCESS_FIXED_PAGES = TLB_FRAMES + 2;
 
+/**
+ * What a process of `image` costs its Memory besides its own memory: the kernel's frames for it
+ * and the host memory its instance may take (tables at their capped maximum, globals; see
+ * src/loader/host-cost.ts), so that no program can make the host allocate what no quota pays for.
+ */
+export function processFixedPages(image: { readonly instanceBytes: number }): number {
+  return PROCESS_FIXED_PAGES + Math.ceil(image.instanceBytes / PAGE_SIZE);
+}
+
 /** MEMORY_* operations. */
 export function invokeMemory(k: ObjectKernel, inv: Invocation, memory: MemoryObject): number | Promise<number> {
   const op = inv.message.label;

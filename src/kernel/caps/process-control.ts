@@ -12,7 +12,6 @@ import type { MemoryObject } from "./memory-object.ts";
 import { ALL_RIGHTS, KernelMessage, ObjectKind, Op, PageRights, Rights } from "./object-abi.ts";
 import { PTE_READ, PTE_WRITE } from "../page-table.ts";
 import type { ObjectKernel } from "./object-kernel.ts";
-import { PROCESS_FIXED_PAGES } from "./memory-object.ts";
 import { readArgsBlock } from "./process-args.ts";
 import { registerServe } from "../serving.ts";
 
@@ -157,7 +156,7 @@ export function processStateWords(process: Process): number[] {
   const state = process.alive && process.suspended ? PROCESS_STATES.indexOf("suspended") : PROCESS_STATES.indexOf(d.state);
   const faultKind = process.fault ? FAULT_KINDS.indexOf(process.fault.kind) : -1;
   const faultAddress = process.fault?.address ?? -1;
-  const pages = process.alive ? process.space.residentPages + PROCESS_FIXED_PAGES : 0;
+  const pages = process.alive ? process.space.residentPages + process.chargedPages : 0;
   return [process.pid, state, d.exitCode, faultKind, faultAddress, d.priority, Math.min(Math.floor(d.cpuTimeUs), 0xffff_ffff), pages];
 }
 

@@ -1,0 +1,49 @@
+import { LoadError } from "./load-error.ts";
+
+/**
+ * What an instance of a module makes the host allocate outside physical memory (finding 2 of
+ * issue 16: 40 tables grown by ten million entries each took Node down). WebAssembly tables,
+ * globals and the engine's per-function state live in the host's heap, so the loader bounds them
+ * here and reports their worst case in bytes; the kernel charges that, in pages, to the Memory
+ * that pays for each process (docs/MEMORY.md "What a process costs").
+ */
+
+/** Entries a table may grow past its initial size when the binary declares no maximum. */
+export const TABLE_GROWTH_ALLOWANCE = 4096;
+/** Entries of all of a module's tables together, at their maximum: 1M entries are 8 MiB of host heap. */
+export const MAX_TABLE_ENTRIES = 1 << 20;
+/** Host bytes per table entry (a reference), per global and per function (V8's dispatch and import tables). */
+const BYTES_PER_TABLE_ENTRY = 8;
+const BYTES_PER_GLOBAL = 16;
+const BYTES_PER_FUNCTION = 16;
+/** The engine's fixed cost of an instance (the instance object, its export wrappers as they are made). */
+const INSTANCE_FIXED_BYTES = 16 << 10;
+
+export interface TableLimits {
+  readonly initial: number;
+  /** null: the binary declares none. */
+  readonly maximum: number | null;
+}
+
+/**
+ * The maximum the loader gives each table: the declared one, or the initial size plus
+ * TABLE_GROWTH_ALLOWANCE when none is declared (a grow past it fails with -1, as WebAssembly
+ * allows). Refuses a module whose tables together could exceed MAX_TABLE_ENTRIES.
+ */
+export function capTables(name: string, tables: readonly TableLimits[]): number[] {
+  const maxima = tables.map((t) => t.maximum ?? t.initial + TABLE_GROWTH_ALLOWANCE);
+  let total = 0;
+  maxima.forEach((maximum, index) => {
+    total += maximum;
+    if (total > MAX_TABLE_ENTRIES) {
+      throw new LoadError(name, `table section, table ${index}`, `tables of up to ${total} entries in all; at most ${MAX_TABLE_ENTRIES} are allowed (a table is host memory no quota could otherwise bound)`);
+    }
+  });
+  return maxima;
+}
+
+/** The host bytes one instance may take, given its tables' capped maxima and its counts. */
+export function instanceBytes(tableMaxima: readonly number[], globals: number, functions: number): number {
+  const entries = tableMaxima.reduce((sum, n) => sum + n, 0);
+  return INSTANCE_FIXED_BYTES + entries * BYTES_PER_TABLE_ENTRY + globals * BYTES_PER_GLOBAL + functions * BYTES_PER_FUNCTION;
+}
