@@ -26,7 +26,7 @@ class MapCache implements ModuleCache {
 }
 
 const loaderWith = (optimize: boolean, cache: ModuleCache | null = null) =>
-  new Loader({ importModules: standardImportModules(), optimize, cache });
+  new Loader({ importModules: standardImportModules(), cache });
 
 async function timeLoad(loader: Loader, subject: Subject): Promise<number> {
   const start = now();

@@ -1,12 +1,12 @@
 // A stage-by-stage copy of Loader.load's cold path (src/loader/loader.ts), so that benchmarks can
 // time each stage or change the rewritten code. loader-phases.ts checks that it emits exactly the
 // bytes the real Loader emits, so the copy cannot drift silently.
-import { OPTIMIZE_PASSES } from "../src/loader/loader.ts";
+import { OPTIMIZE_PASSES } from "../src/loader/legacy/legacy-rewrite.ts";
 import { standardImportModules } from "../src/hosts/standard-imports.ts";
 import type { LoadedImage } from "../src/kernel/image.ts";
-import { binaryen, type BinaryenModule } from "../src/loader/binaryen.ts";
-import { checkPolicy, type LoaderPolicy } from "../src/loader/policy.ts";
-import { rewriteModule } from "../src/loader/rewrite.ts";
+import { binaryen, type BinaryenModule } from "../src/loader/legacy/binaryen.ts";
+import { checkPolicy, type LoaderPolicy } from "../src/loader/legacy/policy.ts";
+import { rewriteModule } from "../src/loader/legacy/rewrite.ts";
 import { validateBinary } from "../src/loader/validate.ts";
 import { now } from "./harness.ts";
 

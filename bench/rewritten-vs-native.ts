@@ -18,7 +18,7 @@ function runNative(module: WebAssembly.Module, n: number): { value: unknown; ms:
 
 export async function rewrittenVsNative(): Promise<Section> {
   const machine = dogma(256);
-  const unoptimizedLoader = new Loader({ importModules: standardImportModules(), optimize: false });
+  const unoptimizedLoader = new Loader({ importModules: standardImportModules() });
   const results: Result[] = [];
   const starts: Result[] = [];
   const ratios: number[] = [];

@@ -3,9 +3,9 @@
 // the checks). What remains over native is the inline software-TLB translation; the difference
 // from the real rewrite is what the safe points cost. An ablation only: such a process cannot be
 // preempted.
-import { binaryen, type BinaryenModule, type ExpressionRef } from "../src/loader/binaryen.ts";
-import { childrenById, type ChildSlot } from "../src/loader/expression-children.ts";
-import { FUEL_GLOBAL } from "../src/loader/safe-points.ts";
+import { binaryen, type BinaryenModule, type ExpressionRef } from "../src/loader/legacy/binaryen.ts";
+import { childrenById, type ChildSlot } from "../src/loader/legacy/expression-children.ts";
+import { FUEL_GLOBAL } from "../src/loader/legacy/safe-points.ts";
 import { assertSame, dogma, median, now, program, result, runProcess, type Result } from "./harness.ts";
 import { rewriteSteps } from "./rewrite-steps.ts";
 import { PROGRAMS } from "./rewritten-vs-native.ts";

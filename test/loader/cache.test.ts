@@ -65,7 +65,7 @@ describe("ModuleCache", () => {
   it("a Loader with other settings does not use another's record", async () => {
     const cache = new MapCache();
     await runWith(cache);
-    const other = await runWith(cache, { optimize: false });
+    const other = await runWith(cache, { maxMemoryPages: 1024 });
     expect(other.stats).toEqual({ rewrites: 1, diskHits: 0, memoryHits: 0 });
     expect(other).toMatchObject(expected);
     expect(cache.records.size).toBe(2);

@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { ACCESS_KINDS, FUEL_EXPORT, GLOBAL_EXPORT_PREFIX, INIT_EXPORT, MMU_CALLS, MMU_FAULT_GLOBAL, MMU_MODULE, MMU_TLB_GLOBAL } from "../../src/kernel/mmu-abi.ts";
 import { decodeRecord, type ModuleCache } from "../../src/loader/cache.ts";
-import { rewriteModule } from "../../src/loader/rewrite.ts";
+import { rewriteModule } from "../../src/loader/legacy/rewrite.ts";
 import { testMachine } from "../helpers/test-host.ts";
 import { watToBinary } from "./wat.ts";
 

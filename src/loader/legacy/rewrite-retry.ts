@@ -1,4 +1,4 @@
-import { MMU_FAULT_GLOBAL, MMU_MODULE } from "../kernel/mmu-abi.ts";
+import { MMU_FAULT_GLOBAL, MMU_MODULE } from "../../kernel/mmu-abi.ts";
 import { binaryen, type BinaryenModule } from "./binaryen.ts";
 import { mmuFunction } from "./rewrite-memory.ts";
 

@@ -1,7 +1,7 @@
-import { ACCESS_KINDS, FUEL_EXPORT, GLOBAL_EXPORT_PREFIX, INIT_EXPORT, MMU_CALLS, MMU_MODULE, MMU_TLB_GLOBAL, RETRIED_CALLS, type MmuCallName, type ValueType } from "../kernel/mmu-abi.ts";
+import { ACCESS_KINDS, FUEL_EXPORT, GLOBAL_EXPORT_PREFIX, INIT_EXPORT, MMU_CALLS, MMU_MODULE, MMU_TLB_GLOBAL, RETRIED_CALLS, type MmuCallName, type ValueType } from "../../kernel/mmu-abi.ts";
 import { binaryen, clearStart, dataSegmentNames, nodes, type BinaryenModule, type ExpressionRef, type FunctionRef } from "./binaryen.ts";
 import { childrenById, refusalFor, refusedKinds } from "./expression-children.ts";
-import { LoadError } from "./load-error.ts";
+import { LoadError } from "../load-error.ts";
 import { MemoryRewriter, PHYSICAL_MEMORY, ScratchLocals, TLB_GLOBAL, mmuFunction, typeOf } from "./rewrite-memory.ts";
 import { COPY_HELPER, FILL_HELPER, addBulkHelpers } from "./rewrite-bulk.ts";
 import { addFaultFlag, addRetryingSlowPath } from "./rewrite-retry.ts";

@@ -1,4 +1,4 @@
-import { FUEL_PER_CHECK } from "../kernel/constants.ts";
+import { FUEL_PER_CHECK } from "../../kernel/constants.ts";
 import { binaryen, type BinaryenModule, type ExpressionRef } from "./binaryen.ts";
 import { mmuFunction } from "./rewrite-memory.ts";
 

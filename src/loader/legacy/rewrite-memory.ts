@@ -1,5 +1,5 @@
-import { PAGE_SHIFT, PAGE_SIZE, TLB_BYTES, TLB_INDEX_MASK } from "../kernel/constants.ts";
-import { findAccessKind, slowPathOf, type AccessKind, type ValueType } from "../kernel/mmu-abi.ts";
+import { PAGE_SHIFT, PAGE_SIZE, TLB_BYTES, TLB_INDEX_MASK } from "../../kernel/constants.ts";
+import { findAccessKind, slowPathOf, type AccessKind, type ValueType } from "../../kernel/mmu-abi.ts";
 import { addLocal, binaryen, type BinaryenModule, type ExpressionRef, type FunctionRef } from "./binaryen.ts";
 
 export const PHYSICAL_MEMORY = "dogma$physical";

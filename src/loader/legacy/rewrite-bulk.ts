@@ -1,4 +1,4 @@
-import { PAGE_SHIFT, PAGE_SIZE, TLB_BYTES, TLB_INDEX_MASK } from "../kernel/constants.ts";
+import { PAGE_SHIFT, PAGE_SIZE, TLB_BYTES, TLB_INDEX_MASK } from "../../kernel/constants.ts";
 import { binaryen, type BinaryenModule, type ExpressionRef } from "./binaryen.ts";
 import { PHYSICAL_MEMORY, TLB_GLOBAL, mmuFunction } from "./rewrite-memory.ts";
 
