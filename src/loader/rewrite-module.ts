@@ -28,17 +28,15 @@ const SLICE_MS = 4;
 
 export async function rewriteModule(name: string, bytes: Uint8Array, policy: LoaderPolicy, workers: CodeWorkers | null): Promise<CacheRecord> {
   checkHeader(name, bytes, policy.maxBinaryBytes);
-  const offThread = workers !== null && bytes.length >= WORKER_THRESHOLD ? workers : null;
-  const invalid = offThread ? await offThread.validate(bytes) : engineValidation(bytes);
+  const runner = workers !== null && bytes.length >= WORKER_THRESHOLD ? workers : inThread;
+  const invalid = await runner.validate(bytes);
   if (invalid !== null) throw validationError(name, invalid);
   try {
     const info = readModule(bytes);
     const names = readNames(bytes, info.nameSection);
     const facts = checkPolicy(name, info, names, policy);
     const layout = codeLayout(info.functionImports, info.functions.length, info.globals.length);
-    const outcomes = offThread
-      ? await offThread.rewrite(bytes, layout, chunkBodies(info, WORKER_CHUNK_BYTES))
-      : await rewriteInSlices(bytes, layout, chunkBodies(info, SLICE_CHUNK_BYTES));
+    const outcomes = await runner.rewrite(bytes, layout, chunkBodies(info, runner === inThread ? SLICE_CHUNK_BYTES : WORKER_CHUNK_BYTES));
     const pieces: Uint8Array[] = [];
     let writesTables = false;
     for (const outcome of outcomes) {
@@ -62,20 +60,32 @@ export async function rewriteModule(name: string, bytes: Uint8Array, policy: Loa
   }
 }
 
-async function rewriteInSlices(bytes: Uint8Array, layout: CodeLayout, chunks: readonly BodyChunk[]): Promise<ChunkOutcome[]> {
-  const outcomes: ChunkOutcome[] = [];
-  let sliceStart = performance.now();
-  for (const chunk of chunks) {
-    const outcome = rewriteChunk(bytes, layout, chunk);
-    outcomes.push(outcome);
-    if (!outcome.ok) break;
-    if (performance.now() - sliceStart > SLICE_MS) {
-      await new Promise((resolve) => setTimeout(resolve, 0));
-      sliceStart = performance.now();
-    }
+/**
+ * The loader's work on this thread, in slices of at most SLICE_MS with a turn of the event loop
+ * between them, so that the machine keeps running (any host; the only way for small binaries).
+ */
+export class SlicedRewriter implements CodeWorkers {
+  async validate(bytes: Uint8Array): Promise<string | null> {
+    return engineValidation(bytes);
   }
-  return outcomes;
+
+  async rewrite(bytes: Uint8Array, layout: CodeLayout, chunks: readonly BodyChunk[]): Promise<ChunkOutcome[]> {
+    const outcomes: ChunkOutcome[] = [];
+    let sliceStart = performance.now();
+    for (const chunk of chunks) {
+      const outcome = rewriteChunk(bytes, layout, chunk);
+      outcomes.push(outcome);
+      if (!outcome.ok) break;
+      if (performance.now() - sliceStart > SLICE_MS) {
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        sliceStart = performance.now();
+      }
+    }
+    return outcomes;
+  }
 }
+
+const inThread = new SlicedRewriter();
 
 /**
  * Whether a process's state is all in its memory and the globals the output exports: a mutable

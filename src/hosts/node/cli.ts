@@ -12,6 +12,7 @@ import { standardImportModules } from "../standard-imports.ts";
 import { type BootOptions, boot } from "./boot-command.ts";
 import { defaultDisk } from "./data-dir.ts";
 import { DiskModuleCache } from "./disk-cache.ts";
+import { NodeLoaderWorkers } from "./loader-workers.ts";
 import { nodeDevices } from "./node-devices.ts";
 import { nodePageCipher } from "./node-page-cipher.ts";
 
@@ -109,7 +110,7 @@ async function run(options: RunOptions): Promise<number> {
   }
   const imports = standardImportModules();
   let main: Process | null = null;
-  const loader = new Loader({ importModules: imports, cache: options.cache ? new DiskModuleCache() : null });
+  const loader = new Loader({ importModules: imports, cache: options.cache ? new DiskModuleCache() : null, workers: new NodeLoaderWorkers() });
   const kernel = new Kernel(machine, {
     imageLoader: loader,
     pageCipher: nodePageCipher,
