@@ -191,3 +191,18 @@ describe("encodeRecord / decodeRecord", () => {
     expect(fields(decoded)).toEqual(record);
   });
 });
+
+describe("the loader's table of images in memory", () => {
+  it("holds an image until the kernel releases it; a later load then rewrites or reads the cache again", async () => {
+    const t = testMachine();
+    const bytes = watToBinary(`(module (memory 1) (func (export "_start")))`);
+    const image = await t.loader.load(bytes, "held.wasm");
+    expect(t.loader.heldImages).toBe(1);
+    await t.loader.load(bytes, "again.wasm");
+    expect(t.loader.stats).toEqual({ rewrites: 1, diskHits: 0, memoryHits: 1 });
+    t.loader.release(image);
+    expect(t.loader.heldImages).toBe(0);
+    await t.loader.load(bytes, "third.wasm");
+    expect(t.loader.stats).toEqual({ rewrites: 2, diskHits: 0, memoryHits: 1 });
+  });
+});

@@ -11,6 +11,7 @@ import { parseMemorySize } from "../../machine/physical-memory.ts";
 import { standardImportModules } from "../standard-imports.ts";
 import { type BootOptions, boot } from "./boot-command.ts";
 import { defaultDisk } from "./data-dir.ts";
+import { cacheCommand } from "./cache-command.ts";
 import { DiskModuleCache } from "./disk-cache.ts";
 import { NodeLoaderWorkers } from "./loader-workers.ts";
 import { nodeDevices } from "./node-devices.ts";
@@ -18,6 +19,7 @@ import { nodePageCipher } from "./node-page-cipher.ts";
 
 const USAGE = `usage: dogma run [options] PROGRAM.wasm [ARGS...]
        dogma boot [--disk FILE] [--share DIR] [--memory SIZE] [--config FILE] [--no-cache]
+       dogma cache [clear]
 
 boot: boots the system: process 1 (init) reads FILE (default user/boot/init.conf) and starts the
 services it names from build/user; when process 1 ends the machine resets and boots again.
@@ -191,6 +193,7 @@ function parseBoot(rest: string[]): BootOptions | "help" {
 
 export async function main(argv: string[]): Promise<number> {
   try {
+    if (argv[0] === "cache") return await cacheCommand(argv.slice(1), (text) => process.stdout.write(text));
     if (argv[0] === "boot") {
       const options = parseBoot(argv.slice(1));
       if (options === "help") {
