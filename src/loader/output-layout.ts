@@ -77,9 +77,16 @@ export interface CodeLayout {
   readonly retriedCalls: Readonly<Record<string, number>>;
   /** Index of the first helper. */
   readonly firstHelper: number;
+  /** Whether function entries and loop headers get safe points (false only for measurements: such code cannot be preempted). */
+  readonly safePoints: boolean;
 }
 
-export function codeLayout(functionImports: number, definedFunctions: number, programGlobals: number): CodeLayout {
+/** Variants of the rewrite for measurements; the loader always uses the defaults. */
+export interface RewriteVariant {
+  readonly safePoints?: boolean;
+}
+
+export function codeLayout(functionImports: number, definedFunctions: number, programGlobals: number, variant: RewriteVariant = {}): CodeLayout {
   const added = MMU_FUNCTION_IMPORTS.length;
   const firstHelper = functionImports + added + definedFunctions;
   const helper = (name: string) => firstHelper + HELPERS.findIndex((h) => h.name === name);
@@ -103,6 +110,7 @@ export function codeLayout(functionImports: number, definedFunctions: number, pr
     rawCalls: Object.fromEntries(RETRIED_CALLS.map((c) => [c, functionImports + callImport(c)])),
     retriedCalls: Object.fromEntries(RETRIED_CALLS.map((c) => [c, helper(`dogma$${c}`)])),
     firstHelper,
+    safePoints: variant.safePoints ?? true,
   };
 }
 

@@ -87,7 +87,7 @@ export class BodyRewriter {
     const code = this.code;
     code.length = 0;
     const layout = this.layout;
-    emitSafePoint(code, layout);
+    if (layout.safePoints) emitSafePoint(code, layout);
     let run = at;
     while (at < end) {
       const opStart = at;
@@ -100,9 +100,11 @@ export class BodyRewriter {
           continue;
         case Imm.loop:
           at = this.skipBlockType(at, end);
-          code.copy(bytes, run, at);
-          emitSafePoint(code, layout);
-          run = at;
+          if (layout.safePoints) {
+            code.copy(bytes, run, at);
+            emitSafePoint(code, layout);
+            run = at;
+          }
           continue;
         case Imm.u32:
           at = skipLeb(bytes, at, end);

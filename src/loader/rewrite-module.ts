@@ -1,7 +1,7 @@
 import type { CacheRecord } from "./cache.ts";
 import { LoadError } from "./load-error.ts";
 import { readNames, type Names } from "./name-section.ts";
-import { codeLayout, type CodeLayout } from "./output-layout.ts";
+import { codeLayout, type CodeLayout, type RewriteVariant } from "./output-layout.ts";
 import { checkPolicy, type LoaderPolicy } from "./policy.ts";
 import { chunkBodies, rewriteChunk, type BodyChunk, type ChunkOutcome, type CodeWorkers } from "./rewrite-code.ts";
 import { helperFunctions } from "./rewrite-helpers.ts";
@@ -26,7 +26,7 @@ const SLICE_CHUNK_BYTES = 64 << 10;
 /** The longest this thread works before letting the event loop run. */
 const SLICE_MS = 4;
 
-export async function rewriteModule(name: string, bytes: Uint8Array, policy: LoaderPolicy, workers: CodeWorkers | null): Promise<CacheRecord> {
+export async function rewriteModule(name: string, bytes: Uint8Array, policy: LoaderPolicy, workers: CodeWorkers | null, variant: RewriteVariant = {}): Promise<CacheRecord> {
   checkHeader(name, bytes, policy.maxBinaryBytes);
   const runner = workers !== null && bytes.length >= WORKER_THRESHOLD ? workers : inThread;
   const invalid = await runner.validate(bytes);
@@ -35,7 +35,7 @@ export async function rewriteModule(name: string, bytes: Uint8Array, policy: Loa
     const info = readModule(bytes);
     const names = readNames(bytes, info.nameSection);
     const facts = checkPolicy(name, info, names, policy);
-    const layout = codeLayout(info.functionImports, info.functions.length, info.globals.length);
+    const layout = codeLayout(info.functionImports, info.functions.length, info.globals.length, variant);
     const outcomes = await runner.rewrite(bytes, layout, chunkBodies(info, runner === inThread ? SLICE_CHUNK_BYTES : WORKER_CHUNK_BYTES));
     const pieces: Uint8Array[] = [];
     let writesTables = false;

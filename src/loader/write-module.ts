@@ -1,7 +1,7 @@
 import { FUEL_EXPORT, GLOBAL_EXPORT_PREFIX, INIT_EXPORT, MMU_FAULT_GLOBAL, MMU_MODULE, MMU_TLB_GLOBAL } from "../kernel/mmu-abi.ts";
 import { FUEL_PER_CHECK } from "../kernel/constants.ts";
 import { writeNameSection } from "./name-section.ts";
-import { MMU_FUNCTION_IMPORTS, type CodeLayout } from "./output-layout.ts";
+import { HELPERS, MMU_FUNCTION_IMPORTS, type CodeLayout } from "./output-layout.ts";
 import type { HelperFunction } from "./rewrite-helpers.ts";
 import { mapFunction, writeConstExpr, writeElements } from "./rewrite-sections.ts";
 import { ByteWriter } from "./wasm/byte-writer.ts";
@@ -191,7 +191,7 @@ export function writeModule(info: ModuleInfo, layout: CodeLayout, facts: OutputF
       writeNameSection(bytes, info.nameSection, {
         layout,
         definedFunctions: info.functions.length,
-        importNames: MMU_FUNCTION_IMPORTS.map((i) => `dogma$raw$${i.name}`),
+        importNames: MMU_FUNCTION_IMPORTS.map((i) => (HELPERS.some((h) => h.retries === i.name) ? `dogma$raw$${i.name}` : `dogma$${i.name}`)),
         helperNames: helpers.map((h) => h.name),
       }),
     ),

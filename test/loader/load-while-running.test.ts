@@ -7,7 +7,7 @@ import { NodeLoaderWorkers } from "../../src/hosts/node/loader-workers.ts";
 import type { CodeWorkers } from "../../src/loader/rewrite-code.ts";
 import { SlicedRewriter } from "../../src/loader/rewrite-module.ts";
 import { testMachine } from "../helpers/test-host.ts";
-import { generatedModule } from "./generated-module.ts";
+import { generatedModule } from "../../bench/generated-module.ts";
 import { watToBinary } from "./wat.ts";
 
 const ticker = watToBinary(`(module

@@ -1,6 +1,6 @@
-// A large valid Dogma program, written straight as bytes (fast, no binaryen): `functions` exported
-// functions, each a loop of loads and stores with its own constants, like bench/big-module.ts.
-import { ByteWriter } from "../../src/loader/wasm/byte-writer.ts";
+// A large valid Dogma program written straight as bytes (fast, no binaryen, any size): `functions`
+// exported functions, each a loop of loads and stores with its own constants, like big-module.ts.
+import { ByteWriter } from "../src/loader/wasm/byte-writer.ts";
 
 export function generatedModule(functions: number): Uint8Array<ArrayBuffer> {
   const w = new ByteWriter(functions * 400 + 1024);
