@@ -21,6 +21,8 @@ const WRAP_FREE_OFFSET = PAGE_SIZE;
 export interface AccessLocals {
   readonly address: number;
   readonly entry: number;
+  /** A local holding the TLB's address (loaded once at the function's entry), or -1 to read the global. */
+  readonly tlb: number;
 }
 
 /**
@@ -52,8 +54,13 @@ function translate(w: ByteWriter, layout: CodeLayout, bytes: number, offset: num
   w.u8(Op.i32Const);
   w.s32(TLB_INDEX_MASK);
   w.u8(Op.i32And);
-  w.u8(Op.globalGet);
-  w.u32(layout.tlbGlobal);
+  if (locals.tlb >= 0) {
+    w.u8(Op.localGet);
+    w.u32(locals.tlb);
+  } else {
+    w.u8(Op.globalGet);
+    w.u32(layout.tlbGlobal);
+  }
   w.u8(Op.i32Add);
   w.u8(Op.localTee);
   w.u32(locals.entry);
@@ -167,6 +174,14 @@ export function emitSafePoint(w: ByteWriter, layout: CodeLayout): void {
   w.u8(Op.globalSet);
   w.u32(fuel);
   w.u8(Op.end);
+}
+
+/** `tlb = global tlb`, at a function's entry. */
+export function emitTlbLocal(w: ByteWriter, layout: CodeLayout, local: number): void {
+  w.u8(Op.globalGet);
+  w.u32(layout.tlbGlobal);
+  w.u8(Op.localSet);
+  w.u32(local);
 }
 
 /** `i32.const n; call f`: a segment index pushed for a call that takes it last. */

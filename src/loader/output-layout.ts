@@ -79,11 +79,14 @@ export interface CodeLayout {
   readonly firstHelper: number;
   /** Whether function entries and loop headers get safe points (false only for measurements: such code cannot be preempted). */
   readonly safePoints: boolean;
+  /** Whether a function reads the TLB's address once, at its entry, into a local. */
+  readonly tlbLocal: boolean;
 }
 
 /** Variants of the rewrite for measurements; the loader always uses the defaults. */
 export interface RewriteVariant {
   readonly safePoints?: boolean;
+  readonly tlbLocal?: boolean;
 }
 
 export function codeLayout(functionImports: number, definedFunctions: number, programGlobals: number, variant: RewriteVariant = {}): CodeLayout {
@@ -111,6 +114,7 @@ export function codeLayout(functionImports: number, definedFunctions: number, pr
     retriedCalls: Object.fromEntries(RETRIED_CALLS.map((c) => [c, helper(`dogma$${c}`)])),
     firstHelper,
     safePoints: variant.safePoints ?? true,
+    tlbLocal: variant.tlbLocal ?? true,
   };
 }
 

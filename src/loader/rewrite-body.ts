@@ -1,4 +1,4 @@
-import { emitCall, emitConstCall, emitLoad, emitSafePoint, emitStore, type AccessLocals } from "./mmu-sequences.ts";
+import { emitCall, emitConstCall, emitLoad, emitSafePoint, emitStore, emitTlbLocal, type AccessLocals } from "./mmu-sequences.ts";
 import { MEMORY_OPS, type CodeLayout } from "./output-layout.ts";
 import { DecodeError } from "./wasm/byte-reader.ts";
 import { ByteWriter } from "./wasm/byte-writer.ts";
@@ -31,8 +31,8 @@ export class CodeRefusal extends Error {
 /** V8 refuses a function with more locals (parameters included). */
 export const MAX_FUNCTION_LOCALS = 50_000;
 
-const SCRATCH_TYPES = [I32, I32, I32, I64, F32, F64] as const;
-const Scratch = { address: 0, entry: 1, i32: 2, i64: 3, f32: 4, f64: 5 } as const;
+const SCRATCH_TYPES = [I32, I32, I32, I64, F32, F64, I32] as const;
+const Scratch = { address: 0, entry: 1, i32: 2, i64: 3, f32: 4, f64: 5, tlb: 6 } as const;
 const VALUE_SCRATCH: Record<number, number> = { [I32]: Scratch.i32, [I64]: Scratch.i64, [F32]: Scratch.f32, [F64]: Scratch.f64 };
 
 export interface BodyFacts {
@@ -48,7 +48,7 @@ export class BodyRewriter {
   private readonly scratch = new Int32Array(SCRATCH_TYPES.length);
   private readonly scratchOrder: number[] = [];
   private localCount = 0;
-  private readonly locals: AccessLocals = { address: 0, entry: 0 };
+  private readonly locals: AccessLocals = { address: 0, entry: 0, tlb: -1 };
   /** Where a LEB128 read by `u32At` ended. */
   private next = 0;
   private functionIndex = 0;
@@ -87,7 +87,9 @@ export class BodyRewriter {
     const code = this.code;
     code.length = 0;
     const layout = this.layout;
-    if (layout.safePoints) emitSafePoint(code, layout);
+    // A function that neither loops nor calls runs in time bounded by its size: it needs no safe
+    // point of its own (its callers' loops and entries have theirs).
+    let loopsOrCalls = false;
     let run = at;
     while (at < end) {
       const opStart = at;
@@ -99,6 +101,7 @@ export class BodyRewriter {
           at = this.skipBlockType(at, end);
           continue;
         case Imm.loop:
+          loopsOrCalls = true;
           at = this.skipBlockType(at, end);
           if (layout.safePoints) {
             code.copy(bytes, run, at);
@@ -114,6 +117,7 @@ export class BodyRewriter {
           at = skipLeb(bytes, at, end);
           continue;
         case Imm.twoU32:
+          loopsOrCalls = true; // call_indirect, return_call_indirect
           at = skipLeb(bytes, skipLeb(bytes, at, end), end);
           continue;
         case Imm.brTable: {
@@ -144,6 +148,7 @@ export class BodyRewriter {
           at = skipLeb(bytes, at, end);
           continue;
         case Imm.functionIndex: {
+          loopsOrCalls ||= op !== 0xd2; // call, return_call (not ref.func)
           const index = this.u32At(at, end);
           code.copy(bytes, run, at);
           code.u32(index < layout.functionImports ? index : index + layout.addedImports);
@@ -236,6 +241,9 @@ export class BodyRewriter {
       header.u8(1);
       header.u8(SCRATCH_TYPES[kind]!);
     }
+    const tlb = this.scratch[Scratch.tlb]!;
+    if (tlb >= 0) emitTlbLocal(header, layout, tlb);
+    if (loopsOrCalls && layout.safePoints) emitSafePoint(header, layout);
     out.u32(header.length + code.length);
     out.bytes(header.view());
     out.bytes(code.view());
@@ -243,9 +251,10 @@ export class BodyRewriter {
   }
 
   private accessLocals(): AccessLocals {
-    const locals = this.locals as { address: number; entry: number };
+    const locals = this.locals as { address: number; entry: number; tlb: number };
     locals.address = this.scratchLocal(Scratch.address);
     locals.entry = this.scratchLocal(Scratch.entry);
+    locals.tlb = this.layout.tlbLocal ? this.scratchLocal(Scratch.tlb) : -1;
     return locals;
   }
 
