@@ -14,9 +14,6 @@ const Op = {
   i32Eq: 0x46, i32LtS: 0x48, i32LtU: 0x49, i32Add: 0x6a, i32Sub: 0x6b, i32And: 0x71, i32Or: 0x72, i32ShrU: 0x76,
 } as const;
 
-/** An offset below a page cannot hide a wrap past 4 GiB (see `needsWrapCheck`). */
-const WRAP_FREE_OFFSET = PAGE_SIZE;
-
 /** The scratch locals a translation uses: the effective address and the TLB entry's address. */
 export interface AccessLocals {
   readonly address: number;
@@ -26,13 +23,11 @@ export interface AccessLocals {
 }
 
 /**
- * Whether `a = ptr + K` may have wrapped past 4 GiB into an address the TLB could hit. A wrapped
- * address is below K; when K is below a page it lies in page 0 (or crosses into page 1 and
- * misses), and page 0 is never in a TLB (mmu-abi.ts, "Page 0"), so only larger offsets need the
- * `(a <u K)` term.
+ * Whether `a = ptr + K` may have wrapped past 4 GiB: a wrapped address is below K, and must
+ * fault rather than reach the low pages (page 0 may be in a TLB: docs/MEMORY.md "Page 0").
  */
 function needsWrapCheck(offset: number): boolean {
-  return offset >= WRAP_FREE_OFFSET;
+  return offset !== 0;
 }
 
 /**
