@@ -4,6 +4,7 @@ import { Status } from "./errors.ts";
 import { ProcessFault, hex } from "./fault.ts";
 import { FRAME_KERNEL, type FrameAllocator } from "./frame-allocator.ts";
 import { SharedFrames } from "./caps/shared-frames.ts";
+import type { FrameOwner, MappingSpace } from "./frame-owner.ts";
 import { PTE_ACCESSED, PTE_COW, PTE_PAGED, PTE_READ, PTE_RIGHTS, PTE_SHARED, PTE_WRITE, PageTable } from "./page-table.ts";
 import { type FramePressure, FramesRequired, PageInRequired } from "./paging-hooks.ts";
 
@@ -36,8 +37,11 @@ export interface PageAccount {
  *
  * Copy-on-write pages are charged to every space that holds them (a split never fails for quota,
  * only when physical memory is exhausted); physically they share one frame until written.
+ *
+ * Every `PTE_SHARED` entry has an owner in `owners` (frame-owner.ts), told when the entry is made
+ * and when it goes, however it goes; no other entry has one.
  */
-export class AddressSpace {
+export class AddressSpace implements MappingSpace {
   readonly tlb: SoftwareTlb;
   private readonly memory: PhysicalMemory;
   private readonly frames: FrameAllocator;
@@ -66,6 +70,8 @@ export class AddressSpace {
   /** Reference counts of frames with several holders (copy-on-write frames among them). */
   private readonly shared: SharedFrames;
   private readonly devices = new Map<number, DeviceRegisters>();
+  /** The owner of each shared entry's frame, by page. */
+  private readonly owners = new Map<number, FrameOwner>();
 
   /** Throws a RangeError when physical memory cannot hold the kernel tables. */
   constructor(
@@ -113,6 +119,16 @@ export class AddressSpace {
   /** Private pages it has with the pager. */
   get pagedOutPages(): number {
     return this.pagedPages;
+  }
+
+  /** Pages it has charged to its account: private pages, resident or paged out, and page tables. */
+  get chargedPages(): number {
+    return this.privatePages + this.pagedPages + this.tablePages;
+  }
+
+  /** Calls `visit` for every present page-table entry (for the invariant checker). */
+  forEachEntry(visit: (page: number, frame: number, flags: number) => void): void {
+    this.table.forEach(visit);
   }
 
   /** memory.grow: the old size in 64 KiB pages, or -1 when over the limit. */
@@ -273,24 +289,26 @@ export class AddressSpace {
     this.table.map(to, frame, PTE_READ | PTE_WRITE | PTE_COW);
   }
 
-  /** Maps frames of a shared object read-only at a global address. */
-  mapShared(globalAddress: number, frames: readonly number[]): void {
+  /** Maps `owner`'s frames read-only from a global address on. */
+  mapShared(globalAddress: number, frames: readonly number[], owner: FrameOwner): void {
     frames.forEach((frame, i) => {
-      if (!this.mapFrame(globalAddress + i * PAGE_SIZE, frame, false)) throw new RangeError("out of physical memory for a page table");
+      if (!this.mapFrame(globalAddress + i * PAGE_SIZE, frame, owner, false)) throw new RangeError("out of physical memory for a page table");
     });
   }
 
   /**
-   * Maps a frame this address space does not own (a Page's, a Region's) at a page-aligned
-   * address, replacing what was there (a private page there is freed). False when no page table
-   * could be had.
+   * Maps a frame this address space does not own (`owner`'s: a Page's, a Region's, an Image's) at
+   * a page-aligned address, replacing what was there (a private page there is freed, another
+   * owner's mapping goes). False when no page table could be had.
    */
-  mapFrame(address: number, frame: number, writable: boolean, copyOnWrite = false): boolean {
+  mapFrame(address: number, frame: number, owner: FrameOwner, writable: boolean, copyOnWrite = false): boolean {
     const page = address >>> PAGE_SHIFT;
     if (!this.ensureTable(page)) return false;
-    this.dropPrivate(page);
+    this.dropMapping(page);
     // A shared copy-on-write page is read-only here until its object splits it on a write.
     this.table.map(page, frame, PTE_READ | PTE_SHARED | (writable ? PTE_WRITE : copyOnWrite ? PTE_COW : 0));
+    this.owners.set(page, owner);
+    owner.mapped(this);
     this.tlb.flushPage(address);
     return true;
   }
@@ -299,8 +317,8 @@ export class AddressSpace {
    * Maps a device's register page: readable, and never writable in the TLB, so every store to it
    * takes the slow path, which hands aligned words to the device (`deviceAt`).
    */
-  mapDevice(address: number, frame: number, device: DeviceRegisters): boolean {
-    if (!this.mapFrame(address, frame, false)) return false;
+  mapDevice(address: number, frame: number, device: DeviceRegisters, owner: FrameOwner): boolean {
+    if (!this.mapFrame(address, frame, owner, false)) return false;
     this.devices.set(address >>> PAGE_SHIFT, device);
     return true;
   }
@@ -310,11 +328,20 @@ export class AddressSpace {
     return this.devices.size === 0 ? undefined : this.devices.get(address >>> PAGE_SHIFT);
   }
 
+  /** The owner of the shared mapping at `address`, or null (a private page, or nothing). */
+  ownerAt(address: number): FrameOwner | null {
+    return this.owners.get(address >>> PAGE_SHIFT) ?? null;
+  }
+
+  /** Every shared mapping, as page and owner (for the invariant checker). */
+  sharedMappings(): IterableIterator<[page: number, owner: FrameOwner]> {
+    return this.owners.entries();
+  }
+
   /** Removes the mapping at a page-aligned address (a private page is freed); the page reads zeros again if private. */
   unmap(address: number): void {
     const page = address >>> PAGE_SHIFT;
-    this.devices.delete(page);
-    this.dropPrivate(page);
+    this.dropMapping(page);
     this.table.unmap(page);
     this.tlb.flushPage(address);
   }
@@ -326,17 +353,33 @@ export class AddressSpace {
     return { frame: entry >>> PAGE_SHIFT, shared: (entry & PTE_SHARED) !== 0, writable: (entry & PTE_WRITE) !== 0 && (entry & PTE_COW) === 0 };
   }
 
-  /** Releases every private frame, the page table and the TLB. */
+  /** Releases every private frame, the page table and the TLB, and tells each owner its mappings went. */
   destroy(): void {
     this.table.forEach((_page, frame, flags) => {
       if ((flags & PTE_SHARED) === 0 && frame !== 0) this.releasePrivateFrame(frame, flags);
     });
+    const owners = [...this.owners.values()];
+    this.owners.clear();
+    this.devices.clear();
+    for (const owner of owners) owner.unmapped(this);
     this.table.destroy();
     this.releaseTlb();
     this.account?.uncharge(this.privatePages + this.pagedPages + this.tablePages);
     this.privatePages = 0;
     this.pagedPages = 0;
     this.tablePages = 0;
+  }
+
+  /** Whatever is mapped at `page` goes: a private page is freed, an owner is told. The entry stays until rewritten. */
+  private dropMapping(page: number): void {
+    this.devices.delete(page);
+    const owner = this.owners.get(page);
+    if (owner) {
+      this.owners.delete(page);
+      owner.unmapped(this);
+      return;
+    }
+    this.dropPrivate(page);
   }
 
   private dropPrivate(page: number): void {

@@ -135,6 +135,7 @@ export class Kernel implements KernelServices, ObjectKernel {
     };
     this.onFault = options.onFault;
     this.imageLoader = options.imageLoader ?? null;
+    this.images.onReleased = (image) => this.imageLoader?.release?.(image);
     this.demandPaging = new KernelPaging({
       machine,
       frames: this.frames,
@@ -169,8 +170,8 @@ export class Kernel implements KernelServices, ObjectKernel {
   }
 
   /** MEMORY_CREATE_PROCESS: a process in `memory`, `created` until PROCESS_START. */
-  createProcess(image: LoadedImage, memory: MemoryObject, parent: Process, priority: number): Process | number {
-    const process = this.build(image, memory, parent.pid, priority, [image.name], [], true);
+  createProcess(image: ImageObject, memory: MemoryObject, parent: Process, priority: number): Process | number {
+    const process = this.build(image.image, memory, parent.pid, priority, [image.image.name], [], true, true, image);
     return typeof process === "string" ? Status.E_QUOTA : process;
   }
 
@@ -192,7 +193,7 @@ export class Kernel implements KernelServices, ObjectKernel {
       if (attempts === 0 || parent === source) return Status.E_NOT_READY;
       return this.demandPaging.bringBackAll(source, parent).then((whole) => (whole ? this.cloneProcess(source, memory, parent, attempts - 1) : Status.E_NOT_READY));
     }
-    const clone = this.build(source.image, memory, parent.pid, source.descriptor.priority, source.args, source.env, source.imageBase !== 0, false);
+    const clone = this.build(source.image, memory, parent.pid, source.descriptor.priority, source.args, source.env, source.imageBase !== 0, false, source.imageObject);
     if (typeof clone === "string") return Status.E_QUOTA;
     clone.space.grow(source.space.wasmPages - clone.space.wasmPages);
     source.segments.forEach((segment, i) => (clone.segments[i] = segment));
@@ -250,7 +251,7 @@ export class Kernel implements KernelServices, ObjectKernel {
 
   /** An Image object for a loaded binary, so that processes holding it can create processes. */
   imageObject(image: LoadedImage): ImageObject {
-    return new ImageObject(image, this.images.map(image), () => this.images.release(image));
+    return new ImageObject(image, this.images.map(image), { release: () => this.images.release(image), endProcess: (process) => this.terminate(process) });
   }
 
   /** Whether a loader was given (MEMORY_CREATE_IMAGE). */
@@ -321,8 +322,13 @@ export class Kernel implements KernelServices, ObjectKernel {
   }
 
   /** The process, or why not (a message for the host). */
-  /** `initialize`: copy the data segments in (a clone gets its pages from its source instead). */
-  private build(image: LoadedImage, memory: MemoryObject, ppid: number, priority: number, args: readonly string[], env: readonly string[], mapImage: boolean, initialize = true): Process | string {
+  /**
+   * `initialize`: copy the data segments in (a clone gets its pages from its source instead).
+   * `imageObject`: the Image it is made from, which it holds while it lives (image-object.ts);
+   * null for the machine's own processes (boot, `dogma run`), which hold the image store directly.
+   */
+  private build(image: LoadedImage, memory: MemoryObject, ppid: number, priority: number, args: readonly string[], env: readonly string[], mapImage: boolean, initialize = true, imageObject: ImageObject | null = null): Process | string {
+    if (imageObject?.destroyed) return "its Image was destroyed";
     const maxPages = Math.min(image.maximumPages, MAX_PRIVATE_WASM_PAGES);
     if (memory.destroyed) return "its Memory was destroyed";
     const fixedPages = processFixedPages(image);
@@ -344,11 +350,11 @@ export class Kernel implements KernelServices, ObjectKernel {
     this.processes.set(pid, process);
     try {
       if (initialize) for (const segment of image.segments) if (segment.offset !== null) space.write(segment.offset, segment.data);
-      if (mapImage) {
-        const mapped = this.images.map(image);
-        space.mapShared(mapped.base, mapped.frames);
-        process.imageBase = mapped.base;
+      if (imageObject) {
+        process.imageObject = imageObject;
+        imageObject.processes.add(process);
       }
+      if (mapImage) this.mapOwnImage(process, imageObject);
       process.instance = new WebAssembly.Instance(image.module, this.imports.forProcess(space.tlb.base, process.faultHandler.flag));
     } catch (error) {
       this.processes.delete(pid);
@@ -362,6 +368,26 @@ export class Kernel implements KernelServices, ObjectKernel {
     this.demandPaging.attach(process);
     descriptor.state = "created";
     return process;
+  }
+
+  /**
+   * Maps the process's binary read-only at its global address, the mapping held by its Image, or
+   * for the machine's own processes by the image store itself. Throws RangeError when out of memory.
+   */
+  private mapOwnImage(process: Process, imageObject: ImageObject | null): void {
+    if (imageObject) {
+      process.space.mapShared(imageObject.globalAddress, imageObject.frames, imageObject);
+      process.imageBase = imageObject.globalAddress;
+      return;
+    }
+    const stored = this.images.map(process.image);
+    try {
+      process.space.mapShared(stored.base, stored.frames, stored);
+      process.imageBase = stored.base;
+    } finally {
+      // The mappings hold the image now; this hold was only to have it while they were made.
+      this.images.release(process.image);
+    }
   }
 
   /**
@@ -593,7 +619,7 @@ export class Kernel implements KernelServices, ObjectKernel {
     process.caps.clear();
     for (const [address, page] of [...process.pageAt]) page.unmap(process, address);
     process.space.destroy();
-    if (process.imageBase !== 0) this.images.release(process.image);
+    process.imageObject?.processEnded(process);
     this.paging?.forget(process.pid);
     process.descriptor.detach();
     this.frames.release(process.descriptor.frame);

@@ -8,6 +8,7 @@ import type { PageObject } from "./caps/page.ts";
 import type { FaultRecord } from "./fault.ts";
 import { FaultHandler } from "./fault-handler.ts";
 import type { LoadedImage } from "./image.ts";
+import type { ImageObject } from "./caps/image-object.ts";
 import type { ProcessDescriptor, ProcessState } from "./process-descriptor.ts";
 import type { ServeRegistration } from "./serving.ts";
 
@@ -67,6 +68,8 @@ export class Process extends KernelObject implements CapabilityHolder {
   readonly segments: Uint8Array[];
   /** Global address of the read-only image, or 0 when it is not mapped. */
   imageBase = 0;
+  /** The Image it was made from, which it holds while it lives; null for the machine's own processes. */
+  imageObject: ImageObject | null = null;
   instance: WebAssembly.Instance | null = null;
   /** Why its last MEMORY_CREATE_IMAGE was refused, for MEMORY_LOAD_ERROR ("" after one that was not). */
   loadError = "";

@@ -66,6 +66,11 @@ export class MemoryObject extends KernelObject {
     return found;
   }
 
+  /** The objects charged to it (not its children's), for the invariant checker. */
+  ownedObjects(): IterableIterator<KernelObject> {
+    return this.owned.values();
+  }
+
   /** Live processes created in it (not in its children). */
   get processCount(): number {
     let n = 0;
@@ -203,7 +208,7 @@ export function invokeMemory(k: ObjectKernel, inv: Invocation, memory: MemoryObj
       if (typeof image === "number") return image;
       const priority = inv.message.words.length > 0 ? word(inv, 0) : inv.caller.descriptor.priority;
       if (priority < inv.caller.descriptor.priority || priority >= PRIORITY_LEVELS) return Status.E_INVALID_ARGUMENT;
-      const process = k.createProcess(image.image, memory, inv.caller, priority);
+      const process = k.createProcess(image, memory, inv.caller, priority);
       if (typeof process === "number") return process;
       const status = answer(inv, [], [new Capability(process, ALL_RIGHTS)]);
       // A process outlives its capabilities: one nobody can ever start must not be left behind.

@@ -73,6 +73,12 @@ export class RegionObject extends KernelObject {
     return out;
   }
 
+  override ownsFrame(frame: number, address: number): boolean {
+    const index = this.pageOf(address);
+    if (this.destroyed || index === null) return false;
+    return frame === (this.frames.length > 0 ? this.frames[index] : this.services.zeroFrame);
+  }
+
   /** Whether `process` holds the owner capability now. */
   ownedBy(process: Process): boolean {
     return !this.freed && (this.holdings.get(process)?.owner ?? 0) > 0;
@@ -183,7 +189,7 @@ export class RegionObject extends KernelObject {
       const frame = this.frames.length > 0 ? this.frames[i]! : this.services.zeroFrame;
       // A page table that cannot be had leaves the page unmapped: touching it faults, nothing else.
       const cow = this.cow.has(i) && this.frames.length > 0;
-      process.space.mapFrame(this.address + i * PAGE_SIZE, frame, writable && !cow, writable && cow);
+      process.space.mapFrame(this.address + i * PAGE_SIZE, frame, this, writable && !cow, writable && cow);
     }
   }
 
