@@ -1,5 +1,6 @@
 import type { PhysicalMemory } from "../machine/physical-memory.ts";
 import { dogmaAbi } from "./abi.ts";
+import { chargeBulk } from "./fuel.ts";
 import { FUEL_PER_CHECK } from "./constants.ts";
 import type { Kernel } from "./kernel.ts";
 import { copyMemory, fillMemory, initMemory, loadValue, storeValue, type WasmValue } from "./memory-instructions.ts";
@@ -95,11 +96,19 @@ function mmuImports(kernel: Kernel, memory: PhysicalMemory): ModuleImports {
   }
   imports.memory_size = () => kernel.current().space.wasmPages;
   imports.memory_grow = (delta: number) => kernel.current().space.grow(delta >>> 0);
-  imports.memory_copy = faultable(kernel, undefined, (p, dest: number, src: number, length: number) => copyMemory(p.space, memory, dest, src, length));
-  imports.memory_fill = faultable(kernel, undefined, (p, dest: number, value: number, length: number) => fillMemory(p.space, memory, dest, value, length));
-  imports.memory_init = faultable(kernel, undefined, (p, segment: number, dest: number, src: number, length: number) =>
-    initMemory(p.space, memory, p.segments[segment]!, dest, src, length),
-  );
+  // Bulk operations are charged fuel for their bytes, so that none can stretch a time slice.
+  imports.memory_copy = faultable(kernel, undefined, (p, dest: number, src: number, length: number) => {
+    copyMemory(p.space, memory, dest, src, length);
+    chargeBulk(p, length >>> 0);
+  });
+  imports.memory_fill = faultable(kernel, undefined, (p, dest: number, value: number, length: number) => {
+    fillMemory(p.space, memory, dest, value, length);
+    chargeBulk(p, length >>> 0);
+  });
+  imports.memory_init = faultable(kernel, undefined, (p, segment: number, dest: number, src: number, length: number) => {
+    initMemory(p.space, memory, p.segments[segment]!, dest, src, length);
+    chargeBulk(p, length >>> 0);
+  });
   imports.data_drop = (segment: number) => {
     kernel.current().segments[segment] = new Uint8Array(0);
   };

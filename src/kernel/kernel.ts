@@ -35,6 +35,7 @@ import type { PageCipherFactory } from "./page-sealer.ts";
 import { KernelPaging } from "./kernel-paging.ts";
 import { PagerChannel } from "./pager-channel.ts";
 import { type BackingStore, Paging, type PagingOptions } from "./paging.ts";
+import { chargeBulk } from "./fuel.ts";
 import { FUEL_EXPORT, INIT_EXPORT } from "./mmu-abi.ts";
 import type { ImportModuleSpec } from "./personality.ts";
 import { ProcessDescriptor } from "./process-descriptor.ts";
@@ -356,6 +357,8 @@ export class Kernel implements KernelServices, ObjectKernel {
       }
       if (mapImage) this.mapOwnImage(process, imageObject);
       process.instance = new WebAssembly.Instance(image.module, this.imports.forProcess(space.tlb.base, process.faultHandler.flag));
+      const fuel = process.instance.exports[FUEL_EXPORT];
+      process.fuel = fuel instanceof WebAssembly.Global ? fuel : null;
     } catch (error) {
       this.processes.delete(pid);
       process.end({ kind: "exited", code: 127 });
@@ -471,7 +474,9 @@ export class Kernel implements KernelServices, ObjectKernel {
 
   readMemory(process: Process, address: number, length: number): Uint8Array | null {
     try {
-      return process.space.read(address >>> 0, length);
+      const bytes = process.space.read(address >>> 0, length);
+      chargeBulk(process, length);
+      return bytes;
     } catch (error) {
       if (error instanceof PageInRequired) throw error;
       if (error instanceof ProcessFault) return null;
@@ -480,6 +485,7 @@ export class Kernel implements KernelServices, ObjectKernel {
   }
 
   writeMemory(process: Process, address: number, data: Uint8Array): boolean {
+    chargeBulk(process, data.length);
     try {
       process.space.pieces(address >>> 0, data.length, true);
       process.space.write(address >>> 0, data);
@@ -567,7 +573,7 @@ export class Kernel implements KernelServices, ObjectKernel {
     if (!process.alive) return this.stopRunning(process);
     if (this.paging?.pending) this.paging.reclaim(null, process.space.usesFrameReserve);
     if (!this.scheduler.preemptionPending(process)) return fuel;
-    return this.scheduler.yield<number>(process, fuel);
+    return this.scheduler.preempt<number>(process, fuel);
   }
 
   private start(process: Process): void {
@@ -623,8 +629,7 @@ export class Kernel implements KernelServices, ObjectKernel {
     this.paging?.forget(process.pid);
     process.descriptor.detach();
     this.frames.release(process.descriptor.frame);
-    const fuel = process.instance?.exports[FUEL_EXPORT];
-    if (fuel instanceof WebAssembly.Global) fuel.value = -1;
+    if (process.fuel) process.fuel.value = -1;
     process.memory.unhold();
     this.processes.delete(process.pid);
     announceEnd(this, process);

@@ -71,6 +71,8 @@ export class Process extends KernelObject implements CapabilityHolder {
   /** The Image it was made from, which it holds while it lives; null for the machine's own processes. */
   imageObject: ImageObject | null = null;
   instance: WebAssembly.Instance | null = null;
+  /** Its safe points' fuel counter (the loader's `__dogma_fuel` export; fuel.ts), once instantiated. */
+  fuel: WebAssembly.Global | null = null;
   /** Why its last MEMORY_CREATE_IMAGE was refused, for MEMORY_LOAD_ERROR ("" after one that was not). */
   loadError = "";
   fault: FaultRecord | null = null;
