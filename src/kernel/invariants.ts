@@ -16,6 +16,7 @@ import type { Process } from "./process.ts";
  *   (so no mapping outlives what it maps: issue 16's first finding);
  * - a private frame belongs to its process and is mapped exactly once; a copy-on-write frame is
  *   counted in SharedFrames at least once per entry naming it;
+ * - page 0 is in no TLB while it is checked, and nothing is mapped below a space's null limit;
  * - every TLB entry agrees with the page table (same frame, a right the entry allows; never a
  *   write entry for a copy-on-write page);
  * - every frame tagged with a pid belongs to a live process that maps it;
@@ -58,6 +59,7 @@ function checkPageTable(kernel: Kernel, process: Process, broken: string[], priv
       return;
     }
     if (frame === 0) return; // rights without a frame yet
+    if (address < space.nullLimit && page === 0 && space.nullLimit >= PAGE_SIZE) broken.push(`${where(page)}: page 0 is mapped, below the null limit`);
     if (!kernel.frames.isUsed(frame)) {
       broken.push(`${where(page)}: maps frame ${frame}, which is free`);
       return;
@@ -89,6 +91,7 @@ function checkTlb(process: Process, broken: string[]): void {
     const kind = entry.write ? "write" : "read";
     const mapped = entries.get(entry.address >>> PAGE_SHIFT);
     const where = `pid ${pid}: ${kind} TLB entry for ${hex(entry.address)}`;
+    if (entry.address < PAGE_SIZE && !space.pageZeroUnchecked) broken.push(`${where}: page 0 never enters a TLB, or its null bytes would stop faulting`);
     if (!mapped || mapped.flags & PTE_PAGED || mapped.frame === 0) broken.push(`${where} has no page behind it`);
     else if (mapped.frame !== entry.frame) broken.push(`${where} names frame ${entry.frame}, the page table ${mapped.frame}`);
     else if ((mapped.flags & (entry.write ? PTE_WRITE : PTE_READ)) === 0) broken.push(`${where} grants a right the page does not have`);

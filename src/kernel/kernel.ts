@@ -1,7 +1,7 @@
 import type { Interrupt } from "../machine/interrupts.ts";
 import type { Machine } from "../machine/machine.ts";
 import type { MmioDevice } from "../machine/mmio.ts";
-import { AddressSpace } from "./address-space.ts";
+import { AddressSpace, type PageZeroPolicy } from "./address-space.ts";
 import { BootConsole } from "./boot-console.ts";
 import { Capability } from "./caps/capability.ts";
 import { DeviceObject } from "./caps/device-object.ts";
@@ -54,6 +54,8 @@ export interface KernelOptions {
   readonly imageLoader?: ImageLoader;
   /** The AES-256-GCM that seals pages for the pager (default: the portable one in JavaScript). */
   readonly pageCipher?: PageCipherFactory;
+  /** How page 0 of programs whose data lies there is treated (address-space.ts; default adaptive). */
+  readonly pageZero?: PageZeroPolicy;
 }
 
 export interface SpawnOptions {
@@ -107,6 +109,8 @@ export class Kernel implements KernelServices, ObjectKernel {
   private critical: Process | null = null;
   private readonly entryArgs = new Map<Process, { entry: string; args: readonly (number | bigint)[] }>();
   private readonly demandPaging: KernelPaging;
+  private readonly pageZero: PageZeroPolicy;
+  private readonly trace: ((line: string) => void) | null;
   /** What each process's entry returned (benchmarks read it). */
   readonly returnValues = new Map<number, unknown>();
 
@@ -136,6 +140,8 @@ export class Kernel implements KernelServices, ObjectKernel {
     };
     this.onFault = options.onFault;
     this.imageLoader = options.imageLoader ?? null;
+    this.pageZero = options.pageZero ?? "adaptive";
+    this.trace = options.trace ?? null;
     this.images.onReleased = (image) => this.imageLoader?.release?.(image);
     this.demandPaging = new KernelPaging({
       machine,
@@ -198,8 +204,9 @@ export class Kernel implements KernelServices, ObjectKernel {
     if (typeof clone === "string") return Status.E_QUOTA;
     clone.space.grow(source.space.wasmPages - clone.space.wasmPages);
     source.segments.forEach((segment, i) => (clone.segments[i] = segment));
-    const pages = source.space.wasmPages * (WASM_PAGE_SIZE / PAGE_SIZE) - 1;
-    const status = pages > 0 ? clone.space.copyOnWriteFrom(source.space, PAGE_SIZE, PAGE_SIZE, pages, true) : Status.OK;
+    const first = source.space.firstPage;
+    const pages = source.space.wasmPages * (WASM_PAGE_SIZE / PAGE_SIZE) - first;
+    const status = pages > 0 ? clone.space.copyOnWriteFrom(source.space, first * PAGE_SIZE, first * PAGE_SIZE, pages, true) : Status.OK;
     if (status !== Status.OK) {
       this.terminate(clone);
       return status;
@@ -350,6 +357,9 @@ export class Kernel implements KernelServices, ObjectKernel {
     memory.hold();
     this.processes.set(pid, process);
     try {
+      space.pageZeroPolicy = this.pageZero;
+      space.onPageZeroUnchecked = (accesses) => this.trace?.(`[pid ${pid}] page 0: unchecked after ${accesses} slow-path accesses (null faults below its data end)`);
+      space.allowPageZeroFrom(lowestDataByte(image));
       if (initialize) for (const segment of image.segments) if (segment.offset !== null) space.write(segment.offset, segment.data);
       if (imageObject) {
         process.imageObject = imageObject;
@@ -649,6 +659,13 @@ export class Kernel implements KernelServices, ObjectKernel {
       }
     }
   }
+}
+
+/** The address of the image's lowest byte of active data (page 0 is usable from there), or past the end if none. */
+function lowestDataByte(image: LoadedImage): number {
+  let lowest = Infinity;
+  for (const segment of image.segments) if (segment.offset !== null && segment.data.length > 0) lowest = Math.min(lowest, segment.offset);
+  return lowest;
 }
 
 /** A write by `process` to a copy-on-write page of a Region it owns: that Region splits the page. */
