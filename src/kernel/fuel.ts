@@ -12,6 +12,9 @@ import type { Process } from "./process.ts";
 /** Bytes a bulk memory operation (copy, fill, init) may touch per unit of fuel: about a safe point's time. */
 export const BULK_BYTES_PER_FUEL = 64;
 
+/** Fuel a call that walks pages is charged per page, at most for this many (a whole private window). */
+export const MAX_PAGE_WORK = 1 << 19;
+
 /** Spends `units` of the running process's fuel; once it runs out, its next safe point calls the kernel. */
 export function chargeFuel(process: Process, units: number): void {
   const fuel = process.fuel;

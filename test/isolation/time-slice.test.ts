@@ -10,6 +10,7 @@
 import { describe, expect, it } from "vitest";
 import { BULK_BYTES_PER_FUEL } from "../../src/kernel/fuel.ts";
 import { FUEL_PER_CHECK } from "../../src/kernel/constants.ts";
+import { Op, PageRights, SLOT_SELF } from "../../src/kernel/caps/object-abi.ts";
 import { testMachine } from "../helpers/test-host.ts";
 import { wat } from "../helpers/wat.ts";
 
@@ -33,6 +34,24 @@ const sleeper = wat(`(module
       (call $sleep (i64.const 10000000))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br_if $again (i32.lt_u (local.get $i) (i32.const ${SLEEPS}))))))`);
+
+/** Protects 20,000 pages read-write again and again (a kernel call whose work is its page count). */
+const protector = wat(`(module
+  (import "dogma" "invoke" (func $invoke (param i32 i32 i32) (result i32)))
+  (memory 2048)
+  (func (export "_start")
+    (loop $again
+      (i32.store (i32.const 0x8000) (i32.const ${Op.PROCESS_PROTECT}))
+      (i32.store (i32.const 0x8004) (i32.const 3))
+      (i32.store (i32.const 0x8008) (i32.const 0))
+      (i32.store (i32.const 0x800c) (i32.const 0))
+      (i32.store (i32.const 0x8010) (i32.const 0))
+      (i32.store (i32.const 0x8014) (i32.const 0x10000))
+      (i32.store (i32.const 0x8018) (i32.const 20000))
+      (i32.store (i32.const 0x801c) (i32.const ${PageRights.READ}))
+      (if (i32.ne (call $invoke (i32.const ${SLOT_SELF}) (i32.const 0x8000) (i32.const 64)) (i32.const 0)) (then (unreachable)))
+      (i32.store (i32.const ${COUNTER}) (i32.add (i32.load (i32.const ${COUNTER})) (i32.const 1)))
+      (br $again))))`);
 
 describe("the time slice holds against heavy instructions", () => {
   it("a bulk operation spends fuel for its bytes, so the next safe point looks at the clock", async () => {
@@ -64,5 +83,20 @@ describe("the time slice holds against heavy instructions", () => {
     // well over 0.2 ms on any machine, so fewer than 100 fills fit in a sleep. Without the
     // charge the kernel looked at the clock once per 10,000 fills.
     expect(fills).toBeLessThan(SLEEPS * 100);
+  });
+
+  it("a sleeper runs while a process of its priority protects 20,000 pages per kernel call in a loop", async () => {
+    const t = testMachine({ memory: 48 << 20 });
+    const p = t.kernel.spawn(await t.loader.load(protector, "protector"));
+    const s = t.kernel.spawn(await t.loader.load(sleeper, "sleeper"));
+    const running = t.kernel.run();
+    await s.wait();
+    const calls = new DataView(p.space.read(COUNTER, 4).buffer).getUint32(0, true);
+    t.kernel.kill(p.pid);
+    await running;
+    expect(p.fault).toBe(null);
+    expect(s.outcome).toEqual({ kind: "exited", code: 0 });
+    expect(calls).toBeGreaterThan(0);
+    expect(calls).toBeLessThan(SLEEPS * 200);
   });
 });

@@ -1,5 +1,6 @@
 import { GLOBAL_SPACE_BASE, PAGE_SIZE } from "../constants.ts";
 import { Status } from "../errors.ts";
+import { chargeBulk } from "../fuel.ts";
 import { PRIORITY_LEVELS } from "../scheduler.ts";
 import { TLB_FRAMES } from "../tlb.ts";
 import { Capability } from "./capability.ts";
@@ -242,6 +243,8 @@ export function invokeMemory(k: ObjectKernel, inv: Invocation, memory: MemoryObj
 function createRegion(k: ObjectKernel, inv: Invocation, memory: MemoryObject): number {
   const region = makeRegion(k.services, memory, word(inv, 0), word(inv, 1));
   if (typeof region === "number") return region;
+  // Zeroing the pages is work in proportion to them: charged like a fill of that size (fuel.ts).
+  chargeBulk(inv.caller, region.pages * PAGE_SIZE);
   return answer(inv, [], [new Capability(region, Rights.REGION_OWNER | Rights.REGION_READ)]);
 }
 

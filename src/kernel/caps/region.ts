@@ -1,4 +1,5 @@
 import { PAGE_SIZE } from "../constants.ts";
+import { chargeFuel } from "../fuel.ts";
 import type { Process } from "../process.ts";
 import { Status } from "../errors.ts";
 import { Capability } from "./capability.ts";
@@ -233,6 +234,7 @@ export function invokeRegion(inv: Invocation, region: RegionObject): number {
       if (answerable !== Status.OK) return answerable;
       const clone = region.cloneInto(memory);
       if (typeof clone === "number") return clone;
+      chargeFuel(inv.caller, region.pages);
       return answer(inv, [], [new Capability(clone, Rights.REGION_OWNER | Rights.REGION_READ)]);
     }
     case Op.REGION_FREE:
