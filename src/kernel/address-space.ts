@@ -111,7 +111,7 @@ export class AddressSpace implements MappingSpace {
     account: PageAccount | null = null,
     shared: SharedFrames = new SharedFrames(frames),
   ) {
-    const tlbFrame = frames.allocateContiguous(TLB_FRAMES, FRAME_KERNEL);
+    const tlbFrame = frames.allocateAligned(TLB_FRAMES, FRAME_KERNEL);
     if (tlbFrame === null) throw new RangeError("out of physical memory for a TLB");
     this.memory = memory;
     this.frames = frames;

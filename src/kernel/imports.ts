@@ -32,8 +32,14 @@ export function buildImports(
   const mmu = mmuImports(kernel, memory);
   return {
     forProcess(tlbBase, faultFlag) {
-      const tlb = new WebAssembly.Global({ value: "i32", mutable: false }, tlbBase);
-      return { ...shared, [MMU_MODULE]: { ...mmu, [MMU_TLB_GLOBAL]: tlb, [MMU_FAULT_GLOBAL]: faultFlag } } as WebAssembly.Imports;
+      // The shared imports are the prototypes, so that a spawn copies none of them: instantiation
+      // reads imports with an ordinary property lookup, which follows the chain.
+      const own: ModuleImports = Object.create(mmu) as ModuleImports;
+      own[MMU_TLB_GLOBAL] = new WebAssembly.Global({ value: "i32", mutable: false }, tlbBase);
+      own[MMU_FAULT_GLOBAL] = faultFlag;
+      const imports = Object.create(shared) as Record<string, ModuleImports>;
+      imports[MMU_MODULE] = own;
+      return imports as WebAssembly.Imports;
     },
   };
 }
