@@ -6,6 +6,7 @@ import { decodeRecord, encodeRecord, type CacheRecord, type ModuleCache } from "
 import { LoadError } from "./load-error.ts";
 import { rewriteModule } from "./rewrite-module.ts";
 import type { CodeWorkers } from "./rewrite-code.ts";
+import type { RewriteVariant } from "./output-layout.ts";
 import type { LoaderPolicy } from "./policy.ts";
 
 export interface LoaderOptions {
@@ -21,6 +22,8 @@ export interface LoaderOptions {
    * slices, letting the machine run between them.
    */
   readonly workers?: CodeWorkers | null;
+  /** A variant of the rewrite, for tests and measurements (output-layout.ts); the defaults otherwise. */
+  readonly rewrite?: RewriteVariant;
 }
 
 export interface LoadStats {
@@ -39,6 +42,7 @@ export class Loader implements ImageLoader {
   private readonly policy: LoaderPolicy;
   private readonly cache: ModuleCache | null;
   private readonly workers: CodeWorkers | null;
+  private readonly variant: RewriteVariant;
   private readonly fingerprint: string;
   /** Images this loader holds, by hash of the original, until the kernel releases them. */
   private readonly loaded = new Map<string, LoadedImage>();
@@ -51,7 +55,8 @@ export class Loader implements ImageLoader {
     };
     this.cache = options.cache ?? null;
     this.workers = options.workers ?? null;
-    this.fingerprint = JSON.stringify([REWRITE_VERSION, this.policy.maxMemoryPages, [...this.policy.importModules]]);
+    this.variant = options.rewrite ?? {};
+    this.fingerprint = JSON.stringify([REWRITE_VERSION, this.variant, this.policy.maxMemoryPages, [...this.policy.importModules]]);
   }
 
   /** Loads `bytes`, or rejects with a LoadError that says what is wrong and where. */
@@ -69,7 +74,7 @@ export class Loader implements ImageLoader {
     let module = record ? await compileOrNull(record.rewritten) : null;
     if (record && module) this.stats.diskHits++;
     else {
-      record = await rewriteModule(name, original, this.policy, this.workers);
+      record = await rewriteModule(name, original, this.policy, this.workers, this.variant);
       this.stats.rewrites++;
       module = await compileRewritten(name, record.rewritten);
       await this.cache?.put(key, encodeRecord(record));

@@ -1,5 +1,5 @@
 import { PAGE_SHIFT, PAGE_SIZE, TLB_BYTES, TLB_INDEX_MASK } from "../kernel/constants.ts";
-import type { CodeLayout, MemoryOp } from "./output-layout.ts";
+import { accessHelper, type CodeLayout, type MemoryOp } from "./output-layout.ts";
 import type { ByteWriter } from "./wasm/byte-writer.ts";
 import { EMPTY_BLOCK } from "./wasm/value-types.ts";
 
@@ -169,6 +169,18 @@ export function emitSafePoint(w: ByteWriter, layout: CodeLayout): void {
   w.u8(Op.globalSet);
   w.u32(fuel);
   w.u8(Op.end);
+}
+
+/** A load or store as a call of its access helper: `local.get tlb; [i32.const K]; call`. */
+export function emitAccessCall(w: ByteWriter, layout: CodeLayout, opcode: number, offset: number, tlb: number): void {
+  w.u8(Op.localGet);
+  w.u32(tlb);
+  if (offset !== 0) {
+    w.u8(Op.i32Const);
+    w.s32(offset);
+  }
+  w.u8(Op.call);
+  w.u32(accessHelper(layout, opcode, offset !== 0));
 }
 
 /** `tlb = global tlb`, at a function's entry. */

@@ -47,6 +47,12 @@ export const HELPERS = [
   { name: "dogma$copy", retries: null },
   { name: "dogma$fill", retries: null },
   { name: "dogma$init", retries: null },
+  // One per load and store opcode (0x28-0x3e), without and with a static offset: the whole
+  // translated access, for the variant that calls it instead of writing it inline.
+  ...Array.from({ length: 0x3e - 0x28 + 1 }, (_, i) => [
+    { name: `dogma$access_${(0x28 + i).toString(16)}`, retries: null },
+    { name: `dogma$access_${(0x28 + i).toString(16)}_offset`, retries: null },
+  ]).flat(),
 ] as const;
 
 export interface CodeLayout {
@@ -81,12 +87,33 @@ export interface CodeLayout {
   readonly safePoints: boolean;
   /** Whether a function reads the TLB's address once, at its entry, into a local. */
   readonly tlbLocal: boolean;
+  /**
+   * Where a load or store calls its access helper (`accessHelper`) instead of translating inline:
+   * "never", "always", or "cold": outside loops in functions of at least COLD_CALLS_MIN_BODY bytes.
+   */
+  readonly accessCalls: AccessCalls;
+  /** Under "cold", functions smaller than this (input bytes) translate every access inline. */
+  readonly coldCallsMinBody: number;
+  /** Index of the access helper of opcode 0x28 without an offset; see accessHelper. */
+  readonly firstAccessHelper: number;
+}
+
+/** The helper doing the whole access of a load or store opcode, with or without a static offset. */
+export function accessHelper(layout: CodeLayout, opcode: number, withOffset: boolean): number {
+  return layout.firstAccessHelper + (opcode - 0x28) * 2 + (withOffset ? 1 : 0);
 }
 
 /** Variants of the rewrite for measurements; the loader always uses the defaults. */
+export type AccessCalls = "never" | "always" | "cold";
+
+/** Functions smaller than this (input bytes) translate every access inline under "cold". */
+export const COLD_CALLS_MIN_BODY = 256;
+
 export interface RewriteVariant {
   readonly safePoints?: boolean;
   readonly tlbLocal?: boolean;
+  readonly accessCalls?: AccessCalls;
+  readonly coldCallsMinBody?: number;
 }
 
 export function codeLayout(functionImports: number, definedFunctions: number, programGlobals: number, variant: RewriteVariant = {}): CodeLayout {
@@ -115,6 +142,9 @@ export function codeLayout(functionImports: number, definedFunctions: number, pr
     firstHelper,
     safePoints: variant.safePoints ?? true,
     tlbLocal: variant.tlbLocal ?? true,
+    accessCalls: variant.accessCalls ?? "cold",
+    coldCallsMinBody: variant.coldCallsMinBody ?? COLD_CALLS_MIN_BODY,
+    firstAccessHelper: helper("dogma$access_28"),
   };
 }
 

@@ -1,4 +1,4 @@
-import { emitCall, emitConstCall, emitLoad, emitSafePoint, emitStore, emitTlbLocal, type AccessLocals } from "./mmu-sequences.ts";
+import { emitAccessCall, emitCall, emitConstCall, emitLoad, emitSafePoint, emitStore, emitTlbLocal, type AccessLocals } from "./mmu-sequences.ts";
 import { MEMORY_OPS, type CodeLayout } from "./output-layout.ts";
 import { DecodeError } from "./wasm/byte-reader.ts";
 import { ByteWriter } from "./wasm/byte-writer.ts";
@@ -52,6 +52,7 @@ export class BodyRewriter {
   /** Where a LEB128 read by `u32At` ended. */
   private next = 0;
   private functionIndex = 0;
+  private blocks = new Uint8Array(64);
   private bodyStart = 0;
 
   constructor(bytes: Uint8Array, layout: CodeLayout) {
@@ -90,18 +91,27 @@ export class BodyRewriter {
     // A function that neither loops nor calls runs in time bounded by its size: it needs no safe
     // point of its own (its callers' loops and entries have theirs).
     let loopsOrCalls = false;
+    // Open blocks, innermost last (1 for a loop, 0 otherwise), and how many of them are loops.
+    let depth = 0;
+    let loops = 0;
     let run = at;
     while (at < end) {
       const opStart = at;
       const op = bytes[at++]!;
       switch (immediates[op]) {
         case Imm.none:
+          if (op === 0x0b && depth > 0) loops -= this.blocks[--depth]!;
           continue;
         case Imm.blockType:
+          if (depth === this.blocks.length) this.growBlocks();
+          this.blocks[depth++] = 0;
           at = this.skipBlockType(at, end);
           continue;
         case Imm.loop:
           loopsOrCalls = true;
+          if (depth === this.blocks.length) this.growBlocks();
+          this.blocks[depth++] = 1;
+          loops++;
           at = this.skipBlockType(at, end);
           if (layout.safePoints) {
             code.copy(bytes, run, at);
@@ -171,6 +181,11 @@ export class BodyRewriter {
           at = this.next;
           code.copy(bytes, run, opStart);
           const memoryOp = MEMORY_OPS[op]!;
+          if (layout.accessCalls === "always" || (layout.accessCalls === "cold" && loops === 0 && end - start >= layout.coldCallsMinBody)) {
+            emitAccessCall(code, layout, op, offset, this.scratchLocal(Scratch.tlb));
+            run = at;
+            continue;
+          }
           const locals = this.accessLocals();
           if (immediates[op] === Imm.load) emitLoad(code, layout, memoryOp, op, flags & 0x3f, offset, locals);
           else emitStore(code, layout, memoryOp, op, flags & 0x3f, offset, locals, this.scratchLocal(VALUE_SCRATCH[memoryOp.valueType]!));
@@ -248,6 +263,12 @@ export class BodyRewriter {
     out.bytes(header.view());
     out.bytes(code.view());
     return facts;
+  }
+
+  private growBlocks(): void {
+    const grown = new Uint8Array(this.blocks.length * 2);
+    grown.set(this.blocks);
+    this.blocks = grown;
   }
 
   private accessLocals(): AccessLocals {

@@ -1,6 +1,6 @@
 import { PAGE_SHIFT, PAGE_SIZE, TLB_BYTES, TLB_INDEX_MASK } from "../kernel/constants.ts";
 import { ACCESS_KINDS, RETRIED_CALLS } from "../kernel/mmu-abi.ts";
-import { HELPERS, MMU_FUNCTION_IMPORTS, VALUE_TYPE_BYTE, type CodeLayout, type ImportedCall } from "./output-layout.ts";
+import { HELPERS, MEMORY_OPS, MMU_FUNCTION_IMPORTS, VALUE_TYPE_BYTE, type CodeLayout, type ImportedCall } from "./output-layout.ts";
 import { ByteWriter } from "./wasm/byte-writer.ts";
 import { EMPTY_BLOCK, I32 } from "./wasm/value-types.ts";
 
@@ -144,6 +144,46 @@ function initHelper(layout: CodeLayout): Uint8Array {
   return new Assembler([]).get(3).get(0).get(1).get(2).index(Op.call, layout.retriedCalls.memory_init!).done();
 }
 
+/**
+ * A whole load or store as a function: (ptr, [value,] tlb, [K]) -> [value]. The same translation
+ * as the inline one (mmu-sequences.ts), with the TLB's address passed in (an imported global read
+ * per access costs more than the access).
+ */
+function accessHelperFunction(layout: CodeLayout, opcode: number, withOffset: boolean): HelperFunction {
+  const op = MEMORY_OPS[opcode]!;
+  const i32 = VALUE_TYPE_BYTE.i32;
+  const store = op.kind.store;
+  const params = [i32, ...(store ? [op.valueType] : []), i32, ...(withOffset ? [i32] : [])];
+  const [ptr, value, tlb, offset] = store ? [0, 1, 2, withOffset ? 3 : -1] : [0, -1, 1, withOffset ? 2 : -1];
+  const address = params.length;
+  const entry = address + 1;
+  const a = new Assembler([i32, i32]);
+  const w = a.w;
+  a.get(ptr);
+  if (withOffset) a.get(offset).op(0x6a);
+  a.index(0x22, address).const(PAGE_SHIFT - 3).op(Op.i32ShrU).const(TLB_INDEX_MASK).op(Op.i32And).get(tlb).op(Op.i32Add).index(0x22, entry);
+  a.load(store ? TLB_BYTES : 0).get(address);
+  if (op.kind.bytes > 1) a.const(op.kind.bytes - 1).op(Op.i32Add);
+  a.const(-PAGE_SIZE).op(Op.i32And);
+  if (withOffset) a.get(address).get(offset).op(0x49, 0x72);
+  a.op(0x46, Op.if, store ? EMPTY_BLOCK : op.valueType);
+  a.get(address).get(entry).load(store ? TLB_BYTES + 4 : 4).op(Op.i32Add);
+  if (store) a.get(value);
+  a.op(opcode);
+  w.u32(op.kind.bytes === 8 ? 3 : op.kind.bytes === 4 ? 2 : op.kind.bytes === 2 ? 1 : 0);
+  a.op(0, 0x05).get(address);
+  if (withOffset) a.get(offset);
+  else a.const(0);
+  if (store) {
+    a.get(value);
+    if (op.reinterpret !== null) a.op(op.reinterpret);
+  }
+  a.index(Op.call, layout.slowPaths[op.slowPath]!);
+  if (!store && op.reinterpret !== null) a.op(op.reinterpret);
+  a.op(Op.end);
+  return { name: `dogma$access_${opcode.toString(16)}${withOffset ? "_offset" : ""}`, params, results: store ? [] : [op.valueType], body: a.done() };
+}
+
 const importNamed = (name: string): ImportedCall => MMU_FUNCTION_IMPORTS.find((i) => i.name === name)!;
 
 /** Every helper, in HELPERS order, for a module laid out as `layout`. */
@@ -161,6 +201,9 @@ export function helperFunctions(layout: CodeLayout): HelperFunction[] {
   helpers.push({ name: "dogma$copy", params: [i32, i32, i32], results: [], body: copyHelper(layout) });
   helpers.push({ name: "dogma$fill", params: [i32, i32, i32], results: [], body: fillHelper(layout) });
   helpers.push({ name: "dogma$init", params: [i32, i32, i32, i32], results: [], body: initHelper(layout) });
+  for (let opcode = 0x28; opcode <= 0x3e; opcode++) {
+    for (const withOffset of [false, true]) helpers.push(accessHelperFunction(layout, opcode, withOffset));
+  }
   if (helpers.map((h) => h.name).join() !== HELPERS.map((h) => h.name).join()) throw new Error("loader bug: helpers out of order");
   return helpers;
 }
