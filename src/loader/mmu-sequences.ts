@@ -37,82 +37,86 @@ function needsWrapCheck(offset: number): boolean {
  */
 function translate(w: ByteWriter, layout: CodeLayout, bytes: number, offset: number, locals: AccessLocals, tlbOffset: number): void {
   if (offset !== 0) {
-    w.u8(Op.i32Const);
-    w.s32(offset);
-    w.u8(Op.i32Add);
+    w.put(Op.i32Const);
+    w.putS32(offset);
+    w.put(Op.i32Add);
   }
-  w.u8(Op.localTee);
-  w.u32(locals.address);
-  w.u8(Op.i32Const);
-  w.u8(PAGE_SHIFT - 3);
-  w.u8(Op.i32ShrU);
-  w.u8(Op.i32Const);
-  w.s32(TLB_INDEX_MASK);
-  w.u8(Op.i32And);
+  w.put(Op.localTee);
+  w.putU32(locals.address);
+  w.put(Op.i32Const);
+  w.put(PAGE_SHIFT - 3);
+  w.put(Op.i32ShrU);
+  w.put(Op.i32Const);
+  w.putS32(TLB_INDEX_MASK);
+  w.put(Op.i32And);
   if (locals.tlb >= 0) {
-    w.u8(Op.localGet);
-    w.u32(locals.tlb);
+    w.put(Op.localGet);
+    w.putU32(locals.tlb);
   } else {
-    w.u8(Op.globalGet);
-    w.u32(layout.tlbGlobal);
+    w.put(Op.globalGet);
+    w.putU32(layout.tlbGlobal);
   }
-  w.u8(Op.i32Add);
-  w.u8(Op.localTee);
-  w.u32(locals.entry);
-  w.u8(Op.i32Load);
-  w.u8(2);
-  w.u32(tlbOffset);
-  w.u8(Op.localGet);
-  w.u32(locals.address);
+  w.put(Op.i32Add);
+  w.put(Op.localTee);
+  w.putU32(locals.entry);
+  w.put(Op.i32Load);
+  w.put(2);
+  w.putU32(tlbOffset);
+  w.put(Op.localGet);
+  w.putU32(locals.address);
   if (bytes > 1) {
-    w.u8(Op.i32Const);
-    w.u8(bytes - 1);
-    w.u8(Op.i32Add);
+    w.put(Op.i32Const);
+    w.put(bytes - 1);
+    w.put(Op.i32Add);
   }
-  w.u8(Op.i32Const);
-  w.s32(-PAGE_SIZE);
-  w.u8(Op.i32And);
+  w.put(Op.i32Const);
+  w.putS32(-PAGE_SIZE);
+  w.put(Op.i32And);
   if (needsWrapCheck(offset)) {
-    w.u8(Op.localGet);
-    w.u32(locals.address);
-    w.u8(Op.i32Const);
-    w.s32(offset);
-    w.u8(Op.i32LtU);
-    w.u8(Op.i32Or);
+    w.put(Op.localGet);
+    w.putU32(locals.address);
+    w.put(Op.i32Const);
+    w.putS32(offset);
+    w.put(Op.i32LtU);
+    w.put(Op.i32Or);
   }
-  w.u8(Op.i32Eq);
+  w.put(Op.i32Eq);
 }
 
 /** `a + addend[entry]`: the physical address of a hit. */
 function physicalAddress(w: ByteWriter, locals: AccessLocals, addendOffset: number): void {
-  w.u8(Op.localGet);
-  w.u32(locals.address);
-  w.u8(Op.localGet);
-  w.u32(locals.entry);
-  w.u8(Op.i32Load);
-  w.u8(2);
-  w.u32(addendOffset);
-  w.u8(Op.i32Add);
+  w.put(Op.localGet);
+  w.putU32(locals.address);
+  w.put(Op.localGet);
+  w.putU32(locals.entry);
+  w.put(Op.i32Load);
+  w.put(2);
+  w.putU32(addendOffset);
+  w.put(Op.i32Add);
 }
 
 /** `T.load align offset=K` with its address operand on the stack. */
+/** Room for the longest sequence below: every immediate at its longest LEB128. */
+const MOST_BYTES = 128;
+
 export function emitLoad(w: ByteWriter, layout: CodeLayout, op: MemoryOp, opcode: number, align: number, offset: number, locals: AccessLocals): void {
+  w.reserve(MOST_BYTES);
   translate(w, layout, op.kind.bytes, offset, locals, 0);
-  w.u8(Op.if);
-  w.u8(op.valueType);
+  w.put(Op.if);
+  w.put(op.valueType);
   physicalAddress(w, locals, 4);
-  w.u8(opcode);
-  w.u32(align);
-  w.u8(0);
-  w.u8(Op.else);
-  w.u8(Op.localGet);
-  w.u32(locals.address);
-  w.u8(Op.i32Const);
-  w.s32(offset);
-  w.u8(Op.call);
-  w.u32(layout.slowPaths[op.slowPath]!);
-  if (op.reinterpret !== null) w.u8(op.reinterpret);
-  w.u8(Op.end);
+  w.put(opcode);
+  w.putU32(align);
+  w.put(0);
+  w.put(Op.else);
+  w.put(Op.localGet);
+  w.putU32(locals.address);
+  w.put(Op.i32Const);
+  w.putS32(offset);
+  w.put(Op.call);
+  w.putU32(layout.slowPaths[op.slowPath]!);
+  if (op.reinterpret !== null) w.put(op.reinterpret);
+  w.put(Op.end);
 }
 
 /**
@@ -120,28 +124,29 @@ export function emitLoad(w: ByteWriter, layout: CodeLayout, op: MemoryOp, opcode
  * a local first, so nothing runs between the translation and the access.
  */
 export function emitStore(w: ByteWriter, layout: CodeLayout, op: MemoryOp, opcode: number, align: number, offset: number, locals: AccessLocals, value: number): void {
-  w.u8(Op.localSet);
-  w.u32(value);
+  w.reserve(MOST_BYTES);
+  w.put(Op.localSet);
+  w.putU32(value);
   translate(w, layout, op.kind.bytes, offset, locals, TLB_BYTES);
-  w.u8(Op.if);
-  w.u8(EMPTY_BLOCK);
+  w.put(Op.if);
+  w.put(EMPTY_BLOCK);
   physicalAddress(w, locals, TLB_BYTES + 4);
-  w.u8(Op.localGet);
-  w.u32(value);
-  w.u8(opcode);
-  w.u32(align);
-  w.u8(0);
-  w.u8(Op.else);
-  w.u8(Op.localGet);
-  w.u32(locals.address);
-  w.u8(Op.i32Const);
-  w.s32(offset);
-  w.u8(Op.localGet);
-  w.u32(value);
-  if (op.reinterpret !== null) w.u8(op.reinterpret);
-  w.u8(Op.call);
-  w.u32(layout.slowPaths[op.slowPath]!);
-  w.u8(Op.end);
+  w.put(Op.localGet);
+  w.putU32(value);
+  w.put(opcode);
+  w.putU32(align);
+  w.put(0);
+  w.put(Op.else);
+  w.put(Op.localGet);
+  w.putU32(locals.address);
+  w.put(Op.i32Const);
+  w.putS32(offset);
+  w.put(Op.localGet);
+  w.putU32(value);
+  if (op.reinterpret !== null) w.put(op.reinterpret);
+  w.put(Op.call);
+  w.putU32(layout.slowPaths[op.slowPath]!);
+  w.put(Op.end);
 }
 
 /**
@@ -149,57 +154,62 @@ export function emitStore(w: ByteWriter, layout: CodeLayout, op: MemoryOp, opcod
  * the process (JSPI) when its slice is over.
  */
 export function emitSafePoint(w: ByteWriter, layout: CodeLayout): void {
+  w.reserve(MOST_BYTES);
   const fuel = layout.fuelGlobal;
-  w.u8(Op.globalGet);
-  w.u32(fuel);
-  w.u8(Op.i32Const);
-  w.u8(1);
-  w.u8(Op.i32Sub);
-  w.u8(Op.globalSet);
-  w.u32(fuel);
-  w.u8(Op.globalGet);
-  w.u32(fuel);
-  w.u8(Op.i32Const);
-  w.u8(0);
-  w.u8(Op.i32LtS);
-  w.u8(Op.if);
-  w.u8(EMPTY_BLOCK);
-  w.u8(Op.call);
-  w.u32(layout.safePoint);
-  w.u8(Op.globalSet);
-  w.u32(fuel);
-  w.u8(Op.end);
+  w.put(Op.globalGet);
+  w.putU32(fuel);
+  w.put(Op.i32Const);
+  w.put(1);
+  w.put(Op.i32Sub);
+  w.put(Op.globalSet);
+  w.putU32(fuel);
+  w.put(Op.globalGet);
+  w.putU32(fuel);
+  w.put(Op.i32Const);
+  w.put(0);
+  w.put(Op.i32LtS);
+  w.put(Op.if);
+  w.put(EMPTY_BLOCK);
+  w.put(Op.call);
+  w.putU32(layout.safePoint);
+  w.put(Op.globalSet);
+  w.putU32(fuel);
+  w.put(Op.end);
 }
 
 /** A load or store as a call of its access helper: `local.get tlb; [i32.const K]; call`. */
 export function emitAccessCall(w: ByteWriter, layout: CodeLayout, opcode: number, offset: number, tlb: number): void {
-  w.u8(Op.localGet);
-  w.u32(tlb);
+  w.reserve(MOST_BYTES);
+  w.put(Op.localGet);
+  w.putU32(tlb);
   if (offset !== 0) {
-    w.u8(Op.i32Const);
-    w.s32(offset);
+    w.put(Op.i32Const);
+    w.putS32(offset);
   }
-  w.u8(Op.call);
-  w.u32(accessHelper(layout, opcode, offset !== 0));
+  w.put(Op.call);
+  w.putU32(accessHelper(layout, opcode, offset !== 0));
 }
 
 /** `tlb = global tlb`, at a function's entry. */
 export function emitTlbLocal(w: ByteWriter, layout: CodeLayout, local: number): void {
-  w.u8(Op.globalGet);
-  w.u32(layout.tlbGlobal);
-  w.u8(Op.localSet);
-  w.u32(local);
+  w.reserve(MOST_BYTES);
+  w.put(Op.globalGet);
+  w.putU32(layout.tlbGlobal);
+  w.put(Op.localSet);
+  w.putU32(local);
 }
 
 /** `i32.const n; call f`: a segment index pushed for a call that takes it last. */
 export function emitConstCall(w: ByteWriter, n: number, f: number): void {
-  w.u8(Op.i32Const);
-  w.s32(n);
-  w.u8(Op.call);
-  w.u32(f);
+  w.reserve(MOST_BYTES);
+  w.put(Op.i32Const);
+  w.putS32(n);
+  w.put(Op.call);
+  w.putU32(f);
 }
 
 export function emitCall(w: ByteWriter, f: number): void {
-  w.u8(Op.call);
-  w.u32(f);
+  w.reserve(MOST_BYTES);
+  w.put(Op.call);
+  w.putU32(f);
 }

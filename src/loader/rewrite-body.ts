@@ -44,6 +44,8 @@ export class BodyRewriter {
   private readonly bytes: Uint8Array;
   private readonly layout: CodeLayout;
   private readonly code = new ByteWriter(1 << 16);
+  /** The new body's size-less start: local declarations and prologue. */
+  private readonly header = new ByteWriter(256);
   /** Local index of each scratch local, -1 while unused, for the body being rewritten. */
   private readonly scratch = new Int32Array(SCRATCH_TYPES.length);
   private readonly scratchOrder: number[] = [];
@@ -249,7 +251,8 @@ export class BodyRewriter {
 
     // The new body: its size, the local declarations (the function's, then the scratch ones), the code.
     const extra = this.scratchOrder.length;
-    const header = new ByteWriter(16 + (groupsEnd - groupsStart) + 2 * extra);
+    const header = this.header;
+    header.length = 0;
     header.u32(groups + extra);
     header.copy(bytes, groupsStart, groupsEnd);
     for (const kind of this.scratchOrder) {

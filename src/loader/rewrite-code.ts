@@ -50,7 +50,7 @@ export function chunkBodies(info: ModuleInfo, chunkBytes: number): BodyChunk[] {
 /** Rewrites one chunk's bodies; a refusal or a decoding error comes back as a value. */
 export function rewriteChunk(bytes: Uint8Array, layout: CodeLayout, chunk: BodyChunk): ChunkOutcome {
   const inputBytes = chunk.reduce((n, b) => n + (b.end - b.start), 0);
-  const out = new ByteWriter(Math.ceil(inputBytes * 2.5) + 64);
+  const out = new ByteWriter(Math.ceil(inputBytes * 4.5) + 1024);
   const rewriter = new BodyRewriter(bytes, layout);
   let writesTables = false;
   let current = chunk[0]?.index ?? 0;
@@ -68,7 +68,8 @@ export function rewriteChunk(bytes: Uint8Array, layout: CodeLayout, chunk: BodyC
     if (error instanceof DecodeError) return { ok: false, functionIndex: current, offset: error.offset, refusal: null, message: error.message };
     throw error;
   }
-  return { ok: true, code: out.take(), writesTables };
+  // A view, not a copy: the slack at the end of the buffer is the price of not copying megabytes.
+  return { ok: true, code: out.view(), writesTables };
 }
 
 /**

@@ -58,6 +58,37 @@ export class ByteWriter {
     }
   }
 
+  /** A byte, into room made by an earlier `reserve`. */
+  put(byte: number): void {
+    this.buffer[this.length++] = byte;
+  }
+
+  /** An unsigned LEB128 into room made by an earlier `reserve` (at most 5 bytes). */
+  putU32(value: number): void {
+    const b = this.buffer;
+    let v = value >>> 0;
+    while (v >= 0x80) {
+      b[this.length++] = (v & 0x7f) | 0x80;
+      v >>>= 7;
+    }
+    b[this.length++] = v;
+  }
+
+  /** A signed LEB128 into room made by an earlier `reserve` (at most 5 bytes). */
+  putS32(value: number): void {
+    const b = this.buffer;
+    let v = value | 0;
+    for (;;) {
+      const byte = v & 0x7f;
+      v >>= 7;
+      if ((v === 0 && (byte & 0x40) === 0) || (v === -1 && (byte & 0x40) !== 0)) {
+        b[this.length++] = byte;
+        return;
+      }
+      b[this.length++] = byte | 0x80;
+    }
+  }
+
   bytes(data: Uint8Array): void {
     this.reserve(data.length);
     this.buffer.set(data, this.length);
