@@ -26,6 +26,9 @@ export interface LoaderOptions {
   readonly rewrite?: RewriteVariant;
 }
 
+/** The largest binary a Loader accepts unless told otherwise. */
+export const DEFAULT_MAX_BINARY_BYTES = 64 << 20;
+
 export interface LoadStats {
   rewrites: number;
   diskHits: number;
@@ -49,7 +52,7 @@ export class Loader implements ImageLoader {
 
   constructor(options: LoaderOptions) {
     this.policy = {
-      maxBinaryBytes: options.maxBinaryBytes ?? 64 << 20,
+      maxBinaryBytes: options.maxBinaryBytes ?? DEFAULT_MAX_BINARY_BYTES,
       maxMemoryPages: options.maxMemoryPages ?? 16384,
       importModules: new Map(options.importModules.map((spec) => [spec.module, spec.functions])),
     };

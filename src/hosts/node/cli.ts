@@ -1,11 +1,10 @@
-import { readFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ALL_RIGHTS, Rights } from "../../kernel/caps/object-abi.ts";
 import { Kernel, describeProcessFault } from "../../kernel/kernel.ts";
 import type { Process } from "../../kernel/process.ts";
 import { LoadError } from "../../loader/load-error.ts";
-import { Loader } from "../../loader/loader.ts";
+import { DEFAULT_MAX_BINARY_BYTES, Loader } from "../../loader/loader.ts";
 import { DEFAULT_MEMORY_SIZE, Machine } from "../../machine/machine.ts";
 import { parseMemorySize } from "../../machine/physical-memory.ts";
 import { standardImportModules } from "../standard-imports.ts";
@@ -13,6 +12,7 @@ import { type BootOptions, boot } from "./boot-command.ts";
 import { defaultDisk } from "./data-dir.ts";
 import { cacheCommand } from "./cache-command.ts";
 import { DiskModuleCache } from "./disk-cache.ts";
+import { readAtMost } from "./read-at-most.ts";
 import { NodeLoaderWorkers } from "./loader-workers.ts";
 import { nodeDevices } from "./node-devices.ts";
 import { nodePageCipher } from "./node-page-cipher.ts";
@@ -88,7 +88,8 @@ function parseArgs(argv: string[]): RunOptions | "help" {
 
 async function readProgram(file: string): Promise<Uint8Array | null> {
   try {
-    return new Uint8Array(await readFile(file));
+    // One byte past what the loader accepts is enough for it to refuse: /dev/zero is not read for ever.
+    return await readAtMost(file, DEFAULT_MAX_BINARY_BYTES + 1);
   } catch (error) {
     process.stderr.write(`dogma: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}\n`);
     return null;
