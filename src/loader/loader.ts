@@ -2,7 +2,7 @@ import { REWRITE_VERSION } from "../kernel/constants.ts";
 import type { LoadedImage } from "../kernel/image.ts";
 import type { ImageLoader } from "../kernel/image-loader.ts";
 import type { ImportModuleSpec } from "../kernel/personality.ts";
-import { decodeRecord, encodeRecord, type CacheRecord, type ModuleCache } from "./cache.ts";
+import { decodeRecord, encodeRecord, type ModuleCache } from "./cache.ts";
 import { LoadError } from "./load-error.ts";
 import { rewriteModule } from "./rewrite-module.ts";
 import type { CodeWorkers } from "./rewrite-code.ts";
@@ -132,4 +132,3 @@ async function sha256(bytes: Uint8Array): Promise<string> {
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-export type { CacheRecord };
