@@ -103,7 +103,7 @@ export function writeNameSection(bytes: Uint8Array, section: Section | null, nam
   const copy = (s: Subsection) => sub(s.id, (w) => w.copy(bytes, s.start, s.end));
   for (const s of subs.filter((s) => s.id === Sub.module)) copy(s);
   sub(Sub.functions, (w) => {
-    const total = layout.firstHelper + named.helperNames.length;
+    const total = layout.firstHelper + named.helperNames.filter((n) => n !== "").length;
     w.u32(total);
     for (let index = 0; index < layout.functionImports; index++) {
       w.u32(index);
@@ -119,6 +119,7 @@ export function writeNameSection(bytes: Uint8Array, section: Section | null, nam
       w.name(functions.get(original) ?? String(original));
     }
     named.helperNames.forEach((name, i) => {
+      if (name === "") return; // an unused helper
       w.u32(layout.firstHelper + i);
       w.name(name);
     });

@@ -98,6 +98,9 @@ export interface CodeLayout {
   readonly firstAccessHelper: number;
 }
 
+/** Access helpers: one per load and store opcode (0x28-0x3e), without and with an offset. */
+export const ACCESS_HELPER_COUNT = (0x3e - 0x28 + 1) * 2;
+
 /** The helper doing the whole access of a load or store opcode, with or without a static offset. */
 export function accessHelper(layout: CodeLayout, opcode: number, withOffset: boolean): number {
   return layout.firstAccessHelper + (opcode - 0x28) * 2 + (withOffset ? 1 : 0);

@@ -1,5 +1,5 @@
 import { emitAccessCall, emitCall, emitConstCall, emitLoad, emitSafePoint, emitStore, emitTlbLocal, type AccessLocals } from "./mmu-sequences.ts";
-import { MEMORY_OPS, type CodeLayout } from "./output-layout.ts";
+import { ACCESS_HELPER_COUNT, MEMORY_OPS, type CodeLayout } from "./output-layout.ts";
 import { DecodeError } from "./wasm/byte-reader.ts";
 import { ByteWriter } from "./wasm/byte-writer.ts";
 import { Imm, Misc, ACCEPTED_GC, immediates, refusedAtomic, refusedGc, refusedMisc, refusedOpcodes, refusedSimd, simdImmediateBytes } from "./wasm/opcodes.ts";
@@ -55,6 +55,8 @@ export class BodyRewriter {
   private next = 0;
   private functionIndex = 0;
   private blocks = new Uint8Array(64);
+  /** Which access helpers (by accessHelper's order) the bodies rewritten so far call. */
+  readonly usedAccessHelpers = new Uint8Array(ACCESS_HELPER_COUNT);
   private bodyStart = 0;
 
   constructor(bytes: Uint8Array, layout: CodeLayout) {
@@ -185,6 +187,7 @@ export class BodyRewriter {
           const memoryOp = MEMORY_OPS[op]!;
           if (layout.accessCalls === "always" || (layout.accessCalls === "cold" && loops === 0 && end - start >= layout.coldCallsMinBody)) {
             emitAccessCall(code, layout, op, offset, this.scratchLocal(Scratch.tlb));
+            this.usedAccessHelpers[(op - 0x28) * 2 + (offset !== 0 ? 1 : 0)] = 1;
             run = at;
             continue;
           }

@@ -21,7 +21,13 @@ export interface BodyRef {
 export type BodyChunk = readonly BodyRef[];
 
 export type ChunkOutcome =
-  | { readonly ok: true; readonly code: Uint8Array; readonly writesTables: boolean }
+  | {
+      readonly ok: true;
+      readonly code: Uint8Array;
+      readonly writesTables: boolean;
+      /** Indices (in accessHelper's order) of the access helpers the code calls. */
+      readonly accessHelpers: readonly number[];
+    }
   | { readonly ok: false; readonly functionIndex: number; readonly offset: number; readonly refusal: string | null; readonly message: string };
 
 /** V8 compiles no function body larger than this (kV8MaxWasmFunctionSize). */
@@ -69,7 +75,8 @@ export function rewriteChunk(bytes: Uint8Array, layout: CodeLayout, chunk: BodyC
     throw error;
   }
   // A view, not a copy: the slack at the end of the buffer is the price of not copying megabytes.
-  return { ok: true, code: out.view(), writesTables };
+  const accessHelpers = [...rewriter.usedAccessHelpers.keys()].filter((i) => rewriter.usedAccessHelpers[i] === 1);
+  return { ok: true, code: out.view(), writesTables, accessHelpers };
 }
 
 /**

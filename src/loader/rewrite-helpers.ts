@@ -186,8 +186,14 @@ function accessHelperFunction(layout: CodeLayout, opcode: number, withOffset: bo
 
 const importNamed = (name: string): ImportedCall => MMU_FUNCTION_IMPORTS.find((i) => i.name === name)!;
 
-/** Every helper, in HELPERS order, for a module laid out as `layout`. */
-export function helperFunctions(layout: CodeLayout): HelperFunction[] {
+/** A helper no code calls keeps its index, with a body of one `unreachable` and no name. */
+const UNUSED_BODY = new Uint8Array([0, 0x00, 0x0b]);
+
+/**
+ * Every helper, in HELPERS order, for a module laid out as `layout`; the access helpers whose
+ * indices (accessHelper's order) are not in `usedAccess` get an empty body.
+ */
+export function helperFunctions(layout: CodeLayout, usedAccess: ReadonlySet<number>): HelperFunction[] {
   const helpers: HelperFunction[] = [];
   ACCESS_KINDS.forEach((kind, i) => {
     const call = importNamed(kind.name);
@@ -202,8 +208,11 @@ export function helperFunctions(layout: CodeLayout): HelperFunction[] {
   helpers.push({ name: "dogma$fill", params: [i32, i32, i32], results: [], body: fillHelper(layout) });
   helpers.push({ name: "dogma$init", params: [i32, i32, i32, i32], results: [], body: initHelper(layout) });
   for (let opcode = 0x28; opcode <= 0x3e; opcode++) {
-    for (const withOffset of [false, true]) helpers.push(accessHelperFunction(layout, opcode, withOffset));
+    for (const withOffset of [false, true]) {
+      const helper = accessHelperFunction(layout, opcode, withOffset);
+      helpers.push(usedAccess.has((opcode - 0x28) * 2 + (withOffset ? 1 : 0)) ? helper : { ...helper, name: "", body: UNUSED_BODY });
+    }
   }
-  if (helpers.map((h) => h.name).join() !== HELPERS.map((h) => h.name).join()) throw new Error("loader bug: helpers out of order");
+  if (helpers.length !== HELPERS.length) throw new Error("loader bug: helpers out of order");
   return helpers;
 }

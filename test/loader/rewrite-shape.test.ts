@@ -87,10 +87,11 @@ async function rewriteToText(bytes: Uint8Array): Promise<{ text: string; functio
 
 /**
  * Text of each defined function of `text` (binaryen's emitText), split at "(func $", except the
- * helpers the loader adds (named dogma$...: leaf functions without loops, which need no safe point).
+ * helpers the loader adds (named dogma$...: leaf functions without loops, which need no safe
+ * point; those no code calls have no name, and binaryen numbers them).
  */
 function functionBodies(text: string): string[] {
-  return text.split(/\n \(func \$/).slice(1).filter((body) => !body.startsWith("dogma$"));
+  return text.split(/\n \(func \$/).slice(1).filter((body) => !body.startsWith("dogma$") && !/^\d+ /.test(body));
 }
 
 describe("rewritten module", () => {
