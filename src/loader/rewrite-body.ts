@@ -215,17 +215,7 @@ export class BodyRewriter {
           }
           if (sub < Misc.memoryInit || sub > Misc.memoryFill) throw new CodeRefusal(functionIndex, opStart, refusedMisc(sub));
           code.copy(bytes, run, opStart);
-          if (sub === Misc.memoryInit || sub === Misc.dataDrop) {
-            const segment = this.u32At(at, end);
-            at = this.next;
-            if (sub === Misc.memoryInit) at = skipLeb(bytes, at, end);
-            emitConstCall(code, segment, sub === Misc.memoryInit ? layout.initHelper : layout.dataDrop);
-          } else {
-            at = skipLeb(bytes, at, end);
-            if (sub === Misc.memoryCopy) at = skipLeb(bytes, at, end);
-            emitCall(code, sub === Misc.memoryCopy ? layout.copyHelper : layout.fillHelper);
-          }
-          run = at;
+          at = run = this.bulkMemory(sub, at, end);
           continue;
         }
         case Imm.prefixSimd: {
@@ -269,6 +259,25 @@ export class BodyRewriter {
     out.bytes(header.view());
     out.bytes(code.view());
     return facts;
+  }
+
+  /**
+   * memory.init, data.drop, memory.copy or memory.fill (0xfc `sub`, immediates at `at`) as a call:
+   * the segment index pushed last for the two that take one. Returns where the instruction ends.
+   */
+  private bulkMemory(sub: number, at: number, end: number): number {
+    const layout = this.layout;
+    if (sub === Misc.memoryInit || sub === Misc.dataDrop) {
+      const segment = this.u32At(at, end);
+      at = this.next;
+      if (sub === Misc.memoryInit) at = skipLeb(this.bytes, at, end); // memory index
+      emitConstCall(this.code, segment, sub === Misc.memoryInit ? layout.initHelper : layout.dataDrop);
+      return at;
+    }
+    at = skipLeb(this.bytes, at, end); // memory index(es)
+    if (sub === Misc.memoryCopy) at = skipLeb(this.bytes, at, end);
+    emitCall(this.code, sub === Misc.memoryCopy ? layout.copyHelper : layout.fillHelper);
+    return at;
   }
 
   private growBlocks(): void {
