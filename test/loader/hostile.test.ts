@@ -138,6 +138,13 @@ describe("valid binaries the engine accepts and the loader must not crash on", (
     expect(await run(bytes, "f")).toBe(42);
   });
 
+  it("an imported memory becomes the machine's, with its limits and data", async () => {
+    const bytes = watToBinary(`(module (import "env" "memory" (memory 2 3)) (data (i32.const 70000) "\\07")
+      (func (export "f") (result i32) (i32.add (i32.load8_u (i32.const 70000)) (memory.grow (i32.const 1)))))`);
+    expect(await run(bytes, "f")).toBe(9);
+    expect(await t.loader.load(bytes, "imported-memory.wasm")).toMatchObject({ initialPages: 2, maximumPages: 3 });
+  });
+
   it("5,000 nested loops and 5,000 nested blocks load and run (the rewrite is iterative)", async () => {
     const depth = 5000;
     const code = [...Array(depth).fill([0x03, 0x40]).flat(), ...Array(depth).fill([0x02, 0x40]).flat(), ...Array(2 * depth).fill(0x0b), 0x41, 7, 0x0b];
