@@ -109,6 +109,24 @@ export class ByteWriter {
   }
 
   name(text: string): void {
+    // Most names are ASCII: written a byte a character, without an encoder's allocation.
+    const length = text.length;
+    if (length < 128) {
+      this.reserve(length + 1);
+      const b = this.buffer;
+      const start = this.length;
+      b[start] = length;
+      let i = 0;
+      for (; i < length; i++) {
+        const c = text.charCodeAt(i);
+        if (c >= 0x80) break;
+        b[start + 1 + i] = c;
+      }
+      if (i === length) {
+        this.length = start + 1 + length;
+        return;
+      }
+    }
     const encoded = utf8.encode(text);
     this.u32(encoded.length);
     this.bytes(encoded);
