@@ -1,5 +1,6 @@
 import { expect } from "vitest";
 import { startInit } from "../../src/boot/bootloader.ts";
+import { atDeadline } from "../../src/hosts/node/long-timeout.ts";
 import { RtcTimerDevice } from "../../src/machine/devices/rtc-timer.ts";
 import { DeviceLine } from "../../src/machine/devices/standard-devices.ts";
 import type { MmioDevice } from "../../src/machine/mmio.ts";
@@ -22,10 +23,9 @@ export interface BootOptions {
 
 /** A timer/RTC device on the test machine's clock and the host's timers. */
 export function testTimer(t: TestMachine): RtcTimerDevice {
-  return new RtcTimerDevice(DeviceLine.TIMER, t.machine.interrupts, t.machine.clock, (delayNs, callback) => {
-    const handle = setTimeout(callback, Math.ceil(delayNs / 1e6));
-    return () => clearTimeout(handle);
-  });
+  return new RtcTimerDevice(DeviceLine.TIMER, t.machine.interrupts, t.machine.clock, (delayNs, callback) =>
+    atDeadline(performance.now() + delayNs / 1e6, () => performance.now(), callback),
+  );
 }
 
 /** The test machine's own console UART, for configs that start a console driver. */

@@ -4,6 +4,7 @@ import type { ConsoleDevice, HostDevices, InterruptSink, Schedule, Timer } from 
 import type { BlockBackend } from "../../machine/devices/block-backend.ts";
 import type { ShareBackend } from "../../machine/devices/share-backend.ts";
 import type { InterruptController } from "../../machine/interrupts.ts";
+import { atDeadline } from "./long-timeout.ts";
 
 /** Optional pieces of a Node machine, opened beforehand (`DiskImage.open`, `FolderShare.open`). */
 export interface NodeDeviceOptions {
@@ -41,33 +42,27 @@ export function nodeDevices(
   };
 }
 
-/** Node's timers keep millisecond precision and at most 2^31 − 1 ms; the timer device re-arms when one fires early. */
-const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+const nodeSchedule: Schedule = (delayNs, callback) => atDeadline(performance.now() + delayNs / 1e6, () => performance.now(), callback);
 
-const nodeSchedule: Schedule = (delayNs, callback) => {
-  const handle = setTimeout(callback, Math.min(MAX_TIMEOUT_MS, Math.ceil(delayNs / 1e6)));
-  return () => clearTimeout(handle);
-};
-
+/** The kernel's timer: a sleep or a timeout of any length (30 days, or 2^64 ns) arms Node's timers quietly. */
 class NodeTimer implements Timer {
-  private handle: NodeJS.Timeout | null = null;
+  private cancel: (() => void) | null = null;
   private readonly interrupts: InterruptController;
-  private readonly now: () => number;
-  constructor(interrupts: InterruptController, now: () => number) {
+  private readonly nowNs: () => number;
+  constructor(interrupts: InterruptController, nowNs: () => number) {
     this.interrupts = interrupts;
-    this.now = now;
+    this.nowNs = nowNs;
   }
   arm(deadlineNs: number): void {
     this.disarm();
-    const delayMs = Math.max(0, (deadlineNs - this.now()) / 1e6);
-    this.handle = setTimeout(() => {
-      this.handle = null;
+    this.cancel = atDeadline(deadlineNs / 1e6, () => this.nowNs() / 1e6, () => {
+      this.cancel = null;
       this.interrupts.raise({ line: "timer" });
-    }, Math.ceil(delayMs));
+    });
   }
   disarm(): void {
-    if (this.handle) clearTimeout(this.handle);
-    this.handle = null;
+    this.cancel?.();
+    this.cancel = null;
   }
 }
 
