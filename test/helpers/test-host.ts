@@ -64,7 +64,7 @@ export function testMachine(options: TestMachineOptions = {}): TestMachine {
       };
     },
     createConsole: (interrupts: InterruptController): ConsoleDevice => ({
-      write: (stream, bytes) => void out[stream].push(bytes.slice()),
+      write: (stream, bytes) => out[stream].push(bytes.slice()) > 0,
       requestInput() {
         if (options.interactive) {
           consoleInterrupts = interrupts;

@@ -50,7 +50,7 @@ describe("dogma boot", () => {
     const run = dogma(["boot", "--disk", join(work, "shell.img"), "--share", root], "echo hello from the shell\necho a b | cat\nls /host/docs\n");
     const log = run.stdout + run.stderr;
     expect(log).toContain("boot: process 1 (init) started, pid 1");
-    expect(log).toMatch(/init: \d+ modules, 4 devices, 11 services/);
+    expect(log).toMatch(/init: \d+ modules, 5 devices, 11 services/);
     expect(log).toContain('hostfs: the host share, read-only; serving "host"');
     expect(log).toContain("dogma:/$ ls /host/docs\n"); // the folder given with --share, read-only
     expect(log).toContain("\nFS.md\n");
@@ -99,6 +99,6 @@ describe("dogma boot", () => {
   it("refuses a config it cannot read, and says which", () => {
     const run = dogma(["boot", "--config", join(work, "missing.conf")]);
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/dogma: cannot read the config .*missing\.conf: ENOENT/);
+    expect(run.stderr).toMatch(/dogma: cannot read the config .*missing\.conf: it does not exist \(ENOENT\)/);
   });
 });

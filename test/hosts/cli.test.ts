@@ -47,7 +47,7 @@ describe("dogma run", () => {
     const result = dogma(["run", file]);
     expect(result.code).toBe(126);
     expect(result.stderr).toBe("dogma: refused not-wasm.wasm: header: not a WebAssembly binary (it does not start with \\0asm)\n");
-    expect(dogma(["run", "no/such/file.wasm"]).stderr).toMatch(/cannot read no\/such\/file\.wasm: ENOENT/);
+    expect(dogma(["run", "no/such/file.wasm"]).stderr).toMatch(/cannot read no\/such\/file\.wasm: it does not exist \(ENOENT\)/);
   });
 
   it("traces kernel calls", () => {

@@ -2,6 +2,7 @@ import { PassThrough } from "node:stream";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { atDeadline, MAX_TIMEOUT_MS } from "../../src/hosts/node/long-timeout.ts";
 import { nodeDevices } from "../../src/hosts/node/node-devices.ts";
+import { StdioTerminal } from "../../src/hosts/node/stdio-terminal.ts";
 import { nodePageCipher } from "../../src/hosts/node/node-page-cipher.ts";
 import { standardImportModules } from "../../src/hosts/standard-imports.ts";
 import { Kernel } from "../../src/kernel/kernel.ts";
@@ -51,7 +52,7 @@ describe("host timers past Node's 2^31 - 1 ms", () => {
       return real(callback, delay);
     }) as typeof setTimeout);
     try {
-      const machine = new Machine(nodeDevices(new PassThrough(), new PassThrough(), new PassThrough()), 16 << 20);
+      const machine = new Machine(nodeDevices(new StdioTerminal(new PassThrough(), new PassThrough(), new PassThrough())), 16 << 20);
       let timerInterrupts = 0;
       const raise = machine.interrupts.raise.bind(machine.interrupts);
       machine.interrupts.raise = (interrupt) => {
