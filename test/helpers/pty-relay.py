@@ -8,6 +8,9 @@ pid, master = pty.fork()
 if pid == 0:
     os.execvp(sys.argv[1], sys.argv[1:])
 
+# The command's pid, for a test that signals it: the only line this relay writes to stderr.
+sys.stderr.write("pid %d\n" % pid)
+sys.stderr.flush()
 stdin = sys.stdin.fileno()
 open_in = True
 status = None

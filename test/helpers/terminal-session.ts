@@ -10,18 +10,33 @@ const root = join(import.meta.dirname, "../..");
  * terminal closed. Output is what the terminal shows, with its \r\n line ends.
  */
 export class TerminalSession {
+  /** The host's pid (the relay says it first). */
+  readonly pid: Promise<number>;
   private screen = "";
   private readonly child: ChildProcessWithoutNullStreams;
   private readonly ended: Promise<number>;
   private exitCode: number | null = null;
 
-  constructor(args: string[], env: Record<string, string> = {}) {
-    this.child = spawn("python3", [join(import.meta.dirname, "pty-relay.py"), process.execPath, join(root, "bin/dogma.js"), ...args], {
+  /**
+   * `stderrTo`: the host's stderr goes to that file instead of the terminal (what it says after
+   * its terminal is closed can be read there).
+   */
+  constructor(args: string[], env: Record<string, string> = {}, stderrTo?: string) {
+    const host = [process.execPath, join(root, "bin/dogma.js"), ...args];
+    const command = stderrTo ? ["sh", "-c", 'exec "$0" "$@" 2>"$DOGMA_TEST_STDERR"', ...host] : host;
+    this.child = spawn("python3", [join(import.meta.dirname, "pty-relay.py"), ...command], {
       cwd: root,
-      env: { ...process.env, TERM: "xterm", ...env },
+      env: { ...process.env, TERM: "xterm", ...env, ...(stderrTo ? { DOGMA_TEST_STDERR: stderrTo } : {}) },
     });
     this.child.stdout.on("data", (data: Buffer) => void (this.screen += data.toString()));
-    this.child.stderr.on("data", (data: Buffer) => void (this.screen += data.toString()));
+    let relayed = "";
+    this.pid = new Promise((resolve) =>
+      this.child.stderr.on("data", (data: Buffer) => {
+        relayed += data.toString();
+        const found = /^pid (\d+)\n/.exec(relayed);
+        if (found) resolve(Number(found[1]));
+      }),
+    );
     this.ended = new Promise((resolve) => this.child.on("exit", (code, signal) => resolve((this.exitCode = code ?? (signal ? 128 : 1)))));
   }
 
@@ -54,6 +69,11 @@ export class TerminalSession {
       }
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
+  }
+
+  /** Sends `signal` to the host. */
+  async signal(signal: NodeJS.Signals): Promise<void> {
+    process.kill(await this.pid, signal);
   }
 
   /** Closes the terminal: the host's session gets SIGHUP, as when a terminal window closes. */

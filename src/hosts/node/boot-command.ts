@@ -12,7 +12,7 @@ import { FolderShare } from "./folder-share.ts";
 import { ProgressLine } from "./progress-line.ts";
 import { nodePageCipher } from "./node-page-cipher.ts";
 import { readBoundedFile } from "./bounded-read.ts";
-import { HostShutdown, OUTPUT_CLOSED_STATUS } from "./host-shutdown.ts";
+import { HostShutdown, INTERRUPTED_STATUS, OUTPUT_CLOSED_STATUS } from "./host-shutdown.ts";
 import { MAX_PROGRAM_BYTES } from "./program-limits.ts";
 import type { StdioTerminal } from "./stdio-terminal.ts";
 
@@ -80,6 +80,8 @@ export async function boot(options: BootOptions, terminal: StdioTerminal): Promi
   try {
     const share = options.share ? await FolderShare.open(options.share) : undefined;
     terminal.onOutputClosed = () => shutdown.request(OUTPUT_CLOSED_STATUS, "the output was closed");
+    // What is typed while the system boots waits for the console driver, unechoed; ^C stops the boot.
+    terminal.holdInput(() => shutdown.request(INTERRUPTED_STATUS, "^C"));
     const imports = standardImportModules();
     const progress = new ProgressLine(process.stderr, "boot: loading");
     const end = await runSystem(

@@ -4,6 +4,8 @@ import type { Machine } from "../../machine/machine.ts";
 const SIGNALS = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 } as const;
 /** The status after the host's output went away (a closed pipe): what a shell shows for SIGPIPE. */
 export const OUTPUT_CLOSED_STATUS = 141;
+/** The status after ^C stopped a boot before the console driver took the terminal: SIGINT's. */
+export const INTERRUPTED_STATUS = SIGNALS.SIGINT;
 
 /**
  * How `dogma boot` ends when told to from outside: a signal (SIGTERM, SIGHUP from a closed

@@ -24,6 +24,8 @@ export class StdioTerminal {
   private kept: Uint8Array | null = null;
   private raw = false;
   private restores = false;
+  /** Reading ahead until a console driver takes the input (`holdInput`); called for a ^C meanwhile. */
+  private holding: (() => void) | null = null;
 
   constructor(stdin: NodeJS.ReadableStream, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream) {
     this.stdin = stdin;
@@ -58,6 +60,21 @@ export class StdioTerminal {
     return true;
   }
 
+  /**
+   * Until a console driver takes the input (sets raw mode), reads it ahead with the terminal in
+   * raw mode, so that what is typed while the system boots is not echoed by the terminal (the
+   * console driver and the shell show it once, at the prompt) and is kept for the driver. A ^C
+   * meanwhile throws what was typed away and calls `onInterrupt`. Only for a terminal.
+   */
+  holdInput(onInterrupt: () => void): void {
+    const tty = this.stdin as Partial<ReadStream>;
+    if (!tty.isTTY) return;
+    this.holding = onInterrupt;
+    this.setRawInput(true);
+    this.listen();
+    this.stdin.resume();
+  }
+
   /** Stops reading for good and leaves the terminal as it was found: the host may end now. */
   close(): void {
     this.sink = null;
@@ -86,10 +103,17 @@ export class StdioTerminal {
     if (this.listening) return;
     this.listening = true;
     this.stdin.on("data", (chunk: Buffer | string) => {
-      this.pause();
       const bytes = typeof chunk === "string" ? new TextEncoder().encode(chunk) : new Uint8Array(chunk);
-      if (this.sink) this.sink.raise({ line: "console", data: bytes });
-      else this.kept = bytes;
+      if (this.reading && this.sink) {
+        this.pause();
+        return this.sink.raise({ line: "console", data: bytes });
+      }
+      this.kept = this.kept ? concat(this.kept, bytes) : bytes;
+      if (this.holding && bytes.includes(CTRL_C)) {
+        this.kept = null;
+        this.holding();
+      }
+      if (!this.holding || this.kept !== null && this.kept.length >= MAX_KEPT_BYTES) this.pause();
     });
     // A closed terminal ends input with EIO rather than an end: both end it.
     const end = () => {
@@ -109,6 +133,8 @@ export class StdioTerminal {
 
   private setRawInput(raw: boolean): void {
     const tty = this.stdin as Partial<ReadStream>;
+    // A console driver takes the input: the terminal's input is read on demand from now on.
+    if (raw && this.sink) this.holding = null;
     if (!tty.isTTY || !tty.setRawMode || raw === this.raw) return;
     this.raw = raw;
     tty.setRawMode(raw);
@@ -124,4 +150,15 @@ export class StdioTerminal {
     this.closed[stream] = true;
     if (stream === 1) this.onOutputClosed?.();
   }
+}
+
+const CTRL_C = 0x03;
+/** Typeahead kept while nobody reads: more waits in the terminal (and its reading stops). */
+const MAX_KEPT_BYTES = 64 << 10;
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }
