@@ -1,19 +1,22 @@
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { patience } from "../helpers/patience.ts";
 
 const root = join(import.meta.dirname, "../..");
 const work = mkdtempSync(join(tmpdir(), "dogma-boot-"));
+
+const environment = () => ({ ...process.env, DOGMA_CACHE_DIR: join(work, "cache"), DOGMA_DATA_DIR: join(work, "data") });
 
 function dogma(args: string[], input = "") {
   const result = spawnSync(process.execPath, [join(root, "bin/dogma.js"), ...args], {
     cwd: root,
     encoding: "utf8",
     input,
-    env: { ...process.env, DOGMA_CACHE_DIR: join(work, "cache"), DOGMA_DATA_DIR: join(work, "data") },
-    timeout: 120_000,
+    env: environment(),
+    timeout: patience(120_000),
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
@@ -24,14 +27,11 @@ function dogma(args: string[], input = "") {
  * The console's input stays open, so the shell's session goes on until then.
  */
 function bootUntil(args: string[], until: RegExp[]): Promise<{ log: string; code: number | null }> {
-  const child = spawn(process.execPath, [join(root, "bin/dogma.js"), ...args], {
-    cwd: root,
-    env: { ...process.env, DOGMA_CACHE_DIR: join(work, "cache"), DOGMA_DATA_DIR: join(work, "data") },
-  });
+  const child = spawn(process.execPath, [join(root, "bin/dogma.js"), ...args], { cwd: root, env: environment() });
   let log = "";
   const seen = () => until.every((pattern) => pattern.test(log));
   return new Promise((resolve) => {
-    const give = setTimeout(() => child.kill("SIGTERM"), 100_000);
+    const give = setTimeout(() => child.kill("SIGTERM"), patience(100_000));
     const look = (data: Buffer) => {
       log += data.toString();
       if (seen()) child.kill("SIGTERM");
@@ -61,7 +61,7 @@ describe("dogma boot", () => {
     expect(log).toMatch(/init: the session is over; stopped \d+ services; halting/);
     expect(log).toContain("dogma: process 1 halted the machine");
     expect(run.code).toBe(0);
-  }, 120_000);
+  }, patience(120_000));
 
   it("pages through its pager on a machine smaller than what runs: memtest's 8 MiB in 10 MiB of memory", () => {
     const run = dogma(["boot", "--disk", join(work, "small.img"), "--memory", "10M"], "memtest\nmem\n");
@@ -75,7 +75,7 @@ describe("dogma boot", () => {
     expect(Number(paging![2])).toBeGreaterThan(1000);
     expect(log).not.toContain("faulted");
     expect(run.code).toBe(0);
-  }, 120_000);
+  }, patience(120_000));
 
   it("formats a new disk on first boot, and the second boot finds the file system it made", async () => {
     // The console's input stays open, so the session goes on until the file system serves.
@@ -88,13 +88,39 @@ describe("dogma boot", () => {
     const again = await bootUntil(["boot", "--disk", disk], [serving]);
     expect(again.log).toMatch(serving);
     expect(again.log).not.toContain("fs: formatted");
-  }, 240_000);
+  }, patience(240_000));
+
+  it("locks its disk image: a second boot is refused naming the first; after the first is SIGKILLed a boot succeeds and fsck is clean", async () => {
+    const disk = join(work, "locked.img");
+    const first = spawn(process.execPath, [join(root, "bin/dogma.js"), "boot", "--disk", disk], { cwd: root, env: environment() });
+    try {
+      let log = "";
+      first.stdout.on("data", (data: Buffer) => void (log += data.toString()));
+      first.stderr.on("data", (data: Buffer) => void (log += data.toString()));
+      const serving = /fs: \d+ blocks of 4 KiB, .*serving "fs"/;
+      const give = Date.now() + patience(100_000);
+      while (!serving.test(log) && first.exitCode === null && Date.now() < give) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(log).toMatch(serving);
+      const second = dogma(["boot", "--disk", disk]);
+      expect(second.code).toBe(1);
+      expect(second.stderr).toBe(`dogma: the disk image ${disk} is in use by process ${first.pid} (a dogma boot since ${second.stderr.match(/since (\S+)\)/)?.[1]}); stop that machine first, or boot a copy of the image\n`);
+      expect(dogma(["boot", "--read-only", "--disk", disk]).stderr).toContain(`is in use by process ${first.pid}`);
+      first.kill("SIGKILL");
+      await new Promise((resolve) => first.once("exit", resolve));
+    } finally {
+      first.kill("SIGKILL");
+    }
+    // The lock went with the process that held it: fsck boots on the same image and finds it clean.
+    writeFileSync(join(work, "fsck.conf"), "service registry registry\ndriver block block device=block interrupt=block memory=512\nservice fsck fsck memory=1024\n");
+    const check = await bootUntil(["boot", "--disk", disk, "--config", join(work, "fsck.conf")], [/fsck: (clean|\d+ problems?)/]);
+    expect(check.log).toMatch(/fsck: clean: \d+ files, \d+ directories, \d+ blocks in use/);
+  }, patience(240_000));
 
   it("keeps its disk in the data folder when no --disk is given", () => {
     const run = dogma(["boot"]);
     expect(run.stdout + run.stderr).toContain("boot: process 1 (init) started, pid 1");
     expect(statSync(join(work, "data", "disk.img")).size).toBe(64 << 20);
-  }, 120_000);
+  }, patience(120_000));
 
   it("refuses a config it cannot read, and says which", () => {
     const run = dogma(["boot", "--config", join(work, "missing.conf")]);

@@ -1,5 +1,5 @@
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -48,6 +48,35 @@ describe("dogma run", () => {
     expect(result.code).toBe(126);
     expect(result.stderr).toBe("dogma: refused not-wasm.wasm: header: not a WebAssembly binary (it does not start with \\0asm)\n");
     expect(dogma(["run", "no/such/file.wasm"]).stderr).toMatch(/cannot read no\/such\/file\.wasm: it does not exist \(ENOENT\)/);
+  });
+
+  it("lets a program see EPIPE when its output is a pipe that closes early, and ends quietly (| head -c 1)", async () => {
+    const text = "a line of output to fill the pipe\n".repeat(60_000); // 2 MB
+    for (const program of ["cat", "wasi-cat"]) {
+      const child = spawn(process.execPath, [join(root, "bin/dogma.js"), "run", built(program)], { cwd: root, env: { ...process.env, DOGMA_CACHE_DIR: cacheDir } });
+      let stderr = "";
+      child.stderr.on("data", (data: Buffer) => void (stderr += data.toString()));
+      child.stdin.on("error", () => {}); // it may stop reading once its output is gone
+      child.stdin.end(text);
+      // head -c 1: one byte, then the reading end of the pipe closes.
+      child.stdout.once("data", () => child.stdout.destroy());
+      const code = await new Promise<number | null>((resolve) => child.on("exit", (status) => resolve(status)));
+      expect(stderr, program).not.toMatch(/Unhandled|EPIPE|^\s+at /m);
+      // cat says so and exits 1; the WASI cat exits 1 when fd_write fails (it got EPIPE).
+      if (program === "cat") expect(stderr).toBe("cat: write: E_PEER_DEAD\n");
+      expect(code, `${program}: ${stderr}`).toBe(1);
+    }
+  });
+
+  it("refuses what is not a program file before reading it: a device, a folder, one over the size limit", () => {
+    const tooBig = join(cacheDir, "huge.wasm");
+    writeFileSync(tooBig, "");
+    truncateSync(tooBig, 65 << 20);
+    expect(dogma(["run", "/dev/zero"])).toEqual({ code: 1, stdout: "", stderr: "dogma: cannot read /dev/zero: it is not a regular file\n" });
+    expect(dogma(["run", cacheDir]).stderr).toBe(`dogma: cannot read ${cacheDir}: it is a folder\n`);
+    expect(dogma(["run", tooBig])).toEqual({ code: 126, stdout: "", stderr: `dogma: cannot read ${tooBig}: its ${65 << 20} bytes are more than the ${64 << 20} bytes it may have\n` });
+    expect(dogma(["run", built("hello"), "--module", "/dev/zero"]).code).toBe(0); // after the program: its arguments
+    expect(dogma(["run", "--module", "/dev/zero", built("hello")]).stderr).toBe("dogma: cannot read /dev/zero: it is not a regular file\n");
   });
 
   it("traces kernel calls", () => {
