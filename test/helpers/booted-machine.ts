@@ -4,11 +4,12 @@ import { atDeadline } from "../../src/hosts/node/long-timeout.ts";
 import { RtcTimerDevice } from "../../src/machine/devices/rtc-timer.ts";
 import { DeviceLine } from "../../src/machine/devices/standard-devices.ts";
 import type { MmioDevice } from "../../src/machine/mmio.ts";
+import { patience } from "./patience.ts";
 import { program } from "./programs.ts";
 import { testMachine, type TestMachine } from "./test-host.ts";
 
-/** How long a test waits for the machine to get somewhere before it fails (a bound against hangs, not a timing assertion). */
-const PATIENCE_MS = 45_000;
+/** How long a test waits for the machine to get somewhere before it fails (a bound against hangs, not a timing assertion; scaled by DOGMA_TEST_SLOWDOWN). */
+const PATIENCE_MS = patience(45_000);
 
 export interface BootOptions {
   /** The devices process 1 gets, in order (default: none). */

@@ -3,6 +3,7 @@ import { MemoryBlockBackend } from "../../src/machine/devices/block-backend.ts";
 import { BlockDevice } from "../../src/machine/devices/block.ts";
 import { DeviceLine } from "../../src/machine/devices/standard-devices.ts";
 import { bootMachine, testConsole, testTimer } from "../helpers/booted-machine.ts";
+import { patience } from "../helpers/patience.ts";
 
 const PROGRAMS = ["echo", "cat", "ls", "mkdir", "rm", "mv", "cp", "wasi-files", "halt"];
 const CONFIG = `service registry registry
@@ -95,5 +96,5 @@ describe("the shell on the file system", () => {
     again.type("exit\r");
     await again.line(/halting$/);
     await again.halt();
-  }, 120_000);
+  }, patience(120_000));
 });
