@@ -43,6 +43,10 @@ describe("the shell on the file system", () => {
     expect(await run("ls -l")).toMatch(/\n- +\d+ {2}\d{4}-\d\d-\d\d \d\d:\d\d {2}conf\n/);
     expect(await run("mv conf init.copy")).toMatch(/dogma:\/docs\$ $/);
     expect(await run("cat init.copy | cat")).toContain("module cp\n");
+    // A copy onto itself is refused, not an empty file (cp truncates what it writes to).
+    expect(await run("cp init.copy /docs/init.copy")).toMatch(/\[1\]\$ $/);
+    expect(m.stderr()).toContain("cp: init.copy and /docs/init.copy are the same file\n");
+    expect(await run("cat init.copy")).toContain("module cp\n");
     expect(await run("cat conf")).toMatch(/\[1\]\$ $/);
     expect(m.stderr()).toContain("cat: conf: FS_E_NOT_FOUND\n");
     // Redirection: a file is a stream, as the console and pipes are.

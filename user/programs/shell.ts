@@ -189,7 +189,8 @@ function runSegment(segment: string): void {
     status = 127;
     return;
   }
-  if (!p.background) status = launcher.wait(launcher.last);
+  // A job started in the background has succeeded so far, as sh says of `cmd &`.
+  status = p.background ? 0 : launcher.wait(launcher.last);
 }
 
 say("Dogma shell. Type help for what there is.");
