@@ -107,3 +107,35 @@ describe.concurrent("a session on a terminal", () => {
     }
   });
 });
+
+describe.concurrent("dogma run on a terminal", () => {
+  it("^D ends a program's input: it ends, and the host with it, with its status", async () => {
+    const s = new TerminalSession(["run", "build/user/cat.wasm"], { DOGMA_CACHE_DIR: join(work, "cache") });
+    try {
+      s.type("a line\r");
+      const at = await s.waitFor("a line\na line\n"); // the terminal's echo, then cat's copy
+      s.type("\x04");
+      expect(await s.exit(5_000)).toBe(0);
+      expect(s.output.slice(at)).toBe("");
+    } finally {
+      s.kill();
+    }
+  });
+
+  it("^C ends the host at once with 130, and a program that never reads does not keep it waiting", async () => {
+    const s = new TerminalSession(["run", "build/user/cat.wasm"], { DOGMA_CACHE_DIR: join(work, "cache") });
+    const quiet = new TerminalSession(["run", "build/user/hello.wasm"], { DOGMA_CACHE_DIR: join(work, "cache") });
+    try {
+      s.type("x\r");
+      await s.waitFor("x\nx\n");
+      s.type("\x03");
+      expect(await s.exit(5_000)).toBe(130);
+      await quiet.waitFor("hello from dogma pid 1\n");
+      expect(await quiet.exit(5_000)).toBe(0);
+    } finally {
+      s.kill();
+      quiet.kill();
+    }
+  });
+});
+

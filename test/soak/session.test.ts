@@ -7,7 +7,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { prng } from "../caps/prng.ts";
-import { patience } from "../helpers/patience.ts";
 import { TerminalSession } from "../helpers/terminal-session.ts";
 
 const COMMANDS = Number(process.env.DOGMA_SOAK_COMMANDS ?? 3000);
@@ -182,7 +181,7 @@ describe("a session of thousands of commands", () => {
       const halted = shell.s.output.length;
       shell.s.type("halt\r");
       await shell.s.waitFor("dogma: process 1 halted the machine", halted);
-      expect(await shell.s.exit(patience(10_000))).toBe(0);
+      expect(await shell.s.exit(10_000)).toBe(0);
     } finally {
       shell.s.kill();
     }
@@ -201,7 +200,7 @@ describe("a session of thousands of commands", () => {
       }
       for (const [path, text] of model.files) expect({ path, ...(await again.run(`cat ${path}`)) }).toEqual({ path, out: text, status: 0 });
       again.s.type("exit\r");
-      expect(await again.s.exit(patience(10_000))).toBe(0);
+      expect(await again.s.exit(10_000)).toBe(0);
     } finally {
       again.s.kill();
     }
