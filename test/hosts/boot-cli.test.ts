@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { DiskImage } from "../../src/hosts/node/disk-image.ts";
 import { patience } from "../helpers/patience.ts";
 
 const root = join(import.meta.dirname, "../..");
@@ -116,11 +117,40 @@ describe("dogma boot", () => {
     expect(check.log).toMatch(/fsck: clean: \d+ files, \d+ directories, \d+ blocks in use/);
   }, patience(240_000));
 
+  it("halts cleanly when its output is closed (dogma boot | head -c 1), quietly, with 141", async () => {
+    const child = spawn(process.execPath, [join(root, "bin/dogma.js"), "boot", "--disk", join(work, "pipe.img")], { cwd: root, env: environment() });
+    let stderr = "";
+    child.stderr.on("data", (data: Buffer) => void (stderr += data.toString()));
+    // Its input stays open: only the closed output can end the session.
+    child.stdout.once("data", () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.on("exit", (status) => resolve(status)));
+    expect(stderr).toContain("dogma: the output was closed; halting the machine\n");
+    // (What init says goes to the closed output; the host's own lines go to stderr.)
+    expect(stderr).toMatch(/dogma: process 1 halted the machine\n$/);
+    expect(stderr).not.toMatch(/Unhandled|EPIPE|^\s+at /m);
+    expect(code).toBe(141);
+  }, patience(120_000));
+
   it("keeps its disk in the data folder when no --disk is given", () => {
     const run = dogma(["boot"]);
     expect(run.stdout + run.stderr).toContain("boot: process 1 (init) started, pid 1");
     expect(statSync(join(work, "data", "disk.img")).size).toBe(64 << 20);
   }, patience(120_000));
+
+  it("says in one line what is wrong with its options, and leaves the disk unlocked", async () => {
+    const disk = join(work, "options.img");
+    expect(dogma(["boot", "--disk", disk, "--memory", "1K"])).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: "dogma: physical memory must be a whole number of 64 KiB pages between 1 MiB and 4 GiB, not 1024 bytes\n",
+    });
+    expect(dogma(["boot", "--disk", disk, "--share", "/nonexistent"])).toEqual({ code: 1, stdout: "", stderr: "dogma: cannot share /nonexistent: it does not exist (ENOENT)\n" });
+    expect(dogma(["boot", "--read-only", "--disk", join(work, "none.img")]).stderr).toBe(
+      `dogma: cannot open the disk image ${join(work, "none.img")}: it does not exist, and a --read-only boot does not create one\n`,
+    );
+    expect(dogma(["boot", "--disk", disk, "--config", "/dev/zero"]).stderr).toBe("dogma: cannot read the config /dev/zero: it is not a regular file\n");
+    await (await DiskImage.open(disk, 0)).close(); // the failed boots let the image go
+  });
 
   it("refuses a config it cannot read, and says which", () => {
     const run = dogma(["boot", "--config", join(work, "missing.conf")]);
