@@ -46,7 +46,7 @@ function bootUntil(args: string[], until: RegExp[]): Promise<{ log: string; code
   });
 }
 
-describe("dogma boot", () => {
+describe.concurrent("dogma boot", () => {
   it("boots the default config into the shell, which runs what is typed; the end of input halts the machine", () => {
     const run = dogma(["boot", "--disk", join(work, "shell.img"), "--share", root], "echo hello from the shell\necho a b | cat\nls /host/docs\n");
     const log = run.stdout + run.stderr;
@@ -121,9 +121,13 @@ describe("dogma boot", () => {
     const child = spawn(process.execPath, [join(root, "bin/dogma.js"), "boot", "--disk", join(work, "pipe.img")], { cwd: root, env: environment() });
     let stderr = "";
     child.stderr.on("data", (data: Buffer) => void (stderr += data.toString()));
-    // Its input stays open: only the closed output can end the session.
+    // Its input stays open: only the closed output can end the session. A closed pipe is seen
+    // when it is next written to, as with any program: a line typed makes the shell write.
     child.stdout.once("data", () => child.stdout.destroy());
+    const typing = setInterval(() => child.stdin.write("echo are you there\n"), 200);
+    child.stdin.on("error", () => {});
     const code = await new Promise<number | null>((resolve) => child.on("exit", (status) => resolve(status)));
+    clearInterval(typing);
     expect(stderr).toContain("dogma: the output was closed; halting the machine\n");
     // (What init says goes to the closed output; the host's own lines go to stderr.)
     expect(stderr).toMatch(/dogma: process 1 halted the machine\n$/);
