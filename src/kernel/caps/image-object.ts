@@ -30,9 +30,10 @@ export interface ImageHooks {
 export class ImageObject extends KernelObject {
   readonly kind = ObjectKind.IMAGE;
   readonly image: LoadedImage;
-  /** Where the image is mapped read-only in the global space, and its frames (kernel frames, shared). */
+  /** Where the image is mapped read-only in the global space, and its frames (kernel frames, shared; 0 until first used). */
   readonly globalAddress: number;
   readonly frames: readonly number[];
+  private readonly stored: MappedImage;
   /** Live processes made from it (they hold it). */
   readonly processes = new Set<Process>();
   /** Spaces that map it, with how many pages each. */
@@ -44,11 +45,16 @@ export class ImageObject extends KernelObject {
     this.image = image;
     this.globalAddress = mapped.base;
     this.frames = mapped.frames;
+    this.stored = mapped;
     this.hooks = hooks;
   }
 
   override ownsFrame(frame: number, address: number): boolean {
     return !this.destroyed && this.frames[(address - this.globalAddress) / PAGE_SIZE] === frame;
+  }
+
+  frameFor(address: number): number | null {
+    return this.destroyed ? null : this.stored.frameAt((address - this.globalAddress) / PAGE_SIZE);
   }
 
   override mapped(space: MappingSpace): void {
