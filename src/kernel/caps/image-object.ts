@@ -53,8 +53,18 @@ export class ImageObject extends KernelObject {
     return !this.destroyed && this.frames[(address - this.globalAddress) / PAGE_SIZE] === frame;
   }
 
+  /** A page's frame, given on its first use and then charged to this Image's Memory (null: no quota or no frame). */
   frameFor(address: number): number | null {
-    return this.destroyed ? null : this.stored.frameAt((address - this.globalAddress) / PAGE_SIZE);
+    if (this.destroyed) return null;
+    const index = (address - this.globalAddress) / PAGE_SIZE;
+    const given = this.frames[index] !== 0;
+    if (!given && this.payer && !this.payer.charge(1)) return null;
+    const frame = this.stored.frameAt(index);
+    if (!given && this.payer) {
+      if (frame === null) this.payer.uncharge(1);
+      else this.chargedPages++;
+    }
+    return frame;
   }
 
   override mapped(space: MappingSpace): void {
