@@ -25,8 +25,10 @@ export class ImageLockedError extends Error {
  * while a writer holds the lock, so a refused boot can say which process holds it.
  *
  * Limits: advisory (only Dogma hosts look at it); one image reached by two hard links has two lock
- * files (symlinks are resolved: the lock sits beside the real path); record locks on network file
- * systems are only as good as the server's.
+ * files (symlinks are resolved: the lock sits beside the real path); a `--read-only` boot takes it
+ * too, so two of them on one image are refused like two writers; WAL needs the machines that share
+ * the lock to be one host, so on a network file system the lock may not be taken at all, and the
+ * boot is refused with SQLite's reason rather than run unlocked.
  */
 export class ImageLock {
   private readonly db: DatabaseSync;

@@ -113,7 +113,8 @@ export class StdioTerminal {
         this.kept = null;
         this.holding();
       }
-      if (!this.holding || this.kept !== null && this.kept.length >= MAX_KEPT_BYTES) this.pause();
+      const full = this.kept !== null && this.kept.length >= MAX_KEPT_BYTES;
+      if (!this.holding || full) this.pause();
     });
     // A closed terminal ends input with EIO rather than an end: both end it.
     const end = () => {
