@@ -217,7 +217,7 @@ export class AddressSpace implements MappingSpace {
     if (write && (entry & (PTE_WRITE | PTE_SHARED | PTE_COW)) === (PTE_SHARED | PTE_COW)) entry = this.breakSharedCopyOnWrite(address);
     if (write && (entry & PTE_WRITE) === 0) throw new ProcessFault("read-only", address, `write to read-only page ${hex(address & ~(PAGE_SIZE - 1))}`);
     if (entry & PTE_PAGED) throw new PageInRequired(address);
-    if (entry >>> PAGE_SHIFT === 0) entry = this.giveFrame(address, entry);
+    if (entry >>> PAGE_SHIFT === 0) entry = entry & PTE_SHARED ? this.ownersFrame(address, entry) : this.giveFrame(address, entry);
     else if (write && (entry & (PTE_COW | PTE_SHARED)) === PTE_COW) entry = this.breakCopyOnWrite(address, entry);
     if ((entry & PTE_ACCESSED) === 0) this.table.map(page, entry >>> PAGE_SHIFT, (entry & 0xfff) | PTE_ACCESSED);
     const frame = entry >>> PAGE_SHIFT;
@@ -517,6 +517,15 @@ export class AddressSpace implements MappingSpace {
     }
     if (!this.ensureTable(address >>> PAGE_SHIFT)) throw this.outOfMemory(address, "a page table");
     return this.giveFrame(address, PTE_READ | PTE_WRITE);
+  }
+
+  /** A shared page mapped before its owner gave it a frame (an image's page): the owner gives it now; the new entry. */
+  private ownersFrame(address: number, entry: number): number {
+    const page = address >>> PAGE_SHIFT;
+    const frame = this.owners.get(page)?.frameFor?.((address & ~(PAGE_SIZE - 1)) >>> 0) ?? null;
+    if (frame === null) throw new ProcessFault("out-of-memory", address, "no free physical frame for this page of a binary");
+    this.table.map(page, frame, entry & 0xfff);
+    return this.table.lookup(page);
   }
 
   /** A zeroed, charged frame for the private page at `address`, with `flags`' rights; the new entry. */

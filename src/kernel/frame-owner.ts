@@ -16,6 +16,11 @@ export interface FrameOwner {
   readonly destroyed: boolean;
   /** Whether a mapping of it at `address` may name `frame` now. */
   ownsFrame(frame: number, address: number): boolean;
+  /**
+   * Owners whose pages get their frames on first use (an image) map them with frame 0 first:
+   * the frame for `address`, given now if it had none; null when memory is exhausted.
+   */
+  frameFor?(address: number): number | null;
   /** A page of it was mapped in `space`. */
   mapped(space: MappingSpace): void;
   /** That mapping went. */

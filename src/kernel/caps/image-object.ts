@@ -30,9 +30,10 @@ export interface ImageHooks {
 export class ImageObject extends KernelObject {
   readonly kind = ObjectKind.IMAGE;
   readonly image: LoadedImage;
-  /** Where the image is mapped read-only in the global space, and its frames (kernel frames, shared). */
+  /** Where the image is mapped read-only in the global space, and its frames (kernel frames, shared; 0 until first used). */
   readonly globalAddress: number;
   readonly frames: readonly number[];
+  private readonly stored: MappedImage;
   /** Live processes made from it (they hold it). */
   readonly processes = new Set<Process>();
   /** Spaces that map it, with how many pages each. */
@@ -44,11 +45,26 @@ export class ImageObject extends KernelObject {
     this.image = image;
     this.globalAddress = mapped.base;
     this.frames = mapped.frames;
+    this.stored = mapped;
     this.hooks = hooks;
   }
 
   override ownsFrame(frame: number, address: number): boolean {
     return !this.destroyed && this.frames[(address - this.globalAddress) / PAGE_SIZE] === frame;
+  }
+
+  /** A page's frame, given on its first use and then charged to this Image's Memory (null: no quota or no frame). */
+  frameFor(address: number): number | null {
+    if (this.destroyed) return null;
+    const index = (address - this.globalAddress) / PAGE_SIZE;
+    const given = this.frames[index] !== 0;
+    if (!given && this.payer && !this.payer.charge(1)) return null;
+    const frame = this.stored.frameAt(index);
+    if (!given && this.payer) {
+      if (frame === null) this.payer.uncharge(1);
+      else this.chargedPages++;
+    }
+    return frame;
   }
 
   override mapped(space: MappingSpace): void {

@@ -6,6 +6,7 @@ import { TLB_FRAMES } from "../tlb.ts";
 import { Capability } from "./capability.ts";
 import { CAPPAGE_PAGES, Cappage } from "./cappage.ts";
 import { createImage, loadErrorAnswer } from "./image-create.ts";
+import { createImageBuilder } from "./image-builder.ts";
 import type { ImageObject } from "./image-object.ts";
 import { type Invocation, answer, argumentObject, word } from "./invocation.ts";
 import { KernelObject } from "./kernel-object.ts";
@@ -235,6 +236,8 @@ export function invokeMemory(k: ObjectKernel, inv: Invocation, memory: MemoryObj
       return createRegion(k, inv, memory);
     case Op.MEMORY_CREATE_IMAGE:
       return createImage(k, inv, memory);
+    case Op.MEMORY_CREATE_IMAGE_BUILDER:
+      return createImageBuilder(k, inv, memory);
     default:
       return Status.E_INVALID_ARGUMENT;
   }
