@@ -74,9 +74,11 @@ export function rewriteChunk(bytes: Uint8Array, layout: CodeLayout, chunk: BodyC
     if (error instanceof DecodeError) return { ok: false, functionIndex: current, offset: error.offset, refusal: null, message: error.message };
     throw error;
   }
-  // A view, not a copy: the slack at the end of the buffer is the price of not copying megabytes.
+  // A view when the buffer is nearly full; else a copy of exactly the output, so that no slack stays
+  // alive (and crosses from a worker) until the module is assembled.
+  const code = out.length >= out.buffer.length * 0.75 ? out.view() : out.take();
   const accessHelpers = [...rewriter.usedAccessHelpers.keys()].filter((i) => rewriter.usedAccessHelpers[i] === 1);
-  return { ok: true, code: out.view(), writesTables, accessHelpers };
+  return { ok: true, code, writesTables, accessHelpers };
 }
 
 /**
