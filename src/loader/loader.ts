@@ -2,7 +2,7 @@ import { REWRITE_VERSION } from "../kernel/constants.ts";
 import type { LoadedImage } from "../kernel/image.ts";
 import type { ImageLoader } from "../kernel/image-loader.ts";
 import type { ImportModuleSpec } from "../kernel/personality.ts";
-import { decodeRecord, encodeRecord, type ModuleCache } from "./cache.ts";
+import { decodeRecord, encodeRecord, recordParts, type ModuleCache } from "./cache.ts";
 import { LoadError } from "./load-error.ts";
 import { rewriteModule } from "./rewrite-module.ts";
 import type { CodeWorkers } from "./rewrite-code.ts";
@@ -80,7 +80,8 @@ export class Loader implements ImageLoader {
       record = await rewriteModule(name, original, this.policy, this.workers, this.variant);
       this.stats.rewrites++;
       module = await compileRewritten(name, record.rewritten);
-      await this.cache?.put(key, encodeRecord(record));
+      if (this.cache?.putParts) await this.cache.putParts(key, recordParts(record));
+      else await this.cache?.put(key, encodeRecord(record));
     }
     const image: LoadedImage = {
       hash,

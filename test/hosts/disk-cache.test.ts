@@ -31,6 +31,12 @@ describe("DiskModuleCache", () => {
     expect(await cache.get("huge")).toBeNull();
   });
 
+  it("writes a record given in parts as the parts joined", async () => {
+    const cache = new DiskModuleCache(mkdtempSync(join(tmpdir(), "dogma-parts-")), 1 << 20);
+    await cache.putParts("p", [record(3, 1), record(0, 2), record(70000, 3), record(1, 4)]);
+    expect(await cache.get("p")).toEqual(Uint8Array.from([...record(3, 1), ...record(70000, 3), 4]));
+  });
+
   it("dogma cache shows the records and clears them", async () => {
     const dir = mkdtempSync(join(tmpdir(), "dogma-cache-cmd-"));
     const cache = new DiskModuleCache(dir, 1 << 20);

@@ -1,4 +1,4 @@
-import { mkdir, readFile, readdir, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
+import { mkdir, open, readFile, readdir, rename, rm, stat, utimes } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import type { ModuleCache } from "../../loader/cache.ts";
@@ -54,12 +54,24 @@ export class DiskModuleCache implements ModuleCache {
     }
   }
 
-  async put(key: string, record: Uint8Array): Promise<void> {
-    if (record.length > this.limit) return;
+  put(key: string, record: Uint8Array): Promise<void> {
+    return this.putParts(key, [record]);
+  }
+
+  /** Writes the parts one after another: a big record is never joined in memory. */
+  async putParts(key: string, parts: readonly Uint8Array[]): Promise<void> {
+    if (parts.reduce((n, p) => n + p.length, 0) > this.limit) return;
     try {
       await mkdir(this.dir, { recursive: true });
       const temporary = join(this.dir, `${key}.${process.pid}.tmp`);
-      await writeFile(temporary, record);
+      const file = await open(temporary, "w");
+      try {
+        for (const part of parts) {
+          for (let written = 0; written < part.length; ) written += (await file.write(part, written)).bytesWritten;
+        }
+      } finally {
+        await file.close();
+      }
       await rename(temporary, join(this.dir, `${key}${SUFFIX}`));
       await this.evict(key);
     } catch {
