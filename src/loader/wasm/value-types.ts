@@ -1,7 +1,7 @@
 import type { ByteReader } from "./byte-reader.ts";
 
 /**
- * Value types, heap types and block types as the binary encodes them (WebAssembly 2.0 and the
+ * Value types and heap types as the binary encodes them (WebAssembly 2.0 and the
  * typed-reference and GC proposals, which V8 has): number and vector types are one byte,
  * abstract reference types one byte, `(ref null? ht)` is 0x63/0x64 then a heap type.
  */
@@ -49,20 +49,4 @@ export function readValueType(r: ByteReader): string {
 
 export function skipValueType(r: ByteReader): void {
   readValueType(r);
-}
-
-/** A block type: empty, one value type, or a type index. */
-export function skipBlockType(r: ByteReader): void {
-  const byte = r.bytes[r.at];
-  if (byte === EMPTY_BLOCK || (byte !== undefined && (NAMES[byte] !== undefined || isAbstractHeapType(byte)))) {
-    r.at++;
-    return;
-  }
-  if (byte === REF || byte === REF_NULL) {
-    r.at++;
-    skipHeapType(r);
-    return;
-  }
-  const start = r.at;
-  if (r.s33() < 0) r.fail("unknown block type", start);
 }
