@@ -1,6 +1,6 @@
 /**
  * The status a queued request completes with, in word 1 of its used-ring entry. Shared by the
- * block and host share devices, and by the drivers written against docs/DEVICES.md.
+ * block, host share and host folder devices, and by the drivers written against docs/DEVICES.md.
  */
 export const RequestStatus = {
   OK: 0,
@@ -19,4 +19,18 @@ export const RequestStatus = {
   E_DENIED: 8,
   /** The path is not valid UTF-8 or holds a NUL or a backslash. */
   E_PATH: 9,
+  /** The name exists already (host folder: create exclusive, mkdir, link, symlink). */
+  E_EXISTS: 10,
+  /** The directory is not empty (host folder: remove, rename onto it). */
+  E_NOT_EMPTY: 11,
+  /** A symbolic link where none may be followed, or too many of them. */
+  E_LOOP: 12,
+  /** The host's disk is full. */
+  E_NO_SPACE: 13,
+  /** The file id names no open file (host folder). */
+  E_STALE: 14,
+  /** The folder is read-only, or the host refused the change. */
+  E_READ_ONLY: 15,
+  /** What a request needs is not what it names (readlink of what is no link). */
+  E_INVALID: 16,
 } as const;
