@@ -9,14 +9,27 @@ import {
 /** Files open through one folder at most (each a host file descriptor). */
 const MAX_OPEN_FILES = 1024;
 
+/** Symbolic links followed in one path at most, before it is a loop (ELOOP), as Linux's 40. */
+const MAX_LINK_HOPS = 40;
+
+/** Where a path leads: the real path of its last name (links followed or not), and what is there (null: nothing yet). */
+interface Walked {
+  readonly real: string;
+  readonly info: BigIntStats | null;
+}
+
 /**
  * A host folder, read-write (or read-only), as the host folder device's backend (`dogma run
- * --dir`). Confined as the host share is (folder-share.ts): every directory a path goes through
- * is resolved with realpath and must lie inside the folder, so neither `..` nor a symbolic link
- * leads out; a name is then acted on in that real directory without following it where the call
- * says not to (remove, rename, link, lstat, readlink, an open with noFollow), and a link that is
- * followed must resolve inside too. A file opened by name is held open by id, with O_NOFOLLOW on
- * the resolved path, so what is read and written is the file that was opened.
+ * --dir`). Confined by construction: a path is walked one name at a time from the folder's real
+ * root, each name looked at with lstat; a symbolic link is followed by reading it and walking its
+ * contents in place of the name, so `..` (from the path or from a link) can step back only to a
+ * directory the walk came through, and a link whose contents are absolute is refused: nothing
+ * leads out of the folder, whether what it would lead to exists or not. A name is acted on in the
+ * real directory the walk reached, never followed where the call says not to (remove, rename,
+ * link, a stat or an open without following). A file opened by name is held open by id
+ * (O_NOFOLLOW on the walked path), so what is read and written is the file that was opened,
+ * whatever is renamed or removed meanwhile. What the host changes in the folder between a walk and
+ * the call on its result is not guarded against (the host's own users are trusted).
  */
 export class NodeFolder implements FolderBackend {
   readonly root: string;
@@ -37,18 +50,19 @@ export class NodeFolder implements FolderBackend {
   }
 
   async stat(path: readonly string[], follow: boolean): Promise<FolderStat> {
-    if (follow) return statOf(await failing(stat(await this.resolve(path), { bigint: true })));
-    return statOf(await failing(lstat(await this.place(path), { bigint: true })));
+    return statOf(existing(await this.walk(path, follow), path));
   }
 
   async list(path: readonly string[]): Promise<FolderEntry[]> {
-    const dir = await this.resolve(path);
-    const entries = await failing(readdir(dir, { withFileTypes: true }));
+    const dir = existing(await this.walk(path, true), path);
+    if (!dir.isDirectory()) throw new FolderError("not-directory", `${path.join("/")} is not a directory`);
+    const real = (await this.walk(path, true)).real;
+    const entries = await failing(readdir(real, { withFileTypes: true }));
     // readdir gives no inode numbers: each entry's own lstat does (a vanished one is left out).
     const listed = await Promise.all(
       entries.map(async (entry) => {
         try {
-          return { name: entry.name, kind: kindOf(entry), inode: (await lstat(join(dir, entry.name), { bigint: true })).ino };
+          return { name: entry.name, kind: kindOf(entry), inode: (await lstat(join(real, entry.name), { bigint: true })).ino };
         } catch {
           return null;
         }
@@ -59,30 +73,20 @@ export class NodeFolder implements FolderBackend {
 
   async open(path: readonly string[], flags: FolderOpenFlags): Promise<FolderOpened> {
     if (this.readOnly && (flags.create || flags.truncate || flags.write)) throw new FolderError("read-only", "the folder is read-only");
-    const place = await this.place(path);
-    let existing: BigIntStats | null = null;
-    try {
-      existing = await lstat(place, { bigint: true });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw failure(error);
+    const { real, info } = await this.walk(path, !flags.noFollow);
+    const shown = path.join("/");
+    if (info && flags.create && flags.exclusive) throw new FolderError("exists", `${shown} exists`);
+    if (info?.isSymbolicLink()) throw new FolderError("loop", `${shown} is a symbolic link`);
+    if (!info && !flags.create) throw new FolderError("not-found", `${shown} does not exist`);
+    if (info?.isDirectory()) {
+      if (flags.write || flags.truncate) throw new FolderError("is-directory", `${shown} is a directory`);
+      return { stat: statOf(info), file: null };
     }
-    if (existing && flags.create && flags.exclusive) throw new FolderError("exists", `${path.join("/")} exists`);
-    let target = place;
-    if (existing?.isSymbolicLink()) {
-      if (flags.noFollow) throw new FolderError("loop", `${path.join("/")} is a symbolic link`);
-      target = this.confined(await failing(realpath(place)), path.join("/"), flags.create);
-      existing = await failing(stat(target, { bigint: true }));
-    }
-    if (!existing && !flags.create) throw new FolderError("not-found", `${path.join("/")} does not exist`);
-    if (existing?.isDirectory()) {
-      if (flags.write || flags.truncate) throw new FolderError("is-directory", `${path.join("/")} is a directory`);
-      return { stat: statOf(existing), file: null };
-    }
-    if (existing && !existing.isFile()) throw new FolderError("denied", `${path.join("/")} is neither a file nor a directory`);
+    if (info && !info.isFile()) throw new FolderError("denied", `${shown} is neither a file nor a directory`);
     if (this.files.size >= MAX_OPEN_FILES) throw new FolderError("no-space", `${MAX_OPEN_FILES} files are open in this folder`);
     const mode = (flags.write ? constants.O_RDWR : constants.O_RDONLY) | constants.O_NOFOLLOW | (constants.O_NONBLOCK ?? 0);
-    const creating = existing ? 0 : constants.O_CREAT | constants.O_EXCL;
-    const handle = await failing(open(target, mode | creating | (flags.truncate ? constants.O_TRUNC : 0), 0o666));
+    const creating = info ? 0 : constants.O_CREAT | constants.O_EXCL;
+    const handle = await failing(open(real, mode | creating | (flags.truncate ? constants.O_TRUNC : 0), 0o666));
     const id = this.nextId++;
     this.files.set(id, handle);
     return { stat: statOf(await failing(handle.stat({ bigint: true }))), file: id };
@@ -90,45 +94,59 @@ export class NodeFolder implements FolderBackend {
 
   async mkdir(path: readonly string[]): Promise<void> {
     this.writable();
-    await failing(mkdir(await this.place(path)));
+    const { real, info } = await this.walk(path, false);
+    if (info) throw new FolderError("exists", `${path.join("/")} exists`);
+    await failing(mkdir(real));
   }
 
   async remove(path: readonly string[], directory: boolean): Promise<void> {
     this.writable();
-    const place = await this.place(path);
-    const info = await failing(lstat(place));
-    if (directory && !info.isDirectory()) throw new FolderError("not-directory", `${path.join("/")} is not a directory`);
-    if (!directory && info.isDirectory()) throw new FolderError("is-directory", `${path.join("/")} is a directory`);
-    await failing(directory ? rmdir(place) : unlink(place));
+    const { real, info } = await this.walk(path, false);
+    const found = existing({ real, info }, path);
+    if (real === this.root) throw new FolderError("invalid", "the folder itself cannot be removed");
+    if (directory && !found.isDirectory()) throw new FolderError("not-directory", `${path.join("/")} is not a directory`);
+    if (!directory && found.isDirectory()) throw new FolderError("is-directory", `${path.join("/")} is a directory`);
+    await failing(directory ? rmdir(real) : unlink(real));
   }
 
   async rename(from: readonly string[], to: readonly string[]): Promise<void> {
     this.writable();
-    await failing(rename(await this.place(from), await this.place(to)));
+    const source = await this.walk(from, false);
+    existing(source, from);
+    const target = await this.walk(to, false);
+    await failing(rename(source.real, target.real));
   }
 
   async link(from: readonly string[], to: readonly string[]): Promise<void> {
     this.writable();
-    await failing(link(await this.place(from), await this.place(to)));
+    const source = await this.walk(from, false);
+    existing(source, from);
+    const target = await this.walk(to, false);
+    if (target.info) throw new FolderError("exists", `${to.join("/")} exists`);
+    await failing(link(source.real, target.real));
   }
 
   async symlink(target: string, path: readonly string[]): Promise<void> {
     this.writable();
     // An absolute target names the host's own tree: refused, so no link in the folder points there.
     if (isAbsolute(target) || target.includes("\0")) throw new FolderError("denied", `a link to ${JSON.stringify(target)} would lead out of the folder`);
-    await failing(symlink(target, await this.place(path)));
+    const place = await this.walk(path, false);
+    if (place.info) throw new FolderError("exists", `${path.join("/")} exists`);
+    await failing(symlink(target, place.real));
   }
 
   async readlink(path: readonly string[]): Promise<string> {
-    return failing(readlink(await this.place(path)));
+    const { real, info } = await this.walk(path, false);
+    if (!existing({ real, info }, path).isSymbolicLink()) throw new FolderError("invalid", `${path.join("/")} is not a symbolic link`);
+    return failing(readlink(real));
   }
 
   async setTimes(path: readonly string[], follow: boolean, accessed: FolderTime, modified: FolderTime): Promise<void> {
     this.writable();
-    const target = follow ? await this.resolve(path) : await this.place(path);
-    const now = await failing((follow ? stat : lstat)(target, { bigint: true }));
+    const { real, info } = await this.walk(path, follow);
+    const now = existing({ real, info }, path);
     const [a, m] = [timeOf(accessed, now.atimeNs), timeOf(modified, now.mtimeNs)];
-    await failing(follow ? utimes(target, a, m) : lutimes(target, a, m));
+    await failing(now.isSymbolicLink() ? lutimes(real, a, m) : utimes(real, a, m));
   }
 
   async read(file: number, offset: number, length: number): Promise<Uint8Array> {
@@ -203,27 +221,54 @@ export class NodeFolder implements FolderBackend {
     if (this.readOnly) throw new FolderError("read-only", "the folder is read-only");
   }
 
-  /** The real path of what `path` names, every link followed, inside the folder ("denied" when it leads out). */
-  private async resolve(path: readonly string[]): Promise<string> {
-    return this.confined(await failing(realpath(join(this.root, ...checked(path)))), path.join("/"));
-  }
-
   /**
-   * Where `path`'s last name lies, not followed: its directory resolved (and confined), then the
-   * name. The folder's own root is itself.
+   * Walks `path` from the folder's root (see the class comment): where its last name is, and
+   * what is there (null when nothing is, its directory being there). A link as the last name is
+   * followed only when `followLast`.
    */
-  private async place(path: readonly string[]): Promise<string> {
-    const names = checked(path);
-    if (names.length === 0) return this.root;
-    const parent = await this.resolve(names.slice(0, -1));
-    return join(parent, names[names.length - 1]!);
+  private async walk(path: readonly string[], followLast: boolean): Promise<Walked> {
+    const pending = [...checked(path)];
+    const shown = path.join("/");
+    const above: string[] = [];
+    let dir = this.root;
+    let hops = 0;
+    while (pending.length > 0) {
+      const name = pending.shift()!;
+      if (name === "" || name === ".") continue;
+      if (name === "..") {
+        if (above.length === 0) throw new FolderError("denied", `${shown} leads outside the folder`);
+        dir = above.pop()!;
+        continue;
+      }
+      const last = pending.every((rest) => rest === "" || rest === ".");
+      const candidate = join(dir, name);
+      let info: BigIntStats;
+      try {
+        info = await lstat(candidate, { bigint: true });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "ENOENT" && last) return { real: candidate, info: null };
+        throw failure(error);
+      }
+      if (info.isSymbolicLink() && (!last || followLast)) {
+        if (++hops > MAX_LINK_HOPS) throw new FolderError("loop", `${shown}: too many symbolic links`);
+        const target = await failing(readlink(candidate));
+        if (isAbsolute(target)) throw new FolderError("denied", `${shown} goes through a link to ${JSON.stringify(target)}, outside the folder`);
+        pending.unshift(...target.split(sep));
+        continue;
+      }
+      if (last) return { real: candidate, info };
+      if (!info.isDirectory()) throw new FolderError("not-directory", `${shown}: ${name} is not a directory`);
+      above.push(dir);
+      dir = candidate;
+    }
+    return { real: dir, info: await failing(lstat(dir, { bigint: true })) };
   }
+}
 
-  private confined(real: string, shown: string, creating = false): string {
-    const prefix = this.root.endsWith(sep) ? this.root : this.root + sep;
-    if (real !== this.root && !real.startsWith(prefix)) throw new FolderError(creating ? "denied" : "denied", `${shown} leads outside the folder`);
-    return real;
-  }
+/** What a walk found, or "not-found". */
+function existing(walked: Walked, path: readonly string[]): BigIntStats {
+  if (!walked.info) throw new FolderError("not-found", `${path.join("/")} does not exist`);
+  return walked.info;
 }
 
 function checked(path: readonly string[]): readonly string[] {

@@ -43,7 +43,8 @@ const TIMES_BYTES = 20;
  * descriptor is: op, id, path offset, path length, buffer offset, buffer length, position (low,
  * high). Operations on a name carry its path (names from the folder's root); a second path
  * (RENAME's and LINK's new name) or SYMLINK's target is in the buffer. Operations on an open file
- * carry its id (what OPEN answered in the used entry's extra word) in place of the path offset.
+ * carry its id (what OPEN answered in the used entry's extra word) in place of the path offset;
+ * APPEND's position word is where in the window the file's size after it goes (8 bytes).
  * STAT, OPEN and FILE_STAT write a 48-byte record to the buffer: kind u32, links u32, size u64,
  * access, modification and change times u64 (ns), inode u64. LIST writes records of kind u32,
  * name length u32, inode u64 and the name padded to 4 bytes, from the entry its position names
@@ -126,11 +127,11 @@ export class HostFolderDevice extends QueueDevice {
       case FolderOp.WRITE:
         return b.write(file, position, dma.read(buffer, room)).then((written) => ({ status: RequestStatus.OK, length: written }));
       case FolderOp.APPEND:
-        // The size after goes where the data was (8 bytes; the buffer has been read by then).
+        // The size after goes to the 8 bytes at the offset the position word gives.
         return b.append(file, dma.read(buffer, room)).then(({ written, size }) => ({
           status: RequestStatus.OK,
           length: written,
-          output: room >= 8 ? { offset: buffer, data: u64Bytes(BigInt(size)) } : undefined,
+          output: { offset: position, data: u64Bytes(BigInt(size)) },
         }));
       case FolderOp.TRUNCATE:
         return done(b.truncate(file, position));

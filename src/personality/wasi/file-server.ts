@@ -161,6 +161,11 @@ export class FileServerClient {
     return status(await this.call(handle, FsLinks.SET_TIMES, [...words64(accessed), ...words64(modified), flags]));
   }
 
+  /** SET_TIMES of what `path` names under the directory at `dir` (a link as its last name followed or not). */
+  async setTimesAt(dir: number, path: Uint8Array, follow: boolean, accessed: bigint, modified: bigint, flags: number): Promise<number> {
+    return status(await this.withPaths(dir, FsLinks.SET_TIMES, [...words64(accessed), ...words64(modified), flags, follow ? 1 : 0], [path]));
+  }
+
   async sync(handle: number): Promise<number> {
     return status(await this.call(handle, Fs.SYNC, []));
   }

@@ -215,11 +215,12 @@ export async function pathFilestatSetTimes(w: WasiProcess, fd: number, lookupFla
   if (!checkTimeFlags(flags) || (lookupFlags & ~LOOKUP_SYMLINK_FOLLOW) !== 0) return Errno.INVAL;
   const target = found.path.bytes.length === 0 ? new Uint8Array([0x2e]) : found.path.bytes;
   const follow = (lookupFlags & LOOKUP_SYMLINK_FOLLOW) !== 0;
-  const opened = await w.server.open(found.dir.slot, target, follow ? 0 : FsOpen.NOFOLLOW);
-  if (typeof opened === "number") return errnoOfStatus(opened);
-  const status = found.path.trailingSlash && opened.kind !== FsKind.DIRECTORY ? FsStatus.NOT_DIR : await w.server.setTimes(opened.slot, BigInt.asUintN(64, accessed), BigInt.asUintN(64, modified), flags);
-  await w.server.close(opened.slot);
-  return timesErrno(status);
+  if (found.path.trailingSlash) {
+    const stat = await lookup(w, found.dir, target, true);
+    if (typeof stat === "number") return errnoOfStatus(stat);
+    if (stat.kind !== FsKind.DIRECTORY) return Errno.NOTDIR;
+  }
+  return timesErrno(await w.server.setTimesAt(found.dir.slot, target, follow, BigInt.asUintN(64, accessed), BigInt.asUintN(64, modified), flags));
 }
 
 /**

@@ -322,7 +322,11 @@ export class FolderOperations {
     return 0;
   }
 
-  /** SET_TIMES: words: access low, high, modification low, high, flags (WASI's fstflags). */
+  /**
+   * SET_TIMES: words: access low, high, modification low, high, flags (WASI's fstflags); on a
+   * directory, then optionally follow (0 or 1), a path length and the path: the times of what the
+   * path names under it.
+   */
   private setTimes(): i32 {
     const r = this.request;
     if (r.wordCount < 5) return E_BAD_MESSAGE;
@@ -332,7 +336,12 @@ export class FolderOperations {
     store<u32>(times, r.word(4), 16);
     const file = this.handles.file(this.index);
     if (file != 0) return folderStatus(this.device.run(OP_FILE_SET_TIMES, 0, DATA_AT, TIMES_BYTES, 0, file));
-    return folderStatus(this.device.run(OP_SET_TIMES, this.ownPath(), DATA_AT, TIMES_BYTES, 1));
+    if (r.wordCount < 7) return folderStatus(this.device.run(OP_SET_TIMES, this.ownPath(), DATA_AT, TIMES_BYTES, 1));
+    const length = this.readPaths(6, 1);
+    if (length < 0) return length;
+    const joined = this.join(this.device.path, requestPaths, <u32>length);
+    if (joined < 0) return joined;
+    return folderStatus(this.device.run(OP_SET_TIMES, <u32>joined, DATA_AT, TIMES_BYTES, r.word(5) & 1));
   }
 
   /** Reads up to `length` bytes from `offset` of this handle's file to `to`: bytes read, or a status. */
@@ -360,11 +369,12 @@ export class FolderOperations {
     while (done < length) {
       const piece = min(length - done, FOLDER_DATA_BYTES);
       memory.copy(this.device.data, from + done, piece);
-      const op = append ? OP_APPEND : OP_WRITE;
-      const status = folderStatus(this.device.run(op, 0, DATA_AT, piece, offset + <u64>done, file));
+      // APPEND's position is where the device puts the size after it.
+      const position = append ? <u64>STAT_AT : offset + <u64>done;
+      const status = folderStatus(this.device.run(append ? OP_APPEND : OP_WRITE, 0, DATA_AT, piece, position, file));
       if (status < 0) return done > 0 ? <i32>done : status;
       const n = min(this.device.length, piece);
-      if (append) this.sizeAfter = load<u64>(this.device.data);
+      if (append) this.sizeAfter = load<u64>(this.device.statResult);
       done += n;
       if (n < piece) break;
     }
