@@ -195,6 +195,8 @@ async function run(options: RunOptions): Promise<number> {
     machine.interrupts.poke();
     if (folders) void main.wait().then(() => folders!.stop(kernel));
     await (running ?? kernel.run());
+    // Timers a device armed (a server's wait with a timeout) must not keep the host alive.
+    machine.powerOff();
     const stuck = kernel.stuck();
     if (stuck.length > 0) {
       const names = stuck.map((p) => `${p.image.name} (pid ${p.pid})`).join(", ");

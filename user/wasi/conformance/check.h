@@ -1,5 +1,5 @@
-/* The conformance programs' checks: each prints one line, "ok NAME", "FAIL NAME: ..." or
- * "skip NAME: ..." (a feature the directory's server does not have: ENOTSUP), and `finish`
+/* The conformance programs' checks: each prints one line, "ok NAME", "FAIL NAME<tab>why" or
+ * "skip NAME<tab>why" (a feature the directory's server does not have: ENOTSUP), and `finish`
  * prints the count and exits with the number of failures. A run is judged by those lines
  * (test/personality/). Everything here speaks raw WASI (raw.h) but printing, which is libc's. */
 #ifndef CHECK_H
@@ -29,7 +29,7 @@ static int under_node(void) {
 
 static void skip(const char *name, const char *why) {
   skips++;
-  printf("skip %s: %s\n", name, why);
+  printf("skip %s\t%s\n", name, why);
 }
 
 static void report(const char *name, int ok, const char *why) {
@@ -37,7 +37,7 @@ static void report(const char *name, int ok, const char *why) {
   if (ok) printf("ok %s\n", name);
   else {
     failures++;
-    printf("FAIL %s: %s\n", name, why);
+    printf("FAIL %s\t%s\n", name, why);
   }
 }
 
@@ -66,7 +66,7 @@ static void expect3(const char *name, int32_t got, int32_t a, int32_t b, int32_t
 static int expect_or_skip(const char *name, int32_t got, int32_t want) {
   if (got == __WASI_ERRNO_NOTSUP && want != __WASI_ERRNO_NOTSUP) {
     skips++;
-    printf("skip %s: the server has no such operation (ENOTSUP)\n", name);
+    printf("skip %s\tthe server has no such operation (ENOTSUP)\n", name);
     return 0;
   }
   expect(name, got, want);

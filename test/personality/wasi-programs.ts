@@ -1,0 +1,88 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+/**
+ * The C programs of user/wasi/conformance, built from source with Debian's clang, lld and
+ * wasi-libc (installed by .ci/run) the first time a test needs them and again when a source is
+ * newer; kept in build/wasi-conformance.
+ */
+const root = join(import.meta.dirname, "../..");
+const SOURCES = join(root, "user/wasi/conformance");
+const OUT = join(root, "build/wasi-conformance");
+/**
+ * Link flags. --stack-first keeps wasi-libc's data off page 0, which the loader refuses until
+ * binaries as compilers make them run (issue 19, item 1, the loader's and the kernel's); then
+ * this is empty and the suite runs what `clang --target=wasm32-wasi` makes by default.
+ */
+export const LINK_FLAGS: readonly string[] = ["-Wl,--stack-first"];
+const HEADERS = ["check.h", "raw.h"].map((h) => join(SOURCES, h));
+
+/** The path of conformance program `name` (user/wasi/conformance/NAME.c), built if it must be. */
+export function conformanceProgram(name: string): string {
+  const source = join(SOURCES, `${name}.c`);
+  const out = join(OUT, `${name}.wasm`);
+  const newest = Math.max(...[source, ...HEADERS].map((f) => statSync(f).mtimeMs));
+  if (existsSync(out) && statSync(out).mtimeMs > newest) return out;
+  mkdirSync(OUT, { recursive: true });
+  try {
+    execFileSync("clang", ["--target=wasm32-wasi", "-O2", ...LINK_FLAGS, source, "-o", out], { stdio: ["ignore", "ignore", "pipe"] });
+  } catch (error) {
+    const why = (error as { stderr?: Buffer }).stderr?.toString() ?? (error as Error).message;
+    throw new Error(`cannot build ${name}.c (needs clang, lld, wasi-libc and libclang-rt-14-dev-wasm32; see .ci/run):\n${why}`);
+  }
+  return out;
+}
+
+/** A fresh scratch folder on the host. */
+export function scratchFolder(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `dogma-${prefix}-`));
+}
+
+/** What a conformance program printed: its failed and skipped checks by name, and its summary. */
+export interface Verdict {
+  readonly code: number | null;
+  readonly failed: string[];
+  readonly skipped: string[];
+  readonly checks: number;
+  readonly summary: string | null;
+  readonly output: string;
+}
+
+export function verdictOf(name: string, output: string, code: number | null): Verdict {
+  const lines = output.split("\n");
+  const summary = lines.find((l) => l.startsWith(`${name}: `) && l.includes(" checks, ")) ?? null;
+  return {
+    code,
+    failed: lines.filter((l) => l.startsWith("FAIL ")).map((l) => l.slice(5).split("\t")[0]!),
+    skipped: lines.filter((l) => l.startsWith("skip ")).map((l) => l.slice(5).split("\t")[0]!),
+    checks: summary ? Number(/: (\d+) checks/.exec(summary)![1]) : 0,
+    summary,
+    output,
+  };
+}
+
+/** Rewritten modules, cached across runs (keyed by their content's hash, so never stale). */
+const cacheDir = join(OUT, "module-cache");
+
+/** `dogma run ARGS` as a person would type it, with the Node that runs the tests (26). */
+export function dogmaRun(args: readonly string[], env: Record<string, string> = {}): { code: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [join(root, "bin/dogma.js"), "run", ...args], {
+    cwd: root,
+    encoding: "utf8",
+    env: { ...process.env, DOGMA_CACHE_DIR: cacheDir, ...env },
+    timeout: 60_000,
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** Runs `wasm` under Node's own WASI (node:wasi) with `dir` as its only preopen ".", in a child process. */
+export function nodeWasiRun(wasm: string, dir: string, args: readonly string[], env: Record<string, string>): { code: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, ["--no-warnings", join(import.meta.dirname, "node-wasi-runner.ts"), wasm, dir, ...args], {
+    encoding: "utf8",
+    env: { ...process.env, WASI_ENV: JSON.stringify(env) },
+    timeout: 60_000,
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
