@@ -162,6 +162,15 @@ export class Job {
     return called(this.cap);
   }
 
+  /** As setArgs, the `length` bytes of the block (packArgs) at the start of the Region `region` (a view or the owner; it stays with the caller). */
+  setArgsFrom(region: i32, length: u32, argc: u32): i32 {
+    msgBegin(JOB_ARGS);
+    msgAddWord(length);
+    msgAddWord(argc);
+    msgAddCap(<u32>region);
+    return called(this.cap);
+  }
+
   /** Installs `cap` (moved with CAP_MOVE) in its table, in order from slot 4: the slot, or a status. */
   give(cap: u32): i32 {
     msgBegin(JOB_GIVE);

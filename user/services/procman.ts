@@ -222,9 +222,10 @@ function fail(status: i32): u32 {
 }
 
 /** Relays the request's words (after the label word) to `target` as `op`, then answers what it answered. */
-function relay(target: i32, op: u32, from: i32): u32 {
+function relay(target: i32, op: u32, from: i32, cap: i32 = 0): u32 {
   msgBegin(op);
   for (let i = from; i < requestWords; i++) msgAddWord(request[i]);
+  if (cap != 0) msgAddCap(<u32>cap); // copied: the caller's, dropped with the request's others
   const status = msgInvoke(target);
   if (status < 0) return fail(status);
   // The answer is in the buffer already: a reply with label 0 sends its words back as they are.
@@ -278,7 +279,8 @@ function jobRequest(job: Job, label: u32, replyCap: i32): u32 {
   }
   if (label == JOB_STATE) return relay(job.process, OP_PROCESS_STATE, 0);
   if (job.ended) return fail(E_PEER_DEAD);
-  if (label == JOB_ARGS) return relay(job.process, OP_PROCESS_SET_ARGS, 0);
+  // The block comes in the words, or in a Region the request brings (PROCESS_SET_ARGS reads it there).
+  if (label == JOB_ARGS) return relay(job.process, OP_PROCESS_SET_ARGS, 0, capCount > 0 ? caps[0] : 0);
   if (label == JOB_START) {
     msgBegin(OP_PROCESS_START);
     return fail(msgInvoke(job.process));

@@ -2,7 +2,7 @@ import { ObjectKind, Rights } from "../../kernel/caps/object-abi.ts";
 import { type DirectoryDescriptor, type Origin, ALL_FDFLAGS } from "./descriptors.ts";
 import { Errno } from "./errno.ts";
 import type { ServerStat } from "./file-server.ts";
-import { type CheckedPath, checkPath, namesItself } from "./paths.ts";
+import { type CheckedPath, checkPath, escapesByName, namesItself } from "./paths.ts";
 import { AbiStatus, FsKind, FsOpen, FsRight, FsStatus, errnoOfStatus } from "./protocol.ts";
 import { ALL_RIGHTS, DIRECTORY_CHANGING_RIGHTS, DIRECTORY_RIGHTS, FILE_CHANGING_RIGHTS, FILE_RIGHTS, Right, has } from "./rights.ts";
 import { encodeFileStat, fileStatOf, fileTypeOf } from "./stat-layout.ts";
@@ -209,6 +209,15 @@ export function timesErrno(status: number): number {
   return status === AbiStatus.E_INVALID_ARGUMENT ? Errno.NOTSUP : status < 0 ? errnoOfStatus(status) : Errno.SUCCESS;
 }
 
+/**
+ * The errno of a request a server may not have (E_INVALID_ARGUMENT: ENOTSUP): a path that leaves
+ * its directory by name is ENOTCAPABLE all the same, as the server would have said.
+ */
+function unsupportedOr(status: number, paths: readonly Uint8Array[], otherwise: number = Errno.NOTSUP): number {
+  if (status !== AbiStatus.E_INVALID_ARGUMENT) return status < 0 ? errnoOfStatus(status) : Errno.SUCCESS;
+  return paths.some(escapesByName) ? Errno.NOTCAPABLE : otherwise;
+}
+
 export async function pathFilestatSetTimes(w: WasiProcess, fd: number, lookupFlags: number, bytes: Uint8Array, accessed: bigint, modified: bigint, flags: number): Promise<number> {
   const found = await directoryAndPath(w, fd, Right.PATH_FILESTAT_SET_TIMES, bytes);
   if (typeof found === "number") return found;
@@ -220,7 +229,7 @@ export async function pathFilestatSetTimes(w: WasiProcess, fd: number, lookupFla
     if (typeof stat === "number") return errnoOfStatus(stat);
     if (stat.kind !== FsKind.DIRECTORY) return Errno.NOTDIR;
   }
-  return timesErrno(await w.server.setTimesAt(found.dir.slot, target, follow, BigInt.asUintN(64, accessed), BigInt.asUintN(64, modified), flags));
+  return unsupportedOr(await w.server.setTimesAt(found.dir.slot, target, follow, BigInt.asUintN(64, accessed), BigInt.asUintN(64, modified), flags), [target]);
 }
 
 /**
@@ -283,8 +292,7 @@ export async function pathLink(w: WasiProcess, fd: number, lookupFlags: number, 
   if (target.path.trailingSlash) return Errno.NOENT;
   const common = commonHandle(w, source.dir, source.path.bytes, target.dir, target.path.bytes);
   if (!common) return Errno.XDEV;
-  const status = await w.server.link(common.slot, common.a, common.b);
-  return status === AbiStatus.E_INVALID_ARGUMENT ? Errno.NOTSUP : status < 0 ? errnoOfStatus(status) : Errno.SUCCESS;
+  return unsupportedOr(await w.server.link(common.slot, common.a, common.b), [source.path.bytes, target.path.bytes]);
 }
 
 /** path_symlink: a link whose contents are `target` (never resolved now: following it later is what is confined). */
@@ -296,8 +304,7 @@ export async function pathSymlink(w: WasiProcess, targetBytes: Uint8Array, fd: n
   const existing = await lookup(w, found.dir, found.path.bytes, false);
   if (typeof existing !== "number") return found.path.trailingSlash && existing.kind !== FsKind.DIRECTORY ? Errno.NOTDIR : Errno.EXIST;
   if (found.path.trailingSlash) return Errno.NOENT;
-  const status = await w.server.symlink(found.dir.slot, targetBytes, found.path.bytes);
-  return status === AbiStatus.E_INVALID_ARGUMENT ? Errno.NOTSUP : status < 0 ? errnoOfStatus(status) : Errno.SUCCESS;
+  return unsupportedOr(await w.server.symlink(found.dir.slot, targetBytes, found.path.bytes), [found.path.bytes]);
 }
 
 /** path_readlink: as many bytes of the contents as fit (readlink truncates), their count; EINVAL for what is no link. */
@@ -306,7 +313,8 @@ export async function pathReadlink(w: WasiProcess, fd: number, bytes: Uint8Array
   if (typeof found === "number") return found;
   w.k.touch(w.process, out >>> 0, 4);
   const contents = await w.server.readlink(found.dir.slot, found.path.bytes);
-  if (typeof contents === "number") return contents === FsStatus.NOT_DIR || contents === AbiStatus.E_INVALID_ARGUMENT ? Errno.INVAL : errnoOfStatus(contents);
+  // Not a link is EINVAL, from a server that has links or from one that has none.
+  if (typeof contents === "number") return unsupportedOr(contents, [found.path.bytes], Errno.INVAL);
   const piece = contents.subarray(0, length);
   if (!w.memory.write(w.process, buf, piece)) return Errno.FAULT;
   return w.memory.putU32(w.process, out, piece.length) ? Errno.SUCCESS : Errno.FAULT;

@@ -36,3 +36,17 @@ export function checkPath(bytes: Uint8Array): CheckedPath | number {
 export function namesItself(path: CheckedPath): boolean {
   return path.bytes.length === 0 || (path.bytes.length === 1 && path.bytes[0] === 0x2e);
 }
+
+/**
+ * Whether the path climbs above its directory by its names alone ("..", "a/../.."), links aside.
+ * For servers without an operation, whose answer (ENOTSUP) would otherwise hide an escape.
+ */
+export function escapesByName(path: Uint8Array): boolean {
+  let depth = 0;
+  for (const name of new TextDecoder().decode(path).split("/")) {
+    if (name === "" || name === ".") continue;
+    depth += name === ".." ? -1 : 1;
+    if (depth < 0) return true;
+  }
+  return false;
+}
