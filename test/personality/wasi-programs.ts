@@ -4,9 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 /**
- * The C programs of user/wasi/conformance, built from source with Debian's clang, lld and
- * wasi-libc (installed by .ci/run) the first time a test needs them and again when a source is
- * newer; kept in build/wasi-conformance.
+ * The C programs of user/wasi/conformance and user/wasi/c, built from source with Debian's
+ * clang, lld and wasi-libc (installed by .ci/run) the first time a test needs them and again
+ * when a source is newer; kept in build/wasi-conformance.
  */
 const root = join(import.meta.dirname, "../..");
 const SOURCES = join(root, "user/wasi/conformance");
@@ -21,9 +21,17 @@ const HEADERS = ["check.h", "raw.h"].map((h) => join(SOURCES, h));
 
 /** The path of conformance program `name` (user/wasi/conformance/NAME.c), built if it must be. */
 export function conformanceProgram(name: string): string {
-  const source = join(SOURCES, `${name}.c`);
+  return built(join(SOURCES, `${name}.c`), name, HEADERS);
+}
+
+/** The path of C program `name` of user/wasi/c (NAME.c), built if it must be. */
+export function cProgram(name: string): string {
+  return built(join(root, "user/wasi/c", `${name}.c`), name, []);
+}
+
+function built(source: string, name: string, headers: readonly string[]): string {
   const out = join(OUT, `${name}.wasm`);
-  const newest = Math.max(...[source, ...HEADERS].map((f) => statSync(f).mtimeMs));
+  const newest = Math.max(...[source, ...headers].map((f) => statSync(f).mtimeMs));
   if (existsSync(out) && statSync(out).mtimeMs > newest) return out;
   mkdirSync(OUT, { recursive: true });
   try {

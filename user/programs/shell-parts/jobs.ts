@@ -216,7 +216,9 @@ export class Launcher {
         program.writeEnd = capCopy(pipe.writeEnd);
         next = pipe.readEnd;
       } else stdout = capCopy(job.outputFile != 0 ? job.outputFile : this.console.service);
-      const stderr = this.errorsFor(c, program, stdout, job.outputFile);
+      // 2>&1 before any > sends errors to the stream output had then: the next pipe, or the console.
+      const stream = next != 0 ? stdout : this.console.service;
+      const stderr = this.errorsFor(c, program, stream, job.outputFile);
       const why = stderr < 0 ? c.errors + ": " + fsErrorName(stderr) : this.spawn(job, i, c, stdin, stdout, stderr);
       if (why.length > 0) {
         if (stderr < 0) {
@@ -285,11 +287,11 @@ export class Launcher {
 
   /**
    * The capability a command's errors go to: the console, a file (opened here; the program keeps
-   * it to close), or a copy of `stdout` (2>&1: its pipe or the console, or `outputFile`). A
-   * negative status when the file cannot be opened.
+   * it to close), or a copy of `stream` (2>&1: its pipe or the console) or `outputFile` (2>&1
+   * after >). A negative status when the file cannot be opened.
    */
-  private errorsFor(c: Command, program: Program, stdout: i32, outputFile: i32): i32 {
-    if (c.errorsTo == ERRORS_OUTPUT_STREAM) return capCopy(stdout);
+  private errorsFor(c: Command, program: Program, stream: i32, outputFile: i32): i32 {
+    if (c.errorsTo == ERRORS_OUTPUT_STREAM) return capCopy(stream);
     if (c.errorsTo == ERRORS_OUTPUT_FILE && outputFile != 0) return capCopy(outputFile);
     if (c.errorsTo != ERRORS_FILE) return capCopy(this.console.service);
     const rights = c.errorsAppend ? FS_RIGHT_APPEND | FS_OPEN_CREATE : FS_RIGHT_WRITE | FS_OPEN_CREATE | FS_OPEN_TRUNCATE;

@@ -29,7 +29,7 @@ export class Variables {
     this.exported.delete(name);
   }
 
-  /** NAME=value for each exported variable, in name order; then `extra`, which replaces a name already there. */
+  /** NAME=value for each exported variable and each of `extra` (which replaces a name already there), in name order. */
   environment(extra: string[] = []): string[] {
     const names = this.exported.values().sort();
     const out = new Array<string>();
@@ -39,6 +39,6 @@ export class Variables {
       if (!overridden) out.push(names[i] + "=" + this.get(names[i]));
     }
     for (let j = 0; j < extra.length; j++) out.push(extra[j]);
-    return out;
+    return out.sort();
   }
 }
