@@ -7,7 +7,7 @@ import { BlockDevice } from "../../src/machine/devices/block.ts";
 import { HostShareDevice } from "../../src/machine/devices/host-share.ts";
 import { DeviceLine } from "../../src/machine/devices/standard-devices.ts";
 import { bootMachine, testConsole, testTimer } from "../helpers/booted-machine.ts";
-import { conformanceProgram, scratchFolder, verdictOf } from "./wasi-programs.ts";
+import { cProgram, conformanceProgram, scratchFolder, verdictOf } from "./wasi-programs.ts";
 
 /**
  * The conformance programs inside the booted system, started from the shell: their files in a
@@ -30,7 +30,7 @@ const DISK_SKIPS: Record<string, string[]> = {
   "bad-input": [],
 };
 
-const PROGRAMS = ["mkdir"];
+const PROGRAMS = ["mkdir", "sleeper", "exitcode", "echo"];
 const CONFIG = `service registry registry
 driver  console  console  device=console interrupt=console memory=64
 driver  block    block    device=block interrupt=block memory=512
@@ -43,28 +43,33 @@ ${PROGRAMS.map((p) => `module ${p}`).join("\n")}
 `;
 const MODULES = ["registry", "console", "block", "fs", "hostfs", "pipe", "procman", "shell", ...PROGRAMS];
 
+async function system(files: Record<string, string>) {
+  const share = scratchFolder("in-system-share");
+  made.push(share);
+  for (const [name, wasm] of Object.entries(files)) copyFileSync(wasm, join(share, name));
+  const folder = await FolderShare.open(share);
+  const m = await bootMachine(CONFIG, MODULES, {
+    devices: (t) => [
+      testConsole(t),
+      new BlockDevice(DeviceLine.BLOCK, t.machine.interrupts, new MemoryBlockBackend(64 << 20)),
+      testTimer(t),
+      new HostShareDevice(DeviceLine.SHARE, t.machine.interrupts, folder),
+    ],
+    interactive: true,
+  });
+  await m.until("the prompt", () => m.stdout().includes("dogma:/$ "));
+  const run = async (line: string) => {
+    const before = m.stdout().length;
+    m.type(line + "\r");
+    await m.until(`the prompt after ${JSON.stringify(line)}`, () => /dogma:\/[^\n]*\$ $/.test(m.stdout().slice(before + line.length)));
+    return m.stdout().slice(before + line.length);
+  };
+  return { m, run };
+}
+
 describe("WASI conformance inside the system, from the shell", () => {
   it("runs every program from /host in a directory of the disk: every check passes", async () => {
-    const share = scratchFolder("in-system-share");
-    made.push(share);
-    for (const name of NAMES) copyFileSync(conformanceProgram(name), join(share, `${name}.wasm`));
-    const folder = await FolderShare.open(share);
-    const m = await bootMachine(CONFIG, MODULES, {
-      devices: (t) => [
-        testConsole(t),
-        new BlockDevice(DeviceLine.BLOCK, t.machine.interrupts, new MemoryBlockBackend(64 << 20)),
-        testTimer(t),
-        new HostShareDevice(DeviceLine.SHARE, t.machine.interrupts, folder),
-      ],
-      interactive: true,
-    });
-    await m.until("the prompt", () => m.stdout().includes("dogma:/$ "));
-    const run = async (line: string) => {
-      const before = m.stdout().length;
-      m.type(line + "\r");
-      await m.until(`the prompt after ${JSON.stringify(line)}`, () => /dogma:\/[^\n]*\$ $/.test(m.stdout().slice(before + line.length)));
-      return m.stdout().slice(before + line.length);
-    };
+    const { m, run } = await system(Object.fromEntries(NAMES.map((name) => [`${name}.wasm`, conformanceProgram(name)])));
     expect(await run("mkdir /scratch && cd /scratch")).toMatch(/dogma:\/scratch\$ $/);
     for (const name of NAMES) {
       const line = name === "misc" ? "CONF_VAR=value /host/misc.wasm alpha beta" : `/host/${name}.wasm`;
@@ -77,6 +82,26 @@ describe("WASI conformance inside the system, from the shell", () => {
     expect(m.faults).toEqual([]);
     m.type("exit\r");
     await m.line(/halting$/);
+    await m.halt();
+  }, 120_000);
+
+  it("polls standard input on a pipe, a file and the console: ready, at its end, or timed out", async () => {
+    const { m, run } = await system({ "poll-stdin": cProgram("poll-stdin") });
+    await run("mkdir /p; cd /p; echo from a file > f.txt");
+    expect(await run("echo hello | /host/poll-stdin 5000")).toContain("\nready 6: hello\n");
+    expect(await run("/host/poll-stdin 5000 < f.txt")).toContain("\nready 12: from a file\n");
+    // A pipe whose writer says nothing for 300 ms: the 50 ms clock comes first.
+    expect(await run("sleeper 300 | /host/poll-stdin 50")).toContain("\ntimeout\n");
+    // Nothing but the stream to wait for: its end (the writer gone, nothing written).
+    expect(await run("exitcode 0 | /host/poll-stdin 0")).toContain("\nhangup\n");
+    // The console: nothing typed within 50 ms; then a line typed while it waits.
+    expect(await run("/host/poll-stdin 50")).toContain("\ntimeout\n");
+    const before = m.stdout().length;
+    m.type("/host/poll-stdin 20000\r");
+    await m.until("poll-stdin waits", () => m.alive().includes("poll-stdin"));
+    m.type("typed\r");
+    await m.until("the prompt after the typed line", () => /ready 6: typed\n[^]*dogma:\/p\$ $/.test(m.stdout().slice(before)));
+    expect(m.faults).toEqual([]);
     await m.halt();
   }, 120_000);
 });

@@ -49,6 +49,7 @@ export interface StreamReadiness {
   readonly kind: number | null;
   /** Bytes that can be read now (null: not known, so taken as ready); Infinity at the end of input. */
   readonly readable: number | null;
+  /** Room to write now (null: not known, so taken as ready); Infinity when the reader is gone. */
   readonly writable: number | null;
 }
 
@@ -64,7 +65,7 @@ export async function streamReadiness(k: KernelServices, process: Process, slot:
   const info = await k.callFor(process, slot, Stream.INFO, []);
   if (typeof info !== "number" && info.label === 0) {
     const [kind = 0, readable = 0, writable = 0] = info.words;
-    return { kind, readable: readable === END_OF_INPUT ? Infinity : readable, writable };
+    return { kind, readable: readable === END_OF_INPUT ? Infinity : readable, writable: writable === END_OF_INPUT ? Infinity : writable };
   }
   if (typeof info === "number" || info.label !== -AbiStatus.E_INVALID_ARGUMENT) return { kind: null, readable: null, writable: null };
   const stat = await k.callFor(process, slot, Fs.STAT, []);

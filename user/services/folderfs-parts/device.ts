@@ -47,9 +47,6 @@ export const FS_SET_TIMES: u32 = 18;
 export const FS_OPEN_NOFOLLOW: u32 = 0x1000;
 /** A symbolic link where none may be followed (OPEN with NOFOLLOW), or one leading in circles. */
 export const FS_E_LOOP: i32 = -213;
-/** STREAM INFO (user/lib/streams.ts has READ and WRITE): kind, readable bytes, room to write. */
-export const STREAM_INFO: u32 = 0x1003;
-export const STREAM_KIND_FILE: u32 = 3;
 
 // RequestStatus (src/machine/devices/request-status.ts).
 const S_OK: u32 = 0;

@@ -5,7 +5,7 @@
 // requests beside it), runs the operation and builds the reply. Paths are worked out from the
 // handle's as the host share server does (hostfs-parts/paths.ts: `..` never above the handle);
 // a file's bytes go through the device by the id of the host file it opened.
-import { STREAM_READ, STREAM_WRITE, STREAM_CHUNK } from "../../lib/streams";
+import { STREAM_READ, STREAM_WRITE, STREAM_INFO, STREAM_KIND_FILE, STREAM_CHUNK } from "../../lib/streams";
 import { E_BAD_MESSAGE, E_INVALID_ARGUMENT, E_MISSING_RIGHT, RIGHT_RECEIVER_CALL, Receiver } from "../../lib";
 import {
   FS_INFO, FS_OPEN, FS_MKDIR, FS_UNLINK, FS_RENAME, FS_READ, FS_WRITE, FS_APPEND, FS_TRUNCATE, FS_STAT, FS_READDIR, FS_CLOSE,
@@ -21,7 +21,7 @@ import {
   OP_STAT, OP_LIST, OP_OPEN, OP_MKDIR, OP_REMOVE, OP_RENAME, OP_LINK, OP_SYMLINK, OP_READLINK, OP_SET_TIMES, OP_READ, OP_WRITE,
   OP_APPEND, OP_TRUNCATE, OP_FILE_STAT, OP_FILE_SET_TIMES, OP_SYNC, OP_CLOSE, OPEN_CREATE, OPEN_EXCLUSIVE, OPEN_TRUNCATE,
   OPEN_WRITE, OPEN_NO_FOLLOW, FOLDER_FILE, FOLDER_DIRECTORY, FOLDER_SYMLINK, STAT_BYTES, FS_PATH_STAT, FS_LINK, FS_SYMLINK,
-  FS_READLINK, FS_SET_TIMES, FS_OPEN_NOFOLLOW, STREAM_INFO, STREAM_KIND_FILE, folderStatus,
+  FS_READLINK, FS_SET_TIMES, FS_OPEN_NOFOLLOW, folderStatus,
 } from "./device";
 
 const BLOCK_BYTES: u32 = 4096;
