@@ -29,9 +29,13 @@ const BOOT_INFO: i32 = 4;
 const FS_ROOTS: i32 = 5;
 const HOST_ROOTS: i32 = 6;
 
+/**
+ * A start-up failure ends the shell with a fault, not an exit: init restarts a session that
+ * faults, while any exit of the session (`exit N`, ^D) ends it and halts the machine with N.
+ */
 function fail(what: string, status: i32): void {
   eprint("shell: " + what + ": " + errorName(status));
-  exit(1);
+  unreachable();
 }
 
 /** Whether the boot info names a host share device ("device I share line L"): only then is a /host root to wait for. */
@@ -165,7 +169,13 @@ function builtin(argv: string[]): bool {
   const name = argv[0];
   if (name == "help") help();
   else if (name == "exit") {
-    endSession(argv.length > 1 ? I32.parseInt(argv[1]) : 0);
+    const code = argv.length > 1 ? exitCode(argv[1]) : status;
+    if (code < 0) {
+      console.writeString("exit: " + argv[1] + ": not a status (0 to 255)\n", true);
+      status = 2;
+      return true;
+    }
+    endSession(code);
   } else if (name == "pwd") say(launcher.cwdPath);
   else if (name == "cd") {
     changeDirectory(argv.length > 1 ? argv[1] : variables.has("HOME") ? variables.get("HOME") : "/");
@@ -188,6 +198,17 @@ function builtin(argv: string[]): bool {
   } else return false;
   status = 0;
   return true;
+}
+
+/** `text` as an exit status, 0 to 255, or -1 when it is not one. */
+function exitCode(text: string): i32 {
+  if (text.length == 0 || text.length > 3) return -1;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return -1;
+  }
+  const code = I32.parseInt(text);
+  return code <= 255 ? code : -1;
 }
 
 /**
@@ -228,7 +249,8 @@ function runPipeline(syntax: PipelineSyntax, background: bool, text: string): vo
     status = 127;
     return;
   }
-  if (!background) status = launcher.wait(launcher.last);
+  // A job started in the background has succeeded so far, as sh says of `cmd &`.
+  status = background ? 0 : launcher.wait(launcher.last);
 }
 
 /** Runs an and-or list: each pipeline after && only if the last status is 0, after || only if it is not. */
@@ -262,4 +284,4 @@ for (;;) {
   runLine(input.line);
   if (input.ended) break;
 }
-endSession(0);
+endSession(status);

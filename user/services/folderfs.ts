@@ -23,7 +23,7 @@ const INTERRUPT: i32 = 4;
 const MEMORY: i32 = 5;
 const PUBLISHED: i32 = 6;
 const CALL_QUEUE: u32 = 64;
-const KIND_FOLDER: u32 = 5;
+const KIND_FOLDER: u32 = 6;
 const WINDOW_PAGES: u32 = (DATA_AT + FOLDER_DATA_BYTES) >> 12;
 
 function fail(what: string, status: i32): void {

@@ -88,7 +88,8 @@ export async function fdWrite(w: WasiProcess, fd: number, iovs: number, count: n
   let written: number;
   if (found.kind === "stream") {
     if (found.slot === null) {
-      w.k.consoleWrite(found.stream === 2 ? 2 : 1, data);
+      const status = w.k.consoleWrite(found.stream === 2 ? 2 : 1, data);
+      if (status < 0) return streamErrno(status);
       written = data.length;
     } else {
       const sent = await streamWrite(w.k, w.process, found.slot, data, found.stream === 2);

@@ -57,12 +57,12 @@ const S_E_NOT_DIRECTORY: u32 = 6;
 const S_E_IS_DIRECTORY: u32 = 7;
 const S_E_DENIED: u32 = 8;
 const S_E_PATH: u32 = 9;
-const S_E_EXISTS: u32 = 10;
-const S_E_NOT_EMPTY: u32 = 11;
-const S_E_LOOP: u32 = 12;
-const S_E_NO_SPACE: u32 = 13;
-const S_E_STALE: u32 = 14;
-const S_E_READ_ONLY: u32 = 15;
+const S_E_READ_ONLY: u32 = 10;
+const S_E_NO_SPACE: u32 = 11;
+const S_E_EXISTS: u32 = 12;
+const S_E_NOT_EMPTY: u32 = 13;
+const S_E_LOOP: u32 = 14;
+const S_E_STALE: u32 = 15;
 const S_E_INVALID: u32 = 16;
 
 /** The file system status for a device RequestStatus. */
