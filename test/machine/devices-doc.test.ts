@@ -50,7 +50,7 @@ describe("docs/DEVICES.md", () => {
   });
 
   it("lists every host folder operation with its number, and its flags register", () => {
-    const text = section("Host folder (kind 5");
+    const text = section("Host folder (kind 6");
     const ops = [...text.matchAll(/^\| (\d+) \| `(\w+)` \|/gm)].map((m) => [m[2], Number(m[1])]);
     expect(Object.fromEntries(ops)).toEqual(FolderOp);
     expect(text).toContain(`word ${FOLDER_FLAGS_REGISTER} \`FLAGS\``);
