@@ -136,14 +136,14 @@ const PROGRAMS: readonly Program[] = [
   },
 ];
 
-describe("WASI conformance under dogma run --dir", () => {
+describe.concurrent("WASI conformance under dogma run --dir", () => {
   for (const program of PROGRAMS) {
-    it(`${program.name}: every check passes`, () => {
+    it(`${program.name}: every check passes`, async () => {
       const wasm = conformanceProgram(program.name);
       const scratch = scratchFolder(`conformance-${program.name}`);
       made.push(scratch);
       const env = Object.entries(program.env).flatMap(([name, value]) => ["--env", `${name}=${value}`]);
-      const run = dogmaRun(["--dir", `${scratch}::.`, ...env, wasm, ...program.args]);
+      const run = await dogmaRun(["--dir", `${scratch}::.`, ...env, wasm, ...program.args]);
       const verdict = verdictOf(program.name, run.stdout, run.code);
       expect(verdict.summary, run.stdout + run.stderr).not.toBeNull();
       expect(verdict.failed, verdict.output).toEqual([]);
@@ -155,13 +155,13 @@ describe("WASI conformance under dogma run --dir", () => {
   }
 });
 
-describe("WASI conformance under node:wasi (the reference)", () => {
+describe.concurrent("WASI conformance under node:wasi (the reference)", () => {
   for (const program of PROGRAMS) {
-    it(`${program.name}: node:wasi gets right all but what is listed`, () => {
+    it(`${program.name}: node:wasi gets right all but what is listed`, async () => {
       const wasm = conformanceProgram(program.name);
       const scratch = scratchFolder(`node-wasi-${program.name}`);
       made.push(scratch);
-      const run = nodeWasiRun(wasm, scratch, program.args, { ...program.env, CONFORMANCE_REFERENCE: "node:wasi" });
+      const run = await nodeWasiRun(wasm, scratch, program.args, { ...program.env, CONFORMANCE_REFERENCE: "node:wasi" });
       const verdict = verdictOf(program.name, run.stdout, run.code);
       expect(verdict.summary, run.stdout + run.stderr).not.toBeNull();
       expect(verdict.failed.sort()).toEqual([...program.nodeWrong].sort());

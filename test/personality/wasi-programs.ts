@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -73,23 +73,35 @@ export function verdictOf(name: string, output: string, code: number | null): Ve
 /** Rewritten modules, cached across runs (keyed by their content's hash, so never stale). */
 const cacheDir = join(OUT, "module-cache");
 
-/** `dogma run ARGS` as a person would type it, with the Node that runs the tests (26). */
-export function dogmaRun(args: readonly string[], env: Record<string, string> = {}): { code: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [join(root, "bin/dogma.js"), "run", ...args], {
-    cwd: root,
-    encoding: "utf8",
-    env: { ...process.env, DOGMA_CACHE_DIR: cacheDir, ...env },
-    timeout: 60_000,
+export interface Ran {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs a command to its end (or kills it after 60 s), without blocking the event loop, so tests can run side by side. */
+function ran(command: string, args: readonly string[], env: NodeJS.ProcessEnv, cwd?: string): Promise<Ran> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
   });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** `dogma run ARGS` as a person would type it, with the Node that runs the tests (26). */
+export function dogmaRun(args: readonly string[], env: Record<string, string> = {}): Promise<Ran> {
+  return ran(process.execPath, [join(root, "bin/dogma.js"), "run", ...args], { ...process.env, DOGMA_CACHE_DIR: cacheDir, ...env }, root);
 }
 
 /** Runs `wasm` under Node's own WASI (node:wasi) with `dir` as its only preopen ".", in a child process. */
-export function nodeWasiRun(wasm: string, dir: string, args: readonly string[], env: Record<string, string>): { code: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, ["--no-warnings", join(import.meta.dirname, "node-wasi-runner.ts"), wasm, dir, ...args], {
-    encoding: "utf8",
-    env: { ...process.env, WASI_ENV: JSON.stringify(env) },
-    timeout: 60_000,
-  });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+export function nodeWasiRun(wasm: string, dir: string, args: readonly string[], env: Record<string, string>): Promise<Ran> {
+  return ran(process.execPath, ["--no-warnings", join(import.meta.dirname, "node-wasi-runner.ts"), wasm, dir, ...args], { ...process.env, WASI_ENV: JSON.stringify(env) });
 }
