@@ -2,23 +2,33 @@ import { CAP_MOVE, ObjectKind, Rights } from "../../kernel/caps/object-abi.ts";
 import type { Process } from "../../kernel/process.ts";
 import type { KernelServices } from "../../kernel/services.ts";
 
-/** The Region grows to this many pages at most: one call moves up to 1 MiB of file data. */
+/** The largest Region, in pages: one call moves up to 1 MiB of file data. */
 export const TRANSFER_MAX_PAGES = 256;
-const TRANSFER_FIRST_PAGES = 16;
+/**
+ * The sizes Regions come in. A Region moves to the server and back with every call, mapped and
+ * unmapped whole each way, so a call uses the smallest that holds what it moves: a 4 KiB read
+ * moves one page, not 256.
+ */
+const SIZES = [1, 16, TRANSFER_MAX_PAGES] as const;
 const PAGE = 4096;
 
+interface Held {
+  slot: number;
+  address: number;
+}
+
 /**
- * The Region a process's file data travels in (docs/FS.md "Data moves by Region"): made in the
- * process's Memory the first time a call moves more than fits in message words, and grown once to
- * 1 MiB when a call wants more. Its owner capability goes to the server with each READ or WRITE
- * (moved) and comes back in the reply, at another slot of the process's table but mapped at the
- * same global address, so the personality copies bytes in and out there. A server that dies
- * holding it takes it along: the next call makes another.
+ * The Regions a process's file data travels in (docs/FS.md "Data moves by Region"): made in the
+ * process's Memory the first time a call moves more than fits in message words, one of each size
+ * as calls need them. The owner capability of the one in use goes to the server with each READ
+ * or WRITE (moved) and comes back in the reply, at another slot of the process's table but mapped
+ * at the same global address, so the personality copies bytes in and out there. A server that
+ * dies holding one takes it along: the next call makes another.
  */
 export class TransferRegion {
-  private slotValue = 0;
-  private addressValue = 0;
-  private pages = 0;
+  private readonly held: (Held | null)[] = SIZES.map(() => null);
+  /** The one `ensure` chose, which `moved` and `settle` act on. */
+  private current = 0;
   private readonly k: KernelServices;
   private readonly process: Process;
   private readonly memorySlot: number;
@@ -30,47 +40,37 @@ export class TransferRegion {
   }
 
   get address(): number {
-    return this.addressValue;
+    return this.held[this.current]?.address ?? 0;
   }
 
-  /** Its bytes (0: none yet). */
-  get capacity(): number {
-    return this.slotValue === 0 ? 0 : this.pages * PAGE;
-  }
-
-  /** Makes sure the Region holds at least min(`bytes`, 1 MiB): the bytes it holds, or a (negative) status. */
+  /** Picks the smallest Region that holds min(`bytes`, 1 MiB), made if it must be: the bytes it holds, or a (negative) status. */
   ensure(bytes: number): number {
     const wanted = Math.min(TRANSFER_MAX_PAGES, Math.max(1, Math.ceil(bytes / PAGE)));
-    if (this.slotValue !== 0 && this.pages >= wanted) return this.capacity;
-    const pages = wanted <= TRANSFER_FIRST_PAGES ? TRANSFER_FIRST_PAGES : TRANSFER_MAX_PAGES;
-    const made = this.k.createRegionFor(this.process, this.memorySlot, pages);
-    if (typeof made === "number") return made;
-    this.drop();
-    this.slotValue = made.slot;
-    this.addressValue = made.address;
-    this.pages = pages;
-    return this.capacity;
+    const size = SIZES.findIndex((pages) => pages >= wanted);
+    this.current = size;
+    if (this.held[size] === null) {
+      const made = this.k.createRegionFor(this.process, this.memorySlot, SIZES[size]!);
+      if (typeof made === "number") return made;
+      this.held[size] = { slot: made.slot, address: made.address };
+    }
+    return SIZES[size]! * PAGE;
   }
 
-  /** The capability word that moves the Region with a call. */
+  /** The capability word that moves the current Region with a call. */
   moved(): number {
-    return this.slotValue | CAP_MOVE;
+    return this.held[this.current]!.slot | CAP_MOVE;
   }
 
   /**
-   * After a call that moved the Region: it came back as the reply's first capability, or, when the
-   * call failed, it stayed where it was or went with the message (a server that died).
+   * After a call that moved the current Region: it came back as the reply's first capability, or,
+   * when the call failed, it stayed where it was or went with the message (a server that died).
    */
   settle(replyCaps: readonly number[] | null): void {
+    const held = this.held[this.current]!;
     if (replyCaps !== null && replyCaps.length > 0 && this.k.capabilityKind(this.process, replyCaps[0]!, Rights.REGION_OWNER) === ObjectKind.REGION) {
-      this.slotValue = replyCaps[0]!;
+      held.slot = replyCaps[0]!;
       return;
     }
-    if (this.k.capabilityKind(this.process, this.slotValue, Rights.REGION_OWNER) !== ObjectKind.REGION) this.slotValue = 0;
-  }
-
-  private drop(): void {
-    if (this.slotValue !== 0) this.k.dropCapability(this.process, this.slotValue);
-    this.slotValue = 0;
+    if (this.k.capabilityKind(this.process, held.slot, Rights.REGION_OWNER) !== ObjectKind.REGION) this.held[this.current] = null;
   }
 }
