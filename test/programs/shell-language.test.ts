@@ -1,4 +1,4 @@
-import { copyFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { FolderShare } from "../../src/hosts/node/folder-share.ts";
@@ -27,12 +27,40 @@ ${PROGRAMS.map((p) => `module ${p}`).join("\n")}
 `;
 const MODULES = ["registry", "console", "block", "fs", "hostfs", "pipe", "procman", "shell", ...PROGRAMS];
 
+/** `wasm` with a custom section of `bytes` zeros at its end: a valid binary of any size whose program is small. */
+function padded(wasm: Uint8Array, bytes: number): Uint8Array {
+  const name = new TextEncoder().encode("pad");
+  const size = 1 + name.length + bytes;
+  const leb: number[] = [];
+  for (let v = size; ; ) {
+    const byte = v & 0x7f;
+    v >>>= 7;
+    if (v === 0) {
+      leb.push(byte);
+      break;
+    }
+    leb.push(byte | 0x80);
+  }
+  const out = new Uint8Array(wasm.length + 1 + leb.length + size);
+  out.set(wasm);
+  let at = wasm.length;
+  out[at++] = 0; // a custom section
+  out.set(leb, at);
+  at += leb.length;
+  out[at++] = name.length;
+  out.set(name, at);
+  return out;
+}
+
 async function session() {
   const share = scratchFolder("shell-language");
   made.push(share);
   copyFileSync(cProgram("show-env"), join(share, "show-env"));
   copyFileSync(cProgram("big"), join(share, "big.wasm"));
   writeFileSync(join(share, "huge.wasm"), new Uint8Array(17 << 20));
+  writeFileSync(join(share, "padded.wasm"), padded(readFileSync(cProgram("hello")), 20 << 20));
+  writeFileSync(join(share, "too-big.wasm"), "");
+  truncateSync(join(share, "too-big.wasm"), 65 << 20);
   const folder = await FolderShare.open(share);
   const m = await bootMachine(CONFIG, MODULES, {
     devices: (t) => [
@@ -112,9 +140,12 @@ describe("the shell's language", () => {
     expect((await run("say hi")).err).toContain("shell: say: no such program (try help)\n");
     expect((await run("PATH=/tools:$PATH; say hi")).out).toMatch(/^arg hi\n/);
     expect((await run("PATH=/host; show-env from-path")).out).toContain("arg from-path\n");
-    // Binaries past the old 4 MiB limit run; past what the kernel loads, a clear refusal.
+    // Binaries past the old 4 MiB limit run: 5 MiB through one Region, 20 MiB a piece at a time
+    // through an image builder; what the loader refuses says why; past what the kernel loads, a refusal.
     expect((await run("/host/big.wasm")).out).toMatch(/^big: 5242880 bytes of data, sum 8\n/);
-    expect((await run("/host/huge.wasm")).err).toContain("shell: /host/huge.wasm: larger than 16 MiB, the most the kernel loads\n");
+    expect((await run("/host/padded.wasm")).out).toMatch(/^hello, world\n/);
+    expect((await run("/host/huge.wasm")).err).toContain("shell: /host/huge.wasm: not a program the loader takes: huge.wasm: header: not a WebAssembly binary");
+    expect((await run("/host/too-big.wasm")).err).toContain("shell: /host/too-big.wasm: larger than 64 MiB, the most the kernel loads\n");
     expect((await run("echo a |")).err).toContain("shell: a command is missing\n");
     expect((await run("&& echo x")).err).toContain("shell: && with no command before it\n");
     expect((await run("echo x &&")).err).toContain("shell: && with no command after it\n");

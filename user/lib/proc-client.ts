@@ -21,6 +21,8 @@ export const PROC_SPAWN_BINARY: u32 = 3;
 export const PROC_KILL: u32 = 4;
 export const PROC_INSPECT: u32 = 5;
 export const PROC_HALT: u32 = 6;
+/** Caps: a Memory, and an Image (a binary the caller loaded itself: one over 16 MiB, through an image builder). */
+export const PROC_SPAWN_IMAGE: u32 = 7;
 // Requests on a job capability (what PROC_SPAWN and PROC_SPAWN_BINARY answer).
 export const JOB_ARGS: u32 = 16;
 export const JOB_GIVE: u32 = 17;
@@ -115,6 +117,18 @@ export function procSpawnBinary(proc: i32, memory: u32, region: u32, length: u32
   const status = called(proc);
   if (status < 0 && msgWordCount() > 0 && msgLabel() != 0) lastLoadError = msgBytesText(1, min(msgWord(0), <u32>(MAX_DATA_WORDS - 1) * 4));
   return spawned(status);
+}
+
+/**
+ * A job running the Image `image` (a capability with IMAGE_SPAWN; copied unless `| CAP_MOVE`) in
+ * `memory`, as procSpawn: for a binary the caller loaded itself (Memory.createImageBuilder, past
+ * what one Region of it holds). The job capability, or a status.
+ */
+export function procSpawnImage(proc: i32, memory: u32, image: u32): i32 {
+  msgBegin(PROC_SPAWN_IMAGE);
+  msgAddCap(memory);
+  msgAddCap(image);
+  return spawned(called(proc));
 }
 
 /** Kills process `pid`, which must be a job of this capability's session (E_MISSING_RIGHT otherwise). */

@@ -17,7 +17,8 @@ import {
   capCopy, capDrop, capKind, KIND_CAPPAGE, Memory, Receiver, Region, msgLabel, msgBadge, msgWord, CAP_MOVE, RIGHT_RECEIVER_SEND,
   MSG_PROCESS_ENDED, STATE_FAULTED, faultKindName, errorName, registryLookup, E_INVALID_CAP,
 } from "../../lib";
-import { Job as ProcJob, procSpawn, procSpawnBinary, lastSpawnedPid, lastLoadError } from "../../lib/proc-client";
+import { Job as ProcJob, procSpawn, procSpawnBinary, procSpawnImage, lastSpawnedPid, lastLoadError } from "../../lib/proc-client";
+import { ImageBuilder } from "../../lib/caps/image";
 import { packArgs, ARGS_IN_MESSAGE_BYTES } from "../../lib/caps/process";
 import {
   FsClient, fsErrorName, FS_RIGHTS_ALL, FS_RIGHT_READ, FS_RIGHT_WRITE, FS_RIGHT_APPEND, FS_OPEN_CREATE, FS_OPEN_TRUNCATE,
@@ -31,8 +32,12 @@ import { Lister } from "./glob";
 
 /** Pages each program of a job may use (16 MiB: memtest's 8 MiB and its runtime fit). */
 const PROGRAM_PAGES: u32 = 4096;
-/** A binary run from a file is read whole into the job's Memory first: at most what the kernel loads (MEMORY_CREATE_IMAGE: 16 MiB). */
-const MAX_BINARY_BYTES: u64 = 16 << 20;
+/** A binary run from a file up to this size is read whole into a Region of the job's Memory (MEMORY_CREATE_IMAGE takes 16 MiB). */
+const MAX_REGION_BINARY_BYTES: u64 = 16 << 20;
+/** Past it, the shell hands it to the kernel a piece at a time (an image builder), up to what that takes. */
+const MAX_BINARY_BYTES: u64 = 64 << 20;
+/** The pieces of a binary handed to an image builder. */
+const PIECE_BYTES: u32 = 1 << 20;
 const INTERRUPT_BADGE: u32 = 0xffff;
 const MAX_PIPELINE = 8;
 
@@ -520,6 +525,14 @@ export class Launcher {
       this.files.close(file);
       return size == 0 ? "an empty file is no program" : "larger than " + (MAX_BINARY_BYTES >> 20).toString() + " MiB, the most the kernel loads";
     }
+    const base = path.lastIndexOf("/");
+    const short = path.slice(base + 1);
+    const name = short.length > 32 ? short.slice(0, 32) : short;
+    if (size > MAX_REGION_BINARY_BYTES) {
+      const why = this.spawnBuilt(job, file, size, name);
+      this.files.close(file);
+      return why;
+    }
     const buffer = new FsClient(job.memory, <u32>((size + 4095) >> 12));
     let done: u64 = 0;
     while (done < size) {
@@ -533,13 +546,48 @@ export class Launcher {
     this.files.close(file);
     const view = new Region(buffer.region).view();
     if (view < 0) return errorName(view);
-    const base = path.lastIndexOf("/");
-    const short = path.slice(base + 1);
-    this.spawnedFromFile = procSpawnBinary(this.proc, <u32>job.memory, <u32>view | CAP_MOVE, <u32>size, short.length > 32 ? short.slice(0, 32) : short);
+    this.spawnedFromFile = procSpawnBinary(this.proc, <u32>job.memory, <u32>view | CAP_MOVE, <u32>size, name);
     if (this.spawnedFromFile < 0 && lastLoadError.length > 0) return "not a program the loader takes: " + lastLoadError;
     return "";
   }
 
+
+  /**
+   * A binary too big for one Region: read a piece at a time into a Region of 1 MiB and handed to
+   * an image builder of the job's Memory (which pays for the Image), loaded, and the Image given
+   * to the process manager (PROC_SPAWN_IMAGE): "" (the job in spawnedFromFile), or why not.
+   */
+  private spawnBuilt(job: Job, file: i32, size: u64, name: string): string {
+    const memory = new Memory(job.memory);
+    const made = memory.createImageBuilder(<u32>size, name);
+    if (made < 0) return "cannot load it: " + errorName(made);
+    const builder = new ImageBuilder(made);
+    const buffer = new FsClient(job.memory, PIECE_BYTES >> 12);
+    let done: u64 = 0;
+    let why = "";
+    while (done < size && why.length == 0) {
+      const n = buffer.read(file, done, <u32>min(<u64>PIECE_BYTES, size - done), 0);
+      if (n <= 0) why = "reading it: " + fsErrorName(n < 0 ? n : FS_E_IO);
+      else {
+        const appended = builder.append(buffer.region, <u32>n);
+        if (appended < 0) why = "cannot load it: " + errorName(appended);
+        done += <u64>n;
+      }
+    }
+    if (buffer.region > 0) capDrop(buffer.region);
+    if (why.length > 0) {
+      capDrop(made);
+      return why;
+    }
+    const image = builder.load();
+    capDrop(made);
+    if (image < 0) {
+      const reason = memory.loadError();
+      return reason.length > 0 ? "not a program the loader takes: " + reason : "cannot load it: " + errorName(image);
+    }
+    this.spawnedFromFile = procSpawnImage(this.proc, <u32>job.memory, <u32>image | CAP_MOVE);
+    return "";
+  }
 
   private freeId(): u32 {
     for (let id: u32 = 1; ; id++) {
