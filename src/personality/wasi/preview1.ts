@@ -22,6 +22,13 @@ import { WasiProcess } from "./wasi-process.ts";
 export const WASI_MODULE = "wasi_snapshot_preview1";
 
 const SOCK_ACCEPT_NONBLOCK = 4;
+/** The calls that wait (IPC, a sleep) and touch the program's memory after. */
+const ASYNC_CALLS = [
+  "fd_read", "fd_pread", "fd_write", "fd_pwrite", "fd_seek", "fd_close", "fd_renumber", "fd_fdstat_get", "fd_filestat_get",
+  "fd_filestat_set_size", "fd_filestat_set_times", "fd_allocate", "fd_sync", "fd_datasync", "fd_readdir", "path_open",
+  "path_create_directory", "path_remove_directory", "path_unlink_file", "path_filestat_get", "path_filestat_set_times",
+  "path_readlink", "path_rename", "path_link", "path_symlink", "poll_oneoff",
+] as const;
 /** random_get fills at most this much a call (a larger request is EINVAL, never a huge allocation). */
 const MAX_RANDOM_BYTES = 64 << 20;
 const RANDOM_PIECE = 64 << 10;
@@ -152,6 +159,13 @@ export const wasiPreview1: ImportModuleSpec<KernelServices> = {
     };
     const missing = Object.keys(wasiSignatures).filter((name) => !(name in calls));
     if (missing.length > 0) throw new Error(`kernel bug: WASI functions without an implementation: ${missing.join(", ")}`);
+    // A call that may wait and then touch the program's memory must be an async function: the
+    // kernel pages in what a rejected promise of one asked for and calls it again
+    // (kernel/resident-call.ts); a promise from a plain function would end the process instead.
+    for (const name of ASYNC_CALLS) {
+      const call = calls[name]!;
+      if (call.constructor.name !== "AsyncFunction") calls[name] = async (...args: never[]) => call(...args);
+    }
     return calls;
   },
 };
