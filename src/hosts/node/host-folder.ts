@@ -76,7 +76,11 @@ export class NodeFolder implements FolderBackend {
     const { real, info } = await this.walk(path, !flags.noFollow);
     const shown = path.join("/");
     if (info && flags.create && flags.exclusive) throw new FolderError("exists", `${shown} exists`);
-    if (info?.isSymbolicLink()) throw new FolderError("loop", `${shown} is a symbolic link`);
+    if (info?.isSymbolicLink()) {
+      // Not followed: the link itself, whose contents READLINK gives; never cut to length 0.
+      if (flags.truncate) throw new FolderError("loop", `${shown} is a symbolic link`);
+      return { stat: statOf(info), file: null };
+    }
     if (!info && !flags.create) throw new FolderError("not-found", `${shown} does not exist`);
     if (info?.isDirectory()) {
       if (flags.write || flags.truncate) throw new FolderError("is-directory", `${shown} is a directory`);
@@ -117,9 +121,9 @@ export class NodeFolder implements FolderBackend {
     await failing(rename(source.real, target.real));
   }
 
-  async link(from: readonly string[], to: readonly string[]): Promise<void> {
+  async link(from: readonly string[], to: readonly string[], follow: boolean): Promise<void> {
     this.writable();
-    const source = await this.walk(from, false);
+    const source = await this.walk(from, follow);
     existing(source, from);
     const target = await this.walk(to, false);
     if (target.info) throw new FolderError("exists", `${to.join("/")} exists`);

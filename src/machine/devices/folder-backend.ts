@@ -32,7 +32,7 @@ export interface FolderOpenFlags {
   readonly truncate: boolean;
   /** The file is written through this id (else only read). */
   readonly write: boolean;
-  /** A symbolic link as the last name is refused ("loop"), not followed. */
+  /** A symbolic link as the last name is not followed: opened itself (its stat, no file id), or "loop" with truncate. */
   readonly noFollow: boolean;
 }
 
@@ -57,7 +57,8 @@ export interface FolderBackend {
   remove(path: readonly string[], directory: boolean): Promise<void>;
   /** Moves a name, replacing what `to` names as rename(2) does. */
   rename(from: readonly string[], to: readonly string[]): Promise<void>;
-  link(from: readonly string[], to: readonly string[]): Promise<void>;
+  /** A hard link `to` for what `from` names (a symbolic link as its last name followed when `follow`, else linked itself). */
+  link(from: readonly string[], to: readonly string[], follow: boolean): Promise<void>;
   symlink(target: string, path: readonly string[]): Promise<void>;
   readlink(path: readonly string[]): Promise<string>;
   setTimes(path: readonly string[], follow: boolean, accessed: FolderTime, modified: FolderTime): Promise<void>;

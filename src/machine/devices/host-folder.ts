@@ -116,7 +116,7 @@ export class HostFolderDevice extends QueueDevice {
     }
     const to = parseSharePath(second);
     if (typeof to === "number") return to;
-    return done(op === FolderOp.RENAME ? b.rename(path, to) : b.link(path, to));
+    return done(op === FolderOp.RENAME ? b.rename(path, to) : b.link(path, to, (flags & 1) !== 0));
   }
 
   private onFile(op: number, file: number, dma: DmaWindow, buffer: number, room: number, position: number): Promise<Completion> | number {

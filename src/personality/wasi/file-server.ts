@@ -1,6 +1,7 @@
+import { ObjectKind, Rights } from "../../kernel/caps/object-abi.ts";
 import type { Process } from "../../kernel/process.ts";
 import type { KernelServices } from "../../kernel/services.ts";
-import { FS_DIRENT_HEADER, FS_INLINE_BYTES, FS_PATH_MAX, Fs, FsLinks, FsStatus, AbiStatus, pack, u64, unpack, words64 } from "./protocol.ts";
+import { FS_DIRENT_HEADER, FS_INLINE_BYTES, FS_PATH_MAX, Fs, FsMore, FsStatus, AbiStatus, pack, u64, unpack, words64 } from "./protocol.ts";
 import type { TransferRegion } from "./transfer-region.ts";
 
 /** What OPEN answers: the new handle's slot, its kind, size and inode. */
@@ -38,6 +39,8 @@ export interface ServerListing {
   readonly next: number;
 }
 
+const CAP_MOVE_BIT = 0x8000_0000;
+
 /** Paths and two words of a request fit in the 64 message words: the rest go in the Region. */
 const INLINE_PATH_BYTES = 4 * 61;
 
@@ -63,7 +66,8 @@ export class FileServerClient {
   async open(dir: number, path: Uint8Array, flags: number): Promise<Opened | number> {
     const answer = await this.withPaths(dir, Fs.OPEN, [flags], [path]);
     if (typeof answer === "number") return answer;
-    const slot = answer.caps[answer.viaRegion ? 1 : 0] ?? 0;
+    // The new handle: the call capability among what came back (a Region lent for the path comes back too).
+    const slot = answer.caps.find((cap) => this.k.capabilityKind(this.process, cap, Rights.RECEIVER_CALL) === ObjectKind.RECEIVER) ?? 0;
     if (slot === 0) return AbiStatus.E_BAD_MESSAGE;
     return { slot, kind: answer.words[0] ?? 0, size: u64(answer.words, 1), inode: answer.words[3] ?? 0 };
   }
@@ -76,8 +80,41 @@ export class FileServerClient {
     return status(await this.withPaths(dir, Fs.UNLINK, [], [path]));
   }
 
-  async rename(dir: number, from: Uint8Array, to: Uint8Array): Promise<number> {
-    return status(await this.withPaths(dir, Fs.RENAME, [], [from, to]));
+  /** REMOVE: UNLINK of `kind` only (FsRemove.DIR or FILE). */
+  async remove(dir: number, path: Uint8Array, kind: number): Promise<number> {
+    return status(await this.withPaths(dir, FsMore.REMOVE, [kind], [path]));
+  }
+
+  /** RENAME `from` to `to`, under `dir` or, with `token`, under the directory the token names. */
+  async rename(dir: number, from: Uint8Array, to: Uint8Array, token = 0): Promise<number> {
+    return status(await this.withPaths(dir, Fs.RENAME, [], [from, to], token));
+  }
+
+  /** LINK: a new name `to` (under the token's directory, or `dir`) for `from`. */
+  async link(dir: number, flags: number, from: Uint8Array, to: Uint8Array, token = 0): Promise<number> {
+    return status(await this.withPaths(dir, FsMore.LINK, [flags], [from, to], token));
+  }
+
+  /** SYMLINK: a link at `path` whose contents are `target`. */
+  async symlink(dir: number, target: Uint8Array, path: Uint8Array): Promise<number> {
+    return status(await this.withPaths(dir, FsMore.SYMLINK, [], [target, path]));
+  }
+
+  /** TOKEN: a capability naming the directory at `dir`, for RENAME and LINK into it: its slot, or a status. */
+  async token(dir: number): Promise<number> {
+    const answer = await this.call(dir, FsMore.TOKEN, []);
+    if (typeof answer === "number") return answer;
+    return answer.caps[0] ?? AbiStatus.E_BAD_MESSAGE;
+  }
+
+  /** SET_TIMES on a handle: `flags` are WASI's fstflags (set access, access now, set modification, modification now). */
+  async setTimes(handle: number, flags: number, accessed: bigint, modified: bigint): Promise<number> {
+    return status(await this.call(handle, FsMore.SET_TIMES, [flags, ...words64(accessed), ...words64(modified)]));
+  }
+
+  /** Drops a capability of the process's (a token used up). */
+  drop(slot: number): void {
+    this.k.dropCapability(this.process, slot);
   }
 
   /** READ of up to `length` bytes (at most the Region's 1 MiB) at `offset`: the bytes (fewer at the end), or a status. */
@@ -124,48 +161,6 @@ export class FileServerClient {
     return typeof answer === "number" ? answer : statOf(answer.words);
   }
 
-  /** PATH_STAT: what `path` names under `dir`, following a symbolic link as its last name or not. */
-  async pathStat(dir: number, path: Uint8Array, follow: boolean): Promise<ServerStat | number> {
-    const answer = await this.withPaths(dir, FsLinks.PATH_STAT, [follow ? 1 : 0], [path]);
-    return typeof answer === "number" ? answer : statOf(answer.words);
-  }
-
-  async link(dir: number, from: Uint8Array, to: Uint8Array): Promise<number> {
-    return status(await this.withPaths(dir, FsLinks.LINK, [], [from, to]));
-  }
-
-  /** SYMLINK: a link at `path` whose contents are `target`. */
-  async symlink(dir: number, target: Uint8Array, path: Uint8Array): Promise<number> {
-    return status(await this.withPaths(dir, FsLinks.SYMLINK, [], [target, path]));
-  }
-
-  /** READLINK: a symbolic link's contents, into the Region (after the path, when it came there too). */
-  async readlink(dir: number, path: Uint8Array): Promise<Uint8Array | number> {
-    if (path.length > FS_PATH_MAX) return FsStatus.NAME;
-    const room = this.transfer.ensure(2 * FS_PATH_MAX);
-    if (room < 0) return room;
-    let words: number[];
-    if (path.length <= INLINE_PATH_BYTES) words = [path.length, ...pack(path)];
-    else {
-      if (!this.k.writeMemory(this.process, this.transfer.address, path)) return AbiStatus.E_BAD_MESSAGE;
-      words = [path.length];
-    }
-    const answer = await this.callMoving(dir, FsLinks.READLINK, words);
-    if (typeof answer === "number") return answer;
-    const length = Math.min(answer.words[0] ?? 0, FS_PATH_MAX);
-    return this.k.readMemory(this.process, this.transfer.address, length) ?? AbiStatus.E_BAD_MESSAGE;
-  }
-
-  /** SET_TIMES on a handle: `flags` are WASI's fstflags (set access, access now, set modification, modification now). */
-  async setTimes(handle: number, accessed: bigint, modified: bigint, flags: number): Promise<number> {
-    return status(await this.call(handle, FsLinks.SET_TIMES, [...words64(accessed), ...words64(modified), flags]));
-  }
-
-  /** SET_TIMES of what `path` names under the directory at `dir` (a link as its last name followed or not). */
-  async setTimesAt(dir: number, path: Uint8Array, follow: boolean, accessed: bigint, modified: bigint, flags: number): Promise<number> {
-    return status(await this.withPaths(dir, FsLinks.SET_TIMES, [...words64(accessed), ...words64(modified), flags, follow ? 1 : 0], [path]));
-  }
-
   async sync(handle: number): Promise<number> {
     return status(await this.call(handle, Fs.SYNC, []));
   }
@@ -196,8 +191,11 @@ export class FileServerClient {
     return { entries, next };
   }
 
-  /** A call whose paths (each with its length as a word) go in words, or in the Region when they do not fit. */
-  private async withPaths(handle: number, label: number, first: readonly number[], paths: readonly Uint8Array[]): Promise<(Answer & { viaRegion: boolean }) | number> {
+  /**
+   * A call whose paths (each with its length as a word) go in words, or in the Region when they do
+   * not fit; with `token` (moved, and dropped when it comes back) for RENAME and LINK.
+   */
+  private async withPaths(handle: number, label: number, first: readonly number[], paths: readonly Uint8Array[], token = 0): Promise<(Answer & { viaRegion: boolean }) | number> {
     const total = paths.reduce((n, p) => n + p.length, 0);
     if (total > FS_PATH_MAX) return FsStatus.NAME;
     const lengths = paths.map((p) => p.length);
@@ -208,26 +206,29 @@ export class FileServerClient {
       at += p.length;
     }
     if (total <= INLINE_PATH_BYTES - 4 * first.length) {
-      const answer = await this.call(handle, label, [...first, ...lengths, ...pack(joined)]);
+      const answer = await this.call(handle, label, [...first, ...lengths, ...pack(joined)], token);
       return typeof answer === "number" ? answer : { ...answer, viaRegion: false };
     }
     const room = this.transfer.ensure(total);
     if (room < 0) return room;
     if (!this.k.writeMemory(this.process, this.transfer.address, joined)) return AbiStatus.E_BAD_MESSAGE;
-    const answer = await this.callMoving(handle, label, [...first, ...lengths]);
+    const answer = await this.callMoving(handle, label, [...first, ...lengths], token);
     return typeof answer === "number" ? answer : { ...answer, viaRegion: true };
   }
 
-  /** A call that moves the transfer Region to the server and takes it back from the reply. */
-  private async callMoving(handle: number, label: number, words: readonly number[]): Promise<Answer | number> {
-    const reply = await this.k.callFor(this.process, handle, label, words, [this.transfer.moved()]);
-    this.transfer.settle(typeof reply === "number" ? null : reply.caps);
+  /** A call that moves the transfer Region to the server and takes it back from the reply (first; a token after it). */
+  private async callMoving(handle: number, label: number, words: readonly number[], token = 0): Promise<Answer | number> {
+    const caps = token !== 0 ? [this.transfer.moved(), token | CAP_MOVE_BIT] : [this.transfer.moved()];
+    const reply = await this.k.callFor(this.process, handle, label, words, caps);
+    const region = this.transfer.settle(typeof reply === "number" ? null : reply.caps);
+    if (token !== 0 && typeof reply !== "number") for (const cap of reply.caps) if (cap !== region) this.k.dropCapability(this.process, cap);
     return answerOf(reply);
   }
 
-  private async call(handle: number, label: number, words: readonly number[]): Promise<Answer | number> {
-    const reply = await this.k.callFor(this.process, handle, label, words);
-    if (typeof reply !== "number" && reply.label !== 0) for (const cap of reply.caps) this.k.dropCapability(this.process, cap);
+  /** A call; a token it brings (moved) comes back and is dropped, as is anything a failed call answers. */
+  private async call(handle: number, label: number, words: readonly number[], token = 0): Promise<Answer | number> {
+    const reply = await this.k.callFor(this.process, handle, label, words, token !== 0 ? [token | CAP_MOVE_BIT] : []);
+    if (typeof reply !== "number" && (reply.label !== 0 || token !== 0)) for (const cap of reply.caps) this.k.dropCapability(this.process, cap);
     return answerOf(reply);
   }
 }
@@ -244,7 +245,7 @@ function answerOf(reply: Awaited<ReturnType<KernelServices["callFor"]>>): Answer
   return { words: reply.words, caps: reply.caps };
 }
 
-/** STAT's words; those past the ninth (link count, access and change times) come from servers that keep them. */
+/** STAT's words: kind, size, created, modified, inode, rights, blocks; then, from servers that keep them, accessed, changed and links. */
 function statOf(w: readonly number[]): ServerStat {
   const modified = u64(w, 5);
   const extended = w.length >= 15;
@@ -255,9 +256,9 @@ function statOf(w: readonly number[]): ServerStat {
     modified,
     inode: w[7] ?? 0,
     rights: w[8] ?? 0,
-    links: extended ? BigInt(w[10] ?? 1) : 1n,
-    accessed: extended ? u64(w, 11) : modified,
-    changed: extended ? u64(w, 13) : modified,
+    accessed: extended ? u64(w, 10) : modified,
+    changed: extended ? u64(w, 12) : modified,
+    links: extended ? BigInt(w[14] ?? 1) : 1n,
   };
 }
 

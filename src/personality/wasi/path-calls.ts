@@ -3,7 +3,7 @@ import { type DirectoryDescriptor, type Origin, ALL_FDFLAGS } from "./descriptor
 import { Errno } from "./errno.ts";
 import type { ServerStat } from "./file-server.ts";
 import { type CheckedPath, checkPath, escapesByName, namesItself } from "./paths.ts";
-import { AbiStatus, FsKind, FsOpen, FsRight, FsStatus, errnoOfStatus } from "./protocol.ts";
+import { AbiStatus, FS_LINK_FOLLOW, FsKind, FsOpen, FsRemove, FsRight, FsStatus, errnoOfStatus } from "./protocol.ts";
 import { ALL_RIGHTS, DIRECTORY_CHANGING_RIGHTS, DIRECTORY_RIGHTS, FILE_CHANGING_RIGHTS, FILE_RIGHTS, Right, has } from "./rights.ts";
 import { encodeFileStat, fileStatOf, fileTypeOf } from "./stat-layout.ts";
 import type { WasiProcess } from "./wasi-process.ts";
@@ -29,12 +29,10 @@ async function directoryAndPath(w: WasiProcess, fd: number, rights: bigint, byte
 }
 
 /**
- * What `path` names under `dir` (a symbolic link as its last name followed or not): PATH_STAT, or
- * for a server without it OPEN with no rights, STAT and CLOSE. A status when nothing is there.
+ * What `path` names under `dir` (a symbolic link as its last name followed or not): OPEN with no
+ * rights (NOFOLLOW: the link itself), STAT and CLOSE. A status when nothing is there.
  */
 async function lookup(w: WasiProcess, dir: DirectoryDescriptor, path: Uint8Array, follow: boolean): Promise<ServerStat | number> {
-  const direct = await w.server.pathStat(dir.slot, path, follow);
-  if (direct !== AbiStatus.E_INVALID_ARGUMENT) return direct;
   const opened = await w.server.open(dir.slot, path, follow ? 0 : FsOpen.NOFOLLOW);
   if (typeof opened === "number") return opened;
   const stat = await w.server.stat(opened.slot);
@@ -48,6 +46,7 @@ function serverRights(base: bigint, inheriting: bigint, directory: boolean): num
   let rights = 0;
   if (base & (Right.FD_READ | Right.FD_READDIR)) rights |= FsRight.READ;
   if (base & (Right.FD_WRITE | Right.FD_ALLOCATE | Right.FD_FILESTAT_SET_SIZE)) rights |= FsRight.WRITE | FsRight.APPEND;
+  else if (base & Right.FD_FILESTAT_SET_TIMES) rights |= FsRight.TIMES;
   return rights;
 }
 
@@ -96,6 +95,11 @@ export async function pathOpen(w: WasiProcess, dirFd: number, lookupFlags: numbe
     opened = await w.server.open(dir.slot, target, flags | rights);
   }
   if (typeof opened === "number") return -errnoOfStatus(opened);
+  if (opened.kind === FsKind.SYMLINK) {
+    // Not followed (no SYMLINK_FOLLOW): a link as the last name is ELOOP, as O_NOFOLLOW's.
+    await w.server.close(opened.slot);
+    return -Errno.LOOP;
+  }
   if (opened.kind === FsKind.DIRECTORY && !wantsDirectory) {
     // Opened as a file would be; a directory wants the rights that change it.
     if ((wantedBase & Right.FD_WRITE) !== 0n) {
@@ -138,7 +142,7 @@ export async function pathOpen(w: WasiProcess, dirFd: number, lookupFlags: numbe
   }
   let fileRights = wantedBase & FILE_RIGHTS;
   if ((rights & FsRight.READ) === 0) fileRights &= ~Right.FD_READ;
-  if ((rights & FsRight.WRITE) === 0) fileRights &= ~FILE_CHANGING_RIGHTS;
+  if ((rights & FsRight.WRITE) === 0) fileRights &= ~(FILE_CHANGING_RIGHTS & ~((rights & FsRight.TIMES) !== 0 ? Right.FD_FILESTAT_SET_TIMES : 0n));
   return w.table.add({
     kind: "file",
     slot: opened.slot,
@@ -160,16 +164,24 @@ export async function pathCreateDirectory(w: WasiProcess, fd: number, bytes: Uin
   return status < 0 ? errnoOfStatus(status) : Errno.SUCCESS;
 }
 
+/** REMOVE of `kind` (a directory: else ENOTDIR; anything else: a directory is EISDIR); for a server without it, a lookup first and UNLINK. */
+async function removeKind(w: WasiProcess, dir: DirectoryDescriptor, path: CheckedPath, kind: number): Promise<number> {
+  const removed = await w.server.remove(dir.slot, path.bytes, kind);
+  if (removed !== AbiStatus.E_INVALID_ARGUMENT) return removed < 0 ? errnoOfStatus(removed) : Errno.SUCCESS;
+  const stat = await lookup(w, dir, path.bytes, false);
+  if (typeof stat === "number") return errnoOfStatus(stat);
+  if (kind === FsRemove.DIR && stat.kind !== FsKind.DIRECTORY) return Errno.NOTDIR;
+  if (kind === FsRemove.FILE && stat.kind === FsKind.DIRECTORY) return Errno.ISDIR;
+  const status = await w.server.unlink(dir.slot, path.bytes);
+  return status < 0 ? errnoOfStatus(status) : Errno.SUCCESS;
+}
+
 /** path_remove_directory: only a directory (ENOTDIR otherwise), and only an empty one (ENOTEMPTY). */
 export async function pathRemoveDirectory(w: WasiProcess, fd: number, bytes: Uint8Array): Promise<number> {
   const found = await directoryAndPath(w, fd, Right.PATH_REMOVE_DIRECTORY, bytes);
   if (typeof found === "number") return found;
   if (namesItself(found.path)) return Errno.INVAL;
-  const stat = await lookup(w, found.dir, found.path.bytes, false);
-  if (typeof stat === "number") return errnoOfStatus(stat);
-  if (stat.kind !== FsKind.DIRECTORY) return Errno.NOTDIR;
-  const status = await w.server.unlink(found.dir.slot, found.path.bytes);
-  return status < 0 ? errnoOfStatus(status) : Errno.SUCCESS;
+  return removeKind(w, found.dir, found.path, FsRemove.DIR);
 }
 
 /** path_unlink_file: anything but a directory (EISDIR); with a trailing slash, what it names must have been one (ENOTDIR). */
@@ -177,12 +189,13 @@ export async function pathUnlinkFile(w: WasiProcess, fd: number, bytes: Uint8Arr
   const found = await directoryAndPath(w, fd, Right.PATH_UNLINK_FILE, bytes);
   if (typeof found === "number") return found;
   if (namesItself(found.path)) return Errno.ISDIR;
-  const stat = await lookup(w, found.dir, found.path.bytes, false);
-  if (typeof stat === "number") return errnoOfStatus(stat);
-  if (stat.kind === FsKind.DIRECTORY) return Errno.ISDIR;
-  if (found.path.trailingSlash) return Errno.NOTDIR;
-  const status = await w.server.unlink(found.dir.slot, found.path.bytes);
-  return status < 0 ? errnoOfStatus(status) : Errno.SUCCESS;
+  if (found.path.trailingSlash) {
+    // A name with a slash must be a directory: it is EISDIR if it is one, else ENOTDIR (or ENOENT).
+    const stat = await lookup(w, found.dir, found.path.bytes, false);
+    if (typeof stat === "number") return errnoOfStatus(stat);
+    return stat.kind === FsKind.DIRECTORY ? Errno.ISDIR : Errno.NOTDIR;
+  }
+  return removeKind(w, found.dir, found.path, FsRemove.FILE);
 }
 
 export async function pathFilestatGet(w: WasiProcess, fd: number, lookupFlags: number, bytes: Uint8Array, out: number): Promise<number> {
@@ -223,26 +236,42 @@ export async function pathFilestatSetTimes(w: WasiProcess, fd: number, lookupFla
   if (typeof found === "number") return found;
   if (!checkTimeFlags(flags) || (lookupFlags & ~LOOKUP_SYMLINK_FOLLOW) !== 0) return Errno.INVAL;
   const target = found.path.bytes.length === 0 ? new Uint8Array([0x2e]) : found.path.bytes;
-  const follow = (lookupFlags & LOOKUP_SYMLINK_FOLLOW) !== 0;
-  if (found.path.trailingSlash) {
-    const stat = await lookup(w, found.dir, target, true);
-    if (typeof stat === "number") return errnoOfStatus(stat);
-    if (stat.kind !== FsKind.DIRECTORY) return Errno.NOTDIR;
-  }
-  return unsupportedOr(await w.server.setTimesAt(found.dir.slot, target, follow, BigInt.asUintN(64, accessed), BigInt.asUintN(64, modified), flags), [target]);
+  const follow = (lookupFlags & LOOKUP_SYMLINK_FOLLOW) !== 0 || found.path.trailingSlash;
+  const opened = await w.server.open(found.dir.slot, target, (follow ? 0 : FsOpen.NOFOLLOW) | FsRight.TIMES);
+  if (typeof opened === "number") return errnoOfStatus(opened);
+  const status = found.path.trailingSlash && opened.kind !== FsKind.DIRECTORY ? FsStatus.NOT_DIR : await w.server.setTimes(opened.slot, flags, BigInt.asUintN(64, accessed), BigInt.asUintN(64, modified));
+  await w.server.close(opened.slot);
+  return unsupportedOr(status, [target]);
+}
+
+interface Meeting {
+  readonly slot: number;
+  readonly a: Uint8Array;
+  readonly b: Uint8Array;
+  /** A token for the destination directory (0: none; the paths are both under `slot`). */
+  readonly token: number;
 }
 
 /**
- * Two directories' paths as one handle's: the same handle as they are, or, for two directories
- * under one preopen, both worked out from the preopen's handle. Null when they cannot meet (EXDEV).
+ * Where two directories meet for RENAME or LINK: one handle as they are; for another directory, a
+ * token of it (FsMore.TOKEN); from a server without tokens, both paths worked out from the
+ * preopen they descend from. Null when they cannot meet (EXDEV).
  */
-function commonHandle(w: WasiProcess, a: DirectoryDescriptor, aPath: Uint8Array, b: DirectoryDescriptor, bPath: Uint8Array): { slot: number; a: Uint8Array; b: Uint8Array } | null {
-  if (a.slot === b.slot) return { slot: a.slot, a: aPath, b: bPath };
+async function meet(w: WasiProcess, a: DirectoryDescriptor, aPath: Uint8Array, b: DirectoryDescriptor, bPath: Uint8Array): Promise<Meeting | null> {
+  if (a.slot === b.slot) return { slot: a.slot, a: aPath, b: bPath, token: 0 };
+  const token = await w.server.token(b.slot);
+  if (token > 0) return { slot: a.slot, a: aPath, b: bPath, token };
   const from = originUnder(a, aPath);
   const to = originUnder(b, bPath);
   if (!from || !to || from.root !== to.root) return null;
   if (w.k.capabilityKind(w.process, from.root, Rights.RECEIVER_CALL) !== ObjectKind.RECEIVER) return null;
-  return { slot: from.root, a: encoder.encode(from.path.join("/") || "."), b: encoder.encode(to.path.join("/") || ".") };
+  return { slot: from.root, a: encoder.encode(from.path.join("/") || "."), b: encoder.encode(to.path.join("/") || "."), token: 0 };
+}
+
+/** A RENAME or LINK answer: a token another server does not know (E_INVALID_CAP) is another device. */
+function meetingErrno(status: number, meeting: Meeting): number {
+  if (status === AbiStatus.E_INVALID_CAP && meeting.token !== 0) return Errno.XDEV;
+  return status < 0 ? errnoOfStatus(status) : Errno.SUCCESS;
 }
 
 /**
@@ -260,20 +289,23 @@ export async function pathRename(w: WasiProcess, fd: number, fromBytes: Uint8Arr
   const isDirectory = moving.kind === FsKind.DIRECTORY;
   if (!isDirectory && (source.path.trailingSlash || target.path.trailingSlash)) return Errno.NOTDIR;
   const replaced = await lookup(w, target.dir, target.path.bytes, false);
-  const common = commonHandle(w, source.dir, source.path.bytes, target.dir, target.path.bytes);
-  if (!common) return Errno.XDEV;
-  if (typeof replaced !== "number") {
-    if (replaced.inode === moving.inode && replaced.kind === moving.kind && source.dir.device === target.dir.device) return Errno.SUCCESS;
-    if (!isDirectory && replaced.kind === FsKind.DIRECTORY) return Errno.ISDIR;
-    if (isDirectory && replaced.kind !== FsKind.DIRECTORY) return Errno.NOTDIR;
-    if (isDirectory) {
-      // The server moves names only onto free ones: an empty directory in the way goes first.
-      const removed = await w.server.unlink(common.slot, common.b);
-      if (removed < 0) return errnoOfStatus(removed);
-    }
-  } else if (replaced !== FsStatus.NOT_FOUND) return errnoOfStatus(replaced);
-  const status = await w.server.rename(common.slot, common.a, common.b);
-  return status < 0 ? errnoOfStatus(status) : Errno.SUCCESS;
+  const meeting = await meet(w, source.dir, source.path.bytes, target.dir, target.path.bytes);
+  if (!meeting) return Errno.XDEV;
+  let status: number;
+  if (typeof replaced !== "number" && replaced.inode === moving.inode && replaced.kind === moving.kind && source.dir.device === target.dir.device) status = 0;
+  else if (typeof replaced !== "number" && !isDirectory && replaced.kind === FsKind.DIRECTORY) status = FsStatus.IS_DIR;
+  else if (typeof replaced !== "number" && isDirectory && replaced.kind !== FsKind.DIRECTORY) status = FsStatus.NOT_DIR;
+  else if (typeof replaced === "number" && replaced !== FsStatus.NOT_FOUND) status = replaced;
+  else {
+    if (typeof replaced !== "number" && isDirectory) {
+      // An empty directory in the way goes first (the servers move names only onto free ones).
+      status = await w.server.remove(target.dir.slot, target.path.bytes, FsRemove.DIR);
+      if (status === AbiStatus.E_INVALID_ARGUMENT) status = await w.server.unlink(target.dir.slot, target.path.bytes);
+    } else status = 0;
+    if (status >= 0) status = await w.server.rename(meeting.slot, meeting.a, meeting.b, meeting.token);
+  }
+  if (meeting.token !== 0) w.server.drop(meeting.token);
+  return meetingErrno(status, meeting);
 }
 
 /** path_link: a new name for a file (never a directory: EPERM); the new name must be free (EEXIST). */
@@ -283,16 +315,21 @@ export async function pathLink(w: WasiProcess, fd: number, lookupFlags: number, 
   const target = await directoryAndPath(w, newFd, Right.PATH_LINK_TARGET, toBytes);
   if (typeof target === "number") return target;
   if ((lookupFlags & ~LOOKUP_SYMLINK_FOLLOW) !== 0) return Errno.INVAL;
-  const linked = await lookup(w, source.dir, source.path.bytes, (lookupFlags & LOOKUP_SYMLINK_FOLLOW) !== 0);
+  const follow = (lookupFlags & LOOKUP_SYMLINK_FOLLOW) !== 0;
+  const linked = await lookup(w, source.dir, source.path.bytes, follow);
   if (typeof linked === "number") return errnoOfStatus(linked);
   if (linked.kind === FsKind.DIRECTORY) return Errno.PERM;
   if (source.path.trailingSlash) return Errno.NOTDIR;
   const existing = await lookup(w, target.dir, target.path.bytes, false);
   if (typeof existing !== "number") return Errno.EXIST;
+  if (existing === FsStatus.ESCAPE) return Errno.NOTCAPABLE;
   if (target.path.trailingSlash) return Errno.NOENT;
-  const common = commonHandle(w, source.dir, source.path.bytes, target.dir, target.path.bytes);
-  if (!common) return Errno.XDEV;
-  return unsupportedOr(await w.server.link(common.slot, common.a, common.b), [source.path.bytes, target.path.bytes]);
+  const meeting = await meet(w, source.dir, source.path.bytes, target.dir, target.path.bytes);
+  if (!meeting) return Errno.XDEV;
+  const status = await w.server.link(meeting.slot, follow ? FS_LINK_FOLLOW : 0, meeting.a, meeting.b, meeting.token);
+  if (meeting.token !== 0) w.server.drop(meeting.token);
+  if (status === AbiStatus.E_INVALID_ARGUMENT) return unsupportedOr(status, [source.path.bytes, target.path.bytes]);
+  return meetingErrno(status, meeting);
 }
 
 /** path_symlink: a link whose contents are `target` (never resolved now: following it later is what is confined). */
@@ -303,18 +340,27 @@ export async function pathSymlink(w: WasiProcess, targetBytes: Uint8Array, fd: n
   if (targetBytes.includes(0)) return Errno.INVAL;
   const existing = await lookup(w, found.dir, found.path.bytes, false);
   if (typeof existing !== "number") return found.path.trailingSlash && existing.kind !== FsKind.DIRECTORY ? Errno.NOTDIR : Errno.EXIST;
+  if (existing === FsStatus.ESCAPE) return Errno.NOTCAPABLE;
   if (found.path.trailingSlash) return Errno.NOENT;
   return unsupportedOr(await w.server.symlink(found.dir.slot, targetBytes, found.path.bytes), [found.path.bytes]);
 }
 
-/** path_readlink: as many bytes of the contents as fit (readlink truncates), their count; EINVAL for what is no link. */
+/** A symbolic link's contents at most. */
+const SYMLINK_MAX = 4096;
+
+/**
+ * path_readlink: as many bytes of the contents as fit (readlink truncates), their count; EINVAL
+ * for what is no link. The link is opened itself (NOFOLLOW) and read: its READ gives the contents.
+ */
 export async function pathReadlink(w: WasiProcess, fd: number, bytes: Uint8Array, buf: number, length: number, out: number): Promise<number> {
   const found = await directoryAndPath(w, fd, Right.PATH_READLINK, bytes);
   if (typeof found === "number") return found;
   w.k.touch(w.process, out >>> 0, 4);
-  const contents = await w.server.readlink(found.dir.slot, found.path.bytes);
-  // Not a link is EINVAL, from a server that has links or from one that has none.
-  if (typeof contents === "number") return unsupportedOr(contents, [found.path.bytes], Errno.INVAL);
+  const opened = await w.server.open(found.dir.slot, found.path.bytes, FsOpen.NOFOLLOW | FsRight.READ);
+  if (typeof opened === "number") return errnoOfStatus(opened);
+  const contents = opened.kind === FsKind.SYMLINK ? await w.server.read(opened.slot, 0n, SYMLINK_MAX) : FsStatus.NOT_DIR;
+  await w.server.close(opened.slot);
+  if (typeof contents === "number") return opened.kind === FsKind.SYMLINK ? errnoOfStatus(contents) : Errno.INVAL;
   const piece = contents.subarray(0, length);
   if (!w.memory.write(w.process, buf, piece)) return Errno.FAULT;
   return w.memory.putU32(w.process, out, piece.length) ? Errno.SUCCESS : Errno.FAULT;

@@ -89,7 +89,7 @@ export const wasiPreview1: ImportModuleSpec<KernelServices> = {
         if (slot === null) return typeof found === "number" ? (found === Errno.SPIPE ? Errno.BADF : found) : Errno.BADF;
         if (directory?.kind === "directory" && (directory.rightsBase & Right.FD_FILESTAT_SET_TIMES) === 0n) return Errno.NOTCAPABLE;
         if (!path.checkTimeFlags(flags & 0xffff)) return Errno.INVAL;
-        return path.timesErrno(await w.server.setTimes(slot, BigInt.asUintN(64, accessed), BigInt.asUintN(64, modified), flags & 0xffff));
+        return path.timesErrno(await w.server.setTimes(slot, flags & 0xffff, BigInt.asUintN(64, accessed), BigInt.asUintN(64, modified)));
       },
       fd_allocate: (f: number, offset: bigint, length: bigint) => fd.fdAllocate(state(), u32(f), offset, length),
       fd_advise: (f: number, offset: bigint, length: bigint, advice: number) => fd.fdAdvise(state(), u32(f), offset, length, advice & 0xff),

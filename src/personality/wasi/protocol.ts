@@ -21,22 +21,30 @@ export const Fs = {
 } as const;
 
 /**
- * Requests for symbolic links, hard links and times (PATH_STAT, LINK, SYMLINK, READLINK,
- * SET_TIMES): a server that does not know one answers E_INVALID_ARGUMENT, which the personality
- * gives as ENOTSUP. docs/FS.md has their words.
+ * The requests for links, times and removal by kind (docs/FS.md). A server that does not have
+ * one answers E_INVALID_ARGUMENT, and the personality does without it (a lookup first) or says
+ * ENOTSUP.
  */
-export const FsLinks = {
-  PATH_STAT: 14,
+export const FsMore = {
+  /** Directory: a token naming it (a send capability of the server's), for RENAME and LINK into it from another directory. */
+  TOKEN: 14,
+  /** Directory. Words: flags (LINK_FOLLOW), from length, to length, both paths; caps: a token for the destination, a view. */
   LINK: 15,
+  /** Directory. Words: target length, path length, the target then the path. */
   SYMLINK: 16,
-  READLINK: 17,
-  SET_TIMES: 18,
+  /** Any handle (the TIMES right). Words: flags (WASI's fstflags), access low, high, modification low, high. */
+  SET_TIMES: 17,
+  /** Directory. Words: flags (REMOVE_DIR, REMOVE_FILE), path length, path: UNLINK of that kind only. */
+  REMOVE: 18,
 } as const;
+export const FsRemove = { DIR: 1, FILE: 2 } as const;
+export const FS_LINK_FOLLOW = 1;
 
-export const FsRight = { READ: 1, WRITE: 2, APPEND: 4 } as const;
-/** OPEN flags beside the rights; NOFOLLOW: a symbolic link as the last name is FS_E_LOOP. */
+/** Rights of a handle; TIMES (set times) is implied by WRITE. */
+export const FsRight = { READ: 1, WRITE: 2, APPEND: 4, TIMES: 8 } as const;
+/** OPEN flags beside the rights; NOFOLLOW: a symbolic link as the last name is opened itself (kind SYMLINK). */
 export const FsOpen = { CREATE: 0x100, EXCLUSIVE: 0x200, TRUNCATE: 0x400, DIRECTORY: 0x800, NOFOLLOW: 0x1000 } as const;
-export const FsKind = { FILE: 1, DIRECTORY: 2, OTHER: 3, SYMLINK: 4 } as const;
+export const FsKind = { FILE: 1, DIRECTORY: 2, SYMLINK: 3 } as const;
 
 /** Bytes a READ or WRITE may carry in message words instead of a Region. */
 export const FS_INLINE_BYTES = 240;
@@ -59,6 +67,7 @@ export const FsStatus = {
   IO: -211,
   TOO_BIG: -212,
   LOOP: -213,
+  LINKS: -214,
 } as const;
 
 /** ABI statuses (docs/ABI.md) the personality meets. */
@@ -103,6 +112,7 @@ const ERRNO_OF_STATUS: Readonly<Record<number, number>> = {
   [FsStatus.IO]: Errno.IO,
   [FsStatus.TOO_BIG]: Errno.FBIG,
   [FsStatus.LOOP]: Errno.LOOP,
+  [FsStatus.LINKS]: Errno.MLINK,
   [AbiStatus.E_MISSING_RIGHT]: Errno.NOTCAPABLE,
   [AbiStatus.E_PEER_DEAD]: Errno.IO,
   [AbiStatus.E_QUOTA]: Errno.NOMEM,

@@ -62,15 +62,19 @@ export class TransferRegion {
   }
 
   /**
-   * After a call that moved the current Region: it came back as the reply's first capability, or,
-   * when the call failed, it stayed where it was or went with the message (a server that died).
+   * After a call that moved the current Region: it came back among the reply's capabilities (the
+   * first that is a Region this process owns; which slot it got is returned so a caller can tell
+   * it from the others), or, when the call failed, it stayed where it was or went with the message
+   * (a server that died).
    */
-  settle(replyCaps: readonly number[] | null): void {
+  settle(replyCaps: readonly number[] | null): number {
     const held = this.held[this.current]!;
-    if (replyCaps !== null && replyCaps.length > 0 && this.k.capabilityKind(this.process, replyCaps[0]!, Rights.REGION_OWNER) === ObjectKind.REGION) {
-      held.slot = replyCaps[0]!;
-      return;
+    const back = (replyCaps ?? []).find((cap) => this.k.capabilityKind(this.process, cap, Rights.REGION_OWNER) === ObjectKind.REGION);
+    if (back !== undefined) {
+      held.slot = back;
+      return back;
     }
     if (this.k.capabilityKind(this.process, held.slot, Rights.REGION_OWNER) !== ObjectKind.REGION) this.held[this.current] = null;
+    return 0;
   }
 }

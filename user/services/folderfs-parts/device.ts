@@ -38,14 +38,21 @@ export const FOLDER_SYMLINK: u32 = 4;
 export const FOLDER_FLAGS: i32 = 25;
 export const STAT_BYTES: u32 = 48;
 
-// Requests beside docs/FS.md's (labels 14-18), and OPEN's NOFOLLOW.
-export const FS_PATH_STAT: u32 = 14;
+// The file system protocol's requests for links, times and removal by kind (docs/FS.md; the
+// WASI personality's FsMore has the same numbers), its TIMES right and the kind of a link.
 export const FS_LINK: u32 = 15;
 export const FS_SYMLINK: u32 = 16;
-export const FS_READLINK: u32 = 17;
-export const FS_SET_TIMES: u32 = 18;
+export const FS_SET_TIMES: u32 = 17;
+export const FS_REMOVE: u32 = 18;
 export const FS_OPEN_NOFOLLOW: u32 = 0x1000;
-/** A symbolic link where none may be followed (OPEN with NOFOLLOW), or one leading in circles. */
+export const FS_LINK_FOLLOW: u32 = 1;
+export const FS_REMOVE_DIR: u32 = 1;
+export const FS_REMOVE_FILE: u32 = 2;
+/** Setting times (WASI's FD_FILESTAT_SET_TIMES): WRITE implies it. */
+export const FS_RIGHT_TIMES: u32 = 8;
+export const FOLDER_RIGHTS_ALL: u32 = 15;
+export const FS_KIND_SYMLINK: u32 = 3;
+/** A symbolic link where none may be followed (OPEN with NOFOLLOW and TRUNCATE, a write to a link), or one leading in circles. */
 export const FS_E_LOOP: i32 = -213;
 
 // RequestStatus (src/machine/devices/request-status.ts).

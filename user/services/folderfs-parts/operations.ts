@@ -1,8 +1,8 @@
 // The host folder server's operations: the file system server's protocol (docs/FS.md
 // "Protocol"), read and written, on a host folder through its device (docs/HOSTFS.md "Host
 // folders"). `handle` is the one entry: it copies the request, finds the handle its badge names,
-// checks the rights in one place (the protocol's table, `fsRightsNeeded`, and `linkRights` for the
-// requests beside it), runs the operation and builds the reply. Paths are worked out from the
+// checks the rights in one place (`rightsNeeded`: the protocol's table), runs the operation and
+// builds the reply. Paths are worked out from the
 // handle's as the host share server does (hostfs-parts/paths.ts: `..` never above the handle);
 // a file's bytes go through the device by the id of the host file it opened.
 import { STREAM_READ, STREAM_WRITE, STREAM_INFO, STREAM_KIND_FILE, STREAM_CHUNK } from "../../lib/streams";
@@ -20,8 +20,9 @@ import { FolderHandles, MAX_HANDLES } from "./handles";
 import {
   OP_STAT, OP_LIST, OP_OPEN, OP_MKDIR, OP_REMOVE, OP_RENAME, OP_LINK, OP_SYMLINK, OP_READLINK, OP_SET_TIMES, OP_READ, OP_WRITE,
   OP_APPEND, OP_TRUNCATE, OP_FILE_STAT, OP_FILE_SET_TIMES, OP_SYNC, OP_CLOSE, OPEN_CREATE, OPEN_EXCLUSIVE, OPEN_TRUNCATE,
-  OPEN_WRITE, OPEN_NO_FOLLOW, FOLDER_FILE, FOLDER_DIRECTORY, FOLDER_SYMLINK, STAT_BYTES, FS_PATH_STAT, FS_LINK, FS_SYMLINK,
-  FS_READLINK, FS_SET_TIMES, FS_OPEN_NOFOLLOW, folderStatus,
+  OPEN_WRITE, OPEN_NO_FOLLOW, FOLDER_FILE, FOLDER_DIRECTORY, FOLDER_SYMLINK, STAT_BYTES, FS_LINK, FS_SYMLINK, FS_SET_TIMES,
+  FS_REMOVE, FS_OPEN_NOFOLLOW, FS_LINK_FOLLOW, FS_REMOVE_DIR, FS_REMOVE_FILE, FS_RIGHT_TIMES, FOLDER_RIGHTS_ALL, FS_KIND_SYMLINK,
+  FS_E_LOOP, folderStatus,
 } from "./device";
 
 const BLOCK_BYTES: u32 = 4096;
@@ -60,7 +61,7 @@ export class FolderOperations {
     const status = folderStatus(this.device.run(OP_STAT, 0, STAT_AT, STAT_BYTES, 1));
     if (status < 0) return status;
     if (load<u32>(this.device.statResult) != FOLDER_DIRECTORY) return FS_E_NOT_DIR;
-    const rights = this.readOnly ? FS_RIGHT_READ : FS_RIGHTS_ALL;
+    const rights = this.readOnly ? FS_RIGHT_READ : FOLDER_RIGHTS_ALL;
     const index = this.handles.open(this.device.path, 0, FS_KIND_DIR, rights, 0);
     if (index < 0) return FS_E_TABLE_FULL;
     this.handles.pin(index);
@@ -82,15 +83,16 @@ export class FolderOperations {
     if (r.badge == 0) return E_MISSING_RIGHT; // the service capability names nothing
     const index = this.handles.lookup(r.badge);
     if (index < 0) return FS_E_STALE;
-    const isDir = this.handles.kind(index) == FS_KIND_DIR;
-    const need = r.label >= FS_PATH_STAT && r.label <= FS_SET_TIMES ? linkRights(r.label, isDir) : r.label == STREAM_INFO ? 0 : fsRightsNeeded(r.label, isDir, r.word(0) & ~FS_OPEN_NOFOLLOW);
+    const kind = this.handles.kind(index);
+    const need = rightsNeeded(r.label, kind, r.word(0));
     if (need < 0) return need;
-    if (!fsRightsAllow(this.handles.rights(index), <u32>need)) return E_MISSING_RIGHT;
+    if (!rightsAllow(this.handles.rights(index), <u32>need)) return E_MISSING_RIGHT;
     this.index = index;
+    if (kind == FS_KIND_SYMLINK) return this.onLink(r.label);
     switch (r.label) {
       case FS_OPEN: return this.open();
       case FS_MKDIR: return this.onPath(OP_MKDIR, 0);
-      case FS_UNLINK: return this.unlink();
+      case FS_UNLINK: return this.remove(0);
       case FS_RENAME: return this.twoPaths(OP_RENAME);
       case FS_READ: return this.read();
       case FS_WRITE: return this.write(false);
@@ -99,17 +101,31 @@ export class FolderOperations {
       case FS_STAT: return this.stat();
       case FS_READDIR: return this.readdir();
       case FS_CLOSE: return this.closeEntry(index) ? 0 : E_INVALID_ARGUMENT; // a published root stays open
-      case FS_SYNC: return isDir ? 0 : this.onFile(OP_SYNC, 0);
+      case FS_SYNC: return kind == FS_KIND_DIR ? 0 : this.onFile(OP_SYNC, 0);
       case STREAM_READ: return this.streamRead();
       case STREAM_WRITE: return this.streamWrite();
       case STREAM_INFO: return this.streamInfo();
-      case FS_PATH_STAT: return this.pathStat();
-      case FS_LINK: return this.twoPaths(OP_LINK);
+      case FS_LINK: return this.link();
       case FS_SYMLINK: return this.symlink();
-      case FS_READLINK: return this.readlink();
       case FS_SET_TIMES: return this.setTimes();
+      case FS_REMOVE: return this.remove(r.word(0), 1);
     }
     return E_INVALID_ARGUMENT;
+  }
+
+  /** A symbolic link opened itself (NOFOLLOW): STAT, READ (its contents), SET_TIMES, CLOSE; anything else FS_E_LOOP. */
+  private onLink(label: u32): i32 {
+    switch (label) {
+      case FS_STAT: {
+        const status = folderStatus(this.device.run(OP_STAT, this.ownPath(), STAT_AT, STAT_BYTES, 0));
+        return status == FS_E_NOT_FOUND_STATUS ? FS_E_STALE : status < 0 ? status : this.statReply(this.handles.rights(this.index));
+      }
+      case FS_READ: return this.readLink();
+      case FS_SET_TIMES: return this.setTimes();
+      case FS_CLOSE: return this.closeEntry(this.index) ? 0 : E_INVALID_ARGUMENT;
+      case FS_SYNC: return 0;
+    }
+    return FS_E_LOOP;
   }
 
   private info(): i32 {
@@ -200,10 +216,10 @@ export class FolderOperations {
     const file = this.device.extra;
     const at = this.device.statResult;
     const deviceKind = load<u32>(at);
-    const kind = deviceKind == FOLDER_DIRECTORY ? FS_KIND_DIR : FS_KIND_FILE;
-    if (deviceKind != FOLDER_DIRECTORY && deviceKind != FOLDER_FILE) return this.dropFile(file, FS_E_IO);
+    const kind = deviceKind == FOLDER_DIRECTORY ? FS_KIND_DIR : deviceKind == FOLDER_SYMLINK ? FS_KIND_SYMLINK : FS_KIND_FILE;
+    if (deviceKind != FOLDER_DIRECTORY && deviceKind != FOLDER_FILE && deviceKind != FOLDER_SYMLINK) return this.dropFile(file, FS_E_IO);
     if (wantDir && kind != FS_KIND_DIR) return this.dropFile(file, FS_E_NOT_DIR);
-    const opened = this.handles.open(this.device.path, <u32>joined, kind, flags & FS_RIGHTS_ALL, file);
+    const opened = this.handles.open(this.device.path, <u32>joined, kind, flags & FOLDER_RIGHTS_ALL, file);
     if (this.handles.orphanedFile != 0) this.device.run(OP_CLOSE, 0, 0, 0, 0, this.handles.orphanedFile);
     if (opened < 0) return this.dropFile(file, FS_E_TABLE_FULL);
     const cap = this.receiver.mint(this.handles.badge(opened), RIGHT_RECEIVER_CALL);
@@ -224,29 +240,40 @@ export class FolderOperations {
     return status;
   }
 
-  /** UNLINK: a file (or link) or an empty directory, whichever the name is. */
-  private unlink(): i32 {
-    const length = this.readPaths(0, 1);
+  /**
+   * UNLINK (`kinds` 0: a file, a link or an empty directory, whichever the name is) and REMOVE
+   * (FS_REMOVE_DIR: only a directory, else FS_E_NOT_DIR; FS_REMOVE_FILE: anything else, a directory
+   * FS_E_IS_DIR). The path's length is at word `first`.
+   */
+  private remove(kinds: u32, first: i32 = 0): i32 {
+    const length = this.readPaths(first, 1);
     if (length < 0) return length;
     const joined = this.join(this.device.path, requestPaths, <u32>length);
     if (joined < 0) return joined;
     if (joined == <i32>this.handles.pathLength(this.index)) return E_INVALID_ARGUMENT; // the handle's own directory
     const found = folderStatus(this.device.run(OP_STAT, <u32>joined, STAT_AT, STAT_BYTES, 0));
     if (found < 0) return found;
-    const directory: u32 = load<u32>(this.device.statResult) == FOLDER_DIRECTORY ? 1 : 0;
-    return folderStatus(this.device.run(OP_REMOVE, <u32>joined, STAT_AT, STAT_BYTES, directory));
+    const isDirectory = load<u32>(this.device.statResult) == FOLDER_DIRECTORY;
+    if ((kinds & FS_REMOVE_DIR) != 0 && !isDirectory) return FS_E_NOT_DIR;
+    if ((kinds & FS_REMOVE_FILE) != 0 && isDirectory) return FS_E_IS_DIR_STATUS;
+    return folderStatus(this.device.run(OP_REMOVE, <u32>joined, STAT_AT, STAT_BYTES, isDirectory ? 1 : 0));
   }
 
-  /** RENAME and LINK: the first path in the device's path area, the second in the data area. */
-  private twoPaths(op: u32): i32 {
-    const total = this.readPaths(0, 2);
+  /** RENAME and LINK: the lengths at words `at` and on; the first path in the device's path area, the second in the data area. */
+  private twoPaths(op: u32, at: i32 = 0, flags: u32 = 0): i32 {
+    const total = this.readPaths(at, 2);
     if (total < 0) return total;
-    const first = this.request.word(0);
+    const first = this.request.word(at);
     const from = this.join(this.device.path, requestPaths, first);
     if (from < 0) return from;
     const to = this.join(this.device.data, requestPaths + first, <u32>total - first);
     if (to < 0) return to;
-    return folderStatus(this.device.run(op, <u32>from, SECOND_AT, <u32>to, 0));
+    return folderStatus(this.device.run(op, <u32>from, SECOND_AT, <u32>to, flags));
+  }
+
+  /** LINK: words: flags (FS_LINK_FOLLOW), from length, to length, the paths. */
+  private link(): i32 {
+    return this.twoPaths(OP_LINK, 1, (this.request.word(0) & FS_LINK_FOLLOW) != 0 ? 1 : 0);
   }
 
   /** SYMLINK: words: target length, link path length, the target's bytes then the path's. */
@@ -260,35 +287,30 @@ export class FolderOperations {
     return folderStatus(this.device.run(OP_SYMLINK, <u32>at, SECOND_AT, targetLength, 0));
   }
 
-  /** READLINK: words: path length (then its bytes, or it is at the start of the Region); the contents go to the Region at 0. */
-  private readlink(): i32 {
+  /** READ of a link opened itself: its contents, from the offset, inline (up to 240 bytes) or into the Region. */
+  private readLink(): i32 {
     const r = this.request;
-    if (r.capCount < 1) return E_BAD_MESSAGE;
-    const status = this.region.inspect(unchecked(r.caps[0]));
-    if (status < 0) return status;
-    if (!this.region.owner) return E_MISSING_RIGHT;
-    const length = r.word(0);
-    if (length > <u32>FS_PATH_MAX) return E_INVALID_ARGUMENT;
-    if (<u32>(r.wordCount - 1) * 4 >= length) memory.copy(requestPaths, r.wordsAddress(1), length);
-    else if (this.region.holds(0, length)) memory.copy(requestPaths, this.region.address, length);
-    else return E_INVALID_ARGUMENT;
-    const joined = this.join(this.device.path, requestPaths, length);
-    if (joined < 0) return joined;
-    const read = folderStatus(this.device.run(OP_READLINK, <u32>joined, DATA_AT, <u32>FS_PATH_MAX, 0));
-    if (read < 0) return read;
-    const n = min(this.device.length, <u32>FS_PATH_MAX);
-    if (!this.region.holds(0, n)) return E_INVALID_ARGUMENT;
-    memory.copy(this.region.address, this.device.data, n);
+    if (r.wordCount < 3) return E_BAD_MESSAGE;
+    const read = folderStatus(this.device.run(OP_READLINK, this.ownPath(), DATA_AT, <u32>FS_PATH_MAX, 0));
+    if (read < 0) return read == FS_E_NOT_FOUND_STATUS ? FS_E_STALE : read;
+    const contents = min(this.device.length, <u32>FS_PATH_MAX);
+    const offset = <u32>min(r.word64(0), <u64>contents);
+    const n = min(r.word(2), contents - offset);
+    let to: usize;
+    if (r.capCount == 0) {
+      if (n > FS_INLINE_BYTES) return E_INVALID_ARGUMENT;
+      to = this.reply.wordsAddress(1);
+    } else {
+      const status = this.region.inspect(unchecked(r.caps[0]));
+      if (status < 0) return status;
+      if (!this.region.owner) return E_MISSING_RIGHT;
+      if (!this.region.holds(r.word(3), n)) return E_INVALID_ARGUMENT;
+      to = this.region.address + r.word(3);
+    }
+    memory.copy(to, this.device.data + offset, n);
     this.reply.add(n);
+    if (r.capCount == 0) this.reply.use((n + 3) >> 2);
     return 0;
-  }
-
-  /** PATH_STAT: words: follow (0 or 1), path length, path. Replies as STAT. */
-  private pathStat(): i32 {
-    const follow = this.request.word(0) & 1;
-    const status = this.onPath(OP_STAT, follow, 1);
-    if (status < 0) return status;
-    return this.statReply(FS_RIGHT_READ);
   }
 
   // ---- File and handle operations ------------------------------------------------------------
@@ -302,11 +324,11 @@ export class FolderOperations {
     return this.statReply(this.handles.rights(this.index));
   }
 
-  /** STAT's words from the device's record: kind, size, created (the change time), modified, inode, rights, blocks, links, accessed, changed. */
+  /** STAT's words from the device's record: kind, size, created (the change time), modified, inode, rights, blocks, accessed, changed, links. */
   private statReply(rights: u32): i32 {
     const at = this.device.statResult;
     const deviceKind = load<u32>(at);
-    const kind: u32 = deviceKind == FOLDER_DIRECTORY ? FS_KIND_DIR : deviceKind == FOLDER_FILE ? FS_KIND_FILE : deviceKind == FOLDER_SYMLINK ? 4 : 3;
+    const kind: u32 = deviceKind == FOLDER_DIRECTORY ? FS_KIND_DIR : deviceKind == FOLDER_FILE ? FS_KIND_FILE : deviceKind == FOLDER_SYMLINK ? FS_KIND_SYMLINK : 0;
     const size = load<u64>(at, 8);
     const rep = this.reply;
     rep.add(kind);
@@ -316,32 +338,24 @@ export class FolderOperations {
     rep.add(<u32>load<u64>(at, 40));
     rep.add(rights);
     rep.add(<u32>((size + 4095) >> 12));
-    rep.add(load<u32>(at, 4));
     rep.add64(load<u64>(at, 16));
     rep.add64(load<u64>(at, 32));
+    rep.add(load<u32>(at, 4));
     return 0;
   }
 
-  /**
-   * SET_TIMES: words: access low, high, modification low, high, flags (WASI's fstflags); on a
-   * directory, then optionally follow (0 or 1), a path length and the path: the times of what the
-   * path names under it.
-   */
+  /** SET_TIMES on any handle: words: flags (WASI's fstflags), access low, high, modification low, high. A link opened itself gets its own times. */
   private setTimes(): i32 {
     const r = this.request;
     if (r.wordCount < 5) return E_BAD_MESSAGE;
     const times = this.device.data;
-    store<u64>(times, r.word64(0));
-    store<u64>(times, r.word64(2), 8);
-    store<u32>(times, r.word(4), 16);
+    store<u64>(times, r.word64(1));
+    store<u64>(times, r.word64(3), 8);
+    store<u32>(times, r.word(0), 16);
     const file = this.handles.file(this.index);
     if (file != 0) return folderStatus(this.device.run(OP_FILE_SET_TIMES, 0, DATA_AT, TIMES_BYTES, 0, file));
-    if (r.wordCount < 7) return folderStatus(this.device.run(OP_SET_TIMES, this.ownPath(), DATA_AT, TIMES_BYTES, 1));
-    const length = this.readPaths(6, 1);
-    if (length < 0) return length;
-    const joined = this.join(this.device.path, requestPaths, <u32>length);
-    if (joined < 0) return joined;
-    return folderStatus(this.device.run(OP_SET_TIMES, <u32>joined, DATA_AT, TIMES_BYTES, r.word(5) & 1));
+    const follow: u32 = this.handles.kind(this.index) == FS_KIND_SYMLINK ? 0 : 1;
+    return folderStatus(this.device.run(OP_SET_TIMES, this.ownPath(), DATA_AT, TIMES_BYTES, follow));
   }
 
   /** Reads up to `length` bytes from `offset` of this handle's file to `to`: bytes read, or a status. */
@@ -475,7 +489,7 @@ export class FolderOperations {
    * READDIR: the device's LIST from the cookie (its entry index) into the caller's Region. Device
    * records (kind u32, name length u32, inode u64, the name padded to 4) become the protocol's
    * entries (inode u32, kind u8, name length u8, two zeros, the name padded to 4); a symbolic link
-   * has kind 4, anything neither file, directory nor link kind 3.
+   * has kind 3, anything neither file, directory nor link kind 0.
    */
   private readdir(): i32 {
     const r = this.request;
@@ -502,7 +516,7 @@ export class FolderOperations {
       const size = (16 + nameLength + 3) & ~3;
       const entry = (FS_DIRENT_HEADER + nameLength + 3) & ~3;
       if (at + size > used || nameLength > 255 || out + entry > length) break;
-      const kind: u32 = deviceKind == FOLDER_DIRECTORY ? FS_KIND_DIR : deviceKind == FOLDER_FILE ? FS_KIND_FILE : deviceKind == FOLDER_SYMLINK ? 4 : 3;
+      const kind: u32 = deviceKind == FOLDER_DIRECTORY ? FS_KIND_DIR : deviceKind == FOLDER_FILE ? FS_KIND_FILE : deviceKind == FOLDER_SYMLINK ? FS_KIND_SYMLINK : 0;
       store<u32>(to + out, <u32>load<u64>(from + at, 8));
       store<u8>(to + out + 4, <u8>kind);
       store<u8>(to + out + 5, <u8>nameLength);
@@ -523,10 +537,34 @@ const FS_E_IS_DIR_STATUS: i32 = -204;
 const FS_E_EXISTS_STATUS: i32 = -202;
 const FS_E_NOT_FOUND_STATUS: i32 = -201;
 
-/** The rights the requests beside docs/FS.md's need: looking names up READ, changing the directory or a file's times WRITE. */
-function linkRights(label: u32, isDirectory: bool): i32 {
-  if (label == FS_SET_TIMES) return <i32>FS_RIGHT_WRITE;
-  if (!isDirectory) return FS_E_NOT_DIR;
-  if (label == FS_LINK || label == FS_SYMLINK) return <i32>(FS_RIGHT_READ | FS_RIGHT_WRITE);
-  return <i32>FS_RIGHT_READ;
+/**
+ * The rights a request needs on a handle of `kind`, or a status: the protocol's table
+ * (fsRightsNeeded), with the TIMES right and the requests for links, times and removal by kind.
+ */
+function rightsNeeded(label: u32, kind: u32, word0: u32): i32 {
+  const dir = kind == FS_KIND_DIR;
+  switch (label) {
+    case FS_OPEN: {
+      if (!dir) return FS_E_NOT_DIR;
+      let need = FS_RIGHT_READ | (word0 & FOLDER_RIGHTS_ALL);
+      if ((word0 & (FS_OPEN_CREATE | FS_OPEN_TRUNCATE)) != 0) need |= FS_RIGHT_WRITE;
+      return <i32>need;
+    }
+    case FS_SYMLINK: case FS_REMOVE:
+      return dir ? <i32>(FS_RIGHT_READ | FS_RIGHT_WRITE) : FS_E_NOT_DIR;
+    case FS_LINK:
+      return dir ? <i32>(FS_RIGHT_READ | FS_RIGHT_WRITE) : FS_E_NOT_DIR;
+    case FS_SET_TIMES:
+      return <i32>FS_RIGHT_TIMES;
+    case STREAM_INFO:
+      return 0;
+  }
+  if (kind == FS_KIND_SYMLINK) return label == FS_READ ? <i32>FS_RIGHT_READ : 0;
+  return fsRightsNeeded(label, dir, word0);
+}
+
+/** Whether rights `have` allow `need`: WRITE implies APPEND and TIMES. */
+function rightsAllow(have: u32, need: u32): bool {
+  if ((have & FS_RIGHT_WRITE) != 0) have |= FS_RIGHT_APPEND | FS_RIGHT_TIMES;
+  return (need & ~have) == 0;
 }
