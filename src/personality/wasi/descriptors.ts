@@ -49,7 +49,6 @@ export interface FileDescriptor extends Common {
   readonly device: number;
   /** Its filetype: a regular file, or what else a server opened that is not a directory. */
   readonly type: number;
-  readonly origin: Origin | null;
   offset: bigint;
 }
 

@@ -6,6 +6,7 @@ import { FsOpen, StreamKind, Stream, errnoOfStatus } from "./protocol.ts";
 import { encodeDirent, encodeFdStat, encodeFileStat, fileStatOf, fileTypeOf } from "./stat-layout.ts";
 import { streamRead, streamReadiness, streamWrite } from "./streams.ts";
 import { TRANSFER_MAX_PAGES } from "./transfer-region.ts";
+import { checkTimeFlags, timesErrno } from "./path-calls.ts";
 import type { WasiProcess } from "./wasi-process.ts";
 
 /** One fd_read or fd_write on a file moves at most this much (one call to its server); callers loop on short counts. */
@@ -225,6 +226,15 @@ export async function fdFilestatSetSize(w: WasiProcess, fd: number, size: bigint
   if (size > MAX_OFFSET || size < 0n) return Errno.INVAL;
   const status = await w.server.truncate(found.slot, size);
   return status < 0 ? errnoOfStatus(status) : Errno.SUCCESS;
+}
+
+/** fd_filestat_set_times on a file or a directory (a stream has no times: EBADF). */
+export async function fdFilestatSetTimes(w: WasiProcess, fd: number, accessed: bigint, modified: bigint, flags: number): Promise<number> {
+  const found = w.descriptor(fd, Right.FD_FILESTAT_SET_TIMES);
+  if (typeof found === "number") return found;
+  if (found.kind === "stream") return Errno.BADF;
+  if (!checkTimeFlags(flags)) return Errno.INVAL;
+  return timesErrno(await w.server.setTimes(found.slot, flags, accessed, modified));
 }
 
 /** fd_allocate: the file is at least `offset + length` bytes long afterwards (the new bytes read as zeros). */

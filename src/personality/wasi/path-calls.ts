@@ -148,7 +148,6 @@ export async function pathOpen(w: WasiProcess, dirFd: number, lookupFlags: numbe
     slot: opened.slot,
     device: dir.device,
     type: fileTypeOf(opened.kind),
-    origin,
     offset: 0n,
     rightsBase: fileRights,
     rightsInheriting: 0n,

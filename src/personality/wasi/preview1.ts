@@ -81,16 +81,8 @@ export const wasiPreview1: ImportModuleSpec<KernelServices> = {
       fd_fdstat_set_rights: (f: number, base: bigint, inheriting: bigint) => fd.fdFdstatSetRights(state(), u32(f), base, inheriting),
       fd_filestat_get: (f: number, out: number) => fd.fdFilestatGet(state(), u32(f), out),
       fd_filestat_set_size: (f: number, size: bigint) => fd.fdFilestatSetSize(state(), u32(f), BigInt.asUintN(64, size)),
-      async fd_filestat_set_times(f: number, accessed: bigint, modified: bigint, flags: number): Promise<number> {
-        const w = state();
-        const found = w.file(u32(f), Right.FD_FILESTAT_SET_TIMES);
-        const directory = w.table.get(u32(f));
-        const slot = typeof found !== "number" ? found.slot : directory?.kind === "directory" ? directory.slot : null;
-        if (slot === null) return typeof found === "number" ? (found === Errno.SPIPE ? Errno.BADF : found) : Errno.BADF;
-        if (directory?.kind === "directory" && (directory.rightsBase & Right.FD_FILESTAT_SET_TIMES) === 0n) return Errno.NOTCAPABLE;
-        if (!path.checkTimeFlags(flags & 0xffff)) return Errno.INVAL;
-        return path.timesErrno(await w.server.setTimes(slot, flags & 0xffff, BigInt.asUintN(64, accessed), BigInt.asUintN(64, modified)));
-      },
+      fd_filestat_set_times: (f: number, accessed: bigint, modified: bigint, flags: number) =>
+        fd.fdFilestatSetTimes(state(), u32(f), BigInt.asUintN(64, accessed), BigInt.asUintN(64, modified), flags & 0xffff),
       fd_allocate: (f: number, offset: bigint, length: bigint) => fd.fdAllocate(state(), u32(f), offset, length),
       fd_advise: (f: number, offset: bigint, length: bigint, advice: number) => fd.fdAdvise(state(), u32(f), offset, length, advice & 0xff),
       fd_sync: (f: number) => fd.fdSync(state(), u32(f), Right.FD_SYNC),
