@@ -22,7 +22,10 @@ export async function slowPaths(): Promise<string[]> {
   let counts: Counts = { calls: new Map(), safePoints: 0, preemptions: 0 };
   imports.forProcess = (tlbBase, faultFlag) => {
     const object = forProcess(tlbBase, faultFlag);
-    const mmu = { ...(object[MMU_MODULE] as Record<string, unknown>) };
+    // The kernel's shared imports are the per-process object's prototype: copy them all, not just its own.
+    const mmu: Record<string, unknown> = {};
+    const source = object[MMU_MODULE] as Record<string, unknown>;
+    for (const name in source) mmu[name] = source[name];
     for (const [name, value] of Object.entries(mmu)) {
       if (typeof value !== "function") continue;
       const fn = value as (...args: unknown[]) => unknown;
