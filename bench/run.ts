@@ -20,6 +20,7 @@ import { rewrittenVsNative } from "./rewritten-vs-native.ts";
 import { safePointCost } from "./safe-point-cost.ts";
 import { slowPaths } from "./slow-paths.ts";
 import { warmStart } from "./warm-start.ts";
+import { wasiIo } from "./wasi-io.ts";
 
 function format(value: number): string {
   const abs = Math.abs(value);
@@ -94,6 +95,8 @@ report({
     "Baseline: node:fs on a file in the same temporary folder, the same call sizes, writes ending in an fsync like the fs sync. Host reads come from the page cache.",
   ],
 });
+const wasi = await step("WASI files and start", wasiIo);
+report({ title: "WASI programs: file throughput (MiB/s, one run) and start, beside node:wasi", results: wasi.results, notes: wasi.notes });
 report({
   title: "Process start from a loaded image (µs per process, median of 5 batches of 250)",
   results: await step("process start", processStart),
