@@ -18,6 +18,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { FRAME_KERNEL } from "../../src/kernel/frame-allocator.ts";
 import type { LoadedImage } from "../../src/kernel/image.ts";
+import { checkInvariants } from "../../src/kernel/invariants.ts";
 import { Kernel, type SpawnOptions } from "../../src/kernel/kernel.ts";
 import type { ImportModuleSpec } from "../../src/kernel/personality.ts";
 import type { Process, ProcessOutcome } from "../../src/kernel/process.ts";
@@ -252,9 +253,17 @@ export class FuzzMachine {
     const watchdog = setInterval(() => {
       if (process.alive && this.kernel.kill(process.pid) === 0) timedOut = true;
     }, timeoutMs);
-    const outcome = await process.wait().finally(() => clearInterval(watchdog));
+    // Between the kernel's steps, while the module runs, every memory invariant holds.
+    const broken: string[] = [];
+    const inspector = setInterval(() => {
+      if (broken.length === 0 && process.alive) broken.push(...checkInvariants(this.kernel).map((line) => `invariant (during the run): ${line}`));
+    }, 2);
+    const outcome = await process.wait().finally(() => {
+      clearInterval(watchdog);
+      clearInterval(inspector);
+    });
 
-    const problems: string[] = [];
+    const problems: string[] = [...broken, ...checkInvariants(this.kernel).map((line) => `invariant (after the run): ${line}`)];
     const allowed = new Set<number>();
     for (const { frame, owner } of this.allocations) {
       if (owner === process.pid || owner === FRAME_KERNEL) allowed.add(frame);
