@@ -1,6 +1,7 @@
 import type { Clock, ConsoleDevice, EntropySource, HostDevices, Timer } from "./devices.ts";
 import { ConsoleInputRouter } from "./devices/console-input.ts";
 import { checkDeviceLines, standardDevices } from "./devices/standard-devices.ts";
+import type { PanelDevice } from "./devices/panel.ts";
 import type { UartDevice } from "./devices/uart.ts";
 import { InterruptController } from "./interrupts.ts";
 import type { MmioDevice } from "./mmio.ts";
@@ -26,8 +27,10 @@ export class Machine {
   readonly console: ConsoleDevice;
   readonly entropy: EntropySource;
   readonly yieldToHost: () => Promise<void>;
-  /** The MMIO devices, in the order process 1 gets them: console, block, timer, share, extras. */
+  /** The MMIO devices, in the order process 1 gets them: console, block, timer, share, panel, extras. */
   readonly devices: readonly MmioDevice[];
+  /** The front panel, when the host asked for one (HostDevices.panel). */
+  readonly panel: PanelDevice | null;
   private readonly uart: UartDevice;
 
   constructor(host: HostDevices, memorySize = DEFAULT_MEMORY_SIZE, options: MachineOptions = {}) {
@@ -40,6 +43,7 @@ export class Machine {
     this.yieldToHost = () => host.yieldToHost();
     const standard = standardDevices(host, this.interrupts, this.clock, this.console, input);
     this.uart = standard.uart;
+    this.panel = standard.panel;
     this.devices = [...standard.all, ...(options.extraDevices ?? [])];
     checkDeviceLines(this.devices);
   }

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Block } from "../../src/machine/devices/block.ts";
 import { Queue } from "../../src/machine/devices/queue-device.ts";
+import { Panel } from "../../src/machine/devices/panel.ts";
 import { Header, RegisterError } from "../../src/machine/devices/registers.ts";
 import { RequestStatus } from "../../src/machine/devices/request-status.ts";
 import { RtcTimer } from "../../src/machine/devices/rtc-timer.ts";
@@ -32,6 +33,7 @@ describe("docs/DEVICES.md", () => {
     ["Request queues", Queue],
     ["Block", Block],
     ["Timer/RTC", RtcTimer],
+    ["Front panel", Panel],
   ];
 
   for (const [title, registers] of tables) {

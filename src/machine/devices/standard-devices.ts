@@ -3,15 +3,17 @@ import type { MmioDevice } from "../mmio.ts";
 import { BlockDevice } from "./block.ts";
 import type { ConsoleInputRouter } from "./console-input.ts";
 import { HostShareDevice } from "./host-share.ts";
+import { PanelDevice } from "./panel.ts";
 import { RtcTimerDevice } from "./rtc-timer.ts";
 import { UartDevice } from "./uart.ts";
 
 /** Each kind of device has its own line, whether or not the host has the others (docs/DEVICES.md). */
-export const DeviceLine = { CONSOLE: 2, BLOCK: 3, TIMER: 4, SHARE: 5 } as const;
+export const DeviceLine = { CONSOLE: 2, BLOCK: 3, TIMER: 4, SHARE: 5, PANEL: 6 } as const;
 
 export interface StandardDevices {
   readonly uart: UartDevice;
-  /** In boot order: console, block, timer, share — those the host has. */
+  readonly panel: PanelDevice | null;
+  /** In boot order: console, block, timer, share, panel — those the host has. */
   readonly all: readonly MmioDevice[];
 }
 
@@ -22,7 +24,9 @@ export function standardDevices(host: HostDevices, interrupts: InterruptSink, cl
   if (host.disk) all.push(new BlockDevice(DeviceLine.BLOCK, interrupts, host.disk));
   if (host.schedule) all.push(new RtcTimerDevice(DeviceLine.TIMER, interrupts, clock, host.schedule));
   if (host.share) all.push(new HostShareDevice(DeviceLine.SHARE, interrupts, host.share));
-  return { uart, all };
+  const panel = host.panel ? new PanelDevice(DeviceLine.PANEL, interrupts) : null;
+  if (panel) all.push(panel);
+  return { uart, panel, all };
 }
 
 /** Throws when two devices share a line or one uses the timer's or the console's (0, 1). */
