@@ -17,6 +17,7 @@ import { nodePageCipher } from "./node-page-cipher.ts";
 
 const USAGE = `usage: dogma run [options] PROGRAM.wasm [ARGS...]
        dogma boot [--disk FILE] [--share DIR] [--memory SIZE] [--config FILE] [--no-cache]
+       dogma web [--port N] [--host ADDRESS] [--no-build]   (the same system in a browser tab)
 
 boot: boots the system: process 1 (init) reads FILE (default user/boot/init.conf) and starts the
 services it names from build/user; when process 1 ends the machine resets and boots again.
@@ -189,6 +190,8 @@ function parseBoot(rest: string[]): BootOptions | "help" {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // The browser host's server (src/hosts/web): loaded only for this command, it brings vite.
+  if (argv[0] === "web") return (await import("../web/web-command.ts")).webCommand(argv.slice(1));
   try {
     if (argv[0] === "boot") {
       const options = parseBoot(argv.slice(1));
