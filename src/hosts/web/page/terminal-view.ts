@@ -44,12 +44,17 @@ export class TerminalView {
     this.terminal.focus();
   }
 
-  /** The whole buffer as text, one line per row (for tests and the prompt check). */
+  /** The whole buffer as text, a line per line the machine wrote (rows it wrapped joined again). */
   text(): string {
     const buffer = this.terminal.buffer.active;
-    const lines: string[] = [];
-    for (let y = 0; y < buffer.length; y++) lines.push(buffer.getLine(y)?.translateToString(true) ?? "");
-    return lines.join("\n");
+    let text = "";
+    for (let y = 0; y < buffer.length; y++) {
+      const line = buffer.getLine(y);
+      if (y > 0 && !line?.isWrapped) text += "\n";
+      text += line?.translateToString(!buffer.getLine(y + 1)?.isWrapped) ?? "";
+    }
+    // The rows below the cursor that nothing was written to yet.
+    return text.replace(/\n+$/, "");
   }
 
   /** The line the cursor is on. */
