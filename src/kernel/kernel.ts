@@ -541,8 +541,8 @@ export class Kernel implements KernelServices, ObjectKernel {
     return found && found.has(rights) ? found.object.kind : null;
   }
 
-  consoleWrite(stream: 1 | 2, bytes: Uint8Array): void {
-    this.machine.console.write(stream, bytes);
+  consoleWrite(stream: 1 | 2, bytes: Uint8Array): number {
+    return this.machine.console.write(stream, bytes) ? Status.OK : Status.E_PEER_DEAD;
   }
 
   consoleRead(process: Process, max: number): Promise<Uint8Array> {

@@ -31,7 +31,7 @@ describe("front panel", () => {
     const { m, panel } = await bootWithPanel("control supervise");
     await m.line('timer: serving "timer"');
     const timer = await m.pidOf("timer");
-    await m.pidOf("panel");
+    await m.line("panel: taking commands");
 
     expect(await panel.request("suspend", timer)).toBe(0);
     expect(m.kernel.processes.get(timer)?.suspended).toBe(true);
@@ -55,7 +55,7 @@ describe("front panel", () => {
   it("refuses a panel whose line lacks supervise, and drops what was waiting when its driver restarts", async () => {
     const { m, panel } = await bootWithPanel("control");
     const timer = await m.pidOf("timer");
-    await m.pidOf("panel");
+    await m.line("panel: taking commands");
     expect(await panel.request("kill", timer)).toBe(E_MISSING_RIGHT);
     expect(m.kernel.processes.get(timer)?.alive).toBe(true);
 
@@ -68,6 +68,7 @@ describe("front panel", () => {
     );
     await m.line(/^init: restarted panel \(pid \d+\)$/);
     expect(await waiting).toBe("the panel was reset (its driver restarted) before it answered");
+    await m.until("the restarted driver takes commands", (lines) => lines.filter((l) => l === "panel: taking commands").length === 2);
     expect(await panel.request("suspend", timer)).toBe(E_MISSING_RIGHT);
     await m.halt();
   });

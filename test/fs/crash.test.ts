@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { FS_LINES, bootOnDisk, verdict } from "./fs-machine.ts";
+import { patience } from "../helpers/patience.ts";
 
 const work = mkdtempSync(join(tmpdir(), "dogma-fs-crash-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -94,5 +95,5 @@ describe("crash consistency", () => {
         await c.close();
       }
     }
-  }, 240_000);
+  }, patience(240_000));
 });

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { program } from "../helpers/programs.ts";
 import { bootOnDisk, verdict } from "./fs-machine.ts";
+import { patience } from "../helpers/patience.ts";
 
 const work = mkdtempSync(join(tmpdir(), "dogma-fs-install-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -37,5 +38,5 @@ service ls       fs-install-check use=fs memory=512
     } finally {
       await m.close();
     }
-  }, 120_000);
+  }, patience(120_000));
 });

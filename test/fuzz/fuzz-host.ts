@@ -126,7 +126,7 @@ export class FuzzMachine {
         };
       },
       // Input is asked for and never arrives: a reader blocks until it is killed.
-      createConsole: (): ConsoleDevice => ({ write: (stream, bytes) => void this.out[stream].push(bytes.slice()), requestInput() {} }),
+      createConsole: (): ConsoleDevice => ({ write: (stream, bytes) => this.out[stream].push(bytes.slice()) > 0, requestInput() {} }),
       entropy: { fill: (bytes) => void crypto.getRandomValues(bytes) },
       yieldToHost: () => new Promise((resolve) => setImmediate(resolve)),
     };

@@ -25,6 +25,7 @@ import type { Process } from "../../src/kernel/process.ts";
 import { wat } from "../helpers/wat.ts";
 import { prng } from "../caps/prng.ts";
 import { ALL, BUF, R0, SCRATCH, Script, type ScriptMachine, makeReceiver, scriptMachine } from "../caps/script.ts";
+import { patience } from "../helpers/patience.ts";
 
 const FUZZERS = 6;
 const INVOKES = 400;
@@ -399,6 +400,6 @@ describe("invoke fuzzing", () => {
   for (const seed of SEEDS) {
     it(`survives random invocations (seed ${seed})`, async () => {
       await fuzzRound(seed);
-    }, 40_000);
+    }, patience(40_000));
   }
 });

@@ -7,6 +7,7 @@ import { Panel } from "../../src/machine/devices/panel.ts";
 import { Header, RegisterError } from "../../src/machine/devices/registers.ts";
 import { RequestStatus } from "../../src/machine/devices/request-status.ts";
 import { RtcTimer } from "../../src/machine/devices/rtc-timer.ts";
+import { Power } from "../../src/machine/devices/power.ts";
 import { Uart } from "../../src/machine/devices/uart.ts";
 
 /** docs/DEVICES.md is what drivers are written against: its tables must say what the code does. */
@@ -33,6 +34,7 @@ describe("docs/DEVICES.md", () => {
     ["Request queues", Queue],
     ["Block", Block],
     ["Timer/RTC", RtcTimer],
+    ["Power", Power],
     ["Front panel", Panel],
   ];
 

@@ -147,29 +147,25 @@ describe("Dogma in Chromium", () => {
   }, 60_000);
 
   it("refuses a damaged disk with the reason and an offer to format it", async () => {
-    const other = freshProfile();
-    const context = await other.open();
-    try {
-      const page = await context.newPage();
-      // Any page of the origin can reach its private file system: write a disk that is not one.
-      await page.goto(`${server.url}boot/init.conf`);
-      await page.evaluate(async () => {
-        const root = await navigator.storage.getDirectory();
-        const writable = await (await root.getFileHandle("dogma-disk.img", { create: true })).createWritable();
-        await writable.write(new TextEncoder().encode("not a file system, but somebody's data".padEnd(8 << 20, "!")));
-        await writable.close();
-      });
-      await page.goto(server.url);
-      await page.waitForSelector("#notice:not([hidden])");
-      expect(await page.locator("#notice h2").textContent()).toBe("The disk in this browser cannot be mounted");
-      expect(await page.locator("#notice p").textContent()).toMatch(/^block 0 is not a Dogma superblock \(magic 0x[0-9a-f]+, not 0x[0-9a-f]+ "DOGMFS1"\)\. Dogma did not boot/);
-      await page.click('#notice button:has-text("Format the disk")');
-      await waitForPrompt(page);
-        expect(await run(page, "ls", /\$ $/)).toMatch(/^bin\/$/m);
-    } finally {
-      await context.close();
-      other.remove();
-    }
+    // Every page of the origin is closed: any page of it can reach its private file system, and
+    // writes a disk that is not one.
+    const page = await openPage("boot/init.conf");
+    await page.evaluate(async () => {
+      const root = await navigator.storage.getDirectory();
+      const writable = await (await root.getFileHandle("dogma-disk.img", { create: true })).createWritable();
+      await writable.write(new TextEncoder().encode("not a file system, but somebody's data".padEnd(8 << 20, "!")));
+      await writable.close();
+    });
+    await page.goto(server.url);
+    await page.waitForSelector("#notice:not([hidden])");
+    expect(await page.locator("#notice h2").textContent()).toBe("The disk in this browser cannot be mounted");
+    expect(await page.locator("#notice p").textContent()).toMatch(/^block 0 is not a Dogma superblock \(magic 0x[0-9a-f]+, not 0x[0-9a-f]+ "DOGMFS1"\)\. Dogma did not boot/);
+    expect(await page.locator(".xterm").count()).toBe(1);
+    await page.click('#notice button:has-text("Format the disk")');
+    await waitForPrompt(page);
+    expect(await run(page, "ls", /\$ $/)).toMatch(/^bin\/$/m);
+    expect(await run(page, "cat /f", /\$ $/)).toMatch(/cat: \/f: /);
+    await page.close();
   }, 60_000);
 
   it("says plainly that a browser without JSPI cannot run Dogma", async () => {

@@ -47,6 +47,9 @@ const interrupts = new Receiver(check("create the interrupt Receiver", home.crea
 const interrupt = new Interrupt(INTERRUPT);
 check("bind the interrupt", interrupt.bind(<u32>check("mint", interrupts.mint(0, RIGHT_RECEIVER_SEND)) | CAP_MOVE));
 registers.set(IRQ_ENABLE, IRQ_COMMAND);
+// Commands the host gave before this (the reset above refused them) may be given again from now on.
+lineBegin("panel: taking commands");
+linePrint();
 
 /** Carries out the command shown: init's answer (0 or a status), or E_INVALID_ARGUMENT for a command init has no label for. */
 function carryOut(command: u32, pid: u32): i32 {

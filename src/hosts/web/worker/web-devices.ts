@@ -3,7 +3,7 @@ import type { BlockBackend } from "../../../machine/devices/block-backend.ts";
 import type { ShareBackend } from "../../../machine/devices/share-backend.ts";
 import type { InterruptController } from "../../../machine/interrupts.ts";
 
-/** Where console output goes (the page's terminal), and where typed input waits for the machine. */
+/** Where console output goes (the page's terminal). */
 export interface Terminal {
   write(stream: 1 | 2, bytes: Uint8Array): void;
 }
@@ -133,8 +133,10 @@ class WebConsole implements ConsoleDevice {
     this.input = input;
   }
 
-  write(stream: 1 | 2, bytes: Uint8Array): void {
+  /** The page's terminal never goes away while the worker lives: every write is taken. */
+  write(stream: 1 | 2, bytes: Uint8Array): boolean {
     this.terminal.write(stream, bytes);
+    return true;
   }
 
   requestInput(): void {
