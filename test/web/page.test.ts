@@ -94,7 +94,7 @@ describe("Dogma in Chromium", () => {
     await page.close();
   }, 60_000);
 
-  it("keeps the disk across a reload, and across a reload in the middle of paging to it; boots from the module cache", async () => {
+  it("keeps the disk across a reload, a reload in the middle of paging to it, and a halt; boots from the module cache", async () => {
     // Little memory, so memtest pages to /swap on the disk: the reload cuts that writing off.
     const page = await openPage("?memory=12");
     await waitForPrompt(page);
@@ -106,6 +106,14 @@ describe("Dogma in Chromium", () => {
     await waitForPrompt(page);
     expect(await run(page, "cat /f", /\$ $/)).toMatch(/^x$/m);
     expect(await run(page, "ls -l /", /\$ $/)).toMatch(/ swap$/m);
+    // The power button: process 1 halts cleanly, and the page offers to boot again.
+    await page.click("#halt");
+    await page.waitForFunction(() => document.querySelector("#notice h2")?.textContent === "The machine stopped");
+    expect(await page.locator("#notice p").textContent()).toBe("process 1 halted the machine");
+    expect(await waitForTerminal(page, /init: halt requested by the host\n/)).toBeTruthy();
+    await page.click('#notice button:has-text("Boot again")');
+    await waitForTerminal(page, /booting again(?:.*\n)*.*dogma:\/\$ $/);
+    expect(await run(page, "cat /f", /\$ $/)).toMatch(/^x$/m);
     await page.close();
   }, 60_000);
 

@@ -33,6 +33,8 @@ export type PageMessage =
   | { readonly kind: "snapshot"; readonly capsOf: number | null; readonly timelineAfterNs: number }
   | { readonly kind: "panel"; readonly id: number; readonly operation: PanelOperation; readonly pid: number }
   | { readonly kind: "download-disk" }
+  /** Presses the power controller's button: process 1 halts the machine cleanly. */
+  | { readonly kind: "halt" }
   | { readonly kind: "shutdown" };
 
 /** What the views get, each time they ask. */
@@ -57,7 +59,7 @@ export type WorkerMessage =
   | { readonly kind: "disk-refused"; readonly reason: string }
   | { readonly kind: "booted"; readonly cachedModules: number; readonly rewrittenModules: number; readonly loadMs: number }
   | { readonly kind: "prompt-ready" }
-  | { readonly kind: "ended"; readonly reason: string; readonly halted: boolean }
+  | { readonly kind: "ended"; readonly reason: string; readonly halted: boolean; readonly status: number }
   | { readonly kind: "fatal"; readonly message: string }
   | { readonly kind: "binary-checked"; readonly name: string; readonly accepted: boolean; readonly message: string }
   /** null: there is no kernel to look at yet (booting), or any more. */

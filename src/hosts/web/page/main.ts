@@ -47,12 +47,13 @@ function start(): void {
     link.boot({ bootBase: new URL("boot/", location.href).href, store, cache: params.get("cache") !== "0", memoryBytes: Number(params.get("memory") ?? 128) << 20, ...how });
   const reboot = async (how: { replaceWith?: ArrayBuffer; format?: boolean }) => {
     await link.shutdown();
-    terminal.note(how.format ? "— formatting the disk and booting again —" : "— booting the uploaded disk —");
+    terminal.note(how.format ? "— formatting the disk and booting again —" : how.replaceWith ? "— booting the uploaded disk —" : "— booting again —");
     probe.promptMs = null;
     boot(how);
     views.open(viewsToggle.checked);
   };
   const disk = wireDiskControls(link, reboot);
+  byId("halt").addEventListener("click", () => link.send({ kind: "halt" }));
   wireShareControls(link, status);
 
   link.on("output", ({ bytes }) =>

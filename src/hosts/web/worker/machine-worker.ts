@@ -62,6 +62,9 @@ async function handle(message: PageMessage): Promise<void> {
       return snapshot(message.capsOf, message.timelineAfterNs);
     case "panel":
       return panel(message.id, message.operation, message.pid);
+    case "halt":
+      if (!machine) throw new Error("the machine has not booted yet");
+      return machine.power.requestHalt();
     case "download-disk": {
       if (!disk) throw new Error("there is no disk to download");
       await disk.backend.flush();
@@ -119,7 +122,7 @@ async function boot(request: BootRequest): Promise<void> {
   );
   inspector?.watch(false);
   await opened.backend.flush();
-  post({ kind: "ended", reason: end.reason, halted: end.halted });
+  post({ kind: "ended", reason: end.reason, halted: end.halted, status: end.status });
 }
 
 /** The config and the modules it names, from the built page's boot/ folder. */
