@@ -18,6 +18,7 @@ import { processStart } from "./process-start.ts";
 import { rewrittenVsNative } from "./rewritten-vs-native.ts";
 import { safePointCost } from "./safe-point-cost.ts";
 import { slowPaths } from "./slow-paths.ts";
+import { webBenchmarks } from "./web.ts";
 
 function format(value: number): string {
   const abs = Math.abs(value);
@@ -132,14 +133,17 @@ report({
   results: await step("loader phases", loaderPhases),
   notes: ["ratio = share of the whole cold load. `check` is binaryen's validation of the rewritten module; `compile` is V8's (lazy) compile of the rewritten bytes."],
 });
+const nodeBoot = await step("boot", boot);
 report({
   title: "Boot (ms, median)",
-  results: await step("boot", boot),
+  results: nodeBoot,
   notes: [
     "The default config (registry, console, timer and block drivers, log, pipes, the shell) booted through the bootloader, timed from the start of loading to the shell's prompt on the console.",
     "Cold: an empty loader cache (every module rewritten and optimized); modules cached: the same loader again, so instantiation and the services' own start.",
   ],
 });
+
+for (const section of await step("browser (headless Chromium)", () => webBenchmarks(nodeBoot))) report(section);
 
 const seconds = (now() - started) / 1000;
 const machine = machineInfo();

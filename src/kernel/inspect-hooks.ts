@@ -10,6 +10,8 @@ import type { Process } from "./process.ts";
 export interface SchedulerObserver {
   /** From `atNs` on, `process` runs (null: the CPU is back with the scheduler, or idle). */
   running(process: Process | null, atNs: number): void;
+  /** `process` has ended (its outcome is set) and is being torn down: the last look at it. */
+  ended(process: Process): void;
 }
 
 export interface IpcObserver {

@@ -92,8 +92,7 @@ export class KernelInspector {
   private readonly kernel: Kernel;
   private readonly timeline = new TimelineRecorder();
   private readonly traffic = new TrafficCounter();
-  /** Processes that ran since the last `processes()`: those no longer alive are reported ended. */
-  private readonly seen = new Set<Process>();
+  /** Processes that ended while watching, newest last (at most ENDED_KEPT). */
   private readonly ended: ProcessView[] = [];
   private readonly names = new Map<number, string>();
   /** Stable numbers for objects that have no id of their own (Receivers), for this inspector's life. */
@@ -112,12 +111,9 @@ export class KernelInspector {
     const scheduler = this.kernel.scheduler;
     if (on) {
       const timeline = this.timeline;
-      const seen = this.seen;
       const observer: SchedulerObserver = {
-        running(process, atNs) {
-          if (process) seen.add(process);
-          timeline.switchTo(process ? process.pid : 0, atNs);
-        },
+        running: (process, atNs) => timeline.switchTo(process ? process.pid : 0, atNs),
+        ended: (process) => this.remember(process),
       };
       scheduler.observer = observer;
       this.kernel.ipc.observer = this.traffic;
@@ -132,7 +128,7 @@ export class KernelInspector {
     return this.watching;
   }
 
-  /** Live processes by pid, then those that ended since the last call (newest last, at most 64 kept). */
+  /** Live processes by pid, and the last ENDED_KEPT that ended while watching (newest last). */
   processes(): { live: ProcessView[]; ended: ProcessView[] } {
     const live: ProcessView[] = [];
     for (const process of this.kernel.processes.values()) {
@@ -140,10 +136,12 @@ export class KernelInspector {
       live.push(this.view(process));
     }
     live.sort((a, b) => a.pid - b.pid);
-    for (const process of this.seen) if (!process.alive) this.ended.push(this.view(process));
-    this.seen.clear();
-    this.ended.splice(0, Math.max(0, this.ended.length - ENDED_KEPT));
     return { live, ended: [...this.ended] };
+  }
+
+  private remember(process: Process): void {
+    this.ended.push(this.view(process));
+    if (this.ended.length > ENDED_KEPT) this.ended.shift();
   }
 
   /** The capability table of live process `pid`, or null when there is none. */
@@ -183,6 +181,7 @@ export class KernelInspector {
 
   /** Who sent to whom since watching began, busiest first. */
   ipc(): IpcEdgeView[] {
+    this.traffic.fold();
     const holders = this.receiverHolders();
     const edges = new Map<string, { from: number; to: number; calls: number; sends: number }>();
     for (const [receiver, counts] of this.traffic.counts) {
@@ -292,9 +291,13 @@ function endOf(process: Process): string {
   return `exited with code ${outcome.code}`;
 }
 
+/** Switches or messages an observer records before it folds them into its tables. */
+const RING = 4096;
+
 /**
- * Sums CPU time per pid into fixed buckets as switches are reported: a switch costs a map update,
- * whatever the switch rate, and a reader gets at most TIMELINE_KEPT buckets.
+ * Sums CPU time per pid into fixed buckets. A switch costs two stores into a ring (the switch
+ * itself is a few hundred nanoseconds of JSPI); the ring is folded into the buckets when it fills
+ * and when read, so a reader gets at most TIMELINE_KEPT buckets whatever the switch rate.
  */
 class TimelineRecorder {
   private pid = 0;
@@ -302,15 +305,28 @@ class TimelineRecorder {
   private bucketStart = -1;
   private shares = new Map<number, number>();
   private readonly done: TimelineBucket[] = [];
+  private readonly ringPids = new Int32Array(RING);
+  private readonly ringTimes = new Float64Array(RING);
+  private recorded = 0;
 
   switchTo(pid: number, atNs: number): void {
-    this.account(atNs);
-    this.pid = pid;
+    this.ringPids[this.recorded] = pid;
+    this.ringTimes[this.recorded] = atNs;
+    if (++this.recorded === RING) this.fold();
   }
 
   /** Ends the buckets that `nowNs` is past, charging the running pid up to it. */
   closeBuckets(nowNs: number): void {
+    this.fold();
     this.account(nowNs);
+  }
+
+  private fold(): void {
+    for (let i = 0; i < this.recorded; i++) {
+      this.account(this.ringTimes[i]!);
+      this.pid = this.ringPids[i]!;
+    }
+    this.recorded = 0;
   }
 
   since(afterNs: number): TimelineBucket[] {
@@ -341,18 +357,32 @@ class TimelineRecorder {
   }
 }
 
-/** Messages per Receiver per sender (key: pid × 2, + 1 for a call). */
+/** Messages per Receiver per sender (key: pid × 2, + 1 for a call), recorded in a ring and folded as the timeline's are. */
 class TrafficCounter implements IpcObserver {
   readonly counts = new Map<Receiver, Map<number, number>>();
-  /** Counts of messages to Receivers that are gone, by the same key. */
-  readonly gone = new Map<number, number>();
+  private readonly ringKeys = new Int32Array(RING);
+  private readonly ringReceivers: Array<Receiver | null> = new Array<Receiver | null>(RING).fill(null);
+  private recorded = 0;
 
   message(from: Process | null, to: Receiver, call: boolean): void {
-    let counts = this.counts.get(to);
-    if (!counts) this.counts.set(to, (counts = new Map()));
-    const key = (from ? from.pid : 0) * 2 + (call ? 1 : 0);
-    counts.set(key, (counts.get(key) ?? 0) + 1);
+    this.ringKeys[this.recorded] = (from ? from.pid : 0) * 2 + (call ? 1 : 0);
+    this.ringReceivers[this.recorded] = to;
+    if (++this.recorded === RING) this.fold();
   }
+
+  fold(): void {
+    for (let i = 0; i < this.recorded; i++) {
+      const to = this.ringReceivers[i]!;
+      this.ringReceivers[i] = null;
+      let counts = this.counts.get(to);
+      if (!counts) this.counts.set(to, (counts = new Map()));
+      const key = this.ringKeys[i]!;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    this.recorded = 0;
+  }
+  /** Counts of messages to Receivers that are gone, by the same key. */
+  readonly gone = new Map<number, number>();
 
   /** Folds a gone Receiver's counts into `gone`, so the object itself can be collected. */
   forget(receiver: Receiver, counts: Map<number, number>): void {

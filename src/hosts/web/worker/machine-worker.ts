@@ -16,10 +16,11 @@ import { Machine } from "../../../machine/machine.ts";
 import { standardImportModules } from "../../standard-imports.ts";
 import { checkSuperblock, BLOCK_BYTES } from "../disk-check.ts";
 import { hasJspi, NO_JSPI_MESSAGE } from "../jspi.ts";
-import type { BootRequest, PageMessage, Snapshot, WorkerMessage } from "../protocol.ts";
+import type { BootRequest, PageMessage, WorkerMessage } from "../protocol.ts";
 import { GivenFilesShare } from "./given-files-share.ts";
 import { type BrowserDisk, openDisk } from "./browser-disk.ts";
 import { CacheStorageModuleCache } from "./module-cache.ts";
+import { takeSnapshot } from "./snapshot.ts";
 import { TypedInput, webDevices } from "./web-devices.ts";
 import { webPageCipher } from "./web-page-cipher.ts";
 
@@ -152,18 +153,8 @@ async function checkBinary(name: string, bytes: Uint8Array): Promise<void> {
 
 function snapshot(capsOf: number | null, timelineAfterNs: number): void {
   if (!inspector || !kernel) return post({ kind: "snapshot", snapshot: null });
-  const { live, ended } = inspector.processes();
-  const frames = inspector.frameMap();
-  const view: Snapshot = {
-    atNs: kernel.clock.monotonicNs(),
-    live,
-    ended,
-    caps: capsOf === null ? null : { pid: capsOf, table: inspector.capabilities(capsOf) },
-    frames,
-    ipc: inspector.ipc(),
-    timeline: inspector.timelineSince(timelineAfterNs),
-  };
-  post({ kind: "snapshot", snapshot: view }, [frames.kinds.buffer as ArrayBuffer, frames.owners.buffer as ArrayBuffer]);
+  const { snapshot: view, transfer } = takeSnapshot(inspector, kernel, capsOf, timelineAfterNs);
+  post({ kind: "snapshot", snapshot: view }, transfer);
 }
 
 async function panel(id: number, operation: "kill" | "suspend" | "resume", pid: number): Promise<void> {
