@@ -9,6 +9,7 @@ export const PATIENCE_MS = 45_000;
 
 interface Probe {
   terminalText(): string;
+  terminalSize(): { cols: number; rows: number };
   promptMs: number | null;
   bootInfo: { cachedModules: number; rewrittenModules: number; loadMs: number } | null;
   ended: string | null;
@@ -83,6 +84,16 @@ export async function waitForViews(page: Page, what: string, check: (live: Await
     if (Date.now() > giveUp) throw new Error(`the views never showed ${what}:\nlive ${JSON.stringify(live)}\nended ${JSON.stringify(ended)}`);
     await page.waitForTimeout(100);
   }
+}
+
+/** Pastes `text` into the terminal, as a paste from the clipboard arrives (one event, all of it). */
+export async function paste(page: Page, text: string): Promise<void> {
+  await focusTerminal(page);
+  await page.evaluate((pasted) => {
+    const data = new DataTransfer();
+    data.setData("text/plain", pasted);
+    document.querySelector(".xterm-helper-textarea")!.dispatchEvent(new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true }));
+  }, text);
 }
 
 /** Drops files on the page as a person drags them from a file manager. */

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BLOCK_BYTES, checkSuperblock } from "../../src/hosts/web/disk-check.ts";
 import { buildWeb, serveWeb, type WebServer } from "../../src/hosts/web/build.ts";
 import { freshProfile, type Profile } from "./chromium.ts";
-import { dropFiles, focusTerminal, liveProcesses, typeKeys, probe, run, waitForPrompt, waitForTerminal, waitForViews } from "./page-driver.ts";
+import { dropFiles, focusTerminal, liveProcesses, paste, terminalText, typeKeys, probe, run, waitForPrompt, waitForTerminal, waitForViews } from "./page-driver.ts";
 
 const ARTIFACTS = join(import.meta.dirname, "../../build/test-artifacts");
 /** A module importing "evil"."open_door": valid WebAssembly that the loader's policy must refuse. */
@@ -43,7 +43,7 @@ async function openPage(query = ""): Promise<Page> {
 }
 
 describe("Dogma in Chromium", () => {
-  it("boots to the shell, runs commands, shows their processes and how they ended, and brings a killed driver back", async () => {
+  it("boots to the shell, runs commands (typed, pasted, ^C, ^D), shows their processes and how they ended, and brings a killed driver back", async () => {
     const page = await openPage();
     await waitForPrompt(page);
     expect(await probe(page, "bootInfo")).toMatchObject({ rewrittenModules: expect.any(Number) });
@@ -52,6 +52,15 @@ describe("Dogma in Chromium", () => {
     expect(await run(page, "cat /f", /dogma:\/\$ $/)).toMatch(/^x$/m);
     expect(await run(page, "ls / | cat", /dogma:\/\$ $/)).toMatch(/^etc\/$/m);
     expect(await run(page, "fault-null", /\$ $/)).toMatch(/^shell: fault-null \(pid \d+\) faulted: null-page at 0x0$/m);
+    // A paste arrives as one chunk of typed input: two lines, two commands.
+    const before = (await terminalText(page)).length;
+    await paste(page, "echo pasted one\necho pasted two\n");
+    expect(await waitForTerminal(page, /^pasted two$/m, before)).toMatch(/^pasted one\n(?:.*\n)*pasted two$/m);
+    // The terminal fits its pane when the window changes.
+    const wide = await page.evaluate(() => (window as unknown as { dogma: { terminalSize(): { cols: number } } }).dogma.terminalSize());
+    await page.setViewportSize({ width: 1000, height: 700 });
+    await page.waitForFunction((cols) => (window as unknown as { dogma: { terminalSize(): { cols: number } } }).dogma.terminalSize().cols < cols, wide.cols);
+    await page.setViewportSize({ width: 1400, height: 860 });
 
     // A job that never yields: the views see it run, ^C ends it, the views see its end.
     await typeKeys(page, "spin\n");
@@ -91,6 +100,11 @@ describe("Dogma in Chromium", () => {
     const sleeper = (await liveProcesses(page)).find((p) => p.name === "sleeper")!;
     await page.click(`#processes tbody tr[data-pid="${sleeper.pid}"] button:has-text("kill")`);
     await page.waitForFunction((pid) => document.querySelector("#panel-answer")?.textContent?.startsWith(`kill ${pid}: E_NO_PROCESS`), sleeper.pid);
+    // ^D at an empty prompt ends the session: process 1 halts the machine, as on Node.
+    await focusTerminal(page);
+    await page.keyboard.press("Control+D");
+    await page.waitForFunction(() => document.querySelector("#notice h2")?.textContent === "The machine stopped");
+    expect(await page.locator("#notice p").textContent()).toBe("process 1 halted the machine");
     await page.close();
   }, 60_000);
 

@@ -17,6 +17,7 @@ import "./style.css";
 /** What tests and benchmarks read from the page (they drive it through its UI). */
 interface PageProbe {
   terminalText(): string;
+  terminalSize(): { cols: number; rows: number };
   /** performance.now() when the shell's prompt first showed (null: not yet). */
   promptMs: number | null;
   bootInfo: { cachedModules: number; rewrittenModules: number; loadMs: number } | null;
@@ -24,7 +25,7 @@ interface PageProbe {
 }
 
 const params = new URLSearchParams(location.search);
-const probe: PageProbe = { terminalText: () => "", promptMs: null, bootInfo: null, ended: null };
+const probe: PageProbe = { terminalText: () => "", terminalSize: () => ({ cols: 0, rows: 0 }), promptMs: null, bootInfo: null, ended: null };
 (window as unknown as { dogma: PageProbe }).dogma = probe;
 const PROMPT = /^dogma:.*\$ $/;
 
@@ -41,7 +42,9 @@ function start(): void {
   const link = new MachineLink();
   const terminal = new TerminalView(byId("terminal"), (bytes) => link.send({ kind: "input", bytes }));
   probe.terminalText = () => terminal.text();
-  const views = new LiveViews(link);
+  probe.terminalSize = () => terminal.size;
+  // A click on the views' switches leaves the keyboard with the terminal.
+  const views = new LiveViews(link, () => terminal.focus());
   const store = (params.get("disk") ?? "opfs") as DiskStore;
   const boot = (how: { replaceWith?: ArrayBuffer; format?: boolean } = {}) =>
     link.boot({ bootBase: new URL("boot/", location.href).href, store, cache: params.get("cache") !== "0", memoryBytes: Number(params.get("memory") ?? 128) << 20, ...how });

@@ -44,6 +44,10 @@ export class TerminalView {
     this.terminal.focus();
   }
 
+  get size(): { cols: number; rows: number } {
+    return { cols: this.terminal.cols, rows: this.terminal.rows };
+  }
+
   /** The whole buffer as text, a line per line the machine wrote (rows it wrapped joined again). */
   text(): string {
     const buffer = this.terminal.buffer.active;

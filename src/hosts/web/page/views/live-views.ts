@@ -30,8 +30,11 @@ export class LiveViews {
   private asked = false;
   private nextPanelId = 1;
 
-  constructor(link: MachineLink) {
+  private readonly done: () => void;
+
+  constructor(link: MachineLink, done: () => void) {
     this.link = link;
+    this.done = done;
     this.processes = new ProcessTable(
       (pid) => {
         this.selected = pid;
@@ -65,6 +68,7 @@ export class LiveViews {
     this.answer.textContent = `${operation} ${pid}…`;
     this.answer.className = "answer";
     this.link.send({ kind: "panel", id: this.nextPanelId++, operation, pid });
+    this.done();
   }
 
   private render(snapshot: Snapshot | null): void {
