@@ -21,8 +21,9 @@ export class FrameMap {
 
   render(frames: FrameMapView, names: ReadonlyMap<number, string>): void {
     const count = frames.kinds.length;
-    const columns = 256;
-    const cell = Math.max(1, Math.floor(this.canvas.width / columns));
+    // A pixel per frame, 512 to a row (2 MiB); the page scales the canvas to its pane.
+    const columns = this.canvas.width;
+    const cell = 1;
     const rows = Math.ceil(count / columns);
     this.canvas.height = rows * cell;
     const context = this.canvas.getContext("2d")!;
