@@ -3,7 +3,7 @@
  * sandbox (containers), nothing that reaches the network, and a fresh profile each launch (so OPFS
  * and Cache Storage start empty; a profile reopened keeps them, as a browser restart does).
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BrowserContext, chromium } from "playwright-core";
@@ -26,6 +26,11 @@ export interface Profile {
   /** Opens the browser on this profile (extra flags for a browser built otherwise: no JSPI, say). */
   open(extraFlags?: string[]): Promise<BrowserContext>;
   remove(): void;
+}
+
+/** Fails with what to do when there is no browser to drive (CI installs it: .ci/run). */
+export function requireChromium(): void {
+  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: install Debian's (apt-get install chromium, as .ci/run does) or set DOGMA_CHROMIUM`);
 }
 
 export function freshProfile(): Profile {

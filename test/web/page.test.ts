@@ -12,7 +12,7 @@ import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BLOCK_BYTES, checkSuperblock } from "../../src/hosts/web/disk-check.ts";
 import { buildWeb, serveWeb, type WebServer } from "../../src/hosts/web/build.ts";
-import { freshProfile, type Profile } from "./chromium.ts";
+import { freshProfile, requireChromium, type Profile } from "./chromium.ts";
 import { dropFiles, focusTerminal, liveProcesses, paste, terminalText, typeKeys, probe, run, waitForPrompt, waitForTerminal, waitForViews } from "./page-driver.ts";
 
 const ARTIFACTS = join(import.meta.dirname, "../../build/test-artifacts");
@@ -24,6 +24,7 @@ let profile: Profile;
 let browser: BrowserContext;
 
 beforeAll(async () => {
+  requireChromium();
   await buildWeb();
   server = await serveWeb({ port: 0 });
   profile = freshProfile();
@@ -189,6 +190,17 @@ describe("Dogma in Chromium", () => {
     expect(await run(page, "cat /f", /\$ $/)).toMatch(/cat: \/f: /);
     await page.close();
   }, 60_000);
+
+  it("tells a second tab that the disk is in use by the first", async () => {
+    const first = await openPage();
+    await waitForPrompt(first);
+    const second = await openPage();
+    await second.waitForFunction(() => document.querySelector("#notice h2")?.textContent === "Dogma stopped", null, { timeout: 20_000 });
+    expect(await second.locator("#notice p").textContent()).toMatch(/^the disk is open in another tab of this page: close it, or use that one/);
+    await second.close();
+    expect(await run(first, "cat /f", /\$ $/)).toMatch(/cat: \/f: /);
+    await first.close();
+  });
 
   it("says plainly that a browser without JSPI cannot run Dogma", async () => {
     const page = await browser.newPage();

@@ -101,12 +101,12 @@ async function boot(request: BootRequest): Promise<void> {
   const started = performance.now();
   const end = await runSystem(
     {
-      makeMachine: () => new Machine(webDevices({ terminal: { write: (stream, bytes) => post({ kind: "output", stream, bytes: bytes.slice() }) }, input, disk: opened.backend, share }), request.memoryBytes),
+      makeMachine: () => new Machine(webDevices({ terminal: { write: writeOutput }, input, disk: opened.backend, share }), request.memoryBytes),
       loader,
       kernelOptions: {
         personalities: imports.filter((spec) => spec.module !== "dogma"),
         pageCipher: webPageCipher,
-        onFault: (_process, line) => post({ kind: "output", stream: 2, bytes: new TextEncoder().encode(`dogma: ${line}\n`) }),
+        onFault: (_process, line) => writeOutput(2, new TextEncoder().encode(`dogma: ${line}\n`)),
       },
       log: (line) => post({ kind: "status", text: line }),
       progress: { loading: (name, index, count) => post({ kind: "status", text: `loading ${name} (${index + 1}/${count})` }) },
@@ -124,6 +124,12 @@ async function boot(request: BootRequest): Promise<void> {
   inspector?.watch(false);
   await opened.backend.flush();
   post({ kind: "ended", reason: end.reason, halted: end.halted, status: end.status });
+}
+
+/** Console output to the page's terminal: a copy of the bytes (the machine reuses its buffers), handed over without another. */
+function writeOutput(stream: 1 | 2, bytes: Uint8Array): void {
+  const copy = bytes.slice();
+  post({ kind: "output", stream, bytes: copy }, [copy.buffer as ArrayBuffer]);
 }
 
 /** The config and the modules it names, from the built page's boot/ folder. */
