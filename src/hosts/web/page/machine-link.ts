@@ -8,6 +8,8 @@ type Handler<K extends WorkerMessage["kind"]> = (message: Extract<WorkerMessage,
  */
 export class MachineLink {
   private worker: Worker | null = null;
+  /** performance.now() when the worker's code had loaded and it listened (the last boot's). */
+  readyMs: number | null = null;
   private readonly handlers = new Map<string, Array<(message: WorkerMessage) => void>>();
 
   on<K extends WorkerMessage["kind"]>(kind: K, handler: Handler<K>): void {
@@ -24,6 +26,7 @@ export class MachineLink {
     this.send = (message, transfer = []) => void early.push([message, transfer]);
     worker.onmessage = (event: MessageEvent<WorkerMessage>) => {
       if (event.data.kind === "ready") {
+        this.readyMs = performance.now();
         this.send = (message, transfer = []) => worker.postMessage(message, transfer);
         for (const [message, transfer] of early.splice(0)) worker.postMessage(message, transfer);
         return;

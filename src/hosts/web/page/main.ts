@@ -20,12 +20,14 @@ interface PageProbe {
   terminalSize(): { cols: number; rows: number };
   /** performance.now() when the shell's prompt first showed (null: not yet). */
   promptMs: number | null;
+  /** performance.now() when the machine's worker had loaded its code. */
+  workerReadyMs: number | null;
   bootInfo: { cachedModules: number; rewrittenModules: number; loadMs: number } | null;
   ended: string | null;
 }
 
 const params = new URLSearchParams(location.search);
-const probe: PageProbe = { terminalText: () => "", terminalSize: () => ({ cols: 0, rows: 0 }), promptMs: null, bootInfo: null, ended: null };
+const probe: PageProbe = { terminalText: () => "", terminalSize: () => ({ cols: 0, rows: 0 }), promptMs: null, workerReadyMs: null, bootInfo: null, ended: null };
 (window as unknown as { dogma: PageProbe }).dogma = probe;
 const PROMPT = /^dogma:.*\$ $/;
 
@@ -85,6 +87,7 @@ function start(): void {
   );
   link.on("booted", (info) => {
     probe.bootInfo = info;
+    probe.workerReadyMs = link.readyMs;
     status(`booted: ${info.cachedModules} modules from the cache, ${info.rewrittenModules} rewritten, loaded in ${Math.round(info.loadMs)} ms`);
   });
   link.on("ended", ({ reason }) => {
