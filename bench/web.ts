@@ -19,7 +19,7 @@ const root = join(import.meta.dirname, "..");
 const BENCH_OUT = join(root, "build/web-bench");
 const BOOTS = 3;
 const TRIPS = 100_000;
-const IPC_RUNS = 5;
+const IPC_RUNS = 9;
 const KERNEL_RUNS = 5;
 const SEAL_PAGES = 2000;
 const PATIENCE_MS = 120_000;
@@ -39,17 +39,17 @@ async function buildBenchPage(): Promise<void> {
 }
 
 /** ms from the page's start to the shell's prompt; to the worker's code loaded; the worker's boot (modules loaded to the prompt). */
-async function bootOnce(page: Page, url: string): Promise<{ promptMs: number; readyMs: number; loadMs: number; rewritten: number }> {
+async function bootOnce(page: Page, url: string): Promise<{ promptMs: number; readyMs: number; fetchMs: number; loadMs: number; rewritten: number }> {
   await page.goto(url);
   await page.waitForFunction(() => (window as unknown as { dogma?: { promptMs: number | null } }).dogma?.promptMs != null, null, { timeout: PATIENCE_MS, polling: 20 });
   return page.evaluate(() => {
-    const probe = (window as unknown as { dogma: { promptMs: number; workerReadyMs: number; bootInfo: { loadMs: number; rewrittenModules: number } } }).dogma;
-    return { promptMs: probe.promptMs, readyMs: probe.workerReadyMs, loadMs: probe.bootInfo.loadMs, rewritten: probe.bootInfo.rewrittenModules };
+    const probe = (window as unknown as { dogma: { promptMs: number; workerReadyMs: number; bootInfo: { fetchMs: number; loadMs: number; rewrittenModules: number } } }).dogma;
+    return { promptMs: probe.promptMs, readyMs: probe.workerReadyMs, fetchMs: probe.bootInfo.fetchMs, loadMs: probe.bootInfo.loadMs, rewritten: probe.bootInfo.rewrittenModules };
   });
 }
 
 async function browserBoots(url: string) {
-  const out = { cold: [] as number[], cached: [] as number[], coldReady: [] as number[], cachedReady: [] as number[], coldLoad: [] as number[], cachedLoad: [] as number[] };
+  const out = { cold: [] as number[], cached: [] as number[], coldReady: [] as number[], cachedReady: [] as number[], coldFetch: [] as number[], cachedFetch: [] as number[], coldLoad: [] as number[], cachedLoad: [] as number[] };
   // A disk in memory, as the Node host's boot benchmark uses: each boot formats and installs /bin.
   const pageUrl = `${url}?disk=memory&views=0`;
   for (let i = 0; i < BOOTS; i++) {
@@ -61,6 +61,7 @@ async function browserBoots(url: string) {
       if (cold.rewritten === 0) throw new Error("bench bug: a fresh profile booted from a module cache");
       out.cold.push(cold.promptMs);
       out.coldReady.push(cold.readyMs);
+      out.coldFetch.push(cold.fetchMs);
       out.coldLoad.push(cold.loadMs);
       if (i === 0) {
         for (let j = 0; j < BOOTS; j++) {
@@ -68,6 +69,7 @@ async function browserBoots(url: string) {
           if (cached.rewritten !== 0) throw new Error(`bench bug: a cached boot rewrote ${cached.rewritten} modules`);
           out.cached.push(cached.promptMs);
           out.cachedReady.push(cached.readyMs);
+          out.cachedFetch.push(cached.fetchMs);
           out.cachedLoad.push(cached.loadMs);
         }
       }
@@ -130,8 +132,10 @@ export async function webBenchmarks(nodeBoot: readonly Result[]): Promise<Sectio
       result("boot to the prompt in the page, cold (fresh profile: no module cache)", median(boots.cold), "ms", "Node host, cold (this run's Boot)", nodeCold.value),
       result("boot to the prompt in the page, modules in Cache Storage", median(boots.cached), "ms", "Node host, modules cached", nodeCached.value),
       result("  cold: the worker's code loaded (page start to its first message)", median(boots.coldReady), "ms", "page start to prompt, cold", median(boots.cold)),
+      result("  cold: fetching the boot files", median(boots.coldFetch), "ms", "page start to prompt, cold", median(boots.cold)),
       result("  cold: the worker's boot (loading the modules to the prompt)", median(boots.coldLoad), "ms", "page start to prompt, cold", median(boots.cold)),
       result("  cached: the worker's code loaded", median(boots.cachedReady), "ms", "page start to prompt, cached", median(boots.cached)),
+      result("  cached: fetching the boot files", median(boots.cachedFetch), "ms", "page start to prompt, cached", median(boots.cached)),
       result("  cached: the worker's boot", median(boots.cachedLoad), "ms", "page start to prompt, cached", median(boots.cached)),
       result("call/reply round trip in Chromium (0 words)", median(closed), "ns", "the same on the Node host", median(nodeTrips)),
       result("call/reply round trip in Chromium, live views watching", median(open), "ns", "views closed", median(closed)),

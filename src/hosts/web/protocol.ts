@@ -57,7 +57,8 @@ export type WorkerMessage =
   | { readonly kind: "disk"; readonly store: DiskStore; readonly bytes: number; readonly fresh: boolean; readonly note: string | null }
   /** The disk holds something that is not a Dogma file system: not booted, the page offers to format. */
   | { readonly kind: "disk-refused"; readonly reason: string }
-  | { readonly kind: "booted"; readonly cachedModules: number; readonly rewrittenModules: number; readonly loadMs: number }
+  /** Process 1 started: how its modules were had, how long fetching the boot files and then loading them took. */
+  | { readonly kind: "booted"; readonly cachedModules: number; readonly rewrittenModules: number; readonly fetchMs: number; readonly loadMs: number }
   | { readonly kind: "prompt-ready" }
   | { readonly kind: "ended"; readonly reason: string; readonly halted: boolean; readonly status: number }
   | { readonly kind: "fatal"; readonly message: string }

@@ -22,7 +22,7 @@ interface PageProbe {
   promptMs: number | null;
   /** performance.now() when the machine's worker had loaded its code. */
   workerReadyMs: number | null;
-  bootInfo: { cachedModules: number; rewrittenModules: number; loadMs: number } | null;
+  bootInfo: { cachedModules: number; rewrittenModules: number; fetchMs: number; loadMs: number } | null;
   ended: string | null;
 }
 

@@ -94,7 +94,9 @@ async function boot(request: BootRequest): Promise<void> {
     disk = null;
     return post({ kind: "disk-refused", reason: verdict.reason });
   }
+  const fetching = performance.now();
   const image = await bootImage(request.bootBase);
+  const fetchMs = performance.now() - fetching;
   const imports = standardImportModules();
   const cache = request.cache ? new CacheStorageModuleCache() : null;
   loader = new Loader({ importModules: imports, cache: cache?.available ? cache : null });
@@ -116,7 +118,7 @@ async function boot(request: BootRequest): Promise<void> {
         inspector = new KernelInspector(booting);
         inspector.watch(viewsOn);
         const stats = loader!.stats;
-        post({ kind: "booted", cachedModules: stats.diskHits + stats.memoryHits, rewrittenModules: stats.rewrites, loadMs: performance.now() - started });
+        post({ kind: "booted", cachedModules: stats.diskHits + stats.memoryHits, rewrittenModules: stats.rewrites, fetchMs, loadMs: performance.now() - started });
       },
     },
     image,
