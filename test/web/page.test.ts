@@ -175,9 +175,19 @@ describe("Dogma in Chromium", () => {
     const page = await openPage("boot/init.conf");
     await page.evaluate(async () => {
       const root = await navigator.storage.getDirectory();
-      const writable = await (await root.getFileHandle("dogma-disk.img", { create: true })).createWritable();
-      await writable.write(new TextEncoder().encode("not a file system, but somebody's data".padEnd(8 << 20, "!")));
-      await writable.close();
+      const file = await root.getFileHandle("dogma-disk.img", { create: true });
+      // The last page's worker may hold the disk's lock a moment after its page closed.
+      for (let tries = 0; ; tries++) {
+        try {
+          const writable = await file.createWritable();
+          await writable.write(new TextEncoder().encode("not a file system, but somebody's data".padEnd(8 << 20, "!")));
+          await writable.close();
+          return;
+        } catch (error) {
+          if (tries === 50) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      }
     });
     await page.goto(server.url);
     await page.waitForSelector("#notice:not([hidden])");
