@@ -132,6 +132,18 @@ describe("Dogma in Chromium", () => {
     await page.close();
   }, 60_000);
 
+  it("keeps the disk in IndexedDB where asked (the store for browsers without OPFS)", async () => {
+    const page = await openPage("?disk=idb");
+    await waitForPrompt(page);
+    expect(await page.locator("#disk-info").textContent()).toBe("disk: IndexedDB, 64 MiB, new");
+    await run(page, "echo kept in indexeddb > /g", /\$ $/);
+    await page.reload();
+    await waitForPrompt(page);
+    expect(await page.locator("#disk-info").textContent()).toBe("disk: IndexedDB, 64 MiB");
+    expect(await run(page, "cat /g", /\$ $/)).toMatch(/^kept in indexeddb$/m);
+    await page.close();
+  }, 60_000);
+
   it("shows why the loader refuses a dropped binary, and runs one it accepts from /host", async () => {
     const page = await openPage();
     await waitForPrompt(page);

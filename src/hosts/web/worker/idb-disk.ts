@@ -4,6 +4,8 @@ const DATABASE = "dogma-disk";
 const STORE = "chunks";
 /** The disk is kept as chunks of this many bytes, each a record. */
 const CHUNK_BYTES = 64 << 10;
+/** The record that holds the disk's size (chunks never written have no record). */
+const SIZE_RECORD = -1;
 
 /**
  * The disk in IndexedDB, for a browser without OPFS: whole chunks as records, a copy of the disk
@@ -14,7 +16,7 @@ const CHUNK_BYTES = 64 << 10;
  */
 export class IdbDisk implements BlockBackend {
   private readonly database: IDBDatabase;
-  private readonly bytes: Uint8Array;
+  private bytes: Uint8Array;
   private readonly writing = new Set<Promise<void>>();
 
   private constructor(database: IDBDatabase, bytes: Uint8Array) {
@@ -24,11 +26,14 @@ export class IdbDisk implements BlockBackend {
 
   static async open(size: number): Promise<{ disk: IdbDisk; fresh: boolean }> {
     const database = await openDatabase();
-    const records = await request<Array<{ index: number; data: Uint8Array }>>(database.transaction(STORE).objectStore(STORE).getAll());
-    const total = records.length === 0 ? size : Math.max(...records.map((r) => (r.index + 1) * CHUNK_BYTES));
-    const bytes = new Uint8Array(total);
-    for (const record of records) bytes.set(record.data, record.index * CHUNK_BYTES);
-    return { disk: new IdbDisk(database, bytes), fresh: records.length === 0 };
+    const records = await request<Array<{ index: number; data: Uint8Array; size?: number }>>(database.transaction(STORE).objectStore(STORE).getAll());
+    const sizeRecord = records.find((r) => r.index === SIZE_RECORD);
+    const fresh = sizeRecord === undefined;
+    const bytes = new Uint8Array(sizeRecord?.size ?? size);
+    for (const record of records) if (record.index >= 0) bytes.set(record.data.subarray(0, Math.max(0, bytes.length - record.index * CHUNK_BYTES)), record.index * CHUNK_BYTES);
+    const disk = new IdbDisk(database, bytes);
+    if (fresh) await disk.putSize();
+    return { disk, fresh };
   }
 
   get size(): number {
@@ -54,8 +59,8 @@ export class IdbDisk implements BlockBackend {
   async replace(bytes: Uint8Array): Promise<void> {
     await this.flush();
     await request(this.database.transaction(STORE, "readwrite").objectStore(STORE).clear());
-    this.bytes.fill(0);
-    this.bytes.set(bytes.subarray(0, this.bytes.length));
+    this.bytes = bytes.slice();
+    await this.putSize();
     await this.putChunks(0, Math.ceil(this.bytes.length / CHUNK_BYTES) - 1);
   }
 
@@ -65,6 +70,10 @@ export class IdbDisk implements BlockBackend {
 
   close(): void {
     this.database.close();
+  }
+
+  private async putSize(): Promise<void> {
+    await request(this.database.transaction(STORE, "readwrite", { durability: "strict" }).objectStore(STORE).put({ index: SIZE_RECORD, data: new Uint8Array(0), size: this.bytes.length }));
   }
 
   private putChunks(first: number, last: number): Promise<void> {

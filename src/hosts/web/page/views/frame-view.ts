@@ -2,15 +2,17 @@ import { FrameKind, type FrameMapView } from "../../../../kernel/inspect.ts";
 import { byId } from "../dom.ts";
 import { pidColor } from "./colors.ts";
 
-const KIND_COLORS: Record<number, string> = {
-  [FrameKind.FREE]: "#1b2127",
-  [FrameKind.KERNEL]: "#6c7682",
-  [FrameKind.OBJECT]: "#3d7bd9",
-  [FrameKind.COPY_ON_WRITE]: "#e0902f",
-};
+/** Each kind's color and name in the legend; a private frame takes its owner's color instead. */
+const KINDS: ReadonlyArray<{ kind: number; name: string; color: string }> = [
+  { kind: FrameKind.FREE, name: "free", color: "#1b2127" },
+  { kind: FrameKind.KERNEL, name: "kernel", color: "#6c7682" },
+  { kind: FrameKind.OBJECT, name: "object", color: "#3d7bd9" },
+  { kind: FrameKind.COPY_ON_WRITE, name: "copy-on-write", color: "#e0902f" },
+  { kind: FrameKind.PRIVATE, name: "private", color: "linear-gradient(90deg,#e55,#5e5,#55e)" },
+];
 
 /**
- * The frame map: one cell per physical frame, colored by what holds it — free, the kernel's
+ * The frame map: one pixel per physical frame, colored by what holds it — free, the kernel's
  * (tables, TLBs, descriptors, images), an object's (a Page or Region), shared copy-on-write, or a
  * process's own (its pid's color). Paged-out pages have no frame: they are counted beside.
  */
@@ -23,25 +25,22 @@ export class FrameMap {
     const count = frames.kinds.length;
     // A pixel per frame, 512 to a row (2 MiB); the page scales the canvas to its pane.
     const columns = this.canvas.width;
-    const cell = 1;
-    const rows = Math.ceil(count / columns);
-    this.canvas.height = rows * cell;
+    this.canvas.height = Math.ceil(count / columns);
     const context = this.canvas.getContext("2d")!;
-    const tally = new Map<string, number>();
+    const tally = new Array<number>(KINDS.length).fill(0);
     const owners = new Map<number, number>();
     for (let frame = 0; frame < count; frame++) {
       const kind = frames.kinds[frame]!;
       const owner = frames.owners[frame]!;
-      context.fillStyle = kind === FrameKind.PRIVATE ? pidColor(owner) : KIND_COLORS[kind]!;
-      context.fillRect((frame % columns) * cell, Math.floor(frame / columns) * cell, cell, cell);
-      const label = kind === FrameKind.PRIVATE ? "private" : (Object.keys(FrameKind).find((k) => FrameKind[k as keyof typeof FrameKind] === kind) ?? "?").toLowerCase().replace(/_/g, "-");
-      tally.set(label, (tally.get(label) ?? 0) + 1);
+      tally[kind]!++;
       if (kind === FrameKind.PRIVATE) owners.set(owner, (owners.get(owner) ?? 0) + 1);
+      context.fillStyle = kind === FrameKind.PRIVATE ? pidColor(owner) : KINDS[kind]!.color;
+      context.fillRect(frame % columns, Math.floor(frame / columns), 1, 1);
     }
     const busiest = [...owners].sort((a, b) => b[1] - a[1]).slice(0, 4);
     this.note.textContent = `${count} frames of 4 KiB`;
     this.legend.replaceChildren(
-      ...["free", "kernel", "object", "copy-on-write", "private"].map((label) => swatch(label === "private" ? "linear-gradient(90deg,#e55,#5e5,#55e)" : KIND_COLORS[Object.values(FrameKind)[["free", "kernel", "object", "copy-on-write"].indexOf(label)]!]!, `${label} ${tally.get(label) ?? 0}`)),
+      ...KINDS.map(({ kind, name, color }) => swatch(color, `${name} ${tally[kind]}`)),
       swatch("transparent", `paged out ${frames.pagedOut}`),
       ...busiest.map(([pid, n]) => swatch(pidColor(pid), `${names.get(pid) ?? pid} ${n}`)),
     );
