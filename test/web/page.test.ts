@@ -206,6 +206,12 @@ describe("Dogma in Chromium", () => {
     expect(await page.locator("#notice h2").textContent()).toBe("The disk in this browser cannot be mounted");
     expect(await page.locator("#notice p").textContent()).toMatch(/^block 0 is not a Dogma superblock \(magic 0x[0-9a-f]+, not 0x[0-9a-f]+ "DOGMFS1"\)\. Dogma did not boot/);
     expect(await page.locator(".xterm").count()).toBe(1);
+    // What is there can be kept before it goes: the refused disk downloads as it is.
+    const download = page.waitForEvent("download");
+    await page.click('#notice button:has-text("Download it first")');
+    const kept = join(ARTIFACTS, "web-refused-disk.img");
+    await (await download).saveAs(kept);
+    expect(readFileSync(kept).subarray(0, 17).toString()).toBe("not a file system");
     await page.click('#notice button:has-text("Format the disk")');
     await waitForPrompt(page);
     expect(await run(page, "ls", /\$ $/)).toMatch(/^bin\/$/m);

@@ -75,16 +75,17 @@ function start(): void {
     byId<HTMLButtonElement>("download-disk").disabled = false;
     if (note) terminal.note(note);
   });
-  link.on("disk-refused", ({ reason }) =>
+  const refuse = (reason: string): void =>
     showNotice(
       "The disk in this browser cannot be mounted",
       `${reason}. Dogma did not boot rather than let the file system format it: format it to start over, or download it first to keep what is there.`,
       [
-        { label: "Download it first", run: () => disk.download() },
+        // The offer stays up while the download goes: formatting is the next step.
+        { label: "Download it first", run: () => (disk.download(), refuse(reason)) },
         { label: "Format the disk", run: () => void reboot({ format: true }) },
       ],
-    ),
-  );
+    );
+  link.on("disk-refused", ({ reason }) => refuse(reason));
   link.on("booted", (info) => {
     probe.bootInfo = info;
     probe.workerReadyMs = link.readyMs;

@@ -89,11 +89,8 @@ async function boot(request: BootRequest): Promise<void> {
   if (request.format) await opened.backend.write(0, new Uint8Array(BLOCK_BYTES)).then(() => opened.backend.flush());
   const verdict = checkSuperblock(await opened.backend.read(0, BLOCK_BYTES), opened.backend.size);
   post({ kind: "disk", store: opened.store, bytes: opened.backend.size, fresh: opened.fresh || (verdict.ok && verdict.fresh), note: opened.note });
-  if (!verdict.ok) {
-    opened.close();
-    disk = null;
-    return post({ kind: "disk-refused", reason: verdict.reason });
-  }
+  // Refused, the disk stays open (and untouched) so that it can be downloaded before a format.
+  if (!verdict.ok) return post({ kind: "disk-refused", reason: verdict.reason });
   const fetching = performance.now();
   const image = await bootImage(request.bootBase);
   const fetchMs = performance.now() - fetching;
