@@ -117,7 +117,7 @@ export class KernelInspector {
       };
       scheduler.observer = observer;
       this.kernel.ipc.observer = this.traffic;
-      this.timeline.switchTo(scheduler.current?.pid ?? 0, this.kernel.clock.monotonicNs());
+      this.timeline.resume(scheduler.current?.pid ?? 0, this.kernel.clock.monotonicNs());
     } else {
       scheduler.observer = null;
       this.kernel.ipc.observer = null;
@@ -313,6 +313,23 @@ class TimelineRecorder {
     this.ringPids[this.recorded] = pid;
     this.ringTimes[this.recorded] = atNs;
     if (++this.recorded === RING) this.fold();
+  }
+
+  /**
+   * Watching again after a pause: nothing was seen in between, so nothing is charged for it; the
+   * bucket in progress when watching stopped is kept as it was, and counting goes on from `atNs`.
+   */
+  resume(pid: number, atNs: number): void {
+    this.fold();
+    const bucket = Math.floor(atNs / TIMELINE_BUCKET_NS) * TIMELINE_BUCKET_NS;
+    if (this.bucketStart >= 0 && bucket > this.bucketStart) {
+      this.done.push({ startNs: this.bucketStart, shares: [...this.shares] });
+      if (this.done.length > TIMELINE_KEPT) this.done.shift();
+      this.shares = new Map();
+    }
+    if (this.bucketStart < bucket) this.bucketStart = bucket;
+    this.sinceNs = atNs;
+    this.pid = pid;
   }
 
   /** Ends the buckets that `nowNs` is past, charging the running pid up to it. */

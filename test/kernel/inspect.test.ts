@@ -3,7 +3,7 @@
  * from the kernel's tables, and counters that run only while an inspector watches.
  */
 import { describe, expect, it } from "vitest";
-import { FrameKind, KernelInspector } from "../../src/kernel/inspect.ts";
+import { FrameKind, KernelInspector, TIMELINE_BUCKET_NS } from "../../src/kernel/inspect.ts";
 import { bootMachine } from "../helpers/booted-machine.ts";
 
 const CONFIG = `service registry registry
@@ -61,6 +61,14 @@ describe("KernelInspector", () => {
     inspector.watch(false);
     expect(m.kernel.scheduler.observer).toBeNull();
     expect(m.kernel.ipc.observer).toBeNull();
+    // Watching again: the time not watched is charged to nobody (no bucket holds more than its 20 ms).
+    const pausedAt = m.kernel.clock.monotonicNs();
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    inspector.watch(true);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    const after = inspector.timelineSince(pausedAt);
+    for (const bucket of after) expect(bucket.shares.reduce((sum, [, ns]) => sum + ns, 0)).toBeLessThanOrEqual(TIMELINE_BUCKET_NS + 1);
+    expect(after.filter((b) => b.startNs > pausedAt + TIMELINE_BUCKET_NS && b.startNs + TIMELINE_BUCKET_NS < pausedAt + 120e6)).toEqual([]);
     await m.halt();
   });
 });
