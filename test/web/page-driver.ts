@@ -4,8 +4,9 @@
  * against hangs.
  */
 import type { Page } from "playwright-core";
+import { patience } from "../helpers/patience.ts";
 
-export const PATIENCE_MS = 45_000;
+export const PATIENCE_MS = patience(45_000);
 
 interface Probe {
   terminalText(): string;

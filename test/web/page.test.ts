@@ -12,6 +12,7 @@ import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BLOCK_BYTES, checkSuperblock } from "../../src/hosts/web/disk-check.ts";
 import { buildWeb, serveWeb, type WebServer } from "../../src/hosts/web/build.ts";
+import { patience } from "../helpers/patience.ts";
 import { freshProfile, requireChromium, type Profile } from "./chromium.ts";
 import { dropFiles, focusTerminal, liveProcesses, paste, terminalText, typeKeys, probe, run, waitForPrompt, waitForTerminal, waitForViews } from "./page-driver.ts";
 
@@ -29,7 +30,7 @@ beforeAll(async () => {
   server = await serveWeb({ port: 0 });
   profile = freshProfile();
   browser = await profile.open();
-}, 60_000);
+}, patience(60_000));
 
 afterAll(async () => {
   await browser?.close();
@@ -107,7 +108,7 @@ describe("Dogma in Chromium", () => {
     await page.waitForFunction(() => document.querySelector("#notice h2")?.textContent === "The machine stopped");
     expect(await page.locator("#notice p").textContent()).toBe("process 1 halted the machine");
     await page.close();
-  }, 60_000);
+  }, patience(60_000));
 
   it("keeps the disk across a reload, a reload in the middle of paging to it, and a halt; boots from the module cache", async () => {
     // Little memory, so memtest pages to /swap on the disk: the reload cuts that writing off.
@@ -116,7 +117,7 @@ describe("Dogma in Chromium", () => {
     expect((await probe(page, "bootInfo"))!.rewrittenModules).toBe(0);
     expect(await run(page, "cat /f", /\$ $/)).toMatch(/^x$/m);
     await typeKeys(page, "memtest\n");
-    await page.waitForFunction(() => Number(/paged out (\d+)/.exec(document.querySelector("#frames-legend")?.textContent ?? "")?.[1] ?? 0) > 200, null, { timeout: 45_000 });
+    await page.waitForFunction(() => Number(/paged out (\d+)/.exec(document.querySelector("#frames-legend")?.textContent ?? "")?.[1] ?? 0) > 200, null, { timeout: patience(45_000) });
     await page.goto(server.url);
     await waitForPrompt(page);
     expect(await run(page, "cat /f", /\$ $/)).toMatch(/^x$/m);
@@ -130,7 +131,7 @@ describe("Dogma in Chromium", () => {
     await waitForTerminal(page, /booting again(?:.*\n)*.*dogma:\/\$ $/);
     expect(await run(page, "cat /f", /\$ $/)).toMatch(/^x$/m);
     await page.close();
-  }, 60_000);
+  }, patience(60_000));
 
   it("keeps the disk in IndexedDB where asked (the store for browsers without OPFS)", async () => {
     const page = await openPage("?disk=idb");
@@ -142,7 +143,7 @@ describe("Dogma in Chromium", () => {
     expect(await page.locator("#disk-info").textContent()).toBe("disk: IndexedDB, 64 MiB");
     expect(await run(page, "cat /g", /\$ $/)).toMatch(/^kept in indexeddb$/m);
     await page.close();
-  }, 60_000);
+  }, patience(60_000));
 
   it("shows why the loader refuses a dropped binary, and runs one it accepts from /host", async () => {
     const page = await openPage();
@@ -160,7 +161,7 @@ describe("Dogma in Chromium", () => {
     expect(await run(page, "/host/greet.wasm browser", /\$ $/)).toMatch(/^hello, browser$/m);
     await page.screenshot({ path: join(ARTIFACTS, "web-page.png") });
     await page.close();
-  }, 60_000);
+  }, patience(60_000));
 
   it("downloads the disk in dogma boot's format and boots an uploaded one", async () => {
     const page = await openPage();
@@ -179,7 +180,7 @@ describe("Dogma in Chromium", () => {
     await waitForTerminal(page, /booting the uploaded disk(?:.*\n)*.*dogma:\/\$ $/);
     expect(await run(page, "cat /f", /\$ $/)).toMatch(/^x$/m);
     await page.close();
-  }, 60_000);
+  }, patience(60_000));
 
   it("refuses a damaged disk with the reason and an offer to format it", async () => {
     // Every page of the origin is closed: any page of it can reach its private file system, and
@@ -217,13 +218,13 @@ describe("Dogma in Chromium", () => {
     expect(await run(page, "ls", /\$ $/)).toMatch(/^bin\/$/m);
     expect(await run(page, "cat /f", /\$ $/)).toMatch(/cat: \/f: /);
     await page.close();
-  }, 60_000);
+  }, patience(60_000));
 
   it("tells a second tab that the disk is in use by the first", async () => {
     const first = await openPage();
     await waitForPrompt(first);
     const second = await openPage();
-    await second.waitForFunction(() => document.querySelector("#notice h2")?.textContent === "Dogma stopped", null, { timeout: 20_000 });
+    await second.waitForFunction(() => document.querySelector("#notice h2")?.textContent === "Dogma stopped", null, { timeout: patience(20_000) });
     expect(await second.locator("#notice p").textContent()).toMatch(/^the disk is open in another tab of this page: close it, or use that one/);
     await second.close();
     expect(await run(first, "cat /f", /\$ $/)).toMatch(/cat: \/f: /);
