@@ -75,6 +75,8 @@ export interface IpcEdgeView {
 export interface TimelineBucket {
   readonly startNs: number;
   readonly shares: ReadonlyArray<readonly [pid: number, ns: number]>;
+  /** False for the bucket still in progress (the last one): a later read has more of it. */
+  readonly complete: boolean;
 }
 
 /** The timeline's resolution: CPU time is summed per process per bucket. */
@@ -209,7 +211,7 @@ export class KernelInspector {
       .sort((a, b) => b.calls + b.sends - (a.calls + a.sends));
   }
 
-  /** Timeline buckets that ended after `afterNs`, oldest first. */
+  /** Timeline buckets that end after `afterNs`, oldest first, the one in progress last. */
   timelineSince(afterNs: number): TimelineBucket[] {
     this.timeline.closeBuckets(this.kernel.clock.monotonicNs());
     return this.timeline.since(afterNs);
@@ -323,7 +325,7 @@ class TimelineRecorder {
     this.fold();
     const bucket = Math.floor(atNs / TIMELINE_BUCKET_NS) * TIMELINE_BUCKET_NS;
     if (this.bucketStart >= 0 && bucket > this.bucketStart) {
-      this.done.push({ startNs: this.bucketStart, shares: [...this.shares] });
+      this.done.push({ startNs: this.bucketStart, shares: [...this.shares], complete: true });
       if (this.done.length > TIMELINE_KEPT) this.done.shift();
       this.shares = new Map();
     }
@@ -347,7 +349,8 @@ class TimelineRecorder {
   }
 
   since(afterNs: number): TimelineBucket[] {
-    return this.done.filter((bucket) => bucket.startNs + TIMELINE_BUCKET_NS > afterNs);
+    const done = this.done.filter((bucket) => bucket.startNs + TIMELINE_BUCKET_NS > afterNs);
+    return this.bucketStart < 0 ? done : [...done, { startNs: this.bucketStart, shares: [...this.shares], complete: false }];
   }
 
   private account(atNs: number): void {
@@ -359,7 +362,7 @@ class TimelineRecorder {
       const end = this.bucketStart + TIMELINE_BUCKET_NS;
       this.charge(end - this.sinceNs);
       this.sinceNs = end;
-      this.done.push({ startNs: this.bucketStart, shares: [...this.shares] });
+      this.done.push({ startNs: this.bucketStart, shares: [...this.shares], complete: true });
       if (this.done.length > TIMELINE_KEPT) this.done.shift();
       this.shares = new Map();
       this.bucketStart = end;

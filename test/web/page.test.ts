@@ -30,6 +30,7 @@ beforeAll(async () => {
   server = await serveWeb({ port: 0 });
   profile = freshProfile();
   browser = await profile.open();
+  browser.setDefaultTimeout(patience(45_000));
 }, patience(60_000));
 
 afterAll(async () => {

@@ -14,14 +14,19 @@ export class Timeline {
   private readonly canvas = byId<HTMLCanvasElement>("timeline");
   private readonly buckets: TimelineBucket[] = [];
 
-  /** The end of the newest bucket held: ask the worker for those after it. */
+  /** Where to ask the worker from: after the newest complete bucket held (the one in progress comes again). */
   get lastNs(): number {
     const last = this.buckets.at(-1);
-    return last ? last.startNs + TIMELINE_BUCKET_NS - 1 : 0;
+    if (!last) return 0;
+    return last.complete ? last.startNs + TIMELINE_BUCKET_NS - 1 : last.startNs - 1;
   }
 
   add(buckets: readonly TimelineBucket[], names: ReadonlyMap<number, string>): void {
-    for (const bucket of buckets) if (bucket.startNs > (this.buckets.at(-1)?.startNs ?? -1)) this.buckets.push(bucket);
+    for (const bucket of buckets) {
+      const last = this.buckets.at(-1);
+      if (last && bucket.startNs === last.startNs) this.buckets[this.buckets.length - 1] = bucket;
+      else if (!last || bucket.startNs > last.startNs) this.buckets.push(bucket);
+    }
     const newest = this.buckets.at(-1)?.startNs ?? 0;
     while (this.buckets.length > 0 && this.buckets[0]!.startNs < newest - SHOWN_NS) this.buckets.shift();
     this.draw(newest, names);
