@@ -30,4 +30,4 @@ export const MAX_PRIVATE_WASM_PAGES = GLOBAL_SPACE_BASE / WASM_PAGE_SIZE;
 export const FUEL_PER_CHECK = 10_000;
 
 /** Bumped whenever rewritten code changes shape, so cached modules from older loaders miss. */
-export const REWRITE_VERSION = 5;
+export const REWRITE_VERSION = 6;

@@ -10,7 +10,9 @@ import { parseMemorySize } from "../../machine/physical-memory.ts";
 import { standardImportModules } from "../standard-imports.ts";
 import { type BootOptions, boot } from "./boot-command.ts";
 import { defaultDisk } from "./data-dir.ts";
+import { cacheCommand } from "./cache-command.ts";
 import { DiskModuleCache } from "./disk-cache.ts";
+import { NodeLoaderWorkers } from "./loader-workers.ts";
 import { nodeDevices } from "./node-devices.ts";
 import { nodePageCipher } from "./node-page-cipher.ts";
 import { HostFileError, readBoundedFile } from "./bounded-read.ts";
@@ -19,6 +21,7 @@ import { StdioTerminal } from "./stdio-terminal.ts";
 
 const USAGE = `usage: dogma run [options] PROGRAM.wasm [ARGS...]
        dogma boot [--disk FILE] [--read-only] [--share DIR] [--memory SIZE] [--config FILE] [--no-cache]
+       dogma cache [clear]
        dogma web [--port N] [--host ADDRESS] [--no-build]   (the same system in a browser tab)
 
 boot: boots the system: process 1 (init) reads FILE (default user/boot/init.conf) and starts the
@@ -108,7 +111,7 @@ async function run(options: RunOptions, terminal: StdioTerminal): Promise<number
   }
   const imports = standardImportModules();
   let main: Process | null = null;
-  const loader = new Loader({ importModules: imports, maxBinaryBytes: MAX_PROGRAM_BYTES, cache: options.cache ? new DiskModuleCache() : null });
+  const loader = new Loader({ importModules: imports, maxBinaryBytes: MAX_PROGRAM_BYTES, cache: options.cache ? new DiskModuleCache() : null, workers: new NodeLoaderWorkers() });
   const kernel = new Kernel(machine, {
     imageLoader: loader,
     pageCipher: nodePageCipher,
@@ -204,6 +207,7 @@ export async function main(argv: string[]): Promise<number> {
 
 async function command(argv: string[], terminal: StdioTerminal): Promise<number> {
   try {
+    if (argv[0] === "cache") return await cacheCommand(argv.slice(1), (text) => process.stdout.write(text));
     if (argv[0] === "boot") {
       const options = parseBoot(argv.slice(1));
       if (options === "help") {
