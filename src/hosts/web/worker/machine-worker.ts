@@ -150,6 +150,8 @@ async function checkBinary(name: string, bytes: Uint8Array): Promise<void> {
   if (!loader) return post({ kind: "binary-checked", name, accepted: false, message: "the machine has not booted yet" });
   try {
     const image = await loader.load(bytes, name);
+    // Only checked: nothing runs it from here (the shell loads it again from /host, from the cache).
+    loader.release(image);
     post({ kind: "binary-checked", name, accepted: true, message: `accepted: ${bytes.length} bytes, ${image.initialPages} pages of memory at start; run it from the shell as /host/${name}` });
   } catch (error) {
     post({ kind: "binary-checked", name, accepted: false, message: error instanceof LoadError ? `refused: ${error.message}` : `refused: ${messageOf(error)}` });
