@@ -153,13 +153,14 @@ export function emitStore(w: ByteWriter, layout: CodeLayout, op: MemoryOp, opcod
  * A safe point: `fuel = fuel - 1; if fuel < 0 then fuel = safe_point()`. safe_point may suspend
  * the process (JSPI) when its slice is over.
  */
-export function emitSafePoint(w: ByteWriter, layout: CodeLayout): void {
+export function emitSafePoint(w: ByteWriter, layout: CodeLayout, units = 1): number {
   w.reserve(MOST_BYTES);
   const fuel = layout.fuelGlobal;
   w.put(Op.globalGet);
   w.putU32(fuel);
   w.put(Op.i32Const);
-  w.put(1);
+  const unitsAt = w.length;
+  putPaddedS32(w, units);
   w.put(Op.i32Sub);
   w.put(Op.globalSet);
   w.putU32(fuel);
@@ -175,6 +176,27 @@ export function emitSafePoint(w: ByteWriter, layout: CodeLayout): void {
   w.put(Op.globalSet);
   w.putU32(fuel);
   w.put(Op.end);
+  return unitsAt;
+}
+
+/**
+ * A non-negative i32 below 2^27 as a signed LEB128 of exactly 5 bytes (a valid, padded encoding),
+ * so that a safe point's charge can be written once the size of the code it guards is known.
+ */
+export function putPaddedS32(w: ByteWriter, value: number): void {
+  w.put((value & 0x7f) | 0x80);
+  w.put(((value >>> 7) & 0x7f) | 0x80);
+  w.put(((value >>> 14) & 0x7f) | 0x80);
+  w.put(((value >>> 21) & 0x7f) | 0x80);
+  w.put((value >>> 28) & 0x07);
+}
+
+/** Rewrites the padded charge written at `at` (by emitSafePoint) to `units`. */
+export function patchSafePoint(w: ByteWriter, at: number, units: number): void {
+  const end = w.length;
+  w.length = at;
+  putPaddedS32(w, units);
+  w.length = end;
 }
 
 /** A load or store as a call of its access helper: `local.get tlb; [i32.const K]; call`. */

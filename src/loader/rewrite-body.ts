@@ -1,4 +1,5 @@
-import { emitAccessCall, emitCall, emitConstCall, emitLoad, emitSafePoint, emitStore, emitTlbLocal, type AccessLocals } from "./mmu-sequences.ts";
+import { CODE_BYTES_PER_FUEL, SMALL_LEAF_BYTES } from "../kernel/constants.ts";
+import { emitAccessCall, emitCall, emitConstCall, emitLoad, emitSafePoint, emitStore, emitTlbLocal, patchSafePoint, type AccessLocals } from "./mmu-sequences.ts";
 import { ACCESS_HELPER_COUNT, MEMORY_OPS, type CodeLayout } from "./output-layout.ts";
 import { DecodeError } from "./wasm/byte-reader.ts";
 import { ByteWriter } from "./wasm/byte-writer.ts";
@@ -55,6 +56,9 @@ export class BodyRewriter {
   private next = 0;
   private functionIndex = 0;
   private blocks = new Uint8Array(64);
+  /** For each open loop (by depth): where its safe point's charge is in `code`, and where its body starts in the binary. */
+  private loopCharges = new Int32Array(64);
+  private loopStarts = new Int32Array(64);
   /** Which access helpers (by accessHelper's order) the bodies rewritten so far call. */
   readonly usedAccessHelpers = new Uint8Array(ACCESS_HELPER_COUNT);
   private bodyStart = 0;
@@ -92,8 +96,9 @@ export class BodyRewriter {
     const code = this.code;
     code.length = 0;
     const layout = this.layout;
-    // A function that neither loops nor calls runs in time bounded by its size: it needs no safe
-    // point of its own (its callers' loops and entries have theirs).
+    // A small function that neither loops nor calls runs a bounded few instructions: it needs no
+    // safe point of its own (its callers' loops and entries have theirs). Any other spends fuel
+    // for its size at its entry, so that a loop calling it pays for what each call runs.
     let loopsOrCalls = false;
     // Open blocks, innermost last (1 for a loop, 0 otherwise), and how many of them are loops.
     let depth = 0;
@@ -104,7 +109,11 @@ export class BodyRewriter {
       const op = bytes[at++]!;
       switch (immediates[op]) {
         case Imm.none:
-          if (op === 0x0b && depth > 0) loops -= this.blocks[--depth]!;
+          if (op === 0x0b && depth > 0 && this.blocks[--depth] === 1) {
+            loops--;
+            // The loop's safe point spends fuel for its body's size, now known.
+            if (layout.safePoints) patchSafePoint(code, this.loopCharges[depth]!, fuelFor(opStart - this.loopStarts[depth]!));
+          }
           continue;
         case Imm.blockType:
           if (depth === this.blocks.length) this.growBlocks();
@@ -114,14 +123,16 @@ export class BodyRewriter {
         case Imm.loop:
           loopsOrCalls = true;
           if (depth === this.blocks.length) this.growBlocks();
-          this.blocks[depth++] = 1;
+          this.blocks[depth] = 1;
           loops++;
           at = this.skipBlockType(at, end);
           if (layout.safePoints) {
             code.copy(bytes, run, at);
-            emitSafePoint(code, layout);
+            this.loopCharges[depth] = emitSafePoint(code, layout);
+            this.loopStarts[depth] = at;
             run = at;
           }
+          depth++;
           continue;
         case Imm.u32:
           at = skipLeb(bytes, at, end);
@@ -254,7 +265,7 @@ export class BodyRewriter {
     }
     const tlb = this.scratch[Scratch.tlb]!;
     if (tlb >= 0) emitTlbLocal(header, layout, tlb);
-    if (loopsOrCalls && layout.safePoints) emitSafePoint(header, layout);
+    if ((loopsOrCalls || end - start >= SMALL_LEAF_BYTES) && layout.safePoints) emitSafePoint(header, layout, fuelFor(end - start));
     out.u32(header.length + code.length);
     out.bytes(header.view());
     out.bytes(code.view());
@@ -284,6 +295,12 @@ export class BodyRewriter {
     const grown = new Uint8Array(this.blocks.length * 2);
     grown.set(this.blocks);
     this.blocks = grown;
+    const charges = new Int32Array(grown.length);
+    charges.set(this.loopCharges);
+    this.loopCharges = charges;
+    const starts = new Int32Array(grown.length);
+    starts.set(this.loopStarts);
+    this.loopStarts = starts;
   }
 
   private accessLocals(): AccessLocals {
@@ -341,6 +358,11 @@ export class BodyRewriter {
     if (byte === 0x63 || byte === 0x64) return skipLeb(this.bytes, at + 1, end);
     return skipLeb(this.bytes, at, end);
   }
+}
+
+/** The fuel a safe point guarding `bytes` of code spends. */
+function fuelFor(bytes: number): number {
+  return 1 + Math.floor(bytes / CODE_BYTES_PER_FUEL);
 }
 
 /** Skips one LEB128 (at most 10 bytes) starting at `at`. */
