@@ -55,7 +55,7 @@ const hex = (n: number) => `0x${n.toString(16)}`;
  * Region's address): it listens (so the capability is installed), checks and bumps the word i
  * left in page i % 256, and moves the capability back in the reply.
  */
-const SERVER = wat(`(module ${prelude}
+export const SERVER = wat(`(module ${prelude}
   (func (export "serve") (param $recv i32) (param $count i32) (result i32)
     (local $r i32) (local $i i32) (local $n i32) (local $reply i32)
     (call $msg (i32.const ${hex(Op.RECEIVER_RECEIVE)}) (i32.const 0) (i32.const 0))
@@ -123,7 +123,7 @@ const SERVER = wat(`(module ${prelude}
  * `info(cap, count)`: `count` RECEIVER_INFO invokes (answered at once, 2 words). `pids(count)`:
  * `count` getpid calls. `yields(count)`: `count` dogma.yield calls. All three return count.
  */
-const CLIENT = wat(`(module ${prelude}
+export const CLIENT = wat(`(module ${prelude}
   (func (export "run") (param $cap i32) (param $count i32) (param $n i32) (result i32)
     (local $i i32) (local $r i32)
     (block $done

@@ -21,6 +21,7 @@ import { safePointCost } from "./safe-point-cost.ts";
 import { slowPaths } from "./slow-paths.ts";
 import { warmStart } from "./warm-start.ts";
 import { wasiIo } from "./wasi-io.ts";
+import { webBenchmarks } from "./web.ts";
 
 function format(value: number): string {
   const abs = Math.abs(value);
@@ -143,14 +144,17 @@ report({
   results: await step("warm start", async () => warmStart()),
   notes: ["Whole processes: `node bin/dogma.js run build/user/hello.wasm` with its rewritten module in the cache and Node's compile cache warm (bin/dogma.js enables it), beside `node -e 0`."],
 });
+const nodeBoot = await step("boot", boot);
 report({
   title: "Boot (ms, median)",
-  results: await step("boot", boot),
+  results: nodeBoot,
   notes: [
     "The default config (registry, console, timer and block drivers, log, pipes, the shell) booted through the bootloader, timed from the start of loading to the shell's prompt on the console.",
     "Cold: an empty loader cache (every module rewritten); modules cached: the same loader again, so instantiation and the services' own start.",
   ],
 });
+
+for (const section of await step("browser (headless Chromium)", () => webBenchmarks(nodeBoot))) report(section);
 
 const seconds = (now() - started) / 1000;
 const machine = machineInfo();

@@ -14,6 +14,8 @@ export interface SystemHost {
   readonly progress?: BootProgress;
   /** Keeps the host alive while the machine idles waiting for an interrupt; returns the release. */
   keepAlive?(): () => void;
+  /** Told of each boot's kernel and machine once process 1 is started (a browser's live views inspect it). */
+  booted?(kernel: Kernel, machine: Machine): void;
 }
 
 /** Boots in a row that end within this long count as failing quickly. */
@@ -45,6 +47,7 @@ export async function runSystem(host: SystemHost, image: BootImage): Promise<Sys
     const bootedAt = machine.clock.monotonicNs();
     const init = await startInit(kernel, host.loader, image, machine.devices, host.progress);
     kernel.setCritical(init);
+    host.booted?.(kernel, machine);
     host.log(`boot: process 1 (init) started, pid ${init.pid}${boot > 1 ? `, boot ${boot}` : ""}`);
     const release = host.keepAlive?.();
     try {

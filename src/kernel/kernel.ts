@@ -629,6 +629,7 @@ export class Kernel implements KernelServices, ObjectKernel {
    */
   private releaseProcess(process: Process): void {
     if (process.alive) process.end({ kind: "exited", code: 137 });
+    this.scheduler.observer?.ended(process);
     this.scheduler.remove(process);
     this.console.cancel(process);
     process.resume = null;

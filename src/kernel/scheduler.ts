@@ -1,5 +1,6 @@
 import type { Machine } from "../machine/machine.ts";
 import { Status } from "./errors.ts";
+import type { SchedulerObserver } from "./inspect-hooks.ts";
 import type { Process } from "./process.ts";
 
 export const PRIORITY_LEVELS = 8;
@@ -22,6 +23,8 @@ const HOST_TURN_NS = 2_000_000;
 export class Scheduler {
   sliceNs = DEFAULT_SLICE_NS;
   current: Process | null = null;
+  /** Told of every switch while an inspector watches (inspect.ts); null otherwise. */
+  observer: SchedulerObserver | null = null;
   private readonly queues: Process[][] = Array.from({ length: PRIORITY_LEVELS }, () => []);
   private readonly sleepers = new Set<Process>();
   private readonly machine: Machine;
@@ -120,6 +123,7 @@ export class Scheduler {
     to.sliceStartNs = from.sliceStartNs;
     to.runStartNs = now;
     this.current = to;
+    this.observer?.running(to, now);
     return new Promise<T>((resolve) => {
       from.resume = resolve as (value: unknown) => void;
       const resume = to.resume!;
@@ -215,14 +219,17 @@ export class Scheduler {
       // Whoever is running when the CPU comes back is charged: a handoff moves this callback on.
       process.switchOut = () => {
         const running = this.current!;
-        running.descriptor.addCpuTime((this.machine.clock.monotonicNs() - running.runStartNs) / 1000);
+        const now = this.machine.clock.monotonicNs();
+        running.descriptor.addCpuTime((now - running.runStartNs) / 1000);
         this.current = null;
+        this.observer?.running(null, now);
         done();
       };
       this.current = process;
       process.descriptor.state = "running";
       process.sliceStartNs = this.machine.clock.monotonicNs();
       process.runStartNs = process.sliceStartNs;
+      this.observer?.running(process, process.sliceStartNs);
       if (!process.started) {
         process.started = true;
         this.startProcess(process);

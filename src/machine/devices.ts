@@ -67,4 +67,6 @@ export interface HostDevices {
   disk?: BlockBackend;
   /** A read-only host folder: the machine gets a host share device over it. */
   share?: ShareBackend;
+  /** The machine gets a front panel (devices/panel.ts) the host works through `Machine.panel`. */
+  panel?: boolean;
 }

@@ -1,6 +1,7 @@
 import type { Clock, ConsoleDevice, EntropySource, HostDevices, Timer } from "./devices.ts";
 import { ConsoleInputRouter } from "./devices/console-input.ts";
 import { checkDeviceLines, standardDevices } from "./devices/standard-devices.ts";
+import type { PanelDevice } from "./devices/panel.ts";
 import type { PowerDevice } from "./devices/power.ts";
 import type { UartDevice } from "./devices/uart.ts";
 import { InterruptController } from "./interrupts.ts";
@@ -27,10 +28,12 @@ export class Machine {
   readonly console: ConsoleDevice;
   readonly entropy: EntropySource;
   readonly yieldToHost: () => Promise<void>;
-  /** The MMIO devices, in the order process 1 gets them: console, block, timer, share, power, extras. */
+  /** The MMIO devices, in the order process 1 gets them: console, block, timer, share, power, panel, extras. */
   readonly devices: readonly MmioDevice[];
   /** The power controller: the host presses its button, process 1 leaves its halt status there. */
   readonly power: PowerDevice;
+  /** The front panel, when the host asked for one (HostDevices.panel). */
+  readonly panel: PanelDevice | null;
   private readonly uart: UartDevice;
 
   constructor(host: HostDevices, memorySize = DEFAULT_MEMORY_SIZE, options: MachineOptions = {}) {
@@ -44,6 +47,7 @@ export class Machine {
     const standard = standardDevices(host, this.interrupts, this.clock, this.console, input);
     this.uart = standard.uart;
     this.power = standard.power;
+    this.panel = standard.panel;
     this.devices = [...standard.all, ...(options.extraDevices ?? [])];
     checkDeviceLines(this.devices);
   }

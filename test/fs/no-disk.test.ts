@@ -37,6 +37,7 @@ describe("the default config on a machine without a disk", () => {
     const lines = t.stdout().split("\n");
     expect(lines.some((l) => /^init: config line \d+: no device named block; skipped: /.test(l))).toBe(true);
     expect(lines.some((l) => /^init: config line \d+: no device named share; skipped: /.test(l))).toBe(true);
+    expect(lines.some((l) => /^init: config line \d+: no device named panel; skipped: /.test(l))).toBe(true);
     expect(t.stdout()).toContain('fs: no block driver registered "block" within 2 s: no file system on this machine\n');
     expect(lines.some((l) => /^init: fs \(pid \d+\) exited with code 0; not restarting$/.test(l))).toBe(true);
     // The pager needs the file system: init starts the lines after it without waiting for it.
@@ -44,7 +45,7 @@ describe("the default config on a machine without a disk", () => {
     expect(t.stdout()).toMatch(echoed);
     // Everything else the config names was started (what each then does is its own test's business).
     const services = config.split("\n").filter((l) => /^\s*(service|driver)\s/.test(l)).map((l) => l.trim().split(/\s+/)[1]!);
-    for (const name of services.filter((n) => n !== "block" && n !== "host")) expect(lines.some((l) => l.startsWith(`init: started ${name} (pid `))).toBe(true);
+    for (const name of services.filter((n) => n !== "block" && n !== "host" && n !== "panel")) expect(lines.some((l) => l.startsWith(`init: started ${name} (pid `))).toBe(true);
     expect(t.faults).toEqual([]);
   }, patience(60_000));
 });

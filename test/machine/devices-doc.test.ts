@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { Block } from "../../src/machine/devices/block.ts";
 import { FOLDER_FLAGS_REGISTER, FolderOp } from "../../src/machine/devices/host-folder.ts";
 import { Queue } from "../../src/machine/devices/queue-device.ts";
+import { Panel } from "../../src/machine/devices/panel.ts";
 import { Header, RegisterError } from "../../src/machine/devices/registers.ts";
 import { RequestStatus } from "../../src/machine/devices/request-status.ts";
 import { RtcTimer } from "../../src/machine/devices/rtc-timer.ts";
@@ -35,6 +36,7 @@ describe("docs/DEVICES.md", () => {
     ["Block", Block],
     ["Timer/RTC", RtcTimer],
     ["Power", Power],
+    ["Front panel", Panel],
   ];
 
   for (const [title, registers] of tables) {

@@ -31,6 +31,9 @@ const CONTROL_QUEUE: u32 = 8;
 const CONTROL_HALT: u32 = 1;
 /** The pager (pager= grant) is ready: its memory is in place and its store open; paging may start. */
 const CONTROL_PAGER_READY: u32 = 2;
+/** KILL, SUSPEND, RESUME (word 0: a pid): what a `supervise` line may ask of a service init started (docs/BOOT.md "Control"). */
+const CONTROL_KILL: u32 = 3;
+const CONTROL_RESUME: u32 = 5;
 /** Page-outs and page-ins the pager may have queued. */
 const PAGER_QUEUE: u32 = 64;
 
@@ -134,6 +137,12 @@ function control(badge: u32, label: u32, replyCap: i32): void {
   if (label == CONTROL_PAGER_READY) {
     // Only the pager's line may say so: paging starts through the channel its grant holds.
     const status = supervisor.pagerReady(badge);
+    msgBegin(<u32>(status < 0 ? -status : 0));
+    if (replyCap != 0) reply(replyCap);
+    return;
+  }
+  if (label >= CONTROL_KILL && label <= CONTROL_RESUME) {
+    const status = supervisor.supervise(badge, label - CONTROL_KILL, msgWord(0));
     msgBegin(<u32>(status < 0 ? -status : 0));
     if (replyCap != 0) reply(replyCap);
     return;

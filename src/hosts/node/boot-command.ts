@@ -1,6 +1,7 @@
 import { mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { BootImage, BootModule } from "../../boot/boot-image.ts";
+import { modulesOf } from "../../boot/config-modules.ts";
 import { runSystem } from "../../boot/system.ts";
 import { Loader } from "../../loader/loader.ts";
 import { Machine } from "../../machine/machine.ts";
@@ -16,6 +17,8 @@ import { readBoundedFile } from "./bounded-read.ts";
 import { HostShutdown, INTERRUPTED_STATUS, OUTPUT_CLOSED_STATUS } from "./host-shutdown.ts";
 import { MAX_PROGRAM_BYTES } from "./program-limits.ts";
 import type { StdioTerminal } from "./stdio-terminal.ts";
+
+export { modulesOf };
 
 /** A new disk image's size: 64 MiB. */
 const DISK_SIZE = 64 << 20;
@@ -35,21 +38,6 @@ export interface BootOptions {
   /** The folder the boot modules are read from (build/user). */
   readonly modulesDir: string;
   readonly configFile: string;
-}
-
-/**
- * The modules a config names, each once, in order: the third field of each service line, and the
- * second of each `module NAME` line (a module to boot with that nothing starts: programs the
- * process manager spawns by name).
- */
-export function modulesOf(config: string): string[] {
-  const names: string[] = [];
-  for (const raw of config.split("\n")) {
-    const fields = raw.replace(/#.*/, "").trim().split(/\s+/);
-    const name = fields[0] === "module" ? fields[1] : (fields[0] === "service" || fields[0] === "driver") && fields.length >= 3 ? fields[2] : undefined;
-    if (name && !names.includes(name)) names.push(name);
-  }
-  return names;
 }
 
 async function module(dir: string, name: string): Promise<BootModule> {

@@ -24,6 +24,7 @@ import { configureWasiProcess } from "../../personality/wasi/preopens.ts";
 const USAGE = `usage: dogma run [options] PROGRAM.wasm [ARGS...]
        dogma boot [--disk FILE] [--read-only] [--share DIR] [--memory SIZE] [--config FILE] [--no-cache]
        dogma cache [clear]
+       dogma web [--port N] [--host ADDRESS] [--no-build]   (the same system in a browser tab)
 
 boot: boots the system: process 1 (init) reads FILE (default user/boot/init.conf) and starts the
 services it names from build/user; when process 1 ends the machine resets and boots again.
@@ -256,6 +257,8 @@ function parseBoot(rest: string[]): BootOptions | "help" {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // The browser host's server (src/hosts/web): loaded only for this command, it brings vite.
+  if (argv[0] === "web") return (await import("../web/web-command.ts")).webCommand(argv.slice(1));
   // Every machine of this run shares the host's terminal; closed at the end, whatever the end, so
   // that no read of stdin is left pending to keep the host up until a key is pressed.
   const terminal = new StdioTerminal(process.stdin, process.stdout, process.stderr);

@@ -16,7 +16,7 @@ export interface FolderSpec {
 }
 
 /** The first interrupt line of host folder devices (2 to 6 are the standard devices'). */
-const FIRST_FOLDER_LINE = 7;
+const FIRST_FOLDER_LINE = 8;
 /** Pages each folder server may use: its 1 MiB DMA window, its handle table's paths (2 MiB), its code and stacks. */
 const SERVER_PAGES = 2048;
 /** How long a folder server may take to publish its root before `dogma run` gives up. */

@@ -1,4 +1,5 @@
 import { Status } from "../errors.ts";
+import type { IpcObserver } from "../inspect-hooks.ts";
 import { type MessageBuffer, messageBytes } from "../message.ts";
 import type { Process } from "../process.ts";
 import type { Scheduler } from "../scheduler.ts";
@@ -22,6 +23,8 @@ import { Reply } from "./reply.ts";
 export class Ipc {
   private readonly scheduler: Scheduler;
   private readonly clock: { monotonicNs(): number };
+  /** Told of every send and call while an inspector watches (inspect.ts); null otherwise. */
+  observer: IpcObserver | null = null;
 
   constructor(scheduler: Scheduler, clock: { monotonicNs(): number }) {
     this.scheduler = scheduler;
@@ -34,6 +37,7 @@ export class Ipc {
     const caps = takeCaps(inv.caller, inv.message.caps);
     if (typeof caps === "number") return caps;
     const { label, words } = inv.message;
+    this.observer?.message(inv.caller, receiver, false);
     this.post(receiver, { label, words, caps, badge: inv.cap.badge, reply: null }, null);
     return Status.OK;
   }
@@ -43,6 +47,7 @@ export class Ipc {
     const receiver = through.object;
     if (!(receiver instanceof Receiver) || receiver.destroyed) return false;
     if (receiver.full) return false;
+    this.observer?.message(null, receiver, false);
     this.post(receiver, { label, words: Uint32Array.from(words), caps, badge: through.badge, reply: null }, null);
     return true;
   }
@@ -84,6 +89,7 @@ export class Ipc {
     caller.waitCancel = () => {
       reply.caller = null;
     };
+    this.observer?.message(caller, receiver, true);
     return this.post(receiver, { label, words, caps, badge: inv.cap.badge, reply: new Capability(reply, 0) }, caller)!;
   }
 
@@ -104,6 +110,7 @@ export class Ipc {
     caller.waitCancel = () => {
       reply.caller = null;
     };
+    this.observer?.message(caller, receiver, true);
     return this.post(receiver, { label, words, caps, badge: through.badge, reply: new Capability(reply, 0) }, caller)!;
   }
 

@@ -3,17 +3,19 @@ import type { MmioDevice } from "../mmio.ts";
 import { BlockDevice } from "./block.ts";
 import type { ConsoleInputRouter } from "./console-input.ts";
 import { HostShareDevice } from "./host-share.ts";
+import { PanelDevice } from "./panel.ts";
 import { PowerDevice } from "./power.ts";
 import { RtcTimerDevice } from "./rtc-timer.ts";
 import { UartDevice } from "./uart.ts";
 
 /** Each kind of device has its own line, whether or not the host has the others (docs/DEVICES.md). */
-export const DeviceLine = { CONSOLE: 2, BLOCK: 3, TIMER: 4, SHARE: 5, POWER: 6 } as const;
+export const DeviceLine = { CONSOLE: 2, BLOCK: 3, TIMER: 4, SHARE: 5, POWER: 6, PANEL: 7 } as const;
 
 export interface StandardDevices {
   readonly uart: UartDevice;
   readonly power: PowerDevice;
-  /** In boot order: console, block, timer, share — those the host has — then power. */
+  readonly panel: PanelDevice | null;
+  /** In boot order: console, block, timer, share — those the host has — then power, then the panel if the host has one. */
   readonly all: readonly MmioDevice[];
 }
 
@@ -26,7 +28,9 @@ export function standardDevices(host: HostDevices, interrupts: InterruptSink, cl
   if (host.share) all.push(new HostShareDevice(DeviceLine.SHARE, interrupts, host.share));
   const power = new PowerDevice(DeviceLine.POWER, interrupts);
   all.push(power);
-  return { uart, power, all };
+  const panel = host.panel ? new PanelDevice(DeviceLine.PANEL, interrupts) : null;
+  if (panel) all.push(panel);
+  return { uart, power, panel, all };
 }
 
 /** Throws when two devices share a line or one uses the timer's or the console's (0, 1). */

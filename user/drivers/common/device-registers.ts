@@ -9,6 +9,8 @@ export const KIND_CONSOLE: u32 = 1;
 export const KIND_BLOCK: u32 = 2;
 export const KIND_TIMER: u32 = 3;
 export const KIND_SHARE: u32 = 4;
+export const KIND_POWER: u32 = 5;
+export const KIND_PANEL: u32 = 7;
 
 // The header.
 export const MAGIC: i32 = 0;

@@ -65,6 +65,8 @@ export class ServiceEntry {
   priority: u32 = DEFAULT_PRIORITY;
   /** When it ends, the system halts (the console session: its shell's `halt` or end of input). */
   session: bool = false;
+  /** It may ask init, through its control capability, to kill, suspend or resume a service (the front panel's driver). */
+  supervise: bool = false;
   /** Its pin level (pin=N, KERNEL_SET_PIN), or -1: the kernel's default (pageable). */
   pin: i32 = -1;
   /** pager=PAGES: it is the pager, with a store of that many pages (0: it is not). */
@@ -146,6 +148,10 @@ function parseGrant(entry: ServiceEntry, grant: string, info: BootInfo): string 
     entry.session = true;
     return "";
   }
+  if (grant == "supervise") {
+    entry.supervise = true;
+    return "";
+  }
   const pin = valueOf(grant, "pin");
   if (pin != null) {
     const level = parseCount(pin);
@@ -209,7 +215,7 @@ function parseGrant(entry: ServiceEntry, grant: string, info: BootInfo): string 
     entry.grants.push(new Grant(GRANT_MEMORY, pages));
     return "";
   }
-  return "unknown grant \"" + grant + "\" (registry, device=NAME, interrupt=NAME, memory=PAGES, priority=N, kernel, images, bootinfo, control, publish=NAME, use=NAME, boot-modules, pin=N, pager=PAGES, paging=POLICY or session)";
+  return "unknown grant \"" + grant + "\" (registry, device=NAME, interrupt=NAME, memory=PAGES, priority=N, kernel, images, bootinfo, control, publish=NAME, use=NAME, boot-modules, pin=N, pager=PAGES, paging=POLICY, supervise or session)";
 }
 
 /** The grants that are one word with no value; 0 for any other field. */

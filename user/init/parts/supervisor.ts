@@ -16,7 +16,7 @@ import {
   OP_MEMORY_DESTROY, OP_MEMORY_CREATE_CAPPAGE, RIGHT_CAPPAGE_WRITE, OP_PROCESS_GIVE, OP_PROCESS_MONITOR, OP_PROCESS_START, OP_PROCESS_STATE, OP_PROCESS_KILL, OP_RECEIVER_MINT,
   STATE_EXITED, STATE_FAULTED, KILLED_EXIT_CODE, msgCap, msgAddArgsBlock, OP_PROCESS_SET_ARGS, OP_CAPPAGE_PUT, CAPPAGE_SLOTS,
   RIGHT_KERNEL_INSPECT, RIGHT_CAPPAGE_READ, RIGHT_REGION_READ, OP_KERNEL_SET_PIN, OP_KERNEL_SET_PAGER, OP_KERNEL_SET_PAGING, E_MISSING_RIGHT,
-  SLOT_SELF, PIN_PINNED,
+  SLOT_SELF, PIN_PINNED, OP_PROCESS_SUSPEND, OP_PROCESS_RESUME, E_NO_PROCESS,
 } from "../../lib";
 import {
   GRANT_BOOT_INFO, GRANT_BOOT_MODULES, GRANT_CONTROL, GRANT_DEVICE, GRANT_IMAGES, GRANT_INTERRUPT, GRANT_KERNEL, GRANT_MEMORY,
@@ -439,6 +439,37 @@ export class Supervisor {
       this.release(s);
     }
     return stopped;
+  }
+
+  /**
+   * A `supervise` line (badge) asks to kill (0), suspend (1) or resume (2) the service running as
+   * `pid`, with init's own capability to it: 0, E_MISSING_RIGHT for a line without `supervise`,
+   * E_NO_PROCESS when no service of init's runs as `pid` (init holds nothing else; pid 1 is itself,
+   * and halting is HALT's), or what the kernel answers. A killed service is restarted as any that ends.
+   */
+  supervise(badge: u32, what: u32, pid: u32): i32 {
+    if (badge == 0 || badge > <u32>this.services.length || !unchecked(this.services[badge - 1]).entry.supervise) return E_MISSING_RIGHT;
+    for (let i = 0; i < this.services.length; i++) {
+      const s = unchecked(this.services[i]);
+      if (s.pid == 0 || s.pid != pid || s.process == 0) continue;
+      msgBegin(what == 0 ? OP_PROCESS_KILL : what == 1 ? OP_PROCESS_SUSPEND : OP_PROCESS_RESUME);
+      const status = msgInvoke(s.process);
+      lineBegin("init: ");
+      lineAdd(what == 0 ? "kill" : what == 1 ? "suspend" : "resume");
+      lineAdd(" ");
+      lineAdd(s.entry.name);
+      lineAdd(" (pid ");
+      lineAddU32(pid);
+      lineAdd(") asked by ");
+      lineAdd(this.nameOf(badge));
+      if (status < 0) {
+        lineAdd(": ");
+        lineAdd(errorName(status));
+      }
+      linePrint();
+      return status < 0 ? status : 0;
+    }
+    return E_NO_PROCESS;
   }
 
   /** The name of the service with `badge` (the control capability's), or "?". */
