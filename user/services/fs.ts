@@ -8,7 +8,8 @@
 // a disk it formats, it installs them as /bin/NAME and /etc/init.conf (fs-parts/install.ts). The registry gets `fs`, the service capability, which answers FS_INFO only:
 // finding the server is no access to its files.
 //
-// It mounts the disk (formatting it when it holds no file system), then serves. A call is handled
+// It mounts the disk (formatting it only when it is blank or the boot asked: fs-parts/mount.ts;
+// any other disk it cannot read it leaves alone and ends), finishes the first-boot install, then serves. A call is handled
 // whole (operations.ts), then answered; while changes are not yet committed it waits at most half
 // a second for the next call, and commits when none comes. Nothing allocates after the start.
 import {
@@ -17,10 +18,14 @@ import {
   KIND_CAPPAGE, KIND_REGION, KIND_REPLY, OP_RECEIVER_RECEIVE, RIGHT_RECEIVER_CALL, E_INVALID_CAP, E_TIMEOUT, STDERR, FOREVER,
 } from "../lib";
 import { FS_SERVICE, FS_RIGHTS_ALL, FS_RIGHT_READ, fsErrorName } from "../lib/fs-protocol";
+import { formatRequest } from "./fs-parts/boot-params";
 import { Disk } from "./fs-parts/disk";
-import { mount, MountReport } from "./fs-parts/mount";
+import { SB_FLAG_INSTALL_PENDING } from "./fs-parts/format";
+import { mount, MountOptions, MountReport } from "./fs-parts/mount";
 import { Operations } from "./fs-parts/operations";
 import { installBootModules, Installed } from "./fs-parts/install";
+import { write as writeSuperblocks } from "./fs-parts/superblock";
+import { Tokens } from "./fs-parts/tokens";
 import { Volume } from "./fs-parts/volume";
 
 const MEMORY: i32 = 3;
@@ -43,6 +48,11 @@ function fail(what: string, status: i32): void {
   exit(1);
 }
 
+function say(line: string): void {
+  lineBegin(line);
+  linePrint();
+}
+
 function check(what: string, status: i32): i32 {
   if (status < 0) fail(what, status);
   return status;
@@ -60,31 +70,52 @@ if (found == E_INVALID_CAP) {
 }
 check("find the block driver", found);
 const volume = new Volume(disk);
+const holdsModules = capKind(IMAGES) == <i32>KIND_CAPPAGE && capKind(BOOT_INFO) == <i32>KIND_REGION;
+const options = new MountOptions();
+options.willInstall = holdsModules;
+if (capKind(BOOT_INFO) == <i32>KIND_REGION) options.formatRequest = formatRequest(BOOT_INFO);
 const report = new MountReport();
-mount(volume, report);
-if (report.failed.length > 0) fail(report.failed, report.status);
-if (report.formatted) {
-  lineBegin("fs: formatted the disk (");
-  lineAdd(report.why);
-  lineAdd(")");
-  linePrint();
+mount(volume, options, report);
+if (report.refused.length > 0) {
+  // Never format a disk that holds something without being asked: say what is wrong and what to
+  // do, and end as done (init does not restart an exit 0); the system goes on without the disk.
+  say("fs: the disk holds no file system this server can mount: " + report.refused);
+  say("fs: nothing was written to it. To see what is wrong: dogma boot --config user/boot/fsck.conf; to mend what can be: user/boot/fsck-repair.conf; to erase it and start afresh: dogma boot --format");
+  exit(0);
 }
+if (report.failed.length > 0) fail(report.failed, report.status);
+if (report.formatted) say("fs: formatted the disk (" + report.why + ")");
+if (report.fromBackup.length > 0) say("fs: the superblock was damaged (" + report.fromBackup + "); mounted with its backup, and wrote it back");
+if (report.backupRewritten) say("fs: the backup superblock was out of date; wrote it again");
+if (report.upgraded >= 0) say("fs: upgraded the disk to format version 2 (" + report.upgraded.toString() + " inodes)");
+if (report.orphansFreed > 0) say("fs: freed " + report.orphansFreed.toString() + " files unlinked while open when the machine stopped");
 const receiver = new Receiver(check("create the receiver", new Memory(MEMORY).createReceiver(CALL_QUEUE)));
-const ops = new Operations(volume, receiver);
+const tokens = new Tokens(MEMORY);
+check("create the tokens' receiver", tokens.status);
+const ops = new Operations(volume, receiver, tokens);
 check("register", registryRegister(FS_SERVICE, <u32>check("mint the service capability", receiver.mint(0, RIGHT_RECEIVER_CALL)) | CAP_MOVE));
-if (report.formatted && capKind(IMAGES) == <i32>KIND_CAPPAGE && capKind(BOOT_INFO) == <i32>KIND_REGION) {
+if (report.installPending && holdsModules) {
   const installed = new Installed();
   installBootModules(volume, ops, IMAGES, BOOT_INFO, installed);
-  const committed = ops.commit();
+  let status = installed.status;
+  if (status >= 0) status = ops.commit();
+  if (status >= 0) {
+    // Done and committed: from now on the install is not pending.
+    volume.layout.flags &= ~SB_FLAG_INSTALL_PENDING;
+    status = writeSuperblocks(disk, volume.layout);
+  }
   lineBegin("fs: installed ");
   lineAddU32(<u32>installed.modules);
   lineAdd(" boot modules in /bin");
   lineAdd(installed.config ? " and the config as /etc/init.conf" : "");
-  if (installed.status < 0 || committed < 0) {
+  if (status < 0) {
     lineAdd("; stopped: ");
-    lineAdd(fsErrorName(installed.status < 0 ? installed.status : committed));
+    lineAdd(fsErrorName(status));
+    lineAdd(" (the next start tries again)");
   }
   linePrint();
+} else if (report.installPending) {
+  say("fs: the first-boot install of /bin and /etc has not finished; a start with the boot modules (boot-modules) finishes it");
 }
 const published = capKind(PUBLISHED) == <i32>KIND_CAPPAGE;
 if (published) {

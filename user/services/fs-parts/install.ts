@@ -1,12 +1,15 @@
 // First boot: the boot modules become files. With init's `boot-modules` grant the server holds a
 // Cappage of the modules' Images (no rights but to map them, IMAGE_MAP) and the boot info, which
-// names them; on a disk it has just formatted it writes each module's binary to /bin/NAME and the
-// config to /etc/init.conf, then commits. Runs before the server serves, once.
+// names them; on a disk it formats it writes each module's binary to /bin/NAME and the config to
+// /etc/init.conf, then commits. Runs before the server serves. The superblock says the install is
+// pending from the format until it has committed (SB_FLAG_INSTALL_PENDING, fs.ts), so an install
+// cut short (the host killed) is done again, whole, at the next start: what is there already — the
+// directories, files written in part — is taken over and written again.
 import {
   msgBegin, msgAddWord, msgInvoke, msgCap, msgWord, capDrop, OP_CAPPAGE_GET, OP_IMAGE_MAP, OP_REGION_INFO,
 } from "../../lib";
 import { FS_E_EXISTS, FS_E_NAME } from "../../lib/fs-protocol";
-import { KIND_DIR, KIND_FILE, ROOT_INODE } from "./format";
+import { I_KIND_AT, KIND_DIR, KIND_FILE, ROOT_INODE } from "./format";
 import { Operations } from "./operations";
 import { validName } from "./paths";
 import { Volume } from "./volume";
@@ -112,6 +115,10 @@ function writeBytes(volume: Volume, ops: Operations, dir: u32, name: usize, leng
   if (status < 0) return status;
   const ino = create(volume, ops, dir, name, length, KIND_FILE);
   if (ino < 0) return ino;
+  const file = volume.inode(<u32>ino);
+  if (file == 0) return volume.status;
+  status = volume.truncate(file, 0); // what an install cut short wrote
+  if (status < 0) return status;
   for (let done: u32 = 0; done < size; ) {
     status = begin(volume, ops);
     if (status < 0) return status;
@@ -132,10 +139,19 @@ function makeDirectory(volume: Volume, ops: Operations, parent: u32, name: strin
   return create(volume, ops, parent, changetype<usize>(bytes), <u32>bytes.byteLength, KIND_DIR);
 }
 
-// A new inode of `kind` named `name` in `parent`: its number, or a status.
+// The inode of `kind` named `name` in `parent`, made if it is not there: its number, or a status.
 function create(volume: Volume, ops: Operations, parent: u32, name: usize, length: u32, kind: u32): i32 {
-  const found = ops.dirs.lookup(volume.inode(parent), name, length);
-  if (found != 0) return found < 0 ? found : FS_E_EXISTS; // never on a fresh disk
+  const dir = volume.inode(parent);
+  if (dir == 0) return volume.status;
+  const found = ops.dirs.lookup(dir, name, length);
+  if (found < 0) return found;
+  if (found == 1) {
+    // An install cut short made it: take it over, if it is of the kind it made.
+    const ino = ops.dirs.found.inode;
+    const at = volume.inode(ino);
+    if (at == 0) return volume.status;
+    return load<u32>(at + I_KIND_AT) == kind ? <i32>ino : FS_E_EXISTS;
+  }
   const ino = volume.allocateInode(kind, parent);
   if (ino == 0) return volume.status;
   const status = ops.dirs.add(volume.inode(parent), name, length, ino, kind);

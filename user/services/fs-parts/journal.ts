@@ -10,7 +10,7 @@ import { FS_E_IO } from "../../lib/fs-protocol";
 import { Cache, CACHE_SLOTS } from "./cache";
 import { Disk, RUN_BLOCKS } from "./disk";
 import {
-  BLOCK_BYTES, BLOCK_SHIFT, JOURNAL_MAGIC, JOURNAL_MAX_BLOCKS, JH_MAGIC_AT, JH_SEQUENCE_AT, JH_COUNT_AT,
+  BLOCK_BYTES, BLOCK_SHIFT, JOURNAL_MAGIC, journalCapacity, JH_MAGIC_AT, JH_SEQUENCE_AT, JH_COUNT_AT,
   JH_CHECKSUM_AT, JH_TARGETS_AT, Layout, checksum,
 } from "./format";
 
@@ -29,7 +29,7 @@ export class Journal {
 
   /** Most dirty blocks one transaction may hold. */
   get capacity(): i32 {
-    return <i32>min(JOURNAL_MAX_BLOCKS, this.layout.journalBlocks - 1);
+    return <i32>journalCapacity(this.layout);
   }
 
   /** Commits the running transaction and checkpoints it: 0 or a status. Durable when it returns. */
