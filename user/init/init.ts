@@ -69,7 +69,8 @@ function applyParams(info: BootInfo): void {
       const ms = parseCount(p.value);
       const status = ms > 0 ? new KernelPolicy(KERNEL).setSlice(<u32>ms * 1000) : E_INVALID_ARGUMENT;
       lineAdd(status == 0 ? ": applied" : ": refused, " + errorName(status));
-    } else lineAdd(": unknown; ignored");
+    } else if (p.key == "format") lineAdd(": for the file system, which formats the disk (dogma boot --format)");
+    else lineAdd(": unknown; ignored");
     linePrint();
   }
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { mkdir, readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { BootImage, BootModule } from "../../boot/boot-image.ts";
@@ -24,6 +25,11 @@ export interface BootOptions {
   /** The folder the boot modules are read from (build/user). */
   readonly modulesDir: string;
   readonly configFile: string;
+  /**
+   * Format the disk whatever it holds (`--format`): the boot info says `param format ID`, a new ID
+   * each boot, which the file system keeps in the superblock it makes (docs/FS.md "Mounting").
+   */
+  readonly format?: boolean;
 }
 
 /**
@@ -59,7 +65,8 @@ export async function bootImage(options: BootOptions): Promise<BootImage> {
     throw new Error(`cannot read the config ${options.configFile}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
   const modules = await Promise.all(modulesOf(config).map((name) => module(options.modulesDir, name)));
-  return { init: await module(options.modulesDir, "init"), modules, config, params: {} };
+  const params: Record<string, string> = options.format ? { format: randomBytes(8).toString("hex") } : {};
+  return { init: await module(options.modulesDir, "init"), modules, config, params };
 }
 
 /** `dogma boot`: boots the system on this terminal and keeps it up until it halts. */

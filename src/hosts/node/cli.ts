@@ -16,13 +16,14 @@ import { nodeDevices } from "./node-devices.ts";
 import { nodePageCipher } from "./node-page-cipher.ts";
 
 const USAGE = `usage: dogma run [options] PROGRAM.wasm [ARGS...]
-       dogma boot [--disk FILE] [--share DIR] [--memory SIZE] [--config FILE] [--no-cache]
+       dogma boot [--disk FILE] [--format] [--share DIR] [--memory SIZE] [--config FILE] [--no-cache]
 
 boot: boots the system: process 1 (init) reads FILE (default user/boot/init.conf) and starts the
 services it names from build/user; when process 1 ends the machine resets and boots again.
 --disk FILE is the block device (a 64 MiB image is created when missing; default
 $DOGMA_DATA_DIR/disk.img, else $XDG_DATA_HOME/dogma/disk.img, else ~/.local/share/dogma/disk.img);
---share DIR shows a host folder read-only.
+--format erases the disk and makes a new file system on it (without it, only a blank disk is
+formatted: one the file system cannot read is left alone); --share DIR shows a host folder read-only.
 
 run: 
 Runs a WebAssembly program as a sealed Dogma process on a fresh machine, with this terminal's
@@ -170,6 +171,7 @@ function parseBoot(rest: string[]): BootOptions | "help" {
     const flag = rest.shift()!;
     if (flag === "--help") return "help";
     else if (flag === "--no-cache") options.cache = false;
+    else if (flag === "--format") options.format = true;
     else if (flag === "--config" || flag === "--memory" || flag === "--disk" || flag === "--share") {
       const value = rest.shift();
       if (value === undefined) throw new UsageError(`${flag} needs a value`);

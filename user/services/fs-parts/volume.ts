@@ -347,7 +347,7 @@ export class Volume {
    * `length` when it failed part of the way: `status` says why), or a status.
    */
   write(at: usize, offset: u64, length: u32, from: usize): i32 {
-    if (offset + <u64>length > MAX_FILE_BYTES) return FS_E_TOO_BIG;
+    if (offset > MAX_FILE_BYTES || <u64>length > MAX_FILE_BYTES - offset) return FS_E_TOO_BIG; // (no wrap past 2^64)
     const size = load<u64>(at + I_SIZE_AT);
     if (offset > size && length > 0) {
       const zeroed = this.zeroPastEnd(at, size);
@@ -395,7 +395,7 @@ export class Volume {
       from += chunk;
     }
     const written = <u32>(pos - offset);
-    if (pos > size) store<u64>(at + I_SIZE_AT, pos);
+    if (written > 0 && pos > size) store<u64>(at + I_SIZE_AT, pos);
     if (written > 0) this.modified(at);
     this.status = status; // a short count's reason
     return written > 0 || status == 0 ? <i32>written : status;
