@@ -3,13 +3,13 @@
 // names them; on a disk it formats it writes each module's binary to /bin/NAME and the config to
 // /etc/init.conf, then commits. Runs before the server serves. The superblock says the install is
 // pending from the format until it has committed (SB_FLAG_INSTALL_PENDING, fs.ts), so an install
-// cut short (the host killed) is done again, whole, at the next start: what is there already — the
-// directories, files written in part — is taken over and written again.
+// cut short (the host killed) is done again, whole, at the next start: the directories are taken
+// over, and the files an install cut short wrote (in part, maybe) are removed first.
 import {
   msgBegin, msgAddWord, msgInvoke, msgCap, msgWord, capDrop, OP_CAPPAGE_GET, OP_IMAGE_MAP, OP_REGION_INFO,
 } from "../../lib";
 import { FS_E_EXISTS, FS_E_NAME } from "../../lib/fs-protocol";
-import { I_KIND_AT, KIND_DIR, KIND_FILE, ROOT_INODE } from "./format";
+import { D_INODE_AT, D_KIND_AT, I_KIND_AT, KIND_DIR, KIND_FILE, ROOT_INODE } from "./format";
 import { Operations } from "./operations";
 import { validName } from "./paths";
 import { Volume } from "./volume";
@@ -38,6 +38,11 @@ export function installBootModules(volume: Volume, ops: Operations, images: i32,
     done.status = bin <= 0 ? bin : etc;
     return;
   }
+  // An install cut short left files there (this boot's modules may be others): nobody else can
+  // have, since the server has not served this disk yet.
+  done.status = emptyDirectory(volume, ops, <u32>bin);
+  if (done.status >= 0) done.status = emptyDirectory(volume, ops, <u32>etc);
+  if (done.status < 0) return;
   let at: u32 = 0;
   while (at < length) {
     let end = at;
@@ -128,6 +133,25 @@ function writeBytes(volume: Volume, ops: Operations, dir: u32, name: usize, leng
     const n = volume.write(at, <u64>done, piece, from + done);
     if (n < 0) return n;
     done += <u32>n;
+  }
+  return 0;
+}
+
+// Removes every file and link `dir` holds (a directory in it stays): 0 or a status.
+function emptyDirectory(volume: Volume, ops: Operations, dir: u32): i32 {
+  for (let index: u32 = 0; ; index++) {
+    const status = begin(volume, ops);
+    if (status < 0) return status;
+    const at = volume.inode(dir);
+    if (at == 0) return volume.status;
+    if (index >= ops.dirs.capacity(at)) return 0;
+    const entry = ops.dirs.entryAt(at, index);
+    if (entry == 0) return volume.status;
+    const ino = load<u32>(entry + D_INODE_AT);
+    if (ino == 0 || <u32>load<u8>(entry + D_KIND_AT) == KIND_DIR) continue;
+    ops.dirs.remove(at, entry);
+    const dropped = ops.c.dropLink(ino);
+    if (dropped < 0) return dropped;
   }
   return 0;
 }
