@@ -24,12 +24,14 @@ import { sleep } from "./time";
 import {
   FS_INFO, FS_OPEN, FS_MKDIR, FS_UNLINK, FS_RENAME, FS_READ, FS_WRITE, FS_APPEND, FS_TRUNCATE, FS_STAT, FS_READDIR,
   FS_CLOSE, FS_SYNC, FS_TOKEN, FS_LINK, FS_SYMLINK, FS_SET_TIMES, FS_REMOVE, FS_INLINE_BYTES, FS_PATH_MAX,
-  FS_DIRENT_HEADER, FS_OPEN_NOFOLLOW, FS_RIGHT_READ, FS_KIND_SYMLINK, FS_LINK_FOLLOW, fsStatus,
+  FS_DIRENT_HEADER, FS_SYMLINK_MAX, FS_OPEN_NOFOLLOW, FS_RIGHT_READ, FS_KIND_SYMLINK, FS_LINK_FOLLOW, fsStatus,
 } from "./fs-protocol";
 
 export * from "./fs-protocol";
 
-const pathBytes: usize = memory.data(FS_PATH_MAX + 8);
+/** Paths of one request: at most FS_PATH_MAX bytes, and SYMLINK's target besides. */
+const PATHS_MAX: i32 = FS_PATH_MAX + <i32>FS_SYMLINK_MAX + 1;
+const pathBytes: usize = memory.data(PATHS_MAX + 8);
 const BODY: usize = 20;
 
 /**
@@ -183,7 +185,8 @@ export class FsClient {
 
   /** Makes `path` under `dir` a symbolic link to `target` (which may name nothing). */
   symlink(dir: i32, target: string, path: string): i32 {
-    const prepared = this.preparePaths(target, path, 0);
+    if (String.UTF8.byteLength(path) > FS_PATH_MAX) return E_INVALID_ARGUMENT;
+    const prepared = this.preparePaths(target, path, 0, PATHS_MAX);
     if (prepared < 0) return prepared;
     msgBegin(FS_SYMLINK);
     this.addPaths();
@@ -378,10 +381,10 @@ export class FsClient {
 
   // Encodes the paths and, when they do not fit in words, makes sure of the path page: before
   // msgBegin, since making a page is a kernel call that overwrites the message buffer. 0 or a status.
-  private preparePaths(first: string, second: string | null, wordsBefore: i32): i32 {
+  private preparePaths(first: string, second: string | null, wordsBefore: i32, max: i32 = FS_PATH_MAX): i32 {
     const a = String.UTF8.byteLength(first);
     const b = second == null ? 0 : String.UTF8.byteLength(second);
-    if (a + b > FS_PATH_MAX) return E_INVALID_ARGUMENT;
+    if (a + b > max) return E_INVALID_ARGUMENT;
     String.UTF8.encodeUnsafe(changetype<usize>(first), first.length, pathBytes);
     if (second != null) String.UTF8.encodeUnsafe(changetype<usize>(second), second.length, pathBytes + <usize>a);
     this.firstLength = <u32>a;
@@ -411,7 +414,7 @@ export class FsClient {
   private ensurePathPage(): i32 {
     if (this.pathView != 0 && capKind(this.pathView) == <i32>KIND_REGION) return 0;
     if (this.pathRegion == 0) {
-      const region = new Memory(this.memory).createRegion(1);
+      const region = new Memory(this.memory).createRegion(<u32>((PATHS_MAX + 4095) >> 12));
       if (region < 0) return region;
       const info = new Region(region).info();
       if (info.status < 0) return info.status;

@@ -4,7 +4,7 @@
 // (this directory, or the one a token names), and when an inode's last name or handle goes.
 import { E_BAD_MESSAGE, E_INVALID_ARGUMENT, E_MISSING_RIGHT, KIND_REGION, KIND_RECEIVER, capKind, Receiver } from "../../lib";
 import {
-  FS_E_IO, FS_E_NOT_DIR, FS_E_STALE, FS_PATH_MAX, FS_RIGHTS_DESTINATION, fsRightsAllow,
+  FS_E_IO, FS_E_NOT_DIR, FS_E_STALE, FS_PATH_MAX, FS_SYMLINK_MAX, FS_RIGHTS_DESTINATION, fsRightsAllow,
 } from "../../lib/fs-protocol";
 import { I_GENERATION_AT, I_KIND_AT, I_LINKS_AT, KIND_DIR, KIND_FREE } from "./format";
 import { Directories } from "./directory";
@@ -19,8 +19,8 @@ const JOURNAL_RESERVE: i32 = 96;
 /** ... or when fewer cache slots than this could take a new block. */
 const CACHE_RESERVE: i32 = 400;
 
-/** A request's paths, copied out of its words or its Region (one buffer for all of them). */
-export const paths: usize = memory.data(FS_PATH_MAX + 8);
+/** A request's paths, copied out of its words or its Region (one buffer for all of them; SYMLINK's target besides). */
+export const paths: usize = memory.data(FS_PATH_MAX + <i32>FS_SYMLINK_MAX + 8);
 
 export class Context {
   readonly request: Request = new Request();
@@ -78,13 +78,14 @@ export class Context {
 
   /**
    * Copies the request's `count` paths into `paths`: their lengths are words `first` ...; the
-   * bytes follow in words, or lie at the start of the Region the request brought. Total bytes, or a status.
+   * bytes follow in words, or lie at the start of the Region the request brought; at most `max`
+   * bytes in all. Total bytes, or a status.
    */
-  readPaths(first: i32, count: i32): i32 {
+  readPaths(first: i32, count: i32, max: u32 = <u32>FS_PATH_MAX): i32 {
     const r = this.request;
     let total: u64 = 0;
     for (let i = 0; i < count; i++) total += <u64>r.word(first + i);
-    if (r.wordCount < first + count || total > <u64>FS_PATH_MAX) return E_INVALID_ARGUMENT;
+    if (r.wordCount < first + count || total > <u64>max) return E_INVALID_ARGUMENT;
     if (this.pathCap != 0) {
       const status = this.region.inspect(this.pathCap);
       if (status < 0) return status;

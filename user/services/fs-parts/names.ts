@@ -7,7 +7,7 @@ import {
   FS_RIGHTS_ALL, FS_RIGHT_APPEND, FS_RIGHT_WRITE, FS_OPEN_CREATE, FS_OPEN_EXCLUSIVE, FS_OPEN_TRUNCATE,
   FS_OPEN_DIRECTORY, FS_OPEN_NOFOLLOW, FS_LINK_FOLLOW, FS_REMOVE_DIR, FS_REMOVE_FILE, FS_E_EXISTS, FS_E_IS_DIR,
   FS_E_LINKS, FS_E_LOOP, FS_E_NAME, FS_E_NOT_DIR, FS_E_NOT_EMPTY, FS_E_NOT_FOUND, FS_E_TABLE_FULL, FS_E_IO,
-  FS_SYMLINK_MAX,
+  FS_SYMLINK_MAX, FS_PATH_MAX,
 } from "../../lib/fs-protocol";
 import {
   D_INODE_AT, D_KIND_AT, I_GENERATION_AT, I_KIND_AT, I_LINKS_AT, I_PARENT_AT, I_SIZE_AT, KIND_DIR, KIND_FILE,
@@ -230,10 +230,11 @@ export class Names {
 
   symlink(): i32 {
     const c = this.c;
-    const total = c.readPaths(0, 2);
+    const pathLength = c.request.word(1);
+    if (pathLength > <u32>FS_PATH_MAX) return E_INVALID_ARGUMENT;
+    const total = c.readPaths(0, 2, <u32>FS_PATH_MAX + FS_SYMLINK_MAX + 1);
     if (total < 0) return total;
     const targetLength = c.request.word(0);
-    const pathLength = c.request.word(1);
     if (targetLength == 0) return FS_E_NOT_FOUND;
     if (targetLength > FS_SYMLINK_MAX) return FS_E_NAME;
     for (let i: u32 = 0; i < targetLength; i++) if (load<u8>(paths + i) == 0) return FS_E_NAME;
