@@ -88,7 +88,9 @@ if (report.formatted) say("fs: formatted the disk (" + report.why + ")");
 if (report.fromBackup.length > 0) say("fs: the superblock was damaged (" + report.fromBackup + "); mounted with its backup, and wrote it back");
 if (report.backupRewritten) say("fs: the backup superblock was out of date; wrote it again");
 if (report.upgraded >= 0) say("fs: upgraded the disk to format version 2 (" + report.upgraded.toString() + " inodes)");
-if (report.orphansFreed > 0) say("fs: freed " + report.orphansFreed.toString() + " files unlinked while open when the machine stopped");
+if (report.orphansFreed > 0) {
+  say("fs: freed " + (report.orphansFreed == 1 ? "1 file" : report.orphansFreed.toString() + " files") + " unlinked while open when the machine stopped");
+}
 const receiver = new Receiver(check("create the receiver", new Memory(MEMORY).createReceiver(CALL_QUEUE)));
 const tokens = new Tokens(MEMORY);
 check("create the tokens' receiver", tokens.status);
