@@ -158,6 +158,24 @@ service sub      caps-report use=shared memory=64
     expect(r.initEnd).toBeNull();
   });
 
+  it("refuses a config line of 100 KB with its length; the process manager, which reads the boot info, runs (it ran out of memory and was given up on)", async () => {
+    const r = await boot(
+      `service registry registry\n# ${"x".repeat(100_000)}\nservice proc procman memory=128 kernel images bootinfo control\nservice ${"y".repeat(100_000)} hello\n`,
+      ["registry", "procman"],
+    );
+    expect(r.log).toContain("init: config line 2: 100002 characters, more than a line may have (1024); skipped");
+    expect(r.log).toContain(`init: config line 4: ${`service ${"y".repeat(100_000)} hello`.length} characters, more than a line may have (1024); skipped`);
+    expect(r.lines).toContain('procman: registered "proc"');
+    expect(r.faults).toEqual([]);
+  });
+
+  it("halts when it gives up on the session: nothing else could use the machine", async () => {
+    const r = await boot("service registry registry\nservice crasher crasher session\n", ["registry", "crasher"]);
+    expect(r.log.at(-2)).toBe("init: crasher (pid 7) faulted: unreachable; giving up: 5 failures within 60 s");
+    expect(r.log.at(-1)).toBe("init: the session (crasher) cannot run, and nothing else can use the machine; stopped 1 services; halting");
+    expect(r.initEnd).toEqual({ kind: "exited", code: 0 });
+  });
+
   it("restarts a killed service, which registers again; a restarted registry serves the same Receiver", async () => {
     const r = await boot("service registry registry\nservice hello hello-service memory=64\nservice client hello-client\n", ["registry", "hello-service", "hello-client"]);
     expect(r.lines).toContain('hello-client: hello answered "hello, hello-client"');
@@ -242,7 +260,7 @@ service bad      hello-service priority=0 memory=64
         "\u0000\u0001\u00ff binary",
         "service",
         "service x",
-        `service ${"n".repeat(5000)} registry`,
+        `service ${"n".repeat(1000)} registry`, // within a line's 1024 characters, past the log's 1 KiB
         "service big registry memory=99999999999",
         "service zero registry memory=0",
         "service dev registry device= interrupt=",

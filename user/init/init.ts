@@ -176,6 +176,15 @@ for (;;) {
     sleep(1_000_000_000); // should never happen; do not spin if it does
   }
   supervisor.restartDue();
+  if (supervisor.sessionLost.length > 0) {
+    lineBegin("init: the session (");
+    lineAdd(supervisor.sessionLost);
+    lineAdd(") cannot run, and nothing else can use the machine; stopped ");
+    lineAddI32(supervisor.stopAll());
+    lineAdd(" services; halting");
+    linePrint();
+    exit(0);
+  }
   if (supervisor.halting) {
     // The session (config `session`) is over: stop as a HALT does. Process 1 ending with 0 is a
     // clean halt (docs/BOOT.md).

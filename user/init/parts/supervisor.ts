@@ -86,6 +86,8 @@ export class Supervisor {
   readonly services: Service[] = [];
   /** A session service (config `session`) exited with code 0: the system is to halt. */
   halting: bool = false;
+  /** The session service init gave up on ("": none): the system is to halt too. */
+  sessionLost: string = "";
   /** The shared Cappages of publish= and use= grants, by their index in sharedNames (0: could not be made). */
   readonly shared: i32[] = [];
   /** For boot-modules grants: a Cappage of the boot modules' Images without IMAGE_SPAWN (to map, not to run); 0 if no line asks. */
@@ -514,6 +516,8 @@ export class Supervisor {
       lineAdd(" s");
       linePrint();
       this.goOnWithoutPager(s);
+      // Without its session nobody can use the machine, or halt it: halt it now, saying why.
+      if (s.entry.session) this.sessionLost = s.entry.name;
       return;
     }
     s.restartAt = t + s.backoffNs;
