@@ -1,22 +1,26 @@
 // The file system server (docs/FS.md): a journaled file system on the block device, served to
 // holders of directory and file capabilities. Config:
-//   service fs fs memory=2048 publish=fs boot-modules
+//   service fs fs memory=2048 publish=fs boot-modules control
 // Slots: 2 the registry, 3 a Memory (its cache lives in its own pages; the Memory pays for the
-// block buffer and the Receiver), 4 the Cappage init publishes to the lines that say `use=fs`:
+// block buffer and the Receivers), 4 the Cappage init publishes to the lines that say `use=fs`:
 // the server puts a root directory capability with every right at slot 0 of it, and a read-only
 // one at slot 1; 5 and 6 (boot-modules, optional) the boot modules' Images and the boot info: on
-// a disk it formats, it installs them as /bin/NAME and /etc/init.conf (fs-parts/install.ts). The registry gets `fs`, the service capability, which answers FS_INFO only:
-// finding the server is no access to its files.
+// a disk it formats, it installs them as /bin/NAME and /etc/init.conf (fs-parts/install.ts); then
+// (control, optional) init's control capability. The registry gets `fs`, the service capability,
+// which answers FS_INFO and SYNC only: finding the server is no access to its files.
 //
 // It mounts the disk (formatting it only when it is blank or the boot asked: fs-parts/mount.ts;
-// any other disk it cannot read it leaves alone and ends), finishes the first-boot install, then serves. A call is handled
-// whole (operations.ts), then answered; while changes are not yet committed it waits at most half
-// a second for the next call, and commits when none comes. Nothing allocates after the start.
+// any other disk it cannot read it leaves alone and ends), finishes the first-boot install, then
+// serves. A call is handled whole (operations.ts), then answered; while changes are not yet
+// committed it waits at most half a second for the next call, and commits when none comes. Before
+// a halt stops it, init tells it, and it commits. Nothing allocates after the start.
 import {
   exit, errorName, lineBegin, lineAdd, lineAddU32, linePrint, capKind, capDrop, msgBegin, msgAddTimeout, msgInvoke,
   msgReply, msgSetLabel, reply, replyAndReceive, registryRegister, Cappage, Memory, Process, Receiver, CAP_MOVE,
-  KIND_CAPPAGE, KIND_REGION, KIND_REPLY, OP_RECEIVER_RECEIVE, RIGHT_RECEIVER_CALL, E_INVALID_CAP, E_TIMEOUT, STDERR, FOREVER,
+  KIND_CAPPAGE, KIND_REGION, KIND_REPLY, KIND_RECEIVER, OP_RECEIVER_RECEIVE, RIGHT_RECEIVER_CALL, RIGHT_RECEIVER_SEND,
+  E_INVALID_CAP, E_TIMEOUT, STDERR, FOREVER, msgAddCap, msgBadge,
 } from "../lib";
+import { CONTROL_FINISHED, CONTROL_ON_HALT } from "../lib/init-control";
 import { FS_SERVICE, FS_RIGHTS_ALL, FS_RIGHT_READ, fsErrorName } from "../lib/fs-protocol";
 import { formatRequest } from "./fs-parts/boot-params";
 import { Disk } from "./fs-parts/disk";
@@ -38,6 +42,11 @@ const CALL_QUEUE: u32 = 64;
 const NO_DRIVER_TRIES: i32 = 200;
 /** How long changes may wait for a commit while no call comes. */
 const IDLE_COMMIT_NS: u64 = 500_000_000;
+/**
+ * The badge of the send capability init holds (CONTROL_ON_HALT) to tell the server a halt is
+ * coming: no handle's (its index bits are 0, which name no entry).
+ */
+const FINISH_BADGE: u32 = 1 << 11;
 
 function fail(what: string, status: i32): void {
   lineBegin("fs: ");
@@ -127,6 +136,16 @@ if (published) {
   check("publish the root", page.put(0, <u32>check("mint", receiver.mint(<u32>all, RIGHT_RECEIVER_CALL)) | CAP_MOVE));
   check("publish the root", page.put(1, <u32>check("mint", receiver.mint(<u32>readOnly, RIGHT_RECEIVER_CALL)) | CAP_MOVE));
 }
+// With a `control` grant (the first call capability after the Cappage and the boot modules), init
+// tells the server before a halt stops it, and it commits what it holds (docs/BOOT.md "Halting").
+let control: i32 = 0;
+for (let slot = PUBLISHED + 1; slot <= BOOT_INFO + 2 && control == 0; slot++) if (capKind(slot) == <i32>KIND_RECEIVER) control = slot;
+if (control != 0) {
+  const finish = check("mint the halt's capability", receiver.mint(FINISH_BADGE, RIGHT_RECEIVER_SEND));
+  msgBegin(CONTROL_ON_HALT);
+  msgAddCap(<u32>finish | CAP_MOVE);
+  check("ask init to say when it halts", msgInvoke(control));
+}
 lineBegin("fs: ");
 lineAddU32(volume.layout.total);
 lineAdd(" blocks of 4 KiB, ");
@@ -163,6 +182,16 @@ for (;;) {
     continue;
   }
   if (status < 0) break;
+  if (msgBadge() == FINISH_BADGE && control != 0) {
+    // A halt: commit everything, say so, and wait to be stopped (serving until then).
+    volume.cache.beginOperation();
+    const committed = ops.commit();
+    if (committed < 0) fail("commit before the halt", committed);
+    msgBegin(CONTROL_FINISHED);
+    msgInvoke(control);
+    status = receive();
+    continue;
+  }
   const replyCap = msgReply();
   const label = ops.handle();
   if (replyCap == 0) {

@@ -16,13 +16,16 @@ import {
   OP_MEMORY_DESTROY, OP_MEMORY_CREATE_CAPPAGE, RIGHT_CAPPAGE_WRITE, OP_PROCESS_GIVE, OP_PROCESS_MONITOR, OP_PROCESS_START, OP_PROCESS_STATE, OP_PROCESS_KILL, OP_RECEIVER_MINT,
   STATE_EXITED, STATE_FAULTED, KILLED_EXIT_CODE, msgCap, msgAddArgsBlock, OP_PROCESS_SET_ARGS, OP_CAPPAGE_PUT, CAPPAGE_SLOTS,
   RIGHT_KERNEL_INSPECT, RIGHT_CAPPAGE_READ, RIGHT_REGION_READ, OP_KERNEL_SET_PIN, OP_KERNEL_SET_PAGER, OP_KERNEL_SET_PAGING, E_MISSING_RIGHT,
-  SLOT_SELF, PIN_PINNED,
+  SLOT_SELF, PIN_PINNED, E_NOT_READY, Receiver, msgLabel, msgBadge, msgReply, reply,
 } from "../../lib";
+import { CONTROL_FINISH, CONTROL_FINISHED } from "../../lib/init-control";
 import {
   GRANT_BOOT_INFO, GRANT_BOOT_MODULES, GRANT_CONTROL, GRANT_DEVICE, GRANT_IMAGES, GRANT_INTERRUPT, GRANT_KERNEL, GRANT_MEMORY,
   GRANT_PUBLISH, GRANT_USE, GRANT_PAGER, ServiceEntry, sharedNames,
 } from "./config";
 
+/** How long a halt waits for a service it asked to finish (CONTROL_ON_HALT). */
+export const FINISH_WAIT_NS: i64 = 5_000_000_000;
 export const BACKOFF_FIRST_NS: i64 = 100_000_000;
 export const BACKOFF_MAX_NS: i64 = 5_000_000_000;
 export const FAILURE_WINDOW_NS: i64 = 60_000_000_000;
@@ -77,6 +80,8 @@ export class Service {
   failures: i32 = 0;
   /** It finished (exit 0) or init gave up on it. */
   stopped: bool = false;
+  /** Its CONTROL_ON_HALT capability (0: none): told to finish before a halt stops it. */
+  onHalt: i32 = 0;
   readonly ending: Ending = new Ending();
 
   constructor(readonly entry: ServiceEntry, readonly badge: u32) {}
@@ -422,19 +427,66 @@ export class Supervisor {
   }
 
   /**
-   * Halting: kills every service, the last started first (the registry, started first, goes
-   * last), and never restarts them. Answers how many were running.
+   * Halting (docs/BOOT.md "Halting"): stops every service, none restarted, in this order: the
+   * session (its jobs die with its Memory), the other services, the last started first; then those
+   * that asked to finish first (CONTROL_ON_HALT: the file system commits), each told and waited
+   * for; then the drivers; the registry last. Answers how many were running.
    */
   stopAll(): i32 {
     let stopped = 0;
-    for (let i = this.services.length - 1; i >= 0; i--) {
-      const s = unchecked(this.services[i]);
-      s.restartAt = -1;
-      s.stopped = true;
-      if (s.pid != 0) stopped++;
-      this.release(s);
+    for (let phase = 0; phase < 5; phase++) {
+      for (let i = this.services.length - 1; i >= 0; i--) {
+        const s = unchecked(this.services[i]);
+        if (phaseOf(s) != phase) continue;
+        s.restartAt = -1;
+        s.stopped = true;
+        if (s.pid == 0) {
+          this.release(s);
+          continue;
+        }
+        stopped++;
+        if (phase == PHASE_FINISH) this.finish(s);
+        this.release(s);
+      }
     }
     return stopped;
+  }
+
+  /** CONTROL_ON_HALT from the service with `badge`: cap 0 (moved here, at `cap`) is how to tell it. */
+  onHalt(badge: u32, cap: i32): i32 {
+    if (badge == 0 || badge > <u32>this.services.length || cap <= 0) return E_MISSING_RIGHT;
+    const s = unchecked(this.services[badge - 1]);
+    if (s.onHalt != 0) capDrop(s.onHalt);
+    s.onHalt = cap;
+    return 0;
+  }
+
+  /** Tells `s` to finish and waits for it (FINISH_WAIT_NS at most), saying how it went. */
+  private finish(s: Service): void {
+    msgBegin(CONTROL_FINISH);
+    const sent = msgInvoke(s.onHalt);
+    let done = false;
+    if (sent >= 0) {
+      const control = new Receiver(this.holds.control);
+      const deadline = now() + FINISH_WAIT_NS;
+      for (let t = now(); t < deadline; t = now()) {
+        if (control.receive(<u64>(deadline - t)) < 0) break;
+        const replyCap = msgReply();
+        const finished = msgLabel() == CONTROL_FINISHED && msgBadge() == s.badge;
+        msgBegin(finished ? 0 : <u32>-E_NOT_READY); // halting: nothing else is done now
+        if (replyCap != 0) reply(replyCap);
+        if (finished) {
+          done = true;
+          break;
+        }
+      }
+    }
+    lineBegin("init: halting: asked ");
+    lineAdd(s.entry.name);
+    lineAdd(done ? " to finish; it has" : sent < 0 ? " to finish: " + errorName(sent) : " to finish; no answer within 5 s, stopping it anyway");
+    linePrint();
+    capDrop(s.onHalt);
+    s.onHalt = 0;
   }
 
   /** The name of the service with `badge` (the control capability's), or "?". */
@@ -527,6 +579,21 @@ export class Supervisor {
     linePrint();
     s.backoffNs = min(s.backoffNs * 2, BACKOFF_MAX_NS);
   }
+}
+
+const PHASE_SESSION: i32 = 0;
+const PHASE_SERVICES: i32 = 1;
+const PHASE_FINISH: i32 = 2;
+const PHASE_DRIVERS: i32 = 3;
+const PHASE_REGISTRY: i32 = 4;
+
+/** When a halt stops `s` (stopAll). */
+function phaseOf(s: Service): i32 {
+  if (s.entry.isRegistry) return PHASE_REGISTRY;
+  if (s.entry.session) return PHASE_SESSION;
+  if (s.onHalt != 0 && s.pid != 0) return PHASE_FINISH;
+  if (s.entry.kind == "driver") return PHASE_DRIVERS;
+  return PHASE_SERVICES;
 }
 
 /** A send or call capability to `receiver` with `badge` (Receiver.mint without the object). */
