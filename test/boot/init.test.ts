@@ -3,6 +3,7 @@ import { startInit } from "../../src/boot/bootloader.ts";
 import type { MmioDevice } from "../../src/machine/mmio.ts";
 import { program } from "../helpers/programs.ts";
 import { testMachine } from "../helpers/test-host.ts";
+import { bootMachine } from "../helpers/booted-machine.ts";
 
 /** A device that does nothing: enough for init to hand out its Device and Interrupt. */
 const quietDevice = (name: string, line: number): MmioDevice => ({
@@ -184,8 +185,8 @@ service sub      caps-report use=shared memory=64
       "init: restarted hello (pid 5)",
       'hello-service: registered "hello"',
     ]);
-    // The new registry has an empty table but the same Receiver: hello's call capability (slot 2)
-    // still reaches it, which a restarted hello shows by registering again.
+    // The new registry serves the same Receiver: hello's call capability (slot 2) still reaches
+    // it, which a restarted hello shows by registering again.
     expect(await r.kill(2)).toEqual(["init: registry (pid 2) was killed (exit code 137); restarting in 100 ms", "init: restarted registry (pid 6)"]);
     expect(await r.kill(5)).toEqual([
       "init: hello (pid 5) was killed (exit code 137); restarting in 200 ms",
@@ -193,6 +194,24 @@ service sub      caps-report use=shared memory=64
       'hello-service: registered "hello"',
     ]);
   });
+
+  it("keeps the registry's table across its restarts: a service registered before is found after, without registering again", async () => {
+    const m = await bootMachine("service registry registry\nservice hello hello-service memory=64\nservice watch registry-watch\n", ["registry", "hello-service", "registry-watch"]);
+    try {
+      await m.line("registry-watch: hello found");
+      for (let restart = 1; restart <= 3; restart++) {
+        await m.kill(await m.pidOf("registry"));
+        await m.line(new RegExp(`^init: restarted registry \\(pid \\d+\\)$`));
+        const lookups = m.lines().filter((l) => /^registry-watch: \d+ lookups$/.test(l)).length;
+        await m.until("25 more lookups", (lines) => lines.filter((l) => /^registry-watch: \d+ lookups$/.test(l)).length >= lookups + 1);
+      }
+      expect(m.lines().filter((l) => l.startsWith("registry-watch: hello missing"))).toEqual([]);
+      expect(m.lines().filter((l) => l.startsWith("hello-service: registered"))).toHaveLength(1);
+      expect(m.faults).toEqual([]);
+    } finally {
+      await m.halt();
+    }
+  }, 60_000);
 
   it("logs a bad config line with its number and why, skips it and starts the rest", async () => {
     const r = await boot(

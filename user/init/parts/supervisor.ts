@@ -16,7 +16,8 @@ import {
   OP_MEMORY_DESTROY, OP_MEMORY_CREATE_CAPPAGE, RIGHT_CAPPAGE_WRITE, OP_PROCESS_GIVE, OP_PROCESS_MONITOR, OP_PROCESS_START, OP_PROCESS_STATE, OP_PROCESS_KILL, OP_RECEIVER_MINT,
   STATE_EXITED, STATE_FAULTED, KILLED_EXIT_CODE, msgCap, msgAddArgsBlock, OP_PROCESS_SET_ARGS, OP_CAPPAGE_PUT, CAPPAGE_SLOTS,
   RIGHT_KERNEL_INSPECT, RIGHT_CAPPAGE_READ, RIGHT_REGION_READ, OP_KERNEL_SET_PIN, OP_KERNEL_SET_PAGER, OP_KERNEL_SET_PAGING, E_MISSING_RIGHT,
-  SLOT_SELF, PIN_PINNED, E_NOT_READY, Receiver, msgLabel, msgBadge, msgReply, reply,
+  SLOT_SELF, PIN_PINNED, E_NOT_READY, Receiver, msgLabel, msgBadge, msgReply, reply, OP_MEMORY_CREATE_PAGE, Page,
+  PAGE_SHARED,
 } from "../../lib";
 import { CONTROL_FINISH, CONTROL_FINISHED } from "../../lib/init-control";
 import {
@@ -97,6 +98,12 @@ export class Supervisor {
   readonly shared: i32[] = [];
   /** For boot-modules grants: a Cappage of the boot modules' Images without IMAGE_SPAWN (to map, not to run); 0 if no line asks. */
   moduleImages: i32 = 0;
+  /**
+   * The registry's table, kept here across its restarts: a Cappage of the capabilities registered
+   * and two Pages of their names (docs/BOOT.md "The service registry"); 0 when they could not be made.
+   */
+  registryCaps: i32 = 0;
+  registryNames: StaticArray<i32> = new StaticArray<i32>(2);
 
   constructor(readonly holds: Holdings, entries: ServiceEntry[]) {
     // Badges start at 1, so that 0 never names a service.
@@ -104,6 +111,7 @@ export class Supervisor {
     for (let i = 0; i < entries.length; i++) {
       for (let g = 0; g < entries[i].grants.length; g++) if (entries[i].grants[g].kind == GRANT_BOOT_MODULES && this.moduleImages == 0) this.moduleImages = this.imagesToMap();
     }
+    for (let i = 0; i < entries.length; i++) if (entries[i].isRegistry) this.keepRegistryTable();
     for (let i = 0; i < sharedNames.length; i++) {
       msgBegin(OP_MEMORY_CREATE_CAPPAGE);
       const made = msgInvoke(holds.memory);
@@ -251,6 +259,12 @@ export class Supervisor {
     // Slot 2: the registry's Receiver for the registry, a call capability to it for everyone else.
     const registry = entry.isRegistry ? capCopy(h.registry, RIGHT_RECEIVER_RECEIVE) : mint(h.registry, s.badge, RIGHT_RECEIVER_CALL);
     if (!this.check(s, registry) || !this.give(s, <u32>registry | CAP_MOVE)) return "give it the registry";
+    if (entry.isRegistry && this.registryCaps != 0) {
+      // Slots 3 to 5: its table, the same for every attempt.
+      // Given as copies (no CAP_MOVE): init keeps its own.
+      if (!this.give(s, <u32>this.registryCaps) || !this.give(s, <u32>unchecked(this.registryNames[0])) ||
+          !this.give(s, <u32>unchecked(this.registryNames[1]))) return "give it its table";
+    }
 
     for (let i = 0; i < entry.grants.length; i++) {
       const grant = unchecked(entry.grants[i]);
@@ -492,6 +506,29 @@ export class Supervisor {
   /** The name of the service with `badge` (the control capability's), or "?". */
   nameOf(badge: u32): string {
     return badge >= 1 && badge <= <u32>this.services.length ? unchecked(this.services[badge - 1]).entry.name : "?";
+  }
+
+  /** Makes the registry's table (a Cappage, two shared Pages) once; without it the registry keeps its own. */
+  private keepRegistryTable(): void {
+    if (this.registryCaps != 0) return;
+    msgBegin(OP_MEMORY_CREATE_CAPPAGE);
+    if (msgInvoke(this.holds.memory) < 0) return;
+    const caps = msgCap(0);
+    for (let p = 0; p < 2; p++) {
+      msgBegin(OP_MEMORY_CREATE_PAGE);
+      const made = msgInvoke(this.holds.memory);
+      const page = made < 0 ? 0 : msgCap(0);
+      // Shared: a registry that is restarted maps it while its predecessor's mapping may linger.
+      if (page == 0 || new Page(page).setFlags(PAGE_SHARED) < 0) {
+        lineBegin("init: cannot make the registry's table: ");
+        lineAdd(errorName(made < 0 ? made : E_NOT_READY));
+        lineAdd("; a restarted registry starts empty");
+        linePrint();
+        return;
+      }
+      unchecked((this.registryNames[p] = page));
+    }
+    this.registryCaps = caps;
   }
 
   /** A new Cappage holding each boot module's Image with no rights (IMAGE_MAP needs none): its slot, or 0. */
