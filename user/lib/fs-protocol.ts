@@ -74,8 +74,8 @@ export const FS_LINK: u32 = 15;
  */
 export const FS_SYMLINK: u32 = 16;
 /**
- * Any handle (WRITE). Words: flags (FS_TIMES_*), access time low, high, modify time low, high (ns
- * since 1970). The change time becomes now.
+ * Any handle (FS_RIGHT_TIMES, which WRITE implies). Words: flags (FS_TIMES_*), access time low,
+ * high, modify time low, high (ns since 1970). The change time becomes now.
  */
 export const FS_SET_TIMES: u32 = 17;
 /** Directory. Words: flags (FS_REMOVE_DIR, FS_REMOVE_FILE), path length, path bytes (or a view): UNLINK with a kind required. */
@@ -85,9 +85,11 @@ export const FS_REMOVE: u32 = 18;
 export const FS_RIGHT_READ: u32 = 1;
 export const FS_RIGHT_WRITE: u32 = 2;
 export const FS_RIGHT_APPEND: u32 = 4;
-export const FS_RIGHTS_ALL: u32 = 7;
+/** SET_TIMES (WASI's FD_FILESTAT_SET_TIMES): a file opened to read may still have its times set. WRITE implies it. */
+export const FS_RIGHT_TIMES: u32 = 8;
+export const FS_RIGHTS_ALL: u32 = 15;
 
-// FS_OPEN flags: the rights asked for in bits 0-2, and these.
+// FS_OPEN flags: the rights asked for in bits 0-3, and these.
 export const FS_OPEN_CREATE: u32 = 0x100;
 /** With CREATE: FS_E_EXISTS if it exists. */
 export const FS_OPEN_EXCLUSIVE: u32 = 0x200;
@@ -97,8 +99,8 @@ export const FS_OPEN_TRUNCATE: u32 = 0x400;
 export const FS_OPEN_DIRECTORY: u32 = 0x800;
 /**
  * A symbolic link as the last component is not followed but opened itself (kind FS_KIND_SYMLINK:
- * STAT, READ (its target), SET_TIMES and CLOSE; writing it, or TRUNCATE, is FS_E_LOOP). A '/' after
- * the name follows it all the same.
+ * STAT, READ (its target), SET_TIMES and CLOSE; writing it is FS_E_LOOP, and so is opening it with
+ * TRUNCATE). A '/' after the name follows it all the same.
  */
 export const FS_OPEN_NOFOLLOW: u32 = 0x1000;
 
@@ -215,7 +217,7 @@ export function fsRightsNeeded(label: u32, isDirectory: bool, openFlags: u32): i
     case FS_TOKEN:
       return dir ? 0 : FS_E_NOT_DIR;
     case FS_SET_TIMES:
-      return <i32>FS_RIGHT_WRITE;
+      return <i32>FS_RIGHT_TIMES;
     case FS_READ: case STREAM_READ:
       return dir ? FS_E_IS_DIR : <i32>FS_RIGHT_READ;
     case FS_WRITE: case FS_TRUNCATE:
@@ -231,8 +233,8 @@ export function fsRightsNeeded(label: u32, isDirectory: bool, openFlags: u32): i
 /** The rights the destination directory of RENAME and LINK needs (this one, or a token's). */
 export const FS_RIGHTS_DESTINATION: u32 = FS_RIGHT_READ | FS_RIGHT_WRITE;
 
-/** Whether a handle with rights `have` may do what needs `need`: who may write anywhere may write at the end. */
+/** Whether a handle with rights `have` may do what needs `need`: who may write anywhere may write at the end, and set times. */
 export function fsRightsAllow(have: u32, need: u32): bool {
-  if ((have & FS_RIGHT_WRITE) != 0) have |= FS_RIGHT_APPEND;
+  if ((have & FS_RIGHT_WRITE) != 0) have |= FS_RIGHT_APPEND | FS_RIGHT_TIMES;
   return (need & ~have) == 0;
 }

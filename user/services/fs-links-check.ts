@@ -9,7 +9,7 @@ import {
   CAP_MOVE, E_MISSING_RIGHT, E_INVALID_ARGUMENT, E_INVALID_CAP, E_WRONG_TYPE, RIGHT_RECEIVER_SEND,
 } from "../lib";
 import {
-  FsClient, fsRoot, fsErrorName, FS_RIGHT_READ, FS_RIGHT_WRITE, FS_RIGHTS_ALL, FS_OPEN_CREATE, FS_OPEN_EXCLUSIVE,
+  FsClient, fsRoot, fsErrorName, FS_RIGHT_READ, FS_RIGHT_WRITE, FS_RIGHT_TIMES, FS_RIGHTS_ALL, FS_OPEN_CREATE, FS_OPEN_EXCLUSIVE,
   FS_OPEN_TRUNCATE, FS_OPEN_DIRECTORY, FS_OPEN_NOFOLLOW, FS_KIND_FILE, FS_KIND_DIR, FS_KIND_SYMLINK, FS_SERVICE,
   FS_E_NOT_FOUND, FS_E_EXISTS, FS_E_NOT_DIR, FS_E_IS_DIR, FS_E_NOT_EMPTY, FS_E_NAME, FS_E_STALE, FS_E_ESCAPE,
   FS_E_LOOP, FS_REMOVE_DIR, FS_REMOVE_FILE, FS_READDIR_DOTS, FS_TIMES_ACCESS, FS_TIMES_MODIFY, FS_TIMES_MODIFY_NOW,
@@ -115,7 +115,16 @@ ok("stat the link", fs.stat(itself));
 expect("its size is its target's length", <i32>fs.size, 4);
 expect("a link's handle has no WRITE to write with", writeText(itself, "x"), E_MISSING_RIGHT);
 fs.close(itself);
-expect("open a link for writing without following", fs.open(t, "ln", FS_RIGHT_WRITE | FS_OPEN_NOFOLLOW), FS_E_LOOP);
+const writable = ok("open a link with WRITE, not following", fs.open(t, "ln", FS_RIGHT_WRITE | FS_OPEN_NOFOLLOW));
+expect("it is the link", <i32>fs.kind, <i32>FS_KIND_SYMLINK);
+expect("a link cannot be written", writeText(writable, "x"), FS_E_LOOP);
+expect("nor truncated", fs.truncate(writable, 0), FS_E_LOOP);
+ok("its times can be set", fs.setTimes(writable, FS_TIMES_MODIFY, 0, 5_000_000_000));
+ok("stat", fs.stat(writable));
+check("the link's own modify time", fs.modified == 5_000_000_000);
+check("not its target's", fs.stat(ok("the target", fs.open(t, "ln", FS_RIGHT_READ))) == 0 && fs.modified != 5_000_000_000);
+fs.close(writable);
+expect("open a link with TRUNCATE, not following", fs.open(t, "ln", FS_RIGHT_WRITE | FS_OPEN_TRUNCATE | FS_OPEN_NOFOLLOW), FS_E_LOOP);
 expect("a link where one exists", fs.symlink(t, "x", "ln"), FS_E_EXISTS);
 expect("an empty target", fs.symlink(t, "", "empty"), FS_E_NOT_FOUND);
 expect("a target past 4095 bytes", fs.symlink(t, "x".repeat(<i32>FS_SYMLINK_MAX + 1), "long"), FS_E_NAME);
@@ -283,8 +292,11 @@ ok("read it", fs.readInline(timed, 0, scratch, 1));
 ok("stat", fs.stat(timed));
 check("a read brings an old access time up to date", fs.accessed > 1_000_000_000);
 const readOnlyFile = ok("read-only", fs.open(t, "times", FS_RIGHT_READ));
-expect("set times without WRITE", fs.setTimes(readOnlyFile, FS_TIMES_ACCESS_NOW, 0, 0), E_MISSING_RIGHT);
-passed("times: set, now, kept, refused without WRITE, a read updates an old access time");
+expect("set times with READ only", fs.setTimes(readOnlyFile, FS_TIMES_ACCESS_NOW, 0, 0), E_MISSING_RIGHT);
+const timesOnly = ok("read and times", fs.open(t, "times", FS_RIGHT_READ | FS_RIGHT_TIMES));
+ok("set times with TIMES", fs.setTimes(timesOnly, FS_TIMES_ACCESS_NOW, 0, 0));
+expect("but not write", writeText(timesOnly, "y"), E_MISSING_RIGHT);
+passed("times: set, now, kept, a read updates an old access time; TIMES (or WRITE) needed");
 
 // ---- "." and ".." --------------------------------------------------------------------------------
 ok("stat t", fs.stat(t));

@@ -4,7 +4,7 @@
 // name is as it was or as it became.
 import { E_INVALID_ARGUMENT, RIGHT_RECEIVER_CALL } from "../../lib";
 import {
-  FS_RIGHTS_ALL, FS_RIGHT_APPEND, FS_RIGHT_WRITE, FS_OPEN_CREATE, FS_OPEN_EXCLUSIVE, FS_OPEN_TRUNCATE,
+  FS_RIGHTS_ALL, FS_OPEN_CREATE, FS_OPEN_EXCLUSIVE, FS_OPEN_TRUNCATE,
   FS_OPEN_DIRECTORY, FS_OPEN_NOFOLLOW, FS_LINK_FOLLOW, FS_REMOVE_DIR, FS_REMOVE_FILE, FS_E_EXISTS, FS_E_IS_DIR,
   FS_E_LINKS, FS_E_LOOP, FS_E_NAME, FS_E_NOT_DIR, FS_E_NOT_EMPTY, FS_E_NOT_FOUND, FS_E_TABLE_FULL, FS_E_IO,
   FS_SYMLINK_MAX, FS_PATH_MAX,
@@ -45,7 +45,7 @@ export class Names {
     const at = c.volume.inode(target);
     if (at == 0) return c.volume.status;
     const kind = load<u32>(at + I_KIND_AT);
-    if (kind == KIND_SYMLINK && (flags & (FS_OPEN_TRUNCATE | FS_RIGHT_WRITE | FS_RIGHT_APPEND)) != 0) return FS_E_LOOP;
+    if (kind == KIND_SYMLINK && (flags & FS_OPEN_TRUNCATE) != 0) return FS_E_LOOP; // (its writes are FS_E_LOOP too)
     if ((flags & FS_OPEN_TRUNCATE) != 0) {
       if (kind == KIND_DIR) return FS_E_IS_DIR;
       status = c.volume.truncate(at, 0);
