@@ -3,7 +3,7 @@
 // was (its bytes compared), a blank disk is formatted, and `param format ID` (dogma boot --format)
 // formats once per boot. fsck says what is wrong and --repair mends it.
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -19,15 +19,21 @@ const REPAIR = "service registry registry\ndriver block block device=block inter
 const BACKUP = 769;
 const block = (n: number) => n * 4096;
 
-/** A disk holding fs-persist's files. */
+/** A disk holding fs-persist's files: made once, copied for each test. */
+let template: Promise<string> | null = null;
 async function diskWithFiles(name: string): Promise<string> {
+  template ??= (async () => {
+    const made = join(work, "template.img");
+    const m = await bootOnDisk(made, PERSIST, ["fs", "fs-persist"]);
+    try {
+      await verdict(m, /^fs-persist: created$/, /FAIL/);
+    } finally {
+      await m.close();
+    }
+    return made;
+  })();
   const disk = join(work, name);
-  const m = await bootOnDisk(disk, PERSIST, ["fs", "fs-persist"]);
-  try {
-    await verdict(m, /^fs-persist: created$/, /FAIL/);
-  } finally {
-    await m.close();
-  }
+  copyFileSync(await template, disk);
   return disk;
 }
 
@@ -154,6 +160,63 @@ describe("the superblock", () => {
     expect(run.out).toContain("fs: formatted the disk (asked to: dogma boot --format)");
     expect(run.out).toContain("fs-persist: created");
     expect(run.code, run.out).toBe(0);
+  }, 120_000);
+});
+
+/** format.ts's checksum: a word-wise multiply-rotate hash of `bytes` (a multiple of 8). */
+function checksum(bytes: Uint8Array): bigint {
+  const mask = (1n << 64n) - 1n;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let h = 0x9e3779b97f4a7c15n;
+  for (let at = 0; at < bytes.length; at += 8) {
+    const x = ((h ^ view.getBigUint64(at, true)) * 0xff51afd7ed558ccdn) & mask;
+    h = ((x << 29n) | (x >> 35n)) & mask;
+  }
+  return h ^ (h >> 32n);
+}
+
+/** Turns a version 2 disk into what version 1 wrote: its superblock, no backup, no links or access and change times. */
+function toVersion1(disk: string): void {
+  const bytes = new Uint8Array(readFileSync(disk));
+  const view = new DataView(bytes.buffer);
+  view.setUint32(8, 1, true);
+  bytes.fill(0, 64, 4096);
+  view.setBigUint64(64, checksum(bytes.subarray(0, 64)), true);
+  bytes.fill(0, block(BACKUP), block(BACKUP + 1));
+  const inodes = view.getUint32(36, true);
+  const count = view.getUint32(44, true);
+  for (let ino = 1; ino < count; ino++) {
+    const at = block(inodes) + ino * 128;
+    if (view.getUint32(at, true) !== 0) bytes.fill(0, at + 96, at + 128);
+  }
+  writeFileSync(disk, bytes);
+}
+
+describe("a version 1 disk", () => {
+  it("is upgraded in place at mount: every file is there, and fsck is clean", async () => {
+    const disk = await diskWithFiles("v1.img");
+    // fs-persist left a file it unlinked while open: a mount frees it (version 1 had no such thing).
+    const mount = await bootOnDisk(disk, FS_LINES, ["fs"]);
+    try {
+      await mount.line("fs: freed 1 file unlinked while open when the machine stopped");
+    } finally {
+      await mount.close();
+    }
+    toVersion1(disk);
+    const lines = await fsck(disk);
+    expect(lines).toContain("fsck: format version 1: the file system server upgrades it to version 2 when it mounts it");
+    expect(lines.at(-1), lines.join("\n")).toMatch(/^fsck: clean: /);
+    const m = await bootOnDisk(disk, PERSIST, ["fs", "fs-persist"]);
+    try {
+      await m.line(/^fs: upgraded the disk to format version 2 \(\d+ inodes\)$/);
+      await verdict(m, /^fs-persist: found$/, /FAIL/);
+    } finally {
+      await m.close();
+    }
+    const after = await fsck(disk);
+    expect(after.at(-1), after.join("\n")).toMatch(/^fsck: clean: /);
+    expect(after[0]).toBe("fsck: 16384 blocks, 4096 inodes, journal 769 blocks, format version 2");
+    expect(after.at(-1)).toMatch(/^fsck: clean: /);
   }, 120_000);
 });
 
