@@ -25,11 +25,14 @@ export interface SystemEnd {
   readonly reason: string;
   /** Stopped for no fault: process 1 halted it, or nothing is left that could ever run. */
   readonly halted: boolean;
+  /** The status process 1 left in the power controller when it halted (a session's `exit N`); 0 otherwise. */
+  readonly status: number;
 }
 
 /**
  * Boots the system and keeps it up: when process 1 ends, says why, resets the machine (fresh
- * memory, kernel and devices) and boots again. Process 1 exiting with 0 is a clean halt; three
+ * memory, kernel and devices) and boots again. Process 1 exiting with 0 is a clean halt, with the
+ * status it left in the power controller (docs/DEVICES.md "Power"); three
  * quick deaths in a row stop the machine for good, and so does a system where every process waits
  * and nothing (no timer, no input, no armed interrupt) can ever wake one.
  */
@@ -49,13 +52,15 @@ export async function runSystem(host: SystemHost, image: BootImage): Promise<Sys
     } finally {
       release?.();
     }
-    machine.powerOff();
+    const status = machine.powerOff();
     const why = endOf(init, kernel);
-    if (init.alive) return { reason: `idle for good: process 1 ${why}`, halted: true };
-    if (init.outcome?.kind === "exited" && init.outcome.code === 0) return { reason: "process 1 halted the machine", halted: true };
+    if (init.alive) return { reason: `idle for good: process 1 ${why}`, halted: true, status: 0 };
+    if (init.outcome?.kind === "exited" && init.outcome.code === 0) {
+      return { reason: `process 1 halted the machine${status !== 0 ? ` with status ${status}` : ""}`, halted: true, status };
+    }
     quickFailures = machine.clock.monotonicNs() - bootedAt < QUICK_FAILURE_NS ? quickFailures + 1 : 0;
     if (quickFailures >= MAX_QUICK_FAILURES) {
-      return { reason: `process 1 ${why}, ${quickFailures} times within ${QUICK_FAILURE_NS / 1e9} s of booting; giving up`, halted: false };
+      return { reason: `process 1 ${why}, ${quickFailures} times within ${QUICK_FAILURE_NS / 1e9} s of booting; giving up`, halted: false, status: 0 };
     }
     host.log(`boot: process 1 ${why}; resetting the machine`);
   }

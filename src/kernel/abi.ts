@@ -69,8 +69,8 @@ export const dogmaAbi: ImportModuleSpec<KernelServices> = {
         if (len < 0) return Status.E_INVALID_ARGUMENT;
         const bytes = k.readMemory(k.current(), ptr, len);
         if (bytes === null) return Status.E_BAD_ADDRESS;
-        k.consoleWrite(stream, bytes);
-        return len;
+        const status = k.consoleWrite(stream, bytes);
+        return status < 0 ? status : len;
       },
       async console_read(ptr: number, len: number): Promise<number> {
         const process = k.current();

@@ -4,6 +4,7 @@ import { Status } from "./errors.ts";
 import { ProcessFault, hex } from "./fault.ts";
 import { FRAME_KERNEL, type FrameAllocator } from "./frame-allocator.ts";
 import { SharedFrames } from "./caps/shared-frames.ts";
+import type { FrameOwner, MappingSpace } from "./frame-owner.ts";
 import { PTE_ACCESSED, PTE_COW, PTE_PAGED, PTE_READ, PTE_RIGHTS, PTE_SHARED, PTE_WRITE, PageTable } from "./page-table.ts";
 import { type FramePressure, FramesRequired, PageInRequired } from "./paging-hooks.ts";
 
@@ -27,7 +28,9 @@ export interface PageAccount {
  * 0x80000000. Every translation goes through `translate`, which walks the page table and fills
  * the software TLB that rewritten code reads.
  *
- * Invariants: page 0 is never mapped; a private page is mapped only below `size`; a TLB entry
+ * Invariants: no byte below `nullLimit` is ever mapped, and page 0 enters no TLB while the limit is
+ * above 0 (so every access to it comes to `translate`, which faults those below the limit); a private page is
+ * mapped only below `size`; a TLB entry
  * exists only for a mapping the page table holds with that right (so every change of an entry's
  * frame or rights flushes that page from both TLBs before the next access); a private entry
  * with frame 0 holds rights but no frame and is not counted in `residentPages`; a `PTE_COW`
@@ -36,8 +39,24 @@ export interface PageAccount {
  *
  * Copy-on-write pages are charged to every space that holds them (a split never fails for quota,
  * only when physical memory is exhausted); physically they share one frame until written.
+ *
+ * Every `PTE_SHARED` entry has an owner in `owners` (frame-owner.ts), told when the entry is made
+ * and when it goes, however it goes; no other entry has one.
  */
-export class AddressSpace {
+/**
+ * Page 0 of a program whose data starts there: `checked` keeps the bytes below its first data byte
+ * faulting (every access to page 0 takes the slow path); `unchecked` gives page 0 to the TLBs
+ * whole, as native WebAssembly does; `adaptive` starts checked and goes unchecked once page 0 has
+ * taken PAGE_ZERO_ADAPT slow-path accesses.
+ */
+export type PageZeroPolicy = "checked" | "adaptive" | "unchecked";
+export const PAGE_ZERO_ADAPT = 65536;
+
+function nullPage(address: number): ProcessFault {
+  return new ProcessFault("null-page", address, "access below the program's first data byte in page 0, which is never mapped");
+}
+
+export class AddressSpace implements MappingSpace {
   readonly tlb: SoftwareTlb;
   private readonly memory: PhysicalMemory;
   private readonly frames: FrameAllocator;
@@ -46,6 +65,19 @@ export class AddressSpace {
   private readonly tlbFrame: number;
   private sizeBytes: number;
   readonly maxWasmPages: number;
+  /**
+   * Accesses below this address fault as null-page. A whole page (4096) unless the program's own
+   * data starts lower (compilers put it at 1024 or 16 by default): then page 0 is the program's,
+   * reached only through the slow path, and only its first bytes, below its lowest data byte,
+   * stay unmapped (docs/MEMORY.md "Page 0").
+   */
+  private nullLimitBytes = PAGE_SIZE;
+  /** How page 0 holding data is treated (docs/MEMORY.md "Page 0"). */
+  pageZeroPolicy: PageZeroPolicy = "adaptive";
+  /** Slow-path accesses to page 0 so far, while it is checked. */
+  private pageZeroAccesses = 0;
+  /** Told when adaptive checking gives page 0 to the TLBs (for `--trace`). */
+  onPageZeroUnchecked: ((accesses: number) => void) | null = null;
   private privatePages = 0;
   /** Private pages whose bytes are with the pager (still charged, no frame). */
   private pagedPages = 0;
@@ -66,6 +98,8 @@ export class AddressSpace {
   /** Reference counts of frames with several holders (copy-on-write frames among them). */
   private readonly shared: SharedFrames;
   private readonly devices = new Map<number, DeviceRegisters>();
+  /** The owner of each shared entry's frame, by page. */
+  private readonly owners = new Map<number, FrameOwner>();
 
   /** Throws a RangeError when physical memory cannot hold the kernel tables. */
   constructor(
@@ -77,7 +111,7 @@ export class AddressSpace {
     account: PageAccount | null = null,
     shared: SharedFrames = new SharedFrames(frames),
   ) {
-    const tlbFrame = frames.allocateContiguous(TLB_FRAMES, FRAME_KERNEL);
+    const tlbFrame = frames.allocateAligned(TLB_FRAMES, FRAME_KERNEL);
     if (tlbFrame === null) throw new RangeError("out of physical memory for a TLB");
     this.memory = memory;
     this.frames = frames;
@@ -115,6 +149,50 @@ export class AddressSpace {
     return this.pagedPages;
   }
 
+  /** Pages it has charged to its account: private pages, resident or paged out, and page tables. */
+  get chargedPages(): number {
+    return this.privatePages + this.pagedPages + this.tablePages;
+  }
+
+  /** Calls `visit` for every present page-table entry (for the invariant checker). */
+  forEachEntry(visit: (page: number, frame: number, flags: number) => void): void {
+    this.table.forEach(visit);
+  }
+
+  get nullLimit(): number {
+    return this.nullLimitBytes;
+  }
+
+  /** Whether page 0 goes through the TLBs, unchecked (the program's data is there and it asked, or used it hard). */
+  get pageZeroUnchecked(): boolean {
+    return this.nullLimitBytes === 0;
+  }
+
+  /**
+   * Lets the program use page 0 from `address` up (its lowest data byte); below stays a null
+   * fault. Only lowers the limit, and only before page 0 is touched.
+   */
+  allowPageZeroFrom(address: number): void {
+    if (address >= this.nullLimitBytes || this.table.lookup(0) !== 0) return;
+    this.nullLimitBytes = this.pageZeroPolicy === "unchecked" ? 0 : Math.max(1, address);
+  }
+
+  /**
+   * One more slow-path access to a page 0 that holds data: under the adaptive policy, the
+   * PAGE_ZERO_ADAPT-th gives page 0 to the TLBs for good (no more null faults below the data), as a
+   * program whose hot globals live there would otherwise run several times slower.
+   */
+  private countPageZeroAccess(): void {
+    if (this.pageZeroPolicy !== "adaptive" || ++this.pageZeroAccesses < PAGE_ZERO_ADAPT) return;
+    this.nullLimitBytes = 0;
+    this.onPageZeroUnchecked?.(this.pageZeroAccesses);
+  }
+
+  /** The first private page that may be mapped: 0 when the program uses page 0, else 1. */
+  get firstPage(): number {
+    return this.nullLimitBytes < PAGE_SIZE ? 0 : 1;
+  }
+
   /** memory.grow: the old size in 64 KiB pages, or -1 when over the limit. */
   grow(deltaWasmPages: number): number {
     const old = this.wasmPages;
@@ -132,18 +210,23 @@ export class AddressSpace {
     const hit = this.tlb.hit(write, address);
     if (hit >= 0) return hit;
     const page = address >>> PAGE_SHIFT;
+    if (address < this.nullLimitBytes) throw nullPage(address);
     let entry = this.table.lookup(page);
     if (entry === 0) entry = this.mapOnFirstTouch(address);
     if ((entry & PTE_RIGHTS) === 0) throw new ProcessFault("no-access", address, `${write ? "write to" : "read of"} page ${hex(address & ~(PAGE_SIZE - 1))}, which its process made unreadable`);
     if (write && (entry & (PTE_WRITE | PTE_SHARED | PTE_COW)) === (PTE_SHARED | PTE_COW)) entry = this.breakSharedCopyOnWrite(address);
     if (write && (entry & PTE_WRITE) === 0) throw new ProcessFault("read-only", address, `write to read-only page ${hex(address & ~(PAGE_SIZE - 1))}`);
     if (entry & PTE_PAGED) throw new PageInRequired(address);
-    if (entry >>> PAGE_SHIFT === 0) entry = this.giveFrame(address, entry);
+    if (entry >>> PAGE_SHIFT === 0) entry = entry & PTE_SHARED ? this.ownersFrame(address, entry) : this.giveFrame(address, entry);
     else if (write && (entry & (PTE_COW | PTE_SHARED)) === PTE_COW) entry = this.breakCopyOnWrite(address, entry);
     if ((entry & PTE_ACCESSED) === 0) this.table.map(page, entry >>> PAGE_SHIFT, (entry & 0xfff) | PTE_ACCESSED);
     const frame = entry >>> PAGE_SHIFT;
-    if (entry & PTE_READ) this.tlb.fill(false, address, frame);
-    if (entry & PTE_WRITE && (entry & PTE_COW) === 0) this.tlb.fill(true, address, frame);
+    // Page 0 stays out of the TLBs while checked, so that its first bytes keep faulting.
+    if (page === 0 && this.nullLimitBytes !== 0) this.countPageZeroAccess();
+    if (page !== 0 || this.nullLimitBytes === 0) {
+      if (entry & PTE_READ) this.tlb.fill(false, address, frame);
+      if (entry & PTE_WRITE && (entry & PTE_COW) === 0) this.tlb.fill(true, address, frame);
+    }
     return frame * PAGE_SIZE + (address & (PAGE_SIZE - 1));
   }
 
@@ -156,7 +239,7 @@ export class AddressSpace {
    */
   protect(address: number, pages: number, rights: number): number {
     const first = address / PAGE_SIZE;
-    if (!Number.isInteger(first) || first < 1 || pages < 1 || address + pages * PAGE_SIZE > this.sizeBytes) return Status.E_BAD_ADDRESS;
+    if (!Number.isInteger(first) || first < this.firstPage || pages < 1 || address + pages * PAGE_SIZE > this.sizeBytes) return Status.E_BAD_ADDRESS;
     for (let page = first; page < first + pages; page++) {
       if (this.table.lookup(page) & PTE_SHARED) return Status.E_BAD_ADDRESS;
     }
@@ -228,7 +311,7 @@ export class AddressSpace {
   copyOnWriteFrom(source: AddressSpace, from: number, to: number, pages: number, skipShared = false): number {
     const src = from / PAGE_SIZE;
     const dst = to / PAGE_SIZE;
-    const fits = (space: AddressSpace, first: number) => Number.isInteger(first) && first >= 1 && pages >= 1 && (first + pages) * PAGE_SIZE <= space.sizeBytes;
+    const fits = (space: AddressSpace, first: number) => Number.isInteger(first) && first >= space.firstPage && pages >= 1 && (first + pages) * PAGE_SIZE <= space.sizeBytes;
     if (!fits(source, src) || !fits(this, dst)) return Status.E_BAD_ADDRESS;
     if (source === this && src < dst + pages && dst < src + pages) return Status.E_INVALID_ARGUMENT;
     let gained = 0;
@@ -273,24 +356,26 @@ export class AddressSpace {
     this.table.map(to, frame, PTE_READ | PTE_WRITE | PTE_COW);
   }
 
-  /** Maps frames of a shared object read-only at a global address. */
-  mapShared(globalAddress: number, frames: readonly number[]): void {
+  /** Maps `owner`'s frames read-only from a global address on. */
+  mapShared(globalAddress: number, frames: readonly number[], owner: FrameOwner): void {
     frames.forEach((frame, i) => {
-      if (!this.mapFrame(globalAddress + i * PAGE_SIZE, frame, false)) throw new RangeError("out of physical memory for a page table");
+      if (!this.mapFrame(globalAddress + i * PAGE_SIZE, frame, owner, false)) throw new RangeError("out of physical memory for a page table");
     });
   }
 
   /**
-   * Maps a frame this address space does not own (a Page's, a Region's) at a page-aligned
-   * address, replacing what was there (a private page there is freed). False when no page table
-   * could be had.
+   * Maps a frame this address space does not own (`owner`'s: a Page's, a Region's, an Image's) at
+   * a page-aligned address, replacing what was there (a private page there is freed, another
+   * owner's mapping goes). False when no page table could be had.
    */
-  mapFrame(address: number, frame: number, writable: boolean, copyOnWrite = false): boolean {
+  mapFrame(address: number, frame: number, owner: FrameOwner, writable: boolean, copyOnWrite = false): boolean {
     const page = address >>> PAGE_SHIFT;
     if (!this.ensureTable(page)) return false;
-    this.dropPrivate(page);
+    this.dropMapping(page);
     // A shared copy-on-write page is read-only here until its object splits it on a write.
     this.table.map(page, frame, PTE_READ | PTE_SHARED | (writable ? PTE_WRITE : copyOnWrite ? PTE_COW : 0));
+    this.owners.set(page, owner);
+    owner.mapped(this);
     this.tlb.flushPage(address);
     return true;
   }
@@ -299,8 +384,8 @@ export class AddressSpace {
    * Maps a device's register page: readable, and never writable in the TLB, so every store to it
    * takes the slow path, which hands aligned words to the device (`deviceAt`).
    */
-  mapDevice(address: number, frame: number, device: DeviceRegisters): boolean {
-    if (!this.mapFrame(address, frame, false)) return false;
+  mapDevice(address: number, frame: number, device: DeviceRegisters, owner: FrameOwner): boolean {
+    if (!this.mapFrame(address, frame, owner, false)) return false;
     this.devices.set(address >>> PAGE_SHIFT, device);
     return true;
   }
@@ -310,11 +395,20 @@ export class AddressSpace {
     return this.devices.size === 0 ? undefined : this.devices.get(address >>> PAGE_SHIFT);
   }
 
+  /** The owner of the shared mapping at `address`, or null (a private page, or nothing). */
+  ownerAt(address: number): FrameOwner | null {
+    return this.owners.get(address >>> PAGE_SHIFT) ?? null;
+  }
+
+  /** Every shared mapping, as page and owner (for the invariant checker). */
+  sharedMappings(): IterableIterator<[page: number, owner: FrameOwner]> {
+    return this.owners.entries();
+  }
+
   /** Removes the mapping at a page-aligned address (a private page is freed); the page reads zeros again if private. */
   unmap(address: number): void {
     const page = address >>> PAGE_SHIFT;
-    this.devices.delete(page);
-    this.dropPrivate(page);
+    this.dropMapping(page);
     this.table.unmap(page);
     this.tlb.flushPage(address);
   }
@@ -326,17 +420,33 @@ export class AddressSpace {
     return { frame: entry >>> PAGE_SHIFT, shared: (entry & PTE_SHARED) !== 0, writable: (entry & PTE_WRITE) !== 0 && (entry & PTE_COW) === 0 };
   }
 
-  /** Releases every private frame, the page table and the TLB. */
+  /** Releases every private frame, the page table and the TLB, and tells each owner its mappings went. */
   destroy(): void {
     this.table.forEach((_page, frame, flags) => {
       if ((flags & PTE_SHARED) === 0 && frame !== 0) this.releasePrivateFrame(frame, flags);
     });
+    const owners = [...this.owners.values()];
+    this.owners.clear();
+    this.devices.clear();
+    for (const owner of owners) owner.unmapped(this);
     this.table.destroy();
     this.releaseTlb();
     this.account?.uncharge(this.privatePages + this.pagedPages + this.tablePages);
     this.privatePages = 0;
     this.pagedPages = 0;
     this.tablePages = 0;
+  }
+
+  /** Whatever is mapped at `page` goes: a private page is freed, an owner is told. The entry stays until rewritten. */
+  private dropMapping(page: number): void {
+    this.devices.delete(page);
+    const owner = this.owners.get(page);
+    if (owner) {
+      this.owners.delete(page);
+      owner.unmapped(this);
+      return;
+    }
+    this.dropPrivate(page);
   }
 
   private dropPrivate(page: number): void {
@@ -401,13 +511,21 @@ export class AddressSpace {
   }
 
   private mapOnFirstTouch(address: number): number {
-    if (address < PAGE_SIZE) throw new ProcessFault("null-page", address, "access to page 0, which is never mapped");
     if (address >= GLOBAL_SPACE_BASE) throw new ProcessFault("unmapped", address, "nothing is mapped at this global address");
     if (address >= this.sizeBytes) {
       throw new ProcessFault("out-of-bounds", address, `beyond the end of memory (${this.wasmPages} pages of 64 KiB = ${hex(this.sizeBytes)})`);
     }
     if (!this.ensureTable(address >>> PAGE_SHIFT)) throw this.outOfMemory(address, "a page table");
     return this.giveFrame(address, PTE_READ | PTE_WRITE);
+  }
+
+  /** A shared page mapped before its owner gave it a frame (an image's page): the owner gives it now; the new entry. */
+  private ownersFrame(address: number, entry: number): number {
+    const page = address >>> PAGE_SHIFT;
+    const frame = this.owners.get(page)?.frameFor?.((address & ~(PAGE_SIZE - 1)) >>> 0) ?? null;
+    if (frame === null) throw new ProcessFault("out-of-memory", address, "no free physical frame for this page of a binary");
+    this.table.map(page, frame, entry & 0xfff);
+    return this.table.lookup(page);
   }
 
   /** A zeroed, charged frame for the private page at `address`, with `flags`' rights; the new entry. */

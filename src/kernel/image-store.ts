@@ -1,32 +1,97 @@
 import type { PhysicalMemory } from "../machine/physical-memory.ts";
 import { PAGE_SIZE } from "./constants.ts";
 import { FRAME_KERNEL, type FrameAllocator } from "./frame-allocator.ts";
+import type { FrameOwner, MappingSpace } from "./frame-owner.ts";
 import type { GlobalSpace } from "./global-space.ts";
 import type { LoadedImage } from "./image.ts";
 
 /**
  * Loaded binaries placed in kernel frames, each at one global address, so that every process of
- * the image maps the same read-only frames at the same address.
+ * the image maps the same read-only frames at the same address. A page gets its frame on its
+ * first access (frame 0 until then): most programs never read their own binary, so a 30 MB one
+ * costs no frames until something does (its bytes are with the loaded image in any case).
  */
 export interface MappedImage {
   readonly base: number;
+  /** Each page's frame, 0 while it has none. */
   readonly frames: readonly number[];
-}
-
-interface StoredImage extends MappedImage {
-  /** Holders of the mapping: Image objects and processes of the image. */
-  users: number;
+  /** Page `index`'s frame, given it (its bytes copied in) on first use; null when memory is exhausted. */
+  frameAt(index: number): number | null;
 }
 
 /**
- * Invariant: an image's frames are in the store exactly while `users` > 0; each `map` is matched
- * by one `release` (a boot module's Image is never released, so its frames stay).
+ * One image's frames. Its users are the holds taken with `ImageStore.map` (Image objects,
+ * processes) and every page of it mapped with it as the owner: the frames go back only when
+ * neither is left, so no page table can name them after.
+ */
+class StoredImage implements MappedImage, FrameOwner {
+  readonly base: number;
+  readonly frames: number[];
+  readonly ownerName: string;
+  private users = 1;
+  private readonly bytes: Uint8Array;
+  private readonly store: ImageStore;
+
+  constructor(store: ImageStore, image: LoadedImage, base: number) {
+    this.store = store;
+    this.ownerName = `the image of ${image.name}`;
+    this.bytes = image.bytes;
+    this.base = base;
+    this.frames = new Array<number>(Math.ceil(image.bytes.length / PAGE_SIZE)).fill(0);
+  }
+
+  frameAt(index: number): number | null {
+    const known = this.frames[index];
+    if (known === undefined || this.destroyed) return null;
+    if (known !== 0) return known;
+    const frame = this.store.frameWith(this.bytes.subarray(index * PAGE_SIZE, (index + 1) * PAGE_SIZE));
+    if (frame !== null) this.frames[index] = frame;
+    return frame;
+  }
+
+  /** For the address spaces mapping it: a page's frame on its first access. */
+  frameFor(address: number): number | null {
+    return this.frameAt((address - this.base) / PAGE_SIZE);
+  }
+
+  get destroyed(): boolean {
+    return this.users === 0;
+  }
+
+  ownsFrame(frame: number, address: number): boolean {
+    return !this.destroyed && this.frames[(address - this.base) / PAGE_SIZE] === frame;
+  }
+
+  hold(): void {
+    this.users++;
+  }
+
+  drop(): void {
+    if (--this.users === 0) this.store.forget(this);
+  }
+
+  mapped(_space: MappingSpace): void {
+    this.hold();
+  }
+
+  unmapped(_space: MappingSpace): void {
+    this.drop();
+  }
+}
+
+/**
+ * Invariant: an image's frames are in the store exactly while it has users; each `map` is matched
+ * by one `release` (a boot module's Image is never released, so its frames stay), and each
+ * mapping owned by the stored image holds it (frame-owner.ts).
  */
 export class ImageStore {
   private readonly memory: PhysicalMemory;
   private readonly frameAllocator: FrameAllocator;
   private readonly byHash = new Map<string, StoredImage>();
+  private readonly images = new Map<StoredImage, LoadedImage>();
   private readonly space: GlobalSpace;
+  /** Told when an image's last user goes (the loader may forget its compiled module). */
+  onReleased: ((image: LoadedImage) => void) | null = null;
 
   constructor(memory: PhysicalMemory, frames: FrameAllocator, space: GlobalSpace) {
     this.memory = memory;
@@ -34,39 +99,42 @@ export class ImageStore {
     this.space = space;
   }
 
-  /** The image's frames and global address, copying it in on first use; one more user. */
-  map(image: LoadedImage): MappedImage {
+  /** The image's global address and frames (each given on first access); one more user. */
+  map(image: LoadedImage): MappedImage & FrameOwner {
     const known = this.byHash.get(image.hash);
     if (known) {
-      known.users++;
+      known.hold();
       return known;
     }
-    const pageCount = Math.ceil(image.bytes.length / PAGE_SIZE);
-    const base = this.space.allocate(pageCount);
+    const base = this.space.allocate(Math.ceil(image.bytes.length / PAGE_SIZE));
     if (base === null) throw new RangeError("the global space is full");
-    const frames: number[] = [];
-    for (let i = 0; i < pageCount; i++) {
-      const frame = this.frameAllocator.allocate(FRAME_KERNEL);
-      if (frame === null) {
-        frames.forEach((f) => this.frameAllocator.release(f));
-        this.space.release(base, pageCount);
-        throw new RangeError(`out of physical memory for the image of ${image.name}`);
-      }
-      this.memory.zeroFrame(frame);
-      this.memory.bytes.set(image.bytes.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE), frame * PAGE_SIZE);
-      frames.push(frame);
-    }
-    const mapped = { base, frames, users: 1 };
-    this.byHash.set(image.hash, mapped);
-    return mapped;
+    const stored = new StoredImage(this, image, base);
+    this.byHash.set(image.hash, stored);
+    this.images.set(stored, image);
+    return stored;
+  }
+
+  /** A kernel frame holding `bytes` (zero-filled to a page); null when memory is exhausted. */
+  frameWith(bytes: Uint8Array): number | null {
+    const frame = this.frameAllocator.allocate(FRAME_KERNEL);
+    if (frame === null) return null;
+    this.memory.zeroFrame(frame);
+    this.memory.bytes.set(bytes, frame * PAGE_SIZE);
+    return frame;
+  }
+
+  /** `stored`'s last user went: its frames and global range go back. */
+  forget(stored: StoredImage): void {
+    const image = this.images.get(stored)!;
+    this.images.delete(stored);
+    this.byHash.delete(image.hash);
+    for (const frame of stored.frames) if (frame !== 0) this.frameAllocator.release(frame);
+    this.space.release(stored.base, stored.frames.length);
+    this.onReleased?.(image);
   }
 
   /** One user fewer; the last one's release returns the frames and the global range. */
   release(image: LoadedImage): void {
-    const known = this.byHash.get(image.hash);
-    if (!known || --known.users > 0) return;
-    this.byHash.delete(image.hash);
-    for (const frame of known.frames) this.frameAllocator.release(frame);
-    this.space.release(known.base, known.frames.length);
+    this.byHash.get(image.hash)?.drop();
   }
 }

@@ -1,5 +1,6 @@
 import type { PhysicalMemory } from "../machine/physical-memory.ts";
 import { dogmaAbi } from "./abi.ts";
+import { chargeBulk } from "./fuel.ts";
 import { FUEL_PER_CHECK } from "./constants.ts";
 import type { Kernel } from "./kernel.ts";
 import { copyMemory, fillMemory, initMemory, loadValue, storeValue, type WasmValue } from "./memory-instructions.ts";
@@ -31,8 +32,14 @@ export function buildImports(
   const mmu = mmuImports(kernel, memory);
   return {
     forProcess(tlbBase, faultFlag) {
-      const tlb = new WebAssembly.Global({ value: "i32", mutable: false }, tlbBase);
-      return { ...shared, [MMU_MODULE]: { ...mmu, [MMU_TLB_GLOBAL]: tlb, [MMU_FAULT_GLOBAL]: faultFlag } } as WebAssembly.Imports;
+      // The shared imports are the prototypes, so that a spawn copies none of them: instantiation
+      // reads imports with an ordinary property lookup, which follows the chain.
+      const own: ModuleImports = Object.create(mmu) as ModuleImports;
+      own[MMU_TLB_GLOBAL] = new WebAssembly.Global({ value: "i32", mutable: false }, tlbBase);
+      own[MMU_FAULT_GLOBAL] = faultFlag;
+      const imports = Object.create(shared) as Record<string, ModuleImports>;
+      imports[MMU_MODULE] = own;
+      return imports as WebAssembly.Imports;
     },
   };
 }
@@ -95,11 +102,19 @@ function mmuImports(kernel: Kernel, memory: PhysicalMemory): ModuleImports {
   }
   imports.memory_size = () => kernel.current().space.wasmPages;
   imports.memory_grow = (delta: number) => kernel.current().space.grow(delta >>> 0);
-  imports.memory_copy = faultable(kernel, undefined, (p, dest: number, src: number, length: number) => copyMemory(p.space, memory, dest, src, length));
-  imports.memory_fill = faultable(kernel, undefined, (p, dest: number, value: number, length: number) => fillMemory(p.space, memory, dest, value, length));
-  imports.memory_init = faultable(kernel, undefined, (p, segment: number, dest: number, src: number, length: number) =>
-    initMemory(p.space, memory, p.segments[segment]!, dest, src, length),
-  );
+  // Bulk operations are charged fuel for their bytes, so that none can stretch a time slice.
+  imports.memory_copy = faultable(kernel, undefined, (p, dest: number, src: number, length: number) => {
+    copyMemory(p.space, memory, dest, src, length);
+    chargeBulk(p, length >>> 0);
+  });
+  imports.memory_fill = faultable(kernel, undefined, (p, dest: number, value: number, length: number) => {
+    fillMemory(p.space, memory, dest, value, length);
+    chargeBulk(p, length >>> 0);
+  });
+  imports.memory_init = faultable(kernel, undefined, (p, segment: number, dest: number, src: number, length: number) => {
+    initMemory(p.space, memory, p.segments[segment]!, dest, src, length);
+    chargeBulk(p, length >>> 0);
+  });
   imports.data_drop = (segment: number) => {
     kernel.current().segments[segment] = new Uint8Array(0);
   };

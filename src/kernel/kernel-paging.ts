@@ -3,7 +3,6 @@ import type { MemoryObject } from "./caps/memory-object.ts";
 import { PAGE_SIZE, WASM_PAGE_SIZE } from "./constants.ts";
 import { ProcessFault } from "./fault.ts";
 import type { FrameAllocator } from "./frame-allocator.ts";
-import { FUEL_EXPORT } from "./mmu-abi.ts";
 import { type PageCipherFactory, PageSealer } from "./page-sealer.ts";
 import { PageInRequired } from "./paging-hooks.ts";
 import { type BackingStore, Paging, type PagingOptions } from "./paging.ts";
@@ -160,7 +159,7 @@ export class KernelPaging {
 
   /** The running process calls the kernel at its next safe point (`safePoint`), where paging can reclaim. */
   private stopAtNextSafePoint(): void {
-    const fuel = this.parts.scheduler.current?.instance?.exports[FUEL_EXPORT];
-    if (fuel instanceof WebAssembly.Global) fuel.value = 0;
+    const fuel = this.parts.scheduler.current?.fuel;
+    if (fuel) fuel.value = 0;
   }
 }

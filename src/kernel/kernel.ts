@@ -1,7 +1,7 @@
 import type { Interrupt } from "../machine/interrupts.ts";
 import type { Machine } from "../machine/machine.ts";
 import type { MmioDevice } from "../machine/mmio.ts";
-import { AddressSpace } from "./address-space.ts";
+import { AddressSpace, type PageZeroPolicy } from "./address-space.ts";
 import { BootConsole } from "./boot-console.ts";
 import { Capability } from "./caps/capability.ts";
 import { DeviceObject } from "./caps/device-object.ts";
@@ -35,6 +35,7 @@ import type { PageCipherFactory } from "./page-sealer.ts";
 import { KernelPaging } from "./kernel-paging.ts";
 import { PagerChannel } from "./pager-channel.ts";
 import { type BackingStore, Paging, type PagingOptions } from "./paging.ts";
+import { chargeBulk } from "./fuel.ts";
 import { FUEL_EXPORT, INIT_EXPORT } from "./mmu-abi.ts";
 import type { ImportModuleSpec } from "./personality.ts";
 import { ProcessDescriptor } from "./process-descriptor.ts";
@@ -53,6 +54,8 @@ export interface KernelOptions {
   readonly imageLoader?: ImageLoader;
   /** The AES-256-GCM that seals pages for the pager (default: the portable one in JavaScript). */
   readonly pageCipher?: PageCipherFactory;
+  /** How page 0 of programs whose data lies there is treated (address-space.ts; default adaptive). */
+  readonly pageZero?: PageZeroPolicy;
 }
 
 export interface SpawnOptions {
@@ -106,6 +109,8 @@ export class Kernel implements KernelServices, ObjectKernel {
   private critical: Process | null = null;
   private readonly entryArgs = new Map<Process, { entry: string; args: readonly (number | bigint)[] }>();
   private readonly demandPaging: KernelPaging;
+  private readonly pageZero: PageZeroPolicy;
+  private readonly trace: ((line: string) => void) | null;
   /** What each process's entry returned (benchmarks read it). */
   readonly returnValues = new Map<number, unknown>();
 
@@ -135,6 +140,9 @@ export class Kernel implements KernelServices, ObjectKernel {
     };
     this.onFault = options.onFault;
     this.imageLoader = options.imageLoader ?? null;
+    this.pageZero = options.pageZero ?? "adaptive";
+    this.trace = options.trace ?? null;
+    this.images.onReleased = (image) => this.imageLoader?.release?.(image);
     this.demandPaging = new KernelPaging({
       machine,
       frames: this.frames,
@@ -169,8 +177,8 @@ export class Kernel implements KernelServices, ObjectKernel {
   }
 
   /** MEMORY_CREATE_PROCESS: a process in `memory`, `created` until PROCESS_START. */
-  createProcess(image: LoadedImage, memory: MemoryObject, parent: Process, priority: number): Process | number {
-    const process = this.build(image, memory, parent.pid, priority, [image.name], [], true);
+  createProcess(image: ImageObject, memory: MemoryObject, parent: Process, priority: number): Process | number {
+    const process = this.build(image.image, memory, parent.pid, priority, [image.image.name], [], true, true, image);
     return typeof process === "string" ? Status.E_QUOTA : process;
   }
 
@@ -192,12 +200,13 @@ export class Kernel implements KernelServices, ObjectKernel {
       if (attempts === 0 || parent === source) return Status.E_NOT_READY;
       return this.demandPaging.bringBackAll(source, parent).then((whole) => (whole ? this.cloneProcess(source, memory, parent, attempts - 1) : Status.E_NOT_READY));
     }
-    const clone = this.build(source.image, memory, parent.pid, source.descriptor.priority, source.args, source.env, source.imageBase !== 0, false);
+    const clone = this.build(source.image, memory, parent.pid, source.descriptor.priority, source.args, source.env, source.imageBase !== 0, false, source.imageObject);
     if (typeof clone === "string") return Status.E_QUOTA;
     clone.space.grow(source.space.wasmPages - clone.space.wasmPages);
     source.segments.forEach((segment, i) => (clone.segments[i] = segment));
-    const pages = source.space.wasmPages * (WASM_PAGE_SIZE / PAGE_SIZE) - 1;
-    const status = pages > 0 ? clone.space.copyOnWriteFrom(source.space, PAGE_SIZE, PAGE_SIZE, pages, true) : Status.OK;
+    const first = source.space.firstPage;
+    const pages = source.space.wasmPages * (WASM_PAGE_SIZE / PAGE_SIZE) - first;
+    const status = pages > 0 ? clone.space.copyOnWriteFrom(source.space, first * PAGE_SIZE, first * PAGE_SIZE, pages, true) : Status.OK;
     if (status !== Status.OK) {
       this.terminate(clone);
       return status;
@@ -250,7 +259,7 @@ export class Kernel implements KernelServices, ObjectKernel {
 
   /** An Image object for a loaded binary, so that processes holding it can create processes. */
   imageObject(image: LoadedImage): ImageObject {
-    return new ImageObject(image, this.images.map(image), () => this.images.release(image));
+    return new ImageObject(image, this.images.map(image), { release: () => this.images.release(image), endProcess: (process) => this.terminate(process) });
   }
 
   /** Whether a loader was given (MEMORY_CREATE_IMAGE). */
@@ -321,8 +330,13 @@ export class Kernel implements KernelServices, ObjectKernel {
   }
 
   /** The process, or why not (a message for the host). */
-  /** `initialize`: copy the data segments in (a clone gets its pages from its source instead). */
-  private build(image: LoadedImage, memory: MemoryObject, ppid: number, priority: number, args: readonly string[], env: readonly string[], mapImage: boolean, initialize = true): Process | string {
+  /**
+   * `initialize`: copy the data segments in (a clone gets its pages from its source instead).
+   * `imageObject`: the Image it is made from, which it holds while it lives (image-object.ts);
+   * null for the machine's own processes (boot, `dogma run`), which hold the image store directly.
+   */
+  private build(image: LoadedImage, memory: MemoryObject, ppid: number, priority: number, args: readonly string[], env: readonly string[], mapImage: boolean, initialize = true, imageObject: ImageObject | null = null): Process | string {
+    if (imageObject?.destroyed) return "its Image was destroyed";
     const maxPages = Math.min(image.maximumPages, MAX_PRIVATE_WASM_PAGES);
     if (memory.destroyed) return "its Memory was destroyed";
     const fixedPages = processFixedPages(image);
@@ -343,13 +357,18 @@ export class Kernel implements KernelServices, ObjectKernel {
     memory.hold();
     this.processes.set(pid, process);
     try {
+      space.pageZeroPolicy = this.pageZero;
+      space.onPageZeroUnchecked = (accesses) => this.trace?.(`[pid ${pid}] page 0: unchecked after ${accesses} slow-path accesses (null faults below its data end)`);
+      space.allowPageZeroFrom(lowestDataByte(image));
       if (initialize) for (const segment of image.segments) if (segment.offset !== null) space.write(segment.offset, segment.data);
-      if (mapImage) {
-        const mapped = this.images.map(image);
-        space.mapShared(mapped.base, mapped.frames);
-        process.imageBase = mapped.base;
+      if (imageObject) {
+        process.imageObject = imageObject;
+        imageObject.processes.add(process);
       }
+      if (mapImage) this.mapOwnImage(process, imageObject);
       process.instance = new WebAssembly.Instance(image.module, this.imports.forProcess(space.tlb.base, process.faultHandler.flag));
+      const fuel = process.instance.exports[FUEL_EXPORT];
+      process.fuel = fuel instanceof WebAssembly.Global ? fuel : null;
     } catch (error) {
       this.processes.delete(pid);
       process.end({ kind: "exited", code: 127 });
@@ -362,6 +381,26 @@ export class Kernel implements KernelServices, ObjectKernel {
     this.demandPaging.attach(process);
     descriptor.state = "created";
     return process;
+  }
+
+  /**
+   * Maps the process's binary read-only at its global address, the mapping held by its Image, or
+   * for the machine's own processes by the image store itself. Throws RangeError when out of memory.
+   */
+  private mapOwnImage(process: Process, imageObject: ImageObject | null): void {
+    if (imageObject) {
+      process.space.mapShared(imageObject.globalAddress, imageObject.frames, imageObject);
+      process.imageBase = imageObject.globalAddress;
+      return;
+    }
+    const stored = this.images.map(process.image);
+    try {
+      process.space.mapShared(stored.base, stored.frames, stored);
+      process.imageBase = stored.base;
+    } finally {
+      // The mappings hold the image now; this hold was only to have it while they were made.
+      this.images.release(process.image);
+    }
   }
 
   /**
@@ -445,7 +484,9 @@ export class Kernel implements KernelServices, ObjectKernel {
 
   readMemory(process: Process, address: number, length: number): Uint8Array | null {
     try {
-      return process.space.read(address >>> 0, length);
+      const bytes = process.space.read(address >>> 0, length);
+      chargeBulk(process, length);
+      return bytes;
     } catch (error) {
       if (error instanceof PageInRequired) throw error;
       if (error instanceof ProcessFault) return null;
@@ -454,6 +495,7 @@ export class Kernel implements KernelServices, ObjectKernel {
   }
 
   writeMemory(process: Process, address: number, data: Uint8Array): boolean {
+    chargeBulk(process, data.length);
     try {
       process.space.pieces(address >>> 0, data.length, true);
       process.space.write(address >>> 0, data);
@@ -499,8 +541,8 @@ export class Kernel implements KernelServices, ObjectKernel {
     return found && found.has(rights) ? found.object.kind : null;
   }
 
-  consoleWrite(stream: 1 | 2, bytes: Uint8Array): void {
-    this.machine.console.write(stream, bytes);
+  consoleWrite(stream: 1 | 2, bytes: Uint8Array): number {
+    return this.machine.console.write(stream, bytes) ? Status.OK : Status.E_PEER_DEAD;
   }
 
   consoleRead(process: Process, max: number): Promise<Uint8Array> {
@@ -541,7 +583,7 @@ export class Kernel implements KernelServices, ObjectKernel {
     if (!process.alive) return this.stopRunning(process);
     if (this.paging?.pending) this.paging.reclaim(null, process.space.usesFrameReserve);
     if (!this.scheduler.preemptionPending(process)) return fuel;
-    return this.scheduler.yield<number>(process, fuel);
+    return this.scheduler.preempt<number>(process, fuel);
   }
 
   private start(process: Process): void {
@@ -593,12 +635,11 @@ export class Kernel implements KernelServices, ObjectKernel {
     process.caps.clear();
     for (const [address, page] of [...process.pageAt]) page.unmap(process, address);
     process.space.destroy();
-    if (process.imageBase !== 0) this.images.release(process.image);
+    process.imageObject?.processEnded(process);
     this.paging?.forget(process.pid);
     process.descriptor.detach();
     this.frames.release(process.descriptor.frame);
-    const fuel = process.instance?.exports[FUEL_EXPORT];
-    if (fuel instanceof WebAssembly.Global) fuel.value = -1;
+    if (process.fuel) process.fuel.value = -1;
     process.memory.unhold();
     this.processes.delete(process.pid);
     announceEnd(this, process);
@@ -618,6 +659,13 @@ export class Kernel implements KernelServices, ObjectKernel {
       }
     }
   }
+}
+
+/** The address of the image's lowest byte of active data (page 0 is usable from there), or past the end if none. */
+function lowestDataByte(image: LoadedImage): number {
+  let lowest = Infinity;
+  for (const segment of image.segments) if (segment.offset !== null && segment.data.length > 0) lowest = Math.min(lowest, segment.offset);
+  return lowest;
 }
 
 /** A write by `process` to a copy-on-write page of a Region it owns: that Region splits the page. */

@@ -36,6 +36,8 @@ export class PageTable {
   private readonly memory: PhysicalMemory;
   private readonly frames: FrameAllocator;
   readonly directoryFrame: number;
+  /** Directory slots that name a table, in the order they got one: walks visit only these. */
+  private readonly tableSlots: number[] = [];
 
   /** Caller must have a free frame available; throws when memory is exhausted. */
   constructor(memory: PhysicalMemory, frames: FrameAllocator) {
@@ -63,6 +65,7 @@ export class PageTable {
       if (fresh === null) return false;
       this.memory.zeroFrame(fresh);
       this.memory.words[slot] = fresh;
+      this.tableSlots.push(page >>> 10);
       table = fresh;
     }
     this.memory.words[(table << 10) + (page & 1023)] = (frame << PAGE_SHIFT) | flags | PTE_PRESENT;
@@ -82,6 +85,7 @@ export class PageTable {
     if (fresh === null) return false;
     this.memory.zeroFrame(fresh);
     this.memory.words[slot] = fresh;
+    this.tableSlots.push(page >>> 10);
     return true;
   }
 
@@ -91,12 +95,12 @@ export class PageTable {
     if (table !== 0) this.memory.words[(table << 10) + (page & 1023)] = 0;
   }
 
-  /** Calls `visit` for every present entry. */
+  /** Calls `visit` for every present entry, in address order. */
   forEach(visit: (page: number, frame: number, flags: number) => void): void {
     const words = this.memory.words;
-    for (let dir = 0; dir < 1024; dir++) {
+    if (this.tableSlots.length > 1) this.tableSlots.sort((a, b) => a - b);
+    for (const dir of this.tableSlots) {
       const table = words[(this.directoryFrame << 10) + dir]!;
-      if (table === 0) continue;
       for (let i = 0; i < 1024; i++) {
         const entry = words[(table << 10) + i]!;
         if (entry !== 0) visit((dir << 10) | i, entry >>> PAGE_SHIFT, entry & FLAG_BITS);
@@ -107,10 +111,7 @@ export class PageTable {
   /** Releases the directory and table frames (not the mapped frames: their owner does that). */
   destroy(): void {
     const words = this.memory.words;
-    for (let dir = 0; dir < 1024; dir++) {
-      const table = words[(this.directoryFrame << 10) + dir]!;
-      if (table !== 0) this.frames.release(table);
-    }
+    for (const dir of this.tableSlots) this.frames.release(words[(this.directoryFrame << 10) + dir]!);
     this.frames.release(this.directoryFrame);
   }
 }

@@ -8,6 +8,7 @@ import type { PageObject } from "./caps/page.ts";
 import type { FaultRecord } from "./fault.ts";
 import { FaultHandler } from "./fault-handler.ts";
 import type { LoadedImage } from "./image.ts";
+import type { ImageObject } from "./caps/image-object.ts";
 import type { ProcessDescriptor, ProcessState } from "./process-descriptor.ts";
 import type { ServeRegistration } from "./serving.ts";
 
@@ -67,7 +68,11 @@ export class Process extends KernelObject implements CapabilityHolder {
   readonly segments: Uint8Array[];
   /** Global address of the read-only image, or 0 when it is not mapped. */
   imageBase = 0;
+  /** The Image it was made from, which it holds while it lives; null for the machine's own processes. */
+  imageObject: ImageObject | null = null;
   instance: WebAssembly.Instance | null = null;
+  /** Its safe points' fuel counter (the loader's `__dogma_fuel` export; fuel.ts), once instantiated. */
+  fuel: WebAssembly.Global | null = null;
   /** Why its last MEMORY_CREATE_IMAGE was refused, for MEMORY_LOAD_ERROR ("" after one that was not). */
   loadError = "";
   fault: FaultRecord | null = null;

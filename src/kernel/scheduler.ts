@@ -70,6 +70,15 @@ export class Scheduler {
     return this.block<T>(process);
   }
 
+  /**
+   * The current process's slice is over: sleepers whose time has come are queued first, so that
+   * one that woke during the slice runs before the process it was waiting behind.
+   */
+  preempt<T>(process: Process, wakeValue: T): Promise<T> {
+    this.wakeSleepers();
+    return this.yield(process, wakeValue);
+  }
+
   sleep(process: Process, deadlineNs: number): Promise<void> {
     process.sleepUntilNs = deadlineNs;
     this.sleepers.add(process);

@@ -26,7 +26,8 @@ export interface KernelServices {
    * (input taken, a file opened), before that side effect, so that calling again repeats nothing.
    */
   touch(process: Process, address: number, length: number): void;
-  consoleWrite(stream: 1 | 2, bytes: Uint8Array): void;
+  /** Writes to the boot console: OK, or E_PEER_DEAD once that stream's reader has gone (a closed pipe). */
+  consoleWrite(stream: 1 | 2, bytes: Uint8Array): number;
   /** Up to `max` bytes of console input; an empty array at end of input. Blocks. */
   consoleRead(process: Process, max: number): Promise<Uint8Array>;
   yield(process: Process): Promise<void>;

@@ -1,4 +1,4 @@
-import { MAX_PRIVATE_WASM_PAGES, PAGE_SIZE, WASM_PAGE_SIZE } from "../kernel/constants.ts";
+import { MAX_PRIVATE_WASM_PAGES, WASM_PAGE_SIZE } from "../kernel/constants.ts";
 import type { DataSegment } from "../kernel/image.ts";
 import { MMU_MODULE, type ValueType } from "../kernel/mmu-abi.ts";
 import type { ImportSignature } from "../kernel/personality.ts";
@@ -154,9 +154,6 @@ function checkSegments(name: string, bytes: Uint8Array, initialPages: number): D
   return segments.map(({ offset, data }, index) => {
     if (offset === null) return { offset: null, data };
     const where = `data section, segment ${index}`;
-    if (data.length > 0 && offset < PAGE_SIZE) {
-      throw new LoadError(name, where, `lies at offset ${offset}, in page 0, which Dogma never maps (link with --global-base=4096 or --stack-first; AssemblyScript: --memoryBase 4096)`);
-    }
     if (offset + data.length > initialPages * WASM_PAGE_SIZE) {
       throw new LoadError(name, where, `${data.length} bytes at offset ${offset} do not fit in the initial memory of ${initialPages} pages`);
     }

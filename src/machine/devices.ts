@@ -32,13 +32,19 @@ export interface InterruptSink {
  * when asked, one chunk per request: that is what keeps the UART's buffering bounded.
  */
 export interface ConsoleDevice {
-  write(stream: 1 | 2, bytes: Uint8Array): void;
+  /**
+   * Writes through at once. False when nothing can be written to that stream any more: its
+   * reader went away (a closed pipe, a closed terminal); the bytes are dropped.
+   */
+  write(stream: 1 | 2, bytes: Uint8Array): boolean;
   requestInput(): void;
   /**
    * Raw input (every key as typed, no echo, no line editing, ^C a byte) while a console driver
    * does the line discipline; a terminal host switches modes, a pipe ignores it.
    */
   setRawInput?(raw: boolean): void;
+  /** The machine is powering off: stop reading for it (what was read ahead stays with the host). */
+  close?(): void;
 }
 
 export interface EntropySource {

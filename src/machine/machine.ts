@@ -1,6 +1,7 @@
 import type { Clock, ConsoleDevice, EntropySource, HostDevices, Timer } from "./devices.ts";
 import { ConsoleInputRouter } from "./devices/console-input.ts";
 import { checkDeviceLines, standardDevices } from "./devices/standard-devices.ts";
+import type { PowerDevice } from "./devices/power.ts";
 import type { UartDevice } from "./devices/uart.ts";
 import { InterruptController } from "./interrupts.ts";
 import type { MmioDevice } from "./mmio.ts";
@@ -9,7 +10,7 @@ import { PhysicalMemory } from "./physical-memory.ts";
 export const DEFAULT_MEMORY_SIZE = 128 << 20;
 
 export interface MachineOptions {
-  /** Devices beyond the standard ones (each on its own line, 2 and up, not 2 to 5 if those are present). */
+  /** Devices beyond the standard ones (each on its own line, 7 and up; 2 to 6 are the standard devices'). */
   readonly extraDevices?: readonly MmioDevice[];
 }
 
@@ -26,8 +27,10 @@ export class Machine {
   readonly console: ConsoleDevice;
   readonly entropy: EntropySource;
   readonly yieldToHost: () => Promise<void>;
-  /** The MMIO devices, in the order process 1 gets them: console, block, timer, share, extras. */
+  /** The MMIO devices, in the order process 1 gets them: console, block, timer, share, power, extras. */
   readonly devices: readonly MmioDevice[];
+  /** The power controller: the host presses its button, process 1 leaves its halt status there. */
+  readonly power: PowerDevice;
   private readonly uart: UartDevice;
 
   constructor(host: HostDevices, memorySize = DEFAULT_MEMORY_SIZE, options: MachineOptions = {}) {
@@ -40,6 +43,7 @@ export class Machine {
     this.yieldToHost = () => host.yieldToHost();
     const standard = standardDevices(host, this.interrupts, this.clock, this.console, input);
     this.uart = standard.uart;
+    this.power = standard.power;
     this.devices = [...standard.all, ...(options.extraDevices ?? [])];
     checkDeviceLines(this.devices);
   }
@@ -47,10 +51,14 @@ export class Machine {
   /**
    * Stops the devices (timers cancelled, requests in flight dropped) and gives the console's input
    * back, so a machine that is being replaced neither keeps the host busy nor takes its input.
+   * Returns the halt status process 1 left in the power controller (0 when it left none).
    */
-  powerOff(): void {
+  powerOff(): number {
+    const status = this.power.haltStatus;
     this.timer.disarm();
     for (const device of this.devices) device.reset();
     this.uart.release();
+    this.console.close?.();
+    return status;
   }
 }

@@ -76,7 +76,7 @@ describe("the bootloader", () => {
   it("starts process 1 with the capabilities docs/BOOT.md lists; its clean exit halts the machine", async () => {
     const s = system(0);
     const end = await s.run();
-    expect(end).toEqual({ reason: "process 1 halted the machine", halted: true });
+    expect(end).toEqual({ reason: "process 1 halted the machine", halted: true, status: 0 });
     expect(s.lines).toEqual(["boot: process 1 (init) started, pid 1"]);
   });
 

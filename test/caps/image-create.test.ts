@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { Op, Rights } from "../../src/kernel/caps/object-abi.ts";
 import { PAGE_SIZE } from "../../src/kernel/constants.ts";
 import { Status } from "../../src/kernel/errors.ts";
+import { imagePages } from "../../src/kernel/caps/image-create.ts";
 import { program } from "../helpers/programs.ts";
 import { prng } from "./prng.ts";
 import { ALL, Script, State, runAll, scriptMachine } from "./script.ts";
@@ -25,6 +26,53 @@ function errorText(words: number[]): string {
   const bytes = new Uint8Array(new Uint32Array(words.slice(1)).buffer).subarray(0, words[0]);
   return new TextDecoder().decode(bytes);
 }
+
+describe("MEMORY_CREATE_IMAGE_BUILDER", () => {
+  it("takes a binary a Region at a time, loads it into an Image processes run from, and refuses what does not fit", async () => {
+    const m = await scriptMachine();
+    const echo = program("echo");
+    const mem = m.kernel.memoryObject(2000);
+    const chunk = 4096;
+    const pieces = Math.ceil(echo.length / chunk);
+    const s = new Script();
+    const [builder, image, child] = [s.reg(), s.reg(), s.reg()];
+    const created = s.invoke(2, Op.MEMORY_CREATE_IMAGE_BUILDER, { words: [echo.length, ...nameWords("echo-built")] });
+    s.loadCap(builder);
+    const early = s.invoke(builder, Op.IMAGE_BUILDER_LOAD);
+    const appends: number[] = [];
+    // Each piece sits in its own Region (slots 3 …), as a reader of a file would fill one in turn.
+    for (let i = 0; i < pieces; i++) appends.push(s.invoke(builder, Op.IMAGE_BUILDER_APPEND, { words: [Math.min(chunk, echo.length - i * chunk)], caps: [3 + i] }));
+    const tooMuch = s.invoke(builder, Op.IMAGE_BUILDER_APPEND, { words: [1], caps: [3] });
+    const info = s.invoke(builder, Op.IMAGE_BUILDER_INFO);
+    const loaded = s.invoke(builder, Op.IMAGE_BUILDER_LOAD);
+    s.loadCap(image);
+    const usedUp = s.invoke(builder, Op.IMAGE_BUILDER_INFO);
+    s.invoke(2, Op.MEMORY_CREATE_PROCESS, { caps: [image] });
+    s.loadCap(child);
+    s.invoke(child, Op.PROCESS_START);
+    const waited = s.invoke(child, Op.PROCESS_WAIT);
+    const huge = s.invoke(2, Op.MEMORY_CREATE_IMAGE_BUILDER, { words: [(64 << 20) + 1] });
+    const overQuota = s.invoke(3 + pieces, Op.MEMORY_CREATE_IMAGE_BUILDER, { words: [1 << 20] });
+    s.end();
+    const regions = Array.from({ length: pieces }, (_, i) => m.kernel.capability(m.kernel.regionObject(echo.subarray(i * chunk, (i + 1) * chunk)), Rights.REGION_READ));
+    const p = m.spawn(s, { caps: [m.kernel.capability(mem, ALL), ...regions, m.kernel.capability(m.kernel.memoryObject(10), ALL)] });
+    await runAll(m);
+    const log = m.log();
+    expect(log.status(p, created)).toBe(0);
+    expect(log.status(p, early)).toBe(Status.E_NOT_READY);
+    expect(appends.map((id) => log.answer(p, id).words[0])).toEqual(Array.from({ length: pieces }, (_, i) => Math.min((i + 1) * chunk, echo.length)));
+    expect(log.status(p, tooMuch)).toBe(Status.E_INVALID_ARGUMENT);
+    expect(log.answer(p, info).words).toEqual([echo.length, echo.length]);
+    expect(log.status(p, loaded)).toBe(0);
+    expect(log.answer(p, loaded).words[0]).toBe(echo.length);
+    expect(log.status(p, usedUp)).toBe(Status.E_PEER_DEAD);
+    expect(log.answer(p, waited).words).toEqual([State.exited, 0]);
+    expect(log.status(p, huge)).toBe(Status.E_INVALID_ARGUMENT);
+    expect(log.status(p, overQuota)).toBe(Status.E_QUOTA);
+    expect(m.faults).toEqual([]);
+    expect(mem.used).toBe(0);
+  });
+});
 
 describe("MEMORY_CREATE_IMAGE", () => {
   it("loads a binary from a Region into an Image that processes run from, charged to the Memory, and frees its frames with it", async () => {
@@ -61,7 +109,7 @@ describe("MEMORY_CREATE_IMAGE", () => {
     expect(log.answer(p, created).words).toEqual([echo.length, address]);
     expect(log.answer(p, kind).words).toEqual([9, Rights.IMAGE_SPAWN]);
     expect(log.answer(p, noError).words).toEqual([0]);
-    expect(log.answer(p, usage).words[1]).toBe(Math.ceil(echo.length / PAGE_SIZE));
+    expect(log.answer(p, usage).words[1]).toBe(imagePages(echo.length));
     expect(log.answer(p, waited).words).toEqual([State.exited, 0]);
     expect(m.stdout()).toContain("loaded at run time\n");
     expect([...m.kernel.processes.values()].map((q) => q.image.name)).toEqual([]);
@@ -98,7 +146,7 @@ describe("MEMORY_CREATE_IMAGE", () => {
         m.kernel.capability(mem, ALL),
         m.kernel.capability(m.kernel.regionObject(echo), Rights.REGION_READ),
         m.kernel.capability(m.kernel.regionObject(new Uint8Array(64).fill(7)), Rights.REGION_READ),
-        m.kernel.capability(m.kernel.memoryObject(1), ALL),
+        m.kernel.capability(m.kernel.memoryObject(0), ALL),
         m.kernel.capability(mem, Rights.MEMORY_INFO),
       ],
     });

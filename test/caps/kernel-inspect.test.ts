@@ -9,7 +9,7 @@ import { ALL, Script, State, runAll, scriptMachine } from "./script.ts";
 
 /** The name in a KERNEL_PROCESS answer. */
 function nameOf(words: number[]): string {
-  return new TextDecoder().decode(new Uint8Array(new Uint32Array(words.slice(8)).buffer).subarray(0, words[7]));
+  return new TextDecoder().decode(new Uint8Array(new Uint32Array(words.slice(9)).buffer).subarray(0, words[8]));
 }
 
 describe("KERNEL_INSPECT", () => {
@@ -43,7 +43,7 @@ describe("KERNEL_INSPECT", () => {
     await runAll(m);
     const log = m.log();
     const first = log.answer(p, ids.first).words;
-    expect(first.slice(0, 7)).toEqual([p.pid, 0, State.running, 4, first[4], first[5], 1]);
+    expect(first.slice(0, 8)).toEqual([p.pid, 0, State.running, 4, first[4], first[5], 1, 0]);
     expect(nameOf(first)).toBe("vm");
     expect(log.status(p, ids.none)).toBe(Status.E_NO_PROCESS);
     expect(log.answer(p, ids.caps).words).toEqual([0, 1, ObjectKind.PROCESS, SELF_RIGHTS, 0, 2, ObjectKind.KERNEL, Rights.KERNEL_INSPECT, 0, 3, ObjectKind.MEMORY, ALL, 7, 4, ObjectKind.KERNEL, 0, 0]);

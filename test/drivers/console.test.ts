@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { bootMachine, testConsole, testTimer } from "../helpers/booted-machine.ts";
+import { patience } from "../helpers/patience.ts";
 
 const CONFIG = `service registry registry
 driver  console  console             device=console interrupt=console memory=64
@@ -26,7 +27,7 @@ describe("console driver", () => {
     expect(out).toContain("cr\n");
     await m.line("init: tester (pid 4) exited with code 0; not restarting");
     await m.halt();
-  }, 60_000);
+  }, patience(60_000));
 
   it("answers a line at a time as it is typed; ^C tells the foreground and throws the half line away; raw mode passes every byte", async () => {
     const m = await bootMachine(CONFIG, MODULES, { devices: (t) => [testConsole(t), testTimer(t)], interactive: true });
@@ -58,7 +59,7 @@ describe("console driver", () => {
     m.type("\x04");
     await m.line("eof");
     await m.halt();
-  }, 60_000);
+  }, patience(60_000));
 
   it("refuses malformed requests with a status and keeps serving", async () => {
     const m = await bootMachine(CONFIG, MODULES, { devices: (t) => [testConsole(t), testTimer(t)], input: "check\nstill here\n" });
@@ -77,7 +78,7 @@ describe("console driver", () => {
     ]);
     expect(m.lines()).toContain("OK");
     await m.halt();
-  }, 60_000);
+  }, patience(60_000));
 
   it("comes back when it is killed: init restarts it, a waiting reader carries on, and what was typed meanwhile is kept", async () => {
     const m = await bootMachine(CONFIG, MODULES, { devices: (t) => [testConsole(t), testTimer(t)], interactive: true });
@@ -94,5 +95,5 @@ describe("console driver", () => {
     await m.line("got 6: after");
     expect(m.faults).toEqual([]);
     await m.halt();
-  }, 60_000);
+  }, patience(60_000));
 });

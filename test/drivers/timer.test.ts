@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { bootMachine, testTimer } from "../helpers/booted-machine.ts";
+import { patience } from "../helpers/patience.ts";
 
 describe("timer driver", () => {
   it("tells the time and wakes each sleeper once its time has passed, each on its own deadline, never early", async () => {
@@ -24,5 +25,5 @@ ${clients.map((name) => `service ${name} timer-test-client`).join("\n")}
     }
     expect(m.faults).toEqual([]);
     await m.halt();
-  }, 60_000);
+  }, patience(60_000));
 });

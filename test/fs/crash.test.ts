@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { FS_LINES, bootOnDisk, verdict } from "./fs-machine.ts";
+import { patience } from "../helpers/patience.ts";
 
 const work = mkdtempSync(join(tmpdir(), "dogma-fs-crash-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -94,7 +95,7 @@ describe("crash consistency", () => {
         await c.close();
       }
     }
-  }, 240_000);
+  }, patience(240_000));
 
   it(`SIGKILL of the host during renames across directories, hard links and unlinks of open files, ${ITERATIONS} times: fsck is clean, and every file has exactly one name`, async () => {
     const disk = join(work, "renames.img");
@@ -130,5 +131,5 @@ describe("crash consistency", () => {
     // The writer always holds a file it unlinked: the kills left orphans, and the mounts freed them.
     expect(orphans).toBeGreaterThan(0);
     expect(freed).toBe(orphans);
-  }, 240_000);
+  }, patience(240_000));
 });

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { FS_LINES, bootOnDisk, verdict } from "./fs-machine.ts";
+import { patience } from "../helpers/patience.ts";
 
 const work = mkdtempSync(join(tmpdir(), "dogma-fs-driver-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -43,7 +44,7 @@ describe("the file system when the block driver dies, or it does", () => {
     } finally {
       await c.close();
     }
-  }, 180_000);
+  }, patience(180_000));
 
   it("publishes a new root in the same Cappage when init restarts it: a client started again finds it and goes on", async () => {
     const disk = join(work, "fs-restart.img");
@@ -63,5 +64,5 @@ describe("the file system when the block driver dies, or it does", () => {
     } finally {
       await m.close();
     }
-  }, 120_000);
+  }, patience(120_000));
 });

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { FS_LINES, bootOnDisk, verdict } from "./fs-machine.ts";
+import { patience } from "../helpers/patience.ts";
 
 const work = mkdtempSync(join(tmpdir(), "dogma-fs-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -27,7 +28,7 @@ describe("file system server", () => {
     } finally {
       await f.close();
     }
-  }, 120_000);
+  }, patience(120_000));
 
   it("bounds the handle table (FS_E_TABLE_FULL, a close frees an entry) and takes back the handle used longest ago once it has been idle 10 s (a dead client's handles do not hold it for good)", async () => {
     const m = await bootOnDisk(join(work, "handles.img"), `${FS_LINES}service h fs-handles use=fs memory=256\n`, ["fs", "fs-handles"]);
@@ -36,5 +37,5 @@ describe("file system server", () => {
     } finally {
       await m.close();
     }
-  }, 120_000);
+  }, patience(120_000));
 });

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { FS_LINES, bootOnDisk, verdict } from "./fs-machine.ts";
+import { patience } from "../helpers/patience.ts";
 
 const work = mkdtempSync(join(tmpdir(), "dogma-fs-fuzz-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -31,5 +32,5 @@ describe("random requests", () => {
     } finally {
       await f.close();
     }
-  }, 180_000);
+  }, patience(180_000));
 });

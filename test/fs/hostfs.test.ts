@@ -8,6 +8,7 @@ import { BlockDevice } from "../../src/machine/devices/block.ts";
 import { HostShareDevice } from "../../src/machine/devices/host-share.ts";
 import { DeviceLine } from "../../src/machine/devices/standard-devices.ts";
 import { bootMachine, testConsole, testTimer } from "../helpers/booted-machine.ts";
+import { patience } from "../helpers/patience.ts";
 
 const made: string[] = [];
 afterAll(() => {
@@ -45,7 +46,7 @@ service check    hostfs-check use=host memory=512
     expect(m.stdout()).toContain("hostfs-check: all passed\n");
     expect(m.faults).toEqual([]);
     await m.halt();
-  }, 60_000);
+  }, patience(60_000));
 
   it("without a share device says so and exits 0", async () => {
     const config = `service registry registry
@@ -55,7 +56,7 @@ service host     hostfs   memory=1024 publish=host
     await m.line(/^init: host \(pid \d+\) exited with code 0; not restarting$/);
     expect(m.stdout()).toContain("hostfs: no host share device (boot with --share DIR): nothing to serve\n");
     await m.halt();
-  }, 60_000);
+  }, patience(60_000));
 });
 
 const PROGRAMS = ["echo", "cat", "ls", "mkdir", "rm", "mv", "cp"];
@@ -149,5 +150,5 @@ describe("/host in the shell", () => {
     m.type("exit\r");
     await m.line(/halting$/);
     await m.halt();
-  }, 120_000);
+  }, patience(120_000));
 });

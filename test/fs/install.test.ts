@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { program } from "../helpers/programs.ts";
 import { FSCK_LINES, bootOnDisk, verdict } from "./fs-machine.ts";
+import { patience } from "../helpers/patience.ts";
 
 const work = mkdtempSync(join(tmpdir(), "dogma-fs-install-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -61,7 +62,7 @@ service ls       fs-install-check use=fs memory=512
     } finally {
       await m.close();
     }
-  }, 120_000);
+  }, patience(120_000));
 
   it("a host killed during the install: fsck says the install has not finished, and the next boot finishes it (what the cut install left is replaced)", async () => {
     const config = join(work, "many.conf");
@@ -117,5 +118,5 @@ service ls       fs-install-check use=fs memory=512
     } finally {
       await again.close();
     }
-  }, 240_000);
+  }, patience(240_000));
 });

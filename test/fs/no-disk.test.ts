@@ -6,6 +6,7 @@ import { modulesOf } from "../../src/hosts/node/boot-command.ts";
 import { program } from "../helpers/programs.ts";
 import { testMachine } from "../helpers/test-host.ts";
 import { testTimer } from "../helpers/booted-machine.ts";
+import { patience } from "../helpers/patience.ts";
 
 describe("the default config on a machine without a disk", () => {
   it("boots: the block driver's and the host share's lines are skipped, the file system says there is none and ends as done, the rest runs; the end of the console's input halts it", async () => {
@@ -45,5 +46,5 @@ describe("the default config on a machine without a disk", () => {
     const services = config.split("\n").filter((l) => /^\s*(service|driver)\s/.test(l)).map((l) => l.trim().split(/\s+/)[1]!);
     for (const name of services.filter((n) => n !== "block" && n !== "host")) expect(lines.some((l) => l.startsWith(`init: started ${name} (pid `))).toBe(true);
     expect(t.faults).toEqual([]);
-  }, 60_000);
+  }, patience(60_000));
 });

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { FS_LINES, bootOnDisk, verdict } from "./fs-machine.ts";
+import { patience } from "../helpers/patience.ts";
 
 const work = mkdtempSync(join(tmpdir(), "dogma-fs-persist-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -40,7 +41,7 @@ describe("file system on a disk image", () => {
       await second.close();
     }
     expect((await fsck(disk)).at(-1)).toMatch(/^fsck: clean: /);
-  }, 120_000);
+  }, patience(120_000));
 
   it("fsck reports a damaged disk precisely: a block in use that the bitmap calls free, a lost inode, a name twice", async () => {
     const disk = join(work, "damaged.img");
@@ -74,5 +75,5 @@ describe("file system on a disk image", () => {
     expect(lines).toContain("fsck: directory inode 2, entry 14: the same name as entry 0");
     expect(lines.some((l) => /^fsck: directory inode 2, entry 14: inode \d+ has a name elsewhere already$/.test(l))).toBe(true);
     expect(lines.at(-1)).toMatch(/^fsck: \d+ problems$/);
-  }, 120_000);
+  }, patience(120_000));
 });

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, it } from "vitest";
 import { FS_LINES, bootOnDisk, verdict } from "./fs-machine.ts";
+import { patience } from "../helpers/patience.ts";
 
 const work = mkdtempSync(join(tmpdir(), "dogma-fs-truncate-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -23,5 +24,5 @@ describe("uncommitted changes at a crash", () => {
     } finally {
       await second.close();
     }
-  }, 120_000);
+  }, patience(120_000));
 });

@@ -126,7 +126,7 @@ export class FuzzMachine {
         };
       },
       // Input is asked for and never arrives: a reader blocks until it is killed.
-      createConsole: (): ConsoleDevice => ({ write: (stream, bytes) => void this.out[stream].push(bytes.slice()), requestInput() {} }),
+      createConsole: (): ConsoleDevice => ({ write: (stream, bytes) => this.out[stream].push(bytes.slice()) > 0, requestInput() {} }),
       entropy: { fill: (bytes) => void crypto.getRandomValues(bytes) },
       yieldToHost: () => new Promise((resolve) => setImmediate(resolve)),
     };
@@ -294,10 +294,12 @@ export class FuzzMachine {
       if (frame !== null) this.allocations.push({ frame, owner });
       return frame;
     };
-    frames.allocateContiguous = (count: number, owner: number) => {
-      const first = allocateContiguous(count, owner);
+    const allocateAligned = frames.allocateAligned.bind(frames);
+    const recordRun = (first: number | null, count: number, owner: number) => {
       if (first !== null) for (let i = 0; i < count; i++) this.allocations.push({ frame: first + i, owner });
       return first;
     };
+    frames.allocateContiguous = (count: number, owner: number) => recordRun(allocateContiguous(count, owner), count, owner);
+    frames.allocateAligned = (count: number, owner: number) => recordRun(allocateAligned(count, owner), count, owner);
   }
 }

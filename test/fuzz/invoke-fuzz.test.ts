@@ -8,7 +8,8 @@
  * What must hold: the kernel never throws (a throw would fault a process with a "kernel bug"
  * trap, or reject `run`); every invoke answers a documented status or a small non-negative
  * result; an invoke that fails leaves its buffer as it was; the victim's pattern is intact and the
- * witness gets every answer right; and once everything has ended and the host has destroyed the
+ * witness gets every answer right; the kernel's memory invariants hold between any two of its steps
+ * (src/kernel/invariants.ts); and once everything has ended and the host has destroyed the
  * Memories it handed out, every frame and every quota page is back.
  *
  * A failure names its seed; rerun one with INVOKE_FUZZ_SEED=<seed>.
@@ -19,10 +20,12 @@ import { Cappage } from "../../src/kernel/caps/cappage.ts";
 import type { MemoryObject } from "../../src/kernel/caps/memory-object.ts";
 import { CAP_MOVE, KernelMessage, Op, PageFlag, Rights } from "../../src/kernel/caps/object-abi.ts";
 import { PageObject } from "../../src/kernel/caps/page.ts";
+import { checkInvariants } from "../../src/kernel/invariants.ts";
 import type { Process } from "../../src/kernel/process.ts";
 import { wat } from "../helpers/wat.ts";
 import { prng } from "../caps/prng.ts";
 import { ALL, BUF, R0, SCRATCH, Script, type ScriptMachine, makeReceiver, scriptMachine } from "../caps/script.ts";
+import { patience } from "../helpers/patience.ts";
 
 const FUZZERS = 6;
 const INVOKES = 400;
@@ -279,7 +282,12 @@ async function fuzzRound(seed: number): Promise<void> {
   // Map every image into the image store first: its frames stay there, and are not a leak.
   const childObject = k.imageObject(childImage);
   // Image objects nobody holds keep each image mapped, so that only the run's frames come back.
-  for (const image of [m.vm, childImage, ...images]) k.imageObject(image);
+  // Their pages get frames on first use: give every page its frame now, so that those are not
+  // counted as the run's.
+  for (const image of [m.vm, childImage, ...images]) {
+    const object = k.imageObject(image);
+    object.frames.forEach((_frame, i) => object.frameFor(object.globalAddress + i * 4096));
+  }
   const freeBefore = k.frames.freeCount;
   const usedBefore = k.rootMemory.used;
 
@@ -325,9 +333,12 @@ async function fuzzRound(seed: number): Promise<void> {
   const progress = () => [...stats.counts].reduce((sum, [pid, n]) => (fuzzerPids.has(pid) ? sum + n : sum), 0);
   let last = -1;
   let idle = 0;
+  const invariantBreaks: string[] = [];
   const deadline = performance.now() + 15_000;
   while (fuzzers.some((p) => p.alive) || witness.alive) {
     await sleep(5);
+    // Between two of the kernel's steps, every memory invariant holds (src/kernel/invariants.ts).
+    if (invariantBreaks.length === 0) invariantBreaks.push(...checkInvariants(k));
     m.machine.interrupts.raise({ line: "irq", number: 10 + Math.floor(Math.random() * FUZZERS) });
     const now = progress();
     idle = now === last ? idle + 1 : 0;
@@ -349,6 +360,8 @@ async function fuzzRound(seed: number): Promise<void> {
   await running;
 
   expect(runError, where).toBe(null);
+  expect(invariantBreaks, where).toEqual([]);
+  expect(checkInvariants(k), where).toEqual([]);
   expect(stats.bad, where).toEqual([]);
   const faults = fuzzers
     .filter((p) => p.outcome?.kind === "faulted")
@@ -378,6 +391,7 @@ async function fuzzRound(seed: number): Promise<void> {
   for (const cap of hostCaps) cap.dispose();
   for (const memory of [...memories, host]) memory.destroy();
   for (let i = 0; i < FUZZERS; i++) k.interruptObject(10 + i).destroy();
+  expect(checkInvariants(k), where).toEqual([]);
   expect(k.frames.freeCount, where).toBe(freeBefore);
   expect(k.rootMemory.used, where).toBe(usedBefore);
 }
@@ -386,6 +400,6 @@ describe("invoke fuzzing", () => {
   for (const seed of SEEDS) {
     it(`survives random invocations (seed ${seed})`, async () => {
       await fuzzRound(seed);
-    }, 40_000);
+    }, patience(40_000));
   }
 });

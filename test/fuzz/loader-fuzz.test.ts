@@ -24,6 +24,7 @@ import { LoadError } from "../../src/loader/load-error.ts";
 import { FuzzMachine, userProgram, type IsolatedRun } from "./fuzz-host.ts";
 import { Recorder, describeExports, fuzzingSupportPersonality, nativeFuzzingSupport, showValue, zeroArguments, type ExportInfo } from "./fuzzing-support.ts";
 import { NATIVE_MEMORY_EXPORT, NATIVE_START_EXPORT, mapLimit, shiftOutOfPageZero, ttfModule } from "./ttf.ts";
+import { patience } from "../helpers/patience.ts";
 
 const COUNT = Number(process.env.DOGMA_FUZZ_COUNT ?? 40);
 const FIRST_SEED = Number(process.env.DOGMA_FUZZ_SEED ?? 1);
@@ -237,5 +238,5 @@ describe("loader fuzz (binaryen -ttf)", () => {
     // The run must have exercised something: most exports log, and the two sides were compared.
     expect(stats.runs).toBeGreaterThan(COUNT * 5);
     expect(stats.logs).toBeGreaterThan(stats.runs);
-  }, Math.max(240_000, COUNT * 3_000));
+  }, patience(Math.max(240_000, COUNT * 3_000)));
 });

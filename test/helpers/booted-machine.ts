@@ -1,13 +1,15 @@
 import { expect } from "vitest";
 import { startInit } from "../../src/boot/bootloader.ts";
+import { atDeadline } from "../../src/hosts/node/long-timeout.ts";
 import { RtcTimerDevice } from "../../src/machine/devices/rtc-timer.ts";
 import { DeviceLine } from "../../src/machine/devices/standard-devices.ts";
 import type { MmioDevice } from "../../src/machine/mmio.ts";
+import { patience } from "./patience.ts";
 import { program } from "./programs.ts";
 import { testMachine, type TestMachine } from "./test-host.ts";
 
-/** How long a test waits for the machine to get somewhere before it fails (a bound against hangs, not a timing assertion). */
-const PATIENCE_MS = 45_000;
+/** How long a test waits for the machine to get somewhere before it fails (a bound against hangs, not a timing assertion; scaled by DOGMA_TEST_SLOWDOWN). */
+const PATIENCE_MS = patience(45_000);
 
 export interface BootOptions {
   /** The devices process 1 gets, in order (default: none). */
@@ -24,10 +26,9 @@ export interface BootOptions {
 
 /** A timer/RTC device on the test machine's clock and the host's timers. */
 export function testTimer(t: TestMachine): RtcTimerDevice {
-  return new RtcTimerDevice(DeviceLine.TIMER, t.machine.interrupts, t.machine.clock, (delayNs, callback) => {
-    const handle = setTimeout(callback, Math.ceil(delayNs / 1e6));
-    return () => clearTimeout(handle);
-  });
+  return new RtcTimerDevice(DeviceLine.TIMER, t.machine.interrupts, t.machine.clock, (delayNs, callback) =>
+    atDeadline(performance.now() + delayNs / 1e6, () => performance.now(), callback),
+  );
 }
 
 /** The test machine's own console UART, for configs that start a console driver. */

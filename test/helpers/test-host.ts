@@ -5,6 +5,7 @@ import { Loader, type LoaderOptions } from "../../src/loader/loader.ts";
 import { standardImportModules } from "../../src/hosts/standard-imports.ts";
 import type { InterruptController } from "../../src/machine/interrupts.ts";
 import { nodePageCipher } from "../../src/hosts/node/node-page-cipher.ts";
+import { atDeadline } from "../../src/hosts/node/long-timeout.ts";
 
 /**
  * A machine for tests: a scripted console (input given up front, output captured), the real
@@ -50,21 +51,20 @@ export function testMachine(options: TestMachineOptions = {}): TestMachine {
   const host: HostDevices = {
     clock: { monotonicNs: () => (performance.now() - origin) * 1e6, wallNs: () => BigInt(Date.now()) * 1_000_000n },
     createTimer: (interrupts: InterruptController) => {
-      let handle: ReturnType<typeof setTimeout> | null = null;
+      let cancel: (() => void) | null = null;
       return {
         arm(deadlineNs: number) {
-          if (handle) clearTimeout(handle);
-          const delay = Math.max(0, deadlineNs / 1e6 - (performance.now() - origin));
-          handle = setTimeout(() => interrupts.raise({ line: "timer" }), Math.ceil(delay));
+          cancel?.();
+          cancel = atDeadline(deadlineNs / 1e6, () => performance.now() - origin, () => interrupts.raise({ line: "timer" }));
         },
         disarm() {
-          if (handle) clearTimeout(handle);
-          handle = null;
+          cancel?.();
+          cancel = null;
         },
       };
     },
     createConsole: (interrupts: InterruptController): ConsoleDevice => ({
-      write: (stream, bytes) => void out[stream].push(bytes.slice()),
+      write: (stream, bytes) => out[stream].push(bytes.slice()) > 0,
       requestInput() {
         if (options.interactive) {
           consoleInterrupts = interrupts;

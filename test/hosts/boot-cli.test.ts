@@ -1,19 +1,23 @@
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { DiskImage } from "../../src/hosts/node/disk-image.ts";
+import { patience } from "../helpers/patience.ts";
 
 const root = join(import.meta.dirname, "../..");
 const work = mkdtempSync(join(tmpdir(), "dogma-boot-"));
+
+const environment = () => ({ ...process.env, DOGMA_CACHE_DIR: join(work, "cache"), DOGMA_DATA_DIR: join(work, "data") });
 
 function dogma(args: string[], input = "") {
   const result = spawnSync(process.execPath, [join(root, "bin/dogma.js"), ...args], {
     cwd: root,
     encoding: "utf8",
     input,
-    env: { ...process.env, DOGMA_CACHE_DIR: join(work, "cache"), DOGMA_DATA_DIR: join(work, "data") },
-    timeout: 120_000,
+    env: environment(),
+    timeout: patience(120_000),
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
@@ -24,14 +28,11 @@ function dogma(args: string[], input = "") {
  * The console's input stays open, so the shell's session goes on until then.
  */
 function bootUntil(args: string[], until: RegExp[]): Promise<{ log: string; code: number | null }> {
-  const child = spawn(process.execPath, [join(root, "bin/dogma.js"), ...args], {
-    cwd: root,
-    env: { ...process.env, DOGMA_CACHE_DIR: join(work, "cache"), DOGMA_DATA_DIR: join(work, "data") },
-  });
+  const child = spawn(process.execPath, [join(root, "bin/dogma.js"), ...args], { cwd: root, env: environment() });
   let log = "";
   const seen = () => until.every((pattern) => pattern.test(log));
   return new Promise((resolve) => {
-    const give = setTimeout(() => child.kill("SIGTERM"), 100_000);
+    const give = setTimeout(() => child.kill("SIGTERM"), patience(100_000));
     const look = (data: Buffer) => {
       log += data.toString();
       if (seen()) child.kill("SIGTERM");
@@ -45,12 +46,12 @@ function bootUntil(args: string[], until: RegExp[]): Promise<{ log: string; code
   });
 }
 
-describe("dogma boot", () => {
+describe.concurrent("dogma boot", () => {
   it("boots the default config into the shell, which runs what is typed; the end of input halts the machine", () => {
     const run = dogma(["boot", "--disk", join(work, "shell.img"), "--share", root], "echo hello from the shell\necho a b | cat\nls /host/docs\n");
     const log = run.stdout + run.stderr;
     expect(log).toContain("boot: process 1 (init) started, pid 1");
-    expect(log).toMatch(/init: \d+ modules, 4 devices, 11 services/);
+    expect(log).toMatch(/init: \d+ modules, 5 devices, 11 services/);
     expect(log).toContain('hostfs: the host share, read-only; serving "host"');
     expect(log).toContain("dogma:/$ ls /host/docs\n"); // the folder given with --share, read-only
     expect(log).toContain("\nFS.md\n");
@@ -61,7 +62,7 @@ describe("dogma boot", () => {
     expect(log).toMatch(/init: the session is over; stopped \d+ services; halting/);
     expect(log).toContain("dogma: process 1 halted the machine");
     expect(run.code).toBe(0);
-  }, 120_000);
+  }, patience(120_000));
 
   it("pages through its pager on a machine smaller than what runs: memtest's 8 MiB in 10 MiB of memory", () => {
     const run = dogma(["boot", "--disk", join(work, "small.img"), "--memory", "10M"], "memtest\nmem\n");
@@ -75,7 +76,7 @@ describe("dogma boot", () => {
     expect(Number(paging![2])).toBeGreaterThan(1000);
     expect(log).not.toContain("faulted");
     expect(run.code).toBe(0);
-  }, 120_000);
+  }, patience(120_000));
 
   it("formats a new disk on first boot, and the second boot finds the file system it made", async () => {
     // The console's input stays open, so the session goes on until the file system serves.
@@ -88,17 +89,76 @@ describe("dogma boot", () => {
     const again = await bootUntil(["boot", "--disk", disk], [serving]);
     expect(again.log).toMatch(serving);
     expect(again.log).not.toContain("fs: formatted");
-  }, 240_000);
+  }, patience(240_000));
+
+  it("locks its disk image: a second boot is refused naming the first; after the first is SIGKILLed a boot succeeds and fsck is clean", async () => {
+    const disk = join(work, "locked.img");
+    const first = spawn(process.execPath, [join(root, "bin/dogma.js"), "boot", "--disk", disk], { cwd: root, env: environment() });
+    try {
+      let log = "";
+      first.stdout.on("data", (data: Buffer) => void (log += data.toString()));
+      first.stderr.on("data", (data: Buffer) => void (log += data.toString()));
+      const serving = /fs: \d+ blocks of 4 KiB, .*serving "fs"/;
+      const give = Date.now() + patience(100_000);
+      while (!serving.test(log) && first.exitCode === null && Date.now() < give) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(log).toMatch(serving);
+      const second = dogma(["boot", "--disk", disk]);
+      expect(second.code).toBe(1);
+      expect(second.stderr).toBe(`dogma: the disk image ${disk} is in use by process ${first.pid} (a dogma boot since ${second.stderr.match(/since (\S+)\)/)?.[1]}); stop that machine first, or boot a copy of the image\n`);
+      expect(dogma(["boot", "--read-only", "--disk", disk]).stderr).toContain(`is in use by process ${first.pid}`);
+      first.kill("SIGKILL");
+      await new Promise((resolve) => first.once("exit", resolve));
+    } finally {
+      first.kill("SIGKILL");
+    }
+    // The lock went with the process that held it: fsck boots on the same image and finds it clean.
+    writeFileSync(join(work, "fsck.conf"), "service registry registry\ndriver block block device=block interrupt=block memory=512\nservice fsck fsck memory=1024\n");
+    const check = await bootUntil(["boot", "--disk", disk, "--config", join(work, "fsck.conf")], [/fsck: (clean|\d+ problems?)/]);
+    expect(check.log).toMatch(/fsck: clean: \d+ files, \d+ directories, \d+ blocks in use/);
+  }, patience(240_000));
+
+  it("halts cleanly when its output is closed (dogma boot | head -c 1), quietly, with 141", async () => {
+    const child = spawn(process.execPath, [join(root, "bin/dogma.js"), "boot", "--disk", join(work, "pipe.img")], { cwd: root, env: environment() });
+    let stderr = "";
+    child.stderr.on("data", (data: Buffer) => void (stderr += data.toString()));
+    // Its input stays open: only the closed output can end the session. A closed pipe is seen
+    // when it is next written to, as with any program: a line typed makes the shell write.
+    child.stdout.once("data", () => child.stdout.destroy());
+    const typing = setInterval(() => child.stdin.write("echo are you there\n"), 200);
+    child.stdin.on("error", () => {});
+    const code = await new Promise<number | null>((resolve) => child.on("exit", (status) => resolve(status)));
+    clearInterval(typing);
+    expect(stderr).toContain("dogma: the output was closed; halting the machine\n");
+    // (What init says goes to the closed output; the host's own lines go to stderr.)
+    expect(stderr).toMatch(/dogma: process 1 halted the machine\n$/);
+    expect(stderr).not.toMatch(/Unhandled|EPIPE|^\s+at /m);
+    expect(code).toBe(141);
+  }, patience(120_000));
 
   it("keeps its disk in the data folder when no --disk is given", () => {
     const run = dogma(["boot"]);
     expect(run.stdout + run.stderr).toContain("boot: process 1 (init) started, pid 1");
     expect(statSync(join(work, "data", "disk.img")).size).toBe(64 << 20);
-  }, 120_000);
+  }, patience(120_000));
+
+  it("says in one line what is wrong with its options, and leaves the disk unlocked", async () => {
+    const disk = join(work, "options.img");
+    expect(dogma(["boot", "--disk", disk, "--memory", "1K"])).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: "dogma: physical memory must be a whole number of 64 KiB pages between 1 MiB and 4 GiB, not 1024 bytes\n",
+    });
+    expect(dogma(["boot", "--disk", disk, "--share", "/nonexistent"])).toEqual({ code: 1, stdout: "", stderr: "dogma: cannot share /nonexistent: it does not exist (ENOENT)\n" });
+    expect(dogma(["boot", "--read-only", "--disk", join(work, "none.img")]).stderr).toBe(
+      `dogma: cannot open the disk image ${join(work, "none.img")}: it does not exist, and a --read-only boot does not create one\n`,
+    );
+    expect(dogma(["boot", "--disk", disk, "--config", "/dev/zero"]).stderr).toBe("dogma: cannot read the config /dev/zero: it is not a regular file\n");
+    await (await DiskImage.open(disk, 0)).close(); // the failed boots let the image go
+  });
 
   it("refuses a config it cannot read, and says which", () => {
     const run = dogma(["boot", "--config", join(work, "missing.conf")]);
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/dogma: cannot read the config .*missing\.conf: ENOENT/);
+    expect(run.stderr).toMatch(/dogma: cannot read the config .*missing\.conf: it does not exist \(ENOENT\)/);
   });
 });

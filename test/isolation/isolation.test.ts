@@ -13,6 +13,7 @@ import type { Process } from "../../src/kernel/process.ts";
 import { LoadError } from "../../src/loader/load-error.ts";
 import { FRAME, FuzzMachine, VICTIM_END, VICTIM_SECRET, VICTIM_START, userProgram, type IsolatedRun } from "../fuzz/fuzz-host.ts";
 import { wat } from "../fuzz/wat.ts";
+import { patience } from "../helpers/patience.ts";
 
 const MiB = 1 << 20;
 /** What write probes store; it must never appear anywhere it was not allowed to. */
@@ -650,5 +651,5 @@ describe("names in the loader's own namespace (dogma$…)", () => {
     } finally {
       await worker.terminate();
     }
-  }, 15_000);
+  }, patience(15_000));
 });

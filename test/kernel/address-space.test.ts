@@ -24,6 +24,22 @@ function faultOf(action: () => unknown): ProcessFault {
   throw new Error("expected a fault");
 }
 
+/** An owner that counts its mapped pages. */
+function countingOwner(frame: number) {
+  return {
+    ownerName: "test owner",
+    destroyed: false,
+    pages: 0,
+    ownsFrame: (f: number) => f === frame,
+    mapped() {
+      this.pages++;
+    },
+    unmapped() {
+      this.pages--;
+    },
+  };
+}
+
 describe("AddressSpace", () => {
   it("starts with every TLB entry invalid", () => {
     const { memory, space } = setup();
@@ -68,9 +84,28 @@ describe("AddressSpace", () => {
     const { memory, frames, space } = setup();
     const frame = frames.allocate(-1)!;
     memory.bytes[frame * 4096 + 7] = 0xab;
-    space.mapShared(0x8000_0000, [frame]);
+    const owner = countingOwner(frame);
+    space.mapShared(0x8000_0000, [frame], owner);
+    expect(owner.pages).toBe(1);
     expect(space.read(0x8000_0007, 1)[0]).toBe(0xab);
     expect(faultOf(() => space.translate(0x8000_0007, true)).kind).toBe("read-only");
+    expect(space.ownerAt(0x8000_0000)).toBe(owner);
+  });
+
+  it("tells a mapping's owner when the mapping goes, however it goes", () => {
+    const { frames, space } = setup();
+    const [f1, f2] = [frames.allocate(-1)!, frames.allocate(-1)!];
+    const a = countingOwner(f1);
+    const b = countingOwner(f2);
+    space.mapShared(0x8000_0000, [f1], a);
+    space.mapShared(0x8000_1000, [f1], a);
+    space.unmap(0x8000_1000);
+    expect(a.pages).toBe(1);
+    space.mapFrame(0x8000_0000, f2, b, false); // another owner's mapping over it
+    expect([a.pages, b.pages]).toEqual([0, 1]);
+    space.mapFrame(0x8000_2000, f2, b, false);
+    space.destroy();
+    expect(b.pages).toBe(0);
   });
 
   it("checks a whole range before writing any of it", () => {

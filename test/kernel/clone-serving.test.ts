@@ -17,6 +17,7 @@ import { TestStore } from "../helpers/test-store.ts";
 import { wat } from "../helpers/wat.ts";
 import { counterServer as server } from "../helpers/counter-server.ts";
 import { Script, runAll, scriptMachine } from "../caps/script.ts";
+import { patience } from "../helpers/patience.ts";
 
 describe("serving processes", () => {
   it("serve each message through the handler, between messages with no frames, and end when it says so", async () => {
@@ -183,7 +184,7 @@ describe("serving processes", () => {
     // One call, then the copy; the two later calls went one to each, both at count 2.
     expect(t.kernel.returnValues.get(caller.pid)).toEqual([1001, Status.OK, 2002, 2002]);
     for (const p of [...(t.kernel as unknown as { processes: Map<number, Process> }).processes.values()]) if (p.alive) t.kernel.kill(p.pid);
-  }, 60_000);
+  }, patience(60_000));
 
   it("take a new registration made by their handler from the next message on", async () => {
     // "first" answers 1 and registers "second" (same Receiver and buffer); "second" answers 2.

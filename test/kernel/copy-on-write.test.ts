@@ -204,7 +204,7 @@ describe("PROCESS_CLONE", () => {
     const t = testMachine();
     const image = await t.loader.load(forked, "forked");
     const parent = t.kernel.spawn(await t.loader.load(plain, "plain"));
-    const source = t.kernel.createProcess(image, t.kernel.rootMemory, parent, 4) as Process;
+    const source = t.kernel.createProcess(t.kernel.imageObject(image), t.kernel.rootMemory, parent, 4) as Process;
     // What a creator may have put in it before it runs: 6 pages of its own.
     for (let i = 0; i < 6; i++) source.space.write(0x8000 + i * PAGE, new Uint8Array(PAGE).fill(i + 1));
     const free = t.kernel.frames.freeCount;

@@ -39,6 +39,26 @@ describe("FrameAllocator", () => {
     expect(frames.allocateContiguous(100, 1)).toBeNull();
   });
 
+  it("hands out aligned blocks (TLBs) next fit, and any run once memory is too fragmented for one", () => {
+    const frames = new FrameAllocator(128);
+    const a = frames.allocateAligned(16, FRAME_KERNEL)!;
+    const b = frames.allocateAligned(16, FRAME_KERNEL)!;
+    expect([a % 16, b % 16]).toEqual([0, 0]);
+    expect(a).toBeGreaterThan(0); // frame 0's block is never whole
+    expect(b).toBeGreaterThan(a);
+    for (let f = a; f < a + 16; f++) frames.release(f);
+    // Next fit: the search goes on after b before it comes back to a's block.
+    const c = frames.allocateAligned(16, FRAME_KERNEL)!;
+    expect(c).toBeGreaterThan(b);
+    expect(() => frames.allocateAligned(12, FRAME_KERNEL)).toThrow(/kernel bug/);
+    // Every frame taken, then 20-35 given back: no aligned block is free, but that run is.
+    const full = new FrameAllocator(64);
+    while (full.allocate(1) !== null);
+    for (let f = 20; f < 36; f++) full.release(f);
+    expect(full.allocateAligned(16, FRAME_KERNEL)).toBe(20);
+    expect(full.allocateAligned(16, FRAME_KERNEL)).toBeNull();
+  });
+
   it("reports usage by owner", () => {
     const frames = new FrameAllocator(32);
     frames.allocate(2);

@@ -14,6 +14,7 @@ import { PagerChannel } from "../../src/kernel/pager-channel.ts";
 import { PinLevel } from "../../src/kernel/paging.ts";
 import { testMachine } from "../helpers/test-host.ts";
 import { wat } from "../helpers/wat.ts";
+import { patience } from "../helpers/patience.ts";
 
 /**
  * The pager: slot 2 receives its requests. Table at 0x10000, 64 bytes per store slot (slot & 8191),
@@ -175,7 +176,7 @@ describe("a pager process", () => {
     expect(k.paging!.pageIns).toBeGreaterThan(pages / 2);
     expect(pagedInThroughPager).toBeGreaterThan(pages / 4);
     k.kill(pagerProcess.pid);
-  }, 120_000);
+  }, patience(120_000));
 
   it("is set by process 1 with KERNEL_SET_PAGER", async () => {
     const { t, receiver, pagerMemory, pagerProcess, policy } = await machineWithPager(false);
@@ -195,7 +196,7 @@ describe("a pager process", () => {
     expect(worker.fault).toMatchObject({ kind: "page-integrity" });
     expect(worker.fault!.message).toContain("fails authentication");
     k.kill(pagerProcess.pid);
-  }, 120_000);
+  }, patience(120_000));
 
   for (const [seed, lies] of [[0x1234567, false], [0x2468ace, false], [0x13579bd, true], [0x7654321, true]] as const) {
     it(`that misbehaves at random${lies ? " and lies" : ""} (seed ${seed.toString(16)}) never makes a process see a wrong byte, nor takes the kernel down`, async () => {
@@ -232,6 +233,6 @@ describe("a pager process", () => {
       const after = k.spawn(await t.loader.load(WORKLOAD, "workload"), { entry: "run", entryArgs: [10, 2] });
       await k.run();
       expect(k.returnValues.get(after.pid)).toBe(expected(10, 2));
-    }, 120_000);
+    }, patience(120_000));
   }
 });

@@ -10,6 +10,7 @@ import { Receiver } from "../../src/kernel/caps/receiver.ts";
 import { testMachine } from "../helpers/test-host.ts";
 import { TestStore } from "../helpers/test-store.ts";
 import { wat } from "../helpers/wat.ts";
+import { patience } from "../helpers/patience.ts";
 
 const MEMORY = 4 << 20;
 /** Pages the thrash touches: twice physical memory, so every page touched before it is evicted. */
@@ -132,7 +133,7 @@ describe("kernel calls on paged-out pages", () => {
     expect(value).toBe(31);
     expect(t.stdout()).toContain("written from a paged-out page\n");
     for (const page of [0x10, 0x11, 0x12, 0x13]) expect(fetched(store, process.pid, page)).toBe(true);
-  }, 60_000);
+  }, patience(60_000));
 
   it("WASI's fd_write, random_get, clock_time_get and fd_read do too, and input read is not lost", async () => {
     const { t, process, store, value } = await runUnderPaging(WASI_CALLS, ["wasi-calls"], new TestStore(), "typed\n");
@@ -140,7 +141,7 @@ describe("kernel calls on paged-out pages", () => {
     expect(value).toBe(15);
     expect(t.stdout()).toContain("wasi wrote from paged-out pages\n");
     for (const page of [0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17]) expect(fetched(store, process.pid, page)).toBe(true);
-  }, 60_000);
+  }, patience(60_000));
 
   it("ends the process with page-integrity when a kernel call's page comes back altered", async () => {
     // Only random's page is altered: its page-in is the kernel call's.
@@ -148,7 +149,7 @@ describe("kernel calls on paged-out pages", () => {
     expect(value).toBe(undefined);
     expect(process.fault).toMatchObject({ kind: "page-integrity", address: 0x10000 });
     expect(t.stdout()).not.toContain("written from a paged-out page");
-  }, 60_000);
+  }, patience(60_000));
 
   it("keeps a blocked receive's buffer resident while others thrash, so the message lands in it", async () => {
     // The receiver dirties 300 pages, then waits on slot 2 with its buffer at 0x2000; the sender
@@ -195,5 +196,5 @@ describe("kernel calls on paged-out pages", () => {
     // The receiver's other pages went out; the buffer's page never did.
     expect([...store.pages.keys()].filter((key) => key.startsWith(`${receiver.pid}:`)).length).toBeGreaterThan(200);
     expect(store.pages.has(`${receiver.pid}:2`)).toBe(false);
-  }, 60_000);
+  }, patience(60_000));
 });

@@ -17,6 +17,7 @@ import { prng } from "../caps/prng.ts";
 import { Op, Rights } from "../../src/kernel/caps/object-abi.ts";
 import { Status } from "../../src/kernel/errors.ts";
 import { Script, runAll, scriptMachine } from "../caps/script.ts";
+import { patience } from "../helpers/patience.ts";
 
 /** `pages` pages of 4 KiB from 0x10000: passes writing then checking a pattern; the sum of what it read. */
 const WORKLOAD = wat(`(module
@@ -79,7 +80,7 @@ describe("demand paging", () => {
       expect(store.writes).toBe(paging.evictions);
       // Every frame came back when it ended.
       expect(t.kernel.frames.freeCount).toBe(free);
-    }, 60_000);
+    }, patience(60_000));
   }
 
   for (const [name, policy] of [["clock", EvictionPolicy.CLOCK], ["aging", EvictionPolicy.AGING]] as const) {
@@ -100,7 +101,7 @@ describe("demand paging", () => {
       expect(paging.evictions).toBeGreaterThan(8 * pages);
       expect(paging.stored.usedSlots).toBe(0);
       expect(t.kernel.frames.freeCount).toBe(free);
-    }, 120_000);
+    }, patience(120_000));
   }
 
   it("asks again when a page-in goes unanswered, as a pager that ends and is restarted does", async () => {
@@ -112,7 +113,7 @@ describe("demand paging", () => {
     // Most page-ins reached the store, and each of those was asked twice; every slot is free again.
     expect(store.dropped).toBeGreaterThan(pages / 2);
     expect(paging.stored.usedSlots).toBe(0);
-  }, 60_000);
+  }, patience(60_000));
 
   it("hands the pager only ciphertext", async () => {
     const store = new TestStore();
@@ -125,7 +126,7 @@ describe("demand paging", () => {
         expect(tail.every((b, i) => b === pattern[i])).toBe(false);
       }
     }
-  }, 60_000);
+  }, patience(60_000));
 
   for (const malice of ["flip", "swap", "replay", "lose"] as const) {
     it(`tears the process down when the pager ${malice === "lose" ? "loses" : malice === "flip" ? "flips a bit of" : malice === "swap" ? "swaps" : "replays"} a page`, async () => {
@@ -140,7 +141,7 @@ describe("demand paging", () => {
       expect(t.faults.join("\n")).toContain("page-integrity");
       // Process 1 can see that its pager lies (KERNEL_PAGING_INFO's last word).
       expect(t.kernel.paging!.refusals).toBe(1);
-    }, 60_000);
+    }, patience(60_000));
   }
 });
 
@@ -174,7 +175,7 @@ describe("pin levels", () => {
       expect(heldOut > 0).toBe(evicted);
       expect(holder.space.pagedOutPages > 0).toBe(evicted);
       t.kernel.kill(holder.pid);
-    }, 60_000);
+    }, patience(60_000));
   }
 
   it("keeps at most write-behind pages for a slow store: the process waits for the store, then goes on to the right result", async () => {
@@ -199,7 +200,7 @@ describe("pin levels", () => {
     expect(paging.evictions).toBeGreaterThan(1024);
     expect(store.mostHeld).toBeLessThanOrEqual(128);
     expect(store.mostHeld).toBeGreaterThan(64); // it did fill up, and waited
-  }, 60_000);
+  }, patience(60_000));
 
   it("writes again what the store failed to take, so the kernel does not keep pages for the pager", async () => {
     const t = testMachine({ memory: MEMORY });
@@ -216,7 +217,7 @@ describe("pin levels", () => {
     expect(held.every((key) => store.refusedWrites.has(key))).toBe(true);
     expect(paging.stored.inKernelPages).toBe(0);
     t.kernel.kill(holder.pid);
-  }, 60_000);
+  }, patience(60_000));
 
   it("is set by process 1's Kernel capability with KERNEL_SET_PIN", async () => {
     const m = await scriptMachine();
@@ -275,7 +276,7 @@ describe("kernel calls on paged-out memory", () => {
     expect(process.fault).toBe(null);
     expect(t.kernel.returnValues.get(process.pid)).toEqual([Status.OK, process.pid]);
     expect(store.readKeys).toContain(`${process.pid}:2`);
-  }, 60_000);
+  }, patience(60_000));
 });
 
 for (const [name, cipher] of [["portable", portablePageCipher], ["node", nodePageCipher]] as const) describe(`the page sealer (${name} AES-GCM)`, () => {

@@ -181,12 +181,6 @@ describe("memory", () => {
     await expect(t.loader.load(watToBinary(`(module (memory 16))`), "just-fits.wasm")).resolves.toMatchObject({ initialPages: 16 });
   });
 
-  it("a data segment in page 0", async () => {
-    const e = await refusedWat(`(module (memory 1) (data (i32.const 8192) "ok") (data (i32.const 4095) "xy"))`);
-    expect(e.where).toBe("data section, segment 1");
-    expect(e.reason).toMatch(/offset 4095, in page 0/);
-  });
-
   // An extended-const offset (valid WebAssembly) made binaryen.js's getDataSegmentInfo throw; the
   // loader now reads segments and evaluates their offsets itself (src/loader/section-scan.ts).
   it("a data segment at an extended-const offset is loaded at the right place", async () => {

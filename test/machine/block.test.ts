@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { MemoryBlockBackend } from "../../src/machine/devices/block-backend.ts";
-import { Block, BlockDevice, BlockOp, SECTOR_SIZE } from "../../src/machine/devices/block.ts";
+import { BlockError, MemoryBlockBackend } from "../../src/machine/devices/block-backend.ts";
+import { Block, BlockDevice, BlockFlags, BlockOp, SECTOR_SIZE } from "../../src/machine/devices/block.ts";
 import { Queue } from "../../src/machine/devices/queue-device.ts";
 import { DEVICE_MAGIC, DeviceKind, Header, RegisterError } from "../../src/machine/devices/registers.ts";
 import { RequestStatus } from "../../src/machine/devices/request-status.ts";
@@ -190,5 +190,34 @@ describe("block device", () => {
     expect(interrupts.count(LINE)).toBe(1);
     device.write(Header.IRQ_ENABLE, 1); // a pending cause raises the line when enabled
     expect(interrupts.count(LINE)).toBe(2);
+  });
+
+  it("refuses writes to a write-protected disk, and says so in FLAGS", async () => {
+    const backend = new MemoryBlockBackend(64 * SECTOR_SIZE);
+    const readOnly = Object.assign(backend, { readOnly: true });
+    const { driver } = blockMachine(readOnly);
+    expect(driver.registers[Block.FLAGS]).toBe(BlockFlags.READ_ONLY);
+    backend.bytes.fill(7, 0, SECTOR_SIZE);
+    driver.window.bytes.fill(0xab, driver.dataOffset, driver.dataOffset + SECTOR_SIZE);
+    driver.submit(request(BlockOp.WRITE, 1, 0, 1, driver.dataOffset), request(BlockOp.READ, 2, 0, 1, driver.dataOffset + 4096), request(BlockOp.FLUSH, 3, 0, 0, 0));
+    await settle(() => driver.registers[Queue.USED_INDEX] === 3);
+    const byId = new Map(driver.completions().map((c) => [c.id, c.status]));
+    expect([byId.get(1), byId.get(2), byId.get(3)]).toEqual([RequestStatus.E_READ_ONLY, RequestStatus.OK, RequestStatus.OK]);
+    expect(backend.bytes[0]).toBe(7);
+    expect(blockMachine().driver.registers[Block.FLAGS]).toBe(0);
+  });
+
+  it("reports a host that is out of space or refuses writes as such, and anything else as E_IO", async () => {
+    const failures = [new BlockError("no-space", "ENOSPC"), new BlockError("read-only", "EROFS"), new BlockError("io", "EIO"), new Error("anything")];
+    const statuses = [];
+    for (const failure of failures) {
+      const backend = new MemoryBlockBackend(64 * SECTOR_SIZE);
+      backend.write = () => Promise.reject(failure);
+      const { driver } = blockMachine(backend);
+      driver.submit(request(BlockOp.WRITE, 1, 0, 1, driver.dataOffset));
+      await settle(() => driver.registers[Queue.USED_INDEX] === 1);
+      statuses.push(driver.completions()[0]!.status);
+    }
+    expect(statuses).toEqual([RequestStatus.E_NO_SPACE, RequestStatus.E_READ_ONLY, RequestStatus.E_IO, RequestStatus.E_IO]);
   });
 });

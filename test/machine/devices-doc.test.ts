@@ -6,6 +6,7 @@ import { Queue } from "../../src/machine/devices/queue-device.ts";
 import { Header, RegisterError } from "../../src/machine/devices/registers.ts";
 import { RequestStatus } from "../../src/machine/devices/request-status.ts";
 import { RtcTimer } from "../../src/machine/devices/rtc-timer.ts";
+import { Power } from "../../src/machine/devices/power.ts";
 import { Uart } from "../../src/machine/devices/uart.ts";
 
 /** docs/DEVICES.md is what drivers are written against: its tables must say what the code does. */
@@ -32,6 +33,7 @@ describe("docs/DEVICES.md", () => {
     ["Request queues", Queue],
     ["Block", Block],
     ["Timer/RTC", RtcTimer],
+    ["Power", Power],
   ];
 
   for (const [title, registers] of tables) {

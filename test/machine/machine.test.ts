@@ -18,7 +18,7 @@ function fullHost(extra: Partial<HostDevices> = {}) {
     createTimer: () => ({ arm() {}, disarm() {} }),
     createConsole: (interrupts): ConsoleDevice => {
       input = interrupts;
-      return { write() {}, requestInput() {} };
+      return { write: () => true, requestInput() {} };
     },
     entropy: { fill() {} },
     yieldToHost: () => Promise.resolve(),
@@ -43,9 +43,10 @@ describe("machine", () => {
       ["block", DeviceLine.BLOCK],
       ["timer", DeviceLine.TIMER],
       ["share", DeviceLine.SHARE],
+      ["power", DeviceLine.POWER],
     ]);
     const bare = new Machine({ ...host, schedule: undefined, disk: undefined, share: undefined }, 1 << 20);
-    expect(bare.devices.map((d) => d.name)).toEqual(["console"]);
+    expect(bare.devices.map((d) => d.name)).toEqual(["console", "power"]);
   });
 
   it("takes extra devices, and refuses two on one line", () => {

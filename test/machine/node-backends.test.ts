@@ -1,8 +1,9 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { DiskImage } from "../../src/hosts/node/disk-image.ts";
+import { DiskImage, blockFailureOf } from "../../src/hosts/node/disk-image.ts";
+import { BlockError } from "../../src/machine/devices/block-backend.ts";
 import { FolderShare } from "../../src/hosts/node/folder-share.ts";
 import { BlockDevice, BlockOp, SECTOR_SIZE } from "../../src/machine/devices/block.ts";
 import { HostShareDevice, ShareOp } from "../../src/machine/devices/host-share.ts";
@@ -57,6 +58,40 @@ describe("disk image backend", () => {
   });
 });
 
+describe("disk image lock and failures", () => {
+  it("is locked while open: a second open is refused and names this process; after close it opens again", async () => {
+    const path = join(temp, "locked.img");
+    const first = await DiskImage.open(path, 1 << 20);
+    await expect(DiskImage.open(path, 1 << 20)).rejects.toThrow(`the disk image ${realpathSync(path)} is in use by process ${process.pid} (a dogma boot since `);
+    // Through a symlink it is the same image, and the same lock.
+    symlinkSync(path, join(temp, "link.img"));
+    await expect(DiskImage.open(join(temp, "link.img"), 1 << 20)).rejects.toThrow(/is in use by process/);
+    await expect(DiskImage.open(path, 1 << 20, { readOnly: true })).rejects.toThrow(/is in use by process/);
+    await first.close();
+    const again = await DiskImage.open(path, 1 << 20);
+    await again.close();
+  });
+
+  it("opens read-only without writing: writes fail as read-only and the file is unchanged", async () => {
+    const path = join(temp, "ro.img");
+    writeFileSync(path, new Uint8Array(8192).fill(5));
+    const told: string[] = [];
+    const disk = await DiskImage.open(path, 0, { readOnly: true, onFailure: (line) => told.push(line) });
+    expect(disk.readOnly).toBe(true);
+    expect([...(await disk.read(0, 4))]).toEqual([5, 5, 5, 5]);
+    await expect(disk.write(0, new Uint8Array(4))).rejects.toSatisfy((error: unknown) => error instanceof BlockError && error.failure === "read-only");
+    await disk.flush();
+    await disk.close();
+    expect(readFileSync(path).every((b) => b === 5)).toBe(true);
+    await expect(DiskImage.open(join(temp, "missing.img"), 4096, { readOnly: true })).rejects.toThrow(/does not exist, and a --read-only boot does not create one/);
+  });
+
+  it("turns the host's errors into what the block device reports", () => {
+    const errno = (code: string) => Object.assign(new Error(code), { code });
+    expect(["ENOSPC", "EDQUOT", "EROFS", "EACCES", "EIO", "EBUSY"].map((code) => blockFailureOf(errno(code)))).toEqual(["no-space", "no-space", "read-only", "read-only", "io", "io"]);
+  });
+});
+
 describe("folder share backend", () => {
   const outside = join(temp, "outside");
   const shared = join(temp, "shared");
@@ -68,6 +103,22 @@ describe("folder share backend", () => {
   symlinkSync(join(outside, "secret.txt"), join(shared, "escape.txt"));
   symlinkSync(outside, join(shared, "escape-dir"));
   symlinkSync(join(shared, "sub", "inner.txt"), join(shared, "inside.txt"));
+
+  it("says in one line why a folder cannot be shared", async () => {
+    await expect(FolderShare.open(join(temp, "nonexistent"))).rejects.toThrow(`cannot share ${join(temp, "nonexistent")}: it does not exist (ENOENT)`);
+    await expect(FolderShare.open(join(shared, "hello.txt"))).rejects.toThrow(/cannot share .*hello\.txt: it is not a folder/);
+  });
+
+  it("answers not-found, never throws anything else, once the folder disappears while shared", async () => {
+    const going = join(temp, "going");
+    mkdirSync(join(going, "d"), { recursive: true });
+    writeFileSync(join(going, "d", "f"), "x");
+    const share = await FolderShare.open(going);
+    expect((await share.stat(["d", "f"])).size).toBe(1);
+    rmSync(going, { recursive: true });
+    const calls = [() => share.stat([]), () => share.list([]), () => share.list(["d"]), () => share.read(["d", "f"], 0, 10)];
+    for (const call of calls) await expect(call()).rejects.toSatisfy((error: unknown) => error instanceof ShareError && error.reason === "not-found");
+  });
 
   it("reads, stats and lists inside the folder, following symlinks that stay in it", async () => {
     const share = await FolderShare.open(shared);

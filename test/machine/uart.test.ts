@@ -13,8 +13,9 @@ class FakeConsole implements ConsoleDevice {
   readonly out: Record<1 | 2, string> = { 1: "", 2: "" };
   requests = 0;
   raw: boolean[] = [];
-  write(stream: 1 | 2, bytes: Uint8Array): void {
+  write(stream: 1 | 2, bytes: Uint8Array): boolean {
     this.out[stream] += new TextDecoder().decode(bytes);
+    return true;
   }
   requestInput(): void {
     this.requests++;

@@ -3,6 +3,7 @@ import { MemoryBlockBackend } from "../../src/machine/devices/block-backend.ts";
 import { BlockDevice } from "../../src/machine/devices/block.ts";
 import { DeviceLine } from "../../src/machine/devices/standard-devices.ts";
 import { bootMachine, testConsole, testTimer } from "../helpers/booted-machine.ts";
+import { patience } from "../helpers/patience.ts";
 
 const PROGRAMS = ["echo", "cat", "ls", "mkdir", "rm", "mv", "cp", "wasi-files", "halt"];
 const CONFIG = `service registry registry
@@ -42,6 +43,10 @@ describe("the shell on the file system", () => {
     expect(await run("ls -l")).toMatch(/\n- +\d+ {2}\d{4}-\d\d-\d\d \d\d:\d\d {2}conf\n/);
     expect(await run("mv conf init.copy")).toMatch(/dogma:\/docs\$ $/);
     expect(await run("cat init.copy | cat")).toContain("module cp\n");
+    // A copy onto itself is refused, not an empty file (cp truncates what it writes to).
+    expect(await run("cp init.copy /docs/init.copy")).toMatch(/\[1\]\$ $/);
+    expect(m.stderr()).toContain("cp: init.copy and /docs/init.copy are the same file\n");
+    expect(await run("cat init.copy")).toContain("module cp\n");
     expect(await run("cat conf")).toMatch(/\[1\]\$ $/);
     expect(m.stderr()).toContain("cat: conf: FS_E_NOT_FOUND\n");
     // Redirection: a file is a stream, as the console and pipes are.
@@ -95,5 +100,5 @@ describe("the shell on the file system", () => {
     again.type("exit\r");
     await again.line(/halting$/);
     await again.halt();
-  }, 120_000);
+  }, patience(120_000));
 });

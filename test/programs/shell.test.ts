@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { bootMachine, testConsole, testTimer } from "../helpers/booted-machine.ts";
+import { patience } from "../helpers/patience.ts";
 
 const PROGRAMS = ["echo", "cat", "exitcode", "fault-null", "sleeper", "spin", "ps", "kill", "uptime", "wasi-cat"];
 const CONFIG = `service registry registry
@@ -44,7 +45,7 @@ describe("the shell", () => {
     const help = await run("help");
     expect(help).toContain("programs: cat echo exitcode fault-null kill ps sleeper spin uptime wasi-cat");
     const ps = await run("ps");
-    expect(ps).toMatch(/\bshell\b/);
+    expect(ps, ps).toMatch(/\bshell\b/);
     expect(ps).toMatch(/\bps\b/);
     expect(await run("uptime")).toMatch(/up \d+:\d\d:\d\d\.\d{3}\n/);
     // kill, spawned through the shell's session, may end the shell's other jobs.
@@ -56,7 +57,7 @@ describe("the shell", () => {
     m.type("exit\r");
     await m.line(/^init: the session is over; stopped \d+ services; halting$/);
     await m.halt();
-  }, 90_000);
+  }, patience(90_000));
 
   it("edits the line and recalls history; ^C ends a foreground job; & runs one in the background", async () => {
     const { m, run } = await session();
@@ -82,5 +83,5 @@ describe("the shell", () => {
     m.type("\x04");
     await m.line(/^init: the session is over; stopped \d+ services; halting$/);
     await m.halt();
-  }, 90_000);
+  }, patience(90_000));
 });

@@ -3,6 +3,7 @@ import { MemoryBlockBackend } from "../../src/machine/devices/block-backend.ts";
 import { BlockDevice } from "../../src/machine/devices/block.ts";
 import { DeviceLine } from "../../src/machine/devices/standard-devices.ts";
 import { bootMachine, testTimer } from "../helpers/booted-machine.ts";
+import { patience } from "../helpers/patience.ts";
 
 const MACHINE_BYTES = 16 << 20; // 4096 frames
 const HOG_PAGES = 4 * 4096; // four times the machine's memory
@@ -46,7 +47,7 @@ describe("paging through the pager service", () => {
     expect(m.lines().filter((l) => l === "pager: paging to /swap, up to 32768 slots of 4 KiB").length).toBe(2);
     expect(m.kernel.paging!.pageIns - pageInsBefore).toBeGreaterThan(HOG_PAGES / 2);
     await m.halt();
-  }, 240_000);
+  }, patience(240_000));
 
   it("comes through the pager killed at any moment: nothing wrong is ever read, and the workload, restarted if it must be, ends right", async () => {
     const m = await boot(HOG_PAGES);
@@ -61,7 +62,7 @@ describe("paging through the pager service", () => {
     for (const fault of m.faults) expect(fault).toMatch(/page-integrity|fs \(pid \d+\).*unmapped at 0x8/);
     expect(m.lines().some((l) => /^memhog: .*wrong/.test(l))).toBe(false);
     await m.halt();
-  }, 240_000);
+  }, patience(240_000));
 
   it("runs a workload four times the machine's memory to the right result, its pages sealed on a swap file of the file system", async () => {
     const disk = new MemoryBlockBackend(256 << 20);
@@ -92,5 +93,5 @@ service hog      memhog  memory=${HOG_PAGES + 256} -- ${HOG_PAGES}
     const progress = m.lines().filter((l) => /^pager: \d+ pages stored, \d+ given back$/.test(l));
     expect(progress.length).toBeGreaterThanOrEqual(1);
     await m.halt();
-  }, 240_000);
+  }, patience(240_000));
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { bootMachine } from "../helpers/booted-machine.ts";
+import { patience } from "../helpers/patience.ts";
 
 describe("the pipe service", () => {
   it("moves bytes in order, ends input when the writer closes, breaks when the reader closes, refuses what is malformed and frees what is closed", async () => {
@@ -35,5 +36,5 @@ service check    pipe-check memory=64
     ]);
     expect(m.faults).toEqual([]);
     await m.halt();
-  }, 60_000);
+  }, patience(60_000));
 });

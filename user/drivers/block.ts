@@ -24,7 +24,7 @@ import {
   BLOCK_SERVICE, BLOCK_INFO, BLOCK_READ, BLOCK_WRITE, BLOCK_FLUSH, BLOCK_E_IO, BLOCK_E_RANGE, blockLabel,
   blockDeviceStatus,
 } from "../lib/block-client";
-import { Registers, DEVICE_MAGIC, KIND_BLOCK, MAGIC, KIND, SECTOR_SIZE, CAPACITY, DMA_SIZE, OP_READ, OP_WRITE, OP_FLUSH } from "./block-parts/registers";
+import { Registers, DEVICE_MAGIC, KIND_BLOCK, MAGIC, KIND, SECTOR_SIZE, CAPACITY, FLAGS, DMA_SIZE, OP_READ, OP_WRITE, OP_FLUSH } from "./block-parts/registers";
 import { BlockQueue, CHUNK_BYTES, CHUNK_SECTORS, RING_SLOTS } from "./block-parts/queue";
 import { RequestTable, MAX_REQUESTS, MAX_CAPS } from "./block-parts/requests";
 import { Failure } from "./common/failure";
@@ -166,6 +166,7 @@ function handleCall(): void {
     msgAddWord(<u32>(capacity >>> 32));
     msgAddWord(<u32>MAX_REQUESTS);
     msgAddWord(CHUNK_SECTORS);
+    msgAddWord(registers.get(FLAGS));
     sendAnswer(replyCap, incoming, caps);
     return;
   }

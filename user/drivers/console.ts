@@ -110,8 +110,14 @@ function transmit(from: usize, length: u32, stream: u32): void {
   if (stream != STREAM_OUTPUT) registers.set(TX_STREAM, STREAM_OUTPUT);
 }
 
-function sendEcho(): void {
+/**
+ * Sends the echo gathered so far. Typing ahead while nobody reads is not echoed yet (unless
+ * `now`): a cooked reader gets it echoed when it asks, and a raw reader (the shell's editor)
+ * shows it itself (setMode drops it), so typeahead before a prompt is shown once, not twice.
+ */
+function sendEcho(now: bool = false): void {
   if (discipline.echoLength == 0) return;
+  if (!now && readers.count == 0 && !discipline.echoNearlyFull) return;
   transmit(discipline.echo, discipline.echoLength, STREAM_OUTPUT);
   discipline.clearEcho();
 }
@@ -139,11 +145,11 @@ function interruptForeground(): void {
 /** Feeds received bytes to the line discipline while it has room. */
 function feed(): void {
   while (rxNext < rxEnd && discipline.hasRoom) {
-    if (discipline.echoNearlyFull) sendEcho();
+    if (discipline.echoNearlyFull) sendEcho(true);
     const event = discipline.input(load<u8>(rxBuffer + rxNext));
     rxNext++;
     if (event == INPUT_INTERRUPT) {
-      sendEcho();
+      sendEcho(true);
       interruptForeground();
     }
   }
@@ -174,24 +180,28 @@ function handleInterrupt(): void {
 
 const readScratch: usize = memory.data(<i32>CONSOLE_READ_BYTES);
 
-/** Answers the oldest readers while there is input for them; readers that have gone are skipped. */
+/**
+ * Answers the oldest readers while there is input for them. A reader that has gone (killed while
+ * it waited: ^C of `cat`) is skipped, and the input it was given goes to the next one.
+ */
 function serveReaders(): void {
   while (readers.count > 0 && discipline.readable) {
     const replyCap = readers.reply;
     const max = readers.limit;
     readers.pop();
     if (capKind(replyCap) != <i32>KIND_REPLY) continue; // its caller has gone
-    const n = discipline.take(readScratch, max);
-    answerRead(replyCap, n);
+    sendEcho(true); // what it is given was typed before; show that first
+    answerRead(replyCap, discipline.take(readScratch, max));
   }
   drain(); // reading may have made room for input the UART still holds
 }
 
+/** Answers a READ with `n` bytes taken from the discipline; gives them back if the reader has gone. */
 function answerRead(replyCap: i32, n: i32): void {
   msgBegin(0);
   msgAddWord(<u32>n);
   for (let i = 0; i < n; i += 4) msgAddWord(load<u32>(readScratch + <usize>i));
-  reply(replyCap);
+  if (reply(replyCap) < 0) discipline.giveBack();
 }
 
 function answer(replyCap: i32, status: i32, word: u32): void {
@@ -223,6 +233,7 @@ function handleRead(replyCap: i32): void {
     return;
   }
   if (readers.count == 0 && discipline.readable) {
+    sendEcho(true);
     answerRead(replyCap, discipline.take(readScratch, max));
     drain();
     return;
@@ -232,6 +243,7 @@ function handleRead(replyCap: i32): void {
     return;
   }
   readers.push(replyCap, max);
+  sendEcho(); // someone reads now: what was typed ahead shows
 }
 
 /** FOREGROUND: the capability it brought replaces the foreground (none clears it). */

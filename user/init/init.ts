@@ -16,6 +16,7 @@ import { BootInfo, parseBootInfo, readBootInfo } from "./parts/boot-info";
 import { parseCount } from "./parts/text";
 import { parseConfig } from "./parts/config";
 import { Holdings, Supervisor } from "./parts/supervisor";
+import { PowerButton } from "./parts/power";
 
 const MEMORY: i32 = 2;
 const BOOT_INFO: i32 = 3;
@@ -155,11 +156,16 @@ function control(badge: u32, label: u32, replyCap: i32): void {
     if (replyCap != 0) reply(replyCap);
     return;
   }
-  lineBegin("init: halt requested by ");
-  lineAdd(supervisor.nameOf(badge));
-  linePrint();
   msgBegin(0);
   if (replyCap != 0) reply(replyCap);
+  halt(supervisor.nameOf(badge));
+}
+
+/** Stops every service and ends process 1 with 0: the machine powers off (docs/BOOT.md "Halting"). */
+function halt(requestedBy: string): void {
+  lineBegin("init: halt requested by ");
+  lineAdd(requestedBy);
+  linePrint();
   const stopped = supervisor.stopAll();
   lineBegin("init: stopped ");
   lineAddI32(stopped);
@@ -170,6 +176,10 @@ function control(badge: u32, label: u32, replyCap: i32): void {
 
 const notices = new Receiver(holds.notices);
 const others: i32[] = [holds.control];
+// The host's power button (parts/power.ts): its press arrives as the second of the others.
+const power = new PowerButton();
+power.connect(info, memory, DEVICES, INTERRUPTS);
+if (power.receiver != 0) others.push(power.receiver);
 for (;;) {
   const next = supervisor.nextRestart();
   let timeout: u64 = FOREVER;
@@ -179,7 +189,10 @@ for (;;) {
   }
   const status = notices.receiveAny(others, timeout);
   if (status == 1) control(msgBadge(), msgLabel(), msgReply());
-  else if (status >= 0) {
+  else if (status == 2) {
+    power.acknowledge();
+    halt("the host");
+  } else if (status >= 0) {
     if (msgLabel() == MSG_PROCESS_ENDED) supervisor.ended(msgBadge(), msgWord(0));
   } else if (status != E_TIMEOUT) {
     lineBegin("init: receiving notices: ");
@@ -196,16 +209,18 @@ for (;;) {
     lineAddI32(stopped);
     lineAdd(" services; halting");
     linePrint();
+    power.setHaltStatus(1); // the host ends as a failure
     exit(0);
   }
   if (supervisor.halting) {
     // The session (config `session`) is over: stop as a HALT does. Process 1 ending with 0 is a
-    // clean halt (docs/BOOT.md).
+    // clean halt (docs/BOOT.md), and the host exits with the session's status.
     const stopped = supervisor.stopAll(); // first: it logs as it goes
     lineBegin("init: the session is over; stopped ");
     lineAddI32(stopped);
     lineAdd(" services; halting");
     linePrint();
+    power.setHaltStatus(supervisor.sessionStatus);
     exit(0);
   }
 }

@@ -15,6 +15,7 @@ export const KIND_IMAGE: u32 = 9;
 export const KIND_DEVICE: u32 = 10;
 export const KIND_KERNEL: u32 = 11;
 export const KIND_PAGER_REQUEST: u32 = 12;
+export const KIND_IMAGE_BUILDER: u32 = 13;
 
 // Rights, one table per kind; a capability's rights only ever shrink.
 export const RIGHT_MEMORY_CREATE: u32 = 1;
@@ -45,6 +46,7 @@ export const RIGHT_DEVICE_RESET: u32 = 4;
 export const RIGHT_KERNEL_POLICY: u32 = 1;
 export const RIGHT_KERNEL_INSPECT: u32 = 2;
 export const RIGHT_PAGER_REQUEST_ANSWER: u32 = 1;
+export const RIGHT_IMAGE_BUILDER_WRITE: u32 = 1;
 export const ALL_RIGHTS: u32 = 0xffffffff;
 
 // Operation labels: at or above KERNEL_LABEL_BASE a label is answered by the kernel.
@@ -63,6 +65,7 @@ export const OP_MEMORY_LIST: u32 = 0xffff0107;
 export const OP_MEMORY_DESTROY: u32 = 0xffff0108;
 export const OP_MEMORY_CREATE_IMAGE: u32 = 0xffff0120;
 export const OP_MEMORY_LOAD_ERROR: u32 = 0xffff0121;
+export const OP_MEMORY_CREATE_IMAGE_BUILDER: u32 = 0xffff0122;
 export const OP_PROCESS_START: u32 = 0xffff0200;
 export const OP_PROCESS_SUSPEND: u32 = 0xffff0201;
 export const OP_PROCESS_RESUME: u32 = 0xffff0202;
@@ -118,6 +121,9 @@ export const OP_KERNEL_PAGING_INFO: u32 = 0xffff0a41;
 export const OP_KERNEL_SET_PIN: u32 = 0xffff0a42;
 export const OP_KERNEL_SET_PAGER: u32 = 0xffff0a43;
 export const OP_PAGER_DONE: u32 = 0xffff0c00;
+export const OP_IMAGE_BUILDER_APPEND: u32 = 0xffff0d00;
+export const OP_IMAGE_BUILDER_INFO: u32 = 0xffff0d01;
+export const OP_IMAGE_BUILDER_LOAD: u32 = 0xffff0d40;
 // Eviction policies (KERNEL_SET_PAGING).
 export const PAGING_CLOCK: u32 = 0;
 export const PAGING_AGING: u32 = 1;

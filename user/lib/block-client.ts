@@ -20,7 +20,7 @@ import { sleep } from "./time";
 export const BLOCK_SERVICE = "block";
 
 // Labels of requests.
-/** Replies words: sector size, capacity (low, high) in sectors, the driver's requests in flight at most, sectors per device request. */
+/** Replies words: sector size, capacity (low, high) in sectors, the driver's requests in flight at most, sectors per device request, flags (BLOCK_FLAG_*). */
 export const BLOCK_INFO: u32 = 1;
 /** Words: sector (low, high), count, byte offset in the Region; cap 0: the Region's owner (moved). Replies words: bytes read; cap 0: the Region. */
 export const BLOCK_READ: u32 = 2;
@@ -28,6 +28,8 @@ export const BLOCK_READ: u32 = 2;
 export const BLOCK_WRITE: u32 = 3;
 /** Replies once every write the driver completed before it is durable. */
 export const BLOCK_FLUSH: u32 = 4;
+/** INFO's flags: the disk is write-protected; every WRITE answers BLOCK_E_READ_ONLY. */
+export const BLOCK_FLAG_READ_ONLY: u32 = 1;
 
 // The device's request statuses (docs/DEVICES.md, RequestStatus) as client statuses.
 export const BLOCK_STATUS_BASE: i32 = 100;
@@ -39,6 +41,10 @@ export const BLOCK_E_RANGE: i32 = -102;
 export const BLOCK_E_BUFFER: i32 = -103;
 /** The device does not know the operation (a driver bug). */
 export const BLOCK_E_OP: i32 = -104;
+/** The disk is write-protected (`dogma boot --read-only`): writes are refused, reads and flushes work. */
+export const BLOCK_E_READ_ONLY: i32 = -110;
+/** The host has no room left for the disk image: the write did not happen. */
+export const BLOCK_E_NO_SPACE: i32 = -111;
 
 /** The label that carries `status` (0 or negative) in a reply: its magnitude. */
 export function blockLabel(status: i32): u32 {
@@ -62,6 +68,8 @@ export function blockErrorName(status: i32): string {
     case BLOCK_E_RANGE: return "BLOCK_E_RANGE";
     case BLOCK_E_BUFFER: return "BLOCK_E_BUFFER";
     case BLOCK_E_OP: return "BLOCK_E_OP";
+    case BLOCK_E_READ_ONLY: return "BLOCK_E_READ_ONLY";
+    case BLOCK_E_NO_SPACE: return "BLOCK_E_NO_SPACE";
   }
   return errorName(status);
 }
@@ -86,6 +94,8 @@ export class BlockClient {
   /** Requests the driver keeps in flight at most, and sectors per device request. */
   driverRequests: u32 = 0;
   chunkSectors: u32 = 0;
+  /** The disk is write-protected (INFO's flags). */
+  readOnly: bool = false;
   /** Whether the last call was answered by the driver (its capabilities are back in the buffer). */
   private replied: bool = false;
 
@@ -144,6 +154,7 @@ export class BlockClient {
     this.capacity = <u64>msgWord(1) | (<u64>msgWord(2) << 32);
     this.driverRequests = msgWord(3);
     this.chunkSectors = msgWord(4);
+    this.readOnly = (msgWord(5) & BLOCK_FLAG_READ_ONLY) != 0;
     return 0;
   }
 

@@ -1,7 +1,9 @@
-// Lists every live process: pid, parent, state, priority, pages, cpu time, Memory, image name.
+// Lists every live process: pid, parent, state, priority, pages, cpu time, Memory, image name
+// (and "(page 0 unchecked)" for a program whose data lies in page 0 and runs without null checks).
 // The process manager relays KERNEL_PROCESS (docs/PROCESSES.md "Tools").
 import {
   print, eprint, errorName, exit, procForTool, procInspect, readKernelProcess, KernelProcess, stateName, OP_KERNEL_PROCESS, E_NO_PROCESS,
+  KERNEL_PROCESS_FLAG_PAGE_ZERO_UNCHECKED,
 } from "../lib";
 
 function pad(s: string, width: i32): string {
@@ -27,7 +29,8 @@ for (;;) {
   const state = stateName(p.state);
   print(
     pad(p.pid.toString(), 5) + " " + pad(p.ppid.toString(), 5) + " " + state + " ".repeat(max(1, 10 - state.length)) + pad(p.priority.toString(), 3) +
-      " " + pad(p.pages.toString(), 6) + " " + pad((p.cpuMicros / 1000).toString(), 10) + " " + pad(p.memory.toString(), 4) + " " + p.name,
+      " " + pad(p.pages.toString(), 6) + " " + pad((p.cpuMicros / 1000).toString(), 10) + " " + pad(p.memory.toString(), 4) + " " + p.name +
+      (p.flags & KERNEL_PROCESS_FLAG_PAGE_ZERO_UNCHECKED ? " (page 0 unchecked)" : ""),
   );
   pid = p.pid + 1;
 }

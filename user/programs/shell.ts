@@ -24,9 +24,13 @@ const BOOT_INFO: i32 = 4;
 const FS_ROOTS: i32 = 5;
 const HOST_ROOTS: i32 = 6;
 
+/**
+ * A start-up failure ends the shell with a fault, not an exit: init restarts a session that
+ * faults, while any exit of the session (`exit N`, ^D) ends it and halts the machine with N.
+ */
 function fail(what: string, status: i32): void {
   eprint("shell: " + what + ": " + errorName(status));
-  exit(1);
+  unreachable();
 }
 
 /** Whether the boot info names a host share device ("device I share line L"): only then is a /host root to wait for. */
@@ -125,7 +129,13 @@ function builtin(argv: string[]): bool {
   const name = argv[0];
   if (name == "help") help();
   else if (name == "exit") {
-    endSession(argv.length > 1 ? I32.parseInt(argv[1]) : 0);
+    const code = argv.length > 1 ? exitCode(argv[1]) : status;
+    if (code < 0) {
+      console.writeString("exit: " + argv[1] + ": not a status (0 to 255)\n", true);
+      status = 2;
+      return true;
+    }
+    endSession(code);
   } else if (name == "pwd") say(launcher.cwdPath);
   else if (name == "cd") {
     changeDirectory(argv.length > 1 ? argv[1] : "/");
@@ -140,6 +150,17 @@ function builtin(argv: string[]): bool {
   } else return false;
   status = 0;
   return true;
+}
+
+/** `text` as an exit status, 0 to 255, or -1 when it is not one. */
+function exitCode(text: string): i32 {
+  if (text.length == 0 || text.length > 3) return -1;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return -1;
+  }
+  const code = I32.parseInt(text);
+  return code <= 255 ? code : -1;
 }
 
 /**
@@ -168,7 +189,8 @@ function runSegment(segment: string): void {
     status = 127;
     return;
   }
-  if (!p.background) status = launcher.wait(launcher.last);
+  // A job started in the background has succeeded so far, as sh says of `cmd &`.
+  status = p.background ? 0 : launcher.wait(launcher.last);
 }
 
 say("Dogma shell. Type help for what there is.");
@@ -184,4 +206,4 @@ for (;;) {
   for (let i = 0; i < segments.length; i++) runSegment(segments[i]);
   if (input.ended) break;
 }
-endSession(0);
+endSession(status);

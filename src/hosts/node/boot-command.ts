@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, readFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { BootImage, BootModule } from "../../boot/boot-image.ts";
 import { runSystem } from "../../boot/system.ts";
@@ -12,14 +12,24 @@ import { DiskImage } from "./disk-image.ts";
 import { FolderShare } from "./folder-share.ts";
 import { ProgressLine } from "./progress-line.ts";
 import { nodePageCipher } from "./node-page-cipher.ts";
+import { readBoundedFile } from "./bounded-read.ts";
+import { HostShutdown, INTERRUPTED_STATUS, OUTPUT_CLOSED_STATUS } from "./host-shutdown.ts";
+import { MAX_PROGRAM_BYTES } from "./program-limits.ts";
+import type { StdioTerminal } from "./stdio-terminal.ts";
 
 /** A new disk image's size: 64 MiB. */
 const DISK_SIZE = 64 << 20;
+/** The largest config file read (a config is a few hundred lines). */
+const MAX_CONFIG_BYTES = 1 << 20;
+/** How long a halt asked for from outside (SIGTERM, a closed terminal) may take before the host ends anyway. */
+const HALT_GRACE_MS = 10_000;
 
 export interface BootOptions {
   readonly memory: number;
   /** The disk image (created with DISK_SIZE when missing), and a host folder to share read-only. */
   readonly disk: string | null;
+  /** Use the disk without writing to it: the block device refuses writes (docs/DEVICES.md "Block"). */
+  readonly readOnly: boolean;
   readonly share: string | null;
   readonly cache: boolean;
   /** The folder the boot modules are read from (build/user). */
@@ -49,59 +59,71 @@ export function modulesOf(config: string): string[] {
 
 async function module(dir: string, name: string): Promise<BootModule> {
   const file = join(dir, `${name}.wasm`);
-  try {
-    return { name, bytes: new Uint8Array(await readFile(file)) };
-  } catch (error) {
-    throw new Error(`cannot read boot module ${name} (${file}): ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
+  return { name, bytes: await readBoundedFile(file, MAX_PROGRAM_BYTES, `boot module ${name} (${file})`) };
 }
 
 /** Assembles the boot image from the config and the built modules. */
 export async function bootImage(options: BootOptions): Promise<BootImage> {
-  let config: string;
-  try {
-    config = await readFile(options.configFile, "utf8");
-  } catch (error) {
-    throw new Error(`cannot read the config ${options.configFile}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
+  const config = new TextDecoder().decode(await readBoundedFile(options.configFile, MAX_CONFIG_BYTES, `the config ${options.configFile}`));
   const modules = await Promise.all(modulesOf(config).map((name) => module(options.modulesDir, name)));
   const params: Record<string, string> = options.format ? { format: randomBytes(8).toString("hex") } : {};
   return { init: await module(options.modulesDir, "init"), modules, config, params };
 }
 
-/** `dogma boot`: boots the system on this terminal and keeps it up until it halts. */
-export async function boot(options: BootOptions): Promise<number> {
+/**
+ * `dogma boot`: boots the system on this terminal and keeps it up until it halts. Returns the
+ * host's exit status: the one process 1 left when it halted (a session's `exit N`), 128 + the
+ * signal that asked for the halt, or 1 when the system could not stay up.
+ */
+export async function boot(options: BootOptions, terminal: StdioTerminal): Promise<number> {
+  const say = (line: string) => void terminal.write(2, `${line}\n`);
   const image = await bootImage(options);
-  if (options.disk) await mkdir(dirname(options.disk), { recursive: true });
-  const disk = options.disk ? await DiskImage.open(options.disk, DISK_SIZE) : undefined;
-  const share = options.share ? await FolderShare.open(options.share) : undefined;
-  const imports = standardImportModules();
-  const progress = new ProgressLine(process.stderr, "boot: loading");
-  const end = await runSystem(
-    {
-      makeMachine: () => new Machine(nodeDevices(process.stdin, process.stdout, process.stderr, { disk, share }), options.memory),
-      loader: new Loader({ importModules: imports, cache: options.cache ? new DiskModuleCache() : null }),
-      kernelOptions: {
-        personalities: imports.filter((spec) => spec.module !== "dogma"),
-        pageCipher: nodePageCipher,
-        onFault: (_process, line) => process.stderr.write(`dogma: ${line}\n`),
+  if (options.disk && !options.readOnly) await mkdir(dirname(options.disk), { recursive: true });
+  const disk = options.disk ? await DiskImage.open(options.disk, DISK_SIZE, { readOnly: options.readOnly, onFailure: (line) => say(`dogma: ${line}`) }) : undefined;
+  const shutdown = new HostShutdown(HALT_GRACE_MS, say, (status) => {
+    terminal.close();
+    void (disk?.close() ?? Promise.resolve()).finally(() => process.exit(status));
+  });
+  try {
+    const share = options.share ? await FolderShare.open(options.share) : undefined;
+    terminal.onOutputClosed = () => shutdown.request(OUTPUT_CLOSED_STATUS, "the output was closed");
+    // What is typed while the system boots waits for the console driver, unechoed; ^C stops the boot.
+    terminal.holdInput(() => shutdown.request(INTERRUPTED_STATUS, "^C"));
+    const imports = standardImportModules();
+    const progress = new ProgressLine(process.stderr, "boot: loading");
+    const end = await runSystem(
+      {
+        makeMachine: () => {
+          const machine = new Machine(nodeDevices(terminal, { disk, share }), options.memory);
+          shutdown.running(machine);
+          return machine;
+        },
+        loader: new Loader({ importModules: imports, maxBinaryBytes: MAX_PROGRAM_BYTES, cache: options.cache ? new DiskModuleCache() : null }),
+        kernelOptions: {
+          personalities: imports.filter((spec) => spec.module !== "dogma"),
+          pageCipher: nodePageCipher,
+          onFault: (_process, line) => say(`dogma: ${line}`),
+        },
+        log: (line) => {
+          progress.done();
+          say(line);
+        },
+        progress: { loading: (name, index, count) => progress.update(name, index, count) },
+        // A machine waiting for a device (a driver with an armed interrupt) is idle, not finished:
+        // Node must not exit because nothing of its own is pending.
+        keepAlive: () => {
+          const handle = setInterval(() => {}, 1 << 30);
+          return () => clearInterval(handle);
+        },
       },
-      log: (line) => {
-        progress.done();
-        process.stderr.write(`${line}\n`);
-      },
-      progress: { loading: (name, index, count) => progress.update(name, index, count) },
-      // A machine waiting for a device (a driver with an armed interrupt) is idle, not finished:
-      // Node must not exit because nothing of its own is pending.
-      keepAlive: () => {
-        const handle = setInterval(() => {}, 1 << 30);
-        return () => clearInterval(handle);
-      },
-    },
-    image,
-  );
-  progress.done();
-  await disk?.close();
-  process.stderr.write(`dogma: ${end.reason}\n`);
-  return end.halted ? 0 : 1;
+      image,
+    );
+    progress.done();
+    say(`dogma: ${end.reason}`);
+    return shutdown.status ?? (end.halted ? end.status : 1);
+  } finally {
+    shutdown.dispose();
+    terminal.onOutputClosed = null;
+    await disk?.close();
+  }
 }

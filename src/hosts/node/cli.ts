@@ -1,4 +1,3 @@
-import { readFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ALL_RIGHTS, Rights } from "../../kernel/caps/object-abi.ts";
@@ -14,16 +13,22 @@ import { defaultDisk } from "./data-dir.ts";
 import { DiskModuleCache } from "./disk-cache.ts";
 import { nodeDevices } from "./node-devices.ts";
 import { nodePageCipher } from "./node-page-cipher.ts";
+import { HostFileError, readBoundedFile } from "./bounded-read.ts";
+import { MAX_PROGRAM_BYTES } from "./program-limits.ts";
+import { StdioTerminal } from "./stdio-terminal.ts";
 
 const USAGE = `usage: dogma run [options] PROGRAM.wasm [ARGS...]
-       dogma boot [--disk FILE] [--format] [--share DIR] [--memory SIZE] [--config FILE] [--no-cache]
+       dogma boot [--disk FILE] [--read-only] [--format] [--share DIR] [--memory SIZE] [--config FILE] [--no-cache]
 
 boot: boots the system: process 1 (init) reads FILE (default user/boot/init.conf) and starts the
 services it names from build/user; when process 1 ends the machine resets and boots again.
 --disk FILE is the block device (a 64 MiB image is created when missing; default
-$DOGMA_DATA_DIR/disk.img, else $XDG_DATA_HOME/dogma/disk.img, else ~/.local/share/dogma/disk.img);
---format erases the disk and makes a new file system on it (without it, only a blank disk is
-formatted: one the file system cannot read is left alone); --share DIR shows a host folder read-only.
+$DOGMA_DATA_DIR/disk.img, else $XDG_DATA_HOME/dogma/disk.img, else ~/.local/share/dogma/disk.img),
+locked while the machine runs (a second boot of it is refused); --read-only uses it without
+writing; --format erases it and makes a new file system on it (without it, only a blank disk is
+formatted: one the file system cannot read is left alone); --share DIR shows a host folder
+read-only. exit N in the shell ends with status N; SIGTERM or a closed terminal halts the machine
+cleanly first.
 
 run: 
 Runs a WebAssembly program as a sealed Dogma process on a fresh machine, with this terminal's
@@ -84,33 +89,27 @@ function parseArgs(argv: string[]): RunOptions | "help" {
   return options;
 }
 
-async function readProgram(file: string): Promise<Uint8Array | null> {
-  try {
-    return new Uint8Array(await readFile(file));
-  } catch (error) {
-    process.stderr.write(`dogma: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}\n`);
-    return null;
-  }
-}
-
-async function run(options: RunOptions): Promise<number> {
+async function run(options: RunOptions, terminal: StdioTerminal): Promise<number> {
   const files = [options.program, ...options.modules];
   const binaries: Uint8Array[] = [];
   for (const file of files) {
-    const bytes = await readProgram(file);
-    if (bytes === null) return 1;
-    binaries.push(bytes);
+    try {
+      binaries.push(await readBoundedFile(file, MAX_PROGRAM_BYTES));
+    } catch (error) {
+      process.stderr.write(`dogma: ${(error as Error).message}\n`);
+      return error instanceof HostFileError && error.tooLarge ? 126 : 1;
+    }
   }
   let machine: Machine;
   try {
-    machine = new Machine(nodeDevices(), options.memory);
+    machine = new Machine(nodeDevices(terminal), options.memory);
   } catch (error) {
     process.stderr.write(`dogma: ${(error as Error).message}\n`);
     return 1;
   }
   const imports = standardImportModules();
   let main: Process | null = null;
-  const loader = new Loader({ importModules: imports, cache: options.cache ? new DiskModuleCache() : null });
+  const loader = new Loader({ importModules: imports, maxBinaryBytes: MAX_PROGRAM_BYTES, cache: options.cache ? new DiskModuleCache() : null });
   const kernel = new Kernel(machine, {
     imageLoader: loader,
     pageCipher: nodePageCipher,
@@ -163,6 +162,7 @@ function parseBoot(rest: string[]): BootOptions | "help" {
     memory: DEFAULT_MEMORY_SIZE,
     cache: true,
     disk: defaultDisk(),
+    readOnly: false,
     share: null,
     modulesDir: join(packageRoot, "build/user"),
     configFile: join(packageRoot, "user/boot/init.conf"),
@@ -171,6 +171,7 @@ function parseBoot(rest: string[]): BootOptions | "help" {
     const flag = rest.shift()!;
     if (flag === "--help") return "help";
     else if (flag === "--no-cache") options.cache = false;
+    else if (flag === "--read-only") options.readOnly = true;
     else if (flag === "--format") options.format = true;
     else if (flag === "--config" || flag === "--memory" || flag === "--disk" || flag === "--share") {
       const value = rest.shift();
@@ -191,6 +192,17 @@ function parseBoot(rest: string[]): BootOptions | "help" {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // Every machine of this run shares the host's terminal; closed at the end, whatever the end, so
+  // that no read of stdin is left pending to keep the host up until a key is pressed.
+  const terminal = new StdioTerminal(process.stdin, process.stdout, process.stderr);
+  try {
+    return await command(argv, terminal);
+  } finally {
+    terminal.close();
+  }
+}
+
+async function command(argv: string[], terminal: StdioTerminal): Promise<number> {
   try {
     if (argv[0] === "boot") {
       const options = parseBoot(argv.slice(1));
@@ -199,7 +211,7 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       }
       try {
-        return await boot(options);
+        return await boot(options, terminal);
       } catch (error) {
         if (error instanceof LoadError) process.stderr.write(`dogma: refused boot module ${error.message}\n`);
         else process.stderr.write(`dogma: ${(error as Error).message}\n`);
@@ -211,7 +223,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(USAGE);
       return 0;
     }
-    return await run(options);
+    return await run(options, terminal);
   } catch (error) {
     if (error instanceof UsageError) {
       process.stderr.write(`dogma: ${error.message}\n\n${USAGE}`);

@@ -1,45 +1,67 @@
-import { type FileHandle, open } from "node:fs/promises";
-import type { BlockBackend } from "../../machine/devices/block-backend.ts";
+import { type FileHandle, open, realpath } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { type BlockBackend, BlockError, type BlockFailure } from "../../machine/devices/block-backend.ts";
+import { errnoText } from "./host-errors.ts";
+import { ImageLock, ImageLockedError } from "./image-lock.ts";
+
+export interface DiskImageOptions {
+  /** Open the image read-only: the block device refuses writes, and nothing writes the file. */
+  readonly readOnly?: boolean;
+  /** Told once per kind of failure (no space, read-only, I/O error), as one line for the user. */
+  readonly onFailure?: (line: string) => void;
+}
 
 /**
  * A disk image file as a block backend. Writes go straight to the file (no cache of our own);
  * flush waits for every write already started, then fdatasync, so a flushed write survives the
- * host crashing.
+ * host crashing. The image is locked while it is open (image-lock.ts): a second machine on the
+ * same image is refused. A host failure (ENOSPC, EROFS, EIO) fails the request with a BlockError
+ * the device turns into its status, and is told once through `onFailure`.
  */
 export class DiskImage implements BlockBackend {
   readonly size: number;
   readonly path: string;
+  readonly readOnly: boolean;
   private readonly file: FileHandle;
+  private readonly lock: ImageLock | null;
+  private readonly onFailure: (line: string) => void;
+  private readonly told = new Set<BlockFailure>();
   private readonly writing = new Set<Promise<void>>();
 
-  private constructor(path: string, file: FileHandle, size: number) {
+  private constructor(path: string, file: FileHandle, size: number, lock: ImageLock | null, options: DiskImageOptions) {
     this.path = path;
     this.file = file;
     this.size = size;
+    this.lock = lock;
+    this.readOnly = options.readOnly ?? false;
+    this.onFailure = options.onFailure ?? (() => {});
   }
 
   /**
-   * Opens the image at `path` read-write; a missing one is created with `size` bytes (zeros,
-   * sparse where the file system allows). An existing image keeps its own size.
+   * Locks and opens the image at `path`, read-write unless `readOnly`; a missing one is created
+   * with `size` bytes (zeros, sparse where the file system allows) unless `readOnly`. An existing
+   * image keeps its own size. Throws an Error whose message is one line for the user.
    */
-  static async open(path: string, size: number): Promise<DiskImage> {
-    let file: FileHandle;
+  static async open(path: string, size: number, options: DiskImageOptions = {}): Promise<DiskImage> {
+    const real = await realImagePath(path);
+    const lock = await lockUnlessReadOnlyFolder(real, options.readOnly ?? false);
+    let file: FileHandle | null = null;
     try {
-      file = await open(path, "r+");
+      file = await openImage(path, size, options.readOnly ?? false);
+      const { size: actual } = await file.stat();
+      return new DiskImage(path, file, actual, lock, options);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-      file = await open(path, "wx+");
-      await file.truncate(size);
+      await file?.close();
+      lock?.release();
+      throw error;
     }
-    const { size: actual } = await file.stat();
-    return new DiskImage(path, file, actual);
   }
 
   async read(offset: number, length: number): Promise<Uint8Array> {
     const out = new Uint8Array(length);
     let at = 0;
     while (at < length) {
-      const { bytesRead } = await this.file.read(out, at, length - at, offset + at);
+      const { bytesRead } = await this.failing(this.file.read(out, at, length - at, offset + at));
       if (bytesRead === 0) break; // past the end of the file: zeros, like an unwritten sector
       at += bytesRead;
     }
@@ -47,6 +69,7 @@ export class DiskImage implements BlockBackend {
   }
 
   write(offset: number, data: Uint8Array): Promise<void> {
+    if (this.readOnly) return Promise.reject(new BlockError("read-only", `${this.path} is open read-only`));
     const done = this.writeAll(offset, data);
     this.writing.add(done);
     const forget = () => void this.writing.delete(done);
@@ -56,20 +79,98 @@ export class DiskImage implements BlockBackend {
 
   async flush(): Promise<void> {
     await Promise.allSettled([...this.writing]);
-    await this.file.datasync();
+    if (!this.readOnly) await this.failing(this.file.datasync());
   }
 
-  /** Waits for writes in flight, then closes the file. */
+  /** Waits for writes in flight, then closes the file and lets the image go. */
   async close(): Promise<void> {
     await Promise.allSettled([...this.writing]);
-    await this.file.close();
+    try {
+      await this.file.close();
+    } finally {
+      this.lock?.release();
+    }
   }
 
   private async writeAll(offset: number, data: Uint8Array): Promise<void> {
     let at = 0;
     while (at < data.length) {
-      const { bytesWritten } = await this.file.write(data, at, data.length - at, offset + at);
+      const { bytesWritten } = await this.failing(this.file.write(data, at, data.length - at, offset + at));
       at += bytesWritten;
     }
+  }
+
+  /** Runs a file call, turning a host failure into the BlockError the device reports. */
+  private async failing<T>(call: Promise<T>): Promise<T> {
+    try {
+      return await call;
+    } catch (error) {
+      const failure = blockFailureOf(error);
+      if (!this.told.has(failure)) {
+        this.told.add(failure);
+        const what = { "no-space": "the host has no room left for it", "read-only": "the host refuses writes to it", io: "the host failed an operation on it" }[failure];
+        this.onFailure(`disk image ${this.path}: ${what} (${errnoText(error)}); the machine sees ${failure === "io" ? "I/O errors" : failure === "no-space" ? "E_NO_SPACE" : "E_READ_ONLY"}`);
+      }
+      throw new BlockError(failure, (error as Error).message);
+    }
+  }
+}
+
+/** What a host error means to the block device: out of space, writes refused, or an I/O error. */
+export function blockFailureOf(error: unknown): BlockFailure {
+  const code = (error as NodeJS.ErrnoException).code ?? "";
+  if (code === "ENOSPC" || code === "EDQUOT") return "no-space";
+  if (code === "EROFS" || code === "EBADF" || code === "EPERM" || code === "EACCES") return "read-only";
+  return "io";
+}
+
+/** The real path of the image (its folder's, when it does not exist yet), so that a symlink locks what it points to. */
+async function realImagePath(path: string): Promise<string> {
+  try {
+    return await realpath(path);
+  } catch {
+    try {
+      return join(await realpath(dirname(path)), basename(path));
+    } catch (error) {
+      throw new Error(`cannot open the disk image ${path}: ${errnoText(error)}`);
+    }
+  }
+}
+
+/**
+ * The image's lock. A read-only boot of an image in a folder where no lock file can be made (a
+ * read-only file system) goes without one: nobody can write that image there anyway.
+ */
+async function lockUnlessReadOnlyFolder(real: string, readOnly: boolean): Promise<ImageLock | null> {
+  try {
+    return ImageLock.acquire(real);
+  } catch (error) {
+    if (readOnly && error instanceof ImageLockedError && !error.inUse) return null;
+    throw error;
+  }
+}
+
+async function openImage(path: string, size: number, readOnly: boolean): Promise<FileHandle> {
+  try {
+    return await open(path, readOnly ? "r" : "r+");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EROFS" || code === "EACCES" || code === "EPERM") {
+      if (!readOnly) throw new Error(`cannot open the disk image ${path} for writing (${errnoText(error)}); boot it with --read-only to use it without writing`);
+    }
+    if (code !== "ENOENT") throw new Error(`cannot open the disk image ${path}: ${errnoText(error)}`);
+    if (readOnly) throw new Error(`cannot open the disk image ${path}: it does not exist, and a --read-only boot does not create one`);
+  }
+  try {
+    const file = await open(path, "wx+");
+    await file.truncate(size).catch(async (error: unknown) => {
+      await file.close();
+      throw error;
+    });
+    return file;
+  } catch (error) {
+    // Another boot made it just now: open that one (the lock already says who may).
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") return openImage(path, size, readOnly);
+    throw new Error(`cannot create the disk image ${path}: ${errnoText(error)}`);
   }
 }

@@ -1,6 +1,7 @@
 import { type Dirent, constants } from "node:fs";
 import { type FileHandle, open, readdir, realpath, stat } from "node:fs/promises";
 import { join, sep } from "node:path";
+import { errnoText } from "./host-errors.ts";
 import { type ShareBackend, type ShareEntry, type ShareEntryKind, ShareError, type ShareFailure, type ShareStat } from "../../machine/devices/share-backend.ts";
 
 /**
@@ -17,8 +18,14 @@ export class FolderShare implements ShareBackend {
 
   /** Throws when `dir` is not a folder that can be read. */
   static async open(dir: string): Promise<FolderShare> {
-    const root = await realpath(dir);
-    if (!(await stat(root)).isDirectory()) throw new Error(`cannot share ${dir}: it is not a folder`);
+    let root: string;
+    try {
+      root = await realpath(dir);
+      if (!(await stat(root)).isDirectory()) throw new Error(`cannot share ${dir}: it is not a folder`);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === undefined) throw error;
+      throw new Error(`cannot share ${dir}: ${errnoText(error)}`);
+    }
     return new FolderShare(root);
   }
 

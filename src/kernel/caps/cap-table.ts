@@ -13,7 +13,8 @@ export interface CapabilityHolder {
  * Invariant: a Capability is in at most one slot of one table.
  */
 export class CapTable {
-  private readonly slots: (Capability | null)[] = new Array<Capability | null>(CAP_TABLE_SLOTS).fill(null);
+  /** Slots up to the highest one used so far; those past its end are free. Grows as used. */
+  private readonly slots: (Capability | null)[] = [null];
   private readonly holder: CapabilityHolder;
   private hint = SLOT_FIRST_GIVEN;
   private used = 0;
@@ -33,14 +34,14 @@ export class CapTable {
 
   get(index: number): Capability | null {
     if (!Number.isInteger(index) || index <= 0 || index >= CAP_TABLE_SLOTS) return null;
-    return this.slots[index]!;
+    return this.slots[index] ?? null;
   }
 
   /** Puts `cap` in the first free slot (from `from`); its index, or 0 when the table is full. */
   install(cap: Capability, from = this.hint): number {
     for (let scanned = 1; scanned < CAP_TABLE_SLOTS; scanned++) {
       const index = ((from - 1 + scanned - 1) % (CAP_TABLE_SLOTS - 1)) + 1;
-      if (this.slots[index] !== null) continue;
+      if ((this.slots[index] ?? null) !== null) continue;
       this.placeAt(index, cap);
       this.hint = index + 1 < CAP_TABLE_SLOTS ? index + 1 : 1;
       return index;
@@ -50,7 +51,8 @@ export class CapTable {
 
   /** Puts `cap` at `index`, which must be free. */
   placeAt(index: number, cap: Capability): void {
-    if (this.slots[index] !== null) throw new Error(`kernel bug: slot ${index} is taken`);
+    if ((this.slots[index] ?? null) !== null) throw new Error(`kernel bug: slot ${index} is taken`);
+    while (this.slots.length <= index) this.slots.push(null);
     this.slots[index] = cap;
     this.used++;
     this.holder.installed(cap);
@@ -69,12 +71,12 @@ export class CapTable {
 
   /** Empties the table, disposing every capability (the process ended). */
   clear(): void {
-    for (let index = 1; index < CAP_TABLE_SLOTS; index++) this.take(index)?.dispose();
+    for (let index = 1; index < this.slots.length; index++) this.take(index)?.dispose();
   }
 
   /** Every occupied slot, lowest first. */
   *entries(): IterableIterator<[number, Capability]> {
-    for (let index = 1; index < CAP_TABLE_SLOTS; index++) {
+    for (let index = 1; index < this.slots.length; index++) {
       const cap = this.slots[index];
       if (cap) yield [index, cap];
     }

@@ -40,6 +40,10 @@ export class DeviceObject extends KernelObject {
     this.device.attachDma(region ? new RegionDmaWindow(this.memory, region.frameList) : null);
   }
 
+  override ownsFrame(frame: number, address: number): boolean {
+    return frame === this.registerFrame && address === this.registerAddress;
+  }
+
   /** The machine's devices live as long as the machine: the last capability going changes nothing. */
   protected override persists(): boolean {
     return true;
@@ -57,7 +61,7 @@ export function invokeDevice(inv: Invocation, device: DeviceObject): number {
       return answer(inv, [device.device.line, device.registerAddress]);
     case Op.DEVICE_MAP:
       if (!inv.cap.has(Rights.DEVICE_MAP)) return Status.E_MISSING_RIGHT;
-      if (!inv.caller.space.mapDevice(device.registerAddress, device.registerFrame, device.device)) return Status.E_QUOTA;
+      if (!inv.caller.space.mapDevice(device.registerAddress, device.registerFrame, device.device, device)) return Status.E_QUOTA;
       return answer(inv, [device.registerAddress]);
     case Op.DEVICE_DMA: {
       if (!inv.cap.has(Rights.DEVICE_DMA)) return Status.E_MISSING_RIGHT;

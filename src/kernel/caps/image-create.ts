@@ -9,8 +9,21 @@ import { ObjectKind, Rights } from "./object-abi.ts";
 import type { ObjectKernel } from "./object-kernel.ts";
 import type { RegionObject } from "./region.ts";
 
-/** The largest binary a process may hand the kernel (the loader's own limit is larger). */
+/** The largest binary a process may hand the kernel in one Region (larger ones go through an ImageBuilder). */
 export const MAX_IMAGE_BYTES = 16 << 20;
+/** The largest binary an ImageBuilder takes: the loader's own limit. */
+export const MAX_BUILT_IMAGE_BYTES = 64 << 20;
+/**
+ * Bytes of binary per page an Image is charged: its bytes and compiled code live in the host's
+ * heap, not in frames (docs/MEMORY.md "What a process costs"); the frames of its pages that are
+ * read are charged besides, one each, as they are given.
+ */
+export const IMAGE_BYTES_PER_PAGE = 16 << 10;
+
+/** Pages an Image (or the ImageBuilder gathering it) of `length` bytes is charged. */
+export function imagePages(length: number): number {
+  return Math.ceil(length / IMAGE_BYTES_PER_PAGE);
+}
 /** A name for messages and `ps`: at most this many bytes, in the words after the length. */
 export const MAX_IMAGE_NAME_BYTES = 32;
 /** The words of a load error that fit one answer (its byte length first). */
@@ -21,10 +34,8 @@ const encoder = new TextEncoder();
 
 /**
  * MEMORY_CREATE_IMAGE: the binary in the Region given (owner or view; its first `length` bytes,
- * copied now, so the caller may reuse the Region at once) goes through the loader, which is
- * asynchronous: the caller blocks meanwhile and every other process runs. The Image is charged
- * to `memory` a page per 4 KiB of binary. A refusal is E_INVALID_ARGUMENT, and the loader's
- * message waits in the caller's process for MEMORY_LOAD_ERROR.
+ * copied now, so the caller may reuse the Region at once) goes through the loader (see
+ * `loadImageFor`). The Image is charged to `memory` (imagePages).
  */
 export function createImage(k: ObjectKernel, inv: Invocation, memory: MemoryObject): number | Promise<number> {
   if (!k.canLoadImages) return Status.E_NOT_READY;
@@ -34,12 +45,21 @@ export function createImage(k: ObjectKernel, inv: Invocation, memory: MemoryObje
   if (length === 0 || length > MAX_IMAGE_BYTES || length > region.pages * PAGE_SIZE) return Status.E_INVALID_ARGUMENT;
   const name = imageName(inv.message.words.subarray(1));
   if (name === null) return Status.E_INVALID_ARGUMENT;
-  const pages = Math.ceil(length / PAGE_SIZE);
   // Checked before the load, which is the expensive part; charged after it, when the Image exists.
-  if (pages > memory.available) return Status.E_QUOTA;
+  if (imagePages(length) > memory.available) return Status.E_QUOTA;
+  return loadImageFor(k, inv, memory, region.read(length), name);
+}
+
+/**
+ * Runs the loader over `bytes` for the caller, which blocks meanwhile while every other process
+ * runs, and answers the Image (`size, global address`; cap, IMAGE_SPAWN), charged to `memory`.
+ * A refusal is E_INVALID_ARGUMENT, and the loader's message waits in the caller's process for
+ * MEMORY_LOAD_ERROR.
+ */
+export function loadImageFor(k: ObjectKernel, inv: Invocation, memory: MemoryObject, bytes: Uint8Array, name: string): Promise<number> {
+  const pages = imagePages(bytes.length);
   const caller = inv.caller;
   caller.loadError = "";
-  const bytes = region.read(length);
   const done = k.scheduler.block<number>(caller);
   k.loadImage(bytes, name, (outcome) => {
     if (!caller.alive) return;
@@ -83,7 +103,7 @@ export function loadErrorAnswer(inv: Invocation): number {
 }
 
 /** The name in the words after the length: UTF-8 up to the first zero byte; "image" if none; null if bad. */
-function imageName(words: Uint32Array): string | null {
+export function imageName(words: Uint32Array): string | null {
   const bytes = new Uint8Array(words.slice(0, Math.ceil(MAX_IMAGE_NAME_BYTES / 4)).buffer);
   const end = bytes.indexOf(0);
   const raw = bytes.subarray(0, end < 0 ? bytes.length : end);

@@ -1,36 +1,103 @@
+import type { MappingSpace } from "../frame-owner.ts";
 import type { LoadedImage } from "../image.ts";
 import type { MappedImage } from "../image-store.ts";
+import type { Process } from "../process.ts";
 import { KernelObject } from "./kernel-object.ts";
 import { Status } from "../errors.ts";
 import { type Invocation, answer } from "./invocation.ts";
 import { ObjectKind, Op } from "./object-abi.ts";
 import { PAGE_SIZE } from "../constants.ts";
 
+/** What an Image needs from the kernel. */
+export interface ImageHooks {
+  /** Its hold on the image store goes (the store frees the frames once no mapping holds them). */
+  release(): void;
+  /** It was destroyed while `process`, made from it, still lives: the process ends. */
+  endProcess(process: Process): void;
+}
+
 /**
  * A loaded, verified binary that processes can be created from (boot modules, `--module`,
  * MEMORY_CREATE_IMAGE). Its bytes sit read-only at one global address, held in the image store
- * while it lives; processes of the image hold the mapping too, so it outlives the Image while
- * they run. IMAGE_MAP maps the bytes into a holder (the file system installing the boot modules
- * as files, say), as they are mapped into every process made from it.
+ * while it lives. IMAGE_MAP maps the bytes into a holder (the file system installing the boot
+ * modules as files, say), as they are mapped into every process made from it.
+ *
+ * Lifetime: it lives while a capability to it, a process made from it or a mapping of it is left,
+ * charged to its Memory all that time (so a program cannot keep frames or compiled code alive
+ * that no quota pays for). Destroying its Memory destroys it: its mappings go from every space
+ * and the processes made from it end, their code having been the Memory's.
  */
 export class ImageObject extends KernelObject {
   readonly kind = ObjectKind.IMAGE;
   readonly image: LoadedImage;
-  /** Where the image is mapped read-only in the global space, and its frames (kernel frames, shared). */
+  /** Where the image is mapped read-only in the global space, and its frames (kernel frames, shared; 0 until first used). */
   readonly globalAddress: number;
   readonly frames: readonly number[];
-  private readonly unmap: () => void;
+  private readonly stored: MappedImage;
+  /** Live processes made from it (they hold it). */
+  readonly processes = new Set<Process>();
+  /** Spaces that map it, with how many pages each. */
+  private readonly spaces = new Map<MappingSpace, number>();
+  private readonly hooks: ImageHooks;
 
-  constructor(image: LoadedImage, mapped: MappedImage, unmap: () => void = () => {}) {
+  constructor(image: LoadedImage, mapped: MappedImage, hooks: ImageHooks) {
     super();
     this.image = image;
     this.globalAddress = mapped.base;
     this.frames = mapped.frames;
-    this.unmap = unmap;
+    this.stored = mapped;
+    this.hooks = hooks;
+  }
+
+  override ownsFrame(frame: number, address: number): boolean {
+    return !this.destroyed && this.frames[(address - this.globalAddress) / PAGE_SIZE] === frame;
+  }
+
+  /** A page's frame, given on its first use and then charged to this Image's Memory (null: no quota or no frame). */
+  frameFor(address: number): number | null {
+    if (this.destroyed) return null;
+    const index = (address - this.globalAddress) / PAGE_SIZE;
+    const given = this.frames[index] !== 0;
+    if (!given && this.payer && !this.payer.charge(1)) return null;
+    const frame = this.stored.frameAt(index);
+    if (!given && this.payer) {
+      if (frame === null) this.payer.uncharge(1);
+      else this.chargedPages++;
+    }
+    return frame;
+  }
+
+  override mapped(space: MappingSpace): void {
+    this.spaces.set(space, (this.spaces.get(space) ?? 0) + 1);
+    super.mapped(space);
+  }
+
+  override unmapped(space: MappingSpace): void {
+    const pages = (this.spaces.get(space) ?? 0) - 1;
+    if (pages > 0) this.spaces.set(space, pages);
+    else this.spaces.delete(space);
+    super.unmapped(space);
+  }
+
+  /** `process`, made from it, ended: one holder fewer. */
+  processEnded(process: Process): void {
+    if (this.processes.delete(process)) this.collect();
+  }
+
+  protected override persists(): boolean {
+    return this.processes.size > 0 || this.mappedPages > 0;
   }
 
   protected teardown(): void {
-    this.unmap();
+    for (const space of [...this.spaces.keys()]) {
+      this.frames.forEach((_frame, i) => {
+        const address = this.globalAddress + i * PAGE_SIZE;
+        if (space.ownerAt(address) === this) space.unmap(address);
+      });
+    }
+    for (const process of [...this.processes]) this.hooks.endProcess(process);
+    this.processes.clear();
+    this.hooks.release();
   }
 }
 
@@ -41,10 +108,11 @@ export class ImageObject extends KernelObject {
  */
 function surrender(inv: Invocation, image: ImageObject): number {
   const caller = inv.caller;
-  if (caller.image === image.image) return Status.E_INVALID_ARGUMENT;
-  image.frames.forEach((frame, i) => {
+  // Images of the same binary share their frames and address: that is the caller's own binary.
+  if (image.globalAddress === caller.imageBase) return Status.E_INVALID_ARGUMENT;
+  image.frames.forEach((_frame, i) => {
     const address = image.globalAddress + i * PAGE_SIZE;
-    if (caller.space.mapping(address)?.frame === frame) caller.space.unmap(address);
+    if (caller.space.ownerAt(address) === image) caller.space.unmap(address);
   });
   caller.caps.take(inv.capIndex)?.dispose();
   return Status.OK;
@@ -61,7 +129,8 @@ export function invokeImage(inv: Invocation, image: ImageObject): number {
       return answer(inv, [image.image.bytes.length, image.globalAddress]);
     case Op.IMAGE_MAP:
       try {
-        inv.caller.space.mapShared(image.globalAddress, image.frames);
+        // The caller's own binary is mapped already, held by what it was made from.
+        if (image.globalAddress !== inv.caller.imageBase) inv.caller.space.mapShared(image.globalAddress, image.frames, image);
       } catch (error) {
         if (error instanceof RangeError) return Status.E_QUOTA; // no frame for a page table
         throw error;

@@ -5,6 +5,7 @@ import type { Process } from "../process.ts";
 import { type Cappage, invokeCappage } from "./cappage.ts";
 import { type DeviceObject, invokeDevice } from "./device-object.ts";
 import { type ImageObject, invokeImage } from "./image-object.ts";
+import { type ImageBuilder, invokeImageBuilder } from "./image-builder.ts";
 import { type KernelPolicy, invokeKernelPolicy } from "./kernel-policy.ts";
 import { type InterruptObject, invokeInterrupt } from "./interrupt.ts";
 import { type Invocation, answer, movesOnly, word } from "./invocation.ts";
@@ -79,6 +80,8 @@ export function invoke(k: ObjectKernel, caller: Process, capIndex: number, buffe
       return invokePagerRequest(k.services, inv, object as PagerRequest);
     case ObjectKind.IMAGE:
       return invokeImage(inv, object as ImageObject);
+    case ObjectKind.IMAGE_BUILDER:
+      return invokeImageBuilder(k, inv, object as ImageBuilder);
     default:
       return Status.E_INVALID_ARGUMENT;
   }
@@ -97,6 +100,7 @@ const OP_KINDS = new Map<number, number>([
   [0xffff09, ObjectKind.DEVICE],
   [0xffff0a, ObjectKind.KERNEL],
   [0xffff0c, ObjectKind.PAGER_REQUEST],
+  [0xffff0d, ObjectKind.IMAGE_BUILDER],
 ]);
 
 function invokeReceiver(k: ObjectKernel, inv: Invocation, receiver: Receiver): number | Promise<number> {

@@ -54,7 +54,7 @@ function processEntry(inv: Invocation, view: KernelView): number {
   for (const process of view.processes.values()) if (process.alive && process.pid >= from && (!found || process.pid < found.pid)) found = process;
   if (!found) return Status.E_NO_PROCESS;
   const [pid, state, , , , priority, cpu, pages] = processStateWords(found);
-  return answer(inv, [pid!, found.descriptor.ppid, state!, priority!, cpu!, pages!, found.memory.id, ...nameWords(found.image.name)]);
+  return answer(inv, [pid!, found.descriptor.ppid, state!, priority!, cpu!, pages!, found.memory.id, processFlags(found), ...nameWords(found.image.name)]);
 }
 
 /** Capabilities of process word 0 from slot word 1: the next slot to ask for (0: none), then entries. */
@@ -98,6 +98,13 @@ function memoryEntry(inv: Invocation, view: KernelView): number {
 }
 
 /** A name's byte length, then its first INSPECT_NAME_BYTES bytes zero-padded to words. */
+/** KERNEL_PROCESS's flags word: bit 0, page 0 goes through the TLBs unchecked (docs/MEMORY.md "Page 0"). */
+export const PROCESS_FLAG_PAGE_ZERO_UNCHECKED = 1;
+
+function processFlags(process: Process): number {
+  return process.space.pageZeroUnchecked ? PROCESS_FLAG_PAGE_ZERO_UNCHECKED : 0;
+}
+
 function nameWords(name: string): number[] {
   const bytes = encoder.encode(name);
   let length = Math.min(bytes.length, INSPECT_NAME_BYTES);

@@ -1,3 +1,4 @@
+import type { FrameOwner, MappingSpace } from "../frame-owner.ts";
 import type { Process } from "../process.ts";
 import type { Capability } from "./capability.ts";
 import type { MemoryObject } from "./memory-object.ts";
@@ -9,11 +10,15 @@ import type { ObjectKindCode } from "./object-abi.ts";
  *
  * Invariants: `refs` counts the Capability instances naming this object (in tables, queued
  * messages and cappages); once `destroyed` the object's pages are back with its payer and every
- * capability to it answers E_PEER_DEAD.
+ * capability to it answers E_PEER_DEAD. Objects whose frames address spaces map (Page, Region,
+ * Image, Device) are those frames' owners (frame-owner.ts): `mappedPages` counts the mappings,
+ * and none is left once it is destroyed.
  */
-export abstract class KernelObject {
+export abstract class KernelObject implements FrameOwner {
   abstract readonly kind: ObjectKindCode;
   refs = 0;
+  /** Pages of it mapped in address spaces now. */
+  mappedPages = 0;
   destroyed = false;
   /** The Memory charged for this object, or null for objects the machine provides. */
   payer: MemoryObject | null = null;
@@ -29,7 +34,8 @@ export abstract class KernelObject {
   /** A capability to this object was disposed; the last one destroys it (unless `persists`). */
   release(cap: Capability): void {
     this.disposed(cap);
-    if (--this.refs === 0 && !this.destroyed && !this.persists()) this.destroy();
+    this.refs--;
+    this.collect();
   }
 
   /** A capability to it came into being (after the count rose). */
@@ -43,6 +49,29 @@ export abstract class KernelObject {
 
   /** A capability to it left `process`'s table. */
   removedFrom(_process: Process, _cap: Capability): void {}
+
+  get ownerName(): string {
+    return `${this.constructor.name}${this.destroyed ? " (destroyed)" : ""}`;
+  }
+
+  /** Whether a mapping of it at `address` may name `frame`: objects that hold frames say. */
+  ownsFrame(_frame: number, _address: number): boolean {
+    return false;
+  }
+
+  mapped(_space: MappingSpace): void {
+    this.mappedPages++;
+  }
+
+  unmapped(_space: MappingSpace): void {
+    this.mappedPages--;
+    this.collect();
+  }
+
+  /** Destroys it if nothing holds it any more: no capability, and nothing `persists` counts. */
+  protected collect(): void {
+    if (this.refs === 0 && !this.destroyed && !this.persists()) this.destroy();
+  }
 
   /** Objects that outlive their capabilities (a Process runs until it ends) say so. */
   protected persists(): boolean {

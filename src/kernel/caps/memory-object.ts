@@ -1,10 +1,12 @@
 import { GLOBAL_SPACE_BASE, PAGE_SIZE } from "../constants.ts";
 import { Status } from "../errors.ts";
+import { chargeBulk } from "../fuel.ts";
 import { PRIORITY_LEVELS } from "../scheduler.ts";
 import { TLB_FRAMES } from "../tlb.ts";
 import { Capability } from "./capability.ts";
 import { CAPPAGE_PAGES, Cappage } from "./cappage.ts";
 import { createImage, loadErrorAnswer } from "./image-create.ts";
+import { createImageBuilder } from "./image-builder.ts";
 import type { ImageObject } from "./image-object.ts";
 import { type Invocation, answer, argumentObject, word } from "./invocation.ts";
 import { KernelObject } from "./kernel-object.ts";
@@ -64,6 +66,11 @@ export class MemoryObject extends KernelObject {
     let found: MemoryObject | null = null;
     for (const [key, memory] of this.tree) if (key >= id && (!found || key < found.id)) found = memory;
     return found;
+  }
+
+  /** The objects charged to it (not its children's), for the invariant checker. */
+  ownedObjects(): IterableIterator<KernelObject> {
+    return this.owned.values();
   }
 
   /** Live processes created in it (not in its children). */
@@ -203,7 +210,7 @@ export function invokeMemory(k: ObjectKernel, inv: Invocation, memory: MemoryObj
       if (typeof image === "number") return image;
       const priority = inv.message.words.length > 0 ? word(inv, 0) : inv.caller.descriptor.priority;
       if (priority < inv.caller.descriptor.priority || priority >= PRIORITY_LEVELS) return Status.E_INVALID_ARGUMENT;
-      const process = k.createProcess(image.image, memory, inv.caller, priority);
+      const process = k.createProcess(image, memory, inv.caller, priority);
       if (typeof process === "number") return process;
       const status = answer(inv, [], [new Capability(process, ALL_RIGHTS)]);
       // A process outlives its capabilities: one nobody can ever start must not be left behind.
@@ -229,6 +236,8 @@ export function invokeMemory(k: ObjectKernel, inv: Invocation, memory: MemoryObj
       return createRegion(k, inv, memory);
     case Op.MEMORY_CREATE_IMAGE:
       return createImage(k, inv, memory);
+    case Op.MEMORY_CREATE_IMAGE_BUILDER:
+      return createImageBuilder(k, inv, memory);
     default:
       return Status.E_INVALID_ARGUMENT;
   }
@@ -237,6 +246,8 @@ export function invokeMemory(k: ObjectKernel, inv: Invocation, memory: MemoryObj
 function createRegion(k: ObjectKernel, inv: Invocation, memory: MemoryObject): number {
   const region = makeRegion(k.services, memory, word(inv, 0), word(inv, 1));
   if (typeof region === "number") return region;
+  // Zeroing the pages is work in proportion to them: charged like a fill of that size (fuel.ts).
+  chargeBulk(inv.caller, region.pages * PAGE_SIZE);
   return answer(inv, [], [new Capability(region, Rights.REGION_OWNER | Rights.REGION_READ)]);
 }
 

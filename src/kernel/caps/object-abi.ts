@@ -18,6 +18,7 @@ export const ObjectKind = {
   DEVICE: 10,
   KERNEL: 11,
   PAGER_REQUEST: 12,
+  IMAGE_BUILDER: 13,
 } as const;
 export type ObjectKindCode = (typeof ObjectKind)[keyof typeof ObjectKind];
 
@@ -51,6 +52,7 @@ export const Rights = {
   KERNEL_POLICY: 1,
   KERNEL_INSPECT: 2,
   PAGER_REQUEST_ANSWER: 1,
+  IMAGE_BUILDER_WRITE: 1,
 } as const;
 
 export const ALL_RIGHTS = 0xffff_ffff;
@@ -73,6 +75,7 @@ export const Op = {
   MEMORY_DESTROY: 0xffff_0108,
   MEMORY_CREATE_IMAGE: 0xffff_0120,
   MEMORY_LOAD_ERROR: 0xffff_0121,
+  MEMORY_CREATE_IMAGE_BUILDER: 0xffff_0122,
   PROCESS_START: 0xffff_0200,
   PROCESS_SUSPEND: 0xffff_0201,
   PROCESS_RESUME: 0xffff_0202,
@@ -128,6 +131,9 @@ export const Op = {
   KERNEL_SET_PIN: 0xffff_0a42,
   KERNEL_SET_PAGER: 0xffff_0a43,
   PAGER_DONE: 0xffff_0c00,
+  IMAGE_BUILDER_APPEND: 0xffff_0d00,
+  IMAGE_BUILDER_INFO: 0xffff_0d01,
+  IMAGE_BUILDER_LOAD: 0xffff_0d40,
 } as const;
 
 /** Labels of messages only the kernel sends (no process can send a label this high). */

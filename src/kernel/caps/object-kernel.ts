@@ -14,7 +14,7 @@ export interface ObjectKernel {
   readonly ipc: Ipc;
   readonly clock: Clock;
   /** A new process in `memory`, not started; a status when the quota or memory says no. */
-  createProcess(image: LoadedImage, memory: MemoryObject, parent: Process, priority: number): Process | number;
+  createProcess(image: ImageObject, memory: MemoryObject, parent: Process, priority: number): Process | number;
   /** Whether the host gave the kernel a loader (MEMORY_CREATE_IMAGE). */
   readonly canLoadImages: boolean;
   /** Runs the loader over a binary a process handed in; `settled` gets the image or the loader's refusal. */

@@ -38,13 +38,17 @@ export class PageObject extends KernelObject {
     return this.live().length;
   }
 
+  override ownsFrame(frame: number): boolean {
+    return !this.destroyed && frame === this.frame;
+  }
+
   /** Maps the page at `address` in `process`; a status-like reason string when it cannot. */
   map(process: Process, address: number, writable: boolean): "ok" | "not-shared" | "read-only" | "no-memory" {
     if (writable && this.flags & PageFlag.READ_ONLY) return "read-only";
     const others = this.live().filter((m) => m.process !== process);
     if (others.length > 0 && (this.flags & PageFlag.SHARED) === 0) return "not-shared";
     if (writable && !this.ownFrame()) return "no-memory";
-    if (!process.space.mapFrame(address, this.frame, writable)) return "no-memory";
+    if (!process.space.mapFrame(address, this.frame, this, writable)) return "no-memory";
     const previous = process.pageAt.get(address);
     if (previous && previous !== this) previous.forget(process, address);
     process.pageAt.set(address, this);
@@ -121,7 +125,7 @@ export class PageObject extends KernelObject {
     const shared = this.services.sharedFrames.holders(frame) > 1;
     for (const mapping of this.live()) {
       if (shared) mapping.writable = false;
-      mapping.process.space.mapFrame(mapping.address, frame, mapping.writable);
+      mapping.process.space.mapFrame(mapping.address, frame, this, mapping.writable);
     }
   }
 
@@ -134,7 +138,7 @@ export class PageObject extends KernelObject {
     bytes.copyWithin(fresh * PAGE_SIZE, this.frame * PAGE_SIZE, (this.frame + 1) * PAGE_SIZE);
     this.services.sharedFrames.release(this.frame);
     this.frame = fresh;
-    for (const mapping of this.live()) mapping.process.space.mapFrame(mapping.address, fresh, mapping.writable);
+    for (const mapping of this.live()) mapping.process.space.mapFrame(mapping.address, fresh, this, mapping.writable);
     return true;
   }
 
@@ -149,7 +153,7 @@ export class PageObject extends KernelObject {
   private remapAll(writable: boolean): void {
     for (const mapping of this.live()) {
       mapping.writable = mapping.writable && writable;
-      mapping.process.space.mapFrame(mapping.address, this.frame, mapping.writable);
+      mapping.process.space.mapFrame(mapping.address, this.frame, this, mapping.writable);
     }
   }
 

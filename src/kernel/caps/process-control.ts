@@ -3,6 +3,7 @@ import { canWrite } from "../message.ts";
 import { FAULT_KINDS, ProcessFault } from "../fault.ts";
 import { PageInRequired } from "../paging-hooks.ts";
 import { MAX_HANDLER_NAME_BYTES, registerFaultHandler } from "../fault-handler.ts";
+import { MAX_PAGE_WORK, chargeFuel } from "../fuel.ts";
 import { PROCESS_STATES } from "../process-descriptor.ts";
 import type { Process } from "../process.ts";
 import { PRIORITY_LEVELS, TIMED_OUT } from "../scheduler.ts";
@@ -107,6 +108,8 @@ export function invokeProcess(k: ObjectKernel, inv: Invocation, target: Process)
     case Op.PROCESS_PROTECT: {
       const rights = PTE_RIGHTS_OF.get(word(inv, 2));
       if (rights === undefined) return Status.E_INVALID_ARGUMENT;
+      // Work in proportion to the pages named: charged, so that no call stretches a slice (fuel.ts).
+      chargeFuel(inv.caller, Math.min(word(inv, 1), MAX_PAGE_WORK));
       return target.space.protect(word(inv, 0), word(inv, 1), rights);
     }
     case Op.PROCESS_SET_FAULT_HANDLER:
@@ -117,6 +120,7 @@ export function invokeProcess(k: ObjectKernel, inv: Invocation, target: Process)
       const source = argumentObject<Process>(inv, 0, ObjectKind.PROCESS, Rights.PROCESS_MEMORY);
       if (typeof source === "number") return source;
       if (!source.alive) return Status.E_PEER_DEAD;
+      chargeFuel(inv.caller, Math.min(word(inv, 2), MAX_PAGE_WORK));
       return target.space.copyOnWriteFrom(source.space, word(inv, 0), word(inv, 1), word(inv, 2));
     }
     case Op.PROCESS_CLONE: {

@@ -1,4 +1,5 @@
 import { PAGE_SIZE } from "../constants.ts";
+import { chargeFuel } from "../fuel.ts";
 import type { Process } from "../process.ts";
 import { Status } from "../errors.ts";
 import { Capability } from "./capability.ts";
@@ -71,6 +72,12 @@ export class RegionObject extends KernelObject {
       out.set(this.services.memory.bytes.subarray(start, start + Math.min(PAGE_SIZE, length - i * PAGE_SIZE)), i * PAGE_SIZE);
     }
     return out;
+  }
+
+  override ownsFrame(frame: number, address: number): boolean {
+    const index = this.pageOf(address);
+    if (this.destroyed || index === null) return false;
+    return frame === (this.frames.length > 0 ? this.frames[index] : this.services.zeroFrame);
   }
 
   /** Whether `process` holds the owner capability now. */
@@ -183,7 +190,7 @@ export class RegionObject extends KernelObject {
       const frame = this.frames.length > 0 ? this.frames[i]! : this.services.zeroFrame;
       // A page table that cannot be had leaves the page unmapped: touching it faults, nothing else.
       const cow = this.cow.has(i) && this.frames.length > 0;
-      process.space.mapFrame(this.address + i * PAGE_SIZE, frame, writable && !cow, writable && cow);
+      process.space.mapFrame(this.address + i * PAGE_SIZE, frame, this, writable && !cow, writable && cow);
     }
   }
 
@@ -227,6 +234,7 @@ export function invokeRegion(inv: Invocation, region: RegionObject): number {
       if (answerable !== Status.OK) return answerable;
       const clone = region.cloneInto(memory);
       if (typeof clone === "number") return clone;
+      chargeFuel(inv.caller, region.pages);
       return answer(inv, [], [new Capability(clone, Rights.REGION_OWNER | Rights.REGION_READ)]);
     }
     case Op.REGION_FREE:

@@ -5,12 +5,26 @@
 export interface BlockBackend {
   /** Bytes of storage; the device offers floor(size / SECTOR_SIZE) sectors. */
   readonly size: number;
+  /** Write-protected (`dogma boot --read-only`): the device refuses writes without calling `write`. */
+  readonly readOnly?: boolean;
   /** `length` bytes at `offset` (inside `size`); bytes never written read as zero. */
   read(offset: number, length: number): Promise<Uint8Array>;
   /** Resolves once the bytes are in the backing store (not necessarily durable yet). */
   write(offset: number, data: Uint8Array): Promise<void>;
   /** Resolves once every write started before this call is durable (fdatasync on a file). */
   flush(): Promise<void>;
+}
+
+/** Why a backend failed, as the device reports it: the host is out of space, refuses writes, or failed. */
+export type BlockFailure = "no-space" | "read-only" | "io";
+
+/** What a backend rejects with to say why (any other rejection is an I/O error). */
+export class BlockError extends Error {
+  readonly failure: BlockFailure;
+  constructor(failure: BlockFailure, message: string) {
+    super(message);
+    this.failure = failure;
+  }
 }
 
 /** A disk in memory: for tests, and a browser host without storage. */

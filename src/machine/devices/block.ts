@@ -1,6 +1,6 @@
 import type { InterruptSink } from "../devices.ts";
 import type { DmaWindow } from "../mmio.ts";
-import type { BlockBackend } from "./block-backend.ts";
+import { type BlockBackend, BlockError } from "./block-backend.ts";
 import { type Completion, type Descriptor, QueueDevice } from "./queue-device.ts";
 import { DeviceKind } from "./registers.ts";
 import { RequestStatus } from "./request-status.ts";
@@ -10,7 +10,11 @@ export const Block = {
   SECTOR_SIZE: 8,
   /** Sectors on the disk, a 64-bit pair (low word first). */
   CAPACITY: 9,
+  /** BlockFlags bits. */
+  FLAGS: 11,
 } as const;
+
+export const BlockFlags = { READ_ONLY: 1 } as const;
 
 export const SECTOR_SIZE = 512;
 
@@ -41,7 +45,7 @@ export class BlockDevice extends QueueDevice {
 
   protected start(descriptor: Descriptor, dma: DmaWindow): Completion | Promise<Completion> {
     const op = descriptor[0]!;
-    if (op === BlockOp.FLUSH) return this.backend.flush().then(() => ({ status: RequestStatus.OK }));
+    if (op === BlockOp.FLUSH) return this.backend.flush().then(() => ({ status: RequestStatus.OK }), failed);
     if (op !== BlockOp.READ && op !== BlockOp.WRITE) return { status: RequestStatus.E_OP };
     const sector = descriptor[3]! * 2 ** 32 + descriptor[2]!;
     const count = descriptor[4]!;
@@ -51,16 +55,25 @@ export class BlockDevice extends QueueDevice {
     if (buffer + length > dma.size) return { status: RequestStatus.E_BUFFER };
     const offset = sector * SECTOR_SIZE;
     if (op === BlockOp.WRITE) {
+      if (this.backend.readOnly) return { status: RequestStatus.E_READ_ONLY };
       const data = dma.read(buffer, length);
-      return this.backend.write(offset, data).then(() => ({ status: RequestStatus.OK, length }));
+      return this.backend.write(offset, data).then(() => ({ status: RequestStatus.OK, length }), failed);
     }
-    return this.backend.read(offset, length).then((data) => ({ status: RequestStatus.OK, length, output: { offset: buffer, data: fitted(data, length) } }));
+    return this.backend.read(offset, length).then((data) => ({ status: RequestStatus.OK, length, output: { offset: buffer, data: fitted(data, length) } }), failed);
   }
 
   private describe(): void {
     this.registers.set(Block.SECTOR_SIZE, SECTOR_SIZE);
     this.registers.set64(Block.CAPACITY, this.capacity);
+    this.registers.set(Block.FLAGS, this.backend.readOnly ? BlockFlags.READ_ONLY : 0);
   }
+}
+
+/** A backend's failure as the request's status: out of space and write-protected say so; the rest is E_IO. */
+function failed(error: unknown): Completion {
+  if (!(error instanceof BlockError)) return { status: RequestStatus.E_IO };
+  const statuses = { "no-space": RequestStatus.E_NO_SPACE, "read-only": RequestStatus.E_READ_ONLY, io: RequestStatus.E_IO } as const;
+  return { status: statuses[error.failure] };
 }
 
 /** Exactly `length` bytes: a backend that returned fewer (a short file) reads as zeros past them. */

@@ -19,4 +19,8 @@ export const RequestStatus = {
   E_DENIED: 8,
   /** The path is not valid UTF-8 or holds a NUL or a backslash. */
   E_PATH: 9,
+  /** A write to a write-protected disk (`--read-only`), or to an image the host cannot write. */
+  E_READ_ONLY: 10,
+  /** The host has no room left for the disk image's data (ENOSPC on the file system under it). */
+  E_NO_SPACE: 11,
 } as const;

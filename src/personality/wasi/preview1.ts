@@ -60,8 +60,8 @@ export const wasiPreview1: ImportModuleSpec<KernelServices> = {
         if (fd !== 1 && fd !== 2) return Errno.BADF;
         const slot = streamSlot(k, process, fd);
         if (slot === null) {
-          k.consoleWrite(fd, data);
-          return io.putU32(outPtr, data.length, process);
+          const status = k.consoleWrite(fd, data);
+          return status < 0 ? errnoOf(status) : io.putU32(outPtr, data.length, process);
         }
         const written = await streamWrite(k, process, slot, data, fd === 2);
         return written < 0 ? errnoOf(written) : io.putU32(outPtr, written, process);

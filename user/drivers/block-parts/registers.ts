@@ -6,6 +6,9 @@ export { Registers, DEVICE_MAGIC, KIND_BLOCK, MAGIC, KIND, IRQ_STATUS, IRQ_ENABL
 // Block.
 export const SECTOR_SIZE: i32 = 8;
 export const CAPACITY: i32 = 9; // and 10: low, high
+export const FLAGS: i32 = 11;
+/** FLAGS: the disk is write-protected (`dogma boot --read-only`). */
+export const FLAG_READ_ONLY: u32 = 1;
 
 // The request queue.
 export const RING_OFFSET: i32 = 16;

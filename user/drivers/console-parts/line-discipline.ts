@@ -57,6 +57,9 @@ export class LineDiscipline {
   /** What to echo, gathered for the driver to transmit in one go. */
   readonly echo: usize = echo;
   echoLength: u32 = 0;
+  /** Where the last `take` started, so that `giveBack` can undo it (its reader had gone). */
+  private takenFrom: u32 = 0;
+  private takenRecord: bool = false;
 
   /** Whether the driver may feed another byte (see the invariants). */
   get hasRoom(): bool {
@@ -130,12 +133,17 @@ export class LineDiscipline {
     this.ended = true;
   }
 
-  /** Changes mode. Leaving cooked mode hands the half-typed line over as raw bytes. */
+  /**
+   * Changes mode. Leaving cooked mode hands the half-typed line over as raw bytes, and drops the
+   * echo not yet sent: a raw reader shows what it reads itself (the shell's line editor), so
+   * typeahead is shown once, not twice.
+   */
   setMode(mode: u32): u32 {
     const before = this.mode;
     if ((mode & MODE_RAW) != 0 && (before & MODE_RAW) == 0) {
       for (let i: u32 = 0; i < this.editLength; i++) this.putReady(load<u8>(edit + i));
       this.editLength = 0;
+      this.echoLength = 0;
     }
     this.mode = mode;
     return before;
@@ -146,12 +154,15 @@ export class LineDiscipline {
    * -1 when there is nothing yet.
    */
   take(to: usize, max: u32): i32 {
+    this.takenFrom = this.tail;
+    this.takenRecord = false;
     let available = this.head - this.tail;
     if (this.recordCount > 0) {
       const end = unchecked(this.records[this.firstRecord]);
       available = end - this.tail;
       if (available == 0) {
         this.popRecord();
+        this.takenRecord = true;
         return 0;
       }
     }
@@ -159,8 +170,24 @@ export class LineDiscipline {
     const n = min(available, max);
     for (let i: u32 = 0; i < n; i++) store<u8>(to + i, load<u8>(ready + ((this.tail + i) % READY_BYTES)));
     this.tail += n;
-    if (this.recordCount > 0 && this.tail == unchecked(this.records[this.firstRecord])) this.popRecord();
+    if (this.recordCount > 0 && this.tail == unchecked(this.records[this.firstRecord])) {
+      this.popRecord();
+      this.takenRecord = true;
+    }
     return <i32>n;
+  }
+
+  /**
+   * Undoes the last `take`, nothing having changed since: its reader had gone (killed while it
+   * waited), so the input goes to the next reader instead of being lost.
+   */
+  giveBack(): void {
+    this.tail = this.takenFrom;
+    if (this.takenRecord) {
+      this.firstRecord = (this.firstRecord + MAX_RECORDS - 1) % MAX_RECORDS;
+      this.recordCount++;
+      this.takenRecord = false;
+    }
   }
 
   clearEcho(): void {

@@ -90,8 +90,9 @@ export class Service {
 
 export class Supervisor {
   readonly services: Service[] = [];
-  /** A session service (config `session`) exited with code 0: the system is to halt. */
+  /** A session service (config `session`) exited: the system is to halt, with its exit code as the status. */
   halting: bool = false;
+  sessionStatus: i32 = 0;
   /** The session service init gave up on ("": none): the system is to halt too. */
   sessionLost: string = "";
   /** The shared Cappages of publish= and use= grants, by their index in sharedNames (0: could not be made). */
@@ -192,11 +193,16 @@ export class Supervisor {
     describeEnding(e);
     // Once the kernel pages through it, the pager is never done: it is restarted whatever it ended with.
     const pagerNeeded = s.entry.pagerPages != 0 && this.pagingOn;
-    if (e.state == STATE_EXITED && e.exitCode == 0 && !pagerNeeded) {
+    // A session ends when it exits with any code (`exit 3` in the shell), unless it was killed.
+    const sessionOver = s.entry.session && e.state == STATE_EXITED && e.exitCode != KILLED_EXIT_CODE;
+    if ((e.state == STATE_EXITED && e.exitCode == 0 && !pagerNeeded) || sessionOver) {
       s.stopped = true;
       lineAdd(s.entry.session ? "; the session is over" : "; not restarting");
       linePrint();
-      if (s.entry.session) this.halting = true;
+      if (s.entry.session) {
+        this.halting = true;
+        this.sessionStatus = e.exitCode;
+      }
       this.goOnWithoutPager(s);
       this.goOnIfPagerStore(s);
       return;

@@ -1,8 +1,8 @@
 // An Image: a loaded, verified binary, mapped read-only in the global space. Processes are made
 // from it with Memory.createProcess; `dogma run --module` hands one over per module, from slot 3.
-import { OP_IMAGE_INFO, OP_IMAGE_MAP, OP_IMAGE_UNMAP } from "../abi";
-import { msgWord } from "../message";
-import { operation } from "./operation";
+import { OP_IMAGE_BUILDER_APPEND, OP_IMAGE_BUILDER_LOAD, OP_IMAGE_INFO, OP_IMAGE_MAP, OP_IMAGE_UNMAP } from "../abi";
+import { msgAddCap, msgAddWord, msgBegin, msgInvoke, msgWord } from "../message";
+import { answeredCap, operation } from "./operation";
 
 /** IMAGE_INFO's answer. */
 export class ImageInfo {
@@ -38,5 +38,27 @@ export class Image {
   /** Surrenders the view: the bytes leave this process, and so does this capability (its slot empties). */
   unmap(): i32 {
     return operation(this.cap, OP_IMAGE_UNMAP);
+  }
+}
+
+/**
+ * A binary handed to the kernel a Region at a time (Memory.createImageBuilder), for binaries
+ * larger than a Region this process can hold: append each piece, then load.
+ */
+export class ImageBuilder {
+  constructor(readonly cap: i32) {}
+
+  /** Copies the first `length` bytes of `region` (owner or view; it stays here) after what is there: the bytes held so far, or a status. */
+  append(region: i32, length: u32): i32 {
+    msgBegin(OP_IMAGE_BUILDER_APPEND);
+    msgAddWord(length);
+    msgAddCap(<u32>region);
+    const status = msgInvoke(this.cap);
+    return status < 0 ? status : <i32>msgWord(0);
+  }
+
+  /** Loads the whole binary as Memory.createImage does (this process waits): an Image cap, or a status (Memory.loadError says why a refusal). */
+  load(): i32 {
+    return answeredCap(operation(this.cap, OP_IMAGE_BUILDER_LOAD));
   }
 }

@@ -81,8 +81,12 @@ export class KernelProcess {
   cpuMicros: u32 = 0;
   pages: u32 = 0;
   memory: u32 = 0;
+  /** KERNEL_PROCESS_FLAG_*: bit 0, its page 0 runs unchecked (no null faults below its data). */
+  flags: u32 = 0;
   name: string = "";
 }
+
+export const KERNEL_PROCESS_FLAG_PAGE_ZERO_UNCHECKED: u32 = 1;
 
 /** KERNEL_FRAMES' answer: frames in all, free, and whose the rest are. */
 export class KernelFrames {
@@ -163,7 +167,8 @@ export function readKernelProcess(p: KernelProcess): void {
   p.cpuMicros = msgWord(4);
   p.pages = msgWord(5);
   p.memory = msgWord(6);
-  p.name = msgBytesText(8, min(msgWord(7), 32));
+  p.flags = msgWord(7);
+  p.name = msgBytesText(9, min(msgWord(8), 32));
 }
 
 export function readKernelFrames(f: KernelFrames): void {

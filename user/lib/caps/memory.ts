@@ -2,7 +2,7 @@
 import {
   OP_MEMORY_INFO, OP_MEMORY_CREATE_MEMORY, OP_MEMORY_CREATE_RECEIVER, OP_MEMORY_CREATE_PROCESS,
   OP_MEMORY_CREATE_PAGE, OP_MEMORY_CREATE_CAPPAGE, OP_MEMORY_CREATE_REGION, OP_MEMORY_LIST, OP_MEMORY_DESTROY,
-  OP_MEMORY_CREATE_IMAGE, OP_MEMORY_LOAD_ERROR,
+  OP_MEMORY_CREATE_IMAGE, OP_MEMORY_CREATE_IMAGE_BUILDER, OP_MEMORY_LOAD_ERROR,
 } from "../abi";
 import { E_INVALID_ARGUMENT } from "../errors";
 import { msgBegin, msgAddWord, msgAddCap, msgInvoke, msgWord } from "../message";
@@ -28,6 +28,20 @@ export class MemoryList {
   regions: u32 = 0;
   interrupts: u32 = 0;
   pagesUsed: u32 = 0;
+}
+
+/** Begins a message of `label`, `length` and `name` (UTF-8, at most 32 bytes, four to a word); false when the name is too long. */
+function beginWithName(label: u32, length: u32, name: string): bool {
+  const bytes = Uint8Array.wrap(String.UTF8.encode(name));
+  if (bytes.length > 32) return false;
+  msgBegin(label);
+  msgAddWord(length);
+  for (let i = 0; i < bytes.length; i += 4) {
+    let w: u32 = 0;
+    for (let b = 0; b < 4 && i + b < bytes.length; b++) w |= <u32>bytes[i + b] << (8 * b);
+    msgAddWord(w);
+  }
+  return true;
 }
 
 export class Memory {
@@ -103,16 +117,18 @@ export class Memory {
    * E_INVALID_ARGUMENT when the loader refuses it: loadError() says why. A cap or a status.
    */
   createImage(region: i32, length: u32, name: string = ""): i32 {
-    const bytes = Uint8Array.wrap(String.UTF8.encode(name));
-    if (bytes.length > 32) return E_INVALID_ARGUMENT;
-    msgBegin(OP_MEMORY_CREATE_IMAGE);
-    msgAddWord(length);
-    for (let i = 0; i < bytes.length; i += 4) {
-      let w: u32 = 0;
-      for (let b = 0; b < 4 && i + b < bytes.length; b++) w |= <u32>bytes[i + b] << (8 * b);
-      msgAddWord(w);
-    }
+    if (!beginWithName(OP_MEMORY_CREATE_IMAGE, length, name)) return E_INVALID_ARGUMENT;
     msgAddCap(<u32>region);
+    return answeredCap(msgInvoke(this.cap));
+  }
+
+  /**
+   * An Image builder (IMAGE_BUILDER_WRITE) for a binary of `length` bytes (at most 64 MiB), to be
+   * handed over a Region at a time (ImageBuilder.append) and then loaded (ImageBuilder.load): for
+   * binaries larger than a Region this process can hold. Charged as the Image will be. A cap or a status.
+   */
+  createImageBuilder(length: u32, name: string = ""): i32 {
+    if (!beginWithName(OP_MEMORY_CREATE_IMAGE_BUILDER, length, name)) return E_INVALID_ARGUMENT;
     return answeredCap(msgInvoke(this.cap));
   }
 

@@ -1,0 +1,82 @@
+import { PAGE_SIZE } from "../constants.ts";
+import { Status } from "../errors.ts";
+import { MAX_BUILT_IMAGE_BYTES, imageName, imagePages, loadImageFor } from "./image-create.ts";
+import { type Invocation, answer, argumentObject, word } from "./invocation.ts";
+import { KernelObject } from "./kernel-object.ts";
+import type { MemoryObject } from "./memory-object.ts";
+import { ObjectKind, Op, Rights } from "./object-abi.ts";
+import type { ObjectKernel } from "./object-kernel.ts";
+import type { RegionObject } from "./region.ts";
+import { Capability } from "./capability.ts";
+
+/**
+ * A binary being handed to the kernel a piece at a time (MEMORY_CREATE_IMAGE_BUILDER), for
+ * binaries larger than a caller can hold in one Region: a 30 MB program read from the file system
+ * through a 1 MiB Region. It holds the bytes in the host's heap, charged to its Memory as an Image
+ * of that size would be; IMAGE_BUILDER_LOAD hands them to the loader and answers the Image.
+ *
+ * Invariant: `filled <= bytes.length`; once loading has begun it takes no more bytes.
+ */
+export class ImageBuilder extends KernelObject {
+  readonly kind = ObjectKind.IMAGE_BUILDER;
+  readonly name: string;
+  readonly bytes: Uint8Array;
+  filled = 0;
+  loading = false;
+
+  constructor(length: number, name: string) {
+    super();
+    this.bytes = new Uint8Array(length);
+    this.name = name;
+  }
+
+  protected teardown(): void {}
+}
+
+/** MEMORY_CREATE_IMAGE_BUILDER: words `length` (the whole binary's), then a name as MEMORY_CREATE_IMAGE's. */
+export function createImageBuilder(k: ObjectKernel, inv: Invocation, memory: MemoryObject): number {
+  if (!k.canLoadImages) return Status.E_NOT_READY;
+  const length = word(inv, 0);
+  if (length === 0 || length > MAX_BUILT_IMAGE_BYTES) return Status.E_INVALID_ARGUMENT;
+  const name = imageName(inv.message.words.subarray(1));
+  if (name === null) return Status.E_INVALID_ARGUMENT;
+  const builder = new ImageBuilder(length, name);
+  if (!memory.adopt(builder, imagePages(length))) return Status.E_QUOTA;
+  return answer(inv, [], [new Capability(builder, Rights.IMAGE_BUILDER_WRITE)]);
+}
+
+/**
+ * IMAGE_BUILDER_* operations. APPEND copies the first `length` bytes of the Region given (owner or
+ * view; the caller may reuse it at once) after what is there; INFO answers `filled, length`; LOAD,
+ * once every byte is there, loads the binary as MEMORY_CREATE_IMAGE does, in the builder's Memory,
+ * and the builder is done (its charge goes with it, the Image's comes).
+ */
+export function invokeImageBuilder(k: ObjectKernel, inv: Invocation, builder: ImageBuilder): number | Promise<number> {
+  switch (inv.message.label) {
+    case Op.IMAGE_BUILDER_INFO:
+      return answer(inv, [builder.filled, builder.bytes.length]);
+    case Op.IMAGE_BUILDER_APPEND: {
+      if (!inv.cap.has(Rights.IMAGE_BUILDER_WRITE)) return Status.E_MISSING_RIGHT;
+      if (builder.loading) return Status.E_NOT_READY;
+      const region = argumentObject<RegionObject>(inv, 0, ObjectKind.REGION, Rights.REGION_READ);
+      if (typeof region === "number") return region;
+      const length = word(inv, 0);
+      if (length === 0 || length > region.pages * PAGE_SIZE || builder.filled + length > builder.bytes.length) return Status.E_INVALID_ARGUMENT;
+      builder.bytes.set(region.read(length), builder.filled);
+      builder.filled += length;
+      return answer(inv, [builder.filled]);
+    }
+    case Op.IMAGE_BUILDER_LOAD: {
+      if (!inv.cap.has(Rights.IMAGE_BUILDER_WRITE)) return Status.E_MISSING_RIGHT;
+      if (builder.loading || builder.filled < builder.bytes.length) return Status.E_NOT_READY;
+      const memory = builder.payer;
+      if (!memory || memory.destroyed) return Status.E_PEER_DEAD;
+      builder.loading = true;
+      // The builder's pages go back before the Image's are charged: the same binary, not twice.
+      memory.forget(builder);
+      return loadImageFor(k, inv, memory, builder.bytes, builder.name).finally(() => builder.destroy());
+    }
+    default:
+      return Status.E_INVALID_ARGUMENT;
+  }
+}

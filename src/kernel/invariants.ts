@@ -1,0 +1,113 @@
+import type { MemoryObject } from "./caps/memory-object.ts";
+import { FRAME_OBJECT } from "./caps/shared-frames.ts";
+import { ObjectKind } from "./caps/object-abi.ts";
+import { PAGE_SHIFT, PAGE_SIZE } from "./constants.ts";
+import { hex } from "./fault.ts";
+import type { Kernel } from "./kernel.ts";
+import { PTE_COW, PTE_PAGED, PTE_READ, PTE_SHARED, PTE_WRITE } from "./page-table.ts";
+import type { Process } from "./process.ts";
+
+/**
+ * The kernel's memory invariants, checked from the outside after any step (the fuzzers call it
+ * after every one; the adversarial tests after each attack). Returns what is broken, one line each;
+ * an empty list means all hold:
+ *
+ * - every frame a page table maps is allocated; a shared mapping's owner is live and owns the frame
+ *   (so no mapping outlives what it maps: issue 16's first finding);
+ * - a private frame belongs to its process and is mapped exactly once; a copy-on-write frame is
+ *   counted in SharedFrames at least once per entry naming it;
+ * - page 0 is in no TLB while it is checked, and nothing is mapped below a space's null limit;
+ * - every TLB entry agrees with the page table (same frame, a right the entry allows; never a
+ *   write entry for a copy-on-write page);
+ * - every frame tagged with a pid belongs to a live process that maps it;
+ * - quotas add up: each Memory's `used` is what its objects, its processes' pages and its
+ *   children use, and no more than its quota.
+ *
+ * Cost is linear in the mapped pages and TLB entries of all processes: for tests, not for the
+ * running system.
+ */
+export function checkInvariants(kernel: Kernel): string[] {
+  const broken: string[] = [];
+  const privateFrames = new Map<number, number>();
+  const cowEntries = new Map<number, number>();
+  for (const process of kernel.processes.values()) {
+    if (!process.alive) continue;
+    checkPageTable(kernel, process, broken, privateFrames, cowEntries);
+    checkTlb(process, broken);
+  }
+  for (const [frame, entries] of cowEntries) {
+    const holders = kernel.services.sharedFrames.holders(frame);
+    if (holders < entries) broken.push(`frame ${frame} is named by ${entries} copy-on-write entries but counted for ${holders} holders`);
+  }
+  for (let frame = 1; frame < kernel.frames.frameCount; frame++) {
+    if (!kernel.frames.isUsed(frame)) continue;
+    const owner = kernel.frames.owner(frame);
+    if (owner > 0 && privateFrames.get(frame) !== owner) broken.push(`frame ${frame} is tagged for pid ${owner}, which does not map it privately`);
+    if (owner === FRAME_OBJECT && kernel.services.sharedFrames.holders(frame) === 0) broken.push(`frame ${frame} is an object's frame that no holder counts`);
+  }
+  checkQuotas(kernel.rootMemory, broken);
+  return broken;
+}
+
+function checkPageTable(kernel: Kernel, process: Process, broken: string[], privateFrames: Map<number, number>, cowEntries: Map<number, number>): void {
+  const { space, pid } = process;
+  const where = (page: number) => `pid ${pid}, page ${hex(page * PAGE_SIZE)}`;
+  space.forEachEntry((page, frame, flags) => {
+    const address = (page << PAGE_SHIFT) >>> 0;
+    if (flags & PTE_PAGED) {
+      if (frame !== 0) broken.push(`${where(page)}: paged out but names frame ${frame}`);
+      return;
+    }
+    if (frame === 0) return; // rights without a frame yet
+    if (address < space.nullLimit && page === 0 && space.nullLimit >= PAGE_SIZE) broken.push(`${where(page)}: page 0 is mapped, below the null limit`);
+    if (!kernel.frames.isUsed(frame)) {
+      broken.push(`${where(page)}: maps frame ${frame}, which is free`);
+      return;
+    }
+    if (flags & PTE_SHARED) {
+      const owner = space.ownerAt(address);
+      if (!owner) broken.push(`${where(page)}: a shared mapping with no owner`);
+      else if (owner.destroyed) broken.push(`${where(page)}: maps frame ${frame} of ${owner.ownerName}, which is gone`);
+      else if (!owner.ownsFrame(frame, address)) broken.push(`${where(page)}: maps frame ${frame}, which ${owner.ownerName} does not own there`);
+      return;
+    }
+    if (space.ownerAt(address)) broken.push(`${where(page)}: a private page with an owner`);
+    if (flags & PTE_COW) {
+      cowEntries.set(frame, (cowEntries.get(frame) ?? 0) + 1);
+      if (kernel.frames.owner(frame) !== FRAME_OBJECT) broken.push(`${where(page)}: copy-on-write frame ${frame} is not counted as shared`);
+      return;
+    }
+    if (kernel.frames.owner(frame) !== pid) broken.push(`${where(page)}: private frame ${frame} is tagged for ${kernel.frames.owner(frame)}`);
+    if (privateFrames.has(frame)) broken.push(`${where(page)}: private frame ${frame} is mapped twice`);
+    privateFrames.set(frame, pid);
+  });
+}
+
+function checkTlb(process: Process, broken: string[]): void {
+  const { space, pid } = process;
+  const entries = new Map<number, { frame: number; flags: number }>();
+  space.forEachEntry((page, frame, flags) => entries.set(page, { frame, flags }));
+  for (const entry of space.tlb.entries()) {
+    const kind = entry.write ? "write" : "read";
+    const mapped = entries.get(entry.address >>> PAGE_SHIFT);
+    const where = `pid ${pid}: ${kind} TLB entry for ${hex(entry.address)}`;
+    if (entry.address < PAGE_SIZE && !space.pageZeroUnchecked) broken.push(`${where}: page 0 never enters a TLB, or its null bytes would stop faulting`);
+    if (!mapped || mapped.flags & PTE_PAGED || mapped.frame === 0) broken.push(`${where} has no page behind it`);
+    else if (mapped.frame !== entry.frame) broken.push(`${where} names frame ${entry.frame}, the page table ${mapped.frame}`);
+    else if ((mapped.flags & (entry.write ? PTE_WRITE : PTE_READ)) === 0) broken.push(`${where} grants a right the page does not have`);
+    else if (entry.write && mapped.flags & PTE_COW) broken.push(`${where} lets a copy-on-write page be written`);
+  }
+}
+
+/** `used` of each Memory of the tree below `memory`, recomputed, against what it says. */
+function checkQuotas(memory: MemoryObject, broken: string[]): number {
+  let used = 0;
+  for (const object of memory.ownedObjects()) {
+    used += object.chargedPages;
+    if (object.kind === ObjectKind.MEMORY) used += checkQuotas(object as MemoryObject, broken);
+    if (object.kind === ObjectKind.PROCESS && (object as Process).alive) used += (object as Process).space.chargedPages;
+  }
+  if (used !== memory.used) broken.push(`Memory ${memory.id} says it uses ${memory.used} pages; what it holds adds up to ${used}`);
+  if (memory.used > memory.quota) broken.push(`Memory ${memory.id} uses ${memory.used} pages of a quota of ${memory.quota}`);
+  return memory.used;
+}

@@ -1,0 +1,102 @@
+/**
+ * Issue 16, finding 3: the slice must be enforced by time however much work one instruction does.
+ * A loop doing one large `memory.fill` per iteration passed a safe point per fill, and the kernel
+ * looked at the clock only every 10,000 safe points: a process of the same priority sleeping 10 ms
+ * at a time did not run for seconds. Bulk operations now spend fuel for their bytes (fuel.ts).
+ *
+ * No wall-clock assertion: the filler counts its fills, and the bound is on fills per sleep, which
+ * a slower machine only lowers.
+ */
+import { describe, expect, it } from "vitest";
+import { BULK_BYTES_PER_FUEL } from "../../src/kernel/fuel.ts";
+import { FUEL_PER_CHECK } from "../../src/kernel/constants.ts";
+import { Op, PageRights, SLOT_SELF } from "../../src/kernel/caps/object-abi.ts";
+import { testMachine } from "../helpers/test-host.ts";
+import { wat } from "../helpers/wat.ts";
+
+const FILL_BYTES = 8 << 20;
+const COUNTER = 0x1000;
+
+const filler = wat(`(module
+  (memory 160)
+  (func (export "_start")
+    (loop $again
+      (memory.fill (i32.const 0x10000) (i32.load (i32.const ${COUNTER})) (i32.const ${FILL_BYTES}))
+      (i32.store (i32.const ${COUNTER}) (i32.add (i32.load (i32.const ${COUNTER})) (i32.const 1)))
+      (br $again))))`);
+
+const SLEEPS = 5;
+const sleeper = wat(`(module
+  (import "dogma" "sleep" (func $sleep (param i64)))
+  (memory 1)
+  (func (export "_start") (local $i i32)
+    (loop $again
+      (call $sleep (i64.const 10000000))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $again (i32.lt_u (local.get $i) (i32.const ${SLEEPS}))))))`);
+
+/** Protects 20,000 pages read-write again and again (a kernel call whose work is its page count). */
+const protector = wat(`(module
+  (import "dogma" "invoke" (func $invoke (param i32 i32 i32) (result i32)))
+  (memory 2048)
+  (func (export "_start")
+    (loop $again
+      (i32.store (i32.const 0x8000) (i32.const ${Op.PROCESS_PROTECT}))
+      (i32.store (i32.const 0x8004) (i32.const 3))
+      (i32.store (i32.const 0x8008) (i32.const 0))
+      (i32.store (i32.const 0x800c) (i32.const 0))
+      (i32.store (i32.const 0x8010) (i32.const 0))
+      (i32.store (i32.const 0x8014) (i32.const 0x10000))
+      (i32.store (i32.const 0x8018) (i32.const 20000))
+      (i32.store (i32.const 0x801c) (i32.const ${PageRights.READ}))
+      (if (i32.ne (call $invoke (i32.const ${SLOT_SELF}) (i32.const 0x8000) (i32.const 64)) (i32.const 0)) (then (unreachable)))
+      (i32.store (i32.const ${COUNTER}) (i32.add (i32.load (i32.const ${COUNTER})) (i32.const 1)))
+      (br $again))))`);
+
+describe("the time slice holds against heavy instructions", () => {
+  it("a bulk operation spends fuel for its bytes, so the next safe point looks at the clock", async () => {
+    const t = testMachine();
+    const once = wat(`(module (memory 20)
+      (func (export "_start") (memory.fill (i32.const 0x10000) (i32.const 7) (i32.const ${1 << 20}))))`);
+    const p = t.kernel.spawn(await t.loader.load(once, "once"), { entry: "_start" });
+    const fuel = () => p.fuel!.value as number;
+    const started = p.wait();
+    await t.kernel.run();
+    await started;
+    // 1 MiB at BULK_BYTES_PER_FUEL bytes a unit is more than a whole check's fuel: spent to -1.
+    expect((1 << 20) / BULK_BYTES_PER_FUEL).toBeGreaterThan(FUEL_PER_CHECK);
+    expect(p.outcome).toEqual({ kind: "exited", code: 0 });
+    expect(fuel()).toBe(-1);
+  });
+
+  it("a sleeper runs while a process of its priority fills 8 MiB per loop iteration", async () => {
+    const t = testMachine({ memory: 48 << 20 });
+    const f = t.kernel.spawn(await t.loader.load(filler, "filler"));
+    const s = t.kernel.spawn(await t.loader.load(sleeper, "sleeper"));
+    const running = t.kernel.run();
+    await s.wait();
+    const fills = new DataView(f.space.read(COUNTER, 4).buffer).getUint32(0, true);
+    t.kernel.kill(f.pid);
+    await running;
+    expect(s.outcome).toEqual({ kind: "exited", code: 0 });
+    // Each sleep waits at most about two of the filler's slices (20 ms); a fill of 8 MiB takes
+    // well over 0.2 ms on any machine, so fewer than 100 fills fit in a sleep. Without the
+    // charge the kernel looked at the clock once per 10,000 fills.
+    expect(fills).toBeLessThan(SLEEPS * 100);
+  });
+
+  it("a sleeper runs while a process of its priority protects 20,000 pages per kernel call in a loop", async () => {
+    const t = testMachine({ memory: 48 << 20 });
+    const p = t.kernel.spawn(await t.loader.load(protector, "protector"));
+    const s = t.kernel.spawn(await t.loader.load(sleeper, "sleeper"));
+    const running = t.kernel.run();
+    await s.wait();
+    const calls = new DataView(p.space.read(COUNTER, 4).buffer).getUint32(0, true);
+    t.kernel.kill(p.pid);
+    await running;
+    expect(p.fault).toBe(null);
+    expect(s.outcome).toEqual({ kind: "exited", code: 0 });
+    expect(calls).toBeGreaterThan(0);
+    expect(calls).toBeLessThan(SLEEPS * 200);
+  });
+});

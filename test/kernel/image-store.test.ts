@@ -1,0 +1,42 @@
+/**
+ * An image's read-only pages get frames on first access: a process of a large binary that never
+ * reads its own bytes costs no frames for them, and one that does pays for the pages it reads.
+ */
+import { describe, expect, it } from "vitest";
+import { PAGE_SIZE } from "../../src/kernel/constants.ts";
+import { checkInvariants } from "../../src/kernel/invariants.ts";
+import { testMachine } from "../helpers/test-host.ts";
+import { wat } from "../helpers/wat.ts";
+
+/** A binary of about 40 pages (a passive segment of 160 KiB) whose `read(i)` reads word i of its own image. */
+const big = wat(`(module
+  (import "dogma" "image_base" (func $base (result i32)))
+  (memory 1)
+  (data "${"\\55".repeat(160 * 1024)}")
+  (func (export "read") (param $i i32) (result i32) (i32.load (i32.add (call $base) (i32.shl (local.get $i) (i32.const 2)))))
+  (func (export "_start")))`);
+
+describe("image pages on demand", () => {
+  it("gives an image's page a frame when it is first read, and no frame before", async () => {
+    const t = testMachine();
+    const image = await t.loader.load(big, "big");
+    expect(image.bytes.length).toBeGreaterThan(40 * PAGE_SIZE);
+    // An Image object keeps the image in the store between the processes below.
+    const held = t.kernel.imageObject(image);
+    expect(held.frames.every((frame) => frame === 0)).toBe(true);
+    const idle = t.kernel.spawn(image);
+    await t.kernel.run();
+    const free = t.kernel.frames.freeCount;
+    // Word 0 is "\\0asm"; a word in the middle of the binary is the segment's bytes.
+    const first = t.kernel.spawn(image, { entry: "read", entryArgs: [0] });
+    const middle = t.kernel.spawn(image, { entry: "read", entryArgs: [20 * 1024] });
+    await t.kernel.run();
+    expect(t.kernel.returnValues.get(first.pid)).toBe(0x6d736100);
+    expect(t.kernel.returnValues.get(middle.pid)).toBe(0x55555555);
+    // Two pages of the image were read; both processes are gone, their own pages with them.
+    expect(free - t.kernel.frames.freeCount).toBe(2);
+    expect(held.frames.filter((frame) => frame !== 0)).toHaveLength(2);
+    expect(idle.outcome).toEqual({ kind: "exited", code: 0 });
+    expect(checkInvariants(t.kernel)).toEqual([]);
+  });
+});

@@ -1,0 +1,69 @@
+/**
+ * The invariant checker (src/kernel/invariants.ts) must see each kind of breakage it claims to:
+ * every case here breaks one invariant behind the kernel's back and expects the line that says so.
+ */
+import { describe, expect, it } from "vitest";
+import { PageObject } from "../../src/kernel/caps/page.ts";
+import { ALL_RIGHTS } from "../../src/kernel/caps/object-abi.ts";
+import { checkInvariants } from "../../src/kernel/invariants.ts";
+import { testMachine } from "../helpers/test-host.ts";
+import { wat } from "../helpers/wat.ts";
+
+const program = wat(`(module (memory 1) (func (export "_start")))`);
+
+async function machine() {
+  const t = testMachine();
+  const image = await t.loader.load(program, "plain");
+  const p = t.kernel.spawn(image);
+  p.space.write(0x3000, new Uint8Array([1, 2, 3]));
+  return { t, p };
+}
+
+describe("checkInvariants", () => {
+  it("finds nothing wrong on a machine that did nothing wrong", async () => {
+    const { t } = await machine();
+    expect(checkInvariants(t.kernel)).toEqual([]);
+  });
+
+  it("sees a page table naming a frame that went back to the allocator", async () => {
+    const { t, p } = await machine();
+    t.kernel.frames.release(p.space.mapping(0x3000)!.frame);
+    expect(checkInvariants(t.kernel).join("\n")).toMatch(/page 0x00003000: maps frame \d+, which is free/);
+  });
+
+  it("sees a shared mapping whose owner is gone", async () => {
+    const { t, p } = await machine();
+    const page = new PageObject(t.kernel.services, t.kernel.services.sharedFrames.allocate()!);
+    t.kernel.rootMemory.adopt(page, 1);
+    const cap = t.kernel.capability(page, ALL_RIGHTS);
+    expect(page.map(p, 0x5000, false)).toBe("ok");
+    expect(checkInvariants(t.kernel)).toEqual([]);
+    // Torn down behind the mapping's back (what a lifetime bug would do).
+    page.destroyed = true;
+    expect(checkInvariants(t.kernel).join("\n")).toMatch(/page 0x00005000: maps frame \d+ of PageObject \(destroyed\), which is gone/);
+    page.destroyed = false;
+    cap.dispose();
+    expect(checkInvariants(t.kernel)).toEqual([]);
+  });
+
+  it("sees a TLB entry the page table does not back", async () => {
+    const { t, p } = await machine();
+    p.space.translate(0x3000, false);
+    const frame = p.space.mapping(0x3000)!.frame;
+    p.space.tlb.fill(true, 0x9000, frame);
+    expect(checkInvariants(t.kernel).join("\n")).toMatch(/write TLB entry for 0x00009000 has no page behind it/);
+  });
+
+  it("sees a Memory whose use does not add up", async () => {
+    const { t } = await machine();
+    const memory = t.kernel.memoryObject(10);
+    memory.used += 2;
+    expect(checkInvariants(t.kernel).join("\n")).toMatch(/Memory \d+ says it uses 2 pages; what it holds adds up to 0/);
+  });
+
+  it("sees a frame tagged for a process that does not map it", async () => {
+    const { t, p } = await machine();
+    t.kernel.frames.allocate(p.pid);
+    expect(checkInvariants(t.kernel).join("\n")).toMatch(new RegExp(`tagged for pid ${p.pid}, which does not map it`));
+  });
+});
