@@ -7,6 +7,7 @@ import { MemoryBlockBackend } from "../../src/machine/devices/block-backend.ts";
 import { BlockDevice } from "../../src/machine/devices/block.ts";
 import { DeviceLine } from "../../src/machine/devices/standard-devices.ts";
 import { bootMachine, testConsole, testTimer } from "../helpers/booted-machine.ts";
+import { patience } from "../helpers/patience.ts";
 
 const PROGRAMS = ["ls", "mkdir", "halt"];
 const CONFIG = `service registry registry
@@ -56,7 +57,7 @@ describe("halting", () => {
     const second = await boot();
     await second.line("fs-no-sync: found");
     await second.halt();
-  }, 60_000);
+  }, patience(60_000));
 
   it("exit at once after a change: the file system is told before it is stopped, commits, and the change is there after a reboot", async () => {
     const disk = new MemoryBlockBackend(64 << 20);
@@ -80,5 +81,5 @@ describe("halting", () => {
     const third = await session(disk);
     expect(await third.run("ls")).toMatch(/^\nalso\/\nkept\/\ndogma:\/\$ $/);
     await third.m.halt();
-  }, 120_000);
+  }, patience(120_000));
 });

@@ -4,6 +4,7 @@ import type { MmioDevice } from "../../src/machine/mmio.ts";
 import { program } from "../helpers/programs.ts";
 import { testMachine } from "../helpers/test-host.ts";
 import { bootMachine } from "../helpers/booted-machine.ts";
+import { patience } from "../helpers/patience.ts";
 
 /** A device that does nothing: enough for init to hand out its Device and Interrupt. */
 const quietDevice = (name: string, line: number): MmioDevice => ({
@@ -211,7 +212,7 @@ service sub      caps-report use=shared memory=64
     } finally {
       await m.halt();
     }
-  }, 60_000);
+  }, patience(60_000));
 
   it("logs a bad config line with its number and why, skips it and starts the rest", async () => {
     const r = await boot(

@@ -6,6 +6,7 @@ import { MemoryBlockBackend } from "../../src/machine/devices/block-backend.ts";
 import { BlockDevice } from "../../src/machine/devices/block.ts";
 import { DeviceLine } from "../../src/machine/devices/standard-devices.ts";
 import { bootMachine, testConsole, testTimer } from "../helpers/booted-machine.ts";
+import { patience } from "../helpers/patience.ts";
 
 const PROGRAMS = ["echo", "cat", "ls", "cp", "rm"];
 const CONFIG = `service registry registry
@@ -52,5 +53,5 @@ describe("a full disk", () => {
     expect(m.faults).toEqual([]);
     m.type("exit\r");
     await m.halt();
-  }, 120_000);
+  }, patience(120_000));
 });

@@ -27,7 +27,7 @@ async function killDuringInstall(disk: string, config: string): Promise<{ interr
     out += d.toString();
     if (out.includes("fs: formatted the disk")) child.kill("SIGKILL");
   });
-  const give = setTimeout(() => child.kill("SIGKILL"), 60_000);
+  const give = setTimeout(() => child.kill("SIGKILL"), patience(60_000));
   await ended;
   clearTimeout(give);
   return { interrupted: out.includes("fs: formatted the disk") && !out.includes("fs: installed"), out };

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { FSCK_LINES, FS_LINES, bootOnDisk, verdict } from "./fs-machine.ts";
+import { patience } from "../helpers/patience.ts";
 
 const work = mkdtempSync(join(tmpdir(), "dogma-fs-links-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -27,5 +28,5 @@ describe("links, renames and times", () => {
     } finally {
       await f.close();
     }
-  }, 120_000);
+  }, patience(120_000));
 });

@@ -11,6 +11,7 @@ import { BlockDevice } from "../../src/machine/devices/block.ts";
 import { HostShareDevice } from "../../src/machine/devices/host-share.ts";
 import { DeviceLine } from "../../src/machine/devices/standard-devices.ts";
 import { bootMachine, testConsole, testTimer } from "../helpers/booted-machine.ts";
+import { patience } from "../helpers/patience.ts";
 
 const folder = mkdtempSync(join(tmpdir(), "dogma-fs-names-"));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
@@ -90,5 +91,5 @@ describe("names in the shell", () => {
     expect(long).not.toContain("\x1b");
     expect(m.faults).toEqual([]);
     await m.halt();
-  }, 120_000);
+  }, patience(120_000));
 });

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { DISK_BYTES, FSCK_LINES, FS_LINES, bootOnDisk, verdict } from "./fs-machine.ts";
+import { patience } from "../helpers/patience.ts";
 
 const work = mkdtempSync(join(tmpdir(), "dogma-fs-superblock-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -87,7 +88,7 @@ describe("the superblock", () => {
       await m.close();
     }
     expect((await fsck(disk)).at(-1)).toMatch(/^fsck: clean: /);
-  }, 120_000);
+  }, patience(120_000));
 
   it("both copies damaged: refused, the disk left exactly as it was, and the server ends as done", async () => {
     const disk = await diskWithFiles("both.img");
@@ -96,7 +97,7 @@ describe("the superblock", () => {
     expect(await refused(disk)).toBe(`superblock checksum mismatch; and no backup superblock at block ${BACKUP}`);
     const lines = await fsck(disk);
     expect(lines[0]).toBe(`fsck: superblock: superblock checksum mismatch; and no backup superblock at block ${BACKUP}`);
-  }, 120_000);
+  }, patience(120_000));
 
   it("an image 1000 bytes short, or cut to 32 MiB: refused, unchanged", async () => {
     const disk = await diskWithFiles("short.img");
@@ -104,7 +105,7 @@ describe("the superblock", () => {
     expect(await refused(disk)).toBe("the file system has 16384 blocks but the disk only 16383 (the image was cut short, or is not this disk)");
     truncateSync(disk, 32 << 20);
     expect(await refused(disk)).toBe("the file system has 16384 blocks but the disk only 8192 (the image was cut short, or is not this disk)");
-  }, 120_000);
+  }, patience(120_000));
 
   it("a disk of something else is refused; a blank one is formatted", async () => {
     const other = join(work, "other.img");
@@ -121,7 +122,7 @@ describe("the superblock", () => {
     } finally {
       await m.close();
     }
-  }, 120_000);
+  }, patience(120_000));
 
   it("asked to format (param format ID): a disk holding files is formatted, once — a server restarted in the same boot keeps what was written since", async () => {
     const disk = await diskWithFiles("asked.img");
@@ -144,7 +145,7 @@ describe("the superblock", () => {
     } finally {
       await again.close();
     }
-  }, 120_000);
+  }, patience(120_000));
 
   it("dogma boot --format formats the disk it is given", async () => {
     const disk = await diskWithFiles("cli.img");
@@ -160,7 +161,7 @@ describe("the superblock", () => {
     expect(run.out).toContain("fs: formatted the disk (asked to: dogma boot --format)");
     expect(run.out).toContain("fs-persist: created");
     expect(run.code, run.out).toBe(0);
-  }, 120_000);
+  }, patience(120_000));
 });
 
 /** format.ts's checksum: a word-wise multiply-rotate hash of `bytes` (a multiple of 8). */
@@ -217,7 +218,7 @@ describe("a version 1 disk", () => {
     expect(after.at(-1), after.join("\n")).toMatch(/^fsck: clean: /);
     expect(after[0]).toBe("fsck: 16384 blocks, 4096 inodes, journal 769 blocks, format version 2");
     expect(after.at(-1)).toMatch(/^fsck: clean: /);
-  }, 120_000);
+  }, patience(120_000));
 });
 
 describe("fsck --repair", () => {
@@ -227,7 +228,7 @@ describe("fsck --repair", () => {
     const lines = await fsck(disk, REPAIR);
     expect(lines).toContain(`fsck: superblock: superblock checksum mismatch; its backup (block ${BACKUP}) is whole: written back`);
     expect((await fsck(disk)).at(-1)).toMatch(/^fsck: clean: /);
-  }, 120_000);
+  }, patience(120_000));
 
   it("mends a bitmap that calls a used block free, an inode no directory names (into /lost+found), a name twice; then fsck is clean", async () => {
     const disk = await diskWithFiles("repair.img");
@@ -257,5 +258,5 @@ describe("fsck --repair", () => {
     } finally {
       await m.close();
     }
-  }, 120_000);
+  }, patience(120_000));
 });
