@@ -13,13 +13,20 @@ driver  block    block     device=block interrupt=block memory=512
 service fs       fs        memory=2048 publish=fs
 `;
 
+export interface BootOnDiskOptions {
+  /** `param KEY VALUE` lines of the boot info (`format`: what `dogma boot --format` adds). */
+  readonly params?: Record<string, string>;
+  /** Open the image read-only (`dogma boot --read-only`): the block device refuses writes. */
+  readonly readOnly?: boolean;
+}
+
 /**
  * Boots a machine on the disk image at `path` (made when missing) running `config` with the
  * modules it names; `halt()` ends it and closes the image, so another machine may boot on it.
  */
-export async function bootOnDisk(path: string, config: string, modules: string[], params: Record<string, string> = {}): Promise<BlockMachine & { close(): Promise<void> }> {
-  const image = await DiskImage.open(path, DISK_BYTES);
-  const machine = await bootBlockMachine(config, ["registry", "block", ...modules], image, params);
+export async function bootOnDisk(path: string, config: string, modules: string[], options: BootOnDiskOptions = {}): Promise<BlockMachine & { close(): Promise<void> }> {
+  const image = await DiskImage.open(path, DISK_BYTES, { readOnly: options.readOnly });
+  const machine = await bootBlockMachine(config, ["registry", "block", ...modules], image, options.params);
   return Object.assign(machine, {
     async close() {
       await machine.halt();

@@ -127,7 +127,7 @@ describe("the superblock", () => {
   it("asked to format (param format ID): a disk holding files is formatted, once — a server restarted in the same boot keeps what was written since", async () => {
     const disk = await diskWithFiles("asked.img");
     const config = PERSIST.replace("publish=fs", "publish=fs boot-modules");
-    const m = await bootOnDisk(disk, config, ["fs", "fs-persist"], { format: "5eed1e55c0ffee" });
+    const m = await bootOnDisk(disk, config, ["fs", "fs-persist"], { params: { format: "5eed1e55c0ffee" } });
     try {
       await m.line("init: param format 5eed1e55c0ffee: for the file system, which formats the disk (dogma boot --format)");
       await m.line("fs: formatted the disk (asked to: dogma boot --format)");
@@ -218,6 +218,39 @@ describe("a version 1 disk", () => {
     expect(after.at(-1), after.join("\n")).toMatch(/^fsck: clean: /);
     expect(after[0]).toBe("fsck: 16384 blocks, 4096 inodes, journal 769 blocks, format version 2");
     expect(after.at(-1)).toMatch(/^fsck: clean: /);
+  }, patience(120_000));
+});
+
+describe("a read-only disk (dogma boot --read-only)", () => {
+  it("is mounted without a write: the journal's transaction is read where it lies, not replayed; files read, changes refused, the bytes unchanged", async () => {
+    const disk = await diskWithFiles("read-only.img");
+    // As if the host had stopped before the last transaction's checkpoint: its blocks in place
+    // are zeros, and only the journal holds them.
+    const bytes = readFileSync(disk);
+    const journal = new DataView(bytes.buffer, bytes.byteOffset + block(1), 4096);
+    const count = journal.getUint32(16, true);
+    expect(count).toBeGreaterThan(0);
+    for (let i = 0; i < count; i++) bytes.fill(0, block(journal.getUint32(32 + 4 * i, true)), block(journal.getUint32(32 + 4 * i, true) + 1));
+    writeFileSync(disk, bytes);
+    const config = `${FS_LINES}service ls fs-install-check use=fs memory=512 -- /persist\nservice w fs-no-sync use=fs memory=256\n`;
+    const m = await bootOnDisk(disk, config, ["fs", "fs-install-check", "fs-no-sync"], { readOnly: true });
+    try {
+      await m.line("fs: the disk is read-only: serving it read-only (nothing is written to it)");
+      await m.line(/^fs-install-check: \/persist\/notes\.txt 17 \d+$/);
+      await m.line("fs-install-check: done");
+      await m.until("the refused change", () => m.stderr().includes("fs-no-sync: FAIL: mkdir: E_MISSING_RIGHT"));
+    } finally {
+      await m.close();
+    }
+    expect(Buffer.compare(readFileSync(disk), bytes), "the read-only disk was written to").toBe(0);
+    const writable = await bootOnDisk(disk, PERSIST, ["fs", "fs-persist"]);
+    try {
+      await writable.line(/^fs: 16384 blocks of 4 KiB.* journal replayed \d+ blocks; serving "fs"$/);
+      await verdict(writable, /^fs-persist: found$/, /FAIL/);
+    } finally {
+      await writable.close();
+    }
+    expect((await fsck(disk)).at(-1)).toMatch(/^fsck: clean: /);
   }, patience(120_000));
 });
 

@@ -1,11 +1,13 @@
 // Lists what the file system installed on first boot (test/fs): for each file of /bin a line
 // "fs-install-check: /bin/NAME SIZE FNV1A" (the 32-bit FNV-1a hash of its bytes), then the
 // lines of /etc/init.conf as "fs-install-check: etc: LINE", then "fs-install-check: done".
-// Given a directory (`-- /lost+found`), it lists that one's files the same way instead.
+// Given a directory (`-- /lost+found`), it lists that one's files (not its directories or links)
+// the same way instead.
 // Config: `service ls fs-install-check use=fs memory=512`.
 import { args, exit, eprint, lineBegin, lineAdd, lineAddBytes, lineAddU32, linePrint } from "../lib";
 import {
-  FsClient, fsRoot, fsErrorName, FS_RIGHT_READ, FS_OPEN_DIRECTORY, direntName, direntNameLength, direntNext,
+  FsClient, fsRoot, fsErrorName, FS_RIGHT_READ, FS_OPEN_DIRECTORY, FS_KIND_FILE, direntName, direntNameLength, direntNext,
+  direntKind,
 } from "../lib/fs-client";
 
 const SHARED: i32 = 3;
@@ -34,8 +36,10 @@ for (;;) {
   if (n == 0) break;
   let at = fs.address;
   for (let i = 0; i < n && count < 64; i++) {
-    memory.copy(names + <usize>(count * 256), direntName(at), direntNameLength(at));
-    unchecked((lengths[count++] = direntNameLength(at)));
+    if (direntKind(at) == FS_KIND_FILE) {
+      memory.copy(names + <usize>(count * 256), direntName(at), direntNameLength(at));
+      unchecked((lengths[count++] = direntNameLength(at)));
+    }
     at = direntNext(at);
   }
   cookie = fs.cookie;

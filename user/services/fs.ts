@@ -93,6 +93,7 @@ if (report.refused.length > 0) {
   exit(0);
 }
 if (report.failed.length > 0) fail(report.failed, report.status);
+if (report.readOnly) say("fs: the disk is read-only: serving it read-only (nothing is written to it)");
 if (report.formatted) say("fs: formatted the disk (" + report.why + ")");
 if (report.fromBackup.length > 0) say("fs: the superblock was damaged (" + report.fromBackup + "); mounted with its backup, and wrote it back");
 if (report.backupRewritten) say("fs: the backup superblock was out of date; wrote it again");
@@ -105,7 +106,7 @@ const tokens = new Tokens(MEMORY);
 check("create the tokens' receiver", tokens.status);
 const ops = new Operations(volume, receiver, tokens);
 check("register", registryRegister(FS_SERVICE, <u32>check("mint the service capability", receiver.mint(0, RIGHT_RECEIVER_CALL)) | CAP_MOVE));
-if (report.installPending && holdsModules) {
+if (report.installPending && holdsModules && !report.readOnly) {
   const installed = new Installed();
   installBootModules(volume, ops, IMAGES, BOOT_INFO, installed);
   let status = installed.status;
@@ -125,13 +126,13 @@ if (report.installPending && holdsModules) {
     lineAdd(" (the next start tries again)");
   }
   linePrint();
-} else if (report.installPending) {
+} else if (report.installPending && !report.readOnly) {
   say("fs: the first-boot install of /bin and /etc has not finished; a start with the boot modules (boot-modules) finishes it");
 }
 const published = capKind(PUBLISHED) == <i32>KIND_CAPPAGE;
 if (published) {
   const page = new Cappage(PUBLISHED);
-  const all = check("open the root", ops.openRoot(FS_RIGHTS_ALL));
+  const all = check("open the root", ops.openRoot(volume.readOnly ? FS_RIGHT_READ : FS_RIGHTS_ALL));
   const readOnly = check("open the root", ops.openRoot(FS_RIGHT_READ));
   check("publish the root", page.put(0, <u32>check("mint", receiver.mint(<u32>all, RIGHT_RECEIVER_CALL)) | CAP_MOVE));
   check("publish the root", page.put(1, <u32>check("mint", receiver.mint(<u32>readOnly, RIGHT_RECEIVER_CALL)) | CAP_MOVE));

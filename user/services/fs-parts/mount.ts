@@ -1,7 +1,8 @@
 // Mounting: finding the superblock (superblock.ts), formatting only a blank disk or one the boot
 // asked to format (mkfs.ts), refusing any other disk it cannot read — untouched —, replaying the
 // journal, upgrading a version 1 disk (upgrade.ts), freeing orphans (files unlinked while open
-// when the machine stopped), counting what is free. docs/FS.md "Mounting" says which disk gets what.
+// when the machine stopped), counting what is free; or, on a write-protected disk, all of that
+// that only reads. docs/FS.md "Mounting" says which disk gets what.
 import { FS_E_IO } from "../../lib/fs-protocol";
 import {
   I_KIND_AT, I_LINKS_AT, INODE_BYTES, INODES_PER_BLOCK, KIND_DIR, KIND_FREE, SB_FLAG_INSTALL_PENDING, SB_REFUSED,
@@ -43,6 +44,8 @@ export class MountReport {
   orphansFreed: i32 = 0;
   /** The first-boot install has not finished (SB_FLAG_INSTALL_PENDING). */
   installPending: bool = false;
+  /** The disk is write-protected: mounted without a write, to be served read-only. */
+  readOnly: bool = false;
   /** The step that failed, "" when mounted or refused. */
   failed: string = "";
   status: i32 = 0;
@@ -56,6 +59,7 @@ export function mount(volume: Volume, options: MountOptions, report: MountReport
   find(disk, blocks, volume.layout, found);
   if (found.status < 0) return fail(report, "read the superblock", found.status);
   const asked = options.formatRequest != 0 && !(found.kind == SB_VALID && volume.layout.formatRequest == options.formatRequest);
+  if (disk.readOnly) return mountReadOnly(volume, found, asked, report);
   if (asked || found.kind != SB_VALID) {
     if (!asked) {
       if (found.kind == SB_REFUSED) {
@@ -94,6 +98,30 @@ export function mount(volume: Volume, options: MountOptions, report: MountReport
   status = freeOrphans(volume, count);
   if (status < 0) return fail(report, "free the orphans", status);
   report.orphansFreed = count;
+}
+
+/**
+ * A write-protected disk (`dogma boot --read-only`) is mounted without a write: a committed
+ * transaction still in the journal is read in place of the blocks it replaces (Disk.overlay)
+ * instead of being replayed, nothing is formatted, upgraded, freed or installed, and the server
+ * serves it read-only (fs.ts publishes read-only roots; access times stay as they are).
+ */
+function mountReadOnly(volume: Volume, found: Found, asked: bool, report: MountReport): void {
+  const why = asked ? "asked to format it, but it is read-only" : found.kind != SB_VALID ? found.why :
+    volume.layout.version == SB_VERSION_1 ? "format version 1, which is upgraded when the disk is mounted writable" : "";
+  if (why.length > 0) {
+    report.refused = why;
+    return;
+  }
+  volume.readOnly = true;
+  report.readOnly = true;
+  let status = volume.journal.overlay();
+  if (status < 0) return fail(report, "read the journal", status);
+  report.replayed = volume.journal.replayed;
+  report.installPending = (volume.layout.flags & SB_FLAG_INSTALL_PENDING) != 0;
+  if (volume.bitmap.snapshot(true) < 0) return fail(report, "read the bitmap", FS_E_IO);
+  status = countInodes(volume);
+  if (status < 0) return fail(report, "read the inode table", status);
 }
 
 function fail(report: MountReport, step: string, status: i32): void {

@@ -27,6 +27,8 @@ export class Volume {
   readonly journal: Journal;
   readonly bitmap: Bitmap;
   freeInodes: u32 = 0;
+  /** Mounted from a write-protected disk: nothing is ever written (fs.ts serves read-only roots). */
+  readOnly: bool = false;
   /** Why the last call that failed failed. */
   status: i32 = 0;
   /** Whether the last map() allocated a data block (its old contents must not be read). */
@@ -205,6 +207,7 @@ export class Volume {
    * at every call.
    */
   accessed(at: usize): void {
+    if (this.readOnly) return;
     const t = wallClock();
     const last = load<i64>(at + I_ACCESSED_AT);
     if (last > load<i64>(at + I_MODIFIED_AT) && last > load<i64>(at + I_CHANGED_AT) && t - last < ACCESS_STALE_NS) return;
