@@ -171,6 +171,27 @@ service sub      caps-report use=shared memory=64
     expect(r.faults).toEqual([]);
   });
 
+  it("gives up on a service that fails slowly too: 5 failures in a row, none up for a minute, each well apart (the 5-in-a-minute limit never saw them)", async () => {
+    // Each attempt of the crasher seems to run 20 s: the test moves the clock on as it starts.
+    const t = testMachine();
+    const image = { init: { name: "init", bytes: program("init") }, modules: ["registry", "crasher"].map((name) => ({ name, bytes: program(name) })), config: "service registry registry\nservice crasher crasher\n", params: {} };
+    await startInit(t.kernel, t.loader, image, []);
+    let starts = 0;
+    const mover = setInterval(() => {
+      const now = t.stdout().split("\n").filter((l) => /^init: (re)?started crasher /.test(l)).length;
+      for (; starts < now; starts++) t.advanceClock(20e9);
+    }, 1);
+    try {
+      await t.kernel.run();
+    } finally {
+      clearInterval(mover);
+    }
+    const log = t.stdout().split("\n").filter((l) => l.startsWith("init: crasher"));
+    expect(log).toHaveLength(5);
+    expect(log.slice(0, 4).every((l) => / faulted: unreachable; restarting in \d+ ms$/.test(l))).toBe(true);
+    expect(log[4]).toMatch(/^init: crasher \(pid \d+\) faulted: unreachable; giving up: 5 failures in a row, none of them up for 60 s$/);
+  }, patience(60_000));
+
   it("halts when it gives up on the session: nothing else could use the machine", async () => {
     const r = await boot("service registry registry\nservice crasher crasher session\n", ["registry", "crasher"]);
     expect(r.log.at(-2)).toBe("init: crasher (pid 7) faulted: unreachable; giving up: 5 failures within 60 s");

@@ -79,6 +79,12 @@ export class Service {
   /** The times of its last MAX_FAILURES failures, a ring. */
   failureTimes: StaticArray<i64> = new StaticArray<i64>(MAX_FAILURES);
   failures: i32 = 0;
+  /**
+   * Failures in a row since an attempt that stayed up a minute: a service that fails slowly (each
+   * attempt lasting longer than a fifth of the window) never has 5 failures within a minute, but
+   * is no less broken.
+   */
+  shortRuns: i32 = 0;
   /** It finished (exit 0) or init gave up on it. */
   stopped: bool = false;
   /** Its CONTROL_ON_HALT capability (0: none): told to finish before a halt stops it. */
@@ -207,7 +213,10 @@ export class Supervisor {
       this.goOnIfPagerStore(s);
       return;
     }
-    if (ranFor >= FAILURE_WINDOW_NS) s.backoffNs = BACKOFF_FIRST_NS;
+    if (ranFor >= FAILURE_WINDOW_NS) {
+      s.backoffNs = BACKOFF_FIRST_NS;
+      s.shortRuns = 0;
+    }
     this.failed(s);
   }
 
@@ -602,11 +611,13 @@ export class Supervisor {
     s.failures++;
     // The ring holds the last MAX_FAILURES failures; the oldest of them is the next slot.
     const oldest = unchecked(s.failureTimes[s.failures % MAX_FAILURES]);
-    if (s.failures >= MAX_FAILURES && t - oldest <= FAILURE_WINDOW_NS) {
+    s.shortRuns++;
+    const fast = s.failures >= MAX_FAILURES && t - oldest <= FAILURE_WINDOW_NS;
+    if (fast || s.shortRuns >= MAX_FAILURES) {
       s.stopped = true;
       lineAdd("; giving up: ");
       lineAddI32(MAX_FAILURES);
-      lineAdd(" failures within ");
+      lineAdd(fast ? " failures within " : " failures in a row, none of them up for ");
       lineAddI64(FAILURE_WINDOW_NS / 1_000_000_000);
       lineAdd(" s");
       linePrint();
