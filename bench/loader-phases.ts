@@ -1,5 +1,5 @@
-// Where a cold load's time goes, stage by stage (bench/rewrite-steps.ts mirrors the Loader), on a
-// generated module of a few hundred KB. The mirror's output is checked byte for byte against
+// Where a cold load's time goes, stage by stage (bench/rewrite-steps.ts mirrors the Loader, on one
+// thread), on a generated module of a few hundred KB. The mirror's output is checked byte for byte against
 // what the real Loader puts in its cache.
 import { standardImportModules } from "../src/hosts/standard-imports.ts";
 import { Loader } from "../src/loader/loader.ts";
@@ -25,7 +25,7 @@ export async function loaderPhases(): Promise<Result[]> {
   const samples = Object.fromEntries(PHASES.map((p) => [p, [] as number[]])) as Record<Phase, number[]>;
   const totals: number[] = [];
   for (let run = 0; run < RUNS; run++) {
-    const steps = await rewriteSteps(bytes, label, { optimize: true });
+    const steps = await rewriteSteps(bytes, label);
     if (Buffer.compare(Buffer.from(steps.rewritten), Buffer.from(expected)) !== 0) {
       throw new Error("bench/rewrite-steps.ts no longer matches the Loader: update it from src/loader/loader.ts");
     }

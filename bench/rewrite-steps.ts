@@ -1,22 +1,20 @@
-// A stage-by-stage copy of Loader.load's cold path (src/loader/loader.ts), so that benchmarks can
-// time each stage or change the rewritten code. loader-phases.ts checks that it emits exactly the
-// bytes the real Loader emits, so the copy cannot drift silently.
-import { OPTIMIZE_PASSES } from "../src/loader/loader.ts";
+// A stage-by-stage copy of a cold load (src/loader/loader.ts and rewrite-module.ts), so that
+// benchmarks can time each stage or load a variant of the rewrite (safe points off). Everything
+// runs on this thread, in one piece. loader-phases.ts checks that it emits exactly the bytes the
+// real Loader emits, so the copy cannot drift silently.
 import { standardImportModules } from "../src/hosts/standard-imports.ts";
 import type { LoadedImage } from "../src/kernel/image.ts";
-import { binaryen, type BinaryenModule } from "../src/loader/binaryen.ts";
+import { readNames } from "../src/loader/name-section.ts";
+import { codeLayout, type RewriteVariant } from "../src/loader/output-layout.ts";
 import { checkPolicy, type LoaderPolicy } from "../src/loader/policy.ts";
-import { rewriteModule } from "../src/loader/rewrite.ts";
-import { validateBinary } from "../src/loader/validate.ts";
+import { chunkBodies, rewriteChunk } from "../src/loader/rewrite-code.ts";
+import { helperFunctions } from "../src/loader/rewrite-helpers.ts";
+import { checkHeader, engineValidation } from "../src/loader/validate.ts";
+import { readModule } from "../src/loader/wasm/module-info.ts";
+import { writeModule } from "../src/loader/write-module.ts";
 import { now } from "./harness.ts";
 
-/** Loader's OUTPUT_FEATURES (not exported). */
-const OUTPUT_FEATURES =
-  binaryen.Features.MutableGlobals | binaryen.Features.NontrappingFPToInt | binaryen.Features.SignExt | binaryen.Features.BulkMemory |
-  binaryen.Features.Multivalue | binaryen.Features.ReferenceTypes | binaryen.Features.TailCall | binaryen.Features.SIMD128 |
-  binaryen.Features.ExtendedConst | binaryen.Features.BulkMemoryOpt;
-
-export const PHASES = ["sha256", "validate", "parse", "policy", "rewrite", "check", "optimize", "emit", "compile"] as const;
+export const PHASES = ["sha256", "validate", "read and policy", "rewrite bodies", "assemble", "compile"] as const;
 export type Phase = (typeof PHASES)[number];
 
 export interface Steps {
@@ -25,7 +23,7 @@ export interface Steps {
   ms: Record<Phase, number>;
 }
 
-const policy: LoaderPolicy = {
+export const benchPolicy: LoaderPolicy = {
   maxBinaryBytes: 64 << 20,
   maxMemoryPages: 16384,
   importModules: new Map(standardImportModules().map((spec) => [spec.module, spec.functions])),
@@ -36,15 +34,7 @@ async function sha256(bytes: Uint8Array): Promise<string> {
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/**
- * Validate → parse → policy → rewrite → (transform) → check → optimize → emit → compile, each
- * timed. `transform` runs on the rewritten module before the optimizer (ablations).
- */
-export async function rewriteSteps(
-  bytes: Uint8Array,
-  name: string,
-  options: { optimize: boolean; transform?: (module: BinaryenModule) => void },
-): Promise<Steps> {
+export async function rewriteSteps(bytes: Uint8Array, name: string, variant: RewriteVariant = {}): Promise<Steps> {
   const ms = Object.fromEntries(PHASES.map((p) => [p, 0])) as Record<Phase, number>;
   let t = now();
   const lap = (phase: Phase) => {
@@ -53,42 +43,34 @@ export async function rewriteSteps(
     t = t2;
   };
   const original = bytes.slice();
-  // The loader hashes the binary, then the fingerprint and hash (a few dozen bytes).
   const hash = await sha256(original);
   await sha256(new TextEncoder().encode(`fingerprint${hash}`));
   lap("sha256");
-  validateBinary(name, original, policy.maxBinaryBytes);
+  checkHeader(name, original, benchPolicy.maxBinaryBytes);
+  if (engineValidation(original) !== null) throw new Error(`bench bug: ${name} does not validate`);
   lap("validate");
-  const module = binaryen.readBinary(original);
-  let rewritten: Uint8Array;
-  let facts;
-  let hasInit;
-  let cloneable;
-  try {
-    module.setFeatures(binaryen.Features.All);
-    lap("parse");
-    facts = checkPolicy(name, original, module, policy);
-    lap("policy");
-    ({ hasInit, cloneable } = rewriteModule(name, module));
-    options.transform?.(module);
-    lap("rewrite");
-    module.setFeatures(OUTPUT_FEATURES);
-    if (!module.validate()) throw new Error(`bench bug: rewritten ${name} does not validate`);
-    lap("check");
-    if (options.optimize) {
-      binaryen.setOptimizeLevel(2);
-      binaryen.setShrinkLevel(0);
-      module.runPasses([...OPTIMIZE_PASSES]);
-    }
-    lap("optimize");
-    binaryen.setDebugInfo(true);
-    rewritten = module.emitBinary();
-    lap("emit");
-  } finally {
-    module.dispose();
+  const info = readModule(original);
+  const facts = checkPolicy(name, info, readNames(original, info.nameSection), benchPolicy);
+  const layout = codeLayout(info.functionImports, info.functions.length, info.globals.length, variant);
+  lap("read and policy");
+  const pieces: Uint8Array[] = [];
+  const accessHelpers = new Set<number>();
+  let writesTables = false;
+  for (const chunk of chunkBodies(info, 1 << 20)) {
+    const outcome = rewriteChunk(original, layout, chunk);
+    if (!outcome.ok) throw new Error(`bench bug: ${name}: ${outcome.message}`);
+    pieces.push(outcome.code);
+    writesTables ||= outcome.writesTables;
+    for (const helper of outcome.accessHelpers) accessHelpers.add(helper);
   }
-  const compiled = new WebAssembly.Module(rewritten as Uint8Array<ArrayBuffer>);
+  lap("rewrite bodies");
+  const rewritten = writeModule(info, layout, facts, { pieces }, helperFunctions(layout, accessHelpers));
+  lap("assemble");
+  const module = await WebAssembly.compile(rewritten as Uint8Array<ArrayBuffer>);
   lap("compile");
-  const image: LoadedImage = { hash, name, bytes: original, module: compiled, hasInit, cloneable, ...facts };
+  const image: LoadedImage = {
+    hash, name, bytes: original, module, initialPages: facts.initialPages, maximumPages: facts.maximumPages, segments: facts.segments,
+    hasInit: info.start !== null, cloneable: !writesTables, importModules: facts.importModules, instanceBytes: facts.instanceBytes,
+  };
   return { image, rewritten, ms };
 }

@@ -1,7 +1,5 @@
 // The cost of the rewrite: the bench-* kernels run as Dogma processes (software TLB, safe points)
 // against the same original binaries run natively by V8, with the results checked equal.
-import { standardImportModules } from "../src/hosts/standard-imports.ts";
-import { Loader } from "../src/loader/loader.ts";
 import { assertSame, dogma, geomean, median, now, program, result, runProcess, type Result, type Section } from "./harness.ts";
 
 export const PROGRAMS = ["bench-sort", "bench-hash", "bench-bytes", "bench-memcpy"] as const;
@@ -18,49 +16,37 @@ function runNative(module: WebAssembly.Module, n: number): { value: unknown; ms:
 
 export async function rewrittenVsNative(): Promise<Section> {
   const machine = dogma(256);
-  const unoptimizedLoader = new Loader({ importModules: standardImportModules(), optimize: false });
   const results: Result[] = [];
   const starts: Result[] = [];
   const ratios: number[] = [];
-  const unoptimizedRatios: number[] = [];
   for (const name of PROGRAMS) {
     const bytes = program(name);
     const native = new WebAssembly.Module(bytes);
     const image = await machine.loader.load(bytes, name);
-    const unoptimized = await unoptimizedLoader.load(bytes, `${name} (unoptimized)`);
-    const times = { native: [] as number[], dogma: [] as number[], unoptimized: [] as number[], spawn: [] as number[] };
+    const times = { native: [] as number[], dogma: [] as number[], spawn: [] as number[] };
     for (let run = 0; run <= RUNS; run++) {
       const n = runNative(native, N);
       const d = await runProcess(machine, image, "run", [N]);
-      const u = await runProcess(machine, unoptimized, "run", [N]);
       assertSame(name, d.value, n.value);
-      assertSame(`${name} (unoptimized)`, u.value, n.value);
       if (run === 0) continue; // warm-up
       times.native.push(n.ms);
       times.dogma.push(d.totalMs);
-      times.unoptimized.push(u.totalMs);
       times.spawn.push(d.spawnMs);
     }
     const nativeMs = median(times.native);
     const dogmaMs = median(times.dogma);
-    const unoptimizedMs = median(times.unoptimized);
     results.push(result(`${name}: Dogma spawn+run`, dogmaMs, "ms", "native instantiate+run", nativeMs));
-    results.push(result(`${name}: Dogma, optimize:false`, unoptimizedMs, "ms", "native instantiate+run", nativeMs));
     starts.push(result(`${name}: process start (spawn)`, median(times.spawn) * 1000, "µs", "Dogma spawn+run", dogmaMs * 1000));
     ratios.push(dogmaMs / nativeMs);
-    unoptimizedRatios.push(unoptimizedMs / nativeMs);
   }
   const g = geomean(ratios);
-  const gu = geomean(unoptimizedRatios);
   results.push(result("geometric mean of Dogma/native", g, "×", "native", 1));
-  results.push(result("geometric mean, optimize:false", gu, "×", "native", 1));
   return {
     title: "Rewritten vs native (bench-* kernels, run(1), median of 5 after a warm-up)",
     results: [...results, ...starts],
     notes: [
       "Both sides start from fresh memory each run: native times `new WebAssembly.Instance` + `run(1)` of a compiled module; Dogma times `kernel.spawn` + `kernel.run()` of a loaded image (first-touch page faults and zero-fill included, nothing subtracted).",
       "Results are compared on every run; a mismatch aborts the benchmark.",
-      `What binaryen's optimizer buys at run time: optimize:false over optimize:true (the default) is ${(gu / g).toFixed(2)} in geometric mean (above 1: optimized code is faster). V8's own tiers do much of the same clean-up.`,
     ],
   };
 }

@@ -15,9 +15,12 @@ import { paging } from "./paging.ts";
 import { processClone } from "./process-clone.ts";
 import { pagerService } from "./pager-service.ts";
 import { processStart } from "./process-start.ts";
+import { realPrograms } from "./real-programs.ts";
 import { rewrittenVsNative } from "./rewritten-vs-native.ts";
 import { safePointCost } from "./safe-point-cost.ts";
 import { slowPaths } from "./slow-paths.ts";
+import { warmStart } from "./warm-start.ts";
+import { wasiIo } from "./wasi-io.ts";
 
 function format(value: number): string {
   const abs = Math.abs(value);
@@ -92,6 +95,8 @@ report({
     "Baseline: node:fs on a file in the same temporary folder, the same call sizes, writes ending in an fsync like the fs sync. Host reads come from the page cache.",
   ],
 });
+const wasi = await step("WASI files and start", wasiIo);
+report({ title: "WASI programs: file throughput (MiB/s, one run) and start, beside node:wasi", results: wasi.results, notes: wasi.notes });
 report({
   title: "Process start from a loaded image (µs per process, median of 5 batches of 250)",
   results: await step("process start", processStart),
@@ -115,11 +120,12 @@ report({ title: "Demand paging with sealed pages (µs per page touched; median o
 const service = await step("pager service", pagerService);
 report({ title: "Paging through the pager service, the file system and the block driver (µs per page touched)", results: service.results, notes: service.notes });
 report(await step("rewritten vs native", rewrittenVsNative));
+report(await step("real C programs", realPrograms));
 report({
   title: "Where the rewritten kernels' time goes: safe points removed (ablation)",
   results: await step("safe-point ablation", safePointCost),
   notes: [
-    "Same loader steps (bench/rewrite-steps.ts), with every `global.set $dogma$fuel` turned into a nop before the optimizer: what remains over native is the inline software-TLB translation.",
+    "Same loader steps (bench/rewrite-steps.ts), the rewrite's `safePoints: false` variant: what remains over native is the inline software-TLB translation.",
     "Slow-path calls per run(1), one instrumented run each. A TLB slow-path call is a miss, an unaligned or a page-crossing access; a page's first touch is a miss no TLB avoids (the kernel allocates and zeroes the frame), and pages the kernel first touches itself (a memory.fill or memory.copy slow path) fill the TLB without any miss. Each safe-point slow path follows 10 000 safe points.",
     "",
     ...(await step("slow-path counts", slowPaths)),
@@ -130,14 +136,19 @@ report({ title: "Loader throughput (MB = 10^6 bytes of original Wasm)", results:
 report({
   title: "Where a cold load's time goes (median of 3)",
   results: await step("loader phases", loaderPhases),
-  notes: ["ratio = share of the whole cold load. `check` is binaryen's validation of the rewritten module; `compile` is V8's (lazy) compile of the rewritten bytes."],
+  notes: ["ratio = share of the whole cold load, all on one thread. `validate` is the engine's validation of the original; `compile` is V8's (lazy) `WebAssembly.compile` of the rewritten bytes."],
+});
+report({
+  title: "Warm start (ms, median of 9)",
+  results: await step("warm start", async () => warmStart()),
+  notes: ["Whole processes: `node bin/dogma.js run build/user/hello.wasm` with its rewritten module in the cache and Node's compile cache warm (bin/dogma.js enables it), beside `node -e 0`."],
 });
 report({
   title: "Boot (ms, median)",
   results: await step("boot", boot),
   notes: [
     "The default config (registry, console, timer and block drivers, log, pipes, the shell) booted through the bootloader, timed from the start of loading to the shell's prompt on the console.",
-    "Cold: an empty loader cache (every module rewritten and optimized); modules cached: the same loader again, so instantiation and the services' own start.",
+    "Cold: an empty loader cache (every module rewritten); modules cached: the same loader again, so instantiation and the services' own start.",
   ],
 });
 

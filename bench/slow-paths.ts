@@ -22,7 +22,10 @@ export async function slowPaths(): Promise<string[]> {
   let counts: Counts = { calls: new Map(), safePoints: 0, preemptions: 0 };
   imports.forProcess = (tlbBase, faultFlag) => {
     const object = forProcess(tlbBase, faultFlag);
-    const mmu = { ...(object[MMU_MODULE] as Record<string, unknown>) };
+    // The kernel's import objects inherit their shared parts (src/kernel/imports.ts): copy with for-in.
+    const source = object[MMU_MODULE] as Record<string, unknown>;
+    const mmu: Record<string, unknown> = {};
+    for (const name in source) mmu[name] = source[name];
     for (const [name, value] of Object.entries(mmu)) {
       if (typeof value !== "function") continue;
       const fn = value as (...args: unknown[]) => unknown;
@@ -38,7 +41,9 @@ export async function slowPaths(): Promise<string[]> {
       if (fuel instanceof Promise) counts.preemptions++;
       return fuel;
     });
-    return { ...object, [MMU_MODULE]: mmu } as WebAssembly.Imports;
+    const counted = Object.create(object) as Record<string, unknown>;
+    counted[MMU_MODULE] = mmu;
+    return counted as WebAssembly.Imports;
   };
 
   const lines = [

@@ -6,6 +6,7 @@ import { KernelMessage, ObjectKind, Op, Rights } from "../src/kernel/caps/object
 import { Status } from "../src/kernel/errors.ts";
 import { FAULT_KINDS } from "../src/kernel/fault.ts";
 import { PROCESS_STATES } from "../src/kernel/process-descriptor.ts";
+import { wasiSignatures } from "../src/personality/wasi/signatures.ts";
 
 /** docs/ABI.md, libdogma and the kernel must say the same thing; the kernel is the source. */
 const root = join(import.meta.dirname, "..");
@@ -91,5 +92,10 @@ describe("ABI documentation and libdogma", () => {
     expect(libConstants("RIGHT_")).toEqual(Rights);
     expect(libConstants("OP_")).toEqual(Op);
     expect(libConstants("MSG_")).toEqual(KernelMessage);
+  });
+
+  it("says what every WASI preview1 function does", () => {
+    const rows = [...section("## WASI preview1").matchAll(/^\| (`\w+`(?:, `\w+`)*) \|/gm)].flatMap((m) => [...m[1]!.matchAll(/`(\w+)`/g)].map((n) => n[1]!));
+    expect(rows.sort()).toEqual(Object.keys(wasiSignatures).sort());
   });
 });

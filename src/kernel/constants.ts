@@ -26,8 +26,16 @@ export const TLB_INDEX_MASK = (TLB_ENTRIES - 1) * TLB_ENTRY_BYTES;
 export const GLOBAL_SPACE_BASE = 0x8000_0000;
 export const MAX_PRIVATE_WASM_PAGES = GLOBAL_SPACE_BASE / WASM_PAGE_SIZE;
 
-/** Safe points executed between two looks at the clock. */
+/** Units of fuel spent between two looks at the clock (a safe point spends at least one). */
 export const FUEL_PER_CHECK = 10_000;
+/**
+ * Bytes of a function's or loop's code a safe point charges a unit of fuel for: a safe point
+ * spends 1 + floor(size / CODE_BYTES_PER_FUEL), so that straight-line code, however long, cannot
+ * stretch the time between two looks at the clock (issue 16, finding 3's class).
+ */
+export const CODE_BYTES_PER_FUEL = 64;
+/** A function this small that neither loops nor calls gets no safe point: a call of it runs a bounded few instructions. */
+export const SMALL_LEAF_BYTES = 64;
 
 /** Bumped whenever rewritten code changes shape, so cached modules from older loaders miss. */
-export const REWRITE_VERSION = 5;
+export const REWRITE_VERSION = 7;

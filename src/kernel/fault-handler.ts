@@ -11,7 +11,7 @@ import { PageInRequired } from "./paging-hooks.ts";
  * down with the fault's record.
  *
  * How it resumes: a rewritten instruction's slow path is a plain kernel import called from the
- * loader's wrapper (src/loader/rewrite-retry.ts). On a fault the handler will take, the slow path
+ * loader's wrapper (src/loader/rewrite-helpers.ts). On a fault the handler will take, the slow path
  * records it here, sets the process's fault flag and returns a dummy; the wrapper sees the flag
  * and calls `fault_handle` (a suspending import), which runs the handler as its own JSPI stack
  * on the same instance and suspends the faulting stack until the handler returns; the wrapper then

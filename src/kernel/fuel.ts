@@ -2,7 +2,7 @@ import type { Process } from "./process.ts";
 
 /**
  * Fuel is how the kernel bounds the work a process does between two looks at the clock: every
- * safe point spends a unit (loader: safe-points.ts), and when the fuel runs out the next safe
+ * safe point spends a unit (loader: src/loader/mmu-sequences.ts), and when the fuel runs out the next safe
  * point calls the kernel, which reads the clock and preempts the process if its slice is over.
  * Work a single instruction does in the kernel is charged here in proportion, so that no
  * instruction can stretch a slice (issue 16, finding 3: one 16 MiB `memory.fill` per loop

@@ -23,38 +23,52 @@ function effectiveAddress(address: number, offset: number): number {
   return wrapped < offset >>> 0 ? wrapped + 2 ** 32 : wrapped;
 }
 
+/**
+ * The physical addresses of an access's two parts when it crosses into the next page (`second`
+ * is -1 when it does not), each checked; an access past 4 GiB faults. Allocates nothing.
+ */
+const parts = { first: 0, second: -1, firstLength: 0 };
+
+function translateAccess(space: AddressSpace, address: number, bytes: number, write: boolean): typeof parts {
+  const last = address + bytes - 1;
+  if (last >= 2 ** 32) {
+    throw new ProcessFault("out-of-bounds", last, `access of ${bytes} bytes at ${hex(address)} passes the end of the 32-bit address space`);
+  }
+  const nextPage = (Math.floor(address / PAGE_SIZE) + 1) * PAGE_SIZE;
+  parts.first = space.translate(address, write);
+  if (last < nextPage) {
+    parts.second = -1;
+    parts.firstLength = bytes;
+  } else {
+    parts.firstLength = nextPage - address;
+    parts.second = space.translate(nextPage, write);
+  }
+  return parts;
+}
+
 export function loadValue(space: AddressSpace, memory: PhysicalMemory, kind: AccessKind, address32: number, offset: number): WasmValue {
   const address = effectiveAddress(address32, offset);
-  const pieces = space.pieces(address, kind.bytes, false);
-  let view = memory.view;
-  let at = pieces[0]![0];
-  if (pieces.length > 1) {
-    let filled = 0;
-    for (const [physical, length] of pieces) {
-      scratchBytes.set(memory.bytes.subarray(physical, physical + length), filled);
-      filled += length;
-    }
-    view = scratch;
-    at = 0;
-  }
-  return decode(view, at, kind);
+  const { first, second, firstLength } = translateAccess(space, address, kind.bytes, false);
+  if (second < 0) return decode(memory.view, first, kind);
+  const bytes = memory.bytes;
+  for (let i = 0; i < firstLength; i++) scratchBytes[i] = bytes[first + i]!;
+  for (let i = firstLength; i < kind.bytes; i++) scratchBytes[i] = bytes[second + i - firstLength]!;
+  return decode(scratch, 0, kind);
 }
 
 export function storeValue(space: AddressSpace, memory: PhysicalMemory, kind: AccessKind, address32: number, offset: number, value: WasmValue): void {
   const address = effectiveAddress(address32, offset);
   const device = space.deviceAt(address);
   if (device) return storeToDevice(device, kind, address, value);
-  const pieces = space.pieces(address, kind.bytes, true);
-  if (pieces.length === 1) {
-    encode(memory.view, pieces[0]![0], kind, value);
+  const { first, second, firstLength } = translateAccess(space, address, kind.bytes, true);
+  encode(scratch, 0, kind, value);
+  const bytes = memory.bytes;
+  if (second < 0) {
+    for (let i = 0; i < kind.bytes; i++) bytes[first + i] = scratchBytes[i]!;
     return;
   }
-  encode(scratch, 0, kind, value);
-  let taken = 0;
-  for (const [physical, length] of pieces) {
-    memory.bytes.set(scratchBytes.subarray(taken, taken + length), physical);
-    taken += length;
-  }
+  for (let i = 0; i < firstLength; i++) bytes[first + i] = scratchBytes[i]!;
+  for (let i = firstLength; i < kind.bytes; i++) bytes[second + i - firstLength] = scratchBytes[i]!;
 }
 
 /**
@@ -87,11 +101,12 @@ function decode(view: DataView, at: number, kind: AccessKind): WasmValue {
   }
 }
 
+/** Writes the value's little-endian bytes (its low `kind.bytes` of them count); allocates nothing. */
 function encode(view: DataView, at: number, kind: AccessKind, value: WasmValue): void {
   if (kind.type === "f32") return view.setFloat32(at, value as number, true);
   if (kind.type === "f64") return view.setFloat64(at, value as number, true);
-  const n = kind.type === "i64" ? BigInt.asUintN(64, value as bigint) : BigInt((value as number) >>> 0);
-  for (let i = 0; i < kind.bytes; i++) view.setUint8(at + i, Number((n >> BigInt(8 * i)) & 0xffn));
+  if (kind.type === "i64") return view.setBigInt64(at, value as bigint, true);
+  view.setInt32(at, value as number, true);
 }
 
 /**

@@ -7,6 +7,11 @@ import type { DataSegment } from "../kernel/image.ts";
 export interface ModuleCache {
   get(key: string): Promise<Uint8Array | null>;
   put(key: string, record: Uint8Array): Promise<void>;
+  /**
+   * The same as `put` of the parts joined (`recordParts`), for a cache that can store them as
+   * they are: a big module's record is then never copied whole.
+   */
+  putParts?(key: string, parts: readonly Uint8Array[]): Promise<void>;
 }
 
 /** What a cache record holds: the rewritten binary and the facts the loader learned. */
@@ -34,8 +39,11 @@ interface Header {
   rewrittenLength: number;
 }
 
-/** Layout: magic, header length, JSON header, rewritten binary, then each segment's bytes. */
-export function encodeRecord(record: CacheRecord): Uint8Array {
+/**
+ * Layout: magic, header length, JSON header, rewritten binary, then each segment's bytes. The
+ * parts in order, without copying the binary or the segments.
+ */
+export function recordParts(record: CacheRecord): Uint8Array[] {
   const header: Header = {
     initialPages: record.initialPages,
     maximumPages: record.maximumPages,
@@ -47,16 +55,22 @@ export function encodeRecord(record: CacheRecord): Uint8Array {
     rewrittenLength: record.rewritten.length,
   };
   const json = new TextEncoder().encode(JSON.stringify(header));
-  const total = 8 + json.length + record.rewritten.length + record.segments.reduce((n, s) => n + s.data.length, 0);
-  const out = new Uint8Array(total);
-  const view = new DataView(out.buffer);
+  const prefix = new Uint8Array(8 + json.length);
+  const view = new DataView(prefix.buffer);
   view.setUint32(0, MAGIC, true);
   view.setUint32(4, json.length, true);
-  out.set(json, 8);
-  let at = 8 + json.length;
-  for (const blob of [record.rewritten, ...record.segments.map((s) => s.data)]) {
-    out.set(blob, at);
-    at += blob.length;
+  prefix.set(json, 8);
+  return [prefix, record.rewritten, ...record.segments.map((s) => s.data)];
+}
+
+/** The record as one buffer (recordParts joined). */
+export function encodeRecord(record: CacheRecord): Uint8Array {
+  const parts = recordParts(record);
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
   }
   return out;
 }

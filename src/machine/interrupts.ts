@@ -11,6 +11,8 @@ export type Interrupt =
 export class InterruptController {
   private pending: Interrupt[] = [];
   private waiter: (() => void) | null = null;
+  /** A poke that came while nobody waited: the next `wait` returns at once (a poke is never lost). */
+  private poked = false;
 
   raise(interrupt: Interrupt): void {
     this.pending.push(interrupt);
@@ -30,16 +32,24 @@ export class InterruptController {
     return this.pending.length > 0;
   }
 
-  /** Ends a `wait` without an interrupt (the kernel is halting). */
+  /**
+   * Ends a `wait` without an interrupt (the kernel is halting, or the host made a process ready).
+   * One that comes before the kernel waits ends its next wait: the host may act between the
+   * kernel's last look at its run queue and its wait.
+   */
   poke(): void {
     const wake = this.waiter;
     this.waiter = null;
-    wake?.();
+    if (wake) wake();
+    else this.poked = true;
   }
 
-  /** Resolves when an interrupt is pending (at once if one already is). */
+  /** Resolves when an interrupt is pending or a poke came (at once if one already did). */
   wait(): Promise<void> {
-    if (this.pending.length > 0) return Promise.resolve();
+    if (this.pending.length > 0 || this.poked) {
+      this.poked = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
       this.waiter = resolve;
     });

@@ -210,7 +210,7 @@ export interface ScriptMachine extends TestMachine {
 }
 
 export async function scriptMachine(options: TestMachineOptions = {}): Promise<ScriptMachine> {
-  const t = testMachine({ ...options, loader: { optimize: false, ...options.loader } });
+  const t = testMachine({ ...options, loader: options.loader });
   vmImage ??= t.loader.load(wat(vmText(null)), "vm");
   const vm = await vmImage;
   const m: ScriptMachine = Object.assign(t, {

@@ -17,7 +17,7 @@
  * the fuzzer's hang limit resets when it traps, so a loop that catches a trapping call-export
  * can go on for ever, logging as it goes.
  */
-import { binaryen } from "../../src/loader/binaryen.ts";
+import { binaryen } from "./binaryen-access.ts";
 import type { ValueType } from "../../src/kernel/mmu-abi.ts";
 import { sig, type ImportModuleSpec } from "../../src/kernel/personality.ts";
 import type { KernelServices } from "../../src/kernel/services.ts";

@@ -17,8 +17,8 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { addLocal, binaryen, clearStart, dataSegments, nodes, type BinaryenModule, type ExpressionRef } from "../../src/loader/binaryen.ts";
-import { childrenById } from "../../src/loader/expression-children.ts";
+import { addLocal, binaryen, clearStart, dataSegments, nodes, type BinaryenModule, type ExpressionRef } from "./binaryen-access.ts";
+import { childrenById } from "./expression-children.ts";
 
 const run = promisify(execFile);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");

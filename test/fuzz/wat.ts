@@ -1,4 +1,4 @@
-import { binaryen } from "../../src/loader/binaryen.ts";
+import { binaryen } from "./binaryen-access.ts";
 
 /** The features Dogma's loader accepts in programs (and the ones test modules use). */
 const FEATURES =

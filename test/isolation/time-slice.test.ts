@@ -9,7 +9,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { BULK_BYTES_PER_FUEL } from "../../src/kernel/fuel.ts";
-import { FUEL_PER_CHECK } from "../../src/kernel/constants.ts";
+import { CODE_BYTES_PER_FUEL, FUEL_PER_CHECK } from "../../src/kernel/constants.ts";
 import { Op, PageRights, SLOT_SELF } from "../../src/kernel/caps/object-abi.ts";
 import { testMachine } from "../helpers/test-host.ts";
 import { wat } from "../helpers/wat.ts";
@@ -53,7 +53,52 @@ const protector = wat(`(module
       (i32.store (i32.const ${COUNTER}) (i32.add (i32.load (i32.const ${COUNTER})) (i32.const 1)))
       (br $again))))`);
 
+/**
+ * A leaf function of 40,000 straight-line steps (no loop, no call; rotate and xor, which no
+ * compiler folds into fewer), called in a loop.
+ */
+const STEPS = 40_000;
+const longLeaf = wat(`(module
+  (memory 1)
+  (func $leaf (param $x i32) (result i32)
+    ${Array.from({ length: STEPS }, (_, i) => `(local.set $x (i32.xor (i32.rotl (local.get $x) (i32.const 5)) (i32.const ${i})))`).join("\n")}
+    (local.get $x))
+  (func (export "leaf") (result i32) (call $leaf (i32.const 0)))
+  (func (export "_start")
+    (loop $again
+      (drop (call $leaf (i32.const 1)))
+      (i32.store (i32.const ${COUNTER}) (i32.add (i32.load (i32.const ${COUNTER})) (i32.const 1)))
+      (br $again))))`);
+
 describe("the time slice holds against heavy instructions", () => {
+  it("a long function spends fuel for its size at its entry, loop or no loop", async () => {
+    const t = testMachine();
+    const image = await t.loader.load(longLeaf, "long-leaf");
+    const p = t.kernel.spawn(image, { entry: "leaf" });
+    await t.kernel.run();
+    expect(typeof t.kernel.returnValues.get(p.pid)).toBe("number");
+    // The body is at least 8 bytes a step: its entry spends a unit per CODE_BYTES_PER_FUEL bytes.
+    const spent = FUEL_PER_CHECK - (p.fuel!.value as number);
+    expect(spent).toBeGreaterThan((8 * STEPS) / CODE_BYTES_PER_FUEL);
+  });
+
+  it("a sleeper runs while a process of its priority calls a long straight-line function in a loop", async () => {
+    const t = testMachine();
+    const p = t.kernel.spawn(await t.loader.load(longLeaf, "long-leaf"));
+    const s = t.kernel.spawn(await t.loader.load(sleeper, "sleeper"));
+    const running = t.kernel.run();
+    await s.wait();
+    const calls = new DataView(p.space.read(COUNTER, 4).buffer).getUint32(0, true);
+    t.kernel.kill(p.pid);
+    await running;
+    expect(s.outcome).toEqual({ kind: "exited", code: 0 });
+    // Each call now spends thousands of units, so the kernel looks at the clock every few calls;
+    // charged one unit a call, it looked every 10,000 calls, and each sleep waited for that many.
+    // 40,000 dependent steps take well over 5 us anywhere: fewer than 5,000 calls fit in a sleep.
+    expect(calls).toBeGreaterThan(0);
+    expect(calls).toBeLessThan(SLEEPS * 5000);
+  });
+
   it("a bulk operation spends fuel for its bytes, so the next safe point looks at the clock", async () => {
     const t = testMachine();
     const once = wat(`(module (memory 20)

@@ -22,7 +22,7 @@ const kindCode = (kind: (typeof FAULT_KINDS)[number]) => FAULT_KINDS.indexOf(kin
  * 1 asks to be torn down, 2 returns without repairing, 3 faults itself, 4 yields first, then
  * repairs. It records how often it ran, the last kind and address, and the stack pointer it saw.
  */
-const program = (optimize: boolean) => `(module
+const program = `(module
   (import "dogma" "invoke" (func $invoke (param i32 i32 i32) (result i32)))
   (import "dogma" "yield" (func $yield))
   (memory 2)
@@ -124,52 +124,47 @@ const program = (optimize: boolean) => `(module
     (drop (call $protect (i32.const 0x5000) (i32.const 1) (i32.const ${PageRights.READ})))
     (i32.store (i32.const 0x5000) (i32.const 1))
     (call $results (i32.const 0)))
-  (func (export "_start")))
-;; ${optimize}`;
+  (func (export "_start")))`;
 
-async function run(entry: string, mode = 0, optimize = false): Promise<{ process: Process; result: number[] | undefined; faults: string[] }> {
-  const t = testMachine({ loader: { optimize } });
-  const image = await t.loader.load(wat(program(optimize)), "handled");
+async function run(entry: string, mode = 0): Promise<{ process: Process; result: number[] | undefined; faults: string[] }> {
+  const t = testMachine();
+  const image = await t.loader.load(wat(program), "handled");
   const process = t.kernel.spawn(image, { entry, entryArgs: [mode] });
   await t.kernel.run();
   return { process, result: t.kernel.returnValues.get(process.pid) as number[] | undefined, faults: t.faults };
 }
 
 describe("a fault handler", () => {
-  for (const optimize of [false, true]) {
-    describe(optimize ? "optimized" : "unoptimized", () => {
-      it("repairs a store to a read-only page, which then completes", async () => {
-        const { process, result } = await run("store_read_only", 0, optimize);
-        expect(process.fault).toBe(null);
-        expect(result).toEqual([77, 1, kindCode("read-only"), 0x5008]);
-      });
+  it("repairs a store to a read-only page, which then completes", async () => {
+    const { process, result } = await run("store_read_only");
+    expect(process.fault).toBe(null);
+    expect(result).toEqual([77, 1, kindCode("read-only"), 0x5008]);
+  });
 
-      it("repairs a load of an unreadable page", async () => {
-        const { process, result } = await run("load_no_access", 0, optimize);
-        expect(process.fault).toBe(null);
-        expect(result).toEqual([5, 1, kindCode("no-access"), 0x5010]);
-      });
+  it("repairs a load of an unreadable page", async () => {
+    const { process, result } = await run("load_no_access");
+    expect(process.fault).toBe(null);
+    expect(result).toEqual([5, 1, kindCode("no-access"), 0x5010]);
+  });
 
-      it("repairs an access across two pages one page at a time", async () => {
-        const { process, result } = await run("load_i64_across", 0, optimize);
-        expect(process.fault).toBe(null);
-        // Bytes 3-6 of 0x0102030405060708, little-endian.
-        expect(result).toEqual([0x02030405, 2, kindCode("no-access"), 0x6000]);
-      });
+  it("repairs an access across two pages one page at a time", async () => {
+    const { process, result } = await run("load_i64_across");
+    expect(process.fault).toBe(null);
+    // Bytes 3-6 of 0x0102030405060708, little-endian.
+    expect(result).toEqual([0x02030405, 2, kindCode("no-access"), 0x6000]);
+  });
 
-      it("repairs a bulk fill over three pages, writing nothing before all are writable", async () => {
-        const { process, result } = await run("fill_read_only", 0, optimize);
-        expect(process.fault).toBe(null);
-        expect(result).toEqual([0xab, 3, kindCode("read-only"), 0xb000]);
-      });
+  it("repairs a bulk fill over three pages, writing nothing before all are writable", async () => {
+    const { process, result } = await run("fill_read_only");
+    expect(process.fault).toBe(null);
+    expect(result).toEqual([0xab, 3, kindCode("read-only"), 0xb000]);
+  });
 
-      it("grows memory for a store past its end", async () => {
-        const { process, result } = await run("store_past_end", 0, optimize);
-        expect(process.fault).toBe(null);
-        expect(result).toEqual([9, 1, kindCode("out-of-bounds"), 0x20010]);
-      });
-    });
-  }
+  it("grows memory for a store past its end", async () => {
+    const { process, result } = await run("store_past_end");
+    expect(process.fault).toBe(null);
+    expect(result).toEqual([9, 1, kindCode("out-of-bounds"), 0x20010]);
+  });
 
   it("may block (yield) before it repairs", async () => {
     const { process, result } = await run("store_read_only", 4);

@@ -65,7 +65,7 @@ describe("ModuleCache", () => {
   it("a Loader with other settings does not use another's record", async () => {
     const cache = new MapCache();
     await runWith(cache);
-    const other = await runWith(cache, { optimize: false });
+    const other = await runWith(cache, { maxMemoryPages: 1024 });
     expect(other.stats).toEqual({ rewrites: 1, diskHits: 0, memoryHits: 0 });
     expect(other).toMatchObject(expected);
     expect(cache.records.size).toBe(2);
@@ -189,5 +189,20 @@ describe("encodeRecord / decodeRecord", () => {
     const decoded = decodeRecord(encoded);
     encoded.fill(0);
     expect(fields(decoded)).toEqual(record);
+  });
+});
+
+describe("the loader's table of images in memory", () => {
+  it("holds an image until the kernel releases it; a later load then rewrites or reads the cache again", async () => {
+    const t = testMachine();
+    const bytes = watToBinary(`(module (memory 1) (func (export "_start")))`);
+    const image = await t.loader.load(bytes, "held.wasm");
+    expect(t.loader.heldImages).toBe(1);
+    await t.loader.load(bytes, "again.wasm");
+    expect(t.loader.stats).toEqual({ rewrites: 1, diskHits: 0, memoryHits: 1 });
+    t.loader.release(image);
+    expect(t.loader.heldImages).toBe(0);
+    await t.loader.load(bytes, "third.wasm");
+    expect(t.loader.stats).toEqual({ rewrites: 2, diskHits: 0, memoryHits: 1 });
   });
 });

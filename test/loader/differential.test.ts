@@ -172,10 +172,12 @@ it("every WAT module has cases for exactly its exports", () => {
   }
 });
 
-for (const file of files) {
-  describe(file, () => {
+// Each module twice: as the loader writes it (these small functions translate every access
+// inline), and with every access a call of its helper (the form big functions use outside loops).
+for (const [form, rewrite] of [["inline", {}], ["helper calls", { accessCalls: "always" }]] as const) for (const file of files) {
+  describe(`${file} (${form})`, () => {
     const { bytes, native } = watModule(file);
-    const t = testMachine();
+    const t = testMachine({ loader: { rewrite } });
     const freeAtStart = t.kernel.frames.freeCount;
     let image: Promise<LoadedImage> | null = null;
 

@@ -181,8 +181,14 @@ describe("memory", () => {
     await expect(t.loader.load(watToBinary(`(module (memory 16))`), "just-fits.wasm")).resolves.toMatchObject({ initialPages: 16 });
   });
 
-  // An extended-const offset (valid WebAssembly) made binaryen.js's getDataSegmentInfo throw; the
-  // loader now reads segments and evaluates their offsets itself (src/loader/section-scan.ts).
+  // Compilers put data in page 0 (wasi-libc at 1024, AssemblyScript at 8-16): the loader accepts
+  // it (docs/MEMORY.md "Page 0" says how the kernel serves it).
+  it("accepts data segments in page 0, where compilers put them", async () => {
+    const image = await t.loader.load(watToBinary(`(module (memory 1) (data (i32.const 16) "as") (data (i32.const 1024) "libc") (data (i32.const 4095) "xy"))`), "page0.wasm");
+    expect(image.segments.map((s) => s.offset)).toEqual([16, 1024, 4095]);
+  });
+
+  // An extended-const offset is evaluated by the loader (src/loader/policy.ts).
   it("a data segment at an extended-const offset is loaded at the right place", async () => {
     const bytes = watToBinary(`(module (memory 1 1) (data (offset (i32.add (i32.const 8192) (i32.const 16))) "\\2a\\2b")
       (func (export "main") (result i32) (i32.load16_u (i32.const 8208))))`);

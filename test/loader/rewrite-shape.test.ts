@@ -8,7 +8,6 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { ACCESS_KINDS, FUEL_EXPORT, GLOBAL_EXPORT_PREFIX, INIT_EXPORT, MMU_CALLS, MMU_FAULT_GLOBAL, MMU_MODULE, MMU_TLB_GLOBAL } from "../../src/kernel/mmu-abi.ts";
 import { decodeRecord, type ModuleCache } from "../../src/loader/cache.ts";
-import { rewriteModule } from "../../src/loader/rewrite.ts";
 import { testMachine } from "../helpers/test-host.ts";
 import { watToBinary } from "./wat.ts";
 
@@ -69,28 +68,30 @@ async function loaderOutput(bytes: Uint8Array): Promise<Uint8Array> {
   return decodeRecord(records[0]!)!.rewritten;
 }
 
-/** Rewrites `bytes` without optimizing; returns the text and how many functions and loops the original had. */
-function rewriteToText(bytes: Uint8Array): { text: string; functions: number; loops: number } {
-  const module = binaryen.readBinary(bytes);
+/** The loader's output for `bytes` as text (binaryen's), and how many functions and loops the original had. */
+async function rewriteToText(bytes: Uint8Array): Promise<{ text: string; functions: number; loops: number }> {
+  const original = binaryen.readBinary(bytes);
+  const rewritten = binaryen.readBinary(await loaderOutput(bytes));
   try {
-    module.setFeatures(binaryen.Features.All);
-    const original = module.emitText();
+    original.setFeatures(binaryen.Features.All);
+    rewritten.setFeatures(binaryen.Features.All);
     let functions = 0;
-    for (let i = 0; i < module.getNumFunctions(); i++) if (!binaryen.getFunctionInfo(module.getFunctionByIndex(i)).module) functions++;
-    rewriteModule("sample.wasm", module);
-    expect(module.validate()).toBeTruthy();
-    return { text: module.emitText(), functions, loops: (original.match(/\(loop\b/g) ?? []).length };
+    for (let i = 0; i < original.getNumFunctions(); i++) if (!binaryen.getFunctionInfo(original.getFunctionByIndex(i)).module) functions++;
+    expect(rewritten.validate()).toBeTruthy();
+    return { text: rewritten.emitText(), functions, loops: (original.emitText().match(/\(loop\b/g) ?? []).length };
   } finally {
-    module.dispose();
+    original.dispose();
+    rewritten.dispose();
   }
 }
 
 /**
  * Text of each defined function of `text` (binaryen's emitText), split at "(func $", except the
- * helpers the loader adds (named dogma$...: leaf functions without loops, which need no safe point).
+ * helpers the loader adds (named dogma$...: leaf functions without loops, which need no safe
+ * point; those no code calls have no name, and binaryen numbers them).
  */
 function functionBodies(text: string): string[] {
-  return text.split(/\n \(func \$/).slice(1).filter((body) => !body.startsWith("dogma$"));
+  return text.split(/\n \(func \$/).slice(1).filter((body) => !body.startsWith("dogma$") && !/^\d+ /.test(body));
 }
 
 describe("rewritten module", () => {
@@ -130,50 +131,33 @@ describe("rewritten module", () => {
     expect(exports.map((e) => e.name).sort()).toEqual([FUEL_EXPORT, "_start"].sort());
   });
 
-  it("puts a safe point at every function entry and loop header", () => {
-    const { text, functions, loops } = rewriteToText(sample);
+  it("puts a safe point at the entry of every function that calls or loops, and at every loop header", async () => {
+    const { text, functions, loops } = await rewriteToText(sample);
     expect(functions).toBe(4);
     expect(loops).toBe(2);
-    // The rewriter adds exactly one per function and one per loop.
     const bodies = functionBodies(text);
-    expect(bodies.join("").match(/call \$dogma\$safe_point\b/g) ?? []).toHaveLength(functions + loops);
     expect(bodies).toHaveLength(functions);
-    for (const body of bodies) expect(body, body.split("\n")[0]).toMatch(/call \$dogma\$safe_point\b/);
+    const safePoints = (body: string) => (body.match(/call \$dogma\$safe_point\b/g) ?? []).length;
+    // $init calls, $sum loops (twice): they begin with a safe point. $empty and $bulk neither call nor
+    // loop (their bulk operations go to the loader's helpers, which the kernel bounds): no safe point.
+    const byName = new Map(bodies.map((body) => [body.split(/[\s(]/)[0]!, body]));
+    expect([...byName.keys()].sort()).toEqual(["bulk", "empty", "init", "sum"]);
+    expect(safePoints(byName.get("init")!)).toBe(1);
+    expect(safePoints(byName.get("sum")!)).toBe(1 + loops);
+    expect(safePoints(byName.get("empty")!)).toBe(0);
+    expect(safePoints(byName.get("bulk")!)).toBe(0);
     // Each loop's body starts with its safe point (before anything else the loop does).
-    expect(text.match(/\(loop \$\S+\n\s+\(block\n\s+\(global\.set \$dogma\$fuel/g) ?? []).toHaveLength(loops);
+    expect(text.match(/\(loop \$\S+\n\s+\(global\.set \$dogma\$fuel/g) ?? []).toHaveLength(loops);
   });
 
-  it("keeps a safe point in every function after optimizing", async () => {
-    for (const bytes of [sample, readFileSync(new URL("../../build/user/hello.wasm", import.meta.url))]) {
-      const module = binaryen.readBinary(await loaderOutput(bytes));
-      try {
-        // The optimized binary's name section does not name imports: find safe_point's name.
-        let safePoint = "";
-        for (let i = 0; i < module.getNumFunctions(); i++) {
-          const info = binaryen.getFunctionInfo(module.getFunctionByIndex(i));
-          if (info.module === MMU_MODULE && info.base === "safe_point") safePoint = info.name;
-        }
-        expect(safePoint).not.toBe("");
-        const call = new RegExp(`call \\$${safePoint.replaceAll("$", "\\$")}\\b`, "g");
-        const bodies = functionBodies(module.emitText());
-        expect(bodies.length).toBeGreaterThan(0);
-        for (const body of bodies) expect(body, body.split("\n")[0]).toMatch(call);
-        const text = bodies.join("");
-        const loops = (text.match(/\(loop\b/g) ?? []).length;
-        expect((text.match(call) ?? []).length).toBeGreaterThanOrEqual(bodies.length + loops);
-      } finally {
-        module.dispose();
-      }
-    }
-  });
-
-  it("turns memory size, growth and bulk operations into kernel calls", () => {
-    const { text: all } = rewriteToText(sample);
+  it("turns memory size, growth and bulk operations into kernel calls", async () => {
+    const { text: all } = await rewriteToText(sample);
     // The program's own functions never touch the physical memory in bulk or change its size;
     // memory.copy/fill may appear only in the loader's helpers, which fall back to the kernel.
     const text = functionBodies(all).join("");
     expect(text).not.toMatch(/\((memory\.(size|grow|copy|fill|init)|data\.drop)\b/);
-    for (const call of ["memory_size", "memory_grow", "memory_init", "data_drop"]) expect(text).toMatch(new RegExp(`call \\$dogma\\$${call}\\b`));
+    for (const call of ["memory_size", "memory_grow", "data_drop", "init", "copy", "fill"]) expect(text).toMatch(new RegExp(`call \\$dogma\\$${call}\\b`));
+    expect(all).toMatch(/call \$dogma\$memory_init\b/);
     expect(all).toMatch(/call \$dogma\$memory_copy\b/);
     expect(all).toMatch(/call \$dogma\$memory_fill\b/);
     // Loads and stores keep a slow path: a call to the kernel for their access kind.

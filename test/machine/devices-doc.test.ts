@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Block } from "../../src/machine/devices/block.ts";
+import { FOLDER_FLAGS_REGISTER, FolderOp } from "../../src/machine/devices/host-folder.ts";
 import { Queue } from "../../src/machine/devices/queue-device.ts";
 import { Header, RegisterError } from "../../src/machine/devices/registers.ts";
 import { RequestStatus } from "../../src/machine/devices/request-status.ts";
@@ -46,5 +47,12 @@ describe("docs/DEVICES.md", () => {
   it("numbers the register errors and request statuses as the code does", () => {
     for (const [name, value] of Object.entries(RegisterError)) expect(doc, name).toContain(`${value} \`${name}\``);
     for (const [name, value] of Object.entries(RequestStatus)) expect(doc, name).toContain(`${value} \`${name}\``);
+  });
+
+  it("lists every host folder operation with its number, and its flags register", () => {
+    const text = section("Host folder (kind 6");
+    const ops = [...text.matchAll(/^\| (\d+) \| `(\w+)` \|/gm)].map((m) => [m[2], Number(m[1])]);
+    expect(Object.fromEntries(ops)).toEqual(FolderOp);
+    expect(text).toContain(`word ${FOLDER_FLAGS_REGISTER} \`FLAGS\``);
   });
 });

@@ -68,9 +68,9 @@ describe("the shell on the file system", () => {
     // A WASI program's files: its preopen is the working directory.
     const listed = await run("wasi-files");
     expect(listed).toMatch(/\nwritten by wasi\nsize 16\nlisting:\n[^]*dogma:\/docs\$ $/);
-    // fd_readdir: what the directory holds then, each name once.
+    // fd_readdir: what the directory holds then, each name once, after "." and "..".
     const names = listed.slice(listed.indexOf("listing:\n") + 9, listed.lastIndexOf("dogma:")).split("\n").filter((n) => n.length > 0).sort();
-    expect(names).toEqual(["init.copy", "wasi-dir", "wasi.txt"]);
+    expect(names).toEqual([".", "..", "init.copy", "wasi-dir", "wasi.txt"]);
     expect(await run("ls")).toMatch(/\nwasi-dir\/\n/);
     expect(await run("rm wasi-dir")).toMatch(/docs\$ $/);
     expect(await run("cd ..")).toMatch(/dogma:\/\$ $/);

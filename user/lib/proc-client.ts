@@ -21,6 +21,8 @@ export const PROC_SPAWN_BINARY: u32 = 3;
 export const PROC_KILL: u32 = 4;
 export const PROC_INSPECT: u32 = 5;
 export const PROC_HALT: u32 = 6;
+/** Caps: a Memory, and an Image (a binary the caller loaded itself: one over 16 MiB, through an image builder). */
+export const PROC_SPAWN_IMAGE: u32 = 7;
 // Requests on a job capability (what PROC_SPAWN and PROC_SPAWN_BINARY answer).
 export const JOB_ARGS: u32 = 16;
 export const JOB_GIVE: u32 = 17;
@@ -117,6 +119,18 @@ export function procSpawnBinary(proc: i32, memory: u32, region: u32, length: u32
   return spawned(status);
 }
 
+/**
+ * A job running the Image `image` (a capability with IMAGE_SPAWN; copied unless `| CAP_MOVE`) in
+ * `memory`, as procSpawn: for a binary the caller loaded itself (Memory.createImageBuilder, past
+ * what one Region of it holds). The job capability, or a status.
+ */
+export function procSpawnImage(proc: i32, memory: u32, image: u32): i32 {
+  msgBegin(PROC_SPAWN_IMAGE);
+  msgAddCap(memory);
+  msgAddCap(image);
+  return spawned(called(proc));
+}
+
 /** Kills process `pid`, which must be a job of this capability's session (E_MISSING_RIGHT otherwise). */
 export function procKill(proc: i32, pid: u32): i32 {
   msgBegin(PROC_KILL);
@@ -159,6 +173,15 @@ export class Job {
     if (block.length > ARGS_IN_MESSAGE_BYTES) return E_INVALID_ARGUMENT;
     msgBegin(JOB_ARGS);
     msgAddArgsBlock(block, <u32>args.length);
+    return called(this.cap);
+  }
+
+  /** As setArgs, the `length` bytes of the block (packArgs) at the start of the Region `region` (a view or the owner; it stays with the caller). */
+  setArgsFrom(region: i32, length: u32, argc: u32): i32 {
+    msgBegin(JOB_ARGS);
+    msgAddWord(length);
+    msgAddWord(argc);
+    msgAddCap(<u32>region);
     return called(this.cap);
   }
 

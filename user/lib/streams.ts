@@ -6,6 +6,9 @@
 //              the bytes packed little-endian (at most 252); replies word 0: bytes taken.
 //   READ  (0x1002): word 0 at most this many bytes (1 to 252); replies word 0 the count (0: end
 //              of input), then the bytes packed.
+//   INFO  (0x1003): answers at once, never waiting: the kind (1 terminal, 2 pipe, 3 file), the
+//              bytes a READ would take now (0xffffffff: input ended), the room a WRITE would
+//              find. Pipes and the host folder server answer it (the WASI personality's poll).
 // A reply's label is a status as its magnitude.
 //
 // libdogma's print and read use them when slot 5 held a Receiver capability when the process
@@ -25,6 +28,10 @@ export const SLOT_JOB_MEMORY: i32 = 7;
 
 export const STREAM_WRITE: u32 = 0x1001;
 export const STREAM_READ: u32 = 0x1002;
+export const STREAM_INFO: u32 = 0x1003;
+export const STREAM_KIND_TERMINAL: u32 = 1;
+export const STREAM_KIND_PIPE: u32 = 2;
+export const STREAM_KIND_FILE: u32 = 3;
 export const STREAM_TO_ERRORS: u32 = 0x10000;
 export const STREAM_CHUNK: u32 = 252;
 

@@ -1,8 +1,9 @@
 // dogma:runtime incremental
 // The shell (docs/PROGRAMS.md "The shell"): reads command lines from the console with line
-// editing and history, and runs programs — boot modules the config names with `module` lines —
-// with their arguments, in pipelines, in the foreground (^C ends the job) or in the background
-// with `&`. Builtins: help, exit, jobs, history, pwd, cd.
+// editing and history, and runs programs — boot modules the config names with `module` lines,
+// and binaries found on PATH — with their arguments and environment, in pipelines, lists (;, &&,
+// ||), in the foreground (^C ends the job) or in the background with `&`. Builtins: help, exit,
+// jobs, history, pwd, cd, export, unset, env; NAME=value sets a variable.
 // Config: service shell shell memory=8192 bootinfo use=fs use=host session
 // Slots: 2 the registry, 3 a Memory (programs' jobs are made in it), 4 the boot info (names the
 // modules), 5 the Cappage the file system publishes its root in (docs/FS.md), 6 (optional) the
@@ -17,7 +18,11 @@ import { FsClient, fsRoot, fsErrorName, FS_RIGHTS_ALL, FS_RIGHT_READ, FS_OPEN_DI
 import { ConsoleClient, CONSOLE_MODE_RAW } from "../lib/console-client";
 import { LineEditor } from "./shell-parts/editor";
 import { Launcher } from "./shell-parts/jobs";
-import { parseLine, splitSequence } from "./shell-parts/parse";
+import { parseCommandLine, isName, AndOr, PipelineSyntax, JOIN_AND, JOIN_OR } from "./shell-parts/parse";
+import { Variables } from "./shell-parts/variables";
+import { Expander } from "./shell-parts/expand";
+import { expandPipeline } from "./shell-parts/commands";
+import { LauncherLister } from "./shell-parts/jobs";
 
 const MEMORY: i32 = 3;
 const BOOT_INFO: i32 = 4;
@@ -82,8 +87,20 @@ const files = new FsClient(MEMORY, 1);
 const root = fsRoot(FS_ROOTS, 0, 300);
 const launcher = new Launcher(MEMORY, session(), known, console, notices, files, root > 0 ? root : 0, hasShare && capKind(HOST_ROOTS) == <i32>KIND_CAPPAGE ? HOST_ROOTS : 0);
 const editor = new LineEditor(console);
-editor.commands = known.keys().concat(["cd", "exit", "help", "history", "jobs", "pwd"]);
+editor.commands = known.keys().concat(["cd", "env", "exit", "export", "help", "history", "jobs", "pwd", "unset"]);
 let status = 0;
+// The variables every session starts with, exported: PWD follows cd, PATH is where programs are looked for.
+const variables = new Variables();
+variables.set("HOME", "/");
+variables.set("PATH", "/bin");
+variables.set("PWD", "/");
+variables.set("SHELL", "shell");
+variables.export("HOME");
+variables.export("PATH");
+variables.export("PWD");
+variables.export("SHELL");
+const expander = new Expander(variables);
+const lister = new LauncherLister(launcher);
 if (root <= 0) say("shell: no file system on this machine (" + errorName(root) + "); cd and the file tools will not work");
 
 /**
@@ -108,8 +125,10 @@ function changeDirectory(path: string): void {
   }
   if (launcher.cwd != launcher.root && launcher.cwd != launcher.hostRoot(false)) files.close(launcher.cwd);
   launcher.cwd = handle;
+  variables.set("OLDPWD", launcher.cwdPath);
   launcher.cwdPath = target;
   launcher.cwdRights = rights;
+  variables.set("PWD", target);
   status = 0;
 }
 
@@ -118,10 +137,31 @@ function say(s: string): void {
 }
 
 function help(): void {
-  say("builtins: cd [DIR], pwd, jobs, history, help, exit [CODE]");
+  say("builtins: cd [DIR], pwd, jobs, history, help, exit [CODE], export [NAME[=VALUE]...], unset NAME..., env");
   const names = known.keys().sort();
   say("programs: " + names.join(" "));
-  say("a | b (pipe), a & (background), ^C ends the foreground job, ^D or exit ends the session");
+  say("a | b (pipe), a; b, a && b, a || b, a & (background), < > >> 2> 2>&1, NAME=value, $NAME, * ?");
+  say("^C ends the foreground job, ^D or exit ends the session");
+}
+
+/** export [NAME[=VALUE]...]: marks variables for the environment; alone, lists what is exported. */
+function exportVariables(argv: string[]): void {
+  if (argv.length == 1) {
+    const env = variables.environment();
+    for (let i = 0; i < env.length; i++) say("export " + env[i]);
+    return;
+  }
+  for (let i = 1; i < argv.length; i++) {
+    const eq = argv[i].indexOf("=");
+    const name = eq < 0 ? argv[i] : argv[i].slice(0, eq);
+    if (!isName(name)) {
+      console.writeString("export: " + name + ": not a variable name\n", true);
+      status = 1;
+      return;
+    }
+    if (eq >= 0) variables.set(name, argv[i].slice(eq + 1));
+    variables.export(name);
+  }
 }
 
 /** Runs a builtin if `argv` names one: true when it did. */
@@ -138,10 +178,18 @@ function builtin(argv: string[]): bool {
     endSession(code);
   } else if (name == "pwd") say(launcher.cwdPath);
   else if (name == "cd") {
-    changeDirectory(argv.length > 1 ? argv[1] : "/");
+    changeDirectory(argv.length > 1 ? argv[1] : variables.has("HOME") ? variables.get("HOME") : "/");
     return true;
   } else if (name == "history") {
     for (let i = 0; i < editor.history.length; i++) say((i + 1).toString().padStart(4) + "  " + editor.history[i]);
+  } else if (name == "export") {
+    exportVariables(argv);
+    return true;
+  } else if (name == "unset") {
+    for (let i = 1; i < argv.length; i++) variables.unset(argv[i]);
+  } else if (name == "env") {
+    const env = variables.environment();
+    for (let i = 0; i < env.length; i++) say(env[i]);
   } else if (name == "jobs") {
     for (let i = 0; i < launcher.jobs.length; i++) {
       const job = launcher.jobs[i];
@@ -173,16 +221,28 @@ function endSession(code: i32): void {
   exit(code);
 }
 
-/** Runs one `;`-separated part of a line: a builtin, or a pipeline (waited for unless it ends in &). */
-function runSegment(segment: string): void {
-  const p = parseLine(segment);
-  if (p.error.length > 0) {
-    console.writeString("shell: " + p.error + "\n", true);
-    status = 2;
+/**
+ * Runs one pipeline of a line: NAME=value words alone set variables; a builtin runs in the shell;
+ * anything else starts, waited for unless it runs in the background. Sets `status`.
+ */
+function runPipeline(syntax: PipelineSyntax, background: bool, text: string): void {
+  expander.status = status;
+  const first = syntax.commands[0];
+  if (syntax.commands.length == 1 && first.words.length == 0) {
+    for (let i = 0; i < first.assignments.length; i++) variables.set(first.assignments[i].name, expander.text(first.assignments[i].value));
+    status = 0;
     return;
   }
-  if (p.commands.length == 0) return;
-  if (p.commands.length == 1 && !p.background && builtin(p.commands[0].argv)) return;
+  launcher.searchPath = variables.get("PATH");
+  const p = expandPipeline(syntax, expander, lister, background, text);
+  if (p.commands.length == 1 && !background && p.commands[0].argv.length > 0 && builtin(p.commands[0].argv)) return;
+  for (let i = 0; i < p.commands.length; i++) {
+    if (p.commands[i].argv.length == 0) {
+      console.writeString("shell: a command expands to nothing\n", true);
+      status = 2;
+      return;
+    }
+  }
   const why = launcher.start(p);
   if (why.length > 0) {
     console.writeString("shell: " + why + "\n", true);
@@ -190,7 +250,26 @@ function runSegment(segment: string): void {
     return;
   }
   // A job started in the background has succeeded so far, as sh says of `cmd &`.
-  status = p.background ? 0 : launcher.wait(launcher.last);
+  status = background ? 0 : launcher.wait(launcher.last);
+}
+
+/** Runs an and-or list: each pipeline after && only if the last status is 0, after || only if it is not. */
+function runAndOr(item: AndOr): void {
+  for (let i = 0; i < item.pipelines.length; i++) {
+    const join = item.joins[i];
+    if ((join == JOIN_AND && status != 0) || (join == JOIN_OR && status == 0)) continue;
+    runPipeline(item.pipelines[i], item.background, item.text);
+  }
+}
+
+function runLine(line: string): void {
+  const list = parseCommandLine(line);
+  if (list.error.length > 0) {
+    console.writeString("shell: " + list.error + "\n", true);
+    status = 2;
+    return;
+  }
+  for (let i = 0; i < list.items.length; i++) runAndOr(list.items[i]);
 }
 
 say("Dogma shell. Type help for what there is.");
@@ -202,8 +281,7 @@ for (;;) {
   const input = editor.readLine("dogma:" + launcher.cwdPath + (status != 0 ? " [" + status.toString() + "]" : "") + "$ ");
   console.setMode(0);
   if (input.ended && input.line.trim().length == 0) break;
-  const segments = splitSequence(input.line);
-  for (let i = 0; i < segments.length; i++) runSegment(segments[i]);
+  runLine(input.line);
   if (input.ended) break;
 }
 endSession(status);

@@ -6,7 +6,9 @@
 // waits (its Reply and bytes are kept) until the reader makes room. A READ answers what is there,
 // waits while the pipe is empty and open, and answers 0 once the write end is closed and the pipe
 // is drained. Closing the read end breaks the pipe: a waiting and every later WRITE answer
-// E_PEER_DEAD. A pipe is freed when both ends are closed; its badges carry a generation, so a
+// E_PEER_DEAD. INFO (either end) answers at once what the end could do now: kind 2 (a pipe), the
+// bytes a READ would take (0xffffffff: the write end is closed and nothing is left), the room a
+// WRITE would find (0xffffffff: the read end is closed, a WRITE fails at once). A pipe is freed when both ends are closed; its badges carry a generation, so a
 // capability to a freed pipe answers E_INVALID_CAP, never another pipe's bytes.
 //
 // The badge of an end: (pipe + 1) << 16 | generation << 1 | end (0 write, 1 read); badge 0 is the
@@ -18,7 +20,7 @@ import {
   E_QUOTA,
 } from "../lib";
 import { PIPE_SERVICE, PIPE_CREATE, PIPE_CLOSE, PIPE_BYTES } from "../lib/pipe-client";
-import { STREAM_WRITE, STREAM_READ, STREAM_CHUNK } from "../lib/streams";
+import { STREAM_WRITE, STREAM_READ, STREAM_INFO, STREAM_KIND_PIPE, STREAM_CHUNK } from "../lib/streams";
 
 const MEMORY: i32 = 3;
 const PIPES: i32 = 64;
@@ -74,6 +76,17 @@ function pipeOf(badge: u32): i32 {
   const p = unchecked(pipes[index]);
   if (!p.used || (p.generation & 0x7fff) != ((badge >> 1) & 0x7fff)) return -1;
   return index;
+}
+
+/** STREAM_INFO: what either end could do now, without waiting (see the top of the file). */
+function info(replyCap: i32, index: i32): void {
+  const p = unchecked(pipes[index]);
+  const held = p.head - p.tail;
+  msgBegin(0);
+  msgAddWord(STREAM_KIND_PIPE);
+  msgAddWord(held == 0 && p.writeClosed ? 0xffffffff : held);
+  msgAddWord(p.readClosed ? 0xffffffff : PIPE_BYTES - held);
+  reply(replyCap);
 }
 
 function create(replyCap: i32): void {
@@ -245,6 +258,7 @@ for (;;) {
   if (label == PIPE_CLOSE) close(replyCap, index, end);
   else if (label == STREAM_WRITE && end == 0) write(replyCap, index);
   else if (label == STREAM_READ && end == 1) read(replyCap, index);
+  else if (label == STREAM_INFO) info(replyCap, index);
   else answer(replyCap, E_INVALID_ARGUMENT, 0);
   settle(index);
 }

@@ -18,7 +18,7 @@ import {
   OP_PROCESS_START, OP_PROCESS_STATE, OP_PROCESS_KILL, OP_PROCESS_SET_ARGS, OP_RECEIVER_MINT, OP_KERNEL_PROCESS, OP_KERNEL_CAPS,
   OP_KERNEL_FRAMES, OP_KERNEL_MEMORY, OP_KERNEL_UPTIME, OP_KERNEL_PAGING_INFO, MSG_PROCESS_ENDED, E_INVALID_ARGUMENT, E_INVALID_CAP, E_MISSING_RIGHT,
   E_NO_PROCESS, E_NOT_READY, E_PEER_DEAD, E_QUOTA, E_BAD_MESSAGE, E_WRONG_TYPE, MAX_DATA_WORDS, REGISTRY_NAME_WORDS,
-  PROC_SESSION, PROC_SPAWN, PROC_SPAWN_BINARY, PROC_KILL, PROC_INSPECT, PROC_HALT, JOB_ARGS, JOB_GIVE, JOB_START, JOB_WAIT,
+  KIND_IMAGE, PROC_SESSION, PROC_SPAWN, PROC_SPAWN_BINARY, PROC_SPAWN_IMAGE, PROC_KILL, PROC_INSPECT, PROC_HALT, JOB_ARGS, JOB_GIVE, JOB_START, JOB_WAIT,
   JOB_KILL, JOB_STATE, JOB_MONITOR,
 } from "../lib";
 import { readModuleNames } from "./procman-parts/boot-modules";
@@ -114,8 +114,25 @@ function takeCap(i: i32): i32 {
   return cap;
 }
 
-/** The Image of boot module `module`, or of the binary in the request's Region; a cap or a status (reply words set on a refusal). */
-function imageFor(binary: bool, memory: i32): i32 {
+const FROM_MODULE: i32 = 0;
+const FROM_BINARY: i32 = 1;
+const FROM_IMAGE: i32 = 2;
+
+/**
+ * The Image of boot module `module`, of the binary in the request's Region, or the one the request
+ * brings (the caller loaded it); a cap (procman's to drop) or a status (reply words set on a refusal).
+ */
+function imageFor(from: i32, memory: i32): i32 {
+  if (from == FROM_IMAGE) {
+    const image = takeCap(1);
+    if (image == 0) return E_INVALID_CAP;
+    if (capKind(image) != <i32>KIND_IMAGE) {
+      capDrop(image);
+      return E_WRONG_TYPE;
+    }
+    return image;
+  }
+  const binary = from == FROM_BINARY;
   if (!binary) {
     const module = moduleNamed();
     if (module < 0) return E_INVALID_CAP;
@@ -140,14 +157,15 @@ function imageFor(binary: bool, memory: i32): i32 {
   return status;
 }
 
-/** PROC_SPAWN and PROC_SPAWN_BINARY: the reply's label; on success the job cap and pid are in the buffer. */
-function spawn(session: u32, binary: bool): u32 {
+/** PROC_SPAWN, PROC_SPAWN_BINARY and PROC_SPAWN_IMAGE: the reply's label; on success the job cap and pid are in the buffer. */
+function spawn(session: u32, from: i32): u32 {
+  const binary = from == FROM_BINARY;
   const memory = capCount > 0 ? caps[0] : 0;
   if (memory == 0) return fail(E_INVALID_CAP);
   if (capKind(memory) != <i32>KIND_MEMORY) return fail(capKind(memory) < 0 ? E_INVALID_CAP : E_WRONG_TYPE);
   const index = freeEntry();
   if (index < 0) return fail(E_QUOTA);
-  const image = imageFor(binary, memory);
+  const image = imageFor(from, memory);
   if (image < 0) {
     // A load refusal leaves the loader's message in the buffer: it is the reply's words.
     if (image == E_INVALID_ARGUMENT && binary) {
@@ -214,9 +232,10 @@ function fail(status: i32): u32 {
 }
 
 /** Relays the request's words (after the label word) to `target` as `op`, then answers what it answered. */
-function relay(target: i32, op: u32, from: i32): u32 {
+function relay(target: i32, op: u32, from: i32, cap: i32 = 0): u32 {
   msgBegin(op);
   for (let i = from; i < requestWords; i++) msgAddWord(request[i]);
+  if (cap != 0) msgAddCap(<u32>cap); // copied: the caller's, dropped with the request's others
   const status = msgInvoke(target);
   if (status < 0) return fail(status);
   // The answer is in the buffer already: a reply with label 0 sends its words back as they are.
@@ -270,7 +289,8 @@ function jobRequest(job: Job, label: u32, replyCap: i32): u32 {
   }
   if (label == JOB_STATE) return relay(job.process, OP_PROCESS_STATE, 0);
   if (job.ended) return fail(E_PEER_DEAD);
-  if (label == JOB_ARGS) return relay(job.process, OP_PROCESS_SET_ARGS, 0);
+  // The block comes in the words, or in a Region the request brings (PROCESS_SET_ARGS reads it there).
+  if (label == JOB_ARGS) return relay(job.process, OP_PROCESS_SET_ARGS, 0, capCount > 0 ? caps[0] : 0);
   if (label == JOB_START) {
     msgBegin(OP_PROCESS_START);
     return fail(msgInvoke(job.process));
@@ -303,8 +323,9 @@ function handle(label: u32, badge: u32, replyCap: i32): u32 {
     const job = jobOf(badge);
     return job == null ? fail(E_PEER_DEAD) : jobRequest(job, label, replyCap);
   }
-  if (label == PROC_SPAWN) return spawn(badge, false);
-  if (label == PROC_SPAWN_BINARY) return spawn(badge, true);
+  if (label == PROC_SPAWN) return spawn(badge, FROM_MODULE);
+  if (label == PROC_SPAWN_BINARY) return spawn(badge, FROM_BINARY);
+  if (label == PROC_SPAWN_IMAGE) return spawn(badge, FROM_IMAGE);
   if (label == PROC_INSPECT) return inspect();
   if (label == PROC_KILL) return killPid(badge);
   if (label == PROC_HALT) return halt(badge);

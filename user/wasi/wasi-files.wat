@@ -39,9 +39,9 @@
     (i32.store (i32.const 8196) (i32.const 16))
     (call $check (call $fd_write (local.get $fd) (i32.const 8192) (i32.const 1) (i32.const 8200)) (i32.const 2))
     (call $check (call $fd_close (local.get $fd)) (i32.const 3))
-    ;; 4: open it again for reading (fd_read = 1 << 1) and read it back.
+    ;; 4: open it again for reading and seeking (fd_read = 1 << 1, fd_seek = 1 << 2) and read it back.
     (call $check (call $path_open (i32.const 3) (i32.const 0) (i32.const 4096) (i32.const 8) (i32.const 0)
-      (i64.const 2) (i64.const 0) (i32.const 0) (i32.const 8208)) (i32.const 4))
+      (i64.const 6) (i64.const 0) (i32.const 0) (i32.const 8208)) (i32.const 4))
     (local.set $fd (i32.load (i32.const 8208)))
     (i32.store (i32.const 8192) (i32.const 12288))
     (i32.store (i32.const 8196) (i32.const 4096))

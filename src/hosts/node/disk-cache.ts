@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, open, readFile, readdir, rename, rm, stat, utimes } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import type { ModuleCache } from "../../loader/cache.ts";
@@ -9,29 +9,122 @@ export function defaultCacheDir(): string {
   return join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "dogma", "modules");
 }
 
-/** Rewritten modules as files named by key. Writes go to a temporary name first, so a reader never sees half a record. */
+/** The cache's bound in bytes: DOGMA_CACHE_MAX (bytes, or with K, M, G), else 1 GiB. */
+export function defaultCacheLimit(): number {
+  const text = process.env.DOGMA_CACHE_MAX;
+  const match = text ? /^(\d+)([KMG]?)i?B?$/i.exec(text.trim()) : null;
+  if (!match) return 1 << 30;
+  const unit = { "": 1, K: 1 << 10, M: 1 << 20, G: 1 << 30 }[match[2]!.toUpperCase() as "" | "K" | "M" | "G"];
+  return Number(match[1]) * unit;
+}
+
+export interface CacheEntry {
+  readonly key: string;
+  readonly bytes: number;
+  /** When it was last used (written or read), in ms since the epoch. */
+  readonly usedMs: number;
+}
+
+const SUFFIX = ".dgm";
+
+/**
+ * Rewritten modules as files named by key, at most `limit` bytes in all: when a new record takes
+ * the folder past it, the records used longest ago go first (a read marks a record used by
+ * setting its modification time). Writes go to a temporary name first, so a reader never sees
+ * half a record.
+ */
 export class DiskModuleCache implements ModuleCache {
-  private readonly dir: string;
-  constructor(dir: string = defaultCacheDir()) {
+  readonly dir: string;
+  readonly limit: number;
+
+  constructor(dir: string = defaultCacheDir(), limit: number = defaultCacheLimit()) {
     this.dir = dir;
+    this.limit = limit;
   }
 
   async get(key: string): Promise<Uint8Array | null> {
+    const file = join(this.dir, `${key}${SUFFIX}`);
     try {
-      return new Uint8Array(await readFile(join(this.dir, `${key}.dgm`)));
+      const bytes = new Uint8Array(await readFile(file));
+      const now = new Date();
+      await utimes(file, now, now).catch(() => {});
+      return bytes;
     } catch {
       return null;
     }
   }
 
-  async put(key: string, record: Uint8Array): Promise<void> {
+  put(key: string, record: Uint8Array): Promise<void> {
+    return this.putParts(key, [record]);
+  }
+
+  /** Writes the parts one after another: a big record is never joined in memory. */
+  async putParts(key: string, parts: readonly Uint8Array[]): Promise<void> {
+    if (parts.reduce((n, p) => n + p.length, 0) > this.limit) return;
     try {
       await mkdir(this.dir, { recursive: true });
       const temporary = join(this.dir, `${key}.${process.pid}.tmp`);
-      await writeFile(temporary, record);
-      await rename(temporary, join(this.dir, `${key}.dgm`));
+      const file = await open(temporary, "w");
+      try {
+        for (const part of parts) {
+          for (let written = 0; written < part.length; ) written += (await file.write(part, written)).bytesWritten;
+        }
+      } finally {
+        await file.close();
+      }
+      await rename(temporary, join(this.dir, `${key}${SUFFIX}`));
+      await this.evict(key);
     } catch {
       // A cache that cannot be written only costs the next start a rewrite.
+    }
+  }
+
+  /** Every record, most recently used first. */
+  async entries(): Promise<CacheEntry[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch {
+      return [];
+    }
+    const entries: CacheEntry[] = [];
+    for (const name of names.filter((n) => n.endsWith(SUFFIX))) {
+      try {
+        const info = await stat(join(this.dir, name));
+        entries.push({ key: name.slice(0, -SUFFIX.length), bytes: info.size, usedMs: info.mtimeMs });
+      } catch {
+        // Removed meanwhile by another process.
+      }
+    }
+    return entries.sort((a, b) => b.usedMs - a.usedMs);
+  }
+
+  /** Removes every record (and leftovers of interrupted writes); returns how many records went. */
+  async clear(): Promise<number> {
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch {
+      return 0;
+    }
+    let removed = 0;
+    for (const name of names) {
+      if (!name.endsWith(SUFFIX) && !name.endsWith(".tmp")) continue;
+      await rm(join(this.dir, name), { force: true });
+      if (name.endsWith(SUFFIX)) removed++;
+    }
+    return removed;
+  }
+
+  /** Drops the records used longest ago until the rest fit in the limit; `keep` stays. */
+  private async evict(keep: string): Promise<void> {
+    const entries = await this.entries();
+    let total = entries.reduce((n, e) => n + e.bytes, 0);
+    for (const entry of [...entries].reverse()) {
+      if (total <= this.limit) return;
+      if (entry.key === keep) continue;
+      await rm(join(this.dir, `${entry.key}${SUFFIX}`), { force: true });
+      total -= entry.bytes;
     }
   }
 }

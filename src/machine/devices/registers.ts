@@ -44,7 +44,7 @@ export const DEVICE_MAGIC = 0x6d676f64;
 export const DEVICE_VERSION = 1;
 
 /** Word 1: what kind of device the page belongs to. */
-export const DeviceKind = { CONSOLE: 1, BLOCK: 2, TIMER: 3, SHARE: 4, POWER: 5 } as const;
+export const DeviceKind = { CONSOLE: 1, BLOCK: 2, TIMER: 3, SHARE: 4, POWER: 5, FOLDER: 6 } as const;
 
 /** The header every device shares (words 0 to 7); device registers start at HEADER_WORDS. */
 export const Header = {

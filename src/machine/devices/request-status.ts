@@ -1,6 +1,6 @@
 /**
  * The status a queued request completes with, in word 1 of its used-ring entry. Shared by the
- * block and host share devices, and by the drivers written against docs/DEVICES.md.
+ * block, host share and host folder devices, and by the drivers written against docs/DEVICES.md.
  */
 export const RequestStatus = {
   OK: 0,
@@ -19,8 +19,18 @@ export const RequestStatus = {
   E_DENIED: 8,
   /** The path is not valid UTF-8 or holds a NUL or a backslash. */
   E_PATH: 9,
-  /** A write to a write-protected disk (`--read-only`), or to an image the host cannot write. */
+  /** A write to a write-protected disk (`--read-only`), or to an image the host cannot write; a change to a read-only host folder. */
   E_READ_ONLY: 10,
-  /** The host has no room left for the disk image's data (ENOSPC on the file system under it). */
+  /** The host has no room left for the disk image's data (ENOSPC on the file system under it), or for a host folder's. */
   E_NO_SPACE: 11,
+  /** The name exists already (host folder: create exclusive, mkdir, link, symlink). */
+  E_EXISTS: 12,
+  /** The directory is not empty (host folder: remove, rename onto it). */
+  E_NOT_EMPTY: 13,
+  /** A symbolic link where none may be followed, or too many of them (host folder). */
+  E_LOOP: 14,
+  /** The file id names no open file (host folder). */
+  E_STALE: 15,
+  /** What a request needs is not what it names (host folder: readlink of what is no link). */
+  E_INVALID: 16,
 } as const;

@@ -2,272 +2,162 @@ import type { ImportFunction, ImportModuleSpec } from "../../kernel/personality.
 import type { Process } from "../../kernel/process.ts";
 import type { KernelServices } from "../../kernel/services.ts";
 import { Errno } from "./errno.ts";
+import * as fd from "./fd-calls.ts";
+import { GuestMemory } from "./guest-memory.ts";
+import * as path from "./path-calls.ts";
+import { cpuNs, pollOneoff } from "./poll.ts";
+import { FS_PATH_MAX } from "./protocol.ts";
+import { Right } from "./rights.ts";
 import { wasiSignatures } from "./signatures.ts";
-import { STREAM_CHUNK, streamRead, streamSlot, streamWrite } from "./streams.ts";
-import { FileTable } from "./files.ts";
+import { WasiProcess } from "./wasi-process.ts";
 
 /**
  * The WASI preview1 personality: turns a WASI program's calls into kernel calls, so unmodified
  * command-line programs run as Dogma processes. fds 0-2 are the process's standard streams when
- * the shell gave it some (streams.ts: IPC with the console, a pipe or a file), else the boot
- * console. Files are the file system server's (files.ts): the working directory and the root the
- * shell gives a program are its preopens. docs/ABI.md lists what is implemented.
+ * it has some (streams.ts: IPC with the console, a pipe or a file), else the boot console; files
+ * and directories are handles of file servers (the file system, the host share, a host folder)
+ * that the process holds, the preopens among them (preopens.ts). Every function of preview1 is
+ * here; docs/ABI.md says what each does.
  */
 export const WASI_MODULE = "wasi_snapshot_preview1";
 
-const CHARACTER_DEVICE = 2;
-const DIRECTORY = 3;
-const REGULAR_FILE = 4;
-const ALL_RIGHTS = (1n << 29n) - 1n;
-const RIGHTS_FD_READ = 1n << 1n;
-const RIGHTS_FD_WRITE = 1n << 6n;
-const encoder = new TextEncoder();
+const SOCK_ACCEPT_NONBLOCK = 4;
+/** The calls that wait (IPC, a sleep) and touch the program's memory after. */
+const ASYNC_CALLS = [
+  "fd_read", "fd_pread", "fd_write", "fd_pwrite", "fd_seek", "fd_close", "fd_renumber", "fd_fdstat_get", "fd_filestat_get",
+  "fd_filestat_set_size", "fd_filestat_set_times", "fd_allocate", "fd_sync", "fd_datasync", "fd_readdir", "path_open",
+  "path_create_directory", "path_remove_directory", "path_unlink_file", "path_filestat_get", "path_filestat_set_times",
+  "path_readlink", "path_rename", "path_link", "path_symlink", "poll_oneoff",
+] as const;
+/** random_get fills at most this much a call (a larger request is EINVAL, never a huge allocation). */
+const MAX_RANDOM_BYTES = 64 << 20;
+const RANDOM_PIECE = 64 << 10;
 
 export const wasiPreview1: ImportModuleSpec<KernelServices> = {
   module: WASI_MODULE,
   functions: wasiSignatures,
   bind(k) {
-    const io = new GuestMemory(k);
-    const tables = new WeakMap<Process, FileTable>();
-    const files = (process: Process): FileTable => {
-      let table = tables.get(process);
-      if (!table) tables.set(process, (table = new FileTable(k, process)));
-      return table;
+    const memory = new GuestMemory(k);
+    const processes = new WeakMap<Process, WasiProcess>();
+    const state = (): WasiProcess => {
+      const process = k.current();
+      let w = processes.get(process);
+      if (!w) processes.set(process, (w = new WasiProcess(k, process, memory)));
+      return w;
     };
-    const path = (process: Process, ptr: number, length: number): Uint8Array | null =>
-      length < 0 || length > 4096 ? null : k.readMemory(process, ptr, length);
-    const implemented: Record<string, ImportFunction> = {
-      args_sizes_get: (countPtr: number, sizePtr: number) => io.putSizes(countPtr, sizePtr, k.current().args),
-      args_get: (argv: number, buf: number) => io.putStrings(argv, buf, k.current().args),
-      environ_sizes_get: (countPtr: number, sizePtr: number) => io.putSizes(countPtr, sizePtr, k.current().env),
-      environ_get: (environ: number, buf: number) => io.putStrings(environ, buf, k.current().env),
-      clock_res_get: (id: number, out: number) => (id > 3 ? Errno.INVAL : io.putU64(out, 1000n)),
+    /** A path argument: its bytes, or the errno (a path longer than any server takes is refused unread). */
+    const pathArg = (w: WasiProcess, ptr: number, length: number): Uint8Array | number => {
+      if (length >>> 0 > FS_PATH_MAX) return Errno.NAMETOOLONG;
+      return memory.read(w.process, ptr, length >>> 0) ?? Errno.FAULT;
+    };
+    const u32 = (n: number) => n >>> 0;
+    const put = (ok: boolean) => (ok ? Errno.SUCCESS : Errno.FAULT);
+    const calls: Record<string, ImportFunction> = {
+      args_sizes_get: (countPtr: number, sizePtr: number) => put(memory.putSizes(k.current(), countPtr, sizePtr, k.current().args)),
+      args_get: (argv: number, buf: number) => put(memory.putStrings(k.current(), argv, buf, k.current().args)),
+      environ_sizes_get: (countPtr: number, sizePtr: number) => put(memory.putSizes(k.current(), countPtr, sizePtr, k.current().env)),
+      environ_get: (environ: number, buf: number) => put(memory.putStrings(k.current(), environ, buf, k.current().env)),
+      clock_res_get(id: number, out: number): number {
+        if (u32(id) > 3) return Errno.INVAL;
+        return put(memory.putU64(k.current(), out, u32(id) >= 2 ? 1000n : 1n));
+      },
       clock_time_get(id: number, _precision: bigint, out: number): number {
-        if (id > 3) return Errno.INVAL;
-        const time = id === 0 ? k.clock.wallNs() : BigInt(Math.round(k.clock.monotonicNs()));
-        return io.putU64(out, time);
+        const clock = u32(id);
+        if (clock > 3) return Errno.INVAL;
+        const w = state();
+        const time = clock === 0 ? k.clock.wallNs() : clock === 1 ? BigInt(Math.round(k.clock.monotonicNs())) : BigInt(Math.round(cpuNs(w)));
+        return put(memory.putU64(w.process, out, time));
       },
-      async fd_write(fd: number, iovs: number, count: number, outPtr: number): Promise<number> {
-        const process = k.current();
-        const data = io.gather(iovs, count);
-        if (data === null) return Errno.FAULT;
-        // The count is written after the data went out: its word must be resident first.
-        k.touch(process, outPtr >>> 0, 4);
-        if (fd > 2) {
-          const written = await files(process).write(fd, data);
-          return written < 0 ? -written : io.putU32(outPtr, written, process);
-        }
-        if (fd !== 1 && fd !== 2) return Errno.BADF;
-        const slot = streamSlot(k, process, fd);
-        if (slot === null) {
-          const status = k.consoleWrite(fd, data);
-          return status < 0 ? errnoOf(status) : io.putU32(outPtr, data.length, process);
-        }
-        const written = await streamWrite(k, process, slot, data, fd === 2);
-        return written < 0 ? errnoOf(written) : io.putU32(outPtr, written, process);
+      fd_read: (f: number, iovs: number, count: number, out: number) => fd.fdRead(state(), u32(f), iovs, u32(count), out),
+      fd_pread: (f: number, iovs: number, count: number, offset: bigint, out: number) => fd.fdRead(state(), u32(f), iovs, u32(count), out, BigInt.asUintN(64, offset)),
+      fd_write: (f: number, iovs: number, count: number, out: number) => fd.fdWrite(state(), u32(f), iovs, u32(count), out),
+      fd_pwrite: (f: number, iovs: number, count: number, offset: bigint, out: number) => fd.fdWrite(state(), u32(f), iovs, u32(count), out, BigInt.asUintN(64, offset)),
+      fd_seek: (f: number, delta: bigint, whence: number, out: number) => fd.fdSeek(state(), u32(f), delta, u32(whence), out),
+      fd_tell: (f: number, out: number) => fd.fdTell(state(), u32(f), out),
+      fd_close: (f: number) => fd.fdClose(state(), u32(f)),
+      fd_renumber: (from: number, to: number) => fd.fdRenumber(state(), u32(from), u32(to)),
+      fd_fdstat_get: (f: number, out: number) => fd.fdFdstatGet(state(), u32(f), out),
+      fd_fdstat_set_flags: (f: number, flags: number) => fd.fdFdstatSetFlags(state(), u32(f), flags & 0xffff),
+      fd_fdstat_set_rights: (f: number, base: bigint, inheriting: bigint) => fd.fdFdstatSetRights(state(), u32(f), base, inheriting),
+      fd_filestat_get: (f: number, out: number) => fd.fdFilestatGet(state(), u32(f), out),
+      fd_filestat_set_size: (f: number, size: bigint) => fd.fdFilestatSetSize(state(), u32(f), BigInt.asUintN(64, size)),
+      fd_filestat_set_times: (f: number, accessed: bigint, modified: bigint, flags: number) =>
+        fd.fdFilestatSetTimes(state(), u32(f), BigInt.asUintN(64, accessed), BigInt.asUintN(64, modified), flags & 0xffff),
+      fd_allocate: (f: number, offset: bigint, length: bigint) => fd.fdAllocate(state(), u32(f), offset, length),
+      fd_advise: (f: number, offset: bigint, length: bigint, advice: number) => fd.fdAdvise(state(), u32(f), offset, length, advice & 0xff),
+      fd_sync: (f: number) => fd.fdSync(state(), u32(f), Right.FD_SYNC),
+      fd_datasync: (f: number) => fd.fdSync(state(), u32(f), Right.FD_DATASYNC),
+      fd_readdir: (f: number, buf: number, length: number, cookie: bigint, out: number) => fd.fdReaddir(state(), u32(f), buf, u32(length), BigInt.asUintN(64, cookie), out),
+      fd_prestat_get: (f: number, out: number) => fd.fdPrestatGet(state(), u32(f), out),
+      fd_prestat_dir_name: (f: number, buf: number, length: number) => fd.fdPrestatDirName(state(), u32(f), buf, u32(length)),
+      async path_open(dirFd: number, lookup: number, ptr: number, length: number, oflags: number, base: bigint, inheriting: bigint, fdflags: number, out: number): Promise<number> {
+        const w = state();
+        const bytes = pathArg(w, ptr, length);
+        if (typeof bytes === "number") return bytes;
+        k.touch(w.process, out >>> 0, 4);
+        const opened = await path.pathOpen(w, u32(dirFd), u32(lookup), bytes, oflags & 0xffff, base, inheriting, fdflags & 0xffff);
+        if (opened < 0) return -opened;
+        if (memory.putU32(w.process, out, opened)) return Errno.SUCCESS;
+        await fd.fdClose(w, opened); // nowhere to say which fd: it must not stay open
+        return Errno.FAULT;
       },
-      async fd_read(fd: number, iovs: number, count: number, outPtr: number): Promise<number> {
-        const process = k.current();
-        const buffers = io.iovecs(process, iovs, count);
-        if (buffers === null) return Errno.FAULT;
-        const wanted = buffers.reduce((n, [, len]) => n + len, 0);
-        // What is read is gone from its stream or moves the offset: where it goes must be resident first.
-        for (const [address, length] of buffers) k.touch(process, address, length);
-        k.touch(process, outPtr >>> 0, 4);
-        if (fd > 2) {
-          const got = await files(process).read(fd, wanted);
-          if (typeof got === "number") return -got;
-          if (!io.scatter(process, buffers, got)) return Errno.FAULT;
-          return io.putU32(outPtr, got.length, process);
-        }
-        if (fd !== 0) return Errno.BADF;
-        const slot = streamSlot(k, process, fd);
-        let data: Uint8Array | number = new Uint8Array(0);
-        if (wanted > 0) data = slot === null ? await k.consoleRead(process, wanted) : await streamRead(k, process, slot, Math.min(wanted, STREAM_CHUNK));
-        if (typeof data === "number") return errnoOf(data);
-        if (!io.scatter(process, buffers, data)) return Errno.FAULT;
-        return io.putU32(outPtr, data.length, process);
-      },
-      fd_close: (fd: number) => (fd <= 2 ? Errno.SUCCESS : files(k.current()).close(fd)),
-      fd_fdstat_get(fd: number, out: number): number {
-        const process = k.current();
-        if (fd > 2 && !files(process).has(fd)) return Errno.BADF;
-        const stat = new Uint8Array(24);
-        const view = new DataView(stat.buffer);
-        view.setUint8(0, fd <= 2 ? CHARACTER_DEVICE : files(process).isDirectory(fd) ? DIRECTORY : REGULAR_FILE);
-        view.setBigUint64(8, fd === 0 ? RIGHTS_FD_READ : fd <= 2 ? RIGHTS_FD_WRITE : ALL_RIGHTS, true);
-        view.setBigUint64(16, fd <= 2 ? 0n : ALL_RIGHTS, true);
-        return k.writeMemory(process, out, stat) ? Errno.SUCCESS : Errno.FAULT;
-      },
-      fd_prestat_get(fd: number, out: number): number {
-        const process = k.current();
-        const name = files(process).preopen(fd);
-        if (!name) return Errno.BADF;
-        const stat = new Uint8Array(8);
-        new DataView(stat.buffer).setUint32(4, name.length, true); // tag 0: a directory
-        return k.writeMemory(process, out, stat) ? Errno.SUCCESS : Errno.FAULT;
-      },
-      fd_prestat_dir_name(fd: number, buf: number, length: number): number {
-        const process = k.current();
-        const name = files(process).preopen(fd);
-        if (!name) return Errno.BADF;
-        if (length < name.length) return Errno.INVAL;
-        return k.writeMemory(process, buf, name) ? Errno.SUCCESS : Errno.FAULT;
-      },
-      async path_open(dirFd: number, _dirflags: number, pathPtr: number, pathLength: number, oflags: number, rightsBase: bigint, _inheriting: bigint, fdflags: number, out: number): Promise<number> {
-        const process = k.current();
-        const bytes = path(process, pathPtr, pathLength);
-        if (bytes === null) return Errno.FAULT;
-        k.touch(process, out >>> 0, 4);
-        const fd = await files(process).open(dirFd, bytes, oflags, rightsBase, fdflags);
-        return fd < 0 ? -fd : io.putU32(out, fd, process);
-      },
-      async path_create_directory(dirFd: number, pathPtr: number, pathLength: number): Promise<number> {
-        const process = k.current();
-        const bytes = path(process, pathPtr, pathLength);
-        return bytes === null ? Errno.FAULT : files(process).pathOperation(dirFd, "mkdir", bytes);
-      },
-      async path_unlink_file(dirFd: number, pathPtr: number, pathLength: number): Promise<number> {
-        const process = k.current();
-        const bytes = path(process, pathPtr, pathLength);
-        return bytes === null ? Errno.FAULT : files(process).pathOperation(dirFd, "unlink", bytes);
-      },
-      async path_remove_directory(dirFd: number, pathPtr: number, pathLength: number): Promise<number> {
-        const process = k.current();
-        const bytes = path(process, pathPtr, pathLength);
-        return bytes === null ? Errno.FAULT : files(process).pathOperation(dirFd, "unlink", bytes);
-      },
-      async fd_seek(fd: number, delta: bigint, whence: number, out: number): Promise<number> {
-        const process = k.current();
-        if (fd <= 2) return 70; // ESPIPE: a stream has no offset
-        k.touch(process, out >>> 0, 8);
-        const at = await files(process).seek(fd, delta, whence);
-        return typeof at === "number" ? -at : io.putU64(out, at);
-      },
-      fd_tell(fd: number, out: number): number {
-        const at = fd <= 2 ? -70 : files(k.current()).tell(fd);
-        return typeof at === "number" ? -at : io.putU64(out, at);
-      },
-      async fd_filestat_get(fd: number, out: number): Promise<number> {
-        const process = k.current();
-        if (fd <= 2) return Errno.NOSYS;
-        const stat = await files(process).stat(fd);
-        if (typeof stat === "number") return -stat;
-        const bytes = new Uint8Array(64);
-        const view = new DataView(bytes.buffer);
-        view.setBigUint64(8, BigInt(stat.inode), true);
-        view.setUint8(16, stat.kind === 2 ? DIRECTORY : REGULAR_FILE);
-        view.setBigUint64(24, 1n, true);
-        view.setBigUint64(32, stat.size, true);
-        view.setBigUint64(40, stat.modified, true);
-        view.setBigUint64(48, stat.modified, true);
-        view.setBigUint64(56, stat.created, true);
-        return k.writeMemory(process, out, bytes) ? Errno.SUCCESS : Errno.FAULT;
-      },
-      async fd_readdir(fd: number, buf: number, length: number, cookie: bigint, usedPtr: number): Promise<number> {
-        const process = k.current();
-        if (length < 0 || length > 1 << 20) return Errno.INVAL;
-        const bytes = await files(process).readdir(fd, cookie, length);
-        if (typeof bytes === "number") return -bytes;
-        if (!k.writeMemory(process, buf, bytes)) return Errno.FAULT;
-        return io.putU32(usedPtr, bytes.length, process);
-      },
-      fd_filestat_set_size: (fd: number, size: bigint) => (fd <= 2 ? Errno.INVAL : files(k.current()).truncate(fd, size)),
-      fd_sync: (fd: number) => (fd <= 2 ? Errno.SUCCESS : files(k.current()).sync(fd)),
-      fd_datasync: (fd: number) => (fd <= 2 ? Errno.SUCCESS : files(k.current()).sync(fd)),
+      path_create_directory: (dirFd: number, ptr: number, length: number) => withPath(ptr, length, (w, bytes) => path.pathCreateDirectory(w, u32(dirFd), bytes)),
+      path_remove_directory: (dirFd: number, ptr: number, length: number) => withPath(ptr, length, (w, bytes) => path.pathRemoveDirectory(w, u32(dirFd), bytes)),
+      path_unlink_file: (dirFd: number, ptr: number, length: number) => withPath(ptr, length, (w, bytes) => path.pathUnlinkFile(w, u32(dirFd), bytes)),
+      path_filestat_get: (dirFd: number, lookup: number, ptr: number, length: number, out: number) => withPath(ptr, length, (w, bytes) => path.pathFilestatGet(w, u32(dirFd), u32(lookup), bytes, out)),
+      path_filestat_set_times: (dirFd: number, lookup: number, ptr: number, length: number, accessed: bigint, modified: bigint, flags: number) =>
+        withPath(ptr, length, (w, bytes) => path.pathFilestatSetTimes(w, u32(dirFd), u32(lookup), bytes, accessed, modified, flags & 0xffff)),
+      path_readlink: (dirFd: number, ptr: number, length: number, buf: number, bufLength: number, out: number) =>
+        withPath(ptr, length, (w, bytes) => path.pathReadlink(w, u32(dirFd), bytes, buf, u32(bufLength), out)),
+      path_rename: (dirFd: number, fromPtr: number, fromLength: number, newFd: number, toPtr: number, toLength: number) =>
+        withPaths(fromPtr, fromLength, toPtr, toLength, (w, from, to) => path.pathRename(w, u32(dirFd), from, u32(newFd), to)),
+      path_link: (dirFd: number, lookup: number, fromPtr: number, fromLength: number, newFd: number, toPtr: number, toLength: number) =>
+        withPaths(fromPtr, fromLength, toPtr, toLength, (w, from, to) => path.pathLink(w, u32(dirFd), u32(lookup), from, u32(newFd), to)),
+      path_symlink: (targetPtr: number, targetLength: number, dirFd: number, ptr: number, length: number) =>
+        withPaths(targetPtr, targetLength, ptr, length, (w, target, bytes) => path.pathSymlink(w, target, u32(dirFd), bytes)),
+      poll_oneoff: (inPtr: number, outPtr: number, count: number, countOut: number) => pollOneoff(state(), inPtr, outPtr, u32(count), countOut),
       proc_exit: (code: number) => k.exit(k.current(), code),
+      proc_raise: () => Errno.NOSYS,
       sched_yield: () => k.yield(k.current()).then(() => Errno.SUCCESS),
       random_get(buf: number, length: number): number {
-        if (length < 0 || length > 1 << 20) return Errno.INVAL;
-        const bytes = new Uint8Array(length);
-        k.entropy.fill(bytes);
-        return k.writeMemory(k.current(), buf, bytes) ? Errno.SUCCESS : Errno.FAULT;
+        const total = u32(length);
+        if (total > MAX_RANDOM_BYTES) return Errno.INVAL;
+        const process = k.current();
+        for (let at = 0; at < total; at += RANDOM_PIECE) {
+          const bytes = new Uint8Array(Math.min(RANDOM_PIECE, total - at));
+          k.entropy.fill(bytes);
+          if (!memory.write(process, (buf >>> 0) + at, bytes)) return Errno.FAULT;
+        }
+        return Errno.SUCCESS;
       },
+      // No descriptor is a socket until Dogma has a network: an open one is ENOTSOCK, any other EBADF.
+      sock_accept: (f: number, flags: number) => (!state().table.get(u32(f)) ? Errno.BADF : (flags & ~SOCK_ACCEPT_NONBLOCK) !== 0 ? Errno.INVAL : Errno.NOTSOCK),
+      sock_recv: (f: number) => notSocket(u32(f)),
+      sock_send: (f: number) => notSocket(u32(f)),
+      sock_shutdown: (f: number) => notSocket(u32(f)),
     };
-    const all: Record<string, ImportFunction> = {};
-    for (const name of Object.keys(wasiSignatures)) all[name] = implemented[name] ?? (() => Errno.NOSYS);
-    return all;
+    const notSocket = (f: number) => (state().table.get(f) ? Errno.NOTSOCK : Errno.BADF);
+    const withPath = async (ptr: number, length: number, call: (w: WasiProcess, bytes: Uint8Array) => Promise<number>): Promise<number> => {
+      const w = state();
+      const bytes = pathArg(w, ptr, length);
+      return typeof bytes === "number" ? bytes : call(w, bytes);
+    };
+    const withPaths = async (aPtr: number, aLength: number, bPtr: number, bLength: number, call: (w: WasiProcess, a: Uint8Array, b: Uint8Array) => Promise<number>): Promise<number> => {
+      const w = state();
+      const a = pathArg(w, aPtr, aLength);
+      if (typeof a === "number") return a;
+      const b = pathArg(w, bPtr, bLength);
+      return typeof b === "number" ? b : call(w, a, b);
+    };
+    const missing = Object.keys(wasiSignatures).filter((name) => !(name in calls));
+    if (missing.length > 0) throw new Error(`kernel bug: WASI functions without an implementation: ${missing.join(", ")}`);
+    // A call that may wait and then touch the program's memory must be an async function: the
+    // kernel pages in what a rejected promise of one asked for and calls it again
+    // (kernel/resident-call.ts); a promise from a plain function would end the process instead.
+    for (const name of ASYNC_CALLS) {
+      const call = calls[name]!;
+      if (call.constructor.name !== "AsyncFunction") calls[name] = async (...args: never[]) => call(...args);
+    }
+    return calls;
   },
 };
-
-/** The errno for a kernel status a stream answered: the other end gone is a broken pipe, else an I/O error. */
-function errnoOf(status: number): number {
-  return status === -6 ? Errno.PIPE : Errno.IO;
-}
-
-/** Reading and writing WASI's structures in the calling process's memory. */
-class GuestMemory {
-  private readonly k: KernelServices;
-  constructor(k: KernelServices) {
-    this.k = k;
-  }
-
-  putU32(address: number, value: number, process: Process = this.k.current()): number {
-    const bytes = new Uint8Array(4);
-    new DataView(bytes.buffer).setUint32(0, value, true);
-    return this.k.writeMemory(process, address, bytes) ? Errno.SUCCESS : Errno.FAULT;
-  }
-
-  putU64(address: number, value: bigint): number {
-    const bytes = new Uint8Array(8);
-    new DataView(bytes.buffer).setBigUint64(0, BigInt.asUintN(64, value), true);
-    return this.k.writeMemory(this.k.current(), address, bytes) ? Errno.SUCCESS : Errno.FAULT;
-  }
-
-  putSizes(countPtr: number, sizePtr: number, strings: readonly string[]): number {
-    const size = strings.reduce((n, s) => n + encoder.encode(s).length + 1, 0);
-    const status = this.putU32(countPtr, strings.length);
-    return status !== Errno.SUCCESS ? status : this.putU32(sizePtr, size);
-  }
-
-  /** Writes NUL-terminated strings to `buf` and their addresses to `pointers`. */
-  putStrings(pointers: number, buf: number, strings: readonly string[]): number {
-    let at = buf >>> 0;
-    for (let i = 0; i < strings.length; i++) {
-      const bytes = encoder.encode(strings[i] + "\0");
-      if (this.putU32(pointers + 4 * i, at) !== Errno.SUCCESS) return Errno.FAULT;
-      if (!this.k.writeMemory(this.k.current(), at, bytes)) return Errno.FAULT;
-      at += bytes.length;
-    }
-    return Errno.SUCCESS;
-  }
-
-  /** The (address, length) pairs of an iovec array, or null when it is not readable. */
-  iovecs(process: Process, iovs: number, count: number): Array<[number, number]> | null {
-    if (count < 0 || count > 1024) return null;
-    const raw = this.k.readMemory(process, iovs, count * 8);
-    if (raw === null) return null;
-    const view = new DataView(raw.buffer);
-    return Array.from({ length: count }, (_, i) => [view.getUint32(8 * i, true), view.getUint32(8 * i + 4, true)]);
-  }
-
-  gather(iovs: number, count: number): Uint8Array | null {
-    const process = this.k.current();
-    const buffers = this.iovecs(process, iovs, count);
-    if (buffers === null) return null;
-    const parts: Uint8Array[] = [];
-    for (const [address, length] of buffers) {
-      const part = this.k.readMemory(process, address, length);
-      if (part === null) return null;
-      parts.push(part);
-    }
-    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-    let at = 0;
-    for (const part of parts) {
-      out.set(part, at);
-      at += part.length;
-    }
-    return out;
-  }
-
-  scatter(process: Process, buffers: Array<[number, number]>, data: Uint8Array): boolean {
-    let at = 0;
-    for (const [address, length] of buffers) {
-      if (at >= data.length) break;
-      const piece = data.subarray(at, at + length);
-      if (!this.k.writeMemory(process, address, piece)) return false;
-      at += piece.length;
-    }
-    return true;
-  }
-}

@@ -2,9 +2,9 @@ import type { ImportSignature } from "../../kernel/personality.ts";
 import { sig } from "../../kernel/personality.ts";
 
 /**
- * Every preview1 function, so that any WASI program loads; the unimplemented answer ENOSYS. Every
- * call that touches the program's memory is a blocking one: under demand paging it may have to
- * wait for a page (kernel/resident-call.ts).
+ * Every preview1 function's signature. Every call that touches the program's memory or talks to a
+ * server is a blocking one (wrapped for JSPI): under demand paging it may have to wait for a page
+ * (kernel/resident-call.ts), and IPC suspends the process. The few that do neither are not.
  */
 const I = "i32" as const;
 const L = "i64" as const;
@@ -17,7 +17,7 @@ export const wasiSignatures: Record<string, ImportSignature> = {
   clock_res_get: sig([I, I], [I], true),
   clock_time_get: sig([I, L, I], [I], true),
   fd_advise: sig([I, L, L, I], [I]),
-  fd_allocate: sig([I, L, L], [I]),
+  fd_allocate: sig([I, L, L], [I], true),
   fd_close: sig([I], [I], true),
   fd_datasync: sig([I], [I], true),
   fd_fdstat_get: sig([I, I], [I], true),
@@ -25,29 +25,29 @@ export const wasiSignatures: Record<string, ImportSignature> = {
   fd_fdstat_set_rights: sig([I, L, L], [I]),
   fd_filestat_get: sig([I, I], [I], true),
   fd_filestat_set_size: sig([I, L], [I], true),
-  fd_filestat_set_times: sig([I, L, L, I], [I]),
+  fd_filestat_set_times: sig([I, L, L, I], [I], true),
   fd_pread: sig([I, I, I, L, I], [I], true),
   fd_prestat_get: sig([I, I], [I], true),
   fd_prestat_dir_name: sig([I, I, I], [I], true),
   fd_pwrite: sig([I, I, I, L, I], [I], true),
   fd_read: sig([I, I, I, I], [I], true),
   fd_readdir: sig([I, I, I, L, I], [I], true),
-  fd_renumber: sig([I, I], [I]),
+  fd_renumber: sig([I, I], [I], true),
   fd_seek: sig([I, L, I, I], [I], true),
   fd_sync: sig([I], [I], true),
   fd_tell: sig([I, I], [I], true),
   fd_write: sig([I, I, I, I], [I], true),
   path_create_directory: sig([I, I, I], [I], true),
-  path_filestat_get: sig([I, I, I, I, I], [I]),
-  path_filestat_set_times: sig([I, I, I, I, L, L, I], [I]),
-  path_link: sig([I, I, I, I, I, I, I], [I]),
+  path_filestat_get: sig([I, I, I, I, I], [I], true),
+  path_filestat_set_times: sig([I, I, I, I, L, L, I], [I], true),
+  path_link: sig([I, I, I, I, I, I, I], [I], true),
   path_open: sig([I, I, I, I, I, L, L, I, I], [I], true),
-  path_readlink: sig([I, I, I, I, I, I], [I]),
+  path_readlink: sig([I, I, I, I, I, I], [I], true),
   path_remove_directory: sig([I, I, I], [I], true),
-  path_rename: sig([I, I, I, I, I, I], [I]),
-  path_symlink: sig([I, I, I, I, I], [I]),
+  path_rename: sig([I, I, I, I, I, I], [I], true),
+  path_symlink: sig([I, I, I, I, I], [I], true),
   path_unlink_file: sig([I, I, I], [I], true),
-  poll_oneoff: sig([I, I, I, I], [I]),
+  poll_oneoff: sig([I, I, I, I], [I], true),
   proc_exit: sig([I], [], true),
   proc_raise: sig([I], [I]),
   sched_yield: sig([], [I], true),

@@ -3,9 +3,12 @@
 // and ^C can end the whole job at once (destroying the Memory kills every process in it).
 // Programs get the standard slots of docs/PROGRAMS.md: 4 standard input, 5 standard output, 6
 // standard errors, 7 their job's Memory, 8 and 9 handles of their own on the working directory
-// and the root, 10 one on the host share's root when there is one (closed when they end). Paths
-// the shell opens itself (redirections, binaries) that work out to /host... go to the host
-// share's server (docs/HOSTFS.md) with the rest of the path. Between two programs of a pipeline is a pipe from the pipe service.
+// and the root, 10 one on the host share's root when there is one (closed when they end), and
+// their environment with their arguments (JOB_ARGS; through a Region when it does not fit the
+// message). Paths the shell opens itself (redirections, binaries) that work out to /host... go
+// to the host share's server (docs/HOSTFS.md) with the rest of the path. Between two programs of
+// a pipeline is a pipe from the pipe service. A command without a / is a boot module, else a
+// file in one of PATH's directories.
 //
 // The shell watches its programs with monitor capabilities (JOB_MONITOR) whose badge names the
 // job and the program; the console's ^C comes to the same Receiver (badge INTERRUPT_BADGE) while
@@ -14,20 +17,27 @@ import {
   capCopy, capDrop, capKind, KIND_CAPPAGE, Memory, Receiver, Region, msgLabel, msgBadge, msgWord, CAP_MOVE, RIGHT_RECEIVER_SEND,
   MSG_PROCESS_ENDED, STATE_FAULTED, faultKindName, errorName, registryLookup, E_INVALID_CAP,
 } from "../../lib";
-import { Job as ProcJob, procSpawn, procSpawnBinary, lastSpawnedPid, lastLoadError } from "../../lib/proc-client";
+import { Job as ProcJob, procSpawn, procSpawnBinary, procSpawnImage, lastSpawnedPid, lastLoadError } from "../../lib/proc-client";
+import { ImageBuilder } from "../../lib/caps/image";
+import { packArgs, ARGS_IN_MESSAGE_BYTES } from "../../lib/caps/process";
 import {
   FsClient, fsErrorName, FS_RIGHTS_ALL, FS_RIGHT_READ, FS_RIGHT_WRITE, FS_RIGHT_APPEND, FS_OPEN_CREATE, FS_OPEN_TRUNCATE,
-  FS_OPEN_DIRECTORY, FS_KIND_FILE, FS_E_IO,
+  FS_OPEN_DIRECTORY, FS_KIND_FILE, FS_E_IO, direntName, direntNameLength, direntNext,
   fsRoot,
 } from "../../lib/fs-client";
 import { ConsoleClient, CONSOLE_INTERRUPTED } from "../../lib/console-client";
 import { createPipe, closePipeEnd, PIPE_SERVICE } from "../../lib/pipe-client";
-import { Pipeline } from "./parse";
+import { Command, Pipeline, ERRORS_CONSOLE, ERRORS_FILE, ERRORS_OUTPUT_STREAM, ERRORS_OUTPUT_FILE } from "./pipeline";
+import { Lister } from "./glob";
 
 /** Pages each program of a job may use (16 MiB: memtest's 8 MiB and its runtime fit). */
 const PROGRAM_PAGES: u32 = 4096;
-/** A binary run from a file is read whole into the job's Memory first: at most this big. */
-const MAX_BINARY_BYTES: u64 = 4 << 20;
+/** A binary run from a file up to this size is read whole into a Region of the job's Memory (MEMORY_CREATE_IMAGE takes 16 MiB). */
+const MAX_REGION_BINARY_BYTES: u64 = 16 << 20;
+/** Past it, the shell hands it to the kernel a piece at a time (an image builder), up to what that takes. */
+const MAX_BINARY_BYTES: u64 = 64 << 20;
+/** The pieces of a binary handed to an image builder. */
+const PIECE_BYTES: u32 = 1 << 20;
 const INTERRUPT_BADGE: u32 = 0xffff;
 const MAX_PIPELINE = 8;
 
@@ -44,6 +54,10 @@ class Program {
   directory: i32 = 0;
   rootHandle: i32 = 0;
   hostHandle: i32 = 0;
+  /** The file its errors go to (2>), synced and closed when the job ends (0: none). */
+  errorsFile: i32 = 0;
+  /** The binary it runs from a file ("" for a boot module). */
+  binary: string = "";
 }
 
 export class Job {
@@ -102,6 +116,8 @@ export class Launcher {
   /** The path `route` found, to open from the handle it answered, and whether that handle is the host share's root. */
   routed: string = "";
   routedToHost: bool = false;
+  /** Where a command without a / is looked for after the boot modules: PATH's directories, ":"-separated. */
+  searchPath: string = "/bin";
 
   /**
    * The host share's root: 0 when this machine has none. The first time `wait` is set it waits
@@ -150,10 +166,13 @@ export class Launcher {
   /** Starts `p` (checked: it has commands, and each names a program); "" or why it could not. */
   start(p: Pipeline): string {
     if (p.commands.length > MAX_PIPELINE) return "at most " + MAX_PIPELINE.toString() + " programs in a pipeline";
+    const binaries = new Array<string>();
     for (let i = 0; i < p.commands.length; i++) {
       const c = p.commands[i];
-      if (!this.programs.has(c.argv[0]) && this.binaryPath(c.argv[0]).length == 0) return c.argv[0] + ": no such program (try help)";
-      if ((c.input.length > 0 || c.output.length > 0) && this.root == 0 && this.hostRoot(false) == 0) return "redirection needs the file system, which this machine does not run";
+      const binary = this.programs.has(c.argv[0]) && !c.argv[0].includes("/") ? "" : this.binaryPath(c.argv[0]);
+      if (binary.length == 0 && !this.programs.has(c.argv[0])) return c.argv[0] + ": no such program (try help)";
+      binaries.push(binary);
+      if ((c.input.length > 0 || c.output.length > 0 || c.errorsTo == ERRORS_FILE) && this.root == 0 && this.hostRoot(false) == 0) return "redirection needs the file system, which this machine does not run";
       if (c.input.length > 0 && i > 0) return "only the first program of a pipeline can read from a file (<)";
       if (c.output.length > 0 && i + 1 < p.commands.length) return "only the last program of a pipeline can write to a file (>)";
     }
@@ -188,9 +207,12 @@ export class Launcher {
     let stdin = capCopy(job.inputFile != 0 ? job.inputFile : this.console.service);
     for (let i = 0; i < p.commands.length; i++) {
       const program = new Program();
-      program.name = p.commands[i].argv[0];
+      const c = p.commands[i];
+      program.name = c.argv[0];
+      program.binary = binaries[i];
       job.programs.push(program);
       let stdout = 0;
+      let next = 0;
       if (i + 1 < p.commands.length) {
         const pipe = this.pipe();
         if (pipe == null) {
@@ -200,22 +222,22 @@ export class Launcher {
         }
         stdout = pipe.writeEnd;
         program.writeEnd = capCopy(pipe.writeEnd);
-        const next = pipe.readEnd;
-        const why = this.spawn(job, i, p.commands[i].argv, stdin, stdout);
-        if (why.length > 0) {
-          capDrop(next);
-          this.end(job);
-          return why;
-        }
-        stdin = next;
-        continue;
-      }
-      stdout = capCopy(job.outputFile != 0 ? job.outputFile : this.console.service);
-      const why = this.spawn(job, i, p.commands[i].argv, stdin, stdout);
+        next = pipe.readEnd;
+      } else stdout = capCopy(job.outputFile != 0 ? job.outputFile : this.console.service);
+      // 2>&1 before any > sends errors to the stream output had then: the next pipe, or the console.
+      const stream = next != 0 ? stdout : this.console.service;
+      const stderr = this.errorsFor(c, program, stream, job.outputFile);
+      const why = stderr < 0 ? c.errors + ": " + fsErrorName(stderr) : this.spawn(job, i, c, stdin, stdout, stderr);
       if (why.length > 0) {
+        if (stderr < 0) {
+          capDrop(stdin);
+          capDrop(stdout);
+        }
+        if (next != 0) capDrop(next);
         this.end(job);
         return why;
       }
+      stdin = next;
     }
     this.jobs.push(job);
     if (p.background) {
@@ -271,30 +293,49 @@ export class Launcher {
     return out;
   }
 
-  /** Creates program `index` of `job` with its streams (moved) and arguments, and starts it: "" or why not. */
-  private spawn(job: Job, index: i32, argv: string[], stdin: i32, stdout: i32): string {
+  /**
+   * The capability a command's errors go to: the console, a file (opened here; the program keeps
+   * it to close), or a copy of `stream` (2>&1: its pipe or the console) or `outputFile` (2>&1
+   * after >). A negative status when the file cannot be opened.
+   */
+  private errorsFor(c: Command, program: Program, stream: i32, outputFile: i32): i32 {
+    if (c.errorsTo == ERRORS_OUTPUT_STREAM) return capCopy(stream);
+    if (c.errorsTo == ERRORS_OUTPUT_FILE && outputFile != 0) return capCopy(outputFile);
+    if (c.errorsTo != ERRORS_FILE) return capCopy(this.console.service);
+    const rights = c.errorsAppend ? FS_RIGHT_APPEND | FS_OPEN_CREATE : FS_RIGHT_WRITE | FS_OPEN_CREATE | FS_OPEN_TRUNCATE;
+    const from = this.route(c.errors);
+    const file = this.files.open(from, this.routed, rights);
+    if (file < 0) return file;
+    program.errorsFile = file;
+    return capCopy(file);
+  }
+
+  /** Creates program `index` of `job` with its streams (moved), arguments and environment, and starts it: "" or why not. */
+  private spawn(job: Job, index: i32, c: Command, stdin: i32, stdout: i32, stderr: i32): string {
+    const argv = c.argv;
     const program = job.programs[index];
     if (index > 0) program.readEnd = capCopy(stdin); // a pipe's read end, closed when it ends
     let created: i32;
-    if (this.programs.has(argv[0])) created = procSpawn(this.proc, <u32>job.memory, argv[0]);
+    if (program.binary.length == 0) created = procSpawn(this.proc, <u32>job.memory, argv[0]);
     else {
-      const loaded = this.spawnFile(job, argv[0]);
+      const loaded = this.spawnFile(job, program.binary);
       if (loaded.length > 0) {
         capDrop(stdin);
         capDrop(stdout);
-        return loaded;
+        capDrop(stderr);
+        return argv[0] + ": " + loaded;
       }
       created = this.spawnedFromFile;
     }
     if (created < 0) {
       capDrop(stdin);
       capDrop(stdout);
+      capDrop(stderr);
       return argv[0] + ": cannot spawn it: " + errorName(created);
     }
     program.process = created;
     program.pid = lastSpawnedPid;
     const p = new ProcJob(created);
-    const stderr = capCopy(this.console.service);
     const gave = [stdin, stdout, stderr, capCopy(job.memory)];
     if (this.cwd != 0) {
       const directory = this.files.open(this.cwd, ".", this.cwdRights | FS_OPEN_DIRECTORY);
@@ -318,8 +359,8 @@ export class Launcher {
       const status = p.give(<u32>gave[i] | CAP_MOVE);
       if (status < 0) return argv[0] + ": cannot give it its capabilities: " + errorName(status);
     }
-    const args = p.setArgs(argv);
-    if (args < 0) return argv[0] + ": cannot give it its arguments: " + errorName(args);
+    const args = this.setArgs(p, job, argv, c.env);
+    if (args < 0) return argv[0] + ": cannot give it its arguments and environment: " + errorName(args);
     const notice = this.notices.mint((job.serial << 4) | <u32>index, RIGHT_RECEIVER_SEND);
     if (notice < 0 || p.monitor(<u32>notice | CAP_MOVE) < 0) return argv[0] + ": cannot watch it";
     const started = p.start();
@@ -361,6 +402,11 @@ export class Launcher {
       this.files.close(program.hostHandle);
       program.hostHandle = 0;
     }
+    if (program.errorsFile > 0) {
+      this.files.sync(program.errorsFile);
+      this.files.close(program.errorsFile);
+      program.errorsFile = 0;
+    }
     // PROCESS_STATE's words: pid, state, exit code, fault kind, fault address.
     const p = new ProcJob(program.process);
     let state: u32 = 0;
@@ -397,18 +443,73 @@ export class Launcher {
   private spawnedFromFile: i32 = 0;
 
   /**
-   * Where the binary for a command that is no boot module lies: the path itself when it has a
-   * `/`, else /bin/NAME; "" when there is no file system or no such file.
+   * Where the binary for a command lies: the path itself when it has a `/`, else the first
+   * directory of PATH (`searchPath`) that holds a file of that name; "" when there is none.
    */
   private binaryPath(name: string): string {
-    const path = binaryName(name);
+    if (name.includes("/")) return this.isFile(name) ? name : "";
+    const dirs = this.searchPath.split(":");
+    for (let i = 0; i < dirs.length; i++) {
+      const dir = dirs[i].length == 0 ? "." : dirs[i];
+      const path = dir.endsWith("/") ? dir + name : dir + "/" + name;
+      if (this.isFile(path)) return path;
+    }
+    return "";
+  }
+
+  private isFile(path: string): bool {
     const from = this.route(path);
-    if (from == 0) return "";
+    if (from == 0) return false;
     const file = this.files.open(from, this.routed, FS_RIGHT_READ);
-    if (file < 0) return "";
+    if (file < 0) return false;
     const isFile = this.files.kind == FS_KIND_FILE;
     this.files.close(file);
-    return isFile ? path : "";
+    return isFile;
+  }
+
+  /**
+   * The names in the directory at `path` (absolute, or relative to the working directory), for
+   * globbing: null when it cannot be listed.
+   */
+  listDirectory(path: string): string[] | null {
+    const from = this.route(path.length == 0 ? "." : path);
+    if (from == 0) return null;
+    const dir = this.files.open(from, this.routed, FS_RIGHT_READ | FS_OPEN_DIRECTORY);
+    if (dir < 0) return null;
+    const names = new Array<string>();
+    let cookie: u32 = 0;
+    for (;;) {
+      const n = this.files.readdir(dir, cookie);
+      if (n <= 0) break;
+      let at = this.files.address;
+      for (let i = 0; i < n; i++) {
+        names.push(String.UTF8.decodeUnsafe(direntName(at), direntNameLength(at)));
+        at = direntNext(at);
+      }
+      cookie = this.files.cookie;
+    }
+    this.files.close(dir);
+    return names;
+  }
+
+  /**
+   * JOB_ARGS: the arguments and environment, in the message when they fit, else from a Region of
+   * the job's Memory (what a long environment needs).
+   */
+  private setArgs(p: ProcJob, job: Job, argv: string[], env: string[]): i32 {
+    const block = packArgs(argv, env);
+    if (block.length <= ARGS_IN_MESSAGE_BYTES) return p.setArgs(argv, env);
+    const region = new Memory(job.memory).createRegion(<u32>((block.length + 4095) >> 12));
+    if (region < 0) return region;
+    const info = new Region(region).info();
+    if (info.status < 0) return info.status;
+    memory.copy(<usize>info.address, block.dataStart, <usize>block.length);
+    const view = new Region(region).view();
+    capDrop(region);
+    if (view < 0) return view;
+    const status = p.setArgsFrom(view, <u32>block.length, <u32>argv.length);
+    capDrop(view);
+    return status;
   }
 
   /**
@@ -416,17 +517,24 @@ export class Launcher {
    * process manager to load and spawn it (PROC_SPAWN_BINARY): "" (the job is in spawnedFromFile,
    * or a status there), or why it could not.
    */
-  private spawnFile(job: Job, name: string): string {
+  private spawnFile(job: Job, path: string): string {
     // start() found it a file already; opening it here is what reads it (and says if it went).
-    const path = binaryName(name);
     const from = this.route(path);
-    if (from == 0) return name + ": no file system for it";
+    if (from == 0) return "no file system for it";
     const file = this.files.open(from, this.routed, FS_RIGHT_READ);
-    if (file < 0) return name + ": " + fsErrorName(file);
+    if (file < 0) return fsErrorName(file);
     const size = this.files.size;
     if (size == 0 || size > MAX_BINARY_BYTES) {
       this.files.close(file);
-      return name + ": " + (size == 0 ? "an empty file is no program" : "larger than " + (MAX_BINARY_BYTES >> 20).toString() + " MiB");
+      return size == 0 ? "an empty file is no program" : "larger than " + (MAX_BINARY_BYTES >> 20).toString() + " MiB, the most the kernel loads";
+    }
+    const base = path.lastIndexOf("/");
+    const short = path.slice(base + 1);
+    const name = short.length > 32 ? short.slice(0, 32) : short;
+    if (size > MAX_REGION_BINARY_BYTES) {
+      const why = this.spawnBuilt(job, file, size, name);
+      this.files.close(file);
+      return why;
     }
     const buffer = new FsClient(job.memory, <u32>((size + 4095) >> 12));
     let done: u64 = 0;
@@ -434,20 +542,55 @@ export class Launcher {
       const n = buffer.read(file, done, <u32>(size - done), <u32>done);
       if (n <= 0) {
         this.files.close(file);
-        return name + ": reading it: " + fsErrorName(n < 0 ? n : FS_E_IO);
+        return "reading it: " + fsErrorName(n < 0 ? n : FS_E_IO);
       }
       done += <u64>n;
     }
     this.files.close(file);
     const view = new Region(buffer.region).view();
-    if (view < 0) return name + ": " + errorName(view);
-    const base = path.lastIndexOf("/");
-    const short = path.slice(base + 1);
-    this.spawnedFromFile = procSpawnBinary(this.proc, <u32>job.memory, <u32>view | CAP_MOVE, <u32>size, short.length > 32 ? short.slice(0, 32) : short);
-    if (this.spawnedFromFile < 0 && lastLoadError.length > 0) return name + ": not a program the loader takes: " + lastLoadError;
+    if (view < 0) return errorName(view);
+    this.spawnedFromFile = procSpawnBinary(this.proc, <u32>job.memory, <u32>view | CAP_MOVE, <u32>size, name);
+    if (this.spawnedFromFile < 0 && lastLoadError.length > 0) return "not a program the loader takes: " + lastLoadError;
     return "";
   }
 
+
+  /**
+   * A binary too big for one Region: read a piece at a time into a Region of 1 MiB and handed to
+   * an image builder of the job's Memory (which pays for the Image), loaded, and the Image given
+   * to the process manager (PROC_SPAWN_IMAGE): "" (the job in spawnedFromFile), or why not.
+   */
+  private spawnBuilt(job: Job, file: i32, size: u64, name: string): string {
+    const memory = new Memory(job.memory);
+    const made = memory.createImageBuilder(<u32>size, name);
+    if (made < 0) return "cannot load it: " + errorName(made);
+    const builder = new ImageBuilder(made);
+    const buffer = new FsClient(job.memory, PIECE_BYTES >> 12);
+    let done: u64 = 0;
+    let why = "";
+    while (done < size && why.length == 0) {
+      const n = buffer.read(file, done, <u32>min(<u64>PIECE_BYTES, size - done), 0);
+      if (n <= 0) why = "reading it: " + fsErrorName(n < 0 ? n : FS_E_IO);
+      else {
+        const appended = builder.append(buffer.region, <u32>n);
+        if (appended < 0) why = "cannot load it: " + errorName(appended);
+        done += <u64>n;
+      }
+    }
+    if (buffer.region > 0) capDrop(buffer.region);
+    if (why.length > 0) {
+      capDrop(made);
+      return why;
+    }
+    const image = builder.load();
+    capDrop(made);
+    if (image < 0) {
+      const reason = memory.loadError();
+      return reason.length > 0 ? "not a program the loader takes: " + reason : "cannot load it: " + errorName(image);
+    }
+    this.spawnedFromFile = procSpawnImage(this.proc, <u32>job.memory, <u32>image | CAP_MOVE);
+    return "";
+  }
 
   private freeId(): u32 {
     for (let id: u32 = 1; ; id++) {
@@ -480,6 +623,10 @@ export class Launcher {
       if (program.directory > 0) this.files.close(program.directory);
       if (program.rootHandle > 0) this.files.close(program.rootHandle);
       if (program.hostHandle > 0) this.files.close(program.hostHandle);
+      if (program.errorsFile > 0) {
+        this.files.sync(program.errorsFile);
+        this.files.close(program.errorsFile);
+      }
       if (program.process > 0) capDrop(program.process);
     }
     if (job.inputFile != 0) this.files.close(job.inputFile);
@@ -516,7 +663,12 @@ class PipePair {
 }
 type PipeEndsOrNull = PipePair | null;
 
-/** The path of the binary a command names: the command itself when it has a `/`, else /bin/NAME. */
-function binaryName(name: string): string {
-  return name.includes("/") ? name : "/bin/" + name;
+/** The launcher's file system, for globbing. */
+export class LauncherLister extends Lister {
+  constructor(readonly launcher: Launcher) {
+    super();
+  }
+  list(path: string): string[] | null {
+    return this.launcher.listDirectory(path);
+  }
 }

@@ -93,14 +93,16 @@ export class ShareQueue {
 
   /**
    * Runs one request on the `pathLength` bytes at `path`, its result to `buffer` (an offset in the
-   * window) of `room` bytes, and waits for it: its RequestStatus (also in `status`).
+   * window) of `room` bytes, and waits for it: its RequestStatus (also in `status`). `target` is
+   * descriptor word 2: the path's offset, or what else a device names there (the host folder
+   * device's file id).
    */
-  run(op: u32, pathLength: u32, buffer: u32, room: u32, position: u64): u32 {
+  run(op: u32, pathLength: u32, buffer: u32, room: u32, position: u64, target: u32 = PATH_AT): u32 {
     const id = this.nextId++;
     const d = this.window + <usize>((this.producer % RING_SLOTS) * DESCRIPTOR_BYTES);
     store<u32>(d, op, 0);
     store<u32>(d, id, 4);
-    store<u32>(d, PATH_AT, 8);
+    store<u32>(d, target, 8);
     store<u32>(d, pathLength, 12);
     store<u32>(d, buffer, 16);
     store<u32>(d, room, 20);

@@ -1,9 +1,8 @@
-import { binaryen, type ExpressionRef } from "./binaryen.ts";
+import { binaryen, type ExpressionRef } from "./binaryen-access.ts";
 
 /**
- * How to reach and replace the children of each kind of expression the loader accepts, in
- * evaluation order. An expression kind missing here is refused: the rewriter never lets an
- * instruction through that it has not looked inside.
+ * How to reach and replace the children of each kind of binaryen expression the fuzzer's modules
+ * hold, in evaluation order (ttf.ts walks them to move every address out of page 0).
  */
 export interface ChildSlot {
   get(expr: ExpressionRef): ExpressionRef;
@@ -39,7 +38,7 @@ function list(className: string, item: string, plural: string): (expr: Expressio
 
 const none = (): ChildSlot[] => [];
 
-/** Expression id → its children. Loads, stores and bulk memory are handled by the rewriter itself. */
+/** Expression id → its children. Loads, stores and bulk memory are handled by ttf.ts itself. */
 export const childrenById = new Map<number, (expr: ExpressionRef) => ChildSlot[]>([
   [binaryen.BlockId, list("Block", "Child", "Children")],
   [binaryen.IfId, fields("If", "Condition", "IfTrue", "IfFalse")],
@@ -78,42 +77,3 @@ export const childrenById = new Map<number, (expr: ExpressionRef) => ChildSlot[]
   [binaryen.TupleMakeId, list("TupleMake", "Operand", "Operands")],
   [binaryen.TupleExtractId, fields("TupleExtract", "Tuple")],
 ]);
-
-/** Names for refusals: what an expression id is, in WebAssembly's words. */
-export const refusedKinds = new Map<number, string>(([
-  [binaryen.AtomicRMWId, "atomic memory access (threads are not supported)"],
-  [binaryen.AtomicCmpxchgId, "atomic memory access (threads are not supported)"],
-  [binaryen.AtomicWaitId, "memory.atomic.wait (threads are not supported)"],
-  [binaryen.AtomicNotifyId, "memory.atomic.notify (threads are not supported)"],
-  [binaryen.AtomicFenceId, "atomic.fence (threads are not supported)"],
-  [binaryen.SIMDLoadId, "a SIMD memory access (v128 loads are not supported yet)"],
-  [binaryen.SIMDLoadStoreLaneId, "a SIMD lane memory access (not supported yet)"],
-  [binaryen.TryId, "exception handling (try)"],
-  [binaryen.ThrowId, "exception handling (throw)"],
-  [binaryen.RethrowId, "exception handling (rethrow)"],
-  // binaryen.js 132 has no ids for table.init/fill/copy or try_table/throw_ref: those are named
-  // from their text (refusalFor).
-] as Array<[number, string]>).filter(([id]) => id !== undefined));
-
-/** Instructions named from their text, when binaryen.js gives them no id. */
-const refusedByName: Record<string, string> = {
-  try_table: "exception handling (try_table)",
-  throw_ref: "exception handling (throw_ref)",
-  "table.init": "table.init (not supported yet)",
-  "table.fill": "table.fill (not supported yet)",
-  "table.copy": "table.copy (not supported yet)",
-};
-
-/** Why an instruction the rewriter does not know is refused, in WebAssembly's words. */
-export function refusalFor(id: number, expr: number): string {
-  const known = refusedKinds.get(id);
-  if (known) return known;
-  let name = "";
-  try {
-    name = /^\s*\(([\w.]+)/.exec(binaryen.emitText(expr))?.[1] ?? "";
-  } catch {
-    // Printing is only for the message: without it, the id has to do.
-  }
-  if (name) return refusedByName[name] ?? `${name}, which Dogma does not support`;
-  return `an instruction Dogma does not support (binaryen expression id ${id})`;
-}

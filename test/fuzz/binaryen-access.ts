@@ -1,5 +1,6 @@
 /**
- * binaryen.js, and the few entry points its type definitions lack (see the blueprint's pitfalls).
+ * binaryen.js for the fuzzer and tests (the loader does not use it), and the few entry points its
+ * type definitions lack (see the blueprint's pitfalls).
  */
 import binaryen from "binaryen";
 
@@ -11,7 +12,6 @@ export type FunctionRef = binaryen.FunctionRef;
 interface Raw {
   _BinaryenFunctionAddVar(func: FunctionRef, type: binaryen.Type): number;
   _BinaryenSetStart(module: number, func: number): void;
-  _BinaryenTableSetMax(table: number, max: number): void;
 }
 
 const raw = binaryen as unknown as Raw;
@@ -19,11 +19,6 @@ const raw = binaryen as unknown as Raw;
 /** Adds a local to `func`; returns its index. */
 export function addLocal(func: FunctionRef, type: binaryen.Type): number {
   return raw._BinaryenFunctionAddVar(func, type);
-}
-
-/** Gives the table a declared maximum (the loader caps growth; see host-cost.ts). */
-export function setTableMax(table: number, max: number): void {
-  raw._BinaryenTableSetMax(table, max);
 }
 
 export function clearStart(module: BinaryenModule): void {
@@ -44,24 +39,6 @@ export function dataSegments(module: BinaryenModule): DataSegmentInfo[] {
   const result: DataSegmentInfo[] = [];
   for (let i = 0; i < m.getNumDataSegments(); i++) result.push(m.getDataSegmentInfo(m.getDataSegmentByIndex(i)));
   return result;
-}
-
-/**
- * The names of the data segments, in order (memory.init names a segment; the rewriter needs its
- * index). binaryen.js can only read a name through getDataSegmentInfo, which throws on an
- * extended-const offset: such a segment keeps binaryen's default name, its index.
- */
-export function dataSegmentNames(module: BinaryenModule): string[] {
-  const m = module as unknown as DataSegmentAccess;
-  const names: string[] = [];
-  for (let i = 0; i < m.getNumDataSegments(); i++) {
-    try {
-      names.push(m.getDataSegmentInfo(m.getDataSegmentByIndex(i)).name);
-    } catch {
-      names.push(String(i));
-    }
-  }
-  return names;
 }
 
 type Getter = (expr: ExpressionRef) => number;

@@ -1,0 +1,339 @@
+import { type BigIntStats, constants } from "node:fs";
+import { type FileHandle, link, lstat, lutimes, mkdir, open, readdir, readlink, realpath, rename, rmdir, stat, symlink, unlink, utimes } from "node:fs/promises";
+import { isAbsolute, join, sep } from "node:path";
+import {
+  type FolderBackend, type FolderEntry, type FolderEntryKind, FolderError, type FolderFailure, type FolderOpenFlags, type FolderOpened,
+  type FolderStat, type FolderTime,
+} from "../../machine/devices/folder-backend.ts";
+
+/** Files open through one folder at most (each a host file descriptor). */
+const MAX_OPEN_FILES = 1024;
+
+/** Symbolic links followed in one path at most, before it is a loop (ELOOP), as Linux's 40. */
+const MAX_LINK_HOPS = 40;
+
+/** Where a path leads: the real path of its last name (links followed or not), and what is there (null: nothing yet). */
+interface Walked {
+  readonly real: string;
+  readonly info: BigIntStats | null;
+}
+
+/**
+ * A host folder, read-write (or read-only), as the host folder device's backend (`dogma run
+ * --dir`). Confined by construction: a path is walked one name at a time from the folder's real
+ * root, each name looked at with lstat; a symbolic link is followed by reading it and walking its
+ * contents in place of the name, so `..` (from the path or from a link) can step back only to a
+ * directory the walk came through, and a link whose contents are absolute is refused: nothing
+ * leads out of the folder, whether what it would lead to exists or not. A name is acted on in the
+ * real directory the walk reached, never followed where the call says not to (remove, rename,
+ * link, a stat or an open without following). A file opened by name is held open by id
+ * (O_NOFOLLOW on the walked path), so what is read and written is the file that was opened,
+ * whatever is renamed or removed meanwhile. What the host changes in the folder between a walk and
+ * the call on its result is not guarded against (the host's own users are trusted).
+ */
+export class NodeFolder implements FolderBackend {
+  readonly root: string;
+  readonly readOnly: boolean;
+  private readonly files = new Map<number, FileHandle>();
+  private nextId = 1;
+
+  private constructor(root: string, readOnly: boolean) {
+    this.root = root;
+    this.readOnly = readOnly;
+  }
+
+  /** Throws when `dir` is not a folder. */
+  static async open(dir: string, readOnly: boolean): Promise<NodeFolder> {
+    const root = await realpath(dir);
+    if (!(await stat(root)).isDirectory()) throw new Error(`cannot give ${dir}: it is not a folder`);
+    return new NodeFolder(root, readOnly);
+  }
+
+  async stat(path: readonly string[], follow: boolean): Promise<FolderStat> {
+    return statOf(existing(await this.walk(path, follow), path));
+  }
+
+  async list(path: readonly string[]): Promise<FolderEntry[]> {
+    const dir = existing(await this.walk(path, true), path);
+    if (!dir.isDirectory()) throw new FolderError("not-directory", `${path.join("/")} is not a directory`);
+    const real = (await this.walk(path, true)).real;
+    const entries = await failing(readdir(real, { withFileTypes: true }));
+    // readdir gives no inode numbers: each entry's own lstat does (a vanished one is left out).
+    const listed = await Promise.all(
+      entries.map(async (entry) => {
+        try {
+          return { name: entry.name, kind: kindOf(entry), inode: (await lstat(join(real, entry.name), { bigint: true })).ino };
+        } catch {
+          return null;
+        }
+      }),
+    );
+    return listed.filter((entry): entry is FolderEntry => entry !== null);
+  }
+
+  async open(path: readonly string[], flags: FolderOpenFlags): Promise<FolderOpened> {
+    if (this.readOnly && (flags.create || flags.truncate || flags.write)) throw new FolderError("read-only", "the folder is read-only");
+    const { real, info } = await this.walk(path, !flags.noFollow);
+    const shown = path.join("/");
+    if (info && flags.create && flags.exclusive) throw new FolderError("exists", `${shown} exists`);
+    if (info?.isSymbolicLink()) {
+      // Not followed: the link itself, whose contents READLINK gives; never cut to length 0.
+      if (flags.truncate) throw new FolderError("loop", `${shown} is a symbolic link`);
+      return { stat: statOf(info), file: null };
+    }
+    if (!info && !flags.create) throw new FolderError("not-found", `${shown} does not exist`);
+    if (info?.isDirectory()) {
+      if (flags.write || flags.truncate) throw new FolderError("is-directory", `${shown} is a directory`);
+      return { stat: statOf(info), file: null };
+    }
+    if (info && !info.isFile()) throw new FolderError("denied", `${shown} is neither a file nor a directory`);
+    if (this.files.size >= MAX_OPEN_FILES) throw new FolderError("no-space", `${MAX_OPEN_FILES} files are open in this folder`);
+    const mode = (flags.write ? constants.O_RDWR : constants.O_RDONLY) | constants.O_NOFOLLOW | (constants.O_NONBLOCK ?? 0);
+    const creating = info ? 0 : constants.O_CREAT | constants.O_EXCL;
+    const handle = await failing(open(real, mode | creating | (flags.truncate ? constants.O_TRUNC : 0), 0o666));
+    const id = this.nextId++;
+    this.files.set(id, handle);
+    return { stat: statOf(await failing(handle.stat({ bigint: true }))), file: id };
+  }
+
+  async mkdir(path: readonly string[]): Promise<void> {
+    this.writable();
+    const { real, info } = await this.walk(path, false);
+    if (info) throw new FolderError("exists", `${path.join("/")} exists`);
+    await failing(mkdir(real));
+  }
+
+  async remove(path: readonly string[], directory: boolean): Promise<void> {
+    this.writable();
+    const { real, info } = await this.walk(path, false);
+    const found = existing({ real, info }, path);
+    if (real === this.root) throw new FolderError("invalid", "the folder itself cannot be removed");
+    if (directory && !found.isDirectory()) throw new FolderError("not-directory", `${path.join("/")} is not a directory`);
+    if (!directory && found.isDirectory()) throw new FolderError("is-directory", `${path.join("/")} is a directory`);
+    await failing(directory ? rmdir(real) : unlink(real));
+  }
+
+  async rename(from: readonly string[], to: readonly string[]): Promise<void> {
+    this.writable();
+    const source = await this.walk(from, false);
+    existing(source, from);
+    const target = await this.walk(to, false);
+    await failing(rename(source.real, target.real));
+  }
+
+  async link(from: readonly string[], to: readonly string[], follow: boolean): Promise<void> {
+    this.writable();
+    const source = await this.walk(from, follow);
+    existing(source, from);
+    const target = await this.walk(to, false);
+    if (target.info) throw new FolderError("exists", `${to.join("/")} exists`);
+    await failing(link(source.real, target.real));
+  }
+
+  async symlink(target: string, path: readonly string[]): Promise<void> {
+    this.writable();
+    // An absolute target names the host's own tree: refused, so no link in the folder points there.
+    if (isAbsolute(target) || target.includes("\0")) throw new FolderError("denied", `a link to ${JSON.stringify(target)} would lead out of the folder`);
+    const place = await this.walk(path, false);
+    if (place.info) throw new FolderError("exists", `${path.join("/")} exists`);
+    await failing(symlink(target, place.real));
+  }
+
+  async readlink(path: readonly string[]): Promise<string> {
+    const { real, info } = await this.walk(path, false);
+    if (!existing({ real, info }, path).isSymbolicLink()) throw new FolderError("invalid", `${path.join("/")} is not a symbolic link`);
+    return failing(readlink(real));
+  }
+
+  async setTimes(path: readonly string[], follow: boolean, accessed: FolderTime, modified: FolderTime): Promise<void> {
+    this.writable();
+    const { real, info } = await this.walk(path, follow);
+    const now = existing({ real, info }, path);
+    const [a, m] = [timeOf(accessed, now.atimeNs), timeOf(modified, now.mtimeNs)];
+    await failing(now.isSymbolicLink() ? lutimes(real, a, m) : utimes(real, a, m));
+  }
+
+  async read(file: number, offset: number, length: number): Promise<Uint8Array> {
+    const handle = this.file(file);
+    const out = new Uint8Array(length);
+    let at = 0;
+    while (at < length) {
+      const { bytesRead } = await failing(handle.read(out, at, length - at, offset + at));
+      if (bytesRead === 0) break;
+      at += bytesRead;
+    }
+    return out.subarray(0, at);
+  }
+
+  async write(file: number, offset: number, data: Uint8Array): Promise<number> {
+    this.writable();
+    const handle = this.file(file);
+    let at = 0;
+    while (at < data.length) {
+      const { bytesWritten } = await failing(handle.write(data, at, data.length - at, offset + at));
+      if (bytesWritten === 0) break;
+      at += bytesWritten;
+    }
+    return at;
+  }
+
+  async append(file: number, data: Uint8Array): Promise<{ written: number; size: number }> {
+    const size = Number((await failing(this.file(file).stat())).size);
+    const written = await this.write(file, size, data);
+    return { written, size: size + written };
+  }
+
+  async truncate(file: number, size: number): Promise<void> {
+    this.writable();
+    await failing(this.file(file).truncate(size));
+  }
+
+  async fileStat(file: number): Promise<FolderStat> {
+    return statOf(await failing(this.file(file).stat({ bigint: true })));
+  }
+
+  async fileSetTimes(file: number, accessed: FolderTime, modified: FolderTime): Promise<void> {
+    this.writable();
+    const handle = this.file(file);
+    const now = await failing(handle.stat({ bigint: true }));
+    await failing(handle.utimes(timeOf(accessed, now.atimeNs), timeOf(modified, now.mtimeNs)));
+  }
+
+  async sync(file: number): Promise<void> {
+    await failing(this.file(file).sync());
+  }
+
+  async close(file: number): Promise<void> {
+    const handle = this.file(file);
+    this.files.delete(file);
+    await failing(handle.close());
+  }
+
+  async closeAll(): Promise<void> {
+    const all = [...this.files.values()];
+    this.files.clear();
+    await Promise.allSettled(all.map((handle) => handle.close()));
+  }
+
+  private file(id: number): FileHandle {
+    const handle = this.files.get(id);
+    if (!handle) throw new FolderError("stale", `no file is open with id ${id}`);
+    return handle;
+  }
+
+  private writable(): void {
+    if (this.readOnly) throw new FolderError("read-only", "the folder is read-only");
+  }
+
+  /**
+   * Walks `path` from the folder's root (see the class comment): where its last name is, and
+   * what is there (null when nothing is, its directory being there). A link as the last name is
+   * followed only when `followLast`.
+   */
+  private async walk(path: readonly string[], followLast: boolean): Promise<Walked> {
+    const pending = [...checked(path)];
+    const shown = path.join("/");
+    const above: string[] = [];
+    let dir = this.root;
+    let hops = 0;
+    while (pending.length > 0) {
+      const name = pending.shift()!;
+      if (name === "" || name === ".") continue;
+      if (name === "..") {
+        if (above.length === 0) throw new FolderError("denied", `${shown} leads outside the folder`);
+        dir = above.pop()!;
+        continue;
+      }
+      const last = pending.every((rest) => rest === "" || rest === ".");
+      const candidate = join(dir, name);
+      let info: BigIntStats;
+      try {
+        info = await lstat(candidate, { bigint: true });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "ENOENT" && last) return { real: candidate, info: null };
+        throw failure(error);
+      }
+      if (info.isSymbolicLink() && (!last || followLast)) {
+        if (++hops > MAX_LINK_HOPS) throw new FolderError("loop", `${shown}: too many symbolic links`);
+        const target = await failing(readlink(candidate));
+        if (isAbsolute(target)) throw new FolderError("denied", `${shown} goes through a link to ${JSON.stringify(target)}, outside the folder`);
+        pending.unshift(...target.split(sep));
+        continue;
+      }
+      if (last) return { real: candidate, info };
+      if (!info.isDirectory()) throw new FolderError("not-directory", `${shown}: ${name} is not a directory`);
+      above.push(dir);
+      dir = candidate;
+    }
+    return { real: dir, info: await failing(lstat(dir, { bigint: true })) };
+  }
+}
+
+/** What a walk found, or "not-found". */
+function existing(walked: Walked, path: readonly string[]): BigIntStats {
+  if (!walked.info) throw new FolderError("not-found", `${path.join("/")} does not exist`);
+  return walked.info;
+}
+
+function checked(path: readonly string[]): readonly string[] {
+  for (const name of path) {
+    if (name === "" || name === "." || name === ".." || name.includes("/") || name.includes("\\") || name.includes("\0")) {
+      throw new FolderError("denied", `${JSON.stringify(name)} is not a name in the folder`);
+    }
+  }
+  return path;
+}
+
+function kindOf(info: { isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean }): FolderEntryKind {
+  return info.isSymbolicLink() ? "symlink" : info.isFile() ? "file" : info.isDirectory() ? "directory" : "other";
+}
+
+function statOf(info: BigIntStats): FolderStat {
+  return {
+    kind: kindOf(info),
+    size: Number(info.size),
+    links: Number(info.nlink),
+    inode: info.ino,
+    accessedNs: info.atimeNs,
+    modifiedNs: info.mtimeNs,
+    changedNs: info.ctimeNs,
+  };
+}
+
+/** A time for utimes: the one given (ns), the host's now, or the one it has. */
+function timeOf(time: FolderTime, current: bigint): number {
+  if (time === "now") return Date.now() / 1000;
+  return Number(time ?? current) / 1e9;
+}
+
+const REASONS: Readonly<Record<string, FolderFailure>> = {
+  ENOENT: "not-found",
+  ENOTDIR: "not-directory",
+  EISDIR: "is-directory",
+  EACCES: "denied",
+  EPERM: "denied",
+  EEXIST: "exists",
+  ENOTEMPTY: "not-empty",
+  ELOOP: "loop",
+  ENOSPC: "no-space",
+  EDQUOT: "no-space",
+  EROFS: "read-only",
+  EINVAL: "invalid",
+  EFBIG: "too-big",
+  ENAMETOOLONG: "invalid",
+};
+
+function failure(error: unknown): FolderError {
+  if (error instanceof FolderError) return error;
+  const code = (error as NodeJS.ErrnoException).code ?? "";
+  return new FolderError(REASONS[code] ?? "io", (error as Error).message);
+}
+
+/** Runs a file system call, turning its errno into the FolderError a driver gets a status for. */
+async function failing<T>(call: Promise<T>): Promise<T> {
+  try {
+    return await call;
+  } catch (error) {
+    throw failure(error);
+  }
+}

@@ -1,0 +1,26 @@
+// A loader worker thread (loader-workers.ts): validates binaries and rewrites chunks of function
+// bodies with the loader's own code, and sends the results back.
+import { parentPort } from "node:worker_threads";
+import type { CodeLayout } from "../../loader/output-layout.ts";
+import { rewriteChunk, type BodyChunk, type ChunkOutcome } from "../../loader/rewrite-code.ts";
+import { engineValidation } from "../../loader/validate.ts";
+
+export type WorkerRequest =
+  | { readonly id: number; readonly kind: "validate"; readonly bytes: Uint8Array }
+  | { readonly id: number; readonly kind: "rewrite"; readonly bytes: Uint8Array; readonly layout: CodeLayout; readonly chunk: BodyChunk };
+
+export type WorkerReply =
+  | { readonly id: number; readonly kind: "validated"; readonly message: string | null }
+  | { readonly id: number; readonly kind: "rewritten"; readonly outcome: ChunkOutcome };
+
+parentPort?.on("message", (request: WorkerRequest) => {
+  if (request.kind === "validate") {
+    // WebAssembly.validate takes no shared memory: validate a private copy.
+    const reply: WorkerReply = { id: request.id, kind: "validated", message: engineValidation(request.bytes.slice()) };
+    parentPort!.postMessage(reply);
+    return;
+  }
+  const outcome = rewriteChunk(request.bytes, request.layout, request.chunk);
+  const reply: WorkerReply = { id: request.id, kind: "rewritten", outcome };
+  parentPort!.postMessage(reply, outcome.ok ? [outcome.code.buffer as ArrayBuffer] : []);
+});

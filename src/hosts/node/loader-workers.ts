@@ -1,0 +1,106 @@
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
+import type { CodeLayout } from "../../loader/output-layout.ts";
+import type { BodyChunk, ChunkOutcome, CodeWorkers } from "../../loader/rewrite-code.ts";
+import type { WorkerReply, WorkerRequest } from "./loader-worker.ts";
+
+/**
+ * The loader's work on big binaries, on worker threads so that the machine's thread keeps
+ * running processes meanwhile: validation, and the function bodies cut in chunks, rewritten in
+ * parallel. Workers start on the first big load and are kept for later ones; an idle pool does not
+ * keep the host process alive. The binary is copied once into shared memory for all of them.
+ */
+export class NodeLoaderWorkers implements CodeWorkers {
+  private readonly size: number;
+  private readonly workers: Worker[] = [];
+  private readonly idle: Worker[] = [];
+  private readonly queue: Array<{ request: WorkerRequest; settle: (reply: WorkerReply) => void; fail: (error: Error) => void }> = [];
+  private readonly pending = new Map<number, { settle: (reply: WorkerReply) => void; fail: (error: Error) => void; worker: Worker }>();
+  private nextId = 1;
+  private shared: { original: Uint8Array; copy: Uint8Array } | null = null;
+
+  constructor(size = Math.max(1, Math.min(4, availableParallelism()))) {
+    this.size = size;
+  }
+
+  async validate(bytes: Uint8Array): Promise<string | null> {
+    const reply = await this.send({ id: 0, kind: "validate", bytes: this.sharedCopy(bytes) });
+    if (reply.kind !== "validated") throw new Error("loader worker answered a validation with something else");
+    if (reply.message !== null) this.shared = null;
+    return reply.message;
+  }
+
+  async rewrite(bytes: Uint8Array, layout: CodeLayout, chunks: readonly BodyChunk[]): Promise<ChunkOutcome[]> {
+    const view = this.sharedCopy(bytes);
+    const replies = await Promise.all(chunks.map((chunk) => this.send({ id: 0, kind: "rewrite", bytes: view, layout, chunk })));
+    this.shared = null;
+    return replies.map((reply) => {
+      if (reply.kind !== "rewritten") throw new Error("loader worker answered a rewrite with something else");
+      return reply.outcome;
+    });
+  }
+
+  /** Ends every worker (a host that is done loading may call it; idle workers never hold the process up). */
+  async close(): Promise<void> {
+    const all = this.workers.splice(0);
+    this.idle.length = 0;
+    await Promise.all(all.map((w) => w.terminate()));
+  }
+
+  private sharedCopy(bytes: Uint8Array): Uint8Array {
+    if (this.shared?.original === bytes) return this.shared.copy;
+    const copy = new Uint8Array(new SharedArrayBuffer(bytes.length));
+    copy.set(bytes);
+    this.shared = { original: bytes, copy };
+    return copy;
+  }
+
+  private send(request: WorkerRequest): Promise<WorkerReply> {
+    return new Promise((settle, fail) => {
+      this.queue.push({ request: { ...request, id: this.nextId++ }, settle, fail });
+      this.dispatch();
+    });
+  }
+
+  private dispatch(): void {
+    while (this.queue.length > 0) {
+      const worker = this.idle.pop() ?? (this.workers.length < this.size ? this.start() : null);
+      if (!worker) return;
+      const job = this.queue.shift()!;
+      this.pending.set(job.request.id, { settle: job.settle, fail: job.fail, worker });
+      worker.ref();
+      worker.postMessage(job.request);
+    }
+  }
+
+  private start(): Worker {
+    const worker = new Worker(new URL("./loader-worker.ts", import.meta.url));
+    this.workers.push(worker);
+    worker.on("message", (reply: WorkerReply) => {
+      const job = this.pending.get(reply.id);
+      this.pending.delete(reply.id);
+      this.idle.push(worker);
+      worker.unref();
+      job?.settle(reply);
+      this.dispatch();
+    });
+    worker.on("error", (error) => this.lose(worker, error));
+    worker.on("exit", (code) => this.lose(worker, new Error(`a loader worker exited (code ${code})`)));
+    return worker;
+  }
+
+  /** A worker that died fails the jobs it held; later jobs get a new one. */
+  private lose(worker: Worker, error: Error): void {
+    const index = this.workers.indexOf(worker);
+    if (index < 0) return;
+    this.workers.splice(index, 1);
+    const idleAt = this.idle.indexOf(worker);
+    if (idleAt >= 0) this.idle.splice(idleAt, 1);
+    for (const [id, job] of this.pending) {
+      if (job.worker !== worker) continue;
+      this.pending.delete(id);
+      job.fail(error);
+    }
+    this.dispatch();
+  }
+}

@@ -1,0 +1,237 @@
+import { PAGE_SHIFT, PAGE_SIZE, TLB_BYTES, TLB_INDEX_MASK } from "../kernel/constants.ts";
+import { accessHelper, type CodeLayout, type MemoryOp } from "./output-layout.ts";
+import type { ByteWriter } from "./wasm/byte-writer.ts";
+import { EMPTY_BLOCK } from "./wasm/value-types.ts";
+
+/**
+ * The code the rewriter puts in place of each memory instruction and at each safe point, written
+ * straight into the output as bytes. docs/LOADER.md shows the sequences and why they are correct.
+ */
+
+const Op = {
+  if: 0x04, else: 0x05, end: 0x0b, call: 0x10, localGet: 0x20, localSet: 0x21, localTee: 0x22,
+  globalGet: 0x23, globalSet: 0x24, i32Load: 0x28, i32Const: 0x41,
+  i32Eq: 0x46, i32LtS: 0x48, i32LtU: 0x49, i32Add: 0x6a, i32Sub: 0x6b, i32And: 0x71, i32Or: 0x72, i32ShrU: 0x76,
+} as const;
+
+/** The scratch locals a translation uses: the effective address and the TLB entry's address. */
+export interface AccessLocals {
+  readonly address: number;
+  readonly entry: number;
+  /** A local holding the TLB's address (loaded once at the function's entry), or -1 to read the global. */
+  readonly tlb: number;
+}
+
+/**
+ * Whether `a = ptr + K` may have wrapped past 4 GiB: a wrapped address is below K, and must
+ * fault rather than reach the low pages (page 0 may be in a TLB: docs/MEMORY.md "Page 0").
+ */
+function needsWrapCheck(offset: number): boolean {
+  return offset !== 0;
+}
+
+/**
+ * With the effective address's operand on the stack: leaves `a` in locals.address,
+ * `entry = tlb + ((a >>> 9) & mask)` in locals.entry, and `tag[entry + tlbOffset] == key` on
+ * the stack, where key is the page of the access's last byte (and bit 0 set if `a` wrapped).
+ */
+function translate(w: ByteWriter, layout: CodeLayout, bytes: number, offset: number, locals: AccessLocals, tlbOffset: number): void {
+  if (offset !== 0) {
+    w.put(Op.i32Const);
+    w.putS32(offset);
+    w.put(Op.i32Add);
+  }
+  w.put(Op.localTee);
+  w.putU32(locals.address);
+  w.put(Op.i32Const);
+  w.put(PAGE_SHIFT - 3);
+  w.put(Op.i32ShrU);
+  w.put(Op.i32Const);
+  w.putS32(TLB_INDEX_MASK);
+  w.put(Op.i32And);
+  if (locals.tlb >= 0) {
+    w.put(Op.localGet);
+    w.putU32(locals.tlb);
+  } else {
+    w.put(Op.globalGet);
+    w.putU32(layout.tlbGlobal);
+  }
+  w.put(Op.i32Add);
+  w.put(Op.localTee);
+  w.putU32(locals.entry);
+  w.put(Op.i32Load);
+  w.put(2);
+  w.putU32(tlbOffset);
+  w.put(Op.localGet);
+  w.putU32(locals.address);
+  if (bytes > 1) {
+    w.put(Op.i32Const);
+    w.put(bytes - 1);
+    w.put(Op.i32Add);
+  }
+  w.put(Op.i32Const);
+  w.putS32(-PAGE_SIZE);
+  w.put(Op.i32And);
+  if (needsWrapCheck(offset)) {
+    w.put(Op.localGet);
+    w.putU32(locals.address);
+    w.put(Op.i32Const);
+    w.putS32(offset);
+    w.put(Op.i32LtU);
+    w.put(Op.i32Or);
+  }
+  w.put(Op.i32Eq);
+}
+
+/** `a + addend[entry]`: the physical address of a hit. */
+function physicalAddress(w: ByteWriter, locals: AccessLocals, addendOffset: number): void {
+  w.put(Op.localGet);
+  w.putU32(locals.address);
+  w.put(Op.localGet);
+  w.putU32(locals.entry);
+  w.put(Op.i32Load);
+  w.put(2);
+  w.putU32(addendOffset);
+  w.put(Op.i32Add);
+}
+
+/** `T.load align offset=K` with its address operand on the stack. */
+/** Room for the longest sequence below: every immediate at its longest LEB128. */
+const MOST_BYTES = 128;
+
+export function emitLoad(w: ByteWriter, layout: CodeLayout, op: MemoryOp, opcode: number, align: number, offset: number, locals: AccessLocals): void {
+  w.reserve(MOST_BYTES);
+  translate(w, layout, op.kind.bytes, offset, locals, 0);
+  w.put(Op.if);
+  w.put(op.valueType);
+  physicalAddress(w, locals, 4);
+  w.put(opcode);
+  w.putU32(align);
+  w.put(0);
+  w.put(Op.else);
+  w.put(Op.localGet);
+  w.putU32(locals.address);
+  w.put(Op.i32Const);
+  w.putS32(offset);
+  w.put(Op.call);
+  w.putU32(layout.slowPaths[op.slowPath]!);
+  if (op.reinterpret !== null) w.put(op.reinterpret);
+  w.put(Op.end);
+}
+
+/**
+ * `T.store align offset=K` with its address and value operands on the stack. The value goes to
+ * a local first, so nothing runs between the translation and the access.
+ */
+export function emitStore(w: ByteWriter, layout: CodeLayout, op: MemoryOp, opcode: number, align: number, offset: number, locals: AccessLocals, value: number): void {
+  w.reserve(MOST_BYTES);
+  w.put(Op.localSet);
+  w.putU32(value);
+  translate(w, layout, op.kind.bytes, offset, locals, TLB_BYTES);
+  w.put(Op.if);
+  w.put(EMPTY_BLOCK);
+  physicalAddress(w, locals, TLB_BYTES + 4);
+  w.put(Op.localGet);
+  w.putU32(value);
+  w.put(opcode);
+  w.putU32(align);
+  w.put(0);
+  w.put(Op.else);
+  w.put(Op.localGet);
+  w.putU32(locals.address);
+  w.put(Op.i32Const);
+  w.putS32(offset);
+  w.put(Op.localGet);
+  w.putU32(value);
+  if (op.reinterpret !== null) w.put(op.reinterpret);
+  w.put(Op.call);
+  w.putU32(layout.slowPaths[op.slowPath]!);
+  w.put(Op.end);
+}
+
+/**
+ * A safe point: `fuel = fuel - 1; if fuel < 0 then fuel = safe_point()`. safe_point may suspend
+ * the process (JSPI) when its slice is over.
+ */
+export function emitSafePoint(w: ByteWriter, layout: CodeLayout, units = 1): number {
+  w.reserve(MOST_BYTES);
+  const fuel = layout.fuelGlobal;
+  w.put(Op.globalGet);
+  w.putU32(fuel);
+  w.put(Op.i32Const);
+  const unitsAt = w.length;
+  putPaddedS32(w, units);
+  w.put(Op.i32Sub);
+  w.put(Op.globalSet);
+  w.putU32(fuel);
+  w.put(Op.globalGet);
+  w.putU32(fuel);
+  w.put(Op.i32Const);
+  w.put(0);
+  w.put(Op.i32LtS);
+  w.put(Op.if);
+  w.put(EMPTY_BLOCK);
+  w.put(Op.call);
+  w.putU32(layout.safePoint);
+  w.put(Op.globalSet);
+  w.putU32(fuel);
+  w.put(Op.end);
+  return unitsAt;
+}
+
+/**
+ * A non-negative i32 below 2^27 as a signed LEB128 of exactly 5 bytes (a valid, padded encoding),
+ * so that a safe point's charge can be written once the size of the code it guards is known.
+ */
+export function putPaddedS32(w: ByteWriter, value: number): void {
+  w.put((value & 0x7f) | 0x80);
+  w.put(((value >>> 7) & 0x7f) | 0x80);
+  w.put(((value >>> 14) & 0x7f) | 0x80);
+  w.put(((value >>> 21) & 0x7f) | 0x80);
+  w.put((value >>> 28) & 0x07);
+}
+
+/** Rewrites the padded charge written at `at` (by emitSafePoint) to `units`. */
+export function patchSafePoint(w: ByteWriter, at: number, units: number): void {
+  const end = w.length;
+  w.length = at;
+  putPaddedS32(w, units);
+  w.length = end;
+}
+
+/** A load or store as a call of its access helper: `local.get tlb; [i32.const K]; call`. */
+export function emitAccessCall(w: ByteWriter, layout: CodeLayout, opcode: number, offset: number, tlb: number): void {
+  w.reserve(MOST_BYTES);
+  w.put(Op.localGet);
+  w.putU32(tlb);
+  if (offset !== 0) {
+    w.put(Op.i32Const);
+    w.putS32(offset);
+  }
+  w.put(Op.call);
+  w.putU32(accessHelper(layout, opcode, offset !== 0));
+}
+
+/** `tlb = global tlb`, at a function's entry. */
+export function emitTlbLocal(w: ByteWriter, layout: CodeLayout, local: number): void {
+  w.reserve(MOST_BYTES);
+  w.put(Op.globalGet);
+  w.putU32(layout.tlbGlobal);
+  w.put(Op.localSet);
+  w.putU32(local);
+}
+
+/** `i32.const n; call f`: a segment index pushed for a call that takes it last. */
+export function emitConstCall(w: ByteWriter, n: number, f: number): void {
+  w.reserve(MOST_BYTES);
+  w.put(Op.i32Const);
+  w.putS32(n);
+  w.put(Op.call);
+  w.putU32(f);
+}
+
+export function emitCall(w: ByteWriter, f: number): void {
+  w.reserve(MOST_BYTES);
+  w.put(Op.call);
+  w.putU32(f);
+}

@@ -1,0 +1,187 @@
+import { ACCESS_KINDS, MMU_CALLS, RETRIED_CALLS, findAccessKind, slowPathOf, type AccessKind, type MmuCallName, type ValueType } from "../kernel/mmu-abi.ts";
+import { F32, F64, I32, I64 } from "./wasm/value-types.ts";
+
+/**
+ * Where everything sits in a rewritten module's index spaces. The loader adds imports after the
+ * program's own function imports, so a defined function of the program moves up by
+ * `addedImports`; its helper functions come after the program's; two global imports (the TLB
+ * address and the fault flag) come before the program's globals, and the fuel global after them.
+ *
+ *   functions: [program imports][dogma:mmu imports][program functions][loader helpers]
+ *   globals:   [tlb][fault_pending][program globals][fuel]
+ *
+ * A CodeLayout is plain numbers, so that a worker thread can be given it.
+ */
+export const VALUE_TYPE_BYTE: Record<ValueType, number> = { i32: I32, i64: I64, f32: F32, f64: F64 };
+
+export interface ImportedCall {
+  readonly name: string;
+  readonly params: readonly number[];
+  readonly results: readonly number[];
+}
+
+function signature(kind: AccessKind): ImportedCall {
+  const value = VALUE_TYPE_BYTE[kind.type];
+  return kind.store ? { name: kind.name, params: [I32, I32, value], results: [] } : { name: kind.name, params: [I32, I32], results: [value] };
+}
+
+/** The `dogma:mmu` functions every rewritten module imports, in order: the access kinds, then the calls. */
+export const MMU_FUNCTION_IMPORTS: readonly ImportedCall[] = [
+  ...ACCESS_KINDS.map(signature),
+  ...(Object.entries(MMU_CALLS) as Array<[MmuCallName, readonly [readonly ValueType[], readonly ValueType[]]]>).map(([name, [params, results]]) => ({
+    name,
+    params: params.map((t) => VALUE_TYPE_BYTE[t]),
+    results: results.map((t) => VALUE_TYPE_BYTE[t]),
+  })),
+];
+
+const callImport = (name: MmuCallName): number => MMU_FUNCTION_IMPORTS.findIndex((i) => i.name === name);
+
+/**
+ * The helper functions the loader defines, in order: a retrying wrapper around each slow path that
+ * can fault (rewrite-helpers.ts), then the bulk-memory helpers.
+ */
+export const HELPERS = [
+  ...ACCESS_KINDS.map((k) => ({ name: `dogma$${k.name}`, retries: k.name })),
+  ...RETRIED_CALLS.map((call) => ({ name: `dogma$${call}`, retries: call as string })),
+  { name: "dogma$copy", retries: null },
+  { name: "dogma$fill", retries: null },
+  { name: "dogma$init", retries: null },
+  // One per load and store opcode (0x28-0x3e), without and with a static offset: the whole
+  // translated access, for the variant that calls it instead of writing it inline.
+  ...Array.from({ length: 0x3e - 0x28 + 1 }, (_, i) => [
+    { name: `dogma$access_${(0x28 + i).toString(16)}`, retries: null },
+    { name: `dogma$access_${(0x28 + i).toString(16)}_offset`, retries: null },
+  ]).flat(),
+] as const;
+
+export interface CodeLayout {
+  /** The program's function imports: indices below this do not move. */
+  readonly functionImports: number;
+  /** How far each function the program defines moves up. */
+  readonly addedImports: number;
+  /** How far each of the program's globals moves up. */
+  readonly globalShift: number;
+  readonly tlbGlobal: number;
+  readonly faultGlobal: number;
+  readonly fuelGlobal: number;
+  /** Function indices of the imports called inline. */
+  readonly safePoint: number;
+  readonly memorySize: number;
+  readonly memoryGrow: number;
+  readonly dataDrop: number;
+  readonly faultHandle: number;
+  /** Function indices of the helpers. */
+  readonly copyHelper: number;
+  readonly fillHelper: number;
+  readonly initHelper: number;
+  /** By index in ACCESS_KINDS: the raw import and the retrying wrapper. */
+  readonly rawSlowPaths: readonly number[];
+  readonly slowPaths: readonly number[];
+  /** By name in RETRIED_CALLS: the raw import and the retrying wrapper. */
+  readonly rawCalls: Readonly<Record<string, number>>;
+  readonly retriedCalls: Readonly<Record<string, number>>;
+  /** Index of the first helper. */
+  readonly firstHelper: number;
+  /** Whether function entries and loop headers get safe points (false only for measurements: such code cannot be preempted). */
+  readonly safePoints: boolean;
+  /** Whether a function reads the TLB's address once, at its entry, into a local. */
+  readonly tlbLocal: boolean;
+  /**
+   * Where a load or store calls its access helper (`accessHelper`) instead of translating inline:
+   * "never", "always", or "cold": outside loops in functions of at least COLD_CALLS_MIN_BODY bytes.
+   */
+  readonly accessCalls: AccessCalls;
+  /** Under "cold", functions smaller than this (input bytes) translate every access inline. */
+  readonly coldCallsMinBody: number;
+  /** Index of the access helper of opcode 0x28 without an offset; see accessHelper. */
+  readonly firstAccessHelper: number;
+}
+
+/** Access helpers: one per load and store opcode (0x28-0x3e), without and with an offset. */
+export const ACCESS_HELPER_COUNT = (0x3e - 0x28 + 1) * 2;
+
+/** The helper doing the whole access of a load or store opcode, with or without a static offset. */
+export function accessHelper(layout: CodeLayout, opcode: number, withOffset: boolean): number {
+  return layout.firstAccessHelper + (opcode - 0x28) * 2 + (withOffset ? 1 : 0);
+}
+
+/** Variants of the rewrite for measurements; the loader always uses the defaults. */
+export type AccessCalls = "never" | "always" | "cold";
+
+/** Functions smaller than this (input bytes) translate every access inline under "cold". */
+export const COLD_CALLS_MIN_BODY = 256;
+
+export interface RewriteVariant {
+  readonly safePoints?: boolean;
+  readonly tlbLocal?: boolean;
+  readonly accessCalls?: AccessCalls;
+  readonly coldCallsMinBody?: number;
+}
+
+export function codeLayout(functionImports: number, definedFunctions: number, programGlobals: number, variant: RewriteVariant = {}): CodeLayout {
+  const added = MMU_FUNCTION_IMPORTS.length;
+  const firstHelper = functionImports + added + definedFunctions;
+  const helper = (name: string) => firstHelper + HELPERS.findIndex((h) => h.name === name);
+  return {
+    functionImports,
+    addedImports: added,
+    globalShift: 2,
+    tlbGlobal: 0,
+    faultGlobal: 1,
+    fuelGlobal: 2 + programGlobals,
+    safePoint: functionImports + callImport("safe_point"),
+    memorySize: functionImports + callImport("memory_size"),
+    memoryGrow: functionImports + callImport("memory_grow"),
+    dataDrop: functionImports + callImport("data_drop"),
+    faultHandle: functionImports + callImport("fault_handle"),
+    copyHelper: helper("dogma$copy"),
+    fillHelper: helper("dogma$fill"),
+    initHelper: helper("dogma$init"),
+    rawSlowPaths: ACCESS_KINDS.map((_, i) => functionImports + i),
+    slowPaths: ACCESS_KINDS.map((k) => helper(`dogma$${k.name}`)),
+    rawCalls: Object.fromEntries(RETRIED_CALLS.map((c) => [c, functionImports + callImport(c)])),
+    retriedCalls: Object.fromEntries(RETRIED_CALLS.map((c) => [c, helper(`dogma$${c}`)])),
+    firstHelper,
+    safePoints: variant.safePoints ?? true,
+    tlbLocal: variant.tlbLocal ?? true,
+    accessCalls: variant.accessCalls ?? "cold",
+    coldCallsMinBody: variant.coldCallsMinBody ?? COLD_CALLS_MIN_BODY,
+    firstAccessHelper: helper("dogma$access_28"),
+  };
+}
+
+/** What a load or store opcode does, for the rewriter. */
+export interface MemoryOp {
+  readonly kind: AccessKind;
+  /** Value type byte of the value loaded or stored. */
+  readonly valueType: number;
+  /** Index in ACCESS_KINDS of the slow path it calls (for a float, the integer access of its width). */
+  readonly slowPath: number;
+  /** For a float: the reinterpret opcode around the slow path's integer (load: after; store: before). */
+  readonly reinterpret: number | null;
+}
+
+const OPS: Array<[opcode: number, store: boolean, type: ValueType, bytes: 1 | 2 | 4 | 8, signed: boolean]> = [
+  [0x28, false, "i32", 4, false], [0x29, false, "i64", 8, false], [0x2a, false, "f32", 4, false], [0x2b, false, "f64", 8, false],
+  [0x2c, false, "i32", 1, true], [0x2d, false, "i32", 1, false], [0x2e, false, "i32", 2, true], [0x2f, false, "i32", 2, false],
+  [0x30, false, "i64", 1, true], [0x31, false, "i64", 1, false], [0x32, false, "i64", 2, true], [0x33, false, "i64", 2, false],
+  [0x34, false, "i64", 4, true], [0x35, false, "i64", 4, false],
+  [0x36, true, "i32", 4, false], [0x37, true, "i64", 8, false], [0x38, true, "f32", 4, false], [0x39, true, "f64", 8, false],
+  [0x3a, true, "i32", 1, false], [0x3b, true, "i32", 2, false], [0x3c, true, "i64", 1, false], [0x3d, true, "i64", 2, false],
+  [0x3e, true, "i64", 4, false],
+];
+
+const REINTERPRET = { load: { f32: 0xbe, f64: 0xbf }, store: { f32: 0xbc, f64: 0xbd } } as const;
+
+/** By opcode (0x28-0x3e). */
+export const MEMORY_OPS: ReadonlyArray<MemoryOp | undefined> = (() => {
+  const table: Array<MemoryOp | undefined> = [];
+  for (const [opcode, store, type, bytes, signed] of OPS) {
+    const kind = findAccessKind(store, type, bytes, signed);
+    const slow = slowPathOf(kind);
+    const reinterpret = type === "f32" || type === "f64" ? REINTERPRET[store ? "store" : "load"][type] : null;
+    table[opcode] = { kind, valueType: VALUE_TYPE_BYTE[type], slowPath: ACCESS_KINDS.indexOf(slow), reinterpret };
+  }
+  return table;
+})();

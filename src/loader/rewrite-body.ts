@@ -1,0 +1,374 @@
+import { CODE_BYTES_PER_FUEL, SMALL_LEAF_BYTES } from "../kernel/constants.ts";
+import { emitAccessCall, emitCall, emitConstCall, emitLoad, emitSafePoint, emitStore, emitTlbLocal, patchSafePoint, type AccessLocals } from "./mmu-sequences.ts";
+import { ACCESS_HELPER_COUNT, MEMORY_OPS, type CodeLayout } from "./output-layout.ts";
+import { DecodeError } from "./wasm/byte-reader.ts";
+import { ByteWriter } from "./wasm/byte-writer.ts";
+import { Imm, Misc, ACCEPTED_GC, immediates, refusedAtomic, refusedGc, refusedMisc, refusedOpcodes, refusedSimd, simdImmediateBytes } from "./wasm/opcodes.ts";
+import { F32, F64, I32, I64 } from "./wasm/value-types.ts";
+
+/**
+ * Rewrites one function body in a single pass over its instructions: each is decoded and either
+ * copied as it is (runs of untouched instructions in one copy) or replaced by its translation
+ * (mmu-sequences.ts); function and global indices are renumbered for the output's index spaces
+ * (output-layout.ts); a safe point goes at the entry and at every loop header; the scratch locals
+ * the translations used are declared after the function's own. Iterative: nesting depth costs
+ * nothing. The binary has been validated, so every instruction is well typed; its encoding is
+ * still checked as it is read.
+ */
+
+/** An instruction the loader does not accept, in a function. */
+export class CodeRefusal extends Error {
+  readonly functionIndex: number;
+  readonly offset: number;
+  readonly what: string;
+  constructor(functionIndex: number, offset: number, what: string) {
+    super(`function ${functionIndex}: uses ${what}`);
+    this.functionIndex = functionIndex;
+    this.offset = offset;
+    this.what = what;
+  }
+}
+
+/** V8 refuses a function with more locals (parameters included). */
+export const MAX_FUNCTION_LOCALS = 50_000;
+
+const SCRATCH_TYPES = [I32, I32, I32, I64, F32, F64, I32] as const;
+const Scratch = { address: 0, entry: 1, i32: 2, i64: 3, f32: 4, f64: 5, tlb: 6 } as const;
+const VALUE_SCRATCH: Record<number, number> = { [I32]: Scratch.i32, [I64]: Scratch.i64, [F32]: Scratch.f32, [F64]: Scratch.f64 };
+
+export interface BodyFacts {
+  /** It has table.set or table.grow. */
+  writesTables: boolean;
+}
+
+export class BodyRewriter {
+  private readonly bytes: Uint8Array;
+  private readonly layout: CodeLayout;
+  private readonly code = new ByteWriter(1 << 16);
+  /** The new body's size-less start: local declarations and prologue. */
+  private readonly header = new ByteWriter(256);
+  /** Local index of each scratch local, -1 while unused, for the body being rewritten. */
+  private readonly scratch = new Int32Array(SCRATCH_TYPES.length);
+  private readonly scratchOrder: number[] = [];
+  private localCount = 0;
+  private readonly locals: AccessLocals = { address: 0, entry: 0, tlb: -1 };
+  /** Where a LEB128 read by `u32At` ended. */
+  private next = 0;
+  private functionIndex = 0;
+  private blocks = new Uint8Array(64);
+  /** For each open loop (by depth): where its safe point's charge is in `code`, and where its body starts in the binary. */
+  private loopCharges = new Int32Array(64);
+  private loopStarts = new Int32Array(64);
+  /** Which access helpers (by accessHelper's order) the bodies rewritten so far call. */
+  readonly usedAccessHelpers = new Uint8Array(ACCESS_HELPER_COUNT);
+  private bodyStart = 0;
+
+  constructor(bytes: Uint8Array, layout: CodeLayout) {
+    this.bytes = bytes;
+    this.layout = layout;
+  }
+
+  /**
+   * Writes function `functionIndex`'s body, `[start, end)` of the binary (after its size), with
+   * `paramCount` parameters, rewritten and preceded by its new size, to `out`.
+   */
+  rewrite(functionIndex: number, start: number, end: number, paramCount: number, out: ByteWriter): BodyFacts {
+    const bytes = this.bytes;
+    const facts: BodyFacts = { writesTables: false };
+    this.functionIndex = functionIndex;
+    this.bodyStart = start;
+    // Local declarations: counted, then copied as they are.
+    let at = start;
+    const groups = this.u32At(at, end);
+    at = this.next;
+    let declared = paramCount;
+    const groupsStart = at;
+    for (let i = 0; i < groups; i++) {
+      declared += this.u32At(at, end);
+      at = this.skipValueType(this.next, end);
+      if (declared > MAX_FUNCTION_LOCALS) throw new DecodeError(at, `function ${functionIndex} declares more than ${MAX_FUNCTION_LOCALS} locals`);
+    }
+    const groupsEnd = at;
+    this.localCount = declared;
+    this.scratch.fill(-1);
+    this.scratchOrder.length = 0;
+
+    const code = this.code;
+    code.length = 0;
+    const layout = this.layout;
+    // A small function that neither loops nor calls runs a bounded few instructions: it needs no
+    // safe point of its own (its callers' loops and entries have theirs). Any other spends fuel
+    // for its size at its entry, so that a loop calling it pays for what each call runs.
+    let loopsOrCalls = false;
+    // Open blocks, innermost last (1 for a loop, 0 otherwise), and how many of them are loops.
+    let depth = 0;
+    let loops = 0;
+    let run = at;
+    while (at < end) {
+      const opStart = at;
+      const op = bytes[at++]!;
+      switch (immediates[op]) {
+        case Imm.none:
+          if (op === 0x0b && depth > 0 && this.blocks[--depth] === 1) {
+            loops--;
+            // The loop's safe point spends fuel for its body's size, now known.
+            if (layout.safePoints) patchSafePoint(code, this.loopCharges[depth]!, fuelFor(opStart - this.loopStarts[depth]!));
+          }
+          continue;
+        case Imm.blockType:
+          if (depth === this.blocks.length) this.growBlocks();
+          this.blocks[depth++] = 0;
+          at = this.skipBlockType(at, end);
+          continue;
+        case Imm.loop:
+          loopsOrCalls = true;
+          if (depth === this.blocks.length) this.growBlocks();
+          this.blocks[depth] = 1;
+          loops++;
+          at = this.skipBlockType(at, end);
+          if (layout.safePoints) {
+            code.copy(bytes, run, at);
+            this.loopCharges[depth] = emitSafePoint(code, layout);
+            this.loopStarts[depth] = at;
+            run = at;
+          }
+          depth++;
+          continue;
+        case Imm.u32:
+          at = skipLeb(bytes, at, end);
+          continue;
+        case Imm.tableSet:
+          facts.writesTables = true;
+          at = skipLeb(bytes, at, end);
+          continue;
+        case Imm.twoU32:
+          loopsOrCalls = true; // call_indirect, return_call_indirect
+          at = skipLeb(bytes, skipLeb(bytes, at, end), end);
+          continue;
+        case Imm.brTable: {
+          const labels = this.u32At(at, end);
+          at = this.next;
+          for (let i = 0; i <= labels; i++) at = skipLeb(bytes, at, end);
+          continue;
+        }
+        case Imm.selectTypes: {
+          const types = this.u32At(at, end);
+          at = this.next;
+          for (let i = 0; i < types; i++) at = this.skipValueType(at, end);
+          continue;
+        }
+        case Imm.i32Const:
+          at = skipLeb(bytes, at, end);
+          continue;
+        case Imm.i64Const:
+          at = skipLeb(bytes, at, end);
+          continue;
+        case Imm.f32Const:
+          at += 4;
+          continue;
+        case Imm.f64Const:
+          at += 8;
+          continue;
+        case Imm.heapType:
+          at = skipLeb(bytes, at, end);
+          continue;
+        case Imm.functionIndex: {
+          loopsOrCalls ||= op !== 0xd2; // call, return_call (not ref.func)
+          const index = this.u32At(at, end);
+          code.copy(bytes, run, at);
+          code.u32(index < layout.functionImports ? index : index + layout.addedImports);
+          at = run = this.next;
+          continue;
+        }
+        case Imm.globalIndex: {
+          const index = this.u32At(at, end);
+          code.copy(bytes, run, at);
+          code.u32(index + layout.globalShift);
+          at = run = this.next;
+          continue;
+        }
+        case Imm.load:
+        case Imm.store: {
+          const flags = this.u32At(at, end);
+          at = this.next;
+          if (flags & 0x40) at = skipLeb(bytes, at, end); // memory index: there is only memory 0
+          const offset = this.u32At(at, end);
+          at = this.next;
+          code.copy(bytes, run, opStart);
+          const memoryOp = MEMORY_OPS[op]!;
+          if (layout.accessCalls === "always" || (layout.accessCalls === "cold" && loops === 0 && end - start >= layout.coldCallsMinBody)) {
+            emitAccessCall(code, layout, op, offset, this.scratchLocal(Scratch.tlb));
+            this.usedAccessHelpers[(op - 0x28) * 2 + (offset !== 0 ? 1 : 0)] = 1;
+            run = at;
+            continue;
+          }
+          const locals = this.accessLocals();
+          if (immediates[op] === Imm.load) emitLoad(code, layout, memoryOp, op, flags & 0x3f, offset, locals);
+          else emitStore(code, layout, memoryOp, op, flags & 0x3f, offset, locals, this.scratchLocal(VALUE_SCRATCH[memoryOp.valueType]!));
+          run = at;
+          continue;
+        }
+        case Imm.memorySize:
+        case Imm.memoryGrow:
+          code.copy(bytes, run, opStart);
+          at = skipLeb(bytes, at, end);
+          emitCall(code, immediates[op] === Imm.memorySize ? layout.memorySize : layout.memoryGrow);
+          run = at;
+          continue;
+        case Imm.prefixMisc: {
+          const sub = this.u32At(at, end);
+          at = this.next;
+          if (sub <= 7) continue; // saturating truncations
+          if (sub === Misc.tableGrow || sub === Misc.tableSize) {
+            facts.writesTables ||= sub === Misc.tableGrow;
+            at = skipLeb(bytes, at, end);
+            continue;
+          }
+          if (sub < Misc.memoryInit || sub > Misc.memoryFill) throw new CodeRefusal(functionIndex, opStart, refusedMisc(sub));
+          code.copy(bytes, run, opStart);
+          at = run = this.bulkMemory(sub, at, end);
+          continue;
+        }
+        case Imm.prefixSimd: {
+          const sub = this.u32At(at, end);
+          at = this.next;
+          const refusal = refusedSimd(sub);
+          if (refusal) throw new CodeRefusal(functionIndex, opStart, refusal);
+          at += simdImmediateBytes(sub);
+          continue;
+        }
+        case Imm.prefixGc: {
+          const sub = this.u32At(at, end);
+          at = this.next;
+          if (!ACCEPTED_GC.has(sub)) throw new CodeRefusal(functionIndex, opStart, refusedGc(sub));
+          continue;
+        }
+        default: {
+          if (op === 0xfe) throw new CodeRefusal(functionIndex, opStart, refusedAtomic(this.u32At(at, end)));
+          const known = refusedOpcodes[op];
+          throw new CodeRefusal(functionIndex, opStart, known ?? `an instruction Dogma does not support (opcode 0x${op.toString(16)})`);
+        }
+      }
+    }
+    if (at !== end) throw new DecodeError(end, `the last instruction of function ${functionIndex} runs past the end of its body`);
+    code.copy(bytes, run, end);
+
+    // The new body: its size, the local declarations (the function's, then the scratch ones), the code.
+    const extra = this.scratchOrder.length;
+    const header = this.header;
+    header.length = 0;
+    header.u32(groups + extra);
+    header.copy(bytes, groupsStart, groupsEnd);
+    for (const kind of this.scratchOrder) {
+      header.u8(1);
+      header.u8(SCRATCH_TYPES[kind]!);
+    }
+    const tlb = this.scratch[Scratch.tlb]!;
+    if (tlb >= 0) emitTlbLocal(header, layout, tlb);
+    if ((loopsOrCalls || end - start >= SMALL_LEAF_BYTES) && layout.safePoints) emitSafePoint(header, layout, fuelFor(end - start));
+    out.u32(header.length + code.length);
+    out.bytes(header.view());
+    out.bytes(code.view());
+    return facts;
+  }
+
+  /**
+   * memory.init, data.drop, memory.copy or memory.fill (0xfc `sub`, immediates at `at`) as a call:
+   * the segment index pushed last for the two that take one. Returns where the instruction ends.
+   */
+  private bulkMemory(sub: number, at: number, end: number): number {
+    const layout = this.layout;
+    if (sub === Misc.memoryInit || sub === Misc.dataDrop) {
+      const segment = this.u32At(at, end);
+      at = this.next;
+      if (sub === Misc.memoryInit) at = skipLeb(this.bytes, at, end); // memory index
+      emitConstCall(this.code, segment, sub === Misc.memoryInit ? layout.initHelper : layout.dataDrop);
+      return at;
+    }
+    at = skipLeb(this.bytes, at, end); // memory index(es)
+    if (sub === Misc.memoryCopy) at = skipLeb(this.bytes, at, end);
+    emitCall(this.code, sub === Misc.memoryCopy ? layout.copyHelper : layout.fillHelper);
+    return at;
+  }
+
+  private growBlocks(): void {
+    const grown = new Uint8Array(this.blocks.length * 2);
+    grown.set(this.blocks);
+    this.blocks = grown;
+    const charges = new Int32Array(grown.length);
+    charges.set(this.loopCharges);
+    this.loopCharges = charges;
+    const starts = new Int32Array(grown.length);
+    starts.set(this.loopStarts);
+    this.loopStarts = starts;
+  }
+
+  private accessLocals(): AccessLocals {
+    const locals = this.locals as { address: number; entry: number; tlb: number };
+    locals.address = this.scratchLocal(Scratch.address);
+    locals.entry = this.scratchLocal(Scratch.entry);
+    locals.tlb = this.layout.tlbLocal ? this.scratchLocal(Scratch.tlb) : -1;
+    return locals;
+  }
+
+  private scratchLocal(kind: number): number {
+    let index = this.scratch[kind]!;
+    if (index < 0) {
+      index = this.localCount++;
+      if (index >= MAX_FUNCTION_LOCALS) {
+        throw new CodeRefusal(this.functionIndex, this.bodyStart, `so many locals that the loader's own would pass the engine's limit of ${MAX_FUNCTION_LOCALS}`);
+      }
+      this.scratch[kind] = index;
+      this.scratchOrder.push(kind);
+    }
+    return index;
+  }
+
+  /** Reads an unsigned LEB128 at `at`; leaves where it ended in `this.next`. */
+  private u32At(at: number, end: number): number {
+    const bytes = this.bytes;
+    let byte = bytes[at]!;
+    if (byte < 0x80 && at < end) {
+      this.next = at + 1;
+      return byte;
+    }
+    let result = 0;
+    for (let shift = 0; shift < 35; shift += 7) {
+      if (at >= end) throw new DecodeError(at, "unexpected end of a function body");
+      byte = bytes[at++]!;
+      result += (byte & 0x7f) * 2 ** shift;
+      if ((byte & 0x80) === 0) {
+        if (result > 0xffffffff) break;
+        this.next = at;
+        return result;
+      }
+    }
+    throw new DecodeError(at, "an unsigned 32-bit integer is too long or too large");
+  }
+
+  private skipValueType(at: number, end: number): number {
+    const byte = this.bytes[at];
+    if (byte === 0x63 || byte === 0x64) return skipLeb(this.bytes, at + 1, end);
+    if (at >= end) throw new DecodeError(at, "unexpected end of a function body");
+    return at + 1;
+  }
+
+  private skipBlockType(at: number, end: number): number {
+    const byte = this.bytes[at];
+    if (byte === 0x63 || byte === 0x64) return skipLeb(this.bytes, at + 1, end);
+    return skipLeb(this.bytes, at, end);
+  }
+}
+
+/** The fuel a safe point guarding `bytes` of code spends. */
+function fuelFor(bytes: number): number {
+  return 1 + Math.floor(bytes / CODE_BYTES_PER_FUEL);
+}
+
+/** Skips one LEB128 (at most 10 bytes) starting at `at`. */
+function skipLeb(bytes: Uint8Array, at: number, end: number): number {
+  const start = at;
+  while (at < end && bytes[at]! & 0x80) at++;
+  if (at >= end || at - start >= 10) throw new DecodeError(start, "an integer runs past the end of its function body or is too long");
+  return at + 1;
+}

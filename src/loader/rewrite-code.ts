@@ -1,0 +1,93 @@
+import type { CodeLayout } from "./output-layout.ts";
+import { BodyRewriter, CodeRefusal } from "./rewrite-body.ts";
+import { DecodeError } from "./wasm/byte-reader.ts";
+import { ByteWriter } from "./wasm/byte-writer.ts";
+import type { ModuleInfo } from "./wasm/module-info.ts";
+
+/**
+ * The code section's bodies, cut into chunks that can be rewritten independently (in this thread
+ * between two turns of the event loop, or in worker threads: see CodeWorkers), and the rewrite
+ * of one chunk. Everything here is plain data, so that a chunk can cross to a worker.
+ */
+
+export interface BodyRef {
+  /** The function's index in the original module (imports counted). */
+  readonly index: number;
+  readonly start: number;
+  readonly end: number;
+  readonly params: number;
+}
+
+export type BodyChunk = readonly BodyRef[];
+
+export type ChunkOutcome =
+  | {
+      readonly ok: true;
+      readonly code: Uint8Array;
+      readonly writesTables: boolean;
+      /** Indices (in accessHelper's order) of the access helpers the code calls. */
+      readonly accessHelpers: readonly number[];
+    }
+  | { readonly ok: false; readonly functionIndex: number; readonly offset: number; readonly refusal: string | null; readonly message: string };
+
+/** V8 compiles no function body larger than this (kV8MaxWasmFunctionSize). */
+export const MAX_FUNCTION_BYTES = 7_654_321;
+
+/** The bodies of `info`, in chunks of about `chunkBytes` of input each. */
+export function chunkBodies(info: ModuleInfo, chunkBytes: number): BodyChunk[] {
+  const chunks: BodyRef[][] = [];
+  let current: BodyRef[] = [];
+  let size = 0;
+  info.bodies.forEach((body, i) => {
+    const index = info.functionImports + i;
+    const type = info.types[info.functions[i]!];
+    current.push({ index, start: body.start, end: body.end, params: type ? type.params.length : 0 });
+    size += body.end - body.start;
+    if (size >= chunkBytes) {
+      chunks.push(current);
+      current = [];
+      size = 0;
+    }
+  });
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
+/** Rewrites one chunk's bodies; a refusal or a decoding error comes back as a value. */
+export function rewriteChunk(bytes: Uint8Array, layout: CodeLayout, chunk: BodyChunk): ChunkOutcome {
+  const inputBytes = chunk.reduce((n, b) => n + (b.end - b.start), 0);
+  const out = new ByteWriter(Math.ceil(inputBytes * 4.5) + 1024);
+  const rewriter = new BodyRewriter(bytes, layout);
+  let writesTables = false;
+  let current = chunk[0]?.index ?? 0;
+  try {
+    for (const body of chunk) {
+      current = body.index;
+      const before = out.length;
+      writesTables = rewriter.rewrite(body.index, body.start, body.end, body.params, out).writesTables || writesTables;
+      if (out.length - before > MAX_FUNCTION_BYTES) {
+        throw new CodeRefusal(body.index, body.start, `so much code that rewritten it passes the engine's limit of ${MAX_FUNCTION_BYTES} bytes per function`);
+      }
+    }
+  } catch (error) {
+    if (error instanceof CodeRefusal) return { ok: false, functionIndex: error.functionIndex, offset: error.offset, refusal: error.what, message: error.message };
+    if (error instanceof DecodeError) return { ok: false, functionIndex: current, offset: error.offset, refusal: null, message: error.message };
+    throw error;
+  }
+  // A view when the buffer is nearly full; else a copy of exactly the output, so that no slack stays
+  // alive (and crosses from a worker) until the module is assembled.
+  const code = out.length >= out.buffer.length * 0.75 ? out.view() : out.take();
+  const accessHelpers = [...rewriter.usedAccessHelpers.keys()].filter((i) => rewriter.usedAccessHelpers[i] === 1);
+  return { ok: true, code, writesTables, accessHelpers };
+}
+
+/**
+ * Runs chunks somewhere else than the machine's thread (worker threads on Node). The loader works
+ * without one, in slices on its own thread.
+ */
+export interface CodeWorkers {
+  /** Rewrites every chunk of `bytes`; outcomes in the chunks' order. */
+  rewrite(bytes: Uint8Array, layout: CodeLayout, chunks: readonly BodyChunk[]): Promise<ChunkOutcome[]>;
+  /** The engine's validation of `bytes`: null if valid, else the engine's message. */
+  validate(bytes: Uint8Array): Promise<string | null>;
+}

@@ -1,0 +1,218 @@
+import { PAGE_SHIFT, PAGE_SIZE, TLB_BYTES, TLB_INDEX_MASK } from "../kernel/constants.ts";
+import { ACCESS_KINDS, RETRIED_CALLS } from "../kernel/mmu-abi.ts";
+import { HELPERS, MEMORY_OPS, MMU_FUNCTION_IMPORTS, VALUE_TYPE_BYTE, type CodeLayout, type ImportedCall } from "./output-layout.ts";
+import { ByteWriter } from "./wasm/byte-writer.ts";
+import { EMPTY_BLOCK, I32 } from "./wasm/value-types.ts";
+
+/**
+ * The functions the loader adds to every module (output-layout.ts HELPERS), as signatures and
+ * encoded bodies:
+ *
+ * - `dogma$NAME` around each slow path that can fault: calls the kernel's slow path and, when
+ *   that set the fault flag instead of completing, calls `fault_handle` (a suspending import that
+ *   runs the process's fault handler on a stack of its own and returns when the handler resumes)
+ *   and calls itself again with the same operands. The retry happens inside the faulting
+ *   instruction, so it completes as if the fault had never been. It recurses rather than loops:
+ *   a loop would need a safe point, and the depth is bounded, since a retry that faults the same
+ *   way ends the process (src/kernel/fault-handler.ts).
+ *
+ *     v = dogma:mmu.NAME(args…)
+ *     if fault_pending then (call dogma:mmu.fault_handle) (return dogma$NAME(args…))
+ *     v
+ *
+ * - `dogma$copy`, `dogma$fill`: memory.copy and memory.fill whose ranges each lie within one
+ *   page the TLB maps run as one native instruction on the frames; anything else goes to the
+ *   kernel, which checks the whole range before writing (WebAssembly forbids partial writes).
+ *   Most copies a compiler emits are small, so most never leave the module.
+ * - `dogma$init(dest, src, n, segment)`: memory.init with the segment index last, where the
+ *   rewritten code can push it.
+ */
+export interface HelperFunction {
+  readonly name: string;
+  readonly params: readonly number[];
+  readonly results: readonly number[];
+  /** The encoded body (local declarations and code), without its size. */
+  readonly body: Uint8Array;
+}
+
+const Op = {
+  block: 0x02, if: 0x04, end: 0x0b, brIf: 0x0d, return: 0x0f, call: 0x10, localGet: 0x20, localSet: 0x21,
+  globalGet: 0x23, i32Load: 0x28, i32Const: 0x41, i32Ne: 0x47, i32GtU: 0x4b, i32Add: 0x6a, i32Sub: 0x6b, i32And: 0x71, i32ShrU: 0x76,
+  prefixMisc: 0xfc,
+} as const;
+
+class Assembler {
+  readonly w = new ByteWriter(128);
+  constructor(locals: readonly number[]) {
+    this.w.u32(locals.length);
+    for (const type of locals) {
+      this.w.u8(1);
+      this.w.u8(type);
+    }
+  }
+  op(...bytes: number[]): this {
+    for (const b of bytes) this.w.u8(b);
+    return this;
+  }
+  index(op: number, index: number): this {
+    this.w.u8(op);
+    this.w.u32(index);
+    return this;
+  }
+  get(local: number): this {
+    return this.index(Op.localGet, local);
+  }
+  const(value: number): this {
+    this.w.u8(Op.i32Const);
+    this.w.s32(value);
+    return this;
+  }
+  load(offset: number): this {
+    this.w.u8(Op.i32Load);
+    this.w.u8(2);
+    this.w.u32(offset);
+    return this;
+  }
+  /** Pushes `tlb + ((address >>> 9) & mask)`, the address of `address`'s read-TLB entry. */
+  entry(layout: CodeLayout, address: number): this {
+    return this.index(Op.globalGet, layout.tlbGlobal).get(address).const(PAGE_SHIFT - 3).op(Op.i32ShrU).const(TLB_INDEX_MASK).op(Op.i32And, Op.i32Add);
+  }
+  /** br_if 0 unless `length` bytes from `address` stay in its page. */
+  missUnlessInPage(address: number, length: number): this {
+    return this.get(length).const(PAGE_SIZE).get(address).const(PAGE_SIZE - 1).op(Op.i32And, Op.i32Sub, Op.i32GtU, Op.brIf, 0);
+  }
+  /** br_if 0 unless the tag at `entry + tlbOffset` is `address`'s page. */
+  missUnlessTagged(entry: number, tlbOffset: number, address: number): this {
+    return this.get(entry).load(tlbOffset).get(address).const(-PAGE_SIZE).op(Op.i32And, Op.i32Ne, Op.brIf, 0);
+  }
+  done(): Uint8Array {
+    this.w.u8(Op.end);
+    return this.w.take();
+  }
+}
+
+function retrying(layout: CodeLayout, call: ImportedCall, raw: number, self: number): Uint8Array {
+  const result = call.results[0];
+  const valueLocal = call.params.length;
+  const a = new Assembler(result === undefined ? [] : [result]);
+  const args = () => call.params.forEach((_, i) => a.get(i));
+  args();
+  a.index(Op.call, raw);
+  if (result !== undefined) a.index(Op.localSet, valueLocal);
+  a.index(Op.globalGet, layout.faultGlobal).op(Op.if, EMPTY_BLOCK).index(Op.call, layout.faultHandle);
+  args();
+  a.index(Op.call, self);
+  if (result !== undefined) a.op(Op.return);
+  a.op(Op.end);
+  if (result !== undefined) a.get(valueLocal);
+  return a.done();
+}
+
+function copyHelper(layout: CodeLayout): Uint8Array {
+  const [dest, src, n, destEntry, srcEntry] = [0, 1, 2, 3, 4];
+  return new Assembler([I32, I32])
+    .op(Op.block, EMPTY_BLOCK)
+    .missUnlessInPage(dest, n)
+    .missUnlessInPage(src, n)
+    .entry(layout, dest).index(Op.localSet, destEntry)
+    .entry(layout, src).index(Op.localSet, srcEntry)
+    .missUnlessTagged(destEntry, TLB_BYTES, dest)
+    .missUnlessTagged(srcEntry, 0, src)
+    .get(dest).get(destEntry).load(TLB_BYTES + 4).op(Op.i32Add)
+    .get(src).get(srcEntry).load(4).op(Op.i32Add)
+    .get(n)
+    .op(Op.prefixMisc, 10, 0, 0, Op.return, Op.end)
+    .get(dest).get(src).get(n).index(Op.call, layout.retriedCalls.memory_copy!)
+    .done();
+}
+
+function fillHelper(layout: CodeLayout): Uint8Array {
+  const [dest, value, n, destEntry] = [0, 1, 2, 3];
+  return new Assembler([I32])
+    .op(Op.block, EMPTY_BLOCK)
+    .missUnlessInPage(dest, n)
+    .entry(layout, dest).index(Op.localSet, destEntry)
+    .missUnlessTagged(destEntry, TLB_BYTES, dest)
+    .get(dest).get(destEntry).load(TLB_BYTES + 4).op(Op.i32Add)
+    .get(value).get(n)
+    .op(Op.prefixMisc, 11, 0, Op.return, Op.end)
+    .get(dest).get(value).get(n).index(Op.call, layout.retriedCalls.memory_fill!)
+    .done();
+}
+
+function initHelper(layout: CodeLayout): Uint8Array {
+  return new Assembler([]).get(3).get(0).get(1).get(2).index(Op.call, layout.retriedCalls.memory_init!).done();
+}
+
+/**
+ * A whole load or store as a function: (ptr, [value,] tlb, [K]) -> [value]. The same translation
+ * as the inline one (mmu-sequences.ts), with the TLB's address passed in (an imported global read
+ * per access costs more than the access).
+ */
+function accessHelperFunction(layout: CodeLayout, opcode: number, withOffset: boolean): HelperFunction {
+  const op = MEMORY_OPS[opcode]!;
+  const i32 = VALUE_TYPE_BYTE.i32;
+  const store = op.kind.store;
+  const params = [i32, ...(store ? [op.valueType] : []), i32, ...(withOffset ? [i32] : [])];
+  const [ptr, value, tlb, offset] = store ? [0, 1, 2, withOffset ? 3 : -1] : [0, -1, 1, withOffset ? 2 : -1];
+  const address = params.length;
+  const entry = address + 1;
+  const a = new Assembler([i32, i32]);
+  const w = a.w;
+  a.get(ptr);
+  if (withOffset) a.get(offset).op(0x6a);
+  a.index(0x22, address).const(PAGE_SHIFT - 3).op(Op.i32ShrU).const(TLB_INDEX_MASK).op(Op.i32And).get(tlb).op(Op.i32Add).index(0x22, entry);
+  a.load(store ? TLB_BYTES : 0).get(address);
+  if (op.kind.bytes > 1) a.const(op.kind.bytes - 1).op(Op.i32Add);
+  a.const(-PAGE_SIZE).op(Op.i32And);
+  if (withOffset) a.get(address).get(offset).op(0x49, 0x72);
+  a.op(0x46, Op.if, store ? EMPTY_BLOCK : op.valueType);
+  a.get(address).get(entry).load(store ? TLB_BYTES + 4 : 4).op(Op.i32Add);
+  if (store) a.get(value);
+  a.op(opcode);
+  w.u32(op.kind.bytes === 8 ? 3 : op.kind.bytes === 4 ? 2 : op.kind.bytes === 2 ? 1 : 0);
+  a.op(0, 0x05).get(address);
+  if (withOffset) a.get(offset);
+  else a.const(0);
+  if (store) {
+    a.get(value);
+    if (op.reinterpret !== null) a.op(op.reinterpret);
+  }
+  a.index(Op.call, layout.slowPaths[op.slowPath]!);
+  if (!store && op.reinterpret !== null) a.op(op.reinterpret);
+  a.op(Op.end);
+  return { name: `dogma$access_${opcode.toString(16)}${withOffset ? "_offset" : ""}`, params, results: store ? [] : [op.valueType], body: a.done() };
+}
+
+const importNamed = (name: string): ImportedCall => MMU_FUNCTION_IMPORTS.find((i) => i.name === name)!;
+
+/** A helper no code calls keeps its index, with a body of one `unreachable` and no name. */
+const UNUSED_BODY = new Uint8Array([0, 0x00, 0x0b]);
+
+/**
+ * Every helper, in HELPERS order, for a module laid out as `layout`; the access helpers whose
+ * indices (accessHelper's order) are not in `usedAccess` get an empty body.
+ */
+export function helperFunctions(layout: CodeLayout, usedAccess: ReadonlySet<number>): HelperFunction[] {
+  const helpers: HelperFunction[] = [];
+  ACCESS_KINDS.forEach((kind, i) => {
+    const call = importNamed(kind.name);
+    helpers.push({ name: `dogma$${kind.name}`, params: call.params, results: call.results, body: retrying(layout, call, layout.rawSlowPaths[i]!, layout.slowPaths[i]!) });
+  });
+  for (const name of RETRIED_CALLS) {
+    const call = importNamed(name);
+    helpers.push({ name: `dogma$${name}`, params: call.params, results: call.results, body: retrying(layout, call, layout.rawCalls[name]!, layout.retriedCalls[name]!) });
+  }
+  const i32 = VALUE_TYPE_BYTE.i32;
+  helpers.push({ name: "dogma$copy", params: [i32, i32, i32], results: [], body: copyHelper(layout) });
+  helpers.push({ name: "dogma$fill", params: [i32, i32, i32], results: [], body: fillHelper(layout) });
+  helpers.push({ name: "dogma$init", params: [i32, i32, i32, i32], results: [], body: initHelper(layout) });
+  for (let opcode = 0x28; opcode <= 0x3e; opcode++) {
+    for (const withOffset of [false, true]) {
+      const helper = accessHelperFunction(layout, opcode, withOffset);
+      helpers.push(usedAccess.has((opcode - 0x28) * 2 + (withOffset ? 1 : 0)) ? helper : { ...helper, name: "", body: UNUSED_BODY });
+    }
+  }
+  if (helpers.length !== HELPERS.length) throw new Error("loader bug: helpers out of order");
+  return helpers;
+}

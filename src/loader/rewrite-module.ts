@@ -1,0 +1,114 @@
+import type { CacheRecord } from "./cache.ts";
+import { LoadError } from "./load-error.ts";
+import { readNames, type Names } from "./name-section.ts";
+import { codeLayout, type CodeLayout, type RewriteVariant } from "./output-layout.ts";
+import { checkPolicy, type LoaderPolicy } from "./policy.ts";
+import { chunkBodies, rewriteChunk, type BodyChunk, type ChunkOutcome, type CodeWorkers } from "./rewrite-code.ts";
+import { helperFunctions } from "./rewrite-helpers.ts";
+import { checkHeader, engineValidation, validationError } from "./validate.ts";
+import { DecodeError } from "./wasm/byte-reader.ts";
+import { readModule, type ModuleInfo } from "./wasm/module-info.ts";
+import { writeModule } from "./write-module.ts";
+
+/**
+ * One cold load's work on a binary: validate → read → policy → rewrite every function body →
+ * assemble the output. Work is linear in the binary's size. Bodies are rewritten in chunks: by
+ * `workers` when given and the binary is big enough to pay for them, else on this thread, which
+ * it gives back to the event loop between chunks so that the machine keeps running.
+ */
+
+/** Below this, a binary is rewritten on this thread: handing it to workers costs more. */
+export const WORKER_THRESHOLD = 512 << 10;
+/** Input bytes per chunk handed to a worker. */
+const WORKER_CHUNK_BYTES = 1 << 20;
+/** Input bytes per chunk on this thread (about a millisecond of work). */
+const SLICE_CHUNK_BYTES = 64 << 10;
+/** The longest this thread works before letting the event loop run. */
+const SLICE_MS = 4;
+
+export async function rewriteModule(name: string, bytes: Uint8Array, policy: LoaderPolicy, workers: CodeWorkers | null, variant: RewriteVariant = {}): Promise<CacheRecord> {
+  checkHeader(name, bytes, policy.maxBinaryBytes);
+  const runner = workers !== null && bytes.length >= WORKER_THRESHOLD ? workers : inThread;
+  const invalid = await runner.validate(bytes);
+  if (invalid !== null) throw validationError(name, invalid);
+  try {
+    const info = readModule(bytes);
+    const names = readNames(bytes, info.nameSection);
+    const facts = checkPolicy(name, info, names, policy);
+    const layout = codeLayout(info.functionImports, info.functions.length, info.globals.length, variant);
+    const outcomes = await runner.rewrite(bytes, layout, chunkBodies(info, runner === inThread ? SLICE_CHUNK_BYTES : WORKER_CHUNK_BYTES));
+    const pieces: Uint8Array[] = [];
+    const accessHelpers = new Set<number>();
+    let writesTables = false;
+    for (const outcome of outcomes) {
+      if (!outcome.ok) throw codeError(name, outcome, names);
+      pieces.push(outcome.code);
+      writesTables ||= outcome.writesTables;
+      for (const helper of outcome.accessHelpers) accessHelpers.add(helper);
+    }
+    const rewritten = writeModule(info, layout, facts, { pieces }, helperFunctions(layout, accessHelpers));
+    return {
+      rewritten,
+      initialPages: facts.initialPages,
+      maximumPages: facts.maximumPages,
+      segments: facts.segments,
+      importModules: facts.importModules,
+      instanceBytes: facts.instanceBytes,
+      hasInit: info.start !== null,
+      cloneable: globalsCopyable(info) && !writesTables,
+    };
+  } catch (error) {
+    throw asLoadError(name, error);
+  }
+}
+
+/**
+ * The loader's work on this thread, in slices of at most SLICE_MS with a turn of the event loop
+ * between them, so that the machine keeps running (any host; the only way for small binaries).
+ */
+export class SlicedRewriter implements CodeWorkers {
+  async validate(bytes: Uint8Array): Promise<string | null> {
+    return engineValidation(bytes);
+  }
+
+  async rewrite(bytes: Uint8Array, layout: CodeLayout, chunks: readonly BodyChunk[]): Promise<ChunkOutcome[]> {
+    const outcomes: ChunkOutcome[] = [];
+    let sliceStart = performance.now();
+    for (const chunk of chunks) {
+      const outcome = rewriteChunk(bytes, layout, chunk);
+      outcomes.push(outcome);
+      if (!outcome.ok) break;
+      if (performance.now() - sliceStart > SLICE_MS) {
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        sliceStart = performance.now();
+      }
+    }
+    return outcomes;
+  }
+}
+
+const inThread = new SlicedRewriter();
+
+/**
+ * Whether a process's state is all in its memory and the globals the output exports: a mutable
+ * vector or reference global (or a table the program writes) would have to be copied too, and a
+ * reference names its own instance.
+ */
+function globalsCopyable(info: ModuleInfo): boolean {
+  return info.globals.every((g) => !g.mutable || (g.typeBytes.length === 1 && g.type !== "v128" && g.type !== "ref"));
+}
+
+function codeError(name: string, outcome: Extract<ChunkOutcome, { ok: false }>, names: Names): LoadError {
+  const label = names.functions.get(outcome.functionIndex);
+  const where = `code section, function ${outcome.functionIndex}${label !== undefined ? ` "${label}"` : ""}`;
+  if (outcome.refusal !== null) return new LoadError(name, where, `uses ${outcome.refusal}`);
+  return new LoadError(name, `${where}, offset ${outcome.offset}`, outcome.message);
+}
+
+/** Every failure is a LoadError: a malformed part the engine let through, or a loader bug. */
+function asLoadError(name: string, error: unknown): LoadError {
+  if (error instanceof LoadError) return error;
+  if (error instanceof DecodeError) return new LoadError(name, `offset ${error.offset}`, error.message);
+  const message = error instanceof Error ? error.message : String(error);
+  return new LoadError(name, "loader", `internal error (a loader bug; please report it with the binary): ${message}`);
+}

@@ -1,0 +1,91 @@
+/**
+ * A host folder, readable and writable, as the host folder device sees it. Paths are lists of
+ * names from the folder's root, already split and checked by the device (no "", ".", "..", "/",
+ * "\\" or NUL); the backend must still refuse anything that resolves outside the folder (a
+ * symbolic link leading out), and never follow a link where the call says not to. Open files
+ * are numbered by the backend (ids from 1), so reads and writes reach the file opened, whatever
+ * is renamed or removed meanwhile.
+ */
+export type FolderEntryKind = "file" | "directory" | "symlink" | "other";
+
+export interface FolderStat {
+  readonly kind: FolderEntryKind;
+  readonly size: number;
+  readonly links: number;
+  readonly inode: bigint;
+  /** Nanoseconds since the Unix epoch. */
+  readonly accessedNs: bigint;
+  readonly modifiedNs: bigint;
+  readonly changedNs: bigint;
+}
+
+export interface FolderEntry {
+  readonly name: string;
+  readonly kind: FolderEntryKind;
+  readonly inode: bigint;
+}
+
+export interface FolderOpenFlags {
+  readonly create: boolean;
+  /** With create: the name must be free. */
+  readonly exclusive: boolean;
+  readonly truncate: boolean;
+  /** The file is written through this id (else only read). */
+  readonly write: boolean;
+  /** A symbolic link as the last name is not followed: opened itself (its stat, no file id), or "loop" with truncate. */
+  readonly noFollow: boolean;
+}
+
+/** What `open` gives: the stat, and an id for a regular file (null for a directory or anything else). */
+export interface FolderOpened {
+  readonly stat: FolderStat;
+  readonly file: number | null;
+}
+
+/** Times to set: a value, the host's "now", or left as it is. */
+export type FolderTime = bigint | "now" | null;
+
+export interface FolderBackend {
+  /** A read-only folder refuses every change with "read-only". */
+  readonly readOnly: boolean;
+  stat(path: readonly string[], follow: boolean): Promise<FolderStat>;
+  /** The directory's entries, in any order (the device sorts them); a link shows as "symlink". */
+  list(path: readonly string[]): Promise<FolderEntry[]>;
+  open(path: readonly string[], flags: FolderOpenFlags): Promise<FolderOpened>;
+  mkdir(path: readonly string[]): Promise<void>;
+  /** Removes a name: a directory (empty) when `directory`, else anything that is not one. */
+  remove(path: readonly string[], directory: boolean): Promise<void>;
+  /** Moves a name, replacing what `to` names as rename(2) does. */
+  rename(from: readonly string[], to: readonly string[]): Promise<void>;
+  /** A hard link `to` for what `from` names (a symbolic link as its last name followed when `follow`, else linked itself). */
+  link(from: readonly string[], to: readonly string[], follow: boolean): Promise<void>;
+  symlink(target: string, path: readonly string[]): Promise<void>;
+  readlink(path: readonly string[]): Promise<string>;
+  setTimes(path: readonly string[], follow: boolean, accessed: FolderTime, modified: FolderTime): Promise<void>;
+  read(file: number, offset: number, length: number): Promise<Uint8Array>;
+  write(file: number, offset: number, data: Uint8Array): Promise<number>;
+  /** Writes at the end of the file: bytes written and the size after. */
+  append(file: number, data: Uint8Array): Promise<{ written: number; size: number }>;
+  truncate(file: number, size: number): Promise<void>;
+  fileStat(file: number): Promise<FolderStat>;
+  fileSetTimes(file: number, accessed: FolderTime, modified: FolderTime): Promise<void>;
+  sync(file: number): Promise<void>;
+  close(file: number): Promise<void>;
+  /** Closes every open file (the device was reset: its driver starts over). */
+  closeAll(): Promise<void>;
+}
+
+/** Why a folder operation failed; a backend rejects with one so the driver gets a precise status. */
+export type FolderFailure =
+  | "not-found" | "not-directory" | "is-directory" | "denied" | "io" | "exists" | "not-empty" | "loop" | "no-space"
+  | "stale" | "read-only" | "invalid" | "too-big";
+
+export class FolderError extends Error {
+  readonly reason: FolderFailure;
+
+  constructor(reason: FolderFailure, message: string) {
+    super(message);
+    this.name = "FolderError";
+    this.reason = reason;
+  }
+}

@@ -1,0 +1,347 @@
+import { type DirectoryDescriptor, type ListedEntry, type StreamDescriptor, ALL_FDFLAGS, FdFlag, FileType } from "./descriptors.ts";
+import { Errno } from "./errno.ts";
+import { MAX_IOVECS } from "./guest-memory.ts";
+import { Right, has } from "./rights.ts";
+import { FsOpen, StreamKind, Stream, errnoOfStatus } from "./protocol.ts";
+import { encodeDirent, encodeFdStat, encodeFileStat, fileStatOf, fileTypeOf } from "./stat-layout.ts";
+import { streamRead, streamReadiness, streamWrite } from "./streams.ts";
+import { TRANSFER_MAX_PAGES } from "./transfer-region.ts";
+import { checkTimeFlags, timesErrno } from "./path-calls.ts";
+import type { WasiProcess } from "./wasi-process.ts";
+
+/** One fd_read or fd_write on a file moves at most this much (one call to its server); callers loop on short counts. */
+export const MAX_TRANSFER = TRANSFER_MAX_PAGES * 4096;
+const MAX_OFFSET = (1n << 63n) - 1n;
+const WHENCE_SET = 0;
+const WHENCE_CUR = 1;
+const WHENCE_END = 2;
+const ADVICE_NOREUSE = 5;
+
+/** fd_read (`at` undefined) and fd_pread (at `at`, the offset unmoved). */
+export async function fdRead(w: WasiProcess, fd: number, iovs: number, count: number, out: number, at?: bigint): Promise<number> {
+  const found = w.descriptor(fd);
+  if (typeof found === "number") return found;
+  if (found.kind === "directory") return Errno.ISDIR;
+  if (at !== undefined && found.kind === "stream") return Errno.SPIPE;
+  const rights = at === undefined ? Right.FD_READ : Right.FD_READ | Right.FD_SEEK;
+  if (!has(found.rightsBase, rights)) return Errno.NOTCAPABLE;
+  if (count > MAX_IOVECS) return Errno.INVAL;
+  if (at !== undefined && at > MAX_OFFSET) return Errno.INVAL;
+  const buffers = w.memory.iovecs(w.process, iovs, count);
+  if (buffers === null) return Errno.FAULT;
+  const wanted = buffers.reduce((n, [, length]) => n + length, 0);
+  // What is read is gone from its stream or moves the offset: where it goes must be resident first.
+  const limit = Math.min(wanted, found.kind === "stream" ? Stream.CHUNK : MAX_TRANSFER);
+  w.memory.touch(w.process, buffers, limit);
+  w.k.touch(w.process, out >>> 0, 4);
+  let data: Uint8Array | number;
+  if (limit === 0) data = new Uint8Array(0);
+  else if (found.kind === "stream") data = await readStream(w, fd, found, limit);
+  else {
+    data = await w.server.read(found.slot, at ?? found.offset, limit);
+    if (typeof data === "number") return errnoOfStatus(data);
+    if (at === undefined) found.offset += BigInt(data.length);
+  }
+  if (typeof data === "number") return data;
+  if (!w.memory.scatter(w.process, buffers, data)) return Errno.FAULT;
+  return w.memory.putU32(w.process, out, data.length) ? Errno.SUCCESS : Errno.FAULT;
+}
+
+/** Bytes from a standard stream: what a poll took first, else the stream (or the boot console): the bytes, or an errno. */
+async function readStream(w: WasiProcess, fd: number, stream: StreamDescriptor, max: number): Promise<Uint8Array | number> {
+  const pending = w.pending.get(fd);
+  if (pending) {
+    const piece = pending.subarray(0, max);
+    if (piece.length === pending.length) w.pending.delete(fd);
+    else w.pending.set(fd, pending.subarray(max));
+    return piece;
+  }
+  if (stream.slot === null) return w.k.consoleRead(w.process, max);
+  if ((stream.flags & FdFlag.NONBLOCK) !== 0) {
+    const ready = await streamReadiness(w.k, w.process, stream.slot);
+    if (ready.readable === 0) return Errno.AGAIN;
+  }
+  const got = await streamRead(w.k, w.process, stream.slot, max);
+  return typeof got === "number" ? streamErrno(got) : got;
+}
+
+/** The errno for a stream's failure: the other end gone is a broken pipe, else an I/O error. */
+export function streamErrno(status: number): number {
+  return status === -6 ? Errno.PIPE : Errno.IO;
+}
+
+/** fd_write (`at` undefined) and fd_pwrite. */
+export async function fdWrite(w: WasiProcess, fd: number, iovs: number, count: number, out: number, at?: bigint): Promise<number> {
+  const found = w.descriptor(fd);
+  if (typeof found === "number") return found;
+  if (found.kind === "directory") return Errno.ISDIR;
+  if (at !== undefined && found.kind === "stream") return Errno.SPIPE;
+  const rights = at === undefined ? Right.FD_WRITE : Right.FD_WRITE | Right.FD_SEEK;
+  if (!has(found.rightsBase, rights)) return Errno.NOTCAPABLE;
+  if (count > MAX_IOVECS) return Errno.INVAL;
+  if (at !== undefined && at > MAX_OFFSET) return Errno.INVAL;
+  const buffers = w.memory.iovecs(w.process, iovs, count);
+  if (buffers === null) return Errno.FAULT;
+  const data = w.memory.gather(w.process, buffers, found.kind === "file" ? MAX_TRANSFER : 1 << 20);
+  if (data === null) return Errno.FAULT;
+  // The count is written after the data went out: its word must be resident first.
+  w.k.touch(w.process, out >>> 0, 4);
+  let written: number;
+  if (found.kind === "stream") {
+    if (found.slot === null) {
+      const status = w.k.consoleWrite(found.stream === 2 ? 2 : 1, data);
+      if (status < 0) return streamErrno(status);
+      written = data.length;
+    } else {
+      const sent = await streamWrite(w.k, w.process, found.slot, data, found.stream === 2);
+      if (sent < 0) return streamErrno(sent);
+      written = sent;
+    }
+  } else {
+    if (data.length === 0) return w.memory.putU32(w.process, out, 0) ? Errno.SUCCESS : Errno.FAULT;
+    const append = at === undefined && (found.flags & FdFlag.APPEND) !== 0;
+    const result = await w.server.write(found.slot, at ?? found.offset, data, append);
+    if (typeof result === "number") return errnoOfStatus(result);
+    written = result.written;
+    if (at === undefined) found.offset = append && result.size !== null ? result.size : found.offset + BigInt(written);
+    if ((found.flags & (FdFlag.SYNC | FdFlag.DSYNC)) !== 0) {
+      const synced = await w.server.sync(found.slot);
+      if (synced < 0) return errnoOfStatus(synced);
+    }
+  }
+  return w.memory.putU32(w.process, out, written) ? Errno.SUCCESS : Errno.FAULT;
+}
+
+export async function fdSeek(w: WasiProcess, fd: number, delta: bigint, whence: number, out: number): Promise<number> {
+  const found = w.descriptor(fd);
+  if (typeof found === "number") return found;
+  if (found.kind === "stream") return Errno.SPIPE;
+  if (found.kind === "directory") return Errno.ISDIR;
+  const tellOnly = whence === WHENCE_CUR && delta === 0n;
+  if (!has(found.rightsBase, Right.FD_SEEK) && !(tellOnly && has(found.rightsBase, Right.FD_TELL))) return Errno.NOTCAPABLE;
+  let base: bigint;
+  if (whence === WHENCE_SET) base = 0n;
+  else if (whence === WHENCE_CUR) base = found.offset;
+  else if (whence === WHENCE_END) {
+    const stat = await w.server.stat(found.slot);
+    if (typeof stat === "number") return errnoOfStatus(stat);
+    base = stat.size;
+  } else return Errno.INVAL;
+  const next = base + delta;
+  if (next < 0n || next > MAX_OFFSET) return Errno.INVAL;
+  w.k.touch(w.process, out >>> 0, 8);
+  found.offset = next;
+  return w.memory.putU64(w.process, out, next) ? Errno.SUCCESS : Errno.FAULT;
+}
+
+export function fdTell(w: WasiProcess, fd: number, out: number): number {
+  const found = w.descriptor(fd);
+  if (typeof found === "number") return found;
+  if (found.kind === "stream") return Errno.SPIPE;
+  if (found.kind === "directory") return Errno.ISDIR;
+  if (!has(found.rightsBase, Right.FD_TELL)) return Errno.NOTCAPABLE;
+  return w.memory.putU64(w.process, out, found.offset) ? Errno.SUCCESS : Errno.FAULT;
+}
+
+/** fd_close: a preopen or a standard stream closes too (the fd is gone); a server handle is closed at its server. */
+export async function fdClose(w: WasiProcess, fd: number): Promise<number> {
+  const found = w.table.remove(fd);
+  if (!found) return Errno.BADF;
+  w.pending.delete(fd);
+  await w.release(found);
+  return Errno.SUCCESS;
+}
+
+/** fd_renumber: `to` (which must be open) is closed and `from` takes its number. */
+export async function fdRenumber(w: WasiProcess, from: number, to: number): Promise<number> {
+  const source = w.table.get(from);
+  const target = w.table.get(to);
+  if (!source || !target) return Errno.BADF;
+  if (from === to) return Errno.SUCCESS;
+  w.table.remove(from);
+  w.table.set(to, source);
+  const pending = w.pending.get(from);
+  w.pending.delete(from);
+  w.pending.delete(to);
+  if (pending) w.pending.set(to, pending);
+  await w.release(target);
+  return Errno.SUCCESS;
+}
+
+export async function fdFdstatGet(w: WasiProcess, fd: number, out: number): Promise<number> {
+  const found = w.descriptor(fd);
+  if (typeof found === "number") return found;
+  if (found.kind === "directory") await w.learnWritable(found);
+  const type = found.kind === "directory" ? FileType.DIRECTORY : found.kind === "file" ? found.type : await streamType(w, found);
+  return w.memory.write(w.process, out, encodeFdStat(type, found.flags, found.rightsBase, found.rightsInheriting)) ? Errno.SUCCESS : Errno.FAULT;
+}
+
+/** What a standard stream is, asked once: the console a character device, a file a regular file, a pipe unknown. */
+export async function streamType(w: WasiProcess, stream: StreamDescriptor): Promise<number> {
+  if (stream.type !== null) return stream.type;
+  if (stream.slot === null) stream.type = FileType.CHARACTER_DEVICE;
+  else {
+    const { kind } = await streamReadiness(w.k, w.process, stream.slot);
+    stream.type = kind === StreamKind.TERMINAL ? FileType.CHARACTER_DEVICE : kind === StreamKind.FILE ? FileType.REGULAR_FILE : FileType.UNKNOWN;
+  }
+  return stream.type;
+}
+
+export function fdFdstatSetFlags(w: WasiProcess, fd: number, flags: number): number {
+  const found = w.descriptor(fd, Right.FD_FDSTAT_SET_FLAGS);
+  if (typeof found === "number") return found;
+  if ((flags & ~ALL_FDFLAGS) !== 0) return Errno.INVAL;
+  found.flags = flags;
+  return Errno.SUCCESS;
+}
+
+/** fd_fdstat_set_rights: rights only shrink; asking for one the descriptor lacks is ENOTCAPABLE. */
+export function fdFdstatSetRights(w: WasiProcess, fd: number, base: bigint, inheriting: bigint): number {
+  const found = w.descriptor(fd);
+  if (typeof found === "number") return found;
+  const wantedBase = BigInt.asUintN(64, base);
+  const wantedInheriting = BigInt.asUintN(64, inheriting);
+  if ((wantedBase & ~found.rightsBase) !== 0n || (wantedInheriting & ~found.rightsInheriting) !== 0n) return Errno.NOTCAPABLE;
+  found.rightsBase = wantedBase;
+  found.rightsInheriting = wantedInheriting;
+  return Errno.SUCCESS;
+}
+
+export async function fdFilestatGet(w: WasiProcess, fd: number, out: number): Promise<number> {
+  const found = w.descriptor(fd, Right.FD_FILESTAT_GET);
+  if (typeof found === "number") return found;
+  w.k.touch(w.process, out >>> 0, 64);
+  if (found.kind === "stream") {
+    const type = await streamType(w, found);
+    return w.memory.write(w.process, out, encodeFileStat({ device: 0n, inode: 0n, type, links: 1n, size: 0n, accessed: 0n, modified: 0n, changed: 0n })) ? Errno.SUCCESS : Errno.FAULT;
+  }
+  const stat = await w.server.stat(found.slot);
+  if (typeof stat === "number") return errnoOfStatus(stat);
+  return w.memory.write(w.process, out, encodeFileStat(fileStatOf(stat, found.device))) ? Errno.SUCCESS : Errno.FAULT;
+}
+
+export async function fdFilestatSetSize(w: WasiProcess, fd: number, size: bigint): Promise<number> {
+  const found = w.file(fd, Right.FD_FILESTAT_SET_SIZE);
+  if (typeof found === "number") return found === Errno.SPIPE ? Errno.INVAL : found;
+  if (size > MAX_OFFSET || size < 0n) return Errno.INVAL;
+  const status = await w.server.truncate(found.slot, size);
+  return status < 0 ? errnoOfStatus(status) : Errno.SUCCESS;
+}
+
+/** fd_filestat_set_times on a file or a directory (a stream has no times: EBADF). */
+export async function fdFilestatSetTimes(w: WasiProcess, fd: number, accessed: bigint, modified: bigint, flags: number): Promise<number> {
+  const found = w.descriptor(fd, Right.FD_FILESTAT_SET_TIMES);
+  if (typeof found === "number") return found;
+  if (found.kind === "stream") return Errno.BADF;
+  if (!checkTimeFlags(flags)) return Errno.INVAL;
+  return timesErrno(await w.server.setTimes(found.slot, flags, accessed, modified));
+}
+
+/** fd_allocate: the file is at least `offset + length` bytes long afterwards (the new bytes read as zeros). */
+export async function fdAllocate(w: WasiProcess, fd: number, offset: bigint, length: bigint): Promise<number> {
+  const found = w.file(fd, Right.FD_ALLOCATE);
+  if (typeof found === "number") return found;
+  const end = BigInt.asUintN(64, offset) + BigInt.asUintN(64, length);
+  if (end > MAX_OFFSET) return Errno.FBIG;
+  const stat = await w.server.stat(found.slot);
+  if (typeof stat === "number") return errnoOfStatus(stat);
+  if (end <= stat.size) return Errno.SUCCESS;
+  const status = await w.server.truncate(found.slot, end);
+  return status < 0 ? errnoOfStatus(status) : Errno.SUCCESS;
+}
+
+/** fd_advise: advice is checked and taken (the servers read ahead on their own; none of it changes what is read). */
+export function fdAdvise(w: WasiProcess, fd: number, _offset: bigint, _length: bigint, advice: number): number {
+  const found = w.descriptor(fd);
+  if (typeof found === "number") return found;
+  if (found.kind === "stream") return Errno.SPIPE;
+  if (!has(found.rightsBase, Right.FD_ADVISE)) return Errno.NOTCAPABLE;
+  return advice < 0 || advice > ADVICE_NOREUSE ? Errno.INVAL : Errno.SUCCESS;
+}
+
+/** fd_sync / fd_datasync: the server commits what was written (the file system: its journal). */
+export async function fdSync(w: WasiProcess, fd: number, right: bigint): Promise<number> {
+  const found = w.descriptor(fd, right);
+  if (typeof found === "number") return found;
+  if (found.kind === "stream") return Errno.SUCCESS; // every write went out before it was answered
+  const status = await w.server.sync(found.slot);
+  return status < 0 ? errnoOfStatus(status) : Errno.SUCCESS;
+}
+
+export function fdPrestatGet(w: WasiProcess, fd: number, out: number): number {
+  const found = w.table.get(fd);
+  if (!found || found.kind !== "directory" || found.preopen === null) return Errno.BADF;
+  const bytes = new Uint8Array(8); // tag 0: a directory
+  new DataView(bytes.buffer).setUint32(4, found.preopen.length, true);
+  return w.memory.write(w.process, out, bytes) ? Errno.SUCCESS : Errno.FAULT;
+}
+
+export function fdPrestatDirName(w: WasiProcess, fd: number, buf: number, length: number): number {
+  const found = w.table.get(fd);
+  if (!found || found.kind !== "directory" || found.preopen === null) return Errno.BADF;
+  if (length < found.preopen.length) return Errno.NAMETOOLONG;
+  return w.memory.write(w.process, buf, found.preopen) ? Errno.SUCCESS : Errno.FAULT;
+}
+
+/**
+ * fd_readdir: WASI dirents from entry `cookie` on ("." is 0, ".." 1, then the server's entries in
+ * its order), as many as `length` bytes hold, the last one cut when it does not fit (as WASI
+ * wants: a full buffer means "call again"). Each entry's d_next is the cookie of the one after it.
+ * Entries are listed from the server as far as needed and kept until the next cookie 0.
+ */
+export async function fdReaddir(w: WasiProcess, fd: number, buf: number, length: number, cookie: bigint, out: number): Promise<number> {
+  const dir = await w.directory(fd);
+  if (typeof dir === "number") return dir;
+  if (!has(dir.rightsBase, Right.FD_READDIR)) return Errno.NOTCAPABLE;
+  if (cookie === 0n || dir.listing === null) {
+    const started = await startListing(w, dir);
+    if (started !== Errno.SUCCESS) return started;
+  }
+  const listing = dir.listing!;
+  const parts: Uint8Array[] = [];
+  let used = 0;
+  for (let index = cookie; used < length; index++) {
+    while (index >= BigInt(listing.entries.length) && !listing.complete) {
+      const more = await w.server.list(dir.slot, listing.serverCookie);
+      if (typeof more === "number") return errnoOfStatus(more);
+      if (more.entries.length === 0) listing.complete = true;
+      for (const entry of more.entries) listing.entries.push({ inode: BigInt(entry.inode), type: fileTypeOf(entry.kind), name: entry.name });
+      listing.serverCookie = more.next;
+    }
+    if (index >= BigInt(listing.entries.length)) break;
+    const entry = listing.entries[Number(index)]!;
+    const record = encodeDirent(index + 1n, entry.inode, entry.type, entry.name);
+    const piece = record.subarray(0, Math.min(record.length, length - used));
+    parts.push(piece);
+    used += piece.length;
+  }
+  const bytes = new Uint8Array(used);
+  let at = 0;
+  for (const part of parts) {
+    bytes.set(part, at);
+    at += part.length;
+  }
+  if (!w.memory.write(w.process, buf, bytes)) return Errno.FAULT;
+  return w.memory.putU32(w.process, out, used) ? Errno.SUCCESS : Errno.FAULT;
+}
+
+const DOT = new Uint8Array([0x2e]);
+const DOT_DOT = new Uint8Array([0x2e, 0x2e]);
+
+/** A new listing: "." (this directory's inode) and ".." (its parent's, or its own at the top of what the handle reaches). */
+async function startListing(w: WasiProcess, dir: DirectoryDescriptor): Promise<number> {
+  const own = await w.server.stat(dir.slot);
+  if (typeof own === "number") return errnoOfStatus(own);
+  let parentInode = BigInt(own.inode);
+  const parent = await w.server.open(dir.slot, DOT_DOT, FsOpen.DIRECTORY);
+  if (typeof parent !== "number") {
+    parentInode = BigInt(parent.inode);
+    await w.server.close(parent.slot);
+  }
+  const entries: ListedEntry[] = [
+    { inode: BigInt(own.inode), type: FileType.DIRECTORY, name: DOT },
+    { inode: parentInode, type: FileType.DIRECTORY, name: DOT_DOT },
+  ];
+  dir.listing = { entries, serverCookie: 0, complete: false };
+  return Errno.SUCCESS;
+}

@@ -1,0 +1,267 @@
+import { ObjectKind, Rights } from "../../kernel/caps/object-abi.ts";
+import type { Process } from "../../kernel/process.ts";
+import type { KernelServices } from "../../kernel/services.ts";
+import { FS_DIRENT_HEADER, FS_INLINE_BYTES, FS_PATH_MAX, Fs, FsMore, FsStatus, AbiStatus, pack, u64, unpack, words64 } from "./protocol.ts";
+import type { TransferRegion } from "./transfer-region.ts";
+
+/** What OPEN answers: the new handle's slot, its kind, size and inode. */
+export interface Opened {
+  readonly slot: number;
+  readonly kind: number;
+  readonly size: bigint;
+  readonly inode: number;
+}
+
+/** What STAT answers. */
+export interface ServerStat {
+  readonly kind: number;
+  readonly size: bigint;
+  readonly created: bigint;
+  readonly modified: bigint;
+  readonly inode: number;
+  /** The handle's own rights (FsRight bits). */
+  readonly rights: number;
+  readonly links: bigint;
+  readonly accessed: bigint;
+  readonly changed: bigint;
+}
+
+/** One directory entry as READDIR gives it. */
+export interface ServerEntry {
+  readonly inode: number;
+  readonly kind: number;
+  readonly name: Uint8Array;
+}
+
+/** A batch of READDIR: the entries and the cookie to go on from (no entries: the end). */
+export interface ServerListing {
+  readonly entries: ServerEntry[];
+  readonly next: number;
+}
+
+const CAP_MOVE_BIT = 0x8000_0000;
+
+/** Paths and two words of a request fit in the 64 message words: the rest go in the Region. */
+const INLINE_PATH_BYTES = 4 * 61;
+
+/**
+ * The file system protocol (docs/FS.md), spoken for one process through capabilities in its own
+ * table: every call is IPC the kernel makes for the process (KernelServices.callFor), so a
+ * server sees the process's own handles and nothing else. Each method answers a value or a
+ * negative status (a server's FS_E_*, or the kernel's). File data and long paths travel in the
+ * process's TransferRegion; up to 240 bytes go in message words.
+ */
+export class FileServerClient {
+  private readonly k: KernelServices;
+  private readonly process: Process;
+  private readonly transfer: TransferRegion;
+
+  constructor(k: KernelServices, process: Process, transfer: TransferRegion) {
+    this.k = k;
+    this.process = process;
+    this.transfer = transfer;
+  }
+
+  /** OPEN `path` under the directory at `dir` with `flags` (rights asked and FsOpen bits). */
+  async open(dir: number, path: Uint8Array, flags: number): Promise<Opened | number> {
+    const answer = await this.withPaths(dir, Fs.OPEN, [flags], [path]);
+    if (typeof answer === "number") return answer;
+    // The new handle: the call capability among what came back (a Region lent for the path comes back too).
+    const slot = answer.caps.find((cap) => this.k.capabilityKind(this.process, cap, Rights.RECEIVER_CALL) === ObjectKind.RECEIVER) ?? 0;
+    if (slot === 0) return AbiStatus.E_BAD_MESSAGE;
+    return { slot, kind: answer.words[0] ?? 0, size: u64(answer.words, 1), inode: answer.words[3] ?? 0 };
+  }
+
+  async mkdir(dir: number, path: Uint8Array): Promise<number> {
+    return status(await this.withPaths(dir, Fs.MKDIR, [], [path]));
+  }
+
+  async unlink(dir: number, path: Uint8Array): Promise<number> {
+    return status(await this.withPaths(dir, Fs.UNLINK, [], [path]));
+  }
+
+  /** REMOVE: UNLINK of `kind` only (FsRemove.DIR or FILE). */
+  async remove(dir: number, path: Uint8Array, kind: number): Promise<number> {
+    return status(await this.withPaths(dir, FsMore.REMOVE, [kind], [path]));
+  }
+
+  /** RENAME `from` to `to`, under `dir` or, with `token`, under the directory the token names. */
+  async rename(dir: number, from: Uint8Array, to: Uint8Array, token = 0): Promise<number> {
+    return status(await this.withPaths(dir, Fs.RENAME, [], [from, to], token));
+  }
+
+  /** LINK: a new name `to` (under the token's directory, or `dir`) for `from`. */
+  async link(dir: number, flags: number, from: Uint8Array, to: Uint8Array, token = 0): Promise<number> {
+    return status(await this.withPaths(dir, FsMore.LINK, [flags], [from, to], token));
+  }
+
+  /** SYMLINK: a link at `path` whose contents are `target`. */
+  async symlink(dir: number, target: Uint8Array, path: Uint8Array): Promise<number> {
+    return status(await this.withPaths(dir, FsMore.SYMLINK, [], [target, path]));
+  }
+
+  /** TOKEN: a capability naming the directory at `dir`, for RENAME and LINK into it: its slot, or a status. */
+  async token(dir: number): Promise<number> {
+    const answer = await this.call(dir, FsMore.TOKEN, []);
+    if (typeof answer === "number") return answer;
+    return answer.caps[0] ?? AbiStatus.E_BAD_MESSAGE;
+  }
+
+  /** SET_TIMES on a handle: `flags` are WASI's fstflags (set access, access now, set modification, modification now). */
+  async setTimes(handle: number, flags: number, accessed: bigint, modified: bigint): Promise<number> {
+    return status(await this.call(handle, FsMore.SET_TIMES, [flags, ...words64(accessed), ...words64(modified)]));
+  }
+
+  /** Drops a capability of the process's (a token used up). */
+  drop(slot: number): void {
+    this.k.dropCapability(this.process, slot);
+  }
+
+  /** READ of up to `length` bytes (at most the Region's 1 MiB) at `offset`: the bytes (fewer at the end), or a status. */
+  async read(file: number, offset: bigint, length: number): Promise<Uint8Array | number> {
+    const [low, high] = words64(offset);
+    if (length <= FS_INLINE_BYTES) {
+      const answer = await this.call(file, Fs.READ, [low, high, length]);
+      if (typeof answer === "number") return answer;
+      const count = Math.min(answer.words[0] ?? 0, length, 4 * (answer.words.length - 1));
+      return unpack(answer.words, 1, count);
+    }
+    const room = this.transfer.ensure(length);
+    if (room < 0) return room;
+    const wanted = Math.min(length, room);
+    const answer = await this.callMoving(file, Fs.READ, [low, high, wanted, 0]);
+    if (typeof answer === "number") return answer;
+    const count = Math.min(answer.words[0] ?? 0, wanted);
+    return this.k.readMemory(this.process, this.transfer.address, count) ?? AbiStatus.E_BAD_MESSAGE;
+  }
+
+  /** WRITE (or APPEND) of `data` (at most 1 MiB) at `offset`: bytes written and, for APPEND, the new size. */
+  async write(file: number, offset: bigint, data: Uint8Array, append: boolean): Promise<{ written: number; size: bigint | null } | number> {
+    const label = append ? Fs.APPEND : Fs.WRITE;
+    const [low, high] = words64(offset);
+    let answer: Answer | number;
+    if (data.length <= FS_INLINE_BYTES) answer = await this.call(file, label, [low, high, data.length, ...pack(data)]);
+    else {
+      const room = this.transfer.ensure(data.length);
+      if (room < 0) return room;
+      const piece = data.subarray(0, room);
+      if (!this.k.writeMemory(this.process, this.transfer.address, piece)) return AbiStatus.E_BAD_MESSAGE;
+      answer = await this.callMoving(file, label, [low, high, piece.length, 0]);
+    }
+    if (typeof answer === "number") return answer;
+    return { written: answer.words[0] ?? 0, size: append ? u64(answer.words, 1) : null };
+  }
+
+  async truncate(file: number, size: bigint): Promise<number> {
+    return status(await this.call(file, Fs.TRUNCATE, words64(size)));
+  }
+
+  async stat(handle: number): Promise<ServerStat | number> {
+    const answer = await this.call(handle, Fs.STAT, []);
+    return typeof answer === "number" ? answer : statOf(answer.words);
+  }
+
+  async sync(handle: number): Promise<number> {
+    return status(await this.call(handle, Fs.SYNC, []));
+  }
+
+  /** CLOSE, then the capability leaves the process's table whatever the server said. */
+  async close(handle: number): Promise<void> {
+    await this.call(handle, Fs.CLOSE, []);
+    this.k.dropCapability(this.process, handle);
+  }
+
+  /** One READDIR batch from the server's `cookie`, through the Region. */
+  async list(dir: number, cookie: number): Promise<ServerListing | number> {
+    const room = this.transfer.ensure(16 * 4096);
+    if (room < 0) return room;
+    const answer = await this.callMoving(dir, Fs.READDIR, [cookie, 0, room]);
+    if (typeof answer === "number") return answer;
+    const [count = 0, next = 0, bytes = 0] = answer.words;
+    const listing = bytes > 0 ? this.k.readMemory(this.process, this.transfer.address, Math.min(bytes, room)) : new Uint8Array(0);
+    if (listing === null) return AbiStatus.E_BAD_MESSAGE;
+    const entries: ServerEntry[] = [];
+    let at = 0;
+    for (let i = 0; i < count && at + FS_DIRENT_HEADER <= listing.length; i++) {
+      const view = new DataView(listing.buffer, listing.byteOffset + at);
+      const nameLength = view.getUint8(5);
+      entries.push({ inode: view.getUint32(0, true), kind: view.getUint8(4), name: listing.slice(at + FS_DIRENT_HEADER, at + FS_DIRENT_HEADER + nameLength) });
+      at += (FS_DIRENT_HEADER + nameLength + 3) & ~3;
+    }
+    return { entries, next };
+  }
+
+  /**
+   * A call whose paths (each with its length as a word) go in words, or in the Region when they do
+   * not fit; with `token` (moved, and dropped when it comes back) for RENAME and LINK.
+   */
+  private async withPaths(handle: number, label: number, first: readonly number[], paths: readonly Uint8Array[], token = 0): Promise<(Answer & { viaRegion: boolean }) | number> {
+    const total = paths.reduce((n, p) => n + p.length, 0);
+    if (total > FS_PATH_MAX) return FsStatus.NAME;
+    const lengths = paths.map((p) => p.length);
+    const joined = new Uint8Array(total);
+    let at = 0;
+    for (const p of paths) {
+      joined.set(p, at);
+      at += p.length;
+    }
+    if (total <= INLINE_PATH_BYTES - 4 * first.length) {
+      const answer = await this.call(handle, label, [...first, ...lengths, ...pack(joined)], token);
+      return typeof answer === "number" ? answer : { ...answer, viaRegion: false };
+    }
+    const room = this.transfer.ensure(total);
+    if (room < 0) return room;
+    if (!this.k.writeMemory(this.process, this.transfer.address, joined)) return AbiStatus.E_BAD_MESSAGE;
+    const answer = await this.callMoving(handle, label, [...first, ...lengths], token);
+    return typeof answer === "number" ? answer : { ...answer, viaRegion: true };
+  }
+
+  /** A call that moves the transfer Region to the server and takes it back from the reply (first; a token after it). */
+  private async callMoving(handle: number, label: number, words: readonly number[], token = 0): Promise<Answer | number> {
+    const caps = token !== 0 ? [this.transfer.moved(), token | CAP_MOVE_BIT] : [this.transfer.moved()];
+    const reply = await this.k.callFor(this.process, handle, label, words, caps);
+    const region = this.transfer.settle(typeof reply === "number" ? null : reply.caps);
+    if (token !== 0 && typeof reply !== "number") for (const cap of reply.caps) if (cap !== region) this.k.dropCapability(this.process, cap);
+    return answerOf(reply);
+  }
+
+  /** A call; a token it brings (moved) comes back and is dropped, as is anything a failed call answers. */
+  private async call(handle: number, label: number, words: readonly number[], token = 0): Promise<Answer | number> {
+    const reply = await this.k.callFor(this.process, handle, label, words, token !== 0 ? [token | CAP_MOVE_BIT] : []);
+    if (typeof reply !== "number" && (reply.label !== 0 || token !== 0)) for (const cap of reply.caps) this.k.dropCapability(this.process, cap);
+    return answerOf(reply);
+  }
+}
+
+interface Answer {
+  readonly words: readonly number[];
+  readonly caps: readonly number[];
+}
+
+/** A reply as its words and capabilities, or the status its label carries (the kernel's, or the server's as a magnitude). */
+function answerOf(reply: Awaited<ReturnType<KernelServices["callFor"]>>): Answer | number {
+  if (typeof reply === "number") return reply;
+  if (reply.label !== 0) return -reply.label;
+  return { words: reply.words, caps: reply.caps };
+}
+
+/** STAT's words: kind, size, created, modified, inode, rights, blocks; then, from servers that keep them, accessed, changed and links. */
+function statOf(w: readonly number[]): ServerStat {
+  const modified = u64(w, 5);
+  const extended = w.length >= 15;
+  return {
+    kind: w[0] ?? 0,
+    size: u64(w, 1),
+    created: u64(w, 3),
+    modified,
+    inode: w[7] ?? 0,
+    rights: w[8] ?? 0,
+    accessed: extended ? u64(w, 10) : modified,
+    changed: extended ? u64(w, 12) : modified,
+    links: extended ? BigInt(w[14] ?? 1) : 1n,
+  };
+}
+
+function status(answer: Answer | number): number {
+  return typeof answer === "number" ? answer : 0;
+}

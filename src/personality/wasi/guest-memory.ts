@@ -1,0 +1,115 @@
+import type { Process } from "../../kernel/process.ts";
+import type { KernelServices } from "../../kernel/services.ts";
+
+/** An iovec array longer than this is EINVAL (wasi-libc's IOV_MAX), before anything is read. */
+export const MAX_IOVECS = 1024;
+
+/** One buffer of an iovec array: its address and length. */
+export type IoVec = readonly [address: number, length: number];
+
+const encoder = new TextEncoder();
+
+/**
+ * Reading and writing WASI's structures in a process's memory. Addresses and lengths come from
+ * the program as i32s and are taken as the u32s WASI means; nothing is read or written past what
+ * a call asked, and an unmapped byte anywhere is EFAULT (null / false here), never a fault.
+ */
+export class GuestMemory {
+  private readonly k: KernelServices;
+  constructor(k: KernelServices) {
+    this.k = k;
+  }
+
+  read(process: Process, address: number, length: number): Uint8Array | null {
+    return this.k.readMemory(process, address >>> 0, length >>> 0);
+  }
+
+  write(process: Process, address: number, bytes: Uint8Array): boolean {
+    return this.k.writeMemory(process, address >>> 0, bytes);
+  }
+
+  putU32(process: Process, address: number, value: number): boolean {
+    const bytes = new Uint8Array(4);
+    new DataView(bytes.buffer).setUint32(0, value >>> 0, true);
+    return this.write(process, address, bytes);
+  }
+
+  putU64(process: Process, address: number, value: bigint): boolean {
+    const bytes = new Uint8Array(8);
+    new DataView(bytes.buffer).setBigUint64(0, BigInt.asUintN(64, value), true);
+    return this.write(process, address, bytes);
+  }
+
+  /** The count and total size (with NULs) of `strings`, as args_sizes_get and environ_sizes_get give them. */
+  putSizes(process: Process, countPtr: number, sizePtr: number, strings: readonly string[]): boolean {
+    const size = strings.reduce((n, s) => n + encoder.encode(s).length + 1, 0);
+    return this.putU32(process, countPtr, strings.length) && this.putU32(process, sizePtr, size);
+  }
+
+  /** Writes NUL-terminated strings to `buf` and their addresses to `pointers`. */
+  putStrings(process: Process, pointers: number, buf: number, strings: readonly string[]): boolean {
+    const table = new Uint8Array(4 * strings.length);
+    const view = new DataView(table.buffer);
+    const blocks: Uint8Array[] = [];
+    let at = buf >>> 0;
+    strings.forEach((s, i) => {
+      const bytes = encoder.encode(s + "\0");
+      view.setUint32(4 * i, at, true);
+      blocks.push(bytes);
+      at += bytes.length;
+    });
+    const all = new Uint8Array(at - (buf >>> 0));
+    let offset = 0;
+    for (const block of blocks) {
+      all.set(block, offset);
+      offset += block.length;
+    }
+    return this.write(process, pointers, table) && this.write(process, buf, all);
+  }
+
+  /** The buffers of an iovec array (a u32 address and a u32 length each), or null when the array is not readable. */
+  iovecs(process: Process, iovs: number, count: number): IoVec[] | null {
+    const raw = this.read(process, iovs, 8 * count);
+    if (raw === null) return null;
+    const view = new DataView(raw.buffer, raw.byteOffset);
+    return Array.from({ length: count }, (_, i) => [view.getUint32(8 * i, true), view.getUint32(8 * i + 4, true)] as const);
+  }
+
+  /** Up to `limit` bytes from the start of `buffers`, or null when one of them is not readable. */
+  gather(process: Process, buffers: readonly IoVec[], limit: number): Uint8Array | null {
+    const total = Math.min(limit, buffers.reduce((n, [, length]) => n + length, 0));
+    const out = new Uint8Array(total);
+    let at = 0;
+    for (const [address, length] of buffers) {
+      if (at >= total) break;
+      const part = this.read(process, address, Math.min(length, total - at));
+      if (part === null) return null;
+      out.set(part, at);
+      at += part.length;
+    }
+    return out;
+  }
+
+  /** Spreads `data` over `buffers` in order: false when one of them is not writable. */
+  scatter(process: Process, buffers: readonly IoVec[], data: Uint8Array): boolean {
+    let at = 0;
+    for (const [address, length] of buffers) {
+      if (at >= data.length) break;
+      const piece = data.subarray(at, at + length);
+      if (!this.write(process, address, piece)) return false;
+      at += piece.length;
+    }
+    return true;
+  }
+
+  /** Keeps the first `limit` bytes of `buffers` resident for the rest of the call (KernelServices.touch). */
+  touch(process: Process, buffers: readonly IoVec[], limit: number): void {
+    let left = limit;
+    for (const [address, length] of buffers) {
+      if (left <= 0) break;
+      const n = Math.min(length, left);
+      if (n > 0) this.k.touch(process, address >>> 0, n);
+      left -= n;
+    }
+  }
+}

@@ -1,0 +1,80 @@
+import { CAP_MOVE, ObjectKind, Rights } from "../../kernel/caps/object-abi.ts";
+import type { Process } from "../../kernel/process.ts";
+import type { KernelServices } from "../../kernel/services.ts";
+
+/** The largest Region, in pages: one call moves up to 1 MiB of file data. */
+export const TRANSFER_MAX_PAGES = 256;
+/**
+ * The sizes Regions come in. A Region moves to the server and back with every call, mapped and
+ * unmapped whole each way, so a call uses the smallest that holds what it moves: a 4 KiB read
+ * moves one page, not 256.
+ */
+const SIZES = [1, 16, TRANSFER_MAX_PAGES] as const;
+const PAGE = 4096;
+
+interface Held {
+  slot: number;
+  address: number;
+}
+
+/**
+ * The Regions a process's file data travels in (docs/FS.md "Data moves by Region"): made in the
+ * process's Memory the first time a call moves more than fits in message words, one of each size
+ * as calls need them. The owner capability of the one in use goes to the server with each READ
+ * or WRITE (moved) and comes back in the reply, at another slot of the process's table but mapped
+ * at the same global address, so the personality copies bytes in and out there. A server that
+ * dies holding one takes it along: the next call makes another.
+ */
+export class TransferRegion {
+  private readonly held: (Held | null)[] = SIZES.map(() => null);
+  /** The one `ensure` chose, which `moved` and `settle` act on. */
+  private current = 0;
+  private readonly k: KernelServices;
+  private readonly process: Process;
+  private readonly memorySlot: number;
+
+  constructor(k: KernelServices, process: Process, memorySlot: number) {
+    this.k = k;
+    this.process = process;
+    this.memorySlot = memorySlot;
+  }
+
+  get address(): number {
+    return this.held[this.current]?.address ?? 0;
+  }
+
+  /** Picks the smallest Region that holds min(`bytes`, 1 MiB), made if it must be: the bytes it holds, or a (negative) status. */
+  ensure(bytes: number): number {
+    const wanted = Math.min(TRANSFER_MAX_PAGES, Math.max(1, Math.ceil(bytes / PAGE)));
+    const size = SIZES.findIndex((pages) => pages >= wanted);
+    this.current = size;
+    if (this.held[size] === null) {
+      const made = this.k.createRegionFor(this.process, this.memorySlot, SIZES[size]!);
+      if (typeof made === "number") return made;
+      this.held[size] = { slot: made.slot, address: made.address };
+    }
+    return SIZES[size]! * PAGE;
+  }
+
+  /** The capability word that moves the current Region with a call. */
+  moved(): number {
+    return this.held[this.current]!.slot | CAP_MOVE;
+  }
+
+  /**
+   * After a call that moved the current Region: it came back among the reply's capabilities (the
+   * first that is a Region this process owns; which slot it got is returned so a caller can tell
+   * it from the others), or, when the call failed, it stayed where it was or went with the message
+   * (a server that died).
+   */
+  settle(replyCaps: readonly number[] | null): number {
+    const held = this.held[this.current]!;
+    const back = (replyCaps ?? []).find((cap) => this.k.capabilityKind(this.process, cap, Rights.REGION_OWNER) === ObjectKind.REGION);
+    if (back !== undefined) {
+      held.slot = back;
+      return back;
+    }
+    if (this.k.capabilityKind(this.process, held.slot, Rights.REGION_OWNER) !== ObjectKind.REGION) this.held[this.current] = null;
+    return 0;
+  }
+}

@@ -1,0 +1,57 @@
+// The machine keeps running processes while the loader rewrites a big module: on worker threads
+// (the Node host's way) and on the machine's own thread in slices (any host). A ticker process
+// prints a dot every millisecond; while a 6 MB module's bodies are rewritten it must go on
+// printing, and the module must then run.
+import { afterAll, describe, expect, it } from "vitest";
+import { NodeLoaderWorkers } from "../../src/hosts/node/loader-workers.ts";
+import type { CodeWorkers } from "../../src/loader/rewrite-code.ts";
+import { SlicedRewriter } from "../../src/loader/rewrite-module.ts";
+import { testMachine } from "../helpers/test-host.ts";
+import { generatedModule } from "../../bench/generated-module.ts";
+import { watToBinary } from "./wat.ts";
+
+const ticker = watToBinary(`(module
+  (import "dogma" "console_write" (func $write (param i32 i32 i32) (result i32)))
+  (import "dogma" "sleep" (func $sleep (param i64)))
+  (memory 1)
+  (data (i32.const 4096) ".")
+  (func (export "_start")
+    (loop $tick
+      (drop (call $write (i32.const 1) (i32.const 4096) (i32.const 1)))
+      (call $sleep (i64.const 1000000))
+      (br $tick))))`);
+
+const big = generatedModule(24_000);
+const workers = new NodeLoaderWorkers(2);
+afterAll(() => workers.close());
+
+describe("loading a big module while a process runs", () => {
+  for (const [label, pool] of [["on worker threads", workers], ["in slices on the machine's thread", new SlicedRewriter()]] as const) {
+    it(label, async () => {
+      // Counts the dots printed between the start and the end of the bodies' rewrite.
+      let during = -1;
+      const watched: CodeWorkers = {
+        validate: (bytes) => pool.validate(bytes),
+        rewrite: async (bytes, layout, chunks) => {
+          const before = t.stdout().length;
+          const outcomes = await pool.rewrite(bytes, layout, chunks);
+          during = t.stdout().length - before;
+          return outcomes;
+        },
+      };
+      const t = testMachine({ loader: { workers: watched } });
+      const tick = t.kernel.spawn(await t.loader.load(ticker, "ticker"), {});
+      const running = t.kernel.run();
+      // Wait for the ticker to be going.
+      while (t.stdout().length < 3) await new Promise((resolve) => setTimeout(resolve, 1));
+      const image = await t.loader.load(big, "big.wasm");
+      t.kernel.kill(tick.pid);
+      await running;
+      expect(big.length).toBeGreaterThan(6 << 20);
+      expect(during, "dots printed while the bodies were rewritten").toBeGreaterThanOrEqual(5);
+      const process = t.kernel.spawn(image, { entry: "f23999", entryArgs: [8192, 3], mapImage: false });
+      await t.kernel.run();
+      expect(process.outcome).toEqual({ kind: "exited", code: 0 });
+    }, 60_000);
+  }
+});

@@ -1,0 +1,82 @@
+import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { cProgram, dogmaRun, scratchFolder } from "./wasi-programs.ts";
+
+/**
+ * `dogma run --dir`, `--env`, `--inherit-env` as a person types them: a WASI program's files in
+ * host folders, read-write or read-only, under the names it is given, confined to them.
+ */
+const made: string[] = [];
+afterAll(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
+function folder(prefix: string): string {
+  const dir = scratchFolder(prefix);
+  made.push(dir);
+  return dir;
+}
+
+describe.concurrent("dogma run --dir", () => {
+  it("gives a folder read-write as '.', so relative paths resolve there", async () => {
+    const dir = folder("run-dir");
+    writeFileSync(join(dir, "in.txt"), "from the host\n");
+    const run = await dogmaRun(["--dir", `${dir}::.`, cProgram("fileops"), "r:in.txt", "w:out.txt=written by wasi", "r:./out.txt", "ls:.", "rm:in.txt"]);
+    expect(run.stdout).toBe(
+      "r in.txt: ok from the host\n\nw out.txt: ok\nr ./out.txt: ok written by wasi\n\nls .: ok . .. in.txt out.txt\nrm in.txt: ok\n",
+    );
+    expect(run.code).toBe(0);
+    expect(readFileSync(join(dir, "out.txt"), "utf8")).toBe("written by wasi\n");
+    expect(existsSync(join(dir, "in.txt"))).toBe(false);
+  });
+
+  it("gives several folders under their guest names, one read-only", async () => {
+    const a = folder("run-dir-a");
+    const b = folder("run-dir-b");
+    writeFileSync(join(a, "x"), "in a\n");
+    writeFileSync(join(b, "y"), "in b\n");
+    const run = await dogmaRun(["--dir", `${a}::/data`, "--dir", `${b}::/conf:ro`, cProgram("fileops"), "r:/data/x", "r:/conf/y", "w:/data/new=ok", "w:/conf/new=no", "rm:/conf/y"]);
+    expect(run.stdout).toBe("r /data/x: ok in a\n\nr /conf/y: ok in b\n\nw /data/new: ok\nw /conf/new: errno 76\nrm /conf/y: errno 76\n");
+    expect(run.code).toBe(2);
+    expect(existsSync(join(b, "new"))).toBe(false);
+    expect(existsSync(join(b, "y"))).toBe(true);
+  });
+
+  it("refuses what leads out of a folder: links made on the host, absolute or relative, existing or not", async () => {
+    const top = folder("run-dir-links");
+    const dir = join(top, "shared");
+    mkdirSync(join(dir, "sub"), { recursive: true });
+    writeFileSync(join(top, "secret"), "outside\n");
+    writeFileSync(join(dir, "sub", "file"), "inside\n");
+    symlinkSync(join(top, "secret"), join(dir, "absolute"));
+    symlinkSync("../secret", join(dir, "relative"));
+    symlinkSync("../nothing-there", join(dir, "dangling-out"));
+    symlinkSync("sub", join(dir, "inner"));
+    const run = await dogmaRun(["--dir", `${dir}::.`, cProgram("fileops"), "r:absolute", "r:relative", "w:dangling-out=x", "r:inner/file", "r:sub/../../secret"]);
+    expect(run.stdout).toBe("r absolute: errno 76\nr relative: errno 76\nw dangling-out: errno 76\nr inner/file: ok inside\n\nr sub/../../secret: errno 76\n");
+    expect(existsSync(join(top, "nothing-there"))).toBe(false);
+  });
+
+  it("gives the environment of --env and --inherit-env, --env winning", async () => {
+    const run = await dogmaRun(["--inherit-env", "--env", "FROM_ENV=2", "--env", "SHARED=flag", cProgram("show-env")], { FROM_HOST: "1", SHARED: "host" });
+    expect(run.stdout).toContain("env FROM_HOST=1\n");
+    expect(run.stdout).toContain("env FROM_ENV=2\n");
+    expect(run.stdout).toContain("env SHARED=flag\n");
+    expect(run.stdout).not.toContain("env SHARED=host\n");
+    const bare = await dogmaRun(["--env", "ONLY=this", cProgram("show-env")], { FROM_HOST: "1" });
+    expect(bare.stdout).toBe("env ONLY=this\n");
+  });
+
+  it("says what is wrong with --dir and --env, and with a folder that is not one", async () => {
+    const file = join(folder("run-dir-bad"), "file");
+    writeFileSync(file, "");
+    expect((await dogmaRun(["--dir"])).stderr).toMatch(/^dogma: --dir needs a folder, such as \. or data::\/data\n/);
+    expect((await dogmaRun(["--env", "NOEQUALS", "x.wasm"])).stderr).toMatch(/^dogma: --env NOEQUALS: not NAME=VALUE\n/);
+    expect((await dogmaRun(["--dir", "::/x", "x.wasm"])).stderr).toMatch(/^dogma: --dir ::\/x: no host folder before "::"\n/);
+    const missing = await dogmaRun(["--dir", "/no/such/folder", cProgram("show-env")]);
+    expect(missing.stderr).toBe("dogma: --dir /no/such/folder: ENOENT\n");
+    expect(missing.code).toBe(1);
+    expect((await dogmaRun(["--dir", file, cProgram("show-env")])).stderr).toBe(`dogma: --dir ${file}: cannot give ${file}: it is not a folder\n`);
+  });
+});

@@ -1,0 +1,155 @@
+import { copyFileSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { FolderShare } from "../../src/hosts/node/folder-share.ts";
+import { MemoryBlockBackend } from "../../src/machine/devices/block-backend.ts";
+import { BlockDevice } from "../../src/machine/devices/block.ts";
+import { HostShareDevice } from "../../src/machine/devices/host-share.ts";
+import { DeviceLine } from "../../src/machine/devices/standard-devices.ts";
+import { bootMachine, testConsole, testTimer } from "../helpers/booted-machine.ts";
+import { cProgram, scratchFolder } from "../personality/wasi-programs.ts";
+
+const made: string[] = [];
+afterAll(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
+const PROGRAMS = ["echo", "cat", "exitcode", "mkdir", "cp"];
+const CONFIG = `service registry registry
+driver  console  console  device=console interrupt=console memory=64
+driver  block    block    device=block interrupt=block memory=512
+service fs       fs       memory=2048 publish=fs
+driver  host     hostfs   device=share interrupt=share memory=1024 publish=host
+service pipe     pipe     memory=64
+service proc     procman  memory=128 kernel images bootinfo control
+service shell    shell    memory=8192 bootinfo use=fs use=host session
+${PROGRAMS.map((p) => `module ${p}`).join("\n")}
+`;
+const MODULES = ["registry", "console", "block", "fs", "hostfs", "pipe", "procman", "shell", ...PROGRAMS];
+
+/** `wasm` with a custom section of `bytes` zeros at its end: a valid binary of any size whose program is small. */
+function padded(wasm: Uint8Array, bytes: number): Uint8Array {
+  const name = new TextEncoder().encode("pad");
+  const size = 1 + name.length + bytes;
+  const leb: number[] = [];
+  for (let v = size; ; ) {
+    const byte = v & 0x7f;
+    v >>>= 7;
+    if (v === 0) {
+      leb.push(byte);
+      break;
+    }
+    leb.push(byte | 0x80);
+  }
+  const out = new Uint8Array(wasm.length + 1 + leb.length + size);
+  out.set(wasm);
+  let at = wasm.length;
+  out[at++] = 0; // a custom section
+  out.set(leb, at);
+  at += leb.length;
+  out[at++] = name.length;
+  out.set(name, at);
+  return out;
+}
+
+async function session() {
+  const share = scratchFolder("shell-language");
+  made.push(share);
+  copyFileSync(cProgram("show-env"), join(share, "show-env"));
+  copyFileSync(cProgram("big"), join(share, "big.wasm"));
+  writeFileSync(join(share, "huge.wasm"), new Uint8Array(17 << 20));
+  writeFileSync(join(share, "padded.wasm"), padded(readFileSync(cProgram("hello")), 20 << 20));
+  writeFileSync(join(share, "too-big.wasm"), "");
+  truncateSync(join(share, "too-big.wasm"), 65 << 20);
+  const folder = await FolderShare.open(share);
+  const m = await bootMachine(CONFIG, MODULES, {
+    devices: (t) => [
+      testConsole(t),
+      new BlockDevice(DeviceLine.BLOCK, t.machine.interrupts, new MemoryBlockBackend(64 << 20)),
+      testTimer(t),
+      new HostShareDevice(DeviceLine.SHARE, t.machine.interrupts, folder),
+    ],
+    interactive: true,
+  });
+  await m.until("the prompt", () => m.stdout().includes("dogma:/$ "));
+  /** Types `line` and Enter; what the console showed after it up to the next prompt, and what went to errors. */
+  const run = async (line: string) => {
+    const before = m.stdout().length;
+    const errors = m.stderr().length;
+    m.type(line + "\r");
+    await m.until(`the prompt after ${JSON.stringify(line)}`, () => /dogma:\/[^\n]*\$ $/.test(m.stdout().slice(before + line.length)));
+    return { out: m.stdout().slice(before + line.length + 1), err: m.stderr().slice(errors) };
+  };
+  return { m, run };
+}
+
+describe("the shell's language", () => {
+  it("sets, exports, expands and unsets variables; gives programs their environment and working directory", async () => {
+    const { m, run } = await session();
+    expect((await run(`A=1; echo $A \${A}x "$A and $A" '$A' \\$A $NOPE.`)).out).toMatch(/^1 1x 1 and 1 \$A \$A \.\n/);
+    expect((await run("env")).out).toMatch(/^HOME=\/\nPATH=\/bin\nPWD=\/\nSHELL=shell\ndogma/);
+    expect((await run("export B=two; export A; env")).out).toMatch(/^A=1\nB=two\nHOME=\/\n/);
+    expect((await run("export")).out).toContain("export B=two\n");
+    // A program gets the exported variables and its own NAME=value words, not the others.
+    const own = (await run("LOCAL=mine NOT_EXPORTED=x /host/show-env one")).out;
+    expect(own).toContain("arg one\n");
+    expect(own).toContain("env A=1\nenv B=two\nenv HOME=/\nenv LOCAL=mine\nenv NOT_EXPORTED=x\nenv PATH=/bin\nenv PWD=/\n");
+    await run("HIDDEN=1");
+    expect((await run("/host/show-env")).out).not.toContain("HIDDEN");
+    expect((await run("unset B A; env")).out).not.toMatch(/^(A|B)=/m);
+    // The working directory is the program's "." (wasi-libc's relative paths), and PWD says where it is.
+    await run("mkdir /work; cd /work; echo in work > data.txt");
+    const { out } = await run("/host/show-env data.txt");
+    expect(out).toContain("env PWD=/work\n");
+    expect(out).toContain("data.txt: in work\n");
+    expect((await run("echo $PWD $OLDPWD")).out).toMatch(/^\/work \/\n/);
+    expect((await run("cd; pwd")).out).toMatch(/^\/\n/);
+    expect((await run("HOME=/work; cd; pwd")).out).toMatch(/^\/work\n/);
+    expect((await run("export 1x=2")).err).toContain("export: 1x: not a variable name\n");
+    expect(m.faults).toEqual([]);
+    await m.halt();
+  }, 120_000);
+
+  it("runs lists with ; && ||, redirects errors, globs, and finds programs on PATH", async () => {
+    const { m, run } = await session();
+    expect((await run("echo a && echo b || echo c")).out).toMatch(/^a\nb\n/);
+    expect((await run("exitcode 1 && echo not || echo instead")).out).toMatch(/^instead\n/);
+    expect((await run("exitcode 1 || exitcode 2 && echo never; echo $?")).out).toMatch(/^2\n/);
+    expect((await run("exitcode 3; echo $?")).out).toMatch(/^3\n/);
+    // 2> sends errors to a file; 2>> appends; 2>&1 sends them where output goes at that point.
+    let r = await run("cat nosuch 2> err.txt; cat err.txt");
+    expect(r.out).toMatch(/^cat: nosuch: FS_E_NOT_FOUND\n/);
+    expect(r.err).toBe("");
+    await run("cat other 2>> err.txt");
+    expect((await run("cat err.txt")).out).toMatch(/^cat: nosuch: FS_E_NOT_FOUND\ncat: other: FS_E_NOT_FOUND\n/);
+    r = await run("cat nosuch 2>&1 | cat");
+    expect(r.out).toMatch(/^cat: nosuch: FS_E_NOT_FOUND\n/);
+    expect(r.err).toBe("");
+    await run("cat nosuch > both.txt 2>&1");
+    expect((await run("cat both.txt")).out).toMatch(/^cat: nosuch: FS_E_NOT_FOUND\n/);
+    r = await run("cat nosuch 2>&1 > out.txt");
+    expect(r.err).toBe("cat: nosuch: FS_E_NOT_FOUND\n");
+    // * and ?, quoted ones literal, no match left as written, dot files only for a dot pattern.
+    await run("mkdir /g; cd /g; echo 1 > a1.txt; echo 2 > a2.txt; echo 3 > b.txt; echo h > .hidden; mkdir sub; echo s > sub/x.txt");
+    expect((await run("echo *.txt")).out).toMatch(/^a1\.txt a2\.txt b\.txt\n/);
+    expect((await run("echo a?.txt '*.txt' \"a*\" *.none")).out).toMatch(/^a1\.txt a2\.txt \*\.txt a\* \*\.none\n/);
+    expect((await run("echo .h* s*/*.txt /g/b*")).out).toMatch(/^\.hidden sub\/x\.txt \/g\/b\.txt\n/);
+    expect((await run("cat a?.txt")).out).toMatch(/^1\n2\n/);
+    // PATH: a program found in /tools once PATH names it, after the boot modules.
+    await run("mkdir /tools; cp /host/show-env /tools/say");
+    expect((await run("say hi")).err).toContain("shell: say: no such program (try help)\n");
+    expect((await run("PATH=/tools:$PATH; say hi")).out).toMatch(/^arg hi\n/);
+    expect((await run("PATH=/host; show-env from-path")).out).toContain("arg from-path\n");
+    // Binaries past the old 4 MiB limit run: 5 MiB through one Region, 20 MiB a piece at a time
+    // through an image builder; what the loader refuses says why; past what the kernel loads, a refusal.
+    expect((await run("/host/big.wasm")).out).toMatch(/^big: 5242880 bytes of data, sum 8\n/);
+    expect((await run("/host/padded.wasm")).out).toMatch(/^hello, world\n/);
+    expect((await run("/host/huge.wasm")).err).toContain("shell: /host/huge.wasm: not a program the loader takes: huge.wasm: header: not a WebAssembly binary");
+    expect((await run("/host/too-big.wasm")).err).toContain("shell: /host/too-big.wasm: larger than 64 MiB, the most the kernel loads\n");
+    expect((await run("echo a |")).err).toContain("shell: a command is missing\n");
+    expect((await run("&& echo x")).err).toContain("shell: && with no command before it\n");
+    expect((await run("echo x &&")).err).toContain("shell: && with no command after it\n");
+    expect(m.faults).toEqual([]);
+    await m.halt();
+  }, 120_000);
+});

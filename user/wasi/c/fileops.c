@@ -1,0 +1,70 @@
+/* Does file operations its arguments name, one after the other, and says how each went, so a test
+ * can drive a WASI program's files from the command line (test/personality/run-dir.test.ts):
+ *   w:PATH=TEXT   write TEXT (and a newline) to PATH, made or emptied
+ *   r:PATH        print PATH's contents
+ *   ls:PATH       list the directory PATH
+ *   rm:PATH       remove the file PATH
+ * Each prints "OP PATH: ok ..." or "OP PATH: errno N" (wasi-libc's errno is WASI's number). The exit
+ * code is the number of operations that failed. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int failed;
+
+static void fail(const char *op, const char *path) {
+  printf("%s %s: errno %d\n", op, path, errno);
+  failed++;
+}
+
+int main(int argc, char **argv) {
+  for (int i = 1; i < argc; i++) {
+    char *arg = argv[i];
+    char *colon = strchr(arg, ':');
+    if (!colon) continue;
+    *colon = 0;
+    const char *op = arg;
+    char *path = colon + 1;
+    errno = 0;
+    if (strcmp(op, "w") == 0) {
+      char *eq = strchr(path, '=');
+      const char *text = "";
+      if (eq) {
+        *eq = 0;
+        text = eq + 1;
+      }
+      FILE *f = fopen(path, "w");
+      if (!f || fprintf(f, "%s\n", text) < 0 || fclose(f) != 0) fail(op, path);
+      else printf("w %s: ok\n", path);
+    } else if (strcmp(op, "r") == 0) {
+      FILE *f = fopen(path, "r");
+      if (!f) {
+        fail(op, path);
+        continue;
+      }
+      char line[512];
+      printf("r %s: ok", path);
+      while (fgets(line, sizeof line, f)) printf(" %s", line);
+      printf("\n");
+      fclose(f);
+    } else if (strcmp(op, "ls") == 0) {
+      DIR *d = opendir(path);
+      if (!d) {
+        fail(op, path);
+        continue;
+      }
+      printf("ls %s: ok", path);
+      struct dirent *e;
+      while ((e = readdir(d))) printf(" %s", e->d_name);
+      printf("\n");
+      closedir(d);
+    } else if (strcmp(op, "rm") == 0) {
+      if (unlink(path) != 0) fail(op, path);
+      else printf("rm %s: ok\n", path);
+    }
+  }
+  return failed;
+}
