@@ -3,6 +3,8 @@ import { startInit } from "../../src/boot/bootloader.ts";
 import type { MmioDevice } from "../../src/machine/mmio.ts";
 import { program } from "../helpers/programs.ts";
 import { testMachine } from "../helpers/test-host.ts";
+import { bootMachine } from "../helpers/booted-machine.ts";
+import { patience } from "../helpers/patience.ts";
 
 /** A device that does nothing: enough for init to hand out its Device and Interrupt. */
 const quietDevice = (name: string, line: number): MmioDevice => ({
@@ -158,6 +160,45 @@ service sub      caps-report use=shared memory=64
     expect(r.initEnd).toBeNull();
   });
 
+  it("refuses a config line of 100 KB with its length; the process manager, which reads the boot info, runs (it ran out of memory and was given up on)", async () => {
+    const r = await boot(
+      `service registry registry\n# ${"x".repeat(100_000)}\nservice proc procman memory=128 kernel images bootinfo control\nservice ${"y".repeat(100_000)} hello\n`,
+      ["registry", "procman"],
+    );
+    expect(r.log).toContain("init: config line 2: 100002 characters, more than a line may have (1024); skipped");
+    expect(r.log).toContain(`init: config line 4: ${`service ${"y".repeat(100_000)} hello`.length} characters, more than a line may have (1024); skipped`);
+    expect(r.lines).toContain('procman: registered "proc"');
+    expect(r.faults).toEqual([]);
+  });
+
+  it("gives up on a service that fails slowly too: 5 failures in a row, none up for a minute, each well apart (the 5-in-a-minute limit never saw them)", async () => {
+    // Each attempt of the crasher seems to run 20 s: the test moves the clock on as it starts.
+    const t = testMachine();
+    const image = { init: { name: "init", bytes: program("init") }, modules: ["registry", "crasher"].map((name) => ({ name, bytes: program(name) })), config: "service registry registry\nservice crasher crasher\n", params: {} };
+    await startInit(t.kernel, t.loader, image, []);
+    let starts = 0;
+    const mover = setInterval(() => {
+      const now = t.stdout().split("\n").filter((l) => /^init: (re)?started crasher /.test(l)).length;
+      for (; starts < now; starts++) t.advanceClock(20e9);
+    }, 1);
+    try {
+      await t.kernel.run();
+    } finally {
+      clearInterval(mover);
+    }
+    const log = t.stdout().split("\n").filter((l) => l.startsWith("init: crasher"));
+    expect(log).toHaveLength(5);
+    expect(log.slice(0, 4).every((l) => / faulted: unreachable; restarting in \d+ ms$/.test(l))).toBe(true);
+    expect(log[4]).toMatch(/^init: crasher \(pid \d+\) faulted: unreachable; giving up: 5 failures in a row, none of them up for 60 s$/);
+  }, patience(60_000));
+
+  it("halts when it gives up on the session: nothing else could use the machine", async () => {
+    const r = await boot("service registry registry\nservice crasher crasher session\n", ["registry", "crasher"]);
+    expect(r.log.at(-2)).toBe("init: crasher (pid 7) faulted: unreachable; giving up: 5 failures within 60 s");
+    expect(r.log.at(-1)).toBe("init: the session (crasher) cannot run, and nothing else can use the machine; stopped 1 services; halting");
+    expect(r.initEnd).toEqual({ kind: "exited", code: 0 });
+  });
+
   it("restarts a killed service, which registers again; a restarted registry serves the same Receiver", async () => {
     const r = await boot("service registry registry\nservice hello hello-service memory=64\nservice client hello-client\n", ["registry", "hello-service", "hello-client"]);
     expect(r.lines).toContain('hello-client: hello answered "hello, hello-client"');
@@ -166,8 +207,8 @@ service sub      caps-report use=shared memory=64
       "init: restarted hello (pid 5)",
       'hello-service: registered "hello"',
     ]);
-    // The new registry has an empty table but the same Receiver: hello's call capability (slot 2)
-    // still reaches it, which a restarted hello shows by registering again.
+    // The new registry serves the same Receiver: hello's call capability (slot 2) still reaches
+    // it, which a restarted hello shows by registering again.
     expect(await r.kill(2)).toEqual(["init: registry (pid 2) was killed (exit code 137); restarting in 100 ms", "init: restarted registry (pid 6)"]);
     expect(await r.kill(5)).toEqual([
       "init: hello (pid 5) was killed (exit code 137); restarting in 200 ms",
@@ -175,6 +216,24 @@ service sub      caps-report use=shared memory=64
       'hello-service: registered "hello"',
     ]);
   });
+
+  it("keeps the registry's table across its restarts: a service registered before is found after, without registering again", async () => {
+    const m = await bootMachine("service registry registry\nservice hello hello-service memory=64\nservice watch registry-watch\n", ["registry", "hello-service", "registry-watch"]);
+    try {
+      await m.line("registry-watch: hello found");
+      for (let restart = 1; restart <= 3; restart++) {
+        await m.kill(await m.pidOf("registry"));
+        await m.line(new RegExp(`^init: restarted registry \\(pid \\d+\\)$`));
+        const lookups = m.lines().filter((l) => /^registry-watch: \d+ lookups$/.test(l)).length;
+        await m.until("25 more lookups", (lines) => lines.filter((l) => /^registry-watch: \d+ lookups$/.test(l)).length >= lookups + 1);
+      }
+      expect(m.lines().filter((l) => l.startsWith("registry-watch: hello missing"))).toEqual([]);
+      expect(m.lines().filter((l) => l.startsWith("hello-service: registered"))).toHaveLength(1);
+      expect(m.faults).toEqual([]);
+    } finally {
+      await m.halt();
+    }
+  }, patience(60_000));
 
   it("logs a bad config line with its number and why, skips it and starts the rest", async () => {
     const r = await boot(
@@ -242,7 +301,7 @@ service bad      hello-service priority=0 memory=64
         "\u0000\u0001\u00ff binary",
         "service",
         "service x",
-        `service ${"n".repeat(5000)} registry`,
+        `service ${"n".repeat(1000)} registry`, // within a line's 1024 characters, past the log's 1 KiB
         "service big registry memory=99999999999",
         "service zero registry memory=0",
         "service dev registry device= interrupt=",

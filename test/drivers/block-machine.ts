@@ -8,9 +8,10 @@ import { bootMachine, testTimer } from "../helpers/booted-machine.ts";
  * for drivers that want a device of their own), running in the background (test/helpers/
  * booted-machine.ts).
  */
-export async function bootBlockMachine(config: string, modules: string[], backend: BlockBackend) {
+export async function bootBlockMachine(config: string, modules: string[], backend: BlockBackend, params: Record<string, string> = {}) {
   return bootMachine(config, modules, {
     devices: (t) => [new BlockDevice(DeviceLine.BLOCK, t.machine.interrupts, backend), testTimer(t)],
+    params,
   });
 }
 

@@ -4,19 +4,29 @@ import { bootBlockMachine, type BlockMachine } from "../drivers/block-machine.ts
 /** A new disk image's size in the fs tests. */
 export const DISK_BYTES = 64 << 20;
 
+/** A machine that runs fsck on the disk (and nothing else). */
+export const FSCK_LINES = "service registry registry\ndriver block block device=block interrupt=block memory=512\nservice fsck fsck memory=1024\n";
+
 /** The lines every fs machine starts with: the registry, the block driver and the server, which publishes its root as "fs". */
 export const FS_LINES = `service registry registry
 driver  block    block     device=block interrupt=block memory=512
 service fs       fs        memory=2048 publish=fs
 `;
 
+export interface BootOnDiskOptions {
+  /** `param KEY VALUE` lines of the boot info (`format`: what `dogma boot --format` adds). */
+  readonly params?: Record<string, string>;
+  /** Open the image read-only (`dogma boot --read-only`): the block device refuses writes. */
+  readonly readOnly?: boolean;
+}
+
 /**
  * Boots a machine on the disk image at `path` (made when missing) running `config` with the
  * modules it names; `halt()` ends it and closes the image, so another machine may boot on it.
  */
-export async function bootOnDisk(path: string, config: string, modules: string[]): Promise<BlockMachine & { close(): Promise<void> }> {
-  const image = await DiskImage.open(path, DISK_BYTES);
-  const machine = await bootBlockMachine(config, ["registry", "block", ...modules], image);
+export async function bootOnDisk(path: string, config: string, modules: string[], options: BootOnDiskOptions = {}): Promise<BlockMachine & { close(): Promise<void> }> {
+  const image = await DiskImage.open(path, DISK_BYTES, { readOnly: options.readOnly });
+  const machine = await bootBlockMachine(config, ["registry", "block", ...modules], image, options.params);
   return Object.assign(machine, {
     async close() {
       await machine.halt();

@@ -20,6 +20,8 @@ export interface BootOptions {
   input?: string;
   /** Physical memory in bytes (the test machine's default: 32 MiB). */
   memory?: number;
+  /** `param KEY VALUE` lines of the boot info (docs/BOOT.md), as `dogma boot --format` adds one. */
+  params?: Record<string, string>;
 }
 
 /** A timer/RTC device on the test machine's clock and the host's timers. */
@@ -46,7 +48,7 @@ export async function bootMachine(config: string, modules: string[], options: Bo
     init: { name: "init", bytes: program("init") },
     modules: modules.map((name) => ({ name, bytes: program(name) })),
     config,
-    params: {},
+    params: options.params ?? {},
   };
   const init = await startInit(t.kernel, t.loader, image, devices);
   t.kernel.setCritical(init);

@@ -22,6 +22,8 @@ export interface TestMachine {
   type(text: string): void;
   /** Ends the console's input, as ^D at a terminal's pipe would (an interactive machine's). */
   endInput(): void;
+  /** Moves the machine's clocks (and its timers' idea of now) `ns` ahead, as if that much time had passed. */
+  advanceClock(ns: number): void;
 }
 
 export interface TestMachineOptions {
@@ -36,6 +38,8 @@ export interface TestMachineOptions {
 export function testMachine(options: TestMachineOptions = {}): TestMachine {
   const out: Record<1 | 2, Uint8Array[]> = { 1: [], 2: [] };
   const origin = performance.now();
+  let skewMs = 0;
+  const nowMs = () => performance.now() - origin + skewMs;
   let input: Uint8Array | null = new TextEncoder().encode(options.input ?? "");
   // An interactive console holds what is typed until the UART asks for it, one chunk per ask.
   const typed: (Uint8Array | null)[] = [];
@@ -49,13 +53,13 @@ export function testMachine(options: TestMachineOptions = {}): TestMachine {
     setTimeout(() => to.raise({ line: "console", data }), 0);
   };
   const host: HostDevices = {
-    clock: { monotonicNs: () => (performance.now() - origin) * 1e6, wallNs: () => BigInt(Date.now()) * 1_000_000n },
+    clock: { monotonicNs: () => nowMs() * 1e6, wallNs: () => BigInt(Date.now() + Math.round(skewMs)) * 1_000_000n },
     createTimer: (interrupts: InterruptController) => {
       let cancel: (() => void) | null = null;
       return {
         arm(deadlineNs: number) {
           cancel?.();
-          cancel = atDeadline(deadlineNs / 1e6, () => performance.now() - origin, () => interrupts.raise({ line: "timer" }));
+          cancel = atDeadline(deadlineNs / 1e6, nowMs, () => interrupts.raise({ line: "timer" }));
         },
         disarm() {
           cancel?.();
@@ -102,5 +106,6 @@ export function testMachine(options: TestMachineOptions = {}): TestMachine {
     typed.push(null);
     deliver();
   };
-  return { machine, kernel, loader, stdout: text(1), stderr: text(2), faults, type, endInput };
+  const advanceClock = (ns: number) => void (skewMs += ns / 1e6);
+  return { machine, kernel, loader, stdout: text(1), stderr: text(2), faults, type, endInput, advanceClock };
 }

@@ -12,9 +12,8 @@ import { cProgram, conformanceProgram, scratchFolder, verdictOf } from "./wasi-p
 /**
  * The conformance programs inside the booted system, started from the shell: their files in a
  * directory of the disk's file system that is the shell's working directory (fd 3, "."), the
- * binaries on /host, the environment from the shell. Every check passes; the only ones skipped
- * are those of operations the disk's file system server does not have yet (symbolic links, hard
- * links and times: the personality answers ENOTSUP for them, docs/ABI.md).
+ * binaries on /host, the environment from the shell. Every check passes, none skipped: the disk's
+ * file system server has symbolic links, hard links and times (docs/FS.md).
  */
 const made: string[] = [];
 afterAll(() => {
@@ -22,10 +21,10 @@ afterAll(() => {
 });
 
 const NAMES = ["fd", "paths", "misc", "bad-input", "wasi-as"];
-/** What the disk's file system cannot do yet (its protocol has no links or times): each such check is skipped, none fails. */
+/** What the disk's file system cannot do (each such check would be skipped): nothing now. */
 const DISK_SKIPS: Record<string, string[]> = {
   fd: [],
-  paths: ["path_filestat_set_times", "fd_filestat_set_times", "path_symlink"],
+  paths: [],
   misc: [],
   "bad-input": [],
   "wasi-as": [],

@@ -11,6 +11,7 @@ import {
   CAP_MOVE, MSG_INTERRUPT, OP_RECEIVER_RECEIVE, RIGHT_RECEIVER_SEND, E_INVALID_ARGUMENT, STDERR,
 } from "../lib";
 import { Registers, KIND_PANEL, IRQ_ENABLE, IRQ_STATUS } from "./common/device-registers";
+import { CONTROL_KILL } from "../lib/init-control";
 import { Failure } from "./common/failure";
 
 const DEVICE: i32 = 3;
@@ -25,8 +26,7 @@ const ANSWER: i32 = 11;
 const COMMAND_KILL: u32 = 1;
 const COMMAND_RESUME: u32 = 3;
 const IRQ_COMMAND: u32 = 1;
-/** init's control protocol (docs/BOOT.md "Control"): KILL, SUSPEND, RESUME a service by pid. */
-const CONTROL_KILL: u32 = 3;
+
 
 const failure = new Failure("panel");
 const fail = (what: string, status: i32): void => failure.fail(what, status);

@@ -9,8 +9,9 @@
 import {
   exit, errorName, KernelPolicy, E_INVALID_ARGUMENT, now, Memory, Receiver, msgLabel, msgBadge, msgWord, capKind, lineBegin, lineAdd, lineAddI32,
   linePrint, FOREVER, E_TIMEOUT, KIND_MEMORY, KIND_CAPPAGE, MSG_PROCESS_ENDED, MAX_RECEIVER_CAPACITY, sleep,
-  msgBegin, msgReply, reply,
+  msgBegin, msgReply, reply, msgCapCount, msgCap, capDrop, Process,
 } from "../lib";
+import { CONTROL_HALT, CONTROL_KILL, CONTROL_ON_HALT, CONTROL_PAGER_READY, CONTROL_RESUME } from "../lib/init-control";
 import { BootInfo, parseBootInfo, readBootInfo } from "./parts/boot-info";
 import { parseCount } from "./parts/text";
 import { parseConfig } from "./parts/config";
@@ -27,13 +28,6 @@ const KERNEL: i32 = 7;
 const REGISTRY_QUEUE: u32 = 128;
 /** Control calls (HALT) waiting for init: few services hold a control capability. */
 const CONTROL_QUEUE: u32 = 8;
-/** The control protocol (docs/BOOT.md "Halting"): HALT stops every service and ends process 1. */
-const CONTROL_HALT: u32 = 1;
-/** The pager (pager= grant) is ready: its memory is in place and its store open; paging may start. */
-const CONTROL_PAGER_READY: u32 = 2;
-/** KILL, SUSPEND, RESUME (word 0: a pid): what a `supervise` line may ask of a service init started (docs/BOOT.md "Control"). */
-const CONTROL_KILL: u32 = 3;
-const CONTROL_RESUME: u32 = 5;
 /** Page-outs and page-ins the pager may have queued. */
 const PAGER_QUEUE: u32 = 64;
 
@@ -73,12 +67,16 @@ function applyParams(info: BootInfo): void {
       const ms = parseCount(p.value);
       const status = ms > 0 ? new KernelPolicy(KERNEL).setSlice(<u32>ms * 1000) : E_INVALID_ARGUMENT;
       lineAdd(status == 0 ? ": applied" : ": refused, " + errorName(status));
-    } else lineAdd(": unknown; ignored");
+    } else if (p.key == "format") lineAdd(": for the file system, which formats the disk (dogma boot --format)");
+    else lineAdd(": unknown; ignored");
     linePrint();
   }
 }
 
 expectKind(MEMORY, KIND_MEMORY, "a Memory");
+// CONTROL_ON_HALT brings a capability, installed only while init listens.
+const listening = Process.self().listen(true);
+if (listening < 0) fail("cannot listen", listening);
 expectKind(IMAGES, KIND_CAPPAGE, "the Cappage of Images");
 expectKind(DEVICES, KIND_CAPPAGE, "the Cappage of Devices");
 expectKind(INTERRUPTS, KIND_CAPPAGE, "the Cappage of Interrupts");
@@ -133,7 +131,13 @@ supervisor.startAll();
 // Watch for ever: a notice when a service ends, a timeout when a restart is due. Waiting in the
 // receive (not in a sleep) keeps notices coming while backoffs run.
 /** A control call is in the buffer: HALT stops everything and exits 0 (the machine powers off); else E_INVALID_ARGUMENT. */
+const brought = new StaticArray<i32>(4);
+
 function control(badge: u32, label: u32, replyCap: i32): void {
+  // Only CONTROL_ON_HALT keeps a capability; any other is dropped, so no caller fills init's table.
+  const count = min(msgCapCount(), 4);
+  for (let i = 0; i < count; i++) unchecked((brought[i] = msgCap(i)));
+  for (let i = label == CONTROL_ON_HALT ? 1 : 0; i < count; i++) capDrop(unchecked(brought[i]));
   if (label == CONTROL_PAGER_READY) {
     // Only the pager's line may say so: paging starts through the channel its grant holds.
     const status = supervisor.pagerReady(badge);
@@ -143,6 +147,12 @@ function control(badge: u32, label: u32, replyCap: i32): void {
   }
   if (label >= CONTROL_KILL && label <= CONTROL_RESUME) {
     const status = supervisor.supervise(badge, label - CONTROL_KILL, msgWord(0));
+    msgBegin(<u32>(status < 0 ? -status : 0));
+    if (replyCap != 0) reply(replyCap);
+    return;
+  }
+  if (label == CONTROL_ON_HALT) {
+    const status = supervisor.onHalt(badge, count > 0 ? unchecked(brought[0]) : 0);
     msgBegin(<u32>(status < 0 ? -status : 0));
     if (replyCap != 0) reply(replyCap);
     return;
@@ -197,11 +207,23 @@ for (;;) {
     sleep(1_000_000_000); // should never happen; do not spin if it does
   }
   supervisor.restartDue();
+  if (supervisor.sessionLost.length > 0) {
+    const stopped = supervisor.stopAll(); // first: it logs as it goes
+    lineBegin("init: the session (");
+    lineAdd(supervisor.sessionLost);
+    lineAdd(") cannot run, and nothing else can use the machine; stopped ");
+    lineAddI32(stopped);
+    lineAdd(" services; halting");
+    linePrint();
+    power.setHaltStatus(1); // the host ends as a failure
+    exit(0);
+  }
   if (supervisor.halting) {
     // The session (config `session`) is over: stop as a HALT does. Process 1 ending with 0 is a
     // clean halt (docs/BOOT.md), and the host exits with the session's status.
+    const stopped = supervisor.stopAll(); // first: it logs as it goes
     lineBegin("init: the session is over; stopped ");
-    lineAddI32(supervisor.stopAll());
+    lineAddI32(stopped);
     lineAdd(" services; halting");
     linePrint();
     power.setHaltStatus(supervisor.sessionStatus);

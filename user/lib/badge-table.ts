@@ -19,6 +19,8 @@ export class BadgeTable {
   used: i32 = 0;
   /** Entries taken back from a full table. */
   reclaimed: u32 = 0;
+  /** The entry the last `take` took back from a full table (-1: none): what it held is the server's to let go. */
+  lastReclaimed: i32 = -1;
   private hint: i32 = 0;
   private readonly inUse: StaticArray<bool>;
   private readonly pinned: StaticArray<bool>;
@@ -35,6 +37,7 @@ export class BadgeTable {
 
   /** A new entry (unpinned): its index, or -1 when the table is full and none is idle long enough to take back. */
   take(): i32 {
+    this.lastReclaimed = -1;
     if (this.used == this.capacity) this.reclaim();
     for (let n = 0; n < this.capacity; n++) {
       const i = (this.hint + n) % this.capacity;
@@ -74,6 +77,11 @@ export class BadgeTable {
     return true;
   }
 
+  /** Whether entry `index` is in use (not closed). */
+  isOpen(index: i32): bool {
+    return index >= 0 && index < this.capacity && unchecked(this.inUse[index]);
+  }
+
   pin(index: i32): void {
     unchecked((this.pinned[index] = true));
   }
@@ -88,5 +96,6 @@ export class BadgeTable {
     if (oldest < 0 || now() - unchecked(this.lastUsed[oldest]) < this.reclaimIdleNs) return;
     this.close(oldest);
     this.reclaimed++;
+    this.lastReclaimed = oldest;
   }
 }

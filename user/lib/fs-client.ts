@@ -9,7 +9,7 @@
 // own. Nothing allocates but the buffers, made once (and again if a dead server took one).
 //
 // Import it directly: `import { FsClient } from "../lib/fs-client";`.
-import { CAP_MOVE, KIND_REGION } from "./abi";
+import { CAP_MOVE, KIND_REGION, KIND_RECEIVER } from "./abi";
 import { RegionBuffer } from "./region-buffer";
 import { E_INVALID_ARGUMENT, E_INVALID_CAP, E_PEER_DEAD } from "./errors";
 import {
@@ -23,12 +23,15 @@ import { Region } from "./caps/region";
 import { sleep } from "./time";
 import {
   FS_INFO, FS_OPEN, FS_MKDIR, FS_UNLINK, FS_RENAME, FS_READ, FS_WRITE, FS_APPEND, FS_TRUNCATE, FS_STAT, FS_READDIR,
-  FS_CLOSE, FS_SYNC, FS_INLINE_BYTES, FS_PATH_MAX, FS_DIRENT_HEADER, fsStatus,
+  FS_CLOSE, FS_SYNC, FS_TOKEN, FS_LINK, FS_SYMLINK, FS_SET_TIMES, FS_REMOVE, FS_INLINE_BYTES, FS_PATH_MAX,
+  FS_DIRENT_HEADER, FS_SYMLINK_MAX, FS_OPEN_NOFOLLOW, FS_RIGHT_READ, FS_KIND_SYMLINK, FS_LINK_FOLLOW, fsStatus,
 } from "./fs-protocol";
 
 export * from "./fs-protocol";
 
-const pathBytes: usize = memory.data(FS_PATH_MAX + 8);
+/** Paths of one request: at most FS_PATH_MAX bytes, and SYMLINK's target besides. */
+const PATHS_MAX: i32 = FS_PATH_MAX + <i32>FS_SYMLINK_MAX + 1;
+const pathBytes: usize = memory.data(PATHS_MAX + 8);
 const BODY: usize = 20;
 
 /**
@@ -72,8 +75,11 @@ export class FsClient {
   inode: u32 = 0;
   created: i64 = 0;
   modified: i64 = 0;
+  accessed: i64 = 0;
+  changed: i64 = 0;
   rights: u32 = 0;
   blocks: u32 = 0;
+  links: u32 = 0;
   /** READDIR: entries in the buffer, the cookie to continue from, bytes of entries. */
   entries: u32 = 0;
   cookie: u32 = 0;
@@ -142,11 +148,99 @@ export class FsClient {
 
   /** Renames `from` to `to`, both under `dir` (a file replaces a file). */
   rename(dir: i32, from: string, to: string): i32 {
+    return this.renameTo(dir, from, dir, to);
+  }
+
+  /**
+   * Renames `from` under directory `fromDir` to `to` under directory `toDir` (another handle of the
+   * same server: its token goes with the request). One transaction: after a crash the name is
+   * under one of them, never both nor neither.
+   */
+  renameTo(fromDir: i32, from: string, toDir: i32, to: string): i32 {
+    const token = toDir == fromDir ? 0 : this.token(toDir);
+    if (token < 0) return token;
     const prepared = this.preparePaths(from, to, 0);
-    if (prepared < 0) return prepared;
+    if (prepared < 0) return this.dropToken(token, prepared);
     msgBegin(FS_RENAME);
     this.addPaths();
+    if (token > 0) msgAddCap(<u32>token | CAP_MOVE);
+    return this.dropToken(token, this.call(fromDir));
+  }
+
+  /**
+   * Gives the file or symbolic link `from` (under `fromDir`; with `follow`, a link there is followed)
+   * the new name `to` under `toDir`: a hard link.
+   */
+  link(fromDir: i32, from: string, toDir: i32, to: string, follow: bool = false): i32 {
+    const token = toDir == fromDir ? 0 : this.token(toDir);
+    if (token < 0) return token;
+    const prepared = this.preparePaths(from, to, 1);
+    if (prepared < 0) return this.dropToken(token, prepared);
+    msgBegin(FS_LINK);
+    msgAddWord(follow ? FS_LINK_FOLLOW : 0);
+    this.addPaths();
+    if (token > 0) msgAddCap(<u32>token | CAP_MOVE);
+    return this.dropToken(token, this.call(fromDir));
+  }
+
+  /** Makes `path` under `dir` a symbolic link to `target` (which may name nothing). */
+  symlink(dir: i32, target: string, path: string): i32 {
+    if (String.UTF8.byteLength(path) > FS_PATH_MAX) return E_INVALID_ARGUMENT;
+    const prepared = this.preparePaths(target, path, 0, PATHS_MAX);
+    if (prepared < 0) return prepared;
+    msgBegin(FS_SYMLINK);
+    this.addPaths();
     return this.call(dir);
+  }
+
+  /**
+   * The target of the symbolic link `path` under `dir`, into the buffer at `address`: its length
+   * (E_INVALID_ARGUMENT when `path` is no link), or a status.
+   */
+  readlink(dir: i32, path: string): i32 {
+    const link = this.open(dir, path, FS_RIGHT_READ | FS_OPEN_NOFOLLOW);
+    if (link < 0) return link;
+    const n = this.kind == FS_KIND_SYMLINK ? this.read(link, 0, this.bufferBytes) : E_INVALID_ARGUMENT;
+    this.close(link);
+    return n;
+  }
+
+  /** Removes `path` under `dir`, which must be a directory (FS_REMOVE_DIR) or must not be (FS_REMOVE_FILE). */
+  remove(dir: i32, path: string, flags: u32): i32 {
+    const prepared = this.preparePaths(path, null, 1);
+    if (prepared < 0) return prepared;
+    msgBegin(FS_REMOVE);
+    msgAddWord(flags);
+    this.addPaths();
+    return this.call(dir);
+  }
+
+  /** Sets the times of what `handle` names (flags: FS_TIMES_*; ns since 1970); the change time becomes now. */
+  setTimes(handle: i32, flags: u32, accessed: i64, modified: i64): i32 {
+    msgBegin(FS_SET_TIMES);
+    msgAddWord(flags);
+    msgAddWord(<u32>accessed);
+    msgAddWord(<u32>(<u64>accessed >>> 32));
+    msgAddWord(<u32>modified);
+    msgAddWord(<u32>(<u64>modified >>> 32));
+    return this.call(handle);
+  }
+
+  /** A token naming directory `dir`, for RENAME or LINK through another handle: its slot, or a status. */
+  token(dir: i32): i32 {
+    msgBegin(FS_TOKEN);
+    const status = this.call(dir);
+    if (status < 0) return status;
+    return msgCapCount() > 0 ? msgCap(0) : E_INVALID_ARGUMENT;
+  }
+
+  // Drops the token that went with a request and came back in its reply (or not), and answers `status`.
+  private dropToken(token: i32, status: i32): i32 {
+    if (token > 0) {
+      if (this.replied && msgCapCount() > 0) capDrop(msgCap(msgCapCount() - 1));
+      else if (!this.replied && capKind(token) == <i32>KIND_RECEIVER) capDrop(token); // the call failed before it moved
+    }
+    return status;
   }
 
   /** Reads up to `length` bytes at `offset` into the buffer at `at`: the bytes read (0 at the end), or a status. */
@@ -207,7 +301,7 @@ export class FsClient {
     return this.call(file);
   }
 
-  /** Fills kind, size, created, modified, inode, rights and blocks: 0 or a status. */
+  /** Fills kind, size, created, modified, accessed, changed, inode, rights, blocks and links: 0 or a status. */
   stat(handle: i32): i32 {
     msgBegin(FS_STAT);
     const status = this.call(handle);
@@ -219,21 +313,25 @@ export class FsClient {
     this.inode = msgWord(7);
     this.rights = msgWord(8);
     this.blocks = msgWord(9);
+    this.accessed = <i64>msgWord64(10);
+    this.changed = <i64>msgWord64(12);
+    this.links = msgWord(14);
     return 0;
   }
 
   /**
-   * Reads entries of directory `dir` from `cookie` (0: the first) into the buffer: how many (0:
-   * no more), `cookie` for the next call. Walk them with direntInode/Kind/NameLength/Name and
+   * Reads entries of directory `dir` from `cookie` (0: the first; with FS_READDIR_DOTS "." and ".."
+   * come first) into the buffer: how many (0: no more), `cookie` for the next call. Walk them with direntInode/Kind/NameLength/Name and
    * direntNext, starting at `address`.
    */
-  readdir(dir: i32, cookie: u32): i32 {
+  readdir(dir: i32, cookie: u32, flags: u32 = 0): i32 {
     const buffer = this.buffer.ensure();
     if (buffer < 0) return buffer;
     msgBegin(FS_READDIR);
     msgAddWord(cookie);
     msgAddWord(0);
     msgAddWord(this.bufferBytes);
+    if (flags != 0) msgAddWord(flags);
     msgAddCap(<u32>this.buffer.region | CAP_MOVE);
     const status = this.call(dir);
     if (status >= 0) {
@@ -283,10 +381,10 @@ export class FsClient {
 
   // Encodes the paths and, when they do not fit in words, makes sure of the path page: before
   // msgBegin, since making a page is a kernel call that overwrites the message buffer. 0 or a status.
-  private preparePaths(first: string, second: string | null, wordsBefore: i32): i32 {
+  private preparePaths(first: string, second: string | null, wordsBefore: i32, max: i32 = FS_PATH_MAX): i32 {
     const a = String.UTF8.byteLength(first);
     const b = second == null ? 0 : String.UTF8.byteLength(second);
-    if (a + b > FS_PATH_MAX) return E_INVALID_ARGUMENT;
+    if (a + b > max) return E_INVALID_ARGUMENT;
     String.UTF8.encodeUnsafe(changetype<usize>(first), first.length, pathBytes);
     if (second != null) String.UTF8.encodeUnsafe(changetype<usize>(second), second.length, pathBytes + <usize>a);
     this.firstLength = <u32>a;
@@ -316,7 +414,7 @@ export class FsClient {
   private ensurePathPage(): i32 {
     if (this.pathView != 0 && capKind(this.pathView) == <i32>KIND_REGION) return 0;
     if (this.pathRegion == 0) {
-      const region = new Memory(this.memory).createRegion(1);
+      const region = new Memory(this.memory).createRegion(<u32>((PATHS_MAX + 4095) >> 12));
       if (region < 0) return region;
       const info = new Region(region).info();
       if (info.status < 0) return info.status;

@@ -21,7 +21,11 @@ export const FS_OPEN: u32 = 2;
 export const FS_MKDIR: u32 = 3;
 /** Directory. Words: path length, path bytes (or a view). A file, or an empty directory. */
 export const FS_UNLINK: u32 = 4;
-/** Directory. Words: from length, to length, both paths' bytes one after the other (or a view). */
+/**
+ * Directory. Words: from length, to length, both paths' bytes one after the other (or a view). `to`
+ * is under this directory, or under the one a token (FS_TOKEN) names when the request brings one.
+ * One transaction: after a crash the name is where it was or where it went, never lost.
+ */
 export const FS_RENAME: u32 = 5;
 /** File. Words: offset low, high, length, Region offset; cap 0: a Region owner (moved, and moved back). Without a cap: length ≤ FS_INLINE_BYTES, the bytes come back in words after the count. Replies: bytes read. */
 export const FS_READ: u32 = 6;
@@ -31,22 +35,61 @@ export const FS_WRITE: u32 = 7;
 export const FS_APPEND: u32 = 8;
 /** File. Words: size low, high. */
 export const FS_TRUNCATE: u32 = 9;
-/** File or directory. Replies: kind, size low, high, created low, high, modified low, high, inode, rights, blocks. */
+/**
+ * Any handle. Replies: kind, size low, high, created low, high, modified low, high, inode, rights,
+ * blocks, accessed low, high, changed low, high, links.
+ */
 export const FS_STAT: u32 = 10;
-/** Directory. Words: cookie, Region offset, length; cap 0: a Region owner (moved back). Replies: entries, next cookie, bytes used. */
+/**
+ * Directory. Words: cookie, Region offset, length, and optionally flags (FS_READDIR_DOTS); cap 0: a
+ * Region owner (moved back). Replies: entries, next cookie, bytes used.
+ */
 export const FS_READDIR: u32 = 11;
 /** File or directory: the handle's table entry is freed; its capability answers FS_E_STALE from now on. */
 export const FS_CLOSE: u32 = 12;
-/** Any handle: commits everything done so far to the disk (the journal), then replies. */
+/**
+ * Any handle (and the service capability): commits everything done so far to the disk (the
+ * journal), then replies; on a handle, it answers the first error a write through it met since
+ * the last SYNC (a write that failed is never lost silently: the shell syncs what a redirection
+ * wrote and reports it).
+ */
 export const FS_SYNC: u32 = 13;
+/**
+ * Directory. Replies cap 0: a token naming this directory (a send capability of the server's own
+ * Receiver, whose badge is this handle's), to hand to RENAME or LINK on another directory of the
+ * same server as the destination. It goes stale with the handle. Needs no right; the destination's
+ * rights are checked where it is used.
+ */
+export const FS_TOKEN: u32 = 14;
+/**
+ * Directory. Words: flags (FS_LINK_FOLLOW), from length, to length, both paths' bytes (or a view);
+ * caps: a token for the destination directory (else this one), a view. A new name `to` for the
+ * file or symbolic link `from` (a directory: FS_E_IS_DIR); its link count grows (FS_E_LINKS).
+ */
+export const FS_LINK: u32 = 15;
+/**
+ * Directory. Words: target length, path length, the target's bytes then the path's (or a view).
+ * Makes `path` a symbolic link to the target (1 to FS_SYMLINK_MAX bytes, no zero byte), which is
+ * not looked at: it may name nothing.
+ */
+export const FS_SYMLINK: u32 = 16;
+/**
+ * Any handle (FS_RIGHT_TIMES, which WRITE implies). Words: flags (FS_TIMES_*), access time low,
+ * high, modify time low, high (ns since 1970). The change time becomes now.
+ */
+export const FS_SET_TIMES: u32 = 17;
+/** Directory. Words: flags (FS_REMOVE_DIR, FS_REMOVE_FILE), path length, path bytes (or a view): UNLINK with a kind required. */
+export const FS_REMOVE: u32 = 18;
 
 // Rights of a handle (a directory's bound the rights of what is opened under it).
 export const FS_RIGHT_READ: u32 = 1;
 export const FS_RIGHT_WRITE: u32 = 2;
 export const FS_RIGHT_APPEND: u32 = 4;
-export const FS_RIGHTS_ALL: u32 = 7;
+/** SET_TIMES (WASI's FD_FILESTAT_SET_TIMES): a file opened to read may still have its times set. WRITE implies it. */
+export const FS_RIGHT_TIMES: u32 = 8;
+export const FS_RIGHTS_ALL: u32 = 15;
 
-// FS_OPEN flags: the rights asked for in bits 0-2, and these.
+// FS_OPEN flags: the rights asked for in bits 0-3, and these.
 export const FS_OPEN_CREATE: u32 = 0x100;
 /** With CREATE: FS_E_EXISTS if it exists. */
 export const FS_OPEN_EXCLUSIVE: u32 = 0x200;
@@ -54,15 +97,37 @@ export const FS_OPEN_EXCLUSIVE: u32 = 0x200;
 export const FS_OPEN_TRUNCATE: u32 = 0x400;
 /** Only a directory will do (FS_E_NOT_DIR otherwise); with CREATE, creates a directory. */
 export const FS_OPEN_DIRECTORY: u32 = 0x800;
+/**
+ * A symbolic link as the last component is not followed but opened itself (kind FS_KIND_SYMLINK:
+ * STAT, READ (its target), SET_TIMES and CLOSE; writing it is FS_E_LOOP, and so is opening it with
+ * TRUNCATE). A '/' after the name follows it all the same.
+ */
+export const FS_OPEN_NOFOLLOW: u32 = 0x1000;
+
+/** FS_LINK: a symbolic link as `from`'s last component is followed (linkat's AT_SYMLINK_FOLLOW). */
+export const FS_LINK_FOLLOW: u32 = 1;
+/** FS_REMOVE: only a directory (a file or link: FS_E_NOT_DIR); only a file or link (a directory: FS_E_IS_DIR). */
+export const FS_REMOVE_DIR: u32 = 1;
+export const FS_REMOVE_FILE: u32 = 2;
+/** FS_READDIR: the listing starts with "." (this directory) and ".." (its parent; the root's is itself). */
+export const FS_READDIR_DOTS: u32 = 1;
+/** FS_SET_TIMES flags, as WASI's fstflags: set the access time to the given one, or to now; the same for the modify time. */
+export const FS_TIMES_ACCESS: u32 = 1;
+export const FS_TIMES_ACCESS_NOW: u32 = 2;
+export const FS_TIMES_MODIFY: u32 = 4;
+export const FS_TIMES_MODIFY_NOW: u32 = 8;
 
 // Kinds of inodes.
 export const FS_KIND_FILE: u32 = 1;
 export const FS_KIND_DIR: u32 = 2;
+export const FS_KIND_SYMLINK: u32 = 3;
 
 /** Names have 1 to 255 bytes, with no '/' and no zero byte, and are not "." or "..". */
 export const FS_NAME_MAX: i32 = 255;
 /** Paths (all of a request's paths together) have at most this many bytes. */
 export const FS_PATH_MAX: i32 = 4096;
+/** A symbolic link's target has at most this many bytes. */
+export const FS_SYMLINK_MAX: u32 = 4095;
 /** Bytes that fit in a message's words after FS_READ's count or FS_WRITE's three words. */
 export const FS_INLINE_BYTES: u32 = 240;
 /** A READDIR entry in the Region: inode u32, kind u8, name length u8, 2 zero bytes, the name, zero-padded to 4. */
@@ -94,6 +159,10 @@ export const FS_E_ESCAPE: i32 = -210;
 export const FS_E_IO: i32 = -211;
 /** Past the largest file the block map holds. */
 export const FS_E_TOO_BIG: i32 = -212;
+/** Too many symbolic links in one path (40), or a link where it is not followed and cannot serve (ELOOP). */
+export const FS_E_LOOP: i32 = -213;
+/** A file has the most names it may have (65000: EMLINK). */
+export const FS_E_LINKS: i32 = -214;
 
 /** The label that carries `status` (0 or negative) in a reply: its magnitude. */
 export function fsLabel(status: i32): u32 {
@@ -120,6 +189,8 @@ export function fsErrorName(status: i32): string {
     case FS_E_ESCAPE: return "FS_E_ESCAPE";
     case FS_E_IO: return "FS_E_IO";
     case FS_E_TOO_BIG: return "FS_E_TOO_BIG";
+    case FS_E_LOOP: return "FS_E_LOOP";
+    case FS_E_LINKS: return "FS_E_LINKS";
   }
   return errorName(status);
 }
@@ -139,10 +210,14 @@ export function fsRightsNeeded(label: u32, isDirectory: bool, openFlags: u32): i
       if ((openFlags & (FS_OPEN_CREATE | FS_OPEN_TRUNCATE)) != 0) need |= FS_RIGHT_WRITE;
       return <i32>need;
     }
-    case FS_MKDIR: case FS_UNLINK: case FS_RENAME:
+    case FS_MKDIR: case FS_UNLINK: case FS_RENAME: case FS_SYMLINK: case FS_REMOVE:
       return dir ? <i32>(FS_RIGHT_READ | FS_RIGHT_WRITE) : FS_E_NOT_DIR;
-    case FS_READDIR:
+    case FS_READDIR: case FS_LINK:
       return dir ? <i32>FS_RIGHT_READ : FS_E_NOT_DIR;
+    case FS_TOKEN:
+      return dir ? 0 : FS_E_NOT_DIR;
+    case FS_SET_TIMES:
+      return <i32>FS_RIGHT_TIMES;
     case FS_READ: case STREAM_READ:
       return dir ? FS_E_IS_DIR : <i32>FS_RIGHT_READ;
     case FS_WRITE: case FS_TRUNCATE:
@@ -155,8 +230,11 @@ export function fsRightsNeeded(label: u32, isDirectory: bool, openFlags: u32): i
   return E_INVALID_ARGUMENT;
 }
 
-/** Whether a handle with rights `have` may do what needs `need`: who may write anywhere may write at the end. */
+/** The rights the destination directory of RENAME and LINK needs (this one, or a token's). */
+export const FS_RIGHTS_DESTINATION: u32 = FS_RIGHT_READ | FS_RIGHT_WRITE;
+
+/** Whether a handle with rights `have` may do what needs `need`: who may write anywhere may write at the end, and set times. */
 export function fsRightsAllow(have: u32, need: u32): bool {
-  if ((have & FS_RIGHT_WRITE) != 0) have |= FS_RIGHT_APPEND;
+  if ((have & FS_RIGHT_WRITE) != 0) have |= FS_RIGHT_APPEND | FS_RIGHT_TIMES;
   return (need & ~have) == 0;
 }

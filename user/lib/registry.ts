@@ -6,7 +6,7 @@
 // word. A reply's label is 0 or a status; since a reply label may not be a kernel label (and a
 // negative status as u32 would be one), the registry sends a status as its magnitude:
 // E_INVALID_CAP (-1) goes out as label 1. registryStatus turns the label back into the status.
-import { E_INVALID_ARGUMENT } from "./errors";
+import { E_INVALID_ARGUMENT, E_PEER_DEAD } from "./errors";
 import { msgBegin, msgAddWord, msgAddCap, msgInvoke, msgLabel, msgCap, msgCapCount, msgWord, msgWordCount } from "./message";
 
 export const REGISTRY_REGISTER: u32 = 1;
@@ -66,11 +66,20 @@ export function registryRegister(name: string, cap: u32, registry: i32 = SLOT_RE
   return status < 0 ? status : registryStatus(msgLabel());
 }
 
+/**
+ * Times a call is made again when the registry died holding it (E_PEER_DEAD): init restarts it on
+ * the same Receiver, with the same table (docs/BOOT.md), so the next call is answered.
+ */
+const REGISTRY_RETRIES: i32 = 3;
+
 /** A copy of the capability registered as `name`, installed here: its index, or a status (E_INVALID_CAP: no such name). */
 export function registryLookup(name: string, registry: i32 = SLOT_REGISTRY): i32 {
-  msgBegin(REGISTRY_LOOKUP);
-  if (!msgAddName(name)) return E_INVALID_ARGUMENT;
-  const status = msgInvoke(registry);
+  let status = E_PEER_DEAD;
+  for (let i = 0; i <= REGISTRY_RETRIES && status == E_PEER_DEAD; i++) {
+    msgBegin(REGISTRY_LOOKUP);
+    if (!msgAddName(name)) return E_INVALID_ARGUMENT;
+    status = msgInvoke(registry);
+  }
   if (status < 0) return status;
   const answer = registryStatus(msgLabel());
   if (answer < 0) return answer;

@@ -3,6 +3,7 @@
 import { args, read, writeBytes, eprint, errorName, exit, STDOUT } from "../lib";
 import { FS_RIGHT_READ } from "../lib/fs-client";
 import { base, within, client, complain, workingDirectory } from "./tool-parts/files";
+import { visible } from "./tool-parts/visible";
 
 const SIZE: i32 = 4096;
 const buf = memory.data(SIZE);
@@ -34,7 +35,7 @@ let failed = false;
 for (let i = 1; i < argv.length; i++) {
   const file = fs.open(base(argv[i]), within(argv[i]), FS_RIGHT_READ);
   if (file < 0) {
-    complain("cat", argv[i], file);
+    complain("cat", visible(argv[i]), file);
     failed = true;
     continue;
   }
@@ -42,7 +43,7 @@ for (let i = 1; i < argv.length; i++) {
   for (;;) {
     const n = fs.read(file, offset, 65536);
     if (n < 0) {
-      complain("cat", argv[i], n);
+      complain("cat", visible(argv[i]), n);
       failed = true;
       break;
     }

@@ -1,10 +1,14 @@
 // ls [-l] [PATH...]: the names in each directory (a directory shows with a trailing /), or the
-// file itself; -l adds the kind, the size and when it was modified (UTC).
-import { args, print, exit, wallClock } from "../lib";
+// file itself; -l adds the kind (d, -, or l for a symbolic link, shown with its target), the size
+// and when it was modified (UTC). A name with control characters is shown quoted ($'\e...'), never
+// raw (tool-parts/visible.ts).
+import { args, print, exit } from "../lib";
 import {
-  FsClient, FS_RIGHT_READ, FS_KIND_DIR, direntName, direntNameLength, direntNext, direntKind,
+  FsClient, FS_RIGHT_READ, FS_KIND_DIR, FS_KIND_SYMLINK, FS_OPEN_NOFOLLOW, direntName, direntNameLength, direntNext,
+  direntKind,
 } from "../lib/fs-client";
 import { base, within, client, complain, workingDirectory } from "./tool-parts/files";
+import { visible, visibleBytes } from "./tool-parts/visible";
 
 const argv = args();
 let long = false;
@@ -40,19 +44,31 @@ function when(ns: i64): string {
 }
 
 function describe(name: string, handle: i32, fs: FsClient): string {
-  if (!long) return name;
-  if (fs.stat(handle) < 0) return "?  " + name;
-  const kind = fs.kind == FS_KIND_DIR ? "d" : "-";
-  return kind + " " + fs.size.toString().padStart(10) + "  " + when(fs.modified) + "  " + name;
+  const shown = visible(name);
+  if (!long) return shown;
+  if (fs.stat(handle) < 0) return "?  " + shown;
+  const kind = fs.kind == FS_KIND_DIR ? "d" : fs.kind == FS_KIND_SYMLINK ? "l" : "-";
+  const size = fs.size;
+  const modified = fs.modified;
+  let line = kind + " " + size.toString().padStart(10) + "  " + when(modified) + "  " + shown + (fs.kind == FS_KIND_DIR && name != "." && !name.endsWith("/") && listing ? "/" : "");
+  if (fs.kind == FS_KIND_SYMLINK) {
+    const n = fs.read(handle, 0, fs.bufferBytes);
+    if (n >= 0) line += " -> " + visibleBytes(fs.address, <u32>n);
+  }
+  return line;
 }
+
+/** Whether describe() is naming entries of a listing (a directory then shows with a trailing /). */
+let listing = false;
 
 function list(dir: i32, path: string): void {
   const names = new Array<string>();
+  const dirs = new Set<string>();
   let cookie: u32 = 0;
   for (;;) {
     const n = fs.readdir(dir, cookie);
     if (n < 0) {
-      complain("ls", path, n);
+      complain("ls", visible(path), n);
       failed = true;
       return;
     }
@@ -60,32 +76,36 @@ function list(dir: i32, path: string): void {
     let at = fs.address;
     for (let i = 0; i < n; i++) {
       const name = String.UTF8.decodeUnsafe(direntName(at), direntNameLength(at));
-      names.push(direntKind(at) == FS_KIND_DIR ? name + "/" : name);
+      names.push(name);
+      if (direntKind(at) == FS_KIND_DIR) dirs.add(name);
       at = direntNext(at);
     }
     cookie = fs.cookie;
   }
   names.sort();
+  listing = true;
   for (let i = 0; i < names.length; i++) {
+    const name = names[i];
     if (!long) {
-      print(names[i]);
+      print(visible(name) + (dirs.has(name) ? "/" : ""));
       continue;
     }
-    const name = names[i].endsWith("/") ? names[i].slice(0, names[i].length - 1) : names[i];
-    const handle = fs.open(dir, name, FS_RIGHT_READ);
-    print(handle < 0 ? "?  " + names[i] : describe(names[i], handle, fs));
+    // The entry itself: a symbolic link is described, not followed.
+    const handle = fs.open(dir, name, FS_RIGHT_READ | FS_OPEN_NOFOLLOW);
+    print(handle < 0 ? "?  " + visible(name) : describe(name, handle, fs));
     if (handle > 0) fs.close(handle);
   }
+  listing = false;
 }
 
 for (let i = 0; i < paths.length; i++) {
   const handle = fs.open(base(paths[i]), within(paths[i]), FS_RIGHT_READ);
   if (handle < 0) {
-    complain("ls", paths[i], handle);
+    complain("ls", visible(paths[i]), handle);
     failed = true;
     continue;
   }
-  if (paths.length > 1) print(paths[i] + ":");
+  if (paths.length > 1) print(visible(paths[i]) + ":");
   if (fs.kind == FS_KIND_DIR) list(handle, paths[i]);
   else print(describe(paths[i], handle, fs));
   fs.close(handle);

@@ -1,6 +1,7 @@
 // mkdir DIR...: makes each directory (under the working directory).
 import { args, eprint, exit } from "../lib";
 import { base, within, client, complain, workingDirectory } from "./tool-parts/files";
+import { visible } from "./tool-parts/visible";
 
 const argv = args();
 if (argv.length < 2) {
@@ -13,7 +14,7 @@ let failed = false;
 for (let i = 1; i < argv.length; i++) {
   const status = fs.mkdir(base(argv[i]), within(argv[i]));
   if (status < 0) {
-    complain("mkdir", argv[i], status);
+    complain("mkdir", visible(argv[i]), status);
     failed = true;
   }
 }

@@ -148,12 +148,18 @@ expect("stat a closed handle", fs.stat(copy), FS_E_STALE);
 expect("write a closed handle", writeString(copy, 0, "x"), FS_E_STALE);
 const doomed = ok("open temp again", fs.open(docs, "temp", FS_RIGHTS_ALL));
 ok("unlink temp", fs.unlink(docs, "temp"));
-expect("stat an unlinked file", fs.stat(doomed), FS_E_STALE);
+ok("stat an unlinked file still open", fs.stat(doomed)); // it lives while a handle holds it
+expect("its link count", <i32>fs.links, 0);
 expect("open an unlinked file", fs.open(docs, "temp", FS_RIGHT_READ), FS_E_NOT_FOUND);
+ok("close it: the file goes", fs.close(doomed));
+ok("mkdir gone", fs.mkdir(docs, "gone"));
+const goneDir = ok("open gone", fs.open(docs, "gone", FS_RIGHT_READ | FS_OPEN_DIRECTORY));
+ok("remove gone", fs.unlink(docs, "gone"));
+expect("stat a removed directory", fs.stat(goneDir), FS_E_STALE);
 capDrop(copy);
 expect("close the published root", fs.close(ok("copy the root", capCopy(root))), E_INVALID_ARGUMENT);
 ok("the root still works", fs.stat(root));
-passed("closed and removed handles are stale; the published root stays");
+passed("closed handles and removed directories are stale; an unlinked open file lives until closed; the published root stays");
 
 // ---- Bad requests ---------------------------------------------------------------------------------------
 msgBegin(999);

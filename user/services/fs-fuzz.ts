@@ -1,6 +1,7 @@
 // Random requests at the file system (test/fs): seeded, thousands of them — every label (and some
-// that are none), random flags, paths made of a few names, "." and "..", random offsets, lengths
-// and sizes, on the roots, the service capability, open and closed handles. Whatever each answers,
+// that are none), random flags, paths made of a few names, "." and "..", symbolic links (some
+// absolute, some looping), hard links and renames across handles, random offsets, lengths, sizes
+// and times, on the roots, the service capability, open and closed handles. Whatever each answers,
 // the server must keep answering; at the end it syncs and prints "fs-fuzz: done N requests,
 // M refused", and fsck (run after) must find the disk clean. Config:
 //   service fuzz fs-fuzz use=fs memory=1024
@@ -16,7 +17,7 @@ const REQUESTS: i32 = 6000;
 const POOL: i32 = 24;
 const fs = new FsClient(MEMORY, 64);
 const pool = new StaticArray<i32>(POOL);
-const NAMES: string[] = ["a", "b", "c", "..", ".", "", "d/e", "long-name-" + "x".repeat(200)];
+const NAMES: string[] = ["a", "b", "c", "..", ".", "", "d/e", "long-name-" + "x".repeat(200), "a/", "l"];
 let seed: u32 = 0x2545f491;
 
 function next(): u32 {
@@ -66,7 +67,8 @@ for (let n = 0; n < REQUESTS; n++) {
   const pick = below(<u32>POOL + 3);
   const target = pick == <u32>POOL ? readOnly : pick == <u32>POOL + 1 ? service : pick == <u32>POOL + 2 ? root : unchecked(pool[pick]);
   let status: i32 = 0;
-  switch (below(16)) {
+  const other = unchecked(pool[below(<u32>POOL)]);
+  switch (below(22)) {
     case 0: case 1: case 2: {
       const flags = below(8) | (below(2) * FS_OPEN_CREATE) | (below(4) == 0 ? FS_OPEN_EXCLUSIVE : 0) | (below(4) == 0 ? FS_OPEN_TRUNCATE : 0) | (below(3) == 0 ? FS_OPEN_DIRECTORY : 0);
       status = fs.open(target, path(), flags);
@@ -104,6 +106,12 @@ for (let n = 0; n < REQUESTS; n++) {
       status = msgInvoke(target);
       break;
     }
+    case 15: status = fs.symlink(target, below(4) == 0 ? "/" + path() : path(), path()); break;
+    case 16: status = fs.link(target, path(), other, path(), below(2) == 0); break;
+    case 17: status = fs.renameTo(target, path(), other, path()); break;
+    case 18: status = fs.setTimes(target, below(16), <i64>offset(), <i64>offset()); break;
+    case 19: status = fs.remove(target, path(), below(4)); break;
+    case 20: status = fs.readdir(target, below(40), below(2)); break;
     default: {
       const copy = capCopy(target);
       if (copy > 0) {

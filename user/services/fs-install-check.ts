@@ -1,10 +1,13 @@
 // Lists what the file system installed on first boot (test/fs): for each file of /bin a line
 // "fs-install-check: /bin/NAME SIZE FNV1A" (the 32-bit FNV-1a hash of its bytes), then the
 // lines of /etc/init.conf as "fs-install-check: etc: LINE", then "fs-install-check: done".
+// Given a directory (`-- /lost+found`), it lists that one's files (not its directories or links)
+// the same way instead.
 // Config: `service ls fs-install-check use=fs memory=512`.
-import { exit, eprint, lineBegin, lineAdd, lineAddBytes, lineAddU32, linePrint } from "../lib";
+import { args, exit, eprint, lineBegin, lineAdd, lineAddBytes, lineAddU32, linePrint } from "../lib";
 import {
-  FsClient, fsRoot, fsErrorName, FS_RIGHT_READ, FS_OPEN_DIRECTORY, direntName, direntNameLength, direntNext,
+  FsClient, fsRoot, fsErrorName, FS_RIGHT_READ, FS_OPEN_DIRECTORY, FS_KIND_FILE, direntName, direntNameLength, direntNext,
+  direntKind,
 } from "../lib/fs-client";
 
 const SHARED: i32 = 3;
@@ -23,7 +26,9 @@ function ok(what: string, got: i32): i32 {
 
 ok("buffer", fs.prepare());
 const root = ok("root", fsRoot(SHARED, 1));
-const bin = ok("open /bin", fs.open(root, "bin", FS_RIGHT_READ | FS_OPEN_DIRECTORY));
+const argv = args();
+const listed = argv.length > 1 ? argv[1] : "/bin";
+const bin = ok("open " + listed, fs.open(root, listed, FS_RIGHT_READ | FS_OPEN_DIRECTORY));
 let count = 0;
 let cookie: u32 = 0;
 for (;;) {
@@ -31,8 +36,10 @@ for (;;) {
   if (n == 0) break;
   let at = fs.address;
   for (let i = 0; i < n && count < 64; i++) {
-    memory.copy(names + <usize>(count * 256), direntName(at), direntNameLength(at));
-    unchecked((lengths[count++] = direntNameLength(at)));
+    if (direntKind(at) == FS_KIND_FILE) {
+      memory.copy(names + <usize>(count * 256), direntName(at), direntNameLength(at));
+      unchecked((lengths[count++] = direntNameLength(at)));
+    }
     at = direntNext(at);
   }
   cookie = fs.cookie;
@@ -49,13 +56,20 @@ for (let k = 0; k < count; k++) {
     done += n;
   }
   fs.close(file);
-  lineBegin("fs-install-check: /bin/");
+  lineBegin("fs-install-check: ");
+  lineAdd(listed);
+  lineAdd("/");
   lineAdd(name);
   lineAdd(" ");
   lineAddU32(size);
   lineAdd(" ");
   lineAddU32(hash);
   linePrint();
+}
+if (argv.length > 1) {
+  lineBegin("fs-install-check: done");
+  linePrint();
+  exit(0);
 }
 const conf = ok("open /etc/init.conf", fs.open(root, "etc/init.conf", FS_RIGHT_READ));
 const size = <u32>fs.size;

@@ -1,26 +1,35 @@
 // The file system server (docs/FS.md): a journaled file system on the block device, served to
 // holders of directory and file capabilities. Config:
-//   service fs fs memory=2048 publish=fs boot-modules
+//   service fs fs memory=2048 publish=fs boot-modules control
 // Slots: 2 the registry, 3 a Memory (its cache lives in its own pages; the Memory pays for the
-// block buffer and the Receiver), 4 the Cappage init publishes to the lines that say `use=fs`:
+// block buffer and the Receivers), 4 the Cappage init publishes to the lines that say `use=fs`:
 // the server puts a root directory capability with every right at slot 0 of it, and a read-only
 // one at slot 1; 5 and 6 (boot-modules, optional) the boot modules' Images and the boot info: on
-// a disk it formats, it installs them as /bin/NAME and /etc/init.conf (fs-parts/install.ts). The registry gets `fs`, the service capability, which answers FS_INFO only:
-// finding the server is no access to its files.
+// a disk it formats, it installs them as /bin/NAME and /etc/init.conf (fs-parts/install.ts); then
+// (control, optional) init's control capability. The registry gets `fs`, the service capability,
+// which answers FS_INFO and SYNC only: finding the server is no access to its files.
 //
-// It mounts the disk (formatting it when it holds no file system), then serves. A call is handled
-// whole (operations.ts), then answered; while changes are not yet committed it waits at most half
-// a second for the next call, and commits when none comes. Nothing allocates after the start.
+// It mounts the disk (formatting it only when it is blank or the boot asked: fs-parts/mount.ts;
+// any other disk it cannot read it leaves alone and ends), finishes the first-boot install, then
+// serves. A call is handled whole (operations.ts), then answered; while changes are not yet
+// committed it waits at most half a second for the next call, and commits when none comes. Before
+// a halt stops it, init tells it, and it commits. Nothing allocates after the start.
 import {
   exit, errorName, lineBegin, lineAdd, lineAddU32, linePrint, capKind, capDrop, msgBegin, msgAddTimeout, msgInvoke,
   msgReply, msgSetLabel, reply, replyAndReceive, registryRegister, Cappage, Memory, Process, Receiver, CAP_MOVE,
-  KIND_CAPPAGE, KIND_REGION, KIND_REPLY, OP_RECEIVER_RECEIVE, RIGHT_RECEIVER_CALL, E_INVALID_CAP, E_TIMEOUT, STDERR, FOREVER,
+  KIND_CAPPAGE, KIND_REGION, KIND_REPLY, KIND_RECEIVER, OP_RECEIVER_RECEIVE, RIGHT_RECEIVER_CALL, RIGHT_RECEIVER_SEND,
+  E_INVALID_CAP, E_TIMEOUT, STDERR, FOREVER, msgAddCap, msgBadge,
 } from "../lib";
+import { CONTROL_FINISHED, CONTROL_ON_HALT } from "../lib/init-control";
 import { FS_SERVICE, FS_RIGHTS_ALL, FS_RIGHT_READ, fsErrorName } from "../lib/fs-protocol";
+import { formatRequest } from "./fs-parts/boot-params";
 import { Disk } from "./fs-parts/disk";
-import { mount, MountReport } from "./fs-parts/mount";
+import { SB_FLAG_INSTALL_PENDING } from "./fs-parts/format";
+import { mount, MountOptions, MountReport } from "./fs-parts/mount";
 import { Operations } from "./fs-parts/operations";
 import { installBootModules, Installed } from "./fs-parts/install";
+import { write as writeSuperblocks } from "./fs-parts/superblock";
+import { Tokens } from "./fs-parts/tokens";
 import { Volume } from "./fs-parts/volume";
 
 const MEMORY: i32 = 3;
@@ -33,6 +42,11 @@ const CALL_QUEUE: u32 = 64;
 const NO_DRIVER_TRIES: i32 = 200;
 /** How long changes may wait for a commit while no call comes. */
 const IDLE_COMMIT_NS: u64 = 500_000_000;
+/**
+ * The badge of the send capability init holds (CONTROL_ON_HALT) to tell the server a halt is
+ * coming: no handle's (its index bits are 0, which name no entry).
+ */
+const FINISH_BADGE: u32 = 1 << 11;
 
 function fail(what: string, status: i32): void {
   lineBegin("fs: ");
@@ -41,6 +55,11 @@ function fail(what: string, status: i32): void {
   lineAdd(fsErrorName(status));
   linePrint(STDERR);
   exit(1);
+}
+
+function say(line: string): void {
+  lineBegin(line);
+  linePrint();
 }
 
 function check(what: string, status: i32): i32 {
@@ -60,39 +79,73 @@ if (found == E_INVALID_CAP) {
 }
 check("find the block driver", found);
 const volume = new Volume(disk);
+const holdsModules = capKind(IMAGES) == <i32>KIND_CAPPAGE && capKind(BOOT_INFO) == <i32>KIND_REGION;
+const options = new MountOptions();
+options.willInstall = holdsModules;
+if (capKind(BOOT_INFO) == <i32>KIND_REGION) options.formatRequest = formatRequest(BOOT_INFO);
 const report = new MountReport();
-mount(volume, report);
+mount(volume, options, report);
+if (report.refused.length > 0) {
+  // Never format a disk that holds something without being asked: say what is wrong and what to
+  // do, and end as done (init does not restart an exit 0); the system goes on without the disk.
+  say("fs: the disk holds no file system this server can mount: " + report.refused);
+  say("fs: nothing was written to it. To see what is wrong: dogma boot --config user/boot/fsck.conf; to mend what can be: user/boot/fsck-repair.conf; to erase it and start afresh: dogma boot --format");
+  exit(0);
+}
 if (report.failed.length > 0) fail(report.failed, report.status);
-if (report.formatted) {
-  lineBegin("fs: formatted the disk (");
-  lineAdd(report.why);
-  lineAdd(")");
-  linePrint();
+if (report.readOnly) say("fs: the disk is read-only: serving it read-only (nothing is written to it)");
+if (report.formatted) say("fs: formatted the disk (" + report.why + ")");
+if (report.fromBackup.length > 0) say("fs: the superblock was damaged (" + report.fromBackup + "); mounted with its backup, and wrote it back");
+if (report.backupRewritten) say("fs: the backup superblock was out of date; wrote it again");
+if (report.upgraded >= 0) say("fs: upgraded the disk to format version 2 (" + report.upgraded.toString() + " inodes)");
+if (report.orphansFreed > 0) {
+  say("fs: freed " + (report.orphansFreed == 1 ? "1 file" : report.orphansFreed.toString() + " files") + " unlinked while open when the machine stopped");
 }
 const receiver = new Receiver(check("create the receiver", new Memory(MEMORY).createReceiver(CALL_QUEUE)));
-const ops = new Operations(volume, receiver);
+const tokens = new Tokens(MEMORY);
+check("create the tokens' receiver", tokens.status);
+const ops = new Operations(volume, receiver, tokens);
 check("register", registryRegister(FS_SERVICE, <u32>check("mint the service capability", receiver.mint(0, RIGHT_RECEIVER_CALL)) | CAP_MOVE));
-if (report.formatted && capKind(IMAGES) == <i32>KIND_CAPPAGE && capKind(BOOT_INFO) == <i32>KIND_REGION) {
+if (report.installPending && holdsModules && !report.readOnly) {
   const installed = new Installed();
   installBootModules(volume, ops, IMAGES, BOOT_INFO, installed);
-  const committed = ops.commit();
+  let status = installed.status;
+  if (status >= 0) status = ops.commit();
+  if (status >= 0) {
+    // Done and committed: from now on the install is not pending.
+    volume.layout.flags &= ~SB_FLAG_INSTALL_PENDING;
+    status = writeSuperblocks(disk, volume.layout);
+  }
   lineBegin("fs: installed ");
   lineAddU32(<u32>installed.modules);
   lineAdd(" boot modules in /bin");
   lineAdd(installed.config ? " and the config as /etc/init.conf" : "");
-  if (installed.status < 0 || committed < 0) {
+  if (status < 0) {
     lineAdd("; stopped: ");
-    lineAdd(fsErrorName(installed.status < 0 ? installed.status : committed));
+    lineAdd(fsErrorName(status));
+    lineAdd(" (the next start tries again)");
   }
   linePrint();
+} else if (report.installPending && !report.readOnly) {
+  say("fs: the first-boot install of /bin and /etc has not finished; a start with the boot modules (boot-modules) finishes it");
 }
 const published = capKind(PUBLISHED) == <i32>KIND_CAPPAGE;
 if (published) {
   const page = new Cappage(PUBLISHED);
-  const all = check("open the root", ops.openRoot(FS_RIGHTS_ALL));
+  const all = check("open the root", ops.openRoot(volume.readOnly ? FS_RIGHT_READ : FS_RIGHTS_ALL));
   const readOnly = check("open the root", ops.openRoot(FS_RIGHT_READ));
   check("publish the root", page.put(0, <u32>check("mint", receiver.mint(<u32>all, RIGHT_RECEIVER_CALL)) | CAP_MOVE));
   check("publish the root", page.put(1, <u32>check("mint", receiver.mint(<u32>readOnly, RIGHT_RECEIVER_CALL)) | CAP_MOVE));
+}
+// With a `control` grant (the first call capability after the Cappage and the boot modules), init
+// tells the server before a halt stops it, and it commits what it holds (docs/BOOT.md "Halting").
+let control: i32 = 0;
+for (let slot = PUBLISHED + 1; slot <= BOOT_INFO + 2 && control == 0; slot++) if (capKind(slot) == <i32>KIND_RECEIVER) control = slot;
+if (control != 0) {
+  const finish = check("mint the halt's capability", receiver.mint(FINISH_BADGE, RIGHT_RECEIVER_SEND));
+  msgBegin(CONTROL_ON_HALT);
+  msgAddCap(<u32>finish | CAP_MOVE);
+  check("ask init to say when it halts", msgInvoke(control));
 }
 lineBegin("fs: ");
 lineAddU32(volume.layout.total);
@@ -130,6 +183,16 @@ for (;;) {
     continue;
   }
   if (status < 0) break;
+  if (msgBadge() == FINISH_BADGE && control != 0) {
+    // A halt: commit everything, say so, and wait to be stopped (serving until then).
+    volume.cache.beginOperation();
+    const committed = ops.commit();
+    if (committed < 0) fail("commit before the halt", committed);
+    msgBegin(CONTROL_FINISHED);
+    msgInvoke(control);
+    status = receive();
+    continue;
+  }
   const replyCap = msgReply();
   const label = ops.handle();
   if (replyCap == 0) {

@@ -21,7 +21,7 @@ import {
   KIND_IMAGE, PROC_SESSION, PROC_SPAWN, PROC_SPAWN_BINARY, PROC_SPAWN_IMAGE, PROC_KILL, PROC_INSPECT, PROC_HALT, JOB_ARGS, JOB_GIVE, JOB_START, JOB_WAIT,
   JOB_KILL, JOB_STATE, JOB_MONITOR,
 } from "../lib";
-import { parseBootInfo, readBootInfo } from "../init/parts/boot-info";
+import { readModuleNames } from "./procman-parts/boot-modules";
 import { JOB_BIT, Job, MAX_JOBS, answerEnd, ended, freeEntry, handleOf, jobOf, jobs, release } from "./procman-parts/jobs";
 
 const REGISTRY: i32 = 2;
@@ -65,17 +65,9 @@ function expectKind(slot: i32, kind: u32, what: string): void {
 
 /** Reads the module names from the boot info (a module's Image is at its index in the Cappage). */
 function loadModuleNames(): void {
-  const text = readBootInfo(BOOT_INFO);
-  if (text == null) exit(1);
-  const info = parseBootInfo(text!);
-  for (let i = 0; i < info.modules.length && i < 256; i++) {
-    const name = info.modules[i].name;
-    const bytes = Uint8Array.wrap(String.UTF8.encode(name));
-    const words = new StaticArray<u32>(REGISTRY_NAME_WORDS);
-    for (let b = 0; b < bytes.length && b < REGISTRY_NAME_WORDS * 4; b++) words[b >> 2] |= <u32>bytes[b] << (8 * (b & 3));
-    moduleWords[info.modules[i].index] = words;
-    moduleCount = max(moduleCount, info.modules[i].index + 1);
-  }
+  const count = readModuleNames(BOOT_INFO, moduleWords);
+  if (count < 0) check("read the boot info", E_INVALID_ARGUMENT);
+  moduleCount = count;
 }
 
 /** Request word `i`, or 0 past its words. */

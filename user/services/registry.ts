@@ -1,32 +1,42 @@
 // The service registry (docs/BOOT.md "The service registry"): maps names to capabilities, so
 // that clients find the console, the disk and the file system. Init starts it first and gives it
 // the receiving end of its Receiver at slot 2; everyone else calls it through a capability init
-// minted from that Receiver. Since init keeps the Receiver, a restarted registry serves the same
-// capabilities (with an empty table: services register again when they restart).
+// minted from that Receiver. Its table lives in what init keeps for it across its restarts
+// (slots 3 to 5: a Cappage for the capabilities, two Pages for the names, mapped at their global
+// addresses), so a restarted registry serves the same Receiver with the same names: nobody need
+// register again. Without them (a registry init did not start) the table is its own, and lost
+// with it.
 //
 // REGISTER (1) name words, cap 0 -> 0 | E_INVALID_ARGUMENT (bad name, no capability, a Region
 //              owner, which could not be copied out) | E_QUOTA (table full)
 // LOOKUP   (2) name words        -> 0 with a copy as cap 0 | E_INVALID_CAP (not registered, or
 //              what it named is gone) | E_INVALID_ARGUMENT (bad name)
-// LIST     (3) index             -> the name at that index as words; label: the next index (0
-//              after the last, and for an index past the end, with no words)
-// Statuses go out as their magnitude (user/lib/registry.ts). The table is static and nothing
-// here allocates per request, so it can serve for ever on the stub runtime.
+// LIST     (3) index             -> the name at that index as words; label: the index after it
+//              (0 after the last, and for an index past the end, with no words)
+// An entry is written capability first, name last, and removed name first, so a registry killed
+// in the middle leaves every entry whole or free. Statuses go out as their magnitude
+// (user/lib/registry.ts). Nothing here allocates per request, so it can serve for ever.
 import {
-  eprint, exit, errorName, serve, Process, msgBegin, msgAddWord, msgAddCap, msgInvoke, msgWord, msgWordCount,
-  msgCap, msgCapCount, capDrop, capKind, KIND_RECEIVER, KIND_REGION, OP_CAP_INFO, RIGHT_REGION_OWNER,
-  E_INVALID_ARGUMENT, E_INVALID_CAP, E_PEER_DEAD, E_QUOTA, REGISTRY_REGISTER, REGISTRY_LOOKUP, REGISTRY_LIST,
-  REGISTRY_NAME_WORDS, registryLabel, MAX_CAPS,
+  eprint, exit, errorName, serve, Process, Cappage, Page, msgBegin, msgAddWord, msgAddCap, msgInvoke, msgWord,
+  msgWordCount, msgCap, msgCapCount, capDrop, capKind, KIND_RECEIVER, KIND_REGION, KIND_CAPPAGE, KIND_PAGE, OP_CAP_INFO,
+  RIGHT_REGION_OWNER, CAP_MOVE, E_INVALID_ARGUMENT, E_INVALID_CAP, E_PEER_DEAD, E_QUOTA, REGISTRY_REGISTER,
+  REGISTRY_LOOKUP, REGISTRY_LIST, REGISTRY_NAME_WORDS, registryLabel, MAX_CAPS,
 } from "../lib";
 
 const REQUESTS: i32 = 2;
+/** What init keeps for it (docs/BOOT.md): the Cappage of capabilities, and the two Pages of names. */
+const KEPT_CAPS: i32 = 3;
+const KEPT_NAMES: i32 = 4;
 const MAX_NAMES: i32 = 128;
 const NAME_BYTES: i32 = REGISTRY_NAME_WORDS * 4;
+const NAMES_PER_PAGE: i32 = 4096 / NAME_BYTES;
 
-// Entry i: its name as REGISTRY_NAME_WORDS zero-padded words, and the capability it names.
-const names = new StaticArray<u32>(MAX_NAMES * REGISTRY_NAME_WORDS);
-const caps = new StaticArray<i32>(MAX_NAMES);
-let count: i32 = 0;
+// Entry i: its name as REGISTRY_NAME_WORDS zero-padded words (free when its first byte is 0),
+// and the capability it names (slot i of the kept Cappage, or of `ownCaps`).
+const pageOf = new StaticArray<usize>(2);
+const ownNames: usize = memory.data(MAX_NAMES * NAME_BYTES, 8);
+const ownCaps = new StaticArray<i32>(MAX_NAMES);
+let kept: Cappage | null = null;
 
 // The request being handled: its name (zero-padded) and the capabilities it brought, copied out
 // of the message buffer before any invoke of ours overwrites it.
@@ -34,12 +44,48 @@ const key = new StaticArray<u32>(REGISTRY_NAME_WORDS);
 const brought = new StaticArray<i32>(MAX_CAPS);
 let broughtCount: i32 = 0;
 
+@inline function nameAt(i: i32): usize {
+  return unchecked(pageOf[i / NAMES_PER_PAGE]) + <usize>((i % NAMES_PER_PAGE) * NAME_BYTES);
+}
+
+@inline function used(i: i32): bool {
+  return load<u8>(nameAt(i)) != 0;
+}
+
+/** A copy of entry i's capability, here (or 0 when there is none). */
+function capOf(i: i32): i32 {
+  if (kept == null) return unchecked(ownCaps[i]);
+  const got = kept!.get(<u32>i);
+  return got > 0 ? got : 0;
+}
+
+/** Entry i names `cap` now (moved in); a capability it named before goes. */
+function setCap(i: i32, cap: i32): i32 {
+  if (kept == null) {
+    if (unchecked(ownCaps[i]) != 0) capDrop(unchecked(ownCaps[i]));
+    unchecked((ownCaps[i] = cap));
+    return 0;
+  }
+  return kept!.put(<u32>i, <u32>cap | CAP_MOVE);
+}
+
+function clearCap(i: i32): void {
+  if (kept == null) {
+    if (unchecked(ownCaps[i]) != 0) capDrop(unchecked(ownCaps[i]));
+    unchecked((ownCaps[i] = 0));
+  } else kept!.clear(<u32>i);
+}
+
 /** Copies the request's name into `key`; false when it is not 1 to 64 bytes of zero-padded text. */
 function readName(): bool {
   const n = msgWordCount();
   if (n < 1 || n > REGISTRY_NAME_WORDS) return false;
   for (let i = 0; i < REGISTRY_NAME_WORDS; i++) unchecked((key[i] = i < n ? msgWord(i) : 0));
-  const bytes = changetype<usize>(key);
+  return validName(changetype<usize>(key));
+}
+
+/** Whether the NAME_BYTES at `bytes` are 1 to 64 bytes of text, zero-padded. */
+function validName(bytes: usize): bool {
   let end = 0;
   while (end < NAME_BYTES && load<u8>(bytes + <usize>end) != 0) end++;
   if (end == 0) return false;
@@ -48,21 +94,20 @@ function readName(): bool {
 }
 
 function find(): i32 {
-  for (let i = 0; i < count; i++) {
+  for (let i = 0; i < MAX_NAMES; i++) {
+    if (!used(i)) continue;
+    const at = nameAt(i);
     let same = true;
-    for (let w = 0; same && w < REGISTRY_NAME_WORDS; w++) same = unchecked(names[i * REGISTRY_NAME_WORDS + w]) == unchecked(key[w]);
+    for (let w = 0; same && w < REGISTRY_NAME_WORDS; w++) same = load<u32>(at + <usize>(w << 2)) == unchecked(key[w]);
     if (same) return i;
   }
   return -1;
 }
 
 function remove(i: i32): void {
-  capDrop(unchecked(caps[i]));
-  for (let j = i + 1; j < count; j++) {
-    unchecked((caps[j - 1] = caps[j]));
-    for (let w = 0; w < REGISTRY_NAME_WORDS; w++) unchecked((names[(j - 1) * REGISTRY_NAME_WORDS + w] = names[j * REGISTRY_NAME_WORDS + w]));
-  }
-  count--;
+  store<u8>(nameAt(i), 0); // free from here on, whatever happens next
+  memory.fill(nameAt(i), 0, NAME_BYTES);
+  clearCap(i);
 }
 
 /** Drops what the request brought from index `from` on (we keep at most cap 0 of a REGISTER). */
@@ -93,17 +138,21 @@ function register(): u32 {
     return answer(E_INVALID_ARGUMENT);
   }
   let i = find();
-  if (i >= 0) {
-    capDrop(unchecked(caps[i])); // registering again replaces (a restarted driver)
-  } else {
-    if (count == MAX_NAMES) {
+  if (i < 0) {
+    for (let j = 0; j < MAX_NAMES && i < 0; j++) if (!used(j)) i = j;
+    if (i < 0) {
       capDrop(cap);
       return answer(E_QUOTA);
     }
-    i = count++;
-    for (let w = 0; w < REGISTRY_NAME_WORDS; w++) unchecked((names[i * REGISTRY_NAME_WORDS + w] = key[w]));
   }
-  unchecked((caps[i] = cap));
+  // Registering again replaces (a restarted driver); a new entry gets its capability before its name.
+  const put = setCap(i, cap);
+  if (put < 0) {
+    capDrop(cap);
+    return answer(put);
+  }
+  const at = nameAt(i);
+  for (let w = REGISTRY_NAME_WORDS - 1; w >= 0; w--) store<u32>(at + <usize>(w << 2), unchecked(key[w])); // the first byte last
   return answer(0);
 }
 
@@ -112,29 +161,36 @@ function lookup(): u32 {
   if (!readName()) return answer(E_INVALID_ARGUMENT);
   const i = find();
   if (i < 0) return answer(E_INVALID_CAP);
+  const cap = capOf(i);
   // What a name pointed to may have been destroyed since (its Memory went with its driver).
-  if (capKind(unchecked(caps[i])) == E_PEER_DEAD) {
+  if (cap <= 0 || capKind(cap) == E_PEER_DEAD) {
+    if (cap > 0 && kept != null) capDrop(cap);
     remove(i);
     return answer(E_INVALID_CAP);
   }
   msgBegin(0);
-  msgAddCap(<u32>unchecked(caps[i])); // a copy: the entry keeps its own
+  msgAddCap(kept != null ? <u32>cap | CAP_MOVE : <u32>cap); // a copy: the entry keeps its own
   return 0;
 }
 
 function list(): u32 {
   dropBrought(0);
   const index = msgWord(0);
-  if (msgWordCount() < 1 || index >= <u32>count) return answer(0);
-  const at = <i32>index;
-  const next: u32 = at + 1 < count ? index + 1 : 0;
-  msgBegin(next);
+  if (msgWordCount() < 1) return answer(0);
+  let at = <i32>min(index, <u32>MAX_NAMES);
+  while (at < MAX_NAMES && !used(at)) at++;
+  if (at >= MAX_NAMES) return answer(0);
+  let next = at + 1;
+  while (next < MAX_NAMES && !used(next)) next++;
+  const label: u32 = next < MAX_NAMES ? <u32>next : 0;
+  msgBegin(label);
+  const name = nameAt(at);
   for (let w = 0; w < REGISTRY_NAME_WORDS; w++) {
-    const word = unchecked(names[at * REGISTRY_NAME_WORDS + w]);
+    const word = load<u32>(name + <usize>(w << 2));
     if (word == 0) break; // zero padding: the name ended in the word before
     msgAddWord(word);
   }
-  return next;
+  return label;
 }
 
 function handle(label: u32): u32 {
@@ -147,10 +203,31 @@ function handle(label: u32): u32 {
   return answer(E_INVALID_ARGUMENT);
 }
 
+/** The table init keeps, when it gave it: the names' pages mapped; else the registry's own. */
+function openTable(): void {
+  unchecked((pageOf[0] = ownNames));
+  unchecked((pageOf[1] = ownNames + <usize>(NAMES_PER_PAGE * NAME_BYTES)));
+  if (capKind(KEPT_CAPS) != <i32>KIND_CAPPAGE || capKind(KEPT_NAMES) != <i32>KIND_PAGE || capKind(KEPT_NAMES + 1) != <i32>KIND_PAGE) return;
+  for (let p = 0; p < 2; p++) {
+    const address = new Page(KEPT_NAMES + p).mapGlobal(true);
+    if (address < 0) {
+      eprint("registry: cannot map the names init keeps: " + errorName(<i32>address) + "; keeping my own");
+      unchecked((pageOf[0] = ownNames));
+      unchecked((pageOf[1] = ownNames + <usize>(NAMES_PER_PAGE * NAME_BYTES)));
+      return;
+    }
+    unchecked((pageOf[p] = <usize>address));
+  }
+  kept = new Cappage(KEPT_CAPS);
+  // An entry a registry killed mid-write left with a bad name is freed.
+  for (let i = 0; i < MAX_NAMES; i++) if (used(i) && !validName(nameAt(i))) remove(i);
+}
+
 if (capKind(REQUESTS) != <i32>KIND_RECEIVER) {
   eprint("registry: slot 2 is not a Receiver (init starts me with one)");
   exit(2);
 }
+openTable();
 // Capabilities in requests are installed only while listening; REGISTER needs them.
 const listening = Process.self().listen(true);
 if (listening < 0) {

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { BootImage, BootModule } from "../../boot/boot-image.ts";
@@ -38,6 +39,11 @@ export interface BootOptions {
   /** The folder the boot modules are read from (build/user). */
   readonly modulesDir: string;
   readonly configFile: string;
+  /**
+   * Format the disk whatever it holds (`--format`): the boot info says `param format ID`, a new ID
+   * each boot, which the file system keeps in the superblock it makes (docs/FS.md "Mounting").
+   */
+  readonly format?: boolean;
 }
 
 async function module(dir: string, name: string): Promise<BootModule> {
@@ -49,7 +55,8 @@ async function module(dir: string, name: string): Promise<BootModule> {
 export async function bootImage(options: BootOptions): Promise<BootImage> {
   const config = new TextDecoder().decode(await readBoundedFile(options.configFile, MAX_CONFIG_BYTES, `the config ${options.configFile}`));
   const modules = await Promise.all(modulesOf(config).map((name) => module(options.modulesDir, name)));
-  return { init: await module(options.modulesDir, "init"), modules, config, params: {} };
+  const params: Record<string, string> = options.format ? { format: randomBytes(8).toString("hex") } : {};
+  return { init: await module(options.modulesDir, "init"), modules, config, params };
 }
 
 /**

@@ -22,7 +22,7 @@ import { type FolderSpec, RunFolders, parseFolderSpec } from "./run-folders.ts";
 import { configureWasiProcess } from "../../personality/wasi/preopens.ts";
 
 const USAGE = `usage: dogma run [options] PROGRAM.wasm [ARGS...]
-       dogma boot [--disk FILE] [--read-only] [--share DIR] [--memory SIZE] [--config FILE] [--no-cache]
+       dogma boot [--disk FILE] [--read-only] [--format] [--share DIR] [--memory SIZE] [--config FILE] [--no-cache]
        dogma cache [clear]
        dogma web [--port N] [--host ADDRESS] [--no-build]   (the same system in a browser tab)
 
@@ -31,8 +31,10 @@ services it names from build/user; when process 1 ends the machine resets and bo
 --disk FILE is the block device (a 64 MiB image is created when missing; default
 $DOGMA_DATA_DIR/disk.img, else $XDG_DATA_HOME/dogma/disk.img, else ~/.local/share/dogma/disk.img),
 locked while the machine runs (a second boot of it is refused); --read-only uses it without
-writing; --share DIR shows a host folder read-only. exit N in the shell ends with status N;
-SIGTERM or a closed terminal halts the machine cleanly first.
+writing; --format erases it and makes a new file system on it (without it, only a blank disk is
+formatted: one the file system cannot read is left alone); --share DIR shows a host folder
+read-only. exit N in the shell ends with status N; SIGTERM or a closed terminal halts the machine
+cleanly first.
 
 run: 
 Runs a WebAssembly program as a sealed Dogma process on a fresh machine, with this terminal's
@@ -238,6 +240,7 @@ function parseBoot(rest: string[]): BootOptions | "help" {
     if (flag === "--help") return "help";
     else if (flag === "--no-cache") options.cache = false;
     else if (flag === "--read-only") options.readOnly = true;
+    else if (flag === "--format") options.format = true;
     else if (flag === "--config" || flag === "--memory" || flag === "--disk" || flag === "--share") {
       const value = rest.shift();
       if (value === undefined) throw new UsageError(`${flag} needs a value`);

@@ -11,6 +11,11 @@ export const REGISTRY_NAME = "registry";
 export const MAX_SERVICES: i32 = 128;
 /** A service's name is for logs, and a short one reads better; the registry's limit will do. */
 export const MAX_NAME_BYTES: i32 = 64;
+/**
+ * A config line holds a kind, a name, a module and grants: a longer one is a mistake (a file
+ * pasted in, a runaway generator), refused with its length rather than read.
+ */
+export const MAX_LINE_BYTES: i32 = 1024;
 
 /** A line that only names a boot module to boot with. */
 export const MODULE_KIND = "module";
@@ -91,6 +96,13 @@ export function parseConfig(text: string, info: BootInfo): ServiceEntry[] {
   const entries = new Array<ServiceEntry>();
   const all = lines(text);
   for (let i = 0; i < all.length; i++) {
+    if (all[i].length > MAX_LINE_BYTES) {
+      lineBegin("init: config line ");
+      lineAddI32(i + 1);
+      lineAdd(": " + all[i].length.toString() + " characters, more than a line may have (" + MAX_LINE_BYTES.toString() + "); skipped");
+      linePrint();
+      continue;
+    }
     const f = fields(all[i]);
     if (f.length == 0) continue;
     const why = parseLine(entries, i + 1, f, info);

@@ -16,13 +16,17 @@ import {
   OP_MEMORY_DESTROY, OP_MEMORY_CREATE_CAPPAGE, RIGHT_CAPPAGE_WRITE, OP_PROCESS_GIVE, OP_PROCESS_MONITOR, OP_PROCESS_START, OP_PROCESS_STATE, OP_PROCESS_KILL, OP_RECEIVER_MINT,
   STATE_EXITED, STATE_FAULTED, KILLED_EXIT_CODE, msgCap, msgAddArgsBlock, OP_PROCESS_SET_ARGS, OP_CAPPAGE_PUT, CAPPAGE_SLOTS,
   RIGHT_KERNEL_INSPECT, RIGHT_CAPPAGE_READ, RIGHT_REGION_READ, OP_KERNEL_SET_PIN, OP_KERNEL_SET_PAGER, OP_KERNEL_SET_PAGING, E_MISSING_RIGHT,
-  SLOT_SELF, PIN_PINNED, OP_PROCESS_SUSPEND, OP_PROCESS_RESUME, E_NO_PROCESS,
+  SLOT_SELF, PIN_PINNED, OP_PROCESS_SUSPEND, OP_PROCESS_RESUME, E_NO_PROCESS, E_NOT_READY, Receiver, msgLabel, msgBadge, msgReply, reply,
+  OP_MEMORY_CREATE_PAGE, Page, PAGE_SHARED,
 } from "../../lib";
+import { CONTROL_FINISH, CONTROL_FINISHED } from "../../lib/init-control";
 import {
   GRANT_BOOT_INFO, GRANT_BOOT_MODULES, GRANT_CONTROL, GRANT_DEVICE, GRANT_IMAGES, GRANT_INTERRUPT, GRANT_KERNEL, GRANT_MEMORY,
   GRANT_PUBLISH, GRANT_USE, GRANT_PAGER, ServiceEntry, sharedNames,
 } from "./config";
 
+/** How long a halt waits for a service it asked to finish (CONTROL_ON_HALT). */
+export const FINISH_WAIT_NS: i64 = 5_000_000_000;
 export const BACKOFF_FIRST_NS: i64 = 100_000_000;
 export const BACKOFF_MAX_NS: i64 = 5_000_000_000;
 export const FAILURE_WINDOW_NS: i64 = 60_000_000_000;
@@ -75,8 +79,16 @@ export class Service {
   /** The times of its last MAX_FAILURES failures, a ring. */
   failureTimes: StaticArray<i64> = new StaticArray<i64>(MAX_FAILURES);
   failures: i32 = 0;
+  /**
+   * Failures in a row since an attempt that stayed up a minute: a service that fails slowly (each
+   * attempt lasting longer than a fifth of the window) never has 5 failures within a minute, but
+   * is no less broken.
+   */
+  shortRuns: i32 = 0;
   /** It finished (exit 0) or init gave up on it. */
   stopped: bool = false;
+  /** Its CONTROL_ON_HALT capability (0: none): told to finish before a halt stops it. */
+  onHalt: i32 = 0;
   readonly ending: Ending = new Ending();
 
   constructor(readonly entry: ServiceEntry, readonly badge: u32) {}
@@ -87,10 +99,18 @@ export class Supervisor {
   /** A session service (config `session`) exited: the system is to halt, with its exit code as the status. */
   halting: bool = false;
   sessionStatus: i32 = 0;
+  /** The session service init gave up on ("": none): the system is to halt too. */
+  sessionLost: string = "";
   /** The shared Cappages of publish= and use= grants, by their index in sharedNames (0: could not be made). */
   readonly shared: i32[] = [];
   /** For boot-modules grants: a Cappage of the boot modules' Images without IMAGE_SPAWN (to map, not to run); 0 if no line asks. */
   moduleImages: i32 = 0;
+  /**
+   * The registry's table, kept here across its restarts: a Cappage of the capabilities registered
+   * and two Pages of their names (docs/BOOT.md "The service registry"); 0 when they could not be made.
+   */
+  registryCaps: i32 = 0;
+  registryNames: StaticArray<i32> = new StaticArray<i32>(2);
 
   constructor(readonly holds: Holdings, entries: ServiceEntry[]) {
     // Badges start at 1, so that 0 never names a service.
@@ -98,6 +118,7 @@ export class Supervisor {
     for (let i = 0; i < entries.length; i++) {
       for (let g = 0; g < entries[i].grants.length; g++) if (entries[i].grants[g].kind == GRANT_BOOT_MODULES && this.moduleImages == 0) this.moduleImages = this.imagesToMap();
     }
+    for (let i = 0; i < entries.length; i++) if (entries[i].isRegistry) this.keepRegistryTable();
     for (let i = 0; i < sharedNames.length; i++) {
       msgBegin(OP_MEMORY_CREATE_CAPPAGE);
       const made = msgInvoke(holds.memory);
@@ -192,7 +213,10 @@ export class Supervisor {
       this.goOnIfPagerStore(s);
       return;
     }
-    if (ranFor >= FAILURE_WINDOW_NS) s.backoffNs = BACKOFF_FIRST_NS;
+    if (ranFor >= FAILURE_WINDOW_NS) {
+      s.backoffNs = BACKOFF_FIRST_NS;
+      s.shortRuns = 0;
+    }
     this.failed(s);
   }
 
@@ -250,6 +274,12 @@ export class Supervisor {
     // Slot 2: the registry's Receiver for the registry, a call capability to it for everyone else.
     const registry = entry.isRegistry ? capCopy(h.registry, RIGHT_RECEIVER_RECEIVE) : mint(h.registry, s.badge, RIGHT_RECEIVER_CALL);
     if (!this.check(s, registry) || !this.give(s, <u32>registry | CAP_MOVE)) return "give it the registry";
+    if (entry.isRegistry && this.registryCaps != 0) {
+      // Slots 3 to 5: its table, the same for every attempt.
+      // Given as copies (no CAP_MOVE): init keeps its own.
+      if (!this.give(s, <u32>this.registryCaps) || !this.give(s, <u32>unchecked(this.registryNames[0])) ||
+          !this.give(s, <u32>unchecked(this.registryNames[1]))) return "give it its table";
+    }
 
     for (let i = 0; i < entry.grants.length; i++) {
       const grant = unchecked(entry.grants[i]);
@@ -426,17 +456,27 @@ export class Supervisor {
   }
 
   /**
-   * Halting: kills every service, the last started first (the registry, started first, goes
-   * last), and never restarts them. Answers how many were running.
+   * Halting (docs/BOOT.md "Halting"): stops every service, none restarted, in this order: the
+   * session (its jobs die with its Memory), the other services, the last started first; then those
+   * that asked to finish first (CONTROL_ON_HALT: the file system commits), each told and waited
+   * for; then the drivers; the registry last. Answers how many were running.
    */
   stopAll(): i32 {
     let stopped = 0;
-    for (let i = this.services.length - 1; i >= 0; i--) {
-      const s = unchecked(this.services[i]);
-      s.restartAt = -1;
-      s.stopped = true;
-      if (s.pid != 0) stopped++;
-      this.release(s);
+    for (let phase = 0; phase < 5; phase++) {
+      for (let i = this.services.length - 1; i >= 0; i--) {
+        const s = unchecked(this.services[i]);
+        if (phaseOf(s) != phase) continue;
+        s.restartAt = -1;
+        s.stopped = true;
+        if (s.pid == 0) {
+          this.release(s);
+          continue;
+        }
+        stopped++;
+        if (phase == PHASE_FINISH) this.finish(s);
+        this.release(s);
+      }
     }
     return stopped;
   }
@@ -472,9 +512,69 @@ export class Supervisor {
     return E_NO_PROCESS;
   }
 
+  /** CONTROL_ON_HALT from the service with `badge`: cap 0 (moved here, at `cap`) is how to tell it. */
+  onHalt(badge: u32, cap: i32): i32 {
+    if (badge == 0 || badge > <u32>this.services.length || cap <= 0) return E_MISSING_RIGHT;
+    const s = unchecked(this.services[badge - 1]);
+    if (s.onHalt != 0) capDrop(s.onHalt);
+    s.onHalt = cap;
+    return 0;
+  }
+
+  /** Tells `s` to finish and waits for it (FINISH_WAIT_NS at most), saying how it went. */
+  private finish(s: Service): void {
+    msgBegin(CONTROL_FINISH);
+    const sent = msgInvoke(s.onHalt);
+    let done = false;
+    if (sent >= 0) {
+      const control = new Receiver(this.holds.control);
+      const deadline = now() + FINISH_WAIT_NS;
+      for (let t = now(); t < deadline; t = now()) {
+        if (control.receive(<u64>(deadline - t)) < 0) break;
+        const replyCap = msgReply();
+        const finished = msgLabel() == CONTROL_FINISHED && msgBadge() == s.badge;
+        msgBegin(finished ? 0 : <u32>-E_NOT_READY); // halting: nothing else is done now
+        if (replyCap != 0) reply(replyCap);
+        if (finished) {
+          done = true;
+          break;
+        }
+      }
+    }
+    lineBegin("init: halting: asked ");
+    lineAdd(s.entry.name);
+    lineAdd(done ? " to finish; it has" : sent < 0 ? " to finish: " + errorName(sent) : " to finish; no answer within 5 s, stopping it anyway");
+    linePrint();
+    capDrop(s.onHalt);
+    s.onHalt = 0;
+  }
+
   /** The name of the service with `badge` (the control capability's), or "?". */
   nameOf(badge: u32): string {
     return badge >= 1 && badge <= <u32>this.services.length ? unchecked(this.services[badge - 1]).entry.name : "?";
+  }
+
+  /** Makes the registry's table (a Cappage, two shared Pages) once; without it the registry keeps its own. */
+  private keepRegistryTable(): void {
+    if (this.registryCaps != 0) return;
+    msgBegin(OP_MEMORY_CREATE_CAPPAGE);
+    if (msgInvoke(this.holds.memory) < 0) return;
+    const caps = msgCap(0);
+    for (let p = 0; p < 2; p++) {
+      msgBegin(OP_MEMORY_CREATE_PAGE);
+      const made = msgInvoke(this.holds.memory);
+      const page = made < 0 ? 0 : msgCap(0);
+      // Shared: a registry that is restarted maps it while its predecessor's mapping may linger.
+      if (page == 0 || new Page(page).setFlags(PAGE_SHARED) < 0) {
+        lineBegin("init: cannot make the registry's table: ");
+        lineAdd(errorName(made < 0 ? made : E_NOT_READY));
+        lineAdd("; a restarted registry starts empty");
+        linePrint();
+        return;
+      }
+      unchecked((this.registryNames[p] = page));
+    }
+    this.registryCaps = caps;
   }
 
   /** A new Cappage holding each boot module's Image with no rights (IMAGE_MAP needs none): its slot, or 0. */
@@ -542,15 +642,19 @@ export class Supervisor {
     s.failures++;
     // The ring holds the last MAX_FAILURES failures; the oldest of them is the next slot.
     const oldest = unchecked(s.failureTimes[s.failures % MAX_FAILURES]);
-    if (s.failures >= MAX_FAILURES && t - oldest <= FAILURE_WINDOW_NS) {
+    s.shortRuns++;
+    const fast = s.failures >= MAX_FAILURES && t - oldest <= FAILURE_WINDOW_NS;
+    if (fast || s.shortRuns >= MAX_FAILURES) {
       s.stopped = true;
       lineAdd("; giving up: ");
       lineAddI32(MAX_FAILURES);
-      lineAdd(" failures within ");
+      lineAdd(fast ? " failures within " : " failures in a row, none of them up for ");
       lineAddI64(FAILURE_WINDOW_NS / 1_000_000_000);
       lineAdd(" s");
       linePrint();
       this.goOnWithoutPager(s);
+      // Without its session nobody can use the machine, or halt it: halt it now, saying why.
+      if (s.entry.session) this.sessionLost = s.entry.name;
       return;
     }
     s.restartAt = t + s.backoffNs;
@@ -560,6 +664,21 @@ export class Supervisor {
     linePrint();
     s.backoffNs = min(s.backoffNs * 2, BACKOFF_MAX_NS);
   }
+}
+
+const PHASE_SESSION: i32 = 0;
+const PHASE_SERVICES: i32 = 1;
+const PHASE_FINISH: i32 = 2;
+const PHASE_DRIVERS: i32 = 3;
+const PHASE_REGISTRY: i32 = 4;
+
+/** When a halt stops `s` (stopAll). */
+function phaseOf(s: Service): i32 {
+  if (s.entry.isRegistry) return PHASE_REGISTRY;
+  if (s.entry.session) return PHASE_SESSION;
+  if (s.onHalt != 0 && s.pid != 0) return PHASE_FINISH;
+  if (s.entry.kind == "driver") return PHASE_DRIVERS;
+  return PHASE_SERVICES;
 }
 
 /** A send or call capability to `receiver` with `badge` (Receiver.mint without the object). */

@@ -66,6 +66,8 @@ export class Job {
   /** Files opened for `<`, `>` and `>>` (0: none): synced and closed when the job ends. */
   inputFile: i32 = 0;
   outputFile: i32 = 0;
+  /** The path `>` or `>>` named, for the message when a write to it failed. */
+  outputPath: string = "";
   /** The last program's exit code (-1: it faulted), once it has ended. */
   status: i32 = 0;
   /**
@@ -194,6 +196,7 @@ export class Launcher {
       const rights = last.append ? FS_RIGHT_APPEND | FS_OPEN_CREATE : FS_RIGHT_WRITE | FS_OPEN_CREATE | FS_OPEN_TRUNCATE;
       const to = this.route(last.output);
       job.outputFile = this.files.open(to, this.routed, rights);
+      job.outputPath = last.output;
       if (job.outputFile < 0) {
         const why = last.output + ": " + fsErrorName(job.outputFile);
         job.outputFile = 0;
@@ -427,8 +430,8 @@ export class Launcher {
     }
     if (index == job.programs.length - 1) job.status = status;
     if (job.background && job.done) {
+      this.forget(job); // first: a failed write to its file changes its status
       this.reports.push("[" + job.id.toString() + "] done (" + job.status.toString() + ")  " + job.text);
-      this.forget(job);
     }
   }
 
@@ -628,7 +631,13 @@ export class Launcher {
     }
     if (job.inputFile != 0) this.files.close(job.inputFile);
     if (job.outputFile != 0) {
-      this.files.sync(job.outputFile); // what a program wrote to a file is on the disk when its job ends
+      // What a program wrote to a file is on the disk when its job ends; a write that failed (a
+      // full disk) is answered here, whether or not the program looked at its own writes.
+      const synced = this.files.sync(job.outputFile);
+      if (synced < 0) {
+        this.console.writeString("shell: " + job.outputPath + ": " + fsErrorName(synced) + "\n", true);
+        if (job.status == 0) job.status = 1;
+      }
       this.files.close(job.outputFile);
     }
     job.inputFile = 0;

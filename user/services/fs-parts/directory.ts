@@ -1,14 +1,13 @@
 // Directories: an inode whose blocks hold fixed entries of 272 bytes, 15 a block (format.ts).
-// There are no "." and ".." entries: the path walk (paths.ts) keeps the way it came, and a
-// directory's inode names its parent. A directory's size is its blocks × 4096; it never has holes
+// There are no "." and ".." entries on the disk: the path walk (paths.ts) keeps the way it came,
+// and a directory's inode names its parent (READDIR makes them up when asked). A directory's size is its blocks × 4096; it never has holes
 // and never shrinks (a free entry has inode 0). Names are compared as bytes.
 import {
   BLOCK_BYTES, BLOCK_SHIFT, D_INODE_AT, D_KIND_AT, D_NAME_AT, D_NAME_LENGTH_AT, DIRENT_BYTES, DIRENTS_PER_BLOCK,
-  I_SIZE_AT, I_MODIFIED_AT,
+  I_SIZE_AT,
 } from "./format";
 import { Volume, NO_BLOCK } from "./volume";
 import { FS_E_IO } from "../../lib/fs-protocol";
-import { wallClock } from "../../lib";
 
 /** Where lookup() found an entry (or add() put one): its cached address. */
 export class Found {
@@ -105,7 +104,6 @@ export class Directories {
   }
 
   private modified(dir: usize): void {
-    store<i64>(dir + I_MODIFIED_AT, wallClock());
-    this.volume.touch(dir);
+    this.volume.modified(dir);
   }
 }

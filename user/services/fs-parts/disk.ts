@@ -8,6 +8,11 @@ import { BLOCK_BYTES, BLOCK_SHIFT, SECTORS_PER_BLOCK } from "./format";
 /** Blocks one driver call moves at most: the buffer's size. */
 export const RUN_BLOCKS: u32 = 256;
 const RETRIES: i32 = 8;
+/** Most blocks an overlay holds: a journal transaction's. */
+const OVERLAY_MAX: i32 = 1024;
+// A read-only mount's overlay: block overlayTarget[i] (sorted) is read from block overlayFrom[i].
+const overlayTarget = new StaticArray<u32>(OVERLAY_MAX);
+const overlayFrom = new StaticArray<u32>(OVERLAY_MAX);
 
 export class Disk {
   readonly client: BlockClient;
@@ -19,6 +24,8 @@ export class Disk {
   lastError: string = "";
   /** Times a dead driver's successor was found. */
   reconnects: u32 = 0;
+  /** Blocks read from elsewhere (overlay): a read-only mount's committed journal, never replayed in place. */
+  private overlayCount: i32 = 0;
 
   constructor(memory: i32) {
     this.client = new BlockClient(memory, RUN_BLOCKS);
@@ -32,8 +39,64 @@ export class Disk {
     return 0;
   }
 
+  /** Whether the disk is write-protected (`dogma boot --read-only`): every write is refused. */
+  get readOnly(): bool {
+    return this.client.readOnly;
+  }
+
+  /**
+   * From now on block `target` reads what block `from` holds (a read-only mount reads a committed
+   * transaction from the journal, as replaying it would have put it in place). False when full.
+   */
+  overlay(target: u32, from: u32): bool {
+    if (this.overlayCount == OVERLAY_MAX) return false;
+    let i = this.overlayCount++;
+    while (i > 0 && unchecked(overlayTarget[i - 1]) > target) {
+      unchecked((overlayTarget[i] = overlayTarget[i - 1]));
+      unchecked((overlayFrom[i] = overlayFrom[i - 1]));
+      i--;
+    }
+    unchecked((overlayTarget[i] = target));
+    unchecked((overlayFrom[i] = from));
+    return true;
+  }
+
   /** Reads `count` blocks from `block` into `to`; 0 or a status. */
   read(block: u64, count: u32, to: usize): i32 {
+    if (this.overlayCount > 0) return this.readOverlaid(block, count, to);
+    return this.readRuns(block, count, to);
+  }
+
+  // A block at a time through the overlay, runs of blocks it does not name in one call each.
+  private readOverlaid(block: u64, count: u32, to: usize): i32 {
+    while (count > 0) {
+      const from = this.overlaid(block);
+      let run: u32 = 1;
+      if (from == block) while (run < count && this.overlaid(block + run) == block + run) run++;
+      const status = this.readRuns(from, run, to);
+      if (status < 0) return status;
+      block += run;
+      count -= run;
+      to += <usize>run << BLOCK_SHIFT;
+    }
+    return 0;
+  }
+
+  // Where block `block` is read from: itself, or the overlay's block for it.
+  private overlaid(block: u64): u64 {
+    let low = 0;
+    let high = this.overlayCount;
+    while (low < high) {
+      const mid = (low + high) >> 1;
+      const at = <u64>unchecked(overlayTarget[mid]);
+      if (at == block) return <u64>unchecked(overlayFrom[mid]);
+      if (at < block) low = mid + 1;
+      else high = mid;
+    }
+    return block;
+  }
+
+  private readRuns(block: u64, count: u32, to: usize): i32 {
     while (count > 0) {
       const run = min(count, RUN_BLOCKS);
       const status = this.retry(false, block, run);

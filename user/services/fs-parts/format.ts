@@ -1,16 +1,20 @@
-// The on-disk format (docs/FS.md "Format"): 4 KiB blocks; block 0 the superblock, then the journal,
-// the block bitmap, the inode table, and data blocks (file data, directory blocks, indirect
-// blocks). Every number is little-endian. The superblock is written once, when the disk is
-// formatted; everything else changes through the journal (journal.ts), file data excepted, which
-// is written in place before the transaction that refers to it commits.
+// The on-disk format (docs/FS.md "Format"): 4 KiB blocks; block 0 the superblock, then the journal
+// (whose last block holds a copy of the superblock), the block bitmap, the inode table, and data
+// blocks (file data, directory blocks, indirect blocks, symbolic links' targets). Every number is
+// little-endian. The superblock changes only when the disk is formatted, upgraded, or its
+// first-boot install finishes (mount.ts); everything else changes through the journal (journal.ts),
+// file data excepted, which is written in place before the transaction that refers to it commits.
 
 export const BLOCK_BYTES: u32 = 4096;
 export const BLOCK_SHIFT: u32 = 12;
 export const SECTORS_PER_BLOCK: u32 = 8;
 
-// ---- Superblock (block 0) ----------------------------------------------------------------------
+// ---- Superblock (block 0, and its backup in the journal's last block) --------------------------
 export const SB_MAGIC: u64 = 0x3153464d474f44; // "DOGMFS1\0"
-export const SB_VERSION: u32 = 1;
+/** Version 2: link counts, symbolic links, access and change times, a backup superblock. */
+export const SB_VERSION: u32 = 2;
+/** Version 1 disks are upgraded in place at mount (mount.ts). */
+export const SB_VERSION_1: u32 = 1;
 export const SB_MAGIC_AT: usize = 0;
 export const SB_VERSION_AT: usize = 8;
 export const SB_BLOCK_BYTES_AT: usize = 12;
@@ -25,8 +29,20 @@ export const SB_INODE_COUNT_AT: usize = 44;
 export const SB_DATA_AT: usize = 48;
 export const SB_ROOT_AT: usize = 52;
 export const SB_FORMATTED_AT: usize = 56;
-/** A checksum of bytes [0, SB_CHECKSUM_AT). */
-export const SB_CHECKSUM_AT: usize = 64;
+/** Version 1: a checksum of bytes [0, 64) here. */
+export const SB_V1_CHECKSUM_AT: usize = 64;
+/** Version 2: SB_FLAG_* bits. */
+export const SB_FLAGS_AT: usize = 64;
+/** Version 2: the block that holds the backup superblock (the journal's last). */
+export const SB_BACKUP_AT: usize = 68;
+/** Version 2: the format request (`dogma boot --format`) this file system was made for; 0: none. */
+export const SB_FORMAT_REQUEST_AT: usize = 72;
+/** Version 2: bumped at every superblock write. */
+export const SB_SEQUENCE_AT: usize = 80;
+/** Version 2: a checksum of bytes [0, 120). */
+export const SB_CHECKSUM_AT: usize = 120;
+/** The boot modules have not all been installed yet (install.ts): the next start with them finishes it. */
+export const SB_FLAG_INSTALL_PENDING: u32 = 1;
 
 // ---- Journal header (the journal's first block) -------------------------------------------------
 export const JOURNAL_MAGIC: u64 = 0x314c4e4a4d474f44; // "DOGMJNL1"
@@ -47,8 +63,10 @@ export const ROOT_INODE: u32 = 1;
 export const KIND_FREE: u32 = 0;
 export const KIND_FILE: u32 = 1;
 export const KIND_DIR: u32 = 2;
+/** A symbolic link: its target (1 to SYMLINK_MAX bytes) is its one block, as metadata (journaled). */
+export const KIND_SYMLINK: u32 = 3;
 export const I_KIND_AT: usize = 0;
-/** The directory that holds it (the root: itself). */
+/** A directory's parent (the root: itself); 0 for other kinds (they may have many names). */
 export const I_PARENT_AT: usize = 4;
 export const I_SIZE_AT: usize = 8;
 export const I_CREATED_AT: usize = 16;
@@ -61,6 +79,19 @@ export const I_DOUBLE_AT: usize = 84;
 export const I_BLOCKS_AT: usize = 88;
 /** Bumped each time the inode is freed, so that a handle to what was there goes stale. */
 export const I_GENERATION_AT: usize = 92;
+/** Version 2: last read (updated as Linux's relatime does), and last change of the inode itself. */
+export const I_ACCESSED_AT: usize = 96;
+export const I_CHANGED_AT: usize = 104;
+/**
+ * Version 2: the directory entries that name it. A directory has 1 (it has one name; the root too).
+ * A file or link at 0 is an orphan: unlinked while a handle held it open, freed at the last close,
+ * or at the next mount after a crash.
+ */
+export const I_LINKS_AT: usize = 112;
+/** A file's link count stops here (FS_E_LINKS). */
+export const LINKS_MAX: u32 = 65000;
+/** The longest symbolic link target (one block, less one byte so a length always fits it). */
+export const SYMLINK_MAX: u32 = BLOCK_BYTES - 1;
 
 /** Block numbers an indirect block holds. */
 export const POINTERS_PER_BLOCK: u32 = BLOCK_BYTES / 4;
@@ -78,7 +109,7 @@ export const D_KIND_AT: usize = 6;
 export const D_NAME_AT: usize = 8;
 export const NAME_MAX: u32 = 255;
 
-/** Where each area lies on a disk of `total` blocks. */
+/** Where each area lies on a disk of `total` blocks, and what the superblock says besides. */
 export class Layout {
   total: u32 = 0;
   journal: u32 = 1;
@@ -89,6 +120,13 @@ export class Layout {
   inodeBlocks: u32 = 0;
   inodeCount: u32 = 0;
   data: u32 = 0;
+  /** The backup superblock's block (0 on a version 1 disk: it has none). */
+  backup: u32 = 0;
+  version: u32 = SB_VERSION;
+  formattedAt: i64 = 0;
+  flags: u32 = 0;
+  formatRequest: u64 = 0;
+  sequence: u64 = 0;
 }
 
 /** The layout a disk of `total` blocks is formatted with: false if it is too small. */
@@ -96,7 +134,9 @@ export function planLayout(layout: Layout, total: u32): bool {
   if (total < 256) return false;
   layout.total = total;
   layout.journal = 1;
+  // The journal: a header, up to JOURNAL_MAX_BLOCKS images, and the backup superblock.
   layout.journalBlocks = min(JOURNAL_MAX_BLOCKS + 1, total / 8);
+  layout.backup = layout.journal + layout.journalBlocks - 1;
   layout.bitmap = layout.journal + layout.journalBlocks;
   layout.bitmapBlocks = (total + BLOCK_BYTES * 8 - 1) / (BLOCK_BYTES * 8);
   layout.inodes = layout.bitmap + layout.bitmapBlocks;
@@ -107,8 +147,21 @@ export function planLayout(layout: Layout, total: u32): bool {
   return layout.data + 16 < total;
 }
 
-/** Writes `layout` into the superblock at `sb` (a zeroed block), with its checksum. */
-export function writeSuperblock(sb: usize, layout: Layout, formattedAt: i64): void {
+/** Most block images one transaction may hold: the journal less its header (and, from version 2, the backup superblock). */
+export function journalCapacity(layout: Layout): u32 {
+  const room = layout.journalBlocks - 1 - (layout.backup != 0 ? 1 : 0);
+  return min(JOURNAL_MAX_BLOCKS, min(room, (BLOCK_BYTES - <u32>JH_TARGETS_AT) / 4));
+}
+
+/** The block where the backup superblock of a disk of `total` blocks lies (0: too small for a file system). */
+export function backupBlock(total: u32): u32 {
+  const layout = new Layout();
+  return planLayout(layout, total) ? layout.backup : 0;
+}
+
+/** Writes `layout` into the superblock at `sb` (a zeroed block), as version 2, with its checksum. */
+export function writeSuperblock(sb: usize, layout: Layout): void {
+  memory.fill(sb, 0, BLOCK_BYTES);
   store<u64>(sb + SB_MAGIC_AT, SB_MAGIC);
   store<u32>(sb + SB_VERSION_AT, SB_VERSION);
   store<u32>(sb + SB_BLOCK_BYTES_AT, BLOCK_BYTES);
@@ -122,28 +175,74 @@ export function writeSuperblock(sb: usize, layout: Layout, formattedAt: i64): vo
   store<u32>(sb + SB_INODE_COUNT_AT, layout.inodeCount);
   store<u32>(sb + SB_DATA_AT, layout.data);
   store<u32>(sb + SB_ROOT_AT, ROOT_INODE);
-  store<i64>(sb + SB_FORMATTED_AT, formattedAt);
+  store<i64>(sb + SB_FORMATTED_AT, layout.formattedAt);
+  store<u32>(sb + SB_FLAGS_AT, layout.flags);
+  store<u32>(sb + SB_BACKUP_AT, layout.backup);
+  store<u64>(sb + SB_FORMAT_REQUEST_AT, layout.formatRequest);
+  store<u64>(sb + SB_SEQUENCE_AT, layout.sequence);
   store<u64>(sb + SB_CHECKSUM_AT, checksum(sb, SB_CHECKSUM_AT, 0));
 }
 
+/** What readSuperblock found. */
+export const SB_VALID: i32 = 0;
+/** Not a superblock of ours, or one that was damaged (bad magic, a checksum that fails): a backup may stand in. */
+export const SB_DAMAGED: i32 = 1;
+/** A whole superblock this server does not use: a version it does not know, a disk smaller than it says. */
+export const SB_REFUSED: i32 = 2;
+
+/** Why the last readSuperblock that failed failed. */
+export let superblockProblem: string = "";
+
 /**
- * Reads the superblock at `sb` into `layout`: "" when it is valid, else what is wrong. A valid
- * one also agrees with the layout planLayout would make for its size (nothing else is written).
+ * Reads the superblock at `sb` into `layout`: SB_VALID, or SB_DAMAGED / SB_REFUSED with the reason
+ * in `superblockProblem`. A valid one also agrees with the layout planLayout would make for its
+ * size (nothing else is written), and fits a disk of `diskBlocks`.
  */
-export function readSuperblock(sb: usize, layout: Layout, diskBlocks: u64): string {
-  if (load<u64>(sb + SB_MAGIC_AT) != SB_MAGIC) return "no superblock (bad magic)";
-  if (load<u64>(sb + SB_CHECKSUM_AT) != checksum(sb, SB_CHECKSUM_AT, 0)) return "superblock checksum mismatch";
-  if (load<u32>(sb + SB_VERSION_AT) != SB_VERSION) return "unknown format version";
-  if (load<u32>(sb + SB_BLOCK_BYTES_AT) != BLOCK_BYTES) return "block size is not 4096";
+export function readSuperblock(sb: usize, layout: Layout, diskBlocks: u64): i32 {
+  if (load<u64>(sb + SB_MAGIC_AT) != SB_MAGIC) return problem(SB_DAMAGED, isZero(sb, BLOCK_BYTES) ? "no superblock (all zeros)" : "no superblock (bad magic)");
+  const version = load<u32>(sb + SB_VERSION_AT);
+  const end = version == SB_VERSION_1 ? SB_V1_CHECKSUM_AT : SB_CHECKSUM_AT;
+  if (load<u64>(sb + end) != checksum(sb, end, 0)) return problem(SB_DAMAGED, "superblock checksum mismatch");
+  if (version != SB_VERSION && version != SB_VERSION_1) {
+    return problem(SB_REFUSED, "format version " + version.toString() + ", which this server does not read (it reads 1 and 2)");
+  }
+  if (load<u32>(sb + SB_BLOCK_BYTES_AT) != BLOCK_BYTES) return problem(SB_DAMAGED, "block size is not 4096");
   const total = load<u32>(sb + SB_TOTAL_AT);
-  if (<u64>total > diskBlocks) return "superblock says the disk is bigger than it is";
-  if (!planLayout(layout, total)) return "superblock names a disk too small to format";
+  if (!planLayout(layout, total)) return problem(SB_DAMAGED, "superblock names a disk too small to format");
   if (load<u32>(sb + SB_JOURNAL_AT) != layout.journal || load<u32>(sb + SB_JOURNAL_BLOCKS_AT) != layout.journalBlocks ||
       load<u32>(sb + SB_BITMAP_AT) != layout.bitmap || load<u32>(sb + SB_BITMAP_BLOCKS_AT) != layout.bitmapBlocks ||
       load<u32>(sb + SB_INODES_AT) != layout.inodes || load<u32>(sb + SB_INODE_BLOCKS_AT) != layout.inodeBlocks ||
       load<u32>(sb + SB_INODE_COUNT_AT) != layout.inodeCount || load<u32>(sb + SB_DATA_AT) != layout.data ||
-      load<u32>(sb + SB_ROOT_AT) != ROOT_INODE) return "superblock areas disagree with the layout";
-  return "";
+      load<u32>(sb + SB_ROOT_AT) != ROOT_INODE) return problem(SB_DAMAGED, "superblock areas disagree with the layout");
+  layout.version = version;
+  layout.formattedAt = load<i64>(sb + SB_FORMATTED_AT);
+  if (version == SB_VERSION_1) {
+    layout.backup = 0;
+    layout.flags = 0;
+    layout.formatRequest = 0;
+    layout.sequence = 0;
+  } else {
+    if (load<u32>(sb + SB_BACKUP_AT) != layout.backup) return problem(SB_DAMAGED, "superblock names another backup block");
+    layout.flags = load<u32>(sb + SB_FLAGS_AT);
+    layout.formatRequest = load<u64>(sb + SB_FORMAT_REQUEST_AT);
+    layout.sequence = load<u64>(sb + SB_SEQUENCE_AT);
+  }
+  if (<u64>total > diskBlocks) {
+    return problem(SB_REFUSED, "the file system has " + total.toString() + " blocks but the disk only " + diskBlocks.toString() +
+      " (the image was cut short, or is not this disk)");
+  }
+  return SB_VALID;
+}
+
+function problem(kind: i32, why: string): i32 {
+  superblockProblem = why;
+  return kind;
+}
+
+/** Whether `bytes` bytes at `at` (a multiple of 8) are all zero. */
+export function isZero(at: usize, bytes: usize): bool {
+  for (let p = at; p < at + bytes; p += 8) if (load<u64>(p) != 0) return false;
+  return true;
 }
 
 /**

@@ -2,8 +2,9 @@
 // mints carries a badge naming one entry and the entry's generation: badge = generation << 11 |
 // (index + 1). CLOSE frees the entry and bumps its generation, so the closed handle's
 // capabilities (any copies included) answer FS_E_STALE and a new handle in the same entry gets a
-// badge they do not have. An entry also remembers the
-// inode's generation, so a handle to a file that was removed goes stale too. Badge 0 is the
+// badge they do not have. An entry also remembers the inode's generation, so a handle to a
+// directory that was removed goes stale too (a file unlinked while open lives on, an orphan,
+// until its last handle closes: `holds` tells the server whether one still does). Badge 0 is the
 // service capability (no entry). The table is bounded (FS_E_TABLE_FULL); the server cannot see
 // when a client drops a capability or dies, so when the table is full, the entry used longest ago
 // is taken back if it has been idle for RECLAIM_IDLE_NS: a dead client's handles do not hold the
@@ -21,6 +22,8 @@ const rightsOf = new StaticArray<u32>(MAX_HANDLES);
 const kindOf = new StaticArray<u32>(MAX_HANDLES);
 /** Where the stream protocol (user/lib/streams.ts) reads and writes next through this handle. */
 const positionOf = new StaticArray<u64>(MAX_HANDLES);
+/** The first error a write through this handle met since the last SYNC on it (0: none). */
+const writeErrorOf = new StaticArray<i32>(MAX_HANDLES);
 
 export class Handles {
   private readonly table: BadgeTable = new BadgeTable(MAX_HANDLES, RECLAIM_IDLE_NS);
@@ -33,15 +36,24 @@ export class Handles {
     return this.table.reclaimed;
   }
 
+  /**
+   * The inode of the entry the last `open` took back from a full table (0: none): if it is an
+   * orphan that no other handle holds, the server frees it.
+   */
+  released: u32 = 0;
+
   /** A new entry: its index, or -1 when the table is full (and no entry has been idle long enough to take back). */
   open(ino: u32, inodeGen: u32, kind: u32, rights: u32): i32 {
     const i = this.table.take();
+    const back = this.table.lastReclaimed;
+    this.released = back >= 0 ? unchecked(inodeOf[back]) : 0;
     if (i < 0) return -1;
     unchecked((inodeOf[i] = ino));
     unchecked((inodeGeneration[i] = inodeGen));
     unchecked((kindOf[i] = kind));
     unchecked((rightsOf[i] = rights));
     unchecked((positionOf[i] = 0));
+    unchecked((writeErrorOf[i] = 0));
     return i;
   }
 
@@ -57,6 +69,14 @@ export class Handles {
   }
   pin(index: i32): void {
     this.table.pin(index);
+  }
+
+  /** Whether an open entry (other than `except`) holds inode `ino`. */
+  holds(ino: u32, except: i32 = -1): bool {
+    for (let i = 0; i < MAX_HANDLES; i++) {
+      if (i != except && unchecked(inodeOf[i]) == ino && this.table.isOpen(i)) return true;
+    }
+    return false;
   }
 
   inode(index: i32): u32 {
@@ -76,5 +96,15 @@ export class Handles {
   }
   setPosition(index: i32, position: u64): void {
     unchecked((positionOf[index] = position));
+  }
+  /** A write through `index` failed with `status`: kept, unless an earlier failure is. */
+  noteWriteError(index: i32, status: i32): void {
+    if (status < 0 && unchecked(writeErrorOf[index]) == 0) unchecked((writeErrorOf[index] = status));
+  }
+  /** The failure kept on `index` (0: none), forgotten now. */
+  takeWriteError(index: i32): i32 {
+    const status = unchecked(writeErrorOf[index]);
+    unchecked((writeErrorOf[index] = 0));
+    return status;
   }
 }

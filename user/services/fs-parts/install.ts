@@ -1,12 +1,15 @@
 // First boot: the boot modules become files. With init's `boot-modules` grant the server holds a
 // Cappage of the modules' Images (no rights but to map them, IMAGE_MAP) and the boot info, which
-// names them; on a disk it has just formatted it writes each module's binary to /bin/NAME and the
-// config to /etc/init.conf, then commits. Runs before the server serves, once.
+// names them; on a disk it formats it writes each module's binary to /bin/NAME and the config to
+// /etc/init.conf, then commits. Runs before the server serves. The superblock says the install is
+// pending from the format until it has committed (SB_FLAG_INSTALL_PENDING, fs.ts), so an install
+// cut short (the host killed) is done again, whole, at the next start: the directories are taken
+// over, and the files an install cut short wrote (in part, maybe) are removed first.
 import {
   msgBegin, msgAddWord, msgInvoke, msgCap, msgWord, capDrop, OP_CAPPAGE_GET, OP_IMAGE_MAP, OP_REGION_INFO,
 } from "../../lib";
 import { FS_E_EXISTS, FS_E_NAME } from "../../lib/fs-protocol";
-import { KIND_DIR, KIND_FILE, ROOT_INODE } from "./format";
+import { D_INODE_AT, D_KIND_AT, I_KIND_AT, KIND_DIR, KIND_FILE, ROOT_INODE } from "./format";
 import { Operations } from "./operations";
 import { validName } from "./paths";
 import { Volume } from "./volume";
@@ -35,6 +38,11 @@ export function installBootModules(volume: Volume, ops: Operations, images: i32,
     done.status = bin <= 0 ? bin : etc;
     return;
   }
+  // An install cut short left files there (this boot's modules may be others): nobody else can
+  // have, since the server has not served this disk yet.
+  done.status = emptyDirectory(volume, ops, <u32>bin);
+  if (done.status >= 0) done.status = emptyDirectory(volume, ops, <u32>etc);
+  if (done.status < 0) return;
   let at: u32 = 0;
   while (at < length) {
     let end = at;
@@ -112,6 +120,10 @@ function writeBytes(volume: Volume, ops: Operations, dir: u32, name: usize, leng
   if (status < 0) return status;
   const ino = create(volume, ops, dir, name, length, KIND_FILE);
   if (ino < 0) return ino;
+  const file = volume.inode(<u32>ino);
+  if (file == 0) return volume.status;
+  status = volume.truncate(file, 0); // what an install cut short wrote
+  if (status < 0) return status;
   for (let done: u32 = 0; done < size; ) {
     status = begin(volume, ops);
     if (status < 0) return status;
@@ -125,6 +137,25 @@ function writeBytes(volume: Volume, ops: Operations, dir: u32, name: usize, leng
   return 0;
 }
 
+// Removes every file and link `dir` holds (a directory in it stays): 0 or a status.
+function emptyDirectory(volume: Volume, ops: Operations, dir: u32): i32 {
+  for (let index: u32 = 0; ; index++) {
+    const status = begin(volume, ops);
+    if (status < 0) return status;
+    const at = volume.inode(dir);
+    if (at == 0) return volume.status;
+    if (index >= ops.dirs.capacity(at)) return 0;
+    const entry = ops.dirs.entryAt(at, index);
+    if (entry == 0) return volume.status;
+    const ino = load<u32>(entry + D_INODE_AT);
+    if (ino == 0 || <u32>load<u8>(entry + D_KIND_AT) == KIND_DIR) continue;
+    ops.dirs.remove(at, entry);
+    const dropped = ops.c.dropLink(ino);
+    if (dropped < 0) return dropped;
+  }
+  return 0;
+}
+
 function makeDirectory(volume: Volume, ops: Operations, parent: u32, name: string): i32 {
   const status = begin(volume, ops);
   if (status < 0) return status;
@@ -132,10 +163,19 @@ function makeDirectory(volume: Volume, ops: Operations, parent: u32, name: strin
   return create(volume, ops, parent, changetype<usize>(bytes), <u32>bytes.byteLength, KIND_DIR);
 }
 
-// A new inode of `kind` named `name` in `parent`: its number, or a status.
+// The inode of `kind` named `name` in `parent`, made if it is not there: its number, or a status.
 function create(volume: Volume, ops: Operations, parent: u32, name: usize, length: u32, kind: u32): i32 {
-  const found = ops.dirs.lookup(volume.inode(parent), name, length);
-  if (found != 0) return found < 0 ? found : FS_E_EXISTS; // never on a fresh disk
+  const dir = volume.inode(parent);
+  if (dir == 0) return volume.status;
+  const found = ops.dirs.lookup(dir, name, length);
+  if (found < 0) return found;
+  if (found == 1) {
+    // An install cut short made it: take it over, if it is of the kind it made.
+    const ino = ops.dirs.found.inode;
+    const at = volume.inode(ino);
+    if (at == 0) return volume.status;
+    return load<u32>(at + I_KIND_AT) == kind ? <i32>ino : FS_E_EXISTS;
+  }
   const ino = volume.allocateInode(kind, parent);
   if (ino == 0) return volume.status;
   const status = ops.dirs.add(volume.inode(parent), name, length, ino, kind);

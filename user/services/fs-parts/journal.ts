@@ -10,7 +10,7 @@ import { FS_E_IO } from "../../lib/fs-protocol";
 import { Cache, CACHE_SLOTS } from "./cache";
 import { Disk, RUN_BLOCKS } from "./disk";
 import {
-  BLOCK_BYTES, BLOCK_SHIFT, JOURNAL_MAGIC, JOURNAL_MAX_BLOCKS, JH_MAGIC_AT, JH_SEQUENCE_AT, JH_COUNT_AT,
+  BLOCK_BYTES, BLOCK_SHIFT, JOURNAL_MAGIC, journalCapacity, JH_MAGIC_AT, JH_SEQUENCE_AT, JH_COUNT_AT,
   JH_CHECKSUM_AT, JH_TARGETS_AT, Layout, checksum,
 } from "./format";
 
@@ -29,7 +29,7 @@ export class Journal {
 
   /** Most dirty blocks one transaction may hold. */
   get capacity(): i32 {
-    return <i32>min(JOURNAL_MAX_BLOCKS, this.layout.journalBlocks - 1);
+    return <i32>journalCapacity(this.layout);
   }
 
   /** Commits the running transaction and checkpoints it: 0 or a status. Durable when it returns. */
@@ -66,10 +66,23 @@ export class Journal {
   }
 
   /**
-   * At mount: replays the journal's transaction if it is whole. 0 or a status; `replayed` says
-   * how many blocks were written. The next transaction's sequence follows the one found.
+   * At a read-only mount: reads the journal's transaction, if it is whole, in place of the blocks it
+   * replaces (Disk.overlay) instead of writing it there. 0 or a status; `replayed` counts them.
    */
-  replay(): i32 {
+  overlay(): i32 {
+    const count = this.whole();
+    if (count <= 0) return count;
+    for (let i: u32 = 0; i < <u32>count; i++) {
+      const target = load<u32>(header + JH_TARGETS_AT + (<usize>i << 2));
+      if (!this.disk.overlay(target, this.layout.journal + 1 + i)) return FS_E_IO;
+    }
+    this.replayed = <u32>count;
+    return 0;
+  }
+
+  // The journal's transaction, read into `header`, if it is whole: its block count, 0 when there is
+  // none (or it was torn), or a status. The next transaction's sequence follows the one found.
+  private whole(): i32 {
     this.replayed = 0;
     const layout = this.layout;
     let status = this.disk.read(<u64>layout.journal, 1, header);
@@ -94,7 +107,19 @@ export class Journal {
       done += run;
     }
     this.sequence = load<u64>(header + JH_SEQUENCE_AT) + 1;
-    if (sum != wanted) return 0; // torn: the transaction did not commit
+    return sum == wanted ? <i32>count : 0; // torn: the transaction did not commit
+  }
+
+  /**
+   * At mount: replays the journal's transaction if it is whole. 0 or a status; `replayed` says
+   * how many blocks were written. The next transaction's sequence follows the one found.
+   */
+  replay(): i32 {
+    const whole = this.whole();
+    if (whole <= 0) return whole;
+    const count = <u32>whole;
+    const layout = this.layout;
+    let status: i32 = 0;
     for (let done: u32 = 0; done < count; ) {
       const run = min(count - done, RUN_BLOCKS);
       status = this.disk.read(<u64>(layout.journal + 1 + done), run, staging);

@@ -1,48 +1,126 @@
-// Mounting: the superblock, formatting a disk that has none, replaying the journal, counting
-// what is free. Formatting writes the areas directly (zeroed journal header, bitmap and inode
-// table), then the bitmap's marks and the root directory through the journal, and the superblock
-// last: a format cut short leaves no superblock, and the next boot formats again.
-import { wallClock, E_INVALID_ARGUMENT } from "../../lib";
+// Mounting: finding the superblock (superblock.ts), formatting only a blank disk or one the boot
+// asked to format (mkfs.ts), refusing any other disk it cannot read — untouched —, replaying the
+// journal, upgrading a version 1 disk (upgrade.ts), freeing orphans (files unlinked while open
+// when the machine stopped), counting what is free; or, on a write-protected disk, all of that
+// that only reads. docs/FS.md "Mounting" says which disk gets what.
 import { FS_E_IO } from "../../lib/fs-protocol";
 import {
-  BLOCK_BYTES, I_CREATED_AT, I_KIND_AT, I_MODIFIED_AT, I_PARENT_AT, INODE_BYTES, INODES_PER_BLOCK, KIND_DIR, KIND_FREE,
-  ROOT_INODE, planLayout, readSuperblock, writeSuperblock,
+  I_KIND_AT, I_LINKS_AT, INODE_BYTES, INODES_PER_BLOCK, KIND_DIR, KIND_FREE, SB_FLAG_INSTALL_PENDING, SB_REFUSED,
+  SB_VALID, SB_VERSION_1,
 } from "./format";
 import { MAX_BITMAP_BLOCKS } from "./bitmap";
+import { BLOCK_BYTES } from "./format";
+import { format, isBlank } from "./mkfs";
+import { Found, find, write as writeSuperblocks } from "./superblock";
+import { upgradeToVersion2 } from "./upgrade";
 import { Volume } from "./volume";
 
-const block: usize = memory.data(<i32>BLOCK_BYTES, <i32>BLOCK_BYTES);
 /** Blocks a volume may have: the committed bitmap's room (4 GiB). */
 const MAX_BLOCKS: u64 = <u64>MAX_BITMAP_BLOCKS * BLOCK_BYTES * 8;
+/** Orphans a mount frees at most (more wait for the next). */
+const MAX_ORPHANS: i32 = 1024;
+const orphans = new StaticArray<u32>(MAX_ORPHANS);
+
+export class MountOptions {
+  /** The format request of this boot (`param format ID`), 0: none. */
+  formatRequest: u64 = 0;
+  /** The server holds the boot modules: a disk it formats gets them installed (SB_FLAG_INSTALL_PENDING). */
+  willInstall: bool = false;
+}
 
 export class MountReport {
   formatted: bool = false;
-  /** Why the disk was formatted (what was wrong with its superblock). */
+  /** Why the disk was formatted. */
   why: string = "";
+  /** Why it was not mounted ("" when it was): nothing was written to it. */
+  refused: string = "";
+  /** The primary superblock was damaged (this says how) and the backup stood in; both are whole again. */
+  fromBackup: string = "";
+  /** The backup superblock was out of date and was written again. */
+  backupRewritten: bool = false;
+  /** A version 1 disk was upgraded: its inodes in use. */
+  upgraded: i32 = -1;
   replayed: u32 = 0;
-  /** The step that failed, "" when mounted. */
+  orphansFreed: i32 = 0;
+  /** The first-boot install has not finished (SB_FLAG_INSTALL_PENDING). */
+  installPending: bool = false;
+  /** The disk is write-protected: mounted without a write, to be served read-only. */
+  readOnly: bool = false;
+  /** The step that failed, "" when mounted or refused. */
   failed: string = "";
   status: i32 = 0;
 }
 
-/** Mounts the volume's disk (formatting it if it holds no file system): the report says how it went. */
-export function mount(volume: Volume, report: MountReport): void {
+/** Mounts the volume's disk: the report says how it went. */
+export function mount(volume: Volume, options: MountOptions, report: MountReport): void {
   const disk = volume.disk;
   const blocks = min(disk.blocks, MAX_BLOCKS);
-  let status = disk.read(0, 1, block);
-  if (status < 0) return fail(report, "read the superblock", status);
-  const why = readSuperblock(block, volume.layout, blocks);
-  if (why.length > 0) {
+  const found = new Found();
+  find(disk, blocks, volume.layout, found);
+  if (found.status < 0) return fail(report, "read the superblock", found.status);
+  const asked = options.formatRequest != 0 && !(found.kind == SB_VALID && volume.layout.formatRequest == options.formatRequest);
+  if (disk.readOnly) return mountReadOnly(volume, found, asked, report);
+  if (asked || found.kind != SB_VALID) {
+    if (!asked) {
+      if (found.kind == SB_REFUSED) {
+        report.refused = found.why;
+        return;
+      }
+      const blank = isBlank(disk, blocks);
+      if (blank < 0) return fail(report, "read the disk", blank);
+      if (blank == 0) {
+        report.refused = found.why;
+        return;
+      }
+    }
     report.formatted = true;
-    report.why = why;
-    status = format(volume, <u32>blocks);
+    report.why = asked ? "asked to: dogma boot --format" : "a blank disk";
+    const flags = options.willInstall ? SB_FLAG_INSTALL_PENDING : 0;
+    const status = format(volume, <u32>blocks, options.formatRequest, flags);
     if (status < 0) return fail(report, "format the disk", status);
   }
-  status = volume.journal.replay();
+  let status = volume.journal.replay();
   if (status < 0) return fail(report, "replay the journal", status);
   report.replayed = volume.journal.replayed;
+  if (volume.layout.version == SB_VERSION_1) {
+    report.upgraded = upgradeToVersion2(volume, disk);
+    if (report.upgraded < 0) return fail(report, "upgrade the disk to version 2", report.upgraded);
+  } else if (found.fromBackup || found.backupStale) {
+    status = writeSuperblocks(disk, volume.layout);
+    if (status < 0) return fail(report, "write the superblock again", status);
+    if (found.fromBackup) report.fromBackup = found.primaryProblem;
+    else report.backupRewritten = true;
+  }
+  report.installPending = (volume.layout.flags & SB_FLAG_INSTALL_PENDING) != 0;
   if (volume.bitmap.snapshot(true) < 0) return fail(report, "read the bitmap", FS_E_IO);
-  status = countFreeInodes(volume);
+  const count = countInodes(volume);
+  if (count < 0) return fail(report, "read the inode table", count);
+  status = freeOrphans(volume, count);
+  if (status < 0) return fail(report, "free the orphans", status);
+  report.orphansFreed = count;
+}
+
+/**
+ * A write-protected disk (`dogma boot --read-only`) is mounted without a write: a committed
+ * transaction still in the journal is read in place of the blocks it replaces (Disk.overlay)
+ * instead of being replayed, nothing is formatted, upgraded, freed or installed, and the server
+ * serves it read-only (fs.ts publishes read-only roots; access times stay as they are).
+ */
+function mountReadOnly(volume: Volume, found: Found, asked: bool, report: MountReport): void {
+  const why = asked ? "asked to format it, but it is read-only" : found.kind != SB_VALID ? found.why :
+    volume.layout.version == SB_VERSION_1 ? "format version 1, which is upgraded when the disk is mounted writable" : "";
+  if (why.length > 0) {
+    report.refused = why;
+    return;
+  }
+  volume.readOnly = true;
+  report.readOnly = true;
+  let status = volume.journal.overlay();
+  if (status < 0) return fail(report, "read the journal", status);
+  report.replayed = volume.journal.replayed;
+  report.installPending = (volume.layout.flags & SB_FLAG_INSTALL_PENDING) != 0;
+  if (volume.bitmap.snapshot(true) < 0) return fail(report, "read the bitmap", FS_E_IO);
+  status = countInodes(volume);
   if (status < 0) return fail(report, "read the inode table", status);
 }
 
@@ -51,39 +129,11 @@ function fail(report: MountReport, step: string, status: i32): void {
   report.status = status;
 }
 
-function format(volume: Volume, blocks: u32): i32 {
-  const layout = volume.layout;
-  if (!planLayout(layout, blocks)) return E_INVALID_ARGUMENT; // too small
-  const disk = volume.disk;
-  let status = disk.zero(0, 1); // no superblock until the end
-  if (status >= 0) status = disk.zero(<u64>layout.journal, 1);
-  if (status >= 0) status = disk.zero(<u64>layout.bitmap, layout.bitmapBlocks);
-  if (status >= 0) status = disk.zero(<u64>layout.inodes, layout.inodeBlocks);
-  if (status >= 0) status = disk.flush();
-  if (status < 0) return status;
-  volume.cache.beginOperation();
-  for (let b: u32 = 0; b < layout.data; b++) volume.bitmap.mark(b);
-  const root = volume.inode(ROOT_INODE);
-  if (root == 0) return volume.status;
-  memory.fill(root, 0, INODE_BYTES);
-  const t = wallClock();
-  store<u32>(root + I_KIND_AT, KIND_DIR);
-  store<u32>(root + I_PARENT_AT, ROOT_INODE);
-  store<i64>(root + I_CREATED_AT, t);
-  store<i64>(root + I_MODIFIED_AT, t);
-  volume.touch(root);
-  status = volume.journal.commit();
-  if (status < 0) return status;
-  memory.fill(block, 0, BLOCK_BYTES);
-  writeSuperblock(block, layout, t);
-  status = disk.write(0, 1, block);
-  if (status < 0) return status;
-  return disk.flush();
-}
-
-function countFreeInodes(volume: Volume): i32 {
+/** Counts the free inodes into the volume and keeps the orphans (in use, no name): how many, or a status. */
+function countInodes(volume: Volume): i32 {
   const layout = volume.layout;
   let free: u32 = 0;
+  let found: i32 = 0;
   for (let b: u32 = 0; b < layout.inodeBlocks; b++) {
     volume.cache.beginOperation();
     const at = volume.cache.get(layout.inodes + b);
@@ -91,9 +141,30 @@ function countFreeInodes(volume: Volume): i32 {
     for (let i: u32 = 0; i < INODES_PER_BLOCK; i++) {
       const ino = b * INODES_PER_BLOCK + i;
       if (ino == 0) continue;
-      if (load<u32>(at + <usize>(i * INODE_BYTES) + I_KIND_AT) == KIND_FREE) free++;
+      const inode = at + <usize>(i * INODE_BYTES);
+      const kind = load<u32>(inode + I_KIND_AT);
+      if (kind == KIND_FREE) free++;
+      else if (kind != KIND_DIR && load<u32>(inode + I_LINKS_AT) == 0 && found < MAX_ORPHANS) unchecked((orphans[found++] = ino));
     }
   }
   volume.freeInodes = free;
-  return 0;
+  return found;
+}
+
+/** Frees the `count` orphans countInodes kept, committing as the journal fills, and commits. */
+function freeOrphans(volume: Volume, count: i32): i32 {
+  if (count == 0) return 0;
+  for (let i = 0; i < count; i++) {
+    volume.cache.beginOperation();
+    if (volume.cache.dirtyCount + 64 > volume.journal.capacity) {
+      const status = volume.journal.commit();
+      if (status < 0) return status;
+      if (volume.bitmap.snapshot(false) < 0) return FS_E_IO;
+    }
+    const status = volume.freeInode(unchecked(orphans[i]));
+    if (status < 0) return status;
+  }
+  const status = volume.journal.commit();
+  if (status < 0) return status;
+  return volume.bitmap.snapshot(false) < 0 ? FS_E_IO : 0;
 }

@@ -10,13 +10,15 @@ import { Cache } from "./cache";
 import { Disk, RUN_BLOCKS } from "./disk";
 import { Journal } from "./journal";
 import {
-  BLOCK_BYTES, BLOCK_SHIFT, DIRECT_BLOCKS, I_BLOCKS_AT, I_CREATED_AT, I_DIRECT_AT, I_DOUBLE_AT, I_GENERATION_AT,
-  I_KIND_AT, I_MODIFIED_AT, I_PARENT_AT, I_SINGLE_AT, I_SIZE_AT, INODE_BYTES, INODES_PER_BLOCK, KIND_FREE, Layout,
-  MAX_FILE_BYTES, POINTERS_PER_BLOCK,
+  BLOCK_BYTES, BLOCK_SHIFT, DIRECT_BLOCKS, I_ACCESSED_AT, I_BLOCKS_AT, I_CHANGED_AT, I_CREATED_AT, I_DIRECT_AT,
+  I_DOUBLE_AT, I_GENERATION_AT, I_KIND_AT, I_LINKS_AT, I_MODIFIED_AT, I_PARENT_AT, I_SINGLE_AT, I_SIZE_AT,
+  INODE_BYTES, INODES_PER_BLOCK, KIND_DIR, KIND_FREE, Layout, MAX_FILE_BYTES, POINTERS_PER_BLOCK, SYMLINK_MAX,
 } from "./format";
 
 /** map()'s answer when it failed (the status is in Volume.status). */
 export const NO_BLOCK: u32 = 0xffffffff;
+/** An access time older than this is brought up to date by a read (Linux's relatime: a day). */
+const ACCESS_STALE_NS: i64 = 86_400_000_000_000;
 const scratch: usize = memory.data(<i32>BLOCK_BYTES, <i32>BLOCK_BYTES);
 
 export class Volume {
@@ -25,6 +27,8 @@ export class Volume {
   readonly journal: Journal;
   readonly bitmap: Bitmap;
   freeInodes: u32 = 0;
+  /** Mounted from a write-protected disk: nothing is ever written (fs.ts serves read-only roots). */
+  readOnly: bool = false;
   /** Why the last call that failed failed. */
   status: i32 = 0;
   /** Whether the last map() allocated a data block (its old contents must not be read). */
@@ -55,7 +59,10 @@ export class Volume {
     this.cache.markDirty(at);
   }
 
-  /** A new inode of `kind` in directory `parent`, times set to now: its number, or 0 (FS_E_NO_SPACE). */
+  /**
+   * A new inode of `kind` (a directory's parent is `parent`), with one link — the name its caller
+   * is about to give it — and every time set to now: its number, or 0 (FS_E_NO_SPACE).
+   */
   allocateInode(kind: u32, parent: u32): u32 {
     const count = this.layout.inodeCount;
     for (let n: u32 = 0; n < count; n++) {
@@ -69,9 +76,12 @@ export class Volume {
       memory.fill(at, 0, INODE_BYTES);
       const t = wallClock();
       store<u32>(at + I_KIND_AT, kind);
-      store<u32>(at + I_PARENT_AT, parent);
+      store<u32>(at + I_PARENT_AT, kind == KIND_DIR ? parent : 0);
+      store<u32>(at + I_LINKS_AT, 1);
       store<i64>(at + I_CREATED_AT, t);
       store<i64>(at + I_MODIFIED_AT, t);
+      store<i64>(at + I_ACCESSED_AT, t);
+      store<i64>(at + I_CHANGED_AT, t);
       store<u32>(at + I_GENERATION_AT, generation);
       this.touch(at);
       this.inodeHint = ino + 1;
@@ -173,7 +183,62 @@ export class Volume {
       if (status < 0) return status;
     }
     store<u64>(at + I_SIZE_AT, size);
-    store<i64>(at + I_MODIFIED_AT, wallClock());
+    this.modified(at);
+    return 0;
+  }
+
+  /** The inode at `at` changed its contents: its modify and change times are now. */
+  modified(at: usize): void {
+    const t = wallClock();
+    store<i64>(at + I_MODIFIED_AT, t);
+    store<i64>(at + I_CHANGED_AT, t);
+    this.touch(at);
+  }
+
+  /** The inode at `at` itself changed (links, name, times): its change time is now. */
+  changed(at: usize): void {
+    store<i64>(at + I_CHANGED_AT, wallClock());
+    this.touch(at);
+  }
+
+  /**
+   * The inode at `at` was read: its access time becomes now when it is older than its last
+   * modification or change, or than a day (Linux's relatime), so reading does not dirty an inode
+   * at every call.
+   */
+  accessed(at: usize): void {
+    if (this.readOnly) return;
+    const t = wallClock();
+    const last = load<i64>(at + I_ACCESSED_AT);
+    if (last > load<i64>(at + I_MODIFIED_AT) && last > load<i64>(at + I_CHANGED_AT) && t - last < ACCESS_STALE_NS) return;
+    store<i64>(at + I_ACCESSED_AT, t);
+    this.touch(at);
+  }
+
+  // ---- Symbolic links --------------------------------------------------------------------------
+
+  /** Copies the target of the symbolic link at `at` to `to` (room for SYMLINK_MAX): its length, or a status. */
+  readLink(at: usize, to: usize): i32 {
+    const length = load<u64>(at + I_SIZE_AT);
+    if (length == 0 || length > <u64>SYMLINK_MAX) return FS_E_IO;
+    const block = this.map(at, 0, false, true);
+    if (block == NO_BLOCK) return this.status;
+    if (block == 0) return FS_E_IO;
+    const bytes = this.cache.get(block);
+    if (bytes == 0) return FS_E_IO;
+    memory.copy(to, bytes, <usize>length);
+    return <i32>length;
+  }
+
+  /** Makes the new symbolic link at `at` hold `length` (1 to SYMLINK_MAX) bytes from `from`, journaled as metadata: 0 or a status. */
+  writeLink(at: usize, from: usize, length: u32): i32 {
+    const block = this.map(at, 0, true, true);
+    if (block == NO_BLOCK) return this.status;
+    const bytes = this.cache.get(block);
+    if (bytes == 0) return FS_E_IO;
+    memory.copy(bytes, from, length);
+    this.touch(bytes);
+    store<u64>(at + I_SIZE_AT, length);
     this.touch(at);
     return 0;
   }
@@ -280,9 +345,12 @@ export class Volume {
     return <i32>n;
   }
 
-  /** Writes `length` bytes from `from` at `offset`, allocating blocks: the bytes written, or a status. */
+  /**
+   * Writes `length` bytes from `from` at `offset`, allocating blocks: the bytes written (fewer than
+   * `length` when it failed part of the way: `status` says why), or a status.
+   */
   write(at: usize, offset: u64, length: u32, from: usize): i32 {
-    if (offset + <u64>length > MAX_FILE_BYTES) return FS_E_TOO_BIG;
+    if (offset > MAX_FILE_BYTES || <u64>length > MAX_FILE_BYTES - offset) return FS_E_TOO_BIG; // (no wrap past 2^64)
     const size = load<u64>(at + I_SIZE_AT);
     if (offset > size && length > 0) {
       const zeroed = this.zeroPastEnd(at, size);
@@ -330,12 +398,15 @@ export class Volume {
       from += chunk;
     }
     const written = <u32>(pos - offset);
-    if (pos > size) store<u64>(at + I_SIZE_AT, pos);
-    if (written > 0) {
-      store<i64>(at + I_MODIFIED_AT, wallClock());
-      this.touch(at);
-    }
+    if (written > 0 && pos > size) store<u64>(at + I_SIZE_AT, pos);
+    if (written > 0) this.modified(at);
+    this.status = status; // a short count's reason
     return written > 0 || status == 0 ? <i32>written : status;
+  }
+
+  /** Frees the blocks the inode at `at` maps past its size (fsck --repair: a map longer than its size). */
+  trimPastEnd(at: usize): void {
+    this.freeFrom(at, (load<u64>(at + I_SIZE_AT) + BLOCK_BYTES - 1) >> BLOCK_SHIFT);
   }
 
   // Frees every block of the inode at `at` from file block `first` on, and the indirect blocks

@@ -1,0 +1,57 @@
+// A full disk from the shell (issue 16): a write that fails reaches the user — cp says so, and a
+// redirection's failed write is answered by the file system when the shell syncs the file, so
+// `echo hi > /x` prints the error and the job's status is not 0, whether or not echo looked.
+import { describe, expect, it } from "vitest";
+import { MemoryBlockBackend } from "../../src/machine/devices/block-backend.ts";
+import { BlockDevice } from "../../src/machine/devices/block.ts";
+import { DeviceLine } from "../../src/machine/devices/standard-devices.ts";
+import { bootMachine, testConsole, testTimer } from "../helpers/booted-machine.ts";
+import { patience } from "../helpers/patience.ts";
+
+const PROGRAMS = ["echo", "cat", "ls", "cp", "rm"];
+const CONFIG = `service registry registry
+driver  console  console  device=console interrupt=console memory=64
+driver  block    block    device=block interrupt=block memory=512
+service fs       fs       memory=2048 publish=fs boot-modules
+service pipe     pipe     memory=64
+service proc     procman  memory=128 kernel images bootinfo control
+service shell    shell    memory=8192 bootinfo use=fs session
+${PROGRAMS.map((p) => `module ${p}`).join("\n")}
+`;
+const MODULES = ["registry", "console", "block", "fs", "pipe", "procman", "shell", ...PROGRAMS];
+
+describe("a full disk", () => {
+  it("cp says the disk is full; echo into a file on it prints the error and the status is 1, and the file system goes on", async () => {
+    const disk = new MemoryBlockBackend(2 << 20); // 512 blocks: a few hundred KiB free after /bin
+    const m = await bootMachine(CONFIG, MODULES, {
+      devices: (t) => [testConsole(t), new BlockDevice(DeviceLine.BLOCK, t.machine.interrupts, disk), testTimer(t)],
+      interactive: true,
+    });
+    await m.until("the prompt", () => m.stdout().includes("dogma:/$ "));
+    const run = async (line: string) => {
+      const before = m.stdout().length;
+      m.type(line + "\r");
+      await m.until(`the prompt after ${JSON.stringify(line)}`, () => /dogma:\/[^\n]*\$ $/.test(m.stdout().slice(before + line.length)));
+      return m.stdout().slice(before);
+    };
+    // Fill it: copies of the shell's binary until one does not fit.
+    let copies = 0;
+    while (!m.stderr().includes("cp: ")) {
+      expect(copies, "the disk never filled").toBeLessThan(40);
+      await run(`cp /bin/shell f${copies++}`);
+    }
+    expect(m.stderr()).toMatch(/cp: writing f\d+: FS_E_NO_SPACE\n/);
+    expect(await run("echo hi > /x")).toMatch(/\[1\]\$ $/);
+    expect(m.stderr()).toContain("shell: /x: FS_E_NO_SPACE\n");
+    expect(await run("echo more >> /x")).toMatch(/\[1\]\$ $/);
+    // Room again: the same redirection works, and says nothing.
+    expect(await run("rm f0 f1")).toMatch(/dogma:\/\$ $/);
+    const before = m.stderr().length;
+    expect(await run("echo hi > /x")).toMatch(/dogma:\/\$ $/);
+    expect(await run("cat /x")).toContain("\nhi\n");
+    expect(m.stderr().slice(before)).toBe("");
+    expect(m.faults).toEqual([]);
+    m.type("exit\r");
+    await m.halt();
+  }, patience(120_000));
+});

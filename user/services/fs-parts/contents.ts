@@ -1,0 +1,256 @@
+// The operations on what a handle names (docs/FS.md "Protocol"): READ, WRITE, APPEND, TRUNCATE,
+// the stream protocol's READ and WRITE (a file as standard input or output), STAT, SET_TIMES and
+// READDIR. A symbolic link's handle (FS_OPEN_NOFOLLOW) reads its target and cannot be written
+// (FS_E_LOOP). A write that fails is remembered on its handle until the next SYNC answers it.
+import { STREAM_CHUNK } from "../../lib/streams";
+import { E_BAD_MESSAGE, E_INVALID_ARGUMENT, E_MISSING_RIGHT, wallClock } from "../../lib";
+import {
+  FS_RIGHT_WRITE, FS_INLINE_BYTES, FS_DIRENT_HEADER, FS_READDIR_DOTS, FS_TIMES_ACCESS, FS_TIMES_ACCESS_NOW,
+  FS_TIMES_MODIFY, FS_TIMES_MODIFY_NOW, FS_E_LOOP, FS_KIND_DIR,
+} from "../../lib/fs-protocol";
+import {
+  D_INODE_AT, D_KIND_AT, D_NAME_AT, D_NAME_LENGTH_AT, I_ACCESSED_AT, I_BLOCKS_AT, I_CHANGED_AT, I_CREATED_AT,
+  I_KIND_AT, I_LINKS_AT, I_MODIFIED_AT, I_PARENT_AT, I_SIZE_AT, KIND_SYMLINK, SYMLINK_MAX,
+} from "./format";
+import { Context } from "./context";
+
+/** A write is done in pieces of this much, with a commit allowed between them. */
+export const WRITE_PIECE: u32 = 1 << 20;
+
+const inline: usize = memory.data(<i32>FS_INLINE_BYTES + 8);
+const streamBytes: usize = memory.data(<i32>STREAM_CHUNK + 8);
+const linkBytes: usize = memory.data(<i32>SYMLINK_MAX + 8);
+
+export class Contents {
+  constructor(readonly c: Context) {}
+
+  private get isLink(): bool {
+    return load<u32>(this.c.at + I_KIND_AT) == KIND_SYMLINK;
+  }
+
+  /** Reads `length` bytes at `offset` of what the handle names into `to`: a file's bytes, a link's target. */
+  private readAt(offset: u64, length: u32, to: usize): i32 {
+    const c = this.c;
+    if (!this.isLink) {
+      const n = c.volume.read(c.at, offset, length, to);
+      if (n >= 0) c.volume.accessed(c.at);
+      return n;
+    }
+    const size = c.volume.readLink(c.at, linkBytes);
+    if (size < 0) return size;
+    if (offset >= <u64>size) return 0;
+    const n = <u32>min(<u64>length, <u64>size - offset);
+    memory.copy(to, linkBytes + <usize>offset, n);
+    return <i32>n;
+  }
+
+  read(): i32 {
+    const c = this.c;
+    const r = c.request;
+    if (r.wordCount < 3) return E_BAD_MESSAGE;
+    const offset = r.word64(0);
+    const length = r.word(2);
+    if (c.pathCap == 0) {
+      if (length > FS_INLINE_BYTES) return E_INVALID_ARGUMENT;
+      const n = this.readAt(offset, length, inline);
+      if (n < 0) return n;
+      c.reply.add(<u32>n);
+      memory.copy(c.reply.wordsAddress(1), inline, <usize>n);
+      c.reply.use((n + 3) >> 2);
+      return 0;
+    }
+    const regionOffset = r.word(3);
+    const status = c.region.inspect(c.pathCap);
+    if (status < 0) return status;
+    if (!c.region.owner) return E_MISSING_RIGHT; // a view cannot be written into
+    if (!c.region.holds(regionOffset, length)) return E_INVALID_ARGUMENT;
+    const n = this.readAt(offset, length, c.region.address + regionOffset);
+    if (n < 0) return n;
+    c.reply.add(<u32>n);
+    return 0;
+  }
+
+  /** WRITE and APPEND: from the words, or a Region, in pieces with a commit allowed between. */
+  write(append: bool): i32 {
+    const c = this.c;
+    const r = c.request;
+    if (r.wordCount < 3) return E_BAD_MESSAGE;
+    if (this.isLink) return FS_E_LOOP;
+    const offset = append ? load<u64>(c.at + I_SIZE_AT) : r.word64(0);
+    const length = r.word(2);
+    let from: usize;
+    if (c.pathCap == 0) {
+      if (length > FS_INLINE_BYTES || <u32>(r.wordCount - 3) * 4 < length) return E_BAD_MESSAGE;
+      from = r.wordsAddress(3);
+    } else {
+      const regionOffset = r.word(3);
+      const status = c.region.inspect(c.pathCap);
+      if (status < 0) return status;
+      if (!c.region.holds(regionOffset, length)) return E_INVALID_ARGUMENT;
+      from = c.region.address + regionOffset;
+    }
+    let done: u32 = 0;
+    while (done < length) {
+      const piece = min(length - done, WRITE_PIECE);
+      const n = c.volume.write(c.at, offset + done, piece, from + done);
+      if (n < 0) {
+        c.handles.noteWriteError(c.index, n);
+        if (done == 0) return n;
+        break;
+      }
+      done += <u32>n;
+      if (<u32>n < piece) {
+        c.handles.noteWriteError(c.index, c.volume.status);
+        break;
+      }
+      if (done < length) {
+        // Between pieces the file is whole: a commit here holds whole pieces.
+        const status = c.maybeCommit();
+        if (status < 0) return status;
+        c.volume.cache.beginOperation();
+        c.at = c.volume.inode(c.ino);
+        if (c.at == 0) return c.volume.status;
+      }
+    }
+    c.reply.add(done);
+    if (append) c.reply.add64(load<u64>(c.at + I_SIZE_AT));
+    return 0;
+  }
+
+  truncate(): i32 {
+    const c = this.c;
+    if (this.isLink) return FS_E_LOOP;
+    const status = c.volume.truncate(c.at, c.request.word64(0));
+    if (status < 0) c.handles.noteWriteError(c.index, status);
+    return status;
+  }
+
+  /** Stream READ: up to `max` (1 to 252) bytes from the handle's position, which moves past them. */
+  streamRead(): i32 {
+    const c = this.c;
+    const r = c.request;
+    const max = r.word(0);
+    if (r.wordCount < 1 || max == 0 || max > STREAM_CHUNK) return E_INVALID_ARGUMENT;
+    if (this.isLink) return FS_E_LOOP;
+    const position = c.handles.position(c.index);
+    const n = this.readAt(position, max, streamBytes);
+    if (n < 0) return n;
+    c.reply.add(<u32>n);
+    memory.copy(c.reply.wordsAddress(1), streamBytes, <usize>n);
+    c.reply.use((<u32>n + 3) >> 2);
+    c.handles.setPosition(c.index, position + <u64>n);
+    return 0;
+  }
+
+  /**
+   * Stream WRITE: the bytes at the handle's position, or at the end when the handle may only
+   * append (`>>`); the position moves past them.
+   */
+  streamWrite(): i32 {
+    const c = this.c;
+    const r = c.request;
+    const length = r.word(0) & 0xffff; // the high bits are hints (STREAM_TO_ERRORS) a file ignores
+    if (r.wordCount < 1 || length > STREAM_CHUNK || <u32>(r.wordCount - 1) * 4 < length) return E_BAD_MESSAGE;
+    if (this.isLink) return FS_E_LOOP;
+    const appendOnly = (c.handles.rights(c.index) & FS_RIGHT_WRITE) == 0;
+    const offset = appendOnly ? load<u64>(c.at + I_SIZE_AT) : c.handles.position(c.index);
+    const n = length == 0 ? 0 : c.volume.write(c.at, offset, length, r.wordsAddress(1));
+    if (n < 0 || <u32>n < length) c.handles.noteWriteError(c.index, n < 0 ? n : c.volume.status);
+    if (n < 0) return n;
+    c.handles.setPosition(c.index, offset + <u64>n);
+    c.reply.add(<u32>n);
+    return 0;
+  }
+
+  stat(): i32 {
+    const c = this.c;
+    const at = c.at;
+    const rep = c.reply;
+    rep.add(load<u32>(at + I_KIND_AT));
+    rep.add64(load<u64>(at + I_SIZE_AT));
+    rep.add64(load<u64>(at + I_CREATED_AT));
+    rep.add64(load<u64>(at + I_MODIFIED_AT));
+    rep.add(c.ino);
+    rep.add(c.handles.rights(c.index));
+    rep.add(load<u32>(at + I_BLOCKS_AT));
+    rep.add64(load<u64>(at + I_ACCESSED_AT));
+    rep.add64(load<u64>(at + I_CHANGED_AT));
+    rep.add(load<u32>(at + I_LINKS_AT));
+    return 0;
+  }
+
+  /** SET_TIMES: flags as WASI's fstflags; a time given and "now" for the same one is E_INVALID_ARGUMENT. */
+  setTimes(): i32 {
+    const c = this.c;
+    const r = c.request;
+    const flags = r.word(0);
+    if ((flags & ~<u32>15) != 0) return E_INVALID_ARGUMENT;
+    if ((flags & FS_TIMES_ACCESS) != 0 && (flags & FS_TIMES_ACCESS_NOW) != 0) return E_INVALID_ARGUMENT;
+    if ((flags & FS_TIMES_MODIFY) != 0 && (flags & FS_TIMES_MODIFY_NOW) != 0) return E_INVALID_ARGUMENT;
+    const t = wallClock();
+    const at = c.at;
+    if ((flags & FS_TIMES_ACCESS) != 0) store<u64>(at + I_ACCESSED_AT, r.word64(1));
+    if ((flags & FS_TIMES_ACCESS_NOW) != 0) store<i64>(at + I_ACCESSED_AT, t);
+    if ((flags & FS_TIMES_MODIFY) != 0) store<u64>(at + I_MODIFIED_AT, r.word64(3));
+    if ((flags & FS_TIMES_MODIFY_NOW) != 0) store<i64>(at + I_MODIFIED_AT, t);
+    c.volume.changed(at);
+    return 0;
+  }
+
+  /**
+   * READDIR: entries from the cookie into the Region. With FS_READDIR_DOTS cookies 0 and 1 are "."
+   * and "..", and entry k has cookie k + 2; without, entry k has cookie k.
+   */
+  readdir(): i32 {
+    const c = this.c;
+    const r = c.request;
+    if (r.wordCount < 3 || c.pathCap == 0) return E_BAD_MESSAGE;
+    const cookie = r.word(0);
+    const offset = r.word(1);
+    const length = r.word(2);
+    const dots: u32 = (r.word(3) & FS_READDIR_DOTS) != 0 ? 2 : 0;
+    const status = c.region.inspect(c.pathCap);
+    if (status < 0) return status;
+    if (!c.region.owner) return E_MISSING_RIGHT;
+    if (!c.region.holds(offset, length)) return E_INVALID_ARGUMENT;
+    let to = c.region.address + offset;
+    const end = to + length;
+    const count = c.dirs.capacity(c.at) + dots;
+    let entries: u32 = 0;
+    let next = cookie;
+    for (; next < count; next++) {
+      let ino: u32;
+      let kind: u32 = FS_KIND_DIR;
+      let name: usize = 0;
+      let nameLength: u32;
+      if (next < dots) {
+        ino = next == 0 ? c.ino : load<u32>(c.at + I_PARENT_AT);
+        nameLength = next + 1; // "." or ".."
+      } else {
+        const entry = c.dirs.entryAt(c.at, next - dots);
+        if (entry == 0) return c.volume.status;
+        ino = load<u32>(entry + D_INODE_AT);
+        if (ino == 0) continue;
+        kind = <u32>load<u8>(entry + D_KIND_AT);
+        nameLength = <u32>load<u16>(entry + D_NAME_LENGTH_AT);
+        name = entry + D_NAME_AT;
+      }
+      const size = (FS_DIRENT_HEADER + nameLength + 3) & ~3;
+      if (to + size > end) break;
+      memory.fill(to, 0, size);
+      store<u32>(to, ino);
+      store<u8>(to + 4, <u8>kind);
+      store<u8>(to + 5, <u8>nameLength);
+      if (name != 0) memory.copy(to + FS_DIRENT_HEADER, name, nameLength);
+      else memory.fill(to + FS_DIRENT_HEADER, 0x2e, nameLength);
+      to += size;
+      entries++;
+    }
+    if (entries == 0 && next < count) return E_INVALID_ARGUMENT; // not even one entry fits
+    c.volume.accessed(c.at);
+    c.reply.add(entries);
+    c.reply.add(next);
+    c.reply.add(<u32>(to - c.region.address - offset));
+    return 0;
+  }
+}
