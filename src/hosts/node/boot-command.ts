@@ -75,7 +75,7 @@ export async function boot(options: BootOptions, terminal: StdioTerminal): Promi
   });
   try {
     const share = options.share ? await FolderShare.open(options.share) : undefined;
-    terminal.onOutputClosed = () => shutdown.request(OUTPUT_CLOSED_STATUS, "the output was closed");
+    terminal.onOutputClosed = () => shutdown.outputClosed();
     // What is typed while the system boots waits for the console driver, unechoed; ^C stops the boot.
     terminal.holdInput(() => shutdown.request(INTERRUPTED_STATUS, "^C"));
     const imports = standardImportModules();

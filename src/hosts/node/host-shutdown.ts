@@ -56,6 +56,15 @@ export class HostShutdown {
     }, this.graceMs);
   }
 
+  /**
+   * The host's output went away. Alone it asks for a halt (a closed pipe); during a halt already
+   * asked for it is no second request: a closed terminal (SIGHUP) takes the output with it, and the
+   * halt's own messages then find it closed, which must not cut short the file system's commit.
+   */
+  outputClosed(): void {
+    if (this.status === null) this.request(OUTPUT_CLOSED_STATUS, "the output was closed");
+  }
+
   /** The machine has ended: no more waiting, and signals are the host's defaults again. */
   dispose(): void {
     if (this.deadline) clearTimeout(this.deadline);

@@ -1,17 +1,19 @@
 /**
  * Whether a disk holds something the file system may mount: a Dogma superblock, or nothing at all
  * (block 0 all zeros: a new disk, or a format cut short, which the file system formats). Anything
- * else is refused before boot, because the file system formats a disk whose superblock it cannot
- * read (user/services/fs-parts/mount.ts), and a browser disk is the user's only copy: the page
- * says what is wrong and offers to format, or to download the disk first. The checks are the
- * superblock's own (user/services/fs-parts/format.ts: magic, checksum, version, block size, size).
+ * else is refused before boot with what is wrong, and the page offers to format, or to download
+ * the disk first: a browser disk is the user's only copy, and the file system itself would only
+ * refuse to mount it (a primary superblock that is damaged while its backup is whole mounts from
+ * the backup on Node: download the disk and boot it there). The checks are the superblock's own
+ * (user/services/fs-parts/format.ts: magic, checksum, version, block size, size), for the format
+ * versions the file system mounts (1, upgraded at mount, and 2).
  */
 export type DiskVerdict = { readonly ok: true; readonly fresh: boolean } | { readonly ok: false; readonly reason: string };
 
 export const BLOCK_BYTES = 4096;
 const MAGIC = 0x3153464d474f44n; // "DOGMFS1\0"
-const VERSION = 1;
-const CHECKSUM_AT = 64;
+/** The checksum's place (it covers the bytes before it) in each format version the file system mounts. */
+const CHECKSUM_AT: Record<number, number> = { 1: 64, 2: 120 };
 const MASK = (1n << 64n) - 1n;
 
 export function checkSuperblock(block0: Uint8Array, diskBytes: number): DiskVerdict {
@@ -20,11 +22,12 @@ export function checkSuperblock(block0: Uint8Array, diskBytes: number): DiskVerd
   const view = new DataView(block0.buffer, block0.byteOffset, BLOCK_BYTES);
   const magic = view.getBigUint64(0, true);
   if (magic !== MAGIC) return { ok: false, reason: `block 0 is not a Dogma superblock (magic ${hex64(magic)}, not ${hex64(MAGIC)} "DOGMFS1")` };
-  const stored = view.getBigUint64(CHECKSUM_AT, true);
-  const computed = checksum(view, CHECKSUM_AT);
-  if (stored !== computed) return { ok: false, reason: `the superblock's checksum is wrong (stored ${hex64(stored)}, its bytes give ${hex64(computed)}): it was damaged` };
   const version = view.getUint32(8, true);
-  if (version !== VERSION) return { ok: false, reason: `the file system's format version is ${version}; this Dogma reads version ${VERSION}` };
+  const checksumAt = CHECKSUM_AT[version];
+  if (checksumAt === undefined) return { ok: false, reason: `the file system's format version is ${version}; this Dogma reads versions ${Object.keys(CHECKSUM_AT).join(" and ")}` };
+  const stored = view.getBigUint64(checksumAt, true);
+  const computed = checksum(view, checksumAt);
+  if (stored !== computed) return { ok: false, reason: `the superblock's checksum is wrong (stored ${hex64(stored)}, its bytes give ${hex64(computed)}): it was damaged` };
   const blockBytes = view.getUint32(12, true);
   if (blockBytes !== BLOCK_BYTES) return { ok: false, reason: `the superblock says blocks of ${blockBytes} bytes, not ${BLOCK_BYTES}` };
   const total = view.getUint32(16, true);

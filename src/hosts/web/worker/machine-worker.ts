@@ -92,7 +92,7 @@ async function boot(request: BootRequest): Promise<void> {
   // Refused, the disk stays open (and untouched) so that it can be downloaded before a format.
   if (!verdict.ok) return post({ kind: "disk-refused", reason: verdict.reason });
   const fetching = performance.now();
-  const image = await bootImage(request.bootBase);
+  const image = await bootImage(request.bootBase, request.format === true);
   const fetchMs = performance.now() - fetching;
   const imports = standardImportModules();
   const cache = request.cache ? new CacheStorageModuleCache() : null;
@@ -132,11 +132,17 @@ function writeOutput(stream: 1 | 2, bytes: Uint8Array): void {
 }
 
 /** The config and the modules it names, from the built page's boot/ folder. */
-async function bootImage(base: string): Promise<BootImage> {
+/**
+ * The boot image from the page's files. `format`: the person asked for a format, so the boot info
+ * carries `param format ID` (a fresh ID, as `dogma boot --format` gives), which the file system
+ * takes as leave to format whatever the disk holds (docs/FS.md).
+ */
+async function bootImage(base: string, format: boolean): Promise<BootImage> {
   const config = new TextDecoder().decode(await fetched(new URL("init.conf", base).href, "the config"));
   const named = async (name: string): Promise<BootModule> => ({ name, bytes: await fetched(new URL(`${name}.wasm`, base).href, `boot module ${name}`) });
   const [init, ...modules] = await Promise.all(["init", ...modulesOf(config)].map(named));
-  return { init: init!, modules, config, params: {} };
+  const params: Record<string, string> = format ? { format: Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) => b.toString(16).padStart(2, "0")).join("") } : {};
+  return { init: init!, modules, config, params };
 }
 
 async function fetched(url: string, what: string): Promise<Uint8Array> {
