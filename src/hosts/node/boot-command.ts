@@ -44,6 +44,12 @@ export interface BootOptions {
    * each boot, which the file system keeps in the superblock it makes (docs/FS.md "Mounting").
    */
   readonly format?: boolean;
+  /**
+   * Show the boot's and the services' messages on the console as they come (`--verbose`): the
+   * boot info says `param verbose 1`, and the log service copies every line it is given to the
+   * console. Otherwise the console shows the session and what goes wrong (docs/BOOT.md "Quiet boot").
+   */
+  readonly verbose?: boolean;
 }
 
 async function module(dir: string, name: string): Promise<BootModule> {

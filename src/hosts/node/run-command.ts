@@ -1,0 +1,177 @@
+/**
+ * `dogma run`: a WebAssembly program as a sealed process on a fresh machine, with this terminal
+ * as its console (and host folders as its preopens with --dir); the host exits with its code.
+ */
+import { basename, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ALL_RIGHTS, Rights } from "../../kernel/caps/object-abi.ts";
+import { Kernel, describeProcessFault } from "../../kernel/kernel.ts";
+import type { Process } from "../../kernel/process.ts";
+import { LoadError } from "../../loader/load-error.ts";
+import { Loader } from "../../loader/loader.ts";
+import { DEFAULT_MEMORY_SIZE, Machine } from "../../machine/machine.ts";
+import { parseMemorySize } from "../../machine/physical-memory.ts";
+import { configureWasiProcess } from "../../personality/wasi/preopens.ts";
+import { standardImportModules } from "../standard-imports.ts";
+import { HostFileError, readBoundedFile } from "./bounded-read.ts";
+import { RUN } from "./cli-commands.ts";
+import { type ParsedCommand, UsageError } from "./cli-options.ts";
+import { DiskModuleCache } from "./disk-cache.ts";
+import { NodeLoaderWorkers } from "./loader-workers.ts";
+import { nodeDevices } from "./node-devices.ts";
+import { nodePageCipher } from "./node-page-cipher.ts";
+import { MAX_PROGRAM_BYTES } from "./program-limits.ts";
+import { type FolderSpec, RunFolders, parseFolderSpec } from "./run-folders.ts";
+import type { StdioTerminal } from "./stdio-terminal.ts";
+
+export interface RunOptions {
+  memory: number;
+  trace: boolean;
+  cache: boolean;
+  program: string;
+  args: string[];
+  modules: string[];
+  dirs: FolderSpec[];
+  env: string[];
+  inheritEnv: boolean;
+}
+
+/** The program's environment: the host's with --inherit-env, then each --env (replacing a name already there). */
+function environmentOf(options: RunOptions): string[] {
+  const env = options.inheritEnv ? Object.entries(process.env).map(([name, value]) => `${name}=${value ?? ""}`) : [];
+  for (const pair of options.env) {
+    const name = pair.slice(0, pair.indexOf("=") + 1);
+    const at = env.findIndex((entry) => entry.startsWith(name));
+    if (at >= 0) env.splice(at, 1);
+    env.push(pair);
+  }
+  return env;
+}
+
+export async function run(options: RunOptions, terminal: StdioTerminal): Promise<number> {
+  const files = [options.program, ...options.modules];
+  const binaries: Uint8Array[] = [];
+  for (const file of files) {
+    try {
+      binaries.push(await readBoundedFile(file, MAX_PROGRAM_BYTES));
+    } catch (error) {
+      process.stderr.write(`dogma: ${(error as Error).message}\n`);
+      return error instanceof HostFileError && error.tooLarge ? 126 : 1;
+    }
+  }
+  let machine: Machine | null = null;
+  let folders: RunFolders | null = null;
+  let server: Uint8Array | null = null;
+  try {
+    if (options.dirs.length > 0) {
+      // The folders' devices exist before the machine: their interrupts go to it once it does.
+      folders = await RunFolders.open(options.dirs, { raise: (interrupt) => machine?.interrupts.raise(interrupt) });
+      server = await readBoundedFile(join(packageRoot, "build/user/folderfs.wasm"), MAX_PROGRAM_BYTES);
+    }
+    machine = new Machine(nodeDevices(terminal), options.memory, { extraDevices: folders?.devices ?? [] });
+  } catch (error) {
+    process.stderr.write(`dogma: ${(error as Error).message}\n`);
+    return 1;
+  }
+  const imports = standardImportModules();
+  let main: Process | null = null;
+  const loader = new Loader({ importModules: imports, maxBinaryBytes: MAX_PROGRAM_BYTES, cache: options.cache ? new DiskModuleCache() : null, workers: new NodeLoaderWorkers() });
+  const kernel = new Kernel(machine, {
+    imageLoader: loader,
+    pageCipher: nodePageCipher,
+    personalities: imports.filter((spec) => spec.module !== "dogma"),
+    trace: options.trace ? (line) => process.stderr.write(`trace: ${line}\n`) : undefined,
+    // The program's own fault is reported once it has ended; its children's as they happen.
+    onFault: (faulted, line) => {
+      if (faulted !== main) process.stderr.write(`dogma: ${line}\n`);
+    },
+  });
+  try {
+    const images = [];
+    for (const [i, file] of files.entries()) images.push(await loader.load(binaries[i]!, basename(file)));
+    const [image, ...modules] = images;
+    const name = basename(options.program);
+    if (folders && server) folders.startServers(kernel, await loader.load(server, "folderfs"));
+    // With folders the kernel runs first, until each folder's server has published its root.
+    const running = folders ? kernel.run() : null;
+    const roots = folders ? await folders.roots().catch(async (error: unknown) => {
+      await folders!.stop(kernel);
+      await running;
+      throw error;
+    }) : [];
+    const memory = kernel.memoryObject();
+    const caps = [
+      kernel.capability(memory, ALL_RIGHTS),
+      ...modules.map((module) => kernel.capability(kernel.imageObject(module), Rights.IMAGE_SPAWN)),
+      ...roots,
+    ];
+    main = kernel.spawn(image!, { args: [name, ...options.args], env: environmentOf(options), caps, memory });
+    const firstRoot = 2 + caps.length - roots.length;
+    configureWasiProcess(main, { memorySlot: 2, preopens: roots.map((_, i) => ({ slot: firstRoot + i, name: folders!.guestNames[i]! })) });
+    machine.interrupts.poke();
+    if (folders) void main.wait().then(() => folders!.stop(kernel));
+    await (running ?? kernel.run());
+    // Timers a device armed (a server's wait with a timeout) must not keep the host alive.
+    machine.powerOff();
+    const stuck = kernel.stuck();
+    if (stuck.length > 0) {
+      const names = stuck.map((p) => `${p.image.name} (pid ${p.pid})`).join(", ");
+      process.stderr.write(`dogma: blocked for ever, with nothing left to wake them: ${names}\n`);
+    }
+    const outcome = main.outcome;
+    if (!outcome) return 1;
+    if (outcome.kind === "exited") return outcome.code & 0xff;
+    process.stderr.write(`dogma: ${describeProcessFault(main)}\n`);
+    return 139;
+  } catch (error) {
+    if (error instanceof LoadError) {
+      process.stderr.write(`dogma: refused ${error.message}\n`);
+      return 126;
+    }
+    if (error instanceof RangeError || (folders && error instanceof Error)) {
+      process.stderr.write(`dogma: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+const packageRoot = fileURLToPath(new URL("../../..", import.meta.url));
+
+/** RunOptions from what the parser found (cli-options.ts); a UsageError for a value it cannot take. */
+export function runOptions(parsed: ParsedCommand): RunOptions {
+  const { values, operands } = parsed;
+  const [program, ...args] = operands;
+  if (program === undefined) throw new UsageError("no program given", RUN);
+  const env = (values.env as string[] | undefined) ?? [];
+  for (const pair of env) if (pair.indexOf("=") < 1) throw new UsageError(`--env ${pair}: not NAME=VALUE`, RUN);
+  const dirs: FolderSpec[] = [];
+  for (const spec of (values.dir as string[] | undefined) ?? []) {
+    try {
+      dirs.push(parseFolderSpec(spec));
+    } catch (error) {
+      throw new UsageError((error as Error).message, RUN);
+    }
+  }
+  return {
+    memory: memoryOption(values.memory as string | undefined, RUN),
+    trace: values.trace === true,
+    cache: values["no-cache"] !== true,
+    program,
+    args,
+    modules: (values.module as string[] | undefined) ?? [],
+    dirs,
+    env,
+    inheritEnv: values["inherit-env"] === true,
+  };
+}
+
+/** --memory's value in bytes (the default when absent). */
+export function memoryOption(value: string | undefined, command: typeof RUN): number {
+  if (value === undefined) return DEFAULT_MEMORY_SIZE;
+  try {
+    return parseMemorySize(value);
+  } catch (error) {
+    throw new UsageError((error as Error).message, command);
+  }
+}
