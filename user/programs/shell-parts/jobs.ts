@@ -370,9 +370,8 @@ export class Launcher {
 
   /** A program's PROCESS_ENDED notice came (badge: job serial << 4 | program). */
   private ended(badge: u32): void {
-    const found = this.find(badge >> 4);
-    if (found == null) return;
-    const job = found!;
+    const job = this.find(badge >> 4);
+    if (job == null) return;
     const index = <i32>(badge & 15);
     if (index >= job.programs.length) return;
     const program = job.programs[index];
