@@ -10,7 +10,8 @@ export interface SystemHost {
   makeMachine(): Machine;
   readonly loader: Loader;
   readonly kernelOptions?: KernelOptions;
-  log(line: string): void;
+  /** A boot message: `important` ones (the machine resets) are for the console, the rest for a verbose host. */
+  log(line: string, important?: boolean): void;
   readonly progress?: BootProgress;
   /** Keeps the host alive while the machine idles waiting for an interrupt; returns the release. */
   keepAlive?(): () => void;
@@ -65,7 +66,7 @@ export async function runSystem(host: SystemHost, image: BootImage): Promise<Sys
     if (quickFailures >= MAX_QUICK_FAILURES) {
       return { reason: `process 1 ${why}, ${quickFailures} times within ${QUICK_FAILURE_NS / 1e9} s of booting; giving up`, halted: false, status: 0 };
     }
-    host.log(`boot: process 1 ${why}; resetting the machine`);
+    host.log(`boot: process 1 ${why}; resetting the machine`, true);
   }
 }
 

@@ -9,11 +9,11 @@
 import {
   exit, errorName, KernelPolicy, E_INVALID_ARGUMENT, now, Memory, Receiver, msgLabel, msgBadge, msgWord, capKind, lineBegin, lineAdd, lineAddI32,
   linePrint, FOREVER, E_TIMEOUT, KIND_MEMORY, KIND_CAPPAGE, MSG_PROCESS_ENDED, MAX_RECEIVER_CAPACITY, sleep,
-  msgBegin, msgReply, reply, msgCapCount, msgCap, capDrop, Process,
+  msgBegin, msgReply, reply, msgCapCount, msgCap, capDrop, Process, STDOUT, RIGHT_RECEIVER_SEND, systemLogChannel,
 } from "../lib";
 import { CONTROL_HALT, CONTROL_KILL, CONTROL_ON_HALT, CONTROL_PAGER_READY, CONTROL_RESUME } from "../lib/init-control";
 import { BootInfo, parseBootInfo, readBootInfo } from "./parts/boot-info";
-import { parseCount } from "./parts/text";
+import { fields, lines, parseCount } from "./parts/text";
 import { parseConfig } from "./parts/config";
 import { Holdings, Supervisor } from "./parts/supervisor";
 import { PowerButton } from "./parts/power";
@@ -28,6 +28,8 @@ const KERNEL: i32 = 7;
 const REGISTRY_QUEUE: u32 = 128;
 /** Control calls (HALT) waiting for init: few services hold a control capability. */
 const CONTROL_QUEUE: u32 = 8;
+/** init's lines the log channel keeps while the log service is not running (a boot says about 30). */
+const LOG_QUEUE: u32 = 256;
 /** Page-outs and page-ins the pager may have queued. */
 const PAGER_QUEUE: u32 = 64;
 
@@ -36,7 +38,7 @@ function fail(why: string, status: i32): void {
   lineAdd(why);
   lineAdd(": ");
   lineAdd(errorName(status));
-  linePrint();
+  linePrint(STDOUT, true);
   exit(1);
 }
 
@@ -51,7 +53,7 @@ function expectKind(slot: i32, kind: u32, what: string): void {
     lineAdd("an object of kind ");
     lineAddI32(found);
   }
-  linePrint();
+  linePrint(STDOUT, true);
   exit(1);
 }
 
@@ -68,9 +70,40 @@ function applyParams(info: BootInfo): void {
       const status = ms > 0 ? new KernelPolicy(KERNEL).setSlice(<u32>ms * 1000) : E_INVALID_ARGUMENT;
       lineAdd(status == 0 ? ": applied" : ": refused, " + errorName(status));
     } else if (p.key == "format") lineAdd(": for the file system, which formats the disk (dogma boot --format)");
+    else if (p.key == "verbose") lineAdd(": every line of the log shown on the console (dogma boot --verbose)");
     else lineAdd(": unknown; ignored");
     linePrint();
   }
+}
+
+/** Whether some line of the config grants `grant` (a field of a service or driver line). */
+function configGrants(config: string, grant: string): bool {
+  const all = lines(config);
+  for (let i = 0; i < all.length; i++) {
+    const f = fields(all[i]);
+    if (f.length < 3 || (f[0] != "service" && f[0] != "driver")) continue;
+    for (let k = 3; k < f.length && f[k] != "--"; k++) if (f[k] == grant) return true;
+  }
+  return false;
+}
+
+/**
+ * init's own lines go to the log service through a channel only init sends on (never waiting:
+ * init must not depend on a service it supervises); they wait there while the log service is not
+ * running. Only when a config line grants the channel (`log-channel`): otherwise nobody would
+ * read it, and init prints on the console as before. With `param verbose 1` init shows them on
+ * the console too; failures it always shows. The channel's slot, or 0.
+ */
+function startLogChannel(info: BootInfo): i32 {
+  let verbose = false;
+  for (let i = 0; i < info.params.length; i++) if (info.params[i].key == "verbose" && info.params[i].value == "1") verbose = true;
+  if (!configGrants(info.config, "log-channel")) return 0;
+  const channel = memory.createReceiver(LOG_QUEUE);
+  if (channel < 0) fail("cannot create the log channel", channel);
+  const send = new Receiver(channel).mint(0, RIGHT_RECEIVER_SEND);
+  if (send < 0) fail("cannot mint a capability to the log channel", send);
+  systemLogChannel(send, verbose);
+  return channel;
 }
 
 expectKind(MEMORY, KIND_MEMORY, "a Memory");
@@ -85,13 +118,15 @@ if (text == null) exit(1);
 const info = parseBootInfo(text!);
 if (!info.hasConfig) {
   lineBegin("init: the boot info has no config line: nothing to start");
-  linePrint();
+  linePrint(STDOUT, true);
 }
+const memory = new Memory(MEMORY);
+const logChannel = startLogChannel(info);
 applyParams(info);
 const entries = parseConfig(info.config, info);
 
-const memory = new Memory(MEMORY);
 const holds = new Holdings();
+holds.logChannel = logChannel;
 holds.memory = MEMORY;
 holds.images = IMAGES;
 holds.devices = DEVICES;
@@ -203,7 +238,7 @@ for (;;) {
   } else if (status != E_TIMEOUT) {
     lineBegin("init: receiving notices: ");
     lineAdd(errorName(status));
-    linePrint();
+    linePrint(STDOUT, true);
     sleep(1_000_000_000); // should never happen; do not spin if it does
   }
   supervisor.restartDue();

@@ -19,6 +19,8 @@ export * from "./caps/image";
 export * from "./caps/device";
 export * from "./caps/kernel-policy";
 export * from "./log-client";
+export * from "./system-log";
+export * from "./status-text";
 export * from "./caps/futex";
 export * from "./server";
 export * from "./line";

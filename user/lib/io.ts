@@ -1,8 +1,9 @@
 // Standard output, errors and input as text: the process's standard streams when it has them
-// (streams.ts), else the boot console. Strings go out as UTF-8 in one write per call where
+// (streams.ts), else the log service or the boot console (system-log.ts). Strings go out as UTF-8 in one write per call where
 // possible, so that lines from concurrent processes do not interleave mid-line.
-import { console_write, console_read } from "./sys";
+import { console_read } from "./sys";
 import { hasStreams, streamWrite, streamRead, SLOT_STDIN, SLOT_STDOUT, SLOT_STDERR } from "./streams";
+import { systemWrite } from "./system-log";
 
 export const STDOUT: i32 = 1;
 export const STDERR: i32 = 2;
@@ -12,17 +13,13 @@ export const STDERR: i32 = 2;
 const SCRATCH_SIZE: usize = 1024;
 const scratch: usize = memory.data(<i32>SCRATCH_SIZE);
 
-/** Writes all `len` bytes at `ptr` to `stream`; returns the bytes written or a negative status. */
-export function writeBytes(stream: i32, ptr: usize, len: usize): i32 {
+/**
+ * Writes all `len` bytes at `ptr` to `stream`; returns the bytes written or a negative status.
+ * `important`: a line the console must show even on a quiet boot (only for processes without streams).
+ */
+export function writeBytes(stream: i32, ptr: usize, len: usize, important: bool = false): i32 {
   if (hasStreams()) return streamWrite(stream == STDERR ? SLOT_STDERR : SLOT_STDOUT, ptr, len, stream == STDERR);
-  let done: usize = 0;
-  while (done < len) {
-    const n = console_write(stream, <i32>(ptr + done), <i32>(len - done));
-    if (n < 0) return n;
-    if (n == 0) break; // a console that takes nothing would otherwise spin here forever
-    done += <usize>n;
-  }
-  return <i32>done;
+  return systemWrite(stream, ptr, len, important);
 }
 
 function writeString(stream: i32, s: string, newline: bool): i32 {

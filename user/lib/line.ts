@@ -93,14 +93,18 @@ export function lineAddHex(n: u32): void {
   lineAddBytes(at, digits + 24 - at);
 }
 
-/** Writes the line and a newline to `stream` in one write; the result is writeBytes'. */
-export function linePrint(stream: i32 = STDOUT): i32 {
+/**
+ * Writes the line and a newline to `stream` in one write; the result is writeBytes'. An
+ * `important` line of a process without streams (a failure init reports) is shown on the console
+ * even when the boot is quiet (system-log.ts).
+ */
+export function linePrint(stream: i32 = STDOUT, important: bool = false): i32 {
   if (truncated) {
     memory.copy(line + length, changetype<usize>(DOTS), TRUNCATED_MARK);
     length += TRUNCATED_MARK;
   }
   store<u8>(line + length, 0x0a);
-  const result = writeBytes(stream, line, length + 1);
+  const result = writeBytes(stream, line, length + 1, important);
   length = 0;
   truncated = false;
   return result;

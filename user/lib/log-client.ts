@@ -1,22 +1,20 @@
-// The log service's protocol from a client's side (user/services/log.ts, docs/DRIVERS.md).
+// The log service's protocol from a client's side (user/services/log.ts, docs/DRIVERS.md). Its
+// numbers live in system-log.ts, which is how a process without standard streams prints there.
 import { msgBegin, msgAddWord, msgInvoke, msgLabel, msgWord, msgWordCount } from "./message";
 import { registryLookup } from "./registry";
-
-export const LOG_WRITE: u32 = 1;
-export const LOG_READ: u32 = 2;
-const LINE_BYTES: i32 = 252;
+import { LOG_WRITE, LOG_READ, LOG_READ_WAIT, LOG_ERROR, LOG_LINE_BYTES } from "./system-log";
 
 /** The log service's call capability (looked up in the registry), or a negative status. */
 export function logLookup(): i32 {
   return registryLookup("log");
 }
 
-/** Writes one line (cut at 252 bytes) to the log through `log`; the call's status. */
-export function logWrite(log: i32, line: string): i32 {
+/** Writes one line (cut at 252 bytes) to the log through `log` (an error's with `error`); the call's status. */
+export function logWrite(log: i32, line: string, error: bool = false): i32 {
   const bytes = Uint8Array.wrap(String.UTF8.encode(line));
-  const length = min(bytes.length, LINE_BYTES);
+  const length = min(bytes.length, <i32>LOG_LINE_BYTES);
   msgBegin(LOG_WRITE);
-  msgAddWord(<u32>length);
+  msgAddWord(<u32>length | (error ? LOG_ERROR : 0));
   for (let i = 0; i < length; i += 4) {
     let word: u32 = 0;
     for (let b = 0; b < 4 && i + b < length; b++) word |= <u32>bytes[i + b] << (8 * b);
@@ -26,18 +24,24 @@ export function logWrite(log: i32, line: string): i32 {
   return status < 0 ? status : -<i32>msgLabel();
 }
 
-/** One line read back: its sequence number, the next one's, and its text; null at the end. */
+/** One line read back: its sequence number, the next one's, when it was written (ns since boot), whether it was an error, and its text. */
 export class LogLine {
-  constructor(readonly sequence: u32, readonly next: u32, readonly text: string) {}
+  constructor(readonly sequence: u32, readonly next: u32, readonly time: i64, readonly error: bool, readonly text: string) {}
 }
 
-/** The oldest line kept at or after `sequence`, or null when there is none (or on error). */
-export function logRead(log: i32, sequence: u32): LogLine | null {
+/**
+ * The oldest line kept at or after `sequence`, or null when there is none (or on error); with
+ * `wait`, the call waits for the next line to be written when there is none yet.
+ */
+export function logRead(log: i32, sequence: u32, wait: bool = false): LogLine | null {
   msgBegin(LOG_READ);
   msgAddWord(sequence);
-  if (msgInvoke(log) < 0 || msgLabel() != 0 || msgWordCount() < 3) return null;
-  const length = <i32>msgWord(2);
+  if (wait) msgAddWord(LOG_READ_WAIT);
+  if (msgInvoke(log) < 0 || msgLabel() != 0 || msgWordCount() < 5) return null;
+  const head = msgWord(2);
+  const length = <i32>(head & 0xffff);
   const bytes = new Uint8Array(length);
-  for (let i = 0; i < length; i++) bytes[i] = <u8>(msgWord(3 + (i >> 2)) >> (8 * (i & 3)));
-  return new LogLine(msgWord(0), msgWord(1), String.UTF8.decode(bytes.buffer));
+  for (let i = 0; i < length; i++) bytes[i] = <u8>(msgWord(5 + (i >> 2)) >> (8 * (i & 3)));
+  const time = <i64>(<u64>msgWord(3) | (<u64>msgWord(4) << 32));
+  return new LogLine(msgWord(0), msgWord(1), time, (head & LOG_ERROR) != 0, String.UTF8.decode(bytes.buffer));
 }

@@ -1,85 +1,192 @@
-// The log service: a ring of the last 256 lines any process writes, which `dmesg` reads back.
-// Config: `service log log memory=256`. Slot 2 is the registry, slot 3 its Memory (for its
-// Receiver). It registers "log". Protocol (docs/DRIVERS.md, "Log service"):
-//   WRITE (1): word 0 the line's byte length, then its bytes packed little-endian into words
-//              (at most 252 bytes; longer lines are cut). Replies 0.
-//   READ (2):  word 0 a sequence number. Replies label 0 with the oldest kept line at or after
-//              it: words sequence, next sequence, byte length, bytes; or label 1 when there is none.
+// The log service: a ring of the last 512 lines the system's processes print (services, drivers and
+// init write here, through libdogma's print, instead of on the console: user/lib/system-log.ts),
+// which `dmesg` reads back, and `dmesg -f` follows. It shows on the console what the boot was
+// asked to show: every line with `param verbose 1` in the boot info (`dogma boot --verbose`),
+// otherwise only the lines written to an errors stream.
+//
+// Config: `service log log memory=256 bootinfo log-channel pin=2`, right after the registry, so
+// that everything started after it finds it. Slots: 2 the registry, 3 its Memory (for its
+// Receiver), 4 the boot info (optional: without it, quiet), 5 the receive side of init's log
+// channel (optional): init sends its own lines there, never waiting on a service it supervises,
+// and they wait in the channel while this service is not running. pin=2: a process that prints
+// while the pager is busy must not wait for a page-in of the log.
+//
+// Protocol (docs/DRIVERS.md "Log service"), on the call capability registered as "log":
+//   WRITE (1): word 0 the byte length | LOG_ERROR | LOG_SHOWN, then the bytes packed little-endian
+//              (at most 252; longer lines are cut). Replies 0.
+//   READ (2):  word 0 a sequence number, word 1 (optional) LOG_READ_WAIT. Replies label 0 with the
+//              oldest kept line at or after it: words sequence, next sequence, byte length | flags,
+//              time (ns since boot, low and high), bytes; or label 1 when there is none. With
+//              LOG_READ_WAIT the reply waits for the next line instead (8 readers at most wait;
+//              another gets E_QUEUE_FULL).
 // Lines live in static memory and nothing allocates per request, so it can run for ever.
 import {
-  print, eprint, errorName, exit, serve, Memory, Receiver, msgBegin, msgWord, msgWordCount, msgAddWord,
-  msgClearCaps, registryRegister, CAP_MOVE, RIGHT_RECEIVER_CALL,
+  exit, Memory, Receiver, Region, msgBegin, msgWord, msgWordCount, msgAddWord, msgLabel, msgReply, msgClearCaps, msgSetLabel,
+  registryRegister, reply, capDrop, capKind, now, systemLogOff, CAP_MOVE, RIGHT_RECEIVER_CALL, KIND_RECEIVER, KIND_REGION,
+  LOG_WRITE, LOG_READ, LOG_ERROR, LOG_SHOWN, LOG_LINE_BYTES, LOG_READ_WAIT, E_QUEUE_FULL,
 } from "../lib";
+import { console_write } from "../lib/sys";
 
-export const LOG_WRITE: u32 = 1;
-export const LOG_READ: u32 = 2;
+systemLogOff(); // a call to itself would never be answered
+
 const MEMORY: i32 = 3;
-const LINES: u32 = 256;
-const LINE_BYTES: u32 = 252;
-const ring: usize = memory.data(<i32>(LINES * LINE_BYTES));
+const BOOT_INFO: i32 = 4;
+const CHANNEL: i32 = 5;
+const LINES: u32 = 512;
+const MAX_WAITING: i32 = 8;
+const ring: usize = memory.data(<i32>(LINES * LOG_LINE_BYTES));
 const lengths: usize = memory.data(<i32>(LINES * 4));
+const times: usize = memory.data(<i32>(LINES * 8));
+const scratch: usize = memory.data(<i32>LOG_LINE_BYTES + 1);
 /** Sequence number of the next line written; lines [max(0, next - LINES), next) are kept. */
 let next: u32 = 0;
+/** Every line goes to the console too (`param verbose 1`). */
+let verbose = false;
+const waiting = new StaticArray<i32>(MAX_WAITING);
+const waitingFor = new StaticArray<u32>(MAX_WAITING);
 
+/** A failure before serving: said on the console (there is no log to say it in) and the end. */
 function check(what: string, result: i32): i32 {
   if (result < 0) {
-    eprint("log: " + what + ": " + errorName(result));
+    const text = "log: " + what + ": status " + result.toString() + "\n";
+    const bytes = String.UTF8.encode(text);
+    console_write(2, <i32>changetype<usize>(bytes), bytes.byteLength);
     exit(1);
   }
   return result;
 }
 
+/** Whether the boot info at BOOT_INFO says `param verbose 1`. */
+function verboseBoot(): bool {
+  if (capKind(BOOT_INFO) != <i32>KIND_REGION) return false;
+  const info = new Region(BOOT_INFO).info();
+  if (info.status < 0) return false;
+  const length = min(load<u32>(<usize>info.address), info.pages * 4096 - 4);
+  const text = String.UTF8.decodeUnsafe(<usize>info.address + 4, <usize>length);
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    if (lines[i] == "config") break;
+    if (lines[i].trim() == "param verbose 1") return true;
+  }
+  return false;
+}
+
+/** Keeps the `length` bytes at `from` (a line, no newline) as the next line, shows it if it should be, and answers the readers waiting for it. */
+function keep(from: usize, length: u32, flags: u32): void {
+  length = min(length, LOG_LINE_BYTES);
+  const slot = next % LINES;
+  const at = ring + <usize>(slot * LOG_LINE_BYTES);
+  memory.copy(at, from, length);
+  store<u32>(lengths + <usize>(slot * 4), length | (flags & LOG_ERROR));
+  store<i64>(times + <usize>(slot * 8), now());
+  next++;
+  if ((flags & LOG_SHOWN) == 0 && (verbose || (flags & LOG_ERROR) != 0)) {
+    memory.copy(scratch, at, length);
+    store<u8>(scratch + length, 0x0a);
+    console_write((flags & LOG_ERROR) != 0 ? 2 : 1, <i32>scratch, <i32>length + 1);
+  }
+}
+
+/** WRITE in the buffer (a call, or a send through the channel). */
 function write(): u32 {
   const words = msgWordCount();
   if (words < 1) return 11; // E_INVALID_ARGUMENT's magnitude
-  let length = min(msgWord(0), <u32>(words - 1) * 4);
-  length = min(length, LINE_BYTES);
-  const slot = next % LINES;
-  const at = ring + <usize>(slot * LINE_BYTES);
+  const head = msgWord(0);
+  const length = min(min(head & 0xffff, <u32>(words - 1) * 4), LOG_LINE_BYTES);
   for (let i: u32 = 0; i < length; i += 4) {
     const word = msgWord(1 + <i32>(i >> 2));
-    for (let b: u32 = 0; b < 4 && i + b < length; b++) store<u8>(at + i + b, <u8>(word >> (8 * b)));
+    for (let b: u32 = 0; b < 4 && i + b < length; b++) store<u8>(scratch + i + b, <u8>(word >> (8 * b)));
   }
-  store<u32>(lengths + <usize>(slot * 4), length);
-  next++;
+  keep(scratch, length, head & (LOG_ERROR | LOG_SHOWN));
   return 0;
 }
 
-function read(): u32 {
-  let seq = msgWordCount() > 0 ? msgWord(0) : 0;
-  const oldest = next > LINES ? next - LINES : 0;
-  if (seq < oldest) seq = oldest;
-  msgBegin(0);
-  if (seq >= next) return 1;
+/** Puts line `seq` (kept) in the buffer as READ's answer. */
+function answer(seq: u32): void {
   const slot = seq % LINES;
-  const at = ring + <usize>(slot * LINE_BYTES);
-  const length = load<u32>(lengths + <usize>(slot * 4));
+  const at = ring + <usize>(slot * LOG_LINE_BYTES);
+  const head = load<u32>(lengths + <usize>(slot * 4));
+  const length = head & 0xffff;
+  const time = load<i64>(times + <usize>(slot * 8));
+  msgBegin(0);
   msgAddWord(seq);
   msgAddWord(seq + 1);
-  msgAddWord(length);
+  msgAddWord(head);
+  msgAddWord(<u32>time);
+  msgAddWord(<u32>(<u64>time >>> 32));
   for (let i: u32 = 0; i < length; i += 4) {
     let word: u32 = 0;
     for (let b: u32 = 0; b < 4 && i + b < length; b++) word |= <u32>load<u8>(at + i + b) << (8 * b);
     msgAddWord(word);
   }
-  return 0;
 }
 
-function handle(label: u32): u32 {
-  msgClearCaps();
-  if (label == LOG_WRITE) {
-    const status = write();
-    msgBegin(0);
-    return status;
+/** The oldest kept sequence at or after `seq`. */
+function oldestFrom(seq: u32): u32 {
+  const oldest = next > LINES ? next - LINES : 0;
+  return seq < oldest ? oldest : seq;
+}
+
+/**
+ * READ in the buffer: the answer's label (the line is in the buffer), or -1 when the caller waits
+ * for the next line (its reply capability is kept).
+ */
+function read(replyCap: i32): i32 {
+  const seq = oldestFrom(msgWordCount() > 0 ? msgWord(0) : 0);
+  const wait = msgWordCount() > 1 && (msgWord(1) & LOG_READ_WAIT) != 0;
+  if (seq < next) {
+    answer(seq);
+    return 0;
   }
-  if (label == LOG_READ) return read();
+  if (!wait || replyCap == 0) {
+    msgBegin(0);
+    return 1;
+  }
+  for (let i = 0; i < MAX_WAITING; i++) {
+    if (unchecked(waiting[i]) != 0) continue;
+    unchecked((waiting[i] = replyCap));
+    unchecked((waitingFor[i] = seq));
+    return -1;
+  }
   msgBegin(0);
-  return 11;
+  return -E_QUEUE_FULL;
 }
 
-const requests = new Receiver(check("create receiver", new Memory(MEMORY).createReceiver(64)));
-check("register log", registryRegister("log", <u32>check("mint", requests.mint(0, RIGHT_RECEIVER_CALL)) | CAP_MOVE));
-print("log: registered \"log\"");
-const status = serve(requests.cap, handle);
-eprint("log: receiver gone: " + errorName(status));
-exit(1);
+/** Answers every waiting reader whose line has come (a reader that has gone just drops its reply). */
+function wakeReaders(): void {
+  for (let i = 0; i < MAX_WAITING; i++) {
+    const waiter = unchecked(waiting[i]);
+    if (waiter == 0 || unchecked(waitingFor[i]) >= next) continue;
+    unchecked((waiting[i] = 0));
+    answer(oldestFrom(unchecked(waitingFor[i])));
+    msgSetLabel(0);
+    if (reply(waiter) < 0) capDrop(waiter);
+  }
+}
+
+verbose = verboseBoot();
+const requests = new Receiver(check("create its Receiver", new Memory(MEMORY).createReceiver(64)));
+const others: i32[] = [];
+if (capKind(CHANNEL) == <i32>KIND_RECEIVER) others.push(CHANNEL);
+check("register \"log\"", registryRegister("log", <u32>check("mint", requests.mint(0, RIGHT_RECEIVER_CALL)) | CAP_MOVE));
+const started = String.UTF8.encode("log: registered \"log\"" + (verbose ? "; showing every line on the console (verbose)" : ""));
+keep(changetype<usize>(started), <u32>started.byteLength, 0);
+
+for (;;) {
+  const status = requests.receiveAny(others);
+  if (status < 0) check("receive", status);
+  const replyCap = msgReply();
+  const label = msgLabel();
+  msgClearCaps();
+  let answerLabel: i32 = 11;
+  if (label == LOG_WRITE) {
+    answerLabel = <i32>write();
+    msgBegin(0);
+  } else if (label == LOG_READ) answerLabel = read(replyCap);
+  else msgBegin(0);
+  if (answerLabel >= 0 && replyCap != 0) {
+    msgSetLabel(<u32>answerLabel);
+    if (reply(replyCap) < 0) capDrop(replyCap);
+  }
+  if (label == LOG_WRITE) wakeReaders();
+}

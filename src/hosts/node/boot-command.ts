@@ -61,7 +61,10 @@ async function module(dir: string, name: string): Promise<BootModule> {
 export async function bootImage(options: BootOptions): Promise<BootImage> {
   const config = new TextDecoder().decode(await readBoundedFile(options.configFile, MAX_CONFIG_BYTES, `the config ${options.configFile}`));
   const modules = await Promise.all(modulesOf(config).map((name) => module(options.modulesDir, name)));
-  const params: Record<string, string> = options.format ? { format: randomBytes(8).toString("hex") } : {};
+  const params: Record<string, string> = {
+    ...(options.format ? { format: randomBytes(8).toString("hex") } : {}),
+    ...(options.verbose ? { verbose: "1" } : {}),
+  };
   return { init: await module(options.modulesDir, "init"), modules, config, params };
 }
 
@@ -72,6 +75,11 @@ export async function bootImage(options: BootOptions): Promise<BootImage> {
  */
 export async function boot(options: BootOptions, terminal: StdioTerminal): Promise<number> {
   const say = (line: string) => void terminal.write(2, `${line}\n`);
+  // A quiet boot shows the session; the boot's own lines and the kernel's fault reports (init
+  // and the shell say what failed, in the log and on the console) only with --verbose.
+  const tell = (line: string, important = false) => {
+    if (options.verbose || important) say(line);
+  };
   const image = await bootImage(options);
   if (options.disk && !options.readOnly) await mkdir(dirname(options.disk), { recursive: true });
   const disk = options.disk ? await DiskImage.open(options.disk, DISK_SIZE, { readOnly: options.readOnly, onFailure: (line) => say(`dogma: ${line}`) }) : undefined;
@@ -97,11 +105,11 @@ export async function boot(options: BootOptions, terminal: StdioTerminal): Promi
         kernelOptions: {
           personalities: imports.filter((spec) => spec.module !== "dogma"),
           pageCipher: nodePageCipher,
-          onFault: (_process, line) => say(`dogma: ${line}`),
+          onFault: (_process, line) => tell(`dogma: ${line}`),
         },
-        log: (line) => {
+        log: (line, important) => {
           progress.done();
-          say(line);
+          tell(line, important);
         },
         progress: { loading: (name, index, count) => progress.update(name, index, count) },
         // A machine waiting for a device (a driver with an armed interrupt) is idle, not finished:
@@ -114,7 +122,7 @@ export async function boot(options: BootOptions, terminal: StdioTerminal): Promi
       image,
     );
     progress.done();
-    say(`dogma: ${end.reason}`);
+    tell(`dogma: ${end.reason}`, !end.halted);
     return shutdown.status ?? (end.halted ? end.status : 1);
   } finally {
     shutdown.dispose();

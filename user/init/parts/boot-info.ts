@@ -2,7 +2,7 @@
 // u32 is the byte length of the UTF-8 text that follows. The text names the boot modules (slot i
 // of the Images Cappage), the devices (slot i of the Devices and Interrupts Cappages) and the
 // kernel parameters; everything after the line "config" is the config file.
-import { Region, errorName, lineBegin, lineAdd, lineAddI32, linePrint, CAPPAGE_SLOTS } from "../../lib";
+import { Region, errorName, lineBegin, lineAdd, lineAddI32, linePrint, CAPPAGE_SLOTS, STDOUT } from "../../lib";
 import { fields, lines, parseCount } from "./text";
 
 export class BootModule {
@@ -69,7 +69,7 @@ export function parseBootInfo(text: string): BootInfo {
       lineAddI32(i + 1);
       lineAdd(": " + why + "; skipped: ");
       lineAdd(all[i]);
-      linePrint();
+      linePrint(STDOUT, true);
     }
   }
   return info;
@@ -107,5 +107,5 @@ function parseLine(info: BootInfo, f: string[]): string {
 function complain(why: string): void {
   lineBegin("init: ");
   lineAdd(why);
-  linePrint();
+  linePrint(STDOUT, true);
 }

@@ -1,7 +1,7 @@
 // The config file (docs/BOOT.md "Config"): one service per line, `KIND NAME MODULE GRANT...`,
 // started in order, the registry first. A line init cannot use is logged and skipped; the rest
 // of the config still starts.
-import { lineBegin, lineAdd, lineAddI32, linePrint, packArgs, ARGS_IN_MESSAGE_BYTES } from "../../lib";
+import { lineBegin, lineAdd, lineAddI32, linePrint, packArgs, ARGS_IN_MESSAGE_BYTES, STDOUT } from "../../lib";
 import { BootInfo } from "./boot-info";
 import { fields, lines, parseCount, valueOf } from "./text";
 
@@ -41,6 +41,8 @@ export const GRANT_USE: i32 = 9;
 export const GRANT_BOOT_MODULES: i32 = 10;
 /** `pager=PAGES`: the receive capability of the paging channel, and paging starts through it with a store of PAGES pages. */
 export const GRANT_PAGER: i32 = 11;
+/** `log-channel`: the receive capability of init's log channel, where init sends its own lines (the log service's). */
+export const GRANT_LOG_CHANNEL: i32 = 12;
 
 /**
  * The names of the shared Cappages the config's publish= and use= grants name, in order of first
@@ -100,7 +102,7 @@ export function parseConfig(text: string, info: BootInfo): ServiceEntry[] {
       lineBegin("init: config line ");
       lineAddI32(i + 1);
       lineAdd(": " + all[i].length.toString() + " characters, more than a line may have (" + MAX_LINE_BYTES.toString() + "); skipped");
-      linePrint();
+      linePrint(STDOUT, true);
       continue;
     }
     const f = fields(all[i]);
@@ -111,7 +113,8 @@ export function parseConfig(text: string, info: BootInfo): ServiceEntry[] {
       lineAddI32(i + 1);
       lineAdd(": " + why + "; skipped: ");
       lineAdd(all[i].trim());
-      linePrint();
+      // A device this machine lacks (--share, a browser's panel) is what the config expects: not a failure.
+      linePrint(STDOUT, !why.startsWith("no device named"));
     }
   }
   putRegistryFirst(entries);
@@ -227,7 +230,7 @@ function parseGrant(entry: ServiceEntry, grant: string, info: BootInfo): string 
     entry.grants.push(new Grant(GRANT_MEMORY, pages));
     return "";
   }
-  return "unknown grant \"" + grant + "\" (registry, device=NAME, interrupt=NAME, memory=PAGES, priority=N, kernel, images, bootinfo, control, publish=NAME, use=NAME, boot-modules, pin=N, pager=PAGES, paging=POLICY, supervise or session)";
+  return "unknown grant \"" + grant + "\" (registry, device=NAME, interrupt=NAME, memory=PAGES, priority=N, kernel, images, bootinfo, control, publish=NAME, use=NAME, boot-modules, log-channel, pin=N, pager=PAGES, paging=POLICY, supervise or session)";
 }
 
 /** The grants that are one word with no value; 0 for any other field. */
@@ -236,6 +239,7 @@ function plainGrant(grant: string): i32 {
   if (grant == "images") return GRANT_IMAGES;
   if (grant == "bootinfo") return GRANT_BOOT_INFO;
   if (grant == "control") return GRANT_CONTROL;
+  if (grant == "log-channel") return GRANT_LOG_CHANNEL;
   return 0;
 }
 
@@ -248,7 +252,7 @@ function putRegistryFirst(entries: ServiceEntry[]): void {
     lineBegin("init: config line ");
     lineAddI32(registry.line);
     lineAdd(": the registry must come first; starting it first");
-    linePrint();
+    linePrint(STDOUT, true);
     for (let j = i; j > 0; j--) entries[j] = entries[j - 1];
     entries[0] = registry;
     return;
@@ -257,6 +261,6 @@ function putRegistryFirst(entries: ServiceEntry[]): void {
     lineBegin("init: the config starts no ");
     lineAdd(REGISTRY_NAME);
     lineAdd(": nobody will answer registry calls");
-    linePrint();
+    linePrint(STDOUT, true);
   }
 }

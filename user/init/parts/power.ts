@@ -2,7 +2,7 @@
 // presses its button when it is told to end (SIGTERM, a closed terminal), and init halts the
 // system as for a HALT; before init ends it leaves there the status the host exits with (the
 // session's exit code). A machine without one (a test's) has no button, and the status stays 0.
-import { Cappage, Device, Interrupt, Memory, Receiver, lineBegin, lineAdd, linePrint, errorName, CAP_MOVE, RIGHT_RECEIVER_SEND } from "../../lib";
+import { Cappage, Device, Interrupt, Memory, Receiver, lineBegin, lineAdd, linePrint, errorName, STDOUT, CAP_MOVE, RIGHT_RECEIVER_SEND } from "../../lib";
 import { BootInfo } from "./boot-info";
 
 const DEVICE_MAGIC: u32 = 0x6d676f64;
@@ -69,6 +69,6 @@ export class PowerButton {
       lineAdd(errorName(status));
     }
     lineAdd("; the host's requests to halt will not be heard");
-    linePrint();
+    linePrint(STDOUT, true);
   }
 }

@@ -17,12 +17,12 @@ import {
   STATE_EXITED, STATE_FAULTED, KILLED_EXIT_CODE, msgCap, msgAddArgsBlock, OP_PROCESS_SET_ARGS, OP_CAPPAGE_PUT, CAPPAGE_SLOTS,
   RIGHT_KERNEL_INSPECT, RIGHT_CAPPAGE_READ, RIGHT_REGION_READ, OP_KERNEL_SET_PIN, OP_KERNEL_SET_PAGER, OP_KERNEL_SET_PAGING, E_MISSING_RIGHT,
   SLOT_SELF, PIN_PINNED, OP_PROCESS_SUSPEND, OP_PROCESS_RESUME, E_NO_PROCESS, E_NOT_READY, Receiver, msgLabel, msgBadge, msgReply, reply,
-  OP_MEMORY_CREATE_PAGE, Page, PAGE_SHARED,
+  OP_MEMORY_CREATE_PAGE, Page, PAGE_SHARED, STDOUT,
 } from "../../lib";
 import { CONTROL_FINISH, CONTROL_FINISHED } from "../../lib/init-control";
 import {
   GRANT_BOOT_INFO, GRANT_BOOT_MODULES, GRANT_CONTROL, GRANT_DEVICE, GRANT_IMAGES, GRANT_INTERRUPT, GRANT_KERNEL, GRANT_MEMORY,
-  GRANT_PUBLISH, GRANT_USE, GRANT_PAGER, ServiceEntry, sharedNames,
+  GRANT_PUBLISH, GRANT_USE, GRANT_PAGER, GRANT_LOG_CHANNEL, ServiceEntry, sharedNames,
 } from "./config";
 
 /** How long a halt waits for a service it asked to finish (CONTROL_ON_HALT). */
@@ -52,6 +52,8 @@ export class Holdings {
   control: i32 = 0;
   /** The paging channel (pager= grant): the kernel sends PAGE_OUT and PAGE_IN here; 0: none. */
   pagerChannel: i32 = 0;
+  /** The log channel (init's own lines wait there for the log service), when a line says `log-channel`. */
+  logChannel: i32 = 0;
 }
 
 /** How one attempt of a service ended: from PROCESS_STATE, or the step that failed to start it. */
@@ -128,7 +130,7 @@ export class Supervisor {
         lineAdd(sharedNames[i]);
         lineAdd(": ");
         lineAdd(errorName(made));
-        linePrint();
+        linePrint(STDOUT, true);
       }
     }
   }
@@ -299,6 +301,13 @@ export class Supervisor {
         if (channel <= 0 || !this.give(s, <u32>channel | CAP_MOVE)) return "give it the paging channel";
         continue;
       }
+      if (grant.kind == GRANT_LOG_CHANNEL) {
+        // The receive side of init's log channel: the same Receiver for every attempt, so what
+        // init said while the log service was down waits there for its successor.
+        const channel = h.logChannel == 0 ? 0 : capCopy(h.logChannel, RIGHT_RECEIVER_RECEIVE);
+        if (channel <= 0 || !this.give(s, <u32>channel | CAP_MOVE)) return "give it the log channel";
+        continue;
+      }
       if (grant.kind == GRANT_BOOT_MODULES) {
         // The Images Cappage read-only, then a copy of the boot info's view (which names them).
         const images = this.moduleImages == 0 ? 0 : capCopy(this.moduleImages, RIGHT_CAPPAGE_READ);
@@ -367,7 +376,7 @@ export class Supervisor {
     lineBegin("init: no paging: ");
     lineAdd(s.entry.name);
     lineAdd(" never said it was ready");
-    linePrint();
+    linePrint(STDOUT, true);
     this.startAll();
   }
 
@@ -569,7 +578,7 @@ export class Supervisor {
         lineBegin("init: cannot make the registry's table: ");
         lineAdd(errorName(made < 0 ? made : E_NOT_READY));
         lineAdd("; a restarted registry starts empty");
-        linePrint();
+        linePrint(STDOUT, true);
         return;
       }
       unchecked((this.registryNames[p] = page));
@@ -651,7 +660,7 @@ export class Supervisor {
       lineAdd(fast ? " failures within " : " failures in a row, none of them up for ");
       lineAddI64(FAILURE_WINDOW_NS / 1_000_000_000);
       lineAdd(" s");
-      linePrint();
+      linePrint(STDOUT, true);
       this.goOnWithoutPager(s);
       // Without its session nobody can use the machine, or halt it: halt it now, saying why.
       if (s.entry.session) this.sessionLost = s.entry.name;
@@ -661,7 +670,7 @@ export class Supervisor {
     lineAdd("; restarting in ");
     lineAddI64(s.backoffNs / 1_000_000);
     lineAdd(" ms");
-    linePrint();
+    linePrint(STDOUT, true);
     s.backoffNs = min(s.backoffNs * 2, BACKOFF_MAX_NS);
   }
 }
