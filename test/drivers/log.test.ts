@@ -3,32 +3,54 @@ import { startInit } from "../../src/boot/bootloader.ts";
 import { program } from "../helpers/programs.ts";
 import { testMachine } from "../helpers/test-host.ts";
 
-/** Boots init with `config` and runs until the machine is quiet; the console's lines. */
-async function boot(config: string, modules: string[]): Promise<string[]> {
+/** Boots init with `config` and runs until the machine is quiet: the console's lines, stream by stream. */
+async function boot(config: string, modules: string[], params: Record<string, string> = {}) {
   const t = testMachine();
-  const image = { init: { name: "init", bytes: program("init") }, modules: modules.map((name) => ({ name, bytes: program(name) })), config, params: {} };
+  const image = { init: { name: "init", bytes: program("init") }, modules: modules.map((name) => ({ name, bytes: program(name) })), config, params };
   await startInit(t.kernel, t.loader, image, []);
   await t.kernel.run();
   expect(t.faults).toEqual([]);
-  return t.stdout().split("\n").filter((line) => line.length > 0);
+  const lines = (text: string) => text.split("\n").filter((line) => line.length > 0);
+  return { out: lines(t.stdout()), err: lines(t.stderr()) };
 }
 
-describe("the log service", () => {
-  it("keeps the last 256 lines it was given, and dmesg prints them oldest first", async () => {
-    const lines = await boot(
-      `service registry registry
-service log      log              memory=256
+const CONFIG = `service registry registry
+service log      log              memory=256 bootinfo log-channel
 service writer   log-test-client
 service dmesg    dmesg            priority=6
-`,
-      ["registry", "log", "log-test-client", "dmesg"],
-    );
-    expect(lines).toContain('log: registered "log"');
-    expect(lines).toContain('log-test-client: 256 lines kept, from "line 44" to "line 299"');
-    const printed = lines.filter((line) => /^\[\d+\] /.test(line));
-    expect(printed.length).toBe(256);
-    expect(printed[0]).toBe("[44] line 44");
-    expect(printed.at(-1)).toBe("[299] line 299");
-    expect(lines).toContain("init: dmesg (pid 5) exited with code 0; not restarting");
+`;
+const MODULES = ["registry", "log", "log-test-client", "dmesg"];
+/** dmesg's lines: "[seconds] text". */
+const dmesgLine = /^\[ *\d+\.\d{6}\] (.*)$/;
+
+describe("the log service", () => {
+  it("keeps the last 512 lines; on a quiet boot what services and init print goes there, not to the console, but errors do; dmesg prints them oldest first", async () => {
+    const { out, err } = await boot(CONFIG, MODULES);
+    const logged = out.filter((line) => dmesgLine.test(line)).map((line) => dmesgLine.exec(line)![1]!);
+    const direct = out.filter((line) => !dmesgLine.test(line));
+    // Nothing but dmesg printed on the console: init's lines and the writer's went to the log.
+    expect(direct).toEqual([]);
+    expect(logged).toContain("init: writer (pid 4) exited with code 0; not restarting");
+    expect(logged).toContain('log-test-client: 512 lines kept, from "line 88" to "line 599"');
+    const lines = logged.filter((line) => /^line \d+$/.test(line));
+    expect(lines.length).toBeLessThan(512); // the ring holds 512 lines: later ones pushed the first out
+    expect(lines.at(-1)).toBe("line 599");
+    // An errors stream's line is shown, on the console's errors stream, and kept too.
+    expect(err).toEqual(["log-test-client: this went to the errors stream"]);
+    expect(logged).toContain("log-test-client: this went to the errors stream");
+  });
+
+  it("shows every line on the console on a verbose boot (param verbose 1)", async () => {
+    const { out } = await boot(CONFIG, MODULES, { verbose: "1" });
+    expect(out).toContain('log: registered "log"; showing every line on the console (verbose)');
+    expect(out).toContain('log-test-client: 512 lines kept, from "line 88" to "line 599"');
+    expect(out).toContain("init: started writer (pid 4)");
+    expect(out).toContain("init: dmesg (pid 5) exited with code 0; not restarting");
+  });
+
+  it("leaves the console to a config without a log service", async () => {
+    const { out } = await boot("service registry registry\nservice greet echo -- hi there\n", ["registry", "echo"]);
+    expect(out).toContain("init: started greet (pid 3)");
+    expect(out).toContain("hi there");
   });
 });

@@ -16,7 +16,8 @@ describe("the default config on a machine without a disk", () => {
       init: { name: "init", bytes: program("init") },
       modules: modulesOf(config).map((name) => ({ name, bytes: program(name) })),
       config,
-      params: {},
+      // The default config sends what services say to the log: shown on the console, as here, when verbose.
+      params: { verbose: "1" },
     };
     await startInit(t.kernel, t.loader, image, [t.machine.devices.find((d) => d.name === "console")!, testTimer(t)]);
     const running = t.kernel.run();
