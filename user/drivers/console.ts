@@ -19,11 +19,11 @@ import {
   msgInvoke, msgLabel, msgReply, msgWord, msgWordCount, msgCap, msgCapCount, reply, registryRegister, Device,
   Interrupt, Memory, Process, Receiver, Region, CAP_MOVE, KIND_PROCESS, KIND_RECEIVER, KIND_REPLY, MSG_INTERRUPT,
   OP_PROCESS_KILL, OP_RECEIVER_RECEIVE, RIGHT_RECEIVER_CALL, RIGHT_RECEIVER_SEND, E_BAD_MESSAGE, E_INVALID_ARGUMENT, E_QUEUE_FULL,
-  E_WRONG_TYPE, STDERR,
+  E_WRONG_TYPE, E_NOT_READY, STDERR,
 } from "../lib";
 import {
   CONSOLE_SERVICE, CONSOLE_WRITE, CONSOLE_READ, CONSOLE_SET_MODE, CONSOLE_FOREGROUND, CONSOLE_INFO,
-  CONSOLE_INTERRUPTED, CONSOLE_TO_ERRORS, CONSOLE_READ_BYTES, consoleLabel,
+  CONSOLE_INTERRUPTED, CONSOLE_SUSPENDED, CONSOLE_RELEASE, CONSOLE_TO_ERRORS, CONSOLE_READ_BYTES, consoleLabel,
 } from "../lib/console-client";
 import { STREAM_WRITE, STREAM_READ } from "../lib/streams";
 import { Registers, KIND_CONSOLE, IRQ_ENABLE, IRQ_STATUS, DMA_SIZE } from "./common/device-registers";
@@ -31,7 +31,7 @@ import {
   STATUS, CONTROL, RX_COUNT, TX_STREAM, DMA_OFFSET, DMA_LENGTH, COMMAND, RESULT, STATUS_END_OF_INPUT,
   CONTROL_RECEIVE, COMMAND_TRANSMIT, COMMAND_RECEIVE, STREAM_OUTPUT, STREAM_ERRORS, IRQ_RX,
 } from "./console-parts/uart";
-import { LineDiscipline, INPUT_INTERRUPT, MODE_RAW, MODE_NO_ECHO } from "./console-parts/line-discipline";
+import { LineDiscipline, INPUT_INTERRUPT, INPUT_SUSPEND, MODE_RAW, MODE_NO_ECHO } from "./console-parts/line-discipline";
 import { ReaderQueue } from "./console-parts/readers";
 import { Failure } from "./common/failure";
 
@@ -142,6 +142,27 @@ function interruptForeground(): void {
   }
 }
 
+/** ^Z: a foreground that listens (a send capability: the shell) is told; a Process one is not stopped behind its back. */
+function suspendForeground(): void {
+  if (foreground == 0 || capKind(foreground) != <i32>KIND_RECEIVER) return;
+  msgBegin(CONSOLE_SUSPENDED);
+  const status = msgInvoke(foreground);
+  if (status < 0 && status != E_QUEUE_FULL) {
+    capDrop(foreground);
+    foreground = 0;
+  }
+}
+
+/** RELEASE: every reader waiting is answered E_NOT_READY ("ask again"): the job they belong to was suspended. */
+function releaseReaders(): void {
+  while (readers.count > 0) {
+    const replyCap = readers.reply;
+    readers.pop();
+    if (capKind(replyCap) != <i32>KIND_REPLY) continue;
+    answer(replyCap, E_NOT_READY, 0);
+  }
+}
+
 /** Feeds received bytes to the line discipline while it has room. */
 function feed(): void {
   while (rxNext < rxEnd && discipline.hasRoom) {
@@ -151,6 +172,9 @@ function feed(): void {
     if (event == INPUT_INTERRUPT) {
       sendEcho(true);
       interruptForeground();
+    } else if (event == INPUT_SUSPEND) {
+      sendEcho(true);
+      suspendForeground();
     }
   }
 }
@@ -276,6 +300,10 @@ function handleCall(): void {
   if (label == CONSOLE_WRITE || label == STREAM_WRITE) handleWrite(replyCap);
   else if (label == CONSOLE_READ || label == STREAM_READ) handleRead(replyCap);
   else if (label == CONSOLE_FOREGROUND) handleForeground(replyCap, cap);
+  else if (label == CONSOLE_RELEASE) {
+    releaseReaders();
+    answer(replyCap, 0, 0);
+  }
   else if (label == CONSOLE_SET_MODE) {
     const mode = msgWord(0);
     if (msgWordCount() < 1 || (mode & ~(MODE_RAW | MODE_NO_ECHO)) != 0) answer(replyCap, E_INVALID_ARGUMENT, 0);

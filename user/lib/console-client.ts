@@ -27,8 +27,17 @@ export const CONSOLE_FOREGROUND: u32 = 4;
 /** Replies words: mode, bytes of input ready, readers waiting, 1 when the host's input has ended. */
 export const CONSOLE_INFO: u32 = 5;
 
+/**
+ * Every reader waiting is answered E_NOT_READY, "ask again" (libdogma's stream reads do): the
+ * shell sends it once it has suspended a job (^Z), so that the job's pending read does not take
+ * what is typed at the shell's prompt; the job reads again when it runs again.
+ */
+export const CONSOLE_RELEASE: u32 = 6;
+
 /** The label of the message a foreground send capability gets on ^C. */
 export const CONSOLE_INTERRUPTED: u32 = 0x100;
+/** The label of the message a foreground send capability gets on ^Z (job control: it should stop). */
+export const CONSOLE_SUSPENDED: u32 = 0x101;
 
 /** In a WRITE's word 0: the bytes go to the error stream. */
 export const CONSOLE_TO_ERRORS: u32 = 0x10000;
@@ -131,6 +140,12 @@ export class ConsoleClient {
     msgAddWord(mode);
     const status = this.call();
     return status < 0 ? status : <i32>msgWord(0);
+  }
+
+  /** CONSOLE_RELEASE: every waiting reader is told to ask again. 0 or a status. */
+  releaseReaders(): i32 {
+    msgBegin(CONSOLE_RELEASE);
+    return this.call();
   }
 
   /** ^C goes to `cap` (a Process with PROCESS_KILL, or a send capability; CAP_MOVE allowed); 0 clears it. 0 or a status. */

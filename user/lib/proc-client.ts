@@ -32,6 +32,10 @@ export const JOB_KILL: u32 = 20;
 export const JOB_STATE: u32 = 21;
 /** Cap 0: a send capability, which gets the job's PROCESS_ENDED notice (as PROCESS_MONITOR). */
 export const JOB_MONITOR: u32 = 22;
+/** The job stops being scheduled (^Z in the shell) until JOB_RESUME; PROCESS_SUSPEND's answer. */
+export const JOB_SUSPEND: u32 = 23;
+/** A suspended job runs again (fg, bg). */
+export const JOB_RESUME: u32 = 24;
 
 /** Where a program the process manager started finds it (a call capability with its spawner's session). */
 export const SLOT_PROC: i32 = 3;
@@ -225,6 +229,17 @@ export class Job {
   monitor(sendCap: u32): i32 {
     msgBegin(JOB_MONITOR);
     msgAddCap(sendCap);
+    return called(this.cap);
+  }
+
+  /** It stops being scheduled until resume (^Z). */
+  suspend(): i32 {
+    msgBegin(JOB_SUSPEND);
+    return called(this.cap);
+  }
+
+  resume(): i32 {
+    msgBegin(JOB_RESUME);
     return called(this.cap);
   }
 

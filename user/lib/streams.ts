@@ -18,7 +18,7 @@
 // does not clobber it.
 import { invoke } from "./sys";
 import { OP_CAP_INFO, KIND_RECEIVER, RIGHT_RECEIVER_CALL } from "./abi";
-import { E_INVALID_ARGUMENT } from "./errors";
+import { E_INVALID_ARGUMENT, E_NOT_READY } from "./errors";
 
 export const SLOT_STDIN: i32 = 4;
 export const SLOT_STDOUT: i32 = 5;
@@ -85,8 +85,12 @@ export function streamWrite(cap: i32, ptr: usize, len: usize, toErrors: bool = f
 /** Reads at most `max` bytes from the stream at `cap` to `ptr`: the count (0 at its end), or a status. */
 export function streamRead(cap: i32, ptr: usize, max: u32): i32 {
   if (max == 0) return E_INVALID_ARGUMENT;
-  store<u32>(buffer + 20, min(max, STREAM_CHUNK));
-  const n = call(cap, STREAM_READ, 1);
+  let n = E_NOT_READY;
+  // E_NOT_READY: the console let a suspended job's read go (^Z, CONSOLE_RELEASE); it runs again now: ask again.
+  while (n == E_NOT_READY) {
+    store<u32>(buffer + 20, min(max, STREAM_CHUNK));
+    n = call(cap, STREAM_READ, 1);
+  }
   if (n < 0) return n;
   const count = min(<u32>n, max);
   memory.copy(ptr, buffer + 24, count);

@@ -1,9 +1,9 @@
 // dogma:runtime incremental
 // The shell (docs/PROGRAMS.md "The shell"): reads command lines from the console with line
-// editing and history, and runs programs — boot modules the config names with `module` lines,
-// and binaries found on PATH — with their arguments and environment, in pipelines, lists (;, &&,
-// ||), in the foreground (^C ends the job) or in the background with `&`. Builtins: help, exit,
-// jobs, history, pwd, cd, export, unset, env; NAME=value sets a variable.
+// editing, history and completion, and runs them: POSIX sh's language (shell-parts/parse.ts,
+// exec.ts), builtins (builtins.ts), and programs — boot modules the config names with `module`
+// lines, and binaries found on PATH — in pipelines, in the foreground (^C ends the job, ^Z stops
+// it) or in the background with `&`; scripts with `sh FILE` and #! lines.
 // Config: service shell shell memory=8192 bootinfo use=fs use=host session
 // Slots: 2 the registry, 3 a Memory (programs' jobs are made in it), 4 the boot info (names the
 // modules), 5 the Cappage the file system publishes its root in (docs/FS.md), 6 (optional) the
@@ -12,17 +12,18 @@
 // handle on the working directory.
 //
 // It uses the garbage-collected runtime: it allocates per line, for ever.
-import { Region, Receiver, Memory, eprint, errorName, exit, sleep, capKind, E_INVALID_CAP, KIND_CAPPAGE } from "../lib";
+import { Region, Receiver, Memory, eprint, statusText, exit, sleep, capKind, E_INVALID_CAP, KIND_CAPPAGE } from "../lib";
 import { procLookup, procSession } from "../lib/proc-client";
-import { FsClient, fsRoot, fsErrorName, FS_RIGHTS_ALL, FS_RIGHT_READ, FS_OPEN_DIRECTORY } from "../lib/fs-client";
+import { FsClient, fsRoot } from "../lib/fs-client";
 import { ConsoleClient, CONSOLE_MODE_RAW } from "../lib/console-client";
 import { LineEditor } from "./shell-parts/editor";
 import { Launcher } from "./shell-parts/jobs";
-import { parseCommandLine, isName, AndOr, PipelineSyntax, JOIN_AND, JOIN_OR } from "./shell-parts/parse";
-import { Variables } from "./shell-parts/variables";
-import { Expander } from "./shell-parts/expand";
-import { expandPipeline } from "./shell-parts/commands";
-import { LauncherLister } from "./shell-parts/jobs";
+import { ShellFiles } from "./shell-parts/shell-files";
+import { Shell, FLOW_EXIT, FLOW_NONE } from "./shell-parts/exec";
+import { parseProgram } from "./shell-parts/parse";
+import { setShellConsole } from "./shell-parts/channel";
+import { ShellCompleter } from "./shell-parts/complete";
+import { visible } from "./tool-parts/visible";
 
 const MEMORY: i32 = 3;
 const BOOT_INFO: i32 = 4;
@@ -34,7 +35,7 @@ const HOST_ROOTS: i32 = 6;
  * faults, while any exit of the session (`exit N`, ^D) ends it and halts the machine with N.
  */
 function fail(what: string, status: i32): void {
-  eprint("shell: " + what + ": " + errorName(status));
+  eprint("shell: " + what + ": " + statusText(status));
   unreachable();
 }
 
@@ -64,6 +65,7 @@ function programs(): Map<string, i32> {
 const console = new ConsoleClient();
 const connected = console.connect();
 if (connected < 0) fail("connect to the console", connected);
+setShellConsole(console);
 const notices = new Receiver(new Memory(MEMORY).createReceiver(64));
 if (notices.cap < 0) fail("create a Receiver", notices.cap);
 const known = programs();
@@ -83,205 +85,73 @@ function session(): i32 {
 
 // The file system's root, if this machine has one (a machine without a disk has none: the file
 // system ends, and the shell runs without files).
-const files = new FsClient(MEMORY, 1);
+const client = new FsClient(MEMORY, 1);
 const root = fsRoot(FS_ROOTS, 0, 300);
-const launcher = new Launcher(MEMORY, session(), known, console, notices, files, root > 0 ? root : 0, hasShare && capKind(HOST_ROOTS) == <i32>KIND_CAPPAGE ? HOST_ROOTS : 0);
+const files = new ShellFiles(client, root > 0 ? root : 0, hasShare && capKind(HOST_ROOTS) == <i32>KIND_CAPPAGE ? HOST_ROOTS : 0);
+const launcher = new Launcher(MEMORY, session(), known, console, notices, files);
+const sh = new Shell(launcher, files);
 const editor = new LineEditor(console);
-editor.commands = known.keys().concat(["cd", "env", "exit", "export", "help", "history", "jobs", "pwd", "unset"]);
-let status = 0;
+editor.completer = new ShellCompleter(sh);
+sh.history = editor.history;
 // The variables every session starts with, exported: PWD follows cd, PATH is where programs are looked for.
-const variables = new Variables();
-variables.set("HOME", "/");
-variables.set("PATH", "/bin");
-variables.set("PWD", "/");
-variables.set("SHELL", "shell");
-variables.export("HOME");
-variables.export("PATH");
-variables.export("PWD");
-variables.export("SHELL");
-const expander = new Expander(variables);
-const lister = new LauncherLister(launcher);
-if (root <= 0) say("shell: no file system on this machine (" + errorName(root) + "); cd and the file tools will not work");
-
-/**
- * cd: the working directory becomes `path`, worked out (launcher.resolve) and opened from the
- * root, so `..` can climb back; /host... is opened from the host share's root, read-only.
- */
-function changeDirectory(path: string): void {
-  const target = launcher.resolve(path);
-  const from = launcher.route(target);
-  const host = launcher.routedToHost;
-  if (from == 0) {
-    console.writeString("cd: no file system on this machine\n", true);
-    status = 1;
-    return;
-  }
-  const rights = host ? FS_RIGHT_READ : FS_RIGHTS_ALL;
-  const handle = files.open(from, launcher.routed, rights | FS_OPEN_DIRECTORY);
-  if (handle < 0) {
-    console.writeString("cd: " + path + ": " + fsErrorName(handle) + "\n", true);
-    status = 1;
-    return;
-  }
-  if (launcher.cwd != launcher.root && launcher.cwd != launcher.hostRoot(false)) files.close(launcher.cwd);
-  launcher.cwd = handle;
-  variables.set("OLDPWD", launcher.cwdPath);
-  launcher.cwdPath = target;
-  launcher.cwdRights = rights;
-  variables.set("PWD", target);
-  status = 0;
-}
-
-function say(s: string): void {
-  console.writeString(s + "\n");
-}
-
-function help(): void {
-  say("builtins: cd [DIR], pwd, jobs, history, help, exit [CODE], export [NAME[=VALUE]...], unset NAME..., env");
-  const names = known.keys().sort();
-  say("programs: " + names.join(" "));
-  say("a | b (pipe), a; b, a && b, a || b, a & (background), < > >> 2> 2>&1, NAME=value, $NAME, * ?");
-  say("^C ends the foreground job, ^D or exit ends the session");
-}
-
-/** export [NAME[=VALUE]...]: marks variables for the environment; alone, lists what is exported. */
-function exportVariables(argv: string[]): void {
-  if (argv.length == 1) {
-    const env = variables.environment();
-    for (let i = 0; i < env.length; i++) say("export " + env[i]);
-    return;
-  }
-  for (let i = 1; i < argv.length; i++) {
-    const eq = argv[i].indexOf("=");
-    const name = eq < 0 ? argv[i] : argv[i].slice(0, eq);
-    if (!isName(name)) {
-      console.writeString("export: " + name + ": not a variable name\n", true);
-      status = 1;
-      return;
-    }
-    if (eq >= 0) variables.set(name, argv[i].slice(eq + 1));
-    variables.export(name);
-  }
-}
-
-/** Runs a builtin if `argv` names one: true when it did. */
-function builtin(argv: string[]): bool {
-  const name = argv[0];
-  if (name == "help") help();
-  else if (name == "exit") {
-    const code = argv.length > 1 ? exitCode(argv[1]) : status;
-    if (code < 0) {
-      console.writeString("exit: " + argv[1] + ": not a status (0 to 255)\n", true);
-      status = 2;
-      return true;
-    }
-    endSession(code);
-  } else if (name == "pwd") say(launcher.cwdPath);
-  else if (name == "cd") {
-    changeDirectory(argv.length > 1 ? argv[1] : variables.has("HOME") ? variables.get("HOME") : "/");
-    return true;
-  } else if (name == "history") {
-    for (let i = 0; i < editor.history.length; i++) say((i + 1).toString().padStart(4) + "  " + editor.history[i]);
-  } else if (name == "export") {
-    exportVariables(argv);
-    return true;
-  } else if (name == "unset") {
-    for (let i = 1; i < argv.length; i++) variables.unset(argv[i]);
-  } else if (name == "env") {
-    const env = variables.environment();
-    for (let i = 0; i < env.length; i++) say(env[i]);
-  } else if (name == "jobs") {
-    for (let i = 0; i < launcher.jobs.length; i++) {
-      const job = launcher.jobs[i];
-      say("[" + job.id.toString() + "] running  " + job.text);
-    }
-  } else return false;
-  status = 0;
-  return true;
-}
-
-/** `text` as an exit status, 0 to 255, or -1 when it is not one. */
-function exitCode(text: string): i32 {
-  if (text.length == 0 || text.length > 3) return -1;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 48 || c > 57) return -1;
-  }
-  const code = I32.parseInt(text);
-  return code <= 255 ? code : -1;
-}
+sh.vars.set("HOME", "/");
+sh.vars.set("PATH", "/bin");
+sh.vars.set("PWD", "/");
+sh.vars.set("SHELL", "shell");
+sh.vars.export("HOME");
+sh.vars.export("PATH");
+sh.vars.export("PWD");
+sh.vars.export("SHELL");
+if (root <= 0) console.writeString("shell: no file system on this machine (" + statusText(root) + "); cd and the file tools will not work\n");
 
 /**
  * Ends the session: what was written is made durable first (the shell is init's session, so its
  * clean exit halts the machine, and init stops the file system without asking it to sync).
  */
 function endSession(code: i32): void {
-  if (launcher.root != 0) files.sync(launcher.root);
+  if (files.root != 0) client.sync(files.root);
   console.setMode(0);
   exit(code);
 }
 
+/** The prompt: the working directory (quoted if it holds control characters) and a failing status. */
+function prompt(): string {
+  return "dogma:" + visible(files.cwdPath) + (sh.status != 0 ? " [" + sh.status.toString() + "]" : "") + "$ ";
+}
+
 /**
- * Runs one pipeline of a line: NAME=value words alone set variables; a builtin runs in the shell;
- * anything else starts, waited for unless it runs in the background. Sets `status`.
+ * Reads one command: a line, and more lines (prompt "> ") while what was typed is incomplete (an
+ * open quote, an if without fi, a here-document). Null at the end of the session's input.
  */
-function runPipeline(syntax: PipelineSyntax, background: bool, text: string): void {
-  expander.status = status;
-  const first = syntax.commands[0];
-  if (syntax.commands.length == 1 && first.words.length == 0) {
-    for (let i = 0; i < first.assignments.length; i++) variables.set(first.assignments[i].name, expander.text(first.assignments[i].value));
-    status = 0;
-    return;
+function readCommand(): string | null {
+  console.setMode(CONSOLE_MODE_RAW);
+  let input = editor.readLine(prompt());
+  let text = input.line;
+  while (!input.ended && parseProgram(text).incomplete) {
+    input = editor.readLine("> ");
+    text += "\n" + input.line;
   }
-  launcher.searchPath = variables.get("PATH");
-  const p = expandPipeline(syntax, expander, lister, background, text);
-  if (p.commands.length == 1 && !background && p.commands[0].argv.length > 0 && builtin(p.commands[0].argv)) return;
-  for (let i = 0; i < p.commands.length; i++) {
-    if (p.commands[i].argv.length == 0) {
-      console.writeString("shell: a command expands to nothing\n", true);
-      status = 2;
-      return;
-    }
-  }
-  const why = launcher.start(p);
-  if (why.length > 0) {
-    console.writeString("shell: " + why + "\n", true);
-    status = 127;
-    return;
-  }
-  // A job started in the background has succeeded so far, as sh says of `cmd &`.
-  status = background ? 0 : launcher.wait(launcher.last);
+  console.setMode(0);
+  if (input.ended && text.trim().length == 0) return null;
+  return text;
 }
 
-/** Runs an and-or list: each pipeline after && only if the last status is 0, after || only if it is not. */
-function runAndOr(item: AndOr): void {
-  for (let i = 0; i < item.pipelines.length; i++) {
-    const join = item.joins[i];
-    if ((join == JOIN_AND && status != 0) || (join == JOIN_OR && status == 0)) continue;
-    runPipeline(item.pipelines[i], item.background, item.text);
-  }
-}
-
-function runLine(line: string): void {
-  const list = parseCommandLine(line);
-  if (list.error.length > 0) {
-    console.writeString("shell: " + list.error + "\n", true);
-    status = 2;
-    return;
-  }
-  for (let i = 0; i < list.items.length; i++) runAndOr(list.items[i]);
-}
-
-say("Dogma shell. Type help for what there is.");
+console.writeString("Dogma shell. Type help for what there is.\n");
 for (;;) {
   launcher.poll();
-  for (let i = 0; i < launcher.reports.length; i++) say(launcher.reports[i]);
+  for (let i = 0; i < launcher.reports.length; i++) console.writeString(launcher.reports[i] + "\n");
   launcher.reports.length = 0;
-  console.setMode(CONSOLE_MODE_RAW);
-  const input = editor.readLine("dogma:" + launcher.cwdPath + (status != 0 ? " [" + status.toString() + "]" : "") + "$ ");
-  console.setMode(0);
-  if (input.ended && input.line.trim().length == 0) break;
-  runLine(input.line);
-  if (input.ended) break;
+  const text = readCommand();
+  if (text == null) break;
+  const parsed = parseProgram(text!);
+  if (parsed.list == null) {
+    sh.error(parsed.error);
+    sh.status = 2;
+    continue;
+  }
+  sh.flow = FLOW_NONE;
+  sh.runList(parsed.list!);
+  if (sh.flow == FLOW_EXIT) endSession(sh.status);
+  sh.flow = FLOW_NONE;
 }
-endSession(status);
+endSession(sh.status);

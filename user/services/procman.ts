@@ -19,7 +19,7 @@ import {
   OP_KERNEL_FRAMES, OP_KERNEL_MEMORY, OP_KERNEL_UPTIME, OP_KERNEL_PAGING_INFO, MSG_PROCESS_ENDED, E_INVALID_ARGUMENT, E_INVALID_CAP, E_MISSING_RIGHT,
   E_NO_PROCESS, E_NOT_READY, E_PEER_DEAD, E_QUOTA, E_BAD_MESSAGE, E_WRONG_TYPE, MAX_DATA_WORDS, REGISTRY_NAME_WORDS,
   KIND_IMAGE, PROC_SESSION, PROC_SPAWN, PROC_SPAWN_BINARY, PROC_SPAWN_IMAGE, PROC_KILL, PROC_INSPECT, PROC_HALT, JOB_ARGS, JOB_GIVE, JOB_START, JOB_WAIT,
-  JOB_KILL, JOB_STATE, JOB_MONITOR,
+  JOB_KILL, JOB_STATE, JOB_MONITOR, JOB_SUSPEND, JOB_RESUME, OP_PROCESS_SUSPEND, OP_PROCESS_RESUME,
 } from "../lib";
 import { readModuleNames } from "./procman-parts/boot-modules";
 import { JOB_BIT, Job, MAX_JOBS, answerEnd, ended, freeEntry, handleOf, jobOf, jobs, release } from "./procman-parts/jobs";
@@ -297,6 +297,10 @@ function jobRequest(job: Job, label: u32, replyCap: i32): u32 {
   }
   if (label == JOB_KILL) {
     msgBegin(OP_PROCESS_KILL);
+    return fail(msgInvoke(job.process));
+  }
+  if (label == JOB_SUSPEND || label == JOB_RESUME) {
+    msgBegin(label == JOB_SUSPEND ? OP_PROCESS_SUSPEND : OP_PROCESS_RESUME);
     return fail(msgInvoke(job.process));
   }
   if (label == JOB_MONITOR) {

@@ -26,6 +26,8 @@ export const MODE_NO_ECHO: u32 = 2;
 /** What `input` reports beyond filling buffers. */
 export const INPUT_NOTHING: i32 = 0;
 export const INPUT_INTERRUPT: i32 = 1;
+/** ^Z: the foreground should stop (job control). */
+export const INPUT_SUSPEND: i32 = 2;
 
 // Static buffers: there is one console, so one line discipline.
 const edit: usize = memory.data(<i32>EDIT_BYTES);
@@ -36,6 +38,7 @@ const BACKSPACE: u8 = 0x08;
 const DELETE: u8 = 0x7f;
 const CTRL_C: u8 = 0x03;
 const CTRL_D: u8 = 0x04;
+const CTRL_Z: u8 = 0x1a;
 const CTRL_U: u8 = 0x15;
 const CTRL_W: u8 = 0x17;
 const TAB: u8 = 0x09;
@@ -81,7 +84,7 @@ export class LineDiscipline {
     return this.recordCount > 0 || this.head != this.tail || this.ended;
   }
 
-  /** One byte typed. Returns INPUT_INTERRUPT for a ^C the foreground should hear of. */
+  /** One byte typed. Returns INPUT_INTERRUPT for a ^C, INPUT_SUSPEND for a ^Z, the foreground should hear of. */
   input(byte: u8): i32 {
     if (this.mode & MODE_RAW) {
       this.putReady(byte);
@@ -114,6 +117,11 @@ export class LineDiscipline {
       case CTRL_D:
         this.commit();
         return INPUT_NOTHING;
+      case CTRL_Z:
+        this.sayControl(CTRL_Z);
+        this.say(NEWLINE);
+        this.editLength = 0;
+        return INPUT_SUSPEND;
     }
     // The line is full: keep room for its newline, and ring the bell instead.
     if (this.editLength >= EDIT_BYTES - 1) {

@@ -1,5 +1,5 @@
 // The shell's line editor, over the console in raw mode: insert anywhere, erase, move (arrows,
-// Home/End, ^A ^E ^B ^F), kill (^U ^K ^W), history (up/down, ^P ^N), Tab completes a command, ^L clears the screen, ^C
+// Home/End, ^A ^E ^B ^F), kill (^U ^K ^W), history (up/down, ^P ^N), Tab completes a command or a path, ^L clears the screen, ^C
 // abandons the line, ^D on an empty line ends the session. A line is bytes (UTF-8); the cursor
 // moves by characters. After an edit that is not typing at the end, the line is redrawn:
 // carriage return, prompt, line, erase to the end, and the cursor moved back.
@@ -7,6 +7,12 @@ import { ConsoleClient } from "../../lib/console-client";
 
 const MAX_HISTORY = 200;
 const ESC: u8 = 0x1b;
+
+/** What Tab offers for the text before the cursor; `word` is the part of it being completed. */
+export abstract class Completer {
+  word: string = "";
+  abstract candidates(before: string): string[];
+}
 
 /** What readLine got: a line, or the end of the session. */
 export class Input {
@@ -19,8 +25,8 @@ function isContinuation(b: u8): bool {
 
 export class LineEditor {
   readonly history: string[] = [];
-  /** What Tab completes the first word of a line from (programs and builtins). */
-  commands: string[] = [];
+  /** What Tab completes words from (shell-parts/complete.ts). */
+  completer: Completer | null = null;
   private line: u8[] = [];
   private cursor: i32 = 0;
   private prompt: string = "";
@@ -104,14 +110,15 @@ export class LineEditor {
   }
 
   /**
-   * Tab on the first word: one command that starts with it is completed (and a space follows);
-   * several are listed under the line, which is then shown again with what they share added.
+   * Tab: the word before the cursor completed from what the completer offers (commands for the
+   * first word of a command, paths otherwise). One candidate is put in (with a space, or nothing
+   * after a directory's /); several are listed under the line, which is shown again with what
+   * they share added.
    */
   private complete(): void {
     const before = this.textUpTo(this.cursor);
-    if (before.includes(" ")) return; // only commands are completed
-    const found = new Array<string>();
-    for (let i = 0; i < this.commands.length; i++) if (this.commands[i].startsWith(before)) found.push(this.commands[i]);
+    const found = this.completer != null ? this.completer!.candidates(before) : new Array<string>();
+    const word = this.completer != null ? this.completer!.word : "";
     if (found.length == 0) {
       this.out("\x07");
       return;
@@ -122,10 +129,15 @@ export class LineEditor {
       while (n < shared.length && n < found[i].length && shared.charCodeAt(n) == found[i].charCodeAt(n)) n++;
       shared = shared.slice(0, n);
     }
-    const rest = shared.slice(before.length) + (found.length == 1 ? " " : "");
+    const rest = shared.slice(word.length) + (found.length == 1 && !shared.endsWith("/") ? " " : "");
     if (found.length > 1 && rest.length == 0) {
       found.sort();
-      this.out("\n" + found.join("  ") + "\n");
+      const shown = new Array<string>();
+      for (let i = 0; i < found.length; i++) {
+        const slash = found[i].lastIndexOf("/", found[i].length - 2);
+        shown.push(found[i].slice(slash + 1));
+      }
+      this.out("\n" + shown.join("  ") + "\n");
       this.redraw();
       return;
     }

@@ -1,12 +1,8 @@
-// Globbing (expand.ts): the names a word with live * and ? matches, one directory level per
-// name of the word, through a lister the launcher gives (its file system and /host). Names that
-// start with "." match only a pattern that does too. None found: the word stays as it is.
-import { Expanded, matches } from "./expand";
-
-/** Lists directories for glob: the names in the one at `path` (absolute, or relative to the working directory; "" is it), or null. */
-export abstract class Lister {
-  abstract list(path: string): string[] | null;
-}
+// Globbing (expand.ts): the names a field with live * ? or [...] matches, one directory level per
+// name of the path, through the shell's file system (and /host). Names that start with "." match
+// only a pattern that does too. None found: the field stays as it is.
+import { Expanded, matchPattern } from "./expand";
+import { ShellFiles } from "./shell-files";
 
 class Piece {
   text: string = "";
@@ -19,7 +15,7 @@ function pieces(word: Expanded): Piece[] {
   let piece = new Piece();
   for (let i = 0; i < word.text.length; i++) {
     const c = word.text.charCodeAt(i);
-    if (c == 0x2f && !word.wild[i]) {
+    if (c == 0x2f) {
       out.push(piece);
       piece = new Piece();
       continue;
@@ -38,8 +34,8 @@ function joined(base: string, name: string): string {
 }
 
 /** What `word` names: every match, sorted; the word itself when nothing matches. */
-export function glob(word: Expanded, list: Lister): string[] {
-  if (!word.hasWild) return [word.text];
+export function glob(word: Expanded, files: ShellFiles): string[] {
+  if (!word.hasWild || !files.present) return [word.text];
   const parts = pieces(word);
   let bases: string[] = [word.text.startsWith("/") ? "/" : ""];
   let checkedUpTo = 0;
@@ -52,12 +48,12 @@ export function glob(word: Expanded, list: Lister): string[] {
     }
     const next = new Array<string>();
     for (let b = 0; b < bases.length; b++) {
-      const names = list.list(bases[b]);
-      if (names == null) continue;
-      for (let n = 0; n < names.length; n++) {
-        const name = names[n];
+      const entries = files.list(bases[b]);
+      if (entries == null) continue;
+      for (let n = 0; n < entries!.length; n++) {
+        const name = entries![n].name;
         if (name.startsWith(".") && !part.text.startsWith(".")) continue;
-        if (matches(part.text, part.wild, 0, name, 0)) next.push(joined(bases[b], name));
+        if (matchPattern(part.text, part.wild, 0, name, 0)) next.push(joined(bases[b], name));
       }
     }
     bases = next;
@@ -66,16 +62,12 @@ export function glob(word: Expanded, list: Lister): string[] {
   // Names after the last wildcard must be there too: their directory is listed for each.
   const found = new Array<string>();
   for (let b = 0; b < bases.length; b++) {
-    if (checkedUpTo == parts.length - 1 || exists(bases[b], list)) found.push(bases[b]);
+    if (checkedUpTo == parts.length - 1 || exists(bases[b], files)) found.push(bases[b]);
   }
   if (found.length == 0) return [word.text];
   return found.sort();
 }
 
-function exists(path: string, list: Lister): bool {
-  const slash = path.lastIndexOf("/");
-  const dir = slash < 0 ? "" : slash == 0 ? "/" : path.slice(0, slash);
-  const names = list.list(dir);
-  if (names == null) return false;
-  return names.includes(path.slice(slash + 1));
+function exists(path: string, files: ShellFiles): bool {
+  return files.kindOf(path.length == 0 ? "." : path) >= 0;
 }

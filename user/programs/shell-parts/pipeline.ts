@@ -1,28 +1,24 @@
-// A pipeline ready to start (jobs.ts): its commands' words expanded, files named, environment
-// made (expand.ts does it from the syntax of parse.ts).
-
-/** Where a command's errors go. */
-export const ERRORS_CONSOLE: i32 = 0;
-/** To the file `errors` (2> or 2>>). */
-export const ERRORS_FILE: i32 = 1;
-/** To where its output goes: the next program's pipe, or the console (2>&1 before any >). */
-export const ERRORS_OUTPUT_STREAM: i32 = 2;
-/** To its output file (2>&1 after >). */
-export const ERRORS_OUTPUT_FILE: i32 = 3;
+// A pipeline of programs ready to start (jobs.ts): each command's arguments, environment and
+// where its input, output and errors go (channel.ts), worked out by exec.ts from the syntax.
+import { Channel } from "./channel";
 
 export class Command {
   argv: string[] = [];
-  /** A file for standard input (`< file`), or "". */
-  input: string = "";
-  /** A file for standard output (`> file`, `>> file`), or "". */
-  output: string = "";
-  append: bool = false;
-  errorsTo: i32 = ERRORS_CONSOLE;
-  /** The file for ERRORS_FILE. */
-  errors: string = "";
-  errorsAppend: bool = false;
   /** Its environment: NAME=value strings. */
   env: string[] = [];
+  /** Input, output and errors; IO_PIPE_NEXT on input is the pipe from the program before, on output the pipe to the next. */
+  fds: Channel[] = [];
+  /** The binary it runs from a file ("" for a boot module), found by the launcher. */
+  binary: string = "";
+}
+
+/** A file a redirection opened: closed when the job ends, synced first when it was written. */
+export class OpenedFile {
+  constructor(
+    readonly handle: i32,
+    readonly path: string,
+    readonly written: bool,
+  ) {}
 }
 
 export class Pipeline {
@@ -30,4 +26,6 @@ export class Pipeline {
   background: bool = false;
   /** The line as typed, for `jobs`. */
   text: string = "";
+  /** Files its redirections opened, which the job closes when it ends. */
+  files: OpenedFile[] = [];
 }

@@ -1,10 +1,11 @@
 // The shell's variables (docs/PROGRAMS.md "The shell"): NAME=value sets one, `export` marks it
 // for the environment of the programs the shell starts, `unset` removes it. The exported ones,
 // as NAME=value strings in name order, are every program's environment (JOB_ARGS), with what a
-// command's own NAME=value words add.
+// command's own NAME=value words add. A copy (snapshot) is what a subshell, a script run with
+// `sh` or a stage of a pipeline changes, so that the shell's own are as they were after.
 export class Variables {
-  private readonly values: Map<string, string> = new Map<string, string>();
-  private readonly exported: Set<string> = new Set<string>();
+  private values: Map<string, string> = new Map<string, string>();
+  private exported: Set<string> = new Set<string>();
 
   has(name: string): bool {
     return this.values.has(name);
@@ -13,6 +14,11 @@ export class Variables {
   /** The value, or "" when it is not set. */
   get(name: string): string {
     return this.values.has(name) ? this.values.get(name) : "";
+  }
+
+  /** The value, or null when it is not set. */
+  find(name: string): string | null {
+    return this.values.has(name) ? this.values.get(name) : null;
   }
 
   set(name: string, value: string): void {
@@ -24,9 +30,18 @@ export class Variables {
     if (!this.values.has(name)) this.values.set(name, "");
   }
 
+  isExported(name: string): bool {
+    return this.exported.has(name);
+  }
+
   unset(name: string): void {
     this.values.delete(name);
     this.exported.delete(name);
+  }
+
+  /** Every variable's name, sorted. */
+  names(): string[] {
+    return this.values.keys().sort();
   }
 
   /** NAME=value for each exported variable and each of `extra` (which replaces a name already there), in name order. */
@@ -36,9 +51,24 @@ export class Variables {
     for (let i = 0; i < names.length; i++) {
       let overridden = false;
       for (let j = 0; j < extra.length; j++) if (extra[j].startsWith(names[i] + "=")) overridden = true;
-      if (!overridden) out.push(names[i] + "=" + this.get(names[i]));
+      if (!overridden && this.values.has(names[i])) out.push(names[i] + "=" + this.get(names[i]));
     }
     for (let j = 0; j < extra.length; j++) out.push(extra[j]);
     return out.sort();
+  }
+
+  /** A copy, to put back with `restore`. */
+  snapshot(): Variables {
+    const copy = new Variables();
+    const names = this.values.keys();
+    for (let i = 0; i < names.length; i++) copy.values.set(names[i], this.values.get(names[i]));
+    const exported = this.exported.values();
+    for (let i = 0; i < exported.length; i++) copy.exported.add(exported[i]);
+    return copy;
+  }
+
+  restore(from: Variables): void {
+    this.values = from.values;
+    this.exported = from.exported;
   }
 }

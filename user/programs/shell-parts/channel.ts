@@ -1,0 +1,131 @@
+// Where a command's input, output and errors go, seen from the shell (exec.ts): the console, a
+// stream capability (an open file, a pipe end), bytes in the shell's memory (what $(...)
+// captures, what a here-document holds, what passes between two commands the shell runs itself),
+// the next program of a pipeline, or nowhere (/dev/null). Builtins write and read through a
+// Channel; a program is given a capability for it (jobs.ts makes a pipe and pumps when the
+// Channel is memory).
+import { streamWrite, streamRead } from "../../lib/streams";
+import { ConsoleClient } from "../../lib/console-client";
+
+export const IO_CONSOLE: i32 = 0;
+export const IO_CAP: i32 = 1;
+export const IO_BUFFER: i32 = 2;
+/** An external pipeline's pipe to its next program (jobs.ts makes it). */
+export const IO_PIPE_NEXT: i32 = 3;
+/** /dev/null: what is written is dropped, and reading finds the end at once. */
+export const IO_NULL: i32 = 4;
+
+/** Bytes in the shell's memory, written at the end and read from the front. */
+export class ByteBuffer {
+  data: Uint8Array = new Uint8Array(256);
+  length: i32 = 0;
+  readAt: i32 = 0;
+  /** No more will be written: reading past the end is the end of input. */
+  closed: bool = true;
+
+  private room(more: i32): void {
+    if (this.length + more <= this.data.length) return;
+    let size = this.data.length * 2;
+    while (size < this.length + more) size *= 2;
+    const bigger = new Uint8Array(size);
+    memory.copy(bigger.dataStart, this.data.dataStart, <usize>this.length);
+    this.data = bigger;
+  }
+
+  append(ptr: usize, len: i32): void {
+    this.room(len);
+    memory.copy(this.data.dataStart + <usize>this.length, ptr, <usize>len);
+    this.length += len;
+  }
+
+  appendString(s: string): void {
+    const bytes = String.UTF8.encode(s);
+    this.append(changetype<usize>(bytes), bytes.byteLength);
+  }
+
+  /** Everything written (not just what is left to read), as text. */
+  text(): string {
+    return String.UTF8.decodeUnsafe(this.data.dataStart, <usize>this.length);
+  }
+
+  get unread(): i32 {
+    return this.length - this.readAt;
+  }
+}
+
+/** Input read a line at a time, from whatever kind of channel. */
+export class Channel {
+  buffer: ByteBuffer | null = null;
+  /** Bytes read from a capability or the console and not yet used (a stream answers in chunks). */
+  private pending: ByteBuffer = new ByteBuffer();
+  private ended: bool = false;
+
+  constructor(
+    readonly kind: i32,
+    /** The capability of IO_CAP (not owned: whoever opened it closes it). */
+    readonly cap: i32 = 0,
+    /** Output to the console: its errors stream. */
+    readonly errors: bool = false,
+  ) {}
+
+  static memory(buffer: ByteBuffer): Channel {
+    const c = new Channel(IO_BUFFER);
+    c.buffer = buffer;
+    return c;
+  }
+
+  /** Writes `s`: false when it could not be written (a closed pipe, a full disk). */
+  write(s: string): bool {
+    if (s.length == 0) return true;
+    if (this.kind == IO_NULL) return true;
+    if (this.kind == IO_BUFFER) {
+      this.buffer!.appendString(s);
+      return true;
+    }
+    if (this.kind == IO_CONSOLE) return shellConsole.writeString(s, this.errors) >= 0;
+    const bytes = String.UTF8.encode(s);
+    return streamWrite(this.cap, changetype<usize>(bytes), <usize>bytes.byteLength) >= 0;
+  }
+
+  /** Up to `max` more bytes into `pending`: false at the end of input. */
+  private fill(): bool {
+    if (this.ended) return false;
+    const scratch = heap.alloc(256);
+    let n = 0;
+    if (this.kind == IO_CONSOLE) n = shellConsole.read(scratch, 252);
+    else if (this.kind == IO_CAP) n = streamRead(this.cap, scratch, 252);
+    if (n > 0) this.pending.append(scratch, n);
+    heap.free(scratch);
+    if (n <= 0) this.ended = true;
+    return n > 0;
+  }
+
+  /** The next line, without its newline; null at the end of input (a last line without one is returned first). */
+  readLine(): string | null {
+    const source = this.kind == IO_BUFFER ? this.buffer! : this.pending;
+    if (this.kind == IO_NULL || this.kind == IO_PIPE_NEXT) return null;
+    for (;;) {
+      const data = source.data;
+      for (let i = source.readAt; i < source.length; i++) {
+        if (data[i] != 0x0a) continue;
+        const line = String.UTF8.decodeUnsafe(data.dataStart + <usize>source.readAt, <usize>(i - source.readAt));
+        source.readAt = i + 1;
+        return line;
+      }
+      if (this.kind == IO_BUFFER || !this.fill()) {
+        if (source.unread == 0) return null;
+        const rest = String.UTF8.decodeUnsafe(data.dataStart + <usize>source.readAt, <usize>source.unread);
+        source.readAt = source.length;
+        return rest;
+      }
+    }
+    return null;
+  }
+}
+
+/** The console, for every channel of kind IO_CONSOLE (the shell connects it once). */
+export let shellConsole: ConsoleClient = new ConsoleClient();
+
+export function setShellConsole(console: ConsoleClient): void {
+  shellConsole = console;
+}
