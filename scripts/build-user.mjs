@@ -79,7 +79,14 @@ async function compile(asc, { folder, name }) {
     ...(wantsIncremental(text) ? ["--runtime", "incremental"] : []),
   ];
   const { error } = await asc.main(argv, { stdout, stderr });
-  const messages = stderr.toString().trim();
+  // The compiler's INFO notes (AS210, "expression is never null", on a `!` the flow analysis made
+  // redundant) are style, not trouble: warnings and errors are shown, notes are not.
+  const messages = stderr
+    .toString()
+    .split(/\n(?=INFO |WARNING |ERROR )/)
+    .filter((block) => !block.startsWith("INFO "))
+    .join("\n")
+    .trim();
   if (error) throw new Error(`${name}: ${error.message}\n${messages}`);
   return { size: (await stat(output)).size, messages };
 }

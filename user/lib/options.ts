@@ -88,7 +88,7 @@ export class Options {
       if (s.value.length > 0) name += s.long.length > 0 ? "=" + s.value : " " + s.value;
       text += "  " + (name.length < 24 ? name.padEnd(24) : name + "\n" + " ".repeat(26)) + s.description + "\n";
     }
-    text += "      --help                  show this help and exit\n";
+    text += "      --help".padEnd(26) + "show this help and exit\n";
     return text;
   }
 

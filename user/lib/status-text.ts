@@ -15,7 +15,7 @@ export function statusText(code: i32): string {
     case -3: return "not the right kind of object";
     case -4: return "too busy: its queue is full";
     case -5: return "out of memory (quota exhausted)";
-    case -6: return "the server it needs has gone";
+    case -6: return "the other side has gone";
     case -7: return "timed out";
     case -8: return "bad message";
     case -9: return "bad address";

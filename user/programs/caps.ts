@@ -1,9 +1,10 @@
 // caps PID: the capability table of a process: slot, object kind, rights, badge (KERNEL_CAPS,
 // relayed by the process manager).
 import {
-  print, eprint, errorName, exit, args, procForTool, procInspect, capsNext, capsEntries, capsEntry, lineBegin, lineAdd, lineAddHex, linePrint,
+  print, eprint, statusText, exit, args, procForTool, procInspect, capsNext, capsEntries, capsEntry, lineBegin, lineAdd, lineAddHex, linePrint,
   OP_KERNEL_CAPS,
 } from "../lib";
+import { Options } from "../lib/options";
 
 const KINDS: StaticArray<string> = ["?", "memory", "process", "receiver", "reply", "page", "cappage", "region", "interrupt", "image", "device", "kernel"];
 
@@ -11,15 +12,14 @@ function pad(s: string, width: i32): string {
   return s.length >= width ? s : " ".repeat(width - s.length) + s;
 }
 
-const argv = args();
-const pid = argv.length == 2 ? u32.parse(argv[1]) : 0;
-if (pid == 0) {
-  eprint("usage: caps PID");
-  exit(2);
-}
+const options = new Options("caps", "PID", "Shows the capability table of process PID: slot, object kind, rights, badge.").parse(args());
+if (options.operands.length != 1) options.usageError(options.operands.length == 0 ? "missing PID" : "extra operand '" + options.operands[1] + "'");
+const argv = ["caps", options.operands[0]];
+const pid = u32.parse(argv[1]);
+if (pid == 0) options.usageError(argv[1] + ": not a process id");
 const proc = procForTool();
 if (proc < 0) {
-  eprint("caps: no process manager: " + errorName(proc));
+  eprint("caps: no process manager: " + statusText(proc));
   exit(1);
 }
 print("SLOT KIND       RIGHTS     BADGE");
@@ -27,7 +27,7 @@ let slot: u32 = 0;
 do {
   const status = procInspect(proc, OP_KERNEL_CAPS, pid, slot);
   if (status < 0) {
-    eprint("caps: " + argv[1] + ": " + errorName(status));
+    eprint("caps: " + argv[1] + ": " + statusText(status));
     exit(1);
   }
   slot = capsNext();

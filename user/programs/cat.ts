@@ -1,56 +1,50 @@
-// cat [FILE...]: copies each file (from the working directory), or standard input when there is
-// none, to standard output.
-import { args, read, writeBytes, eprint, errorName, exit, STDOUT } from "../lib";
-import { FS_RIGHT_READ } from "../lib/fs-client";
-import { base, within, client, complain, workingDirectory } from "./tool-parts/files";
-import { visible } from "./tool-parts/visible";
+// cat [-n] [FILE]...: copies each FILE (standard input when none, or -) to standard output; -n
+// numbers the lines.
+import { args, read, writeBytes, eprint, statusText, exit, STDOUT } from "../lib";
+import { Options } from "../lib/options";
+import { Input } from "./tool-parts/input";
+import { out, outBytes, finish } from "./tool-parts/output";
 
-const SIZE: i32 = 4096;
-const buf = memory.data(SIZE);
+const o = new Options("cat", "[-n] [FILE]...", "Copies each FILE (standard input when none or -) to standard output.")
+  .flag("n", "number", "number every line")
+  .parse(args());
+const files = o.operands.length > 0 ? o.operands : ["-"];
+const numbered = o.given("n");
 
-function out(ptr: usize, n: usize): void {
-  const w = writeBytes(STDOUT, ptr, n);
-  if (w < 0) {
-    eprint("cat: write: " + errorName(w));
-    exit(1);
-  }
-}
-
-const argv = args();
-if (argv.length < 2) {
+// Standard input alone, as it comes (a terminal's lines show at once), through a small buffer.
+if (files.length == 1 && files[0] == "-" && !numbered) {
+  const buf = memory.data(256);
   for (;;) {
-    const n = read(buf, SIZE);
+    const n = read(buf, 252);
     if (n == 0) break;
     if (n < 0) {
-      eprint("cat: read: " + errorName(n));
+      eprint("cat: standard input: " + statusText(n));
       exit(1);
     }
-    out(buf, <usize>n);
+    const w = writeBytes(STDOUT, buf, <usize>n);
+    if (w < 0) {
+      eprint("cat: write: " + statusText(w));
+      exit(1);
+    }
   }
   exit(0);
 }
-workingDirectory("cat");
-const fs = client();
+
 let failed = false;
-for (let i = 1; i < argv.length; i++) {
-  const file = fs.open(base(argv[i]), within(argv[i]), FS_RIGHT_READ);
-  if (file < 0) {
-    complain("cat", visible(argv[i]), file);
+let number = 0;
+for (let i = 0; i < files.length; i++) {
+  const input = new Input(files[i]);
+  if (input.failed("cat")) {
     failed = true;
     continue;
   }
-  let offset: u64 = 0;
-  for (;;) {
-    const n = fs.read(file, offset, 65536);
-    if (n < 0) {
-      complain("cat", visible(argv[i]), n);
-      failed = true;
-      break;
+  if (numbered) {
+    for (let line = input.line(); line != null; line = input.line()) {
+      out((++number).toString().padStart(6) + "\t" + line!);
+      if (!input.lastLineUnterminated) out("\n");
     }
-    if (n == 0) break;
-    out(fs.address, <usize>n);
-    offset += <u64>n;
-  }
-  fs.close(file);
+  } else while (input.chunk()) outBytes(input.chunkAt, <usize>input.chunkLength);
+  if (input.failed("cat")) failed = true;
+  input.close();
 }
-exit(failed ? 1 : 0);
+finish(failed ? 1 : 0);

@@ -2,19 +2,23 @@
 // and paging (KERNEL_FRAMES, KERNEL_MEMORY and KERNEL_PAGING_INFO, relayed by the process
 // manager). Pages are 4 KiB frames.
 import {
-  print, eprint, errorName, exit, procForTool, procInspect, readKernelFrames, readKernelMemory, KernelFrames, KernelMemory,
+  print, eprint, statusText, exit, procForTool, procInspect, readKernelFrames, readKernelMemory, KernelFrames, KernelMemory,
   OP_KERNEL_FRAMES, OP_KERNEL_MEMORY, OP_KERNEL_PAGING_INFO, msgWord,
 } from "../lib";
+import { Options } from "../lib/options";
+import { args } from "../lib";
 
 function pad(s: string, width: i32): string {
   return s.length >= width ? s : " ".repeat(width - s.length) + s;
 }
 
 function fail(status: i32): void {
-  eprint("mem: " + errorName(status));
+  eprint("mem: " + statusText(status));
   exit(1);
 }
 
+const options = new Options("mem", "", "Shows the machine memory: frames in use and free, and each Memory's quota and use.").parse(args());
+if (options.operands.length > 0) options.usageError("unexpected operand '" + options.operands[0] + "'");
 const proc = procForTool();
 if (proc < 0) fail(proc);
 let status = procInspect(proc, OP_KERNEL_FRAMES);

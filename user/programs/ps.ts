@@ -2,17 +2,21 @@
 // (and "(page 0 unchecked)" for a program whose data lies in page 0 and runs without null checks).
 // The process manager relays KERNEL_PROCESS (docs/PROCESSES.md "Tools").
 import {
-  print, eprint, errorName, exit, procForTool, procInspect, readKernelProcess, KernelProcess, stateName, OP_KERNEL_PROCESS, E_NO_PROCESS,
+  print, eprint, statusText, exit, procForTool, procInspect, readKernelProcess, KernelProcess, stateName, OP_KERNEL_PROCESS, E_NO_PROCESS,
   KERNEL_PROCESS_FLAG_PAGE_ZERO_UNCHECKED,
 } from "../lib";
+import { Options } from "../lib/options";
+import { args } from "../lib";
 
 function pad(s: string, width: i32): string {
   return s.length >= width ? s : " ".repeat(width - s.length) + s;
 }
 
+const options = new Options("ps", "", "Lists every live process: pid, parent, state, priority, pages, CPU time, Memory and name.").parse(args());
+if (options.operands.length > 0) options.usageError("unexpected operand '" + options.operands[0] + "'");
 const proc = procForTool();
 if (proc < 0) {
-  eprint("ps: no process manager: " + errorName(proc));
+  eprint("ps: no process manager: " + statusText(proc));
   exit(1);
 }
 print("  PID  PPID STATE     PRI  PAGES     CPU ms  MEM NAME");
@@ -22,7 +26,7 @@ for (;;) {
   const status = procInspect(proc, OP_KERNEL_PROCESS, pid);
   if (status == E_NO_PROCESS) break;
   if (status < 0) {
-    eprint("ps: " + errorName(status));
+    eprint("ps: " + statusText(status));
     exit(1);
   }
   readKernelProcess(p);

@@ -1,14 +1,18 @@
 // uptime: how long the machine has run (KERNEL_UPTIME, relayed by the process manager).
-import { print, eprint, errorName, exit, procForTool, procInspect, msgWord64, OP_KERNEL_UPTIME } from "../lib";
+import { print, eprint, statusText, exit, procForTool, procInspect, msgWord64, OP_KERNEL_UPTIME } from "../lib";
+import { Options } from "../lib/options";
+import { args } from "../lib";
 
 function two(n: u64): string {
   return n < 10 ? "0" + n.toString() : n.toString();
 }
 
+const options = new Options("uptime", "", "Shows how long the machine has been up.").parse(args());
+if (options.operands.length > 0) options.usageError("unexpected operand '" + options.operands[0] + "'");
 const proc = procForTool();
 const status = proc < 0 ? proc : procInspect(proc, OP_KERNEL_UPTIME);
 if (status < 0) {
-  eprint("uptime: " + errorName(status));
+  eprint("uptime: " + statusText(status));
   exit(1);
 }
 const ms = msgWord64(0) / 1_000_000;

@@ -111,7 +111,8 @@ export async function boot(options: BootOptions, terminal: StdioTerminal): Promi
           progress.done();
           tell(line, important);
         },
-        progress: { loading: (name, index, count) => progress.update(name, index, count) },
+        // The loading bar is for a person at a terminal (or one who asked for everything): a pipe gets none.
+        progress: { loading: (name, index, count) => (process.stderr.isTTY || options.verbose ? progress.update(name, index, count) : undefined) },
         // A machine waiting for a device (a driver with an armed interrupt) is idle, not finished:
         // Node must not exit because nothing of its own is pending.
         keepAlive: () => {

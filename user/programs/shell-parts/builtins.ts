@@ -680,7 +680,7 @@ function killBuiltin(sh: Shell, argv: string[]): i32 {
     if (job!.state == JOB_STOPPED) sh.launcher.resume(job!, false);
   }
   if (pids.length > 1 || argv.length == 1) {
-    sh.runArgv(pids, []);
+    sh.runArgv(pids, [], true);
     if (sh.status != 0) status = sh.status;
   }
   return status;

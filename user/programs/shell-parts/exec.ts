@@ -653,16 +653,16 @@ export class Shell extends ExpansionHost {
 
   /**
    * Runs `argv` as a command with the current channels: a function, a builtin, or a program with
-   * `env` added to its environment (env CMD, xargs, command).
+   * `env` added to its environment (env CMD, xargs, command); with `programOnly`, a program.
    */
-  runArgv(argv: string[], env: string[]): void {
+  runArgv(argv: string[], env: string[], programOnly: bool = false): void {
     if (argv.length == 0) return;
     const name = argv[0];
-    if (this.functions.has(name)) {
+    if (this.functions.has(name) && !programOnly) {
       this.callFunction(name, argv);
       return;
     }
-    if (isBuiltin(name)) {
+    if (isBuiltin(name) && !programOnly) {
       this.status = runBuiltin(this, argv);
       return;
     }

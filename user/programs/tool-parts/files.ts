@@ -2,9 +2,9 @@
 // shell gave them (slots 8, 9 and 10, docs/PROGRAMS.md) — a path that starts with /host is looked
 // up, without that prefix, from the host share's root (slot 10, docs/HOSTFS.md), any other that
 // starts with / from the root, any other from the working directory — a file system client whose buffer is
-// paid from the job's Memory (slot 7), and failing with the tool's name and the status's.
-import { capKind, eprint, exit, KIND_RECEIVER, SLOT_JOB_MEMORY } from "../../lib";
-import { FsClient, fsErrorName } from "../../lib/fs-client";
+// paid from the job's Memory (slot 7), and failing with the tool's name and what went wrong.
+import { capKind, eprint, exit, statusText, KIND_RECEIVER, SLOT_JOB_MEMORY } from "../../lib";
+import { FsClient } from "../../lib/fs-client";
 
 /** The working directory and the root: directory capabilities of the file system server's. */
 export const SLOT_CWD: i32 = 8;
@@ -14,9 +14,9 @@ export const SLOT_HOST: i32 = 10;
 /** The client's buffer: 64 KiB, so a copy moves 64 KiB per call. */
 export const BUFFER_PAGES: u32 = 16;
 
-/** Says `what` failed, and why, on the error stream. */
+/** Says `what` failed, and why (in words: statusText), on the error stream. */
 export function complain(tool: string, what: string, status: i32): void {
-  eprint(tool + ": " + what + ": " + fsErrorName(status));
+  eprint(tool + ": " + what + ": " + statusText(status));
 }
 
 /** Complains and exits 1. */
