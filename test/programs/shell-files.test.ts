@@ -36,7 +36,8 @@ describe("the shell on the file system", () => {
     expect(await run("ls /bin")).toContain("\ncat\n");
     expect(await run("cat /etc/init.conf")).toContain("service shell    shell    memory=8192 bootinfo use=fs session\n");
     expect(await run("mkdir docs notes")).toMatch(/dogma:\/\$ $/);
-    expect(await run("ls")).toMatch(/\nbin\/\ndocs\/\netc\/\nnotes\/\n/);
+    expect(await run("ls")).toMatch(/\nbin\ndocs\netc\nnotes\n/);
+    expect(await run("ls -p")).toMatch(/\nbin\/\ndocs\/\netc\/\nnotes\/\n/);
     expect(await run("cd docs")).toMatch(/dogma:\/docs\$ $/);
     const copied = await run("cp /etc/init.conf conf");
     expect(copied + m.stderr()).toMatch(/dogma:\/docs\$ $/);
@@ -48,21 +49,21 @@ describe("the shell on the file system", () => {
     expect(m.stderr()).toContain("cp: init.copy and /docs/init.copy are the same file\n");
     expect(await run("cat init.copy")).toContain("module cp\n");
     expect(await run("cat conf")).toMatch(/\[1\]\$ $/);
-    expect(m.stderr()).toContain("cat: conf: FS_E_NOT_FOUND\n");
+    expect(m.stderr()).toContain("cat: conf: no such file or directory\n");
     // Redirection: a file is a stream, as the console and pipes are.
     expect(await run("echo first line > notes.txt")).toMatch(/docs\$ $/);
     expect(await run("echo second line >> notes.txt")).toMatch(/docs\$ $/);
     expect(await run("cat < notes.txt | cat")).toContain("\nfirst line\nsecond line\n");
     expect(await run("echo replaced > notes.txt")).toMatch(/docs\$ $/);
     expect(await run("cat notes.txt")).toContain("\nreplaced\n");
-    expect(await run("cat < missing.txt")).toMatch(/\[127\]\$ $/);
-    expect(m.stderr()).toContain("shell: missing.txt: FS_E_NOT_FOUND\n");
+    expect(await run("cat < missing.txt")).toMatch(/\[1\]\$ $/);
+    expect(m.stderr()).toContain("shell: missing.txt: no such file or directory\n");
     expect(await run("rm notes.txt")).toMatch(/docs\$ $/);
     // A binary on the disk runs like a boot module: the process manager loads it from a Region.
     expect(await run("cp /bin/echo myecho")).toMatch(/docs\$ $/);
     expect(await run("./myecho run from the disk")).toContain("\nrun from the disk\n");
     expect(await run("echo not a binary > bad.wasm")).toMatch(/docs\$ $/);
-    expect(await run("./bad.wasm")).toMatch(/\[127\]\$ $/);
+    expect(await run("./bad.wasm")).toMatch(/\[126\]\$ $/);
     expect(m.stderr()).toMatch(/shell: \.\/bad\.wasm: not a program the loader takes: .+\n/);
     expect(await run("rm myecho bad.wasm")).toMatch(/docs\$ $/);
     // A WASI program's files: its preopen is the working directory.
@@ -71,15 +72,17 @@ describe("the shell on the file system", () => {
     // fd_readdir: what the directory holds then, each name once, after "." and "..".
     const names = listed.slice(listed.indexOf("listing:\n") + 9, listed.lastIndexOf("dogma:")).split("\n").filter((n) => n.length > 0).sort();
     expect(names).toEqual([".", "..", "init.copy", "wasi-dir", "wasi.txt"]);
-    expect(await run("ls")).toMatch(/\nwasi-dir\/\n/);
-    expect(await run("rm wasi-dir")).toMatch(/docs\$ $/);
+    expect(await run("ls -F")).toMatch(/\nwasi-dir\/\n/);
+    expect(await run("rm wasi-dir")).toMatch(/\[1\]\$ $/);
+    expect(m.stderr()).toContain("rm: wasi-dir: is a directory\n");
+    expect(await run("rm -d wasi-dir")).toMatch(/docs\$ $/);
     expect(await run("cd ..")).toMatch(/dogma:\/\$ $/);
-    expect(await run("rm docs")).toMatch(/\[1\]\$ $/);
-    expect(m.stderr()).toContain("rm: docs: FS_E_NOT_EMPTY\n");
-    expect(await run("rm docs/init.copy docs notes")).toMatch(/dogma:\/\$ $/);
-    expect(await run("ls")).toMatch(/\nbin\/\netc\/\n/);
+    expect(await run("rm -d docs")).toMatch(/\[1\]\$ $/);
+    expect(m.stderr()).toContain("rm: docs: directory not empty\n");
+    expect(await run("rm -d docs/init.copy docs notes")).toMatch(/dogma:\/\$ $/);
+    expect(await run("ls")).toMatch(/\nbin\netc\n/);
     expect(await run("cd nowhere")).toMatch(/\[1\]\$ $/);
-    expect(m.stderr()).toContain("cd: nowhere: FS_E_NOT_FOUND\n");
+    expect(m.stderr()).toContain("cd: nowhere: no such file or directory\n");
     expect(await run("pwd")).toContain("\n/\n");
     expect(await run("echo kept across a reboot > keep.txt")).toMatch(/dogma:\/\$ $/);
     expect(m.faults).toEqual([]);

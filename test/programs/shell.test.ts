@@ -39,11 +39,16 @@ describe("the shell", () => {
     expect(m.stderr()).toMatch(/shell: fault-null \(pid \d+\) faulted: null-page at 0x10\n/);
     expect(fault).toMatch(/\[-1\]\$ $/);
     expect(await run("nosuch thing")).toMatch(/\[127\]\$ $/);
-    expect(m.stderr()).toContain("shell: nosuch: no such program (try help)\n");
-    expect(await run("echo 'open")).toMatch(/\[2\]\$ $/);
-    expect(m.stderr()).toContain("shell: a ' is not closed\n");
+    expect(m.stderr()).toContain("shell: nosuch: command not found\n");
+    // An open quote asks for the rest of the word on the next line, as sh does.
+    m.type("echo 'open\r");
+    await m.until("the continuation prompt", () => m.stdout().endsWith("\n> "));
+    expect(await run("quote'")).toContain("\nopen\nquote\n");
+    expect(await run("echo a | | cat")).toMatch(/\[2\]\$ $/);
+    expect(m.stderr()).toContain("shell: | with no command before it\n");
     const help = await run("help");
-    expect(help).toContain("programs: cat echo exitcode fault-null kill ps sleeper spin uptime wasi-cat");
+    expect(help).toContain("programs: cat echo exitcode fault-null kill ps sleeper spin uptime wasi-cat\n");
+    expect(help).toMatch(/builtins: .*\bcd\b.*\bexport\b.*\bfg\b/);
     const ps = await run("ps");
     expect(ps, ps).toMatch(/\bshell\b/);
     expect(ps).toMatch(/\bps\b/);
@@ -63,10 +68,10 @@ describe("the shell", () => {
     const { m, run } = await session();
     // Typed "echo helo", left twice, insert "l": the line the shell runs is "echo hello".
     expect(await run("echo helo\x1b[D\x1b[Dl")).toContain("\nhello\n");
-    // Tab completes a command: "ech" is echo; "s" is sleeper or spin, so both are listed.
+    // Tab completes a command: "ech" is echo; "s" is a builtin or a program, so they are listed.
     expect(await run("ech\tcompleted")).toContain("\ncompleted\n");
     m.type("s\t");
-    await m.until("the candidates", () => m.stdout().includes("\nsleeper  spin\n"));
+    await m.until("the candidates", () => m.stdout().includes("\nset  sh  shift  sleeper  source  spin\n"));
     m.type("\x15");
     // Up recalls it; backspace and a new word change it.
     expect(await run("\x1b[A\x1b[A\x7f\x7f\x7f\x7f\x7fworld")).toContain("\nworld\n");

@@ -90,6 +90,7 @@ const root = fsRoot(FS_ROOTS, 0, 300);
 const files = new ShellFiles(client, root > 0 ? root : 0, hasShare && capKind(HOST_ROOTS) == <i32>KIND_CAPPAGE ? HOST_ROOTS : 0);
 const launcher = new Launcher(MEMORY, session(), known, console, notices, files);
 const sh = new Shell(launcher, files);
+launcher.variables = sh.vars;
 const editor = new LineEditor(console);
 editor.completer = new ShellCompleter(sh);
 sh.history = editor.history;

@@ -27,6 +27,7 @@ import { Command, Pipeline, OpenedFile } from "./pipeline";
 import { Channel, ByteBuffer, IO_CONSOLE, IO_CAP, IO_BUFFER, IO_PIPE_NEXT, IO_NULL } from "./channel";
 import { ShellFiles } from "./shell-files";
 import { BinaryLoader } from "./binaries";
+import { Variables } from "./variables";
 
 /** Pages each program of a job may use (16 MiB: memtest's 8 MiB and its runtime fit). */
 const PROGRAM_PAGES: u32 = 4096;
@@ -107,8 +108,12 @@ export class Launcher {
   private pipeService: i32 = 0;
   /** Messages for the user about background jobs that ended. */
   readonly reports: string[] = [];
-  /** Where a command without a / is looked for after the boot modules: PATH's directories, ":"-separated. */
-  searchPath: string = "/bin";
+  /** The shell's variables, for PATH: where a command without a / is looked for after the boot modules (":"-separated). */
+  variables: Variables | null = null;
+
+  get searchPath(): string {
+    return this.variables != null && this.variables!.has("PATH") ? this.variables!.get("PATH") : "/bin";
+  }
   /** Why the last start failed (null: it did not). */
   failure: StartFailure | null = null;
   readonly binaries: BinaryLoader;
