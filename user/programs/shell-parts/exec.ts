@@ -39,6 +39,8 @@ class Context {
   cwdRights: u32 = 0;
   loops: i32 = 0;
   functionDepth: i32 = 0;
+  errexit: bool = false;
+  xtrace: bool = false;
   constructor(sh: Shell) {
     this.vars = sh.vars.snapshot();
     const names = sh.functions.keys();
@@ -50,6 +52,8 @@ class Context {
     this.cwdRights = sh.files.cwdRights;
     this.loops = sh.loops;
     this.functionDepth = sh.functionDepth;
+    this.errexit = sh.errexit;
+    this.xtrace = sh.xtrace;
   }
 }
 
@@ -194,6 +198,8 @@ export class Shell extends ExpansionHost {
     this.name0 = context.name0;
     this.loops = context.loops;
     this.functionDepth = context.functionDepth;
+    this.errexit = context.errexit;
+    this.xtrace = context.xtrace;
     this.pinned.pop();
     if (this.files.cwd != context.cwd) {
       this.releaseCwd(this.files.cwd);
@@ -261,7 +267,7 @@ export class Shell extends ExpansionHost {
     if (!this.buildExternal(plan!, 0, plan!.length, this.fds[0], this.fds[1], p)) return true;
     const job = this.launcher.start(p);
     if (job == null) {
-      this.startFailed();
+      this.startFailed(p);
       return true;
     }
     this.backgroundPid = <i32>job!.pid;
@@ -269,10 +275,11 @@ export class Shell extends ExpansionHost {
     return true;
   }
 
-  /** Says why the launcher could not start a job, and takes its status. */
-  private startFailed(): void {
+  /** Says why the launcher could not start `p` (on the errors stream of the command it concerns), and takes its status. */
+  private startFailed(p: Pipeline): void {
     const failure = this.launcher.failure!;
-    this.error(failure.why);
+    const errors = failure.index < p.commands.length ? p.commands[failure.index].fds[2] : this.fds[2];
+    errors.write(this.prefix + ": " + failure.why + "\n");
     this.status = failure.status;
   }
 
@@ -356,7 +363,7 @@ export class Shell extends ExpansionHost {
     p.text = jobText(stages, start, end);
     const job = this.launcher.start(p);
     if (job == null) {
-      this.startFailed();
+      this.startFailed(p);
       return;
     }
     this.status = this.launcher.wait(job!);
@@ -675,7 +682,7 @@ export class Shell extends ExpansionHost {
     if (this.runScriptFile(c, p)) return;
     p.text = argv.join(" ");
     const job = this.launcher.start(p);
-    if (job == null) this.startFailed();
+    if (job == null) this.startFailed(p);
     else this.status = this.launcher.wait(job!);
   }
 
@@ -711,7 +718,7 @@ export class Shell extends ExpansionHost {
     c.argv = argv;
     if (!this.launcher.exists(base) && this.launcher.exists(interpreter)) argv[0] = interpreter;
     const job = this.launcher.start(p);
-    if (job == null) this.startFailed();
+    if (job == null) this.startFailed(p);
     else this.status = this.launcher.wait(job!);
     return true;
   }

@@ -60,7 +60,8 @@ export class Expander {
   /** `word` as fields: split and globbed by the caller (fields()), or kept whole (text()). */
   private run(word: string, mode: i32, out: Expanded[]): void {
     let i = 0;
-    const cur = new ExpandState(out, mode);
+    const ifs = this.host.variable("IFS");
+    const cur = new ExpandState(out, mode, ifs == null ? " \t\n" : ifs!);
     if (word.startsWith("~")) i = this.tilde(word, cur);
     while (i < word.length) {
       const c = word.charCodeAt(i);
@@ -121,7 +122,7 @@ export class Expander {
   /** A here-document's text: $ expansions, `...` and \ before $ ` \ and newline; quotes are kept. */
   heredoc(text: string): string {
     const out = new Array<Expanded>();
-    const cur = new ExpandState(out, MODE_TEXT);
+    const cur = new ExpandState(out, MODE_TEXT, "");
     let i = 0;
     while (i < text.length) {
       const c = text.charCodeAt(i);
@@ -389,6 +390,8 @@ class ExpandState {
   constructor(
     readonly out: Expanded[],
     readonly mode: i32,
+    /** $IFS: where unquoted expansions are split (its blanks run together; its other characters each end a field). */
+    readonly ifs: string,
   ) {}
 
   field(): Expanded {
@@ -410,17 +413,24 @@ class ExpandState {
     }
     let start = 0;
     for (let i = 0; i <= text.length; i++) {
-      const blank = i < text.length && isBlank(text.charCodeAt(i));
-      if (i < text.length && !blank) continue;
+      const separator = i < text.length && this.ifs.includes(text.charAt(i));
+      if (i < text.length && !separator) continue;
       if (i > start) this.current.add(text.slice(start, i), true);
-      if (blank) this.split();
+      if (separator) {
+        if (isBlank(text.charCodeAt(i))) this.split();
+        else {
+          // A separator that is not blank ends the field, even an empty one ("a::b" is a, "", b).
+          this.out.push(this.current);
+          this.current = new Expanded();
+        }
+      }
       start = i + 1;
     }
   }
 
   /** $@: each parameter its own field ("$@"), or each split like any unquoted expansion. */
   parameters(all: string[], quoted: bool): void {
-    if (!quoted) {
+    if (!quoted || this.mode != MODE_FIELDS) {
       for (let k = 0; k < all.length; k++) {
         if (k > 0) this.split();
         this.expansion(all[k], false);

@@ -96,6 +96,8 @@ export class Job {
 
 /** Why a start failed, and the status it is (127: no such command; 126: it cannot run; 1 otherwise). */
 export class StartFailure {
+  /** The command of the pipeline it concerns (its errors stream says it). */
+  index: i32 = 0;
   constructor(
     readonly why: string,
     readonly status: i32,
@@ -161,7 +163,10 @@ export class Launcher {
       c.binary = boot ? "" : this.binaryPath(c.argv[0]);
       if (c.binary.length == 0 && !boot) {
         const path = c.argv[0].includes("/");
-        return this.refuse(p, c.argv[0] + (path && this.files.kindOf(c.argv[0]) >= 0 ? ": is not a file it can run" : path ? ": no such file" : ": command not found"), path && this.files.kindOf(c.argv[0]) >= 0 ? 126 : 127);
+        const there = path && this.files.kindOf(c.argv[0]) >= 0;
+        const refused = this.refuse(p, c.argv[0] + (there ? ": is not a file it can run" : path ? ": no such file" : ": command not found"), there ? 126 : 127);
+        this.failure!.index = i;
+        return refused;
       }
     }
     const job = new Job(this.freeId(), this.nextSerial++ & 0xfff, p.text, p.background);
@@ -206,7 +211,9 @@ export class Launcher {
       const why = this.spawn(job, program, c, stdin, stdout, stderr);
       if (why != null) {
         if (nextRead != 0) capDrop(nextRead);
-        return this.refuseJob(job, why!.why, why!.status);
+        const refused = this.refuseJob(job, why!.why, why!.status);
+        this.failure!.index = i;
+        return refused;
       }
       previous = nextRead;
     }

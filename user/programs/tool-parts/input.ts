@@ -30,7 +30,9 @@ export class Input {
   lastLineUnterminated: bool = false;
 
   constructor(readonly path: string) {
-    if (path != "-" && path.length > 0) this.open();
+    // /dev/null: the file system has no devices; the shell and the tools take it as an empty file.
+    if (path == "/dev/null") this.eof = true;
+    else if (path != "-" && path.length > 0) this.open();
   }
 
   private open(): void {
