@@ -8,7 +8,7 @@
 import { args } from "../lib";
 import { Options } from "../lib/options";
 import {
-  FS_RIGHT_READ, FS_KIND_DIR, FS_KIND_SYMLINK, FS_OPEN_NOFOLLOW, FS_READDIR_DOTS, direntName, direntNameLength, direntNext,
+  FS_RIGHT_READ, FS_KIND_DIR, FS_KIND_SYMLINK, FS_OPEN_NOFOLLOW, direntName, direntNameLength, direntNext,
   direntKind,
 } from "../lib/fs-client";
 import { base, within, client, complain, workingDirectory } from "./tool-parts/files";
@@ -107,9 +107,17 @@ function contents(path: string): Item[] | null {
     return null;
   }
   const items = new Array<Item>();
+  if (all) {
+    // . and .. first, whatever the server's listing holds (the host share's has neither).
+    for (let k = 0; k < 2; k++) {
+      const dots = new Item(k == 0 ? "." : "..", join(path, k == 0 ? "." : ".."));
+      dots.kind = FS_KIND_DIR;
+      items.push(dots);
+    }
+  }
   let cookie: u32 = 0;
   for (;;) {
-    const n = fs.readdir(dir, cookie, all ? FS_READDIR_DOTS : 0);
+    const n = fs.readdir(dir, cookie);
     if (n < 0) {
       complain("ls", visible(path), n);
       fs.close(dir);
@@ -121,7 +129,7 @@ function contents(path: string): Item[] | null {
       const name = String.UTF8.decodeUnsafe(direntName(at), direntNameLength(at));
       const kind = direntKind(at);
       at = direntNext(at);
-      if (name.startsWith(".") && !almost) continue;
+      if (name == "." || name == ".." || (name.startsWith(".") && !almost)) continue;
       const item = new Item(name, join(path, name));
       item.kind = kind;
       items.push(item);

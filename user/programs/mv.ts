@@ -5,7 +5,7 @@
 // disk is a copy and a removal: cp, then rm.
 import { args, eprint, exit } from "../lib";
 import { Options } from "../lib/options";
-import { FS_RIGHT_READ, FS_KIND_DIR } from "../lib/fs-client";
+import { FS_RIGHT_READ, FS_KIND_DIR, FS_OPEN_NOFOLLOW } from "../lib/fs-client";
 import { base, within, isHostPath, client, complain, workingDirectory } from "./tool-parts/files";
 import { visible } from "./tool-parts/visible";
 import { join } from "./tool-parts/walk";
@@ -34,6 +34,14 @@ for (let i = 0; i < sources.length; i++) {
   const name = from.slice(0, end).slice(from.slice(0, end).lastIndexOf("/") + 1);
   const to = intoDirectory ? join(destination, name) : destination;
   const what = visible(from) + " to " + visible(to);
+  // What is to be moved must be there (said so before any question of rights).
+  const source = fs.open(base(from), within(from), FS_RIGHT_READ | FS_OPEN_NOFOLLOW);
+  if (source < 0) {
+    complain("mv", visible(from), source);
+    failed = true;
+    continue;
+  }
+  fs.close(source);
   if (isHostPath(from) != isHostPath(to)) {
     eprint("mv: " + what + ": not on one file system (cp, then rm)");
     failed = true;

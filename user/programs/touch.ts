@@ -28,6 +28,12 @@ const fs = client();
 let failed = false;
 for (let i = 0; i < o.operands.length; i++) {
   const path = o.operands[i];
+  if (o.given("c")) {
+    // -c: a name that is not there is left so, whatever else would be refused.
+    const there = fs.open(base(path), within(path), FS_RIGHT_READ);
+    if (there == FS_E_NOT_FOUND) continue;
+    if (there >= 0) fs.close(there);
+  }
   const h = fs.open(base(path), within(path), FS_RIGHT_READ | FS_RIGHT_TIMES | (o.given("c") ? 0 : FS_OPEN_CREATE));
   if (h < 0) {
     if (h == FS_E_NOT_FOUND && o.given("c")) continue;

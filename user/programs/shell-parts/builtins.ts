@@ -532,6 +532,7 @@ function xargsBuiltin(sh: Shell, argv: string[]): i32 {
       perCommand = count(a.slice(2));
       if (perCommand < 1) return fail(sh, "xargs", a.slice(2) + ": not a count", 2);
     } else if (a == "-I" && i + 1 < argv.length) replace = argv[++i];
+    else if (a.startsWith("-I") && a.length > 2) replace = a.slice(2);
     else if (a == "--") {
       i++;
       break;
