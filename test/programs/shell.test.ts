@@ -82,9 +82,34 @@ describe("the shell", () => {
     expect(await run("sleeper 10 &")).toMatch(/\[1\] \d+\n/);
     await m.until("the sleeper", () => m.stdout().includes("slept\n"));
     expect(await run("echo after")).toContain("[1] done (0)  sleeper 10 &");
+    // ^Z stops the foreground job; jobs lists it; bg runs it on; kill %1 ends it.
+    m.type("sleeper 600000\r");
+    await m.until("sleeper runs", () => m.alive().includes("sleeper"));
+    m.type("\x1a");
+    await m.until("the stop", () => /\[1\]\+ Stopped  sleeper 600000\ndogma:\/ \[148\]\$ $/.test(m.stdout()));
+    expect(await run("jobs")).toContain("\n[1]+ Stopped  sleeper 600000\n");
+    expect(await run("bg %1")).toContain("\nsleeper 600000\n");
+    expect(await run("jobs")).toContain("\n[1]+ Running  sleeper 600000\n");
+    await run("kill %1");
+    await m.until("the end of the job", () => !m.alive().includes("sleeper"));
+    await run("echo after kill"); // the report comes before a prompt once the notice is in
+    expect(m.stdout()).toContain("[1] done (137)  sleeper 600000\n");
+    // A stopped cat does not take what is typed at the prompt: the console let its read go.
+    m.type("cat\r");
+    await m.until("cat runs", () => m.alive().includes("cat"));
+    m.type("\x1a");
+    await m.until("cat stops", () => /Stopped  cat\ndogma:\/ \[148\]\$ $/.test(m.stdout()));
+    expect(await run("echo still mine")).toContain("\nstill mine\n");
+    m.type("fg\r");
+    await m.until("cat again", () => m.stdout().endsWith("fg\ncat\n"));
+    m.type("to cat\r");
+    await m.until("cat's copy", () => m.stdout().endsWith("to cat\nto cat\n"));
+    m.type("\x03");
+    await m.until("the prompt after ^C", () => /\[130\]\$ $/.test(m.stdout()));
     const history = await run("history");
     expect(history).toContain("   1  echo hello\n");
     expect(history).toContain("   3  echo world\n");
+    expect(history).toContain("  bg %1\n");
     m.type("\x04");
     await m.line(/^init: the session is over; stopped \d+ services; halting$/);
     await m.halt();
