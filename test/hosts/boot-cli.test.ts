@@ -47,25 +47,41 @@ function bootUntil(args: string[], until: RegExp[]): Promise<{ log: string; code
 }
 
 describe.concurrent("dogma boot", () => {
-  it("boots the default config into the shell, which runs what is typed; the end of input halts the machine", () => {
-    const run = dogma(["boot", "--disk", join(work, "shell.img"), "--share", root], "echo hello from the shell\necho a b | cat\nls /host/docs\n");
+  it("boots the default config into the shell, quietly: the banner and the prompt; what the services said is in dmesg; the end of input halts the machine", () => {
+    const run = dogma(["boot", "--disk", join(work, "shell.img"), "--share", root], "echo hello from the shell\necho a b | cat\nls /host/docs\ndmesg\n");
+    const log = run.stdout + run.stderr;
+    expect(log).toMatch(/^Dogma shell\. Type help for what there is\.\ndogma:\/\$ echo hello from the shell\nhello from the shell\n/);
+    expect(log).toContain("dogma:/$ ls /host/docs\n"); // the folder given with --share, read-only
+    expect(log).toContain("\nFS.md\n");
+    expect(log).toContain("dogma:/$ echo a b | cat\na b\n");
+    // Nothing of the boot on the console but what dmesg printed: every line of it.
+    const dmesg = log.slice(log.indexOf("dogma:/$ dmesg\n"));
+    expect(log.slice(0, log.indexOf("dogma:/$ dmesg\n"))).not.toMatch(/^(init|boot|fs|console|hostfs|dogma): /m);
+    expect(dmesg).toMatch(/^\[ *\d+\.\d{6}\] init: \d+ modules, 5 devices, 11 services$/m);
+    expect(dmesg).toMatch(/\] init: started registry \(pid 2\)$/m);
+    expect(dmesg).toMatch(/\] hostfs: the host share, read-only; serving "host"$/m);
+    expect(dmesg).toMatch(/\] console: serving "console"$/m);
+    expect(dmesg).toMatch(/\] fs: \d+ blocks of 4 KiB, .*serving "fs"$/m);
+    expect(log).not.toContain("halted");
+    expect(run.code).toBe(0);
+  }, patience(120_000));
+
+  it("shows the boot's and the services' lines with --verbose", () => {
+    const run = dogma(["boot", "--verbose", "--disk", join(work, "verbose.img"), "--share", root], "echo hello\n");
     const log = run.stdout + run.stderr;
     expect(log).toContain("boot: process 1 (init) started, pid 1");
     expect(log).toMatch(/init: \d+ modules, 5 devices, 11 services/);
-    expect(log).toContain('hostfs: the host share, read-only; serving "host"');
-    expect(log).toContain("dogma:/$ ls /host/docs\n"); // the folder given with --share, read-only
-    expect(log).toContain("\nFS.md\n");
     expect(log).toContain("init: started registry (pid 2)");
     expect(log).toContain('console: serving "console"');
-    expect(log).toContain("dogma:/$ echo hello from the shell\nhello from the shell\n");
-    expect(log).toContain("dogma:/$ echo a b | cat\na b\n");
+    expect(log).toContain('hostfs: the host share, read-only; serving "host"');
+    expect(log).toContain("dogma:/$ echo hello\nhello\n");
     expect(log).toMatch(/init: the session is over; stopped \d+ services; halting/);
     expect(log).toContain("dogma: process 1 halted the machine");
     expect(run.code).toBe(0);
   }, patience(120_000));
 
   it("pages through its pager on a machine smaller than what runs: memtest's 8 MiB in 10 MiB of memory", () => {
-    const run = dogma(["boot", "--disk", join(work, "small.img"), "--memory", "10M"], "memtest\nmem\n");
+    const run = dogma(["boot", "--verbose", "--disk", join(work, "small.img"), "--memory", "10M"], "memtest\nmem\n");
     const log = run.stdout + run.stderr;
     expect(log).toContain("init: paging through the pager, a store of 4096 pages");
     // (The pager says how it is doing every 4096 page-ins, on the same console.)
@@ -82,18 +98,18 @@ describe.concurrent("dogma boot", () => {
     // The console's input stays open, so the session goes on until the file system serves.
     const disk = join(work, "disk.img");
     const serving = /fs: \d+ blocks of 4 KiB, .*serving "fs"/;
-    const run = await bootUntil(["boot", "--disk", disk], [serving]);
+    const run = await bootUntil(["boot", "--verbose", "--disk", disk], [serving]);
     expect(run.log).toContain("fs: formatted the disk (a blank disk)");
     expect(run.log).toMatch(serving);
     expect(existsSync(disk) && statSync(disk).size).toBe(64 << 20);
-    const again = await bootUntil(["boot", "--disk", disk], [serving]);
+    const again = await bootUntil(["boot", "--verbose", "--disk", disk], [serving]);
     expect(again.log).toMatch(serving);
     expect(again.log).not.toContain("fs: formatted");
   }, patience(240_000));
 
   it("locks its disk image: a second boot is refused naming the first; after the first is SIGKILLed a boot succeeds and fsck is clean", async () => {
     const disk = join(work, "locked.img");
-    const first = spawn(process.execPath, [join(root, "bin/dogma.js"), "boot", "--disk", disk], { cwd: root, env: environment() });
+    const first = spawn(process.execPath, [join(root, "bin/dogma.js"), "boot", "--verbose", "--disk", disk], { cwd: root, env: environment() });
     try {
       let log = "";
       first.stdout.on("data", (data: Buffer) => void (log += data.toString()));
@@ -118,7 +134,7 @@ describe.concurrent("dogma boot", () => {
   }, patience(240_000));
 
   it("halts cleanly when its output is closed (dogma boot | head -c 1), quietly, with 141", async () => {
-    const child = spawn(process.execPath, [join(root, "bin/dogma.js"), "boot", "--disk", join(work, "pipe.img")], { cwd: root, env: environment() });
+    const child = spawn(process.execPath, [join(root, "bin/dogma.js"), "boot", "--verbose", "--disk", join(work, "pipe.img")], { cwd: root, env: environment() });
     let stderr = "";
     child.stderr.on("data", (data: Buffer) => void (stderr += data.toString()));
     // Its input stays open: only the closed output can end the session. A closed pipe is seen
@@ -136,7 +152,7 @@ describe.concurrent("dogma boot", () => {
   }, patience(120_000));
 
   it("keeps its disk in the data folder when no --disk is given", () => {
-    const run = dogma(["boot"]);
+    const run = dogma(["boot", "--verbose"]);
     expect(run.stdout + run.stderr).toContain("boot: process 1 (init) started, pid 1");
     expect(statSync(join(work, "data", "disk.img")).size).toBe(64 << 20);
   }, patience(120_000));

@@ -12,9 +12,12 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 const PROMPT = "dogma:/$ ";
 const HALTED = /dogma: process 1 halted the machine.*\n/;
 
-/** A booted session on its own disk image; the module cache is shared, so only the first boot rewrites. */
+/**
+ * A booted session on its own disk image; the module cache is shared, so only the first boot
+ * rewrites. Verbose: these tests watch the boot's and init's lines.
+ */
 function session(name: string, stderrTo?: string): TerminalSession {
-  return new TerminalSession(["boot", "--disk", join(work, `${name}.img`)], { DOGMA_CACHE_DIR: join(work, "cache") }, stderrTo);
+  return new TerminalSession(["boot", "--verbose", "--disk", join(work, `${name}.img`)], { DOGMA_CACHE_DIR: join(work, "cache") }, stderrTo);
 }
 
 /**

@@ -88,7 +88,7 @@ describe("a session of thousands of commands", () => {
     const anyPath = () => `${pick(DIRS)}/${pick(NAMES)}`;
     const existing = () => (model.files.size === 0 ? null : pick([...model.files.keys()]));
 
-    const shell = new Shell(new TerminalSession(["boot", "--disk", disk], env));
+    const shell = new Shell(new TerminalSession(["boot", "--verbose", "--disk", disk], env));
     try {
       await shell.ready();
       for (const dir of [...DIRS, JOBS]) expect(await shell.run(`mkdir ${dir}`)).toEqual({ out: "", status: 0 });
@@ -191,7 +191,7 @@ describe("a session of thousands of commands", () => {
     expect(await fsck(join(work, "fsck.conf"))).toMatch(/fsck: clean: \d+ files, \d+ directories, \d+ symbolic links?, \d+ blocks in use/);
 
     // A new boot finds every file and directory as the script left them.
-    const again = new Shell(new TerminalSession(["boot", "--disk", disk], env));
+    const again = new Shell(new TerminalSession(["boot", "--verbose", "--disk", disk], env));
     try {
       await again.ready();
       for (const dir of DIRS) {
