@@ -5,7 +5,7 @@ import { DeviceLine } from "../../src/machine/devices/standard-devices.ts";
 import { bootMachine, testConsole, testTimer } from "../helpers/booted-machine.ts";
 import { patience } from "../helpers/patience.ts";
 
-const PROGRAMS = ["echo", "cat", "ls", "mkdir", "rm", "mv", "cp", "wasi-files", "halt"];
+const PROGRAMS = ["echo", "cat", "ls", "mkdir", "rm", "mv", "cp", "wasi-files", "halt", "grep"];
 const CONFIG = `service registry registry
 driver  console  console  device=console interrupt=console memory=64
 driver  block    block    device=block interrupt=block memory=512
@@ -84,6 +84,11 @@ describe("the shell on the file system", () => {
     expect(await run("cd nowhere")).toMatch(/\[1\]\$ $/);
     expect(m.stderr()).toContain("cd: nowhere: no such file or directory\n");
     expect(await run("pwd")).toContain("\n/\n");
+    // A program of the system (in /bin) is removed only after a yes, or with -f.
+    expect(await run("rm /bin/echo < /dev/null")).toMatch(/\[1\]\$ $/);
+    expect(m.stderr()).toContain("rm: remove the system program /bin/echo? (y/n; rm -f removes without asking)\nrm: /bin/echo: not removed\n");
+    expect(await run("echo yes | rm /bin/echo; ls /bin | grep -c echo")).toContain("\n0\n");
+    expect(await run("cd /bin; rm -f cat; cd /; ls /bin | grep -c cat")).toContain("\n0\n");
     expect(await run("echo kept across a reboot > keep.txt")).toMatch(/dogma:\/\$ $/);
     expect(m.faults).toEqual([]);
     // halt: the file system is synced, then process 1 stops everything.

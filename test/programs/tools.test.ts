@@ -64,7 +64,7 @@ async function run(line: string): Promise<{ out: string; err: string }> {
   const errors = m.stderr().length;
   m.type(line + "\r");
   // (The prompt may follow output that does not end a line: head -c.)
-  await m.until(`the prompt after ${JSON.stringify(line)}`, () => /dogma:\/host[^\n]*\$ $/.test(m.stdout().slice(before + line.length + 1)));
+  await m.until(`the prompt after ${JSON.stringify(line)}`, () => /dogma:\/[^\n]*\$ $/.test(m.stdout().slice(before + line.length + 1)));
   const out = m.stdout().slice(before + line.length + 1);
   return { out: out.slice(0, out.lastIndexOf("dogma:")), err: m.stderr().slice(errors) };
 }
@@ -160,6 +160,24 @@ describe("the tools", () => {
     }
     expect((await run("cp sub /x")).err).toContain("cp: sub: is a directory (cp -r copies it)\n");
     expect((await run("rm sub")).err).toContain("rm: sub: is a directory\n");
+    // The tools that write: on the disk's file system.
+    await run("mkdir /t; cd /t");
+    const writes: Array<[string, string]> = [
+      ["printf 'b\\na\\nb\\n' > in; sort -o out in; cat out", "a\nb\nb\n"],
+      ["uniq out u; cat u", "a\nb\n"],
+      ["echo x | tee t1 t2 > /dev/null; cat t1 t2", "x\nx\n"],
+      ["echo y | tee -a t1; cat t1", "y\nx\ny\n"],
+      ["touch new; stat -c '%n %s' new", "new 0\n"],
+      ["mkdir -p d/e/f; cp -r d d2; find d2 | sort", "d2\nd2/e\nd2/e/f\n"],
+      ["cp in out t1 d; ls d", "e\nin\nout\nt1\n"],
+      ["mv d2 d3; mv t2 new d3; ls d3", "e\nnew\nt2\n"],
+      ["rm -r d d3; ls", "in\nout\nt1\nu\n"],
+      ["ln -s in link; cat link; ls -l link | grep -c 'link -> in'", "b\na\nb\n1\n"],
+      ["rm -v link", "removed link\n"],
+      ["touch new; du -b in new", "6\tin\n0\tnew\n"],
+    ];
+    for (const [command, want] of writes) expect((await run(command)).out, command).toBe(want);
+    await run("cd /host");
     // /host is read-only: writing there says so.
     expect((await run("touch new.txt")).err).toContain("touch: new.txt: permission denied\n");
     expect(m.faults).toEqual([]);

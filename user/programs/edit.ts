@@ -77,6 +77,11 @@ function loadFile(): void {
 
 /** Writes `lines` to the file (each with a newline), synced: whether it worked. */
 function save(): bool {
+  const ready = fs.prepare(); // the buffer the text is written from
+  if (ready < 0) {
+    message = "cannot save: " + statusText(ready);
+    return false;
+  }
   const h = fs.open(base(path), within(path), FS_RIGHT_WRITE | FS_OPEN_CREATE | FS_OPEN_TRUNCATE);
   if (h < 0) {
     message = "cannot save: " + statusText(h);

@@ -193,6 +193,11 @@ if (o.given("o")) {
     finish(2);
   }
   let offset: u64 = 0;
+  const ready = fs.prepare(); // the buffer the lines are written from
+  if (ready < 0) {
+    complain("sort", visible(path), ready);
+    finish(2);
+  }
   for (let i = 0; i < all.length; i++) {
     if (unique && i > 0 && compareKeys(all[i - 1].text, all[i].text) == 0) continue;
     const bytes = String.UTF8.encode(all[i].text + "\n");

@@ -64,6 +64,7 @@ if (o.operands.length == 2) {
   const total = <u64>bytes.byteLength;
   while (offset < total) {
     const n = <u32>min(<u64>fs.bufferBytes, total - offset);
+    if (fs.prepare() < 0) break;
     memory.copy(fs.address, changetype<usize>(bytes) + <usize>offset, <usize>n);
     const w = fs.write(h, offset, n);
     if (w < 0) {
