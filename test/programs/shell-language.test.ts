@@ -1,4 +1,4 @@
-import { copyFileSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { FolderShare } from "../../src/hosts/node/folder-share.ts";
@@ -14,7 +14,7 @@ afterAll(() => {
   for (const dir of made) rmSync(dir, { recursive: true, force: true });
 });
 
-const PROGRAMS = ["echo", "cat", "exitcode", "mkdir", "cp"];
+const PROGRAMS = ["echo", "cat", "exitcode", "mkdir", "cp", "wc", "ls"];
 const CONFIG = `service registry registry
 driver  console  console  device=console interrupt=console memory=64
 driver  block    block    device=block interrupt=block memory=512
@@ -60,6 +60,7 @@ async function session() {
   writeFileSync(join(share, "huge.wasm"), new Uint8Array(17 << 20));
   writeFileSync(join(share, "padded.wasm"), padded(readFileSync(cProgram("hello")), 20 << 20));
   writeFileSync(join(share, "too-big.wasm"), "");
+  mkdirSync(join(share, "\x1b[2Jclear")); // a name that would drive the terminal
   truncateSync(join(share, "too-big.wasm"), 65 << 20);
   const folder = await FolderShare.open(share);
   const m = await bootMachine(CONFIG, MODULES, {
@@ -77,7 +78,7 @@ async function session() {
     const before = m.stdout().length;
     const errors = m.stderr().length;
     m.type(line + "\r");
-    await m.until(`the prompt after ${JSON.stringify(line)}`, () => /dogma:\/[^\n]*\$ $/.test(m.stdout().slice(before + line.length)));
+    await m.until(`the prompt after ${JSON.stringify(line)}`, () => /dogma:[^\n]*\$ $/.test(m.stdout().slice(before + line.length)));
     return { out: m.stdout().slice(before + line.length + 1), err: m.stderr().slice(errors) };
   };
   return { m, run };
@@ -106,6 +107,14 @@ describe("the shell's language", () => {
     expect((await run("cd; pwd")).out).toMatch(/^\/\n/);
     expect((await run("HOME=/work; cd; pwd")).out).toMatch(/^\/work\n/);
     expect((await run("export 1x=2")).err).toContain("export: 1x: not a variable name\n");
+    // A working directory whose name holds an escape sequence is shown quoted in the prompt, by
+    // pwd at the console and in cd's errors; $(pwd) gets it as it is.
+    const escaped = await run("cd /host/*clear; pwd; pwd | wc -c");
+    expect(escaped.out).toMatch(/^\$'\/host\/\\e\[2Jclear'\n16\n/);
+    expect(m.stdout()).toContain("dogma:$'/host/\\e[2Jclear'$ ");
+    expect((await run('cd "$(pwd)/nope"')).err).toContain("cd: $'/host/\\e[2Jclear/nope': no such file or directory\n");
+    expect(m.stdout()).not.toContain("\x1b[2J");
+    await run("cd /");
     expect(m.faults).toEqual([]);
     await m.halt();
   }, 120_000);
@@ -135,10 +144,18 @@ describe("the shell's language", () => {
     expect((await run("echo a?.txt '*.txt' \"a*\" *.none")).out).toMatch(/^a1\.txt a2\.txt \*\.txt a\* \*\.none\n/);
     expect((await run("echo .h* s*/*.txt /g/b*")).out).toMatch(/^\.hidden sub\/x\.txt \/g\/b\.txt\n/);
     expect((await run("cat a?.txt")).out).toMatch(/^1\n2\n/);
+    // Tab completes paths (a directory with its /), and programs on PATH (below).
+    // (What the console echoes is the completed line, longer than what was typed.)
+    expect((await run("cat a1\t")).out).toContain(" \n1\n");
+    expect(m.stdout()).toContain("cat a1.txt \n1\n");
+    await run("ls s\tx\t");
+    expect(m.stdout()).toContain("ls sub/x.txt \nsub/x.txt\n");
     // PATH: a program found in /tools once PATH names it, after the boot modules.
     await run("mkdir /tools; cp /host/show-env /tools/say");
     expect((await run("say hi")).err).toContain("shell: say: command not found\n");
     expect((await run("PATH=/tools:$PATH; say hi")).out).toMatch(/^arg hi\n/);
+    await run("sa\t from completion");
+    expect(m.stdout()).toContain("say  from completion\narg from\narg completion\n");
     expect((await run("PATH=/host; show-env from-path")).out).toContain("arg from-path\n");
     // Binaries past the old 4 MiB limit run: 5 MiB through one Region, 20 MiB a piece at a time
     // through an image builder; what the loader refuses says why; past what the kernel loads, a refusal.

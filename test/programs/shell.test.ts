@@ -2,15 +2,16 @@ import { describe, expect, it } from "vitest";
 import { bootMachine, testConsole, testTimer } from "../helpers/booted-machine.ts";
 import { patience } from "../helpers/patience.ts";
 
-const PROGRAMS = ["echo", "cat", "exitcode", "fault-null", "sleeper", "spin", "ps", "kill", "uptime", "wasi-cat"];
+const PROGRAMS = ["echo", "cat", "exitcode", "fault-null", "sleeper", "spin", "ps", "kill", "uptime", "wasi-cat", "dmesg", "logger", "grep"];
 const CONFIG = `service registry registry
+service log      log      memory=256
 driver  console  console  device=console interrupt=console memory=64
 service pipe     pipe     memory=64
 service proc     procman  memory=128 kernel images bootinfo control
 service shell    shell    memory=8192 bootinfo session
 ${PROGRAMS.map((p) => `module ${p}`).join("\n")}
 `;
-const MODULES = ["registry", "console", "pipe", "procman", "shell", ...PROGRAMS];
+const MODULES = ["registry", "log", "console", "pipe", "procman", "shell", ...PROGRAMS];
 
 async function session() {
   const m = await bootMachine(CONFIG, MODULES, { devices: (t) => [testConsole(t), testTimer(t)], interactive: true });
@@ -47,7 +48,7 @@ describe("the shell", () => {
     expect(await run("echo a | | cat")).toMatch(/\[2\]\$ $/);
     expect(m.stderr()).toContain("shell: | with no command before it\n");
     const help = await run("help");
-    expect(help).toContain("programs: cat echo exitcode fault-null kill ps sleeper spin uptime wasi-cat\n");
+    expect(help).toContain("programs: cat dmesg echo exitcode fault-null grep kill logger ps sleeper spin uptime wasi-cat\n");
     expect(help).toMatch(/builtins: .*\bcd\b.*\bexport\b.*\bfg\b/);
     const ps = await run("ps");
     expect(ps, ps).toMatch(/\bshell\b/);
@@ -58,6 +59,20 @@ describe("the shell", () => {
     expect(await run(`kill ${pid}`)).toContain(`kill: ${pid} killed`);
     await run("echo x"); // the report comes before a prompt once the notice is in
     expect(m.stdout()).toContain("[1] done (137)  sleeper 600000 &\n");
+    // What the services said went to the log (this boot is quiet): dmesg has it; dmesg -f follows.
+    expect(await run("dmesg | grep -c 'serving \"console\"'")).toContain("\n1\n");
+    expect(m.stdout()).not.toContain('console: serving "console"\n');
+    await run("logger first words");
+    expect(await run("dmesg | grep 'first words'")).toMatch(/\n\[ *\d+\.\d{6}\] first words\n/);
+    // (In the background its lines come after the prompt: typed and waited for, not run().)
+    m.type("dmesg -f &\r");
+    await m.until("dmesg -f has printed the log", () => m.stdout().split("] first words\n").length === 3);
+    m.type("logger followed line\r");
+    await m.until("dmesg -f prints the new line", () => /\] followed line\n/.test(m.stdout()));
+    m.type("kill %1\r");
+    await m.until("dmesg -f ends", () => !m.alive().includes("dmesg"));
+    expect(await run("help grep")).toContain("\nusage: grep [OPTION]... PATTERN [FILE]...\n");
+    expect(await run("help cd")).toContain("\nusage: cd [DIR]\n");
     expect(m.faults.filter((f) => !f.includes("fault-null"))).toEqual([]);
     m.type("exit\r");
     await m.line(/^init: the session is over; stopped \d+ services; halting$/);

@@ -11,7 +11,7 @@ import { test } from "./test-command";
 import { visible } from "../tool-parts/visible";
 import { Job, JOB_STOPPED } from "./jobs";
 import { parseInteger } from "./arith";
-import { Channel, IO_NULL } from "./channel";
+import { Channel, IO_NULL, IO_CONSOLE } from "./channel";
 
 class BuiltinInfo {
   constructor(
@@ -114,7 +114,9 @@ export function runBuiltin(sh: Shell, argv: string[]): i32 {
   if (name == "test" || name == "[") return testBuiltin(sh, argv);
   if (name == "cd") return cd(sh, argv);
   if (name == "pwd") {
-    sh.out(sh.files.cwdPath + "\n");
+    // On the console a name with control characters is shown quoted, as ls shows it; a pipe or a
+    // file ($(pwd)) gets it as it is.
+    sh.out((sh.fds[1].kind == IO_CONSOLE ? visible(sh.files.cwdPath) : sh.files.cwdPath) + "\n");
     return 0;
   }
   if (name == "export" || name == "readonly") return exportBuiltin(sh, argv);
@@ -186,7 +188,7 @@ function cd(sh: Shell, argv: string[]): i32 {
   files.cwdPath = target;
   files.cwdRights = rights;
   sh.vars.set("PWD", target);
-  if (argv.length > 1 && argv[1] == "-") sh.out(target + "\n");
+  if (argv.length > 1 && argv[1] == "-") sh.out(visible(target) + "\n");
   return 0;
 }
 
