@@ -1,4 +1,3 @@
-// dogma:runtime incremental
 // cp [-rv] FROM TO | cp [-rv] FROM... DIRECTORY: copies file FROM to TO (made, or emptied first),
 // or each FROM into DIRECTORY under its own name; -r copies directories and all they hold.
 // 64 KiB a call, and synced. FROM and TO the same file is refused (it would be emptied).

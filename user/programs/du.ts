@@ -1,4 +1,3 @@
-// dogma:runtime incremental
 // du [-abhs] [-d N] [PATH...]: the disk space each PATH (. when none) uses, and every directory
 // under it: in KiB of the 4 KiB blocks it holds (rounded up), or -b its bytes (--apparent-size);
 // -s only the total of each PATH, -a every file too, -h in K, M, G.

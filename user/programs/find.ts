@@ -1,4 +1,3 @@
-// dogma:runtime incremental
 // find [PATH...] [EXPRESSION]: each file and directory under each PATH (. when none), one per
 // line, those the expression selects: -name PATTERN, -iname PATTERN, -path PATTERN, -type f|d|l,
 // -empty, -maxdepth N, -mindepth N, -newer FILE, -print, ! or -not, -a, -o, ( ). Directories are

@@ -1,4 +1,3 @@
-// dogma:runtime incremental
 // head [-n LINES | -c BYTES] [-q | -v] [FILE]...: the first 10 lines (or LINES, or BYTES bytes)
 // of each FILE, standard input when none; with several files, each under a "==> NAME <==" header.
 import { args } from "../lib";

@@ -1,4 +1,3 @@
-// dogma:runtime incremental
 // ls [-1aAdFlpRrSt] [PATH...]: the names in each directory (. when none), one per line, in byte
 // order as LC_ALL=C ls does, names starting with "." only with -a or -A; a file named is listed
 // itself; several operands: the files first, then each directory under a "NAME:" header. -l adds

@@ -1,4 +1,3 @@
-// dogma:runtime incremental
 // rm [-rfdv] PATH...: removes each file or symbolic link; -d empty directories too; -r directories
 // and all they hold. A program of the system (a file in /bin, the directory the first boot
 // installed the boot modules in) is removed only when the person says yes to a question, or with

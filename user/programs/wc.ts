@@ -1,4 +1,3 @@
-// dogma:runtime incremental
 // wc [-lwmc] [FILE]...: newlines, words and bytes (or what the options ask: -l lines, -w words,
 // -m characters, -c bytes) of each FILE, standard input when none, and a total for several,
 // in columns as wide as GNU's.
