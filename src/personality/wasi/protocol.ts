@@ -80,6 +80,7 @@ export const AbiStatus = {
   E_PEER_DEAD: -6,
   E_BAD_MESSAGE: -8,
   E_INVALID_ARGUMENT: -11,
+  E_NOT_READY: -12,
 } as const;
 
 export const Stream = {

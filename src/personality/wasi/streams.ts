@@ -37,7 +37,9 @@ export async function streamWrite(k: KernelServices, process: Process, slot: num
 /** Reads at most `max` (1 to 252) bytes from the stream at `slot`: the bytes (empty at its end), or a status. */
 export async function streamRead(k: KernelServices, process: Process, slot: number, max: number): Promise<Uint8Array | number> {
   const wanted = Math.min(Math.max(max, 1), Stream.CHUNK);
-  const answer = await k.callFor(process, slot, Stream.READ, [wanted]);
+  let answer = await k.callFor(process, slot, Stream.READ, [wanted]);
+  // E_NOT_READY: the console let the read of a job the shell stopped (^Z) go; it runs again now: ask again.
+  while (typeof answer !== "number" && answer.label === -AbiStatus.E_NOT_READY) answer = await k.callFor(process, slot, Stream.READ, [wanted]);
   if (typeof answer === "number") return answer;
   if (answer.label !== 0) return -answer.label;
   const count = Math.min(answer.words[0] ?? 0, wanted, 4 * (answer.words.length - 1));
