@@ -71,7 +71,7 @@ describe("halting", () => {
     await first.m.halt();
 
     const second = await session(disk);
-    expect(await second.run("ls")).toMatch(/^\nkept\/\ndogma:\/\$ $/);
+    expect(await second.run("ls -p")).toMatch(/^\nkept\/\ndogma:\/\$ $/);
     // halt (through the process manager) goes the same way.
     second.m.type("mkdir also\rhalt\r");
     await second.m.line(/^init: stopped \d+ services; halting$/);
@@ -79,7 +79,7 @@ describe("halting", () => {
     await second.m.halt();
 
     const third = await session(disk);
-    expect(await third.run("ls")).toMatch(/^\nalso\/\nkept\/\ndogma:\/\$ $/);
+    expect(await third.run("ls -p")).toMatch(/^\nalso\/\nkept\/\ndogma:\/\$ $/);
     await third.m.halt();
   }, patience(120_000));
 });

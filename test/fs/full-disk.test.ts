@@ -40,9 +40,9 @@ describe("a full disk", () => {
       expect(copies, "the disk never filled").toBeLessThan(40);
       await run(`cp /bin/shell f${copies++}`);
     }
-    expect(m.stderr()).toMatch(/cp: writing f\d+: FS_E_NO_SPACE\n/);
+    expect(m.stderr()).toMatch(/cp: writing f\d+: no space left on the disk\n/);
     expect(await run("echo hi > /x")).toMatch(/\[1\]\$ $/);
-    expect(m.stderr()).toContain("shell: /x: FS_E_NO_SPACE\n");
+    expect(m.stderr()).toContain("shell: /x: no space left on the disk\n");
     expect(await run("echo more >> /x")).toMatch(/\[1\]\$ $/);
     // Room again: the same redirection works, and says nothing.
     expect(await run("rm f0 f1")).toMatch(/dogma:\/\$ $/);

@@ -40,7 +40,7 @@ describe("the process manager", () => {
     const r = await boot(CONFIG);
     const client = r.lines.filter((line) => line.startsWith("proc-test-client: "));
     expect(r.faults).toEqual([]);
-    expect(r.stderr).toBe("caps: 99999: E_NO_PROCESS\n");
+    expect(r.stderr).toBe("caps: 99999: no such process\n");
     expect(r.lines).toContain('procman: registered "proc"');
     expect(r.lines.filter((line) => line.includes("skipped"))).toEqual(["init: config line 12: no boot module named no-such-tool; skipped: module no-such-tool"]);
     expect(r.lines).toContain("spawned by procman");

@@ -137,10 +137,10 @@ describe("a session of thousands of commands", () => {
         } else if (roll < 0.8) {
           const path = anyPath();
           if (model.files.has(path)) continue;
-          expect(await shell.run(`cat ${path}`), where).toEqual({ out: `cat: ${path}: FS_E_NOT_FOUND\n`, status: 1 });
+          expect(await shell.run(`cat ${path}`), where).toEqual({ out: `cat: ${path}: no such file or directory\n`, status: 1 });
         } else if (roll < 0.85) {
           const dir = pick(DIRS);
-          const { out, status } = await shell.run(`ls ${dir}`);
+          const { out, status } = await shell.run(`ls -p ${dir}`);
           expect({ names: out.split("\n").filter((l) => l.length > 0), status }, where).toEqual({ names: model.listing(dir), status: 0 });
         } else if (roll < 0.88) {
           const code = Math.floor(random() * 256);
@@ -195,7 +195,7 @@ describe("a session of thousands of commands", () => {
     try {
       await again.ready();
       for (const dir of DIRS) {
-        const { out, status } = await again.run(`ls ${dir}`);
+        const { out, status } = await again.run(`ls -p ${dir}`);
         expect({ dir, names: out.split("\n").filter((l) => l.length > 0), status }).toEqual({ dir, names: model.listing(dir), status: 0 });
       }
       for (const [path, text] of model.files) expect({ path, ...(await again.run(`cat ${path}`)) }).toEqual({ path, out: text, status: 0 });

@@ -141,7 +141,12 @@ async function bootImage(base: string, format: boolean): Promise<BootImage> {
   const config = new TextDecoder().decode(await fetched(new URL("init.conf", base).href, "the config"));
   const named = async (name: string): Promise<BootModule> => ({ name, bytes: await fetched(new URL(`${name}.wasm`, base).href, `boot module ${name}`) });
   const [init, ...modules] = await Promise.all(["init", ...modulesOf(config)].map(named));
-  const params: Record<string, string> = format ? { format: Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) => b.toString(16).padStart(2, "0")).join("") } : {};
+  // Verbose: the page is where a person watches the machine (its live views beside the terminal),
+  // so what the services and init say shows on its terminal as it comes (docs/BOOT.md "Quiet boot").
+  const params: Record<string, string> = {
+    verbose: "1",
+    ...(format ? { format: Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) => b.toString(16).padStart(2, "0")).join("") } : {}),
+  };
   return { init: init!, modules, config, params };
 }
 
