@@ -5,20 +5,12 @@
 // tells the fault's kind and address. Exits 0 when the report arrived and agrees with the state.
 import {
   print, eprint, errorName, exit, Memory, Process, Receiver, msgLabel, msgWord, msgBadge, stateName, faultKindName,
-  capKind, KIND_IMAGE, CAP_MOVE, RIGHT_RECEIVER_SEND, MSG_PROCESS_ENDED, STATE_EXITED, STATE_FAULTED,
+  capKind, KIND_IMAGE, CAP_MOVE, RIGHT_RECEIVER_SEND, MSG_PROCESS_ENDED, STATE_EXITED, STATE_FAULTED, check,
 } from "../lib";
 
 const MEMORY: i32 = 2;
 const CHILD_IMAGE: i32 = 3;
 const BADGE: u32 = 0xc41d; // tells our Receiver's messages apart, were there other senders
-
-function check(what: string, result: i32): i32 {
-  if (result < 0) {
-    eprint("monitor: " + what + ": " + errorName(result));
-    exit(1);
-  }
-  return result;
-}
 
 if (capKind(CHILD_IMAGE) != <i32>KIND_IMAGE) {
   eprint("monitor: slot 3 must be the child's Image (--module, before the program)");
@@ -26,14 +18,14 @@ if (capKind(CHILD_IMAGE) != <i32>KIND_IMAGE) {
 }
 
 const memory = new Memory(MEMORY);
-const endings = new Receiver(check("create receiver", memory.createReceiver()));
-const child = new Process(check("create child", memory.createProcess(CHILD_IMAGE)));
+const endings = new Receiver(check("monitor", "create receiver", memory.createReceiver()));
+const child = new Process(check("monitor", "create child", memory.createProcess(CHILD_IMAGE)));
 // The kernel keeps the send capability and uses it once, when the child ends.
-check("monitor child", child.monitor(<u32>check("mint", endings.mint(BADGE, RIGHT_RECEIVER_SEND)) | CAP_MOVE));
-check("start child", child.start());
+check("monitor", "monitor child", child.monitor(<u32>check("monitor", "mint", endings.mint(BADGE, RIGHT_RECEIVER_SEND)) | CAP_MOVE));
+check("monitor", "start child", child.start());
 print("monitor: started child pid " + child.state().pid.toString());
 
-check("receive", endings.receive());
+check("monitor", "receive", endings.receive());
 if (msgLabel() != MSG_PROCESS_ENDED || msgBadge() != BADGE) {
   eprint("monitor: unexpected message label " + msgLabel().toString() + " badge " + msgBadge().toString());
   exit(1);
@@ -45,7 +37,7 @@ print("monitor: PROCESS_ENDED pid " + pid.toString() + ", " + stateName(state) +
 
 // The Process capability still answers PROCESS_STATE after the end: that is where the fault is.
 const s = child.state();
-check("state", s.status);
+check("monitor", "state", s.status);
 if (s.state == STATE_FAULTED) {
   print("monitor: fault " + faultKindName(s.faultKind) + " at 0x" + s.faultAddress.toString(16));
 }

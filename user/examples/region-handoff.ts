@@ -6,7 +6,7 @@
 // view. Exits 0 when all of that held.
 import {
   print, eprint, errorName, exit, Memory, Process, Receiver, Region, capKind, msgBegin, msgAddWord, msgAddCap,
-  msgInvoke, stateName, KIND_IMAGE, CAP_MOVE, RIGHT_RECEIVER_SEND, E_INVALID_CAP, STATE_EXITED,
+  msgInvoke, stateName, KIND_IMAGE, CAP_MOVE, RIGHT_RECEIVER_SEND, E_INVALID_CAP, STATE_EXITED, check,
 } from "../lib";
 
 const MEMORY: i32 = 2;
@@ -23,14 +23,6 @@ function answer(i: u32): u32 {
   return ~pattern(i);
 }
 
-function check(what: string, result: i32): i32 {
-  if (result < 0) {
-    eprint("region-handoff: " + what + ": " + errorName(result));
-    exit(1);
-  }
-  return result;
-}
-
 function fail(why: string): void {
   eprint("region-handoff: FAILED: " + why);
   exit(1);
@@ -39,40 +31,40 @@ function fail(why: string): void {
 if (capKind(CHILD_IMAGE) != <i32>KIND_IMAGE) fail("slot 3 must be the child's Image (--module, before the program)");
 
 const memory = new Memory(MEMORY);
-const region = new Region(check("create region", memory.createRegion(PAGES)));
+const region = new Region(check("region-handoff", "create region", memory.createRegion(PAGES)));
 const before = region.info();
-check("region info", before.status);
+check("region-handoff", "region info", before.status);
 const address = <usize>before.address;
 for (let i: u32 = 0; i < WORDS; i++) store<u32>(address + (<usize>i << 2), pattern(i));
 print("region-handoff: wrote " + WORDS.toString() + " words at 0x" + before.address.toString(16) + ", owner " + (before.owner ? "yes" : "no"));
 
 // A view keeps the range readable here after the owner capability has gone.
-const view = new Region(check("view", region.view()));
+const view = new Region(check("region-handoff", "view", region.view()));
 
 // The child receives on a Receiver we give it; it must listen, or the capability in our message
 // would be disposed on arrival. We set its flag before it starts, so there is no race.
-const inbox = new Receiver(check("create receiver", memory.createReceiver()));
-const toChild = check("mint send capability", inbox.mint(0, RIGHT_RECEIVER_SEND));
-const child = new Process(check("create child", memory.createProcess(CHILD_IMAGE)));
-check("give child its receiver", child.give(<u32>inbox.cap | CAP_MOVE)); // child's slot 2
-check("make child listen", child.listen(true));
-check("start child", child.start());
+const inbox = new Receiver(check("region-handoff", "create receiver", memory.createReceiver()));
+const toChild = check("region-handoff", "mint send capability", inbox.mint(0, RIGHT_RECEIVER_SEND));
+const child = new Process(check("region-handoff", "create child", memory.createProcess(CHILD_IMAGE)));
+check("region-handoff", "give child its receiver", child.give(<u32>inbox.cap | CAP_MOVE)); // child's slot 2
+check("region-handoff", "make child listen", child.listen(true));
+check("region-handoff", "start child", child.start());
 
 msgBegin(HANDOFF);
 msgAddWord(before.address);
 msgAddWord(PAGES);
 msgAddCap(<u32>region.cap | CAP_MOVE); // an owner capability always moves; the flag says so here
-check("send region", msgInvoke(toChild));
+check("region-handoff", "send region", msgInvoke(toChild));
 
 // The owner capability has left our table, and with it the right to write.
 if (capKind(region.cap) != E_INVALID_CAP) fail("the owner capability is still in slot " + region.cap.toString());
 const after = view.info();
-check("view info", after.status);
+check("region-handoff", "view info", after.status);
 if (after.owner) fail("REGION_INFO still says we own it");
 print("region-handoff: sent; slot " + region.cap.toString() + " is empty, owner " + (after.owner ? "yes" : "no") + ", view at 0x" + after.address.toString(16));
 
 const end = child.wait();
-check("wait for child", end.status);
+check("region-handoff", "wait for child", end.status);
 print("region-handoff: child " + stateName(end.state) + " with code " + end.exitCode.toString());
 if (end.state != STATE_EXITED || end.exitCode != 0) fail("the child did not find the pattern");
 

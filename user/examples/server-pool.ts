@@ -6,19 +6,11 @@
 // has its globals, and serves the same Receiver. Each then goes on from count 3 on its own.
 import {
   print, eprint, errorName, exit, yield_, Memory, Process, Receiver, msgBegin, msgInvoke, msgWord, capKind,
-  KIND_IMAGE, CAP_MOVE, RIGHT_RECEIVER_CALL, E_NOT_READY,
+  KIND_IMAGE, CAP_MOVE, RIGHT_RECEIVER_CALL, E_NOT_READY, check,
 } from "../lib";
 
 const MEMORY: i32 = 2;
 const IMAGE: i32 = 3;
-
-function check(what: string, result: i32): i32 {
-  if (result < 0) {
-    eprint("server-pool: " + what + ": " + errorName(result));
-    exit(1);
-  }
-  return result;
-}
 
 if (capKind(IMAGE) != <i32>KIND_IMAGE) {
   eprint("server-pool: slot 3 must be the counter's Image (--module, before the program)");
@@ -26,16 +18,16 @@ if (capKind(IMAGE) != <i32>KIND_IMAGE) {
 }
 
 const memory = new Memory(MEMORY);
-const requests = new Receiver(check("create receiver", memory.createReceiver()));
-const counter = check("mint call capability", requests.mint(0, RIGHT_RECEIVER_CALL));
-const server = new Process(check("create server", memory.createProcess(IMAGE)));
-check("give server its receiver", server.give(<u32>requests.cap | CAP_MOVE)); // its slot 2
-check("start server", server.start());
+const requests = new Receiver(check("server-pool", "create receiver", memory.createReceiver()));
+const counter = check("server-pool", "mint call capability", requests.mint(0, RIGHT_RECEIVER_CALL));
+const server = new Process(check("server-pool", "create server", memory.createProcess(IMAGE)));
+check("server-pool", "give server its receiver", server.give(<u32>requests.cap | CAP_MOVE)); // its slot 2
+check("server-pool", "start server", server.start());
 
 /** One call: the answer's pid, count and history length, printed. */
 function call(n: i32): u32[] {
   msgBegin(1);
-  check("call " + n.toString(), msgInvoke(counter));
+  check("server-pool", "call " + n.toString(), msgInvoke(counter));
   const answer = [msgWord(0), msgWord(1), msgWord(2)];
   print("server-pool: call " + n.toString() + ": pid " + answer[0].toString() + " count " + answer[1].toString() + " history " + answer[2].toString());
   return answer;
@@ -50,8 +42,8 @@ for (let tries = 0; tries < 10 && copyCap == E_NOT_READY; tries++) {
   yield_();
   copyCap = server.clone(MEMORY);
 }
-const copy = new Process(check("clone the server", copyCap));
-check("start the copy", copy.start());
+const copy = new Process(check("server-pool", "clone the server", copyCap));
+check("server-pool", "start the copy", copy.start());
 yield_(); // the copy starts in its serve loop and waits on the same Receiver
 print("server-pool: cloned pid " + server.state().pid.toString() + " as pid " + copy.state().pid.toString());
 
@@ -72,8 +64,8 @@ for (let n = 4; n <= 9; n++) {
     seen1 = true;
   } else wrong++;
 }
-check("kill server", server.kill());
-check("kill copy", copy.kill());
+check("server-pool", "kill server", server.kill());
+check("server-pool", "kill copy", copy.kill());
 const ok = wrong == 0 && seen0 && seen1;
 print(ok ? "server-pool: both went on from where the original was: ok" : "server-pool: FAILED");
 exit(ok ? 0 : 1);

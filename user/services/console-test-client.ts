@@ -7,7 +7,7 @@
 //   check    send the driver malformed requests and report each answer
 // At the end of input it says "eof" and exits 0.
 // Config: service tester console-test-client memory=64   (slot 3: a Memory for its Receiver)
-import { eprint, errorName, exit, Memory, Receiver, RIGHT_RECEIVER_SEND, CAP_MOVE, msgLabel, msgWord } from "../lib";
+import { eprint, errorName, exit, Memory, Receiver, RIGHT_RECEIVER_SEND, CAP_MOVE, msgLabel, msgWord, check} from "../lib";
 import {
   ConsoleClient, CONSOLE_INFO, CONSOLE_INTERRUPTED, CONSOLE_MODE_RAW, CONSOLE_READ, CONSOLE_WRITE, CONSOLE_SET_MODE,
   CONSOLE_FOREGROUND, consoleStatus,
@@ -18,16 +18,8 @@ const MEMORY: i32 = 3;
 const console = new ConsoleClient();
 const buffer = memory.data(256);
 
-function check(what: string, result: i32): i32 {
-  if (result < 0) {
-    eprint("console-test-client: " + what + ": " + errorName(result));
-    exit(1);
-  }
-  return result;
-}
-
 function say(s: string): void {
-  check("write", console.writeString(s + "\n"));
+  check("console-test-client", "write", console.writeString(s + "\n"));
 }
 
 function hex(n: i32): string {
@@ -40,25 +32,25 @@ function hex(n: i32): string {
 }
 
 function raw(): void {
-  check("set raw mode", console.setMode(CONSOLE_MODE_RAW));
+  check("console-test-client", "set raw mode", console.setMode(CONSOLE_MODE_RAW));
   say("raw on");
   let got = 0;
   while (got < 4) {
-    const n = check("read raw", console.read(buffer + <usize>got, <u32>(4 - got)));
+    const n = check("console-test-client", "read raw", console.read(buffer + <usize>got, <u32>(4 - got)));
     if (n == 0) break;
     got += n;
   }
   say("raw bytes: " + hex(got));
-  check("set cooked mode", console.setMode(0));
+  check("console-test-client", "set cooked mode", console.setMode(0));
 }
 
 function foreground(): void {
-  const notices = new Receiver(check("create a Receiver", new Memory(MEMORY).createReceiver(4)));
-  check("set the foreground", console.setForeground(<u32>check("mint", notices.mint(0, RIGHT_RECEIVER_SEND)) | CAP_MOVE));
+  const notices = new Receiver(check("console-test-client", "create a Receiver", new Memory(MEMORY).createReceiver(4)));
+  check("console-test-client", "set the foreground", console.setForeground(<u32>check("console-test-client", "mint", notices.mint(0, RIGHT_RECEIVER_SEND)) | CAP_MOVE));
   say("waiting for ^C");
-  check("receive", notices.receive());
+  check("console-test-client", "receive", notices.receive());
   say(msgLabel() == CONSOLE_INTERRUPTED ? "interrupted" : "label " + msgLabel().toString());
-  check("clear the foreground", console.setForeground(0));
+  check("console-test-client", "clear the foreground", console.setForeground(0));
 }
 
 /** Calls the driver with `label` and `words` (and `cap`, if any): the status its reply stands for. */
@@ -78,25 +70,25 @@ function malformed(): void {
   say("check: write with unknown flags: " + ask(CONSOLE_WRITE, [0x20001, 0x41]));
   say("check: mode 4: " + ask(CONSOLE_SET_MODE, [4]));
   say("check: label 99: " + ask(99, []));
-  const page = check("create a Page", new Memory(MEMORY).createPage());
+  const page = check("console-test-client", "create a Page", new Memory(MEMORY).createPage());
   say("check: a Page as the foreground: " + ask(CONSOLE_FOREGROUND, [], <u32>page));
   say("check: no foreground: " + ask(CONSOLE_FOREGROUND, []));
   say("check: write of 3 bytes: " + ask(CONSOLE_WRITE, [3, 0x0a4b4f]));
 }
 
-check("connect", console.connect());
+check("console-test-client", "connect", console.connect());
 say("console-test-client: ready");
 for (;;) {
-  const n = check("read", console.read(buffer, 200));
+  const n = check("console-test-client", "read", console.read(buffer, 200));
   if (n == 0) break;
   const text = String.UTF8.decodeUnsafe(buffer, <usize>n);
   const line = text.endsWith("\n") ? text.slice(0, text.length - 1) : text;
   if (line == "raw") raw();
   else if (line == "fg") foreground();
-  else if (line.startsWith("err ")) check("write errors", console.writeString(line.slice(4) + "\n", true));
+  else if (line.startsWith("err ")) check("console-test-client", "write errors", console.writeString(line.slice(4) + "\n", true));
   else if (line == "info") {
     msgBegin(CONSOLE_INFO);
-    check("info", msgInvoke(console.service));
+    check("console-test-client", "info", msgInvoke(console.service));
     say("info: mode " + msgWord(0).toString() + " ready " + msgWord(1).toString() + " readers " + msgWord(2).toString() + " ended " + msgWord(3).toString());
   } else if (line == "check") malformed();
   else say("got " + n.toString() + ": " + line);

@@ -3,38 +3,30 @@
 // Config: service client hello-client
 import {
   print, eprint, errorName, exit, sleep, msgBegin, msgAddName, msgInvoke, msgLabel, msgName, registryLookup,
-  registryList, E_INVALID_CAP,
+  registryList, E_INVALID_CAP, check,
 } from "../lib";
 
 const GREET: u32 = 1;
 const TRIES = 100;
-
-function check(what: string, result: i32): i32 {
-  if (result < 0) {
-    eprint("hello-client: " + what + ": " + errorName(result));
-    exit(1);
-  }
-  return result;
-}
 
 let hello = registryLookup("hello");
 for (let i = 1; i < TRIES && hello == E_INVALID_CAP; i++) {
   sleep(10_000_000);
   hello = registryLookup("hello");
 }
-check("look up hello", hello);
+check("hello-client", "look up hello", hello);
 
 msgBegin(GREET);
 msgAddName("hello-client");
-check("greet", msgInvoke(hello));
-if (msgLabel() != 0) check("greet", -<i32>msgLabel());
+check("hello-client", "greet", msgInvoke(hello));
+if (msgLabel() != 0) check("hello-client", "greet", -<i32>msgLabel());
 print("hello-client: hello answered \"" + msgName() + "\"");
 
 let names = "";
 let index: u32 = 0;
 do {
   const entry = registryList(index);
-  check("list", entry.status);
+  check("hello-client", "list", entry.status);
   if (entry.name.length > 0) names += (names.length > 0 ? " " : "") + entry.name;
   index = entry.next;
 } while (index != 0);

@@ -4,20 +4,12 @@
 // Slot 2 is the registry, slot 3 its Memory (it needs one to create its Receiver).
 import {
   print, eprint, errorName, exit, serve, Memory, Receiver, msgBegin, msgAddName, msgName, msgClearCaps,
-  registryRegister, CAP_MOVE, RIGHT_RECEIVER_CALL,
+  registryRegister, CAP_MOVE, RIGHT_RECEIVER_CALL, check,
 } from "../lib";
 
 export const GREET: u32 = 1;
 const MEMORY: i32 = 3;
 const NAME = "hello";
-
-function check(what: string, result: i32): i32 {
-  if (result < 0) {
-    eprint("hello-service: " + what + ": " + errorName(result));
-    exit(1);
-  }
-  return result;
-}
 
 function handle(label: u32): u32 {
   msgClearCaps();
@@ -31,9 +23,9 @@ function handle(label: u32): u32 {
   return 0;
 }
 
-const requests = new Receiver(check("create receiver", new Memory(MEMORY).createReceiver()));
-const callCap = check("mint", requests.mint(0, RIGHT_RECEIVER_CALL));
-check("register " + NAME, registryRegister(NAME, <u32>callCap | CAP_MOVE));
+const requests = new Receiver(check("hello-service", "create receiver", new Memory(MEMORY).createReceiver()));
+const callCap = check("hello-service", "mint", requests.mint(0, RIGHT_RECEIVER_CALL));
+check("hello-service", "register " + NAME, registryRegister(NAME, <u32>callCap | CAP_MOVE));
 print("hello-service: registered \"" + NAME + "\"");
 const status = serve(requests.cap, handle);
 eprint("hello-service: receiver gone: " + errorName(status));

@@ -17,7 +17,7 @@ import {
   eprint, errorName, exit, print, Memory, Receiver, Process, msgBegin, msgAddWord, msgAddCap, msgInvoke, msgLabel,
   msgReply, msgBadge, msgWord, msgWordCount, msgCap, msgCapCount, capDrop, reply, registryRegister, CAP_MOVE,
   RIGHT_RECEIVER_CALL, OP_RECEIVER_RECEIVE, E_BAD_MESSAGE, E_INVALID_ARGUMENT, E_INVALID_CAP, E_PEER_DEAD, E_QUEUE_FULL,
-  E_QUOTA,
+  E_QUOTA, check,
 } from "../lib";
 import { PIPE_SERVICE, PIPE_CREATE, PIPE_CLOSE, PIPE_BYTES } from "../lib/pipe-client";
 import { STREAM_WRITE, STREAM_READ, STREAM_INFO, STREAM_KIND_PIPE, STREAM_CHUNK } from "../lib/streams";
@@ -46,17 +46,9 @@ class Pipe {
 const pipes = new StaticArray<Pipe>(PIPES);
 for (let i = 0; i < PIPES; i++) pipes[i] = new Pipe();
 
-function check(what: string, result: i32): i32 {
-  if (result < 0) {
-    eprint("pipe: " + what + ": " + errorName(result));
-    exit(1);
-  }
-  return result;
-}
-
-check("listen", Process.self().listen(false));
-const calls = new Receiver(check("create a Receiver", new Memory(MEMORY).createReceiver(64)));
-check("register " + PIPE_SERVICE, registryRegister(PIPE_SERVICE, <u32>check("mint", calls.mint(0, RIGHT_RECEIVER_CALL)) | CAP_MOVE));
+check("pipe", "listen", Process.self().listen(false));
+const calls = new Receiver(check("pipe", "create a Receiver", new Memory(MEMORY).createReceiver(64)));
+check("pipe", "register " + PIPE_SERVICE, registryRegister(PIPE_SERVICE, <u32>check("pipe", "mint", calls.mint(0, RIGHT_RECEIVER_CALL)) | CAP_MOVE));
 print("pipe: serving \"" + PIPE_SERVICE + "\"");
 
 function answer(replyCap: i32, status: i32, word: u32): void {
@@ -238,7 +230,7 @@ function close(replyCap: i32, index: i32, end: u32): void {
 
 for (;;) {
   msgBegin(OP_RECEIVER_RECEIVE);
-  check("receive", msgInvoke(calls.cap));
+  check("pipe", "receive", msgInvoke(calls.cap));
   const label = msgLabel();
   const badge = msgBadge();
   const replyCap = msgReply();

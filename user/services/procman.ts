@@ -19,7 +19,7 @@ import {
   OP_KERNEL_FRAMES, OP_KERNEL_MEMORY, OP_KERNEL_UPTIME, OP_KERNEL_PAGING_INFO, MSG_PROCESS_ENDED, E_INVALID_ARGUMENT, E_INVALID_CAP, E_MISSING_RIGHT,
   E_NO_PROCESS, E_NOT_READY, E_PEER_DEAD, E_QUOTA, E_BAD_MESSAGE, E_WRONG_TYPE, MAX_DATA_WORDS, REGISTRY_NAME_WORDS,
   KIND_IMAGE, PROC_SESSION, PROC_SPAWN, PROC_SPAWN_BINARY, PROC_SPAWN_IMAGE, PROC_KILL, PROC_INSPECT, PROC_HALT, JOB_ARGS, JOB_GIVE, JOB_START, JOB_WAIT,
-  JOB_KILL, JOB_STATE, JOB_MONITOR, JOB_SUSPEND, JOB_RESUME, OP_PROCESS_SUSPEND, OP_PROCESS_RESUME,
+  JOB_KILL, JOB_STATE, JOB_MONITOR, JOB_SUSPEND, JOB_RESUME, OP_PROCESS_SUSPEND, OP_PROCESS_RESUME, check,
 } from "../lib";
 import { readModuleNames } from "./procman-parts/boot-modules";
 import { JOB_BIT, Job, MAX_JOBS, answerEnd, ended, freeEntry, handleOf, jobOf, jobs, release } from "./procman-parts/jobs";
@@ -51,22 +51,14 @@ let held = false;
 /** A job to forget once the reply has gone (JOB_WAIT on an ended job). */
 let releaseAfterReply: Job | null = null;
 
-function check(what: string, result: i32): i32 {
-  if (result < 0) {
-    eprint("procman: " + what + ": " + errorName(result));
-    exit(1);
-  }
-  return result;
-}
-
 function expectKind(slot: i32, kind: u32, what: string): void {
-  if (capKind(slot) != <i32>kind) check(what + " at slot " + slot.toString(), E_INVALID_CAP);
+  if (capKind(slot) != <i32>kind) check("procman", what + " at slot " + slot.toString(), E_INVALID_CAP);
 }
 
 /** Reads the module names from the boot info (a module's Image is at its index in the Cappage). */
 function loadModuleNames(): void {
   const count = readModuleNames(BOOT_INFO, moduleWords);
-  if (count < 0) check("read the boot info", E_INVALID_ARGUMENT);
+  if (count < 0) check("procman", "read the boot info", E_INVALID_ARGUMENT);
   moduleCount = count;
 }
 
@@ -349,18 +341,18 @@ expectKind(IMAGES, KIND_CAPPAGE, "the Images (grant images)");
 expectKind(BOOT_INFO, KIND_REGION, "the boot info (grant bootinfo)");
 loadModuleNames();
 const memory = new Memory(MEMORY);
-const requests = check("create its Receiver", memory.createReceiver(64));
-const notices = check("create its notices Receiver", memory.createReceiver(<u32>MAX_JOBS + 8));
+const requests = check("procman", "create its Receiver", memory.createReceiver(64));
+const notices = check("procman", "create its notices Receiver", memory.createReceiver(<u32>MAX_JOBS + 8));
 // Requests bring capabilities (a Memory, a Region, what a job is given): they must be installed.
-check("listen", Process.self().listen(true));
-check("register proc", registryRegister("proc", <u32>check("mint", new Receiver(requests).mint(0, RIGHT_RECEIVER_CALL)) | CAP_MOVE));
+check("procman", "listen", Process.self().listen(true));
+check("procman", "register proc", registryRegister("proc", <u32>check("procman", "mint", new Receiver(requests).mint(0, RIGHT_RECEIVER_CALL)) | CAP_MOVE));
 print("procman: registered \"proc\"");
 
 const others: i32[] = [notices];
 const requestReceiver = new Receiver(requests);
 for (;;) {
   const from = requestReceiver.receiveAny(others);
-  if (from < 0) check("receive", from);
+  if (from < 0) check("procman", "receive", from);
   if (from == 1) {
     if (msgLabel() == MSG_PROCESS_ENDED) ended(msgBadge());
     continue;
