@@ -50,10 +50,10 @@ describe("Dogma in Chromium", () => {
     const page = await openPage();
     await waitForPrompt(page);
     expect(await probe(page, "bootInfo")).toMatchObject({ rewrittenModules: expect.any(Number) });
-    expect(await run(page, "ls", /dogma:\/\$ $/)).toMatch(/^bin\/$/m);
+    expect(await run(page, "ls -p", /dogma:\/\$ $/)).toMatch(/^bin\/$/m);
     await run(page, "echo x > /f", /dogma:\/\$ $/);
     expect(await run(page, "cat /f", /dogma:\/\$ $/)).toMatch(/^x$/m);
-    expect(await run(page, "ls / | cat", /dogma:\/\$ $/)).toMatch(/^etc\/$/m);
+    expect(await run(page, "ls -p / | cat", /dogma:\/\$ $/)).toMatch(/^etc\/$/m);
     expect(await run(page, "fault-null", /\$ $/)).toMatch(/^shell: fault-null \(pid \d+\) faulted: null-page at 0x0$/m);
     // A paste arrives as one chunk of typed input: two lines, two commands.
     const before = (await terminalText(page)).length;
@@ -216,7 +216,7 @@ describe("Dogma in Chromium", () => {
     expect(readFileSync(kept).subarray(0, 17).toString()).toBe("not a file system");
     await page.click('#notice button:has-text("Format the disk")');
     await waitForPrompt(page);
-    expect(await run(page, "ls", /\$ $/)).toMatch(/^bin\/$/m);
+    expect(await run(page, "ls -p", /\$ $/)).toMatch(/^bin\/$/m);
     expect(await run(page, "cat /f", /\$ $/)).toMatch(/cat: \/f: /);
     await page.close();
   }, patience(60_000));
