@@ -26,7 +26,7 @@ export interface FunctionTable {
   original(engineIndex: number): number;
   /** Whether the function's code has a safe point: false for an import or a small leaf (no loop, no call). */
   hasSafePoints(original: number): boolean;
-  /** Names of the program's mutable globals by original index (what `__dogma_global_N` exports). */
+  /** A global's name by its index in the program (what `__dogma_global_N` exports), when the binary names it. */
   globalName(original: number): string | null;
   /** A global's value type (GlobalType), or null for one the binary does not declare or that is no number. */
   globalType(original: number): GlobalType | null;
@@ -74,7 +74,7 @@ function readFunctionTable(image: LoadedImage): FunctionTable {
       const body = bodies[original - programImports];
       return body !== undefined && (body.size >= SMALL_LEAF_BYTES || body.mayLoopOrCall);
     },
-    globalName: (original) => names.globals.get(original + globalShift) ?? null,
+    globalName: (original) => (original < globals.length ? (names.globals.get(original + globalShift) ?? null) : null),
     globalType: (original) => globals[original] ?? null,
   };
 }

@@ -1,7 +1,7 @@
 import type { Capability } from "./caps/capability.ts";
 import type { Ipc } from "./caps/ipc.ts";
 import { BreakAt, DebugStop, KernelMessage, WatchOn } from "./caps/object-abi.ts";
-import { GLOBAL_SPACE_BASE, PAGE_SIZE, TLB_ENTRIES } from "./constants.ts";
+import { GLOBAL_SPACE_BASE, PAGE_SIZE } from "./constants.ts";
 import { type Frame, type Trace, captureFrames, framesOfError } from "./debug-frames.ts";
 import { type FunctionTable, functionTable } from "./debug-functions.ts";
 import { Status } from "./errors.ts";
@@ -79,6 +79,8 @@ export interface StopRecord {
 
 export const MAX_BREAKPOINTS = 64;
 export const MAX_WATCHPOINTS = 64;
+/** Pages one watchpoint covers at most (1 MiB): the kernel keeps a count per watched page. */
+export const MAX_WATCH_PAGES = 256;
 /** A fuel value that sends every safe point to the kernel (fuel.ts). */
 const EVERY_SAFE_POINT = -1;
 const NO_FUNCTION = 0xffff_ffff;
@@ -87,7 +89,7 @@ export class DebugSession {
   readonly breakpoints = new Map<number, Breakpoint>();
   readonly watchpoints = new Map<number, Watchpoint>();
   readonly functions: FunctionTable;
-  stop: StopRecord | null = null;
+  private record: StopRecord | null = null;
   /** The fault it holds the target in, with the frames the fault unwound. */
   heldFault: FaultRecord | null = null;
   private stepping = false;
@@ -120,6 +122,18 @@ export class DebugSession {
     this.suspendedBefore = target.suspended;
   }
 
+  /**
+   * Why and where the target is stopped, while it is; null once it runs again (continued, or
+   * resumed by another holder of PROCESS_CONTROL).
+   */
+  get stop(): StopRecord | null {
+    if (this.record !== null && this.heldFault === null && !this.target.suspended) {
+      this.record = null;
+      this.stoppedInWatch = false;
+    }
+    return this.record;
+  }
+
   /** Whether every safe point must call the kernel. */
   get observing(): boolean {
     return this.stepping || this.breakpoints.size > 0;
@@ -142,7 +156,7 @@ export class DebugSession {
       return Status.OK;
     }
     if (this.stop === null) return Status.E_NOT_READY;
-    this.stop = null;
+    this.record = null;
     if (this.stoppedInWatch) this.target.faultHandler.watchPassed = true;
     this.stoppedInWatch = false;
     if (this.target.state === "created") this.k.scheduler.makeReady(this.target);
@@ -173,6 +187,7 @@ export class DebugSession {
   addWatchpoint(address: number, pages: number, on: number): number {
     if (on !== WatchOn.WRITE && on !== WatchOn.ACCESS) return Status.E_INVALID_ARGUMENT;
     const first = Math.floor(address / PAGE_SIZE);
+    if (pages > MAX_WATCH_PAGES) return Status.E_INVALID_ARGUMENT;
     if (pages < 1 || (first + pages) * PAGE_SIZE > GLOBAL_SPACE_BASE) return Status.E_BAD_ADDRESS;
     if (this.watchpoints.size >= MAX_WATCHPOINTS) return Status.E_QUOTA;
     const space = this.target.space;
@@ -181,8 +196,7 @@ export class DebugSession {
     space.watches = watches;
     watches.add(first, pages, on === WatchOn.ACCESS ? WATCH_ACCESSES : WATCH_WRITES);
     // Every entry the watch withholds leaves the TLBs now; the next access misses and is seen.
-    if (pages > TLB_ENTRIES) space.tlb.flushAll();
-    else for (let page = first; page < first + pages; page++) space.tlb.flushPage(page * PAGE_SIZE);
+    for (let page = first; page < first + pages; page++) space.tlb.flushPage(page * PAGE_SIZE);
     const id = this.nextId++;
     this.watchpoints.set(id, { id, address: first * PAGE_SIZE, pages, on });
     return id;
@@ -266,10 +280,9 @@ export class DebugSession {
     this.end();
     if (this.heldFault) return this.releaseFault();
     if (this.stop === null) return;
-    const resume = !this.suspendedBefore;
-    if (resume) this.continue();
+    if (!this.suspendedBefore) this.continue();
     else if (this.stoppedInWatch) this.target.faultHandler.watchPassed = true;
-    this.stop = null;
+    this.record = null;
   }
 
   /** The session ends (the target ended, or detach): the kernel's hooks into the target go. */
@@ -294,7 +307,7 @@ export class DebugSession {
 
   /** Records the stop and tells the debugger: DEBUG_STOPPED `pid, reason, id, function, offset, address, access`. */
   private stopped(record: StopRecord): void {
-    this.stop = record;
+    this.record = record;
     const top = record.frames?.[0];
     this.k.ipc.kernelSend(this.events, KernelMessage.DEBUG_STOPPED, [this.target.pid, record.reason, record.id, top ? top.function : NO_FUNCTION, top ? top.offset : 0, record.address, record.access]);
   }
@@ -302,7 +315,7 @@ export class DebugSession {
   private releaseFault(): void {
     const fault = this.heldFault!;
     this.heldFault = null;
-    this.stop = null;
+    this.record = null;
     this.k.endFaulted(this.target, fault);
   }
 

@@ -9,6 +9,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { Capability } from "../../src/kernel/caps/capability.ts";
+import { DEBUG_OPS } from "../../src/kernel/caps/debug-control.ts";
 import { ALL_RIGHTS, BreakAt, DebugAccessFlag, DebugAttachFlag, DebugStop, KernelMessage, Op, Rights, WatchOn } from "../../src/kernel/caps/object-abi.ts";
 import { Status } from "../../src/kernel/errors.ts";
 import { checkInvariants } from "../../src/kernel/invariants.ts";
@@ -321,6 +322,9 @@ describe("memory and globals", () => {
     expect(s.dbg.now(s.cap, Op.PROCESS_DEBUG_SET_GLOBAL, [1, 7, 0]).status).toBe(Status.OK);
     expect(s.dbg.now(s.cap, Op.PROCESS_DEBUG_GLOBALS, [1]).words.slice(0, 6)).toEqual([NONE, 2, 1, 1, 7, 0]);
     expect(s.dbg.now(s.cap, Op.PROCESS_DEBUG_SET_GLOBAL, [9, 0, 0]).status).toBe(Status.E_INVALID_ARGUMENT);
+    const name = s.dbg.now(s.cap, Op.PROCESS_DEBUG_GLOBAL_NAME, [2]);
+    expect(new TextDecoder().decode(new Uint8Array(Uint32Array.from(name.words.slice(1)).buffer).subarray(0, name.words[0]))).toBe("ratio");
+    expect(s.dbg.now(s.cap, Op.PROCESS_DEBUG_GLOBAL_NAME, [3]).status).toBe(Status.E_INVALID_ARGUMENT);
   });
 
   it("is refused while the target runs", async () => {
@@ -403,7 +407,7 @@ describe("authority", () => {
   it("refuses every debugging operation without PROCESS_DEBUG", async () => {
     const s = await attached();
     const weak = s.dbg.give(new Capability(s.target, ALL_RIGHTS & ~Rights.PROCESS_DEBUG));
-    for (const label of Object.values(Op).filter((op) => op >= Op.PROCESS_DEBUG_ATTACH && op <= Op.PROCESS_DEBUG_FAULT)) {
+    for (const label of DEBUG_OPS) {
       expect(s.dbg.now(weak, label, [0, 0, 0, 0], []).status, label.toString(16)).toBe(Status.E_MISSING_RIGHT);
     }
   });
@@ -455,5 +459,56 @@ describe("a debugger that ends", () => {
     expect((await nextStop(s))[1]).toBe(DebugStop.FAULT);
     s.t.kernel.kill(s.dbg.process.pid);
     expect(s.target.outcome!.kind).toBe("faulted");
+  });
+});
+
+describe("hostile requests", () => {
+  it("never crash the kernel nor break its invariants (fuzzed arguments, states and order)", async () => {
+    const { prng } = await import("../caps/prng.ts");
+    const random = prng(0xdeb6);
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+    const labels = [...DEBUG_OPS, 0xffff_0271, 0xffff_027f];
+    const interesting = [0, 1, 2, 3, 4, 7, 255, 256, 257, 4096, DATA - 2, DATA, DATA + 4094, 0xffff, 0x1_0000 * 2 - 1, 0x7fff_f000, 0x8000_0000, NONE, NONE - 1, 0x7fff_ffff];
+    const word = () => (random() < 0.7 ? pick(interesting) : Math.floor(random() * 2 ** 32));
+    let s = await attached();
+    let events = s.dbg.eventsSlot();
+    let ran = 0;
+    const tally = new Map<string, number>();
+    for (let step = 0; step < 1500; step++) {
+      if (!s.target.alive) {
+        s.t.kernel.kill(s.dbg.process.pid);
+        s = await attached(random() < 0.3 ? "crash" : "_start", random() < 0.2 ? DebugAttachFlag.KILL_ON_END : 0);
+        events = s.dbg.eventsSlot();
+      }
+      const label = s.target.debug === null && random() < 0.5 ? Op.PROCESS_DEBUG_ATTACH : pick(labels);
+      const words = Array.from({ length: Math.floor(random() * 6) }, word);
+      if (label === Op.PROCESS_DEBUG_BREAK && random() < 0.5) words.splice(0, words.length, pick([WORK, START, LEAF, NONE]), Math.floor(random() * 4), word(), ...nameWords(pick(["work", "_start", "leaf", "", "x".repeat(300)])).slice(0, 1 + Math.floor(random() * 70)));
+      // Half the time, arguments of the right shape (so that the operations also succeed, and act).
+      if (label === Op.PROCESS_DEBUG_WATCH && random() < 0.5) words.splice(0, words.length, DATA + Math.floor(random() * 3) * 4096 - 2, 1 + Math.floor(random() * 2), 1 + Math.floor(random() * 2));
+      if ((label === Op.PROCESS_DEBUG_WRITE || label === Op.PROCESS_DEBUG_READ) && random() < 0.5) {
+        words.splice(0, words.length, DATA - 8 + Math.floor(random() * 8200), Math.floor(random() * 12), random() < 0.3 ? 1 : 0, word(), word(), word());
+      }
+      if (label === Op.PROCESS_DEBUG_ATTACH && random() < 0.5) words.splice(0, words.length, random() < 0.2 ? 1 : 0);
+      const caps = random() < 0.5 || label === Op.PROCESS_DEBUG_ATTACH ? [pick([events, events, events, s.cap, 0, 1, 2, 999, events | 0x8000_0000])] : [];
+      const answer = s.dbg.call(pick([s.cap, s.cap, s.cap, 0, 1, 999]), label, words, caps);
+      const status = (answer instanceof Promise ? await answer : answer).status;
+      tally.set(`${label.toString(16)} ${status}`, (tally.get(`${label.toString(16)} ${status}`) ?? 0) + 1);
+      if (random() < 0.15) {
+        // Let it run a little: to its next stop, or its end.
+        s.dbg.takeEvent();
+        await s.t.kernel.run();
+        ran++;
+      }
+      while (s.dbg.takeEvent()) {}
+      const broken = checkInvariants(s.t.kernel);
+      if (broken.length > 0) throw new Error(`after ${label.toString(16)} ${words.map((w) => w.toString(16))}: ${broken.join("; ")}`);
+    }
+    expect(ran).toBeGreaterThan(50);
+    // The requests reached every operation and most of them also did what they ask.
+    for (const label of DEBUG_OPS) expect(tally.get(`${label.toString(16)} 0`) ?? 0, label.toString(16)).toBeGreaterThan(0);
+    // Whatever state it was left in, the debugger's end lets it go (or kills it), and the machine finishes.
+    s.t.kernel.kill(s.dbg.process.pid);
+    await until(s.t.kernel, () => !s.target.alive, "the last target to end");
+    expect(checkInvariants(s.t.kernel)).toEqual([]);
   });
 });

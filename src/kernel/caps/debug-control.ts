@@ -19,7 +19,7 @@ export const DEBUG_OPS: ReadonlySet<number> = new Set([
   Op.PROCESS_DEBUG_ATTACH, Op.PROCESS_DEBUG_DETACH, Op.PROCESS_DEBUG_STOP, Op.PROCESS_DEBUG_CONTINUE, Op.PROCESS_DEBUG_STEP,
   Op.PROCESS_DEBUG_BREAK, Op.PROCESS_DEBUG_WATCH, Op.PROCESS_DEBUG_CLEAR, Op.PROCESS_DEBUG_READ, Op.PROCESS_DEBUG_WRITE,
   Op.PROCESS_DEBUG_GLOBALS, Op.PROCESS_DEBUG_SET_GLOBAL, Op.PROCESS_DEBUG_INFO, Op.PROCESS_DEBUG_BACKTRACE,
-  Op.PROCESS_DEBUG_FUNCTION, Op.PROCESS_DEBUG_FAULT,
+  Op.PROCESS_DEBUG_FUNCTION, Op.PROCESS_DEBUG_FAULT, Op.PROCESS_DEBUG_GLOBAL_NAME,
 ]);
 
 const NONE = 0xffff_ffff;
@@ -41,6 +41,12 @@ export function invokeDebug(k: ObjectKernel, inv: Invocation, target: Process): 
       return functionInfo(inv, target);
     case Op.PROCESS_DEBUG_FAULT:
       return faultInfo(inv, target);
+    case Op.PROCESS_DEBUG_GLOBAL_NAME: {
+      const name = functionTable(target.image).globalName(word(inv, 0));
+      if (name === null) return Status.E_INVALID_ARGUMENT;
+      const bytes = cutUtf8(encoder.encode(name), MAX_NAME_BYTES);
+      return answer(inv, [bytes.length, ...packWords(bytes)]);
+    }
   }
   if (!target.alive) return Status.E_PEER_DEAD;
   switch (inv.message.label) {
