@@ -37,7 +37,8 @@ const session = new Session(target.cap, target.pid, events, !attaching);
 // A program dbg started dies with it; one it attached to is let go.
 const attached = session.target.attach(<u32>stopped | CAP_MOVE, attaching ? 0 : DEBUG_KILL_ON_END);
 if (attached < 0) fail("cannot attach to pid " + target.pid.toString() + ": " + errorName(attached) + (attached == -12 ? " (it has a debugger already)" : ""));
-session.waitForStop();
+// The attach's own stop: a program dbg started has not run yet, nothing to say of where it is.
+session.waitForStop(!attaching);
 if (!attaching) print("dbg: " + argv[1] + " is pid " + target.pid.toString() + ", stopped before it starts (continue starts it; help lists the commands)");
 
 const line = new StaticArray<u8>(1024);

@@ -42,8 +42,8 @@ export class Session {
     this.owned = owned;
   }
 
-  /** Waits for the next stop or the end, and says what it was. */
-  waitForStop(): void {
+  /** Waits for the next stop or the end, and says what it was (`quiet`: only the end). */
+  waitForStop(quiet: bool = false): void {
     for (;;) {
       const status = this.events.receive();
       if (status < 0) {
@@ -59,6 +59,7 @@ export class Session {
         return;
       }
       if (msgLabel() == MSG_DEBUG_STOPPED && msgBadge() == STOPPED_BADGE) {
+        if (quiet) return;
         this.tellStop(msgWord(1), msgWord(2), msgWord(3), msgWord(4), msgWord(5), msgWord(6));
         return;
       }
