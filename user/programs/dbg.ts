@@ -33,7 +33,7 @@ const ended = events.mint(ENDED_BADGE, RIGHT_RECEIVER_SEND);
 if (stopped < 0 || ended < 0) fail("cannot mint its event capabilities");
 const watched = new Process(target.cap).monitor(<u32>ended | CAP_MOVE);
 if (watched < 0) fail("cannot watch pid " + target.pid.toString() + ": " + errorName(watched));
-const session = new Session(target.cap, target.pid, events, !attaching);
+const session = new Session(target.cap, target.pid, events, target.job, proc);
 // A program dbg started dies with it; one it attached to is let go.
 const attached = session.target.attach(<u32>stopped | CAP_MOVE, attaching ? 0 : DEBUG_KILL_ON_END);
 if (attached < 0) fail("cannot attach to pid " + target.pid.toString() + ": " + errorName(attached) + (attached == -12 ? " (it has a debugger already)" : ""));

@@ -1,5 +1,6 @@
 // One debugging session: the commands dbg understands, each a few kernel operations on the target's
 // Process capability (lib/caps/debug.ts), and how stops are told to the user.
+import { Job, procKill } from "../../lib/proc-client";
 import {
   print, eprint, errorName, msgWord, msgLabel, msgBadge, Receiver, Process, faultKindName, stateName,
   Debuggee, DebugInfo, BREAK_AT_ENTRY, BREAK_AT_LOOPS, BREAK_AT_OFFSET, WATCH_WRITES, WATCH_ACCESSES, DEBUG_NONE,
@@ -34,12 +35,16 @@ export class Session {
   readonly target: Debuggee;
   /** Set when the target has ended (its PROCESS_ENDED came): the session is over. */
   ended: bool = false;
-  /** dbg started it: quit kills it. */
-  readonly owned: bool;
-
-  constructor(readonly cap: i32, readonly pid: u32, readonly events: Receiver, owned: bool) {
+  constructor(
+    readonly cap: i32,
+    readonly pid: u32,
+    readonly events: Receiver,
+    /** Its job capability when dbg started it (its debug capability cannot kill), else 0. */
+    readonly job: i32,
+    /** The process manager with dbg's session: it kills an attached job of the session. */
+    readonly proc: i32,
+  ) {
     this.target = new Debuggee(cap);
-    this.owned = owned;
   }
 
   /** Waits for the next stop or the end, and says what it was (`quiet`: only the end). */
@@ -108,7 +113,7 @@ export class Session {
       report("detach", this.target.detach());
       return false;
     } else if (command == "kill") {
-      report("kill", new Process(this.cap).kill());
+      report("kill", this.job > 0 ? new Job(this.job).kill() : procKill(this.proc, this.pid));
       return false;
     } else if (command == "quit" || command == "q") return false;
     else eprint("dbg: " + command + ": no such command (try help)");
