@@ -237,7 +237,7 @@ export class Kernel implements KernelServices, ObjectKernel {
   }
 
   readyPageFor(process: Process, address: number, waiter: Process): Promise<boolean> {
-    const page = address >>> 12;
+    const page = Math.floor(address / PAGE_SIZE);
     if (process.space.pagedVersion(page) !== null) return this.demandPaging.bringBackAll(process, waiter, [page]);
     // Not paged out: a frame is wanted (a first touch, a copy-on-write split) and none is free.
     return Promise.resolve((this.paging?.reclaim(null) ?? 0) > 0);

@@ -253,6 +253,12 @@ describe("memory and globals", () => {
     const base = info[13]!;
     expect(read(s, base, 4).bytes).toEqual(new Uint8Array([0, 0x61, 0x73, 0x6d]));
     expect(writeWord(s, base, 0, DebugAccessFlag.OVERRIDE_RIGHTS)).toBe(Status.E_BAD_ADDRESS);
+    // A Region it views (read-only, shared with its owner): readable, never written, override or not.
+    const region = s.t.kernel.regionObject(new TextEncoder().encode("shared bytes"));
+    s.target.caps.install(new Capability(region, Rights.REGION_READ));
+    expect(new TextDecoder().decode(read(s, region.address, 12).bytes)).toBe("shared bytes");
+    expect(writeWord(s, region.address, 0, DebugAccessFlag.OVERRIDE_RIGHTS)).toBe(Status.E_BAD_ADDRESS);
+    expect(new TextDecoder().decode(read(s, region.address, 6).bytes)).toBe("shared");
     // A read-only page: written only with the override, and read-only after it.
     expect(s.target.space.protect(DATA, 1, PTE_READ)).toBe(Status.OK);
     expect(writeWord(s, DATA, 6)).toBe(Status.E_BAD_ADDRESS);
