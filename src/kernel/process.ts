@@ -100,6 +100,8 @@ export class Process extends KernelObject implements CapabilityHolder {
   sliceStartNs = 0;
   /** Monotonic deadline while sleeping. */
   sleepUntilNs = Infinity;
+  /** When it last blocked (the scheduler wakes one that waited long at the front of its queue). */
+  blockedAtNs = 0;
 
   private readonly exitWaiters: Array<(outcome: ProcessOutcome) => void> = [];
   private outcomeValue: ProcessOutcome | null = null;

@@ -11,6 +11,14 @@ export const TIMED_OUT = Status.E_TIMEOUT;
 
 /** Longest run of process slices before the host's own events (input, timers) get a turn. */
 const HOST_TURN_NS = 2_000_000;
+/**
+ * A process woken after waiting at least this long goes to the front of its priority's queue: it
+ * waited for input, a timer or a reply that took time (the shell at its prompt), and runs before
+ * the processes that kept the CPU busy meanwhile, at most one slice late. Shorter waits (a pipe's
+ * two ends taking turns) wake at the back, so that no pair of processes can keep others of their
+ * priority from the CPU by waking each other.
+ */
+export const INTERACTIVE_WAIT_NS = 1_000_000;
 
 /**
  * One CPU: strict priorities (0 runs first), round robin within a level, time slices enforced
@@ -56,7 +64,10 @@ export class Scheduler {
    * blocking (JSPI-wrapped) kernel call of that process.
    */
   block<T>(process: Process): Promise<T> {
-    if (process.state !== "ready" && process.state !== "suspended") process.descriptor.state = "blocked";
+    if (process.state !== "ready" && process.state !== "suspended") {
+      process.descriptor.state = "blocked";
+      process.blockedAtNs = this.machine.clock.monotonicNs();
+    }
     return new Promise<T>((resolve) => {
       process.resume = resolve as (value: unknown) => void;
       this.yieldCpu(process);
@@ -100,11 +111,16 @@ export class Scheduler {
     return this.block<T | typeof TIMED_OUT>(process);
   }
 
-  /** Ends `process`'s wait with `value`: it becomes ready (at the front with `first`). */
+  /** Ends `process`'s wait with `value`: it becomes ready (at the front with `first`, or after a long wait). */
   wake(process: Process, value: unknown, first = false): void {
     if (!process.alive) return;
     this.endWait(process);
-    this.makeReady(process, value, first);
+    this.makeReady(process, value, first || this.waitedLong(process));
+  }
+
+  /** Whether `process` has been blocked at least INTERACTIVE_WAIT_NS (it then wakes at the front of its queue). */
+  private waitedLong(process: Process): boolean {
+    return process.state === "blocked" && this.machine.clock.monotonicNs() - process.blockedAtNs >= INTERACTIVE_WAIT_NS;
   }
 
   /**
@@ -255,7 +271,7 @@ export class Scheduler {
     for (const sleeper of this.sleepers) {
       if (sleeper.sleepUntilNs > now) continue;
       if (sleeper.waitCancel) this.wake(sleeper, TIMED_OUT);
-      else this.makeReady(sleeper);
+      else this.makeReady(sleeper, undefined, this.waitedLong(sleeper));
     }
   }
 

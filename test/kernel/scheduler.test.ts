@@ -45,6 +45,37 @@ describe("scheduler", () => {
     expect(t.stdout()).toMatch(/^hello from dogma pid 2\n[\s\S]*slept\n$/);
   });
 
+  it("runs a process that waited long before the ones that kept the CPU busy meanwhile", async () => {
+    const t = testMachine();
+    const spin = await t.loader.load(program("spin"), "spin");
+    const napper = wat(`(module
+      (import "dogma" "sleep" (func $sleep (param i64)))
+      (memory 1)
+      (func (export "_start") (local $i i32)
+        (loop $again
+          (call $sleep (i64.const 5000000))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br_if $again (i32.lt_u (local.get $i) (i32.const 10))))))`);
+    const spinners = [1, 2, 3].map(() => t.kernel.spawn(spin));
+    const sleeper = t.kernel.spawn(await t.loader.load(napper, "napper"));
+    const dispatches: Array<[pid: number, atNs: number]> = [];
+    t.kernel.scheduler.observer = { running: (p, at) => void (p && dispatches.push([p.pid, at])), ended: () => {} };
+    const done = sleeper.wait().then(() => spinners.forEach((p) => t.kernel.kill(p.pid)));
+    await t.kernel.run();
+    await done;
+    // After each of the sleeper's naps ends (5 ms after it was last dispatched), nobody else is
+    // dispatched before it: it waited long, so it wakes at the front of its queue. At the back it
+    // would wait for the two spinners queued before it, every time.
+    const mine = dispatches.filter(([pid]) => pid === sleeper.pid).map(([, at]) => at);
+    let overtaken = 0;
+    for (let i = 0; i + 1 < mine.length; i++) {
+      const deadline = mine[i]! + 5_500_000;
+      overtaken += dispatches.filter(([pid, at]) => pid !== sleeper.pid && at > deadline && at < mine[i + 1]!).length;
+    }
+    expect(mine.length).toBeGreaterThanOrEqual(10);
+    expect(overtaken).toBeLessThanOrEqual(3);
+  });
+
   it("yield_to runs the named process next and refuses unknown pids", async () => {
     const t = testMachine();
     const bytes = wat(`(module
