@@ -38,6 +38,8 @@ export class Scheduler {
   private readonly machine: Machine;
   private readonly startProcess: (process: Process) => void;
   private lastHostTurnNs = 0;
+  /** `earliestWakeNs`'s answer while the sleepers stay the same (null: to be computed). */
+  private earliestCache: number | null = null;
   private halted = false;
 
   constructor(machine: Machine, startProcess: (process: Process) => void) {
@@ -47,7 +49,7 @@ export class Scheduler {
 
   makeReady(process: Process, wakeValue?: unknown, first = false): void {
     process.wakeValue = wakeValue;
-    this.sleepers.delete(process);
+    if (this.sleepers.delete(process)) this.earliestCache = null;
     if (process.suspended) {
       process.descriptor.state = "suspended";
       process.parkedReady = true;
@@ -96,6 +98,7 @@ export class Scheduler {
   sleep(process: Process, deadlineNs: number): Promise<void> {
     process.sleepUntilNs = deadlineNs;
     this.sleepers.add(process);
+    this.earliestCache = null;
     return this.block<void>(process);
   }
 
@@ -107,6 +110,7 @@ export class Scheduler {
     if (deadlineNs !== Infinity) {
       process.sleepUntilNs = deadlineNs;
       this.sleepers.add(process);
+      this.earliestCache = null;
     }
     return this.block<T | typeof TIMED_OUT>(process);
   }
@@ -183,12 +187,28 @@ export class Scheduler {
     const cancel = process.waitCancel;
     process.waitCancel = null;
     cancel?.();
-    this.sleepers.delete(process);
+    if (this.sleepers.delete(process)) this.earliestCache = null;
   }
 
-  /** Whether the current slice is over: the *preemption pending* bit, computed from the clock. */
+  /**
+   * Whether the current slice is over: the *preemption pending* bit, computed from the clock. A
+   * sleeper whose time has come ends it too: the host's timer cannot fire while a process runs
+   * (one thread), so the kernel looks at the sleepers' deadlines itself at each look at the clock,
+   * and a sleeper runs within microseconds of its time instead of at the end of the slice.
+   */
   preemptionPending(process: Process): boolean {
-    return this.machine.clock.monotonicNs() - process.sliceStartNs >= this.sliceNs || this.machine.interrupts.hasPending();
+    const now = this.machine.clock.monotonicNs();
+    return now - process.sliceStartNs >= this.sliceNs || this.machine.interrupts.hasPending() || now >= this.earliestWakeNs();
+  }
+
+  /** The earliest sleeper's deadline (Infinity: none), cached until the set of sleepers changes. */
+  private earliestWakeNs(): number {
+    if (this.earliestCache === null) {
+      let earliest = Infinity;
+      for (const sleeper of this.sleepers) earliest = Math.min(earliest, sleeper.sleepUntilNs);
+      this.earliestCache = earliest;
+    }
+    return this.earliestCache;
   }
 
   /** Takes a process out of every queue and wait (it was killed). */
