@@ -76,6 +76,40 @@ describe("scheduler", () => {
     expect(overtaken).toBeLessThanOrEqual(3);
   });
 
+  it("wakes a sleeper at its time, not at the end of the slice running then", async () => {
+    const t = testMachine();
+    // Long slices: waiting for the running one to end would make each wake-up 25 ms late on average.
+    t.kernel.scheduler.sliceNs = 50_000_000;
+    const spin = await t.loader.load(program("spin"), "spin");
+    const napper = wat(`(module
+      (import "dogma" "sleep" (func $sleep (param i64)))
+      (memory 1)
+      (func (export "_start") (local $i i32)
+        (loop $again
+          (call $sleep (i64.const 3000000))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br_if $again (i32.lt_u (local.get $i) (i32.const 15))))))`);
+    const spinner = t.kernel.spawn(spin);
+    const sleeper = t.kernel.spawn(await t.loader.load(napper, "napper"));
+    const late: number[] = [];
+    let last = -1;
+    t.kernel.scheduler.observer = {
+      running(p, at) {
+        if (p !== sleeper) return;
+        if (last >= 0) late.push(at - (last + 3_000_000));
+        last = at;
+      },
+      ended: () => {},
+    };
+    const done = sleeper.wait().then(() => t.kernel.kill(spinner.pid));
+    await t.kernel.run();
+    await done;
+    late.sort((a, b) => a - b);
+    // The kernel looks at the sleepers' deadlines at each look at the clock: the median wake-up is
+    // far inside the slice (microseconds, as a rule; a fifth of a slice leaves room for a busy host).
+    expect(late[late.length >> 1]).toBeLessThan(t.kernel.scheduler.sliceNs / 5);
+  });
+
   it("yield_to runs the named process next and refuses unknown pids", async () => {
     const t = testMachine();
     const bytes = wat(`(module
