@@ -72,6 +72,9 @@ export class FaultHandler {
    * A slow path threw `error`. Rethrows it (tearing the process down) unless the handler will
    * take it: then records it, raises the flag and returns, and the slow path returns a dummy.
    */
+  /** Faults its handler was given so far (the inspection interface shows them). */
+  handled = 0;
+
   offer(error: unknown): void {
     const retried = this.retried;
     this.retried = null;
@@ -91,6 +94,7 @@ export class FaultHandler {
     if (this.inHandlerStack(address)) throw new ProcessFault(kind, address, `${error.message}, in the stack of its fault handler`);
     this.pending = error;
     this.flag.value = 1;
+    this.handled++;
   }
 
   /** `fault_handle`: runs the handler for the pending fault; settles when the instruction may retry. */

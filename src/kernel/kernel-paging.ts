@@ -63,6 +63,7 @@ export class KernelPaging {
     const page = address >>> 12;
     // Not paged out: the access needs a frame (FramesRequired). Then it runs again.
     if (process.space.pagedVersion(page) === null) return this.frameFor(process, address);
+    process.pageIns++;
     const fetched = this.paging!.fetch(process, page).catch((error: unknown) => (error instanceof ProcessFault ? error : new ProcessFault("page-integrity", address, String(error))));
     return this.blockUntil(process, fetched).then((value) => {
       // The record names the instruction that touched the page: the request's stack has it.

@@ -77,6 +77,8 @@ export class Process extends KernelObject implements CapabilityHolder {
   /** Why its last MEMORY_CREATE_IMAGE was refused, for MEMORY_LOAD_ERROR ("" after one that was not). */
   loadError = "";
   fault: FaultRecord | null = null;
+  /** Pages brought back from the pager for it so far. */
+  pageIns = 0;
   private pin = 0;
   /** Its serve registration (PROCESS_SERVE; serving.ts), if it made one. */
   serving: ServeRegistration | null = null;
@@ -101,6 +103,8 @@ export class Process extends KernelObject implements CapabilityHolder {
   sliceStartNs = 0;
   /** Monotonic deadline while sleeping. */
   sleepUntilNs = Infinity;
+  /** When it last blocked (the scheduler wakes one that waited long at the front of its queue). */
+  blockedAtNs = 0;
 
   private readonly exitWaiters: Array<(outcome: ProcessOutcome) => void> = [];
   private outcomeValue: ProcessOutcome | null = null;
