@@ -2,7 +2,8 @@ import type { Capability } from "./caps/capability.ts";
 import type { Ipc } from "./caps/ipc.ts";
 import { BreakAt, DebugStop, KernelMessage, WatchOn } from "./caps/object-abi.ts";
 import { GLOBAL_SPACE_BASE, PAGE_SIZE } from "./constants.ts";
-import { type Frame, type Trace, captureFrames, framesOfError } from "./debug-frames.ts";
+import { Activations } from "./debug-activations.ts";
+import { type Frame, captureFrames, framesOfError } from "./debug-frames.ts";
 import { type FunctionTable, functionTable } from "./debug-functions.ts";
 import { Status } from "./errors.ts";
 import type { FaultRecord } from "./fault.ts";
@@ -19,12 +20,8 @@ import { PageWatches, WATCH_ACCESSES, WATCH_WRITES, type WatchHit } from "./watc
  * - **Breakpoints and steps** at safe points (function entries and loop headers, where the loader
  *   put one). While one is armed the target's fuel stays at -1, so every safe point calls the
  *   kernel (`Kernel.safePoint`), which runs on the target's own stack: a stack trace there
- *   (debug-frames.ts) says which function and which safe point it is at. Which safe point is a
- *   function's entry is learned: with every safe point seen, a frame is a new activation unless
- *   the previous trace had the same frames below it at the same depth and the same function at
- *   its depth (a call site runs again only after a loop header of its caller, which is seen, and a
- *   caller's new activation shows at its own entry); the first safe point of a new activation is
- *   the entry, and the entry is the lowest safe point of its function.
+ *   (debug-frames.ts) says which function and which safe point it is at; which safe point is a
+ *   function's entry is learned from the traces (debug-activations.ts).
  * - **Watchpoints** in the software MMU (watchpoints.ts): the access waits in the fault path.
  * - **A request** (attach, PROCESS_DEBUG_STOP): the target is suspended wherever it is (between
  *   two slices, or in a kernel call); its stack is then unknown until it reaches a safe point.
@@ -98,10 +95,8 @@ export class DebugSession {
   /** The target was suspended by someone else when this session began: detaching leaves it so. */
   private readonly suspendedBefore: boolean;
   private nextId = 1;
-  /** The last trace taken at a safe point; null when safe points went unseen since (see the file's comment). */
-  private previous: Trace | null = null;
-  /** The learned entry safe point of each function: engine index → code offset. */
-  private readonly entries = new Map<number, number>();
+  /** Which safe point is an entry, learned from the traces (debug-activations.ts). */
+  private readonly activations = new Activations();
 
   readonly target: Process;
   /** The debugger. */
@@ -220,8 +215,7 @@ export class DebugSession {
     const trace = captureFrames();
     const top = trace.frames[0];
     if (!top) return null;
-    const fresh = this.isNewActivation(trace);
-    this.previous = trace;
+    const fresh = this.activations.observe(trace);
     const fn = this.functions.original(top.function);
     // A safe point in the loader's own code (a helper) is no place in the program.
     if (fn < 0) return null;
@@ -323,7 +317,7 @@ export class DebugSession {
   private arm(): void {
     if (this.observing) return;
     // Safe points went unseen until now: the next trace cannot be compared with an old one.
-    this.previous = this.target.started ? null : { frames: [], truncated: false };
+    this.activations.lostSight(this.target.started);
     if (this.target.fuel) this.target.fuel.value = EVERY_SAFE_POINT;
   }
 
@@ -343,21 +337,6 @@ export class DebugSession {
     }
     return out;
   }
-
-  /**
-   * Whether the innermost frame of `trace` is an activation that began since the previous trace,
-   * learning entries as it goes (see the file's comment). Without a previous trace only a known
-   * entry says so.
-   */
-  private isNewActivation(trace: Trace): boolean {
-    const top = trace.frames[0]!;
-    const entry = this.entries.get(top.function);
-    const previous = this.previous;
-    const known = previous !== null && !previous.truncated && !trace.truncated;
-    const fresh = known && !continues(previous.frames, trace.frames);
-    if (fresh && (entry === undefined || top.offset < entry)) this.entries.set(top.function, top.offset);
-    return fresh || top.offset === entry;
-  }
 }
 
 /** Whether `breakpoint` stops at the safe point at `offset` of its function. */
@@ -365,22 +344,6 @@ function hits(breakpoint: Breakpoint, offset: number, entry: boolean): boolean {
   if (breakpoint.at === BreakAt.ENTRY) return entry;
   if (breakpoint.at === BreakAt.LOOPS) return !entry;
   return offset === breakpoint.offset;
-}
-
-/**
- * Whether the innermost frame of `now` is the activation that was at the same depth in `before`
- * (both innermost first): every frame below it the same function at the same offset, and the
- * same function at its depth.
- */
-function continues(before: readonly Frame[], now: readonly Frame[]): boolean {
-  const depth = now.length - 1;
-  if (before.length <= depth) return false;
-  for (let i = 1; i <= depth; i++) {
-    const a = before[before.length - i]!;
-    const b = now[now.length - i]!;
-    if (a.function !== b.function || a.offset !== b.offset) return false;
-  }
-  return before[before.length - 1 - depth]!.function === now[0]!.function;
 }
 
 /**
