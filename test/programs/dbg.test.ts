@@ -94,7 +94,7 @@ describe("dbg", () => {
     expect(await type("bt")).toMatch(/#0 /);
     expect(await type("x 0x10")).toBe("\n(dbg) ");
     expect(m.stderr()).toMatch(/dbg: x: E_BAD_ADDRESS: 0x10 is out of the program's reach/);
-    expect(await type("info")).toMatch(new RegExp(`pid ${pid}: suspended, \\d+ pages`));
+    expect(await type("info")).toMatch(new RegExp(`pid ${pid}: suspended, \\d+ pages, \\d+ ms of CPU, \\d+ capabilities`));
     await type("detach", SHELL_PROMPT);
     // It runs on: ps shows it running or ready, not suspended.
     const ps = await type("ps", SHELL_PROMPT);

@@ -1,11 +1,12 @@
 // One debugging session: the commands dbg understands, each a few kernel operations on the target's
 // Process capability (lib/caps/debug.ts), and how stops are told to the user.
-import { Job, procKill } from "../../lib/proc-client";
+import { Job, procKill, procInspect } from "../../lib/proc-client";
 import {
   print, eprint, errorName, msgWord, msgLabel, msgBadge, Receiver, Process, faultKindName, stateName,
   Debuggee, DebugInfo, BREAK_AT_ENTRY, BREAK_AT_LOOPS, BREAK_AT_OFFSET, WATCH_WRITES, WATCH_ACCESSES, DEBUG_NONE,
   DEBUG_STOP_REQUEST, DEBUG_STOP_BREAKPOINT, DEBUG_STOP_WATCHPOINT, DEBUG_STOP_STEP, DEBUG_STOP_FAULT,
   DEBUG_OVERRIDE_RIGHTS, FUNCTION_IMPORTED, FUNCTION_HAS_SAFE_POINT, MSG_DEBUG_STOPPED, MSG_PROCESS_ENDED, STATE_FAULTED,
+  OP_KERNEL_CAPS, capsNext, capsEntries,
 } from "../../lib";
 
 export const HELP = `commands:
@@ -320,12 +321,26 @@ export class Session {
   private info(): void {
     const state = new Process(this.cap).state();
     if (state.status < 0) return report("info", state.status);
-    print("pid " + this.pid.toString() + ": " + stateName(state.state) + ", " + state.pages.toString() + " pages, " + (state.cpuMicros / 1000).toString() + " ms of CPU");
+    const caps = this.capabilities();
+    print("pid " + this.pid.toString() + ": " + stateName(state.state) + ", " + state.pages.toString() + " pages, " + (state.cpuMicros / 1000).toString() + " ms of CPU" + (caps >= 0 ? ", " + caps.toString() + " capabilities (caps " + this.pid.toString() + " lists them)" : ""));
     const info: DebugInfo = this.target.info();
     if (info.status < 0) return report("info", info.status);
     print(info.breakpoints.toString() + " breakpoints, " + info.watchpoints.toString() + " watchpoints; " + info.functions.toString() + " functions (" + info.importedFunctions.toString() + " imported); binary of " + info.imageSize.toString() + " bytes at " + hex(info.imageBase));
     if (info.stopped) this.tellStop(info.reason, info.id, info.func, info.offset, info.address, info.access);
     else print("running");
+  }
+
+  /** How many capabilities its table holds (the kernel's table through the process manager), or a status. */
+  private capabilities(): i32 {
+    let count = 0;
+    let slot: u32 = 0;
+    do {
+      const status = procInspect(this.proc, OP_KERNEL_CAPS, this.pid, slot);
+      if (status < 0) return status;
+      slot = capsNext();
+      count += capsEntries();
+    } while (slot != 0);
+    return count;
   }
 
   private functions(text: string): void {
