@@ -4,6 +4,7 @@ import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { boot } from "./boot.ts";
 import { contextSwitch } from "./context-switch.ts";
+import { debugging } from "./debugging.ts";
 import { fsThroughput } from "./fs-throughput.ts";
 import { ipc } from "./ipc.ts";
 import { now, settle, type Result, type Section } from "./harness.ts";
@@ -135,6 +136,7 @@ report({
     ...(await step("slow-path counts", slowPaths)),
   ],
 });
+report(await step("debugging", debugging));
 const throughput = await step("loader throughput", loaderThroughput);
 report({ title: "Loader throughput (MB = 10^6 bytes of original Wasm)", results: throughput.results, notes: throughput.notes });
 report({

@@ -5,6 +5,7 @@ import { KernelObject } from "./caps/kernel-object.ts";
 import type { MemoryObject } from "./caps/memory-object.ts";
 import { ObjectKind } from "./caps/object-abi.ts";
 import type { PageObject } from "./caps/page.ts";
+import type { DebugSession } from "./debugging.ts";
 import type { FaultRecord } from "./fault.ts";
 import { FaultHandler } from "./fault-handler.ts";
 import type { LoadedImage } from "./image.ts";
@@ -89,6 +90,8 @@ export class Process extends KernelObject implements CapabilityHolder {
   inCall = false;
   /** Its fault handler, if it registered one (PROCESS_SET_FAULT_HANDLER), and the fault flag. */
   readonly faultHandler = new FaultHandler();
+  /** Its debugger's session, while one is attached (debugging.ts). */
+  debug: DebugSession | null = null;
 
   /** Continues the suspended stack with the kernel call's result. */
   resume: ((value: unknown) => void) | null = null;
