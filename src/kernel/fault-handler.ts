@@ -68,13 +68,13 @@ export class FaultHandler {
     this.watchPassed = false;
   }
 
+  /** Faults its handler was given so far (the inspection interface shows them). */
+  handled = 0;
+
   /**
    * A slow path threw `error`. Rethrows it (tearing the process down) unless the handler will
    * take it: then records it, raises the flag and returns, and the slow path returns a dummy.
    */
-  /** Faults its handler was given so far (the inspection interface shows them). */
-  handled = 0;
-
   offer(error: unknown): void {
     const retried = this.retried;
     this.retried = null;
