@@ -4,6 +4,7 @@ import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { boot } from "./boot.ts";
 import { contextSwitch } from "./context-switch.ts";
+import { debugging } from "./debugging.ts";
 import { fsThroughput } from "./fs-throughput.ts";
 import { ipc } from "./ipc.ts";
 import { now, settle, type Result, type Section } from "./harness.ts";
@@ -15,6 +16,7 @@ import { paging } from "./paging.ts";
 import { processClone } from "./process-clone.ts";
 import { pagerService } from "./pager-service.ts";
 import { processStart } from "./process-start.ts";
+import { scheduling } from "./scheduling.ts";
 import { realPrograms } from "./real-programs.ts";
 import { rewrittenVsNative } from "./rewritten-vs-native.ts";
 import { safePointCost } from "./safe-point-cost.ts";
@@ -103,6 +105,8 @@ report({
   results: await step("process start", processStart),
   notes: ["The module has one page of memory, a data segment and an empty _start. kernel.spawn allocates the TLBs, page table and descriptor, copies the segment and instantiates the rewritten module."],
 });
+const sched = await step("scheduling and spawn at scale", scheduling);
+report({ title: "Scheduling under load and process start at scale (µs)", results: sched.results, notes: sched.notes });
 report({
   title: "Fault handlers and copy-on-write (µs per round or copy, median of 3 runs; kernel alone: median of 5 batches of 50)",
   results: await step("fault handlers and copy-on-write", memoryFaults),
@@ -132,6 +136,7 @@ report({
     ...(await step("slow-path counts", slowPaths)),
   ],
 });
+report(await step("debugging", debugging));
 const throughput = await step("loader throughput", loaderThroughput);
 report({ title: "Loader throughput (MB = 10^6 bytes of original Wasm)", results: throughput.results, notes: throughput.notes });
 report({

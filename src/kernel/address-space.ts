@@ -9,6 +9,7 @@ import { PTE_ACCESSED, PTE_COW, PTE_PAGED, PTE_READ, PTE_RIGHTS, PTE_SHARED, PTE
 import { type FramePressure, FramesRequired, PageInRequired } from "./paging-hooks.ts";
 
 import { SoftwareTlb, TLB_FRAMES } from "./tlb.ts";
+import type { PageWatches } from "./watchpoints.ts";
 
 /** What a store to a mapped register page reaches. */
 export interface DeviceRegisters {
@@ -100,6 +101,8 @@ export class AddressSpace implements MappingSpace {
   private readonly devices = new Map<number, DeviceRegisters>();
   /** The owner of each shared entry's frame, by page. */
   private readonly owners = new Map<number, FrameOwner>();
+  /** A debugger's watchpoints (watchpoints.ts): their pages' TLB entries are withheld. Null when none. */
+  watches: PageWatches | null = null;
 
   /** Throws a RangeError when physical memory cannot hold the kernel tables. */
   constructor(
@@ -224,8 +227,9 @@ export class AddressSpace implements MappingSpace {
     // Page 0 stays out of the TLBs while checked, so that its first bytes keep faulting.
     if (page === 0 && this.nullLimitBytes !== 0) this.countPageZeroAccess();
     if (page !== 0 || this.nullLimitBytes === 0) {
-      if (entry & PTE_READ) this.tlb.fill(false, address, frame);
-      if (entry & PTE_WRITE && (entry & PTE_COW) === 0) this.tlb.fill(true, address, frame);
+      const watches = this.watches;
+      if (entry & PTE_READ && (watches === null || !watches.withholdsRead(page))) this.tlb.fill(false, address, frame);
+      if (entry & PTE_WRITE && (entry & PTE_COW) === 0 && (watches === null || !watches.withholdsWrite(page))) this.tlb.fill(true, address, frame);
     }
     return frame * PAGE_SIZE + (address & (PAGE_SIZE - 1));
   }
@@ -393,6 +397,18 @@ export class AddressSpace implements MappingSpace {
   /** The device whose registers are mapped at `address`, if any. */
   deviceAt(address: number): DeviceRegisters | undefined {
     return this.devices.size === 0 ? undefined : this.devices.get(address >>> PAGE_SHIFT);
+  }
+
+  /**
+   * The rights (PTE_READ, PTE_WRITE) of the private page at `address`, whether or not it has a
+   * frame yet; null for a shared mapping or a page outside the private window.
+   */
+  privateRights(address: number): number | null {
+    const page = address >>> PAGE_SHIFT;
+    if (address >= this.sizeBytes || page < this.firstPage) return null;
+    const entry = this.table.lookup(page);
+    if (entry & PTE_SHARED) return null;
+    return entry === 0 ? PTE_READ | PTE_WRITE : entry & PTE_RIGHTS;
   }
 
   /** The owner of the shared mapping at `address`, or null (a private page, or nothing). */

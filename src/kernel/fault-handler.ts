@@ -3,6 +3,7 @@ import { Status } from "./errors.ts";
 import { FAULT_KINDS, type FaultKind, ProcessFault } from "./fault.ts";
 import type { Process } from "./process.ts";
 import { PageInRequired } from "./paging-hooks.ts";
+import { WatchHit } from "./watchpoints.ts";
 
 /**
  * A process's fault handler: an exported function `(kind, address, stack_top) -> i32` that the
@@ -20,7 +21,9 @@ import { PageInRequired } from "./paging-hooks.ts";
  * the faulting instruction has done nothing yet (slow paths check the whole access first).
  *
  * A page the kernel paged out takes the same path: the slow path records a PageInRequired, and
- * `fault_handle` waits for the kernel's page-in instead of calling the handler.
+ * `fault_handle` waits for the kernel's page-in instead of calling the handler. So does a
+ * debugger's watchpoint (watchpoints.ts): `fault_handle` waits while the process is stopped, and
+ * the access runs again once the debugger lets it go, passing the watch that one time.
  *
  * Invariants: `pending` is set exactly while the fault flag is 1 (between a slow path's fault and
  * the wrapper's `fault_handle`); `depth` is 1 while the handler runs, else 0, and any fault at
@@ -46,7 +49,11 @@ export class FaultHandler {
   registration: FaultHandlerRegistration | null = null;
   /** Brings a paged-out page back (the kernel's paging); settles when the access may retry. */
   pageIn: ((request: PageInRequired) => Promise<void>) | null = null;
-  private pending: ProcessFault | null = null;
+  /** Stops the process at a watchpoint (its debugger's, debugging.ts); settles when it may retry. */
+  watchStop: ((hit: WatchHit) => Promise<void>) | null = null;
+  /** The access a watchpoint stopped runs again: it passes every watch until a slow path completes. */
+  watchPassed = false;
+  private pending: ProcessFault | WatchHit | null = null;
   private depth = 0;
   /** The fault the handler last said it repaired, until the retried access completes. */
   private retried: { kind: FaultKind; address: number | null } | null = null;
@@ -58,7 +65,11 @@ export class FaultHandler {
   /** A slow path completed: whatever was retried is repaired. */
   completed(): void {
     this.retried = null;
+    this.watchPassed = false;
   }
+
+  /** Faults its handler was given so far (the inspection interface shows them). */
+  handled = 0;
 
   /**
    * A slow path threw `error`. Rethrows it (tearing the process down) unless the handler will
@@ -68,7 +79,7 @@ export class FaultHandler {
     const retried = this.retried;
     this.retried = null;
     // Not a fault: the kernel pages the page in and the access retries, handler or not.
-    if (error instanceof PageInRequired && this.pageIn) {
+    if ((error instanceof PageInRequired && this.pageIn) || (error instanceof WatchHit && this.watchStop)) {
       this.pending = error;
       this.flag.value = 1;
       return;
@@ -83,6 +94,7 @@ export class FaultHandler {
     if (this.inHandlerStack(address)) throw new ProcessFault(kind, address, `${error.message}, in the stack of its fault handler`);
     this.pending = error;
     this.flag.value = 1;
+    this.handled++;
   }
 
   /** `fault_handle`: runs the handler for the pending fault; settles when the instruction may retry. */
@@ -92,6 +104,8 @@ export class FaultHandler {
     this.pending = null;
     this.flag.value = 0;
     if (fault instanceof PageInRequired && this.pageIn) return this.pageIn(fault);
+    if (fault instanceof WatchHit && this.watchStop) return this.watchStop(fault);
+    if (fault instanceof WatchHit) return Promise.resolve(); // its debugger went meanwhile: the access runs
     if (fault === null || registration === null) throw new Error("kernel bug: fault_handle with no pending fault");
     const stackTop = registration.stackBytes > 0 ? registration.stackBase + registration.stackBytes : 0;
     const pointer = registration.stackPointer;

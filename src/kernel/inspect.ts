@@ -34,6 +34,10 @@ export interface ProcessView {
   /** Pages it holds: resident private pages and its fixed cost (PROCESS_STATE's `pages`). */
   readonly pages: number;
   readonly pagedOut: number;
+  /** Faults so far: those its fault handler repaired, and the one that ended it. */
+  readonly faults: number;
+  /** Pages brought back from the pager for it so far. */
+  readonly pageIns: number;
   readonly memory: number;
   readonly capabilities: number;
   /** How it ended ("exited with code 0", "killed", "faulted: …"); null while it lives. */
@@ -232,6 +236,8 @@ export class KernelInspector {
       cpuMicros: Math.floor(d.cpuTimeUs),
       pages: alive ? process.space.residentPages + process.chargedPages : 0,
       pagedOut: alive ? process.space.pagedOutPages : 0,
+      faults: process.faultHandler.handled + (process.fault ? 1 : 0),
+      pageIns: process.pageIns,
       memory: process.memory.id,
       capabilities: alive ? process.caps.size : 0,
       end: alive ? null : endOf(process),

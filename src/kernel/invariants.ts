@@ -18,7 +18,7 @@ import type { Process } from "./process.ts";
  *   counted in SharedFrames at least once per entry naming it;
  * - page 0 is in no TLB while it is checked, and nothing is mapped below a space's null limit;
  * - every TLB entry agrees with the page table (same frame, a right the entry allows; never a
- *   write entry for a copy-on-write page);
+ *   write entry for a copy-on-write page, nor an entry a debugger's watchpoint withholds);
  * - every frame tagged with a pid belongs to a live process that maps it;
  * - quotas add up: each Memory's `used` is what its objects, its processes' pages and its
  *   children use, and no more than its quota.
@@ -96,6 +96,8 @@ function checkTlb(process: Process, broken: string[]): void {
     else if (mapped.frame !== entry.frame) broken.push(`${where} names frame ${entry.frame}, the page table ${mapped.frame}`);
     else if ((mapped.flags & (entry.write ? PTE_WRITE : PTE_READ)) === 0) broken.push(`${where} grants a right the page does not have`);
     else if (entry.write && mapped.flags & PTE_COW) broken.push(`${where} lets a copy-on-write page be written`);
+    const page = entry.address >>> PAGE_SHIFT;
+    if (space.watches && (entry.write ? space.watches.withholdsWrite(page) : space.watches.withholdsRead(page))) broken.push(`${where}: the page is watched, and the entry would let accesses pass unseen`);
   }
 }
 

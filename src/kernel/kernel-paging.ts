@@ -63,6 +63,7 @@ export class KernelPaging {
     const page = address >>> 12;
     // Not paged out: the access needs a frame (FramesRequired). Then it runs again.
     if (process.space.pagedVersion(page) === null) return this.frameFor(process, address);
+    process.pageIns++;
     const fetched = this.paging!.fetch(process, page).catch((error: unknown) => (error instanceof ProcessFault ? error : new ProcessFault("page-integrity", address, String(error))));
     return this.blockUntil(process, fetched).then((value) => {
       // The record names the instruction that touched the page: the request's stack has it.
@@ -106,15 +107,16 @@ export class KernelPaging {
   }
 
   /**
-   * Brings every paged-out page of `process` back while `waiter` (the process asking, in a kernel
-   * call) blocks: for a copy that needs all of it resident (PROCESS_CLONE). False when a page could
+   * Brings every paged-out page of `process` (or those of `pages`) back while `waiter` (the process
+   * asking, in a kernel call) blocks: for a copy that needs all of it resident (PROCESS_CLONE), or a
+   * debugger's access to it (PROCESS_DEBUG_READ). False when a page could
    * not be had (the pager lost it, or no frame for it): it stays out, and `process` meets the
    * fault, if any, when it touches the page itself.
    */
-  bringBackAll(process: Process, waiter: Process): Promise<boolean> {
+  bringBackAll(process: Process, waiter: Process, pages: readonly number[] = process.space.pagedOutList()): Promise<boolean> {
     const paging = this.paging!;
     const fetchAll = async (): Promise<boolean> => {
-      for (const page of process.space.pagedOutList()) {
+      for (const page of pages) {
         if (!process.alive || !waiter.alive) return false;
         if (process.space.pagedVersion(page) === null) continue;
         const bytes = await paging.fetch(process, page).catch(() => null);

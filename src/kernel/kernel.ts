@@ -18,6 +18,7 @@ import type { ObjectKernel } from "./caps/object-kernel.ts";
 import type { ObjectServices } from "./caps/object-services.ts";
 import { announceEnd } from "./caps/process-control.ts";
 import { SharedFrames } from "./caps/shared-frames.ts";
+import { Debugging } from "./debugging.ts";
 import { PageInRequired } from "./paging-hooks.ts";
 import { copyServingState, quiescent, serve } from "./serving.ts";
 import { MAX_PRIVATE_WASM_PAGES, PAGE_SIZE, WASM_PAGE_SIZE } from "./constants.ts";
@@ -25,7 +26,7 @@ import { Status } from "./errors.ts";
 import { Futexes } from "./futexes.ts";
 import { GlobalSpace } from "./global-space.ts";
 import { type DeliveredMessage, type MessageBuffer, MAX_MESSAGE_BYTES } from "./message.ts";
-import { ProcessFault, faultFromError, hex } from "./fault.ts";
+import { type FaultRecord, ProcessFault, faultFromError, hex } from "./fault.ts";
 import { FRAME_KERNEL, FrameAllocator } from "./frame-allocator.ts";
 import type { ImageLoader } from "./image-loader.ts";
 import { ImageStore } from "./image-store.ts";
@@ -94,6 +95,8 @@ export class Kernel implements KernelServices, ObjectKernel {
   readonly ipc: Ipc;
   /** The Memory that holds all memory; host-started processes live in it or its children. */
   readonly rootMemory: MemoryObject;
+  /** Debuggers and the processes they debug (debugging.ts). */
+  readonly debugging: Debugging;
   private readonly futexes: Futexes;
   private readonly interruptLines = new Map<number, InterruptObject>();
   private readonly devices = new Map<MmioDevice, DeviceObject>();
@@ -129,6 +132,7 @@ export class Kernel implements KernelServices, ObjectKernel {
     this.services = { memory: machine.memory, frames: this.frames, globalSpace, sharedFrames: new SharedFrames(this.frames), zeroFrame };
     this.ipc = new Ipc(this.scheduler, this.clock);
     this.futexes = new Futexes(this.scheduler);
+    this.debugging = new Debugging({ scheduler: this.scheduler, ipc: this.ipc, terminate: (process) => this.terminate(process), endFaulted: (process, fault) => this.endFaulted(process, fault) });
     this.rootMemory = new MemoryObject(null, this.frames.freeCount);
     // The root is never destroyed: it holds everything.
     this.rootMemory.hold();
@@ -230,6 +234,13 @@ export class Kernel implements KernelServices, ObjectKernel {
 
   get pagingOn(): boolean {
     return this.demandPaging.paging !== null;
+  }
+
+  readyPageFor(process: Process, address: number, waiter: Process): Promise<boolean> {
+    const page = Math.floor(address / PAGE_SIZE);
+    if (process.space.pagedVersion(page) !== null) return this.demandPaging.bringBackAll(process, waiter, [page]);
+    // Not paged out: a frame is wanted (a first touch, a copy-on-write split) and none is free.
+    return Promise.resolve((this.paging?.reclaim(null) ?? 0) > 0);
   }
 
   /** Brings `process`'s paged-out page at `address` back (kernel-paging.ts). */
@@ -578,12 +589,22 @@ export class Kernel implements KernelServices, ObjectKernel {
     return NEVER;
   }
 
-  /** The safe point's slow path: preempt when the slice is over, else refill the fuel. */
+  /**
+   * The safe point's slow path: preempt when the slice is over, else refill the fuel. Under a
+   * debugger that watches safe points (debugging.ts) it may stop here, and the fuel stays at -1
+   * so that the next safe point comes here too, after a preemption as well.
+   */
   safePoint(process: Process, fuel: number): number | Promise<number> {
     if (!process.alive) return this.stopRunning(process);
     if (this.paging?.pending) this.paging.reclaim(null, process.space.usesFrameReserve);
+    const debug = process.debug;
+    if (debug !== null && debug.observing) {
+      const stopped = debug.atSafePoint();
+      if (stopped) return stopped;
+      fuel = -1;
+    }
     if (!this.scheduler.preemptionPending(process)) return fuel;
-    return this.scheduler.preempt<number>(process, fuel);
+    return this.scheduler.preempt<number>(process, fuel).then((refill) => (process.debug?.observing ? -1 : refill));
   }
 
   private start(process: Process): void {
@@ -611,10 +632,16 @@ export class Kernel implements KernelServices, ObjectKernel {
       },
       (error: unknown) => {
         const fault = faultFromError(error);
-        if (this.finish(process, { kind: "faulted", fault })) this.onFault?.(process, describeProcessFault(process));
+        // Under a debugger a fault holds the process, memory and all, until the debugger lets it go.
+        if (process.alive && process.debug) process.debug.holdFault(fault, error);
+        else this.endFaulted(process, fault);
         this.scheduler.yieldCpu(process);
       },
     );
+  }
+
+  private endFaulted(process: Process, fault: FaultRecord): void {
+    if (this.finish(process, { kind: "faulted", fault })) this.onFault?.(process, describeProcessFault(process));
   }
 
   private finish(process: Process, outcome: ProcessOutcome): boolean {
@@ -629,6 +656,7 @@ export class Kernel implements KernelServices, ObjectKernel {
    */
   private releaseProcess(process: Process): void {
     if (process.alive) process.end({ kind: "exited", code: 137 });
+    this.debugging.processEnded(process);
     this.scheduler.observer?.ended(process);
     this.scheduler.remove(process);
     this.console.cancel(process);

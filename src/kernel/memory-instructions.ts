@@ -7,7 +7,8 @@ import type { AccessKind } from "./mmu-abi.ts";
 /**
  * The slow paths of rewritten memory instructions: a TLB miss, an unaligned or page-crossing
  * access, and the bulk operations. Each checks the whole access before touching a byte, so a
- * fault never leaves a partial write.
+ * fault never leaves a partial write; a debugger's watchpoints are checked first (watchpoints.ts),
+ * here only: these are the process's own instructions, never the kernel's accesses for it.
  */
 export type WasmValue = number | bigint;
 
@@ -48,6 +49,7 @@ function translateAccess(space: AddressSpace, address: number, bytes: number, wr
 
 export function loadValue(space: AddressSpace, memory: PhysicalMemory, kind: AccessKind, address32: number, offset: number): WasmValue {
   const address = effectiveAddress(address32, offset);
+  space.watches?.check(address, kind.bytes, false);
   const { first, second, firstLength } = translateAccess(space, address, kind.bytes, false);
   if (second < 0) return decode(memory.view, first, kind);
   const bytes = memory.bytes;
@@ -58,6 +60,7 @@ export function loadValue(space: AddressSpace, memory: PhysicalMemory, kind: Acc
 
 export function storeValue(space: AddressSpace, memory: PhysicalMemory, kind: AccessKind, address32: number, offset: number, value: WasmValue): void {
   const address = effectiveAddress(address32, offset);
+  space.watches?.check(address, kind.bytes, true);
   const device = space.deviceAt(address);
   if (device) return storeToDevice(device, kind, address, value);
   const { first, second, firstLength } = translateAccess(space, address, kind.bytes, true);
@@ -129,6 +132,7 @@ export function copyMemory(space: AddressSpace, memory: PhysicalMemory, dest: nu
   dest >>>= 0;
   src >>>= 0;
   length >>>= 0;
+  space.watches?.checkCopy(dest, src, length);
   if (length === 0) {
     checkEmptyRange(space, dest);
     checkEmptyRange(space, src);
@@ -177,6 +181,7 @@ function copyStaged(memory: PhysicalMemory, from: Array<[number, number]>, to: A
 export function fillMemory(space: AddressSpace, memory: PhysicalMemory, dest: number, value: number, length: number): void {
   dest >>>= 0;
   length >>>= 0;
+  space.watches?.check(dest, length, true);
   if (length === 0) return checkEmptyRange(space, dest);
   for (const [physical, chunk] of space.pieces(dest, length, true)) memory.bytes.fill(value & 0xff, physical, physical + chunk);
 }
@@ -189,6 +194,7 @@ export function initMemory(space: AddressSpace, memory: PhysicalMemory, segment:
   if (src + length > segment.length) {
     throw new ProcessFault("out-of-bounds", null, `memory.init reads ${length} bytes at ${src} from a data segment of ${segment.length} bytes`);
   }
+  space.watches?.check(dest, length, true);
   if (length === 0) return checkEmptyRange(space, dest);
   let at = src;
   for (const [physical, chunk] of space.pieces(dest, length, true)) {

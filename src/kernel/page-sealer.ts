@@ -25,11 +25,15 @@ export interface SealedPage {
 
 export const SEALED_PAGE_BYTES = 4096 + 16;
 
-/** AES-256-GCM under one key, as the sealer uses it: the 16-byte tag follows the ciphertext. */
+/**
+ * AES-256-GCM under one key, as the sealer uses it: the 16-byte tag follows the ciphertext. A host
+ * whose AES answers later (a browser's WebCrypto) returns promises: the kernel keeps an evicted
+ * page's bytes until its seal is made (paging.ts), so nothing waits for it.
+ */
 export interface PageCipher {
-  encrypt(nonce: Uint8Array, associatedData: Uint8Array, plaintext: Uint8Array): Uint8Array;
+  encrypt(nonce: Uint8Array, associatedData: Uint8Array, plaintext: Uint8Array): Uint8Array | Promise<Uint8Array>;
   /** The plaintext, or null when the tag does not authenticate the data, nonce and associated data. */
-  decrypt(nonce: Uint8Array, associatedData: Uint8Array, sealed: Uint8Array): Uint8Array | null;
+  decrypt(nonce: Uint8Array, associatedData: Uint8Array, sealed: Uint8Array): Uint8Array | null | Promise<Uint8Array | null>;
 }
 
 /** Makes the cipher for a key; the key lives only in what it returns. */
@@ -60,14 +64,16 @@ export class PageSealer {
     this.cipher = cipher(key);
   }
 
-  seal(bytes: Uint8Array, id: PageIdentity): SealedPage {
+  /** The sealed page, or (with an asynchronous cipher) a promise of it; the nonce is taken now. */
+  seal(bytes: Uint8Array, id: PageIdentity): SealedPage | Promise<SealedPage> {
     const nonce = new Uint8Array(12);
     new DataView(nonce.buffer).setBigUint64(0, this.counter++, true);
-    return { nonce, data: this.cipher.encrypt(nonce, associatedData(id), bytes) };
+    const data = this.cipher.encrypt(nonce, associatedData(id), bytes);
+    return data instanceof Promise ? data.then((sealed) => ({ nonce, data: sealed })) : { nonce, data };
   }
 
   /** The page's bytes, or null when the blob is not what `seal` made for this identity and version. */
-  open(sealed: SealedPage, id: PageIdentity): Uint8Array | null {
+  open(sealed: SealedPage, id: PageIdentity): Uint8Array | null | Promise<Uint8Array | null> {
     if (!(sealed.nonce instanceof Uint8Array) || sealed.nonce.length !== 12 || !(sealed.data instanceof Uint8Array) || sealed.data.length !== SEALED_PAGE_BYTES) return null;
     return this.cipher.decrypt(sealed.nonce, associatedData(id), sealed.data);
   }

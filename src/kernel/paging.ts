@@ -177,6 +177,13 @@ export class Paging implements FramePressure {
     const key = keyOf(process.pid, page);
     const stored = this.stored.get(key);
     if (!stored) throw new Error(`kernel bug: page ${hex(page * PAGE_SIZE)} of ${process.pid} is paged out but has no slot`);
+    // Its seal still being made, the page never left the kernel: its bytes are as they were.
+    if (stored.plain) {
+      const bytes = stored.plain;
+      this.pageIns++;
+      this.stored.release(key);
+      return bytes;
+    }
     let sealed: SealedPage | null = stored.inKernel;
     // A store that cannot answer (a pager that ended, and is restarted) is asked again; one that
     // answers wrong bytes is caught below, at once.
@@ -184,7 +191,7 @@ export class Paging implements FramePressure {
       const ciphertext = await this.store.read({ space: process.pid, page, slot: stored.slot });
       if (ciphertext) sealed = { nonce: stored.nonce, data: withTag(ciphertext, stored.tag) };
     }
-    const bytes = sealed && this.sealer.open(sealed, { space: process.pid, page, version });
+    const bytes = sealed && (await this.sealer.open(sealed, { space: process.pid, page, version }));
     if (!bytes) {
       if (process.alive) this.refusals++;
       throw new ProcessFault(
@@ -210,8 +217,13 @@ export class Paging implements FramePressure {
     if (this.stored.freeSlots === 0 || (this.throttled() && !pinned)) return false;
     const key = keyOf(process.pid, page);
     process.space.evict(page, (bytes, version) => {
-      const sealed = this.sealer.seal(bytes, { space: process.pid, page, version });
-      this.writeOut(this.stored.place(key, process.pid, page, sealed)!);
+      const sealing = this.sealer.seal(bytes, { space: process.pid, page, version });
+      if (!(sealing instanceof Promise)) return this.writeOut(this.stored.place(key, process.pid, page, sealing)!);
+      // An asynchronous cipher: the kernel keeps the bytes (the frame goes now) until the seal is made.
+      const stored = this.stored.place(key, process.pid, page, bytes.slice())!;
+      void sealing.then((sealed) => {
+        if (this.stored.sealed(stored, sealed)) this.writeOut(stored);
+      });
     });
     this.ages.delete(key);
     return true;

@@ -5,6 +5,7 @@ import { KernelObject } from "./caps/kernel-object.ts";
 import type { MemoryObject } from "./caps/memory-object.ts";
 import { ObjectKind } from "./caps/object-abi.ts";
 import type { PageObject } from "./caps/page.ts";
+import type { DebugSession } from "./debugging.ts";
 import type { FaultRecord } from "./fault.ts";
 import { FaultHandler } from "./fault-handler.ts";
 import type { LoadedImage } from "./image.ts";
@@ -76,6 +77,8 @@ export class Process extends KernelObject implements CapabilityHolder {
   /** Why its last MEMORY_CREATE_IMAGE was refused, for MEMORY_LOAD_ERROR ("" after one that was not). */
   loadError = "";
   fault: FaultRecord | null = null;
+  /** Pages brought back from the pager for it so far. */
+  pageIns = 0;
   private pin = 0;
   /** Its serve registration (PROCESS_SERVE; serving.ts), if it made one. */
   serving: ServeRegistration | null = null;
@@ -87,6 +90,8 @@ export class Process extends KernelObject implements CapabilityHolder {
   inCall = false;
   /** Its fault handler, if it registered one (PROCESS_SET_FAULT_HANDLER), and the fault flag. */
   readonly faultHandler = new FaultHandler();
+  /** Its debugger's session, while one is attached (debugging.ts). */
+  debug: DebugSession | null = null;
 
   /** Continues the suspended stack with the kernel call's result. */
   resume: ((value: unknown) => void) | null = null;
@@ -98,6 +103,8 @@ export class Process extends KernelObject implements CapabilityHolder {
   sliceStartNs = 0;
   /** Monotonic deadline while sleeping. */
   sleepUntilNs = Infinity;
+  /** When it last blocked (the scheduler wakes one that waited long at the front of its queue). */
+  blockedAtNs = 0;
 
   private readonly exitWaiters: Array<(outcome: ProcessOutcome) => void> = [];
   private outcomeValue: ProcessOutcome | null = null;

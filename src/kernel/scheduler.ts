@@ -11,6 +11,14 @@ export const TIMED_OUT = Status.E_TIMEOUT;
 
 /** Longest run of process slices before the host's own events (input, timers) get a turn. */
 const HOST_TURN_NS = 2_000_000;
+/**
+ * A process woken after waiting at least this long goes to the front of its priority's queue: it
+ * waited for input, a timer or a reply that took time (the shell at its prompt), and runs before
+ * the processes that kept the CPU busy meanwhile, at most one slice late. Shorter waits (a pipe's
+ * two ends taking turns) wake at the back, so that no pair of processes can keep others of their
+ * priority from the CPU by waking each other.
+ */
+export const INTERACTIVE_WAIT_NS = 1_000_000;
 
 /**
  * One CPU: strict priorities (0 runs first), round robin within a level, time slices enforced
@@ -30,6 +38,8 @@ export class Scheduler {
   private readonly machine: Machine;
   private readonly startProcess: (process: Process) => void;
   private lastHostTurnNs = 0;
+  /** `earliestWakeNs`'s answer while the sleepers stay the same (null: to be computed). */
+  private earliestCache: number | null = null;
   private halted = false;
 
   constructor(machine: Machine, startProcess: (process: Process) => void) {
@@ -39,7 +49,7 @@ export class Scheduler {
 
   makeReady(process: Process, wakeValue?: unknown, first = false): void {
     process.wakeValue = wakeValue;
-    this.sleepers.delete(process);
+    if (this.sleepers.delete(process)) this.earliestCache = null;
     if (process.suspended) {
       process.descriptor.state = "suspended";
       process.parkedReady = true;
@@ -56,7 +66,10 @@ export class Scheduler {
    * blocking (JSPI-wrapped) kernel call of that process.
    */
   block<T>(process: Process): Promise<T> {
-    if (process.state !== "ready" && process.state !== "suspended") process.descriptor.state = "blocked";
+    if (process.state !== "ready" && process.state !== "suspended") {
+      process.descriptor.state = "blocked";
+      process.blockedAtNs = this.machine.clock.monotonicNs();
+    }
     return new Promise<T>((resolve) => {
       process.resume = resolve as (value: unknown) => void;
       this.yieldCpu(process);
@@ -85,6 +98,7 @@ export class Scheduler {
   sleep(process: Process, deadlineNs: number): Promise<void> {
     process.sleepUntilNs = deadlineNs;
     this.sleepers.add(process);
+    this.earliestCache = null;
     return this.block<void>(process);
   }
 
@@ -96,15 +110,21 @@ export class Scheduler {
     if (deadlineNs !== Infinity) {
       process.sleepUntilNs = deadlineNs;
       this.sleepers.add(process);
+      this.earliestCache = null;
     }
     return this.block<T | typeof TIMED_OUT>(process);
   }
 
-  /** Ends `process`'s wait with `value`: it becomes ready (at the front with `first`). */
+  /** Ends `process`'s wait with `value`: it becomes ready (at the front with `first`, or after a long wait). */
   wake(process: Process, value: unknown, first = false): void {
     if (!process.alive) return;
     this.endWait(process);
-    this.makeReady(process, value, first);
+    this.makeReady(process, value, first || this.waitedLong(process));
+  }
+
+  /** Whether `process` has been blocked at least INTERACTIVE_WAIT_NS (it then wakes at the front of its queue). */
+  private waitedLong(process: Process): boolean {
+    return process.state === "blocked" && this.machine.clock.monotonicNs() - process.blockedAtNs >= INTERACTIVE_WAIT_NS;
   }
 
   /**
@@ -167,12 +187,28 @@ export class Scheduler {
     const cancel = process.waitCancel;
     process.waitCancel = null;
     cancel?.();
-    this.sleepers.delete(process);
+    if (this.sleepers.delete(process)) this.earliestCache = null;
   }
 
-  /** Whether the current slice is over: the *preemption pending* bit, computed from the clock. */
+  /**
+   * Whether the current slice is over: the *preemption pending* bit, computed from the clock. A
+   * sleeper whose time has come ends it too: the host's timer cannot fire while a process runs
+   * (one thread), so the kernel looks at the sleepers' deadlines itself at each look at the clock,
+   * and a sleeper runs within microseconds of its time instead of at the end of the slice.
+   */
   preemptionPending(process: Process): boolean {
-    return this.machine.clock.monotonicNs() - process.sliceStartNs >= this.sliceNs || this.machine.interrupts.hasPending();
+    const now = this.machine.clock.monotonicNs();
+    return now - process.sliceStartNs >= this.sliceNs || this.machine.interrupts.hasPending() || now >= this.earliestWakeNs();
+  }
+
+  /** The earliest sleeper's deadline (Infinity: none), cached until the set of sleepers changes. */
+  private earliestWakeNs(): number {
+    if (this.earliestCache === null) {
+      let earliest = Infinity;
+      for (const sleeper of this.sleepers) earliest = Math.min(earliest, sleeper.sleepUntilNs);
+      this.earliestCache = earliest;
+    }
+    return this.earliestCache;
   }
 
   /** Takes a process out of every queue and wait (it was killed). */
@@ -255,7 +291,7 @@ export class Scheduler {
     for (const sleeper of this.sleepers) {
       if (sleeper.sleepUntilNs > now) continue;
       if (sleeper.waitCancel) this.wake(sleeper, TIMED_OUT);
-      else this.makeReady(sleeper);
+      else this.makeReady(sleeper, undefined, this.waitedLong(sleeper));
     }
   }
 

@@ -7,10 +7,13 @@ export interface StoredPage {
   readonly space: number;
   readonly page: number;
   readonly slot: number;
-  readonly nonce: Uint8Array;
-  readonly tag: Uint8Array;
+  /** Its seal's nonce and tag (empty while the seal is being made). */
+  nonce: Uint8Array;
+  tag: Uint8Array;
   /** The whole sealed blob while the store has not acknowledged its write (null after). */
   inKernel: SealedPage | null;
+  /** The page's bytes while an asynchronous cipher makes its seal (they never left the kernel); null after. */
+  plain: Uint8Array | null;
   /** A write to the slot is outstanding: the slot cannot be reused until it settles. */
   writing: boolean;
   /** The page came back (or its process ended): the slot is free once no write is outstanding. */
@@ -57,14 +60,38 @@ export class StoredPages {
     return this.pages.size;
   }
 
-  /** A slot for a page just sealed, or null when the store is full. */
-  place(key: string, space: number, page: number, sealed: SealedPage): StoredPage | null {
+  /**
+   * A slot for a page just sealed, or null when the store is full. `sealed` may be the page's
+   * bytes instead, while its seal is being made (`sealed` below): the slot is held meanwhile as if a
+   * write were outstanding, and a page-in takes the bytes as they are.
+   */
+  place(key: string, space: number, page: number, sealed: SealedPage | Uint8Array): StoredPage | null {
     const slot = this.free.pop();
     if (slot === undefined) return null;
-    const stored: StoredPage = { space, page, slot, nonce: sealed.nonce, tag: sealed.data.slice(PAGE_SIZE), inKernel: sealed, writing: true, released: false, failures: 0 };
+    const stored: StoredPage = { space, page, slot, nonce: new Uint8Array(0), tag: new Uint8Array(0), inKernel: null, plain: null, writing: true, released: false, failures: 0 };
+    if (sealed instanceof Uint8Array) stored.plain = sealed;
+    else this.setSeal(stored, sealed);
     this.pages.set(key, stored);
     this.inKernelCount++;
     return stored;
+  }
+
+  /** A page placed while sealing has its seal: false when it came back (or its process ended) meanwhile, and its slot is free again. */
+  sealed(stored: StoredPage, sealed: SealedPage): boolean {
+    stored.plain = null;
+    if (stored.released) {
+      stored.writing = false;
+      this.free.push(stored.slot);
+      return false;
+    }
+    this.setSeal(stored, sealed);
+    return true;
+  }
+
+  private setSeal(stored: StoredPage, sealed: SealedPage): void {
+    stored.nonce = sealed.nonce;
+    stored.tag = sealed.data.slice(PAGE_SIZE);
+    stored.inKernel = sealed;
   }
 
   get(key: string): StoredPage | undefined {
@@ -118,8 +145,9 @@ export class StoredPages {
 
   /** The kernel's copy goes (the store took it, or the page is back): waiters may go on. A failed write keeps it, so it wakes nobody. */
   private dropBlob(page: StoredPage): void {
-    if (page.inKernel === null) return;
+    if (page.inKernel === null && page.plain === null) return;
     page.inKernel = null;
+    page.plain = null;
     this.inKernelCount--;
     this.wakeWaiters();
   }
@@ -131,7 +159,8 @@ export class StoredPages {
     this.pages.delete(key);
     page.released = true;
     // A write still out holds its own view of the bytes (or, still queued, is skipped as no longer
-    // wanted): the kernel's copy can go.
+    // wanted): the kernel's copy can go. A seal still being made counts as a write outstanding:
+    // `sealed` frees the slot when it is done.
     this.dropBlob(page);
     if (!page.writing) this.free.push(page.slot);
   }

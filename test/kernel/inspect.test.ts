@@ -5,6 +5,8 @@
 import { describe, expect, it } from "vitest";
 import { FrameKind, KernelInspector, TIMELINE_BUCKET_NS } from "../../src/kernel/inspect.ts";
 import { bootMachine } from "../helpers/booted-machine.ts";
+import { testMachine } from "../helpers/test-host.ts";
+import { wat } from "../helpers/wat.ts";
 
 const CONFIG = `service registry registry
 service hello hello-service memory=64
@@ -70,5 +72,18 @@ describe("KernelInspector", () => {
     for (const bucket of after) expect(bucket.shares.reduce((sum, [, ns]) => sum + ns, 0)).toBeLessThanOrEqual(TIMELINE_BUCKET_NS + 1);
     expect(after.filter((b) => b.startNs > pausedAt + TIMELINE_BUCKET_NS && b.startNs + TIMELINE_BUCKET_NS < pausedAt + 120e6)).toEqual([]);
     await m.halt();
+  });
+
+  it("counts a process's faults and page-ins", async () => {
+    const t = testMachine();
+    const inspector = new KernelInspector(t.kernel);
+    inspector.watch(true);
+    const faulting = t.kernel.spawn(await t.loader.load(wat(`(module (memory 1) (func (export "_start") (drop (i32.load (i32.const 0)))))`), "faulting"));
+    const fine = t.kernel.spawn(await t.loader.load(wat(`(module (memory 1) (func (export "_start")))`), "fine"));
+    inspector.processes();
+    await t.kernel.run();
+    const { ended } = inspector.processes();
+    expect(ended.find((p) => p.pid === faulting.pid)).toMatchObject({ faults: 1, pageIns: 0 });
+    expect(ended.find((p) => p.pid === fine.pid)).toMatchObject({ faults: 0, pageIns: 0 });
   });
 });

@@ -6,8 +6,10 @@
  * refuses every altered blob (a property over random bit flips).
  */
 import { describe, expect, it } from "vitest";
-import { PageSealer, portablePageCipher } from "../../src/kernel/page-sealer.ts";
+import { type PageCipherFactory, PageSealer, portablePageCipher } from "../../src/kernel/page-sealer.ts";
 import { nodePageCipher } from "../../src/hosts/node/node-page-cipher.ts";
+import { checkInvariants } from "../../src/kernel/invariants.ts";
+import { webPageCipher } from "../../src/hosts/web/worker/web-page-cipher.ts";
 import { EvictionPolicy, type EvictionPolicyCode, PinLevel } from "../../src/kernel/paging.ts";
 import { TestStore } from "../helpers/test-store.ts";
 import type { StoreSlot } from "../../src/kernel/paging.ts";
@@ -55,8 +57,8 @@ function expected(pages: number, rounds: number): number {
 
 const MEMORY = 4 << 20;
 
-async function run(pages: number, rounds: number, store: TestStore, policy: EvictionPolicyCode = EvictionPolicy.CLOCK) {
-  const t = testMachine({ memory: MEMORY });
+async function run(pages: number, rounds: number, store: TestStore, policy: EvictionPolicyCode = EvictionPolicy.CLOCK, pageCipher?: PageCipherFactory) {
+  const t = testMachine({ memory: MEMORY, kernel: { pageCipher } });
   const paging = t.kernel.enablePaging(store, { storePages: 8192, lowWater: 64, policy });
   const image = await t.loader.load(WORKLOAD, "workload");
   // Map the image for good before counting free frames.
@@ -143,6 +145,30 @@ describe("demand paging", () => {
       expect(t.kernel.paging!.refusals).toBe(1);
     }, patience(60_000));
   }
+});
+
+describe("demand paging with an asynchronous cipher (WebCrypto's, as the browser host seals)", () => {
+  it("runs a workload of four times physical memory correctly: an evicted page waits in the kernel for its seal, and a page-in meanwhile takes it from there", async () => {
+    const pages = (4 * MEMORY) / 4096;
+    const store = new TestStore();
+    const { t, paging, process, free, value } = await run(pages, 3, store, EvictionPolicy.CLOCK, webPageCipher);
+    expect(process.fault).toBe(null);
+    expect(value).toBe(expected(pages, 3));
+    expect(paging.evictions).toBeGreaterThan(2 * pages - 1024);
+    expect(paging.pageIns).toBeGreaterThan(pages);
+    // Most pages were sealed and written out before they came back.
+    expect(store.writes).toBeGreaterThan(pages);
+    expect(t.kernel.frames.freeCount).toBe(free);
+    expect(checkInvariants(t.kernel)).toEqual([]);
+  }, patience(60_000));
+
+  it("tears the process down when the pager flips a bit of a page", async () => {
+    const store = new TestStore("flip");
+    const { process, value, t } = await run(1600, 4, store, EvictionPolicy.CLOCK, webPageCipher);
+    expect(value).toBe(undefined);
+    expect(process.fault).toMatchObject({ kind: "page-integrity" });
+    expect(t.kernel.paging!.refusals).toBe(1);
+  }, patience(60_000));
 });
 
 describe("pin levels", () => {
@@ -279,7 +305,7 @@ describe("kernel calls on paged-out memory", () => {
   }, patience(60_000));
 });
 
-for (const [name, cipher] of [["portable", portablePageCipher], ["node", nodePageCipher]] as const) describe(`the page sealer (${name} AES-GCM)`, () => {
+for (const [name, cipher] of [["portable", portablePageCipher], ["node", nodePageCipher], ["WebCrypto, asynchronous", webPageCipher]] as const) describe(`the page sealer (${name} AES-GCM)`, () => {
   const entropy = { fill: (bytes: Uint8Array) => void crypto.getRandomValues(bytes) };
   const page = () => {
     const bytes = new Uint8Array(4096);
@@ -287,34 +313,34 @@ for (const [name, cipher] of [["portable", portablePageCipher], ["node", nodePag
     return bytes;
   };
 
-  it("opens what it sealed, for that identity and version only", () => {
+  it("opens what it sealed, for that identity and version only", async () => {
     const sealer = new PageSealer(entropy, cipher);
     const bytes = page();
     const id = { space: 3, page: 0x42, version: 7 };
-    const sealed = sealer.seal(bytes, id);
-    expect(sealer.open(sealed, id)).toEqual(bytes);
+    const sealed = await sealer.seal(bytes, id);
+    expect(await sealer.open(sealed, id)).toEqual(bytes);
     expect(sealed.data.subarray(0, 4096)).not.toEqual(bytes);
-    expect(sealer.open(sealed, { ...id, version: 6 })).toBe(null);
-    expect(sealer.open(sealed, { ...id, page: 0x43 })).toBe(null);
-    expect(sealer.open(sealed, { ...id, space: 4 })).toBe(null);
-    expect(new PageSealer(entropy, cipher).open(sealed, id)).toBe(null);
-    expect(sealer.open({ nonce: sealed.nonce, data: sealed.data.subarray(1) }, id)).toBe(null);
+    expect(await sealer.open(sealed, { ...id, version: 6 })).toBe(null);
+    expect(await sealer.open(sealed, { ...id, page: 0x43 })).toBe(null);
+    expect(await sealer.open(sealed, { ...id, space: 4 })).toBe(null);
+    expect(await new PageSealer(entropy, cipher).open(sealed, id)).toBe(null);
+    expect(await sealer.open({ nonce: sealed.nonce, data: sealed.data.subarray(1) }, id)).toBe(null);
     const otherNonce = sealed.nonce.slice();
     otherNonce[11] ^= 1;
-    expect(sealer.open({ nonce: otherNonce, data: sealed.data }, id)).toBe(null);
+    expect(await sealer.open({ nonce: otherNonce, data: sealed.data }, id)).toBe(null);
   });
 
-  it("never uses a nonce twice", () => {
+  it("never uses a nonce twice", async () => {
     const sealer = new PageSealer(entropy, cipher);
     const seen = new Set<string>();
-    for (let i = 0; i < 300; i++) seen.add(Buffer.from(sealer.seal(new Uint8Array(4096), { space: 1, page: 1, version: 1 }).nonce).toString("hex"));
+    for (let i = 0; i < 300; i++) seen.add(Buffer.from((await sealer.seal(new Uint8Array(4096), { space: 1, page: 1, version: 1 })).nonce).toString("hex"));
     expect(seen.size).toBe(300);
   });
 
-  it("refuses any single flipped bit, in the data, the tag or the nonce", () => {
+  it("refuses any single flipped bit, in the data, the tag or the nonce", async () => {
     const sealer = new PageSealer(entropy, cipher);
     const id = { space: 9, page: 9, version: 1 };
-    const sealed = sealer.seal(page(), id);
+    const sealed = await sealer.seal(page(), id);
     const next = prng(0x5eed);
     const random = () => Math.floor(next() * 2 ** 32);
     for (let i = 0; i < 200; i++) {
@@ -323,22 +349,20 @@ for (const [name, cipher] of [["portable", portablePageCipher], ["node", nodePag
       const at = random() % target.length;
       target[at] ^= 1 << (random() % 8);
       const altered = inNonce ? { nonce: target, data: sealed.data } : { nonce: sealed.nonce, data: target };
-      expect(sealer.open(altered, id)).toBe(null);
+      expect(await sealer.open(altered, id)).toBe(null);
     }
   });
 });
 
-describe("the two page ciphers", () => {
-  it("make the same blobs, and each opens the other's", () => {
+describe("the three page ciphers", () => {
+  it("make the same blobs, and each opens the others'", async () => {
     const fixed = { fill: (bytes: Uint8Array) => void bytes.fill(0x5a) };
-    const [portable, native] = [new PageSealer(fixed, portablePageCipher), new PageSealer(fixed, nodePageCipher)];
+    const sealers = [portablePageCipher, nodePageCipher, webPageCipher].map((cipher) => new PageSealer(fixed, cipher));
     const bytes = Uint8Array.from({ length: 4096 }, (_, i) => (i * 13) & 0xff);
     const id = { space: 2, page: 0x30, version: 4 };
-    const a = portable.seal(bytes, id);
-    const b = native.seal(bytes, id);
-    expect(b).toEqual(a);
-    expect(native.open(a, id)).toEqual(bytes);
-    expect(portable.open(b, id)).toEqual(bytes);
+    const blobs = await Promise.all(sealers.map((sealer) => sealer.seal(bytes, id)));
+    for (const blob of blobs) expect(blob).toEqual(blobs[0]);
+    for (const sealer of sealers) for (const blob of blobs) expect(await sealer.open(blob, id)).toEqual(bytes);
   });
 });
 

@@ -45,6 +45,71 @@ describe("scheduler", () => {
     expect(t.stdout()).toMatch(/^hello from dogma pid 2\n[\s\S]*slept\n$/);
   });
 
+  it("runs a process that waited long before the ones that kept the CPU busy meanwhile", async () => {
+    const t = testMachine();
+    const spin = await t.loader.load(program("spin"), "spin");
+    const napper = wat(`(module
+      (import "dogma" "sleep" (func $sleep (param i64)))
+      (memory 1)
+      (func (export "_start") (local $i i32)
+        (loop $again
+          (call $sleep (i64.const 5000000))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br_if $again (i32.lt_u (local.get $i) (i32.const 10))))))`);
+    const spinners = [1, 2, 3].map(() => t.kernel.spawn(spin));
+    const sleeper = t.kernel.spawn(await t.loader.load(napper, "napper"));
+    const dispatches: Array<[pid: number, atNs: number]> = [];
+    t.kernel.scheduler.observer = { running: (p, at) => void (p && dispatches.push([p.pid, at])), ended: () => {} };
+    const done = sleeper.wait().then(() => spinners.forEach((p) => t.kernel.kill(p.pid)));
+    await t.kernel.run();
+    await done;
+    // After each of the sleeper's naps ends (5 ms after it was last dispatched), nobody else is
+    // dispatched before it: it waited long, so it wakes at the front of its queue. At the back it
+    // would wait for the two spinners queued before it, every time.
+    const mine = dispatches.filter(([pid]) => pid === sleeper.pid).map(([, at]) => at);
+    let overtaken = 0;
+    for (let i = 0; i + 1 < mine.length; i++) {
+      const deadline = mine[i]! + 5_500_000;
+      overtaken += dispatches.filter(([pid, at]) => pid !== sleeper.pid && at > deadline && at < mine[i + 1]!).length;
+    }
+    expect(mine.length).toBeGreaterThanOrEqual(10);
+    expect(overtaken).toBeLessThanOrEqual(3);
+  });
+
+  it("wakes a sleeper at its time, not at the end of the slice running then", async () => {
+    const t = testMachine();
+    // Long slices: waiting for the running one to end would make each wake-up 25 ms late on average.
+    t.kernel.scheduler.sliceNs = 50_000_000;
+    const spin = await t.loader.load(program("spin"), "spin");
+    const napper = wat(`(module
+      (import "dogma" "sleep" (func $sleep (param i64)))
+      (memory 1)
+      (func (export "_start") (local $i i32)
+        (loop $again
+          (call $sleep (i64.const 3000000))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br_if $again (i32.lt_u (local.get $i) (i32.const 15))))))`);
+    const spinner = t.kernel.spawn(spin);
+    const sleeper = t.kernel.spawn(await t.loader.load(napper, "napper"));
+    const late: number[] = [];
+    let last = -1;
+    t.kernel.scheduler.observer = {
+      running(p, at) {
+        if (p !== sleeper) return;
+        if (last >= 0) late.push(at - (last + 3_000_000));
+        last = at;
+      },
+      ended: () => {},
+    };
+    const done = sleeper.wait().then(() => t.kernel.kill(spinner.pid));
+    await t.kernel.run();
+    await done;
+    late.sort((a, b) => a - b);
+    // The kernel looks at the sleepers' deadlines at each look at the clock: the median wake-up is
+    // far inside the slice (microseconds, as a rule; a fifth of a slice leaves room for a busy host).
+    expect(late[late.length >> 1]).toBeLessThan(t.kernel.scheduler.sliceNs / 5);
+  });
+
   it("yield_to runs the named process next and refuses unknown pids", async () => {
     const t = testMachine();
     const bytes = wat(`(module

@@ -10,6 +10,7 @@ export * from "./abi";
 export * from "./caps/capability";
 export * from "./caps/memory";
 export * from "./caps/process";
+export * from "./caps/debug";
 export * from "./caps/receiver";
 export * from "./caps/page";
 export * from "./caps/cappage";

@@ -23,6 +23,8 @@ export const PROC_INSPECT: u32 = 5;
 export const PROC_HALT: u32 = 6;
 /** Caps: a Memory, and an Image (a binary the caller loaded itself: one over 16 MiB, through an image builder). */
 export const PROC_SPAWN_IMAGE: u32 = 7;
+/** A Process capability (RIGHT_PROCESS_DEBUG, RIGHT_PROCESS_INFO) to job `pid` of this capability's session. */
+export const PROC_DEBUG: u32 = 8;
 // Requests on a job capability (what PROC_SPAWN and PROC_SPAWN_BINARY answer).
 export const JOB_ARGS: u32 = 16;
 export const JOB_GIVE: u32 = 17;
@@ -32,10 +34,12 @@ export const JOB_KILL: u32 = 20;
 export const JOB_STATE: u32 = 21;
 /** Cap 0: a send capability, which gets the job's PROCESS_ENDED notice (as PROCESS_MONITOR). */
 export const JOB_MONITOR: u32 = 22;
+/** A Process capability to the job with RIGHT_PROCESS_DEBUG and RIGHT_PROCESS_INFO (docs/DEBUGGING.md). */
+export const JOB_DEBUG: u32 = 23;
 /** The job stops being scheduled (^Z in the shell) until JOB_RESUME; PROCESS_SUSPEND's answer. */
-export const JOB_SUSPEND: u32 = 23;
+export const JOB_SUSPEND: u32 = 24;
 /** A suspended job runs again (fg, bg). */
-export const JOB_RESUME: u32 = 24;
+export const JOB_RESUME: u32 = 25;
 
 /** Where a program the process manager started finds it (a call capability with its spawner's session). */
 export const SLOT_PROC: i32 = 3;
@@ -143,6 +147,17 @@ export function procKill(proc: i32, pid: u32): i32 {
 }
 
 /**
+ * A Process capability with RIGHT_PROCESS_DEBUG and RIGHT_PROCESS_INFO to process `pid`, which
+ * must be a job of this capability's session (E_MISSING_RIGHT otherwise): the capability, or a status.
+ */
+export function procDebug(proc: i32, pid: u32): i32 {
+  msgBegin(PROC_DEBUG);
+  msgAddWord(pid);
+  const status = called(proc);
+  return status < 0 ? status : msgCapCount() > 0 ? msgCap(0) : E_BAD_MESSAGE;
+}
+
+/**
  * Relays a kernel introspection operation (OP_KERNEL_PROCESS, _CAPS, _FRAMES, _MEMORY, _UPTIME)
  * with up to two words; the kernel's answer words are in the message (readKernelProcess...).
  */
@@ -230,6 +245,13 @@ export class Job {
     msgBegin(JOB_MONITOR);
     msgAddCap(sendCap);
     return called(this.cap);
+  }
+
+  /** A Process capability to it with RIGHT_PROCESS_DEBUG and RIGHT_PROCESS_INFO, or a status. */
+  debug(): i32 {
+    msgBegin(JOB_DEBUG);
+    const status = called(this.cap);
+    return status < 0 ? status : msgCapCount() > 0 ? msgCap(0) : E_BAD_MESSAGE;
   }
 
   /** It stops being scheduled until resume (^Z). */

@@ -2,11 +2,11 @@
 // spawning boot modules and a binary handed over in a Region (a copy of this program's own
 // binary, which then runs as "child"), arguments and passed capabilities, refusals (a bad binary
 // with the loader's reason, bad arguments, missing rights, an exhausted quota, no such module),
-// kill authority by session, and the tools ps, caps, mem, uptime, kill and halt, which ends it all.
+// kill and debug authority by session, and the tools ps, caps, mem, uptime, kill and halt, which ends it all.
 // Config: service client proc-test-client memory=4096 [-- no-halt]
 import {
   print, eprint, errorName, exit, sleep, args, getpid, imageBase, imageSize, capKind, capCopy, Memory, Region, Job, procLookup, procSession,
-  procSpawn, procSpawnBinary, procKill, procHalt, lastSpawnedPid, lastLoadError, msgBegin, msgAddWord, msgInvoke, msgLabel, procStatus,
+  procSpawn, procSpawnBinary, procKill, procDebug, procHalt, capInfo, capDrop, lastSpawnedPid, lastLoadError, msgBegin, msgAddWord, msgInvoke, msgLabel, procStatus,
   E_INVALID_CAP, KIND_MEMORY, RIGHT_MEMORY_INFO, JOB_ARGS, STATE_EXITED, STATE_FAULTED, SLOT_FIRST_PASSED, CAP_MOVE,
 } from "../lib";
 
@@ -100,6 +100,15 @@ say("kill through the registry's capability: " + errorName(procKill(proc, sleepe
 say("kill from another session: " + errorName(procKill(check("another session", procSession(proc)), sleeperPid)));
 say("kill a pid procman did not spawn: " + errorName(procKill(session, 1)));
 say("halt through the registry's capability: " + errorName(procHalt(proc)));
+// Who may debug: the same rule, and the capability debugs and watches, no more (docs/DEBUGGING.md).
+say("debug through the registry's capability: " + errorName(procDebug(proc, sleeperPid)));
+say("debug from another session: " + errorName(procDebug(check("another session", procSession(proc)), sleeperPid)));
+const debugged = check("debug from its session", procDebug(session, sleeperPid));
+say("debug from its session: rights 0x" + capInfo(debugged).rights.toString(16));
+capDrop(debugged);
+const jobDebug = check("debug through the job", sleeper.debug());
+say("debug through the job: rights 0x" + capInfo(jobDebug).rights.toString(16));
+capDrop(jobDebug);
 
 // The tools, spawned in the session: they find procman at slot 3.
 run(session, ["ps"]);

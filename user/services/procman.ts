@@ -2,8 +2,8 @@
 // passes a Memory (its quota pays) and names a boot module or hands over a binary in a Region; it
 // gets a job capability, through which it gives the job arguments and capabilities, starts it,
 // waits for its exit code and kills it. It also relays the kernel's introspection (ps, caps, mem,
-// uptime) from its KERNEL_INSPECT capability, kills by pid within a session, and asks process 1
-// to halt. Registered as "proc". Config:
+// uptime) from its KERNEL_INSPECT capability, kills (and hands debuggers the right to debug) by pid
+// within a session, and asks process 1 to halt. Registered as "proc". Config:
 //   service proc procman memory=64 kernel images bootinfo control
 // Slots: 2 the registry, 3 its Memory, 4 Kernel (KERNEL_INSPECT), 5 the Images Cappage, 6 the
 // boot info, 7 init's control capability.
@@ -19,7 +19,8 @@ import {
   OP_KERNEL_FRAMES, OP_KERNEL_MEMORY, OP_KERNEL_UPTIME, OP_KERNEL_PAGING_INFO, MSG_PROCESS_ENDED, E_INVALID_ARGUMENT, E_INVALID_CAP, E_MISSING_RIGHT,
   E_NO_PROCESS, E_NOT_READY, E_PEER_DEAD, E_QUOTA, E_BAD_MESSAGE, E_WRONG_TYPE, MAX_DATA_WORDS, REGISTRY_NAME_WORDS,
   KIND_IMAGE, PROC_SESSION, PROC_SPAWN, PROC_SPAWN_BINARY, PROC_SPAWN_IMAGE, PROC_KILL, PROC_INSPECT, PROC_HALT, JOB_ARGS, JOB_GIVE, JOB_START, JOB_WAIT,
-  JOB_KILL, JOB_STATE, JOB_MONITOR, JOB_SUSPEND, JOB_RESUME, OP_PROCESS_SUSPEND, OP_PROCESS_RESUME, check,
+  JOB_KILL, JOB_STATE, JOB_MONITOR, JOB_DEBUG, PROC_DEBUG, RIGHT_PROCESS_DEBUG, RIGHT_PROCESS_INFO, JOB_SUSPEND, JOB_RESUME,
+  OP_PROCESS_SUSPEND, OP_PROCESS_RESUME, check,
 } from "../lib";
 import { readModuleNames } from "./procman-parts/boot-modules";
 import { JOB_BIT, Job, MAX_JOBS, answerEnd, ended, freeEntry, handleOf, jobOf, jobs, release } from "./procman-parts/jobs";
@@ -256,6 +257,30 @@ function killPid(session: u32): u32 {
   return fail(E_NO_PROCESS);
 }
 
+/**
+ * A copy of a job's Process capability that debugs and watches it (PROCESS_DEBUG, PROCESS_INFO),
+ * as the reply's capability: the job's holder, or its session, decides who debugs it.
+ */
+function debugCapability(job: Job): u32 {
+  const cap = capCopy(job.process, RIGHT_PROCESS_DEBUG | RIGHT_PROCESS_INFO);
+  if (cap < 0) return fail(cap);
+  msgBegin(0);
+  msgAddCap(<u32>cap | CAP_MOVE);
+  return 0;
+}
+
+/** PROC_DEBUG: a running job of the caller's session (0 has no authority), as PROC_KILL. */
+function debugPid(session: u32): u32 {
+  const pid = word(0);
+  for (let i = 0; i < MAX_JOBS; i++) {
+    const job = jobs[i];
+    if (job.process == 0 || job.ended || job.pid != pid) continue;
+    if (session == 0 || job.session != session) return fail(E_MISSING_RIGHT);
+    return debugCapability(job);
+  }
+  return fail(E_NO_PROCESS);
+}
+
 function halt(session: u32): u32 {
   if (session == 0) return fail(E_MISSING_RIGHT);
   if (capKind(CONTROL) != <i32>KIND_RECEIVER) return fail(E_NOT_READY);
@@ -291,6 +316,7 @@ function jobRequest(job: Job, label: u32, replyCap: i32): u32 {
     msgBegin(OP_PROCESS_KILL);
     return fail(msgInvoke(job.process));
   }
+  if (label == JOB_DEBUG) return debugCapability(job);
   if (label == JOB_SUSPEND || label == JOB_RESUME) {
     msgBegin(label == JOB_SUSPEND ? OP_PROCESS_SUSPEND : OP_PROCESS_RESUME);
     return fail(msgInvoke(job.process));
@@ -325,6 +351,7 @@ function handle(label: u32, badge: u32, replyCap: i32): u32 {
   if (label == PROC_INSPECT) return inspect();
   if (label == PROC_KILL) return killPid(badge);
   if (label == PROC_HALT) return halt(badge);
+  if (label == PROC_DEBUG) return debugPid(badge);
   if (label == PROC_SESSION) {
     const session = mint(requests, nextSession++ & 0x7fffffff, RIGHT_RECEIVER_CALL);
     if (session < 0) return fail(session);

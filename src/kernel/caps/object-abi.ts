@@ -34,6 +34,7 @@ export const Rights = {
   PROCESS_GIVE: 16,
   PROCESS_LISTEN: 32,
   PROCESS_MEMORY: 64,
+  PROCESS_DEBUG: 128,
   RECEIVER_RECEIVE: 1,
   RECEIVER_MINT: 2,
   RECEIVER_SEND: 4,
@@ -93,6 +94,23 @@ export const Op = {
   PROCESS_COPY_PAGES: 0xffff_0242,
   PROCESS_CLONE: 0xffff_0243,
   PROCESS_SERVE: 0xffff_0244,
+  PROCESS_DEBUG_ATTACH: 0xffff_0260,
+  PROCESS_DEBUG_DETACH: 0xffff_0261,
+  PROCESS_DEBUG_STOP: 0xffff_0262,
+  PROCESS_DEBUG_CONTINUE: 0xffff_0263,
+  PROCESS_DEBUG_STEP: 0xffff_0264,
+  PROCESS_DEBUG_BREAK: 0xffff_0265,
+  PROCESS_DEBUG_WATCH: 0xffff_0266,
+  PROCESS_DEBUG_CLEAR: 0xffff_0267,
+  PROCESS_DEBUG_READ: 0xffff_0268,
+  PROCESS_DEBUG_WRITE: 0xffff_0269,
+  PROCESS_DEBUG_GLOBALS: 0xffff_026a,
+  PROCESS_DEBUG_SET_GLOBAL: 0xffff_026b,
+  PROCESS_DEBUG_INFO: 0xffff_026c,
+  PROCESS_DEBUG_BACKTRACE: 0xffff_026d,
+  PROCESS_DEBUG_FUNCTION: 0xffff_026e,
+  PROCESS_DEBUG_FAULT: 0xffff_026f,
+  PROCESS_DEBUG_GLOBAL_NAME: 0xffff_0270,
   RECEIVER_RECEIVE: 0xffff_0300,
   RECEIVER_MINT: 0xffff_0301,
   RECEIVER_INFO: 0xffff_0302,
@@ -142,12 +160,23 @@ export const KernelMessage = {
   INTERRUPT: 0xffff_f002,
   PAGE_OUT: 0xffff_f003,
   PAGE_IN: 0xffff_f004,
+  DEBUG_STOPPED: 0xffff_f005,
 } as const;
 
 /** Flags of a Page (`PAGE_SET_FLAGS`, `PAGE_INFO`). */
 export const PageFlag = { READ_ONLY: 1, SHARED: 2 } as const;
 /** The rights `PROCESS_PROTECT` gives private pages: a page is unreadable, read-only or read-write. */
 export const PageRights = { NONE: 0, READ: 1, READ_WRITE: 3 } as const;
+/** Why a debugged process stopped (`DEBUG_STOPPED`, `PROCESS_DEBUG_INFO`; docs/DEBUGGING.md). */
+export const DebugStop = { REQUEST: 1, BREAKPOINT: 2, WATCHPOINT: 3, STEP: 4, FAULT: 5 } as const;
+/** Where a breakpoint stops in its function (`PROCESS_DEBUG_BREAK`). */
+export const BreakAt = { ENTRY: 0, LOOPS: 1, OFFSET: 2 } as const;
+/** What a watchpoint stops on (`PROCESS_DEBUG_WATCH`). */
+export const WatchOn = { WRITE: 1, ACCESS: 2 } as const;
+/** `PROCESS_DEBUG_ATTACH`'s flags: what the debugger's end does to its target (default: detach, it runs on). */
+export const DebugAttachFlag = { KILL_ON_END: 1 } as const;
+/** `PROCESS_DEBUG_READ` and `_WRITE` flags: the target's page rights are set aside (its private pages only). */
+export const DebugAccessFlag = { OVERRIDE_RIGHTS: 1 } as const;
 /** Flags of a Region (`MEMORY_CREATE_REGION`). */
 export const RegionFlag = { ZERO_ON_FREE: 1 } as const;
 

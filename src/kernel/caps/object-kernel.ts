@@ -1,4 +1,5 @@
 import type { Clock } from "../../machine/devices.ts";
+import type { Debugging } from "../debugging.ts";
 import type { LoadedImage } from "../image.ts";
 import type { Process } from "../process.ts";
 import type { Scheduler } from "../scheduler.ts";
@@ -28,4 +29,12 @@ export interface ObjectKernel {
   cloneProcess(source: Process, memory: MemoryObject, parent: Process): Process | number | Promise<Process | number>;
   /** Ends a process (killed: code 137); works on the running one too. */
   terminate(process: Process): void;
+  /** Debuggers and their targets (PROCESS_DEBUG_*). */
+  readonly debugging: Debugging;
+  /**
+   * Makes `process`'s page at `address` usable for a debugger's access while `waiter` (the
+   * debugger, in a kernel call) blocks: brought back from the pager, or a frame freed for it.
+   * False when it could not be.
+   */
+  readyPageFor(process: Process, address: number, waiter: Process): Promise<boolean>;
 }

@@ -13,6 +13,7 @@ import type { MemoryObject } from "./memory-object.ts";
 import { ALL_RIGHTS, KernelMessage, ObjectKind, Op, PageRights, Rights } from "./object-abi.ts";
 import { PTE_READ, PTE_WRITE } from "../page-table.ts";
 import type { ObjectKernel } from "./object-kernel.ts";
+import { DEBUG_OPS, invokeDebug } from "./debug-control.ts";
 import { readArgsBlock } from "./process-args.ts";
 import { registerServe } from "../serving.ts";
 
@@ -34,6 +35,7 @@ const RIGHT_FOR: Record<number, number> = {
   [Op.PROCESS_COPY_PAGES]: Rights.PROCESS_MEMORY,
   [Op.PROCESS_CLONE]: Rights.PROCESS_MEMORY,
   [Op.PROCESS_SERVE]: Rights.PROCESS_LISTEN,
+  ...Object.fromEntries([...DEBUG_OPS].map((op) => [op, Rights.PROCESS_DEBUG])),
 };
 
 /** PROCESS_PROTECT's rights words, as page-table rights bits. */
@@ -59,6 +61,7 @@ export function invokeProcess(k: ObjectKernel, inv: Invocation, target: Process)
   if (op === Op.PROCESS_STATE) return answer(inv, processStateWords(target));
   if (op === Op.PROCESS_WAIT) return waitForEnd(k, inv, target);
   if (op === Op.PROCESS_MONITOR) return monitor(k, inv, target);
+  if (DEBUG_OPS.has(op)) return invokeDebug(k, inv, target);
   if (!target.alive) return Status.E_PEER_DEAD;
   switch (op) {
     case Op.PROCESS_START:

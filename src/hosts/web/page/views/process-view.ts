@@ -3,7 +3,8 @@ import type { PanelOperation } from "../../../../machine/devices/panel.ts";
 import { button, byId, row } from "../dom.ts";
 
 /**
- * Processes: pid, name, state, priority, CPU, pages (resident and paged out), capabilities, and
+ * Processes: pid, name, state, priority, CPU, pages (resident and paged out), page-ins, faults
+ * (repaired by its handler, and the one that ended it), capabilities, and
  * the switches of the front panel; below, those that ended and how. Clicking a row shows its
  * capability table. The switches do nothing themselves: the panel's driver acts, with what process 1
  * granted it (docs/WEB.md "What the switches can do").
@@ -24,7 +25,7 @@ export class ProcessTable {
   render(live: readonly ProcessView[], ended: readonly ProcessView[]): void {
     this.live.replaceChildren(
       ...live.map((p) => {
-        const tr = row([p.pid, p.name, p.state, p.priority, (p.cpuMicros / 1000).toFixed(1), p.pages, p.pagedOut, p.capabilities], p.pid === this.selected ? "selected" : "");
+        const tr = row([p.pid, p.name, p.state, p.priority, (p.cpuMicros / 1000).toFixed(1), p.pages, p.pagedOut, p.pageIns, p.faults, p.capabilities], p.pid === this.selected ? "selected" : "");
         tr.dataset.pid = String(p.pid);
         tr.dataset.state = p.state;
         const switches = document.createElement("td");
