@@ -4,9 +4,12 @@
 //
 // Data moves in a Region this client owns (its buffer, mapped at `address`): READ and READDIR
 // move the buffer's owner capability to the server and get it back in the reply; WRITE and APPEND
-// send a read-only view. Small transfers may go in message words instead (readInline,
-// writeInline: at most FS_INLINE_BYTES). Paths go in words when they fit, else in a page of their
-// own. Nothing allocates but the buffers, made once (and again if a dead server took one).
+// send a read-only view. The kernel maps and unmaps every page of a Region each time it moves, so
+// a transfer much smaller than the buffer goes through a Region of 1 or 16 pages instead, copied
+// to or from the buffer here (4 KiB copied costs far less than 256 pages mapped twice). Small
+// transfers may go in message words instead (readInline, writeInline: at most FS_INLINE_BYTES).
+// Paths go in words when they fit, else in a page of their own. Nothing allocates but the
+// buffers, made once (and again if a dead server took one).
 //
 // Import it directly: `import { FsClient } from "../lib/fs-client";`.
 import { CAP_MOVE, KIND_REGION, KIND_RECEIVER } from "./abi";
@@ -33,6 +36,9 @@ export * from "./fs-protocol";
 const PATHS_MAX: i32 = FS_PATH_MAX + <i32>FS_SYMLINK_MAX + 1;
 const pathBytes: usize = memory.data(PATHS_MAX + 8);
 const BODY: usize = 20;
+/** The smaller transfer Regions' sizes, in pages. */
+const SMALL_PAGES: u32 = 1;
+const MEDIUM_PAGES: u32 = 16;
 
 /**
  * The root directory capability a publisher put at `index` of the Cappage at `slot` (init's
@@ -57,6 +63,9 @@ export function fsRoot(slot: i32, index: u32 = 0, tries: i32 = 1000, waitNs: i64
 export class FsClient {
   /** The data buffer: moved (its owner) for READ and READDIR, shown (a view) for WRITE. */
   readonly buffer: RegionBuffer;
+  /** Smaller Regions for transfers that need far fewer pages than the buffer has (made when first used). */
+  private readonly small: RegionBuffer;
+  private readonly medium: RegionBuffer;
   /** A page for paths too long for words (made when first needed), and its view. */
   private pathRegion: i32 = 0;
   private pathView: i32 = 0;
@@ -87,6 +96,17 @@ export class FsClient {
 
   constructor(readonly memory: i32, readonly pages: u32) {
     this.buffer = new RegionBuffer(memory, pages);
+    this.small = new RegionBuffer(memory, SMALL_PAGES);
+    this.medium = new RegionBuffer(memory, MEDIUM_PAGES);
+  }
+
+  // The Region a transfer of `length` bytes goes through: the buffer itself, or a smaller one when
+  // it holds them and the buffer is larger.
+  private transferFor(length: u32): RegionBuffer {
+    const pages = (length + 4095) >> 12;
+    if (pages <= SMALL_PAGES && this.buffer.pages > SMALL_PAGES) return this.small;
+    if (pages <= MEDIUM_PAGES && this.buffer.pages > MEDIUM_PAGES) return this.medium;
+    return this.buffer;
   }
 
   /** Where the buffer is mapped here; it changes if a buffer lost with a dead server is replaced. */
@@ -245,14 +265,20 @@ export class FsClient {
 
   /** Reads up to `length` bytes at `offset` into the buffer at `at`: the bytes read (0 at the end), or a status. */
   read(file: i32, offset: u64, length: u32, at: u32 = 0): i32 {
-    const buffer = this.buffer.ensure();
+    const buffer = this.buffer.ready();
     if (buffer < 0) return buffer;
-    this.transfer(FS_READ, offset, length, at);
-    msgAddCap(<u32>this.buffer.region | CAP_MOVE);
+    // Past the buffer's end the server says what is wrong, with the buffer itself.
+    const through = <u64>at + <u64>length > <u64>this.buffer.bytes ? this.buffer : this.transferFor(length);
+    const made = through.ready();
+    if (made < 0) return made;
+    this.transfer(FS_READ, offset, length, through == this.buffer ? at : 0);
+    msgAddCap(<u32>through.region | CAP_MOVE);
     const status = this.call(file);
     const n = status >= 0 ? <i32>msgWord(0) : 0;
-    this.regainBuffer();
-    return status < 0 ? status : n;
+    this.regain(through);
+    if (status < 0) return status;
+    if (through != this.buffer && n > 0) memory.copy(this.buffer.address + at, through.address, <usize>min(<u32>n, length));
+    return n;
   }
 
   /** Writes `length` bytes from the buffer at `at` to `offset`: the bytes written, or a status. */
@@ -339,7 +365,7 @@ export class FsClient {
       this.cookie = msgWord(1);
       this.entryBytes = msgWord(2);
     }
-    this.regainBuffer();
+    this.regain(this.buffer);
     return status < 0 ? status : <i32>this.entries;
   }
 
@@ -368,14 +394,26 @@ export class FsClient {
   }
 
   private send(label: u32, file: i32, offset: u64, length: u32, at: u32): i32 {
-    const view = this.buffer.ensureView();
+    const buffer = this.buffer.ready();
+    if (buffer < 0) return buffer;
+    let through = this.transferFor(length);
+    if (through != this.buffer) {
+      if (<u64>at + <u64>length > <u64>this.buffer.bytes) through = this.buffer; // the server says what is wrong
+      else {
+        const made = through.ready();
+        if (made < 0) return made;
+        memory.copy(through.address, this.buffer.address + at, length);
+        at = 0;
+      }
+    }
+    const view = through.readyView();
     if (view < 0) return view;
     this.transfer(label, offset, length, at);
-    msgAddCap(<u32>this.buffer.view | CAP_MOVE);
+    msgAddCap(<u32>through.view | CAP_MOVE);
     const status = this.call(file);
     const n = status >= 0 ? <i32>msgWord(0) : 0;
-    if (this.replied) this.buffer.view = msgCapCount() > 0 ? msgCap(0) : 0;
-    else if (capKind(this.buffer.view) != <i32>KIND_REGION) this.buffer.view = 0;
+    if (this.replied) through.view = msgCapCount() > 0 ? msgCap(0) : 0;
+    else if (capKind(through.view) != <i32>KIND_REGION) through.view = 0;
     return status < 0 ? status : n;
   }
 
@@ -440,13 +478,11 @@ export class FsClient {
     return fsStatus(msgLabel());
   }
 
-  // After READ or READDIR: the buffer's owner came back as the reply's first capability, or was lost.
-  private regainBuffer(): void {
-    if (this.replied && msgCapCount() > 0) this.buffer.region = msgCap(0);
-    else if (!this.replied) this.buffer.ensure();
+  // After READ or READDIR: the Region's owner came back as the reply's first capability, or was lost.
+  private regain(through: RegionBuffer): void {
+    if (this.replied) through.region = msgCapCount() > 0 ? msgCap(0) : 0;
+    else through.ensure();
   }
-
-
 }
 
 // ---- READDIR entries in the buffer ------------------------------------------------------------
