@@ -150,6 +150,38 @@ export class Disk {
     return 0;
   }
 
+  /**
+   * Reads `count` (at most RUN_BLOCKS) blocks from `block` into the pages at `to[0 .. count)`, one
+   * driver call (a block at a time through a read-only mount's overlay). 0 or a status.
+   */
+  readPages(block: u64, count: u32, to: StaticArray<usize>): i32 {
+    if (this.overlayCount > 0) {
+      for (let i: u32 = 0; i < count; i++) {
+        const status = this.readOverlaid(block + i, 1, unchecked(to[i]));
+        if (status < 0) return status;
+      }
+      return 0;
+    }
+    const buffer = this.bufferFor(count);
+    const status = this.retry(buffer, false, block, count);
+    if (status < 0) return status;
+    for (let i: u32 = 0; i < count; i++) memory.copy(unchecked(to[i]), buffer.address + (<usize>i << BLOCK_SHIFT), BLOCK_BYTES);
+    this.reads += count;
+    return 0;
+  }
+
+  /** Writes `count` (at most RUN_BLOCKS) blocks at `block` from the pages at `from[0 .. count)`, one driver call. 0 or a status. */
+  writePages(block: u64, count: u32, from: StaticArray<usize>): i32 {
+    const buffer = this.bufferFor(count);
+    const ready = buffer.ready();
+    if (ready < 0) return this.noted(ready);
+    for (let i: u32 = 0; i < count; i++) memory.copy(buffer.address + (<usize>i << BLOCK_SHIFT), unchecked(from[i]), BLOCK_BYTES);
+    const status = this.retry(buffer, true, block, count);
+    if (status < 0) return status;
+    this.writes += count;
+    return 0;
+  }
+
   /** Writes `count` zero blocks at `block`. */
   zero(block: u64, count: u32): i32 {
     const buffer = this.client.buffer;
