@@ -102,6 +102,24 @@ export class Handles {
     this.attached++;
   }
 
+  /**
+   * The attached entry unused longest, if it has been idle RECLAIM_IDLE_NS (-1: none): a client
+   * that died with an attached handle does not keep its buffers for good.
+   */
+  idleAttached(): i32 {
+    let oldest = -1;
+    let idle: i64 = 0;
+    for (let i = 0; i < MAX_HANDLES; i++) {
+      if (unchecked(readRegionOf[i]) == 0 || !this.table.isOpen(i)) continue;
+      const ns = this.table.idleNs(i);
+      if (ns >= RECLAIM_IDLE_NS && ns > idle) {
+        oldest = i;
+        idle = ns;
+      }
+    }
+    return oldest;
+  }
+
   /** Where entry `index`'s read buffer is mapped (0: not attached). */
   readBuffer(index: i32): usize {
     return unchecked(readAddressOf[index]);

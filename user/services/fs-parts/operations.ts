@@ -190,7 +190,15 @@ export class Operations {
   private attach(): i32 {
     const c = this.c;
     if (c.handles.kind(c.index) != KIND_FILE) return E_INVALID_ARGUMENT;
-    if (c.handles.attached >= FS_ATTACH_MAX) return FS_E_TABLE_FULL;
+    if (c.handles.attached >= FS_ATTACH_MAX) {
+      // Full: the attached handle unused longest goes, if it has been idle long enough.
+      const idle = c.handles.idleAttached();
+      if (idle < 0) return FS_E_TABLE_FULL;
+      const ino = c.handles.inode(idle);
+      c.handles.close(idle);
+      const released = c.release(ino);
+      if (released < 0) return released;
+    }
     let writeBytes: u32 = 0;
     if (c.pathCap != 0) {
       const inspected = c.region.inspect(c.pathCap);
