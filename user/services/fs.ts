@@ -1,8 +1,9 @@
 // The file system server (docs/FS.md): a journaled file system on the block device, served to
 // holders of directory and file capabilities. Config:
 //   service fs fs memory=2048 publish=fs boot-modules control
-// Slots: 2 the registry, 3 a Memory (its cache lives in its own pages; the Memory pays for the
-// block buffer and the Receivers), 4 the Cappage init publishes to the lines that say `use=fs`:
+// Arguments (after `--`): `cache-pages=N` bounds the page cache (docs/FS.md "The page cache").
+// Slots: 2 the registry, 3 a Memory (its metadata cache lives in its own pages; the Memory pays
+// for the page cache's Regions, the block buffers and the Receivers), 4 the Cappage init publishes to the lines that say `use=fs`:
 // the server puts a root directory capability with every right at slot 0 of it, and a read-only
 // one at slot 1; 5 and 6 (boot-modules, optional) the boot modules' Images and the boot info: on
 // a disk it formats, it installs them as /bin/NAME and /etc/init.conf (fs-parts/install.ts); then
@@ -19,13 +20,13 @@
 // memory between calls and every IDLE_CHECK_NS when idle, and gives pages back when memory is
 // short. Before a halt stops it, init tells it, and it commits. Nothing allocates after the start.
 import {
-  exit, errorName, lineBegin, lineAdd, lineAddU32, linePrint, capKind, capDrop, msgBegin, msgAddTimeout, msgInvoke,
+  args, exit, errorName, lineBegin, lineAdd, lineAddU32, linePrint, capKind, capDrop, msgBegin, msgAddTimeout, msgInvoke,
   msgReply, msgSetLabel, reply, replyAndReceive, registryRegister, Cappage, Memory, Process, Receiver, CAP_MOVE,
   KIND_CAPPAGE, KIND_REGION, KIND_REPLY, KIND_RECEIVER, OP_RECEIVER_RECEIVE, RIGHT_RECEIVER_CALL, RIGHT_RECEIVER_SEND,
   E_INVALID_CAP, E_TIMEOUT, STDERR, FOREVER, msgAddCap, msgBadge, msgWord, capCopy, KIND_KERNEL, OP_MEMORY_INFO,
 } from "../lib";
 import { CONTROL_FINISHED, CONTROL_ON_HALT } from "../lib/init-control";
-import { FS_SERVICE, FS_RIGHTS_ALL, FS_RIGHT_READ, FS_ATTACH_MAX, FS_ATTACH_READ_PAGES, fsErrorName } from "../lib/fs-protocol";
+import { FS_SERVICE, FS_RIGHTS_ALL, FS_RIGHT_READ, fsErrorName } from "../lib/fs-protocol";
 import { formatRequest } from "./fs-parts/boot-params";
 import { Disk } from "./fs-parts/disk";
 import { SB_FLAG_INSTALL_PENDING } from "./fs-parts/format";
@@ -89,20 +90,33 @@ function kernelInfo(): i32 {
   return 0;
 }
 
+/** `cache-pages=N` among the arguments: the page cache's most pages (-1: as the Memory allows). */
+function cachePagesArgument(): i32 {
+  const argv = args();
+  for (let i = 1; i < argv.length; i++) {
+    if (argv[i].startsWith("cache-pages=")) return I32.parseInt(argv[i].slice(12));
+  }
+  return -1;
+}
+
 /**
  * Lets the page cache grow in the server's Memory: as far as the quota goes once every private
  * page the server may ever touch is paid for — everything below the top of its heap now (static
  * data, the metadata cache, what the start allocated: nothing allocates after it), the pages
- * already touched counted twice — less the attached handles' read buffers and a reserve.
+ * already touched counted twice — less a reserve; or to `cache-pages=N` (an argument) if that is
+ * less. Attached handles' read buffers are made when asked for, from what is left (a full quota
+ * gives back a chunk of the cache for one).
  */
 function configurePageCache(): void {
   const heapTop = heap.alloc(16); // the bump allocator's top: what lies above it is never touched
+  const asked = cachePagesArgument();
   msgBegin(OP_MEMORY_INFO);
   if (msgInvoke(MEMORY) < 0) return;
   const available = <i32>msgWord(2);
   const privatePages = <i32>((heapTop + 4095) >> 12);
-  const attachedBuffers = FS_ATTACH_MAX * <i32>FS_ATTACH_READ_PAGES;
-  volume.pages.configure(MEMORY, available - privatePages - attachedBuffers - MEMORY_RESERVE);
+  let pages = available - privatePages - MEMORY_RESERVE;
+  if (asked >= 0 && asked < pages) pages = asked;
+  volume.pages.configure(MEMORY, pages);
   volume.pages.pressure = pressure;
 }
 

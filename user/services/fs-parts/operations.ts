@@ -5,7 +5,7 @@
 // transaction holds whole operations.
 import { STREAM_READ, STREAM_WRITE } from "../../lib/streams";
 import {
-  E_BAD_MESSAGE, E_INVALID_ARGUMENT, E_MISSING_RIGHT, OP_REGION_INFO, REGION_ZERO_ON_FREE, RIGHT_RECEIVER_CALL, CAP_MOVE,
+  E_BAD_MESSAGE, E_INVALID_ARGUMENT, E_MISSING_RIGHT, E_QUOTA, OP_REGION_INFO, REGION_ZERO_ON_FREE, RIGHT_RECEIVER_CALL, CAP_MOVE,
   Memory, Receiver, Region, capDrop, msgBegin, msgInvoke, msgWord,
 } from "../../lib";
 import {
@@ -205,7 +205,11 @@ export class Operations {
       if (inspected < 0) return inspected;
       writeBytes = <u32>c.region.bytes;
     }
-    const readRegion = new Memory(c.memory).createRegion(FS_ATTACH_READ_PAGES, REGION_ZERO_ON_FREE);
+    let readRegion = new Memory(c.memory).createRegion(FS_ATTACH_READ_PAGES, REGION_ZERO_ON_FREE);
+    if (readRegion == E_QUOTA && this.volume.pages.giveUpChunk()) {
+      // The page cache has the quota: it makes room, for good (the limit comes down a chunk).
+      readRegion = new Memory(c.memory).createRegion(FS_ATTACH_READ_PAGES, REGION_ZERO_ON_FREE);
+    }
     if (readRegion < 0) return readRegion;
     msgBegin(OP_REGION_INFO);
     let status = msgInvoke(readRegion);

@@ -258,6 +258,17 @@ export class PageCache {
     return freed;
   }
 
+  /**
+   * Lowers the limit by a chunk and frees one if the cache holds as many (for a buffer the Memory
+   * has no room for otherwise): false when the cache has nothing to give.
+   */
+  giveUpChunk(): bool {
+    if (this.limit == 0) return false;
+    this.limit--;
+    if (this.chunks > this.limit) this.shrink(this.limit);
+    return true;
+  }
+
   // ---- Internals ---------------------------------------------------------------------------------
 
   private freeSlot(): i32 {
