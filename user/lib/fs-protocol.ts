@@ -87,8 +87,8 @@ export const FS_REMOVE: u32 = 18;
  * (APPEND) that brings no Region moves its bytes through these buffers instead (words: offset
  * low, high, length, buffer offset): read into the server's buffer from offset 0, written from
  * the client's at the buffer offset. No Region moves, so a small transfer costs one round trip and
- * two copies. Replies words: the read buffer's bytes, the write buffer's bytes (0: none); caps:
- * the new handle, the read buffer's view. At most FS_ATTACH_MAX attached handles are open at
+ * two copies. Replies words: the read buffer's bytes, the write buffer's bytes (0: none), the read
+ * buffer's global address; caps: the new handle, the read buffer's view. At most FS_ATTACH_MAX attached handles are open at
  * once (FS_E_TABLE_FULL); CLOSE frees the buffers.
  */
 export const FS_ATTACH: u32 = 19;

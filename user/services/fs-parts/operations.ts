@@ -237,6 +237,7 @@ export class Operations {
     c.reply.addCap(view);
     c.reply.add(FS_ATTACH_READ_PAGES << 12);
     c.reply.add(writeBytes);
+    c.reply.add(<u32>readAddress); // (the same in every process: a client need not ask REGION_INFO)
     return 0;
   }
 
