@@ -410,7 +410,7 @@ export class FsClient {
   }
 
   /**
-   * A new handle on `file` whose reads (up to FS_ATTACH_READ_PAGES pages) and writes move no
+   * A new handle on `file` whose reads (up to the buffer's size, FS_ATTACH_READ_PAGES_MAX pages at most) and writes move no
    * Region (FS_ATTACH, docs/FS.md "Attached handles"): the server keeps a view of this client's
    * buffer and makes a read buffer this client sees. Its slot, or a status (FS_E_TABLE_FULL: the
    * server has as many as it keeps; E_QUEUE_FULL: this client has ATTACHED_MAX). Close it with
@@ -425,6 +425,7 @@ export class FsClient {
     const view = new Region(this.buffer.region).view(); // the server keeps it
     if (view < 0) return view;
     msgBegin(FS_ATTACH);
+    msgAddWord(this.buffer.pages); // a read buffer as large as this one (the server may give less)
     msgAddCap(<u32>view | CAP_MOVE);
     const status = this.call(file);
     if (status < 0) {

@@ -81,18 +81,20 @@ export const FS_SET_TIMES: u32 = 17;
 /** Directory. Words: flags (FS_REMOVE_DIR, FS_REMOVE_FILE), path length, path bytes (or a view): UNLINK with a kind required. */
 export const FS_REMOVE: u32 = 18;
 /**
- * File. Caps: a view (or the owner) of the client's buffer, optional, which the server keeps. A new
- * handle on the same file with the same rights, *attached*: the server makes a read buffer of
- * FS_ATTACH_READ_PAGES pages for it and sends a view. On an attached handle, a READ or WRITE
- * (APPEND) that brings no Region moves its bytes through these buffers instead (words: offset
- * low, high, length, buffer offset): read into the server's buffer from offset 0, written from
- * the client's at the buffer offset. No Region moves, so a small transfer costs one round trip and
- * two copies. Replies words: the read buffer's bytes, the write buffer's bytes (0: none), the read
- * buffer's global address; caps: the new handle, the read buffer's view. At most FS_ATTACH_MAX attached handles are open at
- * once (FS_E_TABLE_FULL); CLOSE frees the buffers.
+ * File. Words: the read buffer's pages wanted (optional: FS_ATTACH_READ_PAGES; at most
+ * FS_ATTACH_READ_PAGES_MAX). Caps: a view (or the owner) of the client's buffer, optional, which the
+ * server keeps. A new handle on the same file with the same rights, *attached*: the server makes a
+ * read buffer for it and sends a view. On an attached handle, a READ or WRITE (APPEND) that brings
+ * no Region moves its bytes through these buffers instead (words: offset low, high, length,
+ * buffer offset): read into the server's buffer from offset 0, written from the client's at the
+ * buffer offset. No Region moves, so a small transfer costs one round trip and two copies. Replies
+ * words: the read buffer's bytes, the write buffer's bytes (0: none), the read buffer's global
+ * address; caps: the new handle, the read buffer's view. At most FS_ATTACH_MAX attached handles
+ * are open at once (FS_E_TABLE_FULL); CLOSE frees the buffers.
  */
 export const FS_ATTACH: u32 = 19;
 export const FS_ATTACH_READ_PAGES: u32 = 16;
+export const FS_ATTACH_READ_PAGES_MAX: u32 = 256;
 export const FS_ATTACH_MAX: i32 = 32;
 
 // Rights of a handle (a directory's bound the rights of what is opened under it).

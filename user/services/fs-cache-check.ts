@@ -15,7 +15,7 @@ import {
   msgCapCount, msgCap, capDrop, sleep, yield_, CAP_MOVE, E_BAD_MESSAGE, E_INVALID_ARGUMENT, STDERR, Memory, Region,
 } from "../lib";
 import {
-  FsClient, fsRoot, fsErrorName, fsStatus, FS_ATTACH, FS_READ, FS_WRITE, FS_ATTACH_READ_PAGES, FS_E_IS_DIR, FS_RIGHT_READ,
+  FsClient, fsRoot, fsErrorName, fsStatus, FS_ATTACH, FS_READ, FS_WRITE, FS_E_IS_DIR, FS_RIGHT_READ,
   FS_RIGHT_WRITE, FS_RIGHTS_ALL, FS_OPEN_CREATE, FS_OPEN_DIRECT, FS_OPEN_DIRECTORY, FS_OPEN_TRUNCATE,
 } from "../lib/fs-client";
 
@@ -108,7 +108,7 @@ if (MODE == "edges") {
   msgBegin(FS_READ);
   msgAddWord(0);
   msgAddWord(0);
-  msgAddWord((FS_ATTACH_READ_PAGES << 12) + 1);
+  msgAddWord(fs.bufferBytes + 1); // (its read buffer is as large as this client's buffer)
   msgAddWord(0);
   const long = msgInvoke(attached);
   expectStatus("an attached READ longer than its buffer", long < 0 ? long : fsStatus(msgLabel()), E_INVALID_ARGUMENT);

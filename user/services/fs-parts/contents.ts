@@ -5,7 +5,7 @@
 import { STREAM_CHUNK } from "../../lib/streams";
 import { E_BAD_MESSAGE, E_INVALID_ARGUMENT, E_MISSING_RIGHT, wallClock } from "../../lib";
 import {
-  FS_RIGHT_WRITE, FS_INLINE_BYTES, FS_ATTACH_READ_PAGES, FS_DIRENT_HEADER, FS_READDIR_DOTS, FS_TIMES_ACCESS, FS_TIMES_ACCESS_NOW,
+  FS_RIGHT_WRITE, FS_INLINE_BYTES, FS_DIRENT_HEADER, FS_READDIR_DOTS, FS_TIMES_ACCESS, FS_TIMES_ACCESS_NOW,
   FS_TIMES_MODIFY, FS_TIMES_MODIFY_NOW, FS_E_LOOP, FS_KIND_DIR,
 } from "../../lib/fs-protocol";
 import {
@@ -54,7 +54,7 @@ export class Contents {
     const attached = c.pathCap == 0 ? c.handles.readBuffer(c.index) : 0;
     if (attached != 0) {
       // An attached handle: into the read buffer the server made for it, from its start.
-      if (length > FS_ATTACH_READ_PAGES << 12) return E_INVALID_ARGUMENT;
+      if (length > c.handles.readBytes(c.index)) return E_INVALID_ARGUMENT;
       const n = this.readAt(offset, length, attached);
       if (n < 0) return n;
       c.reply.add(<u32>n);

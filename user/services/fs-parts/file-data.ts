@@ -55,9 +55,19 @@ export class FileData {
         if (slot < -1) return slot; // the disk failed
       }
       if (slot >= 0) {
-        memory.copy(to, this.pages.address(slot) + within, chunk);
-        pos += chunk;
-        to += chunk;
+        // Pages of neighbouring blocks often lie side by side in a chunk (taken in order): one
+        // copy for all of them (each copy is a kernel call).
+        const page = this.pages.address(slot);
+        let span = chunk;
+        while (within == 0 && chunk == BLOCK_BYTES && pos + <u64>span + BLOCK_BYTES <= end) {
+          const next = this.pages.pageOf(v.map(at, index + <u64>(span >> BLOCK_SHIFT), false, false));
+          if (next != page + span) break;
+          this.pages.hits++;
+          span += BLOCK_BYTES;
+        }
+        memory.copy(to, page + within, span);
+        pos += span;
+        to += span;
         continue;
       }
       // Not cached (a direct handle, or no page to be had): from the disk, whole blocks straight.

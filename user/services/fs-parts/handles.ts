@@ -37,6 +37,7 @@ const directOf = new StaticArray<bool>(MAX_HANDLES);
  */
 const readRegionOf = new StaticArray<i32>(MAX_HANDLES);
 const readAddressOf = new StaticArray<usize>(MAX_HANDLES);
+const readBytesOf = new StaticArray<u32>(MAX_HANDLES);
 const writeRegionOf = new StaticArray<i32>(MAX_HANDLES);
 
 /** Read-ahead's first window (blocks) once a handle reads sequentially, and its largest (256 KiB). */
@@ -95,9 +96,10 @@ export class Handles {
   }
 
   /** Gives entry `index` buffers: the read buffer's owner and address, the client's buffer (0: none). */
-  attach(index: i32, readRegion: i32, readAddress: usize, writeRegion: i32): void {
+  attach(index: i32, readRegion: i32, readAddress: usize, readBytes: u32, writeRegion: i32): void {
     unchecked((readRegionOf[index] = readRegion));
     unchecked((readAddressOf[index] = readAddress));
+    unchecked((readBytesOf[index] = readBytes));
     unchecked((writeRegionOf[index] = writeRegion));
     this.attached++;
   }
@@ -123,6 +125,11 @@ export class Handles {
   /** Where entry `index`'s read buffer is mapped (0: not attached). */
   readBuffer(index: i32): usize {
     return unchecked(readAddressOf[index]);
+  }
+
+  /** The size of entry `index`'s read buffer. */
+  readBytes(index: i32): u32 {
+    return unchecked(readBytesOf[index]);
   }
 
   /** The client's buffer entry `index` was given (0: none). */

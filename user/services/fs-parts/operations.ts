@@ -11,7 +11,7 @@ import {
 import {
   FS_INFO, FS_OPEN, FS_MKDIR, FS_UNLINK, FS_RENAME, FS_READ, FS_WRITE, FS_APPEND, FS_TRUNCATE, FS_STAT, FS_READDIR,
   FS_CLOSE, FS_SYNC, FS_TOKEN, FS_LINK, FS_SYMLINK, FS_SET_TIMES, FS_REMOVE, FS_ATTACH, FS_ATTACH_MAX,
-  FS_ATTACH_READ_PAGES, FS_E_STALE, FS_E_TABLE_FULL, fsLabel,
+  FS_ATTACH_READ_PAGES, FS_ATTACH_READ_PAGES_MAX, FS_E_STALE, FS_E_TABLE_FULL, fsLabel,
   fsRightsNeeded, fsRightsAllow,
 } from "../../lib/fs-protocol";
 import { BLOCK_BYTES, I_GENERATION_AT, I_KIND_AT, KIND_DIR, KIND_FILE, ROOT_INODE } from "./format";
@@ -205,11 +205,11 @@ export class Operations {
       if (inspected < 0) return inspected;
       writeBytes = <u32>c.region.bytes;
     }
-    let readRegion = new Memory(c.memory).createRegion(FS_ATTACH_READ_PAGES, REGION_ZERO_ON_FREE);
-    if (readRegion == E_QUOTA && this.volume.pages.giveUpChunk()) {
-      // The page cache has the quota: it makes room, for good (the limit comes down a chunk).
-      readRegion = new Memory(c.memory).createRegion(FS_ATTACH_READ_PAGES, REGION_ZERO_ON_FREE);
-    }
+    const asked = c.request.wordCount > 0 ? c.request.word(0) : FS_ATTACH_READ_PAGES;
+    const pages = max<u32>(1, min(asked, FS_ATTACH_READ_PAGES_MAX));
+    let readRegion = new Memory(c.memory).createRegion(pages, REGION_ZERO_ON_FREE);
+    // The page cache has the quota: it makes room, for good (the limit comes down by chunks).
+    while (readRegion == E_QUOTA && this.volume.pages.giveUpChunk()) readRegion = new Memory(c.memory).createRegion(pages, REGION_ZERO_ON_FREE);
     if (readRegion < 0) return readRegion;
     msgBegin(OP_REGION_INFO);
     let status = msgInvoke(readRegion);
@@ -229,13 +229,13 @@ export class Operations {
       capDrop(readRegion);
       return cap;
     }
-    c.handles.attach(index, readRegion, readAddress, c.pathCap);
+    c.handles.attach(index, readRegion, readAddress, pages << 12, c.pathCap);
     c.opened = index;
     // The client's buffer stays here; the reply carries the new handle and the read buffer's view.
     c.reply.capCount = 0;
     c.reply.addCap(cap);
     c.reply.addCap(view);
-    c.reply.add(FS_ATTACH_READ_PAGES << 12);
+    c.reply.add(pages << 12);
     c.reply.add(writeBytes);
     c.reply.add(<u32>readAddress); // (the same in every process: a client need not ask REGION_INFO)
     return 0;

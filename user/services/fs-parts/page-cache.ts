@@ -126,6 +126,13 @@ export class PageCache {
     return slot;
   }
 
+  /** The address of `block`'s page (marked used), or 0 when it is not cached (or `block` is 0 or NO_BLOCK). */
+  pageOf(block: u32): usize {
+    if (block == 0 || block == NONE) return 0;
+    const slot = this.find(block);
+    return slot < 0 ? 0 : this.address(slot);
+  }
+
   /** Whether `block` is cached (nothing is marked). */
   holds(block: u32): bool {
     let slot = unchecked(bucket[hash(block)]);
