@@ -88,13 +88,6 @@ const opened = check("open", fs.open(root, "cached.dat", FS_RIGHT_READ));
 const cached = check("attach", fs.attach(opened));
 sequential("warm-up", cached);
 sequential("sequential-cached", cached);
-if (argv.length > 2 && argv[2] == "big") {
-  // (for profiling: 1 MiB reads of the cached file)
-  const t = now();
-  for (let i: u32 = 0; i < READS; i++) check("read 1 MiB", fs.read(cached, <u64>(i & 3) << 20, 1 << 20));
-  report("big-cached", <u64>READS << 20, now() - t);
-  exit(0);
-}
 // A call that moves no data: what a round trip costs, for what a read adds to it.
 const statStart = now();
 for (let i: u32 = 0; i < READS; i++) check("stat", fs.stat(cached));

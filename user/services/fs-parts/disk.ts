@@ -169,7 +169,11 @@ export class Disk {
     const buffer = this.bufferFor(count);
     const status = this.retry(buffer, false, block, count);
     if (status < 0) return status;
-    for (let i: u32 = 0; i < count; i++) memory.copy(unchecked(to[i]), buffer.address + (<usize>i << BLOCK_SHIFT), BLOCK_BYTES);
+    for (let i: u32 = 0; i < count; ) {
+      const span = contiguous(to, i, count); // pages side by side: one copy (a kernel call each)
+      memory.copy(unchecked(to[i]), buffer.address + (<usize>i << BLOCK_SHIFT), <usize>span << BLOCK_SHIFT);
+      i += span;
+    }
     this.reads += count;
     return 0;
   }
@@ -179,7 +183,11 @@ export class Disk {
     const buffer = this.bufferFor(count);
     const ready = buffer.ready();
     if (ready < 0) return this.noted(ready);
-    for (let i: u32 = 0; i < count; i++) memory.copy(buffer.address + (<usize>i << BLOCK_SHIFT), unchecked(from[i]), BLOCK_BYTES);
+    for (let i: u32 = 0; i < count; ) {
+      const span = contiguous(from, i, count);
+      memory.copy(buffer.address + (<usize>i << BLOCK_SHIFT), unchecked(from[i]), <usize>span << BLOCK_SHIFT);
+      i += span;
+    }
     const status = this.retry(buffer, true, block, count);
     if (status < 0) return status;
     this.writes += count;
@@ -247,4 +255,11 @@ export class Disk {
     if (status < 0) this.lastError = blockErrorName(status);
     return status;
   }
+}
+
+// How many of the pages from `first` (before `count`) lie side by side in memory.
+function contiguous(pages: StaticArray<usize>, first: u32, count: u32): u32 {
+  let span: u32 = 1;
+  while (first + span < count && unchecked(pages[first + span]) == unchecked(pages[first]) + (<usize>span << BLOCK_SHIFT)) span++;
+  return span;
 }

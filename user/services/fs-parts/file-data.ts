@@ -128,6 +128,38 @@ export class FileData {
           }
         }
       }
+      if (slot >= 0 && !direct && within == 0 && chunk == BLOCK_BYTES) {
+        // Whole blocks whose pages lie side by side (taken in order): one copy for the run. Its
+        // pages are pinned until they are filled (at most a quarter of the cache), so that taking
+        // the next never evicts one, and marked dirty only once they hold their bytes.
+        const page = this.pages.address(slot);
+        const most = <u32>max(1, min(<i32>RUN_BLOCKS, this.pages.capacity / 4));
+        this.pages.pin(slot);
+        unchecked((runSlots[0] = slot));
+        let count: u32 = 1;
+        while (count < most && pos + (<u64>(count + 1) << BLOCK_SHIFT) <= end) {
+          const nextIndex = index + <u64>count;
+          const next = v.map(at, nextIndex, true, false);
+          if (next == NO_BLOCK) break; // (the next turn meets it again and says why)
+          let nextSlot = this.pages.find(next);
+          if (nextSlot >= 0) this.pages.pin(nextSlot);
+          else nextSlot = this.pages.take(next, ino, <u32>nextIndex, true);
+          if (nextSlot < 0) break;
+          if (this.pages.address(nextSlot) != page + (<usize>count << BLOCK_SHIFT)) {
+            this.pages.unpin(nextSlot); // cached elsewhere: the next turn fills it (a whole block)
+            break;
+          }
+          unchecked((runSlots[count++] = nextSlot));
+        }
+        memory.copy(page, from, <usize>count << BLOCK_SHIFT);
+        for (let i: u32 = 0; i < count; i++) {
+          this.pages.unpin(unchecked(runSlots[i]));
+          this.pages.markDirty(unchecked(runSlots[i]), ino, <u32>(index + <u64>i));
+        }
+        pos += <u64>count << BLOCK_SHIFT;
+        from += <usize>count << BLOCK_SHIFT;
+        continue;
+      }
       if (slot >= 0) {
         const page = this.pages.address(slot);
         memory.copy(page + within, from, chunk);

@@ -161,6 +161,11 @@ export class PageCache {
     return slot;
   }
 
+  /** Keeps the page from eviction until `unpin` (while an operation fills it). */
+  pin(slot: i32): void {
+    unchecked((slotFlags[slot] |= PINNED));
+  }
+
   unpin(slot: i32): void {
     unchecked((slotFlags[slot] &= ~PINNED));
   }
