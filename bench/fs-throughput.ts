@@ -1,12 +1,16 @@
 // File read and write throughput through the whole stack — fs-bench (a client) → the file system
-// server → the block driver → the block device → a disk image file — beside node:fs on a file in
-// the same folder, in the same run: the same sizes of calls, writes ending in an fsync.
+// server and its page cache → the block driver → the block device → a disk image file — beside
+// node:fs on a file in the same folder, in the same run: the same sizes of calls, writes ending in
+// an fsync. Then the page cache alone (fs-cache-bench): random 4 KiB reads of a file it holds,
+// beside node:fs, and of one it does not; a file read start to end with read-ahead and without.
 import { closeSync, fsyncSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DiskImage } from "../src/hosts/node/disk-image.ts";
-import { bootBlockMachine } from "../test/drivers/block-machine.ts";
-import { now, result, type Result } from "./harness.ts";
+import { BlockDevice } from "../src/machine/devices/block.ts";
+import { DeviceLine } from "../src/machine/devices/standard-devices.ts";
+import { bootMachine, testTimer } from "../test/helpers/booted-machine.ts";
+import { median, now, result, type Result } from "./harness.ts";
 
 const MIB = 1 << 20;
 
@@ -25,36 +29,90 @@ function hostThroughput(path: string, write: boolean, call: number, bytes: numbe
   return bytes / MIB / (ms / 1000);
 }
 
+/** Node's throughput for `count` 4 KiB reads at the same random block offsets fs-cache-bench uses: MiB/s. */
+function hostRandomReads(path: string, count: number, fileBytes: number): number {
+  const buffer = Buffer.alloc(4096);
+  const fd = openSync(path, "r");
+  let seed = 12345;
+  const start = now();
+  for (let i = 0; i < count; i++) {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    readSync(fd, buffer, 0, 4096, ((seed >>> 8) % (fileBytes / 4096)) * 4096);
+  }
+  const ms = now() - start;
+  closeSync(fd);
+  return (count * 4096) / MIB / (ms / 1000);
+}
+
+/** The server line of these machines: a page cache as large as the Memory allows, watching memory. */
+const FS_LINE = "service fs       fs        memory=16384 publish=fs kernel-info";
+
+/**
+ * Boots a machine of `dogma boot`'s default size (128 MiB; the page cache may take what its Memory
+ * allows while a quarter of the machine stays free) on a new disk image running `program`, and
+ * answers its lines "PROGRAM: NAME BYTES in CALL calls: NS ns".
+ */
+async function runOnDisk(work: string, program: string, args = ""): Promise<Array<{ name: string; bytes: number; call: number; ns: number }>> {
+  const image = await DiskImage.open(join(work, `${program}.img`), 64 << 20);
+  try {
+    const m = await bootMachine(
+      `service registry registry
+driver  block    block     device=block interrupt=block memory=512
+${FS_LINE}
+service bench    ${program}  use=fs memory=512${args ? ` -- ${args}` : ""}
+`,
+      ["registry", "block", "fs", program],
+      { devices: (t) => [new BlockDevice(DeviceLine.BLOCK, t.machine.interrupts, image), testTimer(t)], memory: 128 << 20 },
+    );
+    await m.until(`${program} is done`, (lines) => lines.includes(`${program}: done`) || new RegExp(`${program}: .*E_`).test(m.stderr()));
+    await m.halt();
+    return m.lines().flatMap((line) => {
+      const match = new RegExp(`^${program}: (\\S+) (\\d+) in (\\d+) calls: (\\d+) ns$`).exec(line);
+      return match ? [{ name: match[1]!, bytes: Number(match[2]), call: Number(match[3]), ns: Number(match[4]) }] : [];
+    });
+  } finally {
+    await image.close();
+  }
+}
+
+const mibs = (f: { bytes: number; ns: number }) => f.bytes / MIB / (f.ns / 1e9);
+
 export async function fsThroughput(): Promise<Result[]> {
   const work = mkdtempSync(join(tmpdir(), "dogma-fs-bench-"));
   try {
-    const image = await DiskImage.open(join(work, "disk.img"), 64 << 20);
-    const m = await bootBlockMachine(
-      `service registry registry
-driver  block    block     device=block interrupt=block memory=512
-service fs       fs        memory=2048 publish=fs
-service bench    fs-bench  use=fs memory=512
-`,
-      ["registry", "block", "fs", "fs-bench"],
-      image,
-    );
-    await m.until("fs-bench is done", (lines) => lines.includes("fs-bench: done") || /fs-bench: .*E_/.test(m.stderr()));
-    const figures = m.lines().flatMap((line) => {
-      const match = /^fs-bench: (write|read) (\d+) in (\d+) calls: (\d+) ns$/.exec(line);
-      return match ? [{ op: match[1]!, bytes: Number(match[2]), call: Number(match[3]), ns: Number(match[4]) }] : [];
-    });
-    await m.halt();
-    await image.close();
-    if (figures.length !== 4) throw new Error(`fs-bench printed ${figures.length} figures\n${m.lines().join("\n")}\n${m.stderr()}`);
+    // fs-bench three times (a machine each), node:fs three times: the median of each row.
+    const runs: Array<Array<{ name: string; bytes: number; call: number; ns: number }>> = [];
+    for (let i = 0; i < 3; i++) runs.push(await runOnDisk(work, "fs-bench"));
+    for (const run of runs) if (run.length !== 4) throw new Error(`fs-bench printed ${run.length} figures`);
     const host = join(work, "host.dat");
-    return figures.map((f) => {
-      const dogma = f.bytes / MIB / (f.ns / 1e9);
+    const results = runs[0]!.map((f, row) => {
       const size = f.call >= MIB ? "1 MiB" : "4 KiB";
-      // Written first, so the read has a file of the same size to read.
-      if (f.op === "write") hostThroughput(host, true, f.call, f.bytes);
-      const baseline = hostThroughput(host, f.op === "write", f.call, f.bytes);
-      return result(`fs ${f.op}, ${size} calls (${f.bytes / MIB} MiB${f.op === "write" ? ", then sync" : ""})`, dogma, "MiB/s", `node:fs, ${size} calls${f.op === "write" ? " + fsync" : ""}`, baseline);
+      const write = f.name === "write";
+      const baselines: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        // Written first, so the read has a file of the same size to read.
+        if (write) hostThroughput(host, true, f.call, f.bytes);
+        baselines.push(hostThroughput(host, write, f.call, f.bytes));
+      }
+      const dogma = median(runs.map((run) => mibs(run[row]!)));
+      return result(`fs ${f.name}, ${size} calls (${f.bytes / MIB} MiB${write ? ", then sync" : ""})`, dogma, "MiB/s", `node:fs, ${size} calls${write ? " + fsync" : ""}`, median(baselines));
     });
+    // The page cache: random 4 KiB reads cached and not, a file read start to end with read-ahead and without.
+    const cache = await runOnDisk(work, "fs-cache-bench", "8192");
+    const figure = (name: string) => {
+      const found = cache.find((f) => f.name === name);
+      if (!found) throw new Error(`fs-cache-bench printed no ${name}`);
+      return found;
+    };
+    const random = figure("random-cached");
+    hostThroughput(host, true, MIB, 4 * MIB);
+    const hostRandom = median([0, 1, 2].map(() => hostRandomReads(host, random.bytes / 4096, 4 * MIB)));
+    results.push(result("fs random 4 KiB reads of a 4 MiB file in the page cache (attached handle)", mibs(random), "MiB/s", "node:fs, the same reads (page cache)", hostRandom));
+    results.push(result("fs random 4 KiB reads of a 4 MiB file not cached (direct handle: the disk)", mibs(figure("random-uncached")), "MiB/s", "the same reads from the page cache", mibs(random)));
+    results.push(result("fs 4 MiB read start to end in 4 KiB calls, not cached, with read-ahead", mibs(figure("sequential-read-ahead")), "MiB/s", "the same through a direct handle (no cache, no read-ahead)", mibs(figure("sequential-uncached"))));
+    const stat = figure("stat");
+    results.push(result("fs STAT round trip (no data: what a read adds to)", stat.ns / (stat.bytes / 4096) / 1000, "µs", "a 4 KiB read from the page cache", (random.ns / (random.bytes / 4096)) / 1000));
+    return results;
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -94,8 +94,9 @@ report({
   title: "File throughput through the whole stack (MiB/s, one run)",
   results: await step("file system", fsThroughput),
   notes: [
-    "Dogma: fs-bench calls the file system server, which calls the block driver, whose device writes a disk image file; one call in flight. Data is copied client Region → server → driver buffer → DMA window → host file (and back for reads).",
+    "Dogma: fs-bench calls the file system server through an attached handle (FS_ATTACH: transfers of up to 64 KiB move no Region, only bytes), on a 128 MiB machine whose server may cache up to 64 MiB of file data (memory=16384 kernel-info); the server calls the block driver, whose device reads and writes a disk image file synchronously; one call in flight. Written data goes to the page cache and reaches the disk at the sync; the 16 MiB file is still cached when it is read back. Median of three machines; node:fs, median of three.",
     "Baseline: node:fs on a file in the same temporary folder, the same call sizes, writes ending in an fsync like the fs sync. Host reads come from the page cache.",
+    "The page cache rows: fs-cache-bench, 8192 random 4 KiB reads of a 4 MiB file written through the cache (then read once whole), and of one written and read through a direct handle (every read goes to the disk image through the driver); a 4 MiB file not in the cache read start to end in 4 KiB calls through a cached handle (read-ahead: 4 blocks, doubling to 64) and through a direct one. The STAT row is a round trip that moves no data.",
   ],
 });
 const wasi = await step("WASI files and start", wasiIo);

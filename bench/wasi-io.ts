@@ -56,7 +56,7 @@ async function inSystem(work: string, wasm: string): Promise<Figure[]> {
   const config = `service registry registry
 driver  console  console  device=console interrupt=console memory=64
 driver  block    block    device=block interrupt=block memory=512
-service fs       fs       memory=2048 publish=fs
+service fs       fs       memory=8192 publish=fs kernel-info
 driver  host     hostfs   device=share interrupt=share memory=1024 publish=host
 service pipe     pipe     memory=64
 service proc     procman  memory=128 kernel images bootinfo control

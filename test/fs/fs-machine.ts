@@ -10,7 +10,7 @@ export const FSCK_LINES = "service registry registry\ndriver block block device=
 /** The lines every fs machine starts with: the registry, the block driver and the server, which publishes its root as "fs". */
 export const FS_LINES = `service registry registry
 driver  block    block     device=block interrupt=block memory=512
-service fs       fs        memory=2048 publish=fs
+service fs       fs        memory=4096 publish=fs
 `;
 
 export interface BootOnDiskOptions {

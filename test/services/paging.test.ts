@@ -89,9 +89,17 @@ service hog      memhog  memory=${HOG_PAGES + 256} -- ${HOG_PAGES}
     expect(m.faults).toEqual([]);
     // Thousands of pages came back through the pager and /swap (the others from the kernel's own
     // sealed copies of pages whose write the pager had not acknowledged yet): it says how many it
-    // stored and gave back every 4096.
-    const progress = m.lines().filter((l) => /^pager: \d+ pages stored, \d+ given back$/.test(l));
+    // stored and gave back every 4096, how many of those it had read ahead, and in how many calls.
+    const progress = m.lines().flatMap((l) => {
+      const found = /^pager: (\d+) pages stored, (\d+) given back \((\d+) of them read ahead\); (\d+) writes, (\d+) reads$/.exec(l);
+      return found ? [found.slice(1).map(Number)] : [];
+    });
     expect(progress.length).toBeGreaterThanOrEqual(1);
+    const [stored, given, ahead, writes, reads] = progress.at(-1)!;
+    // Page-outs of neighbouring slots go in one write, page-ins of neighbouring slots in one read.
+    expect(writes).toBeLessThan(stored! / 4);
+    expect(ahead).toBeGreaterThan(given! / 2);
+    expect(reads).toBeLessThan(given! / 2);
     await m.halt();
   }, patience(240_000));
 });

@@ -86,6 +86,11 @@ export class BadgeTable {
     unchecked((this.pinned[index] = true));
   }
 
+  /** How long entry `index` has gone unused, in ns. */
+  idleNs(index: i32): i64 {
+    return now() - unchecked(this.lastUsed[index]);
+  }
+
   // Closes the unpinned entry used longest ago, if it has been idle long enough.
   private reclaim(): void {
     let oldest = -1;

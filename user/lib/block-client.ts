@@ -160,27 +160,43 @@ export class BlockClient {
 
   /** Reads `count` sectors from `sector` into the buffer at byte `offset`: the bytes read, or a status. */
   read(sector: u64, count: u32, offset: u32 = 0): i32 {
-    this.request(BLOCK_READ, sector, count, offset);
-    msgAddCap(<u32>this.buffer.region | CAP_MOVE);
-    const status = this.call();
-    // The driver sends back what it was sent, whatever the status; a call that failed may have
-    // left it here (E_QUEUE_FULL) or lost it with a dead driver (E_PEER_DEAD).
-    const words = status >= 0 ? <i32>msgWord(0) : 0;
-    if (this.replied && msgCapCount() > 0) this.buffer.region = msgCap(0);
-    else if (!this.replied) this.buffer.ensure();
-    return status < 0 ? status : words;
+    return this.readWith(this.buffer, sector, count, offset);
   }
 
   /** Writes `count` sectors at `sector` from the buffer at byte `offset`: the bytes written, or a status. */
   write(sector: u64, count: u32, offset: u32 = 0): i32 {
-    const view = this.buffer.ensureView();
+    return this.writeWith(this.buffer, sector, count, offset);
+  }
+
+  /**
+   * As `read`, into another buffer of the caller's. A Region is mapped and unmapped whole each
+   * time it moves, so a small transfer costs less in a small buffer: the file system keeps buffers
+   * of 1, 16 and 256 pages and uses the smallest that holds a run.
+   */
+  readWith(buffer: RegionBuffer, sector: u64, count: u32, offset: u32 = 0): i32 {
+    const made = buffer.ready();
+    if (made < 0) return made;
+    this.request(BLOCK_READ, sector, count, offset);
+    msgAddCap(<u32>buffer.region | CAP_MOVE);
+    const status = this.call();
+    // The driver sends back what it was sent, whatever the status; a call that failed may have
+    // left it here (E_QUEUE_FULL) or lost it with a dead driver (E_PEER_DEAD).
+    const words = status >= 0 ? <i32>msgWord(0) : 0;
+    if (this.replied) buffer.region = msgCapCount() > 0 ? msgCap(0) : 0;
+    else buffer.ensure();
+    return status < 0 ? status : words;
+  }
+
+  /** As `write`, from another buffer of the caller's (a view of it goes with the call). */
+  writeWith(buffer: RegionBuffer, sector: u64, count: u32, offset: u32 = 0): i32 {
+    const view = buffer.readyView();
     if (view < 0) return view;
     this.request(BLOCK_WRITE, sector, count, offset);
-    msgAddCap(<u32>this.buffer.view | CAP_MOVE);
+    msgAddCap(<u32>buffer.view | CAP_MOVE);
     const status = this.call();
     const words = status >= 0 ? <i32>msgWord(0) : 0;
-    if (this.replied) this.buffer.view = msgCapCount() > 0 ? msgCap(0) : 0;
-    else if (capKind(this.buffer.view) != <i32>KIND_REGION) this.buffer.view = 0; // ensureView makes another
+    if (this.replied) buffer.view = msgCapCount() > 0 ? msgCap(0) : 0;
+    else if (capKind(buffer.view) != <i32>KIND_REGION) buffer.view = 0; // ensureView makes another
     return status < 0 ? status : words;
   }
 

@@ -4,14 +4,17 @@
 //
 // Data moves in a Region this client owns (its buffer, mapped at `address`): READ and READDIR
 // move the buffer's owner capability to the server and get it back in the reply; WRITE and APPEND
-// send a read-only view. Small transfers may go in message words instead (readInline,
-// writeInline: at most FS_INLINE_BYTES). Paths go in words when they fit, else in a page of their
-// own. Nothing allocates but the buffers, made once (and again if a dead server took one).
+// send a read-only view. The kernel maps and unmaps every page of a Region each time it moves, so
+// a transfer much smaller than the buffer goes through a Region of 1 or 16 pages instead, copied
+// to or from the buffer here (4 KiB copied costs far less than 256 pages mapped twice). Small
+// transfers may go in message words instead (readInline, writeInline: at most FS_INLINE_BYTES).
+// Paths go in words when they fit, else in a page of their own. Nothing allocates but the
+// buffers, made once (and again if a dead server took one).
 //
 // Import it directly: `import { FsClient } from "../lib/fs-client";`.
-import { CAP_MOVE, KIND_REGION, KIND_RECEIVER } from "./abi";
+import { CAP_MOVE, KIND_REGION, KIND_RECEIVER, OP_REGION_INFO } from "./abi";
 import { RegionBuffer } from "./region-buffer";
-import { E_INVALID_ARGUMENT, E_INVALID_CAP, E_PEER_DEAD } from "./errors";
+import { E_INVALID_ARGUMENT, E_INVALID_CAP, E_PEER_DEAD, E_QUEUE_FULL } from "./errors";
 import {
   msgBegin, msgAddWord, msgAddCap, msgInvoke, msgLabel, msgWord, msgWord64, msgCap, msgCapCount, msgWordCount,
   msgBuffer, MAX_DATA_WORDS,
@@ -23,7 +26,7 @@ import { Region } from "./caps/region";
 import { sleep } from "./time";
 import {
   FS_INFO, FS_OPEN, FS_MKDIR, FS_UNLINK, FS_RENAME, FS_READ, FS_WRITE, FS_APPEND, FS_TRUNCATE, FS_STAT, FS_READDIR,
-  FS_CLOSE, FS_SYNC, FS_TOKEN, FS_LINK, FS_SYMLINK, FS_SET_TIMES, FS_REMOVE, FS_INLINE_BYTES, FS_PATH_MAX,
+  FS_CLOSE, FS_SYNC, FS_TOKEN, FS_LINK, FS_SYMLINK, FS_SET_TIMES, FS_REMOVE, FS_ATTACH, FS_INLINE_BYTES, FS_PATH_MAX,
   FS_DIRENT_HEADER, FS_SYMLINK_MAX, FS_OPEN_NOFOLLOW, FS_RIGHT_READ, FS_KIND_SYMLINK, FS_LINK_FOLLOW, fsStatus,
 } from "./fs-protocol";
 
@@ -33,6 +36,11 @@ export * from "./fs-protocol";
 const PATHS_MAX: i32 = FS_PATH_MAX + <i32>FS_SYMLINK_MAX + 1;
 const pathBytes: usize = memory.data(PATHS_MAX + 8);
 const BODY: usize = 20;
+/** The smaller transfer Regions' sizes, in pages. */
+const SMALL_PAGES: u32 = 1;
+const MEDIUM_PAGES: u32 = 16;
+/** Attached handles one client keeps track of (attach answers E_QUEUE_FULL past that). */
+const ATTACHED_MAX: i32 = 8;
 
 /**
  * The root directory capability a publisher put at `index` of the Cappage at `slot` (init's
@@ -57,6 +65,14 @@ export function fsRoot(slot: i32, index: u32 = 0, tries: i32 = 1000, waitNs: i64
 export class FsClient {
   /** The data buffer: moved (its owner) for READ and READDIR, shown (a view) for WRITE. */
   readonly buffer: RegionBuffer;
+  /** Smaller Regions for transfers that need far fewer pages than the buffer has (made when first used). */
+  private readonly small: RegionBuffer;
+  private readonly medium: RegionBuffer;
+  /** Attached handles (FS_ATTACH): the handle's slot, its read buffer's view, where that is mapped and its bytes. */
+  private readonly attachedHandle: StaticArray<i32> = new StaticArray<i32>(ATTACHED_MAX);
+  private readonly attachedView: StaticArray<i32> = new StaticArray<i32>(ATTACHED_MAX);
+  private readonly attachedAddress: StaticArray<usize> = new StaticArray<usize>(ATTACHED_MAX);
+  private readonly attachedBytes: StaticArray<u32> = new StaticArray<u32>(ATTACHED_MAX);
   /** A page for paths too long for words (made when first needed), and its view. */
   private pathRegion: i32 = 0;
   private pathView: i32 = 0;
@@ -87,6 +103,17 @@ export class FsClient {
 
   constructor(readonly memory: i32, readonly pages: u32) {
     this.buffer = new RegionBuffer(memory, pages);
+    this.small = new RegionBuffer(memory, SMALL_PAGES);
+    this.medium = new RegionBuffer(memory, MEDIUM_PAGES);
+  }
+
+  // The Region a transfer of `length` bytes goes through: the buffer itself, or a smaller one when
+  // it holds them and the buffer is larger.
+  private transferFor(length: u32): RegionBuffer {
+    const pages = (length + 4095) >> 12;
+    if (pages <= SMALL_PAGES && this.buffer.pages > SMALL_PAGES) return this.small;
+    if (pages <= MEDIUM_PAGES && this.buffer.pages > MEDIUM_PAGES) return this.medium;
+    return this.buffer;
   }
 
   /** Where the buffer is mapped here; it changes if a buffer lost with a dead server is replaced. */
@@ -245,14 +272,30 @@ export class FsClient {
 
   /** Reads up to `length` bytes at `offset` into the buffer at `at`: the bytes read (0 at the end), or a status. */
   read(file: i32, offset: u64, length: u32, at: u32 = 0): i32 {
-    const buffer = this.buffer.ensure();
+    const buffer = this.buffer.ready();
     if (buffer < 0) return buffer;
-    this.transfer(FS_READ, offset, length, at);
-    msgAddCap(<u32>this.buffer.region | CAP_MOVE);
+    const attached = this.attachment(file);
+    if (attached >= 0 && length <= unchecked(this.attachedBytes[attached]) && <u64>at + <u64>length <= <u64>this.buffer.bytes) {
+      // No Region moves: the server reads into its buffer, of which this process holds a view.
+      this.transfer(FS_READ, offset, length, 0);
+      const status = this.call(file);
+      if (status < 0) return status;
+      const n = min(msgWord(0), length);
+      memory.copy(this.buffer.address + at, unchecked(this.attachedAddress[attached]), n);
+      return <i32>n;
+    }
+    // Past the buffer's end the server says what is wrong, with the buffer itself.
+    const through = <u64>at + <u64>length > <u64>this.buffer.bytes ? this.buffer : this.transferFor(length);
+    const made = through.ready();
+    if (made < 0) return made;
+    this.transfer(FS_READ, offset, length, through == this.buffer ? at : 0);
+    msgAddCap(<u32>through.region | CAP_MOVE);
     const status = this.call(file);
     const n = status >= 0 ? <i32>msgWord(0) : 0;
-    this.regainBuffer();
-    return status < 0 ? status : n;
+    this.regain(through);
+    if (status < 0) return status;
+    if (through != this.buffer && n > 0) memory.copy(this.buffer.address + at, through.address, <usize>min(<u32>n, length));
+    return n;
   }
 
   /** Writes `length` bytes from the buffer at `at` to `offset`: the bytes written, or a status. */
@@ -267,20 +310,24 @@ export class FsClient {
     return n;
   }
 
-  /** Reads up to FS_INLINE_BYTES at `offset` into `to` (any memory of this process), in message words. */
+  /**
+   * Reads up to FS_INLINE_BYTES at `offset` into `to` (any memory of this process), in message
+   * words (through its read buffer, for an attached handle).
+   */
   readInline(file: i32, offset: u64, to: usize, length: u32): i32 {
     if (length > FS_INLINE_BYTES) return E_INVALID_ARGUMENT;
+    const attached = this.attachment(file);
     this.transfer(FS_READ, offset, length, 0);
     const status = this.call(file);
     if (status < 0) return status;
     const n = min(msgWord(0), length);
-    memory.copy(to, msgBuffer() + BODY + 4, n);
+    memory.copy(to, attached >= 0 ? unchecked(this.attachedAddress[attached]) : msgBuffer() + BODY + 4, n);
     return <i32>n;
   }
 
-  /** Writes `length` (at most FS_INLINE_BYTES) bytes from `from` at `offset`, in message words. */
+  /** Writes `length` (at most FS_INLINE_BYTES) bytes from `from` at `offset`, in message words (not on an attached handle: `write`). */
   writeInline(file: i32, offset: u64, from: usize, length: u32): i32 {
-    if (length > FS_INLINE_BYTES) return E_INVALID_ARGUMENT;
+    if (length > FS_INLINE_BYTES || this.attachment(file) >= 0) return E_INVALID_ARGUMENT;
     msgBegin(FS_WRITE);
     msgAddWord(<u32>offset);
     msgAddWord(<u32>(offset >>> 32));
@@ -339,7 +386,7 @@ export class FsClient {
       this.cookie = msgWord(1);
       this.entryBytes = msgWord(2);
     }
-    this.regainBuffer();
+    this.regain(this.buffer);
     return status < 0 ? status : <i32>this.entries;
   }
 
@@ -349,12 +396,64 @@ export class FsClient {
     return this.call(handle);
   }
 
-  /** Closes the handle (the server frees its entry) and drops the capability. */
+  /** Closes the handle (the server frees its entry, and an attached handle's buffers) and drops the capability. */
   close(handle: i32): i32 {
     msgBegin(FS_CLOSE);
     const status = this.call(handle);
     capDrop(handle);
+    const attached = this.attachment(handle);
+    if (attached >= 0) {
+      capDrop(unchecked(this.attachedView[attached]));
+      unchecked((this.attachedHandle[attached] = 0));
+    }
     return status;
+  }
+
+  /**
+   * A new handle on `file` whose reads (up to the buffer's size, FS_ATTACH_READ_PAGES_MAX pages at most) and writes move no
+   * Region (FS_ATTACH, docs/FS.md "Attached handles"): the server keeps a view of this client's
+   * buffer and makes a read buffer this client sees. Its slot, or a status (FS_E_TABLE_FULL: the
+   * server has as many as it keeps; E_QUEUE_FULL: this client has ATTACHED_MAX). Close it with
+   * `close`; the plain handle stays open until closed itself.
+   */
+  attach(file: i32): i32 {
+    let free = -1;
+    for (let i = 0; i < ATTACHED_MAX && free < 0; i++) if (unchecked(this.attachedHandle[i]) == 0) free = i;
+    if (free < 0) return E_QUEUE_FULL;
+    const ready = this.buffer.ready();
+    if (ready < 0) return ready;
+    const view = new Region(this.buffer.region).view(); // the server keeps it
+    if (view < 0) return view;
+    msgBegin(FS_ATTACH);
+    msgAddWord(this.buffer.pages); // a read buffer as large as this one (the server may give less)
+    msgAddCap(<u32>view | CAP_MOVE);
+    const status = this.call(file);
+    if (status < 0) {
+      if (!this.replied && capKind(view) == <i32>KIND_REGION) capDrop(view);
+      else if (this.replied) for (let i = 0; i < msgCapCount(); i++) capDrop(msgCap(i));
+      return status;
+    }
+    if (msgCapCount() < 2) return E_INVALID_ARGUMENT;
+    const handle = msgCap(0);
+    const readView = msgCap(1);
+    const bytes = msgWord(0);
+    msgBegin(OP_REGION_INFO);
+    if (msgInvoke(readView) < 0) {
+      capDrop(readView);
+      this.close(handle);
+      return E_INVALID_ARGUMENT;
+    }
+    unchecked((this.attachedHandle[free] = handle));
+    unchecked((this.attachedView[free] = readView));
+    unchecked((this.attachedAddress[free] = <usize>msgWord(0)));
+    unchecked((this.attachedBytes[free] = bytes));
+    return handle;
+  }
+
+  // The entry of `handle` among the attached ones, or -1.
+  private attachment(handle: i32): i32 {
+    for (let i = 0; i < ATTACHED_MAX; i++) if (unchecked(this.attachedHandle[i]) == handle && handle != 0) return i;
+    return -1;
   }
 
   // ---- Internals -----------------------------------------------------------------------------
@@ -368,14 +467,32 @@ export class FsClient {
   }
 
   private send(label: u32, file: i32, offset: u64, length: u32, at: u32): i32 {
-    const view = this.buffer.ensureView();
+    const buffer = this.buffer.ready();
+    if (buffer < 0) return buffer;
+    if (this.attachment(file) >= 0) {
+      // No Region moves: the server holds a view of the buffer and reads it at `at`.
+      this.transfer(label, offset, length, at);
+      const status = this.call(file);
+      return status < 0 ? status : <i32>msgWord(0);
+    }
+    let through = this.transferFor(length);
+    if (through != this.buffer) {
+      if (<u64>at + <u64>length > <u64>this.buffer.bytes) through = this.buffer; // the server says what is wrong
+      else {
+        const made = through.ready();
+        if (made < 0) return made;
+        memory.copy(through.address, this.buffer.address + at, length);
+        at = 0;
+      }
+    }
+    const view = through.readyView();
     if (view < 0) return view;
     this.transfer(label, offset, length, at);
-    msgAddCap(<u32>this.buffer.view | CAP_MOVE);
+    msgAddCap(<u32>through.view | CAP_MOVE);
     const status = this.call(file);
     const n = status >= 0 ? <i32>msgWord(0) : 0;
-    if (this.replied) this.buffer.view = msgCapCount() > 0 ? msgCap(0) : 0;
-    else if (capKind(this.buffer.view) != <i32>KIND_REGION) this.buffer.view = 0;
+    if (this.replied) through.view = msgCapCount() > 0 ? msgCap(0) : 0;
+    else if (capKind(through.view) != <i32>KIND_REGION) through.view = 0;
     return status < 0 ? status : n;
   }
 
@@ -440,13 +557,11 @@ export class FsClient {
     return fsStatus(msgLabel());
   }
 
-  // After READ or READDIR: the buffer's owner came back as the reply's first capability, or was lost.
-  private regainBuffer(): void {
-    if (this.replied && msgCapCount() > 0) this.buffer.region = msgCap(0);
-    else if (!this.replied) this.buffer.ensure();
+  // After READ or READDIR: the Region's owner came back as the reply's first capability, or was lost.
+  private regain(through: RegionBuffer): void {
+    if (this.replied) through.region = msgCapCount() > 0 ? msgCap(0) : 0;
+    else through.ensure();
   }
-
-
 }
 
 // ---- READDIR entries in the buffer ------------------------------------------------------------

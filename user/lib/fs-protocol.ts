@@ -80,6 +80,22 @@ export const FS_SYMLINK: u32 = 16;
 export const FS_SET_TIMES: u32 = 17;
 /** Directory. Words: flags (FS_REMOVE_DIR, FS_REMOVE_FILE), path length, path bytes (or a view): UNLINK with a kind required. */
 export const FS_REMOVE: u32 = 18;
+/**
+ * File. Words: the read buffer's pages wanted (optional: FS_ATTACH_READ_PAGES; at most
+ * FS_ATTACH_READ_PAGES_MAX). Caps: a view (or the owner) of the client's buffer, optional, which the
+ * server keeps. A new handle on the same file with the same rights, *attached*: the server makes a
+ * read buffer for it and sends a view. On an attached handle, a READ or WRITE (APPEND) that brings
+ * no Region moves its bytes through these buffers instead (words: offset low, high, length,
+ * buffer offset): read into the server's buffer from offset 0, written from the client's at the
+ * buffer offset. No Region moves, so a small transfer costs one round trip and two copies. Replies
+ * words: the read buffer's bytes, the write buffer's bytes (0: none), the read buffer's global
+ * address; caps: the new handle, the read buffer's view. At most FS_ATTACH_MAX attached handles
+ * are open at once (FS_E_TABLE_FULL); CLOSE frees the buffers.
+ */
+export const FS_ATTACH: u32 = 19;
+export const FS_ATTACH_READ_PAGES: u32 = 16;
+export const FS_ATTACH_READ_PAGES_MAX: u32 = 256;
+export const FS_ATTACH_MAX: i32 = 32;
 
 // Rights of a handle (a directory's bound the rights of what is opened under it).
 export const FS_RIGHT_READ: u32 = 1;
@@ -103,6 +119,12 @@ export const FS_OPEN_DIRECTORY: u32 = 0x800;
  * TRUNCATE). A '/' after the name follows it all the same.
  */
 export const FS_OPEN_NOFOLLOW: u32 = 0x1000;
+/**
+ * Reads and writes through this handle go to the disk and leave nothing new in the file system's
+ * page cache (what it holds already is used, and written through): for data that would only push
+ * out what others read, such as the pager's swap file, whose pages are out because memory is short.
+ */
+export const FS_OPEN_DIRECT: u32 = 0x2000;
 
 /** FS_LINK: a symbolic link as `from`'s last component is followed (linkat's AT_SYMLINK_FOLLOW). */
 export const FS_LINK_FOLLOW: u32 = 1;
@@ -226,6 +248,8 @@ export function fsRightsNeeded(label: u32, isDirectory: bool, openFlags: u32): i
       return dir ? FS_E_IS_DIR : <i32>FS_RIGHT_APPEND;
     case FS_STAT: case FS_CLOSE: case FS_SYNC:
       return 0;
+    case FS_ATTACH:
+      return dir ? FS_E_IS_DIR : 0;
   }
   return E_INVALID_ARGUMENT;
 }

@@ -43,6 +43,19 @@ export class RegionBuffer {
     return 0;
   }
 
+  /**
+   * The hot path's `ensure`: trusts the slot the last call left (callers set `region` to 0 when
+   * a call lost it), asking the kernel only when there is none. 0 or a status.
+   */
+  @inline ready(): i32 {
+    return this.region != 0 ? 0 : this.ensure();
+  }
+
+  /** The hot path's `ensureView`, trusting the slots as `ready` does. */
+  @inline readyView(): i32 {
+    return this.region != 0 && this.view != 0 ? 0 : this.ensureView();
+  }
+
   /** Makes sure there is a buffer, and a view of it to send: 0 or a status. */
   ensureView(): i32 {
     const buffer = this.ensure();

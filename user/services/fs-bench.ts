@@ -3,7 +3,7 @@
 // writes and reads of it. Prints "fs-bench: OP BYTES in CALL-BYTES calls: NS ns" per test, then
 // "fs-bench: done" (bench/fs-throughput.ts reads them). Config:
 //   service bench fs-bench use=fs memory=512
-import { exit, now, lineBegin, lineAdd, lineAddI64, lineAddU32, linePrint, STDERR } from "../lib";
+import { exit, now, lineBegin, lineAdd, lineAddI64, lineAddU32, linePrint, msgWord, STDERR } from "../lib";
 import { FsClient, fsRoot, fsErrorName, FS_RIGHT_READ, FS_RIGHT_WRITE, FS_OPEN_CREATE, FS_OPEN_TRUNCATE } from "../lib/fs-client";
 
 const SHARED: i32 = 3;
@@ -38,7 +38,9 @@ function report(op: string, bytes: u32, call: u32, ns: i64): void {
 check("buffer", fs.prepare());
 for (let i: u32 = 0; i < fs.bufferBytes; i++) store<u8>(fs.address + i, <u8>(i * 7));
 const root = check("root", fsRoot(SHARED, 0));
-const file = check("create", fs.open(root, "bench.dat", FS_RIGHT_READ | FS_RIGHT_WRITE | FS_OPEN_CREATE | FS_OPEN_TRUNCATE));
+const opened = check("create", fs.open(root, "bench.dat", FS_RIGHT_READ | FS_RIGHT_WRITE | FS_OPEN_CREATE | FS_OPEN_TRUNCATE));
+// Attached (FS_ATTACH): writes and reads up to 64 KiB move no Region, only bytes.
+const file = check("attach", fs.attach(opened));
 
 function pass(write: bool, call: u32, bytes: u32): void {
   const start = now();
@@ -50,10 +52,34 @@ function pass(write: bool, call: u32, bytes: u32): void {
   report(write ? "write" : "read", bytes, call, now() - start);
 }
 
+/** Says what the server's page cache holds and did (FS_INFO's words 8 on, docs/FS.md). */
+function cacheLine(): void {
+  check("info", fs.info(root));
+  lineBegin("fs-bench: cache ");
+  lineAddU32(msgWord(8));
+  lineAdd(" pages (most ");
+  lineAddU32(msgWord(16));
+  lineAdd("), ");
+  lineAddU32(msgWord(9));
+  lineAdd(" resident, ");
+  lineAddU32(msgWord(10));
+  lineAdd(" dirty; ");
+  lineAddU32(msgWord(11));
+  lineAdd(" hits, ");
+  lineAddU32(msgWord(12));
+  lineAdd(" misses, ");
+  lineAddU32(msgWord(13));
+  lineAdd(" blocks read ahead, ");
+  lineAddU32(msgWord(14));
+  lineAdd(" written back");
+  linePrint();
+}
+
 pass(true, 1 << 20, TOTAL);
 pass(false, 1 << 20, TOTAL);
 pass(true, 4096, 4 << 20);
 pass(false, 4096, 4 << 20);
+cacheLine();
 lineBegin("fs-bench: done");
 linePrint();
 exit(0);

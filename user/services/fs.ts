@@ -1,30 +1,36 @@
 // The file system server (docs/FS.md): a journaled file system on the block device, served to
 // holders of directory and file capabilities. Config:
 //   service fs fs memory=2048 publish=fs boot-modules control
-// Slots: 2 the registry, 3 a Memory (its cache lives in its own pages; the Memory pays for the
-// block buffer and the Receivers), 4 the Cappage init publishes to the lines that say `use=fs`:
+// Arguments (after `--`): `cache-pages=N` bounds the page cache (docs/FS.md "The page cache").
+// Slots: 2 the registry, 3 a Memory (its metadata cache lives in its own pages; the Memory pays
+// for the page cache's Regions, the block buffers and the Receivers), 4 the Cappage init publishes to the lines that say `use=fs`:
 // the server puts a root directory capability with every right at slot 0 of it, and a read-only
 // one at slot 1; 5 and 6 (boot-modules, optional) the boot modules' Images and the boot info: on
 // a disk it formats, it installs them as /bin/NAME and /etc/init.conf (fs-parts/install.ts); then
-// (control, optional) init's control capability. The registry gets `fs`, the service capability,
-// which answers FS_INFO and SYNC only: finding the server is no access to its files.
+// (control, optional) init's control capability; and (kernel-info, optional) a Kernel capability
+// with no rights, through which the page cache watches the machine's memory (cache-pressure.ts).
+// The registry gets `fs`, the service capability, which answers FS_INFO and SYNC only: finding the
+// server is no access to its files.
 //
 // It mounts the disk (formatting it only when it is blank or the boot asked: fs-parts/mount.ts;
 // any other disk it cannot read it leaves alone and ends), finishes the first-boot install, then
 // serves. A call is handled whole (operations.ts), then answered; while changes are not yet
-// committed it waits at most half a second for the next call, and commits when none comes. Before
-// a halt stops it, init tells it, and it commits. Nothing allocates after the start.
+// committed (metadata, or file data in the page cache) it waits at most half a second for the next
+// call, and commits when none comes; while the page cache holds pages it looks at the machine's
+// memory between calls and every IDLE_CHECK_NS when idle, and gives pages back when memory is
+// short. Before a halt stops it, init tells it, and it commits. Nothing allocates after the start.
 import {
-  exit, errorName, lineBegin, lineAdd, lineAddU32, linePrint, capKind, capDrop, msgBegin, msgAddTimeout, msgInvoke,
+  args, exit, errorName, lineBegin, lineAdd, lineAddU32, linePrint, capKind, capDrop, msgBegin, msgAddTimeout, msgInvoke,
   msgReply, msgSetLabel, reply, replyAndReceive, registryRegister, Cappage, Memory, Process, Receiver, CAP_MOVE,
   KIND_CAPPAGE, KIND_REGION, KIND_REPLY, KIND_RECEIVER, OP_RECEIVER_RECEIVE, RIGHT_RECEIVER_CALL, RIGHT_RECEIVER_SEND,
-  E_INVALID_CAP, E_TIMEOUT, STDERR, FOREVER, msgAddCap, msgBadge,
+  E_INVALID_CAP, E_TIMEOUT, STDERR, FOREVER, msgAddCap, msgBadge, msgWord, capCopy, KIND_KERNEL, OP_MEMORY_INFO,
 } from "../lib";
 import { CONTROL_FINISHED, CONTROL_ON_HALT } from "../lib/init-control";
 import { FS_SERVICE, FS_RIGHTS_ALL, FS_RIGHT_READ, fsErrorName } from "../lib/fs-protocol";
 import { formatRequest } from "./fs-parts/boot-params";
 import { Disk } from "./fs-parts/disk";
 import { SB_FLAG_INSTALL_PENDING } from "./fs-parts/format";
+import { CachePressure, IDLE_CHECK_NS } from "./fs-parts/cache-pressure";
 import { mount, MountOptions, MountReport } from "./fs-parts/mount";
 import { Operations } from "./fs-parts/operations";
 import { installBootModules, Installed } from "./fs-parts/install";
@@ -67,6 +73,53 @@ function check(what: string, status: i32): i32 {
   return status;
 }
 
+/** Pages of its Memory the server leaves to everything but the page cache, besides its own private pages. */
+const MEMORY_RESERVE: i32 = 64;
+
+/**
+ * A Kernel capability with no rights (the `kernel-info` grant: KERNEL_INFO and KERNEL_PAGING_INFO),
+ * the first after the Cappage; one with rights is copied without them and dropped. 0: none.
+ */
+function kernelInfo(): i32 {
+  for (let slot = PUBLISHED + 1; slot <= BOOT_INFO + 3; slot++) {
+    if (capKind(slot) != <i32>KIND_KERNEL) continue;
+    const bare = capCopy(slot, 0);
+    capDrop(slot);
+    return bare > 0 ? bare : 0;
+  }
+  return 0;
+}
+
+/** `cache-pages=N` among the arguments: the page cache's most pages (-1: as the Memory allows). */
+function cachePagesArgument(): i32 {
+  const argv = args();
+  for (let i = 1; i < argv.length; i++) {
+    if (argv[i].startsWith("cache-pages=")) return I32.parseInt(argv[i].slice(12));
+  }
+  return -1;
+}
+
+/**
+ * Lets the page cache grow in the server's Memory: as far as the quota goes once every private
+ * page the server may ever touch is paid for — everything below the top of its heap now (static
+ * data, the metadata cache, what the start allocated: nothing allocates after it), the pages
+ * already touched counted twice — less a reserve; or to `cache-pages=N` (an argument) if that is
+ * less. Attached handles' read buffers are made when asked for, from what is left (a full quota
+ * gives back a chunk of the cache for one).
+ */
+function configurePageCache(): void {
+  const heapTop = heap.alloc(16); // the bump allocator's top: what lies above it is never touched
+  const asked = cachePagesArgument();
+  msgBegin(OP_MEMORY_INFO);
+  if (msgInvoke(MEMORY) < 0) return;
+  const available = <i32>msgWord(2);
+  const privatePages = <i32>((heapTop + 4095) >> 12);
+  let pages = available - privatePages - MEMORY_RESERVE;
+  if (asked >= 0 && asked < pages) pages = asked;
+  volume.pages.configure(MEMORY, pages);
+  volume.pages.pressure = pressure;
+}
+
 check("listen", Process.self().listen(true)); // calls bring Regions
 const disk = new Disk(MEMORY);
 const found = disk.connect(NO_DRIVER_TRIES);
@@ -104,7 +157,9 @@ if (report.orphansFreed > 0) {
 const receiver = new Receiver(check("create the receiver", new Memory(MEMORY).createReceiver(CALL_QUEUE)));
 const tokens = new Tokens(MEMORY);
 check("create the tokens' receiver", tokens.status);
-const ops = new Operations(volume, receiver, tokens);
+const pressure = new CachePressure(kernelInfo());
+configurePageCache();
+const ops = new Operations(volume, receiver, tokens, MEMORY);
 check("register", registryRegister(FS_SERVICE, <u32>check("mint the service capability", receiver.mint(0, RIGHT_RECEIVER_CALL)) | CAP_MOVE));
 if (report.installPending && holdsModules && !report.readOnly) {
   const installed = new Installed();
@@ -161,24 +216,49 @@ lineAdd(" blocks; serving \"fs\"");
 if (!published) lineAdd(" (no Cappage at slot 4: no root published)");
 linePrint();
 
-// Receives the next call: for ever when everything is committed, else for IDLE_COMMIT_NS.
+/** Whether changes wait for a commit: metadata, or file data in the page cache. */
+function pending(): bool {
+  return volume.cache.dirtyCount > 0 || volume.pages.dirtyCount > 0;
+}
+
+/** Whether the server must wake to look at the machine's memory even when no call comes. */
+function watching(): bool {
+  return pressure.watching && volume.pages.chunks > 0;
+}
+
+// Receives the next call: for ever when everything is committed and nothing is watched, else for
+// IDLE_COMMIT_NS or IDLE_CHECK_NS.
 function receive(): i32 {
   msgBegin(OP_RECEIVER_RECEIVE);
-  if (volume.cache.dirtyCount > 0) msgAddTimeout(IDLE_COMMIT_NS);
+  if (pending()) msgAddTimeout(IDLE_COMMIT_NS);
+  else if (watching()) msgAddTimeout(IDLE_CHECK_NS);
   else msgAddTimeout(FOREVER);
   return msgInvoke(receiver.cap);
+}
+
+// Gives page cache chunks back when the kernel is short of memory (`force`: look now).
+function relieve(force: bool): void {
+  const pages = volume.pages;
+  const keep = pressure.keep(pages.chunks, force);
+  if (keep < pages.chunks) {
+    volume.cache.beginOperation();
+    pages.shrink(keep);
+  }
 }
 
 let status = receive();
 for (;;) {
   if (status == E_TIMEOUT) {
-    volume.cache.beginOperation();
-    const committed = ops.commit();
-    if (committed < 0) {
-      lineBegin("fs: commit: ");
-      lineAdd(fsErrorName(committed));
-      linePrint(STDERR);
+    if (pending()) {
+      volume.cache.beginOperation();
+      const committed = ops.commit();
+      if (committed < 0) {
+        lineBegin("fs: commit: ");
+        lineAdd(fsErrorName(committed));
+        linePrint(STDERR);
+      }
     }
+    relieve(true);
     status = receive();
     continue;
   }
@@ -202,7 +282,7 @@ for (;;) {
     continue;
   }
   msgSetLabel(label);
-  if (ops.opened >= 0 || volume.cache.dirtyCount > 0) {
+  if (ops.opened >= 0 || pending() || watching()) {
     // A new handle whose reply fails must not stay open; and with changes pending the receive
     // needs a timeout, which reply-and-receive has no room for.
     const answered = reply(replyCap);
@@ -211,6 +291,7 @@ for (;;) {
       for (let i = 0; i < ops.reply.capCount; i++) capDrop(unchecked(ops.reply.caps[i]));
       if (capKind(replyCap) == <i32>KIND_REPLY) capDrop(replyCap);
     }
+    if (watching()) relieve(false); // (between calls: the next one is not in the buffer yet)
     status = receive();
     continue;
   }

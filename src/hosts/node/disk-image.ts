@@ -1,3 +1,4 @@
+import { readSync, writeSync } from "node:fs";
 import { type FileHandle, open, realpath } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { type BlockBackend, BlockError, type BlockFailure } from "../../machine/devices/block-backend.ts";
@@ -13,10 +14,16 @@ export interface DiskImageOptions {
 
 /**
  * A disk image file as a block backend. Writes go straight to the file (no cache of our own);
- * flush waits for every write already started, then fdatasync, so a flushed write survives the
- * host crashing. The image is locked while it is open (image-lock.ts): a second machine on the
- * same image is refused. A host failure (ENOSPC, EROFS, EIO) fails the request with a BlockError
- * the device turns into its status, and is told once through `onFailure`.
+ * flush is an fdatasync, so a flushed write survives the host crashing. The image is locked while
+ * it is open (image-lock.ts): a second machine on the same image is refused. A host failure
+ * (ENOSPC, EROFS, EIO) fails the request with a BlockError the device turns into its status, and
+ * is told once through `onFailure`.
+ *
+ * Reads and writes are synchronous (a device request is at most 64 KiB): the host's page cache
+ * answers them in microseconds, where a trip through libuv's thread pool and back to the event
+ * loop cost about 55 µs a request (block-bench: 4 KiB reads 12 000/s asynchronous, 41 000/s
+ * synchronous). The price is that a read the host must fetch from its own disk holds the machine's
+ * one thread for that long. fdatasync, which waits for the disk, stays asynchronous.
  */
 export class DiskImage implements BlockBackend {
   readonly size: number;
@@ -26,7 +33,6 @@ export class DiskImage implements BlockBackend {
   private readonly lock: ImageLock | null;
   private readonly onFailure: (line: string) => void;
   private readonly told = new Set<BlockFailure>();
-  private readonly writing = new Set<Promise<void>>();
 
   private constructor(path: string, file: FileHandle, size: number, lock: ImageLock | null, options: DiskImageOptions) {
     this.path = path;
@@ -57,46 +63,42 @@ export class DiskImage implements BlockBackend {
     }
   }
 
-  async read(offset: number, length: number): Promise<Uint8Array> {
+  read(offset: number, length: number): Promise<Uint8Array> {
     const out = new Uint8Array(length);
-    let at = 0;
-    while (at < length) {
-      const { bytesRead } = await this.failing(this.file.read(out, at, length - at, offset + at));
-      if (bytesRead === 0) break; // past the end of the file: zeros, like an unwritten sector
-      at += bytesRead;
+    try {
+      let at = 0;
+      while (at < length) {
+        const got = this.failingSync(() => readSync(this.file.fd, out, at, length - at, offset + at));
+        if (got === 0) break; // past the end of the file: zeros, like an unwritten sector
+        at += got;
+      }
+    } catch (error) {
+      return Promise.reject(error);
     }
-    return out;
+    return Promise.resolve(out);
   }
 
   write(offset: number, data: Uint8Array): Promise<void> {
     if (this.readOnly) return Promise.reject(new BlockError("read-only", `${this.path} is open read-only`));
-    const done = this.writeAll(offset, data);
-    this.writing.add(done);
-    const forget = () => void this.writing.delete(done);
-    done.then(forget, forget);
-    return done;
+    try {
+      let at = 0;
+      while (at < data.length) at += this.failingSync(() => writeSync(this.file.fd, data, at, data.length - at, offset + at));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return Promise.resolve();
   }
 
   async flush(): Promise<void> {
-    await Promise.allSettled([...this.writing]);
     if (!this.readOnly) await this.failing(this.file.datasync());
   }
 
-  /** Waits for writes in flight, then closes the file and lets the image go. */
+  /** Closes the file and lets the image go. */
   async close(): Promise<void> {
-    await Promise.allSettled([...this.writing]);
     try {
       await this.file.close();
     } finally {
       this.lock?.release();
-    }
-  }
-
-  private async writeAll(offset: number, data: Uint8Array): Promise<void> {
-    let at = 0;
-    while (at < data.length) {
-      const { bytesWritten } = await this.failing(this.file.write(data, at, data.length - at, offset + at));
-      at += bytesWritten;
     }
   }
 
@@ -105,14 +107,28 @@ export class DiskImage implements BlockBackend {
     try {
       return await call;
     } catch (error) {
-      const failure = blockFailureOf(error);
-      if (!this.told.has(failure)) {
-        this.told.add(failure);
-        const what = { "no-space": "the host has no room left for it", "read-only": "the host refuses writes to it", io: "the host failed an operation on it" }[failure];
-        this.onFailure(`disk image ${this.path}: ${what} (${errnoText(error)}); the machine sees ${failure === "io" ? "I/O errors" : failure === "no-space" ? "E_NO_SPACE" : "E_READ_ONLY"}`);
-      }
-      throw new BlockError(failure, (error as Error).message);
+      throw this.blockError(error);
     }
+  }
+
+  /** `failing` for a synchronous call. */
+  private failingSync<T>(call: () => T): T {
+    try {
+      return call();
+    } catch (error) {
+      throw this.blockError(error);
+    }
+  }
+
+  /** A host failure as the BlockError the device reports, told once per kind through `onFailure`. */
+  private blockError(error: unknown): BlockError {
+    const failure = blockFailureOf(error);
+    if (!this.told.has(failure)) {
+      this.told.add(failure);
+      const what = { "no-space": "the host has no room left for it", "read-only": "the host refuses writes to it", io: "the host failed an operation on it" }[failure];
+      this.onFailure(`disk image ${this.path}: ${what} (${errnoText(error)}); the machine sees ${failure === "io" ? "I/O errors" : failure === "no-space" ? "E_NO_SPACE" : "E_READ_ONLY"}`);
+    }
+    return new BlockError(failure, (error as Error).message);
   }
 }
 

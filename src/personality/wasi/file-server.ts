@@ -51,10 +51,24 @@ const INLINE_PATH_BYTES = 4 * 61;
  * negative status (a server's FS_E_*, or the kernel's). File data and long paths travel in the
  * process's TransferRegion; up to 240 bytes go in message words.
  */
+/** An attached handle's read buffer (FsMore.ATTACH): the handle, and the buffer's view, address and size. */
+interface Attached {
+  readonly slot: number;
+  readonly view: number;
+  readonly address: number;
+  readonly bytes: number;
+}
+
 export class FileServerClient {
   private readonly k: KernelServices;
   private readonly process: Process;
   private readonly transfer: TransferRegion;
+  /**
+   * Attached handles by the handle they were made from (null: the server does not attach, the
+   * host share for one). A READ through one moves no Region, which in the booted system costs
+   * more than the data (docs/FS.md "Attached handles"); made at a file's first READ.
+   */
+  private readonly attached = new Map<number, Attached | null>();
 
   constructor(k: KernelServices, process: Process, transfer: TransferRegion) {
     this.k = k;
@@ -126,6 +140,12 @@ export class FileServerClient {
       const count = Math.min(answer.words[0] ?? 0, length, 4 * (answer.words.length - 1));
       return unpack(answer.words, 1, count);
     }
+    const attached = await this.attachment(file);
+    if (attached && length <= attached.bytes) {
+      const answer = await this.call(attached.slot, Fs.READ, [low, high, length, 0]);
+      if (typeof answer === "number") return answer;
+      return this.k.readMemory(this.process, attached.address, Math.min(answer.words[0] ?? 0, length)) ?? AbiStatus.E_BAD_MESSAGE;
+    }
     const room = this.transfer.ensure(length);
     if (room < 0) return room;
     const wanted = Math.min(length, room);
@@ -165,10 +185,30 @@ export class FileServerClient {
     return status(await this.call(handle, Fs.SYNC, []));
   }
 
-  /** CLOSE, then the capability leaves the process's table whatever the server said. */
+  /** CLOSE (and of its attached handle), then the capabilities leave the process's table whatever the server said. */
   async close(handle: number): Promise<void> {
+    const attached = this.attached.get(handle);
+    this.attached.delete(handle);
+    if (attached) {
+      await this.call(attached.slot, Fs.CLOSE, []);
+      this.k.dropCapability(this.process, attached.slot);
+      this.k.dropCapability(this.process, attached.view);
+    }
     await this.call(handle, Fs.CLOSE, []);
     this.k.dropCapability(this.process, handle);
+  }
+
+  /** The attached handle of `file`, made at its first use; null when the server will not attach it. */
+  private async attachment(file: number): Promise<Attached | null> {
+    const known = this.attached.get(file);
+    if (known !== undefined) return known;
+    const answer = await this.call(file, FsMore.ATTACH, []);
+    let made: Attached | null = null;
+    if (typeof answer !== "number" && answer.caps.length >= 2 && (answer.words[2] ?? 0) !== 0) {
+      made = { slot: answer.caps[0]!, view: answer.caps[1]!, bytes: answer.words[0] ?? 0, address: answer.words[2]! };
+    } else if (typeof answer !== "number") for (const cap of answer.caps) this.k.dropCapability(this.process, cap);
+    this.attached.set(file, made);
+    return made;
   }
 
   /** One READDIR batch from the server's `cookie`, through the Region. */

@@ -36,6 +36,11 @@ export const FsMore = {
   SET_TIMES: 17,
   /** Directory. Words: flags (REMOVE_DIR, REMOVE_FILE), path length, path: UNLINK of that kind only. */
   REMOVE: 18,
+  /**
+   * File: a new handle whose READ without a Region lands in a read buffer the server made (a view
+   * comes back; words: its bytes, the client buffer's bytes, its address). docs/FS.md "Attached handles".
+   */
+  ATTACH: 19,
 } as const;
 export const FsRemove = { DIR: 1, FILE: 2 } as const;
 export const FS_LINK_FOLLOW = 1;

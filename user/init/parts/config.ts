@@ -43,6 +43,8 @@ export const GRANT_BOOT_MODULES: i32 = 10;
 export const GRANT_PAGER: i32 = 11;
 /** `log-channel`: the receive capability of init's log channel, where init sends its own lines (the log service's). */
 export const GRANT_LOG_CHANNEL: i32 = 12;
+/** `kernel-info`: a copy of init's Kernel capability with no rights (KERNEL_INFO, KERNEL_PAGING_INFO: the file system's page cache watches memory). */
+export const GRANT_KERNEL_INFO: i32 = 13;
 
 /**
  * The names of the shared Cappages the config's publish= and use= grants name, in order of first
@@ -230,12 +232,13 @@ function parseGrant(entry: ServiceEntry, grant: string, info: BootInfo): string 
     entry.grants.push(new Grant(GRANT_MEMORY, pages));
     return "";
   }
-  return "unknown grant \"" + grant + "\" (registry, device=NAME, interrupt=NAME, memory=PAGES, priority=N, kernel, images, bootinfo, control, publish=NAME, use=NAME, boot-modules, log-channel, pin=N, pager=PAGES, paging=POLICY, supervise or session)";
+  return "unknown grant \"" + grant + "\" (registry, device=NAME, interrupt=NAME, memory=PAGES, priority=N, kernel, kernel-info, images, bootinfo, control, publish=NAME, use=NAME, boot-modules, log-channel, pin=N, pager=PAGES, paging=POLICY, supervise or session)";
 }
 
 /** The grants that are one word with no value; 0 for any other field. */
 function plainGrant(grant: string): i32 {
   if (grant == "kernel") return GRANT_KERNEL;
+  if (grant == "kernel-info") return GRANT_KERNEL_INFO;
   if (grant == "images") return GRANT_IMAGES;
   if (grant == "bootinfo") return GRANT_BOOT_INFO;
   if (grant == "control") return GRANT_CONTROL;

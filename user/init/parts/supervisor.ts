@@ -21,7 +21,7 @@ import {
 } from "../../lib";
 import { CONTROL_FINISH, CONTROL_FINISHED } from "../../lib/init-control";
 import {
-  GRANT_BOOT_INFO, GRANT_BOOT_MODULES, GRANT_CONTROL, GRANT_DEVICE, GRANT_IMAGES, GRANT_INTERRUPT, GRANT_KERNEL, GRANT_MEMORY,
+  GRANT_BOOT_INFO, GRANT_BOOT_MODULES, GRANT_CONTROL, GRANT_DEVICE, GRANT_IMAGES, GRANT_INTERRUPT, GRANT_KERNEL, GRANT_KERNEL_INFO, GRANT_MEMORY,
   GRANT_PUBLISH, GRANT_USE, GRANT_PAGER, GRANT_LOG_CHANNEL, ServiceEntry, sharedNames,
 } from "./config";
 
@@ -289,7 +289,7 @@ export class Supervisor {
         if (!this.give(s, <u32>s.memory)) return "give it its Memory";
         continue;
       }
-      if (grant.kind >= GRANT_KERNEL && grant.kind <= GRANT_CONTROL) {
+      if ((grant.kind >= GRANT_KERNEL && grant.kind <= GRANT_CONTROL) || grant.kind == GRANT_KERNEL_INFO) {
         const step = this.givePlain(s, grant.kind);
         if (step.length > 0) return step;
         continue;
@@ -450,15 +450,16 @@ export class Supervisor {
     return status < 0 ? status : 0;
   }
 
-  /** Gives one of the grants without a value (kernel, images, bootinfo, control): "" or the failed step. */
+  /** Gives one of the grants without a value (kernel, kernel-info, images, bootinfo, control): "" or the failed step. */
   private givePlain(s: Service, kind: i32): string {
     const h = this.holds;
     let cap: i32;
     if (kind == GRANT_KERNEL) cap = capCopy(h.kernel, RIGHT_KERNEL_INSPECT);
+    else if (kind == GRANT_KERNEL_INFO) cap = capCopy(h.kernel, 0);
     else if (kind == GRANT_IMAGES) cap = capCopy(h.images, RIGHT_CAPPAGE_READ);
     else if (kind == GRANT_BOOT_INFO) cap = capCopy(h.bootInfo, RIGHT_REGION_READ);
     else cap = mint(h.control, s.badge, RIGHT_RECEIVER_CALL);
-    const what = kind == GRANT_KERNEL ? "kernel" : kind == GRANT_IMAGES ? "images" : kind == GRANT_BOOT_INFO ? "bootinfo" : "control";
+    const what = kind == GRANT_KERNEL || kind == GRANT_KERNEL_INFO ? "kernel" : kind == GRANT_IMAGES ? "images" : kind == GRANT_BOOT_INFO ? "bootinfo" : "control";
     if (!this.check(s, cap)) return "copy its " + what + " capability";
     if (!this.give(s, <u32>cap | CAP_MOVE)) return "give it its " + what + " capability";
     return "";

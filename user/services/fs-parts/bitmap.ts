@@ -5,6 +5,7 @@
 // not be overwritten (by file data, which bypasses the journal) until that transaction commits.
 import { Cache } from "./cache";
 import { BLOCK_BYTES, BLOCK_SHIFT, Layout } from "./format";
+import { PageCache } from "./page-cache";
 
 /** The committed bitmap's room: disks up to 4 GiB (2^20 blocks). */
 export const MAX_BITMAP_BLOCKS: u32 = 32;
@@ -16,7 +17,7 @@ export class Bitmap {
   free: u32 = 0;
   private hint: u32 = 0;
 
-  constructor(readonly cache: Cache, readonly layout: Layout) {}
+  constructor(readonly cache: Cache, readonly pages: PageCache, readonly layout: Layout) {}
 
   /**
    * After mount or a commit: the committed copy becomes the bitmap as it is now (and at mount,
@@ -82,6 +83,7 @@ export class Bitmap {
     store<u8>(byte, load<u8>(byte) & ~mask);
     this.cache.markDirty(byte);
     this.cache.forget(block);
+    this.pages.forget(block); // a dirty page of it is dropped: nothing may write the block now
     this.free++; // usable once the running transaction commits
   }
 
@@ -93,6 +95,11 @@ export class Bitmap {
     const byte = at + (bit >> 3);
     store<u8>(byte, load<u8>(byte) | <u8>(<u32>1 << (bit & 7)));
     this.cache.markDirty(byte);
+  }
+
+  /** Whether `block` is in use in the committed state (its bytes are what the committed files hold). */
+  committedInUse(block: u32): bool {
+    return block < this.layout.total && this.committedBit(block);
   }
 
   private committedBit(block: u32): bool {

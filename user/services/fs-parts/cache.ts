@@ -93,6 +93,11 @@ export class Cache {
     return unchecked(slotDirty[index]) ? index : -1;
   }
 
+  /** The block whose cached bytes contain `address`. */
+  blockAt(address: usize): u32 {
+    return unchecked(slotBlock[<i32>((address - data) >>> BLOCK_SHIFT)]);
+  }
+
   blockOf(slot: i32): u32 {
     return unchecked(slotBlock[slot]);
   }

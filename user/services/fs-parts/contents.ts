@@ -32,7 +32,8 @@ export class Contents {
   private readAt(offset: u64, length: u32, to: usize): i32 {
     const c = this.c;
     if (!this.isLink) {
-      const n = c.volume.read(c.at, offset, length, to);
+      const ahead = c.handles.readAhead(c.index, offset, length);
+      const n = c.volume.read(c.at, offset, length, to, ahead, c.handles.direct(c.index));
       if (n >= 0) c.volume.accessed(c.at);
       return n;
     }
@@ -50,6 +51,15 @@ export class Contents {
     if (r.wordCount < 3) return E_BAD_MESSAGE;
     const offset = r.word64(0);
     const length = r.word(2);
+    const attached = c.pathCap == 0 ? c.handles.readBuffer(c.index) : 0;
+    if (attached != 0) {
+      // An attached handle: into the read buffer the server made for it, from its start.
+      if (length > c.handles.readBytes(c.index)) return E_INVALID_ARGUMENT;
+      const n = this.readAt(offset, length, attached);
+      if (n < 0) return n;
+      c.reply.add(<u32>n);
+      return 0;
+    }
     if (c.pathCap == 0) {
       if (length > FS_INLINE_BYTES) return E_INVALID_ARGUMENT;
       const n = this.readAt(offset, length, inline);
@@ -79,12 +89,14 @@ export class Contents {
     const offset = append ? load<u64>(c.at + I_SIZE_AT) : r.word64(0);
     const length = r.word(2);
     let from: usize;
-    if (c.pathCap == 0) {
+    const attached = c.pathCap == 0 ? c.handles.writeBuffer(c.index) : 0;
+    if (c.pathCap == 0 && attached == 0) {
       if (length > FS_INLINE_BYTES || <u32>(r.wordCount - 3) * 4 < length) return E_BAD_MESSAGE;
       from = r.wordsAddress(3);
     } else {
+      // The Region the request brought, or the client's buffer an attached handle holds.
       const regionOffset = r.word(3);
-      const status = c.region.inspect(c.pathCap);
+      const status = c.region.inspect(attached != 0 ? attached : c.pathCap);
       if (status < 0) return status;
       if (!c.region.holds(regionOffset, length)) return E_INVALID_ARGUMENT;
       from = c.region.address + regionOffset;
@@ -92,7 +104,7 @@ export class Contents {
     let done: u32 = 0;
     while (done < length) {
       const piece = min(length - done, WRITE_PIECE);
-      const n = c.volume.write(c.at, offset + done, piece, from + done);
+      const n = c.volume.write(c.at, offset + done, piece, from + done, c.handles.direct(c.index));
       if (n < 0) {
         c.handles.noteWriteError(c.index, n);
         if (done == 0) return n;
@@ -154,7 +166,7 @@ export class Contents {
     if (this.isLink) return FS_E_LOOP;
     const appendOnly = (c.handles.rights(c.index) & FS_RIGHT_WRITE) == 0;
     const offset = appendOnly ? load<u64>(c.at + I_SIZE_AT) : c.handles.position(c.index);
-    const n = length == 0 ? 0 : c.volume.write(c.at, offset, length, r.wordsAddress(1));
+    const n = length == 0 ? 0 : c.volume.write(c.at, offset, length, r.wordsAddress(1), c.handles.direct(c.index));
     if (n < 0 || <u32>n < length) c.handles.noteWriteError(c.index, n < 0 ? n : c.volume.status);
     if (n < 0) return n;
     c.handles.setPosition(c.index, offset + <u64>n);

@@ -39,7 +39,8 @@ export class Context {
   /** The entry opened by the operation just handled (-1: none), closed again if its reply fails. */
   opened: i32 = -1;
 
-  constructor(readonly volume: Volume, readonly receiver: Receiver, readonly tokens: Tokens) {
+  /** `memory`: the server's Memory capability (attached handles' read buffers are made in it). */
+  constructor(readonly volume: Volume, readonly receiver: Receiver, readonly tokens: Tokens, readonly memory: i32) {
     const dirs = new Directories(volume);
     this.dirs = dirs;
     this.walk = new Walk(volume, dirs);

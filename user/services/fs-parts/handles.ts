@@ -9,6 +9,7 @@
 // when a client drops a capability or dies, so when the table is full, the entry used longest ago
 // is taken back if it has been idle for RECLAIM_IDLE_NS: a dead client's handles do not hold the
 // table for ever, and a live one's answer FS_E_STALE after such a wait (docs/FS.md).
+import { capDrop } from "../../lib";
 import { BadgeTable } from "../../lib/badge-table";
 
 /** Half a process's capability table: a client can fill it without running out of slots itself. */
@@ -24,6 +25,24 @@ const kindOf = new StaticArray<u32>(MAX_HANDLES);
 const positionOf = new StaticArray<u64>(MAX_HANDLES);
 /** The first error a write through this handle met since the last SYNC on it (0: none). */
 const writeErrorOf = new StaticArray<i32>(MAX_HANDLES);
+/** Where the last READ through this handle ended, and how many blocks past a miss the next sequential one reads. */
+const readEndOf = new StaticArray<u64>(MAX_HANDLES);
+const aheadOf = new StaticArray<u32>(MAX_HANDLES);
+/** Opened with FS_OPEN_DIRECT: its reads and writes go to the disk, leaving nothing new in the page cache. */
+const directOf = new StaticArray<bool>(MAX_HANDLES);
+
+/**
+ * An attached handle's buffers (FS_ATTACH): the read buffer the server made (its owner, and where
+ * it is mapped) and the client's buffer it was given (a view, or the owner); 0: none.
+ */
+const readRegionOf = new StaticArray<i32>(MAX_HANDLES);
+const readAddressOf = new StaticArray<usize>(MAX_HANDLES);
+const readBytesOf = new StaticArray<u32>(MAX_HANDLES);
+const writeRegionOf = new StaticArray<i32>(MAX_HANDLES);
+
+/** Read-ahead's first window (blocks) once a handle reads sequentially, and its largest (256 KiB). */
+const AHEAD_FIRST: u32 = 4;
+const AHEAD_MAX: u32 = 64;
 
 export class Handles {
   private readonly table: BadgeTable = new BadgeTable(MAX_HANDLES, RECLAIM_IDLE_NS);
@@ -41,12 +60,15 @@ export class Handles {
    * orphan that no other handle holds, the server frees it.
    */
   released: u32 = 0;
+  /** Entries with buffers (FS_ATTACH). */
+  attached: i32 = 0;
 
   /** A new entry: its index, or -1 when the table is full (and no entry has been idle long enough to take back). */
-  open(ino: u32, inodeGen: u32, kind: u32, rights: u32): i32 {
+  open(ino: u32, inodeGen: u32, kind: u32, rights: u32, direct: bool = false): i32 {
     const i = this.table.take();
     const back = this.table.lastReclaimed;
     this.released = back >= 0 ? unchecked(inodeOf[back]) : 0;
+    if (back >= 0) this.detach(back);
     if (i < 0) return -1;
     unchecked((inodeOf[i] = ino));
     unchecked((inodeGeneration[i] = inodeGen));
@@ -54,6 +76,9 @@ export class Handles {
     unchecked((rightsOf[i] = rights));
     unchecked((positionOf[i] = 0));
     unchecked((writeErrorOf[i] = 0));
+    unchecked((readEndOf[i] = 0));
+    unchecked((aheadOf[i] = 0));
+    unchecked((directOf[i] = direct));
     return i;
   }
 
@@ -63,9 +88,65 @@ export class Handles {
   lookup(badge: u32): i32 {
     return this.table.lookup(badge);
   }
-  /** Frees entry `index`: false if it is pinned (a root the server published stays open). */
+  /** Frees entry `index` (and its buffers): false if it is pinned (a root the server published stays open). */
   close(index: i32): bool {
-    return this.table.close(index);
+    if (!this.table.close(index)) return false;
+    this.detach(index);
+    return true;
+  }
+
+  /** Gives entry `index` buffers: the read buffer's owner and address, the client's buffer (0: none). */
+  attach(index: i32, readRegion: i32, readAddress: usize, readBytes: u32, writeRegion: i32): void {
+    unchecked((readRegionOf[index] = readRegion));
+    unchecked((readAddressOf[index] = readAddress));
+    unchecked((readBytesOf[index] = readBytes));
+    unchecked((writeRegionOf[index] = writeRegion));
+    this.attached++;
+  }
+
+  /**
+   * The attached entry unused longest, if it has been idle RECLAIM_IDLE_NS (-1: none): a client
+   * that died with an attached handle does not keep its buffers for good.
+   */
+  idleAttached(): i32 {
+    let oldest = -1;
+    let idle: i64 = 0;
+    for (let i = 0; i < MAX_HANDLES; i++) {
+      if (unchecked(readRegionOf[i]) == 0 || !this.table.isOpen(i)) continue;
+      const ns = this.table.idleNs(i);
+      if (ns >= RECLAIM_IDLE_NS && ns > idle) {
+        oldest = i;
+        idle = ns;
+      }
+    }
+    return oldest;
+  }
+
+  /** Where entry `index`'s read buffer is mapped (0: not attached). */
+  readBuffer(index: i32): usize {
+    return unchecked(readAddressOf[index]);
+  }
+
+  /** The size of entry `index`'s read buffer. */
+  readBytes(index: i32): u32 {
+    return unchecked(readBytesOf[index]);
+  }
+
+  /** The client's buffer entry `index` was given (0: none). */
+  writeBuffer(index: i32): i32 {
+    return unchecked(writeRegionOf[index]);
+  }
+
+  // Drops an entry's buffers: the read buffer is freed (the client's view reads zeros), the client's
+  // buffer's capability goes back to nobody.
+  private detach(index: i32): void {
+    if (unchecked(readRegionOf[index]) == 0 && unchecked(writeRegionOf[index]) == 0) return;
+    if (unchecked(readRegionOf[index]) != 0) capDrop(unchecked(readRegionOf[index]));
+    if (unchecked(writeRegionOf[index]) != 0) capDrop(unchecked(writeRegionOf[index]));
+    unchecked((readRegionOf[index] = 0));
+    unchecked((readAddressOf[index] = 0));
+    unchecked((writeRegionOf[index] = 0));
+    this.attached--;
   }
   pin(index: i32): void {
     this.table.pin(index);
@@ -97,6 +178,23 @@ export class Handles {
   setPosition(index: i32, position: u64): void {
     unchecked((positionOf[index] = position));
   }
+  direct(index: i32): bool {
+    return unchecked(directOf[index]);
+  }
+
+  /**
+   * A READ of `length` bytes at `offset` through `index`: how many blocks past it a miss should
+   * read too. A read that starts where the handle's last one ended (or at 0, the first) is
+   * sequential, and the window doubles from AHEAD_FIRST to AHEAD_MAX; any other read closes it.
+   */
+  readAhead(index: i32, offset: u64, length: u32): u32 {
+    let ahead: u32 = 0;
+    if (offset == unchecked(readEndOf[index])) ahead = min(AHEAD_MAX, max(AHEAD_FIRST, unchecked(aheadOf[index]) << 1));
+    unchecked((aheadOf[index] = ahead));
+    unchecked((readEndOf[index] = offset + <u64>length));
+    return ahead;
+  }
+
   /** A write through `index` failed with `status`: kept, unless an earlier failure is. */
   noteWriteError(index: i32, status: i32): void {
     if (status < 0 && unchecked(writeErrorOf[index]) == 0) unchecked((writeErrorOf[index] = status));

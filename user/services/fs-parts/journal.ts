@@ -1,7 +1,8 @@
 // The journal (docs/FS.md "Crash consistency"): a transaction is every metadata block changed
 // since the last commit (the cache's dirty slots), written whole to the journal area with a header
 // that lists where each goes and a checksum over header and images; once that is durable the
-// transaction is committed, and the blocks are written in place (the checkpoint). The journal holds
+// transaction is committed, and the blocks are written in place (the checkpoint). File data the
+// page cache holds dirty goes to the disk before any of it (ordered mode). The journal holds
 // one transaction at a time: the next commit starts with a flush, which makes the previous
 // checkpoint durable before its journal copy is overwritten. Mounting replays the transaction in
 // the journal if its checksum holds (replaying twice writes the same bytes), and ignores it if
@@ -9,6 +10,7 @@
 import { FS_E_IO } from "../../lib/fs-protocol";
 import { Cache, CACHE_SLOTS } from "./cache";
 import { Disk, RUN_BLOCKS } from "./disk";
+import { PageCache } from "./page-cache";
 import {
   BLOCK_BYTES, BLOCK_SHIFT, JOURNAL_MAGIC, journalCapacity, JH_MAGIC_AT, JH_SEQUENCE_AT, JH_COUNT_AT,
   JH_CHECKSUM_AT, JH_TARGETS_AT, Layout, checksum,
@@ -25,15 +27,21 @@ export class Journal {
   /** Blocks written by the last replay (0: nothing to replay). */
   replayed: u32 = 0;
 
-  constructor(readonly disk: Disk, readonly cache: Cache, readonly layout: Layout) {}
+  constructor(readonly disk: Disk, readonly cache: Cache, readonly pages: PageCache, readonly layout: Layout) {}
 
   /** Most dirty blocks one transaction may hold. */
   get capacity(): i32 {
     return <i32>journalCapacity(this.layout);
   }
 
-  /** Commits the running transaction and checkpoints it: 0 or a status. Durable when it returns. */
+  /**
+   * Commits the running transaction and checkpoints it: 0 or a status. Durable when it returns.
+   * File data the page cache holds goes to the disk first (ordered mode: the flush of step 1
+   * makes it durable before any block map that names it commits).
+   */
   commit(): i32 {
+    const written = this.pages.writeBackAll(); // (may punch holes: more dirty metadata)
+    if (written < 0) return written;
     let count = 0;
     for (let i = 0; i < CACHE_SLOTS; i++) if (this.cache.dirtySlot(i) >= 0) unchecked((slots[count++] = i));
     if (count == 0) return this.disk.flush();

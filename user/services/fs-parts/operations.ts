@@ -4,18 +4,23 @@
 // server commits between operations (and between the 1 MiB pieces of a big write), so every
 // transaction holds whole operations.
 import { STREAM_READ, STREAM_WRITE } from "../../lib/streams";
-import { E_BAD_MESSAGE, E_INVALID_ARGUMENT, E_MISSING_RIGHT, Receiver } from "../../lib";
+import {
+  E_BAD_MESSAGE, E_INVALID_ARGUMENT, E_MISSING_RIGHT, E_QUOTA, OP_REGION_INFO, REGION_ZERO_ON_FREE, RIGHT_RECEIVER_CALL, CAP_MOVE,
+  Memory, Receiver, Region, capDrop, msgBegin, msgInvoke, msgWord,
+} from "../../lib";
 import {
   FS_INFO, FS_OPEN, FS_MKDIR, FS_UNLINK, FS_RENAME, FS_READ, FS_WRITE, FS_APPEND, FS_TRUNCATE, FS_STAT, FS_READDIR,
-  FS_CLOSE, FS_SYNC, FS_TOKEN, FS_LINK, FS_SYMLINK, FS_SET_TIMES, FS_REMOVE, FS_E_STALE, fsLabel,
+  FS_CLOSE, FS_SYNC, FS_TOKEN, FS_LINK, FS_SYMLINK, FS_SET_TIMES, FS_REMOVE, FS_ATTACH, FS_ATTACH_MAX,
+  FS_ATTACH_READ_PAGES, FS_ATTACH_READ_PAGES_MAX, FS_E_STALE, FS_E_TABLE_FULL, fsLabel,
   fsRightsNeeded, fsRightsAllow,
 } from "../../lib/fs-protocol";
-import { BLOCK_BYTES, I_GENERATION_AT, I_KIND_AT, KIND_DIR, ROOT_INODE } from "./format";
+import { BLOCK_BYTES, I_GENERATION_AT, I_KIND_AT, KIND_DIR, KIND_FILE, ROOT_INODE } from "./format";
 import { Context } from "./context";
 import { Contents } from "./contents";
 import { Directories } from "./directory";
 import { Handles, MAX_HANDLES } from "./handles";
 import { Names } from "./names";
+import { CHUNK_PAGES } from "./page-cache";
 import { Request, Reply } from "./request";
 import { Tokens } from "./tokens";
 import { Volume } from "./volume";
@@ -27,8 +32,8 @@ export class Operations {
   readonly contents: Contents;
   operations: u64 = 0;
 
-  constructor(readonly volume: Volume, readonly receiver: Receiver, tokens: Tokens) {
-    const c = new Context(volume, receiver, tokens);
+  constructor(readonly volume: Volume, readonly receiver: Receiver, tokens: Tokens, memory: i32) {
+    const c = new Context(volume, receiver, tokens, memory);
     this.c = c;
     this.names = new Names(c);
     this.contents = new Contents(c);
@@ -93,6 +98,7 @@ export class Operations {
     const r = c.request;
     if (c.sortCaps() < 0) return E_BAD_MESSAGE; // at most a Region and a token; the reply could not carry more and a new handle
     if (r.capCount > 1 && r.label != FS_RENAME && r.label != FS_LINK) return E_BAD_MESSAGE;
+    if (r.label == FS_ATTACH && c.tokenCap != 0) return E_BAD_MESSAGE;
     if (r.label == FS_INFO) return this.info();
     if (r.badge == 0) return r.label == FS_SYNC ? this.commit() : E_MISSING_RIGHT; // the service capability names no file or directory
     const index = c.handles.lookup(r.badge);
@@ -127,6 +133,7 @@ export class Operations {
       case FS_READDIR: return this.contents.readdir();
       case FS_CLOSE: return this.close();
       case FS_SYNC: return this.sync();
+      case FS_ATTACH: return this.attach();
       case STREAM_READ: return this.contents.streamRead();
       case STREAM_WRITE: return this.contents.streamWrite();
     }
@@ -144,6 +151,19 @@ export class Operations {
     rep.add(<u32>this.c.handles.used);
     rep.add(<u32>MAX_HANDLES);
     rep.add(this.c.handles.reclaimed);
+    // The page cache (docs/FS.md "The page cache"): its pages now, those holding a block, dirty;
+    // hits, misses, blocks read ahead, blocks written back (low words); chunks given back; its
+    // most pages.
+    const pages = v.pages;
+    rep.add(<u32>pages.capacity);
+    rep.add(<u32>pages.resident);
+    rep.add(<u32>pages.dirtyCount);
+    rep.add(<u32>pages.hits);
+    rep.add(<u32>pages.misses);
+    rep.add(<u32>pages.readAhead);
+    rep.add(<u32>pages.writtenBack);
+    rep.add(<u32>pages.chunksFreed);
+    rep.add(<u32>(pages.limit * CHUNK_PAGES));
     return 0;
   }
 
@@ -155,17 +175,80 @@ export class Operations {
     return 0;
   }
 
-  /** CLOSE: the entry goes (a published root stays open); an orphan it was the last to hold goes with it. */
+  /** CLOSE: the entry goes (a published root stays open), and its buffers; an orphan it was the last to hold goes with it. */
   private close(): i32 {
     const c = this.c;
     if (!c.handles.close(c.index)) return E_INVALID_ARGUMENT;
     return c.release(c.ino);
   }
 
-  /** SYNC: commits, then answers the first write error the handle met since its last SYNC. */
+  /**
+   * ATTACH (docs/FS.md "Attached handles"): a new handle on this file with a read buffer the server
+   * makes (a view goes to the client) and the client's buffer the request brought (kept); READ and
+   * WRITE through it move no Region.
+   */
+  private attach(): i32 {
+    const c = this.c;
+    if (c.handles.kind(c.index) != KIND_FILE) return E_INVALID_ARGUMENT;
+    if (c.handles.attached >= FS_ATTACH_MAX) {
+      // Full: the attached handle unused longest goes, if it has been idle long enough.
+      const idle = c.handles.idleAttached();
+      if (idle < 0) return FS_E_TABLE_FULL;
+      const ino = c.handles.inode(idle);
+      c.handles.close(idle);
+      const released = c.release(ino);
+      if (released < 0) return released;
+    }
+    let writeBytes: u32 = 0;
+    if (c.pathCap != 0) {
+      const inspected = c.region.inspect(c.pathCap);
+      if (inspected < 0) return inspected;
+      writeBytes = <u32>c.region.bytes;
+    }
+    const asked = c.request.wordCount > 0 ? c.request.word(0) : FS_ATTACH_READ_PAGES;
+    const pages = max<u32>(1, min(asked, FS_ATTACH_READ_PAGES_MAX));
+    let readRegion = new Memory(c.memory).createRegion(pages, REGION_ZERO_ON_FREE);
+    // The page cache has the quota: it makes room, for good (the limit comes down by chunks).
+    while (readRegion == E_QUOTA && this.volume.pages.giveUpChunk()) readRegion = new Memory(c.memory).createRegion(pages, REGION_ZERO_ON_FREE);
+    if (readRegion < 0) return readRegion;
+    msgBegin(OP_REGION_INFO);
+    let status = msgInvoke(readRegion);
+    const readAddress = <usize>msgWord(0);
+    const view = status < 0 ? status : new Region(readRegion).view();
+    if (view < 0) {
+      capDrop(readRegion);
+      return view;
+    }
+    const index = c.handles.open(c.ino, c.handles.inodeGeneration(c.index), KIND_FILE, c.handles.rights(c.index), c.handles.direct(c.index));
+    const back = c.handles.released;
+    if (back != 0) c.release(back, index);
+    const cap = index < 0 ? FS_E_TABLE_FULL : c.receiver.mint(c.handles.badge(index), RIGHT_RECEIVER_CALL);
+    if (cap < 0) {
+      if (index >= 0) c.handles.close(index);
+      capDrop(view);
+      capDrop(readRegion);
+      return cap;
+    }
+    c.handles.attach(index, readRegion, readAddress, pages << 12, c.pathCap);
+    c.opened = index;
+    // The client's buffer stays here; the reply carries the new handle and the read buffer's view.
+    c.reply.capCount = 0;
+    c.reply.addCap(cap);
+    c.reply.addCap(view);
+    c.reply.add(pages << 12);
+    c.reply.add(writeBytes);
+    c.reply.add(<u32>readAddress); // (the same in every process: a client need not ask REGION_INFO)
+    return 0;
+  }
+
+  /**
+   * SYNC: commits (the page cache's dirty pages first), then answers the first write error the
+   * handle met since its last SYNC, or one the write-back of this file's pages met.
+   */
   private sync(): i32 {
     const status = this.commit();
     const failed = this.c.handles.takeWriteError(this.c.index);
-    return status < 0 ? status : failed;
+    const lost = this.volume.pages.takeFailure(this.c.ino);
+    return status < 0 ? status : failed < 0 ? failed : lost;
   }
 }

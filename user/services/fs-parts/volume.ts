@@ -1,14 +1,17 @@
-// A mounted volume: the disk, the metadata cache (the running transaction), the journal, the
-// block allocator, and the inodes with their block maps and data. Every method runs inside one
-// operation of the server (Cache.beginOperation), so the cache addresses it holds stay good.
+// A mounted volume: the disk, the metadata cache (the running transaction), the page cache of file
+// data, the journal, the block allocator, and the inodes with their block maps and data (through
+// FileData, file-data.ts). Every method runs inside one operation of the server
+// (Cache.beginOperation), so the cache addresses it holds stay good.
 // Failures are statuses: FS_E_IO (the disk failed, or a block number the format does not allow),
 // FS_E_NO_SPACE, FS_E_TOO_BIG. Nothing allocates.
 import { wallClock } from "../../lib";
 import { FS_E_IO, FS_E_NO_SPACE, FS_E_TOO_BIG } from "../../lib/fs-protocol";
 import { Bitmap } from "./bitmap";
 import { Cache } from "./cache";
-import { Disk, RUN_BLOCKS } from "./disk";
+import { Disk } from "./disk";
+import { FileData } from "./file-data";
 import { Journal } from "./journal";
+import { HolePuncher, PageCache } from "./page-cache";
 import {
   BLOCK_BYTES, BLOCK_SHIFT, DIRECT_BLOCKS, I_ACCESSED_AT, I_BLOCKS_AT, I_CHANGED_AT, I_CREATED_AT, I_DIRECT_AT,
   I_DOUBLE_AT, I_GENERATION_AT, I_KIND_AT, I_LINKS_AT, I_MODIFIED_AT, I_PARENT_AT, I_SINGLE_AT, I_SIZE_AT,
@@ -19,11 +22,12 @@ import {
 export const NO_BLOCK: u32 = 0xffffffff;
 /** An access time older than this is brought up to date by a read (Linux's relatime: a day). */
 const ACCESS_STALE_NS: i64 = 86_400_000_000_000;
-const scratch: usize = memory.data(<i32>BLOCK_BYTES, <i32>BLOCK_BYTES);
-
-export class Volume {
+export class Volume implements HolePuncher {
   readonly layout: Layout;
   readonly cache: Cache;
+  readonly pages: PageCache;
+  /** Set in the constructor, once `this` can be handed over. */
+  data!: FileData;
   readonly journal: Journal;
   readonly bitmap: Bitmap;
   freeInodes: u32 = 0;
@@ -38,10 +42,14 @@ export class Volume {
   constructor(readonly disk: Disk) {
     const layout = new Layout();
     const cache = new Cache(disk);
+    const pages = new PageCache(disk);
     this.layout = layout;
     this.cache = cache;
-    this.journal = new Journal(disk, cache, layout);
-    this.bitmap = new Bitmap(cache, layout);
+    this.pages = pages;
+    this.journal = new Journal(disk, cache, pages, layout);
+    this.bitmap = new Bitmap(cache, pages, layout);
+    this.data = new FileData(this, pages, disk);
+    pages.puncher = this;
   }
 
   // ---- Inodes ----------------------------------------------------------------------------------
@@ -57,6 +65,30 @@ export class Volume {
   /** Marks an inode (or any cached metadata) changed. */
   @inline touch(at: usize): void {
     this.cache.markDirty(at);
+  }
+
+  /** The number of the inode whose cached bytes are at `at`. */
+  inodeNumber(at: usize): u32 {
+    const block = this.cache.blockAt(at);
+    return (block - this.layout.inodes) * INODES_PER_BLOCK + <u32>((at & (BLOCK_BYTES - 1)) / INODE_BYTES);
+  }
+
+  /**
+   * Block `index` of inode `ino` is `block`, new since the last commit, whose data could not be
+   * written (PageCache): it becomes a hole again and the block is freed, so the transaction never
+   * commits a map naming a block whose bytes are not the file's.
+   */
+  punch(ino: u32, index: u32, block: u32): void {
+    const at = this.inode(ino);
+    if (at == 0) return;
+    const pointer = this.pointer(at, <u64>index);
+    if (pointer == 0 || load<u32>(pointer) != block) return;
+    this.freePointer(at, pointer);
+  }
+
+  /** Whether `block` is in use in the committed state. */
+  committed(block: u32): bool {
+    return this.bitmap.committedInUse(block);
   }
 
   /**
@@ -252,35 +284,24 @@ export class Volume {
   private copyHead(at: usize, size: u64): i32 {
     const tail = <u32>(size & (BLOCK_BYTES - 1));
     if (tail == 0) return 0;
-    const pointer = this.pointer(at, size >> BLOCK_SHIFT);
+    const index = size >> BLOCK_SHIFT;
+    const pointer = this.pointer(at, index);
     if (pointer == 0) return this.status;
     const old = load<u32>(pointer);
     if (old == 0) return 0;
     const fresh = this.bitmap.allocate();
     if (fresh == 0) return FS_E_NO_SPACE;
-    if (this.disk.read(<u64>old, 1, scratch) < 0) return FS_E_IO;
-    memory.fill(scratch + tail, 0, BLOCK_BYTES - tail);
-    if (this.disk.write(<u64>fresh, 1, scratch) < 0) return FS_E_IO;
+    const copied = this.data.copyHead(at, index, old, fresh, tail);
+    if (copied < 0) return copied;
     store<u32>(pointer, fresh);
     this.touch(pointer);
     this.bitmap.release(old);
     return 0;
   }
 
-  /**
-   * Before the inode at `at` grows past its end `size`: the rest of its last block is zeroed in
-   * place (a write that was never committed may have left bytes there). Safe in place: the bytes
-   * from `size` on are past the end in the committed state too, or the block is new since then.
-   */
+  /** See FileData.zeroPastEnd. */
   zeroPastEnd(at: usize, size: u64): i32 {
-    const tail = <u32>(size & (BLOCK_BYTES - 1));
-    if (tail == 0) return 0;
-    const block = this.map(at, size >> BLOCK_SHIFT, false, false);
-    if (block == NO_BLOCK) return this.status;
-    if (block == 0) return 0;
-    if (this.disk.read(<u64>block, 1, scratch) < 0) return FS_E_IO;
-    memory.fill(scratch + tail, 0, BLOCK_BYTES - tail);
-    return this.disk.write(<u64>block, 1, scratch) < 0 ? FS_E_IO : 0;
+    return this.data.zeroPastEnd(at, size);
   }
 
   /**
@@ -312,96 +333,14 @@ export class Volume {
     return leaves + (<usize>index << 2);
   }
 
-  /** Reads up to `length` bytes at `offset` into `to` (zeros for holes): the bytes read, or a status. */
-  read(at: usize, offset: u64, length: u32, to: usize): i32 {
-    const size = load<u64>(at + I_SIZE_AT);
-    if (offset >= size) return 0;
-    const n = <u32>min(<u64>length, size - offset);
-    let pos = offset;
-    const end = offset + n;
-    while (pos < end) {
-      const index = pos >> BLOCK_SHIFT;
-      const within = <u32>(pos & (BLOCK_BYTES - 1));
-      const chunk = <u32>min(<u64>(BLOCK_BYTES - within), end - pos);
-      const block = this.map(at, index, false, false);
-      if (block == NO_BLOCK) return this.status;
-      if (block == 0) {
-        memory.fill(to, 0, chunk);
-      } else if (within == 0 && chunk == BLOCK_BYTES) {
-        // Whole blocks: as many neighbours on the disk as one driver call moves.
-        let run: u32 = 1;
-        while (run < RUN_BLOCKS && pos + (<u64>(run + 1) << BLOCK_SHIFT) <= end && this.map(at, index + run, false, false) == block + run) run++;
-        if (this.disk.read(<u64>block, run, to) < 0) return FS_E_IO;
-        pos += <u64>run << BLOCK_SHIFT;
-        to += <usize>run << BLOCK_SHIFT;
-        continue;
-      } else {
-        if (this.disk.read(<u64>block, 1, scratch) < 0) return FS_E_IO;
-        memory.copy(to, scratch + within, chunk);
-      }
-      pos += chunk;
-      to += chunk;
-    }
-    return <i32>n;
+  /** Reads up to `length` bytes at `offset` into `to` (zeros for holes): the bytes read, or a status. See FileData.read. */
+  read(at: usize, offset: u64, length: u32, to: usize, ahead: u32 = 0, direct: bool = false): i32 {
+    return this.data.read(at, offset, length, to, ahead, direct);
   }
 
-  /**
-   * Writes `length` bytes from `from` at `offset`, allocating blocks: the bytes written (fewer than
-   * `length` when it failed part of the way: `status` says why), or a status.
-   */
-  write(at: usize, offset: u64, length: u32, from: usize): i32 {
-    if (offset > MAX_FILE_BYTES || <u64>length > MAX_FILE_BYTES - offset) return FS_E_TOO_BIG; // (no wrap past 2^64)
-    const size = load<u64>(at + I_SIZE_AT);
-    if (offset > size && length > 0) {
-      const zeroed = this.zeroPastEnd(at, size);
-      if (zeroed < 0) return zeroed;
-    }
-    let pos = offset;
-    const end = offset + length;
-    let status: i32 = 0;
-    while (pos < end) {
-      const index = pos >> BLOCK_SHIFT;
-      const within = <u32>(pos & (BLOCK_BYTES - 1));
-      const chunk = <u32>min(<u64>(BLOCK_BYTES - within), end - pos);
-      const block = this.map(at, index, true, false);
-      if (block == NO_BLOCK) {
-        status = this.status;
-        break;
-      }
-      if (within == 0 && chunk == BLOCK_BYTES) {
-        let run: u32 = 1;
-        while (run < RUN_BLOCKS && pos + (<u64>(run + 1) << BLOCK_SHIFT) <= end) {
-          const next = this.map(at, index + run, true, false);
-          if (next != block + run) break; // allocated (or failed): the next turn takes it
-          run++;
-        }
-        if (this.disk.write(<u64>block, run, from) < 0) {
-          status = FS_E_IO;
-          break;
-        }
-        pos += <u64>run << BLOCK_SHIFT;
-        from += <usize>run << BLOCK_SHIFT;
-        continue;
-      }
-      // Part of a block: what else is in it stays (a fresh block, or one past the end, is zeros).
-      if (this.fresh || (pos & ~<u64>(BLOCK_BYTES - 1)) >= size) memory.fill(scratch, 0, BLOCK_BYTES);
-      else if (this.disk.read(<u64>block, 1, scratch) < 0) {
-        status = FS_E_IO;
-        break;
-      }
-      memory.copy(scratch + within, from, chunk);
-      if (this.disk.write(<u64>block, 1, scratch) < 0) {
-        status = FS_E_IO;
-        break;
-      }
-      pos += chunk;
-      from += chunk;
-    }
-    const written = <u32>(pos - offset);
-    if (written > 0 && pos > size) store<u64>(at + I_SIZE_AT, pos);
-    if (written > 0) this.modified(at);
-    this.status = status; // a short count's reason
-    return written > 0 || status == 0 ? <i32>written : status;
+  /** Writes `length` bytes from `from` at `offset`, allocating blocks. See FileData.write. */
+  write(at: usize, offset: u64, length: u32, from: usize, direct: bool = false): i32 {
+    return this.data.write(at, offset, length, from, direct);
   }
 
   /** Frees the blocks the inode at `at` maps past its size (fsck --repair: a map longer than its size). */

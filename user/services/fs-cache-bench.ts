@@ -1,0 +1,115 @@
+// Measures the file system's page cache (docs/FS.md "The page cache") through the whole stack:
+// random 4 KiB reads of a file the cache holds, and of one it does not (a FS_OPEN_DIRECT handle:
+// every read goes to the disk); a file read in 4 KiB calls from start to end that the cache does
+// not hold, with read-ahead, and the same through a direct handle (no read-ahead). Prints
+// "fs-cache-bench: NAME BYTES in CALL calls: NS ns" per test, then "fs-cache-bench: done"
+// (bench/fs-throughput.ts reads them). Config:
+//   service bench fs-cache-bench use=fs memory=512 [-- READS]
+import { args, exit, now, lineBegin, lineAdd, lineAddI64, lineAddU32, linePrint, msgWord, STDERR } from "../lib";
+import {
+  FsClient, fsRoot, fsErrorName, FS_RIGHT_READ, FS_RIGHT_WRITE, FS_OPEN_CREATE, FS_OPEN_TRUNCATE, FS_OPEN_DIRECT,
+} from "../lib/fs-client";
+
+const SHARED: i32 = 3;
+const MEMORY: i32 = 4;
+const FILE: u32 = 4 << 20;
+const CALL: u32 = 4096;
+const argv = args();
+const READS: u32 = argv.length > 1 ? u32.parse(argv[1]) : 4096;
+const fs = new FsClient(MEMORY, 256);
+
+function check(what: string, status: i32): i32 {
+  if (status >= 0) return status;
+  lineBegin("fs-cache-bench: ");
+  lineAdd(what);
+  lineAdd(": ");
+  lineAdd(fsErrorName(status));
+  linePrint(STDERR);
+  exit(1);
+  return status;
+}
+
+function report(name: string, bytes: u64, ns: i64): void {
+  lineBegin("fs-cache-bench: ");
+  lineAdd(name);
+  lineAdd(" ");
+  lineAddI64(<i64>bytes);
+  lineAdd(" in ");
+  lineAddU32(CALL);
+  lineAdd(" calls: ");
+  lineAddI64(ns);
+  lineAdd(" ns");
+  linePrint();
+}
+
+/** Writes FILE bytes to `name` (through a direct handle: nothing of it stays cached) and syncs. */
+function make(name: string, direct: bool): void {
+  const flags = FS_RIGHT_READ | FS_RIGHT_WRITE | FS_OPEN_CREATE | FS_OPEN_TRUNCATE | (direct ? FS_OPEN_DIRECT : 0);
+  const file = check(name, fs.open(root, name, flags));
+  for (let at: u32 = 0; at < FILE; at += fs.bufferBytes) check(name, fs.write(file, <u64>at, fs.bufferBytes));
+  check(name, fs.sync(file));
+  fs.close(file);
+}
+
+let seed: u32 = 12345;
+function nextBlock(): u32 {
+  seed = seed * 1103515245 + 12345;
+  return (seed >>> 8) % (FILE / CALL);
+}
+
+/** `READS` reads of 4 KiB at random block offsets; checks one byte of each. */
+function random(name: string, file: i32): void {
+  const what = "read " + name; // (made once: the stub runtime never frees)
+  const start = now();
+  for (let i: u32 = 0; i < READS; i++) {
+    const block = nextBlock();
+    check(what, fs.read(file, <u64>block * CALL, CALL));
+    if (load<u8>(fs.address) != <u8>(block * CALL * 7)) check(what + ": wrong bytes", -1);
+  }
+  report(name, <u64>READS * CALL, now() - start);
+}
+
+/** The whole file in 4 KiB calls, start to end. */
+function sequential(name: string, file: i32): void {
+  const what = "read " + name;
+  const start = now();
+  for (let at: u32 = 0; at < FILE; at += CALL) check(what, fs.read(file, <u64>at, CALL));
+  report(name, <u64>FILE, now() - start);
+}
+
+check("buffer", fs.prepare());
+for (let i: u32 = 0; i < fs.bufferBytes; i++) store<u8>(fs.address + i, <u8>(i * 7));
+const root = check("root", fsRoot(SHARED, 0));
+
+// Cached: written through the cache, read once whole, then at random.
+make("cached.dat", false);
+const opened = check("open", fs.open(root, "cached.dat", FS_RIGHT_READ));
+// Attached (FS_ATTACH): reads move no Region, so a cached read is one round trip and two copies.
+const cached = check("attach", fs.attach(opened));
+sequential("warm-up", cached);
+sequential("sequential-cached", cached);
+// A call that moves no data: what a round trip costs, for what a read adds to it.
+const statStart = now();
+for (let i: u32 = 0; i < READS; i++) check("stat", fs.stat(cached));
+report("stat", <u64>READS * CALL, now() - statStart);
+random("random-cached", cached);
+// Not cached: written and read through direct handles (attached too, so only the cache differs).
+make("direct.dat", true);
+const direct = check("attach", fs.attach(check("open", fs.open(root, "direct.dat", FS_RIGHT_READ | FS_OPEN_DIRECT))));
+random("random-uncached", direct);
+// From start to end, not cached: through the cache (read-ahead), and through a direct handle.
+make("ahead.dat", true);
+const ahead = check("attach", fs.attach(check("open", fs.open(root, "ahead.dat", FS_RIGHT_READ))));
+sequential("sequential-read-ahead", ahead);
+sequential("sequential-uncached", direct);
+// What the server's page cache holds and did (FS_INFO's words 8 on).
+check("info", fs.info(root));
+lineBegin("fs-cache-bench: cache ");
+for (let i = 8; i <= 16; i++) {
+  lineAddU32(msgWord(i));
+  lineAdd(" ");
+}
+linePrint();
+lineBegin("fs-cache-bench: done");
+linePrint();
+exit(0);

@@ -1,0 +1,199 @@
+// Edges of the file system's page cache and attached handles (test/fs/page-cache.test.ts). Modes:
+// - `edges`: reads past the end and of holes through every kind of handle, a direct handle and a
+//   cached one on the same file seeing each other's writes, and the requests an attached handle
+//   refuses (ATTACH of a directory, two buffers, a read longer than its buffer, a write past the
+//   client's buffer). Prints "fs-cache-check: edges all right".
+// - `truncater` and `reader`, run at once on /shared.dat: the truncater cuts the file at random
+//   sizes and writes it back whole, ROUNDS times, then makes /cuts.done; the reader reads it at
+//   random through an attached handle meanwhile, until /cuts.done is there. Every byte read must be the file's pattern for its offset (a cut
+//   never shows stale or foreign bytes, a read past the end answers short); the reader says how
+//   many reads a cut made short. Each prints "fs-cache-check: MODE done ..." at the end.
+// Any failure prints "fs-cache-check: FAIL: ..." and exits 1.
+//   service check fs-cache-check use=fs memory=512 -- MODE [ROUNDS]
+import {
+  args, exit, lineBegin, lineAdd, lineAddU32, lineAddU64, linePrint, msgBegin, msgAddWord, msgAddCap, msgInvoke, msgLabel,
+  msgCapCount, msgCap, capDrop, sleep, yield_, CAP_MOVE, E_BAD_MESSAGE, E_INVALID_ARGUMENT, STDERR, Memory, Region,
+} from "../lib";
+import {
+  FsClient, fsRoot, fsErrorName, fsStatus, FS_ATTACH, FS_READ, FS_WRITE, FS_E_IS_DIR, FS_RIGHT_READ,
+  FS_RIGHT_WRITE, FS_RIGHTS_ALL, FS_OPEN_CREATE, FS_OPEN_DIRECT, FS_OPEN_DIRECTORY, FS_OPEN_TRUNCATE,
+} from "../lib/fs-client";
+
+const SHARED: i32 = 3;
+const MEMORY: i32 = 4;
+const SIZE: u32 = 256 << 10;
+const argv = args();
+const MODE = argv.length > 1 ? argv[1] : "edges";
+const ROUNDS: u32 = argv.length > 2 ? u32.parse(argv[2]) : 200;
+const fs = new FsClient(MEMORY, 64);
+
+function fail(what: string): void {
+  lineBegin("fs-cache-check: FAIL: ");
+  lineAdd(what);
+  linePrint(STDERR);
+  exit(1);
+}
+
+function check(what: string, status: i32): i32 {
+  if (status < 0) fail(what + ": " + fsErrorName(status));
+  return status;
+}
+
+function expectStatus(what: string, got: i32, want: i32): void {
+  if (got != want) fail(what + ": " + fsErrorName(got) + ", not " + fsErrorName(want));
+}
+
+@inline function pattern(at: u64): u8 {
+  return <u8>(at * 31 + 7);
+}
+
+let seed: u32 = 0x9e3779b9;
+function below(n: u32): u32 {
+  seed ^= seed << 13;
+  seed ^= seed >>> 17;
+  seed ^= seed << 5;
+  return n == 0 ? 0 : seed % n;
+}
+
+/** Writes the pattern over [from, to) of `file`, in buffer-sized calls. */
+function fillPattern(file: i32, from: u32, to: u32): void {
+  for (let at = from; at < to; ) {
+    const n = min(to - at, fs.bufferBytes);
+    for (let i: u32 = 0; i < n; i++) store<u8>(fs.address + i, pattern(at + i));
+    check("write", fs.write(file, at, n));
+    at += n;
+  }
+}
+
+const root = check("root", fsRoot(SHARED, 0));
+check("buffer", fs.prepare());
+
+if (MODE == "edges") {
+  // Past the end, and holes, through each kind of handle.
+  const plain = check("create", fs.open(root, "edges.dat", FS_RIGHTS_ALL | FS_OPEN_CREATE | FS_OPEN_TRUNCATE));
+  const attached = check("attach", fs.attach(check("open", fs.open(root, "edges.dat", FS_RIGHT_READ | FS_RIGHT_WRITE))));
+  const direct = check("open direct", fs.open(root, "edges.dat", FS_RIGHT_READ | FS_RIGHT_WRITE | FS_OPEN_DIRECT));
+  store<u8>(fs.address, 0x5a);
+  check("write at 1 MiB", fs.write(plain, 1 << 20, 1)); // a hole of 1 MiB, then one byte
+  const kinds: i32[] = [plain, attached, direct];
+  for (let k = 0; k < kinds.length; k++) {
+    const h = kinds[k];
+    memory.fill(fs.address, 0xee, 8192);
+    if (check("read the hole", fs.read(h, 4096, 8192)) != 8192) fail("a read of the hole was short");
+    for (let i: u32 = 0; i < 8192; i++) if (load<u8>(fs.address + i) != 0) fail("a hole read a byte that is not zero");
+    if (check("read across the end", fs.read(h, (1 << 20) - 2, 16)) != 3) fail("a read across the end did not stop at it");
+    if (load<u8>(fs.address + 2) != 0x5a) fail("the last byte is wrong");
+    if (check("read at the end", fs.read(h, (1 << 20) + 1, 16)) != 0) fail("a read at the end answered bytes");
+    if (check("read far past the end", fs.read(h, 1 << 40, 4096)) != 0) fail("a read past the end answered bytes");
+  }
+  if (check("inline read past the end", fs.readInline(plain, 5 << 20, fs.address, 16)) != 0) fail("an inline read past the end answered bytes");
+  // A direct handle and a cached one see each other's writes at once.
+  for (let i: u32 = 0; i < 4096; i++) store<u8>(fs.address + i, <u8>(i + 1));
+  check("cached write", fs.write(plain, 8192, 4096));
+  if (check("direct read", fs.read(direct, 8192 + 100, 1)) != 1 || load<u8>(fs.address) != <u8>101) fail("the direct handle did not see the cached write");
+  store<u8>(fs.address, 0xab);
+  check("direct write", fs.write(direct, 8192 + 200, 1));
+  if (check("cached read", fs.read(attached, 8192 + 199, 3)) != 3 || load<u8>(fs.address + 1) != 0xab || load<u8>(fs.address) != <u8>200) fail("the cached handles did not see the direct write");
+  // What an attached handle refuses.
+  const dir = check("open /", fs.open(root, "", FS_RIGHT_READ | FS_OPEN_DIRECTORY));
+  expectStatus("ATTACH of a directory", fs.attach(dir), FS_E_IS_DIR);
+  const one = new Region(check("a Region", new Memory(MEMORY).createRegion(1))).view();
+  const two = new Region(check("a Region", new Memory(MEMORY).createRegion(1))).view();
+  msgBegin(FS_ATTACH); // (after the kernel calls that made the views: they use the message buffer)
+  msgAddCap(<u32>check("a view", one) | CAP_MOVE);
+  msgAddCap(<u32>check("a view", two) | CAP_MOVE);
+  const answered = msgInvoke(plain);
+  expectStatus("ATTACH with two buffers", answered < 0 ? answered : fsStatus(msgLabel()), E_BAD_MESSAGE);
+  for (let i = 0; i < msgCapCount(); i++) capDrop(msgCap(i));
+  msgBegin(FS_READ);
+  msgAddWord(0);
+  msgAddWord(0);
+  msgAddWord(fs.bufferBytes + 1); // (its read buffer is as large as this client's buffer)
+  msgAddWord(0);
+  const long = msgInvoke(attached);
+  expectStatus("an attached READ longer than its buffer", long < 0 ? long : fsStatus(msgLabel()), E_INVALID_ARGUMENT);
+  msgBegin(FS_WRITE);
+  msgAddWord(0);
+  msgAddWord(0);
+  msgAddWord(4096);
+  msgAddWord(fs.bufferBytes - 100); // past the end of the client's buffer the server holds
+  const past = msgInvoke(attached);
+  expectStatus("an attached WRITE past the client's buffer", past < 0 ? past : fsStatus(msgLabel()), E_INVALID_ARGUMENT);
+  // The file is as it was: the refused write changed nothing.
+  if (check("read", fs.read(plain, 8192, 4096)) != 4096 || load<u8>(fs.address + 200) != 0xab || load<u8>(fs.address + 201) != <u8>202) fail("a refused request changed the file");
+  lineBegin("fs-cache-check: edges all right");
+  linePrint();
+  exit(0);
+}
+
+if (MODE == "truncater") {
+  const file = check("create", fs.open(root, "shared.dat", FS_RIGHT_READ | FS_RIGHT_WRITE | FS_OPEN_CREATE));
+  fillPattern(file, 0, SIZE);
+  check("sync", fs.sync(file));
+  lineBegin("fs-cache-check: truncater ready");
+  linePrint();
+  for (let round: u32 = 0; round < ROUNDS; round++) {
+    const cut = below(SIZE);
+    check("truncate", fs.truncate(file, cut));
+    yield_(); // the reader reads the file cut
+    fillPattern(file, cut, SIZE);
+    if (round % 16 == 0) check("sync", fs.sync(file));
+    yield_(); // the reader reads between the cuts
+  }
+  fs.close(check("say it is done", fs.open(root, "cuts.done", FS_RIGHT_WRITE | FS_OPEN_CREATE)));
+  lineBegin("fs-cache-check: truncater done ");
+  lineAddU32(ROUNDS);
+  lineAdd(" cuts");
+  linePrint();
+  exit(0);
+}
+
+if (MODE == "reader") {
+  let file: i32 = -1;
+  for (let tries = 0; file < 0 && tries < 1000; tries++) {
+    file = fs.open(root, "shared.dat", FS_RIGHT_READ); // (the truncater makes it)
+    if (file < 0) sleep(5_000_000);
+  }
+  check("open /shared.dat", file);
+  const attached = check("attach", fs.attach(file));
+  let reads: u32 = 0;
+  let short: u32 = 0;
+  // Until the truncater is done (and at least ROUNDS reads), yielding now and then so it cuts meanwhile.
+  for (let round: u32 = 0; ; round++) {
+    if (round % 8 == 7) {
+      yield_();
+      if (round >= ROUNDS) {
+        const done = fs.open(root, "cuts.done", FS_RIGHT_READ);
+        if (done >= 0) {
+          fs.close(done);
+          break;
+        }
+      }
+    }
+    const at: u32 = below(SIZE);
+    const length: u32 = 1 + below(16384);
+    const n = check("read", fs.read(attached, at, length));
+    reads++;
+    if (<u32>n < min(length, SIZE - at)) short++;
+    for (let i: u32 = 0; i < <u32>n; i++) {
+      if (load<u8>(fs.address + i) != pattern(<u64>at + i)) {
+        lineBegin("fs-cache-check: FAIL: byte ");
+        lineAddU64(<u64>at + i);
+        lineAdd(" read ");
+        lineAddU32(load<u8>(fs.address + i));
+        lineAdd(", not the file's ");
+        lineAddU32(pattern(<u64>at + i));
+        linePrint(STDERR);
+        exit(1);
+      }
+    }
+  }
+  lineBegin("fs-cache-check: reader done ");
+  lineAddU32(reads);
+  lineAdd(" reads, ");
+  lineAddU32(short);
+  lineAdd(" cut short");
+  linePrint();
+  exit(0);
+}
+fail("no mode " + MODE);

@@ -1,0 +1,427 @@
+// The page cache: file data, a 4 KiB page per disk block, in Regions of CHUNK_PAGES pages that the
+// server's Memory pays for (docs/FS.md "The page cache"). Metadata has its own cache (cache.ts),
+// which is also the running transaction; this one holds file data only and is written back, never
+// journaled.
+//
+// A page is found by its disk block. The cache grows a chunk at a time while the Memory has room
+// and the kernel is not short of frames (CachePressure), and gives whole chunks back when it is:
+// a freed Region's frames go back to the machine at once (the server's own private pages never
+// would). Eviction is a clock over the pages; a dirty page the hand meets first sends every dirty
+// page to the disk, sorted by block, in runs of up to RUN_BLOCKS a call.
+//
+// Ordering (ext3's ordered mode, kept): a dirty page may be written back at any time, and every
+// dirty page is written back before a transaction commits (Journal.commit calls writeBackAll), so
+// no committed block map ever names a block whose data has not reached the disk. A block freed by
+// the running transaction is forgotten here (Bitmap.release), dirty or not: the committed state
+// keeps what it held on the disk, and nothing stale is read back when the block is reused.
+//
+// A page whose write-back fails is dropped, so the cache never fills with what cannot be written;
+// if its block is new since the last commit, the file gets a hole there instead (the block is
+// freed), so the failure never shows another file's old bytes. The failure is kept for its inode,
+// and the next SYNC on that file answers it (as Linux's fsync does).
+//
+// Nothing allocates after the start: arrays are sized for MAX_PAGES, and Regions come and go.
+import { E_QUOTA, OP_REGION_INFO, msgBegin, msgInvoke, msgWord, capDrop, Memory } from "../../lib";
+import { FS_E_IO } from "../../lib/fs-protocol";
+import { BLOCK_SHIFT } from "./format";
+import { CachePressure } from "./cache-pressure";
+import { Disk, RUN_BLOCKS } from "./disk";
+
+/** Pages in a chunk: one Region, made and freed whole. */
+export const CHUNK_PAGES: i32 = 16;
+/** The most pages the cache can hold: 64 MiB. */
+export const MAX_PAGES: i32 = 16384;
+const MAX_CHUNKS: i32 = MAX_PAGES / CHUNK_PAGES;
+const NONE: u32 = 0xffffffff;
+const BUCKET_BITS: u32 = 13;
+const BUCKETS: i32 = 1 << BUCKET_BITS;
+/** Inodes whose write-back failed, kept until a SYNC on them answers it. */
+const FAILURES: i32 = 32;
+
+// Page flags.
+const REFERENCED: u8 = 1;
+const DIRTY: u8 = 2;
+/** Taken for a run being read: the clock passes it by until the run is in. */
+const PINNED: u8 = 4;
+
+const slotBlock = new StaticArray<u32>(MAX_PAGES);
+const slotNext = new StaticArray<i32>(MAX_PAGES);
+const slotFlags = new StaticArray<u8>(MAX_PAGES);
+/** The inode and file block a dirty page belongs to: where a failed write-back leaves a hole. */
+const slotInode = new StaticArray<u32>(MAX_PAGES);
+const slotIndex = new StaticArray<u32>(MAX_PAGES);
+const bucket = new StaticArray<i32>(BUCKETS);
+const freeSlots = new StaticArray<i32>(MAX_PAGES);
+const chunkRegion = new StaticArray<i32>(MAX_CHUNKS);
+const chunkAddress = new StaticArray<usize>(MAX_CHUNKS);
+/** Write-back's work list: block << 32 | slot, sorted. */
+const dirtyKeys = new StaticArray<u64>(MAX_PAGES);
+/** The pages of one run, for Disk.readPages / writePages. */
+const runPages = new StaticArray<usize>(<i32>RUN_BLOCKS);
+const failedInode = new StaticArray<u32>(FAILURES);
+const failedStatus = new StaticArray<i32>(FAILURES);
+
+/** What a failed write-back calls to leave a hole where a new block's data was lost. */
+export interface HolePuncher {
+  /** Block `index` of inode `ino` is `block`, new since the last commit, whose data is lost: make it a hole. */
+  punch(ino: u32, index: u32, block: u32): void;
+  /** Whether `block` holds something in the committed state (its old bytes are the file's own). */
+  committed(block: u32): bool;
+}
+
+export class PageCache {
+  /** Chunks held now, and the most the Memory allows (0 until `configure`: every read and write goes to the disk). */
+  chunks: i32 = 0;
+  limit: i32 = 0;
+  /** Pages holding a block, and those of them changed since they were last written. */
+  resident: i32 = 0;
+  dirtyCount: i32 = 0;
+  // For the figures (FS_INFO): pages found, blocks read for a miss, blocks read ahead of one,
+  // blocks written back, chunks given back.
+  hits: u64 = 0;
+  misses: u64 = 0;
+  readAhead: u64 = 0;
+  writtenBack: u64 = 0;
+  chunksFreed: u64 = 0;
+  /** Pages whose write-back failed (dropped; their files told at SYNC). */
+  lost: u64 = 0;
+  /** Whether a chunk may be added now (the kernel's view of memory); null: whenever the Memory has room. */
+  pressure: CachePressure | null = null;
+  puncher: HolePuncher | null = null;
+  private memory: Memory | null = null;
+  private freeCount: i32 = 0;
+  private hand: i32 = 0;
+  private failureCount: i32 = 0;
+  /** A failure that found the table full: told to every SYNC until one answers it. */
+  private overflow: i32 = 0;
+
+  constructor(readonly disk: Disk) {
+    for (let i = 0; i < MAX_PAGES; i++) {
+      unchecked((slotBlock[i] = NONE));
+      unchecked((slotNext[i] = -1));
+    }
+    for (let i = 0; i < BUCKETS; i++) unchecked((bucket[i] = -1));
+  }
+
+  /** Lets the cache grow in `memory` (a Memory capability) up to `pages` pages. */
+  configure(memory: i32, pages: i32): void {
+    this.memory = new Memory(memory);
+    this.limit = max(0, min(MAX_CHUNKS, pages / CHUNK_PAGES));
+  }
+
+  /** Pages the chunks held now have room for. */
+  get capacity(): i32 {
+    return this.chunks * CHUNK_PAGES;
+  }
+
+  @inline address(slot: i32): usize {
+    return unchecked(chunkAddress[slot / CHUNK_PAGES]) + (<usize>(slot % CHUNK_PAGES) << BLOCK_SHIFT);
+  }
+
+  /** The page holding `block`, or -1; a page found is marked used. */
+  find(block: u32): i32 {
+    let slot = unchecked(bucket[hash(block)]);
+    while (slot >= 0 && unchecked(slotBlock[slot]) != block) slot = unchecked(slotNext[slot]);
+    if (slot >= 0) unchecked((slotFlags[slot] |= REFERENCED));
+    return slot;
+  }
+
+  /** The address of `block`'s page (marked used), or 0 when it is not cached (or `block` is 0 or NO_BLOCK). */
+  pageOf(block: u32): usize {
+    if (block == 0 || block == NONE) return 0;
+    const slot = this.find(block);
+    return slot < 0 ? 0 : this.address(slot);
+  }
+
+  /** Whether `block` is cached (nothing is marked). */
+  holds(block: u32): bool {
+    let slot = unchecked(bucket[hash(block)]);
+    while (slot >= 0 && unchecked(slotBlock[slot]) != block) slot = unchecked(slotNext[slot]);
+    return slot >= 0;
+  }
+
+  /**
+   * A page for `block` (which must not be cached), block `index` of inode `ino`, its bytes not yet
+   * filled: the caller fills all of them. Pinned until `unpin` when `pin`. -1 when the cache has no
+   * page to give (none yet, or every one pinned): the caller goes to the disk directly.
+   */
+  take(block: u32, ino: u32, index: u32, pin: bool = false): i32 {
+    let slot = this.freeSlot();
+    if (slot < 0 && this.grow()) slot = this.freeSlot();
+    if (slot < 0 && this.evict()) slot = this.freeSlot();
+    if (slot < 0) return -1;
+    unchecked((slotBlock[slot] = block));
+    unchecked((slotInode[slot] = ino));
+    unchecked((slotIndex[slot] = index));
+    unchecked((slotFlags[slot] = REFERENCED | (pin ? PINNED : 0)));
+    const h = hash(block);
+    unchecked((slotNext[slot] = bucket[h]));
+    unchecked((bucket[h] = slot));
+    this.resident++;
+    return slot;
+  }
+
+  /** Keeps the page from eviction until `unpin` (while an operation fills it). */
+  pin(slot: i32): void {
+    unchecked((slotFlags[slot] |= PINNED));
+  }
+
+  unpin(slot: i32): void {
+    unchecked((slotFlags[slot] &= ~PINNED));
+  }
+
+  /** The page's bytes changed: it goes to the disk before the next commit. Its owner is now `ino`'s block `index`. */
+  markDirty(slot: i32, ino: u32, index: u32): void {
+    unchecked((slotInode[slot] = ino));
+    unchecked((slotIndex[slot] = index));
+    const flags = unchecked(slotFlags[slot]);
+    if ((flags & DIRTY) == 0) {
+      unchecked((slotFlags[slot] = flags | DIRTY | REFERENCED));
+      this.dirtyCount++;
+    }
+  }
+
+  /** The page now holds what the disk holds (written through by a direct write). */
+  markClean(slot: i32): void {
+    const flags = unchecked(slotFlags[slot]);
+    if ((flags & DIRTY) != 0) {
+      unchecked((slotFlags[slot] = flags & ~DIRTY));
+      this.dirtyCount--;
+    }
+  }
+
+  /** Forgets `block`: it was freed, or a page taken for it could not be filled. A dirty page is dropped, not written. */
+  forget(block: u32): void {
+    let slot = unchecked(bucket[hash(block)]);
+    while (slot >= 0 && unchecked(slotBlock[slot]) != block) slot = unchecked(slotNext[slot]);
+    if (slot >= 0) this.release(slot);
+  }
+
+  /** The failure a write-back of inode `ino`'s data met since the last time this was asked (0: none). */
+  takeFailure(ino: u32): i32 {
+    for (let i = 0; i < this.failureCount; i++) {
+      if (unchecked(failedInode[i]) != ino) continue;
+      const status = unchecked(failedStatus[i]);
+      this.failureCount--;
+      unchecked((failedInode[i] = failedInode[this.failureCount]));
+      unchecked((failedStatus[i] = failedStatus[this.failureCount]));
+      return status;
+    }
+    const status = this.overflow;
+    this.overflow = 0;
+    return status;
+  }
+
+  /**
+   * Writes every dirty page to the disk, in block order, neighbours in one call. A run the disk
+   * refuses is tried page by page; a page that still fails is dropped (a hole if its block is new)
+   * and its inode remembered for SYNC. 0, or a status when the driver could not be reached at all.
+   */
+  writeBackAll(): i32 {
+    if (this.dirtyCount == 0) return 0;
+    let count = 0;
+    const pages = this.capacity;
+    for (let slot = 0; slot < pages; slot++) {
+      if ((unchecked(slotFlags[slot]) & DIRTY) != 0) unchecked((dirtyKeys[count++] = (<u64>unchecked(slotBlock[slot]) << 32) | <u64>slot));
+    }
+    sortKeys(count);
+    let i = 0;
+    while (i < count) {
+      const first = <u32>(unchecked(dirtyKeys[i]) >>> 32);
+      let run = 0;
+      while (i + run < count && run < <i32>RUN_BLOCKS && <u32>(unchecked(dirtyKeys[i + run]) >>> 32) == first + <u32>run) {
+        unchecked((runPages[run] = this.address(<i32>(unchecked(dirtyKeys[i + run]) & 0xffffffff))));
+        run++;
+      }
+      const status = this.disk.writePages(<u64>first, <u32>run, runPages);
+      if (status >= 0) {
+        for (let k = 0; k < run; k++) this.markClean(<i32>(unchecked(dirtyKeys[i + k]) & 0xffffffff));
+        this.writtenBack += <u64>run;
+      } else {
+        for (let k = 0; k < run; k++) this.writeOne(<i32>(unchecked(dirtyKeys[i + k]) & 0xffffffff));
+      }
+      i += run;
+    }
+    return 0;
+  }
+
+  /**
+   * Gives back chunks until `keep` are left (the last ones first: the pages stay numbered from 0),
+   * after writing back what is dirty. How many chunks it freed.
+   */
+  shrink(keep: i32): i32 {
+    keep = max(keep, 0);
+    if (keep >= this.chunks) return 0;
+    this.writeBackAll();
+    let freed = 0;
+    while (this.chunks > keep) {
+      const chunk = this.chunks - 1;
+      for (let slot = chunk * CHUNK_PAGES; slot < (chunk + 1) * CHUNK_PAGES; slot++) {
+        if ((unchecked(slotFlags[slot]) & PINNED) != 0) return freed; // (never between operations)
+        this.release(slot);
+      }
+      capDrop(unchecked(chunkRegion[chunk])); // the owner's last capability: the Region and its frames go
+      this.chunks--;
+      freed++;
+      this.chunksFreed++;
+    }
+    this.rebuildFreeList();
+    if (this.hand >= this.capacity) this.hand = 0;
+    return freed;
+  }
+
+  /**
+   * Lowers the limit by a chunk and frees one if the cache holds as many (for a buffer the Memory
+   * has no room for otherwise): false when the cache has nothing to give.
+   */
+  giveUpChunk(): bool {
+    if (this.limit == 0) return false;
+    this.limit--;
+    if (this.chunks > this.limit) this.shrink(this.limit);
+    return true;
+  }
+
+  // ---- Internals ---------------------------------------------------------------------------------
+
+  private freeSlot(): i32 {
+    while (this.freeCount > 0) {
+      const slot = unchecked(freeSlots[--this.freeCount]);
+      if (slot < this.capacity && unchecked(slotBlock[slot]) == NONE) return slot;
+    }
+    return -1;
+  }
+
+  // Adds a chunk when the limit, the Memory and the kernel allow it.
+  private grow(): bool {
+    const memory = this.memory;
+    if (memory == null || this.chunks >= this.limit) return false;
+    const pressure = this.pressure;
+    if (pressure != null && !pressure.mayGrow()) return false;
+    const region = memory.createRegion(<u32>CHUNK_PAGES);
+    if (region < 0) {
+      if (region == E_QUOTA) this.limit = this.chunks; // the Memory is full: this is the size
+      return false;
+    }
+    msgBegin(OP_REGION_INFO);
+    if (msgInvoke(region) < 0) {
+      capDrop(region);
+      return false;
+    }
+    const chunk = this.chunks++;
+    unchecked((chunkRegion[chunk] = region));
+    unchecked((chunkAddress[chunk] = <usize>msgWord(0)));
+    for (let slot = (chunk + 1) * CHUNK_PAGES - 1; slot >= chunk * CHUNK_PAGES; slot--) {
+      unchecked((slotBlock[slot] = NONE));
+      unchecked((slotFlags[slot] = 0));
+      unchecked((freeSlots[this.freeCount++] = slot));
+    }
+    return true;
+  }
+
+  // The clock: frees a page not used since the hand last passed (written back first if dirty).
+  // False when every page is pinned.
+  private evict(): bool {
+    const pages = this.capacity;
+    for (let tries = 0; tries < 3 * pages; tries++) {
+      const slot = this.hand;
+      this.hand = this.hand + 1 >= pages ? 0 : this.hand + 1;
+      const flags = unchecked(slotFlags[slot]);
+      if ((flags & PINNED) != 0 || unchecked(slotBlock[slot]) == NONE) continue;
+      if ((flags & REFERENCED) != 0) {
+        unchecked((slotFlags[slot] = flags & ~REFERENCED));
+        continue;
+      }
+      if ((flags & DIRTY) != 0) {
+        this.writeBackAll(); // the dirty pages go together, in block order
+        if (unchecked(slotBlock[slot]) == NONE) return true; // dropped: its write-back failed
+        if ((unchecked(slotFlags[slot]) & DIRTY) != 0) continue;
+      }
+      this.release(slot);
+      return true;
+    }
+    return false;
+  }
+
+  // One page's write-back, after its run failed: a page the disk still refuses is dropped.
+  private writeOne(slot: i32): void {
+    const block = unchecked(slotBlock[slot]);
+    unchecked((runPages[0] = this.address(slot)));
+    const status = this.disk.writePages(<u64>block, 1, runPages);
+    if (status >= 0) {
+      this.markClean(slot);
+      this.writtenBack++;
+      return;
+    }
+    const ino = unchecked(slotInode[slot]);
+    const index = unchecked(slotIndex[slot]);
+    this.noteFailure(ino, status < 0 ? status : FS_E_IO);
+    this.lost++;
+    this.release(slot);
+    const puncher = this.puncher;
+    if (puncher != null && !puncher.committed(block)) puncher.punch(ino, index, block);
+  }
+
+  private noteFailure(ino: u32, status: i32): void {
+    for (let i = 0; i < this.failureCount; i++) if (unchecked(failedInode[i]) == ino) return;
+    if (this.failureCount == FAILURES) {
+      if (this.overflow == 0) this.overflow = status;
+      return;
+    }
+    unchecked((failedInode[this.failureCount] = ino));
+    unchecked((failedStatus[this.failureCount] = status));
+    this.failureCount++;
+  }
+
+  // Takes `slot` out of its hash chain and empties it (back on the free list).
+  private release(slot: i32): void {
+    const block = unchecked(slotBlock[slot]);
+    if (block == NONE) return;
+    const h = hash(block);
+    let at = unchecked(bucket[h]);
+    if (at == slot) unchecked((bucket[h] = slotNext[slot]));
+    else {
+      while (at >= 0 && unchecked(slotNext[at]) != slot) at = unchecked(slotNext[at]);
+      if (at >= 0) unchecked((slotNext[at] = slotNext[slot]));
+    }
+    if ((unchecked(slotFlags[slot]) & DIRTY) != 0) this.dirtyCount--;
+    unchecked((slotBlock[slot] = NONE));
+    unchecked((slotNext[slot] = -1));
+    unchecked((slotFlags[slot] = 0));
+    this.resident--;
+    unchecked((freeSlots[this.freeCount++] = slot));
+  }
+
+  private rebuildFreeList(): void {
+    this.freeCount = 0;
+    const pages = this.capacity;
+    for (let slot = pages - 1; slot >= 0; slot--) if (unchecked(slotBlock[slot]) == NONE) unchecked((freeSlots[this.freeCount++] = slot));
+  }
+}
+
+@inline function hash(block: u32): u32 {
+  return (block * 0x9e3779b1) >>> (32 - BUCKET_BITS);
+}
+
+// Heap sort of the first `count` keys (write-back may hold thousands).
+function sortKeys(count: i32): void {
+  for (let start = (count >> 1) - 1; start >= 0; start--) siftDown(start, count);
+  for (let end = count - 1; end > 0; end--) {
+    const top = unchecked(dirtyKeys[0]);
+    unchecked((dirtyKeys[0] = dirtyKeys[end]));
+    unchecked((dirtyKeys[end] = top));
+    siftDown(0, end);
+  }
+}
+
+function siftDown(root: i32, count: i32): void {
+  for (;;) {
+    let child = 2 * root + 1;
+    if (child >= count) return;
+    if (child + 1 < count && unchecked(dirtyKeys[child + 1]) > unchecked(dirtyKeys[child])) child++;
+    if (unchecked(dirtyKeys[root]) >= unchecked(dirtyKeys[child])) return;
+    const t = unchecked(dirtyKeys[root]);
+    unchecked((dirtyKeys[root] = dirtyKeys[child]));
+    unchecked((dirtyKeys[child] = t));
+    root = child;
+  }
+}
