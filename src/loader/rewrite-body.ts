@@ -1,5 +1,6 @@
 import { CODE_BYTES_PER_FUEL, SMALL_LEAF_BYTES } from "../kernel/constants.ts";
-import { emitAccessCall, emitCall, emitConstCall, emitLoad, emitSafePoint, emitStore, emitTlbLocal, patchSafePoint, type AccessLocals } from "./mmu-sequences.ts";
+import { BranchHints, recordBranchHints, emitAccessCall, emitCachedLoad, emitCachedStore, emitCall, emitConstCall, emitLoad, emitSafePoint, emitStore, emitTlbLocal, patchSafePoint, type AccessLocals, type CacheLocals } from "./mmu-sequences.ts";
+import { NO_BASE, OperandTracker } from "./operand-tracker.ts";
 import { ACCESS_HELPER_COUNT, MEMORY_OPS, type CodeLayout } from "./output-layout.ts";
 import { DecodeError } from "./wasm/byte-reader.ts";
 import { ByteWriter } from "./wasm/byte-writer.ts";
@@ -32,14 +33,17 @@ export class CodeRefusal extends Error {
 /** V8 refuses a function with more locals (parameters included). */
 export const MAX_FUNCTION_LOCALS = 50_000;
 
-const SCRATCH_TYPES = [I32, I32, I32, I64, F32, F64, I32] as const;
-const Scratch = { address: 0, entry: 1, i32: 2, i64: 3, f32: 4, f64: 5, tlb: 6 } as const;
+const SCRATCH_TYPES = [I32, I32, I32, I64, F32, F64, I32, I64] as const;
+const Scratch = { address: 0, entry: 1, i32: 2, i64: 3, f32: 4, f64: 5, tlb: 6, cacheAddress: 7 } as const;
 const VALUE_SCRATCH: Record<number, number> = { [I32]: Scratch.i32, [I64]: Scratch.i64, [F32]: Scratch.f32, [F64]: Scratch.f64 };
 
 export interface BodyFacts {
   /** It has table.set or table.grow. */
   writesTables: boolean;
 }
+
+/** Debugging aid (measurements only): when set, every access site is counted and described. */
+export const siteProfile: { enabled: boolean; sites: Array<Record<string, unknown>> } = { enabled: false, sites: [] };
 
 export class BodyRewriter {
   private readonly bytes: Uint8Array;
@@ -49,7 +53,8 @@ export class BodyRewriter {
   private readonly header = new ByteWriter(256);
   /** Local index of each scratch local, -1 while unused, for the body being rewritten. */
   private readonly scratch = new Int32Array(SCRATCH_TYPES.length);
-  private readonly scratchOrder: number[] = [];
+  /** The type of each local the loader adds, in index order. */
+  private readonly addedTypes: number[] = [];
   private localCount = 0;
   private readonly locals: AccessLocals = { address: 0, entry: 0, tlb: -1 };
   /** Where a LEB128 read by `u32At` ended. */
@@ -62,6 +67,30 @@ export class BodyRewriter {
   /** Which access helpers (by accessHelper's order) the bodies rewritten so far call. */
   readonly usedAccessHelpers = new Uint8Array(ACCESS_HELPER_COUNT);
   private bodyStart = 0;
+  private readonly tracker = new OperandTracker();
+  private readonly recorded = new BranchHints();
+  /** The branch-hint section's entries for the bodies rewritten so far (write-module.ts), and how many functions they cover. */
+  readonly hints = new ByteWriter(1024);
+  hintedFunctions = 0;
+  private shareA: Array<{ key: number; offset: number; store: boolean; depth: number }> = [];
+  private shareB: Array<{ key: number; offset: number; store: boolean; depth: number }> = [];
+  private invalidateAll(): void {
+    this.shareA = [];
+    this.shareB = [];
+  }
+  private invalidateDeeper(depth: number): void {
+    this.shareA = this.shareA.filter((e) => e.depth <= depth);
+    this.shareB = this.shareB.filter((e) => e.depth <= depth);
+  }
+  private invalidateKey(key: number): void {
+    this.shareA = this.shareA.filter((e) => e.key !== key);
+    this.shareB = this.shareB.filter((e) => e.key !== key);
+  }
+  /** Page caches of the body being rewritten: by base key and kind (key * 2 + store), the cache's number. */
+  private readonly caches = new Map<number, number>();
+  /** Each cache's page local then addend local. */
+  private cacheLocals: number[] = [];
+  private cacheAddress = -1;
 
   constructor(bytes: Uint8Array, layout: CodeLayout) {
     this.bytes = bytes;
@@ -91,7 +120,15 @@ export class BodyRewriter {
     const groupsEnd = at;
     this.localCount = declared;
     this.scratch.fill(-1);
-    this.scratchOrder.length = 0;
+    this.addedTypes.length = 0;
+    this.caches.clear();
+    this.cacheLocals = [];
+    this.cacheAddress = -1;
+    const tracker = this.tracker;
+    tracker.reset();
+    this.recorded.clear();
+    recordBranchHints(this.layout.branchHints ? this.recorded : null);
+    this.invalidateAll();
 
     const code = this.code;
     code.length = 0;
@@ -109,6 +146,10 @@ export class BodyRewriter {
       const op = bytes[at++]!;
       switch (immediates[op]) {
         case Imm.none:
+          if (op === 0x6a || op === 0x6b) tracker.i32AddOrSub(op === 0x6b);
+          else tracker.other(op);
+          if (op === 0x0b) this.invalidateDeeper(depth - 1);
+          if (op === 0x05) this.invalidateDeeper(depth - 1);
           if (op === 0x0b && depth > 0 && this.blocks[--depth] === 1) {
             loops--;
             // The loop's safe point spends fuel for its body's size, now known.
@@ -116,11 +157,14 @@ export class BodyRewriter {
           }
           continue;
         case Imm.blockType:
+          tracker.reset();
           if (depth === this.blocks.length) this.growBlocks();
           this.blocks[depth++] = 0;
           at = this.skipBlockType(at, end);
           continue;
         case Imm.loop:
+          tracker.reset();
+          this.invalidateAll();
           loopsOrCalls = true;
           if (depth === this.blocks.length) this.growBlocks();
           this.blocks[depth] = 1;
@@ -135,44 +179,66 @@ export class BodyRewriter {
           depth++;
           continue;
         case Imm.u32:
+          if (op >= 0x20 && op <= 0x22) {
+            const local = this.u32At(at, end);
+            at = this.next;
+            if (op === 0x20) tracker.localGet(local);
+            else if (op === 0x21) tracker.localSet();
+            else tracker.localTee(local);
+            if (op !== 0x20) this.invalidateKey(local);
+            continue;
+          }
+          tracker.reset();
           at = skipLeb(bytes, at, end);
           continue;
         case Imm.tableSet:
+          tracker.reset();
           facts.writesTables = true;
           at = skipLeb(bytes, at, end);
           continue;
         case Imm.twoU32:
+          tracker.reset();
+          this.invalidateAll();
           loopsOrCalls = true; // call_indirect, return_call_indirect
           at = skipLeb(bytes, skipLeb(bytes, at, end), end);
           continue;
         case Imm.brTable: {
+          tracker.reset();
           const labels = this.u32At(at, end);
           at = this.next;
           for (let i = 0; i <= labels; i++) at = skipLeb(bytes, at, end);
           continue;
         }
         case Imm.selectTypes: {
+          tracker.other(0x1b);
           const types = this.u32At(at, end);
           at = this.next;
           for (let i = 0; i < types; i++) at = this.skipValueType(at, end);
           continue;
         }
         case Imm.i32Const:
-          at = skipLeb(bytes, at, end);
+          tracker.i32Const(this.s32At(at, end));
+          at = this.next;
           continue;
         case Imm.i64Const:
+          tracker.other(op);
           at = skipLeb(bytes, at, end);
           continue;
         case Imm.f32Const:
+          tracker.other(op);
           at += 4;
           continue;
         case Imm.f64Const:
+          tracker.other(op);
           at += 8;
           continue;
         case Imm.heapType:
+          tracker.reset();
           at = skipLeb(bytes, at, end);
           continue;
         case Imm.functionIndex: {
+          tracker.reset();
+          if (op !== 0xd2) this.invalidateAll();
           loopsOrCalls ||= op !== 0xd2; // call, return_call (not ref.func)
           const index = this.u32At(at, end);
           code.copy(bytes, run, at);
@@ -182,6 +248,8 @@ export class BodyRewriter {
         }
         case Imm.globalIndex: {
           const index = this.u32At(at, end);
+          if (op === 0x23) tracker.globalGet(index);
+          else tracker.other(op);
           code.copy(bytes, run, at);
           code.u32(index + layout.globalShift);
           at = run = this.next;
@@ -196,6 +264,28 @@ export class BodyRewriter {
           at = this.next;
           code.copy(bytes, run, opStart);
           const memoryOp = MEMORY_OPS[op]!;
+          const store = immediates[op] === Imm.store;
+          const base = tracker.baseAt(store ? 1 : 0);
+          tracker.other(op);
+          if (siteProfile.enabled) {
+            const shareA = this.shareA.some((e) => e.key === base && Math.abs(e.offset - offset) < 4096 && (e.store || !store));
+            const shareB = this.shareB.some((e) => e.key === base && Math.abs(e.offset - offset) < 4096 && (e.store || !store));
+            siteProfile.sites.push({ fn: functionIndex, base, kind: base === NO_BASE ? "none" : base >= (1 << 21) ? "const" : base >= (1 << 20) ? "global" : "local", offset, store, loop: loops > 0, shareA, shareB });
+            if (base !== NO_BASE) {
+              if (!shareA) this.shareA.push({ key: base, offset, store, depth });
+              if (!shareB) { this.shareB = this.shareB.filter((e) => e.key === base); this.shareB.push({ key: base, offset, store, depth }); }
+            } else this.shareB = [];
+            emitConstCall(code, 1_000_000 + siteProfile.sites.length - 1, layout.dataDrop);
+          }
+          if (layout.pageCaches > 0 && base !== NO_BASE && !(layout.accessCalls === "cold" && loops === 0 && end - start >= layout.coldCallsMinBody)) {
+            const cache = this.cacheFor(base, store);
+            if (cache !== null) {
+              if (store) emitCachedStore(code, layout, memoryOp, op, flags & 0x3f, offset, cache, this.scratchLocal(VALUE_SCRATCH[memoryOp.valueType]!));
+              else emitCachedLoad(code, layout, memoryOp, op, flags & 0x3f, offset, cache);
+              run = at;
+              continue;
+            }
+          }
           if (layout.accessCalls === "always" || (layout.accessCalls === "cold" && loops === 0 && end - start >= layout.coldCallsMinBody)) {
             emitAccessCall(code, layout, op, offset, this.scratchLocal(Scratch.tlb));
             this.usedAccessHelpers[(op - 0x28) * 2 + (offset !== 0 ? 1 : 0)] = 1;
@@ -210,6 +300,7 @@ export class BodyRewriter {
         }
         case Imm.memorySize:
         case Imm.memoryGrow:
+          tracker.other(op);
           code.copy(bytes, run, opStart);
           at = skipLeb(bytes, at, end);
           emitCall(code, immediates[op] === Imm.memorySize ? layout.memorySize : layout.memoryGrow);
@@ -218,7 +309,12 @@ export class BodyRewriter {
         case Imm.prefixMisc: {
           const sub = this.u32At(at, end);
           at = this.next;
-          if (sub <= 7) continue; // saturating truncations
+          if (sub <= 7) {
+            tracker.other(0xa8); // saturating truncations: one operand, one result
+            continue;
+          }
+          tracker.reset();
+          this.invalidateAll();
           if (sub === Misc.tableGrow || sub === Misc.tableSize) {
             facts.writesTables ||= sub === Misc.tableGrow;
             at = skipLeb(bytes, at, end);
@@ -230,6 +326,7 @@ export class BodyRewriter {
           continue;
         }
         case Imm.prefixSimd: {
+          tracker.reset();
           const sub = this.u32At(at, end);
           at = this.next;
           const refusal = refusedSimd(sub);
@@ -238,6 +335,7 @@ export class BodyRewriter {
           continue;
         }
         case Imm.prefixGc: {
+          tracker.reset();
           const sub = this.u32At(at, end);
           at = this.next;
           if (!ACCEPTED_GC.has(sub)) throw new CodeRefusal(functionIndex, opStart, refusedGc(sub));
@@ -254,22 +352,44 @@ export class BodyRewriter {
     code.copy(bytes, run, end);
 
     // The new body: its size, the local declarations (the function's, then the scratch ones), the code.
-    const extra = this.scratchOrder.length;
+    const extra = this.addedTypes.length;
     const header = this.header;
     header.length = 0;
     header.u32(groups + extra);
     header.copy(bytes, groupsStart, groupsEnd);
-    for (const kind of this.scratchOrder) {
+    for (const type of this.addedTypes) {
       header.u8(1);
-      header.u8(SCRATCH_TYPES[kind]!);
+      header.u8(type);
     }
     const tlb = this.scratch[Scratch.tlb]!;
     if (tlb >= 0) emitTlbLocal(header, layout, tlb);
     if ((loopsOrCalls || end - start >= SMALL_LEAF_BYTES) && layout.safePoints) emitSafePoint(header, layout, fuelFor(end - start));
+    recordBranchHints(null);
     out.u32(header.length + code.length);
     out.bytes(header.view());
     out.bytes(code.view());
+    this.writeHints(functionIndex + layout.addedImports, header);
     return facts;
+  }
+
+  /** This body's entry in the branch-hint section: offsets from the body's start (its local declarations). */
+  private writeHints(outputIndex: number, header: ByteWriter): void {
+    const r = this.recorded;
+    const count = r.positions.length;
+    if (count === 0) return;
+    const w = this.hints;
+    w.u32(outputIndex);
+    w.u32(count);
+    // The header's (the entry safe point) come first in the body.
+    for (const inHeader of [true, false]) {
+      for (let i = 0; i < count; i++) {
+        if ((r.writers[i] === header) !== inHeader) continue;
+        w.u32(r.positions[i]! + (inHeader ? 0 : header.length));
+        w.u8(1);
+        w.u8(r.values[i]!);
+      }
+    }
+    this.hintedFunctions++;
   }
 
   /**
@@ -311,17 +431,53 @@ export class BodyRewriter {
     return locals;
   }
 
+  /** The page cache for accesses off `base` (loads or stores), made on first use; null past the limit. */
+  private cacheFor(base: number, store: boolean): CacheLocals | null {
+    const key = base * 2 + (store ? 1 : 0);
+    let n = this.caches.get(key);
+    if (n === undefined) {
+      if (this.caches.size >= this.layout.pageCaches) return null;
+      n = this.caches.size;
+      this.caches.set(key, n);
+      this.cacheLocals.push(this.newLocal(I64), this.newLocal(I32));
+    }
+    if (this.cacheAddress < 0) this.cacheAddress = this.scratchLocal(Scratch.cacheAddress);
+    return { page: this.cacheLocals[n * 2]!, addend: this.cacheLocals[n * 2 + 1]!, address: this.cacheAddress };
+  }
+
+  private newLocal(type: number): number {
+    const index = this.localCount++;
+    if (index >= MAX_FUNCTION_LOCALS) {
+      throw new CodeRefusal(this.functionIndex, this.bodyStart, `so many locals that the loader's own would pass the engine's limit of ${MAX_FUNCTION_LOCALS}`);
+    }
+    this.addedTypes.push(type);
+    return index;
+  }
+
   private scratchLocal(kind: number): number {
     let index = this.scratch[kind]!;
     if (index < 0) {
-      index = this.localCount++;
-      if (index >= MAX_FUNCTION_LOCALS) {
-        throw new CodeRefusal(this.functionIndex, this.bodyStart, `so many locals that the loader's own would pass the engine's limit of ${MAX_FUNCTION_LOCALS}`);
-      }
+      index = this.newLocal(SCRATCH_TYPES[kind]!);
       this.scratch[kind] = index;
-      this.scratchOrder.push(kind);
     }
     return index;
+  }
+
+  /** Reads a signed LEB128 (an i32.const's) at `at`; leaves where it ended in `this.next`. */
+  private s32At(at: number, end: number): number {
+    let result = 0;
+    let shift = 0;
+    let byte = 0x80;
+    const start = at;
+    while (byte & 0x80) {
+      if (at >= end || at - start >= 5) throw new DecodeError(start, "a signed 32-bit integer runs past the end of its function body or is too long");
+      byte = this.bytes[at++]!;
+      result |= (byte & 0x7f) << shift;
+      shift += 7;
+    }
+    if (shift < 32 && byte & 0x40) result |= -1 << shift;
+    this.next = at;
+    return result | 0;
   }
 
   /** Reads an unsigned LEB128 at `at`; leaves where it ended in `this.next`. */

@@ -1,8 +1,9 @@
 import { PAGE_SHIFT, PAGE_SIZE, TLB_BYTES, TLB_INDEX_MASK } from "../kernel/constants.ts";
 import { ACCESS_KINDS, RETRIED_CALLS } from "../kernel/mmu-abi.ts";
+import { CACHE_SHIFT, putS64 } from "./mmu-sequences.ts";
 import { HELPERS, MEMORY_OPS, MMU_FUNCTION_IMPORTS, VALUE_TYPE_BYTE, type CodeLayout, type ImportedCall } from "./output-layout.ts";
 import { ByteWriter } from "./wasm/byte-writer.ts";
-import { EMPTY_BLOCK, I32 } from "./wasm/value-types.ts";
+import { EMPTY_BLOCK, I32, I64 } from "./wasm/value-types.ts";
 
 /**
  * The functions the loader adds to every module (output-layout.ts HELPERS), as signatures and
@@ -65,6 +66,12 @@ class Assembler {
   const(value: number): this {
     this.w.u8(Op.i32Const);
     this.w.s32(value);
+    return this;
+  }
+  const64(value: number): this {
+    this.w.u8(0x42);
+    this.w.reserve(10);
+    putS64(this.w, value);
     return this;
   }
   load(offset: number): this {
@@ -184,6 +191,52 @@ function accessHelperFunction(layout: CodeLayout, opcode: number, withOffset: bo
   return { name: `dogma$access_${opcode.toString(16)}${withOffset ? "_offset" : ""}`, params, results: store ? [] : [op.valueType], body: a.done() };
 }
 
+/**
+ * A page cache's refill for a load or store opcode: `(A [, value]) -> ([value,] page, addend)`,
+ * where `A = u64(ptr) + K + CACHE_SHIFT` (mmu-sequences.ts emitCachedLoad). Does the access through
+ * the TLB as the inline sequence does and returns the TLB entry, shifted, as the new cache; on a
+ * miss (or an address past 4 GiB) calls the kernel's slow path and returns an empty cache.
+ */
+function fillHelperFunction(layout: CodeLayout, opcode: number): HelperFunction {
+  const op = MEMORY_OPS[opcode]!;
+  const store = op.kind.store;
+  const A = 0;
+  const value = 1;
+  const params = store ? [I64, op.valueType] : [I64];
+  const address = params.length;
+  const entry = address + 1;
+  const tlbOffset = store ? TLB_BYTES : 0;
+  const a = new Assembler([I32, I32]);
+  const wrapped = () => a.get(A).const64(2 ** 32 + CACHE_SHIFT).op(0x5a); // i64.ge_u
+  a.get(A).op(0xa7).const(CACHE_SHIFT).op(Op.i32Sub).index(Op.localSet, address);
+  a.op(Op.block, EMPTY_BLOCK);
+  wrapped().op(Op.brIf, 0);
+  a.index(Op.globalGet, layout.tlbGlobal).get(address).const(PAGE_SHIFT - 3).op(Op.i32ShrU).const(TLB_INDEX_MASK).op(Op.i32And, Op.i32Add).index(0x22, entry);
+  a.load(tlbOffset).get(address);
+  if (op.kind.bytes > 1) a.const(op.kind.bytes - 1).op(Op.i32Add);
+  a.const(-PAGE_SIZE).op(Op.i32And, Op.i32Ne, Op.brIf, 0);
+  a.get(address).get(entry).load(tlbOffset + 4).op(Op.i32Add);
+  if (store) a.get(value);
+  a.op(opcode);
+  a.w.u32(0);
+  a.op(0);
+  a.get(entry).load(tlbOffset).op(0xad).const64(CACHE_SHIFT).op(0x7c);
+  a.get(entry).load(tlbOffset + 4).const(CACHE_SHIFT).op(Op.i32Sub);
+  a.op(Op.return, Op.end);
+  // A miss: the kernel, told of a wrap by an offset above the wrapped address.
+  a.get(address);
+  wrapped().op(Op.if, I32).get(address).const(1).op(Op.i32Add, 0x05).const(0).op(Op.end);
+  if (store) {
+    a.get(value);
+    if (op.reinterpret !== null) a.op(op.reinterpret);
+  }
+  a.index(Op.call, layout.slowPaths[op.slowPath]!);
+  if (!store && op.reinterpret !== null) a.op(op.reinterpret);
+  a.const64(0).const(0);
+  const results = store ? [I64, I32] : [op.valueType, I64, I32];
+  return { name: `dogma$fill_${opcode.toString(16)}`, params, results, body: a.done() };
+}
+
 const importNamed = (name: string): ImportedCall => MMU_FUNCTION_IMPORTS.find((i) => i.name === name)!;
 
 /** A helper no code calls keeps its index, with a body of one `unreachable` and no name. */
@@ -213,6 +266,7 @@ export function helperFunctions(layout: CodeLayout, usedAccess: ReadonlySet<numb
       helpers.push(usedAccess.has((opcode - 0x28) * 2 + (withOffset ? 1 : 0)) ? helper : { ...helper, name: "", body: UNUSED_BODY });
     }
   }
+  for (let opcode = 0x28; opcode <= 0x3e; opcode++) helpers.push(fillHelperFunction(layout, opcode));
   if (helpers.length !== HELPERS.length) throw new Error("loader bug: helpers out of order");
   return helpers;
 }

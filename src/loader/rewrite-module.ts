@@ -38,15 +38,19 @@ export async function rewriteModule(name: string, bytes: Uint8Array, policy: Loa
     const layout = codeLayout(info.functionImports, info.functions.length, info.globals.length, variant);
     const outcomes = await runner.rewrite(bytes, layout, chunkBodies(info, runner === inThread ? SLICE_CHUNK_BYTES : WORKER_CHUNK_BYTES));
     const pieces: Uint8Array[] = [];
+    const hintPieces: Uint8Array[] = [];
+    let hintedFunctions = 0;
     const accessHelpers = new Set<number>();
     let writesTables = false;
     for (const outcome of outcomes) {
       if (!outcome.ok) throw codeError(name, outcome, names);
       pieces.push(outcome.code);
+      hintPieces.push(outcome.hints);
+      hintedFunctions += outcome.hintedFunctions;
       writesTables ||= outcome.writesTables;
       for (const helper of outcome.accessHelpers) accessHelpers.add(helper);
     }
-    const rewritten = writeModule(info, layout, facts, { pieces }, helperFunctions(layout, accessHelpers));
+    const rewritten = writeModule(info, layout, facts, { pieces, hints: { pieces: hintPieces, functions: hintedFunctions } }, helperFunctions(layout, accessHelpers));
     return {
       rewritten,
       initialPages: facts.initialPages,
