@@ -57,6 +57,7 @@ export async function rewriteSteps(bytes: Uint8Array, name: string, variant: Rew
   const hintPieces: Uint8Array[] = [];
   let hintedFunctions = 0;
   const accessHelpers = new Set<number>();
+  const fillHelpers = new Set<number>();
   let writesTables = false;
   for (const chunk of chunkBodies(info, 1 << 20)) {
     const outcome = rewriteChunk(original, layout, chunk);
@@ -66,9 +67,10 @@ export async function rewriteSteps(bytes: Uint8Array, name: string, variant: Rew
     hintedFunctions += outcome.hintedFunctions;
     writesTables ||= outcome.writesTables;
     for (const helper of outcome.accessHelpers) accessHelpers.add(helper);
+    for (const helper of outcome.fillHelpers) fillHelpers.add(helper);
   }
   lap("rewrite bodies");
-  const rewritten = writeModule(info, layout, facts, { pieces, hints: { pieces: hintPieces, functions: hintedFunctions } }, helperFunctions(layout, accessHelpers));
+  const rewritten = writeModule(info, layout, facts, { pieces, hints: { pieces: hintPieces, functions: hintedFunctions } }, helperFunctions(layout, accessHelpers, fillHelpers));
   lap("assemble");
   const module = await WebAssembly.compile(rewritten as Uint8Array<ArrayBuffer>);
   lap("compile");

@@ -1,5 +1,6 @@
 import { PAGE_SHIFT, PAGE_SIZE, TLB_BYTES, TLB_INDEX_MASK } from "../kernel/constants.ts";
-import { accessHelper, fillHelper, type CodeLayout, type MemoryOp } from "./output-layout.ts";
+import { accessHelper, type CodeLayout, type MemoryOp } from "./output-layout.ts";
+import type { SequenceMarks } from "./sequence-marks.ts";
 import type { ByteWriter } from "./wasm/byte-writer.ts";
 import { EMPTY_BLOCK } from "./wasm/value-types.ts";
 
@@ -12,37 +13,7 @@ const Op = {
   if: 0x04, else: 0x05, end: 0x0b, call: 0x10, localGet: 0x20, localSet: 0x21, localTee: 0x22,
   globalGet: 0x23, globalSet: 0x24, i32Load: 0x28, i32Const: 0x41,
   i32Eq: 0x46, i32LtS: 0x48, i32LtU: 0x49, i32Add: 0x6a, i32Sub: 0x6b, i32And: 0x71, i32Or: 0x72, i32ShrU: 0x76,
-  i64Const: 0x42, i64LtU: 0x54, i64Add: 0x7c, i64Sub: 0x7d, i32WrapI64: 0xa7, i64ExtendI32U: 0xad,
 } as const;
-
-/**
- * Where the sequences below put their `if`s, with the branch each is likely to take (1: the then
- * branch, the fast path; 0: the else branch or none, a slow path), for the branch-hint section
- * (write-module.ts): V8 then lays the slow paths out of line and keeps their spills there.
- */
-export class BranchHints {
-  writers: ByteWriter[] = [];
-  positions: number[] = [];
-  values: number[] = [];
-  clear(): void {
-    this.writers.length = 0;
-    this.positions.length = 0;
-    this.values.length = 0;
-  }
-}
-let hints: BranchHints | null = null;
-/** Records the `if`s the sequences write in `recorder` from now on (null: nowhere). */
-export function recordBranchHints(recorder: BranchHints | null): void {
-  hints = recorder;
-}
-function putIf(w: ByteWriter, likely: number): void {
-  if (hints) {
-    hints.writers.push(w);
-    hints.positions.push(w.length);
-    hints.values.push(likely);
-  }
-  w.put(Op.if);
-}
 
 /** The scratch locals a translation uses: the effective address and the TLB entry's address. */
 export interface AccessLocals {
@@ -125,14 +96,14 @@ function physicalAddress(w: ByteWriter, locals: AccessLocals, addendOffset: numb
   w.put(Op.i32Add);
 }
 
-/** `T.load align offset=K` with its address operand on the stack. */
 /** Room for the longest sequence below: every immediate at its longest LEB128. */
-const MOST_BYTES = 128;
+export const MOST_BYTES = 128;
 
-export function emitLoad(w: ByteWriter, layout: CodeLayout, op: MemoryOp, opcode: number, align: number, offset: number, locals: AccessLocals): void {
+/** `T.load align offset=K` with its address operand on the stack. */
+export function emitLoad(w: ByteWriter, marks: SequenceMarks, layout: CodeLayout, op: MemoryOp, opcode: number, align: number, offset: number, locals: AccessLocals): void {
   w.reserve(MOST_BYTES);
   translate(w, layout, op.kind.bytes, offset, locals, 0);
-  putIf(w, 1);
+  marks.putIf(w, 1);
   w.put(op.valueType);
   physicalAddress(w, locals, 4);
   w.put(opcode);
@@ -146,6 +117,7 @@ export function emitLoad(w: ByteWriter, layout: CodeLayout, op: MemoryOp, opcode
   w.put(Op.call);
   w.putU32(layout.slowPaths[op.slowPath]!);
   if (op.reinterpret !== null) w.put(op.reinterpret);
+  marks.kernelEntry(w);
   w.put(Op.end);
 }
 
@@ -153,12 +125,12 @@ export function emitLoad(w: ByteWriter, layout: CodeLayout, op: MemoryOp, opcode
  * `T.store align offset=K` with its address and value operands on the stack. The value goes to
  * a local first, so nothing runs between the translation and the access.
  */
-export function emitStore(w: ByteWriter, layout: CodeLayout, op: MemoryOp, opcode: number, align: number, offset: number, locals: AccessLocals, value: number): void {
+export function emitStore(w: ByteWriter, marks: SequenceMarks, layout: CodeLayout, op: MemoryOp, opcode: number, align: number, offset: number, locals: AccessLocals, value: number): void {
   w.reserve(MOST_BYTES);
   w.put(Op.localSet);
   w.putU32(value);
   translate(w, layout, op.kind.bytes, offset, locals, TLB_BYTES);
-  putIf(w, 1);
+  marks.putIf(w, 1);
   w.put(EMPTY_BLOCK);
   physicalAddress(w, locals, TLB_BYTES + 4);
   w.put(Op.localGet);
@@ -176,6 +148,7 @@ export function emitStore(w: ByteWriter, layout: CodeLayout, op: MemoryOp, opcod
   if (op.reinterpret !== null) w.put(op.reinterpret);
   w.put(Op.call);
   w.putU32(layout.slowPaths[op.slowPath]!);
+  marks.kernelEntry(w);
   w.put(Op.end);
 }
 
@@ -183,7 +156,7 @@ export function emitStore(w: ByteWriter, layout: CodeLayout, op: MemoryOp, opcod
  * A safe point: `fuel = fuel - 1; if fuel < 0 then fuel = safe_point()`. safe_point may suspend
  * the process (JSPI) when its slice is over.
  */
-export function emitSafePoint(w: ByteWriter, layout: CodeLayout, units = 1): number {
+export function emitSafePoint(w: ByteWriter, marks: SequenceMarks, layout: CodeLayout, units = 1): number {
   w.reserve(MOST_BYTES);
   const fuel = layout.fuelGlobal;
   w.put(Op.globalGet);
@@ -199,12 +172,13 @@ export function emitSafePoint(w: ByteWriter, layout: CodeLayout, units = 1): num
   w.put(Op.i32Const);
   w.put(0);
   w.put(Op.i32LtS);
-  putIf(w, 0);
+  marks.putIf(w, 0);
   w.put(EMPTY_BLOCK);
   w.put(Op.call);
   w.putU32(layout.safePoint);
   w.put(Op.globalSet);
   w.putU32(fuel);
+  marks.kernelEntry(w);
   w.put(Op.end);
   return unitsAt;
 }
@@ -230,7 +204,7 @@ export function patchSafePoint(w: ByteWriter, at: number, units: number): void {
 }
 
 /** A load or store as a call of its access helper: `local.get tlb; [i32.const K]; call`. */
-export function emitAccessCall(w: ByteWriter, layout: CodeLayout, opcode: number, offset: number, tlb: number): void {
+export function emitAccessCall(w: ByteWriter, marks: SequenceMarks, layout: CodeLayout, opcode: number, offset: number, tlb: number): void {
   w.reserve(MOST_BYTES);
   w.put(Op.localGet);
   w.putU32(tlb);
@@ -240,6 +214,7 @@ export function emitAccessCall(w: ByteWriter, layout: CodeLayout, opcode: number
   }
   w.put(Op.call);
   w.putU32(accessHelper(layout, opcode, offset !== 0));
+  marks.kernelEntry(w);
 }
 
 /** `tlb = global tlb`, at a function's entry. */
@@ -252,123 +227,20 @@ export function emitTlbLocal(w: ByteWriter, layout: CodeLayout, local: number): 
 }
 
 /** `i32.const n; call f`: a segment index pushed for a call that takes it last. */
-export function emitConstCall(w: ByteWriter, n: number, f: number): void {
+export function emitConstCall(w: ByteWriter, marks: SequenceMarks, n: number, f: number): void {
   w.reserve(MOST_BYTES);
   w.put(Op.i32Const);
   w.putS32(n);
   w.put(Op.call);
   w.putU32(f);
+  marks.kernelEntry(w);
 }
 
-export function emitCall(w: ByteWriter, f: number): void {
+/** A call of a `dogma:mmu` import or a loader helper, any of which may enter the kernel. */
+export function emitCall(w: ByteWriter, marks: SequenceMarks, f: number): void {
   w.reserve(MOST_BYTES);
   w.put(Op.call);
   w.putU32(f);
+  marks.kernelEntry(w);
 }
 
-/** A page cache's locals: the cached page (i64, shifted: see emitCachedAccess), its addend, and the shifted address. */
-export interface CacheLocals {
-  readonly page: number;
-  readonly addend: number;
-  readonly address: number;
-}
-
-/**
- * How far a page cache shifts addresses, so that a cache of zeros (a new local, or one emptied
- * after a call) matches no address: docs/LOADER.md "Page caches".
- */
-export const CACHE_SHIFT = PAGE_SIZE;
-
-/**
- * With the address operand on the stack: `A = u64(ptr) + K + CACHE_SHIFT` into cache.address, and
- * whether the access's bytes lie in the cached page: `A - page <u PAGE_SIZE + 1 - size`. In 64
- * bits nothing wraps, so an effective address past 4 GiB never matches.
- */
-function cacheCheck(w: ByteWriter, bytes: number, offset: number, cache: CacheLocals): void {
-  w.put(Op.i64ExtendI32U);
-  w.put(Op.i64Const);
-  putS64(w, offset + CACHE_SHIFT);
-  w.put(Op.i64Add);
-  w.put(Op.localTee);
-  w.putU32(cache.address);
-  w.put(Op.localGet);
-  w.putU32(cache.page);
-  w.put(Op.i64Sub);
-  w.put(Op.i64Const);
-  putS64(w, PAGE_SIZE + 1 - bytes);
-  w.put(Op.i64LtU);
-}
-
-/** `wrap(A) + addend`: the physical address of a cache hit. */
-function cachedPhysical(w: ByteWriter, cache: CacheLocals): void {
-  w.put(Op.localGet);
-  w.putU32(cache.address);
-  w.put(Op.i32WrapI64);
-  w.put(Op.localGet);
-  w.putU32(cache.addend);
-  w.put(Op.i32Add);
-}
-
-/** `T.load align offset=K` through a page cache; a miss calls `dogma$fill_OP`, which refills it. */
-export function emitCachedLoad(w: ByteWriter, layout: CodeLayout, op: MemoryOp, opcode: number, align: number, offset: number, cache: CacheLocals): void {
-  w.reserve(MOST_BYTES);
-  cacheCheck(w, op.kind.bytes, offset, cache);
-  putIf(w, 1);
-  w.put(op.valueType);
-  cachedPhysical(w, cache);
-  w.put(opcode);
-  w.putU32(align);
-  w.put(0);
-  w.put(Op.else);
-  w.put(Op.localGet);
-  w.putU32(cache.address);
-  w.put(Op.call);
-  w.putU32(fillHelper(layout, opcode));
-  w.put(Op.localSet);
-  w.putU32(cache.addend);
-  w.put(Op.localSet);
-  w.putU32(cache.page);
-  w.put(Op.end);
-}
-
-/** `T.store align offset=K` through a page cache, the value first to a local. */
-export function emitCachedStore(w: ByteWriter, layout: CodeLayout, op: MemoryOp, opcode: number, align: number, offset: number, cache: CacheLocals, value: number): void {
-  w.reserve(MOST_BYTES);
-  w.put(Op.localSet);
-  w.putU32(value);
-  cacheCheck(w, op.kind.bytes, offset, cache);
-  putIf(w, 1);
-  w.put(EMPTY_BLOCK);
-  cachedPhysical(w, cache);
-  w.put(Op.localGet);
-  w.putU32(value);
-  w.put(opcode);
-  w.putU32(align);
-  w.put(0);
-  w.put(Op.else);
-  w.put(Op.localGet);
-  w.putU32(cache.address);
-  w.put(Op.localGet);
-  w.putU32(value);
-  w.put(Op.call);
-  w.putU32(fillHelper(layout, opcode));
-  w.put(Op.localSet);
-  w.putU32(cache.addend);
-  w.put(Op.localSet);
-  w.putU32(cache.page);
-  w.put(Op.end);
-}
-
-/** A signed LEB128 of a non-negative integer below 2^53, into reserved room. */
-export function putS64(w: ByteWriter, value: number): void {
-  let v = value;
-  for (;;) {
-    const byte = v % 128;
-    v = Math.floor(v / 128);
-    if (v === 0 && (byte & 0x40) === 0) {
-      w.put(byte);
-      return;
-    }
-    w.put(byte | 0x80);
-  }
-}

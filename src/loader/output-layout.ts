@@ -106,6 +106,9 @@ export interface CodeLayout {
   readonly branchHints: boolean;
 }
 
+/** Cache refill helpers: one per load and store opcode (0x28-0x3e). */
+export const FILL_HELPER_COUNT = 0x3e - 0x28 + 1;
+
 /** The helper refilling a page cache for a load or store opcode. */
 export function fillHelper(layout: CodeLayout, opcode: number): number {
   return layout.firstFillHelper + (opcode - 0x28);

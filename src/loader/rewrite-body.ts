@@ -1,7 +1,10 @@
 import { CODE_BYTES_PER_FUEL, SMALL_LEAF_BYTES } from "../kernel/constants.ts";
-import { BranchHints, recordBranchHints, emitAccessCall, emitCachedLoad, emitCachedStore, emitCall, emitConstCall, emitLoad, emitSafePoint, emitStore, emitTlbLocal, patchSafePoint, type AccessLocals, type CacheLocals } from "./mmu-sequences.ts";
+import { emitCachedLoad, emitCachedStore } from "./cache-sequences.ts";
+import { emitAccessCall, emitCall, emitConstCall, emitLoad, emitSafePoint, emitStore, emitTlbLocal, patchSafePoint, type AccessLocals } from "./mmu-sequences.ts";
 import { NO_BASE, OperandTracker } from "./operand-tracker.ts";
-import { ACCESS_HELPER_COUNT, MEMORY_OPS, type CodeLayout } from "./output-layout.ts";
+import { PageCaches } from "./page-caches.ts";
+import { SequenceMarks } from "./sequence-marks.ts";
+import { ACCESS_HELPER_COUNT, FILL_HELPER_COUNT, MEMORY_OPS, type CodeLayout } from "./output-layout.ts";
 import { DecodeError } from "./wasm/byte-reader.ts";
 import { ByteWriter } from "./wasm/byte-writer.ts";
 import { Imm, Misc, ACCEPTED_GC, immediates, refusedAtomic, refusedGc, refusedMisc, refusedOpcodes, refusedSimd, simdImmediateBytes } from "./wasm/opcodes.ts";
@@ -12,8 +15,9 @@ import { F32, F64, I32, I64 } from "./wasm/value-types.ts";
  * copied as it is (runs of untouched instructions in one copy) or replaced by its translation
  * (mmu-sequences.ts); function and global indices are renumbered for the output's index spaces
  * (output-layout.ts); a safe point goes at the entry and at every loop header; the scratch locals
- * the translations used are declared after the function's own. Iterative: nesting depth costs
- * nothing. The binary has been validated, so every instruction is well typed; its encoding is
+ * the translations used are declared after the function's own. Accesses inside loops go through
+ * page caches where the operand tracker finds their base (page-caches.ts). Iterative: nesting
+ * depth costs nothing. The binary has been validated, so every instruction is well typed; its encoding is
  * still checked as it is read.
  */
 
@@ -33,17 +37,14 @@ export class CodeRefusal extends Error {
 /** V8 refuses a function with more locals (parameters included). */
 export const MAX_FUNCTION_LOCALS = 50_000;
 
-const SCRATCH_TYPES = [I32, I32, I32, I64, F32, F64, I32, I64] as const;
-const Scratch = { address: 0, entry: 1, i32: 2, i64: 3, f32: 4, f64: 5, tlb: 6, cacheAddress: 7 } as const;
+const SCRATCH_TYPES = [I32, I32, I32, I64, F32, F64, I32] as const;
+const Scratch = { address: 0, entry: 1, i32: 2, i64: 3, f32: 4, f64: 5, tlb: 6 } as const;
 const VALUE_SCRATCH: Record<number, number> = { [I32]: Scratch.i32, [I64]: Scratch.i64, [F32]: Scratch.f32, [F64]: Scratch.f64 };
 
 export interface BodyFacts {
   /** It has table.set or table.grow. */
   writesTables: boolean;
 }
-
-/** Debugging aid (measurements only): when set, every access site is counted and described. */
-export const siteProfile: { enabled: boolean; sites: Array<Record<string, unknown>> } = { enabled: false, sites: [] };
 
 export class BodyRewriter {
   private readonly bytes: Uint8Array;
@@ -64,33 +65,24 @@ export class BodyRewriter {
   /** For each open loop (by depth): where its safe point's charge is in `code`, and where its body starts in the binary. */
   private loopCharges = new Int32Array(64);
   private loopStarts = new Int32Array(64);
-  /** Which access helpers (by accessHelper's order) the bodies rewritten so far call. */
+  /** Which access helpers (by accessHelper's order) and cache refill helpers (by opcode - 0x28) the bodies rewritten so far call. */
   readonly usedAccessHelpers = new Uint8Array(ACCESS_HELPER_COUNT);
+  readonly usedFillHelpers = new Uint8Array(FILL_HELPER_COUNT);
   private bodyStart = 0;
   private readonly tracker = new OperandTracker();
-  private readonly recorded = new BranchHints();
+  private readonly caches = new PageCaches();
+  private readonly marks = new SequenceMarks();
   /** The branch-hint section's entries for the bodies rewritten so far (write-module.ts), and how many functions they cover. */
   readonly hints = new ByteWriter(1024);
   hintedFunctions = 0;
-  private shareA: Array<{ key: number; offset: number; store: boolean; depth: number }> = [];
-  private shareB: Array<{ key: number; offset: number; store: boolean; depth: number }> = [];
-  private invalidateAll(): void {
-    this.shareA = [];
-    this.shareB = [];
-  }
-  private invalidateDeeper(depth: number): void {
-    this.shareA = this.shareA.filter((e) => e.depth <= depth);
-    this.shareB = this.shareB.filter((e) => e.depth <= depth);
-  }
-  private invalidateKey(key: number): void {
-    this.shareA = this.shareA.filter((e) => e.key !== key);
-    this.shareB = this.shareB.filter((e) => e.key !== key);
-  }
-  /** Page caches of the body being rewritten: by base key and kind (key * 2 + store), the cache's number. */
-  private readonly caches = new Map<number, number>();
-  /** Each cache's page local then addend local. */
-  private cacheLocals: number[] = [];
-  private cacheAddress = -1;
+  private readonly newLocal = (type: number): number => {
+    const index = this.localCount++;
+    if (index >= MAX_FUNCTION_LOCALS) {
+      throw new CodeRefusal(this.functionIndex, this.bodyStart, `so many locals that the loader's own would pass the engine's limit of ${MAX_FUNCTION_LOCALS}`);
+    }
+    this.addedTypes.push(type);
+    return index;
+  };
 
   constructor(bytes: Uint8Array, layout: CodeLayout) {
     this.bytes = bytes;
@@ -121,17 +113,13 @@ export class BodyRewriter {
     this.localCount = declared;
     this.scratch.fill(-1);
     this.addedTypes.length = 0;
-    this.caches.clear();
-    this.cacheLocals = [];
-    this.cacheAddress = -1;
     const tracker = this.tracker;
     tracker.reset();
-    this.recorded.clear();
-    recordBranchHints(this.layout.branchHints ? this.recorded : null);
-    this.invalidateAll();
-
+    this.caches.reset();
     const code = this.code;
     code.length = 0;
+    const marks = this.marks;
+    marks.clear(code);
     const layout = this.layout;
     // A small function that neither loops nor calls runs a bounded few instructions: it needs no
     // safe point of its own (its callers' loops and entries have theirs). Any other spends fuel
@@ -148,10 +136,8 @@ export class BodyRewriter {
         case Imm.none:
           if (op === 0x6a || op === 0x6b) tracker.i32AddOrSub(op === 0x6b);
           else tracker.other(op);
-          if (op === 0x0b) this.invalidateDeeper(depth - 1);
-          if (op === 0x05) this.invalidateDeeper(depth - 1);
           if (op === 0x0b && depth > 0 && this.blocks[--depth] === 1) {
-            loops--;
+            marks.inLoop = --loops > 0;
             // The loop's safe point spends fuel for its body's size, now known.
             if (layout.safePoints) patchSafePoint(code, this.loopCharges[depth]!, fuelFor(opStart - this.loopStarts[depth]!));
           }
@@ -164,15 +150,15 @@ export class BodyRewriter {
           continue;
         case Imm.loop:
           tracker.reset();
-          this.invalidateAll();
           loopsOrCalls = true;
           if (depth === this.blocks.length) this.growBlocks();
           this.blocks[depth] = 1;
-          loops++;
+          if (loops++ === 0) marks.outermostLoop(code.length + (opStart - run));
+          marks.inLoop = true;
           at = this.skipBlockType(at, end);
           if (layout.safePoints) {
             code.copy(bytes, run, at);
-            this.loopCharges[depth] = emitSafePoint(code, layout);
+            this.loopCharges[depth] = emitSafePoint(code, marks, layout);
             this.loopStarts[depth] = at;
             run = at;
           }
@@ -185,7 +171,6 @@ export class BodyRewriter {
             if (op === 0x20) tracker.localGet(local);
             else if (op === 0x21) tracker.localSet();
             else tracker.localTee(local);
-            if (op !== 0x20) this.invalidateKey(local);
             continue;
           }
           tracker.reset();
@@ -198,9 +183,13 @@ export class BodyRewriter {
           continue;
         case Imm.twoU32:
           tracker.reset();
-          this.invalidateAll();
           loopsOrCalls = true; // call_indirect, return_call_indirect
           at = skipLeb(bytes, skipLeb(bytes, at, end), end);
+          if (op === 0x11 && marks.inLoop) {
+            code.copy(bytes, run, at);
+            run = at;
+            marks.kernelEntry(code);
+          }
           continue;
         case Imm.brTable: {
           tracker.reset();
@@ -238,11 +227,11 @@ export class BodyRewriter {
           continue;
         case Imm.functionIndex: {
           tracker.reset();
-          if (op !== 0xd2) this.invalidateAll();
           loopsOrCalls ||= op !== 0xd2; // call, return_call (not ref.func)
           const index = this.u32At(at, end);
           code.copy(bytes, run, at);
           code.u32(index < layout.functionImports ? index : index + layout.addedImports);
+          if (op === 0x10) marks.kernelEntry(code);
           at = run = this.next;
           continue;
         }
@@ -267,34 +256,20 @@ export class BodyRewriter {
           const store = immediates[op] === Imm.store;
           const base = tracker.baseAt(store ? 1 : 0);
           tracker.other(op);
-          if (siteProfile.enabled) {
-            const shareA = this.shareA.some((e) => e.key === base && Math.abs(e.offset - offset) < 4096 && (e.store || !store));
-            const shareB = this.shareB.some((e) => e.key === base && Math.abs(e.offset - offset) < 4096 && (e.store || !store));
-            siteProfile.sites.push({ fn: functionIndex, base, kind: base === NO_BASE ? "none" : base >= (1 << 21) ? "const" : base >= (1 << 20) ? "global" : "local", offset, store, loop: loops > 0, shareA, shareB });
-            if (base !== NO_BASE) {
-              if (!shareA) this.shareA.push({ key: base, offset, store, depth });
-              if (!shareB) { this.shareB = this.shareB.filter((e) => e.key === base); this.shareB.push({ key: base, offset, store, depth }); }
-            } else this.shareB = [];
-            emitConstCall(code, 1_000_000 + siteProfile.sites.length - 1, layout.dataDrop);
-          }
-          if (layout.pageCaches > 0 && base !== NO_BASE && !(layout.accessCalls === "cold" && loops === 0 && end - start >= layout.coldCallsMinBody)) {
-            const cache = this.cacheFor(base, store);
-            if (cache !== null) {
-              if (store) emitCachedStore(code, layout, memoryOp, op, flags & 0x3f, offset, cache, this.scratchLocal(VALUE_SCRATCH[memoryOp.valueType]!));
-              else emitCachedLoad(code, layout, memoryOp, op, flags & 0x3f, offset, cache);
-              run = at;
-              continue;
-            }
-          }
-          if (layout.accessCalls === "always" || (layout.accessCalls === "cold" && loops === 0 && end - start >= layout.coldCallsMinBody)) {
-            emitAccessCall(code, layout, op, offset, this.scratchLocal(Scratch.tlb));
+          const align = flags & 0x3f;
+          const cache = loops > 0 && base !== NO_BASE ? this.caches.cacheFor(base, store, layout.pageCaches, this.newLocal) : null;
+          if (cache !== null) {
+            if (store) emitCachedStore(code, marks, layout, memoryOp, op, align, offset, cache, this.scratchLocal(VALUE_SCRATCH[memoryOp.valueType]!));
+            else emitCachedLoad(code, marks, layout, memoryOp, op, align, offset, cache);
+            this.usedFillHelpers[op - 0x28] = 1;
+          } else if (layout.accessCalls === "always" || (layout.accessCalls === "cold" && loops === 0 && end - start >= layout.coldCallsMinBody)) {
+            emitAccessCall(code, marks, layout, op, offset, this.scratchLocal(Scratch.tlb));
             this.usedAccessHelpers[(op - 0x28) * 2 + (offset !== 0 ? 1 : 0)] = 1;
-            run = at;
-            continue;
+          } else if (store) {
+            emitStore(code, marks, layout, memoryOp, op, align, offset, this.accessLocals(), this.scratchLocal(VALUE_SCRATCH[memoryOp.valueType]!));
+          } else {
+            emitLoad(code, marks, layout, memoryOp, op, align, offset, this.accessLocals());
           }
-          const locals = this.accessLocals();
-          if (immediates[op] === Imm.load) emitLoad(code, layout, memoryOp, op, flags & 0x3f, offset, locals);
-          else emitStore(code, layout, memoryOp, op, flags & 0x3f, offset, locals, this.scratchLocal(VALUE_SCRATCH[memoryOp.valueType]!));
           run = at;
           continue;
         }
@@ -303,7 +278,7 @@ export class BodyRewriter {
           tracker.other(op);
           code.copy(bytes, run, opStart);
           at = skipLeb(bytes, at, end);
-          emitCall(code, immediates[op] === Imm.memorySize ? layout.memorySize : layout.memoryGrow);
+          emitCall(code, marks, immediates[op] === Imm.memorySize ? layout.memorySize : layout.memoryGrow);
           run = at;
           continue;
         case Imm.prefixMisc: {
@@ -314,7 +289,6 @@ export class BodyRewriter {
             continue;
           }
           tracker.reset();
-          this.invalidateAll();
           if (sub === Misc.tableGrow || sub === Misc.tableSize) {
             facts.writesTables ||= sub === Misc.tableGrow;
             at = skipLeb(bytes, at, end);
@@ -350,6 +324,7 @@ export class BodyRewriter {
     }
     if (at !== end) throw new DecodeError(end, `the last instruction of function ${functionIndex} runs past the end of its body`);
     code.copy(bytes, run, end);
+    const body = this.caches.count > 0 ? this.caches.splice(code, marks) : code;
 
     // The new body: its size, the local declarations (the function's, then the scratch ones), the code.
     const extra = this.addedTypes.length;
@@ -363,19 +338,18 @@ export class BodyRewriter {
     }
     const tlb = this.scratch[Scratch.tlb]!;
     if (tlb >= 0) emitTlbLocal(header, layout, tlb);
-    if ((loopsOrCalls || end - start >= SMALL_LEAF_BYTES) && layout.safePoints) emitSafePoint(header, layout, fuelFor(end - start));
-    recordBranchHints(null);
-    out.u32(header.length + code.length);
+    if ((loopsOrCalls || end - start >= SMALL_LEAF_BYTES) && layout.safePoints) emitSafePoint(header, marks, layout, fuelFor(end - start));
+    out.u32(header.length + body.length);
     out.bytes(header.view());
-    out.bytes(code.view());
-    this.writeHints(functionIndex + layout.addedImports, header);
+    out.bytes(body.view());
+    if (layout.branchHints) this.writeHints(functionIndex + layout.addedImports, header);
     return facts;
   }
 
   /** This body's entry in the branch-hint section: offsets from the body's start (its local declarations). */
   private writeHints(outputIndex: number, header: ByteWriter): void {
-    const r = this.recorded;
-    const count = r.positions.length;
+    const marks = this.marks;
+    const count = marks.ifPositions.length;
     if (count === 0) return;
     const w = this.hints;
     w.u32(outputIndex);
@@ -383,10 +357,10 @@ export class BodyRewriter {
     // The header's (the entry safe point) come first in the body.
     for (const inHeader of [true, false]) {
       for (let i = 0; i < count; i++) {
-        if ((r.writers[i] === header) !== inHeader) continue;
-        w.u32(r.positions[i]! + (inHeader ? 0 : header.length));
+        if ((marks.ifWriters[i] === header) !== inHeader) continue;
+        w.u32(marks.ifPositions[i]! + (inHeader ? 0 : header.length));
         w.u8(1);
-        w.u8(r.values[i]!);
+        w.u8(marks.ifLikely[i]!);
       }
     }
     this.hintedFunctions++;
@@ -402,12 +376,12 @@ export class BodyRewriter {
       const segment = this.u32At(at, end);
       at = this.next;
       if (sub === Misc.memoryInit) at = skipLeb(this.bytes, at, end); // memory index
-      emitConstCall(this.code, segment, sub === Misc.memoryInit ? layout.initHelper : layout.dataDrop);
+      emitConstCall(this.code, this.marks, segment, sub === Misc.memoryInit ? layout.initHelper : layout.dataDrop);
       return at;
     }
     at = skipLeb(this.bytes, at, end); // memory index(es)
     if (sub === Misc.memoryCopy) at = skipLeb(this.bytes, at, end);
-    emitCall(this.code, sub === Misc.memoryCopy ? layout.copyHelper : layout.fillHelper);
+    emitCall(this.code, this.marks, sub === Misc.memoryCopy ? layout.copyHelper : layout.fillHelper);
     return at;
   }
 
@@ -429,29 +403,6 @@ export class BodyRewriter {
     locals.entry = this.scratchLocal(Scratch.entry);
     locals.tlb = this.layout.tlbLocal ? this.scratchLocal(Scratch.tlb) : -1;
     return locals;
-  }
-
-  /** The page cache for accesses off `base` (loads or stores), made on first use; null past the limit. */
-  private cacheFor(base: number, store: boolean): CacheLocals | null {
-    const key = base * 2 + (store ? 1 : 0);
-    let n = this.caches.get(key);
-    if (n === undefined) {
-      if (this.caches.size >= this.layout.pageCaches) return null;
-      n = this.caches.size;
-      this.caches.set(key, n);
-      this.cacheLocals.push(this.newLocal(I64), this.newLocal(I32));
-    }
-    if (this.cacheAddress < 0) this.cacheAddress = this.scratchLocal(Scratch.cacheAddress);
-    return { page: this.cacheLocals[n * 2]!, addend: this.cacheLocals[n * 2 + 1]!, address: this.cacheAddress };
-  }
-
-  private newLocal(type: number): number {
-    const index = this.localCount++;
-    if (index >= MAX_FUNCTION_LOCALS) {
-      throw new CodeRefusal(this.functionIndex, this.bodyStart, `so many locals that the loader's own would pass the engine's limit of ${MAX_FUNCTION_LOCALS}`);
-    }
-    this.addedTypes.push(type);
-    return index;
   }
 
   private scratchLocal(kind: number): number {

@@ -27,6 +27,8 @@ export type ChunkOutcome =
       readonly writesTables: boolean;
       /** Indices (in accessHelper's order) of the access helpers the code calls. */
       readonly accessHelpers: readonly number[];
+      /** Opcodes (less 0x28) whose cache refill helpers the code calls. */
+      readonly fillHelpers: readonly number[];
       /** The chunk's entries of the branch-hint section, and how many functions they cover. */
       readonly hints: Uint8Array;
       readonly hintedFunctions: number;
@@ -81,7 +83,8 @@ export function rewriteChunk(bytes: Uint8Array, layout: CodeLayout, chunk: BodyC
   // alive (and crosses from a worker) until the module is assembled.
   const code = out.length >= out.buffer.length * 0.75 ? out.view() : out.take();
   const accessHelpers = [...rewriter.usedAccessHelpers.keys()].filter((i) => rewriter.usedAccessHelpers[i] === 1);
-  return { ok: true, code, writesTables, accessHelpers, hints: rewriter.hints.take(), hintedFunctions: rewriter.hintedFunctions };
+  const fillHelpers = [...rewriter.usedFillHelpers.keys()].filter((i) => rewriter.usedFillHelpers[i] === 1);
+  return { ok: true, code, writesTables, accessHelpers, fillHelpers, hints: rewriter.hints.take(), hintedFunctions: rewriter.hintedFunctions };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { PAGE_SHIFT, PAGE_SIZE, TLB_BYTES, TLB_INDEX_MASK } from "../kernel/constants.ts";
 import { ACCESS_KINDS, RETRIED_CALLS } from "../kernel/mmu-abi.ts";
-import { CACHE_SHIFT, putS64 } from "./mmu-sequences.ts";
+import { CACHE_SHIFT, putS64 } from "./cache-sequences.ts";
 import { HELPERS, MEMORY_OPS, MMU_FUNCTION_IMPORTS, VALUE_TYPE_BYTE, type CodeLayout, type ImportedCall } from "./output-layout.ts";
 import { ByteWriter } from "./wasm/byte-writer.ts";
 import { EMPTY_BLOCK, I32, I64 } from "./wasm/value-types.ts";
@@ -244,9 +244,10 @@ const UNUSED_BODY = new Uint8Array([0, 0x00, 0x0b]);
 
 /**
  * Every helper, in HELPERS order, for a module laid out as `layout`; the access helpers whose
- * indices (accessHelper's order) are not in `usedAccess` get an empty body.
+ * indices (accessHelper's order) are not in `usedAccess`, and the refill helpers whose opcodes
+ * (less 0x28) are not in `usedFill`, get an empty body.
  */
-export function helperFunctions(layout: CodeLayout, usedAccess: ReadonlySet<number>): HelperFunction[] {
+export function helperFunctions(layout: CodeLayout, usedAccess: ReadonlySet<number>, usedFill: ReadonlySet<number> = new Set()): HelperFunction[] {
   const helpers: HelperFunction[] = [];
   ACCESS_KINDS.forEach((kind, i) => {
     const call = importNamed(kind.name);
@@ -266,7 +267,10 @@ export function helperFunctions(layout: CodeLayout, usedAccess: ReadonlySet<numb
       helpers.push(usedAccess.has((opcode - 0x28) * 2 + (withOffset ? 1 : 0)) ? helper : { ...helper, name: "", body: UNUSED_BODY });
     }
   }
-  for (let opcode = 0x28; opcode <= 0x3e; opcode++) helpers.push(fillHelperFunction(layout, opcode));
+  for (let opcode = 0x28; opcode <= 0x3e; opcode++) {
+    const helper = fillHelperFunction(layout, opcode);
+    helpers.push(usedFill.has(opcode - 0x28) ? helper : { ...helper, name: "", body: UNUSED_BODY });
+  }
   if (helpers.length !== HELPERS.length) throw new Error("loader bug: helpers out of order");
   return helpers;
 }

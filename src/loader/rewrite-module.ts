@@ -41,6 +41,7 @@ export async function rewriteModule(name: string, bytes: Uint8Array, policy: Loa
     const hintPieces: Uint8Array[] = [];
     let hintedFunctions = 0;
     const accessHelpers = new Set<number>();
+    const fillHelpers = new Set<number>();
     let writesTables = false;
     for (const outcome of outcomes) {
       if (!outcome.ok) throw codeError(name, outcome, names);
@@ -49,8 +50,9 @@ export async function rewriteModule(name: string, bytes: Uint8Array, policy: Loa
       hintedFunctions += outcome.hintedFunctions;
       writesTables ||= outcome.writesTables;
       for (const helper of outcome.accessHelpers) accessHelpers.add(helper);
+      for (const helper of outcome.fillHelpers) fillHelpers.add(helper);
     }
-    const rewritten = writeModule(info, layout, facts, { pieces, hints: { pieces: hintPieces, functions: hintedFunctions } }, helperFunctions(layout, accessHelpers));
+    const rewritten = writeModule(info, layout, facts, { pieces, hints: { pieces: hintPieces, functions: hintedFunctions } }, helperFunctions(layout, accessHelpers, fillHelpers));
     return {
       rewritten,
       initialPages: facts.initialPages,
