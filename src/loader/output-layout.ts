@@ -104,6 +104,7 @@ export interface CodeLayout {
   readonly pageCaches: number;
   /** Whether the output has a branch-hint section marking every slow path unlikely. */
   readonly branchHints: boolean;
+  readonly constCachesOnly: boolean;
 }
 
 /** Cache refill helpers: one per load and store opcode (0x28-0x3e). */
@@ -135,6 +136,7 @@ export interface RewriteVariant {
   readonly coldCallsMinBody?: number;
   readonly pageCaches?: number;
   readonly branchHints?: boolean;
+  readonly constCachesOnly?: boolean;
 }
 
 export function codeLayout(functionImports: number, definedFunctions: number, programGlobals: number, variant: RewriteVariant = {}): CodeLayout {
@@ -168,7 +170,8 @@ export function codeLayout(functionImports: number, definedFunctions: number, pr
     firstAccessHelper: helper("dogma$access_28"),
     firstFillHelper: helper("dogma$fill_28"),
     pageCaches: variant.pageCaches ?? 0,
-    branchHints: variant.branchHints ?? false,
+    branchHints: variant.branchHints ?? true,
+    constCachesOnly: variant.constCachesOnly ?? false,
   };
 }
 

@@ -1,7 +1,7 @@
 import { CODE_BYTES_PER_FUEL, SMALL_LEAF_BYTES } from "../kernel/constants.ts";
 import { emitCachedLoad, emitCachedStore } from "./cache-sequences.ts";
 import { emitAccessCall, emitCall, emitConstCall, emitLoad, emitSafePoint, emitStore, emitTlbLocal, patchSafePoint, type AccessLocals } from "./mmu-sequences.ts";
-import { NO_BASE, OperandTracker } from "./operand-tracker.ts";
+import { CONST_BASE, NO_BASE, OperandTracker } from "./operand-tracker.ts";
 import { PageCaches } from "./page-caches.ts";
 import { SequenceMarks } from "./sequence-marks.ts";
 import { ACCESS_HELPER_COUNT, FILL_HELPER_COUNT, MEMORY_OPS, type CodeLayout } from "./output-layout.ts";
@@ -257,7 +257,7 @@ export class BodyRewriter {
           const base = tracker.baseAt(store ? 1 : 0);
           tracker.other(op);
           const align = flags & 0x3f;
-          const cache = loops > 0 && base !== NO_BASE ? this.caches.cacheFor(base, store, layout.pageCaches, this.newLocal) : null;
+          const cache = loops > 0 && base !== NO_BASE && (!layout.constCachesOnly || base >= CONST_BASE) ? this.caches.cacheFor(base, store, layout.pageCaches, this.newLocal) : null;
           if (cache !== null) {
             if (store) emitCachedStore(code, marks, layout, memoryOp, op, align, offset, cache, this.scratchLocal(VALUE_SCRATCH[memoryOp.valueType]!));
             else emitCachedLoad(code, marks, layout, memoryOp, op, align, offset, cache);
