@@ -57,7 +57,7 @@ export async function rewriteSteps(bytes: Uint8Array, name: string, variant: Rew
   const hintPieces: Uint8Array[] = [];
   let hintedFunctions = 0;
   const accessHelpers = new Set<number>();
-  const fillHelpers = new Set<number>();
+  const bulkHelpers: [boolean, boolean] = [false, false];
   let writesTables = false;
   for (const chunk of chunkBodies(info, 1 << 20)) {
     const outcome = rewriteChunk(original, layout, chunk);
@@ -67,10 +67,11 @@ export async function rewriteSteps(bytes: Uint8Array, name: string, variant: Rew
     hintedFunctions += outcome.hintedFunctions;
     writesTables ||= outcome.writesTables;
     for (const helper of outcome.accessHelpers) accessHelpers.add(helper);
-    for (const helper of outcome.fillHelpers) fillHelpers.add(helper);
+    bulkHelpers[0] ||= outcome.bulkHelpers[0];
+    bulkHelpers[1] ||= outcome.bulkHelpers[1];
   }
   lap("rewrite bodies");
-  const rewritten = writeModule(info, layout, facts, { pieces, hints: { pieces: hintPieces, functions: hintedFunctions } }, helperFunctions(layout, accessHelpers, fillHelpers));
+  const rewritten = writeModule(info, layout, facts, { pieces, hints: { pieces: hintPieces, functions: hintedFunctions } }, helperFunctions(layout, accessHelpers, bulkHelpers));
   lap("assemble");
   const module = await WebAssembly.compile(rewritten as Uint8Array<ArrayBuffer>);
   lap("compile");

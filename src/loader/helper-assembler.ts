@@ -1,5 +1,4 @@
 import { PAGE_SHIFT, PAGE_SIZE, TLB_INDEX_MASK } from "../kernel/constants.ts";
-import { putS64 } from "./cache-sequences.ts";
 import type { CodeLayout } from "./output-layout.ts";
 import { ByteWriter } from "./wasm/byte-writer.ts";
 
@@ -45,11 +44,15 @@ export class Assembler {
     this.w.s32(value);
     return this;
   }
+  /** `i64.const value` for a non-negative integer below 2^53. */
   const64(value: number): this {
     this.w.u8(Op.i64Const);
-    this.w.reserve(10);
-    putS64(this.w, value);
-    return this;
+    for (let v = value; ; ) {
+      const byte = v % 128;
+      v = Math.floor(v / 128);
+      if (v === 0 && (byte & 0x40) === 0) return this.op(byte);
+      this.w.u8(byte | 0x80);
+    }
   }
   load(offset: number): this {
     this.w.u8(Op.i32Load);

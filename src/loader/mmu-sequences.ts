@@ -117,7 +117,6 @@ export function emitLoad(w: ByteWriter, marks: SequenceMarks, layout: CodeLayout
   w.put(Op.call);
   w.putU32(layout.slowPaths[op.slowPath]!);
   if (op.reinterpret !== null) w.put(op.reinterpret);
-  marks.kernelEntry(w);
   w.put(Op.end);
 }
 
@@ -148,7 +147,6 @@ export function emitStore(w: ByteWriter, marks: SequenceMarks, layout: CodeLayou
   if (op.reinterpret !== null) w.put(op.reinterpret);
   w.put(Op.call);
   w.putU32(layout.slowPaths[op.slowPath]!);
-  marks.kernelEntry(w);
   w.put(Op.end);
 }
 
@@ -178,7 +176,6 @@ export function emitSafePoint(w: ByteWriter, marks: SequenceMarks, layout: CodeL
   w.putU32(layout.safePoint);
   w.put(Op.globalSet);
   w.putU32(fuel);
-  marks.kernelEntry(w);
   w.put(Op.end);
   return unitsAt;
 }
@@ -204,7 +201,7 @@ export function patchSafePoint(w: ByteWriter, at: number, units: number): void {
 }
 
 /** A load or store as a call of its access helper: `local.get tlb; [i32.const K]; call`. */
-export function emitAccessCall(w: ByteWriter, marks: SequenceMarks, layout: CodeLayout, opcode: number, offset: number, tlb: number): void {
+export function emitAccessCall(w: ByteWriter, layout: CodeLayout, opcode: number, offset: number, tlb: number): void {
   w.reserve(MOST_BYTES);
   w.put(Op.localGet);
   w.putU32(tlb);
@@ -214,7 +211,6 @@ export function emitAccessCall(w: ByteWriter, marks: SequenceMarks, layout: Code
   }
   w.put(Op.call);
   w.putU32(accessHelper(layout, opcode, offset !== 0));
-  marks.kernelEntry(w);
 }
 
 /** `tlb = global tlb`, at a function's entry. */
@@ -227,20 +223,17 @@ export function emitTlbLocal(w: ByteWriter, layout: CodeLayout, local: number): 
 }
 
 /** `i32.const n; call f`: a segment index pushed for a call that takes it last. */
-export function emitConstCall(w: ByteWriter, marks: SequenceMarks, n: number, f: number): void {
+export function emitConstCall(w: ByteWriter, n: number, f: number): void {
   w.reserve(MOST_BYTES);
   w.put(Op.i32Const);
   w.putS32(n);
   w.put(Op.call);
   w.putU32(f);
-  marks.kernelEntry(w);
 }
 
-/** A call of a `dogma:mmu` import or a loader helper, any of which may enter the kernel. */
-export function emitCall(w: ByteWriter, marks: SequenceMarks, f: number): void {
+export function emitCall(w: ByteWriter, f: number): void {
   w.reserve(MOST_BYTES);
   w.put(Op.call);
   w.putU32(f);
-  marks.kernelEntry(w);
 }
 

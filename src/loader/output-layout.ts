@@ -53,8 +53,6 @@ export const HELPERS = [
     { name: `dogma$access_${(0x28 + i).toString(16)}`, retries: null },
     { name: `dogma$access_${(0x28 + i).toString(16)}_offset`, retries: null },
   ]).flat(),
-  // One per load and store opcode: a page cache's refill (mmu-sequences.ts emitCachedAccess).
-  ...Array.from({ length: 0x3e - 0x28 + 1 }, (_, i) => ({ name: `dogma$fill_${(0x28 + i).toString(16)}`, retries: null })),
 ] as const;
 
 export interface CodeLayout {
@@ -98,21 +96,8 @@ export interface CodeLayout {
   readonly coldCallsMinBody: number;
   /** Index of the access helper of opcode 0x28 without an offset; see accessHelper. */
   readonly firstAccessHelper: number;
-  /** Index of the page-cache refill helper of opcode 0x28; see fillHelper. */
-  readonly firstFillHelper: number;
-  /** Page caches per function (0: none). */
-  readonly pageCaches: number;
   /** Whether the output has a branch-hint section marking every slow path unlikely. */
   readonly branchHints: boolean;
-  readonly constCachesOnly: boolean;
-}
-
-/** Cache refill helpers: one per load and store opcode (0x28-0x3e). */
-export const FILL_HELPER_COUNT = 0x3e - 0x28 + 1;
-
-/** The helper refilling a page cache for a load or store opcode. */
-export function fillHelper(layout: CodeLayout, opcode: number): number {
-  return layout.firstFillHelper + (opcode - 0x28);
 }
 
 /** Access helpers: one per load and store opcode (0x28-0x3e), without and with an offset. */
@@ -134,9 +119,7 @@ export interface RewriteVariant {
   readonly tlbLocal?: boolean;
   readonly accessCalls?: AccessCalls;
   readonly coldCallsMinBody?: number;
-  readonly pageCaches?: number;
   readonly branchHints?: boolean;
-  readonly constCachesOnly?: boolean;
 }
 
 export function codeLayout(functionImports: number, definedFunctions: number, programGlobals: number, variant: RewriteVariant = {}): CodeLayout {
@@ -168,10 +151,7 @@ export function codeLayout(functionImports: number, definedFunctions: number, pr
     accessCalls: variant.accessCalls ?? "cold",
     coldCallsMinBody: variant.coldCallsMinBody ?? COLD_CALLS_MIN_BODY,
     firstAccessHelper: helper("dogma$access_28"),
-    firstFillHelper: helper("dogma$fill_28"),
-    pageCaches: variant.pageCaches ?? 0,
     branchHints: variant.branchHints ?? true,
-    constCachesOnly: variant.constCachesOnly ?? false,
   };
 }
 

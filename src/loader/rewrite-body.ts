@@ -1,10 +1,7 @@
 import { CODE_BYTES_PER_FUEL, SMALL_LEAF_BYTES } from "../kernel/constants.ts";
-import { emitCachedLoad, emitCachedStore } from "./cache-sequences.ts";
 import { emitAccessCall, emitCall, emitConstCall, emitLoad, emitSafePoint, emitStore, emitTlbLocal, patchSafePoint, type AccessLocals } from "./mmu-sequences.ts";
-import { CONST_BASE, NO_BASE, OperandTracker } from "./operand-tracker.ts";
-import { PageCaches } from "./page-caches.ts";
 import { SequenceMarks } from "./sequence-marks.ts";
-import { ACCESS_HELPER_COUNT, FILL_HELPER_COUNT, MEMORY_OPS, type CodeLayout } from "./output-layout.ts";
+import { ACCESS_HELPER_COUNT, MEMORY_OPS, type CodeLayout } from "./output-layout.ts";
 import { DecodeError } from "./wasm/byte-reader.ts";
 import { ByteWriter } from "./wasm/byte-writer.ts";
 import { Imm, Misc, ACCEPTED_GC, immediates, refusedAtomic, refusedGc, refusedMisc, refusedOpcodes, refusedSimd, simdImmediateBytes } from "./wasm/opcodes.ts";
@@ -15,9 +12,8 @@ import { F32, F64, I32, I64 } from "./wasm/value-types.ts";
  * copied as it is (runs of untouched instructions in one copy) or replaced by its translation
  * (mmu-sequences.ts); function and global indices are renumbered for the output's index spaces
  * (output-layout.ts); a safe point goes at the entry and at every loop header; the scratch locals
- * the translations used are declared after the function's own. Accesses inside loops go through
- * page caches where the operand tracker finds their base (page-caches.ts). Iterative: nesting
- * depth costs nothing. The binary has been validated, so every instruction is well typed; its encoding is
+ * the translations used are declared after the function's own; the `if`s of those sequences are
+ * noted for the branch-hint section (write-module.ts). Iterative: nesting depth costs nothing. The binary has been validated, so every instruction is well typed; its encoding is
  * still checked as it is read.
  */
 
@@ -54,8 +50,7 @@ export class BodyRewriter {
   private readonly header = new ByteWriter(256);
   /** Local index of each scratch local, -1 while unused, for the body being rewritten. */
   private readonly scratch = new Int32Array(SCRATCH_TYPES.length);
-  /** The type of each local the loader adds, in index order. */
-  private readonly addedTypes: number[] = [];
+  private readonly scratchOrder: number[] = [];
   private localCount = 0;
   private readonly locals: AccessLocals = { address: 0, entry: 0, tlb: -1 };
   /** Where a LEB128 read by `u32At` ended. */
@@ -65,24 +60,15 @@ export class BodyRewriter {
   /** For each open loop (by depth): where its safe point's charge is in `code`, and where its body starts in the binary. */
   private loopCharges = new Int32Array(64);
   private loopStarts = new Int32Array(64);
-  /** Which access helpers (by accessHelper's order) and cache refill helpers (by opcode - 0x28) the bodies rewritten so far call. */
+  /** Which access helpers (by accessHelper's order) the bodies rewritten so far call. */
   readonly usedAccessHelpers = new Uint8Array(ACCESS_HELPER_COUNT);
-  readonly usedFillHelpers = new Uint8Array(FILL_HELPER_COUNT);
+  /** Whether those bodies use memory.copy (index 0) and memory.fill (1): their helpers are long. */
+  readonly usedBulkHelpers = new Uint8Array(2);
   private bodyStart = 0;
-  private readonly tracker = new OperandTracker();
-  private readonly caches = new PageCaches();
   private readonly marks = new SequenceMarks();
   /** The branch-hint section's entries for the bodies rewritten so far (write-module.ts), and how many functions they cover. */
   readonly hints = new ByteWriter(1024);
   hintedFunctions = 0;
-  private readonly newLocal = (type: number): number => {
-    const index = this.localCount++;
-    if (index >= MAX_FUNCTION_LOCALS) {
-      throw new CodeRefusal(this.functionIndex, this.bodyStart, `so many locals that the loader's own would pass the engine's limit of ${MAX_FUNCTION_LOCALS}`);
-    }
-    this.addedTypes.push(type);
-    return index;
-  };
 
   constructor(bytes: Uint8Array, layout: CodeLayout) {
     this.bytes = bytes;
@@ -112,14 +98,12 @@ export class BodyRewriter {
     const groupsEnd = at;
     this.localCount = declared;
     this.scratch.fill(-1);
-    this.addedTypes.length = 0;
-    const tracker = this.tracker;
-    tracker.reset();
-    this.caches.reset();
+    this.scratchOrder.length = 0;
+
     const code = this.code;
     code.length = 0;
     const marks = this.marks;
-    marks.clear(code);
+    marks.clear();
     const layout = this.layout;
     // A small function that neither loops nor calls runs a bounded few instructions: it needs no
     // safe point of its own (its callers' loops and entries have theirs). Any other spends fuel
@@ -134,27 +118,22 @@ export class BodyRewriter {
       const op = bytes[at++]!;
       switch (immediates[op]) {
         case Imm.none:
-          if (op === 0x6a || op === 0x6b) tracker.i32AddOrSub(op === 0x6b);
-          else tracker.other(op);
           if (op === 0x0b && depth > 0 && this.blocks[--depth] === 1) {
-            marks.inLoop = --loops > 0;
+            loops--;
             // The loop's safe point spends fuel for its body's size, now known.
             if (layout.safePoints) patchSafePoint(code, this.loopCharges[depth]!, fuelFor(opStart - this.loopStarts[depth]!));
           }
           continue;
         case Imm.blockType:
-          tracker.reset();
           if (depth === this.blocks.length) this.growBlocks();
           this.blocks[depth++] = 0;
           at = this.skipBlockType(at, end);
           continue;
         case Imm.loop:
-          tracker.reset();
           loopsOrCalls = true;
           if (depth === this.blocks.length) this.growBlocks();
           this.blocks[depth] = 1;
-          if (loops++ === 0) marks.outermostLoop(code.length + (opStart - run));
-          marks.inLoop = true;
+          loops++;
           at = this.skipBlockType(at, end);
           if (layout.safePoints) {
             code.copy(bytes, run, at);
@@ -165,80 +144,53 @@ export class BodyRewriter {
           depth++;
           continue;
         case Imm.u32:
-          if (op >= 0x20 && op <= 0x22) {
-            const local = this.u32At(at, end);
-            at = this.next;
-            if (op === 0x20) tracker.localGet(local);
-            else if (op === 0x21) tracker.localSet();
-            else tracker.localTee(local);
-            continue;
-          }
-          tracker.reset();
           at = skipLeb(bytes, at, end);
           continue;
         case Imm.tableSet:
-          tracker.reset();
           facts.writesTables = true;
           at = skipLeb(bytes, at, end);
           continue;
         case Imm.twoU32:
-          tracker.reset();
           loopsOrCalls = true; // call_indirect, return_call_indirect
           at = skipLeb(bytes, skipLeb(bytes, at, end), end);
-          if (op === 0x11 && marks.inLoop) {
-            code.copy(bytes, run, at);
-            run = at;
-            marks.kernelEntry(code);
-          }
           continue;
         case Imm.brTable: {
-          tracker.reset();
           const labels = this.u32At(at, end);
           at = this.next;
           for (let i = 0; i <= labels; i++) at = skipLeb(bytes, at, end);
           continue;
         }
         case Imm.selectTypes: {
-          tracker.other(0x1b);
           const types = this.u32At(at, end);
           at = this.next;
           for (let i = 0; i < types; i++) at = this.skipValueType(at, end);
           continue;
         }
         case Imm.i32Const:
-          tracker.i32Const(this.s32At(at, end));
-          at = this.next;
+          at = skipLeb(bytes, at, end);
           continue;
         case Imm.i64Const:
-          tracker.other(op);
           at = skipLeb(bytes, at, end);
           continue;
         case Imm.f32Const:
-          tracker.other(op);
           at += 4;
           continue;
         case Imm.f64Const:
-          tracker.other(op);
           at += 8;
           continue;
         case Imm.heapType:
-          tracker.reset();
           at = skipLeb(bytes, at, end);
           continue;
         case Imm.functionIndex: {
-          tracker.reset();
           loopsOrCalls ||= op !== 0xd2; // call, return_call (not ref.func)
           const index = this.u32At(at, end);
           code.copy(bytes, run, at);
           code.u32(index < layout.functionImports ? index : index + layout.addedImports);
-          if (op === 0x10) marks.kernelEntry(code);
           at = run = this.next;
           continue;
         }
         case Imm.globalIndex: {
           const index = this.u32At(at, end);
-          if (op === 0x23) tracker.globalGet(index);
-          else tracker.other(op);
           code.copy(bytes, run, at);
           code.u32(index + layout.globalShift);
           at = run = this.next;
@@ -253,42 +205,29 @@ export class BodyRewriter {
           at = this.next;
           code.copy(bytes, run, opStart);
           const memoryOp = MEMORY_OPS[op]!;
-          const store = immediates[op] === Imm.store;
-          const base = tracker.baseAt(store ? 1 : 0);
-          tracker.other(op);
-          const align = flags & 0x3f;
-          const cache = loops > 0 && base !== NO_BASE && (!layout.constCachesOnly || base >= CONST_BASE) ? this.caches.cacheFor(base, store, layout.pageCaches, this.newLocal) : null;
-          if (cache !== null) {
-            if (store) emitCachedStore(code, marks, layout, memoryOp, op, align, offset, cache, this.scratchLocal(VALUE_SCRATCH[memoryOp.valueType]!));
-            else emitCachedLoad(code, marks, layout, memoryOp, op, align, offset, cache);
-            this.usedFillHelpers[op - 0x28] = 1;
-          } else if (layout.accessCalls === "always" || (layout.accessCalls === "cold" && loops === 0 && end - start >= layout.coldCallsMinBody)) {
-            emitAccessCall(code, marks, layout, op, offset, this.scratchLocal(Scratch.tlb));
+          if (layout.accessCalls === "always" || (layout.accessCalls === "cold" && loops === 0 && end - start >= layout.coldCallsMinBody)) {
+            emitAccessCall(code, layout, op, offset, this.scratchLocal(Scratch.tlb));
             this.usedAccessHelpers[(op - 0x28) * 2 + (offset !== 0 ? 1 : 0)] = 1;
-          } else if (store) {
-            emitStore(code, marks, layout, memoryOp, op, align, offset, this.accessLocals(), this.scratchLocal(VALUE_SCRATCH[memoryOp.valueType]!));
-          } else {
-            emitLoad(code, marks, layout, memoryOp, op, align, offset, this.accessLocals());
+            run = at;
+            continue;
           }
+          const locals = this.accessLocals();
+          if (immediates[op] === Imm.load) emitLoad(code, marks, layout, memoryOp, op, flags & 0x3f, offset, locals);
+          else emitStore(code, marks, layout, memoryOp, op, flags & 0x3f, offset, locals, this.scratchLocal(VALUE_SCRATCH[memoryOp.valueType]!));
           run = at;
           continue;
         }
         case Imm.memorySize:
         case Imm.memoryGrow:
-          tracker.other(op);
           code.copy(bytes, run, opStart);
           at = skipLeb(bytes, at, end);
-          emitCall(code, marks, immediates[op] === Imm.memorySize ? layout.memorySize : layout.memoryGrow);
+          emitCall(code, immediates[op] === Imm.memorySize ? layout.memorySize : layout.memoryGrow);
           run = at;
           continue;
         case Imm.prefixMisc: {
           const sub = this.u32At(at, end);
           at = this.next;
-          if (sub <= 7) {
-            tracker.other(0xa8); // saturating truncations: one operand, one result
-            continue;
-          }
-          tracker.reset();
+          if (sub <= 7) continue; // saturating truncations
           if (sub === Misc.tableGrow || sub === Misc.tableSize) {
             facts.writesTables ||= sub === Misc.tableGrow;
             at = skipLeb(bytes, at, end);
@@ -300,7 +239,6 @@ export class BodyRewriter {
           continue;
         }
         case Imm.prefixSimd: {
-          tracker.reset();
           const sub = this.u32At(at, end);
           at = this.next;
           const refusal = refusedSimd(sub);
@@ -309,7 +247,6 @@ export class BodyRewriter {
           continue;
         }
         case Imm.prefixGc: {
-          tracker.reset();
           const sub = this.u32At(at, end);
           at = this.next;
           if (!ACCEPTED_GC.has(sub)) throw new CodeRefusal(functionIndex, opStart, refusedGc(sub));
@@ -324,24 +261,23 @@ export class BodyRewriter {
     }
     if (at !== end) throw new DecodeError(end, `the last instruction of function ${functionIndex} runs past the end of its body`);
     code.copy(bytes, run, end);
-    const body = this.caches.count > 0 ? this.caches.splice(code, marks) : code;
 
     // The new body: its size, the local declarations (the function's, then the scratch ones), the code.
-    const extra = this.addedTypes.length;
+    const extra = this.scratchOrder.length;
     const header = this.header;
     header.length = 0;
     header.u32(groups + extra);
     header.copy(bytes, groupsStart, groupsEnd);
-    for (const type of this.addedTypes) {
+    for (const kind of this.scratchOrder) {
       header.u8(1);
-      header.u8(type);
+      header.u8(SCRATCH_TYPES[kind]!);
     }
     const tlb = this.scratch[Scratch.tlb]!;
     if (tlb >= 0) emitTlbLocal(header, layout, tlb);
     if ((loopsOrCalls || end - start >= SMALL_LEAF_BYTES) && layout.safePoints) emitSafePoint(header, marks, layout, fuelFor(end - start));
-    out.u32(header.length + body.length);
+    out.u32(header.length + code.length);
     out.bytes(header.view());
-    out.bytes(body.view());
+    out.bytes(code.view());
     if (layout.branchHints) this.writeHints(functionIndex + layout.addedImports, header);
     return facts;
   }
@@ -376,12 +312,13 @@ export class BodyRewriter {
       const segment = this.u32At(at, end);
       at = this.next;
       if (sub === Misc.memoryInit) at = skipLeb(this.bytes, at, end); // memory index
-      emitConstCall(this.code, this.marks, segment, sub === Misc.memoryInit ? layout.initHelper : layout.dataDrop);
+      emitConstCall(this.code, segment, sub === Misc.memoryInit ? layout.initHelper : layout.dataDrop);
       return at;
     }
     at = skipLeb(this.bytes, at, end); // memory index(es)
     if (sub === Misc.memoryCopy) at = skipLeb(this.bytes, at, end);
-    emitCall(this.code, this.marks, sub === Misc.memoryCopy ? layout.copyHelper : layout.fillHelper);
+    this.usedBulkHelpers[sub === Misc.memoryCopy ? 0 : 1] = 1;
+    emitCall(this.code, sub === Misc.memoryCopy ? layout.copyHelper : layout.fillHelper);
     return at;
   }
 
@@ -408,27 +345,14 @@ export class BodyRewriter {
   private scratchLocal(kind: number): number {
     let index = this.scratch[kind]!;
     if (index < 0) {
-      index = this.newLocal(SCRATCH_TYPES[kind]!);
+      index = this.localCount++;
+      if (index >= MAX_FUNCTION_LOCALS) {
+        throw new CodeRefusal(this.functionIndex, this.bodyStart, `so many locals that the loader's own would pass the engine's limit of ${MAX_FUNCTION_LOCALS}`);
+      }
       this.scratch[kind] = index;
+      this.scratchOrder.push(kind);
     }
     return index;
-  }
-
-  /** Reads a signed LEB128 (an i32.const's) at `at`; leaves where it ended in `this.next`. */
-  private s32At(at: number, end: number): number {
-    let result = 0;
-    let shift = 0;
-    let byte = 0x80;
-    const start = at;
-    while (byte & 0x80) {
-      if (at >= end || at - start >= 5) throw new DecodeError(start, "a signed 32-bit integer runs past the end of its function body or is too long");
-      byte = this.bytes[at++]!;
-      result |= (byte & 0x7f) << shift;
-      shift += 7;
-    }
-    if (shift < 32 && byte & 0x40) result |= -1 << shift;
-    this.next = at;
-    return result | 0;
   }
 
   /** Reads an unsigned LEB128 at `at`; leaves where it ended in `this.next`. */

@@ -27,8 +27,8 @@ export type ChunkOutcome =
       readonly writesTables: boolean;
       /** Indices (in accessHelper's order) of the access helpers the code calls. */
       readonly accessHelpers: readonly number[];
-      /** Opcodes (less 0x28) whose cache refill helpers the code calls. */
-      readonly fillHelpers: readonly number[];
+      /** Whether the code uses memory.copy and memory.fill: [copy, fill]. */
+      readonly bulkHelpers: readonly [boolean, boolean];
       /** The chunk's entries of the branch-hint section, and how many functions they cover. */
       readonly hints: Uint8Array;
       readonly hintedFunctions: number;
@@ -83,8 +83,8 @@ export function rewriteChunk(bytes: Uint8Array, layout: CodeLayout, chunk: BodyC
   // alive (and crosses from a worker) until the module is assembled.
   const code = out.length >= out.buffer.length * 0.75 ? out.view() : out.take();
   const accessHelpers = [...rewriter.usedAccessHelpers.keys()].filter((i) => rewriter.usedAccessHelpers[i] === 1);
-  const fillHelpers = [...rewriter.usedFillHelpers.keys()].filter((i) => rewriter.usedFillHelpers[i] === 1);
-  return { ok: true, code, writesTables, accessHelpers, fillHelpers, hints: rewriter.hints.take(), hintedFunctions: rewriter.hintedFunctions };
+  const bulkHelpers: [boolean, boolean] = [rewriter.usedBulkHelpers[0] === 1, rewriter.usedBulkHelpers[1] === 1];
+  return { ok: true, code, writesTables, accessHelpers, bulkHelpers, hints: rewriter.hints.take(), hintedFunctions: rewriter.hintedFunctions };
 }
 
 /**

@@ -1,10 +1,9 @@
 import { PAGE_SHIFT, PAGE_SIZE, TLB_BYTES, TLB_INDEX_MASK } from "../kernel/constants.ts";
 import { ACCESS_KINDS, RETRIED_CALLS } from "../kernel/mmu-abi.ts";
-import { CACHE_SHIFT, putS64 } from "./cache-sequences.ts";
 import { HELPERS, MEMORY_OPS, MMU_FUNCTION_IMPORTS, VALUE_TYPE_BYTE, type CodeLayout, type ImportedCall } from "./output-layout.ts";
 import { copyHelper, fillHelper, initHelper } from "./bulk-helpers.ts";
 import { Assembler, Op } from "./helper-assembler.ts";
-import { EMPTY_BLOCK, I32, I64 } from "./wasm/value-types.ts";
+import { EMPTY_BLOCK, I32 } from "./wasm/value-types.ts";
 
 /**
  * The functions the loader adds to every module (output-layout.ts HELPERS), as signatures and
@@ -94,52 +93,6 @@ function accessHelperFunction(layout: CodeLayout, opcode: number, withOffset: bo
   return { name: `dogma$access_${opcode.toString(16)}${withOffset ? "_offset" : ""}`, params, results: store ? [] : [op.valueType], body: a.done() };
 }
 
-/**
- * A page cache's refill for a load or store opcode: `(A [, value]) -> ([value,] page, addend)`,
- * where `A = u64(ptr) + K + CACHE_SHIFT` (mmu-sequences.ts emitCachedLoad). Does the access through
- * the TLB as the inline sequence does and returns the TLB entry, shifted, as the new cache; on a
- * miss (or an address past 4 GiB) calls the kernel's slow path and returns an empty cache.
- */
-function fillHelperFunction(layout: CodeLayout, opcode: number): HelperFunction {
-  const op = MEMORY_OPS[opcode]!;
-  const store = op.kind.store;
-  const A = 0;
-  const value = 1;
-  const params = store ? [I64, op.valueType] : [I64];
-  const address = params.length;
-  const entry = address + 1;
-  const tlbOffset = store ? TLB_BYTES : 0;
-  const a = new Assembler([I32, I32]);
-  const wrapped = () => a.get(A).const64(2 ** 32 + CACHE_SHIFT).op(0x5a); // i64.ge_u
-  a.get(A).op(0xa7).const(CACHE_SHIFT).op(Op.i32Sub).index(Op.localSet, address);
-  a.op(Op.block, EMPTY_BLOCK);
-  wrapped().op(Op.brIf, 0);
-  a.index(Op.globalGet, layout.tlbGlobal).get(address).const(PAGE_SHIFT - 3).op(Op.i32ShrU).const(TLB_INDEX_MASK).op(Op.i32And, Op.i32Add).index(0x22, entry);
-  a.load(tlbOffset).get(address);
-  if (op.kind.bytes > 1) a.const(op.kind.bytes - 1).op(Op.i32Add);
-  a.const(-PAGE_SIZE).op(Op.i32And, Op.i32Ne, Op.brIf, 0);
-  a.get(address).get(entry).load(tlbOffset + 4).op(Op.i32Add);
-  if (store) a.get(value);
-  a.op(opcode);
-  a.w.u32(0);
-  a.op(0);
-  a.get(entry).load(tlbOffset).op(0xad).const64(CACHE_SHIFT).op(0x7c);
-  a.get(entry).load(tlbOffset + 4).const(CACHE_SHIFT).op(Op.i32Sub);
-  a.op(Op.return, Op.end);
-  // A miss: the kernel, told of a wrap by an offset above the wrapped address.
-  a.get(address);
-  wrapped().op(Op.if, I32).get(address).const(1).op(Op.i32Add, 0x05).const(0).op(Op.end);
-  if (store) {
-    a.get(value);
-    if (op.reinterpret !== null) a.op(op.reinterpret);
-  }
-  a.index(Op.call, layout.slowPaths[op.slowPath]!);
-  if (!store && op.reinterpret !== null) a.op(op.reinterpret);
-  a.const64(0).const(0);
-  const results = store ? [I64, I32] : [op.valueType, I64, I32];
-  return { name: `dogma$fill_${opcode.toString(16)}`, params, results, body: a.done() };
-}
-
 const importNamed = (name: string): ImportedCall => MMU_FUNCTION_IMPORTS.find((i) => i.name === name)!;
 
 /** A helper no code calls keeps its index, with a body of one `unreachable` and no name. */
@@ -147,10 +100,10 @@ const UNUSED_BODY = new Uint8Array([0, 0x00, 0x0b]);
 
 /**
  * Every helper, in HELPERS order, for a module laid out as `layout`; the access helpers whose
- * indices (accessHelper's order) are not in `usedAccess`, and the refill helpers whose opcodes
- * (less 0x28) are not in `usedFill`, get an empty body.
+ * indices (accessHelper's order) are not in `usedAccess`, and the copy and fill helpers the code
+ * does not call (`usedBulk`: [copy, fill]), get an empty body.
  */
-export function helperFunctions(layout: CodeLayout, usedAccess: ReadonlySet<number>, usedFill: ReadonlySet<number> = new Set()): HelperFunction[] {
+export function helperFunctions(layout: CodeLayout, usedAccess: ReadonlySet<number>, usedBulk: readonly [boolean, boolean] = [true, true]): HelperFunction[] {
   const helpers: HelperFunction[] = [];
   ACCESS_KINDS.forEach((kind, i) => {
     const call = importNamed(kind.name);
@@ -161,18 +114,14 @@ export function helperFunctions(layout: CodeLayout, usedAccess: ReadonlySet<numb
     helpers.push({ name: `dogma$${name}`, params: call.params, results: call.results, body: retrying(layout, call, layout.rawCalls[name]!, layout.retriedCalls[name]!) });
   }
   const i32 = VALUE_TYPE_BYTE.i32;
-  helpers.push({ name: "dogma$copy", params: [i32, i32, i32], results: [], body: copyHelper(layout) });
-  helpers.push({ name: "dogma$fill", params: [i32, i32, i32], results: [], body: fillHelper(layout) });
+  helpers.push(usedBulk[0] ? { name: "dogma$copy", params: [i32, i32, i32], results: [], body: copyHelper(layout) } : { name: "", params: [i32, i32, i32], results: [], body: UNUSED_BODY });
+  helpers.push(usedBulk[1] ? { name: "dogma$fill", params: [i32, i32, i32], results: [], body: fillHelper(layout) } : { name: "", params: [i32, i32, i32], results: [], body: UNUSED_BODY });
   helpers.push({ name: "dogma$init", params: [i32, i32, i32, i32], results: [], body: initHelper(layout) });
   for (let opcode = 0x28; opcode <= 0x3e; opcode++) {
     for (const withOffset of [false, true]) {
       const helper = accessHelperFunction(layout, opcode, withOffset);
       helpers.push(usedAccess.has((opcode - 0x28) * 2 + (withOffset ? 1 : 0)) ? helper : { ...helper, name: "", body: UNUSED_BODY });
     }
-  }
-  for (let opcode = 0x28; opcode <= 0x3e; opcode++) {
-    const helper = fillHelperFunction(layout, opcode);
-    helpers.push(usedFill.has(opcode - 0x28) ? helper : { ...helper, name: "", body: UNUSED_BODY });
   }
   if (helpers.length !== HELPERS.length) throw new Error("loader bug: helpers out of order");
   return helpers;

@@ -41,7 +41,7 @@ export async function rewriteModule(name: string, bytes: Uint8Array, policy: Loa
     const hintPieces: Uint8Array[] = [];
     let hintedFunctions = 0;
     const accessHelpers = new Set<number>();
-    const fillHelpers = new Set<number>();
+    const bulkHelpers: [boolean, boolean] = [false, false];
     let writesTables = false;
     for (const outcome of outcomes) {
       if (!outcome.ok) throw codeError(name, outcome, names);
@@ -50,9 +50,10 @@ export async function rewriteModule(name: string, bytes: Uint8Array, policy: Loa
       hintedFunctions += outcome.hintedFunctions;
       writesTables ||= outcome.writesTables;
       for (const helper of outcome.accessHelpers) accessHelpers.add(helper);
-      for (const helper of outcome.fillHelpers) fillHelpers.add(helper);
+      bulkHelpers[0] ||= outcome.bulkHelpers[0];
+      bulkHelpers[1] ||= outcome.bulkHelpers[1];
     }
-    const rewritten = writeModule(info, layout, facts, { pieces, hints: { pieces: hintPieces, functions: hintedFunctions } }, helperFunctions(layout, accessHelpers, fillHelpers));
+    const rewritten = writeModule(info, layout, facts, { pieces, hints: { pieces: hintPieces, functions: hintedFunctions } }, helperFunctions(layout, accessHelpers, bulkHelpers));
     return {
       rewritten,
       initialPages: facts.initialPages,
