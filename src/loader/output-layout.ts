@@ -89,7 +89,7 @@ export interface CodeLayout {
   readonly tlbLocal: boolean;
   /**
    * Where a load or store calls its access helper (`accessHelper`) instead of translating inline:
-   * "never", "always", or "cold": outside loops in functions of at least COLD_CALLS_MIN_BODY bytes.
+   * "never", "always", or "cold": outside loops (in functions of at least coldCallsMinBody bytes).
    */
   readonly accessCalls: AccessCalls;
   /** Under "cold", functions smaller than this (input bytes) translate every access inline. */
@@ -111,8 +111,12 @@ export function accessHelper(layout: CodeLayout, opcode: number, withOffset: boo
 /** Variants of the rewrite for measurements; the loader always uses the defaults. */
 export type AccessCalls = "never" | "always" | "cold";
 
-/** Functions smaller than this (input bytes) translate every access inline under "cold". */
-export const COLD_CALLS_MIN_BODY = 256;
+/**
+ * Functions smaller than this (input bytes) translate every access inline under "cold". None: small
+ * functions' accesses outside loops (comparators, accessors) measured no faster inline than as
+ * calls, which V8 inlines into their hot callers, and cost 5% more code (bench/RESULTS.md).
+ */
+export const COLD_CALLS_MIN_BODY = 0;
 
 export interface RewriteVariant {
   readonly safePoints?: boolean;
