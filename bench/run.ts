@@ -17,6 +17,7 @@ import { pagerService } from "./pager-service.ts";
 import { processStart } from "./process-start.ts";
 import { realPrograms } from "./real-programs.ts";
 import { rewrittenVsNative } from "./rewritten-vs-native.ts";
+import { rewriteVariants } from "./rewrite-variants.ts";
 import { safePointCost } from "./safe-point-cost.ts";
 import { slowPaths } from "./slow-paths.ts";
 import { warmStart } from "./warm-start.ts";
@@ -121,7 +122,8 @@ report({ title: "Demand paging with sealed pages (µs per page touched; median o
 const service = await step("pager service", pagerService);
 report({ title: "Paging through the pager service, the file system and the block driver (µs per page touched)", results: service.results, notes: service.notes });
 report(await step("rewritten vs native", rewrittenVsNative));
-report(await step("real C programs", realPrograms));
+report(await step("real programs", realPrograms));
+report(await step("the rewrite's choices", rewriteVariants));
 report({
   title: "Where the rewritten kernels' time goes: safe points removed (ablation)",
   results: await step("safe-point ablation", safePointCost),
