@@ -9,6 +9,7 @@ import { ipc } from "./ipc.ts";
 import { now, settle, type Result, type Section } from "./harness.ts";
 import { loaderPhases } from "./loader-phases.ts";
 import { loaderThroughput } from "./loader-throughput.ts";
+import { coldLoadMemory } from "./cold-load-memory.ts";
 import { machineInfo } from "./machine-info.ts";
 import { memoryFaults } from "./memory-faults.ts";
 import { paging } from "./paging.ts";
@@ -136,6 +137,8 @@ report({
 });
 const throughput = await step("loader throughput", loaderThroughput);
 report({ title: "Loader throughput (MB = 10^6 bytes of original Wasm)", results: throughput.results, notes: throughput.notes });
+const memory = await step("cold-load memory", async () => coldLoadMemory());
+report({ title: "Host memory at the peak of a cold load (one fresh process each, the Node host's worker threads)", results: memory.results, notes: memory.notes });
 report({
   title: "Where a cold load's time goes (median of 3)",
   results: await step("loader phases", loaderPhases),
