@@ -89,7 +89,9 @@ export interface CodeLayout {
   readonly tlbLocal: boolean;
   /**
    * Where a load or store calls its access helper (`accessHelper`) instead of translating inline:
-   * "never", "always", or "cold": outside loops (in functions of at least coldCallsMinBody bytes).
+   * "never", "always", "cold" (outside loops, in functions of at least coldCallsMinBody bytes) or
+   * "cold-in-looping" (outside loops in functions that have a loop; a function without one may be
+   * the hot body of a caller's loop, and keeps every access inline).
    */
   readonly accessCalls: AccessCalls;
   /** Under "cold", functions smaller than this (input bytes) translate every access inline. */
@@ -109,13 +111,9 @@ export function accessHelper(layout: CodeLayout, opcode: number, withOffset: boo
 }
 
 /** Variants of the rewrite for measurements; the loader always uses the defaults. */
-export type AccessCalls = "never" | "always" | "cold";
+export type AccessCalls = "never" | "always" | "cold" | "cold-in-looping";
 
-/**
- * Functions smaller than this (input bytes) translate every access inline under "cold". None: small
- * functions' accesses outside loops (comparators, accessors) measured no faster inline than as
- * calls, which V8 inlines into their hot callers, and cost 5% more code (bench/RESULTS.md).
- */
+/** Functions smaller than this (input bytes) translate every access inline under "cold". */
 export const COLD_CALLS_MIN_BODY = 0;
 
 export interface RewriteVariant {
@@ -152,7 +150,7 @@ export function codeLayout(functionImports: number, definedFunctions: number, pr
     firstHelper,
     safePoints: variant.safePoints ?? true,
     tlbLocal: variant.tlbLocal ?? true,
-    accessCalls: variant.accessCalls ?? "cold",
+    accessCalls: variant.accessCalls ?? "cold-in-looping",
     coldCallsMinBody: variant.coldCallsMinBody ?? COLD_CALLS_MIN_BODY,
     firstAccessHelper: helper("dogma$access_28"),
     branchHints: variant.branchHints ?? true,

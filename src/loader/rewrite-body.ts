@@ -30,6 +30,9 @@ export class CodeRefusal extends Error {
   }
 }
 
+/** Thrown inside a rewrite that must start again: see BodyRewriter.rewrite. */
+const LOOP_FOUND = Symbol("loop found");
+
 /** V8 refuses a function with more locals (parameters included). */
 export const MAX_FUNCTION_LOCALS = 50_000;
 
@@ -65,6 +68,9 @@ export class BodyRewriter {
   /** Whether those bodies use memory.copy (index 0) and memory.fill (1): their helpers are long. */
   readonly usedBulkHelpers = new Uint8Array(2);
   private bodyStart = 0;
+  /** This rewrite of the body translates accesses outside loops inline (until a loop shows it should not). */
+  private inlineOutsideLoops = false;
+  private accessesOutsideLoops = false;
   private readonly marks = new SequenceMarks();
   /** The branch-hint section's entries for the bodies rewritten so far (write-module.ts), and how many functions they cover. */
   readonly hints = new ByteWriter(1024);
@@ -80,10 +86,25 @@ export class BodyRewriter {
    * `paramCount` parameters, rewritten and preceded by its new size, to `out`.
    */
   rewrite(functionIndex: number, start: number, end: number, paramCount: number, out: ByteWriter): BodyFacts {
+    // A function without loops has its accesses inline: it may well be the hot body a caller's loop
+    // calls. One with loops calls helpers for the accesses outside them, which run once a call:
+    // found out at its first loop, where the rewrite starts again.
+    this.inlineOutsideLoops = this.layout.accessCalls === "cold-in-looping";
+    try {
+      return this.rewriteOnce(functionIndex, start, end, paramCount, out);
+    } catch (error) {
+      if (error !== LOOP_FOUND) throw error;
+      this.inlineOutsideLoops = false;
+      return this.rewriteOnce(functionIndex, start, end, paramCount, out);
+    }
+  }
+
+  private rewriteOnce(functionIndex: number, start: number, end: number, paramCount: number, out: ByteWriter): BodyFacts {
     const bytes = this.bytes;
     const facts: BodyFacts = { writesTables: false };
     this.functionIndex = functionIndex;
     this.bodyStart = start;
+    this.accessesOutsideLoops = false;
     // Local declarations: counted, then copied as they are.
     let at = start;
     const groups = this.u32At(at, end);
@@ -130,6 +151,10 @@ export class BodyRewriter {
           at = this.skipBlockType(at, end);
           continue;
         case Imm.loop:
+          if (this.inlineOutsideLoops) {
+            if (this.accessesOutsideLoops) throw LOOP_FOUND;
+            this.inlineOutsideLoops = false;
+          }
           loopsOrCalls = true;
           if (depth === this.blocks.length) this.growBlocks();
           this.blocks[depth] = 1;
@@ -205,7 +230,9 @@ export class BodyRewriter {
           at = this.next;
           code.copy(bytes, run, opStart);
           const memoryOp = MEMORY_OPS[op]!;
-          if (layout.accessCalls === "always" || (layout.accessCalls === "cold" && loops === 0 && end - start >= layout.coldCallsMinBody)) {
+          if (loops === 0) this.accessesOutsideLoops = true;
+          const call = layout.accessCalls === "always" || (loops === 0 && ((layout.accessCalls === "cold" && end - start >= layout.coldCallsMinBody) || (layout.accessCalls === "cold-in-looping" && !this.inlineOutsideLoops)));
+          if (call) {
             emitAccessCall(code, layout, op, offset, this.scratchLocal(Scratch.tlb));
             this.usedAccessHelpers[(op - 0x28) * 2 + (offset !== 0 ? 1 : 0)] = 1;
             run = at;
