@@ -103,7 +103,7 @@ export async function loaderThroughput(): Promise<ThroughputOutput> {
   }
   notes.push(
     "V8 compiles Wasm lazily (a function is compiled on its first call), so `new WebAssembly.Module` mostly validates and decodes; the loader's own compile step is `WebAssembly.compile` of the rewritten bytes.",
-    "Cold on this thread: everything in 4 ms slices between turns of the event loop (the machine keeps running). Worker threads: binaries of 512 KiB or more are validated and rewritten on the Node host's pool (one thread per core, here 2); smaller ones stay on this thread.",
+    "Cold on this thread: everything in 4 ms slices between turns of the event loop (the machine keeps running). Worker threads: binaries with 512 KiB of code or more are validated and rewritten on the Node host's pool (one thread per core, here 2); others stay on this thread.",
     "The 127 KB and 2.1 MB modules are thousands of exported functions, each a loop of eight i32 load/store pairs and an i64 load/store (bench/big-module.ts); the large one has the same shape, written as bytes (bench/generated-module.ts). Their memory instructions are far denser than a compiler's output, so their rewritten size is a worst case.",
   );
   return { results, notes };

@@ -54,17 +54,24 @@ export async function rewriteSteps(bytes: Uint8Array, name: string, variant: Rew
   const layout = codeLayout(info.functionImports, info.functions.length, info.globals.length, variant);
   lap("read and policy");
   const pieces: Uint8Array[] = [];
+  const hintPieces: Uint8Array[] = [];
+  let hintedFunctions = 0;
   const accessHelpers = new Set<number>();
+  const bulkHelpers: [boolean, boolean] = [false, false];
   let writesTables = false;
   for (const chunk of chunkBodies(info, 1 << 20)) {
     const outcome = rewriteChunk(original, layout, chunk);
     if (!outcome.ok) throw new Error(`bench bug: ${name}: ${outcome.message}`);
     pieces.push(outcome.code);
+    hintPieces.push(outcome.hints);
+    hintedFunctions += outcome.hintedFunctions;
     writesTables ||= outcome.writesTables;
     for (const helper of outcome.accessHelpers) accessHelpers.add(helper);
+    bulkHelpers[0] ||= outcome.bulkHelpers[0];
+    bulkHelpers[1] ||= outcome.bulkHelpers[1];
   }
   lap("rewrite bodies");
-  const rewritten = writeModule(info, layout, facts, { pieces }, helperFunctions(layout, accessHelpers));
+  const rewritten = writeModule(info, layout, facts, { pieces, hints: { pieces: hintPieces, functions: hintedFunctions } }, helperFunctions(layout, accessHelpers, bulkHelpers));
   lap("assemble");
   const module = await WebAssembly.compile(rewritten as Uint8Array<ArrayBuffer>);
   lap("compile");

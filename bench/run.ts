@@ -10,6 +10,7 @@ import { ipc } from "./ipc.ts";
 import { now, settle, type Result, type Section } from "./harness.ts";
 import { loaderPhases } from "./loader-phases.ts";
 import { loaderThroughput } from "./loader-throughput.ts";
+import { coldLoadMemory } from "./cold-load-memory.ts";
 import { machineInfo } from "./machine-info.ts";
 import { memoryFaults } from "./memory-faults.ts";
 import { paging } from "./paging.ts";
@@ -19,6 +20,7 @@ import { processStart } from "./process-start.ts";
 import { scheduling } from "./scheduling.ts";
 import { realPrograms } from "./real-programs.ts";
 import { rewrittenVsNative } from "./rewritten-vs-native.ts";
+import { rewriteVariants } from "./rewrite-variants.ts";
 import { safePointCost } from "./safe-point-cost.ts";
 import { slowPaths } from "./slow-paths.ts";
 import { warmStart } from "./warm-start.ts";
@@ -126,7 +128,8 @@ report({ title: "Demand paging with sealed pages (µs per page touched; median o
 const service = await step("pager service", pagerService);
 report({ title: "Paging through the pager service, the file system and the block driver (µs per page touched)", results: service.results, notes: service.notes });
 report(await step("rewritten vs native", rewrittenVsNative));
-report(await step("real C programs", realPrograms));
+report(await step("real programs", realPrograms));
+report(await step("the rewrite's choices", rewriteVariants));
 report({
   title: "Where the rewritten kernels' time goes: safe points removed (ablation)",
   results: await step("safe-point ablation", safePointCost),
@@ -140,6 +143,8 @@ report({
 report(await step("debugging", debugging));
 const throughput = await step("loader throughput", loaderThroughput);
 report({ title: "Loader throughput (MB = 10^6 bytes of original Wasm)", results: throughput.results, notes: throughput.notes });
+const memory = await step("cold-load memory", async () => coldLoadMemory());
+report({ title: "Host memory at the peak of a cold load (one fresh process each, the Node host's worker threads)", results: memory.results, notes: memory.notes });
 report({
   title: "Where a cold load's time goes (median of 3)",
   results: await step("loader phases", loaderPhases),

@@ -1,5 +1,6 @@
 import { PAGE_SHIFT, PAGE_SIZE, TLB_BYTES, TLB_INDEX_MASK } from "../kernel/constants.ts";
 import { accessHelper, type CodeLayout, type MemoryOp } from "./output-layout.ts";
+import type { SequenceMarks } from "./sequence-marks.ts";
 import type { ByteWriter } from "./wasm/byte-writer.ts";
 import { EMPTY_BLOCK } from "./wasm/value-types.ts";
 
@@ -95,14 +96,14 @@ function physicalAddress(w: ByteWriter, locals: AccessLocals, addendOffset: numb
   w.put(Op.i32Add);
 }
 
-/** `T.load align offset=K` with its address operand on the stack. */
 /** Room for the longest sequence below: every immediate at its longest LEB128. */
-const MOST_BYTES = 128;
+export const MOST_BYTES = 128;
 
-export function emitLoad(w: ByteWriter, layout: CodeLayout, op: MemoryOp, opcode: number, align: number, offset: number, locals: AccessLocals): void {
+/** `T.load align offset=K` with its address operand on the stack. */
+export function emitLoad(w: ByteWriter, marks: SequenceMarks, layout: CodeLayout, op: MemoryOp, opcode: number, align: number, offset: number, locals: AccessLocals): void {
   w.reserve(MOST_BYTES);
   translate(w, layout, op.kind.bytes, offset, locals, 0);
-  w.put(Op.if);
+  marks.putIf(w, 1);
   w.put(op.valueType);
   physicalAddress(w, locals, 4);
   w.put(opcode);
@@ -123,12 +124,12 @@ export function emitLoad(w: ByteWriter, layout: CodeLayout, op: MemoryOp, opcode
  * `T.store align offset=K` with its address and value operands on the stack. The value goes to
  * a local first, so nothing runs between the translation and the access.
  */
-export function emitStore(w: ByteWriter, layout: CodeLayout, op: MemoryOp, opcode: number, align: number, offset: number, locals: AccessLocals, value: number): void {
+export function emitStore(w: ByteWriter, marks: SequenceMarks, layout: CodeLayout, op: MemoryOp, opcode: number, align: number, offset: number, locals: AccessLocals, value: number): void {
   w.reserve(MOST_BYTES);
   w.put(Op.localSet);
   w.putU32(value);
   translate(w, layout, op.kind.bytes, offset, locals, TLB_BYTES);
-  w.put(Op.if);
+  marks.putIf(w, 1);
   w.put(EMPTY_BLOCK);
   physicalAddress(w, locals, TLB_BYTES + 4);
   w.put(Op.localGet);
@@ -153,7 +154,7 @@ export function emitStore(w: ByteWriter, layout: CodeLayout, op: MemoryOp, opcod
  * A safe point: `fuel = fuel - 1; if fuel < 0 then fuel = safe_point()`. safe_point may suspend
  * the process (JSPI) when its slice is over.
  */
-export function emitSafePoint(w: ByteWriter, layout: CodeLayout, units = 1): number {
+export function emitSafePoint(w: ByteWriter, marks: SequenceMarks, layout: CodeLayout, units = 1): number {
   w.reserve(MOST_BYTES);
   const fuel = layout.fuelGlobal;
   w.put(Op.globalGet);
@@ -169,7 +170,7 @@ export function emitSafePoint(w: ByteWriter, layout: CodeLayout, units = 1): num
   w.put(Op.i32Const);
   w.put(0);
   w.put(Op.i32LtS);
-  w.put(Op.if);
+  marks.putIf(w, 0);
   w.put(EMPTY_BLOCK);
   w.put(Op.call);
   w.putU32(layout.safePoint);
@@ -235,3 +236,4 @@ export function emitCall(w: ByteWriter, f: number): void {
   w.put(Op.call);
   w.putU32(f);
 }
+

@@ -89,13 +89,17 @@ export interface CodeLayout {
   readonly tlbLocal: boolean;
   /**
    * Where a load or store calls its access helper (`accessHelper`) instead of translating inline:
-   * "never", "always", or "cold": outside loops in functions of at least COLD_CALLS_MIN_BODY bytes.
+   * "never", "always", "cold" (outside loops, in functions of at least coldCallsMinBody bytes) or
+   * "cold-in-looping" (outside loops in functions that have a loop; a function without one may be
+   * the hot body of a caller's loop, and keeps every access inline).
    */
   readonly accessCalls: AccessCalls;
   /** Under "cold", functions smaller than this (input bytes) translate every access inline. */
   readonly coldCallsMinBody: number;
   /** Index of the access helper of opcode 0x28 without an offset; see accessHelper. */
   readonly firstAccessHelper: number;
+  /** Whether the output has a branch-hint section marking every slow path unlikely. */
+  readonly branchHints: boolean;
 }
 
 /** Access helpers: one per load and store opcode (0x28-0x3e), without and with an offset. */
@@ -107,16 +111,17 @@ export function accessHelper(layout: CodeLayout, opcode: number, withOffset: boo
 }
 
 /** Variants of the rewrite for measurements; the loader always uses the defaults. */
-export type AccessCalls = "never" | "always" | "cold";
+export type AccessCalls = "never" | "always" | "cold" | "cold-in-looping";
 
 /** Functions smaller than this (input bytes) translate every access inline under "cold". */
-export const COLD_CALLS_MIN_BODY = 256;
+export const COLD_CALLS_MIN_BODY = 0;
 
 export interface RewriteVariant {
   readonly safePoints?: boolean;
   readonly tlbLocal?: boolean;
   readonly accessCalls?: AccessCalls;
   readonly coldCallsMinBody?: number;
+  readonly branchHints?: boolean;
 }
 
 export function codeLayout(functionImports: number, definedFunctions: number, programGlobals: number, variant: RewriteVariant = {}): CodeLayout {
@@ -145,9 +150,10 @@ export function codeLayout(functionImports: number, definedFunctions: number, pr
     firstHelper,
     safePoints: variant.safePoints ?? true,
     tlbLocal: variant.tlbLocal ?? true,
-    accessCalls: variant.accessCalls ?? "cold",
+    accessCalls: variant.accessCalls ?? "cold-in-looping",
     coldCallsMinBody: variant.coldCallsMinBody ?? COLD_CALLS_MIN_BODY,
     firstAccessHelper: helper("dogma$access_28"),
+    branchHints: variant.branchHints ?? true,
   };
 }
 

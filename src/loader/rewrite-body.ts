@@ -1,5 +1,6 @@
 import { CODE_BYTES_PER_FUEL, SMALL_LEAF_BYTES } from "../kernel/constants.ts";
 import { emitAccessCall, emitCall, emitConstCall, emitLoad, emitSafePoint, emitStore, emitTlbLocal, patchSafePoint, type AccessLocals } from "./mmu-sequences.ts";
+import { SequenceMarks } from "./sequence-marks.ts";
 import { ACCESS_HELPER_COUNT, MEMORY_OPS, type CodeLayout } from "./output-layout.ts";
 import { DecodeError } from "./wasm/byte-reader.ts";
 import { ByteWriter } from "./wasm/byte-writer.ts";
@@ -11,8 +12,8 @@ import { F32, F64, I32, I64 } from "./wasm/value-types.ts";
  * copied as it is (runs of untouched instructions in one copy) or replaced by its translation
  * (mmu-sequences.ts); function and global indices are renumbered for the output's index spaces
  * (output-layout.ts); a safe point goes at the entry and at every loop header; the scratch locals
- * the translations used are declared after the function's own. Iterative: nesting depth costs
- * nothing. The binary has been validated, so every instruction is well typed; its encoding is
+ * the translations used are declared after the function's own; the `if`s of those sequences are
+ * noted for the branch-hint section (write-module.ts). Iterative: nesting depth costs nothing. The binary has been validated, so every instruction is well typed; its encoding is
  * still checked as it is read.
  */
 
@@ -28,6 +29,9 @@ export class CodeRefusal extends Error {
     this.what = what;
   }
 }
+
+/** Thrown inside a rewrite that must start again: see BodyRewriter.rewrite. */
+const LOOP_FOUND = Symbol("loop found");
 
 /** V8 refuses a function with more locals (parameters included). */
 export const MAX_FUNCTION_LOCALS = 50_000;
@@ -61,7 +65,16 @@ export class BodyRewriter {
   private loopStarts = new Int32Array(64);
   /** Which access helpers (by accessHelper's order) the bodies rewritten so far call. */
   readonly usedAccessHelpers = new Uint8Array(ACCESS_HELPER_COUNT);
+  /** Whether those bodies use memory.copy (index 0) and memory.fill (1): their helpers are long. */
+  readonly usedBulkHelpers = new Uint8Array(2);
   private bodyStart = 0;
+  /** This rewrite of the body translates accesses outside loops inline (until a loop shows it should not). */
+  private inlineOutsideLoops = false;
+  private accessesOutsideLoops = false;
+  private readonly marks = new SequenceMarks();
+  /** The branch-hint section's entries for the bodies rewritten so far (write-module.ts), and how many functions they cover. */
+  readonly hints = new ByteWriter(1024);
+  hintedFunctions = 0;
 
   constructor(bytes: Uint8Array, layout: CodeLayout) {
     this.bytes = bytes;
@@ -73,10 +86,25 @@ export class BodyRewriter {
    * `paramCount` parameters, rewritten and preceded by its new size, to `out`.
    */
   rewrite(functionIndex: number, start: number, end: number, paramCount: number, out: ByteWriter): BodyFacts {
+    // A function without loops has its accesses inline: it may well be the hot body a caller's loop
+    // calls. One with loops calls helpers for the accesses outside them, which run once a call:
+    // found out at its first loop, where the rewrite starts again.
+    this.inlineOutsideLoops = this.layout.accessCalls === "cold-in-looping";
+    try {
+      return this.rewriteOnce(functionIndex, start, end, paramCount, out);
+    } catch (error) {
+      if (error !== LOOP_FOUND) throw error;
+      this.inlineOutsideLoops = false;
+      return this.rewriteOnce(functionIndex, start, end, paramCount, out);
+    }
+  }
+
+  private rewriteOnce(functionIndex: number, start: number, end: number, paramCount: number, out: ByteWriter): BodyFacts {
     const bytes = this.bytes;
     const facts: BodyFacts = { writesTables: false };
     this.functionIndex = functionIndex;
     this.bodyStart = start;
+    this.accessesOutsideLoops = false;
     // Local declarations: counted, then copied as they are.
     let at = start;
     const groups = this.u32At(at, end);
@@ -95,6 +123,8 @@ export class BodyRewriter {
 
     const code = this.code;
     code.length = 0;
+    const marks = this.marks;
+    marks.clear();
     const layout = this.layout;
     // A small function that neither loops nor calls runs a bounded few instructions: it needs no
     // safe point of its own (its callers' loops and entries have theirs). Any other spends fuel
@@ -121,6 +151,10 @@ export class BodyRewriter {
           at = this.skipBlockType(at, end);
           continue;
         case Imm.loop:
+          if (this.inlineOutsideLoops) {
+            if (this.accessesOutsideLoops) throw LOOP_FOUND;
+            this.inlineOutsideLoops = false;
+          }
           loopsOrCalls = true;
           if (depth === this.blocks.length) this.growBlocks();
           this.blocks[depth] = 1;
@@ -128,7 +162,7 @@ export class BodyRewriter {
           at = this.skipBlockType(at, end);
           if (layout.safePoints) {
             code.copy(bytes, run, at);
-            this.loopCharges[depth] = emitSafePoint(code, layout);
+            this.loopCharges[depth] = emitSafePoint(code, marks, layout);
             this.loopStarts[depth] = at;
             run = at;
           }
@@ -196,15 +230,17 @@ export class BodyRewriter {
           at = this.next;
           code.copy(bytes, run, opStart);
           const memoryOp = MEMORY_OPS[op]!;
-          if (layout.accessCalls === "always" || (layout.accessCalls === "cold" && loops === 0 && end - start >= layout.coldCallsMinBody)) {
+          if (loops === 0) this.accessesOutsideLoops = true;
+          const call = layout.accessCalls === "always" || (loops === 0 && ((layout.accessCalls === "cold" && end - start >= layout.coldCallsMinBody) || (layout.accessCalls === "cold-in-looping" && !this.inlineOutsideLoops)));
+          if (call) {
             emitAccessCall(code, layout, op, offset, this.scratchLocal(Scratch.tlb));
             this.usedAccessHelpers[(op - 0x28) * 2 + (offset !== 0 ? 1 : 0)] = 1;
             run = at;
             continue;
           }
           const locals = this.accessLocals();
-          if (immediates[op] === Imm.load) emitLoad(code, layout, memoryOp, op, flags & 0x3f, offset, locals);
-          else emitStore(code, layout, memoryOp, op, flags & 0x3f, offset, locals, this.scratchLocal(VALUE_SCRATCH[memoryOp.valueType]!));
+          if (immediates[op] === Imm.load) emitLoad(code, marks, layout, memoryOp, op, flags & 0x3f, offset, locals);
+          else emitStore(code, marks, layout, memoryOp, op, flags & 0x3f, offset, locals, this.scratchLocal(VALUE_SCRATCH[memoryOp.valueType]!));
           run = at;
           continue;
         }
@@ -265,11 +301,32 @@ export class BodyRewriter {
     }
     const tlb = this.scratch[Scratch.tlb]!;
     if (tlb >= 0) emitTlbLocal(header, layout, tlb);
-    if ((loopsOrCalls || end - start >= SMALL_LEAF_BYTES) && layout.safePoints) emitSafePoint(header, layout, fuelFor(end - start));
+    if ((loopsOrCalls || end - start >= SMALL_LEAF_BYTES) && layout.safePoints) emitSafePoint(header, marks, layout, fuelFor(end - start));
     out.u32(header.length + code.length);
     out.bytes(header.view());
     out.bytes(code.view());
+    if (layout.branchHints) this.writeHints(functionIndex + layout.addedImports, header);
     return facts;
+  }
+
+  /** This body's entry in the branch-hint section: offsets from the body's start (its local declarations). */
+  private writeHints(outputIndex: number, header: ByteWriter): void {
+    const marks = this.marks;
+    const count = marks.ifPositions.length;
+    if (count === 0) return;
+    const w = this.hints;
+    w.u32(outputIndex);
+    w.u32(count);
+    // The header's (the entry safe point) come first in the body.
+    for (const inHeader of [true, false]) {
+      for (let i = 0; i < count; i++) {
+        if ((marks.ifWriters[i] === header) !== inHeader) continue;
+        w.u32(marks.ifPositions[i]! + (inHeader ? 0 : header.length));
+        w.u8(1);
+        w.u8(marks.ifLikely[i]!);
+      }
+    }
+    this.hintedFunctions++;
   }
 
   /**
@@ -287,6 +344,7 @@ export class BodyRewriter {
     }
     at = skipLeb(this.bytes, at, end); // memory index(es)
     if (sub === Misc.memoryCopy) at = skipLeb(this.bytes, at, end);
+    this.usedBulkHelpers[sub === Misc.memoryCopy ? 0 : 1] = 1;
     emitCall(this.code, sub === Misc.memoryCopy ? layout.copyHelper : layout.fillHelper);
     return at;
   }

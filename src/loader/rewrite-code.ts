@@ -27,6 +27,11 @@ export type ChunkOutcome =
       readonly writesTables: boolean;
       /** Indices (in accessHelper's order) of the access helpers the code calls. */
       readonly accessHelpers: readonly number[];
+      /** Whether the code uses memory.copy and memory.fill: [copy, fill]. */
+      readonly bulkHelpers: readonly [boolean, boolean];
+      /** The chunk's entries of the branch-hint section, and how many functions they cover. */
+      readonly hints: Uint8Array;
+      readonly hintedFunctions: number;
     }
   | { readonly ok: false; readonly functionIndex: number; readonly offset: number; readonly refusal: string | null; readonly message: string };
 
@@ -78,7 +83,8 @@ export function rewriteChunk(bytes: Uint8Array, layout: CodeLayout, chunk: BodyC
   // alive (and crosses from a worker) until the module is assembled.
   const code = out.length >= out.buffer.length * 0.75 ? out.view() : out.take();
   const accessHelpers = [...rewriter.usedAccessHelpers.keys()].filter((i) => rewriter.usedAccessHelpers[i] === 1);
-  return { ok: true, code, writesTables, accessHelpers };
+  const bulkHelpers: [boolean, boolean] = [rewriter.usedBulkHelpers[0] === 1, rewriter.usedBulkHelpers[1] === 1];
+  return { ok: true, code, writesTables, accessHelpers, bulkHelpers, hints: rewriter.hints.take(), hintedFunctions: rewriter.hintedFunctions };
 }
 
 /**

@@ -1,7 +1,8 @@
 import { PAGE_SHIFT, PAGE_SIZE, TLB_BYTES, TLB_INDEX_MASK } from "../kernel/constants.ts";
 import { ACCESS_KINDS, RETRIED_CALLS } from "../kernel/mmu-abi.ts";
 import { HELPERS, MEMORY_OPS, MMU_FUNCTION_IMPORTS, VALUE_TYPE_BYTE, type CodeLayout, type ImportedCall } from "./output-layout.ts";
-import { ByteWriter } from "./wasm/byte-writer.ts";
+import { copyHelper, fillHelper, initHelper } from "./bulk-helpers.ts";
+import { Assembler, Op } from "./helper-assembler.ts";
 import { EMPTY_BLOCK, I32 } from "./wasm/value-types.ts";
 
 /**
@@ -35,62 +36,6 @@ export interface HelperFunction {
   readonly body: Uint8Array;
 }
 
-const Op = {
-  block: 0x02, if: 0x04, end: 0x0b, brIf: 0x0d, return: 0x0f, call: 0x10, localGet: 0x20, localSet: 0x21,
-  globalGet: 0x23, i32Load: 0x28, i32Const: 0x41, i32Ne: 0x47, i32GtU: 0x4b, i32Add: 0x6a, i32Sub: 0x6b, i32And: 0x71, i32ShrU: 0x76,
-  prefixMisc: 0xfc,
-} as const;
-
-class Assembler {
-  readonly w = new ByteWriter(128);
-  constructor(locals: readonly number[]) {
-    this.w.u32(locals.length);
-    for (const type of locals) {
-      this.w.u8(1);
-      this.w.u8(type);
-    }
-  }
-  op(...bytes: number[]): this {
-    for (const b of bytes) this.w.u8(b);
-    return this;
-  }
-  index(op: number, index: number): this {
-    this.w.u8(op);
-    this.w.u32(index);
-    return this;
-  }
-  get(local: number): this {
-    return this.index(Op.localGet, local);
-  }
-  const(value: number): this {
-    this.w.u8(Op.i32Const);
-    this.w.s32(value);
-    return this;
-  }
-  load(offset: number): this {
-    this.w.u8(Op.i32Load);
-    this.w.u8(2);
-    this.w.u32(offset);
-    return this;
-  }
-  /** Pushes `tlb + ((address >>> 9) & mask)`, the address of `address`'s read-TLB entry. */
-  entry(layout: CodeLayout, address: number): this {
-    return this.index(Op.globalGet, layout.tlbGlobal).get(address).const(PAGE_SHIFT - 3).op(Op.i32ShrU).const(TLB_INDEX_MASK).op(Op.i32And, Op.i32Add);
-  }
-  /** br_if 0 unless `length` bytes from `address` stay in its page. */
-  missUnlessInPage(address: number, length: number): this {
-    return this.get(length).const(PAGE_SIZE).get(address).const(PAGE_SIZE - 1).op(Op.i32And, Op.i32Sub, Op.i32GtU, Op.brIf, 0);
-  }
-  /** br_if 0 unless the tag at `entry + tlbOffset` is `address`'s page. */
-  missUnlessTagged(entry: number, tlbOffset: number, address: number): this {
-    return this.get(entry).load(tlbOffset).get(address).const(-PAGE_SIZE).op(Op.i32And, Op.i32Ne, Op.brIf, 0);
-  }
-  done(): Uint8Array {
-    this.w.u8(Op.end);
-    return this.w.take();
-  }
-}
-
 function retrying(layout: CodeLayout, call: ImportedCall, raw: number, self: number): Uint8Array {
   const result = call.results[0];
   const valueLocal = call.params.length;
@@ -106,42 +51,6 @@ function retrying(layout: CodeLayout, call: ImportedCall, raw: number, self: num
   a.op(Op.end);
   if (result !== undefined) a.get(valueLocal);
   return a.done();
-}
-
-function copyHelper(layout: CodeLayout): Uint8Array {
-  const [dest, src, n, destEntry, srcEntry] = [0, 1, 2, 3, 4];
-  return new Assembler([I32, I32])
-    .op(Op.block, EMPTY_BLOCK)
-    .missUnlessInPage(dest, n)
-    .missUnlessInPage(src, n)
-    .entry(layout, dest).index(Op.localSet, destEntry)
-    .entry(layout, src).index(Op.localSet, srcEntry)
-    .missUnlessTagged(destEntry, TLB_BYTES, dest)
-    .missUnlessTagged(srcEntry, 0, src)
-    .get(dest).get(destEntry).load(TLB_BYTES + 4).op(Op.i32Add)
-    .get(src).get(srcEntry).load(4).op(Op.i32Add)
-    .get(n)
-    .op(Op.prefixMisc, 10, 0, 0, Op.return, Op.end)
-    .get(dest).get(src).get(n).index(Op.call, layout.retriedCalls.memory_copy!)
-    .done();
-}
-
-function fillHelper(layout: CodeLayout): Uint8Array {
-  const [dest, value, n, destEntry] = [0, 1, 2, 3];
-  return new Assembler([I32])
-    .op(Op.block, EMPTY_BLOCK)
-    .missUnlessInPage(dest, n)
-    .entry(layout, dest).index(Op.localSet, destEntry)
-    .missUnlessTagged(destEntry, TLB_BYTES, dest)
-    .get(dest).get(destEntry).load(TLB_BYTES + 4).op(Op.i32Add)
-    .get(value).get(n)
-    .op(Op.prefixMisc, 11, 0, Op.return, Op.end)
-    .get(dest).get(value).get(n).index(Op.call, layout.retriedCalls.memory_fill!)
-    .done();
-}
-
-function initHelper(layout: CodeLayout): Uint8Array {
-  return new Assembler([]).get(3).get(0).get(1).get(2).index(Op.call, layout.retriedCalls.memory_init!).done();
 }
 
 /**
@@ -191,9 +100,10 @@ const UNUSED_BODY = new Uint8Array([0, 0x00, 0x0b]);
 
 /**
  * Every helper, in HELPERS order, for a module laid out as `layout`; the access helpers whose
- * indices (accessHelper's order) are not in `usedAccess` get an empty body.
+ * indices (accessHelper's order) are not in `usedAccess`, and the copy and fill helpers the code
+ * does not call (`usedBulk`: [copy, fill]), get an empty body.
  */
-export function helperFunctions(layout: CodeLayout, usedAccess: ReadonlySet<number>): HelperFunction[] {
+export function helperFunctions(layout: CodeLayout, usedAccess: ReadonlySet<number>, usedBulk: readonly [boolean, boolean] = [true, true]): HelperFunction[] {
   const helpers: HelperFunction[] = [];
   ACCESS_KINDS.forEach((kind, i) => {
     const call = importNamed(kind.name);
@@ -204,8 +114,8 @@ export function helperFunctions(layout: CodeLayout, usedAccess: ReadonlySet<numb
     helpers.push({ name: `dogma$${name}`, params: call.params, results: call.results, body: retrying(layout, call, layout.rawCalls[name]!, layout.retriedCalls[name]!) });
   }
   const i32 = VALUE_TYPE_BYTE.i32;
-  helpers.push({ name: "dogma$copy", params: [i32, i32, i32], results: [], body: copyHelper(layout) });
-  helpers.push({ name: "dogma$fill", params: [i32, i32, i32], results: [], body: fillHelper(layout) });
+  helpers.push(usedBulk[0] ? { name: "dogma$copy", params: [i32, i32, i32], results: [], body: copyHelper(layout) } : { name: "", params: [i32, i32, i32], results: [], body: UNUSED_BODY });
+  helpers.push(usedBulk[1] ? { name: "dogma$fill", params: [i32, i32, i32], results: [], body: fillHelper(layout) } : { name: "", params: [i32, i32, i32], results: [], body: UNUSED_BODY });
   helpers.push({ name: "dogma$init", params: [i32, i32, i32, i32], results: [], body: initHelper(layout) });
   for (let opcode = 0x28; opcode <= 0x3e; opcode++) {
     for (const withOffset of [false, true]) {

@@ -5,7 +5,7 @@ import { codeLayout, type CodeLayout, type RewriteVariant } from "./output-layou
 import { checkPolicy, type LoaderPolicy } from "./policy.ts";
 import { chunkBodies, rewriteChunk, type BodyChunk, type ChunkOutcome, type CodeWorkers } from "./rewrite-code.ts";
 import { helperFunctions } from "./rewrite-helpers.ts";
-import { checkHeader, engineValidation, validationError } from "./validate.ts";
+import { checkHeader, codeSectionBytes, engineValidation, validationError } from "./validate.ts";
 import { DecodeError } from "./wasm/byte-reader.ts";
 import { readModule, type ModuleInfo } from "./wasm/module-info.ts";
 import { writeModule } from "./write-module.ts";
@@ -17,7 +17,11 @@ import { writeModule } from "./write-module.ts";
  * it gives back to the event loop between chunks so that the machine keeps running.
  */
 
-/** Below this, a binary is rewritten on this thread: handing it to workers costs more. */
+/**
+ * Below this much code, a binary is rewritten on this thread: handing it to workers costs more
+ * (and starting them costs tens of MB each). What counts is the code section, the work: a binary
+ * that is mostly data (flite: 21 MB, 0.2 MB of code) gains nothing from them.
+ */
 export const WORKER_THRESHOLD = 512 << 10;
 /** Input bytes per chunk handed to a worker. */
 const WORKER_CHUNK_BYTES = 1 << 20;
@@ -28,7 +32,7 @@ const SLICE_MS = 4;
 
 export async function rewriteModule(name: string, bytes: Uint8Array, policy: LoaderPolicy, workers: CodeWorkers | null, variant: RewriteVariant = {}): Promise<CacheRecord> {
   checkHeader(name, bytes, policy.maxBinaryBytes);
-  const runner = workers !== null && bytes.length >= WORKER_THRESHOLD ? workers : inThread;
+  const runner = workers !== null && codeSectionBytes(bytes) >= WORKER_THRESHOLD ? workers : inThread;
   const invalid = await runner.validate(bytes);
   if (invalid !== null) throw validationError(name, invalid);
   try {
@@ -38,15 +42,22 @@ export async function rewriteModule(name: string, bytes: Uint8Array, policy: Loa
     const layout = codeLayout(info.functionImports, info.functions.length, info.globals.length, variant);
     const outcomes = await runner.rewrite(bytes, layout, chunkBodies(info, runner === inThread ? SLICE_CHUNK_BYTES : WORKER_CHUNK_BYTES));
     const pieces: Uint8Array[] = [];
+    const hintPieces: Uint8Array[] = [];
+    let hintedFunctions = 0;
     const accessHelpers = new Set<number>();
+    const bulkHelpers: [boolean, boolean] = [false, false];
     let writesTables = false;
     for (const outcome of outcomes) {
       if (!outcome.ok) throw codeError(name, outcome, names);
       pieces.push(outcome.code);
+      hintPieces.push(outcome.hints);
+      hintedFunctions += outcome.hintedFunctions;
       writesTables ||= outcome.writesTables;
       for (const helper of outcome.accessHelpers) accessHelpers.add(helper);
+      bulkHelpers[0] ||= outcome.bulkHelpers[0];
+      bulkHelpers[1] ||= outcome.bulkHelpers[1];
     }
-    const rewritten = writeModule(info, layout, facts, { pieces }, helperFunctions(layout, accessHelpers));
+    const rewritten = writeModule(info, layout, facts, { pieces, hints: { pieces: hintPieces, functions: hintedFunctions } }, helperFunctions(layout, accessHelpers, bulkHelpers));
     return {
       rewritten,
       initialPages: facts.initialPages,

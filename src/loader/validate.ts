@@ -13,6 +13,28 @@ export function checkHeader(name: string, bytes: Uint8Array, maxBytes: number): 
 }
 
 /**
+ * The bytes of the code section's contents, read from the section headers alone (before the binary
+ * is validated, to choose where to rewrite it); a header that runs past the end counts the rest of
+ * the binary, for validation to refuse.
+ */
+export function codeSectionBytes(bytes: Uint8Array): number {
+  let at = 8;
+  while (at < bytes.length) {
+    const id = bytes[at++]!;
+    let size = 0;
+    for (let shift = 0; ; shift += 7) {
+      if (at >= bytes.length || shift > 28) return bytes.length;
+      const byte = bytes[at++]!;
+      size += (byte & 0x7f) * 2 ** shift;
+      if ((byte & 0x80) === 0) break;
+    }
+    if (id === 10) return Math.min(size, bytes.length - at);
+    at += size;
+  }
+  return 0;
+}
+
+/**
  * The engine's own validation: null when `bytes` are a valid module, else the engine's message,
  * which gives the precise reason and byte offset.
  */

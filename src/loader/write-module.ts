@@ -28,7 +28,12 @@ const FUNC_TYPE = 0x60;
 export interface RewrittenCode {
   /** The rewritten bodies of the program's functions, in order, each with its size: pieces to concatenate. */
   readonly pieces: readonly Uint8Array[];
+  /** The branch-hint section's function entries, in order, and how many there are. */
+  readonly hints?: { readonly pieces: readonly Uint8Array[]; readonly functions: number };
 }
+
+/** The custom section V8 reads branch hints from (the branch-hinting proposal's code metadata). */
+const BRANCH_HINT_SECTION = "metadata.code.branch_hint";
 
 export interface OutputFacts {
   readonly tableMaxima: readonly number[];
@@ -170,6 +175,15 @@ export function writeModule(info: ModuleInfo, layout: CodeLayout, facts: OutputF
   if (info.element) {
     const element = info.element;
     section(SectionId.element, (w) => writeElements(bytes, element.start, element.end, layout, w));
+  }
+
+  const hints = code.hints;
+  if (hints && hints.functions > 0) {
+    section(SectionId.custom, (w) => {
+      w.name(BRANCH_HINT_SECTION);
+      w.u32(hints.functions);
+      for (const piece of hints.pieces) w.bytes(piece);
+    });
   }
 
   // The code section: its pieces are appended as they are, without another copy.

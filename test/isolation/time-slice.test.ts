@@ -99,19 +99,52 @@ describe("the time slice holds against heavy instructions", () => {
     expect(calls).toBeLessThan(SLEEPS * 5000);
   });
 
-  it("a bulk operation spends fuel for its bytes, so the next safe point looks at the clock", async () => {
+  // Each program ends waiting for ever on a futex nobody wakes, so that its fuel can be read
+  // while it is alive (an ended process's fuel is set to -1, whatever it spent).
+  const waitForever = `(call $wait (i32.const ${COUNTER}) (i32.const 0) (i64.const -1)) drop`;
+  async function fuelLeft(program: Uint8Array): Promise<number> {
     const t = testMachine();
-    const once = wat(`(module (memory 20)
-      (func (export "_start") (memory.fill (i32.const 0x10000) (i32.const 7) (i32.const ${1 << 20}))))`);
-    const p = t.kernel.spawn(await t.loader.load(once, "once"), { entry: "_start" });
-    const fuel = () => p.fuel!.value as number;
-    const started = p.wait();
+    const p = t.kernel.spawn(await t.loader.load(program, "bulk"), { entry: "_start" });
     await t.kernel.run();
-    await started;
+    expect(t.kernel.stuck()).toEqual([p]);
+    const fuel = p.fuel!.value as number;
+    t.kernel.kill(p.pid);
+    return fuel;
+  }
+
+  it("a bulk operation spends fuel for its bytes, so the next safe point looks at the clock", async () => {
+    const once = wat(`(module
+      (import "dogma" "futex_wait" (func $wait (param i32 i32 i64) (result i32)))
+      (memory 20)
+      (func (export "_start")
+        (memory.fill (i32.const 0x10000) (i32.const 7) (i32.const ${1 << 20}))
+        ${waitForever}))`);
     // 1 MiB at BULK_BYTES_PER_FUEL bytes a unit is more than a whole check's fuel: spent to -1.
     expect((1 << 20) / BULK_BYTES_PER_FUEL).toBeGreaterThan(FUEL_PER_CHECK);
-    expect(p.outcome).toEqual({ kind: "exited", code: 0 });
-    expect(fuel()).toBe(-1);
+    expect(await fuelLeft(once)).toBe(-1);
+    // Without the fill, the same program spends a few units (its entry's safe point).
+    const none = wat(`(module
+      (import "dogma" "futex_wait" (func $wait (param i32 i32 i64) (result i32)))
+      (memory 20)
+      (func (export "_start") ${waitForever}))`);
+    expect(await fuelLeft(none)).toBeGreaterThan(FUEL_PER_CHECK - 10);
+  });
+
+  it("a bulk operation the module does itself (its pages in the TLB) spends fuel for its bytes too", async () => {
+    // The first fill touches the pages (the kernel's work, charged there); a short loop's safe
+    // point then refills the fuel; the second fill finds every page in the TLB and runs in the
+    // module (bulk-helpers.ts), which must charge the same; then a copy between those pages.
+    for (const second of [`(memory.fill (i32.const 0x10000) (i32.const 9) (i32.const ${1 << 20}))`, `(memory.copy (i32.const 0x10100) (i32.const 0x10000) (i32.const ${1 << 20}))`]) {
+      const twice = wat(`(module
+        (import "dogma" "futex_wait" (func $wait (param i32 i32 i64) (result i32)))
+        (memory 20)
+        (func (export "_start") (local $i i32)
+          (memory.fill (i32.const 0x10000) (i32.const 7) (i32.const ${(1 << 20) + 256}))
+          (loop $spin (local.set $i (i32.add (local.get $i) (i32.const 1))) (br_if $spin (i32.lt_u (local.get $i) (i32.const 3))))
+          ${second}
+          ${waitForever}))`);
+      expect(await fuelLeft(twice), second).toBe(-1);
+    }
   });
 
   it("a sleeper runs while a process of its priority fills 8 MiB per loop iteration", async () => {

