@@ -172,4 +172,25 @@ describe("the shell's language", () => {
     expect(m.faults).toEqual([]);
     await m.halt();
   }, 120_000);
+
+  it("stops runaway recursion (functions, $(...), eval, sourced files, pipelines of itself) with a message, and the shell goes on", async () => {
+    const { m, run } = await session();
+    const tooDeep = /nested too deep, stopped \(functions, scripts, \$\(\.\.\.\), eval and compound commands may nest 150 units deep\)\n/;
+    // Without the limit each of these used up the engine's stack and init restarted the shell.
+    const plain = await run("n=0; f() { n=$((n+1)); f; }; f");
+    expect(plain.err).toMatch(tooDeep);
+    expect(plain.out).toMatch(/^dogma:\/ \[2\]\$ $/);
+    expect((await run("echo $n")).out).toMatch(/^(4\d|5\d)\n/);
+    expect((await run("n=0; f() { n=$((n+1)); if true; then while true; do f; break; done; fi; }; f")).err).toMatch(tooDeep);
+    expect((await run("g() { x=$(g); }; g")).err).toMatch(tooDeep);
+    expect((await run("e() { eval e; }; e")).err).toMatch(tooDeep);
+    await run("echo '. /r.sh' > /r.sh");
+    expect((await run(". /r.sh")).err).toMatch(tooDeep);
+    // Each level starts two: the first to hit the limit stops them all, not 2^150 of them.
+    expect((await run("k() { k | k; }; k")).err).toMatch(tooDeep);
+    // A recursion that ends is not stopped, and the shell is the same process throughout.
+    expect((await run("d() { if [ $1 -gt 0 ]; then d $(($1 - 1)); else echo bottom; fi; }; d 30")).out).toMatch(/^bottom\n/);
+    expect(m.faults).toEqual([]);
+    await m.halt();
+  }, 120_000);
 });

@@ -396,8 +396,10 @@ function sourceBuiltin(sh: Shell, argv: string[]): i32 {
 function evalBuiltin(sh: Shell, text: string): i32 {
   const parsed = parseProgram(text);
   if (parsed.list == null) return fail(sh, "eval", parsed.error, 2);
+  if (!sh.enterNesting(2, "eval")) return sh.status;
   sh.status = 0;
   sh.runList(parsed.list!);
+  sh.leaveNesting(2);
   return sh.status;
 }
 
@@ -407,6 +409,7 @@ function shBuiltin(sh: Shell, argv: string[]): i32 {
     if (argv.length < 3) return usage(sh, "sh");
     const parsed = parseProgram(argv[2]);
     if (parsed.list == null) return fail(sh, "sh", parsed.error, 2);
+    if (!sh.enterNesting(2, "sh -c")) return sh.status;
     const context = sh.enterSubshell();
     if (argv.length > 3) sh.name0 = argv[3];
     sh.positionalArgs = argv.length > 4 ? argv.slice(4) : [];
@@ -414,6 +417,7 @@ function shBuiltin(sh: Shell, argv: string[]): i32 {
     sh.runList(parsed.list!);
     const status = sh.status;
     sh.leaveSubshell(context);
+    sh.leaveNesting(2);
     return status;
   }
   if (argv.length >= 2 && argv[1].startsWith("-") && argv[1] != "-") return usage(sh, "sh");
@@ -430,11 +434,13 @@ function shBuiltin(sh: Shell, argv: string[]): i32 {
 function evalInSubshell(sh: Shell, text: string): i32 {
   const parsed = parseProgram(text);
   if (parsed.list == null) return fail(sh, "sh", "line " + parsed.line.toString() + ": " + parsed.error, 2);
+  if (!sh.enterNesting(2, "sh")) return sh.status;
   const context = sh.enterSubshell();
   sh.status = 0;
   sh.runList(parsed.list!);
   const status = sh.status;
   sh.leaveSubshell(context);
+  sh.leaveNesting(2);
   return status;
 }
 
