@@ -14,7 +14,7 @@ afterAll(() => {
   for (const dir of made) rmSync(dir, { recursive: true, force: true });
 });
 
-const PROGRAMS = ["echo", "cat", "exitcode", "mkdir", "cp", "wc", "ls"];
+const PROGRAMS = ["echo", "cat", "exitcode", "mkdir", "cp", "wc", "ls", "head"];
 const CONFIG = `service registry registry
 driver  console  console  device=console interrupt=console memory=64
 driver  block    block    device=block interrupt=block memory=512
@@ -190,6 +190,26 @@ describe("the shell's language", () => {
     expect((await run("k() { k | k; }; k")).err).toMatch(tooDeep);
     // A recursion that ends is not stopped, and the shell is the same process throughout.
     expect((await run("d() { if [ $1 -gt 0 ]; then d $(($1 - 1)); else echo bottom; fi; }; d 30")).out).toMatch(/^bottom\n/);
+    expect(m.faults).toEqual([]);
+    await m.halt();
+  }, 120_000);
+
+  it("bounds what it holds between its own commands: a loop into head, a program into while read, $(...) of a huge output; the shell goes on", async () => {
+    const { m, run } = await session();
+    const line = "y".repeat(100);
+    // Without the bound the shell held the loop's endless output until it ran out of memory and init restarted it.
+    const loop = await run(`while true; do echo ${line}; done | head -1`);
+    expect(loop.out).toMatch(new RegExp(`^${line}\n`));
+    expect(loop.err).toContain("shell: more output than the shell holds for its next command (2 MiB, in memory: the shell runs its own commands one after another); stopped\n");
+    // A program's output into the shell's next command: the program is stopped at the bound.
+    const fromProgram = await run("cat /host/huge.wasm | while read l; do :; done");
+    expect(fromProgram.err).toContain("shell: cat /host/huge.wasm: more output than the shell holds for its next command or $(...) (2 MiB); stopped\n");
+    const captured = await run(`x=$(while true; do echo ${line}; done); echo \${#x}`);
+    expect(captured.err).toContain("shell: more output than the shell holds for $(...) (1 MiB, in memory: the shell runs its own commands one after another); stopped\n");
+    expect(captured.out).toMatch(/^10\d{5}\n/);
+    expect((await run("x=$(cat /host/huge.wasm); echo done")).out).toMatch(/^done\n/);
+    // What stays under the bound is whole, and the commands after the pipeline still run.
+    expect((await run("i=0; while [ $i -lt 500 ]; do echo $i; i=$((i+1)); done | wc -l; echo after")).out).toMatch(/^500\nafter\n/);
     expect(m.faults).toEqual([]);
     await m.halt();
   }, 120_000);

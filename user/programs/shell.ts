@@ -155,5 +155,9 @@ for (;;) {
   if (sh.flow == FLOW_ABORT) sh.status = 2;
   if (sh.flow == FLOW_EXIT) endSession(sh.status);
   sh.flow = FLOW_NONE;
+  // A full collection between commands: the incremental collector may let a command's garbage
+  // (megabytes after a large $(...) or pipeline) stand while the next one grows the heap to the
+  // shell's quota, where an allocation ends the shell.
+  __collect();
 }
 endSession(sh.status);

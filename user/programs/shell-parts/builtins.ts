@@ -347,29 +347,36 @@ function separates(ifs: string, c: string, blank: bool): bool {
   return ifs.includes(c) && (!blank || c == " " || c == "\t" || c == "\n");
 }
 
-/** `text` split at `ifs` into at most `n` fields (the last takes the rest, trailing blanks off). */
+/**
+ * `text` split at `ifs` into at most `n` fields (the last takes the rest, trailing blanks off).
+ * Fields are cut as slices of `text` (a line may be megabytes: one character at a time would copy
+ * it over and over); only a backslash joins pieces.
+ */
 function splitRead(text: string, ifs: string, n: i32, raw: bool): string[] {
   const out = new Array<string>();
   let i = 0;
   while (i < text.length && separates(ifs, text.charAt(i), true)) i++;
   let field = "";
+  let piece = i;
   while (i < text.length) {
     const c = text.charAt(i);
     if (!raw && c == "\\" && i + 1 < text.length) {
-      field += text.charAt(i + 1);
+      field += text.substring(piece, i) + text.charAt(i + 1);
       i += 2;
+      piece = i;
       continue;
     }
     if (separates(ifs, c, false) && out.length < n - 1) {
-      out.push(field);
+      out.push(field + text.substring(piece, i));
       field = "";
       i++;
       while (i < text.length && separates(ifs, text.charAt(i), true)) i++;
+      piece = i;
       continue;
     }
-    field += c;
     i++;
   }
+  field += text.substring(piece, i);
   if (out.length == n - 1) {
     let end = field.length;
     while (end > 0 && separates(ifs, field.charAt(end - 1), true)) end--;

@@ -16,10 +16,10 @@ import { parseProgram, assignmentName } from "./parse";
 import { Expander, ExpansionHost, matchPattern } from "./expand";
 import { glob } from "./glob";
 import { Variables } from "./variables";
-import { Channel, ByteBuffer, IO_CONSOLE, IO_CAP, IO_BUFFER, IO_PIPE_NEXT, IO_NULL } from "./channel";
+import { Channel, ByteBuffer, IO_CONSOLE, IO_CAP, IO_BUFFER, IO_PIPE_NEXT, IO_NULL, MAX_SUBSTITUTION_BYTES } from "./channel";
 import { Command, Pipeline, OpenedFile } from "./pipeline";
 import { Launcher, Job, STOPPED_STATUS } from "./jobs";
-import { ShellFiles } from "./shell-files";
+import { ShellFiles, textStatus } from "./shell-files";
 import { isBuiltin, isSpecialBuiltin, runBuiltin } from "./builtins";
 
 export const FLOW_NONE: i32 = 0;
@@ -29,6 +29,8 @@ export const FLOW_RETURN: i32 = 3;
 export const FLOW_EXIT: i32 = 4;
 /** Nesting went too deep: everything unwinds to the prompt (or ends the script). */
 export const FLOW_ABORT: i32 = 5;
+/** The output of the stage that runs had no more room (MAX_HELD_BYTES): the stage ends. */
+export const FLOW_STOP_STAGE: i32 = 6;
 
 /**
  * How deep the shell's own recursion may go, in units of about 4 KiB of the engine's stack (a
@@ -167,7 +169,7 @@ export class Shell extends ExpansionHost {
       this.substitutionStatus = 2;
       return "";
     }
-    const buffer = new ByteBuffer();
+    const buffer = new ByteBuffer(MAX_SUBSTITUTION_BYTES);
     const savedFds = this.fds;
     this.fds = [savedFds[0], Channel.memory(buffer), savedFds[2]];
     if (!this.enterNesting(2, "$(...)")) return "";
@@ -176,6 +178,7 @@ export class Shell extends ExpansionHost {
     this.runList(parsed.list!);
     this.substitutionStatus = this.status;
     this.leaveSubshell(context);
+    this.sayHeldTooMuch(buffer);
     this.leaveNesting(2);
     this.status = savedStatus;
     this.fds = savedFds;
@@ -268,6 +271,13 @@ export class Shell extends ExpansionHost {
   }
 
   private runAndOr(a: AndOr): void {
+    if (this.fds[1].overflowed) {
+      // Like a writer whose pipe broke: what it would write has nowhere to go.
+      this.sayHeldTooMuch(this.fds[1].buffer!);
+      this.status = 1;
+      this.flow = FLOW_STOP_STAGE;
+      return;
+    }
     let lastRan = false;
     for (let i = 0; i < a.pipelines.length && this.flow == FLOW_NONE; i++) {
       const join = a.joins[i];
@@ -279,6 +289,14 @@ export class Shell extends ExpansionHost {
       lastRan = last && !a.pipelines[i].bang;
     }
     if (this.errexit && lastRan && this.status != 0 && this.conditionDepth == 0 && this.flow == FLOW_NONE) this.flow = FLOW_EXIT;
+  }
+
+  /** Says, once a buffer, that output was refused past MAX_HELD_BYTES. */
+  sayHeldTooMuch(buffer: ByteBuffer): void {
+    if (!buffer.full || buffer.fullSaid) return;
+    buffer.fullSaid = true;
+    const what = buffer.limit == MAX_SUBSTITUTION_BYTES ? "$(...)" : "its next command";
+    this.error("more output than the shell holds for " + what + " (" + (buffer.limit >> 20).toString() + " MiB, in memory: the shell runs its own commands one after another); stopped");
   }
 
   /** Runs a condition (if, while): set -e does not apply in it. */
@@ -379,6 +397,7 @@ export class Shell extends ExpansionHost {
         this.execStage(stages[i]);
         if (context != null) this.leaveSubshell(context!);
         this.fds = saved;
+        if (buffer != null) this.sayHeldTooMuch(buffer!);
       }
       if (buffer != null) from = Channel.memory(buffer!);
       i = end;
@@ -786,7 +805,7 @@ export class Shell extends ExpansionHost {
   runScript(path: string, args: string[], current: bool): void {
     const text = this.files.readText(path);
     if (text == null) {
-      this.error(path + ": " + statusText(this.files.lastStatus));
+      this.error(path + ": " + textStatus(this.files.lastStatus));
       this.status = this.files.lastStatus == -201 ? 127 : 126;
       return;
     }
