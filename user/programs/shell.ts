@@ -151,8 +151,11 @@ for (;;) {
     continue;
   }
   sh.flow = FLOW_NONE;
+  launcher.listen(true);
   sh.runList(parsed.list!);
-  if (sh.flow == FLOW_ABORT) sh.status = 2;
+  if (launcher.interrupted) sh.status = 130;
+  else if (sh.flow == FLOW_ABORT) sh.status = 2;
+  launcher.listen(false);
   if (sh.flow == FLOW_EXIT) endSession(sh.status);
   sh.flow = FLOW_NONE;
   // A full collection between commands: the incremental collector may let a command's garbage

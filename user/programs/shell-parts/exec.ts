@@ -271,6 +271,12 @@ export class Shell extends ExpansionHost {
   }
 
   private runAndOr(a: AndOr): void {
+    if (this.launcher.interrupted) {
+      // ^C ended a job of this line: the rest of the line does not run (sh stops on SIGINT too).
+      this.status = 130;
+      this.flow = FLOW_ABORT;
+      return;
+    }
     if (this.fds[1].stopsWriter) {
       // A writer whose pipe broke, or whose output the shell can hold no more of: it ends here.
       if (this.fds[1].kind == IO_BUFFER) this.sayHeldTooMuch(this.fds[1].buffer!);
@@ -577,6 +583,11 @@ export class Shell extends ExpansionHost {
 
   /** After a loop's body: whether the loop ends (break, return, exit), taking a continue or break of this level. */
   private loopEnds(): bool {
+    if (this.launcher.checkInterrupt()) {
+      this.status = 130;
+      this.flow = FLOW_ABORT;
+      return true;
+    }
     if (this.flow == FLOW_BREAK) {
       if (--this.flowLevels <= 0) this.flow = FLOW_NONE;
       return true;

@@ -120,6 +120,10 @@ export class Launcher {
   }
   /** Why the last start failed (null: it did not). */
   failure: StartFailure | null = null;
+  /** A ^C came while the command line ran: what runs stops (the shell's loops, the line). */
+  interrupted: bool = false;
+  /** Whether a command line runs (^C is the shell's then: listen). */
+  private listening: bool = false;
   readonly binaries: BinaryLoader;
 
   constructor(
@@ -344,8 +348,7 @@ export class Launcher {
    */
   wait(job: Job): i32 {
     job.background = false;
-    const interrupt = this.notices.mint(INTERRUPT_BADGE, RIGHT_RECEIVER_SEND);
-    if (interrupt > 0) this.console.setForeground(<u32>interrupt | CAP_MOVE);
+    this.takeInterrupts(true);
     let idle: u64 = 1_000_000;
     while (!job.done) {
       if (this.heldTooMuch(job)) {
@@ -374,21 +377,49 @@ export class Launcher {
         new Memory(job.memory).destroy();
         for (let i = 0; i < job.programs.length; i++) job.programs[i].ended = true;
         job.status = 130;
+        this.interrupted = true;
         break;
       }
       if (badge == INTERRUPT_BADGE && label == CONSOLE_SUSPENDED) {
         if (job.pumps.length > 0) continue;
         this.suspend(job);
-        this.console.setForeground(0);
+        this.takeInterrupts(this.listening);
         this.console.writeString("\n[" + job.id.toString() + "]+ Stopped  " + job.text + "\n");
         return STOPPED_STATUS;
       }
       if (label == MSG_PROCESS_ENDED) this.ended(badge);
     }
     this.finishPumps(job);
-    this.console.setForeground(0);
+    this.takeInterrupts(this.listening);
     this.forget(job);
     return job.status;
+  }
+
+  /**
+   * While a command line runs (`on`), ^C comes to the shell too, not only while it waits for a
+   * job: its own loops stop at their next turn (Shell.loopEnds). At the prompt it does not (the
+   * line editor reads ^C itself).
+   */
+  listen(on: bool): void {
+    this.listening = on;
+    this.interrupted = false;
+    this.takeInterrupts(on);
+  }
+
+  /** Makes the console send ^C and ^Z to the shell's notices (`on`), or to nobody. */
+  private takeInterrupts(on: bool): void {
+    if (!on) {
+      this.console.setForeground(0);
+      return;
+    }
+    const interrupt = this.notices.mint(INTERRUPT_BADGE, RIGHT_RECEIVER_SEND);
+    if (interrupt > 0) this.console.setForeground(<u32>interrupt | CAP_MOVE);
+  }
+
+  /** Takes the notices that came (ends of jobs, a ^C) without waiting: whether a ^C has come since the line began. */
+  checkInterrupt(): bool {
+    this.poll();
+    return this.interrupted;
   }
 
   /**
@@ -400,7 +431,7 @@ export class Launcher {
     let done = 0;
     let idle: u64 = FEED_IDLE_NS;
     while (done < len) {
-      if (job.done || streamInfo(end) < 0) return false;
+      if (job.done || this.interrupted || streamInfo(end) < 0) return false;
       const room = msgWord(2);
       if (room == 0xffffffff) return false;
       if (room == 0) {
@@ -428,7 +459,16 @@ export class Launcher {
   private watch(job: Job, idle: u64): void {
     if (this.pumpsLeft(job) && this.pump(job)) idle = 0;
     if (this.notices.receive(idle) < 0) return;
-    if (msgLabel() == MSG_PROCESS_ENDED && msgBadge() != INTERRUPT_BADGE) this.ended(msgBadge());
+    const badge = msgBadge();
+    const label = msgLabel();
+    if (label == MSG_PROCESS_ENDED && badge != INTERRUPT_BADGE) this.ended(badge);
+    if (badge == INTERRUPT_BADGE && label == CONSOLE_INTERRUPTED) {
+      // ^C while the shell feeds the job: the job ends, and so does the stage feeding it.
+      new Memory(job.memory).destroy();
+      for (let i = 0; i < job.programs.length; i++) job.programs[i].ended = true;
+      job.status = 130;
+      this.interrupted = true;
+    }
   }
 
   /** Ends the input of the job `feed` fed (no more comes): its write end is closed and dropped. */
@@ -481,6 +521,7 @@ export class Launcher {
   poll(): void {
     while (this.notices.receive(0) >= 0) {
       if (msgLabel() == MSG_PROCESS_ENDED) this.ended(msgBadge());
+      else if (msgBadge() == INTERRUPT_BADGE && msgLabel() == CONSOLE_INTERRUPTED) this.interrupted = this.listening;
     }
   }
 
