@@ -23,15 +23,18 @@ export function installRefusals(m: Manifest, context: InstallContext): string[] 
     why.push("its manifest does not parse: " + m.error);
     return why; // nothing else can be read from it
   }
-  const installed = context.installed;
-  for (let i = 0; i < installed.length; i++) {
-    if (installed[i].name == m.name) why.push(m.name + " " + installed[i].version + " is installed already (uninstall it first)");
+  // The program's own record (installed already) is the one reason it gives: the rest is checked against the others.
+  const installed = new Array<Manifest>();
+  for (let i = 0; i < context.installed.length; i++) {
+    const other = context.installed[i];
+    if (other.name == m.name) why.push(m.name + " " + other.version + " is installed already (uninstall it first)");
+    else installed.push(other);
   }
   if (<u32>m.memoryPages > context.memoryPages) {
     why.push("it asks for " + m.memoryPages.toString() + " pages of memory; the machine has " + context.memoryPages.toString());
   }
-  claims(m, m.devices, "device", context, why);
-  claims(m, m.interrupts, "interrupt line", context, why);
+  claims(m, m.devices, "device", installed, context.devices, why);
+  claims(m, m.interrupts, "interrupt line", installed, context.devices, why);
   for (let i = 0; i < m.provides.length; i++) {
     const service = m.provides[i].service;
     for (let k = 0; k < installed.length; k++) {
@@ -50,13 +53,12 @@ export function installRefusals(m: Manifest, context: InstallContext): string[] 
 }
 
 /** `m`'s devices (or interrupt lines) must exist and be driven by no installed driver. */
-function claims(m: Manifest, names: string[], what: string, context: InstallContext, why: string[]): void {
-  const devices = context.devices;
+function claims(m: Manifest, names: string[], what: string, installed: Manifest[], devices: string[] | null, why: string[]): void {
   for (let i = 0; i < names.length; i++) {
     const name = names[i];
     if (devices != null && !devices.includes(name)) why.push("no " + what + " named " + name + " on this machine");
-    for (let k = 0; k < context.installed.length; k++) {
-      const other = context.installed[k];
+    for (let k = 0; k < installed.length; k++) {
+      const other = installed[k];
       const theirs = what == "device" ? other.devices : other.interrupts;
       if (theirs.includes(name)) why.push(what + " " + name + " is driven by " + other.name + " already");
     }
