@@ -50,8 +50,10 @@ export interface Manifest {
   readonly name: string;
   readonly version: string;
   readonly kind: ManifestKind;
-  /** Pages of its own Memory (0: it lives in its parent's). */
+  /** Pages of memory it needs to run (0: it says nothing; it lives in its parent's Memory). */
   readonly memoryPages: number;
+  /** The quota of its own Memory, at least memoryPages: a limit, not a reservation (paging backs it). */
+  readonly memoryLimit: number;
   readonly devices: string[];
   readonly interrupts: string[];
   readonly provides: Dependency[];
@@ -85,6 +87,7 @@ export function parseManifest(text: string): Manifest {
   let version = "";
   let kind: ManifestKind | "" = "";
   let memoryPages = 0;
+  let memoryLimit = 0;
   let pin = -1;
   let pagerPages = 0;
   const devices: string[] = [];
@@ -122,9 +125,12 @@ export function parseManifest(text: string): Manifest {
       }
       case "memory": {
         if (memoryPages) fail("a second memory line");
-        memoryPages = count(one("PAGES"));
+        if (f.length !== 2 && f.length !== 3) fail("expected: memory PAGES [LIMIT]");
+        memoryPages = count(f[1]);
         if (memoryPages <= 0) fail(`memory ${f[1]} is not a number of pages`);
-        slots.push({ grant: `memory=${memoryPages}`, line });
+        memoryLimit = f.length === 3 ? count(f[2]) : memoryPages;
+        if (memoryLimit < memoryPages) fail(`memory limit ${f[2]} is not a number of pages at least ${memoryPages}`);
+        slots.push({ grant: `memory=${memoryLimit}`, line });
         break;
       }
       case "device":
@@ -190,7 +196,7 @@ export function parseManifest(text: string): Manifest {
   if (kind !== "driver" && (devices.length > 0 || interrupts.length > 0)) {
     throw new ManifestError(0, `a ${kind} drives no device: only a driver may name one`);
   }
-  return { name, version, kind, memoryPages, devices, interrupts, provides, needs, caps, pin, pagerPages, slots };
+  return { name, version, kind, memoryPages, memoryLimit, devices, interrupts, provides, needs, caps, pin, pagerPages, slots };
 }
 
 /** A decimal count of at most 9 digits, or -1. */

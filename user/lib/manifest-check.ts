@@ -31,7 +31,7 @@ export function installRefusals(m: Manifest, context: InstallContext): string[] 
     else installed.push(other);
   }
   if (<u32>m.memoryPages > context.memoryPages) {
-    why.push("it asks for " + m.memoryPages.toString() + " pages of memory; the machine has " + context.memoryPages.toString());
+    why.push("it needs " + m.memoryPages.toString() + " pages of memory; the machine has " + context.memoryPages.toString());
   }
   claims(m, m.devices, "device", installed, context.devices, why);
   claims(m, m.interrupts, "interrupt line", installed, context.devices, why);

@@ -38,7 +38,10 @@ export class Manifest {
   version: string = "";
   /** program, service or driver. */
   kind: string = "";
+  /** Pages of memory it needs to run (0: it says nothing; it lives in its parent's Memory). */
   memoryPages: i32 = 0;
+  /** The quota of its own Memory, at least memoryPages: a limit, not a reservation (paging backs it). */
+  memoryLimit: i32 = 0;
   devices: string[] = [];
   interrupts: string[] = [];
   provides: ManifestDependency[] = [];
@@ -198,10 +201,12 @@ function parseLine(m: Manifest, f: string[], line: i32): string {
   }
   if (what == "memory") {
     if (m.memoryPages != 0) return "a second memory line";
-    if (f.length != 2) return "expected: memory PAGES";
+    if (f.length != 2 && f.length != 3) return "expected: memory PAGES [LIMIT]";
     m.memoryPages = count(f[1]);
     if (m.memoryPages <= 0) return "memory " + f[1] + " is not a number of pages";
-    m.slots.push(new ManifestSlot("memory=" + m.memoryPages.toString(), line));
+    m.memoryLimit = f.length == 3 ? count(f[2]) : m.memoryPages;
+    if (m.memoryLimit < m.memoryPages) return "memory limit " + f[2] + " is not a number of pages at least " + m.memoryPages.toString();
+    m.slots.push(new ManifestSlot("memory=" + m.memoryLimit.toString(), line));
     return "";
   }
   if (what == "device" || what == "interrupt") {
