@@ -1,0 +1,214 @@
+// The installer (docs/MANIFESTS.md), at the console of the default system booted from its
+// manifests alone: `install` refuses a program whose manifest does not parse, a driver of a device
+// another driver holds or the machine lacks, a program needing a service nobody provides or
+// speaking another contract, one needing more memory than the machine has, code the loader
+// refuses, listing every reason; it installs the rest as /bin/NAME with its record in
+// /etc/manifests; `uninstall` refuses to remove what another program needs, unless forced.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { modulesOf } from "../../src/boot/config-modules.ts";
+import { ManifestError, parseManifest, withManifestSection } from "../../src/boot/manifest.ts";
+import { FolderShare } from "../../src/hosts/node/folder-share.ts";
+import { MemoryBlockBackend } from "../../src/machine/devices/block-backend.ts";
+import { BlockDevice } from "../../src/machine/devices/block.ts";
+import { HostShareDevice } from "../../src/machine/devices/host-share.ts";
+import { DeviceLine } from "../../src/machine/devices/standard-devices.ts";
+import { type BootedMachine, bootMachine, testConsole, testTimer } from "../helpers/booted-machine.ts";
+import { patience } from "../helpers/patience.ts";
+import { program } from "../helpers/programs.ts";
+
+const MEMORY_PAGES = 8192; // the test machine's 32 MiB
+const config = readFileSync(join(import.meta.dirname, "../../user/boot/init.conf"), "utf8");
+const folder = mkdtempSync(join(tmpdir(), "dogma-install-"));
+afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+const manifest = (name: string, kind: string, ...lines: string[]) => [`name ${name}`, "version 1.0", `kind ${kind}`, ...lines, ""].join("\n");
+/** A binary of `base` (a built program) carrying `text` as its manifest, written to the share as NAME.wasm. */
+function share(name: string, text: string | null, base = "hello"): void {
+  const bytes = program(base);
+  writeFileSync(join(folder, `${name}.wasm`), text === null ? bytes : withManifestSection(bytes, text));
+}
+
+const GARBLED = "name garbled\nversion one\nkind program\n";
+/** Manifests that do not parse: the shell's reader (user/lib/manifest.ts) must say what the build's says. */
+const BAD = [
+  "version 1\nkind program\n",
+  "name bad0\nkind program\n",
+  "name bad0\nversion 1\n",
+  "name Bad\n",
+  "name bad0\nname again\n",
+  "name bad0\nversion 1\nkind daemon\n",
+  "name bad0\nversion 1\nkind driver\nmemory lots\n",
+  "name bad0\nversion 1\nkind driver\nmemory 64 32\n",
+  "name bad0\nversion 1\nkind driver\ndevice console\ndevice console\n",
+  "name bad0\nversion 1\nkind driver\nneeds fs\n",
+  "name bad0\nversion 1\nkind driver\nneeds fs filesystem\n",
+  "name bad0\nversion 1\nkind driver\nneeds fs FileSystem@xyz\n",
+  "name bad0\nversion 1\nkind driver\nprovides fs FileSystem optional\n",
+  "name bad0\nversion 1\nkind driver\nprovides fs A\nprovides fs B\n",
+  "name bad0\nversion 1\nkind driver\ncap root\n",
+  "name bad0\nversion 1\nkind driver\ncap kernel\ncap kernel\n",
+  "name bad0\nversion 1\nkind driver\ncap pager=0\n",
+  "name bad0\nversion 1\nkind driver\npin 3\n",
+  "name bad0\nversion 1\nkind driver\ncolour blue\n",
+  "name bad0\nversion 1\nkind program\ndevice block\n",
+];
+
+beforeAll(() => {
+  share("dupcon", manifest("dupcon", "driver", "device console", "interrupt console"));
+  share("laser", manifest("laser", "driver", "device laser"));
+  share("lonely", manifest("lonely", "program", "needs nosuch Nothing"));
+  share("huge", manifest("huge", "program", "memory 999999"));
+  share("garbled", GARBLED);
+  BAD.forEach((text, i) => share(`bad${i}`, text));
+  share("bare", null, "crasher");
+  share("long", `# ${"x".repeat(5000)}\n`);
+  share("everything", manifest("everything", "driver", "memory 999999", "device block", "needs nosuch Nothing", "provides fs FileSystem"));
+  // Code the loader refuses: a type section that says it holds 5 types and holds none.
+  const broken = withManifestSection(program("hello"), manifest("broken", "program")).subarray(0, 8 + 2 + manifest("broken", "program").length + 15);
+  writeFileSync(join(folder, "broken.wasm"), new Uint8Array([...broken, 0x01, 0x01, 0x05]));
+  share("greeter", manifest("greeter", "program", "needs log Log"), "greet");
+  share("provider", manifest("provider", "service", "provides widget Widget@0123456789"));
+  share("consumer", manifest("consumer", "program", "needs widget Widget"));
+  share("stale", manifest("stale", "program", "needs widget Widget@fedcba9876"));
+});
+
+let m: BootedMachine;
+/** Types `line`; what it printed (up to the next prompt) and what it said on the errors stream. */
+async function run(line: string): Promise<{ out: string; err: string }> {
+  const before = m.stdout().length;
+  const errors = m.stderr().length;
+  m.type(line + "\r");
+  await m.until(`the prompt after ${JSON.stringify(line)}`, () => /dogma:\/[^\n]*\$ $/.test(m.stdout().slice(before + line.length + 1)));
+  const out = m.stdout().slice(before + line.length + 1);
+  return { out: out.slice(0, out.lastIndexOf("dogma:")), err: m.stderr().slice(errors) };
+}
+
+beforeAll(async () => {
+  const shared = await FolderShare.open(folder);
+  m = await bootMachine(config, modulesOf(config), {
+    devices: (t) => [
+      testConsole(t),
+      new BlockDevice(DeviceLine.BLOCK, t.machine.interrupts, new MemoryBlockBackend(64 << 20)),
+      testTimer(t),
+      new HostShareDevice(DeviceLine.SHARE, t.machine.interrupts, shared),
+    ],
+    interactive: true,
+  });
+  await m.until("the prompt", () => m.stdout().includes("dogma:/$ "));
+}, patience(90_000));
+
+afterAll(async () => {
+  await m?.halt();
+});
+
+describe("the default system, from its manifests", () => {
+  it("boots with every service started from its manifest and the boot modules recorded as installed", async () => {
+    const log = (await run("dmesg | grep 'init: '")).out;
+    for (const name of ["registry", "log", "console", "timer", "block", "fs", "hostfs", "pipe", "procman", "pager", "shell"]) {
+      expect(log).toMatch(new RegExp(`init: started ${name} \\(pid \\d+\\)`));
+    }
+    expect(log).not.toContain("refused");
+    const record = (await run("ls /etc/manifests")).out.split(/\s+/);
+    for (const name of ["fs", "block", "console", "shell", "ls", "greet"]) expect(record).toContain(name);
+    expect((await run("cat /etc/manifests/block")).out).toBe(readFileSync(join(import.meta.dirname, "../../user/drivers/block.manifest"), "utf8"));
+  });
+});
+
+describe("install", () => {
+  it("refuses a driver of a device another driver holds", async () => {
+    const { err } = await run("install /host/dupcon.wasm");
+    expect(err).toBe("install: refused dupcon 1.0:\n  device console is driven by console already\n  interrupt line console is driven by console already\n");
+    expect((await run("ls /bin/dupcon /etc/manifests/dupcon")).err).toContain("no such file");
+  });
+
+  it("refuses a driver of a device the machine lacks", async () => {
+    expect((await run("install /host/laser.wasm")).err).toBe("install: refused laser 1.0:\n  no device named laser on this machine\n");
+  });
+
+  it("refuses a program needing a service nobody provides", async () => {
+    expect((await run("install /host/lonely.wasm")).err).toBe(
+      "install: refused lonely 1.0:\n  it needs service nosuch speaking Nothing, which no installed program provides\n",
+    );
+  });
+
+  it("refuses a manifest that does not parse, with the build's own message", async () => {
+    let message = "";
+    try {
+      parseManifest(GARBLED);
+    } catch (error) {
+      message = (error as ManifestError).message;
+    }
+    expect(message).toBe('line 2: "one" is not a version (1, 1.2 or 1.2.3)');
+    expect((await run("install /host/garbled.wasm")).err).toBe(`install: refused /host/garbled.wasm:\n  its manifest does not parse: ${message}\n`);
+  });
+
+  it("says what is wrong with a manifest as the build does, for every kind of mistake", async () => {
+    for (const [i, text] of BAD.entries()) {
+      let message = "";
+      try {
+        parseManifest(text);
+      } catch (error) {
+        message = (error as ManifestError).message;
+      }
+      expect(message, text).not.toBe("");
+      expect((await run(`install /host/bad${i}.wasm`)).err, text).toBe(`install: refused /host/bad${i}.wasm:\n  its manifest does not parse: ${message}\n`);
+    }
+  });
+
+  it("refuses a program asking for more memory than the machine has", async () => {
+    expect((await run("install /host/huge.wasm")).err).toBe(`install: refused huge 1.0:\n  it needs 999999 pages of memory; the machine has ${MEMORY_PAGES}\n`);
+  });
+
+  it("refuses a binary without a manifest or with one too long to read, and code the loader refuses", async () => {
+    expect((await run("install /host/bare.wasm")).err).toBe("install: refused /host/bare.wasm:\n  it has no manifest (a dogma.manifest section)\n");
+    expect((await run("install /host/long.wasm")).err).toBe(
+      "install: refused /host/long.wasm:\n  its manifest section is malformed: 5003 bytes of manifest, more than a manifest may have (4096)\n",
+    );
+    expect((await run("install /host/broken.wasm")).err).toMatch(/^install: refused broken 1\.0:\n {2}its code does not load: .+\n$/);
+  });
+
+  it("lists every reason of a refusal, not the first", async () => {
+    const { err, out } = await run("install /host/everything.wasm; echo status $?");
+    expect(err.split("\n")).toEqual([
+      "install: refused everything 1.0:",
+      `  it needs 999999 pages of memory; the machine has ${MEMORY_PAGES}`,
+      "  device block is driven by block already",
+      "  service fs is provided by fs already",
+      "  it needs service nosuch speaking Nothing, which no installed program provides",
+      "",
+    ]);
+    expect(out).toBe("status 1\n");
+  });
+
+  it("installs a program whose checks pass: it runs from /bin, and is installed only once", async () => {
+    expect((await run("install -n /host/greeter.wasm")).out).toBe("greeter 1.0 (program) may be installed\n");
+    expect((await run("ls /bin/greeter")).err).toContain("no such file");
+    expect((await run("install /host/greeter.wasm")).out).toBe("installed greeter 1.0 (program) as /bin/greeter\n");
+    expect((await run("greeter you")).out).toBe("hello, you\n");
+    expect((await run("cat /etc/manifests/greeter")).out).toBe(manifest("greeter", "program", "needs log Log"));
+    expect((await run("install /host/greeter.wasm")).err).toBe("install: refused greeter 1.0:\n  greeter 1.0 is installed already (uninstall it first)\n");
+  });
+
+  it("checks contracts: a dependency speaking another contract is refused; uninstall refuses to remove what another needs, unless forced", async () => {
+    expect((await run("install /host/consumer.wasm")).err).toContain("it needs service widget speaking Widget, which no installed program provides");
+    expect((await run("install /host/provider.wasm")).out).toBe("installed provider 1.0 (service) as /bin/provider\n");
+    expect((await run("install /host/consumer.wasm")).out).toBe("installed consumer 1.0 (program) as /bin/consumer\n");
+    expect((await run("install /host/stale.wasm")).err).toBe(
+      "install: refused stale 1.0:\n  it needs service widget speaking Widget@fedcba9876; provider provides it speaking Widget@0123456789\n",
+    );
+    expect((await run("uninstall provider")).err).toBe(
+      "uninstall: refused provider:\n  consumer needs service widget, which provider provides\n  (uninstall -f provider removes it anyway)\n",
+    );
+    expect((await run("uninstall block")).err).toContain("fs needs service block, which block provides");
+    expect((await run("uninstall consumer")).out).toBe("uninstalled consumer\n");
+    expect((await run("uninstall consumer")).err).toBe("uninstall: consumer is not installed\n");
+    expect((await run("install /host/consumer.wasm")).out).toBe("installed consumer 1.0 (program) as /bin/consumer\n");
+    const forced = await run("uninstall -f provider");
+    expect(forced.err).toBe("uninstall: forced: consumer needs service widget, which provider provides\n");
+    expect(forced.out).toBe("uninstalled provider\n");
+    expect((await run("ls /bin/provider /etc/manifests/provider")).err).toContain("no such file");
+  });
+});
