@@ -59,13 +59,26 @@ export class Manifest {
     return this.caps.includes(cap);
   }
 
-  /** The line of the manifest that asked for `slot` (3 is the first it asks for), or "". */
-  lineOfSlot(slot: i32): string {
-    const i = slot - 3;
-    if (i < 0 || i >= this.slots.length) return "";
+  /**
+   * What init gives it, a capability at a time from slot 3: each one's grant and line (boot-modules
+   * takes two slots: the Images Cappage and the boot info's view).
+   */
+  capabilitySlots(): ManifestSlot[] {
+    const out = new Array<ManifestSlot>();
+    for (let i = 0; i < this.slots.length; i++) {
+      out.push(this.slots[i]);
+      if (this.slots[i].grant == "boot-modules") out.push(this.slots[i]);
+    }
+    return out;
+  }
+
+  /** The text of line `n` (from 1), without its comment or surrounding spaces. */
+  lineText(n: i32): string {
     const lines = this.text.split("\n");
-    const n = this.slots[i].line;
-    return n >= 1 && n <= lines.length ? lines[n - 1].trim() : "";
+    if (n < 1 || n > lines.length) return "";
+    const line = lines[n - 1];
+    const hash = line.indexOf("#");
+    return (hash >= 0 ? line.substring(0, hash) : line).trim();
   }
 }
 
