@@ -117,6 +117,32 @@ describe("the default system, from its manifests", () => {
   });
 });
 
+describe("caps PID", () => {
+  it("shows, for a service started from its manifest, the line that asked for each capability; a shell's job, none", async () => {
+    const ps = (await run("ps")).out;
+    const pid = /^ *(\d+) +1 .* fs$/m.exec(ps)?.[1];
+    expect(pid, ps).toBeDefined();
+    const caps = (await run(`caps ${pid}`)).out;
+    expect(caps.split("\n").slice(0, 2)).toEqual(["fs was started from its manifest (/etc/manifests/fs)", "SLOT KIND       RIGHTS     BADGE"]);
+    expect(caps).toMatch(/^ {3}2 receiver .*  every process: the registry$/m);
+    expect(caps).toMatch(/^ {3}3 memory .*  manifest line 7: memory {3}1024 8192$/m);
+    expect(caps).toMatch(/^ {3}4 cappage .*  manifest line 8: provides fs FileSystem shared$/m);
+    expect(caps).toMatch(/^ {3}5 cappage .*  manifest line 9: cap {6}boot-modules$/m);
+    expect(caps).toMatch(/^ {3}6 region .*  manifest line 9: cap {6}boot-modules$/m);
+    expect(caps).toMatch(/^ {3}7 receiver .*  manifest line 10: cap {6}control$/m);
+    // The file system keeps its kernel-info as a copy without rights, elsewhere, and drops what was given at slot 8.
+    expect(caps).not.toMatch(/^ {3}8 .*manifest line/m);
+    expect(caps).not.toMatch(/^ {3}9 .*manifest line/m);
+    await run("sleep 30 &");
+    const job = (await run("echo $!")).out.trim();
+    expect(job).toMatch(/^\d+$/);
+    const jobCaps = (await run(`caps ${job}`)).out;
+    expect(jobCaps).toContain("SLOT KIND");
+    expect(jobCaps).not.toContain("manifest");
+    await run(`kill ${job}`);
+  });
+});
+
 describe("install", () => {
   it("refuses a driver of a device another driver holds", async () => {
     const { err } = await run("install /host/dupcon.wasm");

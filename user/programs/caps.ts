@@ -78,22 +78,27 @@ do {
   }
 } while (slot != 0);
 
-// A service init started (its parent is process 1) from its manifest: slot 3 on hold what the
-// manifest's lines ask for, in their order. Shown only when every one of them is there, of the
-// kind its line gives (a service started by a line of grants, or a shell's job, is not).
+// A service init started (its parent is process 1) from its manifest got, from slot 3, what the
+// manifest's lines ask for, in their order. A slot is shown with its line while it still holds a
+// capability of the kind that line gives (a service may drop or move what it was given: the file
+// system keeps a copy of its kernel-info without rights, elsewhere); a shell's job, or a service
+// whose program has no record, shows none.
 let asked: ManifestSlot[] = [];
+const matches: bool[] = [];
 const process = new KernelProcess();
 if (procInspect(proc, OP_KERNEL_PROCESS, pid) >= 0) {
   readKernelProcess(process);
   const manifest = process.ppid == 1 ? recordOf(process.name) : null;
   if (manifest != null) {
     asked = manifest.capabilitySlots();
+    let any = false;
     for (let i = 0; i < asked.length; i++) {
       const at = slots.indexOf(<u32>(3 + i));
       const second = i > 0 && asked[i - 1] === asked[i];
-      if (at < 0 || kinds[at] != kindOfGrant(asked[i].grant, second)) asked = [];
+      matches.push(at >= 0 && kinds[at] == kindOfGrant(asked[i].grant, second));
+      any = any || matches[i];
     }
-    if (asked.length > 0) {
+    if (any) {
       print(process.name + " was started from its manifest (/etc/manifests/" + process.name + ")");
       record = manifest;
     }
@@ -110,7 +115,7 @@ for (let i = 0; i < slots.length; i++) {
   lineAdd(badges[i].toString());
   const index = <i32>slots[i] - 3;
   if (record != null && slots[i] == 2) lineAdd("  every process: the registry");
-  if (record != null && index >= 0 && index < asked.length) {
+  if (record != null && index >= 0 && index < asked.length && matches[index]) {
     lineAdd("  manifest line " + asked[index].line.toString() + ": " + record!.lineText(asked[index].line));
   }
   linePrint();
