@@ -30,7 +30,7 @@ export async function install(): Promise<Section> {
   const programs = ["greet", "grep"];
   const sizes = new Map<string, number>();
   for (const name of programs) {
-    const bytes = withManifestSection(new Uint8Array(readFileSync(join(root, "build/user", `${name}.wasm`))), `name bench-${name}\nversion 1.0\nkind program\nneeds log Log\n`);
+    const bytes = withManifestSection(new Uint8Array(readFileSync(join(root, "build/user", `${name}.wasm`))), `name bench-${name}\nversion 1.0\nkind program\ncap streams\nneeds log Log\n`);
     writeFileSync(join(folder, `bench-${name}.wasm`), bytes);
     sizes.set(name, bytes.length);
   }

@@ -19,8 +19,10 @@ export const MAX_PROGRAM_NAME_BYTES = 32;
 
 export type ManifestKind = "program" | "service" | "driver";
 
-/** The capabilities a manifest may ask for with `cap` (docs/BOOT.md "Config" says what each is). */
+/** The capabilities a service's manifest may ask init for with `cap` (docs/BOOT.md "Config" says what each is). */
 export const PLAIN_CAPS = ["kernel", "kernel-info", "images", "bootinfo", "control", "boot-modules", "log-channel", "supervise", "session"] as const;
+/** What a program run from the shell may ask for of the shell's standard set (docs/PROGRAMS.md "Standard slots"). */
+export const PROGRAM_CAPS = ["streams", "job-memory", "cwd", "root", "host"] as const;
 
 export interface Dependency {
   /** The service's name (in the registry, or a shared Cappage's). */
@@ -173,11 +175,14 @@ export function parseManifest(text: string): Manifest {
           slots.push({ grant: cap, line });
           break;
         }
-        if (!(PLAIN_CAPS as readonly string[]).includes(cap)) fail(`unknown capability "${cap}" (${PLAIN_CAPS.join(", ")} or pager=PAGES)`);
+        const program = (PROGRAM_CAPS as readonly string[]).includes(cap);
+        if (!program && !(PLAIN_CAPS as readonly string[]).includes(cap)) {
+          fail(`unknown capability "${cap}" (${[...PLAIN_CAPS, ...PROGRAM_CAPS].join(", ")} or pager=PAGES)`);
+        }
         if (caps.includes(cap)) fail(`cap ${cap} is asked twice`);
         caps.push(cap);
-        // supervise and session are rights init keeps for the service, not slots.
-        if (cap !== "supervise" && cap !== "session") slots.push({ grant: cap, line });
+        // supervise and session are rights init keeps for the service, not slots; the shell gives a program what it asks of its standard set.
+        if (cap !== "supervise" && cap !== "session" && !program) slots.push({ grant: cap, line });
         break;
       }
       case "pin": {

@@ -48,7 +48,7 @@ const BAD = [
   "name bad0\nversion 1\nkind driver\nneeds fs FileSystem@xyz\n",
   "name bad0\nversion 1\nkind driver\nprovides fs FileSystem optional\n",
   "name bad0\nversion 1\nkind driver\nprovides fs A\nprovides fs B\n",
-  "name bad0\nversion 1\nkind driver\ncap root\n",
+  "name bad0\nversion 1\nkind driver\ncap everything\n",
   "name bad0\nversion 1\nkind driver\ncap kernel\ncap kernel\n",
   "name bad0\nversion 1\nkind driver\ncap pager=0\n",
   "name bad0\nversion 1\nkind driver\npin 3\n",
@@ -69,10 +69,16 @@ beforeAll(() => {
   // Code the loader refuses: a type section that says it holds 5 types and holds none.
   const broken = withManifestSection(program("hello"), manifest("broken", "program")).subarray(0, 8 + 2 + manifest("broken", "program").length + 15);
   writeFileSync(join(folder, "broken.wasm"), new Uint8Array([...broken, 0x01, 0x01, 0x05]));
-  share("greeter", manifest("greeter", "program", "needs log Log"), "greet");
+  share("greeter", manifest("greeter", "program", "cap streams", "needs log Log"), "greet");
   share("provider", manifest("provider", "service", "provides widget Widget@0123456789"));
   share("consumer", manifest("consumer", "program", "needs widget Widget"));
   share("stale", manifest("stale", "program", "needs widget Widget@fedcba9876"));
+  // caps-report prints the kind of each slot from 2 on: what the shell gave it.
+  share("report-bare", null, "caps-report");
+  share("report-streams", manifest("report-streams", "program", "cap streams"), "caps-report");
+  share("report-root", manifest("report-root", "program", "cap streams", "cap root"), "caps-report");
+  share("report-log", manifest("report-log", "program", "cap streams", "needs log Log", "needs nosuch Nothing optional"), "caps-report");
+  share("report-missing", manifest("report-missing", "program", "cap streams", "needs nosuch Nothing"), "caps-report");
 });
 
 let m: BootedMachine;
@@ -140,6 +146,34 @@ describe("caps PID", () => {
     expect(jobCaps).toContain("SLOT KIND");
     expect(jobCaps).not.toContain("manifest");
     await run(`kill ${job}`);
+  });
+});
+
+describe("running a program from the shell", () => {
+  it("hands it what its manifest asks for and nothing else; without a manifest, the standard set", async () => {
+    // Slot 2 the registry and 3 the process manager are the process manager's; 4 on, the shell's.
+    expect((await run("/host/report-bare.wasm")).out).toBe("caps-report: receiver receiver receiver receiver receiver memory receiver receiver receiver\n");
+    expect((await run("/host/report-streams.wasm")).out).toBe("caps-report: receiver receiver receiver receiver receiver\n");
+    // What it does not ask for keeps its place with a Memory capability that allows nothing.
+    expect((await run("/host/report-root.wasm")).out).toBe("caps-report: receiver receiver receiver receiver receiver memory memory receiver\n");
+    // The services it needs, from slot 11; an optional one not running keeps its place too.
+    expect((await run("/host/report-log.wasm")).out).toBe(
+      "caps-report: receiver receiver receiver receiver receiver memory memory memory memory receiver memory\n",
+    );
+    const missing = await run("/host/report-missing.wasm; echo status $?");
+    expect(missing.err).toMatch(/^shell: \/host\/report-missing\.wasm: it needs service nosuch \(Nothing\), which is not running: .+\n$/);
+    expect(missing.out).toBe("status 126\n");
+  });
+
+  it("a boot module run by name gets what its record in /etc/manifests asks for: sleep its streams alone", async () => {
+    expect((await run("cat /etc/manifests/sleep")).out).toMatch(/\ncap +streams\n$/);
+    await run("sleep 30 &");
+    const job = (await run("echo $!")).out.trim();
+    const table = (await run(`caps ${job}`)).out.split("\n").filter((l) => /^ +\d+ /.test(l));
+    expect(table.map((l) => l.trim().split(/\s+/).slice(0, 2).join(" "))).toEqual(["1 process", "2 receiver", "3 receiver", "4 receiver", "5 receiver", "6 receiver"]);
+    await run(`kill ${job}`);
+    // ls asks for the whole standard set, and lists with it.
+    expect((await run("ls /etc/manifests/ls")).out).toBe("/etc/manifests/ls\n");
   });
 });
 
@@ -214,7 +248,7 @@ describe("install", () => {
     expect((await run("ls /bin/greeter")).err).toContain("no such file");
     expect((await run("install /host/greeter.wasm")).out).toBe("installed greeter 1.0 (program) as /bin/greeter\n");
     expect((await run("greeter you")).out).toBe("hello, you\n");
-    expect((await run("cat /etc/manifests/greeter")).out).toBe(manifest("greeter", "program", "needs log Log"));
+    expect((await run("cat /etc/manifests/greeter")).out).toBe(manifest("greeter", "program", "cap streams", "needs log Log"));
     expect((await run("install /host/greeter.wasm")).err).toBe("install: refused greeter 1.0:\n  greeter 1.0 is installed already (uninstall it first)\n");
   });
 

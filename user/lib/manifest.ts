@@ -8,8 +8,10 @@ export const MANIFEST_SECTION = "dogma.manifest";
 export const MAX_MANIFEST_BYTES: i32 = 4096;
 export const MAX_PROGRAM_NAME_BYTES: i32 = 32;
 
-/** What `cap` may name besides pager=PAGES (docs/BOOT.md "Config" says what each grant is). */
+/** What a service's `cap` may ask init for besides pager=PAGES (docs/BOOT.md "Config" says what each grant is). */
 const PLAIN_CAPS: string[] = ["kernel", "kernel-info", "images", "bootinfo", "control", "boot-modules", "log-channel", "supervise", "session"];
+/** What a program run from the shell may ask for of the shell's standard set (docs/PROGRAMS.md "Standard slots"), in slot order from 4. */
+export const PROGRAM_CAPS: string[] = ["streams", "job-memory", "cwd", "root", "host"];
 
 export class ManifestDependency {
   constructor(
@@ -244,11 +246,12 @@ function parseLine(m: Manifest, f: string[], line: i32): string {
       m.slots.push(new ManifestSlot(cap, line));
       return "";
     }
-    if (!PLAIN_CAPS.includes(cap)) return "unknown capability \"" + cap + "\" (" + PLAIN_CAPS.join(", ") + " or pager=PAGES)";
+    const program = PROGRAM_CAPS.includes(cap);
+    if (!program && !PLAIN_CAPS.includes(cap)) return "unknown capability \"" + cap + "\" (" + PLAIN_CAPS.join(", ") + ", " + PROGRAM_CAPS.join(", ") + " or pager=PAGES)";
     if (m.caps.includes(cap)) return "cap " + cap + " is asked twice";
     m.caps.push(cap);
-    // supervise and session are rights init keeps for the service, not slots.
-    if (cap != "supervise" && cap != "session") m.slots.push(new ManifestSlot(cap, line));
+    // supervise and session are rights init keeps for the service, not slots; the shell gives a program what it asks of its standard set.
+    if (cap != "supervise" && cap != "session" && !program) m.slots.push(new ManifestSlot(cap, line));
     return "";
   }
   if (what == "pin") {
