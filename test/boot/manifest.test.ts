@@ -1,11 +1,14 @@
 // Program manifests (docs/MANIFESTS.md): the grammar as the build reads it, the custom section,
 // the manifests shipped beside the system's programs and the binaries that carry them.
-import { globSync, readFileSync } from "node:fs";
+import { existsSync, globSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { modulesOf } from "../../src/boot/config-modules.ts";
 import { MANIFEST_SECTION, ManifestError, contractsCompatible, manifestTextOf, parseManifest, withManifestSection } from "../../src/boot/manifest.ts";
 import { program } from "../helpers/programs.ts";
+// @ts-expect-error: the build's own module, plain JavaScript
+import { embedManifest } from "../../scripts/manifest-section.mjs";
 
 const root = join(import.meta.dirname, "../..");
 
@@ -111,6 +114,33 @@ describe("the dogma.manifest section", () => {
     expect(() => manifestTextOf(two)).toThrow("2 dogma.manifest sections: a program has one manifest");
     const cut = hello.subarray(0, 20);
     expect(() => manifestTextOf(cut)).toThrow(/runs past the end of the binary/);
+  });
+});
+
+describe("the build's manifest step", () => {
+  it("puts a manifest in the binary; one that does not parse, or names another program, fails the build with its file and line, and the binary is removed", async () => {
+    const work = mkdtempSync(join(tmpdir(), "dogma-manifest-build-"));
+    try {
+      const user = join(work, "user");
+      mkdirSync(join(user, "programs"), { recursive: true });
+      const output = join(work, "prog.wasm");
+      const build = async (text: string | null) => {
+        writeFileSync(output, program("crasher"));
+        if (text === null) rmSync(join(user, "programs", "prog.manifest"), { force: true });
+        else writeFileSync(join(user, "programs", "prog.manifest"), text);
+        await embedManifest(user, { folder: "programs", name: "prog" }, output);
+      };
+      await build(null);
+      expect(manifestTextOf(readFileSync(output))).toBeNull();
+      await build("name prog\nversion 1\nkind program\n");
+      expect(manifestTextOf(readFileSync(output))).toBe("name prog\nversion 1\nkind program\n");
+      await expect(build("name prog\nversion 1\nkind program\nmemory lots\n")).rejects.toThrow("user/programs/prog.manifest: line 4: memory lots is not a number of pages");
+      expect(existsSync(output)).toBe(false);
+      await expect(build("name other\nversion 1\nkind program\n")).rejects.toThrow('user/programs/prog.manifest: names the program "other"; it is beside prog.ts');
+      expect(existsSync(output)).toBe(false);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
   });
 });
 
