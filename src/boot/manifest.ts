@@ -101,7 +101,9 @@ export function parseManifest(text: string): Manifest {
   const lines = text.split("\n");
   for (let i = 0; i < lines.length; i++) {
     const line = i + 1;
-    const f = lines[i].replace(/#.*/, "").split(/[ \t\r]+/).filter((x) => x.length > 0);
+    // As user/lib/manifest.ts reads it: "#" to the end of the line is a comment (whatever follows, \r included).
+    const hash = lines[i].indexOf("#");
+    const f = (hash >= 0 ? lines[i].slice(0, hash) : lines[i]).split(/[ \t\r]+/).filter((x) => x.length > 0);
     if (f.length === 0) continue;
     const fail = (why: string): never => {
       throw new ManifestError(line, why);

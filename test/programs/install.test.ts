@@ -56,7 +56,30 @@ const BAD = [
   "name bad0\nversion 1\nkind program\ndevice block\n",
 ];
 
+/** Random manifests, from the grammar's words and some that are not (a fixed seed: the same every run). */
+function randomManifests(count: number): string[] {
+  let seed = 0x13579bdf;
+  const next = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8) / (1 << 24);
+  const pick = <T>(list: readonly T[]) => list[Math.floor(next() * list.length)]!;
+  const words = ["name", "version", "kind", "memory", "device", "interrupt", "provides", "needs", "cap", "pin", "fuzz", "1", "1.2", "1.2.3.4", "0", "99",
+    "1000000000", "program", "driver", "service", "FileSystem", "Pipe@0123abcd", "Pipe@xyz", "fs", "shared", "optional", "pager=8", "pager=x", "kernel",
+    "streams", "root", "session", "é", "#", "-x", "A", "", "\t", "\r"];
+  const out: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const lines = ["name fuzz", "version 1", "kind driver"].filter(() => next() < 0.8);
+    for (let n = Math.floor(next() * 5); n > 0; n--) {
+      const fields: string[] = [];
+      for (let k = 1 + Math.floor(next() * 4); k > 0; k--) fields.push(pick(words));
+      lines.splice(Math.floor(next() * (lines.length + 1)), 0, fields.join(pick([" ", "  ", "\t"])));
+    }
+    out.push(lines.join("\n"));
+  }
+  return out;
+}
+const RANDOM = randomManifests(40);
+
 beforeAll(() => {
+  RANDOM.forEach((text, i) => share(`random${i}`, text));
   share("dupcon", manifest("dupcon", "driver", "device console", "interrupt console"));
   share("laser", manifest("laser", "driver", "device laser"));
   share("lonely", manifest("lonely", "program", "needs nosuch Nothing"));
@@ -216,6 +239,25 @@ describe("install", () => {
       expect(message, text).not.toBe("");
       expect((await run(`install /host/bad${i}.wasm`)).err, text).toBe(`install: refused /host/bad${i}.wasm:\n  its manifest does not parse: ${message}\n`);
     }
+  });
+
+  it("reads random manifests as the build does: the same refusal, word for word, or both read it (and the shell keeps going)", async () => {
+    let refused = 0;
+    for (const [i, text] of RANDOM.entries()) {
+      let message = "";
+      try {
+        parseManifest(text);
+      } catch (error) {
+        message = (error as ManifestError).message;
+      }
+      const said = await run(`install -n /host/random${i}.wasm`);
+      if (message) {
+        refused++;
+        expect(said.err, JSON.stringify(text)).toBe(`install: refused /host/random${i}.wasm:\n  its manifest does not parse: ${message}\n`);
+      } else expect(said.err, JSON.stringify(text)).not.toContain("does not parse");
+    }
+    expect(refused).toBeGreaterThan(10);
+    expect(refused).toBeLessThan(RANDOM.length);
   });
 
   it("refuses a program asking for more memory than the machine has", async () => {

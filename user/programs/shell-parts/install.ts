@@ -164,6 +164,9 @@ function installIn(sh: Shell, work: i32, file: i32, path: string, size: u32, pag
     sh.out(m.name + " " + m.version + " (" + m.kind + ") may be installed\n");
     return 0;
   }
+  // A disk made before manifests has no record yet: its folder is made here (FS_E_EXISTS when it is there).
+  sh.files.client.mkdir(sh.files.root, BIN_DIR.slice(1));
+  sh.files.client.mkdir(sh.files.root, RECORD_DIR.slice(1));
   let status = writeFrom(sh, buffer, BIN_DIR + "/" + m.name, size);
   if (status < 0) {
     say(sh, "install", BIN_DIR + "/" + m.name + ": " + statusText(status));
