@@ -112,6 +112,19 @@ service old old memory=256
     expect(r.lines.filter((line) => line.startsWith("caps-report: "))).toEqual(["caps-report: receiver memory"]);
   });
 
+  it("a config's deny lines are the system's policy: a service whose manifest asks for what it denies is not started", async () => {
+    const r = await boot("start registry\nstart panelish\nstart quiet\nstart reader\ndeny supervise device=console\n", {
+      registry: ["registry", manifest("registry", "service")],
+      panelish: ["caps-report", manifest("panelish", "driver", "device block", "memory 64", "cap control", "cap supervise")],
+      quiet: ["caps-report", manifest("quiet", "driver", "device console")],
+      reader: ["caps-report", manifest("reader", "service", "cap bootinfo")],
+    }, [quietDevice("console", 2), quietDevice("block", 3)]);
+    expect(r.log).toContain("init: config line 2: policy: config line 5 denies supervise, which its manifest asks for; skipped: start panelish");
+    expect(r.log).toContain("init: config line 3: policy: config line 5 denies device=console, which its manifest asks for (line 4); skipped: start quiet");
+    expect(r.log.filter((l) => l.startsWith("init: started"))).toEqual(["init: started registry (pid 2)", "init: started reader (pid 3)"]);
+    expect(r.lines.filter((line) => line.startsWith("caps-report: "))).toEqual(["caps-report: receiver region"]);
+  });
+
   it("refuses a manifest that does not parse, or a module whose manifest names another program", async () => {
     const r = await boot("start registry\nstart broken\nstart liar\n", {
       registry: ["registry", manifest("registry", "service")],

@@ -23,6 +23,27 @@ export const MODULE_KIND = "module";
 /** A line that starts a boot module as its manifest asks (docs/MANIFESTS.md): `start NAME [OVERRIDE...] [-- ARGS]`. */
 export const START_KIND = "start";
 
+/**
+ * `deny CAP...`: the system's policy refuses these capabilities (as a manifest names them: kernel,
+ * supervise, device, pager...) to every service started from its manifest; a service whose
+ * manifest asks for one is not started, since it cannot run without what it asks for.
+ */
+export const DENY_KIND = "deny";
+
+/** The capabilities the config's `deny` lines refuse, each with its line. */
+class Denial {
+  constructor(readonly cap: string, readonly line: i32) {}
+}
+const denied: Denial[] = [];
+
+/** The `deny` line that refuses grant `grant` (as a manifest slot writes it: device=block, pager=8, control...), or 0. */
+function deniedBy(grant: string): i32 {
+  const eq = grant.indexOf("=");
+  const cap = eq < 0 ? grant : grant.substring(0, eq);
+  for (let i = 0; i < denied.length; i++) if (denied[i].cap == cap || denied[i].cap == grant) return denied[i].line;
+  return 0;
+}
+
 /** Whether a config has a `start` line (then init reads the boot modules' manifests). */
 export function configStartsFromManifests(text: string): bool {
   const all = lines(text);
@@ -115,6 +136,18 @@ export function parseConfig(text: string, info: BootInfo, manifests: BootManifes
   const entries = new Array<ServiceEntry>();
   const all = lines(text);
   for (let i = 0; i < all.length; i++) {
+    if (all[i].length > MAX_LINE_BYTES) continue;
+    const f = fields(all[i]);
+    if (f.length < 1 || f[0] != DENY_KIND) continue;
+    if (f.length == 1) {
+      lineBegin("init: config line ");
+      lineAddI32(i + 1);
+      lineAdd(": expected: deny CAP...; skipped");
+      linePrint(STDOUT, true);
+    }
+    for (let k = 1; k < f.length; k++) denied.push(new Denial(f[k], i + 1));
+  }
+  for (let i = 0; i < all.length; i++) {
     if (all[i].length > MAX_LINE_BYTES) {
       lineBegin("init: config line ");
       lineAddI32(i + 1);
@@ -124,6 +157,10 @@ export function parseConfig(text: string, info: BootInfo, manifests: BootManifes
     }
     const f = fields(all[i]);
     if (f.length == 0) continue;
+    if (f[0] == DENY_KIND) {
+      // Read before any start line, wherever it is: a policy holds for the whole config.
+      continue;
+    }
     const why = f[0] == START_KIND ? parseStart(entries, i + 1, f, info, manifests) : parseLine(entries, i + 1, f, info);
     if (why.length > 0) {
       lineBegin("init: config line ");
@@ -147,7 +184,7 @@ function parseLine(entries: ServiceEntry[], lineNumber: i32, f: string[], info: 
   }
   if (f.length < 3) return "expected: KIND NAME MODULE GRANT...";
   const kind = f[0];
-  if (kind != "driver" && kind != "service") return "unknown kind \"" + kind + "\" (start, driver, service or module)";
+  if (kind != "driver" && kind != "service") return "unknown kind \"" + kind + "\" (start, driver, service, module or deny)";
   const name = f[1];
   if (String.UTF8.byteLength(name) > MAX_NAME_BYTES) return "a name has at most " + MAX_NAME_BYTES.toString() + " bytes";
   for (let i = 0; i < entries.length; i++) {
@@ -199,6 +236,14 @@ function parseStart(entries: ServiceEntry[], lineNumber: i32, f: string[], info:
     if (manifest.pagerPages > 0 && entries[i].pagerPages > 0) return "policy: one pager, and line " + entries[i].line.toString() + " is it";
   }
   if (entries.length == MAX_SERVICES) return "more than " + MAX_SERVICES.toString() + " services";
+  for (let i = 0; i < manifest.slots.length; i++) {
+    const by = deniedBy(manifest.slots[i].grant);
+    if (by != 0) return "policy: config line " + by.toString() + " denies " + manifest.slots[i].grant + ", which its manifest asks for (line " + manifest.slots[i].line.toString() + ")";
+  }
+  for (let i = 0; i < manifest.caps.length; i++) {
+    const by = deniedBy(manifest.caps[i]);
+    if (by != 0) return "policy: config line " + by.toString() + " denies " + manifest.caps[i] + ", which its manifest asks for";
+  }
   const entry = new ServiceEntry(lineNumber, manifest.kind, name, module.index);
   entry.manifestText = manifest.text;
   for (let i = 0; i < manifest.slots.length; i++) {
