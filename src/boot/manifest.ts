@@ -225,6 +225,30 @@ export function contractsCompatible(needed: ContractRef, provided: ContractRef):
   return needed.digest === "" || provided.digest === "" || needed.digest === provided.digest;
 }
 
+/**
+ * The manifest as the build puts it in the binary: each contract named in a `needs` or `provides`
+ * line that `digests` knows (name -> `Name@digest`, from contracts/*.contract) gets its digest, so
+ * that install and init compare what each side was built against. A digest the manifest already
+ * gives must be the current one. Only that token of the line changes: lines keep their numbers.
+ */
+export function withContractDigests(text: string, digests: ReadonlyMap<string, string>): string {
+  if (digests.size === 0) return text;
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    const hash = line.indexOf("#");
+    const body = hash >= 0 ? line.slice(0, hash) : line;
+    const match = /^([ \t\r]*(?:needs|provides)[ \t\r]+[^ \t\r]+[ \t\r]+)([^ \t\r]+)/.exec(body);
+    if (!match) continue;
+    const [name, digest = ""] = match[2].split("@");
+    const current = digests.get(name);
+    if (current === undefined) continue;
+    if (digest !== "" && `${name}@${digest}` !== current) throw new ManifestError(i + 1, `contract ${name} is ${current} now; the manifest says ${match[2]}`);
+    lines[i] = match[1] + current + line.slice(match[0].length);
+  }
+  return lines.join("\n");
+}
+
 // ---- The custom section -------------------------------------------------------------------------
 
 function leb(n: number): number[] {

@@ -5,10 +5,10 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { modulesOf } from "../../src/boot/config-modules.ts";
-import { MANIFEST_SECTION, ManifestError, contractsCompatible, manifestTextOf, parseManifest, withManifestSection } from "../../src/boot/manifest.ts";
+import { MANIFEST_SECTION, ManifestError, contractsCompatible, manifestTextOf, parseManifest, withContractDigests, withManifestSection } from "../../src/boot/manifest.ts";
 import { program } from "../helpers/programs.ts";
 // @ts-expect-error: the build's own module, plain JavaScript
-import { embedManifest } from "../../scripts/manifest-section.mjs";
+import { contractDigests, embedManifest } from "../../scripts/manifest-section.mjs";
 
 const root = join(import.meta.dirname, "../..");
 
@@ -91,6 +91,26 @@ describe("the manifest grammar", () => {
   });
 });
 
+describe("contract digests", () => {
+  const digests = new Map([["Log", "Log@0123456789abcdef"]]);
+
+  it("the build writes each known contract's digest into the manifest it embeds; lines keep their numbers", () => {
+    const text = "name x\nversion 1\nkind program\nneeds log Log   # the log\nneeds pipe Pipe\nprovides  out\tLog shared\n";
+    const built = withContractDigests(text, digests);
+    expect(built).toBe("name x\nversion 1\nkind program\nneeds log Log@0123456789abcdef   # the log\nneeds pipe Pipe\nprovides  out\tLog@0123456789abcdef shared\n");
+    const m = parseManifest(built);
+    expect(m.needs.map((n) => `${n.contract.name}@${n.contract.digest}@${n.line}`)).toEqual(["Log@0123456789abcdef@4", "Pipe@@5"]);
+    expect(withContractDigests(text, new Map())).toBe(text);
+    expect(withContractDigests("needs log Log@0123456789abcdef\n", digests)).toBe("needs log Log@0123456789abcdef\n");
+  });
+
+  it("a digest the manifest gives that is not the contract's now fails the build", () => {
+    expect(() => withContractDigests("name x\nneeds log Log@ffffffffffffffff\n", digests)).toThrow(
+      "line 2: contract Log is Log@0123456789abcdef now; the manifest says Log@ffffffffffffffff",
+    );
+  });
+});
+
 describe("the dogma.manifest section", () => {
   it("goes first, replaces one already there, and leaves the rest of the binary as it was", () => {
     const hello = program("hello");
@@ -128,12 +148,12 @@ describe("the build's manifest step", () => {
         writeFileSync(output, program("crasher"));
         if (text === null) rmSync(join(user, "programs", "prog.manifest"), { force: true });
         else writeFileSync(join(user, "programs", "prog.manifest"), text);
-        await embedManifest(user, { folder: "programs", name: "prog" }, output);
+        await embedManifest(user, { folder: "programs", name: "prog" }, output, new Map([["Log", "Log@0123456789abcdef"]]));
       };
       await build(null);
       expect(manifestTextOf(readFileSync(output))).toBeNull();
-      await build("name prog\nversion 1\nkind program\n");
-      expect(manifestTextOf(readFileSync(output))).toBe("name prog\nversion 1\nkind program\n");
+      await build("name prog\nversion 1\nkind program\nneeds log Log\n");
+      expect(manifestTextOf(readFileSync(output))).toBe("name prog\nversion 1\nkind program\nneeds log Log@0123456789abcdef\n");
       await expect(build("name prog\nversion 1\nkind program\nmemory lots\n")).rejects.toThrow("user/programs/prog.manifest: line 4: memory lots is not a number of pages");
       expect(existsSync(output)).toBe(false);
       await expect(build("name other\nversion 1\nkind program\n")).rejects.toThrow('user/programs/prog.manifest: names the program "other"; it is beside prog.ts');
@@ -147,13 +167,14 @@ describe("the build's manifest step", () => {
 describe("the system's manifests", () => {
   const files = globSync("user/*/*.manifest", { cwd: root });
 
-  it("every one parses, names the program beside it, and is in that program's binary, verbatim", () => {
+  it("every one parses, names the program beside it, and is in that program's binary as written, with the contracts' digests", async () => {
     expect(files.length).toBeGreaterThan(50);
+    const digests = await contractDigests();
     for (const file of files) {
       const text = readFileSync(join(root, file), "utf8");
       const m = parseManifest(text);
       expect(m.name, file).toBe(basename(file, ".manifest"));
-      expect(manifestTextOf(program(m.name)), file).toBe(text);
+      expect(manifestTextOf(program(m.name)), file).toBe(withContractDigests(text, digests));
     }
   });
 
