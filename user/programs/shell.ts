@@ -19,7 +19,7 @@ import { ConsoleClient, CONSOLE_MODE_RAW } from "../lib/console-client";
 import { LineEditor } from "./shell-parts/editor";
 import { Launcher } from "./shell-parts/jobs";
 import { ShellFiles } from "./shell-parts/shell-files";
-import { Shell, FLOW_EXIT, FLOW_NONE } from "./shell-parts/exec";
+import { Shell, FLOW_ABORT, FLOW_EXIT, FLOW_NONE } from "./shell-parts/exec";
 import { parseProgram } from "./shell-parts/parse";
 import { setShellConsole } from "./shell-parts/channel";
 import { ShellCompleter } from "./shell-parts/complete";
@@ -154,7 +154,12 @@ for (;;) {
   }
   sh.flow = FLOW_NONE;
   sh.runList(parsed.list!);
+  if (sh.flow == FLOW_ABORT) sh.status = 2;
   if (sh.flow == FLOW_EXIT) endSession(sh.status);
   sh.flow = FLOW_NONE;
+  // A full collection between commands: the incremental collector may let a command's garbage
+  // (megabytes after a large $(...) or pipeline) stand while the next one grows the heap to the
+  // shell's quota, where an allocation ends the shell.
+  __collect();
 }
 endSession(sh.status);

@@ -352,29 +352,36 @@ function separates(ifs: string, c: string, blank: bool): bool {
   return ifs.includes(c) && (!blank || c == " " || c == "\t" || c == "\n");
 }
 
-/** `text` split at `ifs` into at most `n` fields (the last takes the rest, trailing blanks off). */
+/**
+ * `text` split at `ifs` into at most `n` fields (the last takes the rest, trailing blanks off).
+ * Fields are cut as slices of `text` (a line may be megabytes: one character at a time would copy
+ * it over and over); only a backslash joins pieces.
+ */
 function splitRead(text: string, ifs: string, n: i32, raw: bool): string[] {
   const out = new Array<string>();
   let i = 0;
   while (i < text.length && separates(ifs, text.charAt(i), true)) i++;
   let field = "";
+  let piece = i;
   while (i < text.length) {
     const c = text.charAt(i);
     if (!raw && c == "\\" && i + 1 < text.length) {
-      field += text.charAt(i + 1);
+      field += text.substring(piece, i) + text.charAt(i + 1);
       i += 2;
+      piece = i;
       continue;
     }
     if (separates(ifs, c, false) && out.length < n - 1) {
-      out.push(field);
+      out.push(field + text.substring(piece, i));
       field = "";
       i++;
       while (i < text.length && separates(ifs, text.charAt(i), true)) i++;
+      piece = i;
       continue;
     }
-    field += c;
     i++;
   }
+  field += text.substring(piece, i);
   if (out.length == n - 1) {
     let end = field.length;
     while (end > 0 && separates(ifs, field.charAt(end - 1), true)) end--;
@@ -401,8 +408,10 @@ function sourceBuiltin(sh: Shell, argv: string[]): i32 {
 function evalBuiltin(sh: Shell, text: string): i32 {
   const parsed = parseProgram(text);
   if (parsed.list == null) return fail(sh, "eval", parsed.error, 2);
+  if (!sh.enterNesting(2, "eval")) return sh.status;
   sh.status = 0;
   sh.runList(parsed.list!);
+  sh.leaveNesting(2);
   return sh.status;
 }
 
@@ -412,6 +421,7 @@ function shBuiltin(sh: Shell, argv: string[]): i32 {
     if (argv.length < 3) return usage(sh, "sh");
     const parsed = parseProgram(argv[2]);
     if (parsed.list == null) return fail(sh, "sh", parsed.error, 2);
+    if (!sh.enterNesting(2, "sh -c")) return sh.status;
     const context = sh.enterSubshell();
     if (argv.length > 3) sh.name0 = argv[3];
     sh.positionalArgs = argv.length > 4 ? argv.slice(4) : [];
@@ -419,6 +429,7 @@ function shBuiltin(sh: Shell, argv: string[]): i32 {
     sh.runList(parsed.list!);
     const status = sh.status;
     sh.leaveSubshell(context);
+    sh.leaveNesting(2);
     return status;
   }
   if (argv.length >= 2 && argv[1].startsWith("-") && argv[1] != "-") return usage(sh, "sh");
@@ -435,11 +446,13 @@ function shBuiltin(sh: Shell, argv: string[]): i32 {
 function evalInSubshell(sh: Shell, text: string): i32 {
   const parsed = parseProgram(text);
   if (parsed.list == null) return fail(sh, "sh", "line " + parsed.line.toString() + ": " + parsed.error, 2);
+  if (!sh.enterNesting(2, "sh")) return sh.status;
   const context = sh.enterSubshell();
   sh.status = 0;
   sh.runList(parsed.list!);
   const status = sh.status;
   sh.leaveSubshell(context);
+  sh.leaveNesting(2);
   return status;
 }
 

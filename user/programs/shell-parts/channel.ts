@@ -15,6 +15,17 @@ export const IO_PIPE_NEXT: i32 = 3;
 /** /dev/null: what is written is dropped, and reading finds the end at once. */
 export const IO_NULL: i32 = 4;
 
+/**
+ * The most bytes one buffer holds. The shell runs its own stages one after another, so what a
+ * loop writes into a pipe, or a program writes into the shell's next stage, or $(...) captures, is
+ * all in its memory at once (32 MiB in the default config, and a string of it takes twice the
+ * bytes): past this, the writer is stopped with a message instead of the shell running out of
+ * memory and ending.
+ */
+export const MAX_HELD_BYTES: i32 = 2 << 20;
+/** The most bytes $(...) captures: its text is copied several times as it is expanded. */
+export const MAX_SUBSTITUTION_BYTES: i32 = 1 << 20;
+
 /** Bytes in the shell's memory, written at the end and read from the front. */
 export class ByteBuffer {
   data: Uint8Array = new Uint8Array(256);
@@ -22,25 +33,38 @@ export class ByteBuffer {
   readAt: i32 = 0;
   /** No more will be written: reading past the end is the end of input. */
   closed: bool = true;
+  /** An append was refused: it would have held more than MAX_HELD_BYTES. */
+  full: bool = false;
+  /** The shell has said so (once). */
+  fullSaid: bool = false;
 
-  private room(more: i32): void {
-    if (this.length + more <= this.data.length) return;
+  constructor(readonly limit: i32 = MAX_HELD_BYTES) {}
+
+  private room(more: i32): bool {
+    if (this.length + more <= this.data.length) return true;
+    if (more > this.limit - this.length) {
+      this.full = true;
+      return false;
+    }
     let size = this.data.length * 2;
     while (size < this.length + more) size *= 2;
-    const bigger = new Uint8Array(size);
+    const bigger = new Uint8Array(min(size, this.limit));
     memory.copy(bigger.dataStart, this.data.dataStart, <usize>this.length);
     this.data = bigger;
+    return true;
   }
 
-  append(ptr: usize, len: i32): void {
-    this.room(len);
+  /** Appends `len` bytes: false (nothing appended, `full` set) past the limit. */
+  append(ptr: usize, len: i32): bool {
+    if (!this.room(len)) return false;
     memory.copy(this.data.dataStart + <usize>this.length, ptr, <usize>len);
     this.length += len;
+    return true;
   }
 
-  appendString(s: string): void {
+  appendString(s: string): bool {
     const bytes = String.UTF8.encode(s);
-    this.append(changetype<usize>(bytes), bytes.byteLength);
+    return this.append(changetype<usize>(bytes), bytes.byteLength);
   }
 
   /** Everything written (not just what is left to read), as text. */
@@ -68,6 +92,11 @@ export class Channel {
     readonly errors: bool = false,
   ) {}
 
+  /** Output into the shell's memory that was refused (MAX_HELD_BYTES): its writer must stop. */
+  get overflowed(): bool {
+    return this.kind == IO_BUFFER && this.buffer!.full;
+  }
+
   static memory(buffer: ByteBuffer): Channel {
     const c = new Channel(IO_BUFFER);
     c.buffer = buffer;
@@ -78,10 +107,7 @@ export class Channel {
   write(s: string): bool {
     if (s.length == 0) return true;
     if (this.kind == IO_NULL) return true;
-    if (this.kind == IO_BUFFER) {
-      this.buffer!.appendString(s);
-      return true;
-    }
+    if (this.kind == IO_BUFFER) return this.buffer!.appendString(s);
     if (this.kind == IO_CONSOLE) return shellConsole.writeString(s, this.errors) >= 0;
     const bytes = String.UTF8.encode(s);
     return streamWrite(this.cap, changetype<usize>(bytes), <usize>bytes.byteLength) >= 0;

@@ -421,6 +421,13 @@ export class Launcher {
     if (interrupt > 0) this.console.setForeground(<u32>interrupt | CAP_MOVE);
     let idle: u64 = 1_000_000;
     while (!job.done) {
+      if (this.heldTooMuch(job)) {
+        this.sayHeld(job);
+        new Memory(job.memory).destroy();
+        for (let i = 0; i < job.programs.length; i++) job.programs[i].ended = true;
+        job.status = 1;
+        break;
+      }
       let status: i32;
       if (this.pumpsLeft(job)) {
         if (this.pump(job)) {
@@ -507,6 +514,25 @@ export class Launcher {
 
   // ---- Pumps ---------------------------------------------------------------------------------
 
+  /** Whether a pump into the shell's memory was refused (its buffer held its limit). */
+  private heldTooMuch(job: Job): bool {
+    for (let i = 0; i < job.pumps.length; i++) {
+      const p = job.pumps[i];
+      if (p.intoShell && p.buffer != null && p.buffer!.full) return true;
+    }
+    return false;
+  }
+
+  /** Says (once) that the job's output was refused: the shell held as much of it as it may. */
+  private sayHeld(job: Job): void {
+    for (let i = 0; i < job.pumps.length; i++) {
+      const p = job.pumps[i];
+      if (!p.intoShell || p.buffer == null || !p.buffer!.full || p.buffer!.fullSaid) continue;
+      p.buffer!.fullSaid = true;
+      this.console.writeString("shell: " + job.text + ": more output than the shell holds for its next command or $(...) (" + (p.buffer!.limit >> 20).toString() + " MiB); stopped\n", true);
+    }
+  }
+
   private pumpsLeft(job: Job): bool {
     for (let i = 0; i < job.pumps.length; i++) if (!job.pumps[i].done) return true;
     return false;
@@ -561,8 +587,13 @@ export class Launcher {
     if (p.buffer != null) {
       const scratch = heap.alloc(<usize>STREAM_CHUNK + 4);
       for (let i = 0; i < n; i += 4) store<u32>(scratch + <usize>i, msgWord(1 + (i >> 2)));
-      p.buffer!.append(scratch, n);
+      const kept = p.buffer!.append(scratch, n);
       heap.free(scratch);
+      if (!kept) {
+        // Past MAX_HELD_BYTES: wait() stops the job (its writer would wait for room for ever).
+        p.done = true;
+        return 0;
+      }
     }
     return n;
   }
