@@ -122,8 +122,6 @@ export class ServiceEntry {
    */
   argsBlock: Uint8Array | null = null;
   argc: u32 = 0;
-  /** Its manifest's text, when a `start` line started it from its manifest ("" for a line of grants). */
-  manifestText: string = "";
   constructor(readonly line: i32, readonly kind: string, readonly name: string, readonly module: i32) {}
 
   get isRegistry(): bool {
@@ -157,10 +155,7 @@ export function parseConfig(text: string, info: BootInfo, manifests: BootManifes
     }
     const f = fields(all[i]);
     if (f.length == 0) continue;
-    if (f[0] == DENY_KIND) {
-      // Read before any start line, wherever it is: a policy holds for the whole config.
-      continue;
-    }
+    if (f[0] == DENY_KIND) continue; // read first, above: a policy holds for the whole config
     const why = f[0] == START_KIND ? parseStart(entries, i + 1, f, info, manifests) : parseLine(entries, i + 1, f, info);
     if (why.length > 0) {
       lineBegin("init: config line ");
@@ -245,7 +240,6 @@ function parseStart(entries: ServiceEntry[], lineNumber: i32, f: string[], info:
     if (by != 0) return "policy: config line " + by.toString() + " denies " + manifest.caps[i] + ", which its manifest asks for";
   }
   const entry = new ServiceEntry(lineNumber, manifest.kind, name, module.index);
-  entry.manifestText = manifest.text;
   for (let i = 0; i < manifest.slots.length; i++) {
     const why = parseGrant(entry, manifest.slots[i].grant, info);
     if (why.length > 0) return why;
