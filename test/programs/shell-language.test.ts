@@ -194,13 +194,20 @@ describe("the shell's language", () => {
     await m.halt();
   }, 120_000);
 
-  it("bounds what it holds between its own commands: a loop into head, a program into while read, $(...) of a huge output; the shell goes on", async () => {
+  it("streams its own commands into programs; bounds what it holds between its own commands and for $(...); the shell goes on", async () => {
     const { m, run } = await session();
     const line = "y".repeat(100);
-    // Without the bound the shell held the loop's endless output until it ran out of memory and init restarted it.
+    // A loop into programs: they start first and read as the loop writes, so it ends when head does
+    // (it used to be held in the shell's memory until the shell ran out and init restarted it).
     const loop = await run(`while true; do echo ${line}; done | head -1`);
-    expect(loop.out).toMatch(new RegExp(`^${line}\n`));
-    expect(loop.err).toContain("shell: more output than the shell holds for its next command (2 MiB, in memory: the shell runs its own commands one after another); stopped\n");
+    expect(loop.out).toMatch(new RegExp(`^${line}\\n`));
+    expect(loop.err).toBe("");
+    expect((await run("while true; do cat /etc/init.conf 2>/dev/null || echo x; done | head -2 | wc -l")).out).toMatch(/^2\n/);
+    expect((await run("echo hi | nosuch")).err).toContain("shell: nosuch: command not found\n");
+    // Between two of its own commands the shell holds what passes in memory: bounded.
+    const held = await run(`while true; do echo ${line}; done | while read l; do echo first $l; break; done`);
+    expect(held.err).toContain("shell: more output than the shell holds for its next command (2 MiB, in memory: the shell runs its own commands one after another); stopped\n");
+    expect(held.out).toMatch(new RegExp(`^first ${line}\\n`));
     // A program's output into the shell's next command: the program is stopped at the bound.
     const fromProgram = await run("cat /host/huge.wasm | while read l; do :; done");
     expect(fromProgram.err).toContain("shell: cat /host/huge.wasm: more output than the shell holds for its next command or $(...) (2 MiB); stopped\n");

@@ -14,6 +14,24 @@ export const IO_BUFFER: i32 = 2;
 export const IO_PIPE_NEXT: i32 = 3;
 /** /dev/null: what is written is dropped, and reading finds the end at once. */
 export const IO_NULL: i32 = 4;
+/**
+ * The input of a job of programs that a stage the shell runs itself writes into as it runs
+ * (`while ...; done | head`): a pipe whose write end the shell holds; writing waits for room
+ * while watching the job (jobs.ts, a Feeder), and fails once nobody can read.
+ */
+export const IO_FEED: i32 = 5;
+
+/** Where an IO_FEED channel's bytes go: the pipe into a running job (jobs.ts). */
+export abstract class Feeder {
+  /** Writes all `len` bytes, waiting for room: false when the job can no longer read them. */
+  abstract write(ptr: usize, len: i32): bool;
+  /** The pipe's write end (for a program of the writing stage, which writes into it directly). */
+  abstract get end(): i32;
+  /** No more input: the job reads the end of it. */
+  abstract close(): void;
+  /** Whether the program reading the pipe has ended (what the stage's programs write is lost too). */
+  abstract get gone(): bool;
+}
 
 /**
  * The most bytes one buffer holds. The shell runs its own stages one after another, so what a
@@ -92,9 +110,15 @@ export class Channel {
     readonly errors: bool = false,
   ) {}
 
-  /** Output into the shell's memory that was refused (MAX_HELD_BYTES): its writer must stop. */
-  get overflowed(): bool {
-    return this.kind == IO_BUFFER && this.buffer!.full;
+  /** IO_FEED: set when its job starts. */
+  feeder: Feeder | null = null;
+  /** IO_FEED: a write found nobody to read it (a broken pipe). */
+  broken: bool = false;
+
+  /** Output that can take no more (memory past its limit, a broken pipe): its writer must stop. */
+  get stopsWriter(): bool {
+    if (this.kind == IO_FEED && !this.broken && this.feeder != null && this.feeder!.gone) this.broken = true;
+    return (this.kind == IO_BUFFER && this.buffer!.full) || this.broken;
   }
 
   static memory(buffer: ByteBuffer): Channel {
@@ -108,6 +132,15 @@ export class Channel {
     if (s.length == 0) return true;
     if (this.kind == IO_NULL) return true;
     if (this.kind == IO_BUFFER) return this.buffer!.appendString(s);
+    if (this.kind == IO_FEED) {
+      // No feeder: the job's input was redirected elsewhere, so nobody reads this either.
+      if (!this.broken && this.feeder != null) {
+        const fed = String.UTF8.encode(s);
+        if (this.feeder!.write(changetype<usize>(fed), fed.byteLength)) return true;
+      }
+      this.broken = true;
+      return false;
+    }
     if (this.kind == IO_CONSOLE) return shellConsole.writeString(s, this.errors) >= 0;
     const bytes = String.UTF8.encode(s);
     return streamWrite(this.cap, changetype<usize>(bytes), <usize>bytes.byteLength) >= 0;
@@ -129,7 +162,7 @@ export class Channel {
   /** The next line, without its newline; null at the end of input (a last line without one is returned first). */
   readLine(): string | null {
     const source = this.kind == IO_BUFFER ? this.buffer! : this.pending;
-    if (this.kind == IO_NULL || this.kind == IO_PIPE_NEXT) return null;
+    if (this.kind == IO_NULL || this.kind == IO_PIPE_NEXT || this.kind == IO_FEED) return null;
     for (;;) {
       const data = source.data;
       for (let i = source.readAt; i < source.length; i++) {

@@ -16,7 +16,7 @@ import { parseProgram, assignmentName } from "./parse";
 import { Expander, ExpansionHost, matchPattern } from "./expand";
 import { glob } from "./glob";
 import { Variables } from "./variables";
-import { Channel, ByteBuffer, IO_CONSOLE, IO_CAP, IO_BUFFER, IO_PIPE_NEXT, IO_NULL, MAX_SUBSTITUTION_BYTES } from "./channel";
+import { Channel, ByteBuffer, IO_CONSOLE, IO_CAP, IO_BUFFER, IO_PIPE_NEXT, IO_NULL, IO_FEED, MAX_SUBSTITUTION_BYTES } from "./channel";
 import { Command, Pipeline, OpenedFile } from "./pipeline";
 import { Launcher, Job, STOPPED_STATUS } from "./jobs";
 import { ShellFiles, textStatus } from "./shell-files";
@@ -271,9 +271,9 @@ export class Shell extends ExpansionHost {
   }
 
   private runAndOr(a: AndOr): void {
-    if (this.fds[1].overflowed) {
-      // Like a writer whose pipe broke: what it would write has nowhere to go.
-      this.sayHeldTooMuch(this.fds[1].buffer!);
+    if (this.fds[1].stopsWriter) {
+      // A writer whose pipe broke, or whose output the shell can hold no more of: it ends here.
+      if (this.fds[1].kind == IO_BUFFER) this.sayHeldTooMuch(this.fds[1].buffer!);
       this.status = 1;
       this.flow = FLOW_STOP_STAGE;
       return;
@@ -384,6 +384,16 @@ export class Shell extends ExpansionHost {
       let j = i;
       while (j < stages.length && stages[j].external) j++;
       const programs = j > i;
+      const fed = this.feedsPrograms(stages, i);
+      if (fed > i + 1) {
+        // The shell's stage, then programs: they start first and read what it writes as it
+        // writes it, so an endless loop into `head` ends when head does.
+        const buffer: ByteBuffer | null = fed == stages.length ? null : new ByteBuffer();
+        this.runFed(stages, i, fed, from, buffer == null ? output : Channel.memory(buffer!));
+        if (buffer != null) from = Channel.memory(buffer!);
+        i = fed;
+        continue;
+      }
       const end = programs ? j : i + 1;
       const last = end == stages.length;
       const buffer: ByteBuffer | null = last ? null : new ByteBuffer();
@@ -402,6 +412,41 @@ export class Shell extends ExpansionHost {
       if (buffer != null) from = Channel.memory(buffer!);
       i = end;
     }
+  }
+
+  /**
+   * When stage `i` is one the shell runs itself and programs follow it: the end of their run
+   * (the stage after the last); else 0. A lone #! script after it is the shell's too: not fed.
+   */
+  private feedsPrograms(stages: Stage[], i: i32): i32 {
+    if (stages[i].external || i + 1 >= stages.length || !stages[i + 1].external) return 0;
+    let end = i + 1;
+    while (end < stages.length && stages[end].external) end++;
+    if (end == i + 2 && this.scriptLine(stages[i + 1].argv[0]).length > 0) return 0;
+    return end;
+  }
+
+  /** Stage `i`, the shell's, writes into a job of the programs [i + 1, end) as they run; their status is the pipeline's. */
+  private runFed(stages: Stage[], i: i32, end: i32, input: Channel, output: Channel): void {
+    const feed = new Channel(IO_FEED);
+    const p = new Pipeline();
+    let job: Job | null = null;
+    let status = 1;
+    if (this.buildExternal(stages, i + 1, end, feed, output, p)) {
+      p.text = jobText(stages, i + 1, end);
+      job = this.launcher.start(p);
+      if (job == null) this.startFailed(p);
+    }
+    if (job == null) status = this.status;
+    const saved = this.fds;
+    // Started or not, the stage runs, as sh runs every stage (its output then goes nowhere).
+    this.fds = [input, job != null ? feed : new Channel(IO_NULL), saved[2]];
+    const context = this.enterSubshell();
+    this.execStage(stages[i]);
+    this.leaveSubshell(context);
+    this.fds = saved;
+    this.launcher.endFeed(feed);
+    this.status = job != null ? this.launcher.wait(job!) : status;
   }
 
   private execStage(stage: Stage): void {
@@ -752,12 +797,9 @@ export class Shell extends ExpansionHost {
    * path. Whether it was one (then the status is set).
    */
   private runScriptFile(c: Command, p: Pipeline): bool {
-    const name = c.argv[0];
-    if (this.launcher.programs.has(name) && !name.includes("/")) return false;
-    const path = this.launcher.binaryPath(name);
-    if (path.length == 0) return false;
-    const line = this.firstLine(path);
-    if (!line.startsWith("#!")) return false;
+    const line = this.scriptLine(c.argv[0]);
+    if (line.length == 0) return false;
+    const path = this.launcher.binaryPath(c.argv[0]);
     const fields = line.slice(2).trim().split(" ").filter((f: string) => f.length > 0);
     const interpreter = fields.length > 0 ? fields[0] : "/bin/sh";
     const base = interpreter.slice(interpreter.lastIndexOf("/") + 1);
@@ -779,6 +821,15 @@ export class Shell extends ExpansionHost {
     if (job == null) this.startFailed(p);
     else this.status = this.launcher.wait(job!);
     return true;
+  }
+
+  /** The #! line of the script the command `name` runs, or "" when it names no script. */
+  private scriptLine(name: string): string {
+    if (this.launcher.programs.has(name) && !name.includes("/")) return "";
+    const path = this.launcher.binaryPath(name);
+    if (path.length == 0) return "";
+    const line = this.firstLine(path);
+    return line.startsWith("#!") ? line : "";
   }
 
   /** The first line of the file at `path` (at most 240 bytes), or "". */

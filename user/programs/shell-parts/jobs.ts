@@ -24,7 +24,7 @@ import { ConsoleClient, CONSOLE_INTERRUPTED, CONSOLE_SUSPENDED } from "../../lib
 import { createPipe, closePipeEnd, PIPE_SERVICE } from "../../lib/pipe-client";
 import { STREAM_INFO, STREAM_READ, STREAM_WRITE, STREAM_CHUNK } from "../../lib/streams";
 import { Command, Pipeline, OpenedFile } from "./pipeline";
-import { Channel, ByteBuffer, IO_CONSOLE, IO_CAP, IO_BUFFER, IO_PIPE_NEXT, IO_NULL } from "./channel";
+import { Channel, ByteBuffer, Feeder, IO_CONSOLE, IO_CAP, IO_BUFFER, IO_PIPE_NEXT, IO_NULL, IO_FEED } from "./channel";
 import { ShellFiles } from "./shell-files";
 import { BinaryLoader } from "./binaries";
 import { Variables } from "./variables";
@@ -38,6 +38,8 @@ const MAX_PIPELINE = 8;
 export const STOPPED_STATUS: i32 = 148;
 /** How long a wait with pumps sleeps at most when nothing moved (a notice wakes it at once). */
 const MAX_IDLE_NS: u64 = 16_000_000;
+/** The first wait for room in a fed pipe: the program that reads it usually makes room at once. */
+const FEED_IDLE_NS: u64 = 50_000;
 
 class Program {
   /** The job capability the process manager answered (0: none yet). */
@@ -252,6 +254,19 @@ export class Launcher {
   private capFor(channel: Channel, output: bool, job: Job, program: Program): i32 {
     if (channel.kind == IO_CONSOLE) return capCopy(this.console.service);
     if (channel.kind == IO_CAP) return capCopy(channel.cap);
+    if (channel.kind == IO_FEED && output) {
+      // A program of the stage that feeds a job writes straight into its pipe (the shell keeps
+      // the pipe's write end open: the job reads the end when the whole stage is over).
+      return channel.feeder != null ? capCopy(channel.feeder!.end) : E_INVALID_CAP;
+    }
+    if (channel.kind == IO_FEED) {
+      const fed = this.pipe();
+      if (fed == null) return E_INVALID_CAP;
+      // Its end closes the pipe's read side, so the shell's stage finds it broken.
+      program.closeOnEnd.push(capCopy(fed.readEnd));
+      channel.feeder = new JobFeed(this, job, fed.writeEnd);
+      return fed.readEnd;
+    }
     const pipe = this.pipe();
     if (pipe == null) return E_INVALID_CAP;
     if (output) {
@@ -464,7 +479,52 @@ export class Launcher {
     return job.status;
   }
 
-  /** Stops every program of `job` (^Z), and lets their reads of the console go so the prompt gets what is typed. */
+  /**
+   * Writes `len` bytes into `end`, the pipe into `job`'s first program, as room comes, watching
+   * the job meanwhile (its ends, its pumps): false once nobody can read them (it has ended or
+   * closed its input: a broken pipe).
+   */
+  feed(job: Job, end: i32, ptr: usize, len: i32): bool {
+    let done = 0;
+    let idle: u64 = FEED_IDLE_NS;
+    while (done < len) {
+      if (job.done || streamInfo(end) < 0) return false;
+      const room = msgWord(2);
+      if (room == 0xffffffff) return false;
+      if (room == 0) {
+        this.watch(job, idle);
+        idle = min(idle * 2, MAX_IDLE_NS);
+        continue;
+      }
+      idle = FEED_IDLE_NS;
+      const n = min(<i32>min(room, STREAM_CHUNK), len - done);
+      msgBegin(STREAM_WRITE);
+      msgAddWord(<u32>n);
+      const from = ptr + <usize>done;
+      for (let i = 0; i < n; i += 4) {
+        let word: u32 = 0;
+        for (let b = 0; b < 4 && i + b < n; b++) word |= <u32>load<u8>(from + <usize>(i + b)) << (8 * b);
+        msgAddWord(word);
+      }
+      if (msgInvoke(end) < 0 || msgLabel() != 0) return false;
+      done += <i32>msgWord(0);
+    }
+    return true;
+  }
+
+  /** While a stage feeds `job`: moves what its pumps can, and takes one notice (at most `idle` ns). */
+  private watch(job: Job, idle: u64): void {
+    if (this.pumpsLeft(job) && this.pump(job)) idle = 0;
+    if (this.notices.receive(idle) < 0) return;
+    if (msgLabel() == MSG_PROCESS_ENDED && msgBadge() != INTERRUPT_BADGE) this.ended(msgBadge());
+  }
+
+  /** Ends the input of the job `feed` fed (no more comes): its write end is closed and dropped. */
+  endFeed(feed: Channel): void {
+    if (feed.feeder != null) feed.feeder!.close();
+  }
+
+  // ---- Pumps ---------------------------------------------------------------------------------
   private suspend(job: Job): void {
     for (let i = 0; i < job.programs.length; i++) {
       const program = job.programs[i];
@@ -802,6 +862,38 @@ function streamInfo(cap: i32): i32 {
   const status = msgInvoke(cap);
   if (status < 0) return status;
   return msgLabel() != 0 ? -<i32>msgLabel() : 0;
+}
+
+/** The pipe into a job's first program that a stage of the shell writes into (IO_FEED). */
+class JobFeed extends Feeder {
+  private open: bool = true;
+
+  constructor(
+    readonly launcher: Launcher,
+    readonly job: Job,
+    readonly writeEnd: i32,
+  ) {
+    super();
+  }
+
+  write(ptr: usize, len: i32): bool {
+    return this.open && this.launcher.feed(this.job, this.writeEnd, ptr, len);
+  }
+
+  get end(): i32 {
+    return this.writeEnd;
+  }
+
+  get gone(): bool {
+    return this.job.programs.length == 0 || this.job.programs[0].ended;
+  }
+
+  close(): void {
+    if (!this.open) return;
+    this.open = false;
+    closePipeEnd(this.writeEnd);
+    capDrop(this.writeEnd);
+  }
 }
 
 class PipePair {
