@@ -88,6 +88,10 @@ beforeAll(() => {
   BAD.forEach((text, i) => share(`bad${i}`, text));
   share("bare", null, "crasher");
   share("long", `# ${"x".repeat(5000)}\n`);
+  // A section that says it is longer than the binary, and a custom section whose name is longer than itself.
+  const header = program("hello").subarray(0, 8);
+  writeFileSync(join(folder, "cut.wasm"), new Uint8Array([...header, 0x00, 0xff, 0xff, 0x03, 0x0e]));
+  writeFileSync(join(folder, "misnamed.wasm"), new Uint8Array([...header, 0x00, 0x02, 0x09, 0x61]));
   share("everything", manifest("everything", "driver", "memory 999999", "device block", "needs nosuch Nothing", "provides fs FileSystem"));
   // Code the loader refuses: a type section that says it holds 5 types and holds none.
   const broken = withManifestSection(program("hello"), manifest("broken", "program")).subarray(0, 8 + 2 + manifest("broken", "program").length + 15);
@@ -266,6 +270,10 @@ describe("install", () => {
 
   it("refuses a binary without a manifest or with one too long to read, and code the loader refuses", async () => {
     expect((await run("install /host/bare.wasm")).err).toBe("install: refused /host/bare.wasm:\n  it has no manifest (a dogma.manifest section)\n");
+    const cut = (await run("install /host/cut.wasm")).err;
+    expect(cut).toMatch(/^install: refused \/host\/cut\.wasm:\n {2}its manifest section is malformed: section 0 at byte 8 runs past the end of the binary\n {2}its code does not load: .+\n$/);
+    const misnamed = (await run("install /host/misnamed.wasm")).err;
+    expect(misnamed).toMatch(/^install: refused \/host\/misnamed\.wasm:\n {2}its manifest section is malformed: the custom section at byte 8 has a name longer than itself\n {2}its code does not load: .+\n$/);
     expect((await run("install /host/long.wasm")).err).toBe(
       "install: refused /host/long.wasm:\n  its manifest section is malformed: 5003 bytes of manifest, more than a manifest may have (4096)\n",
     );
