@@ -3,7 +3,7 @@
 // manifest is checked as the installer checks a program, and a module refused is not started,
 // with every reason in the log; the config overrides how a service runs, never what it holds.
 import { describe, expect, it } from "vitest";
-import { startInit } from "../../src/boot/bootloader.ts";
+import { BootModulesRefused, startInit } from "../../src/boot/bootloader.ts";
 import { withManifestSection } from "../../src/boot/manifest.ts";
 import type { MmioDevice } from "../../src/machine/mmio.ts";
 import { program } from "../helpers/programs.ts";
@@ -35,6 +35,26 @@ async function boot(config: string, modules: Record<string, [string, string | nu
   const lines = t.stdout().split("\n").filter((line) => line.length > 0);
   return { lines, log: lines.filter((line) => line.startsWith("init: ")), faults: t.faults };
 }
+
+describe("the boot modules' code", () => {
+  it("is loaded, every module, before the machine starts: each one the loader refuses is named, not only the first", async () => {
+    const t = testMachine();
+    const broken = (name: string) => ({ name, bytes: new Uint8Array([...program("hello").subarray(0, 8), 0x01, 0x01, 0x05]) });
+    const image = {
+      init: { name: "init", bytes: program("init") },
+      modules: [{ name: "registry", bytes: program("registry") }, broken("first"), broken("second")],
+      config: "start registry\n",
+      params: {},
+    };
+    const refused = await startInit(t.kernel, t.loader, image, []).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    expect(refused).toBeInstanceOf(BootModulesRefused);
+    expect((refused as BootModulesRefused).refusals.map((e) => e.binaryName)).toEqual(["first", "second"]);
+    expect((refused as BootModulesRefused).message).toMatch(/^first: /);
+  });
+});
 
 describe("init starts services from their manifests", () => {
   it("gives exactly what the manifest asks for, in the order of its lines, whatever the start line says", async () => {
