@@ -316,9 +316,13 @@ describe("install", () => {
     expect((await run("uninstall consumer")).out).toBe("uninstalled consumer\n");
     expect((await run("uninstall consumer")).err).toBe("uninstall: consumer is not installed\n");
     expect((await run("install /host/consumer.wasm")).out).toBe("installed consumer 1.0 (program) as /bin/consumer\n");
+    expect((await run("install -c")).out).toMatch(/^\d+ programs installed; every one checks out\n$/);
     const forced = await run("uninstall -f provider");
     expect(forced.err).toBe("uninstall: forced: consumer needs service widget, which provider provides\n");
     expect(forced.out).toBe("uninstalled provider\n");
     expect((await run("ls /bin/provider /etc/manifests/provider")).err).toContain("no such file");
+    // What the force broke, install -c finds.
+    const check = await run("install -c; echo status $?");
+    expect(check.out).toBe("consumer: it needs service widget speaking Widget, which no installed program provides\nstatus 1\n");
   });
 });

@@ -42,7 +42,7 @@ const BUILTINS: BuiltinInfo[] = [
   new BuiltinInfo("fg", "fg [%N]", "runs a job in the foreground (the current one: the last stopped, or started)"),
   new BuiltinInfo("help", "help [COMMAND]", "what the shell has, or what COMMAND does"),
   new BuiltinInfo("history", "history", "the lines typed"),
-  new BuiltinInfo("install", "install [-n] FILE", "checks the program at FILE against the system (its manifest, its code) and installs it as /bin/NAME; -n: checks only"),
+  new BuiltinInfo("install", "install [-n] FILE | install -c", "checks the program at FILE against the system (its manifest, its code) and installs it as /bin/NAME; -n: checks only; -c: checks every installed program"),
   new BuiltinInfo("jobs", "jobs", "the jobs running in the background or stopped"),
   new BuiltinInfo("kill", "kill %N... | PID...", "ends jobs (%N) of this shell, or processes of its session (the kill program)"),
   new BuiltinInfo("local", "local NAME[=VALUE]...", "variables of the function that runs: put back when it returns"),
