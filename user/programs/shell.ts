@@ -24,6 +24,7 @@ import { parseProgram } from "./shell-parts/parse";
 import { setShellConsole } from "./shell-parts/channel";
 import { ShellCompleter } from "./shell-parts/complete";
 import { visible } from "./tool-parts/visible";
+import { bootModules, machineDevices } from "./shell-parts/install";
 
 const MEMORY: i32 = 3;
 const BOOT_INFO: i32 = 4;
@@ -55,8 +56,12 @@ function programs(): Map<string, i32> {
   for (let i = 0; i < lines.length; i++) {
     if (lines[i] == "config") inConfig = true;
     const f = lines[i].trim().split(" ").filter((field: string) => field.length > 0);
-    if (!inConfig && f.length == 3 && f[0] == "module") modules.set(f[2], I32.parseInt(f[1]));
+    if (!inConfig && f.length == 3 && f[0] == "module") {
+      modules.set(f[2], I32.parseInt(f[1]));
+      bootModules.push(f[2]); // install -c checks their drivers as init does
+    }
     if (!inConfig && f.length >= 3 && f[0] == "device" && f[2] == "share") hasShare = true;
+    if (!inConfig && f.length >= 3 && f[0] == "device") machineDevices.push(f[2]); // what install checks a driver's device against
     if (inConfig && f.length == 2 && f[0] == "module" && modules.has(f[1])) found.set(f[1], modules.get(f[1]));
   }
   return found;

@@ -12,6 +12,7 @@ import { visible } from "../tool-parts/visible";
 import { Job, JOB_STOPPED } from "./jobs";
 import { parseInteger } from "./arith";
 import { Channel, IO_NULL, IO_CONSOLE } from "./channel";
+import { installBuiltin, uninstallBuiltin } from "./install";
 
 class BuiltinInfo {
   constructor(
@@ -41,6 +42,7 @@ const BUILTINS: BuiltinInfo[] = [
   new BuiltinInfo("fg", "fg [%N]", "runs a job in the foreground (the current one: the last stopped, or started)"),
   new BuiltinInfo("help", "help [COMMAND]", "what the shell has, or what COMMAND does"),
   new BuiltinInfo("history", "history", "the lines typed"),
+  new BuiltinInfo("install", "install [-n] FILE | install -c", "checks the program at FILE against the system (its manifest, its code) and installs it as /bin/NAME; -n: checks only; -c: checks every installed program"),
   new BuiltinInfo("jobs", "jobs", "the jobs running in the background or stopped"),
   new BuiltinInfo("kill", "kill %N... | PID...", "ends jobs (%N) of this shell, or processes of its session (the kill program)"),
   new BuiltinInfo("local", "local NAME[=VALUE]...", "variables of the function that runs: put back when it returns"),
@@ -55,6 +57,7 @@ const BUILTINS: BuiltinInfo[] = [
   new BuiltinInfo("source", "source FILE [ARG...]", "as ."),
   new BuiltinInfo("test", "test EXPRESSION", "-e -f -d -s -r -w -x -h FILE; -z -n STRING; S = S, S != S; N -eq -ne -lt -le -gt -ge N; ! ( ) -a -o"),
   new BuiltinInfo("true", "true", "succeeds (status 0)"),
+  new BuiltinInfo("uninstall", "uninstall [-f] NAME", "removes an installed program, unless another needs a service only it provides (-f: even then)"),
   new BuiltinInfo("type", "type NAME...", "says what each NAME is: a builtin, a function, or a program and where"),
   new BuiltinInfo("unset", "unset [-fv] NAME...", "removes variables (-f: functions)", true),
   new BuiltinInfo("wait", "wait [%N|PID...]", "waits for background jobs to end"),
@@ -113,6 +116,8 @@ export function runBuiltin(sh: Shell, argv: string[]): i32 {
   if (name == "printf") return printfBuiltin(sh, argv);
   if (name == "test" || name == "[") return testBuiltin(sh, argv);
   if (name == "cd") return cd(sh, argv);
+  if (name == "install") return installBuiltin(sh, argv);
+  if (name == "uninstall") return uninstallBuiltin(sh, argv);
   if (name == "pwd") {
     // On the console a name with control characters is shown quoted, as ls shows it; a pipe or a
     // file ($(pwd)) gets it as it is.

@@ -28,6 +28,7 @@ import { Channel, ByteBuffer, Feeder, IO_CONSOLE, IO_CAP, IO_BUFFER, IO_PIPE_NEX
 import { ShellFiles } from "./shell-files";
 import { BinaryLoader } from "./binaries";
 import { Variables } from "./variables";
+import { Manifest, PROGRAM_CAPS, parseManifest } from "../../lib/manifest";
 
 /** Pages each program of a job may use (16 MiB: memtest's 8 MiB and its runtime fit). */
 const PROGRAM_PAGES: u32 = 4096;
@@ -105,6 +106,9 @@ export class StartFailure {
     readonly status: i32,
   ) {}
 }
+
+/** The standard slots the shell gives, 4 to 10 (docs/PROGRAMS.md): the services a manifest needs follow them. */
+const STANDARD_SLOTS: i32 = 7;
 
 export class Launcher {
   readonly jobs: Job[] = [];
@@ -308,6 +312,14 @@ export class Launcher {
     program.process = created;
     program.pid = lastSpawnedPid;
     const p = new ProcJob(created);
+    // What it gets: what its manifest asks for, or today's standard set without one.
+    const manifest = this.manifestOf(c);
+    if (this.manifestRefusal.length > 0) {
+      capDrop(stdin);
+      capDrop(stdout);
+      capDrop(stderr);
+      return new StartFailure(argv[0] + ": " + this.manifestRefusal, 126);
+    }
     const gave = [stdin, stdout, stderr, capCopy(job.memory)];
     const files = this.files;
     if (files.cwd != 0) {
@@ -328,6 +340,13 @@ export class Launcher {
         }
       }
     }
+    if (manifest != null) {
+      const why = this.narrow(gave, manifest!, job);
+      if (why.length > 0) {
+        for (let i = 0; i < gave.length; i++) capDrop(gave[i]);
+        return new StartFailure(argv[0] + ": " + why, 126);
+      }
+    }
     for (let i = 0; i < gave.length; i++) {
       const status = p.give(<u32>gave[i] | CAP_MOVE);
       if (status < 0) return new StartFailure(argv[0] + ": cannot give it its capabilities: " + statusText(status), 126);
@@ -339,6 +358,75 @@ export class Launcher {
     const started = p.start();
     if (started < 0) return new StartFailure(argv[0] + ": cannot start it: " + statusText(started), 126);
     return null;
+  }
+
+  /** Why the last manifestOf refused to run the program ("" when it did not). */
+  private manifestRefusal: string = "";
+
+  /**
+   * The manifest of what `c` runs: read from the binary it runs from a file, or for a boot module
+   * run by name, its record in /etc/manifests (docs/MANIFESTS.md); null when it has none (it gets
+   * today's standard set). A manifest that does not parse, the program does not run with.
+   */
+  private manifestOf(c: Command): Manifest | null {
+    this.manifestRefusal = "";
+    let text: string | null = null;
+    if (c.binary.length > 0) {
+      if (this.binaries.manifestError.length > 0) {
+        this.manifestRefusal = "its manifest section is malformed: " + this.binaries.manifestError;
+        return null;
+      }
+      text = this.binaries.manifestText;
+    } else if (this.files.root != 0 && !c.argv[0].includes("/")) {
+      text = this.files.readText("/etc/manifests/" + c.argv[0]);
+    }
+    if (text == null) return null;
+    const m = parseManifest(text!);
+    if (m.error.length > 0) {
+      this.manifestRefusal = "its manifest does not parse: " + m.error;
+      return null;
+    }
+    return m;
+  }
+
+  /**
+   * Narrows the standard set `gave` (slots 4 on: streams, the job's Memory, the working directory,
+   * the root, the host share's root) to what `manifest` asks for: a slot it does not ask for holds
+   * a copy of the job's Memory without rights (nothing to use: the slots keep their places), and
+   * those at the end go. Then the services it needs, looked up in the registry, from slot 11 in
+   * the order of its lines. "" or why it cannot run.
+   */
+  private narrow(gave: i32[], manifest: Manifest, job: Job): string {
+    for (let i = 0; i < gave.length; i++) {
+      const asked = PROGRAM_CAPS[i < 3 ? 0 : i - 2];
+      if (manifest.hasCap(asked)) continue;
+      capDrop(gave[i]);
+      gave[i] = capCopy(job.memory, 0);
+    }
+    let needs = 0;
+    for (let n = 0; n < manifest.needs.length; n++) if (!manifest.needs[n].shared) needs++;
+    if (needs > 0) {
+      while (gave.length < STANDARD_SLOTS) gave.push(capCopy(job.memory, 0));
+      for (let n = 0; n < manifest.needs.length; n++) {
+        const need = manifest.needs[n];
+        if (need.shared) continue;
+        const found = registryLookup(need.service);
+        if (found > 0) gave.push(found);
+        else if (need.optional) gave.push(capCopy(job.memory, 0));
+        else return "it needs service " + need.service + " (" + need.contract + "), which is not running: " + statusText(found);
+      }
+      return "";
+    }
+    // Nothing asked past the last slot it asks for: the slots after it are left empty.
+    let last = gave.length - 1;
+    while (last >= 0) {
+      const asked = PROGRAM_CAPS[last < 3 ? 0 : last - 2];
+      if (manifest.hasCap(asked)) break;
+      capDrop(gave[last]);
+      gave.pop();
+      last--;
+    }
+    return "";
   }
 
   /**
