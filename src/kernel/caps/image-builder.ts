@@ -20,7 +20,8 @@ import { Capability } from "./capability.ts";
 export class ImageBuilder extends KernelObject {
   readonly kind = ObjectKind.IMAGE_BUILDER;
   readonly name: string;
-  readonly bytes: Uint8Array;
+  /** What it gathered; empty once destroyed (a capability to the tombstone must not keep 64 MiB in the host). */
+  bytes: Uint8Array;
   filled = 0;
   loading = false;
 
@@ -30,7 +31,10 @@ export class ImageBuilder extends KernelObject {
     this.name = name;
   }
 
-  protected teardown(): void {}
+  protected teardown(): void {
+    this.bytes = new Uint8Array(0);
+    this.filled = 0;
+  }
 }
 
 /** MEMORY_CREATE_IMAGE_BUILDER: words `length` (the whole binary's), then a name as MEMORY_CREATE_IMAGE's. */
@@ -40,6 +44,8 @@ export function createImageBuilder(k: ObjectKernel, inv: Invocation, memory: Mem
   if (length === 0 || length > MAX_BUILT_IMAGE_BYTES) return Status.E_INVALID_ARGUMENT;
   const name = imageName(inv.message.words.subarray(1));
   if (name === null) return Status.E_INVALID_ARGUMENT;
+  // The room is looked at before the host allocates the bytes: a refused request costs it nothing.
+  if (imagePages(length) > memory.available) return Status.E_QUOTA;
   const builder = new ImageBuilder(length, name);
   if (!memory.adopt(builder, imagePages(length))) return Status.E_QUOTA;
   return answer(inv, [], [new Capability(builder, Rights.IMAGE_BUILDER_WRITE)]);
@@ -49,7 +55,7 @@ export function createImageBuilder(k: ObjectKernel, inv: Invocation, memory: Mem
  * IMAGE_BUILDER_* operations. APPEND copies the first `length` bytes of the Region given (owner or
  * view; the caller may reuse it at once) after what is there; INFO answers `filled, length`; LOAD,
  * once every byte is there, loads the binary as MEMORY_CREATE_IMAGE does, in the builder's Memory,
- * and the builder is done (its charge goes with it, the Image's comes).
+ * and the builder is done (its charge lasts until the load ends, then the Image's comes).
  */
 export function invokeImageBuilder(k: ObjectKernel, inv: Invocation, builder: ImageBuilder): number | Promise<number> {
   switch (inv.message.label) {
@@ -72,9 +78,8 @@ export function invokeImageBuilder(k: ObjectKernel, inv: Invocation, builder: Im
       const memory = builder.payer;
       if (!memory || memory.destroyed) return Status.E_PEER_DEAD;
       builder.loading = true;
-      // The builder's pages go back before the Image's are charged: the same binary, not twice.
-      memory.forget(builder);
-      return loadImageFor(k, inv, memory, builder.bytes, builder.name).finally(() => builder.destroy());
+      // The builder stays charged while the loader holds its bytes; its pages go back as the Image's are charged.
+      return loadImageFor(k, inv, memory, builder.bytes, builder.name, builder).finally(() => builder.destroy());
     }
     default:
       return Status.E_INVALID_ARGUMENT;

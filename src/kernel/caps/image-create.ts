@@ -4,6 +4,7 @@ import type { LoadedImage } from "../image.ts";
 import { Capability } from "./capability.ts";
 import type { ImageObject } from "./image-object.ts";
 import { type Invocation, answer, argumentObject } from "./invocation.ts";
+import { KernelObject } from "./kernel-object.ts";
 import type { MemoryObject } from "./memory-object.ts";
 import { ObjectKind, Rights } from "./object-abi.ts";
 import type { ObjectKernel } from "./object-kernel.ts";
@@ -33,9 +34,20 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
 const encoder = new TextEncoder();
 
 /**
+ * The pages of an Image being loaded, charged to its Memory from the request until the Image
+ * takes them over: the binary sits in the host's heap while the loader works, and a check of
+ * the room without a charge let any number of callers of one Memory have a binary each in the
+ * loader at once, paid by nobody. Destroyed with its Memory, like anything the Memory holds.
+ */
+export class ImageLoadCharge extends KernelObject {
+  readonly kind = ObjectKind.IMAGE_BUILDER;
+  protected teardown(): void {}
+}
+
+/**
  * MEMORY_CREATE_IMAGE: the binary in the Region given (owner or view; its first `length` bytes,
  * copied now, so the caller may reuse the Region at once) goes through the loader (see
- * `loadImageFor`). The Image is charged to `memory` (imagePages).
+ * `loadImageFor`). The Image is charged to `memory` (imagePages), from the request on.
  */
 export function createImage(k: ObjectKernel, inv: Invocation, memory: MemoryObject): number | Promise<number> {
   if (!k.canLoadImages) return Status.E_NOT_READY;
@@ -45,23 +57,27 @@ export function createImage(k: ObjectKernel, inv: Invocation, memory: MemoryObje
   if (length === 0 || length > MAX_IMAGE_BYTES || length > region.pages * PAGE_SIZE) return Status.E_INVALID_ARGUMENT;
   const name = imageName(inv.message.words.subarray(1));
   if (name === null) return Status.E_INVALID_ARGUMENT;
-  // Checked before the load, which is the expensive part; charged after it, when the Image exists.
-  if (imagePages(length) > memory.available) return Status.E_QUOTA;
-  return loadImageFor(k, inv, memory, region.read(length), name);
+  // Charged before the load, which is the expensive part and holds the binary; the Image takes the charge over.
+  const charge = new ImageLoadCharge();
+  if (!memory.adopt(charge, imagePages(length))) return Status.E_QUOTA;
+  return loadImageFor(k, inv, memory, region.read(length), name, charge);
 }
 
 /**
  * Runs the loader over `bytes` for the caller, which blocks meanwhile while every other process
  * runs, and answers the Image (`size, global address`; cap, IMAGE_SPAWN), charged to `memory`.
- * A refusal is E_INVALID_ARGUMENT, and the loader's message waits in the caller's process for
- * MEMORY_LOAD_ERROR.
+ * `charge` (adopted by `memory`, imagePages of the binary) pays for the load while it runs and is
+ * destroyed when it ends, as the Image is charged in its place. A refusal is E_INVALID_ARGUMENT,
+ * and the loader's message waits in the caller's process for MEMORY_LOAD_ERROR.
  */
-export function loadImageFor(k: ObjectKernel, inv: Invocation, memory: MemoryObject, bytes: Uint8Array, name: string): Promise<number> {
+export function loadImageFor(k: ObjectKernel, inv: Invocation, memory: MemoryObject, bytes: Uint8Array, name: string, charge: KernelObject): Promise<number> {
   const pages = imagePages(bytes.length);
   const caller = inv.caller;
   caller.loadError = "";
   const done = k.scheduler.block<number>(caller);
   k.loadImage(bytes, name, (outcome) => {
+    // The same binary is not charged twice: the load's pages go back as the Image's are taken.
+    charge.destroy();
     if (!caller.alive) return;
     if (outcome instanceof Error) {
       caller.loadError = outcome.message;
