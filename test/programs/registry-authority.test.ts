@@ -1,0 +1,73 @@
+// What slot 2 gives a program. Every program holds the registry, and its manifest narrows the
+// rest of what it holds (docs/MANIFESTS.md "Running a program from the shell"): a program that asks
+// for its streams and its job's Memory only must not reach the disk through it, nor take a
+// system service's name so that the next client of the file system or the log speaks to it.
+// Before: "block" answered anyone (the raw disk: every file's bytes, whatever the file system's
+// rights, and writes under the file system), and any program could REGISTER over "fs" or "log".
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { modulesOf } from "../../src/boot/config-modules.ts";
+import { withManifestSection } from "../../src/boot/manifest.ts";
+import { FolderShare } from "../../src/hosts/node/folder-share.ts";
+import { MemoryBlockBackend } from "../../src/machine/devices/block-backend.ts";
+import { BlockDevice } from "../../src/machine/devices/block.ts";
+import { HostShareDevice } from "../../src/machine/devices/host-share.ts";
+import { DeviceLine } from "../../src/machine/devices/standard-devices.ts";
+import { type BootedMachine, bootMachine, testConsole, testTimer } from "../helpers/booted-machine.ts";
+import { patience } from "../helpers/patience.ts";
+import { program } from "../helpers/programs.ts";
+
+const config = readFileSync(join(import.meta.dirname, "../../user/boot/init.conf"), "utf8");
+const folder = mkdtempSync(join(tmpdir(), "dogma-registry-"));
+afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+const SECRET = "TOPSECRET-7f3a91";
+let m: BootedMachine;
+
+/** Types `line`; what it printed up to the next prompt. */
+async function run(line: string): Promise<string> {
+  const before = m.stdout().length;
+  m.type(line + "\r");
+  await m.until(`the prompt after ${JSON.stringify(line)}`, () => /dogma:\/[^\n]*\$ $/.test(m.stdout().slice(before + line.length + 1)));
+  const out = m.stdout().slice(before + line.length + 1);
+  return out.slice(0, out.lastIndexOf("dogma:"));
+}
+
+beforeAll(async () => {
+  const manifest = ["name registry-thief", "version 1.0", "kind program", "cap streams", "cap job-memory", ""].join("\n");
+  writeFileSync(join(folder, "thief.wasm"), withManifestSection(program("registry-thief"), manifest));
+  const shared = await FolderShare.open(folder);
+  m = await bootMachine(config, modulesOf(config), {
+    devices: (t) => [
+      testConsole(t),
+      new BlockDevice(DeviceLine.BLOCK, t.machine.interrupts, new MemoryBlockBackend(16 << 20)),
+      testTimer(t),
+      new HostShareDevice(DeviceLine.SHARE, t.machine.interrupts, shared),
+    ],
+    interactive: true,
+  });
+  await m.until("the prompt", () => m.stdout().includes("dogma:/$ "));
+}, patience(90_000));
+
+afterAll(async () => {
+  await m?.halt();
+});
+
+describe("a program that holds only its streams and its Memory", () => {
+  it("reads no disk block through the registry, and takes no system service's name", async () => {
+    await run(`echo ${SECRET} > /secret.txt`);
+    // The secret is on the disk, and the file system still answers it.
+    expect(await run("cat /secret.txt")).toContain(SECRET);
+    const said = await run(`/host/thief.wasm ${SECRET}`);
+    expect(said).toContain("registry-thief: block: ");
+    expect(said).not.toMatch(/the secret .*: found/);
+    expect(said).not.toMatch(/registry-thief: block: 0/);
+    expect(said).toMatch(/registry-thief: register fs: E_/);
+    expect(said).toMatch(/registry-thief: register log: E_/);
+    // The file system and the log are still the system's.
+    expect(await run("cat /secret.txt")).toContain(SECRET);
+    expect(await run("logger still here; dmesg | grep 'still here'")).toContain("still here");
+  });
+});
