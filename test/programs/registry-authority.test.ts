@@ -38,6 +38,8 @@ async function run(line: string): Promise<string> {
 beforeAll(async () => {
   const manifest = ["name registry-thief", "version 1.0", "kind program", "cap streams", "cap job-memory", ""].join("\n");
   writeFileSync(join(folder, "thief.wasm"), withManifestSection(program("registry-thief"), manifest));
+  const needsBlock = ["name block-needer", "version 1.0", "kind program", "cap streams", "needs block BlockDevice", ""].join("\n");
+  writeFileSync(join(folder, "needs-block.wasm"), withManifestSection(program("caps-report"), needsBlock));
   const shared = await FolderShare.open(folder);
   m = await bootMachine(config, modulesOf(config), {
     devices: (t) => [
@@ -69,5 +71,13 @@ describe("a program that holds only its streams and its Memory", () => {
     // The file system and the log are still the system's.
     expect(await run("cat /secret.txt")).toContain(SECRET);
     expect(await run("logger still here; dmesg | grep 'still here'")).toContain("still here");
+  });
+
+  it("is not given a driver's service by the shell for a manifest that names it", async () => {
+    const before = m.stderr().length;
+    const out = await run("/host/needs-block.wasm; echo status $?");
+    expect(out).toContain("status 126");
+    expect(out).not.toContain("caps-report:");
+    expect(m.stderr().slice(before)).toMatch(/it needs service block \(BlockDevice\), which is not running: /);
   });
 });

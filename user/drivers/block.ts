@@ -15,7 +15,7 @@
 // Nothing here allocates after the start, so it can serve for ever on the stub runtime.
 import {
   exit, errorName, lineBegin, lineAdd, lineAddU32, lineAddU64, linePrint, capKind, capDrop, msgBegin, msgAddWord,
-  msgAddCap, msgInvoke, msgLabel, msgReply, msgWord, msgWordCount, msgCap, msgCapCount, reply, registryRegister,
+  msgAddCap, msgInvoke, msgLabel, msgReply, msgWord, msgWordCount, msgCap, msgCapCount, reply, registryRegisterForServices,
   Device, Interrupt, Memory, Process, Receiver, Region, CAP_MOVE, KIND_REPLY, MSG_INTERRUPT, OP_REGION_INFO,
   OP_RECEIVER_RECEIVE, RIGHT_RECEIVER_CALL, RIGHT_RECEIVER_SEND, E_BAD_MESSAGE, E_INVALID_ARGUMENT, E_INVALID_CAP,
   E_MISSING_RIGHT, E_QUOTA, STDERR,
@@ -88,7 +88,8 @@ const interrupt = new Interrupt(INTERRUPT);
 check("bind the interrupt", interrupt.bind(<u32>check("mint", interrupts.mint(0, RIGHT_RECEIVER_SEND)) | CAP_MOVE));
 const requests = new RequestTable();
 
-check("register " + BLOCK_SERVICE, registryRegister(BLOCK_SERVICE, <u32>check("mint", calls.mint(0, RIGHT_RECEIVER_CALL)) | CAP_MOVE));
+// For services only: the file system is the disk's client; a program reaches files through it, never blocks.
+check("register " + BLOCK_SERVICE, registryRegisterForServices(BLOCK_SERVICE, <u32>check("mint", calls.mint(0, RIGHT_RECEIVER_CALL)) | CAP_MOVE));
 lineBegin("block: ");
 lineAddU64(capacity);
 lineAdd(" sectors of 512 bytes, ");

@@ -12,6 +12,16 @@ import { msgBegin, msgAddWord, msgAddCap, msgInvoke, msgLabel, msgCap, msgCapCou
 export const REGISTRY_REGISTER: u32 = 1;
 export const REGISTRY_LOOKUP: u32 = 2;
 export const REGISTRY_LIST: u32 = 3;
+/** A call capability to the registry for the programs the caller starts (badge REGISTRY_PROGRAMS_BADGE). */
+export const REGISTRY_FOR_PROGRAMS: u32 = 4;
+/** As REGISTER, for a name only services may look up (a driver's, which programs must reach through its service). */
+export const REGISTRY_REGISTER_FOR_SERVICES: u32 = 5;
+/**
+ * The badge bit of a program's registry capability (procman gives its jobs one, the shell looks
+ * up with one for a program's manifest): it registers nothing and finds no name for services only.
+ * Init's badges for its services are small numbers.
+ */
+export const REGISTRY_PROGRAMS_BADGE: u32 = 0x8000_0000;
 
 /** Where init puts the call capability to the registry. */
 export const SLOT_REGISTRY: i32 = 2;
@@ -56,14 +66,40 @@ export function msgName(): string {
 /**
  * Publishes `cap` under `name` (`cap | CAP_MOVE` hands it over instead of a copy); registering
  * a name again replaces what it named. 0, or a status (E_INVALID_ARGUMENT: a bad name;
- * E_QUOTA: the registry is full; the call's own status if it failed).
+ * E_QUOTA: the registry is full; E_MISSING_RIGHT: a program's capability, which registers
+ * nothing; the call's own status if it failed).
  */
-export function registryRegister(name: string, cap: u32, registry: i32 = SLOT_REGISTRY): i32 {
-  msgBegin(REGISTRY_REGISTER);
+export function registryRegister(name: string, cap: u32, registry: i32 = SLOT_REGISTRY, label: u32 = REGISTRY_REGISTER): i32 {
+  msgBegin(label);
   if (!msgAddName(name)) return E_INVALID_ARGUMENT;
   msgAddCap(cap);
   const status = msgInvoke(registry);
   return status < 0 ? status : registryStatus(msgLabel());
+}
+
+/**
+ * As registryRegister, for services only: a program's lookup of `name` answers E_MISSING_RIGHT.
+ * For a driver, whose clients are services (the file system reaches the disk; programs reach
+ * the file system).
+ */
+export function registryRegisterForServices(name: string, cap: u32, registry: i32 = SLOT_REGISTRY): i32 {
+  return registryRegister(name, cap, registry, REGISTRY_REGISTER_FOR_SERVICES);
+}
+
+/**
+ * A call capability to the registry for programs (REGISTRY_FOR_PROGRAMS): it looks up what
+ * programs may find and registers nothing. Its index, or a status.
+ */
+export function registryForPrograms(registry: i32 = SLOT_REGISTRY): i32 {
+  let status = E_PEER_DEAD;
+  for (let i = 0; i <= REGISTRY_RETRIES && status == E_PEER_DEAD; i++) {
+    msgBegin(REGISTRY_FOR_PROGRAMS);
+    status = msgInvoke(registry);
+  }
+  if (status < 0) return status;
+  const answer = registryStatus(msgLabel());
+  if (answer < 0) return answer;
+  return msgCapCount() > 0 ? msgCap(0) : E_INVALID_ARGUMENT;
 }
 
 /**

@@ -20,7 +20,7 @@ import {
   E_NO_PROCESS, E_NOT_READY, E_PEER_DEAD, E_QUOTA, E_BAD_MESSAGE, E_WRONG_TYPE, MAX_DATA_WORDS, REGISTRY_NAME_WORDS,
   KIND_IMAGE, PROC_SESSION, PROC_SPAWN, PROC_SPAWN_BINARY, PROC_SPAWN_IMAGE, PROC_KILL, PROC_INSPECT, PROC_HALT, JOB_ARGS, JOB_GIVE, JOB_START, JOB_WAIT,
   JOB_KILL, JOB_STATE, JOB_MONITOR, JOB_DEBUG, PROC_DEBUG, RIGHT_PROCESS_DEBUG, RIGHT_PROCESS_INFO, JOB_SUSPEND, JOB_RESUME,
-  OP_PROCESS_SUSPEND, OP_PROCESS_RESUME, check,
+  OP_PROCESS_SUSPEND, OP_PROCESS_RESUME, check, registryForPrograms,
 } from "../lib";
 import { readModuleNames } from "./procman-parts/boot-modules";
 import { JOB_BIT, Job, MAX_JOBS, answerEnd, ended, freeEntry, handleOf, jobOf, jobs, release } from "./procman-parts/jobs";
@@ -197,7 +197,8 @@ function spawn(session: u32, from: i32): u32 {
 
 /** Slots 2 (registry) and 3 (procman, the spawner's session), the monitor, the pid: 0 or a status. */
 function setUp(job: Job, handle: u32): i32 {
-  const registry = capCopy(REGISTRY);
+  // The programs' registry capability: a job looks names up, and registers nothing (docs/BOOT.md).
+  const registry = capCopy(programsRegistry);
   if (registry < 0) return registry;
   let status = give(job.process, registry);
   if (status < 0) return status;
@@ -372,6 +373,8 @@ const requests = check("procman", "create its Receiver", memory.createReceiver(6
 const notices = check("procman", "create its notices Receiver", memory.createReceiver(<u32>MAX_JOBS + 8));
 // Requests bring capabilities (a Memory, a Region, what a job is given): they must be installed.
 check("procman", "listen", Process.self().listen(true));
+/** What every job gets at slot 2: the registry as programs have it (no REGISTER, no name for services only). */
+const programsRegistry = check("procman", "get the programs' registry capability", registryForPrograms(REGISTRY));
 check("procman", "register proc", registryRegister("proc", <u32>check("procman", "mint", new Receiver(requests).mint(0, RIGHT_RECEIVER_CALL)) | CAP_MOVE));
 print("procman: registered \"proc\"");
 

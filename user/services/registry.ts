@@ -13,14 +13,22 @@
 //              what it named is gone) | E_INVALID_ARGUMENT (bad name)
 // LIST     (3) index             -> the name at that index as words; label: the index after it
 //              (0 after the last, and for an index past the end, with no words)
+// FOR_PROGRAMS (4)                -> 0 with a call capability to the registry whose badge has
+//              REGISTRY_PROGRAMS_BADGE: what procman gives its jobs at slot 2
+// REGISTER_FOR_SERVICES (5)       -> as REGISTER, for a name a program's LOOKUP does not get
+//              (E_MISSING_RIGHT): a driver's, whose clients are services
+// A call through a program's capability (badge REGISTRY_PROGRAMS_BADGE) may LOOKUP and LIST only:
+// a program registering over "fs" or "log" would be the next client's file system or log, and one
+// finding "block" would read and write the disk under the file system.
 // An entry is written capability first, name last, and removed name first, so a registry killed
 // in the middle leaves every entry whole or free. Statuses go out as their magnitude
 // (user/lib/registry.ts). Nothing here allocates per request, so it can serve for ever.
 import {
   eprint, exit, errorName, serve, Process, Cappage, Page, msgBegin, msgAddWord, msgAddCap, msgInvoke, msgWord,
-  msgWordCount, msgCap, msgCapCount, capDrop, capKind, KIND_RECEIVER, KIND_REGION, KIND_CAPPAGE, KIND_PAGE, OP_CAP_INFO,
+  msgWordCount, msgCap, msgCapCount, capDrop, capKind, capCopy, KIND_RECEIVER, KIND_REGION, KIND_CAPPAGE, KIND_PAGE, OP_CAP_INFO,
   RIGHT_REGION_OWNER, CAP_MOVE, E_INVALID_ARGUMENT, E_INVALID_CAP, E_PEER_DEAD, E_QUOTA, REGISTRY_REGISTER,
-  REGISTRY_LOOKUP, REGISTRY_LIST, REGISTRY_NAME_WORDS, registryLabel, MAX_CAPS,
+  REGISTRY_LOOKUP, REGISTRY_LIST, REGISTRY_NAME_WORDS, registryLabel, MAX_CAPS, REGISTRY_FOR_PROGRAMS,
+  REGISTRY_REGISTER_FOR_SERVICES, REGISTRY_PROGRAMS_BADGE, E_MISSING_RIGHT, RIGHT_RECEIVER_CALL, msgBadge, Receiver,
 } from "../lib";
 
 const REQUESTS: i32 = 2;
@@ -37,12 +45,19 @@ const pageOf = new StaticArray<usize>(2);
 const ownNames: usize = memory.data(MAX_NAMES * NAME_BYTES, 8);
 const ownCaps = new StaticArray<i32>(MAX_NAMES);
 let kept: Cappage | null = null;
+/**
+ * Which entries are for services only. In the kept table, entry i's mark is slot MAX_NAMES + i
+ * of the Cappage (a rightless copy of its capability), so that it outlives a restart as the entry
+ * does; in the registry's own table, a flag here.
+ */
+const ownServicesOnly = new StaticArray<bool>(MAX_NAMES);
 
 // The request being handled: its name (zero-padded) and the capabilities it brought, copied out
 // of the message buffer before any invoke of ours overwrites it.
 const key = new StaticArray<u32>(REGISTRY_NAME_WORDS);
 const brought = new StaticArray<i32>(MAX_CAPS);
 let broughtCount: i32 = 0;
+let badge: u32 = 0;
 
 @inline function nameAt(i: i32): usize {
   return unchecked(pageOf[i / NAMES_PER_PAGE]) + <usize>((i % NAMES_PER_PAGE) * NAME_BYTES);
@@ -74,6 +89,34 @@ function clearCap(i: i32): void {
     if (unchecked(ownCaps[i]) != 0) capDrop(unchecked(ownCaps[i]));
     unchecked((ownCaps[i] = 0));
   } else kept!.clear(<u32>i);
+  setServicesOnly(i, 0);
+}
+
+/** Marks entry i as for services only (`cap`: its capability, of which the mark is a rightless copy) or not (0). 0 or a status. */
+function setServicesOnly(i: i32, cap: i32): i32 {
+  if (kept == null) {
+    unchecked((ownServicesOnly[i] = cap != 0));
+    return 0;
+  }
+  if (cap == 0) {
+    kept!.clear(<u32>(MAX_NAMES + i));
+    return 0;
+  }
+  const mark = capCopy(cap, 0);
+  return mark < 0 ? mark : kept!.put(<u32>(MAX_NAMES + i), <u32>mark | CAP_MOVE);
+}
+
+function servicesOnly(i: i32): bool {
+  if (kept == null) return unchecked(ownServicesOnly[i]);
+  const mark = kept!.get(<u32>(MAX_NAMES + i));
+  if (mark <= 0) return false;
+  capDrop(mark);
+  return true;
+}
+
+/** Whether the request came through a program's capability (procman's jobs'). */
+@inline function fromProgram(): bool {
+  return (badge & REGISTRY_PROGRAMS_BADGE) != 0;
 }
 
 /** Copies the request's name into `key`; false when it is not 1 to 64 bytes of zero-padded text. */
@@ -126,7 +169,11 @@ function answer(status: i32): u32 {
   return registryLabel(status);
 }
 
-function register(): u32 {
+function register(forServices: bool): u32 {
+  if (fromProgram()) {
+    dropBrought(0);
+    return answer(E_MISSING_RIGHT);
+  }
   if (!readName() || broughtCount == 0) {
     dropBrought(0);
     return answer(E_INVALID_ARGUMENT);
@@ -145,6 +192,12 @@ function register(): u32 {
       return answer(E_QUOTA);
     }
   }
+  // Its mark first (a copy of the capability, before that moves): never a moment public by mistake.
+  const marked = setServicesOnly(i, forServices ? cap : 0);
+  if (marked < 0) {
+    capDrop(cap);
+    return answer(marked);
+  }
   // Registering again replaces (a restarted driver); a new entry gets its capability before its name.
   const put = setCap(i, cap);
   if (put < 0) {
@@ -161,6 +214,7 @@ function lookup(): u32 {
   if (!readName()) return answer(E_INVALID_ARGUMENT);
   const i = find();
   if (i < 0) return answer(E_INVALID_CAP);
+  if (fromProgram() && servicesOnly(i)) return answer(E_MISSING_RIGHT);
   const cap = capOf(i);
   // What a name pointed to may have been destroyed since (its Memory went with its driver).
   if (cap <= 0 || capKind(cap) == E_PEER_DEAD) {
@@ -193,10 +247,23 @@ function list(): u32 {
   return label;
 }
 
+/** FOR_PROGRAMS: a call capability with the programs' badge, minted from our Receiver. */
+function forPrograms(): u32 {
+  dropBrought(0);
+  const cap = new Receiver(REQUESTS).mint(REGISTRY_PROGRAMS_BADGE, RIGHT_RECEIVER_CALL);
+  if (cap < 0) return answer(cap);
+  msgBegin(0);
+  msgAddCap(<u32>cap | CAP_MOVE);
+  return 0;
+}
+
 function handle(label: u32): u32 {
+  badge = msgBadge();
   broughtCount = min(msgCapCount(), MAX_CAPS);
   for (let i = 0; i < broughtCount; i++) unchecked((brought[i] = msgCap(i)));
-  if (label == REGISTRY_REGISTER) return register();
+  if (label == REGISTRY_REGISTER) return register(false);
+  if (label == REGISTRY_REGISTER_FOR_SERVICES) return register(true);
+  if (label == REGISTRY_FOR_PROGRAMS) return forPrograms();
   if (label == REGISTRY_LOOKUP) return lookup();
   if (label == REGISTRY_LIST) return list();
   dropBrought(0);

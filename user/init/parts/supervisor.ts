@@ -12,7 +12,7 @@
 import {
   msgBegin, msgAddWord, msgAddCap, msgInvoke, msgWord, capCopy, capDrop, errorName, now,
   lineBegin, lineAdd, lineAddI32, lineAddU32, lineAddHex, lineAddI64, linePrint, stateName, faultKindName,
-  CAP_MOVE, RIGHT_RECEIVER_RECEIVE, RIGHT_RECEIVER_CALL, RIGHT_RECEIVER_SEND, OP_CAPPAGE_GET, OP_MEMORY_CREATE_MEMORY, OP_MEMORY_CREATE_PROCESS,
+  CAP_MOVE, RIGHT_RECEIVER_RECEIVE, RIGHT_RECEIVER_MINT, RIGHT_RECEIVER_CALL, RIGHT_RECEIVER_SEND, OP_CAPPAGE_GET, OP_MEMORY_CREATE_MEMORY, OP_MEMORY_CREATE_PROCESS,
   OP_MEMORY_DESTROY, OP_MEMORY_CREATE_CAPPAGE, RIGHT_CAPPAGE_WRITE, OP_PROCESS_GIVE, OP_PROCESS_MONITOR, OP_PROCESS_START, OP_PROCESS_STATE, OP_PROCESS_KILL, OP_RECEIVER_MINT,
   STATE_EXITED, STATE_FAULTED, KILLED_EXIT_CODE, msgCap, msgAddArgsBlock, OP_PROCESS_SET_ARGS, OP_CAPPAGE_PUT, CAPPAGE_SLOTS,
   RIGHT_KERNEL_INSPECT, RIGHT_CAPPAGE_READ, RIGHT_REGION_READ, OP_KERNEL_SET_PIN, OP_KERNEL_SET_PAGER, OP_KERNEL_SET_PAGING, E_MISSING_RIGHT,
@@ -273,8 +273,9 @@ export class Supervisor {
       if (!this.check(s, msgInvoke(s.process))) return "give it its arguments";
     }
 
-    // Slot 2: the registry's Receiver for the registry, a call capability to it for everyone else.
-    const registry = entry.isRegistry ? capCopy(h.registry, RIGHT_RECEIVER_RECEIVE) : mint(h.registry, s.badge, RIGHT_RECEIVER_CALL);
+    // Slot 2: the registry's Receiver for the registry (it mints the programs' capability, whose
+    // badge says they register nothing), a call capability to it for everyone else.
+    const registry = entry.isRegistry ? capCopy(h.registry, RIGHT_RECEIVER_RECEIVE | RIGHT_RECEIVER_MINT) : mint(h.registry, s.badge, RIGHT_RECEIVER_CALL);
     if (!this.check(s, registry) || !this.give(s, <u32>registry | CAP_MOVE)) return "give it the registry";
     if (entry.isRegistry && this.registryCaps != 0) {
       // Slots 3 to 5: its table, the same for every attempt.

@@ -14,7 +14,7 @@
 // of the job (JOB_SUSPEND) and has the console let their reads go; fg and bg resume them.
 import {
   capCopy, capDrop, Memory, Receiver, msgLabel, msgBadge, msgWord, msgBegin, msgInvoke, msgAddWord, CAP_MOVE, RIGHT_RECEIVER_SEND,
-  MSG_PROCESS_ENDED, STATE_FAULTED, faultKindName, errorName, registryLookup, E_INVALID_CAP, E_TIMEOUT, statusText,
+  MSG_PROCESS_ENDED, STATE_FAULTED, faultKindName, errorName, registryLookup, registryForPrograms, E_INVALID_CAP, E_TIMEOUT, statusText,
 } from "../../lib";
 import { Job as ProcJob, procSpawn, lastSpawnedPid } from "../../lib/proc-client";
 import { packArgs, ARGS_IN_MESSAGE_BYTES } from "../../lib/caps/process";
@@ -362,6 +362,8 @@ export class Launcher {
 
   /** Why the last manifestOf refused to run the program ("" when it did not). */
   private manifestRefusal: string = "";
+  /** The registry as programs have it (REGISTRY_FOR_PROGRAMS), for the services a manifest needs; 0 until first asked. */
+  private programsRegistry: i32 = 0;
 
   /**
    * The manifest of what `c` runs: read from the binary it runs from a file, or for a boot module
@@ -410,7 +412,9 @@ export class Launcher {
       for (let n = 0; n < manifest.needs.length; n++) {
         const need = manifest.needs[n];
         if (need.shared) continue;
-        const found = registryLookup(need.service);
+        // Looked up as the program would: a name for services only (a driver's) is not its to have.
+        if (this.programsRegistry <= 0) this.programsRegistry = registryForPrograms();
+        const found = this.programsRegistry > 0 ? registryLookup(need.service, this.programsRegistry) : this.programsRegistry;
         if (found > 0) gave.push(found);
         else if (need.optional) gave.push(capCopy(job.memory, 0));
         else return "it needs service " + need.service + " (" + need.contract + "), which is not running: " + statusText(found);
