@@ -82,6 +82,23 @@ const NAME = /^[a-z0-9][a-z0-9-]*$/;
 const VERSION = /^[0-9]+(\.[0-9]+){0,2}$/;
 const CONTRACT = /^[A-Z][A-Za-z0-9]*(@[0-9a-f]{8,64})?$/;
 
+/**
+ * The first character of `line` a terminal would act on (C0 controls but tab and \r, DEL, C1
+ * controls), or -1. A manifest is printable text: refusals quote its words, and a refusal must
+ * never drive the terminal of whoever installs a hostile binary (as user/lib/manifest.ts).
+ */
+function controlCharacter(line: string): number {
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if ((c < 0x20 && c !== 0x09 && c !== 0x0d) || (c >= 0x7f && c <= 0x9f)) return c;
+  }
+  return -1;
+}
+
+function controlMessage(c: number): string {
+  return `a control character (0x${c.toString(16).padStart(2, "0")}): a manifest is printable text`;
+}
+
 /** Parses a manifest's text: the manifest, or a ManifestError naming the first bad line. */
 export function parseManifest(text: string): Manifest {
   if (utf8Length(text) > MAX_MANIFEST_BYTES) throw new ManifestError(0, `${utf8Length(text)} bytes, more than a manifest may have (${MAX_MANIFEST_BYTES})`);
@@ -101,6 +118,8 @@ export function parseManifest(text: string): Manifest {
   const lines = text.split("\n");
   for (let i = 0; i < lines.length; i++) {
     const line = i + 1;
+    const control = controlCharacter(lines[i]);
+    if (control >= 0) throw new ManifestError(line, controlMessage(control));
     // As user/lib/manifest.ts reads it: "#" to the end of the line is a comment (whatever follows, \r included).
     const hash = lines[i].indexOf("#");
     const f = (hash >= 0 ? lines[i].slice(0, hash) : lines[i]).split(/[ \t\r]+/).filter((x) => x.length > 0);

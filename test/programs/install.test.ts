@@ -32,6 +32,17 @@ function share(name: string, text: string | null, base = "hello"): void {
 }
 
 const GARBLED = "name garbled\nversion one\nkind program\n";
+/**
+ * Manifests whose words would drive the terminal if a refusal quoted them: an escape sequence that
+ * sets the window title, one that clears the screen, a NUL, C1's CSI, a bell in a comment.
+ */
+const HOSTILE = [
+  "name \x1b]0;owned\x07\nversion 1\nkind program\n",
+  "name bad0\nversion 1\nkind program\ncap \x1b[2J\x1b[H\n",
+  "name bad\x00zero\nversion 1\nkind program\n",
+  "name bad0\nversion 1\nkind \u009b31mprogram\n",
+  "# \x07 rings\nname bad0\nversion 1\nkind program\n",
+];
 /** Manifests that do not parse: the shell's reader (user/lib/manifest.ts) must say what the build's says. */
 const BAD = [
   "version 1\nkind program\n",
@@ -54,6 +65,7 @@ const BAD = [
   "name bad0\nversion 1\nkind driver\npin 3\n",
   "name bad0\nversion 1\nkind driver\ncolour blue\n",
   "name bad0\nversion 1\nkind program\ndevice block\n",
+  ...HOSTILE,
 ];
 
 /** Random manifests, from the grammar's words and some that are not (a fixed seed: the same every run). */
@@ -242,6 +254,16 @@ describe("install", () => {
       }
       expect(message, text).not.toBe("");
       expect((await run(`install /host/bad${i}.wasm`)).err, text).toBe(`install: refused /host/bad${i}.wasm:\n  its manifest does not parse: ${message}\n`);
+    }
+  });
+
+  it("never echoes a manifest's control characters to the terminal: a refusal says where, not what", async () => {
+    const first = BAD.length - HOSTILE.length;
+    for (const [k, text] of HOSTILE.entries()) {
+      const said = await run(`install /host/bad${first + k}.wasm; /host/bad${first + k}.wasm`);
+      const both = said.out + said.err;
+      expect(both, JSON.stringify(text)).toMatch(/its manifest does not parse: line \d+: a control character \(0x[0-9a-f]{2}\): a manifest is printable text/);
+      expect(both, JSON.stringify(both)).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/);
     }
   });
 

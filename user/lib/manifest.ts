@@ -163,6 +163,24 @@ function hasDependency(list: ManifestDependency[], service: string): bool {
   return false;
 }
 
+/**
+ * The first character of `line` a terminal would act on (C0 controls but tab and \r, DEL, C1
+ * controls), or -1. A manifest is printable text: refusals quote its words, and one must never
+ * drive the terminal of whoever installs a hostile binary (as src/boot/manifest.ts).
+ */
+function controlCharacter(line: string): i32 {
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if ((c < 0x20 && c != 0x09 && c != 0x0d) || (c >= 0x7f && c <= 0x9f)) return c;
+  }
+  return -1;
+}
+
+function hexByte(c: i32): string {
+  const digits = "0123456789abcdef";
+  return digits.charAt((c >> 4) & 15) + digits.charAt(c & 15);
+}
+
 /** Parses a manifest's text; `error` says what is wrong, and where, when it does not parse. */
 export function parseManifest(text: string): Manifest {
   const m = new Manifest();
@@ -174,6 +192,11 @@ export function parseManifest(text: string): Manifest {
   }
   const lines = text.split("\n");
   for (let i = 0; i < lines.length; i++) {
+    const control = controlCharacter(lines[i]);
+    if (control >= 0) {
+      m.error = "line " + (i + 1).toString() + ": a control character (0x" + hexByte(control) + "): a manifest is printable text";
+      return m;
+    }
     const f = fieldsOf(lines[i]);
     if (f.length == 0) continue;
     const why = parseLine(m, f, i + 1);
