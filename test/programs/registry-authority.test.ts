@@ -40,6 +40,8 @@ beforeAll(async () => {
   writeFileSync(join(folder, "thief.wasm"), withManifestSection(program("registry-thief"), manifest));
   const needsBlock = ["name block-needer", "version 1.0", "kind program", "cap streams", "needs block BlockDevice", ""].join("\n");
   writeFileSync(join(folder, "needs-block.wasm"), withManifestSection(program("caps-report"), needsBlock));
+  const flood = ["name log-flood", "version 1.0", "kind program", "cap streams", "needs log Log", ""].join("\n");
+  writeFileSync(join(folder, "flood.wasm"), withManifestSection(program("log-flood"), flood));
   const shared = await FolderShare.open(folder);
   m = await bootMachine(config, modulesOf(config), {
     devices: (t) => [
@@ -55,6 +57,20 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await m?.halt();
+});
+
+describe("a program writing to the log", () => {
+  it("pushes out none of the system's lines, and none of its lines passes for the system's", async () => {
+    const system = (text: string) => text.split("\n").filter((line) => /^\[ *\d+\.\d{6}\] init: started fs \(pid \d+\)$/.test(line));
+    expect(system(await run("dmesg"))).toHaveLength(1);
+    expect(await run("/host/flood.wasm 1500")).toContain("log-flood: wrote 1500 lines");
+    const after = await run("dmesg");
+    // Before: 1500 forged lines pushed out all 512 the ring held, init's and the services' among them.
+    expect(system(after)).toHaveLength(1);
+    expect(after).toMatch(/\] log: registered "log"/);
+    expect(after).toMatch(/\] user: init: started fs \(pid 1\)\n/);
+    expect(after.split("\n").filter((line) => line.includes("] user: init: started fs")).length).toBeLessThanOrEqual(128);
+  });
 });
 
 describe("a program that holds only its streams and its Memory", () => {

@@ -2,9 +2,12 @@
 // numbers live in system-log.ts, which is how a process without standard streams prints there.
 import { msgBegin, msgAddWord, msgInvoke, msgLabel, msgWord, msgWordCount } from "./message";
 import { registryLookup } from "./registry";
-import { LOG_WRITE, LOG_READ, LOG_READ_WAIT, LOG_ERROR, LOG_LINE_BYTES } from "./system-log";
+import { LOG_WRITE, LOG_READ, LOG_READ_WAIT, LOG_ERROR, LOG_PROGRAM, LOG_LINE_BYTES } from "./system-log";
 
-/** The log service's call capability (looked up in the registry), or a negative status. */
+/**
+ * The log service's call capability (looked up in the registry), or a negative status. A
+ * program's lookup of "log" finds "program-log" (docs/BOOT.md): its lines are kept apart, marked.
+ */
 export function logLookup(): i32 {
   return registryLookup("log");
 }
@@ -24,9 +27,12 @@ export function logWrite(log: i32, line: string, error: bool = false): i32 {
   return status < 0 ? status : -<i32>msgLabel();
 }
 
-/** One line read back: its sequence number, the next one's, when it was written (ns since boot), whether it was an error, and its text. */
+/**
+ * One line read back: its sequence number, the next one's, when it was written (ns since boot),
+ * whether it was an error, its text, and whether a program wrote it (not the system).
+ */
 export class LogLine {
-  constructor(readonly sequence: u32, readonly next: u32, readonly time: i64, readonly error: bool, readonly text: string) {}
+  constructor(readonly sequence: u32, readonly next: u32, readonly time: i64, readonly error: bool, readonly text: string, readonly program: bool = false) {}
 }
 
 /**
@@ -43,5 +49,5 @@ export function logRead(log: i32, sequence: u32, wait: bool = false): LogLine | 
   const bytes = new Uint8Array(length);
   for (let i = 0; i < length; i++) bytes[i] = <u8>(msgWord(5 + (i >> 2)) >> (8 * (i & 3)));
   const time = <i64>(<u64>msgWord(3) | (<u64>msgWord(4) << 32));
-  return new LogLine(msgWord(0), msgWord(1), time, (head & LOG_ERROR) != 0, String.UTF8.decode(bytes.buffer));
+  return new LogLine(msgWord(0), msgWord(1), time, (head & LOG_ERROR) != 0, String.UTF8.decode(bytes.buffer), (head & LOG_PROGRAM) != 0);
 }

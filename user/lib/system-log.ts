@@ -25,6 +25,11 @@ export const LOG_READ: u32 = 2;
 export const LOG_ERROR: u32 = 0x10000;
 /** In WRITE's length word: the writer has shown the line on the console itself (init does when verbose). */
 export const LOG_SHOWN: u32 = 0x20000;
+/** In READ's answer's length word: a program's line (written through "program-log"), which dmesg marks so. */
+export const LOG_PROGRAM: u32 = 0x40000;
+/** The log as services reach it (registered for services only), and as programs do (a program's lookup of "log" finds it). */
+export const LOG_SERVICE = "log";
+export const PROGRAM_LOG_SERVICE = "program-log";
 /** In READ's word 1: wait for the next line when there is none yet (dmesg -f). */
 export const LOG_READ_WAIT: u32 = 1;
 /** Bytes of a line at most (63 words after the length word); a longer one is cut. */
@@ -75,7 +80,7 @@ function hasRegistry(): bool {
   return load<u32>(buffer, 20) == KIND_RECEIVER && (load<u32>(buffer, 24) & RIGHT_RECEIVER_CALL) != 0;
 }
 
-/** Asks the registry for "log": the capability, or 0 (not registered yet, or no registry). */
+/** Asks the registry for "log" (a program's lookup finds "program-log"): the capability, or 0 (not registered yet, or no registry). */
 function lookup(): i32 {
   header(REGISTRY_LOOKUP, 1);
   store<u32>(buffer + 20, 0x00676f6c); // "log", zero-padded to a word

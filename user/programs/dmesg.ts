@@ -1,7 +1,8 @@
 // dogma:runtime incremental
 // dmesg [-f]: prints what the log service holds, oldest first, each line with the seconds since
-// boot when it was written; -f then waits for new lines and prints them as they come (^C ends
-// it). A reader of the log never writes there: run as a service, it prints on the console.
+// boot when it was written (a program's line, not the system's, after "user: "); -f then waits for
+// new lines and prints them as they come (^C ends it). A reader of the log never writes there: run
+// as a service, it prints on the console.
 import { args, print, exit, logLookup, logRead, systemLogOff, fail } from "../lib";
 import { Options } from "../lib/options";
 
@@ -26,7 +27,8 @@ let sequence: u32 = 0;
 for (;;) {
   const line = logRead(log, sequence, follow);
   if (line == null) break;
-  print(stamp(line.time) + " " + line.text);
+  // A program's line says so: none passes for what init or a service said.
+  print(stamp(line.time) + " " + (line.program ? "user: " : "") + line.text);
   sequence = line.next;
 }
 exit(0);

@@ -19,11 +19,19 @@
 //              time (ns since boot, low and high), bytes; or label 1 when there is none. With
 //              LOG_READ_WAIT the reply waits for the next line instead (8 readers at most wait;
 //              another gets E_QUEUE_FULL).
+// Programs have a log of their own: "log" is registered for services only (a program's lookup
+// answers E_MISSING_RIGHT) and "program-log", with another badge, for programs (logger, dmesg;
+// libdogma's logLookup finds whichever it may). A program's lines are kept in a ring of their own
+// (PROGRAM_LINES) and marked LOG_PROGRAM, which dmesg shows: a program writing in a loop pushes
+// out only programs' lines, never what init, the drivers and the services said, and no program's
+// line passes for theirs. Sequence numbers are shared: READ answers the oldest kept line of either
+// ring at or after the one asked.
 // Lines live in static memory and nothing allocates per request, so it can run for ever.
 import {
   exit, Memory, Receiver, Region, msgBegin, msgWord, msgWordCount, msgAddWord, msgLabel, msgReply, msgClearCaps, msgSetLabel,
   registryRegister, reply, capDrop, capKind, now, systemLogOff, CAP_MOVE, RIGHT_RECEIVER_CALL, KIND_RECEIVER, KIND_REGION,
-  LOG_WRITE, LOG_READ, LOG_ERROR, LOG_SHOWN, LOG_LINE_BYTES, LOG_READ_WAIT, E_QUEUE_FULL,
+  LOG_WRITE, LOG_READ, LOG_ERROR, LOG_SHOWN, LOG_PROGRAM, LOG_LINE_BYTES, LOG_READ_WAIT, E_QUEUE_FULL, msgBadge,
+  registryRegisterForServices, LOG_SERVICE, PROGRAM_LOG_SERVICE,
 } from "../lib";
 import { console_write } from "../lib/sys";
 
@@ -32,14 +40,24 @@ systemLogOff(); // a call to itself would never be answered
 const MEMORY: i32 = 3;
 const BOOT_INFO: i32 = 4;
 const CHANNEL: i32 = 5;
+/** The system's lines (init, drivers, services), then the programs' (PROGRAM_BADGE's), in one table. */
 const LINES: u32 = 512;
+const PROGRAM_LINES: u32 = 128;
+const ALL_LINES: u32 = LINES + PROGRAM_LINES;
+/** The badge of the capability registered as "program-log". */
+const PROGRAM_BADGE: u32 = 1;
 const MAX_WAITING: i32 = 8;
-const ring: usize = memory.data(<i32>(LINES * LOG_LINE_BYTES));
-const lengths: usize = memory.data(<i32>(LINES * 4));
-const times: usize = memory.data(<i32>(LINES * 8));
+const ring: usize = memory.data(<i32>(ALL_LINES * LOG_LINE_BYTES));
+const lengths: usize = memory.data(<i32>(ALL_LINES * 4));
+const times: usize = memory.data(<i32>(ALL_LINES * 8));
+/** Each slot's sequence number (valid once written: `written` counts each ring's lines). */
+const sequences: usize = memory.data(<i32>(ALL_LINES * 4));
 const scratch: usize = memory.data(<i32>LOG_LINE_BYTES + 1);
-/** Sequence number of the next line written; lines [max(0, next - LINES), next) are kept. */
+/** Sequence number of the next line written, whichever ring keeps it. */
 let next: u32 = 0;
+/** Lines written to the system's ring and to the programs'. */
+let systemWritten: u32 = 0;
+let programWritten: u32 = 0;
 /** Every line goes to the console too (`param verbose 1`). */
 let verbose = false;
 const waiting = new StaticArray<i32>(MAX_WAITING);
@@ -74,11 +92,13 @@ function verboseBoot(): bool {
 /** Keeps the `length` bytes at `from` (a line, no newline) as the next line, shows it if it should be, and answers the readers waiting for it. */
 function keep(from: usize, length: u32, flags: u32): void {
   length = min(length, LOG_LINE_BYTES);
-  const slot = next % LINES;
+  const program = (flags & LOG_PROGRAM) != 0;
+  const slot = program ? LINES + programWritten++ % PROGRAM_LINES : systemWritten++ % LINES;
   const at = ring + <usize>(slot * LOG_LINE_BYTES);
   memory.copy(at, from, length);
-  store<u32>(lengths + <usize>(slot * 4), length | (flags & LOG_ERROR));
+  store<u32>(lengths + <usize>(slot * 4), length | (flags & (LOG_ERROR | LOG_PROGRAM)));
   store<i64>(times + <usize>(slot * 8), now());
+  store<u32>(sequences + <usize>(slot * 4), next);
   next++;
   if ((flags & LOG_SHOWN) == 0 && (verbose || (flags & LOG_ERROR) != 0)) {
     memory.copy(scratch, at, length);
@@ -87,8 +107,8 @@ function keep(from: usize, length: u32, flags: u32): void {
   }
 }
 
-/** WRITE in the buffer (a call, or a send through the channel). */
-function write(): u32 {
+/** WRITE in the buffer (a call, or a send through the channel); `program`: through "program-log". */
+function write(program: bool): u32 {
   const words = msgWordCount();
   if (words < 1) return 11; // E_INVALID_ARGUMENT's magnitude
   const head = msgWord(0);
@@ -97,13 +117,13 @@ function write(): u32 {
     const word = msgWord(1 + <i32>(i >> 2));
     for (let b: u32 = 0; b < 4 && i + b < length; b++) store<u8>(scratch + i + b, <u8>(word >> (8 * b)));
   }
-  keep(scratch, length, head & (LOG_ERROR | LOG_SHOWN));
+  keep(scratch, length, (head & (LOG_ERROR | LOG_SHOWN)) | (program ? LOG_PROGRAM : 0));
   return 0;
 }
 
-/** Puts line `seq` (kept) in the buffer as READ's answer. */
-function answer(seq: u32): void {
-  const slot = seq % LINES;
+/** Puts the line in `slot` (kept) in the buffer as READ's answer. */
+function answer(slot: u32): void {
+  const seq = load<u32>(sequences + <usize>(slot * 4));
   const at = ring + <usize>(slot * LOG_LINE_BYTES);
   const head = load<u32>(lengths + <usize>(slot * 4));
   const length = head & 0xffff;
@@ -121,10 +141,21 @@ function answer(seq: u32): void {
   }
 }
 
-/** The oldest kept sequence at or after `seq`. */
-function oldestFrom(seq: u32): u32 {
-  const oldest = next > LINES ? next - LINES : 0;
-  return seq < oldest ? oldest : seq;
+/** The slot of the oldest kept line at or after sequence `seq`, or -1 when there is none yet. */
+function oldestFrom(seq: u32): i32 {
+  let best: i32 = -1;
+  let bestSeq: u32 = 0;
+  const systemKept = min(systemWritten, LINES);
+  for (let i: u32 = 0; i < systemKept; i++) best = better(i, seq, best, bestSeq), bestSeq = best >= 0 ? load<u32>(sequences + <usize>(<u32>best * 4)) : 0;
+  const programKept = min(programWritten, PROGRAM_LINES);
+  for (let i: u32 = 0; i < programKept; i++) best = better(LINES + i, seq, best, bestSeq), bestSeq = best >= 0 ? load<u32>(sequences + <usize>(<u32>best * 4)) : 0;
+  return best;
+}
+
+/** `slot` if its line is at or after `seq` and older than `best`'s (`bestSeq`), else `best`. */
+@inline function better(slot: u32, seq: u32, best: i32, bestSeq: u32): i32 {
+  const s = load<u32>(sequences + <usize>(slot * 4));
+  return s >= seq && (best < 0 || s < bestSeq) ? <i32>slot : best;
 }
 
 /**
@@ -132,10 +163,11 @@ function oldestFrom(seq: u32): u32 {
  * for the next line (its reply capability is kept).
  */
 function read(replyCap: i32): i32 {
-  const seq = oldestFrom(msgWordCount() > 0 ? msgWord(0) : 0);
+  const seq = msgWordCount() > 0 ? msgWord(0) : 0;
   const wait = msgWordCount() > 1 && (msgWord(1) & LOG_READ_WAIT) != 0;
-  if (seq < next) {
-    answer(seq);
+  const slot = oldestFrom(seq);
+  if (slot >= 0) {
+    answer(<u32>slot);
     return 0;
   }
   if (!wait || replyCap == 0) {
@@ -156,9 +188,11 @@ function read(replyCap: i32): i32 {
 function wakeReaders(): void {
   for (let i = 0; i < MAX_WAITING; i++) {
     const waiter = unchecked(waiting[i]);
-    if (waiter == 0 || unchecked(waitingFor[i]) >= next) continue;
+    if (waiter == 0) continue;
+    const slot = oldestFrom(unchecked(waitingFor[i]));
+    if (slot < 0) continue;
     unchecked((waiting[i] = 0));
-    answer(oldestFrom(unchecked(waitingFor[i])));
+    answer(<u32>slot);
     msgSetLabel(0);
     if (reply(waiter) < 0) capDrop(waiter);
   }
@@ -168,7 +202,8 @@ verbose = verboseBoot();
 const requests = new Receiver(check("create its Receiver", new Memory(MEMORY).createReceiver(64)));
 const others: i32[] = [];
 if (capKind(CHANNEL) == <i32>KIND_RECEIVER) others.push(CHANNEL);
-check("register \"log\"", registryRegister("log", <u32>check("mint", requests.mint(0, RIGHT_RECEIVER_CALL)) | CAP_MOVE));
+check("register \"log\"", registryRegisterForServices(LOG_SERVICE, <u32>check("mint", requests.mint(0, RIGHT_RECEIVER_CALL)) | CAP_MOVE));
+check("register \"program-log\"", registryRegister(PROGRAM_LOG_SERVICE, <u32>check("mint", requests.mint(PROGRAM_BADGE, RIGHT_RECEIVER_CALL)) | CAP_MOVE));
 const started = String.UTF8.encode("log: registered \"log\"" + (verbose ? "; showing every line on the console (verbose)" : ""));
 keep(changetype<usize>(started), <u32>started.byteLength, 0);
 
@@ -177,10 +212,12 @@ for (;;) {
   if (status < 0) check("receive", status);
   const replyCap = msgReply();
   const label = msgLabel();
+  // Init's channel is a send capability of its own: the requests' badges are the registry's names'.
+  const program = status == 0 && msgBadge() == PROGRAM_BADGE;
   msgClearCaps();
   let answerLabel: i32 = 11;
   if (label == LOG_WRITE) {
-    answerLabel = <i32>write();
+    answerLabel = <i32>write(program);
     msgBegin(0);
   } else if (label == LOG_READ) answerLabel = read(replyCap);
   else msgBegin(0);

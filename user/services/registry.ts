@@ -15,8 +15,9 @@
 //              (0 after the last, and for an index past the end, with no words)
 // FOR_PROGRAMS (4)                -> 0 with a call capability to the registry whose badge has
 //              REGISTRY_PROGRAMS_BADGE: what procman gives its jobs at slot 2
-// REGISTER_FOR_SERVICES (5)       -> as REGISTER, for a name a program's LOOKUP does not get
-//              (E_MISSING_RIGHT): a driver's, whose clients are services
+// REGISTER_FOR_SERVICES (5)       -> as REGISTER, for a name a program's LOOKUP does not get:
+//              it gets "program-NAME" when that is registered (the log's door for programs), else
+//              E_MISSING_RIGHT (a driver's name, whose clients are services)
 // A call through a program's capability (badge REGISTRY_PROGRAMS_BADGE) may LOOKUP and LIST only:
 // a program registering over "fs" or "log" would be the next client's file system or log, and one
 // finding "block" would read and write the disk under the file system.
@@ -58,6 +59,8 @@ const key = new StaticArray<u32>(REGISTRY_NAME_WORDS);
 const brought = new StaticArray<i32>(MAX_CAPS);
 let broughtCount: i32 = 0;
 let badge: u32 = 0;
+/** "program-" is two whole words: a program's door to a service for services only is "program-NAME". */
+const PROGRAM_PREFIX_WORDS: i32 = 2;
 
 @inline function nameAt(i: i32): usize {
   return unchecked(pageOf[i / NAMES_PER_PAGE]) + <usize>((i % NAMES_PER_PAGE) * NAME_BYTES);
@@ -214,7 +217,27 @@ function lookup(): u32 {
   if (!readName()) return answer(E_INVALID_ARGUMENT);
   const i = find();
   if (i < 0) return answer(E_INVALID_CAP);
-  if (fromProgram() && servicesOnly(i)) return answer(E_MISSING_RIGHT);
+  if (fromProgram() && servicesOnly(i)) return lookupForProgram();
+  return answerEntry(i);
+}
+
+/**
+ * A program's LOOKUP of a name for services only: "program-NAME" when that is registered (the
+ * door a service keeps for programs: the log's "program-log"), else E_MISSING_RIGHT.
+ */
+function lookupForProgram(): u32 {
+  const words = PROGRAM_PREFIX_WORDS;
+  if (unchecked(key[REGISTRY_NAME_WORDS - 1]) != 0 || unchecked(key[REGISTRY_NAME_WORDS - 2]) != 0) return answer(E_MISSING_RIGHT);
+  for (let w = REGISTRY_NAME_WORDS - 1; w >= words; w--) unchecked((key[w] = key[w - words]));
+  unchecked((key[0] = 0x676f7270)); // "prog"
+  unchecked((key[1] = 0x2d6d6172)); // "ram-"
+  const i = find();
+  if (i < 0 || servicesOnly(i)) return answer(E_MISSING_RIGHT);
+  return answerEntry(i);
+}
+
+/** LOOKUP's answer for entry i: a copy of its capability, or E_INVALID_CAP when what it named is gone (the entry goes). */
+function answerEntry(i: i32): u32 {
   const cap = capOf(i);
   // What a name pointed to may have been destroyed since (its Memory went with its driver).
   if (cap <= 0 || capKind(cap) == E_PEER_DEAD) {
