@@ -89,6 +89,20 @@ describe("a program that holds only its streams and its Memory", () => {
     expect(await run("logger still here; dmesg | grep 'still here'")).toContain("still here");
   });
 
+  it("still finds no driver's name after the registry is killed and restarted: the mark is kept with the entry", async () => {
+    const registryPid = async () => /^ *(\d+) +1 .* registry$/m.exec(await run("ps"))?.[1];
+    const before = await registryPid();
+    expect(before).toBeDefined();
+    await m.kill(Number(before));
+    // Each look is a command the shell runs: the machine goes on between them.
+    let after: string | undefined;
+    for (let look = 0; look < 500 && (after === undefined || after === before); look++) after = await registryPid();
+    expect(after).not.toBe(before);
+    const said = await run(`/host/thief.wasm ${SECRET}`);
+    expect(said).toMatch(/registry-thief: block: E_MISSING_RIGHT\n/);
+    expect(said).toMatch(/registry-thief: register fs: E_MISSING_RIGHT\n/);
+  });
+
   it("is not given a driver's service by the shell for a manifest that names it", async () => {
     const before = m.stderr().length;
     const out = await run("/host/needs-block.wasm; echo status $?");
