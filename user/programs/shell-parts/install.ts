@@ -8,7 +8,7 @@
 // manifest /etc/manifests/NAME. A refusal lists every reason.
 import { Memory, Region, capDrop, statusText, procInspect, readKernelFrames, KernelFrames, OP_KERNEL_FRAMES } from "../../lib";
 import { FsClient, FS_RIGHT_READ, FS_RIGHT_WRITE, FS_OPEN_CREATE, FS_OPEN_TRUNCATE, FS_E_IO, FS_KIND_FILE } from "../../lib/fs-client";
-import { Manifest, manifestTextIn, manifestSectionError, parseManifest } from "../../lib/manifest";
+import { Manifest, MAX_MANIFEST_BYTES, manifestTextIn, manifestSectionError, parseManifest } from "../../lib/manifest";
 import { InstallContext, installRefusals, uninstallRefusals } from "../../lib/manifest-check";
 import { Shell } from "./exec";
 
@@ -39,7 +39,8 @@ function installedManifests(sh: Shell): Manifest[] {
   if (names == null) return out;
   for (let i = 0; i < names!.length; i++) {
     if (names![i].directory) continue;
-    const text = sh.files.readText(RECORD_DIR + "/" + names![i].name);
+    // Looked at by its size first: anyone holding the root may put 2 MiB files here, which no manifest is.
+    const text = sh.files.readText(RECORD_DIR + "/" + names![i].name, MAX_MANIFEST_BYTES);
     if (text == null) continue;
     const m = parseManifest(text!);
     if (m.error.length > 0 || m.name != names![i].name) continue; // not a record the installer wrote: ignored

@@ -25,10 +25,10 @@ import { createPipe, closePipeEnd, PIPE_SERVICE } from "../../lib/pipe-client";
 import { STREAM_INFO, STREAM_READ, STREAM_WRITE, STREAM_CHUNK } from "../../lib/streams";
 import { Command, Pipeline, OpenedFile } from "./pipeline";
 import { Channel, ByteBuffer, Feeder, IO_CONSOLE, IO_CAP, IO_BUFFER, IO_PIPE_NEXT, IO_NULL, IO_FEED } from "./channel";
-import { ShellFiles } from "./shell-files";
+import { ShellFiles, TEXT_TOO_LARGE } from "./shell-files";
 import { BinaryLoader } from "./binaries";
 import { Variables } from "./variables";
-import { Manifest, PROGRAM_CAPS, parseManifest } from "../../lib/manifest";
+import { Manifest, MAX_MANIFEST_BYTES, PROGRAM_CAPS, parseManifest } from "../../lib/manifest";
 
 /** Pages each program of a job may use (16 MiB: memtest's 8 MiB and its runtime fit). */
 const PROGRAM_PAGES: u32 = 4096;
@@ -380,7 +380,11 @@ export class Launcher {
       }
       text = this.binaries.manifestText;
     } else if (this.files.root != 0 && !c.argv[0].includes("/")) {
-      text = this.files.readText("/etc/manifests/" + c.argv[0]);
+      text = this.files.readText("/etc/manifests/" + c.argv[0], MAX_MANIFEST_BYTES);
+      if (text == null && this.files.lastStatus == TEXT_TOO_LARGE) {
+        this.manifestRefusal = "its record /etc/manifests/" + c.argv[0] + " is larger than a manifest may be (" + MAX_MANIFEST_BYTES.toString() + " bytes)";
+        return null;
+      }
     }
     if (text == null) return null;
     const m = parseManifest(text!);

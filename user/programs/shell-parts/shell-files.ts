@@ -140,8 +140,11 @@ export class ShellFiles {
     return names;
   }
 
-  /** The whole file at `path` as text, or null (with the status in `lastStatus`) when it cannot be read. */
-  readText(path: string): string | null {
+  /**
+   * The whole file at `path` as text, or null (with the status in `lastStatus`) when it cannot be
+   * read; one larger than `limit` bytes is TEXT_TOO_LARGE by its size, before a byte is read.
+   */
+  readText(path: string, limit: i32 = MAX_HELD_BYTES): string | null {
     const file = this.open(path, FS_RIGHT_READ);
     if (file < 0) {
       this.lastStatus = file;
@@ -152,7 +155,12 @@ export class ShellFiles {
       this.lastStatus = -204; // FS_E_IS_DIR
       return null;
     }
-    const bytes = new ByteBuffer();
+    if (this.client.size > <u64>limit) {
+      this.client.close(file);
+      this.lastStatus = TEXT_TOO_LARGE;
+      return null;
+    }
+    const bytes = new ByteBuffer(limit);
     let offset: u64 = 0;
     for (;;) {
       const n = this.client.read(file, offset, this.client.bufferBytes);
