@@ -42,6 +42,8 @@ beforeAll(async () => {
   writeFileSync(join(folder, "needs-block.wasm"), withManifestSection(program("caps-report"), needsBlock));
   const flood = ["name log-flood", "version 1.0", "kind program", "cap streams", "needs log Log", ""].join("\n");
   writeFileSync(join(folder, "flood.wasm"), withManifestSection(program("log-flood"), flood));
+  const snoop = ["name console-thief", "version 1.0", "kind program", "cap streams", ""].join("\n");
+  writeFileSync(join(folder, "console-thief.wasm"), withManifestSection(program("console-thief"), snoop));
   const shared = await FolderShare.open(folder);
   m = await bootMachine(config, modulesOf(config), {
     devices: (t) => [
@@ -109,5 +111,24 @@ describe("a program that holds only its streams and its Memory", () => {
     expect(out).toContain("status 126");
     expect(out).not.toContain("caps-report:");
     expect(m.stderr().slice(before)).toMatch(/it needs service block \(BlockDevice\), which is not running: /);
+  });
+});
+
+describe("a program in the background", () => {
+  // FINDING, not fixed (see the report of the red-team branch): the console driver serves READ and
+  // FOREGROUND to whoever finds "console", and every program finds it (edit reads it raw, so it
+  // cannot simply be for services only). A background job takes the next line typed at the
+  // console, whatever the foreground program (a password prompt) waits for; it could also make
+  // itself the foreground and take ^C from the shell. The fix wants the console to serve a
+  // program only while the shell has made it the foreground (a capability per job the shell
+  // hands out, not the registry's).
+  // Seen: "console-thief: took echo second-line; jobs", and the shell never got the line.
+  it.skip("takes no line typed for the foreground", async () => {
+    m.type("/host/console-thief.wasm &\r");
+    await m.until("the background job's prompt", () => /\[1\] \d+\n/.test(m.stdout()));
+    await run("echo typed-for-the-shell");
+    const said = await run("echo second-line; jobs");
+    expect(m.stdout()).not.toMatch(/console-thief: took /);
+    expect(said.includes("second-line")).toBe(true);
   });
 });
