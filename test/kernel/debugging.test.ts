@@ -393,18 +393,23 @@ describe("memory at the edges (the red team's cases)", () => {
   });
 });
 
-describe("a refused write (the red team's finding, left open)", () => {
-  // FINDING, not fixed: PROCESS_DEBUG_WRITE translates its pages in order, giving a frame to an
-  // untouched first page before the second is refused (past the window): the write is refused,
-  // and the target has been charged a zeroed page it never touched. Bounded (a write spans two
-  // pages at most, the frame is the target's and charged to it), but it is a side effect of a
-  // refusal. The fix wants a first pass that finds a refusal without side effects (null page,
-  // outside the window, unmapped global, rights) before any page is given a frame.
-  it.skip("gives the target no frame", async () => {
+describe("a refused write", () => {
+  // The red team's finding: PROCESS_DEBUG_WRITE translated its pages in order, giving a frame to an
+  // untouched first page before the second was refused (past the window): the write was refused,
+  // and the target had been charged a zeroed page it never touched.
+  it("gives the target no frame, whichever of its pages refuses it", async () => {
     const s = await attached();
+    // (Its page table first: protect makes it.)
+    expect(s.target.space.protect(DATA + 0x1000, 1, PTE_READ)).toBe(Status.OK);
     const frames = s.t.kernel.frames.freeCount;
     expect(s.dbg.now(s.cap, Op.PROCESS_DEBUG_WRITE, [2 * 65536 - 2, 4, 0, 0x01020304]).status).toBe(Status.E_BAD_ADDRESS);
+    expect(s.dbg.now(s.cap, Op.PROCESS_DEBUG_WRITE, [DATA + 0x1000 - 2, 4, 0, 0x01020304]).status).toBe(Status.E_BAD_ADDRESS);
     expect(s.t.kernel.frames.freeCount).toBe(frames);
+    // With the override the same write is done, across both pages.
+    expect(s.dbg.now(s.cap, Op.PROCESS_DEBUG_WRITE, [DATA + 0x1000 - 2, 4, DebugAccessFlag.OVERRIDE_RIGHTS, 0x01020304]).status).toBe(Status.OK);
+    expect(readWord(s, DATA + 0x1000 - 2)).toBe(0x01020304);
+    expect(s.target.space.privateRights(DATA + 0x1000)).toBe(PTE_READ);
+    expect(checkInvariants(s.t.kernel)).toEqual([]);
   });
 });
 

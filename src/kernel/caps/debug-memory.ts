@@ -95,6 +95,14 @@ function physicalPieces(target: Process, address: number, length: number, write:
   const pieces: number[] = [];
   let cursor = address;
   const end = address + length;
+  // A write gives an untouched page a frame as it translates it: every page a write would be
+  // refused at is found first, so that a refused write leaves no page behind.
+  if (write) {
+    for (let page = cursor - (cursor % PAGE_SIZE); page < end; page += PAGE_SIZE) {
+      const refused = refusedBeforeTouching(target, Math.max(page, address), override);
+      if (refused !== Status.OK) return refused;
+    }
+  }
   while (cursor < end) {
     const chunk = Math.min(end - cursor, PAGE_SIZE - (cursor % PAGE_SIZE));
     const physical = translate(target, cursor, write, override);
@@ -103,6 +111,20 @@ function physicalPieces(target: Process, address: number, length: number, write:
     cursor += chunk;
   }
   return pieces;
+}
+
+/**
+ * Why a write at `address` is refused, found without touching the target's pages (OK when only
+ * translating can tell): below page 0's limit, a private page whose rights refuse it, or nothing
+ * mapped there (past its memory, or an unmapped global address). A shared mapping's rights are
+ * left to the translation, which refuses before giving a frame.
+ */
+function refusedBeforeTouching(target: Process, address: number, override: boolean): number {
+  const space = target.space;
+  if (address < space.nullLimit) return Status.E_BAD_ADDRESS;
+  const rights = space.privateRights(address);
+  if (rights !== null) return override || rights & PTE_WRITE ? Status.OK : Status.E_BAD_ADDRESS;
+  return space.ownerAt(address) === null ? Status.E_BAD_ADDRESS : Status.OK;
 }
 
 /** One page's physical address for the access; -1: untouched (a read sees zeros); below -1: a status. */
