@@ -16,7 +16,7 @@
 // runtime.
 import {
   exit, errorName, lineBegin, lineAdd, lineAddU32, linePrint, capKind, capDrop, msgBegin, msgAddWord, msgAddCap,
-  msgInvoke, msgLabel, msgReply, msgWord, msgWordCount, msgCap, msgCapCount, reply, registryRegister, Device,
+  msgInvoke, msgLabel, msgReply, msgWord, msgWordCount, msgCap, msgCapCount, reply, registryRegisterForServices, Device,
   Interrupt, Memory, Process, Receiver, Region, CAP_MOVE, KIND_PROCESS, KIND_RECEIVER, KIND_REPLY, MSG_INTERRUPT,
   OP_PROCESS_KILL, OP_RECEIVER_RECEIVE, RIGHT_RECEIVER_CALL, RIGHT_RECEIVER_SEND, E_BAD_MESSAGE, E_INVALID_ARGUMENT, E_QUEUE_FULL,
   E_WRONG_TYPE, E_NOT_READY, STDERR,
@@ -87,7 +87,10 @@ let foreground: i32 = 0;
 let rxNext: u32 = 0;
 let rxEnd: u32 = 0;
 
-check("register " + CONSOLE_SERVICE, registryRegister(CONSOLE_SERVICE, <u32>check("mint", calls.mint(0, RIGHT_RECEIVER_CALL)) | CAP_MOVE));
+// For services only (the shell): a program reaches the console through the standard streams the
+// shell gives it while it is in the foreground, never through the registry, where a job in the
+// background would take what is typed for the foreground.
+check("register " + CONSOLE_SERVICE, registryRegisterForServices(CONSOLE_SERVICE, <u32>check("mint", calls.mint(0, RIGHT_RECEIVER_CALL)) | CAP_MOVE));
 lineBegin("console: serving \"");
 lineAdd(CONSOLE_SERVICE);
 lineAdd("\"");
