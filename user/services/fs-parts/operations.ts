@@ -56,10 +56,14 @@ export class Operations {
     return this.c.opened;
   }
 
-  /** Handles the request in the message buffer and leaves the reply there: its label. */
+  /** Copies the request in the message buffer out (before anything else uses the buffer). */
+  capture(): void {
+    this.c.request.capture();
+  }
+
+  /** Handles the request `capture` copied and leaves the reply in the message buffer: its label. */
   handle(): u32 {
     const c = this.c;
-    c.request.capture();
     c.reply.reset();
     c.opened = -1;
     this.operations++;
