@@ -96,6 +96,8 @@ for (let i: u32 = 0; i < READS; i++) check("stat", fs.stat(cached));
 report("stat", <u64>READS * CALL, now() - statStart);
 random("random-cached", cached);
 if (CACHED_ONLY) {
+  // Writes too, into pages the cache holds (a handle that may write), synced at the end of each pass.
+  const writable = check("attach", fs.attach(check("open", fs.open(root, "cached.dat", FS_RIGHT_READ | FS_RIGHT_WRITE))));
   // The same passes again, warm: what a long-running reader sees.
   for (let i = 0; i < 5; i++) {
     sequential("sequential-cached-again", cached);
@@ -103,6 +105,22 @@ if (CACHED_ONLY) {
     const again = now();
     for (let k: u32 = 0; k < READS; k++) check("stat", fs.stat(cached));
     report("stat-again", <u64>READS * CALL, now() - again);
+    // 1 MiB calls: the file 16 times over.
+    const big = now();
+    for (let k = 0; k < 16; k++) {
+      for (let at: u32 = 0; at < FILE; at += fs.bufferBytes) check("read 1 MiB", fs.read(cached, <u64>at, fs.bufferBytes));
+    }
+    report("big-cached", <u64>FILE * 16 / 256, now() - big); // (per 4 KiB of it, as the other lines)
+    const writes = now();
+    for (let k: u32 = 0; k < READS; k++) {
+      const block = nextBlock();
+      store<u8>(fs.address, <u8>(block * CALL * 7)); // (the bytes the file holds there already)
+      check("write", fs.write(writable, <u64>block * CALL, CALL));
+    }
+    report("write-cached", <u64>READS * CALL, now() - writes);
+    const synced = now();
+    check("sync", fs.sync(writable));
+    report("sync-after", <u64>CALL, now() - synced);
   }
   lineBegin("fs-cache-bench: done");
   linePrint();
