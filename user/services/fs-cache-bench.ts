@@ -102,6 +102,13 @@ if (CACHED_ONLY) {
   for (let i = 0; i < 5; i++) {
     sequential("sequential-cached-again", cached);
     random("random-cached-again", cached);
+    const viewed = now();
+    for (let k: u32 = 0; k < READS; k++) {
+      const block = nextBlock();
+      check("read", fs.readView(cached, <u64>block * CALL, CALL));
+      if (load<u8>(fs.viewAddress) != <u8>(block * CALL * 7)) check("read: wrong bytes", -1);
+    }
+    report("random-view", <u64>READS * CALL, now() - viewed);
     const again = now();
     for (let k: u32 = 0; k < READS; k++) check("stat", fs.stat(cached));
     report("stat-again", <u64>READS * CALL, now() - again);
@@ -111,6 +118,11 @@ if (CACHED_ONLY) {
       for (let at: u32 = 0; at < FILE; at += fs.bufferBytes) check("read 1 MiB", fs.read(cached, <u64>at, fs.bufferBytes));
     }
     report("big-cached", <u64>FILE * 16 / 256, now() - big); // (per 4 KiB of it, as the other lines)
+    const bigView = now();
+    for (let k = 0; k < 16; k++) {
+      for (let at: u32 = 0; at < FILE; at += fs.bufferBytes) check("read 1 MiB", fs.readView(cached, <u64>at, fs.bufferBytes));
+    }
+    report("big-view", <u64>FILE * 16 / 256, now() - bigView);
     const writes = now();
     for (let k: u32 = 0; k < READS; k++) {
       const block = nextBlock();
