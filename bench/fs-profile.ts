@@ -1,7 +1,8 @@
-// A profile of the cached read path alone: one machine running fs-cache-bench with READS random
-// 4 KiB reads of a file the page cache holds, and nothing else measured. Run it under
-// `node --cpu-prof --cpu-prof-dir=DIR bench/fs-profile.ts [READS]` and read the profile
-// (scripts/profile-summary.mjs); it prints the figure too.
+// The cached path alone (docs/FS.md "Where a cached read's time goes"): one machine running
+// fs-cache-bench's profile mode (`cached-only`) on a file the page cache holds — READS random 4 KiB
+// reads, STATs and writes, the file start to end, 1 MiB reads, five times over — and prints each
+// figure's least µs a call of the five. Run it under `node --cpu-prof --cpu-prof-dir=DIR
+// bench/fs-profile.ts [READS]` for a profile; FSLINE replaces the server's `kernel-info` grant.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

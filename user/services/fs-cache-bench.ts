@@ -3,8 +3,11 @@
 // every read goes to the disk); a file read in 4 KiB calls from start to end that the cache does
 // not hold, with read-ahead, and the same through a direct handle (no read-ahead). Prints
 // "fs-cache-bench: NAME BYTES in CALL calls: NS ns" per test, then "fs-cache-bench: done"
-// (bench/fs-throughput.ts reads them). Config:
-//   service bench fs-cache-bench use=fs memory=512 [-- READS]
+// (bench/fs-throughput.ts reads them). With `cached-only` after READS (bench/fs-profile.ts) it stops
+// after the cached reads and instead runs, five times over, the cached file warm: start to end,
+// at random through `read` and `readView`, STATs, 1 MiB reads both ways, random 4 KiB writes and a
+// SYNC. Config:
+//   service bench fs-cache-bench use=fs memory=512 [-- READS [cached-only]]
 import { args, exit, now, lineBegin, lineAdd, lineAddI64, lineAddU32, linePrint, msgWord, STDERR } from "../lib";
 import {
   FsClient, fsRoot, fsErrorName, FS_RIGHT_READ, FS_RIGHT_WRITE, FS_OPEN_CREATE, FS_OPEN_TRUNCATE, FS_OPEN_DIRECT,
