@@ -543,6 +543,20 @@ export class Kernel implements KernelServices, ObjectKernel {
     return { slot, address: region.address };
   }
 
+  viewFor(process: Process, owner: number): number {
+    const cap = process.caps.get(owner);
+    if (!cap || cap.object.kind !== ObjectKind.REGION) return Status.E_WRONG_TYPE;
+    if (!cap.has(Rights.REGION_OWNER)) return Status.E_MISSING_RIGHT;
+    if ((cap.object as RegionObject).freed) return Status.E_PEER_DEAD;
+    const view = new Capability(cap.object, Rights.REGION_READ);
+    const slot = process.caps.install(view);
+    if (slot === 0) {
+      view.dispose();
+      return Status.E_QUOTA;
+    }
+    return slot;
+  }
+
   dropCapability(process: Process, cap: number): void {
     process.caps.take(cap)?.dispose();
   }

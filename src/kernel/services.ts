@@ -49,6 +49,12 @@ export interface KernelServices {
    * and the address, or a status. For a personality that needs a buffer a server fills.
    */
   createRegionFor(process: Process, memory: number, pages: number): { slot: number; address: number } | number;
+  /**
+   * A read-only view of the Region whose owner capability is at `owner` in `process`'s table
+   * (REGION_VIEW), installed there: its slot, or a status. For a personality that lends a server
+   * its buffer (an attached file handle's).
+   */
+  viewFor(process: Process, owner: number): number;
   /** Disposes the capability at `cap` of `process`'s table (a personality's file that was closed). */
   dropCapability(process: Process, cap: number): void;
   /** The kind of object the capability at `cap` of `process` names, and whether it has `rights`; null when there is none. */
