@@ -2,7 +2,7 @@ import { type DirectoryDescriptor, type ListedEntry, type StreamDescriptor, ALL_
 import { Errno } from "./errno.ts";
 import { MAX_IOVECS } from "./guest-memory.ts";
 import { Right, has } from "./rights.ts";
-import { FsOpen, StreamKind, Stream, errnoOfStatus } from "./protocol.ts";
+import { FS_INLINE_BYTES, FsOpen, StreamKind, Stream, errnoOfStatus } from "./protocol.ts";
 import { encodeDirent, encodeFdStat, encodeFileStat, fileStatOf, fileTypeOf } from "./stat-layout.ts";
 import { streamRead, streamReadiness, streamWrite } from "./streams.ts";
 import { TRANSFER_MAX_PAGES } from "./transfer-region.ts";
@@ -37,7 +37,19 @@ export async function fdRead(w: WasiProcess, fd: number, iovs: number, count: nu
   let data: Uint8Array | number;
   if (limit === 0) data = new Uint8Array(0);
   else if (found.kind === "stream") data = await readStream(w, fd, found, limit);
-  else {
+  else if (limit > FS_INLINE_BYTES) {
+    // Through the file's attached handle: from its read buffer straight into the iovecs.
+    const got = await w.server.readAttached(found.slot, at ?? found.offset, limit);
+    if (typeof got === "number") return errnoOfStatus(got);
+    if (got !== null) {
+      if (!scatterFrom(w, buffers, got.at, got.count)) return Errno.FAULT;
+      if (at === undefined) found.offset += BigInt(got.count);
+      return w.memory.putU32(w.process, out, got.count) ? Errno.SUCCESS : Errno.FAULT;
+    }
+    data = await w.server.read(found.slot, at ?? found.offset, limit);
+    if (typeof data === "number") return errnoOfStatus(data);
+    if (at === undefined) found.offset += BigInt(data.length);
+  } else {
     data = await w.server.read(found.slot, at ?? found.offset, limit);
     if (typeof data === "number") return errnoOfStatus(data);
     if (at === undefined) found.offset += BigInt(data.length);
@@ -45,6 +57,18 @@ export async function fdRead(w: WasiProcess, fd: number, iovs: number, count: nu
   if (typeof data === "number") return data;
   if (!w.memory.scatter(w.process, buffers, data)) return Errno.FAULT;
   return w.memory.putU32(w.process, out, data.length) ? Errno.SUCCESS : Errno.FAULT;
+}
+
+/** Copies `count` bytes at `from` (the process's own memory) over `buffers` in order: false when one is not writable. */
+function scatterFrom(w: WasiProcess, buffers: readonly (readonly [number, number])[], from: number, count: number): boolean {
+  let at = 0;
+  for (const [address, length] of buffers) {
+    if (at >= count) break;
+    const n = Math.min(length, count - at);
+    if (!w.k.copyWithin(w.process, address, from + at, n)) return false;
+    at += n;
+  }
+  return true;
 }
 
 /** Bytes from a standard stream: what a poll took first, else the stream (or the boot console): the bytes, or an errno. */

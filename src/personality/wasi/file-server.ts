@@ -139,6 +139,20 @@ export class FileServerClient {
     this.k.dropCapability(this.process, slot);
   }
 
+  /**
+   * READ of up to `length` bytes at `offset` through `file`'s attached handle, left in its read
+   * buffer (which the process maps): where they lie and how many (fewer at the end); null when
+   * the file has no attached handle or `length` is more than its read buffer holds (use `read`).
+   */
+  async readAttached(file: number, offset: bigint, length: number): Promise<{ at: number; count: number } | null | number> {
+    const attached = await this.attachment(file);
+    if (!attached || length > attached.bytes) return null;
+    const [low, high] = words64(offset);
+    const answer = await this.call(attached.slot, Fs.READ, [low, high, length, 0]);
+    if (typeof answer === "number") return answer;
+    return { at: attached.address, count: Math.min(answer.words[0] ?? 0, length) };
+  }
+
   /** READ of up to `length` bytes (at most the Region's 1 MiB) at `offset`: the bytes (fewer at the end), or a status. */
   async read(file: number, offset: bigint, length: number): Promise<Uint8Array | number> {
     const [low, high] = words64(offset);

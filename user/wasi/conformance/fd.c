@@ -155,6 +155,12 @@ static void medium_io(void) {
   expect("fd_pread of file b whole", raw_fd_pread(fb, P(&in), 1, 0, P(&n)), 0);
   truth_u64("fd_pread of file b: its size", n, size);
   truth("fd_pread of file b: its bytes, none of file a's", memcmp(b, back, size) == 0);
+  // 64 KiB at 1000 into three buffers (one call of a system's attached handle, spread over them).
+  memset(back, 0, size);
+  __wasi_iovec_t parts[3] = {{back, 3000}, {back + 3000, 1}, {back + 3001, 65536 - 3001}};
+  expect("fd_pread of 64 KiB into three buffers", raw_fd_pread(fb, P(parts), 3, 1000, P(&n)), 0);
+  truth_u64("fd_pread of 64 KiB into three buffers: all of it", n, 65536);
+  truth("fd_pread of 64 KiB into three buffers: the bytes in order", memcmp(b + 1000, back, 65536) == 0);
   raw_fd_close(fa);
   raw_fd_close(fb);
   unlink_at(DIR_FD, "fd-mid-a");
