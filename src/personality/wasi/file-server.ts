@@ -140,17 +140,25 @@ export class FileServerClient {
   }
 
   /**
-   * READ of up to `length` bytes at `offset` through `file`'s attached handle, left in its read
-   * buffer (which the process maps): where they lie and how many (fewer at the end); null when
-   * the file has no attached handle or `length` is more than its read buffer holds (use `read`).
+   * READ of more than FS_INLINE_BYTES (at most the Region's 1 MiB) at `offset`, left where the
+   * server put it in the process's memory — the attached handle's read buffer, or the transfer
+   * Region — until the next call: where the bytes lie and how many (fewer at the end), or a status.
+   * The caller copies them on (KernelServices.copyWithin), with no copy in between.
    */
-  async readAttached(file: number, offset: bigint, length: number): Promise<{ at: number; count: number } | null | number> {
-    const attached = await this.attachment(file);
-    if (!attached || length > attached.bytes) return null;
+  async readInPlace(file: number, offset: bigint, length: number): Promise<{ at: number; count: number } | number> {
     const [low, high] = words64(offset);
-    const answer = await this.call(attached.slot, Fs.READ, [low, high, length, 0]);
+    const attached = await this.attachment(file);
+    if (attached && length <= attached.bytes) {
+      const answer = await this.call(attached.slot, Fs.READ, [low, high, length, 0]);
+      if (typeof answer === "number") return answer;
+      return { at: attached.address, count: Math.min(answer.words[0] ?? 0, length) };
+    }
+    const room = this.transfer.ensure(length);
+    if (room < 0) return room;
+    const wanted = Math.min(length, room);
+    const answer = await this.callMoving(file, Fs.READ, [low, high, wanted, 0]);
     if (typeof answer === "number") return answer;
-    return { at: attached.address, count: Math.min(answer.words[0] ?? 0, length) };
+    return { at: this.transfer.address, count: Math.min(answer.words[0] ?? 0, wanted) };
   }
 
   /** READ of up to `length` bytes (at most the Region's 1 MiB) at `offset`: the bytes (fewer at the end), or a status. */
@@ -175,6 +183,31 @@ export class FileServerClient {
     if (typeof answer === "number") return answer;
     const count = Math.min(answer.words[0] ?? 0, wanted);
     return this.k.readMemory(this.process, this.transfer.address, count) ?? AbiStatus.E_BAD_MESSAGE;
+  }
+
+  /**
+   * WRITE (or APPEND) of `length` bytes (more than FS_INLINE_BYTES; at most 1 MiB are taken) at
+   * `offset`, which `fill(to, n)` copies into the process's memory at `to` first — the attached
+   * handle's write buffer, or the transfer Region — with no copy in between (false: the program's
+   * memory could not be read). Bytes written and, for APPEND, the new size; or a status.
+   */
+  async writeInPlace(file: number, offset: bigint, length: number, append: boolean, fill: (to: number, n: number) => boolean): Promise<{ written: number; size: bigint | null } | number> {
+    const label = append ? Fs.APPEND : Fs.WRITE;
+    const [low, high] = words64(offset);
+    const attached = await this.attachment(file);
+    let answer: Answer | number;
+    if (attached && length <= attached.writeBytes) {
+      if (!fill(attached.writeAddress, length)) return AbiStatus.E_BAD_MESSAGE;
+      answer = await this.call(attached.slot, label, [low, high, length, 0]);
+    } else {
+      const room = this.transfer.ensure(length);
+      if (room < 0) return room;
+      const n = Math.min(length, room);
+      if (!fill(this.transfer.address, n)) return AbiStatus.E_BAD_MESSAGE;
+      answer = await this.callMoving(file, label, [low, high, n, 0]);
+    }
+    if (typeof answer === "number") return answer;
+    return { written: answer.words[0] ?? 0, size: append ? u64(answer.words, 1) : null };
   }
 
   /** WRITE (or APPEND) of `data` (at most 1 MiB) at `offset`: bytes written and, for APPEND, the new size. */
