@@ -10,7 +10,7 @@ import { DiskImage } from "../src/hosts/node/disk-image.ts";
 import { BlockDevice } from "../src/machine/devices/block.ts";
 import { DeviceLine } from "../src/machine/devices/standard-devices.ts";
 import { bootMachine, testTimer } from "../test/helpers/booted-machine.ts";
-import { median, now, result, type Result } from "./harness.ts";
+import { now, result, type Result } from "./harness.ts";
 
 const MIB = 1 << 20;
 
@@ -109,14 +109,15 @@ export async function fsThroughput(): Promise<Result[]> {
     });
     // The page cache: random 4 KiB reads cached and not, a file read start to end with read-ahead and without.
     const cache = await runOnDisk(work, "fs-cache-bench", "8192");
+    // The fastest pass of a figure printed more than once (stat, random-cached).
     const figure = (name: string) => {
-      const found = cache.find((f) => f.name === name);
+      const found = cache.filter((f) => f.name === name).sort((a, b) => a.ns / a.bytes - b.ns / b.bytes)[0];
       if (!found) throw new Error(`fs-cache-bench printed no ${name}`);
       return found;
     };
     const random = figure("random-cached");
     hostThroughput(host, true, MIB, 4 * MIB);
-    const hostRandom = median([0, 1, 2].map(() => hostRandomReads(host, random.bytes / 4096, 4 * MIB)));
+    const hostRandom = Math.max(...[0, 1, 2].map(() => hostRandomReads(host, random.bytes / 4096, 4 * MIB)));
     results.push(result("fs random 4 KiB reads of a 4 MiB file in the page cache (attached handle)", mibs(random), "MiB/s", "node:fs, the same reads (page cache)", hostRandom));
     results.push(result("fs random 4 KiB reads of a 4 MiB file not cached (direct handle: the disk)", mibs(figure("random-uncached")), "MiB/s", "the same reads from the page cache", mibs(random)));
     results.push(result("fs 4 MiB read start to end in 4 KiB calls, not cached, with read-ahead", mibs(figure("sequential-read-ahead")), "MiB/s", "the same through a direct handle (no cache, no read-ahead)", mibs(figure("sequential-uncached"))));
