@@ -147,7 +147,7 @@ export class FileServerClient {
    */
   async readInPlace(file: number, offset: bigint, length: number): Promise<{ at: number; count: number } | number> {
     const [low, high] = words64(offset);
-    const attached = await this.attachment(file);
+    const attached = this.attached.get(file) ?? (await this.attachment(file));
     if (attached && length <= attached.bytes) {
       const answer = await this.call(attached.slot, Fs.READ, [low, high, length, 0]);
       if (typeof answer === "number") return answer;
@@ -170,7 +170,7 @@ export class FileServerClient {
       const count = Math.min(answer.words[0] ?? 0, length, 4 * (answer.words.length - 1));
       return unpack(answer.words, 1, count);
     }
-    const attached = await this.attachment(file);
+    const attached = this.attached.get(file) ?? (await this.attachment(file));
     if (attached && length <= attached.bytes) {
       const answer = await this.call(attached.slot, Fs.READ, [low, high, length, 0]);
       if (typeof answer === "number") return answer;
@@ -194,7 +194,7 @@ export class FileServerClient {
   async writeInPlace(file: number, offset: bigint, length: number, append: boolean, fill: (to: number, n: number) => boolean): Promise<{ written: number; size: bigint | null } | number> {
     const label = append ? Fs.APPEND : Fs.WRITE;
     const [low, high] = words64(offset);
-    const attached = await this.attachment(file);
+    const attached = this.attached.get(file) ?? (await this.attachment(file));
     let answer: Answer | number;
     if (attached && length <= attached.writeBytes) {
       if (!fill(attached.writeAddress, length)) return AbiStatus.E_BAD_MESSAGE;
@@ -215,7 +215,7 @@ export class FileServerClient {
     const label = append ? Fs.APPEND : Fs.WRITE;
     const [low, high] = words64(offset);
     let answer: Answer | number;
-    const attached = data.length > FS_INLINE_BYTES ? await this.attachment(file) : null;
+    const attached = data.length > FS_INLINE_BYTES ? (this.attached.get(file) ?? (await this.attachment(file))) : null;
     if (data.length <= FS_INLINE_BYTES) answer = await this.call(file, label, [low, high, data.length, ...pack(data)]);
     else if (attached && data.length <= attached.writeBytes) {
       // Into the buffer the server holds a view of: no Region moves.
