@@ -1,4 +1,5 @@
 import { ACCESS_KINDS, MMU_CALLS, RETRIED_CALLS, findAccessKind, slowPathOf, type AccessKind, type MmuCallName, type ValueType } from "../kernel/mmu-abi.ts";
+import { MAX_PRIVATE_WASM_PAGES, tlbEntriesFor, tlbIndexMask } from "../kernel/constants.ts";
 import { F32, F64, I32, I64 } from "./wasm/value-types.ts";
 
 /**
@@ -63,6 +64,8 @@ export interface CodeLayout {
   /** How far each of the program's globals moves up. */
   readonly globalShift: number;
   readonly tlbGlobal: number;
+  /** The TLB's index mask, a constant of the module: its processes' TLBs have the size it says (src/kernel/tlb.ts tlbEntriesFor). */
+  readonly tlbIndexMask: number;
   readonly faultGlobal: number;
   readonly fuelGlobal: number;
   /** Function indices of the imports called inline. */
@@ -124,7 +127,7 @@ export interface RewriteVariant {
   readonly branchHints?: boolean;
 }
 
-export function codeLayout(functionImports: number, definedFunctions: number, programGlobals: number, variant: RewriteVariant = {}): CodeLayout {
+export function codeLayout(functionImports: number, definedFunctions: number, programGlobals: number, variant: RewriteVariant = {}, maximumPages = MAX_PRIVATE_WASM_PAGES): CodeLayout {
   const added = MMU_FUNCTION_IMPORTS.length;
   const firstHelper = functionImports + added + definedFunctions;
   const helper = (name: string) => firstHelper + HELPERS.findIndex((h) => h.name === name);
@@ -133,6 +136,7 @@ export function codeLayout(functionImports: number, definedFunctions: number, pr
     addedImports: added,
     globalShift: 2,
     tlbGlobal: 0,
+    tlbIndexMask: tlbIndexMask(tlbEntriesFor(maximumPages)),
     faultGlobal: 1,
     fuelGlobal: 2 + programGlobals,
     safePoint: functionImports + callImport("safe_point"),

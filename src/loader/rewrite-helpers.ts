@@ -1,4 +1,4 @@
-import { PAGE_SHIFT, PAGE_SIZE, TLB_BYTES, TLB_INDEX_MASK } from "../kernel/constants.ts";
+import { PAGE_SIZE, TLB_INDEX_SHIFT, TLB_WRITE_OFFSET } from "../kernel/constants.ts";
 import { ACCESS_KINDS, RETRIED_CALLS } from "../kernel/mmu-abi.ts";
 import { HELPERS, MEMORY_OPS, MMU_FUNCTION_IMPORTS, VALUE_TYPE_BYTE, type CodeLayout, type ImportedCall } from "./output-layout.ts";
 import { copyHelper, fillHelper, initHelper } from "./bulk-helpers.ts";
@@ -70,13 +70,13 @@ function accessHelperFunction(layout: CodeLayout, opcode: number, withOffset: bo
   const w = a.w;
   a.get(ptr);
   if (withOffset) a.get(offset).op(0x6a);
-  a.index(0x22, address).const(PAGE_SHIFT - 3).op(Op.i32ShrU).const(TLB_INDEX_MASK).op(Op.i32And).get(tlb).op(Op.i32Add).index(0x22, entry);
-  a.load(store ? TLB_BYTES : 0).get(address);
+  a.index(0x22, address).const(TLB_INDEX_SHIFT).op(Op.i32ShrU).const(layout.tlbIndexMask).op(Op.i32And).get(tlb).op(Op.i32Add).index(0x22, entry);
+  a.load(store ? TLB_WRITE_OFFSET : 0).get(address);
   if (op.kind.bytes > 1) a.const(op.kind.bytes - 1).op(Op.i32Add);
   a.const(-PAGE_SIZE).op(Op.i32And);
   if (withOffset) a.get(address).get(offset).op(0x49, 0x72);
   a.op(0x46, Op.if, store ? EMPTY_BLOCK : op.valueType);
-  a.get(address).get(entry).load(store ? TLB_BYTES + 4 : 4).op(Op.i32Add);
+  a.get(address).get(entry).load(store ? TLB_WRITE_OFFSET + 4 : 4).op(Op.i32Add);
   if (store) a.get(value);
   a.op(opcode);
   w.u32(op.kind.bytes === 8 ? 3 : op.kind.bytes === 4 ? 2 : op.kind.bytes === 2 ? 1 : 0);
