@@ -2,9 +2,10 @@ import type { PhysicalMemory } from "../machine/physical-memory.ts";
 import { PAGE_SIZE } from "./constants.ts";
 
 /**
- * The fixed part of a process's descriptor, kept in a kernel frame (never mapped to any
- * process) as a real kernel keeps its process table: pid, parent, state, exit code, priority,
- * fault kind and address, CPU time. Strings (name, fault message) stay with the Process object.
+ * The fixed part of a process's descriptor, kept in a slot of the kernel's process table
+ * (descriptor-table.ts: kernel frames never mapped to any process), as a real kernel keeps it:
+ * pid, parent, state, exit code, priority, fault kind and address, CPU time. Strings (name, fault
+ * message) stay with the Process object.
  */
 /** Index = the code PROCESS_STATE reports (docs/ABI.md). */
 export const PROCESS_STATES = ["ready", "running", "blocked", "exited", "faulted", "created", "suspended"] as const;
@@ -21,19 +22,22 @@ const FAULT_ADDRESS = 5;
 /** CPU time in microseconds, as a float64 over words 6 and 7. */
 const CPU_TIME_US = 6;
 const DESCRIPTOR_WORDS = 8;
+/** A descriptor's slot in the process table. */
+export const DESCRIPTOR_BYTES = DESCRIPTOR_WORDS * 4;
 
 export class ProcessDescriptor {
-  readonly frame: number;
+  /** Physical byte address of its slot (8-byte aligned). */
+  readonly address: number;
   private words: Int32Array;
   private floats: Float64Array;
   private base: number;
 
-  constructor(memory: PhysicalMemory, frame: number, pid: number, ppid: number, priority: number) {
-    this.frame = frame;
+  constructor(memory: PhysicalMemory, address: number, pid: number, ppid: number, priority: number) {
+    this.address = address;
     this.words = memory.words;
     this.floats = new Float64Array(memory.memory.buffer);
-    this.base = (frame * PAGE_SIZE) >>> 2;
-    memory.zeroFrame(frame);
+    this.base = address >>> 2;
+    this.words.fill(0, this.base, this.base + DESCRIPTOR_WORDS);
     this.words[this.base + PID] = pid;
     this.words[this.base + PPID] = ppid;
     this.state = "ready";
@@ -41,8 +45,13 @@ export class ProcessDescriptor {
     this.faultAddress = -1;
   }
 
+  /** The frame its slot is in. */
+  get frame(): number {
+    return Math.floor(this.address / PAGE_SIZE);
+  }
+
   /**
-   * Moves the descriptor out of its frame into kernel heap memory, so that the frame can be freed
+   * Moves the descriptor out of its slot into kernel heap memory, so that the slot can be freed
    * when the process ends while capabilities to it can still read its state.
    */
   detach(): void {

@@ -1,7 +1,6 @@
 import { Op, Rights } from "../../src/kernel/caps/object-abi.ts";
 import { Receiver, receiverPages } from "../../src/kernel/caps/receiver.ts";
 import type { Process } from "../../src/kernel/process.ts";
-import { CAP_TABLE_SLOTS } from "../../src/kernel/caps/object-abi.ts";
 import type { TestMachine } from "./test-host.ts";
 import { wat } from "./wat.ts";
 
@@ -11,8 +10,10 @@ import { wat } from "./wat.ts";
  *
  * A server (`(memory 1 1)`: a one-frame TLB) writes its pid into a page of its own, registers a
  * handler on the Receiver at slot 2 (PROCESS_SERVE) and returns: between messages it has no stack
- * at all, only its two pages. Each call bumps a counter beside its pid and answers both. A caller holds call capabilities to up to CALLS_PER_CALLER servers (its table has
- * 1024 slots), calls each once in order and writes each answer's pid into its memory.
+ * at all, only its two pages. Each call bumps a counter beside its pid and answers both. Servers
+ * share a Receiver GROUP at a time: a Receiver gives each call to the process that has waited on
+ * it longest, so GROUP calls through one reach each of its servers once, in the order they
+ * started. A caller per Receiver makes them and checks each answer.
  */
 export const SERVER = (): Uint8Array => wat(`(module
   (import "dogma" "invoke" (func $invoke (param i32 i32 i32) (result i32)))
@@ -45,9 +46,8 @@ export const SERVER = (): Uint8Array => wat(`(module
   (func (export "_start")))`);
 
 /**
- * Calls slots 2 … 2+count-1 in order, each answer checked against the pid expected at 0x8000 + 4i
- * (written by the host before it runs) and a count of 1. Returns how many calls failed or answered
- * otherwise.
+ * Calls slot 2 `count` times, answer i checked against the pid expected at 0x8000 + 4i (written by
+ * the host before it runs) and a count of 1. Returns how many calls failed or answered otherwise.
  */
 export const CALLER = (): Uint8Array => wat(`(module
   (import "dogma" "invoke" (func $invoke (param i32 i32 i32) (result i32)))
@@ -60,7 +60,7 @@ export const CALLER = (): Uint8Array => wat(`(module
       (i32.store (i32.const 0x3008) (i32.const 0))
       (i32.store (i32.const 0x300c) (i32.const 0))
       (if (i32.or (i32.or
-            (i32.ne (call $invoke (i32.add (local.get $i) (i32.const 2)) (i32.const 0x3000) (i32.const 64)) (i32.const 0))
+            (i32.ne (call $invoke (i32.const 2) (i32.const 0x3000) (i32.const 64)) (i32.const 0))
             (i32.ne (i32.load (i32.const 0x3014)) (i32.load (i32.add (i32.const 0x8000) (i32.shl (local.get $i) (i32.const 2))))))
             (i32.ne (i32.load (i32.const 0x3018)) (i32.const 1)))
         (then (local.set $wrong (i32.add (local.get $wrong) (i32.const 1)))))
@@ -69,43 +69,48 @@ export const CALLER = (): Uint8Array => wat(`(module
     (local.get $wrong))
   (func (export "_start")))`);
 
-/** Call capabilities one caller holds: its table's slots less itself and slot 0, rounded down. */
-export const CALLS_PER_CALLER = Math.min(1000, CAP_TABLE_SLOTS - 2);
+/** Servers on one Receiver (the caller's expected pids fill at most 16 KiB of its one 64 KiB page). */
+export const GROUP = 1000;
 
 export interface ServerFarm {
   servers: Process[];
   receivers: Receiver[];
 }
 
-/** Spawns `count` servers, each on a Receiver of its own (capacity 1), and runs them until each waits in its serve loop. */
-export async function startServers(t: TestMachine, count: number, spawn: () => void = () => {}): Promise<ServerFarm> {
+/** Spawns `count` servers, GROUP to a Receiver (capacity 1), and runs them until each waits in its serve loop. */
+export async function startServers(t: TestMachine, count: number): Promise<ServerFarm> {
   const image = await t.loader.load(SERVER(), "server");
   const kernel = t.kernel;
   const servers: Process[] = [];
   const receivers: Receiver[] = [];
   for (let i = 0; i < count; i++) {
-    const receiver = new Receiver(1);
-    if (!kernel.rootMemory.adopt(receiver, receiverPages(1))) throw new RangeError(`no quota for receiver ${i}`);
-    receivers.push(receiver);
+    if (i % GROUP === 0) {
+      const receiver = new Receiver(1);
+      if (!kernel.rootMemory.adopt(receiver, receiverPages(1))) throw new RangeError(`no quota for receiver ${receivers.length}`);
+      receivers.push(receiver);
+    }
     // Its binary unmapped: it never reads it, and the mapping would cost a page table.
-    servers.push(kernel.spawn(image, { entry: "run", mapImage: false, caps: [kernel.capability(receiver, Rights.RECEIVER_RECEIVE)] }));
-    spawn();
+    servers.push(kernel.spawn(image, { entry: "run", mapImage: false, caps: [kernel.capability(receivers.at(-1)!, Rights.RECEIVER_RECEIVE)] }));
   }
   await kernel.run(); // each registers and returns: then nothing can run
   return { servers, receivers };
 }
 
-/** Calls every server once from callers of CALLS_PER_CALLER capabilities each; returns how many calls failed or answered wrongly. */
+/** Calls every server once, a caller per Receiver; returns how many calls failed or answered wrongly. */
 export async function callEach(t: TestMachine, farm: ServerFarm): Promise<number> {
   const kernel = t.kernel;
   const image = await t.loader.load(CALLER(), "caller");
   let wrong = 0;
-  for (let first = 0; first < farm.receivers.length; first += CALLS_PER_CALLER) {
-    const batch = farm.receivers.slice(first, first + CALLS_PER_CALLER);
-    const caller = kernel.spawn(image, { entry: "run", entryArgs: [batch.length], caps: batch.map((r) => kernel.capability(r, Rights.RECEIVER_CALL)) });
-    const expected = new Uint32Array(farm.servers.slice(first, first + batch.length).map((s) => s.pid));
+  const callers: Process[] = [];
+  farm.receivers.forEach((receiver, group) => {
+    const servers = farm.servers.slice(group * GROUP, (group + 1) * GROUP);
+    const caller = kernel.spawn(image, { entry: "run", entryArgs: [servers.length], caps: [kernel.capability(receiver, Rights.RECEIVER_CALL)] });
+    const expected = new Uint32Array(servers.map((s) => s.pid));
     if (!kernel.writeMemory(caller, 0x8000, new Uint8Array(expected.buffer))) throw new Error("cannot write the caller's expected pids");
-    await kernel.run();
+    callers.push(caller);
+  });
+  await kernel.run();
+  for (const caller of callers) {
     const outcome = caller.outcome;
     if (outcome?.kind !== "exited" || outcome.code !== 0) throw new Error(`caller ended with ${JSON.stringify(outcome)}`);
     wrong += kernel.returnValues.get(caller.pid) as number;

@@ -166,8 +166,8 @@ export class MemoryObject extends KernelObject {
   }
 }
 
-/** Pages a process costs besides its own memory and its TLB: descriptor, page directory. */
-export const PROCESS_FIXED_PAGES = 2;
+/** Pages a process costs besides its own memory and its TLB: its page directory (its descriptor is a 32-byte slot of the kernel's process table). */
+export const PROCESS_FIXED_PAGES = 1;
 
 /**
  * What a process of `image` costs its Memory besides its own memory: the kernel's frames for it
@@ -179,7 +179,7 @@ export function processFixedPages(image: { readonly instanceBytes: number; reado
   return processKernelFrames(image) + Math.ceil(image.instanceBytes / PAGE_SIZE);
 }
 
-/** The kernel frames a process of `image` takes when it is made: its TLB, descriptor and page directory. */
+/** The kernel frames a process of `image` takes when it is made: its TLB and page directory (and a descriptor slot). */
 export function processKernelFrames(image: { readonly maximumPages: number }): number {
   return PROCESS_FIXED_PAGES + tlbFrames(tlbEntriesFor(Math.min(image.maximumPages, MAX_PRIVATE_WASM_PAGES)));
 }
