@@ -74,46 +74,57 @@ export const GROUP = 1000;
 
 export interface ServerFarm {
   servers: Process[];
-  receivers: Receiver[];
+  /** Each Receiver and its servers, in the order they started waiting on it. */
+  groups: Array<{ receiver: Receiver; servers: Process[] }>;
 }
 
-/** Spawns `count` servers, GROUP to a Receiver (capacity 1), and runs them until each waits in its serve loop. */
-export async function startServers(t: TestMachine, count: number): Promise<ServerFarm> {
+/**
+ * Spawns `count` more servers into `farm` (a new one by default), GROUP to a Receiver (capacity
+ * 1), and runs them until each waits in its serve loop.
+ */
+export async function startServers(t: TestMachine, count: number, farm: ServerFarm = { servers: [], groups: [] }): Promise<ServerFarm> {
   const image = await t.loader.load(SERVER(), "server");
   const kernel = t.kernel;
-  const servers: Process[] = [];
-  const receivers: Receiver[] = [];
   for (let i = 0; i < count; i++) {
-    if (i % GROUP === 0) {
+    let group = farm.groups.at(-1);
+    if (!group || group.servers.length === GROUP) {
       const receiver = new Receiver(1);
-      if (!kernel.rootMemory.adopt(receiver, receiverPages(1))) throw new RangeError(`no quota for receiver ${receivers.length}`);
-      receivers.push(receiver);
+      if (!kernel.rootMemory.adopt(receiver, receiverPages(1))) throw new RangeError(`no quota for receiver ${farm.groups.length}`);
+      group = { receiver, servers: [] };
+      farm.groups.push(group);
     }
     // Its binary unmapped: it never reads it, and the mapping would cost a page table.
-    servers.push(kernel.spawn(image, { entry: "run", mapImage: false, caps: [kernel.capability(receivers.at(-1)!, Rights.RECEIVER_RECEIVE)] }));
+    const server = kernel.spawn(image, { entry: "run", mapImage: false, caps: [kernel.capability(group.receiver, Rights.RECEIVER_RECEIVE)] });
+    group.servers.push(server);
+    farm.servers.push(server);
   }
   await kernel.run(); // each registers and returns: then nothing can run
-  return { servers, receivers };
+  return farm;
 }
 
 /** Calls every server once, a caller per Receiver; returns how many calls failed or answered wrongly. */
 export async function callEach(t: TestMachine, farm: ServerFarm): Promise<number> {
   const kernel = t.kernel;
   const image = await t.loader.load(CALLER(), "caller");
-  let wrong = 0;
-  const callers: Process[] = [];
-  farm.receivers.forEach((receiver, group) => {
-    const servers = farm.servers.slice(group * GROUP, (group + 1) * GROUP);
+  const callers = farm.groups.map(({ receiver, servers }) => {
     const caller = kernel.spawn(image, { entry: "run", entryArgs: [servers.length], caps: [kernel.capability(receiver, Rights.RECEIVER_CALL)] });
     const expected = new Uint32Array(servers.map((s) => s.pid));
     if (!kernel.writeMemory(caller, 0x8000, new Uint8Array(expected.buffer))) throw new Error("cannot write the caller's expected pids");
-    callers.push(caller);
+    return caller;
   });
   await kernel.run();
+  let wrong = 0;
   for (const caller of callers) {
     const outcome = caller.outcome;
     if (outcome?.kind !== "exited" || outcome.code !== 0) throw new Error(`caller ended with ${JSON.stringify(outcome)}`);
     wrong += kernel.returnValues.get(caller.pid) as number;
   }
   return wrong;
+}
+
+/** Ends every server and disposes of the Receivers. */
+export async function endServers(t: TestMachine, farm: ServerFarm): Promise<void> {
+  for (const s of farm.servers) t.kernel.kill(s.pid);
+  await t.kernel.run();
+  for (const { receiver } of farm.groups) receiver.destroy();
 }

@@ -10,7 +10,7 @@ import { TLB_MAX_ENTRIES, TLB_MIN_ENTRIES } from "../../src/kernel/constants.ts"
 import { KernelInspector } from "../../src/kernel/inspect.ts";
 import { checkInvariants } from "../../src/kernel/invariants.ts";
 import { quiescent } from "../../src/kernel/serving.ts";
-import { callEach, GROUP, startServers } from "../helpers/many-servers.ts";
+import { callEach, endServers, GROUP, startServers } from "../helpers/many-servers.ts";
 import { testMachine } from "../helpers/test-host.ts";
 import { wat } from "../helpers/wat.ts";
 
@@ -39,9 +39,7 @@ describe("many live processes", () => {
     expect(farm.servers.every((s) => s.alive && quiescent(s))).toBe(true);
     expect(checkInvariants(kernel)).toEqual([]);
 
-    for (const s of farm.servers) kernel.kill(s.pid);
-    await kernel.run();
-    for (const r of farm.receivers) r.destroy();
+    await endServers(t, farm);
     expect(kernel.processes.size).toBe(0);
     expect(kernel.frames.freeCount).toBe(free);
     expect(kernel.rootMemory.used).toBe(used);

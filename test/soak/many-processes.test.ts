@@ -8,7 +8,7 @@
 import { expect, it } from "vitest";
 import { KernelInspector } from "../../src/kernel/inspect.ts";
 import { quiescent } from "../../src/kernel/serving.ts";
-import { callEach, startServers } from "../helpers/many-servers.ts";
+import { callEach, endServers, startServers } from "../helpers/many-servers.ts";
 import { testMachine } from "../helpers/test-host.ts";
 
 const COUNT = Number(process.env.DOGMA_SOAK_PROCESSES) || 100_000;
@@ -24,9 +24,7 @@ it(`${COUNT} servers wait with their own pages, each answers a call, and ending 
   expect(new KernelInspector(kernel).processes().live).toHaveLength(COUNT);
   expect(await callEach(t, farm)).toBe(0);
   expect(farm.servers.filter((s) => !s.alive)).toEqual([]);
-  for (const s of farm.servers) kernel.kill(s.pid);
-  await kernel.run();
-  for (const r of farm.receivers) r.destroy();
+  await endServers(t, farm);
   expect(kernel.processes.size).toBe(0);
   expect(kernel.frames.freeCount).toBe(free);
   expect(kernel.rootMemory.used).toBe(used);
