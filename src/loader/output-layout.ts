@@ -1,4 +1,4 @@
-import { ACCESS_KINDS, MMU_CALLS, RETRIED_CALLS, findAccessKind, slowPathOf, type AccessKind, type MmuCallName, type ValueType } from "../kernel/mmu-abi.ts";
+import { ACCESS_KINDS, MMU_CALLS, RETRIED_CALLS, SLOW_PATH_IMPORTS, findAccessKind, slowPathImportOf, slowPathOf, type AccessKind, type MmuCallName, type ValueType } from "../kernel/mmu-abi.ts";
 import { MAX_PRIVATE_WASM_PAGES, tlbEntriesFor, tlbIndexMask } from "../kernel/constants.ts";
 import { F32, F64, I32, I64 } from "./wasm/value-types.ts";
 
@@ -21,14 +21,17 @@ export interface ImportedCall {
   readonly results: readonly number[];
 }
 
-function signature(kind: AccessKind): ImportedCall {
+/** An access kind's slow-path wrapper (`dogma$NAME`): `(address, offset[, value]) -> [value]`. */
+export function accessSignature(kind: AccessKind): ImportedCall {
   const value = VALUE_TYPE_BYTE[kind.type];
   return kind.store ? { name: kind.name, params: [I32, I32, value], results: [] } : { name: kind.name, params: [I32, I32], results: [value] };
 }
 
-/** The `dogma:mmu` functions every rewritten module imports, in order: the access kinds, then the calls. */
+/** The `dogma:mmu` functions every rewritten module imports, in order: the slow paths (the kind passed last), then the calls. */
 export const MMU_FUNCTION_IMPORTS: readonly ImportedCall[] = [
-  ...ACCESS_KINDS.map(signature),
+  ...SLOW_PATH_IMPORTS.map(({ name, store, type }) =>
+    store ? { name, params: [I32, I32, VALUE_TYPE_BYTE[type], I32], results: [] } : { name, params: [I32, I32, I32], results: [VALUE_TYPE_BYTE[type]] },
+  ),
   ...(Object.entries(MMU_CALLS) as Array<[MmuCallName, readonly [readonly ValueType[], readonly ValueType[]]]>).map(([name, [params, results]]) => ({
     name,
     params: params.map((t) => VALUE_TYPE_BYTE[t]),
@@ -147,7 +150,7 @@ export function codeLayout(functionImports: number, definedFunctions: number, pr
     copyHelper: helper("dogma$copy"),
     fillHelper: helper("dogma$fill"),
     initHelper: helper("dogma$init"),
-    rawSlowPaths: ACCESS_KINDS.map((_, i) => functionImports + i),
+    rawSlowPaths: ACCESS_KINDS.map((k) => functionImports + slowPathImportOf(k)),
     slowPaths: ACCESS_KINDS.map((k) => helper(`dogma$${k.name}`)),
     rawCalls: Object.fromEntries(RETRIED_CALLS.map((c) => [c, functionImports + callImport(c)])),
     retriedCalls: Object.fromEntries(RETRIED_CALLS.map((c) => [c, helper(`dogma$${c}`)])),

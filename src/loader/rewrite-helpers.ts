@@ -1,6 +1,6 @@
 import { PAGE_SIZE, TLB_INDEX_SHIFT, TLB_WRITE_OFFSET } from "../kernel/constants.ts";
 import { ACCESS_KINDS, RETRIED_CALLS } from "../kernel/mmu-abi.ts";
-import { HELPERS, MEMORY_OPS, MMU_FUNCTION_IMPORTS, VALUE_TYPE_BYTE, type CodeLayout, type ImportedCall } from "./output-layout.ts";
+import { HELPERS, MEMORY_OPS, MMU_FUNCTION_IMPORTS, VALUE_TYPE_BYTE, accessSignature, type CodeLayout, type ImportedCall } from "./output-layout.ts";
 import { copyHelper, fillHelper, initHelper } from "./bulk-helpers.ts";
 import { Assembler, Op } from "./helper-assembler.ts";
 import { EMPTY_BLOCK, I32 } from "./wasm/value-types.ts";
@@ -36,12 +36,14 @@ export interface HelperFunction {
   readonly body: Uint8Array;
 }
 
-function retrying(layout: CodeLayout, call: ImportedCall, raw: number, self: number): Uint8Array {
+/** `kind`: for an access kind's wrapper, its index in ACCESS_KINDS, which the shared import takes last. */
+function retrying(layout: CodeLayout, call: ImportedCall, raw: number, self: number, kind: number | null = null): Uint8Array {
   const result = call.results[0];
   const valueLocal = call.params.length;
   const a = new Assembler(result === undefined ? [] : [result]);
   const args = () => call.params.forEach((_, i) => a.get(i));
   args();
+  if (kind !== null) a.const(kind);
   a.index(Op.call, raw);
   if (result !== undefined) a.index(Op.localSet, valueLocal);
   a.index(Op.globalGet, layout.faultGlobal).op(Op.if, EMPTY_BLOCK).index(Op.call, layout.faultHandle);
@@ -106,8 +108,8 @@ const UNUSED_BODY = new Uint8Array([0, 0x00, 0x0b]);
 export function helperFunctions(layout: CodeLayout, usedAccess: ReadonlySet<number>, usedBulk: readonly [boolean, boolean] = [true, true]): HelperFunction[] {
   const helpers: HelperFunction[] = [];
   ACCESS_KINDS.forEach((kind, i) => {
-    const call = importNamed(kind.name);
-    helpers.push({ name: `dogma$${kind.name}`, params: call.params, results: call.results, body: retrying(layout, call, layout.rawSlowPaths[i]!, layout.slowPaths[i]!) });
+    const call = accessSignature(kind);
+    helpers.push({ name: `dogma$${kind.name}`, params: call.params, results: call.results, body: retrying(layout, call, layout.rawSlowPaths[i]!, layout.slowPaths[i]!, i) });
   });
   for (const name of RETRIED_CALLS) {
     const call = importNamed(name);
