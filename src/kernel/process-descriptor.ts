@@ -25,6 +25,10 @@ const DESCRIPTOR_WORDS = 8;
 /** A descriptor's slot in the process table. */
 export const DESCRIPTOR_BYTES = DESCRIPTOR_WORDS * 4;
 
+/** Detached descriptors share chunks of this many (a chunk lives while any of its descriptors does). */
+const DETACHED_PER_CHUNK = 128;
+let detached: { words: Int32Array; floats: Float64Array; next: number } | null = null;
+
 export class ProcessDescriptor {
   /** Physical byte address of its slot (8-byte aligned). */
   readonly address: number;
@@ -52,14 +56,20 @@ export class ProcessDescriptor {
 
   /**
    * Moves the descriptor out of its slot into kernel heap memory, so that the slot can be freed
-   * when the process ends while capabilities to it can still read its state.
+   * when the process ends while capabilities to it can still read its state. The copies share
+   * chunks of heap memory, DETACHED_PER_CHUNK to a chunk: two typed arrays made per process that
+   * ends cost 20 µs each with 20,000 processes live (the engine's accounting of off-heap memory).
    */
   detach(): void {
-    const copy = new Int32Array(DESCRIPTOR_WORDS);
-    copy.set(this.words.subarray(this.base, this.base + DESCRIPTOR_WORDS));
-    this.words = copy;
-    this.floats = new Float64Array(copy.buffer);
-    this.base = 0;
+    if (detached === null || detached.next === DETACHED_PER_CHUNK) {
+      const buffer = new ArrayBuffer(DETACHED_PER_CHUNK * DESCRIPTOR_BYTES);
+      detached = { words: new Int32Array(buffer), floats: new Float64Array(buffer), next: 0 };
+    }
+    const base = detached.next++ * DESCRIPTOR_WORDS;
+    detached.words.set(this.words.subarray(this.base, this.base + DESCRIPTOR_WORDS), base);
+    this.words = detached.words;
+    this.floats = detached.floats;
+    this.base = base;
   }
 
   get pid(): number {
