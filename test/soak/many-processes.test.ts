@@ -3,7 +3,7 @@
  * pages of its own on a 4 GiB machine (the most a WebAssembly memory holds), each answering a call,
  * then all ended with every frame and page of quota back. DOGMA_SOAK_PROCESSES sets another count.
  * The same at 2,100 runs in `npm test` (test/kernel/many-processes.test.ts). Takes about two
- * minutes and 6 GB of host memory; docs/PROCESSES.md "How many processes" has the figures.
+ * minutes and 4 GB of host memory; docs/MEMORY.md "How many processes" has the figures.
  */
 import { expect, it } from "vitest";
 import { KernelInspector } from "../../src/kernel/inspect.ts";
