@@ -6,6 +6,7 @@ import { boot } from "./boot.ts";
 import { contextSwitch } from "./context-switch.ts";
 import { debugging } from "./debugging.ts";
 import { fsThroughput } from "./fs-throughput.ts";
+import { install } from "./install.ts";
 import { ipc } from "./ipc.ts";
 import { now, settle, type Result, type Section } from "./harness.ts";
 import { loaderPhases } from "./loader-phases.ts";
@@ -96,11 +97,13 @@ report({
   title: "File throughput through the whole stack (MiB/s, one run)",
   results: await step("file system", fsThroughput),
   notes: [
-    "Dogma: fs-bench calls the file system server through an attached handle (FS_ATTACH: transfers of up to 64 KiB move no Region, only bytes), on a 128 MiB machine whose server may cache up to 64 MiB of file data (memory=16384 kernel-info); the server calls the block driver, whose device reads and writes a disk image file synchronously; one call in flight. Written data goes to the page cache and reaches the disk at the sync; the 16 MiB file is still cached when it is read back. Median of three machines; node:fs, median of three.",
+    "Dogma: fs-bench calls the file system server through an attached handle (FS_ATTACH: transfers of up to its 1 MiB buffer move no Region, only bytes), on a 128 MiB machine whose server may cache up to 64 MiB of file data (memory=16384 kernel-info); the server calls the block driver, whose device reads and writes a disk image file synchronously; one call in flight. Written data goes to the page cache and reaches the disk at the sync; the 16 MiB file is still cached when it is read back. FsClient.read copies the bytes out of the handle's read buffer into the client's own buffer; FsClient.readView leaves them there (the client maps it read-only): one copy, as readSync makes.",
+    "Each fs-bench machine runs a warm-up round, then three rounds of the six passes; three machines. node:fs runs as many passes. Each row: the fastest pass of either side, the one the machine's other work disturbed least (a pass of a few milliseconds is as slow as the descheduling it meets).",
     "Baseline: node:fs on a file in the same temporary folder, the same call sizes, writes ending in an fsync like the fs sync. Host reads come from the page cache.",
-    "The page cache rows: fs-cache-bench, 8192 random 4 KiB reads of a 4 MiB file written through the cache (then read once whole), and of one written and read through a direct handle (every read goes to the disk image through the driver); a 4 MiB file not in the cache read start to end in 4 KiB calls through a cached handle (read-ahead: 4 blocks, doubling to 64) and through a direct one. The STAT row is a round trip that moves no data.",
+    "The page cache rows: fs-cache-bench, 8192 random 4 KiB reads of a 4 MiB file written through the cache (then read once whole), and of one written and read through a direct handle (every read goes to the disk image through the driver); a 4 MiB file not in the cache read start to end in 4 KiB calls through a cached handle (read-ahead: 4 blocks, doubling to 64) and through a direct one. The STAT row is a round trip that moves no data. The cached random reads and the STATs: the fastest of three passes (node:fs too); the rest one pass each.",
   ],
 });
+report(await step("install", install));
 const wasi = await step("WASI files and start", wasiIo);
 report({ title: "WASI programs: file throughput (MiB/s, one run) and start, beside node:wasi", results: wasi.results, notes: wasi.notes });
 report({

@@ -509,6 +509,42 @@ export class Kernel implements KernelServices, ObjectKernel {
     }
   }
 
+  copyWithin(process: Process, to: number, from: number, length: number): boolean {
+    to >>>= 0;
+    from >>>= 0;
+    if (length <= 0) return length === 0;
+    if (from < to + length && to < from + length) return false;
+    try {
+      // Both ranges checked (and the destination's copy-on-write pages split) before a byte moves.
+      const source = process.space.pieces(from, length, false);
+      const target = process.space.pieces(to, length, true);
+      chargeBulk(process, length);
+      const bytes = this.machine.memory.bytes;
+      let s = 0;
+      let t = 0;
+      let sourceAt = source[0]![0];
+      let sourceLeft = source[0]![1];
+      let targetAt = target[0]![0];
+      let targetLeft = target[0]![1];
+      for (let done = 0; done < length; ) {
+        const n = Math.min(sourceLeft, targetLeft);
+        bytes.copyWithin(targetAt, sourceAt, sourceAt + n);
+        done += n;
+        sourceAt += n;
+        targetAt += n;
+        sourceLeft -= n;
+        targetLeft -= n;
+        if (sourceLeft === 0 && ++s < source.length) [sourceAt, sourceLeft] = source[s]!;
+        if (targetLeft === 0 && ++t < target.length) [targetAt, targetLeft] = target[t]!;
+      }
+      return true;
+    } catch (error) {
+      if (error instanceof PageInRequired) throw error;
+      if (error instanceof ProcessFault) return false;
+      throw error;
+    }
+  }
+
   writeMemory(process: Process, address: number, data: Uint8Array): boolean {
     chargeBulk(process, data.length);
     try {
@@ -545,6 +581,20 @@ export class Kernel implements KernelServices, ObjectKernel {
       return Status.E_QUOTA;
     }
     return { slot, address: region.address };
+  }
+
+  viewFor(process: Process, owner: number): number {
+    const cap = process.caps.get(owner);
+    if (!cap || cap.object.kind !== ObjectKind.REGION) return Status.E_WRONG_TYPE;
+    if (!cap.has(Rights.REGION_OWNER)) return Status.E_MISSING_RIGHT;
+    if ((cap.object as RegionObject).freed) return Status.E_PEER_DEAD;
+    const view = new Capability(cap.object, Rights.REGION_READ);
+    const slot = process.caps.install(view);
+    if (slot === 0) {
+      view.dispose();
+      return Status.E_QUOTA;
+    }
+    return slot;
   }
 
   dropCapability(process: Process, cap: number): void {

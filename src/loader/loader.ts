@@ -24,6 +24,13 @@ export interface LoaderOptions {
   readonly workers?: CodeWorkers | null;
   /** A variant of the rewrite, for tests and measurements (output-layout.ts); the defaults otherwise. */
   readonly rewrite?: RewriteVariant;
+  /**
+   * A digest of the code that rewrites (the host computes it: src/hosts/node/loader-identity.ts),
+   * part of every cache key, so that a cache shared by two builds never hands one's output to the
+   * other when REWRITE_VERSION was not bumped: the output's TLB layout and safe points must be
+   * exactly what this kernel expects, or the seal does not hold.
+   */
+  readonly codeIdentity?: string;
 }
 
 /** The largest binary a Loader accepts unless told otherwise. */
@@ -59,7 +66,7 @@ export class Loader implements ImageLoader {
     this.cache = options.cache ?? null;
     this.workers = options.workers ?? null;
     this.variant = options.rewrite ?? {};
-    this.fingerprint = JSON.stringify([REWRITE_VERSION, this.variant, this.policy.maxMemoryPages, [...this.policy.importModules]]);
+    this.fingerprint = JSON.stringify([REWRITE_VERSION, options.codeIdentity ?? "", this.variant, this.policy.maxMemoryPages, [...this.policy.importModules]]);
   }
 
   /** Loads `bytes`, or rejects with a LoadError that says what is wrong and where. */

@@ -33,6 +33,7 @@ interface HeldOperation {
 export class ControlledBackend implements BlockBackend {
   readonly held: HeldOperation[] = [];
   private holding = new Set<HeldOperation["kind"]>();
+  private holdIf: ((operation: { readonly kind: HeldOperation["kind"]; readonly offset: number }) => boolean) | null = null;
   reverse = false;
   inFlight = 0;
   maxInFlight = 0;
@@ -68,9 +69,19 @@ export class ControlledBackend implements BlockBackend {
     this.holding = new Set(kinds);
   }
 
+  /**
+   * Holds, from now on, each operation `when` says to hold, asked as it comes: a test that must
+   * stop a client at a point of its run cannot wait to look, since the machine may run the whole
+   * rest of it between two of the test's looks.
+   */
+  holdWhen(when: (operation: { readonly kind: HeldOperation["kind"]; readonly offset: number }) => boolean): void {
+    this.holdIf = when;
+  }
+
   /** Starts every held operation, in the order they came. */
   open(): void {
     this.holding = new Set();
+    this.holdIf = null;
     for (const operation of this.held.splice(0)) operation.start();
   }
 
@@ -98,7 +109,7 @@ export class ControlledBackend implements BlockBackend {
         );
       };
       const operation = { kind, offset, length, start };
-      if (this.holding.has(kind)) this.held.push(operation);
+      if (this.holding.has(kind) || this.holdIf?.(operation)) this.held.push(operation);
       else if (this.reverse) this.deferReversed(operation);
       else start();
     });

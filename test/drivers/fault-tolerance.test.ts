@@ -33,15 +33,16 @@ ${clients.map((name) => `service ${name} block-test-client memory=128`).join("\n
       backend,
     );
     const pids = await Promise.all(clients.map((name) => m.pidOf(name)));
-    for (const pid of pids) {
-      const area = clientArea(pid);
-      await m.line(`block-test-client (pid ${pid}): flushed sectors ${area.first} to ${area.first + area.flushedSectors - 1}`);
-    }
     const owner = (offset: number) => Math.floor(offset / 512 / SECTORS_PER_AREA);
+    const flushed = (pid: number) => {
+      const area = clientArea(pid);
+      return `block-test-client (pid ${pid}): flushed sectors ${area.first} to ${area.first + area.flushedSectors - 1}`;
+    };
+    // 1. Hold each client's requests from its first after its flush (decided as each comes: the
+    // machine may run a client's 24 rounds between two looks of the test's), then kill the driver.
+    backend.holdWhen((op) => pids.includes(owner(op.offset)) && m.lines().includes(flushed(owner(op.offset))));
+    for (const pid of pids) await m.line(flushed(pid));
     const everyClientHolds = (kind?: string) => () => pids.every((pid) => backend.held.some((op) => owner(op.offset) === pid && (!kind || op.kind === kind)));
-
-    // 1. Hold the disk until every client has a request in the device, then kill the driver.
-    backend.close();
     await m.until("every client has a request in flight", everyClientHolds());
     const first = await m.pidOf("block");
     await m.kill(first);

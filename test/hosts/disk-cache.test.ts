@@ -6,6 +6,9 @@ import { dirname, join, relative, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { cacheCommand } from "../../src/hosts/node/cache-command.ts";
 import { DiskModuleCache } from "../../src/hosts/node/disk-cache.ts";
+import { loaderIdentity } from "../../src/hosts/node/loader-identity.ts";
+import { standardImportModules } from "../../src/hosts/standard-imports.ts";
+import { Loader } from "../../src/loader/loader.ts";
 
 const record = (n: number, fill: number) => new Uint8Array(n).fill(fill);
 
@@ -35,6 +38,24 @@ describe("DiskModuleCache", () => {
     const cache = new DiskModuleCache(mkdtempSync(join(tmpdir(), "dogma-parts-")), 1 << 20);
     await cache.putParts("p", [record(3, 1), record(0, 2), record(70000, 3), record(1, 4)]);
     expect(await cache.get("p")).toEqual(Uint8Array.from([...record(3, 1), ...record(70000, 3), 4]));
+  });
+
+  it("never hands one build's rewrite to another: the rewriting code's digest is in every key", async () => {
+    const cache = new DiskModuleCache(mkdtempSync(join(tmpdir(), "dogma-identity-")), 64 << 20);
+    const bytes = new Uint8Array(readFileSync(resolve(import.meta.dirname, "../../build/user/echo.wasm")));
+    const loader = (codeIdentity: string) => new Loader({ importModules: standardImportModules(), cache, codeIdentity });
+    const first = loader("build a");
+    await first.load(bytes, "echo");
+    expect(first.stats).toEqual({ rewrites: 1, diskHits: 0, memoryHits: 0 });
+    const other = loader("build b");
+    await other.load(bytes, "echo");
+    expect(other.stats).toEqual({ rewrites: 1, diskHits: 0, memoryHits: 0 });
+    const same = loader("build a");
+    await same.load(bytes, "echo");
+    expect(same.stats).toEqual({ rewrites: 0, diskHits: 1, memoryHits: 0 });
+    // The Node host's digest: of the loader's and the kernel's source, the same for the whole process.
+    expect(loaderIdentity()).toMatch(/^[0-9a-f]{32}$/);
+    expect(loaderIdentity()).toBe(loaderIdentity());
   });
 
   it("dogma cache shows the records and clears them", async () => {

@@ -168,6 +168,8 @@ export const PAGE_RIGHTS_READ_WRITE: u32 = 3;
 
 // In a message's capability list, this bit moves the capability instead of copying it.
 export const CAP_MOVE: u32 = 0x80000000;
+// In header word 3 (recv) of a reply-and-receive: header word 4 holds the receive's timeout in µs.
+export const RECV_TIMEOUT: u32 = 0x80000000;
 
 // Startup slots: 0 is never a capability, 1 is the process itself, given ones follow.
 export const SLOT_NULL: i32 = 0;

@@ -8,6 +8,7 @@ import { Loader } from "../../loader/loader.ts";
 import { Machine } from "../../machine/machine.ts";
 import { standardImportModules } from "../standard-imports.ts";
 import { DiskModuleCache } from "./disk-cache.ts";
+import { loaderIdentity } from "./loader-identity.ts";
 import { NodeLoaderWorkers } from "./loader-workers.ts";
 import { nodeDevices } from "./node-devices.ts";
 import { DiskImage } from "./disk-image.ts";
@@ -101,7 +102,7 @@ export async function boot(options: BootOptions, terminal: StdioTerminal): Promi
           shutdown.running(machine);
           return machine;
         },
-        loader: new Loader({ importModules: imports, maxBinaryBytes: MAX_PROGRAM_BYTES, cache: options.cache ? new DiskModuleCache() : null, workers: new NodeLoaderWorkers() }),
+        loader: new Loader({ importModules: imports, maxBinaryBytes: MAX_PROGRAM_BYTES, cache: options.cache ? new DiskModuleCache() : null, codeIdentity: loaderIdentity(), workers: new NodeLoaderWorkers() }),
         kernelOptions: {
           personalities: imports.filter((spec) => spec.module !== "dogma"),
           pageCipher: nodePageCipher,

@@ -17,6 +17,7 @@ import { HostFileError, readBoundedFile } from "./bounded-read.ts";
 import { RUN } from "./cli-commands.ts";
 import { type ParsedCommand, UsageError } from "./cli-options.ts";
 import { DiskModuleCache } from "./disk-cache.ts";
+import { loaderIdentity } from "./loader-identity.ts";
 import { NodeLoaderWorkers } from "./loader-workers.ts";
 import { nodeDevices } from "./node-devices.ts";
 import { nodePageCipher } from "./node-page-cipher.ts";
@@ -75,7 +76,7 @@ export async function run(options: RunOptions, terminal: StdioTerminal): Promise
   }
   const imports = standardImportModules();
   let main: Process | null = null;
-  const loader = new Loader({ importModules: imports, maxBinaryBytes: MAX_PROGRAM_BYTES, cache: options.cache ? new DiskModuleCache() : null, workers: new NodeLoaderWorkers() });
+  const loader = new Loader({ importModules: imports, maxBinaryBytes: MAX_PROGRAM_BYTES, cache: options.cache ? new DiskModuleCache() : null, codeIdentity: loaderIdentity(), workers: new NodeLoaderWorkers() });
   const kernel = new Kernel(machine, {
     imageLoader: loader,
     pageCipher: nodePageCipher,

@@ -7,7 +7,7 @@ import { canWrite, writeMessage } from "../message.ts";
 import { Capability } from "./capability.ts";
 import { type Envelope, disposeEnvelope } from "./envelope.ts";
 import { type Invocation, argumentCap, deadlineFrom, takeCaps } from "./invocation.ts";
-import { ObjectKind, Rights } from "./object-abi.ts";
+import { ObjectKind, RECV_TIMEOUT, Rights } from "./object-abi.ts";
 import { type ReceiveWaiter, Receiver, attachWaiter, detachWaiter } from "./receiver.ts";
 import { Reply } from "./reply.ts";
 
@@ -114,16 +114,22 @@ export class Ipc {
     return this.post(receiver, { label, words, caps, badge: through.badge, reply: new Capability(reply, 0) }, caller)!;
   }
 
-  /** Invoking a reply capability: deliver, destroy it, and with `recv` go on to receive. */
+  /**
+   * Invoking a reply capability: deliver, destroy it, and with `recv` go on to receive (until the
+   * timeout header word 4 gives, with RECV_TIMEOUT: a server that must wake when idle keeps its
+   * one-invoke turn).
+   */
   reply(inv: Invocation, reply: Reply): number | Promise<number> {
     const { message, caller: server } = inv;
     if (messageBytes(message.words.length, message.caps.length) > reply.buffer.capacity) return Status.E_BAD_MESSAGE;
     let recv: Receiver | null = null;
-    if (message.recv !== 0) {
-      const found = this.receiverArgument(server, message.recv);
+    const recvIndex = (message.recv & ~RECV_TIMEOUT) >>> 0;
+    if (recvIndex !== 0) {
+      const found = this.receiverArgument(server, recvIndex);
       if (typeof found === "number") return found;
       recv = found;
     }
+    const deadline = recv && (message.recv & RECV_TIMEOUT) !== 0 ? this.clock.monotonicNs() + message.timeoutUs * 1000 : Infinity;
     const caps = takeCaps(server, message.caps);
     if (typeof caps === "number") return caps;
     const target = reply.claim();
@@ -144,13 +150,16 @@ export class Ipc {
     const immediate = target ? this.tryDeliver(server, recv.alone, inv.buffer) : null;
     if (!target || immediate !== null) {
       if (target) this.scheduler.wake(target, result, true);
-      return immediate ?? this.receiveOn(server, recv.alone, inv.buffer, Infinity);
+      return immediate ?? this.receiveOn(server, recv.alone, inv.buffer, deadline);
     }
     // Nothing queued: the server waits and the caller runs at once with its answer.
-    this.waitOn(server, recv.alone, inv.buffer, Infinity);
-    if (this.scheduler.canHandoff(target)) return this.scheduler.handoff<number>(server, target, result);
+    this.waitOn(server, recv.alone, inv.buffer, deadline);
+    if (this.scheduler.canHandoff(target)) {
+      this.scheduler.setDeadline(server, deadline);
+      return this.scheduler.handoff<number>(server, target, result);
+    }
     this.scheduler.wake(target, result, true);
-    return this.scheduler.waitUntil<number>(server, Infinity) as Promise<number>;
+    return this.scheduler.waitUntil<number>(server, deadline) as Promise<number>;
   }
 
   /** RECEIVER_RECEIVE: this Receiver and up to four more; the index of the one that delivered. */

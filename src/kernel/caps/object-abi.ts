@@ -182,6 +182,8 @@ export const RegionFlag = { ZERO_ON_FREE: 1 } as const;
 
 /** In a message's capability list, this bit moves the capability instead of copying it. */
 export const CAP_MOVE = 0x8000_0000;
+/** In header word 3 (`recv`) of a reply-and-receive: header word 4 holds the receive's timeout in µs. */
+export const RECV_TIMEOUT = 0x8000_0000;
 
 /** Startup slots: 0 is never a capability; 1 is the process itself; given ones follow. */
 export const SLOT_NULL = 0;
