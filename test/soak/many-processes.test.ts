@@ -2,7 +2,7 @@
  * 100,000 live processes (issue 18), `npm run test:soak`: servers each blocked in a receive with
  * pages of its own on a 4 GiB machine (the most a WebAssembly memory holds), each answering a call,
  * then all ended with every frame and page of quota back. DOGMA_SOAK_PROCESSES sets another count.
- * The same at 2,100 runs in `npm test` (test/kernel/many-processes.test.ts). Takes about two
+ * The same at 2,100 runs in `npm test` (test/kernel/many-processes.test.ts). Takes about one
  * minutes and 4 GB of host memory; docs/MEMORY.md "How many processes" has the figures.
  */
 import { expect, it } from "vitest";
