@@ -37,7 +37,7 @@ import { KernelPaging } from "./kernel-paging.ts";
 import { PagerChannel } from "./pager-channel.ts";
 import { type BackingStore, Paging, type PagingOptions } from "./paging.ts";
 import { chargeBulk } from "./fuel.ts";
-import { FUEL_EXPORT, INIT_EXPORT } from "./mmu-abi.ts";
+import { FAULT_EXPORT, FUEL_EXPORT, INIT_EXPORT } from "./mmu-abi.ts";
 import type { ImportModuleSpec } from "./personality.ts";
 import { DESCRIPTOR_BYTES, ProcessDescriptor } from "./process-descriptor.ts";
 import { DescriptorTable } from "./descriptor-table.ts";
@@ -381,9 +381,10 @@ export class Kernel implements KernelServices, ObjectKernel {
         imageObject.processes.add(process);
       }
       if (mapImage) this.mapOwnImage(process, imageObject);
-      process.instance = new WebAssembly.Instance(image.module, this.imports.forProcess(space.tlb.base, process.faultHandler.flag));
-      const fuel = process.instance.exports[FUEL_EXPORT];
+      process.instance = new WebAssembly.Instance(image.module, this.imports.forProcess(space.tlb.base));
+      const { [FUEL_EXPORT]: fuel, [FAULT_EXPORT]: faultFlag } = process.instance.exports;
       process.fuel = fuel instanceof WebAssembly.Global ? fuel : null;
+      process.faultHandler.flag = faultFlag instanceof WebAssembly.Global ? faultFlag : null;
     } catch (error) {
       this.processes.delete(pid);
       process.end({ kind: "exited", code: 127 });

@@ -5,11 +5,11 @@ import { F32, F64, I32, I64 } from "./wasm/value-types.ts";
 /**
  * Where everything sits in a rewritten module's index spaces. The loader adds imports after the
  * program's own function imports, so a defined function of the program moves up by
- * `addedImports`; its helper functions come after the program's; two global imports (the TLB
- * address and the fault flag) come before the program's globals, and the fuel global after them.
+ * `addedImports`; its helper functions come after the program's; a global import (the TLB
+ * address) comes before the program's globals, and the fuel global and the fault flag after them.
  *
  *   functions: [program imports][dogma:mmu imports][program functions][loader helpers]
- *   globals:   [tlb][fault_pending][program globals][fuel]
+ *   globals:   [tlb][program globals][fuel][fault_pending]
  *
  * A CodeLayout is plain numbers, so that a worker thread can be given it.
  */
@@ -137,11 +137,11 @@ export function codeLayout(functionImports: number, definedFunctions: number, pr
   return {
     functionImports,
     addedImports: added,
-    globalShift: 2,
+    globalShift: 1,
     tlbGlobal: 0,
     tlbIndexMask: tlbIndexMask(tlbEntriesFor(maximumPages)),
-    faultGlobal: 1,
-    fuelGlobal: 2 + programGlobals,
+    faultGlobal: 2 + programGlobals,
+    fuelGlobal: 1 + programGlobals,
     safePoint: functionImports + callImport("safe_point"),
     memorySize: functionImports + callImport("memory_size"),
     memoryGrow: functionImports + callImport("memory_grow"),
