@@ -18,7 +18,8 @@ import type { Process } from "./process.ts";
  *   counted in SharedFrames at least once per entry naming it;
  * - page 0 is in no TLB while it is checked, and nothing is mapped below a space's null limit;
  * - every TLB entry agrees with the page table (same frame, a right the entry allows; never a
- *   write entry for a copy-on-write page, nor an entry a debugger's watchpoint withholds);
+ *   write entry for a copy-on-write page, nor an entry a debugger's watchpoint withholds), in
+ *   every table the TLB has had (code entered before it grew still reads the older ones);
  * - every frame tagged with a pid belongs to a live process that maps it;
  * - quotas add up: each Memory's `used` is what its objects, its processes' pages and its
  *   children use, and no more than its quota.
@@ -87,7 +88,7 @@ function checkTlb(process: Process, broken: string[]): void {
   const { space, pid } = process;
   const entries = new Map<number, { frame: number; flags: number }>();
   space.forEachEntry((page, frame, flags) => entries.set(page, { frame, flags }));
-  for (const entry of space.tlb.entries()) {
+  for (const entry of space.tlb.validEntries()) {
     const kind = entry.write ? "write" : "read";
     const mapped = entries.get(entry.address >>> PAGE_SHIFT);
     const where = `pid ${pid}: ${kind} TLB entry for ${hex(entry.address)}`;

@@ -37,9 +37,10 @@ import { KernelPaging } from "./kernel-paging.ts";
 import { PagerChannel } from "./pager-channel.ts";
 import { type BackingStore, Paging, type PagingOptions } from "./paging.ts";
 import { chargeBulk } from "./fuel.ts";
-import { FUEL_EXPORT, INIT_EXPORT } from "./mmu-abi.ts";
+import { FAULT_EXPORT, FUEL_EXPORT, INIT_EXPORT } from "./mmu-abi.ts";
 import type { ImportModuleSpec } from "./personality.ts";
-import { ProcessDescriptor } from "./process-descriptor.ts";
+import { DESCRIPTOR_BYTES, ProcessDescriptor } from "./process-descriptor.ts";
+import { DescriptorTable } from "./descriptor-table.ts";
 import { Process, type ProcessHooks, type ProcessOutcome } from "./process.ts";
 import { DEFAULT_PRIORITY, PRIORITY_LEVELS, Scheduler } from "./scheduler.ts";
 import type { KernelServices } from "./services.ts";
@@ -86,6 +87,8 @@ const NEVER = new Promise<never>(() => {});
 export class Kernel implements KernelServices, ObjectKernel {
   readonly machine: Machine;
   readonly frames: FrameAllocator;
+  /** The process table: every descriptor's slot (descriptor-table.ts). */
+  readonly descriptors: DescriptorTable;
   readonly scheduler: Scheduler;
   /** Live processes by pid; an ended one leaves (capabilities to it still answer PROCESS_STATE). */
   readonly processes = new Map<number, Process>();
@@ -122,6 +125,7 @@ export class Kernel implements KernelServices, ObjectKernel {
     this.clock = machine.clock;
     this.entropy = machine.entropy;
     this.frames = new FrameAllocator(machine.memory.frameCount);
+    this.descriptors = new DescriptorTable(this.frames, DESCRIPTOR_BYTES);
     const globalSpace = new GlobalSpace();
     this.images = new ImageStore(machine.memory, this.frames, globalSpace);
     this.console = new BootConsole(machine.console);
@@ -353,16 +357,16 @@ export class Kernel implements KernelServices, ObjectKernel {
     const fixedPages = processFixedPages(image);
     if (memory.available < fixedPages) return `its Memory's quota is exhausted (${memory.available} pages left, a process of ${image.name} needs ${fixedPages})`;
     const pid = this.nextPid++;
-    const descriptorFrame = this.frames.allocate(FRAME_KERNEL);
-    if (descriptorFrame === null) return "out of physical memory for a process descriptor";
+    const descriptorSlot = this.descriptors.allocate();
+    if (descriptorSlot === null) return "out of physical memory for a process descriptor";
     let space: AddressSpace;
     try {
       space = new AddressSpace(this.machine.memory, this.frames, pid, image.initialPages, maxPages, memory, this.services.sharedFrames);
     } catch (error) {
-      this.frames.release(descriptorFrame);
+      this.descriptors.release(descriptorSlot);
       return error instanceof Error ? error.message : String(error);
     }
-    const descriptor = new ProcessDescriptor(this.machine.memory, descriptorFrame, pid, ppid, priority);
+    const descriptor = new ProcessDescriptor(this.machine.memory, descriptorSlot, pid, ppid, priority);
     const process = new Process(descriptor, image, space, args, env, memory, this.hooks);
     memory.adopt(process, fixedPages);
     memory.hold();
@@ -377,9 +381,10 @@ export class Kernel implements KernelServices, ObjectKernel {
         imageObject.processes.add(process);
       }
       if (mapImage) this.mapOwnImage(process, imageObject);
-      process.instance = new WebAssembly.Instance(image.module, this.imports.forProcess(space.tlb.base, process.faultHandler.flag));
-      const fuel = process.instance.exports[FUEL_EXPORT];
+      process.instance = new WebAssembly.Instance(image.module, this.imports.forProcess(space.tlb.base));
+      const { [FUEL_EXPORT]: fuel, [FAULT_EXPORT]: faultFlag } = process.instance.exports;
       process.fuel = fuel instanceof WebAssembly.Global ? fuel : null;
+      process.faultHandler.flag = faultFlag instanceof WebAssembly.Global ? faultFlag : null;
     } catch (error) {
       this.processes.delete(pid);
       process.end({ kind: "exited", code: 127 });
@@ -716,8 +721,9 @@ export class Kernel implements KernelServices, ObjectKernel {
     process.space.destroy();
     process.imageObject?.processEnded(process);
     this.paging?.forget(process.pid);
+    const slot = process.descriptor.address;
     process.descriptor.detach();
-    this.frames.release(process.descriptor.frame);
+    this.descriptors.release(slot);
     if (process.fuel) process.fuel.value = -1;
     process.memory.unhold();
     this.processes.delete(process.pid);
