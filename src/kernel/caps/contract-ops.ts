@@ -45,9 +45,10 @@ export function setReceiverContract(inv: Invocation, receiver: Receiver): number
   return answered;
 }
 
-/** RECEIVER_INFO's words: queued, capacity, reserved slots, the contract's bound per endpoint (none: all ones). */
+/** RECEIVER_INFO's words: queued, capacity; with a contract, the reserved slots and its bound per endpoint (none: all ones). */
 export function receiverInfoWords(receiver: Receiver): number[] {
-  const bound = receiver.contract?.boundPerEndpoint ?? Infinity;
+  if (receiver.contract === null) return [receiver.queued, receiver.capacity];
+  const bound = receiver.contract.boundPerEndpoint;
   return [receiver.queued, receiver.capacity, receiver.reservedSlots, Number.isFinite(bound) ? bound : NO_BOUND];
 }
 
