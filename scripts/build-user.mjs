@@ -213,6 +213,12 @@ async function main() {
   if (names) programs = programs.filter((p) => names.has(p.name));
   programs.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   await mkdir(outDir, { recursive: true });
+  try {
+    await (await import("./contract-modules.mjs")).writeContractModules(root);
+  } catch (error) {
+    console.error(`failed: ${error.message}`);
+    process.exit(1);
+  }
 
   let wat;
   try {
