@@ -29,6 +29,12 @@ export class ContractEndpoint {
   }
 }
 
+/** Whether `label` is a `?` message the endpoint's state allows after which no reply can come: one to send, not call. */
+export function isOneWay(endpoint: ContractEndpoint, label: number): boolean {
+  const found = endpoint.contract.find(endpoint.state, label, Direction.TO_SERVER);
+  return found !== null && !endpoint.contract.allows(found.next, Direction.TO_CLIENT);
+}
+
 /** What of a message a contract looks at. */
 export interface ContractedMessage {
   readonly label: number;

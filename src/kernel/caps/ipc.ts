@@ -6,7 +6,7 @@ import type { Scheduler } from "../scheduler.ts";
 import { canWrite, writeMessage } from "../message.ts";
 import { Capability } from "./capability.ts";
 import { Direction } from "./contract.ts";
-import { type ContractedMessage, checkContractMessage } from "./contract-endpoint.ts";
+import { type ContractedMessage, checkContractMessage, isOneWay } from "./contract-endpoint.ts";
 import { type Envelope, disposeEnvelope } from "./envelope.ts";
 import { type Invocation, argumentCap, deadlineFrom, takeCaps } from "./invocation.ts";
 import { ObjectKind, Rights } from "./object-abi.ts";
@@ -35,20 +35,23 @@ export class Ipc {
 
   /** Asynchronous send: queued at once, or E_QUEUE_FULL; on a contract endpoint, only what its state allows (E_CONTRACT). */
   send(inv: Invocation, receiver: Receiver): number {
-    const endpoint = inv.cap.endpoint;
+    return this.sendThrough(inv.caller, inv.cap, receiver, inv.message);
+  }
+
+  private sendThrough(sender: Process, through: Capability, receiver: Receiver, message: { readonly label: number; readonly words: Uint32Array; readonly caps: ArrayLike<number> }): number {
+    const endpoint = through.endpoint;
     let next = 0;
     if (endpoint !== null) {
-      const allowed = checkContractMessage(inv.caller, endpoint, inv.message, Direction.TO_SERVER, false);
+      const allowed = checkContractMessage(sender, endpoint, message, Direction.TO_SERVER, false);
       if (typeof allowed === "number") return allowed;
       next = allowed.next;
     }
     if (!receiver.hasRoom(endpoint)) return Status.E_QUEUE_FULL;
-    const caps = takeCaps(inv.caller, inv.message.caps);
+    const caps = takeCaps(sender, message.caps);
     if (typeof caps === "number") return caps;
     if (endpoint !== null) endpoint.state = next;
-    const { label, words } = inv.message;
-    this.observer?.message(inv.caller, receiver, false);
-    this.post(receiver, { label, words, caps, badge: inv.cap.badge, reply: null, endpoint }, null);
+    this.observer?.message(sender, receiver, false);
+    this.post(receiver, { label: message.label, words: message.words, caps, badge: through.badge, reply: null, endpoint }, null);
     return Status.OK;
   }
 
@@ -90,7 +93,11 @@ export class Ipc {
   /** Send and wait for the reply; switches straight to a waiting receiver. On a contract endpoint, only what its state allows (E_CONTRACT). */
   call(inv: Invocation, receiver: Receiver): number | Promise<number> {
     const endpoint = inv.cap.endpoint;
-    if (endpoint !== null) return this.contractCall(inv.caller, inv.cap, receiver, inv.message, inv.message.words, inv.buffer);
+    if (endpoint !== null) {
+      // An endpoint that may also send sends what no reply can follow (the contract says which).
+      if (inv.cap.has(Rights.RECEIVER_SEND) && isOneWay(endpoint, inv.message.label)) return this.send(inv, receiver);
+      return this.contractCall(inv.caller, inv.cap, receiver, inv.message, inv.message.words, inv.buffer);
+    }
     if (receiver.full) return Status.E_QUEUE_FULL;
     const caps = takeCaps(inv.caller, inv.message.caps);
     if (typeof caps === "number") return caps;
@@ -105,7 +112,10 @@ export class Ipc {
     return this.post(receiver, { label, words, caps, badge: inv.cap.badge, reply: new Capability(reply, 0), endpoint: null }, caller)!;
   }
 
-  /** A call through a contract endpoint: checked against its state, which it advances; the Reply remembers where it stood. */
+  /**
+   * A call through a contract endpoint: checked against its state, which it advances; the Reply
+   * remembers where it stood.
+   */
   private contractCall(caller: Process, through: Capability, receiver: Receiver, message: ContractedMessage, words: Uint32Array, buffer: MessageBuffer): number | Promise<number> {
     const endpoint = through.endpoint!;
     const allowed = checkContractMessage(caller, endpoint, message, Direction.TO_SERVER, true);

@@ -120,6 +120,32 @@ export class Receiver extends KernelObject {
     if (endpoint.closed && endpoint.queued === 0) this.unreserve(endpoint);
   }
 
+  /**
+   * What is wrong with the contract's queue accounting, recounted from the queue (for
+   * src/kernel/invariants.ts): every message of a reserved endpoint counted against its slots and
+   * no more than its bound of them, the rest counted as unreserved, and all of it within capacity.
+   */
+  contractAccountingErrors(): string[] {
+    const contract = this.contract;
+    if (contract === null) return [];
+    const broken: string[] = [];
+    const perEndpoint = new Map<ContractEndpoint, number>();
+    let unreserved = 0;
+    for (let i = this.head; i < this.queue.length; i++) {
+      const endpoint = this.queue[i]!.endpoint;
+      if (endpoint !== null && endpoint.reserved) perEndpoint.set(endpoint, (perEndpoint.get(endpoint) ?? 0) + 1);
+      else unreserved++;
+    }
+    if (unreserved !== this.unreservedQueued) broken.push(`contract ${contract.name}: ${unreserved} unreserved messages queued, counted ${this.unreservedQueued}`);
+    for (const [endpoint, count] of perEndpoint) {
+      if (count !== endpoint.queued) broken.push(`contract ${contract.name}: an endpoint has ${count} messages queued, counted ${endpoint.queued}`);
+      if (count > contract.boundPerEndpoint) broken.push(`contract ${contract.name}: an endpoint has ${count} messages queued, beyond its bound ${contract.boundPerEndpoint}`);
+    }
+    if (this.reservedSlots + this.unreservedQueued > this.capacity) broken.push(`contract ${contract.name}: ${this.reservedSlots} reserved + ${this.unreservedQueued} unreserved slots exceed the capacity ${this.capacity}`);
+    if (this.queued > this.capacity) broken.push(`contract ${contract.name}: ${this.queued} messages queued in a capacity of ${this.capacity}`);
+    return broken;
+  }
+
   /** Takes a contract: its endpoints are the send and call capabilities minted from now on. */
   setContract(contract: Contract): void {
     this.contract = contract;
