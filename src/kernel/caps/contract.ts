@@ -78,8 +78,11 @@ export class Contract {
    * message each way; Infinity otherwise.
    */
   readonly boundPerEndpoint: number;
-  /** Table words, for fuel and for RECEIVER_INFO. */
+  /** Table words. */
   readonly words: number;
+  /** Whether each state allows any message to the server, and any to the client (looked up on every call). */
+  private readonly toServer: readonly boolean[];
+  private readonly toClient: readonly boolean[];
 
   constructor(name: string, stateNames: string[], states: ContractMessage[][], words: number) {
     this.name = name;
@@ -87,6 +90,8 @@ export class Contract {
     this.states = states;
     this.words = words;
     this.boundPerEndpoint = longestServerRun(states);
+    this.toServer = states.map((messages) => messages.some((m) => m.direction === Direction.TO_SERVER));
+    this.toClient = states.map((messages) => messages.some((m) => m.direction === Direction.TO_CLIENT));
   }
 
   /** The message `state` allows with this label and direction, or null. */
@@ -101,7 +106,7 @@ export class Contract {
 
   /** Whether `state` allows any message in `direction`. */
   allows(state: number, direction: number): boolean {
-    return this.states[state]!.some((m) => m.direction === direction);
+    return (direction === Direction.TO_SERVER ? this.toServer : this.toClient)[state]!;
   }
 }
 
