@@ -1,6 +1,7 @@
 // A timer driver client for the tests (test/drivers/timer.test.ts): reads the clocks, checks the
 // driver's wall clock against the kernel's, sleeps (pid % 3 + 1) × 30 ms through the driver and
-// checks it did not wake early, tries two malformed requests, and exits 0.
+// checks it did not wake early, tries two requests contract Timer forbids (refused by the kernel:
+// E_CONTRACT), and exits 0.
 // Config: service t1 timer-test-client
 import { print, eprint, errorName, exit, getpid, wallClock, msgBegin, msgAddWord, msgInvoke, msgLabel } from "../lib";
 import { TimerClient, TIMER_SLEEP } from "../lib/timer-client";
