@@ -89,6 +89,7 @@ async function compile(asc, { folder, name }) {
     .join("\n")
     .trim();
   if (error) throw new Error(`${name}: ${error.message}\n${messages}`);
+  await (await import("./contract-modules.mjs")).embedContractSection(output, source, root);
   return { size: (await stat(output)).size, messages };
 }
 

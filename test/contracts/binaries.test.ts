@@ -1,0 +1,31 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { contractDigest } from "../../src/contracts/digest.ts";
+
+/** The build gives every program the contracts it speaks (scripts/contract-modules.mjs): its `dogma.contracts` section's lines. */
+const root = join(import.meta.dirname, "../..");
+function spoken(program: string): string[] {
+  const module = new WebAssembly.Module(readFileSync(join(root, "build/user", `${program}.wasm`)));
+  const sections = WebAssembly.Module.customSections(module, "dogma.contracts");
+  expect(sections.length, program).toBeLessThanOrEqual(1);
+  if (sections.length === 0) return [];
+  return new TextDecoder().decode(sections[0]).split("\n").filter((line) => line.length > 0);
+}
+const identity = (name: string) => contractDigest(readFileSync(join(root, "contracts", `${name}.contract`), "utf8"));
+
+describe("the contracts built into binaries", () => {
+  it("names each contract a program speaks, with the identity of the text it was built from, and its side", () => {
+    const log = identity("log");
+    const timer = identity("timer");
+    expect(spoken("log")).toEqual([`${log} server`]);
+    expect(spoken("timer")).toEqual([`${log} client`, `${timer} server`]);
+    expect(spoken("timer-test-client")).toEqual([`${log} client`, `${timer} client`]);
+    // Every libdogma program prints through the log service: a client of Log.
+    expect(spoken("hello")).toEqual([`${log} client`]);
+  });
+
+  it("gives a program that speaks no contract no section", () => {
+    expect(spoken("bench-hash")).toEqual([]);
+  });
+});
