@@ -197,6 +197,10 @@ describe("RECEIVER_SET_CONTRACT", () => {
     const info = s.invoke(2, Op.RECEIVER_INFO);
     const minted = [1, 2, 3, 4, 5, 6, 7, 8, 9].map((badge) => s.invoke(2, Op.RECEIVER_MINT, { words: [badge, Rights.RECEIVER_SEND] }));
     const infoAfter = s.invoke(2, Op.RECEIVER_INFO);
+    // The queue is all reserved: no copy of an endpoint either (the minted ones are at slots 4 … 11), until one goes.
+    const copyFull = s.invoke(4, Op.CAP_COPY);
+    s.invoke(5, Op.CAP_DROP);
+    const copyAfterDrop = s.invoke(4, Op.CAP_COPY);
     s.end();
     const p = m.spawn(s, {
       caps: [m.kernel.capability(receiver, Rights.RECEIVER_RECEIVE | Rights.RECEIVER_MINT), m.kernel.capability(receiver, Rights.RECEIVER_RECEIVE)],
@@ -214,6 +218,8 @@ describe("RECEIVER_SET_CONTRACT", () => {
     // Bound 1 per endpoint in a queue of 8: eight endpoints, and the ninth is refused.
     expect(minted.map((id) => log.status(p, id))).toEqual([0, 0, 0, 0, 0, 0, 0, 0, Status.E_QUEUE_FULL]);
     expect(log.answer(p, infoAfter).words).toEqual([0, 8, 8, 1]);
+    expect(log.status(p, copyFull)).toBe(Status.E_QUEUE_FULL);
+    expect(log.status(p, copyAfterDrop)).toBe(0);
   });
 
   it("is refused once a send or call capability exists: it would be an endpoint the contract never saw start", async () => {

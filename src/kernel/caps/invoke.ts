@@ -42,7 +42,12 @@ export function invoke(k: ObjectKernel, caller: Process, capIndex: number, buffe
   if (label === Op.CAP_INFO) return answer(inv, [object.kind, cap.rights]);
   if (label === Op.CAP_COPY) {
     if (movesOnly(cap)) return Status.E_INVALID_ARGUMENT;
-    return answer(inv, [], [cap.derive(message.words.length > 0 ? word(inv, 0) : 0xffff_ffff)]);
+    const copy = cap.derive(message.words.length > 0 ? word(inv, 0) : 0xffff_ffff);
+    if (copy.unreserved) {
+      copy.dispose();
+      return Status.E_QUEUE_FULL;
+    }
+    return answer(inv, [], [copy]);
   }
 
   if (label < KERNEL_LABEL_BASE) {
@@ -115,7 +120,7 @@ function invokeReceiver(k: ObjectKernel, inv: Invocation, receiver: Receiver): n
       if (rights !== Rights.RECEIVER_SEND && rights !== Rights.RECEIVER_CALL) return Status.E_INVALID_ARGUMENT;
       const minted = new Capability(receiver, rights, word(inv, 0));
       // A contract that bounds its queue: an endpoint without its slots could find it full.
-      if (minted.endpoint !== null && !minted.endpoint.reserved && Number.isFinite(minted.endpoint.contract.boundPerEndpoint)) {
+      if (minted.unreserved) {
         minted.dispose();
         return Status.E_QUEUE_FULL;
       }

@@ -36,9 +36,9 @@ export function receiverPages(capacity: number): number {
  * and call capability minted from it is a ContractEndpoint. When the contract bounds the messages
  * an endpoint can have outstanding (every cycle of its states has a message each way), each
  * endpoint reserves that many slots: `reservedSlots + unreservedQueued <= capacity`, so a
- * reserved endpoint's message always finds room. RECEIVER_MINT refuses an endpoint it cannot
- * reserve for; a copy that finds no room left is unreserved, and its messages (and the kernel's
- * notices) take the unreserved slots as on a plain Receiver.
+ * reserved endpoint's message always finds room. The kernel refuses to mint or copy an endpoint
+ * it cannot reserve for (Capability.unreserved); the kernel's notices, and endpoints of a
+ * contract that bounds nothing, take the unreserved slots as on a plain Receiver.
  */
 export class Receiver extends KernelObject {
   readonly kind = ObjectKind.RECEIVER;
