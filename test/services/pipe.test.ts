@@ -29,7 +29,7 @@ service check    pipe-check memory=64
       "pipe-check: write longer than its words: E_BAD_MESSAGE",
       "pipe-check: read on the write end: E_INVALID_ARGUMENT",
       "pipe-check: write on the read end: E_INVALID_ARGUMENT",
-      "pipe-check: label 9 on the service: E_INVALID_ARGUMENT",
+      "pipe-check: label 9 on the service: E_CONTRACT",
       "pipe-check: made 62 more pipes, then: E_QUOTA",
       "pipe-check: a pipe after they were freed: 0",
       "pipe-check: done",

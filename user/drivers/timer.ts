@@ -24,7 +24,8 @@ import { Failure } from "./common/failure";
 const DEVICE: i32 = 3;
 const INTERRUPT: i32 = 4;
 const MEMORY: i32 = 5;
-const CALL_QUEUE: u32 = 32;
+/** A slot for each endpoint of contract Timer, whose calls wait one at a time: clients holding "timer" at most. */
+const CALL_QUEUE: u32 = 64;
 
 // The timer/RTC's registers.
 const WALL_SECONDS: i32 = 8;

@@ -175,7 +175,9 @@ function wakeReaders(): void {
 }
 
 verbose = verboseBoot();
-const requests = new Receiver(check("create its Receiver", new Memory(MEMORY).createReceiver(64)));
+// Contract Log bounds each endpoint to one message on its way, and the queue keeps a slot for each
+// endpoint (every process holding "log" holds one): 128 of them, 8 pages.
+const requests = new Receiver(check("create its Receiver", new Memory(MEMORY).createReceiver(128)));
 // Before the capability it registers is minted: every message through it is then the contract's.
 check("give its Receiver contract Log", logAttach(requests.cap));
 const others: i32[] = [];

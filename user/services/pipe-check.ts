@@ -1,6 +1,7 @@
 // The pipe service's protocol from a client's side, edges included (test/services/pipe.test.ts):
 // bytes in order, the end of input after the write end closes, a broken pipe after the read end
-// closes, stale ends, malformed requests, and the table of 64 pipes filling up and emptying.
+// closes, stale ends, malformed requests (one contract Pipe forbids: the kernel refuses it), and
+// the table of 64 pipes filling up and emptying.
 // Config: service check pipe-check
 import { print, eprint, errorName, exit, registryLookup, sleep, msgBegin, msgAddWord, msgInvoke, msgLabel, capDrop, E_INVALID_CAP } from "../lib";
 import { createPipe, closePipeEnd, PIPE_SERVICE, PipeEnds } from "../lib/pipe-client";
