@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { contractDigest } from "../../src/contracts/digest.ts";
@@ -27,5 +27,19 @@ describe("the contracts built into binaries", () => {
 
   it("gives a program that speaks no contract no section", () => {
     expect(spoken("bench-hash")).toEqual([]);
+  });
+});
+
+describe("docs/CONTRACTS.md", () => {
+  it("shows each of the system's contracts as the text the build compiles (the same identity)", () => {
+    const doc = readFileSync(join(root, "docs/CONTRACTS.md"), "utf8");
+    const blocks = [...doc.matchAll(/```\n(contract (\w+) \{[\s\S]*?\n\})\n```/g)];
+    const shown = new Map(blocks.map((m) => [m[2]!, contractDigest(m[1]!)]));
+    const names = readdirSync(join(root, "contracts")).filter((f) => f.endsWith(".contract")).map((f) => f.slice(0, -".contract".length));
+    expect(names.length).toBeGreaterThanOrEqual(3);
+    for (const name of names) {
+      const id = identity(name);
+      expect(shown.get(id.split("@")[0]!), name).toBe(id);
+    }
   });
 });
