@@ -7,6 +7,7 @@ import { contextSwitch } from "./context-switch.ts";
 import { contractIpc } from "./contract-ipc.ts";
 import { debugging } from "./debugging.ts";
 import { fsThroughput } from "./fs-throughput.ts";
+import { install } from "./install.ts";
 import { ipc } from "./ipc.ts";
 import { now, settle, type Result, type Section } from "./harness.ts";
 import { loaderPhases } from "./loader-phases.ts";
@@ -103,6 +104,7 @@ report({
     "The page cache rows: fs-cache-bench, 8192 random 4 KiB reads of a 4 MiB file written through the cache (then read once whole), and of one written and read through a direct handle (every read goes to the disk image through the driver); a 4 MiB file not in the cache read start to end in 4 KiB calls through a cached handle (read-ahead: 4 blocks, doubling to 64) and through a direct one. The STAT row is a round trip that moves no data.",
   ],
 });
+report(await step("install", install));
 const wasi = await step("WASI files and start", wasiIo);
 report({ title: "WASI programs: file throughput (MiB/s, one run) and start, beside node:wasi", results: wasi.results, notes: wasi.notes });
 report({

@@ -20,6 +20,7 @@ import { mkdir, readFile, readdir, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker, isMainThread, parentPort } from "node:worker_threads";
+import { embedManifest, manifestMtime } from "./manifest-section.mjs";
 
 const script = fileURLToPath(import.meta.url);
 const root = path.resolve(path.dirname(script), "..");
@@ -90,6 +91,7 @@ async function compile(asc, { folder, name }) {
     .trim();
   if (error) throw new Error(`${name}: ${error.message}\n${messages}`);
   await (await import("./contract-modules.mjs")).embedContractSection(output, source, root);
+  await embedManifest(userDir, { folder, name }, output);
   return { size: (await stat(output)).size, messages };
 }
 
@@ -240,7 +242,7 @@ async function main() {
   const stale = [];
   for (const program of programs) {
     const source = path.join(userDir, program.folder, `${program.name}.ts`);
-    const newest = Math.max(shared, folderTimes.get(program.folder), await newestMtime([source]));
+    const newest = Math.max(shared, folderTimes.get(program.folder), await newestMtime([source]), await manifestMtime(userDir, program));
     if ((await outputMtime(path.join(outDir, `${program.name}.wasm`))) <= newest) stale.push(program);
   }
   const upToDate = programs.length - stale.length + wat.upToDate;

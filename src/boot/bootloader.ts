@@ -2,6 +2,7 @@ import { Cappage } from "../kernel/caps/cappage.ts";
 import { ALL_RIGHTS, Rights } from "../kernel/caps/object-abi.ts";
 import { type Kernel, interruptLine } from "../kernel/kernel.ts";
 import type { Process } from "../kernel/process.ts";
+import { LoadError } from "../loader/load-error.ts";
 import type { Loader } from "../loader/loader.ts";
 import type { MmioDevice } from "../machine/mmio.ts";
 import { type BootImage, bootInfo } from "./boot-image.ts";
@@ -12,17 +13,38 @@ export interface BootProgress {
 }
 
 /**
+ * The boot modules the loader refused, every one with why (a refusal lists every reason): the
+ * machine does not start with any of them refused. A LoadError itself, the first refusal's, for
+ * whoever handles one; `refusals` holds them all.
+ */
+export class BootModulesRefused extends LoadError {
+  readonly refusals: readonly LoadError[];
+  constructor(refusals: readonly LoadError[]) {
+    super(refusals[0]!.binaryName, refusals[0]!.where, refusals[0]!.reason);
+    this.refusals = refusals;
+  }
+}
+
+/**
  * Loads every module of the boot image and starts process 1 with the capabilities of
  * docs/BOOT.md: all memory, the boot info, and Cappages of Images, Devices and Interrupts. The
- * kernel only schedules from then on. Throws LoadError when a module is refused.
+ * kernel only schedules from then on. Throws BootModulesRefused (a LoadError) when modules are
+ * refused: every one is loaded first, so that it names them all.
  */
 export async function startInit(kernel: Kernel, loader: Loader, image: BootImage, devices: readonly MmioDevice[], progress: BootProgress = {}): Promise<Process> {
   const all = [image.init, ...image.modules];
   const loaded = [];
+  const refusals: LoadError[] = [];
   for (const [i, module] of all.entries()) {
     progress.loading?.(module.name, i, all.length);
-    loaded.push(await loader.load(module.bytes, module.name));
+    try {
+      loaded.push(await loader.load(module.bytes, module.name));
+    } catch (error) {
+      if (!(error instanceof LoadError)) throw error;
+      refusals.push(error);
+    }
   }
+  if (refusals.length > 0) throw new BootModulesRefused(refusals);
   const [init, ...modules] = loaded;
   const images = new Cappage();
   modules.forEach((module, i) => images.put(i, kernel.capability(kernel.imageObject(module), Rights.IMAGE_SPAWN)));

@@ -1,13 +1,13 @@
 /**
- * The modules a config names, each once, in order: the third field of each service line, and the
- * second of each `module NAME` line (a module to boot with that nothing starts: programs the
+ * The modules a config names, each once, in order: the third field of each service line, the
+ * second of each `start NAME` line (a module started from its manifest), and of each `module NAME` line (a module to boot with that nothing starts: programs the
  * process manager spawns by name). Every host assembles its boot image from this list.
  */
 export function modulesOf(config: string): string[] {
   const names: string[] = [];
   for (const raw of config.split("\n")) {
     const fields = raw.replace(/#.*/, "").trim().split(/\s+/);
-    const name = fields[0] === "module" ? fields[1] : (fields[0] === "service" || fields[0] === "driver") && fields.length >= 3 ? fields[2] : undefined;
+    const name = fields[0] === "module" || fields[0] === "start" ? fields[1] : (fields[0] === "service" || fields[0] === "driver") && fields.length >= 3 ? fields[2] : undefined;
     if (name && !names.includes(name)) names.push(name);
   }
   return names;

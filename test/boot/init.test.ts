@@ -254,7 +254,7 @@ service client   hello-client
     );
     expect(r.log).toEqual([
       "init: param slice-ms 10: applied",
-      'init: config line 3: unknown kind "drive" (driver, service or module); skipped: drive   typo     hello-client',
+      'init: config line 3: unknown kind "drive" (start, driver, service, module or deny); skipped: drive   typo     hello-client',
       "init: config line 4: expected: KIND NAME MODULE GRANT...; skipped: service short",
       "init: config line 5: no boot module named no-such-module; skipped: service ghost    no-such-module",
       "init: config line 6: the name hello is taken by line 1; skipped: service hello    hello-client",

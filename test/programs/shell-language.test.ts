@@ -14,7 +14,7 @@ afterAll(() => {
   for (const dir of made) rmSync(dir, { recursive: true, force: true });
 });
 
-const PROGRAMS = ["echo", "cat", "exitcode", "mkdir", "cp", "wc", "ls"];
+const PROGRAMS = ["echo", "cat", "exitcode", "mkdir", "cp", "wc", "ls", "head"];
 const CONFIG = `service registry registry
 driver  console  console  device=console interrupt=console memory=64
 driver  block    block    device=block interrupt=block memory=512
@@ -169,6 +169,54 @@ describe("the shell's language", () => {
     m.type("echo x &&\r");
     await m.until("the continuation prompt", () => m.stdout().endsWith("\n> "));
     expect((await run("echo y")).out).toMatch(/^x\ny\n/);
+    expect(m.faults).toEqual([]);
+    await m.halt();
+  }, 120_000);
+
+  it("stops runaway recursion (functions, $(...), eval, sourced files, pipelines of itself) with a message, and the shell goes on", async () => {
+    const { m, run } = await session();
+    const tooDeep = /nested too deep, stopped \(functions, scripts, \$\(\.\.\.\), eval and compound commands may nest 150 units deep\)\n/;
+    // Without the limit each of these used up the engine's stack and init restarted the shell.
+    const plain = await run("n=0; f() { n=$((n+1)); f; }; f");
+    expect(plain.err).toMatch(tooDeep);
+    expect(plain.out).toMatch(/^dogma:\/ \[2\]\$ $/);
+    expect((await run("echo $n")).out).toMatch(/^(4\d|5\d)\n/);
+    expect((await run("n=0; f() { n=$((n+1)); if true; then while true; do f; break; done; fi; }; f")).err).toMatch(tooDeep);
+    expect((await run("g() { x=$(g); }; g")).err).toMatch(tooDeep);
+    expect((await run("e() { eval e; }; e")).err).toMatch(tooDeep);
+    await run("echo '. /r.sh' > /r.sh");
+    expect((await run(". /r.sh")).err).toMatch(tooDeep);
+    // Each level starts two: the first to hit the limit stops them all, not 2^150 of them.
+    expect((await run("k() { k | k; }; k")).err).toMatch(tooDeep);
+    // A recursion that ends is not stopped, and the shell is the same process throughout.
+    expect((await run("d() { if [ $1 -gt 0 ]; then d $(($1 - 1)); else echo bottom; fi; }; d 30")).out).toMatch(/^bottom\n/);
+    expect(m.faults).toEqual([]);
+    await m.halt();
+  }, 120_000);
+
+  it("streams its own commands into programs; bounds what it holds between its own commands and for $(...); the shell goes on", async () => {
+    const { m, run } = await session();
+    const line = "y".repeat(100);
+    // A loop into programs: they start first and read as the loop writes, so it ends when head does
+    // (it used to be held in the shell's memory until the shell ran out and init restarted it).
+    const loop = await run(`while true; do echo ${line}; done | head -1`);
+    expect(loop.out).toMatch(new RegExp(`^${line}\\n`));
+    expect(loop.err).toBe("");
+    expect((await run("while true; do cat /etc/init.conf 2>/dev/null || echo x; done | head -2 | wc -l")).out).toMatch(/^2\n/);
+    expect((await run("echo hi | nosuch")).err).toContain("shell: nosuch: command not found\n");
+    // Between two of its own commands the shell holds what passes in memory: bounded.
+    const held = await run(`while true; do echo ${line}; done | while read l; do echo first $l; break; done`);
+    expect(held.err).toContain("shell: more output than the shell holds for its next command (2 MiB, in memory: the shell runs its own commands one after another); stopped\n");
+    expect(held.out).toMatch(new RegExp(`^first ${line}\\n`));
+    // A program's output into the shell's next command: the program is stopped at the bound.
+    const fromProgram = await run("cat /host/huge.wasm | while read l; do :; done");
+    expect(fromProgram.err).toContain("shell: cat /host/huge.wasm: more output than the shell holds for its next command or $(...) (2 MiB); stopped\n");
+    const captured = await run(`x=$(while true; do echo ${line}; done); echo \${#x}`);
+    expect(captured.err).toContain("shell: more output than the shell holds for $(...) (1 MiB, in memory: the shell runs its own commands one after another); stopped\n");
+    expect(captured.out).toMatch(/^10\d{5}\n/);
+    expect((await run("x=$(cat /host/huge.wasm); echo done")).out).toMatch(/^done\n/);
+    // What stays under the bound is whole, and the commands after the pipeline still run.
+    expect((await run("i=0; while [ $i -lt 500 ]; do echo $i; i=$((i+1)); done | wc -l; echo after")).out).toMatch(/^500\nafter\n/);
     expect(m.faults).toEqual([]);
     await m.halt();
   }, 120_000);

@@ -94,6 +94,17 @@ describe("the shell", () => {
     await m.until("spin runs", () => m.alive().includes("spin"));
     m.type("\x03");
     await m.until("the prompt after ^C", () => /\[130\]\$ $/.test(m.stdout()));
+    // ^C stops the shell's own loops too, and the rest of the line (it used to be lost in them for good).
+    m.type("i=0; while true; do i=$((i+1)); if [ $i = 50 ]; then echo looping; fi; done; echo not-run\r");
+    await m.until("the loop runs", () => m.stdout().includes("\nlooping\n"));
+    m.type("\x03");
+    await m.until("the prompt after ^C of a loop", () => /looping\n(\^C)?\n?dogma:\/ \[130\]\$ $/.test(m.stdout()));
+    // ... and a loop that feeds a program, with the program.
+    m.type("while true; do echo y; done | grep x\r");
+    await m.until("grep runs", () => m.alive().includes("grep"));
+    m.type("\x03");
+    await m.until("the prompt after ^C of a fed program", () => /grep x\n(\^C)?\n?dogma:\/ \[130\]\$ $/.test(m.stdout()));
+    expect(m.stdout()).not.toMatch(/^not-run$/m);
     expect(await run("sleeper 10 &")).toMatch(/\[1\] \d+\n/);
     await m.until("the sleeper", () => m.stdout().includes("slept\n"));
     expect(await run("echo after")).toContain("[1] done (0)  sleeper 10 &");

@@ -14,7 +14,8 @@ import {
 import { CONTROL_HALT, CONTROL_KILL, CONTROL_ON_HALT, CONTROL_PAGER_READY, CONTROL_RESUME } from "../lib/init-control";
 import { BootInfo, parseBootInfo, readBootInfo } from "./parts/boot-info";
 import { fields, lines, parseCount } from "./parts/text";
-import { parseConfig } from "./parts/config";
+import { configStartsFromManifests, parseConfig } from "./parts/config";
+import { BootManifests, readBootManifests } from "./parts/manifests";
 import { Holdings, Supervisor } from "./parts/supervisor";
 import { PowerButton } from "./parts/power";
 
@@ -76,11 +77,15 @@ function applyParams(info: BootInfo): void {
   }
 }
 
-/** Whether some line of the config grants `grant` (a field of a service or driver line). */
-function configGrants(config: string, grant: string): bool {
+/** Whether some line of the config grants `grant` (a field of a service or driver line, or a started module's manifest asks for it). */
+function configGrants(config: string, grant: string, manifests: BootManifests | null): bool {
   const all = lines(config);
   for (let i = 0; i < all.length; i++) {
     const f = fields(all[i]);
+    if (f.length >= 2 && f[0] == "start" && manifests != null) {
+      const m = manifests.of(f[1]);
+      if (m != null && m.hasCap(grant)) return true;
+    }
     if (f.length < 3 || (f[0] != "service" && f[0] != "driver")) continue;
     for (let k = 3; k < f.length && f[k] != "--"; k++) if (f[k] == grant) return true;
   }
@@ -94,10 +99,10 @@ function configGrants(config: string, grant: string): bool {
  * read it, and init prints on the console as before. With `param verbose 1` init shows them on
  * the console too; failures it always shows. The channel's slot, or 0.
  */
-function startLogChannel(info: BootInfo): i32 {
+function startLogChannel(info: BootInfo, manifests: BootManifests | null): i32 {
   let verbose = false;
   for (let i = 0; i < info.params.length; i++) if (info.params[i].key == "verbose" && info.params[i].value == "1") verbose = true;
-  if (!configGrants(info.config, "log-channel")) return 0;
+  if (!configGrants(info.config, "log-channel", manifests)) return 0;
   const channel = memory.createReceiver(LOG_QUEUE);
   if (channel < 0) fail("cannot create the log channel", channel);
   const send = new Receiver(channel).mint(0, RIGHT_RECEIVER_SEND);
@@ -121,9 +126,12 @@ if (!info.hasConfig) {
   linePrint(STDOUT, true);
 }
 const memory = new Memory(MEMORY);
-const logChannel = startLogChannel(info);
+// A config that starts services from their manifests: every boot module's manifest is read and
+// checked first, as the installer checks a program (parts/manifests.ts).
+const manifests: BootManifests | null = configStartsFromManifests(info.config) ? readBootManifests(info, IMAGES, memory.info().quota) : null;
+const logChannel = startLogChannel(info, manifests);
 applyParams(info);
-const entries = parseConfig(info.config, info);
+const entries = parseConfig(info.config, info, manifests);
 
 const holds = new Holdings();
 holds.logChannel = logChannel;

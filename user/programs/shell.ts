@@ -19,11 +19,12 @@ import { ConsoleClient, CONSOLE_MODE_RAW } from "../lib/console-client";
 import { LineEditor } from "./shell-parts/editor";
 import { Launcher } from "./shell-parts/jobs";
 import { ShellFiles } from "./shell-parts/shell-files";
-import { Shell, FLOW_EXIT, FLOW_NONE } from "./shell-parts/exec";
+import { Shell, FLOW_ABORT, FLOW_EXIT, FLOW_NONE } from "./shell-parts/exec";
 import { parseProgram } from "./shell-parts/parse";
 import { setShellConsole } from "./shell-parts/channel";
 import { ShellCompleter } from "./shell-parts/complete";
 import { visible } from "./tool-parts/visible";
+import { bootModules, machineDevices } from "./shell-parts/install";
 
 const MEMORY: i32 = 3;
 const BOOT_INFO: i32 = 4;
@@ -55,8 +56,12 @@ function programs(): Map<string, i32> {
   for (let i = 0; i < lines.length; i++) {
     if (lines[i] == "config") inConfig = true;
     const f = lines[i].trim().split(" ").filter((field: string) => field.length > 0);
-    if (!inConfig && f.length == 3 && f[0] == "module") modules.set(f[2], I32.parseInt(f[1]));
+    if (!inConfig && f.length == 3 && f[0] == "module") {
+      modules.set(f[2], I32.parseInt(f[1]));
+      bootModules.push(f[2]); // install -c checks their drivers as init does
+    }
     if (!inConfig && f.length >= 3 && f[0] == "device" && f[2] == "share") hasShare = true;
+    if (!inConfig && f.length >= 3 && f[0] == "device") machineDevices.push(f[2]); // what install checks a driver's device against
     if (inConfig && f.length == 2 && f[0] == "module" && modules.has(f[1])) found.set(f[1], modules.get(f[1]));
   }
   return found;
@@ -151,8 +156,16 @@ for (;;) {
     continue;
   }
   sh.flow = FLOW_NONE;
+  launcher.listen(true);
   sh.runList(parsed.list!);
+  if (launcher.interrupted) sh.status = 130;
+  else if (sh.flow == FLOW_ABORT) sh.status = 2;
+  launcher.listen(false);
   if (sh.flow == FLOW_EXIT) endSession(sh.status);
   sh.flow = FLOW_NONE;
+  // A full collection between commands: the incremental collector may let a command's garbage
+  // (megabytes after a large $(...) or pipeline) stand while the next one grows the heap to the
+  // shell's quota, where an allocation ends the shell.
+  __collect();
 }
 endSession(sh.status);

@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LoadError } from "../../loader/load-error.ts";
+import { BootModulesRefused } from "../../boot/bootloader.ts";
 import { boot } from "./boot-command.ts";
 import { cacheCommand } from "./cache-command.ts";
 import { BOOT, CACHE, COMMANDS, RUN, WEB } from "./cli-commands.ts";
@@ -100,7 +101,8 @@ async function bootCommand(values: Record<string, unknown>, operands: string[], 
   try {
     return await boot(options, terminal);
   } catch (error) {
-    if (error instanceof LoadError) process.stderr.write(`dogma: refused boot module ${error.message}\n`);
+    if (error instanceof BootModulesRefused) for (const refusal of error.refusals) process.stderr.write(`dogma: refused boot module ${refusal.message}\n`);
+    else if (error instanceof LoadError) process.stderr.write(`dogma: refused boot module ${error.message}\n`);
     else process.stderr.write(`dogma: ${(error as Error).message}\n`);
     return 1;
   }

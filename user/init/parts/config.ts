@@ -3,6 +3,7 @@
 // of the config still starts.
 import { lineBegin, lineAdd, lineAddI32, linePrint, packArgs, ARGS_IN_MESSAGE_BYTES, STDOUT } from "../../lib";
 import { BootInfo } from "./boot-info";
+import { BootManifests } from "./manifests";
 import { fields, lines, parseCount, valueOf } from "./text";
 
 /** The service every other process gets a call capability to, at its slot 2. */
@@ -19,6 +20,39 @@ export const MAX_LINE_BYTES: i32 = 1024;
 
 /** A line that only names a boot module to boot with. */
 export const MODULE_KIND = "module";
+/** A line that starts a boot module as its manifest asks (docs/MANIFESTS.md): `start NAME [OVERRIDE...] [-- ARGS]`. */
+export const START_KIND = "start";
+
+/**
+ * `deny CAP...`: the system's policy refuses these capabilities (as a manifest names them: kernel,
+ * supervise, device, pager...) to every service started from its manifest; a service whose
+ * manifest asks for one is not started, since it cannot run without what it asks for.
+ */
+export const DENY_KIND = "deny";
+
+/** The capabilities the config's `deny` lines refuse, each with its line. */
+class Denial {
+  constructor(readonly cap: string, readonly line: i32) {}
+}
+const denied: Denial[] = [];
+
+/** The `deny` line that refuses grant `grant` (as a manifest slot writes it: device=block, pager=8, control...), or 0. */
+function deniedBy(grant: string): i32 {
+  const eq = grant.indexOf("=");
+  const cap = eq < 0 ? grant : grant.substring(0, eq);
+  for (let i = 0; i < denied.length; i++) if (denied[i].cap == cap || denied[i].cap == grant) return denied[i].line;
+  return 0;
+}
+
+/** Whether a config has a `start` line (then init reads the boot modules' manifests). */
+export function configStartsFromManifests(text: string): bool {
+  const all = lines(text);
+  for (let i = 0; i < all.length; i++) {
+    const f = fields(all[i]);
+    if (f.length > 0 && f[0] == START_KIND) return true;
+  }
+  return false;
+}
 
 /** The field after which a line's fields are the program's arguments, not grants. */
 export const ARGS_MARK = "--";
@@ -96,9 +130,21 @@ export class ServiceEntry {
 }
 
 /** The services of the config, in the order to start them (the registry first). */
-export function parseConfig(text: string, info: BootInfo): ServiceEntry[] {
+export function parseConfig(text: string, info: BootInfo, manifests: BootManifests | null = null): ServiceEntry[] {
   const entries = new Array<ServiceEntry>();
   const all = lines(text);
+  for (let i = 0; i < all.length; i++) {
+    if (all[i].length > MAX_LINE_BYTES) continue;
+    const f = fields(all[i]);
+    if (f.length < 1 || f[0] != DENY_KIND) continue;
+    if (f.length == 1) {
+      lineBegin("init: config line ");
+      lineAddI32(i + 1);
+      lineAdd(": expected: deny CAP...; skipped");
+      linePrint(STDOUT, true);
+    }
+    for (let k = 1; k < f.length; k++) denied.push(new Denial(f[k], i + 1));
+  }
   for (let i = 0; i < all.length; i++) {
     if (all[i].length > MAX_LINE_BYTES) {
       lineBegin("init: config line ");
@@ -109,7 +155,8 @@ export function parseConfig(text: string, info: BootInfo): ServiceEntry[] {
     }
     const f = fields(all[i]);
     if (f.length == 0) continue;
-    const why = parseLine(entries, i + 1, f, info);
+    if (f[0] == DENY_KIND) continue; // read first, above: a policy holds for the whole config
+    const why = f[0] == START_KIND ? parseStart(entries, i + 1, f, info, manifests) : parseLine(entries, i + 1, f, info);
     if (why.length > 0) {
       lineBegin("init: config line ");
       lineAddI32(i + 1);
@@ -132,7 +179,7 @@ function parseLine(entries: ServiceEntry[], lineNumber: i32, f: string[], info: 
   }
   if (f.length < 3) return "expected: KIND NAME MODULE GRANT...";
   const kind = f[0];
-  if (kind != "driver" && kind != "service") return "unknown kind \"" + kind + "\" (driver, service or module)";
+  if (kind != "driver" && kind != "service") return "unknown kind \"" + kind + "\" (start, driver, service, module or deny)";
   const name = f[1];
   if (String.UTF8.byteLength(name) > MAX_NAME_BYTES) return "a name has at most " + MAX_NAME_BYTES.toString() + " bytes";
   for (let i = 0; i < entries.length; i++) {
@@ -157,6 +204,84 @@ function parseLine(entries: ServiceEntry[], lineNumber: i32, f: string[], info: 
   }
   entries.push(entry);
   return "";
+}
+
+/**
+ * `start NAME [OVERRIDE...] [-- ARGS]`: boot module NAME, started with what its manifest asks for
+ * (its capabilities in the order of its lines), if the boot check let it and the system's policy
+ * allows it. Overrides change how it runs, never what it holds: priority=N, pin=N, paging=POLICY,
+ * memory=PAGES (the quota of the Memory its manifest asks for).
+ */
+function parseStart(entries: ServiceEntry[], lineNumber: i32, f: string[], info: BootInfo, manifests: BootManifests | null): string {
+  if (f.length < 2) return "expected: start NAME [OVERRIDE...] [-- ARGS]";
+  const name = f[1];
+  const module = info.module(name);
+  if (module == null) return "no boot module named " + name;
+  if (manifests == null) return name + " has no manifest (a line of grants starts it: service NAME MODULE GRANT...)";
+  const found = manifests.of(name);
+  if (found == null) return name + " has no manifest (a line of grants starts it: service NAME MODULE GRANT...)";
+  const manifest = found!;
+  const refused = manifests.refusal(name);
+  if (refused.length > 0) return name + " was refused at boot: " + refused;
+  if (manifest.error.length > 0) return "its manifest does not parse: " + manifest.error;
+  if (manifest.kind == "program") return name + " is a program: init starts services and drivers";
+  for (let i = 0; i < entries.length; i++) {
+    if (entries[i].name == name) return "the name " + name + " is taken by line " + entries[i].line.toString();
+    if (manifest.hasCap("session") && entries[i].session) return "policy: one session, and line " + entries[i].line.toString() + " has it";
+    if (manifest.pagerPages > 0 && entries[i].pagerPages > 0) return "policy: one pager, and line " + entries[i].line.toString() + " is it";
+  }
+  if (entries.length == MAX_SERVICES) return "more than " + MAX_SERVICES.toString() + " services";
+  for (let i = 0; i < manifest.slots.length; i++) {
+    const by = deniedBy(manifest.slots[i].grant);
+    if (by != 0) return "policy: config line " + by.toString() + " denies " + manifest.slots[i].grant + ", which its manifest asks for (line " + manifest.slots[i].line.toString() + ")";
+  }
+  for (let i = 0; i < manifest.caps.length; i++) {
+    const by = deniedBy(manifest.caps[i]);
+    if (by != 0) return "policy: config line " + by.toString() + " denies " + manifest.caps[i] + ", which its manifest asks for";
+  }
+  const entry = new ServiceEntry(lineNumber, manifest.kind, name, module.index);
+  for (let i = 0; i < manifest.slots.length; i++) {
+    const why = parseGrant(entry, manifest.slots[i].grant, info);
+    if (why.length > 0) return why;
+  }
+  if (manifest.hasCap("session")) parseGrant(entry, "session", info);
+  if (manifest.hasCap("supervise")) parseGrant(entry, "supervise", info);
+  if (manifest.pin >= 0) entry.pin = manifest.pin;
+  let i = 2;
+  for (; i < f.length && f[i] != ARGS_MARK; i++) {
+    const why = parseOverride(entry, f[i]);
+    if (why.length > 0) return why;
+  }
+  if (i < f.length) {
+    const args = [name];
+    for (i++; i < f.length; i++) args.push(f[i]);
+    const block = packArgs(args);
+    if (block.length > ARGS_IN_MESSAGE_BYTES) return "the arguments take more than " + ARGS_IN_MESSAGE_BYTES.toString() + " bytes";
+    entry.argsBlock = block;
+    entry.argc = <u32>args.length;
+  }
+  entries.push(entry);
+  return "";
+}
+
+/** One override of a start line: how the service runs, not what it holds. */
+function parseOverride(entry: ServiceEntry, field: string): string {
+  const memory = valueOf(field, "memory");
+  if (memory != null) {
+    const pages = parseCount(memory);
+    if (pages <= 0) return "memory=" + memory + " is not a number of pages";
+    for (let g = 0; g < entry.grants.length; g++) {
+      if (entry.grants[g].kind != GRANT_MEMORY) continue;
+      entry.grants[g] = new Grant(GRANT_MEMORY, <u32>pages);
+      entry.memoryPages = pages;
+      return "";
+    }
+    return "memory= changes the Memory its manifest asks for, and it asks for none";
+  }
+  if (field.startsWith("priority=") || field.startsWith("pin=") || field.startsWith("paging=")) {
+    return parseGrant(entry, field, new BootInfo());
+  }
+  return "unknown override \"" + field + "\" (memory=PAGES, priority=N, pin=N or paging=POLICY; what it holds is its manifest's)";
 }
 
 function parseGrant(entry: ServiceEntry, grant: string, info: BootInfo): string {

@@ -7,6 +7,7 @@ import { procSpawnBinary, procSpawnImage, lastLoadError } from "../../lib/proc-c
 import { ImageBuilder } from "../../lib/caps/image";
 import { FsClient, FS_RIGHT_READ, FS_E_IO } from "../../lib/fs-client";
 import { ShellFiles } from "./shell-files";
+import { manifestTextIn, manifestSectionError } from "../../lib/manifest";
 
 /** A binary run from a file up to this size is read whole into a Region of the job's Memory. */
 const MAX_REGION_BINARY_BYTES: u64 = 16 << 20;
@@ -18,6 +19,9 @@ const PIECE_BYTES: u32 = 1 << 20;
 export class BinaryLoader {
   /** The job capability of the last spawn. */
   spawned: i32 = 0;
+  /** The manifest text of the last binary read (null: it has none, or it was too big to look); why it is malformed, else "". */
+  manifestText: string | null = null;
+  manifestError: string = "";
 
   constructor(
     readonly proc: i32,
@@ -26,6 +30,8 @@ export class BinaryLoader {
 
   /** Reads the binary at `path` and has it spawned in `memory`: "" (the job in `spawned`), or why not. */
   spawn(memory: i32, path: string): string {
+    this.manifestText = null;
+    this.manifestError = "";
     const file = this.files.open(path, FS_RIGHT_READ);
     if (file < 0) return statusText(file);
     const client = this.files.client;
@@ -53,6 +59,8 @@ export class BinaryLoader {
       done += <u64>n;
     }
     client.close(file);
+    this.manifestText = manifestTextIn(buffer.address, <u32>size);
+    this.manifestError = manifestSectionError;
     const view = new Region(buffer.region).view();
     if (view < 0) return statusText(view);
     this.spawned = procSpawnBinary(this.proc, <u32>memory, <u32>view | CAP_MOVE, <u32>size, name);

@@ -12,6 +12,7 @@ import { visible } from "../tool-parts/visible";
 import { Job, JOB_STOPPED } from "./jobs";
 import { parseInteger } from "./arith";
 import { Channel, IO_NULL, IO_CONSOLE } from "./channel";
+import { installBuiltin, uninstallBuiltin } from "./install";
 
 class BuiltinInfo {
   constructor(
@@ -41,6 +42,7 @@ const BUILTINS: BuiltinInfo[] = [
   new BuiltinInfo("fg", "fg [%N]", "runs a job in the foreground (the current one: the last stopped, or started)"),
   new BuiltinInfo("help", "help [COMMAND]", "what the shell has, or what COMMAND does"),
   new BuiltinInfo("history", "history", "the lines typed"),
+  new BuiltinInfo("install", "install [-n] FILE | install -c", "checks the program at FILE against the system (its manifest, its code) and installs it as /bin/NAME; -n: checks only; -c: checks every installed program"),
   new BuiltinInfo("jobs", "jobs", "the jobs running in the background or stopped"),
   new BuiltinInfo("kill", "kill %N... | PID...", "ends jobs (%N) of this shell, or processes of its session (the kill program)"),
   new BuiltinInfo("local", "local NAME[=VALUE]...", "variables of the function that runs: put back when it returns"),
@@ -55,6 +57,7 @@ const BUILTINS: BuiltinInfo[] = [
   new BuiltinInfo("source", "source FILE [ARG...]", "as ."),
   new BuiltinInfo("test", "test EXPRESSION", "-e -f -d -s -r -w -x -h FILE; -z -n STRING; S = S, S != S; N -eq -ne -lt -le -gt -ge N; ! ( ) -a -o"),
   new BuiltinInfo("true", "true", "succeeds (status 0)"),
+  new BuiltinInfo("uninstall", "uninstall [-f] NAME", "removes an installed program, unless another needs a service only it provides (-f: even then)"),
   new BuiltinInfo("type", "type NAME...", "says what each NAME is: a builtin, a function, or a program and where"),
   new BuiltinInfo("unset", "unset [-fv] NAME...", "removes variables (-f: functions)", true),
   new BuiltinInfo("wait", "wait [%N|PID...]", "waits for background jobs to end"),
@@ -113,6 +116,8 @@ export function runBuiltin(sh: Shell, argv: string[]): i32 {
   if (name == "printf") return printfBuiltin(sh, argv);
   if (name == "test" || name == "[") return testBuiltin(sh, argv);
   if (name == "cd") return cd(sh, argv);
+  if (name == "install") return installBuiltin(sh, argv);
+  if (name == "uninstall") return uninstallBuiltin(sh, argv);
   if (name == "pwd") {
     // On the console a name with control characters is shown quoted, as ls shows it; a pipe or a
     // file ($(pwd)) gets it as it is.
@@ -347,29 +352,36 @@ function separates(ifs: string, c: string, blank: bool): bool {
   return ifs.includes(c) && (!blank || c == " " || c == "\t" || c == "\n");
 }
 
-/** `text` split at `ifs` into at most `n` fields (the last takes the rest, trailing blanks off). */
+/**
+ * `text` split at `ifs` into at most `n` fields (the last takes the rest, trailing blanks off).
+ * Fields are cut as slices of `text` (a line may be megabytes: one character at a time would copy
+ * it over and over); only a backslash joins pieces.
+ */
 function splitRead(text: string, ifs: string, n: i32, raw: bool): string[] {
   const out = new Array<string>();
   let i = 0;
   while (i < text.length && separates(ifs, text.charAt(i), true)) i++;
   let field = "";
+  let piece = i;
   while (i < text.length) {
     const c = text.charAt(i);
     if (!raw && c == "\\" && i + 1 < text.length) {
-      field += text.charAt(i + 1);
+      field += text.substring(piece, i) + text.charAt(i + 1);
       i += 2;
+      piece = i;
       continue;
     }
     if (separates(ifs, c, false) && out.length < n - 1) {
-      out.push(field);
+      out.push(field + text.substring(piece, i));
       field = "";
       i++;
       while (i < text.length && separates(ifs, text.charAt(i), true)) i++;
+      piece = i;
       continue;
     }
-    field += c;
     i++;
   }
+  field += text.substring(piece, i);
   if (out.length == n - 1) {
     let end = field.length;
     while (end > 0 && separates(ifs, field.charAt(end - 1), true)) end--;
@@ -396,8 +408,10 @@ function sourceBuiltin(sh: Shell, argv: string[]): i32 {
 function evalBuiltin(sh: Shell, text: string): i32 {
   const parsed = parseProgram(text);
   if (parsed.list == null) return fail(sh, "eval", parsed.error, 2);
+  if (!sh.enterNesting(2, "eval")) return sh.status;
   sh.status = 0;
   sh.runList(parsed.list!);
+  sh.leaveNesting(2);
   return sh.status;
 }
 
@@ -407,6 +421,7 @@ function shBuiltin(sh: Shell, argv: string[]): i32 {
     if (argv.length < 3) return usage(sh, "sh");
     const parsed = parseProgram(argv[2]);
     if (parsed.list == null) return fail(sh, "sh", parsed.error, 2);
+    if (!sh.enterNesting(2, "sh -c")) return sh.status;
     const context = sh.enterSubshell();
     if (argv.length > 3) sh.name0 = argv[3];
     sh.positionalArgs = argv.length > 4 ? argv.slice(4) : [];
@@ -414,6 +429,7 @@ function shBuiltin(sh: Shell, argv: string[]): i32 {
     sh.runList(parsed.list!);
     const status = sh.status;
     sh.leaveSubshell(context);
+    sh.leaveNesting(2);
     return status;
   }
   if (argv.length >= 2 && argv[1].startsWith("-") && argv[1] != "-") return usage(sh, "sh");
@@ -430,11 +446,13 @@ function shBuiltin(sh: Shell, argv: string[]): i32 {
 function evalInSubshell(sh: Shell, text: string): i32 {
   const parsed = parseProgram(text);
   if (parsed.list == null) return fail(sh, "sh", "line " + parsed.line.toString() + ": " + parsed.error, 2);
+  if (!sh.enterNesting(2, "sh")) return sh.status;
   const context = sh.enterSubshell();
   sh.status = 0;
   sh.runList(parsed.list!);
   const status = sh.status;
   sh.leaveSubshell(context);
+  sh.leaveNesting(2);
   return status;
 }
 

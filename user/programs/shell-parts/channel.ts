@@ -14,6 +14,35 @@ export const IO_BUFFER: i32 = 2;
 export const IO_PIPE_NEXT: i32 = 3;
 /** /dev/null: what is written is dropped, and reading finds the end at once. */
 export const IO_NULL: i32 = 4;
+/**
+ * The input of a job of programs that a stage the shell runs itself writes into as it runs
+ * (`while ...; done | head`): a pipe whose write end the shell holds; writing waits for room
+ * while watching the job (jobs.ts, a Feeder), and fails once nobody can read.
+ */
+export const IO_FEED: i32 = 5;
+
+/** Where an IO_FEED channel's bytes go: the pipe into a running job (jobs.ts). */
+export abstract class Feeder {
+  /** Writes all `len` bytes, waiting for room: false when the job can no longer read them. */
+  abstract write(ptr: usize, len: i32): bool;
+  /** The pipe's write end (for a program of the writing stage, which writes into it directly). */
+  abstract get end(): i32;
+  /** No more input: the job reads the end of it. */
+  abstract close(): void;
+  /** Whether the program reading the pipe has ended (what the stage's programs write is lost too). */
+  abstract get gone(): bool;
+}
+
+/**
+ * The most bytes one buffer holds. The shell runs its own stages one after another, so what a
+ * loop writes into a pipe, or a program writes into the shell's next stage, or $(...) captures, is
+ * all in its memory at once (32 MiB in the default config, and a string of it takes twice the
+ * bytes): past this, the writer is stopped with a message instead of the shell running out of
+ * memory and ending.
+ */
+export const MAX_HELD_BYTES: i32 = 2 << 20;
+/** The most bytes $(...) captures: its text is copied several times as it is expanded. */
+export const MAX_SUBSTITUTION_BYTES: i32 = 1 << 20;
 
 /** Bytes in the shell's memory, written at the end and read from the front. */
 export class ByteBuffer {
@@ -22,25 +51,38 @@ export class ByteBuffer {
   readAt: i32 = 0;
   /** No more will be written: reading past the end is the end of input. */
   closed: bool = true;
+  /** An append was refused: it would have held more than MAX_HELD_BYTES. */
+  full: bool = false;
+  /** The shell has said so (once). */
+  fullSaid: bool = false;
 
-  private room(more: i32): void {
-    if (this.length + more <= this.data.length) return;
+  constructor(readonly limit: i32 = MAX_HELD_BYTES) {}
+
+  private room(more: i32): bool {
+    if (this.length + more <= this.data.length) return true;
+    if (more > this.limit - this.length) {
+      this.full = true;
+      return false;
+    }
     let size = this.data.length * 2;
     while (size < this.length + more) size *= 2;
-    const bigger = new Uint8Array(size);
+    const bigger = new Uint8Array(min(size, this.limit));
     memory.copy(bigger.dataStart, this.data.dataStart, <usize>this.length);
     this.data = bigger;
+    return true;
   }
 
-  append(ptr: usize, len: i32): void {
-    this.room(len);
+  /** Appends `len` bytes: false (nothing appended, `full` set) past the limit. */
+  append(ptr: usize, len: i32): bool {
+    if (!this.room(len)) return false;
     memory.copy(this.data.dataStart + <usize>this.length, ptr, <usize>len);
     this.length += len;
+    return true;
   }
 
-  appendString(s: string): void {
+  appendString(s: string): bool {
     const bytes = String.UTF8.encode(s);
-    this.append(changetype<usize>(bytes), bytes.byteLength);
+    return this.append(changetype<usize>(bytes), bytes.byteLength);
   }
 
   /** Everything written (not just what is left to read), as text. */
@@ -68,6 +110,17 @@ export class Channel {
     readonly errors: bool = false,
   ) {}
 
+  /** IO_FEED: set when its job starts. */
+  feeder: Feeder | null = null;
+  /** IO_FEED: a write found nobody to read it (a broken pipe). */
+  broken: bool = false;
+
+  /** Output that can take no more (memory past its limit, a broken pipe): its writer must stop. */
+  get stopsWriter(): bool {
+    if (this.kind == IO_FEED && !this.broken && this.feeder != null && this.feeder!.gone) this.broken = true;
+    return (this.kind == IO_BUFFER && this.buffer!.full) || this.broken;
+  }
+
   static memory(buffer: ByteBuffer): Channel {
     const c = new Channel(IO_BUFFER);
     c.buffer = buffer;
@@ -78,9 +131,15 @@ export class Channel {
   write(s: string): bool {
     if (s.length == 0) return true;
     if (this.kind == IO_NULL) return true;
-    if (this.kind == IO_BUFFER) {
-      this.buffer!.appendString(s);
-      return true;
+    if (this.kind == IO_BUFFER) return this.buffer!.appendString(s);
+    if (this.kind == IO_FEED) {
+      // No feeder: the job's input was redirected elsewhere, so nobody reads this either.
+      if (!this.broken && this.feeder != null) {
+        const fed = String.UTF8.encode(s);
+        if (this.feeder!.write(changetype<usize>(fed), fed.byteLength)) return true;
+      }
+      this.broken = true;
+      return false;
     }
     if (this.kind == IO_CONSOLE) return shellConsole.writeString(s, this.errors) >= 0;
     const bytes = String.UTF8.encode(s);
@@ -103,7 +162,7 @@ export class Channel {
   /** The next line, without its newline; null at the end of input (a last line without one is returned first). */
   readLine(): string | null {
     const source = this.kind == IO_BUFFER ? this.buffer! : this.pending;
-    if (this.kind == IO_NULL || this.kind == IO_PIPE_NEXT) return null;
+    if (this.kind == IO_NULL || this.kind == IO_PIPE_NEXT || this.kind == IO_FEED) return null;
     for (;;) {
       const data = source.data;
       for (let i = source.readAt; i < source.length; i++) {

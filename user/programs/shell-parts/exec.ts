@@ -16,10 +16,10 @@ import { parseProgram, assignmentName } from "./parse";
 import { Expander, ExpansionHost, matchPattern } from "./expand";
 import { glob } from "./glob";
 import { Variables } from "./variables";
-import { Channel, ByteBuffer, IO_CONSOLE, IO_CAP, IO_BUFFER, IO_PIPE_NEXT, IO_NULL } from "./channel";
+import { Channel, ByteBuffer, IO_CONSOLE, IO_CAP, IO_BUFFER, IO_PIPE_NEXT, IO_NULL, IO_FEED, MAX_SUBSTITUTION_BYTES } from "./channel";
 import { Command, Pipeline, OpenedFile } from "./pipeline";
 import { Launcher, Job, STOPPED_STATUS } from "./jobs";
-import { ShellFiles } from "./shell-files";
+import { ShellFiles, textStatus } from "./shell-files";
 import { isBuiltin, isSpecialBuiltin, runBuiltin } from "./builtins";
 
 export const FLOW_NONE: i32 = 0;
@@ -27,6 +27,19 @@ export const FLOW_BREAK: i32 = 1;
 export const FLOW_CONTINUE: i32 = 2;
 export const FLOW_RETURN: i32 = 3;
 export const FLOW_EXIT: i32 = 4;
+/** Nesting went too deep: everything unwinds to the prompt (or ends the script). */
+export const FLOW_ABORT: i32 = 5;
+/** The output of the stage that runs had no more room (MAX_HELD_BYTES): the stage ends. */
+export const FLOW_STOP_STAGE: i32 = 6;
+
+/**
+ * How deep the shell's own recursion may go, in units of about 4 KiB of the engine's stack (a
+ * process's stack is the engine's, 984 KiB, and running out ends the whole shell): a list costs 1,
+ * a function call, `$(...)` and `eval` 2 more, a script 3 more (measured: 3-4.2 KiB a unit). 150
+ * leaves a third of the stack for the work at the deepest level; a simple recursive function
+ * reaches 50 calls.
+ */
+export const MAX_NESTING: i32 = 150;
 
 /** What a subshell changes, kept to be put back. */
 class Context {
@@ -76,6 +89,8 @@ export class Shell extends ExpansionHost {
   flowLevels: i32 = 0;
   loops: i32 = 0;
   functionDepth: i32 = 0;
+  /** Units of MAX_NESTING in use. */
+  private nesting: i32 = 0;
   /** Standard input, output and errors of what runs now. */
   fds: Channel[] = [new Channel(IO_CONSOLE), new Channel(IO_CONSOLE), new Channel(IO_CONSOLE, 0, true)];
   /** $!: the pid of the last job started in the background. */
@@ -154,14 +169,17 @@ export class Shell extends ExpansionHost {
       this.substitutionStatus = 2;
       return "";
     }
-    const buffer = new ByteBuffer();
+    const buffer = new ByteBuffer(MAX_SUBSTITUTION_BYTES);
     const savedFds = this.fds;
     this.fds = [savedFds[0], Channel.memory(buffer), savedFds[2]];
+    if (!this.enterNesting(2, "$(...)")) return "";
     const context = this.enterSubshell();
     const savedStatus = this.status;
     this.runList(parsed.list!);
     this.substitutionStatus = this.status;
     this.leaveSubshell(context);
+    this.sayHeldTooMuch(buffer);
+    this.leaveNesting(2);
     this.status = savedStatus;
     this.fds = savedFds;
     return buffer.text();
@@ -207,8 +225,28 @@ export class Shell extends ExpansionHost {
       this.files.cwdPath = context.cwdPath;
       this.files.cwdRights = context.cwdRights;
     }
-    if (this.flow == FLOW_EXIT || this.flow == FLOW_RETURN) this.flow = FLOW_NONE;
-    this.flow = FLOW_NONE;
+    if (this.flow != FLOW_ABORT) this.flow = FLOW_NONE;
+  }
+
+  /**
+   * Takes `units` of nesting for what starts now; false (said once, status 2, everything
+   * unwinding) when that would go past MAX_NESTING or the shell is unwinding already. Each true
+   * is matched by leaveNesting(units).
+   */
+  enterNesting(units: i32, what: string): bool {
+    if (this.flow == FLOW_ABORT) return false;
+    if (this.nesting + units > MAX_NESTING) {
+      this.error(what + ": nested too deep, stopped (functions, scripts, $(...), eval and compound commands may nest " + MAX_NESTING.toString() + " units deep)");
+      this.status = 2;
+      this.flow = FLOW_ABORT;
+      return false;
+    }
+    this.nesting += units;
+    return true;
+  }
+
+  leaveNesting(units: i32): void {
+    this.nesting -= units;
   }
 
   /** Closes a working directory handle no longer used, unless it is a root or a parent's. */
@@ -221,7 +259,9 @@ export class Shell extends ExpansionHost {
   // ---- Lists ---------------------------------------------------------------------------------
 
   runList(list: List): i32 {
+    if (!this.enterNesting(1, "a list of commands")) return this.status;
     for (let i = 0; i < list.items.length && this.flow == FLOW_NONE; i++) this.runItem(list.items[i]);
+    this.leaveNesting(1);
     return this.status;
   }
 
@@ -231,6 +271,19 @@ export class Shell extends ExpansionHost {
   }
 
   private runAndOr(a: AndOr): void {
+    if (this.launcher.interrupted) {
+      // ^C ended a job of this line: the rest of the line does not run (sh stops on SIGINT too).
+      this.status = 130;
+      this.flow = FLOW_ABORT;
+      return;
+    }
+    if (this.fds[1].stopsWriter) {
+      // A writer whose pipe broke, or whose output the shell can hold no more of: it ends here.
+      if (this.fds[1].kind == IO_BUFFER) this.sayHeldTooMuch(this.fds[1].buffer!);
+      this.status = 1;
+      this.flow = FLOW_STOP_STAGE;
+      return;
+    }
     let lastRan = false;
     for (let i = 0; i < a.pipelines.length && this.flow == FLOW_NONE; i++) {
       const join = a.joins[i];
@@ -242,6 +295,14 @@ export class Shell extends ExpansionHost {
       lastRan = last && !a.pipelines[i].bang;
     }
     if (this.errexit && lastRan && this.status != 0 && this.conditionDepth == 0 && this.flow == FLOW_NONE) this.flow = FLOW_EXIT;
+  }
+
+  /** Says, once a buffer, that output was refused past MAX_HELD_BYTES. */
+  sayHeldTooMuch(buffer: ByteBuffer): void {
+    if (!buffer.full || buffer.fullSaid) return;
+    buffer.fullSaid = true;
+    const what = buffer.limit == MAX_SUBSTITUTION_BYTES ? "$(...)" : "its next command";
+    this.error("more output than the shell holds for " + what + " (" + (buffer.limit >> 20).toString() + " MiB, in memory: the shell runs its own commands one after another); stopped");
   }
 
   /** Runs a condition (if, while): set -e does not apply in it. */
@@ -329,6 +390,16 @@ export class Shell extends ExpansionHost {
       let j = i;
       while (j < stages.length && stages[j].external) j++;
       const programs = j > i;
+      const fed = this.feedsPrograms(stages, i);
+      if (fed > i + 1) {
+        // The shell's stage, then programs: they start first and read what it writes as it
+        // writes it, so an endless loop into `head` ends when head does.
+        const buffer: ByteBuffer | null = fed == stages.length ? null : new ByteBuffer();
+        this.runFed(stages, i, fed, from, buffer == null ? output : Channel.memory(buffer!));
+        if (buffer != null) from = Channel.memory(buffer!);
+        i = fed;
+        continue;
+      }
       const end = programs ? j : i + 1;
       const last = end == stages.length;
       const buffer: ByteBuffer | null = last ? null : new ByteBuffer();
@@ -342,10 +413,46 @@ export class Shell extends ExpansionHost {
         this.execStage(stages[i]);
         if (context != null) this.leaveSubshell(context!);
         this.fds = saved;
+        if (buffer != null) this.sayHeldTooMuch(buffer!);
       }
       if (buffer != null) from = Channel.memory(buffer!);
       i = end;
     }
+  }
+
+  /**
+   * When stage `i` is one the shell runs itself and programs follow it: the end of their run
+   * (the stage after the last); else 0. A lone #! script after it is the shell's too: not fed.
+   */
+  private feedsPrograms(stages: Stage[], i: i32): i32 {
+    if (stages[i].external || i + 1 >= stages.length || !stages[i + 1].external) return 0;
+    let end = i + 1;
+    while (end < stages.length && stages[end].external) end++;
+    if (end == i + 2 && this.scriptLine(stages[i + 1].argv[0]).length > 0) return 0;
+    return end;
+  }
+
+  /** Stage `i`, the shell's, writes into a job of the programs [i + 1, end) as they run; their status is the pipeline's. */
+  private runFed(stages: Stage[], i: i32, end: i32, input: Channel, output: Channel): void {
+    const feed = new Channel(IO_FEED);
+    const p = new Pipeline();
+    let job: Job | null = null;
+    let status = 1;
+    if (this.buildExternal(stages, i + 1, end, feed, output, p)) {
+      p.text = jobText(stages, i + 1, end);
+      job = this.launcher.start(p);
+      if (job == null) this.startFailed(p);
+    }
+    if (job == null) status = this.status;
+    const saved = this.fds;
+    // Started or not, the stage runs, as sh runs every stage (its output then goes nowhere).
+    this.fds = [input, job != null ? feed : new Channel(IO_NULL), saved[2]];
+    const context = this.enterSubshell();
+    this.execStage(stages[i]);
+    this.leaveSubshell(context);
+    this.fds = saved;
+    this.launcher.endFeed(feed);
+    this.status = job != null ? this.launcher.wait(job!) : status;
   }
 
   private execStage(stage: Stage): void {
@@ -476,6 +583,11 @@ export class Shell extends ExpansionHost {
 
   /** After a loop's body: whether the loop ends (break, return, exit), taking a continue or break of this level. */
   private loopEnds(): bool {
+    if (this.launcher.checkInterrupt()) {
+      this.status = 130;
+      this.flow = FLOW_ABORT;
+      return true;
+    }
     if (this.flow == FLOW_BREAK) {
       if (--this.flowLevels <= 0) this.flow = FLOW_NONE;
       return true;
@@ -619,6 +731,7 @@ export class Shell extends ExpansionHost {
 
   callFunction(name: string, argv: string[]): void {
     const body = this.functions.get(name);
+    if (!this.enterNesting(2, name)) return;
     const saved = this.positionalArgs;
     this.positionalArgs = argv.slice(1);
     this.functionDepth++;
@@ -637,6 +750,7 @@ export class Shell extends ExpansionHost {
     this.functionDepth--;
     this.positionalArgs = saved;
     if (this.flow == FLOW_RETURN) this.flow = FLOW_NONE;
+    this.leaveNesting(2);
   }
 
   /** `local NAME`: its value now is put back when the function that runs returns. */
@@ -694,12 +808,9 @@ export class Shell extends ExpansionHost {
    * path. Whether it was one (then the status is set).
    */
   private runScriptFile(c: Command, p: Pipeline): bool {
-    const name = c.argv[0];
-    if (this.launcher.programs.has(name) && !name.includes("/")) return false;
-    const path = this.launcher.binaryPath(name);
-    if (path.length == 0) return false;
-    const line = this.firstLine(path);
-    if (!line.startsWith("#!")) return false;
+    const line = this.scriptLine(c.argv[0]);
+    if (line.length == 0) return false;
+    const path = this.launcher.binaryPath(c.argv[0]);
     const fields = line.slice(2).trim().split(" ").filter((f: string) => f.length > 0);
     const interpreter = fields.length > 0 ? fields[0] : "/bin/sh";
     const base = interpreter.slice(interpreter.lastIndexOf("/") + 1);
@@ -721,6 +832,15 @@ export class Shell extends ExpansionHost {
     if (job == null) this.startFailed(p);
     else this.status = this.launcher.wait(job!);
     return true;
+  }
+
+  /** The #! line of the script the command `name` runs, or "" when it names no script. */
+  private scriptLine(name: string): string {
+    if (this.launcher.programs.has(name) && !name.includes("/")) return "";
+    const path = this.launcher.binaryPath(name);
+    if (path.length == 0) return "";
+    const line = this.firstLine(path);
+    return line.startsWith("#!") ? line : "";
   }
 
   /** The first line of the file at `path` (at most 240 bytes), or "". */
@@ -747,7 +867,7 @@ export class Shell extends ExpansionHost {
   runScript(path: string, args: string[], current: bool): void {
     const text = this.files.readText(path);
     if (text == null) {
-      this.error(path + ": " + statusText(this.files.lastStatus));
+      this.error(path + ": " + textStatus(this.files.lastStatus));
       this.status = this.files.lastStatus == -201 ? 127 : 126;
       return;
     }
@@ -757,12 +877,14 @@ export class Shell extends ExpansionHost {
       this.status = 2;
       return;
     }
+    if (!this.enterNesting(3, path)) return;
     if (current) {
       const saved = this.positionalArgs;
       if (args.length > 0) this.positionalArgs = args;
       this.runList(parsed.list!);
       if (args.length > 0) this.positionalArgs = saved;
       if (this.flow == FLOW_RETURN) this.flow = FLOW_NONE;
+      this.leaveNesting(3);
       return;
     }
     const context = this.enterSubshell();
@@ -777,6 +899,7 @@ export class Shell extends ExpansionHost {
     this.interactive = interactive;
     this.leaveSubshell(context);
     this.status = status;
+    this.leaveNesting(3);
   }
 
   // ---- Words and redirections ----------------------------------------------------------------

@@ -24,10 +24,11 @@ import { ConsoleClient, CONSOLE_INTERRUPTED, CONSOLE_SUSPENDED } from "../../lib
 import { createPipe, closePipeEnd, PIPE_SERVICE } from "../../lib/pipe-client";
 import { STREAM_INFO, STREAM_READ, STREAM_WRITE, STREAM_CHUNK } from "../../lib/streams";
 import { Command, Pipeline, OpenedFile } from "./pipeline";
-import { Channel, ByteBuffer, IO_CONSOLE, IO_CAP, IO_BUFFER, IO_PIPE_NEXT, IO_NULL } from "./channel";
+import { Channel, ByteBuffer, Feeder, IO_CONSOLE, IO_CAP, IO_BUFFER, IO_PIPE_NEXT, IO_NULL, IO_FEED } from "./channel";
 import { ShellFiles } from "./shell-files";
 import { BinaryLoader } from "./binaries";
 import { Variables } from "./variables";
+import { Manifest, PROGRAM_CAPS, parseManifest } from "../../lib/manifest";
 
 /** Pages each program of a job may use (16 MiB: memtest's 8 MiB and its runtime fit). */
 const PROGRAM_PAGES: u32 = 4096;
@@ -37,6 +38,8 @@ const MAX_PIPELINE = 8;
 export const STOPPED_STATUS: i32 = 148;
 /** How long a wait with pumps sleeps at most when nothing moved (a notice wakes it at once). */
 const MAX_IDLE_NS: u64 = 16_000_000;
+/** The first wait for room in a fed pipe: the program that reads it usually makes room at once. */
+const FEED_IDLE_NS: u64 = 50_000;
 
 class Program {
   /** The job capability the process manager answered (0: none yet). */
@@ -104,6 +107,9 @@ export class StartFailure {
   ) {}
 }
 
+/** The standard slots the shell gives, 4 to 10 (docs/PROGRAMS.md): the services a manifest needs follow them. */
+const STANDARD_SLOTS: i32 = 7;
+
 export class Launcher {
   readonly jobs: Job[] = [];
   private nextSerial: u32 = 1;
@@ -118,6 +124,10 @@ export class Launcher {
   }
   /** Why the last start failed (null: it did not). */
   failure: StartFailure | null = null;
+  /** A ^C came while the command line ran: what runs stops (the shell's loops, the line). */
+  interrupted: bool = false;
+  /** Whether a command line runs (^C is the shell's then: listen). */
+  private listening: bool = false;
   readonly binaries: BinaryLoader;
 
   constructor(
@@ -248,6 +258,19 @@ export class Launcher {
   private capFor(channel: Channel, output: bool, job: Job, program: Program): i32 {
     if (channel.kind == IO_CONSOLE) return capCopy(this.console.service);
     if (channel.kind == IO_CAP) return capCopy(channel.cap);
+    if (channel.kind == IO_FEED && output) {
+      // A program of the stage that feeds a job writes straight into its pipe (the shell keeps
+      // the pipe's write end open: the job reads the end when the whole stage is over).
+      return channel.feeder != null ? capCopy(channel.feeder!.end) : E_INVALID_CAP;
+    }
+    if (channel.kind == IO_FEED) {
+      const fed = this.pipe();
+      if (fed == null) return E_INVALID_CAP;
+      // Its end closes the pipe's read side, so the shell's stage finds it broken.
+      program.closeOnEnd.push(capCopy(fed.readEnd));
+      channel.feeder = new JobFeed(this, job, fed.writeEnd);
+      return fed.readEnd;
+    }
     const pipe = this.pipe();
     if (pipe == null) return E_INVALID_CAP;
     if (output) {
@@ -289,6 +312,14 @@ export class Launcher {
     program.process = created;
     program.pid = lastSpawnedPid;
     const p = new ProcJob(created);
+    // What it gets: what its manifest asks for, or today's standard set without one.
+    const manifest = this.manifestOf(c);
+    if (this.manifestRefusal.length > 0) {
+      capDrop(stdin);
+      capDrop(stdout);
+      capDrop(stderr);
+      return new StartFailure(argv[0] + ": " + this.manifestRefusal, 126);
+    }
     const gave = [stdin, stdout, stderr, capCopy(job.memory)];
     const files = this.files;
     if (files.cwd != 0) {
@@ -309,6 +340,13 @@ export class Launcher {
         }
       }
     }
+    if (manifest != null) {
+      const why = this.narrow(gave, manifest!, job);
+      if (why.length > 0) {
+        for (let i = 0; i < gave.length; i++) capDrop(gave[i]);
+        return new StartFailure(argv[0] + ": " + why, 126);
+      }
+    }
     for (let i = 0; i < gave.length; i++) {
       const status = p.give(<u32>gave[i] | CAP_MOVE);
       if (status < 0) return new StartFailure(argv[0] + ": cannot give it its capabilities: " + statusText(status), 126);
@@ -322,6 +360,75 @@ export class Launcher {
     return null;
   }
 
+  /** Why the last manifestOf refused to run the program ("" when it did not). */
+  private manifestRefusal: string = "";
+
+  /**
+   * The manifest of what `c` runs: read from the binary it runs from a file, or for a boot module
+   * run by name, its record in /etc/manifests (docs/MANIFESTS.md); null when it has none (it gets
+   * today's standard set). A manifest that does not parse, the program does not run with.
+   */
+  private manifestOf(c: Command): Manifest | null {
+    this.manifestRefusal = "";
+    let text: string | null = null;
+    if (c.binary.length > 0) {
+      if (this.binaries.manifestError.length > 0) {
+        this.manifestRefusal = "its manifest section is malformed: " + this.binaries.manifestError;
+        return null;
+      }
+      text = this.binaries.manifestText;
+    } else if (this.files.root != 0 && !c.argv[0].includes("/")) {
+      text = this.files.readText("/etc/manifests/" + c.argv[0]);
+    }
+    if (text == null) return null;
+    const m = parseManifest(text!);
+    if (m.error.length > 0) {
+      this.manifestRefusal = "its manifest does not parse: " + m.error;
+      return null;
+    }
+    return m;
+  }
+
+  /**
+   * Narrows the standard set `gave` (slots 4 on: streams, the job's Memory, the working directory,
+   * the root, the host share's root) to what `manifest` asks for: a slot it does not ask for holds
+   * a copy of the job's Memory without rights (nothing to use: the slots keep their places), and
+   * those at the end go. Then the services it needs, looked up in the registry, from slot 11 in
+   * the order of its lines. "" or why it cannot run.
+   */
+  private narrow(gave: i32[], manifest: Manifest, job: Job): string {
+    for (let i = 0; i < gave.length; i++) {
+      const asked = PROGRAM_CAPS[i < 3 ? 0 : i - 2];
+      if (manifest.hasCap(asked)) continue;
+      capDrop(gave[i]);
+      gave[i] = capCopy(job.memory, 0);
+    }
+    let needs = 0;
+    for (let n = 0; n < manifest.needs.length; n++) if (!manifest.needs[n].shared) needs++;
+    if (needs > 0) {
+      while (gave.length < STANDARD_SLOTS) gave.push(capCopy(job.memory, 0));
+      for (let n = 0; n < manifest.needs.length; n++) {
+        const need = manifest.needs[n];
+        if (need.shared) continue;
+        const found = registryLookup(need.service);
+        if (found > 0) gave.push(found);
+        else if (need.optional) gave.push(capCopy(job.memory, 0));
+        else return "it needs service " + need.service + " (" + need.contract + "), which is not running: " + statusText(found);
+      }
+      return "";
+    }
+    // Nothing asked past the last slot it asks for: the slots after it are left empty.
+    let last = gave.length - 1;
+    while (last >= 0) {
+      const asked = PROGRAM_CAPS[last < 3 ? 0 : last - 2];
+      if (manifest.hasCap(asked)) break;
+      capDrop(gave[last]);
+      gave.pop();
+      last--;
+    }
+    return "";
+  }
+
   /**
    * Waits for the foreground job `job` to end, moving bytes between the shell's memory and its
    * pipes meanwhile; ^C ends it, ^Z stops it (when it has no pumps: the shell itself is part of
@@ -329,10 +436,16 @@ export class Launcher {
    */
   wait(job: Job): i32 {
     job.background = false;
-    const interrupt = this.notices.mint(INTERRUPT_BADGE, RIGHT_RECEIVER_SEND);
-    if (interrupt > 0) this.console.setForeground(<u32>interrupt | CAP_MOVE);
+    this.takeInterrupts(true);
     let idle: u64 = 1_000_000;
     while (!job.done) {
+      if (this.heldTooMuch(job)) {
+        this.sayHeld(job);
+        new Memory(job.memory).destroy();
+        for (let i = 0; i < job.programs.length; i++) job.programs[i].ended = true;
+        job.status = 1;
+        break;
+      }
       let status: i32;
       if (this.pumpsLeft(job)) {
         if (this.pump(job)) {
@@ -352,24 +465,106 @@ export class Launcher {
         new Memory(job.memory).destroy();
         for (let i = 0; i < job.programs.length; i++) job.programs[i].ended = true;
         job.status = 130;
+        this.interrupted = true;
         break;
       }
       if (badge == INTERRUPT_BADGE && label == CONSOLE_SUSPENDED) {
         if (job.pumps.length > 0) continue;
         this.suspend(job);
-        this.console.setForeground(0);
+        this.takeInterrupts(this.listening);
         this.console.writeString("\n[" + job.id.toString() + "]+ Stopped  " + job.text + "\n");
         return STOPPED_STATUS;
       }
       if (label == MSG_PROCESS_ENDED) this.ended(badge);
     }
     this.finishPumps(job);
-    this.console.setForeground(0);
+    this.takeInterrupts(this.listening);
     this.forget(job);
     return job.status;
   }
 
-  /** Stops every program of `job` (^Z), and lets their reads of the console go so the prompt gets what is typed. */
+  /**
+   * While a command line runs (`on`), ^C comes to the shell too, not only while it waits for a
+   * job: its own loops stop at their next turn (Shell.loopEnds). At the prompt it does not (the
+   * line editor reads ^C itself).
+   */
+  listen(on: bool): void {
+    this.listening = on;
+    this.interrupted = false;
+    this.takeInterrupts(on);
+  }
+
+  /** Makes the console send ^C and ^Z to the shell's notices (`on`), or to nobody. */
+  private takeInterrupts(on: bool): void {
+    if (!on) {
+      this.console.setForeground(0);
+      return;
+    }
+    const interrupt = this.notices.mint(INTERRUPT_BADGE, RIGHT_RECEIVER_SEND);
+    if (interrupt > 0) this.console.setForeground(<u32>interrupt | CAP_MOVE);
+  }
+
+  /** Takes the notices that came (ends of jobs, a ^C) without waiting: whether a ^C has come since the line began. */
+  checkInterrupt(): bool {
+    this.poll();
+    return this.interrupted;
+  }
+
+  /**
+   * Writes `len` bytes into `end`, the pipe into `job`'s first program, as room comes, watching
+   * the job meanwhile (its ends, its pumps): false once nobody can read them (it has ended or
+   * closed its input: a broken pipe).
+   */
+  feed(job: Job, end: i32, ptr: usize, len: i32): bool {
+    let done = 0;
+    let idle: u64 = FEED_IDLE_NS;
+    while (done < len) {
+      if (job.done || this.interrupted || streamInfo(end) < 0) return false;
+      const room = msgWord(2);
+      if (room == 0xffffffff) return false;
+      if (room == 0) {
+        this.watch(job, idle);
+        idle = min(idle * 2, MAX_IDLE_NS);
+        continue;
+      }
+      idle = FEED_IDLE_NS;
+      const n = min(<i32>min(room, STREAM_CHUNK), len - done);
+      msgBegin(STREAM_WRITE);
+      msgAddWord(<u32>n);
+      const from = ptr + <usize>done;
+      for (let i = 0; i < n; i += 4) {
+        let word: u32 = 0;
+        for (let b = 0; b < 4 && i + b < n; b++) word |= <u32>load<u8>(from + <usize>(i + b)) << (8 * b);
+        msgAddWord(word);
+      }
+      if (msgInvoke(end) < 0 || msgLabel() != 0) return false;
+      done += <i32>msgWord(0);
+    }
+    return true;
+  }
+
+  /** While a stage feeds `job`: moves what its pumps can, and takes one notice (at most `idle` ns). */
+  private watch(job: Job, idle: u64): void {
+    if (this.pumpsLeft(job) && this.pump(job)) idle = 0;
+    if (this.notices.receive(idle) < 0) return;
+    const badge = msgBadge();
+    const label = msgLabel();
+    if (label == MSG_PROCESS_ENDED && badge != INTERRUPT_BADGE) this.ended(badge);
+    if (badge == INTERRUPT_BADGE && label == CONSOLE_INTERRUPTED) {
+      // ^C while the shell feeds the job: the job ends, and so does the stage feeding it.
+      new Memory(job.memory).destroy();
+      for (let i = 0; i < job.programs.length; i++) job.programs[i].ended = true;
+      job.status = 130;
+      this.interrupted = true;
+    }
+  }
+
+  /** Ends the input of the job `feed` fed (no more comes): its write end is closed and dropped. */
+  endFeed(feed: Channel): void {
+    if (feed.feeder != null) feed.feeder!.close();
+  }
+
+  // ---- Pumps ---------------------------------------------------------------------------------
   private suspend(job: Job): void {
     for (let i = 0; i < job.programs.length; i++) {
       const program = job.programs[i];
@@ -414,10 +609,30 @@ export class Launcher {
   poll(): void {
     while (this.notices.receive(0) >= 0) {
       if (msgLabel() == MSG_PROCESS_ENDED) this.ended(msgBadge());
+      else if (msgBadge() == INTERRUPT_BADGE && msgLabel() == CONSOLE_INTERRUPTED) this.interrupted = this.listening;
     }
   }
 
   // ---- Pumps ---------------------------------------------------------------------------------
+
+  /** Whether a pump into the shell's memory was refused (its buffer held its limit). */
+  private heldTooMuch(job: Job): bool {
+    for (let i = 0; i < job.pumps.length; i++) {
+      const p = job.pumps[i];
+      if (p.intoShell && p.buffer != null && p.buffer!.full) return true;
+    }
+    return false;
+  }
+
+  /** Says (once) that the job's output was refused: the shell held as much of it as it may. */
+  private sayHeld(job: Job): void {
+    for (let i = 0; i < job.pumps.length; i++) {
+      const p = job.pumps[i];
+      if (!p.intoShell || p.buffer == null || !p.buffer!.full || p.buffer!.fullSaid) continue;
+      p.buffer!.fullSaid = true;
+      this.console.writeString("shell: " + job.text + ": more output than the shell holds for its next command or $(...) (" + (p.buffer!.limit >> 20).toString() + " MiB); stopped\n", true);
+    }
+  }
 
   private pumpsLeft(job: Job): bool {
     for (let i = 0; i < job.pumps.length; i++) if (!job.pumps[i].done) return true;
@@ -473,8 +688,13 @@ export class Launcher {
     if (p.buffer != null) {
       const scratch = heap.alloc(<usize>STREAM_CHUNK + 4);
       for (let i = 0; i < n; i += 4) store<u32>(scratch + <usize>i, msgWord(1 + (i >> 2)));
-      p.buffer!.append(scratch, n);
+      const kept = p.buffer!.append(scratch, n);
       heap.free(scratch);
+      if (!kept) {
+        // Past MAX_HELD_BYTES: wait() stops the job (its writer would wait for room for ever).
+        p.done = true;
+        return 0;
+      }
     }
     return n;
   }
@@ -683,6 +903,38 @@ function streamInfo(cap: i32): i32 {
   const status = msgInvoke(cap);
   if (status < 0) return status;
   return msgLabel() != 0 ? -<i32>msgLabel() : 0;
+}
+
+/** The pipe into a job's first program that a stage of the shell writes into (IO_FEED). */
+class JobFeed extends Feeder {
+  private open: bool = true;
+
+  constructor(
+    readonly launcher: Launcher,
+    readonly job: Job,
+    readonly writeEnd: i32,
+  ) {
+    super();
+  }
+
+  write(ptr: usize, len: i32): bool {
+    return this.open && this.launcher.feed(this.job, this.writeEnd, ptr, len);
+  }
+
+  get end(): i32 {
+    return this.writeEnd;
+  }
+
+  get gone(): bool {
+    return this.job.programs.length == 0 || this.job.programs[0].ended;
+  }
+
+  close(): void {
+    if (!this.open) return;
+    this.open = false;
+    closePipeEnd(this.writeEnd);
+    capDrop(this.writeEnd);
+  }
 }
 
 class PipePair {

@@ -3,11 +3,20 @@
 // a path that works out to /host... is opened from the host share's root with the rest of the
 // path. `..` is the shell's arithmetic (resolve), since a directory capability cannot climb.
 import { capKind, KIND_CAPPAGE } from "../../lib";
+import { statusText } from "../../lib/status-text";
 import {
   FsClient, FS_RIGHTS_ALL, FS_RIGHT_READ, FS_OPEN_DIRECTORY, FS_KIND_FILE, FS_KIND_DIR, direntName, direntNameLength, direntNext, direntKind,
   fsRoot,
 } from "../../lib/fs-client";
-import { ByteBuffer } from "./channel";
+import { ByteBuffer, MAX_HELD_BYTES } from "./channel";
+
+/** readText's status for a file larger than MAX_HELD_BYTES (not a file system status: those are -200 and below). */
+export const TEXT_TOO_LARGE: i32 = -199;
+
+/** What a person reads for readText's lastStatus. */
+export function textStatus(status: i32): string {
+  return status == TEXT_TOO_LARGE ? "larger than a script may be (" + (MAX_HELD_BYTES >> 20).toString() + " MiB)" : statusText(status);
+}
 
 export class DirectoryEntry {
   constructor(
@@ -153,7 +162,11 @@ export class ShellFiles {
         return null;
       }
       if (n == 0) break;
-      bytes.append(this.client.address, n);
+      if (!bytes.append(this.client.address, n)) {
+        this.client.close(file);
+        this.lastStatus = TEXT_TOO_LARGE;
+        return null;
+      }
       offset += <u64>n;
     }
     this.client.close(file);

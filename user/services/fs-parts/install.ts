@@ -1,7 +1,8 @@
 // First boot: the boot modules become files. With init's `boot-modules` grant the server holds a
 // Cappage of the modules' Images (no rights but to map them, IMAGE_MAP) and the boot info, which
-// names them; on a disk it formats it writes each module's binary to /bin/NAME and the config to
-// /etc/init.conf, then commits. Runs before the server serves. The superblock says the install is
+// names them; on a disk it formats it writes each module's binary to /bin/NAME, its manifest (the
+// binary's dogma.manifest section, docs/MANIFESTS.md) to /etc/manifests/NAME, the installer's
+// record of what is installed, and the config to /etc/init.conf, then commits. Runs before the server serves. The superblock says the install is
 // pending from the format until it has committed (SB_FLAG_INSTALL_PENDING, fs.ts), so an install
 // cut short (the host killed) is done again, whole, at the next start: the directories are taken
 // over, and the files an install cut short wrote (in part, maybe) are removed first.
@@ -9,6 +10,7 @@ import {
   msgBegin, msgAddWord, msgInvoke, msgCap, msgWord, capDrop, OP_CAPPAGE_GET, OP_IMAGE_MAP, OP_REGION_INFO,
 } from "../../lib";
 import { FS_E_EXISTS, FS_E_NAME } from "../../lib/fs-protocol";
+import { manifestTextIn } from "../../lib/manifest";
 import { D_INODE_AT, D_KIND_AT, I_KIND_AT, KIND_DIR, KIND_FILE, ROOT_INODE } from "./format";
 import { Operations } from "./operations";
 import { validName } from "./paths";
@@ -38,10 +40,16 @@ export function installBootModules(volume: Volume, ops: Operations, images: i32,
     done.status = bin <= 0 ? bin : etc;
     return;
   }
+  const manifests = makeDirectory(volume, ops, <u32>etc, "manifests");
+  if (manifests <= 0) {
+    done.status = manifests;
+    return;
+  }
   // An install cut short left files there (this boot's modules may be others): nobody else can
   // have, since the server has not served this disk yet.
   done.status = emptyDirectory(volume, ops, <u32>bin);
   if (done.status >= 0) done.status = emptyDirectory(volume, ops, <u32>etc);
+  if (done.status >= 0) done.status = emptyDirectory(volume, ops, <u32>manifests);
   if (done.status < 0) return;
   let at: u32 = 0;
   while (at < length) {
@@ -56,7 +64,7 @@ export function installBootModules(volume: Volume, ops: Operations, images: i32,
     }
     const index = moduleLine(text + at, end - at);
     if (index >= 0) {
-      const status = installModule(volume, ops, <u32>bin, images, <u32>index, nameStart, nameLength);
+      const status = installModule(volume, ops, <u32>bin, <u32>manifests, images, <u32>index, nameStart, nameLength);
       if (status < 0) {
         done.status = status;
         return;
@@ -91,8 +99,8 @@ function isWord(at: usize, length: u32, word: string): bool {
   return true;
 }
 
-// Maps Image `index` and writes it to `dir`/NAME: the bytes written, or a status.
-function installModule(volume: Volume, ops: Operations, dir: u32, images: i32, index: u32, name: usize, length: u32): i32 {
+// Maps Image `index` and writes it to `dir`/NAME, and its manifest, if it has one, to `manifests`/NAME: the bytes written, or a status.
+function installModule(volume: Volume, ops: Operations, dir: u32, manifests: u32, images: i32, index: u32, name: usize, length: u32): i32 {
   msgBegin(OP_CAPPAGE_GET);
   msgAddWord(index);
   let status = msgInvoke(images);
@@ -105,6 +113,12 @@ function installModule(volume: Volume, ops: Operations, dir: u32, images: i32, i
   capDrop(image);
   if (status < 0) return status;
   status = writeBytes(volume, ops, dir, name, length, address, size);
+  if (status < 0) return status;
+  const manifest = manifestTextIn(address, size);
+  if (manifest != null) {
+    const text = String.UTF8.encode(manifest!);
+    status = writeBytes(volume, ops, manifests, name, length, changetype<usize>(text), <u32>text.byteLength);
+  }
   return status < 0 ? status : <i32>size;
 }
 
