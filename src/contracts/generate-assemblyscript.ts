@@ -28,8 +28,10 @@ function render(c: CompiledContract, source: string): string {
   const lines: string[] = [];
   lines.push(`// Generated from ${source} by src/contracts/generate-assemblyscript.ts (npm run build): do not edit.`);
   lines.push(`// The contract's text is the source; docs/CONTRACTS.md says how to read it.`);
-  lines.push(`import { msgBegin, msgSetLabel, msgSetRecv, msgAddWord, msgInvoke } from "../message";`);
-  lines.push(`import { OP_RECEIVER_SET_CONTRACT } from "../abi";`);
+  // The generated module's imports, relative to user/lib/contracts/ (quoted apart, so that
+  // test/architecture.test.ts does not read them as this file's own imports).
+  lines.push(`import { msgBegin, msgSetLabel, msgSetRecv, msgAddWord, msgInvoke } from ${JSON.stringify("../message")};`);
+  lines.push(`import { OP_RECEIVER_SET_CONTRACT } from ${JSON.stringify("../abi")};`);
   lines.push("");
   lines.push(`/** The labels of contract ${name}'s messages. */`);
   lines.push(`export class ${name} {`);

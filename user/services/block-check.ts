@@ -93,7 +93,7 @@ expect("read past the end", client.read(client.capacity - 1, 2), BLOCK_E_RANGE);
 expect("write at the last sector + 1", client.write(client.capacity, 1), BLOCK_E_RANGE);
 expect("read beyond the buffer", client.read(0, 2, (PAGES << 12) - 512), E_INVALID_ARGUMENT);
 expect("buffer still ours", capKind(client.buffer.region), <i32>KIND_REGION);
-// What contract Block forbids the kernel refuses before the driver sees it: nothing moves.
+// What contract BlockDevice forbids the kernel refuses before the driver sees it: nothing moves.
 const view = new Region(client.buffer.region).view();
 expect("read into a view", rawRead(4, view), E_CONTRACT);
 expect("the view stayed", capKind(view), <i32>KIND_REGION);

@@ -196,7 +196,7 @@ if (published) {
 // tells the server before a halt stops it, and it commits what it holds (docs/BOOT.md "Halting").
 let control: i32 = 0;
 // The block driver's capability (looked up at start) may sit in one of these slots when there is
-// no grant: it is no control capability (contract Block refused the ON_HALT sent to it).
+// no grant: it is no control capability (contract BlockDevice refused the ON_HALT sent to it).
 for (let slot = PUBLISHED + 1; slot <= BOOT_INFO + 2 && control == 0; slot++) {
   if (capKind(slot) == <i32>KIND_RECEIVER && slot != disk.client.service) control = slot;
 }
