@@ -43,3 +43,25 @@ describe("docs/CONTRACTS.md", () => {
     }
   });
 });
+
+describe("manifests against the code", () => {
+  it("a program whose manifest provides or needs a contract speaks it, on that side, with the same identity", () => {
+    const contracts = new Set(readdirSync(join(root, "contracts")).filter((f) => f.endsWith(".contract")).map((f) => identity(f.slice(0, -".contract".length)).split("@")[0]!));
+    let checked = 0;
+    for (const file of readdirSync(join(root, "build/user")).filter((f) => f.endsWith(".wasm"))) {
+      const program = file.slice(0, -".wasm".length);
+      const module = new WebAssembly.Module(readFileSync(join(root, "build/user", file)));
+      const manifest = WebAssembly.Module.customSections(module, "dogma.manifest")[0];
+      if (!manifest) continue;
+      const speaks = spoken(program);
+      for (const line of new TextDecoder().decode(manifest).split("\n")) {
+        const match = /^\s*(provides|needs)\s+\S+\s+(\w+)(@[0-9a-f]+)?/.exec(line.replace(/#.*/, ""));
+        if (!match || !contracts.has(match[2]!)) continue;
+        const side = match[1] === "provides" ? "server" : "client";
+        expect(speaks, `${program}: ${line.trim()}`).toContain(`${match[2]}${match[3] ?? ""} ${side}`);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(6);
+  });
+});
