@@ -65,6 +65,8 @@ export interface ContractMessage {
   readonly capKinds: readonly number[];
   readonly next: number;
   readonly name: string;
+  /** Its place in the table (0 … messages-1): where `Contract.taken` counts it. */
+  readonly index: number;
 }
 
 export class Contract {
@@ -80,12 +82,15 @@ export class Contract {
   readonly boundPerEndpoint: number;
   /** Table words. */
   readonly words: number;
+  /** How many times each message (by `index`) has passed on this Receiver: which transitions its users exercise. */
+  readonly taken: Uint32Array;
   /** Whether each state allows any message to the server, and any to the client (looked up on every call). */
   private readonly toServer: readonly boolean[];
   private readonly toClient: readonly boolean[];
 
   constructor(name: string, stateNames: string[], states: ContractMessage[][], words: number) {
     this.name = name;
+    this.taken = new Uint32Array(states.reduce((sum, messages) => sum + messages.length, 0));
     this.stateNames = stateNames;
     this.states = states;
     this.words = words;
@@ -179,7 +184,7 @@ export function decodeContract(table: Uint32Array): Contract | string {
     expectedFirst = first + count;
     const messages: ContractMessage[] = [];
     for (let m = first; m < first + count; m++) {
-      const decoded = decodeMessage(table, messagesAt + MESSAGE_ENTRY_WORDS * m, stateCount, textOf);
+      const decoded = decodeMessage(table, messagesAt + MESSAGE_ENTRY_WORDS * m, m, stateCount, textOf);
       if (typeof decoded === "string") return `message ${m} (state ${stateNames[s]}): ${decoded}`;
       if (messages.some((other) => other.label === decoded.label && other.direction === decoded.direction)) {
         return `message ${m} (state ${stateNames[s]}): label ${decoded.label} ${decoded.direction === Direction.TO_SERVER ? "?" : "!"} appears twice in the state`;
@@ -192,7 +197,7 @@ export function decodeContract(table: Uint32Array): Contract | string {
   return new Contract(name, stateNames, states, table.length);
 }
 
-function decodeMessage(table: Uint32Array, at: number, stateCount: number, textOf: (ref: number) => string | null): ContractMessage | string {
+function decodeMessage(table: Uint32Array, at: number, index: number, stateCount: number, textOf: (ref: number) => string | null): ContractMessage | string {
   const label = table[at]!;
   const shape = table[at + 1]!;
   const caps = table[at + 2]!;
@@ -219,7 +224,7 @@ function decodeMessage(table: Uint32Array, at: number, stateCount: number, textO
   }
   if (next >= stateCount) return `next state ${next} (there are ${stateCount})`;
   if (name === null) return "its name is outside the text area or not UTF-8";
-  return { label, direction: shape & 1, minWords, maxWords, minCaps, maxCaps, capKinds, next, name };
+  return { label, direction: shape & 1, minWords, maxWords, minCaps, maxCaps, capKinds, next, name, index };
 }
 
 function hex(n: number): string {

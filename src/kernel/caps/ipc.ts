@@ -41,15 +41,20 @@ export class Ipc {
   private sendThrough(sender: Process, through: Capability, receiver: Receiver, message: { readonly label: number; readonly words: Uint32Array; readonly caps: ArrayLike<number> }): number {
     const endpoint = through.endpoint;
     let next = 0;
+    let taken = 0;
     if (endpoint !== null) {
       const allowed = checkContractMessage(sender, endpoint, message, Direction.TO_SERVER, false);
       if (typeof allowed === "number") return allowed;
       next = allowed.next;
+      taken = allowed.index;
     }
     if (!receiver.hasRoom(endpoint)) return Status.E_QUEUE_FULL;
     const caps = takeCaps(sender, message.caps);
     if (typeof caps === "number") return caps;
-    if (endpoint !== null) endpoint.state = next;
+    if (endpoint !== null) {
+      endpoint.state = next;
+      endpoint.contract.taken[taken]!++;
+    }
     this.observer?.message(sender, receiver, false);
     this.post(receiver, { label: message.label, words: message.words, caps, badge: through.badge, reply: null, endpoint }, null);
     return Status.OK;
@@ -125,6 +130,7 @@ export class Ipc {
     if (typeof caps === "number") return caps;
     const reply = new Reply(caller, buffer, endpoint, endpoint.state);
     endpoint.state = allowed.next;
+    endpoint.contract.taken[allowed.index]!++;
     caller.waitCancel = () => {
       reply.caller = null;
     };
@@ -166,15 +172,18 @@ export class Ipc {
     }
     const endpoint = reply.endpoint;
     let next = 0;
+    let taken = 0;
     if (endpoint !== null) {
       const allowed = checkContractMessage(server, endpoint, message, Direction.TO_CLIENT, false);
       if (typeof allowed === "number") return allowed;
       next = allowed.next;
+      taken = allowed.index;
     }
     const caps = takeCaps(server, message.caps);
     if (typeof caps === "number") return caps;
     if (endpoint !== null) {
       endpoint.state = next;
+      endpoint.contract.taken[taken]!++;
       reply.endpoint = null;
     }
     const target = reply.claim();
