@@ -75,6 +75,21 @@ export class TimerClient {
     return status;
   }
 
+  /** Waits until the device's monotonic clock reaches `deadlineNs` (at once if it has); 0 or a status. */
+  sleepUntil(deadlineNs: u64): i32 {
+    let status = this.sleepUntilOnce(deadlineNs);
+    if (status == E_PEER_DEAD && this.connect() == 0) status = this.sleepUntilOnce(deadlineNs);
+    return status;
+  }
+
+  private sleepUntilOnce(deadlineNs: u64): i32 {
+    if (this.service == 0) return E_INVALID_CAP;
+    TimerReady.beginSleepUntil();
+    msgAddWord(<u32>deadlineNs);
+    msgAddWord(<u32>(deadlineNs >>> 32));
+    return this.answered(TimerReady.sleepUntil(this.service));
+  }
+
   private nowOnce(): i32 {
     if (this.service == 0) return E_INVALID_CAP;
     TimerReady.beginNow();
