@@ -93,13 +93,13 @@ describe("a contract channel between two processes", () => {
     expect(log.status(cp, addInIdle)).toBe(Status.E_CONTRACT);
     const why = log.answer(cp, refusal).words;
     expect(why.slice(0, 3)).toEqual([0, L.Add, 0]);
-    expect(refusalText(why)).toBe("contract Counter, state Idle: does not allow ? label 3 (allowed: Ping?, Open?)");
+    expect(refusalText(why)).toBe("contract Counter, state Idle: does not allow Add? (label 3) (allowed: Ping?, Open?)");
     expect(log.status(cp, replyLabel)).toBe(Status.E_CONTRACT);
     expect(log.answer(cp, ping)).toMatchObject({ status: 0, label: L.Pong });
     expect(log.status(cp, pingTooLong)).toBe(Status.E_CONTRACT);
     expect(log.answer(cp, open)).toMatchObject({ status: 0, label: L.Opened });
     expect(log.status(cp, openAgain)).toBe(Status.E_CONTRACT);
-    expect(refusalText(log.answer(cp, openRefusal).words)).toBe("contract Counter, state Opened: does not allow ? label 2 (allowed: Add?, Close?, Page?)");
+    expect(refusalText(log.answer(cp, openRefusal).words)).toBe("contract Counter, state Opened: does not allow Open? (label 2) (allowed: Add?, Close?, Page?)");
     expect(log.status(cp, pageNoCap)).toBe(Status.E_CONTRACT);
     expect(log.status(cp, pageWrongKind)).toBe(Status.E_CONTRACT);
     expect(log.answer(cp, add)).toMatchObject({ status: 0, label: L.Sum, words: [7] });
@@ -110,7 +110,7 @@ describe("a contract channel between two processes", () => {
     // The server's Pong to Add was refused (Adding allows Sum! and Overflow!) and it kept the reply.
     expect(replies.map((id) => log.status(sp, id))).toEqual([0, 0, Status.E_CONTRACT, 0, 0]);
     expect(log.status(sp, nothingElse)).toBe(Status.E_TIMEOUT);
-    expect(refusalText(log.answer(sp, serverRefusal).words)).toBe("contract Counter, state Adding: does not allow ! label 11 (allowed: Sum!, Overflow!)");
+    expect(refusalText(log.answer(sp, serverRefusal).words)).toBe("contract Counter, state Adding: does not allow Pong! (label 11) (allowed: Sum!, Overflow!)");
   });
 
   it("puts an endpoint back where it stood when its call is never answered", async () => {

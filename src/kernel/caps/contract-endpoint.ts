@@ -62,7 +62,7 @@ export function checkContractMessage(sender: Process, endpoint: ContractEndpoint
   const allowed = contract.find(state, message.label, direction);
   let why: string | null = null;
   if (!allowed) {
-    why = `does not allow ${direction === Direction.TO_SERVER ? "?" : "!"} label ${message.label}`;
+    why = `does not allow ${messageName(contract, message.label, direction)}`;
   } else if (message.words.length < allowed.minWords || message.words.length > allowed.maxWords) {
     why = `takes ${allowed.name} with ${range(allowed.minWords, allowed.maxWords)} words, not ${message.words.length}`;
   } else {
@@ -83,6 +83,16 @@ export function checkContractMessage(sender: Process, endpoint: ContractEndpoint
     text: `contract ${contract.name}, state ${contract.stateNames[state]}: ${why} (allowed: ${allowedHere || "nothing"})`,
   };
   return Status.E_CONTRACT;
+}
+
+/** A label as the contract names it in that direction in any state ("Write? (label 1)"), or just the label. */
+function messageName(contract: Contract, label: number, direction: number): string {
+  const mark = direction === Direction.TO_SERVER ? "?" : "!";
+  for (const messages of contract.states) {
+    const known = messages.find((m) => m.label === label && m.direction === direction);
+    if (known) return `${known.name}${mark} (label ${label})`;
+  }
+  return `${mark} label ${label}`;
 }
 
 function range(min: number, max: number): string {
