@@ -4,6 +4,7 @@ import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { boot } from "./boot.ts";
 import { contextSwitch } from "./context-switch.ts";
+import { contractIpc } from "./contract-ipc.ts";
 import { debugging } from "./debugging.ts";
 import { fsThroughput } from "./fs-throughput.ts";
 import { install } from "./install.ts";
@@ -93,6 +94,7 @@ report({
   ],
 });
 for (const section of await step("IPC", ipc)) report(section);
+report(await step("contract channels", contractIpc));
 report({
   title: "File throughput through the whole stack (MiB/s, one run)",
   results: await step("file system", fsThroughput),

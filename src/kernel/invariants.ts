@@ -1,4 +1,5 @@
 import type { MemoryObject } from "./caps/memory-object.ts";
+import { Receiver } from "./caps/receiver.ts";
 import { FRAME_OBJECT } from "./caps/shared-frames.ts";
 import { ObjectKind } from "./caps/object-abi.ts";
 import { PAGE_SHIFT, PAGE_SIZE } from "./constants.ts";
@@ -22,7 +23,9 @@ import type { Process } from "./process.ts";
  *   every table the TLB has had (code entered before it grew still reads the older ones);
  * - every frame tagged with a pid belongs to a live process that maps it;
  * - quotas add up: each Memory's `used` is what its objects, its processes' pages and its
- *   children use, and no more than its quota.
+ *   children use, and no more than its quota;
+ * - a Receiver with a contract (one a live process holds) counts its queue right: no endpoint
+ *   beyond its bound, reserved and unreserved slots within its capacity.
  *
  * Cost is linear in the mapped pages and TLB entries of all processes: for tests, not for the
  * running system.
@@ -47,7 +50,21 @@ export function checkInvariants(kernel: Kernel): string[] {
     if (owner === FRAME_OBJECT && kernel.services.sharedFrames.holders(frame) === 0) broken.push(`frame ${frame} is an object's frame that no holder counts`);
   }
   checkQuotas(kernel.rootMemory, broken);
+  checkContractQueues(kernel, broken);
   return broken;
+}
+
+function checkContractQueues(kernel: Kernel, broken: string[]): void {
+  const seen = new Set<Receiver>();
+  for (const process of kernel.processes.values()) {
+    if (!process.alive) continue;
+    for (const [, cap] of process.caps.entries()) {
+      const object = cap.object;
+      if (!(object instanceof Receiver) || object.contract === null || seen.has(object)) continue;
+      seen.add(object);
+      broken.push(...object.contractAccountingErrors());
+    }
+  }
 }
 
 function checkPageTable(kernel: Kernel, process: Process, broken: string[], privateFrames: Map<number, number>, cowEntries: Map<number, number>): void {

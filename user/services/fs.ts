@@ -195,7 +195,11 @@ if (published) {
 // With a `control` grant (the first call capability after the Cappage and the boot modules), init
 // tells the server before a halt stops it, and it commits what it holds (docs/BOOT.md "Halting").
 let control: i32 = 0;
-for (let slot = PUBLISHED + 1; slot <= BOOT_INFO + 2 && control == 0; slot++) if (capKind(slot) == <i32>KIND_RECEIVER) control = slot;
+// The block driver's capability (looked up at start) may sit in one of these slots when there is
+// no grant: it is no control capability (contract BlockDevice refused the ON_HALT sent to it).
+for (let slot = PUBLISHED + 1; slot <= BOOT_INFO + 2 && control == 0; slot++) {
+  if (capKind(slot) == <i32>KIND_RECEIVER && slot != disk.client.service) control = slot;
+}
 if (control != 0) {
   const finish = check("mint the halt's capability", receiver.mint(FINISH_BADGE, RIGHT_RECEIVER_SEND));
   msgBegin(CONTROL_ON_HALT);

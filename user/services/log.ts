@@ -11,20 +11,23 @@
 // and they wait in the channel while this service is not running. pin=2: a process that prints
 // while the pager is busy must not wait for a page-in of the log.
 //
-// Protocol (docs/DRIVERS.md "Log service"), on the call capability registered as "log":
+// Protocol (docs/DRIVERS.md "Log service"): contract Log (contracts/log.contract), which the kernel
+// checks on every message through the call capability registered as "log":
 //   WRITE (1): word 0 the byte length | LOG_ERROR | LOG_SHOWN, then the bytes packed little-endian
-//              (at most 252; longer lines are cut). Replies 0.
-//   READ (2):  word 0 a sequence number, word 1 (optional) LOG_READ_WAIT. Replies label 0 with the
+//              (at most 252; longer lines are cut). Replies Written (0).
+//   READ (2):  word 0 a sequence number, word 1 (optional) LOG_READ_WAIT. Replies Line (0) with the
 //              oldest kept line at or after it: words sequence, next sequence, byte length | flags,
-//              time (ns since boot, low and high), bytes; or label 1 when there is none. With
-//              LOG_READ_WAIT the reply waits for the next line instead (8 readers at most wait;
-//              another gets E_QUEUE_FULL).
+//              time (ns since boot, low and high), bytes (at most 236: what fits a message); or NoLine
+//              (1) when there is none. With LOG_READ_WAIT the reply waits for the next line instead
+//              (8 readers at most wait; another gets Busy, 4: E_QUEUE_FULL's magnitude).
+// The messages init sends through its log channel (WRITE only, no reply) are not the contract's.
 // Lines live in static memory and nothing allocates per request, so it can run for ever.
 import {
   exit, Memory, Receiver, Region, msgBegin, msgWord, msgWordCount, msgAddWord, msgLabel, msgReply, msgClearCaps, msgSetLabel,
   registryRegister, reply, capDrop, capKind, now, systemLogOff, CAP_MOVE, RIGHT_RECEIVER_CALL, KIND_RECEIVER, KIND_REGION,
-  LOG_WRITE, LOG_READ, LOG_ERROR, LOG_SHOWN, LOG_LINE_BYTES, LOG_READ_WAIT, E_QUEUE_FULL,
+  LOG_ERROR, LOG_SHOWN, LOG_LINE_BYTES, LOG_READ_WAIT, MAX_DATA_WORDS,
 } from "../lib";
+import { Log, LogReading, LogWriting, logAttach } from "../lib/contracts/log";
 import { console_write } from "../lib/sys";
 
 systemLogOff(); // a call to itself would never be answered
@@ -34,6 +37,10 @@ const BOOT_INFO: i32 = 4;
 const CHANNEL: i32 = 5;
 const LINES: u32 = 512;
 const MAX_WAITING: i32 = 8;
+/** Line's words before the bytes: sequence, next, length and flags, time (two). */
+const LINE_HEAD_WORDS: i32 = 5;
+/** Bytes of a line that fit in a Line answer. */
+const ANSWER_BYTES: u32 = <u32>(MAX_DATA_WORDS - LINE_HEAD_WORDS) * 4;
 const ring: usize = memory.data(<i32>(LINES * LOG_LINE_BYTES));
 const lengths: usize = memory.data(<i32>(LINES * 4));
 const times: usize = memory.data(<i32>(LINES * 8));
@@ -105,13 +112,13 @@ function write(): u32 {
 function answer(seq: u32): void {
   const slot = seq % LINES;
   const at = ring + <usize>(slot * LOG_LINE_BYTES);
-  const head = load<u32>(lengths + <usize>(slot * 4));
-  const length = head & 0xffff;
+  const kept = load<u32>(lengths + <usize>(slot * 4));
+  const length = min(kept & 0xffff, ANSWER_BYTES);
   const time = load<i64>(times + <usize>(slot * 8));
-  msgBegin(0);
+  LogReading.beginLine();
   msgAddWord(seq);
   msgAddWord(seq + 1);
-  msgAddWord(head);
+  msgAddWord((kept & ~0xffff) | length);
   msgAddWord(<u32>time);
   msgAddWord(<u32>(<u64>time >>> 32));
   for (let i: u32 = 0; i < length; i += 4) {
@@ -127,29 +134,33 @@ function oldestFrom(seq: u32): u32 {
   return seq < oldest ? oldest : seq;
 }
 
-/**
- * READ in the buffer: the answer's label (the line is in the buffer), or -1 when the caller waits
- * for the next line (its reply capability is kept).
- */
-function read(replyCap: i32): i32 {
+/** A reply that could not be given (its caller has gone) is dropped. */
+function answered(status: i32, replyCap: i32): void {
+  if (status < 0) capDrop(replyCap);
+}
+
+/** READ in the buffer, a call: answered with its line, NoLine or Busy, or kept until the next line comes (LOG_READ_WAIT). */
+function read(replyCap: i32): void {
   const seq = oldestFrom(msgWordCount() > 0 ? msgWord(0) : 0);
   const wait = msgWordCount() > 1 && (msgWord(1) & LOG_READ_WAIT) != 0;
   if (seq < next) {
     answer(seq);
-    return 0;
+    answered(LogReading.replyLine(replyCap), replyCap);
+    return;
   }
-  if (!wait || replyCap == 0) {
-    msgBegin(0);
-    return 1;
+  if (!wait) {
+    LogReading.beginNoLine();
+    answered(LogReading.replyNoLine(replyCap), replyCap);
+    return;
   }
   for (let i = 0; i < MAX_WAITING; i++) {
     if (unchecked(waiting[i]) != 0) continue;
     unchecked((waiting[i] = replyCap));
     unchecked((waitingFor[i] = seq));
-    return -1;
+    return;
   }
-  msgBegin(0);
-  return -E_QUEUE_FULL;
+  LogReading.beginBusy();
+  answered(LogReading.replyBusy(replyCap), replyCap);
 }
 
 /** Answers every waiting reader whose line has come (a reader that has gone just drops its reply). */
@@ -159,13 +170,16 @@ function wakeReaders(): void {
     if (waiter == 0 || unchecked(waitingFor[i]) >= next) continue;
     unchecked((waiting[i] = 0));
     answer(oldestFrom(unchecked(waitingFor[i])));
-    msgSetLabel(0);
-    if (reply(waiter) < 0) capDrop(waiter);
+    answered(LogReading.replyLine(waiter), waiter);
   }
 }
 
 verbose = verboseBoot();
-const requests = new Receiver(check("create its Receiver", new Memory(MEMORY).createReceiver(64)));
+// Contract Log bounds each endpoint to one message on its way, and the queue keeps a slot for each
+// endpoint (every process holding "log" holds one): 128 of them, 8 pages.
+const requests = new Receiver(check("create its Receiver", new Memory(MEMORY).createReceiver(128)));
+// Before the capability it registers is minted: every message through it is then the contract's.
+check("give its Receiver contract Log", logAttach(requests.cap));
 const others: i32[] = [];
 if (capKind(CHANNEL) == <i32>KIND_RECEIVER) others.push(CHANNEL);
 check("register \"log\"", registryRegister("log", <u32>check("mint", requests.mint(0, RIGHT_RECEIVER_CALL)) | CAP_MOVE));
@@ -178,15 +192,17 @@ for (;;) {
   const replyCap = msgReply();
   const label = msgLabel();
   msgClearCaps();
-  let answerLabel: i32 = 11;
-  if (label == LOG_WRITE) {
-    answerLabel = <i32>write();
-    msgBegin(0);
-  } else if (label == LOG_READ) answerLabel = read(replyCap);
-  else msgBegin(0);
-  if (answerLabel >= 0 && replyCap != 0) {
-    msgSetLabel(<u32>answerLabel);
-    if (reply(replyCap) < 0) capDrop(replyCap);
+  // Through "log" the kernel lets nothing but Write and Read calls in; init's channel sends Writes.
+  if (label == Log.Write) {
+    write();
+    if (replyCap != 0) {
+      LogWriting.beginWritten();
+      answered(LogWriting.replyWritten(replyCap), replyCap);
+    }
+    wakeReaders();
+  } else if (label == Log.Read && replyCap != 0) {
+    read(replyCap);
+  } else if (replyCap != 0) {
+    capDrop(replyCap);
   }
-  if (label == LOG_WRITE) wakeReaders();
 }

@@ -21,6 +21,7 @@ import {
   msgWordCount, msgCap, msgCapCount, capDrop, capKind, KIND_RECEIVER, KIND_REGION, KIND_CAPPAGE, KIND_PAGE, OP_CAP_INFO,
   RIGHT_REGION_OWNER, CAP_MOVE, E_INVALID_ARGUMENT, E_INVALID_CAP, E_PEER_DEAD, E_QUOTA, REGISTRY_REGISTER,
   REGISTRY_LOOKUP, REGISTRY_LIST, REGISTRY_NAME_WORDS, registryLabel, MAX_CAPS,
+  E_QUEUE_FULL,
 } from "../lib";
 
 const REQUESTS: i32 = 2;
@@ -56,6 +57,8 @@ let broughtCount: i32 = 0;
 function capOf(i: i32): i32 {
   if (kept == null) return unchecked(ownCaps[i]);
   const got = kept!.get(<u32>i);
+  // A contract endpoint whose service's queue has no room for another copy: the entry stays.
+  if (got == E_QUEUE_FULL) return E_QUEUE_FULL;
   return got > 0 ? got : 0;
 }
 
@@ -162,6 +165,7 @@ function lookup(): u32 {
   const i = find();
   if (i < 0) return answer(E_INVALID_CAP);
   const cap = capOf(i);
+  if (cap == E_QUEUE_FULL) return answer(E_QUEUE_FULL);
   // What a name pointed to may have been destroyed since (its Memory went with its driver).
   if (cap <= 0 || capKind(cap) == E_PEER_DEAD) {
     if (cap > 0 && kept != null) capDrop(cap);
