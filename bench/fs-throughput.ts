@@ -10,7 +10,7 @@ import { DiskImage } from "../src/hosts/node/disk-image.ts";
 import { BlockDevice } from "../src/machine/devices/block.ts";
 import { DeviceLine } from "../src/machine/devices/standard-devices.ts";
 import { bootMachine, testTimer } from "../test/helpers/booted-machine.ts";
-import { median, now, result, type Result } from "./harness.ts";
+import { now, result, type Result } from "./harness.ts";
 
 const MIB = 1 << 20;
 
@@ -80,33 +80,44 @@ const mibs = (f: { bytes: number; ns: number }) => f.bytes / MIB / (f.ns / 1e9);
 export async function fsThroughput(): Promise<Result[]> {
   const work = mkdtempSync(join(tmpdir(), "dogma-fs-bench-"));
   try {
-    // fs-bench three times (a machine each), node:fs three times: the median of each row.
+    // fs-bench three times (a machine each: a warm-up round, then three of each figure), node:fs
+    // as many times: each row the fastest pass of either side. A pass of a few milliseconds on a
+    // machine shared with other work is as slow as the descheduling it met; the fastest is the one
+    // least disturbed, on both sides alike.
     const runs: Array<Array<{ name: string; bytes: number; call: number; ns: number }>> = [];
     for (let i = 0; i < 3; i++) runs.push(await runOnDisk(work, "fs-bench"));
-    for (const run of runs) if (run.length !== 4) throw new Error(`fs-bench printed ${run.length} figures`);
+    // Each run: a warm-up round (not printed as figures), then rounds of the same 6 figures.
+    for (const run of runs) if (run.length === 0 || run.length % 6 !== 0) throw new Error(`fs-bench printed ${run.length} figures`);
     const host = join(work, "host.dat");
-    const results = runs[0]!.map((f, row) => {
+    const results = runs[0]!.slice(0, 6).map((f, row) => {
       const size = f.call >= MIB ? "1 MiB" : "4 KiB";
       const write = f.name === "write";
+      const passes = runs.flatMap((run) => run.filter((_, i) => i % 6 === row).map(mibs));
       const baselines: number[] = [];
-      for (let i = 0; i < 3; i++) {
+      for (let i = 0; i < passes.length; i++) {
         // Written first, so the read has a file of the same size to read.
         if (write) hostThroughput(host, true, f.call, f.bytes);
         baselines.push(hostThroughput(host, write, f.call, f.bytes));
       }
-      const dogma = median(runs.map((run) => mibs(run[row]!)));
-      return result(`fs ${f.name}, ${size} calls (${f.bytes / MIB} MiB${write ? ", then sync" : ""})`, dogma, "MiB/s", `node:fs, ${size} calls${write ? " + fsync" : ""}`, median(baselines));
+      const dogma = Math.max(...passes);
+      const what = write
+        ? `fs write, ${size} calls (${f.bytes / MIB} MiB, then sync)`
+        : f.name === "read"
+          ? `fs read, ${size} calls (${f.bytes / MIB} MiB) into the client's buffer (FsClient.read)`
+          : `fs read, ${size} calls (${f.bytes / MIB} MiB) left in the attached read buffer (FsClient.readView)`;
+      return result(what, dogma, "MiB/s", `node:fs, ${size} calls${write ? " + fsync" : " (readSync into a Buffer)"}`, Math.max(...baselines));
     });
     // The page cache: random 4 KiB reads cached and not, a file read start to end with read-ahead and without.
     const cache = await runOnDisk(work, "fs-cache-bench", "8192");
+    // The fastest pass of a figure printed more than once (stat, random-cached).
     const figure = (name: string) => {
-      const found = cache.find((f) => f.name === name);
+      const found = cache.filter((f) => f.name === name).sort((a, b) => a.ns / a.bytes - b.ns / b.bytes)[0];
       if (!found) throw new Error(`fs-cache-bench printed no ${name}`);
       return found;
     };
     const random = figure("random-cached");
     hostThroughput(host, true, MIB, 4 * MIB);
-    const hostRandom = median([0, 1, 2].map(() => hostRandomReads(host, random.bytes / 4096, 4 * MIB)));
+    const hostRandom = Math.max(...[0, 1, 2].map(() => hostRandomReads(host, random.bytes / 4096, 4 * MIB)));
     results.push(result("fs random 4 KiB reads of a 4 MiB file in the page cache (attached handle)", mibs(random), "MiB/s", "node:fs, the same reads (page cache)", hostRandom));
     results.push(result("fs random 4 KiB reads of a 4 MiB file not cached (direct handle: the disk)", mibs(figure("random-uncached")), "MiB/s", "the same reads from the page cache", mibs(random)));
     results.push(result("fs 4 MiB read start to end in 4 KiB calls, not cached, with read-ahead", mibs(figure("sequential-read-ahead")), "MiB/s", "the same through a direct handle (no cache, no read-ahead)", mibs(figure("sequential-uncached"))));

@@ -51,7 +51,7 @@ export async function rewriteSteps(bytes: Uint8Array, name: string, variant: Rew
   lap("validate");
   const info = readModule(original);
   const facts = checkPolicy(name, info, readNames(original, info.nameSection), benchPolicy);
-  const layout = codeLayout(info.functionImports, info.functions.length, info.globals.length, variant);
+  const layout = codeLayout(info.functionImports, info.functions.length, info.globals.length, variant, facts.maximumPages);
   lap("read and policy");
   const pieces: Uint8Array[] = [];
   const hintPieces: Uint8Array[] = [];

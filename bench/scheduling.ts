@@ -1,12 +1,19 @@
 // Scheduling under load and process start at scale (issue 18):
 // - how late a process that sleeps 5 ms at a time runs while 3 processes of its priority spin,
 //   beside the same sleeper alone (its lateness: from the end of its nap to its next dispatch);
-// - kernel.spawn while N processes live (each blocked for ever in a futex wait), beside spawn on
-//   an empty machine, and the physical memory each live process costs.
-import { testMachine } from "../test/helpers/test-host.ts";
+// - kernel.spawn while 1, 1,000, 10,000 and 100,000 processes live (each blocked in a receive,
+//   with pages of its own), the physical and host memory each costs, and ps at that count.
+import { Rights } from "../src/kernel/caps/object-abi.ts";
+import { Receiver } from "../src/kernel/caps/receiver.ts";
+import type { LoadedImage } from "../src/kernel/image.ts";
+import { KernelInspector } from "../src/kernel/inspect.ts";
+import { SERVER, callEach, endServers, startServers, type ServerFarm } from "../test/helpers/many-servers.ts";
+import { testMachine, type TestMachine } from "../test/helpers/test-host.ts";
 import { dogma, median, now, program, result, wat, type Result } from "./harness.ts";
 
 const NAP_NS = 5_000_000;
+/** Live processes at which spawn is measured (DOGMA_BENCH_LIVE="1,1000" for a shorter run). */
+const LEVELS = (process.env.DOGMA_BENCH_LIVE ?? "1,1000,10000,100000").split(",").map(Number);
 const NAPS = 40;
 
 const napper = wat(`(module
@@ -41,53 +48,114 @@ async function lateness(spinners: number): Promise<number> {
   return median(late.filter((us) => us >= 0));
 }
 
-/** A process that waits for ever: what each of the N live processes does. */
-const waiter = wat(`(module
-  (import "dogma" "futex_wait" (func $wait (param i32 i32 i64) (result i32)))
-  (memory 1)
-  (data (i32.const 4096) "w")
-  (func (export "_start") (drop (call $wait (i32.const 8192) (i32.const 0) (i64.const -1)))))`);
-
-/** µs per kernel.spawn (median of 5 batches of 200) while `live` processes wait, and frames per live process. */
-async function spawnAmong(live: number): Promise<{ spawnUs: number; framesEach: number }> {
-  const m = testMachine({ memory: 3 * 2 ** 30 });
-  const kernel = m.kernel;
-  const image = await m.loader.load(waiter, "waiter");
-  const before = kernel.frames.freeCount;
-  for (let i = 0; i < live; i++) kernel.spawn(image);
-  const running = kernel.run();
-  // Let each of them run to its wait.
-  await new Promise((resolve) => setTimeout(resolve, 50));
-  const framesEach = live > 0 ? (before - kernel.frames.freeCount) / live : 0;
-  const batches: number[] = [];
-  for (let b = 0; b < 5; b++) {
-    const start = now();
+/**
+ * µs per kernel.spawn of a server at this many live: the mean over 10 batches of 200 (after three
+ * to warm up), each batch killed after, in CPU time (the machine is shared) and wall time. A mean,
+ * not a median: the engine's collections of the whole heap (1.2 GB at 100,000 live) fall in some
+ * batches and not others, and their cost is part of what spawning there costs.
+ */
+async function spawnBatches(t: TestMachine, image: LoadedImage, receiver: Receiver): Promise<{ cpuUs: number; wallUs: number; gcUs: number }> {
+  const kernel = t.kernel;
+  let cpu = 0;
+  let wall = 0;
+  let spawned = 0;
+  const pauses: Array<{ start: number; duration: number }> = [];
+  const observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) pauses.push({ start: e.startTime, duration: e.duration });
+  });
+  observer.observe({ entryTypes: ["gc"] });
+  const windows: Array<[number, number]> = [];
+  for (let b = -3; b < 10; b++) {
     const made = [];
-    for (let i = 0; i < 200; i++) made.push(kernel.spawn(image));
-    batches.push(((now() - start) * 1000) / 200);
+    const c0 = cpuMs();
+    const w0 = now();
+    for (let i = 0; i < 200; i++) made.push(kernel.spawn(image, { entry: "run", mapImage: false, caps: [kernel.capability(receiver, Rights.RECEIVER_RECEIVE)] }));
+    if (b >= 0) {
+      cpu += cpuMs() - c0;
+      wall += now() - w0;
+      spawned += 200;
+      windows.push([w0, now()]);
+    }
     for (const p of made) kernel.kill(p.pid);
   }
-  for (const p of [...kernel.processes.values()]) kernel.kill(p.pid);
-  await running;
-  return { spawnUs: median(batches), framesEach };
+  await new Promise((resolve) => setTimeout(resolve, 10)); // the observer's entries arrive on a later turn
+  observer.disconnect();
+  const gc = pauses.filter((p) => windows.some(([from, to]) => p.start >= from && p.start < to)).reduce((sum, p) => sum + p.duration, 0);
+  return { cpuUs: (cpu * 1000) / spawned, wallUs: (wall * 1000) / spawned, gcUs: (gc * 1000) / spawned };
+}
+
+const cpuMs = (): number => {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1000;
+};
+
+interface AtScale {
+  live: number;
+  spawn: { cpuUs: number; wallUs: number; gcUs: number };
+  framesEach: number;
+  hostKiBEach: number;
+  psMs: number;
+}
+
+/**
+ * One 4 GiB machine whose population of servers (test/helpers/many-servers.ts: each blocked in a
+ * receive, with two pages of its own) grows to each count of `levels`; at each, spawns measured,
+ * the physical and host memory each live process costs, and a `ps` (the inspector's process view).
+ * Then every server answers a call and all are ended.
+ */
+async function spawnAtScale(levels: readonly number[]): Promise<{ rows: AtScale[]; callUs: number; wrong: number; framesBack: boolean }> {
+  const t = testMachine({ memory: 4 * 2 ** 30 - 65536 });
+  const kernel = t.kernel;
+  const image = await t.loader.load(SERVER(), "server");
+  const spare = new Receiver(1);
+  kernel.rootMemory.adopt(spare, 1);
+  const free = kernel.frames.freeCount;
+  const rss0 = process.memoryUsage().rss;
+  const rows: AtScale[] = [];
+  const farm: ServerFarm = { servers: [], groups: [] };
+  for (const live of levels) {
+    await startServers(t, live - farm.servers.length, farm);
+    const spawn = await spawnBatches(t, image, spare);
+    await kernel.run(); // the killed batches end
+    const inspector = new KernelInspector(kernel);
+    inspector.processes();
+    const p0 = now();
+    const listed = inspector.processes().live.length;
+    const psMs = now() - p0;
+    if (listed !== live) throw new Error(`bench bug: ps listed ${listed} of ${live}`);
+    rows.push({ live, spawn, framesEach: live > 0 ? (free - kernel.frames.freeCount) / live : 0, hostKiBEach: live > 0 ? (process.memoryUsage().rss - rss0 - (free - kernel.frames.freeCount) * 4096) / 1024 / live : 0, psMs });
+  }
+  const c0 = now();
+  const wrong = await callEach(t, farm);
+  const callUs = ((now() - c0) * 1000) / farm.servers.length;
+  await endServers(t, farm);
+  return { rows, callUs, wrong, framesBack: kernel.frames.freeCount === free };
 }
 
 export async function scheduling(): Promise<{ results: Result[]; notes: string[] }> {
   const alone = await lateness(0);
   const loaded = await lateness(3);
-  const empty = await spawnAmong(0);
   const results: Result[] = [
     result("sleeper's lateness, 3 spinners of its priority", loaded, "µs", "the same sleeper alone", alone),
   ];
   const notes: string[] = [];
-  for (const live of [1000, 10_000, 20_000]) {
-    const among = await spawnAmong(live);
-    results.push(result(`kernel.spawn with ${live} processes waiting`, among.spawnUs, "µs", "kernel.spawn on an empty machine", empty.spawnUs));
-    notes.push(`${live} waiting processes: ${among.framesEach.toFixed(1)} frames (${((among.framesEach * 4096) / 1024).toFixed(0)} KiB of physical memory) each, 64 KiB of it their TLBs.`);
+  const scale = await spawnAtScale(LEVELS);
+  const first = scale.rows[0]!;
+  for (const row of scale.rows) {
+    results.push(result(`kernel.spawn with ${row.live.toLocaleString("en")} live (CPU time)`, row.spawn.cpuUs, "µs", `the same with ${first.live} live`, first.spawn.cpuUs));
   }
+  for (const row of scale.rows) {
+    notes.push(
+      `${row.live.toLocaleString("en")} live: spawn ${row.spawn.cpuUs.toFixed(1)} µs CPU, ${row.spawn.wallUs.toFixed(1)} µs wall, of which ${row.spawn.gcUs.toFixed(1)} µs the engine's garbage-collection pauses; ` +
+        `${row.framesEach.toFixed(2)} frames (${((row.framesEach * 4096) / 1024).toFixed(1)} KiB of physical memory)${row.live >= 1000 ? ` and ${row.hostKiBEach.toFixed(1)} KiB of host memory besides` : ""} each; ` +
+        `ps (the inspector's process view) ${row.psMs.toFixed(1)} ms.`,
+    );
+  }
+  if (scale.wrong !== 0 || !scale.framesBack) throw new Error(`bench bug: ${scale.wrong} calls answered wrongly, frames back: ${scale.framesBack}`);
   notes.push(
     "Lateness: from the end of each 5 ms nap to the sleeper's next dispatch (scheduler observer), median of 40. The kernel looks at the sleepers' deadlines at each look at the clock (the host's timer cannot fire while a process runs), and a process woken after waiting 1 ms or more goes to the front of its queue (src/kernel/scheduler.ts). Alone, the sleeper waits for the host's timer, which fires late.",
-    "Spawn at scale: a 3 GiB machine; each live process has waited in futex_wait since it started. Physical memory limits the count: 4 GiB, the most a machine can have, holds about 45,000 such processes, the TLBs being most of each (docs/MEMORY.md).",
+    `Spawn at scale: one 4 GiB machine (the most a WebAssembly memory holds) whose live servers (test/helpers/many-servers.ts: \`(memory 1 1)\`, so a one-frame TLB; each blocked in a receive through PROCESS_SERVE, so no stack between messages; two pages of its own) grow to each count; at each, 10 batches of 200 spawns of the same server after 3 to warm up, each batch killed after; the mean, in CPU time (the machine is shared; V8's collector threads count too) and wall time. A mean, since the engine's collections of the whole heap (1.2 GB at 100,000) fall in some batches only: medians of single runs went from 24 to 159 µs. Then each of the ${scale.rows.at(-1)!.live.toLocaleString("en")} answered a call (${scale.callUs.toFixed(1)} µs each, wall, callers included) and all were ended, every frame back. Host memory: the resident set's growth less the frames, per live process.`,
+    "What grows with the count is the engine's, not a scan of the kernel's (none is left: frames, descriptors and TLBs are found in constant time, ps is linear): a CPU profile of spawn and kill at 20,000 live put instantiation at 52-76 µs a process against 29 µs with 1 live (the same for a module no live process was made from), the collector's marking of a heap of 12-16 KiB per live process on the two cores, and the kernel's own functions at about the same 15-20 µs as with 1 live (zeroing and first touches of fresh frames, the TLB, the tables).",
   );
   return { results, notes };
 }

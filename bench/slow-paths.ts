@@ -20,8 +20,8 @@ export async function slowPaths(): Promise<string[]> {
   const imports = (kernel as unknown as { imports: ImportObject }).imports;
   const forProcess = imports.forProcess.bind(imports);
   let counts: Counts = { calls: new Map(), safePoints: 0, preemptions: 0 };
-  imports.forProcess = (tlbBase, faultFlag) => {
-    const object = forProcess(tlbBase, faultFlag);
+  imports.forProcess = (tlbBase) => {
+    const object = forProcess(tlbBase);
     // The kernel's import objects inherit their shared parts (src/kernel/imports.ts): copy with for-in.
     const source = object[MMU_MODULE] as Record<string, unknown>;
     const mmu: Record<string, unknown> = {};

@@ -90,6 +90,7 @@ async function compile(asc, { folder, name }) {
     .join("\n")
     .trim();
   if (error) throw new Error(`${name}: ${error.message}\n${messages}`);
+  await (await import("./contract-modules.mjs")).embedContractSection(output, source, root);
   await embedManifest(userDir, { folder, name }, output);
   return { size: (await stat(output)).size, messages };
 }
@@ -215,6 +216,12 @@ async function main() {
   if (names) programs = programs.filter((p) => names.has(p.name));
   programs.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   await mkdir(outDir, { recursive: true });
+  try {
+    await (await import("./contract-modules.mjs")).writeContractModules(root);
+  } catch (error) {
+    console.error(`failed: ${error.message}`);
+    process.exit(1);
+  }
 
   let wat;
   try {

@@ -6,8 +6,8 @@ import { describe, expect, it } from "vitest";
  * The layers of the blueprint, lowest first. A file may import from its own layer and lower
  * ones; only hosts may touch Node or the DOM.
  */
-const layers = ["machine", "kernel", "personality", "loader", "boot", "hosts"] as const;
-const rank: Record<string, number> = { machine: 0, kernel: 1, personality: 2, loader: 2, boot: 3, hosts: 4 };
+const layers = ["machine", "kernel", "contracts", "personality", "loader", "boot", "hosts"] as const;
+const rank: Record<string, number> = { machine: 0, kernel: 1, contracts: 2, personality: 2, loader: 2, boot: 3, hosts: 4 };
 const src = join(import.meta.dirname, "../src");
 
 function files(dir: string): string[] {

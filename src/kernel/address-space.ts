@@ -1,5 +1,5 @@
 import type { PhysicalMemory } from "../machine/physical-memory.ts";
-import { GLOBAL_SPACE_BASE, PAGE_SHIFT, PAGE_SIZE, TLB_ENTRIES, WASM_PAGE_SIZE } from "./constants.ts";
+import { GLOBAL_SPACE_BASE, PAGE_SHIFT, PAGE_SIZE, WASM_PAGE_SIZE, tlbEntriesFor } from "./constants.ts";
 import { Status } from "./errors.ts";
 import { ProcessFault, hex } from "./fault.ts";
 import { FRAME_KERNEL, type FrameAllocator } from "./frame-allocator.ts";
@@ -8,7 +8,7 @@ import type { FrameOwner, MappingSpace } from "./frame-owner.ts";
 import { PTE_ACCESSED, PTE_COW, PTE_PAGED, PTE_READ, PTE_RIGHTS, PTE_SHARED, PTE_WRITE, PageTable } from "./page-table.ts";
 import { type FramePressure, FramesRequired, PageInRequired } from "./paging-hooks.ts";
 
-import { SoftwareTlb, TLB_FRAMES } from "./tlb.ts";
+import { SoftwareTlb, tlbFrames } from "./tlb.ts";
 import type { PageWatches } from "./watchpoints.ts";
 
 /** What a store to a mapped register page reaches. */
@@ -63,7 +63,6 @@ export class AddressSpace implements MappingSpace {
   private readonly frames: FrameAllocator;
   private readonly table: PageTable;
   private readonly owner: number;
-  private readonly tlbFrame: number;
   private sizeBytes: number;
   readonly maxWasmPages: number;
   /**
@@ -114,15 +113,15 @@ export class AddressSpace implements MappingSpace {
     account: PageAccount | null = null,
     shared: SharedFrames = new SharedFrames(frames),
   ) {
-    const tlbFrame = frames.allocateAligned(TLB_FRAMES, FRAME_KERNEL);
+    const tlbEntries = tlbEntriesFor(maxWasmPages);
+    const tlbFrame = frames.allocateAligned(tlbFrames(tlbEntries), FRAME_KERNEL);
     if (tlbFrame === null) throw new RangeError("out of physical memory for a TLB");
     this.memory = memory;
     this.frames = frames;
     this.owner = owner;
     this.account = account;
     this.shared = shared;
-    this.tlbFrame = tlbFrame;
-    this.tlb = new SoftwareTlb(memory, tlbFrame * PAGE_SIZE);
+    this.tlb = new SoftwareTlb(memory, tlbFrame * PAGE_SIZE, tlbEntries);
     try {
       this.table = new PageTable(memory, frames);
     } catch (error) {
@@ -257,7 +256,7 @@ export class AddressSpace implements MappingSpace {
       if (frame === 0 && rights === PTE_RIGHTS && (entry & PTE_PAGED) === 0) this.table.unmap(page);
       else this.table.map(page, frame, rights | (entry & (PTE_COW | PTE_PAGED)));
     }
-    if (pages > TLB_ENTRIES) this.tlb.flushAll();
+    if (pages > this.tlb.entries) this.tlb.flushAll();
     else for (let page = first; page < first + pages; page++) this.tlb.flushPage(page * PAGE_SIZE);
     return Status.OK;
   }
@@ -692,6 +691,7 @@ export class AddressSpace implements MappingSpace {
   }
 
   private releaseTlb(): void {
-    for (let i = 0; i < TLB_FRAMES; i++) this.frames.release(this.tlbFrame + i);
+    const first = this.tlb.base / PAGE_SIZE;
+    for (let i = 0; i < tlbFrames(this.tlb.entries); i++) this.frames.release(first + i);
   }
 }

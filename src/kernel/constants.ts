@@ -14,13 +14,39 @@ export const PAGE_MASK = PAGE_SIZE - 1;
 export { WASM_PAGE_SIZE };
 export const PAGES_PER_WASM_PAGE = WASM_PAGE_SIZE / PAGE_SIZE;
 
-/** Entries in each software TLB (read and write). 4096 keeps misses rare; 256 thrash. */
-export const TLB_ENTRIES = 4096;
-/** Each entry is a tag word then an addend word. */
-export const TLB_ENTRY_BYTES = 8;
-export const TLB_BYTES = TLB_ENTRIES * TLB_ENTRY_BYTES;
-/** Mask applied to `addr >>> (PAGE_SHIFT - 3)` to give an entry's byte offset. */
-export const TLB_INDEX_MASK = (TLB_ENTRIES - 1) * TLB_ENTRY_BYTES;
+/**
+ * A process's software TLB: entries of 16 bytes, each a read tag and addend then a write tag and
+ * addend, so that rewritten code reaches the write half at a fixed offset whatever the size. Its
+ * size goes with the process's declared maximum memory, from TLB_MIN_ENTRIES (one frame) to
+ * TLB_MAX_ENTRIES (4096 keep misses rare; 256 thrash on large working sets): src/kernel/tlb.ts.
+ * The index mask is a per-process global the code reads.
+ */
+export const TLB_ENTRY_BYTES = 16;
+/** Where an entry's write tag is, from the entry's start. */
+export const TLB_WRITE_OFFSET = 8;
+export const TLB_MIN_ENTRIES = 256;
+export const TLB_MAX_ENTRIES = 4096;
+/** `addr >>> TLB_INDEX_SHIFT`, masked, is the byte offset of the entry of addr's page. */
+export const TLB_INDEX_SHIFT = PAGE_SHIFT - 4;
+/** The mask of a TLB of `entries` entries. */
+export function tlbIndexMask(entries: number): number {
+  return (entries - 1) * TLB_ENTRY_BYTES;
+}
+
+/**
+ * The size of the TLB of a process whose memory may grow to `maximumWasmPages` (its image's
+ * declared maximum after policy), compiled into the image's code as its index mask: an entry for each
+ * of its private pages, rounded up to a power of two, from TLB_MIN_ENTRIES (one frame) to
+ * TLB_MAX_ENTRIES. A program that declares no maximum gets the largest; one that declares a small
+ * one (a service, a waiter) costs a frame instead of sixteen. Pages of the global space it maps
+ * share the entries (a miss, never a wrong hit, when two collide).
+ */
+export function tlbEntriesFor(maximumWasmPages: number): number {
+  const pages = maximumWasmPages * (WASM_PAGE_SIZE / PAGE_SIZE);
+  let entries = TLB_MIN_ENTRIES;
+  while (entries < pages && entries < TLB_MAX_ENTRIES) entries *= 2;
+  return entries;
+}
 
 /** The private window ends where the global space starts. */
 export const GLOBAL_SPACE_BASE = 0x8000_0000;
@@ -38,4 +64,4 @@ export const CODE_BYTES_PER_FUEL = 64;
 export const SMALL_LEAF_BYTES = 64;
 
 /** Bumped whenever rewritten code changes shape, so cached modules from older loaders miss. */
-export const REWRITE_VERSION = 8;
+export const REWRITE_VERSION = 11;

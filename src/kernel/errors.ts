@@ -16,6 +16,7 @@ export const Status = {
   E_NO_PROCESS: -10,
   E_INVALID_ARGUMENT: -11,
   E_NOT_READY: -12,
+  E_CONTRACT: -13,
 } as const;
 
 export type StatusName = keyof typeof Status;

@@ -44,8 +44,11 @@ export interface FaultHandlerRegistration {
 const REPAIRABLE = new Set<FaultKind>(["unmapped", "out-of-bounds", "read-only", "no-access"]);
 
 export class FaultHandler {
-  /** The process's `dogma:mmu.fault_pending`. */
-  readonly flag = new WebAssembly.Global({ value: "i32", mutable: true }, 0);
+  /**
+   * The process's fault flag, its module's own global exported as FAULT_EXPORT (set once it is
+   * instantiated: a Global object made per process for an import cost each spawn about 2 µs).
+   */
+  flag: WebAssembly.Global | null = null;
   registration: FaultHandlerRegistration | null = null;
   /** Brings a paged-out page back (the kernel's paging); settles when the access may retry. */
   pageIn: ((request: PageInRequired) => Promise<void>) | null = null;
@@ -68,6 +71,11 @@ export class FaultHandler {
     this.watchPassed = false;
   }
 
+  private raise(value: number): void {
+    if (this.flag === null) throw new Error("kernel bug: a fault offered to a process that has no instance");
+    this.flag.value = value;
+  }
+
   /** Faults its handler was given so far (the inspection interface shows them). */
   handled = 0;
 
@@ -81,7 +89,7 @@ export class FaultHandler {
     // Not a fault: the kernel pages the page in and the access retries, handler or not.
     if ((error instanceof PageInRequired && this.pageIn) || (error instanceof WatchHit && this.watchStop)) {
       this.pending = error;
-      this.flag.value = 1;
+      this.raise(1);
       return;
     }
     if (!(error instanceof ProcessFault) || !REPAIRABLE.has(error.kind) || this.registration === null) throw error;
@@ -93,7 +101,7 @@ export class FaultHandler {
     }
     if (this.inHandlerStack(address)) throw new ProcessFault(kind, address, `${error.message}, in the stack of its fault handler`);
     this.pending = error;
-    this.flag.value = 1;
+    this.raise(1);
     this.handled++;
   }
 
@@ -102,7 +110,7 @@ export class FaultHandler {
     const fault = this.pending;
     const registration = this.registration;
     this.pending = null;
-    this.flag.value = 0;
+    this.raise(0);
     if (fault instanceof PageInRequired && this.pageIn) return this.pageIn(fault);
     if (fault instanceof WatchHit && this.watchStop) return this.watchStop(fault);
     if (fault instanceof WatchHit) return Promise.resolve(); // its debugger went meanwhile: the access runs

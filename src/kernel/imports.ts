@@ -4,7 +4,7 @@ import { chargeBulk } from "./fuel.ts";
 import { FUEL_PER_CHECK } from "./constants.ts";
 import type { Kernel } from "./kernel.ts";
 import { copyMemory, fillMemory, initMemory, loadValue, storeValue, type WasmValue } from "./memory-instructions.ts";
-import { ACCESS_KINDS, MMU_FAULT_GLOBAL, MMU_MODULE, MMU_TLB_GLOBAL } from "./mmu-abi.ts";
+import { ACCESS_KINDS, MMU_MODULE, MMU_TLB_GLOBAL, SLOW_PATH_IMPORTS } from "./mmu-abi.ts";
 import type { Process } from "./process.ts";
 import type { ImportFunction, ImportModuleSpec } from "./personality.ts";
 import { residentCall } from "./resident-call.ts";
@@ -14,11 +14,10 @@ type ModuleImports = Record<string, unknown>;
 
 /**
  * The import object every process is instantiated with. All of it is shared by every process
- * (calls act for the kernel's current process) except the TLB base and the fault flag, one
- * global each per process.
+ * (calls act for the kernel's current process) except the TLB base, a number per process.
  */
 export interface ImportObject {
-  forProcess(tlbBase: number, faultFlag: WebAssembly.Global): WebAssembly.Imports;
+  forProcess(tlbBase: number): WebAssembly.Imports;
 }
 
 export function buildImports(
@@ -31,12 +30,12 @@ export function buildImports(
   for (const spec of [dogmaAbi, ...personalities]) shared[spec.module] = bindModule(kernel, spec, trace);
   const mmu = mmuImports(kernel, memory);
   return {
-    forProcess(tlbBase, faultFlag) {
+    forProcess(tlbBase) {
       // The shared imports are the prototypes, so that a spawn copies none of them: instantiation
       // reads imports with an ordinary property lookup, which follows the chain.
       const own: ModuleImports = Object.create(mmu) as ModuleImports;
-      own[MMU_TLB_GLOBAL] = new WebAssembly.Global({ value: "i32", mutable: false }, tlbBase);
-      own[MMU_FAULT_GLOBAL] = faultFlag;
+      // An immutable global import takes a plain number: no Global object per spawn.
+      own[MMU_TLB_GLOBAL] = tlbBase;
       const imports = Object.create(shared) as Record<string, ModuleImports>;
       imports[MMU_MODULE] = own;
       return imports as WebAssembly.Imports;
@@ -95,10 +94,11 @@ function faultable<A extends unknown[], R>(kernel: Kernel, dummy: R, run: (proce
 
 function mmuImports(kernel: Kernel, memory: PhysicalMemory): ModuleImports {
   const imports: ModuleImports = { memory: memory.memory };
-  for (const kind of ACCESS_KINDS) {
-    imports[kind.name] = kind.store
-      ? faultable(kernel, undefined, (p, ptr: number, offset: number, value: WasmValue) => storeValue(p.space, memory, kind, ptr, offset, value))
-      : faultable(kernel, kind.type === "i64" ? 0n : 0, (p, ptr: number, offset: number) => loadValue(p.space, memory, kind, ptr, offset));
+  // One import per integer type and direction; the loader's wrapper passes the access kind last.
+  for (const { name, store } of SLOW_PATH_IMPORTS) {
+    imports[name] = store
+      ? faultable(kernel, undefined, (p, ptr: number, offset: number, value: WasmValue, kind: number) => storeValue(p.space, memory, ACCESS_KINDS[kind]!, ptr, offset, value))
+      : faultable(kernel, name === "load_i64" ? 0n : 0, (p, ptr: number, offset: number, kind: number) => loadValue(p.space, memory, ACCESS_KINDS[kind]!, ptr, offset));
   }
   imports.memory_size = () => kernel.current().space.wasmPages;
   imports.memory_grow = (delta: number) => kernel.current().space.grow(delta >>> 0);

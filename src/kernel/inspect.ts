@@ -101,6 +101,8 @@ export class KernelInspector {
   /** Processes that ended while watching, newest last (at most ENDED_KEPT). */
   private readonly ended: ProcessView[] = [];
   private readonly names = new Map<number, string>();
+  private readonly nameRing = new Int32Array(NAMES_KEPT);
+  private nameNext = 0;
   /** Stable numbers for objects that have no id of their own (Receivers), for this inspector's life. */
   private readonly numbers = new WeakMap<KernelObject, number>();
   private nextNumber = 1;
@@ -146,6 +148,14 @@ export class KernelInspector {
   }
 
   private remember(process: Process): void {
+    // Names are only for the IPC view's ended peers (live ones are looked up), the oldest going
+    // first through a ring of pids. Kept here, not on every view: with 100,000 processes that made
+    // ps quadratic (each delete of a Map's oldest key leaves a hole the next search walks over).
+    const oldest = this.nameRing[this.nameNext]!;
+    if (oldest !== 0) this.names.delete(oldest);
+    this.nameRing[this.nameNext] = process.pid;
+    this.nameNext = (this.nameNext + 1) % NAMES_KEPT;
+    this.names.set(process.pid, process.image.name);
     this.ended.push(this.view(process));
     if (this.ended.length > ENDED_KEPT) this.ended.shift();
   }
@@ -222,9 +232,6 @@ export class KernelInspector {
   }
 
   private view(process: Process): ProcessView {
-    this.names.set(process.pid, process.image.name);
-    // Names are only for the IPC view's ended peers: the oldest go first.
-    if (this.names.size > NAMES_KEPT) this.names.delete(this.names.keys().next().value!);
     const d = process.descriptor;
     const alive = process.alive;
     return {

@@ -1,4 +1,5 @@
 import type { MemoryObject } from "./caps/memory-object.ts";
+import { Receiver } from "./caps/receiver.ts";
 import { FRAME_OBJECT } from "./caps/shared-frames.ts";
 import { ObjectKind } from "./caps/object-abi.ts";
 import { PAGE_SHIFT, PAGE_SIZE } from "./constants.ts";
@@ -18,10 +19,13 @@ import type { Process } from "./process.ts";
  *   counted in SharedFrames at least once per entry naming it;
  * - page 0 is in no TLB while it is checked, and nothing is mapped below a space's null limit;
  * - every TLB entry agrees with the page table (same frame, a right the entry allows; never a
- *   write entry for a copy-on-write page, nor an entry a debugger's watchpoint withholds);
+ *   write entry for a copy-on-write page, nor an entry a debugger's watchpoint withholds), in
+ *   every table the TLB has had (code entered before it grew still reads the older ones);
  * - every frame tagged with a pid belongs to a live process that maps it;
  * - quotas add up: each Memory's `used` is what its objects, its processes' pages and its
- *   children use, and no more than its quota.
+ *   children use, and no more than its quota;
+ * - a Receiver with a contract (one a live process holds) counts its queue right: no endpoint
+ *   beyond its bound, reserved and unreserved slots within its capacity.
  *
  * Cost is linear in the mapped pages and TLB entries of all processes: for tests, not for the
  * running system.
@@ -46,7 +50,21 @@ export function checkInvariants(kernel: Kernel): string[] {
     if (owner === FRAME_OBJECT && kernel.services.sharedFrames.holders(frame) === 0) broken.push(`frame ${frame} is an object's frame that no holder counts`);
   }
   checkQuotas(kernel.rootMemory, broken);
+  checkContractQueues(kernel, broken);
   return broken;
+}
+
+function checkContractQueues(kernel: Kernel, broken: string[]): void {
+  const seen = new Set<Receiver>();
+  for (const process of kernel.processes.values()) {
+    if (!process.alive) continue;
+    for (const [, cap] of process.caps.entries()) {
+      const object = cap.object;
+      if (!(object instanceof Receiver) || object.contract === null || seen.has(object)) continue;
+      seen.add(object);
+      broken.push(...object.contractAccountingErrors());
+    }
+  }
 }
 
 function checkPageTable(kernel: Kernel, process: Process, broken: string[], privateFrames: Map<number, number>, cowEntries: Map<number, number>): void {
@@ -87,7 +105,7 @@ function checkTlb(process: Process, broken: string[]): void {
   const { space, pid } = process;
   const entries = new Map<number, { frame: number; flags: number }>();
   space.forEachEntry((page, frame, flags) => entries.set(page, { frame, flags }));
-  for (const entry of space.tlb.entries()) {
+  for (const entry of space.tlb.validEntries()) {
     const kind = entry.write ? "write" : "read";
     const mapped = entries.get(entry.address >>> PAGE_SHIFT);
     const where = `pid ${pid}: ${kind} TLB entry for ${hex(entry.address)}`;

@@ -37,9 +37,10 @@ import { KernelPaging } from "./kernel-paging.ts";
 import { PagerChannel } from "./pager-channel.ts";
 import { type BackingStore, Paging, type PagingOptions } from "./paging.ts";
 import { chargeBulk } from "./fuel.ts";
-import { FUEL_EXPORT, INIT_EXPORT } from "./mmu-abi.ts";
+import { FAULT_EXPORT, FUEL_EXPORT, INIT_EXPORT } from "./mmu-abi.ts";
 import type { ImportModuleSpec } from "./personality.ts";
-import { ProcessDescriptor } from "./process-descriptor.ts";
+import { DESCRIPTOR_BYTES, ProcessDescriptor } from "./process-descriptor.ts";
+import { DescriptorTable } from "./descriptor-table.ts";
 import { Process, type ProcessHooks, type ProcessOutcome } from "./process.ts";
 import { DEFAULT_PRIORITY, PRIORITY_LEVELS, Scheduler } from "./scheduler.ts";
 import type { KernelServices } from "./services.ts";
@@ -86,6 +87,8 @@ const NEVER = new Promise<never>(() => {});
 export class Kernel implements KernelServices, ObjectKernel {
   readonly machine: Machine;
   readonly frames: FrameAllocator;
+  /** The process table: every descriptor's slot (descriptor-table.ts). */
+  readonly descriptors: DescriptorTable;
   readonly scheduler: Scheduler;
   /** Live processes by pid; an ended one leaves (capabilities to it still answer PROCESS_STATE). */
   readonly processes = new Map<number, Process>();
@@ -122,6 +125,7 @@ export class Kernel implements KernelServices, ObjectKernel {
     this.clock = machine.clock;
     this.entropy = machine.entropy;
     this.frames = new FrameAllocator(machine.memory.frameCount);
+    this.descriptors = new DescriptorTable(this.frames, DESCRIPTOR_BYTES);
     const globalSpace = new GlobalSpace();
     this.images = new ImageStore(machine.memory, this.frames, globalSpace);
     this.console = new BootConsole(machine.console);
@@ -353,16 +357,16 @@ export class Kernel implements KernelServices, ObjectKernel {
     const fixedPages = processFixedPages(image);
     if (memory.available < fixedPages) return `its Memory's quota is exhausted (${memory.available} pages left, a process of ${image.name} needs ${fixedPages})`;
     const pid = this.nextPid++;
-    const descriptorFrame = this.frames.allocate(FRAME_KERNEL);
-    if (descriptorFrame === null) return "out of physical memory for a process descriptor";
+    const descriptorSlot = this.descriptors.allocate();
+    if (descriptorSlot === null) return "out of physical memory for a process descriptor";
     let space: AddressSpace;
     try {
       space = new AddressSpace(this.machine.memory, this.frames, pid, image.initialPages, maxPages, memory, this.services.sharedFrames);
     } catch (error) {
-      this.frames.release(descriptorFrame);
+      this.descriptors.release(descriptorSlot);
       return error instanceof Error ? error.message : String(error);
     }
-    const descriptor = new ProcessDescriptor(this.machine.memory, descriptorFrame, pid, ppid, priority);
+    const descriptor = new ProcessDescriptor(this.machine.memory, descriptorSlot, pid, ppid, priority);
     const process = new Process(descriptor, image, space, args, env, memory, this.hooks);
     memory.adopt(process, fixedPages);
     memory.hold();
@@ -377,9 +381,10 @@ export class Kernel implements KernelServices, ObjectKernel {
         imageObject.processes.add(process);
       }
       if (mapImage) this.mapOwnImage(process, imageObject);
-      process.instance = new WebAssembly.Instance(image.module, this.imports.forProcess(space.tlb.base, process.faultHandler.flag));
-      const fuel = process.instance.exports[FUEL_EXPORT];
+      process.instance = new WebAssembly.Instance(image.module, this.imports.forProcess(space.tlb.base));
+      const { [FUEL_EXPORT]: fuel, [FAULT_EXPORT]: faultFlag } = process.instance.exports;
       process.fuel = fuel instanceof WebAssembly.Global ? fuel : null;
+      process.faultHandler.flag = faultFlag instanceof WebAssembly.Global ? faultFlag : null;
     } catch (error) {
       this.processes.delete(pid);
       process.end({ kind: "exited", code: 127 });
@@ -505,6 +510,42 @@ export class Kernel implements KernelServices, ObjectKernel {
     }
   }
 
+  copyWithin(process: Process, to: number, from: number, length: number): boolean {
+    to >>>= 0;
+    from >>>= 0;
+    if (length <= 0) return length === 0;
+    if (from < to + length && to < from + length) return false;
+    try {
+      // Both ranges checked (and the destination's copy-on-write pages split) before a byte moves.
+      const source = process.space.pieces(from, length, false);
+      const target = process.space.pieces(to, length, true);
+      chargeBulk(process, length);
+      const bytes = this.machine.memory.bytes;
+      let s = 0;
+      let t = 0;
+      let sourceAt = source[0]![0];
+      let sourceLeft = source[0]![1];
+      let targetAt = target[0]![0];
+      let targetLeft = target[0]![1];
+      for (let done = 0; done < length; ) {
+        const n = Math.min(sourceLeft, targetLeft);
+        bytes.copyWithin(targetAt, sourceAt, sourceAt + n);
+        done += n;
+        sourceAt += n;
+        targetAt += n;
+        sourceLeft -= n;
+        targetLeft -= n;
+        if (sourceLeft === 0 && ++s < source.length) [sourceAt, sourceLeft] = source[s]!;
+        if (targetLeft === 0 && ++t < target.length) [targetAt, targetLeft] = target[t]!;
+      }
+      return true;
+    } catch (error) {
+      if (error instanceof PageInRequired) throw error;
+      if (error instanceof ProcessFault) return false;
+      throw error;
+    }
+  }
+
   writeMemory(process: Process, address: number, data: Uint8Array): boolean {
     chargeBulk(process, data.length);
     try {
@@ -541,6 +582,20 @@ export class Kernel implements KernelServices, ObjectKernel {
       return Status.E_QUOTA;
     }
     return { slot, address: region.address };
+  }
+
+  viewFor(process: Process, owner: number): number {
+    const cap = process.caps.get(owner);
+    if (!cap || cap.object.kind !== ObjectKind.REGION) return Status.E_WRONG_TYPE;
+    if (!cap.has(Rights.REGION_OWNER)) return Status.E_MISSING_RIGHT;
+    if ((cap.object as RegionObject).freed) return Status.E_PEER_DEAD;
+    const view = new Capability(cap.object, Rights.REGION_READ);
+    const slot = process.caps.install(view);
+    if (slot === 0) {
+      view.dispose();
+      return Status.E_QUOTA;
+    }
+    return slot;
   }
 
   dropCapability(process: Process, cap: number): void {
@@ -666,8 +721,9 @@ export class Kernel implements KernelServices, ObjectKernel {
     process.space.destroy();
     process.imageObject?.processEnded(process);
     this.paging?.forget(process.pid);
+    const slot = process.descriptor.address;
     process.descriptor.detach();
-    this.frames.release(process.descriptor.frame);
+    this.descriptors.release(slot);
     if (process.fuel) process.fuel.value = -1;
     process.memory.unhold();
     this.processes.delete(process.pid);

@@ -12,8 +12,10 @@ export interface Message {
   readonly words: Uint32Array;
   /** Capability indices as written, CAP_MOVE bit included. */
   readonly caps: Uint32Array;
-  /** Header word 3 on input: the Receiver of a reply-and-receive, else 0. */
+  /** Header word 3 on input: the Receiver of a reply-and-receive (bit 31: RECV_TIMEOUT), else 0. */
   readonly recv: number;
+  /** Header word 4 on input: with RECV_TIMEOUT in `recv`, the receive's timeout in µs. */
+  readonly timeoutUs: number;
 }
 
 /** Where an invoke's answer goes: the caller's buffer and its capacity in bytes. */
@@ -78,6 +80,7 @@ export function readMessage(process: Process, buffer: MessageBuffer): Message | 
     words: n === 0 ? EMPTY : source.subarray(first, first + n),
     caps: c === 0 ? EMPTY : source.subarray(first + n, first + n + c),
     recv: source[at + 3]!,
+    timeoutUs: source[at + 4]!,
   };
 }
 

@@ -10,12 +10,13 @@
 export const MMU_MODULE = "dogma:mmu";
 export const MMU_TLB_GLOBAL = "tlb";
 /**
- * A mutable `i32` global, one per process: a slow path that hit a fault the process's fault
- * handler will take sets it to 1 and returns a dummy; the loader's wrapper around the slow path
- * then calls `fault_handle` (which runs the handler) and, once it returns, calls the slow path
- * again. See docs/MEMORY.md "Fault handlers".
+ * A mutable `i32` global of the module's own, exported under this name: a slow path that hit a
+ * fault the process's fault handler will take sets it to 1 and returns a dummy; the loader's
+ * wrapper around the slow path then calls `fault_handle` (which runs the handler) and, once it
+ * returns, calls the slow path again. See docs/MEMORY.md "Fault handlers". (An import until issue
+ * 18: a Global object made per process cost each spawn about 2 µs.)
  */
-export const MMU_FAULT_GLOBAL = "fault_pending";
+export const FAULT_EXPORT = "__dogma_fault_pending";
 
 export type ValueType = "i32" | "i64" | "f32" | "f64";
 
@@ -63,7 +64,25 @@ export function findAccessKind(store: boolean, type: ValueType, bytes: number, s
   return found;
 }
 
-/** The import a kind's slow path calls: itself, or for a float the integer access of its width. */
+/**
+ * The slow-path imports: one per integer type and direction, the access kind (its index in
+ * ACCESS_KINDS) passed last, so that a module imports four functions for its accesses, not
+ * nineteen (V8 spends about 0.4 µs an import on every instantiation: bench/RESULTS.md "Process
+ * start"). Loads take `(address, offset, kind)`, stores `(address, offset, value, kind)`.
+ */
+export const SLOW_PATH_IMPORTS = [
+  { name: "load_i32", store: false, type: "i32" },
+  { name: "load_i64", store: false, type: "i64" },
+  { name: "store_i32", store: true, type: "i32" },
+  { name: "store_i64", store: true, type: "i64" },
+] as const satisfies ReadonlyArray<{ name: string; store: boolean; type: ValueType }>;
+
+/** Index in SLOW_PATH_IMPORTS of the import an integer access kind goes through. */
+export function slowPathImportOf(kind: AccessKind): number {
+  return SLOW_PATH_IMPORTS.findIndex((i) => i.store === kind.store && i.type === kind.type);
+}
+
+/** The access kind a slow path's wrapper handles: itself, or for a float the integer access of its width. */
 export function slowPathOf(kind: AccessKind): AccessKind {
   if (kind.type === "f32") return findAccessKind(kind.store, "i32", 4, false);
   if (kind.type === "f64") return findAccessKind(kind.store, "i64", 8, false);

@@ -1,6 +1,7 @@
 import type { AddressSpace } from "./address-space.ts";
 import type { Capability } from "./caps/capability.ts";
 import { CapTable, type CapabilityHolder } from "./caps/cap-table.ts";
+import type { ContractRefusal } from "./caps/contract-endpoint.ts";
 import { KernelObject } from "./caps/kernel-object.ts";
 import type { MemoryObject } from "./caps/memory-object.ts";
 import { ObjectKind } from "./caps/object-abi.ts";
@@ -48,6 +49,8 @@ export class Process extends KernelObject implements CapabilityHolder {
   suspended = false;
   /** A wake-up that arrived while suspended, delivered on resume. */
   parkedReady = false;
+  /** Why a contract last refused one of its messages, or its table (PROCESS_CONTRACT_REFUSAL). */
+  contractRefusal: ContractRefusal | null = null;
   /** Undoes the registration of the current wait (waiter lists, futex queues). */
   waitCancel: (() => void) | null = null;
   /** Send capabilities to notify when it ends (PROCESS_MONITOR). */

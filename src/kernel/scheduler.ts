@@ -115,6 +115,17 @@ export class Scheduler {
     return this.block<T | typeof TIMED_OUT>(process);
   }
 
+  /**
+   * Gives the wait `process` is entering (through `handoff`, which registers none) a deadline: it
+   * ends with TIMED_OUT then, as a `waitUntil` would.
+   */
+  setDeadline(process: Process, deadlineNs: number): void {
+    if (deadlineNs === Infinity) return;
+    process.sleepUntilNs = deadlineNs;
+    this.sleepers.add(process);
+    this.earliestCache = null;
+  }
+
   /** Ends `process`'s wait with `value`: it becomes ready (at the front with `first`, or after a long wait). */
   wake(process: Process, value: unknown, first = false): void {
     if (!process.alive) return;

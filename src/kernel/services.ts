@@ -21,6 +21,12 @@ export interface KernelServices {
   /** Writes process memory; false when any byte is not writable, in which case none was written. Paged-out pages as `readMemory`. */
   writeMemory(process: Process, address: number, data: Uint8Array): boolean;
   /**
+   * Copies `length` bytes from `from` to `to` in `process`'s memory, frame to frame (no copy in
+   * between): false when a byte of the source is not readable or of the destination not writable
+   * by the process, or the ranges overlap; nothing is written then. Paged-out pages as readMemory.
+   */
+  copyWithin(process: Process, to: number, from: number, length: number): boolean;
+  /**
    * Keeps `[address, address + length)` resident until the process's next call begins, or throws
    * PageInRequired as `readMemory`. A call calls it for memory it will write after a side effect
    * (input taken, a file opened), before that side effect, so that calling again repeats nothing.
@@ -49,6 +55,12 @@ export interface KernelServices {
    * and the address, or a status. For a personality that needs a buffer a server fills.
    */
   createRegionFor(process: Process, memory: number, pages: number): { slot: number; address: number } | number;
+  /**
+   * A read-only view of the Region whose owner capability is at `owner` in `process`'s table
+   * (REGION_VIEW), installed there: its slot, or a status. For a personality that lends a server
+   * its buffer (an attached file handle's).
+   */
+  viewFor(process: Process, owner: number): number;
   /** Disposes the capability at `cap` of `process`'s table (a personality's file that was closed). */
   dropCapability(process: Process, cap: number): void;
   /** The kind of object the capability at `cap` of `process` names, and whether it has `rights`; null when there is none. */

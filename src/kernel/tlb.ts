@@ -1,26 +1,38 @@
 import type { PhysicalMemory } from "../machine/physical-memory.ts";
-import { PAGE_SHIFT, PAGE_SIZE, TLB_BYTES, TLB_ENTRIES, TLB_INDEX_MASK } from "./constants.ts";
+import { PAGE_SHIFT, PAGE_SIZE, TLB_ENTRY_BYTES, TLB_INDEX_SHIFT, TLB_WRITE_OFFSET, tlbIndexMask } from "./constants.ts";
 
 /**
- * A process's software TLBs: direct-mapped arrays in kernel frames that rewritten code reads
- * directly. Layout from `base`: the read TLB, then the write TLB; each entry is a tag (the page's
- * address, low 12 bits clear) and an addend (frame address minus page address, wrapping).
+ * A process's software TLB: a direct-mapped array in kernel frames that rewritten code reads
+ * directly. Entry i (of `entries`, a power of two) serves the pages whose number is i modulo
+ * `entries`; it is 16 bytes: the read tag and addend, then the write tag and addend. A tag is the
+ * page's address (low 12 bits clear), an addend the frame's address minus the page's (wrapping).
+ * The code reads the TLB's base from an immutable global of its process; the index mask is a
+ * constant of the image's code, from its declared maximum memory (constants.ts tlbEntriesFor).
  *
  * Invariant: an entry whose tag matches maps its page to a frame the process may access with that
- * TLB's right. An invalid tag has bit 11 set, which no masked address can match, whatever the
+ * half's right. An invalid tag has bit 11 set, which no masked address can match, whatever the
  * access size (rewritten code only ever sets bits 0-3 of what it compares).
  */
 export const TLB_INVALID_TAG = 0x800;
-export const TLB_FRAMES = (2 * TLB_BYTES) / PAGE_SIZE;
+
+/** Frames a TLB of `entries` entries takes. */
+export function tlbFrames(entries: number): number {
+  return (entries * TLB_ENTRY_BYTES) / PAGE_SIZE;
+}
 
 export class SoftwareTlb {
   private readonly words: Int32Array;
-  /** Physical byte address of the read TLB; the write TLB follows it. */
+  /** Physical byte address of entry 0. */
   readonly base: number;
+  readonly entries: number;
+  /** What rewritten code masks `addr >>> TLB_INDEX_SHIFT` with. */
+  readonly mask: number;
 
-  constructor(memory: PhysicalMemory, base: number) {
+  constructor(memory: PhysicalMemory, base: number, entries: number) {
     this.words = memory.words;
     this.base = base;
+    this.entries = entries;
+    this.mask = tlbIndexMask(entries);
     this.flushAll();
   }
 
@@ -38,35 +50,33 @@ export class SoftwareTlb {
     return (address + this.words[slot + 1]!) >>> 0;
   }
 
-  /** Drops any entry for the page holding `address`, in both TLBs. */
+  /** Drops any entry for the page holding `address`, in both halves. */
   flushPage(address: number): void {
-    for (const write of [false, true]) {
-      const slot = this.slot(write, address);
-      if (this.words[slot] === ((address & ~(PAGE_SIZE - 1)) | 0)) this.words[slot] = TLB_INVALID_TAG;
-    }
+    const page = (address & ~(PAGE_SIZE - 1)) | 0;
+    const slot = this.slot(false, address);
+    if (this.words[slot] === page) this.words[slot] = TLB_INVALID_TAG;
+    if (this.words[slot + 2] === page) this.words[slot + 2] = TLB_INVALID_TAG;
   }
 
   flushAll(): void {
     // Every word, addends too: an invalid entry's addend is never read, and one fill is fastest.
     const first = this.base >>> 2;
-    this.words.fill(TLB_INVALID_TAG, first, first + ((2 * TLB_BYTES) >>> 2));
+    this.words.fill(TLB_INVALID_TAG, first, first + ((this.entries * TLB_ENTRY_BYTES) >>> 2));
   }
 
   /** Every valid entry: its page's address and the frame it names (for the invariant checker). */
-  *entries(): IterableIterator<{ write: boolean; address: number; frame: number }> {
-    for (const write of [false, true]) {
-      const first = (this.base + (write ? TLB_BYTES : 0)) >>> 2;
-      for (let i = 0; i < TLB_ENTRIES; i++) {
-        const tag = this.words[first + i * 2]!;
+  *validEntries(): IterableIterator<{ write: boolean; address: number; frame: number }> {
+    const words = this.words;
+    for (let i = 0, at = this.base >>> 2; i < this.entries; i++, at += 4) {
+      for (const half of [0, 2]) {
+        const tag = words[at + half]!;
         if (tag === TLB_INVALID_TAG) continue;
-        yield { write, address: tag >>> 0, frame: ((tag + this.words[first + i * 2 + 1]!) >>> 0) >>> PAGE_SHIFT };
+        yield { write: half === 2, address: tag >>> 0, frame: ((tag + words[at + half + 1]!) >>> 0) >>> PAGE_SHIFT };
       }
     }
   }
 
   private slot(write: boolean, address: number): number {
-    const offset = ((address >>> (PAGE_SHIFT - 3)) & TLB_INDEX_MASK) + (write ? TLB_BYTES : 0);
-    return (this.base + offset) >>> 2;
+    return (this.base + ((address >>> TLB_INDEX_SHIFT) & this.mask) + (write ? TLB_WRITE_OFFSET : 0)) >>> 2;
   }
 }
-

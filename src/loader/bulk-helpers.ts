@@ -1,4 +1,4 @@
-import { PAGE_SIZE, TLB_BYTES } from "../kernel/constants.ts";
+import { PAGE_SIZE, TLB_WRITE_OFFSET } from "../kernel/constants.ts";
 import { BULK_BYTES_PER_FUEL } from "../kernel/fuel.ts";
 import { Assembler, Op } from "./helper-assembler.ts";
 import type { CodeLayout } from "./output-layout.ts";
@@ -62,13 +62,13 @@ export function copyHelper(layout: CodeLayout): Uint8Array {
   a.op(Op.block, EMPTY_BLOCK); // more than one page: br 0
   a.missUnlessInPage(dest, n, 0).missUnlessInPage(src, n, 0);
   a.entry(layout, dest).set(destEntry).entry(layout, src).set(srcEntry);
-  a.missUnlessTagged(destEntry, TLB_BYTES, dest, 1).missUnlessTagged(srcEntry, 0, src, 1);
-  a.get(dest).get(destEntry).load(TLB_BYTES + 4).op(Op.i32Add);
+  a.missUnlessTagged(destEntry, TLB_WRITE_OFFSET, dest, 1).missUnlessTagged(srcEntry, 0, src, 1);
+  a.get(dest).get(destEntry).load(TLB_WRITE_OFFSET + 4).op(Op.i32Add);
   a.get(src).get(srcEntry).load(4).op(Op.i32Add);
   a.get(n).op(...MEMORY_COPY, Op.return, Op.end);
   withinAddressSpace(a, dest, n, 0);
   withinAddressSpace(a, src, n, 0);
-  everyPageMapped(a, layout, dest, n, TLB_BYTES, page, last, 0);
+  everyPageMapped(a, layout, dest, n, TLB_WRITE_OFFSET, page, last, 0);
   everyPageMapped(a, layout, src, n, 0, page, last, 0);
   chargeFuel(a, layout, n, other);
   a.get(dest).get(src).op(Op.i32GtU, Op.if, EMPTY_BLOCK);
@@ -82,7 +82,7 @@ export function copyHelper(layout: CodeLayout): Uint8Array {
   minimum(a, chunk, n);
   a.get(d).get(chunk).op(Op.i32Sub).const(1).op(Op.i32Add).set(page);
   a.get(s).get(chunk).op(Op.i32Sub).const(1).op(Op.i32Add).set(last);
-  physical(a, layout, page, TLB_BYTES);
+  physical(a, layout, page, TLB_WRITE_OFFSET);
   physical(a, layout, last, 0);
   a.get(chunk).op(...MEMORY_COPY);
   a.get(d).get(chunk).op(Op.i32Sub).set(d);
@@ -96,7 +96,7 @@ export function copyHelper(layout: CodeLayout): Uint8Array {
   a.const(PAGE_SIZE).get(s).const(PAGE_SIZE - 1).op(Op.i32And, Op.i32Sub).set(other);
   minimum(a, chunk, other);
   minimum(a, chunk, n);
-  physical(a, layout, d, TLB_BYTES);
+  physical(a, layout, d, TLB_WRITE_OFFSET);
   physical(a, layout, s, 0);
   a.get(chunk).op(...MEMORY_COPY);
   a.get(d).get(chunk).op(Op.i32Add).set(d);
@@ -114,17 +114,17 @@ export function fillHelper(layout: CodeLayout): Uint8Array {
   a.op(Op.block, EMPTY_BLOCK);
   a.missUnlessInPage(dest, n, 0);
   a.entry(layout, dest).set(destEntry);
-  a.missUnlessTagged(destEntry, TLB_BYTES, dest, 1);
-  a.get(dest).get(destEntry).load(TLB_BYTES + 4).op(Op.i32Add);
+  a.missUnlessTagged(destEntry, TLB_WRITE_OFFSET, dest, 1);
+  a.get(dest).get(destEntry).load(TLB_WRITE_OFFSET + 4).op(Op.i32Add);
   a.get(value).get(n).op(...MEMORY_FILL, Op.return, Op.end);
   withinAddressSpace(a, dest, n, 0);
-  everyPageMapped(a, layout, dest, n, TLB_BYTES, page, last, 0);
+  everyPageMapped(a, layout, dest, n, TLB_WRITE_OFFSET, page, last, 0);
   chargeFuel(a, layout, n, other);
   a.get(dest).set(d);
   a.op(Op.loop, EMPTY_BLOCK);
   a.const(PAGE_SIZE).get(d).const(PAGE_SIZE - 1).op(Op.i32And, Op.i32Sub).set(chunk);
   minimum(a, chunk, n);
-  physical(a, layout, d, TLB_BYTES);
+  physical(a, layout, d, TLB_WRITE_OFFSET);
   a.get(value).get(chunk).op(...MEMORY_FILL);
   a.get(d).get(chunk).op(Op.i32Add).set(d);
   a.get(n).get(chunk).op(Op.i32Sub).tee(n).op(Op.brIf, 0, Op.end);

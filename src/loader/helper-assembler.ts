@@ -1,4 +1,4 @@
-import { PAGE_SHIFT, PAGE_SIZE, TLB_INDEX_MASK } from "../kernel/constants.ts";
+import { PAGE_SIZE, TLB_INDEX_SHIFT } from "../kernel/constants.ts";
 import type { CodeLayout } from "./output-layout.ts";
 import { ByteWriter } from "./wasm/byte-writer.ts";
 
@@ -60,9 +60,9 @@ export class Assembler {
     this.w.u32(offset);
     return this;
   }
-  /** Pushes `tlb + ((address >>> 9) & mask)`, the address of `address`'s read-TLB entry. */
+  /** Pushes `tlb + ((address >>> 8) & mask)`, the address of `address`'s TLB entry. */
   entry(layout: CodeLayout, address: number): this {
-    return this.index(Op.globalGet, layout.tlbGlobal).get(address).const(PAGE_SHIFT - 3).op(Op.i32ShrU).const(TLB_INDEX_MASK).op(Op.i32And, Op.i32Add);
+    return this.index(Op.globalGet, layout.tlbGlobal).get(address).const(TLB_INDEX_SHIFT).op(Op.i32ShrU).const(layout.tlbIndexMask).op(Op.i32And, Op.i32Add);
   }
   /** br_if `depth` unless `length` bytes from `address` stay in its page. */
   missUnlessInPage(address: number, length: number, depth = 0): this {

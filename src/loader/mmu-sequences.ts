@@ -1,4 +1,4 @@
-import { PAGE_SHIFT, PAGE_SIZE, TLB_BYTES, TLB_INDEX_MASK } from "../kernel/constants.ts";
+import { PAGE_SIZE, TLB_INDEX_SHIFT, TLB_WRITE_OFFSET } from "../kernel/constants.ts";
 import { accessHelper, type CodeLayout, type MemoryOp } from "./output-layout.ts";
 import type { SequenceMarks } from "./sequence-marks.ts";
 import type { ByteWriter } from "./wasm/byte-writer.ts";
@@ -33,7 +33,7 @@ function needsWrapCheck(offset: number): boolean {
 
 /**
  * With the effective address's operand on the stack: leaves `a` in locals.address,
- * `entry = tlb + ((a >>> 9) & mask)` in locals.entry, and `tag[entry + tlbOffset] == key` on
+ * `entry = tlb + ((a >>> 8) & mask)` in locals.entry (mask: the image's constant), and `tag[entry + tlbOffset] == key` on
  * the stack, where key is the page of the access's last byte (and bit 0 set if `a` wrapped).
  */
 function translate(w: ByteWriter, layout: CodeLayout, bytes: number, offset: number, locals: AccessLocals, tlbOffset: number): void {
@@ -45,10 +45,10 @@ function translate(w: ByteWriter, layout: CodeLayout, bytes: number, offset: num
   w.put(Op.localTee);
   w.putU32(locals.address);
   w.put(Op.i32Const);
-  w.put(PAGE_SHIFT - 3);
+  w.put(TLB_INDEX_SHIFT);
   w.put(Op.i32ShrU);
   w.put(Op.i32Const);
-  w.putS32(TLB_INDEX_MASK);
+  w.putS32(layout.tlbIndexMask);
   w.put(Op.i32And);
   if (locals.tlb >= 0) {
     w.put(Op.localGet);
@@ -128,10 +128,10 @@ export function emitStore(w: ByteWriter, marks: SequenceMarks, layout: CodeLayou
   w.reserve(MOST_BYTES);
   w.put(Op.localSet);
   w.putU32(value);
-  translate(w, layout, op.kind.bytes, offset, locals, TLB_BYTES);
+  translate(w, layout, op.kind.bytes, offset, locals, TLB_WRITE_OFFSET);
   marks.putIf(w, 1);
   w.put(EMPTY_BLOCK);
-  physicalAddress(w, locals, TLB_BYTES + 4);
+  physicalAddress(w, locals, TLB_WRITE_OFFSET + 4);
   w.put(Op.localGet);
   w.putU32(value);
   w.put(opcode);

@@ -160,13 +160,13 @@ function shiftGlobals(bytes: Uint8Array, s: Subsection, layout: CodeLayout, w: B
   body.u32(names.length + 3);
   body.u32(layout.tlbGlobal);
   body.name("dogma$tlb");
-  body.u32(layout.faultGlobal);
-  body.name("dogma$fault_pending");
   for (const [index, name] of names) {
     body.u32(index + layout.globalShift);
     body.name(name);
   }
   body.u32(layout.fuelGlobal);
   body.name("dogma$fuel");
+  body.u32(layout.faultGlobal);
+  body.name("dogma$fault_pending");
   w.bytes(body.view());
 }

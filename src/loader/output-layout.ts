@@ -1,14 +1,15 @@
-import { ACCESS_KINDS, MMU_CALLS, RETRIED_CALLS, findAccessKind, slowPathOf, type AccessKind, type MmuCallName, type ValueType } from "../kernel/mmu-abi.ts";
+import { ACCESS_KINDS, MMU_CALLS, RETRIED_CALLS, SLOW_PATH_IMPORTS, findAccessKind, slowPathImportOf, slowPathOf, type AccessKind, type MmuCallName, type ValueType } from "../kernel/mmu-abi.ts";
+import { MAX_PRIVATE_WASM_PAGES, tlbEntriesFor, tlbIndexMask } from "../kernel/constants.ts";
 import { F32, F64, I32, I64 } from "./wasm/value-types.ts";
 
 /**
  * Where everything sits in a rewritten module's index spaces. The loader adds imports after the
  * program's own function imports, so a defined function of the program moves up by
- * `addedImports`; its helper functions come after the program's; two global imports (the TLB
- * address and the fault flag) come before the program's globals, and the fuel global after them.
+ * `addedImports`; its helper functions come after the program's; a global import (the TLB
+ * address) comes before the program's globals, and the fuel global and the fault flag after them.
  *
  *   functions: [program imports][dogma:mmu imports][program functions][loader helpers]
- *   globals:   [tlb][fault_pending][program globals][fuel]
+ *   globals:   [tlb][program globals][fuel][fault_pending]
  *
  * A CodeLayout is plain numbers, so that a worker thread can be given it.
  */
@@ -20,14 +21,17 @@ export interface ImportedCall {
   readonly results: readonly number[];
 }
 
-function signature(kind: AccessKind): ImportedCall {
+/** An access kind's slow-path wrapper (`dogma$NAME`): `(address, offset[, value]) -> [value]`. */
+export function accessSignature(kind: AccessKind): ImportedCall {
   const value = VALUE_TYPE_BYTE[kind.type];
   return kind.store ? { name: kind.name, params: [I32, I32, value], results: [] } : { name: kind.name, params: [I32, I32], results: [value] };
 }
 
-/** The `dogma:mmu` functions every rewritten module imports, in order: the access kinds, then the calls. */
+/** The `dogma:mmu` functions every rewritten module imports, in order: the slow paths (the kind passed last), then the calls. */
 export const MMU_FUNCTION_IMPORTS: readonly ImportedCall[] = [
-  ...ACCESS_KINDS.map(signature),
+  ...SLOW_PATH_IMPORTS.map(({ name, store, type }) =>
+    store ? { name, params: [I32, I32, VALUE_TYPE_BYTE[type], I32], results: [] } : { name, params: [I32, I32, I32], results: [VALUE_TYPE_BYTE[type]] },
+  ),
   ...(Object.entries(MMU_CALLS) as Array<[MmuCallName, readonly [readonly ValueType[], readonly ValueType[]]]>).map(([name, [params, results]]) => ({
     name,
     params: params.map((t) => VALUE_TYPE_BYTE[t]),
@@ -63,6 +67,8 @@ export interface CodeLayout {
   /** How far each of the program's globals moves up. */
   readonly globalShift: number;
   readonly tlbGlobal: number;
+  /** The TLB's index mask, a constant of the module: its processes' TLBs have the size it says (src/kernel/tlb.ts tlbEntriesFor). */
+  readonly tlbIndexMask: number;
   readonly faultGlobal: number;
   readonly fuelGlobal: number;
   /** Function indices of the imports called inline. */
@@ -124,17 +130,18 @@ export interface RewriteVariant {
   readonly branchHints?: boolean;
 }
 
-export function codeLayout(functionImports: number, definedFunctions: number, programGlobals: number, variant: RewriteVariant = {}): CodeLayout {
+export function codeLayout(functionImports: number, definedFunctions: number, programGlobals: number, variant: RewriteVariant = {}, maximumPages = MAX_PRIVATE_WASM_PAGES): CodeLayout {
   const added = MMU_FUNCTION_IMPORTS.length;
   const firstHelper = functionImports + added + definedFunctions;
   const helper = (name: string) => firstHelper + HELPERS.findIndex((h) => h.name === name);
   return {
     functionImports,
     addedImports: added,
-    globalShift: 2,
+    globalShift: 1,
     tlbGlobal: 0,
-    faultGlobal: 1,
-    fuelGlobal: 2 + programGlobals,
+    tlbIndexMask: tlbIndexMask(tlbEntriesFor(maximumPages)),
+    faultGlobal: 2 + programGlobals,
+    fuelGlobal: 1 + programGlobals,
     safePoint: functionImports + callImport("safe_point"),
     memorySize: functionImports + callImport("memory_size"),
     memoryGrow: functionImports + callImport("memory_grow"),
@@ -143,7 +150,7 @@ export function codeLayout(functionImports: number, definedFunctions: number, pr
     copyHelper: helper("dogma$copy"),
     fillHelper: helper("dogma$fill"),
     initHelper: helper("dogma$init"),
-    rawSlowPaths: ACCESS_KINDS.map((_, i) => functionImports + i),
+    rawSlowPaths: ACCESS_KINDS.map((k) => functionImports + slowPathImportOf(k)),
     slowPaths: ACCESS_KINDS.map((k) => helper(`dogma$${k.name}`)),
     rawCalls: Object.fromEntries(RETRIED_CALLS.map((c) => [c, functionImports + callImport(c)])),
     retriedCalls: Object.fromEntries(RETRIED_CALLS.map((c) => [c, helper(`dogma$${c}`)])),

@@ -1,6 +1,6 @@
-import { PAGE_SHIFT, PAGE_SIZE, TLB_BYTES, TLB_INDEX_MASK } from "../kernel/constants.ts";
+import { PAGE_SIZE, TLB_INDEX_SHIFT, TLB_WRITE_OFFSET } from "../kernel/constants.ts";
 import { ACCESS_KINDS, RETRIED_CALLS } from "../kernel/mmu-abi.ts";
-import { HELPERS, MEMORY_OPS, MMU_FUNCTION_IMPORTS, VALUE_TYPE_BYTE, type CodeLayout, type ImportedCall } from "./output-layout.ts";
+import { HELPERS, MEMORY_OPS, MMU_FUNCTION_IMPORTS, VALUE_TYPE_BYTE, accessSignature, type CodeLayout, type ImportedCall } from "./output-layout.ts";
 import { copyHelper, fillHelper, initHelper } from "./bulk-helpers.ts";
 import { Assembler, Op } from "./helper-assembler.ts";
 import { EMPTY_BLOCK, I32 } from "./wasm/value-types.ts";
@@ -36,12 +36,14 @@ export interface HelperFunction {
   readonly body: Uint8Array;
 }
 
-function retrying(layout: CodeLayout, call: ImportedCall, raw: number, self: number): Uint8Array {
+/** `kind`: for an access kind's wrapper, its index in ACCESS_KINDS, which the shared import takes last. */
+function retrying(layout: CodeLayout, call: ImportedCall, raw: number, self: number, kind: number | null = null): Uint8Array {
   const result = call.results[0];
   const valueLocal = call.params.length;
   const a = new Assembler(result === undefined ? [] : [result]);
   const args = () => call.params.forEach((_, i) => a.get(i));
   args();
+  if (kind !== null) a.const(kind);
   a.index(Op.call, raw);
   if (result !== undefined) a.index(Op.localSet, valueLocal);
   a.index(Op.globalGet, layout.faultGlobal).op(Op.if, EMPTY_BLOCK).index(Op.call, layout.faultHandle);
@@ -70,13 +72,13 @@ function accessHelperFunction(layout: CodeLayout, opcode: number, withOffset: bo
   const w = a.w;
   a.get(ptr);
   if (withOffset) a.get(offset).op(0x6a);
-  a.index(0x22, address).const(PAGE_SHIFT - 3).op(Op.i32ShrU).const(TLB_INDEX_MASK).op(Op.i32And).get(tlb).op(Op.i32Add).index(0x22, entry);
-  a.load(store ? TLB_BYTES : 0).get(address);
+  a.index(0x22, address).const(TLB_INDEX_SHIFT).op(Op.i32ShrU).const(layout.tlbIndexMask).op(Op.i32And).get(tlb).op(Op.i32Add).index(0x22, entry);
+  a.load(store ? TLB_WRITE_OFFSET : 0).get(address);
   if (op.kind.bytes > 1) a.const(op.kind.bytes - 1).op(Op.i32Add);
   a.const(-PAGE_SIZE).op(Op.i32And);
   if (withOffset) a.get(address).get(offset).op(0x49, 0x72);
   a.op(0x46, Op.if, store ? EMPTY_BLOCK : op.valueType);
-  a.get(address).get(entry).load(store ? TLB_BYTES + 4 : 4).op(Op.i32Add);
+  a.get(address).get(entry).load(store ? TLB_WRITE_OFFSET + 4 : 4).op(Op.i32Add);
   if (store) a.get(value);
   a.op(opcode);
   w.u32(op.kind.bytes === 8 ? 3 : op.kind.bytes === 4 ? 2 : op.kind.bytes === 2 ? 1 : 0);
@@ -106,8 +108,8 @@ const UNUSED_BODY = new Uint8Array([0, 0x00, 0x0b]);
 export function helperFunctions(layout: CodeLayout, usedAccess: ReadonlySet<number>, usedBulk: readonly [boolean, boolean] = [true, true]): HelperFunction[] {
   const helpers: HelperFunction[] = [];
   ACCESS_KINDS.forEach((kind, i) => {
-    const call = importNamed(kind.name);
-    helpers.push({ name: `dogma$${kind.name}`, params: call.params, results: call.results, body: retrying(layout, call, layout.rawSlowPaths[i]!, layout.slowPaths[i]!) });
+    const call = accessSignature(kind);
+    helpers.push({ name: `dogma$${kind.name}`, params: call.params, results: call.results, body: retrying(layout, call, layout.rawSlowPaths[i]!, layout.slowPaths[i]!, i) });
   });
   for (const name of RETRIED_CALLS) {
     const call = importNamed(name);

@@ -39,7 +39,7 @@ export async function rewriteModule(name: string, bytes: Uint8Array, policy: Loa
     const info = readModule(bytes);
     const names = readNames(bytes, info.nameSection);
     const facts = checkPolicy(name, info, names, policy);
-    const layout = codeLayout(info.functionImports, info.functions.length, info.globals.length, variant);
+    const layout = codeLayout(info.functionImports, info.functions.length, info.globals.length, variant, facts.maximumPages);
     const outcomes = await runner.rewrite(bytes, layout, chunkBodies(info, runner === inThread ? SLICE_CHUNK_BYTES : WORKER_CHUNK_BYTES));
     const pieces: Uint8Array[] = [];
     const hintPieces: Uint8Array[] = [];

@@ -1,4 +1,4 @@
-import { FUEL_EXPORT, GLOBAL_EXPORT_PREFIX, INIT_EXPORT, MMU_FAULT_GLOBAL, MMU_MODULE, MMU_TLB_GLOBAL } from "../kernel/mmu-abi.ts";
+import { FAULT_EXPORT, FUEL_EXPORT, GLOBAL_EXPORT_PREFIX, INIT_EXPORT, MMU_MODULE, MMU_TLB_GLOBAL } from "../kernel/mmu-abi.ts";
 import { FUEL_PER_CHECK } from "../kernel/constants.ts";
 import { writeNameSection } from "./name-section.ts";
 import { HELPERS, MMU_FUNCTION_IMPORTS, type CodeLayout } from "./output-layout.ts";
@@ -91,7 +91,7 @@ export function writeModule(info: ModuleInfo, layout: CodeLayout, facts: OutputF
 
   section(SectionId.import, (w) => {
     const kept = info.imports.filter((i) => i.kind !== ExternalKind.memory);
-    w.u32(kept.length + 3 + MMU_FUNCTION_IMPORTS.length);
+    w.u32(kept.length + 2 + MMU_FUNCTION_IMPORTS.length);
     for (const i of kept) w.copy(bytes, i.start, i.end);
     w.name(MMU_MODULE);
     w.name("memory");
@@ -99,13 +99,11 @@ export function writeModule(info: ModuleInfo, layout: CodeLayout, facts: OutputF
     w.u8(1);
     w.u32(0);
     w.u32(MAX_PAGES);
-    for (const [field, mutable] of [[MMU_TLB_GLOBAL, 0], [MMU_FAULT_GLOBAL, 1]] as const) {
-      w.name(MMU_MODULE);
-      w.name(field);
-      w.u8(ExternalKind.global);
-      w.u8(I32);
-      w.u8(mutable);
-    }
+    w.name(MMU_MODULE);
+    w.name(MMU_TLB_GLOBAL);
+    w.u8(ExternalKind.global);
+    w.u8(I32);
+    w.u8(0);
     MMU_FUNCTION_IMPORTS.forEach((call, i) => {
       w.name(MMU_MODULE);
       w.name(call.name);
@@ -135,7 +133,7 @@ export function writeModule(info: ModuleInfo, layout: CodeLayout, facts: OutputF
   }
 
   section(SectionId.global, (w) => {
-    w.u32(info.globals.length + 1);
+    w.u32(info.globals.length + 2);
     for (const global of info.globals) {
       w.bytes(global.typeBytes);
       w.u8(global.mutable ? 1 : 0);
@@ -146,12 +144,18 @@ export function writeModule(info: ModuleInfo, layout: CodeLayout, facts: OutputF
     w.u8(0x41);
     w.s32(FUEL_PER_CHECK);
     w.u8(0x0b);
+    // The fault flag (src/kernel/mmu-abi.ts FAULT_EXPORT), 0.
+    w.u8(I32);
+    w.u8(1);
+    w.u8(0x41);
+    w.u8(0);
+    w.u8(0x0b);
   });
 
   section(SectionId.export, (w) => {
     const kept = info.exports.filter((e) => e.kind !== ExternalKind.memory);
     const globals = info.globals.flatMap((g, i) => (g.mutable && isNumberType(g.typeBytes[0]!) && g.typeBytes.length === 1 ? [i] : []));
-    w.u32(kept.length + 1 + (info.start !== null ? 1 : 0) + globals.length);
+    w.u32(kept.length + 2 + (info.start !== null ? 1 : 0) + globals.length);
     for (const e of kept) {
       w.name(e.name);
       w.u8(e.kind);
@@ -160,6 +164,9 @@ export function writeModule(info: ModuleInfo, layout: CodeLayout, facts: OutputF
     w.name(FUEL_EXPORT);
     w.u8(ExternalKind.global);
     w.u32(layout.fuelGlobal);
+    w.name(FAULT_EXPORT);
+    w.u8(ExternalKind.global);
+    w.u32(layout.faultGlobal);
     if (info.start !== null) {
       w.name(INIT_EXPORT);
       w.u8(ExternalKind.function);

@@ -19,6 +19,13 @@ export const REGISTER_WORDS = 1024;
 export interface DmaWindow {
   readonly size: number;
   read(offset: number, length: number): Uint8Array;
+  /**
+   * The bytes at `offset` for a request that only reads them before it completes (a block write
+   * handed to a synchronous backend): the window's own memory when it lies in one run of memory,
+   * else a copy, as `read`. The driver does not reuse a buffer before its request completes, so
+   * the bytes stay as they are for that long; keep nothing of it past the completion.
+   */
+  lend(offset: number, length: number): Uint8Array;
   write(offset: number, data: Uint8Array): void;
   readWord(offset: number): number;
   writeWord(offset: number, value: number): void;

@@ -13,7 +13,7 @@ import { Status } from "../../src/kernel/errors.ts";
 import type { Process } from "../../src/kernel/process.ts";
 import { ALL, BUF, R0, Script, State, invokeReadOnly, makeReceiver, runAll, scriptMachine } from "./script.ts";
 
-const envelope = (label: number, caps: Capability[] = []): Envelope => ({ label, words: new Uint32Array([label]), caps, badge: 0, reply: null });
+const envelope = (label: number, caps: Capability[] = []): Envelope => ({ label, words: new Uint32Array([label]), caps, badge: 0, reply: null, endpoint: null });
 const NS_1MS = [1_000_000, 0];
 
 describe("Receiver (direct)", () => {

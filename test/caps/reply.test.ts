@@ -4,7 +4,7 @@
  * refused replies that stay with the server.
  */
 import { describe, expect, it } from "vitest";
-import { ObjectKind, Op, Rights } from "../../src/kernel/caps/object-abi.ts";
+import { ObjectKind, Op, RECV_TIMEOUT, Rights } from "../../src/kernel/caps/object-abi.ts";
 import { Status } from "../../src/kernel/errors.ts";
 import { ALL, BUF, Script, State, makeReceiver, runAll, scriptMachine } from "./script.ts";
 
@@ -169,6 +169,43 @@ describe("call and reply", () => {
     await runAll(m);
     const log = m.log();
     expect(log.answer(sp, next)).toMatchObject({ status: 0, label: 99, words: [3] });
+  });
+
+  it("bounds reply-and-receive's wait with RECV_TIMEOUT: a call that comes in time is served, none times out", async () => {
+    const m = await scriptMachine();
+    const receiver = makeReceiver(m);
+    const client = new Script();
+    const first = client.invoke(2, 7, { words: [1] });
+    const second = client.invoke(2, 7, { words: [2] });
+    // Later than the 1 µs a word 4 without RECV_TIMEOUT would give.
+    client.sleep(3_000_000n);
+    const thirdCall = client.invoke(2, 7, { words: [3] });
+    client.end();
+    const cp = m.spawn(client, { caps: [m.kernel.capability(receiver, Rights.RECEIVER_CALL)] });
+    const server = new Script();
+    const { reply } = receiveCall(server, 2);
+    // The client calls again at once (a handoff to it, then one back): served within 10 s.
+    const next = server.invoke(reply, 8, { words: [10], recv: 2 | RECV_TIMEOUT, timeoutUs: 10_000_000 });
+    const again = server.reg();
+    server.load(again, BUF + 16);
+    // Without RECV_TIMEOUT word 4 is ignored (an echo server leaves the call's reply index there):
+    // the third call, 3 ms later, is received.
+    const plain = server.invoke(again, 8, { words: [20], recv: 2, timeoutUs: 1 });
+    const third = server.reg();
+    server.load(third, BUF + 16);
+    // Nobody calls after that: the wait ends after 2 ms with E_TIMEOUT, the reply delivered.
+    const last = server.invoke(third, 8, { words: [30], recv: 2 | RECV_TIMEOUT, timeoutUs: 2000 });
+    server.end();
+    const sp = m.spawn(server, { caps: [m.kernel.capability(receiver, Rights.RECEIVER_RECEIVE)] });
+    const stuck = await runAll(m);
+    const log = m.log();
+    expect(stuck.map((p) => p.pid)).toEqual([]);
+    expect(log.answer(cp, first)).toMatchObject({ status: 0, label: 8, words: [10] });
+    expect(log.answer(cp, second)).toMatchObject({ status: 0, label: 8, words: [20] });
+    expect(log.answer(cp, thirdCall)).toMatchObject({ status: 0, label: 8, words: [30] });
+    expect(log.answer(sp, next)).toMatchObject({ status: 0, label: 7, words: [2] });
+    expect(log.answer(sp, plain)).toMatchObject({ status: 0, label: 7, words: [3] });
+    expect(log.status(sp, last)).toBe(Status.E_TIMEOUT);
   });
 
   it("gives the caller E_PEER_DEAD when the Receiver holding its call is destroyed", async () => {

@@ -263,8 +263,10 @@ export interface Label {
 export interface InvokeOptions {
   words?: readonly Operand[];
   caps?: readonly Operand[];
-  /** Header word 3 (a Receiver to wait on after a reply). */
+  /** Header word 3 (a Receiver to wait on after a reply; RECV_TIMEOUT: word 4 is a timeout). */
   recv?: Operand;
+  /** Header word 4 on input (with RECV_TIMEOUT in `recv`: the receive's timeout in µs). */
+  timeoutUs?: Operand;
   /** Header counts to claim instead of the real ones. */
   n?: number;
   c?: number;
@@ -331,7 +333,7 @@ export class Script {
     const words = o.words ?? [];
     const caps = o.caps ?? [];
     const ptr = o.ptr ?? BUF;
-    if (!o.noWrite) this.store(ptr, [label >>> 0, o.n ?? words.length, o.c ?? caps.length, o.recv ?? 0, 0, ...words, ...caps]);
+    if (!o.noWrite) this.store(ptr, [label >>> 0, o.n ?? words.length, o.c ?? caps.length, o.recv ?? 0, o.timeoutUs ?? 0, ...words, ...caps]);
     const id = this.id();
     this.code.push(Code.INVOKE, id);
     this.operand(cap);

@@ -48,6 +48,16 @@ describe("the log service", () => {
     expect(out).toContain("init: dmesg (pid 5) exited with code 0; not restarting");
   });
 
+  it("speaks contract Log: what the contract forbids is refused by the kernel and never reaches the log", async () => {
+    const { out } = await boot("service registry registry\nservice log log memory=256 bootinfo log-channel\nservice check log-contract-check\n", ["registry", "log", "log-contract-check"], { verbose: "1" });
+    expect(out).toContain("log-contract-check: label 3: contract Log, state Ready: does not allow ? label 3 (allowed: Write?, Read?)");
+    expect(out).toContain("log-contract-check: an empty Write: contract Log, state Ready: takes Write with 1 to 64 words, not 0 (allowed: Write?, Read?)");
+    expect(out).toContain("log-contract-check: a Read of 3 words: contract Log, state Ready: takes Read with 0 to 2 words, not 3 (allowed: Write?, Read?)");
+    expect(out).toContain("log-contract-check: a Write carrying a capability: contract Log, state Ready: takes Write with 0 capabilities, not 1 (allowed: Write?, Read?)");
+    expect(out).toContain("log-contract-check: 4 refused; the line written is kept: true; a refused one reached the log: false");
+    expect(out).toContain("init: check (pid 4) exited with code 0; not restarting");
+  });
+
   it("leaves the console to a config without a log service", async () => {
     const { out } = await boot("service registry registry\nservice greet echo -- hi there\n", ["registry", "echo"]);
     expect(out).toContain("init: started greet (pid 3)");

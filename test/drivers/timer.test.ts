@@ -21,7 +21,8 @@ ${clients.map((name) => `service ${name} timer-test-client`).join("\n")}
       const prefix = `timer-test-client (pid ${pid}): `;
       expect(lines).toContain(`${prefix}the wall clocks agree`);
       expect(lines).toContain(`${prefix}slept ${((pid % 3) + 1) * 30} ms`);
-      expect(lines).toContain(`${prefix}a sleep without words: E_BAD_MESSAGE; label 9: E_INVALID_ARGUMENT`);
+      expect(lines).toContain(`${prefix}slept until a deadline`);
+      expect(lines).toContain(`${prefix}a sleep without words: E_CONTRACT; label 9: E_CONTRACT`);
     }
     expect(m.faults).toEqual([]);
     await m.halt();

@@ -8,7 +8,8 @@
  * - `runIsolated` fills every free frame with a per-frame canary, copies all of physical memory,
  *   runs one process to its end (a watchdog kills it if it takes too long), and then checks that
  *   every frame that changed was allocated during the run to that process or to the kernel for
- *   it (page tables, TLB, descriptor), that all of those were given back, and that the victim is
+ *   it (page tables, TLB; its descriptor is a slot of a frame it may share), that all of those
+ *   were given back, and that the victim is
  *   still blocked with its pattern intact;
  * - just before the process's address space is destroyed, its private pages are copied out, so
  *   that a test can compare them with what the same code did natively.
@@ -17,6 +18,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { FRAME_KERNEL } from "../../src/kernel/frame-allocator.ts";
+import { DESCRIPTOR_BYTES } from "../../src/kernel/process-descriptor.ts";
 import type { LoadedImage } from "../../src/kernel/image.ts";
 import { checkInvariants } from "../../src/kernel/invariants.ts";
 import { Kernel, type SpawnOptions } from "../../src/kernel/kernel.ts";
@@ -275,6 +277,9 @@ export class FuzzMachine {
     if (frames.freeCount !== freeBefore) problems.push(`free frames: ${frames.freeCount} after the run, ${freeBefore} before`);
     const strayWrites: FrameViolation[] = [];
     const after = memory.bytes;
+    // Its descriptor is a slot of a process-table frame other processes' descriptors share: that slot is its own.
+    const slot = process.descriptor.address;
+    before.set(after.subarray(slot, slot + DESCRIPTOR_BYTES), slot);
     const beforeWords = new Int32Array(before.buffer);
     for (let f = 0; f < frames.frameCount; f++) {
       if (allowed.has(f)) continue;

@@ -188,7 +188,7 @@ describe("a process cannot reach memory it was not given", () => {
       prepare(process) {
         // This process's own kernel frames (TLB, page directory, descriptor) exist by now.
         const table = (process.space as unknown as { table: { directoryFrame: number } }).table;
-        targets.push(process.space.tlb.base, process.space.tlb.base + 32768 + 8, table.directoryFrame * FRAME, process.descriptor.frame * FRAME);
+        targets.push(process.space.tlb.base, process.space.tlb.base + 12, table.directoryFrame * FRAME, process.descriptor.address);
         const words = new Uint32Array([targets.length, ...targets]);
         expect(host.kernel.writeMemory(process, 0x1000, new Uint8Array(words.buffer))).toBe(true);
       },
@@ -206,9 +206,10 @@ describe("a process cannot reach memory it was not given", () => {
     const places: Record<string, (process: Process) => number> = {
       "read TLB": (p) => p.space.tlb.base,
       "write TLB": (p) => p.space.tlb.base + 8,
-      "write-TLB half": (p) => p.space.tlb.base + 32768,
+      "write TLB addend": (p) => p.space.tlb.base + 12,
+      "last TLB entry": (p) => p.space.tlb.base + p.space.tlb.entries * 16 - 8,
       "page directory": (p) => (p.space as unknown as { table: { directoryFrame: number } }).table.directoryFrame * FRAME,
-      descriptor: (p) => p.descriptor.frame * FRAME,
+      descriptor: (p) => p.descriptor.address,
     };
     for (const [name, where] of Object.entries(places)) {
       for (const entry of ["read_indirect", "write_indirect"]) {

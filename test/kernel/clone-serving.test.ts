@@ -7,7 +7,7 @@
  * call of its own, a program whose tables it writes, bad registrations.
  */
 import { describe, expect, it } from "vitest";
-import { PROCESS_FIXED_PAGES } from "../../src/kernel/caps/memory-object.ts";
+import { processKernelFrames } from "../../src/kernel/caps/memory-object.ts";
 import { ALL_RIGHTS, Op, Rights } from "../../src/kernel/caps/object-abi.ts";
 import { Receiver } from "../../src/kernel/caps/receiver.ts";
 import { Status } from "../../src/kernel/errors.ts";
@@ -84,7 +84,7 @@ describe("serving processes", () => {
     const clone = t.kernel.cloneProcess(source, t.kernel.rootMemory, source) as Process;
     expect(typeof clone).toBe("object");
     // Its fixed cost and its page tables; none of the source's dirty pages.
-    expect(free - t.kernel.frames.freeCount).toBeLessThanOrEqual(PROCESS_FIXED_PAGES + 2);
+    expect(free - t.kernel.frames.freeCount).toBeLessThanOrEqual(processKernelFrames(source.image) + 2);
     expect(clone.space.residentPages).toBe(source.space.residentPages);
     expect(clone.space.mapping(0x10000 + 5 * 4096)!.frame).toBe(source.space.mapping(0x10000 + 5 * 4096)!.frame);
     expect(clone.serving).toEqual(source.serving);

@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { MemoryObject } from "../../src/kernel/caps/memory-object.ts";
-import { PROCESS_FIXED_PAGES, processFixedPages } from "../../src/kernel/caps/memory-object.ts";
+import { processFixedPages, processKernelFrames } from "../../src/kernel/caps/memory-object.ts";
 import { ALL_RIGHTS, Op } from "../../src/kernel/caps/object-abi.ts";
 import { PageObject } from "../../src/kernel/caps/page.ts";
 import { Status } from "../../src/kernel/errors.ts";
@@ -213,7 +213,7 @@ describe("PROCESS_CLONE", () => {
     expect(typeof clone).toBe("object");
     // The clone's fixed cost and two page tables (its window, its image's global address); its
     // 7 pages are shared, but charged.
-    expect(free - t.kernel.frames.freeCount).toBe(PROCESS_FIXED_PAGES + 2);
+    expect(free - t.kernel.frames.freeCount).toBe(processKernelFrames(image) + 2);
     expect(t.kernel.rootMemory.used - used).toBe(processFixedPages(image) + 2 + 7);
     expect(clone.space.residentPages).toBe(source.space.residentPages);
     expect(clone.space.mapping(0x8000)!.frame).toBe(source.space.mapping(0x8000)!.frame);

@@ -124,6 +124,20 @@ describe("PROCESS_PROTECT", () => {
     expect(p.space.protect(0x3000, 1, PTE_READ | PTE_WRITE)).toBe(Status.OK);
     expect(k.writeMemory(p, 0x3001, new Uint8Array([7]))).toBe(true);
     expect(k.readMemory(p, 0x3000, 2)).toEqual(new Uint8Array([1, 7]));
+    // copyWithin (a personality copying from a read buffer into a program's iovec): across pages,
+    // nothing written when the destination is read-only, a source unreadable, or the ranges overlap.
+    const pattern = Uint8Array.from({ length: 6000 }, (_, i) => (i * 7) & 0xff);
+    expect(k.writeMemory(p, 0x4800, pattern)).toBe(true);
+    expect(k.copyWithin(p, 0x8100, 0x4800, 6000)).toBe(true);
+    expect(k.readMemory(p, 0x8100, 6000)).toEqual(pattern);
+    expect(p.space.protect(0x9000, 1, PTE_READ)).toBe(Status.OK);
+    expect(k.copyWithin(p, 0x8000, 0x4800, 6000)).toBe(false);
+    expect(k.readMemory(p, 0x8000, 2)).toEqual(new Uint8Array([0, 0]));
+    expect(p.space.protect(0x3000, 1, 0)).toBe(Status.OK);
+    expect(k.copyWithin(p, 0x6000, 0x2f00, 0x200)).toBe(false);
+    expect(k.copyWithin(p, 0x4900, 0x4800, 0x200)).toBe(false);
+    expect(k.copyWithin(p, 0x4800, 0x4800, 0)).toBe(true);
+    expect(k.readMemory(p, 0x4800, 6000)).toEqual(pattern);
     await runAll(m);
   });
 

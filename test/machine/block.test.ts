@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { BlockError, MemoryBlockBackend } from "../../src/machine/devices/block-backend.ts";
+import { type BlockBackend, BlockError, MemoryBlockBackend } from "../../src/machine/devices/block-backend.ts";
 import { Block, BlockDevice, BlockFlags, BlockOp, SECTOR_SIZE } from "../../src/machine/devices/block.ts";
 import { Queue } from "../../src/machine/devices/queue-device.ts";
 import { DEVICE_MAGIC, DeviceKind, Header, RegisterError } from "../../src/machine/devices/registers.ts";
@@ -8,7 +8,7 @@ import { ManualBlockBackend, MemoryDmaWindow, RecordingInterrupts, RingDriver, s
 
 const LINE = 3;
 
-function blockMachine(backend = new MemoryBlockBackend(64 * SECTOR_SIZE), windowSize = 16384) {
+function blockMachine<B extends BlockBackend = MemoryBlockBackend>(backend: B = new MemoryBlockBackend(64 * SECTOR_SIZE) as unknown as B, windowSize = 16384) {
   const interrupts = new RecordingInterrupts();
   const device = new BlockDevice(LINE, interrupts, backend);
   const driver = new RingDriver(device, new MemoryDmaWindow(windowSize));
@@ -83,6 +83,25 @@ describe("block device", () => {
     backend.finish(0);
     await settle(() => driver.registers[Queue.USED_INDEX] === 2);
     expect(driver.completions().map((c) => c.id)).toEqual([1, 2]);
+  });
+
+  it("lends a backend that takes writes at once the window's memory, and it has the bytes before the driver may reuse them", async () => {
+    const backend = new MemoryBlockBackend(64 * SECTOR_SIZE);
+    let lent: Uint8Array | null = null;
+    const write = backend.write.bind(backend);
+    backend.write = (offset, data) => {
+      lent = data;
+      return write(offset, data);
+    };
+    const { driver } = blockMachine(backend);
+    driver.window.bytes.fill(7, driver.dataOffset, driver.dataOffset + 1024);
+    driver.submit(request(BlockOp.WRITE, 1, 5, 2, driver.dataOffset));
+    driver.window.bytes.fill(0, driver.dataOffset, driver.dataOffset + 1024); // taken: free to reuse
+    await settle(() => driver.registers[Queue.USED_INDEX] === 1);
+    expect(driver.completions().map((c) => [c.id, c.status])).toEqual([[1, RequestStatus.OK]]);
+    expect([...backend.bytes.subarray(5 * SECTOR_SIZE, 7 * SECTOR_SIZE)].every((b) => b === 7)).toBe(true);
+    // What it was handed is the window itself, not a copy.
+    expect(lent!.buffer).toBe(driver.window.bytes.buffer);
   });
 
   it("completes bad requests with an error status and never throws", async () => {

@@ -24,6 +24,11 @@ export class MemoryDmaWindow implements DmaWindow {
     return this.bytes.slice(offset, offset + length);
   }
 
+  lend(offset: number, length: number): Uint8Array {
+    this.check(offset, length);
+    return this.bytes.subarray(offset, offset + length);
+  }
+
   write(offset: number, data: Uint8Array): void {
     this.check(offset, data.length);
     this.bytes.set(data, offset);

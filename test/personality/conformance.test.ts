@@ -130,6 +130,8 @@ const PROGRAMS: readonly Program[] = [
       // Every bad pointer, and every oversized count or length, is EOVERFLOW, not EFAULT / EINVAL / ENAMETOOLONG.
       "fd_write from a buffer that crosses the end of memory",
       "fd_read into a buffer that crosses the end of memory",
+      "fd_pread of 600 bytes into a buffer that crosses the end of memory",
+      "fd_pwrite of 600 bytes from a buffer that crosses the end of memory",
       "fd_write with the iovec array past the end",
       "fd_write with the count's word past the end",
       "fd_write with a count of 5 million iovecs",

@@ -9,7 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { modulesOf } from "../../src/boot/config-modules.ts";
-import { ManifestError, parseManifest, withManifestSection } from "../../src/boot/manifest.ts";
+import { ManifestError, parseManifest, withContractDigests, withManifestSection } from "../../src/boot/manifest.ts";
+import { contractDigest } from "../../src/contracts/digest.ts";
 import { FolderShare } from "../../src/hosts/node/folder-share.ts";
 import { MemoryBlockBackend } from "../../src/machine/devices/block-backend.ts";
 import { BlockDevice } from "../../src/machine/devices/block.ts";
@@ -160,7 +161,11 @@ describe("the default system, from its manifests", () => {
     expect(log).not.toContain("refused");
     const record = (await run("ls /etc/manifests")).out.split(/\s+/);
     for (const name of ["fs", "block", "console", "shell", "ls", "greet"]) expect(record).toContain(name);
-    expect((await run("cat /etc/manifests/block")).out).toBe(readFileSync(join(import.meta.dirname, "../../user/drivers/block.manifest"), "utf8"));
+    // The record is the manifest as built: each contract it names with its identity beside it.
+    const source = readFileSync(join(import.meta.dirname, "../../user/drivers/block.manifest"), "utf8");
+    const blockDevice = contractDigest(readFileSync(join(import.meta.dirname, "../../contracts/block.contract"), "utf8"));
+    expect((await run("cat /etc/manifests/block")).out).toBe(withContractDigests(source, new Map([["BlockDevice", blockDevice]])));
+    expect((await run("cat /etc/manifests/block")).out).toContain(`provides  block ${blockDevice}`);
   });
 });
 

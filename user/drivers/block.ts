@@ -24,6 +24,7 @@ import {
   BLOCK_SERVICE, BLOCK_INFO, BLOCK_READ, BLOCK_WRITE, BLOCK_FLUSH, BLOCK_E_IO, BLOCK_E_RANGE, blockLabel,
   blockDeviceStatus,
 } from "../lib/block-client";
+import { blockDeviceAttach } from "../lib/contracts/block";
 import { Registers, DEVICE_MAGIC, KIND_BLOCK, MAGIC, KIND, SECTOR_SIZE, CAPACITY, FLAGS, DMA_SIZE, OP_READ, OP_WRITE, OP_FLUSH } from "./block-parts/registers";
 import { BlockQueue, CHUNK_BYTES, CHUNK_SECTORS, RING_SLOTS } from "./block-parts/queue";
 import { RequestTable, MAX_REQUESTS, MAX_CAPS } from "./block-parts/requests";
@@ -84,6 +85,9 @@ if (configured != 0) {
 
 const interrupts = new Receiver(check("create the interrupt Receiver", home.createReceiver(1)));
 const calls = new Receiver(check("create the call Receiver", home.createReceiver(CALL_QUEUE)));
+// Before the capability it registers is minted: every call through it is then contract BlockDevice's
+// (contracts/block.contract), a slot of the queue kept for each client's one call on its way.
+check("give the call Receiver contract BlockDevice", blockDeviceAttach(calls.cap));
 const interrupt = new Interrupt(INTERRUPT);
 check("bind the interrupt", interrupt.bind(<u32>check("mint", interrupts.mint(0, RIGHT_RECEIVER_SEND)) | CAP_MOVE));
 const requests = new RequestTable();

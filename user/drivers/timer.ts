@@ -1,5 +1,6 @@
 // The timer driver (docs/DRIVERS.md "Timer driver"): the timer/RTC device (docs/DEVICES.md
-// "Timer/RTC") serving NOW, SLEEP and SLEEP_UNTIL to clients that find it as "timer".
+// "Timer/RTC") serving NOW, SLEEP and SLEEP_UNTIL to clients that find it as "timer", as contract
+// Timer (contracts/timer.contract) says: the kernel lets nothing else through.
 // Config:
 //   driver timer timer device=timer interrupt=timer memory=64
 // Slots: 2 the registry, 3 the device, 4 its interrupt line, 5 a Memory (its Receivers).
@@ -14,7 +15,8 @@ import {
   CAP_MOVE, MSG_INTERRUPT, OP_RECEIVER_RECEIVE, RIGHT_RECEIVER_CALL, RIGHT_RECEIVER_SEND, E_BAD_MESSAGE,
   E_INVALID_ARGUMENT, E_QUEUE_FULL, STDERR,
 } from "../lib";
-import { TIMER_SERVICE, TIMER_NOW, TIMER_SLEEP, TIMER_SLEEP_UNTIL } from "../lib/timer-client";
+import { TIMER_SERVICE } from "../lib/timer-client";
+import { Timer, TimerSleeping, TimerTelling, timerAttach } from "../lib/contracts/timer";
 import { Registers, KIND_TIMER, IRQ_ENABLE, IRQ_STATUS } from "./common/device-registers";
 import { SleeperTable } from "./timer-parts/sleepers";
 import { Failure } from "./common/failure";
@@ -22,7 +24,8 @@ import { Failure } from "./common/failure";
 const DEVICE: i32 = 3;
 const INTERRUPT: i32 = 4;
 const MEMORY: i32 = 5;
-const CALL_QUEUE: u32 = 32;
+/** A slot for each endpoint of contract Timer, whose calls wait one at a time: clients holding "timer" at most. */
+const CALL_QUEUE: u32 = 64;
 
 // The timer/RTC's registers.
 const WALL_SECONDS: i32 = 8;
@@ -60,6 +63,8 @@ const sleepers = new SleeperTable();
 /** The deadline the one-shot timer is set for (NOBODY: stopped). */
 let armedFor: u64 = NOBODY;
 
+// Before the capability it registers is minted: every call through it is then the contract's.
+check("give the call Receiver contract Timer", timerAttach(calls.cap));
 check("register " + TIMER_SERVICE, registryRegister(TIMER_SERVICE, <u32>check("mint", calls.mint(0, RIGHT_RECEIVER_CALL)) | CAP_MOVE));
 lineBegin("timer: serving \"");
 lineAdd(TIMER_SERVICE);
@@ -72,9 +77,15 @@ function now(): u64 {
   return registers.get64(MONOTONIC);
 }
 
+/** Answers a sleeper: Woken, or Busy when there is no room for it. A caller that has gone drops its reply. */
 function answer(replyCap: i32, status: i32): void {
-  msgBegin(<u32>(status < 0 ? -status : 0));
-  reply(replyCap);
+  if (status == E_QUEUE_FULL) {
+    TimerSleeping.beginBusy();
+    if (TimerSleeping.replyBusy(replyCap) < 0) capDrop(replyCap);
+    return;
+  }
+  TimerSleeping.beginWoken();
+  if (TimerSleeping.replyWoken(replyCap) < 0) capDrop(replyCap);
 }
 
 /** Answers every sleeper that is due, then sets the timer for the earliest of the rest. */
@@ -104,28 +115,25 @@ function handleCall(): void {
   const replyCap = msgReply();
   for (let i = 0; i < msgCapCount(); i++) if (msgCap(i) != 0) capDrop(msgCap(i));
   if (replyCap == 0) return;
-  if (label == TIMER_NOW) {
+  if (label == Timer.Now) {
     const t = now();
-    msgBegin(0);
+    TimerTelling.beginClock();
     msgAddWord(registers.get(WALL_SECONDS));
     msgAddWord(registers.get(WALL_SECONDS + 1));
     msgAddWord(registers.get(WALL_NANOSECONDS));
     msgAddWord(<u32>t);
     msgAddWord(<u32>(t >>> 32));
-    reply(replyCap);
+    if (TimerTelling.replyClock(replyCap) < 0) capDrop(replyCap);
     return;
   }
-  if (label != TIMER_SLEEP && label != TIMER_SLEEP_UNTIL) {
-    answer(replyCap, E_INVALID_ARGUMENT);
-    return;
-  }
-  if (msgWordCount() < 2) {
-    answer(replyCap, E_BAD_MESSAGE);
+  // The contract lets only Sleep and SleepUntil through besides, with their two words.
+  if ((label != Timer.Sleep && label != Timer.SleepUntil) || msgWordCount() < 2) {
+    capDrop(replyCap);
     return;
   }
   const value = msgWord64(0);
   let deadline = value;
-  if (label == TIMER_SLEEP) {
+  if (label == Timer.Sleep) {
     const t = now();
     deadline = value > NOBODY - 1 - t ? NOBODY - 1 : t + value;
   }

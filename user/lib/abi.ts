@@ -78,6 +78,7 @@ export const OP_PROCESS_MONITOR: u32 = 0xffff0207;
 export const OP_PROCESS_WAIT: u32 = 0xffff0208;
 export const OP_PROCESS_HOLDS: u32 = 0xffff0209;
 export const OP_PROCESS_LISTEN: u32 = 0xffff020a;
+export const OP_PROCESS_CONTRACT_REFUSAL: u32 = 0xffff020b;
 export const OP_PROCESS_SET_ARGS: u32 = 0xffff0220;
 export const OP_PROCESS_PROTECT: u32 = 0xffff0240;
 export const OP_PROCESS_SET_FAULT_HANDLER: u32 = 0xffff0241;
@@ -104,6 +105,7 @@ export const OP_PROCESS_DEBUG_GLOBAL_NAME: u32 = 0xffff0270;
 export const OP_RECEIVER_RECEIVE: u32 = 0xffff0300;
 export const OP_RECEIVER_MINT: u32 = 0xffff0301;
 export const OP_RECEIVER_INFO: u32 = 0xffff0302;
+export const OP_RECEIVER_SET_CONTRACT: u32 = 0xffff0303;
 export const OP_PAGE_MAP: u32 = 0xffff0400;
 export const OP_PAGE_UNMAP: u32 = 0xffff0401;
 export const OP_PAGE_MAP_GLOBAL: u32 = 0xffff0402;
@@ -168,6 +170,8 @@ export const PAGE_RIGHTS_READ_WRITE: u32 = 3;
 
 // In a message's capability list, this bit moves the capability instead of copying it.
 export const CAP_MOVE: u32 = 0x80000000;
+// In header word 3 (recv) of a reply-and-receive: header word 4 holds the receive's timeout in µs.
+export const RECV_TIMEOUT: u32 = 0x80000000;
 
 // Startup slots: 0 is never a capability, 1 is the process itself, given ones follow.
 export const SLOT_NULL: i32 = 0;

@@ -11,6 +11,7 @@
 import { KIND_REGION, CAP_MOVE } from "./abi";
 import { RegionBuffer } from "./region-buffer";
 import { E_INVALID_CAP, E_PEER_DEAD, errorName } from "./errors";
+import { BlockDevice, BlockDeviceReady } from "./contracts/block";
 import { msgBegin, msgAddWord, msgAddCap, msgInvoke, msgLabel, msgWord, msgCap, msgCapCount } from "./message";
 import { capKind, capDrop } from "./caps/capability";
 import { registryLookup } from "./registry";
@@ -21,13 +22,13 @@ export const BLOCK_SERVICE = "block";
 
 // Labels of requests.
 /** Replies words: sector size, capacity (low, high) in sectors, the driver's requests in flight at most, sectors per device request, flags (BLOCK_FLAG_*). */
-export const BLOCK_INFO: u32 = 1;
+export const BLOCK_INFO: u32 = BlockDevice.Info;
 /** Words: sector (low, high), count, byte offset in the Region; cap 0: the Region's owner (moved). Replies words: bytes read; cap 0: the Region. */
-export const BLOCK_READ: u32 = 2;
+export const BLOCK_READ: u32 = BlockDevice.Read;
 /** As READ, but cap 0 may be a view (or the owner); replies words: bytes written; cap 0: what was sent. */
-export const BLOCK_WRITE: u32 = 3;
+export const BLOCK_WRITE: u32 = BlockDevice.Write;
 /** Replies once every write the driver completed before it is durable. */
-export const BLOCK_FLUSH: u32 = 4;
+export const BLOCK_FLUSH: u32 = BlockDevice.Flush;
 /** INFO's flags: the disk is write-protected; every WRITE answers BLOCK_E_READ_ONLY. */
 export const BLOCK_FLAG_READ_ONLY: u32 = 1;
 
@@ -147,7 +148,7 @@ export class BlockClient {
 
   /** Asks the driver for the disk's geometry (kept in the fields); 0 or a status. */
   info(): i32 {
-    msgBegin(BLOCK_INFO);
+    BlockDeviceReady.beginInfo();
     const status = this.call();
     if (status < 0) return status;
     this.sectorSize = msgWord(0);
@@ -176,7 +177,8 @@ export class BlockClient {
   readWith(buffer: RegionBuffer, sector: u64, count: u32, offset: u32 = 0): i32 {
     const made = buffer.ready();
     if (made < 0) return made;
-    this.request(BLOCK_READ, sector, count, offset);
+    BlockDeviceReady.beginRead();
+    this.request(sector, count, offset);
     msgAddCap(<u32>buffer.region | CAP_MOVE);
     const status = this.call();
     // The driver sends back what it was sent, whatever the status; a call that failed may have
@@ -191,7 +193,8 @@ export class BlockClient {
   writeWith(buffer: RegionBuffer, sector: u64, count: u32, offset: u32 = 0): i32 {
     const view = buffer.readyView();
     if (view < 0) return view;
-    this.request(BLOCK_WRITE, sector, count, offset);
+    BlockDeviceReady.beginWrite();
+    this.request(sector, count, offset);
     msgAddCap(<u32>buffer.view | CAP_MOVE);
     const status = this.call();
     const words = status >= 0 ? <i32>msgWord(0) : 0;
@@ -202,12 +205,12 @@ export class BlockClient {
 
   /** Waits until every write completed before it is durable; 0 or a status. */
   flush(): i32 {
-    msgBegin(BLOCK_FLUSH);
+    BlockDeviceReady.beginFlush();
     return this.call();
   }
 
-  private request(label: u32, sector: u64, count: u32, offset: u32): void {
-    msgBegin(label);
+  /** Read's and Write's words, after BlockDeviceReady.beginRead or beginWrite. */
+  private request(sector: u64, count: u32, offset: u32): void {
     msgAddWord(<u32>sector);
     msgAddWord(<u32>(sector >>> 32));
     msgAddWord(count);

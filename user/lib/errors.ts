@@ -13,6 +13,7 @@ export const E_BAD_ADDRESS: i32 = -9;
 export const E_NO_PROCESS: i32 = -10;
 export const E_INVALID_ARGUMENT: i32 = -11;
 export const E_NOT_READY: i32 = -12;
+export const E_CONTRACT: i32 = -13;
 
 /** The table's name for `code`, or "status N" for a code it does not list (as the kernel does). */
 export function errorName(code: i32): string {
@@ -30,6 +31,7 @@ export function errorName(code: i32): string {
     case E_NO_PROCESS: return "E_NO_PROCESS";
     case E_INVALID_ARGUMENT: return "E_INVALID_ARGUMENT";
     case E_NOT_READY: return "E_NOT_READY";
+    case E_CONTRACT: return "E_CONTRACT";
   }
   return "status " + code.toString();
 }

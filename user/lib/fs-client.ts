@@ -96,6 +96,8 @@ export class FsClient {
   rights: u32 = 0;
   blocks: u32 = 0;
   links: u32 = 0;
+  /** readView: where the bytes it read lie (the attached handle's read buffer, read-only here). */
+  viewAddress: usize = 0;
   /** READDIR: entries in the buffer, the cookie to continue from, bytes of entries. */
   entries: u32 = 0;
   cookie: u32 = 0;
@@ -296,6 +298,23 @@ export class FsClient {
     if (status < 0) return status;
     if (through != this.buffer && n > 0) memory.copy(this.buffer.address + at, through.address, <usize>min(<u32>n, length));
     return n;
+  }
+
+  /**
+   * Reads up to `length` bytes at `offset` through attached handle `file` and leaves them where the
+   * server put them, in the handle's read buffer, which this process sees read-only at
+   * `viewAddress` (until the next request on the handle): one copy, the server's, where `read`
+   * makes a second into the buffer. The bytes read (0 at the end), or a status; E_INVALID_ARGUMENT
+   * for a handle that is not attached, or more than its read buffer holds.
+   */
+  readView(file: i32, offset: u64, length: u32): i32 {
+    const attached = this.attachment(file);
+    if (attached < 0 || length > unchecked(this.attachedBytes[attached])) return E_INVALID_ARGUMENT;
+    this.transfer(FS_READ, offset, length, 0);
+    const status = this.call(file);
+    if (status < 0) return status;
+    this.viewAddress = unchecked(this.attachedAddress[attached]);
+    return <i32>min(msgWord(0), length);
   }
 
   /** Writes `length` bytes from the buffer at `at` to `offset`: the bytes written, or a status. */

@@ -28,3 +28,4 @@ export * from "./line";
 export * from "./registry";
 export * from "./streams";
 export * from "./proc-client";
+export * from "./contract-refusal";

@@ -1,8 +1,10 @@
-// The log service's protocol from a client's side (user/services/log.ts, docs/DRIVERS.md). Its
-// numbers live in system-log.ts, which is how a process without standard streams prints there.
-import { msgBegin, msgAddWord, msgInvoke, msgLabel, msgWord, msgWordCount } from "./message";
+// The log service's protocol from a client's side (user/services/log.ts, docs/DRIVERS.md): contract
+// Log (contracts/log.contract), spoken through its generated wrappers. Its flags live in
+// system-log.ts, which is how a process without standard streams prints there.
+import { msgAddWord, msgLabel, msgWord, msgWordCount } from "./message";
 import { registryLookup } from "./registry";
-import { LOG_WRITE, LOG_READ, LOG_READ_WAIT, LOG_ERROR, LOG_PROGRAM, LOG_LINE_BYTES } from "./system-log";
+import { LOG_READ_WAIT, LOG_ERROR, LOG_PROGRAM, LOG_LINE_BYTES } from "./system-log";
+import { Log, LogReady } from "./contracts/log";
 
 /**
  * The log service's call capability (looked up in the registry), or a negative status. A
@@ -16,14 +18,14 @@ export function logLookup(): i32 {
 export function logWrite(log: i32, line: string, error: bool = false): i32 {
   const bytes = Uint8Array.wrap(String.UTF8.encode(line));
   const length = min(bytes.length, <i32>LOG_LINE_BYTES);
-  msgBegin(LOG_WRITE);
+  LogReady.beginWrite();
   msgAddWord(<u32>length | (error ? LOG_ERROR : 0));
   for (let i = 0; i < length; i += 4) {
     let word: u32 = 0;
     for (let b = 0; b < 4 && i + b < length; b++) word |= <u32>bytes[i + b] << (8 * b);
     msgAddWord(word);
   }
-  const status = msgInvoke(log);
+  const status = LogReady.write(log);
   return status < 0 ? status : -<i32>msgLabel();
 }
 
@@ -40,10 +42,10 @@ export class LogLine {
  * `wait`, the call waits for the next line to be written when there is none yet.
  */
 export function logRead(log: i32, sequence: u32, wait: bool = false): LogLine | null {
-  msgBegin(LOG_READ);
+  LogReady.beginRead();
   msgAddWord(sequence);
   if (wait) msgAddWord(LOG_READ_WAIT);
-  if (msgInvoke(log) < 0 || msgLabel() != 0 || msgWordCount() < 5) return null;
+  if (LogReady.read(log) < 0 || msgLabel() != Log.Line || msgWordCount() < 5) return null;
   const head = msgWord(2);
   const length = <i32>(head & 0xffff);
   const bytes = new Uint8Array(length);

@@ -8,6 +8,7 @@
 // runtime. `invoke(cap, label, words, caps)` is the convenience form that takes arrays.
 import { invoke as sysInvoke } from "./sys";
 import { E_BAD_MESSAGE } from "./errors";
+import { RECV_TIMEOUT } from "./abi";
 
 export const HEADER_WORDS: i32 = 5;
 export const MAX_DATA_WORDS: i32 = 64;
@@ -90,6 +91,15 @@ export function msgAddCap(cap: u32): void {
 /** Invoking a Reply with this set replies, then waits on `receiver` (0: just reply). */
 @inline export function msgSetRecv(receiver: i32): void {
   store<u32>(msg, <u32>receiver, RECV_OR_BADGE);
+}
+
+/**
+ * As msgSetRecv, and the receive gives up after `ns` (E_TIMEOUT), rounded down to whole µs and
+ * at most 2^32 - 1 µs (71 minutes): header word 4 holds it, RECV_TIMEOUT in word 3 says so.
+ */
+@inline export function msgSetRecvTimeout(receiver: i32, ns: u64): void {
+  store<u32>(msg, <u32>receiver | RECV_TIMEOUT, RECV_OR_BADGE);
+  store<u32>(msg, <u32>min(ns / 1000, <u64>0xffffffff), REPLY);
 }
 
 /**

@@ -22,6 +22,7 @@ export function statusText(code: i32): string {
     case -10: return "no such process";
     case -11: return "invalid argument";
     case -12: return "not ready";
+    case -13: return "outside the channel's contract";
     case -201: return "no such file or directory";
     case -202: return "file exists";
     case -203: return "not a directory";

@@ -17,10 +17,11 @@
 import { invoke, console_write, clock } from "./sys";
 import { OP_CAP_INFO, OP_CAP_DROP, KIND_RECEIVER, RIGHT_RECEIVER_CALL } from "./abi";
 import { E_INVALID_CAP, E_PEER_DEAD } from "./errors";
+import { Log } from "./contracts/log";
 
-/** The log service's labels (user/services/log.ts). */
-export const LOG_WRITE: u32 = 1;
-export const LOG_READ: u32 = 2;
+/** The log service's labels (user/services/log.ts): its contract's, contracts/log.contract. */
+export const LOG_WRITE: u32 = Log.Write;
+export const LOG_READ: u32 = Log.Read;
 /** In WRITE's length word: the line came from an errors stream (shown on the console whatever the boot said). */
 export const LOG_ERROR: u32 = 0x10000;
 /** In WRITE's length word: the writer has shown the line on the console itself (init does when verbose). */

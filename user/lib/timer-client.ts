@@ -1,6 +1,7 @@
-// The timer driver's protocol (docs/DRIVERS.md "Timer driver") and a client for it. The driver
-// registers a call capability as "timer"; it reads the timer/RTC device's clocks and wakes
-// sleepers with its one-shot timer. A reply's label carries a status as its magnitude.
+// The timer driver's protocol (docs/DRIVERS.md "Timer driver"; contract Timer,
+// contracts/timer.contract, whose generated wrappers this client calls through) and a client for
+// it. The driver registers a call capability as "timer"; it reads the timer/RTC device's clocks
+// and wakes sleepers with its one-shot timer. A reply's label carries a status as its magnitude.
 //
 // Import it directly: `import { TimerClient } from "../lib/timer-client";`.
 import { E_INVALID_CAP, E_PEER_DEAD } from "./errors";
@@ -8,16 +9,17 @@ import { msgBegin, msgAddWord, msgInvoke, msgLabel, msgWord, msgWord64 } from ".
 import { capDrop } from "./caps/capability";
 import { registryLookup } from "./registry";
 import { sleep } from "./time";
+import { Timer, TimerReady } from "./contracts/timer";
 
 /** The name the driver registers. */
 export const TIMER_SERVICE = "timer";
 
 /** Replies words: wall-clock seconds since 1970 (low, high), nanoseconds within the second, the device's monotonic ns (low, high). */
-export const TIMER_NOW: u32 = 1;
+export const TIMER_NOW: u32 = Timer.Now;
 /** Words: ns (low, high). Replies once that long has passed. */
-export const TIMER_SLEEP: u32 = 2;
+export const TIMER_SLEEP: u32 = Timer.Sleep;
 /** Words: a monotonic deadline in the device's ns (low, high). Replies once it has passed (at once if it has). */
-export const TIMER_SLEEP_UNTIL: u32 = 3;
+export const TIMER_SLEEP_UNTIL: u32 = Timer.SleepUntil;
 
 /** The driver's clocks at one instant. */
 export class TimerNow {
@@ -46,8 +48,8 @@ export class TimerClient {
       if (found == E_INVALID_CAP) continue;
       if (found < 0) return found;
       this.service = found;
-      msgBegin(TIMER_NOW);
-      status = this.call();
+      TimerReady.beginNow();
+      status = this.answered(TimerReady.now(this.service));
       if (status != E_PEER_DEAD) return status;
     }
     return status;
@@ -56,12 +58,8 @@ export class TimerClient {
   /** The clocks now (allocates the answer). */
   now(): TimerNow {
     const answer = new TimerNow();
-    msgBegin(TIMER_NOW);
-    let status = this.call();
-    if (status == E_PEER_DEAD && this.connect() == 0) {
-      msgBegin(TIMER_NOW);
-      status = this.call();
-    }
+    let status = this.nowOnce();
+    if (status == E_PEER_DEAD && this.connect() == 0) status = this.nowOnce();
     answer.status = status;
     if (status < 0) return answer;
     answer.wallSeconds = msgWord64(0);
@@ -77,17 +75,37 @@ export class TimerClient {
     return status;
   }
 
-  private sleepOnce(ns: u64): i32 {
-    msgBegin(TIMER_SLEEP);
-    msgAddWord(<u32>ns);
-    msgAddWord(<u32>(ns >>> 32));
-    return this.call();
+  /** Waits until the device's monotonic clock reaches `deadlineNs` (at once if it has); 0 or a status. */
+  sleepUntil(deadlineNs: u64): i32 {
+    let status = this.sleepUntilOnce(deadlineNs);
+    if (status == E_PEER_DEAD && this.connect() == 0) status = this.sleepUntilOnce(deadlineNs);
+    return status;
   }
 
-  private call(): i32 {
+  private sleepUntilOnce(deadlineNs: u64): i32 {
     if (this.service == 0) return E_INVALID_CAP;
-    const status = msgInvoke(this.service);
-    if (status < 0) return status;
-    return -<i32>msgLabel();
+    TimerReady.beginSleepUntil();
+    msgAddWord(<u32>deadlineNs);
+    msgAddWord(<u32>(deadlineNs >>> 32));
+    return this.answered(TimerReady.sleepUntil(this.service));
+  }
+
+  private nowOnce(): i32 {
+    if (this.service == 0) return E_INVALID_CAP;
+    TimerReady.beginNow();
+    return this.answered(TimerReady.now(this.service));
+  }
+
+  private sleepOnce(ns: u64): i32 {
+    if (this.service == 0) return E_INVALID_CAP;
+    TimerReady.beginSleep();
+    msgAddWord(<u32>ns);
+    msgAddWord(<u32>(ns >>> 32));
+    return this.answered(TimerReady.sleep(this.service));
+  }
+
+  /** A call's status, or its answer's (a label is a status's magnitude). */
+  private answered(status: i32): i32 {
+    return status < 0 ? status : -<i32>msgLabel();
   }
 }

@@ -21,7 +21,7 @@
 // short. Before a halt stops it, init tells it, and it commits. Nothing allocates after the start.
 import {
   args, exit, errorName, lineBegin, lineAdd, lineAddU32, linePrint, capKind, capDrop, msgBegin, msgAddTimeout, msgInvoke,
-  msgReply, msgSetLabel, reply, replyAndReceive, registryRegister, Cappage, Memory, Process, Receiver, CAP_MOVE,
+  msgReply, msgSetLabel, reply, replyAndReceiveWithin, registryRegister, Cappage, Memory, Process, Receiver, CAP_MOVE,
   KIND_CAPPAGE, KIND_REGION, KIND_REPLY, KIND_RECEIVER, OP_RECEIVER_RECEIVE, RIGHT_RECEIVER_CALL, RIGHT_RECEIVER_SEND,
   E_INVALID_CAP, E_TIMEOUT, STDERR, FOREVER, msgAddCap, msgBadge, msgWord, capCopy, KIND_KERNEL, OP_MEMORY_INFO,
 } from "../lib";
@@ -195,7 +195,11 @@ if (published) {
 // With a `control` grant (the first call capability after the Cappage and the boot modules), init
 // tells the server before a halt stops it, and it commits what it holds (docs/BOOT.md "Halting").
 let control: i32 = 0;
-for (let slot = PUBLISHED + 1; slot <= BOOT_INFO + 2 && control == 0; slot++) if (capKind(slot) == <i32>KIND_RECEIVER) control = slot;
+// The block driver's capability (looked up at start) may sit in one of these slots when there is
+// no grant: it is no control capability (contract BlockDevice refused the ON_HALT sent to it).
+for (let slot = PUBLISHED + 1; slot <= BOOT_INFO + 2 && control == 0; slot++) {
+  if (capKind(slot) == <i32>KIND_RECEIVER && slot != disk.client.service) control = slot;
+}
 if (control != 0) {
   const finish = check("mint the halt's capability", receiver.mint(FINISH_BADGE, RIGHT_RECEIVER_SEND));
   msgBegin(CONTROL_ON_HALT);
@@ -226,13 +230,16 @@ function watching(): bool {
   return pressure.watching && volume.pages.chunks > 0;
 }
 
-// Receives the next call: for ever when everything is committed and nothing is watched, else for
-// IDLE_COMMIT_NS or IDLE_CHECK_NS.
+// How long to wait for the next call: for ever when everything is committed and nothing is
+// watched, else IDLE_COMMIT_NS or IDLE_CHECK_NS.
+function idleTimeout(): u64 {
+  return pending() ? IDLE_COMMIT_NS : watching() ? IDLE_CHECK_NS : FOREVER;
+}
+
+// Receives the next call, for idleTimeout() at most.
 function receive(): i32 {
   msgBegin(OP_RECEIVER_RECEIVE);
-  if (pending()) msgAddTimeout(IDLE_COMMIT_NS);
-  else if (watching()) msgAddTimeout(IDLE_CHECK_NS);
-  else msgAddTimeout(FOREVER);
+  msgAddTimeout(idleTimeout());
   return msgInvoke(receiver.cap);
 }
 
@@ -246,6 +253,9 @@ function relieve(force: bool): void {
   }
 }
 
+/** Calls between two looks at the machine's memory while serving (relieve). */
+const PRESSURE_CALLS: u32 = 16;
+let callsSinceLook: u32 = 0;
 let status = receive();
 for (;;) {
   if (status == E_TIMEOUT) {
@@ -274,6 +284,13 @@ for (;;) {
     continue;
   }
   const replyCap = msgReply();
+  ops.capture();
+  // Memory, looked at (at most every CHECK_NS) once every PRESSURE_CALLS calls: its clock read is a
+  // tenth of a cached read. (The request is copied out: the kernel calls may use the buffer.)
+  if (watching() && ++callsSinceLook >= PRESSURE_CALLS) {
+    callsSinceLook = 0;
+    relieve(false);
+  }
   const label = ops.handle();
   if (replyCap == 0) {
     // A send: nobody to answer. What it brought goes (the reply built would have moved it back).
@@ -282,20 +299,20 @@ for (;;) {
     continue;
   }
   msgSetLabel(label);
-  if (ops.opened >= 0 || pending() || watching()) {
-    // A new handle whose reply fails must not stay open; and with changes pending the receive
-    // needs a timeout, which reply-and-receive has no room for.
+  if (ops.opened >= 0) {
+    // A new handle whose reply fails (its caller gone) must not stay open: a reply alone says so.
     const answered = reply(replyCap);
     if (answered < 0) {
-      if (ops.opened >= 0) ops.handles.close(ops.opened);
+      ops.handles.close(ops.opened);
       for (let i = 0; i < ops.reply.capCount; i++) capDrop(unchecked(ops.reply.caps[i]));
       if (capKind(replyCap) == <i32>KIND_REPLY) capDrop(replyCap);
     }
-    if (watching()) relieve(false); // (between calls: the next one is not in the buffer yet)
     status = receive();
     continue;
   }
-  status = replyAndReceive(replyCap, receiver.cap);
+  // The reply and the wait for the next call in one invoke, the wait bounded while changes are
+  // uncommitted or memory is watched.
+  status = replyAndReceiveWithin(replyCap, receiver.cap, idleTimeout());
   if (status < 0 && capKind(replyCap) == <i32>KIND_REPLY) {
     capDrop(replyCap); // a refused reply: the caller's call ends with E_PEER_DEAD
     status = receive();

@@ -11,28 +11,30 @@
 // and they wait in the channel while this service is not running. pin=2: a process that prints
 // while the pager is busy must not wait for a page-in of the log.
 //
-// Protocol (docs/DRIVERS.md "Log service"), on the call capability registered as "log":
+// Protocol (docs/DRIVERS.md "Log service"): contract Log (contracts/log.contract), which the kernel
+// checks on every message through the call capability registered as "log":
 //   WRITE (1): word 0 the byte length | LOG_ERROR | LOG_SHOWN, then the bytes packed little-endian
-//              (at most 252; longer lines are cut). Replies 0.
-//   READ (2):  word 0 a sequence number, word 1 (optional) LOG_READ_WAIT. Replies label 0 with the
+//              (at most 252; longer lines are cut). Replies Written (0).
+//   READ (2):  word 0 a sequence number, word 1 (optional) LOG_READ_WAIT. Replies Line (0) with the
 //              oldest kept line at or after it: words sequence, next sequence, byte length | flags,
-//              time (ns since boot, low and high), bytes; or label 1 when there is none. With
-//              LOG_READ_WAIT the reply waits for the next line instead (8 readers at most wait;
-//              another gets E_QUEUE_FULL).
-// Programs have a log of their own: "log" is registered for services only (a program's lookup
-// answers E_MISSING_RIGHT) and "program-log", with another badge, for programs (logger, dmesg;
-// libdogma's logLookup finds whichever it may). A program's lines are kept in a ring of their own
-// (PROGRAM_LINES) and marked LOG_PROGRAM, which dmesg shows: a program writing in a loop pushes
-// out only programs' lines, never what init, the drivers and the services said, and no program's
-// line passes for theirs. Sequence numbers are shared: READ answers the oldest kept line of either
-// ring at or after the one asked.
+//              time (ns since boot, low and high), bytes (at most 236: what fits a message); or NoLine
+//              (1) when there is none. With LOG_READ_WAIT the reply waits for the next line instead
+//              (8 readers at most wait; another gets Busy, 4: E_QUEUE_FULL's magnitude).
+// The messages init sends through its log channel (WRITE only, no reply) are not the contract's.
+// Programs have a log of their own: "log" is registered for services only, and a program's lookup
+// of it finds "program-log" (docs/BOOT.md "The service registry"), minted with another badge. A
+// program's lines are kept in a ring of their own (PROGRAM_LINES) and marked LOG_PROGRAM, which
+// dmesg shows: a program writing in a loop pushes out only programs' lines, never what init, the
+// drivers and the services said, and no program's line passes for theirs. Sequence numbers are
+// shared: READ answers the oldest kept line of either ring at or after the one asked.
 // Lines live in static memory and nothing allocates per request, so it can run for ever.
 import {
   exit, Memory, Receiver, Region, msgBegin, msgWord, msgWordCount, msgAddWord, msgLabel, msgReply, msgClearCaps, msgSetLabel,
   registryRegister, reply, capDrop, capKind, now, systemLogOff, CAP_MOVE, RIGHT_RECEIVER_CALL, KIND_RECEIVER, KIND_REGION,
-  LOG_WRITE, LOG_READ, LOG_ERROR, LOG_SHOWN, LOG_PROGRAM, LOG_LINE_BYTES, LOG_READ_WAIT, E_QUEUE_FULL, msgBadge,
-  registryRegisterForServices, LOG_SERVICE, PROGRAM_LOG_SERVICE,
+  LOG_ERROR, LOG_SHOWN, LOG_LINE_BYTES, LOG_READ_WAIT, MAX_DATA_WORDS, LOG_PROGRAM, msgBadge, registryRegisterForServices,
+  LOG_SERVICE, PROGRAM_LOG_SERVICE,
 } from "../lib";
+import { Log, LogReading, LogWriting, logAttach } from "../lib/contracts/log";
 import { console_write } from "../lib/sys";
 
 systemLogOff(); // a call to itself would never be answered
@@ -47,10 +49,14 @@ const ALL_LINES: u32 = LINES + PROGRAM_LINES;
 /** The badge of the capability registered as "program-log". */
 const PROGRAM_BADGE: u32 = 1;
 const MAX_WAITING: i32 = 8;
+/** Line's words before the bytes: sequence, next, length and flags, time (two). */
+const LINE_HEAD_WORDS: i32 = 5;
+/** Bytes of a line that fit in a Line answer. */
+const ANSWER_BYTES: u32 = <u32>(MAX_DATA_WORDS - LINE_HEAD_WORDS) * 4;
 const ring: usize = memory.data(<i32>(ALL_LINES * LOG_LINE_BYTES));
 const lengths: usize = memory.data(<i32>(ALL_LINES * 4));
 const times: usize = memory.data(<i32>(ALL_LINES * 8));
-/** Each slot's sequence number (valid once written: `written` counts each ring's lines). */
+/** Each slot's sequence number (valid once written: the counts below say which slots are). */
 const sequences: usize = memory.data(<i32>(ALL_LINES * 4));
 const scratch: usize = memory.data(<i32>LOG_LINE_BYTES + 1);
 /** Sequence number of the next line written, whichever ring keeps it. */
@@ -125,13 +131,13 @@ function write(program: bool): u32 {
 function answer(slot: u32): void {
   const seq = load<u32>(sequences + <usize>(slot * 4));
   const at = ring + <usize>(slot * LOG_LINE_BYTES);
-  const head = load<u32>(lengths + <usize>(slot * 4));
-  const length = head & 0xffff;
+  const kept = load<u32>(lengths + <usize>(slot * 4));
+  const length = min(kept & 0xffff, ANSWER_BYTES);
   const time = load<i64>(times + <usize>(slot * 8));
-  msgBegin(0);
+  LogReading.beginLine();
   msgAddWord(seq);
   msgAddWord(seq + 1);
-  msgAddWord(head);
+  msgAddWord((kept & ~0xffff) | length);
   msgAddWord(<u32>time);
   msgAddWord(<u32>(<u64>time >>> 32));
   for (let i: u32 = 0; i < length; i += 4) {
@@ -146,42 +152,46 @@ function oldestFrom(seq: u32): i32 {
   let best: i32 = -1;
   let bestSeq: u32 = 0;
   const systemKept = min(systemWritten, LINES);
-  for (let i: u32 = 0; i < systemKept; i++) best = better(i, seq, best, bestSeq), bestSeq = best >= 0 ? load<u32>(sequences + <usize>(<u32>best * 4)) : 0;
+  for (let i: u32 = 0; i < systemKept; i++) {
+    const s = load<u32>(sequences + <usize>(i * 4));
+    if (s >= seq && (best < 0 || s < bestSeq)) (best = <i32>i), (bestSeq = s);
+  }
   const programKept = min(programWritten, PROGRAM_LINES);
-  for (let i: u32 = 0; i < programKept; i++) best = better(LINES + i, seq, best, bestSeq), bestSeq = best >= 0 ? load<u32>(sequences + <usize>(<u32>best * 4)) : 0;
+  for (let i: u32 = LINES; i < LINES + programKept; i++) {
+    const s = load<u32>(sequences + <usize>(i * 4));
+    if (s >= seq && (best < 0 || s < bestSeq)) (best = <i32>i), (bestSeq = s);
+  }
   return best;
 }
 
-/** `slot` if its line is at or after `seq` and older than `best`'s (`bestSeq`), else `best`. */
-@inline function better(slot: u32, seq: u32, best: i32, bestSeq: u32): i32 {
-  const s = load<u32>(sequences + <usize>(slot * 4));
-  return s >= seq && (best < 0 || s < bestSeq) ? <i32>slot : best;
+/** A reply that could not be given (its caller has gone) is dropped. */
+function answered(status: i32, replyCap: i32): void {
+  if (status < 0) capDrop(replyCap);
 }
 
-/**
- * READ in the buffer: the answer's label (the line is in the buffer), or -1 when the caller waits
- * for the next line (its reply capability is kept).
- */
-function read(replyCap: i32): i32 {
+/** READ in the buffer, a call: answered with its line, NoLine or Busy, or kept until the next line comes (LOG_READ_WAIT). */
+function read(replyCap: i32): void {
   const seq = msgWordCount() > 0 ? msgWord(0) : 0;
   const wait = msgWordCount() > 1 && (msgWord(1) & LOG_READ_WAIT) != 0;
   const slot = oldestFrom(seq);
   if (slot >= 0) {
     answer(<u32>slot);
-    return 0;
+    answered(LogReading.replyLine(replyCap), replyCap);
+    return;
   }
-  if (!wait || replyCap == 0) {
-    msgBegin(0);
-    return 1;
+  if (!wait) {
+    LogReading.beginNoLine();
+    answered(LogReading.replyNoLine(replyCap), replyCap);
+    return;
   }
   for (let i = 0; i < MAX_WAITING; i++) {
     if (unchecked(waiting[i]) != 0) continue;
     unchecked((waiting[i] = replyCap));
     unchecked((waitingFor[i] = seq));
-    return -1;
+    return;
   }
-  msgBegin(0);
-  return -E_QUEUE_FULL;
+  LogReading.beginBusy();
+  answered(LogReading.replyBusy(replyCap), replyCap);
 }
 
 /** Answers every waiting reader whose line has come (a reader that has gone just drops its reply). */
@@ -193,13 +203,16 @@ function wakeReaders(): void {
     if (slot < 0) continue;
     unchecked((waiting[i] = 0));
     answer(<u32>slot);
-    msgSetLabel(0);
-    if (reply(waiter) < 0) capDrop(waiter);
+    answered(LogReading.replyLine(waiter), waiter);
   }
 }
 
 verbose = verboseBoot();
-const requests = new Receiver(check("create its Receiver", new Memory(MEMORY).createReceiver(64)));
+// Contract Log bounds each endpoint to one message on its way, and the queue keeps a slot for each
+// endpoint (every process holding "log" holds one): 128 of them, 8 pages.
+const requests = new Receiver(check("create its Receiver", new Memory(MEMORY).createReceiver(128)));
+// Before the capability it registers is minted: every message through it is then the contract's.
+check("give its Receiver contract Log", logAttach(requests.cap));
 const others: i32[] = [];
 if (capKind(CHANNEL) == <i32>KIND_RECEIVER) others.push(CHANNEL);
 check("register \"log\"", registryRegisterForServices(LOG_SERVICE, <u32>check("mint", requests.mint(0, RIGHT_RECEIVER_CALL)) | CAP_MOVE));
@@ -212,18 +225,20 @@ for (;;) {
   if (status < 0) check("receive", status);
   const replyCap = msgReply();
   const label = msgLabel();
-  // Init's channel is a send capability of its own: the requests' badges are the registry's names'.
+  // Init's channel is a send capability of its own; through the Receiver, the badge says whose door.
   const program = status == 0 && msgBadge() == PROGRAM_BADGE;
   msgClearCaps();
-  let answerLabel: i32 = 11;
-  if (label == LOG_WRITE) {
-    answerLabel = <i32>write(program);
-    msgBegin(0);
-  } else if (label == LOG_READ) answerLabel = read(replyCap);
-  else msgBegin(0);
-  if (answerLabel >= 0 && replyCap != 0) {
-    msgSetLabel(<u32>answerLabel);
-    if (reply(replyCap) < 0) capDrop(replyCap);
+  // Through "log" the kernel lets nothing but Write and Read calls in; init's channel sends Writes.
+  if (label == Log.Write) {
+    write(program);
+    if (replyCap != 0) {
+      LogWriting.beginWritten();
+      answered(LogWriting.replyWritten(replyCap), replyCap);
+    }
+    wakeReaders();
+  } else if (label == Log.Read && replyCap != 0) {
+    read(replyCap);
+  } else if (replyCap != 0) {
+    capDrop(replyCap);
   }
-  if (label == LOG_WRITE) wakeReaders();
 }

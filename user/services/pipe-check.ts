@@ -1,10 +1,11 @@
 // The pipe service's protocol from a client's side, edges included (test/services/pipe.test.ts):
 // bytes in order, the end of input after the write end closes, a broken pipe after the read end
-// closes, stale ends, malformed requests, and the table of 64 pipes filling up and emptying.
+// closes, stale ends, malformed requests (one contract Pipe forbids: the kernel refuses it), and
+// the table of 64 pipes filling up and emptying.
 // Config: service check pipe-check
 import { print, eprint, errorName, exit, registryLookup, sleep, msgBegin, msgAddWord, msgInvoke, msgLabel, capDrop, E_INVALID_CAP } from "../lib";
-import { createPipe, closePipeEnd, PIPE_SERVICE, PipeEnds } from "../lib/pipe-client";
-import { streamWrite, streamRead, STREAM_WRITE, STREAM_READ } from "../lib/streams";
+import { createPipe, closePipeEnd, PIPE_SERVICE, PIPE_CREATE, PipeEnds } from "../lib/pipe-client";
+import { streamWrite, streamRead, STREAM_WRITE, STREAM_READ, STREAM_INFO } from "../lib/streams";
 
 let service = registryLookup(PIPE_SERVICE);
 for (let i = 0; i < 200 && service == E_INVALID_CAP; i++) {
@@ -52,6 +53,9 @@ say("write after closing it", streamWrite(p.writeEnd, buffer, 1));
 say("close the read end", closePipeEnd(p.readEnd));
 // Both ends closed: the pipe is freed and its capabilities are stale.
 say("read from a freed pipe", streamRead(p.readEnd, buffer, 10));
+say("info on a freed pipe", ask(p.readEnd, STREAM_INFO, []));
+say("close a freed pipe", closePipeEnd(p.writeEnd));
+say("create on a freed pipe's end", ask(p.writeEnd, PIPE_CREATE, []));
 
 // A broken pipe: the reader goes away, the writer learns it.
 const q = make();
@@ -65,6 +69,8 @@ say("read of 253 bytes", ask(r.readEnd, STREAM_READ, [253]));
 say("write longer than its words", ask(r.writeEnd, STREAM_WRITE, [9, 0]));
 say("read on the write end", ask(r.writeEnd, STREAM_READ, [4]));
 say("write on the read end", ask(r.readEnd, STREAM_WRITE, [1, 0x41]));
+say("create on a pipe end", ask(r.readEnd, PIPE_CREATE, []));
+say("info on the write end", ask(r.writeEnd, STREAM_INFO, []));
 say("label 9 on the service", ask(service, 9, []));
 
 // The table: 64 pipes at most (three are open here), and closing frees them.

@@ -1,5 +1,7 @@
 // The pipe service (docs/PROGRAMS.md "Pipes"): bounded byte pipes between processes, each end a
-// call capability speaking the stream protocol (user/lib/streams.ts). Registers "pipe".
+// call capability speaking the stream protocol (user/lib/streams.ts). Registers "pipe". Its
+// Receiver has contract Pipe (contracts/pipe.contract): the kernel lets through only the requests
+// and answers it allows (an unknown label is E_CONTRACT at the caller's).
 // Config: service pipe pipe memory=64   (slot 3: a Memory for its Receiver)
 //
 // A pipe holds PIPE_BYTES. A WRITE takes what fits and answers how much; when nothing fits it
@@ -20,6 +22,7 @@ import {
   E_QUOTA, check,
 } from "../lib";
 import { PIPE_SERVICE, PIPE_CREATE, PIPE_CLOSE, PIPE_BYTES } from "../lib/pipe-client";
+import { pipeAttach } from "../lib/contracts/pipe";
 import { STREAM_WRITE, STREAM_READ, STREAM_INFO, STREAM_KIND_PIPE, STREAM_CHUNK } from "../lib/streams";
 
 const MEMORY: i32 = 3;
@@ -47,7 +50,10 @@ const pipes = new StaticArray<Pipe>(PIPES);
 for (let i = 0; i < PIPES; i++) pipes[i] = new Pipe();
 
 check("pipe", "listen", Process.self().listen(false));
-const calls = new Receiver(check("pipe", "create a Receiver", new Memory(MEMORY).createReceiver(64)));
+// A queue slot for each endpoint of contract Pipe (one call on its way each): two ends of 64
+// pipes, and the service's own capabilities (10 pages).
+const calls = new Receiver(check("pipe", "create a Receiver", new Memory(MEMORY).createReceiver(160)));
+check("pipe", "give its Receiver contract Pipe", pipeAttach(calls.cap));
 check("pipe", "register " + PIPE_SERVICE, registryRegister(PIPE_SERVICE, <u32>check("pipe", "mint", calls.mint(0, RIGHT_RECEIVER_CALL)) | CAP_MOVE));
 print("pipe: serving \"" + PIPE_SERVICE + "\"");
 

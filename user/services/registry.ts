@@ -30,6 +30,7 @@ import {
   RIGHT_REGION_OWNER, CAP_MOVE, E_INVALID_ARGUMENT, E_INVALID_CAP, E_PEER_DEAD, E_QUOTA, REGISTRY_REGISTER,
   REGISTRY_LOOKUP, REGISTRY_LIST, REGISTRY_NAME_WORDS, registryLabel, MAX_CAPS, REGISTRY_FOR_PROGRAMS,
   REGISTRY_REGISTER_FOR_SERVICES, REGISTRY_PROGRAMS_BADGE, E_MISSING_RIGHT, RIGHT_RECEIVER_CALL, msgBadge, Receiver,
+  E_QUEUE_FULL,
 } from "../lib";
 
 const REQUESTS: i32 = 2;
@@ -74,6 +75,8 @@ const PROGRAM_PREFIX_WORDS: i32 = 2;
 function capOf(i: i32): i32 {
   if (kept == null) return unchecked(ownCaps[i]);
   const got = kept!.get(<u32>i);
+  // A contract endpoint whose service's queue has no room for another copy: the entry stays.
+  if (got == E_QUEUE_FULL) return E_QUEUE_FULL;
   return got > 0 ? got : 0;
 }
 
@@ -239,6 +242,7 @@ function lookupForProgram(): u32 {
 /** LOOKUP's answer for entry i: a copy of its capability, or E_INVALID_CAP when what it named is gone (the entry goes). */
 function answerEntry(i: i32): u32 {
   const cap = capOf(i);
+  if (cap == E_QUEUE_FULL) return answer(E_QUEUE_FULL);
   // What a name pointed to may have been destroyed since (its Memory went with its driver).
   if (cap <= 0 || capKind(cap) == E_PEER_DEAD) {
     if (cap > 0 && kept != null) capDrop(cap);

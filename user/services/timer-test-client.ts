@@ -1,6 +1,7 @@
 // A timer driver client for the tests (test/drivers/timer.test.ts): reads the clocks, checks the
 // driver's wall clock against the kernel's, sleeps (pid % 3 + 1) × 30 ms through the driver and
-// checks it did not wake early, tries two malformed requests, and exits 0.
+// checks it did not wake early, tries two requests contract Timer forbids (refused by the kernel:
+// E_CONTRACT), and exits 0.
 // Config: service t1 timer-test-client
 import { print, eprint, errorName, exit, getpid, wallClock, msgBegin, msgAddWord, msgInvoke, msgLabel } from "../lib";
 import { TimerClient, TIMER_SLEEP } from "../lib/timer-client";
@@ -36,5 +37,10 @@ const after = timer.now();
 check("now", after.status);
 const slept = after.monotonicNs - before.monotonicNs;
 print(name + "slept " + ms.toString() + " ms" + (slept >= ms * 1_000_000 ? "" : ", but woke after only " + slept.toString() + " ns"));
+const deadline = after.monotonicNs + 5_000_000;
+check("sleep until", timer.sleepUntil(deadline));
+const woke = timer.now();
+check("now", woke.status);
+print(name + "slept until a deadline" + (woke.monotonicNs >= deadline ? "" : ", but woke " + (deadline - woke.monotonicNs).toString() + " ns early"));
 print(name + "a sleep without words: " + ask(TIMER_SLEEP, 1) + "; label 9: " + ask(9, 0));
 exit(0);

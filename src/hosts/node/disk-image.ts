@@ -29,6 +29,8 @@ export class DiskImage implements BlockBackend {
   readonly size: number;
   readonly path: string;
   readonly readOnly: boolean;
+  /** Writes are synchronous (writeSync): the bytes are in the file when `write` returns. */
+  readonly takesWritesAtOnce = true;
   private readonly file: FileHandle;
   private readonly lock: ImageLock | null;
   private readonly onFailure: (line: string) => void;

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type InlineConfig, type Plugin, build, preview } from "vite";
 import { modulesOf } from "../../boot/config-modules.ts";
+import { loaderIdentity } from "../node/loader-identity.ts";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 const packageRoot = join(here, "../../..");
@@ -63,6 +64,8 @@ export function webConfig(): InlineConfig {
     logLevel: "warn",
     build: { outDir: WEB_OUT_DIR, emptyOutDir: true, target: "esnext", chunkSizeWarningLimit: 20_000, reportCompressedSize: false },
     worker: { format: "es" },
+    // The page's module cache keys name the code that rewrote (LoaderOptions.codeIdentity).
+    define: { __DOGMA_LOADER_IDENTITY__: JSON.stringify(loaderIdentity()) },
     plugins: [bootFilesPlugin()],
     server: { headers: ISOLATION_HEADERS },
     preview: { headers: ISOLATION_HEADERS },

@@ -1,3 +1,4 @@
+import type { ContractEndpoint } from "./contract-endpoint.ts";
 import type { KernelObject } from "./kernel-object.ts";
 
 /**
@@ -9,6 +10,8 @@ export class Capability {
   readonly object: KernelObject;
   readonly rights: number;
   readonly badge: number;
+  /** A send or call capability of a Receiver with a contract: where it stands (set by the Receiver). */
+  endpoint: ContractEndpoint | null = null;
   private disposed = false;
 
   constructor(object: KernelObject, rights: number, badge = 0) {
@@ -23,8 +26,20 @@ export class Capability {
   }
 
   /** A new capability to the same object with `rights & mask`, same badge. */
+  /**
+   * An endpoint of a contract that bounds its Receiver's queue, for which the queue had no room
+   * left: it could find the queue full. The kernel never hands one out (E_QUEUE_FULL instead).
+   */
+  get unreserved(): boolean {
+    const endpoint = this.endpoint;
+    return endpoint !== null && !endpoint.reserved && Number.isFinite(endpoint.contract.boundPerEndpoint);
+  }
+
   derive(mask: number): Capability {
-    return new Capability(this.object, this.rights & mask, this.badge);
+    const copy = new Capability(this.object, this.rights & mask, this.badge);
+    // A copy of a contract endpoint is an endpoint of its own, starting where this one stands.
+    if (copy.endpoint !== null && this.endpoint !== null) copy.endpoint.state = this.endpoint.state;
+    return copy;
   }
 
   dispose(): void {

@@ -67,6 +67,10 @@ export function invokeCappage(inv: Invocation, cappage: Cappage): number {
       if (writable !== Status.OK) return writable;
       if (inv.caller.caps.free === 0) return Status.E_QUOTA;
       const out = movesOnly(held) ? cappage.take(slot)! : held.derive(ALL_RIGHTS);
+      if (out.unreserved) {
+        out.dispose();
+        return Status.E_QUEUE_FULL;
+      }
       return answer(inv, [], [out]);
     }
     case Op.CAPPAGE_CLEAR:

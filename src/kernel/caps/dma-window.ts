@@ -23,8 +23,26 @@ export class RegionDmaWindow implements DmaWindow {
     return out;
   }
 
+  lend(offset: number, length: number): Uint8Array {
+    this.check(offset, length);
+    if (length === 0) return new Uint8Array(0);
+    const first = this.physical(offset);
+    const last = this.physical(offset + length - 1);
+    // Frames side by side in physical memory (a window allocated at once usually is): no copy.
+    if (last - first === length - 1 && this.contiguous(offset, length)) return this.memory.bytes.subarray(first, first + length);
+    return this.read(offset, length);
+  }
+
   write(offset: number, data: Uint8Array): void {
     this.walk(offset, data.length, (physical, at, chunk) => this.memory.bytes.set(data.subarray(at, at + chunk), physical));
+  }
+
+  /** Whether every frame behind `length` bytes at `offset` follows the one before it. */
+  private contiguous(offset: number, length: number): boolean {
+    const from = Math.floor(offset / PAGE_SIZE);
+    const to = Math.floor((offset + length - 1) / PAGE_SIZE);
+    for (let i = from + 1; i <= to; i++) if (this.frames[i] !== this.frames[i - 1]! + 1) return false;
+    return true;
   }
 
   readWord(offset: number): number {

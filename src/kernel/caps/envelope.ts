@@ -1,4 +1,5 @@
 import type { Capability } from "./capability.ts";
+import type { ContractEndpoint } from "./contract-endpoint.ts";
 
 /**
  * A message in the kernel: between the sender's buffer and the receiver's. The capabilities are
@@ -12,6 +13,8 @@ export interface Envelope {
   readonly badge: number;
   /** The one-shot reply capability of a call. */
   readonly reply: Capability | null;
+  /** The contract endpoint it came from (its queued messages are counted), or null. */
+  readonly endpoint: ContractEndpoint | null;
 }
 
 export function disposeEnvelope(envelope: Envelope): void {

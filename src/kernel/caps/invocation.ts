@@ -61,7 +61,9 @@ export function argumentObject<T extends KernelObject>(inv: Invocation, at: numb
 
 /**
  * Takes the capabilities a message carries out of the sender's table: moved ones leave it, copied
- * ones stay and a copy travels. All are checked before any is taken, so a bad index takes none.
+ * ones stay and a copy travels. All are checked before any is taken, so a bad index takes none;
+ * a copy of a contract endpoint whose Receiver has no queue room left for another is E_QUEUE_FULL,
+ * and nothing is taken either.
  */
 export function takeCaps(sender: Process, raw: ArrayLike<number>): Capability[] | number {
   if (raw.length === 0) return [];
@@ -76,7 +78,12 @@ export function takeCaps(sender: Process, raw: ArrayLike<number>): Capability[] 
     seen.add(index);
     plan.push({ index, move });
   }
-  return plan.map(({ index, move }) => (move ? sender.caps.take(index)! : sender.caps.get(index)!.derive(0xffff_ffff)));
+  const copies = plan.map(({ index, move }) => (move ? null : sender.caps.get(index)!.derive(0xffff_ffff)));
+  if (copies.some((copy) => copy !== null && copy.unreserved)) {
+    for (const copy of copies) copy?.dispose();
+    return Status.E_QUEUE_FULL;
+  }
+  return plan.map(({ index, move }, i) => (move ? sender.caps.take(index)! : copies[i]!));
 }
 
 /** Two-word timeouts: none given or all ones is for ever; a deadline on the monotonic clock. */

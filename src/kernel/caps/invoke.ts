@@ -3,6 +3,7 @@ import { Capability } from "./capability.ts";
 import { type MessageBuffer, readMessage } from "../message.ts";
 import type { Process } from "../process.ts";
 import { type Cappage, invokeCappage } from "./cappage.ts";
+import { receiverInfoWords, setReceiverContract } from "./contract-ops.ts";
 import { type DeviceObject, invokeDevice } from "./device-object.ts";
 import { type ImageObject, invokeImage } from "./image-object.ts";
 import { type ImageBuilder, invokeImageBuilder } from "./image-builder.ts";
@@ -41,7 +42,12 @@ export function invoke(k: ObjectKernel, caller: Process, capIndex: number, buffe
   if (label === Op.CAP_INFO) return answer(inv, [object.kind, cap.rights]);
   if (label === Op.CAP_COPY) {
     if (movesOnly(cap)) return Status.E_INVALID_ARGUMENT;
-    return answer(inv, [], [cap.derive(message.words.length > 0 ? word(inv, 0) : 0xffff_ffff)]);
+    const copy = cap.derive(message.words.length > 0 ? word(inv, 0) : 0xffff_ffff);
+    if (copy.unreserved) {
+      copy.dispose();
+      return Status.E_QUEUE_FULL;
+    }
+    return answer(inv, [], [copy]);
   }
 
   if (label < KERNEL_LABEL_BASE) {
@@ -112,10 +118,19 @@ function invokeReceiver(k: ObjectKernel, inv: Invocation, receiver: Receiver): n
       if (!inv.cap.has(Rights.RECEIVER_MINT)) return Status.E_MISSING_RIGHT;
       const rights = word(inv, 1);
       if (rights !== Rights.RECEIVER_SEND && rights !== Rights.RECEIVER_CALL) return Status.E_INVALID_ARGUMENT;
-      return answer(inv, [], [new Capability(receiver, rights, word(inv, 0))]);
+      const minted = new Capability(receiver, rights, word(inv, 0));
+      // A contract that bounds its queue: an endpoint without its slots could find it full.
+      if (minted.unreserved) {
+        minted.dispose();
+        return Status.E_QUEUE_FULL;
+      }
+      return answer(inv, [], [minted]);
     }
     case Op.RECEIVER_INFO:
-      return answer(inv, [receiver.queued, receiver.capacity]);
+      return answer(inv, receiverInfoWords(receiver));
+    case Op.RECEIVER_SET_CONTRACT:
+      if (!inv.cap.has(Rights.RECEIVER_MINT)) return Status.E_MISSING_RIGHT;
+      return setReceiverContract(inv, receiver);
     default:
       return Status.E_INVALID_ARGUMENT;
   }

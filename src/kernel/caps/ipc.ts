@@ -5,9 +5,11 @@ import type { Process } from "../process.ts";
 import type { Scheduler } from "../scheduler.ts";
 import { canWrite, writeMessage } from "../message.ts";
 import { Capability } from "./capability.ts";
+import { Direction } from "./contract.ts";
+import { type ContractedMessage, checkContractMessage, isOneWay } from "./contract-endpoint.ts";
 import { type Envelope, disposeEnvelope } from "./envelope.ts";
 import { type Invocation, argumentCap, deadlineFrom, takeCaps } from "./invocation.ts";
-import { ObjectKind, Rights } from "./object-abi.ts";
+import { ObjectKind, RECV_TIMEOUT, Rights } from "./object-abi.ts";
 import { type ReceiveWaiter, Receiver, attachWaiter, detachWaiter } from "./receiver.ts";
 import { Reply } from "./reply.ts";
 
@@ -31,14 +33,30 @@ export class Ipc {
     this.clock = clock;
   }
 
-  /** Asynchronous send: queued at once, or E_QUEUE_FULL. */
+  /** Asynchronous send: queued at once, or E_QUEUE_FULL; on a contract endpoint, only what its state allows (E_CONTRACT). */
   send(inv: Invocation, receiver: Receiver): number {
-    if (receiver.full) return Status.E_QUEUE_FULL;
-    const caps = takeCaps(inv.caller, inv.message.caps);
+    return this.sendThrough(inv.caller, inv.cap, receiver, inv.message);
+  }
+
+  private sendThrough(sender: Process, through: Capability, receiver: Receiver, message: { readonly label: number; readonly words: Uint32Array; readonly caps: ArrayLike<number> }): number {
+    const endpoint = through.endpoint;
+    let next = 0;
+    let taken = 0;
+    if (endpoint !== null) {
+      const allowed = checkContractMessage(sender, endpoint, message, Direction.TO_SERVER, false);
+      if (typeof allowed === "number") return allowed;
+      next = allowed.next;
+      taken = allowed.index;
+    }
+    if (!receiver.hasRoom(endpoint)) return Status.E_QUEUE_FULL;
+    const caps = takeCaps(sender, message.caps);
     if (typeof caps === "number") return caps;
-    const { label, words } = inv.message;
-    this.observer?.message(inv.caller, receiver, false);
-    this.post(receiver, { label, words, caps, badge: inv.cap.badge, reply: null }, null);
+    if (endpoint !== null) {
+      endpoint.state = next;
+      endpoint.contract.taken[taken]!++;
+    }
+    this.observer?.message(sender, receiver, false);
+    this.post(receiver, { label: message.label, words: message.words, caps, badge: through.badge, reply: null, endpoint }, null);
     return Status.OK;
   }
 
@@ -48,7 +66,7 @@ export class Ipc {
     if (!(receiver instanceof Receiver) || receiver.destroyed) return false;
     if (receiver.full) return false;
     this.observer?.message(null, receiver, false);
-    this.post(receiver, { label, words: Uint32Array.from(words), caps, badge: through.badge, reply: null }, null);
+    this.post(receiver, { label, words: Uint32Array.from(words), caps, badge: through.badge, reply: null, endpoint: null }, null);
     return true;
   }
 
@@ -77,8 +95,14 @@ export class Ipc {
     return this.scheduler.waitUntil<number>(from, Infinity) as Promise<number>;
   }
 
-  /** Send and wait for the reply; switches straight to a waiting receiver. */
+  /** Send and wait for the reply; switches straight to a waiting receiver. On a contract endpoint, only what its state allows (E_CONTRACT). */
   call(inv: Invocation, receiver: Receiver): number | Promise<number> {
+    const endpoint = inv.cap.endpoint;
+    if (endpoint !== null) {
+      // An endpoint that may also send sends what no reply can follow (the contract says which).
+      if (inv.cap.has(Rights.RECEIVER_SEND) && isOneWay(endpoint, inv.message.label)) return this.send(inv, receiver);
+      return this.contractCall(inv.caller, inv.cap, receiver, inv.message, inv.message.words, inv.buffer);
+    }
     if (receiver.full) return Status.E_QUEUE_FULL;
     const caps = takeCaps(inv.caller, inv.message.caps);
     if (typeof caps === "number") return caps;
@@ -90,7 +114,28 @@ export class Ipc {
       reply.caller = null;
     };
     this.observer?.message(caller, receiver, true);
-    return this.post(receiver, { label, words, caps, badge: inv.cap.badge, reply: new Capability(reply, 0) }, caller)!;
+    return this.post(receiver, { label, words, caps, badge: inv.cap.badge, reply: new Capability(reply, 0), endpoint: null }, caller)!;
+  }
+
+  /**
+   * A call through a contract endpoint: checked against its state, which it advances; the Reply
+   * remembers where it stood.
+   */
+  private contractCall(caller: Process, through: Capability, receiver: Receiver, message: ContractedMessage, words: Uint32Array, buffer: MessageBuffer): number | Promise<number> {
+    const endpoint = through.endpoint!;
+    const allowed = checkContractMessage(caller, endpoint, message, Direction.TO_SERVER, true);
+    if (typeof allowed === "number") return allowed;
+    if (!receiver.hasRoom(endpoint)) return Status.E_QUEUE_FULL;
+    const caps = takeCaps(caller, message.caps);
+    if (typeof caps === "number") return caps;
+    const reply = new Reply(caller, buffer, endpoint, endpoint.state);
+    endpoint.state = allowed.next;
+    endpoint.contract.taken[allowed.index]!++;
+    caller.waitCancel = () => {
+      reply.caller = null;
+    };
+    this.observer?.message(caller, receiver, true);
+    return this.post(receiver, { label: message.label, words, caps, badge: through.badge, reply: new Capability(reply, 0), endpoint }, caller)!;
   }
 
   /**
@@ -103,6 +148,7 @@ export class Ipc {
     if (!(receiver instanceof Receiver)) return Status.E_WRONG_TYPE;
     if (!through.has(Rights.RECEIVER_CALL)) return Status.E_MISSING_RIGHT;
     if (receiver.destroyed) return Status.E_PEER_DEAD;
+    if (through.endpoint !== null) return this.contractCall(caller, through, receiver, { label, words, caps: rawCaps }, words, buffer);
     if (receiver.full) return Status.E_QUEUE_FULL;
     const caps = takeCaps(caller, rawCaps);
     if (typeof caps === "number") return caps;
@@ -111,24 +157,44 @@ export class Ipc {
       reply.caller = null;
     };
     this.observer?.message(caller, receiver, true);
-    return this.post(receiver, { label, words, caps, badge: through.badge, reply: new Capability(reply, 0) }, caller)!;
+    return this.post(receiver, { label, words, caps, badge: through.badge, reply: new Capability(reply, 0), endpoint: null }, caller)!;
   }
 
-  /** Invoking a reply capability: deliver, destroy it, and with `recv` go on to receive. */
+  /**
+   * Invoking a reply capability: deliver, destroy it, and with `recv` go on to receive (until the
+   * timeout header word 4 gives, with RECV_TIMEOUT: a server that must wake when idle keeps its
+   * one-invoke turn).
+   */
   reply(inv: Invocation, reply: Reply): number | Promise<number> {
     const { message, caller: server } = inv;
     if (messageBytes(message.words.length, message.caps.length) > reply.buffer.capacity) return Status.E_BAD_MESSAGE;
     let recv: Receiver | null = null;
-    if (message.recv !== 0) {
-      const found = this.receiverArgument(server, message.recv);
+    const recvIndex = (message.recv & ~RECV_TIMEOUT) >>> 0;
+    if (recvIndex !== 0) {
+      const found = this.receiverArgument(server, recvIndex);
       if (typeof found === "number") return found;
       recv = found;
     }
+    const deadline = recv && (message.recv & RECV_TIMEOUT) !== 0 ? this.clock.monotonicNs() + message.timeoutUs * 1000 : Infinity;
+    const endpoint = reply.endpoint;
+    let next = 0;
+    let taken = 0;
+    if (endpoint !== null) {
+      const allowed = checkContractMessage(server, endpoint, message, Direction.TO_CLIENT, false);
+      if (typeof allowed === "number") return allowed;
+      next = allowed.next;
+      taken = allowed.index;
+    }
     const caps = takeCaps(server, message.caps);
     if (typeof caps === "number") return caps;
+    if (endpoint !== null) {
+      endpoint.state = next;
+      endpoint.contract.taken[taken]!++;
+      reply.endpoint = null;
+    }
     const target = reply.claim();
     server.caps.take(inv.capIndex)?.dispose();
-    const envelope: Envelope = { label: message.label, words: message.words, caps, badge: 0, reply: null };
+    const envelope: Envelope = { label: message.label, words: message.words, caps, badge: 0, reply: null, endpoint: null };
     let result: number = Status.E_PEER_DEAD;
     if (target) {
       result = deliver(target, reply.buffer, envelope, true);
@@ -144,13 +210,16 @@ export class Ipc {
     const immediate = target ? this.tryDeliver(server, recv.alone, inv.buffer) : null;
     if (!target || immediate !== null) {
       if (target) this.scheduler.wake(target, result, true);
-      return immediate ?? this.receiveOn(server, recv.alone, inv.buffer, Infinity);
+      return immediate ?? this.receiveOn(server, recv.alone, inv.buffer, deadline);
     }
     // Nothing queued: the server waits and the caller runs at once with its answer.
-    this.waitOn(server, recv.alone, inv.buffer, Infinity);
-    if (this.scheduler.canHandoff(target)) return this.scheduler.handoff<number>(server, target, result);
+    this.waitOn(server, recv.alone, inv.buffer, deadline);
+    if (this.scheduler.canHandoff(target)) {
+      this.scheduler.setDeadline(server, deadline);
+      return this.scheduler.handoff<number>(server, target, result);
+    }
     this.scheduler.wake(target, result, true);
-    return this.scheduler.waitUntil<number>(server, Infinity) as Promise<number>;
+    return this.scheduler.waitUntil<number>(server, deadline) as Promise<number>;
   }
 
   /** RECEIVER_RECEIVE: this Receiver and up to four more; the index of the one that delivered. */

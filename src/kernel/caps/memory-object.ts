@@ -1,8 +1,8 @@
-import { GLOBAL_SPACE_BASE, PAGE_SIZE } from "../constants.ts";
+import { GLOBAL_SPACE_BASE, MAX_PRIVATE_WASM_PAGES, PAGE_SIZE, tlbEntriesFor } from "../constants.ts";
 import { Status } from "../errors.ts";
 import { chargeBulk } from "../fuel.ts";
 import { PRIORITY_LEVELS } from "../scheduler.ts";
-import { TLB_FRAMES } from "../tlb.ts";
+import { tlbFrames } from "../tlb.ts";
 import { Capability } from "./capability.ts";
 import { CAPPAGE_PAGES, Cappage } from "./cappage.ts";
 import { createImage, loadErrorAnswer } from "./image-create.ts";
@@ -166,16 +166,22 @@ export class MemoryObject extends KernelObject {
   }
 }
 
-/** Pages a process costs besides its own memory: TLBs, descriptor, page directory. */
-export const PROCESS_FIXED_PAGES = TLB_FRAMES + 2;
+/** Pages a process costs besides its own memory and its TLB: its page directory (its descriptor is a 32-byte slot of the kernel's process table). */
+export const PROCESS_FIXED_PAGES = 1;
 
 /**
  * What a process of `image` costs its Memory besides its own memory: the kernel's frames for it
- * and the host memory its instance may take (tables at their capped maximum, globals; see
- * src/loader/host-cost.ts), so that no program can make the host allocate what no quota pays for.
+ * (its TLB sized by its declared maximum memory: src/kernel/tlb.ts) and the host memory its
+ * instance may take (tables at their capped maximum, globals; see src/loader/host-cost.ts), so
+ * that no program can make the host allocate what no quota pays for.
  */
-export function processFixedPages(image: { readonly instanceBytes: number }): number {
-  return PROCESS_FIXED_PAGES + Math.ceil(image.instanceBytes / PAGE_SIZE);
+export function processFixedPages(image: { readonly instanceBytes: number; readonly maximumPages: number }): number {
+  return processKernelFrames(image) + Math.ceil(image.instanceBytes / PAGE_SIZE);
+}
+
+/** The kernel frames a process of `image` takes when it is made: its TLB and page directory (and a descriptor slot). */
+export function processKernelFrames(image: { readonly maximumPages: number }): number {
+  return PROCESS_FIXED_PAGES + tlbFrames(tlbEntriesFor(Math.min(image.maximumPages, MAX_PRIVATE_WASM_PAGES)));
 }
 
 /** MEMORY_* operations. */

@@ -88,6 +88,7 @@ export const Op = {
   PROCESS_WAIT: 0xffff_0208,
   PROCESS_HOLDS: 0xffff_0209,
   PROCESS_LISTEN: 0xffff_020a,
+  PROCESS_CONTRACT_REFUSAL: 0xffff_020b,
   PROCESS_SET_ARGS: 0xffff_0220,
   PROCESS_PROTECT: 0xffff_0240,
   PROCESS_SET_FAULT_HANDLER: 0xffff_0241,
@@ -114,6 +115,7 @@ export const Op = {
   RECEIVER_RECEIVE: 0xffff_0300,
   RECEIVER_MINT: 0xffff_0301,
   RECEIVER_INFO: 0xffff_0302,
+  RECEIVER_SET_CONTRACT: 0xffff_0303,
   PAGE_MAP: 0xffff_0400,
   PAGE_UNMAP: 0xffff_0401,
   PAGE_MAP_GLOBAL: 0xffff_0402,
@@ -182,6 +184,8 @@ export const RegionFlag = { ZERO_ON_FREE: 1 } as const;
 
 /** In a message's capability list, this bit moves the capability instead of copying it. */
 export const CAP_MOVE = 0x8000_0000;
+/** In header word 3 (`recv`) of a reply-and-receive: header word 4 holds the receive's timeout in µs. */
+export const RECV_TIMEOUT = 0x8000_0000;
 
 /** Startup slots: 0 is never a capability; 1 is the process itself; given ones follow. */
 export const SLOT_NULL = 0;

@@ -1,4 +1,5 @@
 import { Status } from "../errors.ts";
+import { contractRefusalWords } from "./contract-ops.ts";
 import { canWrite } from "../message.ts";
 import { FAULT_KINDS, ProcessFault } from "../fault.ts";
 import { PageInRequired } from "../paging-hooks.ts";
@@ -29,6 +30,7 @@ const RIGHT_FOR: Record<number, number> = {
   [Op.PROCESS_WAIT]: Rights.PROCESS_INFO,
   [Op.PROCESS_HOLDS]: Rights.PROCESS_INFO,
   [Op.PROCESS_LISTEN]: Rights.PROCESS_LISTEN,
+  [Op.PROCESS_CONTRACT_REFUSAL]: Rights.PROCESS_INFO,
   [Op.PROCESS_SET_ARGS]: Rights.PROCESS_CONTROL,
   [Op.PROCESS_PROTECT]: Rights.PROCESS_MEMORY,
   [Op.PROCESS_SET_FAULT_HANDLER]: Rights.PROCESS_MEMORY,
@@ -61,6 +63,7 @@ export function invokeProcess(k: ObjectKernel, inv: Invocation, target: Process)
   if (op === Op.PROCESS_STATE) return answer(inv, processStateWords(target));
   if (op === Op.PROCESS_WAIT) return waitForEnd(k, inv, target);
   if (op === Op.PROCESS_MONITOR) return monitor(k, inv, target);
+  if (op === Op.PROCESS_CONTRACT_REFUSAL) return answer(inv, contractRefusalWords(target));
   if (DEBUG_OPS.has(op)) return invokeDebug(k, inv, target);
   if (!target.alive) return Status.E_PEER_DEAD;
   switch (op) {

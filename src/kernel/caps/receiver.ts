@@ -4,6 +4,8 @@ import { MAX_MESSAGE_WORDS, type MessageBuffer } from "../message.ts";
 import type { Process } from "../process.ts";
 import { type Envelope, disposeEnvelope } from "./envelope.ts";
 import type { Capability } from "./capability.ts";
+import type { Contract } from "./contract.ts";
+import { ContractEndpoint } from "./contract-endpoint.ts";
 import { KernelObject } from "./kernel-object.ts";
 import { ObjectKind, Rights } from "./object-abi.ts";
 
@@ -29,6 +31,14 @@ export function receiverPages(capacity: number): number {
  *
  * Invariants: `queue.length <= capacity`; a waiter is listed only while it is blocked in receive,
  * and is listed on every Receiver it waits on.
+ *
+ * With a contract (RECEIVER_SET_CONTRACT, before any send or call capability exists), every send
+ * and call capability minted from it is a ContractEndpoint. When the contract bounds the messages
+ * an endpoint can have outstanding (every cycle of its states has a message each way), each
+ * endpoint reserves that many slots: `reservedSlots + unreservedQueued <= capacity`, so a
+ * reserved endpoint's message always finds room. The kernel refuses to mint or copy an endpoint
+ * it cannot reserve for (Capability.unreserved); the kernel's notices, and endpoints of a
+ * contract that bounds nothing, take the unreserved slots as on a plain Receiver.
  */
 export class Receiver extends KernelObject {
   readonly kind = ObjectKind.RECEIVER;
@@ -40,6 +50,14 @@ export class Receiver extends KernelObject {
   private receiveCaps = 0;
   /** This Receiver as a list of one, for the common single-receiver wait. */
   readonly alone: readonly Receiver[] = [this];
+  /** The protocol every message on its send and call capabilities must follow, or null. */
+  contract: Contract | null = null;
+  /** Send and call capabilities to it: a contract may only be set while there are none. */
+  clientCaps = 0;
+  /** Queue slots kept for reserved endpoints (boundPerEndpoint each). */
+  reservedSlots = 0;
+  /** Queued messages that are not a reserved endpoint's. */
+  unreservedQueued = 0;
 
   constructor(capacity: number) {
     super();
@@ -50,14 +68,23 @@ export class Receiver extends KernelObject {
     return this.queue.length - this.head;
   }
 
+  /** Whether a message from no reserved endpoint (a plain one, the kernel's) would find the queue full. */
   get full(): boolean {
-    return this.queued >= this.capacity;
+    if (this.contract === null) return this.queued >= this.capacity;
+    return this.reservedSlots + this.unreservedQueued >= this.capacity;
+  }
+
+  /** Whether a message from `endpoint` (null: none) finds room. A reserved endpoint always does. */
+  hasRoom(endpoint: ContractEndpoint | null): boolean {
+    if (endpoint !== null && endpoint.reserved) return true;
+    return !this.full;
   }
 
   /** Queues a message; false when full (the caller keeps the envelope). */
   enqueue(envelope: Envelope): boolean {
-    if (this.destroyed || this.full) return false;
+    if (this.destroyed || !this.hasRoom(envelope.endpoint)) return false;
     this.queue.push(envelope);
+    this.counted(envelope, 1);
     return true;
   }
 
@@ -69,6 +96,7 @@ export class Receiver extends KernelObject {
       this.queue.splice(0, this.head);
       this.head = 0;
     }
+    this.counted(envelope, -1);
     return envelope;
   }
 
@@ -76,6 +104,66 @@ export class Receiver extends KernelObject {
   putBack(envelope: Envelope): void {
     if (this.head > 0) this.queue[--this.head] = envelope;
     else this.queue.unshift(envelope);
+    this.counted(envelope, 1);
+  }
+
+  /** Keeps the contract's counts as a message enters (+1) or leaves (-1) the queue. */
+  private counted(envelope: Envelope, delta: number): void {
+    if (this.contract === null) return;
+    const endpoint = envelope.endpoint;
+    if (endpoint === null || !endpoint.reserved) {
+      this.unreservedQueued += delta;
+      if (endpoint !== null) endpoint.queued += delta;
+      return;
+    }
+    endpoint.queued += delta;
+    if (endpoint.closed && endpoint.queued === 0) this.unreserve(endpoint);
+  }
+
+  /**
+   * What is wrong with the contract's queue accounting, recounted from the queue (for
+   * src/kernel/invariants.ts): every message of a reserved endpoint counted against its slots and
+   * no more than its bound of them, the rest counted as unreserved, and all of it within capacity.
+   */
+  contractAccountingErrors(): string[] {
+    const contract = this.contract;
+    if (contract === null) return [];
+    const broken: string[] = [];
+    const perEndpoint = new Map<ContractEndpoint, number>();
+    let unreserved = 0;
+    for (let i = this.head; i < this.queue.length; i++) {
+      const endpoint = this.queue[i]!.endpoint;
+      if (endpoint !== null && endpoint.reserved) perEndpoint.set(endpoint, (perEndpoint.get(endpoint) ?? 0) + 1);
+      else unreserved++;
+    }
+    if (unreserved !== this.unreservedQueued) broken.push(`contract ${contract.name}: ${unreserved} unreserved messages queued, counted ${this.unreservedQueued}`);
+    for (const [endpoint, count] of perEndpoint) {
+      if (count !== endpoint.queued) broken.push(`contract ${contract.name}: an endpoint has ${count} messages queued, counted ${endpoint.queued}`);
+      if (count > contract.boundPerEndpoint) broken.push(`contract ${contract.name}: an endpoint has ${count} messages queued, beyond its bound ${contract.boundPerEndpoint}`);
+    }
+    if (this.reservedSlots + this.unreservedQueued > this.capacity) broken.push(`contract ${contract.name}: ${this.reservedSlots} reserved + ${this.unreservedQueued} unreserved slots exceed the capacity ${this.capacity}`);
+    if (this.queued > this.capacity) broken.push(`contract ${contract.name}: ${this.queued} messages queued in a capacity of ${this.capacity}`);
+    return broken;
+  }
+
+  /** Takes a contract: its endpoints are the send and call capabilities minted from now on. */
+  setContract(contract: Contract): void {
+    this.contract = contract;
+  }
+
+  /** Reserves the endpoint's slots if there is room; whether it is reserved. */
+  private reserve(endpoint: ContractEndpoint): boolean {
+    const bound = endpoint.contract.boundPerEndpoint;
+    if (!Number.isFinite(bound) || this.reservedSlots + this.unreservedQueued + bound > this.capacity) return false;
+    this.reservedSlots += bound;
+    endpoint.reserved = true;
+    return true;
+  }
+
+  private unreserve(endpoint: ContractEndpoint): void {
+    if (!endpoint.reserved) return;
+    endpoint.reserved = false;
+    this.reservedSlots -= endpoint.contract.boundPerEndpoint;
   }
 
   /** The first process waiting here, taken off every Receiver it waits on. */
@@ -88,10 +176,22 @@ export class Receiver extends KernelObject {
 
   protected override created(cap: Capability): void {
     if (cap.has(Rights.RECEIVER_RECEIVE)) this.receiveCaps++;
+    if ((cap.rights & (Rights.RECEIVER_SEND | Rights.RECEIVER_CALL)) === 0) return;
+    this.clientCaps++;
+    if (this.contract === null) return;
+    const endpoint = new ContractEndpoint(this.contract, 0);
+    this.reserve(endpoint);
+    cap.endpoint = endpoint;
   }
 
   /** The last capability that could receive is gone: senders and callers learn it (E_PEER_DEAD). */
   protected override disposed(cap: Capability): void {
+    if ((cap.rights & (Rights.RECEIVER_SEND | Rights.RECEIVER_CALL)) !== 0) this.clientCaps--;
+    const endpoint = cap.endpoint;
+    if (endpoint !== null) {
+      endpoint.closed = true;
+      if (endpoint.queued === 0) this.unreserve(endpoint);
+    }
     if (cap.has(Rights.RECEIVER_RECEIVE) && --this.receiveCaps === 0) this.destroy();
   }
 

@@ -1,6 +1,7 @@
 import { Status } from "../errors.ts";
 import type { MessageBuffer } from "../message.ts";
 import type { Process } from "../process.ts";
+import type { ContractEndpoint } from "./contract-endpoint.ts";
 import { KernelObject } from "./kernel-object.ts";
 import { ObjectKind } from "./object-abi.ts";
 
@@ -15,11 +16,20 @@ export class Reply extends KernelObject {
   caller: Process | null;
   /** The caller's buffer: the reply is written straight into it, and must fit it. */
   readonly buffer: MessageBuffer;
+  /**
+   * The contract endpoint the call came through, until the reply is given; the answer must be a
+   * reply the state the call led to allows. Disposed unused, the endpoint goes back to
+   * `stateBefore`: a call nobody answered did not happen.
+   */
+  endpoint: ContractEndpoint | null;
+  readonly stateBefore: number;
 
-  constructor(caller: Process, buffer: MessageBuffer) {
+  constructor(caller: Process, buffer: MessageBuffer, endpoint: ContractEndpoint | null = null, stateBefore = 0) {
     super();
     this.caller = caller;
     this.buffer = buffer;
+    this.endpoint = endpoint;
+    this.stateBefore = stateBefore;
   }
 
   /** Takes the caller for delivery; null if it is gone. The reply is used up either way. */
@@ -30,6 +40,8 @@ export class Reply extends KernelObject {
   }
 
   protected teardown(): void {
+    if (this.endpoint !== null) this.endpoint.state = this.stateBefore;
+    this.endpoint = null;
     const caller = this.claim();
     caller?.wakeFromWait(Status.E_PEER_DEAD);
   }

@@ -11,6 +11,11 @@ export interface BlockBackend {
   read(offset: number, length: number): Promise<Uint8Array>;
   /** Resolves once the bytes are in the backing store (not necessarily durable yet). */
   write(offset: number, data: Uint8Array): Promise<void>;
+  /**
+   * `write` has taken every byte of `data` (written or copied it) before it returns: the device may
+   * then hand it the DMA window's own memory instead of a copy (DmaWindow.lend).
+   */
+  readonly takesWritesAtOnce?: boolean;
   /** Resolves once every write started before this call is durable (fdatasync on a file). */
   flush(): Promise<void>;
 }
@@ -30,6 +35,8 @@ export class BlockError extends Error {
 /** A disk in memory: for tests, and a browser host without storage. */
 export class MemoryBlockBackend implements BlockBackend {
   readonly bytes: Uint8Array;
+  /** `write` copies before its first await. */
+  readonly takesWritesAtOnce = true;
 
   constructor(size: number) {
     this.bytes = new Uint8Array(size);

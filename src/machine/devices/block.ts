@@ -56,7 +56,8 @@ export class BlockDevice extends QueueDevice {
     const offset = sector * SECTOR_SIZE;
     if (op === BlockOp.WRITE) {
       if (this.backend.readOnly) return { status: RequestStatus.E_READ_ONLY };
-      const data = dma.read(buffer, length);
+      // A backend that takes the bytes at once is lent the window's memory: no copy.
+      const data = this.backend.takesWritesAtOnce ? dma.lend(buffer, length) : dma.read(buffer, length);
       return this.backend.write(offset, data).then(() => ({ status: RequestStatus.OK, length }), failed);
     }
     return this.backend.read(offset, length).then((data) => ({ status: RequestStatus.OK, length, output: { offset: buffer, data: fitted(data, length) } }), failed);

@@ -1,8 +1,8 @@
-import { type DirectoryDescriptor, type ListedEntry, type StreamDescriptor, ALL_FDFLAGS, FdFlag, FileType } from "./descriptors.ts";
+import { type DirectoryDescriptor, type FileDescriptor, type ListedEntry, type StreamDescriptor, ALL_FDFLAGS, FdFlag, FileType } from "./descriptors.ts";
 import { Errno } from "./errno.ts";
 import { MAX_IOVECS } from "./guest-memory.ts";
 import { Right, has } from "./rights.ts";
-import { FsOpen, StreamKind, Stream, errnoOfStatus } from "./protocol.ts";
+import { FS_INLINE_BYTES, FsOpen, StreamKind, Stream, errnoOfStatus } from "./protocol.ts";
 import { encodeDirent, encodeFdStat, encodeFileStat, fileStatOf, fileTypeOf } from "./stat-layout.ts";
 import { streamRead, streamReadiness, streamWrite } from "./streams.ts";
 import { TRANSFER_MAX_PAGES } from "./transfer-region.ts";
@@ -37,7 +37,14 @@ export async function fdRead(w: WasiProcess, fd: number, iovs: number, count: nu
   let data: Uint8Array | number;
   if (limit === 0) data = new Uint8Array(0);
   else if (found.kind === "stream") data = await readStream(w, fd, found, limit);
-  else {
+  else if (limit > FS_INLINE_BYTES) {
+    // From where the server put the bytes (a read buffer or the transfer Region) straight into the iovecs.
+    const got = await w.server.readInPlace(found.slot, at ?? found.offset, limit);
+    if (typeof got === "number") return errnoOfStatus(got);
+    if (!scatterFrom(w, buffers, got.at, got.count)) return Errno.FAULT;
+    if (at === undefined) found.offset += BigInt(got.count);
+    return w.memory.putU32(w.process, out, got.count) ? Errno.SUCCESS : Errno.FAULT;
+  } else {
     data = await w.server.read(found.slot, at ?? found.offset, limit);
     if (typeof data === "number") return errnoOfStatus(data);
     if (at === undefined) found.offset += BigInt(data.length);
@@ -45,6 +52,18 @@ export async function fdRead(w: WasiProcess, fd: number, iovs: number, count: nu
   if (typeof data === "number") return data;
   if (!w.memory.scatter(w.process, buffers, data)) return Errno.FAULT;
   return w.memory.putU32(w.process, out, data.length) ? Errno.SUCCESS : Errno.FAULT;
+}
+
+/** Copies `count` bytes at `from` (the process's own memory) over `buffers` in order: false when one is not writable. */
+function scatterFrom(w: WasiProcess, buffers: readonly (readonly [number, number])[], from: number, count: number): boolean {
+  let at = 0;
+  for (const [address, length] of buffers) {
+    if (at >= count) break;
+    const n = Math.min(length, count - at);
+    if (!w.k.copyWithin(w.process, address, from + at, n)) return false;
+    at += n;
+  }
+  return true;
 }
 
 /** Bytes from a standard stream: what a poll took first, else the stream (or the boot console): the bytes, or an errno. */
@@ -82,6 +101,22 @@ export async function fdWrite(w: WasiProcess, fd: number, iovs: number, count: n
   if (at !== undefined && at > MAX_OFFSET) return Errno.INVAL;
   const buffers = w.memory.iovecs(w.process, iovs, count);
   if (buffers === null) return Errno.FAULT;
+  const total = Math.min(buffers.reduce((n, [, length]) => n + length, 0), MAX_TRANSFER);
+  if (found.kind === "file" && total > FS_INLINE_BYTES) {
+    // Gathered straight into where the server takes the bytes from (a buffer it holds a view of, or
+    // the transfer Region). The count is written after the data went out: its word is resident first.
+    w.k.touch(w.process, out >>> 0, 4);
+    const append = at === undefined && (found.flags & FdFlag.APPEND) !== 0;
+    let unreadable = false;
+    const fill = (to: number, n: number): boolean => {
+      unreadable = !gatherTo(w, buffers, to, n);
+      return !unreadable;
+    };
+    const result = await w.server.writeInPlace(found.slot, at ?? found.offset, total, append, fill);
+    if (unreadable) return Errno.FAULT;
+    if (typeof result === "number") return errnoOfStatus(result);
+    return finishFileWrite(w, found, out, at, append, result);
+  }
   const data = w.memory.gather(w.process, buffers, found.kind === "file" ? MAX_TRANSFER : 1 << 20);
   if (data === null) return Errno.FAULT;
   // The count is written after the data went out: its word must be resident first.
@@ -102,14 +137,31 @@ export async function fdWrite(w: WasiProcess, fd: number, iovs: number, count: n
     const append = at === undefined && (found.flags & FdFlag.APPEND) !== 0;
     const result = await w.server.write(found.slot, at ?? found.offset, data, append);
     if (typeof result === "number") return errnoOfStatus(result);
-    written = result.written;
-    if (at === undefined) found.offset = append && result.size !== null ? result.size : found.offset + BigInt(written);
-    if ((found.flags & (FdFlag.SYNC | FdFlag.DSYNC)) !== 0) {
-      const synced = await w.server.sync(found.slot);
-      if (synced < 0) return errnoOfStatus(synced);
-    }
+    return finishFileWrite(w, found, out, at, append, result);
   }
   return w.memory.putU32(w.process, out, written) ? Errno.SUCCESS : Errno.FAULT;
+}
+
+/** After a file's WRITE: the offset moves (to the new size for an append), an O_SYNC fd syncs, the count goes to `out`. */
+async function finishFileWrite(w: WasiProcess, found: FileDescriptor, out: number, at: bigint | undefined, append: boolean, result: { written: number; size: bigint | null }): Promise<number> {
+  if (at === undefined) found.offset = append && result.size !== null ? result.size : found.offset + BigInt(result.written);
+  if ((found.flags & (FdFlag.SYNC | FdFlag.DSYNC)) !== 0) {
+    const synced = await w.server.sync(found.slot);
+    if (synced < 0) return errnoOfStatus(synced);
+  }
+  return w.memory.putU32(w.process, out, result.written) ? Errno.SUCCESS : Errno.FAULT;
+}
+
+/** Copies the first `count` bytes of `buffers` (the program's iovecs) to `to` in the process's memory: false when one is not readable. */
+function gatherTo(w: WasiProcess, buffers: readonly (readonly [number, number])[], to: number, count: number): boolean {
+  let at = 0;
+  for (const [address, length] of buffers) {
+    if (at >= count) break;
+    const n = Math.min(length, count - at);
+    if (!w.k.copyWithin(w.process, to + at, address, n)) return false;
+    at += n;
+  }
+  return true;
 }
 
 export async function fdSeek(w: WasiProcess, fd: number, delta: bigint, whence: number, out: number): Promise<number> {

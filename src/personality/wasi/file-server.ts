@@ -51,12 +51,19 @@ const INLINE_PATH_BYTES = 4 * 61;
  * negative status (a server's FS_E_*, or the kernel's). File data and long paths travel in the
  * process's TransferRegion; up to 240 bytes go in message words.
  */
-/** An attached handle's read buffer (FsMore.ATTACH): the handle, and the buffer's view, address and size. */
+/**
+ * An attached handle (FsMore.ATTACH): the handle, its read buffer's view, address and size, and
+ * the bytes of the write buffer the server keeps a view of (TransferRegion.attachBuffer; 0: none,
+ * and writes move a Region).
+ */
 interface Attached {
   readonly slot: number;
   readonly view: number;
   readonly address: number;
   readonly bytes: number;
+  readonly writeBytes: number;
+  /** Where that write buffer lies here. */
+  readonly writeAddress: number;
 }
 
 export class FileServerClient {
@@ -65,8 +72,9 @@ export class FileServerClient {
   private readonly transfer: TransferRegion;
   /**
    * Attached handles by the handle they were made from (null: the server does not attach, the
-   * host share for one). A READ through one moves no Region, which in the booted system costs
-   * more than the data (docs/FS.md "Attached handles"); made at a file's first READ.
+   * host share for one). A READ or WRITE through one moves no Region, which in the booted system
+   * costs more than the data (docs/FS.md "Attached handles"); made at a file's first READ or
+   * WRITE of more than FS_INLINE_BYTES.
    */
   private readonly attached = new Map<number, Attached | null>();
 
@@ -131,6 +139,28 @@ export class FileServerClient {
     this.k.dropCapability(this.process, slot);
   }
 
+  /**
+   * READ of more than FS_INLINE_BYTES (at most the Region's 1 MiB) at `offset`, left where the
+   * server put it in the process's memory — the attached handle's read buffer, or the transfer
+   * Region — until the next call: where the bytes lie and how many (fewer at the end), or a status.
+   * The caller copies them on (KernelServices.copyWithin), with no copy in between.
+   */
+  async readInPlace(file: number, offset: bigint, length: number): Promise<{ at: number; count: number } | number> {
+    const [low, high] = words64(offset);
+    const attached = this.attached.get(file) ?? (await this.attachment(file));
+    if (attached && length <= attached.bytes) {
+      const answer = await this.call(attached.slot, Fs.READ, [low, high, length, 0]);
+      if (typeof answer === "number") return answer;
+      return { at: attached.address, count: Math.min(answer.words[0] ?? 0, length) };
+    }
+    const room = this.transfer.ensure(length);
+    if (room < 0) return room;
+    const wanted = Math.min(length, room);
+    const answer = await this.callMoving(file, Fs.READ, [low, high, wanted, 0]);
+    if (typeof answer === "number") return answer;
+    return { at: this.transfer.address, count: Math.min(answer.words[0] ?? 0, wanted) };
+  }
+
   /** READ of up to `length` bytes (at most the Region's 1 MiB) at `offset`: the bytes (fewer at the end), or a status. */
   async read(file: number, offset: bigint, length: number): Promise<Uint8Array | number> {
     const [low, high] = words64(offset);
@@ -140,7 +170,7 @@ export class FileServerClient {
       const count = Math.min(answer.words[0] ?? 0, length, 4 * (answer.words.length - 1));
       return unpack(answer.words, 1, count);
     }
-    const attached = await this.attachment(file);
+    const attached = this.attached.get(file) ?? (await this.attachment(file));
     if (attached && length <= attached.bytes) {
       const answer = await this.call(attached.slot, Fs.READ, [low, high, length, 0]);
       if (typeof answer === "number") return answer;
@@ -155,13 +185,43 @@ export class FileServerClient {
     return this.k.readMemory(this.process, this.transfer.address, count) ?? AbiStatus.E_BAD_MESSAGE;
   }
 
+  /**
+   * WRITE (or APPEND) of `length` bytes (more than FS_INLINE_BYTES; at most 1 MiB are taken) at
+   * `offset`, which `fill(to, n)` copies into the process's memory at `to` first — the attached
+   * handle's write buffer, or the transfer Region — with no copy in between (false: the program's
+   * memory could not be read). Bytes written and, for APPEND, the new size; or a status.
+   */
+  async writeInPlace(file: number, offset: bigint, length: number, append: boolean, fill: (to: number, n: number) => boolean): Promise<{ written: number; size: bigint | null } | number> {
+    const label = append ? Fs.APPEND : Fs.WRITE;
+    const [low, high] = words64(offset);
+    const attached = this.attached.get(file) ?? (await this.attachment(file));
+    let answer: Answer | number;
+    if (attached && length <= attached.writeBytes) {
+      if (!fill(attached.writeAddress, length)) return AbiStatus.E_BAD_MESSAGE;
+      answer = await this.call(attached.slot, label, [low, high, length, 0]);
+    } else {
+      const room = this.transfer.ensure(length);
+      if (room < 0) return room;
+      const n = Math.min(length, room);
+      if (!fill(this.transfer.address, n)) return AbiStatus.E_BAD_MESSAGE;
+      answer = await this.callMoving(file, label, [low, high, n, 0]);
+    }
+    if (typeof answer === "number") return answer;
+    return { written: answer.words[0] ?? 0, size: append ? u64(answer.words, 1) : null };
+  }
+
   /** WRITE (or APPEND) of `data` (at most 1 MiB) at `offset`: bytes written and, for APPEND, the new size. */
   async write(file: number, offset: bigint, data: Uint8Array, append: boolean): Promise<{ written: number; size: bigint | null } | number> {
     const label = append ? Fs.APPEND : Fs.WRITE;
     const [low, high] = words64(offset);
     let answer: Answer | number;
+    const attached = data.length > FS_INLINE_BYTES ? (this.attached.get(file) ?? (await this.attachment(file))) : null;
     if (data.length <= FS_INLINE_BYTES) answer = await this.call(file, label, [low, high, data.length, ...pack(data)]);
-    else {
+    else if (attached && data.length <= attached.writeBytes) {
+      // Into the buffer the server holds a view of: no Region moves.
+      if (!this.k.writeMemory(this.process, attached.writeAddress, data)) return AbiStatus.E_BAD_MESSAGE;
+      answer = await this.call(attached.slot, label, [low, high, data.length, 0]);
+    } else {
       const room = this.transfer.ensure(data.length);
       if (room < 0) return room;
       const piece = data.subarray(0, room);
@@ -198,15 +258,26 @@ export class FileServerClient {
     this.k.dropCapability(this.process, handle);
   }
 
-  /** The attached handle of `file`, made at its first use; null when the server will not attach it. */
+  /**
+   * The attached handle of `file`, made at its first use with a view of the process's write buffer
+   * (kept by the server); null when the server will not attach it.
+   */
   private async attachment(file: number): Promise<Attached | null> {
     const known = this.attached.get(file);
     if (known !== undefined) return known;
-    const answer = await this.call(file, FsMore.ATTACH, []);
+    const buffer = this.transfer.attachBuffer();
+    const view = buffer ? this.k.viewFor(this.process, buffer.slot) : 0;
+    const reply = await this.k.callFor(this.process, file, FsMore.ATTACH, [], view > 0 ? [view | CAP_MOVE_BIT] : []);
+    const answer = answerOf(reply);
     let made: Attached | null = null;
     if (typeof answer !== "number" && answer.caps.length >= 2 && (answer.words[2] ?? 0) !== 0) {
-      made = { slot: answer.caps[0]!, view: answer.caps[1]!, bytes: answer.words[0] ?? 0, address: answer.words[2]! };
-    } else if (typeof answer !== "number") for (const cap of answer.caps) this.k.dropCapability(this.process, cap);
+      const writeBytes = view > 0 && buffer ? Math.min(answer.words[1] ?? 0, buffer.bytes) : 0;
+      made = { slot: answer.caps[0]!, view: answer.caps[1]!, bytes: answer.words[0] ?? 0, address: answer.words[2]!, writeBytes, writeAddress: buffer?.address ?? 0 };
+    } else {
+      // Refused: whatever came back goes (the view among it); a view the call never took, too.
+      if (typeof reply !== "number") for (const cap of reply.caps) this.k.dropCapability(this.process, cap);
+      else if (view > 0 && this.k.capabilityKind(this.process, view, Rights.REGION_READ) === ObjectKind.REGION) this.k.dropCapability(this.process, view);
+    }
     this.attached.set(file, made);
     return made;
   }

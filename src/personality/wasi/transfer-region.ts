@@ -10,6 +10,8 @@ export const TRANSFER_MAX_PAGES = 256;
  * moves one page, not 256.
  */
 const SIZES = [1, 16, TRANSFER_MAX_PAGES] as const;
+/** The attached handles' write buffer: writes up to 64 KiB move no Region (larger ones do, once a MiB). */
+const ATTACH_PAGES = 16;
 const PAGE = 4096;
 
 interface Held {
@@ -39,8 +41,25 @@ export class TransferRegion {
     this.memorySlot = memorySlot;
   }
 
+  /** A Region of ATTACH_PAGES that never moves, a view of which an attached file handle keeps (made once; null until then). */
+  private lent: Held | null = null;
+
   get address(): number {
     return this.held[this.current]?.address ?? 0;
+  }
+
+  /**
+   * The buffer attached file handles write from (docs/FS.md "Attached handles"): a Region of
+   * ATTACH_PAGES this process owns and never moves, whose views the file servers keep; made at the
+   * first use. Null when the process's Memory cannot pay for it (writes then move Regions).
+   */
+  attachBuffer(): { slot: number; address: number; bytes: number } | null {
+    if (this.lent === null) {
+      const made = this.k.createRegionFor(this.process, this.memorySlot, ATTACH_PAGES);
+      if (typeof made === "number") return null;
+      this.lent = { slot: made.slot, address: made.address };
+    }
+    return { ...this.lent, bytes: ATTACH_PAGES * PAGE };
   }
 
   /** Picks the smallest Region that holds min(`bytes`, 1 MiB), made if it must be: the bytes it holds, or a (negative) status. */

@@ -4,7 +4,7 @@
 import { OP_RECEIVER_RECEIVE, OP_RECEIVER_MINT, OP_RECEIVER_INFO, FOREVER } from "../abi";
 import { E_BAD_MESSAGE } from "../errors";
 import {
-  MAX_CAPS, MAX_DATA_WORDS, msgBegin, msgAddWord, msgAddCap, msgAddTimeout, msgSetRecv, msgInvoke, msgWord,
+  MAX_CAPS, MAX_DATA_WORDS, msgBegin, msgAddWord, msgAddCap, msgAddTimeout, msgSetRecv, msgSetRecvTimeout, msgInvoke, msgWord,
 } from "../message";
 import { operation, operation2, operationWithTimeout, answeredCap } from "./operation";
 
@@ -86,5 +86,15 @@ export function reply(replyCap: i32): i32 {
  */
 export function replyAndReceive(replyCap: i32, receiver: i32): i32 {
   msgSetRecv(receiver);
+  return msgInvoke(replyCap);
+}
+
+/**
+ * replyAndReceive whose receive gives up after `timeoutNs` (E_TIMEOUT; whole µs, FOREVER: never):
+ * for a server that must wake when no call comes (to commit, to look at memory), in one invoke.
+ */
+export function replyAndReceiveWithin(replyCap: i32, receiver: i32, timeoutNs: u64): i32 {
+  if (timeoutNs == FOREVER) msgSetRecv(receiver);
+  else msgSetRecvTimeout(receiver, timeoutNs);
   return msgInvoke(replyCap);
 }

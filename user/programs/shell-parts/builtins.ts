@@ -347,25 +347,28 @@ function readBuiltin(sh: Shell, argv: string[]): i32 {
   return ended && text.length == 0 ? 1 : ended ? 1 : 0;
 }
 
-/** Whether `c` separates fields: in $IFS; `blank` asks whether it is a blank of $IFS (runs of which count as one). */
-function separates(ifs: string, c: string, blank: bool): bool {
-  return ifs.includes(c) && (!blank || c == " " || c == "\t" || c == "\n");
+/** Whether the character `c` separates fields: in $IFS; `blank` asks whether it is a blank of $IFS (runs of which count as one). */
+function separates(ifs: string, c: i32, blank: bool): bool {
+  if (blank && c != 0x20 && c != 0x09 && c != 0x0a) return false;
+  for (let i = 0; i < ifs.length; i++) if (ifs.charCodeAt(i) == c) return true;
+  return false;
 }
 
 /**
  * `text` split at `ifs` into at most `n` fields (the last takes the rest, trailing blanks off).
- * Fields are cut as slices of `text` (a line may be megabytes: one character at a time would copy
- * it over and over); only a backslash joins pieces.
+ * Fields are cut as slices of `text`, looking at character codes (a line may be a megabyte: a
+ * string per character, or one character at a time appended, would copy it over and over); only
+ * a backslash joins pieces.
  */
 function splitRead(text: string, ifs: string, n: i32, raw: bool): string[] {
   const out = new Array<string>();
   let i = 0;
-  while (i < text.length && separates(ifs, text.charAt(i), true)) i++;
+  while (i < text.length && separates(ifs, text.charCodeAt(i), true)) i++;
   let field = "";
   let piece = i;
   while (i < text.length) {
-    const c = text.charAt(i);
-    if (!raw && c == "\\" && i + 1 < text.length) {
+    const c = text.charCodeAt(i);
+    if (!raw && c == 0x5c && i + 1 < text.length) {
       field += text.substring(piece, i) + text.charAt(i + 1);
       i += 2;
       piece = i;
@@ -375,7 +378,7 @@ function splitRead(text: string, ifs: string, n: i32, raw: bool): string[] {
       out.push(field + text.substring(piece, i));
       field = "";
       i++;
-      while (i < text.length && separates(ifs, text.charAt(i), true)) i++;
+      while (i < text.length && separates(ifs, text.charCodeAt(i), true)) i++;
       piece = i;
       continue;
     }
@@ -384,7 +387,7 @@ function splitRead(text: string, ifs: string, n: i32, raw: bool): string[] {
   field += text.substring(piece, i);
   if (out.length == n - 1) {
     let end = field.length;
-    while (end > 0 && separates(ifs, field.charAt(end - 1), true)) end--;
+    while (end > 0 && separates(ifs, field.charCodeAt(end - 1), true)) end--;
     field = field.slice(0, end);
   }
   if (field.length > 0 || out.length < n) out.push(field);

@@ -21,6 +21,23 @@ export const IO_NULL: i32 = 4;
  */
 export const IO_FEED: i32 = 5;
 
+/**
+ * The output of a job of programs that a stage the shell runs itself reads as they write it
+ * (`cat big | while read l`): a pipe whose read end the shell holds; reading waits for bytes
+ * while watching the job (jobs.ts, a Drainer), and finds the end when it has ended.
+ */
+export const IO_DRAIN: i32 = 6;
+
+/** Where an IO_DRAIN channel's bytes come from: the pipe out of a running job (jobs.ts). */
+export abstract class Drainer {
+  /** Reads at most `max` bytes into `ptr` (room for `max` rounded up to a word), waiting while the job may still write: the count, 0 at the end. */
+  abstract read(ptr: usize, max: i32): i32;
+  /** The pipe's read end (for a program of the reading stage, which reads it directly). */
+  abstract get end(): i32;
+  /** Done reading: a program still writing finds the pipe broken. */
+  abstract close(): void;
+}
+
 /** Where an IO_FEED channel's bytes go: the pipe into a running job (jobs.ts). */
 export abstract class Feeder {
   /** Writes all `len` bytes, waiting for room: false when the job can no longer read them. */
@@ -41,6 +58,9 @@ export abstract class Feeder {
  * memory and ending.
  */
 export const MAX_HELD_BYTES: i32 = 2 << 20;
+/** The longest line `read` gets from a stream at once; a longer one comes in pieces of this. */
+export const MAX_LINE_BYTES: i32 = 1 << 20;
+
 /** The most bytes $(...) captures: its text is copied several times as it is expanded. */
 export const MAX_SUBSTITUTION_BYTES: i32 = 1 << 20;
 
@@ -70,6 +90,15 @@ export class ByteBuffer {
     memory.copy(bigger.dataStart, this.data.dataStart, <usize>this.length);
     this.data = bigger;
     return true;
+  }
+
+  /** Drops what has been read, moving the rest to the front (a stream's buffer holds only what is not yet used). */
+  compact(): void {
+    if (this.readAt == 0) return;
+    const rest = this.length - this.readAt;
+    memory.copy(this.data.dataStart, this.data.dataStart + <usize>this.readAt, <usize>rest);
+    this.length = rest;
+    this.readAt = 0;
   }
 
   /** Appends `len` bytes: false (nothing appended, `full` set) past the limit. */
@@ -112,6 +141,8 @@ export class Channel {
 
   /** IO_FEED: set when its job starts. */
   feeder: Feeder | null = null;
+  /** IO_DRAIN: set when its job starts. */
+  drainer: Drainer | null = null;
   /** IO_FEED: a write found nobody to read it (a broken pipe). */
   broken: bool = false;
 
@@ -149,10 +180,14 @@ export class Channel {
   /** Up to `max` more bytes into `pending`: false at the end of input. */
   private fill(): bool {
     if (this.ended) return false;
-    const scratch = heap.alloc(256);
+    // A job's output comes a pipe's chunk at a time; the console and files a line's worth.
+    const size = this.kind == IO_DRAIN ? 4096 : 252;
+    const scratch = heap.alloc(<usize>size + 4);
     let n = 0;
-    if (this.kind == IO_CONSOLE) n = shellConsole.read(scratch, 252);
-    else if (this.kind == IO_CAP) n = streamRead(this.cap, scratch, 252);
+    if (this.kind == IO_CONSOLE) n = shellConsole.read(scratch, size);
+    else if (this.kind == IO_CAP) n = streamRead(this.cap, scratch, <u32>size);
+    else if (this.kind == IO_DRAIN && this.drainer != null) n = this.drainer!.read(scratch, size);
+    // Room is there: readLine compacts first, and hands out a line of MAX_LINE_BYTES before more is read.
     if (n > 0) this.pending.append(scratch, n);
     heap.free(scratch);
     if (n <= 0) this.ended = true;
@@ -163,17 +198,31 @@ export class Channel {
   readLine(): string | null {
     const source = this.kind == IO_BUFFER ? this.buffer! : this.pending;
     if (this.kind == IO_NULL || this.kind == IO_PIPE_NEXT || this.kind == IO_FEED) return null;
+    // Where the look for a newline goes on from: what was looked at before more came is not again
+    // (a long line comes 252 bytes a read; looking from its start each time was quadratic).
+    let scanned = source.readAt;
     for (;;) {
       const data = source.data;
-      for (let i = source.readAt; i < source.length; i++) {
+      for (let i = scanned; i < source.length; i++) {
         if (data[i] != 0x0a) continue;
         const line = String.UTF8.decodeUnsafe(data.dataStart + <usize>source.readAt, <usize>(i - source.readAt));
         source.readAt = i + 1;
         return line;
       }
+      if (this.kind != IO_BUFFER && source.unread >= MAX_LINE_BYTES) {
+        // A line longer than the shell reads at once comes in pieces (a binary file has few newlines).
+        const piece = String.UTF8.decodeUnsafe(data.dataStart + <usize>source.readAt, <usize>MAX_LINE_BYTES);
+        source.readAt += MAX_LINE_BYTES;
+        return piece;
+      }
+      scanned = source.length;
+      if (this.kind != IO_BUFFER) {
+        scanned -= source.readAt;
+        source.compact();
+      }
       if (this.kind == IO_BUFFER || !this.fill()) {
         if (source.unread == 0) return null;
-        const rest = String.UTF8.decodeUnsafe(data.dataStart + <usize>source.readAt, <usize>source.unread);
+        const rest = String.UTF8.decodeUnsafe(source.data.dataStart + <usize>source.readAt, <usize>source.unread);
         source.readAt = source.length;
         return rest;
       }

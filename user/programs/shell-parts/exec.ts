@@ -16,7 +16,7 @@ import { parseProgram, assignmentName } from "./parse";
 import { Expander, ExpansionHost, matchPattern } from "./expand";
 import { glob } from "./glob";
 import { Variables } from "./variables";
-import { Channel, ByteBuffer, IO_CONSOLE, IO_CAP, IO_BUFFER, IO_PIPE_NEXT, IO_NULL, IO_FEED, MAX_SUBSTITUTION_BYTES } from "./channel";
+import { Channel, ByteBuffer, IO_CONSOLE, IO_CAP, IO_BUFFER, IO_PIPE_NEXT, IO_NULL, IO_FEED, IO_DRAIN, MAX_SUBSTITUTION_BYTES } from "./channel";
 import { Command, Pipeline, OpenedFile } from "./pipeline";
 import { Launcher, Job, STOPPED_STATUS } from "./jobs";
 import { ShellFiles, textStatus } from "./shell-files";
@@ -386,6 +386,8 @@ export class Shell extends ExpansionHost {
     let from = input;
     let i = 0;
     const single = stages.length == 1;
+    // Programs whose output the shell's next stage reads as they write it (IO_DRAIN), waited for after that stage.
+    let drained: Job | null = null;
     while (i < stages.length) {
       let j = i;
       while (j < stages.length && stages[j].external) j++;
@@ -396,8 +398,19 @@ export class Shell extends ExpansionHost {
         // writes it, so an endless loop into `head` ends when head does.
         const buffer: ByteBuffer | null = fed == stages.length ? null : new ByteBuffer();
         this.runFed(stages, i, fed, from, buffer == null ? output : Channel.memory(buffer!));
+        this.endDrained(drained, from);
+        drained = null;
         if (buffer != null) from = Channel.memory(buffer!);
         i = fed;
+        continue;
+      }
+      if (programs && j < stages.length && !(j == i + 1 && this.scriptLine(stages[i].argv[0]).length > 0)) {
+        // Programs, then the shell's stage: it reads what they write as they write it, so a
+        // file of any size can go through `while read`.
+        const drain = new Channel(IO_DRAIN);
+        drained = this.startDrained(stages, i, j, from, drain);
+        from = drained != null ? drain : new Channel(IO_NULL);
+        i = j;
         continue;
       }
       const end = programs ? j : i + 1;
@@ -414,10 +427,31 @@ export class Shell extends ExpansionHost {
         if (context != null) this.leaveSubshell(context!);
         this.fds = saved;
         if (buffer != null) this.sayHeldTooMuch(buffer!);
+        this.endDrained(drained, from);
+        drained = null;
       }
       if (buffer != null) from = Channel.memory(buffer!);
       i = end;
     }
+  }
+
+  /** Starts the programs [start, end) with their output into `drain`: the job, or null (said, status set). */
+  private startDrained(stages: Stage[], start: i32, end: i32, input: Channel, drain: Channel): Job | null {
+    const p = new Pipeline();
+    if (!this.buildExternal(stages, start, end, input, drain, p)) return null;
+    p.text = jobText(stages, start, end);
+    const job = this.launcher.start(p);
+    if (job == null) this.startFailed(p);
+    return job;
+  }
+
+  /** After the stage that read `job`'s output through `drain`: no more is read; waits for the job, keeping the stage's status. */
+  private endDrained(job: Job | null, drain: Channel): void {
+    if (job == null) return;
+    this.launcher.endDrain(drain);
+    const status = this.status;
+    this.launcher.wait(job!);
+    this.status = status;
   }
 
   /**

@@ -24,7 +24,7 @@ import { ConsoleClient, CONSOLE_INTERRUPTED, CONSOLE_SUSPENDED } from "../../lib
 import { createPipe, closePipeEnd, PIPE_SERVICE } from "../../lib/pipe-client";
 import { STREAM_INFO, STREAM_READ, STREAM_WRITE, STREAM_CHUNK } from "../../lib/streams";
 import { Command, Pipeline, OpenedFile } from "./pipeline";
-import { Channel, ByteBuffer, Feeder, IO_CONSOLE, IO_CAP, IO_BUFFER, IO_PIPE_NEXT, IO_NULL, IO_FEED } from "./channel";
+import { Channel, ByteBuffer, Drainer, Feeder, IO_CONSOLE, IO_CAP, IO_BUFFER, IO_PIPE_NEXT, IO_NULL, IO_FEED, IO_DRAIN } from "./channel";
 import { ShellFiles, TEXT_TOO_LARGE } from "./shell-files";
 import { BinaryLoader } from "./binaries";
 import { Variables } from "./variables";
@@ -262,6 +262,18 @@ export class Launcher {
       // A program of the stage that feeds a job writes straight into its pipe (the shell keeps
       // the pipe's write end open: the job reads the end when the whole stage is over).
       return channel.feeder != null ? capCopy(channel.feeder!.end) : E_INVALID_CAP;
+    }
+    if (channel.kind == IO_DRAIN && !output) {
+      // A program of the stage that drains a job reads straight from its pipe.
+      return channel.drainer != null ? capCopy(channel.drainer!.end) : E_INVALID_CAP;
+    }
+    if (channel.kind == IO_DRAIN) {
+      const drained = this.pipe();
+      if (drained == null) return E_INVALID_CAP;
+      // Its end closes the pipe's write side, so the shell's stage reads the end of input.
+      program.closeOnEnd.push(capCopy(drained.writeEnd));
+      channel.drainer = new JobDrain(this, job, drained.readEnd);
+      return drained.writeEnd;
     }
     if (channel.kind == IO_FEED) {
       const fed = this.pipe();
@@ -549,6 +561,36 @@ export class Launcher {
       done += <i32>msgWord(0);
     }
     return true;
+  }
+
+  /**
+   * Reads at most `max` bytes of `job`'s output from `end`, the pipe out of its last program, into
+   * `ptr`, waiting while it may still write and watching it meanwhile: the count, 0 at the end
+   * (the pipe closed and empty, or a ^C).
+   */
+  drain(job: Job, end: i32, ptr: usize, max: i32): i32 {
+    let idle: u64 = FEED_IDLE_NS;
+    for (;;) {
+      if (this.interrupted || streamInfo(end) < 0) return 0;
+      const ready = msgWord(1);
+      if (ready == 0xffffffff) return 0;
+      if (ready > 0) {
+        msgBegin(STREAM_READ);
+        msgAddWord(min(ready, min(<u32>max, STREAM_CHUNK)));
+        if (msgInvoke(end) < 0 || msgLabel() != 0) return 0;
+        const n = <i32>min(msgWord(0), <u32>max);
+        for (let i = 0; i < n; i += 4) store<u32>(ptr + <usize>i, msgWord(1 + (i >> 2)));
+        return n;
+      }
+      this.watch(job, idle);
+      idle = min(idle * 2, MAX_IDLE_NS);
+    }
+    return 0;
+  }
+
+  /** Ends the reading of the job `drain` drained: its read end is closed and dropped. */
+  endDrain(drain: Channel): void {
+    if (drain.drainer != null) drain.drainer!.close();
   }
 
   /** While a stage feeds `job`: moves what its pumps can, and takes one notice (at most `idle` ns). */
@@ -942,6 +984,34 @@ class JobFeed extends Feeder {
     this.open = false;
     closePipeEnd(this.writeEnd);
     capDrop(this.writeEnd);
+  }
+}
+
+/** The pipe out of a job's last program that a stage of the shell reads (IO_DRAIN). */
+class JobDrain extends Drainer {
+  private open: bool = true;
+
+  constructor(
+    readonly launcher: Launcher,
+    readonly job: Job,
+    readonly readEnd: i32,
+  ) {
+    super();
+  }
+
+  read(ptr: usize, max: i32): i32 {
+    return this.open ? this.launcher.drain(this.job, this.readEnd, ptr, max) : 0;
+  }
+
+  get end(): i32 {
+    return this.readEnd;
+  }
+
+  close(): void {
+    if (!this.open) return;
+    this.open = false;
+    closePipeEnd(this.readEnd);
+    capDrop(this.readEnd);
   }
 }
 

@@ -8,9 +8,9 @@
 // - when the kernel has evicted pages since the last look, or fewer than an eighth of the frames are
 //   free, it gives back a quarter of its chunks (at least one), and does not grow again for a
 //   second;
-// - it looks at most every CHECK_NS while serving, and every IDLE_CHECK_NS while idle with pages
-//   held (the receive's timeout), so memory another process needs comes back within a fraction of
-//   a second even when nobody calls the server.
+// - it looks at most every CHECK_NS while serving (the server asks every 16th call), and every
+//   IDLE_CHECK_NS while idle with pages held (the receive's timeout), so memory another process
+//   needs comes back within a fraction of a second even when nobody calls the server.
 // The other bound is its own Memory's quota (PageCache.configure). Without the capability only the
 // quota bounds it.
 import { OP_KERNEL_INFO, OP_KERNEL_PAGING_INFO, msgBegin, msgInvoke, msgWord, now } from "../../lib";

@@ -93,10 +93,15 @@ export class Contents {
     if (c.pathCap == 0 && attached == 0) {
       if (length > FS_INLINE_BYTES || <u32>(r.wordCount - 3) * 4 < length) return E_BAD_MESSAGE;
       from = r.wordsAddress(3);
-    } else {
-      // The Region the request brought, or the client's buffer an attached handle holds.
+    } else if (attached != 0) {
+      // The client's buffer an attached handle holds (where it lies was asked once, at ATTACH).
       const regionOffset = r.word(3);
-      const status = c.region.inspect(attached != 0 ? attached : c.pathCap);
+      if (<u64>regionOffset + <u64>length > <u64>c.handles.writeBytes(c.index)) return E_INVALID_ARGUMENT;
+      from = c.handles.writeAddress(c.index) + regionOffset;
+    } else {
+      // The Region the request brought.
+      const regionOffset = r.word(3);
+      const status = c.region.inspect(c.pathCap);
       if (status < 0) return status;
       if (!c.region.holds(regionOffset, length)) return E_INVALID_ARGUMENT;
       from = c.region.address + regionOffset;

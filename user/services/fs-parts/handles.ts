@@ -39,6 +39,9 @@ const readRegionOf = new StaticArray<i32>(MAX_HANDLES);
 const readAddressOf = new StaticArray<usize>(MAX_HANDLES);
 const readBytesOf = new StaticArray<u32>(MAX_HANDLES);
 const writeRegionOf = new StaticArray<i32>(MAX_HANDLES);
+/** Where the client's buffer is mapped here and its bytes (REGION_INFO once, at ATTACH: a Region never moves). */
+const writeAddressOf = new StaticArray<usize>(MAX_HANDLES);
+const writeBytesOf = new StaticArray<u32>(MAX_HANDLES);
 
 /** Read-ahead's first window (blocks) once a handle reads sequentially, and its largest (256 KiB). */
 const AHEAD_FIRST: u32 = 4;
@@ -95,12 +98,17 @@ export class Handles {
     return true;
   }
 
-  /** Gives entry `index` buffers: the read buffer's owner and address, the client's buffer (0: none). */
-  attach(index: i32, readRegion: i32, readAddress: usize, readBytes: u32, writeRegion: i32): void {
+  /**
+   * Gives entry `index` buffers: the read buffer's owner and address, the client's buffer (0: none)
+   * with where it is mapped and its bytes.
+   */
+  attach(index: i32, readRegion: i32, readAddress: usize, readBytes: u32, writeRegion: i32, writeAddress: usize, writeBytes: u32): void {
     unchecked((readRegionOf[index] = readRegion));
     unchecked((readAddressOf[index] = readAddress));
     unchecked((readBytesOf[index] = readBytes));
     unchecked((writeRegionOf[index] = writeRegion));
+    unchecked((writeAddressOf[index] = writeAddress));
+    unchecked((writeBytesOf[index] = writeBytes));
     this.attached++;
   }
 
@@ -137,6 +145,14 @@ export class Handles {
     return unchecked(writeRegionOf[index]);
   }
 
+  /** Where the client's buffer of entry `index` is mapped, and its bytes. */
+  writeAddress(index: i32): usize {
+    return unchecked(writeAddressOf[index]);
+  }
+  writeBytes(index: i32): u32 {
+    return unchecked(writeBytesOf[index]);
+  }
+
   // Drops an entry's buffers: the read buffer is freed (the client's view reads zeros), the client's
   // buffer's capability goes back to nobody.
   private detach(index: i32): void {
@@ -146,6 +162,8 @@ export class Handles {
     unchecked((readRegionOf[index] = 0));
     unchecked((readAddressOf[index] = 0));
     unchecked((writeRegionOf[index] = 0));
+    unchecked((writeAddressOf[index] = 0));
+    unchecked((writeBytesOf[index] = 0));
     this.attached--;
   }
   pin(index: i32): void {

@@ -56,10 +56,14 @@ export class Operations {
     return this.c.opened;
   }
 
-  /** Handles the request in the message buffer and leaves the reply there: its label. */
+  /** Copies the request in the message buffer out (before anything else uses the buffer). */
+  capture(): void {
+    this.c.request.capture();
+  }
+
+  /** Handles the request `capture` copied and leaves the reply in the message buffer: its label. */
   handle(): u32 {
     const c = this.c;
-    c.request.capture();
     c.reply.reset();
     c.opened = -1;
     this.operations++;
@@ -200,10 +204,12 @@ export class Operations {
       if (released < 0) return released;
     }
     let writeBytes: u32 = 0;
+    let writeAddress: usize = 0;
     if (c.pathCap != 0) {
       const inspected = c.region.inspect(c.pathCap);
       if (inspected < 0) return inspected;
       writeBytes = <u32>c.region.bytes;
+      writeAddress = c.region.address;
     }
     const asked = c.request.wordCount > 0 ? c.request.word(0) : FS_ATTACH_READ_PAGES;
     const pages = max<u32>(1, min(asked, FS_ATTACH_READ_PAGES_MAX));
@@ -229,7 +235,7 @@ export class Operations {
       capDrop(readRegion);
       return cap;
     }
-    c.handles.attach(index, readRegion, readAddress, pages << 12, c.pathCap);
+    c.handles.attach(index, readRegion, readAddress, pages << 12, c.pathCap, writeAddress, writeBytes);
     c.opened = index;
     // The client's buffer stays here; the reply carries the new handle and the read buffer's view.
     c.reply.capCount = 0;

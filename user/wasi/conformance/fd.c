@@ -118,6 +118,58 @@ static void big_io(void) {
   free(back);
 }
 
+/*
+ * Writes of 4 KiB, exactly 64 KiB and 64 KiB + 1 (a system's file server may take writes of up to
+ * 64 KiB from a buffer it keeps a view of, and larger ones another way), an overwrite and an
+ * append, interleaved on two files; then each read back whole.
+ */
+static void medium_io(void) {
+  const int size = 4096 + 65536 + 65537;
+  uint8_t *a = malloc(size), *b = malloc(size), *back = malloc(size + 16);
+  for (int i = 0; i < size; i++) {
+    a[i] = (uint8_t)(i * 13 + (i >> 9));
+    b[i] = (uint8_t)(i * 5 + 1 + (i >> 11));
+  }
+  int32_t fa, fb, n;
+  clean("fd-mid-a");
+  clean("fd-mid-b");
+  open_at(DIR_FD, "fd-mid-a", __WASI_OFLAGS_CREAT, ALL_FILE_RIGHTS, 0, 0, &fa);
+  open_at(DIR_FD, "fd-mid-b", __WASI_OFLAGS_CREAT, ALL_FILE_RIGHTS, 0, 0, &fb);
+  const int pieces[3] = {4096, 65536, 65537};
+  int at = 0, ok = 1;
+  for (int p = 0; p < 3; p++) {
+    __wasi_ciovec_t oa = {a + at, pieces[p]}, ob = {b + at, pieces[p]};
+    ok &= raw_fd_write(fa, P(&oa), 1, P(&n)) == 0 && n == pieces[p];
+    ok &= raw_fd_write(fb, P(&ob), 1, P(&n)) == 0 && n == pieces[p];
+    at += pieces[p];
+  }
+  truth("fd_write of 4 KiB, 64 KiB and 64 KiB + 1 on two files in turn", ok);
+  // 300 bytes over the middle of file a, at 5000 (fd_pwrite), and its own bytes again after its end.
+  for (int i = 0; i < 300; i++) a[5000 + i] = (uint8_t)(255 - i);
+  __wasi_ciovec_t over = {a + 5000, 300};
+  expect("fd_pwrite of 300 bytes", raw_fd_pwrite(fa, P(&over), 1, 5000, P(&n)), 0);
+  __wasi_iovec_t in = {back, size + 16};
+  expect("fd_pread of file a whole", raw_fd_pread(fa, P(&in), 1, 0, P(&n)), 0);
+  truth_u64("fd_pread of file a: its size", n, size);
+  truth("fd_pread of file a: its bytes, the overwrite in place", memcmp(a, back, size) == 0);
+  expect("fd_pread of file b whole", raw_fd_pread(fb, P(&in), 1, 0, P(&n)), 0);
+  truth_u64("fd_pread of file b: its size", n, size);
+  truth("fd_pread of file b: its bytes, none of file a's", memcmp(b, back, size) == 0);
+  // 64 KiB at 1000 into three buffers (one call of a system's attached handle, spread over them).
+  memset(back, 0, size);
+  __wasi_iovec_t parts[3] = {{back, 3000}, {back + 3000, 1}, {back + 3001, 65536 - 3001}};
+  expect("fd_pread of 64 KiB into three buffers", raw_fd_pread(fb, P(parts), 3, 1000, P(&n)), 0);
+  truth_u64("fd_pread of 64 KiB into three buffers: all of it", n, 65536);
+  truth("fd_pread of 64 KiB into three buffers: the bytes in order", memcmp(b + 1000, back, 65536) == 0);
+  raw_fd_close(fa);
+  raw_fd_close(fb);
+  unlink_at(DIR_FD, "fd-mid-a");
+  unlink_at(DIR_FD, "fd-mid-b");
+  free(a);
+  free(b);
+  free(back);
+}
+
 static void renumber(void) {
   int32_t a, b;
   __wasi_filestat_t sa, sb;
@@ -250,6 +302,7 @@ static void preopens(void) {
 int main(void) {
   file_io();
   big_io();
+  medium_io();
   renumber();
   rights();
   directory();

@@ -44,6 +44,9 @@ export class IdbDisk implements BlockBackend {
     return this.bytes.slice(offset, offset + length);
   }
 
+  /** `write` copies into memory at once (IndexedDB is written from there). */
+  readonly takesWritesAtOnce = true;
+
   write(offset: number, data: Uint8Array): Promise<void> {
     this.bytes.set(data, offset);
     const first = Math.floor(offset / CHUNK_BYTES);

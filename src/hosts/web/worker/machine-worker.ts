@@ -24,6 +24,10 @@ import { takeSnapshot } from "./snapshot.ts";
 import { TypedInput, webDevices } from "./web-devices.ts";
 import { webPageCipher } from "./web-page-cipher.ts";
 
+/** The build's digest of the rewriting code (src/hosts/web/build.ts defines it; "" where nothing did). */
+declare const __DOGMA_LOADER_IDENTITY__: string | undefined;
+const LOADER_IDENTITY = typeof __DOGMA_LOADER_IDENTITY__ === "string" ? __DOGMA_LOADER_IDENTITY__ : "";
+
 /** A new disk's size: 64 MiB, as `dogma boot` makes one. */
 const DISK_BYTES = 64 << 20;
 
@@ -96,7 +100,7 @@ async function boot(request: BootRequest): Promise<void> {
   const fetchMs = performance.now() - fetching;
   const imports = standardImportModules();
   const cache = request.cache ? new CacheStorageModuleCache() : null;
-  loader = new Loader({ importModules: imports, cache: cache?.available ? cache : null });
+  loader = new Loader({ importModules: imports, cache: cache?.available ? cache : null, codeIdentity: LOADER_IDENTITY });
   const started = performance.now();
   const end = await runSystem(
     {

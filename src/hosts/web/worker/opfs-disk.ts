@@ -48,6 +48,9 @@ export class OpfsDisk implements BlockBackend {
     return out;
   }
 
+  /** The sync access handle writes before `write` returns. */
+  readonly takesWritesAtOnce = true;
+
   async write(offset: number, data: Uint8Array): Promise<void> {
     let at = 0;
     while (at < data.length) at += this.handle.write(data.subarray(at), { at: offset + at });

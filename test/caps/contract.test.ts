@@ -1,0 +1,276 @@
+/**
+ * Contract channels (docs/ABI.md "Contract channels"): a Receiver with a contract checks every
+ * send, call and reply through its endpoints against the state each endpoint is in; what the
+ * state forbids is E_CONTRACT, nothing is delivered, and the refusal says contract, state and
+ * message. Queue slots are reserved per endpoint from the contract's bound.
+ */
+import { describe, expect, it } from "vitest";
+import { Capability } from "../../src/kernel/caps/capability.ts";
+import { decodeContract, type Contract } from "../../src/kernel/caps/contract.ts";
+import { ObjectKind, Op, Rights } from "../../src/kernel/caps/object-abi.ts";
+import { Receiver } from "../../src/kernel/caps/receiver.ts";
+import { Status } from "../../src/kernel/errors.ts";
+import { compileContract } from "../../src/contracts/compile.ts";
+import { ALL, BUF, SCRATCH, Script, type ScriptMachine, makeReceiver, runAll, scriptMachine } from "./script.ts";
+
+export const COUNTER = `
+contract Counter {
+  state Idle { Ping(1)? words 0..2 -> Answering; Open(2)? words 1 -> Opening }
+  state Answering { Pong(11)! words 0..2 -> Idle }
+  state Opening { Opened(12)! -> Opened }
+  state Opened { Add(3)? words 1 -> Adding; Close(4)? -> Closing; Page(5)? caps(page) -> Adding }
+  state Adding { Sum(13)! words 1 -> Opened; Overflow(14)! -> Opened }
+  state Closing { Closed(15)! -> Idle }
+}`;
+const L = { Ping: 1, Open: 2, Add: 3, Close: 4, Page: 5, Pong: 11, Opened: 12, Sum: 13, Overflow: 14, Closed: 15 };
+
+/** One-way messages, and a flush that must be a call: its ? messages cycle, so no queue bound follows. */
+const STREAM = `
+contract Stream {
+  state Open { Data(1)? words 1..4 -> Open; Flush(2)? -> Flushing; End(3)? -> Ended }
+  state Flushing { Flushed(4)! -> Open }
+  state Ended { }
+}`;
+
+function counter(): Contract {
+  const contract = decodeContract(compileContract(COUNTER).table);
+  if (typeof contract === "string") throw new Error(contract);
+  return contract;
+}
+
+/** A Receiver with the Counter contract, set by the host. */
+function contracted(m: ScriptMachine, capacity = 16): Receiver {
+  const receiver = makeReceiver(m, capacity);
+  receiver.setContract(counter());
+  return receiver;
+}
+
+/** Decodes PROCESS_CONTRACT_REFUSAL's answer words. */
+function refusalText(words: number[]): string {
+  const length = words[3]!;
+  const bytes = new Uint8Array(new Uint32Array(words.slice(4)).buffer).subarray(0, length);
+  return new TextDecoder().decode(bytes);
+}
+
+describe("a contract channel between two processes", () => {
+  it("delivers only what each state allows; the server never sees a refused message", async () => {
+    const m = await scriptMachine();
+    const receiver = contracted(m);
+    const server = new Script();
+    const got: number[] = [];
+    const replies: number[] = [];
+    const reply = server.reg();
+    // Ping, Open, Add, Close: the only messages that may arrive.
+    for (const answerWith of [[L.Pong], [L.Opened], [L.Pong, L.Sum], [L.Closed]]) {
+      got.push(server.invoke(2, Op.RECEIVER_RECEIVE));
+      server.load(reply, BUF + 16);
+      for (const label of answerWith) replies.push(server.invoke(reply, label, { words: label === L.Sum ? [7] : [] }));
+    }
+    const nothingElse = server.invoke(2, Op.RECEIVER_RECEIVE, { words: [0, 0] });
+    const serverRefusal = server.invoke(1, Op.PROCESS_CONTRACT_REFUSAL);
+    server.end();
+    const sp = m.spawn(server, { caps: [m.kernel.capability(receiver, Rights.RECEIVER_RECEIVE)] });
+
+    const client = new Script();
+    const addInIdle = client.invoke(2, L.Add, { words: [1] });
+    const refusal = client.invoke(1, Op.PROCESS_CONTRACT_REFUSAL);
+    const replyLabel = client.invoke(2, L.Pong);
+    const ping = client.invoke(2, L.Ping, { words: [5] });
+    const pingTooLong = client.invoke(2, L.Ping, { words: [1, 2, 3] });
+    const open = client.invoke(2, L.Open, { words: [1] });
+    const openAgain = client.invoke(2, L.Open, { words: [1] });
+    const openRefusal = client.invoke(1, Op.PROCESS_CONTRACT_REFUSAL);
+    const pageNoCap = client.invoke(2, L.Page);
+    const pageWrongKind = client.invoke(2, L.Page, { caps: [1] });
+    const add = client.invoke(2, L.Add, { words: [6] });
+    const close = client.invoke(2, L.Close);
+    client.end();
+    const call = m.kernel.capability(receiver, Rights.RECEIVER_CALL, 3);
+    const cp = m.spawn(client, { caps: [call] });
+    expect((await runAll(m)).length).toBe(0);
+    const log = m.log();
+
+    expect(log.status(cp, addInIdle)).toBe(Status.E_CONTRACT);
+    const why = log.answer(cp, refusal).words;
+    expect(why.slice(0, 3)).toEqual([0, L.Add, 0]);
+    expect(refusalText(why)).toBe("contract Counter, state Idle: does not allow Add? (label 3) (allowed: Ping?, Open?)");
+    expect(log.status(cp, replyLabel)).toBe(Status.E_CONTRACT);
+    expect(log.answer(cp, ping)).toMatchObject({ status: 0, label: L.Pong });
+    expect(log.status(cp, pingTooLong)).toBe(Status.E_CONTRACT);
+    expect(log.answer(cp, open)).toMatchObject({ status: 0, label: L.Opened });
+    expect(log.status(cp, openAgain)).toBe(Status.E_CONTRACT);
+    expect(refusalText(log.answer(cp, openRefusal).words)).toBe("contract Counter, state Opened: does not allow Open? (label 2) (allowed: Add?, Close?, Page?)");
+    expect(log.status(cp, pageNoCap)).toBe(Status.E_CONTRACT);
+    expect(log.status(cp, pageWrongKind)).toBe(Status.E_CONTRACT);
+    expect(log.answer(cp, add)).toMatchObject({ status: 0, label: L.Sum, words: [7] });
+    expect(log.answer(cp, close)).toMatchObject({ status: 0, label: L.Closed });
+
+    expect(got.map((id) => log.answer(sp, id).label)).toEqual([L.Ping, L.Open, L.Add, L.Close]);
+    expect(got.map((id) => log.answer(sp, id).badge)).toEqual([3, 3, 3, 3]);
+    // The server's Pong to Add was refused (Adding allows Sum! and Overflow!) and it kept the reply.
+    expect(replies.map((id) => log.status(sp, id))).toEqual([0, 0, Status.E_CONTRACT, 0, 0]);
+    expect(log.status(sp, nothingElse)).toBe(Status.E_TIMEOUT);
+    expect(refusalText(log.answer(sp, serverRefusal).words)).toBe("contract Counter, state Adding: does not allow Pong! (label 11) (allowed: Sum!, Overflow!)");
+  });
+
+  it("puts an endpoint back where it stood when its call is never answered", async () => {
+    const m = await scriptMachine();
+    const receiver = contracted(m);
+    const server = new Script();
+    const reply = server.reg();
+    server.invoke(2, Op.RECEIVER_RECEIVE);
+    server.load(reply, BUF + 16);
+    server.invoke(reply, Op.CAP_DROP);
+    server.invoke(2, Op.RECEIVER_RECEIVE);
+    server.load(reply, BUF + 16);
+    const answered = server.invoke(reply, L.Pong);
+    server.end();
+    const sp = m.spawn(server, { caps: [m.kernel.capability(receiver, Rights.RECEIVER_RECEIVE)] });
+    const client = new Script();
+    const dropped = client.invoke(2, L.Ping);
+    const again = client.invoke(2, L.Ping);
+    client.end();
+    const cp = m.spawn(client, { caps: [m.kernel.capability(receiver, Rights.RECEIVER_CALL)] });
+    expect((await runAll(m)).length).toBe(0);
+    const log = m.log();
+    expect(log.status(cp, dropped)).toBe(Status.E_PEER_DEAD);
+    expect(log.answer(cp, again)).toMatchObject({ status: 0, label: L.Pong });
+    expect(log.status(sp, answered)).toBe(0);
+  });
+
+  it("makes a copy of an endpoint an endpoint of its own, starting where the original stands; sends and calls each where they belong", async () => {
+    const m = await scriptMachine();
+    const receiver = makeReceiver(m);
+    const stream = decodeContract(compileContract(STREAM).table) as Contract;
+    receiver.setContract(stream);
+    const keep = m.kernel.capability(receiver, Rights.RECEIVER_RECEIVE);
+    const s = new Script();
+    const copy = s.reg();
+    const data = s.invoke(2, 1, { words: [1, 2] });
+    const flushBySend = s.invoke(2, 2);
+    const flushRefusal = s.invoke(1, Op.PROCESS_CONTRACT_REFUSAL);
+    const endByCall = s.invoke(3, 3);
+    const endRefusal = s.invoke(1, Op.PROCESS_CONTRACT_REFUSAL);
+    const end = s.invoke(2, 3);
+    s.invoke(2, Op.CAP_COPY);
+    s.loadCap(copy);
+    const copyData = s.invoke(copy, 1, { words: [1] }); // the copy stands in Ended too
+    const originalData = s.invoke(2, 1, { words: [1] });
+    const fresh = s.invoke(4, 1, { words: [9] }); // another endpoint, still in Open
+    s.end();
+    const p = m.spawn(s, {
+      caps: [m.kernel.capability(receiver, Rights.RECEIVER_SEND), m.kernel.capability(receiver, Rights.RECEIVER_CALL), m.kernel.capability(receiver, Rights.RECEIVER_SEND)],
+    });
+    await runAll(m);
+    const log = m.log();
+    expect(log.status(p, data)).toBe(0);
+    expect(log.status(p, flushBySend)).toBe(Status.E_CONTRACT);
+    expect(refusalText(log.answer(p, flushRefusal).words)).toBe("contract Stream, state Open: leads Flush to state Flushing, which only a reply leaves: call it, do not send (allowed: Data?, Flush?, End?)");
+    expect(log.status(p, endByCall)).toBe(Status.E_CONTRACT);
+    expect(refusalText(log.answer(p, endRefusal).words)).toBe("contract Stream, state Open: leads End to state Ended, where no reply is allowed: send it, do not call (allowed: Data?, Flush?, End?)");
+    expect(log.status(p, end)).toBe(0);
+    expect(log.status(p, copyData)).toBe(Status.E_CONTRACT);
+    expect(log.status(p, originalData)).toBe(Status.E_CONTRACT);
+    expect(log.status(p, fresh)).toBe(0);
+    expect(receiver.queued).toBe(3);
+    keep.dispose();
+  });
+});
+
+describe("RECEIVER_SET_CONTRACT", () => {
+  it("takes a table from the caller's memory once, before any send or call capability, and refuses bad tables", async () => {
+    const m = await scriptMachine();
+    const receiver = makeReceiver(m, 8);
+    const table = [...compileContract(COUNTER).table];
+    const bad = [...table];
+    bad[0] = 0;
+    const s = new Script();
+    s.store(SCRATCH, table);
+    s.store(SCRATCH + 0x800, bad);
+    const badTable = s.invoke(2, Op.RECEIVER_SET_CONTRACT, { words: [SCRATCH + 0x800, 4 * bad.length] });
+    const badRefusal = s.invoke(1, Op.PROCESS_CONTRACT_REFUSAL);
+    const oddLength = s.invoke(2, Op.RECEIVER_SET_CONTRACT, { words: [SCRATCH, 6] });
+    const unmapped = s.invoke(2, Op.RECEIVER_SET_CONTRACT, { words: [0x7000_0000, 4 * table.length] });
+    const noRight = s.invoke(3, Op.RECEIVER_SET_CONTRACT, { words: [SCRATCH, 4 * table.length] });
+    const set = s.invoke(2, Op.RECEIVER_SET_CONTRACT, { words: [SCRATCH, 4 * table.length] });
+    const twice = s.invoke(2, Op.RECEIVER_SET_CONTRACT, { words: [SCRATCH, 4 * table.length] });
+    const info = s.invoke(2, Op.RECEIVER_INFO);
+    const minted = [1, 2, 3, 4, 5, 6, 7, 8, 9].map((badge) => s.invoke(2, Op.RECEIVER_MINT, { words: [badge, Rights.RECEIVER_SEND] }));
+    const infoAfter = s.invoke(2, Op.RECEIVER_INFO);
+    // The queue is all reserved: no copy of an endpoint either (the minted ones are at slots 4 … 11), until one goes.
+    const copyFull = s.invoke(4, Op.CAP_COPY);
+    s.invoke(5, Op.CAP_DROP);
+    const copyAfterDrop = s.invoke(4, Op.CAP_COPY);
+    s.end();
+    const p = m.spawn(s, {
+      caps: [m.kernel.capability(receiver, Rights.RECEIVER_RECEIVE | Rights.RECEIVER_MINT), m.kernel.capability(receiver, Rights.RECEIVER_RECEIVE)],
+    });
+    await runAll(m);
+    const log = m.log();
+    expect(log.status(p, badTable)).toBe(Status.E_INVALID_ARGUMENT);
+    expect(refusalText(log.answer(p, badRefusal).words)).toBe("contract table refused: word 0 is 0x0, not the contract magic 0x54434744");
+    expect(log.status(p, oddLength)).toBe(Status.E_INVALID_ARGUMENT);
+    expect(log.status(p, unmapped)).toBe(Status.E_BAD_ADDRESS);
+    expect(log.status(p, noRight)).toBe(Status.E_MISSING_RIGHT);
+    expect(log.answer(p, set)).toMatchObject({ status: 0, words: [1, 6] });
+    expect(log.status(p, twice)).toBe(Status.E_NOT_READY);
+    expect(log.answer(p, info).words).toEqual([0, 8, 0, 1]);
+    // Bound 1 per endpoint in a queue of 8: eight endpoints, and the ninth is refused.
+    expect(minted.map((id) => log.status(p, id))).toEqual([0, 0, 0, 0, 0, 0, 0, 0, Status.E_QUEUE_FULL]);
+    expect(log.answer(p, infoAfter).words).toEqual([0, 8, 8, 1]);
+    expect(log.status(p, copyFull)).toBe(Status.E_QUEUE_FULL);
+    expect(log.status(p, copyAfterDrop)).toBe(0);
+  });
+
+  it("is refused once a send or call capability exists: it would be an endpoint the contract never saw start", async () => {
+    const m = await scriptMachine();
+    const receiver = makeReceiver(m, 8);
+    const early = m.kernel.capability(receiver, Rights.RECEIVER_SEND);
+    const table = [...compileContract(COUNTER).table];
+    const s = new Script();
+    s.store(SCRATCH, table);
+    const set = s.invoke(2, Op.RECEIVER_SET_CONTRACT, { words: [SCRATCH, 4 * table.length] });
+    s.end();
+    const p = m.spawn(s, { caps: [m.kernel.capability(receiver, Rights.RECEIVER_RECEIVE | Rights.RECEIVER_MINT)] });
+    await runAll(m);
+    expect(m.log().status(p, set)).toBe(Status.E_NOT_READY);
+    early.dispose();
+  });
+});
+
+describe("queue slots reserved from the contract", () => {
+  it("keeps bound slots per endpoint, frees them when the endpoint's messages are gone, and lets unreserved copies use only the rest", () => {
+    const receiver = new Receiver(3);
+    receiver.setContract(counter());
+    const a = new Capability(receiver, Rights.RECEIVER_SEND, 1);
+    const b = new Capability(receiver, Rights.RECEIVER_SEND, 2);
+    expect([a.endpoint!.reserved, b.endpoint!.reserved, receiver.reservedSlots]).toEqual([true, true, 2]);
+    const envelope = (cap: Capability | null) => ({ label: L.Ping, words: new Uint32Array([1]), caps: [], badge: 0, reply: null, endpoint: cap?.endpoint ?? null });
+    // A kernel notice takes the one slot nobody reserved; a copy made now finds no room to reserve.
+    expect(receiver.enqueue(envelope(null))).toBe(true);
+    const c = a.derive(ALL);
+    expect(c.endpoint!.reserved).toBe(false);
+    expect(receiver.take()!.endpoint).toBe(null);
+    // One unreserved slot: c takes it, then the queue is full for c and the kernel, never for a and b.
+    expect(receiver.enqueue(envelope(c))).toBe(true);
+    expect([receiver.full, receiver.hasRoom(c.endpoint), receiver.hasRoom(a.endpoint)]).toEqual([true, false, true]);
+    expect(receiver.enqueue(envelope(a))).toBe(true);
+    a.dispose();
+    // a's slot stays kept while its message is queued.
+    expect(receiver.reservedSlots).toBe(2);
+    expect(receiver.take()!.endpoint).toBe(c.endpoint);
+    expect(receiver.take()!.endpoint?.closed).toBe(true);
+    expect([receiver.reservedSlots, receiver.unreservedQueued, receiver.queued]).toEqual([1, 0, 0]);
+    b.dispose();
+    c.dispose();
+    expect([receiver.reservedSlots, receiver.clientCaps]).toEqual([0, 0]);
+  });
+
+  it("reserves nothing for a contract whose ? messages cycle (no bound follows)", () => {
+    const receiver = new Receiver(2);
+    receiver.setContract(decodeContract(compileContract(STREAM).table) as Contract);
+    const a = new Capability(receiver, Rights.RECEIVER_SEND);
+    expect([a.endpoint!.reserved, receiver.reservedSlots, ObjectKind.RECEIVER]).toEqual([false, 0, 3]);
+    a.dispose();
+  });
+});
