@@ -100,6 +100,9 @@ describe("the shell", () => {
     await m.until("the loop runs", () => m.stdout().includes("\nlooping\n"));
     m.type("\x03");
     await m.until("the prompt after ^C of a loop", () => /looping\n(\^C)?\n?dogma:\/ \[130\]\$ $/.test(m.stdout()));
+    // A ^C typed in the same burst as the Enter (before the shell left raw mode) stops it too.
+    m.type("while true; do :; done\r\x03");
+    await m.until("the prompt after a ^C typed with the Enter", () => /while true; do :; done\n(\^C)?\n?dogma:\/ \[130\]\$ $/.test(m.stdout()));
     // ... and a loop that feeds a program, with the program.
     m.type("while true; do echo y; done | grep x\r");
     await m.until("grep runs", () => m.alive().includes("grep"));

@@ -310,7 +310,14 @@ function handleCall(): void {
   else if (label == CONSOLE_SET_MODE) {
     const mode = msgWord(0);
     if (msgWordCount() < 1 || (mode & ~(MODE_RAW | MODE_NO_ECHO)) != 0) answer(replyCap, E_INVALID_ARGUMENT, 0);
-    else answer(replyCap, 0, discipline.setMode(mode));
+    else {
+      answer(replyCap, 0, discipline.setMode(mode));
+      // A ^C typed right after the Enter that ended a raw read is the foreground's now.
+      if (discipline.takeRawInterrupt()) {
+        sendEcho(true);
+        interruptForeground();
+      }
+    }
   } else if (label == CONSOLE_INFO) {
     msgBegin(0);
     msgAddWord(discipline.mode);

@@ -137,7 +137,7 @@ function readCommand(): string | null {
     input = editor.readLine("> ");
     text += "\n" + input.line;
   }
-  console.setMode(0);
+  // The console stays raw until the command runs (the main loop): see there.
   if (input.ended && text.trim().length == 0) return null;
   return text;
 }
@@ -149,6 +149,12 @@ for (;;) {
   launcher.reports.length = 0;
   const text = readCommand();
   if (text == null) break;
+  if (editor.takeInterrupt()) {
+    // A ^C typed with the Enter: the command is interrupted before it starts (status 130).
+    console.writeString("^C\n");
+    sh.status = 130;
+    continue;
+  }
   const parsed = parseProgram(text!);
   if (parsed.list == null) {
     sh.error(parsed.error);
@@ -156,7 +162,11 @@ for (;;) {
     continue;
   }
   sh.flow = FLOW_NONE;
+  // ^C is the shell's from here, and only then does the console leave raw mode: a ^C typed in the
+  // same burst as the Enter is among the raw bytes nobody read, and the console hands it to the
+  // foreground as it changes mode.
   launcher.listen(true);
+  console.setMode(0);
   sh.runList(parsed.list!);
   if (launcher.interrupted) sh.status = 130;
   else if (sh.flow == FLOW_ABORT) sh.status = 2;

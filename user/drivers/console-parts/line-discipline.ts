@@ -158,6 +158,24 @@ export class LineDiscipline {
   }
 
   /**
+   * After leaving raw mode: whether a ^C came among the raw bytes nobody read (typed in the same
+   * burst as the Enter that ended a raw reader's line). Then it counts as typed now, in cooked
+   * mode: what was typed before it is thrown away, and the caller tells the foreground.
+   */
+  takeRawInterrupt(): bool {
+    if (this.mode & MODE_RAW) return false;
+    const from = this.recordCount > 0 ? unchecked(this.records[(this.firstRecord + this.recordCount - 1) % MAX_RECORDS]) : this.tail;
+    for (let at = from; at != this.head; at++) {
+      if (load<u8>(ready + (at % READY_BYTES)) != CTRL_C) continue;
+      this.sayControl(CTRL_C);
+      this.say(NEWLINE);
+      this.flushReady();
+      return true;
+    }
+    return false;
+  }
+
+  /**
    * Takes at most `max` (> 0) bytes of ready input to `to`: the count, 0 for an end of input, or
    * -1 when there is nothing yet.
    */

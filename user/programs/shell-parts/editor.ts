@@ -163,6 +163,18 @@ export class LineEditor {
   }
 
   /** The next byte typed, or -1 at the end of input. */
+  /**
+   * Whether a ^C is among the bytes read after the line ended (typed in the same burst as its
+   * Enter): it interrupts the command that line is, so the bytes up to it go, as a terminal's
+   * interrupt throws typeahead away.
+   */
+  takeInterrupt(): bool {
+    const at = this.pending.indexOf(0x03);
+    if (at < 0) return false;
+    this.pending.splice(0, at + 1);
+    return true;
+  }
+
   private next(): i32 {
     if (this.pending.length == 0) {
       const n = this.console.read(this.inBuffer, 256);
