@@ -4,6 +4,8 @@
 // (test/boot/manifest.test.ts). Never aborts on bad input: a manifest that does not parse comes
 // back with `error` set, naming the line.
 
+import { fields } from "./fields";
+
 export const MANIFEST_SECTION = "dogma.manifest";
 export const MAX_MANIFEST_BYTES: i32 = 4096;
 export const MAX_PROGRAM_NAME_BYTES: i32 = 32;
@@ -142,21 +144,6 @@ function count(s: string): i32 {
   return I32.parseInt(s);
 }
 
-/** The fields of a line: split at spaces, tabs and \r; "#" starts a comment. */
-function fieldsOf(line: string): string[] {
-  const hash = line.indexOf("#");
-  if (hash >= 0) line = line.substring(0, hash);
-  const out = new Array<string>();
-  let start = -1;
-  for (let i = 0; i <= line.length; i++) {
-    const c = i < line.length ? line.charCodeAt(i) : 0x20;
-    if (c == 0x20 || c == 0x09 || c == 0x0d) {
-      if (start >= 0) out.push(line.substring(start, i));
-      start = -1;
-    } else if (start < 0) start = i;
-  }
-  return out;
-}
 
 function hasDependency(list: ManifestDependency[], service: string): bool {
   for (let i = 0; i < list.length; i++) if (list[i].service == service) return true;
@@ -197,7 +184,7 @@ export function parseManifest(text: string): Manifest {
       m.error = "line " + (i + 1).toString() + ": a control character (0x" + hexByte(control) + "): a manifest is printable text";
       return m;
     }
-    const f = fieldsOf(lines[i]);
+    const f = fields(lines[i]);
     if (f.length == 0) continue;
     const why = parseLine(m, f, i + 1);
     if (why.length > 0) {
