@@ -18,3 +18,6 @@ sh -c 'echo "sh -c: $0 $1"' name arg
 echo to-stderr >&2
 echo "kept" > $file.out; echo "added" >> $file.out; cat $file.out
 rm -f $file $file.out
+printf 'last\nno-newline' | while read line; do echo "got: $line"; done
+printf 'partial' | { read p; echo "status $? p=$p"; }
+printf 'a\\\nb' | { read q; echo "status $? q=$q"; }

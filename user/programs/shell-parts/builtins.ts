@@ -330,7 +330,9 @@ function readBuiltin(sh: Shell, argv: string[]): i32 {
   if (names.length == 0) names.push("REPLY");
   for (let k = 0; k < names.length; k++) if (!isName(names[k])) return fail(sh, "read", names[k] + ": not a variable name", 2);
   let line = sh.fds[0].readLine();
-  const ended = line == null;
+  // A last line without its newline is still assigned, but read answers 1, as sh's does, so
+  // `while read` does not run for it.
+  let ended = line == null || sh.fds[0].unterminated;
   let text = line == null ? "" : line!;
   if (!raw) {
     // A backslash at the end continues the line; elsewhere it keeps the next character as it is.
@@ -339,12 +341,13 @@ function readBuiltin(sh: Shell, argv: string[]): i32 {
       text = text.slice(0, text.length - 1);
       if (more == null) break;
       text += more!;
+      if (sh.fds[0].unterminated) ended = true;
     }
   }
   const ifs = sh.vars.has("IFS") ? sh.vars.get("IFS") : " \t\n";
   const fields = splitRead(text, ifs, names.length, raw);
   for (let k = 0; k < names.length; k++) sh.vars.set(names[k], k < fields.length ? fields[k] : "");
-  return ended && text.length == 0 ? 1 : ended ? 1 : 0;
+  return ended ? 1 : 0;
 }
 
 /** Whether the character `c` separates fields: in $IFS; `blank` asks whether it is a blank of $IFS (runs of which count as one). */

@@ -194,8 +194,12 @@ export class Channel {
     return n > 0;
   }
 
+  /** The line readLine gave last had no newline: the input ended in the middle of it (`read` then answers 1, as sh's does). */
+  unterminated: bool = false;
+
   /** The next line, without its newline; null at the end of input (a last line without one is returned first). */
   readLine(): string | null {
+    this.unterminated = false;
     const source = this.kind == IO_BUFFER ? this.buffer! : this.pending;
     if (this.kind == IO_NULL || this.kind == IO_PIPE_NEXT || this.kind == IO_FEED) return null;
     // Where the look for a newline goes on from: what was looked at before more came is not again
@@ -224,6 +228,7 @@ export class Channel {
         if (source.unread == 0) return null;
         const rest = String.UTF8.decodeUnsafe(source.data.dataStart + <usize>source.readAt, <usize>source.unread);
         source.readAt = source.length;
+        this.unterminated = true;
         return rest;
       }
     }
