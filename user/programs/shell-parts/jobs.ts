@@ -13,7 +13,7 @@
 // Receiver (badge INTERRUPT_BADGE) while a job is in the foreground. ^Z suspends every program
 // of the job (JOB_SUSPEND) and has the console let their reads go; fg and bg resume them.
 import {
-  capCopy, capDrop, Memory, Receiver, msgLabel, msgBadge, msgWord, msgBegin, msgInvoke, msgAddWord, CAP_MOVE, RIGHT_RECEIVER_SEND,
+  capCopy, capDrop, Memory, Receiver, msgLabel, msgBadge, msgWord, msgBegin, msgInvoke, CAP_MOVE, RIGHT_RECEIVER_SEND,
   MSG_PROCESS_ENDED, STATE_FAULTED, faultKindName, errorName, registryLookup, registryForPrograms, E_INVALID_CAP, E_TIMEOUT, statusText,
 } from "../../lib";
 import { Job as ProcJob, procSpawn, lastSpawnedPid } from "../../lib/proc-client";
@@ -22,7 +22,7 @@ import { Region } from "../../lib/caps/region";
 import { FS_RIGHTS_ALL, FS_RIGHT_READ, FS_OPEN_DIRECTORY } from "../../lib/fs-client";
 import { ConsoleClient, CONSOLE_INTERRUPTED, CONSOLE_SUSPENDED } from "../../lib/console-client";
 import { createPipe, closePipeEnd, PIPE_SERVICE } from "../../lib/pipe-client";
-import { STREAM_INFO, STREAM_READ, STREAM_WRITE, STREAM_CHUNK } from "../../lib/streams";
+import { STREAM_INFO, STREAM_CHUNK, streamRead, streamWrite } from "../../lib/streams";
 import { Command, Pipeline, OpenedFile } from "./pipeline";
 import { Channel, ByteBuffer, Drainer, Feeder, IO_CONSOLE, IO_CAP, IO_BUFFER, IO_PIPE_NEXT, IO_NULL, IO_FEED, IO_DRAIN } from "./channel";
 import { ShellFiles, TEXT_TOO_LARGE } from "./shell-files";
@@ -461,9 +461,7 @@ export class Launcher {
     while (!job.done) {
       if (this.heldTooMuch(job)) {
         this.sayHeld(job);
-        new Memory(job.memory).destroy();
-        for (let i = 0; i < job.programs.length; i++) job.programs[i].ended = true;
-        job.status = 1;
+        this.stop(job, 1);
         break;
       }
       let status: i32;
@@ -481,10 +479,8 @@ export class Launcher {
       const badge = msgBadge();
       const label = msgLabel();
       if (badge == INTERRUPT_BADGE && label == CONSOLE_INTERRUPTED) {
-        // Every program of the job dies with its Memory; a shell's status for ^C is 130.
-        new Memory(job.memory).destroy();
-        for (let i = 0; i < job.programs.length; i++) job.programs[i].ended = true;
-        job.status = 130;
+        // A shell's status for ^C is 130.
+        this.stop(job, 130);
         this.interrupted = true;
         break;
       }
@@ -548,17 +544,10 @@ export class Launcher {
         continue;
       }
       idle = FEED_IDLE_NS;
-      const n = min(<i32>min(room, STREAM_CHUNK), len - done);
-      msgBegin(STREAM_WRITE);
-      msgAddWord(<u32>n);
-      const from = ptr + <usize>done;
-      for (let i = 0; i < n; i += 4) {
-        let word: u32 = 0;
-        for (let b = 0; b < 4 && i + b < n; b++) word |= <u32>load<u8>(from + <usize>(i + b)) << (8 * b);
-        msgAddWord(word);
-      }
-      if (msgInvoke(end) < 0 || msgLabel() != 0) return false;
-      done += <i32>msgWord(0);
+      // No more than there is room for: the write is answered at once.
+      const written = streamWrite(end, ptr + <usize>done, <usize>min(<i32>room, len - done));
+      if (written <= 0) return false;
+      done += written;
     }
     return true;
   }
@@ -575,12 +564,9 @@ export class Launcher {
       const ready = msgWord(1);
       if (ready == 0xffffffff) return 0;
       if (ready > 0) {
-        msgBegin(STREAM_READ);
-        msgAddWord(min(ready, min(<u32>max, STREAM_CHUNK)));
-        if (msgInvoke(end) < 0 || msgLabel() != 0) return 0;
-        const n = <i32>min(msgWord(0), <u32>max);
-        for (let i = 0; i < n; i += 4) store<u32>(ptr + <usize>i, msgWord(1 + (i >> 2)));
-        return n;
+        // No more than is there: the read is answered at once.
+        const n = streamRead(end, ptr, min(ready, <u32>max));
+        return n < 0 ? 0 : n;
       }
       this.watch(job, idle);
       idle = min(idle * 2, MAX_IDLE_NS);
@@ -593,6 +579,13 @@ export class Launcher {
     if (drain.drainer != null) drain.drainer!.close();
   }
 
+  /** Ends every program of `job` at once (they die with its Memory), with `status` as the job's. */
+  private stop(job: Job, status: i32): void {
+    new Memory(job.memory).destroy();
+    for (let i = 0; i < job.programs.length; i++) job.programs[i].ended = true;
+    job.status = status;
+  }
+
   /** While a stage feeds `job`: moves what its pumps can, and takes one notice (at most `idle` ns). */
   private watch(job: Job, idle: u64): void {
     if (this.pumpsLeft(job) && this.pump(job)) idle = 0;
@@ -602,9 +595,7 @@ export class Launcher {
     if (label == MSG_PROCESS_ENDED && badge != INTERRUPT_BADGE) this.ended(badge);
     if (badge == INTERRUPT_BADGE && label == CONSOLE_INTERRUPTED) {
       // ^C while the shell feeds the job: the job ends, and so does the stage feeding it.
-      new Memory(job.memory).destroy();
-      for (let i = 0; i < job.programs.length; i++) job.programs[i].ended = true;
-      job.status = 130;
+      this.stop(job, 130);
       this.interrupted = true;
     }
   }
@@ -723,28 +714,14 @@ export class Launcher {
 
   /** One READ of at most `max` bytes from a pump's pipe into its buffer: the count (0: the end). */
   private readInto(p: Pump, max: u32): i32 {
-    msgBegin(STREAM_READ);
-    msgAddWord(max);
-    const status = msgInvoke(p.end);
-    if (status < 0 || msgLabel() != 0) {
+    const scratch = heap.alloc(<usize>STREAM_CHUNK);
+    const n = streamRead(p.end, scratch, min(max, STREAM_CHUNK));
+    // Past MAX_HELD_BYTES the buffer refuses it: wait() stops the job (its writer would wait for room for ever).
+    const kept = n > 0 && (p.buffer == null || p.buffer!.append(scratch, n));
+    heap.free(scratch);
+    if (!kept) {
       p.done = true;
       return 0;
-    }
-    const n = <i32>min(msgWord(0), max);
-    if (n == 0) {
-      p.done = true;
-      return 0;
-    }
-    if (p.buffer != null) {
-      const scratch = heap.alloc(<usize>STREAM_CHUNK + 4);
-      for (let i = 0; i < n; i += 4) store<u32>(scratch + <usize>i, msgWord(1 + (i >> 2)));
-      const kept = p.buffer!.append(scratch, n);
-      heap.free(scratch);
-      if (!kept) {
-        // Past MAX_HELD_BYTES: wait() stops the job (its writer would wait for room for ever).
-        p.done = true;
-        return 0;
-      }
     }
     return n;
   }
@@ -758,20 +735,12 @@ export class Launcher {
       p.done = true;
       return true;
     }
-    msgBegin(STREAM_WRITE);
-    msgAddWord(n);
-    const from = buffer.data.dataStart + <usize>buffer.readAt;
-    for (let i: u32 = 0; i < n; i += 4) {
-      let word: u32 = 0;
-      for (let b: u32 = 0; b < 4 && i + b < n; b++) word |= <u32>load<u8>(from + i + b) << (8 * b);
-      msgAddWord(word);
-    }
-    const status = msgInvoke(p.end);
-    if (status < 0 || msgLabel() != 0) {
+    const written = streamWrite(p.end, buffer.data.dataStart + <usize>buffer.readAt, <usize>n);
+    if (written < 0) {
       p.done = true;
       return false;
     }
-    buffer.readAt += <i32>msgWord(0);
+    buffer.readAt += written;
     if (buffer.unread == 0) {
       closePipeEnd(p.end);
       p.done = true;
