@@ -30,7 +30,7 @@ export const IO_DRAIN: i32 = 6;
 
 /** Where an IO_DRAIN channel's bytes come from: the pipe out of a running job (jobs.ts). */
 export abstract class Drainer {
-  /** Reads at most `max` bytes into `ptr` (room for `max` rounded up to a word), waiting while the job may still write: the count, 0 at the end. */
+  /** Reads at most `max` bytes into `ptr`, waiting while the job may still write: the count, 0 at the end. */
   abstract read(ptr: usize, max: i32): i32;
   /** The pipe's read end (for a program of the reading stage, which reads it directly). */
   abstract get end(): i32;

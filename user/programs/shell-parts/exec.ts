@@ -404,11 +404,11 @@ export class Shell extends ExpansionHost {
         i = fed;
         continue;
       }
-      if (programs && j < stages.length && !(j == i + 1 && this.scriptLine(stages[i].argv[0]).length > 0)) {
+      if (programs && j < stages.length && !this.loneScript(stages, i, j)) {
         // Programs, then the shell's stage: it reads what they write as they write it, so a
         // file of any size can go through `while read`.
         const drain = new Channel(IO_DRAIN);
-        drained = this.startDrained(stages, i, j, from, drain);
+        drained = this.startPrograms(stages, i, j, from, drain);
         from = drained != null ? drain : new Channel(IO_NULL);
         i = j;
         continue;
@@ -435,10 +435,10 @@ export class Shell extends ExpansionHost {
     }
   }
 
-  /** Starts the programs [start, end) with their output into `drain`: the job, or null (said, status set). */
-  private startDrained(stages: Stage[], start: i32, end: i32, input: Channel, drain: Channel): Job | null {
+  /** Starts the programs [start, end) as one job, not waited for: the job, or null (said, status set). */
+  private startPrograms(stages: Stage[], start: i32, end: i32, input: Channel, output: Channel): Job | null {
     const p = new Pipeline();
-    if (!this.buildExternal(stages, start, end, input, drain, p)) return null;
+    if (!this.buildExternal(stages, start, end, input, output, p)) return null;
     p.text = jobText(stages, start, end);
     const job = this.launcher.start(p);
     if (job == null) this.startFailed(p);
@@ -462,22 +462,19 @@ export class Shell extends ExpansionHost {
     if (stages[i].external || i + 1 >= stages.length || !stages[i + 1].external) return 0;
     let end = i + 1;
     while (end < stages.length && stages[end].external) end++;
-    if (end == i + 2 && this.scriptLine(stages[i + 1].argv[0]).length > 0) return 0;
-    return end;
+    return this.loneScript(stages, i + 1, end) ? 0 : end;
+  }
+
+  /** Whether the programs [start, end) are one #! script: the shell runs that itself (runScriptFile), not as a job. */
+  private loneScript(stages: Stage[], start: i32, end: i32): bool {
+    return end == start + 1 && this.scriptLine(stages[start].argv[0]).length > 0;
   }
 
   /** Stage `i`, the shell's, writes into a job of the programs [i + 1, end) as they run; their status is the pipeline's. */
   private runFed(stages: Stage[], i: i32, end: i32, input: Channel, output: Channel): void {
     const feed = new Channel(IO_FEED);
-    const p = new Pipeline();
-    let job: Job | null = null;
-    let status = 1;
-    if (this.buildExternal(stages, i + 1, end, feed, output, p)) {
-      p.text = jobText(stages, i + 1, end);
-      job = this.launcher.start(p);
-      if (job == null) this.startFailed(p);
-    }
-    if (job == null) status = this.status;
+    const job = this.startPrograms(stages, i + 1, end, feed, output);
+    const failed = this.status;
     const saved = this.fds;
     // Started or not, the stage runs, as sh runs every stage (its output then goes nowhere).
     this.fds = [input, job != null ? feed : new Channel(IO_NULL), saved[2]];
@@ -486,7 +483,7 @@ export class Shell extends ExpansionHost {
     this.leaveSubshell(context);
     this.fds = saved;
     this.launcher.endFeed(feed);
-    this.status = job != null ? this.launcher.wait(job!) : status;
+    this.status = job != null ? this.launcher.wait(job!) : failed;
   }
 
   private execStage(stage: Stage): void {
