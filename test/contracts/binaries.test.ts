@@ -18,11 +18,20 @@ describe("the contracts built into binaries", () => {
   it("names each contract a program speaks, with the identity of the text it was built from, and its side", () => {
     const log = identity("log");
     const timer = identity("timer");
-    expect(spoken("log")).toEqual([`${log} server`]);
-    expect(spoken("timer")).toEqual([`${log} client`, `${timer} server`]);
-    expect(spoken("timer-test-client")).toEqual([`${log} client`, `${timer} client`]);
-    // Every libdogma program prints through the log service: a client of Log.
-    expect(spoken("hello")).toEqual([`${log} client`]);
+    const registry = identity("registry");
+    const console = identity("console");
+    const fs = identity("fs");
+    expect(spoken("log")).toEqual([`${log} server`, `${registry} client`]);
+    expect(spoken("timer")).toEqual([`${log} client`, `${registry} client`, `${timer} server`]);
+    expect(spoken("timer-test-client")).toEqual([`${log} client`, `${registry} client`, `${timer} client`]);
+    // Every libdogma program prints through the log service and may look services up: a client of Log and Registry.
+    expect(spoken("hello")).toEqual([`${log} client`, `${registry} client`]);
+    // init gives the registry's Receiver its contract, and the registry serves it.
+    expect(spoken("init")).toContain(`${registry} server`);
+    expect(spoken("registry")).toContain(`${registry} server`);
+    expect(spoken("console")).toContain(`${console} server`);
+    expect(spoken("fs")).toContain(`${fs} server`);
+    expect(spoken("hostfs")).toContain(`${fs} server`);
   });
 
   it("gives a program that speaks no contract no section", () => {
