@@ -7,7 +7,8 @@
 import {
   print, exit, errorName, Memory, Receiver, msgBegin, msgAddWord, msgAddCap, msgInvoke, msgLabel, msgBadge,
   capDrop, registryRegister, registryLookup, registryList, registryStatus, SLOT_REGISTRY, REGISTRY_REGISTER,
-  RIGHT_RECEIVER_SEND, E_INVALID_ARGUMENT, E_INVALID_CAP, E_QUOTA, E_TIMEOUT, E_CONTRACT, contractRefusal,
+  RIGHT_RECEIVER_SEND, E_INVALID_ARGUMENT, E_INVALID_CAP, E_QUOTA, E_TIMEOUT, E_CONTRACT, E_MISSING_RIGHT, contractRefusal,
+  registryForPrograms, registryRegisterForServices, REGISTRY_LOOKUP,
 } from "../lib";
 import { Registry } from "../lib/contracts/registry";
 
@@ -29,9 +30,9 @@ function fatal(what: string, status: i32): i32 {
   return status;
 }
 
-/** Sends through what `name` looks up to; the badge the message arrives with at `receiver` (-1 if none). */
-function arrivesAs(name: string, receiver: Receiver): i32 {
-  const cap = registryLookup(name);
+/** Sends through what `name` looks up to (through `registry`); the badge the message arrives with at `receiver` (-1 if none). */
+function arrivesAs(name: string, receiver: Receiver, registry: i32 = SLOT_REGISTRY): i32 {
+  const cap = registryLookup(name, registry);
   if (cap < 0) return cap;
   msgBegin(7);
   const sent = msgInvoke(cap);
@@ -115,6 +116,18 @@ do {
 expect("names listed", listed, TABLE_SIZE);
 expect("x is listed first", first == "x" ? 0 : -1, 0);
 expect("an index past the end", registryList(1000).name.length, 0);
+
+// What a program's capability may do (FOR_PROGRAMS): look up and list, never register, never find
+// a name for services only.
+const programs = fatal("the programs' capability", registryForPrograms());
+expect("a program registers", registryRegister("p", <u32>s1, programs), E_MISSING_RIGHT);
+expect("a program finds x", arrivesAs("x", r1, programs), 1);
+expect("n6 for services only, replaced in a full table", registryRegisterForServices("n6", <u32>s1), 0);
+expect("a program looks up a name for services only", registryLookup("n6", programs), E_MISSING_RIGHT);
+msgBegin(REGISTRY_LOOKUP);
+msgAddWord(0);
+const emptyLookup = msgInvoke(SLOT_REGISTRY);
+expect("a LOOKUP of an empty name", emptyLookup < 0 ? emptyLookup : registryStatus(msgLabel()), E_INVALID_ARGUMENT);
 
 print(failures == 0 ? "registry-check: ok" : "registry-check: FAILED");
 exit(failures == 0 ? 0 : 1);
