@@ -53,6 +53,26 @@ describe("docs/CONTRACTS.md", () => {
   });
 });
 
+describe("the protocols' docs", () => {
+  it("show a contract's text, where they show it, as the text the build compiles (docs/BOOT.md, DRIVERS.md, FS.md ...)", () => {
+    const byName = new Map(
+      readdirSync(join(root, "contracts")).filter((f) => f.endsWith(".contract")).map((f) => {
+        const id = identity(f.slice(0, -".contract".length));
+        return [id.split("@")[0]!, id] as const;
+      }),
+    );
+    let shown = 0;
+    for (const doc of readdirSync(join(root, "docs")).filter((f) => f.endsWith(".md") && f !== "CONTRACTS.md")) {
+      const text = readFileSync(join(root, "docs", doc), "utf8");
+      for (const m of text.matchAll(/```\n(contract (\w+) \{[\s\S]*?\n\})\n```/g)) {
+        expect(contractDigest(m[1]!), `${doc}: contract ${m[2]}`).toBe(byName.get(m[2]!));
+        shown++;
+      }
+    }
+    expect(shown).toBeGreaterThanOrEqual(3);
+  });
+});
+
 describe("manifests against the code", () => {
   it("a program whose manifest provides or needs a contract speaks it, on that side, with the same identity", () => {
     const contracts = new Set(readdirSync(join(root, "contracts")).filter((f) => f.endsWith(".contract")).map((f) => identity(f.slice(0, -".contract".length)).split("@")[0]!));

@@ -121,7 +121,7 @@ expect("an index past the end", registryList(1000).name.length, 0);
 // a name for services only.
 const programs = fatal("the programs' capability", registryForPrograms());
 expect("a program registers", registryRegister("p", <u32>s1, programs), E_MISSING_RIGHT);
-expect("a program finds x", arrivesAs("x", r1, programs), 1);
+expect("a program finds x", arrivesAs("x", r2, programs), 2);
 expect("n6 for services only, replaced in a full table", registryRegisterForServices("n6", <u32>s1), 0);
 expect("a program looks up a name for services only", registryLookup("n6", programs), E_MISSING_RIGHT);
 msgBegin(REGISTRY_LOOKUP);
