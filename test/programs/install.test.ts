@@ -178,7 +178,7 @@ describe("caps PID", () => {
     expect(caps.split("\n").slice(0, 2)).toEqual(["fs was started from its manifest (/etc/manifests/fs)", "SLOT KIND       RIGHTS     BADGE"]);
     expect(caps).toMatch(/^ {3}2 receiver .*  every process: the registry$/m);
     expect(caps).toMatch(/^ {3}3 memory .*  manifest line 7: memory {3}1024 8192$/m);
-    expect(caps).toMatch(/^ {3}4 cappage .*  manifest line 8: provides fs FileSystem shared$/m);
+    expect(caps).toMatch(/^ {3}4 cappage .*  manifest line 8: provides fs FileSystem@[0-9a-f]{16} shared$/m);
     expect(caps).toMatch(/^ {3}5 cappage .*  manifest line 9: cap {6}boot-modules$/m);
     expect(caps).toMatch(/^ {3}6 region .*  manifest line 9: cap {6}boot-modules$/m);
     expect(caps).toMatch(/^ {3}7 receiver .*  manifest line 10: cap {6}control$/m);
