@@ -5,6 +5,7 @@ import { writeFileSync } from "node:fs";
 import { boot } from "./boot.ts";
 import { contextSwitch } from "./context-switch.ts";
 import { contractIpc } from "./contract-ipc.ts";
+import { fsContract } from "./fs-contract.ts";
 import { debugging } from "./debugging.ts";
 import { fsThroughput } from "./fs-throughput.ts";
 import { install } from "./install.ts";
@@ -95,6 +96,7 @@ report({
 });
 for (const section of await step("IPC", ipc)) report(section);
 report(await step("contract channels", contractIpc));
+report(await step("file system under its contract", () => fsContract()));
 report({
   title: "File throughput through the whole stack (MiB/s, one run)",
   results: await step("file system", fsThroughput),
