@@ -263,6 +263,13 @@ service sub      caps-report use=shared memory=64
       }
       expect(m.lines().filter((l) => l.startsWith("registry-watch: hello missing"))).toEqual([]);
       expect(m.lines().filter((l) => l.startsWith("hello-service: registered"))).toHaveLength(1);
+      // Contract Registry is the Receiver's, which init keeps: the third registry serves it checked,
+      // and the watch's lookups through all four went through the contract.
+      const registry = [...m.kernel.processes.values()].find((p) => p.alive && p.image.name === "registry")!;
+      const served = [...registry.caps.entries()].map(([, cap]) => cap.object).find((o): o is Receiver => o instanceof Receiver && o.contract !== null);
+      expect(served?.contract?.name).toBe("Registry");
+      const lookup = served!.contract!.states[0]!.find((message) => message.name === "Lookup")!;
+      expect(served!.contract!.taken[lookup.index]).toBeGreaterThan(25 * 3);
       expect(m.faults).toEqual([]);
     } finally {
       await m.halt();
