@@ -144,4 +144,24 @@ describe("the shell", () => {
     await m.line(/^init: the session is over; stopped \d+ services; halting$/);
     await m.halt();
   }, patience(90_000));
+
+  it("refuses a job the console's queue has no slot for, says why, and goes on (contract Console keeps a slot per capability)", async () => {
+    const { m, run } = await session();
+    // Each job on the terminal holds three copies of the console (its standard streams), and the
+    // console's queue (128) keeps a slot for each: the 43rd or so finds no room.
+    let refusedAt = 0;
+    for (let i = 1; i <= 60 && refusedAt === 0; i++) {
+      await run("sleeper 600000 &");
+      if (m.stderr().includes("E_QUEUE_FULL")) refusedAt = i;
+    }
+    expect(refusedAt).toBeGreaterThan(30);
+    expect(m.stderr()).toContain("shell: sleeper: no stream for its input or output: the console's or the pipe service's queue has room for no more capabilities (E_QUEUE_FULL: too many jobs at once)\n");
+    // A job that ends gives its slots back, and the next one starts. (The kill program could not
+    // start either: the shell's own `kill %N` ends a job.)
+    await run("kill %1");
+    await m.until("the first job's end", () => m.stdout().includes("[1] done (137)"));
+    expect(await run("sleeper 600000 &")).toMatch(/\[\d+\] \d+\n/);
+    expect(await run("echo still here")).toContain("\nstill here\n");
+    await m.halt();
+  }, patience(90_000));
 });

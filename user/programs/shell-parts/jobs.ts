@@ -15,6 +15,7 @@
 import {
   capCopy, capDrop, Memory, Receiver, msgLabel, msgBadge, msgWord, msgBegin, msgInvoke, CAP_MOVE, RIGHT_RECEIVER_SEND,
   MSG_PROCESS_ENDED, STATE_FAULTED, faultKindName, errorName, registryLookup, registryForPrograms, E_INVALID_CAP, E_TIMEOUT, statusText,
+  E_QUEUE_FULL,
 } from "../../lib";
 import { Job as ProcJob, procSpawn, lastSpawnedPid } from "../../lib/proc-client";
 import { packArgs, ARGS_IN_MESSAGE_BYTES } from "../../lib/caps/process";
@@ -68,6 +69,16 @@ class Pump {
 export const JOB_RUNNING: i32 = 0;
 export const JOB_STOPPED: i32 = 1;
 export const JOB_DONE: i32 = 2;
+
+/**
+ * Why a job got no stream for its input or output (`status`, the failed copy's or pipe's). A full
+ * queue: the console's or the pipe service's contract keeps a queue slot for every capability to it
+ * (docs/CONTRACTS.md "Queue bounds of the system's contracts"), and too many jobs hold one now.
+ */
+function noStreamWhy(status: i32): string {
+  if (status == E_QUEUE_FULL) return "no stream for its input or output: the console's or the pipe service's queue has room for no more capabilities (E_QUEUE_FULL: too many jobs at once)";
+  return "no pipe for its input or output: the pipe service does not answer (" + errorName(status) + ")";
+}
 
 export class Job {
   programs: Program[] = [];
@@ -215,7 +226,7 @@ export class Launcher {
         if (stdout > 0) capDrop(stdout);
         if (stderr > 0) capDrop(stderr);
         if (nextRead != 0) capDrop(nextRead);
-        return this.refuseJob(job, c.argv[0] + ": no pipe for its input or output: the pipe service does not answer", 1);
+        return this.refuseJob(job, c.argv[0] + ": " + noStreamWhy(stdin < 0 ? stdin : stdout < 0 ? stdout : stderr), 1);
       }
       if (i > 0 && stdin == previous) program.closeOnEnd.push(capCopy(stdin));
       const why = this.spawn(job, program, c, stdin, stdout, stderr);
