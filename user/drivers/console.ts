@@ -41,12 +41,11 @@ const DEVICE: i32 = 3;
 const INTERRUPT: i32 = 4;
 const MEMORY: i32 = 5;
 /**
- * Calls that may wait in the Receiver while the driver works. Contract Console lets each
- * capability have one call on its way, and the kernel keeps a slot for each: the shell's, and the
- * copies it gives its jobs as standard streams (three a job at most), so about 40 jobs may hold the
- * console at once; a copy past that is refused E_QUEUE_FULL.
+ * Calls that may wait in the Receiver while the driver works. Contract Console is of calls only: a
+ * call that finds it full waits behind it, so this bounds the queue's memory, not how many jobs
+ * hold the console (docs/CONTRACTS.md "Queue bounds").
  */
-const CALL_QUEUE: u32 = 128;
+const CALL_QUEUE: u32 = 32;
 /** The DMA window: received bytes in its first page, bytes to transmit in the second. */
 const WINDOW_PAGES: u32 = 2;
 const RX_AT: u32 = 0;

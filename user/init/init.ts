@@ -27,12 +27,12 @@ const DEVICES: i32 = 5;
 const INTERRUPTS: i32 = 6;
 const KERNEL: i32 = 7;
 /**
- * The registry's queue. Contract Registry lets each capability have one call on its way, and the
- * kernel keeps a slot for each (docs/CONTRACTS.md "Queue bounds"): every service init starts holds
- * one, and every job the process manager starts a copy of the programs' one, so this is how many
- * of them may live at once (a 1025th copy is refused E_QUEUE_FULL, and its job does not start).
+ * Calls the registry may have queued before it runs (every service looks something up at start).
+ * Contract Registry is of calls only: a call that finds the queue full waits behind it
+ * (docs/CONTRACTS.md "Queue bounds"), so this bounds the queue's memory, not who may hold the
+ * registry.
  */
-const REGISTRY_QUEUE: u32 = MAX_RECEIVER_CAPACITY;
+const REGISTRY_QUEUE: u32 = 128;
 /** Control calls (HALT) waiting for init: few services hold a control capability. */
 const CONTROL_QUEUE: u32 = 8;
 /** init's lines the log channel keeps while the log service is not running (a boot says about 30). */

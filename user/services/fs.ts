@@ -46,10 +46,11 @@ const PUBLISHED: i32 = 4;
 const IMAGES: i32 = 5;
 const BOOT_INFO: i32 = 6;
 /**
- * Contract FileSystem lets each capability the server mints have one call on its way, and the
- * kernel keeps a queue slot for each: the handles (MAX_HANDLES), the service and root
- * capabilities, and the copies of the roots taken from the Cappage init shares (one a user of the
- * file system, two a job of the shell). A mint or copy past that is refused E_QUEUE_FULL.
+ * Contract FileSystem has a one-way message (init's Finish), so the kernel keeps a queue slot for
+ * each capability the server mints (docs/CONTRACTS.md "Queue bounds"): the handles (MAX_HANDLES),
+ * the service and root capabilities, and the copies of the roots taken from the Cappage init
+ * shares (one a user of the file system, two a job of the shell). A mint or copy past that is
+ * refused E_QUEUE_FULL.
  */
 const CALL_QUEUE: u32 = <u32>MAX_HANDLES + 128;
 /** Looks for the block driver every 10 ms this many times: 2 s, well past its start. */

@@ -72,11 +72,12 @@ export const JOB_DONE: i32 = 2;
 
 /**
  * Why a job got no stream for its input or output (`status`, the failed copy's or pipe's). A full
- * queue: the console's or the pipe service's contract keeps a queue slot for every capability to it
- * (docs/CONTRACTS.md "Queue bounds of the system's contracts"), and too many jobs hold one now.
+ * queue: a contract with one-way messages (the file system's, for a redirection's handle) keeps a
+ * queue slot for every capability to its server (docs/CONTRACTS.md "Queue bounds"), and too many
+ * are held now.
  */
 function noStreamWhy(status: i32): string {
-  if (status == E_QUEUE_FULL) return "no stream for its input or output: the console's or the pipe service's queue has room for no more capabilities (E_QUEUE_FULL: too many jobs at once)";
+  if (status == E_QUEUE_FULL) return "no stream for its input or output: its server's queue has room for no more capabilities (E_QUEUE_FULL: too many open at once)";
   return "no pipe for its input or output: the pipe service does not answer (" + errorName(status) + ")";
 }
 
