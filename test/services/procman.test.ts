@@ -58,6 +58,12 @@ describe("the process manager", () => {
       "proc-test-client: arguments too long: E_INVALID_ARGUMENT",
       "proc-test-client: a malformed argument block: E_INVALID_ARGUMENT",
       "proc-test-client: start after kill: E_PEER_DEAD",
+      // Contract ProcessManager: refused by the kernel, never delivered (procman answered these
+      // E_INVALID_ARGUMENT, E_INVALID_ARGUMENT, E_BAD_MESSAGE and E_WRONG_TYPE before it had one).
+      expect.stringMatching(/^proc-test-client: label 99: E_CONTRACT: contract ProcessManager, state Ready: does not allow \? label 99 \(allowed: NewSession\?, Spawn\?, /),
+      "proc-test-client: a reply's label as a request: E_CONTRACT",
+      "proc-test-client: give nothing: E_CONTRACT",
+      expect.stringMatching(/^proc-test-client: spawn paid by a Region: E_CONTRACT: contract ProcessManager, state Ready: takes Spawn's capability 0 as a memory, not a view /),
       "proc-test-client: kill through the registry's capability: E_MISSING_RIGHT",
       "proc-test-client: kill from another session: E_MISSING_RIGHT",
       "proc-test-client: kill a pid procman did not spawn: E_NO_PROCESS",

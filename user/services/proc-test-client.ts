@@ -5,10 +5,14 @@
 // kill and debug authority by session, and the tools ps, caps, mem, uptime, kill and halt, which ends it all.
 // Config: service client proc-test-client memory=4096 [-- no-halt]
 import {
-  print, eprint, errorName, exit, sleep, args, getpid, imageBase, imageSize, capKind, capCopy, Memory, Region, Job, procLookup, procSession,
-  procSpawn, procSpawnBinary, procKill, procDebug, procHalt, capInfo, capDrop, lastSpawnedPid, lastLoadError, msgBegin, msgAddWord, msgInvoke, msgLabel, procStatus,
-  E_INVALID_CAP, KIND_MEMORY, RIGHT_MEMORY_INFO, JOB_ARGS, STATE_EXITED, STATE_FAULTED, SLOT_FIRST_PASSED, CAP_MOVE,
+  print, eprint, errorName, exit, sleep, args, getpid, imageBase, imageSize, capKind, capCopy, Memory, Region, capInfo,
+  capDrop, msgBegin, msgAddWord, msgInvoke, msgLabel, E_INVALID_CAP, KIND_MEMORY, RIGHT_MEMORY_INFO, STATE_EXITED,
+  STATE_FAULTED, CAP_MOVE, contractRefusal, msgAddCap, msgAddName,
 } from "../lib";
+import {
+  Job, procLookup, procSession, procSpawn, procSpawnBinary, procKill, procDebug, procHalt, lastSpawnedPid,
+  lastLoadError, procStatus, JOB_ARGS, JOB_GIVE, PROC_SPAWN, PROC_GRANTS_STANDARD, SLOT_FIRST_PASSED,
+} from "../lib/proc-client";
 
 const NAME = "proc-test-client";
 const MEMORY: i32 = 3;
@@ -90,6 +94,20 @@ check("bad args", msgInvoke(unstarted.cap));
 say("a malformed argument block: " + errorName(procStatus(msgLabel())));
 check("kill the unstarted echo", unstarted.kill());
 say("start after kill: " + errorName(unstarted.start()));
+
+// Contract ProcessManager: what state Ready does not allow, the kernel refuses (E_CONTRACT, the
+// call's own status) and procman never sees; before, procman answered each with a status of its own.
+msgBegin(99);
+say("label 99: " + errorName(msgInvoke(session)) + ": " + contractRefusal());
+msgBegin(0);
+say("a reply's label as a request: " + errorName(msgInvoke(session)));
+msgBegin(JOB_GIVE);
+say("give nothing: " + errorName(msgInvoke(unstarted.cap)));
+msgBegin(PROC_SPAWN);
+msgAddWord(PROC_GRANTS_STANDARD);
+msgAddName("echo");
+msgAddCap(<u32>junkView);
+say("spawn paid by a Region: " + errorName(msgInvoke(session)) + ": " + contractRefusal());
 
 // Who may kill: the session that spawned a job, not the registry's capability nor another session.
 const sleeper = new Job(check("spawn sleeper", procSpawn(session, <u32>MEMORY, "sleeper")));
