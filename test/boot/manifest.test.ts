@@ -72,7 +72,7 @@ describe("the manifest grammar", () => {
     expect(why(`${head}provides fs FileSystem optional\n`)).toBe('line 4: unexpected "optional" (shared)');
     expect(why(`${head}provides fs A\nprovides fs B\n`)).toBe("line 5: provides fs twice");
     expect(why(`${head}cap everything\n`)).toBe(
-      'line 4: unknown capability "everything" (kernel, kernel-info, images, bootinfo, control, boot-modules, log-channel, supervise, session, streams, job-memory, cwd, root, host or pager=PAGES)',
+      'line 4: unknown capability "everything" (kernel, kernel-info, images, bootinfo, control, boot-modules, log-channel, supervise, session, streams, job-memory, cwd, root, host, registry or pager=PAGES)',
     );
     expect(why(`${head}cap kernel\ncap kernel\n`)).toBe("line 5: cap kernel is asked twice");
     expect(why(`${head}pin 3\n`)).toBe("line 4: pin 3 is not 0, 1 or 2");
