@@ -7,7 +7,7 @@
 import {
   print, eprint, errorName, exit, sleep, args, getpid, imageBase, imageSize, capKind, capCopy, Memory, Region, capInfo,
   capDrop, msgBegin, msgAddWord, msgInvoke, msgLabel, E_INVALID_CAP, KIND_MEMORY, RIGHT_MEMORY_INFO, STATE_EXITED,
-  STATE_FAULTED, CAP_MOVE, contractRefusal, msgAddCap, msgAddName,
+  STATE_FAULTED, CAP_MOVE, contractRefusal, msgAddCap, msgAddName, Receiver, RIGHT_RECEIVER_SEND, msgWord,
 } from "../lib";
 import {
   Job, procLookup, procSession, procSpawn, procSpawnBinary, procKill, procDebug, procHalt, lastSpawnedPid,
@@ -114,6 +114,12 @@ const sleeper = new Job(check("spawn sleeper", procSpawn(session, <u32>MEMORY, "
 const sleeperPid = lastSpawnedPid;
 check("args of sleeper", sleeper.setArgs(["sleeper", "600000"]));
 check("start sleeper", sleeper.start());
+// Watched, suspended and resumed through its job (what the shell does for ^Z, fg and bg).
+const watch = check("create a Receiver to watch it", home.createReceiver(2));
+say("watch it: " + errorName(sleeper.monitor(<u32>check("mint", new Receiver(watch).mint(1, RIGHT_RECEIVER_SEND)) | CAP_MOVE)));
+say("suspend it: " + errorName(sleeper.suspend()) + "; resume it: " + errorName(sleeper.resume()));
+const told = sleeper.state();
+say("its state: " + errorName(told) + ", pid " + (told >= 0 && msgWord(0) == sleeperPid ? "its own" : "another"));
 say("kill through the registry's capability: " + errorName(procKill(proc, sleeperPid)));
 say("kill from another session: " + errorName(procKill(check("another session", procSession(proc)), sleeperPid)));
 say("kill a pid procman did not spawn: " + errorName(procKill(session, 1)));
