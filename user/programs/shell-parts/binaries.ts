@@ -1,6 +1,6 @@
 // A program run from a file: read into a Region of its job's Memory (up to 16 MiB, what
 // MEMORY_CREATE_IMAGE takes) and handed to the process manager to load and spawn
-// (PROC_SPAWN_BINARY); a bigger one, up to 64 MiB, read 1 MiB at a time into an image builder of
+// (PROC_SPAWN_BINARY); a bigger one, up to 256 MiB, read 1 MiB at a time into an image builder of
 // the job's Memory, loaded by the shell, and the Image handed over (PROC_SPAWN_IMAGE).
 import { Memory, Region, capDrop, statusText, CAP_MOVE } from "../../lib";
 import { procSpawnBinary, procSpawnImage, lastLoadError } from "../../lib/proc-client";
@@ -13,7 +13,7 @@ import { procGrantsOfText } from "./grants";
 /** A binary run from a file up to this size is read whole into a Region of the job's Memory. */
 const MAX_REGION_BINARY_BYTES: u64 = 16 << 20;
 /** Past it, the shell hands it to the kernel a piece at a time (an image builder), up to what that takes. */
-const MAX_BINARY_BYTES: u64 = 64 << 20;
+const MAX_BINARY_BYTES: u64 = 256 << 20;
 /** The pieces of a binary handed to an image builder. */
 const PIECE_BYTES: u32 = 1 << 20;
 
