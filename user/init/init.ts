@@ -141,6 +141,9 @@ holds.devices = DEVICES;
 holds.interrupts = INTERRUPTS;
 holds.kernel = KERNEL;
 holds.bootInfo = BOOT_INFO;
+holds.info = info;
+holds.manifests = manifests;
+holds.memoryPages = memory.info().quota;
 holds.registry = memory.createReceiver(REGISTRY_QUEUE);
 if (holds.registry < 0) fail("cannot create the registry's Receiver", holds.registry);
 // A service is restarted only after its notice, so one per service is queued at most, and one
