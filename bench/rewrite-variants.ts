@@ -23,6 +23,7 @@ const VARIANTS: Array<[string, RewriteVariant]> = [
   ["accesses outside loops calls in every function", { accessCalls: "cold", coldCallsMinBody: 0 }],
   ["accesses outside loops calls in functions of 256 bytes or more (the previous default)", { accessCalls: "cold", coldCallsMinBody: 256 }],
   ["every access a helper call", { accessCalls: "always" }],
+  ["functions of 4 KiB or more inline too (before REWRITE_VERSION 12)", { allCallsMinBody: Infinity }],
 ];
 
 const FLITE_ARGS = ["flite", "-t", "The quick brown fox jumps over the lazy dog. ".repeat(40), "-o", "none"];

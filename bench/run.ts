@@ -13,6 +13,7 @@ import { ipc } from "./ipc.ts";
 import { now, settle, type Result, type Section } from "./harness.ts";
 import { loaderPhases } from "./loader-phases.ts";
 import { loaderThroughput } from "./loader-throughput.ts";
+import { bigTools } from "./big-tools.ts";
 import { coldLoadMemory } from "./cold-load-memory.ts";
 import { machineInfo } from "./machine-info.ts";
 import { memoryFaults } from "./memory-faults.ts";
@@ -139,6 +140,7 @@ const service = await step("pager service", pagerService);
 report({ title: "Paging through the pager service, the file system and the block driver (µs per page touched)", results: service.results, notes: service.notes });
 report(await step("rewritten vs native", rewrittenVsNative));
 report(await step("real programs", realPrograms));
+report(await step("big tools", async () => bigTools()));
 report(await step("the rewrite's choices", rewriteVariants));
 report({
   title: "Where the rewritten kernels' time goes: safe points removed (ablation)",

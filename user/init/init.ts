@@ -147,6 +147,9 @@ holds.devices = DEVICES;
 holds.interrupts = INTERRUPTS;
 holds.kernel = KERNEL;
 holds.bootInfo = BOOT_INFO;
+holds.info = info;
+holds.manifests = manifests;
+holds.memoryPages = memory.info().quota;
 holds.registry = memory.createReceiver(REGISTRY_QUEUE);
 if (holds.registry < 0) fail("cannot create the registry's Receiver", holds.registry);
 // Contract Registry (contracts/registry.contract) before anything is minted from it: every call to

@@ -4,18 +4,15 @@ import type { KernelServices } from "../../kernel/services.ts";
 import { AbiStatus, Stream, pack, unpack } from "./protocol.ts";
 
 /**
- * A WASI program's standard streams, when it has them: a program the shell starts holds them at
- * slots 4, 5 and 6 (docs/PROGRAMS.md), each a call capability speaking the stream protocol
- * (user/lib/streams.ts has the same numbers): the console, a pipe, or a file's handle. fd 0, 1
- * and 2 then go there, as libdogma's read and print do; a program without them (slot 5 is not a
- * Receiver it may call) keeps the boot console.
+ * The slot fd (0, 1 or 2) reaches, or null for the boot console. A program the shell starts
+ * holds its streams at slots 4, 5 and 6 (docs/PROGRAMS.md; `slots` from its WASI config), each a
+ * call capability speaking the stream protocol (user/lib/streams.ts has the same numbers): the
+ * console, a pipe, or a file's handle; fd 0, 1 and 2 then go there, as libdogma's read and print
+ * do. One started without them (its slot 5 is not a Receiver it may call) keeps the boot console.
  */
-const SLOTS = [4, 5, 6] as const;
-
-/** The slot fd (0, 1 or 2) reaches, or null when the process has no standard streams. */
-export function streamSlot(k: KernelServices, process: Process, fd: 0 | 1 | 2): number | null {
-  if (k.capabilityKind(process, SLOTS[1], Rights.RECEIVER_CALL) !== ObjectKind.RECEIVER) return null;
-  return SLOTS[fd];
+export function streamSlot(k: KernelServices, process: Process, slots: readonly [number, number, number] | null, fd: 0 | 1 | 2): number | null {
+  if (slots === null || k.capabilityKind(process, slots[1], Rights.RECEIVER_CALL) !== ObjectKind.RECEIVER) return null;
+  return slots[fd];
 }
 
 /** Writes all of `data` to the stream at `slot`: the bytes written, or a (negative) status. */
