@@ -18,8 +18,11 @@
 //   READ (2):  word 0 a sequence number, word 1 (optional) LOG_READ_WAIT. Replies Line (0) with the
 //              oldest kept line at or after it: words sequence, next sequence, byte length | flags,
 //              time (ns since boot, low and high), bytes (at most 236: what fits a message); or NoLine
-//              (1) when there is none. With LOG_READ_WAIT the reply waits for the next line instead
-//              (8 readers at most wait; another gets Busy, 4: E_QUEUE_FULL's magnitude).
+//              (1) when there is none. With LOG_READ_WAIT the reply waits for the next line instead.
+//              Every caller can wait: the table of waiting readers has a place for each endpoint
+//              the kernel lets exist (Busy, 4: E_QUEUE_FULL's magnitude, is never the answer but
+//              to a broken kernel). With 8 places, shared by all, 8 waiting readers (a program's
+//              children) kept everyone else from following the log.
 // The messages init sends through its log channel (WRITE only, no reply) are not the contract's.
 // Programs have a log of their own: "log" is registered for services only, and a program's lookup
 // of it finds "program-log" (docs/BOOT.md "The service registry"), minted with another badge. A
@@ -48,7 +51,12 @@ const PROGRAM_LINES: u32 = 128;
 const ALL_LINES: u32 = LINES + PROGRAM_LINES;
 /** The badge of the capability registered as "program-log". */
 const PROGRAM_BADGE: u32 = 1;
-const MAX_WAITING: i32 = 8;
+/**
+ * The Receiver's queue. Contract Log lets an endpoint have one call on its way, and the kernel
+ * mints or copies no endpoint it has no slot for: so at most this many callers wait at once.
+ */
+const QUEUE_SLOTS: i32 = 128;
+const MAX_WAITING: i32 = QUEUE_SLOTS;
 /** Line's words before the bytes: sequence, next, length and flags, time (two). */
 const LINE_HEAD_WORDS: i32 = 5;
 /** Bytes of a line that fit in a Line answer. */
@@ -210,7 +218,7 @@ function wakeReaders(): void {
 verbose = verboseBoot();
 // Contract Log bounds each endpoint to one message on its way, and the queue keeps a slot for each
 // endpoint (every process holding "log" holds one): 128 of them, 8 pages.
-const requests = new Receiver(check("create its Receiver", new Memory(MEMORY).createReceiver(128)));
+const requests = new Receiver(check("create its Receiver", new Memory(MEMORY).createReceiver(QUEUE_SLOTS)));
 // Before the capability it registers is minted: every message through it is then the contract's.
 check("give its Receiver contract Log", logAttach(requests.cap));
 const others: i32[] = [];
