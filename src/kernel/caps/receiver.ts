@@ -35,10 +35,17 @@ export function receiverPages(capacity: number): number {
  * With a contract (RECEIVER_SET_CONTRACT, before any send or call capability exists), every send
  * and call capability minted from it is a ContractEndpoint. When the contract bounds the messages
  * an endpoint can have outstanding (every cycle of its states has a message each way), each
- * endpoint reserves that many slots: `reservedSlots + unreservedQueued <= capacity`, so a
- * reserved endpoint's message always finds room. The kernel refuses to mint or copy an endpoint
- * it cannot reserve for (Capability.unreserved); the kernel's notices, and endpoints of a
- * contract that bounds nothing, take the unreserved slots as on a plain Receiver.
+ * endpoint is reserved that many slots *beyond* `capacity`, so a reserved endpoint's message
+ * always finds room however many endpoints there are; `capacity` bounds the rest (the kernel's
+ * notices, endpoints of a contract that bounds nothing): `unreservedQueued <= capacity`.
+ *
+ * Reservations used to come out of `capacity`, and the kernel refused to mint or copy an endpoint
+ * past it (E_QUEUE_FULL): so any client could copy its endpoint until the queue was all reserved,
+ * and from then on nobody else could get one. A program holding "program-log" or "pipe" so kept
+ * every other process from the log and every pipeline from its pipe. Now an endpoint costs its
+ * server nothing until it sends, and what its messages can hold (bound × one message) is paid
+ * for by whatever holds the capability: a process's table, or a Cappage's slot (docs/CONTRACTS.md
+ * "Queue bounds").
  */
 export class Receiver extends KernelObject {
   readonly kind = ObjectKind.RECEIVER;
@@ -71,7 +78,7 @@ export class Receiver extends KernelObject {
   /** Whether a message from no reserved endpoint (a plain one, the kernel's) would find the queue full. */
   get full(): boolean {
     if (this.contract === null) return this.queued >= this.capacity;
-    return this.reservedSlots + this.unreservedQueued >= this.capacity;
+    return this.unreservedQueued >= this.capacity;
   }
 
   /** Whether a message from `endpoint` (null: none) finds room. A reserved endpoint always does. */
@@ -123,7 +130,7 @@ export class Receiver extends KernelObject {
   /**
    * What is wrong with the contract's queue accounting, recounted from the queue (for
    * src/kernel/invariants.ts): every message of a reserved endpoint counted against its slots and
-   * no more than its bound of them, the rest counted as unreserved, and all of it within capacity.
+   * no more than its bound of them, the rest counted as unreserved and within capacity.
    */
   contractAccountingErrors(): string[] {
     const contract = this.contract;
@@ -141,8 +148,7 @@ export class Receiver extends KernelObject {
       if (count !== endpoint.queued) broken.push(`contract ${contract.name}: an endpoint has ${count} messages queued, counted ${endpoint.queued}`);
       if (count > contract.boundPerEndpoint) broken.push(`contract ${contract.name}: an endpoint has ${count} messages queued, beyond its bound ${contract.boundPerEndpoint}`);
     }
-    if (this.reservedSlots + this.unreservedQueued > this.capacity) broken.push(`contract ${contract.name}: ${this.reservedSlots} reserved + ${this.unreservedQueued} unreserved slots exceed the capacity ${this.capacity}`);
-    if (this.queued > this.capacity) broken.push(`contract ${contract.name}: ${this.queued} messages queued in a capacity of ${this.capacity}`);
+    if (this.unreservedQueued > this.capacity) broken.push(`contract ${contract.name}: ${this.unreservedQueued} unreserved messages exceed the capacity ${this.capacity}`);
     return broken;
   }
 
@@ -151,13 +157,12 @@ export class Receiver extends KernelObject {
     this.contract = contract;
   }
 
-  /** Reserves the endpoint's slots if there is room; whether it is reserved. */
-  private reserve(endpoint: ContractEndpoint): boolean {
+  /** Reserves the endpoint's slots, beyond the capacity, when its contract bounds them. */
+  private reserve(endpoint: ContractEndpoint): void {
     const bound = endpoint.contract.boundPerEndpoint;
-    if (!Number.isFinite(bound) || this.reservedSlots + this.unreservedQueued + bound > this.capacity) return false;
+    if (!Number.isFinite(bound)) return;
     this.reservedSlots += bound;
     endpoint.reserved = true;
-    return true;
   }
 
   private unreserve(endpoint: ContractEndpoint): void {
