@@ -77,6 +77,9 @@ describe("the log service", () => {
       const dmesgs = () => [...m.kernel.processes.values()].filter((p) => p.image.name === "dmesg");
       // (A follower answered Busy has ended; one waiting is blocked in its call.)
       await m.until("every follower waits (or has ended)", () => dmesgs().every((p) => !p.alive || p.state === "blocked"));
+      // Each waits in the kernel on the log's sequence word, not in a READ the log holds for it.
+      const futexes = (m.kernel as unknown as { futexes: { waiting: { process: { image: { name: string } } }[] } }).futexes;
+      expect(futexes.waiting.filter((w) => w.process.image.name === "dmesg").length).toBe(12);
       await m.kill(await m.pidOf("f1"));
       const killed = /^\[ *\d+\.\d{6}\] init: f1 \(pid \d+\) was killed/;
       await m.until("the eleven others print f1's end", (lines) => lines.filter((l) => killed.test(l)).length >= 11);
