@@ -410,6 +410,17 @@ export class AddressSpace implements MappingSpace {
     return entry === 0 ? PTE_READ | PTE_WRITE : entry & PTE_RIGHTS;
   }
 
+  /**
+   * Whether the process's own store at `address`, a shared mapping, would be allowed (writable, or
+   * copy-on-write: the store gets a copy), read from its entry without touching anything; false
+   * for a private page or nothing mapped.
+   */
+  sharedWritable(address: number): boolean {
+    const entry = this.table.lookup(address >>> PAGE_SHIFT);
+    if ((entry & PTE_SHARED) === 0 || (entry & PTE_RIGHTS) === 0) return false;
+    return (entry & (PTE_WRITE | PTE_COW)) !== 0;
+  }
+
   /** The owner of the shared mapping at `address`, or null (a private page, or nothing). */
   ownerAt(address: number): FrameOwner | null {
     return this.owners.get(address >>> PAGE_SHIFT) ?? null;

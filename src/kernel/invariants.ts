@@ -25,7 +25,7 @@ import type { Process } from "./process.ts";
  * - quotas add up: each Memory's `used` is what its objects, its processes' pages and its
  *   children use, and no more than its quota;
  * - a Receiver with a contract (one a live process holds) counts its queue right: no endpoint
- *   beyond its bound, reserved and unreserved slots within its capacity.
+ *   beyond its bound, the unreserved messages within its capacity.
  *
  * Cost is linear in the mapped pages and TLB entries of all processes: for tests, not for the
  * running system.

@@ -275,8 +275,12 @@ export class Paging implements FramePressure {
     for (const process of this.processes()) {
       if (!this.takesFrom(process, spare, level)) continue;
       for (const page of process.space.candidates()) {
+        // -1: not to be taken now (held, or under a kernel call that is still running: a blocked
+        // receive's buffer). Taken for "not referenced", such pages went first.
+        const sampled = process.space.sample(page);
+        if (sampled < 0) continue;
         const key = keyOf(process.pid, page);
-        const age = ((this.ages.get(key) ?? 0) >>> 1) | (process.space.sample(page) === 1 ? 0x80 : 0);
+        const age = ((this.ages.get(key) ?? 0) >>> 1) | (sampled === 1 ? 0x80 : 0);
         this.ages.set(key, age);
         scored.push([process, page, age]);
       }

@@ -276,6 +276,37 @@ service sub      caps-report use=shared memory=64
     }
   }, patience(60_000));
 
+  // The red team's finding: any service could register over another's name (a compromised timer
+  // over "fs"), and the next client spoke to it. A name is now its first registrant's (init's
+  // badge: the service's number), across the registry's restarts and its owner's.
+  it("keeps each name its registrant's: another service cannot take it, before or after either restarts", async () => {
+    const m = await bootMachine(
+      "service registry registry\nservice hello hello-service memory=64\nservice squat registry-squatter memory=64\nservice watch registry-watch\n",
+      ["registry", "hello-service", "registry-squatter", "registry-watch"],
+    );
+    try {
+      await m.line("registry-squatter: register hello: E_MISSING_RIGHT");
+      await m.line("registry-squatter: register program-hello: E_MISSING_RIGHT");
+      await m.line("registry-watch: hello found");
+      await m.kill(await m.pidOf("registry"));
+      await m.line(/^init: restarted registry \(pid \d+\)$/);
+      // Its owner gone, the name stays its owner's; its owner restarted takes it back.
+      await m.kill(await m.pidOf("hello"));
+      await m.line(/^init: restarted hello \(pid \d+\)$/);
+      await m.until("hello registered twice", (lines) => lines.filter((l) => l.startsWith('hello-service: registered "hello"')).length === 2);
+      const lookups = m.lines().filter((l) => /^registry-watch: \d+ lookups$/.test(l)).length;
+      await m.until("25 more lookups", (lines) => lines.filter((l) => /^registry-watch: \d+ lookups$/.test(l)).length >= lookups + 1);
+      // Before: "register hello: 0", and hello's clients spoke to the squatter.
+      expect(m.lines().filter((l) => l.startsWith("registry-squatter: "))).toEqual([
+        "registry-squatter: register hello: E_MISSING_RIGHT",
+        "registry-squatter: register program-hello: E_MISSING_RIGHT",
+      ]);
+      expect(m.faults).toEqual([]);
+    } finally {
+      await m.halt();
+    }
+  }, patience(60_000));
+
   it("logs a bad config line with its number and why, skips it and starts the rest", async () => {
     const r = await boot(
       `service hello hello-service memory=64   # before the registry: init starts the registry first

@@ -11,8 +11,8 @@ import { decodeContract, type Contract } from "../../src/kernel/caps/contract.ts
 import { ObjectKind, Op, Rights } from "../../src/kernel/caps/object-abi.ts";
 import { Receiver } from "../../src/kernel/caps/receiver.ts";
 import { Status } from "../../src/kernel/errors.ts";
-import { compileContract } from "../../src/contracts/compile.ts";
 import { checkInvariants } from "../../src/kernel/invariants.ts";
+import { compileContract } from "../../src/contracts/compile.ts";
 import { ALL, BUF, SCRATCH, Script, type ScriptMachine, makeReceiver, runAll, scriptMachine } from "./script.ts";
 
 export const COUNTER = `
@@ -211,10 +211,11 @@ describe("RECEIVER_SET_CONTRACT", () => {
     const info = s.invoke(2, Op.RECEIVER_INFO);
     const minted = [1, 2, 3, 4, 5, 6, 7, 8, 9].map((badge) => s.invoke(2, Op.RECEIVER_MINT, { words: [badge, Rights.RECEIVER_SEND] }));
     const infoAfter = s.invoke(2, Op.RECEIVER_INFO);
-    // The queue is all reserved: no copy of an endpoint either (the minted ones are at slots 4 … 11), until one goes.
-    const copyFull = s.invoke(4, Op.CAP_COPY);
+    // Reservations are beyond the capacity: copies too (the minted ones are at slots 4 … 12).
+    const copies = Array.from({ length: 20 }, () => s.invoke(4, Op.CAP_COPY));
+    const infoCopied = s.invoke(2, Op.RECEIVER_INFO);
     s.invoke(5, Op.CAP_DROP);
-    const copyAfterDrop = s.invoke(4, Op.CAP_COPY);
+    const infoDropped = s.invoke(2, Op.RECEIVER_INFO);
     s.end();
     const p = m.spawn(s, {
       caps: [m.kernel.capability(receiver, Rights.RECEIVER_RECEIVE | Rights.RECEIVER_MINT), m.kernel.capability(receiver, Rights.RECEIVER_RECEIVE)],
@@ -229,11 +230,15 @@ describe("RECEIVER_SET_CONTRACT", () => {
     expect(log.answer(p, set)).toMatchObject({ status: 0, words: [1, 3] });
     expect(log.status(p, twice)).toBe(Status.E_NOT_READY);
     expect(log.answer(p, info).words).toEqual([0, 8, 0, 1]);
-    // Bound 1 per endpoint in a queue of 8: eight endpoints, and the ninth is refused.
-    expect(minted.map((id) => log.status(p, id))).toEqual([0, 0, 0, 0, 0, 0, 0, 0, Status.E_QUEUE_FULL]);
-    expect(log.answer(p, infoAfter).words).toEqual([0, 8, 8, 1]);
-    expect(log.status(p, copyFull)).toBe(Status.E_QUEUE_FULL);
-    expect(log.status(p, copyAfterDrop)).toBe(0);
+    // Bound 1 per endpoint, a slot each beyond the queue of 8: a ninth endpoint and twenty copies
+    // are had too. (Before, the ninth was refused E_QUEUE_FULL: a client copying its endpoint
+    // took every slot, and no one else could get one.)
+    expect(minted.map((id) => log.status(p, id))).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    expect(log.answer(p, infoAfter).words).toEqual([0, 8, 9, 1]);
+    expect(copies.map((id) => log.status(p, id))).toEqual(copies.map(() => 0));
+    expect(log.answer(p, infoCopied).words).toEqual([0, 8, 29, 1]);
+    expect(log.answer(p, infoDropped).words).toEqual([0, 8, 28, 1]);
+    expect(checkInvariants(m.kernel)).toEqual([]);
   });
 
   it("is refused once a send or call capability exists: it would be an endpoint the contract never saw start", async () => {
@@ -253,28 +258,30 @@ describe("RECEIVER_SET_CONTRACT", () => {
 });
 
 describe("queue slots reserved from the contract", () => {
-  it("keeps bound slots per endpoint, frees them when the endpoint's messages are gone, and lets unreserved copies use only the rest", () => {
-    const receiver = new Receiver(3);
+  it("keeps bound slots per endpoint beyond the capacity, frees them when the endpoint's messages are gone, and leaves the capacity to the rest", () => {
+    const receiver = new Receiver(1);
     receiver.setContract(contractOf(NOTE));
     const a = new Capability(receiver, Rights.RECEIVER_SEND, 1);
     const b = new Capability(receiver, Rights.RECEIVER_SEND, 2);
     expect([a.endpoint!.reserved, b.endpoint!.reserved, receiver.reservedSlots]).toEqual([true, true, 2]);
     const envelope = (cap: Capability | null) => ({ label: L.Ping, words: new Uint32Array([1]), caps: [], badge: 0, reply: null, endpoint: cap?.endpoint ?? null });
-    // A kernel notice takes the one slot nobody reserved; a copy made now finds no room to reserve.
+    // A kernel notice takes the one slot of the capacity; a copy made now is reserved all the same.
     expect(receiver.enqueue(envelope(null))).toBe(true);
     const c = a.derive(ALL);
-    expect(c.endpoint!.reserved).toBe(false);
-    expect(receiver.take()!.endpoint).toBe(null);
-    // One unreserved slot: c takes it, then the queue is full for c and the kernel, never for a and b.
+    expect([c.endpoint!.reserved, receiver.reservedSlots]).toEqual([true, 3]);
+    // The queue is full for the kernel, never for an endpoint.
+    expect([receiver.full, receiver.hasRoom(null), receiver.hasRoom(c.endpoint), receiver.hasRoom(a.endpoint)]).toEqual([true, false, true, true]);
+    expect(receiver.enqueue(envelope(null))).toBe(false);
     expect(receiver.enqueue(envelope(c))).toBe(true);
-    expect([receiver.full, receiver.hasRoom(c.endpoint), receiver.hasRoom(a.endpoint)]).toEqual([true, false, true]);
     expect(receiver.enqueue(envelope(a))).toBe(true);
+    expect(receiver.contractAccountingErrors()).toEqual([]);
     a.dispose();
     // a's slot stays kept while its message is queued.
-    expect(receiver.reservedSlots).toBe(2);
+    expect(receiver.reservedSlots).toBe(3);
+    expect(receiver.take()!.endpoint).toBe(null);
     expect(receiver.take()!.endpoint).toBe(c.endpoint);
     expect(receiver.take()!.endpoint?.closed).toBe(true);
-    expect([receiver.reservedSlots, receiver.unreservedQueued, receiver.queued]).toEqual([1, 0, 0]);
+    expect([receiver.reservedSlots, receiver.unreservedQueued, receiver.queued]).toEqual([2, 0, 0]);
     b.dispose();
     c.dispose();
     expect([receiver.reservedSlots, receiver.clientCaps]).toEqual([0, 0]);
@@ -298,7 +305,7 @@ describe("calls that wait for room", () => {
     const CALLERS = 7;
     // Seven endpoints in a queue of two: nothing is reserved, so nothing is refused.
     const caps = Array.from({ length: CALLERS }, (_, i) => m.kernel.capability(receiver, Rights.RECEIVER_CALL, i));
-    expect([receiver.reservedSlots, caps.every((cap) => !cap.unreserved)]).toEqual([0, true]);
+    expect([receiver.reservedSlots, caps.every((cap) => !cap.endpoint!.reserved)]).toEqual([0, true]);
     const server = new Script();
     const reply = server.reg();
     const loop = server.label();

@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest";
 import { startInit } from "../../src/boot/bootloader.ts";
 import { program } from "../helpers/programs.ts";
 import { testMachine } from "../helpers/test-host.ts";
+import { bootMachine } from "../helpers/booted-machine.ts";
+import { patience } from "../helpers/patience.ts";
 
 /** Boots init with `config` and runs until the machine is quiet: the console's lines, stream by stream. */
 async function boot(config: string, modules: string[], params: Record<string, string> = {}) {
@@ -57,6 +59,38 @@ describe("the log service", () => {
     expect(out).toContain("log-contract-check: 4 refused; the line written is kept: true; a refused one reached the log: false");
     expect(out).toContain("init: check (pid 4) exited with code 0; not restarting");
   });
+
+  // The red team's finding: 8 waiting readers in all, shared by everyone: a program's 8 children
+  // in `dmesg -f` kept every other reader from following the log (the ninth got Busy and ended).
+  it("lets every reader wait for the next line: twelve `dmesg -f` all follow it", async () => {
+    const followers = Array.from({ length: 12 }, (_, i) => `service f${i + 1} dmesg -- -f`).join("\n");
+    // Verbose: init's lines on the console too, where pidOf finds them.
+    // registry-watch sleeps and wakes: the machine runs on while every follower waits.
+    const m = await bootMachine(
+      `service registry registry\nservice log log memory=256 bootinfo log-channel\n${followers}\nservice watch registry-watch\n`,
+      ["registry", "log", "dmesg", "registry-watch"],
+      { params: { verbose: "1" } },
+    );
+    try {
+      const last = new RegExp(`^\\[ *\\d+\\.\\d{6}\\] init: started f12 \\(pid \\d+\\)$`);
+      await m.until("every follower has the last start", (lines) => lines.filter((l) => last.test(l)).length === 12);
+      const dmesgs = () => [...m.kernel.processes.values()].filter((p) => p.image.name === "dmesg");
+      // (A follower answered Busy has ended; one waiting is blocked in its call.)
+      await m.until("every follower waits (or has ended)", () => dmesgs().every((p) => !p.alive || p.state === "blocked"));
+      // Each waits in the kernel on the log's sequence word, not in a READ the log holds for it.
+      const futexes = (m.kernel as unknown as { futexes: { waiting: { process: { image: { name: string } } }[] } }).futexes;
+      expect(futexes.waiting.filter((w) => w.process.image.name === "dmesg").length).toBe(12);
+      await m.kill(await m.pidOf("f1"));
+      const killed = /^\[ *\d+\.\d{6}\] init: f1 \(pid \d+\) was killed/;
+      await m.until("the eleven others print f1's end", (lines) => lines.filter((l) => killed.test(l)).length >= 11);
+      // Before: four of them were answered Busy and ended ("exited with code 0").
+      expect(m.lines().filter((l) => /init: f\d+ \(pid \d+\) exited/.test(l))).toEqual([]);
+      expect(dmesgs().filter((p) => p.alive).length).toBeGreaterThanOrEqual(11);
+      expect(m.faults).toEqual([]);
+    } finally {
+      await m.halt();
+    }
+  }, patience(60_000));
 
   it("leaves the console to a config without a log service", async () => {
     const { out } = await boot("service registry registry\nservice greet echo -- hi there\n", ["registry", "echo"]);

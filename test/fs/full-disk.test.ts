@@ -8,7 +8,7 @@ import { DeviceLine } from "../../src/machine/devices/standard-devices.ts";
 import { bootMachine, testConsole, testTimer } from "../helpers/booted-machine.ts";
 import { patience } from "../helpers/patience.ts";
 
-const PROGRAMS = ["echo", "cat", "ls", "cp", "rm"];
+const PROGRAMS = ["echo", "cat", "ls", "cp", "rm", "df"];
 const CONFIG = `service registry registry
 driver  console  console  device=console interrupt=console memory=64
 driver  block    block    device=block interrupt=block memory=512
@@ -51,6 +51,36 @@ describe("a full disk", () => {
     const before = m.stderr().length;
     expect(await run("echo hi > /x")).toMatch(/dogma:\/\$ $/);
     expect(await run("cat /x")).toContain("\nhi\n");
+    expect(m.stderr().slice(before)).toBe("");
+    expect(m.faults).toEqual([]);
+    m.type("exit\r");
+    await m.halt();
+  }, patience(120_000));
+
+  // The red team's finding: the blocks a transaction frees are given again only once it commits,
+  // and nothing made it commit when they were all the disk had: a write right after removing the
+  // file that filled the disk was refused "no space" (and the file left empty) until a commit
+  // happened to come, half a second later.
+  it("gives the blocks of a file removed at once to the next write", async () => {
+    // Large enough that removing the file does not fill the journal (which commits at once).
+    const disk = new MemoryBlockBackend(16 << 20);
+    const m = await bootMachine(CONFIG, MODULES, {
+      devices: (t) => [testConsole(t), new BlockDevice(DeviceLine.BLOCK, t.machine.interrupts, disk), testTimer(t)],
+      interactive: true,
+    });
+    await m.until("the prompt", () => m.stdout().includes("dogma:/$ "));
+    const run = async (line: string) => {
+      const before = m.stdout().length;
+      m.type(line + "\r");
+      await m.until(`the prompt after ${JSON.stringify(line)}`, () => /dogma:\/[^\n]*\$ $/.test(m.stdout().slice(before + line.length)));
+      return m.stdout().slice(before + line.length);
+    };
+    await run("while cat /bin/* /bin/* /bin/* >> /big; do :; done");
+    expect(m.stderr()).toContain("no space left on the disk");
+    expect(await run("df")).toMatch(/dogma-fs +\d+ +\d+ +0 +100%/);
+    const before = m.stderr().length;
+    // One line: no pause between the removal and the write for a commit to come on its own.
+    expect(await run("rm /big; echo again > /other; cat /other")).toContain("\nagain\n");
     expect(m.stderr().slice(before)).toBe("");
     expect(m.faults).toEqual([]);
     m.type("exit\r");

@@ -263,9 +263,9 @@ describe("queues sized from a contract", () => {
     const sp = m.spawn(srv, { caps: [m.kernel.capability(receiver, Rights.RECEIVER_RECEIVE)], priority: 5 });
     const caps = Array.from({ length: SENDERS }, (_, i) => m.kernel.capability(receiver, Rights.RECEIVER_SEND | Rights.RECEIVER_CALL, i));
     expect(caps.every((cap) => cap.endpoint!.reserved)).toBe(true);
-    // One more endpoint would not fit: the kernel would not mint it (an unreserved one may find the queue full).
+    // One more endpoint is reserved too, beyond the queue's capacity: nobody's copies use up a server's queue.
     const extra = new Capability(receiver, Rights.RECEIVER_SEND);
-    expect(extra.endpoint!.reserved).toBe(false);
+    expect(extra.endpoint!.reserved).toBe(true);
     extra.dispose();
     const senders = caps.map((cap) => {
       const s = new Script();

@@ -114,17 +114,63 @@ describe("loads in flight are charged to the Memory that asked", () => {
     const asked = s.invoke(2, Op.MEMORY_CREATE_IMAGE, { words: [echo.length], caps: [3] });
     s.end();
     const load = g.m.kernel.loadImage.bind(g.m.kernel);
+    let inFlight = -1;
     g.m.kernel.loadImage = (bytes, name, settled) => {
       load(bytes, name, settled);
       child.destroy();
+      inFlight = parent.used;
       expect(checkInvariants(g.m.kernel)).toEqual([]);
     };
     const p = g.m.spawn(s, { caps: [g.m.kernel.capability(child, ALL), g.m.kernel.capability(g.m.kernel.regionObject(echo), Rights.REGION_READ)] });
     g.watch([p]);
     await runAll(g.m);
     expect(g.m.log().status(p, asked)).toBeLessThan(0);
+    // Before: the charge went with the child while the loader still held the binary (paid by nobody).
+    expect(inFlight).toBe(imagePages(echo.length));
     expect(checkInvariants(g.m.kernel)).toEqual([]);
     expect(parent.used).toBe(0);
+  });
+
+  it("an Image builder stays charged while it loads, though its Memory or its last capability goes", async () => {
+    for (const how of ["memory", "caller"] as const) {
+      const g = await gatedMachine(1);
+      const echo = program("echo");
+      const parent = g.m.kernel.memoryObject(4 * imagePages(echo.length) + 4);
+      const child = g.m.kernel.memoryObject(2 * imagePages(echo.length), parent);
+      // The test holds the child Memory, so that the caller's end leaves it.
+      const held = g.m.kernel.capability(child, ALL);
+      const s = new Script();
+      const builder = s.reg();
+      s.invoke(2, Op.MEMORY_CREATE_IMAGE_BUILDER, { words: [echo.length] });
+      s.loadCap(builder);
+      s.invoke(builder, Op.IMAGE_BUILDER_APPEND, { words: [echo.length], caps: [3] });
+      s.invoke(builder, Op.IMAGE_BUILDER_LOAD);
+      s.end();
+      const p = g.m.spawn(s, { caps: [g.m.kernel.capability(child, ALL), g.m.kernel.capability(g.m.kernel.regionObject(echo), Rights.REGION_READ)] });
+      const load = g.m.kernel.loadImage.bind(g.m.kernel);
+      let inFlight = -1;
+      let ended: () => void = () => {};
+      const loadEnded = new Promise<void>((resolve) => (ended = resolve));
+      g.m.kernel.loadImage = (bytes, name, settled) => {
+        load(bytes, name, (outcome) => (settled(outcome), ended()));
+        // Once the caller waits for the load: killed, it drops the builder's last capability; or its Memory goes.
+        queueMicrotask(() => {
+          if (how === "caller") expect(g.m.kernel.kill(p.pid)).toBe(Status.OK);
+          else child.destroy();
+          inFlight = how === "caller" ? child.used : parent.used;
+          expect(checkInvariants(g.m.kernel)).toEqual([]);
+        });
+      };
+      g.watch([p]);
+      await runAll(g.m);
+      // Before: 0, the builder's pages back while the loader held its bytes.
+      expect(inFlight, how).toBeGreaterThanOrEqual(imagePages(echo.length));
+      // The caller's end does not wait for its load's: the pages come back at the load's.
+      await loadEnded;
+      expect(checkInvariants(g.m.kernel)).toEqual([]);
+      expect(child.used).toBe(0);
+      expect(held.object.destroyed).toBe(how === "memory");
+    }
   });
 });
 

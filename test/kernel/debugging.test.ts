@@ -9,6 +9,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { Capability } from "../../src/kernel/caps/capability.ts";
+import { PageObject } from "../../src/kernel/caps/page.ts";
 import { DEBUG_OPS } from "../../src/kernel/caps/debug-control.ts";
 import { ALL_RIGHTS, BreakAt, DebugAccessFlag, DebugAttachFlag, DebugStop, KernelMessage, Op, Rights, WatchOn } from "../../src/kernel/caps/object-abi.ts";
 import { Status } from "../../src/kernel/errors.ts";
@@ -409,6 +410,24 @@ describe("a refused write", () => {
     expect(s.dbg.now(s.cap, Op.PROCESS_DEBUG_WRITE, [DATA + 0x1000 - 2, 4, DebugAccessFlag.OVERRIDE_RIGHTS, 0x01020304]).status).toBe(Status.OK);
     expect(readWord(s, DATA + 0x1000 - 2)).toBe(0x01020304);
     expect(s.target.space.privateRights(DATA + 0x1000)).toBe(PTE_READ);
+    expect(checkInvariants(s.t.kernel)).toEqual([]);
+  });
+
+  // The next round's finding: a write whose second page is a Page mapped read-only was refused
+  // only as that page was translated, after the first (untouched) page had been given a frame.
+  it("gives no frame when its second page is a read-only Page mapping", async () => {
+    const s = await attached();
+    const frame = s.t.kernel.services.sharedFrames.allocate()!;
+    s.t.kernel.services.memory.zeroFrame(frame);
+    const page = new PageObject(s.t.kernel.services, frame);
+    expect(s.t.kernel.rootMemory.adopt(page, 1)).toBe(true);
+    expect(page.map(s.target, DATA + 0x1000, false)).toBe("ok");
+    const frames = s.t.kernel.frames.freeCount;
+    expect(s.dbg.now(s.cap, Op.PROCESS_DEBUG_WRITE, [DATA + 0x1000 - 2, 4, 0, 0x01020304]).status).toBe(Status.E_BAD_ADDRESS);
+    expect(s.dbg.now(s.cap, Op.PROCESS_DEBUG_WRITE, [DATA + 0x1000 - 2, 4, DebugAccessFlag.OVERRIDE_RIGHTS, 0x01020304]).status).toBe(Status.E_BAD_ADDRESS);
+    expect(s.t.kernel.frames.freeCount).toBe(frames);
+    expect(s.target.space.mapping(DATA)).toBeNull();
+    expect(s.t.kernel.services.memory.unsignedWords[frame * 1024]).toBe(0);
     expect(checkInvariants(s.t.kernel)).toEqual([]);
   });
 });

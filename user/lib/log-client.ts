@@ -5,11 +5,14 @@ import { msgAddWord, msgLabel, msgWord, msgWordCount } from "./message";
 import { registryLookup } from "./registry";
 import { capKind } from "./caps/capability";
 import { KIND_RECEIVER } from "./abi";
+import { LOG_READ_WAIT, LOG_ERROR, LOG_PROGRAM, LOG_LINE_BYTES, LOG_SEQUENCE_SERVICE } from "./system-log";
 
 /** Where the shell puts the first service a program's manifest needs (docs/MANIFESTS.md). */
 export const SLOT_FIRST_NEED: i32 = 11;
-import { LOG_READ_WAIT, LOG_ERROR, LOG_PROGRAM, LOG_LINE_BYTES } from "./system-log";
 import { Log, LogReady } from "./contracts/log";
+import { Page } from "./caps/page";
+import { futexWait } from "./caps/futex";
+import { E_NOT_READY, E_TIMEOUT } from "./errors";
 
 /**
  * The log service's call capability, or a negative status: the one the shell gave at slot
@@ -45,15 +48,56 @@ export class LogLine {
   constructor(readonly sequence: u32, readonly next: u32, readonly time: i64, readonly error: bool, readonly text: string, readonly program: bool = false) {}
 }
 
+/** Where "log-sequence" is mapped here: 0 not looked for yet, 1 not to be had. */
+let sequenceAt: usize = 0;
+/** How long a follower waits on the sequence word before it asks the log again (it may have gone). */
+const FOLLOW_RECHECK_NS: u64 = 1_000_000_000;
+/** Whether the last read was answered NoLine (not refused, not failed). */
+let noLine = false;
+
+/** The sequence word's address here, mapped read-only from the log's Page on first use; 0 without one. */
+function sequenceWord(): usize {
+  if (sequenceAt == 0) {
+    sequenceAt = 1;
+    const page = registryLookup(LOG_SEQUENCE_SERVICE);
+    if (page > 0) {
+      const address = new Page(page).mapGlobal(false);
+      if (address > 0) sequenceAt = <usize>address;
+    }
+  }
+  return sequenceAt > 1 ? sequenceAt : 0;
+}
+
 /**
  * The oldest line kept at or after `sequence`, or null when there is none (or on error); with
- * `wait`, the call waits for the next line to be written when there is none yet.
+ * `wait`, the call waits for the next line to be written when there is none yet. The wait is the
+ * follower's own: a futex wait on the log's sequence word (the log keeps nothing for it, so any
+ * number may follow), or, where the log publishes none, a READ the log holds until the line comes.
  */
 export function logRead(log: i32, sequence: u32, wait: bool = false): LogLine | null {
+  let changed = false;
+  for (;;) {
+    // The log's own wait when there is no word to wait on, or when the word moved and still no
+    // line came (a restarted log counts from 0 again).
+    const word = wait ? sequenceWord() : 0;
+    const line = readOnce(log, sequence, wait && (word == 0 || changed));
+    if (line != null || !wait || !noLine) return line;
+    const status = futexWait(word, <i32>sequence, FOLLOW_RECHECK_NS);
+    changed = status == E_NOT_READY;
+    if (status < 0 && status != E_NOT_READY && status != E_TIMEOUT) sequenceAt = 1; // its Page went: the log's wait from now on
+  }
+  return null; // (never reached: AssemblyScript wants a return after the loop)
+}
+
+/** One READ; `hold`: the log answers when the line comes. */
+function readOnce(log: i32, sequence: u32, hold: bool): LogLine | null {
+  noLine = false;
   LogReady.beginRead();
   msgAddWord(sequence);
-  if (wait) msgAddWord(LOG_READ_WAIT);
-  if (LogReady.read(log) < 0 || msgLabel() != Log.Line || msgWordCount() < 5) return null;
+  if (hold) msgAddWord(LOG_READ_WAIT);
+  if (LogReady.read(log) < 0) return null;
+  noLine = msgLabel() == Log.NoLine;
+  if (msgLabel() != Log.Line || msgWordCount() < 5) return null;
   const head = msgWord(2);
   const length = <i32>(head & 0xffff);
   const bytes = new Uint8Array(length);

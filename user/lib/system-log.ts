@@ -31,6 +31,8 @@ export const LOG_PROGRAM: u32 = 0x40000;
 /** The log as services reach it (registered for services only), and as programs do (a program's lookup of "log" finds it). */
 export const LOG_SERVICE = "log";
 export const PROGRAM_LOG_SERVICE = "program-log";
+/** A read-only Page whose word 0 is the sequence number the log's next line gets: followers futex-wait on it. */
+export const LOG_SEQUENCE_SERVICE = "log-sequence";
 /** In READ's word 1: wait for the next line when there is none yet (dmesg -f). */
 export const LOG_READ_WAIT: u32 = 1;
 /** Bytes of a line at most (63 words after the length word); a longer one is cut. */

@@ -19,7 +19,12 @@
 //              oldest kept line at or after it: words sequence, next sequence, byte length | flags,
 //              time (ns since boot, low and high), bytes (at most 236: what fits a message); or NoLine
 //              (1) when there is none. With LOG_READ_WAIT the reply waits for the next line instead
-//              (8 readers at most wait; another gets Busy, 4: E_QUEUE_FULL's magnitude).
+//              (128 readers at most wait; another gets Busy, 4: E_QUEUE_FULL's magnitude).
+// Followers do not wait here: libdogma's logRead waits on word 0 of a shared Page, the sequence
+// number the next line gets, registered read-only as "log-sequence" (a futex wait of its own, in
+// the kernel), and reads when it moves. So no number of followers fills anything of the log's:
+// with 8 places for held READs, shared by all, a program's 8 children in `dmesg -f` kept everyone
+// else from following the log. LOG_READ_WAIT is for a reader that cannot map the Page.
 // The messages init sends through its log channel (WRITE only, no reply) are not the contract's.
 // Programs have a log of their own: "log" is registered for services only, and a program's lookup
 // of it finds "program-log" (docs/BOOT.md "The service registry"), minted with another badge. A
@@ -32,7 +37,7 @@ import {
   exit, Memory, Receiver, Region, msgBegin, msgWord, msgWordCount, msgAddWord, msgLabel, msgReply, msgClearCaps, msgSetLabel,
   registryRegister, reply, capDrop, capKind, now, systemLogOff, CAP_MOVE, RIGHT_RECEIVER_CALL, KIND_RECEIVER, KIND_REGION,
   LOG_ERROR, LOG_SHOWN, LOG_LINE_BYTES, LOG_READ_WAIT, MAX_DATA_WORDS, LOG_PROGRAM, msgBadge, registryRegisterForServices,
-  LOG_SERVICE, PROGRAM_LOG_SERVICE,
+  LOG_SERVICE, PROGRAM_LOG_SERVICE, LOG_SEQUENCE_SERVICE, Page, PAGE_SHARED, RIGHT_PAGE_READ, capCopy, futexWake,
 } from "../lib";
 import { Log, LogReading, LogWriting, logAttach } from "../lib/contracts/log";
 import { console_write } from "../lib/sys";
@@ -48,7 +53,10 @@ const PROGRAM_LINES: u32 = 128;
 const ALL_LINES: u32 = LINES + PROGRAM_LINES;
 /** The badge of the capability registered as "program-log". */
 const PROGRAM_BADGE: u32 = 1;
-const MAX_WAITING: i32 = 8;
+/** The Receiver's queue (for the kernel's notices: endpoints have their slots beyond it). */
+const QUEUE_SLOTS: i32 = 128;
+/** READs held for a line (LOG_READ_WAIT): followers wait on the sequence word instead. */
+const MAX_WAITING: i32 = 128;
 /** Line's words before the bytes: sequence, next, length and flags, time (two). */
 const LINE_HEAD_WORDS: i32 = 5;
 /** Bytes of a line that fit in a Line answer. */
@@ -66,6 +74,12 @@ let systemWritten: u32 = 0;
 let programWritten: u32 = 0;
 /** Every line goes to the console too (`param verbose 1`). */
 let verbose = false;
+/**
+ * Followers (`dmesg -f`) wait on word 0 of a shared Page, `next`, registered read-only as
+ * "log-sequence": each waits in the kernel on its own mapping of it (futex), so that no number of
+ * followers fills anything of the log's. 0 until published.
+ */
+let sequenceWord: usize = 0;
 const waiting = new StaticArray<i32>(MAX_WAITING);
 const waitingFor = new StaticArray<u32>(MAX_WAITING);
 
@@ -106,6 +120,10 @@ function keep(from: usize, length: u32, flags: u32): void {
   store<i64>(times + <usize>(slot * 8), now());
   store<u32>(sequences + <usize>(slot * 4), next);
   next++;
+  if (sequenceWord != 0) {
+    store<u32>(sequenceWord, next);
+    futexWake(sequenceWord, i32.MAX_VALUE);
+  }
   if ((flags & LOG_SHOWN) == 0 && (verbose || (flags & LOG_ERROR) != 0)) {
     memory.copy(scratch, at, length);
     store<u8>(scratch + length, 0x0a);
@@ -164,6 +182,20 @@ function oldestFrom(seq: u32): i32 {
   return best;
 }
 
+/** Makes and registers the followers' sequence Page; without it (no room), followers use READ's wait. */
+function publishSequence(): void {
+  const made = new Memory(MEMORY).createPage();
+  if (made < 0) return;
+  const page = new Page(made);
+  if (page.setFlags(PAGE_SHARED) < 0) return;
+  const address = page.mapGlobal(true);
+  if (address < 0) return;
+  store<u32>(<usize>address, next);
+  const readOnly = capCopy(made, RIGHT_PAGE_READ);
+  if (readOnly < 0 || registryRegister(LOG_SEQUENCE_SERVICE, <u32>readOnly | CAP_MOVE) < 0) return;
+  sequenceWord = <usize>address;
+}
+
 /** A reply that could not be given (its caller has gone) is dropped. */
 function answered(status: i32, replyCap: i32): void {
   if (status < 0) capDrop(replyCap);
@@ -210,13 +242,14 @@ function wakeReaders(): void {
 verbose = verboseBoot();
 // Contract Log bounds each endpoint to one message on its way, and the queue keeps a slot for each
 // endpoint (every process holding "log" holds one): 128 of them, 8 pages.
-const requests = new Receiver(check("create its Receiver", new Memory(MEMORY).createReceiver(128)));
+const requests = new Receiver(check("create its Receiver", new Memory(MEMORY).createReceiver(QUEUE_SLOTS)));
 // Before the capability it registers is minted: every message through it is then the contract's.
 check("give its Receiver contract Log", logAttach(requests.cap));
 const others: i32[] = [];
 if (capKind(CHANNEL) == <i32>KIND_RECEIVER) others.push(CHANNEL);
 check("register \"log\"", registryRegisterForServices(LOG_SERVICE, <u32>check("mint", requests.mint(0, RIGHT_RECEIVER_CALL)) | CAP_MOVE));
 check("register \"program-log\"", registryRegister(PROGRAM_LOG_SERVICE, <u32>check("mint", requests.mint(PROGRAM_BADGE, RIGHT_RECEIVER_CALL)) | CAP_MOVE));
+publishSequence();
 const started = String.UTF8.encode("log: registered \"log\"" + (verbose ? "; showing every line on the console (verbose)" : ""));
 keep(changetype<usize>(started), <u32>started.byteLength, 0);
 

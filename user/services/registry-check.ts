@@ -95,9 +95,12 @@ const r3 = new Receiver(fatal("receiver", child.createReceiver()));
 expect("register gone", registryRegister("gone", <u32>fatal("mint", r3.mint(3, RIGHT_RECEIVER_SEND))), 0);
 fatal("destroy", child.destroy());
 expect("gone is gone", registryLookup("gone"), E_INVALID_CAP);
+// Its name stays its owner's (ours): we may register it again.
+expect("register gone again", registryRegister("gone", <u32>s1), 0);
+expect("gone reaches r1", arrivesAs("gone", r1), 1);
 
-// Fill the table: x and the 64-byte name are in it.
-for (let i = 2; i < TABLE_SIZE; i++) expect("register n" + i.toString(), registryRegister("n" + i.toString(), <u32>s1), 0);
+// Fill the table: x, the 64-byte name and gone are in it.
+for (let i = 3; i < TABLE_SIZE; i++) expect("register n" + i.toString(), registryRegister("n" + i.toString(), <u32>s1), 0);
 expect("a full table", registryRegister("one-too-many", <u32>s1), E_QUOTA);
 expect("replacing in a full table", registryRegister("n5", <u32>s2), 0);
 expect("n5 reaches r2", arrivesAs("n5", r2), 2);

@@ -2,19 +2,27 @@
 // that clients find the console, the disk and the file system. Init starts it first and gives it
 // the receiving end of its Receiver at slot 2; everyone else calls it through a capability init
 // minted from that Receiver. Its table lives in what init keeps for it across its restarts
-// (slots 3 to 5: a Cappage for the capabilities, two Pages for the names, mapped at their global
-// addresses), so a restarted registry serves the same Receiver with the same names: nobody need
-// register again. Without them (a registry init did not start) the table is its own, and lost
-// with it.
+// (slots 3 to 6: a Cappage for the capabilities, two Pages for the names and one for their
+// owners, mapped at their global addresses), so a restarted registry serves the same Receiver
+// with the same names and owners: nobody need register again. Without them (a registry init did
+// not start) the table is its own, and lost with it.
+//
+// A name belongs to whoever registered it first: the badge of the capability it came through
+// (init's: the service's number, the same for every attempt of a service). Only that badge may
+// register it again (a restarted driver); another's REGISTER answers E_MISSING_RIGHT, so that a
+// compromised service cannot take "fs" or "log" for itself. The name stays its owner's when what
+// it named is gone (its server died): LOOKUP answers E_INVALID_CAP until the owner registers
+// again. "program-NAME" (a program's door to NAME, below) belongs to NAME's owner alone.
 //
 // Protocol: contract Registry (contracts/registry.contract), which the kernel checks on every
 // call and every answer. init gives the Receiver the contract before it mints anything from it,
 // so the contract outlives the registry's restarts as the Receiver does; a Receiver nobody gave
 // one gets it here, before anything is minted from it. What the contract leaves to the server:
 // REGISTER (1) name words, cap 0 -> 0 | E_INVALID_ARGUMENT (bad name, a Region owner, which
-//              could not be copied out) | E_QUOTA (table full)
+//              could not be copied out) | E_QUOTA (table full) | E_MISSING_RIGHT (a program's
+//              capability; a name another registered)
 // LOOKUP   (2) name words        -> 0 with a copy as cap 0 | E_INVALID_CAP (not registered, or
-//              what it named is gone) | E_INVALID_ARGUMENT (bad name)
+//              what it named is gone: the name stays its owner's) | E_INVALID_ARGUMENT (bad name)
 // LIST     (3) index             -> word 0 the index after the name's entry (0 after the last),
 //              then the name at the first used entry from that index (none past the end)
 // FOR_PROGRAMS (4)                -> 0 with a call capability to the registry whose badge has
@@ -42,6 +50,7 @@ const REQUESTS: i32 = 2;
 /** What init keeps for it (docs/BOOT.md): the Cappage of capabilities, and the two Pages of names. */
 const KEPT_CAPS: i32 = 3;
 const KEPT_NAMES: i32 = 4;
+const KEPT_OWNERS: i32 = 6;
 const MAX_NAMES: i32 = 128;
 const NAME_BYTES: i32 = REGISTRY_NAME_WORDS * 4;
 const NAMES_PER_PAGE: i32 = 4096 / NAME_BYTES;
@@ -50,6 +59,8 @@ const NAMES_PER_PAGE: i32 = 4096 / NAME_BYTES;
 // and the capability it names (slot i of the kept Cappage, or of `ownCaps`).
 const pageOf = new StaticArray<usize>(2);
 const ownNames: usize = memory.data(MAX_NAMES * NAME_BYTES, 8);
+/** Entry i's owner: the badge it was first registered through (a word each; valid while the entry is used). */
+let owners: usize = memory.data(MAX_NAMES * 4, 4);
 const ownCaps = new StaticArray<i32>(MAX_NAMES);
 let kept: Cappage | null = null;
 /**
@@ -158,6 +169,31 @@ function find(): i32 {
   return -1;
 }
 
+@inline function ownerOf(i: i32): u32 {
+  return load<u32>(owners + <usize>(i << 2));
+}
+
+/**
+ * Whether the request's badge may register the name in `key` found at `i` (-1: not registered):
+ * its owner's, or a new name; "program-NAME" only by NAME's owner.
+ */
+function mayRegister(i: i32): bool {
+  if (i >= 0) return ownerOf(i) == badge;
+  if (unchecked(key[0]) != 0x676f7270 || unchecked(key[1]) != 0x2d6d6172) return true; // not "program-"
+  // NAME is the words after "program-" (two words); compare it with the table's names.
+  for (let j = 0; j < MAX_NAMES; j++) {
+    if (!used(j)) continue;
+    const at = nameAt(j);
+    let same = true;
+    for (let w = 0; same && w < REGISTRY_NAME_WORDS; w++) {
+      const word: u32 = w + PROGRAM_PREFIX_WORDS < REGISTRY_NAME_WORDS ? unchecked(key[w + PROGRAM_PREFIX_WORDS]) : 0;
+      same = load<u32>(at + <usize>(w << 2)) == word;
+    }
+    if (same) return ownerOf(j) == badge;
+  }
+  return true;
+}
+
 function remove(i: i32): void {
   store<u8>(nameAt(i), 0); // free from here on, whatever happens next
   memory.fill(nameAt(i), 0, NAME_BYTES);
@@ -196,6 +232,10 @@ function register(forServices: bool): u32 {
     return answer(E_INVALID_ARGUMENT);
   }
   let i = find();
+  if (!mayRegister(i)) {
+    capDrop(cap);
+    return answer(E_MISSING_RIGHT);
+  }
   if (i < 0) {
     for (let j = 0; j < MAX_NAMES && i < 0; j++) if (!used(j)) i = j;
     if (i < 0) {
@@ -215,6 +255,7 @@ function register(forServices: bool): u32 {
     capDrop(cap);
     return answer(put);
   }
+  store<u32>(owners + <usize>(i << 2), badge); // before the name: a new entry is never public without it
   const at = nameAt(i);
   for (let w = REGISTRY_NAME_WORDS - 1; w >= 0; w--) store<u32>(at + <usize>(w << 2), unchecked(key[w])); // the first byte last
   return answer(0);
@@ -244,14 +285,17 @@ function lookupForProgram(): u32 {
   return answerEntry(i);
 }
 
-/** LOOKUP's answer for entry i: a copy of its capability, or E_INVALID_CAP when what it named is gone (the entry goes). */
+/**
+ * LOOKUP's answer for entry i: a copy of its capability, or E_INVALID_CAP when what it named is
+ * gone (its capability goes; the name stays its owner's, for it to register again).
+ */
 function answerEntry(i: i32): u32 {
   const cap = capOf(i);
   if (cap == E_QUEUE_FULL) return answer(E_QUEUE_FULL);
   // What a name pointed to may have been destroyed since (its Memory went with its driver).
   if (cap <= 0 || capKind(cap) == E_PEER_DEAD) {
     if (cap > 0 && kept != null) capDrop(cap);
-    remove(i);
+    if (cap > 0) clearCap(i);
     return answer(E_INVALID_CAP);
   }
   msgBegin(0);
@@ -307,17 +351,20 @@ function handle(label: u32): u32 {
 function openTable(): void {
   unchecked((pageOf[0] = ownNames));
   unchecked((pageOf[1] = ownNames + <usize>(NAMES_PER_PAGE * NAME_BYTES)));
-  if (capKind(KEPT_CAPS) != <i32>KIND_CAPPAGE || capKind(KEPT_NAMES) != <i32>KIND_PAGE || capKind(KEPT_NAMES + 1) != <i32>KIND_PAGE) return;
-  for (let p = 0; p < 2; p++) {
-    const address = new Page(KEPT_NAMES + p).mapGlobal(true);
+  if (capKind(KEPT_CAPS) != <i32>KIND_CAPPAGE || capKind(KEPT_NAMES) != <i32>KIND_PAGE || capKind(KEPT_NAMES + 1) != <i32>KIND_PAGE ||
+      capKind(KEPT_OWNERS) != <i32>KIND_PAGE) return;
+  const mapped = new StaticArray<usize>(3);
+  for (let p = 0; p < 3; p++) {
+    const address = new Page(p < 2 ? KEPT_NAMES + p : KEPT_OWNERS).mapGlobal(true);
     if (address < 0) {
-      eprint("registry: cannot map the names init keeps: " + errorName(<i32>address) + "; keeping my own");
-      unchecked((pageOf[0] = ownNames));
-      unchecked((pageOf[1] = ownNames + <usize>(NAMES_PER_PAGE * NAME_BYTES)));
+      eprint("registry: cannot map the table init keeps: " + errorName(<i32>address) + "; keeping my own");
       return;
     }
-    unchecked((pageOf[p] = <usize>address));
+    unchecked((mapped[p] = <usize>address));
   }
+  unchecked((pageOf[0] = mapped[0]));
+  unchecked((pageOf[1] = mapped[1]));
+  owners = unchecked(mapped[2]);
   kept = new Cappage(KEPT_CAPS);
   // An entry a registry killed mid-write left with a bad name is freed.
   for (let i = 0; i < MAX_NAMES; i++) if (used(i) && !validName(nameAt(i))) remove(i);

@@ -66,12 +66,7 @@ export function invokeCappage(inv: Invocation, cappage: Cappage): number {
       const writable = canWrite(inv.caller, inv.buffer, 0, 1);
       if (writable !== Status.OK) return writable;
       if (inv.caller.caps.free === 0) return Status.E_QUOTA;
-      const out = movesOnly(held) ? cappage.take(slot)! : held.derive(ALL_RIGHTS);
-      if (out.unreserved) {
-        out.dispose();
-        return Status.E_QUEUE_FULL;
-      }
-      return answer(inv, [], [out]);
+      return answer(inv, [], [movesOnly(held) ? cappage.take(slot)! : held.derive(ALL_RIGHTS)]);
     }
     case Op.CAPPAGE_CLEAR:
       if (!inv.cap.has(Rights.CAPPAGE_WRITE)) return Status.E_MISSING_RIGHT;

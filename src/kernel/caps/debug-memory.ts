@@ -115,16 +115,18 @@ function physicalPieces(target: Process, address: number, length: number, write:
 
 /**
  * Why a write at `address` is refused, found without touching the target's pages (OK when only
- * translating can tell): below page 0's limit, a private page whose rights refuse it, or nothing
- * mapped there (past its memory, or an unmapped global address). A shared mapping's rights are
- * left to the translation, which refuses before giving a frame.
+ * translating can tell): below page 0's limit, a private page whose rights refuse it, a shared
+ * mapping the target may not write (a view, a read-only Page, its binary: never overridden), or
+ * nothing mapped there (past its memory, or an unmapped global address). Every page is asked
+ * before any is translated, since translating a private page may give it a frame.
  */
 function refusedBeforeTouching(target: Process, address: number, override: boolean): number {
   const space = target.space;
   if (address < space.nullLimit) return Status.E_BAD_ADDRESS;
   const rights = space.privateRights(address);
   if (rights !== null) return override || rights & PTE_WRITE ? Status.OK : Status.E_BAD_ADDRESS;
-  return space.ownerAt(address) === null ? Status.E_BAD_ADDRESS : Status.OK;
+  if (space.ownerAt(address) === null) return Status.E_BAD_ADDRESS;
+  return space.sharedWritable(address) ? Status.OK : Status.E_BAD_ADDRESS;
 }
 
 /** One page's physical address for the access; -1: untouched (a read sees zeros); below -1: a status. */

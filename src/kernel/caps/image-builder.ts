@@ -31,6 +31,16 @@ export class ImageBuilder extends KernelObject {
     this.name = name;
   }
 
+  /** While the loader holds its bytes (the load's end destroys it). */
+  override get heldByHost(): boolean {
+    return this.loading;
+  }
+
+  /** Its last capability dropped mid-load (its caller killed) must not uncharge bytes the loader holds. */
+  protected override persists(): boolean {
+    return this.loading;
+  }
+
   protected teardown(): void {
     this.bytes = new Uint8Array(0);
     this.filled = 0;
@@ -78,8 +88,9 @@ export function invokeImageBuilder(k: ObjectKernel, inv: Invocation, builder: Im
       const memory = builder.payer;
       if (!memory || memory.destroyed) return Status.E_PEER_DEAD;
       builder.loading = true;
-      // The builder stays charged while the loader holds its bytes; its pages go back as the Image's are charged.
-      return loadImageFor(k, inv, memory, builder.bytes, builder.name, builder).finally(() => builder.destroy());
+      // The builder stays charged while the loader holds its bytes, whatever becomes of its caller
+      // (killed, the wait ends at once): the load's end destroys it, as the Image's pages are charged.
+      return loadImageFor(k, inv, memory, builder.bytes, builder.name, builder);
     }
     default:
       return Status.E_INVALID_ARGUMENT;

@@ -41,6 +41,10 @@ const encoder = new TextEncoder();
  */
 export class ImageLoadCharge extends KernelObject {
   readonly kind = ObjectKind.IMAGE_BUILDER;
+  /** It lives exactly as long as the load: the load's end destroys it. */
+  override get heldByHost(): boolean {
+    return true;
+  }
   protected teardown(): void {}
 }
 

@@ -79,10 +79,6 @@ export function takeCaps(sender: Process, raw: ArrayLike<number>): Capability[] 
     plan.push({ index, move });
   }
   const copies = plan.map(({ index, move }) => (move ? null : sender.caps.get(index)!.derive(0xffff_ffff)));
-  if (copies.some((copy) => copy !== null && copy.unreserved)) {
-    for (const copy of copies) copy?.dispose();
-    return Status.E_QUEUE_FULL;
-  }
   return plan.map(({ index, move }, i) => (move ? sender.caps.take(index)! : copies[i]!));
 }
 

@@ -42,12 +42,7 @@ export function invoke(k: ObjectKernel, caller: Process, capIndex: number, buffe
   if (label === Op.CAP_INFO) return answer(inv, [object.kind, cap.rights]);
   if (label === Op.CAP_COPY) {
     if (movesOnly(cap)) return Status.E_INVALID_ARGUMENT;
-    const copy = cap.derive(message.words.length > 0 ? word(inv, 0) : 0xffff_ffff);
-    if (copy.unreserved) {
-      copy.dispose();
-      return Status.E_QUEUE_FULL;
-    }
-    return answer(inv, [], [copy]);
+    return answer(inv, [], [cap.derive(message.words.length > 0 ? word(inv, 0) : 0xffff_ffff)]);
   }
 
   if (label < KERNEL_LABEL_BASE) {
@@ -118,13 +113,7 @@ function invokeReceiver(k: ObjectKernel, inv: Invocation, receiver: Receiver): n
       if (!inv.cap.has(Rights.RECEIVER_MINT)) return Status.E_MISSING_RIGHT;
       const rights = word(inv, 1);
       if (rights !== Rights.RECEIVER_SEND && rights !== Rights.RECEIVER_CALL) return Status.E_INVALID_ARGUMENT;
-      const minted = new Capability(receiver, rights, word(inv, 0));
-      // A contract that bounds its queue: an endpoint without its slots could find it full.
-      if (minted.unreserved) {
-        minted.dispose();
-        return Status.E_QUEUE_FULL;
-      }
-      return answer(inv, [], [minted]);
+      return answer(inv, [], [new Capability(receiver, rights, word(inv, 0))]);
     }
     case Op.RECEIVER_INFO:
       return answer(inv, receiverInfoWords(receiver));

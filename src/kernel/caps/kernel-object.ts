@@ -73,6 +73,15 @@ export abstract class KernelObject implements FrameOwner {
     if (this.refs === 0 && !this.destroyed && !this.persists()) this.destroy();
   }
 
+  /**
+   * Whether the host holds memory for it in work that has not ended (a binary in the loader): its
+   * charge must last as long, even past its capabilities and its Memory (which hands it to its
+   * parent, MemoryObject.teardown); the work's end destroys it.
+   */
+  get heldByHost(): boolean {
+    return false;
+  }
+
   /** Objects that outlive their capabilities (a Process runs until it ends) say so. */
   protected persists(): boolean {
     return false;

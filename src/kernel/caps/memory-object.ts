@@ -160,9 +160,25 @@ export class MemoryObject extends KernelObject {
   }
 
   protected teardown(): void {
-    // Children first, so that processes die before the Memories they live in are gone.
-    for (const object of [...this.owned]) object.destroy();
+    // Children first, so that processes die before the Memories they live in are gone. What the
+    // host still holds for work in flight goes on being paid for, by the nearest Memory that lives.
+    for (const object of [...this.owned]) if (!(object.heldByHost && this.handDown(object))) object.destroy();
     this.tree.delete(this.id);
+  }
+
+  /**
+   * Moves `object`'s charge to the nearest ancestor not destroyed (false: none). Its pages are
+   * already counted there and above; only the Memories being destroyed between stop counting them.
+   */
+  private handDown(object: KernelObject): boolean {
+    let heir = this.parent;
+    while (heir && heir.destroyed) heir = heir.parent;
+    if (!heir) return false;
+    for (let m: MemoryObject | null = this; m && m !== heir; m = m.parent) m.used -= object.chargedPages;
+    this.owned.delete(object);
+    object.payer = heir;
+    heir.owned.add(object);
+    return true;
   }
 }
 

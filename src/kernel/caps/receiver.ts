@@ -35,19 +35,26 @@ export function receiverPages(capacity: number): number {
  * With a contract (RECEIVER_SET_CONTRACT, before any send or call capability exists), every send
  * and call capability minted from it is a ContractEndpoint. When the contract bounds the messages
  * an endpoint can have outstanding (every cycle of its states has a message each way), each
- * endpoint reserves that many slots: `reservedSlots + unreservedQueued <= capacity`, so a
- * reserved endpoint's message always finds room. The kernel refuses to mint or copy an endpoint
- * it cannot reserve for (Capability.unreserved); the kernel's notices, and endpoints of a
- * contract that bounds nothing, take the unreserved slots as on a plain Receiver.
+ * endpoint is reserved that many slots *beyond* `capacity`, so a reserved endpoint's message
+ * always finds room however many endpoints there are; `capacity` bounds the rest (the kernel's
+ * notices, endpoints of a contract that bounds nothing): `unreservedQueued <= capacity`.
+ *
+ * Reservations used to come out of `capacity`, and the kernel refused to mint or copy an endpoint
+ * past it (E_QUEUE_FULL): so any client could copy its endpoint until the queue was all reserved,
+ * and from then on nobody else could get one. A program holding "program-log" or "pipe" so kept
+ * every other process from the log and every pipeline from its pipe. Now an endpoint costs its
+ * server nothing until it sends, and what its messages can hold (bound × one message) is paid
+ * for by whatever holds the capability: a process's table, or a Cappage's slot (docs/CONTRACTS.md
+ * "Queue bounds").
  *
  * Calls that wait for room: when every `?` message of the contract must be called
  * (Contract.callsOnly), an endpoint's holder waits in each call it makes, so one process has at
  * most one call on its way, whatever endpoints it holds. Such endpoints reserve nothing, and a
  * call that finds the queue full waits behind it (`waitingCalls`, oldest first) instead of failing:
  * it enters the queue as soon as a message is taken. So the queue never refuses a call, its
- * capacity bounds what it holds, and what waits behind it is bounded by the processes blocked in a
- * call, each of which holds one: the memory of a waiting call is its caller's, as in L4.
- * Invariant: a call waits only while the queue has no room for it.
+ * capacity bounds what it holds unreserved, and what waits behind it is bounded by the processes
+ * blocked in a call, each of which holds one: the memory of a waiting call is its caller's, as in
+ * L4. Invariant: a call waits only while the queue has no room for it.
  */
 export class Receiver extends KernelObject {
   readonly kind = ObjectKind.RECEIVER;
@@ -82,7 +89,7 @@ export class Receiver extends KernelObject {
   /** Whether a message from no reserved endpoint (a plain one, the kernel's) would find the queue full. */
   get full(): boolean {
     if (this.contract === null) return this.queued >= this.capacity;
-    return this.reservedSlots + this.unreservedQueued >= this.capacity;
+    return this.unreservedQueued >= this.capacity;
   }
 
   /** Whether a message from `endpoint` (null: none) finds room. A reserved endpoint always does. */
@@ -135,7 +142,7 @@ export class Receiver extends KernelObject {
     else this.queue.unshift(envelope);
     this.counted(envelope, 1);
     // The slot it left may have let a waiting call in (take): that call waits again, first.
-    while (this.reservedSlots + this.unreservedQueued > this.capacity && this.queue.length > this.head && waitsForRoom(this.queue[this.queue.length - 1]!)) {
+    while (this.unreservedQueued > this.capacity && this.queue.length > this.head && waitsForRoom(this.queue[this.queue.length - 1]!)) {
       const admitted = this.queue.pop()!;
       this.counted(admitted, -1);
       this.waitingCalls.unshift(admitted);
@@ -158,7 +165,7 @@ export class Receiver extends KernelObject {
   /**
    * What is wrong with the contract's queue accounting, recounted from the queue (for
    * src/kernel/invariants.ts): every message of a reserved endpoint counted against its slots and
-   * no more than its bound of them, the rest counted as unreserved, and all of it within capacity.
+   * no more than its bound of them, the rest counted as unreserved and within capacity.
    */
   contractAccountingErrors(): string[] {
     const contract = this.contract;
@@ -180,8 +187,7 @@ export class Receiver extends KernelObject {
       if (!waitsForRoom(waiting)) broken.push(`contract ${contract.name}: a message waits for room that is no call of a contract of calls only`);
     }
     if (this.waitingCalls.length > 0 && this.hasRoom(this.waitingCalls[0]!.endpoint)) broken.push(`contract ${contract.name}: ${this.waitingCalls.length} calls wait for room while the queue has some`);
-    if (this.reservedSlots + this.unreservedQueued > this.capacity) broken.push(`contract ${contract.name}: ${this.reservedSlots} reserved + ${this.unreservedQueued} unreserved slots exceed the capacity ${this.capacity}`);
-    if (this.queued > this.capacity) broken.push(`contract ${contract.name}: ${this.queued} messages queued in a capacity of ${this.capacity}`);
+    if (this.unreservedQueued > this.capacity) broken.push(`contract ${contract.name}: ${this.unreservedQueued} unreserved messages exceed the capacity ${this.capacity}`);
     return broken;
   }
 
@@ -190,14 +196,13 @@ export class Receiver extends KernelObject {
     this.contract = contract;
   }
 
-  /** Reserves the endpoint's slots if there is room; whether it is reserved. */
-  private reserve(endpoint: ContractEndpoint): boolean {
-    if (endpoint.contract.callsOnly) return false; // its calls wait for room instead
+  /** Reserves the endpoint's slots, beyond the capacity, when its contract bounds them and its messages cannot wait for room. */
+  private reserve(endpoint: ContractEndpoint): void {
+    if (endpoint.contract.callsOnly) return; // its calls wait for room instead
     const bound = endpoint.contract.boundPerEndpoint;
-    if (!Number.isFinite(bound) || this.reservedSlots + this.unreservedQueued + bound > this.capacity) return false;
+    if (!Number.isFinite(bound)) return;
     this.reservedSlots += bound;
     endpoint.reserved = true;
-    return true;
   }
 
   private unreserve(endpoint: ContractEndpoint): void {

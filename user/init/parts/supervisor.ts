@@ -119,7 +119,8 @@ export class Supervisor {
    * and two Pages of their names (docs/BOOT.md "The service registry"); 0 when they could not be made.
    */
   registryCaps: i32 = 0;
-  registryNames: StaticArray<i32> = new StaticArray<i32>(2);
+  /** Its names (two Pages) and their owners (one). */
+  registryNames: StaticArray<i32> = new StaticArray<i32>(3);
 
   constructor(readonly holds: Holdings, entries: ServiceEntry[]) {
     // Badges start at 1, so that 0 never names a service.
@@ -336,10 +337,10 @@ export class Supervisor {
     const registry = entry.isRegistry ? capCopy(h.registry, RIGHT_RECEIVER_RECEIVE | RIGHT_RECEIVER_MINT) : mint(h.registry, s.badge, RIGHT_RECEIVER_CALL);
     if (!this.check(s, registry) || !this.give(s, <u32>registry | CAP_MOVE)) return "give it the registry";
     if (entry.isRegistry && this.registryCaps != 0) {
-      // Slots 3 to 5: its table, the same for every attempt.
+      // Slots 3 to 6: its table, the same for every attempt.
       // Given as copies (no CAP_MOVE): init keeps its own.
       if (!this.give(s, <u32>this.registryCaps) || !this.give(s, <u32>unchecked(this.registryNames[0])) ||
-          !this.give(s, <u32>unchecked(this.registryNames[1]))) return "give it its table";
+          !this.give(s, <u32>unchecked(this.registryNames[1])) || !this.give(s, <u32>unchecked(this.registryNames[2]))) return "give it its table";
     }
 
     for (let i = 0; i < entry.grants.length; i++) {
@@ -623,13 +624,13 @@ export class Supervisor {
     return badge >= 1 && badge <= <u32>this.services.length ? unchecked(this.services[badge - 1]).entry.name : "?";
   }
 
-  /** Makes the registry's table (a Cappage, two shared Pages) once; without it the registry keeps its own. */
+  /** Makes the registry's table (a Cappage, three shared Pages) once; without it the registry keeps its own. */
   private keepRegistryTable(): void {
     if (this.registryCaps != 0) return;
     msgBegin(OP_MEMORY_CREATE_CAPPAGE);
     if (msgInvoke(this.holds.memory) < 0) return;
     const caps = msgCap(0);
-    for (let p = 0; p < 2; p++) {
+    for (let p = 0; p < 3; p++) {
       msgBegin(OP_MEMORY_CREATE_PAGE);
       const made = msgInvoke(this.holds.memory);
       const page = made < 0 ? 0 : msgCap(0);

@@ -15,6 +15,8 @@ const BITS_PER_BLOCK: u32 = BLOCK_BYTES * 8;
 export class Bitmap {
   /** Blocks free in the running transaction (those freed by it are reusable after its commit). */
   free: u32 = 0;
+  /** Of those, the blocks the running transaction freed that the committed state holds: not to be given until it commits. */
+  awaitingCommit: u32 = 0;
   private hint: u32 = 0;
 
   constructor(readonly cache: Cache, readonly pages: PageCache, readonly layout: Layout) {}
@@ -30,6 +32,7 @@ export class Bitmap {
       if (at == 0) return -1;
       memory.copy(committed + (<usize>b << BLOCK_SHIFT), at, BLOCK_BYTES);
     }
+    this.awaitingCommit = 0;
     if (!count) return 0;
     for (let block: u32 = 0; block < this.layout.total; block++) if (!this.committedBit(block)) free++;
     this.free = free;
@@ -85,6 +88,7 @@ export class Bitmap {
     this.cache.forget(block);
     this.pages.forget(block); // a dirty page of it is dropped: nothing may write the block now
     this.free++; // usable once the running transaction commits
+    if (this.committedInUse(block)) this.awaitingCommit++;
   }
 
   /** Marks `block` in use (formatting the areas before the data). */

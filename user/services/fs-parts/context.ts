@@ -18,6 +18,8 @@ import { Volume } from "./volume";
 const JOURNAL_RESERVE: i32 = 96;
 /** ... or when fewer cache slots than this could take a new block. */
 const CACHE_RESERVE: i32 = 400;
+/** Blocks the disk should be able to give at once: a write piece's (contents.ts, WRITE_PIECE) and its block maps. */
+const ALLOCATION_RESERVE: u32 = 288;
 
 /** A request's paths, copied out of its words or its Region (one buffer for all of them; SYMLINK's target besides). */
 export const paths: usize = memory.data(FS_PATH_MAX + <i32>FS_SYMLINK_MAX + 8);
@@ -46,10 +48,17 @@ export class Context {
     this.walk = new Walk(volume, dirs);
   }
 
-  /** Commits when the journal or the cache is nearly full: 0 or a status. */
+  /**
+   * Commits when the journal or the cache is nearly full, or when what the disk can give now is
+   * short and blocks freed by the running transaction wait for its commit to be given (a write
+   * right after a large `rm` on a full disk was refused FS_E_NO_SPACE, room on the disk, until a
+   * commit happened to come): 0 or a status.
+   */
   maybeCommit(): i32 {
     const cache = this.volume.cache;
     if (cache.dirtyCount == 0) return 0;
+    const bitmap = this.volume.bitmap;
+    if (bitmap.awaitingCommit > 0 && bitmap.free - bitmap.awaitingCommit < ALLOCATION_RESERVE) return this.commit();
     const reserve = JOURNAL_RESERVE + <i32>this.volume.layout.bitmapBlocks;
     if (cache.dirtyCount + reserve < this.volume.journal.capacity && cache.evictable > CACHE_RESERVE) return 0;
     return this.commit();
