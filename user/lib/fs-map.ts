@@ -57,6 +57,12 @@ export class MappedFiles {
     unchecked((this.view[i] = 0));
   }
 
+  /** The slot of the view of `handle`'s map (0: none). */
+  viewOf(handle: i32): i32 {
+    const i = this.find(handle);
+    return i < 0 ? 0 : unchecked(this.view[i]);
+  }
+
   /** The Region's address of `handle`'s map (0: none): the header, then page k at 4096 × (k + 1). */
   addressOf(handle: i32): usize {
     const i = this.find(handle);
