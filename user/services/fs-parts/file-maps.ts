@@ -20,9 +20,11 @@
 // file keeps seeing it while the map lives (another handle holds it).
 //
 // What it costs: the map's pages are the server's Memory's, taken from the page cache's room (its
-// limit comes down by as many chunks while the map lives), and a second copy of the pages it
-// holds (the cache's own pages go cold and are evicted as others need room). Under memory
-// pressure every map is freed (dropAll). Nothing allocates after the start.
+// limit comes down by as many chunks while the map lives). A page is held once: when the map takes
+// a page the cache holds clean, the cache lets it go, and the server's own reads of the file come
+// from the map (`read`) while it holds them; a page written is in both until the cache's copy is
+// written back and evicted. Under memory pressure every map is freed (dropAll). Nothing allocates
+// after the start.
 import {
   E_QUOTA, OP_REGION_INFO, REGION_ZERO_ON_FREE, Memory, Region, capDrop, msgBegin, msgInvoke, msgWord,
 } from "../../lib";
@@ -55,6 +57,8 @@ export interface MapSource {
   readPage(at: usize, offset: u64, to: usize): i32;
   /** Whether file block `index` of the inode at `at` is a hole (1), cached (2), or neither (0); -1 when its map cannot be read. */
   pageState(at: usize, index: u64): i32;
+  /** File block `index` of the inode at `at` is in its map now: the page cache lets go of its page if it is clean. */
+  dropCached(at: usize, index: u64): void;
 }
 
 export class FileMaps implements HandleWatcher {
@@ -121,6 +125,22 @@ export class FileMaps implements HandleWatcher {
     if (this.count == 0) return;
     for (let i = 0; i < MAX_HANDLES; i++) unchecked((handleMap[i] = -1));
     for (let m = 0; m < MAX_MAPS; m++) if (unchecked(mapInode[m]) != 0) this.free(m);
+  }
+
+  /**
+   * A read through the server of inode `ino`'s `length` bytes at `offset` (the file `size` bytes
+   * long), answered from its map when every page it covers is valid there: the bytes copied to
+   * `to`, or -1 (not mapped, or not all of it: the page cache answers, and readThrough fills the map).
+   */
+  read(ino: u32, offset: u64, length: u32, size: u64, to: usize): i32 {
+    if (!this.find(ino)) return -1;
+    if (offset >= size) return 0;
+    const n = <u32>min(<u64>length, size - offset);
+    const last = (offset + <u64>n - 1) >> BLOCK_SHIFT;
+    if (last >= <u64>this.pages) return -1;
+    for (let page = offset >> BLOCK_SHIFT; page <= last; page++) if (!this.valid(page)) return -1;
+    memory.copy(to, this.header + BLOCK_BYTES + <usize>offset, n);
+    return <i32>n;
   }
 
   // ---- What changes a file ----------------------------------------------------------------------
@@ -257,6 +277,7 @@ export class FileMaps implements HandleWatcher {
     if (n < 0) return;
     if (<u32>n < BLOCK_BYTES) memory.fill(to + <usize>n, 0, BLOCK_BYTES - <u32>n);
     this.setValid(page);
+    source.dropCached(at, page); // one copy of the page is enough: reads of it come here
   }
 
   private release(m: i32): void {

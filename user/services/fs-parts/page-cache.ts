@@ -213,6 +213,13 @@ export class PageCache {
     if (slot >= 0) this.release(slot);
   }
 
+  /** Forgets `block` if its page is clean and not pinned (a file map holds the same bytes now). */
+  dropClean(block: u32): void {
+    let slot = unchecked(bucket[hash(block)]);
+    while (slot >= 0 && unchecked(slotBlock[slot]) != block) slot = unchecked(slotNext[slot]);
+    if (slot >= 0 && (unchecked(slotFlags[slot]) & (DIRTY | PINNED)) == 0) this.release(slot);
+  }
+
   /** The failure a write-back of inode `ino`'s data met since the last time this was asked (0: none). */
   takeFailure(ino: u32): i32 {
     for (let i = 0; i < this.failureCount; i++) {

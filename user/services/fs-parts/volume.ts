@@ -360,6 +360,11 @@ export class Volume implements HolePuncher, MapSource {
 
   /** Reads up to `length` bytes at `offset` into `to` (zeros for holes): the bytes read, or a status. See FileData.read. */
   read(at: usize, offset: u64, length: u32, to: usize, ahead: u32 = 0, direct: bool = false): i32 {
+    if (this.maps.count > 0 && !direct) {
+      // A mapped file's pages are in its map (the page cache let go of them: file-maps.ts).
+      const mapped = this.maps.read(this.inodeNumber(at), offset, length, load<u64>(at + I_SIZE_AT), to);
+      if (mapped >= 0) return mapped;
+    }
     const n = this.data.read(at, offset, length, to, ahead, direct);
     // A mapped file's pages the read brought in become valid in its map (file-maps.ts).
     if (n > 0 && this.maps.count > 0 && !direct) this.maps.readThrough(this.inodeNumber(at), at, offset, <u32>n, this);
@@ -377,6 +382,12 @@ export class Volume implements HolePuncher, MapSource {
   /** MapSource: one page of the inode at `at`, through the page cache (never read ahead). */
   readPage(at: usize, offset: u64, to: usize): i32 {
     return this.data.read(at, offset, BLOCK_BYTES, to, 0, false);
+  }
+
+  /** MapSource: the page cache lets go of file block `index`'s page if it is clean (the map holds it). */
+  dropCached(at: usize, index: u64): void {
+    const block = this.map(at, index, false, false);
+    if (block != NO_BLOCK && block != 0) this.pages.dropClean(block);
   }
 
   /** MapSource: whether file block `index` is a hole (1), in the page cache (2), or neither (0); -1 on failure. */
