@@ -25,8 +25,10 @@ async function model(seed: number, cachePages: number, diskBytes: number): Promi
     const m = await bootBlockMachine(`${fsLine(cachePages)}service model fs-cache-model use=fs memory=1024 -- ${seed} 2500 ${mode}\n`, ["registry", "block", "fs", "fs-cache-model"], disk);
     try {
       const line = await verdict(m, /^fs-cache-model: 2500 operations, all matched \(\d+ reads from maps\)$/, /FAIL/);
-      // With room for maps, reads were answered from them (else the mapped kind tested nothing).
-      if (mode === "" && cachePages > 0) expect(Number(/(\d+) reads from maps/.exec(line)![1]), line).toBeGreaterThan(0);
+      // With room for maps, reads were answered from them (else the mapped kind tested nothing). A
+      // cache of 64 pages is full at once, and a map never evicts it: its mapped handles read
+      // through the server (E_QUOTA), as a client must cope with.
+      if (mode === "" && cachePages >= 256) expect(Number(/(\d+) reads from maps/.exec(line)![1]), line).toBeGreaterThan(0);
       expect(m.faults).toEqual([]);
     } finally {
       await m.halt();
@@ -46,9 +48,10 @@ describe("the page cache", () => {
     await model(1234, 64, 3 << 20);
   }, patience(120_000));
 
-  it("agrees with the model with no cache at all (every transfer goes to the disk) and with one larger than the files", async () => {
+  it("agrees with the model with no cache at all (every transfer goes to the disk), with one larger than the files, and with maps beside a cache that fills", async () => {
     await model(99, 0, 3 << 20);
     await model(5, 2000, 16 << 20);
+    await model(31, 256, 3 << 20); // maps beside a cache that fills and evicts
   }, patience(120_000));
 
   it("reads past the end and of holes, keeps a direct and a cached handle on one file in step, refuses bad attached requests; a file cut while another client reads it never shows a byte it does not hold", async () => {

@@ -217,8 +217,8 @@ export class FileMaps implements HandleWatcher {
   }
 
   // A new map for inode `ino`: as many data pages as the file has (at least MIN_MAP_PAGES, at most
-  // FS_MAP_PAGES_MAX and half of the page cache's room), valid where the page cache holds the page
-  // or the file has a hole. Its slot, or a status.
+  // FS_MAP_PAGES_MAX and the page cache's room it has not grown into), valid where the page cache
+  // holds the page or the file has a hole. Its slot, or a status.
   private make(ino: u32, at: usize, source: MapSource): i32 {
     const memory = this.memory;
     if (memory == null) return E_QUOTA;
@@ -228,8 +228,11 @@ export class FileMaps implements HandleWatcher {
     const size = load<u64>(at + I_SIZE_AT);
     const filePages = (size + BLOCK_BYTES - 1) >> BLOCK_SHIFT;
     let pages = <u32>min(<u64>FS_MAP_PAGES_MAX, max(<u64>MIN_MAP_PAGES, filePages));
-    const room = <u32>max(0, this.cache.room() * CHUNK_PAGES / 2);
-    if (pages > room) pages = room & ~(MIN_MAP_PAGES - 1);
+    // Only room the page cache has not grown into: making a map never evicts the cache's pages
+    // (they would be read from the disk again). Whatever the map takes from the cache clean, the
+    // cache lets go of (fill), so its freed slots serve other files.
+    const unused = <u32>max(0, (this.cache.room() - this.cache.chunks) * CHUNK_PAGES - 1);
+    if (pages > unused) pages = unused & ~(MIN_MAP_PAGES - 1);
     if (pages < MIN_MAP_PAGES) return E_QUOTA;
     const chunks = <i32>((pages + 1 + <u32>CHUNK_PAGES - 1) / <u32>CHUNK_PAGES);
     this.cache.reserve(chunks);
