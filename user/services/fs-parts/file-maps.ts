@@ -92,7 +92,10 @@ export class FileMaps implements HandleWatcher {
       if (m < 0) return m;
     }
     const view = new Region(unchecked(mapRegion[m])).view();
-    if (view < 0) return view;
+    if (view < 0) {
+      if (unchecked(mapHolders[m]) == 0) this.free(m); // made for nobody
+      return view;
+    }
     const held = <i32>unchecked(handleMap[index]);
     if (held != m) {
       if (held >= 0) this.release(held);
