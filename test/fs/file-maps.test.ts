@@ -16,7 +16,7 @@ service fs       fs        memory=4096 publish=fs -- cache-pages=512
 `;
 
 describe("mapped reads", () => {
-  it("a mapped handle's next read sees another handle's write, cut and growth, from the map; bytes past a cut are zeros in the view; a second mapping shares it; a kept view of a freed map reads zeros; FS_MAP refuses a directory, a direct handle and a handle without READ", async () => {
+  it("a mapped handle's next read sees another handle's write, cut and growth, from the map; bytes past a cut are zeros in the view; a second mapping shares it; a kept view of a freed map reads zeros, a client whose map is freed under it gets its reads from the server; FS_MAP refuses a directory, a link, a direct handle and a handle without READ, and answers E_QUOTA when the server has no room", async () => {
     const disk = new MemoryBlockBackend(16 << 20);
     const m = await bootBlockMachine(`${LINES}service edges fs-map-check use=fs memory=512 -- edges\n`, ["registry", "block", "fs", "fs-map-check"], disk);
     try {

@@ -15,12 +15,12 @@
 // Any failure prints "fs-map-check: FAIL: ..." and exits 1.
 //   service check fs-map-check use=fs memory=512 -- MODE [ROUNDS]
 import {
-  args, exit, lineBegin, lineAdd, lineAddU32, lineAddU64, linePrint, capCopy, capDrop, sleep, yield_, STDERR, E_INVALID_ARGUMENT,
-  E_MISSING_RIGHT,
+  args, exit, lineBegin, lineAdd, lineAddU32, lineAddU64, linePrint, capCopy, capDrop, sleep, yield_, msgBegin, msgInvoke,
+  msgLabel, STDERR, E_INVALID_ARGUMENT, E_MISSING_RIGHT, E_QUOTA,
 } from "../lib";
 import {
-  FsClient, fsRoot, fsErrorName, FS_MAP_MAGIC_AT, FS_MAP_MAGIC, FS_RIGHT_READ, FS_RIGHT_WRITE, FS_OPEN_CREATE, FS_OPEN_DIRECT,
-  FS_OPEN_TRUNCATE, FS_E_IS_DIR,
+  FsClient, fsRoot, fsErrorName, fsStatus, FS_MAP_MAGIC_AT, FS_MAP_MAGIC, FS_RIGHT_READ, FS_RIGHT_WRITE, FS_OPEN_CREATE,
+  FS_OPEN_DIRECT, FS_OPEN_NOFOLLOW, FS_OPEN_TRUNCATE, FS_CLOSE, FS_E_IS_DIR, FS_E_STALE,
 } from "../lib/fs-client";
 
 const SHARED: i32 = 3;
@@ -168,6 +168,50 @@ if (MODE == "edges") {
   const writeOnly = check("open write-only", fs.open(root, "mapped.dat", FS_RIGHT_WRITE));
   expect("map without READ", <u64>(-fs.map(writeOnly)), <u64>(-E_MISSING_RIGHT));
   fs.close(writeOnly);
+  check("symlink", fs.symlink(root, "mapped.dat", "mapped.link"));
+  const link = check("open the link", fs.open(root, "mapped.link", FS_RIGHT_READ | FS_OPEN_NOFOLLOW));
+  expect("map of a symbolic link", <u64>(-fs.map(link)), <u64>(-E_INVALID_ARGUMENT));
+  fs.close(link);
+
+  // The map freed under a client that still reads through it (its handle closed through a copy
+  // of the capability): the next read finds the magic gone and asks the server, which says the
+  // handle is stale; nothing faults, no byte comes from the freed map.
+  const doomed = check("open", fs.open(root, "mapped.dat", FS_RIGHT_READ));
+  check("map", fs.map(doomed));
+  expect("read before the map is freed", readChecked("read", doomed, 0, 4096, SIZE), 4096);
+  const copy = check("copy the handle", capCopy(doomed, 0xffffffff));
+  msgBegin(FS_CLOSE);
+  check("close through the copy", msgInvoke(copy) < 0 ? -1 : fsStatus(msgLabel()));
+  capDrop(copy);
+  hits = fs.maps.hits;
+  expect("read after the map is freed", <u64>(-fs.read(doomed, 0, 4096)), <u64>(-FS_E_STALE));
+  expect("a freed map answers no read", fs.maps.hits, hits);
+  expect("the client forgot the freed map", <u64>fs.maps.addressOf(doomed), 0);
+  capDrop(doomed);
+
+  // Maps until the server has no more room (E_QUOTA; at most 16 maps live): every handle still
+  // reads, mapped or not. (A client maps 8 files at most: three clients.)
+  const clients: FsClient[] = [new FsClient(MEMORY, 1), new FsClient(MEMORY, 1), new FsClient(MEMORY, 1)];
+  const many = new StaticArray<i32>(24);
+  let refused = false;
+  let made = 0;
+  for (let i = 0; i < 24 && !refused; i++) {
+    const client = clients[i / 8];
+    check("buffer", client.prepare());
+    const h = check("create", client.open(root, "many" + i.toString(), FS_RIGHT_READ | FS_RIGHT_WRITE | FS_OPEN_CREATE | FS_OPEN_TRUNCATE));
+    for (let k: u32 = 0; k < 4096; k++) store<u8>(client.address + k, pattern(k));
+    check("write", client.write(h, 0, 4096));
+    many[i] = h;
+    const mapped = client.map(h);
+    if (mapped == E_QUOTA) refused = true;
+    else if (mapped == 0) made++;
+    else check("map", mapped);
+    memory.fill(client.address, 0, 4096);
+    expect("read of a file mapped or not", check("read", client.read(h, 0, 4096)), 4096);
+    for (let k: u32 = 0; k < 4096; k++) if (load<u8>(client.address + k) != pattern(k)) fail("a read of a file mapped or not is wrong");
+  }
+  if (!refused || made == 0) fail("the server never ran out of room for maps, or never made one: " + made.toString());
+  for (let i = 0; i < 24; i++) if (many[i] != 0) clients[i / 8].close(many[i]);
   if (FS_MAP_MAGIC == 0) fail("no magic");
   fs.close(writer);
   lineBegin("fs-map-check: edges all right");
