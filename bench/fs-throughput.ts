@@ -86,13 +86,14 @@ export async function fsThroughput(): Promise<Result[]> {
     // least disturbed, on both sides alike.
     const runs: Array<Array<{ name: string; bytes: number; call: number; ns: number }>> = [];
     for (let i = 0; i < 3; i++) runs.push(await runOnDisk(work, "fs-bench"));
-    // Each run: a warm-up round (not printed as figures), then rounds of the same 6 figures.
-    for (const run of runs) if (run.length === 0 || run.length % 6 !== 0) throw new Error(`fs-bench printed ${run.length} figures`);
+    // Each run: a warm-up round (not printed as figures), then rounds of the same FIGURES figures.
+    const FIGURES = 8;
+    for (const run of runs) if (run.length === 0 || run.length % FIGURES !== 0) throw new Error(`fs-bench printed ${run.length} figures`);
     const host = join(work, "host.dat");
-    const results = runs[0]!.slice(0, 6).map((f, row) => {
+    const results = runs[0]!.slice(0, FIGURES).map((f, row) => {
       const size = f.call >= MIB ? "1 MiB" : "4 KiB";
       const write = f.name === "write";
-      const passes = runs.flatMap((run) => run.filter((_, i) => i % 6 === row).map(mibs));
+      const passes = runs.flatMap((run) => run.filter((_, i) => i % FIGURES === row).map(mibs));
       const baselines: number[] = [];
       for (let i = 0; i < passes.length; i++) {
         // Written first, so the read has a file of the same size to read.
@@ -104,7 +105,9 @@ export async function fsThroughput(): Promise<Result[]> {
         ? `fs write, ${size} calls (${f.bytes / MIB} MiB, then sync)`
         : f.name === "read"
           ? `fs read, ${size} calls (${f.bytes / MIB} MiB) into the client's buffer (FsClient.read)`
-          : `fs read, ${size} calls (${f.bytes / MIB} MiB) left in the attached read buffer (FsClient.readView)`;
+          : f.name === "read-mapped"
+            ? `fs read, ${size} calls (${f.bytes / MIB} MiB) of a mapped file into the client's buffer (FsClient.map, then read: no call)`
+            : `fs read, ${size} calls (${f.bytes / MIB} MiB) left in the attached read buffer (FsClient.readView)`;
       return result(what, dogma, "MiB/s", `node:fs, ${size} calls${write ? " + fsync" : " (readSync into a Buffer)"}`, Math.max(...baselines));
     });
     // The page cache: random 4 KiB reads cached and not, a file read start to end with read-ahead and without.
@@ -119,6 +122,8 @@ export async function fsThroughput(): Promise<Result[]> {
     hostThroughput(host, true, MIB, 4 * MIB);
     const hostRandom = Math.max(...[0, 1, 2].map(() => hostRandomReads(host, random.bytes / 4096, 4 * MIB)));
     results.push(result("fs random 4 KiB reads of a 4 MiB file in the page cache (attached handle)", mibs(random), "MiB/s", "node:fs, the same reads (page cache)", hostRandom));
+    const hostRandomMapped = Math.max(...[0, 1, 2].map(() => hostRandomReads(host, random.bytes / 4096, 4 * MIB)));
+    results.push(result("fs random 4 KiB reads of a 4 MiB file, mapped (FsClient.map: no call)", mibs(figure("random-mapped")), "MiB/s", "node:fs, the same reads (page cache)", hostRandomMapped));
     results.push(result("fs random 4 KiB reads of a 4 MiB file not cached (direct handle: the disk)", mibs(figure("random-uncached")), "MiB/s", "the same reads from the page cache", mibs(random)));
     results.push(result("fs 4 MiB read start to end in 4 KiB calls, not cached, with read-ahead", mibs(figure("sequential-read-ahead")), "MiB/s", "the same through a direct handle (no cache, no read-ahead)", mibs(figure("sequential-uncached"))));
     const stat = figure("stat");

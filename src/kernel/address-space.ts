@@ -273,9 +273,14 @@ export class AddressSpace implements MappingSpace {
     const result: Array<[number, number]> = [];
     let cursor = address;
     const end = address + length;
+    let last: [number, number] | null = null;
     while (cursor < end) {
       const chunk = Math.min(end - cursor, PAGE_SIZE - (cursor & (PAGE_SIZE - 1)));
-      result.push([this.translate(cursor >>> 0, write), chunk]);
+      const physical = this.translate(cursor >>> 0, write);
+      // Frames that follow each other in the machine's memory are one piece: a bulk copy of a
+      // Region (its frames mostly taken in order) is then a few host copies, not one a page.
+      if (last !== null && last[0] + last[1] === physical) last[1] += chunk;
+      else result.push((last = [physical, chunk]));
       cursor += chunk;
     }
     return result;

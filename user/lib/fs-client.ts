@@ -24,9 +24,10 @@ import { Cappage } from "./caps/cappage";
 import { Memory } from "./caps/memory";
 import { Region } from "./caps/region";
 import { sleep } from "./time";
+import { MappedFiles, MAP_MISS } from "./fs-map";
 import {
   FS_INFO, FS_OPEN, FS_MKDIR, FS_UNLINK, FS_RENAME, FS_READ, FS_WRITE, FS_APPEND, FS_TRUNCATE, FS_STAT, FS_READDIR,
-  FS_CLOSE, FS_SYNC, FS_TOKEN, FS_LINK, FS_SYMLINK, FS_SET_TIMES, FS_REMOVE, FS_ATTACH, FS_INLINE_BYTES, FS_PATH_MAX,
+  FS_CLOSE, FS_SYNC, FS_TOKEN, FS_LINK, FS_SYMLINK, FS_SET_TIMES, FS_REMOVE, FS_ATTACH, FS_MAP, FS_INLINE_BYTES, FS_PATH_MAX,
   FS_DIRENT_HEADER, FS_SYMLINK_MAX, FS_OPEN_NOFOLLOW, FS_RIGHT_READ, FS_KIND_SYMLINK, FS_LINK_FOLLOW, fsStatus,
 } from "./fs-protocol";
 
@@ -73,6 +74,8 @@ export class FsClient {
   private readonly attachedView: StaticArray<i32> = new StaticArray<i32>(ATTACHED_MAX);
   private readonly attachedAddress: StaticArray<usize> = new StaticArray<usize>(ATTACHED_MAX);
   private readonly attachedBytes: StaticArray<u32> = new StaticArray<u32>(ATTACHED_MAX);
+  /** Files mapped read-only (FS_MAP): their reads are answered here while the map holds them. */
+  readonly maps: MappedFiles = new MappedFiles();
   /** A page for paths too long for words (made when first needed), and its view. */
   private pathRegion: i32 = 0;
   private pathView: i32 = 0;
@@ -276,6 +279,12 @@ export class FsClient {
   read(file: i32, offset: u64, length: u32, at: u32 = 0): i32 {
     const buffer = this.buffer.ready();
     if (buffer < 0) return buffer;
+    const mapped = this.maps.find(file);
+    if (mapped >= 0 && <u64>at + <u64>length <= <u64>this.buffer.bytes) {
+      // A mapped file: no call while the map holds the bytes (fs-map.ts).
+      const n = this.maps.read(mapped, offset, length, this.buffer.address + at);
+      if (n != MAP_MISS) return n;
+    }
     const attached = this.attachment(file);
     if (attached >= 0 && length <= unchecked(this.attachedBytes[attached]) && <u64>at + <u64>length <= <u64>this.buffer.bytes) {
       // No Region moves: the server reads into its buffer, of which this process holds a view.
@@ -420,6 +429,7 @@ export class FsClient {
     msgBegin(FS_CLOSE);
     const status = this.call(handle);
     capDrop(handle);
+    this.maps.forget(handle);
     const attached = this.attachment(handle);
     if (attached >= 0) {
       capDrop(unchecked(this.attachedView[attached]));
@@ -467,6 +477,25 @@ export class FsClient {
     unchecked((this.attachedAddress[free] = <usize>msgWord(0)));
     unchecked((this.attachedBytes[free] = bytes));
     return handle;
+  }
+
+  /**
+   * Maps `file` read-only (FS_MAP, docs/FS.md "Mapped reads"): from now on `read` on this handle
+   * copies from the map what it holds, with no call, and asks the server for the rest (which the
+   * server then adds to the map). 0, or a status (E_QUEUE_FULL: this client maps MAPPED_MAX files;
+   * E_QUOTA: the server has no room for another map; E_INVALID_ARGUMENT: a server that does not
+   * map, a direct handle). Reads work as before whatever it answers. `close` unmaps.
+   */
+  map(file: i32): i32 {
+    if (this.maps.find(file) >= 0) return 0;
+    const free = this.maps.free();
+    if (free < 0) return E_QUEUE_FULL;
+    msgBegin(FS_MAP);
+    const status = this.call(file);
+    if (status < 0) return status;
+    if (msgCapCount() < 1) return E_INVALID_ARGUMENT;
+    this.maps.set(free, file, msgCap(0), <usize>msgWord(1), msgWord(0));
+    return 0;
   }
 
   // The entry of `handle` among the attached ones, or -1.

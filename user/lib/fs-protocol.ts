@@ -98,6 +98,30 @@ export const FS_ATTACH: u32 = FileSystem.Attach;
 export const FS_ATTACH_READ_PAGES: u32 = 16;
 export const FS_ATTACH_READ_PAGES_MAX: u32 = 256;
 export const FS_ATTACH_MAX: i32 = 32;
+/**
+ * File, READ. A read-only mapping of the file's bytes (docs/FS.md "Mapped reads"): the server
+ * answers a view of a Region it keeps for the inode, shared by every handle that mapped it: a
+ * header page (FS_MAP_*_AT), then the file's first pages, page k at 4096 × (k + 1). A client reads
+ * a page whose valid bit is set with no call: read the sequence (odd: being changed, ask the
+ * server), the magic (0: the map is gone, ask the server), the size and the valid bits, copy, and
+ * read the sequence again (changed: discard the copy, ask the server). The server keeps every valid
+ * page equal to the file's bytes (zeros past the end) and the size current, changing them only
+ * between an odd and the next even sequence; a READ through the server makes the pages it read
+ * valid. Replies words: the data pages, the Region's global address; caps: the view. CLOSE of the
+ * handle (the last that mapped the inode) frees the Region: views then read zeros (magic 0).
+ */
+export const FS_MAP: u32 = 20;
+/** The header's words: a magic while the map lives, the sequence (even when stable), the file size (u64), the inode, the data pages. */
+export const FS_MAP_MAGIC: u32 = 0x50414d46; // "FMAP"
+export const FS_MAP_MAGIC_AT: usize = 0;
+export const FS_MAP_SEQUENCE_AT: usize = 4;
+export const FS_MAP_SIZE_AT: usize = 8;
+export const FS_MAP_INODE_AT: usize = 16;
+export const FS_MAP_PAGES_AT: usize = 20;
+/** One bit per data page, page k at bit k % 8 of byte k / 8: its bytes are the file's. */
+export const FS_MAP_VALID_AT: usize = 64;
+/** The most data pages a map has: 16 MiB (the valid bits fill 512 bytes of the header). */
+export const FS_MAP_PAGES_MAX: u32 = 4096;
 
 // Rights of a handle (a directory's bound the rights of what is opened under it).
 export const FS_RIGHT_READ: u32 = 1;
@@ -242,7 +266,7 @@ export function fsRightsNeeded(label: u32, isDirectory: bool, openFlags: u32): i
       return dir ? 0 : FS_E_NOT_DIR;
     case FS_SET_TIMES:
       return <i32>FS_RIGHT_TIMES;
-    case FS_READ: case STREAM_READ:
+    case FS_READ: case STREAM_READ: case FS_MAP:
       return dir ? FS_E_IS_DIR : <i32>FS_RIGHT_READ;
     case FS_WRITE: case FS_TRUNCATE:
       return dir ? FS_E_IS_DIR : <i32>FS_RIGHT_WRITE;

@@ -3,7 +3,7 @@
 // writes and reads of it. The whole sequence runs ROUNDS times (argument, default 4), the file made
 // anew each time; the first round warms up (the code compiled to its fastest tier, the page cache
 // grown) and prints "fs-bench: warm-up ...". The others print "fs-bench: OP BYTES in CALL-BYTES
-// calls: NS ns" per test; then "fs-bench: done" (bench/fs-throughput.ts reads them and takes the
+// calls: NS ns" per test (OP: write, read, read-view, read-mapped); then "fs-bench: done" (bench/fs-throughput.ts reads them and takes the
 // median of each figure: on a shared machine one pass of a few milliseconds is easily disturbed).
 // Config:
 //   service bench fs-bench use=fs memory=512 [-- ROUNDS]
@@ -52,6 +52,9 @@ const WRITE: i32 = 0;
 const READ: i32 = 1;
 /** Reads left in the attached handle's read buffer (FsClient.readView: the server's copy only). */
 const VIEW: i32 = 2;
+/** Reads of a mapped handle (FsClient.map): answered from the map, with no call, once it holds the file. */
+const MAPPED: i32 = 3;
+let mapped: i32 = 0;
 
 function pass(op: i32, call: u32, bytes: u32): void {
   const write = op == WRITE;
@@ -59,12 +62,15 @@ function pass(op: i32, call: u32, bytes: u32): void {
   for (let at: u32 = 0; at < bytes; at += call) {
     if (write) check("write", fs.write(file, <u64>at, call));
     else if (op == READ) check("read", fs.read(file, <u64>at, call));
+    else if (op == MAPPED) {
+      if (<u32>check("read", fs.read(mapped, <u64>at, call)) != call || load<u8>(fs.address) != <u8>(at * 7)) check("read: not the bytes written", -1);
+    }
     else if (<u32>check("read", fs.readView(file, <u64>at, call)) != call || load<u8>(fs.viewAddress) != <u8>(at * 7)) check("read: not the bytes written", -1);
   }
   const synced = now();
   if (write) check("sync", fs.sync(file));
   const end = now();
-  report(write ? "write" : op == READ ? "read" : "read-view", bytes, call, end - start);
+  report(write ? "write" : op == READ ? "read" : op == VIEW ? "read-view" : "read-mapped", bytes, call, end - start);
   if (write) {
     // Where a write pass's time went: the calls (into the page cache), and the SYNC that sends it to the disk.
     lineBegin(warmUp ? "fs-bench: warm-up of which the sync " : "fs-bench: of which the sync ");
@@ -106,9 +112,15 @@ for (let round = 1; round <= ROUNDS; round++) {
   pass(WRITE, 1 << 20, TOTAL);
   pass(READ, 1 << 20, TOTAL);
   pass(VIEW, 1 << 20, TOTAL);
+  // A second attached handle, mapped: the map is made holding what the page cache holds.
+  mapped = check("attach", fs.attach(opened));
+  check("map", fs.map(mapped));
+  pass(MAPPED, 1 << 20, TOTAL);
   pass(WRITE, 4096, 4 << 20);
   pass(READ, 4096, 4 << 20);
   pass(VIEW, 4096, 4 << 20);
+  pass(MAPPED, 4096, 4 << 20);
+  fs.close(mapped);
   fs.close(file);
   fs.close(opened);
 }

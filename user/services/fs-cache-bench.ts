@@ -1,11 +1,12 @@
 // Measures the file system's page cache (docs/FS.md "The page cache") through the whole stack:
-// random 4 KiB reads of a file the cache holds, and of one it does not (a FS_OPEN_DIRECT handle:
-// every read goes to the disk); a file read in 4 KiB calls from start to end that the cache does
+// random 4 KiB reads of a file the cache holds (through an attached handle, and through a mapped
+// one: FsClient.map, no call), and of one it does not (a FS_OPEN_DIRECT handle: every read goes to
+// the disk); a file read in 4 KiB calls from start to end that the cache does
 // not hold, with read-ahead, and the same through a direct handle (no read-ahead). Prints
 // "fs-cache-bench: NAME BYTES in CALL calls: NS ns" per test, then "fs-cache-bench: done"
 // (bench/fs-throughput.ts reads them). With `cached-only` after READS (bench/fs-profile.ts) it stops
 // after the cached reads and instead runs, five times over, the cached file warm: start to end,
-// at random through `read` and `readView`, STATs, 1 MiB reads both ways, random 4 KiB writes and a
+// at random through `read`, `readView` and a mapped handle, STATs, 1 MiB reads both ways, random 4 KiB writes and a
 // SYNC. Config:
 //   service bench fs-cache-bench use=fs memory=512 [-- READS [cached-only]]
 import { args, exit, now, lineBegin, lineAdd, lineAddI64, lineAddU32, linePrint, msgWord, STDERR } from "../lib";
@@ -101,6 +102,10 @@ for (let pass = 0; pass < 3; pass++) {
   report("stat", <u64>READS * CALL, now() - statStart);
   random("random-cached", cached);
 }
+// Mapped (FS_MAP): the same random reads answered from the file's map, with no call (docs/FS.md "Mapped reads").
+const mapped = check("attach", fs.attach(check("open", fs.open(root, "cached.dat", FS_RIGHT_READ))));
+check("map", fs.map(mapped));
+for (let pass = 0; pass < 3; pass++) random("random-mapped", mapped);
 if (CACHED_ONLY) {
   // Writes too, into pages the cache holds (a handle that may write), synced at the end of each pass.
   const writable = check("attach", fs.attach(check("open", fs.open(root, "cached.dat", FS_RIGHT_READ | FS_RIGHT_WRITE))));
@@ -115,6 +120,7 @@ if (CACHED_ONLY) {
       if (load<u8>(fs.viewAddress) != <u8>(block * CALL * 7)) check("read: wrong bytes", -1);
     }
     report("random-view", <u64>READS * CALL, now() - viewed);
+    random("random-mapped-again", mapped);
     const again = now();
     for (let k: u32 = 0; k < READS; k++) check("stat", fs.stat(cached));
     report("stat-again", <u64>READS * CALL, now() - again);

@@ -1,15 +1,16 @@
 // A differential test of the file system's page cache (test/fs/page-cache.test.ts): seeded random
 // reads, writes, truncates, syncs, closes and reopens on FILES files, each through a handle of a
-// random kind — plain (data moved by Region), attached (FS_ATTACH), direct (FS_OPEN_DIRECT) or
-// inline (message words) — checked against a model of every file's bytes kept here. Writes land
+// random kind — plain (data moved by Region), attached (FS_ATTACH), direct (FS_OPEN_DIRECT),
+// inline (message words) or mapped (attached and FS_MAP: reads answered from the map when it holds
+// them, with no call; a server without room for a map answers them itself) — checked against a model of every file's bytes kept here. Writes land
 // anywhere, past the end too (a hole before them reads zeros); reads ask past the end as often as
 // not. Every answer is compared with the model: the count and every byte.
 //   service model fs-cache-model use=fs memory=1024 -- SEED OPERATIONS [verify]
-// Prints "fs-cache-model: N operations, all matched" or "fs-cache-model: FAIL: ..." (and exits
+// Prints "fs-cache-model: N operations, all matched (M reads from maps)" or "fs-cache-model: FAIL: ..." (and exits
 // 1). With `verify` it changes nothing: it replays the model for SEED and OPERATIONS, then reads
 // every file whole and compares (after a reboot: everything the earlier run did was committed when
 // the machine halted).
-import { args, exit, lineBegin, lineAdd, lineAddU32, lineAddU64, linePrint, STDERR } from "../lib";
+import { args, exit, E_QUOTA, lineBegin, lineAdd, lineAddU32, lineAddU64, linePrint, STDERR } from "../lib";
 import {
   FsClient, fsRoot, fsErrorName, FS_INLINE_BYTES, FS_RIGHT_READ, FS_RIGHT_WRITE, FS_OPEN_CREATE, FS_OPEN_DIRECT,
   FS_OPEN_TRUNCATE,
@@ -22,11 +23,12 @@ const FILES: i32 = 3;
 const MAX_SIZE: u32 = 640 << 10;
 /** The client's buffer: the largest single transfer. */
 const BUFFER_PAGES: u32 = 64;
-const KINDS: i32 = 4;
+const KINDS: i32 = 5;
 const PLAIN: i32 = 0;
 const ATTACHED: i32 = 1;
 const DIRECT: i32 = 2;
 const INLINE: i32 = 3;
+const MAPPED: i32 = 4;
 
 const argv = args();
 if (argv.length < 3) {
@@ -99,10 +101,14 @@ function handle(file: i32, kind: i32): i32 {
   if (h != 0) return h;
   const flags = FS_RIGHT_READ | FS_RIGHT_WRITE | FS_OPEN_CREATE | (kind == DIRECT ? FS_OPEN_DIRECT : 0);
   h = check("open", fs.open(root, names[file], flags));
-  if (kind == ATTACHED) {
+  if (kind == ATTACHED || kind == MAPPED) {
     const attached = check("attach", fs.attach(h));
     fs.close(h);
     h = attached;
+  }
+  if (kind == MAPPED) {
+    const mapped = fs.map(h);
+    if (mapped < 0 && mapped != E_QUOTA) fail("map", mapped); // (no room for a map: its reads go to the server)
   }
   unchecked((handles[slot] = h));
   return h;
@@ -191,6 +197,9 @@ root = check("root", fsRoot(SHARED, 0));
 if (!VERIFY) {
   // Start empty: a run is one seed's sequence from nothing.
   for (let file = 0; file < FILES; file++) fs.close(check("create", fs.open(root, names[file], FS_RIGHT_WRITE | FS_OPEN_CREATE | FS_OPEN_TRUNCATE)));
+  // Mapped at the start, while the cache has room it has not grown into (a map never evicts its
+  // pages: a full cache answers E_QUOTA, and a handle reopened later may go unmapped).
+  for (let file = 0; file < FILES; file++) handle(file, MAPPED);
 }
 for (let op: u32 = 0; op < OPERATIONS; op++) {
   const file = <i32>below(FILES);
@@ -210,6 +219,8 @@ else {
 }
 lineBegin("fs-cache-model: ");
 lineAddU32(OPERATIONS);
-lineAdd(" operations, all matched");
+lineAdd(" operations, all matched (");
+lineAddU64(fs.maps.hits);
+lineAdd(" reads from maps)");
 linePrint();
 exit(0);

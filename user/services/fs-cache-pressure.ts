@@ -2,10 +2,12 @@
 // the file system's cache by reading a file of FILE_MIB twice, says how many pages the cache holds,
 // then takes PAGES pages of its own memory (more than the machine has free: the kernel pages
 // them out through the pager) and writes and reads every one, and says how many pages the cache
-// holds after, and how many chunks it gave back (FS_INFO's words 8 and 15).
+// holds after, and how many chunks it gave back (FS_INFO's words 8 and 15). A small file mapped
+// before (FsClient.map) is read from its map then, and read right after: the server frees its maps
+// with the chunks it gives back, and the client finds the map gone and asks the server.
 //   service pressure fs-cache-pressure use=fs memory=PAGES+512 -- FILE_MIB PAGES
 // Prints "fs-cache-pressure: cache N pages before, M after, K chunks given back; P pages all
-// right" (or "... W words wrong", exit 1).
+// right; the map read N times before, gone after: yes|no" (or "... W words wrong", exit 1).
 import { args, exit, lineBegin, lineAdd, lineAddU32, linePrint, msgWord, STDERR } from "../lib";
 import { growPages } from "../lib/pages";
 import { FsClient, fsRoot, fsErrorName, FS_RIGHT_READ, FS_RIGHT_WRITE, FS_OPEN_CREATE, FS_OPEN_TRUNCATE } from "../lib/fs-client";
@@ -38,6 +40,19 @@ function cachePages(root: i32): u32 {
 
 check("buffer", fs.prepare());
 const root = check("root", fsRoot(SHARED, 0));
+// A small file, mapped while the cache has room, read from the map.
+const small = check("create", fs.open(root, "small.dat", FS_RIGHT_READ | FS_RIGHT_WRITE | FS_OPEN_CREATE | FS_OPEN_TRUNCATE));
+for (let i: u32 = 0; i < 65536; i++) store<u8>(fs.address + i, <u8>(i * 13 + 1));
+check("write small", fs.write(small, 0, 65536));
+check("map", fs.map(small));
+/** Reads the small file whole and checks every byte. */
+function readSmall(): void {
+  memory.fill(fs.address, 0, 65536);
+  if (check("read small", fs.read(small, 0, 65536)) != 65536) check("read small: short", -1);
+  for (let i: u32 = 0; i < 65536; i++) if (load<u8>(fs.address + i) != <u8>(i * 13 + 1)) check("read small: wrong bytes", -1);
+}
+readSmall();
+const mapHits = fs.maps.hits;
 const file = check("create", fs.open(root, "big.dat", FS_RIGHT_READ | FS_RIGHT_WRITE | FS_OPEN_CREATE | FS_OPEN_TRUNCATE));
 for (let at: u32 = 0; at < FILE; at += fs.bufferBytes) check("write", fs.write(file, at, fs.bufferBytes));
 check("sync", fs.sync(file));
@@ -52,6 +67,8 @@ for (let p: u32 = 0; p < PAGES; p++) store<u32>(base + (<usize>p << 12), value(p
 let wrong: u32 = 0;
 for (let p: u32 = 0; p < PAGES; p++) if (load<u32>(base + (<usize>p << 12)) != value(p)) wrong++;
 const after = cachePages(root);
+readSmall();
+const mapGone = fs.maps.addressOf(small) == 0;
 
 lineBegin("fs-cache-pressure: cache ");
 lineAddU32(before);
@@ -61,8 +78,12 @@ lineAdd(" after, ");
 lineAddU32(chunksFreed - freedBefore);
 lineAdd(" chunks given back; ");
 lineAddU32(PAGES);
-if (wrong == 0) lineAdd(" pages all right");
-else {
+if (wrong == 0) {
+  lineAdd(" pages all right; the map read ");
+  lineAddU32(<u32>mapHits);
+  lineAdd(" times before, gone after: ");
+  lineAdd(mapGone ? "yes" : "no");
+} else {
   lineAdd(" pages, ");
   lineAddU32(wrong);
   lineAdd(" words wrong");

@@ -261,6 +261,7 @@ function relieve(force: bool): void {
   const keep = pressure.keep(pages.chunks, force);
   if (keep < pages.chunks) {
     volume.cache.beginOperation();
+    volume.maps.dropAll(); // file maps are memory too: their readers ask the server again
     pages.shrink(keep);
   }
 }

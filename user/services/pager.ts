@@ -46,8 +46,8 @@ const PAGE: u32 = 4096;
 const SLOTS: u32 = 32768;
 /** Page-outs written in one call at most. */
 const BATCH: u32 = 32;
-/** Slots one page-in reads (the file system's attached read buffer holds 16 pages). */
-const AHEAD: u32 = 16;
+/** Slots one page-in reads at most (the attached read buffer is the client buffer's size: BATCH + AHEAD pages). */
+const AHEAD: u32 = 64;
 /** Pages stored and given back, for the progress line every PROGRESS page-ins. */
 let pagesOut: u32 = 0;
 let pagesIn: u32 = 0;
@@ -104,11 +104,11 @@ function addressOf(region: i32): usize {
 // ---- Read-ahead ------------------------------------------------------------------------------
 // Slots [aheadFirst, aheadFirst + AHEAD) as read last; aheadValid bit i: slot aheadFirst + i is here.
 let aheadFirst: u32 = 0;
-let aheadValid: u32 = 0;
+let aheadValid: u64 = 0;
 
 /** A page-out is about to change `slot`: what was read ahead of it is old now. */
 function forgetAhead(slot: u32): void {
-  if (slot >= aheadFirst && slot < aheadFirst + AHEAD) aheadValid &= ~(<u32>1 << (slot - aheadFirst));
+  if (slot >= aheadFirst && slot < aheadFirst + AHEAD) aheadValid &= ~(<u64>1 << <u64>(slot - aheadFirst));
 }
 
 /** The slot of the last page-in: one next to it is read with its neighbours. */
@@ -134,7 +134,7 @@ function readAhead(slot: u32, previous: u32): i32 {
   if (n < 0) return n;
   aheadFirst = first;
   const pages = <u32>n / PAGE; // a slot past the end of the file was never stored
-  aheadValid = pages >= 32 ? 0xffffffff : (<u32>1 << pages) - 1;
+  aheadValid = pages >= 64 ? 0xffffffffffffffff : (<u64>1 << <u64>pages) - 1;
   return 0;
 }
 
@@ -143,13 +143,13 @@ function pageIn(slot: u32, request: i32): void {
     done(request, E_INVALID_ARGUMENT, 0);
     return;
   }
-  const held = slot >= aheadFirst && slot < aheadFirst + AHEAD && (aheadValid & (<u32>1 << (slot - aheadFirst))) != 0;
+  const held = slot >= aheadFirst && slot < aheadFirst + AHEAD && (aheadValid & (<u64>1 << <u64>(slot - aheadFirst))) != 0;
   const previous = lastIn;
   lastIn = slot;
   if (held) pagesAhead++;
   else {
     const status = readAhead(slot, previous);
-    if (status < 0 || (aheadValid & (<u32>1 << (slot - aheadFirst))) == 0) {
+    if (status < 0 || (aheadValid & (<u64>1 << <u64>(slot - aheadFirst))) == 0) {
       done(request, status < 0 ? status : E_INVALID_ARGUMENT, 0);
       return;
     }
@@ -167,7 +167,7 @@ function pageIn(slot: u32, request: i32): void {
   }
   memory.copy(at, AHEAD_AT + (<usize>(slot - aheadFirst) << 12), PAGE);
   // Given back once: the kernel never asks for it again before a page-out to it.
-  aheadValid &= ~(<u32>1 << (slot - aheadFirst));
+  aheadValid &= ~(<u64>1 << <u64>(slot - aheadFirst));
   done(request, 0, region);
   pagesIn++;
   if (pagesIn % PROGRESS == 0) {

@@ -3,6 +3,7 @@ import type { Process } from "../../kernel/process.ts";
 import type { KernelServices } from "../../kernel/services.ts";
 import { FS_DIRENT_HEADER, FS_INLINE_BYTES, FS_PATH_MAX, Fs, FsMore, FsStatus, AbiStatus, pack, u64, unpack, words64 } from "./protocol.ts";
 import type { TransferRegion } from "./transfer-region.ts";
+import { FS_MAP, MAP_MISS, type FileMap, mapGone, readMapped } from "./file-map.ts";
 
 /** What OPEN answers: the new handle's slot, its kind, size and inode. */
 export interface Opened {
@@ -77,6 +78,13 @@ export class FileServerClient {
    * WRITE of more than FS_INLINE_BYTES.
    */
   private readonly attached = new Map<number, Attached | null>();
+  /**
+   * Maps of files (FS_MAP on the attached handle, made with it; docs/FS.md "Mapped reads") by the
+   * handle they were made from: reads they hold are answered with no call (`readMapped`).
+   */
+  private readonly maps = new Map<number, FileMap>();
+  /** Files whose map was asked for (once: a server that will not map is not asked again). */
+  private readonly mapTried = new Set<number>();
 
   constructor(k: KernelServices, process: Process, transfer: TransferRegion) {
     this.k = k;
@@ -148,6 +156,12 @@ export class FileServerClient {
   async readInPlace(file: number, offset: bigint, length: number): Promise<{ at: number; count: number } | number> {
     const [low, high] = words64(offset);
     const attached = this.attached.get(file) ?? (await this.attachment(file));
+    if (attached && !this.mapTried.has(file)) {
+      // Mapped at the first read through the server (not at a write's attach: the map is made
+      // holding what the page cache holds of the file then, so after the writes that made it).
+      this.mapTried.add(file);
+      await this.mapThrough(file, attached.slot);
+    }
     if (attached && length <= attached.bytes) {
       const answer = await this.call(attached.slot, Fs.READ, [low, high, length, 0]);
       if (typeof answer === "number") return answer;
@@ -159,6 +173,22 @@ export class FileServerClient {
     const answer = await this.callMoving(file, Fs.READ, [low, high, wanted, 0]);
     if (typeof answer === "number") return answer;
     return { at: this.transfer.address, count: Math.min(answer.words[0] ?? 0, wanted) };
+  }
+
+  /**
+   * A READ answered from `file`'s map, with no call, when the map holds all of it: `scatter(from,
+   * n)` copies the bytes on. The count, MAP_MISS (ask the server: readInPlace), or MAP_FAULT.
+   * Synchronous: nothing runs between the map's checks and the copy.
+   */
+  readMapped(file: number, offset: bigint, length: number, scatter: (from: number, n: number) => boolean): number {
+    const map = this.maps.get(file);
+    if (!map) return MAP_MISS;
+    const n = readMapped(this.k, this.process, map, offset, length, scatter);
+    if (n === MAP_MISS && mapGone(this.k, this.process, map)) {
+      this.maps.delete(file);
+      this.k.dropCapability(this.process, map.view);
+    }
+    return n;
   }
 
   /** READ of up to `length` bytes (at most the Region's 1 MiB) at `offset`: the bytes (fewer at the end), or a status. */
@@ -249,6 +279,10 @@ export class FileServerClient {
   async close(handle: number): Promise<void> {
     const attached = this.attached.get(handle);
     this.attached.delete(handle);
+    const map = this.maps.get(handle);
+    this.maps.delete(handle);
+    this.mapTried.delete(handle);
+    if (map) this.k.dropCapability(this.process, map.view);
     if (attached) {
       await this.call(attached.slot, Fs.CLOSE, []);
       this.k.dropCapability(this.process, attached.slot);
@@ -280,6 +314,20 @@ export class FileServerClient {
     }
     this.attached.set(file, made);
     return made;
+  }
+
+  // Maps the file through its attached handle (the map lives while that handle does): a server
+  // that does not map (the host share, the host folder) or has no room answers a status, and the
+  // file is read through the attached handle alone.
+  private async mapThrough(file: number, attached: number): Promise<void> {
+    const answer = answerOf(await this.k.callFor(this.process, attached, FS_MAP, []));
+    if (typeof answer === "number") return;
+    const [pages = 0, address = 0] = answer.words;
+    if (answer.caps.length < 1 || pages === 0 || address === 0) {
+      for (const cap of answer.caps) this.k.dropCapability(this.process, cap);
+      return;
+    }
+    this.maps.set(file, { view: answer.caps[0]!, address, pages });
   }
 
   /** One READDIR batch from the server's `cookie`, through the Region. */

@@ -46,6 +46,8 @@ export class Context {
     const dirs = new Directories(volume);
     this.dirs = dirs;
     this.walk = new Walk(volume, dirs);
+    this.handles.watcher = volume.maps; // a closed handle lets go of the file map it held
+    volume.maps.configure(memory);
   }
 
   /**

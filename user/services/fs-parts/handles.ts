@@ -47,6 +47,11 @@ const writeBytesOf = new StaticArray<u32>(MAX_HANDLES);
 const AHEAD_FIRST: u32 = 4;
 const AHEAD_MAX: u32 = 64;
 
+/** Told when an entry closes or is taken back from a full table (file-maps.ts lets go of what it held). */
+export interface HandleWatcher {
+  closed(index: i32): void;
+}
+
 export class Handles {
   private readonly table: BadgeTable = new BadgeTable(MAX_HANDLES, RECLAIM_IDLE_NS);
 
@@ -65,6 +70,7 @@ export class Handles {
   released: u32 = 0;
   /** Entries with buffers (FS_ATTACH). */
   attached: i32 = 0;
+  watcher: HandleWatcher | null = null;
 
   /** A new entry: its index, or -1 when the table is full (and no entry has been idle long enough to take back). */
   open(ino: u32, inodeGen: u32, kind: u32, rights: u32, direct: bool = false): i32 {
@@ -156,6 +162,8 @@ export class Handles {
   // Drops an entry's buffers: the read buffer is freed (the client's view reads zeros), the client's
   // buffer's capability goes back to nobody.
   private detach(index: i32): void {
+    const watcher = this.watcher;
+    if (watcher != null) watcher.closed(index);
     if (unchecked(readRegionOf[index]) == 0 && unchecked(writeRegionOf[index]) == 0) return;
     if (unchecked(readRegionOf[index]) != 0) capDrop(unchecked(readRegionOf[index]));
     if (unchecked(writeRegionOf[index]) != 0) capDrop(unchecked(writeRegionOf[index]));

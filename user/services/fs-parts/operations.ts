@@ -11,7 +11,7 @@ import {
 import {
   FS_INFO, FS_OPEN, FS_MKDIR, FS_UNLINK, FS_RENAME, FS_READ, FS_WRITE, FS_APPEND, FS_TRUNCATE, FS_STAT, FS_READDIR,
   FS_CLOSE, FS_SYNC, FS_TOKEN, FS_LINK, FS_SYMLINK, FS_SET_TIMES, FS_REMOVE, FS_ATTACH, FS_ATTACH_MAX,
-  FS_ATTACH_READ_PAGES, FS_ATTACH_READ_PAGES_MAX, FS_E_STALE, FS_E_TABLE_FULL, fsLabel,
+  FS_ATTACH_READ_PAGES, FS_ATTACH_READ_PAGES_MAX, FS_MAP, FS_E_STALE, FS_E_TABLE_FULL, fsLabel,
   fsRightsNeeded, fsRightsAllow,
 } from "../../lib/fs-protocol";
 import { BLOCK_BYTES, I_GENERATION_AT, I_KIND_AT, KIND_DIR, KIND_FILE, ROOT_INODE } from "./format";
@@ -19,6 +19,7 @@ import { Context } from "./context";
 import { Contents } from "./contents";
 import { Directories } from "./directory";
 import { Handles, MAX_HANDLES } from "./handles";
+import { mapRequest } from "./map-request";
 import { Names } from "./names";
 import { CHUNK_PAGES } from "./page-cache";
 import { Request, Reply } from "./request";
@@ -138,6 +139,7 @@ export class Operations {
       case FS_CLOSE: return this.close();
       case FS_SYNC: return this.sync();
       case FS_ATTACH: return this.attach();
+      case FS_MAP: return mapRequest(c);
       case STREAM_READ: return this.contents.streamRead();
       case STREAM_WRITE: return this.contents.streamWrite();
       case STREAM_INFO: return this.contents.streamInfo();

@@ -65,6 +65,8 @@ const failedStatus = new StaticArray<i32>(FAILURES);
 export interface HolePuncher {
   /** Block `index` of inode `ino` is `block`, new since the last commit, whose data is lost: make it a hole. */
   punch(ino: u32, index: u32, block: u32): void;
+  /** Block `index` of inode `ino` lost what was written to it (told before `punch`, whether its block is new or not). */
+  lost(ino: u32, index: u32): void;
   /** Whether `block` holds something in the committed state (its old bytes are the file's own). */
   committed(block: u32): bool;
 }
@@ -73,6 +75,8 @@ export class PageCache {
   /** Chunks held now, and the most the Memory allows (0 until `configure`: every read and write goes to the disk). */
   chunks: i32 = 0;
   limit: i32 = 0;
+  /** Chunks of the limit lent to file maps (file-maps.ts): the cache grows only to `limit - reserved`. */
+  reserved: i32 = 0;
   /** Pages holding a block, and those of them changed since they were last written. */
   resident: i32 = 0;
   dirtyCount: i32 = 0;
@@ -107,6 +111,18 @@ export class PageCache {
   configure(memory: i32, pages: i32): void {
     this.memory = new Memory(memory);
     this.limit = max(0, min(MAX_CHUNKS, pages / CHUNK_PAGES));
+  }
+
+  /** The chunks the cache may grow to, less what file maps took. */
+  room(): i32 {
+    return max(0, this.limit - this.reserved);
+  }
+
+  /** File maps take `chunks` of the cache's room (negative: give them back); the cache shrinks to what is left. */
+  reserve(chunks: i32): void {
+    this.reserved += chunks;
+    const keep = this.room();
+    if (this.chunks > keep) this.shrink(keep);
   }
 
   /** Pages the chunks held now have room for. */
@@ -195,6 +211,13 @@ export class PageCache {
     let slot = unchecked(bucket[hash(block)]);
     while (slot >= 0 && unchecked(slotBlock[slot]) != block) slot = unchecked(slotNext[slot]);
     if (slot >= 0) this.release(slot);
+  }
+
+  /** Forgets `block` if its page is clean and not pinned (a file map holds the same bytes now). */
+  dropClean(block: u32): void {
+    let slot = unchecked(bucket[hash(block)]);
+    while (slot >= 0 && unchecked(slotBlock[slot]) != block) slot = unchecked(slotNext[slot]);
+    if (slot >= 0 && (unchecked(slotFlags[slot]) & (DIRTY | PINNED)) == 0) this.release(slot);
   }
 
   /** The failure a write-back of inode `ino`'s data met since the last time this was asked (0: none). */
@@ -294,7 +317,7 @@ export class PageCache {
   // Adds a chunk when the limit, the Memory and the kernel allow it.
   private grow(): bool {
     const memory = this.memory;
-    if (memory == null || this.chunks >= this.limit) return false;
+    if (memory == null || this.chunks >= this.limit - this.reserved) return false;
     const pressure = this.pressure;
     if (pressure != null && !pressure.mayGrow()) return false;
     const region = memory.createRegion(<u32>CHUNK_PAGES);
@@ -358,7 +381,10 @@ export class PageCache {
     this.lost++;
     this.release(slot);
     const puncher = this.puncher;
-    if (puncher != null && !puncher.committed(block)) puncher.punch(ino, index, block);
+    if (puncher != null) {
+      puncher.lost(ino, index);
+      if (!puncher.committed(block)) puncher.punch(ino, index, block);
+    }
   }
 
   private noteFailure(ino: u32, status: i32): void {

@@ -10,6 +10,7 @@ import { Bitmap } from "./bitmap";
 import { Cache } from "./cache";
 import { Disk } from "./disk";
 import { FileData } from "./file-data";
+import { FileMaps, MapSource } from "./file-maps";
 import { Journal } from "./journal";
 import { HolePuncher, PageCache } from "./page-cache";
 import {
@@ -24,10 +25,12 @@ export const NO_BLOCK: u32 = 0xffffffff;
 const ACCESS_STALE_NS: i64 = 86_400_000_000_000;
 /** Reads whose access time stays as it is may judge "a day" by a clock read up to this many reads ago. */
 const ACCESS_CLOCK_READS: u32 = 64;
-export class Volume implements HolePuncher {
+export class Volume implements HolePuncher, MapSource {
   readonly layout: Layout;
   readonly cache: Cache;
   readonly pages: PageCache;
+  /** Files mapped read-only into their readers (FS_MAP): kept equal to what the file holds at every change here. */
+  readonly maps: FileMaps;
   /** Set in the constructor, once `this` can be handed over. */
   data!: FileData;
   readonly journal: Journal;
@@ -51,6 +54,7 @@ export class Volume implements HolePuncher {
     this.layout = layout;
     this.cache = cache;
     this.pages = pages;
+    this.maps = new FileMaps(pages);
     this.journal = new Journal(disk, cache, pages, layout);
     this.bitmap = new Bitmap(cache, pages, layout);
     this.data = new FileData(this, pages, disk);
@@ -89,6 +93,13 @@ export class Volume implements HolePuncher {
     const pointer = this.pointer(at, <u64>index);
     if (pointer == 0 || load<u32>(pointer) != block) return;
     this.freePointer(at, pointer);
+  }
+
+  /** Block `index` of inode `ino` lost what was written to it (its write-back failed; PageCache). */
+  lost(ino: u32, index: u32): void {
+    if (this.maps.count == 0) return;
+    const at = this.inode(ino);
+    if (at != 0) this.maps.lost(ino, <u64>index, load<u64>(at + I_SIZE_AT));
   }
 
   /** Whether `block` is in use in the committed state. */
@@ -221,6 +232,7 @@ export class Volume implements HolePuncher {
     }
     store<u64>(at + I_SIZE_AT, size);
     this.modified(at);
+    if (this.maps.count > 0 && size != old) this.maps.truncated(this.inodeNumber(at), old, size);
     return 0;
   }
 
@@ -348,12 +360,42 @@ export class Volume implements HolePuncher {
 
   /** Reads up to `length` bytes at `offset` into `to` (zeros for holes): the bytes read, or a status. See FileData.read. */
   read(at: usize, offset: u64, length: u32, to: usize, ahead: u32 = 0, direct: bool = false): i32 {
-    return this.data.read(at, offset, length, to, ahead, direct);
+    if (this.maps.count > 0 && !direct) {
+      // A mapped file's pages are in its map (the page cache let go of them: file-maps.ts).
+      const mapped = this.maps.read(this.inodeNumber(at), offset, length, load<u64>(at + I_SIZE_AT), to);
+      if (mapped >= 0) return mapped;
+    }
+    const n = this.data.read(at, offset, length, to, ahead, direct);
+    // A mapped file's pages the read brought in become valid in its map (file-maps.ts).
+    if (n > 0 && this.maps.count > 0 && !direct) this.maps.readThrough(this.inodeNumber(at), at, offset, <u32>n, this);
+    return n;
   }
 
   /** Writes `length` bytes from `from` at `offset`, allocating blocks. See FileData.write. */
   write(at: usize, offset: u64, length: u32, from: usize, direct: bool = false): i32 {
-    return this.data.write(at, offset, length, from, direct);
+    const n = this.data.write(at, offset, length, from, direct);
+    // A mapped file's valid pages take the same bytes (file-maps.ts).
+    if (n > 0 && this.maps.count > 0) this.maps.wrote(this.inodeNumber(at), offset, <u32>n, from, load<u64>(at + I_SIZE_AT));
+    return n;
+  }
+
+  /** MapSource: one page of the inode at `at`, through the page cache (never read ahead). */
+  readPage(at: usize, offset: u64, to: usize): i32 {
+    return this.data.read(at, offset, BLOCK_BYTES, to, 0, false);
+  }
+
+  /** MapSource: the page cache lets go of file block `index`'s page if it is clean (the map holds it). */
+  dropCached(at: usize, index: u64): void {
+    const block = this.map(at, index, false, false);
+    if (block != NO_BLOCK && block != 0) this.pages.dropClean(block);
+  }
+
+  /** MapSource: whether file block `index` is a hole (1), in the page cache (2), or neither (0); -1 on failure. */
+  pageState(at: usize, index: u64): i32 {
+    const block = this.map(at, index, false, false);
+    if (block == NO_BLOCK) return -1;
+    if (block == 0) return 1;
+    return this.pages.holds(block) ? 2 : 0;
   }
 
   /** Frees the blocks the inode at `at` maps past its size (fsck --repair: a map longer than its size). */

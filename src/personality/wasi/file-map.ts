@@ -1,0 +1,62 @@
+import type { Process } from "../../kernel/process.ts";
+import type { KernelServices } from "../../kernel/services.ts";
+
+/** The file system's MAP request and its map's header (docs/FS.md "Mapped reads"; user/lib/fs-protocol.ts FS_MAP_*). */
+export const FS_MAP = 20;
+const MAGIC = 0x50414d46;
+const SEQUENCE_AT = 4;
+const SIZE_AT = 8;
+const VALID_AT = 64;
+const PAGE = 4096;
+
+/** A file's map as this process sees it: the view's slot, the Region's address, its data pages. */
+export interface FileMap {
+  readonly view: number;
+  readonly address: number;
+  readonly pages: number;
+}
+
+/** readMapped's answers besides a count: the map does not hold it all (ask the server), or the copy out faulted. */
+export const MAP_MISS = -1;
+export const MAP_FAULT = -2;
+
+/**
+ * A read answered from a file's map with no call to the server (docs/FS.md "Mapped reads"):
+ * `length` bytes at `offset`, handed to `scatter(from, n)` (which copies them on in the process's
+ * memory) when every page they lie in is valid and the sequence is even and the same after the
+ * copy: the count (0 at the end), MAP_MISS, or MAP_FAULT. The personality runs this with no await
+ * in it, so no process runs in between; the sequence guards against a server preempted inside a
+ * change of the map. A map that is gone (magic 0) is a miss: its caller forgets it.
+ */
+export function readMapped(k: KernelServices, process: Process, map: FileMap, offset: bigint, length: number, scatter: (from: number, n: number) => boolean): number {
+  const head = k.readMemory(process, map.address, 16);
+  if (head === null) return MAP_MISS;
+  const view = new DataView(head.buffer, head.byteOffset, 16);
+  const sequence = view.getUint32(SEQUENCE_AT, true);
+  if ((sequence & 1) !== 0 || view.getUint32(0, true) !== MAGIC) return MAP_MISS;
+  const size = view.getBigUint64(SIZE_AT, true);
+  let n = 0;
+  if (offset < size) {
+    const left = size - offset;
+    n = left < BigInt(length) ? Number(left) : length;
+    const from = Number(offset);
+    const first = Math.floor(from / PAGE);
+    const last = Math.floor((from + n - 1) / PAGE);
+    if (last >= map.pages) return MAP_MISS;
+    const bits = k.readMemory(process, map.address + VALID_AT + (first >>> 3), (last >>> 3) - (first >>> 3) + 1);
+    if (bits === null) return MAP_MISS;
+    for (let page = first; page <= last; page++) {
+      if ((bits[(page >>> 3) - (first >>> 3)]! & (1 << (page & 7))) === 0) return MAP_MISS;
+    }
+    if (!scatter(map.address + PAGE + from, n)) return MAP_FAULT;
+  }
+  const after = k.readMemory(process, map.address + SEQUENCE_AT, 4);
+  if (after === null || new DataView(after.buffer, after.byteOffset, 4).getUint32(0, true) !== sequence) return MAP_MISS;
+  return n;
+}
+
+/** Whether the map is gone (the server freed it: its view reads zeros). */
+export function mapGone(k: KernelServices, process: Process, map: FileMap): boolean {
+  const magic = k.readMemory(process, map.address, 4);
+  return magic === null || new DataView(magic.buffer, magic.byteOffset, 4).getUint32(0, true) !== MAGIC;
+}

@@ -1,0 +1,85 @@
+import type { BlockBackend } from "../../src/machine/devices/block-backend.ts";
+import { MemoryBlockBackend } from "../../src/machine/devices/block-backend.ts";
+
+/** What a power cut may keep of one write: pieces of this many bytes, each kept or lost on its own. */
+const PIECE = 4096;
+
+/**
+ * A disk with a volatile write cache, as real disks have: a write is seen by every later read at
+ * once, but is durable only after a flush. `cut(random)` is a power cut: the disk as it would be
+ * found afterwards — everything flushed, and of each write since the last flush each 4 KiB piece
+ * kept or lost at random, independently and in any order (a later write can survive an earlier
+ * one that did not). A SIGKILL of the host never loses what the device answered; this does.
+ */
+export class VolatileCacheBackend implements BlockBackend {
+  readonly takesWritesAtOnce = true;
+  /** What every read sees: the durable bytes with every write since applied. */
+  private readonly current: Uint8Array;
+  /** What survives any power cut. */
+  private readonly durable: Uint8Array;
+  /** The writes since the last flush, in the order they came. */
+  private pending: Array<{ offset: number; data: Uint8Array }> = [];
+  flushes = 0;
+
+  constructor(size: number) {
+    this.current = new Uint8Array(size);
+    this.durable = new Uint8Array(size);
+  }
+
+  get size(): number {
+    return this.current.length;
+  }
+
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    return this.current.slice(offset, offset + length);
+  }
+
+  async write(offset: number, data: Uint8Array): Promise<void> {
+    const copy = data.slice();
+    this.current.set(copy, offset);
+    this.pending.push({ offset, data: copy });
+  }
+
+  async flush(): Promise<void> {
+    if (this.cutAt !== null && this.flushes + 1 >= this.cutAt.flush) {
+      // The power goes just as this flush is asked for: everything since the last one is at risk.
+      this.lastCut = this.cut(this.cutAt.random);
+      this.lastCutAtRisk = this.pending.length;
+      this.cutAt.then();
+      this.cutAt = null;
+    }
+    for (const { offset, data } of this.pending) this.durable.set(data, offset);
+    this.pending = [];
+    this.flushes++;
+  }
+
+  private cutAt: { flush: number; random: () => number; then: () => void } | null = null;
+  /** The disk as a power cut left it (cutBeforeFlush), once it came, and how many writes were at risk. */
+  lastCut: MemoryBlockBackend | null = null;
+  lastCutAtRisk = 0;
+
+  /**
+   * Cuts the power when the `flush`th flush (counting from the first) is asked for, before it is
+   * done; `then` runs at that moment (to note what the machine had said by then).
+   */
+  cutBeforeFlush(flush: number, random: () => number, then: () => void): void {
+    this.cutAt = { flush, random, then };
+  }
+
+  /** Writes not yet flushed. */
+  get unflushed(): number {
+    return this.pending.length;
+  }
+
+  /** The disk after a power cut now: a new backend holding what survived. */
+  cut(random: () => number): MemoryBlockBackend {
+    const after = new MemoryBlockBackend(this.size);
+    after.bytes.set(this.durable);
+    for (const { offset, data } of this.pending) {
+      for (let at = 0; at < data.length; at += PIECE) {
+        if (random() < 0.5) after.bytes.set(data.subarray(at, Math.min(at + PIECE, data.length)), offset + at);
+      }
+    }
+    return after;
+  }
+}
