@@ -1,15 +1,19 @@
 import { Cappage } from "../kernel/caps/cappage.ts";
 import { ALL_RIGHTS, Rights } from "../kernel/caps/object-abi.ts";
 import { type Kernel, interruptLine } from "../kernel/kernel.ts";
+import type { DeferredImage } from "../kernel/image.ts";
 import type { Process } from "../kernel/process.ts";
 import { LoadError } from "../loader/load-error.ts";
 import type { Loader } from "../loader/loader.ts";
 import type { MmioDevice } from "../machine/mmio.ts";
 import { type BootImage, bootInfo } from "./boot-image.ts";
+import { startedModulesOf } from "./config-modules.ts";
 
 export interface BootProgress {
-  /** Called before each module is loaded (rewriting a module the cache lacks takes seconds). */
+  /** Called before each module loaded before process 1 starts (rewriting one the cache lacks takes a while). */
   loading?(name: string, index: number, count: number): void;
+  /** A boot module the loader refused after process 1 started (a process made from it gets E_INVALID_ARGUMENT). */
+  refused?(error: LoadError): void;
 }
 
 /**
@@ -26,26 +30,22 @@ export class BootModulesRefused extends LoadError {
 }
 
 /**
- * Loads every module of the boot image and starts process 1 with the capabilities of
- * docs/BOOT.md: all memory, the boot info, and Cappages of Images, Devices and Interrupts. The
- * kernel only schedules from then on. Throws BootModulesRefused (a LoadError) when modules are
- * refused: every one is loaded first, so that it names them all.
+ * Loads process 1 and starts it with the capabilities of docs/BOOT.md: all memory, the boot
+ * info, and Cappages of Images, Devices and Interrupts. The kernel only schedules from then on.
+ * The other modules are loaded while the machine runs (docs/BOOT.md "Loading"): those the config
+ * starts one after another in its order, the rest when a process is first made from them; a
+ * process made from one still loading waits for it. Throws BootModulesRefused (a LoadError) when
+ * process 1 is refused; `progress.refused` hears of the others.
  */
 export async function startInit(kernel: Kernel, loader: Loader, image: BootImage, devices: readonly MmioDevice[], progress: BootProgress = {}): Promise<Process> {
-  const all = [image.init, ...image.modules];
-  const loaded = [];
-  const refusals: LoadError[] = [];
-  for (const [i, module] of all.entries()) {
-    progress.loading?.(module.name, i, all.length);
-    try {
-      loaded.push(await loader.load(module.bytes, module.name));
-    } catch (error) {
-      if (!(error instanceof LoadError)) throw error;
-      refusals.push(error);
-    }
-  }
-  if (refusals.length > 0) throw new BootModulesRefused(refusals);
-  const [init, ...modules] = loaded;
+  progress.loading?.(image.init.name, 0, 1);
+  const [init, modules] = await Promise.all([
+    loader.load(image.init.bytes, image.init.name).catch((error: unknown) => {
+      throw error instanceof LoadError ? new BootModulesRefused([error]) : error;
+    }),
+    Promise.all(image.modules.map((module) => loader.defer(module.bytes.slice(), module.name))),
+  ]);
+  void preload(modules, startedModulesOf(image.config), progress);
   const images = new Cappage();
   modules.forEach((module, i) => images.put(i, kernel.capability(kernel.imageObject(module), Rights.IMAGE_SPAWN)));
   const deviceObjects = new Cappage();
@@ -56,7 +56,7 @@ export async function startInit(kernel: Kernel, loader: Loader, image: BootImage
   });
   const info = kernel.regionObject(bootInfo(image, devices));
   const memory = kernel.memoryObject();
-  return kernel.spawn(init!, {
+  return kernel.spawn(init, {
     args: ["init"],
     memory,
     // First of all: process 1 runs whenever it has something to do (it mostly waits).
@@ -70,4 +70,22 @@ export async function startInit(kernel: Kernel, loader: Loader, image: BootImage
       kernel.capability(kernel.policyObject(), Rights.KERNEL_POLICY | Rights.KERNEL_INSPECT),
     ],
   });
+}
+
+/**
+ * Loads the modules named in `started`, in that order, one at a time: process 1 starts them in
+ * the config's order, so the first it needs is the first ready, and one load at a time leaves the
+ * machine's thread to the services already started (the loader works in slices).
+ */
+async function preload(modules: readonly DeferredImage[], started: readonly string[], progress: BootProgress): Promise<void> {
+  for (const name of started) {
+    const module = modules.find((m) => m.name === name);
+    if (!module) continue;
+    try {
+      await module.load();
+    } catch (error) {
+      if (!(error instanceof LoadError)) throw error;
+      progress.refused?.(error);
+    }
+  }
 }
