@@ -1,7 +1,7 @@
 import { Cappage } from "../kernel/caps/cappage.ts";
 import { ALL_RIGHTS, Rights } from "../kernel/caps/object-abi.ts";
 import { type Kernel, interruptLine } from "../kernel/kernel.ts";
-import type { DeferredImage } from "../kernel/image.ts";
+import type { DeferredImage, LoadedImage } from "../kernel/image.ts";
 import type { Process } from "../kernel/process.ts";
 import { LoadError } from "../loader/load-error.ts";
 import type { Loader } from "../loader/loader.ts";
@@ -34,20 +34,31 @@ export class BootModulesRefused extends LoadError {
  * info, and Cappages of Images, Devices and Interrupts. The kernel only schedules from then on.
  * The other modules are loaded while the machine runs (docs/BOOT.md "Loading"): those the config
  * starts one after another in its order, the rest when a process is first made from them; a
- * process made from one still loading waits for it. Throws BootModulesRefused (a LoadError) when
- * process 1 is refused; `progress.refused` hears of the others.
+ * process made from one still loading waits for it. Every module is validated first: throws
+ * BootModulesRefused (a LoadError), naming each, when one is malformed or process 1 is refused;
+ * `progress.refused` hears of a module the policy or the rewrite refuses later.
  */
 export async function startInit(kernel: Kernel, loader: Loader, image: BootImage, devices: readonly MmioDevice[], progress: BootProgress = {}): Promise<Process> {
   progress.loading?.(image.init.name, 0, 1);
+  const refusals: LoadError[] = [];
+  const orNull = <T>(work: Promise<T>): Promise<T | null> =>
+    work.catch((error: unknown) => {
+      if (!(error instanceof LoadError)) throw error;
+      refusals.push(error);
+      return null;
+    });
   const [init, modules] = await Promise.all([
-    loader.load(image.init.bytes, image.init.name).catch((error: unknown) => {
-      throw error instanceof LoadError ? new BootModulesRefused([error]) : error;
-    }),
-    Promise.all(image.modules.map((module) => loader.defer(module.bytes.slice(), module.name))),
+    orNull(loader.load(image.init.bytes, image.init.name)),
+    Promise.all(image.modules.map((module) => orNull(loader.defer(module.bytes.slice(), module.name)))),
   ]);
-  void preload(modules, startedModulesOf(image.config), progress);
+  if (!init || refusals.length > 0) {
+    const order = [image.init, ...image.modules].map((module) => module.name);
+    throw new BootModulesRefused(refusals.sort((a, b) => order.indexOf(a.binaryName) - order.indexOf(b.binaryName)));
+  }
+  const deferred = modules.filter((module) => module !== null);
+  void preload(deferred, startedModulesOf(image.config), progress);
   const images = new Cappage();
-  modules.forEach((module, i) => images.put(i, kernel.capability(kernel.imageObject(module), Rights.IMAGE_SPAWN)));
+  deferred.forEach((module, i) => images.put(i, kernel.capability(kernel.imageObject(module), Rights.IMAGE_SPAWN)));
   const deviceObjects = new Cappage();
   const interrupts = new Cappage();
   devices.forEach((device, i) => {
@@ -77,10 +88,10 @@ export async function startInit(kernel: Kernel, loader: Loader, image: BootImage
  * the config's order, so the first it needs is the first ready, and one load at a time leaves the
  * machine's thread to the services already started (the loader works in slices).
  */
-async function preload(modules: readonly DeferredImage[], started: readonly string[], progress: BootProgress): Promise<void> {
+async function preload(modules: readonly (DeferredImage | LoadedImage)[], started: readonly string[], progress: BootProgress): Promise<void> {
   for (const name of started) {
     const module = modules.find((m) => m.name === name);
-    if (!module) continue;
+    if (!module || !("load" in module)) continue;
     try {
       await module.load();
     } catch (error) {

@@ -5,6 +5,7 @@ import type { ImportModuleSpec } from "../kernel/personality.ts";
 import { decodeRecord, encodeRecord, recordParts, type ModuleCache } from "./cache.ts";
 import { LoadError } from "./load-error.ts";
 import { rewriteModule } from "./rewrite-module.ts";
+import { validateBinary } from "./validate.ts";
 import type { CodeWorkers } from "./rewrite-code.ts";
 import type { RewriteVariant } from "./output-layout.ts";
 import type { LoaderPolicy } from "./policy.ts";
@@ -78,11 +79,20 @@ export class Loader implements ImageLoader {
   }
 
   /**
-   * `bytes` hashed now, loaded when first asked (docs/BOOT.md "Loading"): the boot modules, of
-   * which a boot needs a few and the rest when someone runs them. `bytes` must not change after.
+   * `bytes` validated by the engine and hashed now, loaded when first asked (docs/BOOT.md
+   * "Loading"): the boot modules, of which a boot needs a few and the rest when someone runs them.
+   * Rejects with a LoadError when the binary is malformed; the policy's and the rewrite's refusals
+   * come with the load. `bytes` must not change after. A binary this loader holds already comes
+   * back loaded.
    */
-  async defer(bytes: Uint8Array, name: string): Promise<DeferredImage> {
+  async defer(bytes: Uint8Array, name: string): Promise<DeferredImage | LoadedImage> {
+    validateBinary(name, bytes, this.policy.maxBinaryBytes);
     const hash = await sha256(bytes);
+    const known = this.loaded.get(hash);
+    if (known) {
+      this.stats.memoryHits++;
+      return { ...known, name };
+    }
     return { hash, name, bytes, load: () => this.loadHashed(bytes, hash, name) };
   }
 
