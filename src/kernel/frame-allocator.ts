@@ -45,6 +45,11 @@ export class FrameAllocator {
     return this.owners[frame]!;
   }
 
+  /** Whether `frame` is free and still as a block released clean left it (`takeClean`). */
+  isClean(frame: number): boolean {
+    return this.clean[frame] === 1;
+  }
+
   isUsed(frame: number): boolean {
     return (this.used[frame >>> 5]! & (1 << (frame & 31))) !== 0;
   }
