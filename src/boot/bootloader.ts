@@ -84,19 +84,20 @@ export async function startInit(kernel: Kernel, loader: Loader, image: BootImage
 }
 
 /**
- * Loads the modules named in `started`, in that order, one at a time: process 1 starts them in
- * the config's order, so the first it needs is the first ready, and one load at a time leaves the
- * machine's thread to the services already started (the loader works in slices).
+ * Starts loading the modules named in `started`, all at once, in that order: process 1 starts
+ * them in the config's order, so the first it needs is the first rewritten, and a load waiting
+ * for the engine (a hash, a compile) or the cache leaves the thread to the next one's rewrite.
  */
 async function preload(modules: readonly (DeferredImage | LoadedImage)[], started: readonly string[], progress: BootProgress): Promise<void> {
-  for (const name of started) {
+  const loads = started.map(async (name) => {
     const module = modules.find((m) => m.name === name);
-    if (!module || !("load" in module)) continue;
+    if (!module || !("load" in module)) return;
     try {
       await module.load();
     } catch (error) {
       if (!(error instanceof LoadError)) throw error;
       progress.refused?.(error);
     }
-  }
+  });
+  await Promise.all(loads);
 }
