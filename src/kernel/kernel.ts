@@ -727,7 +727,7 @@ export class Kernel implements KernelServices, ObjectKernel {
     this.console.cancel(process);
     process.resume = null;
     process.caps.clear();
-    for (const [address, page] of [...process.pageAt]) page.unmap(process, address);
+    for (const [address, page] of [...(process.pageAt ?? [])]) page.unmap(process, address);
     process.space.destroy();
     process.imageObject?.processEnded(process);
     this.paging?.forget(process.pid);
