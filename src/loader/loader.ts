@@ -86,13 +86,13 @@ export class Loader implements ImageLoader {
    * back loaded.
    */
   async defer(bytes: Uint8Array, name: string): Promise<DeferredImage | LoadedImage> {
-    validateBinary(name, bytes, this.policy.maxBinaryBytes);
     const hash = await sha256(bytes);
     const known = this.loaded.get(hash);
     if (known) {
       this.stats.memoryHits++;
       return { ...known, name };
     }
+    validateBinary(name, bytes, this.policy.maxBinaryBytes);
     return { hash, name, bytes, load: () => this.loadHashed(bytes, hash, name) };
   }
 
