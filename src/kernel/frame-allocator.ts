@@ -158,6 +158,17 @@ export class FrameAllocator {
     return null;
   }
 
+  /** The blocks `takeClean` could give now (every frame still clean), as [first, count] (for the invariant checker). */
+  *cleanBlocksLeft(): IterableIterator<[number, number]> {
+    for (const [count, blocks] of this.cleanBlocks) {
+      for (const first of new Set(blocks)) {
+        let whole = true;
+        for (let f = first; f < first + count && whole; f++) whole = this.clean[f] === 1;
+        if (whole) yield [first, count];
+      }
+    }
+  }
+
   /** An allocated frame changes hands (a private frame becomes shared copy-on-write, or back). */
   retag(frame: number, owner: number): void {
     if (!this.isUsed(frame)) throw new Error(`kernel bug: retag of frame ${frame}, which is not allocated`);
