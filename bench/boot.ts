@@ -27,7 +27,7 @@ function bootImage() {
 }
 
 /** Boots once with `loader`: milliseconds from the start of loading to the shell's prompt. */
-async function bootToPrompt(loader: Loader): Promise<number> {
+export async function bootToPrompt(loader: Loader): Promise<number> {
   const t = testMachine({ memory: 128 << 20, interactive: true });
   const block = new BlockDevice(DeviceLine.BLOCK, t.machine.interrupts, new MemoryBlockBackend(64 << 20));
   const timer = new RtcTimerDevice(DeviceLine.TIMER, t.machine.interrupts, t.machine.clock, (delayNs, callback) => {

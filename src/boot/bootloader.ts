@@ -1,15 +1,19 @@
 import { Cappage } from "../kernel/caps/cappage.ts";
 import { ALL_RIGHTS, Rights } from "../kernel/caps/object-abi.ts";
 import { type Kernel, interruptLine } from "../kernel/kernel.ts";
+import type { DeferredImage, LoadedImage } from "../kernel/image.ts";
 import type { Process } from "../kernel/process.ts";
 import { LoadError } from "../loader/load-error.ts";
 import type { Loader } from "../loader/loader.ts";
 import type { MmioDevice } from "../machine/mmio.ts";
 import { type BootImage, bootInfo } from "./boot-image.ts";
+import { startedModulesOf } from "./config-modules.ts";
 
 export interface BootProgress {
-  /** Called before each module is loaded (rewriting a module the cache lacks takes seconds). */
+  /** Called before each module loaded before process 1 starts (rewriting one the cache lacks takes a while). */
   loading?(name: string, index: number, count: number): void;
+  /** A boot module the loader refused after process 1 started (a process made from it gets E_INVALID_ARGUMENT). */
+  refused?(error: LoadError): void;
 }
 
 /**
@@ -26,28 +30,35 @@ export class BootModulesRefused extends LoadError {
 }
 
 /**
- * Loads every module of the boot image and starts process 1 with the capabilities of
- * docs/BOOT.md: all memory, the boot info, and Cappages of Images, Devices and Interrupts. The
- * kernel only schedules from then on. Throws BootModulesRefused (a LoadError) when modules are
- * refused: every one is loaded first, so that it names them all.
+ * Loads process 1 and starts it with the capabilities of docs/BOOT.md: all memory, the boot
+ * info, and Cappages of Images, Devices and Interrupts. The kernel only schedules from then on.
+ * The other modules are loaded while the machine runs (docs/BOOT.md "Loading"): those the config
+ * starts one after another in its order, the rest when a process is first made from them; a
+ * process made from one still loading waits for it. Every module is validated first: throws
+ * BootModulesRefused (a LoadError), naming each, when one is malformed or process 1 is refused;
+ * `progress.refused` hears of a module the policy or the rewrite refuses later.
  */
 export async function startInit(kernel: Kernel, loader: Loader, image: BootImage, devices: readonly MmioDevice[], progress: BootProgress = {}): Promise<Process> {
-  const all = [image.init, ...image.modules];
-  const loaded = [];
+  progress.loading?.(image.init.name, 0, 1);
   const refusals: LoadError[] = [];
-  for (const [i, module] of all.entries()) {
-    progress.loading?.(module.name, i, all.length);
-    try {
-      loaded.push(await loader.load(module.bytes, module.name));
-    } catch (error) {
+  const orNull = <T>(work: Promise<T>): Promise<T | null> =>
+    work.catch((error: unknown) => {
       if (!(error instanceof LoadError)) throw error;
       refusals.push(error);
-    }
+      return null;
+    });
+  const [init, modules] = await Promise.all([
+    orNull(loader.load(image.init.bytes, image.init.name)),
+    Promise.all(image.modules.map((module) => orNull(loader.defer(module.bytes.slice(), module.name)))),
+  ]);
+  if (!init || refusals.length > 0) {
+    const order = [image.init, ...image.modules].map((module) => module.name);
+    throw new BootModulesRefused(refusals.sort((a, b) => order.indexOf(a.binaryName) - order.indexOf(b.binaryName)));
   }
-  if (refusals.length > 0) throw new BootModulesRefused(refusals);
-  const [init, ...modules] = loaded;
+  const deferred = modules.filter((module) => module !== null);
+  void preload(deferred, startedModulesOf(image.config), progress);
   const images = new Cappage();
-  modules.forEach((module, i) => images.put(i, kernel.capability(kernel.imageObject(module), Rights.IMAGE_SPAWN)));
+  deferred.forEach((module, i) => images.put(i, kernel.capability(kernel.imageObject(module), Rights.IMAGE_SPAWN)));
   const deviceObjects = new Cappage();
   const interrupts = new Cappage();
   devices.forEach((device, i) => {
@@ -56,7 +67,7 @@ export async function startInit(kernel: Kernel, loader: Loader, image: BootImage
   });
   const info = kernel.regionObject(bootInfo(image, devices));
   const memory = kernel.memoryObject();
-  return kernel.spawn(init!, {
+  return kernel.spawn(init, {
     args: ["init"],
     memory,
     // First of all: process 1 runs whenever it has something to do (it mostly waits).
@@ -70,4 +81,23 @@ export async function startInit(kernel: Kernel, loader: Loader, image: BootImage
       kernel.capability(kernel.policyObject(), Rights.KERNEL_POLICY | Rights.KERNEL_INSPECT),
     ],
   });
+}
+
+/**
+ * Starts loading the modules named in `started`, all at once, in that order: process 1 starts
+ * them in the config's order, so the first it needs is the first rewritten, and a load waiting
+ * for the engine (a hash, a compile) or the cache leaves the thread to the next one's rewrite.
+ */
+async function preload(modules: readonly (DeferredImage | LoadedImage)[], started: readonly string[], progress: BootProgress): Promise<void> {
+  const loads = started.map(async (name) => {
+    const module = modules.find((m) => m.name === name);
+    if (!module || !("load" in module)) return;
+    try {
+      await module.load();
+    } catch (error) {
+      if (!(error instanceof LoadError)) throw error;
+      progress.refused?.(error);
+    }
+  });
+  await Promise.all(loads);
 }

@@ -30,3 +30,17 @@ export function startedOnly(config: string): Set<string> {
   for (const name of others) started.delete(name);
   return started;
 }
+
+/**
+ * The modules process 1 starts (`start`, `service` and `driver` lines), each once, in the config's
+ * order: the bootloader has them loaded first, one after another, while the machine runs.
+ */
+export function startedModulesOf(config: string): string[] {
+  const names: string[] = [];
+  for (const raw of config.split("\n")) {
+    const fields = raw.replace(/#.*/, "").trim().split(/\s+/);
+    const name = fields[0] === "start" ? fields[1] : (fields[0] === "service" || fields[0] === "driver") && fields.length >= 3 ? fields[2] : undefined;
+    if (name && !names.includes(name)) names.push(name);
+  }
+  return names;
+}

@@ -46,7 +46,11 @@ export async function runSystem(host: SystemHost, image: BootImage): Promise<Sys
     // Processes hand the kernel binaries too (MEMORY_CREATE_IMAGE): the boot modules' loader loads them.
     const kernel = new Kernel(machine, { imageLoader: host.loader, ...host.kernelOptions });
     const bootedAt = machine.clock.monotonicNs();
-    const init = await startInit(kernel, host.loader, image, machine.devices, host.progress);
+    const init = await startInit(kernel, host.loader, image, machine.devices, {
+      ...host.progress,
+      // Said on the console: the services or programs made from it will not run.
+      refused: (error) => host.log(`boot: refused boot module ${error.message}`, true),
+    });
     kernel.setCritical(init);
     host.booted?.(kernel, machine);
     host.log(`boot: process 1 (init) started, pid ${init.pid}${boot > 1 ? `, boot ${boot}` : ""}`);

@@ -81,10 +81,12 @@ export class AddressSpace implements MappingSpace {
   private privatePages = 0;
   /** Private pages whose bytes are with the pager (still charged, no frame). */
   private pagedPages = 0;
+  // The maps below are made on first use: most processes never need them, and at 100,000 live
+  // processes each empty Map is a few hundred bytes more for the collector to mark.
   /** Each paged page's version: bumped on every eviction, the sealed blob must carry it. */
-  private readonly versions = new Map<number, number>();
+  private versions: Map<number, number> | null = null;
   /** Pages a kernel call is working in (its message buffer): never evicted meanwhile. Page → holds. */
-  private readonly held = new Map<number, number>();
+  private held: Map<number, number> | null = null;
   /**
    * A write the rights allow to a shared copy-on-write page (a Region cloned copy-on-write): the
    * object behind it gives the page a frame of its own and remaps it; false when it cannot.
@@ -97,7 +99,7 @@ export class AddressSpace implements MappingSpace {
   private readonly account: PageAccount | null;
   /** Reference counts of frames with several holders (copy-on-write frames among them). */
   private readonly shared: SharedFrames;
-  private readonly devices = new Map<number, DeviceRegisters>();
+  private devices: Map<number, DeviceRegisters> | null = null;
   /** The owner of each shared entry's frame, by page. */
   private readonly owners = new Map<number, FrameOwner>();
   /** A debugger's watchpoints (watchpoints.ts): their pages' TLB entries are withheld. Null when none. */
@@ -114,14 +116,16 @@ export class AddressSpace implements MappingSpace {
     shared: SharedFrames = new SharedFrames(frames),
   ) {
     const tlbEntries = tlbEntriesFor(maxWasmPages);
-    const tlbFrame = frames.allocateAligned(tlbFrames(tlbEntries), FRAME_KERNEL);
+    // An emptied TLB that nobody has been handed since need not be written again (see releaseTlb).
+    const emptied = frames.takeClean(tlbFrames(tlbEntries), FRAME_KERNEL);
+    const tlbFrame = emptied ?? frames.allocateAligned(tlbFrames(tlbEntries), FRAME_KERNEL);
     if (tlbFrame === null) throw new RangeError("out of physical memory for a TLB");
     this.memory = memory;
     this.frames = frames;
     this.owner = owner;
     this.account = account;
     this.shared = shared;
-    this.tlb = new SoftwareTlb(memory, tlbFrame * PAGE_SIZE, tlbEntries);
+    this.tlb = new SoftwareTlb(memory, tlbFrame * PAGE_SIZE, tlbEntries, emptied !== null);
     try {
       this.table = new PageTable(memory, frames);
     } catch (error) {
@@ -394,13 +398,13 @@ export class AddressSpace implements MappingSpace {
    */
   mapDevice(address: number, frame: number, device: DeviceRegisters, owner: FrameOwner): boolean {
     if (!this.mapFrame(address, frame, owner, false)) return false;
-    this.devices.set(address >>> PAGE_SHIFT, device);
+    (this.devices ??= new Map()).set(address >>> PAGE_SHIFT, device);
     return true;
   }
 
   /** The device whose registers are mapped at `address`, if any. */
   deviceAt(address: number): DeviceRegisters | undefined {
-    return this.devices.size === 0 ? undefined : this.devices.get(address >>> PAGE_SHIFT);
+    return this.devices?.get(address >>> PAGE_SHIFT);
   }
 
   /**
@@ -458,7 +462,7 @@ export class AddressSpace implements MappingSpace {
     });
     const owners = [...this.owners.values()];
     this.owners.clear();
-    this.devices.clear();
+    this.devices = null;
     for (const owner of owners) owner.unmapped(this);
     this.table.destroy();
     this.releaseTlb();
@@ -470,7 +474,7 @@ export class AddressSpace implements MappingSpace {
 
   /** Whatever is mapped at `page` goes: a private page is freed, an owner is told. The entry stays until rewritten. */
   private dropMapping(page: number): void {
-    this.devices.delete(page);
+    this.devices?.delete(page);
     const owner = this.owners.get(page);
     if (owner) {
       this.owners.delete(page);
@@ -596,7 +600,7 @@ export class AddressSpace implements MappingSpace {
    * it again); 0: not referenced since.
    */
   sample(page: number): -1 | 0 | 1 {
-    if (this.held.has(page) || this.inCallRange(page)) return -1;
+    if (this.held?.has(page) || this.inCallRange(page)) return -1;
     const entry = this.table.lookup(page);
     if (entry >>> PAGE_SHIFT === 0 || entry & (PTE_SHARED | PTE_COW | PTE_PAGED)) return -1;
     if ((entry & PTE_ACCESSED) === 0) return 0;
@@ -622,6 +626,7 @@ export class AddressSpace implements MappingSpace {
   evict(page: number, seal: (bytes: Uint8Array, version: number) => void): void {
     const entry = this.table.lookup(page);
     const frame = entry >>> PAGE_SHIFT;
+    this.versions ??= new Map();
     const version = (this.versions.get(page) ?? 0) + 1;
     this.versions.set(page, version);
     seal(this.memory.bytes.subarray(frame * PAGE_SIZE, (frame + 1) * PAGE_SIZE), version);
@@ -669,6 +674,7 @@ export class AddressSpace implements MappingSpace {
   hold(address: number, length: number): number[] {
     const pages: number[] = [];
     for (let page = address >>> PAGE_SHIFT; page * PAGE_SIZE < address + length; page++) {
+      this.held ??= new Map();
       this.held.set(page, (this.held.get(page) ?? 0) + 1);
       pages.push(page);
     }
@@ -677,15 +683,15 @@ export class AddressSpace implements MappingSpace {
 
   release(pages: readonly number[]): void {
     for (const page of pages) {
-      const count = this.held.get(page) ?? 0;
-      if (count <= 1) this.held.delete(page);
-      else this.held.set(page, count - 1);
+      const count = this.held?.get(page) ?? 0;
+      if (count <= 1) this.held?.delete(page);
+      else this.held!.set(page, count - 1);
     }
   }
 
   /** The version a paged-out page's blob must carry; null when the page is not paged out. */
   pagedVersion(page: number): number | null {
-    return this.table.lookup(page) & PTE_PAGED ? this.versions.get(page)! : null;
+    return this.table.lookup(page) & PTE_PAGED ? this.versions!.get(page)! : null;
   }
 
   /** Paging: `page` comes back with `bytes` (checked by the caller). False when no frame could be had. */
@@ -706,8 +712,13 @@ export class AddressSpace implements MappingSpace {
     return new ProcessFault("out-of-memory", address, `no page left for ${what}${quota}`);
   }
 
+  /**
+   * The TLB's frames go back emptied: the next process's TLB of the same size takes them as they
+   * are if nobody was handed them meanwhile (frame-allocator.ts takeClean), which saves writing
+   * 4 to 64 KiB at its spawn for a few entries written here.
+   */
   private releaseTlb(): void {
-    const first = this.tlb.base / PAGE_SIZE;
-    for (let i = 0; i < tlbFrames(this.tlb.entries); i++) this.frames.release(first + i);
+    this.tlb.empty();
+    this.frames.releaseClean(this.tlb.base / PAGE_SIZE, tlbFrames(this.tlb.entries));
   }
 }

@@ -2,11 +2,18 @@
  * Hands out 4 KiB frames of physical memory and remembers who holds each.
  *
  * Invariants: frame 0 is never handed out; a frame is free exactly when its bit is clear and its
- * owner is FREE; `freeCount` equals the number of clear bits.
+ * owner is FREE; `freeCount` equals the number of clear bits; a frame marked clean is free and
+ * has not been handed out since the block it belongs to was released clean.
  */
 export const FRAME_FREE = 0;
 /** Owner tag for the kernel's own tables (TLBs, page tables, descriptors, images). */
 export const FRAME_KERNEL = -1;
+/**
+ * Blocks released clean remembered per size: the most recent ones (a spawn takes the last). The
+ * frames are free all the while; this bounds only the list, and a batch of spawns after a batch
+ * of exits (a pipeline, make -j, a test's 250) reuses them all.
+ */
+const CLEAN_BLOCKS = 1024;
 
 export class FrameAllocator {
   readonly frameCount: number;
@@ -16,11 +23,16 @@ export class FrameAllocator {
   /** The bitmap word where the last aligned block was found (next fit). */
   private blockHint = 0;
   private free: number;
+  /** 1 for a free frame of a block released clean that nobody was handed since (`takeClean`). */
+  private readonly clean: Uint8Array;
+  /** The first frame of blocks released clean, by block size, oldest first (some may be stale). */
+  private readonly cleanBlocks = new Map<number, number[]>();
 
   constructor(frameCount: number) {
     this.frameCount = frameCount;
     this.used = new Uint32Array(Math.ceil(frameCount / 32));
     this.owners = new Int32Array(frameCount);
+    this.clean = new Uint8Array(frameCount);
     this.free = frameCount;
     this.mark(0, FRAME_KERNEL);
   }
@@ -31,6 +43,11 @@ export class FrameAllocator {
 
   owner(frame: number): number {
     return this.owners[frame]!;
+  }
+
+  /** Whether `frame` is free and still as a block released clean left it (`takeClean`). */
+  isClean(frame: number): boolean {
+    return this.clean[frame] === 1;
   }
 
   isUsed(frame: number): boolean {
@@ -107,6 +124,51 @@ export class FrameAllocator {
     this.free++;
   }
 
+  /**
+   * Frees `count` frames from `first` whose contents the caller knows (a TLB whose every entry it
+   * has invalidated): while nobody is handed any of them, `takeClean` gives the block back as it
+   * is, so that the caller need not write it again. They are free frames like any other meanwhile.
+   */
+  releaseClean(first: number, count: number): void {
+    for (let f = first; f < first + count; f++) {
+      this.release(f);
+      this.clean[f] = 1;
+    }
+    let blocks = this.cleanBlocks.get(count);
+    if (!blocks) this.cleanBlocks.set(count, (blocks = []));
+    // The older half goes at once, so that forgetting costs nothing per release.
+    if (blocks.length === CLEAN_BLOCKS) blocks.splice(0, CLEAN_BLOCKS / 2);
+    blocks.push(first);
+  }
+
+  /**
+   * A block of `count` frames released clean (`releaseClean`) none of whose frames was handed out
+   * since, for `owner`; null when there is none. Its contents are what its releaser left.
+   */
+  takeClean(count: number, owner: number): number | null {
+    const blocks = this.cleanBlocks.get(count);
+    while (blocks && blocks.length > 0) {
+      const first = blocks.pop()!;
+      let whole = true;
+      for (let f = first; f < first + count && whole; f++) whole = this.clean[f] === 1;
+      if (!whole) continue;
+      for (let f = first; f < first + count; f++) this.mark(f, owner);
+      return first;
+    }
+    return null;
+  }
+
+  /** The blocks `takeClean` could give now (every frame still clean), as [first, count] (for the invariant checker). */
+  *cleanBlocksLeft(): IterableIterator<[number, number]> {
+    for (const [count, blocks] of this.cleanBlocks) {
+      for (const first of new Set(blocks)) {
+        let whole = true;
+        for (let f = first; f < first + count && whole; f++) whole = this.clean[f] === 1;
+        if (whole) yield [first, count];
+      }
+    }
+  }
+
   /** An allocated frame changes hands (a private frame becomes shared copy-on-write, or back). */
   retag(frame: number, owner: number): void {
     if (!this.isUsed(frame)) throw new Error(`kernel bug: retag of frame ${frame}, which is not allocated`);
@@ -125,6 +187,8 @@ export class FrameAllocator {
   }
 
   private mark(frame: number, owner: number): void {
+    // Whoever is handed a frame may write anything into it: it is clean no more.
+    this.clean[frame] = 0;
     this.used[frame >>> 5]! |= 1 << (frame & 31);
     this.owners[frame] = owner;
     this.free--;

@@ -1,4 +1,4 @@
-import type { LoadedImage } from "./image.ts";
+import type { ImageBytes, LoadedImage } from "./image.ts";
 
 /**
  * What the kernel needs from the loader to load binaries processes hand it (MEMORY_CREATE_IMAGE).
@@ -11,5 +11,5 @@ export interface ImageLoader {
    * The kernel holds nothing of `image` any more (no Image object, no process of it): a loader
    * that keeps compiled modules in memory may let it go.
    */
-  release?(image: LoadedImage): void;
+  release?(image: ImageBytes): void;
 }

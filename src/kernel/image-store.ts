@@ -3,7 +3,7 @@ import { PAGE_SIZE } from "./constants.ts";
 import { FRAME_KERNEL, type FrameAllocator } from "./frame-allocator.ts";
 import type { FrameOwner, MappingSpace } from "./frame-owner.ts";
 import type { GlobalSpace } from "./global-space.ts";
-import type { LoadedImage } from "./image.ts";
+import type { ImageBytes } from "./image.ts";
 
 /**
  * Loaded binaries placed in kernel frames, each at one global address, so that every process of
@@ -32,7 +32,7 @@ class StoredImage implements MappedImage, FrameOwner {
   private readonly bytes: Uint8Array;
   private readonly store: ImageStore;
 
-  constructor(store: ImageStore, image: LoadedImage, base: number) {
+  constructor(store: ImageStore, image: ImageBytes, base: number) {
     this.store = store;
     this.ownerName = `the image of ${image.name}`;
     this.bytes = image.bytes;
@@ -88,10 +88,10 @@ export class ImageStore {
   private readonly memory: PhysicalMemory;
   private readonly frameAllocator: FrameAllocator;
   private readonly byHash = new Map<string, StoredImage>();
-  private readonly images = new Map<StoredImage, LoadedImage>();
+  private readonly images = new Map<StoredImage, ImageBytes>();
   private readonly space: GlobalSpace;
   /** Told when an image's last user goes (the loader may forget its compiled module). */
-  onReleased: ((image: LoadedImage) => void) | null = null;
+  onReleased: ((image: ImageBytes) => void) | null = null;
 
   constructor(memory: PhysicalMemory, frames: FrameAllocator, space: GlobalSpace) {
     this.memory = memory;
@@ -100,7 +100,7 @@ export class ImageStore {
   }
 
   /** The image's global address and frames (each given on first access); one more user. */
-  map(image: LoadedImage): MappedImage & FrameOwner {
+  map(image: ImageBytes): MappedImage & FrameOwner {
     const known = this.byHash.get(image.hash);
     if (known) {
       known.hold();
@@ -134,7 +134,7 @@ export class ImageStore {
   }
 
   /** One user fewer; the last one's release returns the frames and the global range. */
-  release(image: LoadedImage): void {
+  release(image: ImageBytes): void {
     this.byHash.get(image.hash)?.drop();
   }
 }

@@ -36,3 +36,16 @@ export interface LoadedImage {
    */
   readonly instanceBytes: number;
 }
+
+/** What the image store and an Image hold of a binary before it is loaded: who it is and its bytes. */
+export type ImageBytes = Pick<LoadedImage, "hash" | "name" | "bytes">;
+
+/**
+ * A binary the loader has not necessarily loaded yet: the boot modules, each loaded as it is
+ * first needed (docs/BOOT.md "Loading"). An Image made of one answers IMAGE_INFO and IMAGE_MAP
+ * at once; a process made from it waits for the load.
+ */
+export interface DeferredImage extends ImageBytes {
+  /** The loaded image (started by the first call; later calls share it). Rejects with the loader's refusal. */
+  load(): Promise<LoadedImage>;
+}

@@ -291,7 +291,7 @@ export class KernelInspector {
     }
     if (object instanceof MemoryObject) return `Memory ${object.id}: ${object.used}/${object.quota === Infinity ? "∞" : object.quota} pages${gone}`;
     if (object instanceof RegionObject) return `Region at ${hex(object.address)}${gone}`;
-    if (object instanceof ImageObject) return `Image of ${object.image.name} at ${hex(object.globalAddress)}${gone}`;
+    if (object instanceof ImageObject) return `Image of ${object.name} at ${hex(object.globalAddress)}${gone}`;
     if (object instanceof DeviceObject) return `device ${object.device.name} (line ${object.device.line})`;
     if (object instanceof InterruptObject) return `interrupt line ${object.line}${object.armed ? ", armed" : ""}`;
     return `${KIND_NAMES[object.kind] ?? "object"} #${this.numberOf(object)}${gone}`;

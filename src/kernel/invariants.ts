@@ -7,6 +7,7 @@ import { hex } from "./fault.ts";
 import type { Kernel } from "./kernel.ts";
 import { PTE_COW, PTE_PAGED, PTE_READ, PTE_SHARED, PTE_WRITE } from "./page-table.ts";
 import type { Process } from "./process.ts";
+import { TLB_INVALID_TAG } from "./tlb.ts";
 
 /**
  * The kernel's memory invariants, checked from the outside after any step (the fuzzers call it
@@ -22,6 +23,7 @@ import type { Process } from "./process.ts";
  *   write entry for a copy-on-write page, nor an entry a debugger's watchpoint withholds), in
  *   every table the TLB has had (code entered before it grew still reads the older ones);
  * - every frame tagged with a pid belongs to a live process that maps it;
+ * - a TLB's frames released clean, which the next TLB takes as they are, hold no valid entry;
  * - quotas add up: each Memory's `used` is what its objects, its processes' pages and its
  *   children use, and no more than its quota;
  * - a Receiver with a contract (one a live process holds) counts its queue right: no endpoint
@@ -49,6 +51,7 @@ export function checkInvariants(kernel: Kernel): string[] {
     if (owner > 0 && privateFrames.get(frame) !== owner) broken.push(`frame ${frame} is tagged for pid ${owner}, which does not map it privately`);
     if (owner === FRAME_OBJECT && kernel.services.sharedFrames.holders(frame) === 0) broken.push(`frame ${frame} is an object's frame that no holder counts`);
   }
+  checkCleanTlbs(kernel, broken);
   checkQuotas(kernel.rootMemory, broken);
   checkContractQueues(kernel, broken);
   return broken;
@@ -116,6 +119,20 @@ function checkTlb(process: Process, broken: string[]): void {
     else if (entry.write && mapped.flags & PTE_COW) broken.push(`${where} lets a copy-on-write page be written`);
     const page = entry.address >>> PAGE_SHIFT;
     if (space.watches && (entry.write ? space.watches.withholdsWrite(page) : space.watches.withholdsRead(page))) broken.push(`${where}: the page is watched, and the entry would let accesses pass unseen`);
+  }
+}
+
+/** Every tag word of a block kept clean is invalid: a process given it must find no entry of another. */
+function checkCleanTlbs(kernel: Kernel, broken: string[]): void {
+  const words = kernel.machine.memory.words;
+  for (const [first, count] of kernel.frames.cleanBlocksLeft()) {
+    const start = (first * PAGE_SIZE) >>> 2;
+    for (let at = start; at < start + ((count * PAGE_SIZE) >>> 2); at += 2) {
+      if (words[at] !== TLB_INVALID_TAG) {
+        broken.push(`frame ${first + Math.floor((at - start) / (PAGE_SIZE >>> 2))}, kept clean for a TLB, holds tag ${hex(words[at]! >>> 0)} at +${((at - start) * 4) % PAGE_SIZE}`);
+        break;
+      }
+    }
   }
 }
 

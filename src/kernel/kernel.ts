@@ -30,7 +30,7 @@ import { type FaultRecord, ProcessFault, faultFromError, hex } from "./fault.ts"
 import { FRAME_KERNEL, FrameAllocator } from "./frame-allocator.ts";
 import type { ImageLoader } from "./image-loader.ts";
 import { ImageStore } from "./image-store.ts";
-import type { LoadedImage } from "./image.ts";
+import type { DeferredImage, LoadedImage } from "./image.ts";
 import { buildImports, type ImportObject } from "./imports.ts";
 import type { PageCipherFactory } from "./page-sealer.ts";
 import { KernelPaging } from "./kernel-paging.ts";
@@ -186,7 +186,9 @@ export class Kernel implements KernelServices, ObjectKernel {
 
   /** MEMORY_CREATE_PROCESS: a process in `memory`, `created` until PROCESS_START. */
   createProcess(image: ImageObject, memory: MemoryObject, parent: Process, priority: number): Process | number {
-    const process = this.build(image.image, memory, parent.pid, priority, [image.image.name], [], true, true, image);
+    const loaded = image.image;
+    if (!loaded) throw new Error("kernel bug: a process made from an Image still loading (see whenLoaded)");
+    const process = this.build(loaded, memory, parent.pid, priority, [loaded.name], [], true, true, image);
     return typeof process === "string" ? Status.E_QUOTA : process;
   }
 
@@ -273,7 +275,7 @@ export class Kernel implements KernelServices, ObjectKernel {
   }
 
   /** An Image object for a loaded binary, so that processes holding it can create processes. */
-  imageObject(image: LoadedImage): ImageObject {
+  imageObject(image: LoadedImage | DeferredImage): ImageObject {
     return new ImageObject(image, this.images.map(image), { release: () => this.images.release(image), endProcess: (process) => this.terminate(process) });
   }
 
@@ -291,9 +293,17 @@ export class Kernel implements KernelServices, ObjectKernel {
   loadImage(bytes: Uint8Array, name: string, settled: (outcome: LoadedImage | Error) => void): void {
     const loader = this.imageLoader;
     if (!loader) throw new Error("kernel bug: loadImage without a loader");
+    this.awaitLoad(loader.load(bytes, name), settled);
+  }
+
+  /** As `loadImage`, for an Image whose binary is still loading (a boot module's first process). */
+  whenLoaded(image: ImageObject, settled: (outcome: LoadedImage | Error) => void): void {
+    this.awaitLoad(image.whenLoaded(), settled);
+  }
+
+  private awaitLoad(load: Promise<LoadedImage>, settled: (outcome: LoadedImage | Error) => void): void {
     this.pendingLoads++;
-    loader
-      .load(bytes, name)
+    load
       .catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))))
       .then((outcome) => {
         try {
@@ -717,7 +727,7 @@ export class Kernel implements KernelServices, ObjectKernel {
     this.console.cancel(process);
     process.resume = null;
     process.caps.clear();
-    for (const [address, page] of [...process.pageAt]) page.unmap(process, address);
+    for (const [address, page] of [...(process.pageAt ?? [])]) page.unmap(process, address);
     process.space.destroy();
     process.imageObject?.processEnded(process);
     this.paging?.forget(process.pid);

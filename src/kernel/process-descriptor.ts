@@ -39,7 +39,7 @@ export class ProcessDescriptor {
   constructor(memory: PhysicalMemory, address: number, pid: number, ppid: number, priority: number) {
     this.address = address;
     this.words = memory.words;
-    this.floats = new Float64Array(memory.memory.buffer);
+    this.floats = memory.floats;
     this.base = address >>> 2;
     this.words.fill(0, this.base, this.base + DESCRIPTOR_WORDS);
     this.words[this.base + PID] = pid;

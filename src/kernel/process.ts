@@ -57,8 +57,8 @@ export class Process extends KernelObject implements CapabilityHolder {
   readonly monitors: Capability[] = [];
   /** Processes blocked in PROCESS_WAIT on this one. */
   readonly endWaiters: Process[] = [];
-  /** Pages mapped in its address space, by address. */
-  readonly pageAt = new Map<number, PageObject>();
+  /** Pages mapped in its address space, by address (made on the first: most processes map none). */
+  pageAt: Map<number, PageObject> | null = null;
   /** When the current stretch on the CPU began (CPU time accounting). */
   runStartNs = 0;
   private readonly hooks: ProcessHooks;

@@ -14,6 +14,8 @@ import { PAGE_SHIFT, PAGE_SIZE, TLB_ENTRY_BYTES, TLB_INDEX_SHIFT, TLB_WRITE_OFFS
  * access size (rewritten code only ever sets bits 0-3 of what it compares).
  */
 export const TLB_INVALID_TAG = 0x800;
+/** Entries a TLB remembers filling; past this many, emptying it rewrites the whole table. */
+const TRACKED_FILLS = 64;
 
 /** Frames a TLB of `entries` entries takes. */
 export function tlbFrames(entries: number): number {
@@ -27,18 +29,27 @@ export class SoftwareTlb {
   readonly entries: number;
   /** What rewritten code masks `addr >>> TLB_INDEX_SHIFT` with. */
   readonly mask: number;
+  /**
+   * Word index of each entry filled since the table was last empty, so that emptying it touches
+   * only those (`empty`); null with none, or once more than TRACKED_FILLS were (then all are).
+   */
+  private filled: number[] | null = null;
+  private untracked = false;
 
-  constructor(memory: PhysicalMemory, base: number, entries: number) {
+  /** `empty`: the frames hold an empty table already (a TLB emptied and released clean: frame-allocator.ts takeClean). */
+  constructor(memory: PhysicalMemory, base: number, entries: number, empty = false) {
     this.words = memory.words;
     this.base = base;
     this.entries = entries;
     this.mask = tlbIndexMask(entries);
-    this.flushAll();
+    if (!empty) this.flushAll();
   }
 
   fill(write: boolean, address: number, frame: number): void {
     const pageAddress = (address & ~(PAGE_SIZE - 1)) | 0;
     const slot = this.slot(write, address);
+    const entry = slot & ~3;
+    if (this.words[entry] === TLB_INVALID_TAG && this.words[entry + 2] === TLB_INVALID_TAG) this.tracked(entry);
     this.words[slot] = pageAddress;
     this.words[slot + 1] = ((frame << PAGE_SHIFT) - pageAddress) | 0;
   }
@@ -62,6 +73,31 @@ export class SoftwareTlb {
     // Every word, addends too: an invalid entry's addend is never read, and one fill is fastest.
     const first = this.base >>> 2;
     this.words.fill(TLB_INVALID_TAG, first, first + ((this.entries * TLB_ENTRY_BYTES) >>> 2));
+    this.filled = null;
+    this.untracked = false;
+  }
+
+  /**
+   * Invalidates every entry, writing only those filled when there were few (a short-lived process
+   * fills a handful of its thousands), so that the frames can start the next process's TLB as
+   * they are: a process never sees another's entries.
+   */
+  empty(): void {
+    if (this.untracked) return this.flushAll();
+    for (const entry of this.filled ?? []) {
+      this.words[entry] = TLB_INVALID_TAG;
+      this.words[entry + 2] = TLB_INVALID_TAG;
+    }
+    this.filled = null;
+  }
+
+  private tracked(entry: number): void {
+    if (this.untracked) return;
+    this.filled ??= [];
+    if (this.filled.length === TRACKED_FILLS) {
+      this.filled = null;
+      this.untracked = true;
+    } else this.filled.push(entry);
   }
 
   /** Every valid entry: its page's address and the frame it names (for the invariant checker). */

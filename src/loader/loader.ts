@@ -1,10 +1,11 @@
 import { REWRITE_VERSION } from "../kernel/constants.ts";
-import type { LoadedImage } from "../kernel/image.ts";
+import type { DeferredImage, ImageBytes, LoadedImage } from "../kernel/image.ts";
 import type { ImageLoader } from "../kernel/image-loader.ts";
 import type { ImportModuleSpec } from "../kernel/personality.ts";
 import { decodeRecord, encodeRecord, recordParts, type ModuleCache } from "./cache.ts";
 import { LoadError } from "./load-error.ts";
 import { rewriteModule } from "./rewrite-module.ts";
+import { validateBinary } from "./validate.ts";
 import type { CodeWorkers } from "./rewrite-code.ts";
 import type { RewriteVariant } from "./output-layout.ts";
 import type { LoaderPolicy } from "./policy.ts";
@@ -56,6 +57,8 @@ export class Loader implements ImageLoader {
   private readonly fingerprint: string;
   /** Images this loader holds, by hash of the original, until the kernel releases them. */
   private readonly loaded = new Map<string, LoadedImage>();
+  /** Loads under way, by hash of the original: a second asker of the same binary waits for the first. */
+  private readonly loading = new Map<string, Promise<LoadedImage>>();
 
   constructor(options: LoaderOptions) {
     this.policy = {
@@ -72,12 +75,45 @@ export class Loader implements ImageLoader {
   /** Loads `bytes`, or rejects with a LoadError that says what is wrong and where. */
   async load(bytes: Uint8Array, name: string): Promise<LoadedImage> {
     const original = bytes.slice();
-    const hash = await sha256(original);
+    return this.loadHashed(original, await sha256(original), name);
+  }
+
+  /**
+   * `bytes` validated by the engine and hashed now, loaded when first asked (docs/BOOT.md
+   * "Loading"): the boot modules, of which a boot needs a few and the rest when someone runs them.
+   * Rejects with a LoadError when the binary is malformed; the policy's and the rewrite's refusals
+   * come with the load. `bytes` must not change after. A binary this loader holds already comes
+   * back loaded.
+   */
+  async defer(bytes: Uint8Array, name: string): Promise<DeferredImage | LoadedImage> {
+    const hash = await sha256(bytes);
     const known = this.loaded.get(hash);
     if (known) {
       this.stats.memoryHits++;
       return { ...known, name };
     }
+    validateBinary(name, bytes, this.policy.maxBinaryBytes);
+    return { hash, name, bytes, load: () => this.loadHashed(bytes, hash, name) };
+  }
+
+  private async loadHashed(original: Uint8Array, hash: string, name: string): Promise<LoadedImage> {
+    const known = this.loaded.get(hash);
+    if (known) {
+      this.stats.memoryHits++;
+      return { ...known, name };
+    }
+    const under = this.loading.get(hash);
+    if (under) return { ...(await under), name };
+    const load = this.loadMissing(original, hash, name);
+    this.loading.set(hash, load);
+    try {
+      return await load;
+    } finally {
+      this.loading.delete(hash);
+    }
+  }
+
+  private async loadMissing(original: Uint8Array, hash: string, name: string): Promise<LoadedImage> {
     const key = await sha256(new TextEncoder().encode(this.fingerprint + hash));
     let record = this.cache ? decodeRecord((await this.cache.get(key)) ?? new Uint8Array(0)) : null;
     // A damaged cached binary counts as a miss: the cache is never trusted over a rewrite.
@@ -108,7 +144,7 @@ export class Loader implements ImageLoader {
   }
 
   /** The kernel holds nothing of `image` any more: forget its compiled module. */
-  release(image: LoadedImage): void {
+  release(image: ImageBytes): void {
     this.loaded.delete(image.hash);
   }
 

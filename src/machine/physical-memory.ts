@@ -10,6 +10,8 @@ export class PhysicalMemory {
   readonly view: DataView;
   readonly words: Int32Array;
   readonly unsignedWords: Uint32Array;
+  /** As float64s (process descriptors keep CPU time so): one view for all, not one per process. */
+  readonly floats: Float64Array;
   readonly size: number;
   readonly frameCount: number;
 
@@ -25,6 +27,7 @@ export class PhysicalMemory {
     this.view = new DataView(this.memory.buffer);
     this.words = new Int32Array(this.memory.buffer);
     this.unsignedWords = new Uint32Array(this.memory.buffer);
+    this.floats = new Float64Array(this.memory.buffer);
   }
 
   zeroFrame(frame: number): void {

@@ -37,7 +37,7 @@ async function boot(config: string, modules: Record<string, [string, string | nu
 }
 
 describe("the boot modules' code", () => {
-  it("is loaded, every module, before the machine starts: each one the loader refuses is named, not only the first", async () => {
+  it("is validated, every module, before the machine starts: each malformed one is named, not only the first", async () => {
     const t = testMachine();
     const broken = (name: string) => ({ name, bytes: new Uint8Array([...program("hello").subarray(0, 8), 0x01, 0x01, 0x05]) });
     const image = {

@@ -11,7 +11,7 @@ describe("IMAGE_MAP", () => {
   it("maps an Image's bytes read-only at its global address in the caller; before that they are not there", async () => {
     const m = await scriptMachine();
     const image = m.kernel.imageObject(await m.childImage(new Script().end(0), "mapped"));
-    const bytes = image.image.bytes;
+    const bytes = image.bytes;
     const word = (at: number) => new DataView(bytes.buffer, bytes.byteOffset).getUint32(at, true);
     const last = (bytes.length - 4) & ~3;
 

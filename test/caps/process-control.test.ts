@@ -92,7 +92,7 @@ describe("creating and starting processes", () => {
     expect(log.status(p, ids.quota)).toBe(Status.E_QUOTA);
     expect(log.status(p, ids.lower)).toBe(0);
     expect(log.answer(p, state).words[5]).toBe(7);
-    expect(log.answer(p, imageInfo).words).toEqual([image.image.bytes.length, image.globalAddress]);
+    expect(log.answer(p, imageInfo).words).toEqual([image.bytes.length, image.globalAddress]);
     expect(log.status(p, imageOther)).toBe(Status.E_WRONG_TYPE);
     expect(small.used).toBe(0);
   });

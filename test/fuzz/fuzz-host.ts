@@ -230,7 +230,9 @@ export class FuzzMachine {
     const ownersBefore = new Int32Array(frames.frameCount);
     for (let f = 0; f < frames.frameCount; f++) {
       ownersBefore[f] = frames.owner(f);
-      if (!frames.isUsed(f)) memory.words.fill(canaryOf(f), f * (FRAME / 4), (f + 1) * (FRAME / 4));
+      // A free frame the kernel keeps clean (an emptied TLB, frame-allocator.ts takeClean) holds
+      // what the kernel relies on: it is compared like any other, but not overwritten.
+      if (!frames.isUsed(f) && !frames.isClean(f)) memory.words.fill(canaryOf(f), f * (FRAME / 4), (f + 1) * (FRAME / 4));
     }
     const before = memory.bytes.slice();
     const freeBefore = frames.freeCount;
@@ -315,5 +317,7 @@ export class FuzzMachine {
     };
     frames.allocateContiguous = (count: number, owner: number) => recordRun(allocateContiguous(count, owner), count, owner);
     frames.allocateAligned = (count: number, owner: number) => recordRun(allocateAligned(count, owner), count, owner);
+    const takeClean = frames.takeClean.bind(frames);
+    frames.takeClean = (count: number, owner: number) => recordRun(takeClean(count, owner), count, owner);
   }
 }

@@ -1,5 +1,6 @@
 import { expect } from "vitest";
 import { startInit } from "../../src/boot/bootloader.ts";
+import { startedModulesOf } from "../../src/boot/config-modules.ts";
 import { atDeadline } from "../../src/hosts/node/long-timeout.ts";
 import { RtcTimerDevice } from "../../src/machine/devices/rtc-timer.ts";
 import { DeviceLine } from "../../src/machine/devices/standard-devices.ts";
@@ -50,6 +51,13 @@ export async function bootMachine(config: string, modules: string[], options: Bo
     config,
     params: options.params ?? {},
   };
+  // The modules init starts are loaded before it runs, so that it starts each at once and the
+  // order of the lines tests compare is the one it always was; a boot loads them while the
+  // services run (docs/BOOT.md "Loading", test/caps/deferred-image.test.ts), and the rest when used.
+  for (const name of startedModulesOf(config)) {
+    const module = image.modules.find((m) => m.name === name);
+    if (module) await t.loader.load(module.bytes, module.name);
+  }
   const init = await startInit(t.kernel, t.loader, image, devices);
   t.kernel.setCritical(init);
   let failure: unknown = null;

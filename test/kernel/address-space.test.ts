@@ -116,6 +116,36 @@ describe("AddressSpace", () => {
     expect([...space.read(65536 - 4, 4)]).toEqual([1, 2, 3, 4]);
   });
 
+  it("hands its emptied TLB to the next space of its size, with no entry of its own left in it, and only while nobody took those frames", () => {
+    const { memory, frames, space } = setup(2, 0x10000);
+    const tags = (s: AddressSpace) => Array.from({ length: s.tlb.entries * 2 }, (_, i) => memory.words[(s.tlb.base >>> 2) + 2 * i]);
+    // A few pages, and then more than the TLB tracks one by one (it must rewrite the whole table).
+    for (const pages of [3, 100]) {
+      const used = new AddressSpace(memory, frames, 4, 64, 0x10000);
+      for (let page = 1; page <= pages; page++) used.translate(page * 4096 * 3, page % 2 === 0);
+      expect([...used.tlb.validEntries()].length).toBeGreaterThan(0);
+      const base = used.tlb.base;
+      used.destroy();
+      const next = new AddressSpace(memory, frames, 5, 2, 0x10000);
+      expect(next.tlb.base).toBe(base);
+      expect(new Set(tags(next))).toEqual(new Set([TLB_INVALID_TAG]));
+      next.destroy();
+    }
+    // Once one of its frames was handed to someone (and written), the block is no longer taken as it is.
+    const before = new AddressSpace(memory, frames, 6, 2, 0x10000);
+    const base = before.tlb.base;
+    before.destroy();
+    const taken: number[] = [];
+    for (let frame = frames.allocate(1); frame !== null && frame !== base >>> 12; frame = frames.allocate(1)) taken.push(frame);
+    memory.words.fill(0x5000, base >>> 2, (base >>> 2) + 1024);
+    frames.release(base >>> 12);
+    for (const frame of taken) frames.release(frame);
+    const after = new AddressSpace(memory, frames, 7, 2, 0x10000);
+    expect(new Set(tags(after))).toEqual(new Set([TLB_INVALID_TAG]));
+    after.destroy();
+    space.destroy();
+  });
+
   it("returns every frame when destroyed", () => {
     const { frames, free, space } = setup();
     for (let address = 4096; address < 2 * 65536; address += 4096) space.translate(address, true);

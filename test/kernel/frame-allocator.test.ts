@@ -69,4 +69,23 @@ describe("FrameAllocator", () => {
     expect(usage.get(3)).toBe(1);
     expect(usage.get(FRAME_KERNEL)).toBe(1);
   });
+
+  it("gives a block released clean back as it is while none of its frames was handed out, and counts its frames free meanwhile", () => {
+    const frames = new FrameAllocator(128);
+    const block = frames.allocateAligned(16, FRAME_KERNEL)!;
+    const free = frames.freeCount;
+    frames.releaseClean(block, 16);
+    expect(frames.freeCount).toBe(free + 16);
+    expect(frames.takeClean(8, FRAME_KERNEL)).toBeNull(); // another size
+    expect(frames.takeClean(16, FRAME_KERNEL)).toBe(block);
+    expect(frames.freeCount).toBe(free);
+    expect(frames.takeClean(16, FRAME_KERNEL)).toBeNull(); // taken: once
+    frames.releaseClean(block, 16);
+    // Any frame of it handed out, even given back since, and the block is not clean any more.
+    const handed: number[] = [];
+    for (let frame = frames.allocate(3); frame !== null; frame = frames.allocate(3)) handed.push(frame);
+    for (const frame of handed) frames.release(frame);
+    expect(frames.takeClean(16, FRAME_KERNEL)).toBeNull();
+    expect(frames.freeCount).toBe(127);
+  });
 });

@@ -31,6 +31,15 @@ describe("checkInvariants", () => {
     expect(checkInvariants(t.kernel).join("\n")).toMatch(/page 0x00003000: maps frame \d+, which is free/);
   });
 
+  it("sees a TLB kept clean for the next process that something wrote into while it was free", async () => {
+    const { t, p } = await machine();
+    const tlb = p.space.tlb.base;
+    t.kernel.kill(p.pid);
+    expect(checkInvariants(t.kernel)).toEqual([]);
+    t.machine.memory.words[(tlb >>> 2) + 8] = 0x3000;
+    expect(checkInvariants(t.kernel).join("\n")).toMatch(/frame \d+, kept clean for a TLB, holds tag 0x00003000 at \+32/);
+  });
+
   it("sees a shared mapping whose owner is gone", async () => {
     const { t, p } = await machine();
     const page = new PageObject(t.kernel.services, t.kernel.services.sharedFrames.allocate()!);

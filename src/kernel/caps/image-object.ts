@@ -1,5 +1,5 @@
 import type { MappingSpace } from "../frame-owner.ts";
-import type { LoadedImage } from "../image.ts";
+import type { DeferredImage, LoadedImage } from "../image.ts";
 import type { MappedImage } from "../image-store.ts";
 import type { Process } from "../process.ts";
 import { KernelObject } from "./kernel-object.ts";
@@ -29,7 +29,12 @@ export interface ImageHooks {
  */
 export class ImageObject extends KernelObject {
   readonly kind = ObjectKind.IMAGE;
-  readonly image: LoadedImage;
+  readonly name: string;
+  /** The binary, exactly as given (IMAGE_MAP shows it; known before the load ends). */
+  readonly bytes: Uint8Array;
+  /** The loaded image; null while a deferred one is still loading (`whenLoaded`). */
+  private loadedImage: LoadedImage | null;
+  private readonly deferred: DeferredImage | null;
   /** Where the image is mapped read-only in the global space, and its frames (kernel frames, shared; 0 until first used). */
   readonly globalAddress: number;
   readonly frames: readonly number[];
@@ -40,13 +45,32 @@ export class ImageObject extends KernelObject {
   private readonly spaces = new Map<MappingSpace, number>();
   private readonly hooks: ImageHooks;
 
-  constructor(image: LoadedImage, mapped: MappedImage, hooks: ImageHooks) {
+  constructor(image: LoadedImage | DeferredImage, mapped: MappedImage, hooks: ImageHooks) {
     super();
-    this.image = image;
+    this.name = image.name;
+    this.bytes = image.bytes;
+    if ("load" in image) {
+      this.deferred = image;
+      this.loadedImage = null;
+    } else {
+      this.deferred = null;
+      this.loadedImage = image;
+    }
     this.globalAddress = mapped.base;
     this.frames = mapped.frames;
     this.stored = mapped;
     this.hooks = hooks;
+  }
+
+  /** The loaded image, or null while it loads (a process made from it waits: `whenLoaded`). */
+  get image(): LoadedImage | null {
+    return this.loadedImage;
+  }
+
+  /** The loaded image once the loader has it (started now if nobody asked before); rejects with the refusal. */
+  whenLoaded(): Promise<LoadedImage> {
+    if (this.loadedImage) return Promise.resolve(this.loadedImage);
+    return this.deferred!.load().then((image) => (this.loadedImage = image));
   }
 
   override ownsFrame(frame: number, address: number): boolean {
@@ -126,7 +150,7 @@ function surrender(inv: Invocation, image: ImageObject): number {
 export function invokeImage(inv: Invocation, image: ImageObject): number {
   switch (inv.message.label) {
     case Op.IMAGE_INFO:
-      return answer(inv, [image.image.bytes.length, image.globalAddress]);
+      return answer(inv, [image.bytes.length, image.globalAddress]);
     case Op.IMAGE_MAP:
       try {
         // The caller's own binary is mapped already, held by what it was made from.
@@ -135,7 +159,7 @@ export function invokeImage(inv: Invocation, image: ImageObject): number {
         if (error instanceof RangeError) return Status.E_QUOTA; // no frame for a page table
         throw error;
       }
-      return answer(inv, [image.image.bytes.length, image.globalAddress]);
+      return answer(inv, [image.bytes.length, image.globalAddress]);
     case Op.IMAGE_UNMAP:
       return surrender(inv, image);
     default:

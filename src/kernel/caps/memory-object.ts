@@ -16,6 +16,7 @@ import type { ObjectServices } from "./object-services.ts";
 import { PageObject } from "./page.ts";
 import { Receiver, receiverPages } from "./receiver.ts";
 import { RegionObject } from "./region.ts";
+import type { Process } from "../process.ts";
 
 /** Kinds counted by MEMORY_LIST, in its order. */
 export const LISTED_KINDS = [ObjectKind.MEMORY, ObjectKind.PROCESS, ObjectKind.RECEIVER, ObjectKind.PAGE, ObjectKind.CAPPAGE, ObjectKind.REGION, ObjectKind.INTERRUPT] as const;
@@ -232,12 +233,8 @@ export function invokeMemory(k: ObjectKernel, inv: Invocation, memory: MemoryObj
       if (typeof image === "number") return image;
       const priority = inv.message.words.length > 0 ? word(inv, 0) : inv.caller.descriptor.priority;
       if (priority < inv.caller.descriptor.priority || priority >= PRIORITY_LEVELS) return Status.E_INVALID_ARGUMENT;
-      const process = k.createProcess(image, memory, inv.caller, priority);
-      if (typeof process === "number") return process;
-      const status = answer(inv, [], [new Capability(process, ALL_RIGHTS)]);
-      // A process outlives its capabilities: one nobody can ever start must not be left behind.
-      if (status !== Status.OK) k.terminate(process);
-      return status;
+      if (image.image === null) return createProcessWhenLoaded(k, inv, image, memory, priority);
+      return answerProcess(k, inv, k.createProcess(image, memory, inv.caller, priority));
     }
     case Op.MEMORY_CREATE_PAGE: {
       if (!memory.charge(1)) return Status.E_QUOTA;
@@ -263,6 +260,38 @@ export function invokeMemory(k: ObjectKernel, inv: Invocation, memory: MemoryObj
     default:
       return Status.E_INVALID_ARGUMENT;
   }
+}
+
+/** MEMORY_CREATE_PROCESS's answer: the new process's capability, or the status it failed with. */
+function answerProcess(k: ObjectKernel, inv: Invocation, process: Process | number): number {
+  if (typeof process === "number") return process;
+  const status = answer(inv, [], [new Capability(process, ALL_RIGHTS)]);
+  // A process outlives its capabilities: one nobody can ever start must not be left behind.
+  if (status !== Status.OK) k.terminate(process);
+  return status;
+}
+
+/**
+ * MEMORY_CREATE_PROCESS of an Image still loading (a boot module nobody ran yet): the caller
+ * blocks, every other process running, until the loader is done; then as for a loaded one. A
+ * refusal is E_INVALID_ARGUMENT, its message waiting for MEMORY_LOAD_ERROR as after
+ * MEMORY_CREATE_IMAGE.
+ */
+function createProcessWhenLoaded(k: ObjectKernel, inv: Invocation, image: ImageObject, memory: MemoryObject, priority: number): Promise<number> {
+  const caller = inv.caller;
+  caller.loadError = "";
+  const done = k.scheduler.block<number>(caller);
+  k.whenLoaded(image, (outcome) => {
+    if (!caller.alive) return;
+    if (outcome instanceof Error) {
+      caller.loadError = outcome.message;
+      k.scheduler.makeReady(caller, Status.E_INVALID_ARGUMENT);
+      return;
+    }
+    // The Image or the Memory may have gone meanwhile: build says so.
+    k.scheduler.makeReady(caller, answerProcess(k, inv, k.createProcess(image, memory, caller, priority)));
+  });
+  return done;
 }
 
 function createRegion(k: ObjectKernel, inv: Invocation, memory: MemoryObject): number {

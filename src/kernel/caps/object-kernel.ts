@@ -20,6 +20,8 @@ export interface ObjectKernel {
   readonly canLoadImages: boolean;
   /** Runs the loader over a binary a process handed in; `settled` gets the image or the loader's refusal. */
   loadImage(bytes: Uint8Array, name: string, settled: (outcome: LoadedImage | Error) => void): void;
+  /** As `loadImage`, for an Image whose binary is still loading (a deferred boot module). */
+  whenLoaded(image: ImageObject, settled: (outcome: LoadedImage | Error) => void): void;
   /** An Image object for a loaded binary, mapped read-only in the global space; throws RangeError when frames run out. */
   imageObject(image: LoadedImage): ImageObject;
   /**

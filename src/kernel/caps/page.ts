@@ -49,9 +49,9 @@ export class PageObject extends KernelObject {
     if (others.length > 0 && (this.flags & PageFlag.SHARED) === 0) return "not-shared";
     if (writable && !this.ownFrame()) return "no-memory";
     if (!process.space.mapFrame(address, this.frame, this, writable)) return "no-memory";
-    const previous = process.pageAt.get(address);
+    const previous = process.pageAt?.get(address);
     if (previous && previous !== this) previous.forget(process, address);
-    process.pageAt.set(address, this);
+    (process.pageAt ??= new Map()).set(address, this);
     this.mappings = this.live().filter((m) => !(m.process === process && m.address === address));
     this.mappings.push({ process, address, writable });
     return "ok";
@@ -62,7 +62,7 @@ export class PageObject extends KernelObject {
     const at = this.mappings.findIndex((m) => m.process === process && m.address === address);
     if (at < 0) return false;
     this.mappings.splice(at, 1);
-    process.pageAt.delete(address);
+    process.pageAt?.delete(address);
     if (process.alive) process.space.unmap(address);
     return true;
   }
@@ -145,7 +145,7 @@ export class PageObject extends KernelObject {
   private unmapAll(): void {
     for (const mapping of this.live()) {
       mapping.process.space.unmap(mapping.address);
-      mapping.process.pageAt.delete(mapping.address);
+      mapping.process.pageAt?.delete(mapping.address);
     }
     this.mappings = [];
   }
