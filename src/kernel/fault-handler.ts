@@ -52,6 +52,10 @@ export class FaultHandler {
   registration: FaultHandlerRegistration | null = null;
   /** Brings a paged-out page back (the kernel's paging); settles when the access may retry. */
   pageIn: ((request: PageInRequired) => Promise<void>) | null = null;
+  /** Lets go of pages `hold` kept (the address space's release); set with pageIn. */
+  release: ((pages: readonly number[]) => void) | null = null;
+  /** Pages brought back for the access being retried, held from eviction until it completes. */
+  private heldPages: number[] | null = null;
   /** Stops the process at a watchpoint (its debugger's, debugging.ts); settles when it may retry. */
   watchStop: ((hit: WatchHit) => Promise<void>) | null = null;
   /** The access a watchpoint stopped runs again: it passes every watch until a slow path completes. */
@@ -65,10 +69,19 @@ export class FaultHandler {
     return this.depth > 0;
   }
 
-  /** A slow path completed: whatever was retried is repaired. */
+  /** A slow path completed: whatever was retried is repaired, and the pages paged in for it may go. */
   completed(): void {
     this.retried = null;
     this.watchPassed = false;
+    if (this.heldPages !== null) {
+      this.release?.(this.heldPages);
+      this.heldPages = null;
+    }
+  }
+
+  /** Keeps `pages` (already held by the address space) until the retried access completes. */
+  hold(pages: readonly number[]): void {
+    (this.heldPages ??= []).push(...pages);
   }
 
   private raise(value: number): void {

@@ -52,7 +52,13 @@ export class KernelPaging {
   attach(process: Process): void {
     if (!this.paging) return;
     process.space.pressure = this.paging;
-    process.faultHandler.pageIn = (request) => this.pageIn(process, request.address!, request);
+    // A page brought back for a retried access is held until that access completes (as a kernel
+    // call's are, resident-call.ts): a bulk operation needs every page of its range resident at
+    // once, and without the hold each page-in could evict another page of the same range, the
+    // retry meeting a paged-out page again for ever.
+    process.faultHandler.pageIn = (request) =>
+      this.pageIn(process, request.address!, request).then(() => process.faultHandler.hold(process.space.hold(request.address!, 1)));
+    process.faultHandler.release = (pages) => process.space.release(pages);
   }
 
   /**
