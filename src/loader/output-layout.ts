@@ -106,6 +106,8 @@ export interface CodeLayout {
   readonly firstAccessHelper: number;
   /** Whether the output has a branch-hint section marking every slow path unlikely. */
   readonly branchHints: boolean;
+  /** Whether an inline access whose address is an `i32.const` is translated with constants (mmu-sequences.ts emitConstantLoad). */
+  readonly constantAddresses: boolean;
 }
 
 /** Access helpers: one per load and store opcode (0x28-0x3e), without and with an offset. */
@@ -128,6 +130,7 @@ export interface RewriteVariant {
   readonly accessCalls?: AccessCalls;
   readonly coldCallsMinBody?: number;
   readonly branchHints?: boolean;
+  readonly constantAddresses?: boolean;
 }
 
 export function codeLayout(functionImports: number, definedFunctions: number, programGlobals: number, variant: RewriteVariant = {}, maximumPages = MAX_PRIVATE_WASM_PAGES): CodeLayout {
@@ -161,6 +164,7 @@ export function codeLayout(functionImports: number, definedFunctions: number, pr
     coldCallsMinBody: variant.coldCallsMinBody ?? COLD_CALLS_MIN_BODY,
     firstAccessHelper: helper("dogma$access_28"),
     branchHints: variant.branchHints ?? true,
+    constantAddresses: variant.constantAddresses ?? true,
   };
 }
 

@@ -1,5 +1,5 @@
 import { CODE_BYTES_PER_FUEL, SMALL_LEAF_BYTES } from "../kernel/constants.ts";
-import { emitAccessCall, emitCall, emitConstCall, emitLoad, emitSafePoint, emitStore, emitTlbLocal, patchSafePoint, type AccessLocals } from "./mmu-sequences.ts";
+import { constantAccess, emitAccessCall, emitCall, emitConstCall, emitConstantLoad, emitConstantStore, emitLoad, emitSafePoint, emitStore, emitTlbLocal, patchSafePoint, type AccessLocals } from "./mmu-sequences.ts";
 import { SequenceMarks } from "./sequence-marks.ts";
 import { ACCESS_HELPER_COUNT, MEMORY_OPS, type CodeLayout } from "./output-layout.ts";
 import { DecodeError } from "./wasm/byte-reader.ts";
@@ -134,8 +134,19 @@ export class BodyRewriter {
     let depth = 0;
     let loops = 0;
     let run = at;
+    // The last i32.const read (where it starts and ends, its value as an unsigned address) and the
+    // starts of the two instructions before the current one: an access whose address operand is
+    // that constant is translated with constants (emitConstantLoad, emitConstantStore).
+    let constStart = -1;
+    let constEnd = -1;
+    let constValue = 0;
+    let before = -1;
+    let previous = -1;
+    let opStart = -1;
     while (at < end) {
-      const opStart = at;
+      before = previous;
+      previous = opStart;
+      opStart = at;
       const op = bytes[at++]!;
       switch (immediates[op]) {
         case Imm.none:
@@ -192,7 +203,9 @@ export class BodyRewriter {
           continue;
         }
         case Imm.i32Const:
-          at = skipLeb(bytes, at, end);
+          constStart = opStart;
+          constValue = this.s32At(at, end) >>> 0;
+          at = constEnd = this.next;
           continue;
         case Imm.i64Const:
           at = skipLeb(bytes, at, end);
@@ -228,18 +241,34 @@ export class BodyRewriter {
           if (flags & 0x40) at = skipLeb(bytes, at, end); // memory index: there is only memory 0
           const offset = this.u32At(at, end);
           at = this.next;
-          code.copy(bytes, run, opStart);
           const memoryOp = MEMORY_OPS[op]!;
           if (loops === 0) this.accessesOutsideLoops = true;
           const call = layout.accessCalls === "always" || (loops === 0 && ((layout.accessCalls === "cold" && end - start >= layout.coldCallsMinBody) || (layout.accessCalls === "cold-in-looping" && !this.inlineOutsideLoops)));
           if (call) {
+            code.copy(bytes, run, opStart);
             emitAccessCall(code, layout, op, offset, this.scratchLocal(Scratch.tlb));
             this.usedAccessHelpers[(op - 0x28) * 2 + (offset !== 0 ? 1 : 0)] = 1;
             run = at;
             continue;
           }
+          const load = immediates[op] === Imm.load;
+          // The address is a constant when the instruction before a load, or the one before a
+          // store's value (a local or a constant, which nothing in between can change), was i32.const.
+          const constantAt = load ? previous : before;
+          if (layout.constantAddresses && constantAt === constStart && constStart >= run && constantAccess(constValue + offset, memoryOp.kind.bytes) && (load || simpleValue(bytes[previous]!))) {
+            code.copy(bytes, run, constStart);
+            const locals = this.constantLocals();
+            if (load) emitConstantLoad(code, marks, layout, memoryOp, op, flags & 0x3f, constValue + offset, locals);
+            else {
+              code.copy(bytes, constEnd, opStart);
+              emitConstantStore(code, marks, layout, memoryOp, op, flags & 0x3f, constValue + offset, locals, this.scratchLocal(VALUE_SCRATCH[memoryOp.valueType]!));
+            }
+            run = at;
+            continue;
+          }
+          code.copy(bytes, run, opStart);
           const locals = this.accessLocals();
-          if (immediates[op] === Imm.load) emitLoad(code, marks, layout, memoryOp, op, flags & 0x3f, offset, locals);
+          if (load) emitLoad(code, marks, layout, memoryOp, op, flags & 0x3f, offset, locals);
           else emitStore(code, marks, layout, memoryOp, op, flags & 0x3f, offset, locals, this.scratchLocal(VALUE_SCRATCH[memoryOp.valueType]!));
           run = at;
           continue;
@@ -369,6 +398,14 @@ export class BodyRewriter {
     return locals;
   }
 
+  /** The locals of a constant address's translation: only the TLB's base. */
+  private constantLocals(): AccessLocals {
+    const locals = this.locals as { address: number; entry: number; tlb: number };
+    locals.address = locals.entry = -1;
+    locals.tlb = this.layout.tlbLocal ? this.scratchLocal(Scratch.tlb) : -1;
+    return locals;
+  }
+
   private scratchLocal(kind: number): number {
     let index = this.scratch[kind]!;
     if (index < 0) {
@@ -380,6 +417,22 @@ export class BodyRewriter {
       this.scratchOrder.push(kind);
     }
     return index;
+  }
+
+  /** Reads a signed 32-bit LEB128 at `at`; leaves where it ended in `this.next`. */
+  private s32At(at: number, end: number): number {
+    const bytes = this.bytes;
+    let result = 0;
+    for (let shift = 0; shift < 35; shift += 7) {
+      if (at >= end) throw new DecodeError(at, "unexpected end of a function body");
+      const byte = bytes[at++]!;
+      result |= (byte & 0x7f) << shift;
+      if ((byte & 0x80) === 0) {
+        this.next = at;
+        return shift < 25 && byte & 0x40 ? result | (-1 << (shift + 7)) : result;
+      }
+    }
+    throw new DecodeError(at, "a signed 32-bit integer is too long");
   }
 
   /** Reads an unsigned LEB128 at `at`; leaves where it ended in `this.next`. */
@@ -416,6 +469,11 @@ export class BodyRewriter {
     if (byte === 0x63 || byte === 0x64) return skipLeb(this.bytes, at + 1, end);
     return skipLeb(this.bytes, at, end);
   }
+}
+
+/** An instruction that pushes one value and has no other effect, so a store's value may be it: local.get or a constant. */
+function simpleValue(op: number): boolean {
+  return op === 0x20 || (op >= 0x41 && op <= 0x44);
 }
 
 /** The fuel a safe point guarding `bytes` of code spends. */
