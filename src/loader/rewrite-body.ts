@@ -1,5 +1,6 @@
 import { CODE_BYTES_PER_FUEL, SMALL_LEAF_BYTES } from "../kernel/constants.ts";
 import { constantAccess, emitAccessCall, emitCall, emitConstCall, emitConstantLoad, emitConstantStore, emitLoad, emitSafePoint, emitStore, emitTlbLocal, patchSafePoint, type AccessLocals } from "./mmu-sequences.ts";
+import { LoopPaths } from "./loop-paths.ts";
 import { SequenceMarks } from "./sequence-marks.ts";
 import { ACCESS_HELPER_COUNT, MEMORY_OPS, type CodeLayout } from "./output-layout.ts";
 import { DecodeError } from "./wasm/byte-reader.ts";
@@ -72,6 +73,7 @@ export class BodyRewriter {
   private inlineOutsideLoops = false;
   private accessesOutsideLoops = false;
   private readonly marks = new SequenceMarks();
+  private readonly paths = new LoopPaths();
   /** The branch-hint section's entries for the bodies rewritten so far (write-module.ts), and how many functions they cover. */
   readonly hints = new ByteWriter(1024);
   hintedFunctions = 0;
@@ -143,23 +145,33 @@ export class BodyRewriter {
     let before = -1;
     let previous = -1;
     let opStart = -1;
+    const paths = this.paths;
+    paths.reset(at);
     while (at < end) {
       before = previous;
       previous = opStart;
       opStart = at;
+      paths.step(opStart);
       const op = bytes[at++]!;
       switch (immediates[op]) {
         case Imm.none:
-          if (op === 0x0b && depth > 0 && this.blocks[--depth] === 1) {
-            loops--;
-            // The loop's safe point spends fuel for its body's size, now known.
-            if (layout.safePoints) patchSafePoint(code, this.loopCharges[depth]!, fuelFor(opStart - this.loopStarts[depth]!));
-          }
+          if (op === 0x0b && depth > 0) {
+            if (this.blocks[--depth] === 1) {
+              loops--;
+              // The loop's safe point spends fuel for the longest path through its body, now known
+              // (loop-paths.ts), or for its whole body under the variant that measures the choice.
+              const longest = paths.endLoop(at);
+              const body = opStart - this.loopStarts[depth]!;
+              if (layout.safePoints) patchSafePoint(code, this.loopCharges[depth]!, fuelFor(layout.loopPaths ? Math.min(longest, body) : body));
+            } else paths.endBlock(depth, at);
+          } else if (op === 0x05) paths.otherwise(depth - 1, at);
+          else if (op === 0x0f || op === 0x00) paths.unreachable(at);
           continue;
         case Imm.blockType:
           if (depth === this.blocks.length) this.growBlocks();
-          this.blocks[depth++] = 0;
           at = this.skipBlockType(at, end);
+          paths.block(depth, op === 0x04, at);
+          this.blocks[depth++] = 0;
           continue;
         case Imm.loop:
           if (this.inlineOutsideLoops) {
@@ -171,15 +183,24 @@ export class BodyRewriter {
           this.blocks[depth] = 1;
           loops++;
           at = this.skipBlockType(at, end);
+          paths.loop(depth, at);
+          this.loopStarts[depth] = at;
           if (layout.safePoints) {
             code.copy(bytes, run, at);
             this.loopCharges[depth] = emitSafePoint(code, marks, layout);
-            this.loopStarts[depth] = at;
             run = at;
           }
           depth++;
           continue;
         case Imm.u32:
+          if (op === 0x0c || op === 0x0d) {
+            // br, br_if
+            const label = this.u32At(at, end);
+            at = this.next;
+            paths.branch(depth, label, at);
+            if (op === 0x0c) paths.unreachable(at);
+            continue;
+          }
           at = skipLeb(bytes, at, end);
           continue;
         case Imm.tableSet:
@@ -189,11 +210,18 @@ export class BodyRewriter {
         case Imm.twoU32:
           loopsOrCalls = true; // call_indirect, return_call_indirect
           at = skipLeb(bytes, skipLeb(bytes, at, end), end);
+          if (op === 0x13) paths.unreachable(at);
           continue;
         case Imm.brTable: {
           const labels = this.u32At(at, end);
           at = this.next;
+          const first = at;
           for (let i = 0; i <= labels; i++) at = skipLeb(bytes, at, end);
+          for (let i = 0, label = first; i <= labels; i++) {
+            paths.branch(depth, this.u32At(label, end), at);
+            label = this.next;
+          }
+          paths.unreachable(at);
           continue;
         }
         case Imm.selectTypes: {
@@ -225,6 +253,7 @@ export class BodyRewriter {
           code.copy(bytes, run, at);
           code.u32(index < layout.functionImports ? index : index + layout.addedImports);
           at = run = this.next;
+          if (op === 0x12) paths.unreachable(at); // return_call
           continue;
         }
         case Imm.globalIndex: {
