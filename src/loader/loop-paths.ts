@@ -107,6 +107,12 @@ export class LoopPaths {
     if (value > this.labelLongest[target]!) this.labelLongest[target] = value;
   }
 
+  /** The function's last `end` at `after`: the longest path from its entry to any point outside its loops. */
+  finish(after: number): number {
+    this.reach(this.through(after));
+    return this.frameLongest[0]!;
+  }
+
   /** After br, br_table, return, unreachable or a tail call: nothing falls through. */
   unreachable(after: number): void {
     this.reach(this.through(after));

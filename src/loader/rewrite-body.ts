@@ -359,7 +359,10 @@ export class BodyRewriter {
     }
     const tlb = this.scratch[Scratch.tlb]!;
     if (tlb >= 0) emitTlbLocal(header, layout, tlb);
-    if ((loopsOrCalls || end - start >= SMALL_LEAF_BYTES) && layout.safePoints) emitSafePoint(header, marks, layout, fuelFor(end - start));
+    // The entry charges the longest path to anywhere outside the function's loops, whose own safe
+    // points charge their iterations (or the whole body, under the variant that measures it).
+    const longest = paths.finish(end);
+    if ((loopsOrCalls || end - start >= SMALL_LEAF_BYTES) && layout.safePoints) emitSafePoint(header, marks, layout, fuelFor(layout.loopPaths ? Math.min(longest, end - start) : end - start));
     out.u32(header.length + code.length);
     out.bytes(header.view());
     out.bytes(code.view());

@@ -1,5 +1,5 @@
-// A loop's safe point charges fuel for the longest path one iteration can run (loop-paths.ts), not
-// for its whole body: an if/else charges its longer branch, a switch its longest case. It never
+// A loop's safe point charges fuel for the longest path one iteration can run (loop-paths.ts), and
+// a function's entry for the longest path outside its loops, not for the whole body: an if/else charges its longer branch, a switch its longest case. It never
 // charges less than a path really runs: straight-line code and code after a block an inner loop
 // branches out to are counted. The fuel spent is told by the safe point's slow path, which the
 // kernel enters once every FUEL_PER_CHECK units: counted, as bench/slow-paths.ts counts it.
@@ -45,6 +45,18 @@ const wat = `(module
   (func (export "straight") (result i32) (local $i i32) (local $x i32)
     (loop $again
       ${steps(LONG)}
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $again (i32.lt_u (local.get $i) (i32.const ${ROUNDS}))))
+    (local.get $x))
+  ;; A function whose body is an if/else of two long arms, called from a loop: its entry charges one arm.
+  (func $arms (param $i i32) (param $x i32) (result i32)
+    (if (i32.and (local.get $i) (i32.const 1))
+      (then ${steps(LONG)})
+      (else ${steps(LONG)}))
+    (local.get $x))
+  (func (export "calls") (result i32) (local $i i32) (local $x i32)
+    (loop $again
+      (local.set $x (call $arms (local.get $i) (local.get $x)))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br_if $again (i32.lt_u (local.get $i) (i32.const ${ROUNDS}))))
     (local.get $x))
@@ -104,6 +116,13 @@ describe("a loop's safe point", () => {
     expect(spent).toBeGreaterThan(ROUNDS * units(LONG * STEP_BYTES) - FUEL_PER_CHECK);
     expect(spent).toBeLessThan(ROUNDS * units(1.2 * LONG * STEP_BYTES));
     expect(await fuelSpent("switch", { loopPaths: false })).toBeGreaterThan(ROUNDS * units(4 * LONG * STEP_BYTES) - FUEL_PER_CHECK);
+  });
+
+  it("at a function's entry charges its longer arm, not both", async () => {
+    const spent = await fuelSpent("calls");
+    expect(spent).toBeGreaterThan(ROUNDS * units(LONG * STEP_BYTES) - FUEL_PER_CHECK);
+    expect(spent).toBeLessThan(ROUNDS * units(1.2 * LONG * STEP_BYTES));
+    expect(await fuelSpent("calls", { loopPaths: false })).toBeGreaterThan(ROUNDS * units(2 * LONG * STEP_BYTES) - FUEL_PER_CHECK);
   });
 
   it("charges straight-line code for all of it", async () => {
