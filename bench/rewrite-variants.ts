@@ -24,8 +24,9 @@ const VARIANTS: Array<[string, RewriteVariant]> = [
   ["accesses outside loops calls in every function", { accessCalls: "cold", coldCallsMinBody: 0 }],
   ["accesses outside loops calls in functions of 256 bytes or more (the previous default)", { accessCalls: "cold", coldCallsMinBody: 256 }],
   ["every access a helper call", { accessCalls: "always" }],
-  ["constant addresses translated as any other (before REWRITE_VERSION 12)", { constantAddresses: false }],
-  ["loops charged for their whole body (before REWRITE_VERSION 12)", { loopPaths: false }],
+  ["functions of 4 KiB or more inline too (before REWRITE_VERSION 12)", { allCallsMinBody: Infinity }],
+  ["constant addresses translated as any other (before REWRITE_VERSION 13)", { constantAddresses: false }],
+  ["loops and entries charged for their whole body (before REWRITE_VERSION 13)", { loopPaths: false }],
 ];
 
 const FLITE_ARGS = ["flite", "-t", "The quick brown fox jumps over the lazy dog. ".repeat(40), "-o", "none"];
@@ -137,7 +138,7 @@ export async function rewriteVariants(): Promise<Section> {
     notes: [
       "The C programs of bench/c and flite (when installed), each rewritten as the loader does and as each variant does (bench/rewrite-steps.ts), run whole (spawn to exit) beside node:wasi in the same process; CPU time of the machine's thread, since the machine is shared. code: the rewritten code section over the original's. bench-* time: the bench-* kernels' run(1) each way beside native, best of the same runs plus two.",
       "Each image is reused from run to run, so the timed runs are in TurboFan; a first run of a long loop in a function called once stays in Liftoff (docs/LOADER.md \"Where a real program's time goes\").",
-      "Constant addresses: an access whose address is an i32.const (a static variable, an interpreter's VM registers) reads its TLB entry at a constant offset and compares with a constant page. TurboFan folded the general sequence to the same code, so the gain is in Liftoff, which a long-running loop in a function called once (a main loop: interp.c) never leaves, since V8 has no on-stack replacement for WebAssembly: interp.c 3.41x -> 3.15x node:wasi under --liftoff-only, code 0.7% smaller.",
+      "Constant addresses: an access whose address is an i32.const (a static variable, an interpreter's VM registers) reads its TLB entry at a constant offset and compares with a constant page. TurboFan folded the general sequence to the same code, so the gain is in Liftoff, which a long-running loop in a function called once (a main loop: interp.c) never leaves, since V8 has no on-stack replacement for WebAssembly: interp.c 3.41x -> 3.15x node:wasi under --liftoff-only, code 0.7% smaller (REWRITE_VERSION 13).",
       "Loop charges: a loop's safe point charges the longest path through one iteration (src/loader/loop-paths.ts) rather than its whole body: an interpreter's dispatch loop, charged for every case of its switch, looked at the clock every 140 bytecodes (interp.c 2.88x -> 2.70x node:wasi).",
       "Accesses outside loops: a function without a loop keeps every access inline (it may be the hot body of a caller's loop: flite's G.721 decoder, a qsort comparator); one with loops calls helpers for those outside them. Calling them in every function made flite 1.25x slower for 8% less code.",
     ],

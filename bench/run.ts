@@ -5,6 +5,7 @@ import { writeFileSync } from "node:fs";
 import { boot } from "./boot.ts";
 import { contextSwitch } from "./context-switch.ts";
 import { contractIpc } from "./contract-ipc.ts";
+import { fsContract } from "./fs-contract.ts";
 import { debugging } from "./debugging.ts";
 import { fsThroughput } from "./fs-throughput.ts";
 import { install } from "./install.ts";
@@ -12,6 +13,7 @@ import { ipc } from "./ipc.ts";
 import { now, settle, type Result, type Section } from "./harness.ts";
 import { loaderPhases } from "./loader-phases.ts";
 import { loaderThroughput } from "./loader-throughput.ts";
+import { bigTools } from "./big-tools.ts";
 import { coldLoadMemory } from "./cold-load-memory.ts";
 import { machineInfo } from "./machine-info.ts";
 import { memoryFaults } from "./memory-faults.ts";
@@ -95,6 +97,7 @@ report({
 });
 for (const section of await step("IPC", ipc)) report(section);
 report(await step("contract channels", contractIpc));
+report(await step("file system under its contract", () => fsContract()));
 report({
   title: "File throughput through the whole stack (MiB/s, one run)",
   results: await step("file system", fsThroughput),
@@ -137,6 +140,7 @@ const service = await step("pager service", pagerService);
 report({ title: "Paging through the pager service, the file system and the block driver (µs per page touched)", results: service.results, notes: service.notes });
 report(await step("rewritten vs native", rewrittenVsNative));
 report(await step("real programs", realPrograms));
+report(await step("big tools", async () => bigTools()));
 report(await step("the rewrite's choices", rewriteVariants));
 report({
   title: "Where the rewritten kernels' time goes: safe points removed (ablation)",

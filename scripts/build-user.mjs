@@ -5,8 +5,9 @@
 // folder). Only a folder's top-level files are programs; its subfolders hold modules they import
 // (user/init/parts). A program that imports libdogma (`from "../lib"`) gets its abort, which
 // reports and exits; any other (the bench-* kernels, spin) gets a trap instead, so that it can
-// import nothing. A program is rebuilt only when a source it may use (its folder's modules,
-// user/lib, or this script) is newer than its .wasm.
+// import nothing. A program is rebuilt only when a source it imports (followed through every
+// relative import, so the shell's parts rebuild the shell alone), its manifest or this script is
+// newer than its .wasm.
 //
 //   node scripts/build-user.mjs            everything (npm test, npm run bench, npm run build)
 //   node scripts/build-user.mjs --boot     what `dogma boot` boots: init and every module the
@@ -21,6 +22,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker, isMainThread, parentPort } from "node:worker_threads";
 import { embedManifest, manifestMtime } from "./manifest-section.mjs";
+import { sourcesOf } from "./source-imports.mjs";
 
 const script = fileURLToPath(import.meta.url);
 const root = path.resolve(path.dirname(script), "..");
@@ -109,12 +111,6 @@ async function outputMtime(file) {
   } catch {
     return -Infinity;
   }
-}
-
-// .ts files of a folder and its subfolders: any of them may be compiled into a program there.
-async function sourcesUnder(dir) {
-  const files = await readdir(dir, { recursive: true }).catch(() => []);
-  return files.filter((f) => f.endsWith(".ts")).map((f) => path.join(dir, f));
 }
 
 async function programsIn(folder) {
@@ -230,19 +226,13 @@ async function main() {
     console.error(`failed: ${error.message}`);
     process.exit(1);
   }
-  const libSources = await sourcesUnder(libDir);
-  const folderModules = new Map();
-  for (const folder of SOURCE_FOLDERS) {
-    const dir = path.join(userDir, folder);
-    folderModules.set(folder, (await sourcesUnder(dir)).filter((f) => path.dirname(f) !== dir));
-  }
-  const shared = await newestMtime([script, ...libSources]);
-  const folderTimes = new Map();
-  for (const [folder, files] of folderModules) folderTimes.set(folder, files.length > 0 ? await newestMtime(files) : -Infinity);
+  const texts = new Map();
+  const shared = await newestMtime([script]);
   const stale = [];
   for (const program of programs) {
     const source = path.join(userDir, program.folder, `${program.name}.ts`);
-    const newest = Math.max(shared, folderTimes.get(program.folder), await newestMtime([source]), await manifestMtime(userDir, program));
+    const files = [...(await sourcesOf(source, texts)), path.join(libDir, "abort.ts")];
+    const newest = Math.max(shared, await newestMtime(files), await manifestMtime(userDir, program));
     if ((await outputMtime(path.join(outDir, `${program.name}.wasm`))) <= newest) stale.push(program);
   }
   const upToDate = programs.length - stale.length + wat.upToDate;

@@ -3,6 +3,7 @@
 // (so that programs are not rebuilt for nothing). A contract that does not compile stops the
 // build with its file, line and column.
 import { mkdir, readFile, readdir, writeFile } from "node:fs/promises";
+import { sourcesOf } from "./source-imports.mjs";
 import path from "node:path";
 
 export async function writeContractModules(root) {
@@ -25,38 +26,6 @@ export async function writeContractModules(root) {
 
 /** The custom section every built program carries: one line per contract it speaks, `Name@digest client|server`. */
 export const CONTRACTS_SECTION = "dogma.contracts";
-
-const importPattern = /(?:import|export)\s[^;]*?from\s+["'](\.[^"']+)["']/g;
-
-/** The .ts file a relative import names (a folder's index.ts, or the file with .ts added). */
-async function resolveImport(from, spec) {
-  const base = path.resolve(path.dirname(from), spec);
-  for (const candidate of [`${base}.ts`, path.join(base, "index.ts"), base]) {
-    if (await readFile(candidate, "utf8").then(() => true, () => false)) return candidate;
-  }
-  return null;
-}
-
-/** Every source file `entry` imports, itself included, following relative imports. */
-async function sourcesOf(entry, texts) {
-  const seen = new Set();
-  const pending = [entry];
-  while (pending.length > 0) {
-    const file = pending.pop();
-    if (seen.has(file)) continue;
-    seen.add(file);
-    let text = texts.get(file);
-    if (text === undefined) {
-      text = await readFile(file, "utf8");
-      texts.set(file, text);
-    }
-    for (const match of text.matchAll(importPattern)) {
-      const target = await resolveImport(file, match[1]);
-      if (target) pending.push(target);
-    }
-  }
-  return seen;
-}
 
 /**
  * Appends to the built binary `output` the custom section naming the contracts its sources speak:

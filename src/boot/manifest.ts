@@ -22,7 +22,7 @@ export type ManifestKind = "program" | "service" | "driver";
 /** The capabilities a service's manifest may ask init for with `cap` (docs/BOOT.md "Config" says what each is). */
 export const PLAIN_CAPS = ["kernel", "kernel-info", "images", "bootinfo", "control", "boot-modules", "log-channel", "supervise", "session"] as const;
 /** What a program run from the shell may ask for of the shell's standard set (docs/PROGRAMS.md "Standard slots"). */
-export const PROGRAM_CAPS = ["streams", "job-memory", "cwd", "root", "host"] as const;
+export const PROGRAM_CAPS = ["streams", "job-memory", "cwd", "root", "host", "registry"] as const;
 
 export interface Dependency {
   /** The service's name (in the registry, or a shared Cappage's). */

@@ -34,7 +34,7 @@ export interface LoaderOptions {
 }
 
 /** The largest binary a Loader accepts unless told otherwise. */
-export const DEFAULT_MAX_BINARY_BYTES = 64 << 20;
+export const DEFAULT_MAX_BINARY_BYTES = 256 << 20;
 
 export interface LoadStats {
   rewrites: number;

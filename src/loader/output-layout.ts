@@ -102,6 +102,13 @@ export interface CodeLayout {
   readonly accessCalls: AccessCalls;
   /** Under "cold", functions smaller than this (input bytes) translate every access inline. */
   readonly coldCallsMinBody: number;
+  /**
+   * Functions of at least this many input bytes call the access helpers for every access, in loops
+   * too (unless accessCalls is "never"): the engine's optimizing compiler takes time superlinear in
+   * a function's size, and inline translations made yosys's and clang's largest functions 4-6x
+   * their size, so compiling them took most of a short run (docs/LOADER.md, "Huge functions").
+   */
+  readonly allCallsMinBody: number;
   /** Index of the access helper of opcode 0x28 without an offset; see accessHelper. */
   readonly firstAccessHelper: number;
   /** Whether the output has a branch-hint section marking every slow path unlikely. */
@@ -126,11 +133,15 @@ export type AccessCalls = "never" | "always" | "cold" | "cold-in-looping";
 /** Functions smaller than this (input bytes) translate every access inline under "cold". */
 export const COLD_CALLS_MIN_BODY = 0;
 
+/** Functions of this many input bytes or more call a helper for every access (see allCallsMinBody). */
+export const ALL_CALLS_MIN_BODY = 4096;
+
 export interface RewriteVariant {
   readonly safePoints?: boolean;
   readonly tlbLocal?: boolean;
   readonly accessCalls?: AccessCalls;
   readonly coldCallsMinBody?: number;
+  readonly allCallsMinBody?: number;
   readonly branchHints?: boolean;
   readonly constantAddresses?: boolean;
   readonly loopPaths?: boolean;
@@ -165,6 +176,7 @@ export function codeLayout(functionImports: number, definedFunctions: number, pr
     tlbLocal: variant.tlbLocal ?? true,
     accessCalls: variant.accessCalls ?? "cold-in-looping",
     coldCallsMinBody: variant.coldCallsMinBody ?? COLD_CALLS_MIN_BODY,
+    allCallsMinBody: variant.allCallsMinBody ?? ALL_CALLS_MIN_BODY,
     firstAccessHelper: helper("dogma$access_28"),
     branchHints: variant.branchHints ?? true,
     constantAddresses: variant.constantAddresses ?? true,

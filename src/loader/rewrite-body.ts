@@ -272,7 +272,7 @@ export class BodyRewriter {
           at = this.next;
           const memoryOp = MEMORY_OPS[op]!;
           if (loops === 0) this.accessesOutsideLoops = true;
-          const call = layout.accessCalls === "always" || (loops === 0 && ((layout.accessCalls === "cold" && end - start >= layout.coldCallsMinBody) || (layout.accessCalls === "cold-in-looping" && !this.inlineOutsideLoops)));
+          const call = layout.accessCalls === "always" || (layout.accessCalls !== "never" && end - start >= layout.allCallsMinBody) || (loops === 0 && ((layout.accessCalls === "cold" && end - start >= layout.coldCallsMinBody) || (layout.accessCalls === "cold-in-looping" && !this.inlineOutsideLoops)));
           if (call) {
             code.copy(bytes, run, opStart);
             emitAccessCall(code, layout, op, offset, this.scratchLocal(Scratch.tlb));

@@ -5,6 +5,8 @@ import { program } from "../helpers/programs.ts";
 import { testMachine } from "../helpers/test-host.ts";
 import { bootMachine } from "../helpers/booted-machine.ts";
 import { patience } from "../helpers/patience.ts";
+import { Direction } from "../../src/kernel/caps/contract.ts";
+import { Receiver } from "../../src/kernel/caps/receiver.ts";
 
 /** A device that does nothing: enough for init to hand out its Device and Interrupt. */
 const quietDevice = (name: string, line: number): MmioDevice => ({
@@ -46,6 +48,22 @@ async function boot(config: string, modules: string[], options: BootOptions = {}
     initEnd: init.outcome,
     sliceNs: kernel.scheduler.sliceNs,
     priorities: () => [...kernel.processes.values()].map((p) => [p.image.name, p.descriptor.priority]),
+    /** The transitions of contract `name` no message has taken yet, on the Receiver a live process holds (null: none has it). */
+    untaken(name: string): string[] | null {
+      for (const process of kernel.processes.values()) {
+        if (!process.alive) continue;
+        for (const [, cap] of process.caps.entries()) {
+          const contract = cap.object instanceof Receiver ? cap.object.contract : null;
+          if (contract === null || contract.name !== name) continue;
+          const missed: string[] = [];
+          contract.states.forEach((messages, state) => {
+            for (const m of messages) if (contract.taken[m.index] === 0) missed.push(`${contract.stateNames[state]}.${m.name}${m.direction === Direction.TO_SERVER ? "?" : "!"}`);
+          });
+          return missed;
+        }
+      }
+      return null;
+    },
     /** Kills `pid` from the host, runs until all is quiet again, and answers the lines since. */
     async kill(pid: number) {
       const before = lines().length;
@@ -93,7 +111,23 @@ service    client   hello-client   registry
 
   it("answers REGISTER, LOOKUP and LIST as docs/BOOT.md says: replacing, bad names, a full table, names whose object is gone", async () => {
     const r = await boot("service registry registry\nservice check registry-check memory=64\n", ["registry", "registry-check"]);
-    expect(r.lines.filter((line) => line.startsWith("registry-check: "))).toEqual(["registry-check: ok"]);
+    // What contract Registry forbids is refused by the kernel, which says why (the checks that it
+    // never reached the registry are registry-check's: nothing it brought was registered).
+    expect(r.lines.filter((line) => line.startsWith("registry-check: "))).toEqual([
+      "registry-check: refused: contract Registry, state Ready: takes Register with 1 to 16 words, not 0 (allowed: Register?, Lookup?, List?, ForPrograms?, RegisterForServices?)",
+      "registry-check: refused: contract Registry, state Ready: does not allow ? label 99 (allowed: Register?, Lookup?, List?, ForPrograms?, RegisterForServices?)",
+      "registry-check: ok",
+    ]);
+    // Every transition of contract Registry but the failures this boot cannot provoke.
+    expect(r.untaken("Registry")).toEqual([
+      "Registering.InvalidCap!", // a capability the Cappage refuses: none is
+      "Registering.QueueFull!", // a copy of a contract endpoint whose queue is full
+      "LookingUp.QueueFull!", // the same, for the copy a LOOKUP answers
+      "Minting.InvalidCap!", // the registry's Receiver gone while it mints
+      "Minting.MissingRight!", // a registry without the mint right
+      "Minting.QueueFull!", // the registry's queue full of programs' capabilities
+      "Minting.Quota!", // the registry's table of capabilities full
+    ]);
     expect(r.log.at(-1)).toBe("init: check (pid 3) exited with code 0; not restarting");
   });
 
@@ -229,6 +263,13 @@ service sub      caps-report use=shared memory=64
       }
       expect(m.lines().filter((l) => l.startsWith("registry-watch: hello missing"))).toEqual([]);
       expect(m.lines().filter((l) => l.startsWith("hello-service: registered"))).toHaveLength(1);
+      // Contract Registry is the Receiver's, which init keeps: the third registry serves it checked,
+      // and the watch's lookups through all four went through the contract.
+      const registry = [...m.kernel.processes.values()].find((p) => p.alive && p.image.name === "registry")!;
+      const served = [...registry.caps.entries()].map(([, cap]) => cap.object).find((o): o is Receiver => o instanceof Receiver && o.contract !== null);
+      expect(served?.contract?.name).toBe("Registry");
+      const lookup = served!.contract!.states[0]!.find((message) => message.name === "Lookup")!;
+      expect(served!.contract!.taken[lookup.index]).toBeGreaterThan(25 * 3);
       expect(m.faults).toEqual([]);
     } finally {
       await m.halt();

@@ -4,7 +4,7 @@ import { existsSync, globSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wri
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { modulesOf } from "../../src/boot/config-modules.ts";
+import { modulesOf, startedOnly } from "../../src/boot/config-modules.ts";
 import { MANIFEST_SECTION, ManifestError, contractsCompatible, manifestTextOf, parseManifest, withContractDigests, withManifestSection } from "../../src/boot/manifest.ts";
 import { program } from "../helpers/programs.ts";
 // @ts-expect-error: the build's own module, plain JavaScript
@@ -72,7 +72,7 @@ describe("the manifest grammar", () => {
     expect(why(`${head}provides fs FileSystem optional\n`)).toBe('line 4: unexpected "optional" (shared)');
     expect(why(`${head}provides fs A\nprovides fs B\n`)).toBe("line 5: provides fs twice");
     expect(why(`${head}cap everything\n`)).toBe(
-      'line 4: unknown capability "everything" (kernel, kernel-info, images, bootinfo, control, boot-modules, log-channel, supervise, session, streams, job-memory, cwd, root, host or pager=PAGES)',
+      'line 4: unknown capability "everything" (kernel, kernel-info, images, bootinfo, control, boot-modules, log-channel, supervise, session, streams, job-memory, cwd, root, host, registry or pager=PAGES)',
     );
     expect(why(`${head}cap kernel\ncap kernel\n`)).toBe("line 5: cap kernel is asked twice");
     expect(why(`${head}pin 3\n`)).toBe("line 4: pin 3 is not 0, 1 or 2");
@@ -186,5 +186,10 @@ describe("the system's manifests", () => {
     expect(started).toEqual(["registry", "log", "console", "timer", "block", "fs", "hostfs", "panel", "pipe", "procman", "pager", "shell"]);
     for (const name of started) expect(parseManifest(manifestTextOf(program(name))!).kind).not.toBe("program");
     expect(modulesOf(config).slice(0, started.length)).toEqual(started);
+  });
+
+  it("names what only a start line names: a program the host may leave out of the image (init reads an installed one from the disk)", () => {
+    const config = "start registry\nservice fs fs memory=64\nstart fs\nstart greeter\nmodule echo\nstart echo\n";
+    expect([...startedOnly(config)]).toEqual(["registry", "greeter"]);
   });
 });

@@ -152,7 +152,7 @@ service old old memory=256
       liar: ["caps-report", manifest("someone-else", "service")],
     });
     expect(r.log).toContain(
-      'init: boot module broken refused: its manifest does not parse: line 4: unknown capability "everything" (kernel, kernel-info, images, bootinfo, control, boot-modules, log-channel, supervise, session, streams, job-memory, cwd, root, host or pager=PAGES)',
+      'init: boot module broken refused: its manifest does not parse: line 4: unknown capability "everything" (kernel, kernel-info, images, bootinfo, control, boot-modules, log-channel, supervise, session, streams, job-memory, cwd, root, host, registry or pager=PAGES)',
     );
     expect(r.log).toContain("init: boot module liar refused: its manifest names the program someone-else");
     expect(r.log.filter((l) => l.startsWith("init: started"))).toEqual(["init: started registry (pid 2)"]);

@@ -2,7 +2,8 @@
  * Contract channels (docs/ABI.md "Contract channels"): a Receiver with a contract checks every
  * send, call and reply through its endpoints against the state each endpoint is in; what the
  * state forbids is E_CONTRACT, nothing is delivered, and the refusal says contract, state and
- * message. Queue slots are reserved per endpoint from the contract's bound.
+ * message. Queue slots are reserved per endpoint from the contract's bound; a contract of calls
+ * only reserves nothing, and its calls wait for room in a full queue instead.
  */
 import { describe, expect, it } from "vitest";
 import { Capability } from "../../src/kernel/caps/capability.ts";
@@ -11,6 +12,7 @@ import { ObjectKind, Op, Rights } from "../../src/kernel/caps/object-abi.ts";
 import { Receiver } from "../../src/kernel/caps/receiver.ts";
 import { Status } from "../../src/kernel/errors.ts";
 import { compileContract } from "../../src/contracts/compile.ts";
+import { checkInvariants } from "../../src/kernel/invariants.ts";
 import { ALL, BUF, SCRATCH, Script, type ScriptMachine, makeReceiver, runAll, scriptMachine } from "./script.ts";
 
 export const COUNTER = `
@@ -24,6 +26,14 @@ contract Counter {
 }`;
 const L = { Ping: 1, Open: 2, Add: 3, Close: 4, Page: 5, Pong: 11, Opened: 12, Sum: 13, Overflow: 14, Closed: 15 };
 
+/** A call, and a one-way Note after which the endpoint may say nothing more: bound 1, and not calls only (its slots are reserved). */
+const NOTE = `
+contract Note {
+  state Ready { Ping(1)? words 0..2 -> Answering; Note(6)? words 1 -> Noted }
+  state Answering { Pong(11)! words 0..2 -> Ready }
+  state Noted { }
+}`;
+
 /** One-way messages, and a flush that must be a call: its ? messages cycle, so no queue bound follows. */
 const STREAM = `
 contract Stream {
@@ -33,7 +43,11 @@ contract Stream {
 }`;
 
 function counter(): Contract {
-  const contract = decodeContract(compileContract(COUNTER).table);
+  return contractOf(COUNTER);
+}
+
+function contractOf(text: string): Contract {
+  const contract = decodeContract(compileContract(text).table);
   if (typeof contract === "string") throw new Error(contract);
   return contract;
 }
@@ -181,7 +195,7 @@ describe("RECEIVER_SET_CONTRACT", () => {
   it("takes a table from the caller's memory once, before any send or call capability, and refuses bad tables", async () => {
     const m = await scriptMachine();
     const receiver = makeReceiver(m, 8);
-    const table = [...compileContract(COUNTER).table];
+    const table = [...compileContract(NOTE).table];
     const bad = [...table];
     bad[0] = 0;
     const s = new Script();
@@ -212,7 +226,7 @@ describe("RECEIVER_SET_CONTRACT", () => {
     expect(log.status(p, oddLength)).toBe(Status.E_INVALID_ARGUMENT);
     expect(log.status(p, unmapped)).toBe(Status.E_BAD_ADDRESS);
     expect(log.status(p, noRight)).toBe(Status.E_MISSING_RIGHT);
-    expect(log.answer(p, set)).toMatchObject({ status: 0, words: [1, 6] });
+    expect(log.answer(p, set)).toMatchObject({ status: 0, words: [1, 3] });
     expect(log.status(p, twice)).toBe(Status.E_NOT_READY);
     expect(log.answer(p, info).words).toEqual([0, 8, 0, 1]);
     // Bound 1 per endpoint in a queue of 8: eight endpoints, and the ninth is refused.
@@ -241,7 +255,7 @@ describe("RECEIVER_SET_CONTRACT", () => {
 describe("queue slots reserved from the contract", () => {
   it("keeps bound slots per endpoint, frees them when the endpoint's messages are gone, and lets unreserved copies use only the rest", () => {
     const receiver = new Receiver(3);
-    receiver.setContract(counter());
+    receiver.setContract(contractOf(NOTE));
     const a = new Capability(receiver, Rights.RECEIVER_SEND, 1);
     const b = new Capability(receiver, Rights.RECEIVER_SEND, 2);
     expect([a.endpoint!.reserved, b.endpoint!.reserved, receiver.reservedSlots]).toEqual([true, true, 2]);
@@ -272,5 +286,88 @@ describe("queue slots reserved from the contract", () => {
     const a = new Capability(receiver, Rights.RECEIVER_SEND);
     expect([a.endpoint!.reserved, receiver.reservedSlots, ObjectKind.RECEIVER]).toEqual([false, 0, 3]);
     a.dispose();
+  });
+});
+
+describe("calls that wait for room", () => {
+  it("never refuses a call of a contract of calls only: a full queue is waited behind, every call is answered, and no slot is reserved", async () => {
+    const m = await scriptMachine();
+    const receiver = makeReceiver(m, 2);
+    receiver.setContract(counter());
+    expect(receiver.contract!.callsOnly).toBe(true);
+    const CALLERS = 7;
+    // Seven endpoints in a queue of two: nothing is reserved, so nothing is refused.
+    const caps = Array.from({ length: CALLERS }, (_, i) => m.kernel.capability(receiver, Rights.RECEIVER_CALL, i));
+    expect([receiver.reservedSlots, caps.every((cap) => !cap.unreserved)]).toEqual([0, true]);
+    const server = new Script();
+    const reply = server.reg();
+    const loop = server.label();
+    server.bind(loop);
+    const info = server.invoke(2, Op.RECEIVER_INFO);
+    server.invoke(2, Op.RECEIVER_RECEIVE, { dump: false });
+    server.load(reply, BUF + 16);
+    server.ifEqual(reply, 0, loop);
+    server.invoke(reply, L.Pong, { dump: false });
+    server.jump(loop);
+    // The server runs only once every caller waits: the queue fills, and five calls wait behind it.
+    const sp = m.spawn(server, { caps: [m.kernel.capability(receiver, Rights.RECEIVER_RECEIVE)], priority: 5 });
+    const calls: number[][] = [];
+    const callers = caps.map((cap) => {
+      const s = new Script();
+      calls.push([s.invoke(2, L.Ping, { words: [1] }), s.invoke(2, L.Ping)]);
+      s.end();
+      return m.spawn(s, { caps: [cap], priority: 2 });
+    });
+    const broken: string[] = [];
+    const running = m.kernel.run();
+    let done = false;
+    void running.then(() => (done = true));
+    while (!done && callers.some((p) => p.alive)) {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      if (broken.length === 0) broken.push(...checkInvariants(m.kernel));
+    }
+    await running;
+    expect(broken).toEqual([]);
+    const log = m.log();
+    expect(callers.flatMap((p, i) => calls[i]!.map((id) => log.status(p, id)))).toEqual(new Array(2 * CALLERS).fill(0));
+    // It did wait: the queue held its two, and the rest waited behind it (a kernel that refused them
+    // would have answered E_QUEUE_FULL above).
+    const queued = log.all(sp, info).map((_, k) => log.answer(sp, info, k).words[0]!);
+    expect(Math.max(...queued)).toBe(2);
+    expect(receiver.waitingCalls.length).toBe(0);
+    m.kernel.kill(sp.pid);
+  });
+
+  it("lets a caller killed while it waits for room go: its call is answered to nobody, and the others are served", async () => {
+    const m = await scriptMachine();
+    const receiver = makeReceiver(m, 1);
+    receiver.setContract(counter());
+    const callers = [0, 1, 2].map((i) => {
+      const s = new Script();
+      const ping = s.invoke(2, L.Ping, { words: [i] });
+      s.end();
+      return { ping, process: m.spawn(s, { caps: [m.kernel.capability(receiver, Rights.RECEIVER_CALL, i)] }) };
+    });
+    // No server yet: the first call fills the queue, the two others wait behind it.
+    await m.kernel.run();
+    expect([receiver.queued, receiver.waitingCalls.length]).toEqual([1, 2]);
+    expect(checkInvariants(m.kernel)).toEqual([]);
+    expect(m.kernel.kill(callers[2]!.process.pid)).toBe(0);
+    const server = new Script();
+    const reply = server.reg();
+    const loop = server.label();
+    server.bind(loop);
+    server.invoke(2, Op.RECEIVER_RECEIVE, { dump: false });
+    server.load(reply, BUF + 16);
+    server.ifEqual(reply, 0, loop);
+    server.invoke(reply, L.Pong, { dump: false });
+    server.jump(loop);
+    const sp = m.spawn(server, { caps: [m.kernel.capability(receiver, Rights.RECEIVER_RECEIVE)] });
+    await m.kernel.run();
+    expect(checkInvariants(m.kernel)).toEqual([]);
+    const log = m.log();
+    expect(callers.slice(0, 2).map((c) => log.status(c.process, c.ping))).toEqual([0, 0]);
+    expect([receiver.queued, receiver.waitingCalls.length, sp.alive]).toEqual([0, 0, true]);
+    m.kernel.kill(sp.pid);
   });
 });

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { Op, Rights } from "../../src/kernel/caps/object-abi.ts";
 import { PAGE_SIZE } from "../../src/kernel/constants.ts";
 import { Status } from "../../src/kernel/errors.ts";
-import { imagePages } from "../../src/kernel/caps/image-create.ts";
+import { MAX_BUILT_IMAGE_BYTES, imagePages } from "../../src/kernel/caps/image-create.ts";
 import { program } from "../helpers/programs.ts";
 import { prng } from "./prng.ts";
 import { ALL, Script, State, runAll, scriptMachine } from "./script.ts";
@@ -51,7 +51,7 @@ describe("MEMORY_CREATE_IMAGE_BUILDER", () => {
     s.loadCap(child);
     s.invoke(child, Op.PROCESS_START);
     const waited = s.invoke(child, Op.PROCESS_WAIT);
-    const huge = s.invoke(2, Op.MEMORY_CREATE_IMAGE_BUILDER, { words: [(64 << 20) + 1] });
+    const huge = s.invoke(2, Op.MEMORY_CREATE_IMAGE_BUILDER, { words: [MAX_BUILT_IMAGE_BYTES + 1] });
     const overQuota = s.invoke(3 + pieces, Op.MEMORY_CREATE_IMAGE_BUILDER, { words: [1 << 20] });
     s.end();
     const regions = Array.from({ length: pieces }, (_, i) => m.kernel.capability(m.kernel.regionObject(echo.subarray(i * chunk, (i + 1) * chunk)), Rights.REGION_READ));

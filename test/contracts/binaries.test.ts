@@ -18,11 +18,20 @@ describe("the contracts built into binaries", () => {
   it("names each contract a program speaks, with the identity of the text it was built from, and its side", () => {
     const log = identity("log");
     const timer = identity("timer");
-    expect(spoken("log")).toEqual([`${log} server`]);
-    expect(spoken("timer")).toEqual([`${log} client`, `${timer} server`]);
-    expect(spoken("timer-test-client")).toEqual([`${log} client`, `${timer} client`]);
-    // Every libdogma program prints through the log service: a client of Log.
-    expect(spoken("hello")).toEqual([`${log} client`]);
+    const registry = identity("registry");
+    const console = identity("console");
+    const fs = identity("fs");
+    expect(spoken("log")).toEqual([`${log} server`, `${registry} client`]);
+    expect(spoken("timer")).toEqual([`${log} client`, `${registry} client`, `${timer} server`]);
+    expect(spoken("timer-test-client")).toEqual([`${log} client`, `${registry} client`, `${timer} client`]);
+    // Every libdogma program prints through the log service and may look services up: a client of Log and Registry.
+    expect(spoken("hello")).toEqual([`${log} client`, `${registry} client`]);
+    // init gives the registry's Receiver its contract, and the registry serves it.
+    expect(spoken("init")).toContain(`${registry} server`);
+    expect(spoken("registry")).toContain(`${registry} server`);
+    expect(spoken("console")).toContain(`${console} server`);
+    expect(spoken("fs")).toContain(`${fs} server`);
+    expect(spoken("hostfs")).toContain(`${fs} server`);
   });
 
   it("gives a program that speaks no contract no section", () => {
@@ -41,6 +50,26 @@ describe("docs/CONTRACTS.md", () => {
       const id = identity(name);
       expect(shown.get(id.split("@")[0]!), name).toBe(id);
     }
+  });
+});
+
+describe("the protocols' docs", () => {
+  it("show a contract's text, where they show it, as the text the build compiles (docs/BOOT.md, DRIVERS.md, FS.md ...)", () => {
+    const byName = new Map(
+      readdirSync(join(root, "contracts")).filter((f) => f.endsWith(".contract")).map((f) => {
+        const id = identity(f.slice(0, -".contract".length));
+        return [id.split("@")[0]!, id] as const;
+      }),
+    );
+    let shown = 0;
+    for (const doc of readdirSync(join(root, "docs")).filter((f) => f.endsWith(".md") && f !== "CONTRACTS.md")) {
+      const text = readFileSync(join(root, "docs", doc), "utf8");
+      for (const m of text.matchAll(/```\n(contract (\w+) \{[\s\S]*?\n\})\n```/g)) {
+        expect(contractDigest(m[1]!), `${doc}: contract ${m[2]}`).toBe(byName.get(m[2]!));
+        shown++;
+      }
+    }
+    expect(shown).toBeGreaterThanOrEqual(3);
   });
 });
 

@@ -74,6 +74,9 @@ service bcheck   block-check         memory=1024
         if (cap.object instanceof Receiver && cap.object.contract !== null) contracts.set(cap.object.contract.name, cap.object);
       }
     }
+    // Registry's transitions are counted under registry-check (test/boot/init.test.ts), which fills
+    // the registry's table: it cannot share a boot with services that register.
+    contracts.delete("Registry");
     expect([...contracts.keys()].sort()).toEqual(["BlockDevice", "Log", "Pipe", "Timer"]);
     const missed: string[] = [];
     for (const receiver of contracts.values()) {

@@ -67,16 +67,19 @@ describe("console driver", () => {
     expect(m.lines().filter((l) => l.startsWith("check: "))).toEqual([
       "check: read of 0 bytes: E_INVALID_ARGUMENT",
       "check: read of 253 bytes: E_INVALID_ARGUMENT",
-      "check: read without words: E_INVALID_ARGUMENT",
+      "check: read without words: E_CONTRACT",
       "check: write longer than its words: E_BAD_MESSAGE",
       "check: write with unknown flags: E_BAD_MESSAGE",
       "check: mode 4: E_INVALID_ARGUMENT",
-      "check: label 99: E_INVALID_ARGUMENT",
+      "check: label 99: E_CONTRACT",
       "check: a Page as the foreground: E_WRONG_TYPE",
       "check: no foreground: OK",
       "check: write of 3 bytes: OK",
+      "check: write bringing a capability: E_CONTRACT",
+      "check: stream info: OK kind 1",
     ]);
     expect(m.lines()).toContain("OK");
+    expect(m.stdout()).not.toContain("QZX"); // the refused WRITE never reached the driver
     await m.halt();
   }, patience(60_000));
 

@@ -74,7 +74,7 @@ describe.concurrent("dogma run", () => {
   it("refuses what is not a program file before reading it: a device, a folder, one over the size limit", async () => {
     const tooBig = join(cacheDir, "huge.wasm");
     writeFileSync(tooBig, "");
-    truncateSync(tooBig, 65 << 20);
+    truncateSync(tooBig, 257 << 20);
     const [zero, folder, big, module] = await Promise.all([
       dogma(["run", "/dev/zero"]),
       dogma(["run", cacheDir]),
@@ -83,7 +83,7 @@ describe.concurrent("dogma run", () => {
     ]);
     expect(zero).toEqual({ code: 1, stdout: "", stderr: "dogma: cannot read /dev/zero: it is not a regular file\n" });
     expect(folder.stderr).toBe(`dogma: cannot read ${cacheDir}: it is a folder\n`);
-    expect(big).toEqual({ code: 126, stdout: "", stderr: `dogma: cannot read ${tooBig}: its ${65 << 20} bytes are more than the ${64 << 20} bytes it may have\n` });
+    expect(big).toEqual({ code: 126, stdout: "", stderr: `dogma: cannot read ${tooBig}: its ${257 << 20} bytes are more than the ${256 << 20} bytes it may have\n` });
     expect(module.stderr).toBe("dogma: cannot read /dev/zero: it is not a regular file\n");
   });
 

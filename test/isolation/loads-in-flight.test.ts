@@ -2,7 +2,7 @@
  * A binary the loader holds is charged while it holds it. MEMORY_CREATE_IMAGE checked the Memory's
  * room before a load and charged the Image after it, and IMAGE_BUILDER_LOAD gave the builder's
  * pages back before its load: so any number of processes of one Memory could each have a binary
- * (16 MiB, 64 MiB through a builder) in the host's heap at once, the loads in flight paid by no
+ * (16 MiB, 256 MiB through a builder) in the host's heap at once, the loads in flight paid by no
  * quota, as many as the attacker has processes, until the host ran out of memory (issue 16's
  * finding 2, for loads). Now the Memory pays for every load in flight: one it cannot pay for is
  * refused at once, and the quotas add up while the loader works.

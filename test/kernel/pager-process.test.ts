@@ -22,9 +22,10 @@ import { patience } from "../helpers/patience.ts";
  * disk and drops the Region). With `swap`, a page-in answers with the Region of the next slot,
  * when it has one. With a `seed`, it misbehaves at random (xorshift): of 64 page-ins it drops one
  * unanswered, fails one, answers one twice and, if it `lies`, answers one with the next slot's
- * Region; of 64 page-outs it fails one, dropping the Region.
+ * Region; of 64 page-outs it fails one, dropping the Region. A `sloppy` one first answers each
+ * page-out without its status word, and traps unless the kernel refuses that (E_INVALID_ARGUMENT).
  */
-const pager = (swap: boolean, seed = 0, lies = false) => wat(`(module
+const pager = (swap: boolean, seed = 0, lies = false, sloppy = false) => wat(`(module
   (import "dogma" "invoke" (func $invoke (param i32 i32 i32) (result i32)))
   (memory 10)
   (global $seed (mut i32) (i32.const ${seed}))
@@ -93,6 +94,7 @@ const pager = (swap: boolean, seed = 0, lies = false) => wat(`(module
             (i32.store (i32.const 0x3008) (i32.const 0))
             (drop (call $invoke (local.get $old) (i32.const 0x3000) (i32.const 64)))))
           (i32.store offset=4 (local.get $e) (i32.load (i32.const 0x2020)))
+          ${sloppy ? `(if (i32.ne (call $done (i32.load (i32.const 0x2024)) (i32.const 0) (i32.const 0)) (i32.const ${Status.E_INVALID_ARGUMENT})) (then unreachable))` : ""}
           (i32.store (i32.const 0x3014) (i32.const 0))
           (drop (call $done (i32.load (i32.const 0x2024)) (i32.const 1) (i32.const 0)))))
       (if (i32.eq (local.get $label) (i32.const ${KernelMessage.PAGE_IN}))
@@ -143,12 +145,12 @@ function expected(pages: number, rounds: number): number {
 
 const MEMORY = 32 << 20;
 
-async function machineWithPager(swap: boolean, seed = 0, lies = false) {
+async function machineWithPager(swap: boolean, seed = 0, lies = false, sloppy = false) {
   const t = testMachine({ memory: MEMORY });
   const receiver = new Receiver(1024);
   t.kernel.rootMemory.adopt(receiver, 64);
   const pagerMemory = t.kernel.memoryObject(6000);
-  const pagerProcess = t.kernel.spawn(await t.loader.load(pager(swap, seed, lies), "pager"), { entry: "run", caps: [t.kernel.capability(receiver, Rights.RECEIVER_RECEIVE)], priority: 1 });
+  const pagerProcess = t.kernel.spawn(await t.loader.load(pager(swap, seed, lies, sloppy), "pager"), { entry: "run", caps: [t.kernel.capability(receiver, Rights.RECEIVER_RECEIVE)], priority: 1 });
   // Process 1 would do this: pin the pager, hand the kernel its queue and a Memory for the Regions.
   pagerProcess.pinLevel = PinLevel.PINNED;
   const policy = t.kernel.policyObject();
@@ -175,6 +177,21 @@ describe("a pager process", () => {
     expect(k.paging!.evictions).toBeGreaterThan(pages / 2);
     expect(k.paging!.pageIns).toBeGreaterThan(pages / 2);
     expect(pagedInThroughPager).toBeGreaterThan(pages / 4);
+    k.kill(pagerProcess.pid);
+  }, patience(120_000));
+
+  it("that answers without its status word is refused, and the request waits for a real answer", async () => {
+    const { t, receiver, pagerMemory, pagerProcess } = await machineWithPager(false, 0, false, true);
+    const k = t.kernel;
+    const lowWater = k.frames.freeCount - 300;
+    k.enablePaging(new PagerChannel(k.ipc, k.services, k.capability(receiver, Rights.RECEIVER_SEND), pagerMemory), { storePages: 8192, lowWater, highWater: lowWater + 64 });
+    const pages = 400;
+    const worker = k.spawn(await t.loader.load(WORKLOAD, "workload"), { entry: "run", entryArgs: [pages, 3] });
+    await k.run();
+    // Before: the word-less answer read as "stored", the pager trapped, and the workload waited for ever.
+    expect([worker.fault, pagerProcess.fault, t.faults]).toEqual([null, null, []]);
+    expect(k.returnValues.get(worker.pid)).toBe(expected(pages, 3));
+    expect(k.paging!.evictions).toBeGreaterThan(pages / 4);
     k.kill(pagerProcess.pid);
   }, patience(120_000));
 

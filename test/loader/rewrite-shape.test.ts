@@ -9,6 +9,8 @@ import { describe, expect, it } from "vitest";
 import { SLOW_PATH_IMPORTS, FUEL_EXPORT, GLOBAL_EXPORT_PREFIX, INIT_EXPORT, MMU_CALLS, FAULT_EXPORT, MMU_MODULE, MMU_TLB_GLOBAL } from "../../src/kernel/mmu-abi.ts";
 import { decodeRecord, type ModuleCache } from "../../src/loader/cache.ts";
 import { testMachine } from "../helpers/test-host.ts";
+import { ALL_CALLS_MIN_BODY } from "../../src/loader/output-layout.ts";
+import { SectionId, readModule } from "../../src/loader/wasm/module-info.ts";
 import { watToBinary } from "./wat.ts";
 
 const sample = watToBinary(`(module
@@ -165,6 +167,22 @@ describe("rewritten module", () => {
     expect(loops).toMatch(/call \$dogma\$load_i32_8_u\b/);
     expect(straight).not.toMatch(/call \$dogma\$access_/);
     expect(straight).toMatch(/call \$dogma\$load_i32\b/);
+  });
+
+  it("calls the access helpers for every access, in loops too, in a function of 4 KiB or more", async () => {
+    // Padding of plain loads makes "huge" 4 KiB and more; "small" has the same loop alone.
+    const padding = Array.from({ length: 600 }, (_, i) => `(drop (i32.load offset=${4096 + 4 * i} (local.get $p)))`).join(" ");
+    const loop = "(loop $l (br_if $l (i32.load8_u (local.get $p))))";
+    const binary = watToBinary(`(module (memory 1)
+      (func $huge (export "huge") (param $p i32) ${padding} ${loop})
+      (func $small (export "small") (param $p i32) ${loop}))`, { names: true });
+    const code = readModule(binary).sections.find((section) => section.id === SectionId.code)!;
+    expect(code.end - code.start).toBeGreaterThan(ALL_CALLS_MIN_BODY);
+    const [huge, small] = functionBodies((await rewriteToText(binary)).text);
+    expect(huge).toMatch(/\(loop \$\S+[\s\S]*call \$dogma\$access_2d\b/);
+    expect(huge).not.toMatch(/call \$dogma\$load_i32_8_u\b/);
+    expect(small).not.toMatch(/call \$dogma\$access_/);
+    expect(small).toMatch(/call \$dogma\$load_i32_8_u\b/);
   });
 
   it("turns memory size, growth and bulk operations into kernel calls", async () => {

@@ -58,6 +58,17 @@ describe.concurrent("dogma run --dir", () => {
     expect(existsSync(join(top, "nothing-there"))).toBe(false);
   });
 
+  it("keeps the terminal as stdin, stdout and stderr however many folders it gives", async () => {
+    // With three folders the third's root sits at slot 5, where a program the shell starts holds
+    // its stdout: the streams must not be guessed from that slot (clang's messages were lost so).
+    const dirs = ["a", "b", "c", "d"].map((name) => folder(`run-dir-${name}`));
+    const args = dirs.flatMap((dir, i) => ["--dir", `${dir}::/d${i}`]);
+    const run = await dogmaRun([...args, cProgram("io-bench")]);
+    expect(run.stderr).toBe("usage: io-bench FILE SIZE TOTAL\n");
+    const listed = await dogmaRun([...args, cProgram("fileops"), "ls:/d2"]);
+    expect(listed.stdout).toBe("ls /d2: ok . ..\n");
+  });
+
   it("gives the environment of --env and --inherit-env, --env winning", async () => {
     const run = await dogmaRun(["--inherit-env", "--env", "FROM_ENV=2", "--env", "SHARED=flag", cProgram("show-env")], { FROM_HOST: "1", SHARED: "host" });
     expect(run.stdout).toContain("env FROM_HOST=1\n");

@@ -119,6 +119,7 @@ beforeAll(() => {
   share("report-bare", null, "caps-report");
   share("report-streams", manifest("report-streams", "program", "cap streams"), "caps-report");
   share("report-root", manifest("report-root", "program", "cap streams", "cap root"), "caps-report");
+  share("report-asks", manifest("report-asks", "program", "cap streams", "cap registry", "needs proc ProcessManager"), "caps-report");
   share("report-log", manifest("report-log", "program", "cap streams", "needs log Log", "needs nosuch Nothing optional"), "caps-report");
   share("report-missing", manifest("report-missing", "program", "cap streams", "needs nosuch Nothing"), "caps-report");
 });
@@ -178,7 +179,7 @@ describe("caps PID", () => {
     expect(caps.split("\n").slice(0, 2)).toEqual(["fs was started from its manifest (/etc/manifests/fs)", "SLOT KIND       RIGHTS     BADGE"]);
     expect(caps).toMatch(/^ {3}2 receiver .*  every process: the registry$/m);
     expect(caps).toMatch(/^ {3}3 memory .*  manifest line 7: memory {3}1024 8192$/m);
-    expect(caps).toMatch(/^ {3}4 cappage .*  manifest line 8: provides fs FileSystem shared$/m);
+    expect(caps).toMatch(/^ {3}4 cappage .*  manifest line 8: provides fs FileSystem@[0-9a-f]{16} shared$/m);
     expect(caps).toMatch(/^ {3}5 cappage .*  manifest line 9: cap {6}boot-modules$/m);
     expect(caps).toMatch(/^ {3}6 region .*  manifest line 9: cap {6}boot-modules$/m);
     expect(caps).toMatch(/^ {3}7 receiver .*  manifest line 10: cap {6}control$/m);
@@ -197,14 +198,17 @@ describe("caps PID", () => {
 
 describe("running a program from the shell", () => {
   it("hands it what its manifest asks for and nothing else; without a manifest, the standard set", async () => {
-    // Slot 2 the registry and 3 the process manager are the process manager's; 4 on, the shell's.
+    // Slot 2 the registry and 3 the process manager come from the process manager, only when the
+    // manifest asks (cap registry, needs proc) or there is none; 4 on, from the shell.
     expect((await run("/host/report-bare.wasm")).out).toBe("caps-report: receiver receiver receiver receiver receiver memory receiver receiver receiver\n");
-    expect((await run("/host/report-streams.wasm")).out).toBe("caps-report: receiver receiver receiver receiver receiver\n");
+    expect((await run("/host/report-streams.wasm")).out).toBe("caps-report: memory memory receiver receiver receiver\n");
+    // Asked for: the registry and the process manager (which comes at slot 3, not from slot 11).
+    expect((await run("/host/report-asks.wasm")).out).toBe("caps-report: receiver receiver receiver receiver receiver\n");
     // What it does not ask for keeps its place with a Memory capability that allows nothing.
-    expect((await run("/host/report-root.wasm")).out).toBe("caps-report: receiver receiver receiver receiver receiver memory memory receiver\n");
+    expect((await run("/host/report-root.wasm")).out).toBe("caps-report: memory memory receiver receiver receiver memory memory receiver\n");
     // The services it needs, from slot 11; an optional one not running keeps its place too.
     expect((await run("/host/report-log.wasm")).out).toBe(
-      "caps-report: receiver receiver receiver receiver receiver memory memory memory memory receiver memory\n",
+      "caps-report: memory memory receiver receiver receiver memory memory memory memory receiver memory\n",
     );
     const missing = await run("/host/report-missing.wasm; echo status $?");
     expect(missing.err).toMatch(/^shell: \/host\/report-missing\.wasm: it needs service nosuch \(Nothing\), which is not running: .+\n$/);
@@ -216,7 +220,7 @@ describe("running a program from the shell", () => {
     await run("sleep 30 &");
     const job = (await run("echo $!")).out.trim();
     const table = (await run(`caps ${job}`)).out.split("\n").filter((l) => /^ +\d+ /.test(l));
-    expect(table.map((l) => l.trim().split(/\s+/).slice(0, 2).join(" "))).toEqual(["1 process", "2 receiver", "3 receiver", "4 receiver", "5 receiver", "6 receiver"]);
+    expect(table.map((l) => l.trim().split(/\s+/).slice(0, 2).join(" "))).toEqual(["1 process", "2 memory", "3 memory", "4 receiver", "5 receiver", "6 receiver"]);
     await run(`kill ${job}`);
     // ls asks for the whole standard set, and lists with it.
     expect((await run("ls /etc/manifests/ls")).out).toBe("/etc/manifests/ls\n");

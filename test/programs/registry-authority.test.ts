@@ -1,7 +1,9 @@
-// What slot 2 gives a program. Every program holds the registry, and its manifest narrows the
-// rest of what it holds (docs/MANIFESTS.md "Running a program from the shell"): a program that asks
-// for its streams and its job's Memory only must not reach the disk through it, nor take a
-// system service's name so that the next client of the file system or the log speaks to it.
+// What slots 2 and 3 give a program. A program holds the registry (slot 2) and the process manager
+// (slot 3) only when its manifest asks (`cap registry`, `needs proc ProcessManager`), or when it
+// has none (docs/MANIFESTS.md "Running a program from the shell"): before, every program held
+// both whatever its manifest said. One that holds the registry and asks for its streams and its
+// job's Memory only must not reach the disk through it, nor take a system service's name so that
+// the next client of the file system or the log speaks to it.
 // Before: "block" answered anyone (the raw disk: every file's bytes, whatever the file system's
 // rights, and writes under the file system), and any program could REGISTER over "fs" or "log".
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -36,14 +38,18 @@ async function run(line: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  const manifest = ["name registry-thief", "version 1.0", "kind program", "cap streams", "cap job-memory", ""].join("\n");
+  const manifest = ["name registry-thief", "version 1.0", "kind program", "cap streams", "cap job-memory", "cap registry", ""].join("\n");
   writeFileSync(join(folder, "thief.wasm"), withManifestSection(program("registry-thief"), manifest));
   const needsBlock = ["name block-needer", "version 1.0", "kind program", "cap streams", "needs block BlockDevice", ""].join("\n");
   writeFileSync(join(folder, "needs-block.wasm"), withManifestSection(program("caps-report"), needsBlock));
   const flood = ["name log-flood", "version 1.0", "kind program", "cap streams", "needs log Log", ""].join("\n");
   writeFileSync(join(folder, "flood.wasm"), withManifestSection(program("log-flood"), flood));
-  const snoop = ["name console-thief", "version 1.0", "kind program", "cap streams", ""].join("\n");
+  const snoop = ["name console-thief", "version 1.0", "kind program", "cap streams", "cap registry", ""].join("\n");
   writeFileSync(join(folder, "console-thief.wasm"), withManifestSection(program("console-thief"), snoop));
+  writeFileSync(join(folder, "reach.wasm"), withManifestSection(program("reach"), ["name reach", "version 1.0", "kind program", "cap streams", ""].join("\n")));
+  const asks = ["name reach", "version 1.0", "kind program", "cap streams", "cap registry", "needs proc ProcessManager", ""].join("\n");
+  writeFileSync(join(folder, "reach-asks.wasm"), withManifestSection(program("reach"), asks));
+  writeFileSync(join(folder, "reach-bare.wasm"), program("reach"));
   const shared = await FolderShare.open(folder);
   m = await bootMachine(config, modulesOf(config), {
     devices: (t) => [
@@ -111,6 +117,21 @@ describe("a program that holds only its streams and its Memory", () => {
     expect(out).toContain("status 126");
     expect(out).not.toContain("caps-report:");
     expect(m.stderr().slice(before)).toMatch(/it needs service block \(BlockDevice\), which is not running: /);
+  });
+});
+
+describe("what a manifest does not ask for", () => {
+  it("a program cannot look a service up, nor reach the process manager, unless its manifest asks", async () => {
+    const narrow = await run("/host/reach.wasm");
+    expect(narrow).toMatch(/reach: lookup pipe: E_[A-Z_]+\n/);
+    expect(narrow).toMatch(/reach: proc uptime: E_[A-Z_]+\n/);
+    // The same binary, asking for both; and without a manifest (the standard set): both reached.
+    const asks = await run("/host/reach-asks.wasm");
+    expect(asks).toContain("reach: lookup pipe: 0\n");
+    expect(asks).toContain("reach: proc uptime: 0\n");
+    const bare = await run("/host/reach-bare.wasm");
+    expect(bare).toContain("reach: lookup pipe: 0\n");
+    expect(bare).toContain("reach: proc uptime: 0\n");
   });
 });
 

@@ -61,7 +61,7 @@ async function session() {
   writeFileSync(join(share, "padded.wasm"), padded(readFileSync(cProgram("hello")), 20 << 20));
   writeFileSync(join(share, "too-big.wasm"), "");
   mkdirSync(join(share, "\x1b[2Jclear")); // a name that would drive the terminal
-  truncateSync(join(share, "too-big.wasm"), 65 << 20);
+  truncateSync(join(share, "too-big.wasm"), 257 << 20);
   const folder = await FolderShare.open(share);
   const m = await bootMachine(CONFIG, MODULES, {
     devices: (t) => [
@@ -162,7 +162,7 @@ describe("the shell's language", () => {
     expect((await run("/host/big.wasm")).out).toMatch(/^big: 5242880 bytes of data, sum 8\n/);
     expect((await run("/host/padded.wasm")).out).toMatch(/^hello, world\n/);
     expect((await run("/host/huge.wasm")).err).toContain("shell: /host/huge.wasm: not a program the loader takes: huge.wasm: header: not a WebAssembly binary");
-    expect((await run("/host/too-big.wasm")).err).toContain("shell: /host/too-big.wasm: larger than 64 MiB, the most the kernel loads\n");
+    expect((await run("/host/too-big.wasm")).err).toContain("shell: /host/too-big.wasm: larger than 256 MiB, the most the kernel loads\n");
     expect((await run("echo a | | cat")).err).toContain("shell: | with no command before it\n");
     expect((await run("&& echo x")).err).toContain("shell: && with no command before it\n");
     // A line that ends with | or && asks for more, as sh does (PS2 "> ").

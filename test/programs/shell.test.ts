@@ -144,4 +144,15 @@ describe("the shell", () => {
     await m.line(/^init: the session is over; stopped \d+ services; halting$/);
     await m.halt();
   }, patience(90_000));
+
+  it("starts more jobs on the terminal than the console's queue holds: their calls wait for room, none is refused (contract Console is of calls only)", async () => {
+    const { m, run } = await session();
+    // Each job holds three copies of the console (its standard streams), 150 in all, in a queue of
+    // 32: a kernel that kept a slot for each would refuse a copy from the 11th job on.
+    for (let i = 1; i <= 50; i++) expect(await run("sleeper 600000 &")).toMatch(new RegExp(`\\[${i}\\] \\d+\\n`));
+    expect(m.stderr()).not.toContain("E_QUEUE_FULL");
+    // With fifty jobs holding the console, the shell and a pipeline still work.
+    expect(await run("echo one | cat; echo still here")).toContain("\none\nstill here\n");
+    await m.halt();
+  }, patience(90_000));
 });

@@ -1,6 +1,7 @@
 // The console driver (docs/DRIVERS.md "Console driver"): the console UART (docs/DEVICES.md
-// "Console UART") behind a line discipline, serving WRITE, READ, SET_MODE, FOREGROUND and INFO
-// to clients that find it as "console" in the registry.
+// "Console UART") behind a line discipline, serving WRITE, READ, SET_MODE, FOREGROUND and INFO,
+// and the stream protocol beside them, to clients that find it as "console" in the registry, as
+// contract Console (contracts/console.contract) says: the kernel lets nothing else through.
 // Config:
 //   driver console console device=console interrupt=console memory=64
 // Slots: 2 the registry, 3 the device, 4 its interrupt line, 5 a Memory (the DMA window, its
@@ -23,9 +24,10 @@ import {
 } from "../lib";
 import {
   CONSOLE_SERVICE, CONSOLE_WRITE, CONSOLE_READ, CONSOLE_SET_MODE, CONSOLE_FOREGROUND, CONSOLE_INFO,
-  CONSOLE_INTERRUPTED, CONSOLE_SUSPENDED, CONSOLE_RELEASE, CONSOLE_TO_ERRORS, CONSOLE_READ_BYTES, consoleLabel,
+  CONSOLE_INTERRUPTED, CONSOLE_SUSPENDED, CONSOLE_RELEASE, CONSOLE_TO_ERRORS, CONSOLE_READ_BYTES, CONSOLE_WRITE_BYTES, consoleLabel,
 } from "../lib/console-client";
-import { STREAM_WRITE, STREAM_READ } from "../lib/streams";
+import { STREAM_WRITE, STREAM_READ, STREAM_INFO, STREAM_KIND_TERMINAL } from "../lib/streams";
+import { consoleAttach } from "../lib/contracts/console";
 import { Registers, KIND_CONSOLE, IRQ_ENABLE, IRQ_STATUS, DMA_SIZE } from "./common/device-registers";
 import {
   STATUS, CONTROL, RX_COUNT, TX_STREAM, DMA_OFFSET, DMA_LENGTH, COMMAND, RESULT, STATUS_END_OF_INPUT,
@@ -38,7 +40,11 @@ import { Failure } from "./common/failure";
 const DEVICE: i32 = 3;
 const INTERRUPT: i32 = 4;
 const MEMORY: i32 = 5;
-/** Calls that may wait in the Receiver while the driver works. */
+/**
+ * Calls that may wait in the Receiver while the driver works. Contract Console is of calls only: a
+ * call that finds it full waits behind it, so this bounds the queue's memory, not how many jobs
+ * hold the console (docs/CONTRACTS.md "Queue bounds").
+ */
 const CALL_QUEUE: u32 = 32;
 /** The DMA window: received bytes in its first page, bytes to transmit in the second. */
 const WINDOW_PAGES: u32 = 2;
@@ -74,6 +80,8 @@ const txBuffer = <usize>windowInfo.address + TX_AT;
 
 const interrupts = new Receiver(check("create the interrupt Receiver", home.createReceiver(1)));
 const calls = new Receiver(check("create the call Receiver", home.createReceiver(CALL_QUEUE)));
+// Before the capability it registers is minted: every call through it is then contract Console's.
+check("give the call Receiver contract Console", consoleAttach(calls.cap));
 const interrupt = new Interrupt(INTERRUPT);
 check("bind the interrupt", interrupt.bind(<u32>check("mint", interrupts.mint(0, RIGHT_RECEIVER_SEND)) | CAP_MOVE));
 registers.set(IRQ_ENABLE, IRQ_RX);
@@ -318,6 +326,13 @@ function handleCall(): void {
         interruptForeground();
       }
     }
+  } else if (label == STREAM_INFO) {
+    // The stream protocol's readiness (a WASI program's poll): a terminal; a write is always taken.
+    msgBegin(0);
+    msgAddWord(STREAM_KIND_TERMINAL);
+    msgAddWord(discipline.ended && discipline.readyBytes == 0 ? 0xffff_ffff : discipline.readyBytes);
+    msgAddWord(CONSOLE_WRITE_BYTES);
+    reply(replyCap);
   } else if (label == CONSOLE_INFO) {
     msgBegin(0);
     msgAddWord(discipline.mode);

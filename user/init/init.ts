@@ -18,6 +18,7 @@ import { configStartsFromManifests, parseConfig } from "./parts/config";
 import { BootManifests, readBootManifests } from "./parts/manifests";
 import { Holdings, Supervisor } from "./parts/supervisor";
 import { PowerButton } from "./parts/power";
+import { registryAttach } from "../lib/contracts/registry";
 
 const MEMORY: i32 = 2;
 const BOOT_INFO: i32 = 3;
@@ -25,7 +26,12 @@ const IMAGES: i32 = 4;
 const DEVICES: i32 = 5;
 const INTERRUPTS: i32 = 6;
 const KERNEL: i32 = 7;
-/** Calls the registry may have queued before it runs (every service looks something up at start). */
+/**
+ * Calls the registry may have queued before it runs (every service looks something up at start).
+ * Contract Registry is of calls only: a call that finds the queue full waits behind it
+ * (docs/CONTRACTS.md "Queue bounds"), so this bounds the queue's memory, not who may hold the
+ * registry.
+ */
 const REGISTRY_QUEUE: u32 = 128;
 /** Control calls (HALT) waiting for init: few services hold a control capability. */
 const CONTROL_QUEUE: u32 = 8;
@@ -141,8 +147,16 @@ holds.devices = DEVICES;
 holds.interrupts = INTERRUPTS;
 holds.kernel = KERNEL;
 holds.bootInfo = BOOT_INFO;
+holds.info = info;
+holds.manifests = manifests;
+holds.memoryPages = memory.info().quota;
 holds.registry = memory.createReceiver(REGISTRY_QUEUE);
 if (holds.registry < 0) fail("cannot create the registry's Receiver", holds.registry);
+// Contract Registry (contracts/registry.contract) before anything is minted from it: every call to
+// the registry, and every answer, is then checked by the kernel. The Receiver is init's, so the
+// contract stays with it across the registry's restarts.
+const attached = registryAttach(holds.registry);
+if (attached < 0) fail("cannot give the registry's Receiver contract Registry", attached);
 // A service is restarted only after its notice, so one per service is queued at most, and one
 // more for an attempt killed because a step of its start failed after it was monitored. A notice
 // that found the queue full would be lost, and its service never restarted.

@@ -1,5 +1,6 @@
-// The console driver's protocol (docs/DRIVERS.md "Console driver") and a client for it. The driver
-// registers a call capability as "console". Bytes travel in message words: a WRITE carries up to
+// The console driver's protocol (docs/DRIVERS.md "Console driver"; contract Console,
+// contracts/console.contract, which the kernel checks) and a client for it, whose calls are the
+// contract's generated wrappers. The driver registers a call capability as "console". Bytes travel in message words: a WRITE carries up to
 // CONSOLE_WRITE_BYTES, a READ answers up to CONSOLE_READ_BYTES; a client loops for more.
 //
 // A reply's label carries a status as its magnitude (as the block driver's and the registry's
@@ -7,9 +8,10 @@
 //
 // Import it directly: `import { ConsoleClient } from "../lib/console-client";`.
 import { E_INVALID_CAP, E_PEER_DEAD } from "./errors";
-import { msgBegin, msgAddWord, msgAddCap, msgInvoke, msgLabel, msgWord, MAX_DATA_WORDS } from "./message";
+import { msgAddWord, msgAddCap, msgLabel, msgWord, MAX_DATA_WORDS } from "./message";
 import { capDrop } from "./caps/capability";
 import { registryLookup } from "./registry";
+import { Console, ConsoleReady } from "./contracts/console";
 import { sleep } from "./time";
 
 /** The name the driver registers. */
@@ -17,22 +19,22 @@ export const CONSOLE_SERVICE = "console";
 
 // Labels of requests.
 /** Word 0: byte length (low 16 bits) | CONSOLE_TO_ERRORS; then the bytes packed little-endian. Replies word 0: bytes written. */
-export const CONSOLE_WRITE: u32 = 1;
+export const CONSOLE_WRITE: u32 = Console.Write;
 /** Word 0: at most this many bytes (1 to CONSOLE_READ_BYTES). Replies words: the count (0: end of input), then the bytes packed. */
-export const CONSOLE_READ: u32 = 2;
+export const CONSOLE_READ: u32 = Console.Read;
 /** Word 0: CONSOLE_MODE_* bits. Replies word 0: the mode before. */
-export const CONSOLE_SET_MODE: u32 = 3;
+export const CONSOLE_SET_MODE: u32 = Console.SetMode;
 /** Cap 0: a Process capability with PROCESS_KILL (^C kills it) or a send capability (^C sends CONSOLE_INTERRUPTED); none: no foreground. */
-export const CONSOLE_FOREGROUND: u32 = 4;
+export const CONSOLE_FOREGROUND: u32 = Console.Foreground;
 /** Replies words: mode, bytes of input ready, readers waiting, 1 when the host's input has ended. */
-export const CONSOLE_INFO: u32 = 5;
+export const CONSOLE_INFO: u32 = Console.Info;
 
 /**
  * Every reader waiting is answered E_NOT_READY, "ask again" (libdogma's stream reads do): the
  * shell sends it once it has suspended a job (^Z), so that the job's pending read does not take
  * what is typed at the shell's prompt; the job reads again when it runs again.
  */
-export const CONSOLE_RELEASE: u32 = 6;
+export const CONSOLE_RELEASE: u32 = Console.Release;
 
 /** The label of the message a foreground send capability gets on ^C. */
 export const CONSOLE_INTERRUPTED: u32 = 0x100;
@@ -85,8 +87,8 @@ export class ConsoleClient {
       if (found == E_INVALID_CAP) continue;
       if (found < 0) return found;
       this.service = found;
-      msgBegin(CONSOLE_INFO);
-      status = this.call();
+      ConsoleReady.beginInfo();
+      status = this.answered(ConsoleReady.info(found));
       if (status != E_PEER_DEAD) return status;
     }
     this.disconnect();
@@ -136,51 +138,50 @@ export class ConsoleClient {
 
   /** Sets the CONSOLE_MODE_* bits: the mode before, or a status. */
   setMode(mode: u32): i32 {
-    msgBegin(CONSOLE_SET_MODE);
+    ConsoleReady.beginSetMode();
     msgAddWord(mode);
-    const status = this.call();
+    const status = this.answered(ConsoleReady.setMode(this.service));
     return status < 0 ? status : <i32>msgWord(0);
   }
 
   /** CONSOLE_RELEASE: every waiting reader is told to ask again. 0 or a status. */
   releaseReaders(): i32 {
-    msgBegin(CONSOLE_RELEASE);
-    return this.call();
+    ConsoleReady.beginRelease();
+    return this.answered(ConsoleReady.release(this.service));
   }
 
   /** ^C goes to `cap` (a Process with PROCESS_KILL, or a send capability; CAP_MOVE allowed); 0 clears it. 0 or a status. */
   setForeground(cap: u32): i32 {
-    msgBegin(CONSOLE_FOREGROUND);
+    ConsoleReady.beginForeground();
     if (cap != 0) msgAddCap(cap);
-    return this.call();
+    return this.answered(ConsoleReady.foreground(this.service));
   }
 
   private writeChunk(ptr: usize, n: u32, errors: bool): i32 {
-    msgBegin(CONSOLE_WRITE);
+    ConsoleReady.beginWrite();
     msgAddWord(n | (errors ? CONSOLE_TO_ERRORS : 0));
     for (let i: u32 = 0; i < n; i += 4) {
       let word: u32 = 0;
       for (let b: u32 = 0; b < 4 && i + b < n; b++) word |= <u32>load<u8>(ptr + i + b) << (8 * b);
       msgAddWord(word);
     }
-    const status = this.call();
+    const status = this.answered(ConsoleReady.write(this.service));
     return status < 0 ? status : <i32>msgWord(0);
   }
 
   private readOnce(ptr: usize, max: u32): i32 {
-    msgBegin(CONSOLE_READ);
+    ConsoleReady.beginRead();
     msgAddWord(min(max, CONSOLE_READ_BYTES));
-    const status = this.call();
+    const status = this.answered(ConsoleReady.read(this.service));
     if (status < 0) return status;
     const n = min(msgWord(0), max);
     for (let i: u32 = 0; i < n; i++) store<u8>(ptr + i, <u8>(msgWord(1 + <i32>(i >> 2)) >> (8 * (i & 3))));
     return <i32>n;
   }
 
-  // Calls the driver with the message built; the status of the call or of the reply's label.
-  private call(): i32 {
-    if (this.service == 0) return E_INVALID_CAP;
-    const status = msgInvoke(this.service);
+  // The status of a call (`status`, a wrapper's) or of its reply's label. A call without a
+  // connection (service 0, no capability there) is refused by the kernel as E_INVALID_CAP.
+  private answered(status: i32): i32 {
     if (status < 0) return status;
     return consoleStatus(msgLabel());
   }

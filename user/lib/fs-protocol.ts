@@ -1,5 +1,6 @@
-// The file system server's protocol (docs/FS.md "Protocol"): labels, flags, rights and statuses,
-// shared by the server (user/services/fs.ts) and its client (fs-client.ts).
+// The file system server's protocol (docs/FS.md "Protocol"; contract FileSystem,
+// contracts/fs.contract, which the kernel checks: the labels are the contract's): labels, flags,
+// rights and statuses, shared by the server (user/services/fs.ts) and its client (fs-client.ts).
 //
 // Every request is a call on a capability the server minted: its badge names an entry of the
 // server's handle table (a file or a directory) and that entry's generation, so a closed handle's
@@ -7,79 +8,80 @@
 // answers FS_INFO only. A reply's label is a status as its magnitude (0, an ABI status 1-12, or
 // an FS_E_* status 201...), as the registry and the block driver do.
 import { errorName, E_INVALID_ARGUMENT } from "./errors";
-import { STREAM_READ, STREAM_WRITE } from "./streams";
+import { STREAM_READ, STREAM_WRITE, STREAM_INFO } from "./streams";
+import { FileSystem } from "./contracts/fs";
 
 /** The name the server registers (the service capability: FS_INFO only). */
 export const FS_SERVICE = "fs";
 
 // Labels.
 /** Any capability. Replies: block size, blocks, free blocks, inodes, free inodes, handles in use, handles at most, handles taken back from a full table. */
-export const FS_INFO: u32 = 1;
+export const FS_INFO: u32 = FileSystem.Info;
 /** Directory. Words: flags, path length, path bytes (or cap 0: a Region view holding the path at offset 0). Replies cap 0: the new handle; words: kind, size low, size high, inode. */
-export const FS_OPEN: u32 = 2;
+export const FS_OPEN: u32 = FileSystem.Open;
 /** Directory. Words: path length, path bytes (or a view). */
-export const FS_MKDIR: u32 = 3;
+export const FS_MKDIR: u32 = FileSystem.Mkdir;
 /** Directory. Words: path length, path bytes (or a view). A file, or an empty directory. */
-export const FS_UNLINK: u32 = 4;
+export const FS_UNLINK: u32 = FileSystem.Unlink;
 /**
  * Directory. Words: from length, to length, both paths' bytes one after the other (or a view). `to`
  * is under this directory, or under the one a token (FS_TOKEN) names when the request brings one.
  * One transaction: after a crash the name is where it was or where it went, never lost.
  */
-export const FS_RENAME: u32 = 5;
+export const FS_RENAME: u32 = FileSystem.Rename;
 /** File. Words: offset low, high, length, Region offset; cap 0: a Region owner (moved, and moved back). Without a cap: length ≤ FS_INLINE_BYTES, the bytes come back in words after the count. Replies: bytes read. */
-export const FS_READ: u32 = 6;
+export const FS_READ: u32 = FileSystem.Read;
 /** File. Words: offset low, high, length, Region offset; cap 0: a view (or owner) holding the bytes. Without a cap: length ≤ FS_INLINE_BYTES, bytes follow in words from word 3. Replies: bytes written. */
-export const FS_WRITE: u32 = 7;
+export const FS_WRITE: u32 = FileSystem.Write;
 /** File. As FS_WRITE, at the end of the file whatever the offset words say. Replies: bytes written, new size low, high. */
-export const FS_APPEND: u32 = 8;
+export const FS_APPEND: u32 = FileSystem.Append;
 /** File. Words: size low, high. */
-export const FS_TRUNCATE: u32 = 9;
+export const FS_TRUNCATE: u32 = FileSystem.Truncate;
 /**
  * Any handle. Replies: kind, size low, high, created low, high, modified low, high, inode, rights,
  * blocks, accessed low, high, changed low, high, links.
  */
-export const FS_STAT: u32 = 10;
+export const FS_STAT: u32 = FileSystem.Stat;
 /**
  * Directory. Words: cookie, Region offset, length, and optionally flags (FS_READDIR_DOTS); cap 0: a
  * Region owner (moved back). Replies: entries, next cookie, bytes used.
  */
-export const FS_READDIR: u32 = 11;
+export const FS_READDIR: u32 = FileSystem.Readdir;
 /** File or directory: the handle's table entry is freed; its capability answers FS_E_STALE from now on. */
-export const FS_CLOSE: u32 = 12;
+export const FS_CLOSE: u32 = FileSystem.Close;
 /**
  * Any handle (and the service capability): commits everything done so far to the disk (the
  * journal), then replies; on a handle, it answers the first error a write through it met since
  * the last SYNC (a write that failed is never lost silently: the shell syncs what a redirection
  * wrote and reports it).
  */
-export const FS_SYNC: u32 = 13;
+export const FS_SYNC: u32 = FileSystem.Sync;
 /**
  * Directory. Replies cap 0: a token naming this directory (a send capability of the server's own
  * Receiver, whose badge is this handle's), to hand to RENAME or LINK on another directory of the
  * same server as the destination. It goes stale with the handle. Needs no right; the destination's
  * rights are checked where it is used.
  */
-export const FS_TOKEN: u32 = 14;
+export const FS_TOKEN: u32 = FileSystem.Token;
 /**
  * Directory. Words: flags (FS_LINK_FOLLOW), from length, to length, both paths' bytes (or a view);
  * caps: a token for the destination directory (else this one), a view. A new name `to` for the
  * file or symbolic link `from` (a directory: FS_E_IS_DIR); its link count grows (FS_E_LINKS).
  */
-export const FS_LINK: u32 = 15;
+export const FS_LINK: u32 = FileSystem.Link;
 /**
  * Directory. Words: target length, path length, the target's bytes then the path's (or a view).
  * Makes `path` a symbolic link to the target (1 to FS_SYMLINK_MAX bytes, no zero byte), which is
  * not looked at: it may name nothing.
  */
-export const FS_SYMLINK: u32 = 16;
+export const FS_SYMLINK: u32 = FileSystem.Symlink;
 /**
  * Any handle (FS_RIGHT_TIMES, which WRITE implies). Words: flags (FS_TIMES_*), access time low,
  * high, modify time low, high (ns since 1970). The change time becomes now.
  */
-export const FS_SET_TIMES: u32 = 17;
+export const FS_SET_TIMES: u32 = FileSystem.SetTimes;
 /** Directory. Words: flags (FS_REMOVE_DIR, FS_REMOVE_FILE), path length, path bytes (or a view): UNLINK with a kind required. */
-export const FS_REMOVE: u32 = 18;
+export const FS_REMOVE: u32 = FileSystem.Remove;
 /**
  * File. Words: the read buffer's pages wanted (optional: FS_ATTACH_READ_PAGES; at most
  * FS_ATTACH_READ_PAGES_MAX). Caps: a view (or the owner) of the client's buffer, optional, which the
@@ -92,7 +94,7 @@ export const FS_REMOVE: u32 = 18;
  * address; caps: the new handle, the read buffer's view. At most FS_ATTACH_MAX attached handles
  * are open at once (FS_E_TABLE_FULL); CLOSE frees the buffers.
  */
-export const FS_ATTACH: u32 = 19;
+export const FS_ATTACH: u32 = FileSystem.Attach;
 export const FS_ATTACH_READ_PAGES: u32 = 16;
 export const FS_ATTACH_READ_PAGES_MAX: u32 = 256;
 export const FS_ATTACH_MAX: i32 = 32;
@@ -248,6 +250,8 @@ export function fsRightsNeeded(label: u32, isDirectory: bool, openFlags: u32): i
       return dir ? FS_E_IS_DIR : <i32>FS_RIGHT_APPEND;
     case FS_STAT: case FS_CLOSE: case FS_SYNC:
       return 0;
+    case STREAM_INFO:
+      return dir ? FS_E_IS_DIR : 0;
     case FS_ATTACH:
       return dir ? FS_E_IS_DIR : 0;
   }

@@ -27,5 +27,4 @@ export * from "./server";
 export * from "./line";
 export * from "./registry";
 export * from "./streams";
-export * from "./proc-client";
 export * from "./contract-refusal";

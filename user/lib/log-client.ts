@@ -3,15 +3,23 @@
 // system-log.ts, which is how a process without standard streams prints there.
 import { msgAddWord, msgLabel, msgWord, msgWordCount } from "./message";
 import { registryLookup } from "./registry";
+import { capKind } from "./caps/capability";
+import { KIND_RECEIVER } from "./abi";
+
+/** Where the shell puts the first service a program's manifest needs (docs/MANIFESTS.md). */
+export const SLOT_FIRST_NEED: i32 = 11;
 import { LOG_READ_WAIT, LOG_ERROR, LOG_PROGRAM, LOG_LINE_BYTES } from "./system-log";
 import { Log, LogReady } from "./contracts/log";
 
 /**
- * The log service's call capability (looked up in the registry), or a negative status. A
- * program's lookup of "log" finds "program-log" (docs/BOOT.md): its lines are kept apart, marked.
+ * The log service's call capability, or a negative status: the one the shell gave at slot
+ * SLOT_FIRST_NEED + `need` when the program's manifest needs the log as its need number `need`
+ * (dmesg's and logger's first), else looked up in the registry (a program without a manifest). A
+ * program's "log" is "program-log" (docs/BOOT.md): its lines are kept apart, marked.
  */
-export function logLookup(): i32 {
-  return registryLookup("log");
+export function logLookup(need: i32 = 0): i32 {
+  const given = SLOT_FIRST_NEED + need;
+  return capKind(given) == <i32>KIND_RECEIVER ? given : registryLookup("log");
 }
 
 /** Writes one line (cut at 252 bytes) to the log through `log` (an error's with `error`); the call's status. */

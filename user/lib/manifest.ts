@@ -13,7 +13,7 @@ export const MAX_PROGRAM_NAME_BYTES: i32 = 32;
 /** What a service's `cap` may ask init for besides pager=PAGES (docs/BOOT.md "Config" says what each grant is). */
 const PLAIN_CAPS: string[] = ["kernel", "kernel-info", "images", "bootinfo", "control", "boot-modules", "log-channel", "supervise", "session"];
 /** What a program run from the shell may ask for of the shell's standard set (docs/PROGRAMS.md "Standard slots"), in slot order from 4. */
-export const PROGRAM_CAPS: string[] = ["streams", "job-memory", "cwd", "root", "host"];
+export const PROGRAM_CAPS: string[] = ["streams", "job-memory", "cwd", "root", "host", "registry"];
 
 export class ManifestDependency {
   constructor(
@@ -61,6 +61,12 @@ export class Manifest {
 
   hasCap(cap: string): bool {
     return this.caps.includes(cap);
+  }
+
+  /** Whether it needs service `service` (optionally or not). */
+  needsService(service: string): bool {
+    for (let i = 0; i < this.needs.length; i++) if (this.needs[i].service == service) return true;
+    return false;
   }
 
   /**

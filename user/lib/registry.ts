@@ -1,5 +1,6 @@
-// The service registry's protocol (docs/BOOT.md "The service registry"): labels, the name
-// encoding, and the client calls. Every process init starts, but the registry itself, holds a
+// The service registry's protocol (docs/BOOT.md "The service registry"; contract Registry,
+// contracts/registry.contract, which the kernel checks): the name encoding and the client calls,
+// made through the contract's generated wrappers. Every process init starts, but the registry itself, holds a
 // call capability to the registry at slot 2 (SLOT_REGISTRY).
 //
 // A name is UTF-8, 1 to 64 bytes with no zero byte, sent as data words zero-padded to a whole
@@ -8,14 +9,15 @@
 // E_INVALID_CAP (-1) goes out as label 1. registryStatus turns the label back into the status.
 import { E_INVALID_ARGUMENT, E_PEER_DEAD } from "./errors";
 import { msgBegin, msgAddWord, msgAddCap, msgInvoke, msgLabel, msgCap, msgCapCount, msgWord, msgWordCount } from "./message";
+import { Registry, RegistryReady } from "./contracts/registry";
 
-export const REGISTRY_REGISTER: u32 = 1;
-export const REGISTRY_LOOKUP: u32 = 2;
-export const REGISTRY_LIST: u32 = 3;
+export const REGISTRY_REGISTER: u32 = Registry.Register;
+export const REGISTRY_LOOKUP: u32 = Registry.Lookup;
+export const REGISTRY_LIST: u32 = Registry.List;
 /** A call capability to the registry for the programs the caller starts (badge REGISTRY_PROGRAMS_BADGE). */
-export const REGISTRY_FOR_PROGRAMS: u32 = 4;
+export const REGISTRY_FOR_PROGRAMS: u32 = Registry.ForPrograms;
 /** As REGISTER, for a name only services may look up (a driver's, which programs must reach through its service). */
-export const REGISTRY_REGISTER_FOR_SERVICES: u32 = 5;
+export const REGISTRY_REGISTER_FOR_SERVICES: u32 = Registry.RegisterForServices;
 /**
  * The badge bit of a program's registry capability (procman gives its jobs one, the shell looks
  * up with one for a program's manifest): it registers nothing and finds no name for services only.
@@ -54,10 +56,10 @@ export function msgAddName(name: string): bool {
   return true;
 }
 
-/** The name in the message's data words (up to the first zero byte); allocates. */
-export function msgName(): string {
-  const words = min(msgWordCount(), REGISTRY_NAME_WORDS);
-  for (let i = 0; i < words; i++) store<u32>(nameScratch + (<usize>i << 2), msgWord(i));
+/** The name in the message's data words from word `from` (up to the first zero byte); allocates. */
+export function msgName(from: i32 = 0): string {
+  const words = min(max(msgWordCount() - from, 0), REGISTRY_NAME_WORDS);
+  for (let i = 0; i < words; i++) store<u32>(nameScratch + (<usize>i << 2), msgWord(from + i));
   let len = 0;
   while (len < words * 4 && load<u8>(nameScratch + <usize>len) != 0) len++;
   return String.UTF8.decodeUnsafe(nameScratch, <usize>len);
@@ -93,8 +95,8 @@ export function registryRegisterForServices(name: string, cap: u32, registry: i3
 export function registryForPrograms(registry: i32 = SLOT_REGISTRY): i32 {
   let status = E_PEER_DEAD;
   for (let i = 0; i <= REGISTRY_RETRIES && status == E_PEER_DEAD; i++) {
-    msgBegin(REGISTRY_FOR_PROGRAMS);
-    status = msgInvoke(registry);
+    RegistryReady.beginForPrograms();
+    status = RegistryReady.forPrograms(registry);
   }
   if (status < 0) return status;
   const answer = registryStatus(msgLabel());
@@ -112,9 +114,9 @@ const REGISTRY_RETRIES: i32 = 3;
 export function registryLookup(name: string, registry: i32 = SLOT_REGISTRY): i32 {
   let status = E_PEER_DEAD;
   for (let i = 0; i <= REGISTRY_RETRIES && status == E_PEER_DEAD; i++) {
-    msgBegin(REGISTRY_LOOKUP);
+    RegistryReady.beginLookup();
     if (!msgAddName(name)) return E_INVALID_ARGUMENT;
-    status = msgInvoke(registry);
+    status = RegistryReady.lookup(registry);
   }
   if (status < 0) return status;
   const answer = registryStatus(msgLabel());
@@ -135,12 +137,13 @@ export class RegistryEntry {
  */
 export function registryList(index: u32, registry: i32 = SLOT_REGISTRY): RegistryEntry {
   const entry = new RegistryEntry();
-  msgBegin(REGISTRY_LIST);
+  RegistryReady.beginList();
   msgAddWord(index);
-  entry.status = msgInvoke(registry);
+  entry.status = RegistryReady.list(registry);
   if (entry.status >= 0) {
-    entry.next = msgLabel();
-    entry.name = msgName();
+    // Entry: the index after this name's entry, then the name.
+    entry.next = msgWordCount() > 0 ? msgWord(0) : 0;
+    entry.name = msgName(1);
   }
   return entry;
 }

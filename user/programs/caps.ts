@@ -2,9 +2,10 @@
 // relayed by the process manager), and for a service init started from its manifest, the line of
 // the manifest that asked for each capability (docs/MANIFESTS.md "caps").
 import {
-  print, eprint, statusText, exit, args, procForTool, procInspect, capsNext, capsEntries, capsEntry, lineBegin, lineAdd, lineAddHex, linePrint,
+  print, eprint, statusText, exit, args, capsNext, capsEntries, capsEntry, lineBegin, lineAdd, lineAddHex, linePrint,
   OP_KERNEL_CAPS, OP_KERNEL_PROCESS, KernelProcess, readKernelProcess, capKind, KIND_RECEIVER,
 } from "../lib";
+import { procForTool, procInspect } from "../lib/proc-client";
 import { Options } from "../lib/options";
 import { FS_RIGHT_READ } from "../lib/fs-client";
 import { Manifest, ManifestSlot, parseManifest } from "../lib/manifest";

@@ -6,9 +6,10 @@
 // started; a program it attached to runs on.
 // dogma:runtime incremental
 import {
-  print, eprint, write, read, errorName, exit, args, procForTool, Memory, Receiver, Process, CAP_MOVE, RIGHT_RECEIVER_SEND,
+  print, eprint, write, read, errorName, exit, args, Memory, Receiver, Process, CAP_MOVE, RIGHT_RECEIVER_SEND,
   SLOT_JOB_MEMORY, DEBUG_KILL_ON_END,
 } from "../lib";
+import { procForTool } from "../lib/proc-client";
 import { Target, newTarget, runningTarget } from "./dbg-parts/target";
 import { Session, STOPPED_BADGE, ENDED_BADGE, parseNumber } from "./dbg-parts/session";
 

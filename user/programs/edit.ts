@@ -5,10 +5,10 @@
 // ^G shows the keys. The console is put in raw mode while it runs (and back when it ends); the
 // screen is drawn with ANSI escapes, 24 rows of 80 columns unless -s says (Dogma's console does
 // not know the terminal's size).
-import { args, read, write, eprint, exit, statusText, msgBegin, msgInvoke, msgLabel, msgWordCount, E_WRONG_TYPE } from "../lib";
+import { args, read, write, eprint, exit, statusText, msgBegin, msgInvoke, msgLabel, msgWord, E_WRONG_TYPE } from "../lib";
 import { Options } from "../lib/options";
-import { ConsoleClient, CONSOLE_MODE_RAW, CONSOLE_INFO } from "../lib/console-client";
-import { SLOT_STDIN, STREAM_INFO } from "../lib/streams";
+import { ConsoleClient, CONSOLE_MODE_RAW } from "../lib/console-client";
+import { SLOT_STDIN, STREAM_INFO, STREAM_KIND_TERMINAL } from "../lib/streams";
 import { FS_RIGHT_READ, FS_RIGHT_WRITE, FS_OPEN_CREATE, FS_OPEN_TRUNCATE, FS_KIND_DIR, FS_E_NOT_FOUND, FS_E_IS_DIR } from "../lib/fs-client";
 import { base, within, client, workingDirectory } from "./tool-parts/files";
 import { visible } from "./tool-parts/visible";
@@ -352,15 +352,12 @@ const keys =
 // ---- The session ---------------------------------------------------------------------------------
 
 /**
- * Whether standard input is the console: a pipe or a host folder's file answers the stream
- * protocol's INFO (the console answers its own instead), and only the console answers
- * CONSOLE_INFO with its four words (label 5 means nothing that changes a file system handle).
+ * Whether standard input is the console: every stream answers the stream protocol's INFO with
+ * its kind (contracts Console, Pipe and FileSystem), and only the console is a terminal.
  */
 function stdinIsConsole(): bool {
   msgBegin(STREAM_INFO);
-  if (msgInvoke(SLOT_STDIN) >= 0 && msgLabel() == 0) return false;
-  msgBegin(CONSOLE_INFO);
-  return msgInvoke(SLOT_STDIN) >= 0 && msgLabel() == 0 && msgWordCount() == 4;
+  return msgInvoke(SLOT_STDIN) >= 0 && msgLabel() == 0 && msgWord(0) == STREAM_KIND_TERMINAL;
 }
 
 const console = new ConsoleClient();

@@ -2,7 +2,8 @@
 // the shell gave, slot 9, when there is one); then the process manager asks process 1, which stops
 // every service and ends, and the machine powers off. Needs a session (docs/PROCESSES.md "Who may
 // halt").
-import { capKind, eprint, statusText, exit, procForTool, procHalt, KIND_RECEIVER } from "../lib";
+import { capKind, eprint, statusText, exit, KIND_RECEIVER } from "../lib";
+import { procForTool, procHalt } from "../lib/proc-client";
 import { Options } from "../lib/options";
 import { args } from "../lib";
 import { FsClient } from "../lib/fs-client";

@@ -1,7 +1,8 @@
 // kill PID...: ends each process (exit code 137). The process manager allows it for processes
 // spawned in the same session as this one (docs/PROCESSES.md "Who may kill"); the shell's own
 // `kill %N` ends its jobs.
-import { print, eprint, exit, args, procForTool, procKill, statusText, E_NO_PROCESS, E_MISSING_RIGHT } from "../lib";
+import { print, eprint, exit, args, statusText, E_NO_PROCESS, E_MISSING_RIGHT } from "../lib";
+import { procForTool, procKill } from "../lib/proc-client";
 import { Options, parseCount } from "../lib/options";
 
 const o = new Options("kill", "PID...", "Ends each process PID, if this session started it (the shell's kill %N ends a job).").parse(args());

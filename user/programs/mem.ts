@@ -2,9 +2,10 @@
 // and paging (KERNEL_FRAMES, KERNEL_MEMORY and KERNEL_PAGING_INFO, relayed by the process
 // manager). Pages are 4 KiB frames.
 import {
-  print, eprint, statusText, exit, procForTool, procInspect, readKernelFrames, readKernelMemory, KernelFrames, KernelMemory,
-  OP_KERNEL_FRAMES, OP_KERNEL_MEMORY, OP_KERNEL_PAGING_INFO, msgWord,
+  print, eprint, statusText, exit, readKernelFrames, readKernelMemory, KernelFrames, KernelMemory, OP_KERNEL_FRAMES,
+  OP_KERNEL_MEMORY, OP_KERNEL_PAGING_INFO, msgWord,
 } from "../lib";
+import { procForTool, procInspect } from "../lib/proc-client";
 import { Options } from "../lib/options";
 import { args } from "../lib";
 

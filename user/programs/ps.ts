@@ -2,9 +2,10 @@
 // (and "(page 0 unchecked)" for a program whose data lies in page 0 and runs without null checks).
 // The process manager relays KERNEL_PROCESS (docs/PROCESSES.md "Tools").
 import {
-  print, eprint, statusText, exit, procForTool, procInspect, readKernelProcess, KernelProcess, stateName, OP_KERNEL_PROCESS, E_NO_PROCESS,
+  print, eprint, statusText, exit, readKernelProcess, KernelProcess, stateName, OP_KERNEL_PROCESS, E_NO_PROCESS,
   KERNEL_PROCESS_FLAG_PAGE_ZERO_UNCHECKED,
 } from "../lib";
+import { procForTool, procInspect } from "../lib/proc-client";
 import { Options } from "../lib/options";
 import { args } from "../lib";
 

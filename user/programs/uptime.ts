@@ -1,5 +1,6 @@
 // uptime: how long the machine has run (KERNEL_UPTIME, relayed by the process manager).
-import { print, eprint, statusText, exit, procForTool, procInspect, msgWord64, OP_KERNEL_UPTIME } from "../lib";
+import { print, eprint, statusText, exit, msgWord64, OP_KERNEL_UPTIME } from "../lib";
+import { procForTool, procInspect } from "../lib/proc-client";
 import { Options } from "../lib/options";
 import { args } from "../lib";
 

@@ -13,6 +13,7 @@ import {
   CONSOLE_FOREGROUND, consoleStatus,
 } from "../lib/console-client";
 import { msgBegin, msgAddWord, msgAddCap, msgInvoke } from "../lib/message";
+import { STREAM_INFO } from "../lib/streams";
 
 const MEMORY: i32 = 3;
 const console = new ConsoleClient();
@@ -74,6 +75,10 @@ function malformed(): void {
   say("check: a Page as the foreground: " + ask(CONSOLE_FOREGROUND, [], <u32>page));
   say("check: no foreground: " + ask(CONSOLE_FOREGROUND, []));
   say("check: write of 3 bytes: " + ask(CONSOLE_WRITE, [3, 0x0a4b4f]));
+  // The driver would have written this one (it dropped what a WRITE brought): contract Console
+  // refuses it, so "QZX" must never reach the console.
+  say("check: write bringing a capability: " + ask(CONSOLE_WRITE, [4, 0x0a585a51], <u32>page));
+  say("check: stream info: " + ask(STREAM_INFO, []) + " kind " + msgWord(0).toString());
 }
 
 check("console-test-client", "connect", console.connect());

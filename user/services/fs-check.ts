@@ -4,7 +4,7 @@
 // exits 1. Config: `service check fs-check use=fs memory=1024` (slot 3 the Cappage, 4 a Memory).
 import {
   exit, print, eprint, capCopy, capDrop, msgBegin, msgAddWord, msgInvoke, msgLabel, registryLookup,
-  E_MISSING_RIGHT, E_INVALID_ARGUMENT, E_BAD_MESSAGE,
+  E_MISSING_RIGHT, E_INVALID_ARGUMENT, E_BAD_MESSAGE, E_CONTRACT, msgAddCap, msgWord, STREAM_WRITE, STREAM_INFO, STREAM_KIND_FILE,
 } from "../lib";
 import {
   FsClient, fsRoot, fsErrorName, fsStatus, FS_RIGHT_READ, FS_RIGHT_WRITE, FS_RIGHT_APPEND, FS_RIGHTS_ALL,
@@ -162,9 +162,22 @@ ok("the root still works", fs.stat(root));
 passed("closed handles and removed directories are stale; an unlinked open file lives until closed; the published root stays");
 
 // ---- Bad requests ---------------------------------------------------------------------------------------
+// What contract FileSystem forbids never reaches the server: the kernel refuses it (E_CONTRACT).
 msgBegin(999);
-ok("an unknown label (call)", msgInvoke(hello));
-expect("an unknown label", fsStatus(msgLabel()), E_INVALID_ARGUMENT);
+expect("an unknown label (call)", msgInvoke(hello), E_CONTRACT);
+// A stream WRITE bringing a capability: the server would have written "QZXJ" at the handle's
+// position (0) and sent the capability back; refused, the file is as it was.
+msgBegin(STREAM_WRITE);
+msgAddWord(4);
+msgAddWord(0x4a585a51); // "QZXJ"
+msgAddCap(<u32>docs);
+expect("a stream WRITE bringing a capability", msgInvoke(hello), E_CONTRACT);
+if (readString(hello, 0, 100) != "hello, world!") fail("a refused WRITE reached the file", 0);
+// The stream protocol's INFO: a file, and the bytes from the handle's position (0) to its end.
+msgBegin(STREAM_INFO);
+ok("stream INFO (call)", msgInvoke(hello));
+expect("stream INFO's kind", <i32>msgWord(0), <i32>STREAM_KIND_FILE);
+expect("stream INFO's bytes to read", <i32>msgWord(1), 13);
 msgBegin(FS_READ);
 ok("READ without words (call)", msgInvoke(hello));
 expect("READ without words", fsStatus(msgLabel()), E_BAD_MESSAGE);

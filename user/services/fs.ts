@@ -37,13 +37,22 @@ import { installBootModules, Installed } from "./fs-parts/install";
 import { write as writeSuperblocks } from "./fs-parts/superblock";
 import { Tokens } from "./fs-parts/tokens";
 import { Volume } from "./fs-parts/volume";
+import { MAX_HANDLES } from "./fs-parts/handles";
+import { fileSystemAttach } from "../lib/contracts/fs";
 
 const MEMORY: i32 = 3;
 const PUBLISHED: i32 = 4;
 /** With init's boot-modules grant: the modules' Images (to map) and the boot info that names them. */
 const IMAGES: i32 = 5;
 const BOOT_INFO: i32 = 6;
-const CALL_QUEUE: u32 = 64;
+/**
+ * Contract FileSystem has a one-way message (init's Finish), so the kernel keeps a queue slot for
+ * each capability the server mints (docs/CONTRACTS.md "Queue bounds"): the handles (MAX_HANDLES),
+ * the service and root capabilities, and the copies of the roots taken from the Cappage init
+ * shares (one a user of the file system, two a job of the shell). A mint or copy past that is
+ * refused E_QUEUE_FULL.
+ */
+const CALL_QUEUE: u32 = <u32>MAX_HANDLES + 128;
 /** Looks for the block driver every 10 ms this many times: 2 s, well past its start. */
 const NO_DRIVER_TRIES: i32 = 200;
 /** How long changes may wait for a commit while no call comes. */
@@ -155,6 +164,9 @@ if (report.orphansFreed > 0) {
   say("fs: freed " + (report.orphansFreed == 1 ? "1 file" : report.orphansFreed.toString() + " files") + " unlinked while open when the machine stopped");
 }
 const receiver = new Receiver(check("create the receiver", new Memory(MEMORY).createReceiver(CALL_QUEUE)));
+// Before anything is minted from it: every message on its capabilities is then contract
+// FileSystem's (contracts/fs.contract), and every answer too.
+check("give the receiver contract FileSystem", fileSystemAttach(receiver.cap));
 const tokens = new Tokens(MEMORY);
 check("create the tokens' receiver", tokens.status);
 const pressure = new CachePressure(kernelInfo());

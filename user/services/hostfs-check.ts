@@ -8,7 +8,7 @@
 // (slot 3 the Cappage, 4 a Memory).
 import {
   exit, print, eprint, capCopy, msgBegin, msgAddWord, msgInvoke, msgLabel, msgWord, registryLookup,
-  E_MISSING_RIGHT, E_INVALID_ARGUMENT, E_BAD_MESSAGE, STREAM_READ, STREAM_WRITE,
+  E_MISSING_RIGHT, E_INVALID_ARGUMENT, E_BAD_MESSAGE, E_CONTRACT, STREAM_READ, STREAM_WRITE,
 } from "../lib";
 import {
   FsClient, fsRoot, fsErrorName, fsStatus, FS_RIGHT_READ, FS_RIGHT_WRITE, FS_RIGHT_APPEND, FS_RIGHTS_ALL,
@@ -165,7 +165,8 @@ ok("close the root's other handle", fs.close(top));
 passed("closed handles are stale; the published root stays");
 
 // ---- Bad requests -------------------------------------------------------------------------------------
-expect("an unknown label", raw(a, 999, []), E_INVALID_ARGUMENT);
+msgBegin(999);
+expect("an unknown label (refused by contract FileSystem: the server never sees it)", msgInvoke(a), E_CONTRACT);
 expect("READ without words", raw(a, FS_READ, []), E_BAD_MESSAGE);
 expect("READ of 1000 inline bytes", raw(a, FS_READ, [0, 0, 1000]), E_INVALID_ARGUMENT);
 expect("READ past the buffer", fs.read(a, 0, 16, fs.bufferBytes - 8), E_INVALID_ARGUMENT);

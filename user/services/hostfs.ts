@@ -20,12 +20,15 @@ import { FS_RIGHT_READ, fsErrorName } from "../lib/fs-protocol";
 import { Registers, KIND_SHARE } from "../drivers/common/device-registers";
 import { ShareQueue, WINDOW_PAGES } from "./hostfs-parts/share";
 import { HostOperations } from "./hostfs-parts/operations";
+import { MAX_HANDLES } from "./hostfs-parts/handles";
+import { fileSystemAttach } from "../lib/contracts/fs";
 
 const DEVICE: i32 = 3;
 const INTERRUPT: i32 = 4;
 const MEMORY: i32 = 5;
 const PUBLISHED: i32 = 6;
-const CALL_QUEUE: u32 = 64;
+/** Contract FileSystem keeps a queue slot for each capability minted (docs/CONTRACTS.md): every handle, the roots and their copies, the service's. */
+const CALL_QUEUE: u32 = <u32>MAX_HANDLES + 64;
 /** The name the server registers (its service capability: FS_INFO only). */
 const HOST_SERVICE = "host";
 
@@ -80,6 +83,8 @@ if (configured != 0) {
   exit(1);
 }
 const calls = new Receiver(check("create the call Receiver", home.createReceiver(CALL_QUEUE)));
+// Before anything is minted from it: every message on its capabilities is contract FileSystem's.
+check("give the call Receiver contract FileSystem", fileSystemAttach(calls.cap));
 const ops = new HostOperations(share, calls);
 const published = capKind(PUBLISHED) == <i32>KIND_CAPPAGE;
 if (published) {

@@ -5,10 +5,14 @@
 // kill and debug authority by session, and the tools ps, caps, mem, uptime, kill and halt, which ends it all.
 // Config: service client proc-test-client memory=4096 [-- no-halt]
 import {
-  print, eprint, errorName, exit, sleep, args, getpid, imageBase, imageSize, capKind, capCopy, Memory, Region, Job, procLookup, procSession,
-  procSpawn, procSpawnBinary, procKill, procDebug, procHalt, capInfo, capDrop, lastSpawnedPid, lastLoadError, msgBegin, msgAddWord, msgInvoke, msgLabel, procStatus,
-  E_INVALID_CAP, KIND_MEMORY, RIGHT_MEMORY_INFO, JOB_ARGS, STATE_EXITED, STATE_FAULTED, SLOT_FIRST_PASSED, CAP_MOVE,
+  print, eprint, errorName, exit, sleep, args, getpid, imageBase, imageSize, capKind, capCopy, Memory, Region, capInfo,
+  capDrop, msgBegin, msgAddWord, msgInvoke, msgLabel, E_INVALID_CAP, KIND_MEMORY, RIGHT_MEMORY_INFO, STATE_EXITED,
+  STATE_FAULTED, CAP_MOVE, contractRefusal, msgAddCap, msgAddName, Receiver, RIGHT_RECEIVER_SEND, msgWord,
 } from "../lib";
+import {
+  Job, procLookup, procSession, procSpawn, procSpawnBinary, procKill, procDebug, procHalt, lastSpawnedPid,
+  lastLoadError, procStatus, JOB_ARGS, JOB_GIVE, PROC_SPAWN, PROC_GRANTS_STANDARD, SLOT_FIRST_PASSED,
+} from "../lib/proc-client";
 
 const NAME = "proc-test-client";
 const MEMORY: i32 = 3;
@@ -91,11 +95,31 @@ say("a malformed argument block: " + errorName(procStatus(msgLabel())));
 check("kill the unstarted echo", unstarted.kill());
 say("start after kill: " + errorName(unstarted.start()));
 
+// Contract ProcessManager: what state Ready does not allow, the kernel refuses (E_CONTRACT, the
+// call's own status) and procman never sees; before, procman answered each with a status of its own.
+msgBegin(99);
+say("label 99: " + errorName(msgInvoke(session)) + ": " + contractRefusal());
+msgBegin(0);
+say("a reply's label as a request: " + errorName(msgInvoke(session)));
+msgBegin(JOB_GIVE);
+say("give nothing: " + errorName(msgInvoke(unstarted.cap)));
+msgBegin(PROC_SPAWN);
+msgAddWord(PROC_GRANTS_STANDARD);
+msgAddName("echo");
+msgAddCap(<u32>junkView);
+say("spawn paid by a Region: " + errorName(msgInvoke(session)) + ": " + contractRefusal());
+
 // Who may kill: the session that spawned a job, not the registry's capability nor another session.
 const sleeper = new Job(check("spawn sleeper", procSpawn(session, <u32>MEMORY, "sleeper")));
 const sleeperPid = lastSpawnedPid;
 check("args of sleeper", sleeper.setArgs(["sleeper", "600000"]));
 check("start sleeper", sleeper.start());
+// Watched, suspended and resumed through its job (what the shell does for ^Z, fg and bg).
+const watch = check("create a Receiver to watch it", home.createReceiver(2));
+say("watch it: " + errorName(sleeper.monitor(<u32>check("mint", new Receiver(watch).mint(1, RIGHT_RECEIVER_SEND)) | CAP_MOVE)));
+say("suspend it: " + errorName(sleeper.suspend()) + "; resume it: " + errorName(sleeper.resume()));
+const told = sleeper.state();
+say("its state: " + errorName(told) + ", pid " + (told >= 0 && msgWord(0) == sleeperPid ? "its own" : "another"));
 say("kill through the registry's capability: " + errorName(procKill(proc, sleeperPid)));
 say("kill from another session: " + errorName(procKill(check("another session", procSession(proc)), sleeperPid)));
 say("kill a pid procman did not spawn: " + errorName(procKill(session, 1)));

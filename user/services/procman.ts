@@ -3,7 +3,9 @@
 // gets a job capability, through which it gives the job arguments and capabilities, starts it,
 // waits for its exit code and kills it. It also relays the kernel's introspection (ps, caps, mem,
 // uptime) from its KERNEL_INSPECT capability, kills (and hands debuggers the right to debug) by pid
-// within a session, and asks process 1 to halt. Registered as "proc". Config:
+// within a session, and asks process 1 to halt. Registered as "proc". Its protocol is contract
+// ProcessManager (contracts/procman.contract), which the kernel checks on every request and every
+// reply through the capabilities minted from its request Receiver. Config:
 //   service proc procman memory=64 kernel images bootinfo control
 // Slots: 2 the registry, 3 its Memory, 4 Kernel (KERNEL_INSPECT), 5 the Images Cappage, 6 the
 // boot info, 7 init's control capability.
@@ -17,11 +19,14 @@ import {
   OP_CAPPAGE_GET, OP_MEMORY_CREATE_PROCESS, OP_MEMORY_CREATE_IMAGE, OP_MEMORY_LOAD_ERROR, OP_PROCESS_GIVE, OP_PROCESS_MONITOR,
   OP_PROCESS_START, OP_PROCESS_STATE, OP_PROCESS_KILL, OP_PROCESS_SET_ARGS, OP_RECEIVER_MINT, OP_KERNEL_PROCESS, OP_KERNEL_CAPS,
   OP_KERNEL_FRAMES, OP_KERNEL_MEMORY, OP_KERNEL_UPTIME, OP_KERNEL_PAGING_INFO, MSG_PROCESS_ENDED, E_INVALID_ARGUMENT, E_INVALID_CAP, E_MISSING_RIGHT,
-  E_NO_PROCESS, E_NOT_READY, E_PEER_DEAD, E_QUOTA, E_BAD_MESSAGE, E_WRONG_TYPE, MAX_DATA_WORDS, REGISTRY_NAME_WORDS,
-  KIND_IMAGE, PROC_SESSION, PROC_SPAWN, PROC_SPAWN_BINARY, PROC_SPAWN_IMAGE, PROC_KILL, PROC_INSPECT, PROC_HALT, JOB_ARGS, JOB_GIVE, JOB_START, JOB_WAIT,
-  JOB_KILL, JOB_STATE, JOB_MONITOR, JOB_DEBUG, PROC_DEBUG, RIGHT_PROCESS_DEBUG, RIGHT_PROCESS_INFO, JOB_SUSPEND, JOB_RESUME,
-  OP_PROCESS_SUSPEND, OP_PROCESS_RESUME, check, registryForPrograms,
+  E_NO_PROCESS, E_NOT_READY, E_PEER_DEAD, E_QUOTA, E_CONTRACT, E_BAD_MESSAGE, E_WRONG_TYPE, MAX_DATA_WORDS, REGISTRY_NAME_WORDS,
+  KIND_IMAGE, RIGHT_PROCESS_DEBUG, RIGHT_PROCESS_INFO, OP_PROCESS_SUSPEND, OP_PROCESS_RESUME, check, registryForPrograms, contractRefusal,
 } from "../lib";
+import {
+  PROC_SESSION, PROC_SPAWN, PROC_SPAWN_BINARY, PROC_SPAWN_IMAGE, PROC_KILL, PROC_INSPECT, PROC_HALT, PROC_DEBUG, JOB_ARGS, JOB_GIVE, JOB_START,
+  JOB_WAIT, JOB_KILL, JOB_STATE, JOB_MONITOR, JOB_DEBUG, JOB_SUSPEND, JOB_RESUME, PROC_GRANT_REGISTRY, PROC_GRANT_PROC,
+} from "../lib/proc-client";
+import { processManagerAttach } from "../lib/contracts/procman";
 import { readModuleNames } from "./procman-parts/boot-modules";
 import { JOB_BIT, Job, MAX_JOBS, answerEnd, ended, freeEntry, handleOf, jobOf, jobs, release } from "./procman-parts/jobs";
 
@@ -63,20 +68,27 @@ function loadModuleNames(): void {
   moduleCount = count;
 }
 
+/** A spawn's first word: which of slots 2 and 3 the job gets (PROC_GRANT_REGISTRY, PROC_GRANT_PROC). */
+const GRANTS_WORD: i32 = 0;
+/** Where a spawn's other words start (the module's name; the binary's length and name). */
+const SPAWN_WORDS: i32 = 1;
+/** Queue slots of the request Receiver: the contract reserves one for each capability minted from it (sessions, jobs, copies). */
+const REQUEST_QUEUE: u32 = 384;
+
 /** Request word `i`, or 0 past its words. */
 function word(i: i32): u32 {
   return i < requestWords ? request[i] : 0;
 }
 
-/** The index of the boot module the request's words name, or -1. */
+/** The index of the boot module the request's words name (after the grants), or -1. */
 function moduleNamed(): i32 {
-  const n = requestWords;
-  if (n == 0 || n > REGISTRY_NAME_WORDS) return -1;
+  const n = requestWords - SPAWN_WORDS;
+  if (n <= 0 || n > REGISTRY_NAME_WORDS) return -1;
   for (let m = 0; m < moduleCount; m++) {
     const words = moduleWords[m];
     if (words == null) continue;
     let same = true;
-    for (let i = 0; i < REGISTRY_NAME_WORDS && same; i++) same = word(i) == words[i];
+    for (let i = 0; i < REGISTRY_NAME_WORDS && same; i++) same = word(SPAWN_WORDS + i) == words[i];
     if (same) return m;
   }
   return -1;
@@ -137,7 +149,7 @@ function imageFor(from: i32, memory: i32): i32 {
   const region = capCount > 1 ? caps[1] : 0;
   if (region == 0) return E_INVALID_CAP;
   msgBegin(OP_MEMORY_CREATE_IMAGE);
-  for (let i = 0; i < min(requestWords, 9); i++) msgAddWord(request[i]);
+  for (let i = SPAWN_WORDS; i < min(requestWords, SPAWN_WORDS + 9); i++) msgAddWord(request[i]);
   msgAddCap(<u32>region);
   // The caller's Memory pays for the Image; this blocks procman while the kernel loads it.
   const status = msgInvoke(memory);
@@ -179,7 +191,7 @@ function spawn(session: u32, from: i32): u32 {
   job.ended = false;
   job.waiter = 0;
   const handle = handleOf(index);
-  const status = setUp(job, handle);
+  const status = setUp(job, handle, word(GRANTS_WORD), memory);
   if (status < 0) {
     release(job);
     return fail(status);
@@ -195,14 +207,18 @@ function spawn(session: u32, from: i32): u32 {
   return 0;
 }
 
-/** Slots 2 (registry) and 3 (procman, the spawner's session), the monitor, the pid: 0 or a status. */
-function setUp(job: Job, handle: u32): i32 {
+/**
+ * Slots 2 and 3 as `grants` asks (the registry as programs have it; procman with the spawner's
+ * session), each a copy of the job's `memory` without rights when not granted (what JOB_GIVE moves
+ * in still starts at slot 4); the monitor; the pid. 0 or a status.
+ */
+function setUp(job: Job, handle: u32, grants: u32, memory: i32): i32 {
   // The programs' registry capability: a job looks names up, and registers nothing (docs/BOOT.md).
-  const registry = capCopy(programsRegistry);
+  const registry = (grants & PROC_GRANT_REGISTRY) != 0 ? capCopy(programsRegistry) : capCopy(memory, 0);
   if (registry < 0) return registry;
   let status = give(job.process, registry);
   if (status < 0) return status;
-  const self = mint(requests, job.session, RIGHT_RECEIVER_CALL);
+  const self = (grants & PROC_GRANT_PROC) != 0 ? mint(requests, job.session, RIGHT_RECEIVER_CALL) : capCopy(memory, 0);
   if (self < 0) return self;
   status = give(job.process, self);
   if (status < 0) return status;
@@ -308,7 +324,11 @@ function jobRequest(job: Job, label: u32, replyCap: i32): u32 {
   if (label == JOB_STATE) return relay(job.process, OP_PROCESS_STATE, 0);
   if (job.ended) return fail(E_PEER_DEAD);
   // The block comes in the words, or in a Region the request brings (PROCESS_SET_ARGS reads it there).
-  if (label == JOB_ARGS) return relay(job.process, OP_PROCESS_SET_ARGS, 0, capCount > 0 ? caps[0] : 0);
+  if (label == JOB_ARGS) {
+    // PROCESS_SET_ARGS answers no words: the buffer still holds the block sent, which is no answer
+    // (contract ProcessManager's Done has none; relaying it echoed the block, found by the contract).
+    return fail(-<i32>relay(job.process, OP_PROCESS_SET_ARGS, 0, capCount > 0 ? caps[0] : 0));
+  }
   if (label == JOB_START) {
     msgBegin(OP_PROCESS_START);
     return fail(msgInvoke(job.process));
@@ -369,7 +389,9 @@ expectKind(IMAGES, KIND_CAPPAGE, "the Images (grant images)");
 expectKind(BOOT_INFO, KIND_REGION, "the boot info (grant bootinfo)");
 loadModuleNames();
 const memory = new Memory(MEMORY);
-const requests = check("procman", "create its Receiver", memory.createReceiver(64));
+const requests = check("procman", "create its Receiver", memory.createReceiver(REQUEST_QUEUE));
+// Before anything is minted from it: every capability to it is then an endpoint the kernel checks.
+check("procman", "attach contract ProcessManager", processManagerAttach(requests));
 const notices = check("procman", "create its notices Receiver", memory.createReceiver(<u32>MAX_JOBS + 8));
 // Requests bring capabilities (a Memory, a Region, what a job is given): they must be installed.
 check("procman", "listen", Process.self().listen(true));
@@ -398,7 +420,10 @@ for (;;) {
   const answer = handle(label, badge, replyCap);
   if (replyCap != 0 && !held) {
     msgSetLabel(answer);
-    if (reply(replyCap) < 0 && capKind(replyCap) == <i32>KIND_REPLY) capDrop(replyCap);
+    const replied = reply(replyCap);
+    // A reply the contract refuses is procman's bug: say it (the caller gets E_PEER_DEAD).
+    if (replied == E_CONTRACT) eprint("procman: reply refused: " + contractRefusal());
+    if (replied < 0 && capKind(replyCap) == <i32>KIND_REPLY) capDrop(replyCap);
   }
   // Capabilities the request brought and no handler took (a Memory copy, a Region) are dropped,
   // after the reply: dropping is an invoke, which would overwrite the reply in the buffer.

@@ -1,13 +1,16 @@
 // Exercises the registry's protocol from a client's side, including the edges a well-behaved
-// client never reaches (raw requests with bad names), and prints one line per failed check and
+// client never reaches (raw requests with bad names, and messages contract Registry forbids, which
+// the kernel refuses before the registry sees them), and prints one line per failed check and
 // then "registry-check: ok" or "registry-check: FAILED". Config:
 //   service check registry-check memory=64
 // Slot 2 is the registry, slot 3 its Memory.
 import {
   print, exit, errorName, Memory, Receiver, msgBegin, msgAddWord, msgAddCap, msgInvoke, msgLabel, msgBadge,
   capDrop, registryRegister, registryLookup, registryList, registryStatus, SLOT_REGISTRY, REGISTRY_REGISTER,
-  RIGHT_RECEIVER_SEND, E_INVALID_ARGUMENT, E_INVALID_CAP, E_QUOTA, E_TIMEOUT,
+  RIGHT_RECEIVER_SEND, E_INVALID_ARGUMENT, E_INVALID_CAP, E_QUOTA, E_TIMEOUT, E_CONTRACT, E_MISSING_RIGHT, contractRefusal,
+  registryForPrograms, registryRegisterForServices, REGISTRY_LOOKUP,
 } from "../lib";
+import { Registry } from "../lib/contracts/registry";
 
 const MEMORY: i32 = 3;
 const TABLE_SIZE = 128;
@@ -27,9 +30,9 @@ function fatal(what: string, status: i32): i32 {
   return status;
 }
 
-/** Sends through what `name` looks up to; the badge the message arrives with at `receiver` (-1 if none). */
-function arrivesAs(name: string, receiver: Receiver): i32 {
-  const cap = registryLookup(name);
+/** Sends through what `name` looks up to (through `registry`); the badge the message arrives with at `receiver` (-1 if none). */
+function arrivesAs(name: string, receiver: Receiver, registry: i32 = SLOT_REGISTRY): i32 {
+  const cap = registryLookup(name, registry);
   if (cap < 0) return cap;
   msgBegin(7);
   const sent = msgInvoke(cap);
@@ -38,11 +41,12 @@ function arrivesAs(name: string, receiver: Receiver): i32 {
   return receiver.receive(0) < 0 ? -1 : <i32>msgBadge();
 }
 
-/** A REGISTER built by hand: `words` as the name, with `cap` unless it is 0. The registry's status. */
-function rawRegister(words: u32[], cap: i32): i32 {
+/** A REGISTER built by hand: `words` as the name, with `cap` unless it is 0 (twice with `twice`). The registry's status. */
+function rawRegister(words: u32[], cap: i32, twice: bool = false): i32 {
   msgBegin(REGISTRY_REGISTER);
   for (let i = 0; i < words.length; i++) msgAddWord(words[i]);
   if (cap != 0) msgAddCap(<u32>cap);
+  if (cap != 0 && twice) msgAddCap(<u32>cap);
   const status = msgInvoke(SLOT_REGISTRY);
   return status < 0 ? status : registryStatus(msgLabel());
 }
@@ -61,19 +65,29 @@ expect("x reaches r2 now", arrivesAs("x", r2), 2);
 expect("r1 gets nothing more", r1.receive(0), E_TIMEOUT);
 expect("look up a name nobody registered", registryLookup("nope"), E_INVALID_CAP);
 
-// Bad requests.
-expect("a name of no words", rawRegister([], s1), E_INVALID_ARGUMENT);
+// Bad requests: the shapes contract Registry forbids never reach the registry (E_CONTRACT, from the
+// kernel); a name of the right shape that is no name is the registry's to refuse.
+expect("a name of no words", rawRegister([], s1), E_CONTRACT);
+print("registry-check: refused: " + contractRefusal());
 expect("an empty name", rawRegister([0], s1), E_INVALID_ARGUMENT);
 expect("a zero inside the name", rawRegister([0x00410041], s1), E_INVALID_ARGUMENT);
 const long = new Array<u32>(17).fill(0x41414141);
-expect("a name of 68 bytes", rawRegister(long, s1), E_INVALID_ARGUMENT);
+expect("a name of 68 bytes", rawRegister(long, s1), E_CONTRACT);
 expect("64 bytes is fine", rawRegister(long.slice(0, 16), s1), 0);
-expect("no capability", rawRegister([0x41], 0), E_INVALID_ARGUMENT);
+expect("no capability", rawRegister([0x41], 0), E_CONTRACT);
 const region = fatal("region", memory.createRegion(1));
 expect("a Region owner", registryRegister("region", <u32>region), E_INVALID_ARGUMENT);
 msgBegin(99);
-fatal("unknown label", msgInvoke(SLOT_REGISTRY));
-expect("an unknown label", registryStatus(msgLabel()), E_INVALID_ARGUMENT);
+expect("an unknown label", msgInvoke(SLOT_REGISTRY), E_CONTRACT);
+print("registry-check: refused: " + contractRefusal());
+// The registry would have taken these (it kept cap 0 of a REGISTER and dropped the rest, and read
+// a LIST's word 0): refused, they never reach it, and nothing is registered.
+expect("a name with two capabilities", rawRegister([0x6b61656c], s1, true), E_CONTRACT); // "leak"
+expect("what was refused was never registered", registryLookup("leak"), E_INVALID_CAP);
+msgBegin(Registry.List);
+msgAddWord(0);
+msgAddWord(0);
+expect("a LIST of two words", msgInvoke(SLOT_REGISTRY), E_CONTRACT);
 
 // A name whose capability was destroyed (its Memory went) is gone.
 const child = new Memory(fatal("child memory", memory.createMemory(8)));
@@ -102,6 +116,18 @@ do {
 expect("names listed", listed, TABLE_SIZE);
 expect("x is listed first", first == "x" ? 0 : -1, 0);
 expect("an index past the end", registryList(1000).name.length, 0);
+
+// What a program's capability may do (FOR_PROGRAMS): look up and list, never register, never find
+// a name for services only.
+const programs = fatal("the programs' capability", registryForPrograms());
+expect("a program registers", registryRegister("p", <u32>s1, programs), E_MISSING_RIGHT);
+expect("a program finds x", arrivesAs("x", r2, programs), 2);
+expect("n6 for services only, replaced in a full table", registryRegisterForServices("n6", <u32>s1), 0);
+expect("a program looks up a name for services only", registryLookup("n6", programs), E_MISSING_RIGHT);
+msgBegin(REGISTRY_LOOKUP);
+msgAddWord(0);
+const emptyLookup = msgInvoke(SLOT_REGISTRY);
+expect("a LOOKUP of an empty name", emptyLookup < 0 ? emptyLookup : registryStatus(msgLabel()), E_INVALID_ARGUMENT);
 
 print(failures == 0 ? "registry-check: ok" : "registry-check: FAILED");
 exit(failures == 0 ? 0 : 1);

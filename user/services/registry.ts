@@ -7,12 +7,16 @@
 // register again. Without them (a registry init did not start) the table is its own, and lost
 // with it.
 //
-// REGISTER (1) name words, cap 0 -> 0 | E_INVALID_ARGUMENT (bad name, no capability, a Region
-//              owner, which could not be copied out) | E_QUOTA (table full)
+// Protocol: contract Registry (contracts/registry.contract), which the kernel checks on every
+// call and every answer. init gives the Receiver the contract before it mints anything from it,
+// so the contract outlives the registry's restarts as the Receiver does; a Receiver nobody gave
+// one gets it here, before anything is minted from it. What the contract leaves to the server:
+// REGISTER (1) name words, cap 0 -> 0 | E_INVALID_ARGUMENT (bad name, a Region owner, which
+//              could not be copied out) | E_QUOTA (table full)
 // LOOKUP   (2) name words        -> 0 with a copy as cap 0 | E_INVALID_CAP (not registered, or
 //              what it named is gone) | E_INVALID_ARGUMENT (bad name)
-// LIST     (3) index             -> the name at that index as words; label: the index after it
-//              (0 after the last, and for an index past the end, with no words)
+// LIST     (3) index             -> word 0 the index after the name's entry (0 after the last),
+//              then the name at the first used entry from that index (none past the end)
 // FOR_PROGRAMS (4)                -> 0 with a call capability to the registry whose badge has
 //              REGISTRY_PROGRAMS_BADGE: what procman gives its jobs at slot 2
 // REGISTER_FOR_SERVICES (5)       -> as REGISTER, for a name a program's LOOKUP does not get:
@@ -30,8 +34,9 @@ import {
   RIGHT_REGION_OWNER, CAP_MOVE, E_INVALID_ARGUMENT, E_INVALID_CAP, E_PEER_DEAD, E_QUOTA, REGISTRY_REGISTER,
   REGISTRY_LOOKUP, REGISTRY_LIST, REGISTRY_NAME_WORDS, registryLabel, MAX_CAPS, REGISTRY_FOR_PROGRAMS,
   REGISTRY_REGISTER_FOR_SERVICES, REGISTRY_PROGRAMS_BADGE, E_MISSING_RIGHT, RIGHT_RECEIVER_CALL, msgBadge, Receiver,
-  E_QUEUE_FULL,
+  E_QUEUE_FULL, E_NOT_READY,
 } from "../lib";
+import { Registry, registryAttach } from "../lib/contracts/registry";
 
 const REQUESTS: i32 = 2;
 /** What init keeps for it (docs/BOOT.md): the Cappage of capabilities, and the two Pages of names. */
@@ -256,22 +261,23 @@ function answerEntry(i: i32): u32 {
 
 function list(): u32 {
   dropBrought(0);
-  const index = msgWord(0);
-  if (msgWordCount() < 1) return answer(0);
-  let at = <i32>min(index, <u32>MAX_NAMES);
+  let at = <i32>min(msgWord(0), <u32>MAX_NAMES);
   while (at < MAX_NAMES && !used(at)) at++;
-  if (at >= MAX_NAMES) return answer(0);
+  msgBegin(Registry.Entry);
+  if (at >= MAX_NAMES) {
+    msgAddWord(0);
+    return Registry.Entry;
+  }
   let next = at + 1;
   while (next < MAX_NAMES && !used(next)) next++;
-  const label: u32 = next < MAX_NAMES ? <u32>next : 0;
-  msgBegin(label);
+  msgAddWord(next < MAX_NAMES ? <u32>next : 0);
   const name = nameAt(at);
   for (let w = 0; w < REGISTRY_NAME_WORDS; w++) {
     const word = load<u32>(name + <usize>(w << 2));
     if (word == 0) break; // zero padding: the name ended in the word before
     msgAddWord(word);
   }
-  return label;
+  return Registry.Entry;
 }
 
 /** FOR_PROGRAMS: a call capability with the programs' badge, minted from our Receiver. */
@@ -321,6 +327,22 @@ if (capKind(REQUESTS) != <i32>KIND_RECEIVER) {
   eprint("registry: slot 2 is not a Receiver (init starts me with one)");
   exit(2);
 }
+/**
+ * Makes sure every call on the Receiver is contract Registry's: init gave it the contract before it
+ * minted anything (E_NOT_READY here: it has one); a Receiver nobody gave one takes it now, while
+ * nothing is minted from it. One with callers and no contract is refused: the registry would serve
+ * messages nobody checked.
+ */
+function requireContract(): void {
+  const attached = registryAttach(REQUESTS);
+  if (attached >= 0) return;
+  // RECEIVER_INFO answers four words for a Receiver with a contract, two without.
+  if (attached == E_NOT_READY && new Receiver(REQUESTS).info().status >= 0 && msgWordCount() >= 4) return;
+  eprint("registry: slot 2 has no contract Registry, and cannot take it now: " + errorName(attached));
+  exit(2);
+}
+
+requireContract();
 openTable();
 // Capabilities in requests are installed only while listening; REGISTER needs them.
 const listening = Process.self().listen(true);

@@ -1,8 +1,9 @@
 import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { BootImage, BootModule } from "../../boot/boot-image.ts";
-import { modulesOf } from "../../boot/config-modules.ts";
+import { modulesOf, startedOnly } from "../../boot/config-modules.ts";
 import { runSystem } from "../../boot/system.ts";
 import { Loader } from "../../loader/loader.ts";
 import { Machine } from "../../machine/machine.ts";
@@ -61,7 +62,10 @@ async function module(dir: string, name: string): Promise<BootModule> {
 /** Assembles the boot image from the config and the built modules. */
 export async function bootImage(options: BootOptions): Promise<BootImage> {
   const config = new TextDecoder().decode(await readBoundedFile(options.configFile, MAX_CONFIG_BYTES, `the config ${options.configFile}`));
-  const modules = await Promise.all(modulesOf(config).map((name) => module(options.modulesDir, name)));
+  // A `start` line's program that was not built is one added with `install`: init reads it from the disk.
+  const installed = startedOnly(config);
+  const names = modulesOf(config).filter((name) => !installed.has(name) || existsSync(join(options.modulesDir, `${name}.wasm`)));
+  const modules = await Promise.all(names.map((name) => module(options.modulesDir, name)));
   const params: Record<string, string> = {
     ...(options.format ? { format: randomBytes(8).toString("hex") } : {}),
     ...(options.verbose ? { verbose: "1" } : {}),

@@ -108,7 +108,7 @@ export async function run(options: RunOptions, terminal: StdioTerminal): Promise
     ];
     main = kernel.spawn(image!, { args: [name, ...options.args], env: environmentOf(options), caps, memory });
     const firstRoot = 2 + caps.length - roots.length;
-    configureWasiProcess(main, { memorySlot: 2, preopens: roots.map((_, i) => ({ slot: firstRoot + i, name: folders!.guestNames[i]! })) });
+    configureWasiProcess(main, { memorySlot: 2, streams: null, preopens: roots.map((_, i) => ({ slot: firstRoot + i, name: folders!.guestNames[i]! })) });
     machine.interrupts.poke();
     if (folders) void main.wait().then(() => folders!.stop(kernel));
     await (running ?? kernel.run());

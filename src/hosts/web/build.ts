@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type InlineConfig, type Plugin, build, preview } from "vite";
-import { modulesOf } from "../../boot/config-modules.ts";
+import { modulesOf, startedOnly } from "../../boot/config-modules.ts";
 import { loaderIdentity } from "../node/loader-identity.ts";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
@@ -28,8 +28,11 @@ export const ISOLATION_HEADERS = { "Cross-Origin-Opener-Policy": "same-origin", 
 function bootFiles(): Array<{ fileName: string; source: Uint8Array | string }> {
   const config = readFileSync(CONFIG_FILE, "utf8");
   const files: Array<{ fileName: string; source: Uint8Array | string }> = [{ fileName: "boot/init.conf", source: config }];
+  const installed = startedOnly(config);
   for (const name of ["init", ...modulesOf(config)]) {
     const file = join(MODULES_DIR, `${name}.wasm`);
+    // A `start` line's program that was not built is one added with `install`: init reads it from the disk.
+    if (!existsSync(file) && installed.has(name)) continue;
     if (!existsSync(file)) throw new Error(`boot module ${name} is not built (${file}): run npm run build first`);
     files.push({ fileName: `boot/${name}.wasm`, source: new Uint8Array(readFileSync(file)) });
   }

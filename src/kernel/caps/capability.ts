@@ -27,12 +27,13 @@ export class Capability {
 
   /** A new capability to the same object with `rights & mask`, same badge. */
   /**
-   * An endpoint of a contract that bounds its Receiver's queue, for which the queue had no room
-   * left: it could find the queue full. The kernel never hands one out (E_QUEUE_FULL instead).
+   * An endpoint of a contract that bounds its Receiver's queue by reserving slots, for which the
+   * queue had no room left: it could find the queue full. The kernel never hands one out
+   * (E_QUEUE_FULL instead). A contract of calls only reserves nothing: its calls wait for room.
    */
   get unreserved(): boolean {
     const endpoint = this.endpoint;
-    return endpoint !== null && !endpoint.reserved && Number.isFinite(endpoint.contract.boundPerEndpoint);
+    return endpoint !== null && !endpoint.reserved && !endpoint.contract.callsOnly && Number.isFinite(endpoint.contract.boundPerEndpoint);
   }
 
   derive(mask: number): Capability {

@@ -80,6 +80,13 @@ export class Contract {
    * message each way; Infinity otherwise.
    */
   readonly boundPerEndpoint: number;
+  /**
+   * Every `?` message must be called (its next state allows a reply and nothing else): an endpoint's
+   * holder waits in each of its calls, so it never has more than that one on its way, whatever
+   * endpoints it holds. Such a contract's calls wait for room in a full queue instead of failing,
+   * and its endpoints reserve nothing (Receiver, "Calls that wait for room").
+   */
+  readonly callsOnly: boolean;
   /** Table words. */
   readonly words: number;
   /** How many times each message (by `index`) has passed on this Receiver: which transitions its users exercise. */
@@ -97,6 +104,9 @@ export class Contract {
     this.boundPerEndpoint = longestServerRun(states);
     this.toServer = states.map((messages) => messages.some((m) => m.direction === Direction.TO_SERVER));
     this.toClient = states.map((messages) => messages.some((m) => m.direction === Direction.TO_CLIENT));
+    this.callsOnly = states.every((messages) =>
+      messages.every((m) => m.direction !== Direction.TO_SERVER || (this.toClient[m.next]! && !this.toServer[m.next]!)),
+    );
   }
 
   /** The message `state` allows with this label and direction, or null. */

@@ -13,7 +13,7 @@ import type { RegionObject } from "./region.ts";
 /** The largest binary a process may hand the kernel in one Region (larger ones go through an ImageBuilder). */
 export const MAX_IMAGE_BYTES = 16 << 20;
 /** The largest binary an ImageBuilder takes: the loader's own limit. */
-export const MAX_BUILT_IMAGE_BYTES = 64 << 20;
+export const MAX_BUILT_IMAGE_BYTES = 256 << 20;
 /**
  * Bytes of binary per page an Image is charged: its bytes and compiled code live in the host's
  * heap, not in frames (docs/MEMORY.md "What a process costs"); the frames of its pages that are

@@ -125,7 +125,8 @@ export class Ipc {
     const endpoint = through.endpoint!;
     const allowed = checkContractMessage(caller, endpoint, message, Direction.TO_SERVER, true);
     if (typeof allowed === "number") return allowed;
-    if (!receiver.hasRoom(endpoint)) return Status.E_QUEUE_FULL;
+    // A contract of calls only: a full queue is waited behind (Receiver, "Calls that wait for room").
+    if (!receiver.hasRoom(endpoint) && !endpoint.contract.callsOnly) return Status.E_QUEUE_FULL;
     const caps = takeCaps(caller, message.caps);
     if (typeof caps === "number") return caps;
     const reply = new Reply(caller, buffer, endpoint, endpoint.state);

@@ -49,11 +49,19 @@ function ciphertextIn(services: ObjectServices, region: RegionObject): Uint8Arra
   return services.memory.bytes.slice(frame * PAGE_SIZE, (frame + 1) * PAGE_SIZE);
 }
 
-/** PAGER_DONE. */
+/**
+ * PAGER_DONE: one word, the status (0: done), and for a page-in that is done one capability, the
+ * Region's owner; a page-out's answer or a failure carries none. Any other shape is refused
+ * (E_INVALID_ARGUMENT) and the request stays unanswered: an answer without its status word would
+ * otherwise read as "done" and the kernel would drop its copy of a page the pager never stored.
+ * This is the pager's protocol's check (docs/CONTRACTS.md "The pager").
+ */
 export function invokePagerRequest(services: ObjectServices, inv: Invocation, request: PagerRequest): number {
   if (inv.message.label !== Op.PAGER_DONE) return Status.E_INVALID_ARGUMENT;
   if (!inv.cap.has(Rights.PAGER_REQUEST_ANSWER)) return Status.E_MISSING_RIGHT;
+  if (inv.message.words.length !== 1) return Status.E_INVALID_ARGUMENT;
   const status = word(inv, 0) | 0;
+  if (inv.message.caps.length !== (request.pageIn && status === 0 ? 1 : 0)) return Status.E_INVALID_ARGUMENT;
   let ciphertext: Uint8Array | null = null;
   if (request.pageIn && status === 0) {
     const region = argumentObject<RegionObject>(inv, 0, ObjectKind.REGION, Rights.REGION_OWNER);

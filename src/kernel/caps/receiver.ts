@@ -39,6 +39,15 @@ export function receiverPages(capacity: number): number {
  * reserved endpoint's message always finds room. The kernel refuses to mint or copy an endpoint
  * it cannot reserve for (Capability.unreserved); the kernel's notices, and endpoints of a
  * contract that bounds nothing, take the unreserved slots as on a plain Receiver.
+ *
+ * Calls that wait for room: when every `?` message of the contract must be called
+ * (Contract.callsOnly), an endpoint's holder waits in each call it makes, so one process has at
+ * most one call on its way, whatever endpoints it holds. Such endpoints reserve nothing, and a
+ * call that finds the queue full waits behind it (`waitingCalls`, oldest first) instead of failing:
+ * it enters the queue as soon as a message is taken. So the queue never refuses a call, its
+ * capacity bounds what it holds, and what waits behind it is bounded by the processes blocked in a
+ * call, each of which holds one: the memory of a waiting call is its caller's, as in L4.
+ * Invariant: a call waits only while the queue has no room for it.
  */
 export class Receiver extends KernelObject {
   readonly kind = ObjectKind.RECEIVER;
@@ -58,6 +67,8 @@ export class Receiver extends KernelObject {
   reservedSlots = 0;
   /** Queued messages that are not a reserved endpoint's. */
   unreservedQueued = 0;
+  /** Calls of a contract of calls only that found the queue full, oldest first: each enters it when a message is taken. */
+  readonly waitingCalls: Envelope[] = [];
 
   constructor(capacity: number) {
     super();
@@ -80,9 +91,17 @@ export class Receiver extends KernelObject {
     return !this.full;
   }
 
-  /** Queues a message; false when full (the caller keeps the envelope). */
+  /**
+   * Queues a message; false when full (the caller keeps the envelope). A call of a contract of
+   * calls only never finds it full: it waits behind the queue.
+   */
   enqueue(envelope: Envelope): boolean {
-    if (this.destroyed || !this.hasRoom(envelope.endpoint)) return false;
+    if (this.destroyed) return false;
+    if (!this.hasRoom(envelope.endpoint)) {
+      if (!waitsForRoom(envelope)) return false;
+      this.waitingCalls.push(envelope);
+      return true;
+    }
     this.queue.push(envelope);
     this.counted(envelope, 1);
     return true;
@@ -97,7 +116,17 @@ export class Receiver extends KernelObject {
       this.head = 0;
     }
     this.counted(envelope, -1);
+    this.admitWaitingCalls();
     return envelope;
+  }
+
+  /** Moves the calls waiting for room into the queue, oldest first, while it has room for them. */
+  private admitWaitingCalls(): void {
+    while (this.waitingCalls.length > 0 && this.hasRoom(this.waitingCalls[0]!.endpoint)) {
+      const envelope = this.waitingCalls.shift()!;
+      this.queue.push(envelope);
+      this.counted(envelope, 1);
+    }
   }
 
   /** Puts back a message the receiver could not take (its buffer was too small). */
@@ -105,6 +134,12 @@ export class Receiver extends KernelObject {
     if (this.head > 0) this.queue[--this.head] = envelope;
     else this.queue.unshift(envelope);
     this.counted(envelope, 1);
+    // The slot it left may have let a waiting call in (take): that call waits again, first.
+    while (this.reservedSlots + this.unreservedQueued > this.capacity && this.queue.length > this.head && waitsForRoom(this.queue[this.queue.length - 1]!)) {
+      const admitted = this.queue.pop()!;
+      this.counted(admitted, -1);
+      this.waitingCalls.unshift(admitted);
+    }
   }
 
   /** Keeps the contract's counts as a message enters (+1) or leaves (-1) the queue. */
@@ -141,6 +176,10 @@ export class Receiver extends KernelObject {
       if (count !== endpoint.queued) broken.push(`contract ${contract.name}: an endpoint has ${count} messages queued, counted ${endpoint.queued}`);
       if (count > contract.boundPerEndpoint) broken.push(`contract ${contract.name}: an endpoint has ${count} messages queued, beyond its bound ${contract.boundPerEndpoint}`);
     }
+    for (const waiting of this.waitingCalls) {
+      if (!waitsForRoom(waiting)) broken.push(`contract ${contract.name}: a message waits for room that is no call of a contract of calls only`);
+    }
+    if (this.waitingCalls.length > 0 && this.hasRoom(this.waitingCalls[0]!.endpoint)) broken.push(`contract ${contract.name}: ${this.waitingCalls.length} calls wait for room while the queue has some`);
     if (this.reservedSlots + this.unreservedQueued > this.capacity) broken.push(`contract ${contract.name}: ${this.reservedSlots} reserved + ${this.unreservedQueued} unreserved slots exceed the capacity ${this.capacity}`);
     if (this.queued > this.capacity) broken.push(`contract ${contract.name}: ${this.queued} messages queued in a capacity of ${this.capacity}`);
     return broken;
@@ -153,6 +192,7 @@ export class Receiver extends KernelObject {
 
   /** Reserves the endpoint's slots if there is room; whether it is reserved. */
   private reserve(endpoint: ContractEndpoint): boolean {
+    if (endpoint.contract.callsOnly) return false; // its calls wait for room instead
     const bound = endpoint.contract.boundPerEndpoint;
     if (!Number.isFinite(bound) || this.reservedSlots + this.unreservedQueued + bound > this.capacity) return false;
     this.reservedSlots += bound;
@@ -196,6 +236,7 @@ export class Receiver extends KernelObject {
   }
 
   protected teardown(): void {
+    // (take() lets the calls waiting for room in as it goes: they are disposed with the rest.)
     for (let envelope = this.take(); envelope; envelope = this.take()) disposeEnvelope(envelope);
     // Waiters wake and find the Receiver gone.
     for (const waiter of [...this.waiters]) {
@@ -203,6 +244,11 @@ export class Receiver extends KernelObject {
       waiter.process.wakeFromWait(Status.E_PEER_DEAD);
     }
   }
+}
+
+/** Whether a message may wait for room in a full queue: a call through an endpoint of a contract of calls only. */
+function waitsForRoom(envelope: Envelope): boolean {
+  return envelope.reply !== null && envelope.endpoint !== null && envelope.endpoint.contract.callsOnly;
 }
 
 export function attachWaiter(waiter: ReceiveWaiter): void {

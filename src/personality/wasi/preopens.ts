@@ -12,6 +12,12 @@ export interface WasiProcessConfig {
   readonly memorySlot: number;
   /** In fd order from 3; a slot that holds no Receiver the process may call is left out. */
   readonly preopens: readonly WasiPreopen[];
+  /**
+   * Where fd 0, 1 and 2 are: stream capabilities at these slots when the process holds them (the
+   * middle one a Receiver it may call), or null for the machine's console. Said, not guessed from
+   * what a slot holds: `dogma run` with three folders has a folder's root at slot 5.
+   */
+  readonly streams: readonly [number, number, number] | null;
 }
 
 /**
@@ -32,6 +38,7 @@ export const SHELL_PROGRAM: WasiProcessConfig = {
     { slot: 8, name: "." },
     { slot: 10, name: "/host" },
   ],
+  streams: [4, 5, 6],
 };
 
 const configs = new WeakMap<Process, WasiProcessConfig>();

@@ -91,7 +91,7 @@ export const AbiStatus = {
 export const Stream = {
   WRITE: 0x1001,
   READ: 0x1002,
-  /** Readiness, without waiting (pipes, the host folder server): kind, readable bytes (0xffffffff at the end), room to write. */
+  /** Readiness, without waiting (every stream: the console, pipes, files, the host folder server): kind, readable bytes (0xffffffff at the end), room to write. */
   INFO: 0x1003,
   TO_ERRORS: 0x1_0000,
   /** Bytes in one message at most: 63 words after the length word. */
@@ -100,9 +100,6 @@ export const Stream = {
 
 /** What STREAM INFO's first word says a stream is. */
 export const StreamKind = { TERMINAL: 1, PIPE: 2, FILE: 3 } as const;
-
-/** The console driver's INFO (docs/DRIVERS.md): mode, bytes ready to read, readers waiting, ended. */
-export const CONSOLE_INFO = 5;
 
 const ERRNO_OF_STATUS: Readonly<Record<number, number>> = {
   [FsStatus.NOT_FOUND]: Errno.NOENT,

@@ -1,21 +1,18 @@
 import { ObjectKind, Rights } from "../../kernel/caps/object-abi.ts";
 import type { Process } from "../../kernel/process.ts";
 import type { KernelServices } from "../../kernel/services.ts";
-import { AbiStatus, CONSOLE_INFO, Fs, Stream, StreamKind, pack, unpack } from "./protocol.ts";
+import { AbiStatus, Stream, pack, unpack } from "./protocol.ts";
 
 /**
- * A WASI program's standard streams, when it has them: a program the shell starts holds them at
- * slots 4, 5 and 6 (docs/PROGRAMS.md), each a call capability speaking the stream protocol
- * (user/lib/streams.ts has the same numbers): the console, a pipe, or a file's handle. fd 0, 1
- * and 2 then go there, as libdogma's read and print do; a program without them (slot 5 is not a
- * Receiver it may call) keeps the boot console.
+ * The slot fd (0, 1 or 2) reaches, or null for the boot console. A program the shell starts
+ * holds its streams at slots 4, 5 and 6 (docs/PROGRAMS.md; `slots` from its WASI config), each a
+ * call capability speaking the stream protocol (user/lib/streams.ts has the same numbers): the
+ * console, a pipe, or a file's handle; fd 0, 1 and 2 then go there, as libdogma's read and print
+ * do. One started without them (its slot 5 is not a Receiver it may call) keeps the boot console.
  */
-const SLOTS = [4, 5, 6] as const;
-
-/** The slot fd (0, 1 or 2) reaches, or null when the process has no standard streams. */
-export function streamSlot(k: KernelServices, process: Process, fd: 0 | 1 | 2): number | null {
-  if (k.capabilityKind(process, SLOTS[1], Rights.RECEIVER_CALL) !== ObjectKind.RECEIVER) return null;
-  return SLOTS[fd];
+export function streamSlot(k: KernelServices, process: Process, slots: readonly [number, number, number] | null, fd: 0 | 1 | 2): number | null {
+  if (slots === null || k.capabilityKind(process, slots[1], Rights.RECEIVER_CALL) !== ObjectKind.RECEIVER) return null;
+  return slots[fd];
 }
 
 /** Writes all of `data` to the stream at `slot`: the bytes written, or a (negative) status. */
@@ -58,27 +55,15 @@ export interface StreamReadiness {
 const END_OF_INPUT = 0xffff_ffff;
 
 /**
- * Asks the stream at `slot` what it is and whether it is ready, without waiting: STREAM INFO
- * (pipes, the host folder server), else the file system's STAT (a file is always ready), else the
- * console driver's INFO (bytes of whole lines typed, or its input ended). A server that answers
- * none of them is taken as ready.
+ * Asks the stream at `slot` what it is and whether it is ready, without waiting: the stream
+ * protocol's INFO, which every stream of the system answers (contracts Console, Pipe and
+ * FileSystem list it: the console a terminal, a pipe, a file from its handle's position). Any other
+ * answer, E_CONTRACT from a server whose contract has no INFO included (the kernel refuses it, and
+ * the server never sees it), says nothing: the stream is taken as ready, and its kind as unknown.
  */
 export async function streamReadiness(k: KernelServices, process: Process, slot: number): Promise<StreamReadiness> {
   const info = await k.callFor(process, slot, Stream.INFO, []);
-  if (typeof info !== "number" && info.label === 0) {
-    const [kind = 0, readable = 0, writable = 0] = info.words;
-    return { kind, readable: readable === END_OF_INPUT ? Infinity : readable, writable: writable === END_OF_INPUT ? Infinity : writable };
-  }
-  if (typeof info === "number" || info.label !== -AbiStatus.E_INVALID_ARGUMENT) return { kind: null, readable: null, writable: null };
-  const stat = await k.callFor(process, slot, Fs.STAT, []);
-  if (typeof stat !== "number" && stat.label === 0) {
-    const size = BigInt(stat.words[1] ?? 0) + (BigInt(stat.words[2] ?? 0) << 32n);
-    return { kind: StreamKind.FILE, readable: Number(size > 0x7fff_ffffn ? 0x7fff_ffffn : size), writable: null };
-  }
-  const console = await k.callFor(process, slot, CONSOLE_INFO, []);
-  if (typeof console !== "number" && console.label === 0 && console.words.length >= 4) {
-    const [, ready = 0, , ended = 0] = console.words;
-    return { kind: StreamKind.TERMINAL, readable: ended !== 0 ? Infinity : ready, writable: null };
-  }
-  return { kind: null, readable: null, writable: null };
+  if (typeof info === "number" || info.label !== 0 || info.words.length < 3) return { kind: null, readable: null, writable: null };
+  const [kind = 0, readable = 0, writable = 0] = info.words;
+  return { kind, readable: readable === END_OF_INPUT ? Infinity : readable, writable: writable === END_OF_INPUT ? Infinity : writable };
 }

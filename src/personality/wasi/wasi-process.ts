@@ -34,7 +34,7 @@ export class WasiProcess {
     const config = wasiConfigOf(process);
     this.server = new FileServerClient(k, process, new TransferRegion(k, process, config.memorySlot));
     for (const fd of [0, 1, 2] as const) {
-      const slot = streamSlot(k, process, fd);
+      const slot = streamSlot(k, process, config.streams, fd);
       this.table.set(fd, { kind: "stream", stream: fd, slot, type: null, rightsBase: fd === 0 ? STREAM_IN_RIGHTS : STREAM_OUT_RIGHTS, rightsInheriting: 0n, flags: 0 });
     }
     let device = 1;

@@ -4,6 +4,7 @@
 import { lineBegin, lineAdd, lineAddI32, linePrint, packArgs, ARGS_IN_MESSAGE_BYTES, STDOUT } from "../../lib";
 import { BootInfo } from "./boot-info";
 import { BootManifests } from "./manifests";
+import { Manifest } from "../../lib/manifest";
 import { fields, lines, parseCount, valueOf } from "./text";
 
 /** The service every other process gets a call capability to, at its slot 2. */
@@ -122,12 +123,26 @@ export class ServiceEntry {
    */
   argsBlock: Uint8Array | null = null;
   argc: u32 = 0;
-  constructor(readonly line: i32, readonly kind: string, readonly name: string, readonly module: i32) {}
+  /**
+   * A `start` line for a program added with `install` (module INSTALLED): its fields, whose
+   * manifest and grants are read from the disk when its turn comes (./installed.ts); then its
+   * Image (0: not read yet), kept for its restarts.
+   */
+  startFields: string[] | null = null;
+  image: i32 = 0;
+  constructor(readonly line: i32, public kind: string, readonly name: string, readonly module: i32) {}
+
+  get installed(): bool {
+    return this.module == INSTALLED;
+  }
 
   get isRegistry(): bool {
     return this.name == REGISTRY_NAME;
   }
 }
+
+/** The module index of a `start` line for an installed program, not a boot module. */
+export const INSTALLED: i32 = -1;
 
 /** The services of the config, in the order to start them (the registry first). */
 export function parseConfig(text: string, info: BootInfo, manifests: BootManifests | null = null): ServiceEntry[] {
@@ -216,7 +231,15 @@ function parseStart(entries: ServiceEntry[], lineNumber: i32, f: string[], info:
   if (f.length < 2) return "expected: start NAME [OVERRIDE...] [-- ARGS]";
   const name = f[1];
   const module = info.module(name);
-  if (module == null) return "no boot module named " + name;
+  if (module == null) {
+    // An installed program, not a boot module: its manifest is on the disk, read at its turn.
+    for (let i = 0; i < entries.length; i++) if (entries[i].name == name) return "the name " + name + " is taken by line " + entries[i].line.toString();
+    if (entries.length == MAX_SERVICES) return "more than " + MAX_SERVICES.toString() + " services";
+    const entry = new ServiceEntry(lineNumber, "service", name, INSTALLED);
+    entry.startFields = f;
+    entries.push(entry);
+    return "";
+  }
   if (manifests == null) return name + " has no manifest (a line of grants starts it: service NAME MODULE GRANT...)";
   const found = manifests.of(name);
   if (found == null) return name + " has no manifest (a line of grants starts it: service NAME MODULE GRANT...)";
@@ -224,13 +247,29 @@ function parseStart(entries: ServiceEntry[], lineNumber: i32, f: string[], info:
   const refused = manifests.refusal(name);
   if (refused.length > 0) return name + " was refused at boot: " + refused;
   if (manifest.error.length > 0) return "its manifest does not parse: " + manifest.error;
+  const entry = new ServiceEntry(lineNumber, manifest.kind, name, module.index);
+  const why = grantFromManifest(entry, f, manifest, entries, info);
+  if (why.length > 0) return why;
+  entries.push(entry);
+  return "";
+}
+
+/**
+ * What `start` line `f` gives `entry` from `manifest`: its capabilities in the order of its
+ * lines, if the system's policy allows them (`entries`: the services before it), then the line's
+ * overrides and arguments. "" or why it is not started.
+ */
+export function grantFromManifest(entry: ServiceEntry, f: string[], manifest: Manifest, entries: ServiceEntry[], info: BootInfo): string {
+  const name = entry.name;
   if (manifest.kind == "program") return name + " is a program: init starts services and drivers";
+  entry.kind = manifest.kind;
   for (let i = 0; i < entries.length; i++) {
-    if (entries[i].name == name) return "the name " + name + " is taken by line " + entries[i].line.toString();
+    if (entries[i] === entry) continue;
+    if (entries[i].name == name && !entry.installed) return "the name " + name + " is taken by line " + entries[i].line.toString();
     if (manifest.hasCap("session") && entries[i].session) return "policy: one session, and line " + entries[i].line.toString() + " has it";
     if (manifest.pagerPages > 0 && entries[i].pagerPages > 0) return "policy: one pager, and line " + entries[i].line.toString() + " is it";
   }
-  if (entries.length == MAX_SERVICES) return "more than " + MAX_SERVICES.toString() + " services";
+  if (!entry.installed && entries.length == MAX_SERVICES) return "more than " + MAX_SERVICES.toString() + " services";
   for (let i = 0; i < manifest.slots.length; i++) {
     const by = deniedBy(manifest.slots[i].grant);
     if (by != 0) return "policy: config line " + by.toString() + " denies " + manifest.slots[i].grant + ", which its manifest asks for (line " + manifest.slots[i].line.toString() + ")";
@@ -239,7 +278,6 @@ function parseStart(entries: ServiceEntry[], lineNumber: i32, f: string[], info:
     const by = deniedBy(manifest.caps[i]);
     if (by != 0) return "policy: config line " + by.toString() + " denies " + manifest.caps[i] + ", which its manifest asks for";
   }
-  const entry = new ServiceEntry(lineNumber, manifest.kind, name, module.index);
   for (let i = 0; i < manifest.slots.length; i++) {
     const why = parseGrant(entry, manifest.slots[i].grant, info);
     if (why.length > 0) return why;
@@ -260,7 +298,6 @@ function parseStart(entries: ServiceEntry[], lineNumber: i32, f: string[], info:
     entry.argsBlock = block;
     entry.argc = <u32>args.length;
   }
-  entries.push(entry);
   return "";
 }
 

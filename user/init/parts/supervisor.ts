@@ -22,8 +22,11 @@ import {
 import { CONTROL_FINISH, CONTROL_FINISHED } from "../../lib/init-control";
 import {
   GRANT_BOOT_INFO, GRANT_BOOT_MODULES, GRANT_CONTROL, GRANT_DEVICE, GRANT_IMAGES, GRANT_INTERRUPT, GRANT_KERNEL, GRANT_KERNEL_INFO, GRANT_MEMORY,
-  GRANT_PUBLISH, GRANT_USE, GRANT_PAGER, GRANT_LOG_CHANNEL, ServiceEntry, sharedNames,
+  GRANT_PUBLISH, GRANT_USE, GRANT_PAGER, GRANT_LOG_CHANNEL, ServiceEntry, sharedNames, grantFromManifest,
 } from "./config";
+import { BootInfo } from "./boot-info";
+import { BootManifests } from "./manifests";
+import { loadInstalled } from "./installed";
 
 /** How long a halt waits for a service it asked to finish (CONTROL_ON_HALT). */
 export const FINISH_WAIT_NS: i64 = 5_000_000_000;
@@ -54,6 +57,10 @@ export class Holdings {
   pagerChannel: i32 = 0;
   /** The log channel (init's own lines wait there for the log service), when a line says `log-channel`. */
   logChannel: i32 = 0;
+  /** For `start` lines of installed programs: the boot info, the boot modules' manifests (what they are checked against) and the machine's pages. */
+  info: BootInfo | null = null;
+  manifests: BootManifests | null = null;
+  memoryPages: u32 = 0;
 }
 
 /** How one attempt of a service ended: from PROCESS_STATE, or the step that failed to start it. */
@@ -224,6 +231,10 @@ export class Supervisor {
 
   /** Creates, grants, monitors and starts one attempt of `s`; a failed step counts as a failure. */
   private start(s: Service): void {
+    if (s.entry.installed && s.entry.image == 0 && !this.readInstalled(s)) {
+      s.stopped = true;
+      return;
+    }
     const step = this.launch(s);
     if (step.length == 0) {
       lineBegin(s.started == 0 ? "init: started " : "init: restarted ");
@@ -244,6 +255,53 @@ export class Supervisor {
     this.failed(s);
   }
 
+  /**
+   * The first start of an installed program's `start` line: its record and binary read from the
+   * file system that publishes "fs", checked as the installer checks them (./installed.ts), and
+   * granted what its manifest asks as a boot module's would be. Whether it may start; if not, the
+   * log says why and the line is skipped (never retried: what is not installed stays so).
+   */
+  private readInstalled(s: Service): bool {
+    const entry = s.entry;
+    let why = "";
+    let roots = 0;
+    for (let i = 0; i < sharedNames.length && i < this.shared.length; i++) if (sharedNames[i] == "fs") roots = this.shared[i];
+    if (roots == 0) why = "no line publishes the file system (publish=fs) to read it from";
+    let image = 0;
+    if (why.length == 0) {
+      const loaded = loadInstalled(entry.name, roots, this.holds.memory, this.holds.manifests, this.holds.memoryPages);
+      why = loaded.why;
+      image = loaded.image;
+      if (why.length == 0) {
+        const entries = new Array<ServiceEntry>();
+        for (let i = 0; i < this.services.length; i++) entries.push(unchecked(this.services[i]).entry);
+        why = grantFromManifest(entry, entry.startFields!, loaded.manifest!, entries, this.holds.info!);
+      }
+    }
+    for (let g = 0; g < entry.grants.length && why.length == 0; g++) {
+      const grant = entry.grants[g];
+      // Shared Cappages are made for the boot config's names before anything starts.
+      if ((grant.kind == GRANT_PUBLISH || grant.kind == GRANT_USE) && <i32>grant.value >= this.shared.length) why = "it asks for a shared Cappage no boot line makes";
+      if (grant.kind == GRANT_BOOT_MODULES && this.moduleImages == 0) this.moduleImages = this.imagesToMap();
+    }
+    if (why.length > 0) {
+      if (image > 0) capDrop(image);
+      entry.grants.length = 0;
+      lineBegin("init: config line ");
+      lineAddU32(<u32>entry.line);
+      lineAdd(": installed program ");
+      lineAdd(entry.name);
+      lineAdd(": ");
+      lineAdd(why);
+      lineAdd("; skipped: start ");
+      lineAdd(entry.name);
+      linePrint(STDOUT, true);
+      return false;
+    }
+    entry.image = image;
+    return true;
+  }
+
   /** The steps of a start: "" when all worked, else the one that failed (its status in s.ending). */
   private launch(s: Service): string {
     const h = this.holds;
@@ -256,7 +314,7 @@ export class Supervisor {
       s.memory = msgCap(0);
       home = s.memory;
     }
-    const image = this.capFrom(s, h.images, <u32>entry.module);
+    const image = entry.installed ? capCopy(entry.image) : this.capFrom(s, h.images, <u32>entry.module);
     if (image <= 0) return "get its module's Image";
     msgBegin(OP_MEMORY_CREATE_PROCESS);
     msgAddWord(entry.priority);

@@ -123,7 +123,7 @@ export class Memory {
   }
 
   /**
-   * An Image builder (IMAGE_BUILDER_WRITE) for a binary of `length` bytes (at most 64 MiB), to be
+   * An Image builder (IMAGE_BUILDER_WRITE) for a binary of `length` bytes (at most 256 MiB), to be
    * handed over a Region at a time (ImageBuilder.append) and then loaded (ImageBuilder.load): for
    * binaries larger than a Region this process can hold. Charged as the Image will be. A cap or a status.
    */

@@ -1,6 +1,6 @@
 // A program run from a file: read into a Region of its job's Memory (up to 16 MiB, what
 // MEMORY_CREATE_IMAGE takes) and handed to the process manager to load and spawn
-// (PROC_SPAWN_BINARY); a bigger one, up to 64 MiB, read 1 MiB at a time into an image builder of
+// (PROC_SPAWN_BINARY); a bigger one, up to 256 MiB, read 1 MiB at a time into an image builder of
 // the job's Memory, loaded by the shell, and the Image handed over (PROC_SPAWN_IMAGE).
 import { Memory, Region, capDrop, statusText, CAP_MOVE } from "../../lib";
 import { procSpawnBinary, procSpawnImage, lastLoadError } from "../../lib/proc-client";
@@ -8,11 +8,12 @@ import { ImageBuilder } from "../../lib/caps/image";
 import { FsClient, FS_RIGHT_READ, FS_E_IO } from "../../lib/fs-client";
 import { ShellFiles } from "./shell-files";
 import { manifestTextIn, manifestSectionError } from "../../lib/manifest";
+import { procGrantsOfText } from "./grants";
 
 /** A binary run from a file up to this size is read whole into a Region of the job's Memory. */
 const MAX_REGION_BINARY_BYTES: u64 = 16 << 20;
 /** Past it, the shell hands it to the kernel a piece at a time (an image builder), up to what that takes. */
-const MAX_BINARY_BYTES: u64 = 64 << 20;
+const MAX_BINARY_BYTES: u64 = 256 << 20;
 /** The pieces of a binary handed to an image builder. */
 const PIECE_BYTES: u32 = 1 << 20;
 
@@ -28,7 +29,10 @@ export class BinaryLoader {
     readonly files: ShellFiles,
   ) {}
 
-  /** Reads the binary at `path` and has it spawned in `memory`: "" (the job in `spawned`), or why not. */
+  /**
+   * Reads the binary at `path` and has it spawned in `memory`, with slots 2 and 3 as its manifest
+   * asks (./grants.ts): "" (the job in `spawned`), or why not.
+   */
   spawn(memory: i32, path: string): string {
     this.manifestText = null;
     this.manifestError = "";
@@ -63,7 +67,7 @@ export class BinaryLoader {
     this.manifestError = manifestSectionError;
     const view = new Region(buffer.region).view();
     if (view < 0) return statusText(view);
-    this.spawned = procSpawnBinary(this.proc, <u32>memory, <u32>view | CAP_MOVE, <u32>size, name);
+    this.spawned = procSpawnBinary(this.proc, <u32>memory, <u32>view | CAP_MOVE, <u32>size, name, procGrantsOfText(this.manifestText));
     if (this.spawned < 0 && lastLoadError.length > 0) return "not a program the loader takes: " + lastLoadError;
     return "";
   }
@@ -74,6 +78,7 @@ export class BinaryLoader {
    * to the process manager (PROC_SPAWN_IMAGE): "" (the job in `spawned`), or why not.
    */
   private spawnBuilt(memory: i32, file: i32, size: u64, name: string): string {
+    // Too big to look for a manifest section in (it is read a piece at a time): the standard set, as before.
     const home = new Memory(memory);
     const made = home.createImageBuilder(<u32>size, name);
     if (made < 0) return "cannot load it: " + statusText(made);

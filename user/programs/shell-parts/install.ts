@@ -6,7 +6,8 @@
 // pass against the record of what is installed: /etc/manifests/NAME, one file per program (the
 // file system writes the boot modules' at first boot). Then the binary becomes /bin/NAME and its
 // manifest /etc/manifests/NAME. A refusal lists every reason.
-import { Memory, Region, capDrop, statusText, procInspect, readKernelFrames, KernelFrames, OP_KERNEL_FRAMES } from "../../lib";
+import { Memory, Region, capDrop, statusText, readKernelFrames, KernelFrames, OP_KERNEL_FRAMES } from "../../lib";
+import { procInspect } from "../../lib/proc-client";
 import { FsClient, FS_RIGHT_READ, FS_RIGHT_WRITE, FS_OPEN_CREATE, FS_OPEN_TRUNCATE, FS_E_IO, FS_KIND_FILE } from "../../lib/fs-client";
 import { Manifest, MAX_MANIFEST_BYTES, manifestTextIn, manifestSectionError, parseManifest } from "../../lib/manifest";
 import { InstallContext, installRefusals, uninstallRefusals } from "../../lib/manifest-check";

@@ -15,6 +15,7 @@
 import {
   capCopy, capDrop, Memory, Receiver, msgLabel, msgBadge, msgWord, msgBegin, msgInvoke, CAP_MOVE, RIGHT_RECEIVER_SEND,
   MSG_PROCESS_ENDED, STATE_FAULTED, faultKindName, errorName, registryLookup, registryForPrograms, E_INVALID_CAP, E_TIMEOUT, statusText,
+  E_QUEUE_FULL,
 } from "../../lib";
 import { Job as ProcJob, procSpawn, lastSpawnedPid } from "../../lib/proc-client";
 import { packArgs, ARGS_IN_MESSAGE_BYTES } from "../../lib/caps/process";
@@ -27,6 +28,7 @@ import { Command, Pipeline, OpenedFile } from "./pipeline";
 import { Channel, ByteBuffer, Drainer, Feeder, IO_CONSOLE, IO_CAP, IO_BUFFER, IO_PIPE_NEXT, IO_NULL, IO_FEED, IO_DRAIN } from "./channel";
 import { ShellFiles, TEXT_TOO_LARGE } from "./shell-files";
 import { BinaryLoader } from "./binaries";
+import { PROC_SERVICE, procGrantsOf } from "./grants";
 import { Variables } from "./variables";
 import { Manifest, MAX_MANIFEST_BYTES, PROGRAM_CAPS, parseManifest } from "../../lib/manifest";
 
@@ -68,6 +70,17 @@ class Pump {
 export const JOB_RUNNING: i32 = 0;
 export const JOB_STOPPED: i32 = 1;
 export const JOB_DONE: i32 = 2;
+
+/**
+ * Why a job got no stream for its input or output (`status`, the failed copy's or pipe's). A full
+ * queue: a contract with one-way messages (the file system's, for a redirection's handle) keeps a
+ * queue slot for every capability to its server (docs/CONTRACTS.md "Queue bounds"), and too many
+ * are held now.
+ */
+function noStreamWhy(status: i32): string {
+  if (status == E_QUEUE_FULL) return "no stream for its input or output: its server's queue has room for no more capabilities (E_QUEUE_FULL: too many open at once)";
+  return "no pipe for its input or output: the pipe service does not answer (" + errorName(status) + ")";
+}
 
 export class Job {
   programs: Program[] = [];
@@ -215,7 +228,7 @@ export class Launcher {
         if (stdout > 0) capDrop(stdout);
         if (stderr > 0) capDrop(stderr);
         if (nextRead != 0) capDrop(nextRead);
-        return this.refuseJob(job, c.argv[0] + ": no pipe for its input or output: the pipe service does not answer", 1);
+        return this.refuseJob(job, c.argv[0] + ": " + noStreamWhy(stdin < 0 ? stdin : stdout < 0 ? stdout : stderr), 1);
       }
       if (i > 0 && stdin == previous) program.closeOnEnd.push(capCopy(stdin));
       const why = this.spawn(job, program, c, stdin, stdout, stderr);
@@ -304,7 +317,15 @@ export class Launcher {
   private spawn(job: Job, program: Program, c: Command, stdin: i32, stdout: i32, stderr: i32): StartFailure | null {
     const argv = c.argv;
     let created: i32;
-    if (c.binary.length == 0) created = procSpawn(this.proc, <u32>job.memory, argv[0]);
+    // A boot module's manifest is its record, read before the spawn: slots 2 and 3 follow it.
+    const moduleManifest = c.binary.length == 0 ? this.manifestOf(c) : null;
+    if (c.binary.length == 0 && this.manifestRefusal.length > 0) {
+      capDrop(stdin);
+      capDrop(stdout);
+      capDrop(stderr);
+      return new StartFailure(argv[0] + ": " + this.manifestRefusal, 126);
+    }
+    if (c.binary.length == 0) created = procSpawn(this.proc, <u32>job.memory, argv[0], procGrantsOf(moduleManifest));
     else {
       const loaded = this.binaries.spawn(job.memory, c.binary);
       if (loaded.length > 0) {
@@ -325,7 +346,7 @@ export class Launcher {
     program.pid = lastSpawnedPid;
     const p = new ProcJob(created);
     // What it gets: what its manifest asks for, or today's standard set without one.
-    const manifest = this.manifestOf(c);
+    const manifest = c.binary.length == 0 ? moduleManifest : this.manifestOf(c);
     if (this.manifestRefusal.length > 0) {
       capDrop(stdin);
       capDrop(stdout);
@@ -422,12 +443,13 @@ export class Launcher {
       gave[i] = capCopy(job.memory, 0);
     }
     let needs = 0;
-    for (let n = 0; n < manifest.needs.length; n++) if (!manifest.needs[n].shared) needs++;
+    for (let n = 0; n < manifest.needs.length; n++) if (!manifest.needs[n].shared && manifest.needs[n].service != PROC_SERVICE) needs++;
     if (needs > 0) {
       while (gave.length < STANDARD_SLOTS) gave.push(capCopy(job.memory, 0));
       for (let n = 0; n < manifest.needs.length; n++) {
         const need = manifest.needs[n];
-        if (need.shared) continue;
+        // The process manager comes at slot 3, with the shell's session (./grants.ts).
+        if (need.shared || need.service == PROC_SERVICE) continue;
         // Looked up as the program would: a name for services only (a driver's) is not its to have.
         if (this.programsRegistry <= 0) this.programsRegistry = registryForPrograms();
         const found = this.programsRegistry > 0 ? registryLookup(need.service, this.programsRegistry) : this.programsRegistry;

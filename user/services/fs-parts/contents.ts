@@ -2,7 +2,7 @@
 // the stream protocol's READ and WRITE (a file as standard input or output), STAT, SET_TIMES and
 // READDIR. A symbolic link's handle (FS_OPEN_NOFOLLOW) reads its target and cannot be written
 // (FS_E_LOOP). A write that fails is remembered on its handle until the next SYNC answers it.
-import { STREAM_CHUNK } from "../../lib/streams";
+import { STREAM_CHUNK, STREAM_KIND_FILE } from "../../lib/streams";
 import { E_BAD_MESSAGE, E_INVALID_ARGUMENT, E_MISSING_RIGHT, wallClock } from "../../lib";
 import {
   FS_RIGHT_WRITE, FS_INLINE_BYTES, FS_DIRENT_HEADER, FS_READDIR_DOTS, FS_TIMES_ACCESS, FS_TIMES_ACCESS_NOW,
@@ -156,6 +156,21 @@ export class Contents {
     memory.copy(c.reply.wordsAddress(1), streamBytes, <usize>n);
     c.reply.use((<u32>n + 3) >> 2);
     c.handles.setPosition(c.index, position + <u64>n);
+    return 0;
+  }
+
+  /**
+   * Stream INFO (a WASI program's poll, at once): a file; the bytes from the handle's position to
+   * the end (at the end, 0xffffffff: a read answers 0 at once, as at the end of input); a write
+   * always finds room.
+   */
+  streamInfo(): i32 {
+    const c = this.c;
+    const size = load<u64>(c.at + I_SIZE_AT);
+    const position = c.handles.position(c.index);
+    c.reply.add(STREAM_KIND_FILE);
+    c.reply.add(size > position ? <u32>min(size - position, <u64>0xffff_fffe) : 0xffff_ffff);
+    c.reply.add(STREAM_CHUNK);
     return 0;
   }
 

@@ -3,7 +3,7 @@
 // the operation (names.ts, contents.ts) and builds the reply. Operations never commit halfway: the
 // server commits between operations (and between the 1 MiB pieces of a big write), so every
 // transaction holds whole operations.
-import { STREAM_READ, STREAM_WRITE } from "../../lib/streams";
+import { STREAM_READ, STREAM_WRITE, STREAM_INFO } from "../../lib/streams";
 import {
   E_BAD_MESSAGE, E_INVALID_ARGUMENT, E_MISSING_RIGHT, E_QUOTA, OP_REGION_INFO, REGION_ZERO_ON_FREE, RIGHT_RECEIVER_CALL, CAP_MOVE,
   Memory, Receiver, Region, capDrop, msgBegin, msgInvoke, msgWord,
@@ -140,6 +140,7 @@ export class Operations {
       case FS_ATTACH: return this.attach();
       case STREAM_READ: return this.contents.streamRead();
       case STREAM_WRITE: return this.contents.streamWrite();
+      case STREAM_INFO: return this.contents.streamInfo();
     }
     return E_INVALID_ARGUMENT;
   }

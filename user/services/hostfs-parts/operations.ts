@@ -4,7 +4,7 @@
 // file system server checks too: a handle here never has more than READ, so every request that
 // changes something answers E_MISSING_RIGHT), runs the operation through the share device and
 // builds the reply.
-import { STREAM_READ, STREAM_CHUNK } from "../../lib/streams";
+import { STREAM_READ, STREAM_INFO, STREAM_CHUNK, STREAM_KIND_FILE } from "../../lib/streams";
 import { E_BAD_MESSAGE, E_INVALID_ARGUMENT, E_MISSING_RIGHT, RIGHT_RECEIVER_CALL, Receiver } from "../../lib";
 import {
   FS_INFO, FS_OPEN, FS_READ, FS_STAT, FS_READDIR, FS_CLOSE, FS_SYNC, FS_RIGHT_READ, FS_RIGHTS_ALL, FS_OPEN_DIRECTORY,
@@ -92,6 +92,7 @@ export class HostOperations {
       case FS_CLOSE: return this.handles.close(index) ? 0 : E_INVALID_ARGUMENT; // a published root stays open
       case FS_SYNC: return 0; // nothing is ever written
       case STREAM_READ: return this.streamRead();
+      case STREAM_INFO: return this.streamInfo();
     }
     return E_MISSING_RIGHT; // what changes the share: no handle has the right to ask
   }
@@ -234,6 +235,19 @@ export class HostOperations {
   }
 
   /** Stream READ: up to `max` (1 to 252) bytes from the handle's position, which moves past them. */
+  /** Stream INFO: a file; the bytes from the handle's position to the end (0xffffffff at the end); a write is answered at once (refused: read-only). */
+  private streamInfo(): i32 {
+    const length = this.ownPath();
+    const status = this.onHandle(this.share.run(OP_STAT, length, STAT_AT, 24, 0));
+    if (status < 0) return status;
+    const size = load<u64>(this.share.statResult, 8);
+    const position = this.handles.position(this.index);
+    this.reply.add(STREAM_KIND_FILE);
+    this.reply.add(size > position ? <u32>min(size - position, <u64>0xffff_fffe) : 0xffff_ffff);
+    this.reply.add(STREAM_CHUNK);
+    return 0;
+  }
+
   private streamRead(): i32 {
     const r = this.request;
     const max = r.word(0);

@@ -4,7 +4,7 @@
  * view requests; this answers with console output, snapshots and the disk. One machine per worker:
  * the page makes a new worker to boot another disk.
  */
-import { modulesOf } from "../../../boot/config-modules.ts";
+import { modulesOf, startedOnly } from "../../../boot/config-modules.ts";
 import type { BootImage, BootModule } from "../../../boot/boot-image.ts";
 import { runSystem } from "../../../boot/system.ts";
 import { statusName } from "../../../kernel/errors.ts";
@@ -144,7 +144,11 @@ function writeOutput(stream: 1 | 2, bytes: Uint8Array): void {
 async function bootImage(base: string, format: boolean): Promise<BootImage> {
   const config = new TextDecoder().decode(await fetched(new URL("init.conf", base).href, "the config"));
   const named = async (name: string): Promise<BootModule> => ({ name, bytes: await fetched(new URL(`${name}.wasm`, base).href, `boot module ${name}`) });
-  const [init, ...modules] = await Promise.all(["init", ...modulesOf(config)].map(named));
+  // A `start` line's program the page does not carry was added with `install`: init reads it from the disk.
+  const installed = startedOnly(config);
+  const optional = async (name: string): Promise<BootModule | null> => (installed.has(name) ? named(name).catch(() => null) : named(name));
+  const [init, ...found] = await Promise.all(["init", ...modulesOf(config)].map(optional));
+  const modules = found.filter((m): m is BootModule => m !== null);
   // Verbose: the page is where a person watches the machine (its live views beside the terminal),
   // so what the services and init say shows on its terminal as it comes (docs/BOOT.md "Quiet boot").
   const params: Record<string, string> = {

@@ -1,0 +1,78 @@
+// Big C++ tools as their authors ship them on npm (devDependencies): YoWASP's clang 22 (75 MB)
+// compiling bench/c/interp.c with -O2, and yosys (31 MB) proving a 10-bit multiplier commutes with
+// its SAT solver. Whole processes, as a person runs them: `dogma run` with its module cache warm
+// (a fresh cache is filled in a first run, whose cold load is reported apart) beside Node's own
+// node:wasi in a child process (test/personality/node-wasi-runner.ts), each with the same folder.
+import { execFileSync } from "node:child_process";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { median, now, result, type Result, type Section } from "./harness.ts";
+
+const RUNS = 3;
+
+interface Tool {
+  name: string;
+  wasm: string;
+  args: string[];
+  /** Dogma's machine: clang needs more than the default 128 MiB. */
+  memory: string;
+}
+
+export function bigTools(): Section {
+  const root = fileURLToPath(new URL("..", import.meta.url));
+  const require = createRequire(import.meta.url);
+  const results: Result[] = [];
+  const notes: string[] = [];
+  let clangDir: string;
+  let yosysDir: string;
+  try {
+    clangDir = dirname(require.resolve("@yowasp/clang"));
+    yosysDir = dirname(require.resolve("@yowasp/yosys"));
+  } catch {
+    return { title: "Big C++ tools from npm", results, notes: ["@yowasp/clang or @yowasp/yosys is not installed (npm install): skipped"] };
+  }
+  const work = mkdtempSync(join(tmpdir(), "dogma-big-tools-"));
+  const cacheDir = join(work, "cache");
+  try {
+    mkdirSync(join(work, "sysroot"));
+    execFileSync("tar", ["-xf", join(clangDir, "llvm-resources.tar"), "-C", join(work, "sysroot")]);
+    copyFileSync(join(root, "bench/c/interp.c"), join(work, "interp.c"));
+    writeFileSync(join(work, "mul.v"), "module mul(input [9:0] a, input [9:0] b, output [19:0] x, output [19:0] y);\n  assign x = a * b;\n  assign y = b * a;\nendmodule\n");
+    const tools: Tool[] = [
+      { name: "clang -O2 -c interp.c (@yowasp/clang, 75 MB)", wasm: join(clangDir, "llvm.core.wasm"), memory: "1G", args: ["clang", "--target=wasm32-wasip1", "--sysroot=sysroot", "-resource-dir=sysroot", "-O2", "-c", "interp.c", "-o", "interp.o"] },
+      { name: "yosys SAT proof, 10-bit multiplier (@yowasp/yosys, 31 MB)", wasm: join(yosysDir, "yosys.core.wasm"), memory: "512M", args: ["-q", "-p", "read_verilog mul.v; proc; opt; sat -prove x y"] },
+    ];
+    const time = (args: string[], env: NodeJS.ProcessEnv = {}): number => {
+      const start = now();
+      execFileSync(process.execPath, args, { cwd: work, env: { ...process.env, ...env }, stdio: "ignore" });
+      return now() - start;
+    };
+    for (const tool of tools) {
+      const dogma = [join(root, "bin/dogma.js"), "run", "--memory", tool.memory, "--dir", ".", tool.wasm, ...tool.args];
+      const native = ["--no-warnings", join(root, "test/personality/node-wasi-runner.ts"), tool.wasm, work, ...tool.args];
+      const cold = time(dogma, { DOGMA_CACHE_DIR: cacheDir });
+      const dogmaMs: number[] = [];
+      const nativeMs: number[] = [];
+      for (let i = 0; i < RUNS; i++) {
+        dogmaMs.push(time(dogma, { DOGMA_CACHE_DIR: cacheDir }));
+        nativeMs.push(time(native));
+      }
+      if (tool.name.startsWith("clang")) {
+        // The same object file either way: the compiler ran the same under both.
+        const ours = readFileSync(join(work, "interp.o"));
+        time(native.map((a) => (a === "interp.o" ? "interp-native.o" : a)));
+        if (!ours.equals(readFileSync(join(work, "interp-native.o")))) throw new Error("MISMATCH: clang under Dogma and under node:wasi made different objects");
+      }
+      results.push(result(`${tool.name}: dogma run, module cached, whole process`, median(dogmaMs), "ms", "node:wasi, whole process", median(nativeMs)));
+      notes.push(`${tool.name}: the first run, with an empty module cache (the cold load), took ${(cold / 1000).toFixed(1)} s.`);
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  return { title: `Big C++ tools from npm (ms, median of ${RUNS} after a first run that fills the cache)`, results, notes };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) console.log(JSON.stringify(bigTools(), null, 2));
