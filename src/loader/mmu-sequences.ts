@@ -151,6 +151,108 @@ export function emitStore(w: ByteWriter, marks: SequenceMarks, layout: CodeLayou
 }
 
 /**
+ * Whether an access of `bytes` at the constant effective address `address` (`i32.const C` then
+ * `offset=K`, summed without wrapping) can be translated with constants: it lies below 4 GiB
+ * (past it, the access must fault: the general sequence's wrap check) and inside one page (one
+ * that crosses takes the slow path every time: the general sequence does that as well).
+ */
+export function constantAccess(address: number, bytes: number): boolean {
+  return address + bytes <= 2 ** 32 && Math.floor(address / PAGE_SIZE) === Math.floor((address + bytes - 1) / PAGE_SIZE);
+}
+
+/**
+ * `tag[entry] == page` for the constant address `a`: the entry's position and the page are
+ * constants, so the sequence reads the TLB off its base with the entry as the load's offset and
+ * compares with a constant (the general one's shift, mask, sum and tag arithmetic folded here).
+ */
+function translateConstant(w: ByteWriter, layout: CodeLayout, address: number, locals: AccessLocals, tlbOffset: number): void {
+  tlbBase(w, layout, locals);
+  w.put(Op.i32Load);
+  w.put(2);
+  w.putU32(tlbEntryOffset(layout, address) + tlbOffset);
+  w.put(Op.i32Const);
+  w.putS32(address & -PAGE_SIZE);
+  w.put(Op.i32Eq);
+}
+
+/** `a + addend[entry]` for the constant address `a`. */
+function constantPhysicalAddress(w: ByteWriter, layout: CodeLayout, address: number, locals: AccessLocals, addendOffset: number): void {
+  w.put(Op.i32Const);
+  w.putS32(address | 0);
+  tlbBase(w, layout, locals);
+  w.put(Op.i32Load);
+  w.put(2);
+  w.putU32(tlbEntryOffset(layout, address) + addendOffset);
+  w.put(Op.i32Add);
+}
+
+function tlbBase(w: ByteWriter, layout: CodeLayout, locals: AccessLocals): void {
+  if (locals.tlb >= 0) {
+    w.put(Op.localGet);
+    w.putU32(locals.tlb);
+  } else {
+    w.put(Op.globalGet);
+    w.putU32(layout.tlbGlobal);
+  }
+}
+
+/** The offset of the TLB entry of `address` from the TLB's base: the general sequence's `(a >>> 8) & mask`. */
+function tlbEntryOffset(layout: CodeLayout, address: number): number {
+  return (address >>> TLB_INDEX_SHIFT) & layout.tlbIndexMask;
+}
+
+/** `T.load align offset=K` whose address operand was `i32.const C` (dropped by the caller): `address` = C + K, a constantAccess. */
+export function emitConstantLoad(w: ByteWriter, marks: SequenceMarks, layout: CodeLayout, op: MemoryOp, opcode: number, align: number, address: number, locals: AccessLocals): void {
+  w.reserve(MOST_BYTES);
+  translateConstant(w, layout, address, locals, 0);
+  marks.putIf(w, 1);
+  w.put(op.valueType);
+  constantPhysicalAddress(w, layout, address, locals, 4);
+  w.put(opcode);
+  w.putU32(align);
+  w.put(0);
+  w.put(Op.else);
+  w.put(Op.i32Const);
+  w.putS32(address | 0);
+  w.put(Op.i32Const);
+  w.put(0);
+  w.put(Op.call);
+  w.putU32(layout.slowPaths[op.slowPath]!);
+  if (op.reinterpret !== null) w.put(op.reinterpret);
+  w.put(Op.end);
+}
+
+/**
+ * `T.store align offset=K` whose address operand was `i32.const C` (dropped by the caller), with
+ * its value on the stack: `address` = C + K, a constantAccess.
+ */
+export function emitConstantStore(w: ByteWriter, marks: SequenceMarks, layout: CodeLayout, op: MemoryOp, opcode: number, align: number, address: number, locals: AccessLocals, value: number): void {
+  w.reserve(MOST_BYTES);
+  w.put(Op.localSet);
+  w.putU32(value);
+  translateConstant(w, layout, address, locals, TLB_WRITE_OFFSET);
+  marks.putIf(w, 1);
+  w.put(EMPTY_BLOCK);
+  constantPhysicalAddress(w, layout, address, locals, TLB_WRITE_OFFSET + 4);
+  w.put(Op.localGet);
+  w.putU32(value);
+  w.put(opcode);
+  w.putU32(align);
+  w.put(0);
+  w.put(Op.else);
+  w.put(Op.i32Const);
+  w.putS32(address | 0);
+  w.put(Op.i32Const);
+  w.put(0);
+  w.put(Op.localGet);
+  w.putU32(value);
+  if (op.reinterpret !== null) w.put(op.reinterpret);
+  w.put(Op.call);
+  w.putU32(layout.slowPaths[op.slowPath]!);
+  w.put(Op.end);
+}
+
+/**
  * A safe point: `fuel = fuel - 1; if fuel < 0 then fuel = safe_point()`. safe_point may suspend
  * the process (JSPI) when its slice is over.
  */

@@ -113,6 +113,10 @@ export interface CodeLayout {
   readonly firstAccessHelper: number;
   /** Whether the output has a branch-hint section marking every slow path unlikely. */
   readonly branchHints: boolean;
+  /** Whether a loop's safe point charges the longest path through its body (loop-paths.ts) rather than the whole body. */
+  readonly loopPaths: boolean;
+  /** Whether an inline access whose address is an `i32.const` is translated with constants (mmu-sequences.ts emitConstantLoad). */
+  readonly constantAddresses: boolean;
 }
 
 /** Access helpers: one per load and store opcode (0x28-0x3e), without and with an offset. */
@@ -139,6 +143,8 @@ export interface RewriteVariant {
   readonly coldCallsMinBody?: number;
   readonly allCallsMinBody?: number;
   readonly branchHints?: boolean;
+  readonly constantAddresses?: boolean;
+  readonly loopPaths?: boolean;
 }
 
 export function codeLayout(functionImports: number, definedFunctions: number, programGlobals: number, variant: RewriteVariant = {}, maximumPages = MAX_PRIVATE_WASM_PAGES): CodeLayout {
@@ -173,6 +179,8 @@ export function codeLayout(functionImports: number, definedFunctions: number, pr
     allCallsMinBody: variant.allCallsMinBody ?? ALL_CALLS_MIN_BODY,
     firstAccessHelper: helper("dogma$access_28"),
     branchHints: variant.branchHints ?? true,
+    constantAddresses: variant.constantAddresses ?? true,
+    loopPaths: variant.loopPaths ?? true,
   };
 }
 

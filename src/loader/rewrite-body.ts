@@ -1,5 +1,6 @@
 import { CODE_BYTES_PER_FUEL, SMALL_LEAF_BYTES } from "../kernel/constants.ts";
-import { emitAccessCall, emitCall, emitConstCall, emitLoad, emitSafePoint, emitStore, emitTlbLocal, patchSafePoint, type AccessLocals } from "./mmu-sequences.ts";
+import { constantAccess, emitAccessCall, emitCall, emitConstCall, emitConstantLoad, emitConstantStore, emitLoad, emitSafePoint, emitStore, emitTlbLocal, patchSafePoint, type AccessLocals } from "./mmu-sequences.ts";
+import { LoopPaths } from "./loop-paths.ts";
 import { SequenceMarks } from "./sequence-marks.ts";
 import { ACCESS_HELPER_COUNT, MEMORY_OPS, type CodeLayout } from "./output-layout.ts";
 import { DecodeError } from "./wasm/byte-reader.ts";
@@ -72,6 +73,7 @@ export class BodyRewriter {
   private inlineOutsideLoops = false;
   private accessesOutsideLoops = false;
   private readonly marks = new SequenceMarks();
+  private readonly paths = new LoopPaths();
   /** The branch-hint section's entries for the bodies rewritten so far (write-module.ts), and how many functions they cover. */
   readonly hints = new ByteWriter(1024);
   hintedFunctions = 0;
@@ -134,21 +136,42 @@ export class BodyRewriter {
     let depth = 0;
     let loops = 0;
     let run = at;
+    // The last i32.const read (where it starts and ends, its value as an unsigned address) and the
+    // starts of the two instructions before the current one: an access whose address operand is
+    // that constant is translated with constants (emitConstantLoad, emitConstantStore).
+    let constStart = -1;
+    let constEnd = -1;
+    let constValue = 0;
+    let before = -1;
+    let previous = -1;
+    let opStart = -1;
+    const paths = this.paths;
+    paths.reset(at);
     while (at < end) {
-      const opStart = at;
+      before = previous;
+      previous = opStart;
+      opStart = at;
+      paths.step(opStart);
       const op = bytes[at++]!;
       switch (immediates[op]) {
         case Imm.none:
-          if (op === 0x0b && depth > 0 && this.blocks[--depth] === 1) {
-            loops--;
-            // The loop's safe point spends fuel for its body's size, now known.
-            if (layout.safePoints) patchSafePoint(code, this.loopCharges[depth]!, fuelFor(opStart - this.loopStarts[depth]!));
-          }
+          if (op === 0x0b && depth > 0) {
+            if (this.blocks[--depth] === 1) {
+              loops--;
+              // The loop's safe point spends fuel for the longest path through its body, now known
+              // (loop-paths.ts), or for its whole body under the variant that measures the choice.
+              const longest = paths.endLoop(at);
+              const body = opStart - this.loopStarts[depth]!;
+              if (layout.safePoints) patchSafePoint(code, this.loopCharges[depth]!, fuelFor(layout.loopPaths ? Math.min(longest, body) : body));
+            } else paths.endBlock(depth, at);
+          } else if (op === 0x05) paths.otherwise(depth - 1, at);
+          else if (op === 0x0f || op === 0x00) paths.unreachable(at);
           continue;
         case Imm.blockType:
           if (depth === this.blocks.length) this.growBlocks();
-          this.blocks[depth++] = 0;
           at = this.skipBlockType(at, end);
+          paths.block(depth, op === 0x04, at);
+          this.blocks[depth++] = 0;
           continue;
         case Imm.loop:
           if (this.inlineOutsideLoops) {
@@ -160,15 +183,24 @@ export class BodyRewriter {
           this.blocks[depth] = 1;
           loops++;
           at = this.skipBlockType(at, end);
+          paths.loop(depth, at);
+          this.loopStarts[depth] = at;
           if (layout.safePoints) {
             code.copy(bytes, run, at);
             this.loopCharges[depth] = emitSafePoint(code, marks, layout);
-            this.loopStarts[depth] = at;
             run = at;
           }
           depth++;
           continue;
         case Imm.u32:
+          if (op === 0x0c || op === 0x0d) {
+            // br, br_if
+            const label = this.u32At(at, end);
+            at = this.next;
+            paths.branch(depth, label, at);
+            if (op === 0x0c) paths.unreachable(at);
+            continue;
+          }
           at = skipLeb(bytes, at, end);
           continue;
         case Imm.tableSet:
@@ -178,11 +210,18 @@ export class BodyRewriter {
         case Imm.twoU32:
           loopsOrCalls = true; // call_indirect, return_call_indirect
           at = skipLeb(bytes, skipLeb(bytes, at, end), end);
+          if (op === 0x13) paths.unreachable(at);
           continue;
         case Imm.brTable: {
           const labels = this.u32At(at, end);
           at = this.next;
+          const first = at;
           for (let i = 0; i <= labels; i++) at = skipLeb(bytes, at, end);
+          for (let i = 0, label = first; i <= labels; i++) {
+            paths.branch(depth, this.u32At(label, end), at);
+            label = this.next;
+          }
+          paths.unreachable(at);
           continue;
         }
         case Imm.selectTypes: {
@@ -192,7 +231,9 @@ export class BodyRewriter {
           continue;
         }
         case Imm.i32Const:
-          at = skipLeb(bytes, at, end);
+          constStart = opStart;
+          constValue = this.s32At(at, end) >>> 0;
+          at = constEnd = this.next;
           continue;
         case Imm.i64Const:
           at = skipLeb(bytes, at, end);
@@ -212,6 +253,7 @@ export class BodyRewriter {
           code.copy(bytes, run, at);
           code.u32(index < layout.functionImports ? index : index + layout.addedImports);
           at = run = this.next;
+          if (op === 0x12) paths.unreachable(at); // return_call
           continue;
         }
         case Imm.globalIndex: {
@@ -228,18 +270,34 @@ export class BodyRewriter {
           if (flags & 0x40) at = skipLeb(bytes, at, end); // memory index: there is only memory 0
           const offset = this.u32At(at, end);
           at = this.next;
-          code.copy(bytes, run, opStart);
           const memoryOp = MEMORY_OPS[op]!;
           if (loops === 0) this.accessesOutsideLoops = true;
           const call = layout.accessCalls === "always" || (layout.accessCalls !== "never" && end - start >= layout.allCallsMinBody) || (loops === 0 && ((layout.accessCalls === "cold" && end - start >= layout.coldCallsMinBody) || (layout.accessCalls === "cold-in-looping" && !this.inlineOutsideLoops)));
           if (call) {
+            code.copy(bytes, run, opStart);
             emitAccessCall(code, layout, op, offset, this.scratchLocal(Scratch.tlb));
             this.usedAccessHelpers[(op - 0x28) * 2 + (offset !== 0 ? 1 : 0)] = 1;
             run = at;
             continue;
           }
+          const load = immediates[op] === Imm.load;
+          // The address is a constant when the instruction before a load, or the one before a
+          // store's value (a local or a constant, which nothing in between can change), was i32.const.
+          const constantAt = load ? previous : before;
+          if (layout.constantAddresses && constantAt === constStart && constStart >= run && constantAccess(constValue + offset, memoryOp.kind.bytes) && (load || simpleValue(bytes[previous]!))) {
+            code.copy(bytes, run, constStart);
+            const locals = this.constantLocals();
+            if (load) emitConstantLoad(code, marks, layout, memoryOp, op, flags & 0x3f, constValue + offset, locals);
+            else {
+              code.copy(bytes, constEnd, opStart);
+              emitConstantStore(code, marks, layout, memoryOp, op, flags & 0x3f, constValue + offset, locals, this.scratchLocal(VALUE_SCRATCH[memoryOp.valueType]!));
+            }
+            run = at;
+            continue;
+          }
+          code.copy(bytes, run, opStart);
           const locals = this.accessLocals();
-          if (immediates[op] === Imm.load) emitLoad(code, marks, layout, memoryOp, op, flags & 0x3f, offset, locals);
+          if (load) emitLoad(code, marks, layout, memoryOp, op, flags & 0x3f, offset, locals);
           else emitStore(code, marks, layout, memoryOp, op, flags & 0x3f, offset, locals, this.scratchLocal(VALUE_SCRATCH[memoryOp.valueType]!));
           run = at;
           continue;
@@ -301,7 +359,10 @@ export class BodyRewriter {
     }
     const tlb = this.scratch[Scratch.tlb]!;
     if (tlb >= 0) emitTlbLocal(header, layout, tlb);
-    if ((loopsOrCalls || end - start >= SMALL_LEAF_BYTES) && layout.safePoints) emitSafePoint(header, marks, layout, fuelFor(end - start));
+    // The entry charges the longest path to anywhere outside the function's loops, whose own safe
+    // points charge their iterations (or the whole body, under the variant that measures it).
+    const longest = paths.finish(end);
+    if ((loopsOrCalls || end - start >= SMALL_LEAF_BYTES) && layout.safePoints) emitSafePoint(header, marks, layout, fuelFor(layout.loopPaths ? Math.min(longest, end - start) : end - start));
     out.u32(header.length + code.length);
     out.bytes(header.view());
     out.bytes(code.view());
@@ -369,6 +430,14 @@ export class BodyRewriter {
     return locals;
   }
 
+  /** The locals of a constant address's translation: only the TLB's base. */
+  private constantLocals(): AccessLocals {
+    const locals = this.locals as { address: number; entry: number; tlb: number };
+    locals.address = locals.entry = -1;
+    locals.tlb = this.layout.tlbLocal ? this.scratchLocal(Scratch.tlb) : -1;
+    return locals;
+  }
+
   private scratchLocal(kind: number): number {
     let index = this.scratch[kind]!;
     if (index < 0) {
@@ -380,6 +449,22 @@ export class BodyRewriter {
       this.scratchOrder.push(kind);
     }
     return index;
+  }
+
+  /** Reads a signed 32-bit LEB128 at `at`; leaves where it ended in `this.next`. */
+  private s32At(at: number, end: number): number {
+    const bytes = this.bytes;
+    let result = 0;
+    for (let shift = 0; shift < 35; shift += 7) {
+      if (at >= end) throw new DecodeError(at, "unexpected end of a function body");
+      const byte = bytes[at++]!;
+      result |= (byte & 0x7f) << shift;
+      if ((byte & 0x80) === 0) {
+        this.next = at;
+        return shift < 25 && byte & 0x40 ? result | (-1 << (shift + 7)) : result;
+      }
+    }
+    throw new DecodeError(at, "a signed 32-bit integer is too long");
   }
 
   /** Reads an unsigned LEB128 at `at`; leaves where it ended in `this.next`. */
@@ -416,6 +501,11 @@ export class BodyRewriter {
     if (byte === 0x63 || byte === 0x64) return skipLeb(this.bytes, at + 1, end);
     return skipLeb(this.bytes, at, end);
   }
+}
+
+/** An instruction that pushes one value and has no other effect, so a store's value may be it: local.get or a constant. */
+function simpleValue(op: number): boolean {
+  return op === 0x20 || (op >= 0x41 && op <= 0x44);
 }
 
 /** The fuel a safe point guarding `bytes` of code spends. */
