@@ -5,13 +5,14 @@
 // them: 2 the registry (or anything: it registers "folder" only where a registry is), 3 the
 // device, 4 its interrupt line, 5 a Memory (the DMA window, two Receivers, the handle table), 6
 // a Cappage it publishes its root in (slot 0: every right, or READ on a read-only folder; slot 1
-// another). One call at a time, as the host share server.
+// another). One call at a time, as the host share server; contract FileSystem on its Receiver.
 import {
   exit, errorName, lineBegin, lineAdd, lineAddU32, linePrint, capKind, capDrop, msgReply, msgSetLabel, reply,
   replyAndReceive, registryRegister, Cappage, Device, Interrupt, Memory, Process, Receiver, Region, CAP_MOVE,
   KIND_CAPPAGE, KIND_DEVICE, KIND_RECEIVER, KIND_REPLY, RIGHT_RECEIVER_CALL, RIGHT_RECEIVER_SEND, STDERR,
 } from "../lib";
 import { fsErrorName } from "../lib/fs-protocol";
+import { fileSystemAttach } from "../lib/contracts/fs";
 import { Registers } from "../drivers/common/device-registers";
 import { ShareQueue, DATA_AT } from "./hostfs-parts/share";
 import { FolderOperations, FOLDER_DATA_BYTES } from "./folderfs-parts/operations";
@@ -76,6 +77,9 @@ if (configured != 0) {
   exit(1);
 }
 const calls = new Receiver(check("create the call Receiver", home.createReceiver(CALL_QUEUE)));
+// Before anything is minted from it: every message on its capabilities is contract FileSystem's,
+// as on the disk's file system and the host share's server.
+check("give the call Receiver contract FileSystem", fileSystemAttach(calls.cap));
 const ops = new FolderOperations(folder, calls, readOnly);
 if (capKind(PUBLISHED) == <i32>KIND_CAPPAGE) {
   const page = new Cappage(PUBLISHED);
