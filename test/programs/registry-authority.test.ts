@@ -133,6 +133,17 @@ describe("what a manifest does not ask for", () => {
     expect(bare).toContain("reach: lookup pipe: 0\n");
     expect(bare).toContain("reach: proc uptime: 0\n");
   });
+
+  it("a program without a manifest manages a session of its own, and cannot halt the machine", async () => {
+    // It got the shell's session at slot 3, and any program could open one through "proc": either
+    // halted the machine (redteam2, finding 9). Now slot 3 is a program's session of its own, and
+    // a program's lookup of "proc" finds "program-proc", whose sessions are programs' too.
+    const said = await run("/host/reach-bare.wasm halt");
+    expect(said).toContain("reach: proc uptime: 0\n");
+    expect(said).toContain("reach: halt through slot 3: E_MISSING_RIGHT\n");
+    expect(said).toContain("reach: halt through a session of proc's: E_MISSING_RIGHT\n");
+    expect(await run("echo still-here")).toContain("still-here");
+  });
 });
 
 describe("a program in the background", () => {

@@ -58,7 +58,11 @@ export const SLOT_PROC: i32 = 3;
  */
 export const PROC_GRANT_REGISTRY: u32 = 1;
 export const PROC_GRANT_PROC: u32 = 2;
+/** Slot 3: a session of the job's own (a program's: it manages its own jobs, and may not halt). */
+export const PROC_GRANT_OWN_SESSION: u32 = 4;
 export const PROC_GRANTS_STANDARD: u32 = PROC_GRANT_REGISTRY | PROC_GRANT_PROC;
+/** What the shell gives a program without a manifest: the registry, and a session of its own. */
+export const PROC_GRANTS_NO_MANIFEST: u32 = PROC_GRANT_REGISTRY | PROC_GRANT_OWN_SESSION;
 /** The first slot JOB_GIVE fills in a spawned program (the shell gives 4 stdin, 5 stdout, 6 errors, 7 a Memory: docs/PROGRAMS.md). */
 export const SLOT_FIRST_PASSED: i32 = 4;
 /** A binary's name for PROC_SPAWN_BINARY: at most this many bytes. */

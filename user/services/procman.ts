@@ -15,7 +15,7 @@
 import {
   print, eprint, errorName, exit, capKind, capCopy, capDrop, msgBegin, msgAddWord, msgAddCap, msgInvoke, msgLabel, msgBadge,
   msgReply, msgWord, msgWordCount, msgCap, msgCapCount, msgSetLabel, reply, Memory, Receiver, Process, registryRegister, registryLabel,
-  CAP_MOVE, KIND_MEMORY, KIND_KERNEL, KIND_CAPPAGE, KIND_REGION, KIND_RECEIVER, KIND_REPLY, RIGHT_RECEIVER_CALL, RIGHT_RECEIVER_SEND,
+  registryRegisterForServices, CAP_MOVE, KIND_MEMORY, KIND_KERNEL, KIND_CAPPAGE, KIND_REGION, KIND_RECEIVER, KIND_REPLY, RIGHT_RECEIVER_CALL, RIGHT_RECEIVER_SEND,
   OP_CAPPAGE_GET, OP_MEMORY_CREATE_PROCESS, OP_MEMORY_CREATE_IMAGE, OP_MEMORY_LOAD_ERROR, OP_PROCESS_GIVE, OP_PROCESS_MONITOR,
   OP_PROCESS_START, OP_PROCESS_STATE, OP_PROCESS_KILL, OP_PROCESS_SET_ARGS, OP_RECEIVER_MINT, OP_KERNEL_PROCESS, OP_KERNEL_CAPS,
   OP_KERNEL_FRAMES, OP_KERNEL_MEMORY, OP_KERNEL_UPTIME, OP_KERNEL_PAGING_INFO, MSG_PROCESS_ENDED, E_INVALID_ARGUMENT, E_INVALID_CAP, E_MISSING_RIGHT,
@@ -24,7 +24,7 @@ import {
 } from "../lib";
 import {
   PROC_SESSION, PROC_SPAWN, PROC_SPAWN_BINARY, PROC_SPAWN_IMAGE, PROC_KILL, PROC_INSPECT, PROC_HALT, PROC_DEBUG, JOB_ARGS, JOB_GIVE, JOB_START,
-  JOB_WAIT, JOB_KILL, JOB_STATE, JOB_MONITOR, JOB_DEBUG, JOB_SUSPEND, JOB_RESUME, PROC_GRANT_REGISTRY, PROC_GRANT_PROC,
+  JOB_WAIT, JOB_KILL, JOB_STATE, JOB_MONITOR, JOB_DEBUG, JOB_SUSPEND, JOB_RESUME, PROC_GRANT_REGISTRY, PROC_GRANT_PROC, PROC_GRANT_OWN_SESSION,
 } from "../lib/proc-client";
 import { processManagerAttach } from "../lib/contracts/procman";
 import { readModuleNames } from "./procman-parts/boot-modules";
@@ -40,6 +40,24 @@ const CONTROL: i32 = 7;
 const CONTROL_HALT: u32 = 1;
 
 let nextSession: u32 = 1;
+/**
+ * The badge bit of a session a program made (through "program-proc", what a program's lookup of
+ * "proc" finds) or was given (slot 3 of a program without a manifest, PROC_GRANT_OWN_SESSION): it
+ * spawns, kills and debugs its own jobs as any session, and may not halt the machine. Before, any
+ * program could look "proc" up, open a session and halt (redteam2, finding 9).
+ */
+const PROGRAM_SESSION: u32 = 0x40000000;
+
+/** Whether `badge` names a session at all (0, or the program mark alone, names none). */
+function isSession(badge: u32): bool {
+  return (badge & ~PROGRAM_SESSION) != 0;
+}
+
+/** A new session's badge, a program's when `badge` (the capability asking) is a program's. */
+function newSession(badge: u32): u32 {
+  const number = nextSession++ & (PROGRAM_SESSION - 1);
+  return (number == 0 ? nextSession++ & (PROGRAM_SESSION - 1) : number) | (badge & PROGRAM_SESSION);
+}
 
 /** Boot module names as registry-style words, to match PROC_SPAWN's without decoding a string. */
 const moduleWords = new StaticArray<StaticArray<u32>>(256);
@@ -218,7 +236,11 @@ function setUp(job: Job, handle: u32, grants: u32, memory: i32): i32 {
   if (registry < 0) return registry;
   let status = give(job.process, registry);
   if (status < 0) return status;
-  const self = (grants & PROC_GRANT_PROC) != 0 ? mint(requests, job.session, RIGHT_RECEIVER_CALL) : capCopy(memory, 0);
+  // The spawner's session, or (a program without a manifest) a program's session of its own.
+  const self =
+    (grants & PROC_GRANT_PROC) != 0 ? mint(requests, job.session, RIGHT_RECEIVER_CALL)
+    : (grants & PROC_GRANT_OWN_SESSION) != 0 ? mint(requests, newSession(PROGRAM_SESSION), RIGHT_RECEIVER_CALL)
+    : capCopy(memory, 0);
   if (self < 0) return self;
   status = give(job.process, self);
   if (status < 0) return status;
@@ -267,7 +289,7 @@ function killPid(session: u32): u32 {
   for (let i = 0; i < MAX_JOBS; i++) {
     const job = jobs[i];
     if (job.process == 0 || job.ended || job.pid != pid) continue;
-    if (session == 0 || job.session != session) return fail(E_MISSING_RIGHT);
+    if (!isSession(session) || job.session != session) return fail(E_MISSING_RIGHT);
     msgBegin(OP_PROCESS_KILL);
     return fail(msgInvoke(job.process));
   }
@@ -292,14 +314,14 @@ function debugPid(session: u32): u32 {
   for (let i = 0; i < MAX_JOBS; i++) {
     const job = jobs[i];
     if (job.process == 0 || job.ended || job.pid != pid) continue;
-    if (session == 0 || job.session != session) return fail(E_MISSING_RIGHT);
+    if (!isSession(session) || job.session != session) return fail(E_MISSING_RIGHT);
     return debugCapability(job);
   }
   return fail(E_NO_PROCESS);
 }
 
 function halt(session: u32): u32 {
-  if (session == 0) return fail(E_MISSING_RIGHT);
+  if (!isSession(session) || (session & PROGRAM_SESSION) != 0) return fail(E_MISSING_RIGHT);
   if (capKind(CONTROL) != <i32>KIND_RECEIVER) return fail(E_NOT_READY);
   print("procman: halting the machine");
   msgBegin(CONTROL_HALT);
@@ -374,7 +396,7 @@ function handle(label: u32, badge: u32, replyCap: i32): u32 {
   if (label == PROC_HALT) return halt(badge);
   if (label == PROC_DEBUG) return debugPid(badge);
   if (label == PROC_SESSION) {
-    const session = mint(requests, nextSession++ & 0x7fffffff, RIGHT_RECEIVER_CALL);
+    const session = mint(requests, newSession(badge), RIGHT_RECEIVER_CALL);
     if (session < 0) return fail(session);
     msgBegin(0);
     msgAddCap(<u32>session | CAP_MOVE);
@@ -397,7 +419,10 @@ const notices = check("procman", "create its notices Receiver", memory.createRec
 check("procman", "listen", Process.self().listen(true));
 /** What every job gets at slot 2: the registry as programs have it (no REGISTER, no name for services only). */
 const programsRegistry = check("procman", "get the programs' registry capability", registryForPrograms(REGISTRY));
-check("procman", "register proc", registryRegister("proc", <u32>check("procman", "mint", new Receiver(requests).mint(0, RIGHT_RECEIVER_CALL)) | CAP_MOVE));
+// "proc" for services (the shell: its sessions may halt); "program-proc", what a program's lookup
+// of "proc" finds, makes program sessions, which may not.
+check("procman", "register proc", registryRegisterForServices("proc", <u32>check("procman", "mint", new Receiver(requests).mint(0, RIGHT_RECEIVER_CALL)) | CAP_MOVE));
+check("procman", "register program-proc", registryRegister("program-proc", <u32>check("procman", "mint", new Receiver(requests).mint(PROGRAM_SESSION, RIGHT_RECEIVER_CALL)) | CAP_MOVE));
 print("procman: registered \"proc\"");
 
 const others: i32[] = [notices];

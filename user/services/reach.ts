@@ -4,8 +4,11 @@
 // without a manifest, or with one that asks, both.
 //   reach: lookup pipe: STATUS     (through slot 2: 0, or why not)
 //   reach: proc uptime: STATUS     (through slot 3)
-import { print, errorName, registryLookup, capDrop, OP_KERNEL_UPTIME } from "../lib";
-import { procInspect, SLOT_PROC } from "../lib/proc-client";
+// With the argument `halt` it also tries to halt the machine, which no program may:
+//   reach: halt through slot 3: STATUS
+//   reach: halt through a session of proc's: STATUS
+import { print, errorName, registryLookup, capDrop, args, OP_KERNEL_UPTIME } from "../lib";
+import { procHalt, procInspect, procLookup, procSession, SLOT_PROC } from "../lib/proc-client";
 
 function statusOf(status: i32): string {
   return status >= 0 ? "0" : errorName(status);
@@ -15,3 +18,10 @@ const pipe = registryLookup("pipe");
 print("reach: lookup pipe: " + statusOf(pipe));
 if (pipe > 0) capDrop(pipe);
 print("reach: proc uptime: " + statusOf(procInspect(SLOT_PROC, OP_KERNEL_UPTIME)));
+
+if (args().length > 1 && args()[1] == "halt") {
+  print("reach: halt through slot 3: " + statusOf(procHalt(SLOT_PROC)));
+  const proc = procLookup();
+  const session = proc < 0 ? proc : procSession(proc);
+  print("reach: halt through a session of proc's: " + statusOf(session < 0 ? session : procHalt(session)));
+}
