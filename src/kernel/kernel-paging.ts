@@ -59,6 +59,12 @@ export class KernelPaging {
     process.faultHandler.pageIn = (request) =>
       this.pageIn(process, request.address!, request).then(() => process.faultHandler.hold(process.space.hold(request.address!, 1)));
     process.faultHandler.release = (pages) => process.space.release(pages);
+    // A process blocked in a receive or a call since before paging was on made no record of the
+    // buffer its message will be written to (Kernel.touch records nothing without paging): keep
+    // it resident until its next call, or pressure takes it and the delivery fails (E_BAD_ADDRESS;
+    // redteam2's finding 8: services that blocked at boot, before init turned paging on).
+    const awaited = process.awaitedBuffer;
+    if (awaited !== null && awaited.inbox === undefined && process.state === "blocked") process.space.callRanges.push(awaited.ptr, awaited.capacity);
   }
 
   /**

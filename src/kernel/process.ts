@@ -8,6 +8,7 @@ import { ObjectKind } from "./caps/object-abi.ts";
 import type { PageObject } from "./caps/page.ts";
 import type { DebugSession } from "./debugging.ts";
 import type { FaultRecord } from "./fault.ts";
+import type { MessageBuffer } from "./message.ts";
 import { FaultHandler } from "./fault-handler.ts";
 import type { LoadedImage } from "./image.ts";
 import type { ImageObject } from "./caps/image-object.ts";
@@ -51,6 +52,12 @@ export class Process extends KernelObject implements CapabilityHolder {
   parkedReady = false;
   /** Why a contract last refused one of its messages, or its table (PROCESS_CONTRACT_REFUSAL). */
   contractRefusal: ContractRefusal | null = null;
+  /**
+   * The buffer of the last receive or call it waited in (ipc.ts, reply.ts): a process blocked when
+   * paging is turned on keeps it resident (kernel-paging.ts attach), as a call made under paging
+   * does through Kernel.touch.
+   */
+  awaitedBuffer: MessageBuffer | null = null;
   /** Undoes the registration of the current wait (waiter lists, futex queues). */
   waitCancel: (() => void) | null = null;
   /** Send capabilities to notify when it ends (PROCESS_MONITOR). */

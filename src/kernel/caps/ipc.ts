@@ -249,6 +249,7 @@ export class Ipc {
 
   private waitOn(process: Process, receivers: readonly Receiver[], buffer: MessageBuffer, _deadline: number): void {
     const waiter: ReceiveWaiter = { process, receivers, buffer };
+    process.awaitedBuffer = buffer;
     attachWaiter(waiter);
     process.waitCancel = () => detachWaiter(waiter);
   }

@@ -28,6 +28,7 @@ export class Reply extends KernelObject {
     super();
     this.caller = caller;
     this.buffer = buffer;
+    caller.awaitedBuffer = buffer;
     this.endpoint = endpoint;
     this.stateBefore = stateBefore;
   }
