@@ -159,4 +159,14 @@ describe("a program in the background", () => {
     expect(said).toContain("second-line");
     expect(m.stdout()).not.toMatch(/console-thief: took /);
   });
+
+  // Last in the file: the jobs it makes stay in the process manager's table.
+  it("cannot fill the process manager's table: the shell still runs programs", async () => {
+    const said = await run("/host/reach-bare.wasm spawn");
+    const spawned = Number(/reach: spawned (\d+), then E_QUOTA\n/.exec(said)?.[1]);
+    expect(spawned).toBeGreaterThan(0);
+    expect(spawned).toBeLessThanOrEqual(48);
+    expect(await run("ls /etc/init.conf")).toContain("/etc/init.conf");
+    expect(await run("true && echo ran")).toContain("ran");
+  });
 });

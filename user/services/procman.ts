@@ -48,6 +48,20 @@ let nextSession: u32 = 1;
  */
 const PROGRAM_SESSION: u32 = 0x40000000;
 
+/**
+ * The most jobs programs' sessions may hold at once, all together: the rest of the table stays the
+ * shell's and the services', so a program that spawns until refused cannot keep the user from
+ * running anything (redteam2's finding 10: 63 sleeping jobs, and every command then failed).
+ */
+const PROGRAM_JOBS: i32 = MAX_JOBS - 16;
+
+/** Jobs in the table that a program's session spawned. */
+function programJobs(): i32 {
+  let count = 0;
+  for (let i = 0; i < MAX_JOBS; i++) if (jobs[i].process != 0 && (jobs[i].session & PROGRAM_SESSION) != 0) count++;
+  return count;
+}
+
 /** Whether `badge` names a session at all (0, or the program mark alone, names none). */
 function isSession(badge: u32): bool {
   return (badge & ~PROGRAM_SESSION) != 0;
@@ -187,7 +201,7 @@ function spawn(session: u32, from: i32): u32 {
   if (memory == 0) return fail(E_INVALID_CAP);
   if (capKind(memory) != <i32>KIND_MEMORY) return fail(capKind(memory) < 0 ? E_INVALID_CAP : E_WRONG_TYPE);
   const index = freeEntry();
-  if (index < 0) return fail(E_QUOTA);
+  if (index < 0 || ((session & PROGRAM_SESSION) != 0 && programJobs() >= PROGRAM_JOBS)) return fail(E_QUOTA);
   const image = imageFor(from, memory);
   if (image < 0) {
     // A load refusal leaves the loader's message in the buffer: it is the reply's words.

@@ -4,11 +4,14 @@
 // without a manifest, or with one that asks, both.
 //   reach: lookup pipe: STATUS     (through slot 2: 0, or why not)
 //   reach: proc uptime: STATUS     (through slot 3)
+// With the argument `spawn` it creates jobs through slot 3 (never started) until refused:
+//   reach: spawned N, then STATUS
 // With the argument `halt` it also tries to halt the machine, which no program may:
 //   reach: halt through slot 3: STATUS
 //   reach: halt through a session of proc's: STATUS
 import { print, errorName, registryLookup, capDrop, args, OP_KERNEL_UPTIME } from "../lib";
-import { procHalt, procInspect, procLookup, procSession, SLOT_PROC } from "../lib/proc-client";
+import { procHalt, procInspect, procLookup, procSession, procSpawn, SLOT_PROC } from "../lib/proc-client";
+import { SLOT_JOB_MEMORY } from "../lib/streams";
 
 function statusOf(status: i32): string {
   return status >= 0 ? "0" : errorName(status);
@@ -24,4 +27,14 @@ if (args().length > 1 && args()[1] == "halt") {
   const proc = procLookup();
   const session = proc < 0 ? proc : procSession(proc);
   print("reach: halt through a session of proc's: " + statusOf(session < 0 ? session : procHalt(session)));
+}
+
+if (args().length > 1 && args()[1] == "spawn") {
+  let spawned = 0;
+  let status = 0;
+  for (; spawned < 100; spawned++) {
+    status = procSpawn(SLOT_PROC, <u32>SLOT_JOB_MEMORY, "sleep");
+    if (status < 0) break;
+  }
+  print("reach: spawned " + spawned.toString() + ", then " + statusOf(status));
 }
