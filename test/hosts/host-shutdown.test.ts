@@ -38,6 +38,30 @@ describe("the host's shutdown on a signal", () => {
     }
   });
 
+  it("takes a terminal's closed output and the SIGHUP after it as one hangup, and a closed pipe as SIGPIPE", () => {
+    // The failed write can come before the signal: both are the terminal going away (the suite
+    // saw 141, SIGPIPE's status, for a closed terminal on a busy machine).
+    const said: string[] = [];
+    const ended: number[] = [];
+    const onTerminal = new HostShutdown(10_000, (line) => said.push(line), (status) => ended.push(status));
+    try {
+      const m = machine();
+      onTerminal.running(m);
+      onTerminal.outputClosed(true);
+      process.emit("SIGHUP", "SIGHUP");
+      expect([m.presses, onTerminal.status, ended, said]).toEqual([1, 129, [], ["dogma: SIGHUP; halting the machine"]]);
+    } finally {
+      onTerminal.dispose();
+    }
+    const onPipe = new HostShutdown(10_000, () => {}, () => {});
+    try {
+      onPipe.outputClosed(false);
+      expect(onPipe.status).toBe(141);
+    } finally {
+      onPipe.dispose();
+    }
+  });
+
   it("leaves the signals to Node once the machine has ended", () => {
     const before = process.listenerCount("SIGTERM");
     const shutdown = new HostShutdown(10_000, () => {}, () => {});

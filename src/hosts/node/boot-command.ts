@@ -94,7 +94,7 @@ export async function boot(options: BootOptions, terminal: StdioTerminal): Promi
   });
   try {
     const share = options.share ? await FolderShare.open(options.share) : undefined;
-    terminal.onOutputClosed = () => shutdown.outputClosed();
+    terminal.onOutputClosed = () => shutdown.outputClosed(process.stdout.isTTY === true);
     // What is typed while the system boots waits for the console driver, unechoed; ^C stops the boot.
     terminal.holdInput(() => shutdown.request(INTERRUPTED_STATUS, "^C"));
     const imports = standardImportModules();

@@ -23,6 +23,8 @@ export class HostShutdown {
   private readonly say: (line: string) => void;
   private readonly forceEnd: (status: number) => void;
   private readonly handlers = new Map<NodeJS.Signals, () => void>();
+  /** The terminal went away (its output closed): the SIGHUP that follows is the same request. */
+  private hungUp = false;
 
   constructor(graceMs: number, say: (line: string) => void, forceEnd: (status: number) => void) {
     this.graceMs = graceMs;
@@ -43,6 +45,7 @@ export class HostShutdown {
 
   /** Asks for a clean halt, ending with `status`; asked again, ends at once. */
   request(status: number, why: string): void {
+    if (this.hungUp && why === "SIGHUP") return;
     if (this.status !== null) {
       this.say(`dogma: ${why} again; ending now`);
       return this.forceEnd(this.status);
@@ -57,12 +60,18 @@ export class HostShutdown {
   }
 
   /**
-   * The host's output went away. Alone it asks for a halt (a closed pipe); during a halt already
+   * The host's output went away (`terminal`: it was a terminal, which closed). Alone it asks for a halt (a closed pipe); during a halt already
    * asked for it is no second request: a closed terminal (SIGHUP) takes the output with it, and the
    * halt's own messages then find it closed, which must not cut short the file system's commit.
    */
-  outputClosed(): void {
-    if (this.status === null) this.request(OUTPUT_CLOSED_STATUS, "the output was closed");
+  outputClosed(terminal: boolean): void {
+    if (this.status !== null) return;
+    if (!terminal) return this.request(OUTPUT_CLOSED_STATUS, "the output was closed");
+    // A terminal whose output closed has hung up; its SIGHUP may come after the failed write (the
+    // signal is delivered later): the same end either way, so the status is SIGHUP's, and the
+    // signal, when it comes, is not taken for a second request.
+    this.request(SIGNALS.SIGHUP, "SIGHUP");
+    this.hungUp = true;
   }
 
   /** The machine has ended: no more waiting, and signals are the host's defaults again. */
