@@ -104,8 +104,8 @@ function loadModuleNames(): void {
 const GRANTS_WORD: i32 = 0;
 /** Where a spawn's other words start (the module's name; the binary's length and name). */
 const SPAWN_WORDS: i32 = 1;
-/** Queue slots of the request Receiver: the contract reserves one for each capability minted from it (sessions, jobs, copies). */
-const REQUEST_QUEUE: u32 = 384;
+/** Queue slots of the request Receiver: contract ProcessManager is of calls only, so a caller that finds them taken waits (none is reserved per capability). */
+const REQUEST_QUEUE: u32 = 64;
 
 /** Request word `i`, or 0 past its words. */
 function word(i: i32): u32 {
