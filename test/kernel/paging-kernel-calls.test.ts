@@ -70,6 +70,38 @@ const DOGMA_CALLS = wat(`(module
   (func (export "_start")))`);
 
 /**
+ * The receiver dirties 300 pages, then waits on slot 2 with its buffer at 0x2000 and returns the
+ * word the message put at 0x2014; the sender thrashes THRASH_PAGES, then sends 42 to slot 2.
+ */
+const RECEIVER = wat(`(module
+  (import "dogma" "invoke" (func $invoke (param i32 i32 i32) (result i32)))
+  (memory 100)
+  (func (export "run") (result i32) (local $i i32)
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $i) (i32.const 300)))
+      (i32.store (i32.add (i32.const 0x10000) (i32.shl (local.get $i) (i32.const 12))) (local.get $i))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $next)))
+    (i32.store (i32.const 0x2000) (i32.const ${Op.RECEIVER_RECEIVE}))
+    (i32.store (i32.const 0x2004) (i32.const 0))
+    (i32.store (i32.const 0x2008) (i32.const 0))
+    (drop (call $invoke (i32.const 2) (i32.const 0x2000) (i32.const 64)))
+    (i32.load (i32.const 0x2014)))
+  (func (export "_start")))`);
+const SENDER = wat(`(module
+  (import "dogma" "invoke" (func $invoke (param i32 i32 i32) (result i32)))
+  (memory 600)
+  ${THRASH}
+  (func (export "run") (param $pages i32) (result i32)
+    (call $thrash (local.get $pages))
+    (i32.store (i32.const 0x2000) (i32.const 7))
+    (i32.store (i32.const 0x2004) (i32.const 1))
+    (i32.store (i32.const 0x2008) (i32.const 0))
+    (i32.store (i32.const 0x2014) (i32.const 42))
+    (call $invoke (i32.const 2) (i32.const 0x2000) (i32.const 64)))
+  (func (export "_start")))`);
+
+/**
  * The same for WASI: fd_write's iovec and data, random_get's buffer, clock_time_get's result, and
  * fd_read, whose input is taken from the console before it is written.
  */
@@ -157,41 +189,14 @@ describe("kernel calls on paged-out pages", () => {
     // The receiver dirties 300 pages, then waits on slot 2 with its buffer at 0x2000; the sender
     // thrashes twice physical memory, then sends 42. Everything of the receiver's but its
     // buffer may go to the store meanwhile.
-    const receiverProgram = wat(`(module
-      (import "dogma" "invoke" (func $invoke (param i32 i32 i32) (result i32)))
-      (memory 100)
-      (func (export "run") (result i32) (local $i i32)
-        (block $done (loop $next
-          (br_if $done (i32.ge_u (local.get $i) (i32.const 300)))
-          (i32.store (i32.add (i32.const 0x10000) (i32.shl (local.get $i) (i32.const 12))) (local.get $i))
-          (local.set $i (i32.add (local.get $i) (i32.const 1)))
-          (br $next)))
-        (i32.store (i32.const 0x2000) (i32.const ${Op.RECEIVER_RECEIVE}))
-        (i32.store (i32.const 0x2004) (i32.const 0))
-        (i32.store (i32.const 0x2008) (i32.const 0))
-        (drop (call $invoke (i32.const 2) (i32.const 0x2000) (i32.const 64)))
-        (i32.load (i32.const 0x2014)))
-      (func (export "_start")))`);
-    const senderProgram = wat(`(module
-      (import "dogma" "invoke" (func $invoke (param i32 i32 i32) (result i32)))
-      (memory 600)
-      ${THRASH}
-      (func (export "run") (param $pages i32) (result i32)
-        (call $thrash (local.get $pages))
-        (i32.store (i32.const 0x2000) (i32.const 7))
-        (i32.store (i32.const 0x2004) (i32.const 1))
-        (i32.store (i32.const 0x2008) (i32.const 0))
-        (i32.store (i32.const 0x2014) (i32.const 42))
-        (call $invoke (i32.const 2) (i32.const 0x2000) (i32.const 64)))
-      (func (export "_start")))`);
     const t = testMachine({ memory: MEMORY });
     const store = new TestStore();
     // (Aging evicted held pages and a blocked call's: it took sample()'s -1, "not a candidate", for "not referenced".)
     t.kernel.enablePaging(store, { storePages: 8192, lowWater: 64, policy });
     const channel = new Receiver(4);
     t.kernel.rootMemory.adopt(channel, 1);
-    const receiver = t.kernel.spawn(await t.loader.load(receiverProgram, "receiver"), { entry: "run", caps: [t.kernel.capability(channel, Rights.RECEIVER_RECEIVE)] });
-    const sender = t.kernel.spawn(await t.loader.load(senderProgram, "sender"), { entry: "run", entryArgs: [THRASH_PAGES], caps: [t.kernel.capability(channel, Rights.RECEIVER_SEND)] });
+    const receiver = t.kernel.spawn(await t.loader.load(RECEIVER, "receiver"), { entry: "run", caps: [t.kernel.capability(channel, Rights.RECEIVER_RECEIVE)] });
+    const sender = t.kernel.spawn(await t.loader.load(SENDER, "sender"), { entry: "run", entryArgs: [THRASH_PAGES], caps: [t.kernel.capability(channel, Rights.RECEIVER_SEND)] });
     await t.kernel.run();
     expect([receiver.fault, sender.fault]).toEqual([null, null]);
     expect(t.kernel.returnValues.get(receiver.pid)).toBe(42);
@@ -205,42 +210,15 @@ describe("kernel calls on paged-out pages", () => {
     // A service blocks in its receive at boot, before init turns paging on: its call made no
     // record of the pages it waits with, and pressure took its buffer's page, so the message
     // meeting it failed (E_BAD_ADDRESS: "pipe: receive: bad address", redteam2's finding 8).
-    const receiverProgram = wat(`(module
-      (import "dogma" "invoke" (func $invoke (param i32 i32 i32) (result i32)))
-      (memory 100)
-      (func (export "run") (result i32) (local $i i32)
-        (block $done (loop $next
-          (br_if $done (i32.ge_u (local.get $i) (i32.const 300)))
-          (i32.store (i32.add (i32.const 0x10000) (i32.shl (local.get $i) (i32.const 12))) (local.get $i))
-          (local.set $i (i32.add (local.get $i) (i32.const 1)))
-          (br $next)))
-        (i32.store (i32.const 0x2000) (i32.const ${Op.RECEIVER_RECEIVE}))
-        (i32.store (i32.const 0x2004) (i32.const 0))
-        (i32.store (i32.const 0x2008) (i32.const 0))
-        (drop (call $invoke (i32.const 2) (i32.const 0x2000) (i32.const 64)))
-        (i32.load (i32.const 0x2014)))
-      (func (export "_start")))`);
-    const senderProgram = wat(`(module
-      (import "dogma" "invoke" (func $invoke (param i32 i32 i32) (result i32)))
-      (memory 600)
-      ${THRASH}
-      (func (export "run") (param $pages i32) (result i32)
-        (call $thrash (local.get $pages))
-        (i32.store (i32.const 0x2000) (i32.const 7))
-        (i32.store (i32.const 0x2004) (i32.const 1))
-        (i32.store (i32.const 0x2008) (i32.const 0))
-        (i32.store (i32.const 0x2014) (i32.const 42))
-        (call $invoke (i32.const 2) (i32.const 0x2000) (i32.const 64)))
-      (func (export "_start")))`);
     const t = testMachine({ memory: MEMORY });
     const channel = new Receiver(4);
     t.kernel.rootMemory.adopt(channel, 1);
-    const receiver = t.kernel.spawn(await t.loader.load(receiverProgram, "receiver"), { entry: "run", caps: [t.kernel.capability(channel, Rights.RECEIVER_RECEIVE)] });
+    const receiver = t.kernel.spawn(await t.loader.load(RECEIVER, "receiver"), { entry: "run", caps: [t.kernel.capability(channel, Rights.RECEIVER_RECEIVE)] });
     await t.kernel.run();
     expect(t.kernel.stuck()).toEqual([receiver]);
     const store = new TestStore();
     t.kernel.enablePaging(store, { storePages: 8192, lowWater: 64 });
-    const sender = t.kernel.spawn(await t.loader.load(senderProgram, "sender"), { entry: "run", entryArgs: [THRASH_PAGES], caps: [t.kernel.capability(channel, Rights.RECEIVER_SEND)] });
+    const sender = t.kernel.spawn(await t.loader.load(SENDER, "sender"), { entry: "run", entryArgs: [THRASH_PAGES], caps: [t.kernel.capability(channel, Rights.RECEIVER_SEND)] });
     await t.kernel.run();
     expect([receiver.fault, sender.fault]).toEqual([null, null]);
     expect(t.kernel.returnValues.get(receiver.pid)).toBe(42);
