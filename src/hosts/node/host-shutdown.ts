@@ -61,8 +61,9 @@ export class HostShutdown {
 
   /**
    * The host's output went away (`terminal`: it was a terminal, which closed). Alone it asks for a
-   * halt (a closed pipe); during a halt already asked for it is no second request: a closed terminal (SIGHUP) takes the output with it, and the
-   * halt's own messages then find it closed, which must not cut short the file system's commit.
+   * halt (a closed pipe); during a halt already asked for it is no second request: a closed
+   * terminal (SIGHUP) takes the output with it, and the halt's own messages then find it closed,
+   * which must not cut short the file system's commit.
    */
   outputClosed(terminal: boolean): void {
     if (this.status !== null) return;
