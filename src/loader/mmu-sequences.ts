@@ -99,57 +99,6 @@ function physicalAddress(w: ByteWriter, locals: AccessLocals, addendOffset: numb
 /** Room for the longest sequence below: every immediate at its longest LEB128. */
 export const MOST_BYTES = 128;
 
-/** `T.load align offset=K` with its address operand on the stack. */
-export function emitLoad(w: ByteWriter, marks: SequenceMarks, layout: CodeLayout, op: MemoryOp, opcode: number, align: number, offset: number, locals: AccessLocals): void {
-  w.reserve(MOST_BYTES);
-  translate(w, layout, op.kind.bytes, offset, locals, 0);
-  marks.putIf(w, 1);
-  w.put(op.valueType);
-  physicalAddress(w, locals, 4);
-  w.put(opcode);
-  w.putU32(align);
-  w.put(0);
-  w.put(Op.else);
-  w.put(Op.localGet);
-  w.putU32(locals.address);
-  w.put(Op.i32Const);
-  w.putS32(offset);
-  w.put(Op.call);
-  w.putU32(layout.slowPaths[op.slowPath]!);
-  if (op.reinterpret !== null) w.put(op.reinterpret);
-  w.put(Op.end);
-}
-
-/**
- * `T.store align offset=K` with its address and value operands on the stack. The value goes to
- * a local first, so nothing runs between the translation and the access.
- */
-export function emitStore(w: ByteWriter, marks: SequenceMarks, layout: CodeLayout, op: MemoryOp, opcode: number, align: number, offset: number, locals: AccessLocals, value: number): void {
-  w.reserve(MOST_BYTES);
-  w.put(Op.localSet);
-  w.putU32(value);
-  translate(w, layout, op.kind.bytes, offset, locals, TLB_WRITE_OFFSET);
-  marks.putIf(w, 1);
-  w.put(EMPTY_BLOCK);
-  physicalAddress(w, locals, TLB_WRITE_OFFSET + 4);
-  w.put(Op.localGet);
-  w.putU32(value);
-  w.put(opcode);
-  w.putU32(align);
-  w.put(0);
-  w.put(Op.else);
-  w.put(Op.localGet);
-  w.putU32(locals.address);
-  w.put(Op.i32Const);
-  w.putS32(offset);
-  w.put(Op.localGet);
-  w.putU32(value);
-  if (op.reinterpret !== null) w.put(op.reinterpret);
-  w.put(Op.call);
-  w.putU32(layout.slowPaths[op.slowPath]!);
-  w.put(Op.end);
-}
-
 /**
  * Whether an access of `bytes` at the constant effective address `address` (`i32.const C` then
  * `offset=K`, summed without wrapping) can be translated with constants: it lies below 4 GiB
@@ -201,21 +150,51 @@ function tlbEntryOffset(layout: CodeLayout, address: number): number {
   return (address >>> TLB_INDEX_SHIFT) & layout.tlbIndexMask;
 }
 
-/** `T.load align offset=K` whose address operand was `i32.const C` (dropped by the caller): `address` = C + K, a constantAccess. */
-export function emitConstantLoad(w: ByteWriter, marks: SequenceMarks, layout: CodeLayout, op: MemoryOp, opcode: number, align: number, address: number, locals: AccessLocals): void {
+/**
+ * The hit check: `tag[entry] == page(a + size - 1)` for the address on the stack (`constant` null),
+ * or the same folded for a constant one (constantAccess).
+ */
+function check(w: ByteWriter, layout: CodeLayout, op: MemoryOp, offset: number, locals: AccessLocals, tlbOffset: number, constant: number | null): void {
+  if (constant === null) translate(w, layout, op.kind.bytes, offset, locals, tlbOffset);
+  else translateConstant(w, layout, constant, locals, tlbOffset);
+}
+
+/** `a + addend[entry]`, the physical address of a hit, for a computed address or a constant one. */
+function hitAddress(w: ByteWriter, layout: CodeLayout, locals: AccessLocals, addendOffset: number, constant: number | null): void {
+  if (constant === null) physicalAddress(w, locals, addendOffset);
+  else constantPhysicalAddress(w, layout, constant, locals, addendOffset);
+}
+
+/** The slow path's address and offset operands: the computed address and K, or the constant and 0. */
+function slowPathOperands(w: ByteWriter, locals: AccessLocals, offset: number, constant: number | null): void {
+  if (constant === null) {
+    w.put(Op.localGet);
+    w.putU32(locals.address);
+  }
+  w.put(Op.i32Const);
+  if (constant === null) w.putS32(offset);
+  else {
+    w.putS32(constant | 0);
+    w.put(Op.i32Const);
+    w.put(0);
+  }
+}
+
+/**
+ * `T.load align offset=K` with its address operand on the stack; or, with `constant`, one whose
+ * address operand was `i32.const C` (dropped by the caller): `constant` = C + K, a constantAccess.
+ */
+export function emitLoad(w: ByteWriter, marks: SequenceMarks, layout: CodeLayout, op: MemoryOp, opcode: number, align: number, offset: number, locals: AccessLocals, constant: number | null = null): void {
   w.reserve(MOST_BYTES);
-  translateConstant(w, layout, address, locals, 0);
+  check(w, layout, op, offset, locals, 0, constant);
   marks.putIf(w, 1);
   w.put(op.valueType);
-  constantPhysicalAddress(w, layout, address, locals, 4);
+  hitAddress(w, layout, locals, 4, constant);
   w.put(opcode);
   w.putU32(align);
   w.put(0);
   w.put(Op.else);
-  w.put(Op.i32Const);
-  w.putS32(address | 0);
-  w.put(Op.i32Const);
-  w.put(0);
+  slowPathOperands(w, locals, offset, constant);
   w.put(Op.call);
   w.putU32(layout.slowPaths[op.slowPath]!);
   if (op.reinterpret !== null) w.put(op.reinterpret);
@@ -223,27 +202,25 @@ export function emitConstantLoad(w: ByteWriter, marks: SequenceMarks, layout: Co
 }
 
 /**
- * `T.store align offset=K` whose address operand was `i32.const C` (dropped by the caller), with
- * its value on the stack: `address` = C + K, a constantAccess.
+ * `T.store align offset=K` with its address and value operands on the stack (`constant` as for
+ * emitLoad). The value goes to a local first, so nothing runs between the translation and the
+ * access.
  */
-export function emitConstantStore(w: ByteWriter, marks: SequenceMarks, layout: CodeLayout, op: MemoryOp, opcode: number, align: number, address: number, locals: AccessLocals, value: number): void {
+export function emitStore(w: ByteWriter, marks: SequenceMarks, layout: CodeLayout, op: MemoryOp, opcode: number, align: number, offset: number, locals: AccessLocals, value: number, constant: number | null = null): void {
   w.reserve(MOST_BYTES);
   w.put(Op.localSet);
   w.putU32(value);
-  translateConstant(w, layout, address, locals, TLB_WRITE_OFFSET);
+  check(w, layout, op, offset, locals, TLB_WRITE_OFFSET, constant);
   marks.putIf(w, 1);
   w.put(EMPTY_BLOCK);
-  constantPhysicalAddress(w, layout, address, locals, TLB_WRITE_OFFSET + 4);
+  hitAddress(w, layout, locals, TLB_WRITE_OFFSET + 4, constant);
   w.put(Op.localGet);
   w.putU32(value);
   w.put(opcode);
   w.putU32(align);
   w.put(0);
   w.put(Op.else);
-  w.put(Op.i32Const);
-  w.putS32(address | 0);
-  w.put(Op.i32Const);
-  w.put(0);
+  slowPathOperands(w, locals, offset, constant);
   w.put(Op.localGet);
   w.putU32(value);
   if (op.reinterpret !== null) w.put(op.reinterpret);

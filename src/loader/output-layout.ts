@@ -115,7 +115,7 @@ export interface CodeLayout {
   readonly branchHints: boolean;
   /** Whether a loop's safe point charges the longest path through its body (loop-paths.ts) rather than the whole body. */
   readonly loopPaths: boolean;
-  /** Whether an inline access whose address is an `i32.const` is translated with constants (mmu-sequences.ts emitConstantLoad). */
+  /** Whether an inline access whose address is an `i32.const` is translated with constants (mmu-sequences.ts emitLoad with a constant). */
   readonly constantAddresses: boolean;
 }
 

@@ -1,5 +1,5 @@
 import { CODE_BYTES_PER_FUEL, SMALL_LEAF_BYTES } from "../kernel/constants.ts";
-import { constantAccess, emitAccessCall, emitCall, emitConstCall, emitConstantLoad, emitConstantStore, emitLoad, emitSafePoint, emitStore, emitTlbLocal, patchSafePoint, type AccessLocals } from "./mmu-sequences.ts";
+import { constantAccess, emitAccessCall, emitCall, emitConstCall, emitLoad, emitSafePoint, emitStore, emitTlbLocal, patchSafePoint, type AccessLocals } from "./mmu-sequences.ts";
 import { LoopPaths } from "./loop-paths.ts";
 import { SequenceMarks } from "./sequence-marks.ts";
 import { ACCESS_HELPER_COUNT, MEMORY_OPS, type CodeLayout } from "./output-layout.ts";
@@ -138,7 +138,7 @@ export class BodyRewriter {
     let run = at;
     // The last i32.const read (where it starts and ends, its value as an unsigned address) and the
     // starts of the two instructions before the current one: an access whose address operand is
-    // that constant is translated with constants (emitConstantLoad, emitConstantStore).
+    // that constant is translated with constants (emitLoad and emitStore with a constant).
     let constStart = -1;
     let constEnd = -1;
     let constValue = 0;
@@ -287,10 +287,10 @@ export class BodyRewriter {
           if (layout.constantAddresses && constantAt === constStart && constStart >= run && constantAccess(constValue + offset, memoryOp.kind.bytes) && (load || simpleValue(bytes[previous]!))) {
             code.copy(bytes, run, constStart);
             const locals = this.constantLocals();
-            if (load) emitConstantLoad(code, marks, layout, memoryOp, op, flags & 0x3f, constValue + offset, locals);
+            if (load) emitLoad(code, marks, layout, memoryOp, op, flags & 0x3f, 0, locals, constValue + offset);
             else {
               code.copy(bytes, constEnd, opStart);
-              emitConstantStore(code, marks, layout, memoryOp, op, flags & 0x3f, constValue + offset, locals, this.scratchLocal(VALUE_SCRATCH[memoryOp.valueType]!));
+              emitStore(code, marks, layout, memoryOp, op, flags & 0x3f, 0, locals, this.scratchLocal(VALUE_SCRATCH[memoryOp.valueType]!), constValue + offset);
             }
             run = at;
             continue;

@@ -1,5 +1,5 @@
 // Accesses whose address is an `i32.const` (a C program's static variables, an interpreter's VM
-// registers) are translated with constants (mmu-sequences.ts emitConstantLoad/Store): the same
+// registers) are translated with constants (mmu-sequences.ts emitLoad/emitStore with a constant): the same
 // check, folded at load time. Each load and store opcode at a constant address runs to the same
 // result as natively, on its fast path and on its slow path (a first touch); an access that
 // crosses a page, one whose address wraps past 4 GiB and one in page 0 keep the general
