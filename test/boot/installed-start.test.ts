@@ -11,10 +11,7 @@ import { modulesOf } from "../../src/boot/config-modules.ts";
 import { withManifestSection } from "../../src/boot/manifest.ts";
 import { FolderShare } from "../../src/hosts/node/folder-share.ts";
 import { MemoryBlockBackend } from "../../src/machine/devices/block-backend.ts";
-import { BlockDevice } from "../../src/machine/devices/block.ts";
-import { HostShareDevice } from "../../src/machine/devices/host-share.ts";
-import { DeviceLine } from "../../src/machine/devices/standard-devices.ts";
-import { type BootedMachine, bootMachine, testConsole, testTimer } from "../helpers/booted-machine.ts";
+import { type BootedMachine, bootShell } from "../helpers/booted-machine.ts";
 import { patience } from "../helpers/patience.ts";
 import { program } from "../helpers/programs.ts";
 
@@ -32,17 +29,7 @@ writeFileSync(join(folder, "other.wasm"), withManifestSection(program("hello-ser
 async function boot(disk: MemoryBlockBackend): Promise<BootedMachine> {
   const shared = await FolderShare.open(folder);
   // greeter is no boot module: the image holds the default system's.
-  const m = await bootMachine(config, modulesOf(base), {
-    devices: (t) => [
-      testConsole(t),
-      new BlockDevice(DeviceLine.BLOCK, t.machine.interrupts, disk),
-      testTimer(t),
-      new HostShareDevice(DeviceLine.SHARE, t.machine.interrupts, shared),
-    ],
-    interactive: true,
-  });
-  await m.until("the prompt", () => m.stdout().includes("dogma:/$ "));
-  return m;
+  return bootShell(config, shared, { disk, modules: modulesOf(base) });
 }
 
 /** Types `line` at `m`'s shell; what it printed up to the next prompt. */

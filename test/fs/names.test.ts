@@ -6,11 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { FolderShare } from "../../src/hosts/node/folder-share.ts";
-import { MemoryBlockBackend } from "../../src/machine/devices/block-backend.ts";
-import { BlockDevice } from "../../src/machine/devices/block.ts";
-import { HostShareDevice } from "../../src/machine/devices/host-share.ts";
-import { DeviceLine } from "../../src/machine/devices/standard-devices.ts";
-import { bootMachine, testConsole, testTimer } from "../helpers/booted-machine.ts";
+import { bootShell } from "../helpers/booted-machine.ts";
 import { patience } from "../helpers/patience.ts";
 
 const folder = mkdtempSync(join(tmpdir(), "dogma-fs-names-"));
@@ -36,16 +32,7 @@ describe("names in the shell", () => {
     writeFileSync(join(folder, "c1-\u009b31m"), "x");
     writeFileSync(join(folder, "plain"), "x");
     const share = await FolderShare.open(folder);
-    const m = await bootMachine(CONFIG, MODULES, {
-      devices: (t) => [
-        testConsole(t),
-        new BlockDevice(DeviceLine.BLOCK, t.machine.interrupts, new MemoryBlockBackend(64 << 20)),
-        testTimer(t),
-        new HostShareDevice(DeviceLine.SHARE, t.machine.interrupts, share),
-      ],
-      interactive: true,
-    });
-    await m.until("the prompt", () => m.stdout().includes("dogma:/$ "));
+    const m = await bootShell(CONFIG, share, { modules: MODULES });
     const run = async (line: string) => {
       const before = m.stdout().length;
       const errors = m.stderr().length;

@@ -1,8 +1,12 @@
 import { expect } from "vitest";
 import { startInit } from "../../src/boot/bootloader.ts";
-import { startedModulesOf } from "../../src/boot/config-modules.ts";
+import { modulesOf, startedModulesOf } from "../../src/boot/config-modules.ts";
 import { atDeadline } from "../../src/hosts/node/long-timeout.ts";
+import { type BlockBackend, MemoryBlockBackend } from "../../src/machine/devices/block-backend.ts";
+import { BlockDevice } from "../../src/machine/devices/block.ts";
+import { HostShareDevice } from "../../src/machine/devices/host-share.ts";
 import { RtcTimerDevice } from "../../src/machine/devices/rtc-timer.ts";
+import type { ShareBackend } from "../../src/machine/devices/share-backend.ts";
 import { DeviceLine } from "../../src/machine/devices/standard-devices.ts";
 import type { MmioDevice } from "../../src/machine/mmio.ts";
 import { patience } from "./patience.ts";
@@ -126,3 +130,30 @@ export async function bootMachine(config: string, modules: string[], options: Bo
 }
 
 export type BootedMachine = Awaited<ReturnType<typeof bootMachine>>;
+
+/** What bootShell boots beside its config and share. */
+export interface ShellBootOptions {
+  /** The disk (default: a blank 64 MiB one in memory). */
+  disk?: BlockBackend;
+  /** The boot modules (default: those the config names). */
+  modules?: string[];
+}
+
+/**
+ * The system `config` describes booted with the test console, a disk, the timer and `share` as the
+ * host share (/host), interactive, at the shell's first prompt.
+ */
+export async function bootShell(config: string, share: ShareBackend, options: ShellBootOptions = {}): Promise<BootedMachine> {
+  const disk = options.disk ?? new MemoryBlockBackend(64 << 20);
+  const m = await bootMachine(config, options.modules ?? modulesOf(config), {
+    devices: (t) => [
+      testConsole(t),
+      new BlockDevice(DeviceLine.BLOCK, t.machine.interrupts, disk),
+      testTimer(t),
+      new HostShareDevice(DeviceLine.SHARE, t.machine.interrupts, share),
+    ],
+    interactive: true,
+  });
+  await m.until("the prompt", () => m.stdout().includes("dogma:/$ "));
+  return m;
+}

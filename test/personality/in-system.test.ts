@@ -2,11 +2,7 @@ import { copyFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { FolderShare } from "../../src/hosts/node/folder-share.ts";
-import { MemoryBlockBackend } from "../../src/machine/devices/block-backend.ts";
-import { BlockDevice } from "../../src/machine/devices/block.ts";
-import { HostShareDevice } from "../../src/machine/devices/host-share.ts";
-import { DeviceLine } from "../../src/machine/devices/standard-devices.ts";
-import { bootMachine, testConsole, testTimer } from "../helpers/booted-machine.ts";
+import { bootShell } from "../helpers/booted-machine.ts";
 import { cProgram, conformanceProgram, scratchFolder, verdictOf } from "./wasi-programs.ts";
 
 /**
@@ -48,16 +44,7 @@ async function system(files: Record<string, string>) {
   made.push(share);
   for (const [name, wasm] of Object.entries(files)) copyFileSync(wasm, join(share, name));
   const folder = await FolderShare.open(share);
-  const m = await bootMachine(CONFIG, MODULES, {
-    devices: (t) => [
-      testConsole(t),
-      new BlockDevice(DeviceLine.BLOCK, t.machine.interrupts, new MemoryBlockBackend(64 << 20)),
-      testTimer(t),
-      new HostShareDevice(DeviceLine.SHARE, t.machine.interrupts, folder),
-    ],
-    interactive: true,
-  });
-  await m.until("the prompt", () => m.stdout().includes("dogma:/$ "));
+  const m = await bootShell(CONFIG, folder, { modules: MODULES });
   const run = async (line: string) => {
     const before = m.stdout().length;
     m.type(line + "\r");

@@ -8,14 +8,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { modulesOf } from "../../src/boot/config-modules.ts";
 import { withManifestSection } from "../../src/boot/manifest.ts";
 import { FolderShare } from "../../src/hosts/node/folder-share.ts";
 import { MemoryBlockBackend } from "../../src/machine/devices/block-backend.ts";
-import { BlockDevice } from "../../src/machine/devices/block.ts";
-import { HostShareDevice } from "../../src/machine/devices/host-share.ts";
-import { DeviceLine } from "../../src/machine/devices/standard-devices.ts";
-import { type BootedMachine, bootMachine, testConsole, testTimer } from "../helpers/booted-machine.ts";
+import { type BootedMachine, bootShell } from "../helpers/booted-machine.ts";
 import { patience } from "../helpers/patience.ts";
 import { program } from "../helpers/programs.ts";
 
@@ -37,16 +33,7 @@ beforeAll(async () => {
   const manifest = ["name endpoint-hog", "version 1.0", "kind program", "cap streams", "cap registry", ""].join("\n");
   writeFileSync(join(folder, "hog.wasm"), withManifestSection(program("endpoint-hog"), manifest));
   const shared = await FolderShare.open(folder);
-  m = await bootMachine(config, modulesOf(config), {
-    devices: (t) => [
-      testConsole(t),
-      new BlockDevice(DeviceLine.BLOCK, t.machine.interrupts, new MemoryBlockBackend(16 << 20)),
-      testTimer(t),
-      new HostShareDevice(DeviceLine.SHARE, t.machine.interrupts, shared),
-    ],
-    interactive: true,
-  });
-  await m.until("the prompt", () => m.stdout().includes("dogma:/$ "));
+  m = await bootShell(config, shared, { disk: new MemoryBlockBackend(16 << 20) });
 }, patience(90_000));
 
 afterAll(async () => {

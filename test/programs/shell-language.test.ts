@@ -2,11 +2,7 @@ import { copyFileSync, mkdirSync, readFileSync, rmSync, truncateSync, writeFileS
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { FolderShare } from "../../src/hosts/node/folder-share.ts";
-import { MemoryBlockBackend } from "../../src/machine/devices/block-backend.ts";
-import { BlockDevice } from "../../src/machine/devices/block.ts";
-import { HostShareDevice } from "../../src/machine/devices/host-share.ts";
-import { DeviceLine } from "../../src/machine/devices/standard-devices.ts";
-import { bootMachine, testConsole, testTimer } from "../helpers/booted-machine.ts";
+import { bootShell } from "../helpers/booted-machine.ts";
 import { cProgram, scratchFolder } from "../personality/wasi-programs.ts";
 
 const made: string[] = [];
@@ -63,16 +59,7 @@ async function session() {
   mkdirSync(join(share, "\x1b[2Jclear")); // a name that would drive the terminal
   truncateSync(join(share, "too-big.wasm"), 257 << 20);
   const folder = await FolderShare.open(share);
-  const m = await bootMachine(CONFIG, MODULES, {
-    devices: (t) => [
-      testConsole(t),
-      new BlockDevice(DeviceLine.BLOCK, t.machine.interrupts, new MemoryBlockBackend(64 << 20)),
-      testTimer(t),
-      new HostShareDevice(DeviceLine.SHARE, t.machine.interrupts, folder),
-    ],
-    interactive: true,
-  });
-  await m.until("the prompt", () => m.stdout().includes("dogma:/$ "));
+  const m = await bootShell(CONFIG, folder, { modules: MODULES });
   /** Types `line` and Enter; what the console showed after it up to the next prompt, and what went to errors. */
   const run = async (line: string) => {
     const before = m.stdout().length;

@@ -8,11 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { FolderShare } from "../../src/hosts/node/folder-share.ts";
-import { MemoryBlockBackend } from "../../src/machine/devices/block-backend.ts";
-import { BlockDevice } from "../../src/machine/devices/block.ts";
-import { HostShareDevice } from "../../src/machine/devices/host-share.ts";
-import { DeviceLine } from "../../src/machine/devices/standard-devices.ts";
-import { bootMachine, testConsole, testTimer } from "../helpers/booted-machine.ts";
+import { bootShell } from "../helpers/booted-machine.ts";
 import { patience } from "../helpers/patience.ts";
 
 const SCRIPTS = join(import.meta.dirname, "scripts");
@@ -43,16 +39,7 @@ describe("scripts, beside dash", () => {
   it("prints what dash prints for each script, with its status", async () => {
     execFileSync("dash", ["-c", "true"]); // dash is there (.ci/run installs it)
     const folder = await FolderShare.open(SCRIPTS);
-    const m = await bootMachine(CONFIG, MODULES, {
-      devices: (t) => [
-        testConsole(t),
-        new BlockDevice(DeviceLine.BLOCK, t.machine.interrupts, new MemoryBlockBackend(64 << 20)),
-        testTimer(t),
-        new HostShareDevice(DeviceLine.SHARE, t.machine.interrupts, folder),
-      ],
-      interactive: true,
-    });
-    await m.until("the prompt", () => m.stdout().includes("dogma:/$ "));
+    const m = await bootShell(CONFIG, folder, { modules: MODULES });
     const run = async (line: string) => {
       const before = m.stdout().length;
       m.type(line + "\r");

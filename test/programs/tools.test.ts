@@ -8,11 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FolderShare } from "../../src/hosts/node/folder-share.ts";
-import { MemoryBlockBackend } from "../../src/machine/devices/block-backend.ts";
-import { BlockDevice } from "../../src/machine/devices/block.ts";
-import { HostShareDevice } from "../../src/machine/devices/host-share.ts";
-import { DeviceLine } from "../../src/machine/devices/standard-devices.ts";
-import { type BootedMachine, bootMachine, testConsole, testTimer } from "../helpers/booted-machine.ts";
+import { type BootedMachine, bootShell } from "../helpers/booted-machine.ts";
 import { patience } from "../helpers/patience.ts";
 
 const TOOLS = [
@@ -72,16 +68,7 @@ async function run(line: string): Promise<{ out: string; err: string }> {
 beforeAll(async () => {
   files();
   const share = await FolderShare.open(folder);
-  m = await bootMachine(CONFIG, MODULES, {
-    devices: (t) => [
-      testConsole(t),
-      new BlockDevice(DeviceLine.BLOCK, t.machine.interrupts, new MemoryBlockBackend(64 << 20)),
-      testTimer(t),
-      new HostShareDevice(DeviceLine.SHARE, t.machine.interrupts, share),
-    ],
-    interactive: true,
-  });
-  await m.until("the prompt", () => m.stdout().includes("dogma:/$ "));
+  m = await bootShell(CONFIG, share, { modules: MODULES });
   await run("cd /host");
 }, patience(60_000));
 
