@@ -28,7 +28,7 @@ import { Command, Pipeline, OpenedFile } from "./pipeline";
 import { Channel, ByteBuffer, Drainer, Feeder, IO_CONSOLE, IO_CAP, IO_BUFFER, IO_PIPE_NEXT, IO_NULL, IO_FEED, IO_DRAIN } from "./channel";
 import { ShellFiles, TEXT_TOO_LARGE } from "./shell-files";
 import { BinaryLoader } from "./binaries";
-import { PROC_SERVICE, procGrantsOf } from "./grants";
+import { PROC_SERVICE, procGrantsOf } from "../../lib/manifest-grants";
 import { Variables } from "./variables";
 import { Manifest, MAX_MANIFEST_BYTES, PROGRAM_CAPS, parseManifest } from "../../lib/manifest";
 
@@ -448,7 +448,7 @@ export class Launcher {
       while (gave.length < STANDARD_SLOTS) gave.push(capCopy(job.memory, 0));
       for (let n = 0; n < manifest.needs.length; n++) {
         const need = manifest.needs[n];
-        // The process manager comes at slot 3, with the shell's session (./grants.ts).
+        // The process manager comes at slot 3, with the shell's session (user/lib/manifest-grants.ts).
         if (need.shared || need.service == PROC_SERVICE) continue;
         // Looked up as the program would: a name for services only (a driver's) is not its to have.
         if (this.programsRegistry <= 0) this.programsRegistry = registryForPrograms();
