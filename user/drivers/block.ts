@@ -170,7 +170,7 @@ function handleCall(): void {
     msgAddWord(<u32>capacity);
     msgAddWord(<u32>(capacity >>> 32));
     msgAddWord(<u32>MAX_REQUESTS);
-    msgAddWord(CHUNK_SECTORS);
+    msgAddWord(CHUNK_SECTORS * <u32>buffers);
     msgAddWord(registers.get(FLAGS));
     sendAnswer(replyCap, incoming, caps);
     return;
@@ -234,11 +234,13 @@ function pump(): void {
       continue;
     }
     if (!queue.canSubmit(true)) break;
-    const bytes = min(CHUNK_BYTES, r.total - r.issued);
-    const buffer = queue.takeBuffer();
+    // As many neighbouring buffers as the rest needs (or the longest run free): one device request.
+    const left = r.total - r.issued;
+    const buffer = queue.takeBuffers(<i32>((left + CHUNK_BYTES - 1) / CHUNK_BYTES));
+    const bytes = min(<u32>queue.takenBuffers * CHUNK_BYTES, left);
     const write = r.op == BLOCK_WRITE;
     if (write) memory.copy(queue.bufferAddress(buffer), r.data + <usize>r.issued, bytes);
-    queue.submit(write ? OP_WRITE : OP_READ, index, r.sector + <u64>(r.issued >> 9), r.issued, bytes, buffer);
+    queue.submit(write ? OP_WRITE : OP_READ, index, r.sector + <u64>(r.issued >> 9), r.issued, bytes, buffer, queue.takenBuffers);
     r.issued += bytes;
     r.outstanding++;
   }
