@@ -48,6 +48,20 @@ describe("disk image backend", () => {
     await disk.close();
   });
 
+  it("writes gathered pieces one after another in place, empty pieces and all", async () => {
+    const path = join(temp, "gathered.img");
+    const disk = await DiskImage.open(path, 1 << 16);
+    const piece = (byte: number, length: number) => new Uint8Array(length).fill(byte);
+    await disk.writeGathered(1000, [piece(1, 3000), piece(2, 0), piece(3, 5000), piece(4, 1)]);
+    const file = readFileSync(path);
+    expect(file[999]).toBe(0);
+    expect(file.subarray(1000, 4000).every((b) => b === 1)).toBe(true);
+    expect(file.subarray(4000, 9000).every((b) => b === 3)).toBe(true);
+    expect(file[9000]).toBe(4);
+    expect(file[9001]).toBe(0);
+    await disk.close();
+  });
+
   it("reads zeros past the end of a short image", async () => {
     const path = join(temp, "short.img");
     writeFileSync(path, new Uint8Array(100).fill(1));
