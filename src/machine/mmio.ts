@@ -28,7 +28,8 @@ export interface DmaWindow {
   lend(offset: number, length: number): Uint8Array;
   /**
    * As `lend`, never a copy: the window's own memory as one view per run of side-by-side frames,
-   * in order (for a backend that writes a list of pieces in one call: BlockBackend.writeGathered).
+   * in order, for a synchronous backend that writes a list of pieces in one call, or reads into
+   * one (BlockBackend.writeGathered, readScattered) before the request completes.
    */
   lendPieces(offset: number, length: number): Uint8Array[];
   write(offset: number, data: Uint8Array): void;

@@ -1,4 +1,4 @@
-import { readSync, writeSync, writevSync } from "node:fs";
+import { readSync, readvSync, writeSync, writevSync } from "node:fs";
 import { type FileHandle, open, realpath } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { type BlockBackend, BlockError, type BlockFailure } from "../../machine/devices/block-backend.ts";
@@ -86,6 +86,28 @@ export class DiskImage implements BlockBackend {
       return Promise.reject(error);
     }
     return Promise.resolve(out);
+  }
+
+  /** Reads into the pieces one after another, in as few `readv` calls as the host allows; zeros past the end of the file. */
+  readScattered(offset: number, pieces: readonly Uint8Array[]): Promise<void> {
+    try {
+      let rest = pieces.filter((piece) => piece.length > 0);
+      let at = offset;
+      while (rest.length > 0) {
+        let got = this.failingSync(() => readvSync(this.file.fd, rest, at));
+        if (got === 0) {
+          for (const piece of rest) piece.fill(0); // past the end of the file, like an unwritten sector
+          break;
+        }
+        at += got;
+        let first = 0;
+        while (first < rest.length && got >= rest[first]!.length) got -= rest[first++]!.length;
+        rest = first < rest.length ? [rest[first]!.subarray(got), ...rest.slice(first + 1)] : [];
+      }
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return Promise.resolve();
   }
 
   write(offset: number, data: Uint8Array): Promise<void> {

@@ -23,6 +23,12 @@ export interface BlockBackend {
    * copy, however its frames lie.
    */
   writeGathered?(offset: number, pieces: readonly Uint8Array[]): Promise<void>;
+  /**
+   * Optional: reads the bytes from `offset` into the pieces one after another (zeros past the end
+   * of what is stored), every byte in place before it returns. The device hands it the DMA
+   * window's own memory, so a read lands where the driver reads it, with no buffer between.
+   */
+  readScattered?(offset: number, pieces: readonly Uint8Array[]): Promise<void>;
   /** Resolves once every write started before this call is durable (fdatasync on a file). */
   flush(): Promise<void>;
 }

@@ -62,6 +62,7 @@ export class BlockDevice extends QueueDevice {
         : this.backend.write(offset, this.backend.takesWritesAtOnce ? dma.lend(buffer, length) : dma.read(buffer, length));
       return written.then(() => ({ status: RequestStatus.OK, length }), failed);
     }
+    if (this.backend.readScattered) return this.backend.readScattered(offset, dma.lendPieces(buffer, length)).then(() => ({ status: RequestStatus.OK, length }), failed);
     return this.backend.read(offset, length).then((data) => ({ status: RequestStatus.OK, length, output: { offset: buffer, data: fitted(data, length) } }), failed);
   }
 
