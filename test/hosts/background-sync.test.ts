@@ -33,21 +33,18 @@ describe("background sync", () => {
     expect(calls.length).toBe(2);
   });
 
-  it("flush waits for the running sync, then syncs again for what came after it began", async () => {
+  it("flush syncs at once, beside the running sync, and waits for both", async () => {
     const { calls, sync } = fakeSync();
     const background = new BackgroundSync(sync, 100);
     background.wrote(100);
     background.wrote(10);
     let flushed = false;
     const flush = background.flush().then(() => (flushed = true));
-    await turn();
-    expect(calls.length).toBe(1);
-    expect(flushed).toBe(false);
-    calls[0]!.resolve();
-    await turn();
-    expect(calls.length).toBe(2); // the flush's own
-    expect(flushed).toBe(false);
+    expect(calls.length).toBe(2); // the flush's own, for what came after the running one began
     calls[1]!.resolve();
+    await turn();
+    expect(flushed).toBe(false); // the running one is not done
+    calls[0]!.resolve();
     await flush;
     expect(flushed).toBe(true);
   });
@@ -60,9 +57,11 @@ describe("background sync", () => {
     await background.settle();
     background.wrote(1000); // a failed sync starts no other until a flush has told it
     expect(calls.length).toBe(1);
-    await expect(background.flush()).rejects.toThrow("EIO");
+    const failing = background.flush();
+    calls[1]!.resolve(); // the flush's own sync succeeds: the background failure is still told
+    await expect(failing).rejects.toThrow("EIO");
     const next = background.flush();
-    calls[1]!.resolve();
+    calls[2]!.resolve();
     await expect(next).resolves.toBeUndefined();
   });
 

@@ -6,8 +6,9 @@
  * waits only for the rest. Measured (fs-write-bench, 16 MiB written back then flushed): the flush
  * at the end waited for the whole 16 MiB, 7–10 ms of a 23 ms sync.
  *
- * A background sync changes nothing a flush promises: `flush` waits for the one running, then
- * syncs again (writes after its start are not covered by it). Its failure is not lost: the host
+ * A background sync changes nothing a flush promises: `flush` syncs at once (an fdatasync waits
+ * for every page dirty when it is called, those another one is writing too), beside the one
+ * running rather than after it, and waits for both. A background failure is not lost: the host
  * reports a write-back error to one fdatasync only, so `flush` rethrows what a background sync met.
  */
 export class BackgroundSync {
@@ -31,12 +32,17 @@ export class BackgroundSync {
 
   /** Makes every write so far durable: waits for a running sync, then syncs; rejects with what either met. */
   async flush(): Promise<void> {
-    if (this.running) await this.running;
+    this.unsynced = 0;
+    const own = this.sync();
+    const running = this.running;
+    if (running) await running;
     const failed = this.failure;
     this.failure = null;
-    if (failed) throw failed.error;
-    this.unsynced = 0;
-    await this.sync();
+    if (failed) {
+      await own.catch(() => {}); // (the background failure is the one to tell)
+      throw failed.error;
+    }
+    await own;
   }
 
   /** Resolves once no sync runs (before the file closes). */
