@@ -10,7 +10,9 @@
 // requests.ts); the device completes them in any order, and a call is answered when its last one
 // completes, with the Region moved back. Many calls are in flight at once; while the table of
 // them is full the driver waits for completions only, and callers wait in its Receiver's queue.
-// Data is copied once, between the client's Region and a data buffer of the DMA window.
+// Data is copied once, between the client's Region and a data buffer of the DMA window. A copy of
+// the view a WRITE brings is kept (block-parts/kept-views.ts), so the buffer stays mapped here and
+// the next WRITE from it maps nothing.
 //
 // Nothing here allocates after the start, so it can serve for ever on the stub runtime.
 import {
@@ -28,6 +30,7 @@ import { blockDeviceAttach } from "../lib/contracts/block";
 import { Registers, DEVICE_MAGIC, KIND_BLOCK, MAGIC, KIND, SECTOR_SIZE, CAPACITY, FLAGS, DMA_SIZE, OP_READ, OP_WRITE, OP_FLUSH } from "./block-parts/registers";
 import { BlockQueue, CHUNK_BYTES, CHUNK_SECTORS, RING_SLOTS } from "./block-parts/queue";
 import { RequestTable, MAX_REQUESTS, MAX_CAPS } from "./block-parts/requests";
+import { KeptViews } from "./block-parts/kept-views";
 import { Failure } from "./common/failure";
 
 const DEVICE: i32 = 3;
@@ -91,6 +94,7 @@ check("give the call Receiver contract BlockDevice", blockDeviceAttach(calls.cap
 const interrupt = new Interrupt(INTERRUPT);
 check("bind the interrupt", interrupt.bind(<u32>check("mint", interrupts.mint(0, RIGHT_RECEIVER_SEND)) | CAP_MOVE));
 const requests = new RequestTable();
+const keptViews = new KeptViews();
 
 // For services only: the file system is the disk's client; a program reaches files through it, never blocks.
 check("register " + BLOCK_SERVICE, registryRegisterForServices(BLOCK_SERVICE, <u32>check("mint", calls.mint(0, RIGHT_RECEIVER_CALL)) | CAP_MOVE));
@@ -210,6 +214,7 @@ function handleCall(): void {
     answerNow(replyCap, status, caps);
     return;
   }
+  if (label == BLOCK_WRITE && !owner) keptViews.keep(unchecked(incoming[0]), address);
   const index = requests.take(label, replyCap);
   const r = requests.at(index);
   r.data = <usize>address + <usize>offset;
