@@ -11,8 +11,8 @@
 // completes, with the Region moved back. Many calls are in flight at once; while the table of
 // them is full the driver waits for completions only, and callers wait in its Receiver's queue.
 // Data is copied once, between the client's Region and a data buffer of the DMA window. A copy of
-// the view a WRITE brings is kept (block-parts/kept-views.ts), so the buffer stays mapped here and
-// the next WRITE from it maps nothing.
+// the view a WRITE brings is kept (lib/kept-views.ts), so the buffer stays mapped here and the
+// next WRITE from it maps nothing.
 //
 // Nothing here allocates after the start, so it can serve for ever on the stub runtime.
 import {
@@ -30,7 +30,7 @@ import { blockDeviceAttach } from "../lib/contracts/block";
 import { Registers, DEVICE_MAGIC, KIND_BLOCK, MAGIC, KIND, SECTOR_SIZE, CAPACITY, FLAGS, DMA_SIZE, OP_READ, OP_WRITE, OP_FLUSH } from "./block-parts/registers";
 import { BlockQueue, CHUNK_BYTES, CHUNK_SECTORS, RING_SLOTS } from "./block-parts/queue";
 import { RequestTable, MAX_REQUESTS, MAX_CAPS } from "./block-parts/requests";
-import { KeptViews } from "./block-parts/kept-views";
+import { KeptViews } from "../lib/kept-views";
 import { Failure } from "./common/failure";
 
 const DEVICE: i32 = 3;
@@ -94,7 +94,8 @@ check("give the call Receiver contract BlockDevice", blockDeviceAttach(calls.cap
 const interrupt = new Interrupt(INTERRUPT);
 check("bind the interrupt", interrupt.bind(<u32>check("mint", interrupts.mint(0, RIGHT_RECEIVER_SEND)) | CAP_MOVE));
 const requests = new RequestTable();
-const keptViews = new KeptViews();
+/** Views of the buffers WRITEs came from (the file system's four: 1, 16, 64 and 256 pages). */
+const keptViews = new KeptViews(4, 256);
 
 // For services only: the file system is the disk's client; a program reaches files through it, never blocks.
 check("register " + BLOCK_SERVICE, registryRegisterForServices(BLOCK_SERVICE, <u32>check("mint", calls.mint(0, RIGHT_RECEIVER_CALL)) | CAP_MOVE));
@@ -214,7 +215,7 @@ function handleCall(): void {
     answerNow(replyCap, status, caps);
     return;
   }
-  if (label == BLOCK_WRITE && !owner) keptViews.keep(unchecked(incoming[0]), address);
+  if (label == BLOCK_WRITE && !owner) keptViews.keep(unchecked(incoming[0]), address, <u32>(regionBytes >> 12));
   const index = requests.take(label, replyCap);
   const r = requests.at(index);
   r.data = <usize>address + <usize>offset;
