@@ -4,14 +4,16 @@
 // and unmapped again at every call (256 pages for a 1 MiB buffer, a page-table update each, both
 // ways). Keeping a copy of the view of the last few buffers — a caller writes through the same one
 // or few — makes the next request from one of them map nothing. The block driver keeps the file
-// system's; the file system keeps its clients' (a WRITE that brings a Region).
+// system's.
 //
 // A view reads only: the server sees no more than its callers send it. Only buffers of at most
 // `maxPages` are kept, so that a caller cannot make the server hold large mappings; the least
 // recently used goes for a new one (its pages are unmapped then). A buffer its owner frees keeps
-// its frames while a view is kept (unless made ZERO_ON_FREE): at most `count` × `maxPages` pages,
-// until newer buffers push it out. One whose Region is gone (its Memory destroyed) is forgotten
-// when its address comes again. Allocates nothing after construction.
+// its frames, and its owner's Memory stays charged for them, while a view is kept (unless made
+// ZERO_ON_FREE): at most `count` × `maxPages` pages, until newer buffers push it out or that
+// Memory goes. So keep views only of callers that keep their buffers (the file system's live as
+// long as it does); a server of untrusted clients would hold their quota. One whose Region is gone
+// is forgotten when its address comes again. Allocates nothing after construction.
 //
 // Import it directly: `import { KeptViews } from "../lib/kept-views";`.
 import { KIND_REGION } from "./abi";

@@ -13,7 +13,6 @@ import {
   I_KIND_AT, I_LINKS_AT, I_MODIFIED_AT, I_PARENT_AT, I_SIZE_AT, KIND_SYMLINK, SYMLINK_MAX,
 } from "./format";
 import { Context } from "./context";
-import { KeptViews } from "../../lib/kept-views";
 
 /** A write is done in pieces of this much, with a commit allowed between them. */
 export const WRITE_PIECE: u32 = 1 << 20;
@@ -21,11 +20,6 @@ export const WRITE_PIECE: u32 = 1 << 20;
 const inline: usize = memory.data(<i32>FS_INLINE_BYTES + 8);
 const streamBytes: usize = memory.data(<i32>STREAM_CHUNK + 8);
 const linkBytes: usize = memory.data(<i32>SYMLINK_MAX + 8);
-/**
- * Views of the buffers of up to 1 MiB that WRITEs brought (a client's transfer Region, the WASI
- * personality's), kept so that the next WRITE from one maps nothing here (lib/kept-views.ts).
- */
-const keptViews = new KeptViews(4, 256);
 
 export class Contents {
   constructor(readonly c: Context) {}
@@ -111,7 +105,6 @@ export class Contents {
       if (status < 0) return status;
       if (!c.region.holds(regionOffset, length)) return E_INVALID_ARGUMENT;
       from = c.region.address + regionOffset;
-      if (!c.region.owner) keptViews.keep(c.pathCap, <u32>c.region.address, <u32>(c.region.bytes >> 12));
     }
     let done: u32 = 0;
     while (done < length) {
