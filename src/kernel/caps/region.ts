@@ -13,7 +13,13 @@ import type { ObjectServices } from "./object-services.ts";
 interface Holding {
   owner: number;
   views: number;
+  /** The access the range is mapped with in full in this process (UNMAPPED after a page table could not be had). */
+  mapped: Access;
 }
+
+/** How a process may reach the range: what its capabilities give it. */
+const Access = { UNMAPPED: -1, NONE: 0, READ: 1, WRITE: 2 } as const;
+type Access = (typeof Access)[keyof typeof Access];
 
 /**
  * DogmaOS' memory capability: a page-aligned range of the global space with exactly one owner,
@@ -88,11 +94,11 @@ export class RegionObject extends KernelObject {
   override installedIn(process: Process, cap: Capability): void {
     // A destroyed Region's range may belong to another Region now: stale capabilities map nothing.
     if (this.destroyed) return;
-    const holding = this.holdings.get(process) ?? { owner: 0, views: 0 };
+    const holding = this.holdings.get(process) ?? { owner: 0, views: 0, mapped: Access.NONE };
     if (cap.has(Rights.REGION_OWNER)) holding.owner++;
     else holding.views++;
     this.holdings.set(process, holding);
-    this.remap(process);
+    this.remapIfChanged(process, holding);
   }
 
   override removedFrom(process: Process, cap: Capability): void {
@@ -100,7 +106,7 @@ export class RegionObject extends KernelObject {
     if (!holding || this.destroyed) return;
     if (cap.has(Rights.REGION_OWNER)) holding.owner--;
     else holding.views--;
-    this.remap(process);
+    this.remapIfChanged(process, holding);
     if (holding.owner + holding.views === 0) this.holdings.delete(process);
   }
 
@@ -180,18 +186,42 @@ export class RegionObject extends KernelObject {
     this.services.globalSpace.release(this.address, this.pages);
   }
 
+  /** The access `holding` gives now. */
+  private accessOf(holding: Holding | undefined): Access {
+    if (!holding || this.destroyed) return Access.NONE;
+    if (!this.freed && holding.owner > 0) return Access.WRITE;
+    return holding.owner + holding.views > 0 ? Access.READ : Access.NONE;
+  }
+
+  /**
+   * A capability came or went: remaps only when the access it gives changed. A Region that moves
+   * between two processes — a view sent with a call and back with its reply, its owner staying — is
+   * then mapped and unmapped once in the receiver, and left as it is in the sender (each of the
+   * 256 pages of a 1 MiB buffer costs a page-table update, and it was remapped on every move).
+   */
+  private remapIfChanged(process: Process, holding: Holding): void {
+    if (this.accessOf(holding) !== holding.mapped) this.remap(process);
+  }
+
   private remap(process: Process): void {
     if (!process.alive) return;
     const holding = this.holdings.get(process);
-    const writable = !this.freed && (holding?.owner ?? 0) > 0;
-    const readable = writable || (holding?.views ?? 0) > 0;
-    if (!readable || this.destroyed) return this.unmapFrom(process);
+    const access = this.accessOf(holding);
+    if (access === Access.NONE) {
+      this.unmapFrom(process);
+      if (holding) holding.mapped = Access.NONE;
+      return;
+    }
+    const writable = access === Access.WRITE;
+    let whole = true;
     for (let i = 0; i < this.pages; i++) {
       const frame = this.frames.length > 0 ? this.frames[i]! : this.services.zeroFrame;
       // A page table that cannot be had leaves the page unmapped: touching it faults, nothing else.
       const cow = this.cow.has(i) && this.frames.length > 0;
-      process.space.mapFrame(this.address + i * PAGE_SIZE, frame, this, writable && !cow, writable && cow);
+      if (!process.space.mapFrame(this.address + i * PAGE_SIZE, frame, this, writable && !cow, writable && cow)) whole = false;
     }
+    // (A range left in part unmapped is mapped again at the next capability that comes or goes.)
+    if (holding) holding.mapped = whole ? access : Access.UNMAPPED;
   }
 
   private unmapFrom(process: Process): void {
