@@ -14,6 +14,24 @@ import { wat } from "../helpers/wat.ts";
 
 const TABLES = 40;
 
+/** A module of `count` empty passive data segments (a data count section and a memory, nothing else). */
+function manySegments(count: number): Uint8Array {
+  const leb = (n: number): number[] => {
+    const out: number[] = [];
+    do {
+      let b = n & 0x7f;
+      n >>>= 7;
+      if (n) b |= 0x80;
+      out.push(b);
+    } while (n);
+    return out;
+  };
+  const section = (id: number, body: number[]): number[] => [id, ...leb(body.length), ...body];
+  const data = [...leb(count)];
+  for (let i = 0; i < count; i++) data.push(1, 0);
+  return new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, ...section(5, [1, 0, 1]), ...section(12, leb(count)), ...section(11, data)]);
+}
+
 /** 40 tables with no maximum; `_start` grows each by ten million entries and exits with how many grows succeeded. */
 const tableHog = wat(`(module
   (import "dogma" "exit" (func $exit (param i32)))
@@ -65,6 +83,19 @@ describe("what a process makes the host allocate is bounded and charged", () => 
       }
     }
     expect(made.length).toBe(3);
+    for (const p of made) t.kernel.kill(p.pid);
+  });
+  // Redteam3: a binary of 200 KB with 100,000 passive data segments (V8's limit) cost 1.1 MiB of
+  // host heap per process (V8's segment tables and the process's record of each segment) and was
+  // charged 23 pages: a Memory of 32 MiB could hold 350 such processes and 400 MB of host heap.
+  it("charges what each instance keeps per data segment", async () => {
+    const t = testMachine();
+    const segments = 100_000;
+    const image = await t.loader.load(manySegments(segments), "many-segments");
+    expect(processFixedPages(image)).toBeGreaterThan((segments * 16) / 4096);
+    const memory = t.kernel.memoryObject(processFixedPages(image) * 2 + 10);
+    const made = [t.kernel.spawn(image, { memory }), t.kernel.spawn(image, { memory })];
+    expect(() => t.kernel.spawn(image, { memory })).toThrow(/quota is exhausted/);
     for (const p of made) t.kernel.kill(p.pid);
   });
 });
