@@ -181,6 +181,29 @@ describe("the shell's language", () => {
     await m.halt();
   }, 120_000);
 
+  it("refuses text nested deeper than it can read (compound commands, functions, quotes, ${...}, $((...))) with a message, and the shell goes on", async () => {
+    const { m, run } = await session();
+    // Redteam3: the parser, the expander and the arithmetic evaluator descend recursively, and
+    // each of these lines used up the engine's stack: the shell faulted and init restarted it
+    // (the session lost); the fifth within a minute and init gave up on the shell.
+    const lines = [
+      "(".repeat(1500) + "echo deep" + ")".repeat(1500),
+      "{ ".repeat(1500) + "echo deep; " + "}; ".repeat(1499) + "}",
+      "f() ".repeat(1500) + "{ :; }",
+      "echo " + '"${x:-'.repeat(800) + "y" + '}"'.repeat(800),
+      "echo " + "${x:-".repeat(1000) + "y" + "}".repeat(1000),
+      "echo $((" + "(".repeat(1500) + "1" + ")".repeat(1500) + "))",
+      "echo $((" + "-".repeat(10000) + "1))",
+      "echo $((" + "a=".repeat(3000) + "1))",
+    ];
+    for (const line of lines) expect((await run(line)).err).toMatch(/nested too deep/);
+    // What nests a little still works.
+    expect((await run("( ( { echo $(( ((1)) + -(-2) )) ${x:-${y:-z}}; } ) )")).out).toMatch(/^3 z\n/);
+    expect(m.faults).toEqual([]);
+    expect(m.lines().filter((l) => l.startsWith("init: shell"))).toEqual([]);
+    await m.halt();
+  }, 120_000);
+
   it("streams its own commands into programs and programs into them; bounds what it holds between its own commands and for $(...); the shell goes on", async () => {
     const { m, run } = await session();
     const line = "y".repeat(100);

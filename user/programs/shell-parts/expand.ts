@@ -7,7 +7,7 @@
 //
 // Each character of the result keeps whether it was quoted (then it is never a wildcard, nor split
 // at), which is what `case` patterns and ${NAME%pattern} need too.
-import { isName } from "./parse";
+import { isName, MAX_SYNTAX_DEPTH } from "./parse";
 import { evaluateArithmetic } from "./arith";
 
 /** A field being made: its text, which characters are live wildcards, and whether anything (even "") made it. */
@@ -54,11 +54,25 @@ const MODE_TEXT: i32 = 1;
 export class Expander {
   /** Set when an expansion failed (${X:?}, an arithmetic error): the command is not run. */
   failed: bool = false;
+  /** Words being expanded inside one another (${X:-${Y:-...}}), at most MAX_SYNTAX_DEPTH. */
+  private depth: i32 = 0;
 
   constructor(readonly host: ExpansionHost) {}
 
   /** `word` as fields: split and globbed by the caller (fields()), or kept whole (text()). */
   private run(word: string, mode: i32, out: Expanded[]): void {
+    // Recursive, as the parser is: bounded the same way (parse.ts MAX_SYNTAX_DEPTH).
+    if (this.depth == MAX_SYNTAX_DEPTH) {
+      if (!this.failed) this.host.expansionError("nested too deep: expansions may nest " + MAX_SYNTAX_DEPTH.toString() + " levels deep");
+      this.failed = true;
+      return;
+    }
+    this.depth++;
+    this.runWord(word, mode, out);
+    this.depth--;
+  }
+
+  private runWord(word: string, mode: i32, out: Expanded[]): void {
     let i = 0;
     const ifs = this.host.variable("IFS");
     const cur = new ExpandState(out, mode, ifs == null ? " \t\n" : ifs!);
