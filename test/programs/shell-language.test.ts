@@ -197,6 +197,11 @@ describe("the shell's language", () => {
       "echo $((" + "a=".repeat(3000) + "1))",
     ];
     for (const line of lines) expect((await run(line)).err).toMatch(/nested too deep/);
+    // Patterns: a * recursed (5000 of them used up the stack) and *a*a*a... against a run of a's
+    // took exponential time; matching is now iterative, O(pattern × text).
+    expect((await run("case x in " + "*a".repeat(5000) + ") echo matched;; *) echo no;; esac")).out).toMatch(/^no\n/);
+    expect((await run("case " + "a".repeat(60) + " in " + "*a".repeat(20) + "*b) echo matched;; *a) echo last;; esac")).out).toMatch(/^last\n/);
+    expect((await run("case abcab in a*[b-c]?b) echo yes;; esac; case 'a*b' in a\\*b) echo star;; esac")).out).toMatch(/^yes\nstar\n/);
     // What nests a little still works.
     expect((await run("( ( { echo $(( ((1)) + -(-2) )) ${x:-${y:-z}}; } ) )")).out).toMatch(/^3 z\n/);
     expect(m.faults).toEqual([]);

@@ -543,34 +543,44 @@ function trimPattern(value: string, pattern: Expanded, fromStart: bool, longest:
  * one, a live [...] one of a set (ranges a-z, ! or ^ first to negate); anything else itself.
  */
 export function matchPattern(pattern: string, wild: bool[], p: i32, name: string, n: i32): bool {
-  while (p < pattern.length) {
-    const c = pattern.charCodeAt(p);
-    if (wild[p] && c == 0x2a) {
-      while (p + 1 < pattern.length && wild[p + 1] && pattern.charCodeAt(p + 1) == 0x2a) p++;
-      if (p + 1 == pattern.length) return true;
-      for (let k = n; k <= name.length; k++) if (matchPattern(pattern, wild, p + 1, name, k)) return true;
-      return false;
-    }
-    if (n >= name.length) return false;
-    if (wild[p] && c == 0x3f) {
-      p++;
-      n++;
-      continue;
-    }
-    if (wild[p] && c == 0x5b) {
-      const end = bracketEnd(pattern, p);
+  // Iterative, with one way back: to just after the last * seen, which then takes one more
+  // character. Each * matching any run, the last one's choice is the only one worth revisiting, so
+  // this is O(pattern × name) with no recursion. (It recursed at each *: 5000 of them used up the
+  // engine's stack, and *a*a*a... against a long run of a's took exponential time.)
+  let starAt = -1;
+  let starName = 0;
+  while (n < name.length) {
+    if (p < pattern.length) {
+      const c = pattern.charCodeAt(p);
+      if (wild[p] && c == 0x2a) {
+        starAt = p++;
+        starName = n;
+        continue;
+      }
+      if (wild[p] && c == 0x3f) {
+        p++;
+        n++;
+        continue;
+      }
+      const end = wild[p] && c == 0x5b ? bracketEnd(pattern, p) : 0;
       if (end > 0) {
-        if (!inBracket(pattern, p + 1, end, name.charCodeAt(n))) return false;
-        p = end + 1;
+        if (inBracket(pattern, p + 1, end, name.charCodeAt(n))) {
+          p = end + 1;
+          n++;
+          continue;
+        }
+      } else if (c == name.charCodeAt(n)) {
+        p++;
         n++;
         continue;
       }
     }
-    if (c != name.charCodeAt(n)) return false;
-    p++;
-    n++;
+    if (starAt < 0) return false;
+    p = starAt + 1;
+    n = ++starName;
   }
-  return n == name.length;
+  while (p < pattern.length && wild[p] && pattern.charCodeAt(p) == 0x2a) p++;
+  return p == pattern.length;
 }
 
 /** The position of the ] that closes the [ at `p`, or -1 (then the [ is itself). */
