@@ -209,6 +209,24 @@ describe("the shell's language", () => {
     await m.halt();
   }, 120_000);
 
+  it("bounds what a word expands to, what the variables hold and what printf makes, with a message, and the shell goes on", async () => {
+    const { m, run } = await session();
+    // Redteam3: each of these grew the shell's memory to its quota (it faulted out of memory and
+    // init restarted it) or made it build a string of a billion characters, deaf to ^C.
+    const doubling = await run("x=a; i=0; while [ $i -lt 30 ]; do x=$x$x; i=$((i+1)); done; echo ${#x}");
+    expect(doubling.err).toMatch(/a word expands to more than 1048576 characters/);
+    expect(doubling.out).toMatch(/^1048576\n/);
+    expect((await run('y="$x $x"; echo ${#y}')).err).toMatch(/a word expands to more than/);
+    const many = await run("a=$x; b=$x; c=$x; echo ${#c}");
+    expect(many.err).toMatch(/c: not set: the variables would hold more than 2097152 characters/);
+    expect(many.out).toMatch(/^0\n/);
+    expect((await run("printf '%999999999d' 1")).err).toMatch(/printf: a field wider than 1048576 characters/);
+    expect((await run("unset a b x; echo ok")).out).toMatch(/^ok\n/);
+    expect(m.faults).toEqual([]);
+    expect(m.lines().filter((l) => l.startsWith("init: shell"))).toEqual([]);
+    await m.halt();
+  }, 120_000);
+
   it("streams its own commands into programs and programs into them; bounds what it holds between its own commands and for $(...); the shell goes on", async () => {
     const { m, run } = await session();
     const line = "y".repeat(100);

@@ -56,6 +56,8 @@ export class Expander {
   failed: bool = false;
   /** Words being expanded inside one another (${X:-${Y:-...}}), at most MAX_SYNTAX_DEPTH. */
   private depth: i32 = 0;
+  /** Characters the last word expanded to. */
+  private lastSize: i32 = 0;
 
   constructor(readonly host: ExpansionHost) {}
 
@@ -68,11 +70,21 @@ export class Expander {
       return;
     }
     this.depth++;
-    this.runWord(word, mode, out);
+    const fits = this.runWord(word, mode, out);
     this.depth--;
+    // A large word leaves as much garbage behind it (the pieces it was made of), which the
+    // incremental collector lets stand while a loop makes the next one: collected now, a loop of
+    // them stays within the shell's quota (it ran out at the fourth 1 MiB assignment otherwise).
+    if (this.lastSize >= LARGE_WORD_CHARS) __collect();
+    if (!fits) {
+      if (!this.failed) this.host.expansionError("a word expands to more than " + MAX_WORD_CHARS.toString() + " characters");
+      this.failed = true;
+      out.length = 0;
+    }
   }
 
-  private runWord(word: string, mode: i32, out: Expanded[]): void {
+  /** False when the word would expand past MAX_WORD_CHARS (what it made so far is dropped). */
+  private runWord(word: string, mode: i32, out: Expanded[]): bool {
     let i = 0;
     const ifs = this.host.variable("IFS");
     const cur = new ExpandState(out, mode, ifs == null ? " \t\n" : ifs!);
@@ -98,8 +110,11 @@ export class Expander {
         cur.literal(word.charAt(i), false);
         i++;
       }
+      if (cur.tooLong) return false;
     }
     cur.finish();
+    this.lastSize = cur.size;
+    return !cur.tooLong;
   }
 
   /** The fields of `word`, split at $IFS and globbed through `glob` (null: no globbing). */
@@ -398,9 +413,37 @@ export class Expander {
   }
 }
 
+/**
+ * Characters a word may expand to, its fields together (each field counted 16 more): the shell
+ * builds them in its own memory, and `x=$x$x` in a loop, or "$x" a thousand times, grew it to its
+ * quota, where the shell faulted (out of memory) and init restarted it. The same bound as $(...).
+ */
+export const MAX_WORD_CHARS: i32 = 1 << 20;
+const FIELD_CHARS: i32 = 16;
+/** A word this large is followed by a full collection (Expander.run). */
+const LARGE_WORD_CHARS: i32 = 128 << 10;
+
 /** Fields being made: the one being filled, and what the mode does with unquoted expansions. */
 class ExpandState {
   private current: Expanded = new Expanded();
+  /** Characters (and fields) made so far, against MAX_WORD_CHARS. */
+  private used: i32 = 0;
+
+  get size(): i32 {
+    return this.used;
+  }
+  /** Past MAX_WORD_CHARS: nothing more is added, and the word fails. */
+  tooLong: bool = false;
+
+  /** Whether `n` more characters fit the word's budget; past it, tooLong. */
+  private fits(n: i32): bool {
+    if (this.tooLong || n > MAX_WORD_CHARS - this.used) {
+      this.tooLong = true;
+      return false;
+    }
+    this.used += n;
+    return true;
+  }
   constructor(
     readonly out: Expanded[],
     readonly mode: i32,
@@ -414,12 +457,14 @@ class ExpandState {
 
   /** Text written in the word: quoted text is never a wildcard. */
   literal(text: string, quoted: bool): void {
+    if (!this.fits(text.length)) return;
     this.current.add(text, !quoted);
     if (quoted) this.current.real = true;
   }
 
   /** An expansion's result: unquoted, it is split at blanks (in MODE_FIELDS) and its * ? [ are live. */
   expansion(text: string, quoted: bool): void {
+    if (!this.fits(text.length)) return;
     if (quoted || this.mode != MODE_FIELDS) {
       this.current.add(text, false);
       if (quoted) this.current.real = true;
@@ -457,6 +502,7 @@ class ExpandState {
         this.out.push(this.current);
         this.current = new Expanded();
       }
+      if (!this.fits(all[k].length + FIELD_CHARS)) return;
       this.current.add(all[k], false);
       this.current.real = true;
     }
@@ -464,7 +510,10 @@ class ExpandState {
 
   /** Ends the field being made at a blank of an unquoted expansion. */
   split(): void {
-    if (this.current.real || this.current.text.length > 0) this.out.push(this.current);
+    if (this.current.real || this.current.text.length > 0) {
+      if (!this.fits(FIELD_CHARS)) return;
+      this.out.push(this.current);
+    }
     this.current = new Expanded();
   }
 
