@@ -1,6 +1,7 @@
 import { PAGE_SIZE } from "./constants.ts";
 import { Status } from "./errors.ts";
 import { ProcessFault } from "./fault.ts";
+import { PTE_WRITE } from "./page-table.ts";
 import { PageInRequired } from "./paging-hooks.ts";
 import type { Process } from "./process.ts";
 import type { Scheduler } from "./scheduler.ts";
@@ -57,7 +58,13 @@ export class Futexes {
     const physical = this.physical(process, address, false);
     if (physical === PAGED_OUT) return 0;
     if (physical < 0) return physical;
-    if (!process.space.mapping(address >>> 0)?.writable) return Status.E_MISSING_RIGHT;
+    const mapping = process.space.mapping(address >>> 0);
+    if (!mapping?.writable) {
+      // A private page still shared copy-on-write (after a clone) is the caller's own word: others
+      // sharing its frame wait on words of their own, which this wake must not reach.
+      const rights = mapping && !mapping.shared ? process.space.privateRights(address >>> 0) : null;
+      return rights !== null && (rights & PTE_WRITE) !== 0 ? 0 : Status.E_MISSING_RIGHT;
+    }
     const chosen = this.waiting.filter((waiter) => whereNow(waiter) === physical).slice(0, Math.max(0, count));
     for (const waiter of chosen) this.scheduler.wake(waiter.process, Status.OK);
     return chosen.length;
