@@ -193,6 +193,29 @@ describe("futexes", () => {
     expect(log.value(ap, waited)).toBe(Status.E_TIMEOUT);
   });
 
+  // Redteam3: after a copy-on-write copy (PROCESS_CLONE's), two processes' private words share a
+  // frame until one writes; a wake by one reached the other's waiters.
+  it("does not wake another process's private word that shares its frame copy-on-write", async () => {
+    const m = await scriptMachine();
+    const a = new Script();
+    a.write(0x3000, 0);
+    a.futexWait(0x3000, 0);
+    a.end();
+    const ap = m.spawn(a);
+    await m.kernel.run();
+    expect(m.kernel.stuck()).toEqual([ap]);
+    const b = new Script();
+    const woken = b.futexWake(0x3000, 1);
+    b.end();
+    const bp = m.spawn(b);
+    // B's page at 0x3000 becomes A's frame, shared copy-on-write, as a clone's pages are.
+    expect(bp.space.copyOnWriteFrom(ap.space, 0x3000, 0x3000, 1)).toBe(Status.OK);
+    expect(bp.space.mapping(0x3000)!.frame).toBe(ap.space.mapping(0x3000)!.frame);
+    // A is still waiting when nothing else can run: nobody woke it.
+    expect((await runAll(m)).map((p) => p.pid)).toEqual([ap.pid]);
+    expect(m.log().value(bp, woken)).toBe(0);
+  });
+
   it("forgets a waiter that is killed", async () => {
     const m = await scriptMachine();
     const page = sharedPage(m);
