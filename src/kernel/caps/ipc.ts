@@ -220,13 +220,14 @@ export class Ipc {
       return Status.OK;
     }
     const immediate = target ? this.tryDeliver(server, recv.alone, inv.buffer) : null;
+    const again = () => this.receiveOn(server, recv.alone, inv.buffer, deadline);
     if (!target || immediate !== null) {
       if (target) this.scheduler.wake(target, result, true);
-      return immediate ?? this.receiveOn(server, recv.alone, inv.buffer, deadline);
+      if (immediate === BUFFER_PAGED_OUT) return this.bufferBack(server, inv.buffer).then(again);
+      return immediate ?? again();
     }
     // Nothing queued: the server waits and the caller runs at once with its answer.
     this.waitOn(server, recv.alone, inv.buffer, deadline);
-    const again = () => this.receiveOn(server, recv.alone, inv.buffer, deadline);
     if (this.scheduler.canHandoff(target)) {
       this.scheduler.setDeadline(server, deadline);
       return this.whenBufferBack(server, inv.buffer, this.scheduler.handoff<number>(server, target, result), again);
