@@ -221,6 +221,10 @@ describe("the shell's language", () => {
     expect(many.err).toMatch(/c: not set: the variables would hold more than 2097152 characters/);
     expect(many.out).toMatch(/^0\n/);
     expect((await run("printf '%999999999d' 1")).err).toMatch(/printf: a field wider than 1048576 characters/);
+    // ${X%pattern} tries each place: quadratic in the value, bounded when the pattern has wildcards.
+    expect((await run("w=$(printf '%020000d' 0); echo ${w%%*1}")).err).toMatch(/a value of more than 16384 characters to match a pattern against/);
+    expect((await run("w=$(printf '%020000d' 0); x=${w%0}; echo ${#x}")).out).toMatch(/^19999\n/);
+    expect((await run("v=abc.tar.gz; echo ${v%%.*} ${v#*.} ${v%.*} ${v##*.}")).out).toMatch(/^abc tar.gz abc.tar gz\n/);
     expect((await run("unset a b x; echo ok")).out).toMatch(/^ok\n/);
     expect(m.faults).toEqual([]);
     expect(m.lines().filter((l) => l.startsWith("init: shell"))).toEqual([]);

@@ -393,7 +393,12 @@ export class Expander {
     } else if (!colon && (kind == "%" || kind == "#")) {
       const longest = op.length > 1 && op.charAt(1) == kind;
       const pattern = this.pattern(op.slice(longest ? 2 : 1));
-      cur.expansion(trimPattern(value == null ? "" : value!, pattern, kind == "#", longest), quoted);
+      const text = value == null ? "" : value!;
+      // Each place the pattern may end (or begin) is a match: quadratic in the value, so bounded.
+      if (text.length > MAX_TRIMMED_CHARS && pattern.hasWild) {
+        this.host.expansionError("${" + inside + "}: a value of more than " + MAX_TRIMMED_CHARS.toString() + " characters to match a pattern against");
+        this.failed = true;
+      } else cur.expansion(trimPattern(text, pattern, kind == "#", longest), quoted);
     } else {
       this.host.expansionError("${" + inside + "}: bad substitution");
       this.failed = true;
@@ -571,17 +576,24 @@ export function matchingClose(word: string, i: i32): i32 {
 }
 
 /** ${X#p} ${X##p} (from the start) and ${X%p} ${X%%p} (from the end): `value` without the shortest or longest match. */
+/**
+ * The longest value ${X%pattern} and the like match a pattern with wildcards against: each of its
+ * places is tried, O(value² × pattern) at worst (a value of 1 Mi characters, what a word may hold,
+ * kept the shell deaf for hours). A pattern without wildcards has no such limit.
+ */
+const MAX_TRIMMED_CHARS: i32 = 16 << 10;
+
 function trimPattern(value: string, pattern: Expanded, fromStart: bool, longest: bool): string {
   const n = value.length;
   if (fromStart) {
     for (let k = 0; k <= n; k++) {
       const len = longest ? n - k : k;
-      if (matchPattern(pattern.text, pattern.wild, 0, value.slice(0, len), 0)) return value.slice(len);
+      if (matchPattern(pattern.text, pattern.wild, 0, value, 0, len)) return value.slice(len);
     }
   } else {
     for (let k = 0; k <= n; k++) {
       const start = longest ? k : n - k;
-      if (matchPattern(pattern.text, pattern.wild, 0, value.slice(start), 0)) return value.slice(0, start);
+      if (matchPattern(pattern.text, pattern.wild, 0, value, start)) return value.slice(0, start);
     }
   }
   return value;
@@ -591,14 +603,16 @@ function trimPattern(value: string, pattern: Expanded, fromStart: bool, longest:
  * Whether `name` from `n` matches `pattern` from `p`: a live * any run of characters, a live ?
  * one, a live [...] one of a set (ranges a-z, ! or ^ first to negate); anything else itself.
  */
-export function matchPattern(pattern: string, wild: bool[], p: i32, name: string, n: i32): bool {
+export function matchPattern(pattern: string, wild: bool[], p: i32, name: string, n: i32, end: i32 = -1): bool {
+  // `name` up to `end` (all of it by default): a prefix is matched without a copy of it.
+  const length = end < 0 ? name.length : end;
   // Iterative, with one way back: to just after the last * seen, which then takes one more
   // character. Each * matching any run, the last one's choice is the only one worth revisiting, so
   // this is O(pattern × name) with no recursion. (It recursed at each *: 5000 of them used up the
   // engine's stack, and *a*a*a... against a long run of a's took exponential time.)
   let starAt = -1;
   let starName = 0;
-  while (n < name.length) {
+  while (n < length) {
     if (p < pattern.length) {
       const c = pattern.charCodeAt(p);
       if (wild[p] && c == 0x2a) {
