@@ -21,6 +21,8 @@ export interface PageAccount {
   charge(pages: number): boolean;
   uncharge(pages: number): void;
   readonly quota: number;
+  /** Pages that can still be charged, every enclosing limit counted. */
+  readonly available: number;
 }
 
 /**
@@ -438,6 +440,28 @@ export class AddressSpace implements MappingSpace {
   /** Every shared mapping, as page and owner (for the invariant checker). */
   sharedMappings(): IterableIterator<[page: number, owner: FrameOwner]> {
     return this.owners.entries();
+  }
+
+  /**
+   * Pages a write over `[address, address + length)` would charge before a byte moves: each private
+   * page with no frame yet (never touched, not with the pager), and each page table they need.
+   */
+  chargeToWrite(address: number, length: number): number {
+    let pages = 0;
+    let lastTable = -1;
+    for (let page = address >>> PAGE_SHIFT; page <= (address + length - 1) >>> PAGE_SHIFT; page++) {
+      const at = page << PAGE_SHIFT;
+      if (this.privateRights(at) === null || this.table.lookup(page) >>> PAGE_SHIFT !== 0 || this.table.lookup(page) & PTE_PAGED) continue;
+      pages++;
+      if (page >>> 10 !== lastTable && this.table.needsTable(page)) pages++;
+      lastTable = page >>> 10;
+    }
+    return pages;
+  }
+
+  /** Pages its account can still be charged (unbounded without one). */
+  get chargeRoom(): number {
+    return this.account ? this.account.available : Infinity;
   }
 
   /** Removes the mapping at a page-aligned address (a private page is freed); the page reads zeros again if private. */

@@ -10,6 +10,7 @@ import { ImageObject } from "./caps/image-object.ts";
 import { InterruptObject } from "./caps/interrupt.ts";
 import { deliverPendingInterrupt, invoke } from "./caps/invoke.ts";
 import { Ipc } from "./caps/ipc.ts";
+import { disposeEnvelope } from "./caps/envelope.ts";
 import type { KernelObject } from "./caps/kernel-object.ts";
 import { MEMORY_OBJECT_PAGES, MemoryObject, makeRegion, processFixedPages } from "./caps/memory-object.ts";
 import type { RegionObject } from "./caps/region.ts";
@@ -230,6 +231,7 @@ export class Kernel implements KernelServices, ObjectKernel {
    * low make the kernel evict pages, sealed under a key made now from the machine's entropy.
    */
   enablePaging(store: BackingStore, options: PagingOptions = {}): Paging {
+    this.ipc.pageIn = (process, address) => this.pageIn(process, address);
     return this.demandPaging.enable(store, options);
   }
 
@@ -727,6 +729,8 @@ export class Kernel implements KernelServices, ObjectKernel {
     this.console.cancel(process);
     process.resume = null;
     process.caps.clear();
+    if (process.heldReply) disposeEnvelope(process.heldReply);
+    process.heldReply = null;
     for (const [address, page] of [...(process.pageAt ?? [])]) page.unmap(process, address);
     process.space.destroy();
     process.imageObject?.processEnded(process);

@@ -26,7 +26,7 @@ export class BinaryLoader {
   manifestError: string = "";
 
   constructor(
-    readonly proc: i32,
+    public proc: i32,
     readonly files: ShellFiles,
   ) {}
 
