@@ -6,7 +6,7 @@
 import { FsClient } from "./fs-client";
 import { statusText } from "./status-text";
 import {
-  MAX_MANIFEST_BYTES, TWO_MANIFESTS, WASM_MAGIC, manifestAt, readSectionHeader, sectionEnd, setManifestSectionError,
+  MAX_MANIFEST_BYTES, NOT_WASM, TWO_MANIFESTS, WASM_MAGIC, manifestAt, readSectionHeader, sectionEnd, setManifestSectionError,
 } from "./manifest";
 
 /** A window holds any section header whose name can be the manifest's: id, two LEB128s, 14 bytes. */
@@ -20,7 +20,7 @@ export function manifestTextInFile(reader: FsClient, file: i32, size: u32): stri
   setManifestSectionError("");
   if (size >= 8 && !readAll(reader, file, 0, 4)) return null;
   if (size < 8 || load<u32>(reader.address) != WASM_MAGIC) {
-    setManifestSectionError("not a WebAssembly binary");
+    setManifestSectionError(NOT_WASM);
     return null;
   }
   let found: string | null = null;

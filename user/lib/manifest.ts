@@ -387,6 +387,7 @@ export function readSectionHeader(base: usize, from: u32, to: u32, at: u32, size
 
 /** The first four bytes of every WebAssembly binary, as a little-endian word. */
 export const WASM_MAGIC: u32 = 0x6d736100;
+export const NOT_WASM = "not a WebAssembly binary";
 export const TWO_MANIFESTS = "two " + MANIFEST_SECTION + " sections: a program has one manifest";
 
 /**
@@ -398,7 +399,7 @@ export const TWO_MANIFESTS = "two " + MANIFEST_SECTION + " sections: a program h
 export function manifestTextIn(base: usize, size: u32): string | null {
   manifestSectionError = "";
   if (size < 8 || load<u32>(base) != WASM_MAGIC) {
-    manifestSectionError = "not a WebAssembly binary";
+    manifestSectionError = NOT_WASM;
     return null;
   }
   let found: string | null = null;

@@ -7,7 +7,7 @@ import { procSpawnBinary, procSpawnImage, lastLoadError } from "../../lib/proc-c
 import { ImageBuilder } from "../../lib/caps/image";
 import { FsClient, FS_RIGHT_READ, FS_E_IO } from "../../lib/fs-client";
 import { ShellFiles } from "./shell-files";
-import { manifestTextIn, manifestSectionError } from "../../lib/manifest";
+import { manifestTextIn, manifestSectionError, NOT_WASM } from "../../lib/manifest";
 import { procGrantsOfText } from "../../lib/manifest-grants";
 import { manifestTextInFile } from "../../lib/manifest-file";
 
@@ -83,7 +83,8 @@ export class BinaryLoader {
     // Its manifest decides its grants as a smaller binary's does (it ran with the shell's session before).
     this.manifestText = manifestTextInFile(buffer, file, <u32>size);
     this.manifestError = manifestSectionError;
-    if (this.manifestError.length > 0) {
+    // Not WebAssembly at all: the loader says so, as for a smaller binary.
+    if (this.manifestError.length > 0 && this.manifestError != NOT_WASM) {
       if (buffer.region > 0) capDrop(buffer.region);
       return "its manifest section is malformed: " + this.manifestError;
     }
