@@ -4,6 +4,7 @@
  * read zeros with ZERO_ON_FREE), and the owner's death.
  */
 import { describe, expect, it } from "vitest";
+import { Capability } from "../../src/kernel/caps/capability.ts";
 import { ObjectKind, Op, RegionFlag, Rights } from "../../src/kernel/caps/object-abi.ts";
 import type { RegionObject } from "../../src/kernel/caps/region.ts";
 import { Status } from "../../src/kernel/errors.ts";
@@ -438,6 +439,42 @@ describe("views of a freed Region (its range kept reserved in the global space)"
     expect(region.destroyed).toBe(true);
     expect(small.used).toBe(usedBefore);
     expect(holder.space.mapping(region.address)).toBeNull();
+    small.uncharge(filler);
+    expect(checkInvariants(m.kernel)).toEqual([]);
+  });
+
+  it("is refused to a newcomer that cannot pay: its table's install answers 0 and nothing is charged or mapped", async () => {
+    const m = await scriptMachine();
+    const a = new Script();
+    const r = createRegion(a, PAGES, RegionFlag.ZERO_ON_FREE);
+    a.invoke(r.region, Op.REGION_VIEW);
+    a.futexWait(0x2000 + 200, 0);
+    const ownerMemory = m.kernel.memoryObject(PAGES + 400);
+    const owner = m.spawn(a, { caps: [m.kernel.capability(ownerMemory, ALL)], memory: ownerMemory });
+    await m.kernel.run();
+    const regionCaps = () => [...owner.caps.entries()].filter(([, cap]) => cap.object.kind === ObjectKind.REGION);
+    const [ownerSlot, ownerCap] = regionCaps().find(([, cap]) => cap.has(Rights.REGION_OWNER))!;
+    const region = ownerCap.object as RegionObject;
+    owner.caps.take(ownerSlot)!.dispose(); // freed: the owner's view is now charged to it
+    expect(region.freed).toBe(true);
+    expect(region.destroyed).toBe(false);
+    const b = new Script();
+    b.futexWait(0x2000 + 200, 0);
+    const small = m.kernel.memoryObject(200);
+    const holder = m.spawn(b, { memory: small });
+    await m.kernel.run();
+    const filler = small.available - (RESERVED - 1);
+    small.charge(filler);
+    const used = small.used;
+    const arriving = new Capability(region, Rights.REGION_READ);
+    expect(holder.caps.install(arriving)).toBe(0);
+    arriving.dispose(); // as every installer does with a capability that found no place
+    expect(small.used).toBe(used);
+    expect(holder.space.mapping(region.address)).toBeNull();
+    expect(region.destroyed).toBe(false); // the owner's view still holds it
+    const [viewSlot] = regionCaps()[0]!;
+    owner.caps.take(viewSlot)!.dispose();
+    expect(region.destroyed).toBe(true);
     small.uncharge(filler);
     expect(checkInvariants(m.kernel)).toEqual([]);
   });

@@ -106,7 +106,7 @@ export class RegionObject extends KernelObject {
     else holding.views++;
     this.holdings.set(process, holding);
     // A view of a range whose frames went back (passed on, or copied): the newcomer pays for it too.
-    if (this.holdsNoFrames && process.alive && !this.reserveFor(process, holding)) return this.revoke(process);
+    if (this.holdsNoFrames && process.alive && !this.reserveFor(process, holding)) return this.revoke(process, cap);
     if (this.accessOf(holding) !== before) this.remap(process);
   }
 
@@ -222,10 +222,14 @@ export class RegionObject extends KernelObject {
   }
 
   // Takes every capability `process` holds to this Region out of its table (it could not pay for
-  // the range): the last one gone destroys the Region and gives its range back.
-  private revoke(process: Process): void {
+  // the range) and disposes of them: the last one gone destroys the Region and gives its range
+  // back. `arriving`, the one being installed, is only taken out: its installer disposes of it
+  // (CapTable.install answers 0, as for a full table).
+  private revoke(process: Process, arriving: Capability | null = null): void {
     for (const [index, cap] of [...process.caps.entries()]) {
-      if (cap.object === this) process.caps.take(index)?.dispose();
+      if (cap.object !== this) continue;
+      process.caps.take(index);
+      if (cap !== arriving) cap.dispose();
     }
   }
 
