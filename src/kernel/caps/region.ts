@@ -285,7 +285,9 @@ export class RegionObject extends KernelObject {
   private releaseFrames(): void {
     this.stopDevices();
     if (this.frames.length === 0) return;
-    for (const frame of this.frames) this.services.sharedFrames.release(frame);
+    // Last page first: the allocator hands out the frames released last first, so the next
+    // Region gets these in their order again, and its bulk copies stay a few runs of frames.
+    for (let i = this.frames.length - 1; i >= 0; i--) this.services.sharedFrames.release(this.frames[i]!);
     this.frames = [];
     this.cow.clear();
     if (this.payer) {
