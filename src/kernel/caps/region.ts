@@ -190,6 +190,7 @@ export class RegionObject extends KernelObject {
     if (this.flags & RegionFlag.ZERO_ON_FREE) this.releaseFrames();
     if (this.holdsNoFrames) {
       for (const [process, holding] of [...this.holdings]) {
+        if (this.destroyed) break; // a revoke took the last capability
         if (holding.views > 0 && process.alive && !this.reserveFor(process, holding)) this.revoke(process);
       }
     }
