@@ -178,7 +178,7 @@ export class Kernel implements KernelServices, ObjectKernel {
     const process = this.build(image, options.memory ?? this.rootMemory, options.parent ?? 0, priority, options.args ?? [image.name], options.env ?? [], options.mapImage ?? true);
     if (typeof process === "string") throw new RangeError(`cannot start ${image.name}: ${process}`);
     for (const cap of options.caps ?? []) {
-      if (process.caps.install(cap) === 0) throw new RangeError(`cannot start ${image.name}: its capability table is full`);
+      if (process.caps.install(cap) === 0) throw new RangeError(`cannot start ${image.name}: its capability table is full, or a capability was taken back as it came (a view of a freed Region its Memory cannot pay for)`);
     }
     if (options.entry) this.entryArgs.set(process, { entry: options.entry, args: options.entryArgs ?? [] });
     this.scheduler.makeReady(process);
