@@ -1,4 +1,6 @@
+import { spawnSync } from "node:child_process";
 import { setFlagsFromString } from "node:v8";
+import { setRefusalExplainer } from "../../loader/validate.ts";
 
 /**
  * V8 flags the Node host runs with, set before the first WebAssembly compile of the process (every
@@ -11,15 +13,31 @@ import { setFlagsFromString } from "node:v8";
  *   instead of 250-310; a process calls a small part of a big program's functions. Nothing
  *   unvalidated ever runs, and a malformed body fails its first call with a CompileError. The
  *   loader validates its own fresh output in full (Loader, "validateOutput"), so that a loader
- *   bug is still a LoadError at load time.
+ *   bug is still a LoadError at load time. What V8 then cannot give is its message for a binary
+ *   whose bodies are wrong (`new WebAssembly.Module` accepts it): `explainRefusal` asks a Node
+ *   without the flag, in a child process (about 50 ms, on that refusal's path only).
  */
 const FLAGS = ["--wasm-lazy-validation"];
 
 let applied = false;
 
-/** Sets FLAGS once per process; later calls do nothing. Must run before the first compile. */
+/**
+ * Sets FLAGS once per process (before the first compile) and tells this thread's loader how to
+ * explain a refusal; a worker thread that loads calls it too. Later calls do nothing.
+ */
 export function applyEngineFlags(): void {
   if (applied) return;
   applied = true;
   for (const flag of FLAGS) setFlagsFromString(flag);
+  setRefusalExplainer(explainRefusal);
+}
+
+/** Compiles `bytes` read from stdin, printing the engine's message when it refuses them. */
+const EXPLAIN = `const chunks = []; for await (const c of process.stdin) chunks.push(c);
+try { new WebAssembly.Module(Buffer.concat(chunks)); } catch (e) { process.stdout.write(String(e.message)); }`;
+
+/** The message of a Node that validates eagerly, for a binary WebAssembly.validate refused; null when none comes. */
+export function explainRefusal(bytes: Uint8Array): string | null {
+  const child = spawnSync(process.execPath, ["--input-type=module", "-e", EXPLAIN], { input: bytes, encoding: "utf8", timeout: 60_000, maxBuffer: 1 << 20 });
+  return child.status === 0 && child.stdout !== "" ? child.stdout : null;
 }

@@ -4,6 +4,9 @@ import { parentPort } from "node:worker_threads";
 import type { CodeLayout } from "../../loader/output-layout.ts";
 import { rewriteChunk, type BodyChunk, type ChunkOutcome } from "../../loader/rewrite-code.ts";
 import { engineValidation } from "../../loader/validate.ts";
+import { applyEngineFlags } from "./engine-flags.ts";
+
+applyEngineFlags();
 
 export type WorkerRequest =
   | { readonly id: number; readonly kind: "validate"; readonly bytes: Uint8Array }
