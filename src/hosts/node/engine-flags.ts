@@ -16,8 +16,17 @@ import { setRefusalExplainer } from "../../loader/validate.ts";
  *   bug is still a LoadError at load time. What V8 then cannot give is its message for a binary
  *   whose bodies are wrong (`new WebAssembly.Module` accepts it): `explainRefusal` asks a Node
  *   without the flag, in a child process (about 50 ms, on that refusal's path only).
+ * - `--wasm-tiering-budget=100000000` (V8's default 13,000,000): a function leaves Liftoff for
+ *   TurboFan once it has run about that many bytes of its code. The rewritten code is 2-5× the
+ *   original's bytes, so it spent the budget after a half to a fifth of the original's work, and
+ *   TurboFan's time grows faster than a function's size: a short run of a big program spent
+ *   much of its time optimizing functions it would leave soon. CPU seconds of whole `dogma run`s
+ *   on a shared 2-core machine, 3-5 runs each, default → 100M (node:wasi beside): clang -O2 -c
+ *   of a 4 KB C file 3.87 → 2.83 (1.77), yosys's SAT proof 1.04 → 0.74 (0.44); 40M gave
+ *   3.49 and 0.91, 200M the same as 100M. The C programs of bench/c and flite, which run a
+ *   second or less in a few hot functions, and the bench-* kernels did not move (within 5%).
  */
-const FLAGS = ["--wasm-lazy-validation"];
+const FLAGS = ["--wasm-lazy-validation", "--wasm-tiering-budget=100000000"];
 
 let applied = false;
 
