@@ -99,7 +99,10 @@ export class DiskModuleCache implements ModuleCache {
     return entries.sort((a, b) => b.usedMs - a.usedMs);
   }
 
-  /** Removes every record (and leftovers of interrupted writes); returns how many records went. */
+  /**
+   * Removes every record (and leftovers of interrupted writes, and the digests of program files
+   * kept beside them: file-digests.ts); returns how many records went.
+   */
   async clear(): Promise<number> {
     let names: string[];
     try {
@@ -109,7 +112,7 @@ export class DiskModuleCache implements ModuleCache {
     }
     let removed = 0;
     for (const name of names) {
-      if (!name.endsWith(SUFFIX) && !name.endsWith(".tmp")) continue;
+      if (!name.endsWith(SUFFIX) && !name.endsWith(".tmp") && name !== "digests.json") continue;
       await rm(join(this.dir, name), { force: true });
       if (name.endsWith(SUFFIX)) removed++;
     }

@@ -15,6 +15,8 @@ import { standardImportModules } from "../standard-imports.ts";
 import { HostFileError, readBoundedFile } from "./bounded-read.ts";
 import { RUN } from "./cli-commands.ts";
 import { type ParsedCommand, UsageError } from "./cli-options.ts";
+import { defaultCacheDir } from "./disk-cache.ts";
+import { FileDigests, statExactly } from "./file-digests.ts";
 import { nodeLoader } from "./node-loader.ts";
 import { nodeDevices } from "./node-devices.ts";
 import { nodePageCipher } from "./node-page-cipher.ts";
@@ -49,9 +51,15 @@ function environmentOf(options: RunOptions): string[] {
 export async function run(options: RunOptions, terminal: StdioTerminal): Promise<number> {
   const files = [options.program, ...options.modules];
   const binaries: Uint8Array[] = [];
+  const digests: Array<string | undefined> = [];
+  const known = options.cache ? new FileDigests(defaultCacheDir()) : null;
   for (const file of files) {
     try {
-      binaries.push(await readBoundedFile(file, MAX_PROGRAM_BYTES));
+      const before = known && (await statExactly(file));
+      const bytes = await readBoundedFile(file, MAX_PROGRAM_BYTES);
+      const after = before && (await statExactly(file));
+      binaries.push(bytes);
+      digests.push(known && before && after ? await known.digest(bytes, before, after) : undefined);
     } catch (error) {
       process.stderr.write(`dogma: ${(error as Error).message}\n`);
       return error instanceof HostFileError && error.tooLarge ? 126 : 1;
@@ -87,7 +95,7 @@ export async function run(options: RunOptions, terminal: StdioTerminal): Promise
   try {
     const images = [];
     // The files were read for this run alone: the images keep them as they are (no copy).
-    for (const [i, file] of files.entries()) images.push(await loader.adopt(binaries[i]!, basename(file)));
+    for (const [i, file] of files.entries()) images.push(await loader.adopt(binaries[i]!, basename(file), digests[i]));
     const [image, ...modules] = images;
     const name = basename(options.program);
     if (folders && server) folders.startServers(kernel, await loader.adopt(server, "folderfs"));
