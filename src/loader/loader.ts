@@ -38,6 +38,12 @@ export interface LoaderOptions {
    * takes half the time on a 31 MB binary).
    */
   readonly sha256?: (bytes: Uint8Array) => Promise<string>;
+  /**
+   * The engine validates every function body when it compiles a module (V8's default, a
+   * browser's): the loader's fresh output is then not validated a second time before its compile.
+   * Unset, the loader validates it itself (the Node host has V8 validate lazily: engine-flags.ts).
+   */
+  readonly engineValidatesEagerly?: boolean;
 }
 
 /** Outputs at least this big are validated on a worker when there are workers. */
@@ -65,6 +71,7 @@ export class Loader implements ImageLoader {
   private readonly variant: RewriteVariant;
   private readonly fingerprint: string;
   private readonly sha256: (bytes: Uint8Array) => Promise<string>;
+  private readonly engineValidatesEagerly: boolean;
   /** Images this loader holds, by hash of the original, until the kernel releases them. */
   private readonly loaded = new Map<string, LoadedImage>();
   /** Loads under way, by hash of the original: a second asker of the same binary waits for the first. */
@@ -80,6 +87,7 @@ export class Loader implements ImageLoader {
     this.workers = options.workers ?? null;
     this.variant = options.rewrite ?? {};
     this.sha256 = options.sha256 ?? webCryptoSha256;
+    this.engineValidatesEagerly = options.engineValidatesEagerly === true;
     this.fingerprint = JSON.stringify([REWRITE_VERSION, options.codeIdentity ?? "", this.variant, this.policy.maxMemoryPages, [...this.policy.importModules]]);
   }
 
@@ -171,6 +179,7 @@ export class Loader implements ImageLoader {
    * a worker; returns the bytes to compile (moved there and back).
    */
   private async validateOutput(name: string, bytes: Uint8Array): Promise<Uint8Array> {
+    if (this.engineValidatesEagerly) return bytes; // the compile that follows does it
     let message: string | null;
     if (this.workers?.validateOwned && bytes.length >= OWNED_VALIDATION_BYTES) ({ message, bytes } = await this.workers.validateOwned(bytes));
     else message = engineValidation(bytes);
