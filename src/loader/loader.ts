@@ -99,10 +99,10 @@ export class Loader implements ImageLoader {
   /**
    * `load` of bytes the caller hands over and never changes again (a file the host has just
    * read): the image keeps them as they are, without the copy `load` makes (31 MB for yosys).
-   * `sha256`, when the host knows it already (a file it has hashed before), must be theirs.
+   * `digest`, their SHA-256 when the host knows it already (a file it has hashed before).
    */
-  async adopt(bytes: Uint8Array, name: string, sha256?: string): Promise<LoadedImage> {
-    return this.loadHashed(bytes, sha256 ?? (await this.sha256(bytes)), name);
+  async adopt(bytes: Uint8Array, name: string, digest?: string): Promise<LoadedImage> {
+    return this.loadHashed(bytes, digest ?? (await this.sha256(bytes)), name);
   }
 
   /**
