@@ -45,7 +45,10 @@ export class DiskModuleCache implements ModuleCache {
   async get(key: string): Promise<Uint8Array | null> {
     const file = join(this.dir, `${key}${SUFFIX}`);
     try {
-      const bytes = new Uint8Array(await readFile(file));
+      // A view of the Buffer read, not a copy of it (`new Uint8Array(buffer)` copies: 35 ms and
+      // 64 MB more for yosys's record).
+      const read = await readFile(file);
+      const bytes = new Uint8Array(read.buffer, read.byteOffset, read.byteLength);
       const now = new Date();
       await utimes(file, now, now).catch(() => {});
       return bytes;
