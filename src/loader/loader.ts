@@ -119,7 +119,7 @@ export class Loader implements ImageLoader {
       this.stats.memoryHits++;
       return { ...known, name };
     }
-    validateBinary(name, bytes, this.policy.maxBinaryBytes);
+    await validateBinary(name, bytes, this.policy.maxBinaryBytes);
     return { hash, name, bytes, load: () => this.loadHashed(bytes, hash, name) };
   }
 
@@ -182,7 +182,7 @@ export class Loader implements ImageLoader {
     if (this.engineValidatesEagerly) return bytes; // the compile that follows does it
     let message: string | null;
     if (this.workers?.validateOwned && bytes.length >= OWNED_VALIDATION_BYTES) ({ message, bytes } = await this.workers.validateOwned(bytes));
-    else message = engineValidation(bytes);
+    else message = await engineValidation(bytes);
     if (message !== null) throw new LoadError(name, "rewrite", `the engine refused the rewritten module (a loader bug; please report it with the binary): ${message}`);
     return bytes;
   }

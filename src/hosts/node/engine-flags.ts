@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { setFlagsFromString } from "node:v8";
 import { setRefusalExplainer } from "../../loader/validate.ts";
 
@@ -15,7 +15,8 @@ import { setRefusalExplainer } from "../../loader/validate.ts";
  *   loader validates its own fresh output in full (Loader, "validateOutput"), so that a loader
  *   bug is still a LoadError at load time. What V8 then cannot give is its message for a binary
  *   whose bodies are wrong (`new WebAssembly.Module` accepts it): `explainRefusal` asks a Node
- *   without the flag, in a child process (about 50 ms, on that refusal's path only).
+ *   without the flag, in a child process (about 50 ms, on that refusal's path only, one child at
+ *   a time, the machine running meanwhile).
  * - `--wasm-tiering-budget=100000000` (V8's default 13,000,000): a function leaves Liftoff for
  *   TurboFan once it has run about that many bytes of its code. The rewritten code is 2-5× the
  *   original's bytes, so it spent the budget after a half to a fifth of the original's work, and
@@ -45,8 +46,25 @@ export function applyEngineFlags(): void {
 const EXPLAIN = `const chunks = []; for await (const c of process.stdin) chunks.push(c);
 try { new WebAssembly.Module(Buffer.concat(chunks)); } catch (e) { process.stdout.write(String(e.message)); }`;
 
-/** The message of a Node that validates eagerly, for a binary WebAssembly.validate refused; null when none comes. */
-export function explainRefusal(bytes: Uint8Array): string | null {
-  const child = spawnSync(process.execPath, ["--input-type=module", "-e", EXPLAIN], { input: bytes, encoding: "utf8", timeout: 60_000, maxBuffer: 1 << 20 });
-  return child.status === 0 && child.stdout !== "" ? child.stdout : null;
+/** Explanations asked for, one child at a time: refusals in a burst (a hostile program's) queue up. */
+let explaining: Promise<unknown> = Promise.resolve();
+
+/**
+ * The message of a Node that validates eagerly, for a binary WebAssembly.validate refused; null
+ * when none comes. Asynchronous, so that the machine keeps running meanwhile.
+ */
+export function explainRefusal(bytes: Uint8Array): Promise<string | null> {
+  const answer = explaining.then(() => explainInChild(bytes));
+  explaining = answer;
+  return answer;
+}
+
+function explainInChild(bytes: Uint8Array): Promise<string | null> {
+  return new Promise((resolve) => {
+    const child = execFile(process.execPath, ["--input-type=module", "-e", EXPLAIN], { encoding: "utf8", timeout: 60_000, maxBuffer: 1 << 20 }, (error, stdout) => {
+      resolve(error === null && stdout !== "" ? stdout : null);
+    });
+    child.stdin?.on("error", () => {}); // a child that died early
+    child.stdin?.end(bytes);
+  });
 }

@@ -18,16 +18,16 @@ export type WorkerReply =
   | { readonly id: number; readonly kind: "validated-owned"; readonly message: string | null; readonly bytes: Uint8Array }
   | { readonly id: number; readonly kind: "rewritten"; readonly outcome: ChunkOutcome };
 
-parentPort?.on("message", (request: WorkerRequest) => {
+parentPort?.on("message", async (request: WorkerRequest) => {
   if (request.kind === "validate") {
     // WebAssembly.validate takes no shared memory: validate a private copy.
-    const reply: WorkerReply = { id: request.id, kind: "validated", message: engineValidation(request.bytes.slice()) };
+    const reply: WorkerReply = { id: request.id, kind: "validated", message: await engineValidation(request.bytes.slice()) };
     parentPort!.postMessage(reply);
     return;
   }
   if (request.kind === "validate-owned") {
     // Moved here, validated in place, moved back.
-    const reply: WorkerReply = { id: request.id, kind: "validated-owned", message: engineValidation(request.bytes), bytes: request.bytes };
+    const reply: WorkerReply = { id: request.id, kind: "validated-owned", message: await engineValidation(request.bytes), bytes: request.bytes };
     parentPort!.postMessage(reply, [request.bytes.buffer as ArrayBuffer]);
     return;
   }
