@@ -1,5 +1,6 @@
 import { execFile } from "node:child_process";
 import { setFlagsFromString } from "node:v8";
+import { isMainThread } from "node:worker_threads";
 import { setRefusalExplainer } from "../../loader/validate.ts";
 
 /**
@@ -32,13 +33,14 @@ const FLAGS = ["--wasm-lazy-validation", "--wasm-tiering-budget=100000000"];
 let applied = false;
 
 /**
- * Sets FLAGS once per process (before the first compile) and tells this thread's loader how to
- * explain a refusal; a worker thread that loads calls it too. Later calls do nothing.
+ * Sets FLAGS (before the first compile; from the main thread only, since they are the process's)
+ * and tells this thread's loader how to explain a refusal; a worker thread that loads calls it
+ * too. Later calls do nothing.
  */
 export function applyEngineFlags(): void {
   if (applied) return;
   applied = true;
-  for (const flag of FLAGS) setFlagsFromString(flag);
+  if (isMainThread) for (const flag of FLAGS) setFlagsFromString(flag);
   setRefusalExplainer(explainRefusal);
 }
 
