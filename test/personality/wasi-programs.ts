@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -33,9 +33,14 @@ function built(source: string, name: string, headers: readonly string[]): string
   const newest = Math.max(...[source, ...headers].map((f) => statSync(f).mtimeMs));
   if (existsSync(out) && statSync(out).mtimeMs > newest) return out;
   mkdirSync(OUT, { recursive: true });
+  // Built beside it and renamed into place: test files running at once build the same program,
+  // and one of them read another's half-written binary (refused: "not a WebAssembly binary").
+  const partial = `${out}.${process.pid}.${Math.random().toString(36).slice(2)}`;
   try {
-    execFileSync("clang", ["--target=wasm32-wasi", "-O2", ...LINK_FLAGS, source, "-o", out], { stdio: ["ignore", "ignore", "pipe"] });
+    execFileSync("clang", ["--target=wasm32-wasi", "-O2", ...LINK_FLAGS, source, "-o", partial], { stdio: ["ignore", "ignore", "pipe"] });
+    renameSync(partial, out);
   } catch (error) {
+    rmSync(partial, { force: true });
     const why = (error as { stderr?: Buffer }).stderr?.toString() ?? (error as Error).message;
     throw new Error(`cannot build ${name}.c (needs clang, lld, wasi-libc and libclang-rt-14-dev-wasm32; see .ci/run):\n${why}`);
   }
