@@ -1,0 +1,420 @@
+import { MEMORY_OPS } from "./output-layout.ts";
+import { DecodeError } from "./wasm/byte-reader.ts";
+import { Imm, immediates } from "./wasm/opcodes.ts";
+
+/**
+ * Check sharing (docs/LOADER.md "Accesses sharing one check"): within a run of straight-line code
+ * that cannot enter the kernel, the loads and stores whose addresses are one value plus constants
+ * are grouped, so that the first access of a group checks the whole span once and the others use
+ * the physical address it kept.
+ *
+ * A *run* is a maximal sequence of instructions from `STRAIGHT`: no branch, block, loop or end, no
+ * call of any kind, no bulk memory, memory.size or memory.grow. Nothing in a run can enter the
+ * kernel except a memory access's own slow path, and the kernel is the only place mappings change
+ * (everything runs on one thread), so a TLB entry read at one point of a run still holds later
+ * unless a slow path ran in between: the rewriter ends every live group at each slow path (its
+ * physical address local is zeroed).
+ *
+ * The planner reads the run ahead of the rewrite, following on an abstract operand stack which
+ * values are `local L (as written last) + C` (C a 32-bit constant); a write to L starts a new
+ * *generation* of L, so a value read before a `local.tee L` never joins one read after it.
+ */
+
+/** By opcode: whether the instruction continues a run (the planner follows its operands). */
+export const STRAIGHT = new Uint8Array(256);
+for (const op of [0x01, 0x1a, 0x1b, 0x1c, 0xd0, 0xd1, 0xd2, 0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x41, 0x42, 0x43, 0x44]) STRAIGHT[op] = 1;
+for (let op = 0x28; op <= 0x3e; op++) STRAIGHT[op] = 1;
+for (let op = 0x45; op <= 0xc4; op++) STRAIGHT[op] = 1;
+
+/** What the rewriter does with one access of a run. */
+export const Role = { plain: 0, head: 1, member: 2 } as const;
+
+export interface PlannedAccess {
+  /** The access instruction's position in the binary. */
+  readonly at: number;
+  role: number;
+  /** head and member: the index of the local (0..GROUP_LOCALS-1) holding the group's physical address. */
+  slot: number;
+  /** head and member: the access's offset from the start of the group's span (the fast path's `offset=`). */
+  fastOffset: number;
+  /** head: the span's start from the head's address operand (may be negative), its length, and whether it is checked for writing. */
+  lo: number;
+  span: number;
+  write: boolean;
+  /** Bit i set: the group in slot i is live across this access, and its slow path must end it. */
+  clears: number;
+  /** member: the group's last. */
+  ends: boolean;
+}
+
+/** At most this many groups are live at once in a run (one local each). */
+export const GROUP_LOCALS = 4;
+
+interface Group {
+  head: PlannedAccess;
+  members: PlannedAccess[];
+  /** C of the head's address (the anchor): members' constants are taken relative to it. */
+  anchor: number;
+  lo: number;
+  hi: number;
+  write: boolean;
+}
+
+const UNKNOWN = 0;
+const LOCAL = 1;
+const CONSTANT = 2;
+
+/** Values on the abstract stack: a kind, and for LOCAL the key (local and generation) and C; for CONSTANT its value. */
+class AbstractStack {
+  kinds: number[] = [];
+  keys: number[] = [];
+  values: number[] = [];
+  height = 0;
+
+  clear(): void {
+    this.height = 0;
+  }
+  push(kind: number, key = 0, value = 0): void {
+    const h = this.height++;
+    this.kinds[h] = kind;
+    this.keys[h] = key;
+    this.values[h] = value;
+  }
+  /** Pops `n` (values below the run's start are unknown) and pushes `m` unknowns. */
+  pops(n: number, m: number): void {
+    this.height = Math.max(0, this.height - n);
+    for (let i = 0; i < m; i++) this.push(UNKNOWN);
+  }
+  kindAt(depth: number): number {
+    return this.height > depth ? this.kinds[this.height - 1 - depth]! : UNKNOWN;
+  }
+  keyAt(depth: number): number {
+    return this.keys[this.height - 1 - depth]!;
+  }
+  valueAt(depth: number): number {
+    return this.values[this.height - 1 - depth]!;
+  }
+}
+
+/** Operands popped and results pushed by the numeric instructions 0x45-0xc4, by opcode. */
+const NUMERIC_POPS = new Uint8Array(256);
+for (let op = 0x45; op <= 0xc4; op++) {
+  const unary = op === 0x45 || op === 0x50 || (op >= 0x67 && op <= 0x69) || (op >= 0x79 && op <= 0x7b) || (op >= 0x8b && op <= 0x91) || (op >= 0x99 && op <= 0x9f) || op >= 0xa7;
+  NUMERIC_POPS[op] = unary ? 1 : 2;
+}
+
+const s32 = (n: number): number => n | 0;
+
+export class AccessPlanner {
+  private readonly bytes: Uint8Array;
+  private readonly stack = new AbstractStack();
+  private readonly generations = new Map<number, number>();
+  private readonly groups = new Map<number, Group>();
+  private readonly all: Group[] = [];
+  /** The plan of the run last planned, in order, and where that run started and ended. */
+  readonly accesses: PlannedAccess[] = [];
+  from = -1;
+  until = -1;
+  private next = 0;
+  private generationCount = 0;
+
+  constructor(bytes: Uint8Array) {
+    this.bytes = bytes;
+  }
+
+  reset(): void {
+    this.from = this.until = -1;
+    this.accesses.length = 0;
+  }
+
+  /**
+   * Plans the run starting at `from` (the instruction after the last that is not STRAIGHT), which
+   * has the access at `first` in it; `maxSpan`: the longest span a group may check.
+   */
+  plan(from: number, end: number, maxSpan: number): void {
+    const bytes = this.bytes;
+    const stack = this.stack;
+    stack.clear();
+    this.generations.clear();
+    this.groups.clear();
+    this.all.length = 0;
+    this.accesses.length = 0;
+    this.generationCount = 0;
+    this.from = from;
+    let at = from;
+    for (;;) {
+      if (at >= end) break;
+      const start = at;
+      const op = bytes[at++]!;
+      if (!STRAIGHT[op]) {
+        at = start;
+        break;
+      }
+      const kind = immediates[op]!;
+      if (kind === Imm.none) {
+        if (op >= 0x45 && op <= 0xc4) this.numeric(op);
+        else if (op === 0x01) continue;
+        else if (op === 0x1a) stack.pops(1, 0);
+        else if (op === 0x1b) stack.pops(3, 1);
+        else if (op === 0xd1) stack.pops(1, 1);
+        else {
+          at = start;
+          break;
+        }
+        continue;
+      }
+      switch (kind) {
+        case Imm.u32: {
+          if (op !== 0x20 && op !== 0x21 && op !== 0x22 && op !== 0x25) {
+            at = start;
+            break;
+          }
+          const index = this.u32(at, end);
+          at = this.next;
+          if (op === 0x20) stack.push(LOCAL, this.key(index), 0);
+          else if (op === 0x21) {
+            stack.pops(1, 0);
+            this.generations.set(index, ++this.generationCount);
+          } else if (op === 0x22) {
+            stack.pops(1, 0);
+            this.generations.set(index, ++this.generationCount);
+            stack.push(LOCAL, this.key(index), 0);
+          } else stack.pops(1, 1); // table.get
+          continue;
+        }
+        case Imm.tableSet:
+          at = this.skip(at, end);
+          stack.pops(2, 0);
+          continue;
+        case Imm.globalIndex:
+          at = this.skip(at, end);
+          if (op === 0x23) stack.pops(0, 1);
+          else stack.pops(1, 0);
+          continue;
+        case Imm.selectTypes: {
+          const types = this.u32(at, end);
+          at = this.next;
+          for (let i = 0; i < types; i++) at = bytes[at] === 0x63 || bytes[at] === 0x64 ? this.skip(at + 1, end) : at + 1;
+          stack.pops(3, 1);
+          continue;
+        }
+        case Imm.i32Const: {
+          const value = this.s32(at, end);
+          at = this.next;
+          stack.push(CONSTANT, 0, value);
+          continue;
+        }
+        case Imm.i64Const:
+          at = this.skip(at, end);
+          stack.pops(0, 1);
+          continue;
+        case Imm.f32Const:
+          at += 4;
+          stack.pops(0, 1);
+          continue;
+        case Imm.f64Const:
+          at += 8;
+          stack.pops(0, 1);
+          continue;
+        case Imm.heapType:
+          at = this.skip(at, end);
+          stack.pops(0, 1);
+          continue;
+        case Imm.functionIndex:
+          if (op !== 0xd2) {
+            at = start;
+            break;
+          }
+          at = this.skip(at, end);
+          stack.pops(0, 1);
+          continue;
+        case Imm.load:
+        case Imm.store: {
+          const flags = this.u32(at, end);
+          at = this.next;
+          if (flags & 0x40) at = this.skip(at, end);
+          const offset = this.u32(at, end);
+          at = this.next;
+          const store = kind === Imm.store;
+          this.access(start, store ? 1 : 0, offset, MEMORY_OPS[op]!.kind.bytes, store, maxSpan);
+          if (store) stack.pops(2, 0);
+          else stack.pops(1, 1);
+          continue;
+        }
+        default:
+          at = start;
+          break;
+      }
+      break;
+    }
+    this.until = at;
+    this.assignLocals();
+  }
+
+  /** The planned access at `at` (which must be the next one of the run). */
+  take(at: number): PlannedAccess | null {
+    const access = this.accesses[this.cursor];
+    if (access === undefined || access.at !== at) return null;
+    this.cursor++;
+    return access;
+  }
+  private cursor = 0;
+
+  private key(local: number): number {
+    return (this.generations.get(local) ?? 0) * 65536 + local;
+  }
+
+  private numeric(op: number): void {
+    const stack = this.stack;
+    if (op === 0x6a || op === 0x6b) {
+      // i32.add, i32.sub: local + C stays one when the other operand is a constant.
+      const top = stack.kindAt(0);
+      const below = stack.kindAt(1);
+      if (top === CONSTANT && below === LOCAL) {
+        const c = stack.valueAt(0);
+        const key = stack.keyAt(1);
+        const value = stack.valueAt(1);
+        stack.pops(2, 0);
+        stack.push(LOCAL, key, s32(op === 0x6a ? value + c : value - c));
+        return;
+      }
+      if (op === 0x6a && top === LOCAL && below === CONSTANT) {
+        const c = stack.valueAt(1);
+        const key = stack.keyAt(0);
+        const value = stack.valueAt(0);
+        stack.pops(2, 0);
+        stack.push(LOCAL, key, s32(value + c));
+        return;
+      }
+    }
+    stack.pops(NUMERIC_POPS[op]!, 1);
+  }
+
+  /**
+   * Notes an access (its address `depth` values down the stack) and groups it with the run's
+   * latest group off the same value when the span stays within `maxSpan` bytes.
+   *
+   * The access's effective address is `wrap32(L + C) + K` (wasm: the sum with the offset does not
+   * wrap). Taken relative to the group's anchor A = wrap32(L + C_head), it is
+   * `wrap32(A + C') + K` with C' = C - C_head (mod 2^32, signed); when the group's check holds,
+   * `A + lo >= 0` and `A + hi <= 2^32`, so for C' >= 0, or C' < 0 with K = 0, no sum wraps and the
+   * address is exactly `A + C' + K`. An access with C' < 0 and K > 0 is left alone.
+   */
+  private access(at: number, depth: number, offset: number, bytes: number, store: boolean, maxSpan: number): void {
+    const planned: PlannedAccess = { at, role: Role.plain, slot: -1, fastOffset: 0, lo: 0, span: 0, write: false, clears: 0, ends: false };
+    this.accesses.push(planned);
+    if (this.stack.kindAt(depth) !== LOCAL) return;
+    const key = this.stack.keyAt(depth);
+    const c = this.stack.valueAt(depth);
+    const group = this.groups.get(key);
+    if (group !== undefined) {
+      const relative = s32(c - group.anchor);
+      if (relative < 0 && offset > 0) return;
+      const d = relative + offset;
+      const lo = Math.min(group.lo, d);
+      const hi = Math.max(group.hi, d + bytes);
+      if (hi - lo <= maxSpan && hi <= 2 ** 32 && lo >= -(2 ** 31)) {
+        group.lo = lo;
+        group.hi = hi;
+        group.write ||= store;
+        group.members.push(planned);
+        planned.fastOffset = d;
+        planned.role = Role.member;
+        return;
+      }
+    }
+    if (offset + bytes > 2 ** 32) return;
+    const fresh: Group = { head: planned, members: [], anchor: c, lo: offset, hi: offset + bytes, write: store };
+    planned.role = Role.head;
+    planned.fastOffset = offset;
+    this.groups.set(key, fresh);
+    this.all.push(fresh);
+  }
+
+  /** Gives each group of two or more accesses one of GROUP_LOCALS locals, in order; the rest are plain. */
+  private assignLocals(): void {
+    this.cursor = 0;
+    const accesses = this.accesses;
+    const byHead = new Map<PlannedAccess, Group>();
+    for (const group of this.all) {
+      if (group.members.length === 0) group.head.role = Role.plain;
+      else {
+        byHead.set(group.head, group);
+        group.members.at(-1)!.ends = true;
+      }
+    }
+    let free = (1 << GROUP_LOCALS) - 1;
+    let live = 0;
+    for (const access of accesses) {
+      if (access.role === Role.head) {
+        const group = byHead.get(access)!;
+        if (free === 0) {
+          access.role = Role.plain;
+          for (const m of group.members) m.role = Role.plain;
+        } else {
+          const slot = 31 - Math.clz32(free & -free);
+          free &= ~(1 << slot);
+          access.slot = slot;
+          access.lo = group.lo;
+          access.span = group.hi - group.lo;
+          access.write = group.write;
+          access.fastOffset -= group.lo;
+          for (const m of group.members) {
+            m.slot = slot;
+            m.fastOffset -= group.lo;
+          }
+          access.clears = live;
+          live |= 1 << slot;
+          continue;
+        }
+      }
+      if (access.role !== Role.member) {
+        access.clears = live;
+        continue;
+      }
+      const own = 1 << access.slot;
+      access.clears = live & ~own;
+      if (access.ends) {
+        free |= own;
+        live &= ~own;
+      }
+    }
+  }
+
+  private u32(at: number, end: number): number {
+    const bytes = this.bytes;
+    let result = 0;
+    for (let shift = 0; shift < 35; shift += 7) {
+      if (at >= end) throw new DecodeError(at, "unexpected end of a function body");
+      const byte = bytes[at++]!;
+      result += (byte & 0x7f) * 2 ** shift;
+      if ((byte & 0x80) === 0) {
+        this.next = at;
+        return result;
+      }
+    }
+    throw new DecodeError(at, "an unsigned 32-bit integer is too long");
+  }
+
+  private s32(at: number, end: number): number {
+    const bytes = this.bytes;
+    let result = 0;
+    for (let shift = 0; shift < 35; shift += 7) {
+      if (at >= end) throw new DecodeError(at, "unexpected end of a function body");
+      const byte = bytes[at++]!;
+      result |= (byte & 0x7f) << shift;
+      if ((byte & 0x80) === 0) {
+        this.next = at;
+        return shift < 25 && byte & 0x40 ? result | (-1 << (shift + 7)) : result;
+      }
+    }
+    throw new DecodeError(at, "a signed 32-bit integer is too long");
+  }
+
+  private skip(at: number, end: number): number {
+    const start = at;
+    while (at < end && this.bytes[at]! & 0x80) at++;
+    if (at >= end || at - start >= 10) throw new DecodeError(start, "an integer runs past the end of its function body or is too long");
+    return at + 1;
+  }
+}
