@@ -20,11 +20,20 @@ import { Imm, immediates } from "./wasm/opcodes.ts";
  * *generation* of L, so a value read before a `local.tee L` never joins one read after it.
  */
 
-/** By opcode: whether the instruction continues a run (the planner follows its operands). */
+/**
+ * By opcode: whether the instruction continues a run (the planner follows its operands). `block`,
+ * `if` and `br_if` do: the code after each is reached only through it, so a group's first access
+ * before one still dominates its later ones, and nothing is written for them that could enter the
+ * kernel. `else`, `end` and `loop` are joins (or follow code that is not run first), and end a run.
+ */
 export const STRAIGHT = new Uint8Array(256);
+/** The same without block, if and br_if (a variant, for measurements). */
+export const STRAIGHT_ONLY = new Uint8Array(256);
 for (const op of [0x01, 0x1a, 0x1b, 0x1c, 0xd0, 0xd1, 0xd2, 0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x41, 0x42, 0x43, 0x44]) STRAIGHT[op] = 1;
 for (let op = 0x28; op <= 0x3e; op++) STRAIGHT[op] = 1;
 for (let op = 0x45; op <= 0xc4; op++) STRAIGHT[op] = 1;
+STRAIGHT_ONLY.set(STRAIGHT);
+STRAIGHT[0x02] = STRAIGHT[0x04] = STRAIGHT[0x0d] = 1;
 
 /** What the rewriter does with one access of a run. */
 export const Role = { plain: 0, head: 1, member: 2 } as const;
@@ -118,8 +127,12 @@ export class AccessPlanner {
   private next = 0;
   private generationCount = 0;
 
-  constructor(bytes: Uint8Array) {
+  /** STRAIGHT or STRAIGHT_ONLY: what continues a run. */
+  readonly straight: Uint8Array;
+
+  constructor(bytes: Uint8Array, acrossBranches = true) {
     this.bytes = bytes;
+    this.straight = acrossBranches ? STRAIGHT : STRAIGHT_ONLY;
   }
 
   reset(): void {
@@ -146,7 +159,7 @@ export class AccessPlanner {
       if (at >= end) break;
       const start = at;
       const op = bytes[at++]!;
-      if (!STRAIGHT[op]) {
+      if (!this.straight[op]) {
         at = start;
         break;
       }
@@ -164,7 +177,18 @@ export class AccessPlanner {
         continue;
       }
       switch (kind) {
+        case Imm.blockType:
+          // block, if: entered only from here (no join), and nothing is written for them.
+          at = bytes[at] === 0x63 || bytes[at] === 0x64 ? this.skip(at + 1, end) : this.skip(at, end);
+          if (op === 0x04) stack.pops(1, 0);
+          continue;
         case Imm.u32: {
+          if (op === 0x0d) {
+            // br_if: the code after it is reached only from it.
+            at = this.skip(at, end);
+            stack.pops(1, 0);
+            continue;
+          }
           if (op !== 0x20 && op !== 0x21 && op !== 0x22 && op !== 0x25) {
             at = start;
             break;

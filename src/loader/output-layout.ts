@@ -119,6 +119,8 @@ export interface CodeLayout {
   readonly constantAddresses: boolean;
   /** The longest span (bytes) one check may cover for a group of accesses sharing it (access-groups.ts); 0: no sharing. */
   readonly groupSpan: number;
+  /** Whether a run of code sharing checks goes on past block, if and br_if (access-groups.ts STRAIGHT). */
+  readonly groupAcrossBranches: boolean;
 }
 
 /** Access helpers: one per load and store opcode (0x28-0x3e), without and with an offset. */
@@ -148,6 +150,7 @@ export interface RewriteVariant {
   readonly constantAddresses?: boolean;
   readonly loopPaths?: boolean;
   readonly groupSpan?: number;
+  readonly groupAcrossBranches?: boolean;
 }
 
 /** The longest span one shared check covers (access-groups.ts). */
@@ -188,6 +191,7 @@ export function codeLayout(functionImports: number, definedFunctions: number, pr
     constantAddresses: variant.constantAddresses ?? true,
     loopPaths: variant.loopPaths ?? true,
     groupSpan: variant.groupSpan ?? GROUP_SPAN,
+    groupAcrossBranches: variant.groupAcrossBranches ?? true,
   };
 }
 

@@ -1,6 +1,6 @@
 import { CODE_BYTES_PER_FUEL, SMALL_LEAF_BYTES } from "../kernel/constants.ts";
 import { constantAccess, emitAccessCall, emitCall, emitConstCall, emitGroupHead, emitGroupMember, emitLoad, emitSafePoint, emitStore, emitTlbLocal, patchSafePoint, type AccessLocals, type GroupLocals } from "./mmu-sequences.ts";
-import { AccessPlanner, GROUP_LOCALS, Role, STRAIGHT } from "./access-groups.ts";
+import { AccessPlanner, GROUP_LOCALS, Role } from "./access-groups.ts";
 import { LoopPaths } from "./loop-paths.ts";
 import { SequenceMarks } from "./sequence-marks.ts";
 import { ACCESS_HELPER_COUNT, MEMORY_OPS, type CodeLayout } from "./output-layout.ts";
@@ -84,7 +84,7 @@ export class BodyRewriter {
   constructor(bytes: Uint8Array, layout: CodeLayout) {
     this.bytes = bytes;
     this.layout = layout;
-    this.planner = new AccessPlanner(bytes);
+    this.planner = new AccessPlanner(bytes, layout.groupAcrossBranches);
   }
 
   /**
@@ -154,6 +154,7 @@ export class BodyRewriter {
     // Where the current run of straight-line code started (access-groups.ts), -1 outside one.
     let runStart = -1;
     const planner = this.planner;
+    const straight = planner.straight;
     planner.reset();
     while (at < end) {
       before = previous;
@@ -161,7 +162,7 @@ export class BodyRewriter {
       opStart = at;
       paths.step(opStart);
       const op = bytes[at++]!;
-      if (!STRAIGHT[op]) runStart = -1;
+      if (!straight[op]) runStart = -1;
       else if (runStart < 0) runStart = opStart;
       switch (immediates[op]) {
         case Imm.none:
