@@ -275,10 +275,17 @@ export class AccessPlanner {
     this.assignLocals();
   }
 
-  /** The planned access at `at` (which must be the next one of the run). */
+  /**
+   * The planned access at `at`, the next one of the run; null for one the plan does not have next
+   * (an access the rewriter translated otherwise), after which the run's later accesses are null
+   * too, so that no group is used past an access that did not end it at a slow path.
+   */
   take(at: number): PlannedAccess | null {
     const access = this.accesses[this.cursor];
-    if (access === undefined || access.at !== at) return null;
+    if (access === undefined || access.at !== at) {
+      this.cursor = this.accesses.length;
+      return null;
+    }
     this.cursor++;
     return access;
   }

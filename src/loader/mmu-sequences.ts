@@ -320,19 +320,13 @@ export function emitGroupHead(w: ByteWriter, marks: SequenceMarks, layout: CodeL
   w.put(Op.i32Const);
   w.putS32(-PAGE_SIZE);
   w.put(Op.i32And);
-  // A + lo past 4 GiB wraps below lo; A + lo below 0 (lo < 0) wraps above A.
+  // A + lo past 4 GiB wraps below lo. (A + lo below 0, lo < 0, needs no term: the head's own
+  // bytes, at A + K >= 0, are in the span, so the span then crosses 2^32 and the compare fails.)
   if (lo > 0) {
     w.put(Op.localGet);
     w.putU32(locals.address);
     w.put(Op.i32Const);
     w.putS32(lo | 0);
-    w.put(Op.i32LtU);
-    w.put(Op.i32Or);
-  } else if (lo < 0) {
-    w.put(Op.localGet);
-    w.putU32(locals.anchor);
-    w.put(Op.i32Const);
-    w.putS32(-lo | 0);
     w.put(Op.i32LtU);
     w.put(Op.i32Or);
   }
