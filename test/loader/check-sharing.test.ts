@@ -104,6 +104,11 @@ const wat = `(module
       (local.set $f (i32.const 0))
       (br_if $again (i32.lt_u (local.tee $n (i32.add (local.get $n) (i32.const 1))) (i32.const 3)))))
     (local.get $s))
+  ;; p - 16 wraps when p < 16: the second load is then past 4 GiB however far its offset brings
+  ;; the sum back (it traps natively), even though p - 16 + 4100 is in page 1 beside the first.
+  (func (export "wrapped-base") (param $p i32) (param $q i32) (result i64)
+    (call $fill)
+    (i64.add (i64.load offset=4096 (local.get $p)) (i64.load offset=4100 (i32.add (local.get $p) (i32.const -16)))))
   ;; A load then a store off p: a group checked for writing.
   (func (export "load-store") (param $p i32) (param $q i32) (result i64)
     (drop (call $touch (local.get $p)))
@@ -197,6 +202,13 @@ describe("accesses sharing one check", () => {
       }
     });
   }
+
+  it("an address whose base wrapped below 0 before its offset was added faults, as natively", async () => {
+    const t = testMachine();
+    expect(native("wrapped-base", 12, 0).trapped).toBe(true);
+    expect((await underDogma(t, "wrapped-base", 12, 0)).outcome).toMatchObject({ kind: "faulted", fault: { kind: "out-of-bounds" } });
+    expect(await underDogma(t, "wrapped-base", 24, 0)).toEqual({ outcome: { kind: "exited", code: 0 }, value: native("wrapped-base", 24, 0).value });
+  });
 
   it("a store in a group whose page is read-only faults, and one whose page is copy-on-write writes a copy", async () => {
     const t = testMachine();
