@@ -50,8 +50,6 @@ export interface PlannedAccess {
   lo: number;
   span: number;
   write: boolean;
-  /** Bit i set: the group in slot i is live across this access, and its slow path must end it. */
-  clears: number;
   /** member: the group's last. */
   ends: boolean;
 }
@@ -332,7 +330,7 @@ export class AccessPlanner {
    * address is exactly `A + C' + K`. An access with C' < 0 and K > 0 is left alone.
    */
   private access(at: number, depth: number, offset: number, bytes: number, store: boolean, maxSpan: number): void {
-    const planned: PlannedAccess = { at, role: Role.plain, slot: -1, fastOffset: 0, lo: 0, span: 0, write: false, clears: 0, ends: false };
+    const planned: PlannedAccess = { at, role: Role.plain, slot: -1, fastOffset: 0, lo: 0, span: 0, write: false, ends: false };
     this.accesses.push(planned);
     if (this.stack.kindAt(depth) !== LOCAL) return;
     const key = this.stack.keyAt(depth);
@@ -375,40 +373,26 @@ export class AccessPlanner {
       }
     }
     let free = (1 << GROUP_LOCALS) - 1;
-    let live = 0;
     for (const access of accesses) {
       if (access.role === Role.head) {
         const group = byHead.get(access)!;
         if (free === 0) {
           access.role = Role.plain;
           for (const m of group.members) m.role = Role.plain;
-        } else {
-          const slot = 31 - Math.clz32(free & -free);
-          free &= ~(1 << slot);
-          access.slot = slot;
-          access.lo = group.lo;
-          access.span = group.hi - group.lo;
-          access.write = group.write;
-          access.fastOffset -= group.lo;
-          for (const m of group.members) {
-            m.slot = slot;
-            m.fastOffset -= group.lo;
-          }
-          access.clears = live;
-          live |= 1 << slot;
           continue;
         }
-      }
-      if (access.role !== Role.member) {
-        access.clears = live;
-        continue;
-      }
-      const own = 1 << access.slot;
-      access.clears = live & ~own;
-      if (access.ends) {
-        free |= own;
-        live &= ~own;
-      }
+        const slot = 31 - Math.clz32(free & -free);
+        free &= ~(1 << slot);
+        access.slot = slot;
+        access.lo = group.lo;
+        access.span = group.hi - group.lo;
+        access.write = group.write;
+        access.fastOffset -= group.lo;
+        for (const m of group.members) {
+          m.slot = slot;
+          m.fastOffset -= group.lo;
+        }
+      } else if (access.role === Role.member && access.ends) free |= 1 << access.slot;
     }
   }
 

@@ -240,12 +240,18 @@ const CLEAR_BYTES = 7;
  * zeroed), since the kernel may have changed any TLB entry (access-groups.ts).
  */
 function endGroups(w: ByteWriter, clears: readonly number[]): void {
+  w.reserve(clears.length * CLEAR_BYTES);
   for (const g of clears) {
     w.put(Op.i32Const);
     w.put(0);
     w.put(Op.localSet);
     w.putU32(g);
   }
+}
+
+/** After a call that may enter the kernel (an access helper's): the groups in `clears` end. */
+export function emitGroupEnds(w: ByteWriter, clears: readonly number[]): void {
+  endGroups(w, clears);
 }
 
 /** The locals of a group's accesses (access-groups.ts). */

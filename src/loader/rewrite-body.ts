@@ -1,6 +1,6 @@
-import { CODE_BYTES_PER_FUEL, SMALL_LEAF_BYTES } from "../kernel/constants.ts";
-import { constantAccess, emitAccessCall, emitCall, emitConstCall, emitGroupHead, emitGroupMember, emitLoad, emitSafePoint, emitStore, emitTlbLocal, patchSafePoint, type AccessLocals, type GroupLocals } from "./mmu-sequences.ts";
-import { AccessPlanner, GROUP_LOCALS, Role } from "./access-groups.ts";
+import { CODE_BYTES_PER_FUEL, PAGE_SIZE, SMALL_LEAF_BYTES } from "../kernel/constants.ts";
+import { constantAccess, emitAccessCall, emitCall, emitConstCall, emitGroupEnds, emitGroupHead, emitGroupMember, emitLoad, emitSafePoint, emitStore, emitTlbLocal, patchSafePoint, type AccessLocals, type GroupLocals } from "./mmu-sequences.ts";
+import { AccessPlanner, GROUP_LOCALS, Role, type PlannedAccess } from "./access-groups.ts";
 import { LoopPaths } from "./loop-paths.ts";
 import { SequenceMarks } from "./sequence-marks.ts";
 import { ACCESS_HELPER_COUNT, MEMORY_OPS, type CodeLayout } from "./output-layout.ts";
@@ -77,6 +77,11 @@ export class BodyRewriter {
   private readonly marks = new SequenceMarks();
   private readonly paths = new LoopPaths();
   private readonly planner: AccessPlanner;
+  /** The run whose groups `liveGroups` (bit per slot) are, and each slot's checked span and right (startGroup). */
+  private groupRun = -1;
+  private liveGroups = 0;
+  private readonly groupSpans = new Int32Array(GROUP_LOCALS);
+  private readonly groupWrites = new Uint8Array(GROUP_LOCALS);
   /** The branch-hint section's entries for the bodies rewritten so far (write-module.ts), and how many functions they cover. */
   readonly hints = new ByteWriter(1024);
   hintedFunctions = 0;
@@ -153,9 +158,10 @@ export class BodyRewriter {
     paths.reset(at);
     // Where the current run of straight-line code started (access-groups.ts), -1 outside one.
     let runStart = -1;
-    const planner = this.planner;
-    const straight = planner.straight;
-    planner.reset();
+    const straight = this.planner.straight;
+    this.planner.reset();
+    this.groupRun = -1;
+    this.liveGroups = 0;
     while (at < end) {
       before = previous;
       previous = opStart;
@@ -284,32 +290,38 @@ export class BodyRewriter {
           const memoryOp = MEMORY_OPS[op]!;
           if (loops === 0) this.accessesOutsideLoops = true;
           const call = layout.accessCalls === "always" || (layout.accessCalls !== "never" && end - start >= layout.allCallsMinBody) || (loops === 0 && ((layout.accessCalls === "cold" && end - start >= layout.coldCallsMinBody) || (layout.accessCalls === "cold-in-looping" && !this.inlineOutsideLoops)));
+          // Groups whose head this run has written (access-groups.ts) end at any slow path.
+          if (runStart !== this.groupRun) {
+            this.groupRun = runStart;
+            this.liveGroups = 0;
+          }
           if (call) {
             code.copy(bytes, run, opStart);
             emitAccessCall(code, layout, op, offset, this.scratchLocal(Scratch.tlb));
+            if (this.liveGroups !== 0) emitGroupEnds(code, this.groupClears(this.liveGroups));
             this.usedAccessHelpers[(op - 0x28) * 2 + (offset !== 0 ? 1 : 0)] = 1;
             run = at;
             continue;
           }
           const load = immediates[op] === Imm.load;
-          let clears: number[] | undefined;
-          if (layout.groupSpan > 0) {
-            if (planner.from !== runStart) planner.plan(runStart, end, layout.groupSpan);
-            const planned = planner.take(opStart);
-            if (planned !== null) {
-              clears = this.groupClears(planned.clears);
-              if (planned.role !== Role.plain) {
-                code.copy(bytes, run, opStart);
-                const locals = this.groupLocals(planned.slot);
-                const value = load ? -1 : this.scratchLocal(VALUE_SCRATCH[memoryOp.valueType]!);
-                if (planned.role === Role.head) emitGroupHead(code, marks, layout, memoryOp, op, flags & 0x3f, offset, locals, value, planned, clears ?? []);
-                else emitGroupMember(code, marks, layout, memoryOp, op, flags & 0x3f, offset, locals, value, planned.fastOffset, clears ?? []);
-                this.usedAccessHelpers[(op - 0x28) * 2 + (offset !== 0 ? 1 : 0)] = 1;
-                run = at;
-                continue;
-              }
+          const planned = layout.groupSpan > 0 ? this.planned(runStart, opStart, end) : null;
+          if (planned !== null && planned.role !== Role.plain) {
+            code.copy(bytes, run, opStart);
+            const locals = this.groupLocals(planned.slot);
+            const value = load ? -1 : this.scratchLocal(VALUE_SCRATCH[memoryOp.valueType]!);
+            const clears = this.groupClears(this.liveGroups & ~(1 << planned.slot));
+            if (planned.role === Role.head) {
+              this.startGroup(planned);
+              emitGroupHead(code, marks, layout, memoryOp, op, flags & 0x3f, offset, locals, value, planned, clears);
+            } else {
+              this.checkMember(planned, memoryOp.kind.bytes, !load);
+              emitGroupMember(code, marks, layout, memoryOp, op, flags & 0x3f, offset, locals, value, planned.fastOffset, clears);
             }
+            this.usedAccessHelpers[(op - 0x28) * 2 + (offset !== 0 ? 1 : 0)] = 1;
+            run = at;
+            continue;
           }
+          const clears = this.groupClears(this.liveGroups);
           // The address is a constant when the instruction before a load, or the one before a
           // store's value (a local or a constant, which nothing in between can change), was i32.const.
           const constantAt = load ? previous : before;
@@ -470,10 +482,42 @@ export class BodyRewriter {
     };
   }
 
+  /** The plan's word on the access at `at` of the run from `runStart`, planning the run first if needed. */
+  private planned(runStart: number, at: number, end: number): PlannedAccess | null {
+    const planner = this.planner;
+    if (planner.from !== runStart) planner.plan(runStart, end, this.layout.groupSpan);
+    return planner.take(at);
+  }
+
+  /**
+   * A group's first access: its slot becomes live. The rewriter keeps this account itself rather
+   * than trust the plan's, so that what the seal rests on is checked here, where the code is
+   * written: a later access uses only a slot set by a head earlier in the same run, inside the span
+   * that head checked, with the right it checked (checkMember); every slow path in the run zeroes
+   * every live slot.
+   */
+  private startGroup(head: PlannedAccess): void {
+    const bit = 1 << head.slot;
+    if (this.liveGroups & bit || head.span > PAGE_SIZE || head.fastOffset < 0) throw new Error(`loader bug: group head at ${head.at} of function ${this.functionIndex} is inconsistent`);
+    this.liveGroups |= bit;
+    this.groupSpans[head.slot] = head.span;
+    this.groupWrites[head.slot] = head.write ? 1 : 0;
+  }
+
+  /** A group's later access of `bytes` (a store if `store`): see startGroup. */
+  private checkMember(member: PlannedAccess, bytes: number, store: boolean): void {
+    const slot = member.slot;
+    const bit = 1 << slot;
+    if ((this.liveGroups & bit) === 0 || member.fastOffset < 0 || member.fastOffset + bytes > this.groupSpans[slot]! || (store && this.groupWrites[slot] === 0)) {
+      throw new Error(`loader bug: group access at ${member.at} of function ${this.functionIndex} is outside its group's check`);
+    }
+    if (member.ends) this.liveGroups &= ~bit;
+  }
+
   /** The group locals of the groups in `mask` (bit i: slot i), which an access's slow path ends. */
-  private groupClears(mask: number): number[] | undefined {
-    if (mask === 0) return undefined;
+  private groupClears(mask: number): number[] {
     const locals: number[] = [];
+    if (mask === 0) return locals;
     for (let slot = 0; slot < GROUP_LOCALS; slot++) if (mask & (1 << slot)) locals.push(this.scratchLocal(Scratch.group + slot));
     return locals;
   }

@@ -17,7 +17,7 @@
  * bases near 0 can be tried; a run that reads or writes byte 0 faults there as a null pointer
  * (natively it does not), and is counted, not compared.
  *
- * DOGMA_GROUP_FUZZ_COUNT=n (default 40) and DOGMA_GROUP_FUZZ_SEED=s (default 1) choose the seeds.
+ * DOGMA_GROUP_FUZZ_COUNT=n (default 100) and DOGMA_GROUP_FUZZ_SEED=s (default 1) choose the seeds.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ImportObject } from "../../src/kernel/imports.ts";
@@ -27,7 +27,7 @@ import { FuzzMachine } from "./fuzz-host.ts";
 import { wat } from "./wat.ts";
 import { patience } from "../helpers/patience.ts";
 
-const COUNT = Number(process.env.DOGMA_GROUP_FUZZ_COUNT ?? 40);
+const COUNT = Number(process.env.DOGMA_GROUP_FUZZ_COUNT ?? 100);
 const FIRST_SEED = Number(process.env.DOGMA_GROUP_FUZZ_SEED ?? 1);
 const PAGE = 4096;
 const MEMORY_PAGES = 2; // 64 KiB each: 32 of the kernel's pages
@@ -71,9 +71,9 @@ function generate(seed: number): string {
   const pick = <T>(items: readonly T[]): T => items[r(items.length)]!;
   const base = (): number => {
     const kind = r(100);
-    if (kind < 3) return MEMORY_BYTES - r(40); // at the end of memory
-    if (kind < 6) return 2 ** 32 - 1 - r(0x3000); // near 4 GiB
-    if (kind < 9) return r(64); // near 0
+    if (kind < 2) return MEMORY_BYTES - r(40); // at the end of memory
+    if (kind < 4) return 2 ** 32 - 1 - r(0x3000); // near 4 GiB
+    if (kind < 6) return r(64); // near 0
     const page = 2 + r(MEMORY_BYTES / PAGE - 3);
     return page * PAGE + (r(3) === 0 ? r(PAGE) : r(140) - 70); // often near a page boundary
   };
