@@ -154,7 +154,7 @@ export interface RewriteVariant {
 }
 
 /** The longest span one shared check covers (access-groups.ts). */
-export const GROUP_SPAN = 256;
+export const GROUP_SPAN = 64;
 
 export function codeLayout(functionImports: number, definedFunctions: number, programGlobals: number, variant: RewriteVariant = {}, maximumPages = MAX_PRIVATE_WASM_PAGES): CodeLayout {
   const added = MMU_FUNCTION_IMPORTS.length;

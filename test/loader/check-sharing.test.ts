@@ -187,6 +187,8 @@ describe("accesses sharing one check", () => {
     it(`${entry}: the same results as natively, wherever the group's span falls`, async () => {
       const t = testMachine();
       const unshared = testMachine({ loader: { rewrite: { groupSpan: 0 } satisfies RewriteVariant } });
+      // Spans up to a page (a variant): groups that cross pages far more often.
+      const wide = testMachine({ loader: { rewrite: { groupSpan: 4096 } satisfies RewriteVariant } });
       for (const p of PLACES) {
         for (const q of [6 * PAGE + 24, 4 * 65536 + 4, 3 * PAGE - 4]) {
           const expected = native(entry, p, q);
@@ -198,6 +200,7 @@ describe("accesses sharing one check", () => {
             expect(got.value, where).toBe(expected.value);
           }
           expect(got, where).toEqual(await underDogma(unshared, entry, p, q));
+          expect(got, where).toEqual(await underDogma(wide, entry, p, q));
         }
       }
     });
