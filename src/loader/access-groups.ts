@@ -52,14 +52,20 @@ export interface PlannedAccess {
   write: boolean;
   /** member: the group's last. */
   ends: boolean;
+  /** head and member (while planning): the index of its group in the run's groups. */
+  group: number;
 }
 
 /** At most this many groups are live at once in a run (one local each). */
 export const GROUP_LOCALS = 4;
+/** How many of a run's latest groups an access may join (planning stays linear in the run's length). */
+const GROUPS_SEARCHED = 16;
 
 interface Group {
-  head: PlannedAccess;
-  members: PlannedAccess[];
+  key: number;
+  /** Members so far, and the last. */
+  members: number;
+  last: PlannedAccess | null;
   /** C of the head's address (the anchor): members' constants are taken relative to it. */
   anchor: number;
   lo: number;
@@ -73,9 +79,9 @@ const CONSTANT = 2;
 
 /** Values on the abstract stack: a kind, and for LOCAL the key (local and generation) and C; for CONSTANT its value. */
 class AbstractStack {
-  kinds: number[] = [];
-  keys: number[] = [];
-  values: number[] = [];
+  private kinds = new Uint8Array(64);
+  private keys = new Float64Array(64);
+  private values = new Int32Array(64);
   height = 0;
 
   clear(): void {
@@ -83,6 +89,7 @@ class AbstractStack {
   }
   push(kind: number, key = 0, value = 0): void {
     const h = this.height++;
+    if (h === this.kinds.length) this.grow();
     this.kinds[h] = kind;
     this.keys[h] = key;
     this.values[h] = value;
@@ -101,6 +108,18 @@ class AbstractStack {
   valueAt(depth: number): number {
     return this.values[this.height - 1 - depth]!;
   }
+  private grow(): void {
+    const size = this.kinds.length * 2;
+    const kinds = new Uint8Array(size);
+    kinds.set(this.kinds);
+    const keys = new Float64Array(size);
+    keys.set(this.keys);
+    const values = new Int32Array(size);
+    values.set(this.values);
+    this.kinds = kinds;
+    this.keys = keys;
+    this.values = values;
+  }
 }
 
 /** Operands popped and results pushed by the numeric instructions 0x45-0xc4, by opcode. */
@@ -115,11 +134,15 @@ const s32 = (n: number): number => n | 0;
 export class AccessPlanner {
   private readonly bytes: Uint8Array;
   private readonly stack = new AbstractStack();
-  private readonly generations = new Map<number, number>();
-  private readonly groups = new Map<number, Group>();
-  private readonly all: Group[] = [];
-  /** The plan of the run last planned, in order, and where that run started and ended. */
-  readonly accesses: PlannedAccess[] = [];
+  /** Each local's generation in this run (0 until written), and the locals written (to reset them). */
+  private generations = new Int32Array(64);
+  private readonly written: number[] = [];
+  /** The run's groups (objects reused from run to run: `groupCount` of them are this run's). */
+  private readonly groups: Group[] = [];
+  private groupCount = 0;
+  /** The plan of the run last planned, in order (objects reused: `count` of them), and where that run started and ended. */
+  private readonly accesses: PlannedAccess[] = [];
+  private count = 0;
   from = -1;
   until = -1;
   private next = 0;
@@ -135,7 +158,7 @@ export class AccessPlanner {
 
   reset(): void {
     this.from = this.until = -1;
-    this.accesses.length = 0;
+    this.count = 0;
   }
 
   /**
@@ -146,10 +169,10 @@ export class AccessPlanner {
     const bytes = this.bytes;
     const stack = this.stack;
     stack.clear();
-    this.generations.clear();
-    this.groups.clear();
-    this.all.length = 0;
-    this.accesses.length = 0;
+    for (const local of this.written) this.generations[local] = 0;
+    this.written.length = 0;
+    this.groupCount = 0;
+    this.count = 0;
     this.generationCount = 0;
     this.from = from;
     let at = from;
@@ -196,10 +219,10 @@ export class AccessPlanner {
           if (op === 0x20) stack.push(LOCAL, this.key(index), 0);
           else if (op === 0x21) {
             stack.pops(1, 0);
-            this.generations.set(index, ++this.generationCount);
+            this.write(index);
           } else if (op === 0x22) {
             stack.pops(1, 0);
-            this.generations.set(index, ++this.generationCount);
+            this.write(index);
             stack.push(LOCAL, this.key(index), 0);
           } else stack.pops(1, 1); // table.get
           continue;
@@ -273,15 +296,20 @@ export class AccessPlanner {
     this.assignLocals();
   }
 
+  /** The plan's accesses, in order (for measurements). */
+  planned(): readonly PlannedAccess[] {
+    return this.accesses.slice(0, this.count);
+  }
+
   /**
    * The planned access at `at`, the next one of the run; null for one the plan does not have next
    * (an access the rewriter translated otherwise), after which the run's later accesses are null
    * too, so that no group is used past an access that did not end it at a slow path.
    */
   take(at: number): PlannedAccess | null {
-    const access = this.accesses[this.cursor];
-    if (access === undefined || access.at !== at) {
-      this.cursor = this.accesses.length;
+    const access = this.cursor < this.count ? this.accesses[this.cursor]! : null;
+    if (access === null || access.at !== at) {
+      this.cursor = this.count;
       return null;
     }
     this.cursor++;
@@ -290,7 +318,18 @@ export class AccessPlanner {
   private cursor = 0;
 
   private key(local: number): number {
-    return (this.generations.get(local) ?? 0) * 65536 + local;
+    return (local < this.generations.length ? this.generations[local]! : 0) * 65536 + local;
+  }
+
+  /** A write to `local`: its values from now on are of a new generation. */
+  private write(local: number): void {
+    if (local >= this.generations.length) {
+      const grown = new Int32Array(Math.max(local + 1, this.generations.length * 2));
+      grown.set(this.generations);
+      this.generations = grown;
+    }
+    if (this.generations[local] === 0) this.written.push(local);
+    this.generations[local] = ++this.generationCount;
   }
 
   private numeric(op: number): void {
@@ -330,13 +369,13 @@ export class AccessPlanner {
    * address is exactly `A + C' + K`. An access with C' < 0 and K > 0 is left alone.
    */
   private access(at: number, depth: number, offset: number, bytes: number, store: boolean, maxSpan: number): void {
-    const planned: PlannedAccess = { at, role: Role.plain, slot: -1, fastOffset: 0, lo: 0, span: 0, write: false, ends: false };
-    this.accesses.push(planned);
+    const planned = this.newAccess(at);
     if (this.stack.kindAt(depth) !== LOCAL) return;
     const key = this.stack.keyAt(depth);
     const c = this.stack.valueAt(depth);
-    const group = this.groups.get(key);
-    if (group !== undefined) {
+    const index = this.latestGroup(key);
+    if (index >= 0) {
+      const group = this.groups[index]!;
       const relative = s32(c - group.anchor);
       if (relative < 0 && offset > 0) return;
       const d = relative + offset;
@@ -346,55 +385,107 @@ export class AccessPlanner {
         group.lo = lo;
         group.hi = hi;
         group.write ||= store;
-        group.members.push(planned);
+        group.members++;
+        group.last = planned;
         planned.fastOffset = d;
         planned.role = Role.member;
+        planned.group = index;
         return;
       }
+      group.key = -1; // closed: later accesses off this value start a new group
     }
     if (offset + bytes > 2 ** 32) return;
-    const fresh: Group = { head: planned, members: [], anchor: c, lo: offset, hi: offset + bytes, write: store };
     planned.role = Role.head;
     planned.fastOffset = offset;
-    this.groups.set(key, fresh);
-    this.all.push(fresh);
+    planned.group = this.newGroup(key, c, offset, offset + bytes, store);
+  }
+
+  /**
+   * The run's latest open group off `key`, or -1. Only the last GROUPS_SEARCHED groups are looked
+   * at, so that planning stays linear in the run's length whatever it holds.
+   */
+  private latestGroup(key: number): number {
+    const stop = Math.max(0, this.groupCount - GROUPS_SEARCHED);
+    for (let i = this.groupCount - 1; i >= stop; i--) if (this.groups[i]!.key === key) return i;
+    return -1;
+  }
+
+  private newAccess(at: number): PlannedAccess {
+    let planned = this.accesses[this.count];
+    if (planned === undefined) {
+      planned = { at, role: Role.plain, slot: -1, fastOffset: 0, lo: 0, span: 0, write: false, ends: false, group: -1 };
+      this.accesses.push(planned);
+    } else {
+      (planned as { at: number }).at = at;
+      planned.role = Role.plain;
+      planned.slot = planned.group = -1;
+      planned.fastOffset = planned.lo = planned.span = 0;
+      planned.write = planned.ends = false;
+    }
+    this.count++;
+    return planned;
+  }
+
+  private newGroup(key: number, anchor: number, lo: number, hi: number, write: boolean): number {
+    let group = this.groups[this.groupCount];
+    if (group === undefined) {
+      group = { key, members: 0, last: null, anchor, lo, hi, write };
+      this.groups.push(group);
+    } else {
+      group.key = key;
+      group.members = 0;
+      group.last = null;
+      group.anchor = anchor;
+      group.lo = lo;
+      group.hi = hi;
+      group.write = write;
+    }
+    return this.groupCount++;
   }
 
   /** Gives each group of two or more accesses one of GROUP_LOCALS locals, in order; the rest are plain. */
   private assignLocals(): void {
     this.cursor = 0;
-    const accesses = this.accesses;
-    const byHead = new Map<PlannedAccess, Group>();
-    for (const group of this.all) {
-      if (group.members.length === 0) group.head.role = Role.plain;
-      else {
-        byHead.set(group.head, group);
-        group.members.at(-1)!.ends = true;
-      }
+    const groups = this.groups;
+    for (let i = 0; i < this.groupCount; i++) {
+      const last = groups[i]!.last;
+      if (last !== null) last.ends = true;
     }
     let free = (1 << GROUP_LOCALS) - 1;
-    for (const access of accesses) {
+    /** Slot of each group by index while planning this run: -1 before its head, -2 if it got none. */
+    const slots = this.slots.length >= this.groupCount ? this.slots : (this.slots = new Int8Array(this.groupCount * 2));
+    slots.fill(-1, 0, this.groupCount);
+    for (let i = 0; i < this.count; i++) {
+      const access = this.accesses[i]!;
+      if (access.role === Role.plain) continue;
+      const group = groups[access.group]!;
       if (access.role === Role.head) {
-        const group = byHead.get(access)!;
-        if (free === 0) {
+        if (group.members === 0 || free === 0) {
           access.role = Role.plain;
-          for (const m of group.members) m.role = Role.plain;
+          slots[access.group] = -2;
           continue;
         }
         const slot = 31 - Math.clz32(free & -free);
         free &= ~(1 << slot);
+        slots[access.group] = slot;
         access.slot = slot;
         access.lo = group.lo;
         access.span = group.hi - group.lo;
         access.write = group.write;
         access.fastOffset -= group.lo;
-        for (const m of group.members) {
-          m.slot = slot;
-          m.fastOffset -= group.lo;
-        }
-      } else if (access.role === Role.member && access.ends) free |= 1 << access.slot;
+        continue;
+      }
+      const slot = slots[access.group]!;
+      if (slot < 0) {
+        access.role = Role.plain;
+        continue;
+      }
+      access.slot = slot;
+      access.fastOffset -= group.lo;
+      if (access.ends) free |= 1 << slot;
     }
   }
+  private slots = new Int8Array(64);
 
   private u32(at: number, end: number): number {
     const bytes = this.bytes;
