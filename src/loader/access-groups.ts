@@ -140,11 +140,10 @@ export class AccessPlanner {
   /** The run's groups (objects reused from run to run: `groupCount` of them are this run's). */
   private readonly groups: Group[] = [];
   private groupCount = 0;
-  /** The plan of the run last planned, in order (objects reused: `count` of them), and where that run started and ended. */
+  /** The plan of the run last planned, in order (objects reused: `count` of them), and where that run started. */
   private readonly accesses: PlannedAccess[] = [];
   private count = 0;
   from = -1;
-  until = -1;
   private next = 0;
   private generationCount = 0;
 
@@ -157,13 +156,14 @@ export class AccessPlanner {
   }
 
   reset(): void {
-    this.from = this.until = -1;
+    this.from = -1;
     this.count = 0;
   }
 
   /**
-   * Plans the run starting at `from` (the instruction after the last that is not STRAIGHT), which
-   * has the access at `first` in it; `maxSpan`: the longest span a group may check.
+   * Plans the run starting at `from` (the first instruction after one that is not STRAIGHT, or the
+   * body's first) up to the next that is not, or `end`; `maxSpan`: the longest span a group may
+   * check. The rewriter calls it at a run's first access.
    */
   plan(from: number, end: number, maxSpan: number): void {
     const bytes = this.bytes;
@@ -292,7 +292,6 @@ export class AccessPlanner {
       }
       break;
     }
-    this.until = at;
     this.assignLocals();
   }
 
