@@ -311,7 +311,7 @@ export class BodyRewriter {
             const value = load ? -1 : this.scratchLocal(VALUE_SCRATCH[memoryOp.valueType]!);
             const clears = this.groupClears(this.liveGroups & ~(1 << planned.slot));
             if (planned.role === Role.head) {
-              this.startGroup(planned);
+              this.startGroup(planned, memoryOp.kind.bytes, !load);
               emitGroupHead(code, marks, layout, memoryOp, op, flags & 0x3f, offset, locals, value, planned, clears);
             } else {
               this.checkMember(planned, memoryOp.kind.bytes, !load);
@@ -496,9 +496,9 @@ export class BodyRewriter {
    * that head checked, with the right it checked (checkMember); every slow path in the run zeroes
    * every live slot.
    */
-  private startGroup(head: PlannedAccess): void {
+  private startGroup(head: PlannedAccess, bytes: number, store: boolean): void {
     const bit = 1 << head.slot;
-    if (this.liveGroups & bit || head.span > PAGE_SIZE || head.fastOffset < 0) throw new Error(`loader bug: group head at ${head.at} of function ${this.functionIndex} is inconsistent`);
+    if (this.liveGroups & bit || head.span > PAGE_SIZE || head.fastOffset < 0 || head.fastOffset + bytes > head.span || (store && !head.write)) throw new Error(`loader bug: group head at ${head.at} of function ${this.functionIndex} is inconsistent`);
     this.liveGroups |= bit;
     this.groupSpans[head.slot] = head.span;
     this.groupWrites[head.slot] = head.write ? 1 : 0;
