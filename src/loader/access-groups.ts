@@ -73,6 +73,9 @@ interface Group {
   write: boolean;
 }
 
+/** The key of constant addresses' groups (a local's key is never negative; a closed group's is -1). */
+const CONSTANT_KEY = -2;
+
 const UNKNOWN = 0;
 const LOCAL = 1;
 const CONSTANT = 2;
@@ -150,8 +153,12 @@ export class AccessPlanner {
   /** STRAIGHT or STRAIGHT_ONLY: what continues a run. */
   readonly straight: Uint8Array;
 
-  constructor(bytes: Uint8Array, acrossBranches = true) {
+  /** Whether accesses at constant addresses group too. */
+  private readonly constants: boolean;
+
+  constructor(bytes: Uint8Array, acrossBranches = true, constants = true) {
     this.bytes = bytes;
+    this.constants = constants;
     this.straight = acrossBranches ? STRAIGHT : STRAIGHT_ONLY;
   }
 
@@ -369,8 +376,10 @@ export class AccessPlanner {
    */
   private access(at: number, depth: number, offset: number, bytes: number, store: boolean, maxSpan: number): void {
     const planned = this.newAccess(at);
-    if (this.stack.kindAt(depth) !== LOCAL) return;
-    const key = this.stack.keyAt(depth);
+    const kind = this.stack.kindAt(depth);
+    // A constant address is `0 + C`: constants group with each other (static variables).
+    if (kind !== LOCAL && !(kind === CONSTANT && this.constants)) return;
+    const key = kind === LOCAL ? this.stack.keyAt(depth) : CONSTANT_KEY;
     const c = this.stack.valueAt(depth);
     const index = this.latestGroup(key);
     if (index >= 0) {

@@ -121,6 +121,8 @@ export interface CodeLayout {
   readonly groupSpan: number;
   /** Whether a run of code sharing checks goes on past block, if and br_if (access-groups.ts STRAIGHT). */
   readonly groupAcrossBranches: boolean;
+  /** Whether accesses at constant addresses (static variables) share checks with each other too. */
+  readonly groupConstants: boolean;
 }
 
 /** Access helpers: one per load and store opcode (0x28-0x3e), without and with an offset. */
@@ -151,6 +153,7 @@ export interface RewriteVariant {
   readonly loopPaths?: boolean;
   readonly groupSpan?: number;
   readonly groupAcrossBranches?: boolean;
+  readonly groupConstants?: boolean;
 }
 
 /** The longest span one shared check covers (access-groups.ts). */
@@ -192,6 +195,7 @@ export function codeLayout(functionImports: number, definedFunctions: number, pr
     loopPaths: variant.loopPaths ?? true,
     groupSpan: variant.groupSpan ?? GROUP_SPAN,
     groupAcrossBranches: variant.groupAcrossBranches ?? true,
+    groupConstants: variant.groupConstants ?? false,
   };
 }
 

@@ -89,7 +89,7 @@ export class BodyRewriter {
   constructor(bytes: Uint8Array, layout: CodeLayout) {
     this.bytes = bytes;
     this.layout = layout;
-    this.planner = new AccessPlanner(bytes, layout.groupAcrossBranches);
+    this.planner = new AccessPlanner(bytes, layout.groupAcrossBranches, layout.groupConstants);
   }
 
   /**

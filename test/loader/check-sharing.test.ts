@@ -109,6 +109,13 @@ const wat = `(module
   (func (export "wrapped-base") (param $p i32) (param $q i32) (result i64)
     (call $fill)
     (i64.add (i64.load offset=4096 (local.get $p)) (i64.load offset=4100 (i32.add (local.get $p) (i32.const -16)))))
+  ;; Static variables: constant addresses, in one page and across one, and one past memory's end.
+  (func (export "constants") (param $p i32) (param $q i32) (result i64)
+    (call $fill)
+    (i64.store (i32.const ${3 * PAGE - 16}) (i64.load (i32.const ${2 * PAGE + 8})))
+    (i32.store offset=4 (i32.const ${3 * PAGE - 8}) (i32.load offset=12 (i32.const ${2 * PAGE})))
+    (if (i32.gt_u (local.get $p) (i32.const ${4 * 65536})) (then (drop (i32.load (i32.const ${4 * 65536 - 2})))))
+    (i64.add (i64.load (i32.const ${3 * PAGE - 16})) (i64.load offset=2 (i32.const ${3 * PAGE - 8}))))
   ;; A load then a store off p: a group checked for writing.
   (func (export "load-store") (param $p i32) (param $q i32) (result i64)
     (drop (call $touch (local.get $p)))
@@ -183,12 +190,13 @@ const PLACES = [
 ];
 
 describe("accesses sharing one check", () => {
-  for (const entry of ["tee-store", "tee-load", "span", "stores", "branches", "far", "span-store", "joins"]) {
+  for (const entry of ["tee-store", "tee-load", "span", "stores", "branches", "far", "span-store", "joins", "constants"]) {
     it(`${entry}: the same results as natively, wherever the group's span falls`, async () => {
       const t = testMachine();
       const unshared = testMachine({ loader: { rewrite: { groupSpan: 0 } satisfies RewriteVariant } });
-      // Spans up to a page (a variant): groups that cross pages far more often.
-      const wide = testMachine({ loader: { rewrite: { groupSpan: 4096 } satisfies RewriteVariant } });
+      // Spans up to a page, and constant addresses grouped too (variants): groups that cross pages
+      // far more often, and static variables'.
+      const wide = testMachine({ loader: { rewrite: { groupSpan: 4096, groupConstants: true } satisfies RewriteVariant } });
       for (const p of PLACES) {
         for (const q of [6 * PAGE + 24, 4 * 65536 + 4, 3 * PAGE - 4]) {
           const expected = native(entry, p, q);
