@@ -29,6 +29,7 @@ const VARIANTS: Array<[string, RewriteVariant]> = [
   ["loops and entries charged for their whole body (before REWRITE_VERSION 13)", { loopPaths: false }],
   ["no check sharing (before REWRITE_VERSION 14)", { groupSpan: 0 }],
   ["check sharing in straight-line code only (runs end at block, if and br_if too)", { groupAcrossBranches: false }],
+  ["constant addresses share no checks (each its own constant sequence)", { groupConstants: false }],
 ];
 
 const FLITE_ARGS = ["flite", "-t", "The quick brown fox jumps over the lazy dog. ".repeat(40), "-o", "none"];

@@ -195,7 +195,7 @@ export function codeLayout(functionImports: number, definedFunctions: number, pr
     loopPaths: variant.loopPaths ?? true,
     groupSpan: variant.groupSpan ?? GROUP_SPAN,
     groupAcrossBranches: variant.groupAcrossBranches ?? true,
-    groupConstants: variant.groupConstants ?? false,
+    groupConstants: variant.groupConstants ?? true,
   };
 }
 
