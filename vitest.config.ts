@@ -13,6 +13,8 @@ export default defineConfig({
     // Long soaks run with `npm run test:soak` (vitest.soak.config.ts), not in `npm test`.
     exclude: ["test/soak/**", "**/node_modules/**"],
     maxWorkers: workers,
+    // The V8 flags the Node host runs with (src/hosts/node/engine-flags.ts).
+    setupFiles: ["test/helpers/engine-flags-setup.ts"],
     // Bounds against hangs, scaled on a loaded machine by DOGMA_TEST_SLOWDOWN (test/helpers/patience.ts).
     testTimeout: 60_000 * SLOWDOWN,
     hookTimeout: 60_000 * SLOWDOWN,

@@ -6,6 +6,7 @@ export default defineConfig({
   test: {
     include: ["test/soak/**/*.test.ts"],
     maxWorkers: 1,
+    setupFiles: ["test/helpers/engine-flags-setup.ts"],
     testTimeout: 1_800_000 * SLOWDOWN,
     hookTimeout: 120_000 * SLOWDOWN,
   },

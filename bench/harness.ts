@@ -7,6 +7,10 @@ import type { LoadedImage } from "../src/kernel/image.ts";
 import type { Kernel } from "../src/kernel/kernel.ts";
 import { testMachine, type TestMachine } from "../test/helpers/test-host.ts";
 import type { LoaderOptions } from "../src/loader/loader.ts";
+import { applyEngineFlags } from "../src/hosts/node/engine-flags.ts";
+
+// The benchmarks run with the V8 flags the Node host sets, native baselines in this process too.
+applyEngineFlags();
 
 /** One figure beside the comparison measured in the same run; ratio = value / baseline.value. */
 export interface Result {

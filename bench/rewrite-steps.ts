@@ -47,7 +47,7 @@ export async function rewriteSteps(bytes: Uint8Array, name: string, variant: Rew
   await sha256(new TextEncoder().encode(`fingerprint${hash}`));
   lap("sha256");
   checkHeader(name, original, benchPolicy.maxBinaryBytes);
-  if (engineValidation(original) !== null) throw new Error(`bench bug: ${name} does not validate`);
+  if ((await engineValidation(original)) !== null) throw new Error(`bench bug: ${name} does not validate`);
   lap("validate");
   const info = readModule(original);
   const facts = checkPolicy(name, info, readNames(original, info.nameSection), benchPolicy);

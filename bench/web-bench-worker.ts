@@ -43,7 +43,7 @@ async function program(name: string): Promise<Uint8Array> {
 
 function machine(memoryMiB: number): { kernel: Kernel; loader: Loader } {
   const imports = standardImportModules();
-  const loader = new Loader({ importModules: imports });
+  const loader = new Loader({ importModules: imports, engineValidatesEagerly: true });
   const host = new Machine(webDevices({ terminal: { write() {} }, input: new TypedInput() }), memoryMiB << 20);
   const kernel = new Kernel(host, { imageLoader: loader, personalities: imports.filter((spec) => spec.module !== "dogma") });
   return { kernel, loader };

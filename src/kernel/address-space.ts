@@ -21,6 +21,8 @@ export interface PageAccount {
   charge(pages: number): boolean;
   uncharge(pages: number): void;
   readonly quota: number;
+  /** Pages that can still be charged, every enclosing limit counted. */
+  readonly available: number;
 }
 
 /**
@@ -96,6 +98,8 @@ export class AddressSpace implements MappingSpace {
   pressure: FramePressure | null = null;
   /** Page-table frames charged to `account` (the directory is part of the process's fixed cost). */
   private tablePages = 0;
+  /** Pages charged for global ranges this space keeps reserved by holding views of freed Regions (region.ts). */
+  private reservedPages = 0;
   private readonly account: PageAccount | null;
   /** Reference counts of frames with several holders (copy-on-write frames among them). */
   private readonly shared: SharedFrames;
@@ -155,9 +159,26 @@ export class AddressSpace implements MappingSpace {
     return this.pagedPages;
   }
 
-  /** Pages it has charged to its account: private pages, resident or paged out, and page tables. */
+  /** Pages it has charged to its account: private pages, resident or paged out, page tables, reserved ranges. */
   get chargedPages(): number {
-    return this.privatePages + this.pagedPages + this.tablePages;
+    return this.privatePages + this.pagedPages + this.tablePages + this.reservedPages;
+  }
+
+  /**
+   * Charges `pages` to the account for a global range this process keeps reserved (a view of a
+   * freed Region: RegionObject.reserveFor): false (nothing charged) when the quota says no.
+   */
+  chargeReserved(pages: number): boolean {
+    if (this.account && !this.account.charge(pages)) return false;
+    this.reservedPages += pages;
+    return true;
+  }
+
+  /** The reserved range charged with `chargeReserved` goes back (nothing, once the space was destroyed). */
+  unchargeReserved(pages: number): void {
+    const back = Math.min(pages, this.reservedPages);
+    this.reservedPages -= back;
+    this.account?.uncharge(back);
   }
 
   /** Calls `visit` for every present page-table entry (for the invariant checker). */
@@ -440,6 +461,28 @@ export class AddressSpace implements MappingSpace {
     return this.owners.entries();
   }
 
+  /**
+   * Pages a write over `[address, address + length)` would charge before a byte moves: each private
+   * page with no frame yet (never touched, not with the pager), and each page table they need.
+   */
+  chargeToWrite(address: number, length: number): number {
+    let pages = 0;
+    let lastTable = -1;
+    for (let page = address >>> PAGE_SHIFT; page <= (address + length - 1) >>> PAGE_SHIFT; page++) {
+      const at = page << PAGE_SHIFT;
+      if (this.privateRights(at) === null || this.table.lookup(page) >>> PAGE_SHIFT !== 0 || this.table.lookup(page) & PTE_PAGED) continue;
+      pages++;
+      if (page >>> 10 !== lastTable && this.table.needsTable(page)) pages++;
+      lastTable = page >>> 10;
+    }
+    return pages;
+  }
+
+  /** Pages its account can still be charged (unbounded without one). */
+  get chargeRoom(): number {
+    return this.account ? this.account.available : Infinity;
+  }
+
   /** Removes the mapping at a page-aligned address (a private page is freed); the page reads zeros again if private. */
   unmap(address: number): void {
     const page = address >>> PAGE_SHIFT;
@@ -466,10 +509,11 @@ export class AddressSpace implements MappingSpace {
     for (const owner of owners) owner.unmapped(this);
     this.table.destroy();
     this.releaseTlb();
-    this.account?.uncharge(this.privatePages + this.pagedPages + this.tablePages);
+    this.account?.uncharge(this.privatePages + this.pagedPages + this.tablePages + this.reservedPages);
     this.privatePages = 0;
     this.pagedPages = 0;
     this.tablePages = 0;
+    this.reservedPages = 0;
   }
 
   /** Whatever is mapped at `page` goes: a private page is freed, an owner is told. The entry stays until rewritten. */

@@ -14,6 +14,14 @@ export const FRAME_KERNEL = -1;
  * of exits (a pipeline, make -j, a test's 250) reuses them all.
  */
 const CLEAN_BLOCKS = 1024;
+/**
+ * Frames released most recently, handed out first (as Linux's per-CPU lists of hot pages): their
+ * bytes are likely still in the CPU's caches, and the host has backed them since their first use.
+ * A frame the next-fit scan finds instead may never have been touched: on Node the first write to
+ * each host page of the machine's memory is a host page fault, about 6 µs against 0.6 µs to zero a
+ * frame written before (a 16 MiB Region made on a fresh machine: 25 ms against 3).
+ */
+const RECENT_FRAMES = 16384;
 
 export class FrameAllocator {
   readonly frameCount: number;
@@ -27,6 +35,10 @@ export class FrameAllocator {
   private readonly clean: Uint8Array;
   /** The first frame of blocks released clean, by block size, oldest first (some may be stale). */
   private readonly cleanBlocks = new Map<number, number[]>();
+  /** Frames released lately, a ring (RECENT_FRAMES), the last at `recentTop - 1`; some may be taken since. */
+  private readonly recent = new Int32Array(RECENT_FRAMES);
+  private recentTop = 0;
+  private recentCount = 0;
 
   constructor(frameCount: number) {
     this.frameCount = frameCount;
@@ -56,6 +68,15 @@ export class FrameAllocator {
 
   /** One frame for `owner`, or null when memory is exhausted. The frame is not zeroed. */
   allocate(owner: number): number | null {
+    while (this.recentCount > 0) {
+      this.recentTop = this.recentTop === 0 ? RECENT_FRAMES - 1 : this.recentTop - 1;
+      this.recentCount--;
+      const frame = this.recent[this.recentTop]!;
+      // Taken since (by a block, or the scan), or kept clean for a block: not this one.
+      if (this.isUsed(frame) || this.clean[frame] === 1) continue;
+      this.mark(frame, owner);
+      return frame;
+    }
     const words = this.used.length;
     let word = this.hint >>> 5;
     for (let scanned = 0; scanned <= words; scanned++, word = (word + 1) % words) {
@@ -122,6 +143,9 @@ export class FrameAllocator {
     this.used[frame >>> 5]! &= ~(1 << (frame & 31));
     this.owners[frame] = FRAME_FREE;
     this.free++;
+    this.recent[this.recentTop] = frame;
+    this.recentTop = this.recentTop + 1 === RECENT_FRAMES ? 0 : this.recentTop + 1;
+    if (this.recentCount < RECENT_FRAMES) this.recentCount++;
   }
 
   /**

@@ -1,6 +1,7 @@
 import { PAGE_SIZE } from "./constants.ts";
 import { Status } from "./errors.ts";
 import { ProcessFault } from "./fault.ts";
+import { PTE_WRITE } from "./page-table.ts";
 import { PageInRequired } from "./paging-hooks.ts";
 import type { Process } from "./process.ts";
 import type { Scheduler } from "./scheduler.ts";
@@ -47,11 +48,23 @@ export class Futexes {
     return this.scheduler.waitUntil<number>(process, deadlineNs);
   }
 
-  /** Wakes up to `count` waiters on the word, oldest first; how many were woken. */
+  /**
+   * Wakes up to `count` waiters on the word, oldest first; how many were woken. Only a process that
+   * may write the word wakes its waiters (E_MISSING_RIGHT otherwise): a wake says the word changed,
+   * and a reader of a published word (the log's sequence, a view of a Region) could otherwise wake
+   * every waiter on it as often as it liked, each then asking its server again for nothing.
+   */
   wake(process: Process, address: number, count: number): number {
     const physical = this.physical(process, address, false);
     if (physical === PAGED_OUT) return 0;
     if (physical < 0) return physical;
+    const mapping = process.space.mapping(address >>> 0);
+    if (!mapping?.writable) {
+      // A private page still shared copy-on-write (after a clone) is the caller's own word: others
+      // sharing its frame wait on words of their own, which this wake must not reach.
+      const rights = mapping && !mapping.shared ? process.space.privateRights(address >>> 0) : null;
+      return rights !== null && (rights & PTE_WRITE) !== 0 ? 0 : Status.E_MISSING_RIGHT;
+    }
     const chosen = this.waiting.filter((waiter) => whereNow(waiter) === physical).slice(0, Math.max(0, count));
     for (const waiter of chosen) this.scheduler.wake(waiter.process, Status.OK);
     return chosen.length;

@@ -10,6 +10,7 @@ import { ImageObject } from "./caps/image-object.ts";
 import { InterruptObject } from "./caps/interrupt.ts";
 import { deliverPendingInterrupt, invoke } from "./caps/invoke.ts";
 import { Ipc } from "./caps/ipc.ts";
+import { disposeEnvelope } from "./caps/envelope.ts";
 import type { KernelObject } from "./caps/kernel-object.ts";
 import { MEMORY_OBJECT_PAGES, MemoryObject, makeRegion, processFixedPages } from "./caps/memory-object.ts";
 import type { RegionObject } from "./caps/region.ts";
@@ -177,7 +178,7 @@ export class Kernel implements KernelServices, ObjectKernel {
     const process = this.build(image, options.memory ?? this.rootMemory, options.parent ?? 0, priority, options.args ?? [image.name], options.env ?? [], options.mapImage ?? true);
     if (typeof process === "string") throw new RangeError(`cannot start ${image.name}: ${process}`);
     for (const cap of options.caps ?? []) {
-      if (process.caps.install(cap) === 0) throw new RangeError(`cannot start ${image.name}: its capability table is full`);
+      if (process.caps.install(cap) === 0) throw new RangeError(`cannot start ${image.name}: its capability table is full, or a capability was taken back as it came (a view of a freed Region its Memory cannot pay for)`);
     }
     if (options.entry) this.entryArgs.set(process, { entry: options.entry, args: options.entryArgs ?? [] });
     this.scheduler.makeReady(process);
@@ -230,6 +231,7 @@ export class Kernel implements KernelServices, ObjectKernel {
    * low make the kernel evict pages, sealed under a key made now from the machine's entropy.
    */
   enablePaging(store: BackingStore, options: PagingOptions = {}): Paging {
+    this.ipc.pageIn = (process, address) => this.pageIn(process, address);
     return this.demandPaging.enable(store, options);
   }
 
@@ -727,6 +729,8 @@ export class Kernel implements KernelServices, ObjectKernel {
     this.console.cancel(process);
     process.resume = null;
     process.caps.clear();
+    if (process.heldReply) disposeEnvelope(process.heldReply);
+    process.heldReply = null;
     for (const [address, page] of [...(process.pageAt ?? [])]) page.unmap(process, address);
     process.space.destroy();
     process.imageObject?.processEnded(process);

@@ -1,6 +1,7 @@
 import { PAGE_SIZE } from "./constants.ts";
 import { Status } from "./errors.ts";
 import { ProcessFault } from "./fault.ts";
+import { PageInRequired } from "./paging-hooks.ts";
 import type { Process } from "./process.ts";
 
 /**
@@ -111,6 +112,8 @@ function onePage(process: Process, address: number, length: number, write: boole
   try {
     return process.space.translate(address, write);
   } catch (error) {
+    // A paged-out page is no fault: whoever asked pages it in (or, for another's buffer, ipc.ts).
+    if (error instanceof PageInRequired) throw error;
     if (error instanceof ProcessFault) return FAULTED;
     throw error;
   }
@@ -123,6 +126,7 @@ function wordsAt(process: Process, address: number, count: number): Uint32Array 
     const bytes = process.space.read(address, 4 * count);
     return new Uint32Array(bytes.buffer, bytes.byteOffset, count);
   } catch (error) {
+    if (error instanceof PageInRequired) throw error;
     if (error instanceof ProcessFault) return null;
     throw error;
   }
@@ -177,6 +181,7 @@ export function canWrite(process: Process, buffer: MessageBuffer, n: number, c: 
     process.space.pieces(buffer.ptr >>> 0, length, true);
     return Status.OK;
   } catch (error) {
+    if (error instanceof PageInRequired) throw error;
     if (error instanceof ProcessFault) return Status.E_BAD_ADDRESS;
     throw error;
   }

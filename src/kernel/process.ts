@@ -9,6 +9,7 @@ import type { PageObject } from "./caps/page.ts";
 import type { DebugSession } from "./debugging.ts";
 import type { FaultRecord } from "./fault.ts";
 import type { MessageBuffer } from "./message.ts";
+import type { Envelope } from "./caps/envelope.ts";
 import { FaultHandler } from "./fault-handler.ts";
 import type { LoadedImage } from "./image.ts";
 import type { ImageObject } from "./caps/image-object.ts";
@@ -58,6 +59,8 @@ export class Process extends KernelObject implements CapabilityHolder {
    * does through Kernel.touch.
    */
   awaitedBuffer: MessageBuffer | null = null;
+  /** An answer to its call that found its buffer paged out, until it has paged it in and taken it (ipc.ts). */
+  heldReply: Envelope | null = null;
   /** Undoes the registration of the current wait (waiter lists, futex queues). */
   waitCancel: (() => void) | null = null;
   /** Send capabilities to notify when it ends (PROCESS_MONITOR). */

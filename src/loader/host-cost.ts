@@ -14,8 +14,26 @@ export const TABLE_GROWTH_ALLOWANCE = 4096;
 export const MAX_TABLE_ENTRIES = 1 << 20;
 /** Host bytes per table entry (a reference), per global and per function (V8's dispatch and import tables). */
 const BYTES_PER_TABLE_ENTRY = 8;
-const BYTES_PER_GLOBAL = 16;
+/**
+ * A global's cost is mostly its export: the loader exports every mutable global (for the debugger
+ * and PROCESS_CLONE), and V8 makes a WebAssembly.Global object for each export of each instance,
+ * 104-139 bytes measured. At 16 bytes, 100,000 globals (a 500 KB binary) cost 10-13 MiB of host
+ * heap per process charged 1.6 MiB (redteam3).
+ */
+const BYTES_PER_GLOBAL = 160;
 const BYTES_PER_FUNCTION = 16;
+/**
+ * Per export: V8 makes each instance's exports object at instantiation, a JS function for each
+ * exported function (336 bytes measured). 100,000 exported functions (V8's limit; a 1.4 MB
+ * binary) cost 34 MiB of host heap per process charged 1.6 MiB (redteam3).
+ */
+const BYTES_PER_EXPORT = 400;
+/**
+ * Per data segment and instance: V8's segment tables (about 8 bytes) and the process's own record
+ * of each segment's live bytes (a reference: Process.segments). 100,000 segments, V8's limit, in a
+ * binary of 200 KB cost 1.1 MiB of host heap per process, 12 times what it was charged (redteam3).
+ */
+const BYTES_PER_DATA_SEGMENT = 16;
 /** The engine's fixed cost of an instance (the instance object, its export wrappers as they are made). */
 const INSTANCE_FIXED_BYTES = 16 << 10;
 
@@ -43,7 +61,14 @@ export function capTables(name: string, tables: readonly TableLimits[]): number[
 }
 
 /** The host bytes one instance may take, given its tables' capped maxima and its counts. */
-export function instanceBytes(tableMaxima: readonly number[], globals: number, functions: number): number {
+export function instanceBytes(tableMaxima: readonly number[], counts: { globals: number; functions: number; exports: number; dataSegments: number }): number {
   const entries = tableMaxima.reduce((sum, n) => sum + n, 0);
-  return INSTANCE_FIXED_BYTES + entries * BYTES_PER_TABLE_ENTRY + globals * BYTES_PER_GLOBAL + functions * BYTES_PER_FUNCTION;
+  return (
+    INSTANCE_FIXED_BYTES +
+    entries * BYTES_PER_TABLE_ENTRY +
+    counts.globals * BYTES_PER_GLOBAL +
+    counts.functions * BYTES_PER_FUNCTION +
+    counts.exports * BYTES_PER_EXPORT +
+    counts.dataSegments * BYTES_PER_DATA_SEGMENT
+  );
 }

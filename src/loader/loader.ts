@@ -5,7 +5,7 @@ import type { ImportModuleSpec } from "../kernel/personality.ts";
 import { decodeRecord, encodeRecord, recordParts, type ModuleCache } from "./cache.ts";
 import { LoadError } from "./load-error.ts";
 import { rewriteModule } from "./rewrite-module.ts";
-import { validateBinary } from "./validate.ts";
+import { engineValidation, validateBinary } from "./validate.ts";
 import type { CodeWorkers } from "./rewrite-code.ts";
 import type { RewriteVariant } from "./output-layout.ts";
 import type { LoaderPolicy } from "./policy.ts";
@@ -32,7 +32,22 @@ export interface LoaderOptions {
    * exactly what this kernel expects, or the seal does not hold.
    */
   readonly codeIdentity?: string;
+  /**
+   * SHA-256 of `bytes` as 64 hex digits: how the loader names binaries and cache records. The
+   * host's may be faster than WebCrypto's, which copies its input first (on Node, node:crypto's
+   * takes half the time on a 31 MB binary).
+   */
+  readonly sha256?: (bytes: Uint8Array) => Promise<string>;
+  /**
+   * The engine validates every function body when it compiles a module (V8's default, a
+   * browser's): the loader's fresh output is then not validated a second time before its compile.
+   * Unset, the loader validates it itself (the Node host has V8 validate lazily: engine-flags.ts).
+   */
+  readonly engineValidatesEagerly?: boolean;
 }
+
+/** Outputs at least this big are validated on a worker when there are workers. */
+const OWNED_VALIDATION_BYTES = 1 << 20;
 
 /** The largest binary a Loader accepts unless told otherwise. */
 export const DEFAULT_MAX_BINARY_BYTES = 256 << 20;
@@ -55,6 +70,8 @@ export class Loader implements ImageLoader {
   private readonly workers: CodeWorkers | null;
   private readonly variant: RewriteVariant;
   private readonly fingerprint: string;
+  private readonly sha256: (bytes: Uint8Array) => Promise<string>;
+  private readonly engineValidatesEagerly: boolean;
   /** Images this loader holds, by hash of the original, until the kernel releases them. */
   private readonly loaded = new Map<string, LoadedImage>();
   /** Loads under way, by hash of the original: a second asker of the same binary waits for the first. */
@@ -69,13 +86,23 @@ export class Loader implements ImageLoader {
     this.cache = options.cache ?? null;
     this.workers = options.workers ?? null;
     this.variant = options.rewrite ?? {};
+    this.sha256 = options.sha256 ?? webCryptoSha256;
+    this.engineValidatesEagerly = options.engineValidatesEagerly === true;
     this.fingerprint = JSON.stringify([REWRITE_VERSION, options.codeIdentity ?? "", this.variant, this.policy.maxMemoryPages, [...this.policy.importModules]]);
   }
 
   /** Loads `bytes`, or rejects with a LoadError that says what is wrong and where. */
   async load(bytes: Uint8Array, name: string): Promise<LoadedImage> {
-    const original = bytes.slice();
-    return this.loadHashed(original, await sha256(original), name);
+    return this.adopt(bytes.slice(), name);
+  }
+
+  /**
+   * `load` of bytes the caller hands over and never changes again (a file the host has just
+   * read): the image keeps them as they are, without the copy `load` makes (31 MB for yosys).
+   * `digest`, their SHA-256 when the host knows it already (a file it has hashed before).
+   */
+  async adopt(bytes: Uint8Array, name: string, digest?: string): Promise<LoadedImage> {
+    return this.loadHashed(bytes, digest ?? (await this.sha256(bytes)), name);
   }
 
   /**
@@ -86,13 +113,13 @@ export class Loader implements ImageLoader {
    * back loaded.
    */
   async defer(bytes: Uint8Array, name: string): Promise<DeferredImage | LoadedImage> {
-    const hash = await sha256(bytes);
+    const hash = await this.sha256(bytes);
     const known = this.loaded.get(hash);
     if (known) {
       this.stats.memoryHits++;
       return { ...known, name };
     }
-    validateBinary(name, bytes, this.policy.maxBinaryBytes);
+    await validateBinary(name, bytes, this.policy.maxBinaryBytes);
     return { hash, name, bytes, load: () => this.loadHashed(bytes, hash, name) };
   }
 
@@ -114,14 +141,16 @@ export class Loader implements ImageLoader {
   }
 
   private async loadMissing(original: Uint8Array, hash: string, name: string): Promise<LoadedImage> {
-    const key = await sha256(new TextEncoder().encode(this.fingerprint + hash));
+    const key = await this.sha256(new TextEncoder().encode(this.fingerprint + hash));
     let record = this.cache ? decodeRecord((await this.cache.get(key)) ?? new Uint8Array(0)) : null;
-    // A damaged cached binary counts as a miss: the cache is never trusted over a rewrite.
+    // A damaged cached binary counts as a miss: the cache is never trusted over a rewrite. (With
+    // the engine validating lazily, a body damaged on disk would fail its first call instead.)
     let module = record ? await compileOrNull(record.rewritten) : null;
     if (record && module) this.stats.diskHits++;
     else {
-      record = await rewriteModule(name, original, this.policy, this.workers, this.variant);
+      const fresh = await rewriteModule(name, original, this.policy, this.workers, this.variant);
       this.stats.rewrites++;
+      record = { ...fresh, rewritten: await this.validateOutput(name, fresh.rewritten) };
       module = await compileRewritten(name, record.rewritten);
       if (this.cache?.putParts) await this.cache.putParts(key, recordParts(record));
       else await this.cache?.put(key, encodeRecord(record));
@@ -141,6 +170,21 @@ export class Loader implements ImageLoader {
     };
     this.loaded.set(hash, image);
     return image;
+  }
+
+  /**
+   * The engine's full validation of a fresh rewrite, whatever the engine does at compile time
+   * (the Node host has V8 validate each function at its first call: engine-flags.ts), so that a
+   * loader bug is refused here, by name, and never reaches a process. Big outputs are validated on
+   * a worker; returns the bytes to compile (moved there and back).
+   */
+  private async validateOutput(name: string, bytes: Uint8Array): Promise<Uint8Array> {
+    if (this.engineValidatesEagerly) return bytes; // the compile that follows does it
+    let message: string | null;
+    if (this.workers?.validateOwned && bytes.length >= OWNED_VALIDATION_BYTES) ({ message, bytes } = await this.workers.validateOwned(bytes));
+    else message = await engineValidation(bytes);
+    if (message !== null) throw new LoadError(name, "rewrite", `the engine refused the rewritten module (a loader bug; please report it with the binary): ${message}`);
+    return bytes;
   }
 
   /** The kernel holds nothing of `image` any more: forget its compiled module. */
@@ -171,7 +215,7 @@ async function compileRewritten(name: string, bytes: Uint8Array): Promise<WebAss
   }
 }
 
-async function sha256(bytes: Uint8Array): Promise<string> {
+async function webCryptoSha256(bytes: Uint8Array): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }

@@ -49,7 +49,7 @@ export function checkPolicy(name: string, info: ModuleInfo, names: Names, policy
     ...memory,
     segments,
     importModules: [...used],
-    instanceBytes: instanceBytes(tableMaxima, info.globals.length, info.functionImports + info.functions.length),
+    instanceBytes: instanceBytes(tableMaxima, { globals: info.globals.length, functions: info.functionImports + info.functions.length, exports: info.exports.length, dataSegments: info.data.length }),
     tableMaxima,
   };
 }

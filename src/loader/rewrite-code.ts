@@ -96,4 +96,10 @@ export interface CodeWorkers {
   rewrite(bytes: Uint8Array, layout: CodeLayout, chunks: readonly BodyChunk[]): Promise<ChunkOutcome[]>;
   /** The engine's validation of `bytes`: null if valid, else the engine's message. */
   validate(bytes: Uint8Array): Promise<string | null>;
+  /**
+   * The same for a module the caller hands over while it runs (the loader's fresh output, which
+   * may be several times the binary): the bytes come back with the answer, moved to the worker
+   * and back rather than copied; the caller must not touch `bytes` meanwhile.
+   */
+  validateOwned?(bytes: Uint8Array): Promise<{ readonly message: string | null; readonly bytes: Uint8Array }>;
 }

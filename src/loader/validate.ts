@@ -35,23 +35,36 @@ export function codeSectionBytes(bytes: Uint8Array): number {
 }
 
 /**
+ * Where the engine's message comes from when it validates function bodies lazily (the Node host
+ * has V8 do so: src/hosts/node/engine-flags.ts): `WebAssembly.validate` still checks every body,
+ * but `new WebAssembly.Module` then compiles a module whose bodies are wrong, so it cannot say
+ * what is wrong. The host that set the engine so sets how to ask an engine that validates eagerly.
+ */
+let explainRefusal: ((bytes: Uint8Array) => Promise<string | null>) | null = null;
+
+/** Called by a host whose engine validates bodies lazily, in each thread that loads. */
+export function setRefusalExplainer(explain: (bytes: Uint8Array) => Promise<string | null>): void {
+  explainRefusal = explain;
+}
+
+/**
  * The engine's own validation: null when `bytes` are a valid module, else the engine's message,
  * which gives the precise reason and byte offset.
  */
-export function engineValidation(bytes: Uint8Array): string | null {
+export async function engineValidation(bytes: Uint8Array): Promise<string | null> {
   if (WebAssembly.validate(bytes as Uint8Array<ArrayBuffer>)) return null;
   try {
     new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
   } catch (error) {
     return error instanceof Error ? error.message : String(error);
   }
-  return "the engine refused the module without saying why";
+  return (await explainRefusal?.(bytes)) ?? "the engine refused the module without saying why";
 }
 
-/** Checks the header, then runs the engine's validator; throws a LoadError naming what and where. */
-export function validateBinary(name: string, bytes: Uint8Array, maxBytes: number): void {
+/** Checks the header, then runs the engine's validator; rejects with a LoadError naming what and where. */
+export async function validateBinary(name: string, bytes: Uint8Array, maxBytes: number): Promise<void> {
   checkHeader(name, bytes, maxBytes);
-  const message = engineValidation(bytes);
+  const message = await engineValidation(bytes);
   if (message !== null) throw validationError(name, message);
 }
 

@@ -26,6 +26,12 @@ export interface DmaWindow {
    * the bytes stay as they are for that long; keep nothing of it past the completion.
    */
   lend(offset: number, length: number): Uint8Array;
+  /**
+   * As `lend`, never a copy: the window's own memory as one view per run of side-by-side frames,
+   * in order, for a synchronous backend that writes a list of pieces in one call, or reads into
+   * one (BlockBackend.writeGathered, readScattered) before the request completes.
+   */
+  lendPieces(offset: number, length: number): Uint8Array[];
   write(offset: number, data: Uint8Array): void;
   readWord(offset: number): number;
   writeWord(offset: number, value: number): void;

@@ -13,7 +13,7 @@ import { Receiver } from "../../src/kernel/caps/receiver.ts";
 import { Status } from "../../src/kernel/errors.ts";
 import { checkInvariants } from "../../src/kernel/invariants.ts";
 import { compileContract } from "../../src/contracts/compile.ts";
-import { ALL, BUF, SCRATCH, Script, type ScriptMachine, makeReceiver, runAll, scriptMachine } from "./script.ts";
+import { ALL, BUF, SCRATCH, Script, type ScriptMachine, makeReceiver, runAll, runCheckingInvariants, scriptMachine } from "./script.ts";
 
 export const COUNTER = `
 contract Counter {
@@ -325,16 +325,7 @@ describe("calls that wait for room", () => {
       s.end();
       return m.spawn(s, { caps: [cap], priority: 2 });
     });
-    const broken: string[] = [];
-    const running = m.kernel.run();
-    let done = false;
-    void running.then(() => (done = true));
-    while (!done && callers.some((p) => p.alive)) {
-      await new Promise((resolve) => setTimeout(resolve, 1));
-      if (broken.length === 0) broken.push(...checkInvariants(m.kernel));
-    }
-    await running;
-    expect(broken).toEqual([]);
+    expect(await runCheckingInvariants(m, callers, 1)).toEqual([]);
     const log = m.log();
     expect(callers.flatMap((p, i) => calls[i]!.map((id) => log.status(p, id)))).toEqual(new Array(2 * CALLERS).fill(0));
     // It did wait: the queue held its two, and the rest waited behind it (a kernel that refused them

@@ -27,4 +27,20 @@ describe("DMA window", () => {
     expect(() => window.lend(3 * PAGE, 2 * PAGE)).toThrow(RangeError);
     expect(window.lend(0, 0).length).toBe(0);
   });
+
+  it("lends pieces: one view of the frames themselves per run of side-by-side frames, never a copy", () => {
+    const memory = new PhysicalMemory(1 << 20);
+    for (let frame = 0; frame < 16; frame++) memory.bytes.fill(frame, frame * PAGE, (frame + 1) * PAGE);
+    const window = new RegionDmaWindow(memory, [3, 4, 5, 9, 10, 2]);
+    const pieces = window.lendPieces(100, 6 * PAGE - 200);
+    expect(pieces.map((p) => [p.byteOffset, p.length])).toEqual([
+      [3 * PAGE + 100, 3 * PAGE - 100],
+      [9 * PAGE, 2 * PAGE],
+      [2 * PAGE, PAGE - 100],
+    ]);
+    for (const piece of pieces) expect(piece.buffer).toBe(memory.bytes.buffer);
+    expect(window.lendPieces(2 * PAGE + 10, 10).map((p) => p[0])).toEqual([5]);
+    expect(window.lendPieces(0, 0)).toEqual([]);
+    expect(() => window.lendPieces(5 * PAGE, 2 * PAGE)).toThrow(RangeError);
+  });
 });

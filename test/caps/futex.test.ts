@@ -82,6 +82,38 @@ describe("futexes", () => {
     keep.dispose();
   });
 
+  // Redteam3: a process with a read-only mapping of a published word (dmesg -f's log-sequence)
+  // could wake every waiter on it at will, each then asking its server again for nothing.
+  it("lets only a process that may write the word wake its waiters", async () => {
+    const m = await scriptMachine();
+    const page = sharedPage(m);
+    const waiter = new Script();
+    waiter.invoke(2, Op.PAGE_MAP, { words: [0x3000, 0] });
+    const waited = waiter.futexWait(0x3010, 0);
+    waiter.end();
+    const wp = m.spawn(waiter, { caps: [m.kernel.capability(page, Rights.PAGE_READ)] });
+    const reader = new Script();
+    reader.invoke(2, Op.PAGE_MAP, { words: [0x6000, 0] });
+    reader.waitForState(3, State.blocked);
+    const refused = reader.futexWake(0x6010, 5);
+    reader.end();
+    const rp = m.spawn(reader, { caps: [m.kernel.capability(page, Rights.PAGE_READ), m.kernel.capability(wp, Rights.PROCESS_INFO)] });
+    const writer = new Script();
+    writer.invoke(2, Op.PAGE_MAP, { words: [0x7000, 1] });
+    writer.waitForState(4, State.exited);
+    writer.waitForState(3, State.blocked);
+    writer.write(0x7010, 1);
+    const woken = writer.futexWake(0x7010, 5);
+    writer.end();
+    const writerPid = m.spawn(writer, { caps: [m.kernel.capability(page, ALL), m.kernel.capability(wp, Rights.PROCESS_INFO), m.kernel.capability(rp, Rights.PROCESS_INFO)] });
+    const stuck = await runAll(m);
+    const log = m.log();
+    expect(stuck.map((p) => p.pid)).toEqual([]);
+    expect(log.value(rp, refused)).toBe(Status.E_MISSING_RIGHT);
+    expect(log.value(writerPid, woken)).toBe(1);
+    expect(log.value(wp, waited)).toBe(0);
+  });
+
   it("times out, answers E_NOT_READY for another value, and checks the address", async () => {
     const m = await scriptMachine();
     const s = new Script();
@@ -161,6 +193,29 @@ describe("futexes", () => {
     expect(log.value(ap, waited)).toBe(Status.E_TIMEOUT);
   });
 
+  // Redteam3: after a copy-on-write copy (PROCESS_CLONE's), two processes' private words share a
+  // frame until one writes; a wake by one reached the other's waiters.
+  it("does not wake another process's private word that shares its frame copy-on-write", async () => {
+    const m = await scriptMachine();
+    const a = new Script();
+    a.write(0x3000, 0);
+    a.futexWait(0x3000, 0);
+    a.end();
+    const ap = m.spawn(a);
+    await m.kernel.run();
+    expect(m.kernel.stuck()).toEqual([ap]);
+    const b = new Script();
+    const woken = b.futexWake(0x3000, 1);
+    b.end();
+    const bp = m.spawn(b);
+    // B's page at 0x3000 becomes A's frame, shared copy-on-write, as a clone's pages are.
+    expect(bp.space.copyOnWriteFrom(ap.space, 0x3000, 0x3000, 1)).toBe(Status.OK);
+    expect(bp.space.mapping(0x3000)!.frame).toBe(ap.space.mapping(0x3000)!.frame);
+    // A is still waiting when nothing else can run: nobody woke it.
+    expect((await runAll(m)).map((p) => p.pid)).toEqual([ap.pid]);
+    expect(m.log().value(bp, woken)).toBe(0);
+  });
+
   it("forgets a waiter that is killed", async () => {
     const m = await scriptMachine();
     const page = sharedPage(m);
@@ -170,7 +225,7 @@ describe("futexes", () => {
     a.end();
     const ap = m.spawn(a, { caps: [m.kernel.capability(page, ALL)] });
     const b = new Script();
-    b.invoke(2, Op.PAGE_MAP, { words: [0x3000, 0] });
+    b.invoke(2, Op.PAGE_MAP, { words: [0x3000, 1] });
     b.waitForState(3, State.blocked);
     b.invoke(3, Op.PROCESS_KILL);
     const woken = b.futexWake(0x3000, 1);

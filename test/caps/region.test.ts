@@ -4,8 +4,11 @@
  * read zeros with ZERO_ON_FREE), and the owner's death.
  */
 import { describe, expect, it } from "vitest";
+import { Capability } from "../../src/kernel/caps/capability.ts";
 import { ObjectKind, Op, RegionFlag, Rights } from "../../src/kernel/caps/object-abi.ts";
+import type { RegionObject } from "../../src/kernel/caps/region.ts";
 import { Status } from "../../src/kernel/errors.ts";
+import { checkInvariants } from "../../src/kernel/invariants.ts";
 import { ALL, type Reg, Script, State, makeReceiver, runAll, scriptMachine } from "./script.ts";
 
 /** Creates a Region of `pages` in the Memory at slot 2; registers: the owner cap and its address. */
@@ -334,5 +337,145 @@ describe("a Region that is destroyed", () => {
     expect(log.answer(p, owner).words[3]).toBe(1);
     expect(p.fault).toBe(null);
     expect(log.value(p, read)).toBe(0x1234);
+  });
+});
+
+describe("views of a freed Region (its range kept reserved in the global space)", () => {
+  /** 2048 pages, ZERO_ON_FREE: 2049 pages of the global space with its guard, 33 quota pages once freed on a 32 MiB machine. */
+  const PAGES = 2048;
+  const RESERVED = Math.ceil(((PAGES + 1) * ((32 << 20) / 4096)) / 2 ** 19);
+
+  it("are charged to their holder until it drops them, which gives the range back", async () => {
+    const m = await scriptMachine();
+    const mem = m.kernel.memoryObject(PAGES + 400);
+    const s = new Script();
+    const r = createRegion(s, PAGES, RegionFlag.ZERO_ON_FREE);
+    const view = s.reg();
+    s.invoke(r.region, Op.REGION_VIEW);
+    s.loadCap(view);
+    const live = s.invoke(2, Op.MEMORY_INFO);
+    s.invoke(r.region, Op.REGION_FREE);
+    const held = s.invoke(2, Op.MEMORY_INFO);
+    const zeros = s.check(r.address.plus(PAGES * 4096 - 4), 0, 1);
+    s.invoke(view, Op.CAP_DROP);
+    const dropped = s.invoke(2, Op.MEMORY_INFO);
+    // The same range is free again: a new Region of the same size gets the same address.
+    const again = createRegion(s, PAGES, RegionFlag.ZERO_ON_FREE);
+    s.end();
+    // The process's own pages are paid by the same Memory: what it keeps reserved is charged there.
+    const p = m.spawn(s, { caps: [m.kernel.capability(mem, ALL)], memory: mem });
+    await runAll(m);
+    const log = m.log();
+    const usedLive = log.answer(p, live).words[1]!;
+    expect(log.answer(p, held).words[1]).toBe(usedLive - PAGES + RESERVED);
+    expect(log.one(p, zeros)).toEqual([0, 0xffff_ffff]);
+    expect(log.answer(p, dropped).words[1]).toBe(usedLive - PAGES);
+    expect(log.answer(p, again.info).words[0]).toBe(log.answer(p, r.info).words[0]);
+  });
+
+  it("cannot fill the global space: a hoarder is held to its quota, and others still get Regions", async () => {
+    const m = await scriptMachine();
+    // Room for one live Region and the views of a few freed ones.
+    const hoarderMemory = m.kernel.memoryObject(PAGES + RESERVED * 8 + 300);
+    const s = new Script();
+    // 300 rounds of a 2048-page Region made, a view of it kept, and the Region freed: 300 × 2049
+    // pages is more than the 2^19 of the global space, which ran out after 255 rounds when
+    // nobody paid for what the views kept.
+    const round = s.reg(0);
+    const top = s.label();
+    s.bind(top);
+    const region = s.reg();
+    const created = s.invoke(2, Op.MEMORY_CREATE_REGION, { words: [PAGES, RegionFlag.ZERO_ON_FREE] });
+    const skip = s.label();
+    s.ifNegative(skip);
+    s.loadCap(region);
+    s.invoke(region, Op.REGION_VIEW, { dump: false });
+    s.invoke(region, Op.REGION_FREE, { dump: false });
+    s.bind(skip);
+    s.add(round, 1);
+    s.ifLess(round, 300, top);
+    const used = s.invoke(2, Op.MEMORY_INFO);
+    s.futexWait(0x2000 + 200, 0); // stays, holding what it kept
+    const hoarder = m.spawn(s, { caps: [m.kernel.capability(hoarderMemory, ALL)], memory: hoarderMemory });
+    await m.kernel.run();
+    const other = new Script();
+    const made = createRegion(other, PAGES);
+    other.end();
+    const q = m.spawn(other, { caps: [m.kernel.capability(m.kernel.memoryObject(PAGES + 10), ALL)] });
+    await m.kernel.run();
+    const log = m.log();
+    const statuses = log.all(hoarder, created).map(([status]) => status! | 0);
+    expect(statuses).toHaveLength(300);
+    // Its own quota stops it: the views it keeps cost it what a new Region needs.
+    expect(statuses.filter((status) => status < 0 && status !== Status.E_QUOTA)).toEqual([]);
+    const views = [...hoarder.caps.entries()].filter(([, cap]) => cap.object.kind === ObjectKind.REGION).length;
+    expect(views).toBeGreaterThan(0);
+    expect(views).toBeLessThan(20);
+    expect(log.answer(hoarder, used).words[1]).toBeGreaterThanOrEqual(views * RESERVED);
+    expect(log.answer(q, made.info).status).toBe(0);
+    expect(checkInvariants(m.kernel)).toEqual([]);
+  });
+
+  it("are taken back from a holder whose quota cannot pay for the range, which then goes back", async () => {
+    const m = await scriptMachine();
+    const a = new Script();
+    createRegion(a, PAGES, RegionFlag.ZERO_ON_FREE);
+    a.futexWait(0x2000 + 200, 0);
+    const owner = m.spawn(a, { caps: [m.kernel.capability(m.kernel.memoryObject(PAGES + 10), ALL)] });
+    await m.kernel.run();
+    const [ownerSlot, ownerCap] = [...owner.caps.entries()].find(([, cap]) => cap.object.kind === ObjectKind.REGION)!;
+    const region = ownerCap.object as RegionObject;
+    const b = new Script();
+    b.futexWait(0x2000 + 200, 0);
+    const small = m.kernel.memoryObject(200);
+    const holder = m.spawn(b, { caps: [m.kernel.capability(region, Rights.REGION_READ)], memory: small });
+    await m.kernel.run();
+    expect([...holder.caps.entries()].some(([, cap]) => cap.object === region)).toBe(true);
+    const filler = small.available - (RESERVED - 1); // less room left than the range costs
+    expect(small.charge(filler)).toBe(true);
+    const usedBefore = small.used;
+    owner.caps.take(ownerSlot)!.dispose(); // the owner's capability goes: the Region is freed
+    expect([...holder.caps.entries()].some(([, cap]) => cap.object === region)).toBe(false);
+    expect(region.destroyed).toBe(true);
+    expect(small.used).toBe(usedBefore);
+    expect(holder.space.mapping(region.address)).toBeNull();
+    small.uncharge(filler);
+    expect(checkInvariants(m.kernel)).toEqual([]);
+  });
+
+  it("is refused to a newcomer that cannot pay: its table's install answers 0 and nothing is charged or mapped", async () => {
+    const m = await scriptMachine();
+    const a = new Script();
+    const r = createRegion(a, PAGES, RegionFlag.ZERO_ON_FREE);
+    a.invoke(r.region, Op.REGION_VIEW);
+    a.futexWait(0x2000 + 200, 0);
+    const ownerMemory = m.kernel.memoryObject(PAGES + 400);
+    const owner = m.spawn(a, { caps: [m.kernel.capability(ownerMemory, ALL)], memory: ownerMemory });
+    await m.kernel.run();
+    const regionCaps = () => [...owner.caps.entries()].filter(([, cap]) => cap.object.kind === ObjectKind.REGION);
+    const [ownerSlot, ownerCap] = regionCaps().find(([, cap]) => cap.has(Rights.REGION_OWNER))!;
+    const region = ownerCap.object as RegionObject;
+    owner.caps.take(ownerSlot)!.dispose(); // freed: the owner's view is now charged to it
+    expect(region.freed).toBe(true);
+    expect(region.destroyed).toBe(false);
+    const b = new Script();
+    b.futexWait(0x2000 + 200, 0);
+    const small = m.kernel.memoryObject(200);
+    const holder = m.spawn(b, { memory: small });
+    await m.kernel.run();
+    const filler = small.available - (RESERVED - 1);
+    small.charge(filler);
+    const used = small.used;
+    const arriving = new Capability(region, Rights.REGION_READ);
+    expect(holder.caps.install(arriving)).toBe(0);
+    arriving.dispose(); // as every installer does with a capability that found no place
+    expect(small.used).toBe(used);
+    expect(holder.space.mapping(region.address)).toBeNull();
+    expect(region.destroyed).toBe(false); // the owner's view still holds it
+    const [viewSlot] = regionCaps()[0]!;
+    owner.caps.take(viewSlot)!.dispose();
+    expect(region.destroyed).toBe(true);
+    small.uncharge(filler);
+    expect(checkInvariants(m.kernel)).toEqual([]);
   });
 });

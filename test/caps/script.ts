@@ -19,6 +19,7 @@ import type { MemoryObject } from "../../src/kernel/caps/memory-object.ts";
 import { Receiver } from "../../src/kernel/caps/receiver.ts";
 import type { LoadedImage } from "../../src/kernel/image.ts";
 import type { Process } from "../../src/kernel/process.ts";
+import { checkInvariants } from "../../src/kernel/invariants.ts";
 import { testMachine, type TestMachine, type TestMachineOptions } from "../helpers/test-host.ts";
 import { wat } from "../helpers/wat.ts";
 
@@ -627,6 +628,24 @@ export function makeReceiver(m: TestMachine, capacity = 16, memory: MemoryObject
 export const State = { ready: 0, running: 1, blocked: 2, exited: 3, faulted: 4, created: 5, suspended: 6 } as const;
 
 /** Runs the kernel until nothing can run; kills what is left (blocked for ever) and returns it. */
+/**
+ * Runs the machine until it stops or every one of `watched` has ended, looking at the kernel's
+ * invariants every `pollMs` while it runs and once after: the first violations found ([] if none).
+ */
+export async function runCheckingInvariants(m: TestMachine, watched: readonly Process[], pollMs: number): Promise<string[]> {
+  const broken: string[] = [];
+  const running = m.kernel.run();
+  let done = false;
+  void running.then(() => (done = true));
+  while (!done && watched.some((p) => p.alive)) {
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+    if (broken.length === 0) broken.push(...checkInvariants(m.kernel));
+  }
+  await running;
+  if (broken.length === 0) broken.push(...checkInvariants(m.kernel));
+  return broken;
+}
+
 export async function runAll(m: TestMachine): Promise<Process[]> {
   await m.kernel.run();
   const stuck = m.kernel.stuck();

@@ -57,7 +57,7 @@ service check    block-check  memory=1024
       "block-check: a read after all that: 1536",
       "block-check: sectors that differ: 0",
       "block-check: requests in flight at most: 32",
-      "block-check: sectors per device request: 128",
+      "block-check: sectors per device request: 2048",
       "block-check: ok",
       "init: check (pid 4) exited with code 0; not restarting",
     ]);

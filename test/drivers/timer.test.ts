@@ -28,3 +28,33 @@ ${clients.map((name) => `service ${name} timer-test-client`).join("\n")}
     await m.halt();
   }, patience(60_000));
 });
+
+describe("timer driver under a flood of sleepers", () => {
+  // Before: a table of 64, which 64 processes sleeping for ever filled, so that every other sleep
+  // was answered Busy (E_QUEUE_FULL) until one of them ended.
+  it("still wakes a late sleeper while 70 processes sleep through it for ever", async () => {
+    const hogs = 70;
+    const m = await bootMachine(
+      `service registry registry
+driver  timer    timer device=timer interrupt=timer memory=64
+${Array.from({ length: hogs }, (_, i) => `service h${i} timer-hog -- hog`).join("\n")}
+service late timer-hog -- late
+`,
+      ["registry", "timer", "timer-hog"],
+      { devices: (t) => [testTimer(t)], interactive: true },
+    );
+    const hogProcesses = () => m.kernel.stuck().filter((p) => p.image.name === "timer-hog" && p.args[1] === "hog");
+    // Each says so just before its call to the driver, and is then blocked in nothing else.
+    await m.until(`${hogs} hogs asleep in the driver`, (lines) =>
+      lines.filter((l) => l === "timer-hog: sleeping").length === hogs &&
+      hogProcesses().length === hogs &&
+      hogProcesses().every((p) => p.descriptor.state === "blocked"),
+    );
+    m.type("go\n");
+    await m.line(/^timer-hog: the late sleeper's 1 ms sleep: /);
+    expect(m.lines()).toContain("timer-hog: the late sleeper's 1 ms sleep: woken");
+    expect(m.lines().filter((l) => l.startsWith("timer-hog: the endless sleep ended"))).toEqual([]);
+    expect(m.faults).toEqual([]);
+    await m.halt();
+  }, patience(60_000));
+});

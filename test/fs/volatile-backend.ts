@@ -40,6 +40,17 @@ export class VolatileCacheBackend implements BlockBackend {
     this.pending.push({ offset, data: copy });
   }
 
+  /** The pieces the device lends (the DMA window's own memory, as the disk image is given them): one write. */
+  async writeGathered(offset: number, pieces: readonly Uint8Array[]): Promise<void> {
+    const data = new Uint8Array(pieces.reduce((sum, piece) => sum + piece.length, 0));
+    let at = 0;
+    for (const piece of pieces) {
+      data.set(piece, at);
+      at += piece.length;
+    }
+    await this.write(offset, data);
+  }
+
   async flush(): Promise<void> {
     if (this.cutAt !== null && this.flushes + 1 >= this.cutAt.flush) {
       // The power goes just as this flush is asked for: everything since the last one is at risk.

@@ -19,10 +19,9 @@ import { decodeContract, Direction, type Contract } from "../../src/kernel/caps/
 import { Op, Rights } from "../../src/kernel/caps/object-abi.ts";
 import { PageObject } from "../../src/kernel/caps/page.ts";
 import { Status } from "../../src/kernel/errors.ts";
-import { checkInvariants } from "../../src/kernel/invariants.ts";
 import { compileContract } from "../../src/contracts/compile.ts";
 import { prng } from "../caps/prng.ts";
-import { BUF, R0, Script, type ScriptMachine, makeReceiver, scriptMachine } from "../caps/script.ts";
+import { BUF, R0, Script, type ScriptMachine, makeReceiver, runCheckingInvariants, scriptMachine } from "../caps/script.ts";
 
 const COUNTER = `
 contract Counter {
@@ -147,16 +146,7 @@ async function fuzz(seed: number, text: string) {
       priority: 3,
     });
   });
-  const broken: string[] = [];
-  const running = m.kernel.run();
-  let done = false;
-  void running.then(() => (done = true));
-  while (!done && fuzzers.some((p) => p.alive)) {
-    await new Promise((resolve) => setTimeout(resolve, 2));
-    if (broken.length === 0) broken.push(...checkInvariants(m.kernel));
-  }
-  await running;
-  broken.push(...checkInvariants(m.kernel));
+  const broken = await runCheckingInvariants(m, fuzzers, 2);
   return { m, sp, contract, attempts, broken };
 }
 
@@ -279,16 +269,7 @@ describe("queues sized from a contract", () => {
       s.end();
       return m.spawn(s, { caps: [cap], priority: 2 });
     });
-    const broken: string[] = [];
-    const running = m.kernel.run();
-    let done = false;
-    void running.then(() => (done = true));
-    while (!done && senders.some((p) => p.alive)) {
-      await new Promise((resolve) => setTimeout(resolve, 2));
-      if (broken.length === 0) broken.push(...checkInvariants(m.kernel));
-    }
-    await running;
-    expect(broken).toEqual([]);
+    expect(await runCheckingInvariants(m, senders, 2)).toEqual([]);
     const lines = m.stdout().split("\n").filter((l) => l.length > 0).map((l) => l.split(" ").map((h) => Number.parseInt(h, 16) | 0));
     const senderPids = new Set(senders.map((p) => p.pid));
     const statuses = lines.filter((l) => senderPids.has(l[0]!)).map((l) => l[2]!);

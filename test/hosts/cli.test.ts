@@ -1,8 +1,10 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, truncateSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { decodeRecord, encodeRecord } from "../../src/loader/cache.ts";
+import { readModule } from "../../src/loader/wasm/module-info.ts";
 
 const root = join(import.meta.dirname, "../..");
 const cacheDir = mkdtempSync(join(tmpdir(), "dogma-cli-cache-"));
@@ -102,12 +104,33 @@ describe.concurrent("dogma run", () => {
     expect((await dogma(["run", "--memory", "lots", built("hello")])).stderr).toMatch(/cannot read memory size "lots"/);
   });
 
+  // The CLI sets V8's flags for the loader's output (src/hosts/node/engine-flags.ts): with lazy
+  // validation a record whose bodies were damaged on disk compiles, and its first call fails
+  // (without, the compile would refuse it and the program would be rewritten and run).
+  it("runs with V8's flags for the loader: a cached body damaged on disk fails at its first call, as the program's fault", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "dogma-cache-"));
+    expect((await dogma(["run", built("echo"), "x"], "", { DOGMA_CACHE_DIR: dir })).stdout).toBe("x\n");
+    const file = join(dir, readdirSync(dir).find((name) => name.endsWith(".dgm"))!);
+    const record = decodeRecord(new Uint8Array(readFileSync(file)))!;
+    const spoiled = record.rewritten.slice();
+    for (const body of readModule(spoiled).bodies) {
+      spoiled.fill(0x01, body.start, body.end - 1); // no locals, `i64.const 0`, nops, `end`: no body returns an i64
+      spoiled.set([0x00, 0x42, 0x00], body.start);
+    }
+    writeFileSync(file, encodeRecord({ ...record, rewritten: spoiled }));
+    const run = await dogma(["run", built("echo"), "x"], "", { DOGMA_CACHE_DIR: dir });
+    expect(run.code).not.toBe(0);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toMatch(/Compiling function #\d+.* failed/);
+  });
+
   it("caches rewritten modules on disk unless told not to", async () => {
     const dir = mkdtempSync(join(tmpdir(), "dogma-cache-"));
     expect((await dogma(["run", "--no-cache", built("echo"), "x"], "", { DOGMA_CACHE_DIR: dir })).stdout).toBe("x\n");
     expect(readdirSync(dir)).toEqual([]);
     expect((await dogma(["run", built("echo"), "x"], "", { DOGMA_CACHE_DIR: dir })).stdout).toBe("x\n");
-    expect(readdirSync(dir)).toHaveLength(1);
+    // One record, and the digest of the program's file (src/hosts/node/file-digests.ts).
+    expect(readdirSync(dir).sort()).toEqual([expect.stringMatching(/^[0-9a-f]{64}\.dgm$/), "digests.json"]);
     expect((await dogma(["run", built("echo"), "y"], "", { DOGMA_CACHE_DIR: dir })).stdout).toBe("y\n");
   });
 

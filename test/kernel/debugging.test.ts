@@ -430,6 +430,33 @@ describe("a refused write", () => {
     expect(s.t.kernel.services.memory.unsignedWords[frame * 1024]).toBe(0);
     expect(checkInvariants(s.t.kernel)).toEqual([]);
   });
+  // Redteam3: a write whose first page fits the target's quota and whose second does not was
+  // refused E_QUOTA only as the second page was translated, the first already given a frame.
+  it("gives no frame when its second page is past the target's quota (all or nothing)", async () => {
+    const t = testMachine();
+    const image = await t.loader.load(TARGET, "target");
+    const dbg = await HostDebugger.start(t);
+    const memory = t.kernel.memoryObject(4096);
+    const target = t.kernel.createProcess(t.kernel.imageObject(image), memory, dbg.process, 4);
+    if (typeof target === "number") throw new Error(`no target: ${target}`);
+    const cap = dbg.give(new Capability(target, ALL_RIGHTS));
+    expect(dbg.now(cap, Op.PROCESS_DEBUG_ATTACH, [0], [dbg.eventsSlot()]).status).toBe(Status.OK);
+    // Its page table first (protect makes it), then room for one page only.
+    expect(target.space.protect(DATA + 0x2000, 1, PTE_READ | PTE_WRITE)).toBe(Status.OK);
+    const filler = memory.available - 1;
+    expect(memory.charge(filler)).toBe(true);
+    const frames = t.kernel.frames.freeCount;
+    const used = memory.used;
+    expect(dbg.now(cap, Op.PROCESS_DEBUG_WRITE, [DATA + 0x1000 - 2, 4, 0, 0x01020304]).status).toBe(Status.E_QUOTA);
+    expect(t.kernel.frames.freeCount).toBe(frames);
+    expect(memory.used).toBe(used);
+    expect(target.space.mapping(DATA)).toBeNull();
+    // Within one page the same quota takes it.
+    expect(dbg.now(cap, Op.PROCESS_DEBUG_WRITE, [DATA + 0x1000 - 8, 4, 0, 0x01020304]).status).toBe(Status.OK);
+    expect(memory.used).toBe(used + 1);
+    memory.uncharge(filler);
+    expect(checkInvariants(t.kernel)).toEqual([]);
+  });
 });
 
 describe("watchpoints", () => {

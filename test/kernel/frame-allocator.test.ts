@@ -27,6 +27,28 @@ describe("FrameAllocator", () => {
     expect(frames.freeCount).toBe(39);
   });
 
+  it("hands out the frames released last first, never one taken since or kept clean for a block", () => {
+    const frames = new FrameAllocator(256);
+    const taken = Array.from({ length: 40 }, () => frames.allocate(1)!);
+    frames.release(taken[5]!);
+    frames.release(taken[30]!);
+    frames.release(taken[12]!);
+    // Last released, first handed out: warm in the caches, and backed by the host already.
+    expect(frames.allocate(2)).toBe(taken[12]);
+    // One of them taken by a block meanwhile is skipped.
+    const block = frames.allocateContiguous(1, FRAME_KERNEL);
+    expect(block).toBe(taken[5]); // first fit: the lowest free frame
+    expect(frames.allocate(2)).toBe(taken[30]);
+    // The list is empty: the next-fit scan again, past the 40 first taken.
+    expect(frames.allocate(2)).toBe(41);
+    // A block released clean stays whole for takeClean.
+    const clean = frames.allocateAligned(8, FRAME_KERNEL)!;
+    frames.releaseClean(clean, 8);
+    const next = frames.allocate(2)!;
+    expect(next < clean || next >= clean + 8).toBe(true);
+    expect(frames.takeClean(8, FRAME_KERNEL)).toBe(clean);
+  });
+
   it("finds contiguous runs around holes", () => {
     const frames = new FrameAllocator(64);
     const taken = Array.from({ length: 10 }, () => frames.allocate(1)!);

@@ -101,6 +101,48 @@ const SENDER = wat(`(module
     (call $invoke (i32.const 2) (i32.const 0x2000) (i32.const 64)))
   (func (export "_start")))`);
 
+/** Dirties 300 pages, then calls slot 2 with its buffer at 0x2000: the answer's first word. */
+const CALLER = wat(`(module
+  (import "dogma" "invoke" (func $invoke (param i32 i32 i32) (result i32)))
+  (memory 100)
+  (func (export "run") (result i32) (local $i i32)
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $i) (i32.const 300)))
+      (i32.store (i32.add (i32.const 0x10000) (i32.shl (local.get $i) (i32.const 12))) (local.get $i))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $next)))
+    (i32.store (i32.const 0x2000) (i32.const 7))
+    (i32.store (i32.const 0x2004) (i32.const 0))
+    (i32.store (i32.const 0x2008) (i32.const 0))
+    (i32.store (i32.const 0x200c) (i32.const 0))
+    (drop (call $invoke (i32.const 2) (i32.const 0x2000) (i32.const 64)))
+    (i32.load (i32.const 0x2014)))
+  (func (export "_start")))`);
+
+/** Takes a call on slot 2, waits for a message on slot 3, thrashes, then answers 42. */
+const ANSWERER = wat(`(module
+  (import "dogma" "invoke" (func $invoke (param i32 i32 i32) (result i32)))
+  (memory 600)
+  ${THRASH}
+  (func (export "run") (param $pages i32) (result i32) (local $reply i32)
+    (i32.store (i32.const 0x2000) (i32.const ${Op.RECEIVER_RECEIVE}))
+    (i32.store (i32.const 0x2004) (i32.const 0))
+    (i32.store (i32.const 0x2008) (i32.const 0))
+    (drop (call $invoke (i32.const 2) (i32.const 0x2000) (i32.const 64)))
+    (local.set $reply (i32.load (i32.const 0x2010)))
+    (i32.store (i32.const 0x3000) (i32.const ${Op.RECEIVER_RECEIVE}))
+    (i32.store (i32.const 0x3004) (i32.const 0))
+    (i32.store (i32.const 0x3008) (i32.const 0))
+    (drop (call $invoke (i32.const 3) (i32.const 0x3000) (i32.const 64)))
+    (call $thrash (local.get $pages))
+    (i32.store (i32.const 0x2000) (i32.const 0))
+    (i32.store (i32.const 0x2004) (i32.const 1))
+    (i32.store (i32.const 0x2008) (i32.const 0))
+    (i32.store (i32.const 0x200c) (i32.const 0))
+    (i32.store (i32.const 0x2014) (i32.const 42))
+    (call $invoke (local.get $reply) (i32.const 0x2000) (i32.const 64)))
+  (func (export "_start")))`);
+
 /**
  * The same for WASI: fd_write's iovec and data, random_get's buffer, clock_time_get's result, and
  * fd_read, whose input is taken from the console before it is written.
@@ -224,5 +266,49 @@ describe("kernel calls on paged-out pages", () => {
     expect(t.kernel.returnValues.get(receiver.pid)).toBe(42);
     expect([...store.pages.keys()].filter((key) => key.startsWith(`${receiver.pid}:`)).length).toBeGreaterThan(200);
     expect(store.pages.has(`${receiver.pid}:2`)).toBe(false);
+  }, patience(60_000));
+  // Redteam3: the buffers a blocked process waits with are kept resident, but when one was out all
+  // the same (any way a page of it went), the delivery took the paged-out page for a fault: the
+  // receiver's receive failed E_BAD_ADDRESS, the message left queued behind it.
+  it("pages in a waiting receiver's buffer that went out, and delivers the message into it", async () => {
+    const t = testMachine({ memory: MEMORY });
+    const store = new TestStore();
+    t.kernel.enablePaging(store, { storePages: 8192, lowWater: 64 });
+    const channel = new Receiver(4);
+    t.kernel.rootMemory.adopt(channel, 1);
+    const receiver = t.kernel.spawn(await t.loader.load(RECEIVER, "receiver"), { entry: "run", caps: [t.kernel.capability(channel, Rights.RECEIVER_RECEIVE)] });
+    await t.kernel.run();
+    expect(t.kernel.stuck()).toEqual([receiver]);
+    // Whatever let the buffer's page go: here, the record of what its receive holds resident.
+    receiver.space.callRanges.length = 0;
+    const sender = t.kernel.spawn(await t.loader.load(SENDER, "sender"), { entry: "run", entryArgs: [THRASH_PAGES], caps: [t.kernel.capability(channel, Rights.RECEIVER_SEND)] });
+    await t.kernel.run();
+    expect([receiver.fault, sender.fault]).toEqual([null, null]);
+    expect(t.kernel.returnValues.get(sender.pid)).toBe(0);
+    expect(t.kernel.returnValues.get(receiver.pid)).toBe(42);
+    expect(fetched(store, receiver.pid, 2)).toBe(true);
+  }, patience(60_000));
+  it("pages in a waiting caller's buffer that went out, and delivers the answer into it", async () => {
+    const t = testMachine({ memory: MEMORY });
+    const store = new TestStore();
+    t.kernel.enablePaging(store, { storePages: 8192, lowWater: 64 });
+    const [calls, go] = [new Receiver(4), new Receiver(4)];
+    for (const r of [calls, go]) t.kernel.rootMemory.adopt(r, 1);
+    const caller = t.kernel.spawn(await t.loader.load(CALLER, "caller"), { entry: "run", caps: [t.kernel.capability(calls, Rights.RECEIVER_CALL)] });
+    const server = t.kernel.spawn(await t.loader.load(ANSWERER, "answerer"), {
+      entry: "run",
+      entryArgs: [THRASH_PAGES],
+      caps: [t.kernel.capability(calls, Rights.RECEIVER_RECEIVE), t.kernel.capability(go, Rights.RECEIVER_RECEIVE)],
+    });
+    await t.kernel.run();
+    // The caller waits for its answer, the server for the word to go on.
+    expect(t.kernel.stuck()).toEqual([caller, server]);
+    caller.space.callRanges.length = 0;
+    expect(t.kernel.ipc.kernelSend(t.kernel.capability(go, Rights.RECEIVER_SEND), 1, [])).toBe(true);
+    await t.kernel.run();
+    expect([caller.fault, server.fault]).toEqual([null, null]);
+    expect(t.kernel.returnValues.get(server.pid)).toBe(0);
+    expect(t.kernel.returnValues.get(caller.pid)).toBe(42);
+    expect(fetched(store, caller.pid, 2)).toBe(true);
   }, patience(60_000));
 });

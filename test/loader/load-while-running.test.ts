@@ -30,8 +30,16 @@ describe("loading a big module while a process runs", () => {
     it(label, async () => {
       // Counts the dots printed between the start and the end of the bodies' rewrite.
       let during = -1;
+      let outputValidatedByPool = false;
+      const owned = pool instanceof NodeLoaderWorkers ? pool : null;
       const watched: CodeWorkers = {
         validate: (bytes) => pool.validate(bytes),
+        ...(owned && {
+          validateOwned: (bytes: Uint8Array) => {
+            outputValidatedByPool = true;
+            return owned.validateOwned(bytes);
+          },
+        }),
         rewrite: async (bytes, layout, chunks) => {
           const before = t.stdout().length;
           const outcomes = await pool.rewrite(bytes, layout, chunks);
@@ -49,9 +57,27 @@ describe("loading a big module while a process runs", () => {
       await running;
       expect(big.length).toBeGreaterThan(6 << 20);
       expect(during, "dots printed while the bodies were rewritten").toBeGreaterThanOrEqual(5);
+      // The fresh output (~30 MB) is validated on a worker too, when there are workers.
+      expect(outputValidatedByPool).toBe(owned !== null);
       const process = t.kernel.spawn(image, { entry: "f23999", entryArgs: [8192, 3], mapImage: false });
       await t.kernel.run();
       expect(process.outcome).toEqual({ kind: "exited", code: 0 });
     }, 60_000);
   }
+});
+
+describe("NodeLoaderWorkers.validateOwned", () => {
+  it("moves the bytes to a worker and back with the engine's answer, the same bytes", async () => {
+    const valid = watToBinary(`(module (func (export "f") (result i32) (i32.const 1)))`);
+    const invalid = watToBinary(`(module (func (export "f") (result i32) (i32.const 1)))`);
+    invalid[invalid.length - 3] = 0x1a; // `i32.const 1` becomes `drop nop`: nothing to drop
+    for (const [bytes, valid_] of [[valid, true], [invalid, false]] as const) {
+      const copy = bytes.slice();
+      const answer = await workers.validateOwned(copy);
+      expect(copy.byteLength, "moved away").toBe(0);
+      expect(answer.bytes).toEqual(bytes);
+      if (valid_) expect(answer.message).toBeNull();
+      else expect(answer.message).toMatch(/Compiling function #0 failed/);
+    }
+  });
 });

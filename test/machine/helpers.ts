@@ -29,6 +29,10 @@ export class MemoryDmaWindow implements DmaWindow {
     return this.bytes.subarray(offset, offset + length);
   }
 
+  lendPieces(offset: number, length: number): Uint8Array[] {
+    return length === 0 ? [] : [this.lend(offset, length)];
+  }
+
   write(offset: number, data: Uint8Array): void {
     this.check(offset, data.length);
     this.bytes.set(data, offset);

@@ -48,6 +48,34 @@ describe("disk image backend", () => {
     await disk.close();
   });
 
+  it("writes gathered pieces one after another in place, empty pieces and all", async () => {
+    const path = join(temp, "gathered.img");
+    const disk = await DiskImage.open(path, 1 << 16);
+    const piece = (byte: number, length: number) => new Uint8Array(length).fill(byte);
+    await disk.writeGathered(1000, [piece(1, 3000), piece(2, 0), piece(3, 5000), piece(4, 1)]);
+    const file = readFileSync(path);
+    expect(file[999]).toBe(0);
+    expect(file.subarray(1000, 4000).every((b) => b === 1)).toBe(true);
+    expect(file.subarray(4000, 9000).every((b) => b === 3)).toBe(true);
+    expect(file[9000]).toBe(4);
+    expect(file[9001]).toBe(0);
+    await disk.close();
+  });
+
+  it("reads scattered into pieces one after another, zeros past the end of a short image", async () => {
+    const path = join(temp, "scattered.img");
+    const bytes = new Uint8Array(10000).map((_, i) => (i * 7) & 0xff);
+    writeFileSync(path, bytes);
+    const disk = await DiskImage.open(path, 10000);
+    const pieces = [new Uint8Array(3000).fill(9), new Uint8Array(0), new Uint8Array(5000).fill(9), new Uint8Array(4000).fill(9)];
+    await disk.readScattered(1000, pieces);
+    expect([...pieces[0]!]).toEqual([...bytes.subarray(1000, 4000)]);
+    expect([...pieces[2]!]).toEqual([...bytes.subarray(4000, 9000)]);
+    expect([...pieces[3]!.subarray(0, 1000)]).toEqual([...bytes.subarray(9000, 10000)]);
+    expect(pieces[3]!.subarray(1000).every((b) => b === 0)).toBe(true);
+    await disk.close();
+  });
+
   it("reads zeros past the end of a short image", async () => {
     const path = join(temp, "short.img");
     writeFileSync(path, new Uint8Array(100).fill(1));

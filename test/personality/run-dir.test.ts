@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync } from "node:fs";
+import { lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { cProgram, dogmaRun, scratchFolder } from "./wasi-programs.ts";
@@ -56,6 +56,23 @@ describe.concurrent("dogma run --dir", () => {
     const run = await dogmaRun(["--dir", `${dir}::.`, cProgram("fileops"), "r:absolute", "r:relative", "w:dangling-out=x", "r:inner/file", "r:sub/../../secret"]);
     expect(run.stdout).toBe("r absolute: errno 76\nr relative: errno 76\nw dangling-out: errno 76\nr inner/file: ok inside\n\nr sub/../../secret: errno 76\n");
     expect(existsSync(join(top, "nothing-there"))).toBe(false);
+  });
+
+  // Redteam3: following such a link was refused, but making one was not: a program left a link
+  // to ../../secret in the folder, a trap for the host's users, who follow it the host's way.
+  it("refuses to make a link that leads out of the folder, absolute or relative, and makes those that stay in", async () => {
+    const top = folder("run-dir-make-links");
+    const dir = join(top, "shared");
+    mkdirSync(join(dir, "sub"), { recursive: true });
+    writeFileSync(join(top, "secret"), "outside\n");
+    symlinkSync("..", join(dir, "sub", "up"));
+    const made = ["ln:../secret=out", `ln:${join(top, "secret")}=abs`, "ln:sub/../../secret=through", "ln:sub/up/../secret=via-link", "ln:../../secret=sub/deep", "ln:sub=inner", "ln:../inner=sub/back"];
+    const run = await dogmaRun(["--dir", `${dir}::.`, cProgram("fileops"), ...made]);
+    expect(run.stdout).toBe(
+      "ln out: errno 76\nln abs: errno 76\nln through: errno 76\nln via-link: errno 76\nln sub/deep: errno 76\nln inner: ok\nln sub/back: ok\n",
+    );
+    for (const name of ["out", "abs", "through", "via-link", "sub/deep"]) expect(() => lstatSync(join(dir, name))).toThrow(/ENOENT/);
+    expect(readlinkSync(join(dir, "sub", "back"))).toBe("../inner");
   });
 
   it("keeps the terminal as stdin, stdout and stderr however many folders it gives", async () => {

@@ -24,6 +24,19 @@ afterAll(() => rmSync(folder, { recursive: true, force: true }));
 const SECRET = "TOPSECRET-7f3a91";
 let m: BootedMachine;
 
+/** `binary` with a custom section of 17 MiB after its others: too big for the shell to read whole. */
+function padded(binary: Uint8Array): Uint8Array {
+  const name = new TextEncoder().encode("padding");
+  const payload = (17 << 20) + name.length + 1;
+  const leb: number[] = [];
+  for (let rest = payload; ; ) {
+    leb.push((rest & 0x7f) | (rest >= 0x80 ? 0x80 : 0));
+    rest >>>= 7;
+    if (rest === 0) break;
+  }
+  return Buffer.concat([binary, Buffer.from([0, ...leb, name.length]), name, Buffer.alloc(17 << 20)]);
+}
+
 /** Types `line`; what it printed up to the next prompt. */
 async function run(line: string): Promise<string> {
   const before = m.stdout().length;
@@ -45,6 +58,13 @@ beforeAll(async () => {
   writeFileSync(join(folder, "reach.wasm"), withManifestSection(program("reach"), ["name reach", "version 1.0", "kind program", "cap streams", ""].join("\n")));
   const asks = ["name reach", "version 1.0", "kind program", "cap streams", "cap registry", "needs proc ProcessManager", ""].join("\n");
   writeFileSync(join(folder, "reach-asks.wasm"), withManifestSection(program("reach"), asks));
+  // Past 16 MiB the shell reads a binary a piece at a time into an image builder; such a binary
+  // ran with the shell's own session, its manifest never read, and so could halt the machine.
+  writeFileSync(join(folder, "reach-big.wasm"), padded(program("reach")));
+  const narrow = ["name reach", "version 1.0", "kind program", "cap streams", ""].join("\n");
+  // Its last section says it is 1 MiB long, and the file ends after the header.
+  writeFileSync(join(folder, "reach-big-cut.wasm"), Buffer.concat([padded(program("reach")), Buffer.from([0, 0x80, 0x80, 0x40])]));
+  writeFileSync(join(folder, "reach-big-narrow.wasm"), padded(withManifestSection(program("reach"), narrow)));
   writeFileSync(join(folder, "reach-bare.wasm"), program("reach"));
   const shared = await FolderShare.open(folder);
   m = await bootShell(config, shared, { disk: new MemoryBlockBackend(16 << 20) });
@@ -129,6 +149,25 @@ describe("what a manifest does not ask for", () => {
     expect(said).toContain("reach: proc uptime: 0\n");
     expect(said).toContain("reach: halt through slot 3: E_MISSING_RIGHT\n");
     expect(said).toContain("reach: halt through a session of proc's: E_MISSING_RIGHT\n");
+    expect(await run("echo still-here")).toContain("still-here");
+  });
+
+  it("a binary past 16 MiB gets what its manifest asks for, or a bare binary's session: no halt", async () => {
+    const bare = await run("/host/reach-big.wasm halt");
+    expect(bare).toContain("reach: proc uptime: 0\n");
+    expect(bare).toContain("reach: halt through slot 3: E_MISSING_RIGHT\n");
+    // Started under the debugger, a bare binary holds no more (it held dbg's session, the shell's).
+    await run("cp /host/reach-bare.wasm /reach-bare.wasm");
+    m.type("dbg /reach-bare.wasm halt\r");
+    await m.until("dbg's prompt", () => m.stdout().endsWith("(dbg) "));
+    const debugged = await run("continue");
+    expect(debugged).toContain("reach: halt through slot 3: E_MISSING_RIGHT\n");
+    const narrow = await run("/host/reach-big-narrow.wasm halt");
+    expect(narrow).toMatch(/reach: lookup pipe: E_[A-Z_]+\n/);
+    expect(narrow).toMatch(/reach: proc uptime: E_[A-Z_]+\n/);
+    const before = m.stderr().length;
+    expect(await run("/host/reach-big-cut.wasm; echo status $?")).toContain("status 126");
+    expect(m.stderr().slice(before)).toMatch(/reach-big-cut\.wasm: its manifest section is malformed: section 0 at byte \d+ runs past the end of the binary\n/);
     expect(await run("echo still-here")).toContain("still-here");
   });
 });

@@ -181,6 +181,56 @@ describe("the shell's language", () => {
     await m.halt();
   }, 120_000);
 
+  it("refuses text nested deeper than it can read (compound commands, functions, quotes, ${...}, $((...))) with a message, and the shell goes on", async () => {
+    const { m, run } = await session();
+    // Redteam3: the parser, the expander and the arithmetic evaluator descend recursively, and
+    // each of these lines used up the engine's stack: the shell faulted and init restarted it
+    // (the session lost); the fifth within a minute and init gave up on the shell.
+    const lines = [
+      "(".repeat(1500) + "echo deep" + ")".repeat(1500),
+      "{ ".repeat(1500) + "echo deep; " + "}; ".repeat(1499) + "}",
+      "f() ".repeat(1500) + "{ :; }",
+      "echo " + '"${x:-'.repeat(800) + "y" + '}"'.repeat(800),
+      "echo " + "${x:-".repeat(1000) + "y" + "}".repeat(1000),
+      "echo $((" + "(".repeat(1500) + "1" + ")".repeat(1500) + "))",
+      "echo $((" + "-".repeat(10000) + "1))",
+      "echo $((" + "a=".repeat(3000) + "1))",
+    ];
+    for (const line of lines) expect((await run(line)).err).toMatch(/nested too deep/);
+    // Patterns: a * recursed (5000 of them used up the stack) and *a*a*a... against a run of a's
+    // took exponential time; matching is now iterative, O(pattern × text).
+    expect((await run("case x in " + "*a".repeat(5000) + ") echo matched;; *) echo no;; esac")).out).toMatch(/^no\n/);
+    expect((await run("case " + "a".repeat(60) + " in " + "*a".repeat(20) + "*b) echo matched;; *a) echo last;; esac")).out).toMatch(/^last\n/);
+    expect((await run("case abcab in a*[b-c]?b) echo yes;; esac; case 'a*b' in a\\*b) echo star;; esac")).out).toMatch(/^yes\nstar\n/);
+    // What nests a little still works.
+    expect((await run("( ( { echo $(( ((1)) + -(-2) )) ${x:-${y:-z}}; } ) )")).out).toMatch(/^3 z\n/);
+    expect(m.faults).toEqual([]);
+    expect(m.lines().filter((l) => l.startsWith("init: shell"))).toEqual([]);
+    await m.halt();
+  }, 120_000);
+
+  it("bounds what a word expands to, what the variables hold and what printf makes, with a message, and the shell goes on", async () => {
+    const { m, run } = await session();
+    // Redteam3: each of these grew the shell's memory to its quota (it faulted out of memory and
+    // init restarted it) or made it build a string of a billion characters, deaf to ^C.
+    const doubling = await run("x=a; i=0; while [ $i -lt 30 ]; do x=$x$x; i=$((i+1)); done; echo ${#x}");
+    expect(doubling.err).toMatch(/a word expands to more than 1048576 characters/);
+    expect(doubling.out).toMatch(/^1048576\n/);
+    expect((await run('y="$x $x"; echo ${#y}')).err).toMatch(/a word expands to more than/);
+    const many = await run("a=$x; b=$x; c=$x; echo ${#c}");
+    expect(many.err).toMatch(/c: not set: the variables would hold more than 2097152 characters/);
+    expect(many.out).toMatch(/^0\n/);
+    expect((await run("printf '%999999999d' 1")).err).toMatch(/printf: a field wider than 1048576 characters/);
+    // ${X%pattern} tries each place: quadratic in the value, bounded when the pattern has wildcards.
+    expect((await run("w=$(printf '%020000d' 0); echo ${w%%*1}")).err).toMatch(/a value of more than 16384 characters to match a pattern against/);
+    expect((await run("w=$(printf '%020000d' 0); x=${w%0}; echo ${#x}")).out).toMatch(/^19999\n/);
+    expect((await run("v=abc.tar.gz; echo ${v%%.*} ${v#*.} ${v%.*} ${v##*.}")).out).toMatch(/^abc tar.gz abc.tar gz\n/);
+    expect((await run("unset a b x; echo ok")).out).toMatch(/^ok\n/);
+    expect(m.faults).toEqual([]);
+    expect(m.lines().filter((l) => l.startsWith("init: shell"))).toEqual([]);
+    await m.halt();
+  }, 120_000);
+
   it("streams its own commands into programs and programs into them; bounds what it holds between its own commands and for $(...); the shell goes on", async () => {
     const { m, run } = await session();
     const line = "y".repeat(100);

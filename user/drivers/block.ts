@@ -10,7 +10,9 @@
 // requests.ts); the device completes them in any order, and a call is answered when its last one
 // completes, with the Region moved back. Many calls are in flight at once; while the table of
 // them is full the driver waits for completions only, and callers wait in its Receiver's queue.
-// Data is copied once, between the client's Region and a data buffer of the DMA window.
+// Data is copied once, between the client's Region and a data buffer of the DMA window. A copy of
+// the view a WRITE brings is kept (lib/kept-views.ts), so the buffer stays mapped here and the
+// next WRITE from it maps nothing.
 //
 // Nothing here allocates after the start, so it can serve for ever on the stub runtime.
 import {
@@ -28,6 +30,7 @@ import { blockDeviceAttach } from "../lib/contracts/block";
 import { Registers, DEVICE_MAGIC, KIND_BLOCK, MAGIC, KIND, SECTOR_SIZE, CAPACITY, FLAGS, DMA_SIZE, OP_READ, OP_WRITE, OP_FLUSH } from "./block-parts/registers";
 import { BlockQueue, CHUNK_BYTES, CHUNK_SECTORS, RING_SLOTS } from "./block-parts/queue";
 import { RequestTable, MAX_REQUESTS, MAX_CAPS } from "./block-parts/requests";
+import { KeptViews } from "../lib/kept-views";
 import { Failure } from "./common/failure";
 
 const DEVICE: i32 = 3;
@@ -91,6 +94,8 @@ check("give the call Receiver contract BlockDevice", blockDeviceAttach(calls.cap
 const interrupt = new Interrupt(INTERRUPT);
 check("bind the interrupt", interrupt.bind(<u32>check("mint", interrupts.mint(0, RIGHT_RECEIVER_SEND)) | CAP_MOVE));
 const requests = new RequestTable();
+/** Views of the buffers WRITEs came from (the file system's four: 1, 16, 64 and 256 pages). */
+const keptViews = new KeptViews(4, 256);
 
 // For services only: the file system is the disk's client; a program reaches files through it, never blocks.
 check("register " + BLOCK_SERVICE, registryRegisterForServices(BLOCK_SERVICE, <u32>check("mint", calls.mint(0, RIGHT_RECEIVER_CALL)) | CAP_MOVE));
@@ -170,7 +175,7 @@ function handleCall(): void {
     msgAddWord(<u32>capacity);
     msgAddWord(<u32>(capacity >>> 32));
     msgAddWord(<u32>MAX_REQUESTS);
-    msgAddWord(CHUNK_SECTORS);
+    msgAddWord(CHUNK_SECTORS * <u32>buffers);
     msgAddWord(registers.get(FLAGS));
     sendAnswer(replyCap, incoming, caps);
     return;
@@ -210,6 +215,7 @@ function handleCall(): void {
     answerNow(replyCap, status, caps);
     return;
   }
+  if (label == BLOCK_WRITE && !owner) keptViews.keep(unchecked(incoming[0]), address, <u32>(regionBytes >> 12));
   const index = requests.take(label, replyCap);
   const r = requests.at(index);
   r.data = <usize>address + <usize>offset;
@@ -234,11 +240,13 @@ function pump(): void {
       continue;
     }
     if (!queue.canSubmit(true)) break;
-    const bytes = min(CHUNK_BYTES, r.total - r.issued);
-    const buffer = queue.takeBuffer();
+    // As many neighbouring buffers as the rest needs (or the longest run free): one device request.
+    const left = r.total - r.issued;
+    const buffer = queue.takeBuffers(<i32>((left + CHUNK_BYTES - 1) / CHUNK_BYTES));
+    const bytes = min(<u32>queue.takenBuffers * CHUNK_BYTES, left);
     const write = r.op == BLOCK_WRITE;
     if (write) memory.copy(queue.bufferAddress(buffer), r.data + <usize>r.issued, bytes);
-    queue.submit(write ? OP_WRITE : OP_READ, index, r.sector + <u64>(r.issued >> 9), r.issued, bytes, buffer);
+    queue.submit(write ? OP_WRITE : OP_READ, index, r.sector + <u64>(r.issued >> 9), r.issued, bytes, buffer, queue.takenBuffers);
     r.issued += bytes;
     r.outstanding++;
   }

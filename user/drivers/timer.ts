@@ -5,8 +5,9 @@
 //   driver timer timer device=timer interrupt=timer memory=64
 // Slots: 2 the registry, 3 the device, 4 its interrupt line, 5 a Memory (its Receivers).
 //
-// Sleepers wait in a table with their deadlines on the device's monotonic clock; the one-shot
-// timer is always set for the earliest of them. On its interrupt every sleeper that is due is
+// Sleepers wait in a table with their deadlines on the device's monotonic clock (timer-parts/
+// sleepers.ts says how many, and who gives way when it is full); the one-shot timer is always set
+// for the earliest of them. On its interrupt every sleeper that is due is
 // answered. A sleep never ends early: the clocks are latched before deciding who is due.
 // Nothing here allocates after the start.
 import {
@@ -137,7 +138,8 @@ function handleCall(): void {
     const t = now();
     deadline = value > NOBODY - 1 - t ? NOBODY - 1 : t + value;
   }
-  if (!sleepers.add(replyCap, deadline)) answer(replyCap, E_QUEUE_FULL);
+  const displaced = sleepers.add(replyCap, deadline);
+  if (displaced >= 0) answer(displaced == 0 ? replyCap : displaced, E_QUEUE_FULL);
   armedFor = NOBODY - 1; // the table changed: look again
 }
 

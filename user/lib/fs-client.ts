@@ -426,10 +426,12 @@ export class FsClient {
 
   /** Closes the handle (the server frees its entry, and an attached handle's buffers) and drops the capability. */
   close(handle: i32): i32 {
+    // The map's view goes first: a view of a map the CLOSE frees would be charged to this process
+    // for the range it keeps reserved until it is dropped (docs/MEMORY.md).
+    this.maps.forget(handle);
     msgBegin(FS_CLOSE);
     const status = this.call(handle);
     capDrop(handle);
-    this.maps.forget(handle);
     const attached = this.attachment(handle);
     if (attached >= 0) {
       capDrop(unchecked(this.attachedView[attached]));

@@ -63,6 +63,12 @@ export class MappedFiles {
     return i < 0 ? 0 : unchecked(this.view[i]);
   }
 
+  /** The data pages of `handle`'s map (0: none). */
+  pagesOf(handle: i32): u32 {
+    const i = this.find(handle);
+    return i < 0 ? 0 : unchecked(this.pages[i]);
+  }
+
   /** The Region's address of `handle`'s map (0: none): the header, then page k at 4096 × (k + 1). */
   addressOf(handle: i32): usize {
     const i = this.find(handle);

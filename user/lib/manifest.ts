@@ -318,6 +318,11 @@ export function contractsCompatible(needed: ManifestDependency, provided: Manife
 /** Why the last manifestTextIn found no manifest ("" when the binary simply has none). */
 export let manifestSectionError: string = "";
 
+/** Sets manifestSectionError (another file cannot assign an imported variable). */
+export function setManifestSectionError(why: string): void {
+  manifestSectionError = why;
+}
+
 let lebEnd: u32 = 0;
 
 /** The unsigned LEB128 at `at` (at most 5 bytes, before `end`), its end in lebEnd; -1 when it is not one. */
@@ -341,49 +346,74 @@ function nameIs(base: usize, at: u32, length: u32, name: string): bool {
   return true;
 }
 
+/** Where readSectionHeader's section ends, and where its manifest text begins (0: it is not the manifest). */
+export let sectionEnd: u32 = 0;
+export let manifestAt: u32 = 0;
+
+/**
+ * Reads the header of the section at byte `at` of a binary of `size` bytes, whose bytes `from` to
+ * `to` are at `base` (all of them, or a window around the header): its end into sectionEnd, and
+ * into manifestAt where the manifest's text begins when it is the manifest section. False when the
+ * header is malformed or runs past the binary: then manifestSectionError says why.
+ */
+export function readSectionHeader(base: usize, from: u32, to: u32, at: u32, size: u32): bool {
+  const local = at - from;
+  const window = to - from;
+  const id = load<u8>(base + local);
+  const length = readLeb(base, local + 1, window);
+  if (length < 0 || <u64>from + <u64>lebEnd + <u64>length > <u64>size) {
+    manifestSectionError = "section " + id.toString() + " at byte " + at.toString() + " runs past the end of the binary";
+    return false;
+  }
+  const payload = lebEnd;
+  sectionEnd = from + payload + <u32>length;
+  manifestAt = 0;
+  if (id != 0) return true;
+  const nameLength = readLeb(base, payload, min(window, payload + <u32>length));
+  if (nameLength < 0 || <u64>from + <u64>lebEnd + <u64>nameLength > <u64>sectionEnd) {
+    manifestSectionError = "the custom section at byte " + at.toString() + " has a name longer than itself";
+    return false;
+  }
+  // A name that does not fit the window is longer than MANIFEST_SECTION: not the manifest.
+  if (<u64>lebEnd + <u64>nameLength > <u64>window || !nameIs(base, lebEnd, <u32>nameLength, MANIFEST_SECTION)) return true;
+  const textAt = from + lebEnd + <u32>nameLength;
+  if (sectionEnd - textAt > <u32>MAX_MANIFEST_BYTES) {
+    manifestSectionError = (sectionEnd - textAt).toString() + " bytes of manifest, more than a manifest may have (" + MAX_MANIFEST_BYTES.toString() + ")";
+    return false;
+  }
+  manifestAt = textAt;
+  return true;
+}
+
+/** The first four bytes of every WebAssembly binary, as a little-endian word. */
+export const WASM_MAGIC: u32 = 0x6d736100;
+export const NOT_WASM = "not a WebAssembly binary";
+export const TWO_MANIFESTS = "two " + MANIFEST_SECTION + " sections: a program has one manifest";
+
 /**
  * The manifest text of the binary at `base` (`size` bytes), walking section headers only (the
  * build puts it first, so a binary from the build costs a few bytes' reading); null when it has
- * none or it is malformed: then manifestSectionError says why.
+ * none or it is malformed: then manifestSectionError says why. ./manifest-file.ts reads one from a
+ * file too big to hold whole.
  */
 export function manifestTextIn(base: usize, size: u32): string | null {
   manifestSectionError = "";
-  if (size < 8 || load<u32>(base) != 0x6d736100) {
-    manifestSectionError = "not a WebAssembly binary";
+  if (size < 8 || load<u32>(base) != WASM_MAGIC) {
+    manifestSectionError = NOT_WASM;
     return null;
   }
   let found: string | null = null;
   let at: u32 = 8;
   while (at < size) {
-    const start = at;
-    const id = load<u8>(base + at++);
-    const length = readLeb(base, at, size);
-    if (length < 0 || <u64>lebEnd + <u64>length > <u64>size) {
-      manifestSectionError = "section " + id.toString() + " at byte " + start.toString() + " runs past the end of the binary";
-      return null;
-    }
-    const payload = lebEnd;
-    const end = payload + <u32>length;
-    if (id == 0) {
-      const nameLength = readLeb(base, payload, end);
-      if (nameLength < 0 || <u64>lebEnd + <u64>nameLength > <u64>end) {
-        manifestSectionError = "the custom section at byte " + start.toString() + " has a name longer than itself";
+    if (!readSectionHeader(base, 0, size, at, size)) return null;
+    if (manifestAt != 0) {
+      if (found != null) {
+        manifestSectionError = TWO_MANIFESTS;
         return null;
       }
-      if (nameIs(base, lebEnd, <u32>nameLength, MANIFEST_SECTION)) {
-        if (found != null) {
-          manifestSectionError = "two " + MANIFEST_SECTION + " sections: a program has one manifest";
-          return null;
-        }
-        const textAt = lebEnd + <u32>nameLength;
-        if (end - textAt > <u32>MAX_MANIFEST_BYTES) {
-          manifestSectionError = (end - textAt).toString() + " bytes of manifest, more than a manifest may have (" + MAX_MANIFEST_BYTES.toString() + ")";
-          return null;
-        }
-        found = String.UTF8.decodeUnsafe(base + textAt, end - textAt);
-      }
+      found = String.UTF8.decodeUnsafe(base + manifestAt, sectionEnd - manifestAt);
     }
-    at = end;
+    at = sectionEnd;
   }
   return found;
 }

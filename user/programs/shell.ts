@@ -92,7 +92,7 @@ function session(): i32 {
 // system ends, and the shell runs without files).
 const client = new FsClient(MEMORY, 1);
 const root = fsRoot(FS_ROOTS, 0, 300);
-const files = new ShellFiles(client, root > 0 ? root : 0, hasShare && capKind(HOST_ROOTS) == <i32>KIND_CAPPAGE ? HOST_ROOTS : 0);
+const files = new ShellFiles(client, root > 0 ? root : 0, hasShare && capKind(HOST_ROOTS) == <i32>KIND_CAPPAGE ? HOST_ROOTS : 0, root > 0 ? FS_ROOTS : 0);
 const launcher = new Launcher(MEMORY, session(), known, console, notices, files);
 const sh = new Shell(launcher, files);
 launcher.variables = sh.vars;
@@ -149,6 +149,8 @@ for (;;) {
   launcher.reports.length = 0;
   const text = readCommand();
   if (text == null) break;
+  if (!files.reconnect()) sh.error("the file system has gone, and no new one is there yet");
+  if (!launcher.reconnect()) sh.error("the process manager has gone, and no new one is there yet");
   if (editor.takeInterrupt()) {
     // A ^C typed with the Enter: the command is interrupted before it starts (status 130).
     console.writeString("^C\n");

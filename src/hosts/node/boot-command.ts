@@ -5,12 +5,9 @@ import { dirname, join } from "node:path";
 import type { BootImage, BootModule } from "../../boot/boot-image.ts";
 import { modulesOf, startedOnly } from "../../boot/config-modules.ts";
 import { runSystem } from "../../boot/system.ts";
-import { Loader } from "../../loader/loader.ts";
 import { Machine } from "../../machine/machine.ts";
 import { standardImportModules } from "../standard-imports.ts";
-import { DiskModuleCache } from "./disk-cache.ts";
-import { loaderIdentity } from "./loader-identity.ts";
-import { NodeLoaderWorkers } from "./loader-workers.ts";
+import { nodeLoader } from "./node-loader.ts";
 import { nodeDevices } from "./node-devices.ts";
 import { DiskImage } from "./disk-image.ts";
 import { FolderShare } from "./folder-share.ts";
@@ -106,7 +103,7 @@ export async function boot(options: BootOptions, terminal: StdioTerminal): Promi
           shutdown.running(machine);
           return machine;
         },
-        loader: new Loader({ importModules: imports, maxBinaryBytes: MAX_PROGRAM_BYTES, cache: options.cache ? new DiskModuleCache() : null, codeIdentity: loaderIdentity(), workers: new NodeLoaderWorkers() }),
+        loader: nodeLoader(imports, { cache: options.cache }),
         kernelOptions: {
           personalities: imports.filter((spec) => spec.module !== "dogma"),
           pageCipher: nodePageCipher,

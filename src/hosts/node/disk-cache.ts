@@ -45,7 +45,10 @@ export class DiskModuleCache implements ModuleCache {
   async get(key: string): Promise<Uint8Array | null> {
     const file = join(this.dir, `${key}${SUFFIX}`);
     try {
-      const bytes = new Uint8Array(await readFile(file));
+      // A view of the Buffer read, not a copy of it (`new Uint8Array(buffer)` copies: 35 ms and
+      // 64 MB more for yosys's record).
+      const read = await readFile(file);
+      const bytes = new Uint8Array(read.buffer, read.byteOffset, read.byteLength);
       const now = new Date();
       await utimes(file, now, now).catch(() => {});
       return bytes;
@@ -99,7 +102,10 @@ export class DiskModuleCache implements ModuleCache {
     return entries.sort((a, b) => b.usedMs - a.usedMs);
   }
 
-  /** Removes every record (and leftovers of interrupted writes); returns how many records went. */
+  /**
+   * Removes every record (and leftovers of interrupted writes, and the digests of program files
+   * kept beside them: file-digests.ts); returns how many records went.
+   */
   async clear(): Promise<number> {
     let names: string[];
     try {
@@ -109,7 +115,7 @@ export class DiskModuleCache implements ModuleCache {
     }
     let removed = 0;
     for (const name of names) {
-      if (!name.endsWith(SUFFIX) && !name.endsWith(".tmp")) continue;
+      if (!name.endsWith(SUFFIX) && !name.endsWith(".tmp") && name !== "digests.json") continue;
       await rm(join(this.dir, name), { force: true });
       if (name.endsWith(SUFFIX)) removed++;
     }

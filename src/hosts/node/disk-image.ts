@@ -1,9 +1,13 @@
-import { readSync, writeSync } from "node:fs";
+import { readSync, readvSync, writeSync, writevSync } from "node:fs";
 import { type FileHandle, open, realpath } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { type BlockBackend, BlockError, type BlockFailure } from "../../machine/devices/block-backend.ts";
+import { BackgroundSync } from "./background-sync.ts";
 import { errnoText } from "./host-errors.ts";
 import { ImageLock, ImageLockedError } from "./image-lock.ts";
+
+/** Bytes written that start an fdatasync in the background (background-sync.ts). */
+const BACKGROUND_SYNC_BYTES = 2 << 20;
 
 export interface DiskImageOptions {
   /** Open the image read-only: the block device refuses writes, and nothing writes the file. */
@@ -23,7 +27,9 @@ export interface DiskImageOptions {
  * answers them in microseconds, where a trip through libuv's thread pool and back to the event
  * loop cost about 55 µs a request (block-bench: 4 KiB reads 12 000/s asynchronous, 41 000/s
  * synchronous). The price is that a read the host must fetch from its own disk holds the machine's
- * one thread for that long. fdatasync, which waits for the disk, stays asynchronous.
+ * one thread for that long. fdatasync, which waits for the disk, stays asynchronous, and starts
+ * in the background every BACKGROUND_SYNC_BYTES written (background-sync.ts), so that a flush
+ * after a long run of writes waits for its tail only.
  */
 export class DiskImage implements BlockBackend {
   readonly size: number;
@@ -35,6 +41,7 @@ export class DiskImage implements BlockBackend {
   private readonly lock: ImageLock | null;
   private readonly onFailure: (line: string) => void;
   private readonly told = new Set<BlockFailure>();
+  private readonly background: BackgroundSync;
 
   private constructor(path: string, file: FileHandle, size: number, lock: ImageLock | null, options: DiskImageOptions) {
     this.path = path;
@@ -43,6 +50,7 @@ export class DiskImage implements BlockBackend {
     this.lock = lock;
     this.readOnly = options.readOnly ?? false;
     this.onFailure = options.onFailure ?? (() => {});
+    this.background = new BackgroundSync(() => file.datasync(), this.readOnly ? 0 : BACKGROUND_SYNC_BYTES);
   }
 
   /**
@@ -80,11 +88,55 @@ export class DiskImage implements BlockBackend {
     return Promise.resolve(out);
   }
 
+  /** Reads into the pieces one after another, in as few `readv` calls as the host allows; zeros past the end of the file. */
+  readScattered(offset: number, pieces: readonly Uint8Array[]): Promise<void> {
+    try {
+      let rest = pieces.filter((piece) => piece.length > 0);
+      let at = offset;
+      while (rest.length > 0) {
+        let got = this.failingSync(() => readvSync(this.file.fd, rest, at));
+        if (got === 0) {
+          for (const piece of rest) piece.fill(0); // past the end of the file, like an unwritten sector
+          break;
+        }
+        at += got;
+        let first = 0;
+        while (first < rest.length && got >= rest[first]!.length) got -= rest[first++]!.length;
+        rest = first < rest.length ? [rest[first]!.subarray(got), ...rest.slice(first + 1)] : [];
+      }
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return Promise.resolve();
+  }
+
   write(offset: number, data: Uint8Array): Promise<void> {
     if (this.readOnly) return Promise.reject(new BlockError("read-only", `${this.path} is open read-only`));
     try {
       let at = 0;
       while (at < data.length) at += this.failingSync(() => writeSync(this.file.fd, data, at, data.length - at, offset + at));
+      this.background.wrote(data.length);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return Promise.resolve();
+  }
+
+  /** The pieces one after another from `offset`, in as few `writev` calls as the host allows (one, mostly). */
+  writeGathered(offset: number, pieces: readonly Uint8Array[]): Promise<void> {
+    if (this.readOnly) return Promise.reject(new BlockError("read-only", `${this.path} is open read-only`));
+    try {
+      let rest = pieces.filter((piece) => piece.length > 0);
+      let at = offset;
+      while (rest.length > 0) {
+        let wrote = this.failingSync(() => writevSync(this.file.fd, rest, at));
+        at += wrote;
+        // A short write: go on from the first byte it did not take.
+        let first = 0;
+        while (first < rest.length && wrote >= rest[first]!.length) wrote -= rest[first++]!.length;
+        rest = first < rest.length ? [rest[first]!.subarray(wrote), ...rest.slice(first + 1)] : [];
+      }
+      this.background.wrote(at - offset);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -92,12 +144,13 @@ export class DiskImage implements BlockBackend {
   }
 
   async flush(): Promise<void> {
-    if (!this.readOnly) await this.failing(this.file.datasync());
+    if (!this.readOnly) await this.failing(this.background.flush());
   }
 
   /** Closes the file and lets the image go. */
   async close(): Promise<void> {
     try {
+      await this.background.settle();
       await this.file.close();
     } finally {
       this.lock?.release();

@@ -1,6 +1,6 @@
 import { type BigIntStats, constants } from "node:fs";
 import { type FileHandle, link, lstat, lutimes, mkdir, open, readdir, readlink, realpath, rename, rmdir, stat, symlink, unlink, utimes } from "node:fs/promises";
-import { isAbsolute, join, sep } from "node:path";
+import { dirname, isAbsolute, join, relative, sep } from "node:path";
 import {
   type FolderBackend, type FolderEntry, type FolderEntryKind, FolderError, type FolderFailure, type FolderOpenFlags, type FolderOpened,
   type FolderStat, type FolderTime,
@@ -132,9 +132,12 @@ export class NodeFolder implements FolderBackend {
 
   async symlink(target: string, path: readonly string[]): Promise<void> {
     this.writable();
-    // An absolute target names the host's own tree: refused, so no link in the folder points there.
-    if (isAbsolute(target) || target.includes("\0")) throw new FolderError("denied", `a link to ${JSON.stringify(target)} would lead out of the folder`);
     const place = await this.walk(path, false);
+    // The host's own users follow links the way the host does, not through this walk: a link that
+    // leads out of the folder, absolute or relative, is refused, so that none is left there.
+    if (!staysInside(target, relative(this.root, dirname(place.real)))) {
+      throw new FolderError("denied", `a link to ${JSON.stringify(target)} at ${path.join("/")} would lead out of the folder`);
+    }
     if (place.info) throw new FolderError("exists", `${path.join("/")} exists`);
     await failing(symlink(target, place.real));
   }
@@ -267,6 +270,28 @@ export class NodeFolder implements FolderBackend {
     }
     return { real: dir, info: await failing(lstat(dir, { bigint: true })) };
   }
+}
+
+/**
+ * Whether a link at `linkDir` (its directory, relative to the folder's root; "" for the root) to
+ * `target` leads, as the host resolves it, to a place inside the folder: not absolute, its `..`
+ * all at its start (a `..` after a name could step back out of a link that name is, now or
+ * later) and no more of them than `linkDir` is deep. What a later rename of a directory holding
+ * such a link does to it is not guarded against (docs/HOSTFS.md).
+ */
+function staysInside(target: string, linkDir: string): boolean {
+  if (target === "" || isAbsolute(target) || target.includes("\0") || target.includes("\\")) return false;
+  let depth = linkDir === "" ? 0 : linkDir.split(sep).length;
+  let named = false;
+  for (const name of target.split("/")) {
+    if (name === "" || name === ".") continue;
+    if (name === "..") {
+      if (named || --depth < 0) return false;
+      continue;
+    }
+    named = true;
+  }
+  return true;
 }
 
 /** What a walk found, or "not-found". */

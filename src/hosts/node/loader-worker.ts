@@ -4,20 +4,31 @@ import { parentPort } from "node:worker_threads";
 import type { CodeLayout } from "../../loader/output-layout.ts";
 import { rewriteChunk, type BodyChunk, type ChunkOutcome } from "../../loader/rewrite-code.ts";
 import { engineValidation } from "../../loader/validate.ts";
+import { applyEngineFlags } from "./engine-flags.ts";
+
+applyEngineFlags();
 
 export type WorkerRequest =
   | { readonly id: number; readonly kind: "validate"; readonly bytes: Uint8Array }
+  | { readonly id: number; readonly kind: "validate-owned"; readonly bytes: Uint8Array }
   | { readonly id: number; readonly kind: "rewrite"; readonly bytes: Uint8Array; readonly layout: CodeLayout; readonly chunk: BodyChunk };
 
 export type WorkerReply =
   | { readonly id: number; readonly kind: "validated"; readonly message: string | null }
+  | { readonly id: number; readonly kind: "validated-owned"; readonly message: string | null; readonly bytes: Uint8Array }
   | { readonly id: number; readonly kind: "rewritten"; readonly outcome: ChunkOutcome };
 
-parentPort?.on("message", (request: WorkerRequest) => {
+parentPort?.on("message", async (request: WorkerRequest) => {
   if (request.kind === "validate") {
     // WebAssembly.validate takes no shared memory: validate a private copy.
-    const reply: WorkerReply = { id: request.id, kind: "validated", message: engineValidation(request.bytes.slice()) };
+    const reply: WorkerReply = { id: request.id, kind: "validated", message: await engineValidation(request.bytes.slice()) };
     parentPort!.postMessage(reply);
+    return;
+  }
+  if (request.kind === "validate-owned") {
+    // Moved here, validated in place, moved back.
+    const reply: WorkerReply = { id: request.id, kind: "validated-owned", message: await engineValidation(request.bytes), bytes: request.bytes };
+    parentPort!.postMessage(reply, [request.bytes.buffer as ArrayBuffer]);
     return;
   }
   const outcome = rewriteChunk(request.bytes, request.layout, request.chunk);

@@ -14,7 +14,7 @@ export class NodeLoaderWorkers implements CodeWorkers {
   private readonly size: number;
   private readonly workers: Worker[] = [];
   private readonly idle: Worker[] = [];
-  private readonly queue: Array<{ request: WorkerRequest; settle: (reply: WorkerReply) => void; fail: (error: Error) => void }> = [];
+  private readonly queue: Array<{ request: WorkerRequest; transfer: ArrayBuffer[]; settle: (reply: WorkerReply) => void; fail: (error: Error) => void }> = [];
   private readonly pending = new Map<number, { settle: (reply: WorkerReply) => void; fail: (error: Error) => void; worker: Worker }>();
   private nextId = 1;
   private shared: { original: Uint8Array; copy: Uint8Array } | null = null;
@@ -28,6 +28,14 @@ export class NodeLoaderWorkers implements CodeWorkers {
     if (reply.kind !== "validated") throw new Error("loader worker answered a validation with something else");
     if (reply.message !== null) this.shared = null;
     return reply.message;
+  }
+
+  async validateOwned(bytes: Uint8Array): Promise<{ message: string | null; bytes: Uint8Array }> {
+    // Only a buffer that is all `bytes` can be moved; any other view is copied once into one.
+    const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && !(bytes.buffer instanceof SharedArrayBuffer) ? bytes : bytes.slice();
+    const reply = await this.send({ id: 0, kind: "validate-owned", bytes: own }, [own.buffer as ArrayBuffer]);
+    if (reply.kind !== "validated-owned") throw new Error("loader worker answered a validation with something else");
+    return { message: reply.message, bytes: reply.bytes };
   }
 
   async rewrite(bytes: Uint8Array, layout: CodeLayout, chunks: readonly BodyChunk[]): Promise<ChunkOutcome[]> {
@@ -55,9 +63,9 @@ export class NodeLoaderWorkers implements CodeWorkers {
     return copy;
   }
 
-  private send(request: WorkerRequest): Promise<WorkerReply> {
+  private send(request: WorkerRequest, transfer: ArrayBuffer[] = []): Promise<WorkerReply> {
     return new Promise((settle, fail) => {
-      this.queue.push({ request: { ...request, id: this.nextId++ }, settle, fail });
+      this.queue.push({ request: { ...request, id: this.nextId++ }, transfer, settle, fail });
       this.dispatch();
     });
   }
@@ -69,7 +77,7 @@ export class NodeLoaderWorkers implements CodeWorkers {
       const job = this.queue.shift()!;
       this.pending.set(job.request.id, { settle: job.settle, fail: job.fail, worker });
       worker.ref();
-      worker.postMessage(job.request);
+      worker.postMessage(job.request, job.transfer);
     }
   }
 

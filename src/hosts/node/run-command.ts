@@ -8,7 +8,6 @@ import { ALL_RIGHTS, Rights } from "../../kernel/caps/object-abi.ts";
 import { Kernel, describeProcessFault } from "../../kernel/kernel.ts";
 import type { Process } from "../../kernel/process.ts";
 import { LoadError } from "../../loader/load-error.ts";
-import { Loader } from "../../loader/loader.ts";
 import { DEFAULT_MEMORY_SIZE, Machine } from "../../machine/machine.ts";
 import { parseMemorySize } from "../../machine/physical-memory.ts";
 import { configureWasiProcess } from "../../personality/wasi/preopens.ts";
@@ -16,9 +15,9 @@ import { standardImportModules } from "../standard-imports.ts";
 import { HostFileError, readBoundedFile } from "./bounded-read.ts";
 import { RUN } from "./cli-commands.ts";
 import { type ParsedCommand, UsageError } from "./cli-options.ts";
-import { DiskModuleCache } from "./disk-cache.ts";
-import { loaderIdentity } from "./loader-identity.ts";
-import { NodeLoaderWorkers } from "./loader-workers.ts";
+import { defaultCacheDir } from "./disk-cache.ts";
+import { FileDigests, statExactly } from "./file-digests.ts";
+import { nodeLoader } from "./node-loader.ts";
 import { nodeDevices } from "./node-devices.ts";
 import { nodePageCipher } from "./node-page-cipher.ts";
 import { MAX_PROGRAM_BYTES } from "./program-limits.ts";
@@ -52,9 +51,15 @@ function environmentOf(options: RunOptions): string[] {
 export async function run(options: RunOptions, terminal: StdioTerminal): Promise<number> {
   const files = [options.program, ...options.modules];
   const binaries: Uint8Array[] = [];
+  const digests: Array<string | undefined> = [];
+  const known = options.cache ? new FileDigests(defaultCacheDir()) : null;
   for (const file of files) {
     try {
-      binaries.push(await readBoundedFile(file, MAX_PROGRAM_BYTES));
+      const before = known && (await statExactly(file));
+      const bytes = await readBoundedFile(file, MAX_PROGRAM_BYTES);
+      const after = before && (await statExactly(file));
+      binaries.push(bytes);
+      digests.push(known && before && after ? await known.digest(bytes, before, after) : undefined);
     } catch (error) {
       process.stderr.write(`dogma: ${(error as Error).message}\n`);
       return error instanceof HostFileError && error.tooLarge ? 126 : 1;
@@ -76,7 +81,7 @@ export async function run(options: RunOptions, terminal: StdioTerminal): Promise
   }
   const imports = standardImportModules();
   let main: Process | null = null;
-  const loader = new Loader({ importModules: imports, maxBinaryBytes: MAX_PROGRAM_BYTES, cache: options.cache ? new DiskModuleCache() : null, codeIdentity: loaderIdentity(), workers: new NodeLoaderWorkers() });
+  const loader = nodeLoader(imports, { cache: options.cache });
   const kernel = new Kernel(machine, {
     imageLoader: loader,
     pageCipher: nodePageCipher,
@@ -89,10 +94,11 @@ export async function run(options: RunOptions, terminal: StdioTerminal): Promise
   });
   try {
     const images = [];
-    for (const [i, file] of files.entries()) images.push(await loader.load(binaries[i]!, basename(file)));
+    // The files were read for this run alone: the images keep them as they are (no copy).
+    for (const [i, file] of files.entries()) images.push(await loader.adopt(binaries[i]!, basename(file), digests[i]));
     const [image, ...modules] = images;
     const name = basename(options.program);
-    if (folders && server) folders.startServers(kernel, await loader.load(server, "folderfs"));
+    if (folders && server) folders.startServers(kernel, await loader.adopt(server, "folderfs"));
     // With folders the kernel runs first, until each folder's server has published its root.
     const running = folders ? kernel.run() : null;
     const roots = folders ? await folders.roots().catch(async (error: unknown) => {

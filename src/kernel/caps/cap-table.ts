@@ -37,12 +37,16 @@ export class CapTable {
     return this.slots[index] ?? null;
   }
 
-  /** Puts `cap` in the first free slot (from `from`); its index, or 0 when the table is full. */
+  /**
+   * Puts `cap` in the first free slot (from `from`); its index, or 0 when the table is full or the
+   * object took it back as it came (a view of a freed Region its new holder cannot pay for).
+   */
   install(cap: Capability, from = this.hint): number {
     for (let scanned = 1; scanned < CAP_TABLE_SLOTS; scanned++) {
       const index = ((from - 1 + scanned - 1) % (CAP_TABLE_SLOTS - 1)) + 1;
       if ((this.slots[index] ?? null) !== null) continue;
       this.placeAt(index, cap);
+      if (this.slots[index] !== cap) return 0;
       this.hint = index + 1 < CAP_TABLE_SLOTS ? index + 1 : 1;
       return index;
     }

@@ -96,12 +96,14 @@ function physicalPieces(target: Process, address: number, length: number, write:
   let cursor = address;
   const end = address + length;
   // A write gives an untouched page a frame as it translates it: every page a write would be
-  // refused at is found first, so that a refused write leaves no page behind.
+  // refused at is found first, and the pages it would charge are weighed against the target's
+  // quota, so that a refused write leaves no page behind (all or nothing).
   if (write) {
     for (let page = cursor - (cursor % PAGE_SIZE); page < end; page += PAGE_SIZE) {
       const refused = refusedBeforeTouching(target, Math.max(page, address), override);
       if (refused !== Status.OK) return refused;
     }
+    if (length > 0 && target.space.chargeToWrite(address, length) > target.space.chargeRoom) return Status.E_QUOTA;
   }
   while (cursor < end) {
     const chunk = Math.min(end - cursor, PAGE_SIZE - (cursor % PAGE_SIZE));

@@ -33,6 +33,23 @@ export class RegionDmaWindow implements DmaWindow {
     return this.read(offset, length);
   }
 
+  lendPieces(offset: number, length: number): Uint8Array[] {
+    const pieces: Uint8Array[] = [];
+    let start = -1;
+    let end = -1;
+    this.walk(offset, length, (physical, _at, chunk) => {
+      if (physical === end) {
+        end += chunk;
+        return;
+      }
+      if (start >= 0) pieces.push(this.memory.bytes.subarray(start, end));
+      start = physical;
+      end = physical + chunk;
+    });
+    if (start >= 0) pieces.push(this.memory.bytes.subarray(start, end));
+    return pieces;
+  }
+
   write(offset: number, data: Uint8Array): void {
     this.walk(offset, data.length, (physical, at, chunk) => this.memory.bytes.set(data.subarray(at, at + chunk), physical));
   }

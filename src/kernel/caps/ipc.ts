@@ -1,4 +1,5 @@
 import { Status } from "../errors.ts";
+import { PageInRequired } from "../paging-hooks.ts";
 import type { IpcObserver } from "../inspect-hooks.ts";
 import { type MessageBuffer, messageBytes } from "../message.ts";
 import type { Process } from "../process.ts";
@@ -27,6 +28,14 @@ export class Ipc {
   private readonly clock: { monotonicNs(): number };
   /** Told of every send and call while an inspector watches (inspect.ts); null otherwise. */
   observer: IpcObserver | null = null;
+  /**
+   * Brings a page of a process's back (it blocks; others run): the kernel's, set when paging is
+   * turned on. A waiting process's buffer is kept resident (Kernel.touch, kernel-paging.ts
+   * attach), but a delivery that finds it paged out all the same leaves the message where it was
+   * (queued, or held for the caller) and wakes the waiter with BUFFER_PAGED_OUT, whose wait then
+   * pages the buffer in and takes the message: the sender is never made to wait for another's page.
+   */
+  pageIn: ((process: Process, address: number) => Promise<void>) | null = null;
 
   constructor(scheduler: Scheduler, clock: { monotonicNs(): number }) {
     this.scheduler = scheduler;
@@ -114,7 +123,7 @@ export class Ipc {
       reply.caller = null;
     };
     this.observer?.message(caller, receiver, true);
-    return this.post(receiver, { label, words, caps, badge: inv.cap.badge, reply: new Capability(reply, 0), endpoint: null }, caller)!;
+    return this.awaitReply(caller, inv.buffer, this.post(receiver, { label, words, caps, badge: inv.cap.badge, reply: new Capability(reply, 0), endpoint: null }, caller)!);
   }
 
   /**
@@ -136,7 +145,7 @@ export class Ipc {
       reply.caller = null;
     };
     this.observer?.message(caller, receiver, true);
-    return this.post(receiver, { label: message.label, words, caps, badge: through.badge, reply: new Capability(reply, 0), endpoint }, caller)!;
+    return this.awaitReply(caller, buffer, this.post(receiver, { label: message.label, words, caps, badge: through.badge, reply: new Capability(reply, 0), endpoint }, caller)!);
   }
 
   /**
@@ -158,7 +167,7 @@ export class Ipc {
       reply.caller = null;
     };
     this.observer?.message(caller, receiver, true);
-    return this.post(receiver, { label, words, caps, badge: through.badge, reply: new Capability(reply, 0), endpoint: null }, caller)!;
+    return this.awaitReply(caller, buffer, this.post(receiver, { label, words, caps, badge: through.badge, reply: new Capability(reply, 0), endpoint: null }, caller)!);
   }
 
   /**
@@ -199,7 +208,9 @@ export class Ipc {
     let result: number = Status.E_PEER_DEAD;
     if (target) {
       result = deliver(target, reply.buffer, envelope, true);
-      if (result !== Status.OK) disposeEnvelope(envelope);
+      // Its buffer is paged out: the caller takes the answer once it has paged it in (awaitReply).
+      if (result === BUFFER_PAGED_OUT) target.heldReply = envelope;
+      else if (result !== Status.OK) disposeEnvelope(envelope);
     } else {
       disposeEnvelope(envelope);
     }
@@ -209,18 +220,20 @@ export class Ipc {
       return Status.OK;
     }
     const immediate = target ? this.tryDeliver(server, recv.alone, inv.buffer) : null;
+    const again = () => this.receiveOn(server, recv.alone, inv.buffer, deadline);
     if (!target || immediate !== null) {
       if (target) this.scheduler.wake(target, result, true);
-      return immediate ?? this.receiveOn(server, recv.alone, inv.buffer, deadline);
+      if (immediate === BUFFER_PAGED_OUT) return this.bufferBack(server, inv.buffer).then(again);
+      return immediate ?? again();
     }
     // Nothing queued: the server waits and the caller runs at once with its answer.
     this.waitOn(server, recv.alone, inv.buffer, deadline);
     if (this.scheduler.canHandoff(target)) {
       this.scheduler.setDeadline(server, deadline);
-      return this.scheduler.handoff<number>(server, target, result);
+      return this.whenBufferBack(server, inv.buffer, this.scheduler.handoff<number>(server, target, result), again);
     }
     this.scheduler.wake(target, result, true);
-    return this.scheduler.waitUntil<number>(server, deadline) as Promise<number>;
+    return this.whenBufferBack(server, inv.buffer, this.scheduler.waitUntil<number>(server, deadline) as Promise<number>, again);
   }
 
   /** RECEIVER_RECEIVE: this Receiver and up to four more; the index of the one that delivered. */
@@ -239,12 +252,50 @@ export class Ipc {
   }
 
   private receiveOn(process: Process, receivers: readonly Receiver[], buffer: MessageBuffer, deadline: number): number | Promise<number> {
+    const again = () => this.receiveOn(process, receivers, buffer, deadline);
     const ready = this.tryDeliver(process, receivers, buffer);
+    if (ready === BUFFER_PAGED_OUT) return this.bufferBack(process, buffer).then(again);
     if (ready !== null) return ready;
     if (deadline <= this.clock.monotonicNs()) return Status.E_TIMEOUT;
     this.waitOn(process, receivers, buffer, deadline);
     // Woken with its result: a Receiver's index, E_TIMEOUT, E_PEER_DEAD, or why delivery failed.
-    return this.scheduler.waitUntil<number>(process, deadline) as Promise<number>;
+    return this.whenBufferBack(process, buffer, this.scheduler.waitUntil<number>(process, deadline) as Promise<number>, again);
+  }
+
+  /**
+   * A caller's wait for its answer; told BUFFER_PAGED_OUT, it pages its buffer in and takes the
+   * answer held for it. Without paging the wait as it is (no promise more on the call's way).
+   */
+  private awaitReply(caller: Process, buffer: MessageBuffer, wait: Promise<number>): Promise<number> {
+    return this.whenBufferBack(caller, buffer, wait, () => this.takeHeldReply(caller, buffer));
+  }
+
+  private takeHeldReply(caller: Process, buffer: MessageBuffer): number | Promise<number> {
+    const envelope = caller.heldReply;
+    caller.heldReply = null;
+    if (envelope === null) return Status.E_PEER_DEAD;
+    const result = deliver(caller, buffer, envelope, true);
+    if (result === BUFFER_PAGED_OUT) {
+      caller.heldReply = envelope;
+      return this.bufferBack(caller, buffer).then(() => this.takeHeldReply(caller, buffer));
+    }
+    if (result !== Status.OK) disposeEnvelope(envelope);
+    return result;
+  }
+
+  /** `wait`, or, when it ends with BUFFER_PAGED_OUT, the buffer paged in and then `again`. */
+  private whenBufferBack(process: Process, buffer: MessageBuffer, wait: Promise<number>, again: () => number | Promise<number>): Promise<number> {
+    if (this.pageIn === null) return wait;
+    return wait.then((value) => (value === BUFFER_PAGED_OUT ? this.bufferBack(process, buffer).then(again) : value));
+  }
+
+  /** Brings `buffer`'s pages back (the process blocks; others run) and keeps them for the rest of its call. */
+  private bufferBack(process: Process, buffer: MessageBuffer): Promise<void> {
+    const out = process.space.firstPagedOut(buffer.ptr >>> 0, buffer.capacity);
+    // None out: the buffer's page wants a frame (FramesRequired), which a page-in makes.
+    return this.pageIn!(process, out >= 0 ? out * 4096 : buffer.ptr >>> 0).then(() => {
+      process.space.callRanges.push(buffer.ptr >>> 0, buffer.capacity);
+    });
   }
 
   private waitOn(process: Process, receivers: readonly Receiver[], buffer: MessageBuffer, _deadline: number): void {
@@ -283,6 +334,12 @@ export class Ipc {
 
 const NO_INDICES: number[] = [];
 
+/**
+ * The wake value of a wait whose buffer a delivery found paged out (Ipc.pageIn): the kernel's
+ * own, never an invoke's result (the wait pages the buffer in and takes its message instead).
+ */
+const BUFFER_PAGED_OUT = -0x7fff_ff00;
+
 /** An envelope that outlives the invoke that made it: its words leave the sender's buffer. */
 function kept(envelope: Envelope): Envelope {
   return { ...envelope, words: envelope.words.slice() };
@@ -296,7 +353,13 @@ function kept(envelope: Envelope): Envelope {
 function deliver(process: Process, buffer: MessageBuffer, envelope: Envelope, solicited: boolean): number {
   const accept = solicited || process.listening;
   const capCount = accept ? envelope.caps.length : 0;
-  const writable = canWrite(process, buffer, envelope.words.length, capCount);
+  let writable: number;
+  try {
+    writable = canWrite(process, buffer, envelope.words.length, capCount);
+  } catch (error) {
+    if (error instanceof PageInRequired) return BUFFER_PAGED_OUT;
+    throw error;
+  }
   if (writable !== Status.OK) return writable;
   const indices: number[] = envelope.caps.length === 0 ? NO_INDICES : [];
   for (const cap of envelope.caps) {

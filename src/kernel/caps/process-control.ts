@@ -177,7 +177,11 @@ function give(inv: Invocation, target: Process): number {
   if (target.caps.free < inv.message.caps.length) return Status.E_QUOTA;
   const caps = takeCaps(inv.caller, inv.message.caps);
   if (typeof caps === "number") return caps;
-  return answer(inv, caps.map((cap) => target.caps.install(cap)));
+  return answer(inv, caps.map((cap) => {
+    const index = target.caps.install(cap);
+    if (index === 0) cap.dispose(); // taken back as it came (a view of a freed Region the target cannot pay for)
+    return index;
+  }));
 }
 
 function monitor(k: ObjectKernel, inv: Invocation, target: Process): number {

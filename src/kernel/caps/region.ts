@@ -1,4 +1,4 @@
-import { PAGE_SIZE } from "../constants.ts";
+import { GLOBAL_SPACE_BASE, PAGE_SIZE } from "../constants.ts";
 import { chargeFuel } from "../fuel.ts";
 import type { Process } from "../process.ts";
 import { Status } from "../errors.ts";
@@ -13,7 +13,18 @@ import type { ObjectServices } from "./object-services.ts";
 interface Holding {
   owner: number;
   views: number;
+  /** The access the range is mapped with in full in this process (UNMAPPED after a page table could not be had). */
+  mapped: Access;
+  /** Pages charged to the process for keeping the freed range reserved (reserveFor); 0: none. */
+  reserved: number;
 }
+
+/** Pages of the global space, `[GLOBAL_SPACE_BASE, 2^32)`. */
+const GLOBAL_SPACE_PAGES = (2 ** 32 - GLOBAL_SPACE_BASE) / PAGE_SIZE;
+
+/** How a process may reach the range: what its capabilities give it. */
+const Access = { UNMAPPED: -1, NONE: 0, READ: 1, WRITE: 2 } as const;
+type Access = (typeof Access)[keyof typeof Access];
 
 /**
  * DogmaOS' memory capability: a page-aligned range of the global space with exactly one owner,
@@ -25,6 +36,13 @@ interface Holding {
  * mapped read-write iff its table holds the owner capability and the Region is not freed, and
  * read-only iff it holds only views; once freed with ZERO_ON_FREE its frames are back with the
  * allocator and views read the zero frame.
+ *
+ * The range of a freed Region stays reserved in the global space (one address, the same in every
+ * process) until its last capability goes, so whoever keeps it pays for it: once its frames went
+ * back, each process holding a view is charged `reservedCost` pages (to its own account, as its
+ * private pages are) until it holds none; a process whose quota cannot pay loses its views of it
+ * (taken from its table: its access faults from then on). So the views a process keeps of freed
+ * Regions are bounded by its quota, and all the quotas of a machine cannot fill the global space.
  *
  * Copy-on-write clones (REGION_CLONE): both Regions hold the same frames (one SharedFrames holder
  * each) and list those pages in `cow`; a `cow` page is mapped read-only even for the owner, marked
@@ -88,11 +106,13 @@ export class RegionObject extends KernelObject {
   override installedIn(process: Process, cap: Capability): void {
     // A destroyed Region's range may belong to another Region now: stale capabilities map nothing.
     if (this.destroyed) return;
-    const holding = this.holdings.get(process) ?? { owner: 0, views: 0 };
+    const holding = this.holdings.get(process) ?? { owner: 0, views: 0, mapped: Access.NONE, reserved: 0 };
     if (cap.has(Rights.REGION_OWNER)) holding.owner++;
     else holding.views++;
     this.holdings.set(process, holding);
-    this.remap(process);
+    // A view of a range whose frames went back (passed on, or copied): the newcomer pays for it too.
+    if (this.holdsNoFrames && process.alive && !this.reserveFor(process, holding)) return this.revoke(process, cap);
+    this.remapIfChanged(process, holding);
   }
 
   override removedFrom(process: Process, cap: Capability): void {
@@ -100,8 +120,11 @@ export class RegionObject extends KernelObject {
     if (!holding || this.destroyed) return;
     if (cap.has(Rights.REGION_OWNER)) holding.owner--;
     else holding.views--;
-    this.remap(process);
-    if (holding.owner + holding.views === 0) this.holdings.delete(process);
+    this.remapIfChanged(process, holding);
+    if (holding.owner + holding.views === 0) {
+      this.holdings.delete(process);
+      if (holding.reserved > 0) process.space.unchargeReserved(holding.reserved);
+    }
   }
 
   /** Whether a device DMAs into it now. */
@@ -160,13 +183,59 @@ export class RegionObject extends KernelObject {
     return index >= 0 && index < this.pages ? index : null;
   }
 
-  /** The owner's access ends; views keep the last contents, or zeros with ZERO_ON_FREE. */
+  /**
+   * The owner's access ends; views keep the last contents, or zeros with ZERO_ON_FREE — and then
+   * each process holding one pays for the range it keeps reserved, or loses its views.
+   */
   free(): void {
     if (this.freed) return;
     this.freed = true;
     this.stopDevices();
     if (this.flags & RegionFlag.ZERO_ON_FREE) this.releaseFrames();
+    if (this.holdsNoFrames) {
+      for (const [process, holding] of [...this.holdings]) {
+        if (this.destroyed) break; // a revoke took the last capability
+        if (holding.views > 0 && process.alive && !this.reserveFor(process, holding)) this.revoke(process);
+      }
+    }
     for (const process of this.holdings.keys()) this.remap(process);
+  }
+
+  /**
+   * Quota pages a process pays for keeping this Region's range (its guard page with it) reserved
+   * once its frames went back: the range's share of the global space at the rate at which the
+   * machine's frames would fill it (on a 128 MiB machine, one page for every 16 of range, so a
+   * 16 MiB file map costs 257). At that rate all the quotas of a machine together cannot reserve
+   * more of the global space than there is.
+   */
+  get reservedCost(): number {
+    return Math.ceil(((this.pages + 1) * this.services.memory.frameCount) / GLOBAL_SPACE_PAGES);
+  }
+
+  /** Freed, with its frames back with the allocator: what holds its range is its views alone. */
+  private get holdsNoFrames(): boolean {
+    return this.freed && this.frames.length === 0 && !this.destroyed;
+  }
+
+  // Charges `process` for the reserved range, once: false when its quota cannot pay.
+  private reserveFor(process: Process, holding: Holding): boolean {
+    if (holding.reserved > 0) return true;
+    const cost = this.reservedCost;
+    if (!process.space.chargeReserved(cost)) return false;
+    holding.reserved = cost;
+    return true;
+  }
+
+  // Takes every capability `process` holds to this Region out of its table (it could not pay for
+  // the range) and disposes of them: the last one gone destroys the Region and gives its range
+  // back. `arriving`, the one being installed, is only taken out: its installer disposes of it
+  // (CapTable.install answers 0, as for a full table).
+  private revoke(process: Process, arriving: Capability | null = null): void {
+    for (const [index, cap] of [...process.caps.entries()]) {
+      if (cap.object !== this) continue;
+      process.caps.take(index);
+      if (cap !== arriving) cap.dispose();
+    }
   }
 
   protected override disposed(cap: Capability): void {
@@ -174,24 +243,51 @@ export class RegionObject extends KernelObject {
   }
 
   protected teardown(): void {
-    for (const process of [...this.holdings.keys()]) this.unmapFrom(process);
+    for (const [process, holding] of [...this.holdings]) {
+      this.unmapFrom(process);
+      if (holding.reserved > 0) process.space.unchargeReserved(holding.reserved);
+    }
     this.holdings.clear();
     this.releaseFrames();
     this.services.globalSpace.release(this.address, this.pages);
   }
 
+  /** The access `holding` gives now. */
+  private accessOf(holding: Holding | undefined): Access {
+    if (!holding || this.destroyed) return Access.NONE;
+    if (!this.freed && holding.owner > 0) return Access.WRITE;
+    return holding.owner + holding.views > 0 ? Access.READ : Access.NONE;
+  }
+
+  /**
+   * A capability came or went: remaps only when the access it gives changed. A Region that moves
+   * between two processes — a view sent with a call and back with its reply, its owner staying — is
+   * then mapped and unmapped once in the receiver, and left as it is in the sender (each of the
+   * 256 pages of a 1 MiB buffer costs a page-table update, and it was remapped on every move).
+   */
+  private remapIfChanged(process: Process, holding: Holding): void {
+    if (this.accessOf(holding) !== holding.mapped) this.remap(process);
+  }
+
   private remap(process: Process): void {
     if (!process.alive) return;
     const holding = this.holdings.get(process);
-    const writable = !this.freed && (holding?.owner ?? 0) > 0;
-    const readable = writable || (holding?.views ?? 0) > 0;
-    if (!readable || this.destroyed) return this.unmapFrom(process);
+    const access = this.accessOf(holding);
+    if (access === Access.NONE) {
+      this.unmapFrom(process);
+      if (holding) holding.mapped = Access.NONE;
+      return;
+    }
+    const writable = access === Access.WRITE;
+    let whole = true;
     for (let i = 0; i < this.pages; i++) {
       const frame = this.frames.length > 0 ? this.frames[i]! : this.services.zeroFrame;
       // A page table that cannot be had leaves the page unmapped: touching it faults, nothing else.
       const cow = this.cow.has(i) && this.frames.length > 0;
-      process.space.mapFrame(this.address + i * PAGE_SIZE, frame, this, writable && !cow, writable && cow);
+      if (!process.space.mapFrame(this.address + i * PAGE_SIZE, frame, this, writable && !cow, writable && cow)) whole = false;
     }
+    // (A range left in part unmapped is mapped again at the next capability that comes or goes.)
+    if (holding) holding.mapped = whole ? access : Access.UNMAPPED;
   }
 
   private unmapFrom(process: Process): void {
@@ -208,7 +304,9 @@ export class RegionObject extends KernelObject {
   private releaseFrames(): void {
     this.stopDevices();
     if (this.frames.length === 0) return;
-    for (const frame of this.frames) this.services.sharedFrames.release(frame);
+    // Last page first: the allocator hands out the frames released last first, so the next
+    // Region gets these in their order again, and its bulk copies stay a few runs of frames.
+    for (let i = this.frames.length - 1; i >= 0; i--) this.services.sharedFrames.release(this.frames[i]!);
     this.frames = [];
     this.cow.clear();
     if (this.payer) {

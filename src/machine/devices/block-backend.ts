@@ -16,6 +16,19 @@ export interface BlockBackend {
    * then hand it the DMA window's own memory instead of a copy (DmaWindow.lend).
    */
   readonly takesWritesAtOnce?: boolean;
+  /**
+   * Optional: as `write` of the pieces one after another from `offset`, taking every byte before it
+   * returns (as `takesWritesAtOnce` says). The device hands it the DMA window's own memory, a piece
+   * per run of side-by-side frames (DmaWindow.lendPieces): a 1 MiB request is one host call and no
+   * copy, however its frames lie.
+   */
+  writeGathered?(offset: number, pieces: readonly Uint8Array[]): Promise<void>;
+  /**
+   * Optional: reads the bytes from `offset` into the pieces one after another (zeros past the end
+   * of what is stored), every byte in place before it returns. The device hands it the DMA
+   * window's own memory, so a read lands where the driver reads it, with no buffer between.
+   */
+  readScattered?(offset: number, pieces: readonly Uint8Array[]): Promise<void>;
   /** Resolves once every write started before this call is durable (fdatasync on a file). */
   flush(): Promise<void>;
 }

@@ -57,9 +57,12 @@ export class BlockDevice extends QueueDevice {
     if (op === BlockOp.WRITE) {
       if (this.backend.readOnly) return { status: RequestStatus.E_READ_ONLY };
       // A backend that takes the bytes at once is lent the window's memory: no copy.
-      const data = this.backend.takesWritesAtOnce ? dma.lend(buffer, length) : dma.read(buffer, length);
-      return this.backend.write(offset, data).then(() => ({ status: RequestStatus.OK, length }), failed);
+      const written = this.backend.writeGathered
+        ? this.backend.writeGathered(offset, dma.lendPieces(buffer, length))
+        : this.backend.write(offset, this.backend.takesWritesAtOnce ? dma.lend(buffer, length) : dma.read(buffer, length));
+      return written.then(() => ({ status: RequestStatus.OK, length }), failed);
     }
+    if (this.backend.readScattered) return this.backend.readScattered(offset, dma.lendPieces(buffer, length)).then(() => ({ status: RequestStatus.OK, length }), failed);
     return this.backend.read(offset, length).then((data) => ({ status: RequestStatus.OK, length, output: { offset: buffer, data: fitted(data, length) } }), failed);
   }
 

@@ -41,6 +41,11 @@ export interface ServerListing {
 }
 
 const CAP_MOVE_BIT = 0x8000_0000;
+/** An attached handle's read buffer, in pages: the server's default and its most (user/lib/fs-protocol.ts FS_ATTACH_READ_PAGES*). */
+const ATTACH_READ_PAGES_MIN = 16;
+const ATTACH_READ_PAGES_MAX = 256;
+/** A file's first read through the server maps it when it is at most this long (readInPlace). */
+const MAP_AT_ONCE_BYTES = 64 * 1024;
 
 /** Paths and two words of a request fit in the 64 message words: the rest go in the Region. */
 const INLINE_PATH_BYTES = 4 * 61;
@@ -155,10 +160,13 @@ export class FileServerClient {
    */
   async readInPlace(file: number, offset: bigint, length: number): Promise<{ at: number; count: number } | number> {
     const [low, high] = words64(offset);
-    const attached = this.attached.get(file) ?? (await this.attachment(file));
-    if (attached && !this.mapTried.has(file)) {
-      // Mapped at the first read through the server (not at a write's attach: the map is made
-      // holding what the page cache holds of the file then, so after the writes that made it).
+    const attached = this.attached.get(file) ?? (await this.attachment(file, length));
+    if (attached && !this.mapTried.has(file) && length <= MAP_AT_ONCE_BYTES) {
+      // Mapped at the file's first read through the server of up to 64 KiB, whose call costs more
+      // than its copy (not at a write's attach: the map is made holding what the page cache holds
+      // of the file then, so after the writes that made it). Not for larger reads: making a map
+      // copies in every page the cache holds of the file (20-40 ms for 16 MiB on this machine),
+      // more than reading it start to end in 1 MiB calls costs, and saves them only the call.
       this.mapTried.add(file);
       await this.mapThrough(file, attached.slot);
     }
@@ -200,7 +208,7 @@ export class FileServerClient {
       const count = Math.min(answer.words[0] ?? 0, length, 4 * (answer.words.length - 1));
       return unpack(answer.words, 1, count);
     }
-    const attached = this.attached.get(file) ?? (await this.attachment(file));
+    const attached = this.attached.get(file) ?? (await this.attachment(file, length));
     if (attached && length <= attached.bytes) {
       const answer = await this.call(attached.slot, Fs.READ, [low, high, length, 0]);
       if (typeof answer === "number") return answer;
@@ -224,7 +232,7 @@ export class FileServerClient {
   async writeInPlace(file: number, offset: bigint, length: number, append: boolean, fill: (to: number, n: number) => boolean): Promise<{ written: number; size: bigint | null } | number> {
     const label = append ? Fs.APPEND : Fs.WRITE;
     const [low, high] = words64(offset);
-    const attached = this.attached.get(file) ?? (await this.attachment(file));
+    const attached = this.attached.get(file) ?? (await this.attachment(file, length));
     let answer: Answer | number;
     if (attached && length <= attached.writeBytes) {
       if (!fill(attached.writeAddress, length)) return AbiStatus.E_BAD_MESSAGE;
@@ -245,7 +253,7 @@ export class FileServerClient {
     const label = append ? Fs.APPEND : Fs.WRITE;
     const [low, high] = words64(offset);
     let answer: Answer | number;
-    const attached = data.length > FS_INLINE_BYTES ? (this.attached.get(file) ?? (await this.attachment(file))) : null;
+    const attached = data.length > FS_INLINE_BYTES ? (this.attached.get(file) ?? (await this.attachment(file, data.length))) : null;
     if (data.length <= FS_INLINE_BYTES) answer = await this.call(file, label, [low, high, data.length, ...pack(data)]);
     else if (attached && data.length <= attached.writeBytes) {
       // Into the buffer the server holds a view of: no Region moves.
@@ -296,12 +304,17 @@ export class FileServerClient {
    * The attached handle of `file`, made at its first use with a view of the process's write buffer
    * (kept by the server); null when the server will not attach it.
    */
-  private async attachment(file: number): Promise<Attached | null> {
+  private async attachment(file: number, transfer: number): Promise<Attached | null> {
     const known = this.attached.get(file);
     if (known !== undefined) return known;
     const buffer = this.transfer.attachBuffer();
     const view = buffer ? this.k.viewFor(this.process, buffer.slot) : 0;
-    const reply = await this.k.callFor(this.process, file, FsMore.ATTACH, [], view > 0 ? [view | CAP_MOVE_BIT] : []);
+    // A read buffer as large as the first transfer (16 pages at least, 256 at most: the server's
+    // bounds), so that a program reading in 1 MiB calls reads through it and moves no Region (a
+    // 1 MiB Region moved there and back costs some 0.4 ms, four times the copy); the server pays
+    // for it, so a file first touched in small calls keeps the small one.
+    const readPages = Math.min(ATTACH_READ_PAGES_MAX, Math.max(ATTACH_READ_PAGES_MIN, Math.ceil(transfer / 4096)));
+    const reply = await this.k.callFor(this.process, file, FsMore.ATTACH, [readPages], view > 0 ? [view | CAP_MOVE_BIT] : []);
     const answer = answerOf(reply);
     let made: Attached | null = null;
     if (typeof answer !== "number" && answer.caps.length >= 2 && (answer.words[2] ?? 0) !== 0) {

@@ -2,12 +2,14 @@
 // rings and data buffers in the DMA window, request ids, submission and completions.
 //
 // Layout of the window: the descriptor ring at 0 (RING_SLOTS × 32 bytes), the used ring after it
-// (RING_SLOTS × 16), then from DATA_AT a number of data buffers of CHUNK_BYTES each. A device
+// (RING_SLOTS × 16), then from DATA_AT a number of data buffers of CHUNK_BYTES each, side by side.
+// A device request takes a run of neighbouring free buffers (`takeBuffers`), so a 1 MiB call is
+// one device request — one host write, one completion — when the buffers are free. A device
 // request's id is its index in `requests`; at most RING_SLOTS are in flight, so the descriptor
 // slot a new request takes was always taken by the device already, and the used ring never fills.
 //
-// Invariants: a data buffer belongs to at most one device request; a read's buffer is held until
-// its completion has been copied out; a write's buffer is free once the device has taken the
+// Invariants: a data buffer belongs to at most one device request; a read's buffers are held until
+// its completion has been copied out; a write's buffers are free once the device has taken the
 // descriptor (it copies the data then), which `releaseTakenWrites` notices.
 import { Registers, RING_OFFSET, RING_ENTRIES, USED_OFFSET, NOTIFY, TAKEN, USED_INDEX, USED_CONSUMER, IRQ_ENABLE, IRQ_STATUS, IRQ_COMPLETE, DESCRIPTOR_BYTES, USED_ENTRY_BYTES, OP_WRITE } from "./registers";
 
@@ -31,8 +33,9 @@ export class DeviceRequest {
   at: u32 = 0;
   bytes: u32 = 0;
   op: u32 = 0;
-  /** The data buffer it holds; -1: none (a flush, or a write the device has copied). */
+  /** The first of the data buffers it holds, and how many; -1: none (a flush, or a write the device has copied). */
   buffer: i32 = -1;
+  bufferCount: i32 = 0;
   /** Its producer index: the device has taken it once TAKEN has passed this. */
   ring: u32 = 0;
   /** The device refused the NOTIFY that carried it: it will never complete. */
@@ -43,12 +46,14 @@ export class BlockQueue {
   readonly requests: StaticArray<DeviceRequest> = new StaticArray<DeviceRequest>(RING_SLOTS);
   private readonly freeIds: StaticArray<i32> = new StaticArray<i32>(RING_SLOTS);
   private freeIdCount: i32 = 0;
-  private readonly freeBuffers: StaticArray<i32> = new StaticArray<i32>(MAX_DATA_BUFFERS);
-  private freeBufferCount: i32 = 0;
+  /** Bit i: data buffer i is free. */
+  private freeBuffers: u64 = 0;
   private producer: u32 = 0;
   private consumer: u32 = 0;
   /** The producer index the device accepted last. */
   private sent: u32 = 0;
+  /** How many buffers the last `takeBuffers` took. */
+  takenBuffers: i32 = 0;
   /** The completion `nextCompletion` found: its id, RequestStatus and length. */
   doneId: u32 = 0;
   doneStatus: u32 = 0;
@@ -60,7 +65,7 @@ export class BlockQueue {
       unchecked((this.requests[i] = new DeviceRequest()));
       unchecked((this.freeIds[this.freeIdCount++] = <i32>(RING_SLOTS - 1 - i)));
     }
-    for (let i = buffers - 1; i >= 0; i--) unchecked((this.freeBuffers[this.freeBufferCount++] = i));
+    this.freeBuffers = buffers == 64 ? <u64>-1 : (<u64>1 << <u64>buffers) - 1;
   }
 
   /** Window pages for `buffers` data buffers. */
@@ -80,12 +85,34 @@ export class BlockQueue {
 
   /** Whether a request (one that needs a data buffer, or not) can be submitted now. */
   @inline canSubmit(needsBuffer: bool): bool {
-    return this.freeIdCount > 0 && (!needsBuffer || this.freeBufferCount > 0);
+    return this.freeIdCount > 0 && (!needsBuffer || this.freeBuffers != 0);
   }
 
-  /** Takes a free data buffer (canSubmit said there is one): its index. */
-  takeBuffer(): i32 {
-    return unchecked(this.freeBuffers[--this.freeBufferCount]);
+  /**
+   * Takes neighbouring free data buffers (canSubmit said there is one): the first run of `want`,
+   * else the longest run there is. Answers the first one's index; `takenBuffers` says how many.
+   */
+  takeBuffers(want: i32): i32 {
+    let bestFirst = -1;
+    let bestCount = 0;
+    let i = 0;
+    while (i < this.buffers) {
+      if (((this.freeBuffers >> <u64>i) & 1) == 0) {
+        i++;
+        continue;
+      }
+      let count = 1;
+      while (count < want && i + count < this.buffers && ((this.freeBuffers >> <u64>(i + count)) & 1) != 0) count++;
+      if (count > bestCount) {
+        bestFirst = i;
+        bestCount = count;
+        if (count == want) break;
+      }
+      i += count;
+    }
+    for (let b = bestFirst; b < bestFirst + bestCount; b++) this.freeBuffers &= ~(<u64>1 << <u64>b);
+    this.takenBuffers = bestCount;
+    return bestFirst;
   }
 
   /** Where data buffer `buffer` is mapped here. */
@@ -95,9 +122,10 @@ export class BlockQueue {
 
   /**
    * Writes the descriptor of a new device request (canSubmit said there is room) and answers its
-   * id; it goes to the device with the next `notify`. A write's data is in its buffer already.
+   * id; it goes to the device with the next `notify`. A write's data is in its buffers already
+   * (`bufferCount` of them from `buffer`, or none: -1).
    */
-  submit(op: u32, owner: i32, sector: u64, at: u32, bytes: u32, buffer: i32): i32 {
+  submit(op: u32, owner: i32, sector: u64, at: u32, bytes: u32, buffer: i32, bufferCount: i32 = 0): i32 {
     const id = unchecked(this.freeIds[--this.freeIdCount]);
     const request = unchecked(this.requests[id]);
     request.busy = true;
@@ -106,6 +134,7 @@ export class BlockQueue {
     request.bytes = bytes;
     request.op = op;
     request.buffer = buffer;
+    request.bufferCount = buffer < 0 ? 0 : bufferCount;
     request.ring = this.producer;
     request.refused = false;
     const d = this.window + <usize>((this.producer % RING_SLOTS) * DESCRIPTOR_BYTES);
@@ -190,7 +219,8 @@ export class BlockQueue {
 
   private releaseBuffer(request: DeviceRequest): void {
     if (request.buffer < 0) return;
-    unchecked((this.freeBuffers[this.freeBufferCount++] = request.buffer));
+    for (let b = request.buffer; b < request.buffer + request.bufferCount; b++) this.freeBuffers |= <u64>1 << <u64>b;
     request.buffer = -1;
+    request.bufferCount = 0;
   }
 }

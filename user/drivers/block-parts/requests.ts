@@ -1,7 +1,8 @@
 // The block driver's client requests: each call it has accepted and not yet answered, with the
 // Reply capability it answers through and the capabilities the call brought (they go back in the
-// reply). A READ or WRITE is cut into device requests of at most CHUNK_BYTES, issued in order of
-// arrival as ids and data buffers come free; the client is answered when the last one completes.
+// reply). A READ or WRITE is cut into device requests of as many neighbouring data buffers as are
+// free (all of a 1 MiB call when nothing else holds them), issued in order of arrival as ids and
+// buffers come free; the client is answered when the last one completes.
 //
 // Invariant: a request is answered once, when nothing of it is left to issue (all issued, or it
 // stopped at an error) and none of its device requests is in flight.

@@ -13,7 +13,7 @@ export function futexWait(addr: usize, expected: i32, timeoutNs: u64 = FOREVER):
   return futex_wait(<i32>addr, expected, <i64>timeoutNs);
 }
 
-/** Wakes up to `count` processes waiting on the word at `addr`: how many woke, or a status. */
+/** Wakes up to `count` processes waiting on the word at `addr`: how many woke, or a status (E_MISSING_RIGHT: the caller may not write the word). */
 export function futexWake(addr: usize, count: i32): i32 {
   return futex_wake(<i32>addr, count);
 }

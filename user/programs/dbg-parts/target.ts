@@ -7,6 +7,8 @@ import {
 } from "../../lib";
 import { Job, procSpawn, procSpawnBinary, procDebug, lastSpawnedPid, lastLoadError } from "../../lib/proc-client";
 import { FsClient, fsErrorName, FS_RIGHT_READ, FS_KIND_FILE } from "../../lib/fs-client";
+import { manifestTextIn, manifestSectionError } from "../../lib/manifest";
+import { procGrantsOfText } from "../../lib/manifest-grants";
 
 /** The shell's working directory and root handles (docs/PROGRAMS.md); dbg reads binaries through them. */
 const SLOT_CWD: i32 = 8;
@@ -98,10 +100,18 @@ function spawnFile(proc: i32, path: string, target: Target): i32 {
     done += <u64>n;
   }
   files.close(file);
+  // What the shell would give it, by its manifest: under the debugger a program holds no more
+  // (it held the debugger's own session before, whatever its manifest said).
+  const manifest = manifestTextIn(buffer.address, <u32>size);
+  if (manifestSectionError.length > 0) {
+    capDrop(buffer.region);
+    target.why = path + ": its manifest section is malformed: " + manifestSectionError;
+    return -11;
+  }
   const view = new Region(buffer.region).view();
   if (view < 0) return view;
   const short = path.slice(path.lastIndexOf("/") + 1);
-  const job = procSpawnBinary(proc, <u32>SLOT_JOB_MEMORY, <u32>view | CAP_MOVE, <u32>size, short.length > 32 ? short.slice(0, 32) : short);
+  const job = procSpawnBinary(proc, <u32>SLOT_JOB_MEMORY, <u32>view | CAP_MOVE, <u32>size, short.length > 32 ? short.slice(0, 32) : short, procGrantsOfText(manifest));
   if (job < 0 && lastLoadError.length > 0) target.why = path + ": not a program the loader takes: " + lastLoadError;
   capDrop(buffer.region);
   return job;

@@ -9,9 +9,13 @@ export class ArithmeticResult {
   error: string = "";
 }
 
+/** Levels of ( ), unary operators, assignments and ?: inside one another: the evaluator recurses through them. */
+const MAX_DEPTH: i32 = 64;
+
 class Evaluator {
   at: i32 = 0;
   error: string = "";
+  private depth: i32 = 0;
 
   constructor(
     readonly text: string,
@@ -45,6 +49,20 @@ class Evaluator {
   }
 
   private assignment(): i64 {
+    if (this.depth == MAX_DEPTH) return this.tooDeep();
+    this.depth++;
+    const value = this.assignmentAt();
+    this.depth--;
+    return value;
+  }
+
+  /** Without a bound, 3000 ( or 20,000 - used up the engine's stack and the shell faulted. */
+  private tooDeep(): i64 {
+    this.at = this.text.length;
+    return this.fail("nested too deep (at most " + MAX_DEPTH.toString() + " levels)");
+  }
+
+  private assignmentAt(): i64 {
     this.blanks();
     const save = this.at;
     const name = this.name();
@@ -134,6 +152,14 @@ class Evaluator {
   }
 
   private unary(): i64 {
+    if (this.depth == MAX_DEPTH) return this.tooDeep();
+    this.depth++;
+    const value = this.unaryAt();
+    this.depth--;
+    return value;
+  }
+
+  private unaryAt(): i64 {
     if (this.eat("!", "!=")) return this.unary() == 0 ? 1 : 0;
     if (this.eat("~")) return ~this.unary();
     if (this.eat("-", "-=")) return -this.unary();

@@ -7,8 +7,9 @@ import { procSpawnBinary, procSpawnImage, lastLoadError } from "../../lib/proc-c
 import { ImageBuilder } from "../../lib/caps/image";
 import { FsClient, FS_RIGHT_READ, FS_E_IO } from "../../lib/fs-client";
 import { ShellFiles } from "./shell-files";
-import { manifestTextIn, manifestSectionError } from "../../lib/manifest";
-import { procGrantsOfText } from "./grants";
+import { manifestTextIn, manifestSectionError, NOT_WASM } from "../../lib/manifest";
+import { procGrantsOfText } from "../../lib/manifest-grants";
+import { manifestTextInFile } from "../../lib/manifest-file";
 
 /** A binary run from a file up to this size is read whole into a Region of the job's Memory. */
 const MAX_REGION_BINARY_BYTES: u64 = 16 << 20;
@@ -25,13 +26,13 @@ export class BinaryLoader {
   manifestError: string = "";
 
   constructor(
-    readonly proc: i32,
+    public proc: i32,
     readonly files: ShellFiles,
   ) {}
 
   /**
    * Reads the binary at `path` and has it spawned in `memory`, with slots 2 and 3 as its manifest
-   * asks (./grants.ts): "" (the job in `spawned`), or why not.
+   * asks (user/lib/manifest-grants.ts): "" (the job in `spawned`), or why not.
    */
   spawn(memory: i32, path: string): string {
     this.manifestText = null;
@@ -78,12 +79,22 @@ export class BinaryLoader {
    * to the process manager (PROC_SPAWN_IMAGE): "" (the job in `spawned`), or why not.
    */
   private spawnBuilt(memory: i32, file: i32, size: u64, name: string): string {
-    // Too big to look for a manifest section in (it is read a piece at a time): the standard set, as before.
+    const buffer = new FsClient(memory, PIECE_BYTES >> 12);
+    // Its manifest decides its grants as a smaller binary's does (it ran with the shell's session before).
+    this.manifestText = manifestTextInFile(buffer, file, <u32>size);
+    this.manifestError = manifestSectionError;
+    // Not WebAssembly at all: the loader says so, as for a smaller binary.
+    if (this.manifestError.length > 0 && this.manifestError != NOT_WASM) {
+      if (buffer.region > 0) capDrop(buffer.region);
+      return "its manifest section is malformed: " + this.manifestError;
+    }
     const home = new Memory(memory);
     const made = home.createImageBuilder(<u32>size, name);
-    if (made < 0) return "cannot load it: " + statusText(made);
+    if (made < 0) {
+      if (buffer.region > 0) capDrop(buffer.region);
+      return "cannot load it: " + statusText(made);
+    }
     const builder = new ImageBuilder(made);
-    const buffer = new FsClient(memory, PIECE_BYTES >> 12);
     let done: u64 = 0;
     let why = "";
     while (done < size && why.length == 0) {
@@ -106,7 +117,7 @@ export class BinaryLoader {
       const reason = home.loadError();
       return reason.length > 0 ? "not a program the loader takes: " + reason : "cannot load it: " + statusText(image);
     }
-    this.spawned = procSpawnImage(this.proc, <u32>memory, <u32>image | CAP_MOVE);
+    this.spawned = procSpawnImage(this.proc, <u32>memory, <u32>image | CAP_MOVE, procGrantsOfText(this.manifestText));
     return "";
   }
 }

@@ -214,7 +214,7 @@ function exportBuiltin(sh: Shell, argv: string[]): i32 {
       status = fail(sh, argv[0], variable + ": not a variable name");
       continue;
     }
-    if (eq >= 0) sh.vars.set(variable, argv[i].slice(eq + 1));
+    if (eq >= 0) sh.assign(variable, argv[i].slice(eq + 1));
     if (argv[0] == "export") sh.vars.export(variable);
     else if (!sh.vars.has(variable)) sh.vars.set(variable, "");
   }
@@ -240,7 +240,7 @@ function localBuiltin(sh: Shell, argv: string[]): i32 {
     const variable = eq < 0 ? argv[i] : argv[i].slice(0, eq);
     if (!isName(variable)) return fail(sh, "local", variable + ": not a variable name");
     sh.keepLocal(variable);
-    if (eq >= 0) sh.vars.set(variable, argv[i].slice(eq + 1));
+    if (eq >= 0) sh.assign(variable, argv[i].slice(eq + 1));
   }
   return 0;
 }
@@ -346,7 +346,7 @@ function readBuiltin(sh: Shell, argv: string[]): i32 {
   }
   const ifs = sh.vars.has("IFS") ? sh.vars.get("IFS") : " \t\n";
   const fields = splitRead(text, ifs, names.length, raw);
-  for (let k = 0; k < names.length; k++) sh.vars.set(names[k], k < fields.length ? fields[k] : "");
+  for (let k = 0; k < names.length; k++) if (!sh.assign(names[k], k < fields.length ? fields[k] : "")) return 1;
   return ended ? 1 : 0;
 }
 

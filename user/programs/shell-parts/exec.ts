@@ -15,7 +15,7 @@ import {
 import { parseProgram, assignmentName } from "./parse";
 import { Expander, ExpansionHost, matchPattern } from "./expand";
 import { glob } from "./glob";
-import { Variables } from "./variables";
+import { MAX_VARIABLE_CHARS, Variables } from "./variables";
 import { Channel, ByteBuffer, IO_CONSOLE, IO_CAP, IO_BUFFER, IO_PIPE_NEXT, IO_NULL, IO_FEED, IO_DRAIN, MAX_SUBSTITUTION_BYTES } from "./channel";
 import { Command, Pipeline, OpenedFile } from "./pipeline";
 import { Launcher, Job, STOPPED_STATUS } from "./jobs";
@@ -134,7 +134,15 @@ export class Shell extends ExpansionHost {
   }
 
   setVariable(name: string, value: string): void {
-    this.vars.set(name, value);
+    this.assign(name, value);
+  }
+
+  /** Sets a variable; false, said and status 1, when the variables would hold more than they may. */
+  assign(name: string, value: string): bool {
+    if (this.vars.set(name, value)) return true;
+    this.error(name + ": not set: the variables would hold more than " + MAX_VARIABLE_CHARS.toString() + " characters");
+    this.status = 1;
+    return false;
   }
 
   positional(): string[] {
@@ -662,7 +670,10 @@ export class Shell extends ExpansionHost {
     let status = 0;
     this.loops++;
     for (let i = 0; i < values.length; i++) {
-      this.vars.set(n.name, values[i]);
+      if (!this.assign(n.name, values[i])) {
+        status = 1;
+        break;
+      }
       this.runList(n.body);
       status = this.status;
       if (this.loopEnds()) break;
@@ -724,7 +735,7 @@ export class Shell extends ExpansionHost {
         this.status = 1;
         return;
       }
-      this.vars.set(name, value);
+      if (!this.assign(name, value)) return;
     }
     const r = this.redirect(cmd.redirects, this.fds);
     this.undo(r);
@@ -745,7 +756,7 @@ export class Shell extends ExpansionHost {
       const variable = assignmentName(word);
       names.push(variable);
       savedValues.push(this.vars.find(variable));
-      this.vars.set(variable, this.expander.text(word.slice(variable.length + 1)));
+      this.assign(variable, this.expander.text(word.slice(variable.length + 1)));
     }
     const r = this.redirect(cmd.redirects, this.fds);
     if (r.failed) this.status = 1;

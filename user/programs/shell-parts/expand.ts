@@ -7,7 +7,7 @@
 //
 // Each character of the result keeps whether it was quoted (then it is never a wildcard, nor split
 // at), which is what `case` patterns and ${NAME%pattern} need too.
-import { isName } from "./parse";
+import { isName, MAX_SYNTAX_DEPTH } from "./parse";
 import { evaluateArithmetic } from "./arith";
 
 /** A field being made: its text, which characters are live wildcards, and whether anything (even "") made it. */
@@ -54,11 +54,37 @@ const MODE_TEXT: i32 = 1;
 export class Expander {
   /** Set when an expansion failed (${X:?}, an arithmetic error): the command is not run. */
   failed: bool = false;
+  /** Words being expanded inside one another (${X:-${Y:-...}}), at most MAX_SYNTAX_DEPTH. */
+  private depth: i32 = 0;
+  /** Characters the last word expanded to. */
+  private lastSize: i32 = 0;
 
   constructor(readonly host: ExpansionHost) {}
 
   /** `word` as fields: split and globbed by the caller (fields()), or kept whole (text()). */
   private run(word: string, mode: i32, out: Expanded[]): void {
+    // Recursive, as the parser is: bounded the same way (parse.ts MAX_SYNTAX_DEPTH).
+    if (this.depth == MAX_SYNTAX_DEPTH) {
+      if (!this.failed) this.host.expansionError("nested too deep: expansions may nest " + MAX_SYNTAX_DEPTH.toString() + " levels deep");
+      this.failed = true;
+      return;
+    }
+    this.depth++;
+    const fits = this.runWord(word, mode, out);
+    this.depth--;
+    // A large word leaves as much garbage behind it (the pieces it was made of), which the
+    // incremental collector lets stand while a loop makes the next one: collected now, a loop of
+    // them stays within the shell's quota (it ran out at the fourth 1 MiB assignment otherwise).
+    if (this.lastSize >= LARGE_WORD_CHARS) __collect();
+    if (!fits) {
+      if (!this.failed) this.host.expansionError("a word expands to more than " + MAX_WORD_CHARS.toString() + " characters");
+      this.failed = true;
+      out.length = 0;
+    }
+  }
+
+  /** False when the word would expand past MAX_WORD_CHARS (what it made so far is dropped). */
+  private runWord(word: string, mode: i32, out: Expanded[]): bool {
     let i = 0;
     const ifs = this.host.variable("IFS");
     const cur = new ExpandState(out, mode, ifs == null ? " \t\n" : ifs!);
@@ -84,8 +110,11 @@ export class Expander {
         cur.literal(word.charAt(i), false);
         i++;
       }
+      if (cur.tooLong) return false;
     }
     cur.finish();
+    this.lastSize = cur.size;
+    return !cur.tooLong;
   }
 
   /** The fields of `word`, split at $IFS and globbed through `glob` (null: no globbing). */
@@ -364,7 +393,12 @@ export class Expander {
     } else if (!colon && (kind == "%" || kind == "#")) {
       const longest = op.length > 1 && op.charAt(1) == kind;
       const pattern = this.pattern(op.slice(longest ? 2 : 1));
-      cur.expansion(trimPattern(value == null ? "" : value!, pattern, kind == "#", longest), quoted);
+      const text = value == null ? "" : value!;
+      // Each place the pattern may end (or begin) is a match: quadratic in the value, so bounded.
+      if (text.length > MAX_TRIMMED_CHARS && pattern.hasWild) {
+        this.host.expansionError("${" + inside + "}: a value of more than " + MAX_TRIMMED_CHARS.toString() + " characters to match a pattern against");
+        this.failed = true;
+      } else cur.expansion(trimPattern(text, pattern, kind == "#", longest), quoted);
     } else {
       this.host.expansionError("${" + inside + "}: bad substitution");
       this.failed = true;
@@ -384,9 +418,37 @@ export class Expander {
   }
 }
 
+/**
+ * Characters a word may expand to, its fields together (each field counted 16 more): the shell
+ * builds them in its own memory, and `x=$x$x` in a loop, or "$x" a thousand times, grew it to its
+ * quota, where the shell faulted (out of memory) and init restarted it. The same bound as $(...).
+ */
+export const MAX_WORD_CHARS: i32 = 1 << 20;
+const FIELD_CHARS: i32 = 16;
+/** A word this large is followed by a full collection (Expander.run). */
+const LARGE_WORD_CHARS: i32 = 128 << 10;
+
 /** Fields being made: the one being filled, and what the mode does with unquoted expansions. */
 class ExpandState {
   private current: Expanded = new Expanded();
+  /** Characters (and fields) made so far, against MAX_WORD_CHARS. */
+  private used: i32 = 0;
+
+  get size(): i32 {
+    return this.used;
+  }
+  /** Past MAX_WORD_CHARS: nothing more is added, and the word fails. */
+  tooLong: bool = false;
+
+  /** Whether `n` more characters fit the word's budget; past it, tooLong. */
+  private fits(n: i32): bool {
+    if (this.tooLong || n > MAX_WORD_CHARS - this.used) {
+      this.tooLong = true;
+      return false;
+    }
+    this.used += n;
+    return true;
+  }
   constructor(
     readonly out: Expanded[],
     readonly mode: i32,
@@ -400,12 +462,14 @@ class ExpandState {
 
   /** Text written in the word: quoted text is never a wildcard. */
   literal(text: string, quoted: bool): void {
+    if (!this.fits(text.length)) return;
     this.current.add(text, !quoted);
     if (quoted) this.current.real = true;
   }
 
   /** An expansion's result: unquoted, it is split at blanks (in MODE_FIELDS) and its * ? [ are live. */
   expansion(text: string, quoted: bool): void {
+    if (!this.fits(text.length)) return;
     if (quoted || this.mode != MODE_FIELDS) {
       this.current.add(text, false);
       if (quoted) this.current.real = true;
@@ -443,6 +507,7 @@ class ExpandState {
         this.out.push(this.current);
         this.current = new Expanded();
       }
+      if (!this.fits(all[k].length + FIELD_CHARS)) return;
       this.current.add(all[k], false);
       this.current.real = true;
     }
@@ -450,7 +515,10 @@ class ExpandState {
 
   /** Ends the field being made at a blank of an unquoted expansion. */
   split(): void {
-    if (this.current.real || this.current.text.length > 0) this.out.push(this.current);
+    if (this.current.real || this.current.text.length > 0) {
+      if (!this.fits(FIELD_CHARS)) return;
+      this.out.push(this.current);
+    }
     this.current = new Expanded();
   }
 
@@ -508,17 +576,24 @@ export function matchingClose(word: string, i: i32): i32 {
 }
 
 /** ${X#p} ${X##p} (from the start) and ${X%p} ${X%%p} (from the end): `value` without the shortest or longest match. */
+/**
+ * The longest value ${X%pattern} and the like match a pattern with wildcards against: each of its
+ * places is tried, O(value² × pattern) at worst (a value of 1 Mi characters, what a word may hold,
+ * kept the shell deaf for hours). A pattern without wildcards has no such limit.
+ */
+const MAX_TRIMMED_CHARS: i32 = 16 << 10;
+
 function trimPattern(value: string, pattern: Expanded, fromStart: bool, longest: bool): string {
   const n = value.length;
   if (fromStart) {
     for (let k = 0; k <= n; k++) {
       const len = longest ? n - k : k;
-      if (matchPattern(pattern.text, pattern.wild, 0, value.slice(0, len), 0)) return value.slice(len);
+      if (matchPattern(pattern.text, pattern.wild, 0, value, 0, len)) return value.slice(len);
     }
   } else {
     for (let k = 0; k <= n; k++) {
       const start = longest ? k : n - k;
-      if (matchPattern(pattern.text, pattern.wild, 0, value.slice(start), 0)) return value.slice(0, start);
+      if (matchPattern(pattern.text, pattern.wild, 0, value, start)) return value.slice(0, start);
     }
   }
   return value;
@@ -528,35 +603,47 @@ function trimPattern(value: string, pattern: Expanded, fromStart: bool, longest:
  * Whether `name` from `n` matches `pattern` from `p`: a live * any run of characters, a live ?
  * one, a live [...] one of a set (ranges a-z, ! or ^ first to negate); anything else itself.
  */
-export function matchPattern(pattern: string, wild: bool[], p: i32, name: string, n: i32): bool {
-  while (p < pattern.length) {
-    const c = pattern.charCodeAt(p);
-    if (wild[p] && c == 0x2a) {
-      while (p + 1 < pattern.length && wild[p + 1] && pattern.charCodeAt(p + 1) == 0x2a) p++;
-      if (p + 1 == pattern.length) return true;
-      for (let k = n; k <= name.length; k++) if (matchPattern(pattern, wild, p + 1, name, k)) return true;
-      return false;
-    }
-    if (n >= name.length) return false;
-    if (wild[p] && c == 0x3f) {
-      p++;
-      n++;
-      continue;
-    }
-    if (wild[p] && c == 0x5b) {
-      const end = bracketEnd(pattern, p);
+export function matchPattern(pattern: string, wild: bool[], p: i32, name: string, n: i32, end: i32 = -1): bool {
+  // `name` up to `end` (all of it by default): a prefix is matched without a copy of it.
+  const length = end < 0 ? name.length : end;
+  // Iterative, with one way back: to just after the last * seen, which then takes one more
+  // character. Each * matching any run, the last one's choice is the only one worth revisiting, so
+  // this is O(pattern × name) with no recursion. (It recursed at each *: 5000 of them used up the
+  // engine's stack, and *a*a*a... against a long run of a's took exponential time.)
+  let starAt = -1;
+  let starName = 0;
+  while (n < length) {
+    if (p < pattern.length) {
+      const c = pattern.charCodeAt(p);
+      if (wild[p] && c == 0x2a) {
+        starAt = p++;
+        starName = n;
+        continue;
+      }
+      if (wild[p] && c == 0x3f) {
+        p++;
+        n++;
+        continue;
+      }
+      const end = wild[p] && c == 0x5b ? bracketEnd(pattern, p) : 0;
       if (end > 0) {
-        if (!inBracket(pattern, p + 1, end, name.charCodeAt(n))) return false;
-        p = end + 1;
+        if (inBracket(pattern, p + 1, end, name.charCodeAt(n))) {
+          p = end + 1;
+          n++;
+          continue;
+        }
+      } else if (c == name.charCodeAt(n)) {
+        p++;
         n++;
         continue;
       }
     }
-    if (c != name.charCodeAt(n)) return false;
-    p++;
-    n++;
+    if (starAt < 0) return false;
+    p = starAt + 1;
+    n = ++starName;
   }
-  return n == name.length;
+  while (p < pattern.length && wild[p] && pattern.charCodeAt(p) == 0x2a) p++;
+  return p == pattern.length;
 }
 
 /** The position of the ] that closes the [ at `p`, or -1 (then the [ is itself). */

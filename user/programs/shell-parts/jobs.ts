@@ -15,9 +15,9 @@
 import {
   capCopy, capDrop, Memory, Receiver, msgLabel, msgBadge, msgWord, msgBegin, msgInvoke, CAP_MOVE, RIGHT_RECEIVER_SEND,
   MSG_PROCESS_ENDED, STATE_FAULTED, faultKindName, errorName, registryLookup, registryForPrograms, E_INVALID_CAP, E_TIMEOUT, statusText,
-  E_QUEUE_FULL,
+  E_QUEUE_FULL, E_PEER_DEAD, sleep,
 } from "../../lib";
-import { Job as ProcJob, procSpawn, lastSpawnedPid } from "../../lib/proc-client";
+import { Job as ProcJob, procSpawn, lastSpawnedPid, procKill, procLookup, procSession } from "../../lib/proc-client";
 import { packArgs, ARGS_IN_MESSAGE_BYTES } from "../../lib/caps/process";
 import { Region } from "../../lib/caps/region";
 import { FS_RIGHTS_ALL, FS_RIGHT_READ, FS_OPEN_DIRECTORY } from "../../lib/fs-client";
@@ -28,7 +28,7 @@ import { Command, Pipeline, OpenedFile } from "./pipeline";
 import { Channel, ByteBuffer, Drainer, Feeder, IO_CONSOLE, IO_CAP, IO_BUFFER, IO_PIPE_NEXT, IO_NULL, IO_FEED, IO_DRAIN } from "./channel";
 import { ShellFiles, TEXT_TOO_LARGE } from "./shell-files";
 import { BinaryLoader } from "./binaries";
-import { PROC_SERVICE, procGrantsOf } from "./grants";
+import { PROC_SERVICE, procGrantsOf } from "../../lib/manifest-grants";
 import { Variables } from "./variables";
 import { Manifest, MAX_MANIFEST_BYTES, PROGRAM_CAPS, parseManifest } from "../../lib/manifest";
 
@@ -145,14 +145,39 @@ export class Launcher {
 
   constructor(
     readonly memory: i32,
-    /** A call capability to the process manager with the shell's own session. */
-    readonly proc: i32,
+    /** A call capability to the process manager with the shell's own session (a new one after it was restarted: reconnect). */
+    public proc: i32,
     readonly programs: Map<string, i32>,
     readonly console: ConsoleClient,
     readonly notices: Receiver,
     readonly files: ShellFiles,
   ) {
     this.binaries = new BinaryLoader(proc, files);
+  }
+
+  /**
+   * After the process manager was restarted, the shell's session answered E_PEER_DEAD, and every
+   * command that was no builtin failed (126) until the session ended. Asked before each command
+   * line (a Kill of pid 0, which names no job): when the session is dead, a new one is opened with
+   * the process manager now registered. Its jobs went with the old one. Whether the shell has one.
+   */
+  reconnect(): bool {
+    if (procKill(this.proc, 0) != E_PEER_DEAD) return true;
+    // Waiting for it a while, as at the start: init restarts it after a backoff, and until it
+    // registers again the registry may still hold the one that ended.
+    let mine = E_PEER_DEAD;
+    for (let i = 0; i < 500 && mine < 0; i++) {
+      if (i > 0) sleep(10_000_000);
+      const proc = procLookup();
+      if (proc < 0) continue;
+      mine = procSession(proc);
+      capDrop(proc);
+    }
+    if (mine < 0) return false;
+    capDrop(this.proc);
+    this.proc = mine;
+    this.binaries.proc = mine;
+    return true;
   }
 
   /**
@@ -448,7 +473,7 @@ export class Launcher {
       while (gave.length < STANDARD_SLOTS) gave.push(capCopy(job.memory, 0));
       for (let n = 0; n < manifest.needs.length; n++) {
         const need = manifest.needs[n];
-        // The process manager comes at slot 3, with the shell's session (./grants.ts).
+        // The process manager comes at slot 3, with the shell's session (user/lib/manifest-grants.ts).
         if (need.shared || need.service == PROC_SERVICE) continue;
         // Looked up as the program would: a name for services only (a driver's) is not its to have.
         if (this.programsRegistry <= 0) this.programsRegistry = registryForPrograms();

@@ -23,6 +23,15 @@ import {
   JOIN_AND, JOIN_OR, N_GROUP, N_SUBSHELL, R_IN, R_OUT, R_APPEND, R_DUP_IN, R_DUP_OUT, R_HEREDOC, R_READ_WRITE,
 } from "./ast";
 
+/**
+ * Levels of compound commands (each a list inside another: ( ), { }, if, while, for, case,
+ * functions) and of quotes inside expansions inside quotes, that text may nest. The parser
+ * descends recursively, so without a bound a typed line of 3000 "(" used up the engine's stack and
+ * the shell faulted (init restarted it, the session lost; five such lines and init gave up on it).
+ */
+export const MAX_SYNTAX_DEPTH: i32 = 100;
+const TOO_DEEP = "nested too deep: text may nest compound commands, quotes and expansions " + MAX_SYNTAX_DEPTH.toString() + " levels deep";
+
 const T_WORD: i32 = 1;
 const T_NEWLINE: i32 = 2;
 const T_EOF: i32 = 3;
@@ -84,6 +93,8 @@ class Parser {
   errorAt: i32 = 0;
   /** Here-documents whose lines come after the next newline. */
   pending: Redirect[] = [];
+  /** Commands (compound ones hold more) and nested quotes being read, at most MAX_SYNTAX_DEPTH. */
+  private depth: i32 = 0;
 
   constructor(readonly src: string) {}
 
@@ -206,6 +217,17 @@ class Parser {
 
   /** The position after the unit at `i`: one character, or a whole quote, escape, $(...), ${...} or `...`. */
   skipQuoted(i: i32): i32 {
+    if (this.depth == MAX_SYNTAX_DEPTH) {
+      this.fail(TOO_DEEP, i);
+      return this.src.length;
+    }
+    this.depth++;
+    const end = this.skipQuotedUnit(i);
+    this.depth--;
+    return end;
+  }
+
+  private skipQuotedUnit(i: i32): i32 {
     const s = this.src;
     const c = s.charCodeAt(i);
     if (c == 0x5c) return min(i + 2, s.length);
@@ -384,7 +406,19 @@ class Parser {
     return p;
   }
 
+  /** A command; compound ones (and a function's body) hold more, one level deeper each. */
   private command(): Node {
+    if (this.depth == MAX_SYNTAX_DEPTH) {
+      this.fail(TOO_DEEP, this.peek().start);
+      return new SimpleCommand();
+    }
+    this.depth++;
+    const node = this.commandAt();
+    this.depth--;
+    return node;
+  }
+
+  private commandAt(): Node {
     const t = this.peek();
     if (t.kind == T_EOF) {
       this.fail("a command is missing", t.start, true);

@@ -65,6 +65,14 @@ export function echo(args: string[]): string {
   return newline ? out + "\n" : out;
 }
 
+/**
+ * The widest field (width or precision) printf makes. The shell builds its output in memory: a
+ * '%999999999d' padded a string to a billion characters, the shell deaf to everything meanwhile.
+ */
+const MAX_FIELD: i32 = 1 << 20;
+/** What one printf makes at most (the same bound as a stage's output between the shell's commands). */
+const MAX_OUTPUT: i32 = 2 << 20;
+
 /** printf's output, and an error message when an argument was not a number (the status is then 1). */
 export class Printed {
   text: string = "";
@@ -88,6 +96,10 @@ export function printf(format: string, args: string[]): Printed {
   for (;;) {
     let i = 0;
     while (i < format.length) {
+      if (out.text.length > MAX_OUTPUT) {
+        out.error = "more than " + MAX_OUTPUT.toString() + " characters of output";
+        return out;
+      }
       const c = format.charCodeAt(i);
       if (c == 0x5c) {
         // An escape in the format: as %b's, and \c stops everything.
@@ -134,7 +146,7 @@ export function printf(format: string, args: string[]): Printed {
           width = -width;
         }
         i++;
-      } else while (i < format.length && format.charCodeAt(i) >= 0x30 && format.charCodeAt(i) <= 0x39) width = width * 10 + (format.charCodeAt(i++) - 0x30);
+      } else while (i < format.length && format.charCodeAt(i) >= 0x30 && format.charCodeAt(i) <= 0x39) width = min(width * 10 + (format.charCodeAt(i++) - 0x30), MAX_FIELD + 1);
       let precision = -1;
       if (i < format.length && format.charAt(i) == ".") {
         i++;
@@ -142,7 +154,11 @@ export function printf(format: string, args: string[]): Printed {
         if (i < format.length && format.charAt(i) == "*") {
           precision = <i32>number(next < args.length ? args[next++] : "0", out).value;
           i++;
-        } else while (i < format.length && format.charCodeAt(i) >= 0x30 && format.charCodeAt(i) <= 0x39) precision = precision * 10 + (format.charCodeAt(i++) - 0x30);
+        } else while (i < format.length && format.charCodeAt(i) >= 0x30 && format.charCodeAt(i) <= 0x39) precision = min(precision * 10 + (format.charCodeAt(i++) - 0x30), MAX_FIELD + 1);
+      }
+      if (width > MAX_FIELD || precision > MAX_FIELD) {
+        out.error = "a field wider than " + MAX_FIELD.toString() + " characters";
+        return out;
       }
       // Length modifiers (l, h, ...) mean nothing here.
       while (i < format.length && (format.charAt(i) == "l" || format.charAt(i) == "h" || format.charAt(i) == "j" || format.charAt(i) == "z")) i++;

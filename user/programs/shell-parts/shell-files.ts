@@ -2,7 +2,7 @@
 // the host share's, its path, its rights), the root (`use=fs`), and /host (`use=host`, docs/HOSTFS.md):
 // a path that works out to /host... is opened from the host share's root with the rest of the
 // path. `..` is the shell's arithmetic (resolve), since a directory capability cannot climb.
-import { capKind, KIND_CAPPAGE } from "../../lib";
+import { capDrop, capKind, E_PEER_DEAD, KIND_CAPPAGE } from "../../lib";
 import { statusText } from "../../lib/status-text";
 import {
   FsClient, FS_RIGHTS_ALL, FS_RIGHT_READ, FS_OPEN_DIRECTORY, FS_KIND_FILE, FS_KIND_DIR, direntName, direntNameLength, direntNext, direntKind,
@@ -39,12 +39,38 @@ export class ShellFiles {
 
   constructor(
     readonly client: FsClient,
-    /** The file system's root (0: no file system). */
-    readonly root: i32,
+    /** The file system's root (0: no file system); a new one after the file system was restarted (reconnect). */
+    public root: i32,
     /** The Cappage the host share's server publishes its root in (0: none). */
     readonly hostRoots: i32,
+    /** The Cappage the file system publishes its root in (0: none). */
+    readonly roots: i32 = 0,
   ) {
     this.cwd = root;
+  }
+
+  /**
+   * After the file system was restarted, its old handles answer E_PEER_DEAD: every path the shell
+   * and its programs opened failed from then on, `cd /` included, until the session ended. Asked
+   * before each command line (one FS_INFO): when the root is dead, the new one is taken from the
+   * Cappage the restarted file system publishes it in, and the working directory opened again by
+   * its path (the root, when it is gone). Whether the shell is connected.
+   */
+  reconnect(): bool {
+    if (this.root == 0 || this.roots == 0 || this.client.info(this.root) != E_PEER_DEAD) return true;
+    // Waiting for it a while, as at the start: init restarts it after a backoff, and it replays its journal.
+    const root = fsRoot(this.roots, 0, 500);
+    if (root <= 0 || root == this.root) return false;
+    const old = this.root;
+    this.root = root;
+    if (isHostPath(this.cwdPath)) return true;
+    if (this.cwd != old) capDrop(this.cwd);
+    this.cwd = root;
+    if (this.cwdPath == "/") return true;
+    const cwd = this.client.open(root, this.cwdPath, this.cwdRights | FS_OPEN_DIRECTORY);
+    if (cwd > 0) this.cwd = cwd;
+    else this.cwdPath = "/";
+    return true;
   }
 
   /**

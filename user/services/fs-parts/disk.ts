@@ -2,10 +2,12 @@
 // runs of up to a buffer's worth (1 MiB) per call. A driver that dies (E_PEER_DEAD) is looked up
 // again and the request repeated: reads and writes of whole blocks are idempotent.
 //
-// A call moves its buffer (a Region) to the driver and back, and the kernel maps and unmaps every
-// page of it each way (about 0.2 µs a page): a 1 MiB buffer costs ~110 µs a call whatever the
-// call moves. So there are four buffers, of 1, 16, 64 and 256 pages, and a run goes in the
-// smallest that holds it: a one-block read moves one page, a read-ahead of 64 blocks 64.
+// A read moves its buffer (a Region's owner) to the driver and back, and the kernel maps and
+// unmaps every page of it each way (about 0.2 µs a page): a 1 MiB buffer costs ~110 µs a call
+// whatever the call moves. So there are four buffers, of 1, 16, 64 and 256 pages, and a run goes
+// in the smallest that holds it: a one-block read moves one page, a read-ahead of 64 blocks 64.
+// A write sends a view, of which the driver keeps a copy (lib/kept-views.ts): after the first
+// write from a buffer, nothing is mapped or unmapped on either side.
 import { BlockClient, blockErrorName } from "../../lib/block-client";
 import { RegionBuffer } from "../../lib/region-buffer";
 import { E_PEER_DEAD, lineBegin, lineAdd, lineAddU32, linePrint } from "../../lib";

@@ -55,10 +55,14 @@ const handleMap = new StaticArray<i8>(MAX_HANDLES);
 export interface MapSource {
   /** Reads up to `length` bytes at `offset` of the inode at `at` into `to`, from the page cache or the disk: the bytes, or a status. */
   readPage(at: usize, offset: u64, to: usize): i32;
-  /** Whether file block `index` of the inode at `at` is a hole (1), cached (2), or neither (0); -1 when its map cannot be read. */
-  pageState(at: usize, index: u64): i32;
   /** File block `index` of the inode at `at` is in its map now: the page cache lets go of its page if it is clean. */
   dropCached(at: usize, index: u64): void;
+  /** The disk block of file block `index` of the inode at `at`: 0 for a hole, 0xffffffff when it cannot be read. */
+  blockOf(at: usize, index: u64): u32;
+  /** Where the page cache holds disk block `block` (0: it does not). */
+  cachedPage(block: u32): usize;
+  /** Disk block `block` is in a map now: the page cache lets go of its page if it is clean. */
+  letGo(block: u32): void;
 }
 
 export class FileMaps implements HandleWatcher {
@@ -264,12 +268,7 @@ export class FileMaps implements HandleWatcher {
     store<u32>(address + FS_MAP_SEQUENCE_AT, 1); // odd: being filled
     this.header = address;
     this.pages = pages;
-    const last = min(filePages, <u64>pages);
-    for (let page: u64 = 0; page < last; page++) {
-      const state = source.pageState(at, page);
-      if (state == 1) this.setValid(page); // a hole: the page is zeros already
-      else if (state == 2) this.fill(page, at, source);
-    }
+    this.fillCached(at, min(filePages, <u64>pages), size, source);
     store<u64>(address + FS_MAP_SIZE_AT, size);
     store<u32>(address + FS_MAP_MAGIC_AT, FS_MAP_MAGIC);
     store<u32>(address + FS_MAP_SEQUENCE_AT, 2);
@@ -284,6 +283,40 @@ export class FileMaps implements HandleWatcher {
     if (<u32>n < BLOCK_BYTES) memory.fill(to + <usize>n, 0, BLOCK_BYTES - <u32>n);
     this.setValid(page);
     source.dropCached(at, page); // one copy of the page is enough: reads of it come here
+  }
+
+  // At the making of a map (its pages zeros): the first `last` file pages that the page cache holds
+  // are copied in and made valid, and the cache lets go of them; holes are valid as they are.
+  // Pages that lie side by side in the cache (a chunk's, in file order) go in one copy: a page at
+  // a time was three walks of the block map and a copy (often the kernel's) per page.
+  private fillCached(at: usize, last: u64, size: u64, source: MapSource): void {
+    let page: u64 = 0;
+    while (page < last) {
+      const block = source.blockOf(at, page);
+      if (block == 0) this.setValid(page); // a hole: the page is zeros already
+      const from = block == 0 || block == 0xffffffff ? 0 : source.cachedPage(block);
+      if (from == 0) {
+        page++;
+        continue;
+      }
+      let run: u64 = 1;
+      while (page + run < last) {
+        const next = source.blockOf(at, page + run);
+        if (next == 0 || next == 0xffffffff || source.cachedPage(next) != from + (<usize>run << BLOCK_SHIFT)) break;
+        run++;
+      }
+      memory.copy(this.data(page), from, <usize>run << BLOCK_SHIFT);
+      for (let p = page; p < page + run; p++) {
+        this.setValid(p);
+        source.letGo(source.blockOf(at, p));
+      }
+      page += run;
+    }
+    // What the cache's last page holds past the end is not the file's: zeros, as a read answers.
+    const tail = <u32>(size & (BLOCK_BYTES - 1));
+    if (tail != 0 && last == (size + BLOCK_BYTES - 1) >> BLOCK_SHIFT && this.valid(last - 1)) {
+      memory.fill(this.data(last - 1) + <usize>tail, 0, BLOCK_BYTES - tail);
+    }
   }
 
   private release(m: i32): void {

@@ -384,18 +384,25 @@ export class Volume implements HolePuncher, MapSource {
     return this.data.read(at, offset, BLOCK_BYTES, to, 0, false);
   }
 
+  /** MapSource: the disk block of file block `index` of the inode at `at`: 0 for a hole, NO_BLOCK when it cannot be read. */
+  blockOf(at: usize, index: u64): u32 {
+    return this.map(at, index, false, false);
+  }
+
+  /** MapSource: where the page cache holds disk block `block` (0: it does not). */
+  cachedPage(block: u32): usize {
+    return this.pages.pageOf(block);
+  }
+
+  /** MapSource: the page cache lets go of disk block `block`'s page if it is clean (a map holds it). */
+  letGo(block: u32): void {
+    this.pages.dropClean(block);
+  }
+
   /** MapSource: the page cache lets go of file block `index`'s page if it is clean (the map holds it). */
   dropCached(at: usize, index: u64): void {
     const block = this.map(at, index, false, false);
     if (block != NO_BLOCK && block != 0) this.pages.dropClean(block);
-  }
-
-  /** MapSource: whether file block `index` is a hole (1), in the page cache (2), or neither (0); -1 on failure. */
-  pageState(at: usize, index: u64): i32 {
-    const block = this.map(at, index, false, false);
-    if (block == NO_BLOCK) return -1;
-    if (block == 0) return 1;
-    return this.pages.holds(block) ? 2 : 0;
   }
 
   /** Frees the blocks the inode at `at` maps past its size (fsck --repair: a map longer than its size). */

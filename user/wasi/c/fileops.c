@@ -4,6 +4,7 @@
  *   r:PATH        print PATH's contents
  *   ls:PATH       list the directory PATH
  *   rm:PATH       remove the file PATH
+ *   ln:TARGET=PATH  make PATH a symbolic link to TARGET
  * Each prints "OP PATH: ok ..." or "OP PATH: errno N" (wasi-libc's errno is WASI's number). The exit
  * code is the number of operations that failed. */
 #include <dirent.h>
@@ -61,6 +62,12 @@ int main(int argc, char **argv) {
       while ((e = readdir(d))) printf(" %s", e->d_name);
       printf("\n");
       closedir(d);
+    } else if (strcmp(op, "ln") == 0) {
+      char *eq = strchr(path, '=');
+      if (!eq) continue;
+      *eq = 0;
+      if (symlink(path, eq + 1) != 0) fail(op, eq + 1);
+      else printf("ln %s: ok\n", eq + 1);
     } else if (strcmp(op, "rm") == 0) {
       if (unlink(path) != 0) fail(op, path);
       else printf("rm %s: ok\n", path);

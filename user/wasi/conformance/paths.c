@@ -216,10 +216,11 @@ static void links(void) {
   expect("path_filestat_get of a link loop", stat_at(DIR_FD, FOLLOW, "p-loop-a", &st), E(LOOP));
   expect("path_open O_CREAT through a link loop", open_at(DIR_FD, "p-loop-a", __WASI_OFLAGS_CREAT, ALL_FILE_RIGHTS, 0, 0, &fd), E(LOOP));
   expect("path_create_directory under a link loop", mkdir_at(DIR_FD, "p-loop-a/d"), E(LOOP));
-  /* A link that leads out of the directory. */
-  symlink_at("../outside", DIR_FD, "p-out");
-  escapes("through a link that leads out", "p-out/x");
-  expect("path_open of a link that leads out", open_at(DIR_FD, "p-out", 0, __WASI_RIGHTS_FD_READ, 0, 0, &fd), E(NOTCAPABLE));
+  /* A link that leads out of the directory, made by the host before the run (the test does):
+   * following it is refused whatever the call; making one may be refused too (Dogma does). */
+  escapes("through a link that leads out", "p-host-out/x");
+  expect("path_open of a link that leads out", open_at(DIR_FD, "p-host-out", 0, __WASI_RIGHTS_FD_READ, 0, 0, &fd), E(NOTCAPABLE));
+  expect2("path_symlink of a link that leads out", symlink_at("../outside", DIR_FD, "p-out"), E(NOTCAPABLE), 0);
   int32_t made = symlink_at("/etc/passwd", DIR_FD, "p-abs");
   expect2("path_symlink to an absolute path", made, E(NOTCAPABLE), 0);
   if (made == 0) expect("path_open of a link to an absolute path", open_at(DIR_FD, "p-abs", 0, __WASI_RIGHTS_FD_READ, 0, 0, &fd), E(NOTCAPABLE));

@@ -100,7 +100,8 @@ async function boot(request: BootRequest): Promise<void> {
   const fetchMs = performance.now() - fetching;
   const imports = standardImportModules();
   const cache = request.cache ? new CacheStorageModuleCache() : null;
-  loader = new Loader({ importModules: imports, cache: cache?.available ? cache : null, codeIdentity: LOADER_IDENTITY });
+  // The page's V8 runs with its default flags: it validates every body when it compiles.
+  loader = new Loader({ importModules: imports, cache: cache?.available ? cache : null, codeIdentity: LOADER_IDENTITY, engineValidatesEagerly: true });
   const started = performance.now();
   const end = await runSystem(
     {

@@ -1,4 +1,4 @@
-// What the process manager puts at slots 2 and 3 of a program the shell runs (docs/MANIFESTS.md
+// What the process manager puts at slots 2 and 3 of a program the shell or dbg runs (docs/MANIFESTS.md
 // "Running a program from the shell"): a binary from a file without a manifest gets the registry
 // and the process manager with a session of its own (a program's: its own jobs, no halt; it used
 // to get the shell's session, and so could kill, debug and halt: redteam2's finding 9); a boot
@@ -6,8 +6,8 @@
 // session, as boot modules are the system's own; one with a manifest only what it
 // asks for: `cap registry` (it looks services up itself), `needs proc ProcessManager` (the tools
 // that list, kill and debug the shell's jobs). What it does not ask for holds nothing it can use.
-import { Manifest, parseManifest } from "../../lib/manifest";
-import { PROC_GRANT_PROC, PROC_GRANT_REGISTRY, PROC_GRANTS_NO_MANIFEST, PROC_GRANTS_STANDARD } from "../../lib/proc-client";
+import { Manifest, parseManifest } from "./manifest";
+import { PROC_GRANT_PROC, PROC_GRANT_REGISTRY, PROC_GRANTS_NO_MANIFEST, PROC_GRANTS_STANDARD } from "./proc-client";
 
 /** The service a program needs that comes at slot 3, with the shell's session, not from slot 11. */
 export const PROC_SERVICE = "proc";

@@ -1,0 +1,72 @@
+import { execFile } from "node:child_process";
+import { setFlagsFromString } from "node:v8";
+import { isMainThread } from "node:worker_threads";
+import { setRefusalExplainer } from "../../loader/validate.ts";
+
+/**
+ * V8 flags the Node host runs with, set before the first WebAssembly compile of the process (every
+ * entry point calls `applyEngineFlags` first: the CLI, the test setup, the benchmarks). Why each
+ * (docs/LOADER.md "How V8 compiles the output"):
+ *
+ * - `--wasm-lazy-validation`: V8 validates a function body when it first compiles it (at its
+ *   first call; V8 compiles lazily by default) instead of every body of the module at compile
+ *   time. A cache hit of yosys (31 MB, 61 MB rewritten) then compiles in about 85 ms of CPU
+ *   instead of 250-310; a process calls a small part of a big program's functions. Nothing
+ *   unvalidated ever runs, and a malformed body fails its first call with a CompileError. The
+ *   loader validates its own fresh output in full (Loader, "validateOutput"), so that a loader
+ *   bug is still a LoadError at load time. What V8 then cannot give is its message for a binary
+ *   whose bodies are wrong (`new WebAssembly.Module` accepts it): `explainRefusal` asks a Node
+ *   without the flag, in a child process (about 50 ms, on that refusal's path only, one child at
+ *   a time, the machine running meanwhile).
+ * - `--wasm-tiering-budget=100000000` (V8's default 13,000,000): a function leaves Liftoff for
+ *   TurboFan once it has run about that many bytes of its code. The rewritten code is 2-5× the
+ *   original's bytes, so it spent the budget after a half to a fifth of the original's work, and
+ *   TurboFan's time grows faster than a function's size: a short run of a big program spent
+ *   much of its time optimizing functions it would leave soon. CPU seconds of whole `dogma run`s
+ *   on a shared 2-core machine, 3-5 runs each, default → 100M (node:wasi beside): clang -O2 -c
+ *   of a 4 KB C file 3.87 → 2.83 (1.77), yosys's SAT proof 1.04 → 0.74 (0.44); 40M gave
+ *   3.49 and 0.91, 200M the same as 100M. The C programs of bench/c and flite, which run a
+ *   second or less in a few hot functions, and the bench-* kernels did not move (within 5%).
+ */
+const FLAGS = ["--wasm-lazy-validation", "--wasm-tiering-budget=100000000"];
+
+let applied = false;
+
+/**
+ * Sets FLAGS (before the first compile; from the main thread only, since they are the process's)
+ * and tells this thread's loader how to explain a refusal; a worker thread that loads calls it
+ * too. Later calls do nothing.
+ */
+export function applyEngineFlags(): void {
+  if (applied) return;
+  applied = true;
+  if (isMainThread) for (const flag of FLAGS) setFlagsFromString(flag);
+  setRefusalExplainer(explainRefusal);
+}
+
+/** Compiles `bytes` read from stdin, printing the engine's message when it refuses them. */
+const EXPLAIN = `const chunks = []; for await (const c of process.stdin) chunks.push(c);
+try { new WebAssembly.Module(Buffer.concat(chunks)); } catch (e) { process.stdout.write(String(e.message)); }`;
+
+/** Explanations asked for, one child at a time: refusals in a burst (a hostile program's) queue up. */
+let explaining: Promise<unknown> = Promise.resolve();
+
+/**
+ * The message of a Node that validates eagerly, for a binary WebAssembly.validate refused; null
+ * when none comes. Asynchronous, so that the machine keeps running meanwhile.
+ */
+export function explainRefusal(bytes: Uint8Array): Promise<string | null> {
+  const answer = explaining.then(() => explainInChild(bytes));
+  explaining = answer;
+  return answer;
+}
+
+function explainInChild(bytes: Uint8Array): Promise<string | null> {
+  return new Promise((resolve) => {
+    const child = execFile(process.execPath, ["--input-type=module", "-e", EXPLAIN], { encoding: "utf8", timeout: 60_000, maxBuffer: 1 << 20 }, (error, stdout) => {
+      resolve(error === null && stdout !== "" ? stdout : null);
+    });
+    child.stdin?.on("error", () => {}); // a child that died early
+    child.stdin?.end(bytes);
+  });
+}
