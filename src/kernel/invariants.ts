@@ -117,8 +117,11 @@ function checkTlb(process: Process, broken: string[]): void {
     else if (mapped.frame !== entry.frame) broken.push(`${where} names frame ${entry.frame}, the page table ${mapped.frame}`);
     else if ((mapped.flags & (entry.write ? PTE_WRITE : PTE_READ)) === 0) broken.push(`${where} grants a right the page does not have`);
     else if (entry.write && mapped.flags & PTE_COW) broken.push(`${where} lets a copy-on-write page be written`);
+    // The loader's shared check for a group of loads and stores reads the write half alone
+    // (src/loader/access-groups.ts): a page one may write through the TLB one may read through it.
+    else if (entry.write && (mapped.flags & PTE_READ) === 0) broken.push(`${where} is for a page that may not be read`);
     const page = entry.address >>> PAGE_SHIFT;
-    if (space.watches && (entry.write ? space.watches.withholdsWrite(page) : space.watches.withholdsRead(page))) broken.push(`${where}: the page is watched, and the entry would let accesses pass unseen`);
+    if (space.watches && (entry.write ? space.watches.withholdsWrite(page) || space.watches.withholdsRead(page) : space.watches.withholdsRead(page))) broken.push(`${where}: the page is watched, and the entry would let accesses pass unseen`);
   }
 }
 

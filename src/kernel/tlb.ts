@@ -10,7 +10,9 @@ import { PAGE_SHIFT, PAGE_SIZE, TLB_ENTRY_BYTES, TLB_INDEX_SHIFT, TLB_WRITE_OFFS
  * constant of the image's code, from its declared maximum memory (constants.ts tlbEntriesFor).
  *
  * Invariant: an entry whose tag matches maps its page to a frame the process may access with that
- * half's right. An invalid tag has bit 11 set, which no masked address can match, whatever the
+ * half's right; a write half only for a page the process may also read (no write-only pages, and a
+ * page watched for reads is watched for writes), since the loader's shared check for a group of
+ * loads and stores reads the write half alone (src/loader/access-groups.ts). An invalid tag has bit 11 set, which no masked address can match, whatever the
  * access size (rewritten code only ever sets bits 0-3 of what it compares).
  */
 export const TLB_INVALID_TAG = 0x800;

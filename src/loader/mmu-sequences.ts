@@ -135,7 +135,7 @@ function constantPhysicalAddress(w: ByteWriter, layout: CodeLayout, address: num
   w.put(Op.i32Add);
 }
 
-function tlbBase(w: ByteWriter, layout: CodeLayout, locals: AccessLocals): void {
+function tlbBase(w: ByteWriter, layout: CodeLayout, locals: { readonly tlb: number }): void {
   if (locals.tlb >= 0) {
     w.put(Op.localGet);
     w.putU32(locals.tlb);
@@ -184,8 +184,8 @@ function slowPathOperands(w: ByteWriter, locals: AccessLocals, offset: number, c
  * `T.load align offset=K` with its address operand on the stack; or, with `constant`, one whose
  * address operand was `i32.const C` (dropped by the caller): `constant` = C + K, a constantAccess.
  */
-export function emitLoad(w: ByteWriter, marks: SequenceMarks, layout: CodeLayout, op: MemoryOp, opcode: number, align: number, offset: number, locals: AccessLocals, constant: number | null = null): void {
-  w.reserve(MOST_BYTES);
+export function emitLoad(w: ByteWriter, marks: SequenceMarks, layout: CodeLayout, op: MemoryOp, opcode: number, align: number, offset: number, locals: AccessLocals, constant: number | null = null, clears: readonly number[] = NONE): void {
+  w.reserve(MOST_BYTES + clears.length * CLEAR_BYTES);
   check(w, layout, op, offset, locals, 0, constant);
   marks.putIf(w, 1);
   w.put(op.valueType);
@@ -198,6 +198,7 @@ export function emitLoad(w: ByteWriter, marks: SequenceMarks, layout: CodeLayout
   w.put(Op.call);
   w.putU32(layout.slowPaths[op.slowPath]!);
   if (op.reinterpret !== null) w.put(op.reinterpret);
+  endGroups(w, clears);
   w.put(Op.end);
 }
 
@@ -206,8 +207,8 @@ export function emitLoad(w: ByteWriter, marks: SequenceMarks, layout: CodeLayout
  * emitLoad). The value goes to a local first, so nothing runs between the translation and the
  * access.
  */
-export function emitStore(w: ByteWriter, marks: SequenceMarks, layout: CodeLayout, op: MemoryOp, opcode: number, align: number, offset: number, locals: AccessLocals, value: number, constant: number | null = null): void {
-  w.reserve(MOST_BYTES);
+export function emitStore(w: ByteWriter, marks: SequenceMarks, layout: CodeLayout, op: MemoryOp, opcode: number, align: number, offset: number, locals: AccessLocals, value: number, constant: number | null = null, clears: readonly number[] = NONE): void {
+  w.reserve(MOST_BYTES + clears.length * CLEAR_BYTES);
   w.put(Op.localSet);
   w.putU32(value);
   check(w, layout, op, offset, locals, TLB_WRITE_OFFSET, constant);
@@ -226,7 +227,191 @@ export function emitStore(w: ByteWriter, marks: SequenceMarks, layout: CodeLayou
   if (op.reinterpret !== null) w.put(op.reinterpret);
   w.put(Op.call);
   w.putU32(layout.slowPaths[op.slowPath]!);
+  endGroups(w, clears);
   w.put(Op.end);
+}
+
+const NONE: readonly number[] = [];
+/** `i32.const 0; local.set g` with g's index at its longest. */
+const CLEAR_BYTES = 7;
+
+/**
+ * After a slow path: the groups live across the access end (their physical-address locals are
+ * zeroed), since the kernel may have changed any TLB entry (access-groups.ts).
+ */
+function endGroups(w: ByteWriter, clears: readonly number[]): void {
+  w.reserve(clears.length * CLEAR_BYTES);
+  for (const g of clears) {
+    w.put(Op.i32Const);
+    w.put(0);
+    w.put(Op.localSet);
+    w.putU32(g);
+  }
+}
+
+/** After a call that may enter the kernel (an access helper's): the groups in `clears` end. */
+export function emitGroupEnds(w: ByteWriter, clears: readonly number[]): void {
+  endGroups(w, clears);
+}
+
+/** The locals of a group's accesses (access-groups.ts). */
+export interface GroupLocals {
+  /** The access's address operand. */
+  readonly anchor: number;
+  /** The span's start and its TLB entry's address (the head's check). */
+  readonly address: number;
+  readonly entry: number;
+  readonly tlb: number;
+  /** The group's physical address of its span's start, 0 when the group is not valid. */
+  readonly physical: number;
+}
+
+/** What the rewriter planned for a group's access (access-groups.ts PlannedAccess). */
+export interface GroupAccess {
+  readonly fastOffset: number;
+  readonly lo: number;
+  readonly span: number;
+  readonly write: boolean;
+}
+
+/**
+ * The first access of a group (its address, and a store's value, on the stack): checks that the
+ * group's whole span `[A + lo, A + lo + span)` (A the address operand) lies below 4 GiB inside one
+ * page whose TLB entry allows every access of the group (the write half when one is a store: a
+ * write entry exists only beside a read entry of the same frame, src/kernel/tlb.ts), keeps the
+ * span's physical address in `physical` and makes the access there; or zeroes `physical` and makes
+ * the access through its access helper (the full check and slow path), then ends the other live
+ * groups (`clears`).
+ */
+export function emitGroupHead(w: ByteWriter, marks: SequenceMarks, layout: CodeLayout, op: MemoryOp, opcode: number, align: number, offset: number, locals: GroupLocals, value: number, group: GroupAccess, clears: readonly number[]): void {
+  w.reserve(MOST_BYTES * 2 + clears.length * CLEAR_BYTES);
+  const store = op.kind.store;
+  if (store) {
+    w.put(Op.localSet);
+    w.putU32(value);
+  }
+  w.put(Op.localSet);
+  w.putU32(locals.anchor);
+  w.put(Op.localGet);
+  w.putU32(locals.anchor);
+  const half = group.write ? TLB_WRITE_OFFSET : 0;
+  const lo = group.lo;
+  if (lo !== 0) {
+    w.put(Op.i32Const);
+    w.putS32(lo | 0);
+    w.put(Op.i32Add);
+  }
+  w.put(Op.localTee);
+  w.putU32(locals.address);
+  w.put(Op.i32Const);
+  w.put(TLB_INDEX_SHIFT);
+  w.put(Op.i32ShrU);
+  w.put(Op.i32Const);
+  w.putS32(layout.tlbIndexMask);
+  w.put(Op.i32And);
+  tlbBase(w, layout, locals);
+  w.put(Op.i32Add);
+  w.put(Op.localTee);
+  w.putU32(locals.entry);
+  w.put(Op.i32Load);
+  w.put(2);
+  w.putU32(half);
+  w.put(Op.localGet);
+  w.putU32(locals.address);
+  if (group.span > 1) {
+    w.put(Op.i32Const);
+    w.putS32(group.span - 1);
+    w.put(Op.i32Add);
+  }
+  w.put(Op.i32Const);
+  w.putS32(-PAGE_SIZE);
+  w.put(Op.i32And);
+  // A + lo past 4 GiB wraps below lo. (A + lo below 0, lo < 0, needs no term: the head's own
+  // bytes, at A + K >= 0, are in the span, so the span then crosses 2^32 and the compare fails.)
+  if (lo > 0) {
+    w.put(Op.localGet);
+    w.putU32(locals.address);
+    w.put(Op.i32Const);
+    w.putS32(lo | 0);
+    w.put(Op.i32LtU);
+    w.put(Op.i32Or);
+  }
+  w.put(Op.i32Eq);
+  marks.putIf(w, 1);
+  w.put(store ? EMPTY_BLOCK : op.valueType);
+  w.put(Op.localGet);
+  w.putU32(locals.address);
+  w.put(Op.localGet);
+  w.putU32(locals.entry);
+  w.put(Op.i32Load);
+  w.put(2);
+  w.putU32(half + 4);
+  w.put(Op.i32Add);
+  w.put(Op.localTee);
+  w.putU32(locals.physical);
+  fastAccess(w, opcode, align, group.fastOffset, store, value);
+  w.put(Op.else);
+  w.put(Op.i32Const);
+  w.put(0);
+  w.put(Op.localSet);
+  w.putU32(locals.physical);
+  helperAccess(w, layout, opcode, offset, locals, store, value, clears);
+  w.put(Op.end);
+}
+
+/**
+ * A later access of a group (address and value on the stack, as for the head): at the group's
+ * physical address plus its place in the span while the group is valid, else through its access
+ * helper, which ends the other live groups.
+ */
+export function emitGroupMember(w: ByteWriter, marks: SequenceMarks, layout: CodeLayout, op: MemoryOp, opcode: number, align: number, offset: number, locals: GroupLocals, value: number, fastOffset: number, clears: readonly number[]): void {
+  w.reserve(MOST_BYTES + clears.length * CLEAR_BYTES);
+  const store = op.kind.store;
+  if (store) {
+    w.put(Op.localSet);
+    w.putU32(value);
+  }
+  w.put(Op.localSet);
+  w.putU32(locals.anchor);
+  w.put(Op.localGet);
+  w.putU32(locals.physical);
+  marks.putIf(w, 1);
+  w.put(store ? EMPTY_BLOCK : op.valueType);
+  w.put(Op.localGet);
+  w.putU32(locals.physical);
+  fastAccess(w, opcode, align, fastOffset, store, value);
+  w.put(Op.else);
+  helperAccess(w, layout, opcode, offset, locals, store, value, clears);
+  w.put(Op.end);
+}
+
+/** With the physical address on the stack: the access at `offset` from it. */
+function fastAccess(w: ByteWriter, opcode: number, align: number, offset: number, store: boolean, value: number): void {
+  if (store) {
+    w.put(Op.localGet);
+    w.putU32(value);
+  }
+  w.put(opcode);
+  w.putU32(align);
+  w.putU32(offset);
+}
+
+/** The access made whole by its access helper (`anchor` holds its address operand), then the live groups ended. */
+function helperAccess(w: ByteWriter, layout: CodeLayout, opcode: number, offset: number, locals: GroupLocals, store: boolean, value: number, clears: readonly number[]): void {
+  w.put(Op.localGet);
+  w.putU32(locals.anchor);
+  if (store) {
+    w.put(Op.localGet);
+    w.putU32(value);
+  }
+  tlbBase(w, layout, locals);
+  if (offset !== 0) {
+    w.put(Op.i32Const);
+    w.putS32(offset);
+  }
+  w.put(Op.call);
+  w.putU32(accessHelper(layout, opcode, offset !== 0));
+  endGroups(w, clears);
 }
 
 /**

@@ -117,6 +117,12 @@ export interface CodeLayout {
   readonly loopPaths: boolean;
   /** Whether an inline access whose address is an `i32.const` is translated with constants (mmu-sequences.ts emitLoad with a constant). */
   readonly constantAddresses: boolean;
+  /** The longest span (bytes) one check may cover for a group of accesses sharing it (access-groups.ts); 0: no sharing. */
+  readonly groupSpan: number;
+  /** Whether a run of code sharing checks goes on past block, if and br_if (access-groups.ts STRAIGHT). */
+  readonly groupAcrossBranches: boolean;
+  /** Whether accesses at constant addresses (static variables) share checks with each other too. */
+  readonly groupConstants: boolean;
 }
 
 /** Access helpers: one per load and store opcode (0x28-0x3e), without and with an offset. */
@@ -145,7 +151,13 @@ export interface RewriteVariant {
   readonly branchHints?: boolean;
   readonly constantAddresses?: boolean;
   readonly loopPaths?: boolean;
+  readonly groupSpan?: number;
+  readonly groupAcrossBranches?: boolean;
+  readonly groupConstants?: boolean;
 }
+
+/** The longest span one shared check covers (access-groups.ts). */
+export const GROUP_SPAN = 64;
 
 export function codeLayout(functionImports: number, definedFunctions: number, programGlobals: number, variant: RewriteVariant = {}, maximumPages = MAX_PRIVATE_WASM_PAGES): CodeLayout {
   const added = MMU_FUNCTION_IMPORTS.length;
@@ -181,6 +193,9 @@ export function codeLayout(functionImports: number, definedFunctions: number, pr
     branchHints: variant.branchHints ?? true,
     constantAddresses: variant.constantAddresses ?? true,
     loopPaths: variant.loopPaths ?? true,
+    groupSpan: variant.groupSpan ?? GROUP_SPAN,
+    groupAcrossBranches: variant.groupAcrossBranches ?? true,
+    groupConstants: variant.groupConstants ?? true,
   };
 }
 

@@ -1,5 +1,6 @@
-import { CODE_BYTES_PER_FUEL, SMALL_LEAF_BYTES } from "../kernel/constants.ts";
-import { constantAccess, emitAccessCall, emitCall, emitConstCall, emitLoad, emitSafePoint, emitStore, emitTlbLocal, patchSafePoint, type AccessLocals } from "./mmu-sequences.ts";
+import { CODE_BYTES_PER_FUEL, PAGE_SIZE, SMALL_LEAF_BYTES } from "../kernel/constants.ts";
+import { constantAccess, emitAccessCall, emitCall, emitConstCall, emitGroupEnds, emitGroupHead, emitGroupMember, emitLoad, emitSafePoint, emitStore, emitTlbLocal, patchSafePoint, type AccessLocals, type GroupLocals } from "./mmu-sequences.ts";
+import { AccessPlanner, GROUP_LOCALS, Role, type PlannedAccess } from "./access-groups.ts";
 import { LoopPaths } from "./loop-paths.ts";
 import { SequenceMarks } from "./sequence-marks.ts";
 import { ACCESS_HELPER_COUNT, MEMORY_OPS, type CodeLayout } from "./output-layout.ts";
@@ -37,8 +38,9 @@ const LOOP_FOUND = Symbol("loop found");
 /** V8 refuses a function with more locals (parameters included). */
 export const MAX_FUNCTION_LOCALS = 50_000;
 
-const SCRATCH_TYPES = [I32, I32, I32, I64, F32, F64, I32] as const;
-const Scratch = { address: 0, entry: 1, i32: 2, i64: 3, f32: 4, f64: 5, tlb: 6 } as const;
+const SCRATCH_TYPES = [I32, I32, I32, I64, F32, F64, I32, I32, ...Array<number>(GROUP_LOCALS).fill(I32)] as const;
+/** group: the first of GROUP_LOCALS locals holding groups' physical addresses (access-groups.ts). */
+const Scratch = { address: 0, entry: 1, i32: 2, i64: 3, f32: 4, f64: 5, tlb: 6, anchor: 7, group: 8 } as const;
 const VALUE_SCRATCH: Record<number, number> = { [I32]: Scratch.i32, [I64]: Scratch.i64, [F32]: Scratch.f32, [F64]: Scratch.f64 };
 
 export interface BodyFacts {
@@ -74,6 +76,12 @@ export class BodyRewriter {
   private accessesOutsideLoops = false;
   private readonly marks = new SequenceMarks();
   private readonly paths = new LoopPaths();
+  private readonly planner: AccessPlanner;
+  /** The run whose groups `liveGroups` (bit per slot) are, and each slot's checked span and right (startGroup). */
+  private groupRun = -1;
+  private liveGroups = 0;
+  private readonly groupSpans = new Int32Array(GROUP_LOCALS);
+  private readonly groupWrites = new Uint8Array(GROUP_LOCALS);
   /** The branch-hint section's entries for the bodies rewritten so far (write-module.ts), and how many functions they cover. */
   readonly hints = new ByteWriter(1024);
   hintedFunctions = 0;
@@ -81,6 +89,7 @@ export class BodyRewriter {
   constructor(bytes: Uint8Array, layout: CodeLayout) {
     this.bytes = bytes;
     this.layout = layout;
+    this.planner = new AccessPlanner(bytes, layout.groupAcrossBranches, layout.groupConstants);
   }
 
   /**
@@ -147,12 +156,20 @@ export class BodyRewriter {
     let opStart = -1;
     const paths = this.paths;
     paths.reset(at);
+    // Where the current run of straight-line code started (access-groups.ts), -1 outside one.
+    let runStart = -1;
+    const straight = this.planner.straight;
+    this.planner.reset();
+    this.groupRun = -1;
+    this.liveGroups = 0;
     while (at < end) {
       before = previous;
       previous = opStart;
       opStart = at;
       paths.step(opStart);
       const op = bytes[at++]!;
+      if (!straight[op]) runStart = -1;
+      else if (runStart < 0) runStart = opStart;
       switch (immediates[op]) {
         case Imm.none:
           if (op === 0x0b && depth > 0) {
@@ -273,32 +290,56 @@ export class BodyRewriter {
           const memoryOp = MEMORY_OPS[op]!;
           if (loops === 0) this.accessesOutsideLoops = true;
           const call = layout.accessCalls === "always" || (layout.accessCalls !== "never" && end - start >= layout.allCallsMinBody) || (loops === 0 && ((layout.accessCalls === "cold" && end - start >= layout.coldCallsMinBody) || (layout.accessCalls === "cold-in-looping" && !this.inlineOutsideLoops)));
+          // Groups whose head this run has written (access-groups.ts) end at any slow path.
+          if (runStart !== this.groupRun) {
+            this.groupRun = runStart;
+            this.liveGroups = 0;
+          }
           if (call) {
             code.copy(bytes, run, opStart);
             emitAccessCall(code, layout, op, offset, this.scratchLocal(Scratch.tlb));
+            if (this.liveGroups !== 0) emitGroupEnds(code, this.groupClears(this.liveGroups));
             this.usedAccessHelpers[(op - 0x28) * 2 + (offset !== 0 ? 1 : 0)] = 1;
             run = at;
             continue;
           }
           const load = immediates[op] === Imm.load;
+          const planned = layout.groupSpan > 0 ? this.planned(runStart, opStart, end) : null;
+          if (planned !== null && planned.role !== Role.plain) {
+            code.copy(bytes, run, opStart);
+            const locals = this.groupLocals(planned.slot);
+            const value = load ? -1 : this.scratchLocal(VALUE_SCRATCH[memoryOp.valueType]!);
+            const clears = this.groupClears(this.liveGroups & ~(1 << planned.slot));
+            if (planned.role === Role.head) {
+              this.startGroup(planned, memoryOp.kind.bytes, !load);
+              emitGroupHead(code, marks, layout, memoryOp, op, flags & 0x3f, offset, locals, value, planned, clears);
+            } else {
+              this.checkMember(planned, memoryOp.kind.bytes, !load);
+              emitGroupMember(code, marks, layout, memoryOp, op, flags & 0x3f, offset, locals, value, planned.fastOffset, clears);
+            }
+            this.usedAccessHelpers[(op - 0x28) * 2 + (offset !== 0 ? 1 : 0)] = 1;
+            run = at;
+            continue;
+          }
+          const clears = this.groupClears(this.liveGroups);
           // The address is a constant when the instruction before a load, or the one before a
           // store's value (a local or a constant, which nothing in between can change), was i32.const.
           const constantAt = load ? previous : before;
           if (layout.constantAddresses && constantAt === constStart && constStart >= run && constantAccess(constValue + offset, memoryOp.kind.bytes) && (load || simpleValue(bytes[previous]!))) {
             code.copy(bytes, run, constStart);
             const locals = this.constantLocals();
-            if (load) emitLoad(code, marks, layout, memoryOp, op, flags & 0x3f, 0, locals, constValue + offset);
+            if (load) emitLoad(code, marks, layout, memoryOp, op, flags & 0x3f, 0, locals, constValue + offset, clears);
             else {
               code.copy(bytes, constEnd, opStart);
-              emitStore(code, marks, layout, memoryOp, op, flags & 0x3f, 0, locals, this.scratchLocal(VALUE_SCRATCH[memoryOp.valueType]!), constValue + offset);
+              emitStore(code, marks, layout, memoryOp, op, flags & 0x3f, 0, locals, this.scratchLocal(VALUE_SCRATCH[memoryOp.valueType]!), constValue + offset, clears);
             }
             run = at;
             continue;
           }
           code.copy(bytes, run, opStart);
           const locals = this.accessLocals();
-          if (load) emitLoad(code, marks, layout, memoryOp, op, flags & 0x3f, offset, locals);
-          else emitStore(code, marks, layout, memoryOp, op, flags & 0x3f, offset, locals, this.scratchLocal(VALUE_SCRATCH[memoryOp.valueType]!));
+          if (load) emitLoad(code, marks, layout, memoryOp, op, flags & 0x3f, offset, locals, null, clears);
+          else emitStore(code, marks, layout, memoryOp, op, flags & 0x3f, offset, locals, this.scratchLocal(VALUE_SCRATCH[memoryOp.valueType]!), null, clears);
           run = at;
           continue;
         }
@@ -427,6 +468,57 @@ export class BodyRewriter {
     locals.address = this.scratchLocal(Scratch.address);
     locals.entry = this.scratchLocal(Scratch.entry);
     locals.tlb = this.layout.tlbLocal ? this.scratchLocal(Scratch.tlb) : -1;
+    return locals;
+  }
+
+  /** The locals of an access of the group kept in group local `slot`. */
+  private groupLocals(slot: number): GroupLocals {
+    return {
+      anchor: this.scratchLocal(Scratch.anchor),
+      address: this.scratchLocal(Scratch.address),
+      entry: this.scratchLocal(Scratch.entry),
+      tlb: this.layout.tlbLocal ? this.scratchLocal(Scratch.tlb) : -1,
+      physical: this.scratchLocal(Scratch.group + slot),
+    };
+  }
+
+  /** The plan's word on the access at `at` of the run from `runStart`, planning the run first if needed. */
+  private planned(runStart: number, at: number, end: number): PlannedAccess | null {
+    const planner = this.planner;
+    if (planner.from !== runStart) planner.plan(runStart, end, this.layout.groupSpan);
+    return planner.take(at);
+  }
+
+  /**
+   * A group's first access: its slot becomes live. The rewriter keeps this account itself rather
+   * than trust the plan's, so that what the seal rests on is checked here, where the code is
+   * written: a later access uses only a slot set by a head earlier in the same run, inside the span
+   * that head checked, with the right it checked (checkMember); every slow path in the run zeroes
+   * every live slot.
+   */
+  private startGroup(head: PlannedAccess, bytes: number, store: boolean): void {
+    const bit = 1 << head.slot;
+    if (this.liveGroups & bit || head.span > PAGE_SIZE || head.fastOffset < 0 || head.fastOffset + bytes > head.span || (store && !head.write)) throw new Error(`loader bug: group head at ${head.at} of function ${this.functionIndex} is inconsistent`);
+    this.liveGroups |= bit;
+    this.groupSpans[head.slot] = head.span;
+    this.groupWrites[head.slot] = head.write ? 1 : 0;
+  }
+
+  /** A group's later access of `bytes` (a store if `store`): see startGroup. */
+  private checkMember(member: PlannedAccess, bytes: number, store: boolean): void {
+    const slot = member.slot;
+    const bit = 1 << slot;
+    if ((this.liveGroups & bit) === 0 || member.fastOffset < 0 || member.fastOffset + bytes > this.groupSpans[slot]! || (store && this.groupWrites[slot] === 0)) {
+      throw new Error(`loader bug: group access at ${member.at} of function ${this.functionIndex} is outside its group's check`);
+    }
+    if (member.ends) this.liveGroups &= ~bit;
+  }
+
+  /** The group locals of the groups in `mask` (bit i: slot i), which an access's slow path ends. */
+  private groupClears(mask: number): number[] {
+    const locals: number[] = [];
+    if (mask === 0) return locals;
+    for (let slot = 0; slot < GROUP_LOCALS; slot++) if (mask & (1 << slot)) locals.push(this.scratchLocal(Scratch.group + slot));
     return locals;
   }
 

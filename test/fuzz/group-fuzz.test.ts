@@ -1,0 +1,228 @@
+/**
+ * Check-sharing fuzzing (src/loader/access-groups.ts): random modules made to break shared checks,
+ * run under the isolation harness (canary frames, a victim process: fuzz-host.ts) and natively,
+ * which must agree on the value returned (or both trap) and on every byte of memory.
+ *
+ * Each module keeps three base pointers in locals and runs a random sequence of loads and stores
+ * off them, with constants added and subtracted and static offsets, so that many accesses share a
+ * base; the bases are moved (local.set, and local.tee inside an address or a stored value) between
+ * accesses of a group; they sit near page boundaries (spans that cross), at the end of memory and
+ * near 4 GiB (sums that pass it); accesses sit in ifs, after br_ifs, around blocks and short loops,
+ * and around calls of a function that touches a random page. Only some pages are written first, so
+ * first touches (slow paths) happen between the accesses of a group; and at every slow path of
+ * the run under Dogma, every page of the process's memory moves to another frame (its contents
+ * copied, the old frame freed), which a correct program cannot see but an access through a check
+ * made before the slow path would: its write would land in the old frame, its read see stale bytes.
+ * A byte of data at 1 makes page 0 the program's but for byte 0 (docs/MEMORY.md "Page 0"), so that
+ * bases near 0 can be tried; a run that reads or writes byte 0 faults there as a null pointer
+ * (natively it does not), and is counted, not compared.
+ *
+ * DOGMA_GROUP_FUZZ_COUNT=n (default 100) and DOGMA_GROUP_FUZZ_SEED=s (default 1) choose the seeds.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ImportObject } from "../../src/kernel/imports.ts";
+import { MMU_MODULE } from "../../src/kernel/mmu-abi.ts";
+import type { Process } from "../../src/kernel/process.ts";
+import { FuzzMachine } from "./fuzz-host.ts";
+import { wat } from "./wat.ts";
+import { patience } from "../helpers/patience.ts";
+
+const COUNT = Number(process.env.DOGMA_GROUP_FUZZ_COUNT ?? 100);
+const FIRST_SEED = Number(process.env.DOGMA_GROUP_FUZZ_SEED ?? 1);
+const PAGE = 4096;
+const MEMORY_PAGES = 2; // 64 KiB each: 32 of the kernel's pages
+const MEMORY_BYTES = MEMORY_PAGES * 65536;
+
+/** xorshift32: the same module for the same seed everywhere. */
+function random(seed: number): (n: number) => number {
+  let state = (seed * 0x9e3779b1) >>> 0 || 1;
+  return (n) => {
+    state ^= state << 13;
+    state >>>= 0;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    state >>>= 0;
+    return state % n;
+  };
+}
+
+const LOADS: Array<[op: string, widen: (e: string) => string]> = [
+  ["i32.load", (e) => `(i64.extend_i32_u ${e})`],
+  ["i32.load8_s", (e) => `(i64.extend_i32_s ${e})`],
+  ["i32.load16_u", (e) => `(i64.extend_i32_u ${e})`],
+  ["i64.load", (e) => e],
+  ["i64.load32_s", (e) => e],
+  ["i64.load8_u", (e) => e],
+  ["f32.load", (e) => `(i64.extend_i32_u (i32.reinterpret_f32 ${e}))`],
+  ["f64.load", (e) => `(i64.reinterpret_f64 ${e})`],
+];
+const STORES: Array<[op: string, narrow: (e: string) => string]> = [
+  ["i32.store", (e) => `(i32.wrap_i64 ${e})`],
+  ["i32.store8", (e) => `(i32.wrap_i64 ${e})`],
+  ["i32.store16", (e) => `(i32.wrap_i64 ${e})`],
+  ["i64.store", (e) => e],
+  ["i64.store32", (e) => e],
+  ["f32.store", (e) => `(f32.reinterpret_i32 (i32.wrap_i64 ${e}))`],
+  ["f64.store", (e) => `(f64.reinterpret_i64 ${e})`],
+];
+
+function generate(seed: number): string {
+  const r = random(seed);
+  const pick = <T>(items: readonly T[]): T => items[r(items.length)]!;
+  const base = (): number => {
+    const kind = r(100);
+    if (kind < 2) return MEMORY_BYTES - r(40); // at the end of memory
+    if (kind < 4) return 2 ** 32 - 1 - r(0x3000); // near 4 GiB
+    if (kind < 6) return r(64); // near 0
+    const page = 2 + r(MEMORY_BYTES / PAGE - 3);
+    return page * PAGE + (r(3) === 0 ? r(PAGE) : r(140) - 70); // often near a page boundary
+  };
+  const local = () => `$p${r(3)}`;
+  const address = (): string => {
+    const l = local();
+    const c = r(4) === 0 ? 0 : r(129) - 64;
+    const get = r(8) === 0 ? `(local.tee ${l} (i32.add (local.get ${local()}) (i32.const ${r(65) - 32})))` : `(local.get ${l})`;
+    if (c === 0) return get;
+    return c > 0 && r(2) === 0 ? `(i32.sub ${get} (i32.const ${-c}))` : `(i32.add ${get} (i32.const ${c}))`;
+  };
+  const offset = (): number => pick([0, 0, 1, 2, 4, 7, 8, 12, 16, 24, 32, 40, 60, 63, 64, 100, 255, 256, 4090, 4096, 4100, 4160, 8192, 0x2010, 0x3000]);
+  const load = (): string => {
+    const [op, widen] = pick(LOADS);
+    return widen(`(${op} offset=${offset()} ${address()})`);
+  };
+  const statement = (depth: number): string => {
+    const kind = r(100);
+    if (kind < 30) return `(local.set $s (i64.add (i64.rotl (local.get $s) (i64.const 5)) ${load()}))`;
+    if (kind < 55) {
+      const [op, narrow] = pick(STORES);
+      const value = r(3) === 0 ? load() : `(i64.add (local.get $s) (i64.const ${r(1000)}))`;
+      return `(${op} offset=${offset()} ${address()} ${narrow(value)})`;
+    }
+    if (kind < 63) return `(local.set ${local()} (i32.const ${base()}))`;
+    if (kind < 68) return `(local.set ${local()} (i32.add (local.get ${local()}) (i32.const ${r(257) - 128})))`;
+    if (kind < 72) return `(local.set $s (i64.add (local.get $s) (call $touch (i32.const ${base()}))))`;
+    if (depth > 2) return `(local.set $s (i64.xor (local.get $s) (i64.const ${r(1 << 20)})))`;
+    if (kind < 80) return `(if (i32.wrap_i64 (i64.and (local.get $s) (i64.const ${1 << r(8)}))) (then ${statement(depth + 1)} ${statement(depth + 1)}) (else ${statement(depth + 1)}))`;
+    if (kind < 88) return `(block $b${depth} ${statement(depth + 1)} (br_if $b${depth} (i32.wrap_i64 (i64.and (local.get $s) (i64.const 3)))) ${statement(depth + 1)} ${statement(depth + 1)})`;
+    const counter = `$n${depth}`;
+    return `(local.set ${counter} (i32.const ${1 + r(4)})) (loop $l${depth} ${statement(depth + 1)} ${statement(depth + 1)} (br_if $l${depth} (local.tee ${counter} (i32.sub (local.get ${counter}) (i32.const 1)))))`;
+  };
+  const written = [1, 2, 3, ...Array.from({ length: 4 }, () => 4 + r(MEMORY_BYTES / PAGE - 4))];
+  const body = Array.from({ length: 30 + r(30) }, () => statement(0)).join("\n    ");
+  return `(module
+  (memory (export "memory") ${MEMORY_PAGES} ${MEMORY_PAGES})
+  (data (i32.const 1) "\\01")
+  (func $touch (param $a i32) (result i64) (i64.load8_u (local.get $a)))
+  (func $fill (param $page i32) (local $a i32)
+    (local.set $a (i32.shl (local.get $page) (i32.const 12)))
+    (loop $next
+      (i32.store (local.get $a) (i32.mul (local.get $a) (i32.const 0x9e3779b1)))
+      (local.set $a (i32.add (local.get $a) (i32.const 4)))
+      (br_if $next (i32.and (local.get $a) (i32.const ${PAGE - 1})))))
+  (func (export "run") (result i64) (local $p0 i32) (local $p1 i32) (local $p2 i32) (local $s i64) (local $n0 i32) (local $n1 i32) (local $n2 i32)
+    ${written.map((page) => `(call $fill (i32.const ${page}))`).join(" ")}
+    (local.set $p0 (i32.const ${base()})) (local.set $p1 (i32.const ${base()})) (local.set $p2 (i32.const ${base()}))
+    ;; In a loop run once: a looping function's accesses outside its loops call helpers, and share nothing.
+    (loop $once
+    ${body})
+    (local.get $s)))`;
+}
+
+let host: FuzzMachine;
+/** The process under test: at each of its slow paths, its pages move to other frames. */
+let moving: Process | null = null;
+let moves = 0;
+
+/** Moves every private page of `process`'s memory that has a frame to another frame, contents and all. */
+function movePages(process: Process): void {
+  const space = process.space;
+  for (let address = PAGE; address < MEMORY_BYTES; address += PAGE) {
+    const mapping = space.mapping(address);
+    if (mapping === null || mapping.shared) continue;
+    const contents = space.read(address, PAGE);
+    space.unmap(address);
+    // Hold the freed frame, so that the page gets another.
+    const held = host.kernel.frames.allocate(process.pid);
+    space.write(address, contents);
+    if (held !== null) host.kernel.frames.release(held);
+    moves++;
+  }
+}
+
+beforeAll(async () => {
+  host = new FuzzMachine({ memory: 8 << 20 });
+  await host.start();
+  // Every load and store slow path of the process under test moves its pages first (a private
+  // field, as bench/slow-paths.ts reaches it).
+  const imports = (host.kernel as unknown as { imports: ImportObject }).imports;
+  const forProcess = imports.forProcess.bind(imports);
+  imports.forProcess = (tlbBase) => {
+    const object = forProcess(tlbBase);
+    const source = object[MMU_MODULE] as Record<string, unknown>;
+    const mmu: Record<string, unknown> = {};
+    for (const name in source) mmu[name] = source[name];
+    for (const [name, value] of Object.entries(mmu)) {
+      if (typeof value !== "function" || !/^(load|store)_/.test(name)) continue;
+      mmu[name] = (...args: unknown[]) => {
+        if (moving !== null && host.kernel.current() === moving) movePages(moving);
+        return (value as (...a: unknown[]) => unknown)(...args);
+      };
+    }
+    const hooked = Object.create(object) as Record<string, unknown>;
+    hooked[MMU_MODULE] = mmu;
+    return hooked as WebAssembly.Imports;
+  };
+});
+
+afterAll(async () => {
+  await host.stop();
+});
+
+describe("check-sharing fuzz", () => {
+  it(`runs ${COUNT} modules made to break shared checks, isolated and as natively`, async () => {
+    const failures: string[] = [];
+    const stats = { returned: 0, trapped: 0, nullByte: 0 };
+    for (let seed = FIRST_SEED; seed < FIRST_SEED + COUNT; seed++) {
+      const bytes = wat(generate(seed));
+      let trap: unknown = null;
+      let value: unknown;
+      const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>));
+      try {
+        value = (instance.exports.run as () => bigint)();
+      } catch (error) {
+        trap = error;
+      }
+      const nativeMemory = new Uint8Array((instance.exports.memory as WebAssembly.Memory).buffer);
+      const image = await host.loader.load(bytes, `group-fuzz-${seed}`);
+      const run = await host.runIsolated(image, { entry: "run", mapImage: false }, { prepare: (process) => (moving = process) });
+      moving = null;
+      const where = `seed ${seed}`;
+      for (const stray of run.strayWrites) failures.push(`${where}: ISOLATION: frame ${stray.frame} changed at +${stray.offset}`);
+      for (const problem of run.problems) failures.push(`${where}: ${problem}`);
+      if (run.timedOut) failures.push(`${where}: timed out`);
+      const faulted = run.outcome.kind === "faulted";
+      if (run.outcome.kind === "faulted" && run.outcome.fault.kind === "null-page" && trap === null) {
+        stats.nullByte++;
+        continue;
+      }
+      if (faulted !== (trap !== null)) {
+        failures.push(`${where}: Dogma ${JSON.stringify(run.outcome)}, native ${trap === null ? `returned ${String(value)}` : `trapped: ${String(trap)}`}`);
+        continue;
+      }
+      if (faulted) stats.trapped++;
+      else {
+        stats.returned++;
+        if (run.returnValue !== value) failures.push(`${where}: Dogma returned ${String(run.returnValue)}, native ${String(value)}`);
+      }
+      const dogma = new Uint8Array(MEMORY_BYTES);
+      for (const [page, contents] of run.pages ?? []) if (page * PAGE < MEMORY_BYTES) dogma.set(contents, page * PAGE);
+      const differs = dogma.findIndex((b, i) => b !== nativeMemory[i]);
+      if (differs >= 0) failures.push(`${where}: memory differs at 0x${differs.toString(16)}: Dogma ${dogma[differs]}, native ${nativeMemory[differs]}`);
+    }
+    console.log(`check-sharing fuzz: seeds ${FIRST_SEED}..${FIRST_SEED + COUNT - 1}: ${stats.returned} returned, ${stats.trapped} trapped on both sides, ${stats.nullByte} stopped at byte 0; ${moves} pages moved at slow paths`);
+    expect(failures).toEqual([]);
+    // Most modules must run to their end, or the sequences after a trap go untested.
+    expect(stats.returned).toBeGreaterThan(COUNT / 3);
+    expect(stats.nullByte).toBeLessThan(COUNT / 10);
+  }, patience(120_000));
+});
