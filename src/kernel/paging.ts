@@ -43,12 +43,25 @@ export interface BackingStore {
    * store that queues writes skips one whose page came back meanwhile (and resolves it).
    */
   write(at: StoreSlot, ciphertext: Uint8Array, wanted: () => boolean): Promise<void>;
-  /** What was last written at the slot, or null when it cannot say. */
-  read(at: StoreSlot): Promise<Uint8Array | null>;
+  /**
+   * The writes asked for so far are to go now: a store that gathers them (several pages to a
+   * message) may wait for this. The kernel calls it after each burst of evictions.
+   */
+  flush?(): void;
+  /**
+   * What was last written at each slot: entry i for `at[i]`, null (or missing) where it cannot say.
+   * `at[0]` is the page a process waits for; the rest are neighbours read with it, and a store may
+   * answer fewer of them (at least the first, or nothing: an empty answer is a failed read).
+   */
+  read(at: readonly StoreSlot[]): Promise<ReadonlyArray<Uint8Array | null>>;
+  /** The most slots one `read` takes (its answer is one round trip); 1 when not said. */
+  readonly batch?: number;
 }
 
 /** Times a page-in asks the store before giving up (a pager restarted meanwhile answers the next). */
 const READ_ATTEMPTS = 3;
+/** How far past a touched page read-ahead looks for paged-out neighbours. */
+const READ_AHEAD_SPAN = 32;
 /** Failed page-outs sent again at each reclaim. */
 const WRITE_AGAIN_PER_RECLAIM = 16;
 
@@ -84,6 +97,13 @@ export interface PagingOptions {
   readonly policy?: EvictionPolicyCode;
 }
 
+/** A neighbour asked for with a page-in: what it must still be when the answer comes. */
+interface ReadAhead {
+  readonly page: number;
+  readonly version: number;
+  readonly stored: StoredPage;
+}
+
 const keyOf = (space: number, page: number): string => `${space}:${page}`;
 
 export class Paging implements FramePressure {
@@ -97,6 +117,8 @@ export class Paging implements FramePressure {
   pending = false;
   evictions = 0;
   pageIns = 0;
+  /** Pages mapped because they were read with a neighbour (counted in `pageIns` too). */
+  readAheadPages = 0;
   /** Page-ins the store failed: a page given back altered, stale or another's, or not at all (the pager's misbehaviour). */
   refusals = 0;
   /** Where each paged-out page is in the store. */
@@ -146,6 +168,8 @@ export class Paging implements FramePressure {
   /** Sends again up to WRITE_AGAIN_PER_RECLAIM page-outs the store failed. */
   writeAgain(): void {
     for (const stored of this.stored.toWriteAgain(WRITE_AGAIN_PER_RECLAIM)) this.writeOut(stored);
+    // The end of every burst of evictions (reclaim ends here): what it wrote goes together.
+    this.store.flush?.();
   }
 
   /**
@@ -170,6 +194,8 @@ export class Paging implements FramePressure {
   /**
    * The page's bytes from the pager, checked: resolves with them, or rejects with a
    * `page-integrity` fault when the blob is missing, altered, another page's or an older version.
+   * The first read also asks for the page's paged-out neighbours (`readAheadOf`): those that come
+   * back and open are mapped now, the others stay out, to be asked for when touched.
    */
   async fetch(process: PagedProcess, page: number): Promise<Uint8Array> {
     const version = process.space.pagedVersion(page);
@@ -188,8 +214,11 @@ export class Paging implements FramePressure {
     // A store that cannot answer (a pager that ended, and is restarted) is asked again; one that
     // answers wrong bytes is caught below, at once.
     for (let attempt = 0; sealed === null && attempt < READ_ATTEMPTS && process.alive; attempt++) {
-      const ciphertext = await this.store.read({ space: process.pid, page, slot: stored.slot });
+      const ahead = attempt === 0 ? this.readAheadOf(process, page) : [];
+      const answer = await this.store.read([{ space: process.pid, page, slot: stored.slot }, ...ahead.map((neighbour) => neighbour.stored)]);
+      const ciphertext = answer[0] ?? null;
       if (ciphertext) sealed = { nonce: stored.nonce, data: withTag(ciphertext, stored.tag) };
+      if (ahead.length > 0) await this.mapReadAhead(process, ahead, answer);
     }
     const bytes = sealed && (await this.sealer.open(sealed, { space: process.pid, page, version }));
     if (!bytes) {
@@ -203,6 +232,51 @@ export class Paging implements FramePressure {
     this.pageIns++;
     this.stored.release(key);
     return bytes;
+  }
+
+  /**
+   * The pages after `page` that are out in the store (not in the kernel), to be read with it: up
+   * to the store's batch less one, among the next READ_AHEAD_SPAN of them. A process mostly
+   * touches its pages in order, and evicted in order they sit near each other in the store.
+   */
+  private readAheadOf(process: PagedProcess, page: number): ReadAhead[] {
+    const want = (this.store.batch ?? 1) - 1;
+    const ahead: ReadAhead[] = [];
+    for (let next = page + 1; next <= page + READ_AHEAD_SPAN && ahead.length < want; next++) {
+      const version = process.space.pagedVersion(next);
+      if (version === null) continue;
+      const stored = this.stored.get(keyOf(process.pid, next));
+      if (stored && stored.inKernel === null && stored.plain === null) ahead.push({ page: next, version, stored });
+    }
+    return ahead;
+  }
+
+  /**
+   * Maps the neighbours read with a page (`answer[i + 1]` for `ahead[i]`) that are still out as
+   * they were asked for, and open: while frames are free above `lowWater` (read-ahead never makes
+   * the kernel evict). One that fails authentication is counted as a refusal and stays out: it is
+   * asked for again, alone, when touched, and ends its process then if the pager lies again.
+   */
+  private async mapReadAhead(process: PagedProcess, ahead: readonly ReadAhead[], answer: ReadonlyArray<Uint8Array | null>): Promise<void> {
+    for (let i = 0; i < ahead.length; i++) {
+      const ciphertext = answer[i + 1];
+      if (!ciphertext) continue;
+      const { page, version, stored } = ahead[i]!;
+      const key = keyOf(process.pid, page);
+      const still = () => process.alive && this.stored.get(key) === stored && stored.inKernel === null && process.space.pagedVersion(page) === version;
+      if (!still()) continue;
+      const bytes = await this.sealer.open({ nonce: stored.nonce, data: withTag(ciphertext, stored.tag) }, { space: process.pid, page, version });
+      if (!bytes) {
+        this.refusals++;
+        continue;
+      }
+      // Checked again: an asynchronous cipher let others run meanwhile.
+      if (!still()) continue;
+      if (this.frames.freeCount <= this.lowWater || !process.space.restore(page, bytes)) return;
+      this.pageIns++;
+      this.readAheadPages++;
+      this.stored.release(key);
+    }
   }
 
   /** A process ended: forget what the kernel still holds of its pages. */
@@ -222,7 +296,9 @@ export class Paging implements FramePressure {
       // An asynchronous cipher: the kernel keeps the bytes (the frame goes now) until the seal is made.
       const stored = this.stored.place(key, process.pid, page, bytes.slice())!;
       void sealing.then((sealed) => {
-        if (this.stored.sealed(stored, sealed)) this.writeOut(stored);
+        if (!this.stored.sealed(stored, sealed)) return;
+        this.writeOut(stored);
+        this.store.flush?.();
       });
     });
     this.ages.delete(key);

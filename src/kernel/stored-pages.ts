@@ -1,5 +1,6 @@
 import { PAGE_SIZE } from "./constants.ts";
 import type { SealedPage } from "./page-sealer.ts";
+import { SwapSlots } from "./swap-slots.ts";
 
 /** Where a paged-out page is: its store slot, and what of its seal the kernel keeps. */
 export interface StoredPage {
@@ -38,7 +39,7 @@ export const WRITE_ATTEMPTS = 4;
  */
 export class StoredPages {
   private readonly pages = new Map<string, StoredPage>();
-  private readonly free: number[] = [];
+  private readonly free: SwapSlots;
   private inKernelCount = 0;
   private readonly heldWaiters: Array<{ readonly pages: number; readonly resolve: () => void }> = [];
   /** Pages whose write the store failed, oldest first (some may have come back since). */
@@ -49,11 +50,11 @@ export class StoredPages {
 
   constructor(slots: number) {
     this.capacity = slots;
-    for (let slot = slots - 1; slot >= 0; slot--) this.free.push(slot);
+    this.free = new SwapSlots(slots);
   }
 
   get freeSlots(): number {
-    return this.free.length;
+    return this.free.free;
   }
 
   get usedSlots(): number {
@@ -66,8 +67,8 @@ export class StoredPages {
    * write were outstanding, and a page-in takes the bytes as they are.
    */
   place(key: string, space: number, page: number, sealed: SealedPage | Uint8Array): StoredPage | null {
-    const slot = this.free.pop();
-    if (slot === undefined) return null;
+    const slot = this.free.take();
+    if (slot === null) return null;
     const stored: StoredPage = { space, page, slot, nonce: new Uint8Array(0), tag: new Uint8Array(0), inKernel: null, plain: null, writing: true, released: false, failures: 0 };
     if (sealed instanceof Uint8Array) stored.plain = sealed;
     else this.setSeal(stored, sealed);
@@ -81,7 +82,7 @@ export class StoredPages {
     stored.plain = null;
     if (stored.released) {
       stored.writing = false;
-      this.free.push(stored.slot);
+      this.free.give(stored.slot);
       return false;
     }
     this.setSeal(stored, sealed);
@@ -106,7 +107,7 @@ export class StoredPages {
     page.writing = false;
     if (stored) this.dropBlob(page);
     else if (!page.released && ++page.failures < WRITE_ATTEMPTS) this.unwritten.push(page);
-    if (page.released) this.free.push(page.slot);
+    if (page.released) this.free.give(page.slot);
   }
 
   /**
@@ -162,7 +163,7 @@ export class StoredPages {
     // wanted): the kernel's copy can go. A seal still being made counts as a write outstanding:
     // `sealed` frees the slot when it is done.
     this.dropBlob(page);
-    if (!page.writing) this.free.push(page.slot);
+    if (!page.writing) this.free.give(page.slot);
   }
 
   /** Every page of space `pid` goes (the process ended). */

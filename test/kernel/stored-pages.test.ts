@@ -62,4 +62,21 @@ describe("StoredPages", () => {
     pages.written(a, true);
     expect(pages.inKernelPages).toBe(0);
   });
+
+  it("hands out slots next-fit: a burst of pages gets a run of consecutive slots, also after others came back", () => {
+    const pages = new StoredPages(16);
+    const first = [0, 1, 2, 3, 4, 5].map((i) => pages.place(`1:${i}`, 1, i, sealed(i))!);
+    expect(first.map((page) => page.slot)).toEqual([0, 1, 2, 3, 4, 5]);
+    for (const page of first) pages.written(page, true);
+    // Pages 1 and 3 came back: their slots are free, but the next burst takes a run after the last slot given.
+    pages.release("1:1");
+    pages.release("1:3");
+    const burst = [10, 11, 12].map((i) => pages.place(`1:${i}`, 1, i, sealed(i))!.slot);
+    expect(burst).toEqual([6, 7, 8]);
+    // Wrapping around, the freed slots are found again.
+    const rest = Array.from({ length: 9 }, (_, i) => pages.place(`2:${i}`, 2, i, sealed(i))!.slot);
+    expect(rest.sort((a, b) => a - b)).toEqual([1, 3, 9, 10, 11, 12, 13, 14, 15]);
+    expect(pages.freeSlots).toBe(0);
+    expect(pages.place("3:0", 3, 0, sealed(0))).toBe(null);
+  });
 });
