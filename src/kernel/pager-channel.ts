@@ -102,14 +102,20 @@ export class PagerChannel implements BackingStore {
    * fails them all: Paging keeps their blobs and sends them again later).
    */
   private send(batch: PageOut[]): boolean {
-    const region = makeRegion(this.services, this.memory, batch.length, 0);
+    // Every byte of it is written below, before the pager gets it: no zeroing first.
+    const region = makeRegion(this.services, this.memory, batch.length, 0, true);
     if (typeof region === "number") {
       for (const out of batch) out.reject(new Error(`no Region for a page-out: status ${region}`));
       return true;
     }
     const words: number[] = [];
+    const bytes = this.services.memory.bytes;
     batch.forEach((out, i) => {
-      this.services.memory.bytes.set(out.ciphertext.subarray(0, PAGE_SIZE), region.frameList[i]! * PAGE_SIZE);
+      const at = region.frameList[i]! * PAGE_SIZE;
+      const ciphertext = out.ciphertext.subarray(0, PAGE_SIZE);
+      bytes.set(ciphertext, at);
+      // Never the frame's earlier bytes (another process's, maybe) to the pager.
+      if (ciphertext.length < PAGE_SIZE) bytes.fill(0, at + ciphertext.length, at + PAGE_SIZE);
       words.push(out.at.space, out.at.page, out.at.slot);
     });
     const request = new PagerRequest(false, batch.length, (answer) => {

@@ -3,8 +3,8 @@ import type { FramePressure } from "./paging-hooks.ts";
 import { PAGE_SIZE } from "./constants.ts";
 import { ProcessFault, hex } from "./fault.ts";
 import type { FrameAllocator } from "./frame-allocator.ts";
-import type { PageSealer, SealedPage } from "./page-sealer.ts";
-import { type StoredPage, StoredPages } from "./stored-pages.ts";
+import type { PageSealer, SealedPage, SealedParts } from "./page-sealer.ts";
+import { type PageKey, type StoredPage, StoredPages, pageKey, spaceOf } from "./stored-pages.ts";
 
 /**
  * Demand paging: when free frames run low the kernel evicts private pages to a backing store (the
@@ -104,7 +104,6 @@ interface ReadAhead {
   readonly stored: StoredPage;
 }
 
-const keyOf = (space: number, page: number): string => `${space}:${page}`;
 
 export class Paging implements FramePressure {
   policy: EvictionPolicyCode;
@@ -125,7 +124,7 @@ export class Paging implements FramePressure {
   readonly stored: StoredPages;
   private ring: Array<[PagedProcess, number]> = [];
   private hand = 0;
-  private readonly ages = new Map<string, number>();
+  private readonly ages = new Map<PageKey, number>();
   private readonly sealer: PageSealer;
   private readonly store: BackingStore;
   private readonly frames: FrameAllocator;
@@ -200,7 +199,7 @@ export class Paging implements FramePressure {
   async fetch(process: PagedProcess, page: number): Promise<Uint8Array> {
     const version = process.space.pagedVersion(page);
     if (version === null) throw new Error(`kernel bug: page-in of page ${hex(page * PAGE_SIZE)}, which is not paged out`);
-    const key = keyOf(process.pid, page);
+    const key = pageKey(process.pid, page);
     const stored = this.stored.get(key);
     if (!stored) throw new Error(`kernel bug: page ${hex(page * PAGE_SIZE)} of ${process.pid} is paged out but has no slot`);
     // Its seal still being made, the page never left the kernel: its bytes are as they were.
@@ -210,14 +209,14 @@ export class Paging implements FramePressure {
       this.stored.release(key);
       return bytes;
     }
-    let sealed: SealedPage | null = stored.inKernel;
+    let sealed: SealedPage | SealedParts | null = stored.inKernel;
     // A store that cannot answer (a pager that ended, and is restarted) is asked again; one that
     // answers wrong bytes is caught below, at once.
     for (let attempt = 0; sealed === null && attempt < READ_ATTEMPTS && process.alive; attempt++) {
       const ahead = attempt === 0 ? this.readAheadOf(process, page) : [];
       const answer = await this.store.read([{ space: process.pid, page, slot: stored.slot }, ...ahead.map((neighbour) => neighbour.stored)]);
       const ciphertext = answer[0] ?? null;
-      if (ciphertext) sealed = { nonce: stored.nonce, data: withTag(ciphertext, stored.tag) };
+      if (ciphertext) sealed = { nonce: stored.nonce, ciphertext, tag: stored.tag };
       if (ahead.length > 0) await this.mapReadAhead(process, ahead, answer);
     }
     const bytes = sealed && (await this.sealer.open(sealed, { space: process.pid, page, version }));
@@ -245,7 +244,7 @@ export class Paging implements FramePressure {
     for (let next = page + 1; next <= page + READ_AHEAD_SPAN && ahead.length < want; next++) {
       const version = process.space.pagedVersion(next);
       if (version === null) continue;
-      const stored = this.stored.get(keyOf(process.pid, next));
+      const stored = this.stored.get(pageKey(process.pid, next));
       if (stored && stored.inKernel === null && stored.plain === null) ahead.push({ page: next, version, stored });
     }
     return ahead;
@@ -262,10 +261,10 @@ export class Paging implements FramePressure {
       const ciphertext = answer[i + 1];
       if (!ciphertext) continue;
       const { page, version, stored } = ahead[i]!;
-      const key = keyOf(process.pid, page);
+      const key = pageKey(process.pid, page);
       const still = () => process.alive && this.stored.get(key) === stored && stored.inKernel === null && process.space.pagedVersion(page) === version;
       if (!still()) continue;
-      const bytes = await this.sealer.open({ nonce: stored.nonce, data: withTag(ciphertext, stored.tag) }, { space: process.pid, page, version });
+      const bytes = await this.sealer.open({ nonce: stored.nonce, ciphertext, tag: stored.tag }, { space: process.pid, page, version });
       if (!bytes) {
         this.refusals++;
         continue;
@@ -282,14 +281,14 @@ export class Paging implements FramePressure {
   /** A process ended: forget what the kernel still holds of its pages. */
   forget(pid: number): void {
     this.stored.forget(pid);
-    for (const key of this.ages.keys()) if (key.startsWith(`${pid}:`)) this.ages.delete(key);
+    for (const key of this.ages.keys()) if (spaceOf(key) === pid) this.ages.delete(key);
     this.ring = this.ring.filter(([process]) => process.pid !== pid);
   }
 
   /** Evicts one page; false when the store has no slot left for it. */
   private evict(process: PagedProcess, page: number, pinned: boolean): boolean {
     if (this.stored.freeSlots === 0 || (this.throttled() && !pinned)) return false;
-    const key = keyOf(process.pid, page);
+    const key = pageKey(process.pid, page);
     process.space.evict(page, (bytes, version) => {
       const sealing = this.sealer.seal(bytes, { space: process.pid, page, version });
       if (!(sealing instanceof Promise)) return this.writeOut(this.stored.place(key, process.pid, page, sealing)!);
@@ -355,7 +354,7 @@ export class Paging implements FramePressure {
         // receive's buffer). Taken for "not referenced", such pages went first.
         const sampled = process.space.sample(page);
         if (sampled < 0) continue;
-        const key = keyOf(process.pid, page);
+        const key = pageKey(process.pid, page);
         const age = ((this.ages.get(key) ?? 0) >>> 1) | (sampled === 1 ? 0x80 : 0);
         this.ages.set(key, age);
         scored.push([process, page, age]);
@@ -378,14 +377,4 @@ export class Paging implements FramePressure {
       if (process.alive) for (const page of process.space.candidates()) this.ring.push([process, page]);
     }
   }
-}
-
-/** A sealed blob again: the store's ciphertext and the tag the kernel kept. */
-function withTag(ciphertext: Uint8Array, tag: Uint8Array): Uint8Array {
-  // Anything but one page of ciphertext is a lie the sealer must refuse: keep its length wrong.
-  if (ciphertext.length !== PAGE_SIZE) return ciphertext;
-  const data = new Uint8Array(PAGE_SIZE + tag.length);
-  data.set(ciphertext);
-  data.set(tag, PAGE_SIZE);
-  return data;
 }

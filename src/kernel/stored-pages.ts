@@ -23,6 +23,15 @@ export interface StoredPage {
   failures: number;
 }
 
+/**
+ * A page's key in the kernel's maps: its space (pid) and virtual page in one number (a page
+ * number has 20 bits; pids stay far below 2^33), so that looking a page up makes no string.
+ */
+export type PageKey = number;
+const PAGES_PER_SPACE = 0x10_0000;
+export const pageKey = (space: number, page: number): PageKey => space * PAGES_PER_SPACE + page;
+export const spaceOf = (key: PageKey): number => Math.floor(key / PAGES_PER_SPACE);
+
 /** Times a page-out is sent before the kernel keeps it (a pager that fails every one denies service, no more). */
 export const WRITE_ATTEMPTS = 4;
 
@@ -38,7 +47,7 @@ export const WRITE_ATTEMPTS = 4;
  * is outstanding, so a late write can never land on a slot that was given to another page.
  */
 export class StoredPages {
-  private readonly pages = new Map<string, StoredPage>();
+  private readonly pages = new Map<PageKey, StoredPage>();
   private readonly free: SwapSlots;
   private inKernelCount = 0;
   private readonly heldWaiters: Array<{ readonly pages: number; readonly resolve: () => void }> = [];
@@ -66,7 +75,7 @@ export class StoredPages {
    * bytes instead, while its seal is being made (`sealed` below): the slot is held meanwhile as if a
    * write were outstanding, and a page-in takes the bytes as they are.
    */
-  place(key: string, space: number, page: number, sealed: SealedPage | Uint8Array): StoredPage | null {
+  place(key: PageKey, space: number, page: number, sealed: SealedPage | Uint8Array): StoredPage | null {
     const slot = this.free.take();
     if (slot === null) return null;
     const stored: StoredPage = { space, page, slot, nonce: new Uint8Array(0), tag: new Uint8Array(0), inKernel: null, plain: null, writing: true, released: false, failures: 0 };
@@ -95,7 +104,7 @@ export class StoredPages {
     stored.inKernel = sealed;
   }
 
-  get(key: string): StoredPage | undefined {
+  get(key: PageKey): StoredPage | undefined {
     return this.pages.get(key);
   }
 
@@ -154,7 +163,7 @@ export class StoredPages {
   }
 
   /** The page is no longer paged out (it came back, or its process ended). */
-  release(key: string): void {
+  release(key: PageKey): void {
     const page = this.pages.get(key);
     if (!page) return;
     this.pages.delete(key);
@@ -168,7 +177,6 @@ export class StoredPages {
 
   /** Every page of space `pid` goes (the process ended). */
   forget(pid: number): void {
-    const prefix = `${pid}:`;
-    for (const key of [...this.pages.keys()]) if (key.startsWith(prefix)) this.release(key);
+    for (const key of [...this.pages.keys()]) if (spaceOf(key) === pid) this.release(key);
   }
 }

@@ -51,14 +51,19 @@ export class PagerRequest extends KernelObject {
 }
 
 /**
- * The ciphertext the pager gave back: each of the Region's pages, copied out (the Region goes back
- * to the kernel's Memory when its capability is disposed, so its frames cannot be kept). Null when
- * the Region has no page, or more than were asked for.
+ * The ciphertext the pager gave back: each of the Region's pages, copied out into one array (the
+ * Region goes back to the kernel's Memory when its capability is disposed, so its frames cannot be
+ * kept), a view of it a page. Null when the Region has no page, or more than were asked for.
  */
 function ciphertextsIn(services: ObjectServices, region: RegionObject, asked: number): Uint8Array[] | null {
   const frames = region.frameList;
   if (frames.length === 0 || frames.length > asked) return null;
-  return frames.map((frame) => services.memory.bytes.slice(frame * PAGE_SIZE, (frame + 1) * PAGE_SIZE));
+  const copied = new Uint8Array(frames.length * PAGE_SIZE);
+  const bytes = services.memory.bytes;
+  return frames.map((frame, i) => {
+    copied.set(bytes.subarray(frame * PAGE_SIZE, (frame + 1) * PAGE_SIZE), i * PAGE_SIZE);
+    return copied.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE);
+  });
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { PageCipherFactory } from "../../../kernel/page-sealer.ts";
+import { type PageCipherFactory, joined } from "../../../kernel/page-sealer.ts";
 
 /**
  * Page sealing in the browser with WebCrypto's AES-256-GCM (native, about 20 times faster than
@@ -15,9 +15,9 @@ export const webPageCipher: PageCipherFactory = (given) => {
     async encrypt(nonce, ad, plaintext) {
       return new Uint8Array(await crypto.subtle.encrypt(params(nonce, ad), await key, plaintext as Uint8Array<ArrayBuffer>));
     },
-    async decrypt(nonce, ad, sealed) {
+    async decrypt(nonce, ad, ciphertext, tag) {
       try {
-        return new Uint8Array(await crypto.subtle.decrypt(params(nonce, ad), await key, sealed as Uint8Array<ArrayBuffer>));
+        return new Uint8Array(await crypto.subtle.decrypt(params(nonce, ad), await key, joined(ciphertext, tag) as Uint8Array<ArrayBuffer>));
       } catch {
         return null;
       }
