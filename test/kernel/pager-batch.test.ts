@@ -5,7 +5,9 @@
  * in its own memory. An honest one carries a workload of several times physical memory with far
  * fewer messages than pages; a lying one (a Region larger than asked, neighbours altered, an
  * answer given twice) is refused page by page, and the workload still ends right; one that
- * alters the touched page itself ends that process with `page-integrity`, as before.
+ * alters the touched page itself ends that process with `page-integrity`, as before; one that dies
+ * holding a request for several pages and is restarted (empty: it kept its pages in memory) ends
+ * the workload right or with `page-integrity`, never with a wrong byte, and the next one runs right.
  */
 import { describe, expect, it } from "vitest";
 import { CAP_MOVE, KernelMessage, Op, Rights } from "../../src/kernel/caps/object-abi.ts";
@@ -21,13 +23,15 @@ import { wat } from "../helpers/wat.ts";
 /** Store slots: the pager keeps slot s at 0x100000 + s * 4096, so the store must stay below this. */
 const STORE_PAGES = 1024;
 
-type Lies = "none" | "neighbours" | "touched";
+type Lies = "none" | "neighbours" | "touched" | "dies";
 
 /**
  * The pager: slot 2 its requests, slot 3 a Memory for the Regions of page-ins. "neighbours": each
  * page-in is first answered with a Region one page larger than asked (it traps unless the kernel
  * refuses that), then with page 1 (the first neighbour) altered, then once more (it traps unless
  * the kernel refuses the second answer). "touched": page 0, the page a process waits for, altered.
+ * "dies": traps on its 20th page-in of several pages, that request unanswered (and everything it
+ * stored lost with its memory).
  */
 const pager = (lies: Lies) => wat(`(module
   (import "dogma" "invoke" (func $invoke (param i32 i32 i32) (result i32)))
@@ -55,6 +59,7 @@ const pager = (lies: Lies) => wat(`(module
     (call $call (local.get $request) (i32.const ${Op.PAGER_DONE}) (i32.const 1) (if (result i32) (local.get $region) (then (i32.const 1)) (else (i32.const 0)))))
   (func $drop (param $cap i32)
     (drop (call $call (local.get $cap) (i32.const ${Op.CAP_DROP}) (i32.const 0) (i32.const 0))))
+  (global $pageIns (mut i32) (i32.const 0))
   (func (export "run") (local $n i32) (local $caps i32) (local $i i32) (local $at i32) (local $r i32) (local $request i32)
     ;; Its store's frames taken now, before the machine is short: they are never evicted (pinned).
     (memory.fill (i32.const 0x100000) (i32.const 0) (i32.const ${STORE_PAGES * 4096}))
@@ -84,6 +89,9 @@ const pager = (lies: Lies) => wat(`(module
       (if (i32.eq (i32.load (i32.const 0x2000)) (i32.const ${KernelMessage.PAGE_IN}))
         (then
           (local.set $request (i32.load (local.get $caps)))
+          ${lies === "dies" ? `(if (i32.ge_u (local.get $n) (i32.const 2)) (then
+            (global.set $pageIns (i32.add (global.get $pageIns) (i32.const 1)))
+            (if (i32.eq (global.get $pageIns) (i32.const 20)) (then unreachable))))` : ""}
           ${lies === "neighbours" ? `;; One page more than asked: refused, the Region stays here.
           (local.set $r (call $region (i32.add (local.get $n) (i32.const 1))))
           (if (i32.ne (call $done (local.get $request) (local.get $r)) (i32.const ${Status.E_INVALID_ARGUMENT})) (then unreachable))
@@ -187,6 +195,51 @@ describe("a pager that takes several pages a message", () => {
     expect(worker.fault).toMatchObject({ kind: "page-integrity" });
     expect(worker.fault!.message).toContain("fails authentication");
     expect(pagerProcess.fault).toBe(null);
+  }, patience(120_000));
+
+  it("that dies holding a request for several pages, restarted empty, never makes a process see a wrong byte nor takes the kernel down", async () => {
+    const t = testMachine({ memory: 32 << 20 });
+    const k = t.kernel;
+    const receiver = new Receiver(1024);
+    k.rootMemory.adopt(receiver, 64);
+    const pagerMemory = k.memoryObject(6000);
+    const startPager = async (lies: Lies) => {
+      const caps = [k.capability(receiver, Rights.RECEIVER_RECEIVE), k.capability(pagerMemory, Rights.MEMORY_CREATE)];
+      const started = k.spawn(await t.loader.load(pager(lies), "pager"), { entry: "run", caps, priority: 1 });
+      started.pinLevel = PinLevel.PINNED;
+      return started;
+    };
+    // Held here as init holds the channel it restarts the pager on, and the Memory the pager's
+    // Regions come from: both outlive the pager.
+    const held = [k.capability(receiver, Rights.RECEIVER_RECEIVE), k.capability(pagerMemory, Rights.MEMORY_CREATE)];
+    const first = await startPager("dies");
+    await k.run();
+    const lowWater = k.frames.freeCount - 300;
+    k.enablePaging(new PagerChannel(k.ipc, k.services, k.capability(receiver, Rights.RECEIVER_SEND), pagerMemory, 16), { storePages: STORE_PAGES, lowWater, highWater: lowWater + 64 });
+    const worker = k.spawn(await t.loader.load(WORKLOAD, "workload"), { entry: "run", entryArgs: [400, 3] });
+    const running = k.run();
+    // Restarted once it is gone: the request it held was disposed, and the kernel asks again.
+    let ended = false;
+    void running.then(() => (ended = true));
+    while (first.alive && !ended) await new Promise((resolve) => setImmediate(resolve));
+    expect(first.alive).toBe(false);
+    const second = await startPager("none");
+    // The scheduler may be idle, waiting for the pager: a process spawned from the host must be seen.
+    t.machine.interrupts.poke();
+    await running;
+    expect(first.fault).toMatchObject({ kind: "unreachable" });
+    // What the first pager held is lost: the workload ends right or with page-integrity, no other way.
+    if (worker.fault) expect(worker.fault.kind).toBe("page-integrity");
+    else expect(k.returnValues.get(worker.pid)).toBe(expected(400, 3));
+    expect(t.faults.filter((fault) => !fault.startsWith(`pager (pid ${first.pid})`))).toEqual(worker.fault ? [expect.stringContaining("page-integrity")] : []);
+    // The kernel is all there: a new workload pages through the second pager to its result.
+    const after = k.spawn(await t.loader.load(WORKLOAD, "workload"), { entry: "run", entryArgs: [400, 3] });
+    const again = k.run();
+    await again;
+    expect([second.fault, after.fault]).toEqual([null, null]);
+    expect(k.returnValues.get(after.pid)).toBe(expected(400, 3));
+    k.kill(second.pid);
+    for (const cap of held) cap.dispose();
   }, patience(120_000));
 
   it("is refused a batch larger than the kernel sends", async () => {
