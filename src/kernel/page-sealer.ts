@@ -50,7 +50,9 @@ export function partsOf(sealed: SealedPage): SealedParts {
 /**
  * AES-256-GCM under one key, as the sealer uses it: the 16-byte tag follows the ciphertext. A host
  * whose AES answers later (a browser's WebCrypto) returns promises: the kernel keeps an evicted
- * page's bytes until its seal is made (paging.ts), so nothing waits for it.
+ * page's bytes until its seal is made (paging.ts), so nothing waits for it. The associated data is
+ * the caller's only during the call (the sealer reuses its buffer): a cipher copies what it keeps,
+ * as WebCrypto and Node's setAAD do.
  */
 export interface PageCipher {
   encrypt(nonce: Uint8Array, associatedData: Uint8Array, plaintext: Uint8Array): Uint8Array | Promise<Uint8Array>;
@@ -111,11 +113,15 @@ export class PageSealer {
   }
 }
 
+/** One buffer for every call: a cipher uses the associated data during the call only (PageCipher). */
+const AD = new Uint8Array(16);
+const AD_VIEW = new DataView(AD.buffer);
+
+/** The page's identity as associated data: space, page (32 bits each), version (64 bits), little-endian. */
 function associatedData(id: PageIdentity): Uint8Array {
-  const ad = new Uint8Array(16);
-  const view = new DataView(ad.buffer);
-  view.setUint32(0, id.space, true);
-  view.setUint32(4, id.page, true);
-  view.setBigUint64(8, BigInt(id.version), true);
-  return ad;
+  AD_VIEW.setUint32(0, id.space, true);
+  AD_VIEW.setUint32(4, id.page, true);
+  AD_VIEW.setUint32(8, id.version >>> 0, true);
+  AD_VIEW.setUint32(12, Math.floor(id.version / 2 ** 32), true);
+  return AD;
 }

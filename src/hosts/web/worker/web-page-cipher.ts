@@ -10,7 +10,9 @@ export const webPageCipher: PageCipherFactory = (given) => {
   const raw = Uint8Array.from(given);
   given.fill(0);
   const key = crypto.subtle.importKey("raw", raw, "AES-GCM", false, ["encrypt", "decrypt"]).finally(() => raw.fill(0));
-  const params = (nonce: Uint8Array, ad: Uint8Array): AesGcmParams => ({ name: "AES-GCM", iv: nonce as Uint8Array<ArrayBuffer>, additionalData: ad as Uint8Array<ArrayBuffer>, tagLength: 128 });
+  // The associated data is copied now: the sealer reuses its buffer once the call returns, and
+  // the key is awaited before WebCrypto takes its own copy.
+  const params = (nonce: Uint8Array, ad: Uint8Array): AesGcmParams => ({ name: "AES-GCM", iv: nonce as Uint8Array<ArrayBuffer>, additionalData: ad.slice() as Uint8Array<ArrayBuffer>, tagLength: 128 });
   return {
     async encrypt(nonce, ad, plaintext) {
       return new Uint8Array(await crypto.subtle.encrypt(params(nonce, ad), await key, plaintext as Uint8Array<ArrayBuffer>));
