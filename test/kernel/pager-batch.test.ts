@@ -23,13 +23,14 @@ import { wat } from "../helpers/wat.ts";
 /** Store slots: the pager keeps slot s at 0x100000 + s * 4096, so the store must stay below this. */
 const STORE_PAGES = 1024;
 
-type Lies = "none" | "neighbours" | "touched" | "dies";
+type Lies = "none" | "neighbours" | "touched" | "dies" | "short";
 
 /**
  * The pager: slot 2 its requests, slot 3 a Memory for the Regions of page-ins. "neighbours": each
  * page-in is first answered with a Region one page larger than asked (it traps unless the kernel
  * refuses that), then with page 1 (the first neighbour) altered, then once more (it traps unless
  * the kernel refuses the second answer). "touched": page 0, the page a process waits for, altered.
+ * "short": answers every page-in with the touched page alone (a Region of one page).
  * "dies": traps on its 20th page-in of several pages, that request unanswered (and everything it
  * stored lost with its memory).
  */
@@ -96,6 +97,7 @@ const pager = (lies: Lies) => wat(`(module
           (local.set $r (call $region (i32.add (local.get $n) (i32.const 1))))
           (if (i32.ne (call $done (local.get $request) (local.get $r)) (i32.const ${Status.E_INVALID_ARGUMENT})) (then unreachable))
           (call $drop (local.get $r))` : ""}
+          ${lies === "short" ? "(local.set $n (i32.const 1))" : ""}
           (local.set $r (call $region (local.get $n)))
           (local.set $at (call $address (local.get $r)))
           (local.set $i (i32.const 0))
@@ -195,6 +197,15 @@ describe("a pager that takes several pages a message", () => {
     expect(worker.fault).toMatchObject({ kind: "page-integrity" });
     expect(worker.fault!.message).toContain("fails authentication");
     expect(pagerProcess.fault).toBe(null);
+  }, patience(120_000));
+
+  it("that answers a page-in with fewer pages than asked has the rest asked for when touched", async () => {
+    const { worker, pagerProcess, faults, sum, right, sent, paging } = await pagingThrough("short", 16);
+    expect([worker.fault, pagerProcess.fault, faults]).toEqual([null, null, []]);
+    expect(sum).toBe(right);
+    // Neighbours were asked for, none came: each page came back on its own request.
+    expect(sent.pagesIn / sent.pageIns).toBeGreaterThan(4);
+    expect([paging.readAheadPages, paging.refusals]).toEqual([0, 0]);
   }, patience(120_000));
 
   it("that dies holding a request for several pages, restarted empty, never makes a process see a wrong byte nor takes the kernel down", async () => {

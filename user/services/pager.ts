@@ -15,9 +15,8 @@
 // The kernel chooses each page's slot, so the pager keeps no table. A message names up to BATCH
 // pages, three words each (space, page, slot; only the slot matters here):
 // - PAGE_OUT brings one Region holding their ciphertext (page i the i-th slot's, slots in
-//   ascending order) and one request: the pages are copied into the buffer, the Region freed, and
-//   the request answered once they are written, a run of consecutive slots a call (runs that go
-//   on from message to message are gathered, up to GATHER pages: see "Page-outs" below).
+//   ascending order) and one request: each run of consecutive slots is written in one call, the
+//   Region freed, and the request answered once all are stored.
 // - PAGE_IN brings one request for the slots named (the page a process waits for, then neighbours
 //   the kernel reads with it), answered with one new Region whose page i holds slot i, or fewer
 //   pages (a prefix) when a slot cannot be read. The slots are read a window of WINDOW at a time,
@@ -32,7 +31,7 @@
 // file (it never truncates /swap): the kernel asks again for the page-ins the old one dropped.
 // Nothing allocates in the loop: it runs for ever on the stub runtime.
 import {
-  eprint, print, errorName, exit, Process, msgAddTimeout, E_TIMEOUT, msgBegin, msgAddWord, msgAddCap, msgInvoke, msgLabel, msgWord, msgWordCount,
+  eprint, print, errorName, exit, Process, msgBegin, msgAddWord, msgAddCap, msgInvoke, msgLabel, msgWord, msgWordCount,
   msgCap, msgCapCount, capDrop, CAP_MOVE, MSG_PAGE_OUT, MSG_PAGE_IN, OP_PAGER_DONE, OP_RECEIVER_RECEIVE, OP_REGION_FREE,
   OP_REGION_INFO, OP_MEMORY_CREATE_REGION, E_INVALID_ARGUMENT, PAGER_BATCH_MAX, lineBegin, lineAdd, lineAddU32, linePrint,
 } from "../lib";
@@ -68,10 +67,10 @@ function fail(what: string, status: i32): void {
 
 const listening = Process.self().listen(true); // PAGE_OUT and PAGE_IN bring capabilities
 if (listening < 0) fail("listen", listening);
-// The buffer: page-outs are copied to OUT_AT (64 pages: GATHER) and written from there; reads land at its
+// The buffer: a page-out's runs are copied to OUT_AT and written from there; reads land at its
 // start when /swap could not be attached (an attached handle's read buffer is the client
 // buffer's size, and only reads write it).
-const fs = new FsClient(MEMORY, WINDOW + 64);
+const fs = new FsClient(MEMORY, WINDOW + BATCH);
 const OUT_AT: u32 = WINDOW << 12;
 const prepared = fs.prepare();
 if (prepared < 0) fail("make its buffer", prepared);
@@ -246,69 +245,24 @@ function progress(): void {
 }
 
 // ---- Page-outs -------------------------------------------------------------------------------
-// A message whose slots are one run that goes on from the gathered run (next-fit hands out
-// consecutive slots, so the messages of one burst of evictions do) joins it in the buffer, and its
-// answer waits; the gathered run is written in one call, and its requests answered, when it is
-// full, when a page-out that does not go on from it comes, or when no message comes for FLUSH_NS.
-// Other page-outs are written a run at a time and answered at once. The kernel keeps each page's
-// ciphertext until its page-out is answered, and never asks for that slot meanwhile.
-const FLUSH_NS: i64 = 1_000_000;
-/** Pages gathered at most (the buffer's OUT_AT part). */
-const GATHER: u32 = 64;
-const gathered = new StaticArray<i32>(<i32>GATHER);
-let gatherFirst: u32 = 0;
-let gatherPages: u32 = 0;
-let gatherRequests: i32 = 0;
-
-/** Writes `pages` pages from the buffer at OUT_AT + `from` pages to `slot`: 0 or a status. */
-function writeRun(slot: u32, pages: u32, from: u32): i32 {
-  writes++;
-  const bytes = pages * PAGE;
-  const n = fs.write(swap, <u64>slot * PAGE, bytes, OUT_AT + (from << 12));
-  return n < 0 ? n : <u32>n == bytes ? 0 : E_INVALID_ARGUMENT;
-}
-
-/** Writes the gathered run and answers its page-outs. */
-function writeGathered(): void {
-  if (gatherPages == 0) return;
-  const status = writeRun(gatherFirst, gatherPages, 0);
-  if (status == 0) pagesOut += gatherPages;
-  for (let i = 0; i < gatherRequests; i++) done(unchecked(gathered[i]), status, 0);
-  gatherPages = 0;
-  gatherRequests = 0;
-}
-
-/** Stores the `count` pages of `region` at their slots, and answers now or with the gathered run. */
+/** Stores the `count` pages of `region` at their slots, one write a run of consecutive slots, and answers. */
 function pageOut(region: i32, request: i32): void {
   const at = addressOf(region);
   let status: i32 = at == 0 ? E_INVALID_ARGUMENT : 0;
-  let oneRun = true;
   for (let i: u32 = 0; i < count; i++) {
     forget(unchecked(slots[i]));
     if (unchecked(slots[i]) >= SLOTS) status = E_INVALID_ARGUMENT;
-    if (i > 0 && unchecked(slots[i]) != unchecked(slots[i - 1]) + 1) oneRun = false;
   }
-  const first = unchecked(slots[0]);
-  if (status == 0 && oneRun) {
-    const joins = gatherPages > 0 && first == gatherFirst + gatherPages && gatherPages + count <= GATHER && gatherRequests < <i32>GATHER;
-    if (!joins) writeGathered();
-    if (gatherPages == 0) gatherFirst = first;
-    memory.copy(fs.address + OUT_AT + (<usize>gatherPages << 12), at, <usize>count << 12);
-    gatherPages += count;
-    unchecked((gathered[gatherRequests++] = request));
-    msgBegin(OP_REGION_FREE); // copied: the ciphertext's frames go back now
-    msgInvoke(region);
-    if (gatherPages == GATHER) writeGathered();
-    return;
-  }
-  writeGathered(); // what was gathered goes first: the buffer is needed
-  let from: u32 = 0;
-  while (status == 0 && from < count) {
-    let end = from + 1;
+  let first: u32 = 0;
+  while (status == 0 && first < count) {
+    let end = first + 1;
     while (end < count && unchecked(slots[end]) == unchecked(slots[end - 1]) + 1) end++;
-    memory.copy(fs.address + OUT_AT, at + (<usize>from << 12), <usize>(end - from) << 12);
-    status = writeRun(unchecked(slots[from]), end - from, 0);
-    from = end;
+    const bytes = (end - first) * PAGE;
+    memory.copy(fs.address + OUT_AT, at + (<usize>first << 12), bytes);
+    writes++;
+    const n = fs.write(swap, <u64>unchecked(slots[first]) * PAGE, bytes, OUT_AT);
+    status = n < 0 ? n : <u32>n == bytes ? 0 : E_INVALID_ARGUMENT;
+    first = end;
   }
   msgBegin(OP_REGION_FREE); // stored (or not): the ciphertext's frames go back now
   msgInvoke(region);
@@ -317,12 +271,10 @@ function pageOut(region: i32, request: i32): void {
 }
 
 // ---- The loop --------------------------------------------------------------------------------
-/** Receives the next message into label, count, slots and cap, waiting at most `ns` (-1: for ever); false when none came. */
-function receiveNext(ns: i64): bool {
+/** Receives the next message into label, count, slots and cap. */
+function receiveNext(): void {
   msgBegin(OP_RECEIVER_RECEIVE);
-  if (ns >= 0) msgAddTimeout(<u64>ns);
   const received = msgInvoke(CHANNEL);
-  if (received == E_TIMEOUT && ns >= 0) return false;
   if (received < 0) {
     eprint("pager: receive: " + errorName(received));
     exit(1);
@@ -333,14 +285,10 @@ function receiveNext(ns: i64): bool {
   for (let i: u32 = 0; i < count; i++) unchecked((slots[i] = msgWord(<i32>(3 * i + 2))));
   caps = min(msgCapCount(), 4);
   for (let i = 0; i < caps; i++) cap[i] = msgCap(i);
-  return true;
 }
 
 for (;;) {
-  if (!receiveNext(gatherPages > 0 ? FLUSH_NS : -1)) {
-    writeGathered(); // quiet: what waits goes now
-    continue;
-  }
+  receiveNext();
   if (label == MSG_PAGE_OUT && caps >= 2 && count > 0) pageOut(cap[0], cap[1]);
   else if (label == MSG_PAGE_IN && caps >= 1 && count > 0) pageIn(cap[0]);
   else for (let i = 0; i < caps; i++) capDrop(cap[i]);
