@@ -53,9 +53,9 @@ async function hog(memoryMiB: number, pager: boolean): Promise<{ ms: number; pag
   if (store) {
     const read = store.read.bind(store);
     store.read = async (at) => {
-      const ciphertext = await read(at);
-      if (ciphertext) throughPager++;
-      return ciphertext;
+      const ciphertexts = await read(at);
+      throughPager += ciphertexts.filter((ciphertext) => ciphertext).length;
+      return ciphertexts;
     };
   }
   const ended = await until(/memhog: \d+ pages written and read back twice: (all right|\d+ wrong)/);

@@ -36,8 +36,8 @@ class MemoryStore implements BackingStore {
   async write(at: StoreSlot, ciphertext: Uint8Array): Promise<void> {
     this.slots.set(at.slot, ciphertext.slice());
   }
-  async read(at: StoreSlot): Promise<Uint8Array | null> {
-    return this.slots.get(at.slot) ?? null;
+  async read(at: readonly StoreSlot[]): Promise<Array<Uint8Array | null>> {
+    return at.map((slot) => this.slots.get(slot.slot) ?? null);
   }
 }
 

@@ -339,8 +339,8 @@ export class Kernel implements KernelServices, ObjectKernel {
 
   /** The kernel's policy object, for process 1 (time slice, figures). */
   policyObject(): KernelPolicy {
-    return new KernelPolicy(this.scheduler, this, () => this.liveCount(), () => this.paging, (through, memory, storePages) => {
-      this.enablePaging(new PagerChannel(this.ipc, this.services, through, memory), { storePages });
+    return new KernelPolicy(this.scheduler, this, () => this.liveCount(), () => this.paging, (through, memory, storePages, batch) => {
+      this.enablePaging(new PagerChannel(this.ipc, this.services, through, memory, batch), { storePages });
       memory.extendToRoot(storePages);
       return Status.OK;
     });

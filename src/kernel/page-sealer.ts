@@ -23,17 +23,45 @@ export interface SealedPage {
   readonly data: Uint8Array;
 }
 
-export const SEALED_PAGE_BYTES = 4096 + 16;
+/** A sealed page to open: its nonce, its ciphertext (as the store gave it back) and the tag the kernel kept. */
+export interface SealedParts {
+  readonly nonce: Uint8Array;
+  readonly ciphertext: Uint8Array;
+  readonly tag: Uint8Array;
+}
+
+export const TAG_BYTES = 16;
+export const SEALED_PAGE_BYTES = 4096 + TAG_BYTES;
+
+/** Ciphertext and tag in one array, for a cipher that wants them so. */
+export function joined(ciphertext: Uint8Array, tag: Uint8Array): Uint8Array {
+  const sealed = new Uint8Array(ciphertext.length + tag.length);
+  sealed.set(ciphertext);
+  sealed.set(tag, ciphertext.length);
+  return sealed;
+}
+
+/** The parts of a sealed page as `seal` made it. */
+export function partsOf(sealed: SealedPage): SealedParts {
+  const body = sealed.data.length - TAG_BYTES;
+  return { nonce: sealed.nonce, ciphertext: sealed.data.subarray(0, body), tag: sealed.data.subarray(body) };
+}
 
 /**
  * AES-256-GCM under one key, as the sealer uses it: the 16-byte tag follows the ciphertext. A host
  * whose AES answers later (a browser's WebCrypto) returns promises: the kernel keeps an evicted
- * page's bytes until its seal is made (paging.ts), so nothing waits for it.
+ * page's bytes until its seal is made (paging.ts), so nothing waits for it. The associated data is
+ * the caller's only during the call (the sealer reuses its buffer): a cipher copies what it keeps,
+ * as WebCrypto and Node's setAAD do.
  */
 export interface PageCipher {
   encrypt(nonce: Uint8Array, associatedData: Uint8Array, plaintext: Uint8Array): Uint8Array | Promise<Uint8Array>;
-  /** The plaintext, or null when the tag does not authenticate the data, nonce and associated data. */
-  decrypt(nonce: Uint8Array, associatedData: Uint8Array, sealed: Uint8Array): Uint8Array | null | Promise<Uint8Array | null>;
+  /**
+   * The plaintext, or null when the tag does not authenticate the ciphertext, nonce and associated
+   * data. The tag comes apart from the ciphertext: the kernel keeps it, the pager the ciphertext,
+   * and a cipher that takes them apart (Node's) needs no copy to join them.
+   */
+  decrypt(nonce: Uint8Array, associatedData: Uint8Array, ciphertext: Uint8Array, tag: Uint8Array): Uint8Array | null | Promise<Uint8Array | null>;
 }
 
 /** Makes the cipher for a key; the key lives only in what it returns. */
@@ -45,9 +73,9 @@ export type PageCipherFactory = (key: Uint8Array) => PageCipher;
  */
 export const portablePageCipher: PageCipherFactory = (key) => ({
   encrypt: (nonce, ad, plaintext) => gcm(key, nonce, ad).encrypt(plaintext),
-  decrypt(nonce, ad, sealed) {
+  decrypt(nonce, ad, ciphertext, tag) {
     try {
-      return gcm(key, nonce, ad).decrypt(sealed);
+      return gcm(key, nonce, ad).decrypt(joined(ciphertext, tag));
     } catch {
       return null;
     }
@@ -72,18 +100,28 @@ export class PageSealer {
     return data instanceof Promise ? data.then((sealed) => ({ nonce, data: sealed })) : { nonce, data };
   }
 
-  /** The page's bytes, or null when the blob is not what `seal` made for this identity and version. */
-  open(sealed: SealedPage, id: PageIdentity): Uint8Array | null | Promise<Uint8Array | null> {
-    if (!(sealed.nonce instanceof Uint8Array) || sealed.nonce.length !== 12 || !(sealed.data instanceof Uint8Array) || sealed.data.length !== SEALED_PAGE_BYTES) return null;
-    return this.cipher.decrypt(sealed.nonce, associatedData(id), sealed.data);
+  /**
+   * The page's bytes, or null when the blob is not what `seal` made for this identity and version
+   * (anything but 4 KiB of ciphertext, a 12-byte nonce and a 16-byte tag is refused unopened).
+   */
+  open(sealed: SealedParts | SealedPage, id: PageIdentity): Uint8Array | null | Promise<Uint8Array | null> {
+    if ("data" in sealed && (!(sealed.data instanceof Uint8Array) || sealed.data.length !== SEALED_PAGE_BYTES)) return null;
+    const { nonce, ciphertext, tag } = "data" in sealed ? partsOf(sealed) : sealed;
+    if (!(nonce instanceof Uint8Array) || nonce.length !== 12 || !(ciphertext instanceof Uint8Array) || ciphertext.length !== SEALED_PAGE_BYTES - TAG_BYTES) return null;
+    if (!(tag instanceof Uint8Array) || tag.length !== TAG_BYTES) return null;
+    return this.cipher.decrypt(nonce, associatedData(id), ciphertext, tag);
   }
 }
 
+/** One buffer for every call: a cipher uses the associated data during the call only (PageCipher). */
+const AD = new Uint8Array(16);
+const AD_VIEW = new DataView(AD.buffer);
+
+/** The page's identity as associated data: space, page (32 bits each), version (64 bits), little-endian. */
 function associatedData(id: PageIdentity): Uint8Array {
-  const ad = new Uint8Array(16);
-  const view = new DataView(ad.buffer);
-  view.setUint32(0, id.space, true);
-  view.setUint32(4, id.page, true);
-  view.setBigUint64(8, BigInt(id.version), true);
-  return ad;
+  AD_VIEW.setUint32(0, id.space, true);
+  AD_VIEW.setUint32(4, id.page, true);
+  AD_VIEW.setUint32(8, id.version >>> 0, true);
+  AD_VIEW.setUint32(12, Math.floor(id.version / 2 ** 32), true);
+  return AD;
 }

@@ -3,49 +3,67 @@ import type { Ipc } from "./caps/ipc.ts";
 import { type MemoryObject, makeRegion } from "./caps/memory-object.ts";
 import { KernelMessage, Rights } from "./caps/object-abi.ts";
 import type { ObjectServices } from "./caps/object-services.ts";
-import { PagerRequest } from "./caps/pager-request.ts";
+import { PAGER_BATCH_MAX, PagerRequest } from "./caps/pager-request.ts";
 import { PAGE_SIZE } from "./constants.ts";
 import type { BackingStore, StoreSlot } from "./paging.ts";
 import type { Receiver } from "./caps/receiver.ts";
 
 /** Queue slots page-outs leave free for page-ins. */
 const PAGE_IN_ROOM = 8;
+/** Free frames a page-out's Region of several pages leaves to others. */
+const FRAMES_LEFT = 64;
+
+interface PageOut {
+  readonly at: StoreSlot;
+  readonly ciphertext: Uint8Array;
+  readonly wanted: () => boolean;
+  readonly resolve: () => void;
+  readonly reject: (error: Error) => void;
+}
 
 /**
- * The backing store when the pager is a process: each page-out goes to it as a `PAGE_OUT`
- * message (space, page, slot) carrying the ciphertext in a fresh 1-page Region (paid by the pager's
- * Memory) and a PagerRequest to answer once stored; each page-in as a `PAGE_IN` (space, page,
- * slot) whose answer brings a Region back. The pager is expected to write the page to its disk at
- * the slot and drop the Region: until it does, the page costs a frame there instead of in the
- * process. The pager sees only ciphertext (the kernel keeps nonce and tag); whatever it answers is
- * checked by the sealer.
+ * The backing store when the pager is a process. Page-outs go to it as `PAGE_OUT` messages of up
+ * to `batch` pages: a (space, page, slot) triple a page, the ciphertext in one fresh Region (paid by
+ * the pager's Memory) whose page i is the i-th triple's, and one PagerRequest to answer once all
+ * are stored. Page-ins go as `PAGE_IN` messages of up to `batch` triples (the page a process
+ * touched, then neighbours worth reading with it), whose answer brings back one Region of 1 to
+ * that many pages. The pager is expected to write the pages to its disk and drop the Region:
+ * until it does, they cost frames there instead of in the processes. The pager sees only
+ * ciphertext (the kernel keeps nonce and tag); whatever it answers is checked by the sealer.
  *
  * Page-outs wait in the kernel for room in the pager's queue (they leave PAGE_IN_ROOM slots to
- * page-ins, which a process waits on) and go as it drains. A page-in the pager's queue cannot take
- * or that the pager drops unanswered is a failed read: Paging asks again a few times (the requests wait in the
- * channel, which outlives a pager that ends and is restarted), then ends the process with a
- * `page-integrity` fault.
+ * page-ins, which a process waits on) and go as it drains, gathered `batch` to a message in slot
+ * order. A page-in the pager's queue cannot take or that the pager drops unanswered is a failed
+ * read: Paging asks again a few times (the requests wait in the channel, which outlives a pager
+ * that ends and is restarted), then ends the process with a `page-integrity` fault.
  */
 export class PagerChannel implements BackingStore {
+  readonly batch: number;
   private readonly ipc: Ipc;
   private readonly services: ObjectServices;
   private readonly through: Capability;
   private readonly memory: MemoryObject;
   /** Page-outs waiting for room in the pager's queue, oldest first. */
-  private readonly outgoing: Array<{ at: StoreSlot; ciphertext: Uint8Array; wanted: () => boolean; resolve: () => void; reject: (error: Error) => void }> = [];
+  private readonly outgoing: PageOut[] = [];
 
-  constructor(ipc: Ipc, services: ObjectServices, through: Capability, memory: MemoryObject) {
+  /** `batch`: the most pages the pager takes in one message (KERNEL_SET_PAGER), 1 to PAGER_BATCH_MAX. */
+  constructor(ipc: Ipc, services: ObjectServices, through: Capability, memory: MemoryObject, batch = 1) {
+    if (!Number.isInteger(batch) || batch < 1 || batch > PAGER_BATCH_MAX) throw new RangeError(`a pager batch of ${batch} pages: 1 to ${PAGER_BATCH_MAX}`);
     this.ipc = ipc;
     this.services = services;
     this.through = through;
     this.memory = memory;
+    this.batch = batch;
   }
 
+  /** Queues a page-out: it goes with the others of its burst at `flush`. */
   write(at: StoreSlot, ciphertext: Uint8Array, wanted: () => boolean): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.outgoing.push({ at, ciphertext, wanted, resolve, reject });
-      this.pump();
-    });
+    return new Promise((resolve, reject) => this.outgoing.push({ at, ciphertext, wanted, resolve, reject }));
+  }
+
+  /** The page-outs queued so far go, in full messages as far as the pager's queue has room. */
+  flush(): void {
+    this.pump();
   }
 
   /**
@@ -56,40 +74,74 @@ export class PagerChannel implements BackingStore {
   private pump(): void {
     const receiver = this.through.object as Receiver;
     while (this.outgoing.length > 0 && receiver.queued + PAGE_IN_ROOM < receiver.capacity) {
-      const { at, ciphertext, wanted, resolve, reject } = this.outgoing.shift()!;
-      // The page came back from the kernel's copy while this waited: nothing to store, and its
-      // slot is free once this settles.
-      if (!wanted()) {
-        resolve();
-        continue;
-      }
-      const region = makeRegion(this.services, this.memory, 1, 0);
-      if (typeof region === "number") {
-        reject(new Error(`no Region for a page-out: status ${region}`));
-        continue;
-      }
-      this.services.memory.bytes.set(ciphertext.subarray(0, PAGE_SIZE), region.frameList[0]! * PAGE_SIZE);
-      const request = new PagerRequest(false, (answer) => {
-        if (answer.status === 0) resolve();
-        else reject(new Error(`the pager failed a page-out: ${answer.status}`));
-        this.pump();
-      });
-      const caps = [new Capability(region, Rights.REGION_OWNER | Rights.REGION_READ), new Capability(request, Rights.PAGER_REQUEST_ANSWER)];
-      if (!this.ipc.kernelSend(this.through, KernelMessage.PAGE_OUT, [at.space, at.page, at.slot], caps)) {
-        for (const cap of caps) cap.dispose();
-        return;
-      }
+      const batch = this.nextBatch();
+      if (batch.length > 0 && !this.send(batch)) return;
     }
   }
 
-  read(at: StoreSlot): Promise<Uint8Array | null> {
+  /**
+   * Up to `batch` waiting page-outs, in slot order (the pager writes runs of slots in one call).
+   * One whose page came back from the kernel's copy while it waited has nothing to store: it is
+   * settled now, and its slot is free once it has.
+   */
+  private nextBatch(): PageOut[] {
+    const batch: PageOut[] = [];
+    // Its Region's frames come from what is free: a batch leaves the last ones to the processes
+    // and servers a page-out goes through (at worst it goes one page at a time, as with batch 1).
+    const most = Math.max(1, Math.min(this.batch, this.services.frames.freeCount - FRAMES_LEFT));
+    while (batch.length < most && this.outgoing.length > 0) {
+      const out = this.outgoing.shift()!;
+      if (out.wanted()) batch.push(out);
+      else out.resolve();
+    }
+    return batch.sort((a, b) => a.at.slot - b.at.slot);
+  }
+
+  /**
+   * Sends one PAGE_OUT for `batch`; false when the channel did not take it (the request, disposed,
+   * fails them all: Paging keeps their blobs and sends them again later).
+   */
+  private send(batch: PageOut[]): boolean {
+    // Every byte of it is written below, before the pager gets it: no zeroing first.
+    const region = makeRegion(this.services, this.memory, batch.length, 0, true);
+    if (typeof region === "number") {
+      for (const out of batch) out.reject(new Error(`no Region for a page-out: status ${region}`));
+      return true;
+    }
+    const words: number[] = [];
+    const bytes = this.services.memory.bytes;
+    batch.forEach((out, i) => {
+      const at = region.frameList[i]! * PAGE_SIZE;
+      const ciphertext = out.ciphertext.subarray(0, PAGE_SIZE);
+      bytes.set(ciphertext, at);
+      // Never the frame's earlier bytes (another process's, maybe) to the pager.
+      if (ciphertext.length < PAGE_SIZE) bytes.fill(0, at + ciphertext.length, at + PAGE_SIZE);
+      words.push(out.at.space, out.at.page, out.at.slot);
+    });
+    const request = new PagerRequest(false, batch.length, (answer) => {
+      for (const out of batch) {
+        if (answer.status === 0) out.resolve();
+        else out.reject(new Error(`the pager failed a page-out: ${answer.status}`));
+      }
+      this.pump();
+    });
+    const caps = [new Capability(region, Rights.REGION_OWNER | Rights.REGION_READ), new Capability(request, Rights.PAGER_REQUEST_ANSWER)];
+    if (this.ipc.kernelSend(this.through, KernelMessage.PAGE_OUT, words, caps)) return true;
+    for (const cap of caps) cap.dispose();
+    return false;
+  }
+
+  read(at: readonly StoreSlot[]): Promise<ReadonlyArray<Uint8Array | null>> {
     return new Promise((resolve) => {
-      const request = new PagerRequest(true, (answer) => {
-        resolve(answer.status === 0 ? answer.ciphertext : null);
+      const asked = at.slice(0, this.batch);
+      const request = new PagerRequest(true, asked.length, (answer) => {
+        resolve(answer.status === 0 ? answer.ciphertexts : []);
         this.pump();
       });
+      const words: number[] = [];
+      for (const slot of asked) words.push(slot.space, slot.page, slot.slot);
       const cap = new Capability(request, Rights.PAGER_REQUEST_ANSWER);
-      if (!this.ipc.kernelSend(this.through, KernelMessage.PAGE_IN, [at.space, at.page, at.slot], [cap])) cap.dispose();
+      if (!this.ipc.kernelSend(this.through, KernelMessage.PAGE_IN, words, [cap])) cap.dispose();
     });
   }
 }

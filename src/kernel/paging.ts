@@ -3,8 +3,8 @@ import type { FramePressure } from "./paging-hooks.ts";
 import { PAGE_SIZE } from "./constants.ts";
 import { ProcessFault, hex } from "./fault.ts";
 import type { FrameAllocator } from "./frame-allocator.ts";
-import type { PageSealer, SealedPage } from "./page-sealer.ts";
-import { type StoredPage, StoredPages } from "./stored-pages.ts";
+import type { PageSealer, SealedPage, SealedParts } from "./page-sealer.ts";
+import { type PageKey, type StoredPage, StoredPages, pageKey, spaceOf } from "./stored-pages.ts";
 
 /**
  * Demand paging: when free frames run low the kernel evicts private pages to a backing store (the
@@ -43,12 +43,25 @@ export interface BackingStore {
    * store that queues writes skips one whose page came back meanwhile (and resolves it).
    */
   write(at: StoreSlot, ciphertext: Uint8Array, wanted: () => boolean): Promise<void>;
-  /** What was last written at the slot, or null when it cannot say. */
-  read(at: StoreSlot): Promise<Uint8Array | null>;
+  /**
+   * The writes asked for so far are to go now: a store that gathers them (several pages to a
+   * message) may wait for this. The kernel calls it after each burst of evictions.
+   */
+  flush?(): void;
+  /**
+   * What was last written at each slot: entry i for `at[i]`, null (or missing) where it cannot say.
+   * `at[0]` is the page a process waits for; the rest are neighbours read with it, and a store may
+   * answer fewer of them (at least the first, or nothing: an empty answer is a failed read).
+   */
+  read(at: readonly StoreSlot[]): Promise<ReadonlyArray<Uint8Array | null>>;
+  /** The most slots one `read` takes (its answer is one round trip); 1 when not said. */
+  readonly batch?: number;
 }
 
 /** Times a page-in asks the store before giving up (a pager restarted meanwhile answers the next). */
 const READ_ATTEMPTS = 3;
+/** How far past a touched page read-ahead looks for paged-out neighbours. */
+const READ_AHEAD_SPAN = 32;
 /** Failed page-outs sent again at each reclaim. */
 const WRITE_AGAIN_PER_RECLAIM = 16;
 
@@ -84,7 +97,13 @@ export interface PagingOptions {
   readonly policy?: EvictionPolicyCode;
 }
 
-const keyOf = (space: number, page: number): string => `${space}:${page}`;
+/** A neighbour asked for with a page-in: what it must still be when the answer comes. */
+interface ReadAhead {
+  readonly page: number;
+  readonly version: number;
+  readonly stored: StoredPage;
+}
+
 
 export class Paging implements FramePressure {
   policy: EvictionPolicyCode;
@@ -97,13 +116,15 @@ export class Paging implements FramePressure {
   pending = false;
   evictions = 0;
   pageIns = 0;
+  /** Pages mapped because they were read with a neighbour (counted in `pageIns` too). */
+  readAheadPages = 0;
   /** Page-ins the store failed: a page given back altered, stale or another's, or not at all (the pager's misbehaviour). */
   refusals = 0;
   /** Where each paged-out page is in the store. */
   readonly stored: StoredPages;
   private ring: Array<[PagedProcess, number]> = [];
   private hand = 0;
-  private readonly ages = new Map<string, number>();
+  private readonly ages = new Map<PageKey, number>();
   private readonly sealer: PageSealer;
   private readonly store: BackingStore;
   private readonly frames: FrameAllocator;
@@ -146,6 +167,8 @@ export class Paging implements FramePressure {
   /** Sends again up to WRITE_AGAIN_PER_RECLAIM page-outs the store failed. */
   writeAgain(): void {
     for (const stored of this.stored.toWriteAgain(WRITE_AGAIN_PER_RECLAIM)) this.writeOut(stored);
+    // The end of every burst of evictions (reclaim ends here): what it wrote goes together.
+    this.store.flush?.();
   }
 
   /**
@@ -170,11 +193,13 @@ export class Paging implements FramePressure {
   /**
    * The page's bytes from the pager, checked: resolves with them, or rejects with a
    * `page-integrity` fault when the blob is missing, altered, another page's or an older version.
+   * The first read also asks for the page's paged-out neighbours (`readAheadOf`): those that come
+   * back and open are mapped now, the others stay out, to be asked for when touched.
    */
   async fetch(process: PagedProcess, page: number): Promise<Uint8Array> {
     const version = process.space.pagedVersion(page);
     if (version === null) throw new Error(`kernel bug: page-in of page ${hex(page * PAGE_SIZE)}, which is not paged out`);
-    const key = keyOf(process.pid, page);
+    const key = pageKey(process.pid, page);
     const stored = this.stored.get(key);
     if (!stored) throw new Error(`kernel bug: page ${hex(page * PAGE_SIZE)} of ${process.pid} is paged out but has no slot`);
     // Its seal still being made, the page never left the kernel: its bytes are as they were.
@@ -184,12 +209,15 @@ export class Paging implements FramePressure {
       this.stored.release(key);
       return bytes;
     }
-    let sealed: SealedPage | null = stored.inKernel;
+    let sealed: SealedPage | SealedParts | null = stored.inKernel;
     // A store that cannot answer (a pager that ended, and is restarted) is asked again; one that
     // answers wrong bytes is caught below, at once.
     for (let attempt = 0; sealed === null && attempt < READ_ATTEMPTS && process.alive; attempt++) {
-      const ciphertext = await this.store.read({ space: process.pid, page, slot: stored.slot });
-      if (ciphertext) sealed = { nonce: stored.nonce, data: withTag(ciphertext, stored.tag) };
+      const ahead = attempt === 0 ? this.readAheadOf(process, page) : [];
+      const answer = await this.store.read([{ space: process.pid, page, slot: stored.slot }, ...ahead.map((neighbour) => neighbour.stored)]);
+      const ciphertext = answer[0] ?? null;
+      if (ciphertext) sealed = { nonce: stored.nonce, ciphertext, tag: stored.tag };
+      if (ahead.length > 0) await this.mapReadAhead(process, ahead, answer);
     }
     const bytes = sealed && (await this.sealer.open(sealed, { space: process.pid, page, version }));
     if (!bytes) {
@@ -205,24 +233,71 @@ export class Paging implements FramePressure {
     return bytes;
   }
 
+  /**
+   * The pages after `page` that are out in the store (not in the kernel), to be read with it: up
+   * to the store's batch less one, among the next READ_AHEAD_SPAN of them. A process mostly
+   * touches its pages in order, and evicted in order they sit near each other in the store.
+   */
+  private readAheadOf(process: PagedProcess, page: number): ReadAhead[] {
+    const want = (this.store.batch ?? 1) - 1;
+    const ahead: ReadAhead[] = [];
+    for (let next = page + 1; next <= page + READ_AHEAD_SPAN && ahead.length < want; next++) {
+      const version = process.space.pagedVersion(next);
+      if (version === null) continue;
+      const stored = this.stored.get(pageKey(process.pid, next));
+      if (stored && stored.inKernel === null && stored.plain === null) ahead.push({ page: next, version, stored });
+    }
+    return ahead;
+  }
+
+  /**
+   * Maps the neighbours read with a page (`answer[i + 1]` for `ahead[i]`) that are still out as
+   * they were asked for, and open: while frames are free above `lowWater` (read-ahead never makes
+   * the kernel evict). One that fails authentication is counted as a refusal and stays out: it is
+   * asked for again, alone, when touched, and ends its process then if the pager lies again.
+   */
+  private async mapReadAhead(process: PagedProcess, ahead: readonly ReadAhead[], answer: ReadonlyArray<Uint8Array | null>): Promise<void> {
+    for (let i = 0; i < ahead.length; i++) {
+      const ciphertext = answer[i + 1];
+      if (!ciphertext) continue;
+      const { page, version, stored } = ahead[i]!;
+      const key = pageKey(process.pid, page);
+      const still = () => process.alive && this.stored.get(key) === stored && stored.inKernel === null && process.space.pagedVersion(page) === version;
+      if (!still()) continue;
+      const bytes = await this.sealer.open({ nonce: stored.nonce, ciphertext, tag: stored.tag }, { space: process.pid, page, version });
+      if (!bytes) {
+        this.refusals++;
+        continue;
+      }
+      // Checked again: an asynchronous cipher let others run meanwhile.
+      if (!still()) continue;
+      if (this.frames.freeCount <= this.lowWater || !process.space.restore(page, bytes)) return;
+      this.pageIns++;
+      this.readAheadPages++;
+      this.stored.release(key);
+    }
+  }
+
   /** A process ended: forget what the kernel still holds of its pages. */
   forget(pid: number): void {
     this.stored.forget(pid);
-    for (const key of this.ages.keys()) if (key.startsWith(`${pid}:`)) this.ages.delete(key);
+    for (const key of this.ages.keys()) if (spaceOf(key) === pid) this.ages.delete(key);
     this.ring = this.ring.filter(([process]) => process.pid !== pid);
   }
 
   /** Evicts one page; false when the store has no slot left for it. */
   private evict(process: PagedProcess, page: number, pinned: boolean): boolean {
     if (this.stored.freeSlots === 0 || (this.throttled() && !pinned)) return false;
-    const key = keyOf(process.pid, page);
+    const key = pageKey(process.pid, page);
     process.space.evict(page, (bytes, version) => {
       const sealing = this.sealer.seal(bytes, { space: process.pid, page, version });
       if (!(sealing instanceof Promise)) return this.writeOut(this.stored.place(key, process.pid, page, sealing)!);
       // An asynchronous cipher: the kernel keeps the bytes (the frame goes now) until the seal is made.
       const stored = this.stored.place(key, process.pid, page, bytes.slice())!;
       void sealing.then((sealed) => {
-        if (this.stored.sealed(stored, sealed)) this.writeOut(stored);
+        if (!this.stored.sealed(stored, sealed)) return;
+        this.writeOut(stored);
+        this.store.flush?.();
       });
     });
     this.ages.delete(key);
@@ -279,7 +354,7 @@ export class Paging implements FramePressure {
         // receive's buffer). Taken for "not referenced", such pages went first.
         const sampled = process.space.sample(page);
         if (sampled < 0) continue;
-        const key = keyOf(process.pid, page);
+        const key = pageKey(process.pid, page);
         const age = ((this.ages.get(key) ?? 0) >>> 1) | (sampled === 1 ? 0x80 : 0);
         this.ages.set(key, age);
         scored.push([process, page, age]);
@@ -302,14 +377,4 @@ export class Paging implements FramePressure {
       if (process.alive) for (const page of process.space.candidates()) this.ring.push([process, page]);
     }
   }
-}
-
-/** A sealed blob again: the store's ciphertext and the tag the kernel kept. */
-function withTag(ciphertext: Uint8Array, tag: Uint8Array): Uint8Array {
-  // Anything but one page of ciphertext is a lie the sealer must refuse: keep its length wrong.
-  if (ciphertext.length !== PAGE_SIZE) return ciphertext;
-  const data = new Uint8Array(PAGE_SIZE + tag.length);
-  data.set(ciphertext);
-  data.set(tag, PAGE_SIZE);
-  return data;
 }

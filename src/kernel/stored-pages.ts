@@ -1,5 +1,6 @@
 import { PAGE_SIZE } from "./constants.ts";
 import type { SealedPage } from "./page-sealer.ts";
+import { SwapSlots } from "./swap-slots.ts";
 
 /** Where a paged-out page is: its store slot, and what of its seal the kernel keeps. */
 export interface StoredPage {
@@ -22,6 +23,15 @@ export interface StoredPage {
   failures: number;
 }
 
+/**
+ * A page's key in the kernel's maps: its space (pid) and virtual page in one number (a page
+ * number has 20 bits; pids stay far below 2^33), so that looking a page up makes no string.
+ */
+export type PageKey = number;
+const PAGES_PER_SPACE = 0x10_0000;
+export const pageKey = (space: number, page: number): PageKey => space * PAGES_PER_SPACE + page;
+export const spaceOf = (key: PageKey): number => Math.floor(key / PAGES_PER_SPACE);
+
 /** Times a page-out is sent before the kernel keeps it (a pager that fails every one denies service, no more). */
 export const WRITE_ATTEMPTS = 4;
 
@@ -37,8 +47,8 @@ export const WRITE_ATTEMPTS = 4;
  * is outstanding, so a late write can never land on a slot that was given to another page.
  */
 export class StoredPages {
-  private readonly pages = new Map<string, StoredPage>();
-  private readonly free: number[] = [];
+  private readonly pages = new Map<PageKey, StoredPage>();
+  private readonly free: SwapSlots;
   private inKernelCount = 0;
   private readonly heldWaiters: Array<{ readonly pages: number; readonly resolve: () => void }> = [];
   /** Pages whose write the store failed, oldest first (some may have come back since). */
@@ -49,11 +59,11 @@ export class StoredPages {
 
   constructor(slots: number) {
     this.capacity = slots;
-    for (let slot = slots - 1; slot >= 0; slot--) this.free.push(slot);
+    this.free = new SwapSlots(slots);
   }
 
   get freeSlots(): number {
-    return this.free.length;
+    return this.free.free;
   }
 
   get usedSlots(): number {
@@ -65,9 +75,9 @@ export class StoredPages {
    * bytes instead, while its seal is being made (`sealed` below): the slot is held meanwhile as if a
    * write were outstanding, and a page-in takes the bytes as they are.
    */
-  place(key: string, space: number, page: number, sealed: SealedPage | Uint8Array): StoredPage | null {
-    const slot = this.free.pop();
-    if (slot === undefined) return null;
+  place(key: PageKey, space: number, page: number, sealed: SealedPage | Uint8Array): StoredPage | null {
+    const slot = this.free.take();
+    if (slot === null) return null;
     const stored: StoredPage = { space, page, slot, nonce: new Uint8Array(0), tag: new Uint8Array(0), inKernel: null, plain: null, writing: true, released: false, failures: 0 };
     if (sealed instanceof Uint8Array) stored.plain = sealed;
     else this.setSeal(stored, sealed);
@@ -81,7 +91,7 @@ export class StoredPages {
     stored.plain = null;
     if (stored.released) {
       stored.writing = false;
-      this.free.push(stored.slot);
+      this.free.give(stored.slot);
       return false;
     }
     this.setSeal(stored, sealed);
@@ -94,7 +104,7 @@ export class StoredPages {
     stored.inKernel = sealed;
   }
 
-  get(key: string): StoredPage | undefined {
+  get(key: PageKey): StoredPage | undefined {
     return this.pages.get(key);
   }
 
@@ -106,7 +116,7 @@ export class StoredPages {
     page.writing = false;
     if (stored) this.dropBlob(page);
     else if (!page.released && ++page.failures < WRITE_ATTEMPTS) this.unwritten.push(page);
-    if (page.released) this.free.push(page.slot);
+    if (page.released) this.free.give(page.slot);
   }
 
   /**
@@ -153,7 +163,7 @@ export class StoredPages {
   }
 
   /** The page is no longer paged out (it came back, or its process ended). */
-  release(key: string): void {
+  release(key: PageKey): void {
     const page = this.pages.get(key);
     if (!page) return;
     this.pages.delete(key);
@@ -162,12 +172,11 @@ export class StoredPages {
     // wanted): the kernel's copy can go. A seal still being made counts as a write outstanding:
     // `sealed` frees the slot when it is done.
     this.dropBlob(page);
-    if (!page.writing) this.free.push(page.slot);
+    if (!page.writing) this.free.give(page.slot);
   }
 
   /** Every page of space `pid` goes (the process ended). */
   forget(pid: number): void {
-    const prefix = `${pid}:`;
-    for (const key of [...this.pages.keys()]) if (key.startsWith(prefix)) this.release(key);
+    for (const key of [...this.pages.keys()]) if (spaceOf(key) === pid) this.release(key);
   }
 }

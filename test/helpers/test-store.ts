@@ -14,10 +14,19 @@ export class TestStore implements BackingStore {
   reads = 0;
   private readonly malice: Malice;
   private readonly liesAbout: (at: StoreSlot) => boolean;
-  /** `liesAbout`: the pages it is malicious with (all by default); it answers the rest honestly. */
-  constructor(malice: Malice = "none", liesAbout: (at: StoreSlot) => boolean = () => true) {
+  /** Slots one read takes (the kernel asks for neighbours with a page when above 1). */
+  readonly batch: number;
+  /** Reads that asked for more than one slot, and the slots they asked for in all. */
+  batchedReads = 0;
+  slotsRead = 0;
+  /**
+   * `liesAbout`: the pages it is malicious with (all by default); it answers the rest honestly.
+   * `batch`: the slots a read may ask for.
+   */
+  constructor(malice: Malice = "none", liesAbout: (at: StoreSlot) => boolean = () => true, batch = 1) {
     this.malice = malice;
     this.liesAbout = liesAbout;
+    this.batch = batch;
   }
 
   async write(at: StoreSlot, ciphertext: Uint8Array): Promise<void> {
@@ -40,8 +49,15 @@ export class TestStore implements BackingStore {
   /** Which page each slot was last written for: an honest store answers by slot alone. */
   private readonly slots = new Map<number, string>();
 
-  async read(at: StoreSlot): Promise<Uint8Array | null> {
+  async read(at: readonly StoreSlot[]): Promise<Array<Uint8Array | null>> {
+    if (at.length === 0 || at.length > this.batch) throw new Error(`test bug: the kernel asked for ${at.length} slots of a store that takes ${this.batch}`);
     this.reads++;
+    this.slotsRead += at.length;
+    if (at.length > 1) this.batchedReads++;
+    return at.map((slot) => this.readOne(slot));
+  }
+
+  private readOne(at: StoreSlot): Uint8Array | null {
     const k = `${at.space}:${at.page}`;
     this.readKeys.push(k);
     const versions = this.pages.get(this.slots.get(at.slot) ?? "");

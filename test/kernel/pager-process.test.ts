@@ -197,7 +197,7 @@ describe("a pager process", () => {
 
   it("is set by process 1 with KERNEL_SET_PAGER", async () => {
     const { t, receiver, pagerMemory, pagerProcess, policy } = await machineWithPager(false);
-    expect(policy.setPager(t.kernel.capability(receiver, Rights.RECEIVER_SEND), pagerMemory, 100)).toBe(Status.OK);
+    expect(policy.setPager(t.kernel.capability(receiver, Rights.RECEIVER_SEND), pagerMemory, 100, 1)).toBe(Status.OK);
     expect(t.kernel.paging).not.toBe(null);
     t.kernel.kill(pagerProcess.pid);
   });
@@ -224,9 +224,9 @@ describe("a pager process", () => {
       let unanswered = 0;
       const read = channel.read.bind(channel);
       channel.read = async (at) => {
-        const ciphertext = await read(at);
-        if (ciphertext === null) unanswered++;
-        return ciphertext;
+        const ciphertexts = await read(at);
+        if (!ciphertexts[0]) unanswered++;
+        return ciphertexts;
       };
       k.enablePaging(channel, { storePages: 8192, lowWater, highWater: lowWater + 64 });
       // Two workloads whose pages together fit the pager's table (one capability slot a page).

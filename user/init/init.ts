@@ -7,7 +7,7 @@
 // Images (boot module i at slot i), 5 of Devices, 6 of Interrupts (device i's at slot i), 7 the
 // Kernel policy (the time slice).
 import {
-  exit, errorName, KernelPolicy, E_INVALID_ARGUMENT, now, Memory, Receiver, msgLabel, msgBadge, msgWord, capKind, lineBegin, lineAdd, lineAddI32,
+  exit, errorName, KernelPolicy, E_INVALID_ARGUMENT, now, Memory, Receiver, msgLabel, msgBadge, msgWord, msgWordCount, capKind, lineBegin, lineAdd, lineAddI32,
   linePrint, FOREVER, E_TIMEOUT, KIND_MEMORY, KIND_CAPPAGE, MSG_PROCESS_ENDED, MAX_RECEIVER_CAPACITY, sleep,
   msgBegin, msgReply, reply, msgCapCount, msgCap, capDrop, Process, STDOUT, RIGHT_RECEIVER_SEND, systemLogChannel,
 } from "../lib";
@@ -193,11 +193,13 @@ const brought = new StaticArray<i32>(4);
 function control(badge: u32, label: u32, replyCap: i32): void {
   // Only CONTROL_ON_HALT keeps a capability; any other is dropped, so no caller fills init's table.
   const count = min(msgCapCount(), 4);
+  // PAGER_READY's word, if any: the pages the pager takes in one message (read before any call below).
+  const pagerBatch: u32 = msgWordCount() > 0 ? msgWord(0) : 1;
   for (let i = 0; i < count; i++) unchecked((brought[i] = msgCap(i)));
   for (let i = label == CONTROL_ON_HALT ? 1 : 0; i < count; i++) capDrop(unchecked(brought[i]));
   if (label == CONTROL_PAGER_READY) {
     // Only the pager's line may say so: paging starts through the channel its grant holds.
-    const status = supervisor.pagerReady(badge);
+    const status = supervisor.pagerReady(badge, pagerBatch);
     msgBegin(<u32>(status < 0 ? -status : 0));
     if (replyCap != 0) reply(replyCap);
     return;

@@ -157,6 +157,8 @@ export const MSG_PROCESS_ENDED: u32 = 0xfffff001;
 export const MSG_INTERRUPT: u32 = 0xfffff002;
 export const MSG_PAGE_OUT: u32 = 0xfffff003;
 export const MSG_PAGE_IN: u32 = 0xfffff004;
+/** The most pages one MSG_PAGE_OUT or MSG_PAGE_IN carries (three words a page); KERNEL_SET_PAGER's batch. */
+export const PAGER_BATCH_MAX: u32 = 21;
 export const MSG_DEBUG_STOPPED: u32 = 0xfffff005;
 
 // Page flags (PAGE_SET_FLAGS, PAGE_INFO) and Region flags (MEMORY_CREATE_REGION).

@@ -21,20 +21,19 @@ export const nodePageCipher: PageCipherFactory = (given) => {
       out.set(cipher.getAuthTag(), plaintext.length);
       return out;
     },
-    decrypt(nonce, ad, sealed) {
-      if (sealed.length < TAG_BYTES) return null;
-      const length = sealed.length - TAG_BYTES;
+    decrypt(nonce, ad, ciphertext, tag) {
+      if (tag.length !== TAG_BYTES) return null;
       const decipher = createDecipheriv("aes-256-gcm", key, nonce, { authTagLength: TAG_BYTES });
       decipher.setAAD(ad);
-      decipher.setAuthTag(sealed.subarray(length));
-      const plain = new Uint8Array(length);
-      plain.set(decipher.update(sealed.subarray(0, length)), 0);
+      decipher.setAuthTag(tag);
+      // The Buffer update makes is the page: no second copy.
+      const plain = decipher.update(ciphertext);
       try {
         decipher.final();
       } catch {
         return null;
       }
-      return plain;
+      return new Uint8Array(plain.buffer, plain.byteOffset, plain.length);
     },
   };
 };

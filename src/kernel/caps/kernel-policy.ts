@@ -1,3 +1,4 @@
+import { PAGER_BATCH_MAX } from "./pager-request.ts";
 import { Status } from "../errors.ts";
 import type { Scheduler } from "../scheduler.ts";
 import { type Invocation, answer, argumentCap, argumentObject, word } from "./invocation.ts";
@@ -25,15 +26,15 @@ export class KernelPolicy extends KernelObject {
   readonly liveProcesses: () => number;
   /** The kernel's paging, when a backing store is attached. */
   readonly paging: () => Paging | null;
-  /** KERNEL_SET_PAGER: starts paging through a pager process; a status. */
-  readonly setPager: (through: Capability, memory: MemoryObject, storePages: number) => number;
+  /** KERNEL_SET_PAGER: starts paging through a pager process that takes `batch` pages a message; a status. */
+  readonly setPager: (through: Capability, memory: MemoryObject, storePages: number, batch: number) => number;
 
   constructor(
     scheduler: Scheduler,
     view: KernelView,
     liveProcesses: () => number,
     paging: () => Paging | null = () => null,
-    setPager: (through: Capability, memory: MemoryObject, storePages: number) => number = () => Status.E_NOT_READY,
+    setPager: (through: Capability, memory: MemoryObject, storePages: number, batch: number) => number = () => Status.E_NOT_READY,
   ) {
     super();
     this.scheduler = scheduler;
@@ -101,8 +102,11 @@ export function invokeKernelPolicy(inv: Invocation, policy: KernelPolicy): numbe
       if (!through.has(Rights.RECEIVER_SEND)) return Status.E_MISSING_RIGHT;
       const memory = argumentObject<MemoryObject>(inv, 1, ObjectKind.MEMORY, Rights.MEMORY_CREATE);
       if (typeof memory === "number") return memory;
+      // The pages a PAGE_OUT or PAGE_IN may carry: 1 (the default) is one page a message.
+      const batch = inv.message.words.length > 1 ? word(inv, 1) : 1;
+      if (inv.message.words.length > 2 || batch < 1 || batch > PAGER_BATCH_MAX) return Status.E_INVALID_ARGUMENT;
       if (policy.paging()) return Status.E_NOT_READY;
-      return policy.setPager(through.derive(0xffff_ffff), memory, word(inv, 0));
+      return policy.setPager(through.derive(0xffff_ffff), memory, word(inv, 0), batch);
     }
     case Op.KERNEL_PAGING_INFO: {
       const paging = policy.paging();

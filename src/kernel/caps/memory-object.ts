@@ -302,8 +302,12 @@ function createRegion(k: ObjectKernel, inv: Invocation, memory: MemoryObject): n
   return answer(inv, [], [new Capability(region, Rights.REGION_OWNER | Rights.REGION_READ)]);
 }
 
-/** A zeroed Region of `pages` in `memory`, charged to it; a status when it cannot be had. */
-export function makeRegion(services: ObjectServices, memory: MemoryObject, pages: number, flags: number): RegionObject | number {
+/**
+ * A zeroed Region of `pages` in `memory`, charged to it; a status when it cannot be had.
+ * `filled`: the caller writes every byte of every page before anyone sees it (the kernel's
+ * page-outs), so the frames are not zeroed first.
+ */
+export function makeRegion(services: ObjectServices, memory: MemoryObject, pages: number, flags: number, filled = false): RegionObject | number {
   if (pages === 0 || pages > GLOBAL_SPACE_BASE / PAGE_SIZE / 2) return Status.E_INVALID_ARGUMENT;
   if (pages > memory.available) return Status.E_QUOTA;
   const address = services.globalSpace.allocate(pages);
@@ -316,7 +320,7 @@ export function makeRegion(services: ObjectServices, memory: MemoryObject, pages
       services.globalSpace.release(address, pages);
       return Status.E_QUOTA;
     }
-    services.memory.zeroFrame(frame);
+    if (!filled) services.memory.zeroFrame(frame);
     frames.push(frame);
   }
   const region = new RegionObject(services, address, frames, flags);

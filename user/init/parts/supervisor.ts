@@ -414,15 +414,16 @@ export class Supervisor {
 
   /**
    * CONTROL_PAGER_READY from the service with `badge`: when that is the pager (pager= grant),
-   * the kernel starts paging through its channel. A pager only asks once it will never need a
+   * the kernel starts paging through its channel, `batch` pages to a message at most (what the
+   * pager said it takes; the kernel refuses more than it allows, and paging does not start). A pager only asks once it will never need a
    * page-in to go on (its memory touched, its store open): paging before that could deadlock it.
    */
-  pagerReady(badge: u32): i32 {
+  pagerReady(badge: u32, batch: u32): i32 {
     if (badge == 0 || badge > <u32>this.services.length) return E_MISSING_RIGHT;
     const entry = unchecked(this.services[badge - 1]).entry;
     if (entry.pagerPages == 0) return E_MISSING_RIGHT;
     if (this.pagingOn) return 0; // a restarted pager: the kernel pages through the same channel
-    const status = this.startPaging(entry.pagerPages, entry.pagingPolicy);
+    const status = this.startPaging(entry.pagerPages, entry.pagingPolicy, batch);
     this.startAll(); // the services after the pager
     return status;
   }
@@ -474,10 +475,11 @@ export class Supervisor {
 
   /**
    * The pager has started: the kernel is told to page through its channel, with a store of
-   * `pages` pages, paid from init's Memory (whose quota, and its ancestors', grows by the store).
+   * `pages` pages, paid from init's Memory (whose quota, and its ancestors', grows by the store),
+   * sending the pager up to `batch` pages a message.
    * Said in the log either way; a failure leaves the machine without paging, nothing worse.
    */
-  private startPaging(pages: u32, policy: i32): i32 {
+  private startPaging(pages: u32, policy: i32, batch: u32): i32 {
     const h = this.holds;
     // Init restarts the pager: it must never wait for a page-in itself.
     msgBegin(OP_KERNEL_SET_PIN);
@@ -489,6 +491,7 @@ export class Supervisor {
     if (send > 0) {
       msgBegin(OP_KERNEL_SET_PAGER);
       msgAddWord(pages);
+      msgAddWord(batch);
       msgAddCap(<u32>send | CAP_MOVE);
       msgAddCap(<u32>h.memory);
       status = msgInvoke(h.kernel);
