@@ -50,9 +50,10 @@ export function partsOf(sealed: SealedPage): SealedParts {
 /**
  * AES-256-GCM under one key, as the sealer uses it: the 16-byte tag follows the ciphertext. A host
  * whose AES answers later (a browser's WebCrypto) returns promises: the kernel keeps an evicted
- * page's bytes until its seal is made (paging.ts), so nothing waits for it. The associated data is
- * the caller's only during the call (the sealer reuses its buffer): a cipher copies what it keeps,
- * as WebCrypto and Node's setAAD do.
+ * page's bytes until its seal is made (paging.ts), so nothing waits for it. Every input is the
+ * caller's only during the call (the sealer reuses its associated-data buffer; the plaintext is a
+ * view of a frame that goes to another page when the eviction returns): an asynchronous cipher
+ * copies what it uses later before it first awaits anything.
  */
 export interface PageCipher {
   encrypt(nonce: Uint8Array, associatedData: Uint8Array, plaintext: Uint8Array): Uint8Array | Promise<Uint8Array>;

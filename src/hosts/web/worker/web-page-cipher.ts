@@ -10,16 +10,23 @@ export const webPageCipher: PageCipherFactory = (given) => {
   const raw = Uint8Array.from(given);
   given.fill(0);
   const key = crypto.subtle.importKey("raw", raw, "AES-GCM", false, ["encrypt", "decrypt"]).finally(() => raw.fill(0));
-  // The associated data is copied now: the sealer reuses its buffer once the call returns, and
-  // the key is awaited before WebCrypto takes its own copy.
-  const params = (nonce: Uint8Array, ad: Uint8Array): AesGcmParams => ({ name: "AES-GCM", iv: nonce as Uint8Array<ArrayBuffer>, additionalData: ad.slice() as Uint8Array<ArrayBuffer>, tagLength: 128 });
+  // Every input is copied during the call, before the key is awaited (WebCrypto copies its inputs
+  // only when it is called): the sealer reuses its associated-data buffer, and the page's bytes are
+  // a view of its frame, which goes to another page as soon as the eviction returns. A page sealed
+  // from a view read after the await held the frame's next contents, authentically: memtest read
+  // back another page's bytes (the page test in Chromium).
+  const params = (nonce: Uint8Array, ad: Uint8Array): AesGcmParams => ({ name: "AES-GCM", iv: nonce.slice() as Uint8Array<ArrayBuffer>, additionalData: ad.slice() as Uint8Array<ArrayBuffer>, tagLength: 128 });
   return {
     async encrypt(nonce, ad, plaintext) {
-      return new Uint8Array(await crypto.subtle.encrypt(params(nonce, ad), await key, plaintext as Uint8Array<ArrayBuffer>));
+      const how = params(nonce, ad);
+      const data = plaintext.slice();
+      return new Uint8Array(await crypto.subtle.encrypt(how, await key, data));
     },
     async decrypt(nonce, ad, ciphertext, tag) {
+      const how = params(nonce, ad);
+      const sealed = joined(ciphertext, tag);
       try {
-        return new Uint8Array(await crypto.subtle.decrypt(params(nonce, ad), await key, joined(ciphertext, tag) as Uint8Array<ArrayBuffer>));
+        return new Uint8Array(await crypto.subtle.decrypt(how, await key, sealed as Uint8Array<ArrayBuffer>));
       } catch {
         return null;
       }
