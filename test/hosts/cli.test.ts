@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, truncateSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
@@ -135,12 +135,15 @@ describe.concurrent("dogma run", () => {
     const dir = mkdtempSync(join(tmpdir(), "dogma-cache-"));
     expect((await dogma(["run", "--no-cache", built("echo"), "x"], "", { DOGMA_CACHE_DIR: dir })).stdout).toBe("x\n");
     expect(readdirSync(dir)).toEqual([]);
+    // A program file changed in the last seconds is not remembered (file-digests.ts): a build just made may be that new.
+    const remembered = Date.now() - statSync(built("echo")).ctimeMs > 4000;
     expect((await dogma(["run", built("echo"), "x"], "", { DOGMA_CACHE_DIR: dir })).stdout).toBe("x\n");
     // One record, and the digest of the program's file (src/hosts/node/file-digests.ts).
     // (In either order: a record's name is its digest, which may sort after "digests.json".)
     const files = readdirSync(dir);
-    expect(files).toHaveLength(2);
-    expect(files).toEqual(expect.arrayContaining([expect.stringMatching(/^[0-9a-f]{64}\.dgm$/), "digests.json"]));
+    expect(files.filter((f) => /^[0-9a-f]{64}\.dgm$/.test(f))).toHaveLength(1);
+    if (remembered) expect(files).toEqual(expect.arrayContaining([expect.stringMatching(/^[0-9a-f]{64}\.dgm$/), "digests.json"]));
+    expect(files.length).toBeLessThanOrEqual(2);
     expect((await dogma(["run", built("echo"), "y"], "", { DOGMA_CACHE_DIR: dir })).stdout).toBe("y\n");
   });
 

@@ -17,15 +17,18 @@ const FILE = "digests.json";
  */
 export class FileDigests {
   private readonly file: string;
+  /** The wall clock in nanoseconds (a test's may run ahead). */
+  private readonly nowNs: () => bigint;
 
-  constructor(dir: string) {
+  constructor(dir: string, nowNs: () => bigint = () => BigInt(Date.now()) * 1_000_000n) {
     this.file = join(dir, FILE);
+    this.nowNs = nowNs;
   }
 
   /** The digest of `bytes`, read from `path` between the stats `before` and `after`. */
   async digest(bytes: Uint8Array, before: BigIntStats, after: BigIntStats): Promise<string> {
     const identity = identityOf(before);
-    if (identity !== identityOf(after)) return nodeSha256(bytes);
+    if (identity !== identityOf(after) || this.nowNs() - after.ctimeNs < RACY_NS) return nodeSha256(bytes);
     const entries = await this.read();
     const known = entries.find(([id]) => id === identity);
     if (known) return known[1];
@@ -57,6 +60,15 @@ export class FileDigests {
     }
   }
 }
+
+/**
+ * A file changed within the last RACY_NS may change again with the same times: a file system's
+ * clock advances in ticks (a jiffy, 4 ms, for Linux before 6.13's fine-grained times; 2 s on FAT),
+ * so a write of the same size in the tick after our read leaves the identity as it was, and the
+ * old digest would name the new bytes (git calls such an index entry "racily clean"). Such a file
+ * is hashed each time until it is older.
+ */
+const RACY_NS = 3_000_000_000n;
 
 function identityOf(s: BigIntStats): string {
   return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
