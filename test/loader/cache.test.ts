@@ -273,3 +273,26 @@ describe("a cached record with damaged function bodies, validated lazily", () =>
     expect(t.kernel.returnValues.get(next.pid)).toBe(7);
   });
 });
+
+// redteam4: `dogma run` hands the loader a digest it remembered for the program file by the
+// file's identity (src/hosts/node/file-digests.ts). A digest that is not the bytes' (a file
+// changed with its identity kept, a damaged memo) made a miss rewrite the bytes and file the
+// record under the other binary's key: every later load of that binary ran this one's code.
+describe("a digest told by the host that is not the bytes'", () => {
+  it("files no record under it: the binary it names still runs its own code", async () => {
+    const cache = new MapCache();
+    const other = watToBinary(`(module (memory 1) (func (export "main") (result i32) (i32.const 99)))`);
+    const otherDigest = Array.from(new Uint8Array(await crypto.subtle.digest("SHA-256", other)), (b) => b.toString(16).padStart(2, "0")).join("");
+    const t = testMachine({ loader: { cache } });
+    const wrong = await t.loader.adopt(program.slice(), "program.wasm", otherDigest);
+    const p = t.kernel.spawn(wrong, { entry: "main" });
+    await t.kernel.run();
+    expect(t.kernel.returnValues.get(p.pid)).toBe(expected.value);
+
+    const u = testMachine({ loader: { cache } });
+    const image = await u.loader.load(other, "other.wasm");
+    const q = u.kernel.spawn(image, { entry: "main" });
+    await u.kernel.run();
+    expect(u.kernel.returnValues.get(q.pid)).toBe(99);
+  });
+});
