@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { crc32 } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { decodeRecord, encodeRecord } from "../../src/loader/cache.ts";
@@ -123,7 +123,7 @@ describe.concurrent("dogma run", () => {
     }
     const encoded = encodeRecord({ ...record, rewritten: spoiled });
     const check = Buffer.alloc(4);
-    check.writeUInt32LE(crc32(encoded));
+    check.writeUInt32LE(crc32(encoded, crc32(basename(file, ".dgm"))));
     writeFileSync(file, Buffer.concat([encoded, check]));
     const run = await dogma(["run", built("echo"), "x"], "", { DOGMA_CACHE_DIR: dir });
     expect(run.code).not.toBe(0);

@@ -154,6 +154,12 @@ describe("a record damaged on disk", () => {
     expect(await cache.get("r")).toBeNull();
     writeFileSync(join(dir, "r.dgm"), new Uint8Array(0));
     expect(await cache.get("r")).toBeNull();
+    // Another key's record, whole, under this key's name (one program's code for another's).
+    await cache.put("r", good);
+    await cache.put("s", record(5000, 9));
+    writeFileSync(join(dir, "r.dgm"), readFileSync(join(dir, "s.dgm")));
+    expect(await cache.get("s")).toEqual(record(5000, 9));
+    expect(await cache.get("r")).toBeNull();
   });
 });
 

@@ -27,7 +27,7 @@ export interface CacheEntry {
 }
 
 const SUFFIX = ".dgm";
-/** Each file ends with the CRC-32 of what comes before it (little-endian). */
+/** Each file ends with the CRC-32 of its key then what comes before it (little-endian). */
 const CHECK_BYTES = 4;
 
 /**
@@ -39,8 +39,9 @@ const CHECK_BYTES = 4;
  * A record is the code Dogma runs in place of the program, and V8 validates its bodies only when
  * first called: one bit flipped on disk in a rewritten access (a group member's `offset=`) keeps the
  * module valid and moves the access out of the page its check covered, into another frame. So each
- * file ends with a CRC-32 of the record (every burst of up to 32 bits is caught; yosys's 61 MB
- * record costs about 26 ms to check), and a file whose check fails is a miss. This is against
+ * file ends with a CRC-32 of its key and the record (every burst of up to 32 bits is caught;
+ * yosys's 61 MB record costs about 26 ms to check), and a file whose check fails is a miss: one
+ * copied or renamed to another key's name too (it would run one program's code for another). This is against
  * damage, not against someone who may write the folder: that is the user, who can run anything.
  */
 export class DiskModuleCache implements ModuleCache {
@@ -61,7 +62,7 @@ export class DiskModuleCache implements ModuleCache {
       const length = read.byteLength - CHECK_BYTES;
       if (length < 0) return null;
       const bytes = new Uint8Array(read.buffer, read.byteOffset, length);
-      if (crc32(bytes) !== read.readUInt32LE(length)) return null;
+      if (crc32(bytes, crc32(key)) !== read.readUInt32LE(length)) return null;
       const now = new Date();
       await utimes(file, now, now).catch(() => {});
       return bytes;
@@ -82,7 +83,7 @@ export class DiskModuleCache implements ModuleCache {
       const temporary = join(this.dir, `${key}.${process.pid}.tmp`);
       const file = await open(temporary, "w");
       try {
-        let check = 0;
+        let check = crc32(key);
         for (const part of [...parts, null]) {
           const bytes = part ?? checkBytes(check);
           if (part) check = crc32(part, check);
