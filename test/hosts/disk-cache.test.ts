@@ -1,6 +1,6 @@
 // The module cache on disk: bounded by size, the records used longest ago dropped first; `dogma
 // cache` shows and clears it. And `dogma run`'s code never imports binaryen.
-import { mkdtempSync, readFileSync, readdirSync, utimesSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -134,6 +134,21 @@ describe("a record damaged on disk", () => {
     const again = await run(dir);
     expect(again.stats).toEqual({ rewrites: 1, diskHits: 0, memoryHits: 0 });
     expect(again).toMatchObject({ value: 0x1234, outcome: { kind: "exited", code: 0 } });
+  });
+
+  it("a record others may write (group or world write bit) is a miss; records are written for their owner alone", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "dogma-shared-"));
+    const cache = new DiskModuleCache(dir, 1 << 20);
+    await cache.put("r", record(100, 3));
+    const file = join(dir, "r.dgm");
+    expect(statSync(file).mode & 0o077).toBe(0);
+    expect(await cache.get("r")).toEqual(record(100, 3));
+    chmodSync(file, 0o664);
+    expect(await cache.get("r")).toBeNull();
+    chmodSync(file, 0o646);
+    expect(await cache.get("r")).toBeNull();
+    chmodSync(file, 0o644);
+    expect(await cache.get("r")).toEqual(record(100, 3));
   });
 
   it("any one byte changed, or the file cut short, is a miss", async () => {

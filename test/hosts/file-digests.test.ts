@@ -2,7 +2,7 @@
 // (src/hosts/node/file-digests.ts): a file seen before is not hashed again; a file written since
 // is; a file that changed while it was read is not remembered.
 import { createHash } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -76,5 +76,20 @@ describe("FileDigests", () => {
     const old = new FileDigests(join(dir, "cache"), later);
     await old.digest(Buffer.from("new!"), stats, stats);
     expect(readFileSync(join(dir, "cache", "digests.json"), "utf8")).toContain(sha(Buffer.from("new!")));
+  });
+
+  it("does not trust a memo others may write (it names the record to run)", async () => {
+    dir = mkdtempSync(join(tmpdir(), "dogma-digests-"));
+    const program = join(dir, "p.wasm");
+    writeFileSync(program, "mine");
+    const digests = new FileDigests(join(dir, "cache"), later);
+    await digestOf(digests, program);
+    const memo = join(dir, "cache", "digests.json");
+    expect(statSync(memo).mode & 0o077).toBe(0);
+    const [[identity]] = JSON.parse(readFileSync(memo, "utf8")) as Array<[string, string]>;
+    writeFileSync(memo, JSON.stringify([[identity, "cd".repeat(32)]]));
+    expect(await digestOf(digests, program)).toBe("cd".repeat(32));
+    chmodSync(memo, 0o666);
+    expect(await digestOf(digests, program)).toBe(sha(Buffer.from("mine")));
   });
 });

@@ -1,8 +1,9 @@
-import { mkdir, open, readFile, readdir, rename, rm, stat, utimes } from "node:fs/promises";
+import { mkdir, open, readdir, rename, rm, stat, utimes } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
 import type { ModuleCache } from "../../loader/cache.ts";
+import { ownFile } from "./own-file.ts";
 
 /** `$XDG_CACHE_HOME/dogma/modules`, else `~/.cache/dogma/modules`; DOGMA_CACHE_DIR overrides both. */
 export function defaultCacheDir(): string {
@@ -58,7 +59,14 @@ export class DiskModuleCache implements ModuleCache {
     try {
       // A view of the Buffer read, not a copy of it (`new Uint8Array(buffer)` copies: 35 ms and
       // 64 MB more for yosys's record).
-      const read = await readFile(file);
+      const handle = await open(file, "r");
+      let read: Buffer;
+      try {
+        if (!ownFile(await handle.stat())) return null;
+        read = await handle.readFile();
+      } finally {
+        await handle.close();
+      }
       const length = read.byteLength - CHECK_BYTES;
       if (length < 0) return null;
       const bytes = new Uint8Array(read.buffer, read.byteOffset, length);
@@ -79,9 +87,9 @@ export class DiskModuleCache implements ModuleCache {
   async putParts(key: string, parts: readonly Uint8Array[]): Promise<void> {
     if (parts.reduce((n, p) => n + p.length, 0) + CHECK_BYTES > this.limit) return;
     try {
-      await mkdir(this.dir, { recursive: true });
+      await mkdir(this.dir, { recursive: true, mode: 0o700 });
       const temporary = join(this.dir, `${key}.${process.pid}.tmp`);
-      const file = await open(temporary, "w");
+      const file = await open(temporary, "w", 0o600);
       try {
         let check = crc32(key);
         for (const part of [...parts, null]) {

@@ -1,7 +1,8 @@
 import { type BigIntStats } from "node:fs";
-import { mkdir, readFile, rename, stat, writeFile } from "node:fs/promises";
+import { mkdir, open, rename, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { nodeSha256 } from "./node-loader.ts";
+import { ownFile } from "./own-file.ts";
 
 /** How many files' digests are remembered; the ones used longest ago go first. */
 const MAX_ENTRIES = 256;
@@ -40,7 +41,15 @@ export class FileDigests {
 
   private async read(): Promise<Array<[string, string]>> {
     try {
-      const parsed: unknown = JSON.parse(await readFile(this.file, "utf8"));
+      const handle = await open(this.file, "r");
+      let text: string;
+      try {
+        if (!ownFile(await handle.stat())) return [];
+        text = await handle.readFile("utf8");
+      } finally {
+        await handle.close();
+      }
+      const parsed: unknown = JSON.parse(text);
       if (!Array.isArray(parsed)) return [];
       return parsed.filter((e): e is [string, string] => Array.isArray(e) && typeof e[0] === "string" && typeof e[1] === "string" && /^[0-9a-f]{64}$/.test(e[1]));
     } catch {
@@ -51,9 +60,9 @@ export class FileDigests {
   /** Written to a temporary name first: a reader never sees half a file. */
   private async write(entries: Array<[string, string]>): Promise<void> {
     try {
-      await mkdir(join(this.file, ".."), { recursive: true });
+      await mkdir(join(this.file, ".."), { recursive: true, mode: 0o700 });
       const temporary = `${this.file}.${process.pid}.tmp`;
-      await writeFile(temporary, JSON.stringify(entries));
+      await writeFile(temporary, JSON.stringify(entries), { mode: 0o600 });
       await rename(temporary, this.file);
     } catch {
       // Only the next start's hash is lost.
