@@ -80,7 +80,8 @@ export class KernelPaging {
     return this.blockUntil(process, fetched).then((value) => {
       // The record names the instruction that touched the page: the request's stack has it.
       if (value instanceof ProcessFault) throw request ? request.retold(value.message, value.kind) : value;
-      return this.restore(process, page, value, address);
+      // (null: another fetch brought it back meanwhile; the access runs again and sees.)
+      if (value !== null) return this.restore(process, page, value, address);
     });
   }
 
@@ -131,7 +132,8 @@ export class KernelPaging {
       for (const page of pages) {
         if (!process.alive || !waiter.alive) return false;
         if (process.space.pagedVersion(page) === null) continue;
-        const bytes = await paging.fetch(process, page).catch(() => null);
+        const bytes = await paging.fetch(process, page).catch(() => false as const);
+        if (bytes === null) continue; // another fetch brought it back meanwhile (the caller looks again)
         if (!bytes || !process.space.restore(page, bytes)) return false;
       }
       return true;

@@ -194,9 +194,10 @@ export class Paging implements FramePressure {
    * The page's bytes from the pager, checked: resolves with them, or rejects with a
    * `page-integrity` fault when the blob is missing, altered, another page's or an older version.
    * The first read also asks for the page's paged-out neighbours (`readAheadOf`): those that come
-   * back and open are mapped now, the others stay out, to be asked for when touched.
+   * back and open are mapped now, the others stay out, to be asked for when touched. Null when
+   * another fetch brought the page back meanwhile: the caller looks at it again.
    */
-  async fetch(process: PagedProcess, page: number): Promise<Uint8Array> {
+  async fetch(process: PagedProcess, page: number): Promise<Uint8Array | null> {
     const version = process.space.pagedVersion(page);
     if (version === null) throw new Error(`kernel bug: page-in of page ${hex(page * PAGE_SIZE)}, which is not paged out`);
     const key = pageKey(process.pid, page);
@@ -220,6 +221,12 @@ export class Paging implements FramePressure {
       if (ahead.length > 0) await this.mapReadAhead(process, ahead, answer);
     }
     const bytes = sealed && (await this.sealer.open(sealed, { space: process.pid, page, version }));
+    // Another fetch of the same page (a second cloner's, a debugger's) brought it back while this
+    // one waited, and it may be out again since, at a newer version in a slot of its own (maybe
+    // the one read here): what was read is not the page now. Nothing to restore, nothing to
+    // release (that would drop the newer version's entry and lose the page), and no fault (the
+    // pager was honest): the caller looks again.
+    if (this.stored.get(key) !== stored || process.space.pagedVersion(page) !== version) return null;
     if (!bytes) {
       if (process.alive) this.refusals++;
       throw new ProcessFault(

@@ -94,9 +94,32 @@ export function decodeRecord(bytes: Uint8Array): CacheRecord | null {
     // can go.
     const rewritten = take(header.rewrittenLength, false);
     const segments = header.segments.map((s) => ({ offset: s.offset, data: take(s.length, true) }));
-    if (at !== bytes.length || typeof header.instanceBytes !== "number") return null;
+    if (at !== bytes.length || !plausible(header)) return null;
     return { ...header, rewritten, segments };
   } catch {
     return null;
   }
+}
+
+const isCount = (n: unknown, most: number): boolean => typeof n === "number" && Number.isInteger(n) && n >= 0 && n <= most;
+
+/**
+ * Whether a header's facts are ones the loader could have written: the kernel sizes, charges and
+ * fills a process from them (a negative `instanceBytes` would credit its Memory's quota, a segment
+ * offset off the 32-bit space makes spawn throw). A record that passed the host's own check can
+ * only be wrong this way through a bug or a hand-made file; either way it is a miss.
+ */
+function plausible(header: Header): boolean {
+  return (
+    isCount(header.initialPages, 65536) &&
+    isCount(header.maximumPages, 65536) &&
+    header.initialPages <= header.maximumPages &&
+    typeof header.hasInit === "boolean" &&
+    typeof header.cloneable === "boolean" &&
+    isCount(header.instanceBytes, Number.MAX_SAFE_INTEGER) &&
+    Array.isArray(header.importModules) &&
+    header.importModules.every((m) => typeof m === "string") &&
+    Array.isArray(header.segments) &&
+    header.segments.every((s) => isCount(s.length, 0xffffffff) && (s.offset === null || (isCount(s.offset, 0xffffffff) && s.offset + s.length <= header.initialPages * 65536)))
+  );
 }

@@ -102,7 +102,8 @@ export class Loader implements ImageLoader {
    * `digest`, their SHA-256 when the host knows it already (a file it has hashed before).
    */
   async adopt(bytes: Uint8Array, name: string, digest?: string): Promise<LoadedImage> {
-    return this.loadHashed(bytes, digest ?? (await this.sha256(bytes)), name);
+    if (digest === undefined) return this.loadHashed(bytes, await this.sha256(bytes), name);
+    return this.loadHashed(bytes, digest, name, true);
   }
 
   /**
@@ -123,7 +124,8 @@ export class Loader implements ImageLoader {
     return { hash, name, bytes, load: () => this.loadHashed(bytes, hash, name) };
   }
 
-  private async loadHashed(original: Uint8Array, hash: string, name: string): Promise<LoadedImage> {
+  /** `told`: `hash` is the caller's word (adopt's digest), not taken from `original` here. */
+  private async loadHashed(original: Uint8Array, hash: string, name: string, told = false): Promise<LoadedImage> {
     const known = this.loaded.get(hash);
     if (known) {
       this.stats.memoryHits++;
@@ -131,7 +133,7 @@ export class Loader implements ImageLoader {
     }
     const under = this.loading.get(hash);
     if (under) return { ...(await under), name };
-    const load = this.loadMissing(original, hash, name);
+    const load = this.loadMissing(original, hash, name, told);
     this.loading.set(hash, load);
     try {
       return await load;
@@ -140,12 +142,17 @@ export class Loader implements ImageLoader {
     }
   }
 
-  private async loadMissing(original: Uint8Array, hash: string, name: string): Promise<LoadedImage> {
+  private async loadMissing(original: Uint8Array, hash: string, name: string, told: boolean): Promise<LoadedImage> {
     const key = await this.sha256(new TextEncoder().encode(this.fingerprint + hash));
     let record = this.cache ? decodeRecord((await this.cache.get(key)) ?? new Uint8Array(0)) : null;
     // A damaged cached binary counts as a miss: the cache is never trusted over a rewrite. (With
     // the engine validating lazily, a body damaged on disk would fail its first call instead.)
     let module = record ? await compileOrNull(record.rewritten) : null;
+    // A digest remembered for a file that changed since (its identity kept) would file this
+    // rewrite under another binary's key, for every later load of that binary to run: a rewrite
+    // is checked against the bytes it comes from (a hash costs far less than the rewrite).
+    const actual = record && module ? hash : told ? await this.sha256(original) : hash;
+    if (actual !== hash) return this.loadHashed(original, actual, name);
     if (record && module) this.stats.diskHits++;
     else {
       const fresh = await rewriteModule(name, original, this.policy, this.workers, this.variant);

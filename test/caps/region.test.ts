@@ -416,6 +416,47 @@ describe("views of a freed Region (its range kept reserved in the global space)"
     expect(checkInvariants(m.kernel)).toEqual([]);
   });
 
+  // redteam4: only views in process tables paid for the range; a view moved into a Cappage (or
+  // left queued in a message) held it at no cost. 256 rounds of a 2048-page Region made, its view
+  // put in a Cappage's slot and the Region freed filled the global space from one quota of one
+  // live Region: no Region, Image or file map for anyone after. A freed Region whose frames went
+  // back and that no process table holds is gone: the capabilities left elsewhere are stale.
+  it("cannot fill the global space through views kept in a Cappage", async () => {
+    const m = await scriptMachine();
+    const hoarderMemory = m.kernel.memoryObject(PAGES + 300);
+    const s = new Script();
+    const cappage = s.reg();
+    s.invoke(2, Op.MEMORY_CREATE_CAPPAGE);
+    s.loadCap(cappage);
+    const round = s.reg(0);
+    const top = s.label();
+    s.bind(top);
+    const [region, view] = [s.reg(), s.reg()];
+    const created = s.invoke(2, Op.MEMORY_CREATE_REGION, { words: [PAGES, RegionFlag.ZERO_ON_FREE] });
+    const skip = s.label();
+    s.ifNegative(skip);
+    s.loadCap(region);
+    s.invoke(region, Op.REGION_VIEW, { dump: false });
+    s.loadCap(view);
+    s.invoke(cappage, Op.CAPPAGE_PUT, { words: [round], caps: [view.move], dump: false });
+    s.invoke(region, Op.REGION_FREE, { dump: false });
+    s.bind(skip);
+    s.add(round, 1);
+    s.ifLess(round, 256, top);
+    s.futexWait(0x2000 + 200, 0); // stays, holding the Cappage
+    const hoarder = m.spawn(s, { caps: [m.kernel.capability(hoarderMemory, ALL)], memory: hoarderMemory });
+    await m.kernel.run();
+    const other = new Script();
+    const made = createRegion(other, PAGES);
+    other.end();
+    const q = m.spawn(other, { caps: [m.kernel.capability(m.kernel.memoryObject(PAGES + 10), ALL)] });
+    await m.kernel.run();
+    const log = m.log();
+    expect(log.answer(q, made.info).status).toBe(0);
+    expect(log.all(hoarder, created).map(([status]) => status! | 0).filter((status) => status < 0)).toEqual([]);
+    expect(checkInvariants(m.kernel)).toEqual([]);
+  });
+
   it("are taken back from a holder whose quota cannot pay for the range, which then goes back", async () => {
     const m = await scriptMachine();
     const a = new Script();

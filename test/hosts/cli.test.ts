@@ -1,7 +1,8 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, truncateSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
+import { crc32 } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { decodeRecord, encodeRecord } from "../../src/loader/cache.ts";
 import { readModule } from "../../src/loader/wasm/module-info.ts";
@@ -111,13 +112,19 @@ describe.concurrent("dogma run", () => {
     const dir = mkdtempSync(join(tmpdir(), "dogma-cache-"));
     expect((await dogma(["run", built("echo"), "x"], "", { DOGMA_CACHE_DIR: dir })).stdout).toBe("x\n");
     const file = join(dir, readdirSync(dir).find((name) => name.endsWith(".dgm"))!);
-    const record = decodeRecord(new Uint8Array(readFileSync(file)))!;
+    // The file ends with a CRC-32 of the record (disk-cache.ts): damage on disk is a miss. The
+    // bodies are changed here as a record that passed that check but holds code V8 refuses would be.
+    const onDisk = new Uint8Array(readFileSync(file));
+    const record = decodeRecord(onDisk.subarray(0, onDisk.length - 4))!;
     const spoiled = record.rewritten.slice();
     for (const body of readModule(spoiled).bodies) {
       spoiled.fill(0x01, body.start, body.end - 1); // no locals, `i64.const 0`, nops, `end`: no body returns an i64
       spoiled.set([0x00, 0x42, 0x00], body.start);
     }
-    writeFileSync(file, encodeRecord({ ...record, rewritten: spoiled }));
+    const encoded = encodeRecord({ ...record, rewritten: spoiled });
+    const check = Buffer.alloc(4);
+    check.writeUInt32LE(crc32(encoded, crc32(basename(file, ".dgm"))));
+    writeFileSync(file, Buffer.concat([encoded, check]));
     const run = await dogma(["run", built("echo"), "x"], "", { DOGMA_CACHE_DIR: dir });
     expect(run.code).not.toBe(0);
     expect(run.stdout).toBe("");
@@ -128,12 +135,15 @@ describe.concurrent("dogma run", () => {
     const dir = mkdtempSync(join(tmpdir(), "dogma-cache-"));
     expect((await dogma(["run", "--no-cache", built("echo"), "x"], "", { DOGMA_CACHE_DIR: dir })).stdout).toBe("x\n");
     expect(readdirSync(dir)).toEqual([]);
+    // A program file changed in the last seconds is not remembered (file-digests.ts): a build just made may be that new.
+    const remembered = Date.now() - statSync(built("echo")).ctimeMs > 4000;
     expect((await dogma(["run", built("echo"), "x"], "", { DOGMA_CACHE_DIR: dir })).stdout).toBe("x\n");
     // One record, and the digest of the program's file (src/hosts/node/file-digests.ts).
     // (In either order: a record's name is its digest, which may sort after "digests.json".)
     const files = readdirSync(dir);
-    expect(files).toHaveLength(2);
-    expect(files).toEqual(expect.arrayContaining([expect.stringMatching(/^[0-9a-f]{64}\.dgm$/), "digests.json"]));
+    expect(files.filter((f) => /^[0-9a-f]{64}\.dgm$/.test(f))).toHaveLength(1);
+    if (remembered) expect(files).toEqual(expect.arrayContaining([expect.stringMatching(/^[0-9a-f]{64}\.dgm$/), "digests.json"]));
+    expect(files.length).toBeLessThanOrEqual(2);
     expect((await dogma(["run", built("echo"), "y"], "", { DOGMA_CACHE_DIR: dir })).stdout).toBe("y\n");
   });
 

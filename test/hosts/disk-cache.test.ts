@@ -1,6 +1,6 @@
 // The module cache on disk: bounded by size, the records used longest ago dropped first; `dogma
 // cache` shows and clears it. And `dogma run`'s code never imports binaryen.
-import { mkdtempSync, readFileSync, readdirSync, utimesSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -9,13 +9,15 @@ import { DiskModuleCache } from "../../src/hosts/node/disk-cache.ts";
 import { loaderIdentity } from "../../src/hosts/node/loader-identity.ts";
 import { standardImportModules } from "../../src/hosts/standard-imports.ts";
 import { Loader } from "../../src/loader/loader.ts";
+import { testMachine } from "../helpers/test-host.ts";
+import { watToBinary } from "../loader/wat.ts";
 
 const record = (n: number, fill: number) => new Uint8Array(n).fill(fill);
 
 describe("DiskModuleCache", () => {
   it("keeps what it is given within its bound, dropping the records used longest ago", async () => {
     const dir = mkdtempSync(join(tmpdir(), "dogma-lru-"));
-    const cache = new DiskModuleCache(dir, 3000);
+    const cache = new DiskModuleCache(dir, 3100);
     await cache.put("a", record(1000, 1));
     await cache.put("b", record(1000, 2));
     // Make "a" older than "b", then use it: "b" becomes the one used longest ago.
@@ -28,7 +30,7 @@ describe("DiskModuleCache", () => {
     await cache.put("d", record(1000, 4));
     expect((await cache.entries()).map((e) => e.key).sort()).toEqual(["a", "c", "d"]);
     expect(await cache.get("b")).toBeNull();
-    expect((await cache.entries()).reduce((n, e) => n + e.bytes, 0)).toBeLessThanOrEqual(3000);
+    expect((await cache.entries()).reduce((n, e) => n + e.bytes, 0)).toBeLessThanOrEqual(3100);
     // A record larger than the whole bound is not kept.
     await cache.put("huge", record(4000, 5));
     expect(await cache.get("huge")).toBeNull();
@@ -94,3 +96,93 @@ it("nothing `dogma run` and `dogma boot` can load imports binaryen", () => {
   expect([...graph].filter((f) => /binaryen/.test(f)).map((f) => relative(root, f))).toEqual([]);
   expect(readdirSync(join(root, "src/loader")).length).toBeGreaterThan(5);
 });
+
+// redteam4: a record is the code Dogma runs in place of the program, unchecked (with V8's lazy
+// validation, not even validated). One bit flipped on disk in a group member's `offset=` (the
+// distance from the address its group's head checked) keeps the module valid and moves the access
+// past the checked span, out of the process's page into whatever frame follows: a read of memory
+// the process was never given. A record damaged on disk must be a miss, however small the damage.
+describe("a record damaged on disk", () => {
+  // p + 4 and p read as one group (check-sharing): the member reads the head's frame at `offset=4`.
+  const program = watToBinary(`(module
+    (memory 1 1)
+    (func (export "main") (result i32)
+      (local $p i32)
+      (local.set $p (i32.const 0x1ff8))
+      (i32.store offset=4 (i32.const 0x1ff8) (i32.const 0x1234))
+      (i32.add (i32.load (local.get $p)) (i32.load offset=4 (local.get $p)))))`);
+
+  /** Loads and runs `program` with a fresh Loader on the disk cache in `dir`; its result and the loader's counts. */
+  async function run(dir: string) {
+    const t = testMachine({ loader: { cache: new DiskModuleCache(dir, 1 << 20) } });
+    const image = await t.loader.load(program, "p.wasm");
+    const process = t.kernel.spawn(image, { entry: "main" });
+    await t.kernel.run();
+    return { stats: { ...t.loader.stats }, value: t.kernel.returnValues.get(process.pid), outcome: process.outcome };
+  }
+
+  it("one bit of a member's offset flipped: the record is not run (rewritten), and the program reads its own bytes", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "dogma-bitflip-"));
+    expect(await run(dir)).toMatchObject({ stats: { rewrites: 1 }, value: 0x1234 });
+    const file = join(dir, readdirSync(dir).find((name) => name.endsWith(".dgm"))!);
+    const bytes = new Uint8Array(readFileSync(file));
+    // The member's fast path: `local.get g; if (result i32); local.get g; i32.load align=2 offset=4`.
+    const at = findMember(bytes);
+    expect(at).toBeGreaterThan(0);
+    bytes[at] ^= 0x40; // offset=4 -> offset=68: 60 bytes into the next frame
+    writeFileSync(file, bytes);
+    const again = await run(dir);
+    expect(again.stats).toEqual({ rewrites: 1, diskHits: 0, memoryHits: 0 });
+    expect(again).toMatchObject({ value: 0x1234, outcome: { kind: "exited", code: 0 } });
+  });
+
+  it("a record others may write (group or world write bit) is a miss; records are written for their owner alone", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "dogma-shared-"));
+    const cache = new DiskModuleCache(dir, 1 << 20);
+    await cache.put("r", record(100, 3));
+    const file = join(dir, "r.dgm");
+    expect(statSync(file).mode & 0o077).toBe(0);
+    expect(await cache.get("r")).toEqual(record(100, 3));
+    chmodSync(file, 0o664);
+    expect(await cache.get("r")).toBeNull();
+    chmodSync(file, 0o646);
+    expect(await cache.get("r")).toBeNull();
+    chmodSync(file, 0o644);
+    expect(await cache.get("r")).toEqual(record(100, 3));
+  });
+
+  it("any one byte changed, or the file cut short, is a miss", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "dogma-damage-"));
+    const cache = new DiskModuleCache(dir, 1 << 20);
+    const good = record(5000, 7);
+    for (const spoil of [(b: Uint8Array) => (b[4321] ^= 1), (b: Uint8Array) => (b[0] ^= 0x80)]) {
+      await cache.put("r", good);
+      const file = join(dir, "r.dgm");
+      const bytes = new Uint8Array(readFileSync(file));
+      spoil(bytes);
+      writeFileSync(file, bytes);
+      expect(await cache.get("r")).toBeNull();
+    }
+    await cache.put("r", good);
+    expect(await cache.get("r")).toEqual(good);
+    writeFileSync(join(dir, "r.dgm"), readFileSync(join(dir, "r.dgm")).subarray(0, 4000));
+    expect(await cache.get("r")).toBeNull();
+    writeFileSync(join(dir, "r.dgm"), new Uint8Array(0));
+    expect(await cache.get("r")).toBeNull();
+    // Another key's record, whole, under this key's name (one program's code for another's).
+    await cache.put("r", good);
+    await cache.put("s", record(5000, 9));
+    writeFileSync(join(dir, "r.dgm"), readFileSync(join(dir, "s.dgm")));
+    expect(await cache.get("s")).toEqual(record(5000, 9));
+    expect(await cache.get("r")).toBeNull();
+  });
+});
+
+/** Where the first group member's `offset=4` byte is in `bytes` (a record), or -1. */
+function findMember(bytes: Uint8Array): number {
+  for (let i = 0; i + 9 < bytes.length; i++) {
+    // local.get g; if (result i32); local.get g; i32.load 2 4
+    if (bytes[i] === 0x20 && bytes[i + 2] === 0x04 && bytes[i + 3] === 0x7f && bytes[i + 4] === 0x20 && bytes[i + 5] === bytes[i + 1] && bytes[i + 6] === 0x28 && bytes[i + 7] === 0x02 && bytes[i + 8] === 0x04) return i + 8;
+  }
+  return -1;
+}

@@ -96,6 +96,34 @@ describe("ModuleCache", () => {
     });
   }
 
+  // redteam4: the header's facts size, charge and fill the process, and nothing checked them: a
+  // negative instanceBytes credited the Memory's quota, a segment's offset off the 32-bit space
+  // made spawn throw, a fractional one was taken. A header the loader could not have written is a miss.
+  const facts: Record<string, (r: CacheRecord) => unknown> = {
+    "a negative instanceBytes": (r) => ({ ...r, instanceBytes: -1e12 }),
+    "a segment offset past 4 GiB": (r) => ({ ...r, segments: r.segments.map((s) => ({ ...s, offset: s.offset === null ? null : 2 ** 32 + 16 })) }),
+    "a segment offset past the initial memory": (r) => ({ ...r, segments: r.segments.map((s) => ({ ...s, offset: s.offset === null ? null : 65536 * r.initialPages - 1 })) }),
+    "a fractional segment offset": (r) => ({ ...r, segments: r.segments.map((s) => ({ ...s, offset: s.offset === null ? null : s.offset + 0.5 })) }),
+    "initial pages over the maximum": (r) => ({ ...r, initialPages: r.maximumPages + 1 }),
+    "a negative initial memory": (r) => ({ ...r, initialPages: -1 }),
+    "more than 4 GiB of pages": (r) => ({ ...r, maximumPages: 65537 }),
+    "a hasInit that is not a boolean": (r) => ({ ...r, hasInit: "yes" }),
+    "an import module that is not a string": (r) => ({ ...r, importModules: [7] }),
+  };
+  for (const [what, spoil] of Object.entries(facts)) {
+    it(`a record with ${what} is a miss, and rewritten`, async () => {
+      const cache = new MapCache();
+      await runWith(cache);
+      const [key, record] = cache.only();
+      const spoiled = encodeRecord(spoil(decodeRecord(record)!) as CacheRecord);
+      cache.records.set(key, spoiled);
+      expect(decodeRecord(spoiled)).toBeNull();
+      const again = await runWith(cache);
+      expect(again.stats).toEqual({ rewrites: 1, diskHits: 0, memoryHits: 0 });
+      expect(again).toMatchObject(expected);
+    });
+  }
+
   // BUG (src/loader/loader.ts, Loader.load: `new WebAssembly.Module(record.rewritten)`): a record
   // whose framing is intact but whose rewritten binary is damaged (bit rot, a bad disk block)
   // decodes fine, then the compile throws a CompileError out of load() instead of the record
@@ -243,5 +271,28 @@ describe("a cached record with damaged function bodies, validated lazily", () =>
     await t.kernel.run();
     expect(next.outcome).toEqual({ kind: "exited", code: 0 });
     expect(t.kernel.returnValues.get(next.pid)).toBe(7);
+  });
+});
+
+// redteam4: `dogma run` hands the loader a digest it remembered for the program file by the
+// file's identity (src/hosts/node/file-digests.ts). A digest that is not the bytes' (a file
+// changed with its identity kept, a damaged memo) made a miss rewrite the bytes and file the
+// record under the other binary's key: every later load of that binary ran this one's code.
+describe("a digest told by the host that is not the bytes'", () => {
+  it("files no record under it: the binary it names still runs its own code", async () => {
+    const cache = new MapCache();
+    const other = watToBinary(`(module (memory 1) (func (export "main") (result i32) (i32.const 99)))`);
+    const otherDigest = Array.from(new Uint8Array(await crypto.subtle.digest("SHA-256", other)), (b) => b.toString(16).padStart(2, "0")).join("");
+    const t = testMachine({ loader: { cache } });
+    const wrong = await t.loader.adopt(program.slice(), "program.wasm", otherDigest);
+    const p = t.kernel.spawn(wrong, { entry: "main" });
+    await t.kernel.run();
+    expect(t.kernel.returnValues.get(p.pid)).toBe(expected.value);
+
+    const u = testMachine({ loader: { cache } });
+    const image = await u.loader.load(other, "other.wasm");
+    const q = u.kernel.spawn(image, { entry: "main" });
+    await u.kernel.run();
+    expect(u.kernel.returnValues.get(q.pid)).toBe(99);
   });
 });

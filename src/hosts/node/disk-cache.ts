@@ -1,7 +1,9 @@
-import { mkdir, open, readFile, readdir, rename, rm, stat, utimes } from "node:fs/promises";
+import { mkdir, open, readdir, rename, rm, stat, utimes } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { crc32 } from "node:zlib";
 import type { ModuleCache } from "../../loader/cache.ts";
+import { ownFile } from "./own-file.ts";
 
 /** `$XDG_CACHE_HOME/dogma/modules`, else `~/.cache/dogma/modules`; DOGMA_CACHE_DIR overrides both. */
 export function defaultCacheDir(): string {
@@ -26,12 +28,22 @@ export interface CacheEntry {
 }
 
 const SUFFIX = ".dgm";
+/** Each file ends with the CRC-32 of its key then what comes before it (little-endian). */
+const CHECK_BYTES = 4;
 
 /**
  * Rewritten modules as files named by key, at most `limit` bytes in all: when a new record takes
  * the folder past it, the records used longest ago go first (a read marks a record used by
  * setting its modification time). Writes go to a temporary name first, so a reader never sees
  * half a record.
+ *
+ * A record is the code Dogma runs in place of the program, and V8 validates its bodies only when
+ * first called: one bit flipped on disk in a rewritten access (a group member's `offset=`) keeps the
+ * module valid and moves the access out of the page its check covered, into another frame. So each
+ * file ends with a CRC-32 of its key and the record (every burst of up to 32 bits is caught;
+ * yosys's 61 MB record costs about 26 ms to check), and a file whose check fails is a miss: one
+ * copied or renamed to another key's name too (it would run one program's code for another). This is against
+ * damage, not against someone who may write the folder: that is the user, who can run anything.
  */
 export class DiskModuleCache implements ModuleCache {
   readonly dir: string;
@@ -47,8 +59,18 @@ export class DiskModuleCache implements ModuleCache {
     try {
       // A view of the Buffer read, not a copy of it (`new Uint8Array(buffer)` copies: 35 ms and
       // 64 MB more for yosys's record).
-      const read = await readFile(file);
-      const bytes = new Uint8Array(read.buffer, read.byteOffset, read.byteLength);
+      const handle = await open(file, "r");
+      let read: Buffer;
+      try {
+        if (!ownFile(await handle.stat())) return null;
+        read = await handle.readFile();
+      } finally {
+        await handle.close();
+      }
+      const length = read.byteLength - CHECK_BYTES;
+      if (length < 0) return null;
+      const bytes = new Uint8Array(read.buffer, read.byteOffset, length);
+      if (crc32(bytes, crc32(key)) !== read.readUInt32LE(length)) return null;
       const now = new Date();
       await utimes(file, now, now).catch(() => {});
       return bytes;
@@ -63,14 +85,17 @@ export class DiskModuleCache implements ModuleCache {
 
   /** Writes the parts one after another: a big record is never joined in memory. */
   async putParts(key: string, parts: readonly Uint8Array[]): Promise<void> {
-    if (parts.reduce((n, p) => n + p.length, 0) > this.limit) return;
+    if (parts.reduce((n, p) => n + p.length, 0) + CHECK_BYTES > this.limit) return;
     try {
-      await mkdir(this.dir, { recursive: true });
+      await mkdir(this.dir, { recursive: true, mode: 0o700 });
       const temporary = join(this.dir, `${key}.${process.pid}.tmp`);
-      const file = await open(temporary, "w");
+      const file = await open(temporary, "w", 0o600);
       try {
-        for (const part of parts) {
-          for (let written = 0; written < part.length; ) written += (await file.write(part, written)).bytesWritten;
+        let check = crc32(key);
+        for (const part of [...parts, null]) {
+          const bytes = part ?? checkBytes(check);
+          if (part) check = crc32(part, check);
+          for (let written = 0; written < bytes.length; ) written += (await file.write(bytes, written)).bytesWritten;
         }
       } finally {
         await file.close();
@@ -133,4 +158,10 @@ export class DiskModuleCache implements ModuleCache {
       total -= entry.bytes;
     }
   }
+}
+
+function checkBytes(check: number): Uint8Array {
+  const bytes = new Uint8Array(CHECK_BYTES);
+  new DataView(bytes.buffer).setUint32(0, check, true);
+  return bytes;
 }

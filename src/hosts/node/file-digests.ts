@@ -1,7 +1,8 @@
 import { type BigIntStats } from "node:fs";
-import { mkdir, readFile, rename, stat, writeFile } from "node:fs/promises";
+import { mkdir, open, rename, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { nodeSha256 } from "./node-loader.ts";
+import { ownFile } from "./own-file.ts";
 
 /** How many files' digests are remembered; the ones used longest ago go first. */
 const MAX_ENTRIES = 256;
@@ -17,15 +18,18 @@ const FILE = "digests.json";
  */
 export class FileDigests {
   private readonly file: string;
+  /** The wall clock in nanoseconds (a test's may run ahead). */
+  private readonly nowNs: () => bigint;
 
-  constructor(dir: string) {
+  constructor(dir: string, nowNs: () => bigint = () => BigInt(Date.now()) * 1_000_000n) {
     this.file = join(dir, FILE);
+    this.nowNs = nowNs;
   }
 
   /** The digest of `bytes`, read from `path` between the stats `before` and `after`. */
   async digest(bytes: Uint8Array, before: BigIntStats, after: BigIntStats): Promise<string> {
     const identity = identityOf(before);
-    if (identity !== identityOf(after)) return nodeSha256(bytes);
+    if (identity !== identityOf(after) || this.nowNs() - after.ctimeNs < RACY_NS) return nodeSha256(bytes);
     const entries = await this.read();
     const known = entries.find(([id]) => id === identity);
     if (known) return known[1];
@@ -37,7 +41,15 @@ export class FileDigests {
 
   private async read(): Promise<Array<[string, string]>> {
     try {
-      const parsed: unknown = JSON.parse(await readFile(this.file, "utf8"));
+      const handle = await open(this.file, "r");
+      let text: string;
+      try {
+        if (!ownFile(await handle.stat())) return [];
+        text = await handle.readFile("utf8");
+      } finally {
+        await handle.close();
+      }
+      const parsed: unknown = JSON.parse(text);
       if (!Array.isArray(parsed)) return [];
       return parsed.filter((e): e is [string, string] => Array.isArray(e) && typeof e[0] === "string" && typeof e[1] === "string" && /^[0-9a-f]{64}$/.test(e[1]));
     } catch {
@@ -48,15 +60,24 @@ export class FileDigests {
   /** Written to a temporary name first: a reader never sees half a file. */
   private async write(entries: Array<[string, string]>): Promise<void> {
     try {
-      await mkdir(join(this.file, ".."), { recursive: true });
+      await mkdir(join(this.file, ".."), { recursive: true, mode: 0o700 });
       const temporary = `${this.file}.${process.pid}.tmp`;
-      await writeFile(temporary, JSON.stringify(entries));
+      await writeFile(temporary, JSON.stringify(entries), { mode: 0o600 });
       await rename(temporary, this.file);
     } catch {
       // Only the next start's hash is lost.
     }
   }
 }
+
+/**
+ * A file changed within the last RACY_NS may change again with the same times: a file system's
+ * clock advances in ticks (a jiffy, 4 ms, for Linux before 6.13's fine-grained times; 2 s on FAT),
+ * so a write of the same size in the tick after our read leaves the identity as it was, and the
+ * old digest would name the new bytes (git calls such an index entry "racily clean"). Such a file
+ * is hashed each time until it is older.
+ */
+const RACY_NS = 3_000_000_000n;
 
 function identityOf(s: BigIntStats): string {
   return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;

@@ -43,6 +43,8 @@ type Access = (typeof Access)[keyof typeof Access];
  * private pages are) until it holds none; a process whose quota cannot pay loses its views of it
  * (taken from its table: its access faults from then on). So the views a process keeps of freed
  * Regions are bounded by its quota, and all the quotas of a machine cannot fill the global space.
+ * Capabilities outside tables (in a Cappage, in a queued message) pay nothing, so they do not keep
+ * the range: once no table holds the freed Region it is destroyed, and they are stale.
  *
  * Copy-on-write clones (REGION_CLONE): both Regions hold the same frames (one SharedFrames holder
  * each) and list those pages in `cow`; a `cow` page is mapped read-only even for the owner, marked
@@ -124,6 +126,7 @@ export class RegionObject extends KernelObject {
     if (holding.owner + holding.views === 0) {
       this.holdings.delete(process);
       if (holding.reserved > 0) process.space.unchargeReserved(holding.reserved);
+      this.dropIfUnpaid();
     }
   }
 
@@ -199,6 +202,18 @@ export class RegionObject extends KernelObject {
       }
     }
     for (const process of this.holdings.keys()) this.remap(process);
+    this.dropIfUnpaid();
+  }
+
+  /**
+   * A freed Region whose frames went back, held by no process table, is destroyed and its range
+   * given back, though capabilities to it may be left in a Cappage or a queued message: only a
+   * table's holder pays for the range (reserveFor), so those would keep it reserved for free (256
+   * views of 2048-page Regions in one Cappage filled the global space). They are stale from then on,
+   * as a destroyed object's are; what they gave was a view of zeros.
+   */
+  private dropIfUnpaid(): void {
+    if (this.holdsNoFrames && this.holdings.size === 0) this.destroy();
   }
 
   /**
