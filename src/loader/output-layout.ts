@@ -57,6 +57,9 @@ export const HELPERS = [
     { name: `dogma$access_${(0x28 + i).toString(16)}`, retries: null },
     { name: `dogma$access_${(0x28 + i).toString(16)}_offset`, retries: null },
   ]).flat(),
+  // A group's check as a function, for heads in functions of ALL_CALLS_MIN_BODY bytes or more.
+  { name: "dogma$group_check_read", retries: null },
+  { name: "dogma$group_check_write", retries: null },
 ] as const;
 
 export interface CodeLayout {
@@ -109,6 +112,14 @@ export interface CodeLayout {
    * their size, so compiling them took most of a short run (docs/LOADER.md, "Huge functions").
    */
   readonly allCallsMinBody: number;
+  /**
+   * Whether accesses share checks in functions of allCallsMinBody bytes or more too: a group's head
+   * calls groupCheckRead/Write for its check, its members are inline (mmu-sequences.ts
+   * emitCalledGroupHead); otherwise every access there calls its access helper.
+   */
+  readonly hugeFunctionGroups: boolean;
+  readonly groupCheckRead: number;
+  readonly groupCheckWrite: number;
   /** Index of the access helper of opcode 0x28 without an offset; see accessHelper. */
   readonly firstAccessHelper: number;
   /**
@@ -168,6 +179,7 @@ export interface RewriteVariant {
   readonly groupSpan?: number;
   readonly groupAcrossBranches?: boolean;
   readonly groupConstants?: boolean;
+  readonly hugeFunctionGroups?: boolean;
 }
 
 /** The longest span one shared check covers (access-groups.ts). */
@@ -204,6 +216,9 @@ export function codeLayout(functionImports: number, definedFunctions: number, pr
     coldCallsMinBody: variant.coldCallsMinBody ?? COLD_CALLS_MIN_BODY,
     allCallsMinBody: variant.allCallsMinBody ?? ALL_CALLS_MIN_BODY,
     firstAccessHelper: helper("dogma$access_28"),
+    hugeFunctionGroups: variant.hugeFunctionGroups ?? true,
+    groupCheckRead: helper("dogma$group_check_read"),
+    groupCheckWrite: helper("dogma$group_check_write"),
     branchHints: (variant.branchHints ?? true) && codeBytes < (variant.branchHintsMaxCode ?? BRANCH_HINTS_MAX_CODE),
     constantAddresses: variant.constantAddresses ?? true,
     loopPaths: variant.loopPaths ?? true,
