@@ -171,7 +171,7 @@ describe("rewritten module", () => {
     expect(straight).toMatch(/call \$dogma\$load_i32\b/);
   });
 
-  it("calls the access helpers for every access, in loops too, in a function of 4 KiB or more", async () => {
+  it("calls the access helpers in a function of 4 KiB or more, in loops too, but for a group's members", async () => {
     // Padding of plain loads makes "huge" 4 KiB and more; "small" has the same loop alone.
     const padding = Array.from({ length: 600 }, (_, i) => `(drop (i32.load offset=${4096 + 4 * i} (local.get $p)))`).join(" ");
     const loop = "(loop $l (br_if $l (i32.load8_u (local.get $p))))";
@@ -183,6 +183,12 @@ describe("rewritten module", () => {
     const [huge, small] = functionBodies((await rewriteToText(binary)).text);
     expect(huge).toMatch(/\(loop \$\S+[\s\S]*call \$dogma\$access_2d\b/);
     expect(huge).not.toMatch(/call \$dogma\$load_i32_8_u\b/);
+    // The padding's loads are off one local, 16 to a 64-byte span: a head calls the group's check,
+    // then each of the 600 loads is inline behind a test of the group's address, with its access
+    // helper as the fallback; the huge function never translates inline.
+    expect(huge.match(/call \$dogma\$group_check_read\b/g)).toHaveLength(Math.ceil(600 / 16));
+    expect(huge.match(/call \$dogma\$access_28_offset\b/g)).toHaveLength(600);
+    expect(huge).not.toMatch(/call \$dogma\$load_i32\b/);
     expect(small).not.toMatch(/call \$dogma\$access_/);
     expect(small).toMatch(/call \$dogma\$load_i32_8_u\b/);
   });
