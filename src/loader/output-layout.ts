@@ -113,11 +113,13 @@ export interface CodeLayout {
    */
   readonly allCallsMinBody: number;
   /**
-   * Whether accesses share checks in functions of allCallsMinBody bytes or more too: a group's head
-   * calls groupCheckRead/Write for its check, its members are inline (mmu-sequences.ts
-   * emitCalledGroupHead); otherwise every access there calls its access helper.
+   * Whether accesses share checks in functions of allCallsMinBody bytes or more too (true), or only
+   * inside their loops ("loops"): a group's head calls groupCheckRead/Write for its check, its
+   * members are inline (mmu-sequences.ts emitCalledGroupHead); otherwise every access there calls
+   * its access helper. Off by default: clang -O2 -c and yosys's SAT proof ran 35% and 60% longer
+   * with it (docs/LOADER.md "Huge functions call a helper for every access").
    */
-  readonly hugeFunctionGroups: boolean;
+  readonly hugeFunctionGroups: boolean | "loops";
   readonly groupCheckRead: number;
   readonly groupCheckWrite: number;
   /** Index of the access helper of opcode 0x28 without an offset; see accessHelper. */
@@ -179,7 +181,7 @@ export interface RewriteVariant {
   readonly groupSpan?: number;
   readonly groupAcrossBranches?: boolean;
   readonly groupConstants?: boolean;
-  readonly hugeFunctionGroups?: boolean;
+  readonly hugeFunctionGroups?: boolean | "loops";
 }
 
 /** The longest span one shared check covers (access-groups.ts). */
@@ -216,7 +218,7 @@ export function codeLayout(functionImports: number, definedFunctions: number, pr
     coldCallsMinBody: variant.coldCallsMinBody ?? COLD_CALLS_MIN_BODY,
     allCallsMinBody: variant.allCallsMinBody ?? ALL_CALLS_MIN_BODY,
     firstAccessHelper: helper("dogma$access_28"),
-    hugeFunctionGroups: variant.hugeFunctionGroups ?? true,
+    hugeFunctionGroups: variant.hugeFunctionGroups ?? false,
     groupCheckRead: helper("dogma$group_check_read"),
     groupCheckWrite: helper("dogma$group_check_write"),
     branchHints: (variant.branchHints ?? true) && codeBytes < (variant.branchHintsMaxCode ?? BRANCH_HINTS_MAX_CODE),

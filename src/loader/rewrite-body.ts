@@ -297,7 +297,7 @@ export class BodyRewriter {
             this.liveGroups = 0;
           }
           // A huge function's accesses share checks through a called head (emitCalledGroupHead).
-          const calledHeads = call && huge && layout.hugeFunctionGroups && layout.accessCalls !== "always";
+          const calledHeads = call && huge && (layout.hugeFunctionGroups === true || (layout.hugeFunctionGroups === "loops" && loops > 0)) && layout.accessCalls !== "always";
           const planned = layout.groupSpan > 0 && (!call || calledHeads) ? this.planned(runStart, opStart, end) : null;
           if (call && (planned === null || planned.role === Role.plain)) {
             code.copy(bytes, run, opStart);

@@ -145,7 +145,10 @@ export function helperFunctions(layout: CodeLayout, usedAccess: ReadonlySet<numb
       helpers.push(usedAccess.has((opcode - 0x28) * 2 + (withOffset ? 1 : 0)) ? helper : { ...helper, name: "", body: UNUSED_BODY });
     }
   }
-  helpers.push(groupCheckFunction(layout, false), groupCheckFunction(layout, true));
+  for (const write of [false, true]) {
+    const helper = groupCheckFunction(layout, write);
+    helpers.push(layout.hugeFunctionGroups !== false ? helper : { ...helper, name: "", body: UNUSED_BODY });
+  }
   if (helpers.length !== HELPERS.length) throw new Error("loader bug: helpers out of order");
   return helpers;
 }

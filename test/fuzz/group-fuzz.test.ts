@@ -17,9 +17,9 @@
  * bases near 0 can be tried; a run that reads or writes byte 0 faults there as a null pointer
  * (natively it does not), and is counted, not compared.
  *
- * Every other module's `run` is padded past ALL_CALLS_MIN_BODY, so that its groups take the form of
- * huge functions (a head calling the group's check, members inline: mmu-sequences.ts
- * emitCalledGroupHead).
+ * Every other module's `run` is padded past ALL_CALLS_MIN_BODY, and the loader runs with the variant
+ * hugeFunctionGroups, so that its groups take the form of huge functions (a head calling the
+ * group's check, members inline: mmu-sequences.ts emitCalledGroupHead).
  *
  * DOGMA_GROUP_FUZZ_COUNT=n (default 100) and DOGMA_GROUP_FUZZ_SEED=s (default 1) choose the seeds.
  */
@@ -159,7 +159,7 @@ function movePages(process: Process): void {
 }
 
 beforeAll(async () => {
-  host = new FuzzMachine({ memory: 8 << 20 });
+  host = new FuzzMachine({ memory: 8 << 20, loader: { rewrite: { hugeFunctionGroups: true } } });
   await host.start();
   // Every load and store slow path of the process under test moves its pages first (a private
   // field, as bench/slow-paths.ts reaches it).
