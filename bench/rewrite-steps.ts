@@ -9,7 +9,7 @@ import { codeLayout, type RewriteVariant } from "../src/loader/output-layout.ts"
 import { checkPolicy, type LoaderPolicy } from "../src/loader/policy.ts";
 import { chunkBodies, rewriteChunk } from "../src/loader/rewrite-code.ts";
 import { helperFunctions } from "../src/loader/rewrite-helpers.ts";
-import { checkHeader, engineValidation } from "../src/loader/validate.ts";
+import { checkHeader, codeSectionBytes, engineValidation } from "../src/loader/validate.ts";
 import { readModule } from "../src/loader/wasm/module-info.ts";
 import { writeModule } from "../src/loader/write-module.ts";
 import { now } from "./harness.ts";
@@ -51,7 +51,7 @@ export async function rewriteSteps(bytes: Uint8Array, name: string, variant: Rew
   lap("validate");
   const info = readModule(original);
   const facts = checkPolicy(name, info, readNames(original, info.nameSection), benchPolicy);
-  const layout = codeLayout(info.functionImports, info.functions.length, info.globals.length, variant, facts.maximumPages);
+  const layout = codeLayout(info.functionImports, info.functions.length, info.globals.length, variant, facts.maximumPages, codeSectionBytes(original));
   lap("read and policy");
   const pieces: Uint8Array[] = [];
   const hintPieces: Uint8Array[] = [];

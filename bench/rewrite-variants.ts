@@ -30,6 +30,7 @@ const VARIANTS: Array<[string, RewriteVariant]> = [
   ["no check sharing (before REWRITE_VERSION 14)", { groupSpan: 0 }],
   ["check sharing in straight-line code only (runs end at block, if and br_if too)", { groupAcrossBranches: false }],
   ["constant addresses share no checks (each its own constant sequence)", { groupConstants: false }],
+  ["check sharing in functions of 4 KiB or more too (a head calling the check, members inline)", { hugeFunctionGroups: true }],
 ];
 
 const FLITE_ARGS = ["flite", "-t", "The quick brown fox jumps over the lazy dog. ".repeat(40), "-o", "none"];

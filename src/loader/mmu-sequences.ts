@@ -373,6 +373,40 @@ export function emitGroupMember(w: ByteWriter, marks: SequenceMarks, layout: Cod
   }
   w.put(Op.localSet);
   w.putU32(locals.anchor);
+  memberAccess(w, marks, layout, op, opcode, align, offset, locals, value, fastOffset, clears);
+}
+
+/**
+ * A group's first access in a function of ALL_CALLS_MIN_BODY bytes or more (address and value on
+ * the stack): the check is a call of `dogma$group_check_read` or `_write` (rewrite-helpers.ts),
+ * which does what an inline head does and returns the span's physical address, or 0 when the
+ * check failed; then the access as a member makes it. A huge function stays about as small as
+ * with an access helper call per access, and its members skip the calls.
+ */
+export function emitCalledGroupHead(w: ByteWriter, marks: SequenceMarks, layout: CodeLayout, op: MemoryOp, opcode: number, align: number, offset: number, locals: GroupLocals, value: number, group: GroupAccess, clears: readonly number[]): void {
+  w.reserve(MOST_BYTES * 2 + clears.length * CLEAR_BYTES);
+  const store = op.kind.store;
+  if (store) {
+    w.put(Op.localSet);
+    w.putU32(value);
+  }
+  w.put(Op.localTee);
+  w.putU32(locals.anchor);
+  w.put(Op.i32Const);
+  w.putS32(group.lo | 0);
+  w.put(Op.i32Const);
+  w.putS32(group.span - 1);
+  tlbBase(w, layout, locals);
+  w.put(Op.call);
+  w.putU32(group.write ? layout.groupCheckWrite : layout.groupCheckRead);
+  w.put(Op.localSet);
+  w.putU32(locals.physical);
+  memberAccess(w, marks, layout, op, opcode, align, offset, locals, value, group.fastOffset, clears);
+}
+
+/** A member's access once its operands are in `anchor` and `value`: through `physical` if not 0, else the helper. */
+function memberAccess(w: ByteWriter, marks: SequenceMarks, layout: CodeLayout, op: MemoryOp, opcode: number, align: number, offset: number, locals: GroupLocals, value: number, fastOffset: number, clears: readonly number[]): void {
+  const store = op.kind.store;
   w.put(Op.localGet);
   w.putU32(locals.physical);
   marks.putIf(w, 1);

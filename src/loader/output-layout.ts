@@ -57,6 +57,9 @@ export const HELPERS = [
     { name: `dogma$access_${(0x28 + i).toString(16)}`, retries: null },
     { name: `dogma$access_${(0x28 + i).toString(16)}_offset`, retries: null },
   ]).flat(),
+  // A group's check as a function, for heads in functions of ALL_CALLS_MIN_BODY bytes or more.
+  { name: "dogma$group_check_read", retries: null },
+  { name: "dogma$group_check_write", retries: null },
 ] as const;
 
 export interface CodeLayout {
@@ -109,9 +112,22 @@ export interface CodeLayout {
    * their size, so compiling them took most of a short run (docs/LOADER.md, "Huge functions").
    */
   readonly allCallsMinBody: number;
+  /**
+   * Whether accesses share checks in functions of allCallsMinBody bytes or more too (true), or only
+   * inside their loops ("loops"): a group's head calls groupCheckRead/Write for its check, its
+   * members are inline (mmu-sequences.ts emitCalledGroupHead); otherwise every access there calls
+   * its access helper. Off by default: clang -O2 -c and yosys's SAT proof ran 35% and 60% longer
+   * with it (docs/LOADER.md "Huge functions call a helper for every access").
+   */
+  readonly hugeFunctionGroups: boolean | "loops";
+  readonly groupCheckRead: number;
+  readonly groupCheckWrite: number;
   /** Index of the access helper of opcode 0x28 without an offset; see accessHelper. */
   readonly firstAccessHelper: number;
-  /** Whether the output has a branch-hint section marking every slow path unlikely. */
+  /**
+   * Whether the output has a branch-hint section marking every slow path unlikely: only for a
+   * code section under branchHintsMaxCode bytes (see BRANCH_HINTS_MAX_CODE).
+   */
   readonly branchHints: boolean;
   /** Whether a loop's safe point charges the longest path through its body (loop-paths.ts) rather than the whole body. */
   readonly loopPaths: boolean;
@@ -142,6 +158,15 @@ export const COLD_CALLS_MIN_BODY = 0;
 /** Functions of this many input bytes or more call a helper for every access (see allCallsMinBody). */
 export const ALL_CALLS_MIN_BODY = 4096;
 
+/**
+ * A binary whose code section is this many bytes or more gets no branch hints. V8 decodes the
+ * whole hint section into hash tables at every compile, a cache hit's included (about 125 ns a
+ * hint, a hint per access in a loop): clang's 66 MB of code paid about 0.25 s a start for them,
+ * yosys's 28 MB 0.1 s, and their runs gained nothing that made it back; the C programs (0.02 MB)
+ * and flite (0.2 MB) run about 8% faster with them (docs/LOADER.md "How V8 compiles the output").
+ */
+export const BRANCH_HINTS_MAX_CODE = 4 << 20;
+
 export interface RewriteVariant {
   readonly safePoints?: boolean;
   readonly tlbLocal?: boolean;
@@ -149,17 +174,20 @@ export interface RewriteVariant {
   readonly coldCallsMinBody?: number;
   readonly allCallsMinBody?: number;
   readonly branchHints?: boolean;
+  /** Hints only for a code section under this many bytes (default BRANCH_HINTS_MAX_CODE). */
+  readonly branchHintsMaxCode?: number;
   readonly constantAddresses?: boolean;
   readonly loopPaths?: boolean;
   readonly groupSpan?: number;
   readonly groupAcrossBranches?: boolean;
   readonly groupConstants?: boolean;
+  readonly hugeFunctionGroups?: boolean | "loops";
 }
 
 /** The longest span one shared check covers (access-groups.ts). */
 export const GROUP_SPAN = 64;
 
-export function codeLayout(functionImports: number, definedFunctions: number, programGlobals: number, variant: RewriteVariant = {}, maximumPages = MAX_PRIVATE_WASM_PAGES): CodeLayout {
+export function codeLayout(functionImports: number, definedFunctions: number, programGlobals: number, variant: RewriteVariant = {}, maximumPages = MAX_PRIVATE_WASM_PAGES, codeBytes = 0): CodeLayout {
   const added = MMU_FUNCTION_IMPORTS.length;
   const firstHelper = functionImports + added + definedFunctions;
   const helper = (name: string) => firstHelper + HELPERS.findIndex((h) => h.name === name);
@@ -190,7 +218,10 @@ export function codeLayout(functionImports: number, definedFunctions: number, pr
     coldCallsMinBody: variant.coldCallsMinBody ?? COLD_CALLS_MIN_BODY,
     allCallsMinBody: variant.allCallsMinBody ?? ALL_CALLS_MIN_BODY,
     firstAccessHelper: helper("dogma$access_28"),
-    branchHints: variant.branchHints ?? true,
+    hugeFunctionGroups: variant.hugeFunctionGroups ?? false,
+    groupCheckRead: helper("dogma$group_check_read"),
+    groupCheckWrite: helper("dogma$group_check_write"),
+    branchHints: (variant.branchHints ?? true) && codeBytes < (variant.branchHintsMaxCode ?? BRANCH_HINTS_MAX_CODE),
     constantAddresses: variant.constantAddresses ?? true,
     loopPaths: variant.loopPaths ?? true,
     groupSpan: variant.groupSpan ?? GROUP_SPAN,

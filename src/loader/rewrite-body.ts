@@ -1,5 +1,5 @@
 import { CODE_BYTES_PER_FUEL, PAGE_SIZE, SMALL_LEAF_BYTES } from "../kernel/constants.ts";
-import { constantAccess, emitAccessCall, emitCall, emitConstCall, emitGroupEnds, emitGroupHead, emitGroupMember, emitLoad, emitSafePoint, emitStore, emitTlbLocal, patchSafePoint, type AccessLocals, type GroupLocals } from "./mmu-sequences.ts";
+import { constantAccess, emitAccessCall, emitCall, emitCalledGroupHead, emitConstCall, emitGroupEnds, emitGroupHead, emitGroupMember, emitLoad, emitSafePoint, emitStore, emitTlbLocal, patchSafePoint, type AccessLocals, type GroupLocals } from "./mmu-sequences.ts";
 import { AccessPlanner, GROUP_LOCALS, Role, type PlannedAccess } from "./access-groups.ts";
 import { LoopPaths } from "./loop-paths.ts";
 import { SequenceMarks } from "./sequence-marks.ts";
@@ -289,13 +289,17 @@ export class BodyRewriter {
           at = this.next;
           const memoryOp = MEMORY_OPS[op]!;
           if (loops === 0) this.accessesOutsideLoops = true;
-          const call = layout.accessCalls === "always" || (layout.accessCalls !== "never" && end - start >= layout.allCallsMinBody) || (loops === 0 && ((layout.accessCalls === "cold" && end - start >= layout.coldCallsMinBody) || (layout.accessCalls === "cold-in-looping" && !this.inlineOutsideLoops)));
+          const huge = layout.accessCalls !== "never" && end - start >= layout.allCallsMinBody;
+          const call = layout.accessCalls === "always" || huge || (loops === 0 && ((layout.accessCalls === "cold" && end - start >= layout.coldCallsMinBody) || (layout.accessCalls === "cold-in-looping" && !this.inlineOutsideLoops)));
           // Groups whose head this run has written (access-groups.ts) end at any slow path.
           if (runStart !== this.groupRun) {
             this.groupRun = runStart;
             this.liveGroups = 0;
           }
-          if (call) {
+          // A huge function's accesses share checks through a called head (emitCalledGroupHead).
+          const calledHeads = call && huge && (layout.hugeFunctionGroups === true || (layout.hugeFunctionGroups === "loops" && loops > 0)) && layout.accessCalls !== "always";
+          const planned = layout.groupSpan > 0 && (!call || calledHeads) ? this.planned(runStart, opStart, end) : null;
+          if (call && (planned === null || planned.role === Role.plain)) {
             code.copy(bytes, run, opStart);
             emitAccessCall(code, layout, op, offset, this.scratchLocal(Scratch.tlb));
             if (this.liveGroups !== 0) emitGroupEnds(code, this.groupClears(this.liveGroups));
@@ -304,7 +308,6 @@ export class BodyRewriter {
             continue;
           }
           const load = immediates[op] === Imm.load;
-          const planned = layout.groupSpan > 0 ? this.planned(runStart, opStart, end) : null;
           if (planned !== null && planned.role !== Role.plain) {
             code.copy(bytes, run, opStart);
             const locals = this.groupLocals(planned.slot);
@@ -312,7 +315,7 @@ export class BodyRewriter {
             const clears = this.groupClears(this.liveGroups & ~(1 << planned.slot));
             if (planned.role === Role.head) {
               this.startGroup(planned, memoryOp.kind.bytes, !load);
-              emitGroupHead(code, marks, layout, memoryOp, op, flags & 0x3f, offset, locals, value, planned, clears);
+              (calledHeads ? emitCalledGroupHead : emitGroupHead)(code, marks, layout, memoryOp, op, flags & 0x3f, offset, locals, value, planned, clears);
             } else {
               this.checkMember(planned, memoryOp.kind.bytes, !load);
               emitGroupMember(code, marks, layout, memoryOp, op, flags & 0x3f, offset, locals, value, planned.fastOffset, clears);

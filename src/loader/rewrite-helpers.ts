@@ -95,6 +95,26 @@ function accessHelperFunction(layout: CodeLayout, opcode: number, withOffset: bo
   return { name: `dogma$access_${opcode.toString(16)}${withOffset ? "_offset" : ""}`, params, results: store ? [] : [op.valueType], body: a.done() };
 }
 
+/**
+ * A group's check (mmu-sequences.ts emitCalledGroupHead), (A, lo, span - 1, tlb) -> physical: the
+ * physical address of A + lo when the TLB's entry (its write half for `write`) maps the page of
+ * [A + lo, A + lo + span) whole, without a 32-bit wrap, else 0. The same compare as an inline
+ * head's; it never calls the kernel, so nothing can change a mapping between it and its members.
+ */
+function groupCheckFunction(layout: CodeLayout, write: boolean): HelperFunction {
+  const i32 = VALUE_TYPE_BYTE.i32;
+  const [anchor, lo, last, tlb, address, entry] = [0, 1, 2, 3, 4, 5];
+  const half = write ? TLB_WRITE_OFFSET : 0;
+  const a = new Assembler([i32, i32]);
+  a.get(anchor).get(lo).op(0x6a).index(0x22, address).const(TLB_INDEX_SHIFT).op(Op.i32ShrU).const(layout.tlbIndexMask).op(Op.i32And).get(tlb).op(Op.i32Add).index(0x22, entry);
+  a.load(half).get(address).get(last).op(0x6a).const(-PAGE_SIZE).op(Op.i32And);
+  // A + lo past 4 GiB (lo > 0) wraps below lo: bit 0 set, no tag matches. A negative lo needs no
+  // term (docs/LOADER.md "Why the seal holds", 3).
+  a.get(address).get(lo).op(0x49).get(lo).const(0).op(0x4a, 0x71, 0x72);
+  a.op(0x46, Op.if, i32).get(address).get(entry).load(half + 4).op(0x6a, 0x05).const(0).op(Op.end);
+  return { name: `dogma$group_check_${write ? "write" : "read"}`, params: [i32, i32, i32, i32], results: [i32], body: a.done() };
+}
+
 const importNamed = (name: string): ImportedCall => MMU_FUNCTION_IMPORTS.find((i) => i.name === name)!;
 
 /** A helper no code calls keeps its index, with a body of one `unreachable` and no name. */
@@ -124,6 +144,10 @@ export function helperFunctions(layout: CodeLayout, usedAccess: ReadonlySet<numb
       const helper = accessHelperFunction(layout, opcode, withOffset);
       helpers.push(usedAccess.has((opcode - 0x28) * 2 + (withOffset ? 1 : 0)) ? helper : { ...helper, name: "", body: UNUSED_BODY });
     }
+  }
+  for (const write of [false, true]) {
+    const helper = groupCheckFunction(layout, write);
+    helpers.push(layout.hugeFunctionGroups !== false ? helper : { ...helper, name: "", body: UNUSED_BODY });
   }
   if (helpers.length !== HELPERS.length) throw new Error("loader bug: helpers out of order");
   return helpers;

@@ -32,14 +32,15 @@ const SLICE_MS = 4;
 
 export async function rewriteModule(name: string, bytes: Uint8Array, policy: LoaderPolicy, workers: CodeWorkers | null, variant: RewriteVariant = {}): Promise<CacheRecord> {
   checkHeader(name, bytes, policy.maxBinaryBytes);
-  const runner = workers !== null && codeSectionBytes(bytes) >= WORKER_THRESHOLD ? workers : inThread;
+  const codeBytes = codeSectionBytes(bytes);
+  const runner = workers !== null && codeBytes >= WORKER_THRESHOLD ? workers : inThread;
   const invalid = await runner.validate(bytes);
   if (invalid !== null) throw validationError(name, invalid);
   try {
     const info = readModule(bytes);
     const names = readNames(bytes, info.nameSection);
     const facts = checkPolicy(name, info, names, policy);
-    const layout = codeLayout(info.functionImports, info.functions.length, info.globals.length, variant, facts.maximumPages);
+    const layout = codeLayout(info.functionImports, info.functions.length, info.globals.length, variant, facts.maximumPages, codeBytes);
     const outcomes = await runner.rewrite(bytes, layout, chunkBodies(info, runner === inThread ? SLICE_CHUNK_BYTES : WORKER_CHUNK_BYTES));
     const pieces: Uint8Array[] = [];
     const hintPieces: Uint8Array[] = [];

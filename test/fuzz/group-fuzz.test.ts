@@ -17,12 +17,18 @@
  * bases near 0 can be tried; a run that reads or writes byte 0 faults there as a null pointer
  * (natively it does not), and is counted, not compared.
  *
+ * Every other module's `run` is padded past ALL_CALLS_MIN_BODY, and the loader runs with the variant
+ * hugeFunctionGroups, so that its groups take the form of huge functions (a head calling the
+ * group's check, members inline: mmu-sequences.ts emitCalledGroupHead).
+ *
  * DOGMA_GROUP_FUZZ_COUNT=n (default 100) and DOGMA_GROUP_FUZZ_SEED=s (default 1) choose the seeds.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ImportObject } from "../../src/kernel/imports.ts";
 import { MMU_MODULE } from "../../src/kernel/mmu-abi.ts";
 import type { Process } from "../../src/kernel/process.ts";
+import { ALL_CALLS_MIN_BODY } from "../../src/loader/output-layout.ts";
+import { readModule } from "../../src/loader/wasm/module-info.ts";
 import { FuzzMachine } from "./fuzz-host.ts";
 import { wat } from "./wat.ts";
 import { patience } from "../helpers/patience.ts";
@@ -109,6 +115,8 @@ function generate(seed: number): string {
   };
   const written = [1, 2, 3, ...Array.from({ length: 4 }, () => 4 + r(MEMORY_BYTES / PAGE - 4))];
   const body = Array.from({ length: 30 + r(30) }, () => statement(0)).join("\n    ");
+  // Three bytes each: past ALL_CALLS_MIN_BODY with the rest (counted as huge in the test).
+  const padding = seed % 2 === 0 ? "(drop (i32.const 0)) ".repeat(Math.ceil(ALL_CALLS_MIN_BODY / 3)) : "";
   return `(module
   (memory (export "memory") ${MEMORY_PAGES} ${MEMORY_PAGES})
   (data (i32.const 1) "\\01")
@@ -120,6 +128,7 @@ function generate(seed: number): string {
       (local.set $a (i32.add (local.get $a) (i32.const 4)))
       (br_if $next (i32.and (local.get $a) (i32.const ${PAGE - 1})))))
   (func (export "run") (result i64) (local $p0 i32) (local $p1 i32) (local $p2 i32) (local $s i64) (local $n0 i32) (local $n1 i32) (local $n2 i32)
+    ${padding}
     ${written.map((page) => `(call $fill (i32.const ${page}))`).join(" ")}
     (local.set $p0 (i32.const ${base()})) (local.set $p1 (i32.const ${base()})) (local.set $p2 (i32.const ${base()}))
     ;; In a loop run once: a looping function's accesses outside its loops call helpers, and share nothing.
@@ -150,7 +159,7 @@ function movePages(process: Process): void {
 }
 
 beforeAll(async () => {
-  host = new FuzzMachine({ memory: 8 << 20 });
+  host = new FuzzMachine({ memory: 8 << 20, loader: { rewrite: { hugeFunctionGroups: true } } });
   await host.start();
   // Every load and store slow path of the process under test moves its pages first (a private
   // field, as bench/slow-paths.ts reaches it).
@@ -181,9 +190,11 @@ afterAll(async () => {
 describe("check-sharing fuzz", () => {
   it(`runs ${COUNT} modules made to break shared checks, isolated and as natively`, async () => {
     const failures: string[] = [];
-    const stats = { returned: 0, trapped: 0, nullByte: 0 };
+    const stats = { returned: 0, trapped: 0, nullByte: 0, huge: 0 };
     for (let seed = FIRST_SEED; seed < FIRST_SEED + COUNT; seed++) {
       const bytes = wat(generate(seed));
+      const runBody = readModule(bytes).bodies.at(-1)!;
+      if (runBody.end - runBody.start >= ALL_CALLS_MIN_BODY) stats.huge++;
       let trap: unknown = null;
       let value: unknown;
       const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>));
@@ -219,7 +230,8 @@ describe("check-sharing fuzz", () => {
       const differs = dogma.findIndex((b, i) => b !== nativeMemory[i]);
       if (differs >= 0) failures.push(`${where}: memory differs at 0x${differs.toString(16)}: Dogma ${dogma[differs]}, native ${nativeMemory[differs]}`);
     }
-    console.log(`check-sharing fuzz: seeds ${FIRST_SEED}..${FIRST_SEED + COUNT - 1}: ${stats.returned} returned, ${stats.trapped} trapped on both sides, ${stats.nullByte} stopped at byte 0; ${moves} pages moved at slow paths`);
+    console.log(`check-sharing fuzz: seeds ${FIRST_SEED}..${FIRST_SEED + COUNT - 1} (${stats.huge} huge functions): ${stats.returned} returned, ${stats.trapped} trapped on both sides, ${stats.nullByte} stopped at byte 0; ${moves} pages moved at slow paths`);
+    expect(stats.huge).toBeGreaterThanOrEqual(Math.floor(COUNT / 2));
     expect(failures).toEqual([]);
     // Most modules must run to their end, or the sequences after a trap go untested.
     expect(stats.returned).toBeGreaterThan(COUNT / 3);

@@ -5,7 +5,8 @@
 // unlikely branches out of line.
 import { describe, expect, it } from "vitest";
 import { decodeRecord, type ModuleCache } from "../../src/loader/cache.ts";
-import type { RewriteVariant } from "../../src/loader/output-layout.ts";
+import { BRANCH_HINTS_MAX_CODE, type RewriteVariant } from "../../src/loader/output-layout.ts";
+import { codeSectionBytes } from "../../src/loader/validate.ts";
 import { ByteReader } from "../../src/loader/wasm/byte-reader.ts";
 import { SectionId, readModule } from "../../src/loader/wasm/module-info.ts";
 import { testMachine } from "../helpers/test-host.ts";
@@ -89,5 +90,12 @@ describe("branch hints", () => {
 
   it("are left out when the variant says so", async () => {
     expect(readHints(await rewritten({ branchHints: false }))).toBeNull();
+  });
+
+  it("are left out of a module whose code section reaches BRANCH_HINTS_MAX_CODE, kept below it", async () => {
+    const code = codeSectionBytes(program);
+    expect(readHints(await rewritten({ branchHintsMaxCode: code }))).toBeNull();
+    expect(readHints(await rewritten({ branchHintsMaxCode: code + 1 }))).not.toBeNull();
+    expect(code).toBeLessThan(BRANCH_HINTS_MAX_CODE);
   });
 });

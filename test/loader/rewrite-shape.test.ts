@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { SLOW_PATH_IMPORTS, FUEL_EXPORT, GLOBAL_EXPORT_PREFIX, INIT_EXPORT, MMU_CALLS, FAULT_EXPORT, MMU_MODULE, MMU_TLB_GLOBAL } from "../../src/kernel/mmu-abi.ts";
 import { decodeRecord, type ModuleCache } from "../../src/loader/cache.ts";
 import { testMachine } from "../helpers/test-host.ts";
-import { ALL_CALLS_MIN_BODY } from "../../src/loader/output-layout.ts";
+import { ALL_CALLS_MIN_BODY, type RewriteVariant } from "../../src/loader/output-layout.ts";
 import { SectionId, readModule } from "../../src/loader/wasm/module-info.ts";
 import { watToBinary } from "./wat.ts";
 
@@ -62,18 +62,30 @@ function sectionIds(bytes: Uint8Array): number[] {
 }
 
 /** The loader's output for `bytes`, taken from the record it puts in its cache. */
-async function loaderOutput(bytes: Uint8Array): Promise<Uint8Array> {
+// Padding of plain loads makes "huge" 4 KiB and more; "small" has the same loop alone.
+const hugeAndSmall = (() => {
+  const padding = Array.from({ length: 600 }, (_, i) => `(drop (i32.load offset=${4096 + 4 * i} (local.get $p)))`).join(" ");
+  const loop = "(loop $l (br_if $l (i32.load8_u (local.get $p))))";
+  const binary = watToBinary(`(module (memory 1)
+    (func $huge (export "huge") (param $p i32) ${padding} ${loop})
+    (func $small (export "small") (param $p i32) ${loop}))`, { names: true });
+  const code = readModule(binary).sections.find((section) => section.id === SectionId.code)!;
+  if (code.end - code.start <= ALL_CALLS_MIN_BODY) throw new Error("test bug: the huge function is not huge");
+  return binary;
+})();
+
+async function loaderOutput(bytes: Uint8Array, rewrite: RewriteVariant = {}): Promise<Uint8Array> {
   const records: Uint8Array[] = [];
   const cache: ModuleCache = { get: async () => null, put: async (_key, record) => void records.push(record) };
-  await testMachine({ loader: { cache } }).loader.load(bytes, "sample.wasm");
+  await testMachine({ loader: { cache, rewrite } }).loader.load(bytes, "sample.wasm");
   expect(records).toHaveLength(1);
   return decodeRecord(records[0]!)!.rewritten;
 }
 
 /** The loader's output for `bytes` as text (binaryen's), and how many functions and loops the original had. */
-async function rewriteToText(bytes: Uint8Array): Promise<{ text: string; functions: number; loops: number }> {
+async function rewriteToText(bytes: Uint8Array, rewrite: RewriteVariant = {}): Promise<{ text: string; functions: number; loops: number }> {
   const original = binaryen.readBinary(bytes);
-  const rewritten = binaryen.readBinary(await loaderOutput(bytes));
+  const rewritten = binaryen.readBinary(await loaderOutput(bytes, rewrite));
   try {
     original.setFeatures(binaryen.Features.All);
     rewritten.setFeatures(binaryen.Features.All);
@@ -172,19 +184,26 @@ describe("rewritten module", () => {
   });
 
   it("calls the access helpers for every access, in loops too, in a function of 4 KiB or more", async () => {
-    // Padding of plain loads makes "huge" 4 KiB and more; "small" has the same loop alone.
-    const padding = Array.from({ length: 600 }, (_, i) => `(drop (i32.load offset=${4096 + 4 * i} (local.get $p)))`).join(" ");
-    const loop = "(loop $l (br_if $l (i32.load8_u (local.get $p))))";
-    const binary = watToBinary(`(module (memory 1)
-      (func $huge (export "huge") (param $p i32) ${padding} ${loop})
-      (func $small (export "small") (param $p i32) ${loop}))`, { names: true });
-    const code = readModule(binary).sections.find((section) => section.id === SectionId.code)!;
-    expect(code.end - code.start).toBeGreaterThan(ALL_CALLS_MIN_BODY);
-    const [huge, small] = functionBodies((await rewriteToText(binary)).text);
+    const [huge, small] = functionBodies((await rewriteToText(hugeAndSmall)).text);
     expect(huge).toMatch(/\(loop \$\S+[\s\S]*call \$dogma\$access_2d\b/);
-    expect(huge).not.toMatch(/call \$dogma\$load_i32_8_u\b/);
+    expect(huge.match(/call \$dogma\$access_28_offset\b/g)).toHaveLength(600);
+    expect(huge).not.toMatch(/call \$dogma\$load_i32(_8_u)?\b|group_check/);
     expect(small).not.toMatch(/call \$dogma\$access_/);
     expect(small).toMatch(/call \$dogma\$load_i32_8_u\b/);
+  });
+
+  it("under the variant hugeFunctionGroups, shares checks there through a called head", async () => {
+    const [huge] = functionBodies((await rewriteToText(hugeAndSmall, { hugeFunctionGroups: true })).text);
+    // The padding's loads are off one local, 16 to a 64-byte span: a head calls the group's check,
+    // then each of the 600 loads is inline behind a test of the group's address, with its access
+    // helper as the fallback; nothing is translated inline.
+    expect(huge.match(/call \$dogma\$group_check_read\b/g)).toHaveLength(Math.ceil(600 / 16));
+    expect(huge.match(/call \$dogma\$access_28_offset\b/g)).toHaveLength(600);
+    expect(huge).toMatch(/\(loop \$\S+[\s\S]*call \$dogma\$access_2d\b/);
+    expect(huge).not.toMatch(/call \$dogma\$load_i32(_8_u)?\b/);
+    // Only in loops: the padding, outside the loop, calls its helpers again.
+    const [inLoops] = functionBodies((await rewriteToText(hugeAndSmall, { hugeFunctionGroups: "loops" })).text);
+    expect(inLoops).not.toMatch(/group_check/);
   });
 
   it("turns memory size, growth and bulk operations into kernel calls", async () => {
