@@ -3,6 +3,7 @@
 import { parentPort } from "node:worker_threads";
 import type { CodeLayout } from "../../loader/output-layout.ts";
 import { rewriteChunk, type BodyChunk, type ChunkOutcome } from "../../loader/rewrite-code.ts";
+import { releaseBytes } from "../../loader/code-output.ts";
 import { engineValidation } from "../../loader/validate.ts";
 import { applyEngineFlags } from "./engine-flags.ts";
 
@@ -20,8 +21,10 @@ export type WorkerReply =
 
 parentPort?.on("message", async (request: WorkerRequest) => {
   if (request.kind === "validate") {
-    // WebAssembly.validate takes no shared memory: validate a private copy.
-    const reply: WorkerReply = { id: request.id, kind: "validated", message: await engineValidation(request.bytes.slice()) };
+    // WebAssembly.validate takes no shared memory: validate a private copy, freed at once.
+    const copy = request.bytes.slice();
+    const reply: WorkerReply = { id: request.id, kind: "validated", message: await engineValidation(copy) };
+    releaseBytes(copy);
     parentPort!.postMessage(reply);
     return;
   }

@@ -38,14 +38,19 @@ export class NodeLoaderWorkers implements CodeWorkers {
     return { message: reply.message, bytes: reply.bytes };
   }
 
-  async rewrite(bytes: Uint8Array, layout: CodeLayout, chunks: readonly BodyChunk[]): Promise<ChunkOutcome[]> {
+  async rewrite(bytes: Uint8Array, layout: CodeLayout, chunks: readonly BodyChunk[], take: (index: number, outcome: ChunkOutcome) => void): Promise<void> {
     const view = this.sharedCopy(bytes);
-    const replies = await Promise.all(chunks.map((chunk) => this.send({ id: 0, kind: "rewrite", bytes: view, layout, chunk })));
-    this.shared = null;
-    return replies.map((reply) => {
-      if (reply.kind !== "rewritten") throw new Error("loader worker answered a rewrite with something else");
-      return reply.outcome;
-    });
+    try {
+      await Promise.all(
+        chunks.map(async (chunk, index) => {
+          const reply = await this.send({ id: 0, kind: "rewrite", bytes: view, layout, chunk });
+          if (reply.kind !== "rewritten") throw new Error("loader worker answered a rewrite with something else");
+          take(index, reply.outcome);
+        }),
+      );
+    } finally {
+      this.shared = null;
+    }
   }
 
   /** Ends every worker (a host that is done loading may call it; idle workers never hold the process up). */
