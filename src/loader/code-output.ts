@@ -21,9 +21,12 @@ export class CodeOutput {
   /** Bytes of code appended so far, from offset 0. */
   length = 0;
 
-  /** `codeBytes`: the original's code section, from which the output's size is bounded. */
-  constructor(codeBytes: number) {
-    this.buffer = reserve(codeBytes * RESERVE_PER_CODE_BYTE + RESERVE_EXTRA);
+  /**
+   * `codeBytes`: the original's code section, from which the output's size is bounded;
+   * `reserveBytes`, the address space to reserve instead (tests).
+   */
+  constructor(codeBytes: number, reserveBytes = codeBytes * RESERVE_PER_CODE_BYTE + RESERVE_EXTRA) {
+    this.buffer = reserve(reserveBytes);
   }
 
   /** Appends `piece` after the code appended so far. */
@@ -65,7 +68,7 @@ export class CodeOutput {
       releaseBytes(new Uint8Array(this.buffer));
       this.buffer = larger;
     }
-    this.buffer.resize(Math.min(this.buffer.maxByteLength, needed + GROWTH_STEP));
+    this.buffer.resize(Math.min(this.buffer.maxByteLength, needed + Math.min(GROWTH_STEP, needed)));
   }
 }
 

@@ -8,7 +8,8 @@ import type { WorkerReply, WorkerRequest } from "./loader-worker.ts";
  * The loader's work on big binaries, on worker threads so that the machine's thread keeps
  * running processes meanwhile: validation, and the function bodies cut in chunks, rewritten in
  * parallel. Workers start on the first big load and are kept for later ones; an idle pool does not
- * keep the host process alive. The binary is copied once into shared memory for all of them.
+ * keep the host process alive. Each request carries a copy of only the bytes it needs, moved to
+ * the worker, which frees it when done.
  */
 export class NodeLoaderWorkers implements CodeWorkers {
   private readonly size: number;
@@ -17,16 +18,16 @@ export class NodeLoaderWorkers implements CodeWorkers {
   private readonly queue: Array<{ request: WorkerRequest; transfer: ArrayBuffer[]; settle: (reply: WorkerReply) => void; fail: (error: Error) => void }> = [];
   private readonly pending = new Map<number, { settle: (reply: WorkerReply) => void; fail: (error: Error) => void; worker: Worker }>();
   private nextId = 1;
-  private shared: { original: Uint8Array; copy: Uint8Array } | null = null;
 
   constructor(size = Math.max(1, Math.min(4, availableParallelism()))) {
     this.size = size;
   }
 
   async validate(bytes: Uint8Array): Promise<string | null> {
-    const reply = await this.send({ id: 0, kind: "validate", bytes: this.sharedCopy(bytes) });
+    // WebAssembly.validate takes no shared memory: the worker gets a private copy, which it frees.
+    const copy = bytes.slice();
+    const reply = await this.send({ id: 0, kind: "validate", bytes: copy }, [copy.buffer]);
     if (reply.kind !== "validated") throw new Error("loader worker answered a validation with something else");
-    if (reply.message !== null) this.shared = null;
     return reply.message;
   }
 
@@ -39,18 +40,24 @@ export class NodeLoaderWorkers implements CodeWorkers {
   }
 
   async rewrite(bytes: Uint8Array, layout: CodeLayout, chunks: readonly BodyChunk[], take: (index: number, outcome: ChunkOutcome) => void): Promise<void> {
-    const view = this.sharedCopy(bytes);
-    try {
-      await Promise.all(
-        chunks.map(async (chunk, index) => {
-          const reply = await this.send({ id: 0, kind: "rewrite", bytes: view, layout, chunk });
-          if (reply.kind !== "rewritten") throw new Error("loader worker answered a rewrite with something else");
-          take(index, reply.outcome);
-        }),
-      );
-    } finally {
-      this.shared = null;
-    }
+    // One chunk in flight per worker: each gets a copy of its chunk's bodies only, made when it is
+    // sent and moved to the worker, so that no copy of the whole binary lives for the whole
+    // rewrite, and chunks come back nearly in order (the output takes them in order).
+    let next = 0;
+    const lane = async () => {
+      while (next < chunks.length) {
+        const index = next++;
+        const chunk = chunks[index]!;
+        const base = chunk[0]?.start ?? 0;
+        const code = bytes.slice(base, chunk.at(-1)?.end ?? base);
+        const rebased = chunk.map((body) => ({ ...body, start: body.start - base, end: body.end - base }));
+        const reply = await this.send({ id: 0, kind: "rewrite", bytes: code, base, layout, chunk: rebased }, [code.buffer]);
+        if (reply.kind !== "rewritten") throw new Error("loader worker answered a rewrite with something else");
+        if (!reply.outcome.ok) next = chunks.length; // the load fails: the rest is not needed
+        take(index, reply.outcome);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.size, chunks.length) }, lane));
   }
 
   /** Ends every worker (a host that is done loading may call it; idle workers never hold the process up). */
@@ -58,14 +65,6 @@ export class NodeLoaderWorkers implements CodeWorkers {
     const all = this.workers.splice(0);
     this.idle.length = 0;
     await Promise.all(all.map((w) => w.terminate()));
-  }
-
-  private sharedCopy(bytes: Uint8Array): Uint8Array {
-    if (this.shared?.original === bytes) return this.shared.copy;
-    const copy = new Uint8Array(new SharedArrayBuffer(bytes.length));
-    copy.set(bytes);
-    this.shared = { original: bytes, copy };
-    return copy;
   }
 
   private send(request: WorkerRequest, transfer: ArrayBuffer[] = []): Promise<WorkerReply> {
