@@ -25,7 +25,7 @@ import { writeModule } from "./write-module.ts";
  */
 export const WORKER_THRESHOLD = 512 << 10;
 /** Input bytes per chunk handed to a worker. */
-const WORKER_CHUNK_BYTES = 1 << 20;
+const WORKER_CHUNK_BYTES = 256 << 10;
 /** Input bytes per chunk on this thread (about a millisecond of work). */
 const SLICE_CHUNK_BYTES = 64 << 10;
 /** The longest this thread works before letting the event loop run. */
