@@ -92,7 +92,7 @@ const workers = new NodeLoaderWorkers(2);
 afterAll(() => workers.close());
 
 describe("a cold load's output", () => {
-  it("is the same bytes from the workers (chunks of 1 MB) and from the machine's thread (64 KB slices)", async () => {
+  it("is the same bytes from the workers (chunks of 256 KB) and from the machine's thread (64 KB slices)", async () => {
     const big = generatedModule(6_000);
     const records: Uint8Array[] = [];
     for (const pool of [workers, new SlicedRewriter()]) {
