@@ -80,3 +80,16 @@ describe("NodeLoaderWorkers.validateOwned", () => {
     }
   });
 });
+
+describe("NodeLoaderWorkers when idle", () => {
+  it("ends its workers once they have had nothing to do for a while, and starts new ones for the next load", async () => {
+    const pool = new NodeLoaderWorkers(2, 20);
+    const tiny = watToBinary(`(module (func (export "f") (result i32) (i32.const 1)))`);
+    for (let round = 0; round < 2; round++) {
+      expect(await Promise.all([pool.validate(tiny), pool.validate(tiny)])).toEqual([null, null]);
+      expect(pool.running).toBe(2);
+      while (pool.running > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await pool.close();
+  });
+});

@@ -4,23 +4,35 @@ import type { CodeLayout } from "../../loader/output-layout.ts";
 import type { BodyChunk, ChunkOutcome, CodeWorkers } from "../../loader/rewrite-code.ts";
 import type { WorkerReply, WorkerRequest } from "./loader-worker.ts";
 
+/** How long the pool keeps workers that have nothing to do. */
+const IDLE_MS = 2000;
+
 /**
  * The loader's work on big binaries, on worker threads so that the machine's thread keeps
  * running processes meanwhile: validation, and the function bodies cut in chunks, rewritten in
- * parallel. Workers start on the first big load and are kept for later ones; an idle pool does not
- * keep the host process alive. Each request carries a copy of only the bytes it needs, moved to
+ * parallel. Workers start on a big load and end two seconds after the last one; an idle pool does
+ * not keep the host process alive. Each request carries a copy of only the bytes it needs, moved to
  * the worker, which frees it when done.
  */
 export class NodeLoaderWorkers implements CodeWorkers {
   private readonly size: number;
+  private readonly idleMs: number;
   private readonly workers: Worker[] = [];
   private readonly idle: Worker[] = [];
   private readonly queue: Array<{ request: WorkerRequest; transfer: ArrayBuffer[]; settle: (reply: WorkerReply) => void; fail: (error: Error) => void }> = [];
   private readonly pending = new Map<number, { settle: (reply: WorkerReply) => void; fail: (error: Error) => void; worker: Worker }>();
   private nextId = 1;
+  private idleTimer: ReturnType<typeof setTimeout> | null = null;
 
-  constructor(size = Math.max(1, Math.min(4, availableParallelism()))) {
+  /** `idleMs`: how long workers with nothing to do are kept. */
+  constructor(size = Math.max(1, Math.min(4, availableParallelism())), idleMs = IDLE_MS) {
     this.size = size;
+    this.idleMs = idleMs;
+  }
+
+  /** Worker threads started and not ended. */
+  get running(): number {
+    return this.workers.length;
   }
 
   async validate(bytes: Uint8Array): Promise<string | null> {
@@ -62,9 +74,28 @@ export class NodeLoaderWorkers implements CodeWorkers {
 
   /** Ends every worker (a host that is done loading may call it; idle workers never hold the process up). */
   async close(): Promise<void> {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
     const all = this.workers.splice(0);
     this.idle.length = 0;
     await Promise.all(all.map((w) => w.terminate()));
+  }
+
+  /**
+   * Ends the workers once none has had work for IDLE_MS: a worker keeps what its last load grew
+   * (its heap, V8's validator's memory, what its allocator holds: about 40 MB each after the
+   * generated 25 MB module) and a next big load may be long in coming; starting one again costs
+   * tens of milliseconds, against a big load's seconds.
+   */
+  private endWhenIdle(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+    if (this.pending.size > 0 || this.queue.length > 0) return;
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = null;
+      if (this.pending.size === 0 && this.queue.length === 0) void this.close();
+    }, this.idleMs);
+    this.idleTimer.unref();
   }
 
   private send(request: WorkerRequest, transfer: ArrayBuffer[] = []): Promise<WorkerReply> {
@@ -95,6 +126,7 @@ export class NodeLoaderWorkers implements CodeWorkers {
       worker.unref();
       job?.settle(reply);
       this.dispatch();
+      this.endWhenIdle();
     });
     worker.on("error", (error) => this.lose(worker, error));
     worker.on("exit", (code) => this.lose(worker, new Error(`a loader worker exited (code ${code})`)));
