@@ -52,9 +52,10 @@ export class NodeLoaderWorkers implements CodeWorkers {
   }
 
   async rewrite(bytes: Uint8Array, layout: CodeLayout, chunks: readonly BodyChunk[], take: (index: number, outcome: ChunkOutcome) => void): Promise<void> {
-    // One chunk in flight per worker: each gets a copy of its chunk's bodies only, made when it is
-    // sent and moved to the worker, so that no copy of the whole binary lives for the whole
-    // rewrite, and chunks come back nearly in order (the output takes them in order).
+    // Two chunks in flight per worker (one running, one waiting, so that a worker never waits
+    // for this thread): each gets a copy of its chunk's bodies only, made when it is sent and
+    // moved to the worker, so that no copy of the whole binary lives for the whole rewrite, and
+    // chunks come back nearly in order (the output takes them in order).
     let next = 0;
     const lane = async () => {
       while (next < chunks.length) {
@@ -69,7 +70,7 @@ export class NodeLoaderWorkers implements CodeWorkers {
         take(index, reply.outcome);
       }
     };
-    await Promise.all(Array.from({ length: Math.min(this.size, chunks.length) }, lane));
+    await Promise.all(Array.from({ length: Math.min(2 * this.size, chunks.length) }, lane));
   }
 
   /** Ends every worker (a host that is done loading may call it; idle workers never hold the process up). */
