@@ -1,11 +1,14 @@
 // Host memory a cold load takes at its peak, beside the binary's size: each binary loaded once
 // by a fresh Node process (this file run as a script) with the Node host's worker threads, its
 // resident set sampled every 2 ms; the figure is the peak less the resident set before the load.
+// The same timer gives the longest the machine's thread went without a turn of its event loop
+// (the machine runs no process meanwhile; on a busy host this includes waiting for a core).
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { applyEngineFlags } from "../src/hosts/node/engine-flags.ts";
 import { NodeLoaderWorkers } from "../src/hosts/node/loader-workers.ts";
 import { nodeSha256 } from "../src/hosts/node/node-loader.ts";
 import { standardImportModules } from "../src/hosts/standard-imports.ts";
@@ -17,17 +20,26 @@ interface Measured {
   bytes: number;
   peakBytes: number;
   ms: number;
+  longestStallMs: number;
 }
 
 /** In the child: loads `path` cold and prints what it measured as JSON. */
 async function measure(path: string): Promise<Measured> {
+  applyEngineFlags(); // as `dogma run` compiles
   const bytes = new Uint8Array(readFileSync(path));
   (globalThis as { gc?: () => void }).gc?.();
   const before = process.memoryUsage().rss;
   const workers = new NodeLoaderWorkers();
   const loader = new Loader({ importModules: standardImportModules(), workers, maxBinaryBytes: 64 << 20, sha256: nodeSha256 });
   let peak = before;
-  const sample = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 2);
+  let last = performance.now();
+  let longestStallMs = 0;
+  const sample = setInterval(() => {
+    const now = performance.now();
+    longestStallMs = Math.max(longestStallMs, now - last);
+    last = now;
+    peak = Math.max(peak, process.memoryUsage().rss);
+  }, 2);
   const start = performance.now();
   // As `dogma run` loads a file it has just read: handed over, not copied.
   await loader.adopt(bytes, path);
@@ -35,12 +47,21 @@ async function measure(path: string): Promise<Measured> {
   clearInterval(sample);
   peak = Math.max(peak, process.memoryUsage().rss);
   await workers.close();
-  return { bytes: bytes.length, peakBytes: peak - before, ms };
+  return { bytes: bytes.length, peakBytes: peak - before, ms, longestStallMs };
 }
 
 function inChild(path: string): Measured {
   const out = execFileSync(process.execPath, ["--expose-gc", new URL(import.meta.url).pathname, path], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
   return JSON.parse(out) as Measured;
+}
+
+/** The yosys binary of the devDependency @yowasp/yosys (31 MB, 28 MB of code), or null. */
+function yosysBinary(): string | null {
+  try {
+    return join(dirname(createRequire(import.meta.url).resolve("@yowasp/yosys")), "yosys.core.wasm");
+  } catch {
+    return null;
+  }
 }
 
 export function coldLoadMemory(): { results: Result[]; notes: string[] } {
@@ -57,11 +78,14 @@ export function coldLoadMemory(): { results: Result[]; notes: string[] } {
     const generated = join(dir, "generated.wasm");
     writeFileSync(generated, generatedModule(90_000));
     binaries.push(["generated 25 MB (all code)", generated]);
+    const yosys = yosysBinary();
+    if (yosys) binaries.push(["yosys (npm, @yowasp/yosys)", yosys]);
+    else notes.push("yosys: the devDependency @yowasp/yosys is not installed: skipped");
     for (const [label, path] of binaries) {
       const m = inChild(path);
       const mb = (m.bytes / 1e6).toFixed(1);
       results.push(result(`cold load peak host memory, ${label}, ${mb} MB`, m.peakBytes / 1e6, "MB", "binary size", m.bytes / 1e6));
-      notes.push(`${label}: ${mb} MB loaded cold in ${m.ms.toFixed(0)} ms, peak resident set ${(m.peakBytes / 1e6).toFixed(0)} MB above where it started (${(m.peakBytes / m.bytes).toFixed(2)}× the binary).`);
+      notes.push(`${label}: ${mb} MB loaded cold in ${m.ms.toFixed(0)} ms, peak resident set ${(m.peakBytes / 1e6).toFixed(0)} MB above where it started (${(m.peakBytes / m.bytes).toFixed(2)}× the binary); the machine's thread went at most ${m.longestStallMs.toFixed(0)} ms without a turn.`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

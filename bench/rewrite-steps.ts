@@ -11,6 +11,7 @@ import { chunkBodies, rewriteChunk } from "../src/loader/rewrite-code.ts";
 import { helperFunctions } from "../src/loader/rewrite-helpers.ts";
 import { checkHeader, codeSectionBytes, engineValidation } from "../src/loader/validate.ts";
 import { readModule } from "../src/loader/wasm/module-info.ts";
+import { RewrittenChunks } from "../src/loader/rewritten-chunks.ts";
 import { writeModule } from "../src/loader/write-module.ts";
 import { now } from "./harness.ts";
 
@@ -53,25 +54,16 @@ export async function rewriteSteps(bytes: Uint8Array, name: string, variant: Rew
   const facts = checkPolicy(name, info, readNames(original, info.nameSection), benchPolicy);
   const layout = codeLayout(info.functionImports, info.functions.length, info.globals.length, variant, facts.maximumPages, codeSectionBytes(original));
   lap("read and policy");
-  const pieces: Uint8Array[] = [];
-  const hintPieces: Uint8Array[] = [];
-  let hintedFunctions = 0;
-  const accessHelpers = new Set<number>();
-  const bulkHelpers: [boolean, boolean] = [false, false];
-  let writesTables = false;
-  for (const chunk of chunkBodies(info, 1 << 20)) {
+  const chunks = chunkBodies(info, 1 << 20);
+  const rewrittenChunks = new RewrittenChunks(info.bodies.reduce((n, b) => n + (b.end - b.start), 0));
+  for (const [index, chunk] of chunks.entries()) {
     const outcome = rewriteChunk(original, layout, chunk);
     if (!outcome.ok) throw new Error(`bench bug: ${name}: ${outcome.message}`);
-    pieces.push(outcome.code);
-    hintPieces.push(outcome.hints);
-    hintedFunctions += outcome.hintedFunctions;
-    writesTables ||= outcome.writesTables;
-    for (const helper of outcome.accessHelpers) accessHelpers.add(helper);
-    bulkHelpers[0] ||= outcome.bulkHelpers[0];
-    bulkHelpers[1] ||= outcome.bulkHelpers[1];
+    rewrittenChunks.take(index, outcome);
   }
+  const { accessHelpers, bulkHelpers, writesTables } = rewrittenChunks;
   lap("rewrite bodies");
-  const rewritten = writeModule(info, layout, facts, { pieces, hints: { pieces: hintPieces, functions: hintedFunctions } }, helperFunctions(layout, accessHelpers, bulkHelpers));
+  const rewritten = writeModule(info, layout, facts, { bodies: rewrittenChunks.bodies, hints: { pieces: rewrittenChunks.hintPieces, functions: rewrittenChunks.hintedFunctions } }, helperFunctions(layout, accessHelpers, bulkHelpers));
   lap("assemble");
   const module = await WebAssembly.compile(rewritten as Uint8Array<ArrayBuffer>);
   lap("compile");

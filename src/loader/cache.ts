@@ -9,7 +9,8 @@ export interface ModuleCache {
   put(key: string, record: Uint8Array): Promise<void>;
   /**
    * The same as `put` of the parts joined (`recordParts`), for a cache that can store them as
-   * they are: a big module's record is then never copied whole.
+   * they are: a big module's record is then never copied whole. The parts are the loader's again
+   * once it resolves (it frees the rewritten binary then): keep none of them.
    */
   putParts?(key: string, parts: readonly Uint8Array[]): Promise<void>;
 }

@@ -3,6 +3,7 @@ import type { DeferredImage, ImageBytes, LoadedImage } from "../kernel/image.ts"
 import type { ImageLoader } from "../kernel/image-loader.ts";
 import type { ImportModuleSpec } from "../kernel/personality.ts";
 import { decodeRecord, encodeRecord, recordParts, type ModuleCache } from "./cache.ts";
+import { releaseBytes } from "./code-output.ts";
 import { LoadError } from "./load-error.ts";
 import { rewriteModule } from "./rewrite-module.ts";
 import { engineValidation, validateBinary } from "./validate.ts";
@@ -158,9 +159,15 @@ export class Loader implements ImageLoader {
       const fresh = await rewriteModule(name, original, this.policy, this.workers, this.variant);
       this.stats.rewrites++;
       record = { ...fresh, rewritten: await this.validateOutput(name, fresh.rewritten) };
-      module = await compileRewritten(name, record.rewritten);
+      // Cached first, then compiled: the engine copies the bytes as the compile starts, so the
+      // output can be freed then instead of living beside the engine's copy and the tables it
+      // builds (123 MB for the generated 25 MB module). A compile that fails after all leaves a
+      // record that the next load finds damaged, a miss.
       if (this.cache?.putParts) await this.cache.putParts(key, recordParts(record));
       else await this.cache?.put(key, encodeRecord(record));
+      const compiling = compileRewritten(name, record.rewritten);
+      releaseBytes(record.rewritten);
+      module = await compiling;
     }
     const image: LoadedImage = {
       hash,

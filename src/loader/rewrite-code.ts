@@ -1,3 +1,4 @@
+import { releaseBytes } from "./code-output.ts";
 import type { CodeLayout } from "./output-layout.ts";
 import { BodyRewriter, CodeRefusal } from "./rewrite-body.ts";
 import { DecodeError } from "./wasm/byte-reader.ts";
@@ -81,7 +82,9 @@ export function rewriteChunk(bytes: Uint8Array, layout: CodeLayout, chunk: BodyC
   }
   // A view when the buffer is nearly full; else a copy of exactly the output, so that no slack stays
   // alive (and crosses from a worker) until the module is assembled.
-  const code = out.length >= out.buffer.length * 0.75 ? out.view() : out.take();
+  const whole = out.length >= out.buffer.length * 0.75;
+  const code = whole ? out.view() : out.take();
+  if (!whole) releaseBytes(out.buffer);
   const accessHelpers = [...rewriter.usedAccessHelpers.keys()].filter((i) => rewriter.usedAccessHelpers[i] === 1);
   const bulkHelpers: [boolean, boolean] = [rewriter.usedBulkHelpers[0] === 1, rewriter.usedBulkHelpers[1] === 1];
   return { ok: true, code, writesTables, accessHelpers, bulkHelpers, hints: rewriter.hints.take(), hintedFunctions: rewriter.hintedFunctions };
@@ -92,8 +95,12 @@ export function rewriteChunk(bytes: Uint8Array, layout: CodeLayout, chunk: BodyC
  * without one, in slices on its own thread.
  */
 export interface CodeWorkers {
-  /** Rewrites every chunk of `bytes`; outcomes in the chunks' order. */
-  rewrite(bytes: Uint8Array, layout: CodeLayout, chunks: readonly BodyChunk[]): Promise<ChunkOutcome[]>;
+  /**
+   * Rewrites every chunk of `bytes`, handing each outcome to `take` as soon as it is done (in any
+   * order; `index` is the chunk's), so that no chunk's code is held longer than it takes to
+   * place it in the output; settles once every chunk is taken. It may stop after a refusal.
+   */
+  rewrite(bytes: Uint8Array, layout: CodeLayout, chunks: readonly BodyChunk[], take: (index: number, outcome: ChunkOutcome) => void): Promise<void>;
   /** The engine's validation of `bytes`: null if valid, else the engine's message. */
   validate(bytes: Uint8Array): Promise<string | null>;
   /**

@@ -8,6 +8,7 @@ import { helperFunctions } from "./rewrite-helpers.ts";
 import { checkHeader, codeSectionBytes, engineValidation, validationError } from "./validate.ts";
 import { DecodeError } from "./wasm/byte-reader.ts";
 import { readModule, type ModuleInfo } from "./wasm/module-info.ts";
+import { RewrittenChunks } from "./rewritten-chunks.ts";
 import { writeModule } from "./write-module.ts";
 
 /**
@@ -24,7 +25,7 @@ import { writeModule } from "./write-module.ts";
  */
 export const WORKER_THRESHOLD = 512 << 10;
 /** Input bytes per chunk handed to a worker. */
-const WORKER_CHUNK_BYTES = 1 << 20;
+const WORKER_CHUNK_BYTES = 256 << 10;
 /** Input bytes per chunk on this thread (about a millisecond of work). */
 const SLICE_CHUNK_BYTES = 64 << 10;
 /** The longest this thread works before letting the event loop run. */
@@ -41,26 +42,15 @@ export async function rewriteModule(name: string, bytes: Uint8Array, policy: Loa
     const names = readNames(bytes, info.nameSection);
     const facts = checkPolicy(name, info, names, policy);
     const layout = codeLayout(info.functionImports, info.functions.length, info.globals.length, variant, facts.maximumPages, codeBytes);
-    const outcomes = await runner.rewrite(bytes, layout, chunkBodies(info, runner === inThread ? SLICE_CHUNK_BYTES : WORKER_CHUNK_BYTES));
-    const pieces: Uint8Array[] = [];
-    const hintPieces: Uint8Array[] = [];
-    let hintedFunctions = 0;
-    const accessHelpers = new Set<number>();
-    const bulkHelpers: [boolean, boolean] = [false, false];
-    let writesTables = false;
-    for (const outcome of outcomes) {
-      if (!outcome.ok) throw codeError(name, outcome, names);
-      pieces.push(outcome.code);
-      hintPieces.push(outcome.hints);
-      hintedFunctions += outcome.hintedFunctions;
-      writesTables ||= outcome.writesTables;
-      for (const helper of outcome.accessHelpers) accessHelpers.add(helper);
-      bulkHelpers[0] ||= outcome.bulkHelpers[0];
-      bulkHelpers[1] ||= outcome.bulkHelpers[1];
-    }
-    const rewritten = writeModule(info, layout, facts, { pieces, hints: { pieces: hintPieces, functions: hintedFunctions } }, helperFunctions(layout, accessHelpers, bulkHelpers));
+    const chunks = chunkBodies(info, runner === inThread ? SLICE_CHUNK_BYTES : WORKER_CHUNK_BYTES);
+    const rewritten = new RewrittenChunks(info.bodies.reduce((n, b) => n + (b.end - b.start), 0));
+    await runner.rewrite(bytes, layout, chunks, (index, outcome) => rewritten.take(index, outcome));
+    if (rewritten.refusal) throw codeError(name, rewritten.refusal, names);
+    if (rewritten.placed !== chunks.length) throw new Error(`${chunks.length - rewritten.placed} of ${chunks.length} chunks never came back from the rewrite`);
+    const { accessHelpers, bulkHelpers, writesTables } = rewritten;
+    const module = writeModule(info, layout, facts, { bodies: rewritten.bodies, hints: { pieces: rewritten.hintPieces, functions: rewritten.hintedFunctions } }, helperFunctions(layout, accessHelpers, bulkHelpers));
     return {
-      rewritten,
+      rewritten: module,
       initialPages: facts.initialPages,
       maximumPages: facts.maximumPages,
       segments: facts.segments,
@@ -83,19 +73,17 @@ export class SlicedRewriter implements CodeWorkers {
     return engineValidation(bytes);
   }
 
-  async rewrite(bytes: Uint8Array, layout: CodeLayout, chunks: readonly BodyChunk[]): Promise<ChunkOutcome[]> {
-    const outcomes: ChunkOutcome[] = [];
+  async rewrite(bytes: Uint8Array, layout: CodeLayout, chunks: readonly BodyChunk[], take: (index: number, outcome: ChunkOutcome) => void): Promise<void> {
     let sliceStart = performance.now();
-    for (const chunk of chunks) {
+    for (const [index, chunk] of chunks.entries()) {
       const outcome = rewriteChunk(bytes, layout, chunk);
-      outcomes.push(outcome);
-      if (!outcome.ok) break;
+      take(index, outcome);
+      if (!outcome.ok) return;
       if (performance.now() - sliceStart > SLICE_MS) {
         await new Promise((resolve) => setTimeout(resolve, 0));
         sliceStart = performance.now();
       }
     }
-    return outcomes;
   }
 }
 

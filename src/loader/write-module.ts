@@ -4,6 +4,7 @@ import { writeNameSection } from "./name-section.ts";
 import { HELPERS, MMU_FUNCTION_IMPORTS, type CodeLayout } from "./output-layout.ts";
 import type { HelperFunction } from "./rewrite-helpers.ts";
 import { mapFunction, writeConstExpr, writeElements } from "./rewrite-sections.ts";
+import type { CodeOutput } from "./code-output.ts";
 import { ByteWriter } from "./wasm/byte-writer.ts";
 import { ExternalKind, SectionId, type ModuleInfo } from "./wasm/module-info.ts";
 import { I32, isNumberType } from "./wasm/value-types.ts";
@@ -26,8 +27,8 @@ const MAX_PAGES = 65536;
 const FUNC_TYPE = 0x60;
 
 export interface RewrittenCode {
-  /** The rewritten bodies of the program's functions, in order, each with its size: pieces to concatenate. */
-  readonly pieces: readonly Uint8Array[];
+  /** The rewritten bodies of the program's functions, in order, each with its size; the module is framed around them. */
+  readonly bodies: CodeOutput;
   /** The branch-hint section's function entries, in order, and how many there are. */
   readonly hints?: { readonly pieces: readonly Uint8Array[]; readonly functions: number };
 }
@@ -193,7 +194,7 @@ export function writeModule(info: ModuleInfo, layout: CodeLayout, facts: OutputF
     });
   }
 
-  // The code section: its pieces are appended as they are, without another copy.
+  // The code section: the bodies stay where they were written; the rest is framed around them.
   const helperBodies = new ByteWriter(4096);
   for (const helper of helpers) {
     helperBodies.u32(helper.body.length);
@@ -201,13 +202,14 @@ export function writeModule(info: ModuleInfo, layout: CodeLayout, facts: OutputF
   }
   const count = new ByteWriter(8);
   count.u32(info.functions.length + helpers.length);
-  const codeSize = count.length + code.pieces.reduce((n, p) => n + p.length, 0) + helperBodies.length;
+  const codeSize = count.length + code.bodies.length + helperBodies.length;
   const header = new ByteWriter(8);
   header.u8(SectionId.code);
   header.u32(codeSize);
-  pieces.push(header.view(), count.view(), ...code.pieces, helperBodies.view());
+  pieces.push(header.view(), count.view());
 
-  section(SectionId.custom, (w) =>
+  const names = new ByteWriter(256);
+  names.section(SectionId.custom, (w) =>
     w.bytes(
       writeNameSection(bytes, info.nameSection, {
         layout,
@@ -217,15 +219,7 @@ export function writeModule(info: ModuleInfo, layout: CodeLayout, facts: OutputF
       }),
     ),
   );
-
-  const total = pieces.reduce((n, p) => n + p.length, 0);
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const piece of pieces) {
-    out.set(piece, at);
-    at += piece.length;
-  }
-  return out;
+  return code.bodies.frame(pieces, [helperBodies.view(), names.view()]);
 }
 
 function skipCount(bytes: Uint8Array, r: { at: number }): void {

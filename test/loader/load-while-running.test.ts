@@ -40,11 +40,10 @@ describe("loading a big module while a process runs", () => {
             return owned.validateOwned(bytes);
           },
         }),
-        rewrite: async (bytes, layout, chunks) => {
+        rewrite: async (bytes, layout, chunks, take) => {
           const before = t.stdout().length;
-          const outcomes = await pool.rewrite(bytes, layout, chunks);
+          await pool.rewrite(bytes, layout, chunks, take);
           during = t.stdout().length - before;
-          return outcomes;
         },
       };
       const t = testMachine({ loader: { workers: watched } });
@@ -79,5 +78,18 @@ describe("NodeLoaderWorkers.validateOwned", () => {
       if (valid_) expect(answer.message).toBeNull();
       else expect(answer.message).toMatch(/Compiling function #0 failed/);
     }
+  });
+});
+
+describe("NodeLoaderWorkers when idle", () => {
+  it("ends its workers once they have had nothing to do for a while, and starts new ones for the next load", async () => {
+    const pool = new NodeLoaderWorkers(2, 20);
+    const tiny = watToBinary(`(module (func (export "f") (result i32) (i32.const 1)))`);
+    for (let round = 0; round < 2; round++) {
+      expect(await Promise.all([pool.validate(tiny), pool.validate(tiny)])).toEqual([null, null]);
+      expect(pool.running).toBe(2);
+      while (pool.running > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await pool.close();
   });
 });

@@ -18,9 +18,9 @@ class CountingWorkers implements CodeWorkers {
     this.calls++;
     return this.inner.validate(bytes);
   }
-  rewrite(bytes: Uint8Array, layout: CodeLayout, chunks: readonly BodyChunk[]): Promise<ChunkOutcome[]> {
+  rewrite(bytes: Uint8Array, layout: CodeLayout, chunks: readonly BodyChunk[], take: (index: number, outcome: ChunkOutcome) => void): Promise<void> {
     this.calls++;
-    return this.inner.rewrite(bytes, layout, chunks);
+    return this.inner.rewrite(bytes, layout, chunks, take);
   }
 }
 

@@ -1,8 +1,10 @@
 // A loader worker thread (loader-workers.ts): validates binaries and rewrites chunks of function
-// bodies with the loader's own code, and sends the results back.
+// bodies with the loader's own code, and sends the results back. A rewrite request carries a copy
+// of its chunk's bodies only, which start at `base` in the binary.
 import { parentPort } from "node:worker_threads";
 import type { CodeLayout } from "../../loader/output-layout.ts";
 import { rewriteChunk, type BodyChunk, type ChunkOutcome } from "../../loader/rewrite-code.ts";
+import { releaseBytes } from "../../loader/code-output.ts";
 import { engineValidation } from "../../loader/validate.ts";
 import { applyEngineFlags } from "./engine-flags.ts";
 
@@ -11,7 +13,7 @@ applyEngineFlags();
 export type WorkerRequest =
   | { readonly id: number; readonly kind: "validate"; readonly bytes: Uint8Array }
   | { readonly id: number; readonly kind: "validate-owned"; readonly bytes: Uint8Array }
-  | { readonly id: number; readonly kind: "rewrite"; readonly bytes: Uint8Array; readonly layout: CodeLayout; readonly chunk: BodyChunk };
+  | { readonly id: number; readonly kind: "rewrite"; readonly bytes: Uint8Array; readonly base: number; readonly layout: CodeLayout; readonly chunk: BodyChunk };
 
 export type WorkerReply =
   | { readonly id: number; readonly kind: "validated"; readonly message: string | null }
@@ -20,8 +22,9 @@ export type WorkerReply =
 
 parentPort?.on("message", async (request: WorkerRequest) => {
   if (request.kind === "validate") {
-    // WebAssembly.validate takes no shared memory: validate a private copy.
-    const reply: WorkerReply = { id: request.id, kind: "validated", message: await engineValidation(request.bytes.slice()) };
+    // A copy moved here for this validation: freed at once, not at the next collection.
+    const reply: WorkerReply = { id: request.id, kind: "validated", message: await engineValidation(request.bytes) };
+    releaseBytes(request.bytes);
     parentPort!.postMessage(reply);
     return;
   }
@@ -31,7 +34,10 @@ parentPort?.on("message", async (request: WorkerRequest) => {
     parentPort!.postMessage(reply, [request.bytes.buffer as ArrayBuffer]);
     return;
   }
-  const outcome = rewriteChunk(request.bytes, request.layout, request.chunk);
+  const rewritten = rewriteChunk(request.bytes, request.layout, request.chunk);
+  releaseBytes(request.bytes);
+  // Offsets in a refusal are the binary's, not the chunk's copy's.
+  const outcome = rewritten.ok ? rewritten : { ...rewritten, offset: rewritten.offset + request.base };
   const reply: WorkerReply = { id: request.id, kind: "rewritten", outcome };
   parentPort!.postMessage(reply, outcome.ok ? [outcome.code.buffer as ArrayBuffer] : []);
 });

@@ -4,29 +4,42 @@ import type { CodeLayout } from "../../loader/output-layout.ts";
 import type { BodyChunk, ChunkOutcome, CodeWorkers } from "../../loader/rewrite-code.ts";
 import type { WorkerReply, WorkerRequest } from "./loader-worker.ts";
 
+/** How long the pool keeps workers that have nothing to do. */
+const IDLE_MS = 2000;
+
 /**
  * The loader's work on big binaries, on worker threads so that the machine's thread keeps
  * running processes meanwhile: validation, and the function bodies cut in chunks, rewritten in
- * parallel. Workers start on the first big load and are kept for later ones; an idle pool does not
- * keep the host process alive. The binary is copied once into shared memory for all of them.
+ * parallel. Workers start on a big load and end two seconds after the last one; an idle pool does
+ * not keep the host process alive. Each request carries a copy of only the bytes it needs, moved to
+ * the worker, which frees it when done.
  */
 export class NodeLoaderWorkers implements CodeWorkers {
   private readonly size: number;
+  private readonly idleMs: number;
   private readonly workers: Worker[] = [];
   private readonly idle: Worker[] = [];
   private readonly queue: Array<{ request: WorkerRequest; transfer: ArrayBuffer[]; settle: (reply: WorkerReply) => void; fail: (error: Error) => void }> = [];
   private readonly pending = new Map<number, { settle: (reply: WorkerReply) => void; fail: (error: Error) => void; worker: Worker }>();
   private nextId = 1;
-  private shared: { original: Uint8Array; copy: Uint8Array } | null = null;
+  private idleTimer: ReturnType<typeof setTimeout> | null = null;
 
-  constructor(size = Math.max(1, Math.min(4, availableParallelism()))) {
+  /** `idleMs`: how long workers with nothing to do are kept. */
+  constructor(size = Math.max(1, Math.min(4, availableParallelism())), idleMs = IDLE_MS) {
     this.size = size;
+    this.idleMs = idleMs;
+  }
+
+  /** Worker threads started and not ended. */
+  get running(): number {
+    return this.workers.length;
   }
 
   async validate(bytes: Uint8Array): Promise<string | null> {
-    const reply = await this.send({ id: 0, kind: "validate", bytes: this.sharedCopy(bytes) });
+    // WebAssembly.validate takes no shared memory: the worker gets a private copy, which it frees.
+    const copy = bytes.slice();
+    const reply = await this.send({ id: 0, kind: "validate", bytes: copy }, [copy.buffer]);
     if (reply.kind !== "validated") throw new Error("loader worker answered a validation with something else");
-    if (reply.message !== null) this.shared = null;
     return reply.message;
   }
 
@@ -38,29 +51,52 @@ export class NodeLoaderWorkers implements CodeWorkers {
     return { message: reply.message, bytes: reply.bytes };
   }
 
-  async rewrite(bytes: Uint8Array, layout: CodeLayout, chunks: readonly BodyChunk[]): Promise<ChunkOutcome[]> {
-    const view = this.sharedCopy(bytes);
-    const replies = await Promise.all(chunks.map((chunk) => this.send({ id: 0, kind: "rewrite", bytes: view, layout, chunk })));
-    this.shared = null;
-    return replies.map((reply) => {
-      if (reply.kind !== "rewritten") throw new Error("loader worker answered a rewrite with something else");
-      return reply.outcome;
-    });
+  async rewrite(bytes: Uint8Array, layout: CodeLayout, chunks: readonly BodyChunk[], take: (index: number, outcome: ChunkOutcome) => void): Promise<void> {
+    // Two chunks in flight per worker (one running, one waiting, so that a worker never waits
+    // for this thread): each gets a copy of its chunk's bodies only, made when it is sent and
+    // moved to the worker, so that no copy of the whole binary lives for the whole rewrite, and
+    // chunks come back nearly in order (the output takes them in order).
+    let next = 0;
+    const lane = async () => {
+      while (next < chunks.length) {
+        const index = next++;
+        const chunk = chunks[index]!;
+        const base = chunk[0]?.start ?? 0;
+        const code = bytes.slice(base, chunk.at(-1)?.end ?? base);
+        const rebased = chunk.map((body) => ({ ...body, start: body.start - base, end: body.end - base }));
+        const reply = await this.send({ id: 0, kind: "rewrite", bytes: code, base, layout, chunk: rebased }, [code.buffer]);
+        if (reply.kind !== "rewritten") throw new Error("loader worker answered a rewrite with something else");
+        if (!reply.outcome.ok) next = chunks.length; // the load fails: the rest is not needed
+        take(index, reply.outcome);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(2 * this.size, chunks.length) }, lane));
   }
 
   /** Ends every worker (a host that is done loading may call it; idle workers never hold the process up). */
   async close(): Promise<void> {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
     const all = this.workers.splice(0);
     this.idle.length = 0;
     await Promise.all(all.map((w) => w.terminate()));
   }
 
-  private sharedCopy(bytes: Uint8Array): Uint8Array {
-    if (this.shared?.original === bytes) return this.shared.copy;
-    const copy = new Uint8Array(new SharedArrayBuffer(bytes.length));
-    copy.set(bytes);
-    this.shared = { original: bytes, copy };
-    return copy;
+  /**
+   * Ends the workers once none has had work for IDLE_MS: a worker keeps what its last load grew
+   * (its heap, V8's validator's memory, what its allocator holds: about 40 MB each after the
+   * generated 25 MB module) and a next big load may be long in coming; starting one again costs
+   * tens of milliseconds, against a big load's seconds.
+   */
+  private endWhenIdle(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+    if (this.pending.size > 0 || this.queue.length > 0) return;
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = null;
+      if (this.pending.size === 0 && this.queue.length === 0) void this.close();
+    }, this.idleMs);
+    this.idleTimer.unref();
   }
 
   private send(request: WorkerRequest, transfer: ArrayBuffer[] = []): Promise<WorkerReply> {
@@ -91,6 +127,7 @@ export class NodeLoaderWorkers implements CodeWorkers {
       worker.unref();
       job?.settle(reply);
       this.dispatch();
+      this.endWhenIdle();
     });
     worker.on("error", (error) => this.lose(worker, error));
     worker.on("exit", (code) => this.lose(worker, new Error(`a loader worker exited (code ${code})`)));

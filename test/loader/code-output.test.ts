@@ -1,0 +1,108 @@
+// The output of a cold load is written once: chunks are appended in order as they come back (in
+// any order) and freed, and the module is framed around them in the same buffer
+// (src/loader/code-output.ts, rewritten-chunks.ts). Workers and the machine's thread give the
+// same bytes.
+import { afterAll, describe, expect, it } from "vitest";
+import { NodeLoaderWorkers } from "../../src/hosts/node/loader-workers.ts";
+import { standardImportModules } from "../../src/hosts/standard-imports.ts";
+import { CodeOutput } from "../../src/loader/code-output.ts";
+import type { ModuleCache } from "../../src/loader/cache.ts";
+import { Loader } from "../../src/loader/loader.ts";
+import type { ChunkOutcome } from "../../src/loader/rewrite-code.ts";
+import { SlicedRewriter } from "../../src/loader/rewrite-module.ts";
+import { RewrittenChunks } from "../../src/loader/rewritten-chunks.ts";
+import { generatedModule } from "../../bench/generated-module.ts";
+
+const bytes = (n: number, seed: number) => Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff);
+function joined(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  parts.reduce((at, p) => (out.set(p, at), at + p.length), 0);
+  return out;
+}
+/** Byte equality (vitest's toEqual takes seconds on MBs). */
+const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
+
+function chunk(seed: number, size: number): ChunkOutcome {
+  return { ok: true, code: bytes(size, seed), writesTables: seed === 2, accessHelpers: [seed], bulkHelpers: [seed === 1, false], hints: bytes(3, seed), hintedFunctions: 1 };
+}
+
+describe("CodeOutput", () => {
+  it("frames the code appended between a head and a tail, in one buffer of exactly their size", () => {
+    const out = new CodeOutput(100);
+    const code = [bytes(1000, 1), bytes(7, 2), bytes(300_000, 3)];
+    for (const piece of code) out.append(piece);
+    const head = [bytes(5, 4), bytes(40, 5)];
+    const tail = [bytes(9, 6)];
+    const module = out.frame(head, tail);
+    expect(module.byteLength).toBe(module.buffer.byteLength);
+    expect(same(module, joined([...head, ...code, ...tail]))).toBe(true);
+  });
+
+  it("moves to a larger buffer when the code passes what it reserved", () => {
+    const out = new CodeOutput(1, 1 << 20);
+    const code = [bytes(700_000, 1), bytes(700_000, 2), bytes(1_500_000, 3)];
+    for (const piece of code) out.append(piece);
+    expect(same(out.frame([bytes(3, 4)], []), joined([bytes(3, 4), ...code]))).toBe(true);
+  });
+});
+
+describe("RewrittenChunks", () => {
+  it("places chunks in their order whatever order they come in, freeing each once placed", () => {
+    const outcomes = [chunk(0, 10), chunk(1, 20), chunk(2, 30), chunk(3, 40)];
+    const expected = joined(outcomes.map((o) => (o.ok ? o.code.slice() : new Uint8Array())));
+    const chunks = new RewrittenChunks(100);
+    const placed = [2, 0, 3, 1].map((index) => {
+      chunks.take(index, outcomes[index]!);
+      return chunks.placed;
+    });
+    expect(placed).toEqual([0, 1, 1, 4]);
+    expect(outcomes.every((o) => o.ok && o.code.byteLength === 0), "each chunk's code freed").toBe(true);
+    expect(chunks.bodies.frame([], [])).toEqual(expected);
+    expect(chunks.hintedFunctions).toBe(4);
+    expect([...chunks.accessHelpers].sort()).toEqual([0, 1, 2, 3]);
+    expect(chunks.bulkHelpers).toEqual([true, false]);
+    expect(chunks.writesTables).toBe(true);
+  });
+
+  it("keeps the refusal of the first chunk refused, whichever comes first", () => {
+    const chunks = new RewrittenChunks(100);
+    const refusal = (functionIndex: number): ChunkOutcome => ({ ok: false, functionIndex, offset: 0, refusal: "atomics", message: "" });
+    chunks.take(3, refusal(30));
+    chunks.take(1, refusal(10));
+    chunks.take(2, refusal(20));
+    expect(chunks.refusal?.functionIndex).toBe(10);
+  });
+});
+
+/** A cache that keeps a copy of each record it is given. */
+class KeepingCache implements ModuleCache {
+  readonly records: Uint8Array[] = [];
+  async get(): Promise<Uint8Array | null> {
+    return null;
+  }
+  async put(_key: string, record: Uint8Array): Promise<void> {
+    this.records.push(record.slice());
+  }
+  async putParts(key: string, parts: readonly Uint8Array[]): Promise<void> {
+    await this.put(key, joined(parts));
+  }
+}
+
+const workers = new NodeLoaderWorkers(2);
+afterAll(() => workers.close());
+
+describe("a cold load's output", () => {
+  it("is the same bytes from the workers (chunks of 256 KB) and from the machine's thread (64 KB slices)", async () => {
+    const big = generatedModule(6_000);
+    const records: Uint8Array[] = [];
+    for (const pool of [workers, new SlicedRewriter()]) {
+      const cache = new KeepingCache();
+      const loader = new Loader({ importModules: standardImportModules(), workers: pool, cache });
+      const image = await loader.load(big, "big.wasm");
+      expect(image.module).toBeInstanceOf(WebAssembly.Module);
+      records.push(cache.records[0]!);
+    }
+    expect(records[0]!.length).toBeGreaterThan(big.length);
+    expect(same(records[0]!, records[1]!)).toBe(true);
+  }, 60_000);
+});
