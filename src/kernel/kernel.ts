@@ -182,6 +182,9 @@ export class Kernel implements KernelServices, ObjectKernel {
     }
     if (options.entry) this.entryArgs.set(process, { entry: options.entry, args: options.entryArgs ?? [] });
     this.scheduler.makeReady(process);
+    // The scheduler may be idle, waiting for an interrupt or a sleeper's time: the new process
+    // runs now, not when that wait ends.
+    this.machine.interrupts.poke();
     return process;
   }
 

@@ -35,6 +35,22 @@ describe("scheduler", () => {
     expect(t.stdout()).toBe("counter 0\ncounter 1\ncounter 0\ncounter 1\n");
   });
 
+  it("runs a process the host spawns while every other one sleeps, at once", async () => {
+    // The scheduler, idle, waits for an interrupt or the next sleeper's deadline: a spawn from the
+    // host made a process ready without ending that wait, so it ran only when the sleeper woke.
+    const t = testMachine();
+    const sleeper = t.kernel.spawn(await t.loader.load(program("sleeper"), "sleeper"), { args: ["sleeper", "10000"] });
+    const hello = await t.loader.load(program("hello"), "hello");
+    const running = t.kernel.run();
+    while (!t.kernel.scheduler.hasSleepers()) await new Promise((resolve) => setTimeout(resolve, 1));
+    const late = t.kernel.spawn(hello, { args: ["hello", "late"] });
+    await late.wait();
+    expect(sleeper.alive).toBe(true);
+    expect(t.stdout()).toContain("late\n");
+    t.kernel.kill(sleeper.pid);
+    await running;
+  });
+
   it("wakes a sleeper after its time, while others run", async () => {
     const t = testMachine();
     const started = performance.now();
