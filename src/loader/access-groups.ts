@@ -1,5 +1,5 @@
 import { MEMORY_OPS } from "./output-layout.ts";
-import { DecodeError } from "./wasm/byte-reader.ts";
+import { BodyCursor, skipLeb } from "./wasm/body-cursor.ts";
 import { Imm, immediates } from "./wasm/opcodes.ts";
 
 /**
@@ -134,8 +134,7 @@ for (let op = 0x45; op <= 0xc4; op++) {
 
 const s32 = (n: number): number => n | 0;
 
-export class AccessPlanner {
-  private readonly bytes: Uint8Array;
+export class AccessPlanner extends BodyCursor {
   private readonly stack = new AbstractStack();
   /** Each local's generation in this run (0 until written), and the locals written (to reset them). */
   private generations = new Int32Array(64);
@@ -147,7 +146,6 @@ export class AccessPlanner {
   private readonly accesses: PlannedAccess[] = [];
   private count = 0;
   from = -1;
-  private next = 0;
   private generationCount = 0;
 
   /** STRAIGHT or STRAIGHT_ONLY: what continues a run. */
@@ -157,7 +155,7 @@ export class AccessPlanner {
   private readonly constants: boolean;
 
   constructor(bytes: Uint8Array, acrossBranches = true, constants = true) {
-    this.bytes = bytes;
+    super(bytes);
     this.constants = constants;
     this.straight = acrossBranches ? STRAIGHT : STRAIGHT_ONLY;
   }
@@ -207,13 +205,13 @@ export class AccessPlanner {
       switch (kind) {
         case Imm.blockType:
           // block, if: entered only from here (no join), and nothing is written for them.
-          at = bytes[at] === 0x63 || bytes[at] === 0x64 ? this.skip(at + 1, end) : this.skip(at, end);
+          at = bytes[at] === 0x63 || bytes[at] === 0x64 ? skipLeb(bytes, at + 1, end) : skipLeb(bytes, at, end);
           if (op === 0x04) stack.pops(1, 0);
           continue;
         case Imm.u32: {
           if (op === 0x0d) {
             // br_if: the code after it is reached only from it.
-            at = this.skip(at, end);
+            at = skipLeb(bytes, at, end);
             stack.pops(1, 0);
             continue;
           }
@@ -221,7 +219,7 @@ export class AccessPlanner {
             at = start;
             break;
           }
-          const index = this.u32(at, end);
+          const index = this.u32At(at, end);
           at = this.next;
           if (op === 0x20) stack.push(LOCAL, this.key(index), 0);
           else if (op === 0x21) {
@@ -235,29 +233,29 @@ export class AccessPlanner {
           continue;
         }
         case Imm.tableSet:
-          at = this.skip(at, end);
+          at = skipLeb(bytes, at, end);
           stack.pops(2, 0);
           continue;
         case Imm.globalIndex:
-          at = this.skip(at, end);
+          at = skipLeb(bytes, at, end);
           if (op === 0x23) stack.pops(0, 1);
           else stack.pops(1, 0);
           continue;
         case Imm.selectTypes: {
-          const types = this.u32(at, end);
+          const types = this.u32At(at, end);
           at = this.next;
-          for (let i = 0; i < types; i++) at = bytes[at] === 0x63 || bytes[at] === 0x64 ? this.skip(at + 1, end) : at + 1;
+          for (let i = 0; i < types; i++) at = bytes[at] === 0x63 || bytes[at] === 0x64 ? skipLeb(bytes, at + 1, end) : at + 1;
           stack.pops(3, 1);
           continue;
         }
         case Imm.i32Const: {
-          const value = this.s32(at, end);
+          const value = this.s32At(at, end);
           at = this.next;
           stack.push(CONSTANT, 0, value);
           continue;
         }
         case Imm.i64Const:
-          at = this.skip(at, end);
+          at = skipLeb(bytes, at, end);
           stack.pops(0, 1);
           continue;
         case Imm.f32Const:
@@ -269,7 +267,7 @@ export class AccessPlanner {
           stack.pops(0, 1);
           continue;
         case Imm.heapType:
-          at = this.skip(at, end);
+          at = skipLeb(bytes, at, end);
           stack.pops(0, 1);
           continue;
         case Imm.functionIndex:
@@ -277,15 +275,15 @@ export class AccessPlanner {
             at = start;
             break;
           }
-          at = this.skip(at, end);
+          at = skipLeb(bytes, at, end);
           stack.pops(0, 1);
           continue;
         case Imm.load:
         case Imm.store: {
-          const flags = this.u32(at, end);
+          const flags = this.u32At(at, end);
           at = this.next;
-          if (flags & 0x40) at = this.skip(at, end);
-          const offset = this.u32(at, end);
+          if (flags & 0x40) at = skipLeb(bytes, at, end);
+          const offset = this.u32At(at, end);
           at = this.next;
           const store = kind === Imm.store;
           this.access(start, store ? 1 : 0, offset, MEMORY_OPS[op]!.kind.bytes, store, maxSpan);
@@ -494,41 +492,4 @@ export class AccessPlanner {
     }
   }
   private slots = new Int8Array(64);
-
-  private u32(at: number, end: number): number {
-    const bytes = this.bytes;
-    let result = 0;
-    for (let shift = 0; shift < 35; shift += 7) {
-      if (at >= end) throw new DecodeError(at, "unexpected end of a function body");
-      const byte = bytes[at++]!;
-      result += (byte & 0x7f) * 2 ** shift;
-      if ((byte & 0x80) === 0) {
-        this.next = at;
-        return result;
-      }
-    }
-    throw new DecodeError(at, "an unsigned 32-bit integer is too long");
-  }
-
-  private s32(at: number, end: number): number {
-    const bytes = this.bytes;
-    let result = 0;
-    for (let shift = 0; shift < 35; shift += 7) {
-      if (at >= end) throw new DecodeError(at, "unexpected end of a function body");
-      const byte = bytes[at++]!;
-      result |= (byte & 0x7f) << shift;
-      if ((byte & 0x80) === 0) {
-        this.next = at;
-        return shift < 25 && byte & 0x40 ? result | (-1 << (shift + 7)) : result;
-      }
-    }
-    throw new DecodeError(at, "a signed 32-bit integer is too long");
-  }
-
-  private skip(at: number, end: number): number {
-    const start = at;
-    while (at < end && this.bytes[at]! & 0x80) at++;
-    if (at >= end || at - start >= 10) throw new DecodeError(start, "an integer runs past the end of its function body or is too long");
-    return at + 1;
-  }
 }

@@ -5,6 +5,7 @@ import { LoopPaths } from "./loop-paths.ts";
 import { SequenceMarks } from "./sequence-marks.ts";
 import { ACCESS_HELPER_COUNT, MEMORY_OPS, type CodeLayout } from "./output-layout.ts";
 import { DecodeError } from "./wasm/byte-reader.ts";
+import { BodyCursor, skipLeb } from "./wasm/body-cursor.ts";
 import { ByteWriter } from "./wasm/byte-writer.ts";
 import { Imm, Misc, ACCEPTED_GC, immediates, refusedAtomic, refusedGc, refusedMisc, refusedOpcodes, refusedSimd, simdImmediateBytes } from "./wasm/opcodes.ts";
 import { F32, F64, I32, I64 } from "./wasm/value-types.ts";
@@ -48,8 +49,7 @@ export interface BodyFacts {
   writesTables: boolean;
 }
 
-export class BodyRewriter {
-  private readonly bytes: Uint8Array;
+export class BodyRewriter extends BodyCursor {
   private readonly layout: CodeLayout;
   private readonly code = new ByteWriter(1 << 16);
   /** The new body's size-less start: local declarations and prologue. */
@@ -59,8 +59,6 @@ export class BodyRewriter {
   private readonly scratchOrder: number[] = [];
   private localCount = 0;
   private readonly locals: AccessLocals = { address: 0, entry: 0, tlb: -1 };
-  /** Where a LEB128 read by `u32At` ended. */
-  private next = 0;
   private functionIndex = 0;
   private blocks = new Uint8Array(64);
   /** For each open loop (by depth): where its safe point's charge is in `code`, and where its body starts in the binary. */
@@ -87,7 +85,7 @@ export class BodyRewriter {
   hintedFunctions = 0;
 
   constructor(bytes: Uint8Array, layout: CodeLayout) {
-    this.bytes = bytes;
+    super(bytes);
     this.layout = layout;
     this.planner = new AccessPlanner(bytes, layout.groupAcrossBranches, layout.groupConstants);
   }
@@ -546,44 +544,6 @@ export class BodyRewriter {
     return index;
   }
 
-  /** Reads a signed 32-bit LEB128 at `at`; leaves where it ended in `this.next`. */
-  private s32At(at: number, end: number): number {
-    const bytes = this.bytes;
-    let result = 0;
-    for (let shift = 0; shift < 35; shift += 7) {
-      if (at >= end) throw new DecodeError(at, "unexpected end of a function body");
-      const byte = bytes[at++]!;
-      result |= (byte & 0x7f) << shift;
-      if ((byte & 0x80) === 0) {
-        this.next = at;
-        return shift < 25 && byte & 0x40 ? result | (-1 << (shift + 7)) : result;
-      }
-    }
-    throw new DecodeError(at, "a signed 32-bit integer is too long");
-  }
-
-  /** Reads an unsigned LEB128 at `at`; leaves where it ended in `this.next`. */
-  private u32At(at: number, end: number): number {
-    const bytes = this.bytes;
-    let byte = bytes[at]!;
-    if (byte < 0x80 && at < end) {
-      this.next = at + 1;
-      return byte;
-    }
-    let result = 0;
-    for (let shift = 0; shift < 35; shift += 7) {
-      if (at >= end) throw new DecodeError(at, "unexpected end of a function body");
-      byte = bytes[at++]!;
-      result += (byte & 0x7f) * 2 ** shift;
-      if ((byte & 0x80) === 0) {
-        if (result > 0xffffffff) break;
-        this.next = at;
-        return result;
-      }
-    }
-    throw new DecodeError(at, "an unsigned 32-bit integer is too long or too large");
-  }
-
   private skipValueType(at: number, end: number): number {
     const byte = this.bytes[at];
     if (byte === 0x63 || byte === 0x64) return skipLeb(this.bytes, at + 1, end);
@@ -606,12 +566,4 @@ function simpleValue(op: number): boolean {
 /** The fuel a safe point guarding `bytes` of code spends. */
 function fuelFor(bytes: number): number {
   return 1 + Math.floor(bytes / CODE_BYTES_PER_FUEL);
-}
-
-/** Skips one LEB128 (at most 10 bytes) starting at `at`. */
-function skipLeb(bytes: Uint8Array, at: number, end: number): number {
-  const start = at;
-  while (at < end && bytes[at]! & 0x80) at++;
-  if (at >= end || at - start >= 10) throw new DecodeError(start, "an integer runs past the end of its function body or is too long");
-  return at + 1;
 }
