@@ -286,12 +286,7 @@ export interface GroupAccess {
 export function emitGroupHead(w: ByteWriter, marks: SequenceMarks, layout: CodeLayout, op: MemoryOp, opcode: number, align: number, offset: number, locals: GroupLocals, value: number, group: GroupAccess, clears: readonly number[]): void {
   w.reserve(MOST_BYTES * 2 + clears.length * CLEAR_BYTES);
   const store = op.kind.store;
-  if (store) {
-    w.put(Op.localSet);
-    w.putU32(value);
-  }
-  w.put(Op.localSet);
-  w.putU32(locals.anchor);
+  takeOperands(w, store, value, locals.anchor, false);
   w.put(Op.localGet);
   w.putU32(locals.anchor);
   const half = group.write ? TLB_WRITE_OFFSET : 0;
@@ -366,13 +361,7 @@ export function emitGroupHead(w: ByteWriter, marks: SequenceMarks, layout: CodeL
  */
 export function emitGroupMember(w: ByteWriter, marks: SequenceMarks, layout: CodeLayout, op: MemoryOp, opcode: number, align: number, offset: number, locals: GroupLocals, value: number, fastOffset: number, clears: readonly number[]): void {
   w.reserve(MOST_BYTES + clears.length * CLEAR_BYTES);
-  const store = op.kind.store;
-  if (store) {
-    w.put(Op.localSet);
-    w.putU32(value);
-  }
-  w.put(Op.localSet);
-  w.putU32(locals.anchor);
+  takeOperands(w, op.kind.store, value, locals.anchor, false);
   memberAccess(w, marks, layout, op, opcode, align, offset, locals, value, fastOffset, clears);
 }
 
@@ -385,13 +374,7 @@ export function emitGroupMember(w: ByteWriter, marks: SequenceMarks, layout: Cod
  */
 export function emitCalledGroupHead(w: ByteWriter, marks: SequenceMarks, layout: CodeLayout, op: MemoryOp, opcode: number, align: number, offset: number, locals: GroupLocals, value: number, group: GroupAccess, clears: readonly number[]): void {
   w.reserve(MOST_BYTES * 2 + clears.length * CLEAR_BYTES);
-  const store = op.kind.store;
-  if (store) {
-    w.put(Op.localSet);
-    w.putU32(value);
-  }
-  w.put(Op.localTee);
-  w.putU32(locals.anchor);
+  takeOperands(w, op.kind.store, value, locals.anchor, true);
   w.put(Op.i32Const);
   w.putS32(group.lo | 0);
   w.put(Op.i32Const);
@@ -402,6 +385,19 @@ export function emitCalledGroupHead(w: ByteWriter, marks: SequenceMarks, layout:
   w.put(Op.localSet);
   w.putU32(locals.physical);
   memberAccess(w, marks, layout, op, opcode, align, offset, locals, value, group.fastOffset, clears);
+}
+
+/**
+ * A group access's operands off the stack: a store's value into `value`, then the address into
+ * `anchor` (`keepAddress`: left on the stack too).
+ */
+function takeOperands(w: ByteWriter, store: boolean, value: number, anchor: number, keepAddress: boolean): void {
+  if (store) {
+    w.put(Op.localSet);
+    w.putU32(value);
+  }
+  w.put(keepAddress ? Op.localTee : Op.localSet);
+  w.putU32(anchor);
 }
 
 /** A member's access once its operands are in `anchor` and `value`: through `physical` if not 0, else the helper. */
