@@ -5,31 +5,12 @@ import type { SealedPage } from "../src/kernel/page-sealer.ts";
 import { nodePageCipher } from "../src/hosts/node/node-page-cipher.ts";
 import { type PageCipherFactory, PageSealer, portablePageCipher } from "../src/kernel/page-sealer.ts";
 import { type BackingStore, EvictionPolicy, type EvictionPolicyCode, type StoreSlot } from "../src/kernel/paging.ts";
-import { wat } from "../test/helpers/wat.ts";
+import { PAGE_SWEEP } from "../test/helpers/page-sweep.ts";
 import { dogma, median, microsPerCall, now, result, runProcess, type Result } from "./harness.ts";
 
 const RAM_MIB = 4;
 const PAGES = (4 * RAM_MIB * 1024 * 1024) / 4096;
 const ROUNDS = 3;
-
-/** Writes a word in each of `pages` pages, `rounds` times (checking the last round's word). */
-const SWEEP = wat(`(module
-  (memory 300)
-  (func (export "run") (param $pages i32) (param $rounds i32) (result i32) (local $r i32) (local $i i32) (local $a i32) (local $sum i32)
-    (block $all (loop $round
-      (br_if $all (i32.ge_u (local.get $r) (local.get $rounds)))
-      (local.set $i (i32.const 0))
-      (block $done (loop $next
-        (br_if $done (i32.ge_u (local.get $i) (local.get $pages)))
-        (local.set $a (i32.add (i32.const 0x10000) (i32.shl (local.get $i) (i32.const 12))))
-        (local.set $sum (i32.add (local.get $sum) (i32.load (local.get $a))))
-        (i32.store (local.get $a) (i32.add (local.get $i) (local.get $r)))
-        (local.set $i (i32.add (local.get $i) (i32.const 1)))
-        (br $next)))
-      (local.set $r (i32.add (local.get $r) (i32.const 1)))
-      (br $round)))
-    (local.get $sum))
-  (func (export "_start")))`);
 
 class MemoryStore implements BackingStore {
   private readonly slots = new Map<number, Uint8Array>();
@@ -46,7 +27,7 @@ async function sweep(paging: EvictionPolicyCode | null): Promise<{ us: number; e
   for (let i = 0; i < 3; i++) {
     const machine = dogma(paging === null ? 64 : RAM_MIB);
     const pager = paging === null ? null : machine.kernel.enablePaging(new MemoryStore(), { storePages: 2 * PAGES, lowWater: 64, policy: paging });
-    const image = await machine.loader.load(SWEEP, "sweep");
+    const image = await machine.loader.load(PAGE_SWEEP, "sweep");
     const start = now();
     const { value } = await runProcess(machine, image, "run", [PAGES, ROUNDS]);
     samples.push({ us: ((now() - start) * 1000) / (PAGES * ROUNDS), evictions: pager?.evictions ?? 0, value });

@@ -19,6 +19,7 @@ import { PinLevel } from "../../src/kernel/paging.ts";
 import { patience } from "../helpers/patience.ts";
 import { testMachine } from "../helpers/test-host.ts";
 import { wat } from "../helpers/wat.ts";
+import { PAGE_SWEEP, sweepSum } from "../helpers/page-sweep.ts";
 
 /** Store slots: the pager keeps slot s at 0x100000 + s * 4096, so the store must stay below this. */
 const STORE_PAGES = 1024;
@@ -115,31 +116,6 @@ const pager = (lies: Lies) => wat(`(module
       (br $next)))
   (func (export "_start")))`);
 
-/** Writes and checks a word in each of `pages` pages, `rounds` times; the sum of what it read. */
-const WORKLOAD = wat(`(module
-  (memory 300)
-  (func (export "run") (param $pages i32) (param $rounds i32) (result i32) (local $r i32) (local $i i32) (local $a i32) (local $sum i32)
-    (block $all (loop $round
-      (br_if $all (i32.ge_u (local.get $r) (local.get $rounds)))
-      (local.set $i (i32.const 0))
-      (block $done (loop $next
-        (br_if $done (i32.ge_u (local.get $i) (local.get $pages)))
-        (local.set $a (i32.add (i32.const 0x10000) (i32.shl (local.get $i) (i32.const 12))))
-        (local.set $sum (i32.add (local.get $sum) (i32.load (local.get $a))))
-        (i32.store (local.get $a) (i32.add (local.get $i) (local.get $r)))
-        (local.set $i (i32.add (local.get $i) (i32.const 1)))
-        (br $next)))
-      (local.set $r (i32.add (local.get $r) (i32.const 1)))
-      (br $round)))
-    (local.get $sum))
-  (func (export "_start")))`);
-
-function expected(pages: number, rounds: number): number {
-  let sum = 0;
-  for (let r = 1; r < rounds; r++) for (let i = 0; i < pages; i++) sum = (sum + i + r - 1) | 0;
-  return sum;
-}
-
 /** A 32 MiB machine paging early (300 frames short once the pager has its store) through the pager, `batch` pages a message; what went in each message. */
 async function pagingThrough(lies: Lies, batch: number) {
   const t = testMachine({ memory: 32 << 20 });
@@ -162,9 +138,9 @@ async function pagingThrough(lies: Lies, batch: number) {
   const lowWater = k.frames.freeCount - 300;
   k.enablePaging(new PagerChannel(k.ipc, k.services, k.capability(receiver, Rights.RECEIVER_SEND), pagerMemory, batch), { storePages: STORE_PAGES, lowWater, highWater: lowWater + 64 });
   const pages = 400;
-  const worker = k.spawn(await t.loader.load(WORKLOAD, "workload"), { entry: "run", entryArgs: [pages, 3] });
+  const worker = k.spawn(await t.loader.load(PAGE_SWEEP, "workload"), { entry: "run", entryArgs: [pages, 3] });
   await k.run();
-  const result = { worker, pagerProcess, faults: t.faults, sum: k.returnValues.get(worker.pid), right: expected(pages, 3), sent, paging: k.paging! };
+  const result = { worker, pagerProcess, faults: t.faults, sum: k.returnValues.get(worker.pid), right: sweepSum(pages, 3), sent, paging: k.paging! };
   k.kill(pagerProcess.pid);
   return result;
 }
@@ -227,7 +203,7 @@ describe("a pager that takes several pages a message", () => {
     await k.run();
     const lowWater = k.frames.freeCount - 300;
     k.enablePaging(new PagerChannel(k.ipc, k.services, k.capability(receiver, Rights.RECEIVER_SEND), pagerMemory, 16), { storePages: STORE_PAGES, lowWater, highWater: lowWater + 64 });
-    const worker = k.spawn(await t.loader.load(WORKLOAD, "workload"), { entry: "run", entryArgs: [400, 3] });
+    const worker = k.spawn(await t.loader.load(PAGE_SWEEP, "workload"), { entry: "run", entryArgs: [400, 3] });
     const running = k.run();
     // Restarted once it is gone: the request it held was disposed, and the kernel asks again.
     let ended = false;
@@ -241,14 +217,14 @@ describe("a pager that takes several pages a message", () => {
     expect(first.fault).toMatchObject({ kind: "unreachable" });
     // What the first pager held is lost: the workload ends right or with page-integrity, no other way.
     if (worker.fault) expect(worker.fault.kind).toBe("page-integrity");
-    else expect(k.returnValues.get(worker.pid)).toBe(expected(400, 3));
+    else expect(k.returnValues.get(worker.pid)).toBe(sweepSum(400, 3));
     expect(t.faults.filter((fault) => !fault.startsWith(`pager (pid ${first.pid})`))).toEqual(worker.fault ? [expect.stringContaining("page-integrity")] : []);
     // The kernel is all there: a new workload pages through the second pager to its result.
-    const after = k.spawn(await t.loader.load(WORKLOAD, "workload"), { entry: "run", entryArgs: [400, 3] });
+    const after = k.spawn(await t.loader.load(PAGE_SWEEP, "workload"), { entry: "run", entryArgs: [400, 3] });
     const again = k.run();
     await again;
     expect([second.fault, after.fault]).toEqual([null, null]);
-    expect(k.returnValues.get(after.pid)).toBe(expected(400, 3));
+    expect(k.returnValues.get(after.pid)).toBe(sweepSum(400, 3));
     k.kill(second.pid);
     for (const cap of held) cap.dispose();
   }, patience(120_000));

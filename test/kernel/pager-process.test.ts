@@ -14,6 +14,7 @@ import { PagerChannel } from "../../src/kernel/pager-channel.ts";
 import { PinLevel } from "../../src/kernel/paging.ts";
 import { testMachine } from "../helpers/test-host.ts";
 import { wat } from "../helpers/wat.ts";
+import { PAGE_SWEEP, sweepSum } from "../helpers/page-sweep.ts";
 import { patience } from "../helpers/patience.ts";
 
 /**
@@ -118,31 +119,6 @@ const pager = (swap: boolean, seed = 0, lies = false, sloppy = false) => wat(`(m
       (br $next)))
   (func (export "_start")))`);
 
-/** Writes and checks a word in each of `pages` pages, `rounds` times; the sum of what it read. */
-const WORKLOAD = wat(`(module
-  (memory 300)
-  (func (export "run") (param $pages i32) (param $rounds i32) (result i32) (local $r i32) (local $i i32) (local $a i32) (local $sum i32)
-    (block $all (loop $round
-      (br_if $all (i32.ge_u (local.get $r) (local.get $rounds)))
-      (local.set $i (i32.const 0))
-      (block $done (loop $next
-        (br_if $done (i32.ge_u (local.get $i) (local.get $pages)))
-        (local.set $a (i32.add (i32.const 0x10000) (i32.shl (local.get $i) (i32.const 12))))
-        (local.set $sum (i32.add (local.get $sum) (i32.load (local.get $a))))
-        (i32.store (local.get $a) (i32.add (local.get $i) (local.get $r)))
-        (local.set $i (i32.add (local.get $i) (i32.const 1)))
-        (br $next)))
-      (local.set $r (i32.add (local.get $r) (i32.const 1)))
-      (br $round)))
-    (local.get $sum))
-  (func (export "_start")))`);
-
-function expected(pages: number, rounds: number): number {
-  let sum = 0;
-  for (let r = 1; r < rounds; r++) for (let i = 0; i < pages; i++) sum = (sum + i + r - 1) | 0;
-  return sum;
-}
-
 const MEMORY = 32 << 20;
 
 async function machineWithPager(swap: boolean, seed = 0, lies = false, sloppy = false) {
@@ -170,10 +146,10 @@ describe("a pager process", () => {
     channel.read = (at) => (pagedInThroughPager++, read(at));
     k.enablePaging(channel, { storePages: 8192, lowWater, highWater: lowWater + 64 });
     const pages = 700;
-    const worker = k.spawn(await t.loader.load(WORKLOAD, "workload"), { entry: "run", entryArgs: [pages, 3] });
+    const worker = k.spawn(await t.loader.load(PAGE_SWEEP, "workload"), { entry: "run", entryArgs: [pages, 3] });
     await k.run();
     expect([worker.fault, pagerProcess.fault, t.faults]).toEqual([null, null, []]);
-    expect(k.returnValues.get(worker.pid)).toBe(expected(pages, 3));
+    expect(k.returnValues.get(worker.pid)).toBe(sweepSum(pages, 3));
     expect(k.paging!.evictions).toBeGreaterThan(pages / 2);
     expect(k.paging!.pageIns).toBeGreaterThan(pages / 2);
     expect(pagedInThroughPager).toBeGreaterThan(pages / 4);
@@ -186,11 +162,11 @@ describe("a pager process", () => {
     const lowWater = k.frames.freeCount - 300;
     k.enablePaging(new PagerChannel(k.ipc, k.services, k.capability(receiver, Rights.RECEIVER_SEND), pagerMemory), { storePages: 8192, lowWater, highWater: lowWater + 64 });
     const pages = 400;
-    const worker = k.spawn(await t.loader.load(WORKLOAD, "workload"), { entry: "run", entryArgs: [pages, 3] });
+    const worker = k.spawn(await t.loader.load(PAGE_SWEEP, "workload"), { entry: "run", entryArgs: [pages, 3] });
     await k.run();
     // Before: the word-less answer read as "stored", the pager trapped, and the workload waited for ever.
     expect([worker.fault, pagerProcess.fault, t.faults]).toEqual([null, null, []]);
-    expect(k.returnValues.get(worker.pid)).toBe(expected(pages, 3));
+    expect(k.returnValues.get(worker.pid)).toBe(sweepSum(pages, 3));
     expect(k.paging!.evictions).toBeGreaterThan(pages / 4);
     k.kill(pagerProcess.pid);
   }, patience(120_000));
@@ -207,7 +183,7 @@ describe("a pager process", () => {
     const k = t.kernel;
     const lowWater = k.frames.freeCount - 300;
     k.enablePaging(new PagerChannel(k.ipc, k.services, k.capability(receiver, Rights.RECEIVER_SEND), pagerMemory), { storePages: 8192, lowWater, highWater: lowWater + 64 });
-    const worker = k.spawn(await t.loader.load(WORKLOAD, "workload"), { entry: "run", entryArgs: [700, 3] });
+    const worker = k.spawn(await t.loader.load(PAGE_SWEEP, "workload"), { entry: "run", entryArgs: [700, 3] });
     await k.run();
     expect(k.returnValues.get(worker.pid)).toBe(undefined);
     expect(worker.fault).toMatchObject({ kind: "page-integrity" });
@@ -231,14 +207,14 @@ describe("a pager process", () => {
       k.enablePaging(channel, { storePages: 8192, lowWater, highWater: lowWater + 64 });
       // Two workloads whose pages together fit the pager's table (one capability slot a page).
       const pages = 350;
-      const workers = [0, 1].map(async () => k.spawn(await t.loader.load(WORKLOAD, "workload"), { entry: "run", entryArgs: [pages, 3] }));
+      const workers = [0, 1].map(async () => k.spawn(await t.loader.load(PAGE_SWEEP, "workload"), { entry: "run", entryArgs: [pages, 3] }));
       const spawned = await Promise.all(workers);
       await k.run();
       expect(pagerProcess.fault).toBe(null);
       for (const worker of spawned) {
         // The right sum, or torn down for the page the pager lied about: nothing in between.
         if (worker.fault) expect(worker.fault.kind).toBe("page-integrity");
-        else expect(k.returnValues.get(worker.pid)).toBe(expected(pages, 3));
+        else expect(k.returnValues.get(worker.pid)).toBe(sweepSum(pages, 3));
       }
       const faulted = spawned.filter((worker) => worker.fault).length;
       // Every lie was refused (each ended at most one process); without lies, what was dropped or
@@ -247,9 +223,9 @@ describe("a pager process", () => {
       if (!lies) expect([faulted, k.paging!.pageIns > pages / 2, unanswered > 0]).toEqual([0, true, true]);
       k.kill(pagerProcess.pid);
       // The kernel is still all there: a new process runs to its result.
-      const after = k.spawn(await t.loader.load(WORKLOAD, "workload"), { entry: "run", entryArgs: [10, 2] });
+      const after = k.spawn(await t.loader.load(PAGE_SWEEP, "workload"), { entry: "run", entryArgs: [10, 2] });
       await k.run();
-      expect(k.returnValues.get(after.pid)).toBe(expected(10, 2));
+      expect(k.returnValues.get(after.pid)).toBe(sweepSum(10, 2));
     }, patience(120_000));
   }
 });

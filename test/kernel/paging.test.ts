@@ -15,6 +15,7 @@ import { TestStore } from "../helpers/test-store.ts";
 import type { StoreSlot } from "../../src/kernel/paging.ts";
 import { testMachine } from "../helpers/test-host.ts";
 import { wat } from "../helpers/wat.ts";
+import { sweepSum } from "../helpers/page-sweep.ts";
 import { prng } from "../caps/prng.ts";
 import { Op, Rights } from "../../src/kernel/caps/object-abi.ts";
 import { Status } from "../../src/kernel/errors.ts";
@@ -48,13 +49,6 @@ const WORKLOAD = wat(`(module
     (local.get $sum))
   (func (export "_start")))`);
 
-/** What `run(pages, rounds)` returns when every byte came back right. */
-function expected(pages: number, rounds: number): number {
-  let sum = 0;
-  for (let r = 1; r < rounds; r++) for (let i = 0; i < pages; i++) sum = (sum + i + r - 1) | 0;
-  return sum;
-}
-
 const MEMORY = 4 << 20;
 
 async function run(pages: number, rounds: number, store: TestStore, policy: EvictionPolicyCode = EvictionPolicy.CLOCK, pageCipher?: PageCipherFactory) {
@@ -76,7 +70,7 @@ describe("demand paging", () => {
       const store = new TestStore();
       const { t, paging, process, free, value } = await run(pages, 3, store, policy);
       expect(process.fault).toBe(null);
-      expect(value).toBe(expected(pages, 3));
+      expect(value).toBe(sweepSum(pages, 3));
       expect(paging.evictions).toBeGreaterThan(2 * pages - 1024);
       expect(paging.pageIns).toBeGreaterThan(pages);
       expect(store.writes).toBe(paging.evictions);
@@ -97,7 +91,7 @@ describe("demand paging", () => {
       const processes = Array.from({ length: 8 }, () => t.kernel.spawn(image, { entry: "run", entryArgs: [pages, 3] }));
       await t.kernel.run();
       expect(processes.map((p) => p.fault)).toEqual(processes.map(() => null));
-      expect(processes.map((p) => t.kernel.returnValues.get(p.pid))).toEqual(processes.map(() => expected(pages, 3)));
+      expect(processes.map((p) => t.kernel.returnValues.get(p.pid))).toEqual(processes.map(() => sweepSum(pages, 3)));
       // Every one of them was paged, and paged back.
       for (const p of processes) expect(store.readKeys.some((key) => key.startsWith(`${p.pid}:`))).toBe(true);
       expect(paging.evictions).toBeGreaterThan(8 * pages);
@@ -111,7 +105,7 @@ describe("demand paging", () => {
     const pages = 2048;
     const { process, value, paging } = await run(pages, 3, store);
     expect(process.fault).toBe(null);
-    expect(value).toBe(expected(pages, 3));
+    expect(value).toBe(sweepSum(pages, 3));
     // Most page-ins reached the store, and each of those was asked twice; every slot is free again.
     expect(store.dropped).toBeGreaterThan(pages / 2);
     expect(paging.stored.usedSlots).toBe(0);
@@ -153,7 +147,7 @@ describe("demand paging with an asynchronous cipher (WebCrypto's, as the browser
     const store = new TestStore();
     const { t, paging, process, free, value } = await run(pages, 3, store, EvictionPolicy.CLOCK, webPageCipher);
     expect(process.fault).toBe(null);
-    expect(value).toBe(expected(pages, 3));
+    expect(value).toBe(sweepSum(pages, 3));
     expect(paging.evictions).toBeGreaterThan(2 * pages - 1024);
     expect(paging.pageIns).toBeGreaterThan(pages);
     // Most pages were sealed and written out before they came back.
@@ -195,7 +189,7 @@ describe("pin levels", () => {
       const worker = t.kernel.spawn(await t.loader.load(WORKLOAD, "workload"), { entry: "run", entryArgs: [2048, 2] });
       await t.kernel.run();
       expect(worker.fault).toBe(null);
-      expect(t.kernel.returnValues.get(worker.pid)).toBe(expected(2048, 2));
+      expect(t.kernel.returnValues.get(worker.pid)).toBe(sweepSum(2048, 2));
       const heldOut = [...store.pages.keys()].filter((key) => key.startsWith(`${holder.pid}:`)).length;
       // Level 1 is spared here because the thrashing process's own pages always suffice.
       expect(heldOut > 0).toBe(evicted);
@@ -222,7 +216,7 @@ describe("pin levels", () => {
     const process = t.kernel.spawn(await t.loader.load(WORKLOAD, "workload"), { entry: "run", entryArgs: [2048, 2] });
     await t.kernel.run();
     expect(process.fault).toBe(null);
-    expect(t.kernel.returnValues.get(process.pid)).toBe(expected(2048, 2));
+    expect(t.kernel.returnValues.get(process.pid)).toBe(sweepSum(2048, 2));
     expect(paging.evictions).toBeGreaterThan(1024);
     expect(store.mostHeld).toBeLessThanOrEqual(128);
     expect(store.mostHeld).toBeGreaterThan(64); // it did fill up, and waited
@@ -236,7 +230,7 @@ describe("pin levels", () => {
     const worker = t.kernel.spawn(await t.loader.load(WORKLOAD, "workload"), { entry: "run", entryArgs: [2048, 3] });
     await t.kernel.run();
     expect([worker.fault?.message, worker.state]).toEqual([undefined, "exited"]);
-    expect(t.kernel.returnValues.get(worker.pid)).toBe(expected(2048, 3));
+    expect(t.kernel.returnValues.get(worker.pid)).toBe(sweepSum(2048, 3));
     // The holder's pages went out, each first refused; every one of them was written again.
     const held = [...store.pages.keys()].filter((key) => key.startsWith(`${holder.pid}:`));
     expect(held.length).toBeGreaterThan(100);
