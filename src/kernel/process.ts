@@ -116,6 +116,8 @@ export class Process extends KernelObject implements CapabilityHolder {
   sliceStartNs = 0;
   /** Monotonic deadline while sleeping. */
   sleepUntilNs = Infinity;
+  /** What the wait returns when its deadline comes (a reply given with REPLY_AT: its result). */
+  deadlineWakeValue: unknown = undefined;
   /** When it last blocked (the scheduler wakes one that waited long at the front of its queue). */
   blockedAtNs = 0;
 

@@ -133,6 +133,20 @@ export class Scheduler {
     this.makeReady(process, value, first || this.waitedLong(process));
   }
 
+  /**
+   * Ends `process`'s wait at `deadlineNs` with `value` (nothing else ends it sooner): a reply
+   * given with REPLY_AT. The process is one of the sleepers, so the wait costs the kernel nothing
+   * a blocked process does not already cost.
+   */
+  wakeAt(process: Process, value: unknown, deadlineNs: number): void {
+    if (!process.alive) return;
+    this.endWait(process);
+    process.deadlineWakeValue = value;
+    process.sleepUntilNs = deadlineNs;
+    this.sleepers.add(process);
+    this.earliestCache = null;
+  }
+
   /** Whether `process` has been blocked at least INTERACTIVE_WAIT_NS (it then wakes at the front of its queue). */
   private waitedLong(process: Process): boolean {
     return process.state === "blocked" && this.machine.clock.monotonicNs() - process.blockedAtNs >= INTERACTIVE_WAIT_NS;
@@ -301,8 +315,13 @@ export class Scheduler {
     const now = this.machine.clock.monotonicNs();
     for (const sleeper of this.sleepers) {
       if (sleeper.sleepUntilNs > now) continue;
-      if (sleeper.waitCancel) this.wake(sleeper, TIMED_OUT);
-      else this.makeReady(sleeper, undefined, this.waitedLong(sleeper));
+      if (sleeper.waitCancel) {
+        this.wake(sleeper, TIMED_OUT);
+        continue;
+      }
+      const value = sleeper.deadlineWakeValue;
+      sleeper.deadlineWakeValue = undefined;
+      this.makeReady(sleeper, value, this.waitedLong(sleeper));
     }
   }
 

@@ -18,7 +18,6 @@ const CHECKS = ["writer", "lcheck", "tcheck", "pcheck", "bcheck"];
 /** Transitions the checks never take, each with the reason. */
 const NOT_EXERCISED: Record<string, string> = {
   "Log.Reading.Busy!": "never answered but by a broken kernel: the log keeps a place for every endpoint its queue allows",
-  "Timer.Sleeping.Busy!": "a 65th sleeper",
   "Pipe.Creating.QueueFull!": "a mint the pipe service's queue has no room for",
   "Pipe.Writing.QueueFull!": "a second writer waiting on one pipe",
   "Pipe.Reading.QueueFull!": "a second reader waiting on one pipe",

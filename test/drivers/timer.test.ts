@@ -1,6 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { bootMachine, testTimer } from "../helpers/booted-machine.ts";
 import { patience } from "../helpers/patience.ts";
+import { CAP_TABLE_SLOTS, ObjectKind } from "../../src/kernel/caps/object-abi.ts";
+import type { Process } from "../../src/kernel/process.ts";
+
+/** How many Reply capabilities `process` holds: each a caller it has not answered yet. */
+function repliesHeld(process: Process): number {
+  let held = 0;
+  for (let slot = 1; slot < CAP_TABLE_SLOTS; slot++) if (process.caps.get(slot)?.object.kind === ObjectKind.REPLY) held++;
+  return held;
+}
 
 describe("timer driver", () => {
   it("tells the time and wakes each sleeper once its time has passed, each on its own deadline, never early", async () => {
@@ -31,8 +40,10 @@ ${clients.map((name) => `service ${name} timer-test-client`).join("\n")}
 
 describe("timer driver under a flood of sleepers", () => {
   // Before: a table of 64, which 64 processes sleeping for ever filled, so that every other sleep
-  // was answered Busy (E_QUEUE_FULL) until one of them ended.
-  it("still wakes a late sleeper while 70 processes sleep through it for ever", async () => {
+  // was answered Busy (E_QUEUE_FULL) until one of them ended; then a heap of 1000, which one
+  // program with 1000 processes filled the same way (each sleeper held a Reply in the driver's
+  // table). Now each sleeper waits in the kernel (REPLY_AT) and the driver holds none of them.
+  it("still wakes a late sleeper while 70 processes sleep through it for ever, holding nothing for them", async () => {
     const hogs = 70;
     const m = await bootMachine(
       `service registry registry
@@ -50,6 +61,9 @@ service late timer-hog -- late
       hogProcesses().length === hogs &&
       hogProcesses().every((p) => p.descriptor.state === "blocked"),
     );
+    const driver = m.kernel.stuck().find((p) => p.image.name === "timer")!;
+    expect(repliesHeld(driver)).toBe(0);
+    expect(m.kernel.scheduler.hasSleepers()).toBe(true);
     m.type("go\n");
     await m.line(/^timer-hog: the late sleeper's 1 ms sleep: /);
     expect(m.lines()).toContain("timer-hog: the late sleeper's 1 ms sleep: woken");

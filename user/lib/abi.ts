@@ -140,6 +140,7 @@ export const OP_KERNEL_SET_PAGING: u32 = 0xffff0a40;
 export const OP_KERNEL_PAGING_INFO: u32 = 0xffff0a41;
 export const OP_KERNEL_SET_PIN: u32 = 0xffff0a42;
 export const OP_KERNEL_SET_PAGER: u32 = 0xffff0a43;
+export const OP_REPLY_AT: u32 = 0xffff0b00;
 export const OP_PAGER_DONE: u32 = 0xffff0c00;
 export const OP_IMAGE_BUILDER_APPEND: u32 = 0xffff0d00;
 export const OP_IMAGE_BUILDER_INFO: u32 = 0xffff0d01;

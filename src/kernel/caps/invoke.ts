@@ -83,6 +83,8 @@ export function invoke(k: ObjectKernel, caller: Process, capIndex: number, buffe
       return invokeImage(inv, object as ImageObject);
     case ObjectKind.IMAGE_BUILDER:
       return invokeImageBuilder(k, inv, object as ImageBuilder);
+    case ObjectKind.REPLY:
+      return label === Op.REPLY_AT ? k.ipc.replyAt(inv, object as Reply) : Status.E_INVALID_ARGUMENT;
     default:
       return Status.E_INVALID_ARGUMENT;
   }
@@ -100,6 +102,7 @@ const OP_KINDS = new Map<number, number>([
   [0xffff08, ObjectKind.IMAGE],
   [0xffff09, ObjectKind.DEVICE],
   [0xffff0a, ObjectKind.KERNEL],
+  [0xffff0b, ObjectKind.REPLY],
   [0xffff0c, ObjectKind.PAGER_REQUEST],
   [0xffff0d, ObjectKind.IMAGE_BUILDER],
 ]);

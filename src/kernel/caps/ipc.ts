@@ -1,7 +1,7 @@
 import { Status } from "../errors.ts";
 import { PageInRequired } from "../paging-hooks.ts";
 import type { IpcObserver } from "../inspect-hooks.ts";
-import { type MessageBuffer, messageBytes } from "../message.ts";
+import { type Message, type MessageBuffer, messageBytes } from "../message.ts";
 import type { Process } from "../process.ts";
 import type { Scheduler } from "../scheduler.ts";
 import { canWrite, writeMessage } from "../message.ts";
@@ -10,7 +10,7 @@ import { Direction } from "./contract.ts";
 import { type ContractedMessage, checkContractMessage, isOneWay } from "./contract-endpoint.ts";
 import { type Envelope, disposeEnvelope } from "./envelope.ts";
 import { type Invocation, argumentCap, deadlineFrom, takeCaps } from "./invocation.ts";
-import { ObjectKind, RECV_TIMEOUT, Rights } from "./object-abi.ts";
+import { KERNEL_LABEL_BASE, ObjectKind, RECV_TIMEOUT, Rights } from "./object-abi.ts";
 import { type ReceiveWaiter, Receiver, attachWaiter, detachWaiter } from "./receiver.ts";
 import { Reply } from "./reply.ts";
 
@@ -175,7 +175,7 @@ export class Ipc {
    * timeout header word 4 gives, with RECV_TIMEOUT: a server that must wake when idle keeps its
    * one-invoke turn).
    */
-  reply(inv: Invocation, reply: Reply): number | Promise<number> {
+  reply(inv: Invocation, reply: Reply, wakeAtNs = 0): number | Promise<number> {
     const { message, caller: server } = inv;
     if (messageBytes(message.words.length, message.caps.length) > reply.buffer.capacity) return Status.E_BAD_MESSAGE;
     let recv: Receiver | null = null;
@@ -214,26 +214,47 @@ export class Ipc {
     } else {
       disposeEnvelope(envelope);
     }
+    const later = wakeAtNs > this.clock.monotonicNs();
+    const answerCaller = (caller: Process) => {
+      if (later) this.scheduler.wakeAt(caller, result, wakeAtNs);
+      else this.scheduler.wake(caller, result, true);
+    };
     if (!recv) {
       if (!target) return Status.E_PEER_DEAD;
-      this.scheduler.wake(target, result, true);
+      answerCaller(target);
       return Status.OK;
     }
     const immediate = target ? this.tryDeliver(server, recv.alone, inv.buffer) : null;
     const again = () => this.receiveOn(server, recv.alone, inv.buffer, deadline);
     if (!target || immediate !== null) {
-      if (target) this.scheduler.wake(target, result, true);
+      if (target) answerCaller(target);
       if (immediate === BUFFER_PAGED_OUT) return this.bufferBack(server, inv.buffer).then(again);
       return immediate ?? again();
     }
     // Nothing queued: the server waits and the caller runs at once with its answer.
     this.waitOn(server, recv.alone, inv.buffer, deadline);
-    if (this.scheduler.canHandoff(target)) {
+    if (!later && this.scheduler.canHandoff(target)) {
       this.scheduler.setDeadline(server, deadline);
       return this.whenBufferBack(server, inv.buffer, this.scheduler.handoff<number>(server, target, result), again);
     }
-    this.scheduler.wake(target, result, true);
+    answerCaller(target);
     return this.whenBufferBack(server, inv.buffer, this.scheduler.waitUntil<number>(server, deadline) as Promise<number>, again);
+  }
+
+  /**
+   * REPLY_AT: the reply in words 2 on (its label, then its words; the capabilities as a reply's)
+   * is given now, but the caller takes it only once the kernel's monotonic clock reaches the
+   * deadline in words 0-1 (ns, low first). A server that answers at a time (the timer driver)
+   * keeps no table of its callers: each waits as one of the kernel's sleepers.
+   */
+  replyAt(inv: Invocation, reply: Reply): number | Promise<number> {
+    const words = inv.message.words;
+    if (words.length < 3) return Status.E_INVALID_ARGUMENT;
+    const label = words[2]!;
+    if (label >= KERNEL_LABEL_BASE) return Status.E_INVALID_ARGUMENT;
+    const wakeAtNs = words[1]! * 0x1_0000_0000 + words[0]!;
+    const message: Message = { ...inv.message, label, words: words.subarray(3) };
+    return this.reply({ ...inv, message }, reply, wakeAtNs);
   }
 
   /** RECEIVER_RECEIVE: this Receiver and up to four more; the index of the one that delivered. */

@@ -150,6 +150,7 @@ export const Op = {
   KERNEL_PAGING_INFO: 0xffff_0a41,
   KERNEL_SET_PIN: 0xffff_0a42,
   KERNEL_SET_PAGER: 0xffff_0a43,
+  REPLY_AT: 0xffff_0b00,
   PAGER_DONE: 0xffff_0c00,
   IMAGE_BUILDER_APPEND: 0xffff_0d00,
   IMAGE_BUILDER_INFO: 0xffff_0d01,

@@ -1,7 +1,7 @@
 // A Receiver: a bounded queue of messages. Its creator's capability receives and mints; minted
 // capabilities (each with its badge) send or call. All of them are Receiver capabilities, so one
 // class serves both ends: the rights of `cap` decide which methods work.
-import { OP_RECEIVER_RECEIVE, OP_RECEIVER_MINT, OP_RECEIVER_INFO, FOREVER } from "../abi";
+import { OP_RECEIVER_RECEIVE, OP_RECEIVER_MINT, OP_RECEIVER_INFO, OP_REPLY_AT, FOREVER } from "../abi";
 import { E_BAD_MESSAGE } from "../errors";
 import {
   MAX_CAPS, MAX_DATA_WORDS, msgBegin, msgAddWord, msgAddCap, msgAddTimeout, msgSetRecv, msgSetRecvTimeout, msgInvoke, msgWord,
@@ -96,5 +96,19 @@ export function replyAndReceive(replyCap: i32, receiver: i32): i32 {
 export function replyAndReceiveWithin(replyCap: i32, receiver: i32, timeoutNs: u64): i32 {
   if (timeoutNs == FOREVER) msgSetRecv(receiver);
   else msgSetRecvTimeout(receiver, timeoutNs);
+  return msgInvoke(replyCap);
+}
+
+/**
+ * Replies `label` with no words through `replyCap`, to be taken by its caller only once the
+ * monotonic clock (time.ts `now`) reaches `deadlineNs` (REPLY_AT; at once if it has): a server
+ * answering at a time, as the timer driver does, keeps nothing per caller.
+ */
+export function replyAt(replyCap: i32, deadlineNs: u64, label: u32): i32 {
+  msgBegin(OP_REPLY_AT);
+  msgAddWord(<u32>deadlineNs);
+  msgAddWord(<u32>(deadlineNs >>> 32));
+  msgAddWord(label);
+  msgSetRecv(0);
   return msgInvoke(replyCap);
 }
