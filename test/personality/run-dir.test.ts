@@ -75,6 +75,24 @@ describe.concurrent("dogma run --dir", () => {
     expect(readlinkSync(join(dir, "sub", "back"))).toBe("../inner");
   });
 
+  // Redteam5: a link made where it stayed inside (its leading `..` no more than its directory's
+  // depth) was then moved nearer the root, alone, inside its directory, or as a hard link, and
+  // its `..` reached out of the folder as the host resolves it.
+  it("refuses to move a link, or a directory holding one, where the link would lead out of the folder", async () => {
+    const top = folder("run-dir-move-links");
+    const dir = join(top, "shared");
+    mkdirSync(join(dir, "a", "b"), { recursive: true });
+    writeFileSync(join(top, "secret"), "outside\n");
+    writeFileSync(join(dir, "x"), "inside\n");
+    const steps = ["ln:../../x=a/b/up", "mv:a/b/up=up", "mv:a/b=b", "mv:a=c", "hl:c/b/up=up2", "mv:c/b=c/b2", "mv:c/b2/up=c/up", "r:c/b2/up"];
+    const run = await dogmaRun(["--dir", `${dir}::.`, cProgram("fileops"), ...steps]);
+    expect(run.stdout).toBe(
+      "ln a/b/up: ok\nmv up: errno 76\nmv b: errno 76\nmv c: ok\nhl up2: errno 76\nmv c/b2: ok\nmv c/up: errno 76\nr c/b2/up: ok inside\n\n",
+    );
+    for (const name of ["up", "b", "up2", "c/up"]) expect(() => lstatSync(join(dir, name))).toThrow(/ENOENT/);
+    expect(readlinkSync(join(dir, "c", "b2", "up"))).toBe("../../x");
+  });
+
   it("keeps the terminal as stdin, stdout and stderr however many folders it gives", async () => {
     // With three folders the third's root sits at slot 5, where a program the shell starts holds
     // its stdout: the streams must not be guessed from that slot (clang's messages were lost so).

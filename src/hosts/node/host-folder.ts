@@ -12,6 +12,9 @@ const MAX_OPEN_FILES = 1024;
 /** Symbolic links followed in one path at most, before it is a loop (ELOOP), as Linux's 40. */
 const MAX_LINK_HOPS = 40;
 
+/** Entries a move nearer the root looks through for links at most (`linksStayInside`). */
+const MAX_MOVE_CHECK = 100_000;
+
 /** Where a path leads: the real path of its last name (links followed or not), and what is there (null: nothing yet). */
 interface Walked {
   readonly real: string;
@@ -28,7 +31,9 @@ interface Walked {
  * real directory the walk reached, never followed where the call says not to (remove, rename,
  * link, a stat or an open without following). A file opened by name is held open by id
  * (O_NOFOLLOW on the walked path), so what is read and written is the file that was opened,
- * whatever is renamed or removed meanwhile. What the host changes in the folder between a walk and
+ * whatever is renamed or removed meanwhile. No link the program makes or moves leads out of the
+ * folder as the host resolves it either (`symlink`, `linksStayInside`): the host's own users follow
+ * links the host's way. What the host changes in the folder between a walk and
  * the call on its result is not guarded against (the host's own users are trusted).
  */
 export class NodeFolder implements FolderBackend {
@@ -116,8 +121,9 @@ export class NodeFolder implements FolderBackend {
   async rename(from: readonly string[], to: readonly string[]): Promise<void> {
     this.writable();
     const source = await this.walk(from, false);
-    existing(source, from);
+    const moved = existing(source, from);
     const target = await this.walk(to, false);
+    await this.linksStayInside(source.real, moved, target.real, to);
     await failing(rename(source.real, target.real));
   }
 
@@ -127,6 +133,8 @@ export class NodeFolder implements FolderBackend {
     existing(source, from);
     const target = await this.walk(to, false);
     if (target.info) throw new FolderError("exists", `${to.join("/")} exists`);
+    // A hard link to a symbolic link is that link at another place, where its `..` may reach further.
+    await this.linksStayInside(source.real, existing(source, from), target.real, to);
     await failing(link(source.real, target.real));
   }
 
@@ -140,6 +148,43 @@ export class NodeFolder implements FolderBackend {
     }
     if (place.info) throw new FolderError("exists", `${path.join("/")} exists`);
     await failing(symlink(target, place.real));
+  }
+
+  /**
+   * Refuses to put `real` (what `info` says is there) at `place` when a symbolic link it is or
+   * holds would then lead out of the folder as the host resolves it (see `symlink`: a link's
+   * leading `..` climb from wherever its directory is now, so moving a link, or a directory
+   * holding one, nearer the root can make a link that stayed inside reach out). Only a move to a
+   * shallower place can, so only such a move looks through what moves (at most MAX_MOVE_CHECK
+   * entries: a bigger tree is refused rather than moved unchecked).
+   */
+  private async linksStayInside(real: string, info: BigIntStats, place: string, shown: readonly string[]): Promise<void> {
+    const depth = (path: string) => (path === this.root ? 0 : relative(this.root, path).split(sep).length);
+    if (depth(dirname(place)) >= depth(dirname(real))) return;
+    const refuse = (link: string, target: string) => {
+      throw new FolderError("denied", `moving ${link} to ${shown.join("/")} would make its link to ${JSON.stringify(target)} lead out of the folder`);
+    };
+    if (info.isSymbolicLink()) {
+      const target = await failing(readlink(real));
+      if (!staysInside(target, relative(this.root, dirname(place)))) refuse(relative(this.root, real), target);
+      return;
+    }
+    if (!info.isDirectory()) return;
+    // Each directory of the moved tree: where it is now and where it will be.
+    const pending: [string, string][] = [[real, place]];
+    let seen = 0;
+    while (pending.length > 0) {
+      const [dir, future] = pending.pop()!;
+      for (const entry of await failing(readdir(dir, { withFileTypes: true }))) {
+        if (++seen > MAX_MOVE_CHECK) throw new FolderError("denied", `${relative(this.root, real)} holds more than ${MAX_MOVE_CHECK} entries: too many to check its links before moving it nearer the root`);
+        const now = join(dir, entry.name);
+        if (entry.isDirectory()) pending.push([now, join(future, entry.name)]);
+        else if (entry.isSymbolicLink()) {
+          const target = await failing(readlink(now));
+          if (!staysInside(target, relative(this.root, future))) refuse(relative(this.root, now), target);
+        }
+      }
+    }
   }
 
   async readlink(path: readonly string[]): Promise<string> {
@@ -276,8 +321,8 @@ export class NodeFolder implements FolderBackend {
  * Whether a link at `linkDir` (its directory, relative to the folder's root; "" for the root) to
  * `target` leads, as the host resolves it, to a place inside the folder: not absolute, its `..`
  * all at its start (a `..` after a name could step back out of a link that name is, now or
- * later) and no more of them than `linkDir` is deep. What a later rename of a directory holding
- * such a link does to it is not guarded against (docs/HOSTFS.md).
+ * later) and no more of them than `linkDir` is deep. A move that would put a link where this
+ * fails is refused (`linksStayInside`).
  */
 function staysInside(target: string, linkDir: string): boolean {
   if (target === "" || isAbsolute(target) || target.includes("\0") || target.includes("\\")) return false;

@@ -5,6 +5,8 @@
  *   ls:PATH       list the directory PATH
  *   rm:PATH       remove the file PATH
  *   ln:TARGET=PATH  make PATH a symbolic link to TARGET
+ *   mv:FROM=TO    rename FROM to TO
+ *   hl:FROM=TO    make TO a hard link to FROM (a link as FROM is not followed)
  * Each prints "OP PATH: ok ..." or "OP PATH: errno N" (wasi-libc's errno is WASI's number). The exit
  * code is the number of operations that failed. */
 #include <dirent.h>
@@ -68,6 +70,13 @@ int main(int argc, char **argv) {
       *eq = 0;
       if (symlink(path, eq + 1) != 0) fail(op, eq + 1);
       else printf("ln %s: ok\n", eq + 1);
+    } else if (strcmp(op, "mv") == 0 || strcmp(op, "hl") == 0) {
+      char *eq = strchr(path, '=');
+      if (!eq) continue;
+      *eq = 0;
+      int status = op[0] == 'm' ? rename(path, eq + 1) : link(path, eq + 1);
+      if (status != 0) fail(op, eq + 1);
+      else printf("%s %s: ok\n", op, eq + 1);
     } else if (strcmp(op, "rm") == 0) {
       if (unlink(path) != 0) fail(op, path);
       else printf("rm %s: ok\n", path);
