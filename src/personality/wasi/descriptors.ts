@@ -61,20 +61,6 @@ export interface DirectoryDescriptor extends Common {
   readonly origin: Origin | null;
   /** The server handle's own rights, once known (STAT): whether it may change the directory. */
   writable: boolean | null;
-  /** fd_readdir's listing so far, from entry 0 (".") on; the server's cookie to fetch more from. */
-  listing: DirectoryListing | null;
-}
-
-export interface ListedEntry {
-  readonly inode: bigint;
-  readonly type: number;
-  readonly name: Uint8Array;
-}
-
-export interface DirectoryListing {
-  readonly entries: ListedEntry[];
-  serverCookie: number;
-  complete: boolean;
 }
 
 export type Descriptor = StreamDescriptor | FileDescriptor | DirectoryDescriptor;

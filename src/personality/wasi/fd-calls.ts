@@ -1,4 +1,4 @@
-import { type DirectoryDescriptor, type FileDescriptor, type ListedEntry, type StreamDescriptor, ALL_FDFLAGS, FdFlag, FileType } from "./descriptors.ts";
+import { type DirectoryDescriptor, type FileDescriptor, type StreamDescriptor, ALL_FDFLAGS, FdFlag, FileType } from "./descriptors.ts";
 import { Errno } from "./errno.ts";
 import { MAX_IOVECS } from "./guest-memory.ts";
 import { Right, has } from "./rights.ts";
@@ -344,52 +344,83 @@ export function fdPrestatDirName(w: WasiProcess, fd: number, buf: number, length
 }
 
 /**
- * fd_readdir: WASI dirents from entry `cookie` on ("." is 0, ".." 1, then the server's entries in
- * its order), as many as `length` bytes hold, the last one cut when it does not fit (as WASI
- * wants: a full buffer means "call again"). Each entry's d_next is the cookie of the one after it.
- * Entries are listed from the server as far as needed and kept until the next cookie 0.
+ * WASI cookies of fd_readdir: 0 is ".", 1 "..", and the entry at place k of the server's batch
+ * from server cookie S is 2 + S × BATCH_SPAN + k. A cookie says where to ask the server from, so
+ * nothing of the listing is kept between calls: a descriptor costs the same whatever the size of
+ * its directory (redteam5: every entry listed was kept on it, charged to nobody, and 1024
+ * descriptors of a big directory held gigabytes of the host's memory).
+ */
+const BATCH_SPAN = 1n << 20n;
+/** Server cookies are u32s (docs/FS.md READDIR). */
+const LAST_SERVER_COOKIE = 0xffff_ffffn;
+
+/**
+ * fd_readdir: WASI dirents from entry `cookie` on ("." and "..", then the server's entries in its
+ * order), as many as `length` bytes hold, the last one cut when it does not fit (as WASI wants: a
+ * full buffer means "call again"). Each entry's d_next is the cookie of the one after it. Written
+ * into the buffer a batch at a time, so a call holds at most one batch of the server's.
  */
 export async function fdReaddir(w: WasiProcess, fd: number, buf: number, length: number, cookie: bigint, out: number): Promise<number> {
   const dir = await w.directory(fd);
   if (typeof dir === "number") return dir;
   if (!has(dir.rightsBase, Right.FD_READDIR)) return Errno.NOTCAPABLE;
-  if (cookie === 0n || dir.listing === null) {
-    const started = await startListing(w, dir);
-    if (started !== Errno.SUCCESS) return started;
-  }
-  const listing = dir.listing!;
-  const parts: Uint8Array[] = [];
   let used = 0;
-  for (let index = cookie; used < length; index++) {
-    while (index >= BigInt(listing.entries.length) && !listing.complete) {
-      const more = await w.server.list(dir.slot, listing.serverCookie);
-      if (typeof more === "number") return errnoOfStatus(more);
-      if (more.entries.length === 0) listing.complete = true;
-      for (const entry of more.entries) listing.entries.push({ inode: BigInt(entry.inode), type: fileTypeOf(entry.kind), name: entry.name });
-      listing.serverCookie = more.next;
+  let parts: Uint8Array[] = [];
+  let pending = 0;
+  /** The records gathered so far into the buffer after what is there; false when it is not writable. */
+  const flush = (): boolean => {
+    const bytes = new Uint8Array(pending);
+    let at = 0;
+    for (const part of parts) {
+      bytes.set(part, at);
+      at += part.length;
     }
-    if (index >= BigInt(listing.entries.length)) break;
-    const entry = listing.entries[Number(index)]!;
-    const record = encodeDirent(index + 1n, entry.inode, entry.type, entry.name);
-    const piece = record.subarray(0, Math.min(record.length, length - used));
+    parts = [];
+    pending = 0;
+    if (bytes.length > 0 && !w.memory.write(w.process, (buf >>> 0) + used, bytes)) return false;
+    used += bytes.length;
+    return true;
+  };
+  const add = (record: Uint8Array): void => {
+    const piece = record.subarray(0, Math.min(record.length, length - used - pending));
     parts.push(piece);
-    used += piece.length;
+    pending += piece.length;
+  };
+  if (cookie < 2n) {
+    const dots = await dotInodes(w, dir);
+    if (typeof dots === "number") return dots;
+    if (cookie === 0n) add(encodeDirent(1n, dots[0], FileType.DIRECTORY, DOT));
+    if (used + pending < length) add(encodeDirent(2n, dots[1], FileType.DIRECTORY, DOT_DOT));
+    if (!flush()) return Errno.FAULT;
   }
-  const bytes = new Uint8Array(used);
-  let at = 0;
-  for (const part of parts) {
-    bytes.set(part, at);
-    at += part.length;
+  let position = cookie < 2n ? 2n : cookie;
+  while (used < length) {
+    const server = (position - 2n) / BATCH_SPAN;
+    let place = Number((position - 2n) % BATCH_SPAN);
+    if (server > LAST_SERVER_COOKIE) break; // a cookie no listing gave: nothing is there
+    const batch = await w.server.list(dir.slot, Number(server));
+    if (typeof batch === "number") return errnoOfStatus(batch);
+    const entries = batch.entries.slice(0, Number(BATCH_SPAN));
+    if (entries.length === 0) break;
+    const after = 2n + BigInt(batch.next) * BATCH_SPAN;
+    for (; place < entries.length && used + pending < length; place++) {
+      const entry = entries[place]!;
+      const next = place + 1 < entries.length ? 2n + server * BATCH_SPAN + BigInt(place + 1) : after;
+      add(encodeDirent(next, BigInt(entry.inode), fileTypeOf(entry.kind), entry.name));
+    }
+    if (!flush()) return Errno.FAULT;
+    // A server whose cookies do not move on would be asked for ever.
+    if (BigInt(batch.next) <= server) break;
+    position = after;
   }
-  if (!w.memory.write(w.process, buf, bytes)) return Errno.FAULT;
   return w.memory.putU32(w.process, out, used) ? Errno.SUCCESS : Errno.FAULT;
 }
 
 const DOT = new Uint8Array([0x2e]);
 const DOT_DOT = new Uint8Array([0x2e, 0x2e]);
 
-/** A new listing: "." (this directory's inode) and ".." (its parent's, or its own at the top of what the handle reaches). */
-async function startListing(w: WasiProcess, dir: DirectoryDescriptor): Promise<number> {
+/** The inodes of "." (this directory) and ".." (its parent, or itself at the top of what the handle reaches). */
+async function dotInodes(w: WasiProcess, dir: DirectoryDescriptor): Promise<[bigint, bigint] | number> {
   const own = await w.server.stat(dir.slot);
   if (typeof own === "number") return errnoOfStatus(own);
   let parentInode = BigInt(own.inode);
@@ -398,10 +429,5 @@ async function startListing(w: WasiProcess, dir: DirectoryDescriptor): Promise<n
     parentInode = BigInt(parent.inode);
     await w.server.close(parent.slot);
   }
-  const entries: ListedEntry[] = [
-    { inode: BigInt(own.inode), type: FileType.DIRECTORY, name: DOT },
-    { inode: parentInode, type: FileType.DIRECTORY, name: DOT_DOT },
-  ];
-  dir.listing = { entries, serverCookie: 0, complete: false };
-  return Errno.SUCCESS;
+  return [BigInt(own.inode), parentInode];
 }

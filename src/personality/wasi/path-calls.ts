@@ -133,7 +133,6 @@ export async function pathOpen(w: WasiProcess, dirFd: number, lookupFlags: numbe
       rightsInheriting: wantedInheriting & ~changing,
       flags: fdflags,
       writable,
-      listing: null,
     });
   }
   if (path.trailingSlash) {

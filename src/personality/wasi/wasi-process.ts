@@ -50,7 +50,6 @@ export class WasiProcess {
         rightsInheriting: INHERITABLE_RIGHTS,
         flags: 0,
         writable: null,
-        listing: null,
       });
     }
   }
