@@ -103,12 +103,13 @@ class WebTimer implements Timer {
     this.now = now;
   }
 
+  /** A deadline past MAX_TIMEOUT_MS fires early (setTimeout takes a longer delay as none at all); the scheduler arms it again. */
   arm(deadlineNs: number): void {
     this.disarm();
     this.handle = setTimeout(() => {
       this.handle = null;
       this.interrupts.raise({ line: "timer" });
-    }, Math.ceil(Math.max(0, (deadlineNs - this.now()) / 1e6)));
+    }, Math.min(MAX_TIMEOUT_MS, Math.ceil(Math.max(0, (deadlineNs - this.now()) / 1e6))));
   }
 
   disarm(): void {
