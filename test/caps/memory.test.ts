@@ -205,7 +205,7 @@ describe("MEMORY_* operations", () => {
     expect(m.log().answer(p, list).words).toEqual([1, 0, 2, 1, 1, 1, 0, 1 + 2 + 1 + 1 + 3]);
   });
 
-  it("MEMORY_DESTROY destroys everything in it: objects answer E_PEER_DEAD, processes are killed, frames come back", async () => {
+  it("MEMORY_DESTROY destroys everything in it: objects answer E_PEER_DEAD, processes are killed, frames come back (a Region another process holds once that one drops it)", async () => {
     const m = await scriptMachine();
     const sleeper = new Script();
     sleeper.futexWait(0x2000, 0);
@@ -248,9 +248,13 @@ describe("MEMORY_* operations", () => {
       s.invoke(receiver, Op.RECEIVER_INFO),
       s.invoke(page, Op.PAGE_INFO),
       s.invoke(cappage, Op.CAPPAGE_GET, { words: [0] }),
-      s.invoke(region, Op.REGION_INFO),
       s.invoke(child, Op.PROCESS_START),
     ];
+    // A Region this process (outside the Memory) holds lives on, charged to the Memory above,
+    // until it drops it (test/caps/region.test.ts).
+    const region_ = s.invoke(region, Op.REGION_INFO);
+    s.invoke(region, Op.CAP_DROP);
+    const regionDropped = s.invoke(2, Op.MEMORY_INFO);
     // The private page that the Page was mapped over reads zeros again.
     const zero = s.read(0x3000);
     const state = s.invoke(child, Op.PROCESS_STATE);
@@ -265,7 +269,9 @@ describe("MEMORY_* operations", () => {
     expect(childPages).toBeGreaterThanOrEqual(1 + 1 + 1 + 2 + PROCESS_FIXED_PAGES);
     expect(log.answer(p, before).words).toEqual([100, 1 + childPages, 100 - 1 - childPages]);
     expect(log.status(p, destroy)).toBe(0);
-    expect(log.answer(p, after).words).toEqual([100, 0, 100]);
+    expect(log.answer(p, after).words).toEqual([100, 2, 98]);
+    expect(log.answer(p, region_).words[1]).toBe(2);
+    expect(log.answer(p, regionDropped).words).toEqual([100, 0, 100]);
     for (const id of dead) expect(log.status(p, id)).toBe(Status.E_PEER_DEAD);
     expect(log.value(p, zero)).toBe(0);
     const [, st, code, faultKind] = log.answer(p, state).words;

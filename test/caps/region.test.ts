@@ -272,7 +272,30 @@ describe("views", () => {
 });
 
 describe("a Region that is destroyed", () => {
-  it("answers E_PEER_DEAD and is unmapped when its Memory is destroyed", async () => {
+  it("answers E_PEER_DEAD and is unmapped when its Memory is destroyed and no other process holds it", async () => {
+    const m = await scriptMachine();
+    const mem = m.kernel.memoryObject(100);
+    const inner = m.kernel.memoryObject(60, mem);
+    const s = new Script();
+    const [region, address] = [s.reg(), s.reg()];
+    s.invoke(3, Op.MEMORY_CREATE_REGION, { words: [1, 0] });
+    s.loadCap(region);
+    s.invoke(region, Op.REGION_INFO);
+    s.loadWord(address, 0);
+    s.write(address, 1);
+    s.invoke(3, Op.MEMORY_DESTROY); // the process itself lives in it: it ends here
+    s.end();
+    const p = m.spawn(s, { caps: [m.kernel.capability(mem, ALL), m.kernel.capability(inner, ALL)], memory: inner });
+    await runAll(m);
+    expect(p.outcome).toEqual({ kind: "exited", code: 137 });
+    expect(mem.used).toBe(0);
+    expect(checkInvariants(m.kernel)).toEqual([]);
+  });
+
+  // Redteam5: a client destroyed the Memory of a buffer the file system kept a view of; the Region
+  // was unmapped from the server and its range given to the next Region, one of the server's own,
+  // which its next WRITE from the buffer read (test/fs/buffer-vanish.test.ts).
+  it("outlives its Memory while a process that lives on holds it: mapped as it was, charged to the Memory above, gone with its last capability", async () => {
     const m = await scriptMachine();
     const mem = m.kernel.memoryObject(10);
     const s = new Script();
@@ -282,20 +305,31 @@ describe("a Region that is destroyed", () => {
     const [region, address] = [s.reg(), s.reg()];
     s.invoke(child, Op.MEMORY_CREATE_REGION, { words: [1, 0] });
     s.loadCap(region);
-    s.invoke(region, Op.REGION_INFO);
+    const before = s.invoke(region, Op.REGION_INFO);
     s.loadWord(address, 0);
-    s.write(address, 1);
+    s.write(address, 0x5151);
+    const charged = s.invoke(2, Op.MEMORY_INFO);
     s.invoke(child, Op.MEMORY_DESTROY);
-    const dead = s.invoke(region, Op.REGION_INFO);
-    const view = s.invoke(region, Op.REGION_VIEW);
-    s.read(address);
+    const after = s.invoke(region, Op.REGION_INFO);
+    const read = s.read(address);
+    const handed = s.invoke(2, Op.MEMORY_INFO);
+    // Another Region does not take its range while it lives.
+    const other = createRegion(s, 1);
+    s.invoke(region, Op.CAP_DROP);
+    const dropped = s.invoke(2, Op.MEMORY_INFO);
     s.end();
     const p = m.spawn(s, { caps: [m.kernel.capability(mem, ALL)] });
     await runAll(m);
     const log = m.log();
-    expect(log.status(p, dead)).toBe(Status.E_PEER_DEAD);
-    expect(log.status(p, view)).toBe(Status.E_PEER_DEAD);
-    expect(p.fault?.kind).toBe("unmapped");
+    expect(p.fault).toBe(null);
+    expect(log.answer(p, after).words).toEqual(log.answer(p, before).words);
+    expect(log.value(p, read)).toBe(0x5151);
+    // The Region's page moved to `mem` (the child Memory's own page went with it).
+    expect(log.answer(p, handed).words[1]).toBe(log.answer(p, charged).words[1]! - 1);
+    expect(log.answer(p, other.info).words[0]).not.toBe(log.answer(p, before).words[0]);
+    // The other Region's page in, the dropped one's out.
+    expect(log.answer(p, dropped).words[1]).toBe(log.answer(p, handed).words[1]);
+    expect(checkInvariants(m.kernel)).toEqual([]);
   });
 
   // Regression: found by this test. A destroyed Region "remapped" by unmapping its old range in
@@ -316,13 +350,15 @@ describe("a Region that is destroyed", () => {
     const oldInfo = s.invoke(old, Op.REGION_INFO);
     s.invoke(old, Op.REGION_VIEW);
     s.loadCap(oldView);
+    // Held by no table when its Memory goes (a table's holder keeps it alive: the test above).
+    const put = s.invoke(cp, Op.CAPPAGE_PUT, { words: [0], caps: [oldView.move] });
+    s.invoke(old, Op.CAP_DROP);
     s.invoke(child, Op.MEMORY_DESTROY);
     s.invoke(2, Op.MEMORY_CREATE_REGION, { words: [1, 0] });
     s.loadCap(fresh);
     const freshInfo = s.invoke(fresh, Op.REGION_INFO);
     s.loadWord(address, 0);
     s.write(address, 0x1234);
-    const put = s.invoke(cp, Op.CAPPAGE_PUT, { words: [0], caps: [oldView] });
     const get = s.invoke(cp, Op.CAPPAGE_GET, { words: [0] });
     const owner = s.invoke(fresh, Op.REGION_INFO);
     const read = s.read(address);
@@ -457,29 +493,40 @@ describe("views of a freed Region (its range kept reserved in the global space)"
     expect(checkInvariants(m.kernel)).toEqual([]);
   });
 
-  it("are taken back from a holder whose quota cannot pay for the range, which then goes back", async () => {
+  // Redteam5: the holder lost its view (taken from its table, unmapped) and the range went to the
+  // next Region: a server that kept a client's buffer (the file system, its quota full of its page
+  // cache) faulted on the address, or read a Region of its own there.
+  it("stay with a holder whose quota cannot pay for the range: the frames stay, zeroed, charged to the Region's Memory until the view goes", async () => {
     const m = await scriptMachine();
     const a = new Script();
     createRegion(a, PAGES, RegionFlag.ZERO_ON_FREE);
     a.futexWait(0x2000 + 200, 0);
-    const owner = m.spawn(a, { caps: [m.kernel.capability(m.kernel.memoryObject(PAGES + 10), ALL)] });
+    const ownerMemory = m.kernel.memoryObject(PAGES + 10);
+    const owner = m.spawn(a, { caps: [m.kernel.capability(ownerMemory, ALL)] });
     await m.kernel.run();
     const [ownerSlot, ownerCap] = [...owner.caps.entries()].find(([, cap]) => cap.object.kind === ObjectKind.REGION)!;
     const region = ownerCap.object as RegionObject;
+    m.machine.memory.bytes.fill(0x77, region.frameList[5]! * 4096, region.frameList[5]! * 4096 + 4096);
     const b = new Script();
     b.futexWait(0x2000 + 200, 0);
     const small = m.kernel.memoryObject(200);
     const holder = m.spawn(b, { caps: [m.kernel.capability(region, Rights.REGION_READ)], memory: small });
     await m.kernel.run();
-    expect([...holder.caps.entries()].some(([, cap]) => cap.object === region)).toBe(true);
     const filler = small.available - (RESERVED - 1); // less room left than the range costs
     expect(small.charge(filler)).toBe(true);
     const usedBefore = small.used;
+    const freeBefore = m.kernel.frames.freeCount;
     owner.caps.take(ownerSlot)!.dispose(); // the owner's capability goes: the Region is freed
-    expect([...holder.caps.entries()].some(([, cap]) => cap.object === region)).toBe(false);
-    expect(region.destroyed).toBe(true);
+    const [viewSlot] = [...holder.caps.entries()].find(([, cap]) => cap.object === region)!;
+    expect(region.destroyed).toBe(false);
     expect(small.used).toBe(usedBefore);
-    expect(holder.space.mapping(region.address)).toBeNull();
+    expect(ownerMemory.used).toBe(PAGES);
+    expect(m.kernel.frames.freeCount).toBe(freeBefore);
+    expect(holder.space.read(region.address + 5 * 4096, 4096).every((byte) => byte === 0)).toBe(true);
+    holder.caps.take(viewSlot)!.dispose(); // the last view goes: the Region, its frames and its range
+    expect(region.destroyed).toBe(true);
+    expect(ownerMemory.used).toBe(0);
+    expect(m.kernel.frames.freeCount).toBe(freeBefore + PAGES);
     small.uncharge(filler);
     expect(checkInvariants(m.kernel)).toEqual([]);
   });

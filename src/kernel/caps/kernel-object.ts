@@ -82,6 +82,18 @@ export abstract class KernelObject implements FrameOwner {
     return false;
   }
 
+  /**
+   * Whether it must outlive its Memory's destruction, its charge handed to the nearest Memory that
+   * lives (MemoryObject.teardown): work the host holds memory for (`heldByHost`), or an object
+   * mapped in processes that live on (a Region in another process's table).
+   */
+  outlivesPayer(): boolean {
+    return this.heldByHost;
+  }
+
+  /** Its Memory was destroyed and `outlivesPayer` kept it: its charge is now `payer`'s. */
+  handedDown(): void {}
+
   /** Objects that outlive their capabilities (a Process runs until it ends) say so. */
   protected persists(): boolean {
     return false;

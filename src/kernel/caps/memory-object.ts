@@ -163,7 +163,7 @@ export class MemoryObject extends KernelObject {
   protected teardown(): void {
     // Children first, so that processes die before the Memories they live in are gone. What the
     // host still holds for work in flight goes on being paid for, by the nearest Memory that lives.
-    for (const object of [...this.owned]) if (!(object.heldByHost && this.handDown(object))) object.destroy();
+    for (const object of [...this.owned]) if (!(object.outlivesPayer() && this.handDown(object))) object.destroy();
     this.tree.delete(this.id);
   }
 
@@ -179,6 +179,7 @@ export class MemoryObject extends KernelObject {
     this.owned.delete(object);
     object.payer = heir;
     heir.owned.add(object);
+    object.handedDown();
     return true;
   }
 }

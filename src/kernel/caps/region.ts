@@ -40,11 +40,16 @@ type Access = (typeof Access)[keyof typeof Access];
  * The range of a freed Region stays reserved in the global space (one address, the same in every
  * process) until its last capability goes, so whoever keeps it pays for it: once its frames went
  * back, each process holding a view is charged `reservedCost` pages (to its own account, as its
- * private pages are) until it holds none; a process whose quota cannot pay loses its views of it
- * (taken from its table: its access faults from then on). So the views a process keeps of freed
- * Regions are bounded by its quota, and all the quotas of a machine cannot fill the global space.
- * Capabilities outside tables (in a Cappage, in a queued message) pay nothing, so they do not keep
- * the range: once no table holds the freed Region it is destroyed, and they are stale.
+ * private pages are) until it holds none. When one cannot pay, the frames do not go back: they are
+ * zeroed in place and stay charged to the Region's Memory until the last view goes (a view held
+ * is never taken away: a server would fault on, or read another Region at, the address it kept).
+ * A newcomer that cannot pay is refused the view at install. So the views a process keeps of freed
+ * Regions are bounded by its quota, or by the Region's, and all the quotas of a machine cannot
+ * fill the global space. Capabilities outside tables (in a Cappage, in a queued message) pay
+ * nothing, so they do not keep the range: once no table holds the freed Region it is destroyed,
+ * and they are stale. Nor does its Memory's destruction take a Region from a process that holds
+ * it elsewhere: it lives on, charged to the nearest Memory that lives, until the last table
+ * drops it (`outlivesPayer`).
  *
  * Copy-on-write clones (REGION_CLONE): both Regions hold the same frames (one SharedFrames holder
  * each) and list those pages in `cow`; a `cow` page is mapped read-only even for the owner, marked
@@ -59,6 +64,10 @@ export class RegionObject extends KernelObject {
   readonly pages: number;
   readonly flags: number;
   freed = false;
+  /** Its Memory was destroyed while other processes held it: it lives until the last table drops it. */
+  private orphaned = false;
+  /** Freed with ZERO_ON_FREE but its frames kept, zeroed (zeroInPlace). */
+  private zeroedInPlace = false;
   private frames: number[];
   /** Pages whose frame another Region may share (copy-on-write). */
   private readonly cow = new Set<number>();
@@ -113,7 +122,7 @@ export class RegionObject extends KernelObject {
     else holding.views++;
     this.holdings.set(process, holding);
     // A view of a range whose frames went back (passed on, or copied): the newcomer pays for it too.
-    if (this.holdsNoFrames && process.alive && !this.reserveFor(process, holding)) return this.revoke(process, cap);
+    if (this.holdsNoFrames && process.alive && !this.reserveFor(process, holding)) return this.refuse(process, cap);
     this.remapIfChanged(process, holding);
   }
 
@@ -126,8 +135,24 @@ export class RegionObject extends KernelObject {
     if (holding.owner + holding.views === 0) {
       this.holdings.delete(process);
       if (holding.reserved > 0) process.space.unchargeReserved(holding.reserved);
-      this.dropIfUnpaid();
+      if (this.orphaned && this.holdings.size === 0) this.destroy();
+      else this.dropIfUnpaid();
     }
+  }
+
+  /**
+   * A Region in the table of a process that lives on outlives its Memory (charged to the nearest
+   * Memory that lives), frames, mappings and all, until the last table drops it: its range is never
+   * unmapped under a holder, nor given to another Region while a holder may still use the address
+   * (redteam5: a client destroyed the Memory of a buffer the file system kept a view of, and the
+   * server's next WRITE from it read a Region of its own that had taken the range).
+   */
+  override outlivesPayer(): boolean {
+    return !this.destroyed && this.holdings.size > 0;
+  }
+
+  override handedDown(): void {
+    this.orphaned = true;
   }
 
   /** Whether a device DMAs into it now. */
@@ -194,15 +219,53 @@ export class RegionObject extends KernelObject {
     if (this.freed) return;
     this.freed = true;
     this.stopDevices();
-    if (this.flags & RegionFlag.ZERO_ON_FREE) this.releaseFrames();
-    if (this.holdsNoFrames) {
-      for (const [process, holding] of [...this.holdings]) {
-        if (this.destroyed) break; // a revoke took the last capability
-        if (holding.views > 0 && process.alive && !this.reserveFor(process, holding)) this.revoke(process);
-      }
+    if (this.flags & RegionFlag.ZERO_ON_FREE) {
+      if (this.holdersPay()) this.releaseFrames();
+      else this.zeroInPlace();
     }
     for (const process of this.holdings.keys()) this.remap(process);
     this.dropIfUnpaid();
+  }
+
+  /**
+   * Charges each process holding a view for the range it keeps reserved once the frames go back;
+   * false, nothing charged, when one cannot pay. A holder never loses a view it holds for want of
+   * quota (redteam5: the file system, its quota full of its page cache, lost the view of a
+   * client's buffer that client freed, and read the Region that took the range).
+   */
+  private holdersPay(): boolean {
+    const paid: [Process, Holding][] = [];
+    for (const [process, holding] of this.holdings) {
+      if (holding.views === 0 || !process.alive) continue;
+      if (!this.reserveFor(process, holding)) {
+        for (const [payer, charged] of paid) {
+          payer.space.unchargeReserved(charged.reserved);
+          charged.reserved = 0;
+        }
+        return false;
+      }
+      paid.push([process, holding]);
+    }
+    return true;
+  }
+
+  /**
+   * ZERO_ON_FREE when some holder could not pay for the reserved range: the frames stay, charged
+   * to this Region's Memory as they were, and read zeros (a page shared copy-on-write with a clone
+   * gives its share back and reads the kernel's zero frame), until the last holder drops its view.
+   */
+  private zeroInPlace(): void {
+    const shared = this.services.sharedFrames;
+    for (let i = 0; i < this.frames.length; i++) {
+      if (this.cow.has(i)) {
+        shared.release(this.frames[i]!);
+        this.frames[i] = this.services.zeroFrame;
+      } else {
+        this.services.memory.zeroFrame(this.frames[i]!);
+      }
+    }
+    this.cow.clear();
+    this.zeroedInPlace = true;
   }
 
   /**
@@ -213,7 +276,7 @@ export class RegionObject extends KernelObject {
    * as a destroyed object's are; what they gave was a view of zeros.
    */
   private dropIfUnpaid(): void {
-    if (this.holdsNoFrames && this.holdings.size === 0) this.destroy();
+    if ((this.holdsNoFrames || (this.zeroedInPlace && !this.destroyed)) && this.holdings.size === 0) this.destroy();
   }
 
   /**
@@ -241,16 +304,11 @@ export class RegionObject extends KernelObject {
     return true;
   }
 
-  // Takes every capability `process` holds to this Region out of its table (it could not pay for
-  // the range) and disposes of them: the last one gone destroys the Region and gives its range
-  // back. `arriving`, the one being installed, is only taken out: its installer disposes of it
-  // (CapTable.install answers 0, as for a full table).
-  private revoke(process: Process, arriving: Capability | null = null): void {
-    for (const [index, cap] of [...process.caps.entries()]) {
-      if (cap.object !== this) continue;
-      process.caps.take(index);
-      if (cap !== arriving) cap.dispose();
-    }
+  // Takes `arriving`, a view being installed in a process that cannot pay for the range, back out
+  // of its table: its installer disposes of it (CapTable.install answers 0, as for a full table).
+  // (A process holding one already has paid: holdersPay charges every holder or none.)
+  private refuse(process: Process, arriving: Capability): void {
+    for (const [index, cap] of [...process.caps.entries()]) if (cap === arriving) process.caps.take(index);
   }
 
   protected override disposed(cap: Capability): void {
@@ -321,7 +379,8 @@ export class RegionObject extends KernelObject {
     if (this.frames.length === 0) return;
     // Last page first: the allocator hands out the frames released last first, so the next
     // Region gets these in their order again, and its bulk copies stay a few runs of frames.
-    for (let i = this.frames.length - 1; i >= 0; i--) this.services.sharedFrames.release(this.frames[i]!);
+    // (The kernel's zero frame stands in for pages zeroed in place: zeroInPlace.)
+    for (let i = this.frames.length - 1; i >= 0; i--) if (this.frames[i] !== this.services.zeroFrame) this.services.sharedFrames.release(this.frames[i]!);
     this.frames = [];
     this.cow.clear();
     if (this.payer) {
