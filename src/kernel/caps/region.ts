@@ -40,9 +40,9 @@ type Access = (typeof Access)[keyof typeof Access];
  * The range of a freed Region stays reserved in the global space (one address, the same in every
  * process) until its last capability goes, so whoever keeps it pays for it: once its frames went
  * back, each process holding a view is charged `reservedCost` pages (to its own account, as its
- * private pages are) until it holds none. When one cannot pay, the frames do not go back: they are
- * zeroed in place and stay charged to the Region's Memory until the last view goes (a view held
- * is never taken away: a server would fault on, or read another Region at, the address it kept).
+ * private pages are) until it holds none. When one cannot pay, the Region's own Memory keeps
+ * `reservedCost` of its charge until the last view goes (a view held is never taken away: a server
+ * would fault on, or read another Region at, the address it kept).
  * A newcomer that cannot pay is refused the view at install. So the views a process keeps of freed
  * Regions are bounded by its quota, or by the Region's, and all the quotas of a machine cannot
  * fill the global space. Capabilities outside tables (in a Cappage, in a queued message) pay
@@ -66,8 +66,8 @@ export class RegionObject extends KernelObject {
   freed = false;
   /** Its Memory was destroyed while other processes held it: it lives until the last table drops it. */
   private orphaned = false;
-  /** Freed with ZERO_ON_FREE but its frames kept, zeroed (zeroInPlace). */
-  private zeroedInPlace = false;
+  /** Freed with ZERO_ON_FREE while a view holder could not pay: its Memory keeps paying for the range (releaseFrames). */
+  private payerReserves = false;
   private frames: number[];
   /** Pages whose frame another Region may share (copy-on-write). */
   private readonly cow = new Set<number>();
@@ -220,8 +220,8 @@ export class RegionObject extends KernelObject {
     this.freed = true;
     this.stopDevices();
     if (this.flags & RegionFlag.ZERO_ON_FREE) {
-      if (this.holdersPay()) this.releaseFrames();
-      else this.zeroInPlace();
+      this.payerReserves = !this.holdersPay();
+      this.releaseFrames();
     }
     for (const process of this.holdings.keys()) this.remap(process);
     this.dropIfUnpaid();
@@ -229,43 +229,17 @@ export class RegionObject extends KernelObject {
 
   /**
    * Charges each process holding a view for the range it keeps reserved once the frames go back;
-   * false, nothing charged, when one cannot pay. A holder never loses a view it holds for want of
-   * quota (redteam5: the file system, its quota full of its page cache, lost the view of a
-   * client's buffer that client freed, and read the Region that took the range).
+   * false when one could not pay (the others have paid). The Region's own Memory then keeps paying
+   * for the range (`payerReserves`): a holder never loses a view it holds for want of quota
+   * (redteam5: the file system, its quota full of its page cache, lost the view of a client's
+   * buffer that client freed, and its next WRITE from it read the Region that took the range).
    */
   private holdersPay(): boolean {
-    const paid: [Process, Holding][] = [];
+    let all = true;
     for (const [process, holding] of this.holdings) {
-      if (holding.views === 0 || !process.alive) continue;
-      if (!this.reserveFor(process, holding)) {
-        for (const [payer, charged] of paid) {
-          payer.space.unchargeReserved(charged.reserved);
-          charged.reserved = 0;
-        }
-        return false;
-      }
-      paid.push([process, holding]);
+      if (holding.views > 0 && process.alive && !this.reserveFor(process, holding)) all = false;
     }
-    return true;
-  }
-
-  /**
-   * ZERO_ON_FREE when some holder could not pay for the reserved range: the frames stay, charged
-   * to this Region's Memory as they were, and read zeros (a page shared copy-on-write with a clone
-   * gives its share back and reads the kernel's zero frame), until the last holder drops its view.
-   */
-  private zeroInPlace(): void {
-    const shared = this.services.sharedFrames;
-    for (let i = 0; i < this.frames.length; i++) {
-      if (this.cow.has(i)) {
-        shared.release(this.frames[i]!);
-        this.frames[i] = this.services.zeroFrame;
-      } else {
-        this.services.memory.zeroFrame(this.frames[i]!);
-      }
-    }
-    this.cow.clear();
-    this.zeroedInPlace = true;
+    return all;
   }
 
   /**
@@ -276,7 +250,7 @@ export class RegionObject extends KernelObject {
    * as a destroyed object's are; what they gave was a view of zeros.
    */
   private dropIfUnpaid(): void {
-    if ((this.holdsNoFrames || (this.zeroedInPlace && !this.destroyed)) && this.holdings.size === 0) this.destroy();
+    if (this.holdsNoFrames && this.holdings.size === 0) this.destroy();
   }
 
   /**
@@ -306,7 +280,7 @@ export class RegionObject extends KernelObject {
 
   // Takes `arriving`, a view being installed in a process that cannot pay for the range, back out
   // of its table: its installer disposes of it (CapTable.install answers 0, as for a full table).
-  // (A process holding one already has paid: holdersPay charges every holder or none.)
+  // (A process holding one already has paid, or the Region's Memory pays for the range.)
   private refuse(process: Process, arriving: Capability): void {
     for (const [index, cap] of [...process.caps.entries()]) if (cap === arriving) process.caps.take(index);
   }
@@ -379,13 +353,14 @@ export class RegionObject extends KernelObject {
     if (this.frames.length === 0) return;
     // Last page first: the allocator hands out the frames released last first, so the next
     // Region gets these in their order again, and its bulk copies stay a few runs of frames.
-    // (The kernel's zero frame stands in for pages zeroed in place: zeroInPlace.)
-    for (let i = this.frames.length - 1; i >= 0; i--) if (this.frames[i] !== this.services.zeroFrame) this.services.sharedFrames.release(this.frames[i]!);
+    for (let i = this.frames.length - 1; i >= 0; i--) this.services.sharedFrames.release(this.frames[i]!);
     this.frames = [];
     this.cow.clear();
     if (this.payer) {
-      this.payer.uncharge(this.chargedPages);
-      this.chargedPages = 0;
+      // The range's share of the global space stays charged while a holder that could not pay keeps it.
+      const kept = this.payerReserves && !this.destroyed ? Math.min(this.chargedPages, this.reservedCost) : 0;
+      this.payer.uncharge(this.chargedPages - kept);
+      this.chargedPages = kept;
     }
   }
 }
