@@ -332,6 +332,43 @@ describe("a Region that is destroyed", () => {
     expect(checkInvariants(m.kernel)).toEqual([]);
   });
 
+  it("outlives its Memory in a view alone with its frames given back: the view reads zeros, the Memory above pays for the range at most", async () => {
+    const m = await scriptMachine();
+    const mem = m.kernel.memoryObject(200);
+    const s = new Script();
+    const child = s.reg();
+    s.invoke(2, Op.MEMORY_CREATE_MEMORY, { words: [40] });
+    s.loadCap(child);
+    const [region, address, view] = [s.reg(), s.reg(), s.reg()];
+    s.invoke(child, Op.MEMORY_CREATE_REGION, { words: [16, 0] });
+    s.loadCap(region);
+    s.invoke(region, Op.REGION_INFO);
+    s.loadWord(address, 0);
+    s.invoke(region, Op.REGION_VIEW);
+    s.loadCap(view);
+    s.write(address.plus(4096 * 3), 0x77);
+    s.invoke(region, Op.REGION_FREE); // views keep the last contents while its Memory lives
+    const kept = s.read(address.plus(4096 * 3));
+    const before = s.invoke(2, Op.MEMORY_INFO);
+    s.invoke(child, Op.MEMORY_DESTROY);
+    const zeros = s.read(address.plus(4096 * 3));
+    const after = s.invoke(2, Op.MEMORY_INFO);
+    s.invoke(view, Op.CAP_DROP);
+    const dropped = s.invoke(2, Op.MEMORY_INFO);
+    s.end();
+    const p = m.spawn(s, { caps: [m.kernel.capability(mem, ALL)], memory: mem });
+    await runAll(m);
+    const log = m.log();
+    expect(p.fault).toBe(null);
+    expect(log.value(p, kept)).toBe(0x77);
+    expect(log.value(p, zeros)).toBe(0);
+    const [usedBefore, usedAfter, usedDropped] = [before, after, dropped].map((id) => log.answer(p, id).words[1]!);
+    // The child Memory's page and the Region's 16 went; what the view keeps costs its holder at most a page or two.
+    expect(usedAfter).toBeLessThanOrEqual(usedBefore - 17 + 2);
+    expect(usedDropped).toBeLessThan(usedAfter);
+    expect(checkInvariants(m.kernel)).toEqual([]);
+  });
+
   // Regression: found by this test. A destroyed Region "remapped" by unmapping its old range in
   // any process a stale capability to it was installed in (a Cappage, a message or PROCESS_GIVE
   // carry one: takeCaps does not check for destroyed objects); a new Region living at the reused

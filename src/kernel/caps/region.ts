@@ -151,8 +151,15 @@ export class RegionObject extends KernelObject {
     return !this.destroyed && this.holdings.size > 0;
   }
 
+  /**
+   * Its Memory was destroyed: once no owner is left (freed now or later), its frames go back and
+   * the views that keep it read zeros, as after a ZERO_ON_FREE free, so that the Memory above pays
+   * for its range at most, not for frames nobody may write (a job that left a big buffer viewed by
+   * a server would otherwise have its parent pay for it until the server let go).
+   */
   override handedDown(): void {
     this.orphaned = true;
+    if (this.freed) this.releaseForViews();
   }
 
   /** Whether a device DMAs into it now. */
@@ -219,7 +226,16 @@ export class RegionObject extends KernelObject {
     if (this.freed) return;
     this.freed = true;
     this.stopDevices();
-    if (this.flags & RegionFlag.ZERO_ON_FREE) {
+    if (this.flags & RegionFlag.ZERO_ON_FREE || this.orphaned) this.releaseForViews();
+    else {
+      for (const process of this.holdings.keys()) this.remap(process);
+      this.dropIfUnpaid();
+    }
+  }
+
+  /** A freed Region's frames go back, its views read zeros, and the range is paid for (holdersPay). */
+  private releaseForViews(): void {
+    if (this.frames.length > 0) {
       this.payerReserves = !this.holdersPay();
       this.releaseFrames();
     }
