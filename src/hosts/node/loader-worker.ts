@@ -4,7 +4,7 @@
 import { parentPort } from "node:worker_threads";
 import type { CodeLayout } from "../../loader/output-layout.ts";
 import { rewriteChunk, type BodyChunk, type ChunkOutcome } from "../../loader/rewrite-code.ts";
-import { releaseBytes } from "../../loader/code-output.ts";
+import { pageCopy, releaseBytes } from "../../loader/code-output.ts";
 import { engineValidation } from "../../loader/validate.ts";
 import { applyEngineFlags } from "./engine-flags.ts";
 
@@ -34,8 +34,14 @@ parentPort?.on("message", async (request: WorkerRequest) => {
     parentPort!.postMessage(reply, [request.bytes.buffer as ArrayBuffer]);
     return;
   }
-  const rewritten = rewriteChunk(request.bytes, request.layout, request.chunk);
+  let rewritten = rewriteChunk(request.bytes, request.layout, request.chunk);
   releaseBytes(request.bytes);
+  if (rewritten.ok) {
+    // Moved out of the C allocator's memory (code-output.ts, pageCopy).
+    const code = pageCopy(rewritten.code);
+    releaseBytes(rewritten.code);
+    rewritten = { ...rewritten, code };
+  }
   // Offsets in a refusal are the binary's, not the chunk's copy's.
   const outcome = rewritten.ok ? rewritten : { ...rewritten, offset: rewritten.offset + request.base };
   const reply: WorkerReply = { id: request.id, kind: "rewritten", outcome };

@@ -1,8 +1,41 @@
+import { getCompileCacheDir } from "node:module";
 import { availableParallelism } from "node:os";
+import { setFlagsFromString } from "node:v8";
 import { Worker } from "node:worker_threads";
+import { pageCopy } from "../../loader/code-output.ts";
 import type { CodeLayout } from "../../loader/output-layout.ts";
 import type { BodyChunk, ChunkOutcome, CodeWorkers } from "../../loader/rewrite-code.ts";
 import type { WorkerReply, WorkerRequest } from "./loader-worker.ts";
+
+/** Workers started whose engine is not yet set up (withoutConcurrentJit). */
+let starting = 0;
+
+/**
+ * Starts a worker whose engine optimizes JavaScript on the worker's own thread rather than on
+ * V8's shared background threads. The rewrite is hot JavaScript that each worker optimizes
+ * afresh; on the background threads the optimizer's memory (tens of MB per big load, in 32 KB
+ * pieces) is taken from those threads' C-allocator arenas, which keep it after the load. On the
+ * worker's own thread it comes from the one arena the worker reuses. V8 reads the flag when it
+ * sets up an engine, so it is off only until the new worker's engine is running ("online"); the
+ * machine's thread keeps optimizing in the background.
+ */
+function withoutConcurrentJit(start: () => Worker): Worker {
+  if (starting++ === 0) setFlagsFromString("--no-concurrent-recompilation");
+  let running = false;
+  const online = () => {
+    if (running) return;
+    running = true;
+    if (--starting === 0) setFlagsFromString("--concurrent-recompilation");
+  };
+  try {
+    const worker = start();
+    worker.once("online", online).once("error", online).once("exit", online);
+    return worker;
+  } catch (error) {
+    online();
+    throw error;
+  }
+}
 
 /** How long the pool keeps workers that have nothing to do. */
 const IDLE_MS = 2000;
@@ -37,7 +70,7 @@ export class NodeLoaderWorkers implements CodeWorkers {
 
   async validate(bytes: Uint8Array): Promise<string | null> {
     // WebAssembly.validate takes no shared memory: the worker gets a private copy, which it frees.
-    const copy = bytes.slice();
+    const copy = pageCopy(bytes);
     const reply = await this.send({ id: 0, kind: "validate", bytes: copy }, [copy.buffer]);
     if (reply.kind !== "validated") throw new Error("loader worker answered a validation with something else");
     return reply.message;
@@ -62,7 +95,7 @@ export class NodeLoaderWorkers implements CodeWorkers {
         const index = next++;
         const chunk = chunks[index]!;
         const base = chunk[0]?.start ?? 0;
-        const code = bytes.slice(base, chunk.at(-1)?.end ?? base);
+        const code = pageCopy(bytes.subarray(base, chunk.at(-1)?.end ?? base));
         const rebased = chunk.map((body) => ({ ...body, start: body.start - base, end: body.end - base }));
         const reply = await this.send({ id: 0, kind: "rewrite", bytes: code, base, layout, chunk: rebased }, [code.buffer]);
         if (reply.kind !== "rewritten") throw new Error("loader worker answered a rewrite with something else");
@@ -118,7 +151,7 @@ export class NodeLoaderWorkers implements CodeWorkers {
   }
 
   private start(): Worker {
-    const worker = new Worker(new URL("./loader-worker.ts", import.meta.url));
+    const worker = withoutConcurrentJit(() => new Worker(new URL("./loader-worker-entry.js", import.meta.url), { workerData: { compileCache: getCompileCacheDir() } }));
     this.workers.push(worker);
     worker.on("message", (reply: WorkerReply) => {
       const job = this.pending.get(reply.id);
