@@ -106,3 +106,22 @@ describe("a cold load's output", () => {
     expect(same(records[0]!, records[1]!)).toBe(true);
   }, 60_000);
 });
+
+describe("the workers of a cold load", () => {
+  // What they hold (their engines' heaps, the rewriter's compiled code) would otherwise sit beside
+  // the two copies of the output at the load's peak: the engine's validation and its compile.
+  it("have ended when the load returns, and start again for the next one", async () => {
+    const pool = new NodeLoaderWorkers(2);
+    try {
+      for (const functions of [6_000, 6_001]) {
+        const loader = new Loader({ importModules: standardImportModules(), workers: pool });
+        const image = await loader.load(generatedModule(functions), "big.wasm");
+        expect(image.module).toBeInstanceOf(WebAssembly.Module);
+        expect(loader.stats.rewrites).toBe(1);
+        expect(pool.running).toBe(0);
+      }
+    } finally {
+      await pool.close();
+    }
+  }, 60_000);
+});
