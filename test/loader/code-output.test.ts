@@ -5,7 +5,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { NodeLoaderWorkers } from "../../src/hosts/node/loader-workers.ts";
 import { standardImportModules } from "../../src/hosts/standard-imports.ts";
-import { CodeOutput } from "../../src/loader/code-output.ts";
+import { CodeOutput, pageCopy, releaseBytes } from "../../src/loader/code-output.ts";
 import type { ModuleCache } from "../../src/loader/cache.ts";
 import { Loader } from "../../src/loader/loader.ts";
 import type { ChunkOutcome } from "../../src/loader/rewrite-code.ts";
@@ -124,4 +124,18 @@ describe("the workers of a cold load", () => {
       await pool.close();
     }
   }, 60_000);
+});
+
+describe("pageCopy", () => {
+  it("copies into a buffer of its own that releaseBytes gives back at once", () => {
+    const source = bytes(300_000, 7);
+    const copy = pageCopy(source.subarray(1000, 250_000));
+    expect(same(copy, source.subarray(1000, 250_000))).toBe(true);
+    expect(copy.buffer.resizable).toBe(true);
+    expect(copy.byteOffset).toBe(0);
+    expect(copy.buffer.byteLength).toBe(249_000);
+    releaseBytes(copy);
+    expect(copy.length).toBe(0);
+    expect(source[1000]).toBe((1000 * 31 + 7) & 0xff);
+  });
 });
