@@ -21,10 +21,10 @@ let starting = 0;
  */
 function withoutConcurrentJit(start: () => Worker): Worker {
   if (starting++ === 0) setFlagsFromString("--no-concurrent-recompilation");
-  let running = false;
+  let counted = false;
   const online = () => {
-    if (running) return;
-    running = true;
+    if (counted) return;
+    counted = true;
     if (--starting === 0) setFlagsFromString("--concurrent-recompilation");
   };
   try {
@@ -45,8 +45,8 @@ const IDLE_MS = 2000;
  * running processes meanwhile: validation, and the function bodies cut in chunks, rewritten in
  * parallel. Workers start on a big load and end as soon as its rewrite is done and again once its
  * output is validated (endIfIdle), or two seconds after their last work (a validation of a binary
- * whose rewrite comes next); an idle pool does not keep the host process alive. Each request carries a copy of only the bytes it needs, moved to
- * the worker, which frees it when done.
+ * whose rewrite comes next); an idle pool does not keep the host process alive. Each request
+ * carries a copy of only the bytes it needs, moved to the worker, which frees it when done.
  */
 export class NodeLoaderWorkers implements CodeWorkers {
   private readonly size: number;
