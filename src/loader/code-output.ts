@@ -94,3 +94,18 @@ export function releaseBytes(bytes: Uint8Array): void {
   if (buffer.resizable) buffer.resize(0);
   else buffer.transfer(0);
 }
+
+/**
+ * A copy of `bytes` in memory the engine maps for this buffer alone (a resizable ArrayBuffer) and
+ * not from the C allocator: `releaseBytes` then gives it back to the system at once. For the
+ * copies a cold load makes and frees by the MB (the binary for its validation, a chunk's bodies,
+ * a chunk's output). From the C allocator (glibc's malloc), one freed copy of up to 32 MB raises
+ * the size below which later allocations come from its arenas to the copy's size, and what its
+ * arenas have held they keep: after a cold load of yosys, 29 MB in the main thread's arena (its
+ * validation's copy) and 60-100 MB in the workers' threads' arenas.
+ */
+export function pageCopy(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  const copy = new Uint8Array(new ArrayBuffer(bytes.length, { maxByteLength: bytes.length }));
+  copy.set(bytes);
+  return copy;
+}

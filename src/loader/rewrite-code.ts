@@ -59,10 +59,15 @@ export function chunkBodies(info: ModuleInfo, chunkBytes: number): BodyChunk[] {
   return chunks;
 }
 
-/** Rewrites one chunk's bodies; a refusal or a decoding error comes back as a value. */
-export function rewriteChunk(bytes: Uint8Array, layout: CodeLayout, chunk: BodyChunk): ChunkOutcome {
+/**
+ * Rewrites one chunk's bodies; a refusal or a decoding error comes back as a value. `writer`, one
+ * the caller keeps from chunk to chunk (a worker: its memory is then taken once, not per chunk):
+ * the code written is then a view of it, which the caller must copy before the next chunk.
+ */
+export function rewriteChunk(bytes: Uint8Array, layout: CodeLayout, chunk: BodyChunk, writer?: ByteWriter): ChunkOutcome {
   const inputBytes = chunk.reduce((n, b) => n + (b.end - b.start), 0);
-  const out = new ByteWriter(Math.ceil(inputBytes * 4.5) + 1024);
+  const out = writer ?? new ByteWriter(Math.ceil(inputBytes * 4.5) + 1024);
+  out.length = 0;
   const rewriter = new BodyRewriter(bytes, layout);
   let writesTables = false;
   let current = chunk[0]?.index ?? 0;
@@ -82,7 +87,7 @@ export function rewriteChunk(bytes: Uint8Array, layout: CodeLayout, chunk: BodyC
   }
   // A view when the buffer is nearly full; else a copy of exactly the output, so that no slack stays
   // alive (and crosses from a worker) until the module is assembled.
-  const whole = out.length >= out.buffer.length * 0.75;
+  const whole = writer !== undefined || out.length >= out.buffer.length * 0.75;
   const code = whole ? out.view() : out.take();
   if (!whole) releaseBytes(out.buffer);
   const accessHelpers = [...rewriter.usedAccessHelpers.keys()].filter((i) => rewriter.usedAccessHelpers[i] === 1);

@@ -5,7 +5,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { NodeLoaderWorkers } from "../../src/hosts/node/loader-workers.ts";
 import { standardImportModules } from "../../src/hosts/standard-imports.ts";
-import { CodeOutput } from "../../src/loader/code-output.ts";
+import { CodeOutput, pageCopy, releaseBytes } from "../../src/loader/code-output.ts";
 import type { ModuleCache } from "../../src/loader/cache.ts";
 import { Loader } from "../../src/loader/loader.ts";
 import type { ChunkOutcome } from "../../src/loader/rewrite-code.ts";
@@ -105,4 +105,37 @@ describe("a cold load's output", () => {
     expect(records[0]!.length).toBeGreaterThan(big.length);
     expect(same(records[0]!, records[1]!)).toBe(true);
   }, 60_000);
+});
+
+describe("the workers of a cold load", () => {
+  // What they hold (their engines' heaps, the rewriter's compiled code) would otherwise sit beside
+  // the two copies of the output at the load's peak: the engine's validation and its compile.
+  it("have ended when the load returns, and start again for the next one", async () => {
+    const pool = new NodeLoaderWorkers(2);
+    try {
+      for (const functions of [6_000, 6_001]) {
+        const loader = new Loader({ importModules: standardImportModules(), workers: pool });
+        const image = await loader.load(generatedModule(functions), "big.wasm");
+        expect(image.module).toBeInstanceOf(WebAssembly.Module);
+        expect(loader.stats.rewrites).toBe(1);
+        expect(pool.running).toBe(0);
+      }
+    } finally {
+      await pool.close();
+    }
+  }, 60_000);
+});
+
+describe("pageCopy", () => {
+  it("copies into a buffer of its own that releaseBytes gives back at once", () => {
+    const source = bytes(300_000, 7);
+    const copy = pageCopy(source.subarray(1000, 250_000));
+    expect(same(copy, source.subarray(1000, 250_000))).toBe(true);
+    expect(copy.buffer.resizable).toBe(true);
+    expect(copy.byteOffset).toBe(0);
+    expect(copy.buffer.byteLength).toBe(249_000);
+    releaseBytes(copy);
+    expect(copy.length).toBe(0);
+    expect(source[1000]).toBe((1000 * 31 + 7) & 0xff);
+  });
 });

@@ -1,8 +1,41 @@
+import { getCompileCacheDir } from "node:module";
 import { availableParallelism } from "node:os";
+import { setFlagsFromString } from "node:v8";
 import { Worker } from "node:worker_threads";
+import { pageCopy } from "../../loader/code-output.ts";
 import type { CodeLayout } from "../../loader/output-layout.ts";
 import type { BodyChunk, ChunkOutcome, CodeWorkers } from "../../loader/rewrite-code.ts";
 import type { WorkerReply, WorkerRequest } from "./loader-worker.ts";
+
+/** Workers started whose engine is not yet set up (withoutConcurrentJit). */
+let starting = 0;
+
+/**
+ * Starts a worker whose engine optimizes JavaScript on the worker's own thread rather than on
+ * V8's shared background threads. The rewrite is hot JavaScript that each worker optimizes
+ * afresh; on the background threads the optimizer's memory (tens of MB per big load, in 32 KB
+ * pieces) is taken from those threads' C-allocator arenas, which keep it after the load. On the
+ * worker's own thread it comes from the one arena the worker reuses. V8 reads the flag when it
+ * sets up an engine, so it is off only until the new worker's engine is running ("online"); the
+ * machine's thread keeps optimizing in the background.
+ */
+function withoutConcurrentJit(start: () => Worker): Worker {
+  if (starting++ === 0) setFlagsFromString("--no-concurrent-recompilation");
+  let counted = false;
+  const online = () => {
+    if (counted) return;
+    counted = true;
+    if (--starting === 0) setFlagsFromString("--concurrent-recompilation");
+  };
+  try {
+    const worker = start();
+    worker.once("online", online).once("error", online).once("exit", online);
+    return worker;
+  } catch (error) {
+    online();
+    throw error;
+  }
+}
 
 /** How long the pool keeps workers that have nothing to do. */
 const IDLE_MS = 2000;
@@ -10,9 +43,10 @@ const IDLE_MS = 2000;
 /**
  * The loader's work on big binaries, on worker threads so that the machine's thread keeps
  * running processes meanwhile: validation, and the function bodies cut in chunks, rewritten in
- * parallel. Workers start on a big load and end two seconds after the last one; an idle pool does
- * not keep the host process alive. Each request carries a copy of only the bytes it needs, moved to
- * the worker, which frees it when done.
+ * parallel. Workers start on a big load and end as soon as its rewrite is done and again once its
+ * output is validated (endIfIdle), or two seconds after their last work (a validation of a binary
+ * whose rewrite comes next); an idle pool does not keep the host process alive. Each request
+ * carries a copy of only the bytes it needs, moved to the worker, which frees it when done.
  */
 export class NodeLoaderWorkers implements CodeWorkers {
   private readonly size: number;
@@ -37,7 +71,7 @@ export class NodeLoaderWorkers implements CodeWorkers {
 
   async validate(bytes: Uint8Array): Promise<string | null> {
     // WebAssembly.validate takes no shared memory: the worker gets a private copy, which it frees.
-    const copy = bytes.slice();
+    const copy = pageCopy(bytes);
     const reply = await this.send({ id: 0, kind: "validate", bytes: copy }, [copy.buffer]);
     if (reply.kind !== "validated") throw new Error("loader worker answered a validation with something else");
     return reply.message;
@@ -48,6 +82,7 @@ export class NodeLoaderWorkers implements CodeWorkers {
     const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && !(bytes.buffer instanceof SharedArrayBuffer) ? bytes : bytes.slice();
     const reply = await this.send({ id: 0, kind: "validate-owned", bytes: own }, [own.buffer as ArrayBuffer]);
     if (reply.kind !== "validated-owned") throw new Error("loader worker answered a validation with something else");
+    await this.endIfIdle();
     return { message: reply.message, bytes: reply.bytes };
   }
 
@@ -62,7 +97,7 @@ export class NodeLoaderWorkers implements CodeWorkers {
         const index = next++;
         const chunk = chunks[index]!;
         const base = chunk[0]?.start ?? 0;
-        const code = bytes.slice(base, chunk.at(-1)?.end ?? base);
+        const code = pageCopy(bytes.subarray(base, chunk.at(-1)?.end ?? base));
         const rebased = chunk.map((body) => ({ ...body, start: body.start - base, end: body.end - base }));
         const reply = await this.send({ id: 0, kind: "rewrite", bytes: code, base, layout, chunk: rebased }, [code.buffer]);
         if (reply.kind !== "rewritten") throw new Error("loader worker answered a rewrite with something else");
@@ -71,6 +106,19 @@ export class NodeLoaderWorkers implements CodeWorkers {
       }
     };
     await Promise.all(Array.from({ length: Math.min(2 * this.size, chunks.length) }, lane));
+    await this.endIfIdle();
+  }
+
+  /**
+   * Ends the workers now when none has work: after a load's rewrite and after its output's
+   * validation, the two points where what the workers hold (their engines' heaps, the rewriter's
+   * optimized code) would stand beside a whole copy of the output (the validator's, then the
+   * compile's): the generated 25 MB module's peak 354-370 -> 340-350 MB, yosys's 179-185 ->
+   * 172-174 (bench/cold-load-memory.ts, 3 runs each). The validation then starts a worker
+   * afresh, tens of milliseconds against a big load's seconds.
+   */
+  private async endIfIdle(): Promise<void> {
+    if (this.pending.size === 0 && this.queue.length === 0) await this.close();
   }
 
   /** Ends every worker (a host that is done loading may call it; idle workers never hold the process up). */
@@ -118,7 +166,7 @@ export class NodeLoaderWorkers implements CodeWorkers {
   }
 
   private start(): Worker {
-    const worker = new Worker(new URL("./loader-worker.ts", import.meta.url));
+    const worker = withoutConcurrentJit(() => new Worker(new URL("./loader-worker-entry.js", import.meta.url), { workerData: { compileCache: getCompileCacheDir() } }));
     this.workers.push(worker);
     worker.on("message", (reply: WorkerReply) => {
       const job = this.pending.get(reply.id);
