@@ -28,8 +28,6 @@ service bench    fs-bench  use=fs memory=512 -- ${rounds} reads
   );
   await m.until("done", (lines) => lines.includes("fs-bench: done") || /E_/.test(m.stderr()));
   await m.halt();
-  const T = (globalThis as unknown as { invokeTimes?: Map<string, number[]> }).invokeTimes;
-  if (T) for (const [k, [n, ms]] of [...T].sort((a, b) => b[1]![1]! - a[1]![1]!).slice(0, 15)) console.log("TMP", k, n, ms!.toFixed(1));
   // What making the map of the 16 MiB file cost (FS_MAP: the Region made, the cached pages copied in).
   const map = m.lines().map((line) => /map-call (\d+) in 1 calls: (\d+) ns/.exec(line)).find((match) => match);
   if (map) console.log(`FS_MAP of a ${Number(map[1]) / MIB} MiB map: ${(Number(map[2]) / 1e6).toFixed(1)} ms`);

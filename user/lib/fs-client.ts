@@ -27,7 +27,7 @@ import { sleep } from "./time";
 import { MappedFiles, MAP_MISS } from "./fs-map";
 import {
   FS_INFO, FS_OPEN, FS_MKDIR, FS_UNLINK, FS_RENAME, FS_READ, FS_WRITE, FS_APPEND, FS_TRUNCATE, FS_STAT, FS_READDIR,
-  FS_CLOSE, FS_SYNC, FS_TOKEN, FS_LINK, FS_SYMLINK, FS_SET_TIMES, FS_REMOVE, FS_ATTACH, FS_MAP, FS_INLINE_BYTES, FS_PATH_MAX,
+  FS_CLOSE, FS_SYNC, FS_TOKEN, FS_LINK, FS_SYMLINK, FS_SET_TIMES, FS_REMOVE, FS_ATTACH, FS_MAP, FS_INLINE_BYTES, FS_PATH_MAX, FS_READ_FILL,
   FS_DIRENT_HEADER, FS_SYMLINK_MAX, FS_OPEN_NOFOLLOW, FS_RIGHT_READ, FS_KIND_SYMLINK, FS_LINK_FOLLOW, fsStatus,
 } from "./fs-protocol";
 
@@ -287,12 +287,14 @@ export class FsClient {
     }
     const attached = this.attachment(file);
     if (attached >= 0 && length <= unchecked(this.attachedBytes[attached]) && <u64>at + <u64>length <= <u64>this.buffer.bytes) {
-      // No Region moves: the server reads into its buffer, of which this process holds a view.
-      this.transfer(FS_READ, offset, length, 0);
+      // No Region moves: the server writes the bytes into this buffer through the filler ATTACH
+      // gave it (one copy); or, when the kernel refused that (word 1 is 0), into its read buffer,
+      // of which this process holds a view, and they are copied on from there.
+      this.transfer(FS_READ, offset, length, at | FS_READ_FILL);
       const status = this.call(file);
       if (status < 0) return status;
       const n = min(msgWord(0), length);
-      memory.copy(this.buffer.address + at, unchecked(this.attachedAddress[attached]), n);
+      if (msgWordCount() < 2 || msgWord(1) == 0) memory.copy(this.buffer.address + at, unchecked(this.attachedAddress[attached]), n);
       return <i32>n;
     }
     // Past the buffer's end the server says what is wrong, with the buffer itself.
@@ -453,7 +455,8 @@ export class FsClient {
     if (free < 0) return E_QUEUE_FULL;
     const ready = this.buffer.ready();
     if (ready < 0) return ready;
-    const view = new Region(this.buffer.region).view(); // the server keeps it
+    // The server keeps it: a filler, so that reads can land in this buffer (docs/FS.md "Attached handles").
+    const view = new Region(this.buffer.region).filler();
     if (view < 0) return view;
     msgBegin(FS_ATTACH);
     msgAddWord(this.buffer.pages); // a read buffer as large as this one (the server may give less)

@@ -10,6 +10,7 @@ import { Bitmap } from "./bitmap";
 import { Cache } from "./cache";
 import { Disk } from "./disk";
 import { FileData } from "./file-data";
+import { FillSink } from "./fill-sink";
 import { FileMaps, MapSource } from "./file-maps";
 import { Journal } from "./journal";
 import { HolePuncher, PageCache } from "./page-cache";
@@ -359,13 +360,22 @@ export class Volume implements HolePuncher, MapSource {
   }
 
   /** Reads up to `length` bytes at `offset` into `to` (zeros for holes): the bytes read, or a status. See FileData.read. */
-  read(at: usize, offset: u64, length: u32, to: usize, ahead: u32 = 0, direct: bool = false): i32 {
+  read(at: usize, offset: u64, length: u32, to: usize, ahead: u32 = 0, direct: bool = false, sink: FillSink | null = null): i32 {
     if (this.maps.count > 0 && !direct) {
       // A mapped file's pages are in its map (the page cache let go of them: file-maps.ts).
-      const mapped = this.maps.read(this.inodeNumber(at), offset, length, load<u64>(at + I_SIZE_AT), to);
-      if (mapped >= 0) return mapped;
+      if (sink == null) {
+        const mapped = this.maps.read(this.inodeNumber(at), offset, length, load<u64>(at + I_SIZE_AT), to);
+        if (mapped >= 0) return mapped;
+      } else {
+        // Straight from the map into the client's buffer: one copy.
+        const mapped = this.maps.holds(this.inodeNumber(at), offset, length, load<u64>(at + I_SIZE_AT));
+        if (mapped >= 0) {
+          const filled = sink.put(to, this.maps.at(offset), <u32>mapped);
+          return filled < 0 ? filled : mapped;
+        }
+      }
     }
-    const n = this.data.read(at, offset, length, to, ahead, direct);
+    const n = this.data.read(at, offset, length, to, ahead, direct, sink);
     // A mapped file's pages the read brought in become valid in its map (file-maps.ts).
     if (n > 0 && this.maps.count > 0 && !direct) this.maps.readThrough(this.inodeNumber(at), at, offset, <u32>n, this);
     return n;
