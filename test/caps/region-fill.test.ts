@@ -167,6 +167,56 @@ describe("REGION_FILL", () => {
     keep.dispose();
   });
 
+  it("gathers a list of pieces into one stretch of the range (REGION_FILL_GATHER), all or nothing", async () => {
+    const m = await scriptMachine();
+    const mem = m.kernel.memoryObject(10);
+    const keep = m.kernel.capability(mem, ALL);
+    const s = new Script();
+    const r = createRegion(s, 2);
+    s.fill(r.address, 0xa000, 2048);
+    const filler = s.reg();
+    s.invoke(r.region, Op.REGION_FILLER);
+    s.loadCap(filler);
+    // Pieces: 8 bytes of words 0x100.., 4096 bytes of words 0x200.., 4 bytes of word 0x300.
+    s.fill(SCRATCH, 0x100, 2);
+    s.fill(SCRATCH + 0x100, 0x300, 1);
+    s.fill(SCRATCH + 0x1000, 0x200, 1024);
+    const list = SCRATCH + 0x2000;
+    s.store(list, [SCRATCH, 8, SCRATCH + 0x1000, 4096, SCRATCH + 0x100, 4]);
+    const gathered = s.invoke(filler, Op.REGION_FILL_GATHER, { words: [4084, list, 3] });
+    const first = s.check(r.address.plus(4084), 0x100, 2);
+    const second = s.check(r.address.plus(4092), 0x200, 1024);
+    const third = s.check(r.address.plus(8188), 0x300, 1);
+    const before = s.check(r.address, 0xa000, 1021);
+    // Refused, nothing written: a piece past the range, a source that cannot be read (the first
+    // piece would fit), a list that cannot be read, too many pieces, too few words.
+    s.fill(r.address, 0xa000, 2048);
+    const past = s.invoke(filler, Op.REGION_FILL_GATHER, { words: [4096, list, 3] });
+    s.store(list + 24, [SCRATCH, 8, 0x7ff0_0000, 8]);
+    const badPiece = s.invoke(filler, Op.REGION_FILL_GATHER, { words: [0, list + 24, 2] });
+    const badList = s.invoke(filler, Op.REGION_FILL_GATHER, { words: [0, 0x7ff0_0000, 1] });
+    const tooMany = s.invoke(filler, Op.REGION_FILL_GATHER, { words: [0, list, 513] });
+    const short = s.invoke(filler, Op.REGION_FILL_GATHER, { words: [0, list] });
+    const untouched = s.check(r.address, 0xa000, 2048);
+    s.end();
+    const p = m.spawn(s, { caps: [m.kernel.capability(mem, ALL)] });
+    await runAll(m);
+    const log = m.log();
+    expect(p.fault).toBe(null);
+    expect(log.status(p, gathered)).toBe(Status.OK);
+    expect(log.one(p, first)).toEqual([0, 0xffff_ffff]);
+    expect(log.one(p, second)).toEqual([0, 0xffff_ffff]);
+    expect(log.one(p, third)).toEqual([0, 0xffff_ffff]);
+    expect(log.one(p, before)).toEqual([0, 0xffff_ffff]);
+    expect(log.status(p, past)).toBe(Status.E_INVALID_ARGUMENT);
+    expect(log.status(p, badPiece)).toBe(Status.E_BAD_ADDRESS);
+    expect(log.status(p, badList)).toBe(Status.E_BAD_ADDRESS);
+    expect(log.status(p, tooMany)).toBe(Status.E_INVALID_ARGUMENT);
+    expect(log.status(p, short)).toBe(Status.E_INVALID_ARGUMENT);
+    expect(log.one(p, untouched)).toEqual([0, 0xffff_ffff]);
+    keep.dispose();
+  });
+
   it("splits a copy-on-write page before it fills it: the clone keeps its bytes", async () => {
     const m = await scriptMachine();
     m.spawn(new Script().end());

@@ -123,6 +123,7 @@ export const OP_REGION_FREE: u32 = 0xffff0602;
 export const OP_REGION_FILLER: u32 = 0xffff0603;
 export const OP_REGION_FILL: u32 = 0xffff0604;
 export const OP_REGION_REVOKE_FILLERS: u32 = 0xffff0605;
+export const OP_REGION_FILL_GATHER: u32 = 0xffff0606;
 export const OP_REGION_CLONE: u32 = 0xffff0640;
 export const OP_INTERRUPT_BIND: u32 = 0xffff0700;
 export const OP_INTERRUPT_ACK: u32 = 0xffff0701;

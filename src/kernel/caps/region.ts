@@ -208,18 +208,21 @@ export class RegionObject extends KernelObject {
   }
 
   /**
-   * REGION_FILL through `filler`: `length` bytes of `from`'s memory at `address` are copied into
-   * the range at `offset`, frame to frame. A status; nothing is written unless it is OK.
+   * REGION_FILL and REGION_FILL_GATHER through `filler`: the pieces of `from`'s memory that
+   * `sources` names (address, length), one after another, are copied into the range from `offset`,
+   * frame to frame. A status; nothing is written unless every piece can be read and the whole fits.
    * PageInRequired (a source page paged out) goes up before anything is written: invoke runs again.
    */
-  fill(filler: Capability, from: Process, offset: number, address: number, length: number): number {
+  fill(filler: Capability, from: Process, offset: number, sources: ReadonlyArray<readonly [number, number]>): number {
     const grantor = this.fillGrantor;
     if (this.freed || filler.badge !== this.fillEpoch || grantor === null || !this.ownedBy(grantor)) return Status.E_PEER_DEAD;
+    let length = 0;
+    for (const [, size] of sources) length += size;
     if (offset + length > this.pages * PAGE_SIZE) return Status.E_INVALID_ARGUMENT;
     if (length === 0) return Status.OK;
-    let from_: Array<[number, number]>;
+    const physical: Array<[number, number]> = [];
     try {
-      from_ = from.space.pieces(address, length, false);
+      for (const [address, size] of sources) if (size > 0) physical.push(...from.space.pieces(address, size, false));
     } catch (error) {
       if (error instanceof PageInRequired) throw error;
       if (error instanceof ProcessFault) return Status.E_BAD_ADDRESS;
@@ -230,7 +233,7 @@ export class RegionObject extends KernelObject {
     for (let page = first; page <= last; page++) if (this.cow.has(page) && !this.splitPage(page)) return Status.E_QUOTA;
     const bytes = this.services.memory.bytes;
     let at = offset;
-    for (const [physical, size] of from_) {
+    for (const [source, size] of physical) {
       let done = 0;
       while (done < size) {
         // One host copy over as many neighbouring frames as lie in order.
@@ -243,7 +246,7 @@ export class RegionObject extends KernelObject {
           next++;
         }
         const to = this.frames[page]! * PAGE_SIZE + within;
-        bytes.copyWithin(to, physical + done, physical + done + run);
+        bytes.copyWithin(to, source + done, source + done + run);
         done += run;
         at += run;
       }
@@ -409,6 +412,25 @@ export class RegionObject extends KernelObject {
   }
 }
 
+/** The most pieces one REGION_FILL_GATHER names: a 1 MiB read of single pages is 256. */
+export const MAX_FILL_PIECES = 512;
+
+/** REGION_FILL_GATHER's list: `count` pairs (address, length) of u32 at `list` in `process`'s memory. */
+function readPieceList(process: Process, list: number, count: number): Array<[number, number]> | number {
+  let bytes: Uint8Array;
+  try {
+    bytes = process.space.read(list, count * 8);
+  } catch (error) {
+    if (error instanceof PageInRequired) throw error;
+    if (error instanceof ProcessFault) return Status.E_BAD_ADDRESS;
+    throw error;
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const pieces: Array<[number, number]> = [];
+  for (let i = 0; i < count; i++) pieces.push([view.getUint32(8 * i, true), view.getUint32(8 * i + 4, true)]);
+  return pieces;
+}
+
 /** Whether `cap` maps the range in its holder: an owner or a view (a filler alone does not). */
 function mapsRange(cap: Capability): boolean {
   return (cap.rights & (Rights.REGION_OWNER | Rights.REGION_READ)) !== 0;
@@ -434,7 +456,14 @@ export function invokeRegion(inv: Invocation, region: RegionObject): number {
     case Op.REGION_FILL:
       if (!inv.cap.has(Rights.REGION_FILL)) return Status.E_MISSING_RIGHT;
       if (inv.message.words.length < 3) return Status.E_INVALID_ARGUMENT;
-      return region.fill(inv.cap, inv.caller, word(inv, 0), word(inv, 1), word(inv, 2));
+      return region.fill(inv.cap, inv.caller, word(inv, 0), [[word(inv, 1), word(inv, 2)]]);
+    case Op.REGION_FILL_GATHER: {
+      if (!inv.cap.has(Rights.REGION_FILL)) return Status.E_MISSING_RIGHT;
+      const count = word(inv, 2);
+      if (inv.message.words.length < 3 || count > MAX_FILL_PIECES) return Status.E_INVALID_ARGUMENT;
+      const sources = readPieceList(inv.caller, word(inv, 1), count);
+      return typeof sources === "number" ? sources : region.fill(inv.cap, inv.caller, word(inv, 0), sources);
+    }
     case Op.REGION_CLONE: {
       const memory = argumentObject<MemoryObject>(inv, 0, ObjectKind.MEMORY, Rights.MEMORY_CREATE);
       if (typeof memory === "number") return memory;

@@ -2,7 +2,7 @@
 // read-write, and any number of read-only views. The owner capability cannot be copied; sending
 // it always moves it, and the sender loses the mapping in the same step. A filler lets another
 // process have the kernel write into the range (docs/ABI.md "Fillers") without mapping it writable.
-import { OP_REGION_INFO, OP_REGION_VIEW, OP_REGION_FREE, OP_REGION_CLONE, OP_REGION_FILLER, OP_REGION_FILL, OP_REGION_REVOKE_FILLERS } from "../abi";
+import { OP_REGION_INFO, OP_REGION_VIEW, OP_REGION_FREE, OP_REGION_CLONE, OP_REGION_FILLER, OP_REGION_FILL, OP_REGION_FILL_GATHER, OP_REGION_REVOKE_FILLERS } from "../abi";
 import { msgWord } from "../message";
 import { operation, operation3, answeredCap, operationWithCap } from "./operation";
 
@@ -72,4 +72,13 @@ export class Region {
  */
 export function regionFill(filler: i32, offset: u32, from: usize, length: u32): i32 {
   return operation3(filler, OP_REGION_FILL, offset, <u32>from, length);
+}
+
+/**
+ * Through a filler: copies the `count` pieces listed at `list` (pairs of u32: address, length in
+ * this process's memory) one after another into the Region from `offset`, in one kernel call. 0 or
+ * a status, nothing written unless it is 0.
+ */
+export function regionFillGather(filler: i32, offset: u32, list: usize, count: u32): i32 {
+  return operation3(filler, OP_REGION_FILL_GATHER, offset, <u32>list, count);
 }

@@ -66,11 +66,12 @@ export class Contents {
       const place = r.wordCount > 3 ? r.word(3) : 0;
       const clientAt = place & ~FS_READ_FILL;
       if ((place & FS_READ_FILL) != 0 && c.handles.fills(c.index) && <u64>clientAt + <u64>length <= <u64>c.handles.writeBytes(c.index)) {
-        sink.cap = c.handles.writeBuffer(c.index);
-        sink.base = attached;
-        sink.at = clientAt;
-        const filled = this.readAt(offset, length, attached, sink);
-        sink.cap = 0;
+        sink.begin(c.handles.writeBuffer(c.index), attached, clientAt);
+        let filled = this.readAt(offset, length, attached, sink);
+        if (filled >= 0) {
+          const flushed = sink.flush();
+          if (flushed < 0) filled = flushed;
+        }
         if (filled >= 0) {
           c.reply.add(<u32>filled);
           c.reply.add(1);

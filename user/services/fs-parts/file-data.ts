@@ -58,6 +58,11 @@ export class FileData {
       let slot = this.pages.find(block);
       if (slot >= 0) this.pages.hits++;
       else if (!direct) {
+        // A miss may take a page the sink listed for another block: what is listed goes first.
+        if (sink != null) {
+          const flushed = sink.flush();
+          if (flushed < 0) return flushed;
+        }
         slot = this.fill(at, index, block, last);
         if (slot < -1) return slot; // the disk failed
       }
@@ -94,10 +99,12 @@ export class FileData {
         continue;
       }
       if (this.disk.read(<u64>block, 1, scratch) < 0) return FS_E_IO;
+      memory.copy(to, scratch + within, chunk);
       if (sink != null) {
-        const filled = sink.put(to, scratch + within, chunk);
+        // From where it now lies: the scratch block is read into again for the next one.
+        const filled = sink.put(to, to, chunk);
         if (filled < 0) return filled;
-      } else memory.copy(to, scratch + within, chunk);
+      }
       pos += chunk;
       to += chunk;
     }

@@ -370,12 +370,18 @@ export class Volume implements HolePuncher, MapSource {
         // Straight from the map into the client's buffer: one copy.
         const mapped = this.maps.holds(this.inodeNumber(at), offset, length, load<u64>(at + I_SIZE_AT));
         if (mapped >= 0) {
-          const filled = sink.put(to, this.maps.at(offset), <u32>mapped);
+          let filled = sink.put(to, this.maps.at(offset), <u32>mapped);
+          if (filled >= 0) filled = sink.flush();
           return filled < 0 ? filled : mapped;
         }
       }
     }
-    const n = this.data.read(at, offset, length, to, ahead, direct, sink);
+    let n = this.data.read(at, offset, length, to, ahead, direct, sink);
+    // What the sink gathered goes before anything else may take a cache page (readThrough can).
+    if (n >= 0 && sink != null) {
+      const flushed = sink.flush();
+      if (flushed < 0) n = flushed;
+    }
     // A mapped file's pages the read brought in become valid in its map (file-maps.ts).
     if (n > 0 && this.maps.count > 0 && !direct) this.maps.readThrough(this.inodeNumber(at), at, offset, <u32>n, this);
     return n;
