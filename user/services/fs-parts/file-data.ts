@@ -71,8 +71,17 @@ export class FileData {
         // copy for all of them (each copy is a kernel call).
         const page = this.pages.address(slot);
         let span = chunk;
+        // The map entries of the next blocks follow this one's in its table: read them there
+        // rather than walk the map again for each (nothing here takes a metadata block).
+        let entry: usize = 0;
         while (within == 0 && chunk == BLOCK_BYTES && pos + <u64>span + BLOCK_BYTES <= end) {
-          const next = this.pages.pageOf(v.map(at, index + <u64>(span >> BLOCK_SHIFT), false, false));
+          const nextIndex = index + <u64>(span >> BLOCK_SHIFT);
+          if (entry == 0 || v.startsTable(nextIndex)) entry = v.pointerOf(at, nextIndex);
+          else entry += 4;
+          if (entry == 0) break; // (the next turn maps it and says what is wrong, if anything)
+          const nextBlock = load<u32>(entry);
+          if (!v.isData(nextBlock)) break; // a hole, or a number the next turn refuses
+          const next = this.pages.pageOf(nextBlock);
           if (next != page + span) break;
           this.pages.hits++;
           span += BLOCK_BYTES;

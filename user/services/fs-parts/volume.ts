@@ -185,6 +185,43 @@ export class Volume implements HolePuncher, MapSource {
     return this.leaf(at, single, <u32>(index % POINTERS_PER_BLOCK), allocate, meta);
   }
 
+  /**
+   * Where the block map's entry for file block `index` of the inode at `at` lies (in the inode or a
+   * cached indirect block), allocating nothing: 0 when a table on the way is a hole or cannot be
+   * had (then `map` says what is wrong). The entries of neighbouring blocks follow it in the same
+   * table up to `startsTable` — valid until the metadata cache next takes a block.
+   */
+  pointerOf(at: usize, index: u64): usize {
+    if (index < <u64>DIRECT_BLOCKS) return at + I_DIRECT_AT + (<usize>index << 2);
+    index -= DIRECT_BLOCKS;
+    if (index < <u64>POINTERS_PER_BLOCK) {
+      const table = this.tableOf(load<u32>(at + I_SINGLE_AT));
+      return table == 0 ? 0 : table + (<usize>index << 2);
+    }
+    index -= POINTERS_PER_BLOCK;
+    if (index >= <u64>POINTERS_PER_BLOCK * <u64>POINTERS_PER_BLOCK) return 0;
+    const double = this.tableOf(load<u32>(at + I_DOUBLE_AT));
+    if (double == 0) return 0;
+    const table = this.tableOf(load<u32>(double + (<usize>(index / POINTERS_PER_BLOCK) << 2)));
+    return table == 0 ? 0 : table + (<usize>(index % POINTERS_PER_BLOCK) << 2);
+  }
+
+  /** Whether file block `index`'s map entry is the first of its table (the one before it lies elsewhere). */
+  startsTable(index: u64): bool {
+    return index >= <u64>DIRECT_BLOCKS && (index - DIRECT_BLOCKS) % <u64>POINTERS_PER_BLOCK == 0;
+  }
+
+  /** Whether `block` may be named by a block map: a block of the data area. */
+  isData(block: u32): bool {
+    return block >= this.layout.data && block < this.layout.total;
+  }
+
+  // The cached bytes of indirect block `block`, or 0 (a hole, a number outside the data area, or a
+  // block that cannot be had).
+  private tableOf(block: u32): usize {
+    return this.isData(block) ? this.cache.get(block) : 0;
+  }
+
   private leaf(at: usize, indirect: u32, slot: u32, allocate: bool, meta: bool): u32 {
     const table = this.cache.get(indirect);
     if (table == 0) return this.failBlock(FS_E_IO);
