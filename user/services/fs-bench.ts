@@ -61,6 +61,11 @@ const VIEW: i32 = 2;
 /** Reads of a mapped handle (FsClient.map): answered from the map, with no call, once it holds the file. */
 const MAPPED: i32 = 3;
 let mapped: i32 = 0;
+/**
+ * Reads as FsClient.read made them before fillers (`reads` modes only): readView, then the client's
+ * copy out of the read buffer into its own — two copies, beside `read`'s one in the same run.
+ */
+const VIEW_COPIED: i32 = 4;
 
 function pass(op: i32, call: u32, bytes: u32): void {
   const write = op == WRITE;
@@ -71,12 +76,16 @@ function pass(op: i32, call: u32, bytes: u32): void {
     else if (op == MAPPED) {
       if (<u32>check("read", fs.read(mapped, <u64>at, call)) != call || load<u8>(fs.address) != <u8>(at * 7)) check("read: not the bytes written", -1);
     }
+    else if (op == VIEW_COPIED) {
+      if (<u32>check("read", fs.readView(file, <u64>at, call)) != call) check("read: short", -1);
+      memory.copy(fs.address, fs.viewAddress, call);
+    }
     else if (<u32>check("read", fs.readView(file, <u64>at, call)) != call || load<u8>(fs.viewAddress) != <u8>(at * 7)) check("read: not the bytes written", -1);
   }
   const synced = now();
   if (write) check("sync", fs.sync(file));
   const end = now();
-  report(write ? "write" : op == READ ? "read" : op == VIEW ? "read-view" : "read-mapped", bytes, call, end - start);
+  report(write ? "write" : op == READ ? "read" : op == VIEW ? "read-view" : op == VIEW_COPIED ? "read-two-copies" : "read-mapped", bytes, call, end - start);
   if (write) {
     // Where a write pass's time went: the calls (into the page cache), and the SYNC that sends it to the disk.
     lineBegin(warmUp ? "fs-bench: warm-up of which the sync " : "fs-bench: of which the sync ");
@@ -123,6 +132,7 @@ if (READS_ONLY) {
     warmUp = round == 1;
     pass(READ, 1 << 20, TOTAL);
     pass(VIEW, 1 << 20, TOTAL);
+    pass(VIEW_COPIED, 1 << 20, TOTAL);
     if (READS_MAPPED) pass(MAPPED, 1 << 20, TOTAL);
   }
   cacheLine();
