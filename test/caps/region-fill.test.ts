@@ -217,6 +217,58 @@ describe("REGION_FILL", () => {
     keep.dispose();
   });
 
+  it("narrowed to REGION_FILL alone maps nothing, fills, and goes stale with the Region", async () => {
+    const m = await scriptMachine();
+    const mem = m.kernel.memoryObject(10);
+    const keep = m.kernel.capability(mem, ALL);
+    const receiver = makeReceiver(m);
+    const b = new Script();
+    b.invoke(1, Op.PROCESS_LISTEN, { words: [1] });
+    b.invoke(2, Op.RECEIVER_RECEIVE);
+    const filler = b.reg();
+    b.loadCap(filler);
+    const address = b.reg();
+    b.invoke(filler, Op.REGION_INFO);
+    b.loadWord(address, 0);
+    const capInfo = b.invoke(filler, Op.CAP_INFO);
+    b.fill(SCRATCH, 0x4000, 4);
+    const filled = b.invoke(filler, Op.REGION_FILL, { words: [0, SCRATCH, 16] });
+    b.invoke(3, 1);
+    b.invoke(2, Op.RECEIVER_RECEIVE); // a says it freed the Region
+    const afterFree = b.invoke(filler, Op.REGION_FILL, { words: [0, SCRATCH, 16] });
+    b.read(address);
+    b.end();
+    const bp = m.spawn(b, { caps: [m.kernel.capability(receiver, Rights.RECEIVER_RECEIVE), m.kernel.capability(makeReceiver(m), Rights.RECEIVER_SEND)] });
+    const a = new Script();
+    const r = createRegion(a, 1);
+    const filler2 = a.reg();
+    a.invoke(r.region, Op.REGION_FILLER);
+    a.loadCap(filler2);
+    const narrow = a.reg();
+    a.invoke(filler2, Op.CAP_COPY, { words: [Rights.REGION_FILL] });
+    a.loadCap(narrow);
+    a.waitForState(4, State.blocked);
+    a.invoke(3, 1, { caps: [narrow] });
+    a.waitForState(4, State.blocked);
+    a.yield();
+    const words = a.check(r.address, 0x4000, 4);
+    a.invoke(r.region, Op.REGION_FREE);
+    a.invoke(3, 2);
+    a.end();
+    const ap = m.spawn(a, { caps: [m.kernel.capability(mem, ALL), m.kernel.capability(receiver, Rights.RECEIVER_SEND), m.kernel.capability(bp, Rights.PROCESS_INFO)] });
+    await runAll(m);
+    const log = m.log();
+    expect(ap.fault).toBe(null);
+    expect(log.answer(bp, capInfo).words).toEqual([ObjectKind.REGION, Rights.REGION_FILL]);
+    expect(log.status(bp, filled)).toBe(Status.OK);
+    expect(log.one(ap, words)).toEqual([0, 0xffff_ffff]);
+    expect(log.status(bp, afterFree)).toBe(Status.E_PEER_DEAD);
+    // It never mapped the range: reading it faults.
+    expect(bp.fault).toMatchObject({ kind: "unmapped" });
+    expect(checkInvariants(m.kernel)).toEqual([]);
+    keep.dispose();
+  });
+
   it("splits a copy-on-write page before it fills it: the clone keeps its bytes", async () => {
     const m = await scriptMachine();
     m.spawn(new Script().end());
