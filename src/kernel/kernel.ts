@@ -85,6 +85,9 @@ const NEVER = new Promise<never>(() => {});
  * machine. Hosts create it, spawn processes from loaded images (granting capabilities made with
  * `capability`, `imageCapability`, `interruptCapability`) and call `run`.
  */
+/** What the kernel call of a process ended while blocked throws; nobody sees it (finish is done). */
+const ENDED_WHILE_BLOCKED = Object.freeze({ endedWhileBlocked: true });
+
 export class Kernel implements KernelServices, ObjectKernel {
   readonly machine: Machine;
   readonly frames: FrameAllocator;
@@ -730,7 +733,11 @@ export class Kernel implements KernelServices, ObjectKernel {
     this.scheduler.observer?.ended(process);
     this.scheduler.remove(process);
     this.console.cancel(process);
+    // Blocked: its kernel call throws, and the stack unwinds (Process.unwind says why it must).
+    const unwind = process.unwind;
     process.resume = null;
+    process.unwind = null;
+    unwind?.(ENDED_WHILE_BLOCKED);
     process.caps.clear();
     if (process.heldReply) disposeEnvelope(process.heldReply);
     process.heldReply = null;
