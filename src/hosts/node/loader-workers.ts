@@ -51,6 +51,13 @@ export class NodeLoaderWorkers implements CodeWorkers {
     return { message: reply.message, bytes: reply.bytes };
   }
 
+  async compileOwned(bytes: Uint8Array): Promise<WebAssembly.Module | { readonly message: string }> {
+    const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && !(bytes.buffer instanceof SharedArrayBuffer) ? bytes : bytes.slice();
+    const reply = await this.send({ id: 0, kind: "compile-owned", bytes: own }, [own.buffer as ArrayBuffer]);
+    if (reply.kind !== "compiled") throw new Error("loader worker answered a compile with something else");
+    return reply.module ?? { message: reply.message ?? "the engine refused the module" };
+  }
+
   async rewrite(bytes: Uint8Array, layout: CodeLayout, chunks: readonly BodyChunk[], take: (index: number, outcome: ChunkOutcome) => void): Promise<void> {
     // Two chunks in flight per worker (one running, one waiting, so that a worker never waits
     // for this thread): each gets a copy of its chunk's bodies only, made when it is sent and
