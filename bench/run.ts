@@ -170,7 +170,7 @@ report({
   results: nodeBoot,
   notes: [
     "The default config (registry, console, timer and block drivers, log, pipes, the shell) booted through the bootloader, timed from the start of loading to the shell's prompt on the console.",
-    "Cold: an empty loader cache (every module rewritten); modules cached: the same loader again, so instantiation and the services' own start.",
+    "Cold: an empty loader cache (every module rewritten), on a disk the file system installed at the first boot; on a new disk: the file system installs every boot module (/bin, /etc/manifests) before the prompt; the first in a fresh process: the section's first boot (a new disk, and Dogma's own JavaScript not yet compiled: a user's first `dogma boot`); modules cached: the same loader again, so instantiation and the services' own start. Medians of 3, the first a single boot.",
   ],
 });
 
