@@ -49,7 +49,7 @@ export async function bootToPrompt(loader: Loader, disk: MemoryBlockBackend = ne
   await running;
   // The services still blocked in kernel calls would keep the machine (its 128 MiB) alive for
   // good: V8 keeps a suspended stack until it is unwound (Process.unwind), which ending them does.
-  for (const process of t.kernel.stuck()) t.kernel.kill(process.pid);
+  t.kernel.endEveryProcess();
   for (const device of devices) device.reset();
   t.machine.powerOff();
   return ms;

@@ -470,6 +470,15 @@ export class Kernel implements KernelServices, ObjectKernel {
     this.critical = process;
   }
 
+  /**
+   * Ends every process left (code 137): the host is done with this machine (a reset, a halt).
+   * A process blocked in a kernel call keeps its stack, and through it the kernel and the
+   * machine's memory, until it is unwound, which ending it does (Process.unwind). After `run`.
+   */
+  endEveryProcess(): void {
+    for (const process of [...this.processes.values()]) if (process.alive && process !== this.scheduler.current) this.terminate(process);
+  }
+
   /** Ends a process that is not running now (from the host). */
   kill(pid: number): number {
     const process = this.processes.get(pid);

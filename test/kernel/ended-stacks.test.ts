@@ -34,6 +34,24 @@ async function killBlockedSleeper(): Promise<WeakRef<WebAssembly.Instance>> {
   return instance;
 }
 
+/** A sleeper left blocked when the machine halts (process 1 exits), then every process ended. */
+async function haltWithSleeperLeft(): Promise<WeakRef<WebAssembly.Instance>> {
+  const t = testMachine();
+  const sleeper = t.kernel.spawn(await t.loader.load(program("sleeper"), "sleeper"), { args: ["sleeper", "100000"] });
+  const instance = new WeakRef(sleeper.instance!);
+  const running = t.kernel.run();
+  while (!t.kernel.scheduler.hasSleepers()) await new Promise((resolve) => setTimeout(resolve, 1));
+  const init = t.kernel.spawn(await t.loader.load(program("hello"), "hello"));
+  t.kernel.setCritical(init);
+  await running;
+  expect(sleeper.alive).toBe(true);
+  t.machine.powerOff();
+  t.kernel.endEveryProcess();
+  expect(sleeper.outcome).toEqual({ kind: "exited", code: 137 });
+  expect(t.kernel.stuck()).toEqual([]);
+  return instance;
+}
+
 async function runHello(): Promise<WeakRef<WebAssembly.Instance>> {
   const t = testMachine();
   const hello = t.kernel.spawn(await t.loader.load(program("hello"), "hello"));
@@ -46,6 +64,10 @@ async function runHello(): Promise<WeakRef<WebAssembly.Instance>> {
 describe("a process ended while blocked", () => {
   it("has its stack unwound, so its instance is collected", async () => {
     expect(await collected(await killBlockedSleeper())).toBe(true);
+  });
+
+  it("is collected when the host ends every process of a machine it is done with", async () => {
+    expect(await collected(await haltWithSleeperLeft())).toBe(true);
   });
 
   it("is collected like one that exited", async () => {
