@@ -118,8 +118,8 @@ export async function loaderThroughput(): Promise<ThroughputOutput> {
       results.push(result(`load cached, ${what}`, mbPerS(size, cachedMs), "MB/s", "V8 new WebAssembly.Module", v8Rate));
       results.push(result(`rewritten size, ${what}`, rewritten, "B", "original size", size));
       if (subject === huge25) {
-        results.push(result(`longest stall of the machine's thread, cold load on worker threads, ${what}`, Math.max(...stalls), "ms", "V8 new WebAssembly.Module (the thread held throughout)", v8Ms));
-        notes.push(`${what}, cold on worker threads: the longest gap between ticks of a 1 ms timer on the machine's thread, each run: ${stalls.map((ms) => ms.toFixed(0)).join(", ")} ms (the row: the worst). What is left on this thread: reading the module and its names, the policy, assembling the output around the rewritten code (write-module.ts), between turns of the event loop.`);
+        results.push(result(`longest stall of the machine's thread, cold load on worker threads, ${what}`, median(stalls), "ms", "the whole cold load on worker threads", parallelMs));
+        notes.push(`${what}, cold on worker threads: the longest gap between ticks of a 1 ms timer on the machine's thread in each run: ${stalls.map((ms) => ms.toFixed(0)).join(", ")} ms (the row: their median; ratio: its share of the whole load). What is left on this thread, each pass followed by a turn of the event loop: reading the module (one pass, the longest), its names, the policy, cutting chunks, placing the chunks that come back, assembling the output around them (write-module.ts).`);
       }
       notes.push(
         `${what}: cold ${coldMs.toFixed(1)} ms (${subject.runs} runs), with ${workers === null ? 0 : "worker"} threads ${parallelMs.toFixed(1)} ms, ` +
