@@ -167,14 +167,15 @@ report({
 const nodeBoot = await step("boot", "boot");
 report({
   title: "Boot (ms, median)",
-  results: nodeBoot,
+  results: nodeBoot.results,
   notes: [
     "The default config (registry, console, timer and block drivers, log, pipes, the shell) booted through the bootloader, timed from the start of loading to the shell's prompt on the console.",
     "Cold: an empty loader cache (every module rewritten), on a disk the file system installed at the first boot; on a new disk: the file system installs every boot module (/bin, /etc/manifests) before the prompt; the first in a fresh process: the section's first boot (a new disk, and Dogma's own JavaScript not yet compiled: a user's first `dogma boot`); modules cached: the same loader again, so instantiation and the services' own start. Medians of 3, the first a single boot.",
+    ...nodeBoot.notes,
   ],
 });
 
-for (const section of await step("browser (headless Chromium)", "webBenchmarks", nodeBoot)) report(section);
+for (const section of await step("browser (headless Chromium)", "webBenchmarks", nodeBoot.results)) report(section);
 
 const seconds = (now() - started) / 1000;
 const machine = machineInfo();
