@@ -70,8 +70,9 @@ export class Scheduler {
       process.descriptor.state = "blocked";
       process.blockedAtNs = this.machine.clock.monotonicNs();
     }
-    return new Promise<T>((resolve) => {
+    return new Promise<T>((resolve, reject) => {
       process.resume = resolve as (value: unknown) => void;
+      process.unwind = reject;
       this.yieldCpu(process);
     });
   }
@@ -169,10 +170,12 @@ export class Scheduler {
     to.runStartNs = now;
     this.current = to;
     this.observer?.running(to, now);
-    return new Promise<T>((resolve) => {
+    return new Promise<T>((resolve, reject) => {
       from.resume = resolve as (value: unknown) => void;
+      from.unwind = reject;
       const resume = to.resume!;
       to.resume = null;
+      to.unwind = null;
       resume(value);
     });
   }
@@ -298,6 +301,7 @@ export class Scheduler {
       }
       const resume = process.resume!;
       process.resume = null;
+      process.unwind = null;
       resume(process.wakeValue);
     });
   }
