@@ -139,6 +139,10 @@ export interface CodeLayout {
   readonly groupAcrossBranches: boolean;
   /** Whether accesses at constant addresses (static variables) share checks with each other too. */
   readonly groupConstants: boolean;
+  /** Whether a loop's accesses off a local it never writes, or a constant page, share a check made at its header (loop-groups.ts). */
+  readonly loopGroups: boolean;
+  /** The fewest accesses of a loop's body a group checked at its header must serve. */
+  readonly loopGroupMembers: number;
 }
 
 /** Access helpers: one per load and store opcode (0x28-0x3e), without and with an offset. */
@@ -182,6 +186,8 @@ export interface RewriteVariant {
   readonly groupAcrossBranches?: boolean;
   readonly groupConstants?: boolean;
   readonly hugeFunctionGroups?: boolean | "loops";
+  readonly loopGroups?: boolean;
+  readonly loopGroupMembers?: number;
 }
 
 /** The longest span one shared check covers (access-groups.ts). */
@@ -227,6 +233,8 @@ export function codeLayout(functionImports: number, definedFunctions: number, pr
     groupSpan: variant.groupSpan ?? GROUP_SPAN,
     groupAcrossBranches: variant.groupAcrossBranches ?? true,
     groupConstants: variant.groupConstants ?? true,
+    loopGroups: variant.loopGroups ?? true,
+    loopGroupMembers: variant.loopGroupMembers ?? 1,
   };
 }
 

@@ -1,0 +1,230 @@
+import { PAGE_SIZE } from "../kernel/constants.ts";
+import type { AccessPlanner } from "./access-groups.ts";
+import { constantAccess } from "./mmu-sequences.ts";
+import { BodyCursor, skipLeb } from "./wasm/body-cursor.ts";
+import { Imm, Misc, immediates } from "./wasm/opcodes.ts";
+
+/**
+ * Checks hoisted out of loops (docs/LOADER.md "Checks hoisted out of loops"): the loads and stores
+ * of a loop's own body (not of the loops nested in it) whose address operand is a local the loop
+ * never writes, plus constants, or a constant, share one check made at the loop's header; each is
+ * then a member (`if h then access(h + d) else helper`), as in a run's group.
+ *
+ * The planner only chooses: it walks the loop's body, planning each run of it with the run planner
+ * (access-groups.ts) to learn each access's address operand, and notes every local the loop
+ * writes, nested loops included. What the seal rests on is checked by the rewriter as it writes
+ * each member (inside its slot's checked span, with the right checked) and by the emitted code:
+ * the slot's local is zeroed before the loop and after every call inside it, and set only by the
+ * header's check.
+ */
+
+/** At most this many hoisted groups are live at once (a local each), over nested loops. */
+export const HOIST_LOCALS = 4;
+
+/** One group hoisted to a loop's header. */
+export interface HoistedGroup {
+  /** The index (0..HOIST_LOCALS-1) of the local holding the span's physical address. */
+  slot: number;
+  /** The local whose value anchors the span, or -1 for a constant address (the span is then a page). */
+  readonly local: number;
+  /** The span from the local's value (or the page's address), its length, and whether it is checked for writing. */
+  readonly lo: number;
+  span: number;
+  write: boolean;
+  /** How many accesses of the loop's body it serves. */
+  members: number;
+}
+
+/** A hoisted access: its group and its offset from the start of the group's span. */
+export interface HoistedAccess {
+  readonly group: HoistedGroup;
+  readonly fastOffset: number;
+}
+
+/** What a loop's plan is: its groups (slots given) and its accesses by position. */
+export interface LoopPlan {
+  readonly groups: HoistedGroup[];
+}
+
+export class LoopPlanner extends BodyCursor {
+  private readonly written = new Set<number>();
+
+  /**
+   * Plans the loop whose body starts at `from` (after its block type), in a body ending at `end`:
+   * adds its hoisted accesses to `hoisted` and returns its groups, given slots from `free` (a mask),
+   * the groups with the most members first; null if nothing is hoisted. `minMembers`: the fewest
+   * accesses a group must serve. The run planner is left in a state the rewriter resets.
+   */
+  plan(from: number, end: number, runs: AccessPlanner, maxSpan: number, free: number, minMembers: number, hoisted: Map<number, HoistedAccess>): HoistedGroup[] | null {
+    if (free === 0) return null;
+    const bytes = this.bytes;
+    const written = this.written;
+    written.clear();
+    const straight = runs.straight;
+    // The loop's own accesses with a local or constant address operand: the run planner's objects
+    // are reused from run to run, so their facts are copied here.
+    const candidates: Array<{ at: number; local: number; base: number; offset: number; bytes: number; store: boolean }> = [];
+    let depth = 0;
+    /** Depth at which the nested loop being skipped opened, or -1. */
+    let nested = -1;
+    let at = from;
+    const saved = runs.hoisted;
+    runs.hoisted = null;
+    try {
+      for (;;) {
+        if (at >= end) return null;
+        const start = at;
+        const op = bytes[at]!;
+        if (nested < 0 && straight[op]) {
+          at = runs.plan(start, end, maxSpan);
+          depth += runs.opened;
+          for (const local of runs.writtenLocals()) written.add(local);
+          for (const access of runs.planned()) {
+            if (access.local !== -2) candidates.push({ at: access.at, local: access.local, base: access.base, offset: access.offset, bytes: access.bytes, store: access.store });
+          }
+          if (at === start) return null; // cannot happen: a STRAIGHT instruction continues a run
+          continue;
+        }
+        at++;
+        switch (immediates[op]) {
+          case Imm.none:
+            if (op === 0x0b) {
+              if (depth === 0) break;
+              depth--;
+              if (depth < nested) nested = -1;
+            }
+            continue;
+          case Imm.blockType:
+            at = this.skipBlockType(at, end);
+            depth++;
+            continue;
+          case Imm.loop:
+            at = this.skipBlockType(at, end);
+            depth++;
+            if (nested < 0) nested = depth;
+            continue;
+          case Imm.u32:
+            if (op === 0x21 || op === 0x22) written.add(this.u32At(at, end));
+            at = skipLeb(bytes, at, end);
+            continue;
+          case Imm.twoU32:
+            at = skipLeb(bytes, skipLeb(bytes, at, end), end);
+            continue;
+          case Imm.functionIndex:
+          case Imm.globalIndex:
+          case Imm.tableSet:
+          case Imm.heapType:
+          case Imm.i64Const:
+          case Imm.i32Const:
+          case Imm.memorySize:
+          case Imm.memoryGrow:
+            at = skipLeb(bytes, at, end);
+            continue;
+          case Imm.f32Const:
+            at += 4;
+            continue;
+          case Imm.f64Const:
+            at += 8;
+            continue;
+          case Imm.brTable: {
+            const labels = this.u32At(at, end);
+            at = this.next;
+            for (let i = 0; i <= labels; i++) at = skipLeb(bytes, at, end);
+            continue;
+          }
+          case Imm.selectTypes: {
+            const types = this.u32At(at, end);
+            at = this.next;
+            for (let i = 0; i < types; i++) at = this.skipBlockType(at, end);
+            continue;
+          }
+          case Imm.load:
+          case Imm.store: {
+            const flags = this.u32At(at, end);
+            at = this.next;
+            if (flags & 0x40) at = skipLeb(bytes, at, end);
+            at = skipLeb(bytes, at, end);
+            continue;
+          }
+          case Imm.prefixMisc: {
+            const sub = this.u32At(at, end);
+            at = this.next;
+            if (sub <= 7) continue;
+            if (sub === Misc.memoryInit || sub === Misc.memoryCopy) at = skipLeb(bytes, skipLeb(bytes, at, end), end);
+            else if (sub === Misc.dataDrop || sub === Misc.memoryFill || sub === Misc.tableGrow || sub === Misc.tableSize) at = skipLeb(bytes, at, end);
+            else return null;
+            continue;
+          }
+          default:
+            return null; // SIMD, GC and the rest: this loop hoists nothing
+        }
+        break; // the loop's end
+      }
+    } finally {
+      runs.hoisted = saved;
+      runs.reset();
+    }
+    return this.group(candidates, maxSpan, free, minMembers, hoisted);
+  }
+
+  /** The groups of the candidates whose local the loop never writes (or constants), each its accesses. */
+  private group(candidates: ReadonlyArray<{ at: number; local: number; base: number; offset: number; bytes: number; store: boolean }>, maxSpan: number, free: number, minMembers: number, hoisted: Map<number, HoistedAccess>): HoistedGroup[] | null {
+    const groups = new Map<number, { group: HoistedGroup; hi: number; accesses: Array<[number, number]> }>();
+    for (const c of candidates) {
+      let key: number;
+      let lo: number;
+      let d: number;
+      if (c.local === -1) {
+        // A constant address: the group is its page, checked whole.
+        const address = (c.base >>> 0) + c.offset;
+        if (!constantAccess(address, c.bytes)) continue;
+        lo = Math.floor(address / PAGE_SIZE) * PAGE_SIZE;
+        key = -1 - lo / PAGE_SIZE;
+        d = address;
+      } else {
+        if (this.written.has(c.local)) continue;
+        // As for a run's member (access-groups.ts access): wrap32(L + C) + K is L + C + K when
+        // C >= 0, or C < 0 and K = 0, within a span the check found below 4 GiB.
+        if (c.base < 0 && c.offset > 0) continue;
+        key = c.local;
+        d = c.base + c.offset;
+        lo = d;
+      }
+      let entry = groups.get(key);
+      if (entry === undefined) {
+        if (c.local !== -1 && (d < -(2 ** 31) || d + c.bytes > 2 ** 32)) continue;
+        entry = { group: { slot: -1, local: c.local, lo, span: c.local === -1 ? PAGE_SIZE : c.bytes, write: c.store, members: 0 }, hi: c.local === -1 ? lo + PAGE_SIZE : d + c.bytes, accesses: [] };
+        groups.set(key, entry);
+      }
+      const group = entry.group;
+      if (c.local !== -1) {
+        const newLo = Math.min(group.lo, d);
+        const newHi = Math.max(entry.hi, d + c.bytes);
+        if (newHi - newLo > maxSpan || newHi > 2 ** 32) continue;
+        (group as { lo: number }).lo = newLo;
+        entry.hi = newHi;
+        group.span = newHi - newLo;
+      }
+      group.write ||= c.store;
+      group.members++;
+      entry.accesses.push([c.at, d]);
+    }
+    const chosen = [...groups.values()].filter((e) => e.group.members >= minMembers).sort((a, b) => b.group.members - a.group.members);
+    const result: HoistedGroup[] = [];
+    for (const entry of chosen) {
+      if (free === 0) break;
+      const slot = 31 - Math.clz32(free & -free);
+      free &= ~(1 << slot);
+      entry.group.slot = slot;
+      result.push(entry.group);
+      for (const [at, d] of entry.accesses) hoisted.set(at, { group: entry.group, fastOffset: d - entry.group.lo });
+    }
+    return result.length > 0 ? result : null;
+  }
+
+  private skipBlockType(at: number, end: number): number {
+    const byte = this.bytes[at];
+    if (byte === 0x63 || byte === 0x64) return skipLeb(this.bytes, at + 1, end);
+    return skipLeb(this.bytes, at, end);
+  }
+}
