@@ -18,6 +18,9 @@ import { Imm, Misc, immediates } from "./wasm/opcodes.ts";
  * header's check.
  */
 
+/** Which groups a loop's header checks: those off locals, at constant pages, or both. */
+export type LoopGroupKinds = "all" | "locals" | "constants";
+
 /** At most this many hoisted groups are live at once (a local each), over nested loops. */
 export const HOIST_LOCALS = 4;
 
@@ -55,7 +58,7 @@ export class LoopPlanner extends BodyCursor {
    * the groups with the most members first; null if nothing is hoisted. `minMembers`: the fewest
    * accesses a group must serve. The run planner is left in a state the rewriter resets.
    */
-  plan(from: number, end: number, runs: AccessPlanner, maxSpan: number, free: number, minMembers: number, hoisted: Map<number, HoistedAccess>): HoistedGroup[] | null {
+  plan(from: number, end: number, runs: AccessPlanner, maxSpan: number, free: number, minMembers: number, withCalls: boolean, kinds: LoopGroupKinds, hoisted: Map<number, HoistedAccess>): HoistedGroup[] | null {
     if (free === 0) return null;
     const bytes = this.bytes;
     const written = this.written;
@@ -68,6 +71,7 @@ export class LoopPlanner extends BodyCursor {
     /** Depth at which the nested loop being skipped opened, or -1. */
     let nested = -1;
     let at = from;
+    let calls = false;
     const saved = runs.hoisted;
     runs.hoisted = null;
     try {
@@ -80,7 +84,7 @@ export class LoopPlanner extends BodyCursor {
           depth += runs.opened;
           for (const local of runs.writtenLocals()) written.add(local);
           for (const access of runs.planned()) {
-            if (access.local !== -2) candidates.push({ at: access.at, local: access.local, base: access.base, offset: access.offset, bytes: access.bytes, store: access.store });
+            if (access.local !== -2 && (kinds === "all" || (kinds === "constants") === (access.local === -1))) candidates.push({ at: access.at, local: access.local, base: access.base, offset: access.offset, bytes: access.bytes, store: access.store });
           }
           if (at === start) return null; // cannot happen: a STRAIGHT instruction continues a run
           continue;
@@ -108,16 +112,23 @@ export class LoopPlanner extends BodyCursor {
             at = skipLeb(bytes, at, end);
             continue;
           case Imm.twoU32:
+            calls = true;
             at = skipLeb(bytes, skipLeb(bytes, at, end), end);
             continue;
           case Imm.functionIndex:
+            calls ||= op !== 0xd2;
+            at = skipLeb(bytes, at, end);
+            continue;
+          case Imm.memorySize:
+          case Imm.memoryGrow:
+            calls = true;
+            at = skipLeb(bytes, at, end);
+            continue;
           case Imm.globalIndex:
           case Imm.tableSet:
           case Imm.heapType:
           case Imm.i64Const:
           case Imm.i32Const:
-          case Imm.memorySize:
-          case Imm.memoryGrow:
             at = skipLeb(bytes, at, end);
             continue;
           case Imm.f32Const:
@@ -150,6 +161,7 @@ export class LoopPlanner extends BodyCursor {
             const sub = this.u32At(at, end);
             at = this.next;
             if (sub <= 7) continue;
+            calls ||= sub >= Misc.memoryInit && sub <= Misc.memoryFill;
             if (sub === Misc.memoryInit || sub === Misc.memoryCopy) at = skipLeb(bytes, skipLeb(bytes, at, end), end);
             else if (sub === Misc.dataDrop || sub === Misc.memoryFill || sub === Misc.tableGrow || sub === Misc.tableSize) at = skipLeb(bytes, at, end);
             else return null;
@@ -164,6 +176,7 @@ export class LoopPlanner extends BodyCursor {
       runs.hoisted = saved;
       runs.reset();
     }
+    if (calls && !withCalls) return null;
     return this.group(candidates, maxSpan, free, minMembers, hoisted);
   }
 

@@ -1,5 +1,6 @@
 import { ACCESS_KINDS, MMU_CALLS, RETRIED_CALLS, SLOW_PATH_IMPORTS, findAccessKind, slowPathImportOf, slowPathOf, type AccessKind, type MmuCallName, type ValueType } from "../kernel/mmu-abi.ts";
 import { MAX_PRIVATE_WASM_PAGES, tlbEntriesFor, tlbIndexMask } from "../kernel/constants.ts";
+import type { LoopGroupKinds } from "./loop-groups.ts";
 import { F32, F64, I32, I64 } from "./wasm/value-types.ts";
 
 /**
@@ -143,6 +144,10 @@ export interface CodeLayout {
   readonly loopGroups: boolean;
   /** The fewest accesses of a loop's body a group checked at its header must serve. */
   readonly loopGroupMembers: number;
+  /** Whether a loop that calls (anything but its safe point) hoists checks too: each call ends its groups, and the next iteration checks again. */
+  readonly loopGroupsWithCalls: boolean;
+  /** Which groups loops check at their header (loop-groups.ts). */
+  readonly loopGroupKinds: LoopGroupKinds;
 }
 
 /** Access helpers: one per load and store opcode (0x28-0x3e), without and with an offset. */
@@ -188,6 +193,8 @@ export interface RewriteVariant {
   readonly hugeFunctionGroups?: boolean | "loops";
   readonly loopGroups?: boolean;
   readonly loopGroupMembers?: number;
+  readonly loopGroupsWithCalls?: boolean;
+  readonly loopGroupKinds?: LoopGroupKinds;
 }
 
 /** The longest span one shared check covers (access-groups.ts). */
@@ -235,6 +242,8 @@ export function codeLayout(functionImports: number, definedFunctions: number, pr
     groupConstants: variant.groupConstants ?? true,
     loopGroups: variant.loopGroups ?? true,
     loopGroupMembers: variant.loopGroupMembers ?? 1,
+    loopGroupsWithCalls: variant.loopGroupsWithCalls ?? true,
+    loopGroupKinds: variant.loopGroupKinds ?? "constants",
   };
 }
 

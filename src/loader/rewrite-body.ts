@@ -219,7 +219,7 @@ export class BodyRewriter extends BodyCursor {
           paths.loop(depth, at);
           this.loopStarts[depth] = at;
           this.loopHoists[depth] = 0;
-          const groups = hoisting ? this.loopPlanner.plan(at, end, this.planner, layout.groupSpan, ~this.hoistLive & ((1 << HOIST_LOCALS) - 1), layout.loopGroupMembers, this.hoisted) : null;
+          const groups = hoisting ? this.loopPlanner.plan(at, end, this.planner, layout.groupSpan, ~this.hoistLive & ((1 << HOIST_LOCALS) - 1), layout.loopGroupMembers, layout.loopGroupsWithCalls, layout.loopGroupKinds, this.hoisted) : null;
           if (groups !== null) {
             // Checks hoisted to the header (loop-groups.ts): their locals zeroed before the loop,
             // checked after the safe point (whose call, as every call in the loop, zeroes them).
