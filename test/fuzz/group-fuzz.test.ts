@@ -111,7 +111,14 @@ function generate(seed: number): string {
     }
     if (kind < 63 && !frozen) return `(local.set ${local()} (i32.const ${base()}))`;
     if (kind < 68 && !frozen) return `(local.set ${local()} (i32.add (local.get ${local()}) (i32.const ${r(257) - 128})))`;
-    if (kind < 72) return `(local.set $s (i64.add (local.get $s) (call $touch (i32.const ${base()}))))`;
+    if (kind < 72) {
+      // A call (direct or through the table), memory.size or memory.fill: each may enter the kernel.
+      const which = r(4);
+      if (which === 0) return `(local.set $s (i64.add (local.get $s) (call $touch (i32.const ${base()}))))`;
+      if (which === 1) return `(local.set $s (i64.add (local.get $s) (call_indirect (param i32) (result i64) (i32.const ${base()}) (i32.const 0))))`;
+      if (which === 2) return `(local.set $s (i64.add (local.get $s) (i64.extend_i32_u (memory.size))))`;
+      return `(memory.fill (i32.const ${PAGE * (1 + r(MEMORY_BYTES / PAGE - 2)) + r(PAGE)}) (i32.const ${r(256)}) (i32.const ${r(64)}))`;
+    }
     if (depth > 2) return `(local.set $s (i64.xor (local.get $s) (i64.const ${r(1 << 20)})))`;
     if (kind < 80) return `(if (i32.wrap_i64 (i64.and (local.get $s) (i64.const ${1 << r(8)}))) (then ${statement(depth + 1, frozen)} ${statement(depth + 1, frozen)}) (else ${statement(depth + 1, frozen)}))`;
     if (kind < 88) return `(block $b${depth} ${statement(depth + 1, frozen)} (br_if $b${depth} (i32.wrap_i64 (i64.and (local.get $s) (i64.const 3)))) ${statement(depth + 1, frozen)} ${statement(depth + 1, frozen)})`;
@@ -128,6 +135,8 @@ function generate(seed: number): string {
   return `(module
   (memory (export "memory") ${MEMORY_PAGES} ${MEMORY_PAGES})
   (data (i32.const 1) "\\01")
+  (table 1 1 funcref)
+  (elem (i32.const 0) $touch)
   (func $touch (param $a i32) (result i64) (i64.load8_u (local.get $a)))
   (func $fill (param $page i32) (local $a i32)
     (local.set $a (i32.shl (local.get $page) (i32.const 12)))
@@ -149,6 +158,7 @@ let host: FuzzMachine;
 /** The process under test: at each of its slow paths, its pages move to other frames. */
 let moving: Process | null = null;
 let moves = 0;
+let safePointMoves = 0;
 
 /** Moves every private page of `process`'s memory that has a frame to another frame, contents and all. */
 function movePages(process: Process): void {
@@ -171,7 +181,7 @@ beforeAll(async () => {
   // only constant pages (the default), so that both shapes are tried.
   host = new FuzzMachine({ memory: 8 << 20, loader: { rewrite: { hugeFunctionGroups: true, loopGroupKinds: "all" } } });
   await host.start();
-  // Every load and store slow path of the process under test moves its pages first (a private
+  // Every load and store slow path, memory.size and memory.fill of the process under test moves its pages first (a private
   // field, as bench/slow-paths.ts reaches it).
   const imports = (host.kernel as unknown as { imports: ImportObject }).imports;
   const forProcess = imports.forProcess.bind(imports);
@@ -181,19 +191,27 @@ beforeAll(async () => {
     const mmu: Record<string, unknown> = {};
     for (const name in source) mmu[name] = source[name];
     for (const [name, value] of Object.entries(mmu)) {
-      if (typeof value !== "function" || !/^(load|store)_/.test(name)) continue;
+      if (typeof value !== "function" || !/^(load|store)_|^memory_(size|fill)$/.test(name)) continue;
       mmu[name] = (...args: unknown[]) => {
-        if (moving !== null && host.kernel.current() === moving) movePages(moving);
+        if (moving !== null && host.kernel.current() === moving) {
+          movePages(moving);
+          // The next safe point calls the kernel (a program this short never spends its first slice).
+          const fuel = moving.instance?.exports.__dogma_fuel as WebAssembly.Global | undefined;
+          if (fuel !== undefined) fuel.value = 0;
+        }
         return (value as (...a: unknown[]) => unknown)(...args);
       };
     }
-    // Every safe point of the process under test calls the kernel (a fuel of 2 between them) and
+    // Every safe point of the process under test calls the kernel (a fuel of 16 between them) and
     // moves its pages first: checks made at a loop's header must not outlive it.
     const kernel = host.kernel;
     mmu.safe_point = new WebAssembly.Suspending(() => {
       const current = kernel.current();
-      if (moving !== null && current === moving) movePages(moving);
-      return kernel.safePoint(current!, current === moving ? 2 : FUEL_PER_CHECK);
+      if (moving !== null && current === moving) {
+        movePages(moving);
+        safePointMoves++;
+      }
+      return kernel.safePoint(current!, current === moving ? 16 : FUEL_PER_CHECK);
     });
     const hooked = Object.create(object) as Record<string, unknown>;
     hooked[MMU_MODULE] = mmu;
@@ -248,7 +266,7 @@ describe("check-sharing fuzz", () => {
       const differs = dogma.findIndex((b, i) => b !== nativeMemory[i]);
       if (differs >= 0) failures.push(`${where}: memory differs at 0x${differs.toString(16)}: Dogma ${dogma[differs]}, native ${nativeMemory[differs]}`);
     }
-    console.log(`check-sharing fuzz: seeds ${FIRST_SEED}..${FIRST_SEED + COUNT - 1} (${stats.huge} huge functions): ${stats.returned} returned, ${stats.trapped} trapped on both sides, ${stats.nullByte} stopped at byte 0; ${moves} pages moved at slow paths`);
+    console.log(`check-sharing fuzz: seeds ${FIRST_SEED}..${FIRST_SEED + COUNT - 1} (${stats.huge} huge functions): ${stats.returned} returned, ${stats.trapped} trapped on both sides, ${stats.nullByte} stopped at byte 0; ${moves} pages moved at slow paths, at ${safePointMoves} safe points`);
     expect(stats.huge).toBeGreaterThanOrEqual(Math.floor(COUNT / 2));
     expect(failures).toEqual([]);
     // Most modules must run to their end, or the sequences after a trap go untested.
