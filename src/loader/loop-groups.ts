@@ -51,6 +51,12 @@ export interface LoopPlan {
 
 export class LoopPlanner extends BodyCursor {
   private readonly written = new Set<number>();
+  /**
+   * Bytes of the function body this planner may still read: a loop's plan reads its whole body,
+   * nested loops included, so loops nested deep would cost the square of the body; the rewriter
+   * gives each function a few times its size, and once that is spent its loops hoist nothing.
+   */
+  budget = 0;
 
   /**
    * Plans the loop whose body starts at `from` (after its block type), in a body ending at `end`:
@@ -59,7 +65,7 @@ export class LoopPlanner extends BodyCursor {
    * accesses a group must serve. The run planner is left in a state the rewriter resets.
    */
   plan(from: number, end: number, runs: AccessPlanner, maxSpan: number, free: number, minMembers: number, withCalls: boolean, kinds: LoopGroupKinds, hoisted: Map<number, HoistedAccess>): HoistedGroup[] | null {
-    if (free === 0) return null;
+    if (free === 0 || this.budget <= 0) return null;
     const bytes = this.bytes;
     const written = this.written;
     written.clear();
@@ -76,7 +82,7 @@ export class LoopPlanner extends BodyCursor {
     runs.hoisted = null;
     try {
       for (;;) {
-        if (at >= end) return null;
+        if (at >= end || at - from > this.budget) return null;
         const start = at;
         const op = bytes[at]!;
         if (nested < 0 && straight[op]) {
@@ -173,6 +179,7 @@ export class LoopPlanner extends BodyCursor {
         break; // the loop's end
       }
     } finally {
+      this.budget -= at - from;
       runs.hoisted = saved;
       runs.reset();
     }

@@ -37,6 +37,9 @@ export class CodeRefusal extends Error {
 /** Thrown inside a rewrite that must start again: see BodyRewriter.rewrite. */
 const LOOP_FOUND = Symbol("loop found");
 
+/** How many times its body's size a function's loop plans may read in all (loop-groups.ts LoopPlanner.budget). */
+const LOOP_PLAN_BUDGET = 4;
+
 /** V8 refuses a function with more locals (parameters included). */
 export const MAX_FUNCTION_LOCALS = 50_000;
 
@@ -177,6 +180,7 @@ export class BodyRewriter extends BodyCursor {
     this.hoistLive = 0;
     // Checks are hoisted out of loops only where their accesses are inline (not in huge functions).
     const hoisting = layout.loopGroups && layout.groupSpan > 0 && layout.accessCalls !== "always" && !(layout.accessCalls !== "never" && end - start >= layout.allCallsMinBody);
+    this.loopPlanner.budget = LOOP_PLAN_BUDGET * (end - start);
     while (at < end) {
       before = previous;
       previous = opStart;

@@ -178,6 +178,45 @@ describe("checks hoisted out of loops", () => {
     expect(source).toBe(0n);
   });
 
+  it("loops nested 3000 deep around a static variable's update load and run as natively", async () => {
+    // Each loop's plan reads its whole body, nested loops included, and finds nothing of its own to
+    // check until the innermost: a function's plans may read only a few times its size in all
+    // (LoopPlanner.budget), or this would cost 3000² steps.
+    // Written as bytes: the text parser recurses once per level.
+    const depth = 3000;
+    const leb = (n: number): number[] => {
+      const out: number[] = [];
+      for (;;) {
+        const byte = n & 0x7f;
+        n >>= 7;
+        if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) return [...out, byte];
+        out.push(byte | 0x80);
+      }
+    };
+    // (i64.store offset=K (i32.const X) (i64.add (i64.load offset=K (i32.const X)) (i64.const 1)))
+    const bump = (k: number): number[] => [0x41, ...leb(X), 0x41, ...leb(X), 0x29, 3, k, 0x42, 1, 0x7c, 0x37, 3, k];
+    const code = [0x00, ...Array.from({ length: depth }, () => [0x03, 0x40]).flat(), ...bump(0), ...bump(8), ...Array<number>(depth).fill(0x0b)];
+    code.push(0x41, ...leb(X), 0x29, 3, 0, 0x41, ...leb(X), 0x29, 3, 8, 0x7c, 0x0b);
+    const body = [...leb(code.length), ...code];
+    const section = (id: number, bytes: number[]): number[] => [id, ...leb(bytes.length), ...bytes];
+    const nested = new Uint8Array([
+      0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
+      ...section(1, [1, 0x60, 0, 1, 0x7e]),
+      ...section(3, [1, 0]),
+      ...section(5, [1, 1, 1, 1]),
+      ...section(7, [1, 3, 0x72, 0x75, 0x6e, 0, 0]),
+      ...section(10, [1, ...body]),
+    ]);
+    const expected = (new WebAssembly.Instance(new WebAssembly.Module(nested)).exports.run as () => bigint)();
+    expect(expected).toBe(2n);
+    const t = testMachine();
+    const image = await t.loader.load(nested, "nested-loops");
+    const process = t.kernel.spawn(image, { entry: "run", mapImage: false });
+    await t.kernel.run();
+    expect(process.outcome).toEqual({ kind: "exited", code: 0 });
+    expect(t.kernel.returnValues.get(process.pid)).toBe(expected);
+  });
+
   // Under the variant that checks groups off locals at the header too.
   const locals: RewriteVariant = { loopGroupKinds: "all" };
   for (const p of [2 * PAGE + 64, 9 * PAGE - 12, 9 * PAGE - 8, 9 * PAGE - 4, 9 * PAGE - 16]) {
