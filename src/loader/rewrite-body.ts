@@ -618,7 +618,7 @@ export class BodyRewriter extends BodyCursor {
   private checkHoisted(at: number, access: HoistedAccess, bytes: number, store: boolean): void {
     const slot = access.group.slot;
     if (slot < 0 || slot >= HOIST_LOCALS || (this.hoistLive & (1 << slot)) === 0 || access.fastOffset < 0 || access.fastOffset + bytes > this.hoistSpans[slot]! || (store && this.hoistWrites[slot] === 0)) {
-      throw new Error(`loader bug: hoisted access at ${at} of function ${this.functionIndex} is outside its loop's check (${slot} ${this.hoistLive} ${access.fastOffset} ${bytes} ${this.hoistSpans[slot]} ${store} ${this.hoistWrites[slot]})`);
+      throw new Error(`loader bug: hoisted access at ${at} of function ${this.functionIndex} is outside its loop's check (slot ${slot}, ${bytes} bytes at ${access.fastOffset} of the span)`);
     }
   }
 
