@@ -17,6 +17,13 @@
  * bases near 0 can be tried; a run that reads or writes byte 0 faults there as a null pointer
  * (natively it does not), and is counted, not compared.
  *
+ * Half the loops leave the base locals alone and some addresses are constants, so that loops
+ * check groups at their header (loop-groups.ts; the loader runs with loopGroupKinds "all", so
+ * groups off locals are hoisted too, not only constant pages); calls direct and through a table,
+ * memory.size and memory.fill sit in them; memory.size and memory.fill move the pages too, and once
+ * the process has taken a slow path every safe point calls the kernel (a fuel of 16 between them)
+ * and moves them.
+ *
  * Every other module's `run` is padded past ALL_CALLS_MIN_BODY, and the loader runs with the variant
  * hugeFunctionGroups, so that its groups take the form of huge functions (a head calling the
  * group's check, members inline: mmu-sequences.ts emitCalledGroupHead).
