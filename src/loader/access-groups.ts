@@ -137,7 +137,7 @@ class AbstractStack {
 }
 
 /** Operands popped and results pushed by the numeric instructions 0x45-0xc4, by opcode. */
-const NUMERIC_POPS = new Uint8Array(256);
+export const NUMERIC_POPS = new Uint8Array(256);
 for (let op = 0x45; op <= 0xc4; op++) {
   const unary = op === 0x45 || op === 0x50 || (op >= 0x67 && op <= 0x69) || (op >= 0x79 && op <= 0x7b) || (op >= 0x8b && op <= 0x91) || (op >= 0x99 && op <= 0x9f) || op >= 0xa7;
   NUMERIC_POPS[op] = unary ? 1 : 2;

@@ -1,5 +1,6 @@
 import { PAGE_SIZE } from "../kernel/constants.ts";
-import type { AccessPlanner } from "./access-groups.ts";
+import { NUMERIC_POPS, type AccessPlanner } from "./access-groups.ts";
+import { MEMORY_OPS } from "./output-layout.ts";
 import { constantAccess } from "./mmu-sequences.ts";
 import { BodyCursor, skipLeb } from "./wasm/body-cursor.ts";
 import { Imm, Misc, immediates } from "./wasm/opcodes.ts";
@@ -78,6 +79,8 @@ export class LoopPlanner extends BodyCursor {
     let nested = -1;
     let at = from;
     let calls = false;
+    const constantsOnly = kinds === "constants";
+    this.height = 0;
     const saved = runs.hoisted;
     runs.hoisted = null;
     try {
@@ -85,12 +88,21 @@ export class LoopPlanner extends BodyCursor {
         if (at >= end || at - from > this.budget) return null;
         const start = at;
         const op = bytes[at]!;
-        if (nested < 0 && straight[op]) {
+        if (constantsOnly) {
+          // Only constant addresses: followed on a small stack of its own, without the run planner.
+          if (nested < 0 && straight[op]) {
+            at = this.stepConstant(op, at, end, candidates);
+            if (at < 0) return null;
+            if (op === 0x02 || op === 0x04) depth++;
+            continue;
+          }
+          this.height = 0;
+        } else if (nested < 0 && straight[op]) {
           at = runs.plan(start, end, maxSpan);
           depth += runs.opened;
           for (const local of runs.writtenLocals()) written.add(local);
           for (const access of runs.planned()) {
-            if (access.local !== -2 && (kinds === "all" || (kinds === "constants") === (access.local === -1))) candidates.push({ at: access.at, local: access.local, base: access.base, offset: access.offset, bytes: access.bytes, store: access.store });
+            if (access.local !== -2 && (kinds === "all" || access.local !== -1)) candidates.push({ at: access.at, local: access.local, base: access.base, offset: access.offset, bytes: access.bytes, store: access.store });
           }
           if (at === start) return null; // cannot happen: a STRAIGHT instruction continues a run
           continue;
@@ -240,6 +252,119 @@ export class LoopPlanner extends BodyCursor {
       for (const [at, d] of entry.accesses) hoisted.set(at, { group: entry.group, fastOffset: d - entry.group.lo });
     }
     return result.length > 0 ? result : null;
+  }
+
+  /** The abstract stack of stepConstant: whether each value is a constant, and which. */
+  private constant = new Uint8Array(64);
+  private values = new Int32Array(64);
+  private height = 0;
+
+  /**
+   * One instruction `op` at `at` that continues a run, for a plan of constant addresses only: its
+   * effect on the stack (values below the run's start are not constants), and a candidate for each
+   * load or store whose address operand is an `i32.const`. Returns where it ends, or -1 for an
+   * instruction it does not follow (the loop then hoists nothing).
+   */
+  private stepConstant(op: number, at: number, end: number, candidates: Array<{ at: number; local: number; base: number; offset: number; bytes: number; store: boolean }>): number {
+    const start = at++;
+    switch (immediates[op]) {
+      case Imm.none:
+        if (op === 0x1a) this.pop(1);
+        else if (op === 0x1b || op === 0xd1 || (op >= 0x45 && op <= 0xc4)) {
+          this.pop(op === 0x1b ? 3 : op === 0xd1 ? 1 : NUMERIC_POPS[op]!);
+          this.push(0, 0);
+        } else if (op !== 0x01) return -1;
+        return at;
+      case Imm.blockType:
+        if (op === 0x04) this.pop(1);
+        return this.skipBlockType(at, end);
+      case Imm.u32: {
+        const index = this.u32At(at, end);
+        if (op === 0x20) this.push(0, 0);
+        else if (op === 0x21) {
+          this.pop(1);
+          this.written.add(index);
+        } else if (op === 0x22) {
+          this.pop(1);
+          this.push(0, 0);
+          this.written.add(index);
+        } else if (op === 0x25) {
+          this.pop(1);
+          this.push(0, 0);
+        } else if (op === 0x0d) this.pop(1);
+        else return -1;
+        return this.next;
+      }
+      case Imm.tableSet:
+        this.pop(2);
+        return skipLeb(this.bytes, at, end);
+      case Imm.globalIndex:
+        if (op === 0x23) this.push(0, 0);
+        else this.pop(1);
+        return skipLeb(this.bytes, at, end);
+      case Imm.selectTypes: {
+        const types = this.u32At(at, end);
+        at = this.next;
+        for (let i = 0; i < types; i++) at = this.skipBlockType(at, end);
+        this.pop(3);
+        this.push(0, 0);
+        return at;
+      }
+      case Imm.i32Const: {
+        const value = this.s32At(at, end);
+        this.push(1, value);
+        return this.next;
+      }
+      case Imm.i64Const:
+      case Imm.heapType:
+        this.push(0, 0);
+        return skipLeb(this.bytes, at, end);
+      case Imm.f32Const:
+        this.push(0, 0);
+        return at + 4;
+      case Imm.f64Const:
+        this.push(0, 0);
+        return at + 8;
+      case Imm.functionIndex:
+        if (op !== 0xd2) return -1;
+        this.push(0, 0);
+        return skipLeb(this.bytes, at, end);
+      case Imm.load:
+      case Imm.store: {
+        const flags = this.u32At(at, end);
+        at = this.next;
+        if (flags & 0x40) at = skipLeb(this.bytes, at, end);
+        const offset = this.u32At(at, end);
+        at = this.next;
+        const store = immediates[op] === Imm.store;
+        const depth = store ? 1 : 0;
+        if (this.height > depth && this.constant[this.height - 1 - depth] === 1) {
+          candidates.push({ at: start, local: -1, base: this.values[this.height - 1 - depth]!, offset, bytes: MEMORY_OPS[op]!.kind.bytes, store });
+        }
+        this.pop(store ? 2 : 1);
+        if (!store) this.push(0, 0);
+        return at;
+      }
+      default:
+        return -1;
+    }
+  }
+
+  private push(constant: number, value: number): void {
+    if (this.height === this.constant.length) {
+      const kinds = new Uint8Array(this.height * 2);
+      kinds.set(this.constant);
+      this.constant = kinds;
+      const values = new Int32Array(this.height * 2);
+      values.set(this.values);
+      this.values = values;
+    }
+    this.constant[this.height] = constant;
+    this.values[this.height++] = value;
+  }
+
+  private pop(n: number): void {
+    this.height = Math.max(0, this.height - n);
   }
 
   private skipBlockType(at: number, end: number): number {
