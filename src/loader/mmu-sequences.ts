@@ -275,22 +275,14 @@ export interface GroupAccess {
 }
 
 /**
- * The first access of a group (its address, and a store's value, on the stack): checks that the
- * group's whole span `[A + lo, A + lo + span)` (A the address operand) lies below 4 GiB inside one
- * page whose TLB entry allows every access of the group (the write half when one is a store: a
- * write entry exists only beside a read entry of the same frame, src/kernel/tlb.ts), keeps the
- * span's physical address in `physical` and makes the access there; or zeroes `physical` and makes
- * the access through its access helper (the full check and slow path), then ends the other live
- * groups (`clears`).
+ * The check of a group's span, for its head and for a loop header: `[L + lo, L + lo + span)` (L
+ * the local `base`) lies below 4 GiB inside one page whose TLB entry's `half` (read or write) has
+ * that page's tag. Leaves the compare on the stack, the span's start in `address` and its TLB
+ * entry's address in `entry`.
  */
-export function emitGroupHead(w: ByteWriter, marks: SequenceMarks, layout: CodeLayout, op: MemoryOp, opcode: number, align: number, offset: number, locals: GroupLocals, value: number, group: GroupAccess, clears: readonly number[]): void {
-  w.reserve(MOST_BYTES * 2 + clears.length * CLEAR_BYTES);
-  const store = op.kind.store;
-  takeOperands(w, store, value, locals.anchor, false);
+function emitSpanCheck(w: ByteWriter, layout: CodeLayout, locals: GroupLocals, base: number, lo: number, span: number, half: number): void {
   w.put(Op.localGet);
-  w.putU32(locals.anchor);
-  const half = group.write ? TLB_WRITE_OFFSET : 0;
-  const lo = group.lo;
+  w.putU32(base);
   if (lo !== 0) {
     w.put(Op.i32Const);
     w.putS32(lo | 0);
@@ -313,16 +305,16 @@ export function emitGroupHead(w: ByteWriter, marks: SequenceMarks, layout: CodeL
   w.putU32(half);
   w.put(Op.localGet);
   w.putU32(locals.address);
-  if (group.span > 1) {
+  if (span > 1) {
     w.put(Op.i32Const);
-    w.putS32(group.span - 1);
+    w.putS32(span - 1);
     w.put(Op.i32Add);
   }
   w.put(Op.i32Const);
   w.putS32(-PAGE_SIZE);
   w.put(Op.i32And);
-  // A + lo past 4 GiB wraps below lo. (A + lo below 0, lo < 0, needs no term: the head's own
-  // bytes, at A + K >= 0, are in the span, so the span then crosses 2^32 and the compare fails.)
+  // L + lo past 4 GiB wraps below lo. (L + lo below 0, lo < 0, needs no term for a head: its own
+  // bytes, at L + K >= 0, are in the span, so the span then crosses 2^32 and the compare fails.)
   if (lo > 0) {
     w.put(Op.localGet);
     w.putU32(locals.address);
@@ -332,6 +324,23 @@ export function emitGroupHead(w: ByteWriter, marks: SequenceMarks, layout: CodeL
     w.put(Op.i32Or);
   }
   w.put(Op.i32Eq);
+}
+
+/**
+ * The first access of a group (its address, and a store's value, on the stack): checks that the
+ * group's whole span `[A + lo, A + lo + span)` (A the address operand) lies below 4 GiB inside one
+ * page whose TLB entry allows every access of the group (the write half when one is a store: a
+ * write entry exists only beside a read entry of the same frame, src/kernel/tlb.ts), keeps the
+ * span's physical address in `physical` and makes the access there; or zeroes `physical` and makes
+ * the access through its access helper (the full check and slow path), then ends the other live
+ * groups (`clears`).
+ */
+export function emitGroupHead(w: ByteWriter, marks: SequenceMarks, layout: CodeLayout, op: MemoryOp, opcode: number, align: number, offset: number, locals: GroupLocals, value: number, group: GroupAccess, clears: readonly number[]): void {
+  w.reserve(MOST_BYTES * 2 + clears.length * CLEAR_BYTES);
+  const store = op.kind.store;
+  takeOperands(w, store, value, locals.anchor, false);
+  const half = group.write ? TLB_WRITE_OFFSET : 0;
+  emitSpanCheck(w, layout, locals, locals.anchor, group.lo, group.span, half);
   marks.putIf(w, 1);
   w.put(store ? EMPTY_BLOCK : op.valueType);
   w.put(Op.localGet);
@@ -586,51 +595,10 @@ export function emitHoistedCheck(w: ByteWriter, marks: SequenceMarks, layout: Co
     w.put(2);
     w.putU32(tlbEntryOffset(layout, page) + half + 4);
   } else {
-    const lo = group.lo;
-    w.put(Op.localGet);
-    w.putU32(group.local);
-    if (lo !== 0) {
-      w.put(Op.i32Const);
-      w.putS32(lo | 0);
-      w.put(Op.i32Add);
-    }
-    w.put(Op.localTee);
-    w.putU32(locals.address);
-    w.put(Op.i32Const);
-    w.put(TLB_INDEX_SHIFT);
-    w.put(Op.i32ShrU);
-    w.put(Op.i32Const);
-    w.putS32(layout.tlbIndexMask);
-    w.put(Op.i32And);
-    tlbBase(w, layout, locals);
-    w.put(Op.i32Add);
-    w.put(Op.localTee);
-    w.putU32(locals.entry);
-    w.put(Op.i32Load);
-    w.put(2);
-    w.putU32(half);
-    w.put(Op.localGet);
-    w.putU32(locals.address);
-    if (group.span > 1) {
-      w.put(Op.i32Const);
-      w.putS32(group.span - 1);
-      w.put(Op.i32Add);
-    }
-    w.put(Op.i32Const);
-    w.putS32(-PAGE_SIZE);
-    w.put(Op.i32And);
-    // As for a group head: L + lo past 4 GiB wraps below lo; L + lo below 0 makes a span that
-    // crosses 2^32 (whose compare fails) or lies wholly past it, where every member's
-    // address (C < 0, K = 0: access-groups.ts) wrapped the same way.
-    if (lo > 0) {
-      w.put(Op.localGet);
-      w.putU32(locals.address);
-      w.put(Op.i32Const);
-      w.putS32(lo | 0);
-      w.put(Op.i32LtU);
-      w.put(Op.i32Or);
-    }
-    w.put(Op.i32Eq);
+    // As for a group head; L + lo below 0 makes a span that crosses 2^32 (whose compare fails)
+    // or lies wholly past it, where every member's address (C < 0, K = 0: access-groups.ts)
+    // wrapped the same way.
+    emitSpanCheck(w, layout, locals, group.local, group.lo, group.span, half);
     marks.putIf(w, 1);
     w.put(EMPTY_BLOCK);
     w.put(Op.localGet);
