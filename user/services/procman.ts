@@ -186,8 +186,8 @@ function imageFor(from: i32, memory: i32): i32 {
   // The caller's Memory pays for the Image; this blocks procman while the kernel loads it.
   const status = msgInvoke(memory);
   if (status >= 0) return msgCap(0);
-  if (status == E_INVALID_ARGUMENT) {
-    // The loader's reason goes back as the reply's words (length, then UTF-8).
+  if (status == E_INVALID_ARGUMENT || status == E_QUOTA) {
+    // The loader's reason, or what the Image would cost, goes back as the reply's words (length, then UTF-8).
     msgBegin(OP_MEMORY_LOAD_ERROR);
     if (msgInvoke(memory) < 0) msgBegin(0);
   }
