@@ -55,6 +55,7 @@ async function session(memory = 128 << 20) {
   copyFileSync(cProgram("big"), join(share, "big.wasm"));
   writeFileSync(join(share, "huge.wasm"), new Uint8Array(17 << 20));
   writeFileSync(join(share, "padded.wasm"), padded(readFileSync(cProgram("hello")), 20 << 20));
+  writeFileSync(join(share, "mid.wasm"), padded(readFileSync(cProgram("hello")), 12 << 20));
   writeFileSync(join(share, "too-big.wasm"), "");
   mkdirSync(join(share, "\x1b[2Jclear")); // a name that would drive the terminal
   truncateSync(join(share, "too-big.wasm"), 257 << 20);
@@ -167,6 +168,10 @@ describe("the shell's language", () => {
     const refused = await run("/host/padded.wasm; echo status $?");
     expect(refused.out).toContain("status 126");
     expect(refused.err).toMatch(/^shell: \/host\/padded\.wasm: cannot load it: padded\.wasm: its Memory cannot pay for loading it: the host keeps 42\.\d MiB for it and the Memory has [\d.]+ MiB left\n/);
+    // Under 16 MiB the process manager loads it, and passes the reason on.
+    const small = await run("/host/mid.wasm; echo status $?");
+    expect(small.out).toContain("status 126");
+    expect(small.err).toMatch(/^shell: \/host\/mid\.wasm: cannot load it: mid\.wasm: its Memory cannot pay for loading it: the host keeps 26\.\d MiB for it and the Memory has [\d.]+ MiB left\n/);
     expect((await run("echo still here")).out).toMatch(/^still here\n/);
   });
 

@@ -204,8 +204,8 @@ function spawn(session: u32, from: i32): u32 {
   if (index < 0 || ((session & PROGRAM_SESSION) != 0 && programJobs() >= PROGRAM_JOBS)) return fail(E_QUOTA);
   const image = imageFor(from, memory);
   if (image < 0) {
-    // A load refusal leaves the loader's message in the buffer: it is the reply's words.
-    if (image == E_INVALID_ARGUMENT && binary) {
+    // A load refusal leaves the loader's message (or what the Image would cost) in the buffer: it is the reply's words.
+    if ((image == E_INVALID_ARGUMENT || image == E_QUOTA) && binary) {
       msgSetLabel(registryLabel(image));
       return registryLabel(image);
     }
