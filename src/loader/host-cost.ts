@@ -78,12 +78,17 @@ export function instanceBytes(tableMaxima: readonly number[], counts: { globals:
  * Host bytes V8 keeps per byte of rewritten code: its own copy of the wire bytes, the module's
  * metadata, and the machine code as functions are compiled (lazily, at their first call; the
  * charge is for all of them). Measured on Node 26 (fresh process, distinct modules held, resident
- * set after collection): a generated 2.73 MB binary (13.4 MB rewritten) kept 21 MB compiled lazily
- * and 29 MB with every function compiled, 1.6 and 2.2 per rewritten byte besides the binary; 4
- * leaves room for functions that tier up, whose optimized code lives beside their first.
+ * set after collection, less the binary, its data and the fixed part): yosys (55.9 MB rewritten)
+ * 1.1 lazily and 3.97 with every function compiled; a generated 2.73 MB binary (13.4 MB rewritten)
+ * 1.3 and 2.1. Every function may come to be compiled, so every one is charged.
  */
 const CODE_BYTES_FACTOR = 4;
-/** The engine's fixed cost of a compiled module: a 29 KB binary kept 1.2-1.9 MB, a 93 KB one 1.8-2.0 MB. */
+/**
+ * The engine's fixed cost of a compiled module and what the load leaves behind in the host's
+ * allocator: a 40 KB C binary kept 0.6-0.7 MB, a 29 KB one 1.2-1.9 MB, an 87 KB one 1.2-2.4 MB; flite
+ * (21.5 MB, 17 MB of data, 0.4 MB of code) 42.0-42.8 MB held eight at a time, its bytes and data
+ * 38.6 MB of that.
+ */
 const MODULE_FIXED_BYTES = IMAGE_MODULE_FIXED_BYTES;
 
 /**

@@ -60,7 +60,7 @@ async function session(memory = 128 << 20) {
   mkdirSync(join(share, "\x1b[2Jclear")); // a name that would drive the terminal
   truncateSync(join(share, "too-big.wasm"), 257 << 20);
   const folder = await FolderShare.open(share);
-  // As `dogma boot`'s default: a 20 MiB binary's load is charged 42 MiB (docs/MEMORY.md "What a process costs").
+  // As `dogma boot`'s default: a 20 MiB binary's load is charged 43 MiB (docs/MEMORY.md "What a process costs").
   const m = await bootShell(CONFIG, folder, { modules: MODULES, memory });
   /** Types `line` and Enter; what the console showed after it up to the next prompt, and what went to errors. */
   const run = async (line: string) => {
@@ -163,15 +163,15 @@ describe("the shell's language", () => {
   }, 120_000);
 
   it("says what a binary's Image would cost when its job cannot pay for it, and the shell goes on", async () => {
-    // 32 MiB of physical memory: a 20 MiB binary is charged twice its size and 2 MiB while it loads.
+    // 32 MiB of physical memory: a 20 MiB binary is charged twice its size and 3 MiB while it loads.
     const { run } = await session(32 << 20);
     const refused = await run("/host/padded.wasm; echo status $?");
     expect(refused.out).toContain("status 126");
-    expect(refused.err).toMatch(/^shell: \/host\/padded\.wasm: cannot load it: padded\.wasm: its Memory cannot pay for loading it: the host keeps 42\.\d MiB for it and the Memory has [\d.]+ MiB left\n/);
+    expect(refused.err).toMatch(/^shell: \/host\/padded\.wasm: cannot load it: padded\.wasm: its Memory cannot pay for loading it: the host keeps 43\.\d MiB for it and the Memory has [\d.]+ MiB left\n/);
     // Under 16 MiB the process manager loads it, and passes the reason on.
     const small = await run("/host/mid.wasm; echo status $?");
     expect(small.out).toContain("status 126");
-    expect(small.err).toMatch(/^shell: \/host\/mid\.wasm: cannot load it: mid\.wasm: its Memory cannot pay for loading it: the host keeps 26\.\d MiB for it and the Memory has [\d.]+ MiB left\n/);
+    expect(small.err).toMatch(/^shell: \/host\/mid\.wasm: cannot load it: mid\.wasm: its Memory cannot pay for loading it: the host keeps 27\.\d MiB for it and the Memory has [\d.]+ MiB left\n/);
     expect((await run("echo still here")).out).toMatch(/^still here\n/);
   });
 

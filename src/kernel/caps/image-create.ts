@@ -25,7 +25,7 @@ export function imageLoadEstimateBytes(length: number): number {
   return 2 * length + IMAGE_MODULE_FIXED_BYTES;
 }
 /** The engine's fixed cost of a compiled module (src/loader/host-cost.ts counts it too). */
-export const IMAGE_MODULE_FIXED_BYTES = 2 << 20;
+export const IMAGE_MODULE_FIXED_BYTES = 3 << 20;
 
 /** Pages a load of a binary of `length` bytes is charged until it ends. */
 export function loadChargePages(length: number): number {

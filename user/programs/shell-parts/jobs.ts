@@ -36,7 +36,7 @@ import { Manifest, MAX_MANIFEST_BYTES, PROGRAM_CAPS, parseManifest } from "../..
  * Pages each program of a job may use (64 MiB): its memory (memtest's 8 MiB and its runtime fit)
  * and, for a binary read from the file system, its Image, charged what the host keeps of it (the
  * binary, its data and its compiled code: docs/MEMORY.md "What a process costs"), twice the binary
- * and 2 MiB while it loads: a 17 MiB binary needs 36 MiB then. The shell's own limit bounds them all.
+ * and 3 MiB while it loads: a 17 MiB binary needs 37 MiB then. The shell's own limit bounds them all.
  */
 const PROGRAM_PAGES: u32 = 16384;
 const INTERRUPT_BADGE: u32 = 0xffff;
