@@ -126,3 +126,39 @@ describe("an Image builder's charge", () => {
     expect(m.faults).toEqual([]);
   });
 });
+
+describe("Images of the same bytes", () => {
+  it("share one charge in one Memory, which lasts while any of them lives; another Memory pays in full", async () => {
+    const m = await scriptMachine();
+    const echo = program("echo");
+    const kept = imageHostPages(await m.loader.load(echo, "echo"));
+    const s = new Script();
+    const first = s.reg();
+    const asked = [s.invoke(2, Op.MEMORY_CREATE_IMAGE, { words: [echo.length], caps: [3] })];
+    s.loadCap(first);
+    asked.push(s.invoke(2, Op.MEMORY_CREATE_IMAGE, { words: [echo.length], caps: [3] }), s.invoke(2, Op.MEMORY_CREATE_IMAGE, { words: [echo.length], caps: [3] }));
+    const three = s.invoke(2, Op.MEMORY_INFO);
+    const elsewhere = s.invoke(4, Op.MEMORY_CREATE_IMAGE, { words: [echo.length], caps: [3] });
+    const other = s.invoke(4, Op.MEMORY_INFO);
+    // The first Image's capability goes: the two left still hold the host's copy, still paid for.
+    const dropped = s.invoke(first, Op.IMAGE_UNMAP);
+    const two = s.invoke(2, Op.MEMORY_INFO);
+    s.end();
+    const mem = m.kernel.memoryObject(2 * kept);
+    const second = m.kernel.memoryObject(2 * kept);
+    const p = m.spawn(s, { caps: [m.kernel.capability(mem, ALL), m.kernel.capability(m.kernel.regionObject(echo), Rights.REGION_READ), m.kernel.capability(second, ALL)] });
+    await runAll(m);
+    const log = m.log();
+    expect(asked.map((id) => log.status(p, id))).toEqual([0, 0, 0]);
+    // Before: three times what the host keeps, for one copy.
+    expect(log.answer(p, three).words[1]).toBe(kept);
+    expect(log.status(p, elsewhere)).toBe(0);
+    expect(log.answer(p, other).words[1]).toBe(kept);
+    expect(log.status(p, dropped)).toBe(0);
+    expect(log.answer(p, two).words[1]).toBe(kept);
+    expect(mem.used).toBe(0);
+    expect(second.used).toBe(0);
+    expect(checkInvariants(m.kernel)).toEqual([]);
+    expect(m.faults).toEqual([]);
+  });
+});

@@ -72,6 +72,54 @@ export class ImageLoadCharge extends KernelObject {
 }
 
 /**
+ * What the host keeps of one loaded image, charged once to a Memory however many of its Images
+ * hold it: the loader keeps one loaded image per binary (by hash) while any Image or process of it
+ * lives, and the image store one set of frames, so a second Image of the same bytes in the same
+ * Memory costs the host nothing more. It lives while an Image of that Memory holds it; an Image of
+ * the same bytes in another Memory pays in full there, since either may be left alone.
+ */
+class ImageHostCharge extends KernelObject {
+  readonly kind = ObjectKind.IMAGE;
+  private holders = 0;
+  private readonly shared: Map<string, ImageHostCharge>;
+  private readonly hash: string;
+
+  constructor(shared: Map<string, ImageHostCharge>, hash: string) {
+    super();
+    this.shared = shared;
+    this.hash = hash;
+  }
+
+  hold(image: ImageObject): void {
+    this.holders++;
+    image.hostCharge = this;
+  }
+
+  drop(): void {
+    if (--this.holders === 0) this.destroy();
+  }
+
+  protected teardown(): void {
+    if (this.shared.get(this.hash) === this) this.shared.delete(this.hash);
+  }
+}
+
+/** Each Memory's host charges, by hash of the binary. */
+const hostCharges = new WeakMap<MemoryObject, Map<string, ImageHostCharge>>();
+
+/** The charge `memory` pays for the host's copy of `image`: one its Images of the same bytes share, or a new one (null: the Memory cannot pay). */
+function hostChargeFor(memory: MemoryObject, image: LoadedImage, pages: number): ImageHostCharge | null {
+  let shared = hostCharges.get(memory);
+  if (!shared) hostCharges.set(memory, (shared = new Map()));
+  const known = shared.get(image.hash);
+  if (known && !known.destroyed) return known;
+  const charge = new ImageHostCharge(shared, image.hash);
+  if (!memory.adopt(charge, pages)) return null;
+  shared.set(image.hash, charge);
+  return charge;
+}
+
+/**
  * MEMORY_CREATE_IMAGE: the binary in the Region given (owner or view; its first `length` bytes,
  * copied now, so the caller may reuse the Region at once) goes through the loader (see
  * `loadImageFor`), charged to `memory` from the request on (imageLoadEstimateBytes, then what the
@@ -133,11 +181,19 @@ function answerImage(k: ObjectKernel, inv: Invocation, memory: MemoryObject, ima
     if (error instanceof RangeError) return Status.E_QUOTA;
     throw error;
   }
-  if (!memory.adopt(object, pages)) {
+  // The host's copy is paid once by the Memory, however many of its Images hold it; the Image
+  // itself is charged the frames of its pages as they are read.
+  if (!memory.adopt(object, 0)) {
+    object.destroy();
+    return Status.E_QUOTA; // its Memory is gone
+  }
+  const charge = hostChargeFor(memory, image, pages);
+  if (!charge) {
     object.destroy();
     inv.caller.loadError = quotaRefusal(image.name, "the loaded image (its binary, data segments and compiled code)", pages, memory);
     return Status.E_QUOTA;
   }
+  charge.hold(object);
   return answer(inv, [image.bytes.length, object.globalAddress], [new Capability(object, Rights.IMAGE_SPAWN)]);
 }
 
