@@ -1,4 +1,4 @@
-import { IMAGE_MODULE_FIXED_BYTES } from "../kernel/caps/image-create.ts";
+import { IMAGE_MODULE_FIXED_BYTES } from "../kernel/constants.ts";
 import { LoadError } from "./load-error.ts";
 
 /**

@@ -6,7 +6,7 @@
  * builder was charged 64 MiB (redteam, High).
  */
 import { describe, expect, it } from "vitest";
-import { hostPages, imageHostPages, loadChargePages } from "../../src/kernel/caps/image-create.ts";
+import { hostPages, imageHostPages, loadChargePages } from "../../src/kernel/caps/image-charge.ts";
 import { Op } from "../../src/kernel/caps/object-abi.ts";
 import { Status } from "../../src/kernel/errors.ts";
 import { checkInvariants } from "../../src/kernel/invariants.ts";

@@ -9,7 +9,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { ImageBuilder } from "../../src/kernel/caps/image-builder.ts";
-import { imageHostPages, loadChargePages } from "../../src/kernel/caps/image-create.ts";
+import { imageHostPages, loadChargePages } from "../../src/kernel/caps/image-charge.ts";
 import { ObjectKind, Op, Rights } from "../../src/kernel/caps/object-abi.ts";
 import { Status } from "../../src/kernel/errors.ts";
 import { checkInvariants } from "../../src/kernel/invariants.ts";

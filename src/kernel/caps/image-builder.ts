@@ -1,6 +1,7 @@
 import { PAGE_SIZE } from "../constants.ts";
 import { Status } from "../errors.ts";
-import { MAX_BUILT_IMAGE_BYTES, hostPages, imageName, loadChargePages, loadImageFor, quotaRefusal } from "./image-create.ts";
+import { hostPages, loadChargePages, quotaRefusal } from "./image-charge.ts";
+import { MAX_BUILT_IMAGE_BYTES, imageName, loadImageFor } from "./image-create.ts";
 import { type Invocation, answer, argumentObject, word } from "./invocation.ts";
 import { KernelObject } from "./kernel-object.ts";
 import type { MemoryObject } from "./memory-object.ts";

@@ -5,6 +5,7 @@ import { Capability } from "./capability.ts";
 import type { ImageObject } from "./image-object.ts";
 import { type Invocation, answer, argumentObject } from "./invocation.ts";
 import { KernelObject } from "./kernel-object.ts";
+import { hostChargeFor, imageHostPages, loadChargePages, quotaRefusal } from "./image-charge.ts";
 import type { MemoryObject } from "./memory-object.ts";
 import { ObjectKind, Rights } from "./object-abi.ts";
 import type { ObjectKernel } from "./object-kernel.ts";
@@ -14,40 +15,6 @@ import type { RegionObject } from "./region.ts";
 export const MAX_IMAGE_BYTES = 16 << 20;
 /** The largest binary an ImageBuilder takes: the loader's own limit. */
 export const MAX_BUILT_IMAGE_BYTES = 256 << 20;
-/**
- * The host bytes a load is charged before it is done, from the binary's size alone: what the host
- * surely holds meanwhile, the bytes handed over and the loader's own copy of them, and the
- * engine's fixed cost of a module (src/loader/host-cost.ts). When the load ends the charge is
- * settled to what the loaded image keeps (LoadedImage.hostBytes): the binary, its data segments
- * and its compiled code, several times a code-heavy binary's size.
- */
-export function imageLoadEstimateBytes(length: number): number {
-  return 2 * length + IMAGE_MODULE_FIXED_BYTES;
-}
-/** The engine's fixed cost of a compiled module (src/loader/host-cost.ts counts it too). */
-export const IMAGE_MODULE_FIXED_BYTES = 3 << 20;
-
-/** Pages a load of a binary of `length` bytes is charged until it ends. */
-export function loadChargePages(length: number): number {
-  return hostPages(imageLoadEstimateBytes(length));
-}
-
-/** Pages that pay for `bytes` of host memory. */
-export function hostPages(bytes: number): number {
-  return Math.ceil(bytes / PAGE_SIZE);
-}
-
-/** Pages an Image of `image` is charged for what the host keeps of it (a page for each of its pages that gets a frame comes besides). */
-export function imageHostPages(image: { readonly bytes: Uint8Array; readonly hostBytes?: number }): number {
-  return hostPages(image.hostBytes ?? imageLoadEstimateBytes(image.bytes.length));
-}
-
-/** Why a Memory cannot pay for an Image: what the host keeps for it and what the Memory has left, in MiB. */
-export function quotaRefusal(name: string, what: string, pages: number, memory: MemoryObject): string {
-  const mib = (n: number) => ((n * PAGE_SIZE) / (1 << 20)).toFixed(1);
-  return `${name}: its Memory cannot pay for ${what}: the host keeps ${mib(pages)} MiB for it and the Memory has ${mib(memory.available)} MiB left`;
-}
-
 /** A name for messages and `ps`: at most this many bytes, in the words after the length. */
 export const MAX_IMAGE_NAME_BYTES = 32;
 /** The words of a load error that fit one answer (its byte length first). */
@@ -69,54 +36,6 @@ export class ImageLoadCharge extends KernelObject {
     return true;
   }
   protected teardown(): void {}
-}
-
-/**
- * What the host keeps of one loaded image, charged once to a Memory however many of its Images
- * hold it: the loader keeps one loaded image per binary (by hash) while any Image or process of it
- * lives, and the image store one set of frames, so a second Image of the same bytes in the same
- * Memory costs the host nothing more. It lives while an Image of that Memory holds it; an Image of
- * the same bytes in another Memory pays in full there, since either may be left alone.
- */
-class ImageHostCharge extends KernelObject {
-  readonly kind = ObjectKind.IMAGE;
-  private holders = 0;
-  private readonly shared: Map<string, ImageHostCharge>;
-  private readonly hash: string;
-
-  constructor(shared: Map<string, ImageHostCharge>, hash: string) {
-    super();
-    this.shared = shared;
-    this.hash = hash;
-  }
-
-  hold(image: ImageObject): void {
-    this.holders++;
-    image.hostCharge = this;
-  }
-
-  drop(): void {
-    if (--this.holders === 0) this.destroy();
-  }
-
-  protected teardown(): void {
-    if (this.shared.get(this.hash) === this) this.shared.delete(this.hash);
-  }
-}
-
-/** Each Memory's host charges, by hash of the binary. */
-const hostCharges = new WeakMap<MemoryObject, Map<string, ImageHostCharge>>();
-
-/** The charge `memory` pays for the host's copy of `image`: one its Images of the same bytes share, or a new one (null: the Memory cannot pay). */
-function hostChargeFor(memory: MemoryObject, image: LoadedImage, pages: number): ImageHostCharge | null {
-  let shared = hostCharges.get(memory);
-  if (!shared) hostCharges.set(memory, (shared = new Map()));
-  const known = shared.get(image.hash);
-  if (known && !known.destroyed) return known;
-  const charge = new ImageHostCharge(shared, image.hash);
-  if (!memory.adopt(charge, pages)) return null;
-  shared.set(image.hash, charge);
-  return charge;
 }
 
 /**
