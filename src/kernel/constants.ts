@@ -65,3 +65,10 @@ export const SMALL_LEAF_BYTES = 64;
 
 /** Bumped whenever rewritten code changes shape, so cached modules from older loaders miss. */
 export const REWRITE_VERSION = 16;
+
+/**
+ * The host memory the engine keeps for a compiled module besides its code, and a load leaves in the
+ * host's allocator (src/loader/host-cost.ts measures it): part of what an Image a process loads is
+ * charged (src/kernel/caps/image-charge.ts).
+ */
+export const IMAGE_MODULE_FIXED_BYTES = 3 << 20;

@@ -35,6 +35,14 @@ export interface LoadedImage {
    * (docs/MEMORY.md "What a process costs").
    */
   readonly instanceBytes: number;
+  /**
+   * Host memory the loaded image itself keeps while anything holds it, in bytes: the binary, its
+   * data segments, the compiled module (src/loader/host-cost.ts imageHostBytes). The kernel charges
+   * it to the Memory of an Image a process loads (docs/MEMORY.md "What a process costs"). Every
+   * image the loader makes has it; one made by hand (a bench) without it is charged the kernel's
+   * estimate from the binary's size (imageLoadEstimateBytes).
+   */
+  readonly hostBytes?: number;
 }
 
 /** What the image store and an Image hold of a binary before it is loaded: who it is and its bytes. */

@@ -4,6 +4,7 @@ import type { ImageLoader } from "../kernel/image-loader.ts";
 import type { ImportModuleSpec } from "../kernel/personality.ts";
 import { decodeRecord, encodeRecord, recordParts, type ModuleCache } from "./cache.ts";
 import { releaseBytes } from "./code-output.ts";
+import { imageHostBytes } from "./host-cost.ts";
 import { LoadError } from "./load-error.ts";
 import { rewriteModule } from "./rewrite-module.ts";
 import { engineValidation, validateBinary } from "./validate.ts";
@@ -149,6 +150,7 @@ export class Loader implements ImageLoader {
     // A damaged cached binary counts as a miss: the cache is never trusted over a rewrite. (With
     // the engine validating lazily, a body damaged on disk would fail its first call instead.)
     let module = record ? await compileOrNull(record.rewritten) : null;
+    let rewrittenBytes = record?.rewritten.length ?? 0;
     // A digest remembered for a file that changed since (its identity kept) would file this
     // rewrite under another binary's key, for every later load of that binary to run: a rewrite
     // is checked against the bytes it comes from (a hash costs far less than the rewrite).
@@ -159,6 +161,7 @@ export class Loader implements ImageLoader {
       const fresh = await rewriteModule(name, original, this.policy, this.workers, this.variant);
       this.stats.rewrites++;
       record = { ...fresh, rewritten: await this.validateOutput(name, fresh.rewritten) };
+      rewrittenBytes = record.rewritten.length; // before the output is released below
       // Cached first, then compiled: the engine copies the bytes as the compile starts, so the
       // output can be freed then instead of living beside the engine's copy and the tables it
       // builds (123 MB for the generated 25 MB module). A compile that fails after all leaves a
@@ -179,6 +182,7 @@ export class Loader implements ImageLoader {
       cloneable: record.cloneable === true,
       importModules: record.importModules,
       instanceBytes: record.instanceBytes,
+      hostBytes: imageHostBytes(original.length, rewrittenBytes, record.segments.reduce((n, s) => n + s.data.length, 0)),
     };
     this.loaded.set(hash, image);
     return image;

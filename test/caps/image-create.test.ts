@@ -8,7 +8,8 @@ import { describe, expect, it } from "vitest";
 import { Op, Rights } from "../../src/kernel/caps/object-abi.ts";
 import { PAGE_SIZE } from "../../src/kernel/constants.ts";
 import { Status } from "../../src/kernel/errors.ts";
-import { MAX_BUILT_IMAGE_BYTES, imagePages } from "../../src/kernel/caps/image-create.ts";
+import { imageHostPages } from "../../src/kernel/caps/image-charge.ts";
+import { MAX_BUILT_IMAGE_BYTES } from "../../src/kernel/caps/image-create.ts";
 import { program } from "../helpers/programs.ts";
 import { prng } from "./prng.ts";
 import { ALL, Script, State, runAll, scriptMachine } from "./script.ts";
@@ -109,7 +110,7 @@ describe("MEMORY_CREATE_IMAGE", () => {
     expect(log.answer(p, created).words).toEqual([echo.length, address]);
     expect(log.answer(p, kind).words).toEqual([9, Rights.IMAGE_SPAWN]);
     expect(log.answer(p, noError).words).toEqual([0]);
-    expect(log.answer(p, usage).words[1]).toBe(imagePages(echo.length));
+    expect(log.answer(p, usage).words[1]).toBe(imageHostPages(await m.loader.load(echo, "echo")));
     expect(log.answer(p, waited).words).toEqual([State.exited, 0]);
     expect(m.stdout()).toContain("loaded at run time\n");
     expect([...m.kernel.processes.values()].map((q) => q.image.name)).toEqual([]);

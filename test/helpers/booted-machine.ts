@@ -137,6 +137,8 @@ export interface ShellBootOptions {
   disk?: BlockBackend;
   /** The boot modules (default: those the config names). */
   modules?: string[];
+  /** Physical memory in bytes (default: the test machine's, 32 MiB). */
+  memory?: number;
 }
 
 /**
@@ -153,6 +155,7 @@ export async function bootShell(config: string, share: ShareBackend, options: Sh
       new HostShareDevice(DeviceLine.SHARE, t.machine.interrupts, share),
     ],
     interactive: true,
+    memory: options.memory,
   });
   await m.until("the prompt", () => m.stdout().includes("dogma:/$ "));
   return m;

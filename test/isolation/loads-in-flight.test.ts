@@ -9,7 +9,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { ImageBuilder } from "../../src/kernel/caps/image-builder.ts";
-import { imagePages } from "../../src/kernel/caps/image-create.ts";
+import { imageHostPages, loadChargePages } from "../../src/kernel/caps/image-charge.ts";
 import { ObjectKind, Op, Rights } from "../../src/kernel/caps/object-abi.ts";
 import { Status } from "../../src/kernel/errors.ts";
 import { checkInvariants } from "../../src/kernel/invariants.ts";
@@ -60,7 +60,10 @@ describe("loads in flight are charged to the Memory that asked", () => {
     const callers = 6;
     const g = await gatedMachine(callers);
     const echo = program("echo");
-    const mem = g.m.kernel.memoryObject(2 * imagePages(echo.length));
+    // Room for two Images of it (each charged what the host keeps of it), which is room for two loads and not three.
+    const kept = imageHostPages(await g.m.loader.load(echo, "echo"));
+    expect(3 * loadChargePages(echo.length)).toBeGreaterThan(2 * kept);
+    const mem = g.m.kernel.memoryObject(2 * kept);
     const s = new Script();
     const asked = s.invoke(2, Op.MEMORY_CREATE_IMAGE, { words: [echo.length], caps: [3] });
     s.end();
@@ -79,11 +82,14 @@ describe("loads in flight are charged to the Memory that asked", () => {
     expect(mem.used).toBe(0);
   });
 
-  it("IMAGE_BUILDER_LOAD keeps the builder's charge until the Image has it: a second builder cannot be had meanwhile", async () => {
+  it("IMAGE_BUILDER_LOAD keeps the builder's charge until the Image has it: a second load cannot be had meanwhile", async () => {
     const callers = 3;
     const g = await gatedMachine(callers);
     const echo = program("echo");
-    const mem = g.m.kernel.memoryObject(imagePages(echo.length));
+    // Room for one Image of it, which is room for one load (a builder's bytes are charged besides).
+    const kept = imageHostPages(await g.m.loader.load(echo, "echo"));
+    expect(2 * loadChargePages(echo.length)).toBeGreaterThan(kept);
+    const mem = g.m.kernel.memoryObject(kept);
     const s = new Script();
     const builder = s.reg();
     const created = s.invoke(2, Op.MEMORY_CREATE_IMAGE_BUILDER, { words: [echo.length] });
@@ -98,8 +104,9 @@ describe("loads in flight are charged to the Memory that asked", () => {
     await runAll(g.m);
     expect(g.begun()).toBe(1);
     const log = g.m.log();
-    expect(ps.map((p) => log.status(p, created)).sort((a, b) => a - b)).toEqual([Status.E_QUOTA, Status.E_QUOTA, 0]);
-    expect(ps.filter((p) => log.status(p, created) === 0).map((p) => log.status(p, loaded))).toEqual([0]);
+    // Three builders of a few pages each; the first load raises its charge to a load's, and the others cannot.
+    expect(ps.map((p) => log.status(p, created))).toEqual([0, 0, 0]);
+    expect(ps.map((p) => log.status(p, loaded)).sort((a, b) => a - b)).toEqual([Status.E_QUOTA, Status.E_QUOTA, 0]);
     expect(g.invariantsInFlight).toEqual([]);
     expect(checkInvariants(g.m.kernel)).toEqual([]);
     expect(mem.used).toBe(0);
@@ -108,8 +115,8 @@ describe("loads in flight are charged to the Memory that asked", () => {
   it("a Memory destroyed while its binary loads gets no Image, and its parent gets every page back", async () => {
     const g = await gatedMachine(1);
     const echo = program("echo");
-    const parent = g.m.kernel.memoryObject(4 * imagePages(echo.length));
-    const child = g.m.kernel.memoryObject(2 * imagePages(echo.length), parent);
+    const parent = g.m.kernel.memoryObject(4 * loadChargePages(echo.length));
+    const child = g.m.kernel.memoryObject(2 * loadChargePages(echo.length), parent);
     const s = new Script();
     const asked = s.invoke(2, Op.MEMORY_CREATE_IMAGE, { words: [echo.length], caps: [3] });
     s.end();
@@ -126,7 +133,7 @@ describe("loads in flight are charged to the Memory that asked", () => {
     await runAll(g.m);
     expect(g.m.log().status(p, asked)).toBeLessThan(0);
     // Before: the charge went with the child while the loader still held the binary (paid by nobody).
-    expect(inFlight).toBe(imagePages(echo.length));
+    expect(inFlight).toBe(loadChargePages(echo.length));
     expect(checkInvariants(g.m.kernel)).toEqual([]);
     expect(parent.used).toBe(0);
   });
@@ -135,8 +142,8 @@ describe("loads in flight are charged to the Memory that asked", () => {
     for (const how of ["memory", "caller"] as const) {
       const g = await gatedMachine(1);
       const echo = program("echo");
-      const parent = g.m.kernel.memoryObject(4 * imagePages(echo.length) + 4);
-      const child = g.m.kernel.memoryObject(2 * imagePages(echo.length), parent);
+      const parent = g.m.kernel.memoryObject(4 * loadChargePages(echo.length) + 4);
+      const child = g.m.kernel.memoryObject(2 * loadChargePages(echo.length), parent);
       // The test holds the child Memory, so that the caller's end leaves it.
       const held = g.m.kernel.capability(child, ALL);
       const s = new Script();
@@ -164,7 +171,7 @@ describe("loads in flight are charged to the Memory that asked", () => {
       g.watch([p]);
       await runAll(g.m);
       // Before: 0, the builder's pages back while the loader held its bytes.
-      expect(inFlight, how).toBeGreaterThanOrEqual(imagePages(echo.length));
+      expect(inFlight, how).toBeGreaterThanOrEqual(loadChargePages(echo.length));
       // The caller's end does not wait for its load's: the pages come back at the load's.
       await loadEnded;
       expect(checkInvariants(g.m.kernel)).toEqual([]);
@@ -178,7 +185,7 @@ describe("an Image builder's bytes", () => {
   it("go with its Memory: a capability to the destroyed builder keeps nothing of them in the host", async () => {
     const m = await scriptMachine();
     const echo = program("echo");
-    const child = m.kernel.memoryObject(imagePages(echo.length) + 4);
+    const child = m.kernel.memoryObject(loadChargePages(echo.length) + 4);
     const s = new Script();
     const builder = s.reg();
     s.invoke(2, Op.MEMORY_CREATE_IMAGE_BUILDER, { words: [echo.length] });

@@ -18,7 +18,7 @@ service fs       fs       memory=2048 publish=fs
 driver  host     hostfs   device=share interrupt=share memory=1024 publish=host
 service pipe     pipe     memory=64
 service proc     procman  memory=128 kernel images bootinfo control
-service shell    shell    memory=8192 bootinfo use=fs use=host session
+service shell    shell    memory=32768 bootinfo use=fs use=host session
 ${PROGRAMS.map((p) => `module ${p}`).join("\n")}
 `;
 const MODULES = ["registry", "console", "block", "fs", "hostfs", "pipe", "procman", "shell", ...PROGRAMS];
@@ -48,18 +48,20 @@ function padded(wasm: Uint8Array, bytes: number): Uint8Array {
   return out;
 }
 
-async function session() {
+async function session(memory = 128 << 20) {
   const share = scratchFolder("shell-language");
   made.push(share);
   copyFileSync(cProgram("show-env"), join(share, "show-env"));
   copyFileSync(cProgram("big"), join(share, "big.wasm"));
   writeFileSync(join(share, "huge.wasm"), new Uint8Array(17 << 20));
   writeFileSync(join(share, "padded.wasm"), padded(readFileSync(cProgram("hello")), 20 << 20));
+  writeFileSync(join(share, "mid.wasm"), padded(readFileSync(cProgram("hello")), 12 << 20));
   writeFileSync(join(share, "too-big.wasm"), "");
   mkdirSync(join(share, "\x1b[2Jclear")); // a name that would drive the terminal
   truncateSync(join(share, "too-big.wasm"), 257 << 20);
   const folder = await FolderShare.open(share);
-  const m = await bootShell(CONFIG, folder, { modules: MODULES });
+  // As `dogma boot`'s default: a 20 MiB binary's load is charged 43 MiB (docs/MEMORY.md "What a process costs").
+  const m = await bootShell(CONFIG, folder, { modules: MODULES, memory });
   /** Types `line` and Enter; what the console showed after it up to the next prompt, and what went to errors. */
   const run = async (line: string) => {
     const before = m.stdout().length;
@@ -159,6 +161,19 @@ describe("the shell's language", () => {
     expect(m.faults).toEqual([]);
     await m.halt();
   }, 120_000);
+
+  it("says what a binary's Image would cost when its job cannot pay for it, and the shell goes on", async () => {
+    // 32 MiB of physical memory: a 20 MiB binary is charged twice its size and 3 MiB while it loads.
+    const { run } = await session(32 << 20);
+    const refused = await run("/host/padded.wasm; echo status $?");
+    expect(refused.out).toContain("status 126");
+    expect(refused.err).toMatch(/^shell: \/host\/padded\.wasm: cannot load it: padded\.wasm: its Memory cannot pay for loading it: the host keeps 43\.\d MiB for it and the Memory has [\d.]+ MiB left\n/);
+    // Under 16 MiB the process manager loads it, and passes the reason on.
+    const small = await run("/host/mid.wasm; echo status $?");
+    expect(small.out).toContain("status 126");
+    expect(small.err).toMatch(/^shell: \/host\/mid\.wasm: cannot load it: mid\.wasm: its Memory cannot pay for loading it: the host keeps 27\.\d MiB for it and the Memory has [\d.]+ MiB left\n/);
+    expect((await run("echo still here")).out).toMatch(/^still here\n/);
+  });
 
   it("stops runaway recursion (functions, $(...), eval, sourced files, pipelines of itself) with a message, and the shell goes on", async () => {
     const { m, run } = await session();

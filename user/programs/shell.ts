@@ -4,7 +4,7 @@
 // exec.ts), builtins (builtins.ts), and programs — boot modules the config names with `module`
 // lines, and binaries found on PATH — in pipelines, in the foreground (^C ends the job, ^Z stops
 // it) or in the background with `&`; scripts with `sh FILE` and #! lines.
-// Config: service shell shell memory=8192 bootinfo use=fs use=host session
+// Config: service shell shell memory=32768 bootinfo use=fs use=host session
 // Slots: 2 the registry, 3 a Memory (programs' jobs are made in it), 4 the boot info (names the
 // modules), 5 the Cappage the file system publishes its root in (docs/FS.md), 6 (optional) the
 // one the host share's server publishes its root in (docs/HOSTFS.md): /host. Programs are

@@ -186,8 +186,8 @@ function imageFor(from: i32, memory: i32): i32 {
   // The caller's Memory pays for the Image; this blocks procman while the kernel loads it.
   const status = msgInvoke(memory);
   if (status >= 0) return msgCap(0);
-  if (status == E_INVALID_ARGUMENT) {
-    // The loader's reason goes back as the reply's words (length, then UTF-8).
+  if (status == E_INVALID_ARGUMENT || status == E_QUOTA) {
+    // The loader's reason, or what the Image would cost, goes back as the reply's words (length, then UTF-8).
     msgBegin(OP_MEMORY_LOAD_ERROR);
     if (msgInvoke(memory) < 0) msgBegin(0);
   }
@@ -204,8 +204,8 @@ function spawn(session: u32, from: i32): u32 {
   if (index < 0 || ((session & PROGRAM_SESSION) != 0 && programJobs() >= PROGRAM_JOBS)) return fail(E_QUOTA);
   const image = imageFor(from, memory);
   if (image < 0) {
-    // A load refusal leaves the loader's message in the buffer: it is the reply's words.
-    if (image == E_INVALID_ARGUMENT && binary) {
+    // A load refusal leaves the loader's message (or what the Image would cost) in the buffer: it is the reply's words.
+    if ((image == E_INVALID_ARGUMENT || image == E_QUOTA) && binary) {
       msgSetLabel(registryLabel(image));
       return registryLabel(image);
     }

@@ -1,6 +1,7 @@
 import { PAGE_SIZE } from "../constants.ts";
 import { Status } from "../errors.ts";
-import { MAX_BUILT_IMAGE_BYTES, imageName, imagePages, loadImageFor } from "./image-create.ts";
+import { hostPages, loadChargePages, quotaRefusal } from "./image-charge.ts";
+import { MAX_BUILT_IMAGE_BYTES, imageName, loadImageFor } from "./image-create.ts";
 import { type Invocation, answer, argumentObject, word } from "./invocation.ts";
 import { KernelObject } from "./kernel-object.ts";
 import type { MemoryObject } from "./memory-object.ts";
@@ -12,8 +13,9 @@ import { Capability } from "./capability.ts";
 /**
  * A binary being handed to the kernel a piece at a time (MEMORY_CREATE_IMAGE_BUILDER), for
  * binaries larger than a caller can hold in one Region: a 30 MB program read from the file system
- * through a 1 MiB Region. It holds the bytes in the host's heap, charged to its Memory as an Image
- * of that size would be; IMAGE_BUILDER_LOAD hands them to the loader and answers the Image.
+ * through a 1 MiB Region. It holds the bytes in the host's heap, charged to its Memory a page per
+ * page of them; IMAGE_BUILDER_LOAD charges it a load's estimate (imageLoadEstimateBytes), hands
+ * them to the loader and answers the Image, charged what the host keeps of it.
  *
  * Invariant: `filled <= bytes.length`; once loading has begun it takes no more bytes.
  */
@@ -55,9 +57,9 @@ export function createImageBuilder(k: ObjectKernel, inv: Invocation, memory: Mem
   const name = imageName(inv.message.words.subarray(1));
   if (name === null) return Status.E_INVALID_ARGUMENT;
   // The room is looked at before the host allocates the bytes: a refused request costs it nothing.
-  if (imagePages(length) > memory.available) return Status.E_QUOTA;
+  if (hostPages(length) > memory.available) return Status.E_QUOTA;
   const builder = new ImageBuilder(length, name);
-  if (!memory.adopt(builder, imagePages(length))) return Status.E_QUOTA;
+  if (!memory.adopt(builder, hostPages(length))) return Status.E_QUOTA;
   return answer(inv, [], [new Capability(builder, Rights.IMAGE_BUILDER_WRITE)]);
 }
 
@@ -65,7 +67,9 @@ export function createImageBuilder(k: ObjectKernel, inv: Invocation, memory: Mem
  * IMAGE_BUILDER_* operations. APPEND copies the first `length` bytes of the Region given (owner or
  * view; the caller may reuse it at once) after what is there; INFO answers `filled, length`; LOAD,
  * once every byte is there, loads the binary as MEMORY_CREATE_IMAGE does, in the builder's Memory,
- * and the builder is done (its charge lasts until the load ends, then the Image's comes).
+ * and the builder is done (its charge, raised to the load's estimate, lasts until the load ends,
+ * then the Image's comes; a Memory that cannot pay the estimate is E_QUOTA, with a message for
+ * MEMORY_LOAD_ERROR).
  */
 export function invokeImageBuilder(k: ObjectKernel, inv: Invocation, builder: ImageBuilder): number | Promise<number> {
   switch (inv.message.label) {
@@ -87,6 +91,14 @@ export function invokeImageBuilder(k: ObjectKernel, inv: Invocation, builder: Im
       if (builder.loading || builder.filled < builder.bytes.length) return Status.E_NOT_READY;
       const memory = builder.payer;
       if (!memory || memory.destroyed) return Status.E_PEER_DEAD;
+      inv.caller.loadError = "";
+      // The loader takes a copy of the bytes and the module's fixed cost comes: paid before it starts.
+      const more = loadChargePages(builder.bytes.length) - builder.chargedPages;
+      if (!memory.charge(more)) {
+        inv.caller.loadError = quotaRefusal(builder.name, "loading it", builder.chargedPages + more, memory);
+        return Status.E_QUOTA;
+      }
+      builder.chargedPages += more;
       builder.loading = true;
       // The builder stays charged while the loader holds its bytes, whatever becomes of its caller
       // (killed, the wait ends at once): the load's end destroys it, as the Image's pages are charged.

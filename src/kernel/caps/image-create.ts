@@ -5,6 +5,7 @@ import { Capability } from "./capability.ts";
 import type { ImageObject } from "./image-object.ts";
 import { type Invocation, answer, argumentObject } from "./invocation.ts";
 import { KernelObject } from "./kernel-object.ts";
+import { hostChargeFor, imageHostPages, loadChargePages, quotaRefusal } from "./image-charge.ts";
 import type { MemoryObject } from "./memory-object.ts";
 import { ObjectKind, Rights } from "./object-abi.ts";
 import type { ObjectKernel } from "./object-kernel.ts";
@@ -14,17 +15,6 @@ import type { RegionObject } from "./region.ts";
 export const MAX_IMAGE_BYTES = 16 << 20;
 /** The largest binary an ImageBuilder takes: the loader's own limit. */
 export const MAX_BUILT_IMAGE_BYTES = 256 << 20;
-/**
- * Bytes of binary per page an Image is charged: its bytes and compiled code live in the host's
- * heap, not in frames (docs/MEMORY.md "What a process costs"); the frames of its pages that are
- * read are charged besides, one each, as they are given.
- */
-export const IMAGE_BYTES_PER_PAGE = 16 << 10;
-
-/** Pages an Image (or the ImageBuilder gathering it) of `length` bytes is charged. */
-export function imagePages(length: number): number {
-  return Math.ceil(length / IMAGE_BYTES_PER_PAGE);
-}
 /** A name for messages and `ps`: at most this many bytes, in the words after the length. */
 export const MAX_IMAGE_NAME_BYTES = 32;
 /** The words of a load error that fit one answer (its byte length first). */
@@ -51,7 +41,8 @@ export class ImageLoadCharge extends KernelObject {
 /**
  * MEMORY_CREATE_IMAGE: the binary in the Region given (owner or view; its first `length` bytes,
  * copied now, so the caller may reuse the Region at once) goes through the loader (see
- * `loadImageFor`). The Image is charged to `memory` (imagePages), from the request on.
+ * `loadImageFor`), charged to `memory` from the request on (imageLoadEstimateBytes, then what the
+ * image keeps). A Memory that cannot pay is E_QUOTA, with a message for MEMORY_LOAD_ERROR.
  */
 export function createImage(k: ObjectKernel, inv: Invocation, memory: MemoryObject): number | Promise<number> {
   if (!k.canLoadImages) return Status.E_NOT_READY;
@@ -61,21 +52,27 @@ export function createImage(k: ObjectKernel, inv: Invocation, memory: MemoryObje
   if (length === 0 || length > MAX_IMAGE_BYTES || length > region.pages * PAGE_SIZE) return Status.E_INVALID_ARGUMENT;
   const name = imageName(inv.message.words.subarray(1));
   if (name === null) return Status.E_INVALID_ARGUMENT;
-  // Charged before the load, which is the expensive part and holds the binary; the Image takes the charge over.
+  inv.caller.loadError = "";
+  // Charged before the load, which is the expensive part and holds the binary; the Image's charge replaces it.
   const charge = new ImageLoadCharge();
-  if (!memory.adopt(charge, imagePages(length))) return Status.E_QUOTA;
+  const pages = loadChargePages(length);
+  if (!memory.adopt(charge, pages)) {
+    inv.caller.loadError = quotaRefusal(name, "loading it", pages, memory);
+    return Status.E_QUOTA;
+  }
   return loadImageFor(k, inv, memory, region.read(length), name, charge);
 }
 
 /**
  * Runs the loader over `bytes` for the caller, which blocks meanwhile while every other process
  * runs, and answers the Image (`size, global address`; cap, IMAGE_SPAWN), charged to `memory`.
- * `charge` (adopted by `memory`, imagePages of the binary) pays for the load while it runs and is
- * destroyed when it ends, as the Image is charged in its place. A refusal is E_INVALID_ARGUMENT,
- * and the loader's message waits in the caller's process for MEMORY_LOAD_ERROR.
+ * `charge` (adopted by `memory`, at least imageLoadEstimateBytes of the binary) pays for the load
+ * while it runs and is destroyed when it ends, as the Image is charged in its place what the host
+ * keeps of it (imageHostPages). A refusal is E_INVALID_ARGUMENT (the loader's) or E_QUOTA (the
+ * Memory cannot pay for what the image keeps), and its message waits in the caller's process for
+ * MEMORY_LOAD_ERROR.
  */
 export function loadImageFor(k: ObjectKernel, inv: Invocation, memory: MemoryObject, bytes: Uint8Array, name: string, charge: KernelObject): Promise<number> {
-  const pages = imagePages(bytes.length);
   const caller = inv.caller;
   caller.loadError = "";
   const done = k.scheduler.block<number>(caller);
@@ -88,13 +85,14 @@ export function loadImageFor(k: ObjectKernel, inv: Invocation, memory: MemoryObj
       k.scheduler.makeReady(caller, Status.E_INVALID_ARGUMENT);
       return;
     }
-    k.scheduler.makeReady(caller, answerImage(k, inv, memory, outcome, pages));
+    k.scheduler.makeReady(caller, answerImage(k, inv, memory, outcome));
   });
   return done;
 }
 
-/** Makes the Image, charges it and answers it; E_QUOTA when the Memory or the frames ran out meanwhile. */
-function answerImage(k: ObjectKernel, inv: Invocation, memory: MemoryObject, image: LoadedImage, pages: number): number {
+/** Makes the Image, charges it what the host keeps of it and answers it; E_QUOTA (and why) when the Memory or the frames cannot pay. */
+function answerImage(k: ObjectKernel, inv: Invocation, memory: MemoryObject, image: LoadedImage): number {
+  const pages = imageHostPages(image);
   let object: ImageObject;
   try {
     object = k.imageObject(image);
@@ -102,10 +100,19 @@ function answerImage(k: ObjectKernel, inv: Invocation, memory: MemoryObject, ima
     if (error instanceof RangeError) return Status.E_QUOTA;
     throw error;
   }
-  if (!memory.adopt(object, pages)) {
+  // The host's copy is paid once by the Memory, however many of its Images hold it; the Image
+  // itself is charged the frames of its pages as they are read.
+  if (!memory.adopt(object, 0)) {
     object.destroy();
+    return Status.E_QUOTA; // its Memory is gone
+  }
+  const charge = hostChargeFor(memory, image, pages);
+  if (!charge) {
+    object.destroy();
+    inv.caller.loadError = quotaRefusal(image.name, "the loaded image (its binary, data segments and compiled code)", pages, memory);
     return Status.E_QUOTA;
   }
+  charge.hold(object);
   return answer(inv, [image.bytes.length, object.globalAddress], [new Capability(object, Rights.IMAGE_SPAWN)]);
 }
 

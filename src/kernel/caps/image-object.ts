@@ -44,6 +44,8 @@ export class ImageObject extends KernelObject {
   /** Spaces that map it, with how many pages each. */
   private readonly spaces = new Map<MappingSpace, number>();
   private readonly hooks: ImageHooks;
+  /** What pays for the host's copy of the loaded image, shared with the other Images of it in this Image's Memory (image-create.ts). */
+  hostCharge: { drop(): void } | null = null;
 
   constructor(image: LoadedImage | DeferredImage, mapped: MappedImage, hooks: ImageHooks) {
     super();
@@ -121,6 +123,8 @@ export class ImageObject extends KernelObject {
     }
     for (const process of [...this.processes]) this.hooks.endProcess(process);
     this.processes.clear();
+    this.hostCharge?.drop();
+    this.hostCharge = null;
     this.hooks.release();
   }
 }

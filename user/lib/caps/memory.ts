@@ -114,7 +114,8 @@ export class Memory {
    * An Image (IMAGE_SPAWN) of the WebAssembly binary in the first `length` bytes of `region` (an
    * owner capability or a view; it stays with the caller), loaded and verified by the kernel's
    * loader while this process waits. `name` (at most 32 bytes) is what ps and messages call it.
-   * E_INVALID_ARGUMENT when the loader refuses it: loadError() says why. A cap or a status.
+   * E_INVALID_ARGUMENT when the loader refuses it, E_QUOTA when this Memory cannot pay for what the
+   * host keeps of it (docs/MEMORY.md "What a process costs"): loadError() says why. A cap or a status.
    */
   createImage(region: i32, length: u32, name: string = ""): i32 {
     if (!beginWithName(OP_MEMORY_CREATE_IMAGE, length, name)) return E_INVALID_ARGUMENT;
@@ -125,14 +126,15 @@ export class Memory {
   /**
    * An Image builder (IMAGE_BUILDER_WRITE) for a binary of `length` bytes (at most 256 MiB), to be
    * handed over a Region at a time (ImageBuilder.append) and then loaded (ImageBuilder.load): for
-   * binaries larger than a Region this process can hold. Charged as the Image will be. A cap or a status.
+   * binaries larger than a Region this process can hold. Charged a page per 4 KiB of `length`; its
+   * load, twice that and 3 MiB; the Image, what the host keeps of it (docs/MEMORY.md). A cap or a status.
    */
   createImageBuilder(length: u32, name: string = ""): i32 {
     if (!beginWithName(OP_MEMORY_CREATE_IMAGE_BUILDER, length, name)) return E_INVALID_ARGUMENT;
     return answeredCap(msgInvoke(this.cap));
   }
 
-  /** Why this process's last createImage was refused ("" if it was not), at most 248 bytes. Allocates. */
+  /** Why this process's last createImage (or ImageBuilder.load) was refused: the loader's reason, or for E_QUOTA what the Image would cost ("" if it was not), at most 248 bytes. Allocates. */
   loadError(): string {
     if (operation(this.cap, OP_MEMORY_LOAD_ERROR) < 0) return "";
     const length = msgWord(0);

@@ -2,7 +2,7 @@
 // MEMORY_CREATE_IMAGE takes) and handed to the process manager to load and spawn
 // (PROC_SPAWN_BINARY); a bigger one, up to 256 MiB, read 1 MiB at a time into an image builder of
 // the job's Memory, loaded by the shell, and the Image handed over (PROC_SPAWN_IMAGE).
-import { Memory, Region, capDrop, statusText, CAP_MOVE } from "../../lib";
+import { Memory, Region, capDrop, statusText, CAP_MOVE, E_QUOTA } from "../../lib";
 import { procSpawnBinary, procSpawnImage, lastLoadError } from "../../lib/proc-client";
 import { ImageBuilder } from "../../lib/caps/image";
 import { FsClient, FS_RIGHT_READ, FS_E_IO } from "../../lib/fs-client";
@@ -69,7 +69,7 @@ export class BinaryLoader {
     const view = new Region(buffer.region).view();
     if (view < 0) return statusText(view);
     this.spawned = procSpawnBinary(this.proc, <u32>memory, <u32>view | CAP_MOVE, <u32>size, name, procGrantsOfText(this.manifestText));
-    if (this.spawned < 0 && lastLoadError.length > 0) return "not a program the loader takes: " + lastLoadError;
+    if (this.spawned < 0 && lastLoadError.length > 0) return (this.spawned == E_QUOTA ? "cannot load it: " : "not a program the loader takes: ") + lastLoadError;
     return "";
   }
 
@@ -115,7 +115,9 @@ export class BinaryLoader {
     capDrop(made);
     if (image < 0) {
       const reason = home.loadError();
-      return reason.length > 0 ? "not a program the loader takes: " + reason : "cannot load it: " + statusText(image);
+      if (reason.length == 0) return "cannot load it: " + statusText(image);
+      // E_QUOTA's reason says what the Image would cost and what is left.
+      return (image == E_QUOTA ? "cannot load it: " : "not a program the loader takes: ") + reason;
     }
     this.spawned = procSpawnImage(this.proc, <u32>memory, <u32>image | CAP_MOVE, procGrantsOfText(this.manifestText));
     return "";

@@ -133,9 +133,11 @@ export function installBuiltin(sh: Shell, argv: string[]): i32 {
     return 1;
   }
   // Everything the install makes (the binary's Region, the Image the loader makes) lives in a
-  // Memory of its own, destroyed at the end.
+  // Memory of its own, destroyed at the end. The Image is charged what the host keeps of it: the
+  // binary, its data and several times its code (docs/MEMORY.md "What a process costs"), so the
+  // limit is generous; the shell's own bounds it.
   const pages = <u32>((size + 4095) >> 12);
-  const work = new Memory(sh.launcher.memory).createMemory(2 * pages + 64);
+  const work = new Memory(sh.launcher.memory).createMemory(24 * pages + 1024);
   if (work < 0) {
     sh.files.client.close(file);
     say(sh, "install", "cannot make a Memory to work in: " + statusText(work));

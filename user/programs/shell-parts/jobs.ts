@@ -32,8 +32,13 @@ import { PROC_SERVICE, procGrantsOf } from "../../lib/manifest-grants";
 import { Variables } from "./variables";
 import { Manifest, MAX_MANIFEST_BYTES, PROGRAM_CAPS, parseManifest } from "../../lib/manifest";
 
-/** Pages each program of a job may use (16 MiB: memtest's 8 MiB and its runtime fit). */
-const PROGRAM_PAGES: u32 = 4096;
+/**
+ * Pages each program of a job may use (64 MiB): its memory (memtest's 8 MiB and its runtime fit)
+ * and, for a binary read from the file system, its Image, charged what the host keeps of it (the
+ * binary, its data and its compiled code: docs/MEMORY.md "What a process costs"), twice the binary
+ * and 3 MiB while it loads: a 17 MiB binary needs 37 MiB then. The shell's own limit bounds them all.
+ */
+const PROGRAM_PAGES: u32 = 16384;
 const INTERRUPT_BADGE: u32 = 0xffff;
 const MAX_PIPELINE = 8;
 /** The status of a job stopped by ^Z: 128 + SIGTSTP, as sh says. */
