@@ -151,6 +151,12 @@ export const FS_OPEN_NOFOLLOW: u32 = 0x1000;
  * out what others read, such as the pager's swap file, whose pages are out because memory is short.
  */
 export const FS_OPEN_DIRECT: u32 = 0x2000;
+/**
+ * The new handle starts a session of its own: it, and every handle opened or attached through it
+ * (or through those), are charged to that session rather than to the one of the handle the OPEN
+ * came through. A full handle table is shared evenly between sessions (docs/FS.md "Sessions").
+ */
+export const FS_OPEN_SESSION: u32 = 0x4000;
 
 /** FS_LINK: a symbolic link as `from`'s last component is followed (linkat's AT_SYMLINK_FOLLOW). */
 export const FS_LINK_FOLLOW: u32 = 1;

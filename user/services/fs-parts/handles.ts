@@ -5,10 +5,15 @@
 // badge they do not have. An entry also remembers the inode's generation, so a handle to a
 // directory that was removed goes stale too (a file unlinked while open lives on, an orphan,
 // until its last handle closes: `holds` tells the server whether one still does). Badge 0 is the
-// service capability (no entry). The table is bounded (FS_E_TABLE_FULL); the server cannot see
-// when a client drops a capability or dies, so when the table is full, the entry used longest ago
-// is taken back if it has been idle for RECLAIM_IDLE_NS: a dead client's handles do not hold the
-// table for ever, and a live one's answer FS_E_STALE after such a wait (docs/FS.md).
+// service capability (no entry). The table is bounded (FS_E_TABLE_FULL) and shared between
+// sessions: every entry belongs to one (OPEN with FS_OPEN_SESSION starts one; a handle opened or
+// attached through another belongs to that one's; session 0 is the published roots'). The server
+// cannot see when a client drops a capability or dies, so when the table is full, the entry used
+// longest ago is taken back if it has been idle for RECLAIM_IDLE_NS and its session is the asker's
+// or holds more entries: a dead client's handles do not hold the table for ever, and a live one's
+// answer FS_E_STALE after such a wait. Failing that, a session holding at least two entries fewer
+// than the largest takes that one's entry used longest ago, fresh or not: no client can keep more
+// than an even share of the table from a session that needs entries (docs/FS.md "Sessions").
 import { capDrop } from "../../lib";
 import { BadgeTable } from "../../lib/badge-table";
 
@@ -30,6 +35,10 @@ const readEndOf = new StaticArray<u64>(MAX_HANDLES);
 const aheadOf = new StaticArray<u32>(MAX_HANDLES);
 /** Opened with FS_OPEN_DIRECT: its reads and writes go to the disk, leaving nothing new in the page cache. */
 const directOf = new StaticArray<bool>(MAX_HANDLES);
+/** The session each entry is charged to (0: the published roots' own). */
+const sessionOf = new StaticArray<i32>(MAX_HANDLES);
+/** Unpinned entries open per session: a session's number is free again once it holds none. */
+const sessionCount = new StaticArray<i32>(MAX_HANDLES + 1);
 
 /**
  * An attached handle's buffers (FS_ATTACH): the read buffer the server made (its owner, and where
@@ -72,13 +81,25 @@ export class Handles {
   attached: i32 = 0;
   watcher: HandleWatcher | null = null;
 
-  /** A new entry: its index, or -1 when the table is full (and no entry has been idle long enough to take back). */
-  open(ino: u32, inodeGen: u32, kind: u32, rights: u32, direct: bool = false): i32 {
-    const i = this.table.take();
-    const back = this.table.lastReclaimed;
+  /**
+   * A new entry charged to `session`: its index, or -1 when the table is full, no entry has been
+   * idle long enough to take back and no session holds more than one entry more than `session`.
+   */
+  open(ino: u32, inodeGen: u32, kind: u32, rights: u32, direct: bool = false, session: i32 = 0): i32 {
+    let i = this.table.take(false);
+    let back = -1;
+    if (i < 0) {
+      const victim = this.victim(session);
+      if (victim >= 0 && this.table.takeBack(victim)) {
+        back = victim;
+        i = this.table.take(false);
+      }
+    }
     this.released = back >= 0 ? unchecked(inodeOf[back]) : 0;
     if (back >= 0) this.detach(back);
     if (i < 0) return -1;
+    unchecked((sessionOf[i] = session));
+    unchecked((sessionCount[session] += 1));
     unchecked((inodeOf[i] = ino));
     unchecked((inodeGeneration[i] = inodeGen));
     unchecked((kindOf[i] = kind));
@@ -89,6 +110,44 @@ export class Handles {
     unchecked((aheadOf[i] = 0));
     unchecked((directOf[i] = direct));
     return i;
+  }
+
+  /** The session entry `index` is charged to. */
+  session(index: i32): i32 {
+    return unchecked(sessionOf[index]);
+  }
+
+  /** A session number no entry holds, for OPEN with FS_OPEN_SESSION (one is always free: sessions are fewer than entries). */
+  newSession(): i32 {
+    for (let s = 1; s <= MAX_HANDLES; s++) if (unchecked(sessionCount[s]) == 0) return s;
+    return 0;
+  }
+
+  /** Entries (unpinned) open in `session`. */
+  sessionHolds(session: i32): i32 {
+    return unchecked(sessionCount[session]);
+  }
+
+  // The entry a full table gives to `session` (-1: none): the one used longest ago among those
+  // idle RECLAIM_IDLE_NS in `session` or in a session holding more entries (a dead client's
+  // handles go, but never to a larger session's profit); else the one
+  // used longest ago of the session holding the most, if that holds at least two more than
+  // `session` (so that two sessions do not take one entry back and forth).
+  private victim(session: i32): i32 {
+    const mine = unchecked(sessionCount[session]);
+    let largest = 0;
+    for (let s = 1; s <= MAX_HANDLES; s++) if (unchecked(sessionCount[s]) > unchecked(sessionCount[largest])) largest = s;
+    let idle = -1;
+    let oldest = -1;
+    for (let i = 0; i < MAX_HANDLES; i++) {
+      if (!this.table.isOpen(i) || this.table.isPinned(i)) continue;
+      const s = unchecked(sessionOf[i]);
+      const at = this.table.lastUsedAt(i);
+      if ((s == session || unchecked(sessionCount[s]) > mine) && this.table.idleNs(i) >= RECLAIM_IDLE_NS && (idle < 0 || at < this.table.lastUsedAt(idle))) idle = i;
+      if (s == largest && (oldest < 0 || at < this.table.lastUsedAt(oldest))) oldest = i;
+    }
+    if (idle >= 0) return idle;
+    return unchecked(sessionCount[largest]) >= mine + 2 ? oldest : -1;
   }
 
   badge(index: i32): u32 {
@@ -159,9 +218,10 @@ export class Handles {
     return unchecked(writeBytesOf[index]);
   }
 
-  // Drops an entry's buffers: the read buffer is freed (the client's view reads zeros), the client's
-  // buffer's capability goes back to nobody.
+  // An entry goes: its session holds one fewer, and its buffers are dropped (the read buffer is
+  // freed, the client's view reads zeros; the client's buffer's capability goes back to nobody).
   private detach(index: i32): void {
+    unchecked((sessionCount[unchecked(sessionOf[index])] -= 1));
     const watcher = this.watcher;
     if (watcher != null) watcher.closed(index);
     if (unchecked(readRegionOf[index]) == 0 && unchecked(writeRegionOf[index]) == 0) return;
@@ -176,6 +236,7 @@ export class Handles {
   }
   pin(index: i32): void {
     this.table.pin(index);
+    unchecked((sessionCount[unchecked(sessionOf[index])] -= 1)); // a published root is no session's to count
   }
 
   /** Whether an open entry (other than `except`) holds inode `ino`. */

@@ -228,7 +228,7 @@ export class Operations {
       capDrop(readRegion);
       return view;
     }
-    const index = c.handles.open(c.ino, c.handles.inodeGeneration(c.index), KIND_FILE, c.handles.rights(c.index), c.handles.direct(c.index));
+    const index = c.handles.open(c.ino, c.handles.inodeGeneration(c.index), KIND_FILE, c.handles.rights(c.index), c.handles.direct(c.index), c.handles.session(c.index));
     const back = c.handles.released;
     if (back != 0) c.release(back, index);
     const cap = index < 0 ? FS_E_TABLE_FULL : c.receiver.mint(c.handles.badge(index), RIGHT_RECEIVER_CALL);
