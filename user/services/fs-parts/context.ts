@@ -9,6 +9,7 @@ import {
 import { I_GENERATION_AT, I_KIND_AT, I_LINKS_AT, KIND_DIR, KIND_FREE } from "./format";
 import { Directories } from "./directory";
 import { Handles } from "./handles";
+import { ReadBuffers } from "./read-buffers";
 import { Walk } from "./paths";
 import { Request, RegionArg, Reply } from "./request";
 import { Tokens } from "./tokens";
@@ -40,9 +41,12 @@ export class Context {
   tokenCap: i32 = 0;
   /** The entry opened by the operation just handled (-1: none), closed again if its reply fails. */
   opened: i32 = -1;
+  /** Where attached handles' read buffers are made: a Memory whose quota bounds what they cost the server. */
+  readonly readBuffers: ReadBuffers;
 
-  /** `memory`: the server's Memory capability (attached handles' read buffers are made in it). */
+  /** `memory`: the server's Memory capability (attached handles' read buffers are made under it). */
   constructor(readonly volume: Volume, readonly receiver: Receiver, readonly tokens: Tokens, readonly memory: i32) {
+    this.readBuffers = new ReadBuffers(memory);
     const dirs = new Directories(volume);
     this.dirs = dirs;
     this.walk = new Walk(volume, dirs);

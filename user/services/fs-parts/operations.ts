@@ -5,8 +5,8 @@
 // transaction holds whole operations.
 import { STREAM_READ, STREAM_WRITE, STREAM_INFO } from "../../lib/streams";
 import {
-  E_BAD_MESSAGE, E_INVALID_ARGUMENT, E_MISSING_RIGHT, E_QUOTA, OP_REGION_INFO, REGION_ZERO_ON_FREE, RIGHT_RECEIVER_CALL, CAP_MOVE,
-  Memory, Receiver, Region, capDrop, msgBegin, msgInvoke, msgWord,
+  E_BAD_MESSAGE, E_INVALID_ARGUMENT, E_MISSING_RIGHT, OP_REGION_INFO, RIGHT_RECEIVER_CALL, CAP_MOVE,
+  Receiver, Region, capDrop, msgBegin, msgInvoke, msgWord,
 } from "../../lib";
 import {
   FS_INFO, FS_OPEN, FS_MKDIR, FS_UNLINK, FS_RENAME, FS_READ, FS_WRITE, FS_APPEND, FS_TRUNCATE, FS_STAT, FS_READDIR,
@@ -216,9 +216,7 @@ export class Operations {
     }
     const asked = c.request.wordCount > 0 ? c.request.word(0) : FS_ATTACH_READ_PAGES;
     const pages = max<u32>(1, min(asked, FS_ATTACH_READ_PAGES_MAX));
-    let readRegion = new Memory(c.memory).createRegion(pages, REGION_ZERO_ON_FREE);
-    // The page cache has the quota: it makes room, for good (the limit comes down by chunks).
-    while (readRegion == E_QUOTA && this.volume.pages.giveUpChunk()) readRegion = new Memory(c.memory).createRegion(pages, REGION_ZERO_ON_FREE);
+    const readRegion = c.readBuffers.create(pages, this.volume.pages);
     if (readRegion < 0) return readRegion;
     msgBegin(OP_REGION_INFO);
     let status = msgInvoke(readRegion);

@@ -1,0 +1,30 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { FS_LINES, bootOnDisk, verdict } from "./fs-machine.ts";
+import { patience } from "../helpers/patience.ts";
+
+const work = mkdtempSync(join(tmpdir(), "dogma-fs-hoard-"));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+// redteam, Medium: a client whose quota is full keeps views of attached handles' read buffers the
+// server frees at CLOSE; each freed buffer's range stays reserved, paid by the server's Memory.
+describe("attached handles' read buffers", () => {
+  it("a client that keeps views of freed read buffers with a full quota cannot wear down more than the half of the server's quota read buffers have", async () => {
+    const m = await bootOnDisk(join(work, "hoard.img"), `${FS_LINES}service hoard fs-view-hoard use=fs memory=512 -- 900\n`, ["fs", "fs-view-hoard"]);
+    try {
+      await verdict(m, /^fs-view-hoard: an attach after: /, /FAIL/);
+      // Read buffers and the ranges kept for them have half the server's quota: the attacker meets
+      // E_QUOTA there, and the page cache keeps what it may hold (before: after 560 rounds it might
+      // hold 0 pages, and the server's quota was all the attacker's).
+      const rounds = m.lines().find((l) => l.startsWith("fs-view-hoard: ") && l.includes("may hold"))!;
+      const [, before, after] = /may hold (\d+) pages before, (\d+) after/.exec(rounds)!;
+      expect(Number(after)).toBe(Number(before));
+      expect(m.faults).toEqual([]);
+      expect(m.faults).toEqual([]);
+    } finally {
+      await m.close();
+    }
+  }, patience(120_000));
+});
