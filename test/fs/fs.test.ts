@@ -39,7 +39,7 @@ describe("file system server", () => {
     }
   }, patience(120_000));
 
-  it("shares a full handle table evenly between sessions: a client holding every entry and keeping each fresh leaves a new session half of them (it denied every other client before)", async () => {
+  it("shares a full handle table evenly between sessions: a client holding every entry and keeping each fresh leaves a new session half of them and a third session a third (it denied every other client before)", async () => {
     const m = await bootOnDisk(join(work, "fair.img"), `${FS_LINES}service hog fs-hog use=fs memory=256\nservice fair fs-fair use=fs memory=256\n`, ["fs", "fs-hog", "fs-fair"]);
     try {
       await m.line("fs-hog: holding 510");

@@ -2,8 +2,9 @@
 // until the table is full, then starts a session of its own (FS_OPEN_SESSION) and opens files
 // through it until refused. The table is shared evenly between sessions (docs/FS.md "Sessions"):
 // it must get half of what fs-hog held, each entry taken back from fs-hog, and then be refused
-// (FS_E_TABLE_FULL: fs-hog's share may not go below its own). Before sessions every OPEN of
-// every other client answered FS_E_TABLE_FULL for as long as fs-hog ran. Prints "fs-fair: ok".
+// (FS_E_TABLE_FULL: fs-hog's share may not go below its own); a third session then gets a third.
+// Before sessions every OPEN of every other client answered FS_E_TABLE_FULL for as long as fs-hog
+// ran. Prints "fs-fair: ok".
 // Config: `service fair fs-fair use=fs memory=256`.
 import { exit, eprint, print, sleep, msgWord, registryLookup } from "../lib";
 import {
@@ -48,5 +49,13 @@ expect("an OPEN past an even share", status, FS_E_TABLE_FULL);
 expect("its share", mine, <i32>hogHeld / 2);
 expect("FS_INFO", fs.info(service), 0);
 expect("entries taken back from fs-hog", <i32>msgWord(7) - takenBefore, mine);
+// A third session: each of the three ends with a third, taken from whichever held the most.
+const third = fs.session(root, FS_RIGHT_READ);
+if (third < 0) fail("a third session", fsErrorName(third));
+let thirds = 1;
+status = fs.open(third, "mine", FS_RIGHT_READ);
+for (; status >= 0 && thirds < 600; thirds++) status = fs.open(third, "mine", FS_RIGHT_READ);
+expect("the third session past its share", status, FS_E_TABLE_FULL);
+expect("the third session's share", thirds, <i32>hogHeld / 3);
 print("fs-fair: ok");
 exit(0);

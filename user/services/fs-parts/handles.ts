@@ -8,12 +8,12 @@
 // service capability (no entry). The table is bounded (FS_E_TABLE_FULL) and shared between
 // sessions: every entry belongs to one (OPEN with FS_OPEN_SESSION starts one; a handle opened or
 // attached through another belongs to that one's; session 0 is the published roots'). The server
-// cannot see when a client drops a capability or dies, so when the table is full, the entry used
-// longest ago is taken back if it has been idle for RECLAIM_IDLE_NS and its session is the asker's
-// or holds more entries: a dead client's handles do not hold the table for ever, and a live one's
-// answer FS_E_STALE after such a wait. Failing that, a session holding at least two entries fewer
-// than the largest takes that one's entry used longest ago, fresh or not: no client can keep more
-// than an even share of the table from a session that needs entries (docs/FS.md "Sessions").
+// cannot see when a client drops a capability or dies, so when the table is full a session holding
+// at least two entries fewer than the largest takes that one's entry used longest ago, fresh or
+// not (no client can keep more than an even share of the table from a session that needs entries);
+// failing that, the entry used longest ago is taken back if it has been idle for RECLAIM_IDLE_NS
+// and its session is the asker's or holds more entries: a dead client's handles do not hold the
+// table for ever, and a live one's answer FS_E_STALE after such a wait (docs/FS.md "Sessions").
 import { capDrop } from "../../lib";
 import { BadgeTable } from "../../lib/badge-table";
 
@@ -128,26 +128,25 @@ export class Handles {
     return unchecked(sessionCount[session]);
   }
 
-  // The entry a full table gives to `session` (-1: none): the one used longest ago among those
-  // idle RECLAIM_IDLE_NS in `session` or in a session holding more entries (a dead client's
-  // handles go, but never to a larger session's profit); else the one
-  // used longest ago of the session holding the most, if that holds at least two more than
-  // `session` (so that two sessions do not take one entry back and forth).
+  // The entry a full table gives to `session` (-1: none). When the session holding the most holds
+  // at least two more than `session` (so that two sessions never take one entry back and forth),
+  // that one's entry used longest ago, idle or not: a session under its even share is never
+  // refused, and never takes a smaller session's idle handle while a larger one holds more.
+  // Else the entry used longest ago among those idle RECLAIM_IDLE_NS in `session` or in a session
+  // holding more entries: a dead client's handles go, but never to a larger session's profit.
   private victim(session: i32): i32 {
     const mine = unchecked(sessionCount[session]);
     let largest = 0;
     for (let s = 1; s <= MAX_HANDLES; s++) if (unchecked(sessionCount[s]) > unchecked(sessionCount[largest])) largest = s;
-    let idle = -1;
-    let oldest = -1;
+    const fromLargest = unchecked(sessionCount[largest]) >= mine + 2;
+    let chosen = -1;
     for (let i = 0; i < MAX_HANDLES; i++) {
       if (!this.table.isOpen(i) || this.table.isPinned(i)) continue;
       const s = unchecked(sessionOf[i]);
-      const at = this.table.lastUsedAt(i);
-      if ((s == session || unchecked(sessionCount[s]) > mine) && this.table.idleNs(i) >= RECLAIM_IDLE_NS && (idle < 0 || at < this.table.lastUsedAt(idle))) idle = i;
-      if (s == largest && (oldest < 0 || at < this.table.lastUsedAt(oldest))) oldest = i;
+      const eligible = fromLargest ? s == largest : (s == session || unchecked(sessionCount[s]) > mine) && this.table.idleNs(i) >= RECLAIM_IDLE_NS;
+      if (eligible && (chosen < 0 || this.table.lastUsedAt(i) < this.table.lastUsedAt(chosen))) chosen = i;
     }
-    if (idle >= 0) return idle;
-    return unchecked(sessionCount[largest]) >= mine + 2 ? oldest : -1;
+    return chosen;
   }
 
   badge(index: i32): u32 {
