@@ -1,7 +1,8 @@
 // A client that holds the file system's whole handle table (redteam, Medium): it opens one file
 // from the published root until the server answers FS_E_TABLE_FULL, says "fs-hog: holding N", and
 // then uses every handle once a second for ever, so that none is ever idle long enough to be taken
-// back. test/fs/fs.test.ts runs it beside fs-fair, which must still get its share.
+// back; then it writes "full" into /hog. test/fs/fs.test.ts runs it beside fs-fair, which must
+// still get its share, and test/programs/shell-fs-hog.test.ts beside the shell.
 // Config: `service hog fs-hog use=fs memory=256`.
 import { exit, eprint, print, sleep } from "../lib";
 import { FsClient, fsRoot, fsErrorName, FS_RIGHT_READ, FS_RIGHT_WRITE, FS_OPEN_CREATE, FS_E_TABLE_FULL } from "../lib/fs-client";
@@ -27,6 +28,12 @@ if (status != FS_E_TABLE_FULL) {
   exit(1);
 }
 print("fs-hog: holding " + count.toString());
+// Says so in the file too, for a test whose console shows the shell alone (test/programs/shell-fs-hog).
+if (fs.prepare() >= 0) {
+  const said = String.UTF8.encode("full\n");
+  memory.copy(fs.address, changetype<usize>(said), <usize>said.byteLength);
+  fs.write(unchecked(held[0]), 0, <u32>said.byteLength);
+}
 for (;;) {
   for (let i = 0; i < count; i++) fs.stat(unchecked(held[i]));
   sleep(1_000_000_000);

@@ -37,6 +37,8 @@ const aheadOf = new StaticArray<u32>(MAX_HANDLES);
 const directOf = new StaticArray<bool>(MAX_HANDLES);
 /** The session each entry is charged to (0: the published roots' own). */
 const sessionOf = new StaticArray<i32>(MAX_HANDLES);
+/** Whether the entry started its session (OPEN with FS_OPEN_SESSION): CLOSE leaves it open, and it is taken back last of its session's. */
+const sessionStartOf = new StaticArray<bool>(MAX_HANDLES);
 /** Unpinned entries open per session: a session's number is free again once it holds none. */
 const sessionCount = new StaticArray<i32>(MAX_HANDLES + 1);
 
@@ -99,6 +101,7 @@ export class Handles {
     if (back >= 0) this.detach(back);
     if (i < 0) return -1;
     unchecked((sessionOf[i] = session));
+    unchecked((sessionStartOf[i] = false));
     unchecked((sessionCount[session] += 1));
     unchecked((inodeOf[i] = ino));
     unchecked((inodeGeneration[i] = inodeGen));
@@ -123,6 +126,18 @@ export class Handles {
     return 0;
   }
 
+  /**
+   * Entry `index` starts its session: CLOSE answers E_INVALID_ARGUMENT on it, as on a published
+   * root (a client hands copies of its session's root to others, who must not end it under it).
+   * It goes when it is taken back, last of its session's entries.
+   */
+  markSessionStart(index: i32): void {
+    unchecked((sessionStartOf[index] = true));
+  }
+  startsSession(index: i32): bool {
+    return unchecked(sessionStartOf[index]);
+  }
+
   /** Entries (unpinned) open in `session`. */
   sessionHolds(session: i32): i32 {
     return unchecked(sessionCount[session]);
@@ -132,6 +147,7 @@ export class Handles {
   // at least two more than `session` (so that two sessions never take one entry back and forth),
   // that one's entry used longest ago, idle or not: a session under its even share is never
   // refused, and never takes a smaller session's idle handle while a larger one holds more.
+  // (A session's first entry is the last of it to go.)
   // Else the entry used longest ago among those idle RECLAIM_IDLE_NS in `session` or in a session
   // holding more entries: a dead client's handles go, but never to a larger session's profit.
   private victim(session: i32): i32 {
@@ -143,6 +159,7 @@ export class Handles {
     for (let i = 0; i < MAX_HANDLES; i++) {
       if (!this.table.isOpen(i) || this.table.isPinned(i)) continue;
       const s = unchecked(sessionOf[i]);
+      if (unchecked(sessionStartOf[i]) && unchecked(sessionCount[s]) > 1) continue;
       const eligible = fromLargest ? s == largest : (s == session || unchecked(sessionCount[s]) > mine) && this.table.idleNs(i) >= RECLAIM_IDLE_NS;
       if (eligible && (chosen < 0 || this.table.lastUsedAt(i) < this.table.lastUsedAt(chosen))) chosen = i;
     }

@@ -56,6 +56,7 @@ export class Names {
     const back = c.handles.released;
     if (back != 0) c.release(back, index); // a handle taken back from a full table may have held an orphan
     if (index < 0) return FS_E_TABLE_FULL;
+    if ((flags & FS_OPEN_SESSION) != 0) c.handles.markSessionStart(index);
     const cap = c.receiver.mint(c.handles.badge(index), RIGHT_RECEIVER_CALL);
     if (cap < 0) {
       c.handles.close(index);

@@ -182,10 +182,10 @@ export class Operations {
     return 0;
   }
 
-  /** CLOSE: the entry goes (a published root stays open), and its buffers; an orphan it was the last to hold goes with it. */
+  /** CLOSE: the entry goes (a published root or a session's first handle stays open), and its buffers; an orphan it was the last to hold goes with it. */
   private close(): i32 {
     const c = this.c;
-    if (!c.handles.close(c.index)) return E_INVALID_ARGUMENT;
+    if (c.handles.startsSession(c.index) || !c.handles.close(c.index)) return E_INVALID_ARGUMENT;
     return c.release(c.ino);
   }
 
