@@ -21,6 +21,9 @@ describe("attached handles' read buffers", () => {
       const rounds = m.lines().find((l) => l.startsWith("fs-view-hoard: ") && l.includes("may hold"))!;
       const [, before, after] = /may hold (\d+) pages before, (\d+) after/.exec(rounds)!;
       expect(Number(after)).toBe(Number(before));
+      // The session that kept the views is refused once they hold its share (1/8 of the read
+      // buffers' half); another session still attaches.
+      expect(m.lines()).toContain("fs-view-hoard: an attach after: E_QUOTA; from another session: ok");
       expect(m.faults).toEqual([]);
       expect(m.faults).toEqual([]);
     } finally {

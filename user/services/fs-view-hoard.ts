@@ -3,7 +3,8 @@
 // handle (the server makes a 256-page read buffer and hands it a view), closes it (the server
 // frees the buffer) and keeps the view: the freed buffer's range stays reserved, paid by the
 // Region's Memory, the server's (1/16 of the buffer). Repeated, that wore the server's quota down.
-// It says how many rounds it made and what the server's page cache may hold before and after.
+// It says how many rounds it made, what the server's page cache may hold before and after, and
+// whether an ATTACH works after, in its session (the root's) and in another.
 // Config: `service hoard fs-view-hoard use=fs memory=512 -- ROUNDS`.
 import { exit, eprint, print, arg, msgLabel, msgBegin, msgAddWord, msgInvoke, msgCap, msgCapCount, msgWord, capDrop, registryLookup, Memory } from "../lib";
 import { FsClient, fsRoot, fsErrorName, FS_SERVICE, FS_RIGHT_READ, FS_RIGHT_WRITE, FS_OPEN_CREATE, FS_ATTACH, FS_CLOSE } from "../lib/fs-client";
@@ -68,10 +69,18 @@ const cacheAfter = msgWord(16);
 print("fs-view-hoard: its quota " + unchecked(results2[1]).toString() + " pages, " + unchecked(results2[0]).toString() + " used once full, " + endUsed.toString() + " after the rounds");
 print("fs-view-hoard: " + unchecked(results[0]).toString() + " rounds" + (unchecked(results[1]) != 0 ? " (then " + fsErrorName(unchecked(results[1])) + ")" : "") +
   "; the page cache may hold " + cacheBefore.toString() + " pages before, " + cacheAfter.toString() + " after");
-// Another attach, its quota free again: does the server still make read buffers?
-msgBegin(FS_ATTACH);
-msgAddWord(BUFFER_PAGES);
-const again = msgInvoke(file);
-const label = msgLabel();
-print("fs-view-hoard: an attach after: " + (again < 0 ? fsErrorName(again) : label != 0 ? fsErrorName(-<i32>label) : "ok"));
+// Another attach, its quota free again, through the same session (the root's) and through a
+// session of its own, as another client would: does the server still make read buffers?
+function attachOnce(handle: i32): string {
+  msgBegin(FS_ATTACH);
+  msgAddWord(BUFFER_PAGES);
+  const status = msgInvoke(handle);
+  const label = msgLabel();
+  return status < 0 ? fsErrorName(status) : label != 0 ? fsErrorName(-<i32>label) : "ok";
+}
+const again = attachOnce(file);
+const session = check("a session", fs.session(root, FS_RIGHT_READ));
+const other = check("open v in the session", fs.open(session, "v", FS_RIGHT_READ));
+const elsewhere = attachOnce(other);
+print("fs-view-hoard: an attach after: " + again + "; from another session: " + elsewhere);
 exit(0);

@@ -8,7 +8,7 @@ import {
 } from "../../lib/fs-protocol";
 import { I_GENERATION_AT, I_KIND_AT, I_LINKS_AT, KIND_DIR, KIND_FREE } from "./format";
 import { Directories } from "./directory";
-import { Handles } from "./handles";
+import { Handles, MAX_HANDLES } from "./handles";
 import { ReadBuffers } from "./read-buffers";
 import { Walk } from "./paths";
 import { Request, RegionArg, Reply } from "./request";
@@ -46,11 +46,13 @@ export class Context {
 
   /** `memory`: the server's Memory capability (attached handles' read buffers are made under it). */
   constructor(readonly volume: Volume, readonly receiver: Receiver, readonly tokens: Tokens, readonly memory: i32) {
-    this.readBuffers = new ReadBuffers(memory);
+    const readBuffers = new ReadBuffers(memory, MAX_HANDLES + 1);
+    this.readBuffers = readBuffers;
     const dirs = new Directories(volume);
     this.dirs = dirs;
     this.walk = new Walk(volume, dirs);
     this.handles.watcher = volume.maps; // a closed handle lets go of the file map it held
+    this.handles.readBuffers = readBuffers; // a closed handle's read buffer is freed there
     volume.maps.configure(memory);
   }
 

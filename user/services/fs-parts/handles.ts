@@ -16,6 +16,7 @@
 // table for ever, and a live one's answer FS_E_STALE after such a wait (docs/FS.md "Sessions").
 import { capDrop } from "../../lib";
 import { BadgeTable } from "../../lib/badge-table";
+import { ReadBuffers } from "./read-buffers";
 
 /** Half a process's capability table: a client can fill it without running out of slots itself. */
 export const MAX_HANDLES: i32 = 512;
@@ -82,6 +83,8 @@ export class Handles {
   /** Entries with buffers (FS_ATTACH). */
   attached: i32 = 0;
   watcher: HandleWatcher | null = null;
+  /** Where read buffers are freed (counted against the session they were given to); none: dropped. */
+  readBuffers: ReadBuffers | null = null;
 
   /**
    * A new entry charged to `session`: its index, or -1 when the table is full, no entry has been
@@ -122,7 +125,12 @@ export class Handles {
 
   /** A session number no entry holds, for OPEN with FS_OPEN_SESSION (one is always free: sessions are fewer than entries). */
   newSession(): i32 {
-    for (let s = 1; s <= MAX_HANDLES; s++) if (unchecked(sessionCount[s]) == 0) return s;
+    for (let s = 1; s <= MAX_HANDLES; s++) {
+      if (unchecked(sessionCount[s]) != 0) continue;
+      const buffers = this.readBuffers;
+      if (buffers != null) buffers.forgetSession(s);
+      return s;
+    }
     return 0;
   }
 
@@ -241,7 +249,10 @@ export class Handles {
     const watcher = this.watcher;
     if (watcher != null) watcher.closed(index);
     if (unchecked(readRegionOf[index]) == 0 && unchecked(writeRegionOf[index]) == 0) return;
-    if (unchecked(readRegionOf[index]) != 0) capDrop(unchecked(readRegionOf[index]));
+    const read = unchecked(readRegionOf[index]);
+    const buffers = this.readBuffers;
+    if (read != 0 && buffers != null) buffers.release(read, unchecked(readBytesOf[index]) >> 12, unchecked(sessionOf[index]));
+    else if (read != 0) capDrop(read);
     if (unchecked(writeRegionOf[index]) != 0) capDrop(unchecked(writeRegionOf[index]));
     unchecked((readRegionOf[index] = 0));
     unchecked((readAddressOf[index] = 0));

@@ -6,28 +6,42 @@
 // attached and closed in a loop, keeping the views, wore the server's quota down until its page
 // cache held nothing and every ATTACH answered E_QUOTA (redteam, Medium). Here what read buffers
 // and the ranges kept for them cost together is bounded: the page cache, the metadata and the
-// journal keep the other half, whatever clients do with their views.
-import { E_QUOTA, Memory, REGION_ZERO_ON_FREE } from "../../lib";
+// journal keep the other half, whatever clients do with their views. And each session (handles.ts)
+// is told apart: what freeing its read buffers left charged is counted, and a session that left
+// LEAK_SHARE of the half so is refused more (E_QUOTA), so that one client alone cannot spend the
+// half other sessions attach from; many sessions of one client still can (docs/FS.md).
+import { E_QUOTA, Memory, REGION_ZERO_ON_FREE, capDrop } from "../../lib";
 import { PageCache } from "./page-cache";
+
+/** The part of the read buffers' half one session may leave charged by keeping views: 1/8. */
+const LEAK_SHARE_SHIFT: u32 = 3;
 
 export class ReadBuffers {
   private memory: i32 = 0;
+  private quota: u32 = 0;
+  /** Pages that freeing each session's read buffers left charged (its views of them live on). */
+  private readonly leakedBy: StaticArray<u32>;
 
-  constructor(private readonly serverMemory: i32) {}
+  /** `sessions`: how many session numbers there are (handles.ts). */
+  constructor(private readonly serverMemory: i32, sessions: i32) {
+    this.leakedBy = new StaticArray<u32>(sessions);
+  }
 
   /**
    * A new read buffer of `pages` (its owner capability), or a status: E_QUOTA when read buffers
    * and the ranges kept for them hold their half already. When the server's own quota is what is
    * short, the page cache gives up chunks for it, for good (its limit comes down by chunks).
    */
-  create(pages: u32, cache: PageCache): i32 {
+  create(pages: u32, cache: PageCache, session: i32): i32 {
     if (this.memory == 0) {
       const server = new Memory(this.serverMemory).info();
       if (server.status < 0) return server.status;
       const made = new Memory(this.serverMemory).createMemory(server.quota >> 1);
       if (made < 0) return made;
       this.memory = made;
+      this.quota = server.quota >> 1;
     }
+    if (unchecked(this.leakedBy[session]) >= this.quota >> LEAK_SHARE_SHIFT) return E_QUOTA; // its views hold its share
     const mine = new Memory(this.memory);
     const info = mine.info();
     if (info.status < 0) return info.status;
@@ -35,5 +49,25 @@ export class ReadBuffers {
     let region = mine.createRegion(pages, REGION_ZERO_ON_FREE);
     while (region == E_QUOTA && cache.giveUpChunk()) region = mine.createRegion(pages, REGION_ZERO_ON_FREE);
     return region;
+  }
+
+  /**
+   * Frees read buffer `region` (its owner capability) of `pages`, which `session` was given: what
+   * the kernel keeps charged for the range (a view held by a process that cannot pay) counts
+   * against that session.
+   */
+  release(region: i32, pages: u32, session: i32): void {
+    const mine = new Memory(this.memory);
+    const before = mine.info();
+    capDrop(region);
+    const after = mine.info();
+    if (before.status < 0 || after.status < 0 || before.used < after.used) return;
+    const given = before.used - after.used;
+    if (given < pages) unchecked((this.leakedBy[session] += pages - given));
+  }
+
+  /** A new session has number `session`: nothing counts against it. */
+  forgetSession(session: i32): void {
+    unchecked((this.leakedBy[session] = 0));
   }
 }
