@@ -92,7 +92,7 @@ export const FS_REMOVE: u32 = FileSystem.Remove;
  * buffer offset. No Region moves, so a small transfer costs one round trip and two copies. Replies
  * words: the read buffer's bytes, the write buffer's bytes (0: none), the read buffer's global
  * address; caps: the new handle, the read buffer's view. At most FS_ATTACH_MAX attached handles
- * are open at once (FS_E_TABLE_FULL); CLOSE frees the buffers.
+ * are open at once, shared evenly between sessions (FS_E_TABLE_FULL); CLOSE frees the buffers.
  */
 export const FS_ATTACH: u32 = FileSystem.Attach;
 export const FS_ATTACH_READ_PAGES: u32 = 16;

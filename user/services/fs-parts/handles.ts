@@ -40,6 +40,8 @@ const directOf = new StaticArray<bool>(MAX_HANDLES);
 const sessionOf = new StaticArray<i32>(MAX_HANDLES);
 /** Whether the entry started its session (OPEN with FS_OPEN_SESSION): CLOSE leaves it open, and it is taken back last of its session's. */
 const sessionStartOf = new StaticArray<bool>(MAX_HANDLES);
+/** Attached entries (FS_ATTACH) per session. */
+const attachedCount = new StaticArray<i32>(MAX_HANDLES + 1);
 /** Unpinned entries open per session: a session's number is free again once it holds none. */
 const sessionCount = new StaticArray<i32>(MAX_HANDLES + 1);
 
@@ -199,24 +201,29 @@ export class Handles {
     unchecked((writeAddressOf[index] = writeAddress));
     unchecked((writeBytesOf[index] = writeBytes));
     this.attached++;
+    unchecked((attachedCount[unchecked(sessionOf[index])] += 1));
   }
 
   /**
-   * The attached entry unused longest, if it has been idle RECLAIM_IDLE_NS (-1: none): a client
-   * that died with an attached handle does not keep its buffers for good.
+   * The attached entry to take back when all FS_ATTACH_MAX are and `session` asks for one (-1:
+   * none), as `victim` chooses in the whole table: the one used longest ago of the session holding
+   * the most attached, if it holds two more than `session`; else the one used longest ago among
+   * those idle RECLAIM_IDLE_NS in `session` or in a session holding more (a client that died with
+   * an attached handle does not keep its buffers for good).
    */
-  idleAttached(): i32 {
-    let oldest = -1;
-    let idle: i64 = 0;
+  attachedVictim(session: i32): i32 {
+    const mine = unchecked(attachedCount[session]);
+    let largest = 0;
+    for (let s = 1; s <= MAX_HANDLES; s++) if (unchecked(attachedCount[s]) > unchecked(attachedCount[largest])) largest = s;
+    const fromLargest = unchecked(attachedCount[largest]) >= mine + 2;
+    let chosen = -1;
     for (let i = 0; i < MAX_HANDLES; i++) {
       if (unchecked(readRegionOf[i]) == 0 || !this.table.isOpen(i)) continue;
-      const ns = this.table.idleNs(i);
-      if (ns >= RECLAIM_IDLE_NS && ns > idle) {
-        oldest = i;
-        idle = ns;
-      }
+      const s = unchecked(sessionOf[i]);
+      const eligible = fromLargest ? s == largest : (s == session || unchecked(attachedCount[s]) > mine) && this.table.idleNs(i) >= RECLAIM_IDLE_NS;
+      if (eligible && (chosen < 0 || this.table.lastUsedAt(i) < this.table.lastUsedAt(chosen))) chosen = i;
     }
-    return oldest;
+    return chosen;
   }
 
   /** Where entry `index`'s read buffer is mapped (0: not attached). */
@@ -260,6 +267,7 @@ export class Handles {
     unchecked((writeAddressOf[index] = 0));
     unchecked((writeBytesOf[index] = 0));
     this.attached--;
+    unchecked((attachedCount[unchecked(sessionOf[index])] -= 1));
   }
   pin(index: i32): void {
     this.table.pin(index);

@@ -198,8 +198,8 @@ export class Operations {
     const c = this.c;
     if (c.handles.kind(c.index) != KIND_FILE) return E_INVALID_ARGUMENT;
     if (c.handles.attached >= FS_ATTACH_MAX) {
-      // Full: the attached handle unused longest goes, if it has been idle long enough.
-      const idle = c.handles.idleAttached();
+      // Full: one goes if this session holds less than its even share, or one has been idle long enough.
+      const idle = c.handles.attachedVictim(c.handles.session(c.index));
       if (idle < 0) return FS_E_TABLE_FULL;
       const ino = c.handles.inode(idle);
       c.handles.close(idle);
