@@ -1,5 +1,6 @@
 // The 1 MiB read path alone (issue 18): one machine running fs-bench's `reads` mode — a 16 MiB
 // file written once, then ROUNDS rounds of 1 MiB reads through FsClient.read, readView and a map —
+// (ROUNDS, then "reads-cached" for reads from the page cache with no map: fs-throughput's case)
 // and prints each figure's least µs per MiB beside node:fs's readSync of the same file in the same
 // run, and what the FS_MAP call that made the map cost. Run it under `node --cpu-prof --cpu-prof-dir=DIR bench/fs-read-profile.ts [ROUNDS]` for a
 // profile of where a big read's time goes.
@@ -13,6 +14,9 @@ import { bootMachine, testTimer } from "../test/helpers/booted-machine.ts";
 import { now } from "./harness.ts";
 
 const rounds = Number(process.argv[2] ?? 50);
+// "reads": the file is also mapped, and read and readView come from its map; "reads-cached": no
+// map, they come from the page cache (as fs-throughput's rows do).
+const mode = process.argv[3] ?? "reads";
 const MIB = 1 << 20;
 const work = mkdtempSync(join(tmpdir(), "dogma-fs-read-profile-"));
 const image = await DiskImage.open(join(work, "p.img"), 64 << 20);
@@ -21,15 +25,13 @@ try {
     `service registry registry
 driver  block    block     device=block interrupt=block memory=512
 service fs       fs        memory=16384 publish=fs kernel-info
-service bench    fs-bench  use=fs memory=512 -- ${rounds} reads
+service bench    fs-bench  use=fs memory=512 -- ${rounds} ${mode}
 `,
     ["registry", "block", "fs", "fs-bench"],
     { devices: (t) => [new BlockDevice(DeviceLine.BLOCK, t.machine.interrupts, image), testTimer(t)], memory: 128 << 20 },
   );
   await m.until("done", (lines) => lines.includes("fs-bench: done") || /E_/.test(m.stderr()));
   await m.halt();
-  const T = (globalThis as unknown as { invokeTimes?: Map<string, number[]> }).invokeTimes;
-  if (T) for (const [k, [n, ms]] of [...T].sort((a, b) => b[1]![1]! - a[1]![1]!).slice(0, 15)) console.log("TMP", k, n, ms!.toFixed(1));
   // What making the map of the 16 MiB file cost (FS_MAP: the Region made, the cached pages copied in).
   const map = m.lines().map((line) => /map-call (\d+) in 1 calls: (\d+) ns/.exec(line)).find((match) => match);
   if (map) console.log(`FS_MAP of a ${Number(map[1]) / MIB} MiB map: ${(Number(map[2]) / 1e6).toFixed(1)} ms`);

@@ -96,8 +96,10 @@ export async function fsThroughput(): Promise<Result[]> {
       const passes = runs.flatMap((run) => run.filter((_, i) => i % FIGURES === row).map(mibs));
       const baselines: number[] = [];
       for (let i = 0; i < passes.length; i++) {
-        // Written first, so the read has a file of the same size to read.
-        if (write) hostThroughput(host, true, f.call, f.bytes);
+        // Written and synced first, before every pass: fs-bench's read passes each come right
+        // after its write pass and SYNC, so both sides read a file just written (node's used to
+        // read the one file again and again, pass after pass: its later passes found it warmer).
+        hostThroughput(host, true, f.call, f.bytes);
         baselines.push(hostThroughput(host, write, f.call, f.bytes));
       }
       const dogma = Math.max(...passes);

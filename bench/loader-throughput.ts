@@ -3,6 +3,7 @@
 // cached (a fresh Loader over a Map-backed ModuleCache that an earlier loader filled: hash, decode,
 // compile). Baseline: V8's own `new WebAssembly.Module` of the original bytes, in the same run.
 import { NodeLoaderWorkers } from "../src/hosts/node/loader-workers.ts";
+import { nodeSha256 } from "../src/hosts/node/node-loader.ts";
 import { standardImportModules } from "../src/hosts/standard-imports.ts";
 import { decodeRecord, type ModuleCache } from "../src/loader/cache.ts";
 import type { CodeWorkers } from "../src/loader/rewrite-code.ts";
@@ -27,8 +28,27 @@ class MapCache implements ModuleCache {
   }
 }
 
+// With workers, the Node host's loader: its hash too (node-loader.ts).
 const loaderWith = (cache: ModuleCache | null = null, workers: CodeWorkers | null = null) =>
-  new Loader({ importModules: standardImportModules(), cache, workers });
+  new Loader({ importModules: standardImportModules(), cache, workers, ...(workers && { sha256: nodeSha256 }) });
+
+/**
+ * Starts watching this thread: a 1 ms timer notes the longest gap between its ticks (what a
+ * process due to run waits at worst). The returned function stops it and gives that gap in ms.
+ */
+function watchStalls(): () => number {
+  let last = now();
+  let longest = 0;
+  const timer = setInterval(() => {
+    const t = now();
+    longest = Math.max(longest, t - last);
+    last = t;
+  }, 1);
+  return () => {
+    clearInterval(timer);
+    return Math.max(longest, now() - last);
+  };
+}
 
 async function timeLoad(loader: Loader, subject: Subject): Promise<number> {
   const start = now();
@@ -55,6 +75,7 @@ export async function loaderThroughput(): Promise<ThroughputOutput> {
     { label: `generated ${(big.length / MB).toFixed(1)} MB`, bytes: big, runs: 3 },
     { label: `generated ${(huge.length / MB).toFixed(0)} MB`, bytes: huge, runs: 3 },
   ];
+  const huge25 = subjects.at(-1)!;
   const workers = new NodeLoaderWorkers();
   await loaderWith(null, workers).load(huge, "warm-up"); // starts the workers
   const results: Result[] = [];
@@ -71,9 +92,12 @@ export async function loaderThroughput(): Promise<ThroughputOutput> {
       const v8Ms = median(v8);
       const cold: number[] = [];
       const parallel: number[] = [];
+      const stalls: number[] = [];
       for (let i = 0; i < subject.runs; i++) {
         cold.push(await timeLoad(loaderWith(), subject));
+        const stopWatching = watchStalls();
         parallel.push(await timeLoad(loaderWith(null, workers), subject));
+        stalls.push(stopWatching());
       }
       const cache = new MapCache();
       await loaderWith(cache).load(subject.bytes, subject.label);
@@ -93,6 +117,10 @@ export async function loaderThroughput(): Promise<ThroughputOutput> {
       results.push(result(`load cold, worker threads, ${what}`, mbPerS(size, parallelMs), "MB/s", "V8 new WebAssembly.Module", v8Rate));
       results.push(result(`load cached, ${what}`, mbPerS(size, cachedMs), "MB/s", "V8 new WebAssembly.Module", v8Rate));
       results.push(result(`rewritten size, ${what}`, rewritten, "B", "original size", size));
+      if (subject === huge25) {
+        results.push(result(`longest stall of the machine's thread, cold load on worker threads, ${what}`, median(stalls), "ms", "the whole cold load on worker threads", parallelMs));
+        notes.push(`${what}, cold on worker threads: the longest gap between ticks of a 1 ms timer on the machine's thread in each run: ${stalls.map((ms) => ms.toFixed(0)).join(", ")} ms (the row: their median; ratio: its share of the whole load). What is left on this thread, each pass followed by a turn of the event loop: reading the module (one pass, the longest), its names, the policy, cutting chunks, placing the chunks that come back, assembling the output around them (write-module.ts).`);
+      }
       notes.push(
         `${what}: cold ${coldMs.toFixed(1)} ms (${subject.runs} runs), with ${workers === null ? 0 : "worker"} threads ${parallelMs.toFixed(1)} ms, ` +
           `cached ${cachedMs.toFixed(2)} ms, V8 ${v8Ms.toFixed(2)} ms; rewritten: ${rewritten} B (${(rewritten / size).toFixed(2)}× the original).`,

@@ -31,6 +31,8 @@ const VARIANTS: Array<[string, RewriteVariant]> = [
   ["check sharing in straight-line code only (runs end at block, if and br_if too)", { groupAcrossBranches: false }],
   ["constant addresses share no checks (each its own constant sequence)", { groupConstants: false }],
   ["check sharing in functions of 4 KiB or more too (a head calling the check, members inline)", { hugeFunctionGroups: true }],
+  ["no checks hoisted out of loops (before REWRITE_VERSION 16)", { loopGroups: false }],
+  ["loop header checks for groups off locals the loop leaves alone too", { loopGroupKinds: "all" }],
 ];
 
 const FLITE_ARGS = ["flite", "-t", "The quick brown fox jumps over the lazy dog. ".repeat(40), "-o", "none"];
@@ -154,6 +156,7 @@ export async function rewriteVariants(variants: ReadonlyArray<[string, RewriteVa
       "Constant addresses: an access whose address is an i32.const (a static variable, an interpreter's VM registers) reads its TLB entry at a constant offset and compares with a constant page. TurboFan folded the general sequence to the same code, so the gain is in Liftoff, which a long-running loop in a function called once (a main loop: interp.c) never leaves, since V8 has no on-stack replacement for WebAssembly: interp.c 3.41x -> 3.15x node:wasi under --liftoff-only, code 0.7% smaller (REWRITE_VERSION 13).",
       "Loop charges: a loop's safe point charges the longest path through one iteration (src/loader/loop-paths.ts) rather than its whole body: an interpreter's dispatch loop, charged for every case of its switch, looked at the clock every 140 bytecodes (interp.c 2.88x -> 2.70x node:wasi).",
       "Check sharing: in a run of code that cannot enter the kernel, accesses off one value plus constants share one TLB check; the later ones test the group's physical address and make the access (docs/LOADER.md \"Accesses sharing one check\").",
+      "Checks hoisted out of loops: a loop's accesses at a constant page share one check made at its header after the safe point; each call in the loop ends it, and the next time round checks again (docs/LOADER.md \"Checks hoisted out of loops\").",
       "Accesses outside loops: a function without a loop keeps every access inline (it may be the hot body of a caller's loop: flite's G.721 decoder, a qsort comparator); one with loops calls helpers for those outside them. Calling them in every function made flite 1.25x slower for 8% less code.",
     ],
   };

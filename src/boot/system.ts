@@ -62,6 +62,8 @@ export async function runSystem(host: SystemHost, image: BootImage): Promise<Sys
     }
     const status = machine.powerOff();
     const why = endOf(init, kernel);
+    // The services still blocked would keep this machine (its memory, its kernel) for good.
+    kernel.endEveryProcess();
     if (init.alive) return { reason: `idle for good: process 1 ${why}`, halted: true, status: 0 };
     if (init.outcome?.kind === "exited" && init.outcome.code === 0) {
       return { reason: `process 1 halted the machine${status !== 0 ? ` with status ${status}` : ""}`, halted: true, status };

@@ -85,6 +85,9 @@ const NEVER = new Promise<never>(() => {});
  * machine. Hosts create it, spawn processes from loaded images (granting capabilities made with
  * `capability`, `imageCapability`, `interruptCapability`) and call `run`.
  */
+/** What the kernel call of a process ended while blocked throws; nobody sees it (finish is done). */
+const ENDED_WHILE_BLOCKED = Object.freeze({ endedWhileBlocked: true });
+
 export class Kernel implements KernelServices, ObjectKernel {
   readonly machine: Machine;
   readonly frames: FrameAllocator;
@@ -467,6 +470,15 @@ export class Kernel implements KernelServices, ObjectKernel {
     this.critical = process;
   }
 
+  /**
+   * Ends every process left (code 137): the host is done with this machine (a reset, a halt).
+   * A process blocked in a kernel call keeps its stack, and through it the kernel and the
+   * machine's memory, until it is unwound, which ending it does (Process.unwind). After `run`.
+   */
+  endEveryProcess(): void {
+    for (const process of [...this.processes.values()]) if (process.alive && process !== this.scheduler.current) this.terminate(process);
+  }
+
   /** Ends a process that is not running now (from the host). */
   kill(pid: number): number {
     const process = this.processes.get(pid);
@@ -730,7 +742,11 @@ export class Kernel implements KernelServices, ObjectKernel {
     this.scheduler.observer?.ended(process);
     this.scheduler.remove(process);
     this.console.cancel(process);
+    // Blocked: its kernel call throws, and the stack unwinds (Process.unwind says why it must).
+    const unwind = process.unwind;
     process.resume = null;
+    process.unwind = null;
+    unwind?.(ENDED_WHILE_BLOCKED);
     process.caps.clear();
     if (process.heldReply) disposeEnvelope(process.heldReply);
     process.heldReply = null;

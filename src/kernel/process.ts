@@ -108,6 +108,13 @@ export class Process extends KernelObject implements CapabilityHolder {
 
   /** Continues the suspended stack with the kernel call's result. */
   resume: ((value: unknown) => void) | null = null;
+  /**
+   * Unwinds the suspended stack instead (set with `resume`): the kernel call throws, and with no
+   * exception handling in a loaded module the throw leaves every Wasm frame at once, running none.
+   * V8 keeps a suspended JSPI stack, and all it reaches (the instance, the kernel), for as long as
+   * it stays suspended, collectable or not: a process ended while blocked must be unwound.
+   */
+  unwind: ((reason: unknown) => void) | null = null;
   /** The value the next resume delivers. */
   wakeValue: unknown = undefined;
   /** Hands the CPU back to the scheduler when this process stops running. */

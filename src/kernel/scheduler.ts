@@ -70,10 +70,13 @@ export class Scheduler {
       process.descriptor.state = "blocked";
       process.blockedAtNs = this.machine.clock.monotonicNs();
     }
-    return new Promise<T>((resolve) => {
-      process.resume = resolve as (value: unknown) => void;
-      this.yieldCpu(process);
-    });
+    return unwindable(
+      new Promise<T>((resolve, reject) => {
+        process.resume = resolve as (value: unknown) => void;
+        process.unwind = reject;
+        this.yieldCpu(process);
+      }),
+    );
   }
 
   /** Puts the current process at the back of its queue and switches away. */
@@ -169,12 +172,16 @@ export class Scheduler {
     to.runStartNs = now;
     this.current = to;
     this.observer?.running(to, now);
-    return new Promise<T>((resolve) => {
-      from.resume = resolve as (value: unknown) => void;
-      const resume = to.resume!;
-      to.resume = null;
-      resume(value);
-    });
+    return unwindable(
+      new Promise<T>((resolve, reject) => {
+        from.resume = resolve as (value: unknown) => void;
+        from.unwind = reject;
+        const resume = to.resume!;
+        to.resume = null;
+        to.unwind = null;
+        resume(value);
+      }),
+    );
   }
 
   /** Whether `to` can take a handoff: blocked in a wait, not suspended. */
@@ -298,6 +305,7 @@ export class Scheduler {
       }
       const resume = process.resume!;
       process.resume = null;
+      process.unwind = null;
       resume(process.wakeValue);
     });
   }
@@ -339,4 +347,15 @@ export class Scheduler {
     this.lastHostTurnNs = now;
     await this.machine.yieldToHost();
   }
+}
+
+/**
+ * A blocked call's promise, rejected by Process.unwind when the process ends while blocked. The
+ * process may end before its kernel call hands the promise to the engine (killed by what the call
+ * itself set going, e.g. a load that settles at once), and then nobody awaits it: the rejection is
+ * expected either way, so it is never reported as unhandled. Whoever awaits it still sees it.
+ */
+function unwindable<T>(blocked: Promise<T>): Promise<T> {
+  blocked.catch(() => undefined);
+  return blocked;
 }

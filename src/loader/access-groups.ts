@@ -54,6 +54,17 @@ export interface PlannedAccess {
   ends: boolean;
   /** head and member (while planning): the index of its group in the run's groups. */
   group: number;
+  /**
+   * For the loop planner (loop-groups.ts): the local the address operand is `local + base` of, as
+   * the local was when the run started (not written in the run before the access); -1 for a
+   * constant address operand (`base` then is the constant); -2 for anything else.
+   */
+  local: number;
+  base: number;
+  /** The access's static offset, width and whether it is a store. */
+  offset: number;
+  bytes: number;
+  store: boolean;
 }
 
 /** At most this many groups are live at once in a run (one local each). */
@@ -126,7 +137,7 @@ class AbstractStack {
 }
 
 /** Operands popped and results pushed by the numeric instructions 0x45-0xc4, by opcode. */
-const NUMERIC_POPS = new Uint8Array(256);
+export const NUMERIC_POPS = new Uint8Array(256);
 for (let op = 0x45; op <= 0xc4; op++) {
   const unary = op === 0x45 || op === 0x50 || (op >= 0x67 && op <= 0x69) || (op >= 0x79 && op <= 0x7b) || (op >= 0x8b && op <= 0x91) || (op >= 0x99 && op <= 0x9f) || op >= 0xa7;
   NUMERIC_POPS[op] = unary ? 1 : 2;
@@ -151,6 +162,11 @@ export class AccessPlanner extends BodyCursor {
   /** STRAIGHT or STRAIGHT_ONLY: what continues a run. */
   readonly straight: Uint8Array;
 
+  /** The accesses hoisted out of their loop (loop-groups.ts), by position: never grouped in a run. */
+  hoisted: ReadonlyMap<number, unknown> | null = null;
+  /** The last run planned: how many blocks (block, if) it opened, and the locals it wrote. */
+  opened = 0;
+
   /** Whether accesses at constant addresses group too. */
   private readonly constants: boolean;
 
@@ -168,9 +184,9 @@ export class AccessPlanner extends BodyCursor {
   /**
    * Plans the run starting at `from` (the first instruction after one that is not STRAIGHT, or the
    * body's first) up to the next that is not, or `end`; `maxSpan`: the longest span a group may
-   * check. The rewriter calls it at a run's first access.
+   * check. The rewriter calls it at a run's first access. Returns where the run ends.
    */
-  plan(from: number, end: number, maxSpan: number): void {
+  plan(from: number, end: number, maxSpan: number): number {
     const bytes = this.bytes;
     const stack = this.stack;
     stack.clear();
@@ -179,6 +195,7 @@ export class AccessPlanner extends BodyCursor {
     this.groupCount = 0;
     this.count = 0;
     this.generationCount = 0;
+    this.opened = 0;
     this.from = from;
     let at = from;
     for (;;) {
@@ -207,6 +224,7 @@ export class AccessPlanner extends BodyCursor {
           // block, if: entered only from here (no join), and nothing is written for them.
           at = bytes[at] === 0x63 || bytes[at] === 0x64 ? skipLeb(bytes, at + 1, end) : skipLeb(bytes, at, end);
           if (op === 0x04) stack.pops(1, 0);
+          this.opened++;
           continue;
         case Imm.u32: {
           if (op === 0x0d) {
@@ -298,6 +316,12 @@ export class AccessPlanner extends BodyCursor {
       break;
     }
     this.assignLocals();
+    return at;
+  }
+
+  /** The locals the run last planned wrote. */
+  writtenLocals(): readonly number[] {
+    return this.written;
   }
 
   /** The plan's accesses, in order (for measurements). */
@@ -375,6 +399,17 @@ export class AccessPlanner extends BodyCursor {
   private access(at: number, depth: number, offset: number, bytes: number, store: boolean, maxSpan: number): void {
     const planned = this.newAccess(at);
     const kind = this.stack.kindAt(depth);
+    planned.offset = offset;
+    planned.bytes = bytes;
+    planned.store = store;
+    if (kind === CONSTANT) {
+      planned.local = -1;
+      planned.base = this.stack.valueAt(depth);
+    } else if (kind === LOCAL && this.stack.keyAt(depth) < 65536) {
+      planned.local = this.stack.keyAt(depth);
+      planned.base = this.stack.valueAt(depth);
+    }
+    if (this.hoisted !== null && this.hoisted.has(at)) return;
     // A constant address is `0 + C`: constants group with each other (static variables).
     if (kind !== LOCAL && !(kind === CONSTANT && this.constants)) return;
     const key = kind === LOCAL ? this.stack.keyAt(depth) : CONSTANT_KEY;
@@ -419,14 +454,16 @@ export class AccessPlanner extends BodyCursor {
   private newAccess(at: number): PlannedAccess {
     let planned = this.accesses[this.count];
     if (planned === undefined) {
-      planned = { at, role: Role.plain, slot: -1, fastOffset: 0, lo: 0, span: 0, write: false, ends: false, group: -1 };
+      planned = { at, role: Role.plain, slot: -1, fastOffset: 0, lo: 0, span: 0, write: false, ends: false, group: -1, local: -2, base: 0, offset: 0, bytes: 0, store: false };
       this.accesses.push(planned);
     } else {
       (planned as { at: number }).at = at;
       planned.role = Role.plain;
       planned.slot = planned.group = -1;
       planned.fastOffset = planned.lo = planned.span = 0;
-      planned.write = planned.ends = false;
+      planned.write = planned.ends = planned.store = false;
+      planned.local = -2;
+      planned.base = planned.offset = planned.bytes = 0;
     }
     this.count++;
     return planned;

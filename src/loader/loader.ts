@@ -47,7 +47,7 @@ export interface LoaderOptions {
   readonly engineValidatesEagerly?: boolean;
 }
 
-/** Outputs at least this big are validated on a worker when there are workers. */
+/** Outputs at least this big are validated and compiled on a worker when there are workers. */
 const OWNED_VALIDATION_BYTES = 1 << 20;
 
 /** The largest binary a Loader accepts unless told otherwise. */
@@ -165,9 +165,7 @@ export class Loader implements ImageLoader {
       // record that the next load finds damaged, a miss.
       if (this.cache?.putParts) await this.cache.putParts(key, recordParts(record));
       else await this.cache?.put(key, encodeRecord(record));
-      const compiling = compileRewritten(name, record.rewritten);
-      releaseBytes(record.rewritten);
-      module = await compiling;
+      module = await this.compileOutput(name, record.rewritten);
     }
     const image: LoadedImage = {
       hash,
@@ -199,6 +197,18 @@ export class Loader implements ImageLoader {
     else message = await engineValidation(bytes);
     if (message !== null) throw new LoadError(name, "rewrite", `the engine refused the rewritten module (a loader bug; please report it with the binary): ${message}`);
     return bytes;
+  }
+
+  /** Compiles the fresh output, which it frees (big ones on a worker, which takes them over). */
+  private async compileOutput(name: string, bytes: Uint8Array): Promise<WebAssembly.Module> {
+    if (this.workers?.compileOwned && bytes.length >= OWNED_VALIDATION_BYTES) {
+      const compiled = await this.workers.compileOwned(bytes);
+      if (compiled instanceof WebAssembly.Module) return compiled;
+      throw new LoadError(name, "rewrite", `the engine refused the rewritten module (a loader bug; please report it with the binary): ${compiled.message}`);
+    }
+    const compiling = compileRewritten(name, bytes);
+    releaseBytes(bytes);
+    return compiling;
   }
 
   /** The kernel holds nothing of `image` any more: forget its compiled module. */

@@ -12,7 +12,7 @@ import { EMPTY_BLOCK } from "./wasm/value-types.ts";
 const Op = {
   if: 0x04, else: 0x05, end: 0x0b, call: 0x10, localGet: 0x20, localSet: 0x21, localTee: 0x22,
   globalGet: 0x23, globalSet: 0x24, i32Load: 0x28, i32Const: 0x41,
-  i32Eq: 0x46, i32LtS: 0x48, i32LtU: 0x49, i32Add: 0x6a, i32Sub: 0x6b, i32And: 0x71, i32Or: 0x72, i32ShrU: 0x76,
+  i32Eqz: 0x45, i32Eq: 0x46, i32LtS: 0x48, i32LtU: 0x49, i32Add: 0x6a, i32Sub: 0x6b, i32And: 0x71, i32Or: 0x72, i32ShrU: 0x76,
 } as const;
 
 /** The scratch locals a translation uses: the effective address and the TLB entry's address. */
@@ -448,8 +448,8 @@ function helperAccess(w: ByteWriter, layout: CodeLayout, opcode: number, offset:
  * A safe point: `fuel = fuel - 1; if fuel < 0 then fuel = safe_point()`. safe_point may suspend
  * the process (JSPI) when its slice is over.
  */
-export function emitSafePoint(w: ByteWriter, marks: SequenceMarks, layout: CodeLayout, units = 1): number {
-  w.reserve(MOST_BYTES);
+export function emitSafePoint(w: ByteWriter, marks: SequenceMarks, layout: CodeLayout, units = 1, clears: readonly number[] = NONE): number {
+  w.reserve(MOST_BYTES + clears.length * CLEAR_BYTES);
   const fuel = layout.fuelGlobal;
   w.put(Op.globalGet);
   w.putU32(fuel);
@@ -470,6 +470,7 @@ export function emitSafePoint(w: ByteWriter, marks: SequenceMarks, layout: CodeL
   w.putU32(layout.safePoint);
   w.put(Op.globalSet);
   w.putU32(fuel);
+  endGroups(w, clears);
   w.put(Op.end);
   return unitsAt;
 }
@@ -516,18 +517,133 @@ export function emitTlbLocal(w: ByteWriter, layout: CodeLayout, local: number): 
   w.putU32(local);
 }
 
-/** `i32.const n; call f`: a segment index pushed for a call that takes it last. */
-export function emitConstCall(w: ByteWriter, n: number, f: number): void {
+/** `i32.const n; call f`: a segment index pushed for a call that takes it last; then the groups in `clears` end. */
+export function emitConstCall(w: ByteWriter, n: number, f: number, clears: readonly number[] = NONE): void {
   w.reserve(MOST_BYTES);
   w.put(Op.i32Const);
   w.putS32(n);
   w.put(Op.call);
   w.putU32(f);
+  endGroups(w, clears);
 }
 
-export function emitCall(w: ByteWriter, f: number): void {
+/** `call f`, then the groups in `clears` end. */
+export function emitCall(w: ByteWriter, f: number, clears: readonly number[] = NONE): void {
   w.reserve(MOST_BYTES);
   w.put(Op.call);
   w.putU32(f);
+  endGroups(w, clears);
 }
 
+
+/** A group hoisted to a loop's header (loop-groups.ts HoistedGroup): what its check covers. */
+export interface HoistedCheck {
+  /** The local anchoring the span, or -1: the span is the page at `lo`. */
+  readonly local: number;
+  readonly lo: number;
+  readonly span: number;
+  readonly write: boolean;
+}
+
+/**
+ * Before a loop with hoisted groups: their locals zeroed, so that the header checks them at the
+ * loop's first iteration and nothing a local held before the loop is used in it.
+ */
+export function emitHoistedClears(w: ByteWriter, clears: readonly number[]): void {
+  endGroups(w, clears);
+}
+
+/**
+ * At a loop's header, after its safe point: `if h == 0`, the group's span checked as a group head
+ * checks it (mmu-sequences.ts emitGroupHead) and `h` set to its physical address when the check
+ * holds; left 0 otherwise (its members then take their helpers, which fill the TLB, and the next
+ * iteration checks again). No access is made and nothing here can enter the kernel.
+ */
+export function emitHoistedCheck(w: ByteWriter, marks: SequenceMarks, layout: CodeLayout, group: HoistedCheck, locals: GroupLocals): void {
+  w.reserve(MOST_BYTES * 2);
+  const half = group.write ? TLB_WRITE_OFFSET : 0;
+  w.put(Op.localGet);
+  w.putU32(locals.physical);
+  w.put(Op.i32Eqz);
+  marks.putIf(w, 0);
+  w.put(EMPTY_BLOCK);
+  if (group.local < 0) {
+    // A constant page P: its entry's place and tag are constants.
+    const page = group.lo;
+    tlbBase(w, layout, locals);
+    w.put(Op.i32Load);
+    w.put(2);
+    w.putU32(tlbEntryOffset(layout, page) + half);
+    w.put(Op.i32Const);
+    w.putS32(page | 0);
+    w.put(Op.i32Eq);
+    marks.putIf(w, 1);
+    w.put(EMPTY_BLOCK);
+    w.put(Op.i32Const);
+    w.putS32(page | 0);
+    tlbBase(w, layout, locals);
+    w.put(Op.i32Load);
+    w.put(2);
+    w.putU32(tlbEntryOffset(layout, page) + half + 4);
+  } else {
+    const lo = group.lo;
+    w.put(Op.localGet);
+    w.putU32(group.local);
+    if (lo !== 0) {
+      w.put(Op.i32Const);
+      w.putS32(lo | 0);
+      w.put(Op.i32Add);
+    }
+    w.put(Op.localTee);
+    w.putU32(locals.address);
+    w.put(Op.i32Const);
+    w.put(TLB_INDEX_SHIFT);
+    w.put(Op.i32ShrU);
+    w.put(Op.i32Const);
+    w.putS32(layout.tlbIndexMask);
+    w.put(Op.i32And);
+    tlbBase(w, layout, locals);
+    w.put(Op.i32Add);
+    w.put(Op.localTee);
+    w.putU32(locals.entry);
+    w.put(Op.i32Load);
+    w.put(2);
+    w.putU32(half);
+    w.put(Op.localGet);
+    w.putU32(locals.address);
+    if (group.span > 1) {
+      w.put(Op.i32Const);
+      w.putS32(group.span - 1);
+      w.put(Op.i32Add);
+    }
+    w.put(Op.i32Const);
+    w.putS32(-PAGE_SIZE);
+    w.put(Op.i32And);
+    // As for a group head: L + lo past 4 GiB wraps below lo; L + lo below 0 makes a span that
+    // crosses 2^32 (whose compare fails) or lies wholly past it, where every member's
+    // address (C < 0, K = 0: access-groups.ts) wrapped the same way.
+    if (lo > 0) {
+      w.put(Op.localGet);
+      w.putU32(locals.address);
+      w.put(Op.i32Const);
+      w.putS32(lo | 0);
+      w.put(Op.i32LtU);
+      w.put(Op.i32Or);
+    }
+    w.put(Op.i32Eq);
+    marks.putIf(w, 1);
+    w.put(EMPTY_BLOCK);
+    w.put(Op.localGet);
+    w.putU32(locals.address);
+    w.put(Op.localGet);
+    w.putU32(locals.entry);
+    w.put(Op.i32Load);
+    w.put(2);
+    w.putU32(half + 4);
+  }
+  w.put(Op.i32Add);
+  w.put(Op.localSet);
+  w.putU32(locals.physical);
+  w.put(Op.end);
+  w.put(Op.end);
+}

@@ -1,5 +1,6 @@
 import { ACCESS_KINDS, MMU_CALLS, RETRIED_CALLS, SLOW_PATH_IMPORTS, findAccessKind, slowPathImportOf, slowPathOf, type AccessKind, type MmuCallName, type ValueType } from "../kernel/mmu-abi.ts";
 import { MAX_PRIVATE_WASM_PAGES, tlbEntriesFor, tlbIndexMask } from "../kernel/constants.ts";
+import type { LoopGroupKinds } from "./loop-groups.ts";
 import { F32, F64, I32, I64 } from "./wasm/value-types.ts";
 
 /**
@@ -139,6 +140,14 @@ export interface CodeLayout {
   readonly groupAcrossBranches: boolean;
   /** Whether accesses at constant addresses (static variables) share checks with each other too. */
   readonly groupConstants: boolean;
+  /** Whether a loop's accesses off a local it never writes, or a constant page, share a check made at its header (loop-groups.ts). */
+  readonly loopGroups: boolean;
+  /** The fewest accesses of a loop's body a group checked at its header must serve. */
+  readonly loopGroupMembers: number;
+  /** Whether a loop that calls (anything but its safe point) hoists checks too: each call ends its groups, and the next iteration checks again. */
+  readonly loopGroupsWithCalls: boolean;
+  /** Which groups loops check at their header (loop-groups.ts). */
+  readonly loopGroupKinds: LoopGroupKinds;
 }
 
 /** Access helpers: one per load and store opcode (0x28-0x3e), without and with an offset. */
@@ -182,6 +191,10 @@ export interface RewriteVariant {
   readonly groupAcrossBranches?: boolean;
   readonly groupConstants?: boolean;
   readonly hugeFunctionGroups?: boolean | "loops";
+  readonly loopGroups?: boolean;
+  readonly loopGroupMembers?: number;
+  readonly loopGroupsWithCalls?: boolean;
+  readonly loopGroupKinds?: LoopGroupKinds;
 }
 
 /** The longest span one shared check covers (access-groups.ts). */
@@ -227,6 +240,10 @@ export function codeLayout(functionImports: number, definedFunctions: number, pr
     groupSpan: variant.groupSpan ?? GROUP_SPAN,
     groupAcrossBranches: variant.groupAcrossBranches ?? true,
     groupConstants: variant.groupConstants ?? true,
+    loopGroups: variant.loopGroups ?? true,
+    loopGroupMembers: variant.loopGroupMembers ?? 1,
+    loopGroupsWithCalls: variant.loopGroupsWithCalls ?? true,
+    loopGroupKinds: variant.loopGroupKinds ?? "constants",
   };
 }
 

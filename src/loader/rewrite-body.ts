@@ -1,6 +1,7 @@
 import { CODE_BYTES_PER_FUEL, PAGE_SIZE, SMALL_LEAF_BYTES } from "../kernel/constants.ts";
-import { constantAccess, emitAccessCall, emitCall, emitCalledGroupHead, emitConstCall, emitGroupEnds, emitGroupHead, emitGroupMember, emitLoad, emitSafePoint, emitStore, emitTlbLocal, patchSafePoint, type AccessLocals, type GroupLocals } from "./mmu-sequences.ts";
+import { constantAccess, emitAccessCall, emitCall, emitCalledGroupHead, emitConstCall, emitGroupEnds, emitGroupHead, emitGroupMember, emitHoistedCheck, emitHoistedClears, emitLoad, emitSafePoint, emitStore, emitTlbLocal, patchSafePoint, type AccessLocals, type GroupLocals } from "./mmu-sequences.ts";
 import { AccessPlanner, GROUP_LOCALS, Role, type PlannedAccess } from "./access-groups.ts";
+import { HOIST_LOCALS, LoopPlanner, type HoistedAccess } from "./loop-groups.ts";
 import { LoopPaths } from "./loop-paths.ts";
 import { SequenceMarks } from "./sequence-marks.ts";
 import { ACCESS_HELPER_COUNT, MEMORY_OPS, type CodeLayout } from "./output-layout.ts";
@@ -36,12 +37,18 @@ export class CodeRefusal extends Error {
 /** Thrown inside a rewrite that must start again: see BodyRewriter.rewrite. */
 const LOOP_FOUND = Symbol("loop found");
 
+/** How many times its body's size a function's loop plans may read in all (loop-groups.ts LoopPlanner.budget). */
+const LOOP_PLAN_BUDGET = 4;
+
 /** V8 refuses a function with more locals (parameters included). */
 export const MAX_FUNCTION_LOCALS = 50_000;
 
-const SCRATCH_TYPES = [I32, I32, I32, I64, F32, F64, I32, I32, ...Array<number>(GROUP_LOCALS).fill(I32)] as const;
-/** group: the first of GROUP_LOCALS locals holding groups' physical addresses (access-groups.ts). */
-const Scratch = { address: 0, entry: 1, i32: 2, i64: 3, f32: 4, f64: 5, tlb: 6, anchor: 7, group: 8 } as const;
+const SCRATCH_TYPES = [I32, I32, I32, I64, F32, F64, I32, I32, ...Array<number>(GROUP_LOCALS + HOIST_LOCALS).fill(I32)] as const;
+/**
+ * group: the first of GROUP_LOCALS locals holding groups' physical addresses (access-groups.ts);
+ * hoist: the first of HOIST_LOCALS holding those of groups checked at a loop's header (loop-groups.ts).
+ */
+const Scratch = { address: 0, entry: 1, i32: 2, i64: 3, f32: 4, f64: 5, tlb: 6, anchor: 7, group: 8, hoist: 8 + GROUP_LOCALS } as const;
 const VALUE_SCRATCH: Record<number, number> = { [I32]: Scratch.i32, [I64]: Scratch.i64, [F32]: Scratch.f32, [F64]: Scratch.f64 };
 
 export interface BodyFacts {
@@ -80,6 +87,13 @@ export class BodyRewriter extends BodyCursor {
   private liveGroups = 0;
   private readonly groupSpans = new Int32Array(GROUP_LOCALS);
   private readonly groupWrites = new Uint8Array(GROUP_LOCALS);
+  /** Accesses hoisted to their loop's header, by position; the hoisted groups live (bit per slot), each slot's checked span and right, and each open loop's slots. */
+  private readonly hoisted = new Map<number, HoistedAccess>();
+  private readonly loopPlanner: LoopPlanner;
+  private hoistLive = 0;
+  private readonly hoistSpans = new Int32Array(HOIST_LOCALS);
+  private readonly hoistWrites = new Uint8Array(HOIST_LOCALS);
+  private loopHoists = new Uint8Array(64);
   /** The branch-hint section's entries for the bodies rewritten so far (write-module.ts), and how many functions they cover. */
   readonly hints = new ByteWriter(1024);
   hintedFunctions = 0;
@@ -88,6 +102,8 @@ export class BodyRewriter extends BodyCursor {
     super(bytes);
     this.layout = layout;
     this.planner = new AccessPlanner(bytes, layout.groupAcrossBranches, layout.groupConstants);
+    this.planner.hoisted = this.hoisted;
+    this.loopPlanner = new LoopPlanner(bytes);
   }
 
   /**
@@ -160,6 +176,11 @@ export class BodyRewriter extends BodyCursor {
     this.planner.reset();
     this.groupRun = -1;
     this.liveGroups = 0;
+    this.hoisted.clear();
+    this.hoistLive = 0;
+    // Checks are hoisted out of loops only where their accesses are inline (not in huge functions).
+    const hoisting = layout.loopGroups && layout.groupSpan > 0 && layout.accessCalls !== "always" && !(layout.accessCalls !== "never" && end - start >= layout.allCallsMinBody);
+    this.loopPlanner.budget = LOOP_PLAN_BUDGET * (end - start);
     while (at < end) {
       before = previous;
       previous = opStart;
@@ -178,6 +199,7 @@ export class BodyRewriter extends BodyCursor {
               const longest = paths.endLoop(at);
               const body = opStart - this.loopStarts[depth]!;
               if (layout.safePoints) patchSafePoint(code, this.loopCharges[depth]!, fuelFor(layout.loopPaths ? Math.min(longest, body) : body));
+              this.hoistLive &= ~this.loopHoists[depth]!;
             } else paths.endBlock(depth, at);
           } else if (op === 0x05) paths.otherwise(depth - 1, at);
           else if (op === 0x0f || op === 0x00) paths.unreachable(at);
@@ -200,9 +222,30 @@ export class BodyRewriter extends BodyCursor {
           at = this.skipBlockType(at, end);
           paths.loop(depth, at);
           this.loopStarts[depth] = at;
-          if (layout.safePoints) {
+          this.loopHoists[depth] = 0;
+          const groups = hoisting ? this.loopPlanner.plan(at, end, this.planner, layout.groupSpan, ~this.hoistLive & ((1 << HOIST_LOCALS) - 1), layout.loopGroupMembers, layout.loopGroupsWithCalls, layout.loopGroupKinds, this.hoisted) : null;
+          if (groups !== null) {
+            // Checks hoisted to the header (loop-groups.ts): their locals zeroed before the loop,
+            // checked after the safe point (whose call, as every call in the loop, zeroes them).
+            let mask = 0;
+            for (const group of groups) mask |= 1 << group.slot;
+            if (mask & this.hoistLive) throw new Error(`loader bug: loop at ${opStart} of function ${functionIndex} reuses a live hoisted slot`);
+            code.copy(bytes, run, opStart);
+            emitHoistedClears(code, this.hoistClears(mask));
+            this.hoistLive |= mask;
+            this.loopHoists[depth] = mask;
+            code.copy(bytes, opStart, at);
+            if (layout.safePoints) this.loopCharges[depth] = emitSafePoint(code, marks, layout, 1, this.hoistClears(this.hoistLive));
+            for (const group of groups) {
+              if (group.span > PAGE_SIZE || group.span <= 0) throw new Error(`loader bug: loop at ${opStart} of function ${functionIndex} hoists a span of ${group.span} bytes`);
+              this.hoistSpans[group.slot] = group.span;
+              this.hoistWrites[group.slot] = group.write ? 1 : 0;
+              emitHoistedCheck(code, marks, layout, group, this.hoistLocals(group.slot));
+            }
+            run = at;
+          } else if (layout.safePoints) {
             code.copy(bytes, run, at);
-            this.loopCharges[depth] = emitSafePoint(code, marks, layout);
+            this.loopCharges[depth] = emitSafePoint(code, marks, layout, 1, this.hoistClears(this.hoistLive));
             run = at;
           }
           depth++;
@@ -226,6 +269,12 @@ export class BodyRewriter extends BodyCursor {
           loopsOrCalls = true; // call_indirect, return_call_indirect
           at = skipLeb(bytes, skipLeb(bytes, at, end), end);
           if (op === 0x13) paths.unreachable(at);
+          else if (this.hoistLive !== 0) {
+            // The callee may enter the kernel: the hoisted groups end.
+            code.copy(bytes, run, at);
+            emitGroupEnds(code, this.hoistClears(this.hoistLive));
+            run = at;
+          }
           continue;
         case Imm.brTable: {
           const labels = this.u32At(at, end);
@@ -269,6 +318,7 @@ export class BodyRewriter extends BodyCursor {
           code.u32(index < layout.functionImports ? index : index + layout.addedImports);
           at = run = this.next;
           if (op === 0x12) paths.unreachable(at); // return_call
+          else if (op === 0x10 && this.hoistLive !== 0) emitGroupEnds(code, this.hoistClears(this.hoistLive));
           continue;
         }
         case Imm.globalIndex: {
@@ -300,12 +350,24 @@ export class BodyRewriter extends BodyCursor {
           if (call && (planned === null || planned.role === Role.plain)) {
             code.copy(bytes, run, opStart);
             emitAccessCall(code, layout, op, offset, this.scratchLocal(Scratch.tlb));
-            if (this.liveGroups !== 0) emitGroupEnds(code, this.groupClears(this.liveGroups));
+            if (this.liveGroups !== 0 || this.hoistLive !== 0) emitGroupEnds(code, this.groupClears(this.liveGroups));
             this.usedAccessHelpers[(op - 0x28) * 2 + (offset !== 0 ? 1 : 0)] = 1;
             run = at;
             continue;
           }
           const load = immediates[op] === Imm.load;
+          const hoisted = this.hoisted.get(opStart);
+          if (hoisted !== undefined) {
+            // A member of a group checked at its loop's header.
+            if (call || (planned !== null && planned.role !== Role.plain)) throw new Error(`loader bug: hoisted access at ${opStart} of function ${functionIndex} is also planned otherwise`);
+            this.checkHoisted(opStart, hoisted, memoryOp.kind.bytes, !load);
+            code.copy(bytes, run, opStart);
+            const value = load ? -1 : this.scratchLocal(VALUE_SCRATCH[memoryOp.valueType]!);
+            emitGroupMember(code, marks, layout, memoryOp, op, flags & 0x3f, offset, this.hoistLocals(hoisted.group.slot), value, hoisted.fastOffset, this.groupClears(this.liveGroups));
+            this.usedAccessHelpers[(op - 0x28) * 2 + (offset !== 0 ? 1 : 0)] = 1;
+            run = at;
+            continue;
+          }
           if (planned !== null && planned.role !== Role.plain) {
             code.copy(bytes, run, opStart);
             const locals = this.groupLocals(planned.slot);
@@ -348,7 +410,7 @@ export class BodyRewriter extends BodyCursor {
         case Imm.memoryGrow:
           code.copy(bytes, run, opStart);
           at = skipLeb(bytes, at, end);
-          emitCall(code, immediates[op] === Imm.memorySize ? layout.memorySize : layout.memoryGrow);
+          emitCall(code, immediates[op] === Imm.memorySize ? layout.memorySize : layout.memoryGrow, this.hoistClears(this.hoistLive));
           run = at;
           continue;
         case Imm.prefixMisc: {
@@ -442,13 +504,13 @@ export class BodyRewriter extends BodyCursor {
       const segment = this.u32At(at, end);
       at = this.next;
       if (sub === Misc.memoryInit) at = skipLeb(this.bytes, at, end); // memory index
-      emitConstCall(this.code, segment, sub === Misc.memoryInit ? layout.initHelper : layout.dataDrop);
+      emitConstCall(this.code, segment, sub === Misc.memoryInit ? layout.initHelper : layout.dataDrop, this.hoistClears(this.hoistLive));
       return at;
     }
     at = skipLeb(this.bytes, at, end); // memory index(es)
     if (sub === Misc.memoryCopy) at = skipLeb(this.bytes, at, end);
     this.usedBulkHelpers[sub === Misc.memoryCopy ? 0 : 1] = 1;
-    emitCall(this.code, sub === Misc.memoryCopy ? layout.copyHelper : layout.fillHelper);
+    emitCall(this.code, sub === Misc.memoryCopy ? layout.copyHelper : layout.fillHelper, this.hoistClears(this.hoistLive));
     return at;
   }
 
@@ -456,6 +518,9 @@ export class BodyRewriter extends BodyCursor {
     const grown = new Uint8Array(this.blocks.length * 2);
     grown.set(this.blocks);
     this.blocks = grown;
+    const hoists = new Uint8Array(grown.length);
+    hoists.set(this.loopHoists);
+    this.loopHoists = hoists;
     const charges = new Int32Array(grown.length);
     charges.set(this.loopCharges);
     this.loopCharges = charges;
@@ -515,12 +580,46 @@ export class BodyRewriter extends BodyCursor {
     if (member.ends) this.liveGroups &= ~bit;
   }
 
-  /** The group locals of the groups in `mask` (bit i: slot i), which an access's slow path ends. */
+  /**
+   * The group locals of the run's groups in `mask` (bit i: slot i), and of every hoisted group
+   * live, which an access's slow path ends.
+   */
   private groupClears(mask: number): number[] {
-    const locals: number[] = [];
+    const locals = this.hoistClears(this.hoistLive);
     if (mask === 0) return locals;
     for (let slot = 0; slot < GROUP_LOCALS; slot++) if (mask & (1 << slot)) locals.push(this.scratchLocal(Scratch.group + slot));
     return locals;
+  }
+
+  /** The locals of the hoisted groups in `mask` (bit i: slot i). */
+  private hoistClears(mask: number): number[] {
+    const locals: number[] = [];
+    if (mask === 0) return locals;
+    for (let slot = 0; slot < HOIST_LOCALS; slot++) if (mask & (1 << slot)) locals.push(this.scratchLocal(Scratch.hoist + slot));
+    return locals;
+  }
+
+  /** The locals of the check and the accesses of the hoisted group in `slot`. */
+  private hoistLocals(slot: number): GroupLocals {
+    return {
+      anchor: this.scratchLocal(Scratch.anchor),
+      address: this.scratchLocal(Scratch.address),
+      entry: this.scratchLocal(Scratch.entry),
+      tlb: this.layout.tlbLocal ? this.scratchLocal(Scratch.tlb) : -1,
+      physical: this.scratchLocal(Scratch.hoist + slot),
+    };
+  }
+
+  /**
+   * A hoisted group's access of `bytes` (a store if `store`), as startGroup and checkMember do for
+   * a run's: its slot is live (checked at the header of a loop this access is in, and zeroed by
+   * every call since), and it lies inside the span checked there, with the right checked.
+   */
+  private checkHoisted(at: number, access: HoistedAccess, bytes: number, store: boolean): void {
+    const slot = access.group.slot;
+    if (slot < 0 || slot >= HOIST_LOCALS || (this.hoistLive & (1 << slot)) === 0 || access.fastOffset < 0 || access.fastOffset + bytes > this.hoistSpans[slot]! || (store && this.hoistWrites[slot] === 0)) {
+      throw new Error(`loader bug: hoisted access at ${at} of function ${this.functionIndex} is outside its loop's check (slot ${slot}, ${bytes} bytes at ${access.fastOffset} of the span)`);
+    }
   }
 
   /** The locals of a constant address's translation: only the TLB's base. */

@@ -37,11 +37,17 @@ export async function rewriteModule(name: string, bytes: Uint8Array, policy: Loa
   const runner = workers !== null && codeBytes >= WORKER_THRESHOLD ? workers : inThread;
   const invalid = await runner.validate(bytes);
   if (invalid !== null) throw validationError(name, invalid);
+  // A big binary's passes over it on this thread take tens of milliseconds each: the machine
+  // runs its processes between them.
+  const turn = runner === inThread ? () => undefined : giveTurn;
   try {
     const info = readModule(bytes);
+    await turn();
     const names = readNames(bytes, info.nameSection);
+    await turn();
     const facts = checkPolicy(name, info, names, policy);
     const layout = codeLayout(info.functionImports, info.functions.length, info.globals.length, variant, facts.maximumPages, codeBytes);
+    await turn();
     const chunks = chunkBodies(info, runner === inThread ? SLICE_CHUNK_BYTES : WORKER_CHUNK_BYTES);
     const rewritten = new RewrittenChunks(info.bodies.reduce((n, b) => n + (b.end - b.start), 0));
     await runner.rewrite(bytes, layout, chunks, (index, outcome) => rewritten.take(index, outcome));
@@ -88,6 +94,9 @@ export class SlicedRewriter implements CodeWorkers {
 }
 
 const inThread = new SlicedRewriter();
+
+/** One turn of the event loop: timers, I/O and the machine's scheduler run. */
+const giveTurn = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
 /**
  * Whether a process's state is all in its memory and the globals the output exports: a mutable

@@ -17,6 +17,13 @@
  * bases near 0 can be tried; a run that reads or writes byte 0 faults there as a null pointer
  * (natively it does not), and is counted, not compared.
  *
+ * Half the loops leave the base locals alone and some addresses are constants, so that loops
+ * check groups at their header (loop-groups.ts; the loader runs with loopGroupKinds "all", so
+ * groups off locals are hoisted too, not only constant pages); calls direct and through a table,
+ * memory.size and memory.fill sit in them; memory.size and memory.fill move the pages too, and once
+ * the process has taken a slow path every safe point calls the kernel (a fuel of 16 between them)
+ * and moves them.
+ *
  * Every other module's `run` is padded past ALL_CALLS_MIN_BODY, and the loader runs with the variant
  * hugeFunctionGroups, so that its groups take the form of huge functions (a head calling the
  * group's check, members inline: mmu-sequences.ts emitCalledGroupHead).
@@ -26,10 +33,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ImportObject } from "../../src/kernel/imports.ts";
 import { MMU_MODULE } from "../../src/kernel/mmu-abi.ts";
+import { FUEL_PER_CHECK } from "../../src/kernel/constants.ts";
 import type { Process } from "../../src/kernel/process.ts";
 import { ALL_CALLS_MIN_BODY } from "../../src/loader/output-layout.ts";
 import { readModule } from "../../src/loader/wasm/module-info.ts";
 import { FuzzMachine } from "./fuzz-host.ts";
+import { Loader } from "../../src/loader/loader.ts";
+import { standardImportModules } from "../../src/hosts/standard-imports.ts";
 import { wat } from "./wat.ts";
 import { patience } from "../helpers/patience.ts";
 
@@ -84,42 +94,58 @@ function generate(seed: number): string {
     return page * PAGE + (r(3) === 0 ? r(PAGE) : r(140) - 70); // often near a page boundary
   };
   const local = () => `$p${r(3)}`;
-  const address = (): string => {
+  // Constant addresses: static variables, which a loop's header checks a page of.
+  const constants = Array.from({ length: 3 }, () => base());
+  const address = (frozen: boolean): string => {
+    if (r(5) === 0) return `(i32.const ${(pick(constants) + pick([0, 0, 4, 8, -4, 60, 64, 4096, -4096])) | 0})`;
     const l = local();
     const c = r(4) === 0 ? 0 : r(129) - 64;
-    const get = r(8) === 0 ? `(local.tee ${l} (i32.add (local.get ${local()}) (i32.const ${r(65) - 32})))` : `(local.get ${l})`;
+    const get = !frozen && r(8) === 0 ? `(local.tee ${l} (i32.add (local.get ${local()}) (i32.const ${r(65) - 32})))` : `(local.get ${l})`;
     if (c === 0) return get;
     return c > 0 && r(2) === 0 ? `(i32.sub ${get} (i32.const ${-c}))` : `(i32.add ${get} (i32.const ${c}))`;
   };
   const offset = (): number => pick([0, 0, 1, 2, 4, 7, 8, 12, 16, 24, 32, 40, 60, 63, 64, 100, 255, 256, 4090, 4096, 4100, 4160, 8192, 0x2010, 0x3000]);
-  const load = (): string => {
+  // `frozen`: inside a loop that must not write the base locals (so that its header checks them).
+  const load = (frozen: boolean): string => {
     const [op, widen] = pick(LOADS);
-    return widen(`(${op} offset=${offset()} ${address()})`);
+    return widen(`(${op} offset=${offset()} ${address(frozen)})`);
   };
-  const statement = (depth: number): string => {
+  const statement = (depth: number, frozen: boolean): string => {
     const kind = r(100);
-    if (kind < 30) return `(local.set $s (i64.add (i64.rotl (local.get $s) (i64.const 5)) ${load()}))`;
+    if (kind < 30) return `(local.set $s (i64.add (i64.rotl (local.get $s) (i64.const 5)) ${load(frozen)}))`;
     if (kind < 55) {
       const [op, narrow] = pick(STORES);
-      const value = r(3) === 0 ? load() : `(i64.add (local.get $s) (i64.const ${r(1000)}))`;
-      return `(${op} offset=${offset()} ${address()} ${narrow(value)})`;
+      const value = r(3) === 0 ? load(frozen) : `(i64.add (local.get $s) (i64.const ${r(1000)}))`;
+      return `(${op} offset=${offset()} ${address(frozen)} ${narrow(value)})`;
     }
-    if (kind < 63) return `(local.set ${local()} (i32.const ${base()}))`;
-    if (kind < 68) return `(local.set ${local()} (i32.add (local.get ${local()}) (i32.const ${r(257) - 128})))`;
-    if (kind < 72) return `(local.set $s (i64.add (local.get $s) (call $touch (i32.const ${base()}))))`;
+    if (kind < 63 && !frozen) return `(local.set ${local()} (i32.const ${base()}))`;
+    if (kind < 68 && !frozen) return `(local.set ${local()} (i32.add (local.get ${local()}) (i32.const ${r(257) - 128})))`;
+    if (kind < 72) {
+      // A call (direct or through the table), memory.size or memory.fill: each may enter the kernel.
+      const which = r(4);
+      if (which === 0) return `(local.set $s (i64.add (local.get $s) (call $touch (i32.const ${base()}))))`;
+      if (which === 1) return `(local.set $s (i64.add (local.get $s) (call_indirect (param i32) (result i64) (i32.const ${base()}) (i32.const 0))))`;
+      if (which === 2) return `(local.set $s (i64.add (local.get $s) (i64.extend_i32_u (memory.size))))`;
+      return `(memory.fill (i32.const ${PAGE * (1 + r(MEMORY_BYTES / PAGE - 2)) + r(PAGE)}) (i32.const ${r(256)}) (i32.const ${r(64)}))`;
+    }
     if (depth > 2) return `(local.set $s (i64.xor (local.get $s) (i64.const ${r(1 << 20)})))`;
-    if (kind < 80) return `(if (i32.wrap_i64 (i64.and (local.get $s) (i64.const ${1 << r(8)}))) (then ${statement(depth + 1)} ${statement(depth + 1)}) (else ${statement(depth + 1)}))`;
-    if (kind < 88) return `(block $b${depth} ${statement(depth + 1)} (br_if $b${depth} (i32.wrap_i64 (i64.and (local.get $s) (i64.const 3)))) ${statement(depth + 1)} ${statement(depth + 1)})`;
+    if (kind < 80) return `(if (i32.wrap_i64 (i64.and (local.get $s) (i64.const ${1 << r(8)}))) (then ${statement(depth + 1, frozen)} ${statement(depth + 1, frozen)}) (else ${statement(depth + 1, frozen)}))`;
+    if (kind < 88) return `(block $b${depth} ${statement(depth + 1, frozen)} (br_if $b${depth} (i32.wrap_i64 (i64.and (local.get $s) (i64.const 3)))) ${statement(depth + 1, frozen)} ${statement(depth + 1, frozen)})`;
     const counter = `$n${depth}`;
-    return `(local.set ${counter} (i32.const ${1 + r(4)})) (loop $l${depth} ${statement(depth + 1)} ${statement(depth + 1)} (br_if $l${depth} (local.tee ${counter} (i32.sub (local.get ${counter}) (i32.const 1)))))`;
+    // Half the loops leave the bases alone: their accesses off them and at constants are checked at the header.
+    const inner = frozen || r(2) === 0;
+    const body = Array.from({ length: 2 + r(3) }, () => statement(depth + 1, inner)).join(" ");
+    return `(local.set ${counter} (i32.const ${1 + r(6)})) (loop $l${depth} ${body} (br_if $l${depth} (local.tee ${counter} (i32.sub (local.get ${counter}) (i32.const 1)))))`;
   };
   const written = [1, 2, 3, ...Array.from({ length: 4 }, () => 4 + r(MEMORY_BYTES / PAGE - 4))];
-  const body = Array.from({ length: 30 + r(30) }, () => statement(0)).join("\n    ");
+  const body = Array.from({ length: 30 + r(30) }, () => statement(0, false)).join("\n    ");
   // Three bytes each: past ALL_CALLS_MIN_BODY with the rest (counted as huge in the test).
   const padding = seed % 2 === 0 ? "(drop (i32.const 0)) ".repeat(Math.ceil(ALL_CALLS_MIN_BODY / 3)) : "";
   return `(module
   (memory (export "memory") ${MEMORY_PAGES} ${MEMORY_PAGES})
   (data (i32.const 1) "\\01")
+  (table 1 1 funcref)
+  (elem (i32.const 0) $touch)
   (func $touch (param $a i32) (result i64) (i64.load8_u (local.get $a)))
   (func $fill (param $page i32) (local $a i32)
     (local.set $a (i32.shl (local.get $page) (i32.const 12)))
@@ -138,9 +164,11 @@ function generate(seed: number): string {
 }
 
 let host: FuzzMachine;
+let constantsOnly: Loader;
 /** The process under test: at each of its slow paths, its pages move to other frames. */
 let moving: Process | null = null;
 let moves = 0;
+let safePointMoves = 0;
 
 /** Moves every private page of `process`'s memory that has a frame to another frame, contents and all. */
 function movePages(process: Process): void {
@@ -159,9 +187,12 @@ function movePages(process: Process): void {
 }
 
 beforeAll(async () => {
-  host = new FuzzMachine({ memory: 8 << 20, loader: { rewrite: { hugeFunctionGroups: true } } });
+  // loopGroupKinds "all": loops' headers check groups off the locals they leave alone too, not
+  // only constant pages (the default), so that both shapes are tried.
+  host = new FuzzMachine({ memory: 8 << 20, loader: { rewrite: { hugeFunctionGroups: true, loopGroupKinds: "all" } } });
   await host.start();
-  // Every load and store slow path of the process under test moves its pages first (a private
+  constantsOnly = new Loader({ importModules: standardImportModules(), rewrite: { hugeFunctionGroups: true } });
+  // Every load and store slow path, memory.size and memory.fill of the process under test moves its pages first (a private
   // field, as bench/slow-paths.ts reaches it).
   const imports = (host.kernel as unknown as { imports: ImportObject }).imports;
   const forProcess = imports.forProcess.bind(imports);
@@ -171,12 +202,28 @@ beforeAll(async () => {
     const mmu: Record<string, unknown> = {};
     for (const name in source) mmu[name] = source[name];
     for (const [name, value] of Object.entries(mmu)) {
-      if (typeof value !== "function" || !/^(load|store)_/.test(name)) continue;
+      if (typeof value !== "function" || !/^(load|store)_|^memory_(size|fill)$/.test(name)) continue;
       mmu[name] = (...args: unknown[]) => {
-        if (moving !== null && host.kernel.current() === moving) movePages(moving);
+        if (moving !== null && host.kernel.current() === moving) {
+          movePages(moving);
+          // The next safe point calls the kernel (a program this short never spends its first slice).
+          const fuel = moving.instance?.exports.__dogma_fuel as WebAssembly.Global | undefined;
+          if (fuel !== undefined) fuel.value = 0;
+        }
         return (value as (...a: unknown[]) => unknown)(...args);
       };
     }
+    // Every safe point of the process under test calls the kernel (a fuel of 16 between them) and
+    // moves its pages first: checks made at a loop's header must not outlive it.
+    const kernel = host.kernel;
+    mmu.safe_point = new WebAssembly.Suspending(() => {
+      const current = kernel.current();
+      if (moving !== null && current === moving) {
+        movePages(moving);
+        safePointMoves++;
+      }
+      return kernel.safePoint(current!, current === moving ? 16 : FUEL_PER_CHECK);
+    });
     const hooked = Object.create(object) as Record<string, unknown>;
     hooked[MMU_MODULE] = mmu;
     return hooked as WebAssembly.Imports;
@@ -204,7 +251,9 @@ describe("check-sharing fuzz", () => {
         trap = error;
       }
       const nativeMemory = new Uint8Array((instance.exports.memory as WebAssembly.Memory).buffer);
-      const image = await host.loader.load(bytes, `group-fuzz-${seed}`);
+      // A quarter of the seeds (half the ones not padded) with the default: only constant pages
+      // checked at loop headers, planned without the run planner (loop-groups.ts stepConstant).
+      const image = await (seed % 4 === 3 ? constantsOnly : host.loader).load(bytes, `group-fuzz-${seed}`);
       const run = await host.runIsolated(image, { entry: "run", mapImage: false }, { prepare: (process) => (moving = process) });
       moving = null;
       const where = `seed ${seed}`;
@@ -230,7 +279,7 @@ describe("check-sharing fuzz", () => {
       const differs = dogma.findIndex((b, i) => b !== nativeMemory[i]);
       if (differs >= 0) failures.push(`${where}: memory differs at 0x${differs.toString(16)}: Dogma ${dogma[differs]}, native ${nativeMemory[differs]}`);
     }
-    console.log(`check-sharing fuzz: seeds ${FIRST_SEED}..${FIRST_SEED + COUNT - 1} (${stats.huge} huge functions): ${stats.returned} returned, ${stats.trapped} trapped on both sides, ${stats.nullByte} stopped at byte 0; ${moves} pages moved at slow paths`);
+    console.log(`check-sharing fuzz: seeds ${FIRST_SEED}..${FIRST_SEED + COUNT - 1} (${stats.huge} huge functions): ${stats.returned} returned, ${stats.trapped} trapped on both sides, ${stats.nullByte} stopped at byte 0; ${moves} pages moved at slow paths, at ${safePointMoves} safe points`);
     expect(stats.huge).toBeGreaterThanOrEqual(Math.floor(COUNT / 2));
     expect(failures).toEqual([]);
     // Most modules must run to their end, or the sequences after a trap go untested.

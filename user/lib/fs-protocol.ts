@@ -92,12 +92,17 @@ export const FS_REMOVE: u32 = FileSystem.Remove;
  * buffer offset. No Region moves, so a small transfer costs one round trip and two copies. Replies
  * words: the read buffer's bytes, the write buffer's bytes (0: none), the read buffer's global
  * address; caps: the new handle, the read buffer's view. At most FS_ATTACH_MAX attached handles
- * are open at once, shared evenly between sessions (FS_E_TABLE_FULL); CLOSE frees the buffers.
+ * are open at once, shared evenly between sessions (FS_E_TABLE_FULL); CLOSE frees the buffers. When the client's buffer came as a
+ * filler (Region.filler: RIGHT_REGION_FILL), a READ whose buffer offset has FS_READ_FILL set lands
+ * in the client's own buffer at that offset instead (the server's one copy, through the kernel):
+ * the reply's word 1 is then 1; 0 says the bytes are in the read buffer, as without the flag.
  */
 export const FS_ATTACH: u32 = FileSystem.Attach;
 export const FS_ATTACH_READ_PAGES: u32 = 16;
 export const FS_ATTACH_READ_PAGES_MAX: u32 = 256;
 export const FS_ATTACH_MAX: i32 = 32;
+/** In an attached READ's buffer offset word: write the bytes into the client's buffer there (through its filler). */
+export const FS_READ_FILL: u32 = 0x8000_0000;
 /**
  * File, READ. A read-only mapping of the file's bytes (docs/FS.md "Mapped reads"): the server
  * answers a view of a Region it keeps for the inode, shared by every handle that mapped it: a

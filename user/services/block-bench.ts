@@ -1,7 +1,7 @@
 // Measures the block driver from a client: sequential reads of the first 32 MiB of the disk in
 // requests of 1 MiB, 64 KiB and 4 KiB, then 4 KiB writes and a flush; prints MiB/s and requests/s.
 // One client, so one call in flight at a time (the driver splits a big one into many device
-// requests). Config:
+// requests). Each figure three times over. Config:
 //   service bench block-bench memory=512
 // Slots: 2 the registry, 3 its Memory.
 import { exit, now, lineBegin, lineAdd, lineAddI64, lineAddU32, linePrint, STDERR } from "../lib";
@@ -51,11 +51,15 @@ function readAll(sectorsPerRequest: u32, sectors: u32): void {
 }
 
 check("connect", client.connect());
-readAll(2048, TOTAL_SECTORS);
-readAll(128, TOTAL_SECTORS);
-readAll(8, TOTAL_SECTORS / 4);
-const start = now();
-for (let s: u32 = 0; s < 8192; s += 8) check("write", client.writeWith(small, <u64>(TOTAL_SECTORS + s), 8));
-check("flush", client.flush());
-report("write", 8, 8192, now() - start);
+// Three passes of each: a pass of a few milliseconds on a shared machine is as slow as the
+// descheduling it meets (bench/block-throughput.ts takes the fastest).
+for (let pass = 0; pass < 3; pass++) {
+  readAll(2048, TOTAL_SECTORS);
+  readAll(128, TOTAL_SECTORS);
+  readAll(8, TOTAL_SECTORS / 4);
+  const start = now();
+  for (let s: u32 = 0; s < 8192; s += 8) check("write", client.writeWith(small, <u64>(TOTAL_SECTORS + s), 8));
+  check("flush", client.flush());
+  report("write", 8, 8192, now() - start);
+}
 exit(0);

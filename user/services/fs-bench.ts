@@ -6,7 +6,9 @@
 // calls: NS ns" per test (OP: write, read, read-view, read-mapped); then "fs-bench: done" (bench/fs-throughput.ts reads them and takes the
 // median of each figure: on a shared machine one pass of a few milliseconds is easily disturbed).
 // With `reads` after ROUNDS (bench/fs-read-profile.ts) the file is written once and only the
-// 1 MiB read passes repeat, ROUNDS times: a profile of the read path alone.
+// 1 MiB read passes repeat, ROUNDS times: a profile of the read path alone. With `reads-cached`
+// the same without the map, so `read` and `readView` come from the page cache, as in the full
+// bench (a mapped file's reads come from its map).
 // Config:
 //   service bench fs-bench use=fs memory=512 [-- ROUNDS [reads]]
 import { args, exit, now, lineBegin, lineAdd, lineAddI64, lineAddU32, linePrint, msgWord, STDERR } from "../lib";
@@ -30,7 +32,8 @@ function check(what: string, status: i32): i32 {
 
 const argv = args();
 const ROUNDS: i32 = argv.length > 1 ? I32.parseInt(argv[1]) : 4;
-const READS_ONLY = argv.length > 2 && argv[2] == "reads";
+const READS_ONLY = argv.length > 2 && (argv[2] == "reads" || argv[2] == "reads-cached");
+const READS_MAPPED = READS_ONLY && argv[2] == "reads";
 let warmUp = true;
 
 function report(op: string, bytes: u32, call: u32, ns: i64): void {
@@ -58,6 +61,11 @@ const VIEW: i32 = 2;
 /** Reads of a mapped handle (FsClient.map): answered from the map, with no call, once it holds the file. */
 const MAPPED: i32 = 3;
 let mapped: i32 = 0;
+/**
+ * Reads as FsClient.read made them before fillers (`reads` modes only): readView, then the client's
+ * copy out of the read buffer into its own — two copies, beside `read`'s one in the same run.
+ */
+const VIEW_COPIED: i32 = 4;
 
 function pass(op: i32, call: u32, bytes: u32): void {
   const write = op == WRITE;
@@ -68,12 +76,16 @@ function pass(op: i32, call: u32, bytes: u32): void {
     else if (op == MAPPED) {
       if (<u32>check("read", fs.read(mapped, <u64>at, call)) != call || load<u8>(fs.address) != <u8>(at * 7)) check("read: not the bytes written", -1);
     }
+    else if (op == VIEW_COPIED) {
+      if (<u32>check("read", fs.readView(file, <u64>at, call)) != call) check("read: short", -1);
+      memory.copy(fs.address, fs.viewAddress, call);
+    }
     else if (<u32>check("read", fs.readView(file, <u64>at, call)) != call || load<u8>(fs.viewAddress) != <u8>(at * 7)) check("read: not the bytes written", -1);
   }
   const synced = now();
   if (write) check("sync", fs.sync(file));
   const end = now();
-  report(write ? "write" : op == READ ? "read" : op == VIEW ? "read-view" : "read-mapped", bytes, call, end - start);
+  report(write ? "write" : op == READ ? "read" : op == VIEW ? "read-view" : op == VIEW_COPIED ? "read-two-copies" : "read-mapped", bytes, call, end - start);
   if (write) {
     // Where a write pass's time went: the calls (into the page cache), and the SYNC that sends it to the disk.
     lineBegin(warmUp ? "fs-bench: warm-up of which the sync " : "fs-bench: of which the sync ");
@@ -110,15 +122,18 @@ if (READS_ONLY) {
   const opened = check("create", fs.open(root, "bench.dat", FS_RIGHT_READ | FS_RIGHT_WRITE | FS_OPEN_CREATE | FS_OPEN_TRUNCATE));
   file = check("attach", fs.attach(opened));
   pass(WRITE, 1 << 20, TOTAL);
-  mapped = check("attach", fs.attach(opened));
-  const mapStart = now();
-  check("map", fs.map(mapped));
-  report("map-call", fs.maps.pagesOf(mapped) << 12, 1, now() - mapStart);
+  if (READS_MAPPED) {
+    mapped = check("attach", fs.attach(opened));
+    const mapStart = now();
+    check("map", fs.map(mapped));
+    report("map-call", fs.maps.pagesOf(mapped) << 12, 1, now() - mapStart);
+  }
   for (let round = 1; round <= ROUNDS; round++) {
     warmUp = round == 1;
     pass(READ, 1 << 20, TOTAL);
     pass(VIEW, 1 << 20, TOTAL);
-    pass(MAPPED, 1 << 20, TOTAL);
+    pass(VIEW_COPIED, 1 << 20, TOTAL);
+    if (READS_MAPPED) pass(MAPPED, 1 << 20, TOTAL);
   }
   cacheLine();
   lineBegin("fs-bench: done");

@@ -11,11 +11,11 @@
 // Any failure prints "fs-cache-check: FAIL: ..." and exits 1.
 //   service check fs-cache-check use=fs memory=512 -- MODE [ROUNDS]
 import {
-  args, exit, lineBegin, lineAdd, lineAddU32, lineAddU64, linePrint, msgBegin, msgAddWord, msgAddCap, msgInvoke, msgLabel,
+  args, exit, lineBegin, lineAdd, lineAddU32, lineAddU64, linePrint, msgBegin, msgAddWord, msgAddCap, msgInvoke, msgLabel, msgWord,
   capDrop, sleep, yield_, CAP_MOVE, E_CONTRACT, E_INVALID_ARGUMENT, STDERR, Memory, Region,
 } from "../lib";
 import {
-  FsClient, fsRoot, fsErrorName, fsStatus, FS_ATTACH, FS_READ, FS_WRITE, FS_E_IS_DIR, FS_RIGHT_READ,
+  FsClient, fsRoot, fsErrorName, fsStatus, FS_ATTACH, FS_READ, FS_READ_FILL, FS_WRITE, FS_E_IS_DIR, FS_RIGHT_READ,
   FS_RIGHT_WRITE, FS_RIGHTS_ALL, FS_OPEN_CREATE, FS_OPEN_DIRECT, FS_OPEN_DIRECTORY, FS_OPEN_TRUNCATE,
 } from "../lib/fs-client";
 
@@ -41,6 +41,12 @@ function check(what: string, status: i32): i32 {
 
 function expectStatus(what: string, got: i32, want: i32): void {
   if (got != want) fail(what + ": " + fsErrorName(got) + ", not " + fsErrorName(want));
+}
+
+/** The big file of the edges (6 MiB: past the single indirect block's 4 MiB), and its bytes: different in every page. */
+const BIG: u32 = 6 << 20;
+@inline function bigPattern(at: u32): u8 {
+  return <u8>((at >> 12) * 13 + at * 31 + 7);
 }
 
 @inline function pattern(at: u64): u8 {
@@ -123,6 +129,60 @@ if (MODE == "edges") {
   expectStatus("an attached WRITE past the client's buffer", past < 0 ? past : fsStatus(msgLabel()), E_INVALID_ARGUMENT);
   // The file is as it was: the refused write changed nothing.
   if (check("read", fs.read(plain, 8192, 4096)) != 4096 || load<u8>(fs.address + 200) != 0xab || load<u8>(fs.address + 201) != <u8>202) fail("a refused request changed the file");
+  // A read into the client's buffer (FS_READ_FILL) that would pass its end lands in the read
+  // buffer instead (word 1: 0), and the client's buffer is untouched.
+  memory.fill(fs.address + fs.bufferBytes - 8, 0xee, 8);
+  msgBegin(FS_READ);
+  msgAddWord(8192);
+  msgAddWord(0);
+  msgAddWord(16);
+  msgAddWord((fs.bufferBytes - 8) | FS_READ_FILL);
+  const over = msgInvoke(attached);
+  if (over < 0 || fsStatus(msgLabel()) != 0 || msgWord(0) != 16 || msgWord(1) != 0) fail("a filled READ past the client's buffer was not answered in the read buffer");
+  for (let i: u32 = 0; i < 8; i++) if (load<u8>(fs.address + fs.bufferBytes - 8 + i) != 0xee) fail("a filled READ past the client's buffer wrote into it");
+  // Through the filler it gave, the server writes reads into this buffer (word 1: 1); once the
+  // fillers are revoked the kernel refuses that, and the same read comes through the read buffer.
+  memory.fill(fs.address, 0xee, 16);
+  msgBegin(FS_READ);
+  msgAddWord(8192 + 199);
+  msgAddWord(0);
+  msgAddWord(3);
+  msgAddWord(4 | FS_READ_FILL);
+  const filled = msgInvoke(attached);
+  if (filled < 0 || msgWord(0) != 3 || msgWord(1) != 1) fail("a READ with FS_READ_FILL did not land in the client's buffer");
+  if (load<u8>(fs.address + 4) != <u8>200 || load<u8>(fs.address + 5) != 0xab || load<u8>(fs.address + 3) != 0xee || load<u8>(fs.address + 7) != 0xee) fail("a filled READ put the wrong bytes in the client's buffer");
+  check("revoke the fillers", new Region(fs.buffer.region).revokeFillers());
+  memory.fill(fs.address, 0xee, 16);
+  if (check("read after the revoke", fs.read(attached, 8192 + 199, 3, 4)) != 3 || load<u8>(fs.address + 4) != <u8>200 || load<u8>(fs.address + 5) != 0xab) fail("a read after the fillers were revoked is wrong");
+  msgBegin(FS_READ);
+  msgAddWord(8192 + 199);
+  msgAddWord(0);
+  msgAddWord(3);
+  msgAddWord(4 | FS_READ_FILL);
+  const refused = msgInvoke(attached);
+  if (refused < 0 || msgWord(0) != 3 || msgWord(1) != 0) fail("a READ whose filler was revoked did not come through the read buffer");
+  // A file past the single indirect block's reach (4 MiB and more: the double indirect map), far
+  // larger than the cache (evictions mid-read), written whole and read back through the attached
+  // handle into this buffer (each read the kernel's fills from the cache, flushed before a miss
+  // takes a page) at offsets that do not fall on blocks; every byte checked, with a pattern that
+  // differs from page to page.
+  const big = check("create big", fs.open(root, "big.dat", FS_RIGHTS_ALL | FS_OPEN_CREATE | FS_OPEN_TRUNCATE));
+  const bigAttached = check("attach big", fs.attach(big));
+  for (let at: u32 = 0; at < BIG; at += fs.bufferBytes) {
+    for (let i: u32 = 0; i < fs.bufferBytes; i++) store<u8>(fs.address + i, bigPattern(at + i));
+    if (check("write big", fs.write(bigAttached, at, fs.bufferBytes)) != <i32>fs.bufferBytes) fail("a write of the big file was short");
+  }
+  for (let pass = 0; pass < 2; pass++) {
+    const step: u32 = pass == 0 ? fs.bufferBytes : fs.bufferBytes - 4096 - 100;
+    for (let at: u32 = pass == 0 ? 0 : 1234; at < BIG; at += step) {
+      const want = min(step, BIG - at);
+      const into: u32 = pass == 0 ? 0 : 100;
+      if (check("read big", fs.read(bigAttached, at, want, into)) != <i32>want) fail("a read of the big file was short");
+      for (let i: u32 = 0; i < want; i++) if (load<u8>(fs.address + into + i) != bigPattern(at + i)) fail("a read of the big file put a byte that is not the file's in the buffer");
+    }
+  }
+  fs.close(bigAttached);
+  fs.close(big);
   lineBegin("fs-cache-check: edges all right");
   linePrint();
   exit(0);

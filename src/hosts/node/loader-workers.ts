@@ -86,6 +86,15 @@ export class NodeLoaderWorkers implements CodeWorkers {
     return { message: reply.message, bytes: reply.bytes };
   }
 
+  async compileOwned(bytes: Uint8Array): Promise<WebAssembly.Module | { readonly message: string }> {
+    const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && !(bytes.buffer instanceof SharedArrayBuffer) ? bytes : bytes.slice();
+    const reply = await this.send({ id: 0, kind: "compile-owned", bytes: own }, [own.buffer as ArrayBuffer]);
+    if (reply.kind !== "compiled") throw new Error("loader worker answered a compile with something else");
+    // The module lives on in the engine, shared by every thread: the worker's heap need not.
+    await this.endIfIdle();
+    return reply.module ?? { message: reply.message ?? "the engine refused the module" };
+  }
+
   async rewrite(bytes: Uint8Array, layout: CodeLayout, chunks: readonly BodyChunk[], take: (index: number, outcome: ChunkOutcome) => void): Promise<void> {
     // Two chunks in flight per worker (one running, one waiting, so that a worker never waits
     // for this thread): each gets a copy of its chunk's bodies only, made when it is sent and
@@ -110,8 +119,8 @@ export class NodeLoaderWorkers implements CodeWorkers {
   }
 
   /**
-   * Ends the workers now when none has work: after a load's rewrite and after its output's
-   * validation, the two points where what the workers hold (their engines' heaps, the rewriter's
+   * Ends the workers now when none has work: after a load's rewrite, after its output's
+   * validation and after its compile, the points where what the workers hold (their engines' heaps, the rewriter's
    * optimized code) would stand beside a whole copy of the output (the validator's, then the
    * compile's): the generated 25 MB module's peak 354-370 -> 340-350 MB, yosys's 179-185 ->
    * 172-174 (bench/cold-load-memory.ts, 3 runs each). The validation then starts a worker

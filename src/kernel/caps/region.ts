@@ -1,10 +1,12 @@
 import { GLOBAL_SPACE_BASE, PAGE_SIZE } from "../constants.ts";
-import { chargeFuel } from "../fuel.ts";
+import { chargeBulk, chargeFuel } from "../fuel.ts";
+import { ProcessFault } from "../fault.ts";
+import { PageInRequired } from "../paging-hooks.ts";
 import type { Process } from "../process.ts";
 import { Status } from "../errors.ts";
 import { Capability } from "./capability.ts";
 import { canWrite } from "../message.ts";
-import { type Invocation, answer, argumentObject } from "./invocation.ts";
+import { type Invocation, answer, argumentObject, word } from "./invocation.ts";
 import type { MemoryObject } from "./memory-object.ts";
 import { KernelObject } from "./kernel-object.ts";
 import { ObjectKind, Op, RegionFlag, Rights } from "./object-abi.ts";
@@ -57,6 +59,16 @@ type Access = (typeof Access)[keyof typeof Access];
  * (or, when it is the frame's last holder, keeps it) and remaps it in every holder. A Region with a
  * device DMA-ing into it is never cloned, and one that is cloned splits every page before a device
  * gets it: devices write frames directly, past the MMU.
+ *
+ * Fillers (REGION_FILLER): the owner may let another process write into the range without
+ * mapping it there, as a device's DMA does: a filler capability (REGION_FILL) has the kernel copy
+ * bytes from its holder's memory into the frames (REGION_FILL). The range stays mapped writable in
+ * one process only, the owner's, so no two processes ever share a writable mapping; what the
+ * owner grants is that its own pages may change under it, by whoever holds the filler. A filler
+ * works only while the process that made it holds the owner capability: an owner that moves on
+ * (or is freed) takes every filler's right with it, so whoever receives a Region owner can be
+ * written only by fillers it makes itself. REGION_REVOKE_FILLERS ends the fillers made so far.
+ * (Moving back to the process that made them revives them: that process granted them.)
  */
 export class RegionObject extends KernelObject {
   readonly kind = ObjectKind.REGION;
@@ -72,6 +84,9 @@ export class RegionObject extends KernelObject {
   /** Pages whose frame another Region may share (copy-on-write). */
   private readonly cow = new Set<number>();
   private readonly holdings = new Map<Process, Holding>();
+  /** Fillers are valid while their badge is `fillEpoch` and `fillGrantor` owns the range. */
+  private fillEpoch = 0;
+  private fillGrantor: Process | null = null;
   /** Told when the owner's access ends, before the frames can go back (a device DMA-ing must stop). */
   readonly beforeRelease = new Set<() => void>();
   private readonly services: ObjectServices;
@@ -116,7 +131,8 @@ export class RegionObject extends KernelObject {
 
   override installedIn(process: Process, cap: Capability): void {
     // A destroyed Region's range may belong to another Region now: stale capabilities map nothing.
-    if (this.destroyed) return;
+    // A filler alone maps nothing either: its holder reaches the range only through the kernel.
+    if (this.destroyed || !mapsRange(cap)) return;
     const holding = this.holdings.get(process) ?? { owner: 0, views: 0, mapped: Access.NONE, reserved: 0 };
     if (cap.has(Rights.REGION_OWNER)) holding.owner++;
     else holding.views++;
@@ -128,7 +144,7 @@ export class RegionObject extends KernelObject {
 
   override removedFrom(process: Process, cap: Capability): void {
     const holding = this.holdings.get(process);
-    if (!holding || this.destroyed) return;
+    if (!holding || this.destroyed || !mapsRange(cap)) return;
     if (cap.has(Rights.REGION_OWNER)) holding.owner--;
     else holding.views--;
     this.remapIfChanged(process, holding);
@@ -204,6 +220,71 @@ export class RegionObject extends KernelObject {
     this.cow.delete(index);
     for (const process of this.holdings.keys()) this.remap(process);
     return true;
+  }
+
+  /**
+   * A filler for the owner `grantor` (REGION_FILLER): a view that may also fill the range. The
+   * fillers of an earlier owner stop working (a new epoch).
+   */
+  filler(grantor: Process): Capability {
+    if (this.fillGrantor !== grantor) {
+      this.fillGrantor = grantor;
+      this.fillEpoch++;
+    }
+    return new Capability(this, Rights.REGION_READ | Rights.REGION_FILL, this.fillEpoch);
+  }
+
+  /** Every filler made so far stops working (REGION_REVOKE_FILLERS). */
+  revokeFillers(): void {
+    this.fillEpoch++;
+  }
+
+  /**
+   * REGION_FILL and REGION_FILL_GATHER through `filler`: the pieces of `from`'s memory that
+   * `sources` names (address, length), one after another, are copied into the range from `offset`,
+   * frame to frame. A status; nothing is written unless every piece can be read and the whole fits.
+   * PageInRequired (a source page paged out) goes up before anything is written: invoke runs again.
+   */
+  fill(filler: Capability, from: Process, offset: number, sources: ReadonlyArray<readonly [number, number]>): number {
+    const grantor = this.fillGrantor;
+    if (this.freed || filler.badge !== this.fillEpoch || grantor === null || !this.ownedBy(grantor)) return Status.E_PEER_DEAD;
+    let length = 0;
+    for (const [, size] of sources) length += size;
+    if (offset + length > this.pages * PAGE_SIZE) return Status.E_INVALID_ARGUMENT;
+    if (length === 0) return Status.OK;
+    const physical: Array<[number, number]> = [];
+    try {
+      for (const [address, size] of sources) if (size > 0) physical.push(...from.space.pieces(address, size, false));
+    } catch (error) {
+      if (error instanceof PageInRequired) throw error;
+      if (error instanceof ProcessFault) return Status.E_BAD_ADDRESS;
+      throw error;
+    }
+    const first = Math.floor(offset / PAGE_SIZE);
+    const last = Math.floor((offset + length - 1) / PAGE_SIZE);
+    for (let page = first; page <= last; page++) if (this.cow.has(page) && !this.splitPage(page)) return Status.E_QUOTA;
+    const bytes = this.services.memory.bytes;
+    let at = offset;
+    for (const [source, size] of physical) {
+      let done = 0;
+      while (done < size) {
+        // One host copy over as many neighbouring frames as lie in order.
+        const page = Math.floor(at / PAGE_SIZE);
+        const within = at % PAGE_SIZE;
+        let run = Math.min(size - done, PAGE_SIZE - within);
+        let next = page + 1;
+        while (run < size - done && this.frames[next] === this.frames[next - 1]! + 1) {
+          run = Math.min(size - done, run + PAGE_SIZE);
+          next++;
+        }
+        const to = this.frames[page]! * PAGE_SIZE + within;
+        bytes.copyWithin(to, source + done, source + done + run);
+        done += run;
+        at += run;
+      }
+    }
+    chargeBulk(from, length);
+    return Status.OK;
   }
 
   /** Gives every copy-on-write page a frame of its own (before a device may DMA into it). */
@@ -381,6 +462,30 @@ export class RegionObject extends KernelObject {
   }
 }
 
+/** The most pieces one REGION_FILL_GATHER names: a 1 MiB read of single pages is 256. */
+export const MAX_FILL_PIECES = 512;
+
+/** REGION_FILL_GATHER's list: `count` pairs (address, length) of u32 at `list` in `process`'s memory. */
+function readPieceList(process: Process, list: number, count: number): Array<[number, number]> | number {
+  let bytes: Uint8Array;
+  try {
+    bytes = process.space.read(list, count * 8);
+  } catch (error) {
+    if (error instanceof PageInRequired) throw error;
+    if (error instanceof ProcessFault) return Status.E_BAD_ADDRESS;
+    throw error;
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const pieces: Array<[number, number]> = [];
+  for (let i = 0; i < count; i++) pieces.push([view.getUint32(8 * i, true), view.getUint32(8 * i + 4, true)]);
+  return pieces;
+}
+
+/** Whether `cap` maps the range in its holder: an owner or a view (a filler alone does not). */
+function mapsRange(cap: Capability): boolean {
+  return (cap.rights & (Rights.REGION_OWNER | Rights.REGION_READ)) !== 0;
+}
+
 /** REGION_* operations. */
 export function invokeRegion(inv: Invocation, region: RegionObject): number {
   switch (inv.message.label) {
@@ -390,6 +495,25 @@ export function invokeRegion(inv: Invocation, region: RegionObject): number {
       if (!inv.cap.has(Rights.REGION_OWNER)) return Status.E_MISSING_RIGHT;
       if (region.freed) return Status.E_PEER_DEAD;
       return answer(inv, [], [new Capability(region, Rights.REGION_READ)]);
+    case Op.REGION_FILLER:
+      if (!inv.cap.has(Rights.REGION_OWNER)) return Status.E_MISSING_RIGHT;
+      if (region.freed) return Status.E_PEER_DEAD;
+      return answer(inv, [], [region.filler(inv.caller)]);
+    case Op.REGION_REVOKE_FILLERS:
+      if (!inv.cap.has(Rights.REGION_OWNER)) return Status.E_MISSING_RIGHT;
+      region.revokeFillers();
+      return Status.OK;
+    case Op.REGION_FILL:
+      if (!inv.cap.has(Rights.REGION_FILL)) return Status.E_MISSING_RIGHT;
+      if (inv.message.words.length < 3) return Status.E_INVALID_ARGUMENT;
+      return region.fill(inv.cap, inv.caller, word(inv, 0), [[word(inv, 1), word(inv, 2)]]);
+    case Op.REGION_FILL_GATHER: {
+      if (!inv.cap.has(Rights.REGION_FILL)) return Status.E_MISSING_RIGHT;
+      const count = word(inv, 2);
+      if (inv.message.words.length < 3 || count > MAX_FILL_PIECES) return Status.E_INVALID_ARGUMENT;
+      const sources = readPieceList(inv.caller, word(inv, 1), count);
+      return typeof sources === "number" ? sources : region.fill(inv.cap, inv.caller, word(inv, 0), sources);
+    }
     case Op.REGION_CLONE: {
       const memory = argumentObject<MemoryObject>(inv, 0, ObjectKind.MEMORY, Rights.MEMORY_CREATE);
       if (typeof memory === "number") return memory;

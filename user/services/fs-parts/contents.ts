@@ -6,13 +6,14 @@ import { STREAM_CHUNK, STREAM_KIND_FILE } from "../../lib/streams";
 import { E_BAD_MESSAGE, E_INVALID_ARGUMENT, E_MISSING_RIGHT, wallClock } from "../../lib";
 import {
   FS_RIGHT_WRITE, FS_INLINE_BYTES, FS_DIRENT_HEADER, FS_READDIR_DOTS, FS_TIMES_ACCESS, FS_TIMES_ACCESS_NOW,
-  FS_TIMES_MODIFY, FS_TIMES_MODIFY_NOW, FS_E_LOOP, FS_KIND_DIR,
+  FS_TIMES_MODIFY, FS_TIMES_MODIFY_NOW, FS_E_LOOP, FS_KIND_DIR, FS_READ_FILL,
 } from "../../lib/fs-protocol";
 import {
   D_INODE_AT, D_KIND_AT, D_NAME_AT, D_NAME_LENGTH_AT, I_ACCESSED_AT, I_BLOCKS_AT, I_CHANGED_AT, I_CREATED_AT,
   I_KIND_AT, I_LINKS_AT, I_MODIFIED_AT, I_PARENT_AT, I_SIZE_AT, KIND_SYMLINK, SYMLINK_MAX,
 } from "./format";
 import { Context } from "./context";
+import { FillSink } from "./fill-sink";
 
 /** A write is done in pieces of this much, with a commit allowed between them. */
 export const WRITE_PIECE: u32 = 1 << 20;
@@ -20,6 +21,8 @@ export const WRITE_PIECE: u32 = 1 << 20;
 const inline: usize = memory.data(<i32>FS_INLINE_BYTES + 8);
 const streamBytes: usize = memory.data(<i32>STREAM_CHUNK + 8);
 const linkBytes: usize = memory.data(<i32>SYMLINK_MAX + 8);
+/** Where an attached read whose client gave a filler lands (fill-sink.ts). */
+const sink = new FillSink();
 
 export class Contents {
   constructor(readonly c: Context) {}
@@ -29,11 +32,11 @@ export class Contents {
   }
 
   /** Reads `length` bytes at `offset` of what the handle names into `to`: a file's bytes, a link's target. */
-  private readAt(offset: u64, length: u32, to: usize): i32 {
+  private readAt(offset: u64, length: u32, to: usize, into: FillSink | null = null): i32 {
     const c = this.c;
     if (!this.isLink) {
       const ahead = c.handles.readAhead(c.index, offset, length);
-      const n = c.volume.read(c.at, offset, length, to, ahead, c.handles.direct(c.index));
+      const n = c.volume.read(c.at, offset, length, to, ahead, c.handles.direct(c.index), into);
       if (n >= 0) c.volume.accessed(c.at);
       return n;
     }
@@ -42,6 +45,10 @@ export class Contents {
     if (offset >= <u64>size) return 0;
     const n = <u32>min(<u64>length, <u64>size - offset);
     memory.copy(to, linkBytes + <usize>offset, n);
+    if (into != null) {
+      const filled = into.put(to, to, n);
+      if (filled < 0) return filled;
+    }
     return <i32>n;
   }
 
@@ -55,9 +62,28 @@ export class Contents {
     if (attached != 0) {
       // An attached handle: into the read buffer the server made for it, from its start.
       if (length > c.handles.readBytes(c.index)) return E_INVALID_ARGUMENT;
+      // Into the client's own buffer, when it gave a filler and asks (FS_READ_FILL): one copy.
+      const place = r.wordCount > 3 ? r.word(3) : 0;
+      const clientAt = place & ~FS_READ_FILL;
+      if ((place & FS_READ_FILL) != 0 && c.handles.fills(c.index) && <u64>clientAt + <u64>length <= <u64>c.handles.writeBytes(c.index)) {
+        sink.begin(c.handles.writeBuffer(c.index), attached, clientAt);
+        let filled = this.readAt(offset, length, attached, sink);
+        if (filled >= 0) {
+          const flushed = sink.flush();
+          if (flushed < 0) filled = flushed;
+        }
+        if (filled >= 0) {
+          c.reply.add(<u32>filled);
+          c.reply.add(1);
+          return 0;
+        }
+        // The kernel refused the fill (the client's buffer moved on, or is gone), or the read
+        // failed: read again into the read buffer, which says what a failed read says.
+      }
       const n = this.readAt(offset, length, attached);
       if (n < 0) return n;
       c.reply.add(<u32>n);
+      c.reply.add(0);
       return 0;
     }
     if (c.pathCap == 0) {

@@ -14,6 +14,7 @@ import { BLOCK_BYTES, BLOCK_SHIFT, I_SIZE_AT, MAX_FILE_BYTES } from "./format";
 import { Disk, RUN_BLOCKS } from "./disk";
 import { PageCache } from "./page-cache";
 import { Volume, NO_BLOCK } from "./volume";
+import { FillSink } from "./fill-sink";
 
 const scratch: usize = memory.data(<i32>BLOCK_BYTES, <i32>BLOCK_BYTES);
 /** The pages of a run being read, in file order. */
@@ -26,8 +27,10 @@ export class FileData {
   /**
    * Reads up to `length` bytes at `offset` of the inode at `at` into `to` (zeros for holes): the
    * bytes read, or a status. On a miss, up to `ahead` blocks past the request are read with it.
+   * With a `sink`, the bytes go on to the client's buffer (fill-sink.ts): cached pages straight,
+   * the rest through `to`; a fill the kernel refuses answers its status (nothing else went wrong).
    */
-  read(at: usize, offset: u64, length: u32, to: usize, ahead: u32, direct: bool): i32 {
+  read(at: usize, offset: u64, length: u32, to: usize, ahead: u32, direct: bool, sink: FillSink | null = null): i32 {
     const v = this.volume;
     const size = load<u64>(at + I_SIZE_AT);
     if (offset >= size) return 0;
@@ -44,6 +47,10 @@ export class FileData {
       if (block == NO_BLOCK) return v.status;
       if (block == 0) {
         memory.fill(to, 0, chunk);
+        if (sink != null) {
+          const filled = sink.put(to, to, chunk);
+          if (filled < 0) return filled;
+        }
         pos += chunk;
         to += chunk;
         continue;
@@ -51,6 +58,11 @@ export class FileData {
       let slot = this.pages.find(block);
       if (slot >= 0) this.pages.hits++;
       else if (!direct) {
+        // A miss may take a page the sink listed for another block: what is listed goes first.
+        if (sink != null) {
+          const flushed = sink.flush();
+          if (flushed < 0) return flushed;
+        }
         slot = this.fill(at, index, block, last);
         if (slot < -1) return slot; // the disk failed
       }
@@ -59,13 +71,25 @@ export class FileData {
         // copy for all of them (each copy is a kernel call).
         const page = this.pages.address(slot);
         let span = chunk;
+        // The map entries of the next blocks follow this one's in its table: read them there
+        // rather than walk the map again for each (nothing here takes a metadata block).
+        let entry: usize = 0;
         while (within == 0 && chunk == BLOCK_BYTES && pos + <u64>span + BLOCK_BYTES <= end) {
-          const next = this.pages.pageOf(v.map(at, index + <u64>(span >> BLOCK_SHIFT), false, false));
+          const nextIndex = index + <u64>(span >> BLOCK_SHIFT);
+          if (entry == 0 || v.startsTable(nextIndex)) entry = v.pointerOf(at, nextIndex);
+          else entry += 4;
+          if (entry == 0) break; // (the next turn maps it and says what is wrong, if anything)
+          const nextBlock = load<u32>(entry);
+          if (!v.isData(nextBlock)) break; // a hole, or a number the next turn refuses
+          const next = this.pages.pageOf(nextBlock);
           if (next != page + span) break;
           this.pages.hits++;
           span += BLOCK_BYTES;
         }
-        memory.copy(to, page + within, span);
+        if (sink != null) {
+          const filled = sink.put(to, page + within, span);
+          if (filled < 0) return filled;
+        } else memory.copy(to, page + within, span);
         pos += span;
         to += span;
         continue;
@@ -75,12 +99,21 @@ export class FileData {
         let run: u32 = 1;
         while (run < RUN_BLOCKS && pos + (<u64>(run + 1) << BLOCK_SHIFT) <= end && v.map(at, index + run, false, false) == block + run && !this.pages.holds(block + run)) run++;
         if (this.disk.read(<u64>block, run, to) < 0) return FS_E_IO;
+        if (sink != null) {
+          const filled = sink.put(to, to, run << BLOCK_SHIFT);
+          if (filled < 0) return filled;
+        }
         pos += <u64>run << BLOCK_SHIFT;
         to += <usize>run << BLOCK_SHIFT;
         continue;
       }
       if (this.disk.read(<u64>block, 1, scratch) < 0) return FS_E_IO;
       memory.copy(to, scratch + within, chunk);
+      if (sink != null) {
+        // From where it now lies: the scratch block is read into again for the next one.
+        const filled = sink.put(to, to, chunk);
+        if (filled < 0) return filled;
+      }
       pos += chunk;
       to += chunk;
     }

@@ -140,14 +140,28 @@ export class FileMaps implements HandleWatcher {
    * `to`, or -1 (not mapped, or not all of it: the page cache answers, and readThrough fills the map).
    */
   read(ino: u32, offset: u64, length: u32, size: u64, to: usize): i32 {
+    const n = this.holds(ino, offset, length, size);
+    if (n > 0) memory.copy(to, this.at(offset), n);
+    return n;
+  }
+
+  /**
+   * How many of `length` bytes at `offset` of inode `ino` (`size` bytes long) its map holds, all of
+   * them valid there (0 at the end), or -1 (not mapped, or not all of it); then `at` says where.
+   */
+  holds(ino: u32, offset: u64, length: u32, size: u64): i32 {
     if (!this.find(ino)) return -1;
     if (offset >= size) return 0;
     const n = <u32>min(<u64>length, size - offset);
     const last = (offset + <u64>n - 1) >> BLOCK_SHIFT;
     if (last >= <u64>this.pages) return -1;
     for (let page = offset >> BLOCK_SHIFT; page <= last; page++) if (!this.valid(page)) return -1;
-    memory.copy(to, this.header + BLOCK_BYTES + <usize>offset, n);
     return <i32>n;
+  }
+
+  /** Where byte `offset` of the file `holds` found lies in its map. */
+  at(offset: u64): usize {
+    return this.header + BLOCK_BYTES + <usize>offset;
   }
 
   // ---- What changes a file ----------------------------------------------------------------------

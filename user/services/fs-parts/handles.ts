@@ -56,6 +56,8 @@ const writeRegionOf = new StaticArray<i32>(MAX_HANDLES);
 /** Where the client's buffer is mapped here and its bytes (REGION_INFO once, at ATTACH: a Region never moves). */
 const writeAddressOf = new StaticArray<usize>(MAX_HANDLES);
 const writeBytesOf = new StaticArray<u32>(MAX_HANDLES);
+/** Whether the client's buffer came as a filler: reads may be written straight into it (REGION_FILL). */
+const fillsOf = new StaticArray<bool>(MAX_HANDLES);
 
 /** Read-ahead's first window (blocks) once a handle reads sequentially, and its largest (256 KiB). */
 const AHEAD_FIRST: u32 = 4;
@@ -193,7 +195,8 @@ export class Handles {
    * Gives entry `index` buffers: the read buffer's owner and address, the client's buffer (0: none)
    * with where it is mapped and its bytes.
    */
-  attach(index: i32, readRegion: i32, readAddress: usize, readBytes: u32, writeRegion: i32, writeAddress: usize, writeBytes: u32): void {
+  attach(index: i32, readRegion: i32, readAddress: usize, readBytes: u32, writeRegion: i32, writeAddress: usize, writeBytes: u32, fills: bool): void {
+    unchecked((fillsOf[index] = fills));
     unchecked((readRegionOf[index] = readRegion));
     unchecked((readAddressOf[index] = readAddress));
     unchecked((readBytesOf[index] = readBytes));
@@ -249,6 +252,11 @@ export class Handles {
     return unchecked(writeBytesOf[index]);
   }
 
+  /** Whether entry `index`'s client buffer is a filler (reads may land in it through the kernel). */
+  fills(index: i32): bool {
+    return unchecked(fillsOf[index]);
+  }
+
   // An entry goes: its session holds one fewer, and its buffers are dropped (the read buffer is
   // freed, the client's view reads zeros; the client's buffer's capability goes back to nobody).
   private detach(index: i32): void {
@@ -266,6 +274,7 @@ export class Handles {
     unchecked((writeRegionOf[index] = 0));
     unchecked((writeAddressOf[index] = 0));
     unchecked((writeBytesOf[index] = 0));
+    unchecked((fillsOf[index] = false));
     this.attached--;
     unchecked((attachedCount[unchecked(sessionOf[index])] -= 1));
   }

@@ -5,8 +5,8 @@
 // transaction holds whole operations.
 import { STREAM_READ, STREAM_WRITE, STREAM_INFO } from "../../lib/streams";
 import {
-  E_BAD_MESSAGE, E_INVALID_ARGUMENT, E_MISSING_RIGHT, OP_REGION_INFO, RIGHT_RECEIVER_CALL, CAP_MOVE,
-  Receiver, Region, capDrop, msgBegin, msgInvoke, msgWord,
+  E_BAD_MESSAGE, E_INVALID_ARGUMENT, E_MISSING_RIGHT, OP_REGION_INFO, RIGHT_RECEIVER_CALL, RIGHT_REGION_FILL, CAP_MOVE,
+  Receiver, Region, capDrop, capInfo, msgBegin, msgInvoke, msgWord,
 } from "../../lib";
 import {
   FS_INFO, FS_OPEN, FS_MKDIR, FS_UNLINK, FS_RENAME, FS_READ, FS_WRITE, FS_APPEND, FS_TRUNCATE, FS_STAT, FS_READDIR,
@@ -208,11 +208,14 @@ export class Operations {
     }
     let writeBytes: u32 = 0;
     let writeAddress: usize = 0;
+    let fills = false;
     if (c.pathCap != 0) {
       const inspected = c.region.inspect(c.pathCap);
       if (inspected < 0) return inspected;
       writeBytes = <u32>c.region.bytes;
       writeAddress = c.region.address;
+      // A filler: reads may be written straight into the client's buffer (one copy, no second).
+      fills = (capInfo(c.pathCap).rights & RIGHT_REGION_FILL) != 0;
     }
     const asked = c.request.wordCount > 0 ? c.request.word(0) : FS_ATTACH_READ_PAGES;
     const pages = max<u32>(1, min(asked, FS_ATTACH_READ_PAGES_MAX));
@@ -236,7 +239,7 @@ export class Operations {
       capDrop(readRegion);
       return cap;
     }
-    c.handles.attach(index, readRegion, readAddress, pages << 12, c.pathCap, writeAddress, writeBytes);
+    c.handles.attach(index, readRegion, readAddress, pages << 12, c.pathCap, writeAddress, writeBytes, fills);
     c.opened = index;
     // The client's buffer stays here; the reply carries the new handle and the read buffer's view.
     c.reply.capCount = 0;

@@ -27,6 +27,8 @@ import { BLOCK_SHIFT } from "./format";
 import { CachePressure } from "./cache-pressure";
 import { Disk, RUN_BLOCKS } from "./disk";
 
+/** Free pages past which a free list out of order is put in order before a page is taken (1 MiB). */
+const REORDER_FREE: i32 = 256;
 /** Pages in a chunk: one Region, made and freed whole. */
 export const CHUNK_PAGES: i32 = 16;
 /** The most pages the cache can hold: 64 MiB. */
@@ -94,6 +96,8 @@ export class PageCache {
   puncher: HolePuncher | null = null;
   private memory: Memory | null = null;
   private freeCount: i32 = 0;
+  /** A page was released since the free list was last in slot order (rebuildFreeList). */
+  private freeUnordered: bool = false;
   private hand: i32 = 0;
   private failureCount: i32 = 0;
   /** A failure that found the table full: told to every SYNC until one answers it. */
@@ -307,6 +311,12 @@ export class PageCache {
   // ---- Internals ---------------------------------------------------------------------------------
 
   private freeSlot(): i32 {
+    // Pages released in block order (a file cut or rewritten: Bitmap.release forgets its blocks
+    // first to last) lie on the free list last on top, so the next file would take them in reverse
+    // and no two of its neighbouring blocks would have neighbouring pages: every read and write of
+    // it a page at a time. Many released since the list was last in order: put it in order again
+    // (lowest slot on top). (Evictions release one page and take it at once: they never get here.)
+    if (this.freeCount >= REORDER_FREE && this.freeUnordered) this.rebuildFreeList();
     while (this.freeCount > 0) {
       const slot = unchecked(freeSlots[--this.freeCount]);
       if (slot < this.capacity && unchecked(slotBlock[slot]) == NONE) return slot;
@@ -415,9 +425,11 @@ export class PageCache {
     unchecked((slotFlags[slot] = 0));
     this.resident--;
     unchecked((freeSlots[this.freeCount++] = slot));
+    this.freeUnordered = true;
   }
 
   private rebuildFreeList(): void {
+    this.freeUnordered = false;
     this.freeCount = 0;
     const pages = this.capacity;
     for (let slot = pages - 1; slot >= 0; slot--) if (unchecked(slotBlock[slot]) == NONE) unchecked((freeSlots[this.freeCount++] = slot));

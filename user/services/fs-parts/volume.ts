@@ -10,6 +10,7 @@ import { Bitmap } from "./bitmap";
 import { Cache } from "./cache";
 import { Disk } from "./disk";
 import { FileData } from "./file-data";
+import { FillSink } from "./fill-sink";
 import { FileMaps, MapSource } from "./file-maps";
 import { Journal } from "./journal";
 import { HolePuncher, PageCache } from "./page-cache";
@@ -182,6 +183,43 @@ export class Volume implements HolePuncher, MapSource {
     const single = this.pointers(at, table + (<usize>(index / POINTERS_PER_BLOCK) << 2), allocate);
     if (single == 0 || single == NO_BLOCK) return single;
     return this.leaf(at, single, <u32>(index % POINTERS_PER_BLOCK), allocate, meta);
+  }
+
+  /**
+   * Where the block map's entry for file block `index` of the inode at `at` lies (in the inode or a
+   * cached indirect block), allocating nothing: 0 when a table on the way is a hole or cannot be
+   * had (then `map` says what is wrong). The entries of neighbouring blocks follow it in the same
+   * table up to `startsTable` — valid until the metadata cache next takes a block.
+   */
+  pointerOf(at: usize, index: u64): usize {
+    if (index < <u64>DIRECT_BLOCKS) return at + I_DIRECT_AT + (<usize>index << 2);
+    index -= DIRECT_BLOCKS;
+    if (index < <u64>POINTERS_PER_BLOCK) {
+      const table = this.tableOf(load<u32>(at + I_SINGLE_AT));
+      return table == 0 ? 0 : table + (<usize>index << 2);
+    }
+    index -= POINTERS_PER_BLOCK;
+    if (index >= <u64>POINTERS_PER_BLOCK * <u64>POINTERS_PER_BLOCK) return 0;
+    const double = this.tableOf(load<u32>(at + I_DOUBLE_AT));
+    if (double == 0) return 0;
+    const table = this.tableOf(load<u32>(double + (<usize>(index / POINTERS_PER_BLOCK) << 2)));
+    return table == 0 ? 0 : table + (<usize>(index % POINTERS_PER_BLOCK) << 2);
+  }
+
+  /** Whether file block `index`'s map entry is the first of its table (the one before it lies elsewhere). */
+  startsTable(index: u64): bool {
+    return index >= <u64>DIRECT_BLOCKS && (index - DIRECT_BLOCKS) % <u64>POINTERS_PER_BLOCK == 0;
+  }
+
+  /** Whether `block` may be named by a block map: a block of the data area. */
+  isData(block: u32): bool {
+    return block >= this.layout.data && block < this.layout.total;
+  }
+
+  // The cached bytes of indirect block `block`, or 0 (a hole, a number outside the data area, or a
+  // block that cannot be had).
+  private tableOf(block: u32): usize {
+    return this.isData(block) ? this.cache.get(block) : 0;
   }
 
   private leaf(at: usize, indirect: u32, slot: u32, allocate: bool, meta: bool): u32 {
@@ -359,13 +397,28 @@ export class Volume implements HolePuncher, MapSource {
   }
 
   /** Reads up to `length` bytes at `offset` into `to` (zeros for holes): the bytes read, or a status. See FileData.read. */
-  read(at: usize, offset: u64, length: u32, to: usize, ahead: u32 = 0, direct: bool = false): i32 {
+  read(at: usize, offset: u64, length: u32, to: usize, ahead: u32 = 0, direct: bool = false, sink: FillSink | null = null): i32 {
     if (this.maps.count > 0 && !direct) {
       // A mapped file's pages are in its map (the page cache let go of them: file-maps.ts).
-      const mapped = this.maps.read(this.inodeNumber(at), offset, length, load<u64>(at + I_SIZE_AT), to);
-      if (mapped >= 0) return mapped;
+      if (sink == null) {
+        const mapped = this.maps.read(this.inodeNumber(at), offset, length, load<u64>(at + I_SIZE_AT), to);
+        if (mapped >= 0) return mapped;
+      } else {
+        // Straight from the map into the client's buffer: one copy.
+        const mapped = this.maps.holds(this.inodeNumber(at), offset, length, load<u64>(at + I_SIZE_AT));
+        if (mapped >= 0) {
+          let filled = sink.put(to, this.maps.at(offset), <u32>mapped);
+          if (filled >= 0) filled = sink.flush();
+          return filled < 0 ? filled : mapped;
+        }
+      }
     }
-    const n = this.data.read(at, offset, length, to, ahead, direct);
+    let n = this.data.read(at, offset, length, to, ahead, direct, sink);
+    // What the sink gathered goes before anything else may take a cache page (readThrough can).
+    if (n >= 0 && sink != null) {
+      const flushed = sink.flush();
+      if (flushed < 0) n = flushed;
+    }
     // A mapped file's pages the read brought in become valid in its map (file-maps.ts).
     if (n > 0 && this.maps.count > 0 && !direct) this.maps.readThrough(this.inodeNumber(at), at, offset, <u32>n, this);
     return n;
