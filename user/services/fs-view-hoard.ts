@@ -5,9 +5,11 @@
 // Region's Memory, the server's (1/16 of the buffer). Repeated, that wore the server's quota down.
 // It says how many rounds it made, what the server's page cache may hold before and after, and
 // whether an ATTACH works after, in its session (the root's) and in another.
-// Config: `service hoard fs-view-hoard use=fs memory=512 -- ROUNDS`.
+// With `map`, each round maps the file (FS_MAP: the server makes a map Region, freed when its last
+// holder closes) instead of attaching.
+// Config: `service hoard fs-view-hoard use=fs memory=512 -- ROUNDS [map]`.
 import { exit, eprint, print, arg, msgLabel, msgBegin, msgAddWord, msgInvoke, msgCap, msgCapCount, msgWord, capDrop, registryLookup, Memory } from "../lib";
-import { FsClient, fsRoot, fsErrorName, FS_SERVICE, FS_RIGHT_READ, FS_RIGHT_WRITE, FS_OPEN_CREATE, FS_ATTACH, FS_CLOSE } from "../lib/fs-client";
+import { FsClient, fsRoot, fsErrorName, FS_SERVICE, FS_RIGHT_READ, FS_RIGHT_WRITE, FS_OPEN_CREATE, FS_ATTACH, FS_CLOSE, FS_MAP } from "../lib/fs-client";
 
 const SHARED: i32 = 3;
 const MEMORY: i32 = 4;
@@ -22,10 +24,12 @@ function check(what: string, status: i32): i32 {
 }
 
 const rounds = I32.parseInt(arg(1));
+const maps = arg(2) == "map";
 const fs = new FsClient(MEMORY, 1);
 const root = check("root", fsRoot(SHARED, 0));
 const service = check("the fs service", registryLookup(FS_SERVICE));
 const file = check("open v", fs.open(root, "v", FS_RIGHT_READ | FS_RIGHT_WRITE | FS_OPEN_CREATE));
+if (maps) check("v at 16 MiB", fs.truncate(file, 16 << 20));
 check("FS_INFO", fs.info(service));
 const cacheBefore = msgWord(16);
 const views = new StaticArray<i32>(1000);
@@ -46,15 +50,31 @@ unchecked((results2[1] = full.quota));
 let made = 0;
 let refused = 0;
 for (; made < rounds && made < 1000; made++) {
-  msgBegin(FS_ATTACH);
-  msgAddWord(BUFFER_PAGES);
-  const attached = msgInvoke(file);
-  if (attached < 0 || msgLabel() != 0 || msgCapCount() < 2) {
-    refused = attached < 0 ? attached : msgLabel() != 0 ? -<i32>msgLabel() : -1;
-    break;
+  let handle = 0;
+  if (maps) {
+    handle = fs.open(root, "v", FS_RIGHT_READ);
+    if (handle < 0) {
+      refused = handle;
+      break;
+    }
+    msgBegin(FS_MAP);
+    const mapped = msgInvoke(handle);
+    if (mapped < 0 || msgLabel() != 0 || msgCapCount() < 1) {
+      refused = mapped < 0 ? mapped : msgLabel() != 0 ? -<i32>msgLabel() : -1;
+      break;
+    }
+    unchecked((views[made] = msgCap(0)));
+  } else {
+    msgBegin(FS_ATTACH);
+    msgAddWord(BUFFER_PAGES);
+    const attached = msgInvoke(file);
+    if (attached < 0 || msgLabel() != 0 || msgCapCount() < 2) {
+      refused = attached < 0 ? attached : msgLabel() != 0 ? -<i32>msgLabel() : -1;
+      break;
+    }
+    handle = msgCap(0);
+    unchecked((views[made] = msgCap(1)));
   }
-  const handle = msgCap(0);
-  unchecked((views[made] = msgCap(1)));
   msgBegin(FS_CLOSE);
   msgInvoke(handle);
   capDrop(handle);
@@ -83,4 +103,12 @@ const session = check("a session", fs.session(root, FS_RIGHT_READ));
 const other = check("open v in the session", fs.open(session, "v", FS_RIGHT_READ));
 const elsewhere = attachOnce(other);
 print("fs-view-hoard: an attach after: " + again + "; from another session: " + elsewhere);
+if (maps) {
+  msgBegin(FS_MAP);
+  const mapped = msgInvoke(other);
+  const label = msgLabel();
+  print("fs-view-hoard: a map from another session: " + (mapped < 0 ? fsErrorName(mapped) : label != 0 ? fsErrorName(-<i32>label) : "ok"));
+  check("FS_INFO at the end", fs.info(service));
+  print("fs-view-hoard: the page cache holds " + msgWord(9).toString() + " pages of " + msgWord(8).toString());
+}
 exit(0);

@@ -53,7 +53,7 @@ export class Context {
     this.walk = new Walk(volume, dirs);
     this.handles.watcher = volume.maps; // a closed handle lets go of the file map it held
     this.handles.readBuffers = readBuffers; // a closed handle's read buffer is freed there
-    volume.maps.configure(memory);
+    volume.maps.configure(memory, readBuffers);
   }
 
   /**

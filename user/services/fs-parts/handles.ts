@@ -262,10 +262,13 @@ export class Handles {
   private detach(index: i32): void {
     unchecked((sessionCount[unchecked(sessionOf[index])] -= 1));
     const watcher = this.watcher;
+    const buffers = this.readBuffers;
+    // A map this entry was the last to hold is freed now: what its views keep charged is this session's.
+    if (buffers != null) buffers.closing = unchecked(sessionOf[index]);
     if (watcher != null) watcher.closed(index);
+    if (buffers != null) buffers.closing = -1;
     if (unchecked(readRegionOf[index]) == 0 && unchecked(writeRegionOf[index]) == 0) return;
     const read = unchecked(readRegionOf[index]);
-    const buffers = this.readBuffers;
     if (read != 0 && buffers != null) buffers.release(read, unchecked(readBytesOf[index]) >> 12, unchecked(sessionOf[index]));
     else if (read != 0) capDrop(read);
     if (unchecked(writeRegionOf[index]) != 0) capDrop(unchecked(writeRegionOf[index]));

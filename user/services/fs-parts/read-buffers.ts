@@ -7,9 +7,11 @@
 // cache held nothing and every ATTACH answered E_QUOTA (redteam, Medium). Here what read buffers
 // and the ranges kept for them cost together is bounded: the page cache, the metadata and the
 // journal keep the other half, whatever clients do with their views. And each session (handles.ts)
-// is told apart: what freeing its read buffers left charged is counted, and a session that left
-// LEAK_SHARE of the half so is refused more (E_QUOTA), so that one client alone cannot spend the
-// half other sessions attach from; many sessions of one client still can (docs/FS.md).
+// is told apart: what freeing its read buffers — and the file maps its handles were the last to
+// hold (file-maps.ts, in the server's own Memory) — left charged is counted, and a session that
+// left 1/8 of the half so is refused more of either (E_QUOTA), so that one client alone cannot
+// spend the half other sessions attach from, nor the server's own Memory by maps; many sessions of
+// one client still can (docs/FS.md).
 import { E_QUOTA, Memory, REGION_ZERO_ON_FREE, capDrop } from "../../lib";
 import { PageCache } from "./page-cache";
 
@@ -22,9 +24,19 @@ export class ReadBuffers {
   /** Pages that freeing each session's read buffers left charged (its views of them live on). */
   private readonly leakedBy: StaticArray<u32>;
 
+  /** The session whose handle is being closed now (handles.ts sets it around a close; -1: none). */
+  closing: i32 = -1;
+
   /** `sessions`: how many session numbers there are (handles.ts). */
   constructor(private readonly serverMemory: i32, sessions: i32) {
     this.leakedBy = new StaticArray<u32>(sessions);
+    const server = new Memory(serverMemory).info();
+    if (server.status >= 0) this.quota = server.quota >> 1;
+  }
+
+  /** Whether `session`'s kept views hold its share already: it gets no more read buffers or file maps. */
+  refuses(session: i32): bool {
+    return session >= 0 && unchecked(this.leakedBy[session]) >= this.quota >> LEAK_SHARE_SHIFT;
   }
 
   /**
@@ -34,14 +46,11 @@ export class ReadBuffers {
    */
   create(pages: u32, cache: PageCache, session: i32): i32 {
     if (this.memory == 0) {
-      const server = new Memory(this.serverMemory).info();
-      if (server.status < 0) return server.status;
-      const made = new Memory(this.serverMemory).createMemory(server.quota >> 1);
+      const made = new Memory(this.serverMemory).createMemory(this.quota);
       if (made < 0) return made;
       this.memory = made;
-      this.quota = server.quota >> 1;
     }
-    if (unchecked(this.leakedBy[session]) >= this.quota >> LEAK_SHARE_SHIFT) return E_QUOTA; // its views hold its share
+    if (this.refuses(session)) return E_QUOTA; // its views hold its share
     const mine = new Memory(this.memory);
     const info = mine.info();
     if (info.status < 0) return info.status;
@@ -57,10 +66,21 @@ export class ReadBuffers {
    * against that session.
    */
   release(region: i32, pages: u32, session: i32): void {
-    const mine = new Memory(this.memory);
-    const before = mine.info();
+    this.releaseIn(this.memory, region, pages, session);
+  }
+
+  /**
+   * Frees `region` of `pages`, a Region of Memory `memory` that clients view (a file map, in the
+   * server's own Memory: file-maps.ts), counting what stays charged against `session` (-1: none).
+   */
+  releaseIn(memory: i32, region: i32, pages: u32, session: i32): void {
+    if (session < 0) {
+      capDrop(region);
+      return;
+    }
+    const before = new Memory(memory).info();
     capDrop(region);
-    const after = mine.info();
+    const after = new Memory(memory).info();
     if (before.status < 0 || after.status < 0 || before.used < after.used) return;
     const given = before.used - after.used;
     if (given < pages) unchecked((this.leakedBy[session] += pages - given));
