@@ -34,7 +34,7 @@ import {
 } from "../../lib/fs-protocol";
 import { BLOCK_BYTES, BLOCK_SHIFT, I_SIZE_AT } from "./format";
 import { HandleWatcher, MAX_HANDLES } from "./handles";
-import { ReadBuffers } from "./read-buffers";
+import { ViewedRegions } from "./viewed-regions";
 import { CHUNK_PAGES, PageCache } from "./page-cache";
 
 /** Maps alive at once (a 17th file's FS_MAP answers FS_E_TABLE_FULL until one is freed). */
@@ -73,7 +73,7 @@ export class FileMaps implements HandleWatcher {
   made: u32 = 0;
   private memory: Memory | null = null;
   /** Where what a freed map's kept views leave charged is counted per session. */
-  private leaks: ReadBuffers | null = null;
+  private leaks: ViewedRegions | null = null;
   /** The address of the last map found by `find`, and its data pages. */
   private header: usize = 0;
   private pages: u32 = 0;
@@ -84,7 +84,7 @@ export class FileMaps implements HandleWatcher {
   }
 
   /** Maps are made in `memory` (a Memory capability); without it FS_MAP answers E_QUOTA. */
-  configure(memory: i32, leaks: ReadBuffers): void {
+  configure(memory: i32, leaks: ViewedRegions): void {
     this.memory = new Memory(memory);
     this.leaks = leaks;
   }
@@ -347,7 +347,7 @@ export class FileMaps implements HandleWatcher {
   private free(m: i32): void {
     store<u32>(unchecked(mapAddress[m]) + FS_MAP_MAGIC_AT, 0);
     // Freed through the read buffers' count: a view kept by a client that cannot pay charges the
-    // range to this Memory, and counts against the session whose close freed it (read-buffers.ts).
+    // range to this Memory, and counts against the session whose close freed it (viewed-regions.ts).
     const leaks = this.leaks;
     const memory = this.memory;
     if (leaks != null && memory != null) leaks.releaseIn(memory.cap, unchecked(mapRegion[m]), unchecked(mapPages[m]) + 1, leaks.closing);

@@ -16,7 +16,7 @@
 // table for ever, and a live one's answer FS_E_STALE after such a wait (docs/FS.md "Sessions").
 import { capDrop } from "../../lib";
 import { BadgeTable } from "../../lib/badge-table";
-import { ReadBuffers } from "./read-buffers";
+import { ViewedRegions } from "./viewed-regions";
 
 /** Half a process's capability table: a client can fill it without running out of slots itself. */
 export const MAX_HANDLES: i32 = 512;
@@ -88,7 +88,7 @@ export class Handles {
   attached: i32 = 0;
   watcher: HandleWatcher | null = null;
   /** Where read buffers are freed (counted against the session they were given to); none: dropped. */
-  readBuffers: ReadBuffers | null = null;
+  viewed: ViewedRegions | null = null;
 
   /**
    * A new entry charged to `session`: its index, or -1 when the table is full, no entry has been
@@ -131,7 +131,7 @@ export class Handles {
   newSession(): i32 {
     for (let s = 1; s <= MAX_HANDLES; s++) {
       if (unchecked(sessionCount[s]) != 0) continue;
-      const buffers = this.readBuffers;
+      const buffers = this.viewed;
       if (buffers != null) buffers.forgetSession(s);
       return s;
     }
@@ -262,7 +262,7 @@ export class Handles {
   private detach(index: i32): void {
     unchecked((sessionCount[unchecked(sessionOf[index])] -= 1));
     const watcher = this.watcher;
-    const buffers = this.readBuffers;
+    const buffers = this.viewed;
     // A map this entry was the last to hold is freed now: what its views keep charged is this session's.
     if (buffers != null) buffers.closing = unchecked(sessionOf[index]);
     if (watcher != null) watcher.closed(index);

@@ -219,7 +219,7 @@ export class Operations {
     }
     const asked = c.request.wordCount > 0 ? c.request.word(0) : FS_ATTACH_READ_PAGES;
     const pages = max<u32>(1, min(asked, FS_ATTACH_READ_PAGES_MAX));
-    const readRegion = c.readBuffers.create(pages, this.volume.pages, c.handles.session(c.index));
+    const readRegion = c.viewed.create(pages, this.volume.pages, c.handles.session(c.index));
     if (readRegion < 0) return readRegion;
     msgBegin(OP_REGION_INFO);
     let status = msgInvoke(readRegion);

@@ -1,5 +1,6 @@
-// Where attached handles' read buffers are made (docs/FS.md "Attached handles"): a Memory of
-// their own under the server's, whose quota is half the server's. A client gets a view of each;
+// The Regions the server makes for clients to view. Attached handles' read buffers (docs/FS.md
+// "Attached handles") are made in a Memory of their own under the server's, whose quota is half
+// the server's; file maps (file-maps.ts) are freed through here too. A client gets a view of each;
 // when the server frees one (CLOSE, a handle taken back) and a client that cannot pay for the
 // range keeps its view, the kernel makes the buffer's Memory pay 1/16 of it until that view goes
 // (docs/ABI.md, Regions). Made in the server's own Memory, a client with a full quota that
@@ -18,7 +19,7 @@ import { PageCache } from "./page-cache";
 /** The part of the read buffers' half one session may leave charged by keeping views: 1/8. */
 const LEAK_SHARE_SHIFT: u32 = 3;
 
-export class ReadBuffers {
+export class ViewedRegions {
   private memory: i32 = 0;
   private quota: u32 = 0;
   /** Pages that freeing each session's read buffers left charged (its views of them live on). */
