@@ -295,4 +295,38 @@ describe("REGION_FILL", () => {
     expect(log.value(p, theirs)).toBe(0x05050505);
     expect(log.value(p, first)).toBe(0x05050505);
   });
+  it("splits a page of a clone remapping that page alone: a fill over many copy-on-write pages costs page-table updates in proportion to them (redteam6)", async () => {
+    // Each split remapped the whole Region in every holder, so one REGION_FILL over n shared pages
+    // was n² page-table updates in one kernel call: 8 MiB of a cloned Region held the one CPU for
+    // 1.4 s, 32 MiB (a job's 64 MiB quota) for about 20 s, with no process or host turn between.
+    const pages = 256;
+    const m = await scriptMachine();
+    m.spawn(new Script().end());
+    await runAll(m);
+    const source = m.kernel.regionObject(new Uint8Array(pages * 4096).fill(5));
+    const clone = source.cloneInto(m.kernel.memoryObject(4 * pages)) as RegionObject;
+    const s = new Script();
+    const filler = s.reg();
+    s.invoke(2, Op.REGION_FILLER);
+    s.loadCap(filler);
+    const filled = s.invoke(filler, Op.REGION_FILL, { words: [0, source.address, pages * 4096] });
+    const theirs = s.read(clone.address + (pages - 1) * 4096);
+    s.write(source.address, 0x11);
+    const mine = s.read(source.address);
+    s.end();
+    const p = m.spawn(s, { caps: [m.kernel.capability(source, Rights.REGION_OWNER | Rights.REGION_READ), m.kernel.capability(clone, Rights.REGION_READ)] });
+    const mapFrame = p.space.mapFrame.bind(p.space);
+    let updates = 0;
+    p.space.mapFrame = (...args) => {
+      updates++;
+      return mapFrame(...args);
+    };
+    await runAll(m);
+    const log = m.log();
+    expect(p.fault).toBe(null);
+    expect(log.status(p, filled)).toBe(Status.OK);
+    expect(log.value(p, theirs)).toBe(0x05050505);
+    expect(log.value(p, mine)).toBe(0x11);
+    expect(updates).toBeLessThanOrEqual(2 * pages);
+  });
 });
