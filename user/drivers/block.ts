@@ -200,7 +200,7 @@ function handleCall(): void {
   // A capability that maps nothing here (a filler narrowed to RIGHT_REGION_FILL, or no rights
   // left) still answers REGION_INFO: copying from its range would fault. CAP_INFO's word 1: rights.
   if (capKind(unchecked(incoming[0])) >= 0 && (msgWord(1) & (RIGHT_REGION_OWNER | RIGHT_REGION_READ)) == 0) {
-    answerNow(replyCap, E_MISSING_RIGHT, caps);
+    answerNow(replyCap, E_INVALID_ARGUMENT, caps); // (contract BlockDevice's Write answers no MissingRight)
     return;
   }
   msgBegin(OP_REGION_INFO);
