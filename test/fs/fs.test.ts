@@ -38,4 +38,25 @@ describe("file system server", () => {
       await m.close();
     }
   }, patience(120_000));
+
+  it("shares the attached handles between sessions: one holding all 32 and using them leaves another session its share (it answered FS_E_TABLE_FULL before)", async () => {
+    const m = await bootOnDisk(join(work, "attach-fair.img"), `${FS_LINES}service a fs-attach-fair use=fs memory=512\n`, ["fs", "fs-attach-fair"]);
+    try {
+      await verdict(m, /^fs-attach-fair: ok$/, /FAIL/);
+      expect(m.faults).toEqual([]);
+    } finally {
+      await m.close();
+    }
+  }, patience(120_000));
+
+  it("shares a full handle table evenly between sessions: a client holding every entry and keeping each fresh leaves a new session half of them and a third session a third (it denied every other client before)", async () => {
+    const m = await bootOnDisk(join(work, "fair.img"), `${FS_LINES}service hog fs-hog use=fs memory=256\nservice fair fs-fair use=fs memory=256\n`, ["fs", "fs-hog", "fs-fair"]);
+    try {
+      await m.line("fs-hog: holding 510");
+      await verdict(m, /^fs-fair: ok$/, /FAIL/);
+      expect(m.faults).toEqual([]);
+    } finally {
+      await m.close();
+    }
+  }, patience(120_000));
 });

@@ -35,10 +35,13 @@ export class BadgeTable {
     for (let i = 0; i < capacity; i++) unchecked((this.generation[i] = 1));
   }
 
-  /** A new entry (unpinned): its index, or -1 when the table is full and none is idle long enough to take back. */
-  take(): i32 {
+  /**
+   * A new entry (unpinned): its index, or -1 when the table is full and none is idle long enough to
+   * take back (`reclaimIdle` false: none is taken back; the server chooses, with `takeBack`).
+   */
+  take(reclaimIdle: bool = true): i32 {
     this.lastReclaimed = -1;
-    if (this.used == this.capacity) this.reclaim();
+    if (this.used == this.capacity && reclaimIdle) this.reclaim();
     for (let n = 0; n < this.capacity; n++) {
       const i = (this.hint + n) % this.capacity;
       if (unchecked(this.inUse[i])) continue;
@@ -89,6 +92,27 @@ export class BadgeTable {
   /** How long entry `index` has gone unused, in ns. */
   idleNs(index: i32): i64 {
     return now() - unchecked(this.lastUsed[index]);
+  }
+
+  /**
+   * Takes entry `index` back now, idle or not (a server's own policy chose it: the file system's
+   * fair share, user/services/fs-parts/handles.ts): false if it is pinned or not open.
+   */
+  takeBack(index: i32): bool {
+    if (!this.isOpen(index) || !this.close(index)) return false;
+    this.reclaimed++;
+    this.lastReclaimed = index;
+    return true;
+  }
+
+  /** Whether entry `index` is pinned (a published root). */
+  isPinned(index: i32): bool {
+    return unchecked(this.pinned[index]);
+  }
+
+  /** When entry `index` was last used (ns, the monotonic clock). */
+  lastUsedAt(index: i32): i64 {
+    return unchecked(this.lastUsed[index]);
   }
 
   // Closes the unpinned entry used longest ago, if it has been idle long enough.

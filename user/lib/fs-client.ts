@@ -28,7 +28,8 @@ import { MappedFiles, MAP_MISS } from "./fs-map";
 import {
   FS_INFO, FS_OPEN, FS_MKDIR, FS_UNLINK, FS_RENAME, FS_READ, FS_WRITE, FS_APPEND, FS_TRUNCATE, FS_STAT, FS_READDIR,
   FS_CLOSE, FS_SYNC, FS_TOKEN, FS_LINK, FS_SYMLINK, FS_SET_TIMES, FS_REMOVE, FS_ATTACH, FS_MAP, FS_INLINE_BYTES, FS_PATH_MAX, FS_READ_FILL,
-  FS_DIRENT_HEADER, FS_SYMLINK_MAX, FS_OPEN_NOFOLLOW, FS_RIGHT_READ, FS_KIND_SYMLINK, FS_LINK_FOLLOW, fsStatus,
+  FS_DIRENT_HEADER, FS_SYMLINK_MAX, FS_OPEN_NOFOLLOW, FS_OPEN_DIRECTORY, FS_OPEN_SESSION, FS_RIGHTS_ALL, FS_RIGHT_READ, FS_KIND_SYMLINK,
+  FS_LINK_FOLLOW, fsStatus,
 } from "./fs-protocol";
 
 export * from "./fs-protocol";
@@ -150,6 +151,15 @@ export class FsClient {
   info(cap: i32): i32 {
     msgBegin(FS_INFO);
     return this.call(cap);
+  }
+
+  /**
+   * A new handle on directory `dir` with `rights` that starts a session of its own (FS_OPEN_SESSION):
+   * what is opened through it is charged to that session, which a full table cannot starve (docs/FS.md
+   * "Sessions"). The new handle, or a status.
+   */
+  session(dir: i32, rights: u32): i32 {
+    return this.open(dir, ".", (rights & FS_RIGHTS_ALL) | FS_OPEN_DIRECTORY | FS_OPEN_SESSION);
   }
 
   /** Opens `path` under directory `dir` with `flags` (rights | FS_OPEN_*): the new handle, or a status; kind, size, inode set. */

@@ -92,7 +92,7 @@ export const FS_REMOVE: u32 = FileSystem.Remove;
  * buffer offset. No Region moves, so a small transfer costs one round trip and two copies. Replies
  * words: the read buffer's bytes, the write buffer's bytes (0: none), the read buffer's global
  * address; caps: the new handle, the read buffer's view. At most FS_ATTACH_MAX attached handles
- * are open at once (FS_E_TABLE_FULL); CLOSE frees the buffers. When the client's buffer came as a
+ * are open at once, shared evenly between sessions (FS_E_TABLE_FULL); CLOSE frees the buffers. When the client's buffer came as a
  * filler (Region.filler: RIGHT_REGION_FILL), a READ whose buffer offset has FS_READ_FILL set lands
  * in the client's own buffer at that offset instead (the server's one copy, through the kernel):
  * the reply's word 1 is then 1; 0 says the bytes are in the read buffer, as without the flag.
@@ -156,6 +156,12 @@ export const FS_OPEN_NOFOLLOW: u32 = 0x1000;
  * out what others read, such as the pager's swap file, whose pages are out because memory is short.
  */
 export const FS_OPEN_DIRECT: u32 = 0x2000;
+/**
+ * The new handle starts a session of its own: it, and every handle opened or attached through it
+ * (or through those), are charged to that session rather than to the one of the handle the OPEN
+ * came through. A full handle table is shared evenly between sessions (docs/FS.md "Sessions").
+ */
+export const FS_OPEN_SESSION: u32 = 0x4000;
 
 /** FS_LINK: a symbolic link as `from`'s last component is followed (linkat's AT_SYMLINK_FOLLOW). */
 export const FS_LINK_FOLLOW: u32 = 1;

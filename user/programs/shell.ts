@@ -18,7 +18,7 @@ import { FsClient, fsRoot } from "../lib/fs-client";
 import { ConsoleClient, CONSOLE_MODE_RAW } from "../lib/console-client";
 import { LineEditor } from "./shell-parts/editor";
 import { Launcher } from "./shell-parts/jobs";
-import { ShellFiles } from "./shell-parts/shell-files";
+import { ShellFiles, shellRoot } from "./shell-parts/shell-files";
 import { Shell, FLOW_ABORT, FLOW_EXIT, FLOW_NONE } from "./shell-parts/exec";
 import { parseProgram } from "./shell-parts/parse";
 import { setShellConsole } from "./shell-parts/channel";
@@ -91,7 +91,7 @@ function session(): i32 {
 // The file system's root, if this machine has one (a machine without a disk has none: the file
 // system ends, and the shell runs without files).
 const client = new FsClient(MEMORY, 1);
-const root = fsRoot(FS_ROOTS, 0, 300);
+const root = shellRoot(client, fsRoot(FS_ROOTS, 0, 300));
 const files = new ShellFiles(client, root > 0 ? root : 0, hasShare && capKind(HOST_ROOTS) == <i32>KIND_CAPPAGE ? HOST_ROOTS : 0, root > 0 ? FS_ROOTS : 0);
 const launcher = new Launcher(MEMORY, session(), known, console, notices, files);
 const sh = new Shell(launcher, files);

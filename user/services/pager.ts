@@ -80,8 +80,11 @@ if (root < 0) {
   print("pager: no file system, so no swap file: not paging");
   exit(0);
 }
+// A session of its own (docs/FS.md "Sessions"): a client holding the rest of the handle table
+// cannot keep the pager from its swap file (the published root's session is everyone's).
+const session = fs.session(root, FS_RIGHT_READ | FS_RIGHT_WRITE);
 // Never truncated: a restarted pager must find the pages its predecessor stored.
-const opened = fs.open(root, "swap", FS_RIGHT_READ | FS_RIGHT_WRITE | FS_OPEN_CREATE | FS_OPEN_DIRECT);
+const opened = fs.open(session >= 0 ? session : root, "swap", FS_RIGHT_READ | FS_RIGHT_WRITE | FS_OPEN_CREATE | FS_OPEN_DIRECT);
 if (opened < 0) fail("open /swap", opened);
 // Attached when the server can (else every call moves a Region: slower, the same bytes).
 const attached = fs.attach(opened);

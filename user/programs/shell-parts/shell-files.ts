@@ -5,7 +5,7 @@
 import { capDrop, capKind, E_PEER_DEAD, KIND_CAPPAGE } from "../../lib";
 import { statusText } from "../../lib/status-text";
 import {
-  FsClient, FS_RIGHTS_ALL, FS_RIGHT_READ, FS_OPEN_DIRECTORY, FS_KIND_FILE, FS_KIND_DIR, direntName, direntNameLength, direntNext, direntKind,
+  FsClient, FS_RIGHTS_ALL, FS_RIGHT_READ, FS_OPEN_DIRECTORY, FS_KIND_FILE, FS_KIND_DIR, FS_E_STALE, direntName, direntNameLength, direntNext, direntKind,
   fsRoot,
 } from "../../lib/fs-client";
 import { ByteBuffer, MAX_HELD_BYTES } from "./channel";
@@ -16,6 +16,20 @@ export const TEXT_TOO_LARGE: i32 = -199;
 /** What a person reads for readText's lastStatus. */
 export function textStatus(status: i32): string {
   return status == TEXT_TOO_LARGE ? "larger than a script may be (" + (MAX_HELD_BYTES >> 20).toString() + " MiB)" : statusText(status);
+}
+
+/**
+ * The shell's root: a session of its own on the published root `published` (docs/FS.md
+ * "Sessions"), so that a service holding the rest of the file system's handle table cannot starve
+ * the shell and the programs it runs, which get copies of it; `published` itself when the server
+ * makes no session (it is then dropped, else kept). `published` <= 0 comes back as it is.
+ */
+export function shellRoot(client: FsClient, published: i32): i32 {
+  if (published <= 0) return published;
+  const mine = client.session(published, FS_RIGHTS_ALL);
+  if (mine <= 0) return published;
+  capDrop(published); // the Cappage has it, for a new session if this one is taken back
+  return mine;
 }
 
 export class DirectoryEntry {
@@ -52,14 +66,17 @@ export class ShellFiles {
   /**
    * After the file system was restarted, its old handles answer E_PEER_DEAD: every path the shell
    * and its programs opened failed from then on, `cd /` included, until the session ended. Asked
-   * before each command line (one FS_INFO): when the root is dead, the new one is taken from the
-   * Cappage the restarted file system publishes it in, and the working directory opened again by
-   * its path (the root, when it is gone). Whether the shell is connected.
+   * before each command line (one STAT of the root): when the root is dead, or was taken back from
+   * a full handle table (FS_E_STALE: its session's root goes last, but it can go), a new one is
+   * taken from the Cappage the file system publishes it in, and the working directory opened again
+   * by its path (the root, when it is gone). Whether the shell is connected.
    */
   reconnect(): bool {
-    if (this.root == 0 || this.roots == 0 || this.client.info(this.root) != E_PEER_DEAD) return true;
+    if (this.root == 0 || this.roots == 0) return true;
+    const alive = this.client.stat(this.root);
+    if (alive != E_PEER_DEAD && alive != FS_E_STALE) return true;
     // Waiting for it a while, as at the start: init restarts it after a backoff, and it replays its journal.
-    const root = fsRoot(this.roots, 0, 500);
+    const root = shellRoot(this.client, fsRoot(this.roots, 0, 500));
     if (root <= 0 || root == this.root) return false;
     const old = this.root;
     this.root = root;

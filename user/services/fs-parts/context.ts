@@ -8,7 +8,8 @@ import {
 } from "../../lib/fs-protocol";
 import { I_GENERATION_AT, I_KIND_AT, I_LINKS_AT, KIND_DIR, KIND_FREE } from "./format";
 import { Directories } from "./directory";
-import { Handles } from "./handles";
+import { Handles, MAX_HANDLES } from "./handles";
+import { ViewedRegions } from "./viewed-regions";
 import { Walk } from "./paths";
 import { Request, RegionArg, Reply } from "./request";
 import { Tokens } from "./tokens";
@@ -40,14 +41,19 @@ export class Context {
   tokenCap: i32 = 0;
   /** The entry opened by the operation just handled (-1: none), closed again if its reply fails. */
   opened: i32 = -1;
+  /** Where attached handles' read buffers are made: a Memory whose quota bounds what they cost the server. */
+  readonly viewed: ViewedRegions;
 
-  /** `memory`: the server's Memory capability (attached handles' read buffers are made in it). */
+  /** `memory`: the server's Memory capability (attached handles' read buffers are made under it). */
   constructor(readonly volume: Volume, readonly receiver: Receiver, readonly tokens: Tokens, readonly memory: i32) {
+    const viewed = new ViewedRegions(memory, MAX_HANDLES + 1);
+    this.viewed = viewed;
     const dirs = new Directories(volume);
     this.dirs = dirs;
     this.walk = new Walk(volume, dirs);
     this.handles.watcher = volume.maps; // a closed handle lets go of the file map it held
-    volume.maps.configure(memory);
+    this.handles.viewed = viewed; // a closed handle's read buffer is freed there
+    volume.maps.configure(memory, viewed);
   }
 
   /**

@@ -34,6 +34,7 @@ import {
 } from "../../lib/fs-protocol";
 import { BLOCK_BYTES, BLOCK_SHIFT, I_SIZE_AT } from "./format";
 import { HandleWatcher, MAX_HANDLES } from "./handles";
+import { ViewedRegions } from "./viewed-regions";
 import { CHUNK_PAGES, PageCache } from "./page-cache";
 
 /** Maps alive at once (a 17th file's FS_MAP answers FS_E_TABLE_FULL until one is freed). */
@@ -71,6 +72,8 @@ export class FileMaps implements HandleWatcher {
   /** Maps made and freed, for the figures. */
   made: u32 = 0;
   private memory: Memory | null = null;
+  /** Where what a freed map's kept views leave charged is counted per session. */
+  private leaks: ViewedRegions | null = null;
   /** The address of the last map found by `find`, and its data pages. */
   private header: usize = 0;
   private pages: u32 = 0;
@@ -81,8 +84,9 @@ export class FileMaps implements HandleWatcher {
   }
 
   /** Maps are made in `memory` (a Memory capability); without it FS_MAP answers E_QUOTA. */
-  configure(memory: i32): void {
+  configure(memory: i32, leaks: ViewedRegions): void {
     this.memory = new Memory(memory);
+    this.leaks = leaks;
   }
 
   /**
@@ -342,7 +346,12 @@ export class FileMaps implements HandleWatcher {
   // The Region goes (its frames back at once: ZERO_ON_FREE, so views read zeros), and its room with it.
   private free(m: i32): void {
     store<u32>(unchecked(mapAddress[m]) + FS_MAP_MAGIC_AT, 0);
-    capDrop(unchecked(mapRegion[m]));
+    // Freed through the read buffers' count: a view kept by a client that cannot pay charges the
+    // range to this Memory, and counts against the session whose close freed it (viewed-regions.ts).
+    const leaks = this.leaks;
+    const memory = this.memory;
+    if (leaks != null && memory != null) leaks.releaseIn(memory.cap, unchecked(mapRegion[m]), unchecked(mapPages[m]) + 1, leaks.closing);
+    else capDrop(unchecked(mapRegion[m]));
     this.cache.reserve(-unchecked(mapChunks[m]));
     unchecked((mapInode[m] = 0));
     unchecked((mapRegion[m] = 0));

@@ -5,12 +5,18 @@
 // badge they do not have. An entry also remembers the inode's generation, so a handle to a
 // directory that was removed goes stale too (a file unlinked while open lives on, an orphan,
 // until its last handle closes: `holds` tells the server whether one still does). Badge 0 is the
-// service capability (no entry). The table is bounded (FS_E_TABLE_FULL); the server cannot see
-// when a client drops a capability or dies, so when the table is full, the entry used longest ago
-// is taken back if it has been idle for RECLAIM_IDLE_NS: a dead client's handles do not hold the
-// table for ever, and a live one's answer FS_E_STALE after such a wait (docs/FS.md).
+// service capability (no entry). The table is bounded (FS_E_TABLE_FULL) and shared between
+// sessions: every entry belongs to one (OPEN with FS_OPEN_SESSION starts one; a handle opened or
+// attached through another belongs to that one's; session 0 is the published roots'). The server
+// cannot see when a client drops a capability or dies, so when the table is full a session holding
+// at least two entries fewer than the largest takes that one's entry used longest ago, fresh or
+// not (no client can keep more than an even share of the table from a session that needs entries);
+// failing that, the entry used longest ago is taken back if it has been idle for RECLAIM_IDLE_NS
+// and its session is the asker's or holds more entries: a dead client's handles do not hold the
+// table for ever, and a live one's answer FS_E_STALE after such a wait (docs/FS.md "Sessions").
 import { capDrop } from "../../lib";
 import { BadgeTable } from "../../lib/badge-table";
+import { ViewedRegions } from "./viewed-regions";
 
 /** Half a process's capability table: a client can fill it without running out of slots itself. */
 export const MAX_HANDLES: i32 = 512;
@@ -30,6 +36,14 @@ const readEndOf = new StaticArray<u64>(MAX_HANDLES);
 const aheadOf = new StaticArray<u32>(MAX_HANDLES);
 /** Opened with FS_OPEN_DIRECT: its reads and writes go to the disk, leaving nothing new in the page cache. */
 const directOf = new StaticArray<bool>(MAX_HANDLES);
+/** The session each entry is charged to (0: the published roots' own). */
+const sessionOf = new StaticArray<i32>(MAX_HANDLES);
+/** Whether the entry started its session (OPEN with FS_OPEN_SESSION): CLOSE leaves it open, and it is taken back last of its session's. */
+const sessionStartOf = new StaticArray<bool>(MAX_HANDLES);
+/** Attached entries (FS_ATTACH) per session. */
+const attachedCount = new StaticArray<i32>(MAX_HANDLES + 1);
+/** Unpinned entries open per session: a session's number is free again once it holds none. */
+const sessionCount = new StaticArray<i32>(MAX_HANDLES + 1);
 
 /**
  * An attached handle's buffers (FS_ATTACH): the read buffer the server made (its owner, and where
@@ -73,14 +87,29 @@ export class Handles {
   /** Entries with buffers (FS_ATTACH). */
   attached: i32 = 0;
   watcher: HandleWatcher | null = null;
+  /** Where read buffers are freed (counted against the session they were given to); none: dropped. */
+  viewed: ViewedRegions | null = null;
 
-  /** A new entry: its index, or -1 when the table is full (and no entry has been idle long enough to take back). */
-  open(ino: u32, inodeGen: u32, kind: u32, rights: u32, direct: bool = false): i32 {
-    const i = this.table.take();
-    const back = this.table.lastReclaimed;
+  /**
+   * A new entry charged to `session`: its index, or -1 when the table is full, no entry has been
+   * idle long enough to take back and no session holds more than one entry more than `session`.
+   */
+  open(ino: u32, inodeGen: u32, kind: u32, rights: u32, direct: bool = false, session: i32 = 0): i32 {
+    let i = this.table.take(false);
+    let back = -1;
+    if (i < 0) {
+      const victim = this.victim(session);
+      if (victim >= 0 && this.table.takeBack(victim)) {
+        back = victim;
+        i = this.table.take(false);
+      }
+    }
     this.released = back >= 0 ? unchecked(inodeOf[back]) : 0;
     if (back >= 0) this.detach(back);
     if (i < 0) return -1;
+    unchecked((sessionOf[i] = session));
+    unchecked((sessionStartOf[i] = false));
+    unchecked((sessionCount[session] += 1));
     unchecked((inodeOf[i] = ino));
     unchecked((inodeGeneration[i] = inodeGen));
     unchecked((kindOf[i] = kind));
@@ -91,6 +120,62 @@ export class Handles {
     unchecked((aheadOf[i] = 0));
     unchecked((directOf[i] = direct));
     return i;
+  }
+
+  /** The session entry `index` is charged to. */
+  session(index: i32): i32 {
+    return unchecked(sessionOf[index]);
+  }
+
+  /** A session number no entry holds, for OPEN with FS_OPEN_SESSION (one is always free: sessions are fewer than entries). */
+  newSession(): i32 {
+    for (let s = 1; s <= MAX_HANDLES; s++) {
+      if (unchecked(sessionCount[s]) != 0) continue;
+      const buffers = this.viewed;
+      if (buffers != null) buffers.forgetSession(s);
+      return s;
+    }
+    return 0;
+  }
+
+  /**
+   * Entry `index` starts its session: CLOSE answers E_INVALID_ARGUMENT on it, as on a published
+   * root (a client hands copies of its session's root to others, who must not end it under it).
+   * It goes when it is taken back, last of its session's entries.
+   */
+  markSessionStart(index: i32): void {
+    unchecked((sessionStartOf[index] = true));
+  }
+  startsSession(index: i32): bool {
+    return unchecked(sessionStartOf[index]);
+  }
+
+  /** Entries (unpinned) open in `session`. */
+  sessionHolds(session: i32): i32 {
+    return unchecked(sessionCount[session]);
+  }
+
+  // The entry a full table gives to `session` (-1: none). When the session holding the most holds
+  // at least two more than `session` (so that two sessions never take one entry back and forth),
+  // that one's entry used longest ago, idle or not: a session under its even share is never
+  // refused, and never takes a smaller session's idle handle while a larger one holds more.
+  // (A session's first entry is the last of it to go.)
+  // Else the entry used longest ago among those idle RECLAIM_IDLE_NS in `session` or in a session
+  // holding more entries: a dead client's handles go, but never to a larger session's profit.
+  private victim(session: i32): i32 {
+    const mine = unchecked(sessionCount[session]);
+    let largest = 0;
+    for (let s = 1; s <= MAX_HANDLES; s++) if (unchecked(sessionCount[s]) > unchecked(sessionCount[largest])) largest = s;
+    const fromLargest = unchecked(sessionCount[largest]) >= mine + 2;
+    let chosen = -1;
+    for (let i = 0; i < MAX_HANDLES; i++) {
+      if (!this.table.isOpen(i) || this.table.isPinned(i)) continue;
+      const s = unchecked(sessionOf[i]);
+      if (unchecked(sessionStartOf[i]) && unchecked(sessionCount[s]) > 1) continue;
+      const eligible = fromLargest ? s == largest : (s == session || unchecked(sessionCount[s]) > mine) && this.table.idleNs(i) >= RECLAIM_IDLE_NS;
+      if (eligible && (chosen < 0 || this.table.lastUsedAt(i) < this.table.lastUsedAt(chosen))) chosen = i;
+    }
+    return chosen;
   }
 
   badge(index: i32): u32 {
@@ -119,24 +204,29 @@ export class Handles {
     unchecked((writeAddressOf[index] = writeAddress));
     unchecked((writeBytesOf[index] = writeBytes));
     this.attached++;
+    unchecked((attachedCount[unchecked(sessionOf[index])] += 1));
   }
 
   /**
-   * The attached entry unused longest, if it has been idle RECLAIM_IDLE_NS (-1: none): a client
-   * that died with an attached handle does not keep its buffers for good.
+   * The attached entry to take back when all FS_ATTACH_MAX are and `session` asks for one (-1:
+   * none), as `victim` chooses in the whole table: the one used longest ago of the session holding
+   * the most attached, if it holds two more than `session`; else the one used longest ago among
+   * those idle RECLAIM_IDLE_NS in `session` or in a session holding more (a client that died with
+   * an attached handle does not keep its buffers for good).
    */
-  idleAttached(): i32 {
-    let oldest = -1;
-    let idle: i64 = 0;
+  attachedVictim(session: i32): i32 {
+    const mine = unchecked(attachedCount[session]);
+    let largest = 0;
+    for (let s = 1; s <= MAX_HANDLES; s++) if (unchecked(attachedCount[s]) > unchecked(attachedCount[largest])) largest = s;
+    const fromLargest = unchecked(attachedCount[largest]) >= mine + 2;
+    let chosen = -1;
     for (let i = 0; i < MAX_HANDLES; i++) {
       if (unchecked(readRegionOf[i]) == 0 || !this.table.isOpen(i)) continue;
-      const ns = this.table.idleNs(i);
-      if (ns >= RECLAIM_IDLE_NS && ns > idle) {
-        oldest = i;
-        idle = ns;
-      }
+      const s = unchecked(sessionOf[i]);
+      const eligible = fromLargest ? s == largest : (s == session || unchecked(attachedCount[s]) > mine) && this.table.idleNs(i) >= RECLAIM_IDLE_NS;
+      if (eligible && (chosen < 0 || this.table.lastUsedAt(i) < this.table.lastUsedAt(chosen))) chosen = i;
     }
-    return oldest;
+    return chosen;
   }
 
   /** Where entry `index`'s read buffer is mapped (0: not attached). */
@@ -167,13 +257,20 @@ export class Handles {
     return unchecked(fillsOf[index]);
   }
 
-  // Drops an entry's buffers: the read buffer is freed (the client's view reads zeros), the client's
-  // buffer's capability goes back to nobody.
+  // An entry goes: its session holds one fewer, and its buffers are dropped (the read buffer is
+  // freed, the client's view reads zeros; the client's buffer's capability goes back to nobody).
   private detach(index: i32): void {
+    unchecked((sessionCount[unchecked(sessionOf[index])] -= 1));
     const watcher = this.watcher;
+    const buffers = this.viewed;
+    // A map this entry was the last to hold is freed now: what its views keep charged is this session's.
+    if (buffers != null) buffers.closing = unchecked(sessionOf[index]);
     if (watcher != null) watcher.closed(index);
+    if (buffers != null) buffers.closing = -1;
     if (unchecked(readRegionOf[index]) == 0 && unchecked(writeRegionOf[index]) == 0) return;
-    if (unchecked(readRegionOf[index]) != 0) capDrop(unchecked(readRegionOf[index]));
+    const read = unchecked(readRegionOf[index]);
+    if (read != 0 && buffers != null) buffers.release(read, unchecked(readBytesOf[index]) >> 12, unchecked(sessionOf[index]));
+    else if (read != 0) capDrop(read);
     if (unchecked(writeRegionOf[index]) != 0) capDrop(unchecked(writeRegionOf[index]));
     unchecked((readRegionOf[index] = 0));
     unchecked((readAddressOf[index] = 0));
@@ -182,9 +279,11 @@ export class Handles {
     unchecked((writeBytesOf[index] = 0));
     unchecked((fillsOf[index] = false));
     this.attached--;
+    unchecked((attachedCount[unchecked(sessionOf[index])] -= 1));
   }
   pin(index: i32): void {
     this.table.pin(index);
+    unchecked((sessionCount[unchecked(sessionOf[index])] -= 1)); // a published root is no session's to count
   }
 
   /** Whether an open entry (other than `except`) holds inode `ino`. */

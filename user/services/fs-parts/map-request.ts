@@ -1,6 +1,6 @@
 // FS_MAP (docs/FS.md "Mapped reads"): a view of the file's map (file-maps.ts), made at the first
 // request on the inode, held by this handle until it closes.
-import { E_BAD_MESSAGE, E_INVALID_ARGUMENT } from "../../lib";
+import { E_BAD_MESSAGE, E_INVALID_ARGUMENT, E_QUOTA } from "../../lib";
 import { KIND_FILE } from "./format";
 import { Context } from "./context";
 
@@ -8,6 +8,8 @@ export function mapRequest(c: Context): i32 {
   if (c.request.capCount > 0) return E_BAD_MESSAGE;
   // A direct handle's pages stay out of the cache (the pager's swap file): nothing to map.
   if (c.handles.kind(c.index) != KIND_FILE || c.handles.direct(c.index)) return E_INVALID_ARGUMENT;
+  // Views it kept of maps freed since hold its share of the server's quota (viewed-regions.ts).
+  if (c.viewed.refuses(c.handles.session(c.index))) return E_QUOTA;
   const maps = c.volume.maps;
   const view = maps.map(c.index, c.ino, c.at, c.volume);
   if (view < 0) return view;

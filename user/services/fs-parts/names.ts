@@ -5,7 +5,7 @@
 import { E_INVALID_ARGUMENT, RIGHT_RECEIVER_CALL } from "../../lib";
 import {
   FS_RIGHTS_ALL, FS_OPEN_CREATE, FS_OPEN_EXCLUSIVE, FS_OPEN_TRUNCATE,
-  FS_OPEN_DIRECTORY, FS_OPEN_NOFOLLOW, FS_OPEN_DIRECT, FS_LINK_FOLLOW, FS_REMOVE_DIR, FS_REMOVE_FILE, FS_E_EXISTS, FS_E_IS_DIR,
+  FS_OPEN_DIRECTORY, FS_OPEN_NOFOLLOW, FS_OPEN_DIRECT, FS_OPEN_SESSION, FS_LINK_FOLLOW, FS_REMOVE_DIR, FS_REMOVE_FILE, FS_E_EXISTS, FS_E_IS_DIR,
   FS_E_LINKS, FS_E_LOOP, FS_E_NAME, FS_E_NOT_DIR, FS_E_NOT_EMPTY, FS_E_NOT_FOUND, FS_E_TABLE_FULL, FS_E_IO,
   FS_SYMLINK_MAX, FS_PATH_MAX,
 } from "../../lib/fs-protocol";
@@ -51,10 +51,12 @@ export class Names {
       status = c.volume.truncate(at, 0);
       if (status < 0) return status;
     }
-    const index = c.handles.open(target, load<u32>(at + I_GENERATION_AT), kind, flags & FS_RIGHTS_ALL, (flags & FS_OPEN_DIRECT) != 0);
+    const session = (flags & FS_OPEN_SESSION) != 0 ? c.handles.newSession() : c.handles.session(c.index);
+    const index = c.handles.open(target, load<u32>(at + I_GENERATION_AT), kind, flags & FS_RIGHTS_ALL, (flags & FS_OPEN_DIRECT) != 0, session);
     const back = c.handles.released;
     if (back != 0) c.release(back, index); // a handle taken back from a full table may have held an orphan
     if (index < 0) return FS_E_TABLE_FULL;
+    if ((flags & FS_OPEN_SESSION) != 0) c.handles.markSessionStart(index);
     const cap = c.receiver.mint(c.handles.badge(index), RIGHT_RECEIVER_CALL);
     if (cap < 0) {
       c.handles.close(index);

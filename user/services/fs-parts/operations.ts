@@ -5,8 +5,8 @@
 // transaction holds whole operations.
 import { STREAM_READ, STREAM_WRITE, STREAM_INFO } from "../../lib/streams";
 import {
-  E_BAD_MESSAGE, E_INVALID_ARGUMENT, E_MISSING_RIGHT, E_QUOTA, OP_REGION_INFO, REGION_ZERO_ON_FREE, RIGHT_RECEIVER_CALL, RIGHT_REGION_FILL, CAP_MOVE,
-  Memory, Receiver, Region, capDrop, capInfo, msgBegin, msgInvoke, msgWord,
+  E_BAD_MESSAGE, E_INVALID_ARGUMENT, E_MISSING_RIGHT, OP_REGION_INFO, RIGHT_RECEIVER_CALL, RIGHT_REGION_FILL, CAP_MOVE,
+  Receiver, Region, capDrop, capInfo, msgBegin, msgInvoke, msgWord,
 } from "../../lib";
 import {
   FS_INFO, FS_OPEN, FS_MKDIR, FS_UNLINK, FS_RENAME, FS_READ, FS_WRITE, FS_APPEND, FS_TRUNCATE, FS_STAT, FS_READDIR,
@@ -182,10 +182,10 @@ export class Operations {
     return 0;
   }
 
-  /** CLOSE: the entry goes (a published root stays open), and its buffers; an orphan it was the last to hold goes with it. */
+  /** CLOSE: the entry goes (a published root or a session's first handle stays open), and its buffers; an orphan it was the last to hold goes with it. */
   private close(): i32 {
     const c = this.c;
-    if (!c.handles.close(c.index)) return E_INVALID_ARGUMENT;
+    if (c.handles.startsSession(c.index) || !c.handles.close(c.index)) return E_INVALID_ARGUMENT;
     return c.release(c.ino);
   }
 
@@ -198,8 +198,8 @@ export class Operations {
     const c = this.c;
     if (c.handles.kind(c.index) != KIND_FILE) return E_INVALID_ARGUMENT;
     if (c.handles.attached >= FS_ATTACH_MAX) {
-      // Full: the attached handle unused longest goes, if it has been idle long enough.
-      const idle = c.handles.idleAttached();
+      // Full: one goes if this session holds less than its even share, or one has been idle long enough.
+      const idle = c.handles.attachedVictim(c.handles.session(c.index));
       if (idle < 0) return FS_E_TABLE_FULL;
       const ino = c.handles.inode(idle);
       c.handles.close(idle);
@@ -219,9 +219,7 @@ export class Operations {
     }
     const asked = c.request.wordCount > 0 ? c.request.word(0) : FS_ATTACH_READ_PAGES;
     const pages = max<u32>(1, min(asked, FS_ATTACH_READ_PAGES_MAX));
-    let readRegion = new Memory(c.memory).createRegion(pages, REGION_ZERO_ON_FREE);
-    // The page cache has the quota: it makes room, for good (the limit comes down by chunks).
-    while (readRegion == E_QUOTA && this.volume.pages.giveUpChunk()) readRegion = new Memory(c.memory).createRegion(pages, REGION_ZERO_ON_FREE);
+    const readRegion = c.viewed.create(pages, this.volume.pages, c.handles.session(c.index));
     if (readRegion < 0) return readRegion;
     msgBegin(OP_REGION_INFO);
     let status = msgInvoke(readRegion);
@@ -231,7 +229,7 @@ export class Operations {
       capDrop(readRegion);
       return view;
     }
-    const index = c.handles.open(c.ino, c.handles.inodeGeneration(c.index), KIND_FILE, c.handles.rights(c.index), c.handles.direct(c.index));
+    const index = c.handles.open(c.ino, c.handles.inodeGeneration(c.index), KIND_FILE, c.handles.rights(c.index), c.handles.direct(c.index), c.handles.session(c.index));
     const back = c.handles.released;
     if (back != 0) c.release(back, index);
     const cap = index < 0 ? FS_E_TABLE_FULL : c.receiver.mint(c.handles.badge(index), RIGHT_RECEIVER_CALL);
