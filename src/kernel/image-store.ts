@@ -133,6 +133,11 @@ export class ImageStore {
     this.onReleased?.(image);
   }
 
+  /** Whether an image of the binary hashed `hash` is stored (some Image or process holds it). */
+  holds(hash: string): boolean {
+    return this.byHash.has(hash);
+  }
+
   /** One user fewer; the last one's release returns the frames and the global range. */
   release(image: ImageBytes): void {
     this.byHash.get(image.hash)?.drop();

@@ -317,6 +317,10 @@ export class Kernel implements KernelServices, ObjectKernel {
         try {
           settled(outcome);
         } finally {
+          // A load nothing took (its caller ended meanwhile, or its Image could not be made or
+          // paid for) is held by no Image, so the store never tells the loader to let it go: the
+          // host would keep its compiled module for good, charged to nobody (redteam6).
+          if (!(outcome instanceof Error) && !this.images.holds(outcome.hash)) this.imageLoader?.release?.(outcome);
           this.pendingLoads--;
           this.machine.interrupts.poke();
         }

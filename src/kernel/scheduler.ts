@@ -321,6 +321,9 @@ export class Scheduler {
   private wakeSleepers(): void {
     if (this.sleepers.size === 0) return;
     const now = this.machine.clock.monotonicNs();
+    // Every dispatch passes here: with none due, the cached earliest deadline says so without a
+    // walk over every sleeper (each timer sleeper is one since REPLY_AT; redteam6).
+    if (now < this.earliestWakeNs()) return;
     for (const sleeper of this.sleepers) {
       if (sleeper.sleepUntilNs > now) continue;
       if (sleeper.waitCancel) {

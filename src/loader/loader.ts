@@ -220,6 +220,11 @@ export class Loader implements ImageLoader {
     this.loaded.delete(image.hash);
   }
 
+  /** Whether the image of the binary hashed `hash` is held in memory (for tests). */
+  holds(hash: string): boolean {
+    return this.loaded.has(hash);
+  }
+
   /** Images held in memory (for tests and `--trace`). */
   get heldImages(): number {
     return this.loaded.size;

@@ -214,6 +214,35 @@ describe("MEMORY_CREATE_IMAGE", () => {
     expect(m.kernel.frames.freeCount).toBe(framesAtStart);
   });
 
+  it("leaves nothing with the loader when the caller of a load is killed before it ends (redteam6)", async () => {
+    // The loader keeps a loaded image (its compiled module: tens of MB for a big binary) until the
+    // kernel says nothing holds it, which the image store says once its last Image goes; a load
+    // whose caller was gone made no Image, so nothing ever said it, and a parent that killed a child
+    // mid-load, a distinct binary each time, had the host keep every one, charged to nobody.
+    const m = await scriptMachine();
+    const echo = program("echo");
+    const mem = m.kernel.memoryObject(2000);
+    const loading = new Script();
+    loading.invoke(2, Op.MEMORY_CREATE_IMAGE, { words: [echo.length], caps: [3] });
+    loading.end();
+    const load = m.kernel.loadImage.bind(m.kernel);
+    let loadSettled: (hash: string) => void = () => undefined;
+    const settledOnce = new Promise<string>((resolve) => (loadSettled = resolve));
+    m.kernel.loadImage = (bytes, name, settled) => {
+      load(bytes, name, (outcome) => {
+        settled(outcome);
+        loadSettled(outcome instanceof Error ? "" : outcome.hash);
+      });
+      m.kernel.kill(victim.pid);
+    };
+    const victim = m.spawn(loading, { caps: [m.kernel.capability(mem, ALL), m.kernel.capability(m.kernel.regionObject(echo), Rights.REGION_READ)] });
+    await runAll(m);
+    const hash = await settledOnce;
+    expect(victim.outcome).toEqual({ kind: "exited", code: 137 });
+    expect(hash).not.toBe("");
+    expect(m.loader.holds(hash)).toBe(false);
+  });
+
   it("survives random bytes and truncated modules (fuzz), then still loads a good one", async () => {
     const m = await scriptMachine();
     const echo = program("echo");

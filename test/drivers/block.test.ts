@@ -53,6 +53,7 @@ service check    block-check  memory=1024
       "block-check: the buffer stayed: 7",
       "block-check: read into a Receiver: E_CONTRACT",
       "block-check: the Receiver stayed: 3",
+      "block-check: write from a filler that maps nothing: E_INVALID_ARGUMENT",
       "block-check: label 99: E_CONTRACT",
       "block-check: a read after all that: 1536",
       "block-check: sectors that differ: 0",

@@ -35,3 +35,26 @@ describe("a client's buffer that goes while the file system keeps a view of it",
     }, patience(60_000));
   }
 });
+
+/**
+ * Redteam6: a filler narrowed by CAP_COPY to RIGHT_REGION_FILL maps nothing where it is held, yet
+ * REGION_INFO answers its address and size: a client that gave one as an attached handle's buffer,
+ * or as a WRITE's Region, had the server read the WRITE's bytes from an address it does not have
+ * mapped, and the fault ended the server for every client. The server now takes as a buffer to read
+ * from only a capability that maps the range (RIGHT_REGION_OWNER or RIGHT_REGION_READ).
+ */
+describe("a client whose buffer is a filler that maps nothing", () => {
+  for (const how of ["attach", "region"]) {
+    it(`${how}: the server refuses it, never faults, and serves on`, async () => {
+      const m = await bootOnDisk(join(work, `fill-only-${how}.img`), `${FS_LINES}service v fs-fill-only use=fs memory=256 -- ${how}\n`, ["fs", "fs-fill-only"]);
+      try {
+        await verdict(m, /^fs-fill-only: the server /, /FAIL/);
+        expect(m.lines()).toContain("fs-fill-only: the server still answers");
+        expect(m.lines().some((line) => /^fs-fill-only: write: \d+ bytes/.test(line))).toBe(false);
+        expect(m.faults).toEqual([]);
+      } finally {
+        await m.close();
+      }
+    }, patience(60_000));
+  }
+});

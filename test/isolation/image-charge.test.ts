@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { hostPages, imageHostPages, loadChargePages } from "../../src/kernel/caps/image-charge.ts";
-import { Op } from "../../src/kernel/caps/object-abi.ts";
+import { ObjectKind, Op } from "../../src/kernel/caps/object-abi.ts";
 import { Status } from "../../src/kernel/errors.ts";
 import { checkInvariants } from "../../src/kernel/invariants.ts";
 import { Rights } from "../../src/kernel/caps/object-abi.ts";
@@ -160,5 +160,49 @@ describe("Images of the same bytes", () => {
     expect(second.used).toBe(0);
     expect(checkInvariants(m.kernel)).toEqual([]);
     expect(m.faults).toEqual([]);
+  });
+  it("is paid for each compiled copy the host keeps: a load whose caller was killed while another of the same bytes ran cannot leave two copies under one charge (redteam6)", async () => {
+    // The loader lets go of a load nobody took (its caller killed), so that a compiled module is
+    // not kept for good; a load of the same bytes that was running beside it still makes its Image,
+    // whose compiled module the loader no longer knows, and the next load of those bytes compiles
+    // another. Each copy the host keeps is charged: Images of one Memory share a charge only when
+    // they share the compiled module itself.
+    const m = await scriptMachine();
+    const bytes = variant(program("echo"), "redteam6-race");
+    const kept = imageHostPages(await m.loader.load(program("echo"), "echo"));
+    const mem = m.kernel.memoryObject(8 * kept);
+    const region = m.kernel.regionObject(bytes);
+    const a = new Script();
+    a.invoke(2, Op.MEMORY_CREATE_IMAGE, { words: [bytes.length], caps: [3] });
+    a.end();
+    const b = new Script();
+    const [first, second] = [b.reg(), b.reg()];
+    const loads = [b.invoke(2, Op.MEMORY_CREATE_IMAGE, { words: [bytes.length], caps: [3] })];
+    b.loadCap(first);
+    loads.push(b.invoke(2, Op.MEMORY_CREATE_IMAGE, { words: [bytes.length], caps: [3] }));
+    b.loadCap(second);
+    const used = b.invoke(2, Op.MEMORY_INFO);
+    b.futexWait(0x2000 + 200, 0); // stays, holding both Images
+    b.end();
+    const load = m.kernel.loadImage.bind(m.kernel);
+    let calls = 0;
+    m.kernel.loadImage = (binary, name, settled) => {
+      load(binary, name, settled);
+      if (calls++ === 0) m.kernel.kill(ap.pid);
+    };
+    const ap = m.spawn(a, { caps: [m.kernel.capability(mem, ALL), m.kernel.capability(region, Rights.REGION_READ)] });
+    const bp = m.spawn(b, { caps: [m.kernel.capability(mem, ALL), m.kernel.capability(region, Rights.REGION_READ)] });
+    await m.kernel.run();
+    const log = m.log();
+    expect(loads.map((id) => log.status(bp, id))).toEqual([0, 0]);
+    const modules = new Set<WebAssembly.Module>();
+    for (const [, cap] of bp.caps.entries()) {
+      const object = cap.object as { image?: { module: WebAssembly.Module } | null };
+      if (cap.object.kind === ObjectKind.IMAGE && object.image) modules.add(object.image.module);
+    }
+    expect(log.answer(bp, used).words[1]).toBe(modules.size * kept);
+    m.kernel.kill(bp.pid);
+    expect(mem.used).toBe(0);
+    expect(checkInvariants(m.kernel)).toEqual([]);
   });
 });

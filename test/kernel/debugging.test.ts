@@ -584,6 +584,26 @@ describe("a debugger that ends", () => {
   });
 });
 
+describe("a target killed while its debugger holds it (redteam6)", () => {
+  for (const at of ["breakpoint", "watchpoint", "fault"] as const) {
+    it(`at a ${at}: it ends, nothing throws into the host, the invariants hold and the debugger goes on`, async () => {
+      const s = await attached(at === "fault" ? "crash" : "_start");
+      if (at === "breakpoint") s.dbg.now(s.cap, Op.PROCESS_DEBUG_BREAK, [WORK, BreakAt.ENTRY, 0]);
+      if (at === "watchpoint") s.dbg.now(s.cap, Op.PROCESS_DEBUG_WATCH, [DATA, 1, WatchOn.ACCESS]);
+      s.dbg.now(s.cap, Op.PROCESS_DEBUG_CONTINUE);
+      await nextStop(s);
+      expect(s.t.kernel.kill(s.target.pid)).toBe(Status.OK);
+      expect(s.target.alive).toBe(false);
+      expect(s.target.debug).toBeNull();
+      expect(checkInvariants(s.t.kernel)).toEqual([]);
+      // The debugger's capability to it still answers (a process that ended), and the kernel runs on.
+      expect(s.dbg.now(s.cap, Op.PROCESS_DEBUG_CONTINUE).status).not.toBe(Status.OK);
+      expect(s.t.kernel.kill(s.dbg.process.pid)).toBe(Status.OK);
+      expect(checkInvariants(s.t.kernel)).toEqual([]);
+    });
+  }
+});
+
 describe("hostile requests", () => {
   it("never crash the kernel nor break its invariants (fuzzed arguments, states and order)", async () => {
     const { prng } = await import("../caps/prng.ts");

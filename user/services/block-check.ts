@@ -7,10 +7,10 @@
 import {
   print, exit, capKind, capDrop, msgBegin, msgAddWord, msgAddCap, msgInvoke, msgLabel, msgCap, msgCapCount,
   Memory, Region, CAP_MOVE, KIND_REGION, KIND_RECEIVER, E_BAD_MESSAGE, E_INVALID_ARGUMENT, E_INVALID_CAP,
-  E_MISSING_RIGHT, E_WRONG_TYPE, E_CONTRACT,
+  E_MISSING_RIGHT, E_WRONG_TYPE, E_CONTRACT, RIGHT_REGION_FILL, capCopy,
 } from "../lib";
 import {
-  BlockClient, blockErrorName, blockStatus, BLOCK_READ, BLOCK_E_RANGE,
+  BlockClient, blockErrorName, blockStatus, BLOCK_READ, BLOCK_WRITE, BLOCK_E_RANGE,
 } from "../lib/block-client";
 
 const MEMORY: i32 = 3;
@@ -58,8 +58,8 @@ const client = new BlockClient(MEMORY, PAGES);
 
 /** A READ built by hand: `words` of it, with `cap` (0: none); the status, and what came back in `returned`. */
 let returned: i32 = 0;
-function rawRead(words: i32, cap: i32): i32 {
-  msgBegin(BLOCK_READ);
+function rawRead(words: i32, cap: i32, label: u32 = BLOCK_READ): i32 {
+  msgBegin(label);
   const w: u32[] = [0, 0, 1, 0];
   for (let i = 0; i < words; i++) msgAddWord(w[i]);
   if (cap != 0) msgAddCap(<u32>cap | CAP_MOVE);
@@ -104,6 +104,13 @@ expect("the buffer stayed", capKind(client.buffer.region), <i32>KIND_REGION);
 const receiver = new Memory(MEMORY).createReceiver();
 expect("read into a Receiver", rawRead(4, receiver), E_CONTRACT);
 expect("the Receiver stayed", capKind(receiver), <i32>KIND_RECEIVER);
+// A filler narrowed to RIGHT_REGION_FILL maps nothing here nor in the driver, though REGION_INFO
+// says where its range lies: the driver must not copy from it (it faulted, ending it for every client).
+const filler = new Region(client.buffer.region).filler();
+const fillOnly = capCopy(filler, RIGHT_REGION_FILL);
+capDrop(filler);
+expect("write from a filler that maps nothing", rawRead(4, fillOnly, BLOCK_WRITE), E_INVALID_ARGUMENT);
+capDrop(returned);
 msgBegin(99);
 const unknown = msgInvoke(client.service);
 expect("label 99", unknown < 0 ? unknown : blockStatus(msgLabel()), E_CONTRACT);

@@ -45,21 +45,24 @@ export function quotaRefusal(name: string, what: string, pages: number, memory: 
 
 /**
  * What the host keeps of one loaded image, charged once to a Memory however many of its Images
- * hold it: the loader keeps one loaded image per binary (by hash) while any Image or process of it
- * lives, and the image store one set of frames, so a second Image of the same bytes in the same
- * Memory costs the host nothing more. It lives while an Image of that Memory holds it; an Image of
- * the same bytes in another Memory pays in full there, since either may be left alone.
+ * hold it: the loader hands out one compiled module per binary while it holds it, and the image
+ * store keeps one set of frames, so a second Image of the same module in the same Memory costs the
+ * host nothing more. Shared by the compiled module itself, not by the binary's hash: a loader that
+ * let go of a load nobody took (its caller killed) while another load of the same bytes ran
+ * compiles the bytes again for the next, and each copy is paid for (redteam6). It lives while an
+ * Image of that Memory holds it; an Image of the same module in another Memory pays in full there,
+ * since either may be left alone.
  */
 class ImageHostCharge extends KernelObject {
   readonly kind = ObjectKind.IMAGE;
   private holders = 0;
-  private readonly shared: Map<string, ImageHostCharge>;
-  private readonly hash: string;
+  private readonly shared: Map<WebAssembly.Module, ImageHostCharge>;
+  private readonly module: WebAssembly.Module;
 
-  constructor(shared: Map<string, ImageHostCharge>, hash: string) {
+  constructor(shared: Map<WebAssembly.Module, ImageHostCharge>, module: WebAssembly.Module) {
     super();
     this.shared = shared;
-    this.hash = hash;
+    this.module = module;
   }
 
   hold(image: ImageObject): void {
@@ -72,21 +75,21 @@ class ImageHostCharge extends KernelObject {
   }
 
   protected teardown(): void {
-    if (this.shared.get(this.hash) === this) this.shared.delete(this.hash);
+    if (this.shared.get(this.module) === this) this.shared.delete(this.module);
   }
 }
 
-/** Each Memory's host charges, by hash of the binary. */
-const hostCharges = new WeakMap<MemoryObject, Map<string, ImageHostCharge>>();
+/** Each Memory's host charges, by compiled module. */
+const hostCharges = new WeakMap<MemoryObject, Map<WebAssembly.Module, ImageHostCharge>>();
 
-/** The charge `memory` pays for the host's copy of `image`: one its Images of the same bytes share, or a new one (null: the Memory cannot pay). */
+/** The charge `memory` pays for the host's copy of `image`: one its Images of the same compiled module share, or a new one (null: the Memory cannot pay). */
 export function hostChargeFor(memory: MemoryObject, image: LoadedImage, pages: number): ImageHostCharge | null {
   let shared = hostCharges.get(memory);
   if (!shared) hostCharges.set(memory, (shared = new Map()));
-  const known = shared.get(image.hash);
+  const known = shared.get(image.module);
   if (known && !known.destroyed) return known;
-  const charge = new ImageHostCharge(shared, image.hash);
+  const charge = new ImageHostCharge(shared, image.module);
   if (!memory.adopt(charge, pages)) return null;
-  shared.set(image.hash, charge);
+  shared.set(image.module, charge);
   return charge;
 }

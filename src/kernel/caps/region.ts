@@ -218,7 +218,9 @@ export class RegionObject extends KernelObject {
       this.frames[index] = fresh;
     }
     this.cow.delete(index);
-    for (const process of this.holdings.keys()) this.remap(process);
+    // That page alone changed: remapping the whole range here made a fill (or a device's unshare)
+    // over n shared pages n² page-table updates in one kernel call (redteam6).
+    for (const process of this.holdings.keys()) this.remapPage(process, index);
     return true;
   }
 
@@ -432,6 +434,18 @@ export class RegionObject extends KernelObject {
     }
     // (A range left in part unmapped is mapped again at the next capability that comes or goes.)
     if (holding) holding.mapped = whole ? access : Access.UNMAPPED;
+  }
+
+  /** As `remap`, for page `index` alone, in a holder that has the range mapped in full (else the whole range). */
+  private remapPage(process: Process, index: number): void {
+    if (!process.alive) return;
+    const holding = this.holdings.get(process);
+    const access = this.accessOf(holding);
+    if (!holding || access === Access.NONE || holding.mapped !== access) return this.remap(process);
+    const writable = access === Access.WRITE;
+    const cow = this.cow.has(index) && this.frames.length > 0;
+    const frame = this.frames.length > 0 ? this.frames[index]! : this.services.zeroFrame;
+    if (!process.space.mapFrame(this.address + index * PAGE_SIZE, frame, this, writable && !cow, writable && cow)) holding.mapped = Access.UNMAPPED;
   }
 
   private unmapFrom(process: Process): void {

@@ -5,6 +5,7 @@
 import {
   msgLabel, msgBadge, msgWordCount, msgWord, msgCapCount, msgCap, msgBegin, msgAddWord, msgAddCap, msgInvoke,
   CAP_MOVE, MAX_DATA_WORDS, MAX_CAPS, OP_REGION_INFO, KIND_REGION, capKind, E_INVALID_CAP, E_WRONG_TYPE,
+  E_MISSING_RIGHT, RIGHT_REGION_OWNER, RIGHT_REGION_READ,
 } from "../../lib";
 
 export class Request {
@@ -47,10 +48,16 @@ export class RegionArg {
   bytes: u64 = 0;
   owner: bool = false;
 
-  /** Reads REGION_INFO of `cap`: 0, or E_INVALID_CAP / E_WRONG_TYPE. */
+  /**
+   * Reads REGION_INFO of `cap`: 0, or E_INVALID_CAP / E_WRONG_TYPE, or E_MISSING_RIGHT for a
+   * capability that does not map the range here (a filler narrowed to RIGHT_REGION_FILL, or one
+   * with no rights left: REGION_INFO still says where the range is, and reading it would fault).
+   */
   inspect(cap: i32): i32 {
     if (cap <= 0) return (this.status = E_INVALID_CAP);
     if (capKind(cap) != <i32>KIND_REGION) return (this.status = E_WRONG_TYPE);
+    // capKind's CAP_INFO answer is still in the buffer: word 1 is the rights.
+    if ((msgWord(1) & (RIGHT_REGION_OWNER | RIGHT_REGION_READ)) == 0) return (this.status = E_MISSING_RIGHT);
     msgBegin(OP_REGION_INFO);
     const status = msgInvoke(cap);
     if (status < 0) return (this.status = status);
