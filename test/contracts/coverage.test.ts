@@ -30,7 +30,6 @@ const NOT_EXERCISED: Record<string, string> = {
   "BlockDevice.Reading.NoSpace!": "never answered to a read",
   "BlockDevice.Writing.WrongType!": "a Write with a capability that is no Region",
   "BlockDevice.Writing.PeerDead!": "a Write with a view of a Region already gone",
-  "BlockDevice.Writing.InvalidArgument!": "a Write past its Region",
   "BlockDevice.Writing.Io!": "a host failure",
   "BlockDevice.Writing.Buffer!": "a driver bug the device would report",
   "BlockDevice.Writing.Op!": "a driver bug the device would report",
