@@ -214,31 +214,39 @@ export class Ipc {
     } else {
       disposeEnvelope(envelope);
     }
-    const later = wakeAtNs > this.clock.monotonicNs();
-    const answerCaller = (caller: Process) => {
-      if (later) this.scheduler.wakeAt(caller, result, wakeAtNs);
-      else this.scheduler.wake(caller, result, true);
-    };
+    // Only REPLY_AT gives a wake time: a plain reply reads no clock for it (a clock read is
+    // a tenth of a null round trip on the host).
+    const later = wakeAtNs > 0 && wakeAtNs > this.clock.monotonicNs();
     if (!recv) {
       if (!target) return Status.E_PEER_DEAD;
-      answerCaller(target);
+      this.answer(target, result, later, wakeAtNs);
       return Status.OK;
     }
     const immediate = target ? this.tryDeliver(server, recv.alone, inv.buffer) : null;
-    const again = () => this.receiveOn(server, recv.alone, inv.buffer, deadline);
     if (!target || immediate !== null) {
-      if (target) answerCaller(target);
-      if (immediate === BUFFER_PAGED_OUT) return this.bufferBack(server, inv.buffer).then(again);
-      return immediate ?? again();
+      if (target) this.answer(target, result, later, wakeAtNs);
+      if (immediate === BUFFER_PAGED_OUT) return this.bufferBack(server, inv.buffer).then(() => this.receiveOn(server, recv.alone, inv.buffer, deadline));
+      return immediate ?? this.receiveOn(server, recv.alone, inv.buffer, deadline);
     }
     // Nothing queued: the server waits and the caller runs at once with its answer.
     this.waitOn(server, recv.alone, inv.buffer, deadline);
+    let wait: Promise<number>;
     if (!later && this.scheduler.canHandoff(target)) {
       this.scheduler.setDeadline(server, deadline);
-      return this.whenBufferBack(server, inv.buffer, this.scheduler.handoff<number>(server, target, result), again);
+      wait = this.scheduler.handoff<number>(server, target, result);
+    } else {
+      this.answer(target, result, later, wakeAtNs);
+      wait = this.scheduler.waitUntil<number>(server, deadline) as Promise<number>;
     }
-    answerCaller(target);
-    return this.whenBufferBack(server, inv.buffer, this.scheduler.waitUntil<number>(server, deadline) as Promise<number>, again);
+    // Without paging no promise more, and no closure made, on every reply's way.
+    if (this.pageIn === null) return wait;
+    return this.whenBufferBack(server, inv.buffer, wait, () => this.receiveOn(server, recv.alone, inv.buffer, deadline));
+  }
+
+  /** Ends a caller's wait for its reply with `result`: now, or at `wakeAtNs` (REPLY_AT) when `later`. */
+  private answer(caller: Process, result: number, later: boolean, wakeAtNs: number): void {
+    if (later) this.scheduler.wakeAt(caller, result, wakeAtNs);
+    else this.scheduler.wake(caller, result, true);
   }
 
   /**
@@ -288,6 +296,7 @@ export class Ipc {
    * answer held for it. Without paging the wait as it is (no promise more on the call's way).
    */
   private awaitReply(caller: Process, buffer: MessageBuffer, wait: Promise<number>): Promise<number> {
+    if (this.pageIn === null) return wait;
     return this.whenBufferBack(caller, buffer, wait, () => this.takeHeldReply(caller, buffer));
   }
 
