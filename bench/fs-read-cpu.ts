@@ -4,7 +4,7 @@
 // system runs on it: client, kernel, server), beside node:fs `readSync` of 4 KiB measured the
 // same way in the same run. The least of five phases each. On a machine shared with other work
 // the clock counts what others take; this thread's CPU time does not (cache effects aside).
-//   node bench/fs-read-cpu.ts [READS]
+//   node bench/fs-read-cpu.ts [READS]     (FSMODE=cpu-read: every phase `read`, for a profile of it)
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -25,7 +25,7 @@ try {
     `service registry registry
 driver  block    block     device=block interrupt=block memory=512
 service fs       fs        memory=16384 publish=fs ${process.env.FSLINE ?? "kernel-info"}
-service bench    fs-cache-bench  use=fs memory=512 -- ${reads} cpu
+service bench    fs-cache-bench  use=fs memory=512 -- ${reads} ${process.env.FSMODE ?? "cpu"}
 `,
     ["registry", "block", "fs", "fs-cache-bench"],
     { devices: (t) => [new BlockDevice(DeviceLine.BLOCK, t.machine.interrupts, image), testTimer(t)], memory: 128 << 20 },

@@ -28,7 +28,9 @@ const CACHED_ONLY = argv.length > 2 && argv[2] == "cached-only";
  * time around each (bench/fs-read-cpu.ts): CPU time, unlike the clock, does not count the
  * moments another process on a shared machine takes.
  */
-const CPU_PHASES = argv.length > 2 && argv[2] == "cpu";
+const CPU_PHASES = argv.length > 2 && (argv[2] == "cpu" || argv[2] == "cpu-read");
+/** `cpu-read`: every phase reads through `read` (for a profile of that path alone). */
+const CPU_READS_ONLY = argv.length > 2 && argv[2] == "cpu-read";
 const fs = new FsClient(MEMORY, 256);
 
 function check(what: string, status: i32): i32 {
@@ -111,7 +113,8 @@ for (let pass = 0; pass < 3; pass++) {
 }
 if (CPU_PHASES) {
   for (let pass = 0; pass < 5; pass++) {
-    for (let kind = 0; kind < 3; kind++) {
+    for (let phase = 0; phase < 3; phase++) {
+      const kind = CPU_READS_ONLY ? 0 : phase;
       lineBegin("fs-cache-bench: phase ");
       lineAdd(kind == 0 ? "read" : kind == 1 ? "view" : "stat");
       linePrint();
