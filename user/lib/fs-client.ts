@@ -79,6 +79,8 @@ export class FsClient {
   private readonly medium: RegionBuffer;
   /** Attached handles (FS_ATTACH): the handle's slot, its read buffer's view, where that is mapped and its bytes. */
   private readonly attachedHandle: StaticArray<i32> = new StaticArray<i32>(ATTACHED_MAX);
+  /** The entry `attachment` found last. */
+  private lastAttached: i32 = 0;
   private readonly attachedView: StaticArray<i32> = new StaticArray<i32>(ATTACHED_MAX);
   private readonly attachedAddress: StaticArray<usize> = new StaticArray<usize>(ATTACHED_MAX);
   private readonly attachedBytes: StaticArray<u32> = new StaticArray<u32>(ATTACHED_MAX);
@@ -522,7 +524,16 @@ export class FsClient {
 
   // The entry of `handle` among the attached ones, or -1.
   private attachment(handle: i32): i32 {
-    for (let i = 0; i < ATTACHED_MAX; i++) if (unchecked(this.attachedHandle[i]) == handle && handle != 0) return i;
+    if (handle == 0) return -1;
+    // The entry found last (a reader keeps to one handle): checked, so nothing need forget it.
+    const last = this.lastAttached;
+    if (unchecked(this.attachedHandle[last]) == handle) return last;
+    for (let i = 0; i < ATTACHED_MAX; i++) {
+      if (unchecked(this.attachedHandle[i]) == handle) {
+        this.lastAttached = i;
+        return i;
+      }
+    }
     return -1;
   }
 

@@ -26,6 +26,8 @@ export class MappedFiles {
   /** Reads answered from a map, and those that had to ask the server. */
   hits: u64 = 0;
   misses: u64 = 0;
+  /** Entries in use: a client that maps nothing looks through none on every read. */
+  private used: i32 = 0;
 
   /** A free entry, or -1. */
   free(): i32 {
@@ -35,6 +37,7 @@ export class MappedFiles {
 
   /** Entry `i` is `handle`'s map: the view's slot, the Region's address, its data pages. */
   set(i: i32, handle: i32, view: i32, address: usize, pages: u32): void {
+    if (unchecked(this.handle[i]) == 0 && handle != 0) this.used++;
     unchecked((this.handle[i] = handle));
     unchecked((this.view[i] = view));
     unchecked((this.address[i] = address));
@@ -43,7 +46,7 @@ export class MappedFiles {
 
   /** The entry of `handle`, or -1. */
   find(handle: i32): i32 {
-    if (handle == 0) return -1;
+    if (handle == 0 || this.used == 0) return -1;
     for (let i = 0; i < MAPPED_MAX; i++) if (unchecked(this.handle[i]) == handle) return i;
     return -1;
   }
@@ -53,6 +56,7 @@ export class MappedFiles {
     const i = this.find(handle);
     if (i < 0) return;
     capDrop(unchecked(this.view[i]));
+    this.used--;
     unchecked((this.handle[i] = 0));
     unchecked((this.view[i] = 0));
   }

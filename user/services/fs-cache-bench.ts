@@ -9,7 +9,7 @@
 // at random through `read`, `readView` and a mapped handle, STATs, 1 MiB reads both ways, random 4 KiB writes and a
 // SYNC. Config:
 //   service bench fs-cache-bench use=fs memory=512 [-- READS [cached-only]]
-import { args, exit, now, lineBegin, lineAdd, lineAddI64, lineAddU32, linePrint, msgWord, STDERR } from "../lib";
+import { args, exit, now, sleep, lineBegin, lineAdd, lineAddI64, lineAddU32, linePrint, msgWord, STDERR } from "../lib";
 import {
   FsClient, fsRoot, fsErrorName, FS_RIGHT_READ, FS_RIGHT_WRITE, FS_OPEN_CREATE, FS_OPEN_TRUNCATE, FS_OPEN_DIRECT,
 } from "../lib/fs-client";
@@ -22,6 +22,15 @@ const argv = args();
 const READS: u32 = argv.length > 1 ? u32.parse(argv[1]) : 4096;
 /** `cached-only`: stop after the cached reads (for a profile of the cached path alone). */
 const CACHED_ONLY = argv.length > 2 && argv[2] == "cached-only";
+/**
+ * `cpu`: phases of READS cached 4 KiB reads (`read`, `readView`) and STATs, each between a line
+ * "phase NAME" and "phase-end" with a pause on both sides, for the host to read its own CPU
+ * time around each (bench/fs-read-cpu.ts): CPU time, unlike the clock, does not count the
+ * moments another process on a shared machine takes.
+ */
+const CPU_PHASES = argv.length > 2 && (argv[2] == "cpu" || argv[2] == "cpu-read");
+/** `cpu-read`: every phase reads through `read` (for a profile of that path alone). */
+const CPU_READS_ONLY = argv.length > 2 && argv[2] == "cpu-read";
 const fs = new FsClient(MEMORY, 256);
 
 function check(what: string, status: i32): i32 {
@@ -101,6 +110,29 @@ for (let pass = 0; pass < 3; pass++) {
   for (let i: u32 = 0; i < READS; i++) check("stat", fs.stat(cached));
   report("stat", <u64>READS * CALL, now() - statStart);
   random("random-cached", cached);
+}
+if (CPU_PHASES) {
+  for (let pass = 0; pass < 5; pass++) {
+    for (let phase = 0; phase < 3; phase++) {
+      const kind = CPU_READS_ONLY ? 0 : phase;
+      lineBegin("fs-cache-bench: phase ");
+      lineAdd(kind == 0 ? "read" : kind == 1 ? "view" : "stat");
+      linePrint();
+      sleep(40_000_000); // the host looks every 5 ms
+      for (let i: u32 = 0; i < READS; i++) {
+        const block = nextBlock();
+        if (kind == 0) check("read", fs.read(cached, <u64>block * CALL, CALL));
+        else if (kind == 1) check("read", fs.readView(cached, <u64>block * CALL, CALL));
+        else check("stat", fs.stat(cached));
+      }
+      lineBegin("fs-cache-bench: phase-end");
+      linePrint();
+      sleep(40_000_000);
+    }
+  }
+  lineBegin("fs-cache-bench: done");
+  linePrint();
+  exit(0);
 }
 // Mapped (FS_MAP): the same random reads answered from the file's map, with no call (docs/FS.md "Mapped reads").
 const mapped = check("attach", fs.attach(check("open", fs.open(root, "cached.dat", FS_RIGHT_READ))));

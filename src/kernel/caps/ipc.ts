@@ -185,7 +185,9 @@ export class Ipc {
       if (typeof found === "number") return found;
       recv = found;
     }
-    const deadline = recv && (message.recv & RECV_TIMEOUT) !== 0 ? this.clock.monotonicNs() + message.timeoutUs * 1000 : Infinity;
+    // RECV_TIMEOUT: the wait ends timeoutUs from now — from the clock the handoff reads, when
+    // there is one (a clock read is a tenth of a null round trip on the host).
+    const timeoutNs = recv && (message.recv & RECV_TIMEOUT) !== 0 ? message.timeoutUs * 1000 : Infinity;
     const endpoint = reply.endpoint;
     let next = 0;
     let taken = 0;
@@ -214,31 +216,49 @@ export class Ipc {
     } else {
       disposeEnvelope(envelope);
     }
-    const later = wakeAtNs > this.clock.monotonicNs();
-    const answerCaller = (caller: Process) => {
-      if (later) this.scheduler.wakeAt(caller, result, wakeAtNs);
-      else this.scheduler.wake(caller, result, true);
-    };
+    // Only REPLY_AT gives a wake time: a plain reply reads no clock for it (a clock read is
+    // a tenth of a null round trip on the host).
+    const later = wakeAtNs > 0 && wakeAtNs > this.clock.monotonicNs();
     if (!recv) {
       if (!target) return Status.E_PEER_DEAD;
-      answerCaller(target);
+      this.answer(target, result, later, wakeAtNs);
       return Status.OK;
     }
     const immediate = target ? this.tryDeliver(server, recv.alone, inv.buffer) : null;
-    const again = () => this.receiveOn(server, recv.alone, inv.buffer, deadline);
     if (!target || immediate !== null) {
-      if (target) answerCaller(target);
-      if (immediate === BUFFER_PAGED_OUT) return this.bufferBack(server, inv.buffer).then(again);
-      return immediate ?? again();
+      const deadline = this.deadlineIn(timeoutNs);
+      if (target) this.answer(target, result, later, wakeAtNs);
+      if (immediate === BUFFER_PAGED_OUT) return this.bufferBack(server, inv.buffer).then(() => this.receiveOn(server, recv.alone, inv.buffer, deadline));
+      return immediate ?? this.receiveOn(server, recv.alone, inv.buffer, deadline);
     }
     // Nothing queued: the server waits and the caller runs at once with its answer.
-    this.waitOn(server, recv.alone, inv.buffer, deadline);
+    this.waitOn(server, recv.alone, inv.buffer);
+    let wait: Promise<number>;
+    let deadline: number;
     if (!later && this.scheduler.canHandoff(target)) {
+      wait = this.scheduler.handoff<number>(server, target, result);
+      // The handoff read the clock (the target's run starts then), and nothing ran since.
+      deadline = timeoutNs === Infinity ? Infinity : target.runStartNs + timeoutNs;
       this.scheduler.setDeadline(server, deadline);
-      return this.whenBufferBack(server, inv.buffer, this.scheduler.handoff<number>(server, target, result), again);
+    } else {
+      this.answer(target, result, later, wakeAtNs);
+      deadline = this.deadlineIn(timeoutNs);
+      wait = this.scheduler.waitUntil<number>(server, deadline) as Promise<number>;
     }
-    answerCaller(target);
-    return this.whenBufferBack(server, inv.buffer, this.scheduler.waitUntil<number>(server, deadline) as Promise<number>, again);
+    // Without paging no promise more, and no closure made, on every reply's way.
+    if (this.pageIn === null) return wait;
+    return this.whenBufferBack(server, inv.buffer, wait, () => this.receiveOn(server, recv.alone, inv.buffer, deadline));
+  }
+
+  /** The monotonic time `timeoutNs` from now (Infinity: no clock read). */
+  private deadlineIn(timeoutNs: number): number {
+    return timeoutNs === Infinity ? Infinity : this.clock.monotonicNs() + timeoutNs;
+  }
+
+  /** Ends a caller's wait for its reply with `result`: now, or at `wakeAtNs` (REPLY_AT) when `later`. */
+  private answer(caller: Process, result: number, later: boolean, wakeAtNs: number): void {
+    if (later) this.scheduler.wakeAt(caller, result, wakeAtNs);
+    else this.scheduler.wake(caller, result, true);
   }
 
   /**
@@ -278,7 +298,7 @@ export class Ipc {
     if (ready === BUFFER_PAGED_OUT) return this.bufferBack(process, buffer).then(again);
     if (ready !== null) return ready;
     if (deadline <= this.clock.monotonicNs()) return Status.E_TIMEOUT;
-    this.waitOn(process, receivers, buffer, deadline);
+    this.waitOn(process, receivers, buffer);
     // Woken with its result: a Receiver's index, E_TIMEOUT, E_PEER_DEAD, or why delivery failed.
     return this.whenBufferBack(process, buffer, this.scheduler.waitUntil<number>(process, deadline) as Promise<number>, again);
   }
@@ -288,6 +308,7 @@ export class Ipc {
    * answer held for it. Without paging the wait as it is (no promise more on the call's way).
    */
   private awaitReply(caller: Process, buffer: MessageBuffer, wait: Promise<number>): Promise<number> {
+    if (this.pageIn === null) return wait;
     return this.whenBufferBack(caller, buffer, wait, () => this.takeHeldReply(caller, buffer));
   }
 
@@ -319,7 +340,7 @@ export class Ipc {
     });
   }
 
-  private waitOn(process: Process, receivers: readonly Receiver[], buffer: MessageBuffer, _deadline: number): void {
+  private waitOn(process: Process, receivers: readonly Receiver[], buffer: MessageBuffer): void {
     const waiter: ReceiveWaiter = { process, receivers, buffer };
     process.awaitedBuffer = buffer;
     attachWaiter(waiter);
