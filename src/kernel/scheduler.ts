@@ -49,7 +49,7 @@ export class Scheduler {
 
   makeReady(process: Process, wakeValue?: unknown, first = false): void {
     process.wakeValue = wakeValue;
-    if (this.sleepers.delete(process)) this.earliestCache = null;
+    this.removeSleeper(process);
     if (process.suspended) {
       process.descriptor.state = "suspended";
       process.parkedReady = true;
@@ -99,9 +99,7 @@ export class Scheduler {
   }
 
   sleep(process: Process, deadlineNs: number): Promise<void> {
-    process.sleepUntilNs = deadlineNs;
-    this.sleepers.add(process);
-    this.earliestCache = null;
+    this.addSleeper(process, deadlineNs);
     return this.block<void>(process);
   }
 
@@ -110,11 +108,7 @@ export class Scheduler {
    * `process.waitCancel`, which the caller has set), or that the deadline ends with TIMED_OUT.
    */
   waitUntil<T>(process: Process, deadlineNs: number): Promise<T | typeof TIMED_OUT> {
-    if (deadlineNs !== Infinity) {
-      process.sleepUntilNs = deadlineNs;
-      this.sleepers.add(process);
-      this.earliestCache = null;
-    }
+    if (deadlineNs !== Infinity) this.addSleeper(process, deadlineNs);
     return this.block<T | typeof TIMED_OUT>(process);
   }
 
@@ -124,9 +118,7 @@ export class Scheduler {
    */
   setDeadline(process: Process, deadlineNs: number): void {
     if (deadlineNs === Infinity) return;
-    process.sleepUntilNs = deadlineNs;
-    this.sleepers.add(process);
-    this.earliestCache = null;
+    this.addSleeper(process, deadlineNs);
   }
 
   /** Ends `process`'s wait with `value`: it becomes ready (at the front with `first`, or after a long wait). */
@@ -145,9 +137,7 @@ export class Scheduler {
     if (!process.alive) return;
     this.endWait(process);
     process.deadlineWakeValue = value;
-    process.sleepUntilNs = deadlineNs;
-    this.sleepers.add(process);
-    this.earliestCache = null;
+    this.addSleeper(process, deadlineNs);
   }
 
   /** Whether `process` has been blocked at least INTERACTIVE_WAIT_NS (it then wakes at the front of its queue). */
@@ -219,7 +209,7 @@ export class Scheduler {
     const cancel = process.waitCancel;
     process.waitCancel = null;
     cancel?.();
-    if (this.sleepers.delete(process)) this.earliestCache = null;
+    this.removeSleeper(process);
   }
 
   /**
@@ -233,7 +223,27 @@ export class Scheduler {
     return now - process.sliceStartNs >= this.sliceNs || this.machine.interrupts.hasPending() || now >= this.earliestWakeNs();
   }
 
-  /** The earliest sleeper's deadline (Infinity: none), cached until the set of sleepers changes. */
+  /**
+   * Keeps the earliest deadline without a walk over every sleeper where it can: a newcomer only
+   * lowers it, and only the removal (or a later deadline) of the earliest one makes it unknown. A
+   * server that replies and receives with RECV_TIMEOUT leaves and rejoins the sleepers at every
+   * call, and since REPLY_AT every timer sleeper is one of them: a walk at each would make a call
+   * cost as many steps as there are sleepers.
+   */
+  private addSleeper(process: Process, deadlineNs: number): void {
+    const was = this.sleepers.has(process) ? process.sleepUntilNs : Infinity;
+    process.sleepUntilNs = deadlineNs;
+    this.sleepers.add(process);
+    if (this.earliestCache === null) return;
+    if (was <= this.earliestCache && deadlineNs > was) this.earliestCache = null;
+    else this.earliestCache = Math.min(this.earliestCache, deadlineNs);
+  }
+
+  private removeSleeper(process: Process): void {
+    if (this.sleepers.delete(process) && this.earliestCache !== null && process.sleepUntilNs <= this.earliestCache) this.earliestCache = null;
+  }
+
+  /** The earliest sleeper's deadline (Infinity: none), kept by addSleeper and removeSleeper, walked for only when unknown. */
   private earliestWakeNs(): number {
     if (this.earliestCache === null) {
       let earliest = Infinity;
@@ -337,8 +347,7 @@ export class Scheduler {
   }
 
   private armTimer(): void {
-    let earliest = Infinity;
-    for (const sleeper of this.sleepers) earliest = Math.min(earliest, sleeper.sleepUntilNs);
+    const earliest = this.earliestWakeNs();
     if (earliest === Infinity) this.machine.timer.disarm();
     else this.machine.timer.arm(earliest);
   }

@@ -61,6 +61,18 @@ describe("scheduler", () => {
     expect(t.stdout()).toMatch(/^hello from dogma pid 2\n[\s\S]*slept\n$/);
   });
 
+  it("wakes sleepers in the order of their deadlines, whatever the order they went to sleep in", async () => {
+    // The earliest deadline is kept as sleepers come and go (Scheduler.addSleeper, removeSleeper):
+    // one kept too late would wake the idle machine late, past the next sleeper's time.
+    const t = testMachine();
+    const sleeper = await t.loader.load(program("sleeper"), "sleeper");
+    const byDeadline = [40, 10, 30, 20, 50].map((ms) => ({ ms, process: t.kernel.spawn(sleeper, { args: ["sleeper", String(ms)] }) }));
+    const ended: number[] = [];
+    t.kernel.scheduler.observer = { running: () => {}, ended: (p) => ended.push(byDeadline.find((s) => s.process === p)!.ms) };
+    await t.kernel.run();
+    expect(ended).toEqual([10, 20, 30, 40, 50]);
+  });
+
   it("runs a process that waited long before the ones that kept the CPU busy meanwhile", async () => {
     const t = testMachine();
     const spin = await t.loader.load(program("spin"), "spin");
