@@ -25,10 +25,11 @@ export interface AccessLocals {
 
 /**
  * Whether `a = ptr + K` may have wrapped past 4 GiB: a wrapped address is below K, and must
- * fault rather than reach the low pages (page 0 may be in a TLB: docs/MEMORY.md "Page 0").
+ * fault rather than reach the low pages (page 0 may be in a TLB: docs/MEMORY.md "Page 0"). A
+ * group's span may start below its local (K < 0) and needs no term: see emitSpanCheck.
  */
 function needsWrapCheck(offset: number): boolean {
-  return offset !== 0;
+  return offset > 0;
 }
 
 /**
@@ -50,13 +51,7 @@ function translate(w: ByteWriter, layout: CodeLayout, bytes: number, offset: num
   w.put(Op.i32Const);
   w.putS32(layout.tlbIndexMask);
   w.put(Op.i32And);
-  if (locals.tlb >= 0) {
-    w.put(Op.localGet);
-    w.putU32(locals.tlb);
-  } else {
-    w.put(Op.globalGet);
-    w.putU32(layout.tlbGlobal);
-  }
+  tlbBase(w, layout, locals);
   w.put(Op.i32Add);
   w.put(Op.localTee);
   w.putU32(locals.entry);
@@ -67,7 +62,7 @@ function translate(w: ByteWriter, layout: CodeLayout, bytes: number, offset: num
   w.putU32(locals.address);
   if (bytes > 1) {
     w.put(Op.i32Const);
-    w.put(bytes - 1);
+    w.putS32(bytes - 1);
     w.put(Op.i32Add);
   }
   w.put(Op.i32Const);
@@ -283,47 +278,10 @@ export interface GroupAccess {
 function emitSpanCheck(w: ByteWriter, layout: CodeLayout, locals: GroupLocals, base: number, lo: number, span: number, half: number): void {
   w.put(Op.localGet);
   w.putU32(base);
-  if (lo !== 0) {
-    w.put(Op.i32Const);
-    w.putS32(lo | 0);
-    w.put(Op.i32Add);
-  }
-  w.put(Op.localTee);
-  w.putU32(locals.address);
-  w.put(Op.i32Const);
-  w.put(TLB_INDEX_SHIFT);
-  w.put(Op.i32ShrU);
-  w.put(Op.i32Const);
-  w.putS32(layout.tlbIndexMask);
-  w.put(Op.i32And);
-  tlbBase(w, layout, locals);
-  w.put(Op.i32Add);
-  w.put(Op.localTee);
-  w.putU32(locals.entry);
-  w.put(Op.i32Load);
-  w.put(2);
-  w.putU32(half);
-  w.put(Op.localGet);
-  w.putU32(locals.address);
-  if (span > 1) {
-    w.put(Op.i32Const);
-    w.putS32(span - 1);
-    w.put(Op.i32Add);
-  }
-  w.put(Op.i32Const);
-  w.putS32(-PAGE_SIZE);
-  w.put(Op.i32And);
-  // L + lo past 4 GiB wraps below lo. (L + lo below 0, lo < 0, needs no term for a head: its own
-  // bytes, at L + K >= 0, are in the span, so the span then crosses 2^32 and the compare fails.)
-  if (lo > 0) {
-    w.put(Op.localGet);
-    w.putU32(locals.address);
-    w.put(Op.i32Const);
-    w.putS32(lo | 0);
-    w.put(Op.i32LtU);
-    w.put(Op.i32Or);
-  }
-  w.put(Op.i32Eq);
+  // L + lo past 4 GiB wraps below lo (translate's wrap term). L + lo below 0, lo < 0, needs none
+  // for a head: its own bytes, at L + K >= 0, are in the span, so the span then crosses 2^32 and
+  // the compare fails.
+  translate(w, layout, span, lo, locals, half);
 }
 
 /**
