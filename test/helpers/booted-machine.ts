@@ -96,6 +96,16 @@ export async function bootMachine(config: string, modules: string[], options: Bo
       await machine.until(String(line), (all) => all.some(matches));
       return lines().find(matches)!;
     },
+    /**
+     * Types `line` at a shell's prompt and waits for the next prompt: what followed the echoed
+     * line, that prompt included.
+     */
+    async command(line: string): Promise<string> {
+      const from = t.stdout().length + line.length + 1;
+      t.type(line + "\r");
+      await machine.until(`the prompt after ${JSON.stringify(line)}`, () => /dogma:\/[^\n]*\$ $/.test(t.stdout().slice(from)));
+      return t.stdout().slice(from);
+    },
     /** The pid init last started `name` with ("init: started NAME (pid N)" or "restarted"), once it has. */
     async pidOf(name: string): Promise<number> {
       const pattern = new RegExp(`^init: (?:re)?started ${name} \\(pid (\\d+)\\)$`);

@@ -21,10 +21,7 @@ afterAll(() => rmSync(folder, { recursive: true, force: true }));
 let m: BootedMachine;
 
 async function run(line: string): Promise<string> {
-  const before = m.stdout().length;
-  m.type(line + "\r");
-  await m.until(`the prompt after ${JSON.stringify(line)}`, () => /dogma:\/[^\n]*\$ $/.test(m.stdout().slice(before + line.length + 1)));
-  const out = m.stdout().slice(before + line.length + 1);
+  const out = await m.command(line);
   return out.slice(0, out.lastIndexOf("dogma:"));
 }
 

@@ -122,11 +122,8 @@ beforeAll(() => {
 let m: BootedMachine;
 /** Types `line`; what it printed (up to the next prompt) and what it said on the errors stream. */
 async function run(line: string): Promise<{ out: string; err: string }> {
-  const before = m.stdout().length;
   const errors = m.stderr().length;
-  m.type(line + "\r");
-  await m.until(`the prompt after ${JSON.stringify(line)}`, () => /dogma:\/[^\n]*\$ $/.test(m.stdout().slice(before + line.length + 1)));
-  const out = m.stdout().slice(before + line.length + 1);
+  const out = await m.command(line);
   return { out: out.slice(0, out.lastIndexOf("dogma:")), err: m.stderr().slice(errors) };
 }
 

@@ -39,10 +39,7 @@ function padded(binary: Uint8Array): Uint8Array {
 
 /** Types `line`; what it printed up to the next prompt. */
 async function run(line: string): Promise<string> {
-  const before = m.stdout().length;
-  m.type(line + "\r");
-  await m.until(`the prompt after ${JSON.stringify(line)}`, () => /dogma:\/[^\n]*\$ $/.test(m.stdout().slice(before + line.length + 1)));
-  const out = m.stdout().slice(before + line.length + 1);
+  const out = await m.command(line);
   return out.slice(0, out.lastIndexOf("dogma:"));
 }
 

@@ -18,12 +18,7 @@ afterAll(() => rmSync(folder, { recursive: true, force: true }));
 describe("the shell beside a client holding the file system's handle table", () => {
   it("still opens files, and so do the programs it runs", async () => {
     const m = await bootShell(config, await FolderShare.open(folder));
-    const run = async (line: string): Promise<string> => {
-      const before = m.stdout().length;
-      m.type(line + "\r");
-      await m.until(`the prompt after ${line}`, () => /dogma:\/[^\n]*\$ $/.test(m.stdout().slice(before + line.length + 1)));
-      return m.stdout().slice(before + line.length + 1);
-    };
+    const run = (line: string) => m.command(line);
     // The console shows the shell alone: fs-hog says in /hog that it holds the table (each try a command).
     let said = "";
     for (let tries = 0; tries < 200 && !said.startsWith("full\n"); tries++) said = await run("cat /hog");

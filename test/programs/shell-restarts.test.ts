@@ -18,12 +18,7 @@ afterAll(() => rmSync(folder, { recursive: true, force: true }));
 describe("the shell under services that are restarted", () => {
   it("goes on with the new file system and the new process manager, in the same working directory", async () => {
     const m = await bootShell(config, await FolderShare.open(folder));
-    const run = async (line: string): Promise<string> => {
-      const before = m.stdout().length;
-      m.type(line + "\r");
-      await m.until(`the prompt after ${line}`, () => /dogma:\/[^\n]*\$ $/.test(m.stdout().slice(before + line.length + 1)));
-      return m.stdout().slice(before + line.length + 1);
-    };
+    const run = (line: string) => m.command(line);
     await run("mkdir /d; cd /d; echo inside > f");
     const shell = m.kernel.stuck().find((p) => p.image.name === "shell")!.pid;
     for (const service of ["fs", "procman"]) {
