@@ -103,7 +103,7 @@ interface AtScale {
  * the physical and host memory each live process costs, and a `ps` (the inspector's process view).
  * Then every server answers a call and all are ended.
  */
-async function spawnAtScale(levels: readonly number[]): Promise<{ rows: AtScale[]; callUs: number; wrong: number; framesBack: boolean }> {
+async function spawnAtScale(levels: readonly number[]): Promise<{ rows: AtScale[]; callUs: number; wrong: number; framesBack: boolean; module: WebAssembly.Module }> {
   const t = testMachine({ memory: 4 * 2 ** 30 - 65536 });
   const kernel = t.kernel;
   const image = await t.loader.load(SERVER(), "server");
@@ -129,7 +129,36 @@ async function spawnAtScale(levels: readonly number[]): Promise<{ rows: AtScale[
   const wrong = await callEach(t, farm);
   const callUs = ((now() - c0) * 1000) / farm.servers.length;
   await endServers(t, farm);
-  return { rows, callUs, wrong, framesBack: kernel.frames.freeCount === free };
+  return { rows, callUs, wrong, framesBack: kernel.frames.freeCount === free, module: image.module };
+}
+
+/**
+ * The same measure with no kernel: µs per `new WebAssembly.Instance` of the server's rewritten
+ * module while this many instances of it stay alive (imports of the same kinds, doing nothing), the
+ * mean over 10 batches of 200 after 3, in CPU time as spawnBatches. What this grows by is the
+ * engine's, whatever the kernel does.
+ */
+function instancesAtScale(module: WebAssembly.Module, levels: readonly number[]): number[] {
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536 });
+  const nothing = (): number => 0;
+  const blocking = new WebAssembly.Suspending(async () => 0);
+  const given: Record<string, Record<string, unknown>> = { dogma: { invoke: blocking, getpid: nothing }, "dogma:mmu": { memory, tlb: 0 } };
+  for (const imported of WebAssembly.Module.imports(module)) {
+    const names = (given[imported.module] ??= {});
+    if (imported.kind === "function" && !(imported.name in names)) names[imported.name] = imported.name.endsWith("i64") ? () => 0n : nothing;
+  }
+  const imports = given as WebAssembly.Imports;
+  const live: WebAssembly.Instance[] = [];
+  return levels.map((level) => {
+    while (live.length < level) live.push(new WebAssembly.Instance(module, imports));
+    let cpu = 0;
+    for (let b = -3; b < 10; b++) {
+      const c0 = cpuMs();
+      for (let i = 0; i < 200; i++) new WebAssembly.Instance(module, imports);
+      if (b >= 0) cpu += cpuMs() - c0;
+    }
+    return (cpu * 1000) / 2000;
+  });
 }
 
 export async function scheduling(): Promise<{ results: Result[]; notes: string[] }> {
@@ -144,6 +173,12 @@ export async function scheduling(): Promise<{ results: Result[]; notes: string[]
   for (const row of scale.rows) {
     results.push(result(`kernel.spawn with ${row.live.toLocaleString("en")} live (CPU time)`, row.spawn.cpuUs, "µs", `the same with ${first.live} live`, first.spawn.cpuUs));
   }
+  const engine = instancesAtScale(scale.module, LEVELS);
+  LEVELS.forEach((live, i) => {
+    results.push(result(`no kernel: new WebAssembly.Instance with ${live.toLocaleString("en")} live instances (CPU time)`, engine[i]!, "µs", `the same with ${LEVELS[0]} live`, engine[0]!));
+  });
+  const most = scale.rows.at(-1)!;
+  results.push(result(`kernel.spawn with ${most.live.toLocaleString("en")} live (CPU time)`, most.spawn.cpuUs, "µs", `new WebAssembly.Instance with ${most.live.toLocaleString("en")} live instances`, engine.at(-1)!));
   for (const row of scale.rows) {
     notes.push(
       `${row.live.toLocaleString("en")} live: spawn ${row.spawn.cpuUs.toFixed(1)} µs CPU, ${row.spawn.wallUs.toFixed(1)} µs wall, of which ${row.spawn.gcUs.toFixed(1)} µs the engine's garbage-collection pauses; ` +
