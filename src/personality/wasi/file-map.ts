@@ -1,19 +1,23 @@
 import type { Process } from "../../kernel/process.ts";
 import type { KernelServices } from "../../kernel/services.ts";
+import type { IoVec } from "./guest-memory.ts";
 
 /** The file system's MAP request and its map's header (docs/FS.md "Mapped reads"; user/lib/fs-protocol.ts FS_MAP_*). */
 export const FS_MAP = 20;
+/** MAP's word 0: the handle lets go of its map (user/lib/fs-protocol.ts FS_MAP_RELEASE). */
+export const FS_MAP_RELEASE = 1;
 const MAGIC = 0x50414d46;
 const SEQUENCE_AT = 4;
 const SIZE_AT = 8;
 const VALID_AT = 64;
 const PAGE = 4096;
 
-/** A file's map as this process sees it: the view's slot, the Region's address, its data pages. */
+/** A file's map as this process sees it: the view's slot, the Region's address, its data pages; when it last answered a read. */
 export interface FileMap {
   readonly view: number;
   readonly address: number;
   readonly pages: number;
+  lastUse: number;
 }
 
 /** readMapped's answers besides a count: the map does not hold it all (ask the server), or the copy out faulted. */
@@ -22,13 +26,13 @@ export const MAP_FAULT = -2;
 
 /**
  * A read answered from a file's map with no call to the server (docs/FS.md "Mapped reads"):
- * `length` bytes at `offset`, handed to `scatter(from, n)` (which copies them on in the process's
- * memory) when every page they lie in is valid and the sequence is even and the same after the
- * copy: the count (0 at the end), MAP_MISS, or MAP_FAULT. The personality runs this with no await
- * in it, so no process runs in between; the sequence guards against a server preempted inside a
- * change of the map. A map that is gone (magic 0) is a miss: its caller forgets it.
+ * `length` bytes at `offset`, copied over `buffers` in order (the process's own memory: the
+ * kernel's copyWithin, no copy between) when every page they lie in is valid and the sequence is
+ * even and the same after the copy: the count (0 at the end), MAP_MISS, or MAP_FAULT. Synchronous:
+ * no process runs in between; the sequence guards against a server preempted inside a change of
+ * the map. A map that is gone (magic 0) is a miss: its caller forgets it.
  */
-export function readMapped(k: KernelServices, process: Process, map: FileMap, offset: bigint, length: number, scatter: (from: number, n: number) => boolean): number {
+export function readMapped(k: KernelServices, process: Process, map: FileMap, offset: bigint, length: number, buffers: readonly IoVec[]): number {
   const head = k.readMemory(process, map.address, 16);
   if (head === null) return MAP_MISS;
   const view = new DataView(head.buffer, head.byteOffset, 16);
@@ -48,7 +52,13 @@ export function readMapped(k: KernelServices, process: Process, map: FileMap, of
     for (let page = first; page <= last; page++) {
       if ((bits[(page >>> 3) - (first >>> 3)]! & (1 << (page & 7))) === 0) return MAP_MISS;
     }
-    if (!scatter(map.address + PAGE + from, n)) return MAP_FAULT;
+    let at = 0;
+    for (const [address, room] of buffers) {
+      if (at >= n) break;
+      const piece = Math.min(room, n - at);
+      if (!k.copyWithin(process, address, map.address + PAGE + from + at, piece)) return MAP_FAULT;
+      at += piece;
+    }
   }
   const after = k.readMemory(process, map.address + SEQUENCE_AT, 4);
   if (after === null || new DataView(after.buffer, after.byteOffset, 4).getUint32(0, true) !== sequence) return MAP_MISS;
