@@ -20,6 +20,9 @@
 //   file is right throughout. Prints "fs-map-check: auto all right".
 // - `reader-auto`: `reader` without FsClient.map: the plain handle read by FsClient.read, which
 //   maps it by itself.
+// - `seqlock`: MappedFiles.read against a map laid out by hand in this process's memory: an odd
+//   sequence, a magic of 0, a page not valid, pages past the map's are misses; the size says where
+//   the file ends. Each fails when its check is skipped. Prints "fs-map-check: seqlock all right".
 // Any failure prints "fs-map-check: FAIL: ..." and exits 1.
 //   service check fs-map-check use=fs memory=512 -- MODE [ROUNDS]
 import {
@@ -27,7 +30,7 @@ import {
   msgLabel, STDERR, E_INVALID_ARGUMENT, E_MISSING_RIGHT, E_QUOTA,
 } from "../lib";
 import {
-  FsClient, fsRoot, fsErrorName, fsStatus, FS_MAP_MAGIC_AT, FS_MAP_MAGIC, FS_RIGHT_READ, FS_RIGHT_WRITE, FS_OPEN_CREATE,
+  FsClient, fsRoot, fsErrorName, fsStatus, FS_MAP_MAGIC_AT, FS_MAP_MAGIC, FS_MAP_SEQUENCE_AT, FS_MAP_SIZE_AT, FS_MAP_VALID_AT, FS_RIGHT_READ, FS_RIGHT_WRITE, FS_OPEN_CREATE,
   FS_OPEN_DIRECT, FS_OPEN_NOFOLLOW, FS_OPEN_TRUNCATE, FS_CLOSE, FS_E_IS_DIR, FS_E_STALE,
 } from "../lib/fs-client";
 
@@ -251,6 +254,40 @@ if (MODE == "stamper") {
   lineBegin("fs-map-check: stamper done ");
   lineAddU32(ROUNDS);
   lineAdd(" rounds");
+  linePrint();
+  exit(0);
+}
+
+if (MODE == "seqlock") {
+  const PAGES: u32 = 16;
+  const header = heap.alloc((PAGES + 1) << 12);
+  memory.fill(header, 0, (PAGES + 1) << 12);
+  store<u32>(header + FS_MAP_MAGIC_AT, FS_MAP_MAGIC);
+  store<u32>(header + FS_MAP_SEQUENCE_AT, 2);
+  store<u64>(header + FS_MAP_SIZE_AT, 10000);
+  // Valid bits for 64 pages (past the map's 16 too, as a mistaken server might): pages 0-15 hold the file.
+  for (let b: usize = 0; b < 8; b++) store<u8>(header + FS_MAP_VALID_AT + b, 0xff);
+  for (let i: u32 = 0; i < 10000; i++) store<u8>(header + 4096 + i, pattern(i));
+  const maps = fs.maps;
+  const HANDLE: i32 = 0x7fff0001; // no capability: the entry is only looked up by it
+  maps.set(0, HANDLE, 0, header, PAGES);
+  const to = fs.address;
+  expect("a read the map holds", <u64>maps.read(0, 100, 5000, to), 5000);
+  for (let i: u32 = 0; i < 5000; i++) if (load<u8>(to + i) != pattern(100 + i)) fail("a read from the map is wrong");
+  expect("a read across the end", <u64>maps.read(0, 9000, 4096, to), 1000);
+  expect("a read at the end", <u64>maps.read(0, 10000, 4096, to), 0);
+  store<u32>(header + FS_MAP_SEQUENCE_AT, 3);
+  expect("a read while the server changes the map", <u64>(-maps.read(0, 0, 4096, to)), 1);
+  store<u32>(header + FS_MAP_SEQUENCE_AT, 4);
+  store<u8>(header + FS_MAP_VALID_AT, 0xfb); // page 2 not valid
+  expect("a read of a page not valid", <u64>(-maps.read(0, 8190, 10, to)), 1);
+  expect("a read beside it", <u64>maps.read(0, 4096, 4096, to), 4096);
+  store<u64>(header + FS_MAP_SIZE_AT, 40 * 4096);
+  expect("a read past the map's pages", <u64>(-maps.read(0, 15 * 4096, 8192, to)), 1);
+  store<u32>(header + FS_MAP_MAGIC_AT, 0);
+  expect("a read of a map that is gone", <u64>(-maps.read(0, 0, 100, to)), 1);
+  expect("a map that is gone is forgotten", <u64>maps.addressOf(HANDLE), 0);
+  lineBegin("fs-map-check: seqlock all right");
   linePrint();
   exit(0);
 }
