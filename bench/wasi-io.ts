@@ -27,15 +27,15 @@ const RUNS = [
 ] as const;
 const STARTS = 7;
 
-interface Figure {
+export interface Figure {
   readonly op: string;
   readonly size: number;
   readonly total: number;
   readonly ns: number;
 }
 
-function figures(output: string): Figure[] {
-  return [...output.matchAll(/^io-bench: (write|read) (\d+) (\d+) (\d+)$/gm)].map((m) => ({ op: m[1]!, size: Number(m[2]), total: Number(m[3]), ns: Number(m[4]) }));
+export function figures(output: string): Figure[] {
+  return [...output.matchAll(/^io-bench: (write|read|reread) (\d+) (\d+) (\d+)$/gm)].map((m) => ({ op: m[1]!, size: Number(m[2]), total: Number(m[3]), ns: Number(m[4]) }));
 }
 
 const mibPerSecond = (f: Figure) => f.total / MIB / (f.ns / 1e9);
@@ -46,8 +46,11 @@ function pick(all: readonly Figure[], op: string, size: number): Figure {
   return found;
 }
 
-/** io-bench inside the booted system: the file system on a disk image, the binary on /host, run from the shell. */
-async function inSystem(work: string, wasm: string): Promise<Figure[]> {
+/**
+ * io-bench inside the booted system: the file system on a disk image, the binary on /host, run
+ * from the shell; with `passes`, the read pass that many times (bench/wasi-read.ts).
+ */
+export async function inSystem(work: string, wasm: string, runs: readonly { size: number; total: number; label: string }[] = RUNS, passes = 1): Promise<Figure[]> {
   const share = join(work, "share");
   mkdirSync(share);
   copyFileSync(wasm, join(share, "io-bench"));
@@ -70,10 +73,10 @@ service shell    shell    memory=8192 bootinfo use=fs use=host session
   await m.until("the prompt", () => m.stdout().includes("dogma:/$ "));
   const all: Figure[] = [];
   m.type("mkdir /bench; cd /bench\r");
-  for (const run of RUNS) {
+  for (const run of runs) {
     const before = m.stdout().length;
-    m.type(`/host/io-bench data ${run.size} ${run.total}\r`);
-    await m.until(`io-bench of ${run.label} calls`, () => figures(m.stdout().slice(before)).length === 2 || /io-bench: cannot/.test(m.stderr()));
+    m.type(`/host/io-bench data ${run.size} ${run.total}${passes > 1 ? ` ${passes}` : ""}\r`);
+    await m.until(`io-bench of ${run.label} calls`, () => figures(m.stdout().slice(before)).length === 1 + passes || /io-bench: cannot/.test(m.stderr()));
     all.push(...figures(m.stdout().slice(before)));
   }
   await m.halt();
