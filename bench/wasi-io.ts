@@ -50,10 +50,11 @@ function pick(all: readonly Figure[], op: string, size: number): Figure {
  * io-bench inside the booted system: the file system on a disk image, the binary on /host, run
  * from the shell; with `passes`, the read pass that many times (bench/wasi-read.ts).
  */
-export async function inSystem(work: string, wasm: string, runs: readonly { size: number; total: number; label: string }[] = RUNS, passes = 1): Promise<Figure[]> {
+export async function inSystem(work: string, wasm: string, runs: readonly { size: number; total: number; label: string }[] = RUNS, passes = 1, more?: { wasm: string; run: (m: Awaited<ReturnType<typeof bootMachine>>) => Promise<void> }): Promise<Figure[]> {
   const share = join(work, "share");
   mkdirSync(share);
   copyFileSync(wasm, join(share, "io-bench"));
+  if (more) copyFileSync(more.wasm, join(share, "more"));
   const image = await DiskImage.open(join(work, "disk.img"), 128 << 20);
   const folder = await FolderShare.open(share);
   const config = `service registry registry
@@ -79,6 +80,7 @@ service shell    shell    memory=8192 bootinfo use=fs use=host session
     await m.until(`io-bench of ${run.label} calls`, () => figures(m.stdout().slice(before)).length === 1 + passes || /io-bench: cannot/.test(m.stderr()));
     all.push(...figures(m.stdout().slice(before)));
   }
+  if (more) await more.run(m); // another program, at /host/more
   await m.halt();
   await image.close();
   return all;
