@@ -36,7 +36,7 @@ function mapped(size: number, pages: number, valid: (page: number) => boolean) {
       return true;
     },
   } as unknown as KernelServices;
-  const map: FileMap = { view: 1, address: MAP_AT, pages, lastUse: 0 };
+  const map: FileMap = { view: 1, address: MAP_AT, pages, validBytes: 8, lastUse: 0 };
   return { memory, view, k, map, setDuringCopy: (f: () => void) => void (duringCopy = f) };
 }
 

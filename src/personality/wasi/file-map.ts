@@ -17,6 +17,8 @@ export interface FileMap {
   readonly view: number;
   readonly address: number;
   readonly pages: number;
+  /** Bytes of valid bits: one per 8 data pages. */
+  readonly validBytes: number;
   lastUse: number;
 }
 
@@ -33,24 +35,23 @@ export const MAP_FAULT = -2;
  * the map. A map that is gone (magic 0) is a miss: its caller forgets it.
  */
 export function readMapped(k: KernelServices, process: Process, map: FileMap, offset: bigint, length: number, buffers: readonly IoVec[]): number {
-  const head = k.readMemory(process, map.address, 16);
+  // The header's words and every valid bit in one read (at most 576 bytes): each read of the
+  // process's memory costs more than the bytes it copies. No BigInt past the offset: a map's file
+  // is under 4 GiB (FS_E_TOO_BIG past it), and a Number holds that exactly.
+  const head = k.readMemory(process, map.address, VALID_AT + map.validBytes);
   if (head === null) return MAP_MISS;
-  const view = new DataView(head.buffer, head.byteOffset, 16);
-  const sequence = view.getUint32(SEQUENCE_AT, true);
-  if ((sequence & 1) !== 0 || view.getUint32(0, true) !== MAGIC) return MAP_MISS;
-  const size = view.getBigUint64(SIZE_AT, true);
+  const sequence = word(head, SEQUENCE_AT);
+  if ((sequence & 1) !== 0 || word(head, 0) !== MAGIC) return MAP_MISS;
+  const size = word(head, SIZE_AT) + word(head, SIZE_AT + 4) * 2 ** 32;
+  const from = offset < 2n ** 52n ? Number(offset) : Number.MAX_SAFE_INTEGER;
   let n = 0;
-  if (offset < size) {
-    const left = size - offset;
-    n = left < BigInt(length) ? Number(left) : length;
-    const from = Number(offset);
+  if (from < size) {
+    n = Math.min(length, size - from);
     const first = Math.floor(from / PAGE);
     const last = Math.floor((from + n - 1) / PAGE);
     if (last >= map.pages) return MAP_MISS;
-    const bits = k.readMemory(process, map.address + VALID_AT + (first >>> 3), (last >>> 3) - (first >>> 3) + 1);
-    if (bits === null) return MAP_MISS;
     for (let page = first; page <= last; page++) {
-      if ((bits[(page >>> 3) - (first >>> 3)]! & (1 << (page & 7))) === 0) return MAP_MISS;
+      if ((head[VALID_AT + (page >>> 3)]! & (1 << (page & 7))) === 0) return MAP_MISS;
     }
     let at = 0;
     for (const [address, room] of buffers) {
@@ -61,12 +62,17 @@ export function readMapped(k: KernelServices, process: Process, map: FileMap, of
     }
   }
   const after = k.readMemory(process, map.address + SEQUENCE_AT, 4);
-  if (after === null || new DataView(after.buffer, after.byteOffset, 4).getUint32(0, true) !== sequence) return MAP_MISS;
+  if (after === null || word(after, 0) !== sequence) return MAP_MISS;
   return n;
+}
+
+/** The little-endian u32 at `at` of `bytes`. */
+function word(bytes: Uint8Array, at: number): number {
+  return (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24)) >>> 0;
 }
 
 /** Whether the map is gone (the server freed it: its view reads zeros). */
 export function mapGone(k: KernelServices, process: Process, map: FileMap): boolean {
   const magic = k.readMemory(process, map.address, 4);
-  return magic === null || new DataView(magic.buffer, magic.byteOffset, 4).getUint32(0, true) !== MAGIC;
+  return magic === null || word(magic, 0) !== MAGIC;
 }

@@ -60,6 +60,8 @@ const MAP_AFTER_READS = 4;
 const MAP_CALL_MAX = 64 * 1024;
 /** After a MAP the server refused: this many more reads before it is asked again. */
 const MAP_BACKOFF = 64;
+/** The most data pages a map has (user/lib/fs-protocol.ts FS_MAP_PAGES_MAX): its valid bits fill 512 bytes. */
+const FS_MAP_PAGES_MAX = 4096;
 /** Maps one process holds at once (each a view in its space, up to 16 MiB): one more lets go of the least recently read. */
 export const MAPS_MAX = 8;
 
@@ -374,7 +376,7 @@ export class FileServerClient {
       for (const cap of answer.caps) this.k.dropCapability(this.process, cap);
       return AbiStatus.E_INVALID_ARGUMENT;
     }
-    this.maps.set(file, { view: answer.caps[0]!, address, pages, lastUse: ++this.mapClock });
+    this.maps.set(file, { view: answer.caps[0]!, address, pages, validBytes: Math.ceil(Math.min(pages, FS_MAP_PAGES_MAX) / 8), lastUse: ++this.mapClock });
     return 0;
   }
 
