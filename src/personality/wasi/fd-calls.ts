@@ -20,8 +20,10 @@ const ADVICE_NOREUSE = 5;
 
 /**
  * fd_read (`at` undefined) and fd_pread (at `at`, the offset unmoved). A read the file's map holds
- * is answered here and now, with no call and no suspension of the program (docs/FS.md "Mapped
- * reads"); anything else goes on in `readCalling`.
+ * is answered here and now, with no call to the server (docs/FS.md "Mapped reads"); anything else
+ * goes on in `readCalling`. (preview1 still makes fd_read an async function, so that the kernel
+ * may page in and call it again: the program's stack is suspended all the same, which costs about
+ * what a call answered at once does, bench/wasi-read.ts.)
  */
 export function fdRead(w: WasiProcess, fd: number, iovs: number, count: number, out: number, at?: bigint): number | Promise<number> {
   const found = w.descriptor(fd);
