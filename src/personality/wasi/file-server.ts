@@ -204,8 +204,10 @@ export class FileServerClient {
     this.serverReads.set(file, reads);
     if (reads < MAP_AFTER_READS) return;
     const status = await this.mapFile(file);
-    // A server that never maps this handle (the host share, a link) is not asked again; one without room is, later.
-    if (status === AbiStatus.E_INVALID_ARGUMENT || status === AbiStatus.E_BAD_MESSAGE || status === AbiStatus.E_INVALID_CAP) this.serverReads.set(file, -Infinity);
+    // A server that never maps this handle (the host share answers E_MISSING_RIGHT, a host folder
+    // E_INVALID_ARGUMENT) is not asked again; one without room is, later.
+    const never = [AbiStatus.E_INVALID_ARGUMENT, AbiStatus.E_MISSING_RIGHT, AbiStatus.E_BAD_MESSAGE, AbiStatus.E_INVALID_CAP] as number[];
+    if (never.includes(status)) this.serverReads.set(file, -Infinity);
     else if (status < 0) this.serverReads.set(file, -MAP_BACKOFF);
     else this.serverReads.delete(file);
   }
