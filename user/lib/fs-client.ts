@@ -337,6 +337,7 @@ export class FsClient {
     // again; one without room is, after a while.
     if (status == E_INVALID_ARGUMENT || status == E_MISSING_RIGHT || status == E_BAD_MESSAGE || status == E_INVALID_CAP) this.serverReads.reset(file, i32.MIN_VALUE);
     else if (status < 0) this.serverReads.reset(file, -AUTO_MAP_BACKOFF);
+    else this.serverReads.reset(file, 0); // a map the server frees later (memory short) is asked for again only after as many reads
   }
 
   // `read` through the server (the map did not answer).

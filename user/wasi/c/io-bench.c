@@ -17,7 +17,7 @@ static uint64_t now(void) {
 
 int main(int argc, char **argv) {
   if (argc < 4) {
-    fprintf(stderr, "usage: io-bench FILE SIZE TOTAL [PASSES]\n");
+    fprintf(stderr, "usage: io-bench FILE SIZE TOTAL\n");
     return 2;
   }
   const char *file = argv[1];
