@@ -185,7 +185,7 @@ export class FileServerClient {
       const answer = await this.call(attached.slot, Fs.READ, [low, high, length, 0]);
       if (typeof answer === "number") return answer;
       const count = Math.min(answer.words[0] ?? 0, length);
-      await this.counted(file, length, count);
+      if (this.counted(file, length, count)) await this.mapCounted(file);
       return { at: attached.address, count };
     }
     const room = this.transfer.ensure(length);
@@ -196,13 +196,17 @@ export class FileServerClient {
     return { at: this.transfer.address, count: Math.min(answer.words[0] ?? 0, wanted) };
   }
 
-  // A read of `file` through the server answered `count` bytes of `length` asked: at the
-  // MAP_AFTER_READS-th such read the file is mapped (its next reads the map holds make no call).
-  private async counted(file: number, length: number, count: number): Promise<void> {
-    if (count === 0 || length > MAP_CALL_MAX || this.maps.has(file)) return;
+  // A read of `file` through the server answered `count` bytes of `length` asked: whether it is
+  // the MAP_AFTER_READS-th such read, and the file is to be mapped now (its next reads the map
+  // holds make no call). Synchronous: a read that maps nothing waits for nothing more.
+  private counted(file: number, length: number, count: number): boolean {
+    if (count === 0 || length > MAP_CALL_MAX || this.maps.has(file)) return false;
     const reads = (this.serverReads.get(file) ?? 0) + 1;
     this.serverReads.set(file, reads);
-    if (reads < MAP_AFTER_READS) return;
+    return reads >= MAP_AFTER_READS;
+  }
+
+  private async mapCounted(file: number): Promise<void> {
     const status = await this.mapFile(file);
     // A server that never maps this handle (the host share answers E_MISSING_RIGHT, a host folder
     // E_INVALID_ARGUMENT) is not asked again; one without room is, later.
@@ -237,7 +241,7 @@ export class FileServerClient {
       if (typeof answer === "number") return answer;
       const count = Math.min(answer.words[0] ?? 0, length, 4 * (answer.words.length - 1));
       const bytes = unpack(answer.words, 1, count);
-      await this.counted(file, length, count);
+      if (this.counted(file, length, count)) await this.mapCounted(file);
       return bytes;
     }
     const attached = this.attached.get(file) ?? (await this.attachment(file, length));
