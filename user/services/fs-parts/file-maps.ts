@@ -49,6 +49,8 @@ const mapPages = new StaticArray<u32>(MAX_MAPS);
 const mapHolders = new StaticArray<i32>(MAX_MAPS);
 /** The chunks of page cache room each map took. */
 const mapChunks = new StaticArray<i32>(MAX_MAPS);
+/** The disk blocks of one run of pages fillCached copies at once. */
+const runBlocks = new StaticArray<u32>(<i32>FS_MAP_PAGES_MAX);
 /** The map each handle entry holds (-1: none). */
 const handleMap = new StaticArray<i8>(MAX_HANDLES);
 
@@ -330,16 +332,19 @@ export class FileMaps implements HandleWatcher {
         page++;
         continue;
       }
+      // The run's blocks are kept as they are found: the block map is walked once a page.
+      unchecked((runBlocks[0] = block));
       let run: u64 = 1;
       while (page + run < last) {
         const next = source.blockOf(at, page + run);
         if (next == 0 || next == 0xffffffff || source.cachedPage(next) != from + (<usize>run << BLOCK_SHIFT)) break;
+        unchecked((runBlocks[<i32>run] = next));
         run++;
       }
       memory.copy(this.data(page), from, <usize>run << BLOCK_SHIFT);
-      for (let p = page; p < page + run; p++) {
-        this.setValid(p);
-        source.letGo(source.blockOf(at, p));
+      for (let p: u64 = 0; p < run; p++) {
+        this.setValid(page + p);
+        source.letGo(unchecked(runBlocks[<i32>p]));
       }
       page += run;
     }
