@@ -52,7 +52,7 @@ const ATTACHED_MAX: i32 = 8;
 const FILL_MIN_BYTES: u32 = 32768;
 /**
  * `read` maps a file by itself (FS_MAP) at its handle's this many-th read through the server of at
- * most AUTO_MAP_CALL_MAX bytes: a file read once in one or two calls (a small file read whole, a
+ * most AUTO_MAP_CALL_MAX bytes that answered bytes: a file read once in one or two calls (a small file read whole, a
  * header looked at) never pays for a map; one read again and again, or in small pieces, pays one
  * MAP call (about a read's) and the map's making (a copy of what the cache holds of the file, at
  * most 16 MiB) and reads with no call from then on (docs/FS.md "Mapped reads").
@@ -324,7 +324,7 @@ export class FsClient {
       if (n != MAP_MISS) return n;
     }
     const n = this.readThroughServer(file, offset, length, at);
-    if (n >= 0 && mapped < 0 && this.autoMapAfter > 0 && length <= AUTO_MAP_CALL_MAX) this.countRead(file);
+    if (n > 0 && mapped < 0 && this.autoMapAfter > 0 && length <= AUTO_MAP_CALL_MAX) this.countRead(file);
     return n;
   }
 
@@ -399,16 +399,24 @@ export class FsClient {
 
   /**
    * Reads up to FS_INLINE_BYTES at `offset` into `to` (any memory of this process), in message
-   * words (through its read buffer, for an attached handle).
+   * words (through its read buffer, for an attached handle); from the file's map when it holds
+   * them, and counted towards mapping the file as `read`'s are (autoMapAfter).
    */
   readInline(file: i32, offset: u64, to: usize, length: u32): i32 {
     if (length > FS_INLINE_BYTES) return E_INVALID_ARGUMENT;
+    const mapped = this.maps.find(file);
+    if (mapped >= 0) {
+      // From the file's map, as `read` does (no call while it holds the bytes).
+      const n = this.maps.read(mapped, offset, length, to);
+      if (n != MAP_MISS) return n;
+    }
     const attached = this.attachment(file);
     this.transfer(FS_READ, offset, length, 0);
     const status = this.call(file);
     if (status < 0) return status;
     const n = min(msgWord(0), length);
     memory.copy(to, attached >= 0 ? unchecked(this.attachedAddress[attached]) : msgBuffer() + BODY + 4, n);
+    if (n > 0 && mapped < 0 && this.autoMapAfter > 0) this.countRead(file);
     return <i32>n;
   }
 
