@@ -87,7 +87,7 @@ export async function fsThroughput(): Promise<Result[]> {
     const runs: Array<Array<{ name: string; bytes: number; call: number; ns: number }>> = [];
     for (let i = 0; i < 3; i++) runs.push(await runOnDisk(work, "fs-bench"));
     // Each run: a warm-up round (not printed as figures), then rounds of the same FIGURES figures.
-    const FIGURES = 8;
+    const FIGURES = 9;
     for (const run of runs) if (run.length === 0 || run.length % FIGURES !== 0) throw new Error(`fs-bench printed ${run.length} figures`);
     const host = join(work, "host.dat");
     const results = runs[0]!.slice(0, FIGURES).map((f, row) => {
@@ -105,8 +105,12 @@ export async function fsThroughput(): Promise<Result[]> {
       const dogma = Math.max(...passes);
       const what = write
         ? `fs write, ${size} calls (${f.bytes / MIB} MiB, then sync)`
-        : f.name === "read"
-          ? `fs read, ${size} calls (${f.bytes / MIB} MiB) into the client's buffer (FsClient.read)`
+        : f.name === "read" && f.call >= MIB
+          ? `fs read, ${size} calls (${f.bytes / MIB} MiB) into the client's buffer (FsClient.read: a call each)`
+          : f.name === "read"
+            ? `fs read, ${size} calls (${f.bytes / MIB} MiB) into the client's buffer (FsClient.read as it is: the file mapped by itself at the 4th read, no call after)`
+          : f.name === "read-call"
+            ? `fs read, ${size} calls (${f.bytes / MIB} MiB) into the client's buffer through the server (FsClient.read, autoMapAfter 0: a call each)`
           : f.name === "read-mapped"
             ? `fs read, ${size} calls (${f.bytes / MIB} MiB) of a mapped file into the client's buffer (FsClient.map, then read: no call)`
             : `fs read, ${size} calls (${f.bytes / MIB} MiB) left in the attached read buffer (FsClient.readView)`;
@@ -123,8 +127,10 @@ export async function fsThroughput(): Promise<Result[]> {
     const random = figure("random-cached");
     hostThroughput(host, true, MIB, 4 * MIB);
     const hostRandom = Math.max(...[0, 1, 2].map(() => hostRandomReads(host, random.bytes / 4096, 4 * MIB)));
-    results.push(result("fs random 4 KiB reads of a 4 MiB file in the page cache (attached handle)", mibs(random), "MiB/s", "node:fs, the same reads (page cache)", hostRandom));
+    results.push(result("fs random 4 KiB reads of a 4 MiB file in the page cache through the server (attached handle, a call each)", mibs(random), "MiB/s", "node:fs, the same reads (page cache)", hostRandom));
     const hostRandomMapped = Math.max(...[0, 1, 2].map(() => hostRandomReads(host, random.bytes / 4096, 4 * MIB)));
+    const hostRandomAuto = Math.max(...[0, 1, 2].map(() => hostRandomReads(host, random.bytes / 4096, 4 * MIB)));
+    results.push(result("fs random 4 KiB reads of a 4 MiB file in the page cache, plain handle (FsClient.read as it is: mapped by itself, no call)", mibs(figure("random-auto")), "MiB/s", "node:fs, the same reads (page cache)", hostRandomAuto));
     results.push(result("fs random 4 KiB reads of a 4 MiB file, mapped (FsClient.map: no call)", mibs(figure("random-mapped")), "MiB/s", "node:fs, the same reads (page cache)", hostRandomMapped));
     results.push(result("fs random 4 KiB reads of a 4 MiB file not cached (direct handle: the disk)", mibs(figure("random-uncached")), "MiB/s", "the same reads from the page cache", mibs(random)));
     results.push(result("fs 4 MiB read start to end in 4 KiB calls, not cached, with read-ahead", mibs(figure("sequential-read-ahead")), "MiB/s", "the same through a direct handle (no cache, no read-ahead)", mibs(figure("sequential-uncached"))));

@@ -50,4 +50,41 @@ service read     fs-map-check    use=fs memory=512 -- reader 300
       await m.halt();
     }
   }, patience(60_000));
+
+  it("the client's map reader, against a map laid out by hand: an odd sequence, a page not valid, pages past the map's and a map gone are misses; the size says where the file ends", async () => {
+    const m = await bootBlockMachine(`${LINES}service seq fs-map-check use=fs memory=512 -- seqlock\n`, ["registry", "block", "fs", "fs-map-check"], new MemoryBlockBackend(16 << 20));
+    try {
+      await verdict(m, /^fs-map-check: seqlock all right$/, /FAIL/);
+      expect(m.faults).toEqual([]);
+    } finally {
+      await m.halt();
+    }
+  }, patience(60_000));
+
+  it("FsClient.read maps a file by itself at a handle's fourth read through the server (not after a one-shot read), and its next reads see another session's write, cut and growth at once; a client reading more files than it maps lets go of the least recently read, here and in the server", async () => {
+    const m = await bootBlockMachine(`${LINES}service auto fs-map-check use=fs memory=512 -- auto\n`, ["registry", "block", "fs", "fs-map-check"], new MemoryBlockBackend(16 << 20));
+    try {
+      await verdict(m, /^fs-map-check: auto all right$/, /FAIL/);
+      expect(m.faults).toEqual([]);
+    } finally {
+      await m.halt();
+    }
+  }, patience(60_000));
+
+  it("a reader whose plain handle FsClient.read mapped by itself, of a file another process rewrites whole and cuts at random, never reads a torn or stale read", async () => {
+    const m = await bootBlockMachine(`${LINES}service stamp fs-map-check use=fs memory=512 -- stamper 300
+service read     fs-map-check    use=fs memory=512 -- reader-auto 300
+`, ["registry", "block", "fs", "fs-map-check"], new MemoryBlockBackend(16 << 20));
+    try {
+      await verdict(m, /^fs-map-check: stamper done 300 rounds$/, /FAIL/);
+      const line = await verdict(m, /^fs-map-check: reader done \d+ reads, \d+ from the map, \d+ cut short$/, /FAIL/);
+      const [reads, hits, short] = /(\d+) reads, (\d+) from the map, (\d+) cut short/.exec(line)!.slice(1).map(Number);
+      expect(hits, line).toBeGreaterThan(0);
+      expect(hits, line).toBeLessThan(reads!);
+      expect(short, line).toBeGreaterThan(0);
+      expect(m.faults).toEqual([]);
+    } finally {
+      await m.halt();
+    }
+  }, patience(60_000));
 });

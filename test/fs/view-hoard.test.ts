@@ -44,4 +44,16 @@ describe("attached handles' read buffers", () => {
       await m.close();
     }
   }, patience(120_000));
+
+  it("the same when the client lets go of each map (FS_MAP_RELEASE) instead of closing its handle", async () => {
+    const m = await bootOnDisk(join(work, "maps-release.img"), `${FS_LINES}service hoard fs-view-hoard use=fs memory=512 -- 900 map-release\n`, ["fs", "fs-view-hoard"]);
+    try {
+      await verdict(m, /^fs-view-hoard: the page cache holds /, /FAIL/);
+      expect(m.lines().find((l) => l.includes(" rounds ("))).toMatch(/^fs-view-hoard: \d+ rounds \(then E_QUOTA\)/);
+      expect(m.lines(), m.lines().join("\n")).toContain("fs-view-hoard: a map from another session: ok");
+      expect(m.faults).toEqual([]);
+    } finally {
+      await m.close();
+    }
+  }, patience(120_000));
 });

@@ -39,12 +39,12 @@ ${PROGRAMS.map((p) => `module ${p}`).join("\n")}
 `;
 const MODULES = ["registry", "console", "block", "fs", "hostfs", "pipe", "procman", "shell", ...PROGRAMS];
 
-async function system(files: Record<string, string>) {
+async function system(files: Record<string, string>, config = CONFIG) {
   const share = scratchFolder("in-system-share");
   made.push(share);
   for (const [name, wasm] of Object.entries(files)) copyFileSync(wasm, join(share, name));
   const folder = await FolderShare.open(share);
-  const m = await bootShell(CONFIG, folder, { modules: MODULES });
+  const m = await bootShell(config, folder, { modules: MODULES });
   const run = async (line: string) => {
     const before = m.stdout().length;
     m.type(line + "\r");
@@ -70,6 +70,15 @@ describe("WASI conformance inside the system, from the shell", () => {
     expect(m.faults).toEqual([]);
     m.type("exit\r");
     await m.line(/halting$/);
+    await m.halt();
+  }, 120_000);
+
+  it("reads a file through the personality's map while another handle writes, cuts and grows it: every read sees what the server would", async () => {
+    // A file system with room for maps beside its page cache (at 2048 pages its cache fills it, and MAP answers E_QUOTA).
+    const { m, run } = await system({ "map-check": cProgram("map-check") }, CONFIG.replace("fs       memory=2048", "fs       memory=8192"));
+    expect(await run("mkdir /mapped && cd /mapped")).toMatch(/dogma:\/mapped\$ $/);
+    expect(await run("/host/map-check")).toContain("map-check: all right");
+    expect(m.faults).toEqual([]);
     await m.halt();
   }, 120_000);
 

@@ -14,7 +14,7 @@
 // Import it directly: `import { FsClient } from "../lib/fs-client";`.
 import { CAP_MOVE, KIND_REGION, KIND_RECEIVER, OP_REGION_INFO } from "./abi";
 import { RegionBuffer } from "./region-buffer";
-import { E_INVALID_ARGUMENT, E_INVALID_CAP, E_PEER_DEAD, E_QUEUE_FULL } from "./errors";
+import { E_BAD_MESSAGE, E_INVALID_ARGUMENT, E_INVALID_CAP, E_MISSING_RIGHT, E_PEER_DEAD, E_QUEUE_FULL } from "./errors";
 import {
   msgBegin, msgAddWord, msgAddCap, msgInvoke, msgLabel, msgWord, msgWord64, msgCap, msgCapCount, msgWordCount,
   msgBuffer, MAX_DATA_WORDS,
@@ -24,12 +24,12 @@ import { Cappage } from "./caps/cappage";
 import { Memory } from "./caps/memory";
 import { Region } from "./caps/region";
 import { sleep } from "./time";
-import { MappedFiles, MAP_MISS } from "./fs-map";
+import { MappedFiles, ReadCounts, MAP_MISS } from "./fs-map";
 import {
   FS_INFO, FS_OPEN, FS_MKDIR, FS_UNLINK, FS_RENAME, FS_READ, FS_WRITE, FS_APPEND, FS_TRUNCATE, FS_STAT, FS_READDIR,
   FS_CLOSE, FS_SYNC, FS_TOKEN, FS_LINK, FS_SYMLINK, FS_SET_TIMES, FS_REMOVE, FS_ATTACH, FS_MAP, FS_INLINE_BYTES, FS_PATH_MAX, FS_READ_FILL,
   FS_DIRENT_HEADER, FS_SYMLINK_MAX, FS_OPEN_NOFOLLOW, FS_OPEN_DIRECTORY, FS_OPEN_SESSION, FS_RIGHTS_ALL, FS_RIGHT_READ, FS_KIND_SYMLINK,
-  FS_LINK_FOLLOW, fsStatus,
+  FS_LINK_FOLLOW, FS_MAP_RELEASE, fsStatus,
 } from "./fs-protocol";
 
 export * from "./fs-protocol";
@@ -50,6 +50,18 @@ const ATTACHED_MAX: i32 = 8;
  * filled against 2.5-2.7 copied (bench/fs-profile.ts, sequential-cached-again, one run each way).
  */
 const FILL_MIN_BYTES: u32 = 32768;
+/**
+ * `read` maps a file by itself (FS_MAP) at its handle's this many-th read through the server of at
+ * most AUTO_MAP_CALL_MAX bytes that answered bytes: a file read once in one or two calls (a small file read whole, a
+ * header looked at) never pays for a map; one read again and again, or in small pieces, pays one
+ * MAP call (about a read's) and the map's making (a copy of what the cache holds of the file, at
+ * most 16 MiB) and reads with no call from then on (docs/FS.md "Mapped reads").
+ */
+const AUTO_MAP_READS: i32 = 4;
+/** Larger reads save only the call, a small part of their cost, and do not count towards a map. */
+const AUTO_MAP_CALL_MAX: u32 = 65536;
+/** After a MAP the server refused for want of room: this many more reads before asking again. */
+const AUTO_MAP_BACKOFF: i32 = 64;
 
 /**
  * The root directory capability a publisher put at `index` of the Cappage at `slot` (init's
@@ -86,6 +98,13 @@ export class FsClient {
   private readonly attachedBytes: StaticArray<u32> = new StaticArray<u32>(ATTACHED_MAX);
   /** Files mapped read-only (FS_MAP): their reads are answered here while the map holds them. */
   readonly maps: MappedFiles = new MappedFiles();
+  /**
+   * `read` maps a handle's file after this many of its reads through the server (AUTO_MAP_READS);
+   * 0: never (every read not mapped by `map` calls the server: benches of the call path, tests of it).
+   */
+  autoMapAfter: i32 = AUTO_MAP_READS;
+  /** Reads through the server per handle (the most recent handles'), for autoMapAfter. */
+  private readonly serverReads: ReadCounts = new ReadCounts();
   /** A page for paths too long for words (made when first needed), and its view. */
   private pathRegion: i32 = 0;
   private pathView: i32 = 0;
@@ -304,6 +323,25 @@ export class FsClient {
       const n = this.maps.read(mapped, offset, length, this.buffer.address + at);
       if (n != MAP_MISS) return n;
     }
+    const n = this.readThroughServer(file, offset, length, at);
+    if (n > 0 && mapped < 0 && this.autoMapAfter > 0 && length <= AUTO_MAP_CALL_MAX) this.countRead(file);
+    return n;
+  }
+
+  // A handle's file read through the server once more: mapped when it has been often enough (AUTO_MAP_READS).
+  private countRead(file: i32): void {
+    if (this.maps.find(file) >= 0) return; // (mapped since, and gone again: counted afresh)
+    if (this.serverReads.count(file) < this.autoMapAfter) return;
+    const status = this.map(file);
+    // A server that never maps this handle (a direct handle, a link, the host share) is not asked
+    // again; one without room is, after a while.
+    if (status == E_INVALID_ARGUMENT || status == E_MISSING_RIGHT || status == E_BAD_MESSAGE || status == E_INVALID_CAP) this.serverReads.reset(file, i32.MIN_VALUE);
+    else if (status < 0) this.serverReads.reset(file, -AUTO_MAP_BACKOFF);
+    else this.serverReads.reset(file, 0); // a map the server frees later (memory short) is asked for again only after as many reads
+  }
+
+  // `read` through the server (the map did not answer).
+  private readThroughServer(file: i32, offset: u64, length: u32, at: u32): i32 {
     const attached = this.attachment(file);
     if (attached >= 0 && length <= unchecked(this.attachedBytes[attached]) && <u64>at + <u64>length <= <u64>this.buffer.bytes) {
       // No Region moves: the server writes the bytes into this buffer through the filler ATTACH
@@ -361,16 +399,24 @@ export class FsClient {
 
   /**
    * Reads up to FS_INLINE_BYTES at `offset` into `to` (any memory of this process), in message
-   * words (through its read buffer, for an attached handle).
+   * words (through its read buffer, for an attached handle); from the file's map when it holds
+   * them, and counted towards mapping the file as `read`'s are (autoMapAfter).
    */
   readInline(file: i32, offset: u64, to: usize, length: u32): i32 {
     if (length > FS_INLINE_BYTES) return E_INVALID_ARGUMENT;
+    const mapped = this.maps.find(file);
+    if (mapped >= 0) {
+      // From the file's map, as `read` does (no call while it holds the bytes).
+      const n = this.maps.read(mapped, offset, length, to);
+      if (n != MAP_MISS) return n;
+    }
     const attached = this.attachment(file);
     this.transfer(FS_READ, offset, length, 0);
     const status = this.call(file);
     if (status < 0) return status;
     const n = min(msgWord(0), length);
     memory.copy(to, attached >= 0 ? unchecked(this.attachedAddress[attached]) : msgBuffer() + BODY + 4, n);
+    if (n > 0 && mapped < 0 && this.autoMapAfter > 0) this.countRead(file);
     return <i32>n;
   }
 
@@ -450,6 +496,7 @@ export class FsClient {
     // The map's view goes first: a view of a map the CLOSE frees would be charged to this process
     // for the range it keeps reserved until it is dropped (docs/MEMORY.md).
     this.maps.forget(handle);
+    this.serverReads.forget(handle);
     msgBegin(FS_CLOSE);
     const status = this.call(handle);
     capDrop(handle);
@@ -506,20 +553,40 @@ export class FsClient {
   /**
    * Maps `file` read-only (FS_MAP, docs/FS.md "Mapped reads"): from now on `read` on this handle
    * copies from the map what it holds, with no call, and asks the server for the rest (which the
-   * server then adds to the map). 0, or a status (E_QUEUE_FULL: this client maps MAPPED_MAX files;
-   * E_QUOTA: the server has no room for another map; E_INVALID_ARGUMENT: a server that does not
-   * map, a direct handle). Reads work as before whatever it answers. `close` unmaps.
+   * server then adds to the map). `read` does this by itself for a file it reads often enough
+   * (autoMapAfter). A client holds MAPPED_MAX maps at most: one more lets go of the one read least
+   * recently (`unmap`). 0, or a status (E_QUOTA: the server has no room for another map;
+   * E_INVALID_ARGUMENT: a server that does not map, a direct handle). Reads work as before
+   * whatever it answers. `close` unmaps.
    */
   map(file: i32): i32 {
     if (this.maps.find(file) >= 0) return 0;
-    const free = this.maps.free();
-    if (free < 0) return E_QUEUE_FULL;
+    let free = this.maps.free();
+    if (free < 0) {
+      this.unmap(this.maps.victim());
+      this.maps.evicted++;
+      free = this.maps.free();
+    }
     msgBegin(FS_MAP);
     const status = this.call(file);
     if (status < 0) return status;
     if (msgCapCount() < 1) return E_INVALID_ARGUMENT;
     this.maps.set(free, file, msgCap(0), <usize>msgWord(1), msgWord(0));
     return 0;
+  }
+
+  /**
+   * Lets go of `file`'s map: the view leaves this process's space and the handle stops holding the
+   * map (FS_MAP_RELEASE: the server frees it when no other handle holds it). Its reads call the
+   * server again. 0, or a status.
+   */
+  unmap(file: i32): i32 {
+    if (this.maps.find(file) < 0) return 0;
+    this.maps.forget(file);
+    this.serverReads.forget(file);
+    msgBegin(FS_MAP);
+    msgAddWord(FS_MAP_RELEASE);
+    return this.call(file);
   }
 
   // The entry of `handle` among the attached ones, or -1.

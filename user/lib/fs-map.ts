@@ -7,13 +7,17 @@
 // the sequence (odd: ask the server), the magic (0: the map is gone), the size and the valid bits,
 // the copy, then the sequence again (changed: the copy may be torn, ask the server). A miss costs
 // the few loads; the server's READ that follows makes the pages valid for the next read.
-// Nothing allocates but the table, made with the client.
+//
+// At most MAPPED_MAX maps are held at once (each is a view in this process's space, up to 16 MiB
+// of it): mapping one more lets go of the least recently read (`victim`). Which files get mapped
+// without being asked (FsClient.read's own choice) is counted here too (`ReadCounts`).
+// Nothing allocates but the tables, made with the client.
 import { capDrop } from "./caps/capability";
 import {
   FS_MAP_MAGIC, FS_MAP_MAGIC_AT, FS_MAP_SEQUENCE_AT, FS_MAP_SIZE_AT, FS_MAP_VALID_AT,
 } from "./fs-protocol";
 
-/** Files one client maps at once (FsClient.map answers E_QUEUE_FULL past that). */
+/** Files one client holds mapped at once: one more lets go of the least recently read. */
 export const MAPPED_MAX: i32 = 8;
 /** readMapped's answer when the map cannot answer: ask the server. */
 export const MAP_MISS: i32 = -1;
@@ -23,16 +27,30 @@ export class MappedFiles {
   private readonly view: StaticArray<i32> = new StaticArray<i32>(MAPPED_MAX);
   private readonly address: StaticArray<usize> = new StaticArray<usize>(MAPPED_MAX);
   private readonly pages: StaticArray<u32> = new StaticArray<u32>(MAPPED_MAX);
+  /** When each entry last answered a read (`clock`): the least recent goes first. */
+  private readonly lastUse: StaticArray<u64> = new StaticArray<u64>(MAPPED_MAX);
+  private clock: u64 = 0;
   /** Reads answered from a map, and those that had to ask the server. */
   hits: u64 = 0;
   misses: u64 = 0;
+  /** Maps let go of to make room for another (`victim`). */
+  evicted: u64 = 0;
   /** Entries in use: a client that maps nothing looks through none on every read. */
   private used: i32 = 0;
+  /** The entry `find` found last (a reader keeps to one file). */
+  private last: i32 = 0;
 
   /** A free entry, or -1. */
   free(): i32 {
     for (let i = 0; i < MAPPED_MAX; i++) if (unchecked(this.handle[i]) == 0) return i;
     return -1;
+  }
+
+  /** The handle whose map was read least recently (every entry is in use): the one to let go of. */
+  victim(): i32 {
+    let oldest = 0;
+    for (let i = 1; i < MAPPED_MAX; i++) if (unchecked(this.lastUse[i]) < unchecked(this.lastUse[oldest])) oldest = i;
+    return unchecked(this.handle[oldest]);
   }
 
   /** Entry `i` is `handle`'s map: the view's slot, the Region's address, its data pages. */
@@ -42,16 +60,24 @@ export class MappedFiles {
     unchecked((this.view[i] = view));
     unchecked((this.address[i] = address));
     unchecked((this.pages[i] = pages));
+    unchecked((this.lastUse[i] = ++this.clock));
   }
 
   /** The entry of `handle`, or -1. */
   find(handle: i32): i32 {
     if (handle == 0 || this.used == 0) return -1;
-    for (let i = 0; i < MAPPED_MAX; i++) if (unchecked(this.handle[i]) == handle) return i;
+    const last = this.last;
+    if (unchecked(this.handle[last]) == handle) return last;
+    for (let i = 0; i < MAPPED_MAX; i++) {
+      if (unchecked(this.handle[i]) == handle) {
+        this.last = i;
+        return i;
+      }
+    }
     return -1;
   }
 
-  /** Forgets `handle`'s map and drops its view (the handle closed, or the map is gone). */
+  /** Forgets `handle`'s map and drops its view (the handle closed, or the map is gone, or let go of). */
   forget(handle: i32): void {
     const i = this.find(handle);
     if (i < 0) return;
@@ -59,6 +85,11 @@ export class MappedFiles {
     this.used--;
     unchecked((this.handle[i] = 0));
     unchecked((this.view[i] = 0));
+  }
+
+  /** Maps held now. */
+  get count(): i32 {
+    return this.used;
   }
 
   /** The slot of the view of `handle`'s map (0: none). */
@@ -106,11 +137,62 @@ export class MappedFiles {
     // The server changed the map meanwhile (this process was preempted in the copy): not to be trusted.
     if (load<u32>(header + FS_MAP_SEQUENCE_AT) != sequence) return this.miss();
     this.hits++;
+    unchecked((this.lastUse[i] = ++this.clock));
     return <i32>n;
   }
 
   private miss(): i32 {
     this.misses++;
     return MAP_MISS;
+  }
+}
+
+/** Handles whose reads through the server are counted (FsClient.read's choice to map): the most recent this many. */
+const COUNTED_MAX: i32 = 16;
+
+/**
+ * Reads through the server per handle, for the handles read most recently: FsClient.read maps a
+ * file once it has been read through the server often enough that the calls saved pay for the
+ * map. A handle that leaves this table (COUNTED_MAX others read since) starts again from 0.
+ */
+export class ReadCounts {
+  private readonly handle: StaticArray<i32> = new StaticArray<i32>(COUNTED_MAX);
+  private readonly reads: StaticArray<i32> = new StaticArray<i32>(COUNTED_MAX);
+  /** The entry a new handle takes (round robin: the one counted longest ago, near enough). */
+  private next: i32 = 0;
+  private last: i32 = 0;
+
+  /** Counts one more read of `handle` through the server: how many now. */
+  count(handle: i32): i32 {
+    let i = this.last;
+    if (unchecked(this.handle[i]) != handle) {
+      i = -1;
+      for (let j = 0; j < COUNTED_MAX && i < 0; j++) if (unchecked(this.handle[j]) == handle) i = j;
+      if (i < 0) {
+        i = this.next;
+        this.next = (i + 1) % COUNTED_MAX;
+        unchecked((this.handle[i] = handle));
+        unchecked((this.reads[i] = 0));
+      }
+      this.last = i;
+    }
+    const n = unchecked(this.reads[i]) + 1;
+    unchecked((this.reads[i] = n));
+    return n;
+  }
+
+  /** `handle`'s count becomes `reads` (negative: that many more reads before it is tried again). */
+  reset(handle: i32, reads: i32): void {
+    for (let j = 0; j < COUNTED_MAX; j++) if (unchecked(this.handle[j]) == handle) unchecked((this.reads[j] = reads));
+  }
+
+  /** `handle` closed: its count goes (a new handle in its slot starts from 0). */
+  forget(handle: i32): void {
+    for (let j = 0; j < COUNTED_MAX; j++) {
+      if (unchecked(this.handle[j]) == handle) {
+        unchecked((this.handle[j] = 0));
+        unchecked((this.reads[j] = 0));
+      }
+    }
   }
 }

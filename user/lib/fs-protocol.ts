@@ -113,9 +113,12 @@ export const FS_READ_FILL: u32 = 0x8000_0000;
  * page equal to the file's bytes (zeros past the end) and the size current, changing them only
  * between an odd and the next even sequence; a READ through the server makes the pages it read
  * valid. Replies words: the data pages, the Region's global address; caps: the view. CLOSE of the
- * handle (the last that mapped the inode) frees the Region: views then read zeros (magic 0).
+ * handle (the last that mapped the inode) frees the Region: views then read zeros (magic 0); so
+ * does MAP with the word FS_MAP_RELEASE, by which the handle lets go of its map and stays open.
  */
 export const FS_MAP: u32 = 20;
+/** MAP's word 0: the handle lets go of the map it holds (freed with its last holder); answers nothing. */
+export const FS_MAP_RELEASE: u32 = 1;
 /** The header's words: a magic while the map lives, the sequence (even when stable), the file size (u64), the inode, the data pages. */
 export const FS_MAP_MAGIC: u32 = 0x50414d46; // "FMAP"
 export const FS_MAP_MAGIC_AT: usize = 0;

@@ -3,7 +3,7 @@
 // writes and reads of it. The whole sequence runs ROUNDS times (argument, default 4), the file made
 // anew each time; the first round warms up (the code compiled to its fastest tier, the page cache
 // grown) and prints "fs-bench: warm-up ...". The others print "fs-bench: OP BYTES in CALL-BYTES
-// calls: NS ns" per test (OP: write, read, read-view, read-mapped); then "fs-bench: done" (bench/fs-throughput.ts reads them and takes the
+// calls: NS ns" per test (OP: write, read, read-call, read-view, read-mapped); then "fs-bench: done" (bench/fs-throughput.ts reads them and takes the
 // median of each figure: on a shared machine one pass of a few milliseconds is easily disturbed).
 // With `reads` after ROUNDS (bench/fs-read-profile.ts) the file is written once and only the
 // 1 MiB read passes repeat, ROUNDS times: a profile of the read path alone. With `reads-cached`
@@ -62,6 +62,11 @@ const VIEW: i32 = 2;
 const MAPPED: i32 = 3;
 let mapped: i32 = 0;
 /**
+ * FsClient.read with autoMapAfter 0: every read a call to the server (at 4 KiB; `read` maps the
+ * file by itself at its 4th read of at most 64 KiB, so its 1 MiB reads are calls too).
+ */
+const READ_CALL: i32 = 5;
+/**
  * Reads as FsClient.read made them before fillers (`reads` modes only): readView, then the client's
  * copy out of the read buffer into its own — two copies, beside `read`'s one in the same run.
  */
@@ -72,7 +77,7 @@ function pass(op: i32, call: u32, bytes: u32): void {
   const start = now();
   for (let at: u32 = 0; at < bytes; at += call) {
     if (write) check("write", fs.write(file, <u64>at, call));
-    else if (op == READ) check("read", fs.read(file, <u64>at, call));
+    else if (op == READ || op == READ_CALL) check("read", fs.read(file, <u64>at, call));
     else if (op == MAPPED) {
       if (<u32>check("read", fs.read(mapped, <u64>at, call)) != call || load<u8>(fs.address) != <u8>(at * 7)) check("read: not the bytes written", -1);
     }
@@ -85,7 +90,7 @@ function pass(op: i32, call: u32, bytes: u32): void {
   const synced = now();
   if (write) check("sync", fs.sync(file));
   const end = now();
-  report(write ? "write" : op == READ ? "read" : op == VIEW ? "read-view" : op == VIEW_COPIED ? "read-two-copies" : "read-mapped", bytes, call, end - start);
+  report(write ? "write" : op == READ ? "read" : op == READ_CALL ? "read-call" : op == VIEW ? "read-view" : op == VIEW_COPIED ? "read-two-copies" : "read-mapped", bytes, call, end - start);
   if (write) {
     // Where a write pass's time went: the calls (into the page cache), and the SYNC that sends it to the disk.
     lineBegin(warmUp ? "fs-bench: warm-up of which the sync " : "fs-bench: of which the sync ");
@@ -155,6 +160,12 @@ for (let round = 1; round <= ROUNDS; round++) {
   check("map", fs.map(mapped));
   pass(MAPPED, 1 << 20, TOTAL);
   pass(WRITE, 4096, 4 << 20);
+  // Through the server first (FsClient.read not mapping by itself), then as FsClient.read reads
+  // by default: its 4th read maps the file (the map alive already: `mapped` made it) and the rest
+  // make no call.
+  fs.autoMapAfter = 0;
+  pass(READ_CALL, 4096, 4 << 20);
+  fs.autoMapAfter = 4;
   pass(READ, 4096, 4 << 20);
   pass(VIEW, 4096, 4 << 20);
   pass(MAPPED, 4096, 4 << 20);

@@ -23,7 +23,8 @@ const READS: u32 = argv.length > 1 ? u32.parse(argv[1]) : 4096;
 /** `cached-only`: stop after the cached reads (for a profile of the cached path alone). */
 const CACHED_ONLY = argv.length > 2 && argv[2] == "cached-only";
 /**
- * `cpu`: phases of READS cached 4 KiB reads (`read`, `readView`) and STATs, each between a line
+ * `cpu`: phases of READS cached 4 KiB reads (`read` through the server, `readView`, `read` of a
+ * plain handle that FsClient.read mapped by itself: "read-auto") and STATs, each between a line
  * "phase NAME" and "phase-end" with a pause on both sides, for the host to read its own CPU
  * time around each (bench/fs-read-cpu.ts): CPU time, unlike the clock, does not count the
  * moments another process on a shared machine takes.
@@ -32,6 +33,11 @@ const CPU_PHASES = argv.length > 2 && (argv[2] == "cpu" || argv[2] == "cpu-read"
 /** `cpu-read`: every phase reads through `read` (for a profile of that path alone). */
 const CPU_READS_ONLY = argv.length > 2 && argv[2] == "cpu-read";
 const fs = new FsClient(MEMORY, 256);
+// Every figure here is of the call path, or of a map asked for, unless it says otherwise:
+// FsClient.read does not map the handles it reads by itself (see `auto` below).
+fs.autoMapAfter = 0;
+/** What FsClient.read does by default: the file mapped by itself at the handle's 4th read through the server. */
+const AUTO_MAP_READS: i32 = 4;
 
 function check(what: string, status: i32): i32 {
   if (status >= 0) return status;
@@ -111,19 +117,26 @@ for (let pass = 0; pass < 3; pass++) {
   report("stat", <u64>READS * CALL, now() - statStart);
   random("random-cached", cached);
 }
+// A plain handle read by FsClient.read as any program would: mapped by itself at its 4th read.
+const auto = check("open", fs.open(root, "cached.dat", FS_RIGHT_READ));
+fs.autoMapAfter = AUTO_MAP_READS;
+for (let pass = 0; pass < 3; pass++) random("random-auto", auto);
+fs.autoMapAfter = 0;
+if (fs.maps.addressOf(auto) == 0) check("read-auto: FsClient.read did not map the file", -1);
 if (CPU_PHASES) {
   for (let pass = 0; pass < 5; pass++) {
-    for (let phase = 0; phase < 3; phase++) {
+    for (let phase = 0; phase < 4; phase++) {
       const kind = CPU_READS_ONLY ? 0 : phase;
       lineBegin("fs-cache-bench: phase ");
-      lineAdd(kind == 0 ? "read" : kind == 1 ? "view" : "stat");
+      lineAdd(kind == 0 ? "read" : kind == 1 ? "view" : kind == 2 ? "stat" : "read-auto");
       linePrint();
       sleep(40_000_000); // the host looks every 5 ms
       for (let i: u32 = 0; i < READS; i++) {
         const block = nextBlock();
         if (kind == 0) check("read", fs.read(cached, <u64>block * CALL, CALL));
         else if (kind == 1) check("read", fs.readView(cached, <u64>block * CALL, CALL));
-        else check("stat", fs.stat(cached));
+        else if (kind == 2) check("stat", fs.stat(cached));
+        else check("read", fs.read(auto, <u64>block * CALL, CALL));
       }
       lineBegin("fs-cache-bench: phase-end");
       linePrint();

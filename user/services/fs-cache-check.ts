@@ -26,6 +26,7 @@ const argv = args();
 const MODE = argv.length > 1 ? argv[1] : "edges";
 const ROUNDS: u32 = argv.length > 2 ? u32.parse(argv[2]) : 200;
 const fs = new FsClient(MEMORY, 64);
+fs.autoMapAfter = 0; // the handles' own paths, attached ones above all, not a map FsClient.read would make
 
 function fail(what: string): void {
   lineBegin("fs-cache-check: FAIL: ");

@@ -5,7 +5,10 @@
 // them, with no call; a server without room for a map answers them itself) — checked against a model of every file's bytes kept here. Writes land
 // anywhere, past the end too (a hole before them reads zeros); reads ask past the end as often as
 // not. Every answer is compared with the model: the count and every byte.
-//   service model fs-cache-model use=fs memory=1024 -- SEED OPERATIONS [verify]
+// FsClient.read does not map handles by itself here (autoMapAfter 0: each kind is what it says),
+// unless `auto` is given: then it does, as it does for any program (files mapped after a few
+// reads, at most 8 maps held, the least recently read let go of), and the model checks that too.
+//   service model fs-cache-model use=fs memory=1024 -- SEED OPERATIONS [verify] [auto]
 // Prints "fs-cache-model: N operations, all matched (M reads from maps)" or "fs-cache-model: FAIL: ..." (and exits
 // 1). With `verify` it changes nothing: it replays the model for SEED and OPERATIONS, then reads
 // every file whole and compares (after a reboot: everything the earlier run did was committed when
@@ -39,8 +42,10 @@ if (argv.length < 3) {
 let seed = u32.parse(argv[1]);
 const OPERATIONS = u32.parse(argv[2]);
 const VERIFY = argv.length > 3 && argv[3] == "verify";
+const AUTO = argv.includes("auto");
 
 const fs = new FsClient(MEMORY, BUFFER_PAGES);
+if (!AUTO) fs.autoMapAfter = 0;
 const model = memory.data(<i32>(MAX_SIZE * <u32>FILES), 16);
 const sizes = new StaticArray<u32>(FILES);
 /** Each file's handles of each kind (0: closed). */

@@ -12,6 +12,17 @@
 //   one than /progress.dat said before the read (never stale), and some must come from the map.
 //   The stamper prints "fs-map-check: stamper done N rounds"; the reader "fs-map-check: reader
 //   done N reads, M from the map, K cut short".
+// - `auto`: FsClient.read mapping files by itself (autoMapAfter): a file read whole in one call and
+//   its end is not mapped, nor one read three times; the fourth read maps it and the fifth comes
+//   from the map; a write, a cut and a growth by another session are seen by the next read at
+//   once; a client reading more files than it maps lets go of the least recently read (its view
+//   gone, the server's map freed: a kept copy of the view reads magic 0), and every read of every
+//   file is right throughout. Prints "fs-map-check: auto all right".
+// - `reader-auto`: `reader` without FsClient.map: the plain handle read by FsClient.read, which
+//   maps it by itself.
+// - `seqlock`: MappedFiles.read against a map laid out by hand in this process's memory: an odd
+//   sequence, a magic of 0, a page not valid, pages past the map's are misses; the size says where
+//   the file ends. Each fails when its check is skipped. Prints "fs-map-check: seqlock all right".
 // Any failure prints "fs-map-check: FAIL: ..." and exits 1.
 //   service check fs-map-check use=fs memory=512 -- MODE [ROUNDS]
 import {
@@ -19,7 +30,7 @@ import {
   msgLabel, STDERR, E_INVALID_ARGUMENT, E_MISSING_RIGHT, E_QUOTA,
 } from "../lib";
 import {
-  FsClient, fsRoot, fsErrorName, fsStatus, FS_MAP_MAGIC_AT, FS_MAP_MAGIC, FS_RIGHT_READ, FS_RIGHT_WRITE, FS_OPEN_CREATE,
+  FsClient, fsRoot, fsErrorName, fsStatus, FS_MAP_MAGIC_AT, FS_MAP_MAGIC, FS_MAP_SEQUENCE_AT, FS_MAP_SIZE_AT, FS_MAP_VALID_AT, FS_RIGHT_READ, FS_RIGHT_WRITE, FS_OPEN_CREATE,
   FS_OPEN_DIRECT, FS_OPEN_NOFOLLOW, FS_OPEN_TRUNCATE, FS_CLOSE, FS_E_IS_DIR, FS_E_STALE,
 } from "../lib/fs-client";
 
@@ -247,7 +258,137 @@ if (MODE == "stamper") {
   exit(0);
 }
 
-if (MODE == "reader") {
+if (MODE == "seqlock") {
+  const PAGES: u32 = 16;
+  const header = heap.alloc((PAGES + 1) << 12);
+  memory.fill(header, 0, (PAGES + 1) << 12);
+  store<u32>(header + FS_MAP_MAGIC_AT, FS_MAP_MAGIC);
+  store<u32>(header + FS_MAP_SEQUENCE_AT, 2);
+  store<u64>(header + FS_MAP_SIZE_AT, 10000);
+  // Valid bits for 64 pages (past the map's 16 too, as a mistaken server might): pages 0-15 hold the file.
+  for (let b: usize = 0; b < 8; b++) store<u8>(header + FS_MAP_VALID_AT + b, 0xff);
+  for (let i: u32 = 0; i < 10000; i++) store<u8>(header + 4096 + i, pattern(i));
+  const maps = fs.maps;
+  const HANDLE: i32 = 0x7fff0001; // no capability: the entry is only looked up by it
+  maps.set(0, HANDLE, 0, header, PAGES);
+  const to = fs.address;
+  expect("a read the map holds", <u64>maps.read(0, 100, 5000, to), 5000);
+  for (let i: u32 = 0; i < 5000; i++) if (load<u8>(to + i) != pattern(100 + i)) fail("a read from the map is wrong");
+  expect("a read across the end", <u64>maps.read(0, 9000, 4096, to), 1000);
+  expect("a read at the end", <u64>maps.read(0, 10000, 4096, to), 0);
+  store<u32>(header + FS_MAP_SEQUENCE_AT, 3);
+  expect("a read while the server changes the map", <u64>(-maps.read(0, 0, 4096, to)), 1);
+  store<u32>(header + FS_MAP_SEQUENCE_AT, 4);
+  store<u8>(header + FS_MAP_VALID_AT, 0xfb); // page 2 not valid
+  expect("a read of a page not valid", <u64>(-maps.read(0, 8190, 10, to)), 1);
+  expect("a read beside it", <u64>maps.read(0, 4096, 4096, to), 4096);
+  store<u64>(header + FS_MAP_SIZE_AT, 40 * 4096);
+  expect("a read past the map's pages", <u64>(-maps.read(0, 15 * 4096, 8192, to)), 1);
+  store<u32>(header + FS_MAP_MAGIC_AT, 0);
+  expect("a read of a map that is gone", <u64>(-maps.read(0, 0, 100, to)), 1);
+  expect("a map that is gone is forgotten", <u64>maps.addressOf(HANDLE), 0);
+  lineBegin("fs-map-check: seqlock all right");
+  linePrint();
+  exit(0);
+}
+
+if (MODE == "auto") {
+  const other = new FsClient(MEMORY, 16); // another session's writer
+  check("buffer", other.prepare());
+  const otherRoot = check("session", other.session(root, FS_RIGHT_READ | FS_RIGHT_WRITE));
+  const writer = check("create", other.open(otherRoot, "auto.dat", FS_RIGHT_READ | FS_RIGHT_WRITE | FS_OPEN_CREATE | FS_OPEN_TRUNCATE));
+  for (let i: u32 = 0; i < SIZE; i++) store<u8>(other.address + i, pattern(i));
+  expect("write", check("write", other.write(writer, 0, SIZE)), SIZE);
+  // Read whole in one call, then its end: no map (a one-shot read pays no MAP).
+  const once = check("open", fs.open(root, "auto.dat", FS_RIGHT_READ));
+  expect("read whole", readChecked("read whole", once, 0, SIZE, SIZE), SIZE);
+  expect("read at the end", check("read at the end", fs.read(once, SIZE, 4096)), 0);
+  expect("maps after a one-shot read", <u64>fs.maps.count, 0);
+  fs.close(once);
+  // Three small reads: still none; the fourth maps the file; the fifth comes from the map.
+  const reader = check("open", fs.open(root, "auto.dat", FS_RIGHT_READ));
+  for (let i: u32 = 0; i < 3; i++) readChecked("small read", reader, <u64>i * 4096, 4096, SIZE);
+  expect("maps after three reads", <u64>fs.maps.count, 0);
+  readChecked("fourth read", reader, 3 * 4096, 4096, SIZE);
+  if (fs.maps.addressOf(reader) == 0) fail("the fourth read through the server did not map the file");
+  let hits = fs.maps.hits;
+  readChecked("fifth read", reader, 100, 4096, SIZE);
+  expect("the fifth read came from the map", fs.maps.hits, hits + 1);
+  // Another session writes: the next read sees it at once, from the map.
+  for (let i: u32 = 0; i < 100; i++) store<u8>(other.address + i, 0xee);
+  check("write", other.write(writer, 5000, 100));
+  hits = fs.maps.hits;
+  expect("read after the write", check("read", fs.read(reader, 4096, 4096)), 4096);
+  for (let i: u32 = 0; i < 4096; i++) {
+    const offset = 4096 + i;
+    const want: u8 = offset >= 5000 && offset < 5100 ? 0xee : pattern(offset);
+    if (load<u8>(fs.address + i) != want) fail("another session's write is not seen by the next read");
+  }
+  expect("the read after the write came from the map", fs.maps.hits, hits + 1);
+  for (let i: u32 = 0; i < 100; i++) store<u8>(other.address + i, pattern(5000 + i));
+  check("write", other.write(writer, 5000, 100));
+  // Cut by the other session: reads stop at the new end, at once.
+  check("truncate", other.truncate(writer, 6000));
+  hits = fs.maps.hits;
+  expect("read across the cut", readChecked("read across the cut", reader, 4096, 8192, SIZE), 6000 - 4096);
+  expect("read past the cut", check("read past the cut", fs.read(reader, 6000, 100)), 0);
+  expect("the reads after the cut came from the map", fs.maps.hits, hits + 2);
+  // Grown by the other session (a hole, then bytes): zeros, then the bytes.
+  for (let i: u32 = 0; i < 4096; i++) store<u8>(other.address + i, pattern(30000 + i));
+  check("write", other.write(writer, 30000, 4096));
+  expect("read of the hole", readChecked("read of the hole", reader, 5000, 25000, 6000), 25000);
+  expect("read after the hole", readChecked("read after the hole", reader, 30000, 8192, 40000), 4096);
+  for (let i: u32 = 0; i < SIZE; i++) store<u8>(other.address + i, pattern(i));
+  check("write", other.write(writer, 0, SIZE));
+  // More files read than a client maps: the least recently read are let go of, here and in the server.
+  const FILES = 12;
+  const files = new StaticArray<i32>(FILES);
+  const kept = new StaticArray<i32>(FILES);
+  const keptAt = new StaticArray<usize>(FILES);
+  for (let f = 0; f < FILES; f++) {
+    const name = "auto" + f.toString();
+    const w = check("create", other.open(otherRoot, name, FS_RIGHT_READ | FS_RIGHT_WRITE | FS_OPEN_CREATE | FS_OPEN_TRUNCATE));
+    for (let i: u32 = 0; i < 8192; i++) store<u8>(other.address + i, pattern(i + <u32>f));
+    check("write", other.write(w, 0, 8192));
+    other.close(w);
+    files[f] = check("open", fs.open(root, name, FS_RIGHT_READ));
+  }
+  const evictedBefore = fs.maps.evicted;
+  for (let round = 0; round < 3; round++) {
+    for (let f = 0; f < FILES; f++) {
+      for (let r = 0; r < 5; r++) {
+        const at = <u64>below(8192 - 512);
+        const n = check("read", fs.read(files[f], at, 512));
+        expect("read of a file among many", <u64>n, 512);
+        for (let i: u32 = 0; i < 512; i++) if (load<u8>(fs.address + i) != pattern(<u32>at + i + <u32>f)) fail("a read of a file among many is wrong");
+      }
+      if (round == 0 && fs.maps.viewOf(files[f]) != 0) {
+        kept[f] = check("copy the view", capCopy(fs.maps.viewOf(files[f]), 0xffffffff));
+        keptAt[f] = fs.maps.addressOf(files[f]);
+      }
+      if (fs.maps.count > 8) fail("the client holds more than 8 maps");
+    }
+    // After the first round the first four files' maps were let go of (read least recently): the
+    // server freed them (no other handle holds them), and a copy of the view kept reads magic 0.
+    if (round == 0) for (let f = 0; f < 4; f++) {
+      if (keptAt[f] == 0) fail("file " + f.toString() + " was never mapped");
+      if (fs.maps.viewOf(files[f]) != 0) fail("file " + f.toString() + "'s map was not let go of");
+      expect("a let-go map's magic", load<u32>(keptAt[f] + FS_MAP_MAGIC_AT), 0);
+    }
+  }
+  if (fs.maps.evicted - evictedBefore < <u64>(FILES - 8)) fail("the client let go of no map");
+  for (let f = 0; f < FILES; f++) {
+    if (kept[f] != 0) capDrop(kept[f]);
+    fs.close(files[f]);
+  }
+  fs.close(reader);
+  other.close(writer);
+  lineBegin("fs-map-check: auto all right");
+  linePrint();
+  exit(0);
+}
+
+if (MODE == "reader" || MODE == "reader-auto") {
   let file: i32 = -1;
   let progress: i32 = -1;
   for (let tries = 0; (file < 0 || progress < 0) && tries < 1000; tries++) {
@@ -257,10 +398,12 @@ if (MODE == "reader") {
   }
   check("open /stamped.dat", file);
   check("open /progress.dat", progress);
-  const mapped = check("attach", fs.attach(file));
-  check("map", fs.map(mapped));
+  // reader-auto: the plain handle, which FsClient.read maps by itself after a few reads.
+  const mapped = MODE == "reader" ? check("attach", fs.attach(file)) : file;
+  if (MODE == "reader") check("map", fs.map(mapped));
   const word = memory.data(8);
   let reads: u32 = 0;
+  let fromMap: u64 = 0;
   let short: u32 = 0;
   let last: u32 = 0;
   for (let round: u32 = 0; ; round++) {
@@ -270,7 +413,9 @@ if (MODE == "reader") {
     if (said == 8 && round >= ROUNDS) break; // the stamper is done
     const at: u32 = below(SIZE / 4) * 4;
     const length: u32 = 4 + below(16384 / 4) * 4;
+    const hitsBefore = fs.maps.hits;
     const n = check("read", fs.read(mapped, at, length));
+    fromMap += fs.maps.hits - hitsBefore; // (the progress file's reads may come from its map too)
     reads++;
     if (<u32>n < min(length, SIZE - at)) short++;
     if (n == 0) continue;
@@ -286,7 +431,7 @@ if (MODE == "reader") {
   lineBegin("fs-map-check: reader done ");
   lineAddU32(reads);
   lineAdd(" reads, ");
-  lineAddU64(fs.maps.hits);
+  lineAddU64(fromMap);
   lineAdd(" from the map, ");
   lineAddU32(short);
   lineAdd(" cut short");

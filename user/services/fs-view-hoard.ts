@@ -6,10 +6,11 @@
 // It says how many rounds it made, what the server's page cache may hold before and after, and
 // whether an ATTACH works after, in its session (the root's) and in another.
 // With `map`, each round maps the file (FS_MAP: the server makes a map Region, freed when its last
-// holder closes) instead of attaching.
-// Config: `service hoard fs-view-hoard use=fs memory=512 -- ROUNDS [map]`.
+// holder closes) instead of attaching; with `map-release`, each round maps it through one handle
+// kept open and lets go of the map (FS_MAP with FS_MAP_RELEASE) instead of closing.
+// Config: `service hoard fs-view-hoard use=fs memory=512 -- ROUNDS [map|map-release]`.
 import { exit, eprint, print, arg, msgLabel, msgBegin, msgAddWord, msgInvoke, msgCap, msgCapCount, msgWord, capDrop, registryLookup, Memory } from "../lib";
-import { FsClient, fsRoot, fsErrorName, FS_SERVICE, FS_RIGHT_READ, FS_RIGHT_WRITE, FS_OPEN_CREATE, FS_ATTACH, FS_CLOSE, FS_MAP } from "../lib/fs-client";
+import { FsClient, fsRoot, fsErrorName, FS_SERVICE, FS_RIGHT_READ, FS_RIGHT_WRITE, FS_OPEN_CREATE, FS_ATTACH, FS_CLOSE, FS_MAP, FS_MAP_RELEASE } from "../lib/fs-client";
 
 const SHARED: i32 = 3;
 const MEMORY: i32 = 4;
@@ -24,7 +25,8 @@ function check(what: string, status: i32): i32 {
 }
 
 const rounds = I32.parseInt(arg(1));
-const maps = arg(2) == "map";
+const releases = arg(2) == "map-release";
+const maps = arg(2) == "map" || releases;
 const fs = new FsClient(MEMORY, 1);
 const root = check("root", fsRoot(SHARED, 0));
 const service = check("the fs service", registryLookup(FS_SERVICE));
@@ -52,7 +54,7 @@ let refused = 0;
 for (; made < rounds && made < 1000; made++) {
   let handle = 0;
   if (maps) {
-    handle = fs.open(root, "v", FS_RIGHT_READ);
+    handle = releases ? file : fs.open(root, "v", FS_RIGHT_READ);
     if (handle < 0) {
       refused = handle;
       break;
@@ -74,6 +76,12 @@ for (; made < rounds && made < 1000; made++) {
     }
     handle = msgCap(0);
     unchecked((views[made] = msgCap(1)));
+  }
+  if (releases) {
+    msgBegin(FS_MAP);
+    msgAddWord(FS_MAP_RELEASE);
+    msgInvoke(handle);
+    continue;
   }
   msgBegin(FS_CLOSE);
   msgInvoke(handle);

@@ -1,19 +1,25 @@
 import type { Process } from "../../kernel/process.ts";
 import type { KernelServices } from "../../kernel/services.ts";
+import type { IoVec } from "./guest-memory.ts";
 
 /** The file system's MAP request and its map's header (docs/FS.md "Mapped reads"; user/lib/fs-protocol.ts FS_MAP_*). */
 export const FS_MAP = 20;
+/** MAP's word 0: the handle lets go of its map (user/lib/fs-protocol.ts FS_MAP_RELEASE). */
+export const FS_MAP_RELEASE = 1;
 const MAGIC = 0x50414d46;
 const SEQUENCE_AT = 4;
 const SIZE_AT = 8;
 const VALID_AT = 64;
 const PAGE = 4096;
 
-/** A file's map as this process sees it: the view's slot, the Region's address, its data pages. */
+/** A file's map as this process sees it: the view's slot, the Region's address, its data pages; when it last answered a read. */
 export interface FileMap {
   readonly view: number;
   readonly address: number;
   readonly pages: number;
+  /** Bytes of valid bits: one per 8 data pages. */
+  readonly validBytes: number;
+  lastUse: number;
 }
 
 /** readMapped's answers besides a count: the map does not hold it all (ask the server), or the copy out faulted. */
@@ -22,41 +28,51 @@ export const MAP_FAULT = -2;
 
 /**
  * A read answered from a file's map with no call to the server (docs/FS.md "Mapped reads"):
- * `length` bytes at `offset`, handed to `scatter(from, n)` (which copies them on in the process's
- * memory) when every page they lie in is valid and the sequence is even and the same after the
- * copy: the count (0 at the end), MAP_MISS, or MAP_FAULT. The personality runs this with no await
- * in it, so no process runs in between; the sequence guards against a server preempted inside a
- * change of the map. A map that is gone (magic 0) is a miss: its caller forgets it.
+ * `length` bytes at `offset`, copied over `buffers` in order (the process's own memory: the
+ * kernel's copyWithin, no copy between) when every page they lie in is valid and the sequence is
+ * even and the same after the copy: the count (0 at the end), MAP_MISS, or MAP_FAULT. Synchronous:
+ * no process runs in between; the sequence guards against a server preempted inside a change of
+ * the map. A map that is gone (magic 0) is a miss: its caller forgets it.
  */
-export function readMapped(k: KernelServices, process: Process, map: FileMap, offset: bigint, length: number, scatter: (from: number, n: number) => boolean): number {
-  const head = k.readMemory(process, map.address, 16);
+export function readMapped(k: KernelServices, process: Process, map: FileMap, offset: bigint, length: number, buffers: readonly IoVec[]): number {
+  // The header's words and every valid bit in one read (at most 576 bytes): each read of the
+  // process's memory costs more than the bytes it copies. No BigInt past the offset: a map's file
+  // is under 4 GiB (FS_E_TOO_BIG past it), and a Number holds that exactly.
+  const head = k.readMemory(process, map.address, VALID_AT + map.validBytes);
   if (head === null) return MAP_MISS;
-  const view = new DataView(head.buffer, head.byteOffset, 16);
-  const sequence = view.getUint32(SEQUENCE_AT, true);
-  if ((sequence & 1) !== 0 || view.getUint32(0, true) !== MAGIC) return MAP_MISS;
-  const size = view.getBigUint64(SIZE_AT, true);
+  const sequence = word(head, SEQUENCE_AT);
+  if ((sequence & 1) !== 0 || word(head, 0) !== MAGIC) return MAP_MISS;
+  const size = word(head, SIZE_AT) + word(head, SIZE_AT + 4) * 2 ** 32;
+  const from = offset < 2n ** 52n ? Number(offset) : Number.MAX_SAFE_INTEGER;
   let n = 0;
-  if (offset < size) {
-    const left = size - offset;
-    n = left < BigInt(length) ? Number(left) : length;
-    const from = Number(offset);
+  if (from < size) {
+    n = Math.min(length, size - from);
     const first = Math.floor(from / PAGE);
     const last = Math.floor((from + n - 1) / PAGE);
     if (last >= map.pages) return MAP_MISS;
-    const bits = k.readMemory(process, map.address + VALID_AT + (first >>> 3), (last >>> 3) - (first >>> 3) + 1);
-    if (bits === null) return MAP_MISS;
     for (let page = first; page <= last; page++) {
-      if ((bits[(page >>> 3) - (first >>> 3)]! & (1 << (page & 7))) === 0) return MAP_MISS;
+      if ((head[VALID_AT + (page >>> 3)]! & (1 << (page & 7))) === 0) return MAP_MISS;
     }
-    if (!scatter(map.address + PAGE + from, n)) return MAP_FAULT;
+    let at = 0;
+    for (const [address, room] of buffers) {
+      if (at >= n) break;
+      const piece = Math.min(room, n - at);
+      if (!k.copyWithin(process, address, map.address + PAGE + from + at, piece)) return MAP_FAULT;
+      at += piece;
+    }
   }
   const after = k.readMemory(process, map.address + SEQUENCE_AT, 4);
-  if (after === null || new DataView(after.buffer, after.byteOffset, 4).getUint32(0, true) !== sequence) return MAP_MISS;
+  if (after === null || word(after, 0) !== sequence) return MAP_MISS;
   return n;
+}
+
+/** The little-endian u32 at `at` of `bytes`. */
+function word(bytes: Uint8Array, at: number): number {
+  return (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24)) >>> 0;
 }
 
 /** Whether the map is gone (the server freed it: its view reads zeros). */
 export function mapGone(k: KernelServices, process: Process, map: FileMap): boolean {
   const magic = k.readMemory(process, map.address, 4);
-  return magic === null || new DataView(magic.buffer, magic.byteOffset, 4).getUint32(0, true) !== MAGIC;
+  return magic === null || word(magic, 0) !== MAGIC;
 }

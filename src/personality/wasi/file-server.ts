@@ -3,7 +3,8 @@ import type { Process } from "../../kernel/process.ts";
 import type { KernelServices } from "../../kernel/services.ts";
 import { FS_DIRENT_HEADER, FS_INLINE_BYTES, FS_PATH_MAX, Fs, FsMore, FsStatus, AbiStatus, pack, u64, unpack, words64 } from "./protocol.ts";
 import type { TransferRegion } from "./transfer-region.ts";
-import { FS_MAP, MAP_MISS, type FileMap, mapGone, readMapped } from "./file-map.ts";
+import { FS_MAP, FS_MAP_RELEASE, MAP_MISS, type FileMap, mapGone, readMapped } from "./file-map.ts";
+import type { IoVec } from "./guest-memory.ts";
 
 /** What OPEN answers: the new handle's slot, its kind, size and inode. */
 export interface Opened {
@@ -44,8 +45,25 @@ const CAP_MOVE_BIT = 0x8000_0000;
 /** An attached handle's read buffer, in pages: the server's default and its most (user/lib/fs-protocol.ts FS_ATTACH_READ_PAGES*). */
 const ATTACH_READ_PAGES_MIN = 16;
 const ATTACH_READ_PAGES_MAX = 256;
-/** A file's first read through the server maps it when it is at most this long (readInPlace). */
-const MAP_AT_ONCE_BYTES = 64 * 1024;
+/**
+ * A file is mapped at its this many-th read through the server of at most MAP_CALL_MAX bytes that
+ * answered bytes (as FsClient.read does, user/lib/fs-client.ts): a file read once, whole, in a
+ * call or two (and the call that finds the end) pays no MAP; one read in small pieces, or again
+ * and again, pays one and reads with no call from then on.
+ */
+const MAP_AFTER_READS = 4;
+/**
+ * Larger reads do not count: making the map copies in every page the cache holds of the file
+ * (20-40 ms for 16 MiB on this machine), more than reading it start to end in 1 MiB calls costs,
+ * and saves them only the call.
+ */
+const MAP_CALL_MAX = 64 * 1024;
+/** After a MAP the server refused: this many more reads before it is asked again. */
+const MAP_BACKOFF = 64;
+/** The most data pages a map has (user/lib/fs-protocol.ts FS_MAP_PAGES_MAX): its valid bits fill 512 bytes. */
+const FS_MAP_PAGES_MAX = 4096;
+/** Maps one process holds at once (each a view in its space, up to 16 MiB): one more lets go of the least recently read. */
+export const MAPS_MAX = 8;
 
 /** Paths and two words of a request fit in the 64 message words: the rest go in the Region. */
 const INLINE_PATH_BYTES = 4 * 61;
@@ -88,8 +106,10 @@ export class FileServerClient {
    * handle they were made from: reads they hold are answered with no call (`readMapped`).
    */
   private readonly maps = new Map<number, FileMap>();
-  /** Files whose map was asked for (once: a server that will not map is not asked again). */
-  private readonly mapTried = new Set<number>();
+  /** Reads through the server per file not mapped (MAP_AFTER_READS; negative: that many more before MAP is asked again). */
+  private readonly serverReads = new Map<number, number>();
+  /** Counts reads answered from maps, for `lastUse`. */
+  private mapClock = 0;
 
   constructor(k: KernelServices, process: Process, transfer: TransferRegion) {
     this.k = k;
@@ -161,19 +181,12 @@ export class FileServerClient {
   async readInPlace(file: number, offset: bigint, length: number): Promise<{ at: number; count: number } | number> {
     const [low, high] = words64(offset);
     const attached = this.attached.get(file) ?? (await this.attachment(file, length));
-    if (attached && !this.mapTried.has(file) && length <= MAP_AT_ONCE_BYTES) {
-      // Mapped at the file's first read through the server of up to 64 KiB, whose call costs more
-      // than its copy (not at a write's attach: the map is made holding what the page cache holds
-      // of the file then, so after the writes that made it). Not for larger reads: making a map
-      // copies in every page the cache holds of the file (20-40 ms for 16 MiB on this machine),
-      // more than reading it start to end in 1 MiB calls costs, and saves them only the call.
-      this.mapTried.add(file);
-      await this.mapThrough(file, attached.slot);
-    }
     if (attached && length <= attached.bytes) {
       const answer = await this.call(attached.slot, Fs.READ, [low, high, length, 0]);
       if (typeof answer === "number") return answer;
-      return { at: attached.address, count: Math.min(answer.words[0] ?? 0, length) };
+      const count = Math.min(answer.words[0] ?? 0, length);
+      if (this.counted(file, length, count)) await this.mapCounted(file);
+      return { at: attached.address, count };
     }
     const room = this.transfer.ensure(length);
     if (room < 0) return room;
@@ -183,16 +196,37 @@ export class FileServerClient {
     return { at: this.transfer.address, count: Math.min(answer.words[0] ?? 0, wanted) };
   }
 
+  // A read of `file` through the server answered `count` bytes of `length` asked: whether it is
+  // the MAP_AFTER_READS-th such read, and the file is to be mapped now (its next reads the map
+  // holds make no call). Synchronous: a read that maps nothing waits for nothing more.
+  private counted(file: number, length: number, count: number): boolean {
+    if (count === 0 || length > MAP_CALL_MAX || this.maps.has(file)) return false;
+    const reads = (this.serverReads.get(file) ?? 0) + 1;
+    this.serverReads.set(file, reads);
+    return reads >= MAP_AFTER_READS;
+  }
+
+  private async mapCounted(file: number): Promise<void> {
+    const status = await this.mapFile(file);
+    // A server that never maps this handle (the host share answers E_MISSING_RIGHT, a host folder
+    // E_INVALID_ARGUMENT) is not asked again; one without room is, later.
+    const never = [AbiStatus.E_INVALID_ARGUMENT, AbiStatus.E_MISSING_RIGHT, AbiStatus.E_BAD_MESSAGE, AbiStatus.E_INVALID_CAP] as number[];
+    if (never.includes(status)) this.serverReads.set(file, -Infinity);
+    else if (status < 0) this.serverReads.set(file, -MAP_BACKOFF);
+    else this.serverReads.delete(file);
+  }
+
   /**
    * A READ answered from `file`'s map, with no call, when the map holds all of it: `scatter(from,
    * n)` copies the bytes on. The count, MAP_MISS (ask the server: readInPlace), or MAP_FAULT.
    * Synchronous: nothing runs between the map's checks and the copy.
    */
-  readMapped(file: number, offset: bigint, length: number, scatter: (from: number, n: number) => boolean): number {
+  readMapped(file: number, offset: bigint, length: number, buffers: readonly IoVec[]): number {
     const map = this.maps.get(file);
     if (!map) return MAP_MISS;
-    const n = readMapped(this.k, this.process, map, offset, length, scatter);
-    if (n === MAP_MISS && mapGone(this.k, this.process, map)) {
+    const n = readMapped(this.k, this.process, map, offset, length, buffers);
+    if (n >= 0) map.lastUse = ++this.mapClock;
+    else if (n === MAP_MISS && mapGone(this.k, this.process, map)) {
       this.maps.delete(file);
       this.k.dropCapability(this.process, map.view);
     }
@@ -206,7 +240,9 @@ export class FileServerClient {
       const answer = await this.call(file, Fs.READ, [low, high, length]);
       if (typeof answer === "number") return answer;
       const count = Math.min(answer.words[0] ?? 0, length, 4 * (answer.words.length - 1));
-      return unpack(answer.words, 1, count);
+      const bytes = unpack(answer.words, 1, count);
+      if (this.counted(file, length, count)) await this.mapCounted(file);
+      return bytes;
     }
     const attached = this.attached.get(file) ?? (await this.attachment(file, length));
     if (attached && length <= attached.bytes) {
@@ -289,7 +325,7 @@ export class FileServerClient {
     this.attached.delete(handle);
     const map = this.maps.get(handle);
     this.maps.delete(handle);
-    this.mapTried.delete(handle);
+    this.serverReads.delete(handle);
     if (map) this.k.dropCapability(this.process, map.view);
     if (attached) {
       await this.call(attached.slot, Fs.CLOSE, []);
@@ -329,18 +365,38 @@ export class FileServerClient {
     return made;
   }
 
-  // Maps the file through its attached handle (the map lives while that handle does): a server
-  // that does not map (the host share, the host folder) or has no room answers a status, and the
-  // file is read through the attached handle alone.
-  private async mapThrough(file: number, attached: number): Promise<void> {
-    const answer = answerOf(await this.k.callFor(this.process, attached, FS_MAP, []));
-    if (typeof answer === "number") return;
+  // Maps the file (MAP on its own handle: the map lives while the handle does, or until let go of):
+  // 0, or the status of a server that does not map (the host share) or has no room, whose file is
+  // read through the server as before. A process holds MAPS_MAX maps at most: the one read least
+  // recently is let go of first.
+  private async mapFile(file: number): Promise<number> {
+    if (this.maps.size >= MAPS_MAX) {
+      let oldest: [number, FileMap] | null = null;
+      for (const entry of this.maps) if (oldest === null || entry[1].lastUse < oldest[1].lastUse) oldest = entry;
+      if (oldest) await this.unmap(oldest[0], oldest[1]);
+    }
+    const answer = answerOf(await this.k.callFor(this.process, file, FS_MAP, []));
+    if (typeof answer === "number") return answer;
     const [pages = 0, address = 0] = answer.words;
     if (answer.caps.length < 1 || pages === 0 || address === 0) {
       for (const cap of answer.caps) this.k.dropCapability(this.process, cap);
-      return;
+      return AbiStatus.E_INVALID_ARGUMENT;
     }
-    this.maps.set(file, { view: answer.caps[0]!, address, pages });
+    this.maps.set(file, { view: answer.caps[0]!, address, pages, validBytes: Math.ceil(Math.min(pages, FS_MAP_PAGES_MAX) / 8), lastUse: ++this.mapClock });
+    return 0;
+  }
+
+  // Lets go of `file`'s map: the view leaves this process's space first (a view of a map the
+  // server frees would be charged for its range), then the handle stops holding it.
+  private async unmap(file: number, map: FileMap): Promise<void> {
+    this.maps.delete(file);
+    this.k.dropCapability(this.process, map.view);
+    await this.call(file, FS_MAP, [FS_MAP_RELEASE]);
+  }
+
+  /** Maps held now (at most MAPS_MAX). */
+  get mapCount(): number {
+    return this.maps.size;
   }
 
   /** One READDIR batch from the server's `cookie`, through the Region. */

@@ -16,6 +16,7 @@ const encoder = new TextEncoder();
  */
 export class GuestMemory {
   private readonly k: KernelServices;
+  private readonly word = new Uint8Array(4);
   constructor(k: KernelServices) {
     this.k = k;
   }
@@ -29,8 +30,12 @@ export class GuestMemory {
   }
 
   putU32(process: Process, address: number, value: number): boolean {
-    const bytes = new Uint8Array(4);
-    new DataView(bytes.buffer).setUint32(0, value >>> 0, true);
+    // Into a scratch array the kernel copies out before it returns (every read's count goes through here).
+    const bytes = this.word;
+    bytes[0] = value;
+    bytes[1] = value >>> 8;
+    bytes[2] = value >>> 16;
+    bytes[3] = value >>> 24;
     return this.write(process, address, bytes);
   }
 
@@ -71,8 +76,14 @@ export class GuestMemory {
   iovecs(process: Process, iovs: number, count: number): IoVec[] | null {
     const raw = this.read(process, iovs, 8 * count);
     if (raw === null) return null;
-    const view = new DataView(raw.buffer, raw.byteOffset);
-    return Array.from({ length: count }, (_, i) => [view.getUint32(8 * i, true), view.getUint32(8 * i + 4, true)] as const);
+    const buffers: IoVec[] = new Array<IoVec>(count);
+    for (let i = 0; i < count; i++) {
+      const at = 8 * i;
+      const address = (raw[at]! | (raw[at + 1]! << 8) | (raw[at + 2]! << 16) | (raw[at + 3]! << 24)) >>> 0;
+      const length = (raw[at + 4]! | (raw[at + 5]! << 8) | (raw[at + 6]! << 16) | (raw[at + 7]! << 24)) >>> 0;
+      buffers[i] = [address, length];
+    }
+    return buffers;
   }
 
   /** Up to `limit` bytes from the start of `buffers`, or null when one of them is not readable. */

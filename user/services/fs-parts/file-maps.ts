@@ -49,6 +49,8 @@ const mapPages = new StaticArray<u32>(MAX_MAPS);
 const mapHolders = new StaticArray<i32>(MAX_MAPS);
 /** The chunks of page cache room each map took. */
 const mapChunks = new StaticArray<i32>(MAX_MAPS);
+/** The disk blocks of one run of pages fillCached copies at once. */
+const runBlocks = new StaticArray<u32>(<i32>FS_MAP_PAGES_MAX);
 /** The map each handle entry holds (-1: none). */
 const handleMap = new StaticArray<i8>(MAX_HANDLES);
 
@@ -253,15 +255,27 @@ export class FileMaps implements HandleWatcher {
     const size = load<u64>(at + I_SIZE_AT);
     const filePages = (size + BLOCK_BYTES - 1) >> BLOCK_SHIFT;
     let pages = <u32>min(<u64>FS_MAP_PAGES_MAX, max(<u64>MIN_MAP_PAGES, filePages));
-    // Only room the page cache has not grown into: making a map never evicts the cache's pages
-    // (they would be read from the disk again). Whatever the map takes from the cache clean, the
-    // cache lets go of (fill), so its freed slots serve other files.
+    // Room the page cache has not grown into first. Past it, maps may take up to half of the
+    // cache's limit from the cache (it shrinks: its last chunks' pages go, written back first if
+    // dirty), else a long-running server whose cache has filled once could map nothing, and
+    // clients map only files they read in small calls (user/lib/fs-client.ts), where a call costs
+    // most. Whatever the map takes from the cache clean, the cache lets go of (fill), so its freed
+    // slots serve other files.
     const unused = <u32>max(0, (this.cache.room() - this.cache.chunks) * CHUNK_PAGES - 1);
-    if (pages > unused) pages = unused & ~(MIN_MAP_PAGES - 1);
+    const fromCache = <u32>max(0, (this.cache.limit / 2 - this.cache.reserved) * CHUNK_PAGES - 1);
+    const room = max(unused, fromCache);
+    if (pages > room) pages = room & ~(MIN_MAP_PAGES - 1);
     if (pages < MIN_MAP_PAGES) return E_QUOTA;
     const chunks = <i32>((pages + 1 + <u32>CHUNK_PAGES - 1) / <u32>CHUNK_PAGES);
-    this.cache.reserve(chunks);
-    const region = memory.createRegion(pages + 1, REGION_ZERO_ON_FREE);
+    // Made before the cache gives up its room when the Memory allows, so that the file's pages the
+    // cache holds are copied in (fillCached) before a shrink could drop them.
+    let reserved = false;
+    let region = memory.createRegion(pages + 1, REGION_ZERO_ON_FREE);
+    if (region < 0) {
+      this.cache.reserve(chunks);
+      reserved = true;
+      region = memory.createRegion(pages + 1, REGION_ZERO_ON_FREE);
+    }
     if (region < 0) {
       this.cache.reserve(-chunks);
       return region;
@@ -269,7 +283,7 @@ export class FileMaps implements HandleWatcher {
     msgBegin(OP_REGION_INFO);
     if (msgInvoke(region) < 0) {
       capDrop(region);
-      this.cache.reserve(-chunks);
+      if (reserved) this.cache.reserve(-chunks);
       return E_QUOTA;
     }
     const address = <usize>msgWord(0);
@@ -287,6 +301,7 @@ export class FileMaps implements HandleWatcher {
     this.header = address;
     this.pages = pages;
     this.fillCached(at, min(filePages, <u64>pages), size, source);
+    if (!reserved) this.cache.reserve(chunks);
     store<u64>(address + FS_MAP_SIZE_AT, size);
     store<u32>(address + FS_MAP_MAGIC_AT, FS_MAP_MAGIC);
     store<u32>(address + FS_MAP_SEQUENCE_AT, 2);
@@ -317,16 +332,19 @@ export class FileMaps implements HandleWatcher {
         page++;
         continue;
       }
+      // The run's blocks are kept as they are found: the block map is walked once a page.
+      unchecked((runBlocks[0] = block));
       let run: u64 = 1;
       while (page + run < last) {
         const next = source.blockOf(at, page + run);
         if (next == 0 || next == 0xffffffff || source.cachedPage(next) != from + (<usize>run << BLOCK_SHIFT)) break;
+        unchecked((runBlocks[<i32>run] = next));
         run++;
       }
       memory.copy(this.data(page), from, <usize>run << BLOCK_SHIFT);
-      for (let p = page; p < page + run; p++) {
-        this.setValid(p);
-        source.letGo(source.blockOf(at, p));
+      for (let p: u64 = 0; p < run; p++) {
+        this.setValid(page + p);
+        source.letGo(unchecked(runBlocks[<i32>p]));
       }
       page += run;
     }
