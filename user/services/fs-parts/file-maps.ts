@@ -327,7 +327,7 @@ export class FileMaps implements HandleWatcher {
     while (page < last) {
       const block = source.blockOf(at, page);
       if (block == 0) this.setValid(page); // a hole: the page is zeros already
-      const from = block == 0 || block == 0xffffffff ? 0 : source.cachedPage(block);
+      const from: usize = block == 0 || block == 0xffffffff ? 0 : source.cachedPage(block);
       if (from == 0) {
         page++;
         continue;
