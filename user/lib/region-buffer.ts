@@ -4,7 +4,7 @@
 // and back; a server that dies with it took the buffer, so `ensure` makes a new one (at a new
 // address, counted in `replaced`). Allocates only when it makes a buffer.
 import { KIND_REGION, OP_REGION_INFO } from "./abi";
-import { E_INVALID_ARGUMENT } from "./errors";
+import { E_BAD_MESSAGE, E_INVALID_ARGUMENT } from "./errors";
 import { msgBegin, msgInvoke, msgWord } from "./message";
 import { capKind, capDrop } from "./caps/capability";
 import { Memory } from "./caps/memory";
@@ -54,6 +54,23 @@ export class RegionBuffer {
   /** The hot path's `ensureView`, trusting the slots as `ready` does. */
   @inline readyView(): i32 {
     return this.region != 0 && this.view != 0 ? 0 : this.ensureView();
+  }
+
+  /**
+   * Takes back `cap`, the owner capability a server returned after a call that moved it there:
+   * kept (0) when it is this buffer's Region, owned here, at `address`, of `pages`; else dropped and
+   * E_BAD_MESSAGE (a hostile or confused server: copying from `address` would fault), and `ensure`
+   * makes a new buffer. One REGION_INFO.
+   */
+  takeBack(cap: i32): i32 {
+    msgBegin(OP_REGION_INFO);
+    if (msgInvoke(cap) >= 0 && msgWord(3) != 0 && <usize>msgWord(0) == this.address && msgWord(1) == this.pages) {
+      this.region = cap;
+      return 0;
+    }
+    capDrop(cap);
+    this.region = 0;
+    return E_BAD_MESSAGE;
   }
 
   /** Makes sure there is a buffer, and a view of it to send: 0 or a status. */
