@@ -158,7 +158,8 @@ export class FsClient {
   /**
    * A new handle on directory `dir` with `rights` that starts a session of its own (FS_OPEN_SESSION):
    * what is opened through it is charged to that session, which a full table cannot starve (docs/FS.md
-   * "Sessions"). The new handle, or a status.
+   * "Sessions"). Only through a published root (session 0): through a session's handle it is a
+   * plain handle of that session. The new handle, or a status.
    */
   session(dir: i32, rights: u32): i32 {
     return this.open(dir, ".", (rights & FS_RIGHTS_ALL) | FS_OPEN_DIRECTORY | FS_OPEN_SESSION);
