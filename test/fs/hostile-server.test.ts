@@ -37,4 +37,17 @@ describe("fs clients talking to a hostile server", () => {
       await m.close();
     }
   }, patience(60_000));
+
+  it("a block client fails a READ whose driver gives back another Region with E_BAD_MESSAGE, and never faults", async () => {
+    // The file system is the block driver's client: it read the sectors from the Region it sent.
+    const config = ["service registry registry", "service blk fs-hostile memory=256 -- block", "service b fs-hostile memory=256 -- blockread", ""].join("\n");
+    const m = await bootOnDisk(join(work, "hostile-block.img"), config, ["fs-hostile"]);
+    try {
+      await verdict(m, /^fs-hostile: blockread: the client is unharmed/, /FAIL|faulted/);
+      expect(m.lines()).toContain("fs-hostile: blockread: E_BAD_MESSAGE");
+      expect(m.faults).toEqual([]);
+    } finally {
+      await m.close();
+    }
+  }, patience(60_000));
 });

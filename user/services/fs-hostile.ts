@@ -8,19 +8,26 @@
 //   -- attach, map, read, readdir: a client takes what the server gave and uses it as a reader
 //      does (a read through the attached handle, a read the map answers, a read, a walk over the
 //      entries), says how it went, then that it is unharmed.
+//   -- block: a block driver (registered as "block", contract BlockDevice) whose READ keeps the
+//      client's Region and gives back one of its own; -- blockread: its client (BlockClient) reads.
 // Config: service evil fs-hostile publish=evil memory=256 -- server
 //         service a fs-hostile use=evil memory=256 -- attach
+//         service blk fs-hostile memory=256 -- block
+//         service b fs-hostile memory=256 -- blockread
 import {
   exit, eprint, print, arg, msgBegin, msgAddWord, msgAddCap, msgCap, msgCapCount, capDrop, serve, Memory, Region, Receiver,
-  Cappage, Process, CAP_MOVE, RIGHT_RECEIVER_CALL,
+  Cappage, Process, CAP_MOVE, RIGHT_RECEIVER_CALL, registryRegisterForServices,
 } from "../lib";
+import { BlockClient, BLOCK_SERVICE, BLOCK_INFO, BLOCK_READ, blockErrorName } from "../lib/block-client";
+import { blockDeviceAttach } from "../lib/contracts/block";
 import {
   FsClient, fsRoot, fsErrorName, direntNext, direntNameLength, FS_RIGHT_READ, FS_OPEN, FS_ATTACH, FS_MAP, FS_READ,
   FS_READDIR, FS_KIND_FILE, FS_KIND_DIR, FS_MAP_MAGIC, FS_MAP_MAGIC_AT, FS_MAP_SIZE_AT, FS_MAP_VALID_AT,
 } from "../lib/fs-client";
 
 const SHARED: i32 = 3;
-const MEMORY: i32 = 4;
+/** The Memory's slot: 4 after the Cappage (use= or publish=), 3 for the block roles, which have none. */
+const MEMORY: i32 = arg(1) == "block" || arg(1) == "blockread" ? 3 : 4;
 
 function check(what: string, status: i32): i32 {
   if (status < 0) {
@@ -104,6 +111,44 @@ function runServer(): void {
   serve(receiver, handle);
 }
 
+// ---- The block driver and its client ---------------------------------------------------------
+
+function handleBlock(label: u32): u32 {
+  const brought = msgCapCount() > 0 ? msgCap(0) : 0;
+  if (label == BLOCK_INFO) {
+    msgBegin(0);
+    msgAddWord(512);
+    msgAddWord(1000);
+    msgAddWord(0);
+    msgAddWord(4);
+    msgAddWord(8);
+    msgAddWord(0);
+    return 0;
+  }
+  const back = label == BLOCK_READ ? onePage() : brought; // a READ's Region stays here
+  msgBegin(0);
+  msgAddWord(1 << 20);
+  if (back != 0) msgAddCap(<u32>back | CAP_MOVE);
+  return 0;
+}
+
+function runBlock(): void {
+  receiver = check("a Receiver", new Memory(MEMORY).createReceiver());
+  check("the contract", blockDeviceAttach(receiver));
+  check("register", registryRegisterForServices(BLOCK_SERVICE, <u32>check("mint", new Receiver(receiver).mint(0, RIGHT_RECEIVER_CALL)) | CAP_MOVE));
+  serve(receiver, handleBlock);
+}
+
+function runBlockClient(): void {
+  const disk = new BlockClient(MEMORY, 4);
+  check("connect", disk.connect());
+  const status = disk.read(0, 8);
+  // A reader uses what it read.
+  const first = status >= 0 ? load<u8>(disk.address) : 0;
+  print("fs-hostile: blockread: " + (status < 0 ? blockErrorName(status) : "answered " + status.toString() + ", first byte " + first.toString()));
+  print("fs-hostile: blockread: the client is unharmed");
+}
+
 // ---- The client ----------------------------------------------------------------------------
 
 function said(status: i32): string {
@@ -140,5 +185,7 @@ function runClient(how: string): void {
 
 check("listen", Process.self().listen(true)); // both sides are given Regions
 if (arg(1) == "server") runServer();
+else if (arg(1) == "block") runBlock();
+else if (arg(1) == "blockread") runBlockClient();
 else runClient(arg(1));
 exit(0);
