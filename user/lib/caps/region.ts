@@ -58,6 +58,7 @@ export class Region {
   /**
    * A copy-on-write clone paid by `memory` (a Memory capability with MEMORY_CREATE): the clone's
    * owner capability, or a negative status. Frames are shared until either owner writes a page.
+   * The owner or a view only (a copy is read): a filler narrowed to RIGHT_REGION_FILL is E_MISSING_RIGHT.
    */
   clone(memory: i32): i32 {
     return answeredCap(operationWithCap(this.cap, OP_REGION_CLONE, <u32>memory));
