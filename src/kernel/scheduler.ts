@@ -164,8 +164,7 @@ export class Scheduler {
   }
 
   // `process` left the sleepers: a deferred answer it waited for is no longer its replier's.
-  private leaveDeferral(process: Process): void {
-    const replier = process.deferredBy!;
+  private leaveDeferral(process: Process, replier: Process): void {
     process.deferredBy = null;
     const callers = this.deferredAnswers.get(replier);
     if (callers?.delete(process) && callers.size === 0) this.deferredAnswers.delete(replier);
@@ -271,7 +270,7 @@ export class Scheduler {
   }
 
   private removeSleeper(process: Process): void {
-    if (process.deferredBy !== null) this.leaveDeferral(process);
+    if (process.deferredBy !== null) this.leaveDeferral(process, process.deferredBy);
     if (this.sleepers.delete(process) && this.earliestCache !== null && process.sleepUntilNs <= this.earliestCache) this.earliestCache = null;
   }
 
