@@ -27,7 +27,9 @@ import { TLB_INVALID_TAG } from "./tlb.ts";
  * - quotas add up: each Memory's `used` is what its objects, its processes' pages and its
  *   children use, and no more than its quota;
  * - a Receiver with a contract (one a live process holds) counts its queue right: no endpoint
- *   beyond its bound, the unreserved messages within its capacity.
+ *   beyond its bound, the unreserved messages within its capacity;
+ * - a process waiting for the deadline of a reply given with REPLY_AT is blocked, and the process
+ *   that gave it lives (its end ends the wait).
  *
  * Cost is linear in the mapped pages and TLB entries of all processes: for tests, not for the
  * running system.
@@ -40,6 +42,7 @@ export function checkInvariants(kernel: Kernel): string[] {
     if (!process.alive) continue;
     checkPageTable(kernel, process, broken, privateFrames, cowEntries);
     checkTlb(process, broken);
+    checkDeferredAnswer(process, broken);
   }
   for (const [frame, entries] of cowEntries) {
     const holders = kernel.services.sharedFrames.holders(frame);
@@ -55,6 +58,13 @@ export function checkInvariants(kernel: Kernel): string[] {
   checkQuotas(kernel.rootMemory, broken);
   checkContractQueues(kernel, broken);
   return broken;
+}
+
+function checkDeferredAnswer(process: Process, broken: string[]): void {
+  const replier = process.deferredBy;
+  if (replier === null) return;
+  if (!replier.alive) broken.push(`pid ${process.pid} waits for the deadline of a reply from pid ${replier.pid}, which has ended`);
+  if (process.state !== "blocked" && process.state !== "suspended") broken.push(`pid ${process.pid} waits for the deadline of a reply but is ${process.state}`);
 }
 
 function checkContractQueues(kernel: Kernel, broken: string[]): void {

@@ -745,6 +745,7 @@ export class Kernel implements KernelServices, ObjectKernel {
     this.debugging.processEnded(process);
     this.scheduler.observer?.ended(process);
     this.scheduler.remove(process);
+    this.ipc.replierEnded(process);
     this.console.cancel(process);
     // Blocked: its kernel call throws, and the stack unwinds (Process.unwind says why it must).
     const unwind = process.unwind;

@@ -125,6 +125,8 @@ export class Process extends KernelObject implements CapabilityHolder {
   sleepUntilNs = Infinity;
   /** What the wait returns when its deadline comes (a reply given with REPLY_AT: its result). */
   deadlineWakeValue: unknown = undefined;
+  /** Who gave the REPLY_AT reply it waits for the deadline of (null: none): its end ends the wait. */
+  deferredBy: Process | null = null;
   /** When it last blocked (the scheduler wakes one that waited long at the front of its queue). */
   blockedAtNs = 0;
 

@@ -35,6 +35,8 @@ export class Scheduler {
   observer: SchedulerObserver | null = null;
   private readonly queues: Process[][] = Array.from({ length: PRIORITY_LEVELS }, () => []);
   private readonly sleepers = new Set<Process>();
+  /** Callers waiting for the deadline of a reply each replier gave with REPLY_AT (wakeAt). */
+  private readonly deferredAnswers = new Map<Process, Set<Process>>();
   private readonly machine: Machine;
   private readonly startProcess: (process: Process) => void;
   private lastHostTurnNs = 0;
@@ -129,15 +131,43 @@ export class Scheduler {
   }
 
   /**
-   * Ends `process`'s wait at `deadlineNs` with `value` (nothing else ends it sooner): a reply
-   * given with REPLY_AT. The process is one of the sleepers, so the wait costs the kernel nothing
-   * a blocked process does not already cost.
+   * Ends `process`'s wait at `deadlineNs` with `value`: a reply `replier` gave with REPLY_AT.
+   * The process is one of the sleepers, so the wait costs the kernel nothing a blocked process
+   * does not already cost. Only the replier's end ends it sooner (`takeDeferredAnswers`): a
+   * server that answers for a far deadline and ends does not leave its caller blocked for nothing.
    */
-  wakeAt(process: Process, value: unknown, deadlineNs: number): void {
+  wakeAt(process: Process, value: unknown, deadlineNs: number, replier: Process): void {
     if (!process.alive) return;
     this.endWait(process);
     process.deadlineWakeValue = value;
     this.addSleeper(process, deadlineNs);
+    if (!replier.alive) return;
+    process.deferredBy = replier;
+    let callers = this.deferredAnswers.get(replier);
+    if (!callers) this.deferredAnswers.set(replier, (callers = new Set()));
+    callers.add(process);
+  }
+
+  /**
+   * The callers still waiting for the deadline of a reply `replier` gave (it ended): each leaves
+   * the sleepers, its deferred answer forgotten, for whoever wakes it with what it is to be told.
+   */
+  takeDeferredAnswers(replier: Process): Process[] {
+    const callers = this.deferredAnswers.get(replier);
+    if (!callers) return [];
+    const taken = [...callers];
+    for (const caller of taken) {
+      this.removeSleeper(caller);
+      caller.deadlineWakeValue = undefined;
+    }
+    return taken;
+  }
+
+  // `process` left the sleepers: a deferred answer it waited for is no longer its replier's.
+  private leaveDeferral(process: Process, replier: Process): void {
+    process.deferredBy = null;
+    const callers = this.deferredAnswers.get(replier);
+    if (callers?.delete(process) && callers.size === 0) this.deferredAnswers.delete(replier);
   }
 
   /** Whether `process` has been blocked at least INTERACTIVE_WAIT_NS (it then wakes at the front of its queue). */
@@ -240,6 +270,7 @@ export class Scheduler {
   }
 
   private removeSleeper(process: Process): void {
+    if (process.deferredBy !== null) this.leaveDeferral(process, process.deferredBy);
     if (this.sleepers.delete(process) && this.earliestCache !== null && process.sleepUntilNs <= this.earliestCache) this.earliestCache = null;
   }
 

@@ -228,8 +228,10 @@ describe("REGION_FILL", () => {
     const filler = b.reg();
     b.loadCap(filler);
     const address = b.reg();
-    b.invoke(filler, Op.REGION_INFO);
-    b.loadWord(address, 0);
+    b.loadWord(address, 0); // a sent the range's address
+    // REGION_INFO answers only a range mapped here (it answered the address, and servers faulted on it).
+    const info = b.invoke(filler, Op.REGION_INFO);
+    const clone = b.invoke(filler, Op.REGION_CLONE, { caps: [4] });
     const capInfo = b.invoke(filler, Op.CAP_INFO);
     b.fill(SCRATCH, 0x4000, 4);
     const filled = b.invoke(filler, Op.REGION_FILL, { words: [0, SCRATCH, 16] });
@@ -238,7 +240,7 @@ describe("REGION_FILL", () => {
     const afterFree = b.invoke(filler, Op.REGION_FILL, { words: [0, SCRATCH, 16] });
     b.read(address);
     b.end();
-    const bp = m.spawn(b, { caps: [m.kernel.capability(receiver, Rights.RECEIVER_RECEIVE), m.kernel.capability(makeReceiver(m), Rights.RECEIVER_SEND)] });
+    const bp = m.spawn(b, { caps: [m.kernel.capability(receiver, Rights.RECEIVER_RECEIVE), m.kernel.capability(makeReceiver(m), Rights.RECEIVER_SEND), m.kernel.capability(mem, ALL)] });
     const a = new Script();
     const r = createRegion(a, 1);
     const filler2 = a.reg();
@@ -248,7 +250,7 @@ describe("REGION_FILL", () => {
     a.invoke(filler2, Op.CAP_COPY, { words: [Rights.REGION_FILL] });
     a.loadCap(narrow);
     a.waitForState(4, State.blocked);
-    a.invoke(3, 1, { caps: [narrow] });
+    a.invoke(3, 1, { words: [r.address], caps: [narrow] });
     a.waitForState(4, State.blocked);
     a.yield();
     const words = a.check(r.address, 0x4000, 4);
@@ -260,6 +262,8 @@ describe("REGION_FILL", () => {
     const log = m.log();
     expect(ap.fault).toBe(null);
     expect(log.answer(bp, capInfo).words).toEqual([ObjectKind.REGION, Rights.REGION_FILL]);
+    expect(log.status(bp, info)).toBe(Status.E_MISSING_RIGHT);
+    expect(log.status(bp, clone)).toBe(Status.E_MISSING_RIGHT);
     expect(log.status(bp, filled)).toBe(Status.OK);
     expect(log.one(ap, words)).toEqual([0, 0xffff_ffff]);
     expect(log.status(bp, afterFree)).toBe(Status.E_PEER_DEAD);

@@ -10,6 +10,7 @@ import { Rights } from "../../src/kernel/caps/object-abi.ts";
 import type { ObjectServices } from "../../src/kernel/caps/object-services.ts";
 import { RegionObject } from "../../src/kernel/caps/region.ts";
 import type { Process } from "../../src/kernel/process.ts";
+import { Status } from "../../src/kernel/errors.ts";
 
 const PAGES = 4;
 
@@ -76,5 +77,29 @@ describe("region moves", () => {
     expect(b.space.mapFrame).toHaveBeenCalledTimes(2 * PAGES);
     r.installedIn(b.process, new Capability(r, Rights.REGION_READ)); // whole now: nothing
     expect(b.space.mapFrame).toHaveBeenCalledTimes(2 * PAGES);
+  });
+
+  it("answers REGION_INFO's check only for a range mapped in full in the caller, mapping again what a page table was missing for", () => {
+    const r = region();
+    const owner = fakeProcess();
+    const server = fakeProcess();
+    r.installedIn(owner.process, new Capability(r, Rights.REGION_OWNER | Rights.REGION_READ));
+    expect(r.mappedIn(owner.process)).toBe(Status.OK);
+    // A filler narrowed to REGION_FILL, or a copy with no rights, maps nothing in its holder.
+    r.installedIn(server.process, new Capability(r, Rights.REGION_FILL));
+    r.installedIn(server.process, new Capability(r, 0));
+    expect(server.space.mapFrame).not.toHaveBeenCalled();
+    expect(r.mappedIn(server.process)).toBe(Status.E_MISSING_RIGHT);
+    // A view whose page table could not be had: E_QUOTA while it still cannot, mapped at the check once it can.
+    server.space.mapFrame.mockReturnValueOnce(false);
+    r.installedIn(server.process, new Capability(r, Rights.REGION_READ));
+    server.space.mapFrame.mockReturnValue(false);
+    expect(r.mappedIn(server.process)).toBe(Status.E_QUOTA);
+    server.space.mapFrame.mockReturnValue(true);
+    const before = server.space.mapFrame.mock.calls.length;
+    expect(r.mappedIn(server.process)).toBe(Status.OK);
+    expect(server.space.mapFrame.mock.calls.length - before).toBe(PAGES);
+    expect(r.mappedIn(server.process)).toBe(Status.OK); // whole: nothing mapped again
+    expect(server.space.mapFrame.mock.calls.length - before).toBe(PAGES);
   });
 });

@@ -47,18 +47,59 @@ describe("REPLY_AT", () => {
     const server = new Script();
     const reply = receiveCall(server, 2);
     const given = server.invoke(reply, Op.REPLY_AT, { words: [...words64(deadline), 0x55, 42] });
+    const next = server.invoke(2, Op.RECEIVER_RECEIVE); // waits for a call that never comes
     server.end();
     const { sp, cp, called } = serverAndClient(m, server);
     const running = m.kernel.run();
-    await until("the server has replied and ended", () => ended(sp));
+    await until("the server has replied and waits for the next call", () => m.log().ran(sp, given) && sp.descriptor.state === "blocked");
+    expect(m.log().ran(sp, next)).toBe(false);
     expect(m.log().status(sp, given)).toBe(0);
     expect(cp.descriptor.state).toBe("blocked");
     expect(m.log().ran(cp, called)).toBe(false);
     expect(checkInvariants(m.kernel)).toEqual([]);
     m.advanceClock(HOUR_NS);
     m.machine.interrupts.poke();
-    await running;
+    await until("the caller took its answer", () => ended(cp));
     expect(m.log().answer(cp, called)).toMatchObject({ status: 0, label: 0x55, n: 1, words: [42] });
+    expect(m.kernel.kill(sp.pid)).toBe(0);
+    await running;
+  });
+
+  it("ends the caller's wait at once, E_PEER_DEAD, when the server that answered for a far deadline ends first", async () => {
+    // Before, a server could answer for a deadline hours (or 2^64 ns) away and end: its caller
+    // stayed blocked until then, and nothing was left to end the wait (redteam6's leftover).
+    const m = await scriptMachine();
+    const far = m.machine.clock.monotonicNs() + HOUR_NS;
+    const server = new Script();
+    const reply = receiveCall(server, 2);
+    server.invoke(reply, Op.REPLY_AT, { words: [...words64(far), 0x55, 42] });
+    server.end();
+    const { sp, cp, called } = serverAndClient(m, server);
+    expect(await runAll(m)).toEqual([]);
+    expect(sp.alive).toBe(false);
+    expect(m.log().status(cp, called)).toBe(Status.E_PEER_DEAD);
+    expect(m.kernel.scheduler.hasSleepers()).toBe(false);
+    expect(checkInvariants(m.kernel)).toEqual([]);
+  });
+
+  it("keeps the caller's wait when another process the caller knows ends, and ends it when its replier is killed", async () => {
+    const m = await scriptMachine();
+    const far = m.machine.clock.monotonicNs() + HOUR_NS;
+    const server = new Script();
+    const reply = receiveCall(server, 2);
+    server.invoke(reply, Op.REPLY_AT, { words: [...words64(far), 7] });
+    server.invoke(2, Op.RECEIVER_RECEIVE); // lives on, waiting
+    server.end();
+    const { sp, cp, called } = serverAndClient(m, server);
+    const bystander = m.spawn(new Script().end());
+    const running = m.kernel.run();
+    await until("the server waits and the bystander ended", () => sp.descriptor.state === "blocked" && ended(bystander) && cp.descriptor.state === "blocked");
+    expect(m.log().ran(cp, called)).toBe(false);
+    expect(m.kernel.kill(sp.pid)).toBe(0);
+    await running;
+    expect(m.log().status(cp, called)).toBe(Status.E_PEER_DEAD);
+    expect(m.kernel.scheduler.hasSleepers()).toBe(false);
+    expect(checkInvariants(m.kernel)).toEqual([]);
   });
 
   it("refuses a kernel label or a missing deadline (the reply stays with the server), and answers at once a deadline that has passed", async () => {
@@ -80,24 +121,24 @@ describe("REPLY_AT", () => {
     expect(log.answer(cp, called)).toMatchObject({ status: 0, label: 3, words: [9] });
   });
 
-  it("lets a caller waiting for its deadline be killed: nothing of it stays among the sleepers", async () => {
+  it("lets a caller waiting for its deadline be killed: nothing of it stays among the sleepers, nor with its replier", async () => {
     const m = await scriptMachine();
     const deadline = m.machine.clock.monotonicNs() + HOUR_NS;
     const server = new Script();
     const reply = receiveCall(server, 2);
-    server.invoke(reply, Op.REPLY_AT, { words: [...words64(deadline), 1] });
+    const given = server.invoke(reply, Op.REPLY_AT, { words: [...words64(deadline), 1] });
+    server.invoke(2, Op.RECEIVER_RECEIVE); // lives on, waiting
     server.end();
     const { sp, cp, called } = serverAndClient(m, server);
-    const killer = new Script();
-    killer.waitForState(2, State.exited);
-    const kill = killer.invoke(3, Op.PROCESS_KILL);
-    killer.end();
-    const kp = m.spawn(killer, { caps: [m.kernel.capability(sp, Rights.PROCESS_INFO), m.kernel.capability(cp, ALL)] });
-    expect(await runAll(m)).toEqual([]);
-    expect(m.log().status(kp, kill)).toBe(0);
+    const running = m.kernel.run();
+    await until("the server has replied and waits", () => m.log().ran(sp, given) && sp.descriptor.state === "blocked");
+    expect(m.kernel.kill(cp.pid)).toBe(0);
+    expect(m.kernel.scheduler.hasSleepers()).toBe(false);
+    expect(m.kernel.scheduler.takeDeferredAnswers(sp)).toEqual([]);
+    expect(m.kernel.kill(sp.pid)).toBe(0);
+    await running;
     expect(m.log().ran(cp, called)).toBe(false);
     expect(cp.outcome).toEqual({ kind: "exited", code: 137 });
-    expect(m.kernel.scheduler.hasSleepers()).toBe(false);
     expect(checkInvariants(m.kernel)).toEqual([]);
   });
 });

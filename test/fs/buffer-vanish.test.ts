@@ -40,8 +40,8 @@ describe("a client's buffer that goes while the file system keeps a view of it",
  * Redteam6: a filler narrowed by CAP_COPY to RIGHT_REGION_FILL maps nothing where it is held, yet
  * REGION_INFO answers its address and size: a client that gave one as an attached handle's buffer,
  * or as a WRITE's Region, had the server read the WRITE's bytes from an address it does not have
- * mapped, and the fault ended the server for every client. The server now takes as a buffer to read
- * from only a capability that maps the range (RIGHT_REGION_OWNER or RIGHT_REGION_READ).
+ * mapped, and the fault ended the server for every client. The kernel's REGION_INFO now answers only
+ * a range mapped in the caller (E_MISSING_RIGHT otherwise), so no server can read such a range.
  */
 describe("a client whose buffer is a filler that maps nothing", () => {
   for (const how of ["attach", "region"]) {

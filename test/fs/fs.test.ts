@@ -59,4 +59,15 @@ describe("file system server", () => {
       await m.close();
     }
   }, patience(120_000));
+
+  it("keeps a program in its shell's session: a SESSION asked through a session's handle opens a handle in that session, so 500 one-entry sessions cannot take every share (they denied every new session before)", async () => {
+    const m = await bootOnDisk(join(work, "fair-sessions.img"), `${FS_LINES}service hog fs-hog use=fs memory=256 -- sessions\nservice fair fs-fair use=fs memory=256 -- beside-a-session\n`, ["fs", "fs-hog", "fs-fair"]);
+    try {
+      await m.line("fs-hog: holding 509"); // and the session it holds them through
+      await verdict(m, /^fs-fair: ok$/, /FAIL/);
+      expect(m.faults).toEqual([]);
+    } finally {
+      await m.close();
+    }
+  }, patience(120_000));
 });

@@ -20,7 +20,7 @@ import {
   msgAddCap, msgInvoke, msgLabel, msgReply, msgWord, msgWordCount, msgCap, msgCapCount, reply, registryRegisterForServices,
   Device, Interrupt, Memory, Process, Receiver, Region, CAP_MOVE, KIND_REPLY, MSG_INTERRUPT, OP_REGION_INFO,
   OP_RECEIVER_RECEIVE, RIGHT_RECEIVER_CALL, RIGHT_RECEIVER_SEND, E_BAD_MESSAGE, E_INVALID_ARGUMENT, E_INVALID_CAP,
-  E_MISSING_RIGHT, E_QUOTA, STDERR, RIGHT_REGION_OWNER, RIGHT_REGION_READ,
+  E_MISSING_RIGHT, E_PEER_DEAD, E_QUOTA, E_WRONG_TYPE, STDERR,
 } from "../lib";
 import {
   BLOCK_SERVICE, BLOCK_INFO, BLOCK_READ, BLOCK_WRITE, BLOCK_FLUSH, BLOCK_E_IO, BLOCK_E_RANGE, blockLabel,
@@ -197,16 +197,14 @@ function handleCall(): void {
     answerNow(replyCap, E_INVALID_CAP, caps);
     return;
   }
-  // A capability that maps nothing here (a filler narrowed to RIGHT_REGION_FILL, or no rights
-  // left) still answers REGION_INFO: copying from its range would fault. CAP_INFO's word 1: rights.
-  if (capKind(unchecked(incoming[0])) >= 0 && (msgWord(1) & (RIGHT_REGION_OWNER | RIGHT_REGION_READ)) == 0) {
-    answerNow(replyCap, E_INVALID_ARGUMENT, caps); // (contract BlockDevice's Write answers no MissingRight)
-    return;
-  }
+  // REGION_INFO answers only a range mapped here in full (a filler narrowed to RIGHT_REGION_FILL
+  // is refused E_MISSING_RIGHT): copying from the address it gives never faults.
   msgBegin(OP_REGION_INFO);
   const found = msgInvoke(unchecked(incoming[0]));
   if (found < 0) {
-    answerNow(replyCap, found, caps);
+    // (contract BlockDevice answers a Write WrongType or PeerDead, and neither MissingRight nor Quota)
+    const named = label == BLOCK_WRITE && (found == E_WRONG_TYPE || found == E_PEER_DEAD);
+    answerNow(replyCap, named ? found : E_INVALID_ARGUMENT, caps);
     return;
   }
   const address = msgWord(0);

@@ -10,7 +10,7 @@
 // Import it directly: `import { BlockClient } from "../lib/block-client";`.
 import { KIND_REGION, CAP_MOVE } from "./abi";
 import { RegionBuffer } from "./region-buffer";
-import { E_INVALID_CAP, E_PEER_DEAD, errorName } from "./errors";
+import { E_BAD_MESSAGE, E_INVALID_CAP, E_PEER_DEAD, errorName } from "./errors";
 import { BlockDevice, BlockDeviceReady } from "./contracts/block";
 import { msgBegin, msgAddWord, msgAddCap, msgInvoke, msgLabel, msgWord, msgCap, msgCapCount } from "./message";
 import { capKind, capDrop } from "./caps/capability";
@@ -183,10 +183,16 @@ export class BlockClient {
     const status = this.call();
     // The driver sends back what it was sent, whatever the status; a call that failed may have
     // left it here (E_QUEUE_FULL) or lost it with a dead driver (E_PEER_DEAD).
-    const words = status >= 0 ? <i32>msgWord(0) : 0;
-    if (this.replied) buffer.region = msgCapCount() > 0 ? msgCap(0) : 0;
-    else buffer.ensure();
-    return status < 0 ? status : words;
+    const words = status >= 0 ? <i32>min(msgWord(0), count * this.sectorSize) : 0;
+    if (!this.replied) {
+      buffer.ensure();
+      return status;
+    }
+    // Only this buffer's own Region is taken back (RegionBuffer.takeBack): one the driver kept,
+    // or another it gave instead, would have the caller read sectors from a range it no longer has.
+    buffer.region = 0;
+    const back = msgCapCount() > 0 ? buffer.takeBack(msgCap(0)) : E_BAD_MESSAGE;
+    return status < 0 ? status : back < 0 ? back : words;
   }
 
   /** As `write`, from another buffer of the caller's (a view of it goes with the call). */

@@ -29,7 +29,7 @@ import {
   FS_INFO, FS_OPEN, FS_MKDIR, FS_UNLINK, FS_RENAME, FS_READ, FS_WRITE, FS_APPEND, FS_TRUNCATE, FS_STAT, FS_READDIR,
   FS_CLOSE, FS_SYNC, FS_TOKEN, FS_LINK, FS_SYMLINK, FS_SET_TIMES, FS_REMOVE, FS_ATTACH, FS_MAP, FS_INLINE_BYTES, FS_PATH_MAX, FS_READ_FILL,
   FS_DIRENT_HEADER, FS_SYMLINK_MAX, FS_OPEN_NOFOLLOW, FS_OPEN_DIRECTORY, FS_OPEN_SESSION, FS_RIGHTS_ALL, FS_RIGHT_READ, FS_KIND_SYMLINK,
-  FS_LINK_FOLLOW, FS_MAP_RELEASE, fsStatus,
+  FS_LINK_FOLLOW, FS_MAP_RELEASE, FS_MAP_VALID_AT, fsStatus,
 } from "./fs-protocol";
 
 export * from "./fs-protocol";
@@ -177,7 +177,8 @@ export class FsClient {
   /**
    * A new handle on directory `dir` with `rights` that starts a session of its own (FS_OPEN_SESSION):
    * what is opened through it is charged to that session, which a full table cannot starve (docs/FS.md
-   * "Sessions"). The new handle, or a status.
+   * "Sessions"). Only through a published root (session 0): through a session's handle it is a
+   * plain handle of that session. The new handle, or a status.
    */
   session(dir: i32, rights: u32): i32 {
     return this.open(dir, ".", (rights & FS_RIGHTS_ALL) | FS_OPEN_DIRECTORY | FS_OPEN_SESSION);
@@ -361,10 +362,11 @@ export class FsClient {
     this.transfer(FS_READ, offset, length, through == this.buffer ? at : 0);
     msgAddCap(<u32>through.region | CAP_MOVE);
     const status = this.call(file);
-    const n = status >= 0 ? <i32>msgWord(0) : 0;
-    this.regain(through);
+    const n = status >= 0 ? <i32>min(msgWord(0), length) : 0;
+    const back = this.regain(through);
     if (status < 0) return status;
-    if (through != this.buffer && n > 0) memory.copy(this.buffer.address + at, through.address, <usize>min(<u32>n, length));
+    if (back < 0) return back;
+    if (through != this.buffer && n > 0) memory.copy(this.buffer.address + at, through.address, <usize>n);
     return n;
   }
 
@@ -481,8 +483,13 @@ export class FsClient {
       this.cookie = msgWord(1);
       this.entryBytes = msgWord(2);
     }
-    this.regain(this.buffer);
-    return status < 0 ? status : <i32>this.entries;
+    const back = this.regain(this.buffer);
+    if (status < 0) return status;
+    if (back < 0 || !this.entriesFit()) {
+      this.entries = 0;
+      return back < 0 ? back : E_BAD_MESSAGE;
+    }
+    return <i32>this.entries;
   }
 
   /** Commits everything done so far to the disk. */
@@ -537,11 +544,13 @@ export class FsClient {
     const handle = msgCap(0);
     const readView = msgCap(1);
     const bytes = msgWord(0);
+    // The server's word is not trusted: reads copy up to `bytes` from the view, so the kernel must
+    // say it is mapped here (REGION_INFO answers only then) and holds them all.
     msgBegin(OP_REGION_INFO);
-    if (msgInvoke(readView) < 0) {
+    if (msgInvoke(readView) < 0 || <u64>bytes > <u64>msgWord(1) << 12) {
       capDrop(readView);
       this.close(handle);
-      return E_INVALID_ARGUMENT;
+      return E_BAD_MESSAGE;
     }
     unchecked((this.attachedHandle[free] = handle));
     unchecked((this.attachedView[free] = readView));
@@ -571,7 +580,18 @@ export class FsClient {
     const status = this.call(file);
     if (status < 0) return status;
     if (msgCapCount() < 1) return E_INVALID_ARGUMENT;
-    this.maps.set(free, file, msgCap(0), <usize>msgWord(1), msgWord(0));
+    const view = msgCap(0);
+    const pages = msgWord(0);
+    const address = msgWord(1);
+    // Reads load from the map with no call: it must be mapped here, where the server says, with
+    // the header page and `pages` more, their valid bits within the header (else E_BAD_MESSAGE).
+    msgBegin(OP_REGION_INFO);
+    const mapped = msgInvoke(view);
+    if (mapped < 0 || msgWord(0) != address || <u64>pages + 1 > <u64>msgWord(1) || <u64>pages > <u64>(4096 - FS_MAP_VALID_AT) << 3) {
+      capDrop(view);
+      return E_BAD_MESSAGE;
+    }
+    this.maps.set(free, file, view, <usize>address, pages);
     return 0;
   }
 
@@ -705,10 +725,27 @@ export class FsClient {
     return fsStatus(msgLabel());
   }
 
-  // After READ or READDIR: the Region's owner came back as the reply's first capability, or was lost.
-  private regain(through: RegionBuffer): void {
-    if (this.replied) through.region = msgCapCount() > 0 ? msgCap(0) : 0;
-    else through.ensure();
+  // After READ or READDIR: the Region's owner came back as the reply's first capability, or was
+  // lost. 0, or E_BAD_MESSAGE when the server kept it or gave back another capability (dropped:
+  // the buffer is made again at the next call): the bytes would have been read from a range
+  // this process no longer has.
+  private regain(through: RegionBuffer): i32 {
+    if (!this.replied) return through.ensure();
+    through.region = 0;
+    return msgCapCount() == 0 ? E_BAD_MESSAGE : through.takeBack(msgCap(0));
+  }
+
+  // Whether the `entries` entries READDIR answered lie in the `entryBytes` it answered, and those
+  // in the buffer: a walk with direntNext reads no byte past them.
+  private entriesFit(): bool {
+    if (this.entryBytes > this.buffer.bytes) return false;
+    const end = this.buffer.address + <usize>this.entryBytes;
+    let at = this.buffer.address;
+    for (let i: u32 = 0; i < this.entries; i++) {
+      if (at + <usize>FS_DIRENT_HEADER > end || direntName(at) + <usize>direntNameLength(at) > end) return false;
+      at = direntNext(at);
+    }
+    return true;
   }
 }
 

@@ -163,6 +163,8 @@ export const FS_OPEN_DIRECT: u32 = 0x2000;
  * The new handle starts a session of its own: it, and every handle opened or attached through it
  * (or through those), are charged to that session rather than to the one of the handle the OPEN
  * came through. A full handle table is shared evenly between sessions (docs/FS.md "Sessions").
+ * Only through a handle of session 0 (a published root): through a session's handle the new
+ * handle is that session's, so a program cannot leave its shell's session.
  */
 export const FS_OPEN_SESSION: u32 = 0x4000;
 

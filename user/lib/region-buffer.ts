@@ -4,7 +4,7 @@
 // and back; a server that dies with it took the buffer, so `ensure` makes a new one (at a new
 // address, counted in `replaced`). Allocates only when it makes a buffer.
 import { KIND_REGION, OP_REGION_INFO } from "./abi";
-import { E_INVALID_ARGUMENT } from "./errors";
+import { E_BAD_MESSAGE, E_INVALID_ARGUMENT, E_QUOTA } from "./errors";
 import { msgBegin, msgInvoke, msgWord } from "./message";
 import { capKind, capDrop } from "./caps/capability";
 import { Memory } from "./caps/memory";
@@ -27,7 +27,11 @@ export class RegionBuffer {
 
   /** Makes sure there is a buffer owned here (a new one if it was lost): 0 or a status. */
   ensure(): i32 {
-    if (this.region != 0 && ownsRegion(this.region)) return 0;
+    if (this.region != 0) {
+      const owned = ownership(this.region);
+      // E_QUOTA: still ours, but not mapped here in full now (no page table): using it would fault.
+      if (owned == 1 || owned == E_QUOTA) return owned == 1 ? 0 : E_QUOTA;
+    }
     if (this.view != 0) capDrop(this.view);
     this.view = 0;
     if (this.region != 0) this.replaced++;
@@ -36,9 +40,12 @@ export class RegionBuffer {
     if (this.pages == 0) return E_INVALID_ARGUMENT;
     const region = new Memory(this.memory).createRegion(this.pages);
     if (region < 0) return region;
-    this.region = region;
     const info = new Region(region).info(); // allocates; only when a buffer is made
-    if (info.status < 0) return info.status;
+    if (info.status < 0) {
+      capDrop(region); // not mapped here: never kept at address 0
+      return info.status;
+    }
+    this.region = region;
     this.address = <usize>info.address;
     return 0;
   }
@@ -56,6 +63,23 @@ export class RegionBuffer {
     return this.region != 0 && this.view != 0 ? 0 : this.ensureView();
   }
 
+  /**
+   * Takes back `cap`, the owner capability a server returned after a call that moved it there:
+   * kept (0) when it is this buffer's Region, owned here, at `address`, of `pages`; else dropped and
+   * E_BAD_MESSAGE (a hostile or confused server: copying from `address` would fault), and `ensure`
+   * makes a new buffer. One REGION_INFO.
+   */
+  takeBack(cap: i32): i32 {
+    msgBegin(OP_REGION_INFO);
+    if (msgInvoke(cap) >= 0 && msgWord(3) != 0 && <usize>msgWord(0) == this.address && msgWord(1) == this.pages) {
+      this.region = cap;
+      return 0;
+    }
+    capDrop(cap);
+    this.region = 0;
+    return E_BAD_MESSAGE;
+  }
+
   /** Makes sure there is a buffer, and a view of it to send: 0 or a status. */
   ensureView(): i32 {
     const buffer = this.ensure();
@@ -68,8 +92,13 @@ export class RegionBuffer {
   }
 }
 
-/** Whether `cap` is a Region this process owns (REGION_INFO's owner word), without allocating. */
-function ownsRegion(cap: i32): bool {
+/**
+ * 1 when `cap` is a Region this process owns (REGION_INFO's owner word), 0 when it is not (lost
+ * with a server, or another object), E_QUOTA when it is mapped here only in part; without allocating.
+ */
+function ownership(cap: i32): i32 {
   msgBegin(OP_REGION_INFO);
-  return msgInvoke(cap) >= 0 && msgWord(3) != 0;
+  const status = msgInvoke(cap);
+  if (status == E_QUOTA) return E_QUOTA;
+  return status >= 0 && msgWord(3) != 0 ? 1 : 0;
 }

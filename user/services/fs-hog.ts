@@ -3,8 +3,8 @@
 // then uses every handle once a second for ever, so that none is ever idle long enough to be taken
 // back; then it writes "full" into /hog. test/fs/fs.test.ts runs it beside fs-fair, which must
 // still get its share, and test/programs/shell-fs-hog.test.ts beside the shell.
-// Config: `service hog fs-hog use=fs memory=256`.
-import { exit, eprint, print, sleep } from "../lib";
+// Config: `service hog fs-hog use=fs memory=256` (`-- sessions`: below).
+import { exit, eprint, print, sleep, arg } from "../lib";
 import { FsClient, fsRoot, fsErrorName, FS_RIGHT_READ, FS_RIGHT_WRITE, FS_OPEN_CREATE, FS_E_TABLE_FULL } from "../lib/fs-client";
 
 const SHARED: i32 = 3;
@@ -17,11 +17,16 @@ if (root < 0) {
   eprint("fs-hog: FAIL: the root: " + fsErrorName(root));
   exit(1);
 }
+// `-- sessions`: as a program the shell runs, it holds a session's root (its shell's), and asks
+// for a session of its own (FS_OPEN_SESSION) through it for every handle, each a share of the
+// table had they been sessions beside the others (redteam7).
+const sessions = arg(1) == "sessions";
+const shells = sessions ? fs.session(root, FS_RIGHT_READ | FS_RIGHT_WRITE) : root;
 let count = 0;
-let status = fs.open(root, "hog", FS_RIGHT_READ | FS_RIGHT_WRITE | FS_OPEN_CREATE);
+let status = fs.open(shells, "hog", FS_RIGHT_READ | FS_RIGHT_WRITE | FS_OPEN_CREATE);
 for (; status >= 0 && count < 600; count++) {
   unchecked((held[count] = status));
-  status = fs.open(root, "hog", FS_RIGHT_READ);
+  status = sessions ? fs.session(shells, FS_RIGHT_READ) : fs.open(root, "hog", FS_RIGHT_READ);
 }
 if (status != FS_E_TABLE_FULL) {
   eprint("fs-hog: FAIL: filling the table ended with " + fsErrorName(status));

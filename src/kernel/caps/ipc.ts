@@ -221,13 +221,13 @@ export class Ipc {
     const later = wakeAtNs > 0 && wakeAtNs > this.clock.monotonicNs();
     if (!recv) {
       if (!target) return Status.E_PEER_DEAD;
-      this.answer(target, result, later, wakeAtNs);
+      this.answer(target, result, later, wakeAtNs, server);
       return Status.OK;
     }
     const immediate = target ? this.tryDeliver(server, recv.alone, inv.buffer) : null;
     if (!target || immediate !== null) {
       const deadline = this.deadlineIn(timeoutNs);
-      if (target) this.answer(target, result, later, wakeAtNs);
+      if (target) this.answer(target, result, later, wakeAtNs, server);
       if (immediate === BUFFER_PAGED_OUT) return this.bufferBack(server, inv.buffer).then(() => this.receiveOn(server, recv.alone, inv.buffer, deadline));
       return immediate ?? this.receiveOn(server, recv.alone, inv.buffer, deadline);
     }
@@ -241,7 +241,7 @@ export class Ipc {
       deadline = timeoutNs === Infinity ? Infinity : target.runStartNs + timeoutNs;
       this.scheduler.setDeadline(server, deadline);
     } else {
-      this.answer(target, result, later, wakeAtNs);
+      this.answer(target, result, later, wakeAtNs, server);
       deadline = this.deadlineIn(timeoutNs);
       wait = this.scheduler.waitUntil<number>(server, deadline) as Promise<number>;
     }
@@ -256,9 +256,23 @@ export class Ipc {
   }
 
   /** Ends a caller's wait for its reply with `result`: now, or at `wakeAtNs` (REPLY_AT) when `later`. */
-  private answer(caller: Process, result: number, later: boolean, wakeAtNs: number): void {
-    if (later) this.scheduler.wakeAt(caller, result, wakeAtNs);
+  private answer(caller: Process, result: number, later: boolean, wakeAtNs: number, replier: Process): void {
+    if (later) this.scheduler.wakeAt(caller, result, wakeAtNs, replier);
     else this.scheduler.wake(caller, result, true);
+  }
+
+  /**
+   * `replier` ended: each caller still waiting for the deadline of a reply it gave with REPLY_AT
+   * returns now, E_PEER_DEAD (the reply stays written in its buffer, any capabilities in its
+   * table; one its buffer could not take yet is disposed). Before, a server could answer for a
+   * far deadline and end, and its caller stayed blocked until then, holding nothing.
+   */
+  replierEnded(replier: Process): void {
+    for (const caller of this.scheduler.takeDeferredAnswers(replier)) {
+      if (caller.heldReply) disposeEnvelope(caller.heldReply);
+      caller.heldReply = null;
+      this.scheduler.wake(caller, Status.E_PEER_DEAD);
+    }
   }
 
   /**

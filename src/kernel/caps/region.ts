@@ -453,6 +453,21 @@ export class RegionObject extends KernelObject {
     for (let i = 0; i < this.pages; i++) process.space.unmap(this.address + i * PAGE_SIZE);
   }
 
+  /**
+   * REGION_INFO's check: whether the range is mapped in full in `process` now, remapped first when
+   * a page table could not be had before. OK; E_MISSING_RIGHT when no capability it holds maps the
+   * range (a filler narrowed to REGION_FILL, one with no rights left); E_QUOTA when its page
+   * tables still cannot be had. A server that reads at the address REGION_INFO answers never
+   * faults on it (redteam6: the fs and the block driver read such a client's range and faulted).
+   */
+  mappedIn(process: Process): number {
+    const holding = this.holdings.get(process);
+    const access = this.accessOf(holding);
+    if (!holding || access === Access.NONE) return Status.E_MISSING_RIGHT;
+    if (holding.mapped !== access) this.remap(process);
+    return holding.mapped === access ? Status.OK : Status.E_QUOTA;
+  }
+
   /** Devices stop DMA-ing into the range once its owner no longer has it. */
   private stopDevices(): void {
     for (const stop of [...this.beforeRelease]) stop();
@@ -503,8 +518,11 @@ function mapsRange(cap: Capability): boolean {
 /** REGION_* operations. */
 export function invokeRegion(inv: Invocation, region: RegionObject): number {
   switch (inv.message.label) {
-    case Op.REGION_INFO:
+    case Op.REGION_INFO: {
+      const mapped = region.mappedIn(inv.caller);
+      if (mapped !== Status.OK) return mapped;
       return answer(inv, [region.address, region.pages, region.flags, region.ownedBy(inv.caller) ? 1 : 0]);
+    }
     case Op.REGION_VIEW:
       if (!inv.cap.has(Rights.REGION_OWNER)) return Status.E_MISSING_RIGHT;
       if (region.freed) return Status.E_PEER_DEAD;
@@ -529,6 +547,8 @@ export function invokeRegion(inv: Invocation, region: RegionObject): number {
       return typeof sources === "number" ? sources : region.fill(inv.cap, inv.caller, word(inv, 0), sources);
     }
     case Op.REGION_CLONE: {
+      // A copy is read by its owner: only a capability that may read the range may make one.
+      if (!mapsRange(inv.cap)) return Status.E_MISSING_RIGHT;
       const memory = argumentObject<MemoryObject>(inv, 0, ObjectKind.MEMORY, Rights.MEMORY_CREATE);
       if (typeof memory === "number") return memory;
       const answerable = canWrite(inv.caller, inv.buffer, 0, 1);

@@ -20,7 +20,11 @@ export class RegionInfo {
 export class Region {
   constructor(readonly cap: i32) {}
 
-  /** Works on views as well as on the owner capability. */
+  /**
+   * Works on views as well as on the owner capability; answers only when the range is mapped here
+   * in full, so reading at `address` never faults: a filler narrowed to RIGHT_REGION_FILL, or a
+   * capability with no rights, is E_MISSING_RIGHT (E_QUOTA: no page table for it could be had).
+   */
   info(): RegionInfo {
     const info = new RegionInfo();
     info.status = operation(this.cap, OP_REGION_INFO);
@@ -54,6 +58,7 @@ export class Region {
   /**
    * A copy-on-write clone paid by `memory` (a Memory capability with MEMORY_CREATE): the clone's
    * owner capability, or a negative status. Frames are shared until either owner writes a page.
+   * The owner or a view only (a copy is read): a filler narrowed to RIGHT_REGION_FILL is E_MISSING_RIGHT.
    */
   clone(memory: i32): i32 {
     return answeredCap(operationWithCap(this.cap, OP_REGION_CLONE, <u32>memory));

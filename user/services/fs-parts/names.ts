@@ -51,12 +51,18 @@ export class Names {
       status = c.volume.truncate(at, 0);
       if (status < 0) return status;
     }
-    const session = (flags & FS_OPEN_SESSION) != 0 ? c.handles.newSession() : c.handles.session(c.index);
+    // Only a handle of session 0 (the published roots') starts a session: through a session's handle,
+    // SESSION opens a handle in that session. A program holds its shell's session (docs/FS.md
+    // "Sessions"): were its SESSIONs sessions beside the others, 500 of one entry each, kept
+    // fresh, would leave a new session no share at all (redteam7).
+    const parent = c.handles.session(c.index);
+    const starts = (flags & FS_OPEN_SESSION) != 0 && parent == 0;
+    const session = starts ? c.handles.newSession() : parent;
     const index = c.handles.open(target, load<u32>(at + I_GENERATION_AT), kind, flags & FS_RIGHTS_ALL, (flags & FS_OPEN_DIRECT) != 0, session);
     const back = c.handles.released;
     if (back != 0) c.release(back, index); // a handle taken back from a full table may have held an orphan
     if (index < 0) return FS_E_TABLE_FULL;
-    if ((flags & FS_OPEN_SESSION) != 0) c.handles.markSessionStart(index);
+    if (starts) c.handles.markSessionStart(index);
     const cap = c.receiver.mint(c.handles.badge(index), RIGHT_RECEIVER_CALL);
     if (cap < 0) {
       c.handles.close(index);
