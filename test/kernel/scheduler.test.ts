@@ -66,11 +66,13 @@ describe("scheduler", () => {
     // one kept too late would wake the idle machine late, past the next sleeper's time.
     const t = testMachine();
     const sleeper = await t.loader.load(program("sleeper"), "sleeper");
-    const byDeadline = [40, 10, 30, 20, 50].map((ms) => ({ ms, process: t.kernel.spawn(sleeper, { args: ["sleeper", String(ms)] }) }));
+    // 100 ms apart: all five go to sleep within a few ms of each other even on a busy machine (10
+    // ms apart, one dispatched late could still wake out of order).
+    const byDeadline = [400, 100, 300, 200, 500].map((ms) => ({ ms, process: t.kernel.spawn(sleeper, { args: ["sleeper", String(ms)] }) }));
     const ended: number[] = [];
     t.kernel.scheduler.observer = { running: () => {}, ended: (p) => ended.push(byDeadline.find((s) => s.process === p)!.ms) };
     await t.kernel.run();
-    expect(ended).toEqual([10, 20, 30, 40, 50]);
+    expect(ended).toEqual([100, 200, 300, 400, 500]);
   });
 
   it("runs a process that waited long before the ones that kept the CPU busy meanwhile", async () => {
