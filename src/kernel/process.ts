@@ -123,6 +123,8 @@ export class Process extends KernelObject implements CapabilityHolder {
   sliceStartNs = 0;
   /** Monotonic deadline while sleeping. */
   sleepUntilNs = Infinity;
+  /** Where the scheduler's SleeperHeap keeps it (-1: not sleeping). */
+  sleeperAt = -1;
   /** What the wait returns when its deadline comes (a reply given with REPLY_AT: its result). */
   deadlineWakeValue: unknown = undefined;
   /** Who gave the REPLY_AT reply it waits for the deadline of (null: none): its end ends the wait. */

@@ -2,6 +2,7 @@ import type { Machine } from "../machine/machine.ts";
 import { Status } from "./errors.ts";
 import type { SchedulerObserver } from "./inspect-hooks.ts";
 import type { Process } from "./process.ts";
+import { SleeperHeap } from "./sleeper-heap.ts";
 
 export const PRIORITY_LEVELS = 8;
 export const DEFAULT_PRIORITY = 4;
@@ -34,14 +35,12 @@ export class Scheduler {
   /** Told of every switch while an inspector watches (inspect.ts); null otherwise. */
   observer: SchedulerObserver | null = null;
   private readonly queues: Process[][] = Array.from({ length: PRIORITY_LEVELS }, () => []);
-  private readonly sleepers = new Set<Process>();
+  private readonly sleepers = new SleeperHeap<Process>();
   /** Callers waiting for the deadline of a reply each replier gave with REPLY_AT (wakeAt). */
   private readonly deferredAnswers = new Map<Process, Set<Process>>();
   private readonly machine: Machine;
   private readonly startProcess: (process: Process) => void;
   private lastHostTurnNs = 0;
-  /** `earliestWakeNs`'s answer while the sleepers stay the same (null: to be computed). */
-  private earliestCache: number | null = null;
   private halted = false;
 
   constructor(machine: Machine, startProcess: (process: Process) => void) {
@@ -253,35 +252,18 @@ export class Scheduler {
     return now - process.sliceStartNs >= this.sliceNs || this.machine.interrupts.hasPending() || now >= this.earliestWakeNs();
   }
 
-  /**
-   * Keeps the earliest deadline without a walk over every sleeper where it can: a newcomer only
-   * lowers it, and only the removal (or a later deadline) of the earliest one makes it unknown. A
-   * server that replies and receives with RECV_TIMEOUT leaves and rejoins the sleepers at every
-   * call, and since REPLY_AT every timer sleeper is one of them: a walk at each would make a call
-   * cost as many steps as there are sleepers.
-   */
   private addSleeper(process: Process, deadlineNs: number): void {
-    const was = this.sleepers.has(process) ? process.sleepUntilNs : Infinity;
-    process.sleepUntilNs = deadlineNs;
-    this.sleepers.add(process);
-    if (this.earliestCache === null) return;
-    if (was <= this.earliestCache && deadlineNs > was) this.earliestCache = null;
-    else this.earliestCache = Math.min(this.earliestCache, deadlineNs);
+    this.sleepers.set(process, deadlineNs);
   }
 
   private removeSleeper(process: Process): void {
     if (process.deferredBy !== null) this.leaveDeferral(process, process.deferredBy);
-    if (this.sleepers.delete(process) && this.earliestCache !== null && process.sleepUntilNs <= this.earliestCache) this.earliestCache = null;
+    this.sleepers.delete(process);
   }
 
-  /** The earliest sleeper's deadline (Infinity: none), kept by addSleeper and removeSleeper, walked for only when unknown. */
+  /** The earliest sleeper's deadline (Infinity: none). */
   private earliestWakeNs(): number {
-    if (this.earliestCache === null) {
-      let earliest = Infinity;
-      for (const sleeper of this.sleepers) earliest = Math.min(earliest, sleeper.sleepUntilNs);
-      this.earliestCache = earliest;
-    }
-    return this.earliestCache;
+    return this.sleepers.peek()?.sleepUntilNs ?? Infinity;
   }
 
   /** Takes a process out of every queue and wait (it was killed). */
@@ -362,18 +344,17 @@ export class Scheduler {
   private wakeSleepers(): void {
     if (this.sleepers.size === 0) return;
     const now = this.machine.clock.monotonicNs();
-    // Every dispatch passes here: with none due, the cached earliest deadline says so without a
-    // walk over every sleeper (each timer sleeper is one since REPLY_AT; redteam6).
-    if (now < this.earliestWakeNs()) return;
-    for (const sleeper of this.sleepers) {
-      if (sleeper.sleepUntilNs > now) continue;
+    // Every dispatch passes here: the heap's first says at once whether any is due. Earliest
+    // first; each wake takes its sleeper out (endWait, makeReady; the delete is for certainty).
+    for (let sleeper = this.sleepers.peek(); sleeper !== undefined && sleeper.sleepUntilNs <= now; sleeper = this.sleepers.peek()) {
       if (sleeper.waitCancel) {
         this.wake(sleeper, TIMED_OUT);
-        continue;
+      } else {
+        const value = sleeper.deadlineWakeValue;
+        sleeper.deadlineWakeValue = undefined;
+        this.makeReady(sleeper, value, this.waitedLong(sleeper));
       }
-      const value = sleeper.deadlineWakeValue;
-      sleeper.deadlineWakeValue = undefined;
-      this.makeReady(sleeper, value, this.waitedLong(sleeper));
+      this.sleepers.delete(sleeper);
     }
   }
 
