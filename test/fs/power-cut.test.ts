@@ -75,3 +75,53 @@ describe("power cuts", () => {
     expect(cutsWithUnflushed).toBeGreaterThan(0);
   }, patience(180_000));
 });
+
+// A 16 MiB disk's journal (format.ts planLayout): blocks 1 to 512, the last the backup superblock;
+// its two slots share blocks 1 to 511.
+const JOURNAL_SLOTS = { from: 1 * 4096, to: 512 * 4096 };
+const inJournal = (offset: number) => offset >= JOURNAL_SLOTS.from && offset < JOURNAL_SLOTS.to;
+
+describe("the journal's data ordering under a power cut", () => {
+  const cases = [
+    ["new", "a new file given new blocks"],
+    ["grow", "a file grown within its last block"],
+    ["fill", "a file's hole given new blocks"],
+  ] as const;
+  for (const [mode, what] of cases) {
+    it(`a cut that keeps a commit's journal writes and loses every other write not flushed: ${what} never shows a block's old bytes`, async () => {
+      const disk = new VolatileCacheBackend(DISK);
+      const writer = (mode: string) => `${FS_LINES}service w fs-order-writer use=fs memory=512 -- ${mode}\n`;
+      const prepare = await bootBlockMachine(writer("prepare"), ["registry", "block", "fs", "fs-order-writer"], disk);
+      try {
+        await verdict(prepare, /^fs-order: ready$/, /FAIL/);
+      } finally {
+        await prepare.halt();
+      }
+      // The first flush asked for with a journal write at risk: the commit's last. Its data must
+      // have been flushed before the record was written (a flush of its own), since the record
+      // alone is kept.
+      disk.cutBeforeFlushIf((pending) => pending.some((w) => inJournal(w.offset)), inJournal);
+      const write = await bootBlockMachine(writer(mode), ["registry", "block", "fs", "fs-order-writer"], disk);
+      try {
+        await write.until("the power cut", () => disk.lastCut !== null || /FAIL/.test(write.stderr()));
+      } finally {
+        await write.halt();
+      }
+      expect(disk.lastCut, write.stderr()).not.toBeNull();
+      expect(disk.lastCutAtRisk).toBeGreaterThan(0);
+      const after = disk.lastCut!;
+      const f = await bootBlockMachine(FSCK_LINES, ["registry", "block", "fsck"], after);
+      try {
+        await verdict(f, /^fsck: clean: /, /^fsck: (\d+ problems?|cannot .*)$/);
+      } finally {
+        await f.halt();
+      }
+      const c = await bootBlockMachine(writer("check"), ["registry", "block", "fs", "fs-order-writer"], after);
+      try {
+        await verdict(c, /^fs-order: intact$/, /FAIL/);
+      } finally {
+        await c.halt();
+      }
+    }, patience(60_000));
+  }
+});

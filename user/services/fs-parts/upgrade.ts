@@ -7,7 +7,7 @@
 import { Disk } from "./disk";
 import {
   I_ACCESSED_AT, I_CHANGED_AT, I_KIND_AT, I_LINKS_AT, I_MODIFIED_AT, I_PARENT_AT, INODE_BYTES, INODES_PER_BLOCK,
-  KIND_DIR, KIND_FREE, SB_VERSION, backupBlock,
+  KIND_DIR, KIND_FREE, SB_VERSION_2, backupBlock,
 } from "./format";
 import { write as writeSuperblocks } from "./superblock";
 import { Volume } from "./volume";
@@ -45,7 +45,7 @@ export function upgradeToVersion2(volume: Volume, disk: Disk): i32 {
   }
   const status = volume.journal.commit();
   if (status < 0) return status;
-  layout.version = SB_VERSION;
+  layout.version = SB_VERSION_2; // (one journal slot, as before: a format makes version 3)
   layout.flags = 0;
   layout.formatRequest = 0;
   const written = writeSuperblocks(disk, layout);
