@@ -214,14 +214,61 @@ describe("a version 1 disk", () => {
     const m = await bootOnDisk(disk, PERSIST, ["fs", "fs-persist"]);
     try {
       await m.line(/^fs: upgraded the disk to format version 2 \(\d+ inodes\)$/);
+      await m.line("fs: upgraded the disk to format version 3 (a journal of two slots)");
       await verdict(m, /^fs-persist: found$/, /FAIL/);
     } finally {
       await m.close();
     }
     const after = await fsck(disk);
     expect(after.at(-1), after.join("\n")).toMatch(/^fsck: clean: /);
-    expect(after[0]).toBe("fsck: 16384 blocks, 4096 inodes, journal 769 blocks, format version 2");
+    expect(after[0]).toBe("fsck: 16384 blocks, 4096 inodes, journal 769 blocks, format version 3");
     expect(after.at(-1)).toMatch(/^fsck: clean: /);
+  }, patience(120_000));
+});
+
+/** Turns a version 3 disk into what version 2 wrote: its superblocks say 2, and its one journal slot is empty (it stopped cleanly). */
+function toVersion2(disk: string): void {
+  const bytes = new Uint8Array(readFileSync(disk));
+  const view = new DataView(bytes.buffer);
+  bytes.fill(0, block(1), block(2));
+  bytes.fill(0, block(385), block(386));
+  bytes.fill(0x5a, block(385), block(385) + 64); // an old image's bytes where slot 1's header goes
+  view.setUint32(8, 2, true);
+  view.setBigUint64(120, checksum(bytes.subarray(0, 120)), true);
+  bytes.copyWithin(block(BACKUP), 0, 4096);
+  writeFileSync(disk, bytes);
+}
+
+describe("a version 2 disk", () => {
+  it("is upgraded to version 3 at mount (a journal of two slots), once: every file is there and fsck is clean", async () => {
+    const disk = await diskWithFiles("v2.img");
+    const first = await bootOnDisk(disk, FS_LINES, ["fs"]);
+    try {
+      await first.line("fs: freed 1 file unlinked while open when the machine stopped");
+    } finally {
+      await first.close();
+    }
+    toVersion2(disk);
+    const before = await fsck(disk);
+    expect(before[0]).toBe("fsck: 16384 blocks, 4096 inodes, journal 769 blocks, format version 2");
+    expect(before.at(-1), before.join("\n")).toMatch(/^fsck: clean: /);
+    const m = await bootOnDisk(disk, PERSIST, ["fs", "fs-persist"]);
+    try {
+      await m.line("fs: upgraded the disk to format version 3 (a journal of two slots)");
+      await verdict(m, /^fs-persist: found$/, /FAIL/);
+    } finally {
+      await m.close();
+    }
+    const after = await fsck(disk);
+    expect(after[0]).toBe("fsck: 16384 blocks, 4096 inodes, journal 769 blocks, format version 3");
+    expect(after.at(-1), after.join("\n")).toMatch(/^fsck: clean: /);
+    const again = await bootOnDisk(disk, PERSIST, ["fs", "fs-persist"]);
+    try {
+      await verdict(again, /^fs-persist: found$/, /FAIL/);
+      expect(again.lines().some((l) => l.includes("upgraded"))).toBe(false);
+    } finally {
+      await again.close();
+    }
   }, patience(120_000));
 });
 
