@@ -25,14 +25,15 @@ class HostTimes {
   flushes = 0;
   flushMs = 0;
   reads = 0;
+  pieces = 0;
   readBytes = 0;
   readMs = 0;
   reset(): void {
-    this.reads = this.readBytes = this.readMs = 0;
+    this.reads = this.readBytes = this.readMs = this.pieces = 0;
     this.writes = this.bytes = this.writeMs = this.flushes = this.flushMs = 0;
   }
   text(): string {
-    return `host: ${this.writes} writes ${(this.bytes / MIB).toFixed(1)} MiB ${this.writeMs.toFixed(1)} ms, ${this.flushes} flushes ${this.flushMs.toFixed(1)} ms, ${this.reads} reads ${(this.readBytes / MIB).toFixed(2)} MiB ${this.readMs.toFixed(1)} ms`;
+    return `host: ${this.writes} writes (${this.pieces} pieces) ${(this.bytes / MIB).toFixed(1)} MiB ${this.writeMs.toFixed(1)} ms, ${this.flushes} flushes ${this.flushMs.toFixed(1)} ms, ${this.reads} reads ${(this.readBytes / MIB).toFixed(2)} MiB ${this.readMs.toFixed(1)} ms`;
   }
 }
 
@@ -58,6 +59,7 @@ function watch(image: DiskImage, times: HostTimes): void {
     return done;
   };
   image.writeGathered = (offset, pieces) => {
+    times.pieces += pieces.length;
     const start = now();
     const done = gathered(offset, pieces);
     times.writes++;
