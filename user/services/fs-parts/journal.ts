@@ -98,16 +98,19 @@ export class Journal {
     if (status < 0) return status;
     status = this.disk.flush();
     if (status < 0) return status;
-    // 3. The checkpoint: each block in place, runs of neighbours in one call. Durable with the
-    //    next commit's flush; until then the journal holds it.
-    status = this.checkpoint(count);
-    if (status < 0) return status;
-    this.cache.cleanAll();
+    // Committed: the next transaction goes to the other slot even if the checkpoint fails, so that
+    // this one stays whole for replay while its blocks are in place only in part (they stay dirty
+    // here, and go again with the next).
     this.slot = (this.slot + 1) % slotCount;
     this.dataFirst = false;
     this.sequence++;
     this.commits++;
     if (!first) this.singleFlushCommits++;
+    // 3. The checkpoint: each block in place, runs of neighbours in one call. Durable with the
+    //    next commit's flush; until then the journal holds it.
+    status = this.checkpoint(count);
+    if (status < 0) return status;
+    this.cache.cleanAll();
     return 0;
   }
 
