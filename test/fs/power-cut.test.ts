@@ -80,6 +80,8 @@ describe("power cuts", () => {
 // its two slots share blocks 1 to 511.
 const JOURNAL_SLOTS = { from: 1 * 4096, to: 512 * 4096 };
 const inJournal = (offset: number) => offset >= JOURNAL_SLOTS.from && offset < JOURNAL_SLOTS.to;
+/** Where its data blocks begin: after the bitmap (block 513) and the inode table (514 to 545). */
+const DATA_AT = 546 * 4096;
 
 describe("the journal's data ordering under a power cut", () => {
   const cases = [
@@ -124,4 +126,23 @@ describe("the journal's data ordering under a power cut", () => {
       }
     }, patience(60_000));
   }
+
+  it("an overwrite in place is committed with one flush: its data, the record and the last checkpoint together", async () => {
+    const disk = new VolatileCacheBackend(DISK);
+    const writer = (mode: string) => `${FS_LINES}service w fs-order-writer use=fs memory=512 -- ${mode}\n`;
+    for (const mode of ["prepare", "overwrite"]) {
+      const m = await bootBlockMachine(writer(mode), ["registry", "block", "fs", "fs-order-writer"], disk);
+      try {
+        await verdict(m, mode == "prepare" ? /^fs-order: ready$/ : /^fs-order: synced$/, /FAIL/);
+      } finally {
+        await m.halt();
+      }
+      if (mode == "prepare") disk.flushLog.length = 0;
+    }
+    // The overwrite's commit: the one flush with journal writes (a record) since; its data (a
+    // block outside the journal, written back in place) went to the disk in the same flush.
+    const records = disk.flushLog.filter((offsets) => offsets.some(inJournal));
+    expect(records.length, JSON.stringify(disk.flushLog)).toBe(1);
+    expect(records[0]!.some((offset) => offset >= DATA_AT), JSON.stringify(disk.flushLog)).toBe(true);
+  }, patience(60_000));
 });

@@ -26,6 +26,8 @@ export class VolatileCacheBackend implements BlockBackend {
   /** The writes since the last flush, in the order they came. */
   private pending: PendingWrite[] = [];
   flushes = 0;
+  /** For each flush so far, where the writes it made durable began. */
+  readonly flushLog: number[][] = [];
 
   constructor(size: number) {
     this.current = new Uint8Array(size);
@@ -72,6 +74,7 @@ export class VolatileCacheBackend implements BlockBackend {
       this.cutAt.then();
       this.cutAt = null;
     }
+    this.flushLog.push(this.pending.map((w) => w.offset));
     for (const { offset, data } of this.pending) this.durable.set(data, offset);
     this.pending = [];
     this.flushes++;

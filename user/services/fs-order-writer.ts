@@ -4,11 +4,12 @@
 // and /sparse is 64 KiB of hole, synced; /old is then removed and that synced (its blocks are
 // free, and may be given again). Prints "fs-order: ready". Then one of: `new`: /new gets 64 KiB of
 // 0x4e (new blocks, the file grows); `grow`: /grow 100 more bytes of 0x47 (in the block it has);
-// `fill`: /sparse 64 KiB of 0x53 (new blocks, the same size); then a SYNC: "fs-order: synced".
+// `fill`: /sparse 64 KiB of 0x53 (new blocks, the same size); `overwrite`: /grow's 100 bytes again
+// (in place: nothing to order); then a SYNC: "fs-order: synced".
 // `check` (after a power cut): /new is absent, empty or all 0x4e, /grow 100 bytes or 200, all 0x47,
 // /sparse zeros or 0x53 — never a block's old bytes (/old's, or zeros past a file's old end)
 // inside a file: "fs-order: intact", or "FAIL: ..." on stderr.
-// Config: `service w fs-order-writer use=fs memory=512 -- prepare|new|grow|check`
+// Config: `service w fs-order-writer use=fs memory=512 -- prepare|new|grow|fill|overwrite|check`
 import { args, exit, print, eprint } from "../lib";
 import { FsClient, fsRoot, fsErrorName, FS_RIGHT_READ, FS_RIGHT_WRITE, FS_OPEN_CREATE } from "../lib/fs-client";
 import { FS_E_NOT_FOUND } from "../lib/fs-protocol";
@@ -80,10 +81,11 @@ if (mode == "prepare") {
   check("unlink old", fs.unlink(root, "old"));
   check("sync", fs.sync(root));
   print("fs-order: ready");
-} else if (mode == "new" || mode == "grow" || mode == "fill") {
+} else if (mode == "new" || mode == "grow" || mode == "fill" || mode == "overwrite") {
   const file = mode == "new" ? writeFile(root, "new", 0, 0x4e, NEW_BYTES)
     : mode == "grow" ? writeFile(root, "grow", 100, 0x47, 100)
-    : writeFile(root, "sparse", 0, 0x53, NEW_BYTES);
+    : mode == "fill" ? writeFile(root, "sparse", 0, 0x53, NEW_BYTES)
+    : writeFile(root, "grow", 0, 0x47, 100);
   check("sync", fs.sync(file));
   print("fs-order: synced");
   fs.close(file);
@@ -93,7 +95,7 @@ if (mode == "prepare") {
   if (!whole) exit(1);
   print("fs-order: intact");
 } else {
-  eprint("fs-order: FAIL: say prepare, new, grow or check");
+  eprint("fs-order: FAIL: say prepare, new, grow, fill, overwrite or check");
   exit(1);
 }
 exit(0);
