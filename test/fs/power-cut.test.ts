@@ -145,4 +145,50 @@ describe("the journal's data ordering under a power cut", () => {
     expect(records.length, JSON.stringify(disk.flushLog)).toBe(1);
     expect(records[0]!.some((offset) => offset >= DATA_AT), JSON.stringify(disk.flushLog)).toBe(true);
   }, patience(60_000));
+
+  it("a checkpoint that fails leaves its transaction whole in its slot: the next commit goes to the other, and a cut that tears that one replays the first", async () => {
+    const disk = new VolatileCacheBackend(DISK);
+    const writer = (mode: string) => `${FS_LINES}service w fs-order-writer use=fs memory=512 -- ${mode}\n`;
+    // prepare, then an overwrite: its commit (the one before the next) names the inode table only.
+    for (const [mode, done] of [["prepare", /^fs-order: ready$/], ["overwrite", /^fs-order: synced$/]] as const) {
+      const m = await bootBlockMachine(writer(mode), ["registry", "block", "fs", "fs-order-writer"], disk);
+      try {
+        await verdict(m, done, /FAIL/);
+      } finally {
+        await m.halt();
+      }
+    }
+    // /made's commit: the bitmap, the inode table and the root's directory block. After the flush
+    // that commits it, its checkpoint's second write (the directory block) fails; the blocks stay
+    // dirty, and the next commit (idle, half a second on) holds them again. Its record's flush is
+    // cut, keeping of the journal only the slots' headers: that record is torn.
+    let checkpointWrites = 0;
+    const before = disk.flushLog.length; // (the mount's replay comes first: none of its writes)
+    disk.failWriteIf((offset) => disk.flushLog.length > before && disk.flushLog.at(-1)!.some(inJournal) && !inJournal(offset) && ++checkpointWrites == 2);
+    const slotHeaders = [JOURNAL_SLOTS.from, JOURNAL_SLOTS.from + 255 * 4096];
+    let failed = false;
+    const m = await bootBlockMachine(writer("create"), ["registry", "block", "fs", "fs-order-writer"], disk);
+    try {
+      await m.line(/^fs-order: sync (?!done)/);
+      failed = true;
+      disk.cutBeforeFlushIf((pending) => pending.some((w) => inJournal(w.offset)), (offset) => slotHeaders.includes(offset));
+      await m.until("the power cut", () => disk.lastCut !== null);
+    } finally {
+      await m.halt();
+    }
+    expect(failed).toBe(true);
+    const after = disk.lastCut!;
+    const f = await bootBlockMachine(FSCK_LINES, ["registry", "block", "fsck"], after);
+    try {
+      await verdict(f, /^fsck: clean: /, /^fsck: (\d+ problems?|cannot .*)$/);
+    } finally {
+      await f.halt();
+    }
+    const c = await bootBlockMachine(writer("check"), ["registry", "block", "fs", "fs-order-writer"], after);
+    try {
+      await verdict(c, /^fs-order: intact$/, /FAIL/);
+    } finally {
+      await c.halt();
+    }
+  }, patience(60_000));
 });

@@ -1,5 +1,5 @@
 import type { BlockBackend } from "../../src/machine/devices/block-backend.ts";
-import { MemoryBlockBackend } from "../../src/machine/devices/block-backend.ts";
+import { BlockError, MemoryBlockBackend } from "../../src/machine/devices/block-backend.ts";
 
 /** A write not flushed yet: where, and its bytes. */
 export interface PendingWrite {
@@ -43,6 +43,10 @@ export class VolatileCacheBackend implements BlockBackend {
   }
 
   async write(offset: number, data: Uint8Array): Promise<void> {
+    if (this.failIf !== null && this.failIf(offset)) {
+      this.failIf = null;
+      throw new BlockError("io", `write at ${offset} failed (the test asked)`);
+    }
     const copy = data.slice();
     this.current.set(copy, offset);
     this.pending.push({ offset, data: copy });
@@ -102,6 +106,13 @@ export class VolatileCacheBackend implements BlockBackend {
    */
   cutBeforeFlushIf(when: (pending: readonly PendingWrite[]) => boolean, keep: (offset: number) => boolean): void {
     this.cutIf = { when, keep };
+  }
+
+  private failIf: ((offset: number) => boolean) | null = null;
+
+  /** The first write `when` says fails, an I/O error, once (nothing of it is written). */
+  failWriteIf(when: (offset: number) => boolean): void {
+    this.failIf = when;
   }
 
   /** Writes not yet flushed. */

@@ -5,11 +5,13 @@
 // free, and may be given again). Prints "fs-order: ready". Then one of: `new`: /new gets 64 KiB of
 // 0x4e (new blocks, the file grows); `grow`: /grow 100 more bytes of 0x47 (in the block it has);
 // `fill`: /sparse 64 KiB of 0x53 (new blocks, the same size); `overwrite`: /grow's 100 bytes again
-// (in place: nothing to order); then a SYNC: "fs-order: synced".
+// (in place: nothing to order); then a SYNC: "fs-order: synced". `create`: /made, 4 KiB of 0x4d,
+// synced, whatever the SYNC answers: "fs-order: sync done" or "fs-order: sync STATUS"; then /later,
+// 100 bytes, not synced.
 // `check` (after a power cut): /new is absent, empty or all 0x4e, /grow 100 bytes or 200, all 0x47,
-// /sparse zeros or 0x53 — never a block's old bytes (/old's, or zeros past a file's old end)
+// /sparse zeros or 0x53, /made absent, empty or 4 KiB of 0x4d — never a block's old bytes (/old's, or zeros past a file's old end)
 // inside a file: "fs-order: intact", or "FAIL: ..." on stderr.
-// Config: `service w fs-order-writer use=fs memory=512 -- prepare|new|grow|fill|overwrite|check`
+// Config: `service w fs-order-writer use=fs memory=512 -- prepare|new|grow|fill|overwrite|create|check`
 import { args, exit, print, eprint } from "../lib";
 import { FsClient, fsRoot, fsErrorName, FS_RIGHT_READ, FS_RIGHT_WRITE, FS_OPEN_CREATE } from "../lib/fs-client";
 import { FS_E_NOT_FOUND } from "../lib/fs-protocol";
@@ -89,13 +91,20 @@ if (mode == "prepare") {
   check("sync", fs.sync(file));
   print("fs-order: synced");
   fs.close(file);
+} else if (mode == "create") {
+  const file = writeFile(root, "made", 0, 0x4d, 4096);
+  const synced = fs.sync(file); // (the test fails one of its writes: an error is what it expects)
+  print("fs-order: sync " + (synced < 0 ? fsErrorName(synced) : "done"));
+  fs.close(file);
+  // More in the next transaction than in this one (left to the server's idle commit).
+  fs.close(writeFile(root, "later", 0, 0x4c, 100));
 } else if (mode == "check") {
   const whole = intact(root, "new", 0x4e, 0, NEW_BYTES, NEW_BYTES) && intact(root, "grow", 0x47, 0x47, 100, 200) &&
-    intact(root, "sparse", 0x53, 0, NEW_BYTES, NEW_BYTES);
+    intact(root, "sparse", 0x53, 0, NEW_BYTES, NEW_BYTES) && intact(root, "made", 0x4d, 0x4d, 4096, 4096);
   if (!whole) exit(1);
   print("fs-order: intact");
 } else {
-  eprint("fs-order: FAIL: say prepare, new, grow, fill, overwrite or check");
+  eprint("fs-order: FAIL: say prepare, new, grow, fill, overwrite, create or check");
   exit(1);
 }
 exit(0);
