@@ -185,11 +185,11 @@ export function backupBlock(total: u32): u32 {
   return planLayout(layout, total) ? layout.backup : 0;
 }
 
-/** Writes `layout` into the superblock at `sb` (a zeroed block), as its version (2 or 3), with its checksum. */
+/** Writes `layout` into the superblock at `sb` (a zeroed block), as version 3, or 2 for an older layout, with its checksum. */
 export function writeSuperblock(sb: usize, layout: Layout): void {
   memory.fill(sb, 0, BLOCK_BYTES);
   store<u64>(sb + SB_MAGIC_AT, SB_MAGIC);
-  store<u32>(sb + SB_VERSION_AT, layout.version == SB_VERSION_2 ? SB_VERSION_2 : SB_VERSION);
+  store<u32>(sb + SB_VERSION_AT, layout.version >= SB_VERSION ? SB_VERSION : SB_VERSION_2); // (a version 1 layout is written only once upgraded)
   store<u32>(sb + SB_BLOCK_BYTES_AT, BLOCK_BYTES);
   store<u32>(sb + SB_TOTAL_AT, layout.total);
   store<u32>(sb + SB_JOURNAL_AT, layout.journal);

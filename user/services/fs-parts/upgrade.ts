@@ -49,7 +49,7 @@ export function upgradeToVersion2(volume: Volume, disk: Disk): i32 {
   }
   const status = volume.journal.commit();
   if (status < 0) return status;
-  layout.version = SB_VERSION_2; // (one journal slot, as before: a format makes version 3)
+  layout.version = SB_VERSION_2; // (mount.ts makes it version 3 next, when its journal has room for two slots)
   layout.flags = 0;
   layout.formatRequest = 0;
   const written = writeSuperblocks(disk, layout);
