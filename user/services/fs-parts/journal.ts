@@ -8,8 +8,8 @@
 // before it, whose checkpoint was written before it began and is durable with its flush. So a
 // commit flushes once — data, images and the last checkpoint together — unless its data must be
 // durable before its record (`dataFirst`: it allocated a block, which a committed map would then
-// name with whatever the disk holds there, or grew a file over bytes zeroed in place); then it
-// flushes the data first. With one slot (versions 1 and 2) every commit starts with a flush, which
+// name with whatever the disk holds there, or grew a file over bytes zeroed or written in place);
+// then it flushes the data first. With one slot (versions 1 and 2) every commit starts with a flush, which
 // also makes the last checkpoint durable before its journal copy is overwritten. Mounting replays
 // every whole transaction in the slots, oldest first (replaying twice writes the same bytes), and
 // ignores a torn one (a commit that was torn never happened).
@@ -37,9 +37,10 @@ export class Journal {
   /** Blocks written by the last replay (0: nothing to replay). */
   replayed: u32 = 0;
   /**
-   * The running transaction grew a file: the bytes its new size covers (zeroed in place, or
-   * written) must be durable before its record. Set by the volume, cleared by a commit. (A block
-   * allocated says so too: the bitmap is then in the transaction.)
+   * The running transaction allocated a block (a committed map would name it, whatever the disk
+   * holds there) or grew a file (the bytes its new size covers, zeroed or written in place): that
+   * data must be durable before its record. Set by the volume, cleared by a commit. Freeing needs
+   * nothing first: a freed block is given again only once the freeing commit is durable.
    */
   dataFirst: bool = false;
   /** The slot the next transaction goes to (always 0 with one slot). */
@@ -75,10 +76,10 @@ export class Journal {
     const layout = this.layout;
     const slotCount = journalSlots(layout);
     const at = journalSlotAt(layout, this.slot % slotCount);
-    // 1. What must be durable before the record: the data, if it allocated a block (the bitmap
-    //    changed) or grew a file; with one slot, also the last checkpoint, which this journal
-    //    write overwrites the copy of.
-    const first = slotCount == 1 || this.dataFirst || this.changesBitmap(count);
+    // 1. What must be durable before the record: the data, if it allocated a block or grew a file
+    //    (dataFirst); with one slot, also the last checkpoint, which this journal write overwrites
+    //    the copy of.
+    const first = slotCount == 1 || this.dataFirst;
     let status: i32 = 0;
     if (first) {
       status = this.disk.flush();
@@ -112,18 +113,6 @@ export class Journal {
     if (status < 0) return status;
     this.cache.cleanAll();
     return 0;
-  }
-
-  // Whether one of the first `count` (sorted) dirty blocks is the bitmap's: the transaction
-  // allocated (or freed) blocks.
-  private changesBitmap(count: i32): bool {
-    const layout = this.layout;
-    for (let i = 0; i < count; i++) {
-      const block = this.cache.blockOf(unchecked(slots[i]));
-      if (block >= layout.bitmap + layout.bitmapBlocks) return false;
-      if (block >= layout.bitmap) return true;
-    }
-    return false;
   }
 
   /**

@@ -243,6 +243,7 @@ export class Volume implements HolePuncher, MapSource {
     if (!allocate) return 0;
     const fresh = this.bitmap.allocate();
     if (fresh == 0) return this.failBlock(FS_E_NO_SPACE);
+    this.journal.dataFirst = true; // a committed map will name it: what it holds reaches the disk first
     if (meta && this.cache.getZeroed(fresh) == 0) return this.failBlock(FS_E_IO);
     store<u32>(pointer, fresh);
     this.touch(pointer);
@@ -354,6 +355,7 @@ export class Volume implements HolePuncher, MapSource {
     if (old == 0) return 0;
     const fresh = this.bitmap.allocate();
     if (fresh == 0) return FS_E_NO_SPACE;
+    this.journal.dataFirst = true; // (the head's copy reaches the disk before the map naming it)
     const copied = this.data.copyHead(at, index, old, fresh, tail);
     if (copied < 0) return copied;
     store<u32>(pointer, fresh);
