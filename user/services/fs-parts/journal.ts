@@ -37,8 +37,8 @@ export class Journal {
   /** Blocks written by the last replay (0: nothing to replay). */
   replayed: u32 = 0;
   /**
-   * The running transaction allocated a block (a committed map would name it, whatever the disk
-   * holds there) or grew a file (the bytes its new size covers, zeroed or written in place): that
+   * The running transaction allocated a data block (a committed map would name it, whatever the
+   * disk holds there) or grew a file (the bytes its new size covers, zeroed or written in place): that
    * data must be durable before its record. Set by the volume, cleared by a commit. Freeing needs
    * nothing first: a freed block is given again only once the freeing commit is durable.
    */

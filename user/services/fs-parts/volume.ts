@@ -243,7 +243,9 @@ export class Volume implements HolePuncher, MapSource {
     if (!allocate) return 0;
     const fresh = this.bitmap.allocate();
     if (fresh == 0) return this.failBlock(FS_E_NO_SPACE);
-    this.journal.dataFirst = true; // a committed map will name it: what it holds reaches the disk first
+    // A data block: a committed map will name it, so what it holds reaches the disk first (a
+    // metadata block's bytes are in the transaction itself).
+    if (!meta) this.journal.dataFirst = true;
     if (meta && this.cache.getZeroed(fresh) == 0) return this.failBlock(FS_E_IO);
     store<u32>(pointer, fresh);
     this.touch(pointer);
