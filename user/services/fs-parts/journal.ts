@@ -32,8 +32,6 @@ export class Journal {
   /** The sequence number the next transaction gets. */
   sequence: u64 = 1;
   commits: u64 = 0;
-  /** Of those, the commits that flushed once (nothing had to be durable before their record). */
-  singleFlushCommits: u64 = 0;
   /** Blocks written by the last replay (0: nothing to replay). */
   replayed: u32 = 0;
   /**
@@ -106,7 +104,6 @@ export class Journal {
     this.dataFirst = false;
     this.sequence++;
     this.commits++;
-    if (!first) this.singleFlushCommits++;
     // 3. The checkpoint: each block in place, runs of neighbours in one call. Durable with the
     //    next commit's flush; until then the journal holds it.
     status = this.checkpoint(count);
