@@ -7,12 +7,12 @@
 // A version 3 disk's journal has two slots, used in turn: a transaction never overwrites the one
 // before it, whose checkpoint was written before it began and is durable with its flush. So a
 // commit flushes once — data, images and the last checkpoint together — unless its data must be
-// durable before its record (`dataFirst`: it allocated a block, which a committed map would then
-// name with whatever the disk holds there, or grew a file over bytes zeroed or written in place);
-// then it flushes the data first. With one slot (versions 1 and 2) every commit starts with a flush, which
-// also makes the last checkpoint durable before its journal copy is overwritten. Mounting replays
-// every whole transaction in the slots, oldest first (replaying twice writes the same bytes), and
-// ignores a torn one (a commit that was torn never happened).
+// durable before its record (`dataFirst`: it allocated a data block, which a committed map would
+// then name with whatever the disk holds there, or grew a file over bytes zeroed or written in
+// place); then it flushes the data first. With one slot (versions 1 and 2) every commit starts
+// with a flush, which also makes the last checkpoint durable before its journal copy is
+// overwritten. Mounting replays every whole transaction in the slots, oldest first (replaying
+// twice writes the same bytes), and ignores a torn one (a commit that was torn never happened).
 import { FS_E_IO } from "../../lib/fs-protocol";
 import { Cache, CACHE_SLOTS } from "./cache";
 import { Disk, RUN_BLOCKS } from "./disk";
@@ -74,8 +74,8 @@ export class Journal {
     const layout = this.layout;
     const slotCount = journalSlots(layout);
     const at = journalSlotAt(layout, this.slot % slotCount);
-    // 1. What must be durable before the record: the data, if it allocated a block or grew a file
-    //    (dataFirst); with one slot, also the last checkpoint, which this journal write overwrites
+    // 1. What must be durable before the record: the data, if it allocated a data block or grew a
+    //    file (dataFirst); with one slot, also the last checkpoint, which this journal write overwrites
     //    the copy of.
     const first = slotCount == 1 || this.dataFirst;
     let status: i32 = 0;
