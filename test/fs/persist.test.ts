@@ -51,11 +51,13 @@ describe("file system on a disk image", () => {
     } finally {
       await m.close();
     }
-    // Layout of a 64 MiB disk (format.ts planLayout): 16384 blocks, journal at 1 (769 blocks),
-    // bitmap at 770 (1 block), inodes at 771. Clear the journal (already checkpointed), then damage.
+    // Layout of a 64 MiB disk (format.ts planLayout): 16384 blocks, journal at 1 (769 blocks: two
+    // slots of 384, their headers at 1 and 385, and the backup superblock), bitmap at 770 (1
+    // block), inodes at 771. Clear the journal (already checkpointed), then damage.
     const bytes = new Uint8Array(readFileSync(disk));
     const block = (n: number) => n * 4096;
     bytes.fill(0, block(1), block(2));
+    bytes.fill(0, block(385), block(386));
     const bitmap = block(770);
     // The first data block (the first directory's block): mark it free.
     const data = 771 + 128;

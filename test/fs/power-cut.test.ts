@@ -75,3 +75,120 @@ describe("power cuts", () => {
     expect(cutsWithUnflushed).toBeGreaterThan(0);
   }, patience(180_000));
 });
+
+// A 16 MiB disk's journal (format.ts planLayout): blocks 1 to 512, the last the backup superblock;
+// its two slots share blocks 1 to 511.
+const JOURNAL_SLOTS = { from: 1 * 4096, to: 512 * 4096 };
+const inJournal = (offset: number) => offset >= JOURNAL_SLOTS.from && offset < JOURNAL_SLOTS.to;
+/** Where its data blocks begin: after the bitmap (block 513) and the inode table (514 to 545). */
+const DATA_AT = 546 * 4096;
+
+describe("the journal's data ordering under a power cut", () => {
+  const cases = [
+    ["new", "a new file given new blocks"],
+    ["grow", "a file grown within its last block"],
+    ["fill", "a file's hole given new blocks"],
+  ] as const;
+  for (const [mode, what] of cases) {
+    it(`a cut that keeps a commit's journal writes and loses every other write not flushed: ${what} never shows a block's old bytes`, async () => {
+      const disk = new VolatileCacheBackend(DISK);
+      const writer = (mode: string) => `${FS_LINES}service w fs-order-writer use=fs memory=512 -- ${mode}\n`;
+      const prepare = await bootBlockMachine(writer("prepare"), ["registry", "block", "fs", "fs-order-writer"], disk);
+      try {
+        await verdict(prepare, /^fs-order: ready$/, /FAIL/);
+      } finally {
+        await prepare.halt();
+      }
+      // The first flush asked for with a journal write at risk: the commit's last. Its data must
+      // have been flushed before the record was written (a flush of its own), since the record
+      // alone is kept.
+      disk.cutBeforeFlushIf((pending) => pending.some((w) => inJournal(w.offset)), inJournal);
+      const write = await bootBlockMachine(writer(mode), ["registry", "block", "fs", "fs-order-writer"], disk);
+      try {
+        await write.until("the power cut", () => disk.lastCut !== null || /FAIL/.test(write.stderr()));
+      } finally {
+        await write.halt();
+      }
+      expect(disk.lastCut, write.stderr()).not.toBeNull();
+      expect(disk.lastCutAtRisk).toBeGreaterThan(0);
+      const after = disk.lastCut!;
+      const f = await bootBlockMachine(FSCK_LINES, ["registry", "block", "fsck"], after);
+      try {
+        await verdict(f, /^fsck: clean: /, /^fsck: (\d+ problems?|cannot .*)$/);
+      } finally {
+        await f.halt();
+      }
+      const c = await bootBlockMachine(writer("check"), ["registry", "block", "fs", "fs-order-writer"], after);
+      try {
+        await verdict(c, /^fs-order: intact$/, /FAIL/);
+      } finally {
+        await c.halt();
+      }
+    }, patience(60_000));
+  }
+
+  it("an overwrite in place is committed with one flush: its data, the record and the last checkpoint together", async () => {
+    const disk = new VolatileCacheBackend(DISK);
+    const writer = (mode: string) => `${FS_LINES}service w fs-order-writer use=fs memory=512 -- ${mode}\n`;
+    for (const mode of ["prepare", "overwrite"]) {
+      const m = await bootBlockMachine(writer(mode), ["registry", "block", "fs", "fs-order-writer"], disk);
+      try {
+        await verdict(m, mode == "prepare" ? /^fs-order: ready$/ : /^fs-order: synced$/, /FAIL/);
+      } finally {
+        await m.halt();
+      }
+      if (mode == "prepare") disk.flushLog.length = 0;
+    }
+    // The overwrite's commit: the one flush with journal writes (a record) since; its data (a
+    // block outside the journal, written back in place) went to the disk in the same flush.
+    const records = disk.flushLog.filter((offsets) => offsets.some(inJournal));
+    expect(records.length, JSON.stringify(disk.flushLog)).toBe(1);
+    expect(records[0]!.some((offset) => offset >= DATA_AT), JSON.stringify(disk.flushLog)).toBe(true);
+  }, patience(60_000));
+
+  it("a checkpoint that fails leaves its transaction whole in its slot: the next commit goes to the other, and a cut that tears that one replays the first", async () => {
+    const disk = new VolatileCacheBackend(DISK);
+    const writer = (mode: string) => `${FS_LINES}service w fs-order-writer use=fs memory=512 -- ${mode}\n`;
+    // prepare, then an overwrite: its commit (the one before the next) names the inode table only.
+    for (const [mode, done] of [["prepare", /^fs-order: ready$/], ["overwrite", /^fs-order: synced$/]] as const) {
+      const m = await bootBlockMachine(writer(mode), ["registry", "block", "fs", "fs-order-writer"], disk);
+      try {
+        await verdict(m, done, /FAIL/);
+      } finally {
+        await m.halt();
+      }
+    }
+    // /made's commit: the bitmap, the inode table and the root's directory block. After the flush
+    // that commits it, its checkpoint's second write (the directory block) fails; the blocks stay
+    // dirty, and the next commit (idle, half a second on) holds them again. Its record's flush is
+    // cut, keeping of the journal only the slots' headers: that record is torn.
+    let checkpointWrites = 0;
+    const before = disk.flushLog.length; // (the mount's replay comes first: none of its writes)
+    disk.failWriteIf((offset) => disk.flushLog.length > before && disk.flushLog.at(-1)!.some(inJournal) && !inJournal(offset) && ++checkpointWrites == 2);
+    const slotHeaders = [JOURNAL_SLOTS.from, JOURNAL_SLOTS.from + 255 * 4096];
+    let failed = false;
+    const m = await bootBlockMachine(writer("create"), ["registry", "block", "fs", "fs-order-writer"], disk);
+    try {
+      await m.line(/^fs-order: sync (?!done)/);
+      failed = true;
+      disk.cutBeforeFlushIf((pending) => pending.some((w) => inJournal(w.offset)), (offset) => slotHeaders.includes(offset));
+      await m.until("the power cut", () => disk.lastCut !== null);
+    } finally {
+      await m.halt();
+    }
+    expect(failed).toBe(true);
+    const after = disk.lastCut!;
+    const f = await bootBlockMachine(FSCK_LINES, ["registry", "block", "fsck"], after);
+    try {
+      await verdict(f, /^fsck: clean: /, /^fsck: (\d+ problems?|cannot .*)$/);
+    } finally {
+      await f.halt();
+    }
+    const c = await bootBlockMachine(writer("check"), ["registry", "block", "fs", "fs-order-writer"], after);
+    try {
+      await verdict(c, /^fs-order: intact$/, /FAIL/);
+    } finally {
+      await c.halt();
+    }
+  }, patience(60_000));
+});

@@ -176,10 +176,14 @@ function checksum(bytes: Uint8Array): bigint {
   return h ^ (h >> 32n);
 }
 
-/** Turns a version 2 disk into what version 1 wrote: its superblock, no backup, no links or access and change times. */
+/** Turns a version 3 disk into what version 1 wrote: its superblock, no backup, no links or access and change times. */
 function toVersion1(disk: string): void {
   const bytes = new Uint8Array(readFileSync(disk));
   const view = new DataView(bytes.buffer);
+  // Version 1 has one journal slot: the transactions in both of version 3's (checkpointed: the
+  // machine stopped cleanly) must not be replayed as one.
+  bytes.fill(0, block(1), block(2));
+  bytes.fill(0, block(385), block(386));
   view.setUint32(8, 1, true);
   bytes.fill(0, 64, 4096);
   view.setBigUint64(64, checksum(bytes.subarray(0, 64)), true);
@@ -210,27 +214,79 @@ describe("a version 1 disk", () => {
     const m = await bootOnDisk(disk, PERSIST, ["fs", "fs-persist"]);
     try {
       await m.line(/^fs: upgraded the disk to format version 2 \(\d+ inodes\)$/);
+      await m.line("fs: upgraded the disk to format version 3 (a journal of two slots)");
       await verdict(m, /^fs-persist: found$/, /FAIL/);
     } finally {
       await m.close();
     }
     const after = await fsck(disk);
     expect(after.at(-1), after.join("\n")).toMatch(/^fsck: clean: /);
-    expect(after[0]).toBe("fsck: 16384 blocks, 4096 inodes, journal 769 blocks, format version 2");
+    expect(after[0]).toBe("fsck: 16384 blocks, 4096 inodes, journal 769 blocks, format version 3");
     expect(after.at(-1)).toMatch(/^fsck: clean: /);
+  }, patience(120_000));
+});
+
+/** Turns a version 3 disk into what version 2 wrote: its superblocks say 2, and its one journal slot is empty (it stopped cleanly). */
+function toVersion2(disk: string): void {
+  const bytes = new Uint8Array(readFileSync(disk));
+  const view = new DataView(bytes.buffer);
+  bytes.fill(0, block(1), block(2));
+  bytes.fill(0, block(385), block(386));
+  bytes.fill(0x5a, block(385), block(385) + 64); // an old image's bytes where slot 1's header goes
+  view.setUint32(8, 2, true);
+  view.setBigUint64(120, checksum(bytes.subarray(0, 120)), true);
+  bytes.copyWithin(block(BACKUP), 0, 4096);
+  writeFileSync(disk, bytes);
+}
+
+describe("a version 2 disk", () => {
+  it("is upgraded to version 3 at mount (a journal of two slots), once: every file is there and fsck is clean", async () => {
+    const disk = await diskWithFiles("v2.img");
+    const first = await bootOnDisk(disk, FS_LINES, ["fs"]);
+    try {
+      await first.line("fs: freed 1 file unlinked while open when the machine stopped");
+    } finally {
+      await first.close();
+    }
+    toVersion2(disk);
+    const before = await fsck(disk);
+    expect(before[0]).toBe("fsck: 16384 blocks, 4096 inodes, journal 769 blocks, format version 2");
+    expect(before.at(-1), before.join("\n")).toMatch(/^fsck: clean: /);
+    const m = await bootOnDisk(disk, PERSIST, ["fs", "fs-persist"]);
+    try {
+      await m.line("fs: upgraded the disk to format version 3 (a journal of two slots)");
+      await verdict(m, /^fs-persist: found$/, /FAIL/);
+    } finally {
+      await m.close();
+    }
+    const after = await fsck(disk);
+    expect(after[0]).toBe("fsck: 16384 blocks, 4096 inodes, journal 769 blocks, format version 3");
+    expect(after.at(-1), after.join("\n")).toMatch(/^fsck: clean: /);
+    const again = await bootOnDisk(disk, PERSIST, ["fs", "fs-persist"]);
+    try {
+      await verdict(again, /^fs-persist: found$/, /FAIL/);
+      expect(again.lines().some((l) => l.includes("upgraded"))).toBe(false);
+    } finally {
+      await again.close();
+    }
   }, patience(120_000));
 });
 
 describe("a read-only disk (dogma boot --read-only)", () => {
   it("is mounted without a write: the journal's transaction is read where it lies, not replayed; files read, changes refused, the bytes unchanged", async () => {
     const disk = await diskWithFiles("read-only.img");
-    // As if the host had stopped before the last transaction's checkpoint: its blocks in place
-    // are zeros, and only the journal holds them.
+    // As if the host had stopped before the last transactions' checkpoints: their blocks in place
+    // are zeros, and only the journal holds them (both slots', at 1 and 385: format.ts).
     const bytes = readFileSync(disk);
-    const journal = new DataView(bytes.buffer, bytes.byteOffset + block(1), 4096);
-    const count = journal.getUint32(16, true);
-    expect(count).toBeGreaterThan(0);
-    for (let i = 0; i < count; i++) bytes.fill(0, block(journal.getUint32(32 + 4 * i, true)), block(journal.getUint32(32 + 4 * i, true) + 1));
+    let zeroed = 0;
+    for (const slot of [1, 385]) {
+      const journal = new DataView(bytes.buffer, bytes.byteOffset + block(slot), 4096);
+      if (journal.getBigUint64(0, true) !== 0x314c4e4a4d474f44n) continue; // "DOGMJNL1": a transaction
+      const count = journal.getUint32(16, true);
+      for (let i = 0; i < count; i++) bytes.fill(0, block(journal.getUint32(32 + 4 * i, true)), block(journal.getUint32(32 + 4 * i, true) + 1));
+      zeroed += count;
+    }
+    expect(zeroed).toBeGreaterThan(0);
     writeFileSync(disk, bytes);
     const config = `${FS_LINES}service ls fs-install-check use=fs memory=512 -- /persist\nservice w fs-no-sync use=fs memory=256\n`;
     const m = await bootOnDisk(disk, config, ["fs", "fs-install-check", "fs-no-sync"], { readOnly: true });
@@ -269,6 +325,7 @@ describe("fsck --repair", () => {
     // marked free, notes.txt's name cleared, entry 0 ("a", a directory) copied into entry 14.
     const bytes = new Uint8Array(readFileSync(disk));
     bytes.fill(0, block(1), block(2));
+    bytes.fill(0, block(385), block(386));
     const bitmap = block(770);
     const data = 771 + 128;
     bytes[bitmap + (data >> 3)]! &= ~(1 << (data & 7));

@@ -1,5 +1,11 @@
 import type { BlockBackend } from "../../src/machine/devices/block-backend.ts";
-import { MemoryBlockBackend } from "../../src/machine/devices/block-backend.ts";
+import { BlockError, MemoryBlockBackend } from "../../src/machine/devices/block-backend.ts";
+
+/** A write not flushed yet: where, and its bytes. */
+export interface PendingWrite {
+  readonly offset: number;
+  readonly data: Uint8Array;
+}
 
 /** What a power cut may keep of one write: pieces of this many bytes, each kept or lost on its own. */
 const PIECE = 4096;
@@ -18,8 +24,10 @@ export class VolatileCacheBackend implements BlockBackend {
   /** What survives any power cut. */
   private readonly durable: Uint8Array;
   /** The writes since the last flush, in the order they came. */
-  private pending: Array<{ offset: number; data: Uint8Array }> = [];
+  private pending: PendingWrite[] = [];
   flushes = 0;
+  /** For each flush so far, where the writes it made durable began. */
+  readonly flushLog: number[][] = [];
 
   constructor(size: number) {
     this.current = new Uint8Array(size);
@@ -35,6 +43,10 @@ export class VolatileCacheBackend implements BlockBackend {
   }
 
   async write(offset: number, data: Uint8Array): Promise<void> {
+    if (this.failIf !== null && this.failIf(offset)) {
+      this.failIf = null;
+      throw new BlockError("io", `write at ${offset} failed (the test asked)`);
+    }
     const copy = data.slice();
     this.current.set(copy, offset);
     this.pending.push({ offset, data: copy });
@@ -52,6 +64,13 @@ export class VolatileCacheBackend implements BlockBackend {
   }
 
   async flush(): Promise<void> {
+    if (this.cutIf !== null && this.cutIf.when(this.pending)) {
+      // The power goes as this flush is asked for, keeping of what is at risk only what `keep` says.
+      const keep = this.cutIf.keep;
+      this.lastCut = this.cut(() => 0, keep);
+      this.lastCutAtRisk = this.pending.length;
+      this.cutIf = null;
+    }
     if (this.cutAt !== null && this.flushes + 1 >= this.cutAt.flush) {
       // The power goes just as this flush is asked for: everything since the last one is at risk.
       this.lastCut = this.cut(this.cutAt.random);
@@ -59,6 +78,7 @@ export class VolatileCacheBackend implements BlockBackend {
       this.cutAt.then();
       this.cutAt = null;
     }
+    this.flushLog.push(this.pending.map((w) => w.offset));
     for (const { offset, data } of this.pending) this.durable.set(data, offset);
     this.pending = [];
     this.flushes++;
@@ -77,18 +97,36 @@ export class VolatileCacheBackend implements BlockBackend {
     this.cutAt = { flush, random, then };
   }
 
+  private cutIf: { when: (pending: readonly PendingWrite[]) => boolean; keep: (offset: number) => boolean } | null = null;
+
+  /**
+   * Cuts the power at the first flush asked for while `when` holds of the writes not yet flushed,
+   * keeping of them only the 4 KiB pieces at the offsets `keep` says (the worst order for what the
+   * test checks, every time).
+   */
+  cutBeforeFlushIf(when: (pending: readonly PendingWrite[]) => boolean, keep: (offset: number) => boolean): void {
+    this.cutIf = { when, keep };
+  }
+
+  private failIf: ((offset: number) => boolean) | null = null;
+
+  /** The first write `when` says fails, an I/O error, once (nothing of it is written). */
+  failWriteIf(when: (offset: number) => boolean): void {
+    this.failIf = when;
+  }
+
   /** Writes not yet flushed. */
   get unflushed(): number {
     return this.pending.length;
   }
 
-  /** The disk after a power cut now: a new backend holding what survived. */
-  cut(random: () => number): MemoryBlockBackend {
+  /** The disk after a power cut now: a new backend holding what survived (each piece kept at random, or as `keep` says). */
+  cut(random: () => number, keep?: (offset: number) => boolean): MemoryBlockBackend {
     const after = new MemoryBlockBackend(this.size);
     after.bytes.set(this.durable);
     for (const { offset, data } of this.pending) {
       for (let at = 0; at < data.length; at += PIECE) {
-        if (random() < 0.5) after.bytes.set(data.subarray(at, Math.min(at + PIECE, data.length)), offset + at);
+        if (keep ? keep(offset + at) : random() < 0.5) after.bytes.set(data.subarray(at, Math.min(at + PIECE, data.length)), offset + at);
       }
     }
     return after;

@@ -160,6 +160,7 @@ if (report.formatted) say("fs: formatted the disk (" + report.why + ")");
 if (report.fromBackup.length > 0) say("fs: the superblock was damaged (" + report.fromBackup + "); mounted with its backup, and wrote it back");
 if (report.backupRewritten) say("fs: the backup superblock was out of date; wrote it again");
 if (report.upgraded >= 0) say("fs: upgraded the disk to format version 2 (" + report.upgraded.toString() + " inodes)");
+if (report.twoSlots) say("fs: upgraded the disk to format version 3 (a journal of two slots)");
 if (report.orphansFreed > 0) {
   say("fs: freed " + (report.orphansFreed == 1 ? "1 file" : report.orphansFreed.toString() + " files") + " unlinked while open when the machine stopped");
 }
@@ -208,9 +209,11 @@ if (published) {
 // tells the server before a halt stops it, and it commits what it holds (docs/BOOT.md "Halting").
 let control: i32 = 0;
 // The block driver's capability (looked up at start) may sit in one of these slots when there is
-// no grant: it is no control capability (contract BlockDevice refused the ON_HALT sent to it).
+// no grant: it is no control capability (contract BlockDevice refused the ON_HALT sent to it). Nor
+// are the server's own Receivers, made at start, which may take a slot here when there is none:
+// a mount that read the disk less (an empty journal) made fewer buffers before them.
 for (let slot = PUBLISHED + 1; slot <= BOOT_INFO + 2 && control == 0; slot++) {
-  if (capKind(slot) == <i32>KIND_RECEIVER && slot != disk.client.service) control = slot;
+  if (capKind(slot) == <i32>KIND_RECEIVER && slot != disk.client.service && slot != receiver.cap && slot != tokens.receiver.cap) control = slot;
 }
 if (control != 0) {
   const finish = check("mint the halt's capability", receiver.mint(FINISH_BADGE, RIGHT_RECEIVER_SEND));

@@ -73,9 +73,15 @@ export class Disk {
 
   /**
    * From now on block `target` reads what block `from` holds (a read-only mount reads a committed
-   * transaction from the journal, as replaying it would have put it in place). False when full.
+   * transaction from the journal, as replaying it would have put it in place; a later call for the
+   * same target, a newer transaction's, replaces it). False when full.
    */
   overlay(target: u32, from: u32): bool {
+    for (let k = 0; k < this.overlayCount; k++) {
+      if (unchecked(overlayTarget[k]) != target) continue;
+      unchecked((overlayFrom[k] = from)); // a newer transaction's image of it
+      return true;
+    }
     if (this.overlayCount == OVERLAY_MAX) return false;
     let i = this.overlayCount++;
     while (i > 0 && unchecked(overlayTarget[i - 1]) > target) {

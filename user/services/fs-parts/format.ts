@@ -11,8 +11,13 @@ export const SECTORS_PER_BLOCK: u32 = 8;
 
 // ---- Superblock (block 0, and its backup in the journal's last block) --------------------------
 export const SB_MAGIC: u64 = 0x3153464d474f44; // "DOGMFS1\0"
-/** Version 2: link counts, symbolic links, access and change times, a backup superblock. */
-export const SB_VERSION: u32 = 2;
+/**
+ * Version 3: as version 2, with a journal of two slots used in turn (journal.ts), so that a commit
+ * whose data need not be durable before its record flushes once. What `format` writes.
+ */
+export const SB_VERSION: u32 = 3;
+/** Version 2: link counts, symbolic links, access and change times, a backup superblock; a journal of one slot. */
+export const SB_VERSION_2: u32 = 2;
 /** Version 1 disks are upgraded in place at mount (mount.ts). */
 export const SB_VERSION_1: u32 = 1;
 export const SB_MAGIC_AT: usize = 0;
@@ -44,7 +49,7 @@ export const SB_CHECKSUM_AT: usize = 120;
 /** The boot modules have not all been installed yet (install.ts): the next start with them finishes it. */
 export const SB_FLAG_INSTALL_PENDING: u32 = 1;
 
-// ---- Journal header (the journal's first block) -------------------------------------------------
+// ---- Journal header (the first block of each of the journal's slots) -----------------------------
 export const JOURNAL_MAGIC: u64 = 0x314c4e4a4d474f44; // "DOGMJNL1"
 export const JH_MAGIC_AT: usize = 0;
 export const JH_SEQUENCE_AT: usize = 8;
@@ -147,9 +152,30 @@ export function planLayout(layout: Layout, total: u32): bool {
   return layout.data + 16 < total;
 }
 
-/** Most block images one transaction may hold: the journal less its header (and, from version 2, the backup superblock). */
+/** The least room for images a slot of a two-slot journal has: a smaller journal keeps one slot. */
+const MIN_SLOT_CAPACITY: u32 = 192;
+
+// The journal's blocks less the backup superblock (version 2 on): what its slots share.
+function journalArea(layout: Layout): u32 {
+  return layout.journalBlocks - (layout.backup != 0 ? 1 : 0);
+}
+
+/**
+ * Transactions the journal holds: two, in two halves used in turn, on a version 3 disk whose
+ * journal has room for two of MIN_SLOT_CAPACITY blocks or more; else one (versions 1 and 2).
+ */
+export function journalSlots(layout: Layout): u32 {
+  return layout.version >= SB_VERSION && journalArea(layout) / 2 - 1 >= MIN_SLOT_CAPACITY ? 2 : 1;
+}
+
+/** The block that holds slot `slot`'s header (its images follow it). */
+export function journalSlotAt(layout: Layout, slot: u32): u32 {
+  return layout.journal + slot * (journalArea(layout) / journalSlots(layout));
+}
+
+/** Most block images one transaction may hold: its slot less the header. */
 export function journalCapacity(layout: Layout): u32 {
-  const room = layout.journalBlocks - 1 - (layout.backup != 0 ? 1 : 0);
+  const room = journalArea(layout) / journalSlots(layout) - 1;
   return min(JOURNAL_MAX_BLOCKS, min(room, (BLOCK_BYTES - <u32>JH_TARGETS_AT) / 4));
 }
 
@@ -159,11 +185,11 @@ export function backupBlock(total: u32): u32 {
   return planLayout(layout, total) ? layout.backup : 0;
 }
 
-/** Writes `layout` into the superblock at `sb` (a zeroed block), as version 2, with its checksum. */
+/** Writes `layout` into the superblock at `sb` (a zeroed block), as version 3, or 2 for an older layout, with its checksum. */
 export function writeSuperblock(sb: usize, layout: Layout): void {
   memory.fill(sb, 0, BLOCK_BYTES);
   store<u64>(sb + SB_MAGIC_AT, SB_MAGIC);
-  store<u32>(sb + SB_VERSION_AT, SB_VERSION);
+  store<u32>(sb + SB_VERSION_AT, layout.version >= SB_VERSION ? SB_VERSION : SB_VERSION_2); // (a version 1 layout is written only once upgraded)
   store<u32>(sb + SB_BLOCK_BYTES_AT, BLOCK_BYTES);
   store<u32>(sb + SB_TOTAL_AT, layout.total);
   store<u32>(sb + SB_JOURNAL_AT, layout.journal);
@@ -203,8 +229,8 @@ export function readSuperblock(sb: usize, layout: Layout, diskBlocks: u64): i32 
   const version = load<u32>(sb + SB_VERSION_AT);
   const end = version == SB_VERSION_1 ? SB_V1_CHECKSUM_AT : SB_CHECKSUM_AT;
   if (load<u64>(sb + end) != checksum(sb, end, 0)) return problem(SB_DAMAGED, "superblock checksum mismatch");
-  if (version != SB_VERSION && version != SB_VERSION_1) {
-    return problem(SB_REFUSED, "format version " + version.toString() + ", which this server does not read (it reads 1 and 2)");
+  if (version != SB_VERSION && version != SB_VERSION_2 && version != SB_VERSION_1) {
+    return problem(SB_REFUSED, "format version " + version.toString() + ", which this server does not read (it reads 1 to 3)");
   }
   if (load<u32>(sb + SB_BLOCK_BYTES_AT) != BLOCK_BYTES) return problem(SB_DAMAGED, "block size is not 4096");
   const total = load<u32>(sb + SB_TOTAL_AT);

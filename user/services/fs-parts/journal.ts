@@ -1,23 +1,31 @@
 // The journal (docs/FS.md "Crash consistency"): a transaction is every metadata block changed
-// since the last commit (the cache's dirty slots), written whole to the journal area with a header
-// that lists where each goes and a checksum over header and images; once that is durable the
-// transaction is committed, and the blocks are written in place (the checkpoint). File data the
-// page cache holds dirty goes to the disk before any of it (ordered mode). The journal holds
-// one transaction at a time: the next commit starts with a flush, which makes the previous
-// checkpoint durable before its journal copy is overwritten. Mounting replays the transaction in
-// the journal if its checksum holds (replaying twice writes the same bytes), and ignores it if
-// not (a commit that was torn never happened).
+// since the last commit (the cache's dirty slots), written whole to a slot of the journal with a
+// header that lists where each goes and a checksum over header and images; once that is durable
+// the transaction is committed, and the blocks are written in place (the checkpoint). File data the
+// page cache holds dirty goes to the disk before any of it (ordered mode).
+//
+// A version 3 disk's journal has two slots, used in turn: a transaction never overwrites the one
+// before it, whose checkpoint was written before it began and is durable with its flush. So a
+// commit flushes once — data, images and the last checkpoint together — unless its data must be
+// durable before its record (`dataFirst`: it allocated a data block, which a committed map would
+// then name with whatever the disk holds there, or grew a file over bytes zeroed or written in
+// place); then it flushes the data first. With one slot (versions 1 and 2) every commit starts
+// with a flush, which also makes the last checkpoint durable before its journal copy is
+// overwritten. Mounting replays every whole transaction in the slots, oldest first (replaying
+// twice writes the same bytes), and ignores a torn one (a commit that was torn never happened).
 import { FS_E_IO } from "../../lib/fs-protocol";
 import { Cache, CACHE_SLOTS } from "./cache";
 import { Disk, RUN_BLOCKS } from "./disk";
 import { PageCache } from "./page-cache";
 import {
-  BLOCK_BYTES, BLOCK_SHIFT, JOURNAL_MAGIC, journalCapacity, JH_MAGIC_AT, JH_SEQUENCE_AT, JH_COUNT_AT,
-  JH_CHECKSUM_AT, JH_TARGETS_AT, Layout, checksum,
+  BLOCK_BYTES, BLOCK_SHIFT, JOURNAL_MAGIC, journalCapacity, journalSlotAt, journalSlots, JH_MAGIC_AT, JH_SEQUENCE_AT,
+  JH_COUNT_AT, JH_CHECKSUM_AT, JH_TARGETS_AT, Layout, checksum,
 } from "./format";
 
 const staging: usize = memory.data(<i32>(RUN_BLOCKS * BLOCK_BYTES), <i32>BLOCK_BYTES);
 const header: usize = memory.data(<i32>BLOCK_BYTES, <i32>BLOCK_BYTES);
+/** The headers of the slots at mount (at most two). */
+const found: usize = memory.data(<i32>(2 * BLOCK_BYTES), <i32>BLOCK_BYTES);
 const slots = new StaticArray<i32>(CACHE_SLOTS);
 
 export class Journal {
@@ -26,6 +34,18 @@ export class Journal {
   commits: u64 = 0;
   /** Blocks written by the last replay (0: nothing to replay). */
   replayed: u32 = 0;
+  /**
+   * The running transaction allocated a data block (a committed map would name it, whatever the
+   * disk holds there) or grew a file (the bytes its new size covers, zeroed or written in place): that
+   * data must be durable before its record. Set by the volume, cleared by a commit. Freeing needs
+   * nothing first: a freed block is given again only once the freeing commit is durable.
+   */
+  dataFirst: bool = false;
+  /** The slot the next transaction goes to (always 0 with one slot). */
+  private slot: u32 = 0;
+  /** The slots of the whole transactions findWhole found, older and newer (-1: none). */
+  private older: i32 = -1;
+  private newer: i32 = -1;
 
   constructor(readonly disk: Disk, readonly cache: Cache, readonly pages: PageCache, readonly layout: Layout) {}
 
@@ -36,22 +56,35 @@ export class Journal {
 
   /**
    * Commits the running transaction and checkpoints it: 0 or a status. Durable when it returns.
-   * File data the page cache holds goes to the disk first (ordered mode: the flush of step 1
-   * makes it durable before any block map that names it commits).
+   * File data the page cache holds goes to the disk first (ordered mode: a flush before the
+   * record, or the record's own, makes it durable before any block map that names it commits).
    */
   commit(): i32 {
     const written = this.pages.writeBackAll(); // (may punch holes: more dirty metadata)
     if (written < 0) return written;
     let count = 0;
     for (let i = 0; i < CACHE_SLOTS; i++) if (this.cache.dirtySlot(i) >= 0) unchecked((slots[count++] = i));
-    if (count == 0) return this.disk.flush();
+    if (count == 0) {
+      const flushed = this.disk.flush();
+      if (flushed == 0) this.dataFirst = false;
+      return flushed;
+    }
     if (count > this.capacity) return FS_E_IO; // the server commits long before this
     sortByBlock(this.cache, count);
-    // 1. What the last checkpoint wrote (and file data written since) is durable before the
-    //    journal's copy of the last transaction is overwritten.
-    let status = this.disk.flush();
-    if (status < 0) return status;
-    // 2. The header and the images, then a flush: the transaction is committed.
+    const layout = this.layout;
+    const slotCount = journalSlots(layout);
+    const at = journalSlotAt(layout, this.slot % slotCount);
+    // 1. What must be durable before the record: the data, if it allocated a data block or grew a
+    //    file (dataFirst); with one slot, also the last checkpoint, which this journal write overwrites
+    //    the copy of.
+    const first = slotCount == 1 || this.dataFirst;
+    let status: i32 = 0;
+    if (first) {
+      status = this.disk.flush();
+      if (status < 0) return status;
+    }
+    // 2. The header and the images, then a flush: the transaction is committed (and, without
+    //    step 1, the data and the last checkpoint are durable with it).
     memory.fill(header, 0, BLOCK_BYTES);
     store<u64>(header + JH_MAGIC_AT, JOURNAL_MAGIC);
     store<u64>(header + JH_SEQUENCE_AT, this.sequence);
@@ -60,93 +93,150 @@ export class Journal {
     let sum = checksum(header, BLOCK_BYTES, 0);
     for (let i = 0; i < count; i++) sum = checksum(this.cache.addressOf(unchecked(slots[i])), BLOCK_BYTES, sum);
     store<u64>(header + JH_CHECKSUM_AT, sum);
-    status = this.writeJournal(count);
+    status = this.writeJournal(at, count);
     if (status < 0) return status;
     status = this.disk.flush();
     if (status < 0) return status;
-    // 3. The checkpoint: each block in place, runs of neighbours in one call.
+    // Committed: the next transaction goes to the other slot even if the checkpoint fails, so that
+    // this one stays whole for replay while its blocks are in place only in part (they stay dirty
+    // here, and go again with the next).
+    this.slot = (this.slot + 1) % slotCount;
+    this.dataFirst = false;
+    this.sequence++;
+    this.commits++;
+    // 3. The checkpoint: each block in place, runs of neighbours in one call. Durable with the
+    //    next commit's flush; until then the journal holds it.
     status = this.checkpoint(count);
     if (status < 0) return status;
     this.cache.cleanAll();
-    this.sequence++;
-    this.commits++;
     return 0;
   }
 
   /**
-   * At a read-only mount: reads the journal's transaction, if it is whole, in place of the blocks it
-   * replaces (Disk.overlay) instead of writing it there. 0 or a status; `replayed` counts them.
+   * At a read-only mount: reads the journal's whole transactions, oldest first, in place of the
+   * blocks they replace (Disk.overlay) instead of writing them there. 0 or a status; `replayed`
+   * counts the blocks.
    */
   overlay(): i32 {
-    const count = this.whole();
-    if (count <= 0) return count;
-    for (let i: u32 = 0; i < <u32>count; i++) {
-      const target = load<u32>(header + JH_TARGETS_AT + (<usize>i << 2));
-      if (!this.disk.overlay(target, this.layout.journal + 1 + i)) return FS_E_IO;
+    const read = this.findWhole();
+    if (read < 0) return read;
+    let replayed: u32 = 0;
+    for (let k = 0; k < 2; k++) {
+      const s = k == 0 ? this.older : this.newer;
+      if (s < 0) continue;
+      const from = <u32>s;
+      const count = load<u32>(found + (<usize>from << BLOCK_SHIFT) + JH_COUNT_AT);
+      const images = journalSlotAt(this.layout, from) + 1;
+      for (let i: u32 = 0; i < count; i++) {
+        const target = load<u32>(found + (<usize>from << BLOCK_SHIFT) + JH_TARGETS_AT + (<usize>i << 2));
+        if (!this.disk.overlay(target, images + i)) return FS_E_IO;
+      }
+      replayed += count;
     }
-    this.replayed = <u32>count;
+    this.replayed = replayed;
     return 0;
   }
 
-  // The journal's transaction, read into `header`, if it is whole: its block count, 0 when there is
-  // none (or it was torn), or a status. The next transaction's sequence follows the one found.
-  private whole(): i32 {
+  /**
+   * At mount: replays the journal's whole transactions in place, oldest first. 0 or a status;
+   * `replayed` says how many blocks were written. The next transaction follows the newest found,
+   * in the other slot.
+   */
+  replay(): i32 {
+    const read = this.findWhole();
+    if (read < 0) return read;
+    let replayed: u32 = 0;
+    for (let k = 0; k < 2; k++) {
+      const s = k == 0 ? this.older : this.newer;
+      if (s < 0) continue;
+      const status = this.replayOne(<u32>s);
+      if (status < 0) return status;
+      replayed += load<u32>(found + (<usize>s << BLOCK_SHIFT) + JH_COUNT_AT);
+    }
+    this.replayed = replayed;
+    return replayed > 0 ? this.disk.flush() : 0;
+  }
+
+  // Reads every slot's header into `found` and checks it: `older` and `newer` name the slots of
+  // the whole ones (by sequence), and the next transaction's sequence and slot follow the newest.
+  // 0 or a status.
+  private findWhole(): i32 {
     this.replayed = 0;
+    this.older = -1;
+    this.newer = -1;
+    const slotCount = journalSlots(this.layout);
+    let newest: u64 = 0;
+    for (let s: u32 = 0; s < slotCount; s++) {
+      const count = this.whole(s, found + (<usize>s << BLOCK_SHIFT));
+      if (count < 0) return count;
+      if (count == 0) continue;
+      const sequence = load<u64>(found + (<usize>s << BLOCK_SHIFT) + JH_SEQUENCE_AT);
+      if (this.newer < 0 || sequence > newest) {
+        this.older = this.newer;
+        this.newer = <i32>s;
+        newest = sequence;
+      } else {
+        this.older = <i32>s;
+      }
+    }
+    if (this.newer >= 0) {
+      this.sequence = newest + 1;
+      this.slot = (<u32>this.newer + 1) % slotCount;
+    }
+    return 0;
+  }
+
+  // Slot `slot`'s transaction, its header read into `into`, if it is whole: its block count, 0
+  // when there is none (or it was torn), or a status.
+  private whole(slot: u32, into: usize): i32 {
     const layout = this.layout;
-    let status = this.disk.read(<u64>layout.journal, 1, header);
+    const at = journalSlotAt(layout, slot);
+    let status = this.disk.read(<u64>at, 1, into);
     if (status < 0) return status;
-    if (load<u64>(header + JH_MAGIC_AT) != JOURNAL_MAGIC) return 0;
-    const count = load<u32>(header + JH_COUNT_AT);
+    if (load<u64>(into + JH_MAGIC_AT) != JOURNAL_MAGIC) return 0;
+    const count = load<u32>(into + JH_COUNT_AT);
     if (count == 0 || count > <u32>this.capacity) return 0;
     for (let i: u32 = 0; i < count; i++) {
-      const target = load<u32>(header + JH_TARGETS_AT + (<usize>i << 2));
+      const target = load<u32>(into + JH_TARGETS_AT + (<usize>i << 2));
       if (target < layout.bitmap || target >= layout.total) return 0; // never the superblock or the journal
     }
-    const wanted = load<u64>(header + JH_CHECKSUM_AT);
-    store<u64>(header + JH_CHECKSUM_AT, 0);
-    let sum = checksum(header, BLOCK_BYTES, 0);
-    store<u64>(header + JH_CHECKSUM_AT, wanted);
+    const wanted = load<u64>(into + JH_CHECKSUM_AT);
+    store<u64>(into + JH_CHECKSUM_AT, 0);
+    let sum = checksum(into, BLOCK_BYTES, 0);
+    store<u64>(into + JH_CHECKSUM_AT, wanted);
     for (let done: u32 = 0; done < count; ) {
       const run = min(count - done, RUN_BLOCKS);
-      status = this.disk.read(<u64>(layout.journal + 1 + done), run, staging);
+      status = this.disk.read(<u64>(at + 1 + done), run, staging);
       if (status < 0) return status;
       // Block by block, as commit chains it (one call over a run would hash differently).
       for (let i: u32 = 0; i < run; i++) sum = checksum(staging + (<usize>i << BLOCK_SHIFT), BLOCK_BYTES, sum);
       done += run;
     }
-    this.sequence = load<u64>(header + JH_SEQUENCE_AT) + 1;
     return sum == wanted ? <i32>count : 0; // torn: the transaction did not commit
   }
 
-  /**
-   * At mount: replays the journal's transaction if it is whole. 0 or a status; `replayed` says
-   * how many blocks were written. The next transaction's sequence follows the one found.
-   */
-  replay(): i32 {
-    const whole = this.whole();
-    if (whole <= 0) return whole;
-    const count = <u32>whole;
-    const layout = this.layout;
-    let status: i32 = 0;
+  // Writes slot `slot`'s whole transaction (its header in `found`) in place.
+  private replayOne(slot: u32): i32 {
+    const into = found + (<usize>slot << BLOCK_SHIFT);
+    const count = load<u32>(into + JH_COUNT_AT);
+    const images = journalSlotAt(this.layout, slot) + 1;
     for (let done: u32 = 0; done < count; ) {
       const run = min(count - done, RUN_BLOCKS);
-      status = this.disk.read(<u64>(layout.journal + 1 + done), run, staging);
+      let status = this.disk.read(<u64>(images + done), run, staging);
       if (status < 0) return status;
       for (let i: u32 = 0; i < run; i++) {
-        const target = load<u32>(header + JH_TARGETS_AT + (<usize>(done + i) << 2));
+        const target = load<u32>(into + JH_TARGETS_AT + (<usize>(done + i) << 2));
         status = this.disk.write(<u64>target, 1, staging + (<usize>i << BLOCK_SHIFT));
         if (status < 0) return status;
       }
       done += run;
     }
-    this.replayed = count;
-    return this.disk.flush();
+    return 0;
   }
 
-  // The header at the journal's first block, the images after it, a buffer's worth per call.
-  private writeJournal(count: i32): i32 {
-    const journal = this.layout.journal;
-    let block = journal;
+  // The header at the slot's first block `at`, the images after it, a buffer's worth per call.
+  private writeJournal(at: u32, count: i32): i32 {
+    let block = at;
     memory.copy(staging, header, BLOCK_BYTES);
     let staged: u32 = 1;
     for (let i = 0; i < count; i++) {

@@ -9,7 +9,7 @@ import { wallClock, E_INVALID_ARGUMENT } from "../../lib";
 import { Disk, RUN_BLOCKS } from "./disk";
 import {
   BLOCK_BYTES, BLOCK_SHIFT, I_ACCESSED_AT, I_CHANGED_AT, I_CREATED_AT, I_KIND_AT, I_LINKS_AT, I_MODIFIED_AT,
-  I_PARENT_AT, INODE_BYTES, KIND_DIR, ROOT_INODE, SB_VERSION, isZero, planLayout,
+  I_PARENT_AT, INODE_BYTES, KIND_DIR, ROOT_INODE, SB_VERSION, isZero, journalSlotAt, journalSlots, planLayout,
 } from "./format";
 import { write as writeSuperblocks } from "./superblock";
 import { Volume } from "./volume";
@@ -40,11 +40,13 @@ export function isBlank(disk: Disk, blocks: u64): i32 {
 export function format(volume: Volume, blocks: u32, request: u64, flags: u32): i32 {
   const layout = volume.layout;
   if (!planLayout(layout, blocks)) return E_INVALID_ARGUMENT; // too small
+  layout.version = SB_VERSION; // (before the commit below: it says how many slots the journal has)
   const disk = volume.disk;
   let status = disk.zero(0, 1);
   if (status >= 0) status = disk.zero(<u64>layout.backup, 1);
   if (status >= 0) status = disk.flush();
-  if (status >= 0) status = disk.zero(<u64>layout.journal, 1);
+  // Every slot's header: a transaction of a file system formatted here before must never replay.
+  for (let slot: u32 = 0; status >= 0 && slot < journalSlots(layout); slot++) status = disk.zero(<u64>journalSlotAt(layout, slot), 1);
   if (status >= 0) status = disk.zero(<u64>layout.bitmap, layout.bitmapBlocks);
   if (status >= 0) status = disk.zero(<u64>layout.inodes, layout.inodeBlocks);
   if (status >= 0) status = disk.flush();

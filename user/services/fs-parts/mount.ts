@@ -1,18 +1,18 @@
 // Mounting: finding the superblock (superblock.ts), formatting only a blank disk or one the boot
 // asked to format (mkfs.ts), refusing any other disk it cannot read — untouched —, replaying the
-// journal, upgrading a version 1 disk (upgrade.ts), freeing orphans (files unlinked while open
+// journal, upgrading a version 1 or 2 disk (upgrade.ts), freeing orphans (files unlinked while open
 // when the machine stopped), counting what is free; or, on a write-protected disk, all of that
 // that only reads. docs/FS.md "Mounting" says which disk gets what.
 import { FS_E_IO } from "../../lib/fs-protocol";
 import {
   I_KIND_AT, I_LINKS_AT, INODE_BYTES, INODES_PER_BLOCK, KIND_DIR, KIND_FREE, SB_FLAG_INSTALL_PENDING, SB_REFUSED,
-  SB_VALID, SB_VERSION_1,
+  SB_VALID, SB_VERSION_1, SB_VERSION_2,
 } from "./format";
 import { MAX_BITMAP_BLOCKS } from "./bitmap";
 import { BLOCK_BYTES } from "./format";
 import { format, isBlank } from "./mkfs";
 import { Found, find, write as writeSuperblocks } from "./superblock";
-import { upgradeToVersion2 } from "./upgrade";
+import { upgradeToVersion2, upgradeToVersion3 } from "./upgrade";
 import { Volume } from "./volume";
 
 /** Blocks a volume may have: the committed bitmap's room (4 GiB). */
@@ -40,6 +40,8 @@ export class MountReport {
   backupRewritten: bool = false;
   /** A version 1 disk was upgraded: its inodes in use. */
   upgraded: i32 = -1;
+  /** A version 2 disk (or a version 1 disk just upgraded) became version 3: its journal has two slots now. */
+  twoSlots: bool = false;
   replayed: u32 = 0;
   orphansFreed: i32 = 0;
   /** The first-boot install has not finished (SB_FLAG_INSTALL_PENDING). */
@@ -90,6 +92,11 @@ export function mount(volume: Volume, options: MountOptions, report: MountReport
     if (status < 0) return fail(report, "write the superblock again", status);
     if (found.fromBackup) report.fromBackup = found.primaryProblem;
     else report.backupRewritten = true;
+  }
+  if (volume.layout.version == SB_VERSION_2) {
+    status = upgradeToVersion3(volume, disk);
+    if (status < 0) return fail(report, "upgrade the disk to version 3", status);
+    report.twoSlots = status > 0;
   }
   report.installPending = (volume.layout.flags & SB_FLAG_INSTALL_PENDING) != 0;
   if (volume.bitmap.snapshot(true) < 0) return fail(report, "read the bitmap", FS_E_IO);

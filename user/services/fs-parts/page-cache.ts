@@ -247,11 +247,19 @@ export class PageCache {
   writeBackAll(): i32 {
     if (this.dirtyCount == 0) return 0;
     let count = 0;
+    let sorted = true;
+    let last: u64 = 0;
     const pages = this.capacity;
     for (let slot = 0; slot < pages; slot++) {
-      if ((unchecked(slotFlags[slot]) & DIRTY) != 0) unchecked((dirtyKeys[count++] = (<u64>unchecked(slotBlock[slot]) << 32) | <u64>slot));
+      if ((unchecked(slotFlags[slot]) & DIRTY) == 0) continue;
+      const key = (<u64>unchecked(slotBlock[slot]) << 32) | <u64>slot;
+      if (key < last) sorted = false;
+      last = key;
+      unchecked((dirtyKeys[count++] = key));
     }
-    sortKeys(count);
+    // A file written start to end took its pages and its blocks in the same order: no sort
+    // (a heap sort of 4096 keys cost 0.3-0.4 ms of a 16 MiB SYNC).
+    if (!sorted) sortKeys(count);
     let i = 0;
     while (i < count) {
       const first = <u32>(unchecked(dirtyKeys[i]) >>> 32);

@@ -4,10 +4,14 @@
 // journal's last block, free once the journal is replayed). The inodes change through the journal
 // in transactions of whole inode blocks; the superblock is written last, so a crash before it
 // leaves a version 1 disk that upgrades again (setting the same fields again).
+//
+// Version 2 disks become version 3 next (a journal of two slots, journal.ts): the journal was just
+// replayed and flushed, so nothing in it is needed; the second slot's header is zeroed and made
+// durable, then the superblock says version 3. A crash before that leaves a version 2 disk.
 import { Disk } from "./disk";
 import {
   I_ACCESSED_AT, I_CHANGED_AT, I_KIND_AT, I_LINKS_AT, I_MODIFIED_AT, I_PARENT_AT, INODE_BYTES, INODES_PER_BLOCK,
-  KIND_DIR, KIND_FREE, SB_VERSION, backupBlock,
+  KIND_DIR, KIND_FREE, SB_VERSION, SB_VERSION_2, backupBlock, journalSlotAt, journalSlots,
 } from "./format";
 import { write as writeSuperblocks } from "./superblock";
 import { Volume } from "./volume";
@@ -45,9 +49,32 @@ export function upgradeToVersion2(volume: Volume, disk: Disk): i32 {
   }
   const status = volume.journal.commit();
   if (status < 0) return status;
-  layout.version = SB_VERSION;
+  layout.version = SB_VERSION_2; // (mount.ts makes it version 3 next, when its journal has room for two slots)
   layout.flags = 0;
   layout.formatRequest = 0;
   const written = writeSuperblocks(disk, layout);
   return written < 0 ? written : changed;
+}
+
+/**
+ * Upgrades the mounted version 2 volume, its journal replayed, to version 3: 1, or 0 when its
+ * journal is too small for two slots (it stays version 2), or a status.
+ */
+export function upgradeToVersion3(volume: Volume, disk: Disk): i32 {
+  const layout = volume.layout;
+  layout.version = SB_VERSION;
+  if (journalSlots(layout) < 2) {
+    layout.version = SB_VERSION_2;
+    return 0;
+  }
+  // An old image lies there (never a whole transaction: its checksum would have to hold), but the
+  // superblock names two slots only once it is zeros on the disk.
+  let status = disk.zero(<u64>journalSlotAt(layout, 1), 1);
+  if (status >= 0) status = disk.flush();
+  if (status >= 0) status = writeSuperblocks(disk, layout);
+  if (status < 0) {
+    layout.version = SB_VERSION_2;
+    return status;
+  }
+  return 1;
 }

@@ -1,19 +1,22 @@
 // The disk as fsck sees it: as the server would after mounting, that is with the images of a
-// committed transaction still in the journal in place of the blocks they replace. Only reads.
+// committed transactions still in the journal in place of the blocks they replace. Only reads.
 import { exit, lineBegin, lineAdd, lineAddU32, lineAddU64, linePrint, STDERR } from "../../lib";
 import { blockErrorName } from "../../lib/block-client";
 import { Disk } from "../fs-parts/disk";
 import {
   BLOCK_BYTES, JOURNAL_MAGIC, JH_CHECKSUM_AT, JH_COUNT_AT, JH_MAGIC_AT, JH_SEQUENCE_AT, JH_TARGETS_AT, Layout,
-  checksum, journalCapacity,
+  checksum, journalCapacity, journalSlotAt, journalSlots,
 } from "../fs-parts/format";
 
 const MEMORY: i32 = 3;
 export const disk = new Disk(MEMORY);
 export const layout = new Layout();
-const journalHeader: usize = memory.data(<i32>BLOCK_BYTES, <i32>BLOCK_BYTES);
+/** Each slot's header (at most two); `overlayCount[s]`: its images standing in for blocks (0: none). */
+const journalHeaders: usize = memory.data(<i32>(2 * BLOCK_BYTES), <i32>BLOCK_BYTES);
 const scratch: usize = memory.data(<i32>BLOCK_BYTES, <i32>BLOCK_BYTES);
-let overlayCount: u32 = 0;
+const overlayCount = new StaticArray<u32>(2);
+/** The slots of the whole transactions, newest first (-1: none). */
+const byAge = new StaticArray<i32>(2);
 
 /** Says what could not be read and ends (exit 2). */
 export function fatal(what: string, status: i32): void {
@@ -25,57 +28,93 @@ export function fatal(what: string, status: i32): void {
   exit(2);
 }
 
-/** Reads `b` as the file system sees it: from the journal when its transaction replaces it. */
+/** Reads `b` as the file system sees it: from the journal when a whole transaction replaces it (the newest that does). */
 export function readBlock(b: u32, to: usize): void {
-  for (let i: u32 = 0; i < overlayCount; i++) {
-    if (load<u32>(journalHeader + JH_TARGETS_AT + (<usize>i << 2)) == b) {
-      const status = disk.read(<u64>(layout.journal + 1 + i), 1, to);
-      if (status < 0) fatal("read the journal", status);
-      return;
+  for (let k = 0; k < 2; k++) {
+    const s = unchecked(byAge[k]);
+    if (s < 0) continue;
+    const header = journalHeaders + (<usize>s << 12);
+    for (let i: u32 = 0; i < unchecked(overlayCount[s]); i++) {
+      if (load<u32>(header + JH_TARGETS_AT + (<usize>i << 2)) == b) {
+        const status = disk.read(<u64>(journalSlotAt(layout, <u32>s) + 1 + i), 1, to);
+        if (status < 0) fatal("read the journal", status);
+        return;
+      }
     }
   }
   const status = disk.read(<u64>b, 1, to);
   if (status < 0) fatal("read block " + b.toString(), status);
 }
 
-/** The journal's transaction no longer stands in for blocks (it was replayed in place). */
+/** The journal's transactions no longer stand in for blocks (they were replayed in place). */
 export function forgetJournal(): void {
-  overlayCount = 0;
+  unchecked((byAge[0] = -1));
+  unchecked((byAge[1] = -1));
 }
 
-/** Reads the journal's header and says what it holds; a committed transaction is read in place of the blocks it replaces from now on. */
+/**
+ * Reads each slot's header and says what it holds; the committed transactions are read in place
+ * of the blocks they replace from now on (the newest first), as the server replays them.
+ */
 export function checkJournal(): void {
-  overlayCount = 0;
-  readBlock(layout.journal, journalHeader);
-  lineBegin("fsck: journal: ");
-  if (load<u64>(journalHeader + JH_MAGIC_AT) != JOURNAL_MAGIC) {
+  forgetJournal();
+  const slots = journalSlots(layout);
+  let newest: u64 = 0;
+  for (let s: u32 = 0; s < slots; s++) {
+    const count = checkSlot(s, slots > 1);
+    unchecked((overlayCount[s] = count));
+    if (count == 0) continue;
+    const sequence = load<u64>(journalHeaders + (<usize>s << 12) + JH_SEQUENCE_AT);
+    if (unchecked(byAge[0]) < 0 || sequence > newest) {
+      unchecked((byAge[1] = byAge[0]));
+      unchecked((byAge[0] = <i32>s));
+      newest = sequence;
+    } else {
+      unchecked((byAge[1] = <i32>s));
+    }
+  }
+}
+
+// Checks slot `s`'s transaction and says what it holds: its block count if it is whole, else 0.
+function checkSlot(s: u32, named: bool): u32 {
+  const header = journalHeaders + (<usize>s << 12);
+  const at = journalSlotAt(layout, s);
+  const read = disk.read(<u64>at, 1, header);
+  if (read < 0) fatal("read the journal", read);
+  lineBegin("fsck: journal");
+  if (named) {
+    lineAdd(" slot ");
+    lineAddU32(s);
+  }
+  lineAdd(": ");
+  if (load<u64>(header + JH_MAGIC_AT) != JOURNAL_MAGIC) {
     lineAdd("empty");
     linePrint();
-    return;
+    return 0;
   }
-  const count = load<u32>(journalHeader + JH_COUNT_AT);
+  const count = load<u32>(header + JH_COUNT_AT);
   let whole = count > 0 && count <= journalCapacity(layout);
   for (let i: u32 = 0; whole && i < count; i++) {
-    const t = load<u32>(journalHeader + JH_TARGETS_AT + (<usize>i << 2));
+    const t = load<u32>(header + JH_TARGETS_AT + (<usize>i << 2));
     if (t < layout.bitmap || t >= layout.total) whole = false;
   }
   if (whole) {
-    const wanted = load<u64>(journalHeader + JH_CHECKSUM_AT);
-    store<u64>(journalHeader + JH_CHECKSUM_AT, 0);
-    let sum = checksum(journalHeader, BLOCK_BYTES, 0);
-    store<u64>(journalHeader + JH_CHECKSUM_AT, wanted);
+    const wanted = load<u64>(header + JH_CHECKSUM_AT);
+    store<u64>(header + JH_CHECKSUM_AT, 0);
+    let sum = checksum(header, BLOCK_BYTES, 0);
+    store<u64>(header + JH_CHECKSUM_AT, wanted);
     for (let i: u32 = 0; i < count; i++) {
-      const status = disk.read(<u64>(layout.journal + 1 + i), 1, scratch);
+      const status = disk.read(<u64>(at + 1 + i), 1, scratch);
       if (status < 0) fatal("read the journal", status);
       sum = checksum(scratch, BLOCK_BYTES, sum);
     }
     whole = sum == wanted;
   }
   lineAdd("transaction ");
-  lineAddU64(load<u64>(journalHeader + JH_SEQUENCE_AT));
+  lineAddU64(load<u64>(header + JH_SEQUENCE_AT));
   lineAdd(" of ");
   lineAddU32(count);
   lineAdd(whole ? " blocks, committed: checked as replayed" : " blocks, torn (never committed): ignored");
   linePrint();
-  if (whole) overlayCount = count;
+  return whole ? count : 0;
 }
