@@ -6,14 +6,14 @@
  * refuse to mount it (a primary superblock that is damaged while its backup is whole mounts from
  * the backup on Node: download the disk and boot it there). The checks are the superblock's own
  * (user/services/fs-parts/format.ts: magic, checksum, version, block size, size), for the format
- * versions the file system mounts (1, upgraded at mount, and 2).
+ * versions the file system mounts (1 and 2, upgraded at mount, and 3: two journal slots).
  */
 export type DiskVerdict = { readonly ok: true; readonly fresh: boolean } | { readonly ok: false; readonly reason: string };
 
 export const BLOCK_BYTES = 4096;
 const MAGIC = 0x3153464d474f44n; // "DOGMFS1\0"
 /** The checksum's place (it covers the bytes before it) in each format version the file system mounts. */
-const CHECKSUM_AT: Record<number, number> = { 1: 64, 2: 120 };
+const CHECKSUM_AT: Record<number, number> = { 1: 64, 2: 120, 3: 120 };
 const MASK = (1n << 64n) - 1n;
 
 export function checkSuperblock(block0: Uint8Array, diskBytes: number): DiskVerdict {
@@ -24,7 +24,7 @@ export function checkSuperblock(block0: Uint8Array, diskBytes: number): DiskVerd
   if (magic !== MAGIC) return { ok: false, reason: `block 0 is not a Dogma superblock (magic ${hex64(magic)}, not ${hex64(MAGIC)} "DOGMFS1")` };
   const version = view.getUint32(8, true);
   const checksumAt = CHECKSUM_AT[version];
-  if (checksumAt === undefined) return { ok: false, reason: `the file system's format version is ${version}; this Dogma reads versions ${Object.keys(CHECKSUM_AT).join(" and ")}` };
+  if (checksumAt === undefined) return { ok: false, reason: `the file system's format version is ${version}; this Dogma reads versions ${Object.keys(CHECKSUM_AT).join(", ")}` };
   const stored = view.getBigUint64(checksumAt, true);
   const computed = checksum(view, checksumAt);
   if (stored !== computed) return { ok: false, reason: `the superblock's checksum is wrong (stored ${hex64(stored)}, its bytes give ${hex64(computed)}): it was damaged` };
