@@ -148,6 +148,8 @@ export interface CodeLayout {
   readonly loopGroupsWithCalls: boolean;
   /** Which groups loops check at their header (loop-groups.ts). */
   readonly loopGroupKinds: LoopGroupKinds;
+  /** At most how many accesses of a loop nest keep the page they reached last (access-streams.ts; 0: none). */
+  readonly accessStreams: number;
 }
 
 /** Access helpers: one per load and store opcode (0x28-0x3e), without and with an offset. */
@@ -195,6 +197,7 @@ export interface RewriteVariant {
   readonly loopGroupMembers?: number;
   readonly loopGroupsWithCalls?: boolean;
   readonly loopGroupKinds?: LoopGroupKinds;
+  readonly accessStreams?: number;
 }
 
 /** The longest span one shared check covers (access-groups.ts). */
@@ -244,6 +247,7 @@ export function codeLayout(functionImports: number, definedFunctions: number, pr
     loopGroupMembers: variant.loopGroupMembers ?? 1,
     loopGroupsWithCalls: variant.loopGroupsWithCalls ?? true,
     loopGroupKinds: variant.loopGroupKinds ?? "constants",
+    accessStreams: variant.accessStreams ?? 0,
   };
 }
 

@@ -17,7 +17,7 @@ export interface Outcome {
 
 export interface KernelHooks {
   variant?: RewriteVariant;
-  prepare?: (process: Process) => void;
+  prepare?: (process: Process, kernel: Kernel) => void;
   /** Before the kernel does its work at each entry from the process: `what` is the import's name. */
   enter?: (process: Process, what: string, kernel: Kernel) => void;
   /** After it. */
@@ -66,7 +66,7 @@ export async function underDogma(bytes: Uint8Array, entry: string, args: number[
   }
   const process = kernel.spawn(image, { entry, entryArgs: args, mapImage: false });
   current = process;
-  hooks.prepare?.(process);
+  hooks.prepare?.(process, kernel);
   await kernel.run();
   return { outcome: process.outcome, value: kernel.returnValues.get(process.pid) };
 }
