@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { WASI } from "node:wasi";
 import { decodeRecord } from "../src/loader/cache.ts";
+import type { RewriteVariant } from "../src/loader/output-layout.ts";
 import { SectionId, readModule } from "../src/loader/wasm/module-info.ts";
 import { dogma, geomean, median, now, result, type Result, type Section } from "./harness.ts";
 
@@ -66,12 +67,18 @@ function runNative(dir: string, program: Program, module: WebAssembly.Module): {
   return { ms: now() - start, stdout: readFileSync(file, "utf8") };
 }
 
-export async function realPrograms(): Promise<Section> {
+/**
+ * Each program whole under Dogma, beside node:wasi; with more than one `variants` (output-layout.ts
+ * RewriteVariant), each rewritten each way in turn within every run, each with its own figures.
+ * Alone: `node bench/real-programs.ts '[{}, {"accessStreams": 4}]' [runs]`.
+ */
+export async function realPrograms(variants: ReadonlyArray<RewriteVariant> = [{}], runs = RUNS): Promise<Section> {
   const dir = mkdtempSync(join(tmpdir(), "dogma-real-"));
   const results: Result[] = [];
   const notes: string[] = [];
-  const ratios: number[] = [];
-  const builtHere: number[] = [];
+  const ratios = variants.map(() => [] as number[]);
+  const builtHere = variants.map(() => [] as number[]);
+  const label = (i: number): string => (variants.length > 1 ? ` [${JSON.stringify(variants[i])}]` : "");
   try {
     execFileSync("clang", ["--version"]);
   } catch {
@@ -86,26 +93,29 @@ export async function realPrograms(): Promise<Section> {
     for (const program of programs) {
       const { name, bytes } = program;
       const native = new WebAssembly.Module(bytes);
-      const times = { native: [] as number[], dogma: [] as number[] };
-      for (let run = 0; run <= RUNS; run++) {
+      const times = { native: [] as number[], dogma: variants.map(() => [] as number[]) };
+      for (let run = 0; run <= runs; run++) {
         const n = runNative(dir, program, native);
-        const machine = dogma(256, { cache: { get: async (k) => records.get(k) ?? null, put: async (k, v) => void records.set(k, v) } });
-        const start = now();
-        const image = await machine.loader.load(bytes, name);
-        const process = machine.kernel.spawn(image, { args: program.args });
-        await machine.kernel.run();
-        const ms = now() - start;
-        if (process.outcome?.kind !== "exited" || process.outcome.code !== 0) throw new Error(`bench bug: ${name} under Dogma: ${JSON.stringify(process.outcome)}`);
-        if (program.comparable(machine.stdout()) !== program.comparable(n.stdout)) throw new Error(`MISMATCH in ${name}: Dogma printed ${JSON.stringify(machine.stdout())}, node:wasi ${JSON.stringify(n.stdout)}`);
-        if (run === 0) continue; // warm-up (and the cold load)
-        times.native.push(n.ms);
-        times.dogma.push(ms);
+        if (run > 0) times.native.push(n.ms); // the first: a warm-up
+        for (const [i, variant] of variants.entries()) {
+          const machine = dogma(256, { cache: { get: async (k) => records.get(k) ?? null, put: async (k, v) => void records.set(k, v) }, rewrite: variant });
+          const start = now();
+          const image = await machine.loader.load(bytes, name);
+          const process = machine.kernel.spawn(image, { args: program.args });
+          await machine.kernel.run();
+          const ms = now() - start;
+          if (process.outcome?.kind !== "exited" || process.outcome.code !== 0) throw new Error(`bench bug: ${name} under Dogma: ${JSON.stringify(process.outcome)}`);
+          if (program.comparable(machine.stdout()) !== program.comparable(n.stdout)) throw new Error(`MISMATCH in ${name}: Dogma printed ${JSON.stringify(machine.stdout())}, node:wasi ${JSON.stringify(n.stdout)}`);
+          if (run > 0) times.dogma[i]!.push(ms); // the first: a warm-up (and the cold load)
+        }
       }
       const nativeMs = median(times.native);
-      const dogmaMs = median(times.dogma);
-      results.push(result(`${name}: Dogma, whole run (cached load, spawn, run)`, dogmaMs, "ms", "node:wasi, instantiate and run", nativeMs));
-      ratios.push(dogmaMs / nativeMs);
-      if (program.name.endsWith(".c")) builtHere.push(dogmaMs / nativeMs);
+      for (const [i, dogmaTimes] of times.dogma.entries()) {
+        const dogmaMs = median(dogmaTimes);
+        results.push(result(`${name}: Dogma, whole run (cached load, spawn, run)${label(i)}`, dogmaMs, "ms", "node:wasi, instantiate and run", nativeMs));
+        ratios[i]!.push(dogmaMs / nativeMs);
+        if (program.name.endsWith(".c")) builtHere[i]!.push(dogmaMs / nativeMs);
+      }
       const rewritten = decodeRecord([...records.values()].at(-1)!)!.rewritten;
       const code = (b: Uint8Array) => {
         const section = readModule(b).sections.find((s) => s.id === SectionId.code)!;
@@ -119,11 +129,20 @@ export async function realPrograms(): Promise<Section> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  if (builtHere.length > 0) results.push(result("geometric mean of Dogma/node:wasi, the C programs", geomean(builtHere), "×", "node:wasi", 1));
-  if (ratios.length > builtHere.length) results.push(result("geometric mean of Dogma/node:wasi, all real programs", geomean(ratios), "×", "node:wasi", 1));
+  for (const [i] of variants.entries()) {
+    if (builtHere[i]!.length > 0) results.push(result(`geometric mean of Dogma/node:wasi, the C programs${label(i)}`, geomean(builtHere[i]!), "×", "node:wasi", 1));
+    if (ratios[i]!.length > builtHere[i]!.length) results.push(result(`geometric mean of Dogma/node:wasi, all real programs${label(i)}`, geomean(ratios[i]!), "×", "node:wasi", 1));
+  }
   notes.push(
     "Built with `clang --target=wasm32-wasi -O2` and default link flags (wasi-libc puts data at 1024, in page 0: docs/MEMORY.md \"Page 0\"). Output goes to a file (node:wasi) and to the console device (Dogma), and must match.",
     "sort: libc qsort of 1M ints and 200k strings, a merge sort; hash: open addressing, 600k string keys; lz: LZ77 over 6 MiB, unaligned 4- and 8-byte accesses; interp: a switch-dispatch bytecode VM (fib(27), primes below 300000); flite: 40 sentences read aloud (-o none -v), built by its authors for WASI, loaded cold in the warm-up run.",
   );
-  return { title: `Real programs (median of ${RUNS} after a warm-up)`, results, notes };
+  return { title: `Real programs (median of ${runs} after a warm-up)`, results, notes };
+}
+
+if (import.meta.main) {
+  const section = await realPrograms(JSON.parse(process.argv[2] ?? "[{}]") as RewriteVariant[], Number(process.argv[3] ?? RUNS));
+  console.log(`## ${section.title}`);
+  for (const r of section.results) console.log(`${r.name}: ${r.value.toFixed(3)} ${r.unit} (${r.baseline.name} ${r.baseline.value.toFixed(1)}: ${r.ratio.toFixed(3)}×)`);
+  process.exit(0);
 }
