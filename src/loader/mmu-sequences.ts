@@ -240,8 +240,13 @@ function endGroups(w: ByteWriter, clears: readonly number[]): void {
   for (const g of clears) {
     if (g < 0) {
       putStreamInvalid(w);
-      w.put(Op.localSet);
-      w.putU32(~g);
+      if (~g >= STREAM_GLOBAL_CLEAR) {
+        w.put(Op.globalSet);
+        w.putU32(~g - STREAM_GLOBAL_CLEAR);
+      } else {
+        w.put(Op.localSet);
+        w.putU32(~g);
+      }
       continue;
     }
     w.put(Op.i32Const);
@@ -250,6 +255,9 @@ function endGroups(w: ByteWriter, clears: readonly number[]): void {
     w.putU32(g);
   }
 }
+
+/** In a list of clears, `~(STREAM_GLOBAL_CLEAR + g)` is stream page global g (the variant streamGlobals). */
+export const STREAM_GLOBAL_CLEAR = 1 << 24;
 
 /**
  * What an access stream's page local holds while it has no page: -8192 (two bytes of LEB128), so
@@ -283,6 +291,8 @@ export interface StreamLocals extends AccessLocals {
   readonly page: number;
   /** i32: that page's addend plus K (wrapping): the physical address is the operand plus this. */
   readonly addend: number;
+  /** Whether `page` and `addend` are globals of the module rather than locals (the variant streamGlobals). */
+  readonly globals: boolean;
 }
 
 /**
@@ -313,7 +323,7 @@ export function emitStreamAccess(w: ByteWriter, marks: SequenceMarks, layout: Co
   w.put(Op.localTee);
   w.putU32(locals.anchor);
   w.put(Op.i64ExtendI32U);
-  w.put(Op.localGet);
+  w.put(locals.globals ? Op.globalGet : Op.localGet);
   w.putU32(locals.page);
   w.put(Op.i64Sub);
   w.put(Op.i64Const);
@@ -323,7 +333,7 @@ export function emitStreamAccess(w: ByteWriter, marks: SequenceMarks, layout: Co
   w.put(store ? EMPTY_BLOCK : op.valueType);
   w.put(Op.localGet);
   w.putU32(locals.anchor);
-  w.put(Op.localGet);
+  w.put(locals.globals ? Op.globalGet : Op.localGet);
   w.putU32(locals.addend);
   w.put(Op.i32Add);
   fastAccess(w, opcode, align, 0, store, value);
@@ -346,7 +356,7 @@ export function emitStreamAccess(w: ByteWriter, marks: SequenceMarks, layout: Co
     putU32AsS64(w, offset);
     w.put(Op.i64Sub);
   }
-  w.put(Op.localSet);
+  w.put(locals.globals ? Op.globalSet : Op.localSet);
   w.putU32(locals.page);
   w.put(Op.localGet);
   w.putU32(locals.entry);
@@ -358,7 +368,11 @@ export function emitStreamAccess(w: ByteWriter, marks: SequenceMarks, layout: Co
     w.putS32(offset | 0);
     w.put(Op.i32Add);
   }
-  w.put(Op.localTee);
+  if (locals.globals) {
+    w.put(Op.globalSet);
+    w.putU32(locals.addend);
+    w.put(Op.globalGet);
+  } else w.put(Op.localTee);
   w.putU32(locals.addend);
   w.put(Op.localGet);
   w.putU32(locals.anchor);

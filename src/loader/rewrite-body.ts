@@ -1,5 +1,5 @@
 import { CODE_BYTES_PER_FUEL, PAGE_SIZE, SMALL_LEAF_BYTES } from "../kernel/constants.ts";
-import { constantAccess, emitAccessCall, emitCall, emitCalledGroupHead, emitConstCall, emitGroupEnds, emitGroupHead, emitGroupMember, emitHoistedCheck, emitHoistedClears, emitLoad, emitSafePoint, emitStore, emitStreamAccess, emitTlbLocal, patchSafePoint, type AccessLocals, type GroupLocals, type StreamLocals } from "./mmu-sequences.ts";
+import { constantAccess, emitAccessCall, emitCall, emitCalledGroupHead, emitConstCall, emitGroupEnds, emitGroupHead, emitGroupMember, emitHoistedCheck, emitHoistedClears, emitLoad, emitSafePoint, emitStore, emitStreamAccess, emitTlbLocal, STREAM_GLOBAL_CLEAR, patchSafePoint, type AccessLocals, type GroupLocals, type StreamLocals } from "./mmu-sequences.ts";
 import { AccessPlanner, GROUP_LOCALS, Role, type PlannedAccess } from "./access-groups.ts";
 import { HOIST_LOCALS, LoopPlanner, type HoistedAccess } from "./loop-groups.ts";
 import { LoopPaths } from "./loop-paths.ts";
@@ -657,7 +657,9 @@ export class BodyRewriter extends BodyCursor {
   /** The page locals of the streams in `mask`, as endGroups takes them (`~s`). */
   private streamClears(mask: number): number[] {
     const locals: number[] = [];
-    for (let slot = 0; slot < STREAM_LOCALS; slot++) if (mask & (1 << slot)) locals.push(~this.scratchLocal(Scratch.streamPage + slot));
+    for (let slot = 0; slot < STREAM_LOCALS; slot++) {
+      if (mask & (1 << slot)) locals.push(~(this.layout.streamGlobals ? STREAM_GLOBAL_CLEAR + this.layout.streamGlobal + slot : this.scratchLocal(Scratch.streamPage + slot)));
+    }
     return locals;
   }
 
@@ -667,7 +669,7 @@ export class BodyRewriter extends BodyCursor {
    * anything (access-streams.ts LoopScan).
    */
   private takeStreams(depth: number, from: number, end: number): number {
-    let free = (1 << Math.min(this.layout.accessStreams, STREAM_LOCALS)) - 1;
+    let free = (1 << this.layout.accessStreams) - 1;
     if (this.streamLive !== 0) throw new Error(`loader bug: loop at ${from} of function ${this.functionIndex} takes streams inside a nest that has them`);
     let wanted = this.loopScan.accesses(from, end);
     let mask = 0;
@@ -693,8 +695,9 @@ export class BodyRewriter extends BodyCursor {
       address: this.scratchLocal(Scratch.address),
       entry: this.scratchLocal(Scratch.entry),
       tlb: this.layout.tlbLocal ? this.scratchLocal(Scratch.tlb) : -1,
-      page: this.scratchLocal(Scratch.streamPage + slot),
-      addend: this.scratchLocal(Scratch.streamAddend + slot),
+      page: this.layout.streamGlobals ? this.layout.streamGlobal + slot : this.scratchLocal(Scratch.streamPage + slot),
+      addend: this.layout.streamGlobals ? this.layout.streamGlobal + this.layout.accessStreams + slot : this.scratchLocal(Scratch.streamAddend + slot),
+      globals: this.layout.streamGlobals,
     };
   }
 

@@ -198,9 +198,9 @@ function movePages(process: Process): void {
 
 beforeAll(async () => {
   // loopGroupKinds "all": loops' headers check groups off the locals they leave alone too, not
-  // only constant pages (the default), so that both shapes are tried; access streams in the loop
-  // nests that call nothing (access-streams.ts).
-  host = new FuzzMachine({ memory: 8 << 20, loader: { rewrite: { hugeFunctionGroups: true, loopGroupKinds: "all", accessStreams: 4 } } });
+  // only constant pages (the default), so that both shapes are tried. Access streams are the
+  // default's (access-streams.ts).
+  host = new FuzzMachine({ memory: 8 << 20, loader: { rewrite: { hugeFunctionGroups: true, loopGroupKinds: "all" } } });
   await host.start();
   constantsOnly = new Loader({ importModules: standardImportModules(), rewrite: { hugeFunctionGroups: true } });
   // Every load and store slow path, memory.size and memory.fill of the process under test moves its pages first (a private

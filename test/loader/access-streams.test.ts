@@ -94,7 +94,11 @@ const wat = `(module
     (i64.add (i64.load8_u offset=4 (local.get $q)) (i64.load8_u (i32.const ${3 * PAGE + 20})))))`;
 
 const bytes = watToBinary(wat);
-const STREAMS: RewriteVariant = { accessStreams: 4 };
+/** Streams whose page and addend are locals of the function, and globals of the module. */
+const FORMS: Array<[string, RewriteVariant]> = [
+  ["in globals, as loaded", {}],
+  ["in locals", { streamGlobals: false }],
+];
 
 /** What the function returns natively, or "trap". */
 function native(entry: string, args: number[]): bigint | "trap" {
@@ -106,18 +110,18 @@ function native(entry: string, args: number[]): bigint | "trap" {
   }
 }
 
-async function asNatively(entry: string, args: number[], hooks: KernelHooks = {}): Promise<void> {
+async function asNatively(variant: RewriteVariant, entry: string, args: number[], hooks: KernelHooks = {}): Promise<void> {
   const expected = native(entry, args);
-  const got = await underDogma(bytes, entry, args, { variant: STREAMS, ...hooks });
+  const got = await underDogma(bytes, entry, args, { variant, ...hooks });
   if (expected === "trap") expect(got.outcome?.kind).toBe("faulted");
   else expect(got).toEqual({ outcome: { kind: "exited", code: 0 }, value: expected });
 }
 
-describe("access streams", () => {
+for (const [form, STREAMS] of FORMS) describe(`access streams (${form})`, () => {
   for (const [kick, what] of ["the loop's own safe point", "another access's slow path"].entries()) {
     it(`a store stream's page ends at ${what}, where the kernel moves the page`, async () => {
       let moved = 0;
-      await asNatively("walk", [P + 100, 600, kick], {
+      await asNatively(STREAMS, "walk", [P + 100, 600, kick], {
         // A short run never spends its first slice: it starts with none, and each safe point then
         // gives none (underDogma), so that every loop header calls the kernel.
         prepare: (process) => {
@@ -140,7 +144,7 @@ describe("access streams", () => {
 
   it("a loop's stream starts with no page, though an earlier loop's held its page before a call moved it", async () => {
     let moved = 0;
-    await asNatively("again", [P + 64, 1000], {
+    await asNatively(STREAMS, "again", [P + 64, 1000], {
       enter: (process, name, kernel) => {
         if (!name.startsWith("load_") || process.space.mapping(P) === null) return;
         movePage(kernel, process, P);
@@ -155,7 +159,7 @@ describe("access streams", () => {
 
   it("a stream of an inner loop keeps its page from one entry to the next, until the kernel moves it", async () => {
     let moved = 0;
-    await asNatively("nested", [P + 64, 30], {
+    await asNatively(STREAMS, "nested", [P + 64, 30], {
       enter: (process, name, kernel) => {
         if (!name.startsWith("load_") || process.space.mapping(P) === null) return;
         movePage(kernel, process, P);
@@ -172,7 +176,7 @@ describe("access streams", () => {
     it(`a load stream from 0x${(p >>> 0).toString(16)}, ${n} steps of ${step >>> 0}, reads what natively reads (or faults where it traps)`, async () => {
       // Page 4 moved to a frame of its own, so that pages 4 and 5 are not in adjacent frames: a
       // load past page 4 made through its frame would see another frame's bytes.
-      await asNatively("sum", [p | 0, n, step | 0], { prepare: (process, kernel) => movePage(kernel, process, P - PAGE) });
+      await asNatively(STREAMS, "sum", [p | 0, n, step | 0], { prepare: (process, kernel) => movePage(kernel, process, P - PAGE) });
     });
   }
 
@@ -180,8 +184,8 @@ describe("access streams", () => {
     expect(native("far", [100, 2, 2 ** 32 - 108])).toBe("trap");
     // Page 2 in the TLB from the start, so that the first access fills the stream.
     const inTlb = { prepare: (process: Process) => void process.space.translate(2 * PAGE, false) };
-    await asNatively("far", [100, 2, (2 ** 32 - 108) | 0], inTlb);
-    await asNatively("far", [100, 2, 4], inTlb);
+    await asNatively(STREAMS, "far", [100, 2, (2 ** 32 - 108) | 0], inTlb);
+    await asNatively(STREAMS, "far", [100, 2, 4], inTlb);
   });
 
   it("a store stream into a read-only page faults, though the page is in the TLB for reading", async () => {
