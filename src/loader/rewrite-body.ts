@@ -638,7 +638,8 @@ export class BodyRewriter extends BodyCursor {
    * live, which an access's slow path ends.
    */
   private groupClears(mask: number): number[] {
-    const locals = this.kernelClears();
+    // Streams in globals are made invalid by the slow paths' wrappers themselves (rewrite-helpers.ts).
+    const locals = this.kernelClears(!this.layout.streamGlobals);
     if (mask === 0) return locals;
     for (let slot = 0; slot < GROUP_LOCALS; slot++) if (mask & (1 << slot)) locals.push(this.scratchLocal(Scratch.group + slot));
     return locals;
@@ -648,9 +649,9 @@ export class BodyRewriter extends BodyCursor {
    * What every way into the kernel ends: the hoisted groups live and the access streams (as
    * endGroups takes them: a stream's page local `s` as `~s`).
    */
-  private kernelClears(): number[] {
+  private kernelClears(streams = true): number[] {
     const locals = this.hoistClears(this.hoistLive);
-    if (this.streamLive !== 0) locals.push(...this.streamClears(this.streamLive));
+    if (streams && this.streamLive !== 0) locals.push(...this.streamClears(this.streamLive));
     return locals;
   }
 
