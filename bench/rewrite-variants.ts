@@ -33,6 +33,8 @@ const VARIANTS: Array<[string, RewriteVariant]> = [
   ["check sharing in functions of 4 KiB or more too (a head calling the check, members inline)", { hugeFunctionGroups: true }],
   ["no checks hoisted out of loops (before REWRITE_VERSION 16)", { loopGroups: false }],
   ["loop header checks for groups off locals the loop leaves alone too", { loopGroupKinds: "all" }],
+  ["no access streams (before REWRITE_VERSION 17)", { accessStreams: 0 }],
+  ["access streams in locals of the function, not globals of the module", { streamGlobals: false }],
 ];
 
 const FLITE_ARGS = ["flite", "-t", "The quick brown fox jumps over the lazy dog. ".repeat(40), "-o", "none"];
@@ -157,6 +159,7 @@ export async function rewriteVariants(variants: ReadonlyArray<[string, RewriteVa
       "Loop charges: a loop's safe point charges the longest path through one iteration (src/loader/loop-paths.ts) rather than its whole body: an interpreter's dispatch loop, charged for every case of its switch, looked at the clock every 140 bytecodes (interp.c 2.88x -> 2.70x node:wasi).",
       "Check sharing: in a run of code that cannot enter the kernel, accesses off one value plus constants share one TLB check; the later ones test the group's physical address and make the access (docs/LOADER.md \"Accesses sharing one check\").",
       "Checks hoisted out of loops: a loop's accesses at a constant page share one check made at its header after the safe point; each call in the loop ends it, and the next time round checks again (docs/LOADER.md \"Checks hoisted out of loops\").",
+      "Access streams: the first four loads and stores of a loop nest that calls nothing each keep the page they reached last and its addend in two globals of the module, checked by one 64-bit compare while the address stays in it (docs/LOADER.md \"Access streams\"); in locals of the function they were faster in TurboFan but slower in Liftoff and in whole runs.",
       "Accesses outside loops: a function without a loop keeps every access inline (it may be the hot body of a caller's loop: flite's G.721 decoder, a qsort comparator); one with loops calls helpers for those outside them. Calling them in every function made flite 1.25x slower for 8% less code.",
     ],
   };

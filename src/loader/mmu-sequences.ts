@@ -11,7 +11,7 @@ import { EMPTY_BLOCK } from "./wasm/value-types.ts";
 
 const Op = {
   if: 0x04, else: 0x05, end: 0x0b, call: 0x10, localGet: 0x20, localSet: 0x21, localTee: 0x22,
-  globalGet: 0x23, globalSet: 0x24, i32Load: 0x28, i32Const: 0x41,
+  globalGet: 0x23, globalSet: 0x24, i32Load: 0x28, i32Const: 0x41, i64Const: 0x42, i64LtU: 0x54, i64Sub: 0x7d, i64ExtendI32U: 0xad,
   i32Eqz: 0x45, i32Eq: 0x46, i32LtS: 0x48, i32LtU: 0x49, i32Add: 0x6a, i32Sub: 0x6b, i32And: 0x71, i32Or: 0x72, i32ShrU: 0x76,
 } as const;
 
@@ -227,21 +227,170 @@ export function emitStore(w: ByteWriter, marks: SequenceMarks, layout: CodeLayou
 }
 
 const NONE: readonly number[] = [];
-/** `i32.const 0; local.set g` with g's index at its longest. */
-const CLEAR_BYTES = 7;
+/** `i64.const -8192; local.set s` with s's index at its longest (`i32.const 0; local.set g` is shorter). */
+const CLEAR_BYTES = 9;
 
 /**
  * After a slow path: the groups live across the access end (their physical-address locals are
- * zeroed), since the kernel may have changed any TLB entry (access-groups.ts).
+ * zeroed), since the kernel may have changed any TLB entry (access-groups.ts). An entry `~s`
+ * (negative) is an access stream's page local, made to match no address (emitStreamAccess).
  */
 function endGroups(w: ByteWriter, clears: readonly number[]): void {
   w.reserve(clears.length * CLEAR_BYTES);
   for (const g of clears) {
+    if (g < 0) {
+      putStreamInvalid(w);
+      if (~g >= STREAM_GLOBAL_CLEAR) {
+        w.put(Op.globalSet);
+        w.putU32(~g - STREAM_GLOBAL_CLEAR);
+      } else {
+        w.put(Op.localSet);
+        w.putU32(~g);
+      }
+      continue;
+    }
     w.put(Op.i32Const);
     w.put(0);
     w.put(Op.localSet);
     w.putU32(g);
   }
+}
+
+/** In a list of clears, `~(STREAM_GLOBAL_CLEAR + g)` is stream page global g (the variant streamGlobals). */
+export const STREAM_GLOBAL_CLEAR = 1 << 24;
+
+/**
+ * What an access stream's page local holds while it has no page: -8192 (two bytes of LEB128), so
+ * that `zero-extended address - page` is the address plus 8192, at least 8192 for every 32-bit
+ * address: never below a page's size. (0, a local's first value, would match page 0.)
+ */
+function putStreamInvalid(w: ByteWriter): void {
+  w.put(Op.i64Const);
+  w.putS32(-2 * PAGE_SIZE);
+}
+
+/** `value` (0 to 2^32 - 1) as the signed LEB128 of an i64.const: at most five bytes. */
+function putU32AsS64(w: ByteWriter, value: number): void {
+  let v = value;
+  for (;;) {
+    const byte = v % 128;
+    v = Math.floor(v / 128);
+    if (v === 0 && (byte & 0x40) === 0) {
+      w.put(byte);
+      return;
+    }
+    w.put(byte | 0x80);
+  }
+}
+
+/** The locals of an access stream (one load or store instruction inside a loop). */
+export interface StreamLocals extends AccessLocals {
+  /** The address operand. */
+  readonly anchor: number;
+  /** i64: the page the stream reached last minus the access's offset K, or -8192 (none: putStreamInvalid). */
+  readonly page: number;
+  /** i32: that page's addend plus K (wrapping): the physical address is the operand plus this. */
+  readonly addend: number;
+  /** Whether `page` and `addend` are globals of the module rather than locals (the variant streamGlobals). */
+  readonly globals: boolean;
+}
+
+/**
+ * A load or store inside a loop that keeps the page it reached last (its operands on the stack,
+ * as for emitLoad and emitStore): `T.op offset=K (ptr)` is
+ * ```
+ * if zext(ptr) - page <u PAGE_SIZE - size + 1     ;; i64: [ptr + K, ptr + K + size) inside that page
+ *   then T.op (ptr + addend)                     ;; addend = the page's addend + K
+ *   else the access translated as emitLoad does; on a TLB hit also
+ *        page = zext(a & -PAGE_SIZE) - K, addend = addend[entry] + K
+ * ```
+ * `page` and `addend` are set only by the hit of a full TLB check of this very access (same K,
+ * size and half) and `page` is made invalid before the loop and by every way into the kernel
+ * in it (`clears`, and the clears of every slow path and safe point: rewrite-body.ts),
+ * the only place a TLB entry changes; so the entry still maps that page to the same frame with the
+ * same right. The i64 compare holds only for `0 <= ptr + K - P <= PAGE_SIZE - size` computed
+ * without wrapping (P the page, below 4 GiB): the access lies inside P. docs/LOADER.md "Access
+ * streams".
+ */
+export function emitStreamAccess(w: ByteWriter, marks: SequenceMarks, layout: CodeLayout, op: MemoryOp, opcode: number, align: number, offset: number, locals: StreamLocals, value: number, clears: readonly number[]): void {
+  w.reserve(MOST_BYTES * 3 + clears.length * CLEAR_BYTES);
+  const store = op.kind.store;
+  const half = store ? TLB_WRITE_OFFSET : 0;
+  if (store) {
+    w.put(Op.localSet);
+    w.putU32(value);
+  }
+  w.put(Op.localTee);
+  w.putU32(locals.anchor);
+  w.put(Op.i64ExtendI32U);
+  w.put(locals.globals ? Op.globalGet : Op.localGet);
+  w.putU32(locals.page);
+  w.put(Op.i64Sub);
+  w.put(Op.i64Const);
+  w.putS32(PAGE_SIZE - op.kind.bytes + 1);
+  w.put(Op.i64LtU);
+  marks.putIf(w, 1);
+  w.put(store ? EMPTY_BLOCK : op.valueType);
+  w.put(Op.localGet);
+  w.putU32(locals.anchor);
+  w.put(locals.globals ? Op.globalGet : Op.localGet);
+  w.putU32(locals.addend);
+  w.put(Op.i32Add);
+  fastAccess(w, opcode, align, 0, store, value);
+  w.put(Op.else);
+  // The full check, as an inline access's (emitLoad, emitStore).
+  w.put(Op.localGet);
+  w.putU32(locals.anchor);
+  translate(w, layout, op.kind.bytes, offset, locals, half);
+  marks.putIf(w, 1);
+  w.put(store ? EMPTY_BLOCK : op.valueType);
+  // A hit: the stream takes the page.
+  w.put(Op.localGet);
+  w.putU32(locals.address);
+  w.put(Op.i32Const);
+  w.putS32(-PAGE_SIZE);
+  w.put(Op.i32And);
+  w.put(Op.i64ExtendI32U);
+  if (offset !== 0) {
+    w.put(Op.i64Const);
+    putU32AsS64(w, offset);
+    w.put(Op.i64Sub);
+  }
+  w.put(locals.globals ? Op.globalSet : Op.localSet);
+  w.putU32(locals.page);
+  w.put(Op.localGet);
+  w.putU32(locals.entry);
+  w.put(Op.i32Load);
+  w.put(2);
+  w.putU32(half + 4);
+  if (offset !== 0) {
+    w.put(Op.i32Const);
+    w.putS32(offset | 0);
+    w.put(Op.i32Add);
+  }
+  if (locals.globals) {
+    w.put(Op.globalSet);
+    w.putU32(locals.addend);
+    w.put(Op.globalGet);
+  } else w.put(Op.localTee);
+  w.putU32(locals.addend);
+  w.put(Op.localGet);
+  w.putU32(locals.anchor);
+  w.put(Op.i32Add);
+  fastAccess(w, opcode, align, 0, store, value);
+  w.put(Op.else);
+  slowPathOperands(w, locals, offset, null);
+  if (store) {
+    w.put(Op.localGet);
+    w.putU32(value);
+    if (op.reinterpret !== null) w.put(op.reinterpret);
+  }
+  w.put(Op.call);
+  w.putU32(layout.slowPaths[op.slowPath]!);
+  if (!store && op.reinterpret !== null) w.put(op.reinterpret);
+  endGroups(w, clears);
+  w.put(Op.end);
+  w.put(Op.end);
 }
 
 /** After a call that may enter the kernel (an access helper's): the groups in `clears` end. */

@@ -1,5 +1,6 @@
 import { ACCESS_KINDS, MMU_CALLS, RETRIED_CALLS, SLOW_PATH_IMPORTS, findAccessKind, slowPathImportOf, slowPathOf, type AccessKind, type MmuCallName, type ValueType } from "../kernel/mmu-abi.ts";
 import { MAX_PRIVATE_WASM_PAGES, tlbEntriesFor, tlbIndexMask } from "../kernel/constants.ts";
+import { STREAM_LOCALS } from "./access-streams.ts";
 import type { LoopGroupKinds } from "./loop-groups.ts";
 import { F32, F64, I32, I64 } from "./wasm/value-types.ts";
 
@@ -148,6 +149,11 @@ export interface CodeLayout {
   readonly loopGroupsWithCalls: boolean;
   /** Which groups loops check at their header (loop-groups.ts). */
   readonly loopGroupKinds: LoopGroupKinds;
+  /** At most how many accesses of a loop nest keep the page they reached last (access-streams.ts; 0: none). */
+  readonly accessStreams: number;
+  /** Whether streams keep their page and addend in globals of the module (accessStreams of each from streamGlobal: pages, then addends), or in locals. */
+  readonly streamGlobals: boolean;
+  readonly streamGlobal: number;
 }
 
 /** Access helpers: one per load and store opcode (0x28-0x3e), without and with an offset. */
@@ -195,7 +201,12 @@ export interface RewriteVariant {
   readonly loopGroupMembers?: number;
   readonly loopGroupsWithCalls?: boolean;
   readonly loopGroupKinds?: LoopGroupKinds;
+  readonly accessStreams?: number;
+  readonly streamGlobals?: boolean;
 }
+
+/** How many accesses of a loop nest that calls nothing keep the page they reached last (access-streams.ts). */
+export const ACCESS_STREAMS = 4;
 
 /** The longest span one shared check covers (access-groups.ts). */
 export const GROUP_SPAN = 64;
@@ -244,6 +255,9 @@ export function codeLayout(functionImports: number, definedFunctions: number, pr
     loopGroupMembers: variant.loopGroupMembers ?? 1,
     loopGroupsWithCalls: variant.loopGroupsWithCalls ?? true,
     loopGroupKinds: variant.loopGroupKinds ?? "constants",
+    accessStreams: Math.min(variant.accessStreams ?? ACCESS_STREAMS, STREAM_LOCALS),
+    streamGlobals: (variant.accessStreams ?? ACCESS_STREAMS) > 0 && (variant.streamGlobals ?? true),
+    streamGlobal: 3 + programGlobals,
   };
 }
 

@@ -1,10 +1,11 @@
 import { CODE_BYTES_PER_FUEL, PAGE_SIZE, SMALL_LEAF_BYTES } from "../kernel/constants.ts";
-import { constantAccess, emitAccessCall, emitCall, emitCalledGroupHead, emitConstCall, emitGroupEnds, emitGroupHead, emitGroupMember, emitHoistedCheck, emitHoistedClears, emitLoad, emitSafePoint, emitStore, emitTlbLocal, patchSafePoint, type AccessLocals, type GroupLocals } from "./mmu-sequences.ts";
+import { constantAccess, emitAccessCall, emitCall, emitCalledGroupHead, emitConstCall, emitGroupEnds, emitGroupHead, emitGroupMember, emitHoistedCheck, emitHoistedClears, emitLoad, emitSafePoint, emitStore, emitStreamAccess, emitTlbLocal, STREAM_GLOBAL_CLEAR, patchSafePoint, type AccessLocals, type GroupLocals, type StreamLocals } from "./mmu-sequences.ts";
 import { AccessPlanner, GROUP_LOCALS, Role, type PlannedAccess } from "./access-groups.ts";
 import { HOIST_LOCALS, LoopPlanner, type HoistedAccess } from "./loop-groups.ts";
 import { LoopPaths } from "./loop-paths.ts";
 import { SequenceMarks } from "./sequence-marks.ts";
 import { ACCESS_HELPER_COUNT, MEMORY_OPS, type CodeLayout } from "./output-layout.ts";
+import { LoopScan, STREAM_LOCALS } from "./access-streams.ts";
 import { DecodeError } from "./wasm/byte-reader.ts";
 import { BodyCursor, skipLeb } from "./wasm/body-cursor.ts";
 import { ByteWriter } from "./wasm/byte-writer.ts";
@@ -43,12 +44,14 @@ const LOOP_PLAN_BUDGET = 4;
 /** V8 refuses a function with more locals (parameters included). */
 export const MAX_FUNCTION_LOCALS = 50_000;
 
-const SCRATCH_TYPES = [I32, I32, I32, I64, F32, F64, I32, I32, ...Array<number>(GROUP_LOCALS + HOIST_LOCALS).fill(I32)] as const;
+const SCRATCH_TYPES = [I32, I32, I32, I64, F32, F64, I32, I32, ...Array<number>(GROUP_LOCALS + HOIST_LOCALS).fill(I32), ...Array<number>(STREAM_LOCALS).fill(I64), ...Array<number>(STREAM_LOCALS).fill(I32)] as const;
 /**
  * group: the first of GROUP_LOCALS locals holding groups' physical addresses (access-groups.ts);
- * hoist: the first of HOIST_LOCALS holding those of groups checked at a loop's header (loop-groups.ts).
+ * hoist: the first of HOIST_LOCALS holding those of groups checked at a loop's header (loop-groups.ts);
+ * streamPage, streamAddend: the first of STREAM_LOCALS each, an access stream's page and addend
+ * (mmu-sequences.ts emitStreamAccess).
  */
-const Scratch = { address: 0, entry: 1, i32: 2, i64: 3, f32: 4, f64: 5, tlb: 6, anchor: 7, group: 8, hoist: 8 + GROUP_LOCALS } as const;
+const Scratch = { address: 0, entry: 1, i32: 2, i64: 3, f32: 4, f64: 5, tlb: 6, anchor: 7, group: 8, hoist: 8 + GROUP_LOCALS, streamPage: 8 + GROUP_LOCALS + HOIST_LOCALS, streamAddend: 8 + GROUP_LOCALS + HOIST_LOCALS + STREAM_LOCALS } as const;
 const VALUE_SCRATCH: Record<number, number> = { [I32]: Scratch.i32, [I64]: Scratch.i64, [F32]: Scratch.f32, [F64]: Scratch.f64 };
 
 export interface BodyFacts {
@@ -65,6 +68,16 @@ export class BodyRewriter extends BodyCursor {
   private readonly scratch = new Int32Array(SCRATCH_TYPES.length);
   private readonly scratchOrder: number[] = [];
   private localCount = 0;
+  /** Access streams (access-streams.ts): the slots of the loop nest open (bit i: slot i). */
+  private streamLive = 0;
+  /** For each open loop (by depth): the stream slots it took (an outermost loop), and those its nest's accesses have not used yet. */
+  private loopStreams = new Uint8Array(64);
+  private loopStreamsFree = new Uint8Array(64);
+  /** For each open block (by depth): the depth of the innermost loop open at it (itself if a loop), or -1. */
+  private innermost = new Int32Array(64);
+  /** For each open loop (by depth): the depth of the outermost loop around it (itself if none). */
+  private outermost = new Int32Array(64);
+  private readonly loopScan: LoopScan;
   private readonly locals: AccessLocals = { address: 0, entry: 0, tlb: -1 };
   private functionIndex = 0;
   private blocks = new Uint8Array(64);
@@ -104,6 +117,7 @@ export class BodyRewriter extends BodyCursor {
     this.planner = new AccessPlanner(bytes, layout.groupAcrossBranches, layout.groupConstants);
     this.planner.hoisted = this.hoisted;
     this.loopPlanner = new LoopPlanner(bytes);
+    this.loopScan = new LoopScan(bytes);
   }
 
   /**
@@ -145,6 +159,8 @@ export class BodyRewriter extends BodyCursor {
     this.localCount = declared;
     this.scratch.fill(-1);
     this.scratchOrder.length = 0;
+    this.streamLive = 0;
+    this.loopScan.budget = LOOP_PLAN_BUDGET * (end - start);
 
     const code = this.code;
     code.length = 0;
@@ -179,7 +195,8 @@ export class BodyRewriter extends BodyCursor {
     this.hoisted.clear();
     this.hoistLive = 0;
     // Checks are hoisted out of loops only where their accesses are inline (not in huge functions).
-    const hoisting = layout.loopGroups && layout.groupSpan > 0 && layout.accessCalls !== "always" && !(layout.accessCalls !== "never" && end - start >= layout.allCallsMinBody);
+    const inlineChecks = layout.accessCalls !== "always" && !(layout.accessCalls !== "never" && end - start >= layout.allCallsMinBody);
+    const hoisting = layout.loopGroups && layout.groupSpan > 0 && inlineChecks;
     this.loopPlanner.budget = LOOP_PLAN_BUDGET * (end - start);
     while (at < end) {
       before = previous;
@@ -200,6 +217,7 @@ export class BodyRewriter extends BodyCursor {
               const body = opStart - this.loopStarts[depth]!;
               if (layout.safePoints) patchSafePoint(code, this.loopCharges[depth]!, fuelFor(layout.loopPaths ? Math.min(longest, body) : body));
               this.hoistLive &= ~this.loopHoists[depth]!;
+              this.streamLive &= ~this.loopStreams[depth]!;
             } else paths.endBlock(depth, at);
           } else if (op === 0x05) paths.otherwise(depth - 1, at);
           else if (op === 0x0f || op === 0x00) paths.unreachable(at);
@@ -208,6 +226,7 @@ export class BodyRewriter extends BodyCursor {
           if (depth === this.blocks.length) this.growBlocks();
           at = this.skipBlockType(at, end);
           paths.block(depth, op === 0x04, at);
+          this.innermost[depth] = this.innermostLoop(depth);
           this.blocks[depth++] = 0;
           continue;
         case Imm.loop:
@@ -218,12 +237,24 @@ export class BodyRewriter extends BodyCursor {
           loopsOrCalls = true;
           if (depth === this.blocks.length) this.growBlocks();
           this.blocks[depth] = 1;
+          this.innermost[depth] = depth;
           loops++;
           at = this.skipBlockType(at, end);
           paths.loop(depth, at);
           this.loopStarts[depth] = at;
           this.loopHoists[depth] = 0;
+          // Access streams: a loop nest that calls nothing takes its slots at its outermost loop.
+          const outermost = this.innermostLoop(depth) < 0;
+          this.outermost[depth] = outermost ? depth : this.outermost[this.innermostLoop(depth)]!;
+          this.loopStreams[depth] = this.loopStreamsFree[depth] = 0;
+          const streams = inlineChecks && layout.accessStreams > 0 && outermost ? this.takeStreams(depth, at, end) : 0;
           const groups = hoisting ? this.loopPlanner.plan(at, end, this.planner, layout.groupSpan, ~this.hoistLive & ((1 << HOIST_LOCALS) - 1), layout.loopGroupMembers, layout.loopGroupsWithCalls, layout.loopGroupKinds, this.hoisted) : null;
+          if (streams !== 0) {
+            // Before the loop: its streams' pages made invalid (every way into the kernel in it does the same).
+            code.copy(bytes, run, opStart);
+            emitGroupEnds(code, this.streamClears(streams));
+            run = opStart;
+          }
           if (groups !== null) {
             // Checks hoisted to the header (loop-groups.ts): their locals zeroed before the loop,
             // checked after the safe point (whose call, as every call in the loop, zeroes them).
@@ -235,7 +266,7 @@ export class BodyRewriter extends BodyCursor {
             this.hoistLive |= mask;
             this.loopHoists[depth] = mask;
             code.copy(bytes, opStart, at);
-            if (layout.safePoints) this.loopCharges[depth] = emitSafePoint(code, marks, layout, 1, this.hoistClears(this.hoistLive));
+            if (layout.safePoints) this.loopCharges[depth] = emitSafePoint(code, marks, layout, 1, this.kernelClears());
             for (const group of groups) {
               if (group.span > PAGE_SIZE || group.span <= 0) throw new Error(`loader bug: loop at ${opStart} of function ${functionIndex} hoists a span of ${group.span} bytes`);
               this.hoistSpans[group.slot] = group.span;
@@ -245,7 +276,7 @@ export class BodyRewriter extends BodyCursor {
             run = at;
           } else if (layout.safePoints) {
             code.copy(bytes, run, at);
-            this.loopCharges[depth] = emitSafePoint(code, marks, layout, 1, this.hoistClears(this.hoistLive));
+            this.loopCharges[depth] = emitSafePoint(code, marks, layout, 1, this.kernelClears());
             run = at;
           }
           depth++;
@@ -269,10 +300,10 @@ export class BodyRewriter extends BodyCursor {
           loopsOrCalls = true; // call_indirect, return_call_indirect
           at = skipLeb(bytes, skipLeb(bytes, at, end), end);
           if (op === 0x13) paths.unreachable(at);
-          else if (this.hoistLive !== 0) {
+          else if (this.hoistLive !== 0 || this.streamLive !== 0) {
             // The callee may enter the kernel: the hoisted groups end.
             code.copy(bytes, run, at);
-            emitGroupEnds(code, this.hoistClears(this.hoistLive));
+            emitGroupEnds(code, this.kernelClears());
             run = at;
           }
           continue;
@@ -318,7 +349,7 @@ export class BodyRewriter extends BodyCursor {
           code.u32(index < layout.functionImports ? index : index + layout.addedImports);
           at = run = this.next;
           if (op === 0x12) paths.unreachable(at); // return_call
-          else if (op === 0x10 && this.hoistLive !== 0) emitGroupEnds(code, this.hoistClears(this.hoistLive));
+          else if (op === 0x10 && (this.hoistLive !== 0 || this.streamLive !== 0)) emitGroupEnds(code, this.kernelClears());
           continue;
         }
         case Imm.globalIndex: {
@@ -350,7 +381,7 @@ export class BodyRewriter extends BodyCursor {
           if (call && (planned === null || planned.role === Role.plain)) {
             code.copy(bytes, run, opStart);
             emitAccessCall(code, layout, op, offset, this.scratchLocal(Scratch.tlb));
-            if (this.liveGroups !== 0 || this.hoistLive !== 0) emitGroupEnds(code, this.groupClears(this.liveGroups));
+            if (this.liveGroups !== 0 || this.hoistLive !== 0 || this.streamLive !== 0) emitGroupEnds(code, this.groupClears(this.liveGroups));
             this.usedAccessHelpers[(op - 0x28) * 2 + (offset !== 0 ? 1 : 0)] = 1;
             run = at;
             continue;
@@ -400,6 +431,18 @@ export class BodyRewriter extends BodyCursor {
             continue;
           }
           code.copy(bytes, run, opStart);
+          const nest = depth > 0 && this.innermost[depth - 1]! >= 0 ? this.outermost[this.innermost[depth - 1]!]! : -1;
+          if (nest >= 0 && this.loopStreamsFree[nest] !== 0) {
+            // An access inside a loop nest with streams keeps the page it reached last (emitStreamAccess).
+            const free = this.loopStreamsFree[nest]!;
+            const slot = 31 - Math.clz32(free & -free);
+            this.loopStreamsFree[nest] = free & ~(1 << slot);
+            if ((this.streamLive & (1 << slot)) === 0) throw new Error(`loader bug: access at ${opStart} of function ${functionIndex} takes stream slot ${slot}, which no open loop took`);
+            const value = load ? -1 : this.scratchLocal(VALUE_SCRATCH[memoryOp.valueType]!);
+            emitStreamAccess(code, marks, layout, memoryOp, op, flags & 0x3f, offset, this.streamLocals(slot), value, clears);
+            run = at;
+            continue;
+          }
           const locals = this.accessLocals();
           if (load) emitLoad(code, marks, layout, memoryOp, op, flags & 0x3f, offset, locals, null, clears);
           else emitStore(code, marks, layout, memoryOp, op, flags & 0x3f, offset, locals, this.scratchLocal(VALUE_SCRATCH[memoryOp.valueType]!), null, clears);
@@ -410,7 +453,7 @@ export class BodyRewriter extends BodyCursor {
         case Imm.memoryGrow:
           code.copy(bytes, run, opStart);
           at = skipLeb(bytes, at, end);
-          emitCall(code, immediates[op] === Imm.memorySize ? layout.memorySize : layout.memoryGrow, this.hoistClears(this.hoistLive));
+          emitCall(code, immediates[op] === Imm.memorySize ? layout.memorySize : layout.memoryGrow, this.kernelClears());
           run = at;
           continue;
         case Imm.prefixMisc: {
@@ -504,13 +547,13 @@ export class BodyRewriter extends BodyCursor {
       const segment = this.u32At(at, end);
       at = this.next;
       if (sub === Misc.memoryInit) at = skipLeb(this.bytes, at, end); // memory index
-      emitConstCall(this.code, segment, sub === Misc.memoryInit ? layout.initHelper : layout.dataDrop, this.hoistClears(this.hoistLive));
+      emitConstCall(this.code, segment, sub === Misc.memoryInit ? layout.initHelper : layout.dataDrop, this.kernelClears());
       return at;
     }
     at = skipLeb(this.bytes, at, end); // memory index(es)
     if (sub === Misc.memoryCopy) at = skipLeb(this.bytes, at, end);
     this.usedBulkHelpers[sub === Misc.memoryCopy ? 0 : 1] = 1;
-    emitCall(this.code, sub === Misc.memoryCopy ? layout.copyHelper : layout.fillHelper, this.hoistClears(this.hoistLive));
+    emitCall(this.code, sub === Misc.memoryCopy ? layout.copyHelper : layout.fillHelper, this.kernelClears());
     return at;
   }
 
@@ -527,6 +570,16 @@ export class BodyRewriter extends BodyCursor {
     const starts = new Int32Array(grown.length);
     starts.set(this.loopStarts);
     this.loopStarts = starts;
+    for (const name of ["loopStreams", "loopStreamsFree"] as const) {
+      const streams = new Uint8Array(grown.length);
+      streams.set(this[name]);
+      this[name] = streams;
+    }
+    for (const name of ["innermost", "outermost"] as const) {
+      const depths = new Int32Array(grown.length);
+      depths.set(this[name]);
+      this[name] = depths;
+    }
   }
 
   private accessLocals(): AccessLocals {
@@ -585,10 +638,68 @@ export class BodyRewriter extends BodyCursor {
    * live, which an access's slow path ends.
    */
   private groupClears(mask: number): number[] {
-    const locals = this.hoistClears(this.hoistLive);
+    // Streams in globals are made invalid by the slow paths' wrappers themselves (rewrite-helpers.ts).
+    const locals = this.kernelClears(!this.layout.streamGlobals);
     if (mask === 0) return locals;
     for (let slot = 0; slot < GROUP_LOCALS; slot++) if (mask & (1 << slot)) locals.push(this.scratchLocal(Scratch.group + slot));
     return locals;
+  }
+
+  /**
+   * What every way into the kernel ends: the hoisted groups live and the access streams (as
+   * endGroups takes them: a stream's page local `s` as `~s`).
+   */
+  private kernelClears(streams = true): number[] {
+    const locals = this.hoistClears(this.hoistLive);
+    if (streams && this.streamLive !== 0) locals.push(...this.streamClears(this.streamLive));
+    return locals;
+  }
+
+  /** The page locals of the streams in `mask`, as endGroups takes them (`~s`). */
+  private streamClears(mask: number): number[] {
+    const locals: number[] = [];
+    for (let slot = 0; slot < STREAM_LOCALS; slot++) {
+      if (mask & (1 << slot)) locals.push(~(this.layout.streamGlobals ? STREAM_GLOBAL_CLEAR + this.layout.streamGlobal + slot : this.scratchLocal(Scratch.streamPage + slot)));
+    }
+    return locals;
+  }
+
+  /**
+   * The stream slots the outermost loop opening at `depth` (its body from `from`) takes for its
+   * nest: one for each load and store in it, up to the variant's number; none if it calls
+   * anything (access-streams.ts LoopScan).
+   */
+  private takeStreams(depth: number, from: number, end: number): number {
+    let free = (1 << this.layout.accessStreams) - 1;
+    if (this.streamLive !== 0) throw new Error(`loader bug: loop at ${from} of function ${this.functionIndex} takes streams inside a nest that has them`);
+    let wanted = this.loopScan.accesses(from, end);
+    let mask = 0;
+    while (wanted-- > 0 && free !== 0) {
+      const bit = free & -free;
+      mask |= bit;
+      free &= ~bit;
+    }
+    this.loopStreams[depth] = this.loopStreamsFree[depth] = mask;
+    this.streamLive |= mask;
+    return mask;
+  }
+
+  /** The depth of the innermost loop open among the `depth` blocks open, or -1. */
+  private innermostLoop(depth: number): number {
+    return depth === 0 ? -1 : this.innermost[depth - 1]!;
+  }
+
+  /** The locals of access stream `slot`. */
+  private streamLocals(slot: number): StreamLocals {
+    return {
+      anchor: this.scratchLocal(Scratch.anchor),
+      address: this.scratchLocal(Scratch.address),
+      entry: this.scratchLocal(Scratch.entry),
+      tlb: this.layout.tlbLocal ? this.scratchLocal(Scratch.tlb) : -1,
+      page: this.layout.streamGlobals ? this.layout.streamGlobal + slot : this.scratchLocal(Scratch.streamPage + slot),
+      addend: this.layout.streamGlobals ? this.layout.streamGlobal + this.layout.accessStreams + slot : this.scratchLocal(Scratch.streamAddend + slot),
+      globals: this.layout.streamGlobals,
+    };
   }
 
   /** The locals of the hoisted groups in `mask` (bit i: slot i). */

@@ -18,6 +18,7 @@ import { EMPTY_BLOCK, I32 } from "./wasm/value-types.ts";
  *   way ends the process (src/kernel/fault-handler.ts).
  *
  *     v = dogma:mmu.NAME(args…)
+ *     page_s = -8192 for each access stream s (streams in globals: mmu-sequences.ts)
  *     if fault_pending then (call dogma:mmu.fault_handle) (return dogma$NAME(args…))
  *     v
  *
@@ -36,7 +37,11 @@ export interface HelperFunction {
   readonly body: Uint8Array;
 }
 
-/** `kind`: for an access kind's wrapper, its index in ACCESS_KINDS, which the shared import takes last. */
+/**
+ * `kind`: for an access kind's wrapper, its index in ACCESS_KINDS, which the shared import takes last.
+ * With access streams in globals, the wrapper also makes every stream's page invalid after the
+ * kernel's call (-8192: mmu-sequences.ts putStreamInvalid), so that the slow paths need not.
+ */
 function retrying(layout: CodeLayout, call: ImportedCall, raw: number, self: number, kind: number | null = null): Uint8Array {
   const result = call.results[0];
   const valueLocal = call.params.length;
@@ -46,6 +51,9 @@ function retrying(layout: CodeLayout, call: ImportedCall, raw: number, self: num
   if (kind !== null) a.const(kind);
   a.index(Op.call, raw);
   if (result !== undefined) a.index(Op.localSet, valueLocal);
+  // The kernel may have changed any TLB entry: every access stream's page made invalid
+  // (mmu-sequences.ts emitStreamAccess), here rather than after each slow path's call.
+  for (let slot = 0; layout.streamGlobals && slot < layout.accessStreams; slot++) a.op(0x42, 0x80, 0x40).index(0x24, layout.streamGlobal + slot);
   a.index(Op.globalGet, layout.faultGlobal).op(Op.if, EMPTY_BLOCK).index(Op.call, layout.faultHandle);
   args();
   a.index(Op.call, self);

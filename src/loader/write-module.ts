@@ -134,7 +134,7 @@ export function writeModule(info: ModuleInfo, layout: CodeLayout, facts: OutputF
   }
 
   section(SectionId.global, (w) => {
-    w.u32(info.globals.length + 2);
+    w.u32(info.globals.length + 2 + (layout.streamGlobals ? 2 * layout.accessStreams : 0));
     for (const global of info.globals) {
       w.bytes(global.typeBytes);
       w.u8(global.mutable ? 1 : 0);
@@ -151,6 +151,11 @@ export function writeModule(info: ModuleInfo, layout: CodeLayout, facts: OutputF
     w.u8(0x41);
     w.u8(0);
     w.u8(0x0b);
+    if (layout.streamGlobals) {
+      // Access streams' pages, none (mmu-sequences.ts putStreamInvalid: -8192), then their addends.
+      for (let i = 0; i < layout.accessStreams; i++) w.bytes(new Uint8Array([0x7e, 1, 0x42, 0x80, 0x40, 0x0b]));
+      for (let i = 0; i < layout.accessStreams; i++) w.bytes(new Uint8Array([I32, 1, 0x41, 0, 0x0b]));
+    }
   });
 
   section(SectionId.export, (w) => {

@@ -78,14 +78,15 @@ describe("branch hints", () => {
       expect(bytes[body.start + hint.offset], `function ${hint.func} offset ${hint.offset}`).toBe(0x04);
       expect([0, 1]).toContain(hint.likely);
     }
-    // The loop's body: a load inline (likely) and a store to a static variable, whose page the
-    // loop's header checks (docs/LOADER.md "Checks hoisted out of loops": the check's `h == 0`
-    // unlikely, its compare likely, the store's test of h likely); the loop's safe point
-    // (unlikely); the exported function's entry safe point (unlikely); the leaf (a function
-    // without loops) has its load inline (likely).
+    // The loop's body: a load, an access stream (its compare likely, and the full check's after
+    // it likely: docs/LOADER.md "Access streams"), and a store to a static variable, whose page
+    // the loop's header checks ("Checks hoisted out of loops": the check's `h == 0` unlikely, its
+    // compare likely, the store's test of h likely); the loop's safe point (unlikely); the
+    // exported function's entry safe point (unlikely); the leaf (a function without loops) has
+    // its load inline (likely).
     const likely = hints.filter((h) => h.likely === 1).length;
     const unlikely = hints.filter((h) => h.likely === 0).length;
-    expect(likely).toBe(4);
+    expect(likely).toBe(5);
     expect(unlikely).toBe(3);
     await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
   });

@@ -5,13 +5,10 @@
 // through the table, memory.size, memory.fill, the loop's own safe point), or makes the page
 // read-only or copy-on-write, or puts the span across a page: each must run as natively.
 import { describe, expect, it } from "vitest";
-import type { ImportObject } from "../../src/kernel/imports.ts";
-import { MMU_MODULE } from "../../src/kernel/mmu-abi.ts";
 import { PTE_READ } from "../../src/kernel/page-table.ts";
-import type { Kernel } from "../../src/kernel/kernel.ts";
-import type { Process } from "../../src/kernel/process.ts";
 import type { RewriteVariant } from "../../src/loader/output-layout.ts";
-import { testMachine, type TestMachine } from "../helpers/test-host.ts";
+import { testMachine } from "../helpers/test-host.ts";
+import { movePage, underDogma as run, type KernelHooks, type Outcome } from "./kernel-entries.ts";
 import { watToBinary } from "./wat.ts";
 
 const PAGE = 4096;
@@ -57,74 +54,7 @@ function native(entry: string, a: number, n: number): bigint {
   return (instance.exports[entry] as (a: number, n: number) => bigint)(a, n);
 }
 
-interface Outcome {
-  outcome: Process["outcome"];
-  value: unknown;
-}
-
-/**
- * Runs `entry(a, n)` in a fresh process on its own machine; `enter` runs at every entry into the
- * kernel from a load or store slow path, memory.size, memory.fill or a safe point (which is made to
- * call the kernel at every loop header), before the kernel does its work; `leave` after it.
- */
-/** The kernel of the last underDogma run (each has a machine of its own). */
-let kernel: Kernel | null = null;
-
-async function underDogma(entry: string, a: number, n: number, hooks: { variant?: RewriteVariant; prepare?: (process: Process) => void; enter?: (process: Process, what: string) => void; leave?: (process: Process, what: string) => void } = {}): Promise<Outcome> {
-  const t: TestMachine = testMachine({ loader: { rewrite: hooks.variant ?? {} } });
-  kernel = t.kernel;
-  const image = await t.loader.load(bytes, "loop-checks");
-  let current: Process | null = null;
-  const enter = hooks.enter;
-  if (enter) {
-    const imports = (t.kernel as unknown as { imports: ImportObject }).imports;
-    const forProcess = imports.forProcess.bind(imports);
-    const kernel = t.kernel;
-    imports.forProcess = (tlbBase) => {
-      const object = forProcess(tlbBase);
-      const source = object[MMU_MODULE] as Record<string, unknown>;
-      const mmu: Record<string, unknown> = {};
-      for (const name in source) mmu[name] = source[name];
-      for (const [name, value] of Object.entries(mmu)) {
-        if (typeof value !== "function" || !/^(load|store)_|^memory_(size|fill)$/.test(name)) continue;
-        mmu[name] = (...args: unknown[]) => {
-          const mine = current !== null && kernel.current() === current;
-          if (mine) enter(current!, name);
-          const result = (value as (...a: unknown[]) => unknown)(...args);
-          if (mine) hooks.leave?.(current!, name);
-          return result;
-        };
-      }
-      mmu.safe_point = new WebAssembly.Suspending(() => {
-        const process = kernel.current();
-        if (current !== null && process === current) enter(current, "safe_point");
-        // A fuel of 0: the next loop header calls again.
-        return kernel.safePoint(process, process === current ? 0 : 10_000);
-      });
-      const hooked = Object.create(object) as Record<string, unknown>;
-      hooked[MMU_MODULE] = mmu;
-      return hooked as WebAssembly.Imports;
-    };
-  }
-  const process = t.kernel.spawn(image, { entry, entryArgs: [a, n], mapImage: false });
-  current = process;
-  hooks.prepare?.(process);
-  await t.kernel.run();
-  return { outcome: process.outcome, value: t.kernel.returnValues.get(process.pid) };
-}
-
-/** Moves the page at `address` to another frame, contents and all (as the group fuzzer does). */
-function movePage(kernel: Kernel, process: Process, address: number): void {
-  const space = process.space;
-  const page = address & -PAGE;
-  if (space.mapping(page) === null) return;
-  const contents = space.read(page, PAGE);
-  space.unmap(page);
-  // Hold the freed frame, so that the page gets another.
-  const held = kernel.frames.allocate(process.pid);
-  space.write(page, contents);
-  if (held !== null) kernel.frames.release(held);
-}
+const underDogma = (entry: string, a: number, n: number, hooks: KernelHooks = {}): Promise<Outcome> => run(bytes, entry, [a, n], hooks);
 
 describe("checks hoisted out of loops", () => {
   const KICKS = ["a call whose load misses", "a call through the table", "memory.size", "memory.fill", "the loop's own safe point"];
@@ -134,14 +64,14 @@ describe("checks hoisted out of loops", () => {
       expect(native("counters", kick, n)).toBe(BigInt(2 * n));
       let moved = 0;
       const got = await underDogma("counters", kick, n, {
-        enter: (process, name) => {
+        enter: (process, name, kernel) => {
           // A short run never spends its first slice: the counters' first misses empty it, and
           // each safe point then gives none (underDogma), so that every loop header calls the kernel.
           if (kick === 4 && name !== "safe_point") (process.instance!.exports.__dogma_fuel as WebAssembly.Global).value = 0;
           // The kick's own way in (and, for the safe point, only it), not the counters' first misses.
           const wanted = kick === 4 ? name === "safe_point" : kick === 2 ? name === "memory_size" : kick === 3 ? name === "memory_fill" : name.startsWith("load_");
           if (!wanted || process.space.mapping(X & -PAGE) === null) return;
-          movePage(kernel!, process, X);
+          movePage(kernel, process, X);
           moved++;
         },
         // Y leaves the TLB once the kernel is done with it, so that the kick enters the kernel again next time round.
