@@ -73,8 +73,11 @@ try {
         await m.until(`phase ${phase}`, () => count("read-cost: phase ") >= phase || /cannot|usage/.test(m.stderr()));
         const name = lines().filter((l) => l.startsWith("read-cost: phase "))[phase - 1]!.split(" ")[2]!.trim();
         const start = cpuUs();
+        const wallStart = process.hrtime.bigint();
         await m.until(`phase-end ${phase}`, () => count("read-cost: phase-end") >= phase);
         cpu.set(name, Math.min(cpu.get(name) ?? Infinity, (cpuUs() - start) / calls));
+        // For slicing a --cpu-prof profile by phase (its timestamps are this monotonic clock's µs).
+        if (process.env.COST_WINDOWS) console.error(`window ${name} ${wallStart / 1000n} ${process.hrtime.bigint() / 1000n}`);
       }
       await m.until("read-cost done", () => count("read-cost: done") >= 1);
     },

@@ -59,6 +59,22 @@ function nullPage(address: number): ProcessFault {
   return new ProcessFault("null-page", address, "access below the program's first data byte in page 0, which is never mapped");
 }
 
+/** Below this many bytes a loop beats making a subarray to copy from or to. */
+const SMALL_COPY = 64;
+
+/** `length` bytes of physical memory at `physical` into `into` at `at`. */
+function copyBytes(bytes: Uint8Array, physical: number, into: Uint8Array, at: number, length: number): void {
+  if (length <= SMALL_COPY) for (let i = 0; i < length; i++) into[at + i] = bytes[physical + i]!;
+  else into.set(bytes.subarray(physical, physical + length), at);
+}
+
+/** `length` bytes of `data` from `at` into physical memory at `physical`. */
+function copyInto(bytes: Uint8Array, physical: number, data: Uint8Array, at: number, length: number): void {
+  // A subarray of a small typed array makes V8 move its bytes off the heap (a malloc): a loop does not.
+  if (length <= SMALL_COPY) for (let i = 0; i < length; i++) bytes[physical + i] = data[at + i]!;
+  else bytes.set(at === 0 && length === data.length ? data : data.subarray(at, at + length), physical);
+}
+
 export class AddressSpace implements MappingSpace {
   readonly tlb: SoftwareTlb;
   private readonly memory: PhysicalMemory;
@@ -313,22 +329,121 @@ export class AddressSpace implements MappingSpace {
 
   read(address: number, length: number): Uint8Array {
     // Check the range before allocating: a bad length must not cost the host memory.
-    const pieces = this.pieces(address, length, false);
+    this.check(address, length, false);
     const out = new Uint8Array(length);
-    let at = 0;
-    for (const [physical, chunk] of pieces) {
-      out.set(this.memory.bytes.subarray(physical, physical + chunk), at);
-      at += chunk;
-    }
+    this.readInto(address, out, 0, length);
     return out;
   }
 
-  write(address: number, data: Uint8Array): void {
-    let at = 0;
-    for (const [physical, chunk] of this.pieces(address, data.length, true)) {
-      this.memory.bytes.set(data.subarray(at, at + chunk), physical);
-      at += chunk;
+  /**
+   * Copies `[address, address + length)` into `into` from `at` on, every page checked for reading
+   * as it goes (a fault may leave `into` partly written, never the process's memory). Allocates
+   * nothing: the kernel's accesses for a WASI call are a few small ones, and each allocation
+   * (a piece list, a typed array per page) used to cost more than the bytes it moved.
+   */
+  readInto(address: number, into: Uint8Array, at: number, length: number): void {
+    const bytes = this.memory.bytes;
+    if (address === address >>> 0 && (address & (PAGE_SIZE - 1)) + length <= PAGE_SIZE) {
+      // One page (the usual case): one translation, nothing else. A TLB hit is a check too: an
+      // entry exists only for a page the process may access with that half's right.
+      if (length > 0) copyBytes(bytes, this.translate(address >>> 0, false), into, at, length);
+      return;
     }
+    this.check(address, length, false);
+    if (length <= 0) return;
+    // Frames that follow each other in the machine's memory are copied as one run: a big read of a
+    // Region (its frames mostly taken in order) is then a few host copies, not one a page.
+    let run = -1;
+    let runAt = 0;
+    for (let done = 0; done < length; ) {
+      const cursor = address + done;
+      const chunk = Math.min(length - done, PAGE_SIZE - (cursor & (PAGE_SIZE - 1)));
+      const physical = this.translate(cursor >>> 0, false);
+      if (physical !== run + (done - runAt)) {
+        if (done > runAt) copyBytes(bytes, run, into, at + runAt, done - runAt);
+        run = physical;
+        runAt = done;
+      }
+      done += chunk;
+    }
+    copyBytes(bytes, run, into, at + runAt, length - runAt);
+  }
+
+  /** Writes `data` at `address`, every page checked (and given a frame, copy-on-write split) before a byte is written. */
+  write(address: number, data: Uint8Array): void {
+    const bytes = this.memory.bytes;
+    const length = data.length;
+    if (address === address >>> 0 && (address & (PAGE_SIZE - 1)) + length <= PAGE_SIZE) {
+      if (length > 0) copyInto(bytes, this.translate(address >>> 0, true), data, 0, length);
+      return;
+    }
+    this.check(address, length, true);
+    if (length === 0) return;
+    // Every page passed: translating again only reads the TLB (or walks the table to the same entry).
+    let run = -1;
+    let runAt = 0;
+    for (let done = 0; done < length; ) {
+      const cursor = address + done;
+      const chunk = Math.min(length - done, PAGE_SIZE - (cursor & (PAGE_SIZE - 1)));
+      const physical = this.translate(cursor >>> 0, true);
+      if (physical !== run + (done - runAt)) {
+        if (done > runAt) copyInto(bytes, run, data, runAt, done - runAt);
+        run = physical;
+        runAt = done;
+      }
+      done += chunk;
+    }
+    copyInto(bytes, run, data, runAt, length - runAt);
+  }
+
+  /**
+   * Copies `length` bytes from `from` to `to` within this space, frame to frame (nothing in
+   * between): both ranges are checked (the source for reading, the target for writing, its pages
+   * given frames and split) before a byte moves. The caller refuses overlapping ranges.
+   */
+  copyWithin(to: number, from: number, length: number): void {
+    const bytes = this.memory.bytes;
+    if (from === from >>> 0 && to === to >>> 0 && (from & (PAGE_SIZE - 1)) + length <= PAGE_SIZE && (to & (PAGE_SIZE - 1)) + length <= PAGE_SIZE) {
+      if (length === 0) return;
+      const source = this.translate(from >>> 0, false);
+      const target = this.translate(to >>> 0, true);
+      bytes.copyWithin(target, source, source + length);
+      return;
+    }
+    this.check(from, length, false);
+    this.check(to, length, true);
+    if (length <= 0) return;
+    let sourceRun = -1;
+    let targetRun = -1;
+    let runAt = 0;
+    for (let done = 0; done < length; ) {
+      const source = from + done;
+      const target = to + done;
+      const chunk = Math.min(length - done, PAGE_SIZE - (source & (PAGE_SIZE - 1)), PAGE_SIZE - (target & (PAGE_SIZE - 1)));
+      const sourceAt = this.translate(source >>> 0, false);
+      const targetAt = this.translate(target >>> 0, true);
+      if (sourceAt !== sourceRun + (done - runAt) || targetAt !== targetRun + (done - runAt)) {
+        if (done > runAt) bytes.copyWithin(targetRun, sourceRun, sourceRun + (done - runAt));
+        sourceRun = sourceAt;
+        targetRun = targetAt;
+        runAt = done;
+      }
+      done += chunk;
+    }
+    bytes.copyWithin(targetRun, sourceRun, sourceRun + (length - runAt));
+  }
+
+  /**
+   * Checks that every byte of `[address, address + length)` may be accessed (`write`: written),
+   * mapping pages on first touch and splitting copy-on-write ones; throws the first fault.
+   * Allocates nothing.
+   */
+  check(address: number, length: number, write: boolean): void {
+    if (address + length > 2 ** 32) {
+      throw new ProcessFault("out-of-bounds", address + length - 1, `access of ${length} bytes at ${hex(address)} passes the end of the 32-bit address space`);
+    }
+    const end = address + length;
+    for (let cursor = address; cursor < end; cursor = cursor - (cursor % PAGE_SIZE) + PAGE_SIZE) this.translate(cursor >>> 0, write);
   }
 
   /**

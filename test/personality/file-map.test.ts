@@ -30,6 +30,10 @@ function mapped(size: number, pages: number, valid: (page: number) => boolean) {
   let duringCopy: (() => void) | null = null;
   const k = {
     readMemory: (_p: Process, address: number, length: number) => memory.slice(address, address + length),
+    readInto: (_p: Process, address: number, into: Uint8Array, length = into.length) => {
+      into.set(memory.subarray(address, address + length));
+      return true;
+    },
     copyWithin: (_p: Process, to: number, from: number, length: number) => {
       memory.copyWithin(to, from, from + length);
       duringCopy?.();

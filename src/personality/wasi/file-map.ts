@@ -26,6 +26,9 @@ export interface FileMap {
 export const MAP_MISS = -1;
 export const MAP_FAULT = -2;
 
+/** Where a map's header is read to (every use synchronous): a read from a map allocates nothing. */
+let scratch = new Uint8Array(VALID_AT + 512);
+
 /**
  * A read answered from a file's map with no call to the server (docs/FS.md "Mapped reads"):
  * `length` bytes at `offset`, copied over `buffers` in order (the process's own memory: the
@@ -38,8 +41,10 @@ export function readMapped(k: KernelServices, process: Process, map: FileMap, of
   // The header's words and every valid bit in one read (at most 576 bytes): each read of the
   // process's memory costs more than the bytes it copies. No BigInt past the offset: a map's file
   // is under 4 GiB (FS_E_TOO_BIG past it), and a Number holds that exactly.
-  const head = k.readMemory(process, map.address, VALID_AT + map.validBytes);
-  if (head === null) return MAP_MISS;
+  const headBytes = VALID_AT + map.validBytes;
+  if (scratch.length < headBytes) scratch = new Uint8Array(headBytes);
+  const head = scratch;
+  if (!k.readInto(process, map.address, head, headBytes)) return MAP_MISS;
   const sequence = word(head, SEQUENCE_AT);
   if ((sequence & 1) !== 0 || word(head, 0) !== MAGIC) return MAP_MISS;
   const size = word(head, SIZE_AT) + word(head, SIZE_AT + 4) * 2 ** 32;
@@ -61,8 +66,7 @@ export function readMapped(k: KernelServices, process: Process, map: FileMap, of
       at += piece;
     }
   }
-  const after = k.readMemory(process, map.address + SEQUENCE_AT, 4);
-  if (after === null || word(after, 0) !== sequence) return MAP_MISS;
+  if (!k.readInto(process, map.address + SEQUENCE_AT, head, 4) || word(head, 0) !== sequence) return MAP_MISS;
   return n;
 }
 

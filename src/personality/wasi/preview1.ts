@@ -65,7 +65,8 @@ export const wasiPreview1: ImportModuleSpec<KernelServices> = {
         const clock = u32(id);
         if (clock > 3) return Errno.INVAL;
         const w = state();
-        const time = clock === 0 ? k.clock.wallNs() : clock === 1 ? BigInt(Math.round(k.clock.monotonicNs())) : BigInt(Math.round(cpuNs(w)));
+        // The clocks' own numbers, no BigInt a call (putU64 splits any integer double exactly).
+        const time = clock === 0 ? k.clock.wallNs() : Math.max(0, Math.round(clock === 1 ? k.clock.monotonicNs() : cpuNs(w)));
         return put(memory.putU64(w.process, out, time));
       },
       fd_read: (f: number, iovs: number, count: number, out: number) => fd.fdRead(state(), u32(f), iovs, u32(count), out),

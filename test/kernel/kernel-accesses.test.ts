@@ -1,0 +1,152 @@
+// The kernel's accesses to a process's memory on its behalf (AddressSpace read, readInto, write,
+// copyWithin: what readMemory, writeMemory and copyWithin of KernelServices run on). Each has a
+// fast path for a range inside one page and a page walk that allocates nothing; every case below
+// fails when a check of either is dropped: a right, a page crossed into, a paged-out page, page 0,
+// the end of the 32-bit space; and a write never leaves part of itself behind.
+import { describe, expect, it } from "vitest";
+import { AddressSpace } from "../../src/kernel/address-space.ts";
+import { ProcessFault } from "../../src/kernel/fault.ts";
+import { FrameAllocator } from "../../src/kernel/frame-allocator.ts";
+import { PTE_READ, PTE_WRITE } from "../../src/kernel/page-table.ts";
+import { PageInRequired } from "../../src/kernel/paging-hooks.ts";
+import { PhysicalMemory } from "../../src/machine/physical-memory.ts";
+
+function setup() {
+  const memory = new PhysicalMemory(4 << 20);
+  const frames = new FrameAllocator(memory.frameCount);
+  return { memory, frames, space: new AddressSpace(memory, frames, 3, 2, 4) };
+}
+
+function faultOf(action: () => unknown): ProcessFault {
+  try {
+    action();
+  } catch (error) {
+    if (error instanceof ProcessFault) return error;
+    throw error;
+  }
+  throw new Error("expected a fault");
+}
+
+const pattern = (length: number, seed = 1) => Uint8Array.from({ length }, (_, i) => (i * 31 + seed) & 0xff);
+const readBack = (space: AddressSpace, address: number, length: number) => {
+  const into = new Uint8Array(length);
+  space.readInto(address, into, 0, length);
+  return into;
+};
+
+describe("the kernel's accesses to process memory", () => {
+  it("checks a one-page access's right every time, a page whose entry was in the TLB included", () => {
+    const { space } = setup();
+    space.write(0x2010, pattern(8));
+    expect(readBack(space, 0x2010, 8)).toEqual(pattern(8));
+    // Both halves of the TLB hold page 0x2000 now; taking a right away must reach the next access.
+    expect(space.protect(0x2000, 1, PTE_READ)).toBe(0);
+    expect(faultOf(() => space.write(0x2010, new Uint8Array([9]))).kind).toBe("read-only");
+    expect(faultOf(() => space.copyWithin(0x2020, 0x3000, 4)).kind).toBe("read-only");
+    expect(readBack(space, 0x2010, 8)).toEqual(pattern(8));
+    expect(space.protect(0x2000, 1, 0)).toBe(0);
+    expect(faultOf(() => readBack(space, 0x2010, 1)).kind).toBe("no-access");
+    expect(faultOf(() => space.copyWithin(0x3000, 0x2010, 4)).kind).toBe("no-access");
+    expect(faultOf(() => space.read(0x2fff, 1)).kind).toBe("no-access");
+    expect(space.protect(0x2000, 1, PTE_READ | PTE_WRITE)).toBe(0);
+    expect(readBack(space, 0x2010, 8)).toEqual(pattern(8));
+  });
+
+  it("writes nothing when a range crosses into a page it may not write, and reads nothing from one it may not read", () => {
+    const { space } = setup();
+    space.write(0x4000, pattern(64));
+    expect(space.protect(0x4000, 1, PTE_READ)).toBe(0);
+    // The first page of each range is writable: only a check of every page stops these.
+    expect(faultOf(() => space.write(0x3ff0, pattern(32, 5))).kind).toBe("read-only");
+    expect(faultOf(() => space.write(0x3000, pattern(6000, 5))).kind).toBe("read-only");
+    expect(readBack(space, 0x3ff0, 16)).toEqual(new Uint8Array(16));
+    expect(readBack(space, 0x3000, 16)).toEqual(new Uint8Array(16));
+    space.write(0x1000, pattern(4096, 7));
+    space.write(0x8000, pattern(8192, 8));
+    expect(faultOf(() => space.copyWithin(0x3800, 0x1000, 4096)).kind).toBe("read-only");
+    expect(readBack(space, 0x3800, 16)).toEqual(new Uint8Array(16));
+    // Pages 0x2000 and 0x3000 get frames that do not follow each other, so that a copy over them
+    // cannot be one run: the page walk would copy the first before it meets 0x4000.
+    space.translate(0x7000, true);
+    space.translate(0x2000, true);
+    expect(faultOf(() => space.copyWithin(0x2800, 0x8000, 0x2000)).kind).toBe("read-only");
+    expect(faultOf(() => space.write(0x2800, pattern(0x2000))).kind).toBe("read-only");
+    expect(readBack(space, 0x2800, 0x1800)).toEqual(new Uint8Array(0x1800));
+    expect(space.protect(0x4000, 1, 0)).toBe(0);
+    expect(faultOf(() => readBack(space, 0x3ff0, 32)).kind).toBe("no-access");
+    expect(faultOf(() => space.copyWithin(0x1000, 0x3ff0, 32)).kind).toBe("no-access");
+    expect(faultOf(() => space.read(0x3000, 8192)).kind).toBe("no-access");
+  });
+
+  it("raises PageInRequired for a paged-out page before a byte is written", () => {
+    const { space } = setup();
+    space.write(0x5000, pattern(4096, 3));
+    space.write(0x6000, pattern(4096, 4));
+    space.evict(6, () => {});
+    const paged = (action: () => unknown) => {
+      try {
+        action();
+      } catch (error) {
+        return error instanceof PageInRequired ? error.address! >>> 12 : error;
+      }
+      return "no fault";
+    };
+    expect(paged(() => readBack(space, 0x6100, 16))).toBe(6);
+    expect(paged(() => space.write(0x6100, pattern(16)))).toBe(6);
+    expect(paged(() => space.write(0x5ff0, pattern(32)))).toBe(6);
+    expect(paged(() => space.copyWithin(0x5000, 0x6000, 16))).toBe(6);
+    expect(paged(() => space.copyWithin(0x6000, 0x5000, 16))).toBe(6);
+    expect(paged(() => space.copyWithin(0x4ff0, 0x5ff0, 32))).toBe(6);
+    expect(readBack(space, 0x5ff0, 16)).toEqual(pattern(4096, 3).subarray(4096 - 16));
+  });
+
+  it("keeps page 0 below the program's first data byte and everything past 4 GiB a fault", () => {
+    const { space } = setup();
+    expect(faultOf(() => readBack(space, 0x10, 4)).kind).toBe("null-page");
+    expect(faultOf(() => space.write(0xff0, pattern(32))).kind).toBe("null-page");
+    space.allowPageZeroFrom(1024);
+    space.write(1024, pattern(16));
+    expect(readBack(space, 1024, 16)).toEqual(pattern(16));
+    // Page 0 stays out of the TLBs while checked: every access, the kernel's too, meets the limit.
+    expect(faultOf(() => readBack(space, 1022, 4)).kind).toBe("null-page");
+    expect(faultOf(() => space.write(1020, pattern(4))).kind).toBe("null-page");
+    expect(faultOf(() => space.copyWithin(1020, 1024, 8)).kind).toBe("null-page");
+    expect(faultOf(() => space.copyWithin(1100, 1000, 8)).kind).toBe("null-page");
+    expect(readBack(space, 1024, 16)).toEqual(pattern(16));
+    // An address past 4 GiB does not wrap around to a page the process holds.
+    space.write(0x2000, pattern(16));
+    expect(faultOf(() => space.write(2 ** 32 + 0x2000, pattern(16, 9))).kind).toBe("out-of-bounds");
+    expect(faultOf(() => readBack(space, 2 ** 32 - 4, 8)).kind).toBe("out-of-bounds");
+    expect(faultOf(() => space.copyWithin(0x2000, 2 ** 32 + 0x2000, 16)).kind).toBe("out-of-bounds");
+    expect(readBack(space, 0x2000, 16)).toEqual(pattern(16));
+    expect(faultOf(() => readBack(space, 2 ** 32 - 0x1000, 16)).kind).toBe("unmapped");
+  });
+
+  it("moves the right bytes over pages whose frames do and do not follow each other", () => {
+    const { space } = setup();
+    // Pages 8-11 get frames in the order 10, 8, 11, 9: no two neighbours in the machine's memory.
+    for (const page of [10, 8, 11, 9]) space.translate(page * 4096, true);
+    // And pages 16-19 in order: one run.
+    for (let page = 16; page < 20; page++) space.translate(page * 4096, true);
+    const model = new Uint8Array(0x20000);
+    const write = (at: number, bytes: Uint8Array) => {
+      space.write(at, bytes);
+      model.set(bytes, at);
+    };
+    write(0x8123, pattern(4 * 4096 - 0x300, 2));
+    write(0x10077, pattern(3 * 4096 + 5, 3));
+    expect(readBack(space, 0x8000, 0x4000)).toEqual(model.subarray(0x8000, 0xc000));
+    expect(space.read(0x10000, 0x4000)).toEqual(model.subarray(0x10000, 0x14000));
+    space.copyWithin(0x10010, 0x8100, 0x3e00);
+    model.copyWithin(0x10010, 0x8100, 0x8100 + 0x3e00);
+    space.copyWithin(0x8400, 0x10000, 0x2345);
+    model.copyWithin(0x8400, 0x10000, 0x10000 + 0x2345);
+    expect(space.read(0x8000, 0xc000)).toEqual(model.subarray(0x8000, 0x14000));
+    // An offset into the destination array.
+    const into = new Uint8Array(0x3000).fill(0xee);
+    space.readInto(0x8ff0, into, 0x100, 0x2000);
+    expect(into.subarray(0, 0x100)).toEqual(new Uint8Array(0x100).fill(0xee));
+    expect(into.subarray(0x100, 0x2100)).toEqual(model.subarray(0x8ff0, 0xaff0));
+    expect(into.subarray(0x2100)).toEqual(new Uint8Array(0xf00).fill(0xee));
+  });
+});
