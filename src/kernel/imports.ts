@@ -50,7 +50,7 @@ function bindModule(kernel: Kernel, spec: ImportModuleSpec<KernelServices>, trac
     let fn = bound[name];
     if (!fn) throw new Error(`kernel bug: ${spec.module}.${name} has no implementation`);
     // Wrapped before tracing: residentCall looks at whether the implementation is async.
-    fn = residentCall(kernel, `${spec.module}.${name}`, fn, signature.blocks) as ImportFunction;
+    fn = residentCall(kernel, `${spec.module}.${name}`, fn, signature.blocks, spec.promisesNeedPages) as ImportFunction;
     if (trace) fn = traced(kernel, `${spec.module}.${name}`, fn, trace);
     result[name] = signature.blocks ? new WebAssembly.Suspending(fn as (...args: unknown[]) => unknown) : fn;
   }

@@ -19,6 +19,14 @@ export interface ImportModuleSpec<Services> {
   readonly functions: Readonly<Record<string, ImportSignature>>;
   /** Implementations, each acting for the kernel's current process. */
   bind(services: Services): Record<string, ImportFunction>;
+  /**
+   * Whether a blocking call's promise may reject with PageInRequired (a personality's own async
+   * code reaching memory it did not touch first), so that the kernel pages in and calls again
+   * (resident-call.ts). An async function's always may; with this, so may a plain function that
+   * answers at once when it can and returns a promise only when it waits, which spares a call
+   * answered at once the stack switch a promise costs.
+   */
+  readonly promisesNeedPages?: boolean;
 }
 
 export function sig(params: readonly ValueType[], results: readonly ValueType[], blocks = false): ImportSignature {

@@ -20,10 +20,9 @@ const ADVICE_NOREUSE = 5;
 
 /**
  * fd_read (`at` undefined) and fd_pread (at `at`, the offset unmoved). A read the file's map holds
- * is answered here and now, with no call to the server (docs/FS.md "Mapped reads"); anything else
- * goes on in `readCalling`. (preview1 still makes fd_read an async function, so that the kernel
- * may page in and call it again: the program's stack is suspended all the same, which costs about
- * what a call answered at once does, bench/wasi-read.ts.)
+ * is answered here and now, with no call to the server (docs/FS.md "Mapped reads") and no promise,
+ * so the program's stack is not suspended; anything else goes on in `readCalling`, whose promise
+ * the kernel answers as an async call's (a rejection for a page: paged in, called again).
  */
 export function fdRead(w: WasiProcess, fd: number, iovs: number, count: number, out: number, at?: bigint): number | Promise<number> {
   const found = w.descriptor(fd);

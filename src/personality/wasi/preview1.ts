@@ -22,9 +22,14 @@ import { WasiProcess } from "./wasi-process.ts";
 export const WASI_MODULE = "wasi_snapshot_preview1";
 
 const SOCK_ACCEPT_NONBLOCK = 4;
-/** The calls that wait (IPC, a sleep) and touch the program's memory after. */
+/**
+ * The calls that wait (IPC, a sleep) and touch the program's memory after, made async functions
+ * here when they are not. fd_read and fd_pread are not among them: they answer a read from a
+ * file's map at once and return a promise only when they call the server (their module's
+ * promises may need pages: `promisesNeedPages`), so that such a read suspends no stack.
+ */
 const ASYNC_CALLS = [
-  "fd_read", "fd_pread", "fd_write", "fd_pwrite", "fd_seek", "fd_close", "fd_renumber", "fd_fdstat_get", "fd_filestat_get",
+  "fd_write", "fd_pwrite", "fd_seek", "fd_close", "fd_renumber", "fd_fdstat_get", "fd_filestat_get",
   "fd_filestat_set_size", "fd_filestat_set_times", "fd_allocate", "fd_sync", "fd_datasync", "fd_readdir", "path_open",
   "path_create_directory", "path_remove_directory", "path_unlink_file", "path_filestat_get", "path_filestat_set_times",
   "path_readlink", "path_rename", "path_link", "path_symlink", "poll_oneoff",
@@ -36,6 +41,7 @@ const RANDOM_PIECE = 64 << 10;
 export const wasiPreview1: ImportModuleSpec<KernelServices> = {
   module: WASI_MODULE,
   functions: wasiSignatures,
+  promisesNeedPages: true,
   bind(k) {
     const memory = new GuestMemory(k);
     const processes = new WeakMap<Process, WasiProcess>();
@@ -152,9 +158,9 @@ export const wasiPreview1: ImportModuleSpec<KernelServices> = {
     };
     const missing = Object.keys(wasiSignatures).filter((name) => !(name in calls));
     if (missing.length > 0) throw new Error(`kernel bug: WASI functions without an implementation: ${missing.join(", ")}`);
-    // A call that may wait and then touch the program's memory must be an async function: the
-    // kernel pages in what a rejected promise of one asked for and calls it again
-    // (kernel/resident-call.ts); a promise from a plain function would end the process instead.
+    // A call that may wait and then touch the program's memory answers with a promise that may
+    // reject for a page: the kernel pages in what it asked for and calls it again
+    // (kernel/resident-call.ts, promisesNeedPages above).
     for (const name of ASYNC_CALLS) {
       const call = calls[name]!;
       if (call.constructor.name !== "AsyncFunction") calls[name] = async (...args: never[]) => call(...args);
