@@ -59,6 +59,10 @@ function nullPage(address: number): ProcessFault {
   return new ProcessFault("null-page", address, "access below the program's first data byte in page 0, which is never mapped");
 }
 
+function pastTheEnd(address: number, length: number): ProcessFault {
+  return new ProcessFault("out-of-bounds", address + length - 1, `access of ${length} bytes at ${hex(address)} passes the end of the 32-bit address space`);
+}
+
 /** Below this many bytes a loop beats making a subarray to copy from or to. */
 const SMALL_COPY = 64;
 
@@ -308,9 +312,7 @@ export class AddressSpace implements MappingSpace {
    * first never leaves a partial write behind.
    */
   pieces(address: number, length: number, write: boolean): Array<[physical: number, length: number]> {
-    if (address + length > 2 ** 32) {
-      throw new ProcessFault("out-of-bounds", address + length - 1, `access of ${length} bytes at ${hex(address)} passes the end of the 32-bit address space`);
-    }
+    if (address + length > 2 ** 32) throw pastTheEnd(address, length);
     const result: Array<[number, number]> = [];
     let cursor = address;
     const end = address + length;
@@ -349,10 +351,11 @@ export class AddressSpace implements MappingSpace {
       if (length > 0) copyBytes(bytes, this.translate(address >>> 0, false), into, at, length);
       return;
     }
-    this.check(address, length, false);
+    if (address + length > 2 ** 32) throw pastTheEnd(address, length);
     if (length <= 0) return;
-    // Frames that follow each other in the machine's memory are copied as one run: a big read of a
-    // Region (its frames mostly taken in order) is then a few host copies, not one a page.
+    // One pass, each page translated once: a read has nothing to undo. Frames that follow each
+    // other in the machine's memory are copied as one run: a big read of a Region (its frames
+    // mostly taken in order) is then a few host copies, not one a page.
     let run = -1;
     let runAt = 0;
     for (let done = 0; done < length; ) {
@@ -373,8 +376,17 @@ export class AddressSpace implements MappingSpace {
   write(address: number, data: Uint8Array): void {
     const bytes = this.memory.bytes;
     const length = data.length;
-    if (address === address >>> 0 && (address & (PAGE_SIZE - 1)) + length <= PAGE_SIZE) {
-      if (length > 0) copyInto(bytes, this.translate(address >>> 0, true), data, 0, length);
+    if (address === address >>> 0 && length <= PAGE_SIZE && address + length <= 2 ** 32) {
+      // At most two pages (an unaligned buffer of up to 4 KiB): both checked, then written.
+      if (length === 0) return;
+      const first = this.translatePair(address, length, true);
+      const second = this.pairSecond;
+      const split = PAGE_SIZE - (address & (PAGE_SIZE - 1));
+      if (second < 0 || second === first + split) copyInto(bytes, first, data, 0, length);
+      else {
+        copyInto(bytes, first, data, 0, split);
+        copyInto(bytes, second, data, split, length - split);
+      }
       return;
     }
     this.check(address, length, true);
@@ -403,11 +415,22 @@ export class AddressSpace implements MappingSpace {
    */
   copyWithin(to: number, from: number, length: number): void {
     const bytes = this.memory.bytes;
-    if (from === from >>> 0 && to === to >>> 0 && (from & (PAGE_SIZE - 1)) + length <= PAGE_SIZE && (to & (PAGE_SIZE - 1)) + length <= PAGE_SIZE) {
-      if (length === 0) return;
-      const source = this.translate(from >>> 0, false);
-      const target = this.translate(to >>> 0, true);
-      bytes.copyWithin(target, source, source + length);
+    if (from === from >>> 0 && to === to >>> 0 && length <= PAGE_SIZE && from + length <= 2 ** 32 && to + length <= 2 ** 32) {
+      // Each range at most two pages (a read of up to 4 KiB into an unaligned buffer): four
+      // translations at most, every page checked before a byte moves, then up to three copies.
+      if (length <= 0) return;
+      const source = this.translatePair(from, length, false);
+      const sourceSecond = this.pairSecond;
+      const target = this.translatePair(to, length, true);
+      const targetSecond = this.pairSecond;
+      const sourceSplit = PAGE_SIZE - (from & (PAGE_SIZE - 1));
+      const targetSplit = PAGE_SIZE - (to & (PAGE_SIZE - 1));
+      for (let done = 0; done < length; ) {
+        const end = Math.min(length, done < sourceSplit ? sourceSplit : length, done < targetSplit ? targetSplit : length);
+        const at = done < sourceSplit ? source + done : sourceSecond + (done - sourceSplit);
+        bytes.copyWithin(done < targetSplit ? target + done : targetSecond + (done - targetSplit), at, at + (end - done));
+        done = end;
+      }
       return;
     }
     this.check(from, length, false);
@@ -439,11 +462,26 @@ export class AddressSpace implements MappingSpace {
    * Allocates nothing.
    */
   check(address: number, length: number, write: boolean): void {
-    if (address + length > 2 ** 32) {
-      throw new ProcessFault("out-of-bounds", address + length - 1, `access of ${length} bytes at ${hex(address)} passes the end of the 32-bit address space`);
-    }
+    if (address + length > 2 ** 32) throw pastTheEnd(address, length);
     const end = address + length;
     for (let cursor = address; cursor < end; cursor = cursor - (cursor % PAGE_SIZE) + PAGE_SIZE) this.translate(cursor >>> 0, write);
+  }
+
+  /** Set by `translatePair`: the physical address of its range's second page, or -1 when the range has one. */
+  private pairSecond = -1;
+
+  /**
+   * Translates (checks) both pages of a range of at most two pages (`length` <= PAGE_SIZE, below
+   * 4 GiB): the physical address of its first byte, and that of its second page's first byte in
+   * `pairSecond`. Translating the second page changes only that page's entry (a first touch, a
+   * copy-on-write split; eviction under pressure never takes this space's pages), so the first's
+   * frame still holds.
+   */
+  private translatePair(address: number, length: number, write: boolean): number {
+    const first = this.translate(address, write);
+    const split = PAGE_SIZE - (address & (PAGE_SIZE - 1));
+    this.pairSecond = split < length ? this.translate(address + split, write) : -1;
+    return first;
   }
 
   /**

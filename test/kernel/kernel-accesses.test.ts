@@ -142,6 +142,24 @@ describe("the kernel's accesses to process memory", () => {
     space.copyWithin(0x8400, 0x10000, 0x2345);
     model.copyWithin(0x8400, 0x10000, 0x10000 + 0x2345);
     expect(space.read(0x8000, 0xc000)).toEqual(model.subarray(0x8000, 0x14000));
+    // Ranges of up to a page (at most two pages each: the paths that translate each page once),
+    // over frames that do and do not follow each other, against the model.
+    let seed = 7;
+    const next = (n: number) => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 8) % n;
+    const anywhere = () => [0x8000, 0x10000][next(2)]! + next(0x4000 - 4096);
+    const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((byte, i) => byte === b[i]);
+    for (let i = 0; i < 200; i++) {
+      const length = [1, 16, 65, 4095, 4096][next(5)]!;
+      const from = anywhere();
+      const to = anywhere();
+      if (next(2) === 0) write(to, pattern(length, i));
+      else if (from + length <= to || to + length <= from) {
+        space.copyWithin(to, from, length);
+        model.copyWithin(to, from, from + length);
+      }
+      if (!same(readBack(space, from, length), model.subarray(from, from + length))) expect.fail(`step ${i}: ${length} bytes at ${from.toString(16)} differ from the model`);
+    }
+    expect(space.read(0x8000, 0xc000)).toEqual(model.subarray(0x8000, 0x14000));
     // An offset into the destination array.
     const into = new Uint8Array(0x3000).fill(0xee);
     space.readInto(0x8ff0, into, 0x100, 0x2000);
