@@ -72,6 +72,14 @@ function copyBytes(bytes: Uint8Array, physical: number, into: Uint8Array, at: nu
   else into.set(bytes.subarray(physical, physical + length), at);
 }
 
+/** `length` bytes of physical memory from `from` to `to`, as memmove (two virtual pages may map one frame). */
+function moveBytes(bytes: Uint8Array, to: number, from: number, length: number): void {
+  // TypedArray.prototype.copyWithin is a call into the engine's C++: a loop is cheaper for a few bytes.
+  if (length > SMALL_COPY) bytes.copyWithin(to, from, from + length);
+  else if (to <= from) for (let i = 0; i < length; i++) bytes[to + i] = bytes[from + i]!;
+  else for (let i = length - 1; i >= 0; i--) bytes[to + i] = bytes[from + i]!;
+}
+
 /** `length` bytes of `data` from `at` into physical memory at `physical`. */
 function copyInto(bytes: Uint8Array, physical: number, data: Uint8Array, at: number, length: number): void {
   // A subarray of a small typed array makes V8 move its bytes off the heap (a malloc): a loop does not.
@@ -428,7 +436,7 @@ export class AddressSpace implements MappingSpace {
       for (let done = 0; done < length; ) {
         const end = Math.min(length, done < sourceSplit ? sourceSplit : length, done < targetSplit ? targetSplit : length);
         const at = done < sourceSplit ? source + done : sourceSecond + (done - sourceSplit);
-        bytes.copyWithin(done < targetSplit ? target + done : targetSecond + (done - targetSplit), at, at + (end - done));
+        moveBytes(bytes, done < targetSplit ? target + done : targetSecond + (done - targetSplit), at, end - done);
         done = end;
       }
       return;

@@ -122,6 +122,21 @@ describe("the kernel's accesses to process memory", () => {
     expect(faultOf(() => readBack(space, 2 ** 32 - 0x1000, 16)).kind).toBe("unmapped");
   });
 
+  it("copies as memmove when two pages map one frame (the ranges apart in the space, overlapping in the frame)", () => {
+    const { frames, space } = setup();
+    const frame = frames.allocate(9)!;
+    const owner = { ownerName: "test owner", destroyed: false, ownsFrame: (f: number) => f === frame, mapped() {}, unmapped() {} };
+    space.mapFrame(0x8000_0000, frame, owner, true);
+    space.mapFrame(0x8000_1000, frame, owner, true);
+    for (const [to, from, length] of [[0x8000_1008, 0x8000_0000, 16], [0x8000_1000, 0x8000_0008, 16], [0x8000_1010, 0x8000_0000, 200], [0x8000_1000, 0x8000_0010, 200]] as const) {
+      const model = pattern(4096, length);
+      space.write(0x8000_0000, model);
+      space.copyWithin(to, from, length);
+      model.copyWithin(to - 0x8000_1000, from - 0x8000_0000, from - 0x8000_0000 + length);
+      expect(space.read(0x8000_0000, 4096)).toEqual(model);
+    }
+  });
+
   it("moves the right bytes over pages whose frames do and do not follow each other", () => {
     const { space } = setup();
     // Pages 8-11 get frames in the order 10, 8, 11, 9: no two neighbours in the machine's memory.
