@@ -17,6 +17,8 @@ const WHENCE_SET = 0;
 const WHENCE_CUR = 1;
 const WHENCE_END = 2;
 const ADVICE_NOREUSE = 5;
+/** What fd_pread needs (made once: a BigInt operation allocates). */
+const READ_AT = Right.FD_READ | Right.FD_SEEK;
 
 /**
  * fd_read (`at` undefined) and fd_pread (at `at`, the offset unmoved). A read the file's map holds
@@ -29,8 +31,7 @@ export function fdRead(w: WasiProcess, fd: number, iovs: number, count: number, 
   if (typeof found === "number") return found;
   if (found.kind === "directory") return Errno.ISDIR;
   if (at !== undefined && found.kind === "stream") return Errno.SPIPE;
-  const rights = at === undefined ? Right.FD_READ : Right.FD_READ | Right.FD_SEEK;
-  if (!has(found.rightsBase, rights)) return Errno.NOTCAPABLE;
+  if (!has(found.rightsBase, at === undefined ? Right.FD_READ : READ_AT)) return Errno.NOTCAPABLE;
   if (count > MAX_IOVECS) return Errno.INVAL;
   if (at !== undefined && at > MAX_OFFSET) return Errno.INVAL;
   const buffers = w.memory.iovecs(w.process, iovs, count);
@@ -184,23 +185,31 @@ function gatherTo(w: WasiProcess, buffers: readonly (readonly [number, number])[
   return true;
 }
 
-export async function fdSeek(w: WasiProcess, fd: number, delta: bigint, whence: number, out: number): Promise<number> {
+/** fd_seek: answered at once but from the end, which asks the server for the size (a promise then). */
+export function fdSeek(w: WasiProcess, fd: number, delta: bigint, whence: number, out: number): number | Promise<number> {
   const found = w.descriptor(fd);
   if (typeof found === "number") return found;
   if (found.kind === "stream") return Errno.SPIPE;
   if (found.kind === "directory") return Errno.ISDIR;
   const tellOnly = whence === WHENCE_CUR && delta === 0n;
   if (!has(found.rightsBase, Right.FD_SEEK) && !(tellOnly && has(found.rightsBase, Right.FD_TELL))) return Errno.NOTCAPABLE;
-  let base: bigint;
-  if (whence === WHENCE_SET) base = 0n;
-  else if (whence === WHENCE_CUR) base = found.offset;
-  else if (whence === WHENCE_END) {
-    const stat = await w.server.stat(found.slot);
-    if (typeof stat === "number") return errnoOfStatus(stat);
-    base = stat.size;
-  } else return Errno.INVAL;
+  if (whence === WHENCE_SET) return seekTo(w, found, 0n, delta, out);
+  if (whence === WHENCE_CUR) return seekTo(w, found, found.offset, delta, out);
+  if (whence === WHENCE_END) return seekFromEnd(w, found, delta, out);
+  return Errno.INVAL;
+}
+
+async function seekFromEnd(w: WasiProcess, found: FileDescriptor, delta: bigint, out: number): Promise<number> {
+  const stat = await w.server.stat(found.slot);
+  if (typeof stat === "number") return errnoOfStatus(stat);
+  return seekTo(w, found, stat.size, delta, out);
+}
+
+/** The offset moves to `base + delta` and goes to `out`; EINVAL before 0 or past the largest offset. */
+function seekTo(w: WasiProcess, found: FileDescriptor, base: bigint, delta: bigint, out: number): number {
   const next = base + delta;
   if (next < 0n || next > MAX_OFFSET) return Errno.INVAL;
+  // Resident before the offset moves: a page-in then calls again with nothing done.
   w.k.touch(w.process, out >>> 0, 8);
   found.offset = next;
   return w.memory.putU64(w.process, out, next) ? Errno.SUCCESS : Errno.FAULT;

@@ -24,12 +24,12 @@ export const WASI_MODULE = "wasi_snapshot_preview1";
 const SOCK_ACCEPT_NONBLOCK = 4;
 /**
  * The calls that wait (IPC, a sleep) and touch the program's memory after, made async functions
- * here when they are not. fd_read and fd_pread are not among them: they answer a read from a
- * file's map at once and return a promise only when they call the server (their module's
- * promises may need pages: `promisesNeedPages`), so that such a read suspends no stack.
+ * here when they are not. fd_read, fd_pread and fd_seek are not among them: they answer at once
+ * when they can (a read from a file's map, a seek but from the end) and return a promise only
+ * when they call the server (their module's promises may need pages: `promisesNeedPages`).
  */
 const ASYNC_CALLS = [
-  "fd_write", "fd_pwrite", "fd_seek", "fd_close", "fd_renumber", "fd_fdstat_get", "fd_filestat_get",
+  "fd_write", "fd_pwrite", "fd_close", "fd_renumber", "fd_fdstat_get", "fd_filestat_get",
   "fd_filestat_set_size", "fd_filestat_set_times", "fd_allocate", "fd_sync", "fd_datasync", "fd_readdir", "path_open",
   "path_create_directory", "path_remove_directory", "path_unlink_file", "path_filestat_get", "path_filestat_set_times",
   "path_readlink", "path_rename", "path_link", "path_symlink", "poll_oneoff",
@@ -45,11 +45,14 @@ export const wasiPreview1: ImportModuleSpec<KernelServices> = {
   bind(k) {
     const memory = new GuestMemory(k);
     const processes = new WeakMap<Process, WasiProcess>();
+    // The last caller's state: a program making call after call finds it with no map lookup.
+    let last: WasiProcess | null = null;
     const state = (): WasiProcess => {
       const process = k.current();
+      if (last !== null && last.process === process) return last;
       let w = processes.get(process);
       if (!w) processes.set(process, (w = new WasiProcess(k, process, memory)));
-      return w;
+      return (last = w);
     };
     /** A path argument: its bytes, or the errno (a path longer than any server takes is refused unread). */
     const pathArg = (w: WasiProcess, ptr: number, length: number): Uint8Array | number => {
