@@ -39,16 +39,18 @@ export function shimBlockingCalls(module: string, calls: readonly BlockingCall[]
   for (const { name, signature } of calls) {
     if (signature.results.length > 1) throw new Error(`kernel bug: ${module}.${name} has more than one result`);
   }
-  const flag = new WebAssembly.Global({ value: "i32", mutable: true }, 0);
+  // The flag is byte 0 of the shim's own memory: a store to a typed array, where a Global's value
+  // setter is a call into the engine's C++ on every wait.
+  let flag = new Uint8Array(1);
   let pending: unknown = null;
-  const imports: Record<string, unknown> = { flag };
+  const imports: Record<string, unknown> = {};
   calls.forEach(({ call, signature }, i) => {
     const placeholder = signature.results.length === 0 ? undefined : PLACEHOLDER[signature.results[0]!];
     imports[`call${i}`] = (...args: never[]) => {
       const result = call(...args);
       if (!(result instanceof Promise)) return result;
       pending = result;
-      flag.value = 1;
+      flag[0] = 1;
       return placeholder;
     };
   });
@@ -59,6 +61,8 @@ export function shimBlockingCalls(module: string, calls: readonly BlockingCall[]
   };
   for (const result of resultKinds(calls)) imports[`await_${result}`] = new WebAssembly.Suspending(take);
   const instance = new WebAssembly.Instance(new WebAssembly.Module(shimModule(module, calls)), { k: imports as WebAssembly.ModuleImports });
+  // Its memory never grows, so the view stays good.
+  flag = new Uint8Array((instance.exports.flag as WebAssembly.Memory).buffer, 0, 1);
   const shimmed: Record<string, ImportFunction> = {};
   calls.forEach(({ name }, i) => (shimmed[name] = instance.exports[`f${i}`] as ImportFunction));
   return shimmed;
@@ -75,8 +79,9 @@ function resultKinds(calls: readonly BlockingCall[]): ResultKind[] {
 }
 
 /**
- * The shim's binary: imports `k.call<i>` (each call's own type), `k.await_<result>` (no
- * parameters, the result) and `k.flag` (a mutable i32); exports `f<i>`, each
+ * The shim's binary: imports `k.call<i>` (each call's own type) and `k.await_<result>` (no
+ * parameters, the result); one page of memory, exported as `flag` (its byte 0 is the flag);
+ * exports `f<i>`, each
  *   r = call<i>(params...); if (flag) { flag = 0; r = await_<result>(); } return r
  */
 function shimModule(module: string, calls: readonly BlockingCall[]): Uint8Array<ArrayBuffer> {
@@ -88,7 +93,6 @@ function shimModule(module: string, calls: readonly BlockingCall[]): Uint8Array<
   const imports: number[][] = [
     ...calls.map((_, i) => [...name("k"), ...name(`call${i}`), 0x00, ...uleb(callTypes[i]!)]),
     ...kinds.map((kind, i) => [...name("k"), ...name(`await_${kind}`), 0x00, ...uleb(awaitTypes[i]!)]),
-    [...name("k"), ...name("flag"), 0x03, VALUE_TYPE.i32, 0x01],
   ];
   const bodies = calls.map(({ signature }, i) => {
     const kind = resultKind(signature);
@@ -97,7 +101,8 @@ function shimModule(module: string, calls: readonly BlockingCall[]): Uint8Array<
     signature.params.forEach((_, p) => code.push(0x20, ...uleb(p)));
     code.push(0x10, ...uleb(i));
     if (kind !== "void") code.push(0x21, ...uleb(result));
-    code.push(0x23, 0x00, 0x04, 0x40, 0x41, 0x00, 0x24, 0x00, 0x10, ...uleb(calls.length + kinds.indexOf(kind)));
+    // if (i32.load8_u (i32.const 0)) { i32.store8 (i32.const 0) (i32.const 0); call await_<result> }
+    code.push(0x41, 0x00, 0x2d, 0x00, 0x00, 0x04, 0x40, 0x41, 0x00, 0x41, 0x00, 0x3a, 0x00, 0x00, 0x10, ...uleb(calls.length + kinds.indexOf(kind)));
     if (kind !== "void") code.push(0x21, ...uleb(result));
     code.push(0x0b);
     if (kind !== "void") code.push(0x20, ...uleb(result));
@@ -111,7 +116,8 @@ function shimModule(module: string, calls: readonly BlockingCall[]): Uint8Array<
     ...section(1, list(types.entries)),
     ...section(2, list(imports)),
     ...section(3, list(callTypes.map((t) => uleb(t)))),
-    ...section(7, list(calls.map((_, i) => [...name(`f${i}`), 0x00, ...uleb(importCount + i)]))),
+    ...section(5, list([[0x00, 0x01]])),
+    ...section(7, list([...calls.map((_, i) => [...name(`f${i}`), 0x00, ...uleb(importCount + i)]), [...name("flag"), 0x02, 0x00]])),
     ...section(10, list(bodies)),
     ...section(0, [...name("name"), 0x01, ...vector(list(functionNames))]),
   ]);
