@@ -63,6 +63,29 @@ function pastTheEnd(address: number, length: number): ProcessFault {
   return new ProcessFault("out-of-bounds", address + length - 1, `access of ${length} bytes at ${hex(address)} passes the end of the 32-bit address space`);
 }
 
+/** Pages a copy's scratch of frames holds: two ranges of 1 MiB (a WASI transfer), each unaligned. */
+const SCRATCH_PAGES = 2 * 257;
+/** Where a multi-page write or copy keeps the frames it checked, so as not to translate each page twice. */
+const frameScratch = new Uint32Array(SCRATCH_PAGES);
+/**
+ * Whether a write or copy holds the scratch. Nothing a translation runs (an owner giving a frame,
+ * a split, eviction of other spaces' pages) writes or copies process memory through an address
+ * space; if it ever did, the inner one would walk its pages twice instead of sharing the scratch.
+ */
+let framesBusy = false;
+
+/** The scratch for `pages` pages (its holder sets it free with `framesBusy = false`), or null. */
+function takeFrames(pages: number): Uint32Array | null {
+  if (framesBusy || pages > SCRATCH_PAGES) return null;
+  framesBusy = true;
+  return frameScratch;
+}
+
+/** Pages `[address, address + length)` lies in (length > 0). */
+function pagesSpanned(address: number, length: number): number {
+  return Math.floor((address + length - 1) / PAGE_SIZE) - Math.floor(address / PAGE_SIZE) + 1;
+}
+
 /** Below this many bytes a loop beats making a subarray to copy from or to. */
 const SMALL_COPY = 64;
 
@@ -397,9 +420,38 @@ export class AddressSpace implements MappingSpace {
       }
       return;
     }
-    this.check(address, length, true);
+    if (address + length > 2 ** 32) throw pastTheEnd(address, length);
     if (length === 0) return;
-    // Every page passed: translating again only reads the TLB (or walks the table to the same entry).
+    const frames = takeFrames(pagesSpanned(address, length));
+    if (frames === null) return this.writeTranslatingTwice(address, data);
+    try {
+      // Every page checked (and given its frame) before a byte is written.
+      this.framesOf(address, length, true, frames, 0);
+      const first = Math.floor(address / PAGE_SIZE);
+      let run = -1;
+      let runAt = 0;
+      for (let done = 0; done < length; ) {
+        const cursor = address + done;
+        const chunk = Math.min(length - done, PAGE_SIZE - (cursor & (PAGE_SIZE - 1)));
+        const physical = frames[Math.floor(cursor / PAGE_SIZE) - first]! + (cursor & (PAGE_SIZE - 1));
+        if (physical !== run + (done - runAt)) {
+          if (done > runAt) copyInto(bytes, run, data, runAt, done - runAt);
+          run = physical;
+          runAt = done;
+        }
+        done += chunk;
+      }
+      copyInto(bytes, run, data, runAt, length - runAt);
+    } finally {
+      framesBusy = false;
+    }
+  }
+
+  /** `write` of a range too long for the frame scratch (or while it is in use): checked whole, then each page translated again. */
+  private writeTranslatingTwice(address: number, data: Uint8Array): void {
+    const bytes = this.memory.bytes;
+    const length = data.length;
+    this.check(address, length, true);
     let run = -1;
     let runAt = 0;
     for (let done = 0; done < length; ) {
@@ -441,9 +493,61 @@ export class AddressSpace implements MappingSpace {
       }
       return;
     }
+    if (from + length > 2 ** 32) throw pastTheEnd(from, length);
+    if (to + length > 2 ** 32) throw pastTheEnd(to, length);
+    if (length <= 0) return;
+    const sourcePages = pagesSpanned(from, length);
+    const frames = takeFrames(sourcePages + pagesSpanned(to, length));
+    if (frames === null) return this.copyTranslatingTwice(to, from, length);
+    try {
+      // Both ranges checked (the target's pages given frames and split) before a byte moves.
+      this.framesOf(from, length, false, frames, 0);
+      this.framesOf(to, length, true, frames, sourcePages);
+      // Runs of frames that follow each other on both sides are one host copy each.
+      let sourcePage = 0;
+      let targetPage = sourcePages;
+      let sourceAt = frames[0]! + (from & (PAGE_SIZE - 1));
+      let targetAt = frames[sourcePages]! + (to & (PAGE_SIZE - 1));
+      let sourceLeft = PAGE_SIZE - (from & (PAGE_SIZE - 1));
+      let targetLeft = PAGE_SIZE - (to & (PAGE_SIZE - 1));
+      let sourceRun = sourceAt;
+      let targetRun = targetAt;
+      let run = 0;
+      for (let done = 0; done < length; ) {
+        const chunk = Math.min(length - done, sourceLeft, targetLeft);
+        done += chunk;
+        run += chunk;
+        sourceLeft -= chunk;
+        targetLeft -= chunk;
+        sourceAt += chunk;
+        targetAt += chunk;
+        if (done === length) break;
+        if (sourceLeft === 0) {
+          sourceAt = frames[++sourcePage]!;
+          sourceLeft = PAGE_SIZE;
+        }
+        if (targetLeft === 0) {
+          targetAt = frames[++targetPage]!;
+          targetLeft = PAGE_SIZE;
+        }
+        if (sourceAt !== sourceRun + run || targetAt !== targetRun + run) {
+          bytes.copyWithin(targetRun, sourceRun, sourceRun + run);
+          sourceRun = sourceAt;
+          targetRun = targetAt;
+          run = 0;
+        }
+      }
+      bytes.copyWithin(targetRun, sourceRun, sourceRun + run);
+    } finally {
+      framesBusy = false;
+    }
+  }
+
+  /** `copyWithin` of ranges too long for the frame scratch (or while it is in use): both checked whole, then each page translated again. */
+  private copyTranslatingTwice(to: number, from: number, length: number): void {
+    const bytes = this.memory.bytes;
     this.check(from, length, false);
     this.check(to, length, true);
-    if (length <= 0) return;
     let sourceRun = -1;
     let targetRun = -1;
     let runAt = 0;
@@ -462,6 +566,18 @@ export class AddressSpace implements MappingSpace {
       done += chunk;
     }
     bytes.copyWithin(targetRun, sourceRun, sourceRun + (length - runAt));
+  }
+
+  /**
+   * Translates (checks) every page of `[address, address + length)` in order, storing the
+   * physical address of each page's start in `into` from `at` on. Translating a page changes only
+   * that page's entry (a first touch, a copy-on-write split; eviction under pressure never takes
+   * this space's pages), so the frames found first still hold when the last is found.
+   */
+  private framesOf(address: number, length: number, write: boolean, into: Uint32Array, at: number): void {
+    into[at] = this.translate(address >>> 0, write) - (address & (PAGE_SIZE - 1));
+    const last = Math.floor((address + length - 1) / PAGE_SIZE);
+    for (let page = Math.floor(address / PAGE_SIZE) + 1, k = at + 1; page <= last; page++, k++) into[k] = this.translate(page * PAGE_SIZE, write);
   }
 
   /**

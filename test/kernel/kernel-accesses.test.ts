@@ -122,6 +122,24 @@ describe("the kernel's accesses to process memory", () => {
     expect(faultOf(() => readBack(space, 2 ** 32 - 0x1000, 16)).kind).toBe("unmapped");
   });
 
+  it("checks and moves ranges longer than its scratch of frames (over 2 MiB) the same way", () => {
+    const memory = new PhysicalMemory(16 << 20);
+    const space = new AddressSpace(memory, new FrameAllocator(memory.frameCount), 3, 64, 64);
+    const big = pattern(0x120000, 4);
+    space.write(0x10010, big);
+    space.copyWithin(0x200020, 0x10010, big.length);
+    expect(space.read(0x200020, big.length)).toEqual(big);
+    expect(space.protect(0x320000, 1, PTE_READ)).toBe(0);
+    // 545 pages: past the scratch, so the path that checks first and translates again.
+    expect(faultOf(() => space.write(0x100000, pattern(0x221000, 5))).kind).toBe("read-only");
+    expect(faultOf(() => space.copyWithin(0x200010, 0x10010, 0x120000)).kind).toBe("read-only");
+    expect(space.read(0x10010, big.length)).toEqual(big);
+    expect(space.read(0x200020, big.length)).toEqual(big);
+    const long = pattern(0x240000, 6);
+    space.write(0x1000, long);
+    expect(space.read(0x1000, long.length)).toEqual(long);
+  });
+
   it("copies as memmove when two pages map one frame (the ranges apart in the space, overlapping in the frame)", () => {
     const { frames, space } = setup();
     const frame = frames.allocate(9)!;
