@@ -63,10 +63,13 @@ function pastTheEnd(address: number, length: number): ProcessFault {
   return new ProcessFault("out-of-bounds", address + length - 1, `access of ${length} bytes at ${hex(address)} passes the end of the 32-bit address space`);
 }
 
-/** Pages a copy's scratch of frames holds: two ranges of 1 MiB (a WASI transfer), each unaligned. */
+/** Pages a copy's scratch of runs covers: two ranges of 1 MiB (a WASI transfer), each unaligned. */
 const SCRATCH_PAGES = 2 * 257;
-/** Where a multi-page write or copy keeps the frames it checked, so as not to translate each page twice. */
-const frameScratch = new Uint32Array(SCRATCH_PAGES);
+/**
+ * Where a multi-page write or copy keeps the runs of frames it checked (physical address and
+ * length pairs, at most one a page), so as not to translate each page twice.
+ */
+const runScratch = new Uint32Array(2 * SCRATCH_PAGES);
 /**
  * Whether a write or copy holds the scratch. Nothing a translation runs (an owner giving a frame,
  * a split, eviction of other spaces' pages) writes or copies process memory through an address
@@ -74,11 +77,11 @@ const frameScratch = new Uint32Array(SCRATCH_PAGES);
  */
 let framesBusy = false;
 
-/** The scratch for `pages` pages (its holder sets it free with `framesBusy = false`), or null. */
-function takeFrames(pages: number): Uint32Array | null {
+/** The scratch for the runs of `pages` pages (its holder sets it free with `framesBusy = false`), or null. */
+function takeRuns(pages: number): Uint32Array | null {
   if (framesBusy || pages > SCRATCH_PAGES) return null;
   framesBusy = true;
-  return frameScratch;
+  return runScratch;
 }
 
 /** Pages `[address, address + length)` lies in (length > 0). */
@@ -422,26 +425,12 @@ export class AddressSpace implements MappingSpace {
     }
     if (address + length > 2 ** 32) throw pastTheEnd(address, length);
     if (length === 0) return;
-    const frames = takeFrames(pagesSpanned(address, length));
-    if (frames === null) return this.writeTranslatingTwice(address, data);
+    const runs = takeRuns(pagesSpanned(address, length));
+    if (runs === null) return this.writeTranslatingTwice(address, data);
     try {
       // Every page checked (and given its frame) before a byte is written.
-      this.framesOf(address, length, true, frames, 0);
-      const first = Math.floor(address / PAGE_SIZE);
-      let run = -1;
-      let runAt = 0;
-      for (let done = 0; done < length; ) {
-        const cursor = address + done;
-        const chunk = Math.min(length - done, PAGE_SIZE - (cursor & (PAGE_SIZE - 1)));
-        const physical = frames[Math.floor(cursor / PAGE_SIZE) - first]! + (cursor & (PAGE_SIZE - 1));
-        if (physical !== run + (done - runAt)) {
-          if (done > runAt) copyInto(bytes, run, data, runAt, done - runAt);
-          run = physical;
-          runAt = done;
-        }
-        done += chunk;
-      }
-      copyInto(bytes, run, data, runAt, length - runAt);
+      const end = this.runsOf(address, length, true, runs, 0);
+      for (let r = 0, at = 0; r < end; at += runs[r + 1]!, r += 2) copyInto(bytes, runs[r]!, data, at, runs[r + 1]!);
     } finally {
       framesBusy = false;
     }
@@ -497,47 +486,36 @@ export class AddressSpace implements MappingSpace {
     if (to + length > 2 ** 32) throw pastTheEnd(to, length);
     if (length <= 0) return;
     const sourcePages = pagesSpanned(from, length);
-    const frames = takeFrames(sourcePages + pagesSpanned(to, length));
-    if (frames === null) return this.copyTranslatingTwice(to, from, length);
+    const runs = takeRuns(sourcePages + pagesSpanned(to, length));
+    if (runs === null) return this.copyTranslatingTwice(to, from, length);
     try {
-      // Both ranges checked (the target's pages given frames and split) before a byte moves.
-      this.framesOf(from, length, false, frames, 0);
-      this.framesOf(to, length, true, frames, sourcePages);
-      // Runs of frames that follow each other on both sides are one host copy each.
-      let sourcePage = 0;
-      let targetPage = sourcePages;
-      let sourceAt = frames[0]! + (from & (PAGE_SIZE - 1));
-      let targetAt = frames[sourcePages]! + (to & (PAGE_SIZE - 1));
-      let sourceLeft = PAGE_SIZE - (from & (PAGE_SIZE - 1));
-      let targetLeft = PAGE_SIZE - (to & (PAGE_SIZE - 1));
-      let sourceRun = sourceAt;
-      let targetRun = targetAt;
-      let run = 0;
+      // Both ranges checked (the target's pages given frames and split) before a byte moves;
+      // frames that follow each other on both sides are one host copy.
+      const sourceEnd = this.runsOf(from, length, false, runs, 0);
+      const targetEnd = this.runsOf(to, length, true, runs, sourceEnd);
+      let s = 0;
+      let t = sourceEnd;
+      let sourceAt = runs[0]!;
+      let sourceLeft = runs[1]!;
+      let targetAt = runs[t]!;
+      let targetLeft = runs[t + 1]!;
       for (let done = 0; done < length; ) {
-        const chunk = Math.min(length - done, sourceLeft, targetLeft);
-        done += chunk;
-        run += chunk;
-        sourceLeft -= chunk;
-        targetLeft -= chunk;
-        sourceAt += chunk;
-        targetAt += chunk;
-        if (done === length) break;
-        if (sourceLeft === 0) {
-          sourceAt = frames[++sourcePage]!;
-          sourceLeft = PAGE_SIZE;
+        const n = Math.min(sourceLeft, targetLeft);
+        bytes.copyWithin(targetAt, sourceAt, sourceAt + n);
+        done += n;
+        sourceAt += n;
+        targetAt += n;
+        sourceLeft -= n;
+        targetLeft -= n;
+        if (sourceLeft === 0 && (s += 2) < sourceEnd) {
+          sourceAt = runs[s]!;
+          sourceLeft = runs[s + 1]!;
         }
-        if (targetLeft === 0) {
-          targetAt = frames[++targetPage]!;
-          targetLeft = PAGE_SIZE;
-        }
-        if (sourceAt !== sourceRun + run || targetAt !== targetRun + run) {
-          bytes.copyWithin(targetRun, sourceRun, sourceRun + run);
-          sourceRun = sourceAt;
-          targetRun = targetAt;
-          run = 0;
+        if (targetLeft === 0 && (t += 2) < targetEnd) {
+          targetAt = runs[t]!;
+          targetLeft = runs[t + 1]!;
         }
       }
-      bytes.copyWithin(targetRun, sourceRun, sourceRun + run);
     } finally {
       framesBusy = false;
     }
@@ -569,15 +547,31 @@ export class AddressSpace implements MappingSpace {
   }
 
   /**
-   * Translates (checks) every page of `[address, address + length)` in order, storing the
-   * physical address of each page's start in `into` from `at` on. Translating a page changes only
-   * that page's entry (a first touch, a copy-on-write split; eviction under pressure never takes
-   * this space's pages), so the frames found first still hold when the last is found.
+   * Translates (checks) every page of `[address, address + length)` in order, storing its runs of
+   * frames that follow each other in the machine's memory in `into` from `at` on, as physical
+   * address and length pairs: where the pairs end. Translating a page changes only that page's
+   * entry (a first touch, a copy-on-write split; eviction under pressure never takes this space's
+   * pages), so the frames found first still hold when the last is found.
    */
-  private framesOf(address: number, length: number, write: boolean, into: Uint32Array, at: number): void {
-    into[at] = this.translate(address >>> 0, write) - (address & (PAGE_SIZE - 1));
-    const last = Math.floor((address + length - 1) / PAGE_SIZE);
-    for (let page = Math.floor(address / PAGE_SIZE) + 1, k = at + 1; page <= last; page++, k++) into[k] = this.translate(page * PAGE_SIZE, write);
+  private runsOf(address: number, length: number, write: boolean, into: Uint32Array, at: number): number {
+    let k = at;
+    let start = this.translate(address >>> 0, write);
+    let run = Math.min(length, PAGE_SIZE - (address & (PAGE_SIZE - 1)));
+    const end = address + length;
+    for (let page = Math.floor(address / PAGE_SIZE) + 1, cursor = page * PAGE_SIZE; cursor < end; page++, cursor += PAGE_SIZE) {
+      const physical = this.translate(cursor, write);
+      const chunk = Math.min(PAGE_SIZE, end - cursor);
+      if (physical === start + run) run += chunk;
+      else {
+        into[k++] = start;
+        into[k++] = run;
+        start = physical;
+        run = chunk;
+      }
+    }
+    into[k++] = start;
+    into[k++] = run;
+    return k;
   }
 
   /**
