@@ -24,12 +24,13 @@ export const WASI_MODULE = "wasi_snapshot_preview1";
 const SOCK_ACCEPT_NONBLOCK = 4;
 /**
  * The calls that wait (IPC, a sleep) and touch the program's memory after, made async functions
- * here when they are not. fd_read, fd_pread and fd_seek are not among them: they answer at once
- * when they can (a read from a file's map, a seek but from the end) and return a promise only
- * when they call the server (their module's promises may need pages: `promisesNeedPages`).
+ * here when they are not. fd_read, fd_pread, fd_write, fd_pwrite and fd_seek are not among them:
+ * they answer at once when they can (a read from a file's map, a write to the boot console, a
+ * seek but from the end) and return a promise only when they call a server (their module's
+ * promises may need pages: `promisesNeedPages`).
  */
 const ASYNC_CALLS = [
-  "fd_write", "fd_pwrite", "fd_close", "fd_renumber", "fd_fdstat_get", "fd_filestat_get",
+  "fd_close", "fd_renumber", "fd_fdstat_get", "fd_filestat_get",
   "fd_filestat_set_size", "fd_filestat_set_times", "fd_allocate", "fd_sync", "fd_datasync", "fd_readdir", "path_open",
   "path_create_directory", "path_remove_directory", "path_unlink_file", "path_filestat_get", "path_filestat_set_times",
   "path_readlink", "path_rename", "path_link", "path_symlink", "poll_oneoff",
