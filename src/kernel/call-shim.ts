@@ -39,11 +39,9 @@ export function shimBlockingCalls(module: string, calls: readonly BlockingCall[]
   for (const { name, signature } of calls) {
     if (signature.results.length > 1) throw new Error(`kernel bug: ${module}.${name} has more than one result`);
   }
-  // The flag is byte 0 of the shim's own memory: a store to a typed array, where a Global's value
-  // setter is a call into the engine's C++ on every wait.
-  let flag = new Uint8Array(1);
+  const flag = flagByte();
   let pending: unknown = null;
-  const imports: Record<string, unknown> = {};
+  const imports: Record<string, unknown> = { flag: flagMemory };
   calls.forEach(({ call, signature }, i) => {
     const placeholder = signature.results.length === 0 ? undefined : PLACEHOLDER[signature.results[0]!];
     imports[`call${i}`] = (...args: never[]) => {
@@ -61,11 +59,24 @@ export function shimBlockingCalls(module: string, calls: readonly BlockingCall[]
   };
   for (const result of resultKinds(calls)) imports[`await_${result}`] = new WebAssembly.Suspending(take);
   const instance = new WebAssembly.Instance(new WebAssembly.Module(shimModule(module, calls)), { k: imports as WebAssembly.ModuleImports });
-  // Its memory never grows, so the view stays good.
-  flag = new Uint8Array((instance.exports.flag as WebAssembly.Memory).buffer, 0, 1);
   const shimmed: Record<string, ImportFunction> = {};
   calls.forEach(({ name }, i) => (shimmed[name] = instance.exports[`f${i}`] as ImportFunction));
   return shimmed;
+}
+
+/**
+ * The flag: byte 0 of one page of memory every shim of this JavaScript realm shares (a store to a
+ * typed array, where a Global's value setter is a call into the engine's C++ on every wait; one
+ * memory, as each is a reservation of address space). Sharing it is safe: a shim reads and clears
+ * it right after the plain import that set it returns, and nothing runs in between.
+ */
+let flagMemory: WebAssembly.Memory | null = null;
+let flagView: Uint8Array | null = null;
+
+function flagByte(): Uint8Array {
+  flagMemory ??= new WebAssembly.Memory({ initial: 1, maximum: 1 });
+  // Its memory never grows, so the view stays good.
+  return (flagView ??= new Uint8Array(flagMemory.buffer, 0, 1));
 }
 
 type ResultKind = ValueType | "void";
@@ -79,9 +90,9 @@ function resultKinds(calls: readonly BlockingCall[]): ResultKind[] {
 }
 
 /**
- * The shim's binary: imports `k.call<i>` (each call's own type) and `k.await_<result>` (no
- * parameters, the result); one page of memory, exported as `flag` (its byte 0 is the flag);
- * exports `f<i>`, each
+ * The shim's binary: imports `k.call<i>` (each call's own type), `k.await_<result>` (no
+ * parameters, the result) and `k.flag`, a memory of one page whose byte 0 is the flag; exports
+ * `f<i>`, each
  *   r = call<i>(params...); if (flag) { flag = 0; r = await_<result>(); } return r
  */
 function shimModule(module: string, calls: readonly BlockingCall[]): Uint8Array<ArrayBuffer> {
@@ -93,6 +104,7 @@ function shimModule(module: string, calls: readonly BlockingCall[]): Uint8Array<
   const imports: number[][] = [
     ...calls.map((_, i) => [...name("k"), ...name(`call${i}`), 0x00, ...uleb(callTypes[i]!)]),
     ...kinds.map((kind, i) => [...name("k"), ...name(`await_${kind}`), 0x00, ...uleb(awaitTypes[i]!)]),
+    [...name("k"), ...name("flag"), 0x02, 0x01, 0x01, 0x01],
   ];
   const bodies = calls.map(({ signature }, i) => {
     const kind = resultKind(signature);
@@ -116,8 +128,7 @@ function shimModule(module: string, calls: readonly BlockingCall[]): Uint8Array<
     ...section(1, list(types.entries)),
     ...section(2, list(imports)),
     ...section(3, list(callTypes.map((t) => uleb(t)))),
-    ...section(5, list([[0x00, 0x01]])),
-    ...section(7, list([...calls.map((_, i) => [...name(`f${i}`), 0x00, ...uleb(importCount + i)]), [...name("flag"), 0x02, 0x00]])),
+    ...section(7, list(calls.map((_, i) => [...name(`f${i}`), 0x00, ...uleb(importCount + i)]))),
     ...section(10, list(bodies)),
     ...section(0, [...name("name"), 0x01, ...vector(list(functionNames))]),
   ]);
