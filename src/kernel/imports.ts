@@ -54,10 +54,11 @@ function bindModule(kernel: Kernel, spec: ImportModuleSpec<KernelServices>, trac
     // Wrapped before tracing: residentCall looks at whether the implementation is async.
     fn = residentCall(kernel, `${spec.module}.${name}`, fn, signature.blocks, spec.promisesNeedPages) as ImportFunction;
     if (trace) fn = traced(kernel, `${spec.module}.${name}`, fn, trace);
-    if (signature.blocks) blocking.push({ name, signature, call: fn });
+    if (signature.usuallyWaits) result[name] = new WebAssembly.Suspending(fn as (...args: unknown[]) => unknown);
+    else if (signature.blocks) blocking.push({ name, signature, call: fn });
     else result[name] = fn;
   }
-  // A blocking call suspends the program's stack only when it returns a promise (call-shim.ts).
+  // The other blocking calls suspend the program's stack only when they return a promise (call-shim.ts).
   Object.assign(result, shimBlockingCalls(spec.module, blocking));
   return result;
 }

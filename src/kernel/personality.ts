@@ -10,6 +10,12 @@ export interface ImportSignature {
   readonly results: readonly ValueType[];
   /** A blocking call may suspend the process; it is wrapped for JSPI, which costs ~100 ns a call. */
   readonly blocks: boolean;
+  /**
+   * A blocking call that waits nearly every time (a receive, a sleep): given to programs as a
+   * suspending import. The others go through the kernel's shim (call-shim.ts), which spares a
+   * call answered at once JSPI's cost and costs one that waits ~40 ns more.
+   */
+  readonly usuallyWaits: boolean;
 }
 
 export type ImportFunction = (...args: never[]) => unknown;
@@ -29,6 +35,11 @@ export interface ImportModuleSpec<Services> {
   readonly promisesNeedPages?: boolean;
 }
 
-export function sig(params: readonly ValueType[], results: readonly ValueType[], blocks = false): ImportSignature {
-  return { params, results, blocks };
+export function sig(params: readonly ValueType[], results: readonly ValueType[], blocks = false, usuallyWaits = false): ImportSignature {
+  return { params, results, blocks, usuallyWaits };
+}
+
+/** A blocking call that waits nearly every time (ImportSignature.usuallyWaits). */
+export function waiting(params: readonly ValueType[], results: readonly ValueType[]): ImportSignature {
+  return sig(params, results, true, true);
 }
