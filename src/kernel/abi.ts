@@ -1,5 +1,5 @@
 import { Status } from "./errors.ts";
-import { sig, type ImportModuleSpec } from "./personality.ts";
+import { sig, type ImportModuleSpec, waiting } from "./personality.ts";
 import type { KernelServices } from "./services.ts";
 
 /**
@@ -13,13 +13,14 @@ const encoder = new TextEncoder();
 export const dogmaAbi: ImportModuleSpec<KernelServices> = {
   module: DOGMA_MODULE,
   functions: {
-    invoke: sig(["i32", "i32", "i32"], ["i32"], true),
-    futex_wait: sig(["i32", "i32", "i64"], ["i32"], true),
+    // Most invokes a program makes often are IPC that waits (call, reply and receive).
+    invoke: waiting(["i32", "i32", "i32"], ["i32"]),
+    futex_wait: waiting(["i32", "i32", "i64"], ["i32"]),
     futex_wake: sig(["i32", "i32"], ["i32"]),
-    yield: sig([], [], true),
-    yield_to: sig(["i32"], ["i32"], true),
-    sleep: sig(["i64"], [], true),
-    exit: sig(["i32"], [], true),
+    yield: waiting([], []),
+    yield_to: waiting(["i32"], ["i32"]),
+    sleep: waiting(["i64"], []),
+    exit: waiting(["i32"], []),
     getpid: sig([], ["i32"]),
     getppid: sig([], ["i32"]),
     clock: sig(["i32"], ["i64"]),
@@ -27,7 +28,7 @@ export const dogmaAbi: ImportModuleSpec<KernelServices> = {
     arg_count: sig([], ["i32"]),
     arg_get: sig(["i32", "i32", "i32"], ["i32"], true),
     console_write: sig(["i32", "i32", "i32"], ["i32"], true),
-    console_read: sig(["i32", "i32"], ["i32"], true),
+    console_read: waiting(["i32", "i32"], ["i32"]),
     image_base: sig([], ["i32"]),
     image_size: sig([], ["i32"]),
   },

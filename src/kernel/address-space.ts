@@ -59,6 +59,60 @@ function nullPage(address: number): ProcessFault {
   return new ProcessFault("null-page", address, "access below the program's first data byte in page 0, which is never mapped");
 }
 
+function pastTheEnd(address: number, length: number): ProcessFault {
+  return new ProcessFault("out-of-bounds", address + length - 1, `access of ${length} bytes at ${hex(address)} passes the end of the 32-bit address space`);
+}
+
+/** Pages a copy's scratch of runs covers: two ranges of 1 MiB (a WASI transfer), each unaligned. */
+const SCRATCH_PAGES = 2 * 257;
+/**
+ * Where a multi-page write or copy keeps the runs of frames it checked (physical address and
+ * length pairs, at most one a page), so as not to translate each page twice.
+ */
+const runScratch = new Uint32Array(2 * SCRATCH_PAGES);
+/**
+ * Whether a write or copy holds the scratch. Nothing a translation runs (an owner giving a frame,
+ * a split, eviction of other spaces' pages) writes or copies process memory through an address
+ * space; if it ever did, the inner one would walk its pages twice instead of sharing the scratch.
+ */
+let framesBusy = false;
+
+/** The scratch for the runs of `pages` pages (its holder sets it free with `framesBusy = false`), or null. */
+function takeRuns(pages: number): Uint32Array | null {
+  if (framesBusy || pages > SCRATCH_PAGES) return null;
+  framesBusy = true;
+  return runScratch;
+}
+
+/** Pages `[address, address + length)` lies in (length > 0). */
+function pagesSpanned(address: number, length: number): number {
+  return Math.floor((address + length - 1) / PAGE_SIZE) - Math.floor(address / PAGE_SIZE) + 1;
+}
+
+/** Below this many bytes a loop beats making a subarray to copy from or to. */
+const SMALL_COPY = 64;
+
+/** `length` bytes of physical memory at `physical` into `into` at `at`. */
+function copyBytes(bytes: Uint8Array, physical: number, into: Uint8Array, at: number, length: number): void {
+  if (length <= SMALL_COPY) for (let i = 0; i < length; i++) into[at + i] = bytes[physical + i]!;
+  else into.set(bytes.subarray(physical, physical + length), at);
+}
+
+/** `length` bytes of physical memory from `from` to `to`, as memmove (two virtual pages may map one frame). */
+function moveBytes(bytes: Uint8Array, to: number, from: number, length: number): void {
+  // TypedArray.prototype.copyWithin is a call into the engine's C++: a loop is cheaper for a few bytes.
+  if (length > SMALL_COPY) bytes.copyWithin(to, from, from + length);
+  else if (to <= from) for (let i = 0; i < length; i++) bytes[to + i] = bytes[from + i]!;
+  else for (let i = length - 1; i >= 0; i--) bytes[to + i] = bytes[from + i]!;
+}
+
+/** `length` bytes of `data` from `at` into physical memory at `physical`. */
+function copyInto(bytes: Uint8Array, physical: number, data: Uint8Array, at: number, length: number): void {
+  // A subarray of a small typed array makes V8 move its bytes off the heap (a malloc): a loop does not.
+  if (length <= SMALL_COPY) for (let i = 0; i < length; i++) bytes[physical + i] = data[at + i]!;
+  else bytes.set(at === 0 && length === data.length ? data : data.subarray(at, at + length), physical);
+}
+
 export class AddressSpace implements MappingSpace {
   readonly tlb: SoftwareTlb;
   private readonly memory: PhysicalMemory;
@@ -292,9 +346,7 @@ export class AddressSpace implements MappingSpace {
    * first never leaves a partial write behind.
    */
   pieces(address: number, length: number, write: boolean): Array<[physical: number, length: number]> {
-    if (address + length > 2 ** 32) {
-      throw new ProcessFault("out-of-bounds", address + length - 1, `access of ${length} bytes at ${hex(address)} passes the end of the 32-bit address space`);
-    }
+    if (address + length > 2 ** 32) throw pastTheEnd(address, length);
     const result: Array<[number, number]> = [];
     let cursor = address;
     const end = address + length;
@@ -313,22 +365,241 @@ export class AddressSpace implements MappingSpace {
 
   read(address: number, length: number): Uint8Array {
     // Check the range before allocating: a bad length must not cost the host memory.
-    const pieces = this.pieces(address, length, false);
+    this.check(address, length, false);
     const out = new Uint8Array(length);
-    let at = 0;
-    for (const [physical, chunk] of pieces) {
-      out.set(this.memory.bytes.subarray(physical, physical + chunk), at);
-      at += chunk;
-    }
+    this.readInto(address, out, 0, length);
     return out;
   }
 
-  write(address: number, data: Uint8Array): void {
-    let at = 0;
-    for (const [physical, chunk] of this.pieces(address, data.length, true)) {
-      this.memory.bytes.set(data.subarray(at, at + chunk), physical);
-      at += chunk;
+  /**
+   * Copies `[address, address + length)` into `into` from `at` on, every page checked for reading
+   * as it goes (a fault may leave `into` partly written, never the process's memory). Allocates
+   * nothing: the kernel's accesses for a WASI call are a few small ones, and each allocation
+   * (a piece list, a typed array per page) used to cost more than the bytes it moved.
+   */
+  readInto(address: number, into: Uint8Array, at: number, length: number): void {
+    const bytes = this.memory.bytes;
+    if (address === address >>> 0 && (address & (PAGE_SIZE - 1)) + length <= PAGE_SIZE) {
+      // One page (the usual case): one translation, nothing else. A TLB hit is a check too: an
+      // entry exists only for a page the process may access with that half's right.
+      if (length > 0) copyBytes(bytes, this.translate(address >>> 0, false), into, at, length);
+      return;
     }
+    if (address + length > 2 ** 32) throw pastTheEnd(address, length);
+    if (length <= 0) return;
+    // One pass, each page translated once: a read has nothing to undo. Frames that follow each
+    // other in the machine's memory are copied as one run: a big read of a Region (its frames
+    // mostly taken in order) is then a few host copies, not one a page.
+    let run = -1;
+    let runAt = 0;
+    for (let done = 0; done < length; ) {
+      const cursor = address + done;
+      const chunk = Math.min(length - done, PAGE_SIZE - (cursor & (PAGE_SIZE - 1)));
+      const physical = this.translate(cursor >>> 0, false);
+      if (physical !== run + (done - runAt)) {
+        if (done > runAt) copyBytes(bytes, run, into, at + runAt, done - runAt);
+        run = physical;
+        runAt = done;
+      }
+      done += chunk;
+    }
+    copyBytes(bytes, run, into, at + runAt, length - runAt);
+  }
+
+  /** Writes `data` at `address`, every page checked (and given a frame, copy-on-write split) before a byte is written. */
+  write(address: number, data: Uint8Array): void {
+    const bytes = this.memory.bytes;
+    const length = data.length;
+    if (address === address >>> 0 && length <= PAGE_SIZE && address + length <= 2 ** 32) {
+      // At most two pages (an unaligned buffer of up to 4 KiB): both checked, then written.
+      if (length === 0) return;
+      const first = this.translatePair(address, length, true);
+      const second = this.pairSecond;
+      const split = PAGE_SIZE - (address & (PAGE_SIZE - 1));
+      if (second < 0 || second === first + split) copyInto(bytes, first, data, 0, length);
+      else {
+        copyInto(bytes, first, data, 0, split);
+        copyInto(bytes, second, data, split, length - split);
+      }
+      return;
+    }
+    if (address + length > 2 ** 32) throw pastTheEnd(address, length);
+    if (length === 0) return;
+    const runs = takeRuns(pagesSpanned(address, length));
+    if (runs === null) return this.writeTranslatingTwice(address, data);
+    try {
+      // Every page checked (and given its frame) before a byte is written.
+      const end = this.runsOf(address, length, true, runs, 0);
+      for (let r = 0, at = 0; r < end; at += runs[r + 1]!, r += 2) copyInto(bytes, runs[r]!, data, at, runs[r + 1]!);
+    } finally {
+      framesBusy = false;
+    }
+  }
+
+  /** `write` of a range too long for the frame scratch (or while it is in use): checked whole, then each page translated again. */
+  private writeTranslatingTwice(address: number, data: Uint8Array): void {
+    const bytes = this.memory.bytes;
+    const length = data.length;
+    this.check(address, length, true);
+    let run = -1;
+    let runAt = 0;
+    for (let done = 0; done < length; ) {
+      const cursor = address + done;
+      const chunk = Math.min(length - done, PAGE_SIZE - (cursor & (PAGE_SIZE - 1)));
+      const physical = this.translate(cursor >>> 0, true);
+      if (physical !== run + (done - runAt)) {
+        if (done > runAt) copyInto(bytes, run, data, runAt, done - runAt);
+        run = physical;
+        runAt = done;
+      }
+      done += chunk;
+    }
+    copyInto(bytes, run, data, runAt, length - runAt);
+  }
+
+  /**
+   * Copies `length` bytes from `from` to `to` within this space, frame to frame (nothing in
+   * between): both ranges are checked (the source for reading, the target for writing, its pages
+   * given frames and split) before a byte moves. The caller refuses overlapping ranges.
+   */
+  copyWithin(to: number, from: number, length: number): void {
+    const bytes = this.memory.bytes;
+    if (from === from >>> 0 && to === to >>> 0 && length <= PAGE_SIZE && from + length <= 2 ** 32 && to + length <= 2 ** 32) {
+      // Each range at most two pages (a read of up to 4 KiB into an unaligned buffer): four
+      // translations at most, every page checked before a byte moves, then up to three copies.
+      if (length <= 0) return;
+      const source = this.translatePair(from, length, false);
+      const sourceSecond = this.pairSecond;
+      const target = this.translatePair(to, length, true);
+      const targetSecond = this.pairSecond;
+      const sourceSplit = PAGE_SIZE - (from & (PAGE_SIZE - 1));
+      const targetSplit = PAGE_SIZE - (to & (PAGE_SIZE - 1));
+      for (let done = 0; done < length; ) {
+        const end = Math.min(length, done < sourceSplit ? sourceSplit : length, done < targetSplit ? targetSplit : length);
+        const at = done < sourceSplit ? source + done : sourceSecond + (done - sourceSplit);
+        moveBytes(bytes, done < targetSplit ? target + done : targetSecond + (done - targetSplit), at, end - done);
+        done = end;
+      }
+      return;
+    }
+    if (from + length > 2 ** 32) throw pastTheEnd(from, length);
+    if (to + length > 2 ** 32) throw pastTheEnd(to, length);
+    if (length <= 0) return;
+    const sourcePages = pagesSpanned(from, length);
+    const runs = takeRuns(sourcePages + pagesSpanned(to, length));
+    if (runs === null) return this.copyTranslatingTwice(to, from, length);
+    try {
+      // Both ranges checked (the target's pages given frames and split) before a byte moves;
+      // frames that follow each other on both sides are one host copy.
+      const sourceEnd = this.runsOf(from, length, false, runs, 0);
+      const targetEnd = this.runsOf(to, length, true, runs, sourceEnd);
+      let s = 0;
+      let t = sourceEnd;
+      let sourceAt = runs[0]!;
+      let sourceLeft = runs[1]!;
+      let targetAt = runs[t]!;
+      let targetLeft = runs[t + 1]!;
+      for (let done = 0; done < length; ) {
+        const n = Math.min(sourceLeft, targetLeft);
+        bytes.copyWithin(targetAt, sourceAt, sourceAt + n);
+        done += n;
+        sourceAt += n;
+        targetAt += n;
+        sourceLeft -= n;
+        targetLeft -= n;
+        if (sourceLeft === 0 && (s += 2) < sourceEnd) {
+          sourceAt = runs[s]!;
+          sourceLeft = runs[s + 1]!;
+        }
+        if (targetLeft === 0 && (t += 2) < targetEnd) {
+          targetAt = runs[t]!;
+          targetLeft = runs[t + 1]!;
+        }
+      }
+    } finally {
+      framesBusy = false;
+    }
+  }
+
+  /** `copyWithin` of ranges too long for the frame scratch (or while it is in use): both checked whole, then each page translated again. */
+  private copyTranslatingTwice(to: number, from: number, length: number): void {
+    const bytes = this.memory.bytes;
+    this.check(from, length, false);
+    this.check(to, length, true);
+    let sourceRun = -1;
+    let targetRun = -1;
+    let runAt = 0;
+    for (let done = 0; done < length; ) {
+      const source = from + done;
+      const target = to + done;
+      const chunk = Math.min(length - done, PAGE_SIZE - (source & (PAGE_SIZE - 1)), PAGE_SIZE - (target & (PAGE_SIZE - 1)));
+      const sourceAt = this.translate(source >>> 0, false);
+      const targetAt = this.translate(target >>> 0, true);
+      if (sourceAt !== sourceRun + (done - runAt) || targetAt !== targetRun + (done - runAt)) {
+        if (done > runAt) bytes.copyWithin(targetRun, sourceRun, sourceRun + (done - runAt));
+        sourceRun = sourceAt;
+        targetRun = targetAt;
+        runAt = done;
+      }
+      done += chunk;
+    }
+    bytes.copyWithin(targetRun, sourceRun, sourceRun + (length - runAt));
+  }
+
+  /**
+   * Translates (checks) every page of `[address, address + length)` in order, storing its runs of
+   * frames that follow each other in the machine's memory in `into` from `at` on, as physical
+   * address and length pairs: where the pairs end. Translating a page changes only that page's
+   * entry (a first touch, a copy-on-write split; eviction under pressure never takes this space's
+   * pages), so the frames found first still hold when the last is found.
+   */
+  private runsOf(address: number, length: number, write: boolean, into: Uint32Array, at: number): number {
+    let k = at;
+    let start = this.translate(address >>> 0, write);
+    let run = Math.min(length, PAGE_SIZE - (address & (PAGE_SIZE - 1)));
+    const end = address + length;
+    for (let page = Math.floor(address / PAGE_SIZE) + 1, cursor = page * PAGE_SIZE; cursor < end; page++, cursor += PAGE_SIZE) {
+      const physical = this.translate(cursor, write);
+      const chunk = Math.min(PAGE_SIZE, end - cursor);
+      if (physical === start + run) run += chunk;
+      else {
+        into[k++] = start;
+        into[k++] = run;
+        start = physical;
+        run = chunk;
+      }
+    }
+    into[k++] = start;
+    into[k++] = run;
+    return k;
+  }
+
+  /**
+   * Checks that every byte of `[address, address + length)` may be accessed (`write`: written),
+   * mapping pages on first touch and splitting copy-on-write ones; throws the first fault.
+   * Allocates nothing.
+   */
+  check(address: number, length: number, write: boolean): void {
+    if (address + length > 2 ** 32) throw pastTheEnd(address, length);
+    const end = address + length;
+    for (let cursor = address; cursor < end; cursor = cursor - (cursor % PAGE_SIZE) + PAGE_SIZE) this.translate(cursor >>> 0, write);
+  }
+
+  /** Set by `translatePair`: the physical address of its range's second page, or -1 when the range has one. */
+  private pairSecond = -1;
+
+  /**
+   * Translates (checks) both pages of a range of at most two pages (`length` <= PAGE_SIZE, below
+   * 4 GiB): the physical address of its first byte, and that of its second page's first byte in
+   * `pairSecond`. Translating the second page changes only that page's entry (a first touch, a
+   * copy-on-write split; eviction under pressure never takes this space's pages), so the first's
+   * frame still holds.
+   */
+  private translatePair(address: number, length: number, write: boolean): number {
+    const first = this.translate(address, write);
+    const split = PAGE_SIZE - (address & (PAGE_SIZE - 1));
+    this.pairSecond = split < length ? this.translate(address + split, write) : -1;
+    return first;
   }
 
   /**

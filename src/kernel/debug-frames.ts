@@ -1,3 +1,5 @@
+import { isShimFrame } from "./call-shim.ts";
+
 /**
  * A process's WebAssembly stack as the engine shows it. Under JSPI a kernel import runs on the
  * process's own stack, so a stack trace taken inside it (the safe point's slow path, the fault
@@ -31,6 +33,7 @@ export interface Trace {
 /** What the kernel reads of V8's structured stack trace (the same in Node and Chromium). */
 interface CallSite {
   getFileName(): string | null | undefined;
+  getFunctionName(): string | null | undefined;
   toString(): string;
 }
 type PrepareStackTrace = (error: Error, sites: CallSite[]) => unknown;
@@ -48,7 +51,8 @@ export function captureFrames(): Trace {
     const sites = holder.stack as CallSite[];
     const frames: Frame[] = [];
     for (const site of sites) {
-      if (!site.getFileName()?.startsWith("wasm://")) continue;
+      // The kernel's call shims (call-shim.ts) are WebAssembly frames too, not the program's.
+      if (!site.getFileName()?.startsWith("wasm://") || isShimFrame(site.getFunctionName() ?? "")) continue;
       const frame = parseFrame(String(site));
       if (frame) frames.push(frame);
     }
@@ -64,6 +68,7 @@ export function framesOfError(error: unknown): Frame[] {
   const stack = error instanceof Error ? (error.stack ?? "") : "";
   const frames: Frame[] = [];
   for (const line of stack.split("\n")) {
+    if (isShimFrame(line)) continue;
     const frame = parseFrame(line);
     if (frame) frames.push(frame);
   }

@@ -7,6 +7,7 @@ import { copyMemory, fillMemory, initMemory, loadValue, storeValue, type WasmVal
 import { ACCESS_KINDS, MMU_MODULE, MMU_TLB_GLOBAL, SLOW_PATH_IMPORTS } from "./mmu-abi.ts";
 import type { Process } from "./process.ts";
 import type { ImportFunction, ImportModuleSpec } from "./personality.ts";
+import { type BlockingCall, shimBlockingCalls } from "./call-shim.ts";
 import { residentCall } from "./resident-call.ts";
 import type { KernelServices } from "./services.ts";
 
@@ -46,14 +47,19 @@ export function buildImports(
 function bindModule(kernel: Kernel, spec: ImportModuleSpec<KernelServices>, trace?: (line: string) => void): ModuleImports {
   const bound = spec.bind(kernel);
   const result: ModuleImports = {};
+  const blocking: BlockingCall[] = [];
   for (const [name, signature] of Object.entries(spec.functions)) {
     let fn = bound[name];
     if (!fn) throw new Error(`kernel bug: ${spec.module}.${name} has no implementation`);
     // Wrapped before tracing: residentCall looks at whether the implementation is async.
-    fn = residentCall(kernel, `${spec.module}.${name}`, fn, signature.blocks) as ImportFunction;
+    fn = residentCall(kernel, `${spec.module}.${name}`, fn, signature.blocks, spec.promisesNeedPages) as ImportFunction;
     if (trace) fn = traced(kernel, `${spec.module}.${name}`, fn, trace);
-    result[name] = signature.blocks ? new WebAssembly.Suspending(fn as (...args: unknown[]) => unknown) : fn;
+    if (signature.usuallyWaits) result[name] = new WebAssembly.Suspending(fn as (...args: unknown[]) => unknown);
+    else if (signature.blocks) blocking.push({ name, signature, call: fn });
+    else result[name] = fn;
   }
+  // The other blocking calls suspend the program's stack only when they return a promise (call-shim.ts).
+  Object.assign(result, shimBlockingCalls(spec.module, blocking));
   return result;
 }
 

@@ -535,9 +535,18 @@ export class Kernel implements KernelServices, ObjectKernel {
       chargeBulk(process, length);
       return bytes;
     } catch (error) {
-      if (error instanceof PageInRequired) throw error;
-      if (error instanceof ProcessFault) return null;
-      throw error;
+      return notFaulted(error, null);
+    }
+  }
+
+  readInto(process: Process, address: number, into: Uint8Array, length: number = into.length): boolean {
+    if (length > into.length) throw new RangeError(`kernel bug: a read of ${length} bytes into ${into.length}`);
+    try {
+      process.space.readInto(address >>> 0, into, 0, length);
+      chargeBulk(process, length);
+      return true;
+    } catch (error) {
+      return notFaulted(error, false);
     }
   }
 
@@ -548,45 +557,22 @@ export class Kernel implements KernelServices, ObjectKernel {
     if (from < to + length && to < from + length) return false;
     try {
       // Both ranges checked (and the destination's copy-on-write pages split) before a byte moves.
-      const source = process.space.pieces(from, length, false);
-      const target = process.space.pieces(to, length, true);
+      process.space.copyWithin(to, from, length);
       chargeBulk(process, length);
-      const bytes = this.machine.memory.bytes;
-      let s = 0;
-      let t = 0;
-      let sourceAt = source[0]![0];
-      let sourceLeft = source[0]![1];
-      let targetAt = target[0]![0];
-      let targetLeft = target[0]![1];
-      for (let done = 0; done < length; ) {
-        const n = Math.min(sourceLeft, targetLeft);
-        bytes.copyWithin(targetAt, sourceAt, sourceAt + n);
-        done += n;
-        sourceAt += n;
-        targetAt += n;
-        sourceLeft -= n;
-        targetLeft -= n;
-        if (sourceLeft === 0 && ++s < source.length) [sourceAt, sourceLeft] = source[s]!;
-        if (targetLeft === 0 && ++t < target.length) [targetAt, targetLeft] = target[t]!;
-      }
       return true;
     } catch (error) {
-      if (error instanceof PageInRequired) throw error;
-      if (error instanceof ProcessFault) return false;
-      throw error;
+      return notFaulted(error, false);
     }
   }
 
   writeMemory(process: Process, address: number, data: Uint8Array): boolean {
     chargeBulk(process, data.length);
     try {
-      process.space.pieces(address >>> 0, data.length, true);
+      // The whole range is checked before a byte is written (AddressSpace.write).
       process.space.write(address >>> 0, data);
       return true;
     } catch (error) {
-      if (error instanceof PageInRequired) throw error;
-      if (error instanceof ProcessFault) return false;
-      throw error;
+      return notFaulted(error, false);
     }
   }
 
@@ -816,3 +802,12 @@ export function describeProcessFault(process: Process): string {
   return `${process.image.name} (pid ${process.pid}): ${fault.kind}${at}${where}: ${fault.message}`;
 }
 
+/**
+ * What a kernel access on a process's behalf answers when it met `error`: a fault is `answer`
+ * (EFAULT to the caller, not a fault of the process); a page to page in is thrown on, for the
+ * call's wrapper (resident-call.ts); anything else is a kernel bug, thrown on.
+ */
+function notFaulted<T>(error: unknown, answer: T): T {
+  if (error instanceof PageInRequired || !(error instanceof ProcessFault)) throw error;
+  return answer;
+}

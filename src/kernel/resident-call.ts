@@ -27,7 +27,7 @@ type Call = (...args: never[]) => unknown;
  * others' pressure cannot take it again before the retry runs. The common case, no page out,
  * costs a reset and a flag: no allocation, no extra promise in the call's way.
  */
-export function residentCall(kernel: ResidentCallKernel, name: string, call: Call, blocks: boolean): Call {
+export function residentCall(kernel: ResidentCallKernel, name: string, call: Call, blocks: boolean, promisesNeedPages = false): Call {
   if (!blocks) {
     return ((...args: never[]) => {
       try {
@@ -38,9 +38,10 @@ export function residentCall(kernel: ResidentCallKernel, name: string, call: Cal
       }
     }) as Call;
   }
-  // An async function rejects with what it threw, PageInRequired included; the kernel's own
-  // blocking promises never do (they page in before they block).
-  const rejectsForPages = call.constructor.name === "AsyncFunction";
+  // An async function rejects with what it threw, PageInRequired included, and so may the promises
+  // of a module that says so (ImportModuleSpec.promisesNeedPages); the kernel's own blocking
+  // promises never do (they page in before they block).
+  const rejectsForPages = promisesNeedPages || call.constructor.name === "AsyncFunction";
   const attempt = (process: Process, args: never[], pinned: number[] | null): unknown => {
     const ranges = process.space.callRanges;
     ranges.length = 0;

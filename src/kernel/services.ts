@@ -18,6 +18,12 @@ export interface KernelServices {
    * (resident-call.ts): so only blocking calls may touch process memory.
    */
   readMemory(process: Process, address: number, length: number): Uint8Array | null;
+  /**
+   * Reads `length` bytes (all of `into` by default) of process memory into `into`, allocating
+   * nothing: false when any byte is not readable (`into` may then hold part of it). Paged-out
+   * pages as `readMemory`. For the small reads every call makes (iovecs, a map's header).
+   */
+  readInto(process: Process, address: number, into: Uint8Array, length?: number): boolean;
   /** Writes process memory; false when any byte is not writable, in which case none was written. Paged-out pages as `readMemory`. */
   writeMemory(process: Process, address: number, data: Uint8Array): boolean;
   /**

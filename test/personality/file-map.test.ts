@@ -30,6 +30,10 @@ function mapped(size: number, pages: number, valid: (page: number) => boolean) {
   let duringCopy: (() => void) | null = null;
   const k = {
     readMemory: (_p: Process, address: number, length: number) => memory.slice(address, address + length),
+    readInto: (_p: Process, address: number, into: Uint8Array, length = into.length) => {
+      into.set(memory.subarray(address, address + length));
+      return true;
+    },
     copyWithin: (_p: Process, to: number, from: number, length: number) => {
       memory.copyWithin(to, from, from + length);
       duringCopy?.();
@@ -71,6 +75,14 @@ describe("reads from a file's map (the WASI personality)", () => {
     const holey = mapped(5 * PAGE, 16, (page) => page !== 2);
     expect(read(holey, PAGE, PAGE)).toBe(PAGE);
     expect(read(holey, 2 * PAGE - 10, 20)).toBe(MAP_MISS); // spans into the page not valid
+    // Valid bits of pages in two bytes of the map's bitmap (pages 7 and 8, then 8 to 16 or 17): each byte looked at.
+    const across = mapped(30 * PAGE, 32, (page) => page !== 17);
+    expect(read(across, 7 * PAGE + 100, PAGE)).toBe(PAGE);
+    expect(across.memory[OUT + PAGE - 1]).toBe((8 * PAGE + 99) & 0xff);
+    expect(read(across, 8 * PAGE, 9 * PAGE)).toBe(9 * PAGE);
+    expect(read(across, 8 * PAGE, 9 * PAGE + 1)).toBe(MAP_MISS);
+    expect(read(mapped(30 * PAGE, 32, (page) => page !== 7), 7 * PAGE + 100, PAGE)).toBe(MAP_MISS);
+    expect(read(mapped(30 * PAGE, 32, (page) => page !== 8), 7 * PAGE + 100, PAGE)).toBe(MAP_MISS);
     const small = mapped(40 * PAGE, 16, () => true);
     expect(read(small, 15 * PAGE, 2 * PAGE)).toBe(MAP_MISS); // the file goes on past the map
   });

@@ -17,21 +17,22 @@ const WHENCE_SET = 0;
 const WHENCE_CUR = 1;
 const WHENCE_END = 2;
 const ADVICE_NOREUSE = 5;
+/** What fd_pread and fd_pwrite need (made once: a BigInt operation allocates). */
+const READ_AT = Right.FD_READ | Right.FD_SEEK;
+const WRITE_AT = Right.FD_WRITE | Right.FD_SEEK;
 
 /**
  * fd_read (`at` undefined) and fd_pread (at `at`, the offset unmoved). A read the file's map holds
- * is answered here and now, with no call to the server (docs/FS.md "Mapped reads"); anything else
- * goes on in `readCalling`. (preview1 still makes fd_read an async function, so that the kernel
- * may page in and call it again: the program's stack is suspended all the same, which costs about
- * what a call answered at once does, bench/wasi-read.ts.)
+ * is answered here and now, with no call to the server (docs/FS.md "Mapped reads") and no promise,
+ * so the program's stack is not suspended; anything else goes on in `readCalling`, whose promise
+ * the kernel answers as an async call's (a rejection for a page: paged in, called again).
  */
 export function fdRead(w: WasiProcess, fd: number, iovs: number, count: number, out: number, at?: bigint): number | Promise<number> {
   const found = w.descriptor(fd);
   if (typeof found === "number") return found;
   if (found.kind === "directory") return Errno.ISDIR;
   if (at !== undefined && found.kind === "stream") return Errno.SPIPE;
-  const rights = at === undefined ? Right.FD_READ : Right.FD_READ | Right.FD_SEEK;
-  if (!has(found.rightsBase, rights)) return Errno.NOTCAPABLE;
+  if (!has(found.rightsBase, at === undefined ? Right.FD_READ : READ_AT)) return Errno.NOTCAPABLE;
   if (count > MAX_IOVECS) return Errno.INVAL;
   if (at !== undefined && at > MAX_OFFSET) return Errno.INVAL;
   const buffers = w.memory.iovecs(w.process, iovs, count);
@@ -110,57 +111,65 @@ export function streamErrno(status: number): number {
   return status === -6 ? Errno.PIPE : Errno.IO;
 }
 
-/** fd_write (`at` undefined) and fd_pwrite. */
-export async function fdWrite(w: WasiProcess, fd: number, iovs: number, count: number, out: number, at?: bigint): Promise<number> {
+/**
+ * fd_write (`at` undefined) and fd_pwrite. A write to the boot console is answered at once, with
+ * no promise (the program's stack is not suspended); anything else goes on in `writeCalling` or
+ * `writeInPlace`, whose promises the kernel answers as an async call's.
+ */
+export function fdWrite(w: WasiProcess, fd: number, iovs: number, count: number, out: number, at?: bigint): number | Promise<number> {
   const found = w.descriptor(fd);
   if (typeof found === "number") return found;
   if (found.kind === "directory") return Errno.ISDIR;
   if (at !== undefined && found.kind === "stream") return Errno.SPIPE;
-  const rights = at === undefined ? Right.FD_WRITE : Right.FD_WRITE | Right.FD_SEEK;
-  if (!has(found.rightsBase, rights)) return Errno.NOTCAPABLE;
+  if (!has(found.rightsBase, at === undefined ? Right.FD_WRITE : WRITE_AT)) return Errno.NOTCAPABLE;
   if (count > MAX_IOVECS) return Errno.INVAL;
   if (at !== undefined && at > MAX_OFFSET) return Errno.INVAL;
   const buffers = w.memory.iovecs(w.process, iovs, count);
   if (buffers === null) return Errno.FAULT;
-  const total = Math.min(buffers.reduce((n, [, length]) => n + length, 0), MAX_TRANSFER);
-  if (found.kind === "file" && total > FS_INLINE_BYTES) {
-    // Gathered straight into where the server takes the bytes from (a buffer it holds a view of, or
-    // the transfer Region). The count is written after the data went out: its word is resident first.
-    w.k.touch(w.process, out >>> 0, 4);
-    const append = at === undefined && (found.flags & FdFlag.APPEND) !== 0;
-    let unreadable = false;
-    const fill = (to: number, n: number): boolean => {
-      unreadable = !gatherTo(w, buffers, to, n);
-      return !unreadable;
-    };
-    const result = await w.server.writeInPlace(found.slot, at ?? found.offset, total, append, fill);
-    if (unreadable) return Errno.FAULT;
-    if (typeof result === "number") return errnoOfStatus(result);
-    return finishFileWrite(w, found, out, at, append, result);
-  }
+  let wanted = 0;
+  for (const [, length] of buffers) wanted += length;
+  const total = Math.min(wanted, MAX_TRANSFER);
+  if (found.kind === "file" && total > FS_INLINE_BYTES) return writeInPlace(w, found, buffers, total, out, at);
   const data = w.memory.gather(w.process, buffers, found.kind === "file" ? MAX_TRANSFER : 1 << 20);
   if (data === null) return Errno.FAULT;
   // The count is written after the data went out: its word must be resident first.
   w.k.touch(w.process, out >>> 0, 4);
-  let written: number;
-  if (found.kind === "stream") {
-    if (found.slot === null) {
-      const status = w.k.consoleWrite(found.stream === 2 ? 2 : 1, data);
-      if (status < 0) return streamErrno(status);
-      written = data.length;
-    } else {
-      const sent = await streamWrite(w.k, w.process, found.slot, data, found.stream === 2);
-      if (sent < 0) return streamErrno(sent);
-      written = sent;
-    }
-  } else {
-    if (data.length === 0) return w.memory.putU32(w.process, out, 0) ? Errno.SUCCESS : Errno.FAULT;
-    const append = at === undefined && (found.flags & FdFlag.APPEND) !== 0;
-    const result = await w.server.write(found.slot, at ?? found.offset, data, append);
-    if (typeof result === "number") return errnoOfStatus(result);
-    return finishFileWrite(w, found, out, at, append, result);
+  if (found.kind === "stream" && found.slot === null) {
+    const status = w.k.consoleWrite(found.stream === 2 ? 2 : 1, data);
+    if (status < 0) return streamErrno(status);
+    return w.memory.putU32(w.process, out, data.length) ? Errno.SUCCESS : Errno.FAULT;
   }
-  return w.memory.putU32(w.process, out, written) ? Errno.SUCCESS : Errno.FAULT;
+  return writeCalling(w, found, data, out, at);
+}
+
+/** A file write of more than FS_INLINE_BYTES, gathered straight into where the server takes the bytes from (a buffer it holds a view of, or the transfer Region). */
+async function writeInPlace(w: WasiProcess, found: FileDescriptor, buffers: readonly IoVec[], total: number, out: number, at: bigint | undefined): Promise<number> {
+  // The count is written after the data went out: its word is resident first.
+  w.k.touch(w.process, out >>> 0, 4);
+  const append = at === undefined && (found.flags & FdFlag.APPEND) !== 0;
+  let unreadable = false;
+  const fill = (to: number, n: number): boolean => {
+    unreadable = !gatherTo(w, buffers, to, n);
+    return !unreadable;
+  };
+  const result = await w.server.writeInPlace(found.slot, at ?? found.offset, total, append, fill);
+  if (unreadable) return Errno.FAULT;
+  if (typeof result === "number") return errnoOfStatus(result);
+  return finishFileWrite(w, found, out, at, append, result);
+}
+
+/** The rest of fdWrite: `data` to a stream through its server, or to a file's server. */
+async function writeCalling(w: WasiProcess, found: FileDescriptor | StreamDescriptor, data: Uint8Array, out: number, at: bigint | undefined): Promise<number> {
+  if (found.kind === "stream") {
+    const sent = await streamWrite(w.k, w.process, found.slot!, data, found.stream === 2);
+    if (sent < 0) return streamErrno(sent);
+    return w.memory.putU32(w.process, out, sent) ? Errno.SUCCESS : Errno.FAULT;
+  }
+  if (data.length === 0) return w.memory.putU32(w.process, out, 0) ? Errno.SUCCESS : Errno.FAULT;
+  const append = at === undefined && (found.flags & FdFlag.APPEND) !== 0;
+  const result = await w.server.write(found.slot, at ?? found.offset, data, append);
+  if (typeof result === "number") return errnoOfStatus(result);
+  return finishFileWrite(w, found, out, at, append, result);
 }
 
 /** After a file's WRITE: the offset moves (to the new size for an append), an O_SYNC fd syncs, the count goes to `out`. */
@@ -185,23 +194,31 @@ function gatherTo(w: WasiProcess, buffers: readonly (readonly [number, number])[
   return true;
 }
 
-export async function fdSeek(w: WasiProcess, fd: number, delta: bigint, whence: number, out: number): Promise<number> {
+/** fd_seek: answered at once but from the end, which asks the server for the size (a promise then). */
+export function fdSeek(w: WasiProcess, fd: number, delta: bigint, whence: number, out: number): number | Promise<number> {
   const found = w.descriptor(fd);
   if (typeof found === "number") return found;
   if (found.kind === "stream") return Errno.SPIPE;
   if (found.kind === "directory") return Errno.ISDIR;
   const tellOnly = whence === WHENCE_CUR && delta === 0n;
   if (!has(found.rightsBase, Right.FD_SEEK) && !(tellOnly && has(found.rightsBase, Right.FD_TELL))) return Errno.NOTCAPABLE;
-  let base: bigint;
-  if (whence === WHENCE_SET) base = 0n;
-  else if (whence === WHENCE_CUR) base = found.offset;
-  else if (whence === WHENCE_END) {
-    const stat = await w.server.stat(found.slot);
-    if (typeof stat === "number") return errnoOfStatus(stat);
-    base = stat.size;
-  } else return Errno.INVAL;
+  if (whence === WHENCE_SET) return seekTo(w, found, 0n, delta, out);
+  if (whence === WHENCE_CUR) return seekTo(w, found, found.offset, delta, out);
+  if (whence === WHENCE_END) return seekFromEnd(w, found, delta, out);
+  return Errno.INVAL;
+}
+
+async function seekFromEnd(w: WasiProcess, found: FileDescriptor, delta: bigint, out: number): Promise<number> {
+  const stat = await w.server.stat(found.slot);
+  if (typeof stat === "number") return errnoOfStatus(stat);
+  return seekTo(w, found, stat.size, delta, out);
+}
+
+/** The offset moves to `base + delta` and goes to `out`; EINVAL before 0 or past the largest offset. */
+function seekTo(w: WasiProcess, found: FileDescriptor, base: bigint, delta: bigint, out: number): number {
   const next = base + delta;
   if (next < 0n || next > MAX_OFFSET) return Errno.INVAL;
+  // Resident before the offset moves: a page-in then calls again with nothing done.
   w.k.touch(w.process, out >>> 0, 8);
   found.offset = next;
   return w.memory.putU64(w.process, out, next) ? Errno.SUCCESS : Errno.FAULT;

@@ -26,6 +26,13 @@ export interface FileMap {
 export const MAP_MISS = -1;
 export const MAP_FAULT = -2;
 
+/** The header's words a read looks at: magic, sequence, size. */
+const HEADER_BYTES = 16;
+/** Offsets below this are exact as Numbers (and far past any map's file). */
+const EXACT_OFFSETS = 2n ** 52n;
+/** Where a map's header and valid bits are read to (every use synchronous): a read from a map allocates nothing. */
+let scratch = new Uint8Array(64);
+
 /**
  * A read answered from a file's map with no call to the server (docs/FS.md "Mapped reads"):
  * `length` bytes at `offset`, copied over `buffers` in order (the process's own memory: the
@@ -35,23 +42,28 @@ export const MAP_FAULT = -2;
  * the map. A map that is gone (magic 0) is a miss: its caller forgets it.
  */
 export function readMapped(k: KernelServices, process: Process, map: FileMap, offset: bigint, length: number, buffers: readonly IoVec[]): number {
-  // The header's words and every valid bit in one read (at most 576 bytes): each read of the
-  // process's memory costs more than the bytes it copies. No BigInt past the offset: a map's file
-  // is under 4 GiB (FS_E_TOO_BIG past it), and a Number holds that exactly.
-  const head = k.readMemory(process, map.address, VALID_AT + map.validBytes);
-  if (head === null) return MAP_MISS;
+  // The header's words, then the valid bits of the pages read: no process runs in between, so two
+  // reads see what one would. No BigInt past the offset: a map's file is under 4 GiB (FS_E_TOO_BIG
+  // past it), and a Number holds that exactly.
+  const head = scratch;
+  if (!k.readInto(process, map.address, head, HEADER_BYTES)) return MAP_MISS;
   const sequence = word(head, SEQUENCE_AT);
   if ((sequence & 1) !== 0 || word(head, 0) !== MAGIC) return MAP_MISS;
   const size = word(head, SIZE_AT) + word(head, SIZE_AT + 4) * 2 ** 32;
-  const from = offset < 2n ** 52n ? Number(offset) : Number.MAX_SAFE_INTEGER;
+  const from = offset < EXACT_OFFSETS ? Number(offset) : Number.MAX_SAFE_INTEGER;
   let n = 0;
   if (from < size) {
     n = Math.min(length, size - from);
     const first = Math.floor(from / PAGE);
     const last = Math.floor((from + n - 1) / PAGE);
     if (last >= map.pages) return MAP_MISS;
+    const validFrom = first >>> 3;
+    const validBytes = (last >>> 3) - validFrom + 1;
+    if (scratch.length < validBytes) scratch = new Uint8Array(validBytes);
+    const valid = scratch;
+    if (!k.readInto(process, map.address + VALID_AT + validFrom, valid, validBytes)) return MAP_MISS;
     for (let page = first; page <= last; page++) {
-      if ((head[VALID_AT + (page >>> 3)]! & (1 << (page & 7))) === 0) return MAP_MISS;
+      if ((valid[(page >>> 3) - validFrom]! & (1 << (page & 7))) === 0) return MAP_MISS;
     }
     let at = 0;
     for (const [address, room] of buffers) {
@@ -61,8 +73,7 @@ export function readMapped(k: KernelServices, process: Process, map: FileMap, of
       at += piece;
     }
   }
-  const after = k.readMemory(process, map.address + SEQUENCE_AT, 4);
-  if (after === null || word(after, 0) !== sequence) return MAP_MISS;
+  if (!k.readInto(process, map.address + SEQUENCE_AT, scratch, 4) || word(scratch, 0) !== sequence) return MAP_MISS;
   return n;
 }
 

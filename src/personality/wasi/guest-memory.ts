@@ -16,7 +16,12 @@ const encoder = new TextEncoder();
  */
 export class GuestMemory {
   private readonly k: KernelServices;
+  // Scratch arrays the kernel copies out of or into before a call returns: a call's small reads
+  // and writes allocate nothing (each allocation cost more than the bytes it moved). Every use
+  // is synchronous, so no two calls share one.
   private readonly word = new Uint8Array(4);
+  private readonly double = new Uint8Array(8);
+  private readonly vectors = new Uint8Array(8 * MAX_IOVECS);
   constructor(k: KernelServices) {
     this.k = k;
   }
@@ -39,15 +44,28 @@ export class GuestMemory {
     return this.write(process, address, bytes);
   }
 
-  putU64(process: Process, address: number, value: bigint): boolean {
-    const bytes = new Uint8Array(8);
-    new DataView(bytes.buffer).setBigUint64(0, BigInt.asUintN(64, value), true);
+  /** A u64: a bigint (taken modulo 2^64), or a non-negative integer number below 2^64 (a time: split exactly, whatever its size). */
+  putU64(process: Process, address: number, value: bigint | number): boolean {
+    let low: number;
+    let high: number;
+    if (typeof value === "number") {
+      low = value % 2 ** 32;
+      high = Math.floor(value / 2 ** 32);
+    } else {
+      low = Number(value & 0xffffffffn);
+      high = Number((value >> 32n) & 0xffffffffn);
+    }
+    const bytes = this.double;
+    for (let i = 0; i < 4; i++) {
+      bytes[i] = low >>> (8 * i);
+      bytes[4 + i] = high >>> (8 * i);
+    }
     return this.write(process, address, bytes);
   }
 
   /** The count and total size (with NULs) of `strings`, as args_sizes_get and environ_sizes_get give them. */
   putSizes(process: Process, countPtr: number, sizePtr: number, strings: readonly string[]): boolean {
-    const size = strings.reduce((n, s) => n + encoder.encode(s).length + 1, 0);
+    const size = strings.reduce((n, s) => n + utf8Length(s) + 1, 0);
     return this.putU32(process, countPtr, strings.length) && this.putU32(process, sizePtr, size);
   }
 
@@ -74,8 +92,9 @@ export class GuestMemory {
 
   /** The buffers of an iovec array (a u32 address and a u32 length each), or null when the array is not readable. */
   iovecs(process: Process, iovs: number, count: number): IoVec[] | null {
-    const raw = this.read(process, iovs, 8 * count);
-    if (raw === null) return null;
+    // The caller refused counts over MAX_IOVECS.
+    const raw = this.vectors;
+    if (count > MAX_IOVECS || !this.k.readInto(process, iovs >>> 0, raw, 8 * count)) return null;
     const buffers: IoVec[] = new Array<IoVec>(count);
     for (let i = 0; i < count; i++) {
       const at = 8 * i;
@@ -123,4 +142,19 @@ export class GuestMemory {
       left -= n;
     }
   }
+}
+
+/** The length of `text` in UTF-8, as TextEncoder would encode it (a lone surrogate as U+FFFD, 3 bytes), without encoding it. */
+export function utf8Length(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
 }

@@ -22,9 +22,15 @@ import { WasiProcess } from "./wasi-process.ts";
 export const WASI_MODULE = "wasi_snapshot_preview1";
 
 const SOCK_ACCEPT_NONBLOCK = 4;
-/** The calls that wait (IPC, a sleep) and touch the program's memory after. */
+/**
+ * The calls that wait (IPC, a sleep) and touch the program's memory after, made async functions
+ * here when they are not. fd_read, fd_pread, fd_write, fd_pwrite and fd_seek are not among them:
+ * they answer at once when they can (a read from a file's map, a write to the boot console, a
+ * seek but from the end) and return a promise only when they call a server (their module's
+ * promises may need pages: `promisesNeedPages`).
+ */
 const ASYNC_CALLS = [
-  "fd_read", "fd_pread", "fd_write", "fd_pwrite", "fd_seek", "fd_close", "fd_renumber", "fd_fdstat_get", "fd_filestat_get",
+  "fd_close", "fd_renumber", "fd_fdstat_get", "fd_filestat_get",
   "fd_filestat_set_size", "fd_filestat_set_times", "fd_allocate", "fd_sync", "fd_datasync", "fd_readdir", "path_open",
   "path_create_directory", "path_remove_directory", "path_unlink_file", "path_filestat_get", "path_filestat_set_times",
   "path_readlink", "path_rename", "path_link", "path_symlink", "poll_oneoff",
@@ -36,14 +42,18 @@ const RANDOM_PIECE = 64 << 10;
 export const wasiPreview1: ImportModuleSpec<KernelServices> = {
   module: WASI_MODULE,
   functions: wasiSignatures,
+  promisesNeedPages: true,
   bind(k) {
     const memory = new GuestMemory(k);
     const processes = new WeakMap<Process, WasiProcess>();
+    // The last caller's state: a program making call after call finds it with no map lookup.
+    let last: WasiProcess | null = null;
     const state = (): WasiProcess => {
       const process = k.current();
+      if (last !== null && last.process === process) return last;
       let w = processes.get(process);
       if (!w) processes.set(process, (w = new WasiProcess(k, process, memory)));
-      return w;
+      return (last = w);
     };
     /** A path argument: its bytes, or the errno (a path longer than any server takes is refused unread). */
     const pathArg = (w: WasiProcess, ptr: number, length: number): Uint8Array | number => {
@@ -65,7 +75,8 @@ export const wasiPreview1: ImportModuleSpec<KernelServices> = {
         const clock = u32(id);
         if (clock > 3) return Errno.INVAL;
         const w = state();
-        const time = clock === 0 ? k.clock.wallNs() : clock === 1 ? BigInt(Math.round(k.clock.monotonicNs())) : BigInt(Math.round(cpuNs(w)));
+        // The clocks' own numbers, no BigInt a call (putU64 splits any integer double exactly).
+        const time = clock === 0 ? k.clock.wallNs() : Math.max(0, Math.round(clock === 1 ? k.clock.monotonicNs() : cpuNs(w)));
         return put(memory.putU64(w.process, out, time));
       },
       fd_read: (f: number, iovs: number, count: number, out: number) => fd.fdRead(state(), u32(f), iovs, u32(count), out),
@@ -151,9 +162,9 @@ export const wasiPreview1: ImportModuleSpec<KernelServices> = {
     };
     const missing = Object.keys(wasiSignatures).filter((name) => !(name in calls));
     if (missing.length > 0) throw new Error(`kernel bug: WASI functions without an implementation: ${missing.join(", ")}`);
-    // A call that may wait and then touch the program's memory must be an async function: the
-    // kernel pages in what a rejected promise of one asked for and calls it again
-    // (kernel/resident-call.ts); a promise from a plain function would end the process instead.
+    // A call that may wait and then touch the program's memory answers with a promise that may
+    // reject for a page: the kernel pages in what it asked for and calls it again
+    // (kernel/resident-call.ts, promisesNeedPages above).
     for (const name of ASYNC_CALLS) {
       const call = calls[name]!;
       if (call.constructor.name !== "AsyncFunction") calls[name] = async (...args: never[]) => call(...args);

@@ -1,5 +1,5 @@
 import type { ImportSignature } from "../../kernel/personality.ts";
-import { sig } from "../../kernel/personality.ts";
+import { sig, waiting } from "../../kernel/personality.ts";
 
 /**
  * Every preview1 function's signature. Every call that touches the program's memory or talks to a
@@ -47,10 +47,10 @@ export const wasiSignatures: Record<string, ImportSignature> = {
   path_rename: sig([I, I, I, I, I, I], [I], true),
   path_symlink: sig([I, I, I, I, I], [I], true),
   path_unlink_file: sig([I, I, I], [I], true),
-  poll_oneoff: sig([I, I, I, I], [I], true),
-  proc_exit: sig([I], [], true),
+  poll_oneoff: waiting([I, I, I, I], [I]),
+  proc_exit: waiting([I], []),
   proc_raise: sig([I], [I]),
-  sched_yield: sig([], [I], true),
+  sched_yield: waiting([], [I]),
   random_get: sig([I, I], [I], true),
   sock_accept: sig([I, I, I], [I]),
   sock_recv: sig([I, I, I, I, I, I], [I]),
