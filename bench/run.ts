@@ -4,7 +4,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { now, settle, type Result, type Section } from "./harness.ts";
+import { now, result, settle, type Result, type Section } from "./harness.ts";
 import { machineInfo } from "./machine-info.ts";
 import type { SECTIONS, SectionName } from "./sections.ts";
 
@@ -117,7 +117,19 @@ report({
   ],
 });
 const sched = await step("scheduling and spawn at scale", "scheduling");
-report({ title: "Scheduling under load and process start at scale (µs)", results: sched.results, notes: sched.notes });
+const engine = await step("instantiation at scale, no kernel", "engineAtScale");
+report({
+  title: "Scheduling under load and process start at scale (µs)",
+  results: [
+    ...sched.results,
+    ...engine.levels.map((live, i) => result(`no kernel: new WebAssembly.Instance with ${live.toLocaleString("en")} live instances (CPU time)`, engine.us[i]!, "µs", `the same with ${engine.levels[0]} live`, engine.us[0]!)),
+    result(`kernel.spawn with ${engine.levels.at(-1)!.toLocaleString("en")} live (CPU time)`, sched.spawnCpuUs.at(-1)!, "µs", `new WebAssembly.Instance with as many live instances, no kernel`, engine.us.at(-1)!),
+  ],
+  notes: [
+    ...sched.notes,
+    "No kernel: new WebAssembly.Instance of the same server's rewritten module, with the kernel's imports (none runs), while as many instances of it stay alive, in a process of its own; the same batches and CPU time as the spawns. What grows with the count there is the engine's alone.",
+  ],
+});
 report({
   title: "Fault handlers and copy-on-write (µs per round or copy, median of 3 runs; kernel alone: median of 5 batches of 50)",
   results: await step("fault handlers and copy-on-write", "memoryFaults"),

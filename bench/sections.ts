@@ -21,7 +21,7 @@ import { realPrograms } from "./real-programs.ts";
 import { rewriteVariants } from "./rewrite-variants.ts";
 import { rewrittenVsNative } from "./rewritten-vs-native.ts";
 import { safePointCost } from "./safe-point-cost.ts";
-import { scheduling } from "./scheduling.ts";
+import { engineAtScale, scheduling } from "./scheduling.ts";
 import { slowPaths } from "./slow-paths.ts";
 import { warmStart } from "./warm-start.ts";
 import { wasiIo } from "./wasi-io.ts";
@@ -37,6 +37,7 @@ export const SECTIONS = {
   wasiIo,
   processStart,
   scheduling,
+  engineAtScale,
   memoryFaults,
   processClone,
   paging,
