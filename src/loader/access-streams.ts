@@ -39,7 +39,8 @@ export class LoopScan extends BodyCursor {
       for (;;) {
         if (at >= end || at - from > this.budget) return 0;
         const op = bytes[at++]!;
-        switch (immediates[op]) {
+        const kind = immediates[op]!;
+        switch (kind) {
           case Imm.none:
             if (op === 0x0b) {
               if (depth === 0) return accesses;
@@ -51,45 +52,15 @@ export class LoopScan extends BodyCursor {
             at = this.skipBlockType(at, end);
             depth++;
             continue;
-          case Imm.u32:
-          case Imm.globalIndex:
-          case Imm.tableSet:
-          case Imm.heapType:
-          case Imm.i64Const:
-          case Imm.i32Const:
-            at = skipLeb(bytes, at, end);
-            continue;
-          case Imm.f32Const:
-            at += 4;
-            continue;
-          case Imm.f64Const:
-            at += 8;
-            continue;
           case Imm.functionIndex:
             if (op !== 0xd2) return 0; // call, return_call (ref.func is no call)
             at = skipLeb(bytes, at, end);
             continue;
-          case Imm.brTable: {
-            const labels = this.u32At(at, end);
-            at = this.next;
-            for (let i = 0; i <= labels; i++) at = skipLeb(bytes, at, end);
-            continue;
-          }
-          case Imm.selectTypes: {
-            const types = this.u32At(at, end);
-            at = this.next;
-            for (let i = 0; i < types; i++) at = this.skipBlockType(at, end);
-            continue;
-          }
           case Imm.load:
-          case Imm.store: {
-            const flags = this.u32At(at, end);
-            at = this.next;
-            if (flags & 0x40) at = skipLeb(bytes, at, end);
-            at = skipLeb(bytes, at, end);
+          case Imm.store:
             accesses++;
+            at = this.skipPlain(kind, at, end);
             continue;
-          }
           case Imm.prefixMisc: {
             const sub = this.u32At(at, end);
             at = this.next;
@@ -100,18 +71,16 @@ export class LoopScan extends BodyCursor {
             }
             return 0; // bulk memory (a helper that may enter the kernel) and the rest
           }
-          default:
-            return 0; // calls through a table, memory.size and memory.grow, SIMD and the rest
+          default: {
+            const next = this.skipPlain(kind, at, end);
+            if (next < 0) return 0; // calls through a table, memory.size and memory.grow, SIMD and the rest
+            at = next;
+            continue;
+          }
         }
       }
     } finally {
       this.budget -= at - from;
     }
-  }
-
-  private skipBlockType(at: number, end: number): number {
-    const byte = this.bytes[at];
-    if (byte === 0x63 || byte === 0x64) return skipLeb(this.bytes, at + 1, end);
-    return skipLeb(this.bytes, at, end);
   }
 }

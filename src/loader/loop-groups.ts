@@ -142,39 +142,6 @@ export class LoopPlanner extends BodyCursor {
             calls = true;
             at = skipLeb(bytes, at, end);
             continue;
-          case Imm.globalIndex:
-          case Imm.tableSet:
-          case Imm.heapType:
-          case Imm.i64Const:
-          case Imm.i32Const:
-            at = skipLeb(bytes, at, end);
-            continue;
-          case Imm.f32Const:
-            at += 4;
-            continue;
-          case Imm.f64Const:
-            at += 8;
-            continue;
-          case Imm.brTable: {
-            const labels = this.u32At(at, end);
-            at = this.next;
-            for (let i = 0; i <= labels; i++) at = skipLeb(bytes, at, end);
-            continue;
-          }
-          case Imm.selectTypes: {
-            const types = this.u32At(at, end);
-            at = this.next;
-            for (let i = 0; i < types; i++) at = this.skipBlockType(at, end);
-            continue;
-          }
-          case Imm.load:
-          case Imm.store: {
-            const flags = this.u32At(at, end);
-            at = this.next;
-            if (flags & 0x40) at = skipLeb(bytes, at, end);
-            at = skipLeb(bytes, at, end);
-            continue;
-          }
           case Imm.prefixMisc: {
             const sub = this.u32At(at, end);
             at = this.next;
@@ -185,8 +152,12 @@ export class LoopPlanner extends BodyCursor {
             else return null;
             continue;
           }
-          default:
-            return null; // SIMD, GC and the rest: this loop hoists nothing
+          default: {
+            const next = this.skipPlain(immediates[op]!, at, end);
+            if (next < 0) return null; // SIMD, GC and the rest: this loop hoists nothing
+            at = next;
+            continue;
+          }
         }
         break; // the loop's end
       }
@@ -365,11 +336,5 @@ export class LoopPlanner extends BodyCursor {
 
   private pop(n: number): void {
     this.height = Math.max(0, this.height - n);
-  }
-
-  private skipBlockType(at: number, end: number): number {
-    const byte = this.bytes[at];
-    if (byte === 0x63 || byte === 0x64) return skipLeb(this.bytes, at + 1, end);
-    return skipLeb(this.bytes, at, end);
   }
 }

@@ -760,12 +760,6 @@ export class BodyRewriter extends BodyCursor {
     if (at >= end) throw new DecodeError(at, "unexpected end of a function body");
     return at + 1;
   }
-
-  private skipBlockType(at: number, end: number): number {
-    const byte = this.bytes[at];
-    if (byte === 0x63 || byte === 0x64) return skipLeb(this.bytes, at + 1, end);
-    return skipLeb(this.bytes, at, end);
-  }
 }
 
 /** An instruction that pushes one value and has no other effect, so a store's value may be it: local.get or a constant. */

@@ -1,4 +1,5 @@
 import { DecodeError } from "./byte-reader.ts";
+import { Imm } from "./opcodes.ts";
 
 /**
  * LEB128 reads at an offset in a function body, for the loops that walk whole bodies (the
@@ -50,6 +51,56 @@ export class BodyCursor {
       }
     }
     throw new DecodeError(at, "an unsigned 32-bit integer is too long or too large");
+  }
+
+  /** Past a block type at `at` (a value type, an indexed reference type or a type index). */
+  protected skipBlockType(at: number, end: number): number {
+    const byte = this.bytes[at];
+    if (byte === 0x63 || byte === 0x64) return skipLeb(this.bytes, at + 1, end);
+    return skipLeb(this.bytes, at, end);
+  }
+
+  /**
+   * Past the immediates of an instruction of kind `kind` at `at` for the kinds a planning walk
+   * only steps over (indices, constants, br_table's labels, select's types, a memarg), or -1 for
+   * any other kind: the walk decides those itself.
+   */
+  protected skipPlain(kind: number, at: number, end: number): number {
+    const bytes = this.bytes;
+    switch (kind) {
+      case Imm.u32:
+      case Imm.globalIndex:
+      case Imm.tableSet:
+      case Imm.heapType:
+      case Imm.i64Const:
+      case Imm.i32Const:
+        return skipLeb(bytes, at, end);
+      case Imm.f32Const:
+        return at + 4;
+      case Imm.f64Const:
+        return at + 8;
+      case Imm.brTable: {
+        const labels = this.u32At(at, end);
+        at = this.next;
+        for (let i = 0; i <= labels; i++) at = skipLeb(bytes, at, end);
+        return at;
+      }
+      case Imm.selectTypes: {
+        const types = this.u32At(at, end);
+        at = this.next;
+        for (let i = 0; i < types; i++) at = this.skipBlockType(at, end);
+        return at;
+      }
+      case Imm.load:
+      case Imm.store: {
+        const flags = this.u32At(at, end);
+        at = this.next;
+        if (flags & 0x40) at = skipLeb(bytes, at, end);
+        return skipLeb(bytes, at, end);
+      }
+      default:
+        return -1;
+    }
   }
 }
 
