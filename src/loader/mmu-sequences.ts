@@ -176,6 +176,24 @@ function slowPathOperands(w: ByteWriter, locals: AccessLocals, offset: number, c
 }
 
 /**
+ * The miss: the slow path called with the access's operands (a store's value from `value`), its
+ * result reinterpreted where the access's type needs, then the groups in `clears` end.
+ */
+function slowPathCall(w: ByteWriter, layout: CodeLayout, op: MemoryOp, offset: number, locals: AccessLocals, value: number, constant: number | null, clears: readonly number[]): void {
+  const store = op.kind.store;
+  slowPathOperands(w, locals, offset, constant);
+  if (store) {
+    w.put(Op.localGet);
+    w.putU32(value);
+    if (op.reinterpret !== null) w.put(op.reinterpret);
+  }
+  w.put(Op.call);
+  w.putU32(layout.slowPaths[op.slowPath]!);
+  if (!store && op.reinterpret !== null) w.put(op.reinterpret);
+  endGroups(w, clears);
+}
+
+/**
  * `T.load align offset=K` with its address operand on the stack; or, with `constant`, one whose
  * address operand was `i32.const C` (dropped by the caller): `constant` = C + K, a constantAccess.
  */
@@ -189,11 +207,7 @@ export function emitLoad(w: ByteWriter, marks: SequenceMarks, layout: CodeLayout
   w.putU32(align);
   w.put(0);
   w.put(Op.else);
-  slowPathOperands(w, locals, offset, constant);
-  w.put(Op.call);
-  w.putU32(layout.slowPaths[op.slowPath]!);
-  if (op.reinterpret !== null) w.put(op.reinterpret);
-  endGroups(w, clears);
+  slowPathCall(w, layout, op, offset, locals, -1, constant, clears);
   w.put(Op.end);
 }
 
@@ -216,13 +230,7 @@ export function emitStore(w: ByteWriter, marks: SequenceMarks, layout: CodeLayou
   w.putU32(align);
   w.put(0);
   w.put(Op.else);
-  slowPathOperands(w, locals, offset, constant);
-  w.put(Op.localGet);
-  w.putU32(value);
-  if (op.reinterpret !== null) w.put(op.reinterpret);
-  w.put(Op.call);
-  w.putU32(layout.slowPaths[op.slowPath]!);
-  endGroups(w, clears);
+  slowPathCall(w, layout, op, offset, locals, value, constant, clears);
   w.put(Op.end);
 }
 
@@ -379,16 +387,7 @@ export function emitStreamAccess(w: ByteWriter, marks: SequenceMarks, layout: Co
   w.put(Op.i32Add);
   fastAccess(w, opcode, align, 0, store, value);
   w.put(Op.else);
-  slowPathOperands(w, locals, offset, null);
-  if (store) {
-    w.put(Op.localGet);
-    w.putU32(value);
-    if (op.reinterpret !== null) w.put(op.reinterpret);
-  }
-  w.put(Op.call);
-  w.putU32(layout.slowPaths[op.slowPath]!);
-  if (!store && op.reinterpret !== null) w.put(op.reinterpret);
-  endGroups(w, clears);
+  slowPathCall(w, layout, op, offset, locals, value, null, clears);
   w.put(Op.end);
   w.put(Op.end);
 }
@@ -450,14 +449,7 @@ export function emitGroupHead(w: ByteWriter, marks: SequenceMarks, layout: CodeL
   emitSpanCheck(w, layout, locals, locals.anchor, group.lo, group.span, half);
   marks.putIf(w, 1);
   w.put(store ? EMPTY_BLOCK : op.valueType);
-  w.put(Op.localGet);
-  w.putU32(locals.address);
-  w.put(Op.localGet);
-  w.putU32(locals.entry);
-  w.put(Op.i32Load);
-  w.put(2);
-  w.putU32(half + 4);
-  w.put(Op.i32Add);
+  physicalAddress(w, locals, half + 4);
   w.put(Op.localTee);
   w.putU32(locals.physical);
   fastAccess(w, opcode, align, group.fastOffset, store, value);
@@ -686,21 +678,10 @@ export function emitHoistedCheck(w: ByteWriter, marks: SequenceMarks, layout: Co
   if (group.local < 0) {
     // A constant page P: its entry's place and tag are constants.
     const page = group.lo;
-    tlbBase(w, layout, locals);
-    w.put(Op.i32Load);
-    w.put(2);
-    w.putU32(tlbEntryOffset(layout, page) + half);
-    w.put(Op.i32Const);
-    w.putS32(page | 0);
-    w.put(Op.i32Eq);
+    translateConstant(w, layout, page, locals, half);
     marks.putIf(w, 1);
     w.put(EMPTY_BLOCK);
-    w.put(Op.i32Const);
-    w.putS32(page | 0);
-    tlbBase(w, layout, locals);
-    w.put(Op.i32Load);
-    w.put(2);
-    w.putU32(tlbEntryOffset(layout, page) + half + 4);
+    constantPhysicalAddress(w, layout, page, locals, half + 4);
   } else {
     // As for a group head; L + lo below 0 makes a span that crosses 2^32 (whose compare fails)
     // or lies wholly past it, where every member's address (C < 0, K = 0: access-groups.ts)
@@ -708,15 +689,8 @@ export function emitHoistedCheck(w: ByteWriter, marks: SequenceMarks, layout: Co
     emitSpanCheck(w, layout, locals, group.local, group.lo, group.span, half);
     marks.putIf(w, 1);
     w.put(EMPTY_BLOCK);
-    w.put(Op.localGet);
-    w.putU32(locals.address);
-    w.put(Op.localGet);
-    w.putU32(locals.entry);
-    w.put(Op.i32Load);
-    w.put(2);
-    w.putU32(half + 4);
+    physicalAddress(w, locals, half + 4);
   }
-  w.put(Op.i32Add);
   w.put(Op.localSet);
   w.putU32(locals.physical);
   w.put(Op.end);
