@@ -387,23 +387,8 @@ export class AddressSpace implements MappingSpace {
     }
     if (address + length > 2 ** 32) throw pastTheEnd(address, length);
     if (length <= 0) return;
-    // One pass, each page translated once: a read has nothing to undo. Frames that follow each
-    // other in the machine's memory are copied as one run: a big read of a Region (its frames
-    // mostly taken in order) is then a few host copies, not one a page.
-    let run = -1;
-    let runAt = 0;
-    for (let done = 0; done < length; ) {
-      const cursor = address + done;
-      const chunk = Math.min(length - done, PAGE_SIZE - (cursor & (PAGE_SIZE - 1)));
-      const physical = this.translate(cursor >>> 0, false);
-      if (physical !== run + (done - runAt)) {
-        if (done > runAt) copyBytes(bytes, run, into, at + runAt, done - runAt);
-        run = physical;
-        runAt = done;
-      }
-      done += chunk;
-    }
-    copyBytes(bytes, run, into, at + runAt, length - runAt);
+    // One pass, each page translated once: a read has nothing to undo.
+    this.copyRuns(address, length, false, into, at);
   }
 
   /** Writes `data` at `address`, every page checked (and given a frame, copy-on-write split) before a byte is written. */
@@ -438,24 +423,39 @@ export class AddressSpace implements MappingSpace {
 
   /** `write` of a range too long for the frame scratch (or while it is in use): checked whole, then each page translated again. */
   private writeTranslatingTwice(address: number, data: Uint8Array): void {
-    const bytes = this.memory.bytes;
     const length = data.length;
     this.check(address, length, true);
+    this.copyRuns(address, length, true, data, 0);
+  }
+
+  /**
+   * Copies between `[address, address + length)` and `buffer` from `at` on (into the process's
+   * memory when `write`), each page translated for that access as it comes. Frames that follow
+   * each other in the machine's memory are copied as one run: a big copy of a Region (its frames
+   * mostly taken in order) is then a few host copies, not one a page.
+   */
+  private copyRuns(address: number, length: number, write: boolean, buffer: Uint8Array, at: number): void {
     let run = -1;
     let runAt = 0;
     for (let done = 0; done < length; ) {
       const cursor = address + done;
       const chunk = Math.min(length - done, PAGE_SIZE - (cursor & (PAGE_SIZE - 1)));
-      const physical = this.translate(cursor >>> 0, true);
+      const physical = this.translate(cursor >>> 0, write);
       if (physical !== run + (done - runAt)) {
-        if (done > runAt) copyInto(bytes, run, data, runAt, done - runAt);
+        if (done > runAt) this.copyRun(write, run, buffer, at + runAt, done - runAt);
         run = physical;
         runAt = done;
       }
       done += chunk;
     }
-    copyInto(bytes, run, data, runAt, length - runAt);
+    this.copyRun(write, run, buffer, at + runAt, length - runAt);
   }
+
+  private copyRun(write: boolean, physical: number, buffer: Uint8Array, at: number, length: number): void {
+    if (write) copyInto(this.memory.bytes, physical, buffer, at, length);
+    else copyBytes(this.memory.bytes, physical, buffer, at, length);
+  }
+
 
   /**
    * Copies `length` bytes from `from` to `to` within this space, frame to frame (nothing in
