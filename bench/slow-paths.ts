@@ -3,10 +3,9 @@
 // bulk memory operations, safe-point slow paths) by wrapping the kernel's import object. This
 // reaches into a private field of the kernel, so it lives in its own untimed run.
 import { FUEL_PER_CHECK } from "../src/kernel/constants.ts";
-import type { ImportObject } from "../src/kernel/imports.ts";
-import { MMU_MODULE } from "../src/kernel/mmu-abi.ts";
 import { deadline, dogma, program, schedulerState } from "./harness.ts";
 import { PROGRAMS } from "./rewritten-vs-native.ts";
+import { hookMmu } from "../test/helpers/mmu-hooks.ts";
 
 interface Counts {
   calls: Map<string, number>;
@@ -17,34 +16,23 @@ interface Counts {
 export async function slowPaths(): Promise<string[]> {
   const machine = dogma(256);
   const kernel = machine.kernel;
-  const imports = (kernel as unknown as { imports: ImportObject }).imports;
-  const forProcess = imports.forProcess.bind(imports);
   let counts: Counts = { calls: new Map(), safePoints: 0, preemptions: 0 };
-  imports.forProcess = (tlbBase) => {
-    const object = forProcess(tlbBase);
-    // The kernel's import objects inherit their shared parts (src/kernel/imports.ts): copy with for-in.
-    const source = object[MMU_MODULE] as Record<string, unknown>;
-    const mmu: Record<string, unknown> = {};
-    for (const name in source) mmu[name] = source[name];
-    for (const [name, value] of Object.entries(mmu)) {
-      if (typeof value !== "function") continue;
-      const fn = value as (...args: unknown[]) => unknown;
-      mmu[name] = (...args: unknown[]) => {
+  hookMmu(
+    kernel,
+    /./,
+    (name, original) =>
+      (...args: unknown[]) => {
         counts.calls.set(name, (counts.calls.get(name) ?? 0) + 1);
-        return fn(...args);
-      };
-    }
-    // The same slow path as src/kernel/imports.ts, counted; a Suspending cannot be unwrapped.
-    mmu.safe_point = new WebAssembly.Suspending(() => {
+        return original(...args);
+      },
+    // The same slow path as src/kernel/imports.ts, counted.
+    () => {
       counts.safePoints++;
       const fuel = kernel.safePoint(kernel.current(), FUEL_PER_CHECK);
       if (fuel instanceof Promise) counts.preemptions++;
       return fuel;
-    });
-    const counted = Object.create(object) as Record<string, unknown>;
-    counted[MMU_MODULE] = mmu;
-    return counted as WebAssembly.Imports;
-  };
+    },
+  );
 
   const lines = [
     "| program | TLB slow-path calls | pages first touched | misses beyond first touch | bulk memory calls | safe-point slow paths (≈ safe points run) | preemptions |",

@@ -34,8 +34,6 @@
  * DOGMA_GROUP_FUZZ_COUNT=n (default 100) and DOGMA_GROUP_FUZZ_SEED=s (default 1) choose the seeds.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ImportObject } from "../../src/kernel/imports.ts";
-import { MMU_MODULE } from "../../src/kernel/mmu-abi.ts";
 import { FUEL_PER_CHECK } from "../../src/kernel/constants.ts";
 import type { Process } from "../../src/kernel/process.ts";
 import { ALL_CALLS_MIN_BODY } from "../../src/loader/output-layout.ts";
@@ -45,6 +43,7 @@ import { Loader } from "../../src/loader/loader.ts";
 import { standardImportModules } from "../../src/hosts/standard-imports.ts";
 import { wat } from "./wat.ts";
 import { patience } from "../helpers/patience.ts";
+import { hookMmu } from "../helpers/mmu-hooks.ts";
 
 const COUNT = Number(process.env.DOGMA_GROUP_FUZZ_COUNT ?? 100);
 const FIRST_SEED = Number(process.env.DOGMA_GROUP_FUZZ_SEED ?? 1);
@@ -205,17 +204,13 @@ beforeAll(async () => {
   constantsOnly = new Loader({ importModules: standardImportModules(), rewrite: { hugeFunctionGroups: true } });
   // Every load and store slow path, memory.size and memory.fill of the process under test moves its pages first (a private
   // field, as bench/slow-paths.ts reaches it).
-  const imports = (host.kernel as unknown as { imports: ImportObject }).imports;
-  const forProcess = imports.forProcess.bind(imports);
-  imports.forProcess = (tlbBase) => {
-    const object = forProcess(tlbBase);
-    const source = object[MMU_MODULE] as Record<string, unknown>;
-    const mmu: Record<string, unknown> = {};
-    for (const name in source) mmu[name] = source[name];
-    for (const [name, value] of Object.entries(mmu)) {
-      if (typeof value !== "function" || !/^(load|store)_|^memory_(size|fill)$/.test(name)) continue;
-      mmu[name] = (...args: unknown[]) => {
-        if (moving !== null && host.kernel.current() === moving) {
+  const kernel = host.kernel;
+  hookMmu(
+    kernel,
+    /^(load|store)_|^memory_(size|fill)$/,
+    (_name, original) =>
+      (...args: unknown[]) => {
+        if (moving !== null && kernel.current() === moving) {
           movePages(moving);
           // The next safe point calls the kernel (a program this short never spends its first
           // slice); but only after every other slow path, so that a stream (or a group) used
@@ -223,24 +218,19 @@ beforeAll(async () => {
           const fuel = moving.instance?.exports.__dogma_fuel as WebAssembly.Global | undefined;
           if (fuel !== undefined && moves % 2 === 0) fuel.value = 0;
         }
-        return (value as (...a: unknown[]) => unknown)(...args);
-      };
-    }
+        return original(...args);
+      },
     // Every safe point of the process under test calls the kernel (a fuel of 16 between them) and
     // moves its pages first: checks made at a loop's header must not outlive it.
-    const kernel = host.kernel;
-    mmu.safe_point = new WebAssembly.Suspending(() => {
+    () => {
       const current = kernel.current();
       if (moving !== null && current === moving) {
         movePages(moving);
         safePointMoves++;
       }
-      return kernel.safePoint(current!, current === moving ? 16 : FUEL_PER_CHECK);
-    });
-    const hooked = Object.create(object) as Record<string, unknown>;
-    hooked[MMU_MODULE] = mmu;
-    return hooked as WebAssembly.Imports;
-  };
+      return kernel.safePoint(current, current === moving ? 16 : FUEL_PER_CHECK);
+    },
+  );
 });
 
 afterAll(async () => {

@@ -6,13 +6,12 @@
 // of a group that changes the group's page. Each runs to the same result as natively (or faults
 // where native code traps), and the same as without sharing.
 import { describe, expect, it } from "vitest";
-import type { ImportObject } from "../../src/kernel/imports.ts";
-import { MMU_MODULE } from "../../src/kernel/mmu-abi.ts";
 import { PTE_READ } from "../../src/kernel/page-table.ts";
 import type { Process } from "../../src/kernel/process.ts";
 import type { RewriteVariant } from "../../src/loader/output-layout.ts";
 import { testMachine, type TestMachine } from "../helpers/test-host.ts";
 import { watToBinary } from "./wat.ts";
+import { hookMmu } from "../helpers/mmu-hooks.ts";
 
 const PAGE = 4096;
 /** Pages 1-15 hold a pattern (written by $fill at each export's start); page 0x15 a data segment. */
@@ -157,24 +156,10 @@ async function underDogma(t: TestMachine, entry: string, p: number, q: number, h
   let current: Process | null = null;
   if (hooks.onSlowPath) {
     const onSlowPath = hooks.onSlowPath;
-    const imports = (t.kernel as unknown as { imports: ImportObject }).imports;
-    const forProcess = imports.forProcess.bind(imports);
-    imports.forProcess = (tlbBase) => {
-      const object = forProcess(tlbBase);
-      const source = object[MMU_MODULE] as Record<string, unknown>;
-      const mmu: Record<string, unknown> = {};
-      for (const name in source) mmu[name] = source[name];
-      for (const [name, value] of Object.entries(mmu)) {
-        if (typeof value !== "function" || !/^(load|store)_/.test(name)) continue;
-        mmu[name] = (...args: unknown[]) => {
-          if (current) onSlowPath(current, ((args[0] as number) + (args[1] as number)) >>> 0);
-          return (value as (...a: unknown[]) => unknown)(...args);
-        };
-      }
-      const hooked = Object.create(object) as Record<string, unknown>;
-      hooked[MMU_MODULE] = mmu;
-      return hooked as WebAssembly.Imports;
-    };
+    hookMmu(t.kernel, /^(load|store)_/, (_name, original) => (...args: unknown[]) => {
+      if (current) onSlowPath(current, ((args[0] as number) + (args[1] as number)) >>> 0);
+      return original(...args);
+    });
   }
   const process = t.kernel.spawn(image, { entry, entryArgs: [p, q], mapImage: false });
   current = process;

@@ -7,11 +7,10 @@
 import { describe, expect, it } from "vitest";
 import { decodeRecord, type ModuleCache } from "../../src/loader/cache.ts";
 import type { RewriteVariant } from "../../src/loader/output-layout.ts";
-import type { ImportObject } from "../../src/kernel/imports.ts";
-import { MMU_MODULE } from "../../src/kernel/mmu-abi.ts";
 import { SectionId, readModule } from "../../src/loader/wasm/module-info.ts";
 import { testMachine } from "../helpers/test-host.ts";
 import { watToBinary } from "./wat.ts";
+import { hookMmu } from "../helpers/mmu-hooks.ts";
 
 // [opcode name, value type, bytes]
 const LOADS: Array<[string, string]> = [
@@ -133,26 +132,12 @@ describe("accesses at constant addresses", () => {
 
   it("hit the TLB once the page is in it: a loop of 1000 rounds takes a slow path per page and access kind, no more", async () => {
     const t = testMachine();
-    // Counts the kernel's slow-path calls (as bench/slow-paths.ts does), through a private field.
-    const imports = (t.kernel as unknown as { imports: ImportObject }).imports;
-    const forProcess = imports.forProcess.bind(imports);
+    // Counts the kernel's slow-path calls (as bench/slow-paths.ts does).
     let slowPaths = 0;
-    imports.forProcess = (tlbBase) => {
-      const object = forProcess(tlbBase);
-      const source = object[MMU_MODULE] as Record<string, unknown>;
-      const mmu: Record<string, unknown> = {};
-      for (const name in source) mmu[name] = source[name];
-      for (const [name, value] of Object.entries(mmu)) {
-        if (typeof value !== "function" || !/^(load|store)_/.test(name)) continue;
-        mmu[name] = (...args: unknown[]) => {
-          slowPaths++;
-          return (value as (...a: unknown[]) => unknown)(...args);
-        };
-      }
-      const counted = Object.create(object) as Record<string, unknown>;
-      counted[MMU_MODULE] = mmu;
-      return counted as WebAssembly.Imports;
-    };
+    hookMmu(t.kernel, /^(load|store)_/, (_name, original) => (...args: unknown[]) => {
+      slowPaths++;
+      return original(...args);
+    });
     const image = await t.loader.load(bytes, "constant-addresses");
     const process = t.kernel.spawn(image, { entry: "loop", entryArgs: [0n], mapImage: false });
     await t.kernel.run();

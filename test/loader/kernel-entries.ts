@@ -1,12 +1,11 @@
 // Running a rewritten function with a hook at every way into the kernel (an access's slow path,
 // memory.size, memory.fill, a safe point made to call the kernel at every loop header), for tests
 // of checks that must not outlive one (loop-checks, access-streams).
-import type { ImportObject } from "../../src/kernel/imports.ts";
 import type { Kernel } from "../../src/kernel/kernel.ts";
-import { MMU_MODULE } from "../../src/kernel/mmu-abi.ts";
 import type { Process } from "../../src/kernel/process.ts";
 import type { RewriteVariant } from "../../src/loader/output-layout.ts";
 import { testMachine } from "../helpers/test-host.ts";
+import { hookMmu } from "../helpers/mmu-hooks.ts";
 
 const PAGE = 4096;
 
@@ -36,33 +35,24 @@ export async function underDogma(bytes: Uint8Array, entry: string, args: number[
   const enter = hooks.enter;
   const kernel = t.kernel;
   if (enter) {
-    const imports = (kernel as unknown as { imports: ImportObject }).imports;
-    const forProcess = imports.forProcess.bind(imports);
-    imports.forProcess = (tlbBase) => {
-      const object = forProcess(tlbBase);
-      const source = object[MMU_MODULE] as Record<string, unknown>;
-      const mmu: Record<string, unknown> = {};
-      for (const name in source) mmu[name] = source[name];
-      for (const [name, value] of Object.entries(mmu)) {
-        if (typeof value !== "function" || !/^(load|store)_|^memory_(size|fill)$/.test(name)) continue;
-        mmu[name] = (...a: unknown[]) => {
+    hookMmu(
+      kernel,
+      /^(load|store)_|^memory_(size|fill)$/,
+      (name, original) =>
+        (...a: unknown[]) => {
           const mine = current !== null && kernel.current() === current;
           if (mine) enter(current!, name, kernel);
-          const result = (value as (...a: unknown[]) => unknown)(...a);
+          const result = original(...a);
           if (mine) hooks.leave?.(current!, name);
           return result;
-        };
-      }
-      mmu.safe_point = new WebAssembly.Suspending(() => {
+        },
+      () => {
         const process = kernel.current();
         if (current !== null && process === current) enter(current, "safe_point", kernel);
         // A fuel of 0: the next loop header calls again.
         return kernel.safePoint(process, process === current ? 0 : 10_000);
-      });
-      const hooked = Object.create(object) as Record<string, unknown>;
-      hooked[MMU_MODULE] = mmu;
-      return hooked as WebAssembly.Imports;
-    };
+      },
+    );
   }
   const process = kernel.spawn(image, { entry, entryArgs: args, mapImage: false });
   current = process;
