@@ -110,7 +110,7 @@ export class Kernel implements KernelServices, ObjectKernel {
   private readonly hooks: ProcessHooks;
   private readonly images: ImageStore;
   private readonly console: BootConsole;
-  /** What a process is instantiated with (public for the bench that times instantiation alone beside spawn). */
+  /** What a process is instantiated with (public for benches and tests that time or hook instantiation: bench/scheduling.ts, test/helpers/mmu-hooks.ts). */
   readonly imports: ImportObject;
   private readonly onFault: KernelOptions["onFault"];
   private readonly imageLoader: ImageLoader | null;

@@ -5,6 +5,7 @@
 // The crash writer syncs round after round; the power is cut at a seeded random moment; then
 // fsck must find the disk clean and the checker every synced round there, intact.
 import { describe, expect, it } from "vitest";
+import type { BlockBackend } from "../../src/machine/devices/block-backend.ts";
 import { bootBlockMachine } from "../drivers/block-machine.ts";
 import { patience } from "../helpers/patience.ts";
 import { FSCK_LINES, FS_LINES, verdict } from "./fs-machine.ts";
@@ -83,6 +84,26 @@ const inJournal = (offset: number) => offset >= JOURNAL_SLOTS.from && offset < J
 /** Where its data blocks begin: after the bitmap (block 513) and the inode table (514 to 545). */
 const DATA_AT = 546 * 4096;
 
+/** fs-order-writer (user/services/fs-order-writer.ts) in `mode`, on the fs. */
+const writer = (mode: string) => `${FS_LINES}service w fs-order-writer use=fs memory=512 -- ${mode}\n`;
+const WRITER = ["registry", "block", "fs", "fs-order-writer"];
+
+/** Boots `lines` with `programs` on `disk` until `pass` (or `fail`) is said, then halts. */
+async function bootToVerdict(lines: string, programs: string[], disk: BlockBackend, pass: RegExp, fail: RegExp): Promise<void> {
+  const m = await bootBlockMachine(lines, programs, disk);
+  try {
+    await verdict(m, pass, fail);
+  } finally {
+    await m.halt();
+  }
+}
+
+/** After a cut: fsck finds the disk clean, and the writer's check finds every synced file intact. */
+async function cleanAndIntact(disk: BlockBackend): Promise<void> {
+  await bootToVerdict(FSCK_LINES, ["registry", "block", "fsck"], disk, /^fsck: clean: /, /^fsck: (\d+ problems?|cannot .*)$/);
+  await bootToVerdict(writer("check"), WRITER, disk, /^fs-order: intact$/, /FAIL/);
+}
+
 describe("the journal's data ordering under a power cut", () => {
   const cases = [
     ["new", "a new file given new blocks"],
@@ -92,18 +113,12 @@ describe("the journal's data ordering under a power cut", () => {
   for (const [mode, what] of cases) {
     it(`a cut that keeps a commit's journal writes and loses every other write not flushed: ${what} never shows a block's old bytes`, async () => {
       const disk = new VolatileCacheBackend(DISK);
-      const writer = (mode: string) => `${FS_LINES}service w fs-order-writer use=fs memory=512 -- ${mode}\n`;
-      const prepare = await bootBlockMachine(writer("prepare"), ["registry", "block", "fs", "fs-order-writer"], disk);
-      try {
-        await verdict(prepare, /^fs-order: ready$/, /FAIL/);
-      } finally {
-        await prepare.halt();
-      }
+      await bootToVerdict(writer("prepare"), WRITER, disk, /^fs-order: ready$/, /FAIL/);
       // The first flush asked for with a journal write at risk: the commit's last. Its data must
       // have been flushed before the record was written (a flush of its own), since the record
       // alone is kept.
       disk.cutBeforeFlushIf((pending) => pending.some((w) => inJournal(w.offset)), inJournal);
-      const write = await bootBlockMachine(writer(mode), ["registry", "block", "fs", "fs-order-writer"], disk);
+      const write = await bootBlockMachine(writer(mode), WRITER, disk);
       try {
         await write.until("the power cut", () => disk.lastCut !== null || /FAIL/.test(write.stderr()));
       } finally {
@@ -111,32 +126,14 @@ describe("the journal's data ordering under a power cut", () => {
       }
       expect(disk.lastCut, write.stderr()).not.toBeNull();
       expect(disk.lastCutAtRisk).toBeGreaterThan(0);
-      const after = disk.lastCut!;
-      const f = await bootBlockMachine(FSCK_LINES, ["registry", "block", "fsck"], after);
-      try {
-        await verdict(f, /^fsck: clean: /, /^fsck: (\d+ problems?|cannot .*)$/);
-      } finally {
-        await f.halt();
-      }
-      const c = await bootBlockMachine(writer("check"), ["registry", "block", "fs", "fs-order-writer"], after);
-      try {
-        await verdict(c, /^fs-order: intact$/, /FAIL/);
-      } finally {
-        await c.halt();
-      }
+      await cleanAndIntact(disk.lastCut!);
     }, patience(60_000));
   }
 
   it("an overwrite in place is committed with one flush: its data, the record and the last checkpoint together", async () => {
     const disk = new VolatileCacheBackend(DISK);
-    const writer = (mode: string) => `${FS_LINES}service w fs-order-writer use=fs memory=512 -- ${mode}\n`;
     for (const mode of ["prepare", "overwrite"]) {
-      const m = await bootBlockMachine(writer(mode), ["registry", "block", "fs", "fs-order-writer"], disk);
-      try {
-        await verdict(m, mode == "prepare" ? /^fs-order: ready$/ : /^fs-order: synced$/, /FAIL/);
-      } finally {
-        await m.halt();
-      }
+      await bootToVerdict(writer(mode), WRITER, disk, mode == "prepare" ? /^fs-order: ready$/ : /^fs-order: synced$/, /FAIL/);
       if (mode == "prepare") disk.flushLog.length = 0;
     }
     // The overwrite's commit: the one flush with journal writes (a record) since; its data (a
@@ -148,15 +145,9 @@ describe("the journal's data ordering under a power cut", () => {
 
   it("a checkpoint that fails leaves its transaction whole in its slot: the next commit goes to the other, and a cut that tears that one replays the first", async () => {
     const disk = new VolatileCacheBackend(DISK);
-    const writer = (mode: string) => `${FS_LINES}service w fs-order-writer use=fs memory=512 -- ${mode}\n`;
     // prepare, then an overwrite: its commit (the one before the next) names the inode table only.
     for (const [mode, done] of [["prepare", /^fs-order: ready$/], ["overwrite", /^fs-order: synced$/]] as const) {
-      const m = await bootBlockMachine(writer(mode), ["registry", "block", "fs", "fs-order-writer"], disk);
-      try {
-        await verdict(m, done, /FAIL/);
-      } finally {
-        await m.halt();
-      }
+      await bootToVerdict(writer(mode), WRITER, disk, done, /FAIL/);
     }
     // /made's commit: the bitmap, the inode table and the root's directory block. After the flush
     // that commits it, its checkpoint's second write (the directory block) fails; the blocks stay
@@ -167,7 +158,7 @@ describe("the journal's data ordering under a power cut", () => {
     disk.failWriteIf((offset) => disk.flushLog.length > before && disk.flushLog.at(-1)!.some(inJournal) && !inJournal(offset) && ++checkpointWrites == 2);
     const slotHeaders = [JOURNAL_SLOTS.from, JOURNAL_SLOTS.from + 255 * 4096];
     let failed = false;
-    const m = await bootBlockMachine(writer("create"), ["registry", "block", "fs", "fs-order-writer"], disk);
+    const m = await bootBlockMachine(writer("create"), WRITER, disk);
     try {
       await m.line(/^fs-order: sync (?!done)/);
       failed = true;
@@ -177,18 +168,6 @@ describe("the journal's data ordering under a power cut", () => {
       await m.halt();
     }
     expect(failed).toBe(true);
-    const after = disk.lastCut!;
-    const f = await bootBlockMachine(FSCK_LINES, ["registry", "block", "fsck"], after);
-    try {
-      await verdict(f, /^fsck: clean: /, /^fsck: (\d+ problems?|cannot .*)$/);
-    } finally {
-      await f.halt();
-    }
-    const c = await bootBlockMachine(writer("check"), ["registry", "block", "fs", "fs-order-writer"], after);
-    try {
-      await verdict(c, /^fs-order: intact$/, /FAIL/);
-    } finally {
-      await c.halt();
-    }
+    await cleanAndIntact(disk.lastCut!);
   }, patience(60_000));
 });
