@@ -117,6 +117,23 @@ async function asNatively(variant: RewriteVariant, entry: string, args: number[]
   else expect(got).toEqual({ outcome: { kind: "exited", code: 0 }, value: expected });
 }
 
+/**
+ * Hooks that move page P at each load's slow path while it is mapped (counted in `moves.count`),
+ * and take Y out of the TLB after each, so that its load misses the next time round.
+ */
+function movingPOnLoads(moves: { count: number }): KernelHooks {
+  return {
+    enter: (process, name, kernel) => {
+      if (!name.startsWith("load_") || process.space.mapping(P) === null) return;
+      movePage(kernel, process, P);
+      moves.count++;
+    },
+    leave: (process, name) => {
+      if (name.startsWith("load_")) process.space.unmap(Y);
+    },
+  };
+}
+
 for (const [form, STREAMS] of FORMS) describe(`access streams (${form})`, () => {
   for (const [kick, what] of ["the loop's own safe point", "another access's slow path"].entries()) {
     it(`a store stream's page ends at ${what}, where the kernel moves the page`, async () => {
@@ -143,33 +160,15 @@ for (const [form, STREAMS] of FORMS) describe(`access streams (${form})`, () => 
   }
 
   it("a loop's stream starts with no page, though an earlier loop's held its page before a call moved it", async () => {
-    let moved = 0;
-    await asNatively(STREAMS, "again", [P + 64, 1000], {
-      enter: (process, name, kernel) => {
-        if (!name.startsWith("load_") || process.space.mapping(P) === null) return;
-        movePage(kernel, process, P);
-        moved++;
-      },
-      leave: (process, name) => {
-        if (name.startsWith("load_")) process.space.unmap(Y);
-      },
-    });
-    expect(moved).toBe(1);
+    const moves = { count: 0 };
+    await asNatively(STREAMS, "again", [P + 64, 1000], movingPOnLoads(moves));
+    expect(moves.count).toBe(1);
   });
 
   it("a stream of an inner loop keeps its page from one entry to the next, until the kernel moves it", async () => {
-    let moved = 0;
-    await asNatively(STREAMS, "nested", [P + 64, 30], {
-      enter: (process, name, kernel) => {
-        if (!name.startsWith("load_") || process.space.mapping(P) === null) return;
-        movePage(kernel, process, P);
-        moved++;
-      },
-      leave: (process, name) => {
-        if (name.startsWith("load_")) process.space.unmap(Y);
-      },
-    });
-    expect(moved).toBeGreaterThanOrEqual(29);
+    const moves = { count: 0 };
+    await asNatively(STREAMS, "nested", [P + 64, 30], movingPOnLoads(moves));
+    expect(moves.count).toBeGreaterThanOrEqual(29);
   });
 
   for (const [p, n, step] of [[P - 64, 80, 4], [P - 3, 40, 1], [P - 9, 30, 3], [1, 3000, 2], [8, 900, 8], [4 * 65536 - 40, 20, 4], [2 ** 32 - 64, 30, 4], [40, 2, 2 ** 32 - 42]]) {
