@@ -32,28 +32,21 @@ describe("attached handles' read buffers", () => {
     }
   }, patience(120_000));
 
-  it("a client that keeps views of file maps the server frees, its quota full, is refused more maps, and another session still maps", async () => {
-    const m = await bootOnDisk(join(work, "maps.img"), `${FS_LINES}service hoard fs-view-hoard use=fs memory=512 -- 900 map\n`, ["fs", "fs-view-hoard"]);
-    try {
-      await verdict(m, /^fs-view-hoard: the page cache holds /, /FAIL/);
-      // Before: 79 rounds, then every client's FS_MAP answered E_QUOTA (the server's quota held by the kept views).
-      expect(m.lines().find((l) => l.includes(" rounds ("))).toMatch(/^fs-view-hoard: \d+ rounds \(then E_QUOTA\)/);
-      expect(m.lines(), m.lines().join("\n")).toContain("fs-view-hoard: a map from another session: ok");
-      expect(m.faults).toEqual([]);
-    } finally {
-      await m.close();
-    }
-  }, patience(120_000));
-
-  it("the same when the client lets go of each map (FS_MAP_RELEASE) instead of closing its handle", async () => {
-    const m = await bootOnDisk(join(work, "maps-release.img"), `${FS_LINES}service hoard fs-view-hoard use=fs memory=512 -- 900 map-release\n`, ["fs", "fs-view-hoard"]);
-    try {
-      await verdict(m, /^fs-view-hoard: the page cache holds /, /FAIL/);
-      expect(m.lines().find((l) => l.includes(" rounds ("))).toMatch(/^fs-view-hoard: \d+ rounds \(then E_QUOTA\)/);
-      expect(m.lines(), m.lines().join("\n")).toContain("fs-view-hoard: a map from another session: ok");
-      expect(m.faults).toEqual([]);
-    } finally {
-      await m.close();
-    }
-  }, patience(120_000));
+  // Before: 79 rounds, then every client's FS_MAP answered E_QUOTA (the server's quota held by the kept views).
+  for (const [mode, what] of [
+    ["map", "a client that keeps views of file maps the server frees, its quota full, is refused more maps, and another session still maps"],
+    ["map-release", "the same when the client lets go of each map (FS_MAP_RELEASE) instead of closing its handle"],
+  ] as const) {
+    it(what, async () => {
+      const m = await bootOnDisk(join(work, `${mode}.img`), `${FS_LINES}service hoard fs-view-hoard use=fs memory=512 -- 900 ${mode}\n`, ["fs", "fs-view-hoard"]);
+      try {
+        await verdict(m, /^fs-view-hoard: the page cache holds /, /FAIL/);
+        expect(m.lines().find((l) => l.includes(" rounds ("))).toMatch(/^fs-view-hoard: \d+ rounds \(then E_QUOTA\)/);
+        expect(m.lines(), m.lines().join("\n")).toContain("fs-view-hoard: a map from another session: ok");
+        expect(m.faults).toEqual([]);
+      } finally {
+        await m.close();
+      }
+    }, patience(120_000));
+  }
 });
