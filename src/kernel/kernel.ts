@@ -620,6 +620,19 @@ export class Kernel implements KernelServices, ObjectKernel {
     process.caps.take(cap)?.dispose();
   }
 
+  regionAt(process: Process, cap: number): { address: number; pages: number; owned: boolean } | number {
+    const found = process.caps.get(cap);
+    if (!found || found.object.kind !== ObjectKind.REGION) return Status.E_WRONG_TYPE;
+    const region = found.object as RegionObject;
+    const mapped = region.mappedIn(process);
+    if (mapped !== Status.OK) return mapped;
+    return { address: region.address, pages: region.pages, owned: region.ownedBy(process) };
+  }
+
+  objectOf(process: Process, cap: number): object | null {
+    return process.caps.get(cap)?.object ?? null;
+  }
+
   capabilityKind(process: Process, cap: number, rights: number): number | null {
     const found = process.caps.get(cap);
     return found && found.has(rights) ? found.object.kind : null;

@@ -353,10 +353,12 @@ export class FileServerClient {
     const reply = await this.k.callFor(this.process, file, FsMore.ATTACH, [readPages], view > 0 ? [view | CAP_MOVE_BIT] : []);
     const answer = answerOf(reply);
     let made: Attached | null = null;
-    if (typeof answer !== "number" && answer.caps.length >= 2 && (answer.words[2] ?? 0) !== 0) {
+    if (typeof answer !== "number" && answer.caps.length >= 2 && this.lent(answer.caps[1]!, answer.words[2] ?? 0, Math.ceil((answer.words[0] ?? 0) / 4096))) {
       const writeBytes = view > 0 && buffer ? Math.min(answer.words[1] ?? 0, buffer.bytes) : 0;
       made = { slot: answer.caps[0]!, view: answer.caps[1]!, bytes: answer.words[0] ?? 0, address: answer.words[2]!, writeBytes, writeAddress: buffer?.address ?? 0 };
     } else {
+      // A read buffer that is not where the server says, or smaller: its handle is closed too.
+      if (typeof answer !== "number" && answer.caps.length >= 2) await this.call(answer.caps[0]!, Fs.CLOSE, []);
       // Refused: whatever came back goes (the view among it); a view the call never took, too.
       if (typeof reply !== "number") for (const cap of reply.caps) this.k.dropCapability(this.process, cap);
       else if (view > 0 && this.k.capabilityKind(this.process, view, Rights.REGION_READ) === ObjectKind.REGION) this.k.dropCapability(this.process, view);
@@ -382,8 +384,25 @@ export class FileServerClient {
       for (const cap of answer.caps) this.k.dropCapability(this.process, cap);
       return AbiStatus.E_INVALID_ARGUMENT;
     }
+    // Reads copy from the map with no call: its header page and `pages` more, their valid bits in
+    // the header, must be a Region of the server's mapped here where it says.
+    if (pages > FS_MAP_PAGES_MAX || !this.lent(answer.caps[0]!, address, pages + 1)) {
+      for (const cap of answer.caps) this.k.dropCapability(this.process, cap);
+      await this.call(file, FS_MAP, [FS_MAP_RELEASE]);
+      return AbiStatus.E_BAD_MESSAGE;
+    }
     this.maps.set(file, { view: answer.caps[0]!, address, pages, validBytes: Math.ceil(Math.min(pages, FS_MAP_PAGES_MAX) / 8), lastUse: ++this.mapClock });
     return 0;
+  }
+
+  // Whether `view` is what a server may lend this process to read from (an attached handle's read
+  // buffer, a map): a Region mapped here in full (REGION_INFO's check), at `address`, of `pages`
+  // at least, and not one of this process's own (a view of its transfer Region, which a server
+  // held during a call, would read back what the process moved there, to this server or another).
+  // Else the server lies, and what it said is not used.
+  private lent(view: number, address: number, pages: number): boolean {
+    const region = this.k.regionAt(this.process, view);
+    return typeof region !== "number" && !region.owned && address !== 0 && region.address === address && region.pages >= pages;
   }
 
   // Lets go of `file`'s map: the view leaves this process's space first (a view of a map the
@@ -449,8 +468,15 @@ export class FileServerClient {
     const caps = token !== 0 ? [this.transfer.moved(), token | CAP_MOVE_BIT] : [this.transfer.moved()];
     const reply = await this.k.callFor(this.process, handle, label, words, caps);
     const region = this.transfer.settle(typeof reply === "number" ? null : reply.caps);
+    const answer = answerOf(reply);
+    if (typeof answer !== "number" && region === 0) {
+      // An answer without the Region (the server kept it, or gave back another): its words would
+      // have the bytes read from a range the process no longer has; nothing it gave is used.
+      for (const cap of answer.caps) this.k.dropCapability(this.process, cap);
+      return AbiStatus.E_BAD_MESSAGE;
+    }
     if (token !== 0 && typeof reply !== "number") for (const cap of reply.caps) if (cap !== region) this.k.dropCapability(this.process, cap);
-    return answerOf(reply);
+    return answer;
   }
 
   /** A call; a token it brings (moved) comes back and is dropped, as is anything a failed call answers. */
