@@ -629,10 +629,6 @@ export class Kernel implements KernelServices, ObjectKernel {
     return { address: region.address, pages: region.pages, owned: region.ownedBy(process) };
   }
 
-  objectOf(process: Process, cap: number): object | null {
-    return process.caps.get(cap)?.object ?? null;
-  }
-
   capabilityKind(process: Process, cap: number, rights: number): number | null {
     const found = process.caps.get(cap);
     return found && found.has(rights) ? found.object.kind : null;

@@ -76,12 +76,6 @@ export interface KernelServices {
    * hands it, at the address the server says: it checks the server's words against this first.
    */
   regionAt(process: Process, cap: number): { address: number; pages: number; owned: boolean } | number;
-  /**
-   * The object the capability at `cap` of `process` names (a Receiver: the server behind a
-   * handle), as a key to tell one server's handles from another's; null when there is none. The
-   * personality lends each server buffers of its own, never one another server saw.
-   */
-  objectOf(process: Process, cap: number): object | null;
   /** The kind of object the capability at `cap` of `process` names, and whether it has `rights`; null when there is none. */
   capabilityKind(process: Process, cap: number, rights: number): number | null;
   /** Waits while the word at `address` is `expected` (nanoseconds: Infinity for ever). Blocks. */

@@ -13,7 +13,6 @@ import type { KernelServices } from "../../src/kernel/services.ts";
 import { FileServerClient } from "../../src/personality/wasi/file-server.ts";
 import { MAP_MISS } from "../../src/personality/wasi/file-map.ts";
 import { Fs, FsMore } from "../../src/personality/wasi/protocol.ts";
-import { TransferRegion } from "../../src/personality/wasi/transfer-region.ts";
 
 const PAGE = 4096;
 const FS_MAP = 20;
@@ -94,7 +93,6 @@ class FakeKernel {
         const cap = this.table.get(slot);
         return cap?.kind === "region" ? { address: cap.address, pages: cap.pages, owned: cap.owner } : Status.E_WRONG_TYPE;
       },
-      objectOf: (_p, slot) => this.table.get(slot) ?? null,
       callFor: (_p, slot, label, words, caps = []) => {
         const through = this.table.get(slot);
         if (through?.kind !== "receiver") return Promise.resolve(Status.E_INVALID_CAP);
@@ -121,9 +119,23 @@ function client(evil: Server) {
   const k = new FakeKernel({ evil });
   k.memory.set(SECRET, SECRET_AT);
   const services = k.services();
-  const server = new FileServerClient(services, process, new TransferRegion(services, process, 7));
+  const server = new FileServerClient(services, process, 7);
   const file = k.install({ kind: "receiver", server: "evil" });
   return { k, server, file };
+}
+
+/** A client of two servers, each with a directory (a preopen) and a file opened under it. */
+async function twoServers(servers: Record<string, Server>) {
+  const k = new FakeKernel(servers);
+  const services = k.services();
+  const server = new FileServerClient(services, process, 7);
+  const files: Record<string, number> = {};
+  for (const name of Object.keys(servers)) {
+    const dir = k.install({ kind: "receiver", server: name });
+    const opened = await server.open(dir, new TextEncoder().encode("f"), 0);
+    files[name] = typeof opened === "number" ? opened : opened.slot;
+  }
+  return { k, server, files };
 }
 
 /** A map's header page (and `pages` data pages) in a Region of the server's: magic, an even sequence, `size`, every page valid. */
@@ -217,6 +229,34 @@ describe("the WASI personality's file client against a lying server", () => {
       expect([...k.table.values()].some((cap) => cap.kind === "region" && cap.owner && cap.address === at), lie).toBe(true);
       expect(k.labels.filter(([, label]) => label === Fs.CLOSE), lie).toHaveLength(1);
     }
+  });
+
+  it("lends a server only buffers no other server was lent: what moves to one never lies where another may look", async () => {
+    // Each server notes the Regions it was brought (moved, or a view to keep): a hostile one can
+    // keep a view of any of them (REGION_VIEW while it holds the owner) and read them later.
+    const seen: Record<string, Set<number>> = { evil: new Set(), good: new Set() };
+    const serve =
+      (name: string): Server =>
+      (label, words, brought, k) => {
+        for (const cap of brought) if (cap.kind === "region") seen[name]!.add(cap.address);
+        if (label === Fs.OPEN) return { words: [1, 0, 0, 7], caps: [{ kind: "receiver", server: name }, ...brought] };
+        if (label === FsMore.ATTACH) {
+          const buffer = k.region(16, false);
+          return { words: [16 * PAGE, brought.length > 0 ? 16 * PAGE : 0, buffer.address], caps: [{ kind: "receiver", server: name }, buffer] };
+        }
+        if (label === Fs.READ || label === Fs.WRITE) return { words: [words[2] ?? 0], caps: brought };
+        return {};
+      };
+    const { server, files } = await twoServers({ evil: serve("evil"), good: serve("good") });
+    for (const name of ["evil", "good"]) {
+      const file = files[name]!;
+      expect(await server.read(file, 0n, 4096)).toBeInstanceOf(Uint8Array); // the attached handle's buffer
+      expect(await server.read(file, 0n, 100 * PAGE)).toBeInstanceOf(Uint8Array); // a moved Region
+      expect(await server.write(file, 0n, new Uint8Array(1000), false)).toEqual({ written: 1000, size: null }); // the attach buffer
+      expect(await server.write(file, 0n, new Uint8Array(100 * PAGE), false)).toEqual({ written: 100 * PAGE, size: null });
+    }
+    expect(seen.evil!.size).toBeGreaterThanOrEqual(2);
+    expect([...seen.good!].filter((address) => seen.evil!.has(address))).toEqual([]);
   });
 
   it("fails a READ whose server keeps the process's Region and gives back one of its own with E_BAD_MESSAGE, and makes a new one", async () => {

@@ -25,7 +25,8 @@ interface Held {
  * as calls need them. The owner capability of the one in use goes to the server with each READ
  * or WRITE (moved) and comes back in the reply, at another slot of the process's table but mapped
  * at the same global address, so the personality copies bytes in and out there. A server that
- * dies holding one takes it along: the next call makes another.
+ * dies holding one takes it along: the next call makes another. A server may keep a view of a
+ * Region it held, so each preopen's handles have a TransferRegion of their own (FileServerClient).
  */
 export class TransferRegion {
   private readonly held: (Held | null)[] = SIZES.map(() => null);
