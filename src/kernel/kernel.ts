@@ -24,6 +24,7 @@ import { PageInRequired } from "./paging-hooks.ts";
 import { copyServingState, quiescent, serve } from "./serving.ts";
 import { MAX_PRIVATE_WASM_PAGES, PAGE_SIZE, WASM_PAGE_SIZE } from "./constants.ts";
 import { Status } from "./errors.ts";
+import { printable } from "./printable.ts";
 import { Futexes } from "./futexes.ts";
 import { GlobalSpace } from "./global-space.ts";
 import { type DeliveredMessage, type MessageBuffer, MAX_MESSAGE_BYTES } from "./message.ts";
@@ -809,7 +810,8 @@ export function describeProcessFault(process: Process): string {
   const fault = process.fault!;
   const at = fault.address === null ? "" : ` at ${hex(fault.address)}`;
   const where = fault.functionName ? ` in ${fault.functionName}` : "";
-  return `${process.image.name} (pid ${process.pid}): ${fault.kind}${at}${where}: ${fault.message}`;
+  // The names and the message are the program's (its image's name, its name section, an abort's words).
+  return printable(`${process.image.name} (pid ${process.pid}): ${fault.kind}${at}${where}: ${fault.message}`);
 }
 
 /**
