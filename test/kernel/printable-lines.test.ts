@@ -6,6 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { LoadError } from "../../src/loader/load-error.ts";
 import { describeProcessFault } from "../../src/kernel/kernel.ts";
+import { imageName } from "../../src/kernel/caps/image-create.ts";
 import { testMachine } from "../helpers/test-host.ts";
 import { watToBinary } from "../loader/wat.ts";
 
@@ -41,5 +42,15 @@ describe("lines made of a binary's words", () => {
     expect(line).not.toMatch(CONTROL);
     expect(t.faults.join("\n")).not.toMatch(CONTROL);
     expect(t.faults).toHaveLength(1);
+  });
+});
+
+describe("an image's name as MEMORY_CREATE_IMAGE takes it", () => {
+  it("keeps its control characters written out, so that ps and every line naming it print it as words", () => {
+    const bytes = new Uint8Array(32);
+    bytes.set(new TextEncoder().encode("\u001b]0;owned\u0007sh"));
+    expect(imageName(new Uint32Array(bytes.buffer))).toBe("\\x1b]0;owned\\x07sh");
+    bytes.fill(0).set(new TextEncoder().encode("hello"));
+    expect(imageName(new Uint32Array(bytes.buffer))).toBe("hello");
   });
 });
