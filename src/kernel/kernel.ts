@@ -606,7 +606,7 @@ export class Kernel implements KernelServices, ObjectKernel {
   viewFor(process: Process, owner: number): number {
     const cap = process.caps.get(owner);
     if (!cap || cap.object.kind !== ObjectKind.REGION) return Status.E_WRONG_TYPE;
-    if (!cap.has(Rights.REGION_OWNER)) return Status.E_MISSING_RIGHT;
+    if (!cap.has(Rights.REGION_OWNER) || !(cap.object as RegionObject).mayShare(process)) return Status.E_MISSING_RIGHT;
     if ((cap.object as RegionObject).freed) return Status.E_PEER_DEAD;
     const view = new Capability(cap.object, Rights.REGION_READ);
     const slot = process.caps.install(view);
