@@ -89,7 +89,7 @@ export class RegionObject extends KernelObject {
    * REGION_CLONE's caller, the process the kernel made it for), the only one that may make views
    * and fillers of it (`mayShare`).
    */
-  private home: Process | null = null;
+  private home: WeakRef<Process> | null = null;
   /** Fillers are valid while their badge is `fillEpoch` and `fillGrantor` owns the range. */
   private fillEpoch = 0;
   private fillGrantor: Process | null = null;
@@ -145,7 +145,7 @@ export class RegionObject extends KernelObject {
    * REGION_CLONE of it.
    */
   mayShare(process: Process): boolean {
-    return this.home === process;
+    return this.home?.deref() === process;
   }
 
   override installedIn(process: Process, cap: Capability): void {
@@ -153,7 +153,8 @@ export class RegionObject extends KernelObject {
     // A filler alone maps nothing either: its holder reaches the range only through the kernel.
     if (this.destroyed || !mapsRange(cap)) return;
     const holding = this.holdings.get(process) ?? { owner: 0, views: 0, mapped: Access.NONE, reserved: 0 };
-    if (cap.has(Rights.REGION_OWNER) && this.home === null) this.home = process;
+    // Weakly: a Region that outlives its maker must not keep the ended process's objects alive.
+    if (cap.has(Rights.REGION_OWNER) && this.home === null) this.home = new WeakRef(process);
     if (cap.has(Rights.REGION_OWNER)) holding.owner++;
     else holding.views++;
     this.holdings.set(process, holding);
