@@ -131,7 +131,7 @@ export function coldLoadMemory(): { results: Result[]; notes: string[] } {
       const mb = (m.bytes / 1e6).toFixed(1);
       results.push(result(`cold load peak host memory, ${label}, ${mb} MB`, m.peakBytes / 1e6, "MB", "binary size", m.bytes / 1e6));
       notes.push(
-        `${label}: ${mb} MB loaded cold in ${m.ms.toFixed(0)} ms, peak resident set ${(m.peakBytes / 1e6).toFixed(0)} MB above where it started (${(m.peakBytes / m.bytes).toFixed(2)}× the binary; ${m.highWater ? "the kernel's high-water mark" : "sampled every 2 ms"}), ${(m.heldBytes / 1e6).toFixed(0)} MB held once loaded; the machine's thread went at most ${m.longestStallMs.toFixed(0)} ms without a turn. Rewritten: ${(m.rewrittenBytes / 1e6).toFixed(1)} MB; the engine copies what it compiles while the output still stands, so no cold load peaks below twice that (${((2 * m.rewrittenBytes) / m.bytes).toFixed(2)}× the binary).`,
+        `${label}: ${mb} MB loaded cold in ${m.ms.toFixed(0)} ms, peak resident set ${(m.peakBytes / 1e6).toFixed(0)} MB above where it started (${(m.peakBytes / m.bytes).toFixed(2)}× the binary; ${m.highWater ? "the kernel's high-water mark" : "sampled every 2 ms"}), ${(m.heldBytes / 1e6).toFixed(0)} MB held once loaded; the machine's thread went at most ${m.longestStallMs.toFixed(0)} ms without a turn. Rewritten: ${(m.rewrittenBytes / 1e6).toFixed(1)} MB; at its compile the engine's copy stands beside the output, a floor of twice that (${((2 * m.rewrittenBytes) / m.bytes).toFixed(2)}× the binary).`,
       );
     }
   } finally {
