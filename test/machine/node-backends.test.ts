@@ -5,7 +5,6 @@ import { afterAll, describe, expect, it } from "vitest";
 import { DiskImage, blockFailureOf } from "../../src/hosts/node/disk-image.ts";
 import { BlockError } from "../../src/machine/devices/block-backend.ts";
 import { FolderShare } from "../../src/hosts/node/folder-share.ts";
-import { WriteQueue } from "../../src/hosts/node/write-queue.ts";
 import { BlockDevice, BlockOp, SECTOR_SIZE } from "../../src/machine/devices/block.ts";
 import { HostShareDevice, ShareOp } from "../../src/machine/devices/host-share.ts";
 import { Queue } from "../../src/machine/devices/queue-device.ts";
@@ -61,37 +60,6 @@ describe("disk image backend", () => {
     expect(file[9000]).toBe(4);
     expect(file[9001]).toBe(0);
     await disk.close();
-  });
-
-  it("writes 256 KiB or more in the background, in order: the memory it was lent may change at once, a read and a later small write wait behind it, and a flush finds everything in the file", async () => {
-    const path = join(temp, "queued.img");
-    const disk = await DiskImage.open(path, 4 << 20);
-    const lent = new Uint8Array(1 << 20).fill(5);
-    const writes: Array<Promise<void>> = [];
-    writes.push(disk.writeGathered(0, [lent.subarray(0, 1 << 19), lent.subarray(1 << 19)]));
-    lent.fill(9); // (the device's DMA window, used again for the next request)
-    writes.push(disk.write(4096, new Uint8Array(10).fill(7))); // small, behind the large one: must land after it
-    for (let i = 0; i < 6; i++) writes.push(disk.write((1 + i) << 19, new Uint8Array(1 << 19).fill(20 + i))); // more than the queue holds
-    const read = await disk.read(4090, 20); // waits for the writes before it
-    expect([...read]).toEqual([5, 5, 5, 5, 5, 5, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 5, 5, 5, 5]);
-    await Promise.all(writes);
-    await disk.flush();
-    const file = readFileSync(path);
-    expect(file[0]).toBe(5);
-    expect(file.subarray(4096, 4106).every((b) => b === 7)).toBe(true);
-    for (let i = 0; i < 6; i++) expect(file.subarray((1 + i) << 19, (2 + i) << 19).every((b) => b === 20 + i)).toBe(true);
-    await disk.close();
-  });
-
-  it("tells a write that failed in the background at the next flush, once", async () => {
-    const failing = new WriteQueue(async (offset) => {
-      if (offset === 1) throw new BlockError("io", "the host failed");
-    }, 2, 16);
-    await failing.add(0, [new Uint8Array(8)], 8);
-    await failing.add(1, [new Uint8Array(8)], 8); // answered: it fails later
-    await failing.add(2, [new Uint8Array(32)], 32); // larger than a slot: answered once written
-    await expect(failing.drain()).rejects.toThrow("the host failed");
-    await expect(failing.drain()).resolves.toBeUndefined();
   });
 
   it("reads scattered into pieces one after another, zeros past the end of a short image", async () => {

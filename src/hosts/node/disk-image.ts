@@ -5,15 +5,9 @@ import { type BlockBackend, BlockError, type BlockFailure } from "../../machine/
 import { BackgroundSync } from "./background-sync.ts";
 import { errnoText } from "./host-errors.ts";
 import { ImageLock, ImageLockedError } from "./image-lock.ts";
-import { WriteQueue } from "./write-queue.ts";
 
 /** Bytes written that start an fdatasync in the background (background-sync.ts). */
 const BACKGROUND_SYNC_BYTES = 2 << 20;
-/** A write this large goes to the host in the background (write-queue.ts); a smaller one at once. */
-const QUEUED_WRITE_BYTES = 256 << 10;
-/** Queued writes that wait at once, at most, and the most bytes of each (a device request's: the DMA window's 1 MiB). */
-const QUEUED_WRITE_SLOTS = 4;
-const QUEUED_WRITE_SLOT_BYTES = 1 << 20;
 
 export interface DiskImageOptions {
   /** Open the image read-only: the block device refuses writes, and nothing writes the file. */
@@ -35,11 +29,7 @@ export interface DiskImageOptions {
  * synchronous). The price is that a read the host must fetch from its own disk holds the machine's
  * one thread for that long. fdatasync, which waits for the disk, stays asynchronous, and starts
  * in the background every BACKGROUND_SYNC_BYTES written (background-sync.ts), so that a flush
- * after a long run of writes waits for its tail only. A write of QUEUED_WRITE_BYTES or more is
- * copied out of the DMA window and written in the background, in order (write-queue.ts): the host's
- * write into its page cache, the larger part of a 1 MiB request's cost, then runs on another core
- * while the machine goes on. So a SIGKILL of the host may lose writes the device answered but no
- * flush covered, as a power cut loses a disk's write cache: what was flushed stays.
+ * after a long run of writes waits for its tail only.
  */
 export class DiskImage implements BlockBackend {
   readonly size: number;
@@ -52,7 +42,6 @@ export class DiskImage implements BlockBackend {
   private readonly onFailure: (line: string) => void;
   private readonly told = new Set<BlockFailure>();
   private readonly background: BackgroundSync;
-  private readonly queue: WriteQueue;
 
   private constructor(path: string, file: FileHandle, size: number, lock: ImageLock | null, options: DiskImageOptions) {
     this.path = path;
@@ -62,7 +51,6 @@ export class DiskImage implements BlockBackend {
     this.readOnly = options.readOnly ?? false;
     this.onFailure = options.onFailure ?? (() => {});
     this.background = new BackgroundSync(() => file.datasync(), this.readOnly ? 0 : BACKGROUND_SYNC_BYTES);
-    this.queue = new WriteQueue((offset, data) => this.writeLater(offset, data), QUEUED_WRITE_SLOTS, QUEUED_WRITE_SLOT_BYTES);
   }
 
   /**
@@ -86,7 +74,6 @@ export class DiskImage implements BlockBackend {
   }
 
   read(offset: number, length: number): Promise<Uint8Array> {
-    if (this.queue.pending) return this.queue.settle().then(() => this.read(offset, length));
     const out = new Uint8Array(length);
     try {
       let at = 0;
@@ -103,7 +90,6 @@ export class DiskImage implements BlockBackend {
 
   /** Reads into the pieces one after another, in as few `readv` calls as the host allows; zeros past the end of the file. */
   readScattered(offset: number, pieces: readonly Uint8Array[]): Promise<void> {
-    if (this.queue.pending) return this.queue.settle().then(() => this.readScattered(offset, pieces));
     try {
       let rest = pieces.filter((piece) => piece.length > 0);
       let at = offset;
@@ -125,16 +111,20 @@ export class DiskImage implements BlockBackend {
   }
 
   write(offset: number, data: Uint8Array): Promise<void> {
-    return this.writeGathered(offset, [data]);
+    if (this.readOnly) return Promise.reject(new BlockError("read-only", `${this.path} is open read-only`));
+    try {
+      let at = 0;
+      while (at < data.length) at += this.failingSync(() => writeSync(this.file.fd, data, at, data.length - at, offset + at));
+      this.background.wrote(data.length);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return Promise.resolve();
   }
 
   /** The pieces one after another from `offset`, in as few `writev` calls as the host allows (one, mostly). */
   writeGathered(offset: number, pieces: readonly Uint8Array[]): Promise<void> {
     if (this.readOnly) return Promise.reject(new BlockError("read-only", `${this.path} is open read-only`));
-    let length = 0;
-    for (const piece of pieces) length += piece.length;
-    // A large write, or any behind one that waits (the order of writes is kept), goes to the queue.
-    if (length >= QUEUED_WRITE_BYTES || this.queue.pending) return this.queue.add(offset, pieces, length);
     try {
       let rest = pieces.filter((piece) => piece.length > 0);
       let at = offset;
@@ -154,22 +144,12 @@ export class DiskImage implements BlockBackend {
   }
 
   async flush(): Promise<void> {
-    if (this.readOnly) return;
-    await this.queue.drain(); // (its failures are BlockErrors already)
-    await this.failing(this.background.flush());
-  }
-
-  /** A queued write (write-queue.ts): the whole of `data` at `offset`, then counted for the background sync. */
-  private async writeLater(offset: number, data: Buffer): Promise<void> {
-    let at = 0;
-    while (at < data.length) at += (await this.failing(this.file.write(data, at, data.length - at, offset + at))).bytesWritten;
-    this.background.wrote(data.length);
+    if (!this.readOnly) await this.failing(this.background.flush());
   }
 
   /** Closes the file and lets the image go. */
   async close(): Promise<void> {
     try {
-      await this.queue.settle();
       await this.background.settle();
       await this.file.close();
     } finally {
