@@ -15,8 +15,7 @@
 // calls reaches the disk while its pages are still in the processor's caches (the copy into the
 // block buffer is of warm memory), and the disk image starts syncing in the background while the
 // writer goes on, so a SYNC finds little left to write and less to flush. Small writes are left
-// for the SYNC (a page written in small pieces is often written again, and would go each time;
-// measured, write-behind after every operation cost 4 KiB calls more than it saved).
+// for the SYNC (a page written in small pieces is often written again, and would go each time).
 //
 // Ordering (ext3's ordered mode, kept): a dirty page may be written back at any time, and every
 // dirty page is written back before a transaction commits (Journal.commit calls writeBackAll), so
