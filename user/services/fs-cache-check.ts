@@ -8,6 +8,10 @@
 //   random through an attached handle meanwhile, until /cuts.done is there. Every byte read must be the file's pattern for its offset (a cut
 //   never shows stale or foreign bytes, a read past the end answers short); the reader says how
 //   many reads a cut made short. Each prints "fs-cache-check: MODE done ..." at the end.
+// - `write-behind`: writes 3 MiB to a new file in calls of its buffer's size and, before any SYNC,
+//   asks FS_INFO: fewer than a run's worth of pages (256) may still be dirty, and at least 2 MiB
+//   must have been written back (docs/FS.md "The page cache", write-behind); then syncs and reads
+//   every byte back. Prints "fs-cache-check: write-behind all right (D dirty, W written back)".
 // Any failure prints "fs-cache-check: FAIL: ..." and exits 1.
 //   service check fs-cache-check use=fs memory=512 -- MODE [ROUNDS]
 import {
@@ -185,6 +189,32 @@ if (MODE == "edges") {
   fs.close(bigAttached);
   fs.close(big);
   lineBegin("fs-cache-check: edges all right");
+  linePrint();
+  exit(0);
+}
+
+if (MODE == "write-behind") {
+  const TOTAL: u32 = 3 << 20;
+  const file = check("create", fs.open(root, "behind.dat", FS_RIGHTS_ALL | FS_OPEN_CREATE | FS_OPEN_TRUNCATE));
+  fillPattern(file, 0, TOTAL);
+  check("info", fs.info(root));
+  const dirty = msgWord(10);
+  const writtenBack = msgWord(14);
+  if (dirty >= 256) fail("3 MiB written, and " + dirty.toString() + " pages still dirty before the SYNC");
+  if (writtenBack < 512) fail("3 MiB written, and only " + writtenBack.toString() + " blocks written back before the SYNC");
+  check("sync", fs.sync(file));
+  for (let at: u32 = 0; at < TOTAL; ) {
+    const n = <u32>check("read", fs.read(file, at, fs.bufferBytes));
+    if (n == 0) fail("the file ends early");
+    for (let i: u32 = 0; i < n; i++) if (load<u8>(fs.address + i) != pattern(at + i)) fail("a byte read back is not the one written");
+    at += n;
+  }
+  fs.close(file);
+  lineBegin("fs-cache-check: write-behind all right (");
+  lineAddU32(dirty);
+  lineAdd(" dirty, ");
+  lineAddU32(writtenBack);
+  lineAdd(" written back)");
   linePrint();
   exit(0);
 }

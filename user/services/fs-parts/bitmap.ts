@@ -3,6 +3,14 @@
 // of the last commit is kept here. A block is given out only when it is free in both: a block
 // freed by the running transaction still holds what the committed state says it holds, and must
 // not be overwritten (by file data, which bypasses the journal) until that transaction commits.
+//
+// Blocks are given in turn from a hint (the block after the last one given), and the hint goes
+// back to the lowest block a transaction freed once it commits: freed space is given again before
+// space never written. On a disk image that matters to the host: its file is sparse where nothing
+// was ever written, and each block written there for the first time costs the host an allocation
+// (measured, 16 MiB on this machine's ext4, loaded: the writes 8.5 against 3.1 ms, their fdatasync
+// 20 against 16 ms). A file rewritten again and again (made anew, or truncated and written)
+// then keeps to the same blocks instead of walking over the whole disk.
 import { Cache } from "./cache";
 import { BLOCK_BYTES, BLOCK_SHIFT, Layout } from "./format";
 import { PageCache } from "./page-cache";
@@ -18,6 +26,8 @@ export class Bitmap {
   /** Of those, the blocks the running transaction freed that the committed state holds: not to be given until it commits. */
   awaitingCommit: u32 = 0;
   private hint: u32 = 0;
+  /** The lowest block the running transaction freed: where the hint goes back to once it commits. */
+  private lowestFreed: u32 = U32.MAX_VALUE;
 
   constructor(readonly cache: Cache, readonly pages: PageCache, readonly layout: Layout) {}
 
@@ -33,6 +43,8 @@ export class Bitmap {
       memory.copy(committed + (<usize>b << BLOCK_SHIFT), at, BLOCK_BYTES);
     }
     this.awaitingCommit = 0;
+    if (this.lowestFreed < this.hint) this.hint = this.lowestFreed;
+    this.lowestFreed = U32.MAX_VALUE;
     if (!count) return 0;
     for (let block: u32 = 0; block < this.layout.total; block++) if (!this.committedBit(block)) free++;
     this.free = free;
@@ -88,6 +100,7 @@ export class Bitmap {
     this.cache.forget(block);
     this.pages.forget(block); // a dirty page of it is dropped: nothing may write the block now
     this.free++; // usable once the running transaction commits
+    if (block < this.lowestFreed) this.lowestFreed = block;
     if (this.committedInUse(block)) this.awaitingCommit++;
   }
 

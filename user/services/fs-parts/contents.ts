@@ -14,6 +14,7 @@ import {
 } from "./format";
 import { Context } from "./context";
 import { FillSink } from "./fill-sink";
+import { WRITE_BEHIND_CALL } from "./page-cache";
 
 /** A write is done in pieces of this much, with a commit allowed between them. */
 export const WRITE_PIECE: u32 = 1 << 20;
@@ -147,6 +148,7 @@ export class Contents {
         break;
       }
       if (done < length) {
+        c.volume.pages.writeBehind(); // (a piece is a large write)
         // Between pieces the file is whole: a commit here holds whole pieces.
         const status = c.maybeCommit();
         if (status < 0) return status;
@@ -157,6 +159,9 @@ export class Contents {
     }
     c.reply.add(done);
     if (append) c.reply.add64(load<u64>(c.at + I_SIZE_AT));
+    // A large write's dirty pages go now, once there is a run of them (page-cache.ts "Write-behind");
+    // a failure there is the next SYNC's to tell, as an eviction's is.
+    if (done >= WRITE_BEHIND_CALL) c.volume.pages.writeBehind();
     return 0;
   }
 
