@@ -25,7 +25,8 @@ export const MAX_HANDLES: i32 = 512;
  * and of everything opened through it: never a new session's number. A reader thus shares one
  * session with the other readers and cannot start sessions of its own (SESSION through a
  * session's handle stays in it), so it holds at most an even share of the table against each
- * session that needs entries, never session 0's (init's, the all-rights root's).
+ * session that needs entries; and none of its entries counts in session 0 (init's, the
+ * all-rights root's), whose share it would otherwise shrink.
  */
 export const READERS_SESSION: i32 = MAX_HANDLES;
 /** A full table takes back the entry used longest ago once it has been idle this long: 10 s. */
