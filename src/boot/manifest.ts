@@ -168,22 +168,25 @@ export function parseManifest(text: string): Manifest {
       }
       case "provides":
       case "needs": {
-        if (f.length < 3) fail(`expected: ${f[0]} SERVICE CONTRACT${f[0] === "needs" ? " [shared] [optional]" : " [shared]"}`);
+        if (f.length < 3) fail(`expected: ${f[0]} SERVICE CONTRACT${f[0] === "needs" ? " [shared [read]] [optional]" : " [shared]"}`);
         const service = f[1];
         if (!NAME.test(service)) fail(`"${service}" is not a service name`);
         if (!CONTRACT.test(f[2])) fail(`"${f[2]}" is not a contract (a name such as BlockDevice, maybe @ and its digest in hex)`);
         const [contractName, digest = ""] = f[2].split("@");
         let shared = false;
         let optional = false;
+        // `read`: only the provider's read-only offering (slot 1 of its Cappage, init's `read=`).
+        let readOnly = false;
         for (const flag of f.slice(3)) {
           if (flag === "shared" && !shared) shared = true;
           else if (flag === "optional" && f[0] === "needs" && !optional) optional = true;
-          else fail(`unexpected "${flag}" (${f[0] === "needs" ? "shared or optional" : "shared"})`);
+          else if (flag === "read" && f[0] === "needs" && shared && !readOnly) readOnly = true;
+          else fail(`unexpected "${flag}" (${f[0] === "needs" ? "shared, read after shared, or optional" : "shared"})`);
         }
         const list = f[0] === "provides" ? provides : needs;
         if (list.some((d) => d.service === service)) fail(`${f[0]} ${service} twice`);
         list.push({ service, contract: { name: contractName, digest }, shared, optional, line });
-        if (shared) slots.push({ grant: `${f[0] === "provides" ? "publish" : "use"}=${service}`, line });
+        if (shared) slots.push({ grant: `${f[0] === "provides" ? "publish" : readOnly ? "read" : "use"}=${service}`, line });
         break;
       }
       case "cap": {

@@ -53,6 +53,18 @@ describe("the manifest grammar", () => {
     ]);
   });
 
+  it("gives a service that only reads a shared service's read-only slot: `shared read` is the grant read= (redteam9)", () => {
+    const m = parseManifest("name r\nversion 1\nkind service\nneeds fs FileSystem shared read optional\nneeds host FileSystem shared\n");
+    expect(m.slots).toEqual([
+      { grant: "read=fs", line: 4 },
+      { grant: "use=host", line: 5 },
+    ]);
+    expect(m.needs.map((n) => [n.service, n.shared, n.optional])).toEqual([
+      ["fs", true, true],
+      ["host", true, false],
+    ]);
+  });
+
   it("refuses what is not a manifest, naming the line", () => {
     const head = "name x\nversion 1\nkind driver\n";
     expect(why("")).toBe("no name line");
@@ -66,7 +78,10 @@ describe("the manifest grammar", () => {
     expect(why(`${head}memory lots\n`)).toBe("line 4: memory lots is not a number of pages");
     expect(why(`${head}memory 64 32\n`)).toBe("line 4: memory limit 32 is not a number of pages at least 64");
     expect(why(`${head}device console\ndevice console\n`)).toBe("line 5: device console is named twice");
-    expect(why(`${head}needs fs\n`)).toBe("line 4: expected: needs SERVICE CONTRACT [shared] [optional]");
+    expect(why(`${head}needs fs\n`)).toBe("line 4: expected: needs SERVICE CONTRACT [shared [read]] [optional]");
+    expect(why(`${head}needs fs FileSystem read\n`)).toBe('line 4: unexpected "read" (shared, read after shared, or optional)');
+    expect(why(`${head}needs fs FileSystem shared read read\n`)).toBe('line 4: unexpected "read" (shared, read after shared, or optional)');
+    expect(why(`${head}provides fs FileSystem shared read\n`)).toBe('line 4: unexpected "read" (shared)');
     expect(why(`${head}needs fs filesystem\n`)).toBe('line 4: "filesystem" is not a contract (a name such as BlockDevice, maybe @ and its digest in hex)');
     expect(why(`${head}needs fs FileSystem@xyz\n`)).toContain("is not a contract");
     expect(why(`${head}provides fs FileSystem optional\n`)).toBe('line 4: unexpected "optional" (shared)');

@@ -93,6 +93,65 @@ describe("CAPPAGE_* operations", () => {
     expect(log.status(p, getNoRight)).toBe(Status.E_MISSING_RIGHT);
   });
 
+  it("narrows a capability to a window of slots, numbered from 0, which it cannot widen (redteam9)", async () => {
+    const m = await scriptMachine();
+    const mem = m.kernel.memoryObject(10);
+    const receiver = makeReceiver(m);
+    const s = new Script();
+    const [cp, one, inner, got] = [s.reg(), s.reg(), s.reg(), s.reg()];
+    s.invoke(2, Op.MEMORY_CREATE_CAPPAGE);
+    s.loadCap(cp);
+    s.invoke(cp, Op.CAPPAGE_PUT, { words: [0], caps: [3] }); // "the root with every right"
+    s.invoke(cp, Op.CAPPAGE_PUT, { words: [1], caps: [3] }); // "the read-only root"
+    // Slot 1 alone, read only: what init gives a service that only reads.
+    s.invoke(cp, Op.CAP_COPY, { words: [Rights.CAPPAGE_READ] });
+    const readOnly = s.reg();
+    s.loadCap(readOnly);
+    const narrowed = s.invoke(readOnly, Op.CAPPAGE_NARROW, { words: [1, 1] });
+    s.loadCap(one);
+    const oneInfo = s.invoke(one, Op.CAP_INFO);
+    const getOwn = s.invoke(one, Op.CAPPAGE_GET, { words: [0] });
+    s.loadCap(got);
+    const gotInfo = s.invoke(got, Op.CAP_INFO);
+    const getPast = s.invoke(one, Op.CAPPAGE_GET, { words: [1] });
+    const getFar = s.invoke(one, Op.CAPPAGE_GET, { words: [255] });
+    const putNoRight = s.invoke(one, Op.CAPPAGE_PUT, { words: [0], caps: [3] });
+    const widen = s.invoke(one, Op.CAPPAGE_NARROW, { words: [0, 2] });
+    const before = s.invoke(one, Op.CAPPAGE_NARROW, { words: [0xffff_ffff, 1] });
+    const empty = s.invoke(one, Op.CAPPAGE_NARROW, { words: [0, 0] });
+    const copyOfOne = s.reg();
+    s.invoke(one, Op.CAP_COPY, { words: [ALL] });
+    s.loadCap(copyOfOne);
+    const copyPast = s.invoke(copyOfOne, Op.CAPPAGE_GET, { words: [1] });
+    // A window of a window: slots 200-209, then 5-6 of those (205-206); a put lands in 205.
+    const wide = s.invoke(cp, Op.CAPPAGE_NARROW, { words: [200, 10] });
+    const window = s.reg();
+    s.loadCap(window);
+    s.invoke(window, Op.CAPPAGE_NARROW, { words: [5, 2] });
+    s.loadCap(inner);
+    const putInner = s.invoke(inner, Op.CAPPAGE_PUT, { words: [0], caps: [3] });
+    const putInnerPast = s.invoke(inner, Op.CAPPAGE_PUT, { words: [2], caps: [3] });
+    const seenWhole = s.invoke(cp, Op.CAPPAGE_GET, { words: [205] });
+    const notAt200 = s.invoke(cp, Op.CAPPAGE_GET, { words: [200] });
+    const lastWindow = s.invoke(cp, Op.CAPPAGE_NARROW, { words: [255, 1] });
+    const pastEnd = s.invoke(cp, Op.CAPPAGE_NARROW, { words: [255, 2] });
+    s.end();
+    const p = m.spawn(s, { caps: [m.kernel.capability(mem, ALL), m.kernel.capability(receiver, Rights.RECEIVER_SEND, 44)] });
+    await runAll(m);
+    const log = m.log();
+    expect(log.answer(p, narrowed)).toMatchObject({ status: 0, c: 1 });
+    expect(log.answer(p, oneInfo).words).toEqual([ObjectKind.CAPPAGE, Rights.CAPPAGE_READ]);
+    expect(log.answer(p, getOwn)).toMatchObject({ status: 0, c: 1 });
+    expect(log.answer(p, gotInfo).words).toEqual([ObjectKind.RECEIVER, Rights.RECEIVER_SEND]);
+    for (const id of [getPast, getFar, widen, before, empty, copyPast, putInnerPast, pastEnd]) expect(log.status(p, id)).toBe(Status.E_INVALID_ARGUMENT);
+    expect(log.status(p, putNoRight)).toBe(Status.E_MISSING_RIGHT);
+    expect(log.status(p, wide)).toBe(0);
+    expect(log.status(p, putInner)).toBe(0);
+    expect(log.answer(p, seenWhole)).toMatchObject({ status: 0, c: 1 });
+    expect(log.status(p, notAt200)).toBe(Status.E_INVALID_CAP);
+    expect(log.status(p, lastWindow)).toBe(0);
+  });
+
   it("shares capabilities between processes: one puts, the other gets and uses", async () => {
     const m = await scriptMachine();
     const mem = m.kernel.memoryObject(10);

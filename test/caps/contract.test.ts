@@ -241,6 +241,24 @@ describe("RECEIVER_SET_CONTRACT", () => {
     expect(checkInvariants(m.kernel)).toEqual([]);
   });
 
+  it("refuses a table whose names hold a control character: they go into the refusals a client reads back and prints (redteam9)", () => {
+    const table = compileContract(NOTE).table;
+    const states = table[2]!;
+    const textAt = 5 + 3 * states + 5 * table[3]!;
+    const text = new Uint8Array(table.buffer, table.byteOffset + 4 * (textAt + 1), table[textAt]!);
+    const nameRef = (word: number) => [table[word]! & 0xffff, table[word]! >>> 16] as const;
+    const poisoned = (word: number, byte: number): string | Contract => {
+      const copy = new Uint32Array(table);
+      const bytes = new Uint8Array(copy.buffer, 4 * (textAt + 1), text.length);
+      bytes[nameRef(word)[0]] = byte;
+      return decodeContract(copy);
+    };
+    expect(poisoned(4, 0x1b)).toBe("word 4: the contract's name is outside the text area or not printable UTF-8");
+    expect(poisoned(5, 0x07)).toBe("word 5: state 0's name is outside the text area or not printable UTF-8");
+    expect(poisoned(5 + 3 * states + 4, 0x7f)).toMatch(/^message 0 \(state Ready\): its name is outside the text area or not printable UTF-8$/);
+    expect(typeof poisoned(4, 0x41)).toBe("object"); // a printable byte in its place is a contract
+  });
+
   it("is refused once a send or call capability exists: it would be an endpoint the contract never saw start", async () => {
     const m = await scriptMachine();
     const receiver = makeReceiver(m, 8);

@@ -49,6 +49,18 @@ describe("file system server", () => {
     }
   }, patience(120_000));
 
+  it("gives a read= service the readers' root alone: it cannot take the all-rights root, write, unlink or make a directory, and its sessions are one, so that splitting the table into one-entry sessions still leaves another client its even share (redteam9)", async () => {
+    const m = await bootOnDisk(join(work, "reader.img"), `${FS_LINES}service reader fs-reader read=fs memory=256\nservice fair fs-fair use=fs memory=256 -- beside-a-session\n`, ["fs", "fs-reader", "fs-fair"]);
+    try {
+      await verdict(m, /^fs-reader: refused every write$/, /FAIL/);
+      await m.line("fs-reader: holding 510");
+      await verdict(m, /^fs-fair: ok$/, /FAIL/);
+      expect(m.faults).toEqual([]);
+    } finally {
+      await m.close();
+    }
+  }, patience(120_000));
+
   it("shares a full handle table evenly between sessions: a client holding every entry and keeping each fresh leaves a new session half of them and a third session a third (it denied every other client before)", async () => {
     const m = await bootOnDisk(join(work, "fair.img"), `${FS_LINES}service hog fs-hog use=fs memory=256\nservice fair fs-fair use=fs memory=256\n`, ["fs", "fs-hog", "fs-fair"]);
     try {

@@ -79,9 +79,9 @@ interface Session {
 }
 
 /** A target, created (not started), and a debugger attached to it (it stopped: the first event is taken). */
-async function attached(entry = "_start", flags = 0): Promise<Session> {
+async function attached(entry = "_start", flags = 0, bytes = TARGET): Promise<Session> {
   const t = testMachine();
-  const image = await t.loader.load(TARGET, "target");
+  const image = await t.loader.load(bytes, "target");
   const dbg = await HostDebugger.start(t);
   const target = t.kernel.createProcess(t.kernel.imageObject(image), t.kernel.rootMemory, dbg.process, 4);
   if (typeof target === "number") throw new Error(`no target: ${target}`);
@@ -169,6 +169,24 @@ describe("breakpoints", () => {
     expect(s.dbg.now(s.cap, Op.PROCESS_DEBUG_FUNCTION, [NONE, ...nameWords("_start")]).words[0]).toBe(START);
     s.dbg.now(s.cap, Op.PROCESS_DEBUG_CONTINUE);
     expect(await exitCode(s)).toBe(16);
+  });
+
+  it("say a function's and a global's name with its control characters written out: a debugger prints them on a terminal (redteam9)", async () => {
+    // The name section's "work" (function 1) and "ratio" (global 2) with terminal escapes in them.
+    const bytes = TARGET.slice();
+    const patch = (name: string, evil: string) => {
+      const at = Buffer.from(bytes).indexOf(Buffer.from([name.length, ...new TextEncoder().encode(name)]));
+      expect(at).toBeGreaterThan(0);
+      bytes.set(new TextEncoder().encode(evil), at + 1);
+    };
+    patch("work", "\u001b]0\u0007");
+    patch("ratio", "\u001b[2J\u007f");
+    const s = await attached("_start", 0, bytes);
+    const textOf = (words: number[], length: number) => new TextDecoder().decode(new Uint8Array(Uint32Array.from(words).buffer).subarray(0, length));
+    const fn = s.dbg.now(s.cap, Op.PROCESS_DEBUG_FUNCTION, [WORK]);
+    expect(textOf(fn.words.slice(3), fn.words[2]!)).toBe("\\x1b]0\\x07");
+    const global = s.dbg.now(s.cap, Op.PROCESS_DEBUG_GLOBAL_NAME, [2]);
+    expect(textOf(global.words.slice(1), global.words[0]!)).toBe("\\x1b[2J\\x7f");
   });
 
   it("refuse a function with no safe point, an import, an unknown name or index", async () => {

@@ -117,6 +117,7 @@ export const OP_PAGE_INFO: u32 = 0xffff0406;
 export const OP_CAPPAGE_PUT: u32 = 0xffff0500;
 export const OP_CAPPAGE_GET: u32 = 0xffff0501;
 export const OP_CAPPAGE_CLEAR: u32 = 0xffff0502;
+export const OP_CAPPAGE_NARROW: u32 = 0xffff0503;
 export const OP_REGION_INFO: u32 = 0xffff0600;
 export const OP_REGION_VIEW: u32 = 0xffff0601;
 export const OP_REGION_FREE: u32 = 0xffff0602;

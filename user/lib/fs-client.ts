@@ -11,6 +11,11 @@
 // Paths go in words when they fit, else in a page of their own. Nothing allocates but the
 // buffers, made once (and again if a dead server took one).
 //
+// Every server this client talks to is lent the same buffers (a WRITE's view, an attach filler,
+// the path page's view: each may be kept): a server can see what passes through them to another
+// server later. Use an FsClient per server that must not see another's data (docs/FS.md, the end
+// of "Attached handles"; the WASI personality keeps buffers per preopen).
+//
 // Import it directly: `import { FsClient } from "../lib/fs-client";`.
 import { CAP_MOVE, KIND_REGION, KIND_RECEIVER, OP_REGION_INFO } from "./abi";
 import { RegionBuffer } from "./region-buffer";

@@ -37,7 +37,7 @@ import { installBootModules, Installed } from "./fs-parts/install";
 import { write as writeSuperblocks } from "./fs-parts/superblock";
 import { Tokens } from "./fs-parts/tokens";
 import { Volume } from "./fs-parts/volume";
-import { MAX_HANDLES } from "./fs-parts/handles";
+import { MAX_HANDLES, READERS_SESSION } from "./fs-parts/handles";
 import { fileSystemAttach } from "../lib/contracts/fs";
 
 const MEMORY: i32 = 3;
@@ -201,7 +201,8 @@ const published = capKind(PUBLISHED) == <i32>KIND_CAPPAGE;
 if (published) {
   const page = new Cappage(PUBLISHED);
   const all = check("open the root", ops.openRoot(volume.readOnly ? FS_RIGHT_READ : FS_RIGHTS_ALL));
-  const readOnly = check("open the root", ops.openRoot(FS_RIGHT_READ));
+  // The readers' root is a session of its own (READERS_SESSION): docs/FS.md "Sessions".
+  const readOnly = check("open the root", ops.openRoot(FS_RIGHT_READ, READERS_SESSION));
   check("publish the root", page.put(0, <u32>check("mint", receiver.mint(<u32>all, RIGHT_RECEIVER_CALL)) | CAP_MOVE));
   check("publish the root", page.put(1, <u32>check("mint", receiver.mint(<u32>readOnly, RIGHT_RECEIVER_CALL)) | CAP_MOVE));
 }

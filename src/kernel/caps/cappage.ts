@@ -1,6 +1,6 @@
 import { Status } from "../errors.ts";
 import { canWrite } from "../message.ts";
-import type { Capability } from "./capability.ts";
+import { Capability } from "./capability.ts";
 import { type Invocation, answer, movesOnly, takeCaps, word } from "./invocation.ts";
 import { KernelObject } from "./kernel-object.ts";
 import { ALL_RIGHTS, CAPPAGE_SLOTS, ObjectKind, Op, Rights } from "./object-abi.ts";
@@ -44,10 +44,29 @@ export class Cappage extends KernelObject {
   }
 }
 
+/**
+ * A Cappage capability may reach only a window of the page's slots (CAPPAGE_NARROW), numbered
+ * from 0 through it: so init can give a service one slot of what a publisher offers (its
+ * read-only root) and not the rest (the root with every right), and a restarted publisher's
+ * fresh capability still reaches it through the same page. The window is the capability's
+ * badge: 0 is the whole page, else its first slot in bits 0-7 and its length (1-256) in bits 8-16.
+ */
+export function cappageWindow(badge: number): { first: number; count: number } {
+  return badge === 0 ? { first: 0, count: CAPPAGE_SLOTS } : { first: badge & 0xff, count: (badge >>> 8) & 0x1ff };
+}
+
+function windowBadge(first: number, count: number): number {
+  return first === 0 && count === CAPPAGE_SLOTS ? 0 : (first | (count << 8)) >>> 0;
+}
+
 /** CAPPAGE_* operations. */
 export function invokeCappage(inv: Invocation, cappage: Cappage): number {
   const op = inv.message.label;
-  const slot = word(inv, 0);
+  const window = cappageWindow(inv.cap.badge);
+  if (op === Op.CAPPAGE_NARROW) return narrow(inv, window);
+  const asked = word(inv, 0);
+  if (!Number.isInteger(asked) || asked < 0 || asked >= window.count) return Status.E_INVALID_ARGUMENT;
+  const slot = window.first + asked;
   if (!Cappage.validSlot(slot)) return Status.E_INVALID_ARGUMENT;
   switch (op) {
     case Op.CAPPAGE_PUT: {
@@ -75,4 +94,15 @@ export function invokeCappage(inv: Invocation, cappage: Cappage): number {
     default:
       return Status.E_INVALID_ARGUMENT;
   }
+}
+
+/** CAPPAGE_NARROW: a copy, with the same rights, that reaches only `count` slots from `first` of this capability's window. */
+function narrow(inv: Invocation, window: { first: number; count: number }): number {
+  const first = word(inv, 0);
+  const count = word(inv, 1);
+  if (!Number.isInteger(first) || !Number.isInteger(count) || count < 1 || first < 0 || first + count > window.count) return Status.E_INVALID_ARGUMENT;
+  const writable = canWrite(inv.caller, inv.buffer, 0, 1);
+  if (writable !== Status.OK) return writable;
+  if (inv.caller.caps.free === 0) return Status.E_QUOTA;
+  return answer(inv, [], [new Capability(inv.cap.object, inv.cap.rights, windowBadge(window.first + first, count))]);
 }

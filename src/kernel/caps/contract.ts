@@ -19,7 +19,8 @@ import { ObjectKind } from "./object-abi.ts";
  * least capabilities, 19-21 the most.
  *
  * Invariants once decoded: every index is in range, a state never allows two messages of one
- * label and direction, words and capability counts fit a message, names are UTF-8.
+ * label and direction, words and capability counts fit a message, names are UTF-8 without a
+ * control character.
  */
 
 export const CONTRACT_MAGIC = 0x5443_4744; // "DGCT"
@@ -52,6 +53,9 @@ export const CapKind = {
 } as const;
 
 const KNOWN_CAP_KINDS = new Set<number>(Object.values(CapKind));
+/** A control character (C0, DEL, C1): no name in a table may hold one. */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** One message a state allows. */
 export interface ContractMessage {
@@ -172,17 +176,20 @@ export function decodeContract(table: Uint32Array): Contract | string {
     const length = ref >>> 16;
     if (offset + length > textBytes) return null;
     try {
-      return decoder.decode(text.subarray(offset, offset + length));
+      const decoded = decoder.decode(text.subarray(offset, offset + length));
+      // Names go into refusals a client reads back and prints (PROCESS_CONTRACT_REFUSAL): a server's
+      // table must not drive the terminal of whoever prints them (redteam9; printable.ts).
+      return CONTROL.test(decoded) ? null : decoded;
     } catch {
       return null;
     }
   };
   const name = textOf(at(4));
-  if (name === null) return "word 4: the contract's name is outside the text area or not UTF-8";
+  if (name === null) return "word 4: the contract's name is outside the text area or not printable UTF-8";
   const stateNames: string[] = [];
   for (let s = 0; s < stateCount; s++) {
     const stateName = textOf(at(5 + s));
-    if (stateName === null) return `word ${5 + s}: state ${s}'s name is outside the text area or not UTF-8`;
+    if (stateName === null) return `word ${5 + s}: state ${s}'s name is outside the text area or not printable UTF-8`;
     stateNames.push(stateName);
   }
   const states: ContractMessage[][] = [];
@@ -233,7 +240,7 @@ function decodeMessage(table: Uint32Array, at: number, index: number, stateCount
     capKinds.push(kind);
   }
   if (next >= stateCount) return `next state ${next} (there are ${stateCount})`;
-  if (name === null) return "its name is outside the text area or not UTF-8";
+  if (name === null) return "its name is outside the text area or not printable UTF-8";
   return { label, direction: shape & 1, minWords, maxWords, minCaps, maxCaps, capKinds, next, name, index };
 }
 

@@ -2,6 +2,7 @@ import { functionTable } from "../debug-functions.ts";
 import type { DebugSession } from "../debugging.ts";
 import { Status } from "../errors.ts";
 import { FAULT_KINDS } from "../fault.ts";
+import { printable } from "../printable.ts";
 import type { Process } from "../process.ts";
 import { packWords, readGlobals, readTarget, writeGlobal, writeTarget } from "./debug-memory.ts";
 import { type Invocation, answer, takeCaps, word } from "./invocation.ts";
@@ -44,7 +45,7 @@ export function invokeDebug(k: ObjectKernel, inv: Invocation, target: Process): 
     case Op.PROCESS_DEBUG_GLOBAL_NAME: {
       const name = functionTable(target.image).globalName(word(inv, 0));
       if (name === null) return Status.E_INVALID_ARGUMENT;
-      const bytes = cutUtf8(encoder.encode(name), MAX_NAME_BYTES);
+      const bytes = cutUtf8(encoder.encode(printable(name)), MAX_NAME_BYTES);
       return answer(inv, [bytes.length, ...packWords(bytes)]);
     }
   }
@@ -171,7 +172,8 @@ function functionInfo(inv: Invocation, target: Process): number {
     fn = name === null ? -1 : table.find(name);
   }
   if (fn < 0 || fn >= table.count) return Status.E_INVALID_ARGUMENT;
-  const name = cutUtf8(encoder.encode(table.name(fn)), MAX_NAME_BYTES);
+  // The binary's words, which a debugger prints on a person's terminal: written out (redteam9).
+  const name = cutUtf8(encoder.encode(printable(table.name(fn))), MAX_NAME_BYTES);
   const flags = (fn < table.imports ? 1 : 0) | (table.hasSafePoints(fn) ? 2 : 0);
   return answer(inv, [fn, flags, name.length, ...packWords(name)]);
 }

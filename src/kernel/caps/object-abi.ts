@@ -127,6 +127,7 @@ export const Op = {
   CAPPAGE_PUT: 0xffff_0500,
   CAPPAGE_GET: 0xffff_0501,
   CAPPAGE_CLEAR: 0xffff_0502,
+  CAPPAGE_NARROW: 0xffff_0503,
   REGION_INFO: 0xffff_0600,
   REGION_VIEW: 0xffff_0601,
   REGION_FREE: 0xffff_0602,

@@ -78,6 +78,12 @@ export const GRANT_BOOT_MODULES: i32 = 10;
 export const GRANT_PAGER: i32 = 11;
 /** `log-channel`: the receive capability of init's log channel, where init sends its own lines (the log service's). */
 export const GRANT_LOG_CHANNEL: i32 = 12;
+/**
+ * `read=NAME`: the Cappage NAME, read only and narrowed to its slot 1 (CAPPAGE_NARROW), where a
+ * publisher puts what it offers to readers (the file system: its read-only root). The service
+ * sees it as its slot 0 and nothing else of the page: not the root with every right at slot 0.
+ */
+export const GRANT_READ: i32 = 14;
 /** `kernel-info`: a copy of init's Kernel capability with no rights (KERNEL_INFO, KERNEL_PAGING_INFO: the file system's page cache watches memory). */
 export const GRANT_KERNEL_INFO: i32 = 13;
 
@@ -380,10 +386,11 @@ function parseGrant(entry: ServiceEntry, grant: string, info: BootInfo): string 
   }
   const publish = valueOf(grant, "publish");
   const use = valueOf(grant, "use");
-  if (publish != null || use != null) {
-    const name = publish != null ? publish : use!;
-    if (name.length == 0) return "publish= and use= need a name";
-    entry.grants.push(new Grant(publish != null ? GRANT_PUBLISH : GRANT_USE, sharedIndex(name)));
+  const read = valueOf(grant, "read");
+  if (publish != null || use != null || read != null) {
+    const name = publish != null ? publish : use != null ? use : read!;
+    if (name.length == 0) return "publish=, use= and read= need a name";
+    entry.grants.push(new Grant(publish != null ? GRANT_PUBLISH : use != null ? GRANT_USE : GRANT_READ, sharedIndex(name)));
     return "";
   }
   if (memory != null) {
@@ -394,7 +401,7 @@ function parseGrant(entry: ServiceEntry, grant: string, info: BootInfo): string 
     entry.grants.push(new Grant(GRANT_MEMORY, pages));
     return "";
   }
-  return "unknown grant \"" + grant + "\" (registry, device=NAME, interrupt=NAME, memory=PAGES, priority=N, kernel, kernel-info, images, bootinfo, control, publish=NAME, use=NAME, boot-modules, log-channel, pin=N, pager=PAGES, paging=POLICY, supervise or session)";
+  return "unknown grant \"" + grant + "\" (registry, device=NAME, interrupt=NAME, memory=PAGES, priority=N, kernel, kernel-info, images, bootinfo, control, publish=NAME, use=NAME, read=NAME, boot-modules, log-channel, pin=N, pager=PAGES, paging=POLICY, supervise or session)";
 }
 
 /** The grants that are one word with no value; 0 for any other field. */

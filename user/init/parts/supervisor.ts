@@ -17,12 +17,12 @@ import {
   STATE_EXITED, STATE_FAULTED, KILLED_EXIT_CODE, msgCap, msgAddArgsBlock, OP_PROCESS_SET_ARGS, OP_CAPPAGE_PUT, CAPPAGE_SLOTS,
   RIGHT_KERNEL_INSPECT, RIGHT_CAPPAGE_READ, RIGHT_REGION_READ, OP_KERNEL_SET_PIN, OP_KERNEL_SET_PAGER, OP_KERNEL_SET_PAGING, E_MISSING_RIGHT,
   SLOT_SELF, PIN_PINNED, OP_PROCESS_SUSPEND, OP_PROCESS_RESUME, E_NO_PROCESS, E_NOT_READY, Receiver, msgLabel, msgBadge, msgReply, reply,
-  OP_MEMORY_CREATE_PAGE, Page, PAGE_SHARED, STDOUT,
+  OP_MEMORY_CREATE_PAGE, Page, PAGE_SHARED, STDOUT, Cappage,
 } from "../../lib";
 import { CONTROL_FINISH, CONTROL_FINISHED } from "../../lib/init-control";
 import {
   GRANT_BOOT_INFO, GRANT_BOOT_MODULES, GRANT_CONTROL, GRANT_DEVICE, GRANT_IMAGES, GRANT_INTERRUPT, GRANT_KERNEL, GRANT_KERNEL_INFO, GRANT_MEMORY,
-  GRANT_PUBLISH, GRANT_USE, GRANT_PAGER, GRANT_LOG_CHANNEL, ServiceEntry, sharedNames, grantFromManifest,
+  GRANT_PUBLISH, GRANT_USE, GRANT_READ, GRANT_PAGER, GRANT_LOG_CHANNEL, ServiceEntry, sharedNames, grantFromManifest,
 } from "./config";
 import { BootInfo } from "./boot-info";
 import { BootManifests } from "./manifests";
@@ -282,7 +282,7 @@ export class Supervisor {
     for (let g = 0; g < entry.grants.length && why.length == 0; g++) {
       const grant = entry.grants[g];
       // Shared Cappages are made for the boot config's names before anything starts.
-      if ((grant.kind == GRANT_PUBLISH || grant.kind == GRANT_USE) && <i32>grant.value >= this.shared.length) why = "it asks for a shared Cappage no boot line makes";
+      if ((grant.kind == GRANT_PUBLISH || grant.kind == GRANT_USE || grant.kind == GRANT_READ) && <i32>grant.value >= this.shared.length) why = "it asks for a shared Cappage no boot line makes";
       if (grant.kind == GRANT_BOOT_MODULES && this.moduleImages == 0) this.moduleImages = this.imagesToMap();
     }
     if (why.length > 0) {
@@ -376,10 +376,11 @@ export class Supervisor {
         if (info <= 0 || !this.give(s, <u32>info | CAP_MOVE)) return "give it the boot info";
         continue;
       }
-      if (grant.kind == GRANT_PUBLISH || grant.kind == GRANT_USE) {
+      if (grant.kind == GRANT_PUBLISH || grant.kind == GRANT_USE || grant.kind == GRANT_READ) {
         const page = unchecked(this.shared[grant.value]);
         const rights = grant.kind == GRANT_PUBLISH ? RIGHT_CAPPAGE_READ | RIGHT_CAPPAGE_WRITE : RIGHT_CAPPAGE_READ;
-        const copy = page == 0 ? 0 : capCopy(page, rights);
+        // read=: slot 1 alone, the publisher's read-only offering (seen as slot 0): never the root with every right.
+        const copy = page == 0 ? 0 : grant.kind == GRANT_READ ? readerWindow(page) : capCopy(page, rights);
         if (copy <= 0 || !this.give(s, <u32>copy | CAP_MOVE)) return "give it its shared Cappage";
         continue;
       }
@@ -456,7 +457,7 @@ export class Supervisor {
         if (published.kind != GRANT_PUBLISH) continue;
         for (let u = 0; u < pager.entry.grants.length; u++) {
           const used = unchecked(pager.entry.grants[u]);
-          if (used.kind != GRANT_USE || used.value != published.value) continue;
+          if ((used.kind != GRANT_USE && used.kind != GRANT_READ) || used.value != published.value) continue;
           lineBegin("init: no paging: ");
           lineAdd(s.entry.name);
           lineAdd(", which ");
@@ -791,4 +792,13 @@ function describeEnding(e: Ending): void {
   }
   lineAdd("ended, ");
   lineAdd(stateName(e.state));
+}
+
+/** A read-only capability to slot 1 of shared Cappage `page` alone, for a `read=` grant: its index, or a status. */
+function readerWindow(page: i32): i32 {
+  const readOnly = capCopy(page, RIGHT_CAPPAGE_READ);
+  if (readOnly <= 0) return readOnly;
+  const window = new Cappage(readOnly).narrow(1, 1);
+  capDrop(readOnly);
+  return window;
 }

@@ -1,6 +1,6 @@
 // A Cappage: 256 capability slots shared by every process that holds it, to hand over a set of
 // capabilities in one step instead of one message each.
-import { OP_CAPPAGE_PUT, OP_CAPPAGE_GET, OP_CAPPAGE_CLEAR } from "../abi";
+import { OP_CAPPAGE_PUT, OP_CAPPAGE_GET, OP_CAPPAGE_CLEAR, OP_CAPPAGE_NARROW } from "../abi";
 import { msgBegin, msgAddWord, msgAddCap, msgInvoke } from "../message";
 import { operation1, answeredCap } from "./operation";
 
@@ -22,5 +22,16 @@ export class Cappage {
 
   clear(slot: u32): i32 {
     return operation1(this.cap, OP_CAPPAGE_CLEAR, slot);
+  }
+
+  /**
+   * A copy with the same rights that reaches only `count` slots from `first` of this one's, seen
+   * as slots 0 to count-1 (to hand out one slot of a page and not the rest): its index, or a status.
+   */
+  narrow(first: u32, count: u32): i32 {
+    msgBegin(OP_CAPPAGE_NARROW);
+    msgAddWord(first);
+    msgAddWord(count);
+    return answeredCap(msgInvoke(this.cap));
   }
 }

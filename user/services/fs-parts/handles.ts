@@ -20,6 +20,15 @@ import { ViewedRegions } from "./viewed-regions";
 
 /** Half a process's capability table: a client can fill it without running out of slots itself. */
 export const MAX_HANDLES: i32 = 512;
+/**
+ * The session of the published read-only root (the Cappage's slot 1, what init's `read=` gives)
+ * and of everything opened through it: never a new session's number. A reader thus shares one
+ * session with the other readers and cannot start sessions of its own (SESSION through a
+ * session's handle stays in it), so it holds at most an even share of the table against each
+ * session that needs entries; and none of its entries counts in session 0 (init's, the
+ * all-rights root's), whose share it would otherwise shrink.
+ */
+export const READERS_SESSION: i32 = MAX_HANDLES;
 /** A full table takes back the entry used longest ago once it has been idle this long: 10 s. */
 export const RECLAIM_IDLE_NS: i64 = 10_000_000_000;
 
@@ -129,7 +138,7 @@ export class Handles {
 
   /** A session number no entry holds, for OPEN with FS_OPEN_SESSION (one is always free: sessions are fewer than entries). */
   newSession(): i32 {
-    for (let s = 1; s <= MAX_HANDLES; s++) {
+    for (let s = 1; s < READERS_SESSION; s++) {
       if (unchecked(sessionCount[s]) != 0) continue;
       const buffers = this.viewed;
       if (buffers != null) buffers.forgetSession(s);

@@ -89,10 +89,10 @@ export class Operations {
   }
 
   /** A handle for the root directory, pinned (CLOSE leaves it open): its badge, or -1 if the table is full. */
-  openRoot(rights: u32): i32 {
+  openRoot(rights: u32, session: i32 = 0): i32 {
     const root = this.volume.inode(ROOT_INODE);
     if (root == 0) return -1;
-    const index = this.c.handles.open(ROOT_INODE, load<u32>(root + I_GENERATION_AT), KIND_DIR, rights);
+    const index = this.c.handles.open(ROOT_INODE, load<u32>(root + I_GENERATION_AT), KIND_DIR, rights, false, session);
     if (index < 0) return -1;
     this.c.handles.pin(index);
     return <i32>this.c.handles.badge(index);
