@@ -100,10 +100,7 @@ export async function run(options: RunOptions, terminal: StdioTerminal): Promise
     const name = basename(options.program);
     if (folders && server) folders.startServers(kernel, await loader.adopt(server, "folderfs"));
     // With folders the kernel runs first, until each folder's server has published its root.
-    // It may return before the program is spawned (every server waiting for calls, and no device
-    // with work in flight: the host folder device answers at once), and is run again then.
-    let kernelStopped = false;
-    let running = folders ? kernel.run().finally(() => (kernelStopped = true)) : null;
+    const running = folders ? kernel.run() : null;
     const roots = folders ? await folders.roots().catch(async (error: unknown) => {
       await folders!.stop(kernel);
       await running;
@@ -119,9 +116,13 @@ export async function run(options: RunOptions, terminal: StdioTerminal): Promise
     const firstRoot = 2 + caps.length - roots.length;
     configureWasiProcess(main, { memorySlot: 2, streams: null, preopens: roots.map((_, i) => ({ slot: firstRoot + i, name: folders!.guestNames[i]! })) });
     machine.interrupts.poke();
-    if (running && kernelStopped) running = kernel.run();
     if (folders) void main.wait().then(() => folders!.stop(kernel));
     await (running ?? kernel.run());
+    // That first run may have ended before the program was spawned (every server waiting for
+    // calls and no device with work in flight: the host folder device answers at once, so no
+    // server waits on its interrupt line): it runs again for the program (at once back when
+    // nothing can wake it).
+    if (running && main.alive) await kernel.run();
     // Timers a device armed (a server's wait with a timeout) must not keep the host alive.
     machine.powerOff();
     const stuck = kernel.stuck();
