@@ -118,12 +118,13 @@ export async function run(options: RunOptions, terminal: StdioTerminal): Promise
   if (typeof read === "number") return read;
   const { binaries, digests } = read;
   try {
-    const images = [];
-    // The files were read for this run alone: the images keep them as they are (no copy).
-    for (const [i, file] of files.entries()) images.push(await loader.adopt(binaries[i]!, basename(file), digests[i]));
-    const [image, ...modules] = images;
+    // The files were read for this run alone: the images keep them as they are (no copy). Loaded
+    // together: the folder server's small record is read and compiled while the program's is.
+    const serving = server ? loader.adopt(server, "folderfs") : null;
+    serving?.catch(() => undefined); // the program's refusal, if any, is the one said
+    const [image, ...modules] = await Promise.all(files.map((file, i) => loader.adopt(binaries[i]!, basename(file), digests[i])));
     const name = basename(options.program);
-    if (folders && server) folders.startServers(kernel, await loader.adopt(server, "folderfs"));
+    if (folders && serving) folders.startServers(kernel, await serving);
     // With folders the kernel runs first, until each folder's server has published its root.
     const running = folders ? kernel.run() : null;
     const roots = folders ? await folders.roots().catch(async (error: unknown) => {
