@@ -1,3 +1,5 @@
+import { printable } from "./printable.ts";
+
 /**
  * Why a process was torn down. Every fault leaves one record; `describeFault` is the one line a
  * person reads.
@@ -75,13 +77,16 @@ const trapKinds: ReadonlyArray<[RegExp, FaultKind]> = [
  * innermost WebAssembly frame of the stack trace.
  */
 export function faultFromError(error: unknown): FaultRecord {
-  const functionName = innermostWasmFunction(error);
+  // The function's name (its name section) and an abort's message are the program's words: every
+  // reader of the record (the host's fault line, a debugger, the shell) gets them printable.
+  const named = innermostWasmFunction(error);
+  const functionName = named === null ? null : printable(named);
   if (error instanceof ProcessFault) {
-    return { kind: error.kind, address: error.address, functionName, message: error.message };
+    return { kind: error.kind, address: error.address, functionName, message: printable(error.message) };
   }
   const message = error instanceof Error ? error.message : String(error);
   const kind = trapKinds.find(([pattern]) => pattern.test(message))?.[1] ?? "trap";
-  return { kind, address: null, functionName, message };
+  return { kind, address: null, functionName, message: printable(message) };
 }
 
 function innermostWasmFunction(error: unknown): string | null {

@@ -24,6 +24,7 @@ import { PageInRequired } from "./paging-hooks.ts";
 import { copyServingState, quiescent, serve } from "./serving.ts";
 import { MAX_PRIVATE_WASM_PAGES, PAGE_SIZE, WASM_PAGE_SIZE } from "./constants.ts";
 import { Status } from "./errors.ts";
+import { printable } from "./printable.ts";
 import { Futexes } from "./futexes.ts";
 import { GlobalSpace } from "./global-space.ts";
 import { type DeliveredMessage, type MessageBuffer, MAX_MESSAGE_BYTES } from "./message.ts";
@@ -605,7 +606,7 @@ export class Kernel implements KernelServices, ObjectKernel {
   viewFor(process: Process, owner: number): number {
     const cap = process.caps.get(owner);
     if (!cap || cap.object.kind !== ObjectKind.REGION) return Status.E_WRONG_TYPE;
-    if (!cap.has(Rights.REGION_OWNER)) return Status.E_MISSING_RIGHT;
+    if (!cap.has(Rights.REGION_OWNER) || !(cap.object as RegionObject).mayShare(process)) return Status.E_MISSING_RIGHT;
     if ((cap.object as RegionObject).freed) return Status.E_PEER_DEAD;
     const view = new Capability(cap.object, Rights.REGION_READ);
     const slot = process.caps.install(view);
@@ -618,6 +619,15 @@ export class Kernel implements KernelServices, ObjectKernel {
 
   dropCapability(process: Process, cap: number): void {
     process.caps.take(cap)?.dispose();
+  }
+
+  regionAt(process: Process, cap: number): { address: number; pages: number; owned: boolean } | number {
+    const found = process.caps.get(cap);
+    if (!found || found.object.kind !== ObjectKind.REGION) return Status.E_WRONG_TYPE;
+    const region = found.object as RegionObject;
+    const mapped = region.mappedIn(process);
+    if (mapped !== Status.OK) return mapped;
+    return { address: region.address, pages: region.pages, owned: region.ownedBy(process) };
   }
 
   capabilityKind(process: Process, cap: number, rights: number): number | null {
@@ -800,7 +810,8 @@ export function describeProcessFault(process: Process): string {
   const fault = process.fault!;
   const at = fault.address === null ? "" : ` at ${hex(fault.address)}`;
   const where = fault.functionName ? ` in ${fault.functionName}` : "";
-  return `${process.image.name} (pid ${process.pid}): ${fault.kind}${at}${where}: ${fault.message}`;
+  // The names and the message are the program's (its image's name, its name section, an abort's words).
+  return printable(`${process.image.name} (pid ${process.pid}): ${fault.kind}${at}${where}: ${fault.message}`);
 }
 
 /**

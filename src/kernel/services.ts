@@ -69,6 +69,13 @@ export interface KernelServices {
   viewFor(process: Process, owner: number): number;
   /** Disposes the capability at `cap` of `process`'s table (a personality's file that was closed). */
   dropCapability(process: Process, cap: number): void;
+  /**
+   * Where the Region the capability at `cap` of `process` names lies, as `REGION_INFO` answers it:
+   * only when its range is mapped in full in `process` (E_MISSING_RIGHT: the capability maps
+   * nothing there; E_WRONG_TYPE: no Region). For a personality that reads from a Region a server
+   * hands it, at the address the server says: it checks the server's words against this first.
+   */
+  regionAt(process: Process, cap: number): { address: number; pages: number; owned: boolean } | number;
   /** The kind of object the capability at `cap` of `process` names, and whether it has `rights`; null when there is none. */
   capabilityKind(process: Process, cap: number, rights: number): number | null;
   /** Waits while the word at `address` is `expected` (nanoseconds: Infinity for ever). Blocks. */

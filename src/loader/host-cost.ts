@@ -92,8 +92,9 @@ const CODE_BYTES_FACTOR = 4;
 const MODULE_FIXED_BYTES = IMAGE_MODULE_FIXED_BYTES;
 
 /**
- * The host bytes a loaded image keeps while anything holds it: the binary as given, a copy of each
- * data segment (the image's, copied into each process at its start), the compiled module (see
+ * The host bytes a loaded image keeps while anything holds it: the binary as given, each data
+ * segment (copied into each process at its start; a view of the binary after a fresh load, a copy
+ * after a cache hit: charged either way), the compiled module (see
  * CODE_BYTES_FACTOR) and a fixed part. The kernel charges it, in pages, to the Memory of each Image
  * of a binary a process loads (docs/MEMORY.md "What a process costs").
  */

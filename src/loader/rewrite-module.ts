@@ -35,8 +35,16 @@ export async function rewriteModule(name: string, bytes: Uint8Array, policy: Loa
   checkHeader(name, bytes, policy.maxBinaryBytes);
   const codeBytes = codeSectionBytes(bytes);
   const runner = workers !== null && codeBytes >= WORKER_THRESHOLD ? workers : inThread;
-  const invalid = await runner.validate(bytes);
-  if (invalid !== null) throw validationError(name, invalid);
+  // On workers, the binary is validated there while this thread reads it and checks the policy
+  // (the reader refuses a malformed binary with a DecodeError, whatever it is: test/loader/
+  // hostile.test.ts); the validation's refusal comes first, as when it ran first.
+  const validation = runner.validate(bytes);
+  const validated = async (): Promise<void> => {
+    const invalid = await validation;
+    if (invalid !== null) throw validationError(name, invalid);
+  };
+  if (runner === inThread) await validated();
+  else validation.catch(() => {}); // awaited below, on every path
   // A big binary's passes over it on this thread take tens of milliseconds each: the machine
   // runs its processes between them.
   const turn = runner === inThread ? () => undefined : giveTurn;
@@ -48,6 +56,7 @@ export async function rewriteModule(name: string, bytes: Uint8Array, policy: Loa
     const facts = checkPolicy(name, info, names, policy);
     const layout = codeLayout(info.functionImports, info.functions.length, info.globals.length, variant, facts.maximumPages, codeBytes);
     await turn();
+    await validated();
     const chunks = chunkBodies(info, runner === inThread ? SLICE_CHUNK_BYTES : WORKER_CHUNK_BYTES);
     const rewritten = new RewrittenChunks(info.bodies.reduce((n, b) => n + (b.end - b.start), 0));
     await runner.rewrite(bytes, layout, chunks, (index, outcome) => rewritten.take(index, outcome));
@@ -66,6 +75,7 @@ export async function rewriteModule(name: string, bytes: Uint8Array, policy: Loa
       cloneable: globalsCopyable(info) && !writesTables,
     };
   } catch (error) {
+    await validated();
     throw asLoadError(name, error);
   }
 }

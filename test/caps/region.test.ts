@@ -603,3 +603,55 @@ describe("views of a freed Region (its range kept reserved in the global space)"
     expect(checkInvariants(m.kernel)).toEqual([]);
   });
 });
+
+describe("a Region lent for a call", () => {
+  it("cannot be shared by the process it was lent to: no view, a filler that only fills, nothing mapped once it went back", async () => {
+    // a lends its Region to b (as a client lends a server its buffer for a READ); b sends it back.
+    // Before (redteam8), b made a view (or a filler, which maps the range read-only too) while it
+    // held the owner, and kept reading what a put there after, for good.
+    const m = await scriptMachine();
+    const mem = m.kernel.memoryObject(10);
+    const keep = m.kernel.capability(mem, ALL);
+    const receiver = makeReceiver(m);
+    const back = makeReceiver(m);
+    const b = new Script();
+    b.invoke(1, Op.PROCESS_LISTEN, { words: [1] });
+    const [region, filler, address] = [b.reg(), b.reg(), b.reg()];
+    b.invoke(2, Op.RECEIVER_RECEIVE);
+    b.loadCap(region);
+    b.invoke(region, Op.REGION_INFO);
+    b.loadWord(address, 0);
+    const view = b.invoke(region, Op.REGION_VIEW);
+    b.invoke(region, Op.REGION_FILLER);
+    b.loadCap(filler);
+    const rights = b.invoke(filler, Op.CAP_INFO);
+    b.invoke(3, 1, { caps: [region] });
+    const mapped = b.invoke(filler, Op.REGION_INFO);
+    b.read(address); // faults: nothing of a's range is mapped here now
+    b.end();
+    const bp = m.spawn(b, { caps: [m.kernel.capability(receiver, Rights.RECEIVER_RECEIVE), m.kernel.capability(back, Rights.RECEIVER_SEND)] });
+    const a = new Script();
+    a.invoke(1, Op.PROCESS_LISTEN, { words: [1] });
+    const r = createRegion(a, 1);
+    a.waitForState(4, State.blocked);
+    a.invoke(3, 1, { caps: [r.region] });
+    a.invoke(5, Op.RECEIVER_RECEIVE);
+    a.loadCap(r.region);
+    a.write(r.address, 0x5ec2e7); // what a puts in its buffer next
+    const own = a.invoke(r.region, Op.REGION_VIEW); // its maker still may
+    a.end();
+    const ap = m.spawn(a, {
+      caps: [m.kernel.capability(mem, ALL), m.kernel.capability(receiver, Rights.RECEIVER_SEND), m.kernel.capability(bp, Rights.PROCESS_INFO), m.kernel.capability(back, Rights.RECEIVER_RECEIVE)],
+    });
+    await runAll(m);
+    const log = m.log();
+    expect(ap.fault).toBe(null);
+    expect(log.status(bp, view)).toBe(Status.E_MISSING_RIGHT);
+    expect(log.answer(bp, rights).words).toEqual([ObjectKind.REGION, Rights.REGION_FILL]);
+    expect(log.status(bp, mapped)).toBe(Status.E_MISSING_RIGHT);
+    expect(bp.fault).toMatchObject({ kind: "unmapped" });
+    expect(log.status(ap, own)).toBe(Status.OK);
+    expect(checkInvariants(m.kernel)).toEqual([]);
+    keep.dispose();
+  });
+});

@@ -264,7 +264,9 @@ describe("check-sharing fuzz", () => {
       for (const problem of run.problems) failures.push(`${where}: ${problem}`);
       if (run.timedOut) failures.push(`${where}: timed out`);
       const faulted = run.outcome.kind === "faulted";
-      if (run.outcome.kind === "faulted" && run.outcome.fault.kind === "null-page" && trap === null) {
+      // Natively byte 0 is memory like any other: the native run goes on past it, and may trap later
+      // (seed 21454 did, out of bounds, after stores Dogma never reached), so nothing is compared.
+      if (run.outcome.kind === "faulted" && run.outcome.fault.kind === "null-page") {
         stats.nullByte++;
         continue;
       }

@@ -5,7 +5,9 @@ import { describe, expect, it } from "vitest";
 import type { CodeLayout } from "../../src/loader/output-layout.ts";
 import type { BodyChunk, ChunkOutcome, CodeWorkers } from "../../src/loader/rewrite-code.ts";
 import { SlicedRewriter, WORKER_THRESHOLD } from "../../src/loader/rewrite-module.ts";
+import { LoadError } from "../../src/loader/load-error.ts";
 import { codeSectionBytes } from "../../src/loader/validate.ts";
+import { readModule } from "../../src/loader/wasm/module-info.ts";
 import { testMachine } from "../helpers/test-host.ts";
 import { generatedModule } from "../../bench/generated-module.ts";
 import { watToBinary } from "./wat.ts";
@@ -47,6 +49,30 @@ describe("the loader's workers", () => {
     const workers = new CountingWorkers();
     await testMachine({ loader: { workers } }).loader.load(big, "big.wasm");
     expect(workers.calls).toBeGreaterThan(0);
+  });
+
+  it("refuse a binary that is invalid and against the policy by its validation, as on this thread", async () => {
+    // On workers the binary is read and its policy checked while a worker validates it; the
+    // validation's refusal must still come first. The generated module asks for 16 pages: a
+    // limit of 8 refuses it by policy; a body made invalid must be refused by validation instead.
+    const valid = generatedModule(4000);
+    const invalid = valid.slice();
+    const body = readModule(invalid).bodies[2000]!;
+    invalid[body.end - 2] = 0xff; // no such opcode
+    const refusal = async (bytes: Uint8Array, workers: CodeWorkers | null) => {
+      const t = testMachine({ loader: { workers, maxMemoryPages: 8 } });
+      return t.loader.load(bytes, "big.wasm").then(() => null, (error: unknown) => error);
+    };
+    const byPolicy = await refusal(valid, new CountingWorkers());
+    expect(byPolicy).toBeInstanceOf(LoadError);
+    expect((byPolicy as LoadError).where).toMatch(/memory/);
+    const workers = new CountingWorkers();
+    const onWorkers = await refusal(invalid, workers);
+    expect(workers.calls).toBeGreaterThan(0);
+    const onThread = await refusal(invalid, null);
+    expect(onWorkers).toBeInstanceOf(LoadError);
+    expect((onWorkers as LoadError).where).toMatch(/^function 2000/);
+    expect(onWorkers).toEqual(onThread);
   });
 
   it("read the code section's size from the section headers, whatever the binary holds", () => {

@@ -8,13 +8,16 @@ import { dogmaRun, scratchFolder } from "./wasi-programs.ts";
 /**
  * Real tools nobody here built, as their authors ship them on npm (devDependencies), run with
  * `dogma run` as a person would: YoWASP's clang 22 (a 75 MB WASI binary) compiles and links a C
- * program that then runs on Dogma, and yosys (31 MB) proves one circuit right and finds the
- * planted bug in another. Big C++ programs: huge functions, deep recursion, thousands of files.
+ * program that then runs on Dogma, yosys (31 MB) proves one circuit right and finds the planted
+ * bug in another, and esbuild (20 MB, a Go program) bundles a script. Big C++ programs: huge
+ * functions, deep recursion, thousands of files; Go's runtime: its own stack in linear memory,
+ * every function a resumable loop, goroutines.
  */
 const require = createRequire(import.meta.url);
 // The packages export only their JavaScript bundle (gen/bundle.js); the binaries sit beside it.
 const clangDir = dirname(require.resolve("@yowasp/clang"));
 const yosys = join(dirname(require.resolve("@yowasp/yosys")), "yosys.core.wasm");
+const esbuild = join(dirname(require.resolve("@esbuild/wasi-preview1/package.json")), "esbuild.wasm");
 
 const made: string[] = [];
 afterAll(() => {
@@ -57,5 +60,24 @@ describe.concurrent("real tools from npm under dogma run", () => {
     expect(bad.code).toBe(0);
     expect(bad.stdout).toContain("SAT proof finished - model found: FAIL!");
     expect(bad.stdout).toMatch(/\\a\s+37\s+25\s+100101\n\s+\\b\s+11\s+b\s+001011/);
+  });
+
+  it("esbuild, a Go program, bundles and minifies a script of two files, which then runs", async () => {
+    const work = scratchFolder("esbuild");
+    made.push(work);
+    writeFileSync(join(work, "main.js"), 'import { greet } from "./lib.js";\nconsole.log(greet("dogma"));\n');
+    writeFileSync(join(work, "lib.js"), 'export function greet(name) {\n  const message = "bundled by esbuild on " + name;\n  return message;\n}\n');
+    // Go's wasip1 port resolves every path from "/" (its working directory is $PWD): the folder is given as the root.
+    const built = await dogmaRun(["--memory", "512M", "--dir", `${work}::/`, "--env", "PWD=/", esbuild, "/main.js", "--bundle", "--minify", "--outfile=/out.js", "--log-level=warning"]);
+    expect(built).toEqual({ code: 0, stdout: "", stderr: "" });
+    const bundle = readFileSync(join(work, "out.js"), "utf8");
+    expect(bundle).not.toContain("import");
+    expect(execFileSync(process.execPath, [join(work, "out.js")], { encoding: "utf8" })).toBe("bundled by esbuild on dogma\n");
+    // A syntax error is reported with its file, line and column.
+    writeFileSync(join(work, "lib.js"), "export function greet(name) { return name +; }\n");
+    const refused = await dogmaRun(["--memory", "512M", "--dir", `${work}::/`, "--env", "PWD=/", esbuild, "/main.js", "--bundle", "--outfile=/out.js", "--log-level=error"]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('Unexpected ";"');
+    expect(refused.stderr).toContain("lib.js:1:43:");
   });
 });

@@ -82,7 +82,8 @@ export class NodeLoaderWorkers implements CodeWorkers {
     const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && !(bytes.buffer instanceof SharedArrayBuffer) ? bytes : bytes.slice();
     const reply = await this.send({ id: 0, kind: "validate-owned", bytes: own }, [own.buffer as ArrayBuffer]);
     if (reply.kind !== "validated-owned") throw new Error("loader worker answered a validation with something else");
-    await this.endIfIdle();
+    // The worker stays for the compile that follows (compileOwned ends it): a worker started
+    // afresh for it cost tens of milliseconds and its engine's pages again.
     return { message: reply.message, bytes: reply.bytes };
   }
 

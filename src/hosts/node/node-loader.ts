@@ -24,16 +24,21 @@ export function nodeLoader(importModules: readonly ImportModuleSpec<unknown>[], 
   });
 }
 
-/** Above this many bytes, a hash is taken off the machine's thread. */
-const HASH_ON_THREAD_BYTES = 1 << 20;
+/** Bytes hashed per turn of the event loop: a millisecond or two of the machine's thread. */
+const HASH_SLICE_BYTES = 1 << 20;
 
 /**
- * SHA-256 with node:crypto, which reads the bytes in place, on this thread; a big binary's with
- * WebCrypto, which copies the bytes (a few ms for 25 MB) and hashes them on libuv's thread pool
- * (about 60 ms for 25 MB), so that the machine keeps running meanwhile.
+ * SHA-256 with node:crypto, which reads the bytes in place; a big binary's in slices with a turn of
+ * the event loop between them, so that the machine keeps running meanwhile. (WebCrypto's, on
+ * libuv's thread pool, first copies the bytes: 31 MB for yosys, a copy whose release made the C
+ * allocator keep the next copies of up to that size in its arenas for good: 33 MB held after a
+ * cold load of yosys, bench/cold-load-memory.ts.)
  */
 export async function nodeSha256(bytes: Uint8Array): Promise<string> {
-  if (bytes.length <= HASH_ON_THREAD_BYTES) return createHash("sha256").update(bytes).digest("hex");
-  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
-  return Buffer.from(digest).toString("hex");
+  const hash = createHash("sha256");
+  for (let at = 0; ; at += HASH_SLICE_BYTES) {
+    hash.update(bytes.subarray(at, at + HASH_SLICE_BYTES));
+    if (at + HASH_SLICE_BYTES >= bytes.length) return hash.digest("hex");
+    await new Promise((resolve) => setImmediate(resolve));
+  }
 }

@@ -1,3 +1,4 @@
+import { printable } from "../printable.ts";
 import { PAGE_SIZE } from "../constants.ts";
 import { Status } from "../errors.ts";
 import type { LoadedImage } from "../image.ts";
@@ -129,14 +130,18 @@ export function loadErrorAnswer(inv: Invocation): number {
   return answer(inv, words);
 }
 
-/** The name in the words after the length: UTF-8 up to the first zero byte; "image" if none; null if bad. */
+/**
+ * The name in the words after the length: UTF-8 up to the first zero byte, its control characters
+ * written as \xNN (`printable`: `ps`, a fault's line and a refusal print it on a terminal);
+ * "image" if none; null if bad.
+ */
 export function imageName(words: Uint32Array): string | null {
   const bytes = new Uint8Array(words.slice(0, Math.ceil(MAX_IMAGE_NAME_BYTES / 4)).buffer);
   const end = bytes.indexOf(0);
   const raw = bytes.subarray(0, end < 0 ? bytes.length : end);
   if (words.length * 4 > MAX_IMAGE_NAME_BYTES && end < 0) return null;
   try {
-    const name = utf8.decode(raw);
+    const name = printable(utf8.decode(raw));
     return name.length === 0 ? "image" : name;
   } catch {
     return null;

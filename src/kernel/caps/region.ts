@@ -84,6 +84,12 @@ export class RegionObject extends KernelObject {
   /** Pages whose frame another Region may share (copy-on-write). */
   private readonly cow = new Set<number>();
   private readonly holdings = new Map<Process, Holding>();
+  /**
+   * The process its owner capability was first installed in (its maker: MEMORY_CREATE_REGION's,
+   * REGION_CLONE's caller, the process the kernel made it for), the only one that may make views
+   * and fillers of it (`mayShare`).
+   */
+  private home: WeakRef<Process> | null = null;
   /** Fillers are valid while their badge is `fillEpoch` and `fillGrantor` owns the range. */
   private fillEpoch = 0;
   private fillGrantor: Process | null = null;
@@ -129,11 +135,26 @@ export class RegionObject extends KernelObject {
     return !this.freed && (this.holdings.get(process)?.owner ?? 0) > 0;
   }
 
+  /**
+   * Whether `process` may make what maps the range elsewhere — views (REGION_VIEW), fillers that
+   * read (REGION_FILLER; another owner's fill only) — : only its maker. Such a capability outlives
+   * the owner's moving on, and is never taken away; so a server a client lends its buffer to for
+   * one call (a READ's Region, the buffer a block client moves to its driver) must not be able to
+   * make one, or it would read whatever the client puts there after, for itself and for every other
+   * server (redteam8). A process given a Region for good that wants to share it shares a
+   * REGION_CLONE of it.
+   */
+  mayShare(process: Process): boolean {
+    return this.home?.deref() === process;
+  }
+
   override installedIn(process: Process, cap: Capability): void {
     // A destroyed Region's range may belong to another Region now: stale capabilities map nothing.
     // A filler alone maps nothing either: its holder reaches the range only through the kernel.
     if (this.destroyed || !mapsRange(cap)) return;
     const holding = this.holdings.get(process) ?? { owner: 0, views: 0, mapped: Access.NONE, reserved: 0 };
+    // Weakly: a Region that outlives its maker must not keep the ended process's objects alive.
+    if (cap.has(Rights.REGION_OWNER) && this.home === null) this.home = new WeakRef(process);
     if (cap.has(Rights.REGION_OWNER)) holding.owner++;
     else holding.views++;
     this.holdings.set(process, holding);
@@ -225,15 +246,16 @@ export class RegionObject extends KernelObject {
   }
 
   /**
-   * A filler for the owner `grantor` (REGION_FILLER): a view that may also fill the range. The
-   * fillers of an earlier owner stop working (a new epoch).
+   * A filler for the owner `grantor` (REGION_FILLER): a view that may also fill the range; fill
+   * only (mapping nothing) when the grantor is not the Region's maker (`mayShare`). The fillers of
+   * an earlier owner stop working (a new epoch).
    */
   filler(grantor: Process): Capability {
     if (this.fillGrantor !== grantor) {
       this.fillGrantor = grantor;
       this.fillEpoch++;
     }
-    return new Capability(this, Rights.REGION_READ | Rights.REGION_FILL, this.fillEpoch);
+    return new Capability(this, this.mayShare(grantor) ? Rights.REGION_READ | Rights.REGION_FILL : Rights.REGION_FILL, this.fillEpoch);
   }
 
   /** Every filler made so far stops working (REGION_REVOKE_FILLERS). */
@@ -524,7 +546,7 @@ export function invokeRegion(inv: Invocation, region: RegionObject): number {
       return answer(inv, [region.address, region.pages, region.flags, region.ownedBy(inv.caller) ? 1 : 0]);
     }
     case Op.REGION_VIEW:
-      if (!inv.cap.has(Rights.REGION_OWNER)) return Status.E_MISSING_RIGHT;
+      if (!inv.cap.has(Rights.REGION_OWNER) || !region.mayShare(inv.caller)) return Status.E_MISSING_RIGHT;
       if (region.freed) return Status.E_PEER_DEAD;
       return answer(inv, [], [new Capability(region, Rights.REGION_READ)]);
     case Op.REGION_FILLER:

@@ -2,7 +2,7 @@ import { ObjectKind, Rights } from "../../kernel/caps/object-abi.ts";
 import type { Process } from "../../kernel/process.ts";
 import type { KernelServices } from "../../kernel/services.ts";
 import { FS_DIRENT_HEADER, FS_INLINE_BYTES, FS_PATH_MAX, Fs, FsMore, FsStatus, AbiStatus, pack, u64, unpack, words64 } from "./protocol.ts";
-import type { TransferRegion } from "./transfer-region.ts";
+import { TransferRegion } from "./transfer-region.ts";
 import { FS_MAP, FS_MAP_RELEASE, MAP_MISS, type FileMap, mapGone, readMapped } from "./file-map.ts";
 import type { IoVec } from "./guest-memory.ts";
 
@@ -93,7 +93,17 @@ interface Attached {
 export class FileServerClient {
   private readonly k: KernelServices;
   private readonly process: Process;
-  private readonly transfer: TransferRegion;
+  /** The Memory that pays for the transfer Regions. */
+  private readonly memorySlot: number;
+  /**
+   * The transfer Regions (and attach buffer) of each preopen's handles, by the preopen's slot: a
+   * server that holds a Region while a call moves it, or a view of the attach buffer, could keep a
+   * view of it and read whatever moves there after; so a buffer is lent only to the handles of
+   * one preopen, never to another's server (redteam8).
+   */
+  private readonly transfers = new Map<number, TransferRegion>();
+  /** Each handle's preopen (the one it was opened under, at any depth). */
+  private readonly lineage = new Map<number, number>();
   /**
    * Attached handles by the handle they were made from (null: the server does not attach, the
    * host share for one). A READ or WRITE through one moves no Region, which in the booted system
@@ -111,10 +121,18 @@ export class FileServerClient {
   /** Counts reads answered from maps, for `lastUse`. */
   private mapClock = 0;
 
-  constructor(k: KernelServices, process: Process, transfer: TransferRegion) {
+  constructor(k: KernelServices, process: Process, memorySlot: number) {
     this.k = k;
     this.process = process;
-    this.transfer = transfer;
+    this.memorySlot = memorySlot;
+  }
+
+  /** The transfer Regions of `handle`'s preopen (a handle not opened here is a preopen of its own). */
+  private transferFor(handle: number): TransferRegion {
+    const root = this.lineage.get(handle) ?? handle;
+    let transfer = this.transfers.get(root);
+    if (!transfer) this.transfers.set(root, (transfer = new TransferRegion(this.k, this.process, this.memorySlot)));
+    return transfer;
   }
 
   /** OPEN `path` under the directory at `dir` with `flags` (rights asked and FsOpen bits). */
@@ -124,6 +142,7 @@ export class FileServerClient {
     // The new handle: the call capability among what came back (a Region lent for the path comes back too).
     const slot = answer.caps.find((cap) => this.k.capabilityKind(this.process, cap, Rights.RECEIVER_CALL) === ObjectKind.RECEIVER) ?? 0;
     if (slot === 0) return AbiStatus.E_BAD_MESSAGE;
+    this.lineage.set(slot, this.lineage.get(dir) ?? dir);
     return { slot, kind: answer.words[0] ?? 0, size: u64(answer.words, 1), inode: answer.words[3] ?? 0 };
   }
 
@@ -188,12 +207,13 @@ export class FileServerClient {
       if (this.counted(file, length, count)) await this.mapCounted(file);
       return { at: attached.address, count };
     }
-    const room = this.transfer.ensure(length);
+    const transfer = this.transferFor(file);
+    const room = transfer.ensure(length);
     if (room < 0) return room;
     const wanted = Math.min(length, room);
     const answer = await this.callMoving(file, Fs.READ, [low, high, wanted, 0]);
     if (typeof answer === "number") return answer;
-    return { at: this.transfer.address, count: Math.min(answer.words[0] ?? 0, wanted) };
+    return { at: transfer.address, count: Math.min(answer.words[0] ?? 0, wanted) };
   }
 
   // A read of `file` through the server answered `count` bytes of `length` asked: whether it is
@@ -250,13 +270,14 @@ export class FileServerClient {
       if (typeof answer === "number") return answer;
       return this.k.readMemory(this.process, attached.address, Math.min(answer.words[0] ?? 0, length)) ?? AbiStatus.E_BAD_MESSAGE;
     }
-    const room = this.transfer.ensure(length);
+    const transfer = this.transferFor(file);
+    const room = transfer.ensure(length);
     if (room < 0) return room;
     const wanted = Math.min(length, room);
     const answer = await this.callMoving(file, Fs.READ, [low, high, wanted, 0]);
     if (typeof answer === "number") return answer;
     const count = Math.min(answer.words[0] ?? 0, wanted);
-    return this.k.readMemory(this.process, this.transfer.address, count) ?? AbiStatus.E_BAD_MESSAGE;
+    return this.k.readMemory(this.process, transfer.address, count) ?? AbiStatus.E_BAD_MESSAGE;
   }
 
   /**
@@ -274,10 +295,11 @@ export class FileServerClient {
       if (!fill(attached.writeAddress, length)) return AbiStatus.E_BAD_MESSAGE;
       answer = await this.call(attached.slot, label, [low, high, length, 0]);
     } else {
-      const room = this.transfer.ensure(length);
+      const transfer = this.transferFor(file);
+      const room = transfer.ensure(length);
       if (room < 0) return room;
       const n = Math.min(length, room);
-      if (!fill(this.transfer.address, n)) return AbiStatus.E_BAD_MESSAGE;
+      if (!fill(transfer.address, n)) return AbiStatus.E_BAD_MESSAGE;
       answer = await this.callMoving(file, label, [low, high, n, 0]);
     }
     if (typeof answer === "number") return answer;
@@ -296,10 +318,11 @@ export class FileServerClient {
       if (!this.k.writeMemory(this.process, attached.writeAddress, data)) return AbiStatus.E_BAD_MESSAGE;
       answer = await this.call(attached.slot, label, [low, high, data.length, 0]);
     } else {
-      const room = this.transfer.ensure(data.length);
+      const transfer = this.transferFor(file);
+      const room = transfer.ensure(data.length);
       if (room < 0) return room;
       const piece = data.subarray(0, room);
-      if (!this.k.writeMemory(this.process, this.transfer.address, piece)) return AbiStatus.E_BAD_MESSAGE;
+      if (!this.k.writeMemory(this.process, transfer.address, piece)) return AbiStatus.E_BAD_MESSAGE;
       answer = await this.callMoving(file, label, [low, high, piece.length, 0]);
     }
     if (typeof answer === "number") return answer;
@@ -326,6 +349,7 @@ export class FileServerClient {
     const map = this.maps.get(handle);
     this.maps.delete(handle);
     this.serverReads.delete(handle);
+    this.lineage.delete(handle);
     if (map) this.k.dropCapability(this.process, map.view);
     if (attached) {
       await this.call(attached.slot, Fs.CLOSE, []);
@@ -343,7 +367,7 @@ export class FileServerClient {
   private async attachment(file: number, transfer: number): Promise<Attached | null> {
     const known = this.attached.get(file);
     if (known !== undefined) return known;
-    const buffer = this.transfer.attachBuffer();
+    const buffer = this.transferFor(file).attachBuffer();
     const view = buffer ? this.k.viewFor(this.process, buffer.slot) : 0;
     // A read buffer as large as the first transfer (16 pages at least, 256 at most: the server's
     // bounds), so that a program reading in 1 MiB calls reads through it and moves no Region (a
@@ -353,10 +377,12 @@ export class FileServerClient {
     const reply = await this.k.callFor(this.process, file, FsMore.ATTACH, [readPages], view > 0 ? [view | CAP_MOVE_BIT] : []);
     const answer = answerOf(reply);
     let made: Attached | null = null;
-    if (typeof answer !== "number" && answer.caps.length >= 2 && (answer.words[2] ?? 0) !== 0) {
+    if (typeof answer !== "number" && answer.caps.length >= 2 && this.lent(answer.caps[1]!, answer.words[2] ?? 0, Math.ceil((answer.words[0] ?? 0) / 4096))) {
       const writeBytes = view > 0 && buffer ? Math.min(answer.words[1] ?? 0, buffer.bytes) : 0;
       made = { slot: answer.caps[0]!, view: answer.caps[1]!, bytes: answer.words[0] ?? 0, address: answer.words[2]!, writeBytes, writeAddress: buffer?.address ?? 0 };
     } else {
+      // A read buffer that is not where the server says, or smaller: its handle is closed too.
+      if (typeof answer !== "number" && answer.caps.length >= 2) await this.call(answer.caps[0]!, Fs.CLOSE, []);
       // Refused: whatever came back goes (the view among it); a view the call never took, too.
       if (typeof reply !== "number") for (const cap of reply.caps) this.k.dropCapability(this.process, cap);
       else if (view > 0 && this.k.capabilityKind(this.process, view, Rights.REGION_READ) === ObjectKind.REGION) this.k.dropCapability(this.process, view);
@@ -382,8 +408,25 @@ export class FileServerClient {
       for (const cap of answer.caps) this.k.dropCapability(this.process, cap);
       return AbiStatus.E_INVALID_ARGUMENT;
     }
+    // Reads copy from the map with no call: its header page and `pages` more, their valid bits in
+    // the header, must be a Region of the server's mapped here where it says.
+    if (pages > FS_MAP_PAGES_MAX || !this.lent(answer.caps[0]!, address, pages + 1)) {
+      for (const cap of answer.caps) this.k.dropCapability(this.process, cap);
+      await this.call(file, FS_MAP, [FS_MAP_RELEASE]);
+      return AbiStatus.E_BAD_MESSAGE;
+    }
     this.maps.set(file, { view: answer.caps[0]!, address, pages, validBytes: Math.ceil(Math.min(pages, FS_MAP_PAGES_MAX) / 8), lastUse: ++this.mapClock });
     return 0;
+  }
+
+  // Whether `view` is what a server may lend this process to read from (an attached handle's read
+  // buffer, a map): a Region mapped here in full (REGION_INFO's check), at `address`, of `pages`
+  // at least, and not one of this process's own (a view of its transfer Region, which a server
+  // held during a call, would read back what the process moved there, to this server or another).
+  // Else the server lies, and what it said is not used.
+  private lent(view: number, address: number, pages: number): boolean {
+    const region = this.k.regionAt(this.process, view);
+    return typeof region !== "number" && !region.owned && address !== 0 && region.address === address && region.pages >= pages;
   }
 
   // Lets go of `file`'s map: the view leaves this process's space first (a view of a map the
@@ -401,12 +444,13 @@ export class FileServerClient {
 
   /** One READDIR batch from the server's `cookie`, through the Region. */
   async list(dir: number, cookie: number): Promise<ServerListing | number> {
-    const room = this.transfer.ensure(16 * 4096);
+    const transfer = this.transferFor(dir);
+    const room = transfer.ensure(16 * 4096);
     if (room < 0) return room;
     const answer = await this.callMoving(dir, Fs.READDIR, [cookie, 0, room]);
     if (typeof answer === "number") return answer;
     const [count = 0, next = 0, bytes = 0] = answer.words;
-    const listing = bytes > 0 ? this.k.readMemory(this.process, this.transfer.address, Math.min(bytes, room)) : new Uint8Array(0);
+    const listing = bytes > 0 ? this.k.readMemory(this.process, transfer.address, Math.min(bytes, room)) : new Uint8Array(0);
     if (listing === null) return AbiStatus.E_BAD_MESSAGE;
     const entries: ServerEntry[] = [];
     let at = 0;
@@ -437,20 +481,29 @@ export class FileServerClient {
       const answer = await this.call(handle, label, [...first, ...lengths, ...pack(joined)], token);
       return typeof answer === "number" ? answer : { ...answer, viaRegion: false };
     }
-    const room = this.transfer.ensure(total);
+    const transfer = this.transferFor(handle);
+    const room = transfer.ensure(total);
     if (room < 0) return room;
-    if (!this.k.writeMemory(this.process, this.transfer.address, joined)) return AbiStatus.E_BAD_MESSAGE;
+    if (!this.k.writeMemory(this.process, transfer.address, joined)) return AbiStatus.E_BAD_MESSAGE;
     const answer = await this.callMoving(handle, label, [...first, ...lengths], token);
     return typeof answer === "number" ? answer : { ...answer, viaRegion: true };
   }
 
-  /** A call that moves the transfer Region to the server and takes it back from the reply (first; a token after it). */
+  /** A call that moves the transfer Region `ensure` chose (the handle's preopen's) to the server and takes it back from the reply (first; a token after it). */
   private async callMoving(handle: number, label: number, words: readonly number[], token = 0): Promise<Answer | number> {
-    const caps = token !== 0 ? [this.transfer.moved(), token | CAP_MOVE_BIT] : [this.transfer.moved()];
+    const transfer = this.transferFor(handle);
+    const caps = token !== 0 ? [transfer.moved(), token | CAP_MOVE_BIT] : [transfer.moved()];
     const reply = await this.k.callFor(this.process, handle, label, words, caps);
-    const region = this.transfer.settle(typeof reply === "number" ? null : reply.caps);
+    const region = transfer.settle(typeof reply === "number" ? null : reply.caps);
+    const answer = answerOf(reply);
+    if (typeof answer !== "number" && region === 0) {
+      // An answer without the Region (the server kept it, or gave back another): its words would
+      // have the bytes read from a range the process no longer has; nothing it gave is used.
+      for (const cap of answer.caps) this.k.dropCapability(this.process, cap);
+      return AbiStatus.E_BAD_MESSAGE;
+    }
     if (token !== 0 && typeof reply !== "number") for (const cap of reply.caps) if (cap !== region) this.k.dropCapability(this.process, cap);
-    return answerOf(reply);
+    return answer;
   }
 
   /** A call; a token it brings (moved) comes back and is dropped, as is anything a failed call answers. */

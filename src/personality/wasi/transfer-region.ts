@@ -25,7 +25,8 @@ interface Held {
  * as calls need them. The owner capability of the one in use goes to the server with each READ
  * or WRITE (moved) and comes back in the reply, at another slot of the process's table but mapped
  * at the same global address, so the personality copies bytes in and out there. A server that
- * dies holding one takes it along: the next call makes another.
+ * dies holding one takes it along: the next call makes another. A server may keep a view of a
+ * Region it held, so each preopen's handles have a TransferRegion of their own (FileServerClient).
  */
 export class TransferRegion {
   private readonly held: (Held | null)[] = SIZES.map(() => null);
@@ -90,8 +91,17 @@ export class TransferRegion {
     const held = this.held[this.current]!;
     const back = (replyCaps ?? []).find((cap) => this.k.capabilityKind(this.process, cap, Rights.REGION_OWNER) === ObjectKind.REGION);
     if (back !== undefined) {
-      held.slot = back;
-      return back;
+      // Only this very Region (owned here, at its address, of its size) is taken back: a server
+      // that kept it and gave back one of its own would have the personality copy from a range
+      // the process no longer has, and make it a new one at each call (redteam8).
+      const region = this.k.regionAt(this.process, back);
+      if (typeof region !== "number" && region.owned && region.address === held.address && region.pages === SIZES[this.current]) {
+        held.slot = back;
+        return back;
+      }
+      this.k.dropCapability(this.process, back);
+      this.held[this.current] = null;
+      return 0;
     }
     if (this.k.capabilityKind(this.process, held.slot, Rights.REGION_OWNER) !== ObjectKind.REGION) this.held[this.current] = null;
     return 0;

@@ -9,7 +9,6 @@ import { wasiConfigOf } from "./preopens.ts";
 import { DIRECTORY_CHANGING_RIGHTS, DIRECTORY_RIGHTS, INHERITABLE_RIGHTS, FILE_CHANGING_RIGHTS, STREAM_IN_RIGHTS, STREAM_OUT_RIGHTS, has } from "./rights.ts";
 import { FsRight } from "./protocol.ts";
 import { streamSlot } from "./streams.ts";
-import { TransferRegion } from "./transfer-region.ts";
 
 const encoder = new TextEncoder();
 
@@ -32,7 +31,7 @@ export class WasiProcess {
     this.process = process;
     this.memory = memory;
     const config = wasiConfigOf(process);
-    this.server = new FileServerClient(k, process, new TransferRegion(k, process, config.memorySlot));
+    this.server = new FileServerClient(k, process, config.memorySlot);
     for (const fd of [0, 1, 2] as const) {
       const slot = streamSlot(k, process, config.streams, fd);
       this.table.set(fd, { kind: "stream", stream: fd, slot, type: null, rightsBase: fd === 0 ? STREAM_IN_RIGHTS : STREAM_OUT_RIGHTS, rightsInheriting: 0n, flags: 0 });

@@ -37,14 +37,18 @@ export class Region {
     return info;
   }
 
-  /** A read-only view (RIGHT_REGION_READ), which may be copied and given freely. Owner only. */
+  /**
+   * A read-only view (RIGHT_REGION_READ), which may be copied and given freely. Owner only, and
+   * only the Region's maker: an owner lent it answers E_MISSING_RIGHT (docs/ABI.md).
+   */
   view(): i32 {
     return answeredCap(operation(this.cap, OP_REGION_VIEW));
   }
 
   /**
    * A filler (RIGHT_REGION_READ and RIGHT_REGION_FILL): a view whose holder may also have the
-   * kernel copy its bytes into the range (`fill`), while this process holds the owner. Owner only.
+   * kernel copy its bytes into the range (`fill`), while this process holds the owner. Owner only;
+   * RIGHT_REGION_FILL alone, mapping nothing, when this process is not the Region's maker.
    */
   filler(): i32 {
     return answeredCap(operation(this.cap, OP_REGION_FILLER));
