@@ -8,9 +8,6 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LoadError } from "../../loader/load-error.ts";
-import { BootModulesRefused } from "../../boot/bootloader.ts";
-import { boot } from "./boot-command.ts";
-import { cacheCommand } from "./cache-command.ts";
 import { BOOT, CACHE, COMMANDS, RUN, WEB } from "./cli-commands.ts";
 import { type CommandSpec, UsageError, commandHelp, overallHelp, parseCommand } from "./cli-options.ts";
 import { defaultDisk } from "./data-dir.ts";
@@ -51,7 +48,7 @@ export async function main(argv: string[]): Promise<number> {
     if (spec === CACHE) {
       const [what, ...more] = parsed.operands;
       if ((what !== undefined && what !== "clear") || more.length > 0) throw new UsageError(`unknown operand "${what !== "clear" ? what : more[0]}"`, CACHE);
-      return await cacheCommand(parsed.operands, out);
+      return await (await import("./cache-command.ts")).cacheCommand(parsed.operands, out);
     }
     // Every machine of this run shares the host's terminal; closed at the end, whatever the end, so
     // that no read of stdin is left pending to keep the host up until a key is pressed.
@@ -100,8 +97,11 @@ async function bootCommand(values: Record<string, unknown>, operands: string[], 
     modulesDir: join(packageRoot, "build/user"),
     configFile: (values.config as string | undefined) ?? join(packageRoot, "user/boot/init.conf"),
   };
+  // Loaded for this command only: `dogma run` does not load the bootloader, the disk image and
+  // what they bring (13 of 194 modules).
+  const { BootModulesRefused } = await import("../../boot/bootloader.ts");
   try {
-    return await boot(options, terminal);
+    return await (await import("./boot-command.ts")).boot(options, terminal);
   } catch (error) {
     if (error instanceof BootModulesRefused) for (const refusal of error.refusals) process.stderr.write(`dogma: refused boot module ${refusal.message}\n`);
     else if (error instanceof LoadError) process.stderr.write(`dogma: refused boot module ${error.message}\n`);

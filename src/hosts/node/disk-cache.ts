@@ -1,4 +1,4 @@
-import { mkdir, open, readdir, rename, rm, stat, utimes } from "node:fs/promises";
+import { type FileHandle, mkdir, open, readdir, rename, rm, stat, utimes } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
@@ -57,23 +57,20 @@ export class DiskModuleCache implements ModuleCache {
   async get(key: string): Promise<Uint8Array | null> {
     const file = join(this.dir, `${key}${SUFFIX}`);
     try {
-      // A view of the Buffer read, not a copy of it (`new Uint8Array(buffer)` copies: 35 ms and
-      // 64 MB more for yosys's record).
       const handle = await open(file, "r");
-      let read: Buffer;
+      let read: Uint8Array | null;
       try {
-        if (!ownFile(await handle.stat())) return null;
-        read = await handle.readFile();
+        const info = await handle.stat();
+        if (!ownFile(info) || info.size < CHECK_BYTES) return null;
+        read = await readChecked(handle, info.size, crc32(key));
       } finally {
         await handle.close();
       }
-      const length = read.byteLength - CHECK_BYTES;
-      if (length < 0) return null;
-      const bytes = new Uint8Array(read.buffer, read.byteOffset, length);
-      if (crc32(bytes, crc32(key)) !== read.readUInt32LE(length)) return null;
+      if (read === null) return null;
       const now = new Date();
       await utimes(file, now, now).catch(() => {});
-      return bytes;
+      // A view of what was read, not a copy of it (a copy of yosys's record took 35 ms and 64 MB more).
+      return read.subarray(0, read.length - CHECK_BYTES);
     } catch {
       return null;
     }
@@ -158,6 +155,32 @@ export class DiskModuleCache implements ModuleCache {
       total -= entry.bytes;
     }
   }
+}
+
+/** How much one read of a record asks for (Node's own readFile asks for 512 KiB at a time). */
+const READ_PIECE = 16 << 20;
+
+/**
+ * The `size` bytes of a record file, or null when the CRC-32 at its end (started from `check`)
+ * does not match what comes before. The check of each piece runs on this thread while the next
+ * piece is read on libuv's (clang's 159 MB record: about 70 ms of checking, 40-60 of reading,
+ * overlapped instead of one after the other).
+ */
+async function readChecked(handle: FileHandle, size: number, check: number): Promise<Uint8Array | null> {
+  const bytes = new Uint8Array(Buffer.allocUnsafeSlow(size).buffer, 0, size);
+  const checked = size - CHECK_BYTES;
+  const piece = (at: number) => handle.read(bytes, at, Math.min(READ_PIECE, size - at), at);
+  let at = 0;
+  let reading = piece(0);
+  while (at < size) {
+    const { bytesRead } = await reading;
+    if (bytesRead === 0) return null; // it shrank meanwhile: no record
+    const end = at + bytesRead;
+    if (end < size) reading = piece(end);
+    if (at < checked) check = crc32(bytes.subarray(at, Math.min(end, checked)), check);
+    at = end;
+  }
+  return check === new DataView(bytes.buffer, checked, CHECK_BYTES).getUint32(0, true) ? bytes : null;
 }
 
 function checkBytes(check: number): Uint8Array {

@@ -1,4 +1,3 @@
-import { execFile } from "node:child_process";
 import { setFlagsFromString } from "node:v8";
 import { isMainThread } from "node:worker_threads";
 import { setRefusalExplainer } from "../../loader/validate.ts";
@@ -61,7 +60,9 @@ export function explainRefusal(bytes: Uint8Array): Promise<string | null> {
   return answer;
 }
 
-function explainInChild(bytes: Uint8Array): Promise<string | null> {
+/** node:child_process is loaded on this path only: every start of `dogma run` would pay for it (and dgram, net). */
+async function explainInChild(bytes: Uint8Array): Promise<string | null> {
+  const { execFile } = await import("node:child_process");
   return new Promise((resolve) => {
     const child = execFile(process.execPath, ["--input-type=module", "-e", EXPLAIN], { encoding: "utf8", timeout: 60_000, maxBuffer: 1 << 20 }, (error, stdout) => {
       resolve(error === null && stdout !== "" ? stdout : null);

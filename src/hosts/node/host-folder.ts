@@ -1,5 +1,7 @@
-import { type BigIntStats, constants } from "node:fs";
-import { type FileHandle, link, lstat, lutimes, mkdir, open, readdir, readlink, realpath, rename, rmdir, stat, symlink, unlink, utimes } from "node:fs/promises";
+import {
+  type BigIntStats, closeSync, constants, fstatSync, fsyncSync, ftruncateSync, futimesSync, linkSync, lstatSync, lutimesSync, mkdirSync, openSync,
+  readSync, readdirSync, readlinkSync, realpathSync, renameSync, rmdirSync, statSync, symlinkSync, unlinkSync, utimesSync, writeSync,
+} from "node:fs";
 import { dirname, isAbsolute, join, relative, sep } from "node:path";
 import {
   type FolderBackend, type FolderEntry, type FolderEntryKind, FolderError, type FolderFailure, type FolderOpenFlags, type FolderOpened,
@@ -35,11 +37,19 @@ interface Walked {
  * folder as the host resolves it either (`symlink`, `linksStayInside`): the host's own users follow
  * links the host's way. What the host changes in the folder between a walk and
  * the call on its result is not guarded against (the host's own users are trusted).
+ *
+ * Every call is the host's synchronous system call, as node:wasi's (uvwasi) are: on a local folder
+ * each takes microseconds, where the same call through libuv's thread pool (node:fs/promises)
+ * cost 100-200 µs of hand-offs between threads on the shared 2-core machine, a round trip a
+ * program pays per write and per name of every path it opens (clang -O2 -c makes 1,239 writes of
+ * 17 bytes on average and looks at 150 paths). The machine's thread waits meanwhile, as it would
+ * for the program's own call; a request moves at most the device's 1 MiB (docs/HOSTFS.md).
  */
 export class NodeFolder implements FolderBackend {
   readonly root: string;
   readonly readOnly: boolean;
-  private readonly files = new Map<number, FileHandle>();
+  /** Open files by id: host file descriptors. */
+  private readonly files = new Map<number, number>();
   private nextId = 1;
 
   private constructor(root: string, readOnly: boolean) {
@@ -49,36 +59,35 @@ export class NodeFolder implements FolderBackend {
 
   /** Throws when `dir` is not a folder. */
   static async open(dir: string, readOnly: boolean): Promise<NodeFolder> {
-    const root = await realpath(dir);
-    if (!(await stat(root)).isDirectory()) throw new Error(`cannot give ${dir}: it is not a folder`);
+    const root = realpathSync(dir);
+    if (!statSync(root).isDirectory()) throw new Error(`cannot give ${dir}: it is not a folder`);
     return new NodeFolder(root, readOnly);
   }
 
-  async stat(path: readonly string[], follow: boolean): Promise<FolderStat> {
-    return statOf(existing(await this.walk(path, follow), path));
+  stat(path: readonly string[], follow: boolean): FolderStat {
+    return statOf(existing(this.walk(path, follow), path));
   }
 
-  async list(path: readonly string[]): Promise<FolderEntry[]> {
-    const dir = existing(await this.walk(path, true), path);
+  list(path: readonly string[]): FolderEntry[] {
+    const { real, info } = this.walk(path, true);
+    const dir = existing({ real, info }, path);
     if (!dir.isDirectory()) throw new FolderError("not-directory", `${path.join("/")} is not a directory`);
-    const real = (await this.walk(path, true)).real;
-    const entries = await failing(readdir(real, { withFileTypes: true }));
+    const entries = failing(() => readdirSync(real, { withFileTypes: true }));
     // readdir gives no inode numbers: each entry's own lstat does (a vanished one is left out).
-    const listed = await Promise.all(
-      entries.map(async (entry) => {
-        try {
-          return { name: entry.name, kind: kindOf(entry), inode: (await lstat(join(real, entry.name), { bigint: true })).ino };
-        } catch {
-          return null;
-        }
-      }),
-    );
-    return listed.filter((entry): entry is FolderEntry => entry !== null);
+    const listed: FolderEntry[] = [];
+    for (const entry of entries) {
+      try {
+        listed.push({ name: entry.name, kind: kindOf(entry), inode: lstatSync(join(real, entry.name), { bigint: true }).ino });
+      } catch {
+        // Removed meanwhile.
+      }
+    }
+    return listed;
   }
 
-  async open(path: readonly string[], flags: FolderOpenFlags): Promise<FolderOpened> {
+  open(path: readonly string[], flags: FolderOpenFlags): FolderOpened {
     if (this.readOnly && (flags.create || flags.truncate || flags.write)) throw new FolderError("read-only", "the folder is read-only");
-    const { real, info } = await this.walk(path, !flags.noFollow);
+    const { real, info } = this.walk(path, !flags.noFollow);
     const shown = path.join("/");
     if (info && flags.create && flags.exclusive) throw new FolderError("exists", `${shown} exists`);
     if (info?.isSymbolicLink()) {
@@ -95,59 +104,66 @@ export class NodeFolder implements FolderBackend {
     if (this.files.size >= MAX_OPEN_FILES) throw new FolderError("no-space", `${MAX_OPEN_FILES} files are open in this folder`);
     const mode = (flags.write ? constants.O_RDWR : constants.O_RDONLY) | constants.O_NOFOLLOW | (constants.O_NONBLOCK ?? 0);
     const creating = info ? 0 : constants.O_CREAT | constants.O_EXCL;
-    const handle = await failing(open(real, mode | creating | (flags.truncate ? constants.O_TRUNC : 0), 0o666));
+    const fd = failing(() => openSync(real, mode | creating | (flags.truncate ? constants.O_TRUNC : 0), 0o666));
+    let opened: BigIntStats;
+    try {
+      opened = failing(() => fstatSync(fd, { bigint: true }));
+    } catch (error) {
+      closeSync(fd);
+      throw error;
+    }
     const id = this.nextId++;
-    this.files.set(id, handle);
-    return { stat: statOf(await failing(handle.stat({ bigint: true }))), file: id };
+    this.files.set(id, fd);
+    return { stat: statOf(opened), file: id };
   }
 
-  async mkdir(path: readonly string[]): Promise<void> {
+  mkdir(path: readonly string[]): void {
     this.writable();
-    const { real, info } = await this.walk(path, false);
+    const { real, info } = this.walk(path, false);
     if (info) throw new FolderError("exists", `${path.join("/")} exists`);
-    await failing(mkdir(real));
+    failing(() => mkdirSync(real));
   }
 
-  async remove(path: readonly string[], directory: boolean): Promise<void> {
+  remove(path: readonly string[], directory: boolean): void {
     this.writable();
-    const { real, info } = await this.walk(path, false);
+    const { real, info } = this.walk(path, false);
     const found = existing({ real, info }, path);
     if (real === this.root) throw new FolderError("invalid", "the folder itself cannot be removed");
     if (directory && !found.isDirectory()) throw new FolderError("not-directory", `${path.join("/")} is not a directory`);
     if (!directory && found.isDirectory()) throw new FolderError("is-directory", `${path.join("/")} is a directory`);
-    await failing(directory ? rmdir(real) : unlink(real));
+    failing(() => (directory ? rmdirSync(real) : unlinkSync(real)));
   }
 
-  async rename(from: readonly string[], to: readonly string[]): Promise<void> {
+  rename(from: readonly string[], to: readonly string[]): void {
     this.writable();
-    const source = await this.walk(from, false);
+    const source = this.walk(from, false);
     const moved = existing(source, from);
-    const target = await this.walk(to, false);
-    await this.linksStayInside(source.real, moved, target.real, to);
-    await failing(rename(source.real, target.real));
+    const target = this.walk(to, false);
+    this.linksStayInside(source.real, moved, target.real, to);
+    failing(() => renameSync(source.real, target.real));
   }
 
-  async link(from: readonly string[], to: readonly string[], follow: boolean): Promise<void> {
+  link(from: readonly string[], to: readonly string[], follow: boolean): void {
     this.writable();
-    const source = await this.walk(from, follow);
+    const source = this.walk(from, follow);
     existing(source, from);
-    const target = await this.walk(to, false);
+    const target = this.walk(to, false);
     if (target.info) throw new FolderError("exists", `${to.join("/")} exists`);
     // A hard link to a symbolic link is that link at another place, where its `..` may reach further.
-    await this.linksStayInside(source.real, existing(source, from), target.real, to);
-    await failing(link(source.real, target.real));
+    this.linksStayInside(source.real, existing(source, from), target.real, to);
+    failing(() => linkSync(source.real, target.real));
   }
 
-  async symlink(target: string, path: readonly string[]): Promise<void> {
+  symlink(target: string, path: readonly string[]): void {
     this.writable();
-    const place = await this.walk(path, false);
+    const place = this.walk(path, false);
     // The host's own users follow links the way the host does, not through this walk: a link that
     // leads out of the folder, absolute or relative, is refused, so that none is left there.
     if (!staysInside(target, relative(this.root, dirname(place.real)))) {
       throw new FolderError("denied", `a link to ${JSON.stringify(target)} at ${path.join("/")} would lead out of the folder`);
     }
     if (place.info) throw new FolderError("exists", `${path.join("/")} exists`);
-    await failing(symlink(target, place.real));
+    failing(() => symlinkSync(target, place.real));
   }
 
   /**
@@ -158,14 +174,14 @@ export class NodeFolder implements FolderBackend {
    * shallower place can, so only such a move looks through what moves (at most MAX_MOVE_CHECK
    * entries: a bigger tree is refused rather than moved unchecked).
    */
-  private async linksStayInside(real: string, info: BigIntStats, place: string, shown: readonly string[]): Promise<void> {
+  private linksStayInside(real: string, info: BigIntStats, place: string, shown: readonly string[]): void {
     const depth = (path: string) => (path === this.root ? 0 : relative(this.root, path).split(sep).length);
     if (depth(dirname(place)) >= depth(dirname(real))) return;
     const refuse = (link: string, target: string) => {
       throw new FolderError("denied", `moving ${link} to ${shown.join("/")} would make its link to ${JSON.stringify(target)} lead out of the folder`);
     };
     if (info.isSymbolicLink()) {
-      const target = await failing(readlink(real));
+      const target = failing(() => readlinkSync(real));
       if (!staysInside(target, relative(this.root, dirname(place)))) refuse(relative(this.root, real), target);
       return;
     }
@@ -175,98 +191,112 @@ export class NodeFolder implements FolderBackend {
     let seen = 0;
     while (pending.length > 0) {
       const [dir, future] = pending.pop()!;
-      for (const entry of await failing(readdir(dir, { withFileTypes: true }))) {
+      for (const entry of failing(() => readdirSync(dir, { withFileTypes: true }))) {
         if (++seen > MAX_MOVE_CHECK) throw new FolderError("denied", `${relative(this.root, real)} holds more than ${MAX_MOVE_CHECK} entries: too many to check its links before moving it nearer the root`);
         const now = join(dir, entry.name);
         if (entry.isDirectory()) pending.push([now, join(future, entry.name)]);
         else if (entry.isSymbolicLink()) {
-          const target = await failing(readlink(now));
+          const target = failing(() => readlinkSync(now));
           if (!staysInside(target, relative(this.root, future))) refuse(relative(this.root, now), target);
         }
       }
     }
   }
 
-  async readlink(path: readonly string[]): Promise<string> {
-    const { real, info } = await this.walk(path, false);
+  readlink(path: readonly string[]): string {
+    const { real, info } = this.walk(path, false);
     if (!existing({ real, info }, path).isSymbolicLink()) throw new FolderError("invalid", `${path.join("/")} is not a symbolic link`);
-    return failing(readlink(real));
+    return failing(() => readlinkSync(real));
   }
 
-  async setTimes(path: readonly string[], follow: boolean, accessed: FolderTime, modified: FolderTime): Promise<void> {
+  setTimes(path: readonly string[], follow: boolean, accessed: FolderTime, modified: FolderTime): void {
     this.writable();
-    const { real, info } = await this.walk(path, follow);
+    const { real, info } = this.walk(path, follow);
     const now = existing({ real, info }, path);
     const [a, m] = [timeOf(accessed, now.atimeNs), timeOf(modified, now.mtimeNs)];
-    await failing(now.isSymbolicLink() ? lutimes(real, a, m) : utimes(real, a, m));
+    failing(() => (now.isSymbolicLink() ? lutimesSync(real, a, m) : utimesSync(real, a, m)));
   }
 
-  async read(file: number, offset: number, length: number): Promise<Uint8Array> {
-    const handle = this.file(file);
+  read(file: number, offset: number, length: number): Uint8Array {
+    const fd = this.file(file);
     const out = new Uint8Array(length);
     let at = 0;
     while (at < length) {
-      const { bytesRead } = await failing(handle.read(out, at, length - at, offset + at));
-      if (bytesRead === 0) break;
-      at += bytesRead;
+      const n = failing(() => readSync(fd, out, at, length - at, offset + at));
+      if (n === 0) break;
+      at += n;
     }
     return out.subarray(0, at);
   }
 
-  async write(file: number, offset: number, data: Uint8Array): Promise<number> {
+  write(file: number, offset: number, data: Uint8Array): number {
     this.writable();
-    const handle = this.file(file);
+    return this.writeAt(this.file(file), offset, data);
+  }
+
+  append(file: number, data: Uint8Array): { written: number; size: number } {
+    const fd = this.file(file);
+    const size = Number(failing(() => fstatSync(fd)).size);
+    this.writable();
+    const written = this.writeAt(fd, size, data);
+    return { written, size: size + written };
+  }
+
+  truncate(file: number, size: number): void {
+    this.writable();
+    const fd = this.file(file);
+    failing(() => ftruncateSync(fd, size));
+  }
+
+  fileStat(file: number): FolderStat {
+    const fd = this.file(file);
+    return statOf(failing(() => fstatSync(fd, { bigint: true })));
+  }
+
+  fileSetTimes(file: number, accessed: FolderTime, modified: FolderTime): void {
+    this.writable();
+    const fd = this.file(file);
+    const now = failing(() => fstatSync(fd, { bigint: true }));
+    failing(() => futimesSync(fd, timeOf(accessed, now.atimeNs), timeOf(modified, now.mtimeNs)));
+  }
+
+  sync(file: number): void {
+    const fd = this.file(file);
+    failing(() => fsyncSync(fd));
+  }
+
+  close(file: number): void {
+    const fd = this.file(file);
+    this.files.delete(file);
+    failing(() => closeSync(fd));
+  }
+
+  closeAll(): void {
+    const all = [...this.files.values()];
+    this.files.clear();
+    for (const fd of all) {
+      try {
+        closeSync(fd);
+      } catch {
+        // Closed is closed.
+      }
+    }
+  }
+
+  private writeAt(fd: number, offset: number, data: Uint8Array): number {
     let at = 0;
     while (at < data.length) {
-      const { bytesWritten } = await failing(handle.write(data, at, data.length - at, offset + at));
-      if (bytesWritten === 0) break;
-      at += bytesWritten;
+      const n = failing(() => writeSync(fd, data, at, data.length - at, offset + at));
+      if (n === 0) break;
+      at += n;
     }
     return at;
   }
 
-  async append(file: number, data: Uint8Array): Promise<{ written: number; size: number }> {
-    const size = Number((await failing(this.file(file).stat())).size);
-    const written = await this.write(file, size, data);
-    return { written, size: size + written };
-  }
-
-  async truncate(file: number, size: number): Promise<void> {
-    this.writable();
-    await failing(this.file(file).truncate(size));
-  }
-
-  async fileStat(file: number): Promise<FolderStat> {
-    return statOf(await failing(this.file(file).stat({ bigint: true })));
-  }
-
-  async fileSetTimes(file: number, accessed: FolderTime, modified: FolderTime): Promise<void> {
-    this.writable();
-    const handle = this.file(file);
-    const now = await failing(handle.stat({ bigint: true }));
-    await failing(handle.utimes(timeOf(accessed, now.atimeNs), timeOf(modified, now.mtimeNs)));
-  }
-
-  async sync(file: number): Promise<void> {
-    await failing(this.file(file).sync());
-  }
-
-  async close(file: number): Promise<void> {
-    const handle = this.file(file);
-    this.files.delete(file);
-    await failing(handle.close());
-  }
-
-  async closeAll(): Promise<void> {
-    const all = [...this.files.values()];
-    this.files.clear();
-    await Promise.allSettled(all.map((handle) => handle.close()));
-  }
-
-  private file(id: number): FileHandle {
-    const handle = this.files.get(id);
-    if (!handle) throw new FolderError("stale", `no file is open with id ${id}`);
-    return handle;
+  private file(id: number): number {
+    const fd = this.files.get(id);
+    if (fd === undefined) throw new FolderError("stale", `no file is open with id ${id}`);
+    return fd;
   }
 
   private writable(): void {
@@ -278,7 +308,7 @@ export class NodeFolder implements FolderBackend {
    * what is there (null when nothing is, its directory being there). A link as the last name is
    * followed only when `followLast`.
    */
-  private async walk(path: readonly string[], followLast: boolean): Promise<Walked> {
+  private walk(path: readonly string[], followLast: boolean): Walked {
     const pending = [...checked(path)];
     const shown = path.join("/");
     const above: string[] = [];
@@ -294,16 +324,14 @@ export class NodeFolder implements FolderBackend {
       }
       const last = pending.every((rest) => rest === "" || rest === ".");
       const candidate = join(dir, name);
-      let info: BigIntStats;
-      try {
-        info = await lstat(candidate, { bigint: true });
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === "ENOENT" && last) return { real: candidate, info: null };
-        throw failure(error);
+      const info = failing(() => lstatSync(candidate, { bigint: true, throwIfNoEntry: false }));
+      if (info === undefined) {
+        if (last) return { real: candidate, info: null };
+        throw new FolderError("not-found", `${shown}: ${name} does not exist`);
       }
       if (info.isSymbolicLink() && (!last || followLast)) {
         if (++hops > MAX_LINK_HOPS) throw new FolderError("loop", `${shown}: too many symbolic links`);
-        const target = await failing(readlink(candidate));
+        const target = failing(() => readlinkSync(candidate));
         if (isAbsolute(target)) throw new FolderError("denied", `${shown} goes through a link to ${JSON.stringify(target)}, outside the folder`);
         pending.unshift(...target.split(sep));
         continue;
@@ -313,7 +341,7 @@ export class NodeFolder implements FolderBackend {
       above.push(dir);
       dir = candidate;
     }
-    return { real: dir, info: await failing(lstat(dir, { bigint: true })) };
+    return { real: dir, info: failing(() => lstatSync(dir, { bigint: true })) };
   }
 }
 
@@ -400,9 +428,9 @@ function failure(error: unknown): FolderError {
 }
 
 /** Runs a file system call, turning its errno into the FolderError a driver gets a status for. */
-async function failing<T>(call: Promise<T>): Promise<T> {
+function failing<T>(call: () => T): T {
   try {
-    return await call;
+    return call();
   } catch (error) {
     throw failure(error);
   }

@@ -45,34 +45,42 @@ export interface FolderOpened {
 /** Times to set: a value, the host's "now", or left as it is. */
 export type FolderTime = bigint | "now" | null;
 
+/** A backend's answer: at once (a host whose calls are synchronous) or later. */
+export type FolderAnswer<T> = T | Promise<T>;
+
+/**
+ * A backend answers each call at once or with a promise; it fails by throwing (or rejecting with)
+ * a FolderError. The device completes a request answered at once before the driver's NOTIFY
+ * returns (src/machine/devices/host-folder.ts).
+ */
 export interface FolderBackend {
   /** A read-only folder refuses every change with "read-only". */
   readonly readOnly: boolean;
-  stat(path: readonly string[], follow: boolean): Promise<FolderStat>;
+  stat(path: readonly string[], follow: boolean): FolderAnswer<FolderStat>;
   /** The directory's entries, in any order (the device sorts them); a link shows as "symlink". */
-  list(path: readonly string[]): Promise<FolderEntry[]>;
-  open(path: readonly string[], flags: FolderOpenFlags): Promise<FolderOpened>;
-  mkdir(path: readonly string[]): Promise<void>;
+  list(path: readonly string[]): FolderAnswer<FolderEntry[]>;
+  open(path: readonly string[], flags: FolderOpenFlags): FolderAnswer<FolderOpened>;
+  mkdir(path: readonly string[]): FolderAnswer<void>;
   /** Removes a name: a directory (empty) when `directory`, else anything that is not one. */
-  remove(path: readonly string[], directory: boolean): Promise<void>;
+  remove(path: readonly string[], directory: boolean): FolderAnswer<void>;
   /** Moves a name, replacing what `to` names as rename(2) does. */
-  rename(from: readonly string[], to: readonly string[]): Promise<void>;
+  rename(from: readonly string[], to: readonly string[]): FolderAnswer<void>;
   /** A hard link `to` for what `from` names (a symbolic link as its last name followed when `follow`, else linked itself). */
-  link(from: readonly string[], to: readonly string[], follow: boolean): Promise<void>;
-  symlink(target: string, path: readonly string[]): Promise<void>;
-  readlink(path: readonly string[]): Promise<string>;
-  setTimes(path: readonly string[], follow: boolean, accessed: FolderTime, modified: FolderTime): Promise<void>;
-  read(file: number, offset: number, length: number): Promise<Uint8Array>;
-  write(file: number, offset: number, data: Uint8Array): Promise<number>;
+  link(from: readonly string[], to: readonly string[], follow: boolean): FolderAnswer<void>;
+  symlink(target: string, path: readonly string[]): FolderAnswer<void>;
+  readlink(path: readonly string[]): FolderAnswer<string>;
+  setTimes(path: readonly string[], follow: boolean, accessed: FolderTime, modified: FolderTime): FolderAnswer<void>;
+  read(file: number, offset: number, length: number): FolderAnswer<Uint8Array>;
+  write(file: number, offset: number, data: Uint8Array): FolderAnswer<number>;
   /** Writes at the end of the file: bytes written and the size after. */
-  append(file: number, data: Uint8Array): Promise<{ written: number; size: number }>;
-  truncate(file: number, size: number): Promise<void>;
-  fileStat(file: number): Promise<FolderStat>;
-  fileSetTimes(file: number, accessed: FolderTime, modified: FolderTime): Promise<void>;
-  sync(file: number): Promise<void>;
-  close(file: number): Promise<void>;
+  append(file: number, data: Uint8Array): FolderAnswer<{ written: number; size: number }>;
+  truncate(file: number, size: number): FolderAnswer<void>;
+  fileStat(file: number): FolderAnswer<FolderStat>;
+  fileSetTimes(file: number, accessed: FolderTime, modified: FolderTime): FolderAnswer<void>;
+  sync(file: number): FolderAnswer<void>;
+  close(file: number): FolderAnswer<void>;
   /** Closes every open file (the device was reset: its driver starts over). */
-  closeAll(): Promise<void>;
+  closeAll(): FolderAnswer<void>;
 }
 
 /** Why a folder operation failed; a backend rejects with one so the driver gets a precise status. */

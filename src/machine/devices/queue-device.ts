@@ -71,6 +71,17 @@ export abstract class QueueDevice extends RegisterDevice {
    */
   protected abstract start(descriptor: Descriptor, dma: DmaWindow): Completion | Promise<Completion>;
 
+  /**
+   * Whether a request `start` answers at once (not with a promise) completes before the NOTIFY
+   * that took it returns, its used entry written and the line raised inside the driver's store,
+   * rather than later from the event loop. A driver that looks at the used ring after its NOTIFY
+   * then finds it done without waiting for the interrupt (the host folder device, whose Node
+   * backend answers with synchronous calls). No by default.
+   */
+  protected completesAtOnce(): boolean {
+    return false;
+  }
+
   protected store(index: number, value: number): number {
     switch (index) {
       case Queue.RING_OFFSET:
@@ -160,7 +171,11 @@ export abstract class QueueDevice extends RegisterDevice {
     } catch {
       started = { status: RequestStatus.E_IO };
     }
-    // Even a request refused at once completes later, from the event loop, like every other.
+    if (!(started instanceof Promise) && this.completesAtOnce()) {
+      this.complete(epoch, id, started);
+      return;
+    }
+    // Otherwise even a request refused at once completes later, from the event loop, like every other.
     Promise.resolve(started).then(
       (completion) => this.complete(epoch, id, completion),
       () => this.complete(epoch, id, { status: RequestStatus.E_IO }),
