@@ -559,14 +559,17 @@ function helperAccess(w: ByteWriter, layout: CodeLayout, opcode: number, offset:
  * subtrahend into a register first, one instruction more at every loop header and entry of a
  * function that runs in it (TurboFan makes the same code of either).
  */
-export function emitSafePoint(w: ByteWriter, marks: SequenceMarks, layout: CodeLayout, units = 1, clears: readonly number[] = NONE): number {
+export function emitSafePoint(w: ByteWriter, marks: SequenceMarks, layout: CodeLayout, units = 1, clears: readonly number[] = NONE, patched = true): number {
   w.reserve(MOST_BYTES + clears.length * CLEAR_BYTES);
   const fuel = layout.fuelGlobal;
   w.put(Op.globalGet);
   w.putU32(fuel);
   w.put(Op.i32Const);
   const unitsAt = w.length;
-  putPaddedS32(w, -units);
+  // A loop's charge is known only at its end (patchSafePoint): padded to a fixed size. An entry's
+  // is known when it is written (the header comes after the body): the shortest LEB128.
+  if (patched) putPaddedS32(w, -units);
+  else w.putS32(-units);
   w.put(Op.i32Add);
   w.put(Op.globalSet);
   w.putU32(fuel);
