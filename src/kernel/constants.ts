@@ -21,7 +21,7 @@ export const PAGES_PER_WASM_PAGE = WASM_PAGE_SIZE / PAGE_SIZE;
  * TLB_MAX_ENTRIES (256 thrash on large working sets; 4096 thrashed where a program's data lies
  * 16 MiB apart, as a hash table's probes and the keys they compare do: 8192 cover 32 MiB, in 32
  * frames, the largest aligned block the frame allocator gives): src/kernel/tlb.ts.
- * The index mask is a per-process global the code reads.
+ * The index mask is a constant of the image's code (tlbEntriesFor below).
  */
 export const TLB_ENTRY_BYTES = 16;
 /** Where an entry's write tag is, from the entry's start. */
