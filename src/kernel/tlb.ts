@@ -106,7 +106,7 @@ export class SoftwareTlb {
   *validEntries(): IterableIterator<{ write: boolean; address: number; frame: number }> {
     const words = this.words;
     for (let i = 0, at = this.base >>> 2; i < this.entries; i++, at += 4) {
-      for (const half of [0, 2]) {
+      for (let half = 0; half <= 2; half += 2) {
         const tag = words[at + half]!;
         if (tag === TLB_INVALID_TAG) continue;
         yield { write: half === 2, address: tag >>> 0, frame: ((tag + words[at + half + 1]!) >>> 0) >>> PAGE_SHIFT };

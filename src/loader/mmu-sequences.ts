@@ -553,18 +553,24 @@ function helperAccess(w: ByteWriter, layout: CodeLayout, opcode: number, offset:
 }
 
 /**
- * A safe point: `fuel = fuel - 1; if fuel < 0 then fuel = safe_point()`. safe_point may suspend
- * the process (JSPI) when its slice is over.
+ * A safe point: `fuel = fuel + (-units); if fuel < 0 then fuel = safe_point()`. safe_point may
+ * suspend the process (JSPI) when its slice is over. An add of the negated charge rather than a
+ * subtract: Liftoff, V8's baseline compiler, takes an add's constant as an immediate but moves a
+ * subtrahend into a register first, one instruction more at every loop header and entry of a
+ * function that runs in it (TurboFan makes the same code of either).
  */
-export function emitSafePoint(w: ByteWriter, marks: SequenceMarks, layout: CodeLayout, units = 1, clears: readonly number[] = NONE): number {
+export function emitSafePoint(w: ByteWriter, marks: SequenceMarks, layout: CodeLayout, units = 1, clears: readonly number[] = NONE, patched = true): number {
   w.reserve(MOST_BYTES + clears.length * CLEAR_BYTES);
   const fuel = layout.fuelGlobal;
   w.put(Op.globalGet);
   w.putU32(fuel);
   w.put(Op.i32Const);
   const unitsAt = w.length;
-  putPaddedS32(w, units);
-  w.put(Op.i32Sub);
+  // A loop's charge is known only at its end (patchSafePoint): padded to a fixed size. An entry's
+  // is known when it is written (the header comes after the body): the shortest LEB128.
+  if (patched) putPaddedS32(w, -units);
+  else w.putS32(-units);
+  w.put(Op.i32Add);
   w.put(Op.globalSet);
   w.putU32(fuel);
   w.put(Op.globalGet);
@@ -584,22 +590,24 @@ export function emitSafePoint(w: ByteWriter, marks: SequenceMarks, layout: CodeL
 }
 
 /**
- * A non-negative i32 below 2^27 as a signed LEB128 of exactly 5 bytes (a valid, padded encoding),
- * so that a safe point's charge can be written once the size of the code it guards is known.
+ * An i32 in [-2^27, 2^27) as a signed LEB128 of exactly 5 bytes (a valid, padded encoding: the last
+ * byte's high bits extend the sign), so that a safe point's charge can be written once the size of
+ * the code it guards is known.
  */
 export function putPaddedS32(w: ByteWriter, value: number): void {
+  if (value < -(2 ** 27) || value >= 2 ** 27) throw new Error(`loader bug: padded charge ${value} out of range`);
   w.put((value & 0x7f) | 0x80);
-  w.put(((value >>> 7) & 0x7f) | 0x80);
-  w.put(((value >>> 14) & 0x7f) | 0x80);
-  w.put(((value >>> 21) & 0x7f) | 0x80);
-  w.put((value >>> 28) & 0x07);
+  w.put(((value >> 7) & 0x7f) | 0x80);
+  w.put(((value >> 14) & 0x7f) | 0x80);
+  w.put(((value >> 21) & 0x7f) | 0x80);
+  w.put((value >> 28) & 0x7f);
 }
 
 /** Rewrites the padded charge written at `at` (by emitSafePoint) to `units`. */
 export function patchSafePoint(w: ByteWriter, at: number, units: number): void {
   const end = w.length;
   w.length = at;
-  putPaddedS32(w, units);
+  putPaddedS32(w, -units);
   w.length = end;
 }
 

@@ -509,7 +509,7 @@ export class BodyRewriter extends BodyCursor {
     // The entry charges the longest path to anywhere outside the function's loops, whose own safe
     // points charge their iterations (or the whole body, under the variant that measures it).
     const longest = paths.finish(end);
-    if ((loopsOrCalls || end - start >= SMALL_LEAF_BYTES) && layout.safePoints) emitSafePoint(header, marks, layout, fuelFor(layout.loopPaths ? Math.min(longest, end - start) : end - start));
+    if ((loopsOrCalls || end - start >= SMALL_LEAF_BYTES) && layout.safePoints) emitSafePoint(header, marks, layout, fuelFor(layout.loopPaths ? Math.min(longest, end - start) : end - start), [], false);
     out.u32(header.length + code.length);
     out.bytes(header.view());
     out.bytes(code.view());
