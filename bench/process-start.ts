@@ -9,7 +9,7 @@ const BATCH = 250;
 const BATCHES = 5;
 
 // One page of memory and a data segment, like the smallest real program; declaring no maximum, it
-// gets the largest TLB (128 KiB to fill at spawn), as compilers' output does. SMALL declares its
+// gets the largest TLB (64 KiB to fill at spawn), as compilers' output does. SMALL declares its
 // maximum, one page: a one-frame TLB (src/kernel/constants.ts tlbEntriesFor).
 const trivial = (maximum: string) => wat(`(module
   (memory (export "memory") 1 ${maximum})

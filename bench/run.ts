@@ -111,7 +111,7 @@ report({
   title: "Process start from a loaded image (µs per process, median of 5 batches of 250)",
   results: start.results,
   notes: [
-    "The module has one page of memory, a data segment and an empty _start. kernel.spawn allocates the TLB, page directory and a descriptor slot, copies the segment and instantiates the rewritten module. The first declares no maximum memory, so its TLB is the largest (8192 entries, 128 KiB, filled at spawn unless a clean one is at hand); the second declares a maximum of one page, so its TLB is one frame (docs/LOADER.md \"A TLB sized to the process\").",
+    "The module has one page of memory, a data segment and an empty _start. kernel.spawn allocates the TLB, page directory and a descriptor slot, copies the segment and instantiates the rewritten module. The first declares no maximum memory, so its TLB is the largest (4096 entries, 64 KiB, filled at spawn unless a clean one is at hand); the second declares a maximum of one page, so its TLB is one frame (docs/LOADER.md \"A TLB sized to the process\").",
     "Where a spawn's time goes (CPU profile, 20,000 spawns): instantiation about half (V8 spends about 0.4 µs on each import at every instantiation: a module importing 0 functions and the memory took 8.4 µs, 30 functions 17.2 µs, 60 30.8 µs; a rewritten module imports 12 of the kernel's and the program's own), filling a 64 KiB TLB about 4 µs, the rest the kernel's tables and objects (page directory zeroed, the data segment's frame zeroed and copied, the Process and its capability table). Before issue 18's work (main of 2026-12-06): 35-37 µs; merging the 19 slow-path imports into 4 and passing the TLB base as a number instead of a Global object: 27 µs.",
     ...start.notes,
   ],

@@ -18,16 +18,17 @@ export const PAGES_PER_WASM_PAGE = WASM_PAGE_SIZE / PAGE_SIZE;
  * A process's software TLB: entries of 16 bytes, each a read tag and addend then a write tag and
  * addend, so that rewritten code reaches the write half at a fixed offset whatever the size. Its
  * size goes with the process's declared maximum memory, from TLB_MIN_ENTRIES (one frame) to
- * TLB_MAX_ENTRIES (256 thrash on large working sets; 4096 thrashed where a program's data lies
- * 16 MiB apart, as a hash table's probes and the keys they compare do: 8192 cover 32 MiB, in 32
- * frames, the largest aligned block the frame allocator gives): src/kernel/tlb.ts.
+ * TLB_MAX_ENTRIES (256 thrash on large working sets; 4096 collide where a program's data lies
+ * 16 MiB apart, as a hash table's probes and the keys they compare do, but 8192 cost every such
+ * process 64 KiB more and left small machines short: docs/LOADER.md "A TLB sized to the process"):
+ * src/kernel/tlb.ts.
  * The index mask is a constant of the image's code (tlbEntriesFor below).
  */
 export const TLB_ENTRY_BYTES = 16;
 /** Where an entry's write tag is, from the entry's start. */
 export const TLB_WRITE_OFFSET = 8;
 export const TLB_MIN_ENTRIES = 256;
-export const TLB_MAX_ENTRIES = 8192;
+export const TLB_MAX_ENTRIES = 4096;
 /** `addr >>> TLB_INDEX_SHIFT`, masked, is the byte offset of the entry of addr's page. */
 export const TLB_INDEX_SHIFT = PAGE_SHIFT - 4;
 /** The mask of a TLB of `entries` entries. */
@@ -40,7 +41,7 @@ export function tlbIndexMask(entries: number): number {
  * declared maximum after policy), compiled into the image's code as its index mask: an entry for each
  * of its private pages, rounded up to a power of two, from TLB_MIN_ENTRIES (one frame) to
  * TLB_MAX_ENTRIES. A program that declares no maximum gets the largest; one that declares a small
- * one (a service, a waiter) costs a frame instead of thirty-two. Pages of the global space it maps
+ * one (a service, a waiter) costs a frame instead of sixteen. Pages of the global space it maps
  * share the entries (a miss, never a wrong hit, when two collide).
  */
 export function tlbEntriesFor(maximumWasmPages: number): number {
