@@ -233,7 +233,7 @@ export class Loader implements ImageLoader {
 
 async function compileOrNull(bytes: Uint8Array): Promise<WebAssembly.Module | null> {
   try {
-    return SYNC_EXPERIMENT ? new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>) : await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
+    return await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
   } catch {
     return null;
   }
@@ -241,7 +241,7 @@ async function compileOrNull(bytes: Uint8Array): Promise<WebAssembly.Module | nu
 
 async function compileRewritten(name: string, bytes: Uint8Array): Promise<WebAssembly.Module> {
   try {
-    return SYNC_EXPERIMENT ? new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>) : await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
+    return await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     throw new LoadError(name, "rewrite", `the engine refused the rewritten module (a loader bug; please report it with the binary): ${message}`);
@@ -253,5 +253,3 @@ async function webCryptoSha256(bytes: Uint8Array): Promise<string> {
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-
-const SYNC_EXPERIMENT = true;

@@ -131,13 +131,6 @@ export interface CodeLayout {
    * code section under branchHintsMaxCode bytes (see BRANCH_HINTS_MAX_CODE).
    */
   readonly branchHints: boolean;
-  /**
-   * Which functions the compilation-priority section asks V8 to compile with TurboFan at once
-   * (compilation-hints.ts): none ("off"), those that loop and are called from one place at most
-   * ("once"), or every one that loops ("looping"); "off" for a code section of
-   * COMPILATION_HINTS_MAX_CODE bytes or more.
-   */
-  readonly compilationHints: CompilationHints;
   /** Whether a loop's safe point charges the longest path through its body (loop-paths.ts) rather than the whole body. */
   readonly loopPaths: boolean;
   /** Whether an inline access whose address is an `i32.const` is translated with constants (mmu-sequences.ts emitLoad with a constant). */
@@ -189,16 +182,6 @@ export const ALL_CALLS_MIN_BODY = 4096;
  */
 export const BRANCH_HINTS_MAX_CODE = 4 << 20;
 
-/** See CodeLayout.compilationHints. */
-export type CompilationHints = "off" | "once" | "looping";
-
-/**
- * A binary whose code section is this many bytes or more gets no compilation hints (as for branch
- * hints: see BRANCH_HINTS_MAX_CODE): TurboFan's compile of many functions at once costs a big
- * program more than Liftoff's lost speed in the few that matter.
- */
-export const COMPILATION_HINTS_MAX_CODE = 4 << 20;
-
 export interface RewriteVariant {
   readonly safePoints?: boolean;
   readonly tlbLocal?: boolean;
@@ -208,9 +191,6 @@ export interface RewriteVariant {
   readonly branchHints?: boolean;
   /** Hints only for a code section under this many bytes (default BRANCH_HINTS_MAX_CODE). */
   readonly branchHintsMaxCode?: number;
-  readonly compilationHints?: CompilationHints;
-  /** Compilation hints only for a code section under this many bytes (default COMPILATION_HINTS_MAX_CODE). */
-  readonly compilationHintsMaxCode?: number;
   readonly constantAddresses?: boolean;
   readonly loopPaths?: boolean;
   readonly groupSpan?: number;
@@ -266,7 +246,6 @@ export function codeLayout(functionImports: number, definedFunctions: number, pr
     groupCheckRead: helper("dogma$group_check_read"),
     groupCheckWrite: helper("dogma$group_check_write"),
     branchHints: (variant.branchHints ?? true) && codeBytes < (variant.branchHintsMaxCode ?? BRANCH_HINTS_MAX_CODE),
-    compilationHints: codeBytes < (variant.compilationHintsMaxCode ?? COMPILATION_HINTS_MAX_CODE) ? (variant.compilationHints ?? "once") : "off",
     constantAddresses: variant.constantAddresses ?? true,
     loopPaths: variant.loopPaths ?? true,
     groupSpan: variant.groupSpan ?? GROUP_SPAN,

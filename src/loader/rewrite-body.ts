@@ -110,16 +110,6 @@ export class BodyRewriter extends BodyCursor {
   /** The branch-hint section's entries for the bodies rewritten so far (write-module.ts), and how many functions they cover. */
   readonly hints = new ByteWriter(1024);
   hintedFunctions = 0;
-  /**
-   * For the compilation-priority section (compilation-hints.ts), when the layout asks for one: the
-   * functions rewritten so far that have a loop (original indices), and the target of every
-   * direct call they make (`call`, `return_call`; original indices, once per call site).
-   */
-  readonly loopingFunctions: number[] = [];
-  readonly callees: number[] = [];
-  /** The current body's: whether it has a loop, and how many of `callees` it added. */
-  private bodyLoops = false;
-  private bodyCallees = 0;
 
   constructor(bytes: Uint8Array, layout: CodeLayout) {
     super(bytes);
@@ -139,16 +129,13 @@ export class BodyRewriter extends BodyCursor {
     // calls. One with loops calls helpers for the accesses outside them, which run once a call:
     // found out at its first loop, where the rewrite starts again.
     this.inlineOutsideLoops = this.layout.accessCalls === "cold-in-looping";
-    let facts: BodyFacts;
     try {
-      facts = this.rewriteOnce(functionIndex, start, end, paramCount, out);
+      return this.rewriteOnce(functionIndex, start, end, paramCount, out);
     } catch (error) {
       if (error !== LOOP_FOUND) throw error;
       this.inlineOutsideLoops = false;
-      facts = this.rewriteOnce(functionIndex, start, end, paramCount, out);
+      return this.rewriteOnce(functionIndex, start, end, paramCount, out);
     }
-    if (this.bodyLoops && this.layout.compilationHints !== "off") this.loopingFunctions.push(functionIndex);
-    return facts;
   }
 
   private rewriteOnce(functionIndex: number, start: number, end: number, paramCount: number, out: ByteWriter): BodyFacts {
@@ -157,10 +144,6 @@ export class BodyRewriter extends BodyCursor {
     this.functionIndex = functionIndex;
     this.bodyStart = start;
     this.accessesOutsideLoops = false;
-    this.bodyLoops = false;
-    // A second pass over the body (LOOP_FOUND) counts its calls again.
-    this.callees.length -= this.bodyCallees;
-    this.bodyCallees = 0;
     // Local declarations: counted, then copied as they are.
     let at = start;
     const groups = this.u32At(at, end);
@@ -252,7 +235,6 @@ export class BodyRewriter extends BodyCursor {
             this.inlineOutsideLoops = false;
           }
           loopsOrCalls = true;
-          this.bodyLoops = true;
           if (depth === this.blocks.length) this.growBlocks();
           this.blocks[depth] = 1;
           this.innermost[depth] = depth;
@@ -363,11 +345,6 @@ export class BodyRewriter extends BodyCursor {
         case Imm.functionIndex: {
           loopsOrCalls ||= op !== 0xd2; // call, return_call (not ref.func)
           const index = this.u32At(at, end);
-          // A reference (ref.func) counts as a call site: whatever calls it is another.
-          if (layout.compilationHints !== "off") {
-            this.callees.push(index);
-            this.bodyCallees++;
-          }
           code.copy(bytes, run, at);
           code.u32(index < layout.functionImports ? index : index + layout.addedImports);
           at = run = this.next;

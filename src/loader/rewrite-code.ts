@@ -33,9 +33,6 @@ export type ChunkOutcome =
       /** The chunk's entries of the branch-hint section, and how many functions they cover. */
       readonly hints: Uint8Array;
       readonly hintedFunctions: number;
-      /** For the compilation-priority section (compilation-hints.ts): the chunk's functions that loop, and its direct calls' targets (original indices). */
-      readonly loopingFunctions: readonly number[];
-      readonly callees: Uint32Array;
     }
   | { readonly ok: false; readonly functionIndex: number; readonly offset: number; readonly refusal: string | null; readonly message: string };
 
@@ -95,7 +92,7 @@ export function rewriteChunk(bytes: Uint8Array, layout: CodeLayout, chunk: BodyC
   if (!whole) releaseBytes(out.buffer);
   const accessHelpers = [...rewriter.usedAccessHelpers.keys()].filter((i) => rewriter.usedAccessHelpers[i] === 1);
   const bulkHelpers: [boolean, boolean] = [rewriter.usedBulkHelpers[0] === 1, rewriter.usedBulkHelpers[1] === 1];
-  return { ok: true, code, writesTables, accessHelpers, bulkHelpers, hints: rewriter.hints.take(), hintedFunctions: rewriter.hintedFunctions, loopingFunctions: rewriter.loopingFunctions, callees: Uint32Array.from(rewriter.callees) };
+  return { ok: true, code, writesTables, accessHelpers, bulkHelpers, hints: rewriter.hints.take(), hintedFunctions: rewriter.hintedFunctions };
 }
 
 /**

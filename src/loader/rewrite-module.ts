@@ -1,5 +1,4 @@
 import type { CacheRecord } from "./cache.ts";
-import { hintedFunctions } from "./compilation-hints.ts";
 import { LoadError } from "./load-error.ts";
 import { readNames, type Names } from "./name-section.ts";
 import { codeLayout, type CodeLayout, type RewriteVariant } from "./output-layout.ts";
@@ -64,9 +63,7 @@ export async function rewriteModule(name: string, bytes: Uint8Array, policy: Loa
     if (rewritten.refusal) throw codeError(name, rewritten.refusal, names);
     if (rewritten.placed !== chunks.length) throw new Error(`${chunks.length - rewritten.placed} of ${chunks.length} chunks never came back from the rewrite`);
     const { accessHelpers, bulkHelpers, writesTables } = rewritten;
-    const compileFirst = hintedFunctions(info, layout, rewritten.loopingFunctions, rewritten.callees);
-    const hints = { pieces: rewritten.hintPieces, functions: rewritten.hintedFunctions };
-    const module = writeModule(info, layout, facts, { bodies: rewritten.bodies, hints, compileFirst }, helperFunctions(layout, accessHelpers, bulkHelpers));
+    const module = writeModule(info, layout, facts, { bodies: rewritten.bodies, hints: { pieces: rewritten.hintPieces, functions: rewritten.hintedFunctions } }, helperFunctions(layout, accessHelpers, bulkHelpers));
     return {
       rewritten: module,
       initialPages: facts.initialPages,

@@ -12,9 +12,6 @@ export class RewrittenChunks {
   readonly bodies: CodeOutput;
   readonly hintPieces: Uint8Array[] = [];
   hintedFunctions = 0;
-  /** Every chunk's functions that loop and direct calls' targets, for the compilation-priority section. */
-  readonly loopingFunctions: number[] = [];
-  readonly callees: Uint32Array[] = [];
   readonly accessHelpers = new Set<number>();
   readonly bulkHelpers: [boolean, boolean] = [false, false];
   writesTables = false;
@@ -57,8 +54,6 @@ export class RewrittenChunks {
     releaseBytes(outcome.code);
     this.hintPieces.push(outcome.hints);
     this.hintedFunctions += outcome.hintedFunctions;
-    for (const f of outcome.loopingFunctions) this.loopingFunctions.push(f);
-    if (outcome.callees.length > 0) this.callees.push(outcome.callees);
     this.writesTables ||= outcome.writesTables;
     for (const helper of outcome.accessHelpers) this.accessHelpers.add(helper);
     this.bulkHelpers[0] ||= outcome.bulkHelpers[0];

@@ -1,6 +1,5 @@
 import { FAULT_EXPORT, FUEL_EXPORT, GLOBAL_EXPORT_PREFIX, INIT_EXPORT, MMU_MODULE, MMU_TLB_GLOBAL } from "../kernel/mmu-abi.ts";
 import { FUEL_PER_CHECK } from "../kernel/constants.ts";
-import { COMPILATION_PRIORITY_SECTION, writeCompilationPriorities } from "./compilation-hints.ts";
 import { writeNameSection } from "./name-section.ts";
 import { HELPERS, MMU_FUNCTION_IMPORTS, type CodeLayout } from "./output-layout.ts";
 import type { HelperFunction } from "./rewrite-helpers.ts";
@@ -20,8 +19,7 @@ import { I32, isNumberType } from "./wasm/value-types.ts";
  * - a `__dogma_fuel` global for safe points, and each mutable number global exported as
  *   `__dogma_global_N` (N its index in the original) for PROCESS_CLONE;
  * - each table declares its capped maximum (host-cost.ts);
- * - custom sections other than "name" are dropped (none has meaning to the engine); the loader
- *   writes its own branch hints and compilation priorities (compilation-hints.ts).
+ * - custom sections other than "name" are dropped (none has meaning to the engine).
  */
 
 /** The largest memory a 32-bit module may declare, in 64 KiB pages: the physical memory fits under it. */
@@ -33,8 +31,6 @@ export interface RewrittenCode {
   readonly bodies: CodeOutput;
   /** The branch-hint section's function entries, in order, and how many there are. */
   readonly hints?: { readonly pieces: readonly Uint8Array[]; readonly functions: number };
-  /** The functions the compilation-priority section names (original indices, ascending; compilation-hints.ts). */
-  readonly compileFirst?: readonly number[];
 }
 
 /** The custom section V8 reads branch hints from (the branch-hinting proposal's code metadata). */
@@ -200,14 +196,6 @@ export function writeModule(info: ModuleInfo, layout: CodeLayout, facts: OutputF
       w.name(BRANCH_HINT_SECTION);
       w.u32(hints.functions);
       for (const piece of hints.pieces) w.bytes(piece);
-    });
-  }
-
-  const compileFirst = code.compileFirst;
-  if (compileFirst && compileFirst.length > 0) {
-    section(SectionId.custom, (w) => {
-      w.name(COMPILATION_PRIORITY_SECTION);
-      writeCompilationPriorities(w, layout, compileFirst);
     });
   }
 

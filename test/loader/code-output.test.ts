@@ -23,7 +23,7 @@ function joined(parts: readonly Uint8Array[]): Uint8Array {
 const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
 
 function chunk(seed: number, size: number): ChunkOutcome {
-  return { ok: true, code: bytes(size, seed), writesTables: seed === 2, accessHelpers: [seed], bulkHelpers: [seed === 1, false], hints: bytes(3, seed), hintedFunctions: 1, loopingFunctions: [], callees: new Uint32Array(0) };
+  return { ok: true, code: bytes(size, seed), writesTables: seed === 2, accessHelpers: [seed], bulkHelpers: [seed === 1, false], hints: bytes(3, seed), hintedFunctions: 1 };
 }
 
 describe("CodeOutput", () => {

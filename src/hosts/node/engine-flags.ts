@@ -27,7 +27,7 @@ import { setRefusalExplainer } from "../../loader/validate.ts";
  *   3.49 and 0.91, 200M the same as 100M. The C programs of bench/c and flite, which run a
  *   second or less in a few hot functions, and the bench-* kernels did not move (within 5%).
  */
-const FLAGS = ["--wasm-lazy-validation", "--wasm-tiering-budget=100000000", "--experimental-wasm-compilation-hints"];
+const FLAGS = ["--wasm-lazy-validation", "--wasm-tiering-budget=100000000"];
 
 let applied = false;
 
