@@ -274,9 +274,11 @@ export function fsRightsNeeded(label: u32, isDirectory: bool, openFlags: u32): i
       if ((openFlags & (FS_OPEN_CREATE | FS_OPEN_TRUNCATE)) != 0) need |= FS_RIGHT_WRITE;
       return <i32>need;
     }
-    case FS_MKDIR: case FS_UNLINK: case FS_RENAME: case FS_SYMLINK: case FS_REMOVE:
+    // LINK too: a new name for a file in a directory one may write is a handle on it with WRITE,
+    // so only who could write the file through this directory may give it one (redteam10).
+    case FS_MKDIR: case FS_UNLINK: case FS_RENAME: case FS_SYMLINK: case FS_REMOVE: case FS_LINK:
       return dir ? <i32>(FS_RIGHT_READ | FS_RIGHT_WRITE) : FS_E_NOT_DIR;
-    case FS_READDIR: case FS_LINK:
+    case FS_READDIR:
       return dir ? <i32>FS_RIGHT_READ : FS_E_NOT_DIR;
     case FS_TOKEN:
       return dir ? 0 : FS_E_NOT_DIR;

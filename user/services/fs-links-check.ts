@@ -262,6 +262,10 @@ passed("renames: replacing a file or an empty directory, across directories, a l
 // Tokens: the destination of a rename or link through another handle.
 const readOnly = ok("a read-only handle on sub", fs.open(t, "sub", FS_RIGHT_READ | FS_OPEN_DIRECTORY));
 expect("rename into a read-only directory", fs.renameTo(t, "r3", readOnly, "nope"), E_MISSING_RIGHT);
+// A read-only directory gives none of its files a name where one may write (then opened with
+// WRITE, it would write a file only readable before: redteam10).
+expect("link out of a read-only directory into a writable one", fs.link(readOnly, "hard2", t, "stolen"), E_MISSING_RIGHT);
+expect("so no name to open with WRITE", fs.open(t, "stolen", FS_RIGHT_READ | FS_RIGHT_WRITE), FS_E_NOT_FOUND);
 const closed = ok("another handle on sub", fs.open(t, "sub", FS_RIGHTS_ALL | FS_OPEN_DIRECTORY));
 const token = ok("its token", fs.token(closed));
 ok("close it", fs.close(closed));
@@ -274,7 +278,7 @@ expect("a stranger as a token: not one of the server's", renameWithToken(t, "r3"
 const call = ok("a copy of t's handle", capCopy(t));
 expect("a call capability as a token: never invoked", renameWithToken(t, "r3", call, "nope"), E_WRONG_TYPE);
 check("nothing moved", readText(t, "r3") == "one");
-passed("tokens: a read-only destination, a closed handle's token, a capability that is no token");
+passed("tokens: a read-only destination or source, a closed handle's token, a capability that is no token");
 
 // ---- Times ---------------------------------------------------------------------------------------
 make(t, "times", "t");
