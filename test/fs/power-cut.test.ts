@@ -143,6 +143,16 @@ describe("the journal's data ordering under a power cut", () => {
     expect(records[0]!.some((offset) => offset >= DATA_AT), JSON.stringify(disk.flushLog)).toBe(true);
   }, patience(60_000));
 
+  it("a write that fails leaves no block it gave the file holding the disk's old bytes, when a TRUNCATE then covers them", async () => {
+    const disk = new VolatileCacheBackend(DISK);
+    await bootToVerdict(writer("prepare"), WRITER, disk, /^fs-order: ready$/, /FAIL/);
+    // The direct write of 0x44s fails on the device: its blocks were given to /direct (maybe
+    // /old's, freed), and nothing was written there.
+    disk.failWriteIf((offset, data) => offset >= DATA_AT && data.length > 0 && data.every((byte) => byte === 0x44));
+    await bootToVerdict(writer("direct"), WRITER, disk, /^fs-order: direct intact$/, /FAIL/);
+    await bootToVerdict(FSCK_LINES, ["registry", "block", "fsck"], disk, /^fsck: clean: /, /^fsck: (\d+ problems?|cannot .*)$/);
+  }, patience(60_000));
+
   it("a checkpoint that fails leaves its transaction whole in its slot: the next commit goes to the other, and a cut that tears that one replays the first", async () => {
     const disk = new VolatileCacheBackend(DISK);
     // prepare, then an overwrite: its commit (the one before the next) names the inode table only.

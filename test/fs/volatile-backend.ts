@@ -43,7 +43,7 @@ export class VolatileCacheBackend implements BlockBackend {
   }
 
   async write(offset: number, data: Uint8Array): Promise<void> {
-    if (this.failIf !== null && this.failIf(offset)) {
+    if (this.failIf !== null && this.failIf(offset, data)) {
       this.failIf = null;
       throw new BlockError("io", `write at ${offset} failed (the test asked)`);
     }
@@ -108,10 +108,10 @@ export class VolatileCacheBackend implements BlockBackend {
     this.cutIf = { when, keep };
   }
 
-  private failIf: ((offset: number) => boolean) | null = null;
+  private failIf: ((offset: number, data: Uint8Array) => boolean) | null = null;
 
-  /** The first write `when` says fails, an I/O error, once (nothing of it is written). */
-  failWriteIf(when: (offset: number) => boolean): void {
+  /** The first write `when` says fails (by where it goes and what it holds), an I/O error, once (nothing of it is written). */
+  failWriteIf(when: (offset: number, data: Uint8Array) => boolean): void {
     this.failIf = when;
   }
 

@@ -11,14 +11,17 @@
 // `check` (after a power cut): /new is absent, empty or all 0x4e, /grow 100 bytes or 200, all 0x47,
 // /sparse zeros or 0x53, /made absent, empty or 4 KiB of 0x4d — never a block's old bytes (/old's, or zeros past a file's old end)
 // inside a file: "fs-order: intact", or "FAIL: ..." on stderr.
-// Config: `service w fs-order-writer use=fs memory=512 -- prepare|new|grow|fill|overwrite|create|check`
+// `direct` (the test fails the device's write of its bytes): /direct, opened DIRECT, 16 KiB of
+// 0x44 that fail, then cut to 16 KiB: all zeros, never /old's bytes: "fs-order: direct intact".
+// Config: `service w fs-order-writer use=fs memory=512 -- prepare|new|grow|fill|overwrite|create|direct|check`
 import { args, exit, print, eprint } from "../lib";
 import { FsClient, fsRoot, fsErrorName, FS_RIGHT_READ, FS_RIGHT_WRITE, FS_OPEN_CREATE } from "../lib/fs-client";
-import { FS_E_NOT_FOUND } from "../lib/fs-protocol";
+import { FS_E_NOT_FOUND, FS_OPEN_DIRECT } from "../lib/fs-protocol";
 
 const SHARED: i32 = 3;
 const MEMORY: i32 = 4;
 const NEW_BYTES: u32 = 64 << 10;
+const DIRECT_BYTES: u32 = 16 << 10;
 const fs = new FsClient(MEMORY, 16);
 
 function check(what: string, status: i32): i32 {
@@ -98,13 +101,27 @@ if (mode == "prepare") {
   fs.close(file);
   // More in the next transaction than in this one (left to the server's idle commit).
   fs.close(writeFile(root, "later", 0, 0x4c, 100));
+} else if (mode == "direct") {
+  // A write that fails (the test fails the device's write of these 0x44 bytes) must leave no
+  // block of the file holding what the disk held there: /old's 0x4f, freed and maybe given again.
+  const file = check("open direct", fs.open(root, "direct", FS_RIGHT_READ | FS_RIGHT_WRITE | FS_OPEN_CREATE | FS_OPEN_DIRECT));
+  fill(0x44, DIRECT_BYTES);
+  const wrote = fs.write(file, 0, DIRECT_BYTES);
+  if (wrote >= 0) {
+    eprint("fs-order: FAIL: the direct write did not fail (" + wrote.toString() + ")");
+    exit(1);
+  }
+  check("truncate direct", fs.truncate(file, DIRECT_BYTES));
+  fs.close(file);
+  if (!intact(root, "direct", 0, 0, DIRECT_BYTES, DIRECT_BYTES)) exit(1);
+  print("fs-order: direct intact");
 } else if (mode == "check") {
   const whole = intact(root, "new", 0x4e, 0, NEW_BYTES, NEW_BYTES) && intact(root, "grow", 0x47, 0x47, 100, 200) &&
     intact(root, "sparse", 0x53, 0, NEW_BYTES, NEW_BYTES) && intact(root, "made", 0x4d, 0x4d, 4096, 4096);
   if (!whole) exit(1);
   print("fs-order: intact");
 } else {
-  eprint("fs-order: FAIL: say prepare, new, grow, fill, overwrite, create or check");
+  eprint("fs-order: FAIL: say prepare, new, grow, fill, overwrite, create, direct or check");
   exit(1);
 }
 exit(0);

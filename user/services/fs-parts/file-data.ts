@@ -20,6 +20,11 @@ const scratch: usize = memory.data(<i32>BLOCK_BYTES, <i32>BLOCK_BYTES);
 /** The pages of a run being read, in file order. */
 const runSlots = new StaticArray<i32>(<i32>RUN_BLOCKS);
 const runPages = new StaticArray<usize>(<i32>RUN_BLOCKS);
+// The blocks a WRITE has given its file (new, their bytes whatever the disk held) and not yet
+// filled: at most a run ahead of where it is, and the one it is at.
+const FRESH_MAX: i32 = 2 * <i32>RUN_BLOCKS + 2;
+const freshIndex = new StaticArray<u64>(FRESH_MAX);
+const freshBlock = new StaticArray<u32>(FRESH_MAX);
 
 export class FileData {
   constructor(readonly volume: Volume, readonly pages: PageCache, readonly disk: Disk) {}
@@ -137,15 +142,18 @@ export class FileData {
     let pos = offset;
     const end = offset + length;
     let status: i32 = 0;
+    this.freshCount = 0;
     while (pos < end) {
       const index = pos >> BLOCK_SHIFT;
       const within = <u32>(pos & (BLOCK_BYTES - 1));
       const chunk = <u32>min(<u64>(BLOCK_BYTES - within), end - pos);
+      this.filledBelow(index);
       const block = v.map(at, index, true, false);
       if (block == NO_BLOCK) {
         status = v.status;
         break;
       }
+      if (v.fresh) this.given(index, block);
       // What else is in the block stays: a new block, or one wholly past the end, is zeros.
       const zeros = v.fresh || (pos & ~<u64>(BLOCK_BYTES - 1)) >= size;
       let slot = this.pages.find(block);
@@ -174,6 +182,7 @@ export class FileData {
           const nextIndex = index + <u64>count;
           const next = v.map(at, nextIndex, true, false);
           if (next == NO_BLOCK) break; // (the next turn meets it again and says why)
+          if (v.fresh) this.given(nextIndex, next);
           let nextSlot = this.pages.find(next);
           if (nextSlot >= 0) this.pages.pin(nextSlot);
           else nextSlot = this.pages.take(next, ino, <u32>nextIndex, true);
@@ -214,6 +223,7 @@ export class FileData {
         let run: u32 = 1;
         while (run < RUN_BLOCKS && pos + (<u64>(run + 1) << BLOCK_SHIFT) <= end) {
           const next = v.map(at, index + run, true, false);
+          if (next != NO_BLOCK && v.fresh) this.given(index + run, next);
           if (next != block + run || this.pages.holds(next)) break; // the next turn takes it
           run++;
         }
@@ -238,6 +248,10 @@ export class FileData {
       pos += chunk;
       from += chunk;
     }
+    // Failed part of the way: the blocks it gave the file and did not fill become holes again, else
+    // the disk's old bytes there (a removed file's) would be the file's once its size covers them
+    // (a TRUNCATE or a write further on: redteam10).
+    if (status < 0) this.unfilled(ino, pos >> BLOCK_SHIFT);
     const written = <u32>(pos - offset);
     if (written > 0 && pos > size) {
       store<u64>(at + I_SIZE_AT, pos);
@@ -246,6 +260,41 @@ export class FileData {
     if (written > 0) v.modified(at);
     v.status = status; // a short count's reason
     return written > 0 || status == 0 ? <i32>written : status;
+  }
+
+  private freshCount: i32 = 0;
+
+  /** WRITE mapped file block `index` to `block`, new: not filled yet. */
+  private given(index: u64, block: u32): void {
+    if (this.freshCount < FRESH_MAX) {
+      unchecked((freshIndex[this.freshCount] = index));
+      unchecked((freshBlock[this.freshCount] = block));
+      this.freshCount++;
+    }
+  }
+
+  /** WRITE filled every block below file block `index` (it goes block by block, upwards). */
+  private filledBelow(index: u64): void {
+    let keep = 0;
+    for (let i = 0; i < this.freshCount; i++) {
+      if (unchecked(freshIndex[i]) < index) continue;
+      unchecked((freshIndex[keep] = freshIndex[i]));
+      unchecked((freshBlock[keep] = freshBlock[i]));
+      keep++;
+    }
+    this.freshCount = keep;
+  }
+
+  /** A WRITE that failed at file block `from`: the new blocks it gave from there are holes again. */
+  private unfilled(ino: u32, from: u64): void {
+    const v = this.volume;
+    for (let i = 0; i < this.freshCount; i++) {
+      const index = unchecked(freshIndex[i]);
+      if (index < from) continue;
+      v.lost(ino, <u32>index);
+      v.punch(ino, <u32>index, unchecked(freshBlock[i]));
+    }
+    this.freshCount = 0;
   }
 
   /**
