@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { AddressSpace } from "../../src/kernel/address-space.ts";
 import { TLB_MIN_ENTRIES } from "../../src/kernel/constants.ts";
-import { ProcessFault } from "../../src/kernel/fault.ts";
+import { faultOf } from "../helpers/process-fault.ts";
 import { FrameAllocator } from "../../src/kernel/frame-allocator.ts";
 import { TLB_INVALID_TAG } from "../../src/kernel/tlb.ts";
 import { PhysicalMemory } from "../../src/machine/physical-memory.ts";
@@ -12,16 +12,6 @@ function setup(initialPages = 2, maxPages = 4) {
   const free = frames.freeCount;
   const space = new AddressSpace(memory, frames, 3, initialPages, maxPages);
   return { memory, frames, free, space };
-}
-
-function faultOf(action: () => unknown): ProcessFault {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof ProcessFault) return error;
-    throw error;
-  }
-  throw new Error("expected a fault");
 }
 
 /** An owner that counts its mapped pages. */

@@ -5,7 +5,7 @@
 // the end of the 32-bit space; and a write never leaves part of itself behind.
 import { describe, expect, it } from "vitest";
 import { AddressSpace } from "../../src/kernel/address-space.ts";
-import { ProcessFault } from "../../src/kernel/fault.ts";
+import { faultOf } from "../helpers/process-fault.ts";
 import { FrameAllocator } from "../../src/kernel/frame-allocator.ts";
 import { PTE_READ, PTE_WRITE } from "../../src/kernel/page-table.ts";
 import { PageInRequired } from "../../src/kernel/paging-hooks.ts";
@@ -15,16 +15,6 @@ function setup() {
   const memory = new PhysicalMemory(4 << 20);
   const frames = new FrameAllocator(memory.frameCount);
   return { memory, frames, space: new AddressSpace(memory, frames, 3, 2, 4) };
-}
-
-function faultOf(action: () => unknown): ProcessFault {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof ProcessFault) return error;
-    throw error;
-  }
-  throw new Error("expected a fault");
 }
 
 const pattern = (length: number, seed = 1) => Uint8Array.from({ length }, (_, i) => (i * 31 + seed) & 0xff);

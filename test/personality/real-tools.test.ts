@@ -68,14 +68,15 @@ describe.concurrent("real tools from npm under dogma run", () => {
     writeFileSync(join(work, "main.js"), 'import { greet } from "./lib.js";\nconsole.log(greet("dogma"));\n');
     writeFileSync(join(work, "lib.js"), 'export function greet(name) {\n  const message = "bundled by esbuild on " + name;\n  return message;\n}\n');
     // Go's wasip1 port resolves every path from "/" (its working directory is $PWD): the folder is given as the root.
-    const built = await dogmaRun(["--memory", "512M", "--dir", `${work}::/`, "--env", "PWD=/", esbuild, "/main.js", "--bundle", "--minify", "--outfile=/out.js", "--log-level=warning"]);
+    const bundler = (args: string[]) => dogmaRun(["--memory", "512M", "--dir", `${work}::/`, "--env", "PWD=/", esbuild, "/main.js", "--bundle", "--outfile=/out.js", ...args]);
+    const built = await bundler(["--minify", "--log-level=warning"]);
     expect(built).toEqual({ code: 0, stdout: "", stderr: "" });
     const bundle = readFileSync(join(work, "out.js"), "utf8");
     expect(bundle).not.toContain("import");
     expect(execFileSync(process.execPath, [join(work, "out.js")], { encoding: "utf8" })).toBe("bundled by esbuild on dogma\n");
     // A syntax error is reported with its file, line and column.
     writeFileSync(join(work, "lib.js"), "export function greet(name) { return name +; }\n");
-    const refused = await dogmaRun(["--memory", "512M", "--dir", `${work}::/`, "--env", "PWD=/", esbuild, "/main.js", "--bundle", "--outfile=/out.js", "--log-level=error"]);
+    const refused = await bundler(["--log-level=error"]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('Unexpected ";"');
     expect(refused.stderr).toContain("lib.js:1:43:");
