@@ -114,7 +114,7 @@ const PROGRAMS: readonly Program[] = [
       "sock_shutdown on a closed fd",
       "sock_shutdown on stdout",
     ],
-    nodeSkips: ["poll_oneoff on absolute times", "proc_raise", "nanosleep waits"],
+    nodeSkips: ["after its time", "poll_oneoff on absolute times", "proc_raise", "nanosleep waits"],
   },
   {
     // AssemblyScript speaking WASI itself, as its WASI libraries do: everything from fd 3.

@@ -90,7 +90,10 @@ static void poll(void) {
   subs[0] = clock_sub(7, __WASI_CLOCKID_MONOTONIC, 20 * ms, 0);
   expect("poll_oneoff on a relative clock", raw_poll_oneoff(P(subs), P(events), 1, P(&n)), 0);
   truth("one clock event, with its userdata", n == 1 && events[0].userdata == 7 && events[0].type == __WASI_EVENTTYPE_CLOCK && events[0].error == 0);
-  truth("after its time", now(1) - start >= 20 * ms);
+  /* uvwasi starts a relative timer from libuv's cached loop time, which is stale under load:
+     node:wasi then wakes early by as much as the loop lagged. */
+  if (under_node()) skip("after its time", "node:wasi wakes early under load");
+  else truth("after its time", now(1) - start >= 20 * ms);
 
   /* node:wasi's uvwasi waits for ever on an absolute time. */
   if (under_node()) {
