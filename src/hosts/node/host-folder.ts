@@ -15,6 +15,13 @@ const MAX_OPEN_FILES = 1024;
 /** Symbolic links followed in one path at most, before it is a loop (ELOOP), as Linux's 40. */
 const MAX_LINK_HOPS = 40;
 
+/**
+ * Names one walk goes through at most, links' contents included ("" and "." too): 40 links of
+ * 4 KiB each could make a path of 80,000 names, each an lstat on the machine's one thread (about
+ * 100 ms); a path that long is refused as a loop. A path alone has at most 2,049.
+ */
+const MAX_WALK_NAMES = 8192;
+
 /** Entries a move nearer the root looks through for links at most (`linksStayInside`). */
 const MAX_MOVE_CHECK = 100_000;
 
@@ -366,8 +373,10 @@ export class NodeFolder implements FolderBackend {
     const above: string[] = [];
     let dir = this.root;
     let hops = 0;
+    let looked = 0;
     while (pending.length > 0) {
       const name = pending.shift()!;
+      if (++looked > MAX_WALK_NAMES) throw new FolderError("loop", `${shown}: more than ${MAX_WALK_NAMES} names to walk, links included`);
       if (name === "" || name === ".") continue;
       if (name === "..") {
         if (above.length === 0) throw new FolderError("denied", `${shown} leads outside the folder`);
