@@ -210,3 +210,19 @@ describe("a move nearer the root looks through its links a share at a time", () 
     }
   });
 });
+
+describe("a walk goes through a bounded number of names", () => {
+  it("refuses a path whose links make it more than 8,192 names (E_LOOP), and walks one under that", async () => {
+    const root = mkdtempSync(join(tmpdir(), "dogma-folder-walk-"));
+    try {
+      mkdirSync(join(root, "end"));
+      // Each link is 2,000 "." names then the next link: 40 such links would be 80,000 lstats in one request.
+      for (let i = 0; i < 6; i++) symlinkSync(`${"./".repeat(2000)}${i === 5 ? "end" : `l${i + 1}`}`, join(root, `l${i}`));
+      const { ask } = machine(await NodeFolder.open(root, false));
+      expect(ask(FolderOp.STAT, "l0", 1, 48).status).toBe(RequestStatus.E_LOOP);
+      expect(ask(FolderOp.STAT, "l3", 1, 48).status).toBe(RequestStatus.OK);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
