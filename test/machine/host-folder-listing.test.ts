@@ -154,6 +154,19 @@ describe("host folder LIST, a bounded share of the host's work at a time", () =>
     expect(ask(FolderOp.LIST, "big", 0, 8).status).toBe(RequestStatus.E_BUFFER);
     expect(ask(FolderOp.LIST, "big/entry-1", 0, 4096).status).toBe(RequestStatus.E_NOT_DIRECTORY);
   });
+
+  it("lists a directory of at most 512 entries sorted by name, the same order at every position", async () => {
+    const small = join(dir, "small");
+    mkdirSync(small);
+    const made = ["zeta", "alpha", "Mid", "é", "beta", "10", "9"];
+    for (const name of made) writeFileSync(join(small, name), "");
+    const { ask } = machine(await NodeFolder.open(dir, false));
+    const sorted = [...made].sort();
+    expect(names(ask(FolderOp.LIST, "small", 0, 4096).data)).toEqual(sorted);
+    for (let i = 0; i < 12; i++) ask(FolderOp.LIST, "big", 0, 40); // its cursor pushed out: opened afresh below
+    expect(names(ask(FolderOp.LIST, "small", 3, 4096).data)).toEqual(sorted.slice(3));
+    rmSync(small, { recursive: true });
+  });
 });
 
 describe("a move nearer the root looks through its links a share at a time", () => {

@@ -87,19 +87,19 @@ describe("host share", () => {
     expect((await ask(ShareOp.STAT, "readme.txt", STAT_BYTES - 1)).status).toBe(RequestStatus.E_BUFFER);
   });
 
-  it("lists a folder in the host's order, in batches that fit the buffer", async () => {
+  it("lists a small folder sorted by name, in batches that fit the buffer", async () => {
     const { ask } = shareMachine();
     const all = await ask(ShareOp.LIST, "./docs/");
     expect(all.extra).toBe(1); // the end
     expect(records(all.data)).toEqual([
-      [ShareKind.FILE, "b.md"],
       [ShareKind.FILE, "a.md"],
+      [ShareKind.FILE, "b.md"],
       [ShareKind.FILE, "é.md"],
     ]);
     const first = await ask(ShareOp.LIST, "docs", 28);
     expect(records(first.data)).toEqual([
-      [ShareKind.FILE, "b.md"],
       [ShareKind.FILE, "a.md"],
+      [ShareKind.FILE, "b.md"],
     ]);
     expect(first.extra).toBe(0);
     const rest = await ask(ShareOp.LIST, "docs", 28, 2);

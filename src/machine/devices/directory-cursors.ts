@@ -7,7 +7,8 @@
  *
  * - A cursor is an open host directory stream (a backend's `DirectoryStream`) and the position of
  *   the next entry it gives. Positions count the stream's entries in the host's own order from 0
- *   (no sorting: that needs the whole directory).
+ *   (sorting needs the whole directory), except in a directory of at most READS_PER_REQUEST
+ *   entries, read whole at once and sorted by name (`start`).
  * - Position 0 opens a fresh stream (rewinddir): what the directory holds now.
  * - A cursor keeps the last WINDOW entries it gave, so a request that goes back a little (a driver
  *   asking again from the start of its last batch, whose end did not fit its caller) is answered
@@ -60,7 +61,7 @@ interface Cursor<E> {
 /** What a request gets: done (the entries given, and whether the directory ends after them), or "again". */
 export type Listed = { readonly again: false; readonly end: boolean } | { readonly again: true };
 
-export class DirectoryCursors<E> {
+export class DirectoryCursors<E extends { readonly name: string }> {
   private readonly cursors: Cursor<E>[] = [];
   private clock = 0;
 
@@ -72,7 +73,28 @@ export class DirectoryCursors<E> {
   list(key: string, position: number, open: () => Answer<DirectoryStream<E>>, take: (entry: E) => boolean): Answer<Listed> {
     const found = position === 0 ? undefined : this.pick(key, position);
     if (found) return this.serve(found, position, READS_PER_REQUEST, 0, take);
-    return then(open(), (stream) => this.serve(this.add(key, stream), position, READS_PER_REQUEST, 0, take));
+    return then(open(), (stream) => {
+      const cursor = this.add(key, stream);
+      return then(this.start(cursor), (spent) => this.serve(cursor, position, READS_PER_REQUEST - spent, 0, take));
+    });
+  }
+
+  /**
+   * A new cursor's first piece, before any of it is given: a directory found whole in it (at most
+   * READS_PER_REQUEST entries) is sorted by name, code point order, as the device always listed
+   * (its positions are then those of the sorted list, the same each time it is opened while it
+   * does not change); a bigger one comes in the host's order. The entries read.
+   */
+  private start(cursor: Cursor<E>): Answer<number> {
+    return then(cursor.stream.read(READS_PER_REQUEST), (first) => {
+      this.grow(cursor, first);
+      if (first.length === 0 || first.length >= READS_PER_REQUEST) return first.length;
+      return then(cursor.stream.read(1), (more) => {
+        this.grow(cursor, more);
+        if (cursor.ended) cursor.kept.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+        return first.length + more.length;
+      });
+    });
   }
 
   /** Closes every stream (the device was reset). */

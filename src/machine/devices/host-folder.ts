@@ -49,7 +49,8 @@ const TIMES_BYTES = 20;
  * STAT, OPEN and FILE_STAT write a 48-byte record to the buffer: kind u32, links u32, size u64,
  * access, modification and change times u64 (ns), inode u64. LIST writes records of kind u32,
  * name length u32, inode u64 and the name padded to 4 bytes, from the entry its position names
- * (in the host's order, read a piece at a time from an open host directory: directory-cursors.ts),
+ * (sorted by name up to 512 entries, else in the host's order; read a piece at a time from an
+ * open host directory: directory-cursors.ts),
  * and says in the extra word whether the directory ends after them (1) or may not (0); one that
  * gives no record before its share of the work is done answers E_AGAIN.
  *
