@@ -10,13 +10,15 @@
  *   (sorting needs the whole directory), except in a directory of at most READS_PER_REQUEST
  *   entries, read whole at once and sorted by name (`start`).
  * - Position 0 opens a fresh stream (rewinddir): what the directory holds now.
- * - A cursor keeps the last WINDOW entries it gave, so a request that goes back a little (a driver
+ * - A request gives the entries from its position up to the next multiple of READS_PER_REQUEST
+ *   (as many as its buffer holds): the same batch whichever cursor serves it (`serve`).
+ * - A cursor keeps the last WINDOW entries it read, so a request that goes back a little (a driver
  *   asking again from the start of its last batch, whose end did not fit its caller) is answered
  *   from them without reading the host again.
  * - A position past what a cursor has read is reached by reading and dropping entries, at most
- *   READS_PER_REQUEST a request: one that is not reached yet answers "again" (the driver sends the
- *   same request again, and other processes run in between). So is one before a cursor's window
- *   (a new stream, read from its start), after its cursor was taken back.
+ *   READS_PER_REQUEST a request: one whose batch is not reached yet answers "again" (the driver
+ *   sends the same request again, and other processes run in between). So is one before a
+ *   cursor's window (a new stream, read from its start), after its cursor was taken back.
  * - At most MAX_CURSORS are open (each holds a host directory): the one used longest ago goes.
  *
  * A stream reflects the host directory as the host's readdir does: a name added or removed after
@@ -72,10 +74,10 @@ export class DirectoryCursors<E extends { readonly name: string }> {
    */
   list(key: string, position: number, open: () => Answer<DirectoryStream<E>>, take: (entry: E) => boolean): Answer<Listed> {
     const found = position === 0 ? undefined : this.pick(key, position);
-    if (found) return this.serve(found, position, READS_PER_REQUEST, 0, take);
+    if (found) return this.serve(found, position, READS_PER_REQUEST, take);
     return then(open(), (stream) => {
       const cursor = this.add(key, stream);
-      return then(this.start(cursor), (spent) => this.serve(cursor, position, READS_PER_REQUEST - spent, 0, take));
+      return then(this.start(cursor), (spent) => this.serve(cursor, position, READS_PER_REQUEST - spent, take));
     });
   }
 
@@ -129,34 +131,31 @@ export class DirectoryCursors<E extends { readonly name: string }> {
   }
 
   /**
-   * The entries from `at`: first those the window keeps, then read from the stream while `budget`
-   * lasts. A request reads at most READS_PER_REQUEST ≤ WINDOW entries, all at or after the
-   * position it asked for, so the window still holds every entry from there on. `given`: entries
-   * given so far in this request (none when the budget runs out: "again").
+   * The entries from `from` up to the next multiple of READS_PER_REQUEST (or the end), as many as
+   * `take` accepts: the stream is read up to there first (at most `budget` entries: else "again",
+   * nothing given), then the window gives them. So a request's answer depends on its position
+   * and buffer only, never on which cursor served it or how far that one had read: a driver that
+   * asks again from the start of a batch gets the same batch (the WASI personality counts on it:
+   * its cookies are a batch's start and a place in it). The window holds every entry from `from`
+   * on: a request reads at most READS_PER_REQUEST entries, and the window keeps twice that.
    */
-  private serve(cursor: Cursor<E>, at: number, budget: number, given: number, take: (entry: E) => boolean): Answer<Listed> {
+  private serve(cursor: Cursor<E>, from: number, budget: number, take: (entry: E) => boolean): Answer<Listed> {
     cursor.used = ++this.clock;
-    for (;;) {
-      // Before the stream's position: from the window (the window reaches `at` while the request
-      // is served: see above). Past it, entries are read and dropped below until it is reached.
-      while (at < cursor.position) {
-        if (at >= cursor.keptFrom) {
-          if (!take(cursor.kept[at - cursor.keptFrom]!)) return { again: false, end: false };
-          given++;
-        }
-        at++;
-      }
-      if (cursor.ended) return { again: false, end: true };
-      if (budget <= 0) return given === 0 ? { again: true } : { again: false, end: false };
-      const read = cursor.stream.read(budget);
+    const limit = from - (from % READS_PER_REQUEST) + READS_PER_REQUEST;
+    while (!cursor.ended && cursor.position < limit) {
+      if (budget <= 0) return { again: true };
+      const read = cursor.stream.read(Math.min(budget, limit - cursor.position));
       if (read instanceof Promise) {
-        return read.then((entries) => {
-          budget -= this.grow(cursor, entries);
-          return this.serve(cursor, at, budget, given, take);
-        });
+        return read.then((entries) => this.serve(cursor, from, budget - this.grow(cursor, entries), take));
       }
       budget -= this.grow(cursor, read);
     }
+    let at = from;
+    for (const last = Math.min(limit, cursor.position); at < last; at++) {
+      const entry = cursor.kept[at - cursor.keptFrom];
+      if (entry === undefined || !take(entry)) return { again: false, end: false };
+    }
+    return { again: false, end: cursor.ended && at >= cursor.position };
   }
 
   /** Adds what the stream gave to the window (its end when nothing). */
