@@ -43,7 +43,7 @@ export interface DirectoryStream<E> {
 
 /** Host entries one request reads (given or dropped) at most. */
 export const READS_PER_REQUEST = 512;
-/** Entries a cursor keeps of what it read last (at least READS_PER_REQUEST: see `serve`). */
+/** Entries a cursor keeps of what it read last (twice what a request reads: see `serve`). */
 const WINDOW = 2 * READS_PER_REQUEST;
 /** Host directories a device keeps open at most. */
 export const MAX_CURSORS = 8;
@@ -102,10 +102,6 @@ export class DirectoryCursors<E extends { readonly name: string }> {
   /** Closes every stream (the device was reset). */
   closeAll(): void {
     for (const cursor of this.cursors.splice(0)) closeQuietly(cursor.stream);
-  }
-
-  get open(): number {
-    return this.cursors.length;
   }
 
   /** A cursor of `key` that reaches `position` without opening anew: one whose window holds it, else the nearest before it. */
