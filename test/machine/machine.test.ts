@@ -27,7 +27,7 @@ function fullHost(extra: Partial<HostDevices> = {}) {
       return () => void scheduled.delete(callback);
     },
     disk: new MemoryBlockBackend(4096),
-    share: { stat: () => Promise.reject(new Error("none")), list: async () => [], read: async () => new Uint8Array(0) },
+    share: { stat: () => Promise.reject(new Error("none")), openDirectory: async () => ({ read: async () => [], close() {} }), read: async () => new Uint8Array(0) },
     ...extra,
   };
   const type = (text: string) => input!.raise({ line: "console", data: new TextEncoder().encode(text) });

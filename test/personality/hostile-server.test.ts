@@ -277,3 +277,33 @@ describe("the WASI personality's file client against a lying server", () => {
     expect(kept[1]).not.toBe(kept[0]);
   });
 });
+
+describe("STAT_AT and READLINK_AT: a path's stat or link in one call", () => {
+  const name = new TextEncoder().encode("sub/x");
+  const stat15 = [1, 5, 0, 0, 0, 0, 0, 42, 0, 1, 0, 0, 0, 0, 1];
+
+  it("asks a server that has them once a path, and one that has not once at all", async () => {
+    const k = new FakeKernel({
+      folder: (label) => (label === FsMore.STAT_AT ? { words: stat15 } : label === FsMore.READLINK_AT ? { words: [3, 5, 0x6c6c6568, 0x6f] } : { label: 11 }),
+      disk: () => ({ label: 11 }), // E_INVALID_ARGUMENT: no such request
+    });
+    const server = new FileServerClient(k.services(), process, 7);
+    const folder = k.install({ kind: "receiver", server: "folder" });
+    const disk = k.install({ kind: "receiver", server: "disk" });
+    expect(await server.statAt(folder, name, true)).toMatchObject({ kind: 1, size: 5n, inode: 42 });
+    expect(await server.readlinkAt(folder, name)).toEqual({ kind: 3, contents: new TextEncoder().encode("hello") });
+    expect(k.labels).toEqual([["folder", FsMore.STAT_AT], ["folder", FsMore.READLINK_AT]]);
+    expect(await server.statAt(disk, name, false)).toBeNull();
+    expect(await server.statAt(disk, name, false)).toBeNull();
+    expect(await server.readlinkAt(disk, name)).toBeNull();
+    expect(k.labels.filter(([s]) => s === "disk")).toHaveLength(1);
+  });
+
+  it("refuses a READLINK_AT whose length is more than it carries, or than a reply may: E_BAD_MESSAGE", async () => {
+    for (const words of [[3, 200, 0x41414141], [3, 100_000, ...new Array<number>(60).fill(0)]]) {
+      const k = new FakeKernel({ evil: () => ({ words }) });
+      const server = new FileServerClient(k.services(), process, 7);
+      expect(await server.readlinkAt(k.install({ kind: "receiver", server: "evil" }), name)).toBe(Status.E_BAD_MESSAGE);
+    }
+  });
+});

@@ -93,6 +93,23 @@ describe.concurrent("dogma run --dir", () => {
     expect(readlinkSync(join(dir, "c", "b2", "up"))).toBe("../../x");
   });
 
+  it("lists a directory of 3,000 entries whole, each once, and moves a tree of 1,500 nearer the root (both read a piece at a time)", async () => {
+    const dir = folder("run-dir-big");
+    mkdirSync(join(dir, "big"));
+    for (let i = 0; i < 3000; i++) writeFileSync(join(dir, "big", `entry-${i}`), "");
+    mkdirSync(join(dir, "a", "b", "deep"), { recursive: true });
+    for (let i = 0; i < 1500; i++) writeFileSync(join(dir, "a", "b", `f-${i}`), "");
+    symlinkSync("../f-1", join(dir, "a", "b", "deep", "up"));
+    const run = await dogmaRun(["--dir", `${dir}::.`, cProgram("fileops"), "ls:big", "mv:a/b=b", "r:b/deep/up"]);
+    const [listing = "", ...rest] = run.stdout.split("\n");
+    const names = listing.replace(/^ls big: ok /, "").split(" ");
+    expect(names.slice(0, 2)).toEqual([".", ".."]);
+    expect(names.length).toBe(3002);
+    expect(new Set(names.slice(2))).toEqual(new Set(Array.from({ length: 3000 }, (_, i) => `entry-${i}`)));
+    expect(rest.join("\n")).toBe("mv b: ok\nr b/deep/up: ok\n");
+    expect(run.code).toBe(0);
+  });
+
   it("keeps the terminal as stdin, stdout and stderr however many folders it gives", async () => {
     // With three folders the third's root sits at slot 5, where a program the shell starts holds
     // its stdout: the streams must not be guessed from that slot (clang's messages were lost so).

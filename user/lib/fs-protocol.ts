@@ -117,6 +117,21 @@ export const FS_READ_FILL: u32 = 0x8000_0000;
  * does MAP with the word FS_MAP_RELEASE, by which the handle lets go of its map and stays open.
  */
 export const FS_MAP: u32 = 20;
+/**
+ * Directory, READ. What a path names, in one call (no OPEN, STAT, CLOSE): words flags
+ * (FS_STAT_AT_FOLLOW: a symbolic link as the last name is followed), path length, path (or a view
+ * holding it); replies STAT's words, rights 0. The host folder server has it (docs/HOSTFS.md); a
+ * server without it answers E_INVALID_ARGUMENT.
+ */
+export const FS_STAT_AT: u32 = FileSystem.StatAt;
+export const FS_STAT_AT_FOLLOW: u32 = 1;
+/**
+ * Directory, READ. A symbolic link's contents, in one call: words path length, path (or a view);
+ * replies the kind at the name (FS_KIND_SYMLINK, else the contents are not there: no link), then
+ * for a link its contents' length and bytes (at most FS_INLINE_BYTES: a longer one is
+ * FS_E_TOO_BIG; OPEN it with FS_OPEN_NOFOLLOW and READ). The host folder server has it.
+ */
+export const FS_READLINK_AT: u32 = FileSystem.ReadlinkAt;
 /** MAP's word 0: the handle lets go of the map it holds (freed with its last holder); answers nothing. */
 export const FS_MAP_RELEASE: u32 = 1;
 /** The header's words: a magic while the map lives, the sequence (even when stable), the file size (u64), the inode, the data pages. */

@@ -1,7 +1,8 @@
 import { type Dirent, constants } from "node:fs";
-import { type FileHandle, open, readdir, realpath, stat } from "node:fs/promises";
+import { type FileHandle, open, opendir, realpath, stat } from "node:fs/promises";
 import { join, sep } from "node:path";
 import { errnoText } from "./host-errors.ts";
+import type { DirectoryStream } from "../../machine/devices/directory-cursors.ts";
 import { type ShareBackend, type ShareEntry, type ShareEntryKind, ShareError, type ShareFailure, type ShareStat } from "../../machine/devices/share-backend.ts";
 
 /**
@@ -34,10 +35,22 @@ export class FolderShare implements ShareBackend {
     return { kind: kindOf(info), size: Number(info.size), modifiedNs: info.mtimeNs };
   }
 
-  async list(path: readonly string[]): Promise<ShareEntry[]> {
-    const dir = await this.resolve(path);
-    const entries = await failing(readdir(dir, { withFileTypes: true }));
-    return Promise.all(entries.map(async (entry) => ({ name: entry.name, kind: await this.entryKind(dir, entry) })));
+  /** The directory open as a host directory stream (opendir), read `most` entries at a time. */
+  async openDirectory(path: readonly string[]): Promise<DirectoryStream<ShareEntry>> {
+    const real = await this.resolve(path);
+    const dir = await failing(opendir(real, { bufferSize: 64 }));
+    return {
+      read: async (most: number): Promise<ShareEntry[]> => {
+        const entries: ShareEntry[] = [];
+        while (entries.length < most) {
+          const entry = await failing(dir.read());
+          if (entry === null) break;
+          entries.push({ name: entry.name, kind: await this.entryKind(real, entry) });
+        }
+        return entries;
+      },
+      close: () => void dir.close().catch(() => undefined),
+    };
   }
 
   async read(path: readonly string[], offset: number, length: number): Promise<Uint8Array> {

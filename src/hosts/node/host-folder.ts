@@ -1,12 +1,13 @@
 import {
-  type BigIntStats, closeSync, constants, fstatSync, fsyncSync, ftruncateSync, futimesSync, linkSync, lstatSync, lutimesSync, mkdirSync, openSync,
-  readSync, readdirSync, readlinkSync, realpathSync, renameSync, rmdirSync, statSync, symlinkSync, unlinkSync, utimesSync, writeSync,
+  type BigIntStats, type Dir, closeSync, constants, fstatSync, fsyncSync, ftruncateSync, futimesSync, linkSync, lstatSync, lutimesSync, mkdirSync, openSync,
+  opendirSync, readSync, readlinkSync, realpathSync, renameSync, rmdirSync, statSync, symlinkSync, unlinkSync, utimesSync, writeSync,
 } from "node:fs";
 import { dirname, isAbsolute, join, relative, sep } from "node:path";
 import {
   type FolderBackend, type FolderEntry, type FolderEntryKind, FolderError, type FolderFailure, type FolderOpenFlags, type FolderOpened,
   type FolderStat, type FolderTime,
 } from "../../machine/devices/folder-backend.ts";
+import type { DirectoryStream } from "../../machine/devices/directory-cursors.ts";
 
 /** Files open through one folder at most (each a host file descriptor). */
 const MAX_OPEN_FILES = 1024;
@@ -14,8 +15,29 @@ const MAX_OPEN_FILES = 1024;
 /** Symbolic links followed in one path at most, before it is a loop (ELOOP), as Linux's 40. */
 const MAX_LINK_HOPS = 40;
 
+/**
+ * Names one walk goes through at most, links' contents included ("" and "." too): 40 links of
+ * 4 KiB each could make a path of 80,000 names, each an lstat on the machine's one thread (about
+ * 100 ms); a path that long is refused as a loop. A path alone has at most 2,049.
+ */
+const MAX_WALK_NAMES = 8192;
+
 /** Entries a move nearer the root looks through for links at most (`linksStayInside`). */
 const MAX_MOVE_CHECK = 100_000;
+
+/** Entries one request of such a move looks through at most; it answers "again" to go on. */
+export const MOVE_CHECK_PER_REQUEST = 512;
+
+/**
+ * A move nearer the root whose links are being looked through, request after request: the
+ * directories left (where each is now, and will be), the one being read, entries seen so far.
+ */
+interface MoveCheck {
+  readonly what: string;
+  readonly pending: [string, string][];
+  reading: { readonly dir: Dir; readonly now: string; readonly future: string } | null;
+  seen: number;
+}
 
 /** Where a path leads: the real path of its last name (links followed or not), and what is there (null: nothing yet). */
 interface Walked {
@@ -51,6 +73,8 @@ export class NodeFolder implements FolderBackend {
   /** Open files by id: host file descriptors. */
   private readonly files = new Map<number, number>();
   private nextId = 1;
+  /** The move being checked (`linksStayInside`); any other change drops it, so it never goes on over a changed tree. */
+  private moveCheck: MoveCheck | null = null;
 
   private constructor(root: string, readOnly: boolean) {
     this.root = root;
@@ -68,25 +92,29 @@ export class NodeFolder implements FolderBackend {
     return statOf(existing(this.walk(path, follow), path));
   }
 
-  list(path: readonly string[]): FolderEntry[] {
+  /** The directory open as a host directory stream (opendir), read `most` entries at a time. */
+  openDirectory(path: readonly string[]): DirectoryStream<FolderEntry> {
     const { real, info } = this.walk(path, true);
-    const dir = existing({ real, info }, path);
-    if (!dir.isDirectory()) throw new FolderError("not-directory", `${path.join("/")} is not a directory`);
-    const entries = failing(() => readdirSync(real, { withFileTypes: true }));
-    // readdir gives no inode numbers: each entry's own lstat does (a vanished one is left out).
-    const listed: FolderEntry[] = [];
-    for (const entry of entries) {
-      try {
-        listed.push({ name: entry.name, kind: kindOf(entry), inode: lstatSync(join(real, entry.name), { bigint: true }).ino });
-      } catch {
-        // Removed meanwhile.
-      }
-    }
-    return listed;
+    if (!existing({ real, info }, path).isDirectory()) throw new FolderError("not-directory", `${path.join("/")} is not a directory`);
+    const dir = failing(() => opendirSync(real, { bufferSize: 64 }));
+    return {
+      read(most: number): FolderEntry[] {
+        const entries: FolderEntry[] = [];
+        while (entries.length < most) {
+          const entry = failing(() => dir.readSync());
+          if (entry === null) break;
+          // readdir gives no inode numbers: the entry's own lstat does (0 when it went meanwhile).
+          const inode = lstatSync(join(real, entry.name), { bigint: true, throwIfNoEntry: false })?.ino ?? 0n;
+          entries.push({ name: entry.name, kind: kindOf(entry), inode });
+        }
+        return entries;
+      },
+      close: () => dir.closeSync(),
+    };
   }
 
   open(path: readonly string[], flags: FolderOpenFlags): FolderOpened {
-    if (this.readOnly && (flags.create || flags.truncate || flags.write)) throw new FolderError("read-only", "the folder is read-only");
+    if (flags.create || flags.truncate || flags.write) this.writable();
     const { real, info } = this.walk(path, !flags.noFollow);
     const shown = path.join("/");
     if (info && flags.create && flags.exclusive) throw new FolderError("exists", `${shown} exists`);
@@ -135,22 +163,24 @@ export class NodeFolder implements FolderBackend {
   }
 
   rename(from: readonly string[], to: readonly string[]): void {
-    this.writable();
+    const what = `rename\0${from.join("/")}\0${to.join("/")}`;
+    this.writable(what);
     const source = this.walk(from, false);
     const moved = existing(source, from);
     const target = this.walk(to, false);
-    this.linksStayInside(source.real, moved, target.real, to);
+    this.linksStayInside(source.real, moved, target.real, to, what);
     failing(() => renameSync(source.real, target.real));
   }
 
   link(from: readonly string[], to: readonly string[], follow: boolean): void {
-    this.writable();
+    const what = `link${follow ? "+" : ""}\0${from.join("/")}\0${to.join("/")}`;
+    this.writable(what);
     const source = this.walk(from, follow);
     existing(source, from);
     const target = this.walk(to, false);
     if (target.info) throw new FolderError("exists", `${to.join("/")} exists`);
     // A hard link to a symbolic link is that link at another place, where its `..` may reach further.
-    this.linksStayInside(source.real, existing(source, from), target.real, to);
+    this.linksStayInside(source.real, existing(source, from), target.real, to, what);
     failing(() => linkSync(source.real, target.real));
   }
 
@@ -172,9 +202,13 @@ export class NodeFolder implements FolderBackend {
    * leading `..` climb from wherever its directory is now, so moving a link, or a directory
    * holding one, nearer the root can make a link that stayed inside reach out). Only a move to a
    * shallower place can, so only such a move looks through what moves (at most MAX_MOVE_CHECK
-   * entries: a bigger tree is refused rather than moved unchecked).
+   * entries: a bigger tree is refused rather than moved unchecked). It looks through at most
+   * MOVE_CHECK_PER_REQUEST entries a request, reading each directory as a stream, and answers
+   * "again" until it is through: the driver sends the same request again (`what` names it), and
+   * the machine's other processes run in between. Any other change meanwhile drops what was
+   * looked through (`writable`), so a check never goes on over a tree changed under it.
    */
-  private linksStayInside(real: string, info: BigIntStats, place: string, shown: readonly string[]): void {
+  private linksStayInside(real: string, info: BigIntStats, place: string, shown: readonly string[], what: string): void {
     const depth = (path: string) => (path === this.root ? 0 : relative(this.root, path).split(sep).length);
     if (depth(dirname(place)) >= depth(dirname(real))) return;
     const refuse = (link: string, target: string) => {
@@ -186,20 +220,37 @@ export class NodeFolder implements FolderBackend {
       return;
     }
     if (!info.isDirectory()) return;
-    // Each directory of the moved tree: where it is now and where it will be.
-    const pending: [string, string][] = [[real, place]];
-    let seen = 0;
-    while (pending.length > 0) {
-      const [dir, future] = pending.pop()!;
-      for (const entry of failing(() => readdirSync(dir, { withFileTypes: true }))) {
-        if (++seen > MAX_MOVE_CHECK) throw new FolderError("denied", `${relative(this.root, real)} holds more than ${MAX_MOVE_CHECK} entries: too many to check its links before moving it nearer the root`);
-        const now = join(dir, entry.name);
-        if (entry.isDirectory()) pending.push([now, join(future, entry.name)]);
+    const check = this.moveCheck?.what === what ? this.moveCheck : { what, pending: [[real, place] as [string, string]], reading: null, seen: 0 };
+    this.moveCheck = null;
+    try {
+      for (let budget = MOVE_CHECK_PER_REQUEST; ; ) {
+        if (check.reading === null) {
+          const next = check.pending.pop();
+          if (next === undefined) return; // through: nothing leads out
+          const [now, future] = next;
+          check.reading = { dir: failing(() => opendirSync(now, { bufferSize: 64 })), now, future };
+        }
+        const { dir, now, future } = check.reading;
+        const entry = failing(() => dir.readSync());
+        if (entry === null) {
+          check.reading = null;
+          dir.closeSync();
+          continue;
+        }
+        if (++check.seen > MAX_MOVE_CHECK) throw new FolderError("denied", `${relative(this.root, real)} holds more than ${MAX_MOVE_CHECK} entries: too many to check its links before moving it nearer the root`);
+        const at = join(now, entry.name);
+        if (entry.isDirectory()) check.pending.push([at, join(future, entry.name)]);
         else if (entry.isSymbolicLink()) {
-          const target = failing(() => readlinkSync(now));
-          if (!staysInside(target, relative(this.root, future))) refuse(relative(this.root, now), target);
+          const target = failing(() => readlinkSync(at));
+          if (!staysInside(target, relative(this.root, future))) refuse(relative(this.root, at), target);
+        }
+        if (--budget === 0) {
+          this.moveCheck = check;
+          throw new FolderError("again", `looking through ${relative(this.root, real)} before moving it: ${check.seen} entries so far`);
         }
       }
+    } finally {
+      if (this.moveCheck !== check && check.reading !== null) closeQuietly(check.reading.dir);
     }
   }
 
@@ -272,6 +323,7 @@ export class NodeFolder implements FolderBackend {
   }
 
   closeAll(): void {
+    this.dropMoveCheck();
     const all = [...this.files.values()];
     this.files.clear();
     for (const fd of all) {
@@ -299,8 +351,15 @@ export class NodeFolder implements FolderBackend {
     return fd;
   }
 
-  private writable(): void {
+  /** Refuses a change to a read-only folder; drops a move check under way unless this change is that move, `resuming` it. */
+  private writable(resuming = ""): void {
     if (this.readOnly) throw new FolderError("read-only", "the folder is read-only");
+    if (this.moveCheck !== null && this.moveCheck.what !== resuming) this.dropMoveCheck();
+  }
+
+  private dropMoveCheck(): void {
+    if (this.moveCheck?.reading) closeQuietly(this.moveCheck.reading.dir);
+    this.moveCheck = null;
   }
 
   /**
@@ -314,8 +373,10 @@ export class NodeFolder implements FolderBackend {
     const above: string[] = [];
     let dir = this.root;
     let hops = 0;
+    let looked = 0;
     while (pending.length > 0) {
       const name = pending.shift()!;
+      if (++looked > MAX_WALK_NAMES) throw new FolderError("loop", `${shown}: more than ${MAX_WALK_NAMES} names to walk, links included`);
       if (name === "" || name === ".") continue;
       if (name === "..") {
         if (above.length === 0) throw new FolderError("denied", `${shown} leads outside the folder`);
@@ -365,6 +426,14 @@ function staysInside(target: string, linkDir: string): boolean {
     named = true;
   }
   return true;
+}
+
+function closeQuietly(dir: Dir): void {
+  try {
+    dir.closeSync();
+  } catch {
+    // Closed already.
+  }
 }
 
 /** What a walk found, or "not-found". */

@@ -1,3 +1,5 @@
+import type { DirectoryStream } from "./directory-cursors.ts";
+
 /**
  * A host folder, readable and writable, as the host folder device sees it. Paths are lists of
  * names from the folder's root, already split and checked by the device (no "", ".", "..", "/",
@@ -57,8 +59,11 @@ export interface FolderBackend {
   /** A read-only folder refuses every change with "read-only". */
   readonly readOnly: boolean;
   stat(path: readonly string[], follow: boolean): FolderAnswer<FolderStat>;
-  /** The directory's entries, in any order (the device sorts them); a link shows as "symlink". */
-  list(path: readonly string[]): FolderAnswer<FolderEntry[]>;
+  /**
+   * The directory open as a stream of its entries in the host's order (a link shows as
+   * "symlink"); the device reads it a piece at a time and closes it (src/machine/devices/directory-cursors.ts).
+   */
+  openDirectory(path: readonly string[]): FolderAnswer<DirectoryStream<FolderEntry>>;
   open(path: readonly string[], flags: FolderOpenFlags): FolderAnswer<FolderOpened>;
   mkdir(path: readonly string[]): FolderAnswer<void>;
   /** Removes a name: a directory (empty) when `directory`, else anything that is not one. */
@@ -86,7 +91,7 @@ export interface FolderBackend {
 /** Why a folder operation failed; a backend rejects with one so the driver gets a precise status. */
 export type FolderFailure =
   | "not-found" | "not-directory" | "is-directory" | "denied" | "io" | "exists" | "not-empty" | "loop" | "no-space"
-  | "stale" | "read-only" | "invalid" | "too-big";
+  | "stale" | "read-only" | "invalid" | "too-big" | "again";
 
 export class FolderError extends Error {
   readonly reason: FolderFailure;

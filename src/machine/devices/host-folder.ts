@@ -1,5 +1,6 @@
 import type { InterruptSink } from "../devices.ts";
 import type { DmaWindow } from "../mmio.ts";
+import { DirectoryCursors, ListedRecords, listCompletion } from "./directory-cursors.ts";
 import { type FolderAnswer, type FolderBackend, type FolderEntry, FolderError, type FolderEntryKind, type FolderStat, type FolderTime } from "./folder-backend.ts";
 import { type Completion, type Descriptor, QueueDevice } from "./queue-device.ts";
 import { DeviceKind } from "./registers.ts";
@@ -48,7 +49,10 @@ const TIMES_BYTES = 20;
  * STAT, OPEN and FILE_STAT write a 48-byte record to the buffer: kind u32, links u32, size u64,
  * access, modification and change times u64 (ns), inode u64. LIST writes records of kind u32,
  * name length u32, inode u64 and the name padded to 4 bytes, from the entry its position names
- * (names sorted by code point), and says in the extra word how many the directory has.
+ * (sorted by name up to 512 entries, else in the host's order; read a piece at a time from an
+ * open host directory: directory-cursors.ts),
+ * and says in the extra word whether the directory ends after them (1) or may not (0); one that
+ * gives no record before its share of the work is done answers E_AGAIN.
  *
  * A request the backend answers at once (the Node host's calls are synchronous) completes before
  * the driver's NOTIFY returns: the driver finds it in the used ring without waiting for the
@@ -57,6 +61,7 @@ const TIMES_BYTES = 20;
 export class HostFolderDevice extends QueueDevice {
   readonly name: string;
   private readonly backend: FolderBackend;
+  private readonly cursors = new DirectoryCursors<FolderEntry>();
 
   constructor(line: number, interrupts: InterruptSink, backend: FolderBackend, name = "folder") {
     super(DeviceKind.FOLDER, line, interrupts);
@@ -68,6 +73,7 @@ export class HostFolderDevice extends QueueDevice {
   protected override powerOn(): void {
     super.powerOn();
     this.registers.set(FOLDER_FLAGS_REGISTER, this.backend.readOnly ? FOLDER_READ_ONLY : 0);
+    this.cursors.closeAll();
     try {
       void Promise.resolve(this.backend.closeAll()).catch(() => undefined);
     } catch {
@@ -185,37 +191,34 @@ export class HostFolderDevice extends QueueDevice {
     return then(opened, ({ file, stat }) => ({ status: RequestStatus.OK, length: FOLDER_STAT_BYTES, extra: file ?? 0, output: { offset: buffer, data: encodeStat(stat) } }));
   }
 
+  /**
+   * LIST: the directory's entries from `first`, a share of the host's work at a time. Its cursor
+   * is the directory's path and inode, so a directory put in place of another is listed afresh.
+   */
   private list(path: string[], buffer: number, room: number, first: number): Completion | Promise<Completion> {
-    return then(this.backend.list(path), (listed) => listedRecords(listed, buffer, room, first));
+    const info = this.backend.stat(path, true);
+    if (info instanceof Promise) return info.then((known) => this.listFrom(known, path, buffer, room, first));
+    return this.listFrom(info, path, buffer, room, first);
+  }
+
+  private listFrom(info: FolderStat, path: string[], buffer: number, room: number, first: number): Completion | Promise<Completion> {
+    if (info.kind !== "directory") return { status: RequestStatus.E_NOT_DIRECTORY };
+    const records = new ListedRecords<FolderEntry>(room, encodeEntry);
+    const listed = this.cursors.list(`${info.inode}/${path.join("/")}`, first, () => this.backend.openDirectory(path), (entry) => records.add(entry));
+    return listed instanceof Promise ? listed.then((done) => listCompletion(done, records, buffer)) : listCompletion(listed, records, buffer);
   }
 }
 
-/** LIST's records from entry `first` of `listed` (sorted here), as many as `room` holds. */
-function listedRecords(listed: FolderEntry[], buffer: number, room: number, first: number): Completion {
-  const entries = listed.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const records: Uint8Array[] = [];
-  let used = 0;
-  for (const entry of entries.slice(first)) {
-    const name = new TextEncoder().encode(entry.name);
-    const size = 16 + ((name.length + 3) & ~3);
-    if (used + size > room) break;
-    const record = new Uint8Array(size);
-    const view = new DataView(record.buffer);
-    view.setUint32(0, kindCode(entry.kind), true);
-    view.setUint32(4, name.length, true);
-    view.setBigUint64(8, BigInt.asUintN(64, entry.inode), true);
-    record.set(name, 16);
-    records.push(record);
-    used += size;
-  }
-  if (records.length === 0 && entries.length > first) return { status: RequestStatus.E_BUFFER };
-  const data = new Uint8Array(used);
-  let at = 0;
-  for (const record of records) {
-    data.set(record, at);
-    at += record.length;
-  }
-  return { status: RequestStatus.OK, length: used, extra: entries.length, output: { offset: buffer, data } };
+/** A LIST record: kind u32, name length u32, inode u64, the name padded to 4 bytes. */
+function encodeEntry(entry: FolderEntry): Uint8Array {
+  const name = new TextEncoder().encode(entry.name);
+  const record = new Uint8Array(16 + ((name.length + 3) & ~3));
+  const view = new DataView(record.buffer);
+  view.setUint32(0, kindCode(entry.kind), true);
+  view.setUint32(4, name.length, true);
+  view.setBigUint64(8, BigInt.asUintN(64, entry.inode), true);
+  record.set(name, 16);
+  return record;
 }
 
 /** `f` of a backend's answer: at once when it answered at once, else when it does. */
@@ -280,6 +283,7 @@ const STATUS_OF: Readonly<Record<string, number>> = {
   "read-only": RequestStatus.E_READ_ONLY,
   invalid: RequestStatus.E_INVALID,
   "too-big": RequestStatus.E_RANGE,
+  again: RequestStatus.E_AGAIN,
 };
 
 function statusOf(error: unknown): number {

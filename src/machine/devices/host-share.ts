@@ -1,5 +1,6 @@
 import type { InterruptSink } from "../devices.ts";
 import type { DmaWindow } from "../mmio.ts";
+import { DirectoryCursors, ListedRecords, listCompletion } from "./directory-cursors.ts";
 import { type Completion, type Descriptor, QueueDevice } from "./queue-device.ts";
 import { DeviceKind } from "./registers.ts";
 import { RequestStatus } from "./request-status.ts";
@@ -14,15 +15,22 @@ export const STAT_BYTES = 24;
  * A read-only host folder behind a request queue. A descriptor is: op, id, path offset, path
  * length, buffer offset, buffer length, position (low, high: a file offset for READ, the first
  * entry for LIST). Results go to the buffer; the used entry's length is the bytes written, and
- * for LIST its extra word is the number of entries in the directory.
+ * for LIST its extra word says whether the directory ends after these entries (LIST reads the
+ * host directory a piece at a time: directory-cursors.ts).
  */
 export class HostShareDevice extends QueueDevice {
   readonly name = "share";
   private readonly backend: ShareBackend;
+  private readonly cursors = new DirectoryCursors<ShareEntry>();
 
   constructor(line: number, interrupts: InterruptSink, backend: ShareBackend) {
     super(DeviceKind.SHARE, line, interrupts);
     this.backend = backend;
+  }
+
+  protected override powerOn(): void {
+    super.powerOn();
+    this.cursors.closeAll();
   }
 
   protected start(descriptor: Descriptor, dma: DmaWindow): Completion | Promise<Completion> {
@@ -45,11 +53,11 @@ export class HostShareDevice extends QueueDevice {
     return { status: RequestStatus.OK, length: STAT_BYTES, output: { offset: buffer, data: encodeStat(await this.backend.stat(path)) } };
   }
 
+  /** LIST: the directory's entries from `first`, a share of the host's work at a time (directory-cursors.ts). */
   private async list(path: string[], buffer: number, room: number, first: number): Promise<Completion> {
-    const entries = (await this.backend.list(path)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    const data = encodeEntries(entries.slice(first), room);
-    if (data === null) return { status: RequestStatus.E_BUFFER };
-    return { status: RequestStatus.OK, length: data.length, extra: entries.length, output: { offset: buffer, data } };
+    const records = new ListedRecords<ShareEntry>(room, encodeEntry);
+    const listed = await this.cursors.list(path.join("/"), first, () => this.backend.openDirectory(path), (entry) => records.add(entry));
+    return listCompletion(listed, records, buffer);
   }
 
   private async read(path: string[], buffer: number, room: number, position: number): Promise<Completion> {
@@ -73,33 +81,15 @@ function encodeStat(stat: ShareStat): Uint8Array {
   return out;
 }
 
-/**
- * As many whole records as fit in `room`: kind u32, name length u32, the UTF-8 name padded to
- * a multiple of 4. Null when there are entries and not even the first fits.
- */
-function encodeEntries(entries: readonly ShareEntry[], room: number): Uint8Array | null {
-  const records: Uint8Array[] = [];
-  let used = 0;
-  for (const entry of entries) {
-    const name = new TextEncoder().encode(entry.name);
-    const size = 8 + ((name.length + 3) & ~3);
-    if (used + size > room) break;
-    const record = new Uint8Array(size);
-    const view = new DataView(record.buffer);
-    view.setUint32(0, kindCode(entry.kind), true);
-    view.setUint32(4, name.length, true);
-    record.set(name, 8);
-    records.push(record);
-    used += size;
-  }
-  if (records.length === 0 && entries.length > 0) return null;
-  const out = new Uint8Array(used);
-  let at = 0;
-  for (const record of records) {
-    out.set(record, at);
-    at += record.length;
-  }
-  return out;
+/** A LIST record: kind u32, name length u32, the UTF-8 name padded to a multiple of 4. */
+function encodeEntry(entry: ShareEntry): Uint8Array {
+  const name = new TextEncoder().encode(entry.name);
+  const record = new Uint8Array(8 + ((name.length + 3) & ~3));
+  const view = new DataView(record.buffer);
+  view.setUint32(0, kindCode(entry.kind), true);
+  view.setUint32(4, name.length, true);
+  record.set(name, 8);
+  return record;
 }
 
 function statusOf(error: unknown): number {

@@ -33,4 +33,9 @@ export const RequestStatus = {
   E_STALE: 15,
   /** What a request needs is not what it names (host folder: readlink of what is no link). */
   E_INVALID: 16,
+  /**
+   * The device did a bounded share of a long request and keeps where it got to: send the same
+   * request again (host folder: a LIST to a far position, a move whose links are being checked).
+   */
+  E_AGAIN: 17,
 } as const;

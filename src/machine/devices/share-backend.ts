@@ -1,3 +1,5 @@
+import type { DirectoryStream } from "./directory-cursors.ts";
+
 /**
  * A read-only host folder as the host share device sees it. Paths are lists of names from the
  * share's root (already split and checked by the device: no "", ".", "..", "/", "\\" or NUL);
@@ -19,8 +21,8 @@ export interface ShareEntry {
 
 export interface ShareBackend {
   stat(path: readonly string[]): Promise<ShareStat>;
-  /** The directory's entries, in any order (the device sorts them). */
-  list(path: readonly string[]): Promise<ShareEntry[]>;
+  /** The directory open as a stream of its entries in the host's order; the device reads it a piece at a time and closes it. */
+  openDirectory(path: readonly string[]): Promise<DirectoryStream<ShareEntry>>;
   /** Up to `length` bytes of the file from `offset` (fewer at its end, none past it). */
   read(path: readonly string[], offset: number, length: number): Promise<Uint8Array>;
 }

@@ -1,7 +1,7 @@
 import { ObjectKind, Rights } from "../../kernel/caps/object-abi.ts";
 import type { Process } from "../../kernel/process.ts";
 import type { KernelServices } from "../../kernel/services.ts";
-import { FS_DIRENT_HEADER, FS_INLINE_BYTES, FS_PATH_MAX, Fs, FsMore, FsStatus, AbiStatus, pack, u64, unpack, words64 } from "./protocol.ts";
+import { FS_DIRENT_HEADER, FS_INLINE_BYTES, FS_PATH_MAX, Fs, FsKind, FsMore, FsStatus, AbiStatus, pack, u64, unpack, words64 } from "./protocol.ts";
 import { TransferRegion } from "./transfer-region.ts";
 import { FS_MAP, FS_MAP_RELEASE, MAP_MISS, type FileMap, mapGone, readMapped } from "./file-map.ts";
 import type { IoVec } from "./guest-memory.ts";
@@ -104,6 +104,8 @@ export class FileServerClient {
   private readonly transfers = new Map<number, TransferRegion>();
   /** Each handle's preopen (the one it was opened under, at any depth). */
   private readonly lineage = new Map<number, number>();
+  /** Preopens (their handles) whose server has not got STAT_AT and READLINK_AT: asked once. */
+  private readonly withoutPathCalls = new Set<number>();
   /**
    * Attached handles by the handle they were made from (null: the server does not attach, the
    * host share for one). A READ or WRITE through one moves no Region, which in the booted system
@@ -331,6 +333,41 @@ export class FileServerClient {
 
   async truncate(file: number, size: bigint): Promise<number> {
     return status(await this.call(file, Fs.TRUNCATE, words64(size)));
+  }
+
+  /**
+   * STAT_AT: what `path` under `dir` names, in one call; null when the server has not got the
+   * request (it answered E_INVALID_ARGUMENT: remembered for the preopen, so it is asked once).
+   */
+  async statAt(dir: number, path: Uint8Array, follow: boolean): Promise<ServerStat | number | null> {
+    const root = this.lineage.get(dir) ?? dir;
+    if (this.withoutPathCalls.has(root)) return null;
+    const answer = await this.withPaths(dir, FsMore.STAT_AT, [follow ? 1 : 0], [path]);
+    if (answer === AbiStatus.E_INVALID_ARGUMENT) {
+      this.withoutPathCalls.add(root);
+      return null;
+    }
+    return typeof answer === "number" ? answer : statOf(answer.words);
+  }
+
+  /**
+   * READLINK_AT: the kind `path` under `dir` names and, for a link, its contents, in one call;
+   * null when the server has not got the request, or the contents did not fit its words.
+   */
+  async readlinkAt(dir: number, path: Uint8Array): Promise<{ kind: number; contents: Uint8Array | null } | number | null> {
+    const root = this.lineage.get(dir) ?? dir;
+    if (this.withoutPathCalls.has(root)) return null;
+    const answer = await this.withPaths(dir, FsMore.READLINK_AT, [], [path]);
+    if (answer === AbiStatus.E_INVALID_ARGUMENT) {
+      this.withoutPathCalls.add(root);
+      return null;
+    }
+    if (answer === FsStatus.TOO_BIG) return null;
+    if (typeof answer === "number") return answer;
+    const [kind = 0, length = 0] = answer.words;
+    if (kind !== FsKind.SYMLINK) return { kind, contents: null };
+    if (length > FS_INLINE_BYTES || answer.words.length < 2 + ((length + 3) >> 2)) return AbiStatus.E_BAD_MESSAGE;
+    return { kind, contents: unpack(answer.words, 2, length) };
   }
 
   async stat(handle: number): Promise<ServerStat | number> {

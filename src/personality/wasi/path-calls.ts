@@ -29,10 +29,13 @@ async function directoryAndPath(w: WasiProcess, fd: number, rights: bigint, byte
 }
 
 /**
- * What `path` names under `dir` (a symbolic link as its last name followed or not): OPEN with no
- * rights (NOFOLLOW: the link itself), STAT and CLOSE. A status when nothing is there.
+ * What `path` names under `dir` (a symbolic link as its last name followed or not): STAT_AT, one
+ * call, from a server that has it (the host folder server); else OPEN with no rights (NOFOLLOW:
+ * the link itself), STAT and CLOSE. A status when nothing is there.
  */
 async function lookup(w: WasiProcess, dir: DirectoryDescriptor, path: Uint8Array, follow: boolean): Promise<ServerStat | number> {
+  const direct = await w.server.statAt(dir.slot, path, follow);
+  if (direct !== null) return direct;
   const opened = await w.server.open(dir.slot, path, follow ? 0 : FsOpen.NOFOLLOW);
   if (typeof opened === "number") return opened;
   const stat = await w.server.stat(opened.slot);
@@ -354,6 +357,15 @@ export async function pathReadlink(w: WasiProcess, fd: number, bytes: Uint8Array
   const found = await directoryAndPath(w, fd, Right.PATH_READLINK, bytes);
   if (typeof found === "number") return found;
   w.k.touch(w.process, out >>> 0, 4);
+  // One call from a server that has READLINK_AT (the host folder server); else OPEN, READ, CLOSE.
+  const direct = await w.server.readlinkAt(found.dir.slot, found.path.bytes);
+  if (typeof direct === "number") return errnoOfStatus(direct);
+  if (direct !== null) {
+    if (direct.contents === null) return Errno.INVAL;
+    const piece = direct.contents.subarray(0, length);
+    if (!w.memory.write(w.process, buf, piece)) return Errno.FAULT;
+    return w.memory.putU32(w.process, out, piece.length) ? Errno.SUCCESS : Errno.FAULT;
+  }
   const opened = await w.server.open(found.dir.slot, found.path.bytes, FsOpen.NOFOLLOW | FsRight.READ);
   if (typeof opened === "number") return errnoOfStatus(opened);
   const contents = opened.kind === FsKind.SYMLINK ? await w.server.read(opened.slot, 0n, SYMLINK_MAX) : FsStatus.NOT_DIR;

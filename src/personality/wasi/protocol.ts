@@ -41,6 +41,10 @@ export const FsMore = {
    * comes back; words: its bytes, the client buffer's bytes, its address). docs/FS.md "Attached handles".
    */
   ATTACH: 19,
+  /** Directory (READ). Words: flags (1: follow a link as the last name), path length, path: STAT's words for what the path names, in one call. */
+  STAT_AT: 21,
+  /** Directory (READ). Words: path length, path: the kind there, then for a link its contents' length and bytes (at most 240). */
+  READLINK_AT: 22,
 } as const;
 export const FsRemove = { DIR: 1, FILE: 2 } as const;
 export const FS_LINK_FOLLOW = 1;

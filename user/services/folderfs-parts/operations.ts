@@ -11,7 +11,7 @@ import {
   FS_INFO, FS_OPEN, FS_MKDIR, FS_UNLINK, FS_RENAME, FS_READ, FS_WRITE, FS_APPEND, FS_TRUNCATE, FS_STAT, FS_READDIR, FS_CLOSE,
   FS_SYNC, FS_RIGHT_READ, FS_RIGHT_WRITE, FS_RIGHT_APPEND, FS_RIGHTS_ALL, FS_OPEN_CREATE, FS_OPEN_EXCLUSIVE, FS_OPEN_TRUNCATE,
   FS_OPEN_DIRECTORY, FS_KIND_FILE, FS_KIND_DIR, FS_E_IO, FS_E_NOT_DIR, FS_E_STALE, FS_E_TABLE_FULL, FS_INLINE_BYTES, FS_PATH_MAX,
-  FS_DIRENT_HEADER, fsLabel, fsRightsNeeded, fsRightsAllow,
+  FS_DIRENT_HEADER, FS_STAT_AT, FS_STAT_AT_FOLLOW, FS_READLINK_AT, FS_E_TOO_BIG, fsLabel, fsRightsNeeded, fsRightsAllow,
 } from "../../lib/fs-protocol";
 import { Request, RegionArg, Reply } from "../fs-parts/request";
 import { joinPath } from "../hostfs-parts/paths";
@@ -109,6 +109,8 @@ export class FolderOperations {
       case FS_SYMLINK: return this.symlink();
       case FS_SET_TIMES: return this.setTimes();
       case FS_REMOVE: return this.remove(r.word(0), 1);
+      case FS_STAT_AT: return this.statAt();
+      case FS_READLINK_AT: return this.readlinkAt();
     }
     return E_INVALID_ARGUMENT;
   }
@@ -344,6 +346,48 @@ export class FolderOperations {
     return 0;
   }
 
+  /**
+   * STAT_AT: what a path under this directory names, in one device request (a WASI path_filestat_get
+   * or a lookup was an OPEN, a STAT and a CLOSE: three calls, each walking the path on the host).
+   * Words: flags (FS_STAT_AT_FOLLOW), path length, path. The path is joined as OPEN's is, so `..`
+   * past this directory is FS_E_ESCAPE and the device's walk keeps it in the folder.
+   */
+  private statAt(): i32 {
+    const r = this.request;
+    if (r.wordCount < 2) return E_BAD_MESSAGE;
+    const status = this.onPath(OP_STAT, (r.word(0) & FS_STAT_AT_FOLLOW) != 0 ? 1 : 0, 1);
+    return status < 0 ? status : this.statReply(0);
+  }
+
+  /**
+   * READLINK_AT: a link's contents, in one device request (path_readlink was an OPEN, a READ and a
+   * CLOSE). Words: path length, path. Replies the kind there (a link: then its contents' length
+   * and bytes; anything else: nothing more), FS_E_TOO_BIG past FS_INLINE_BYTES.
+   */
+  private readlinkAt(): i32 {
+    const length = this.readPaths(0, 1);
+    if (length < 0) return length;
+    const joined = this.join(this.device.path, requestPaths, <u32>length);
+    if (joined < 0) return joined;
+    const read = folderStatus(this.device.run(OP_READLINK, <u32>joined, DATA_AT, FOLDER_DATA_BYTES, 0));
+    if (read == E_INVALID_ARGUMENT) {
+      // Not a link (the device's E_INVALID): say what is there instead.
+      const found = folderStatus(this.device.run(OP_STAT, <u32>joined, STAT_AT, STAT_BYTES, 0));
+      if (found < 0) return found;
+      const deviceKind = load<u32>(this.device.statResult);
+      this.reply.add(deviceKind == FOLDER_DIRECTORY ? FS_KIND_DIR : deviceKind == FOLDER_FILE ? FS_KIND_FILE : 0);
+      return 0;
+    }
+    if (read < 0) return read;
+    const n = this.device.length;
+    if (n > FS_INLINE_BYTES) return FS_E_TOO_BIG;
+    this.reply.add(FS_KIND_SYMLINK);
+    this.reply.add(n);
+    memory.copy(this.reply.wordsAddress(2), this.device.data, n);
+    this.reply.use((n + 3) >> 2);
+    return 0;
+  }
+
   /** SET_TIMES on any handle: words: flags (WASI's fstflags), access low, high, modification low, high. A link opened itself gets its own times. */
   private setTimes(): i32 {
     const r = this.request;
@@ -558,6 +602,9 @@ function rightsNeeded(label: u32, kind: u32, word0: u32): i32 {
       return <i32>FS_RIGHT_TIMES;
     case STREAM_INFO:
       return 0;
+    // As OPEN without rights, by which a lookup was made before: READ on the directory.
+    case FS_STAT_AT: case FS_READLINK_AT:
+      return dir ? <i32>FS_RIGHT_READ : FS_E_NOT_DIR;
   }
   if (kind == FS_KIND_SYMLINK) return label == FS_READ ? <i32>FS_RIGHT_READ : 0;
   return fsRightsNeeded(label, dir, word0);

@@ -31,6 +31,8 @@ export const S_E_NOT_DIRECTORY: u32 = 6;
 export const S_E_IS_DIRECTORY: u32 = 7;
 export const S_E_DENIED: u32 = 8;
 export const S_E_PATH: u32 = 9;
+/** The device did a bounded share of the request and keeps where it got to: send it again. */
+export const S_E_AGAIN: u32 = 17;
 /** Not the device's: no completion came within COMPLETION_WAIT_NS. */
 export const S_TIMED_OUT: u32 = 0x100;
 
@@ -51,6 +53,8 @@ export const DATA_AT: u32 = 8192;
 export const DATA_BYTES: u32 = 64 << 10;
 /** The window's pages. */
 export const WINDOW_PAGES: u32 = (DATA_AT + DATA_BYTES) >> 12;
+/** Times a request answered E_AGAIN is sent again at most (a LIST skips 512 entries a time: 2^30 entries). */
+const MAX_AGAIN: u32 = 1 << 21;
 /** A request the host has not completed in this long is given up as failed. */
 const COMPLETION_WAIT_NS: u64 = 30_000_000_000;
 
@@ -95,9 +99,18 @@ export class ShareQueue {
    * Runs one request on the `pathLength` bytes at `path`, its result to `buffer` (an offset in the
    * window) of `room` bytes, and waits for it: its RequestStatus (also in `status`). `target` is
    * descriptor word 2: the path's offset, or what else a device names there (the host folder
-   * device's file id).
+   * device's file id). A request the device answers E_AGAIN (it did its bounded share of a long
+   * one: a LIST to a far position, a move whose links it is checking) is sent again, each time a
+   * request of its own, so other processes run in between; at most MAX_AGAIN times.
    */
   run(op: u32, pathLength: u32, buffer: u32, room: u32, position: u64, target: u32 = PATH_AT): u32 {
+    let status = this.runOnce(op, pathLength, buffer, room, position, target);
+    for (let again: u32 = 0; status == S_E_AGAIN && again < MAX_AGAIN; again++) status = this.runOnce(op, pathLength, buffer, room, position, target);
+    if (status == S_E_AGAIN) this.status = status = S_E_IO;
+    return status;
+  }
+
+  private runOnce(op: u32, pathLength: u32, buffer: u32, room: u32, position: u64, target: u32): u32 {
     const id = this.nextId++;
     const d = this.window + <usize>((this.producer % RING_SLOTS) * DESCRIPTOR_BYTES);
     store<u32>(d, op, 0);

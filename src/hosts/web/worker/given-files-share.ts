@@ -1,3 +1,4 @@
+import type { DirectoryStream } from "../../../machine/devices/directory-cursors.ts";
 import { type ShareBackend, type ShareEntry, ShareError, type ShareStat } from "../../../machine/devices/share-backend.ts";
 import type { GivenEntry } from "../protocol.ts";
 
@@ -31,13 +32,26 @@ export class GivenFilesShare implements ShareBackend {
     return { kind: "directory", size: 0, modifiedNs: 0n };
   }
 
-  async list(path: readonly string[]): Promise<ShareEntry[]> {
+  /** The folder's entries as a stream the device reads a piece at a time (the given names at the root). */
+  async openDirectory(path: readonly string[]): Promise<DirectoryStream<ShareEntry>> {
     const node = await this.find(path);
-    if (node === null) return [...this.given].map(([name, given]) => ({ name, kind: given instanceof File ? "file" : "directory" }));
-    if (node instanceof File || node.kind === "file") throw new ShareError("not-directory", `${path.join("/")} is a file`);
-    const entries: ShareEntry[] = [];
-    for await (const [name, handle] of directoryEntries(node)) entries.push({ name, kind: handle.kind === "file" ? "file" : "directory" });
-    return entries;
+    let entries: AsyncIterator<[string, FileSystemHandle | File]>;
+    if (node === null) entries = fromList([...this.given]);
+    else if (node instanceof File || node.kind === "file") throw new ShareError("not-directory", `${path.join("/")} is a file`);
+    else entries = directoryEntries(node)[Symbol.asyncIterator]();
+    return {
+      read: async (most: number): Promise<ShareEntry[]> => {
+        const out: ShareEntry[] = [];
+        while (out.length < most) {
+          const next = await failing(entries.next());
+          if (next.done === true) break;
+          const [name, handle] = next.value;
+          out.push({ name, kind: handle instanceof File || handle.kind === "file" ? "file" : "directory" });
+        }
+        return out;
+      },
+      close: () => void entries.return?.().catch(() => undefined),
+    };
   }
 
   async read(path: readonly string[], offset: number, length: number): Promise<Uint8Array> {
@@ -76,6 +90,10 @@ async function childOf(directory: FileSystemDirectoryHandle, name: string, shown
 
 function fileStat(file: File): ShareStat {
   return { kind: "file", size: file.size, modifiedNs: BigInt(file.lastModified) * 1_000_000n };
+}
+
+async function* fromList<T>(items: readonly T[]): AsyncGenerator<T> {
+  yield* items;
 }
 
 /** A folder's entries: FileSystemDirectoryHandle is async-iterable in browsers; lib.dom lacks the typing. */
