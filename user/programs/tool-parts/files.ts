@@ -51,6 +51,13 @@ export function base(path: string): i32 {
   return path.startsWith("/") && capKind(SLOT_ROOT) == <i32>KIND_RECEIVER ? SLOT_ROOT : SLOT_CWD;
 }
 
+/**
+ * The tool's file system client. The root and the working directory are the shell's, of one server
+ * (its session): they share the Regions the client lends; the host share is lent its own, so that
+ * neither server sees what passes to or from the other (`cat /secret /host/x`).
+ */
 export function client(): FsClient {
-  return new FsClient(SLOT_JOB_MEMORY, BUFFER_PAGES);
+  const fs = new FsClient(SLOT_JOB_MEMORY, BUFFER_PAGES);
+  if (capKind(SLOT_CWD) == <i32>KIND_RECEIVER && capKind(SLOT_ROOT) == <i32>KIND_RECEIVER) fs.sameServer(SLOT_ROOT, SLOT_CWD);
+  return fs;
 }
