@@ -168,25 +168,28 @@ export function parseManifest(text: string): Manifest {
       }
       case "provides":
       case "needs": {
-        if (f.length < 3) fail(`expected: ${f[0]} SERVICE CONTRACT${f[0] === "needs" ? " [shared [read]] [optional]" : " [shared]"}`);
+        if (f.length < 3) fail(`expected: ${f[0]} SERVICE CONTRACT${f[0] === "needs" ? " [shared [read|swap]] [optional]" : " [shared]"}`);
         const service = f[1];
         if (!NAME.test(service)) fail(`"${service}" is not a service name`);
         if (!CONTRACT.test(f[2])) fail(`"${f[2]}" is not a contract (a name such as BlockDevice, maybe @ and its digest in hex)`);
         const [contractName, digest = ""] = f[2].split("@");
         let shared = false;
         let optional = false;
-        // `read`: only the provider's read-only offering (slot 1 of its Cappage, init's `read=`).
+        // `read`: only the provider's read-only offering (slot 1 of its Cappage, init's `read=`);
+        // `swap`: only its offering to the pager (slot 2: the file system's swap door, init's `swap=`).
         let readOnly = false;
+        let swap = false;
         for (const flag of f.slice(3)) {
           if (flag === "shared" && !shared) shared = true;
           else if (flag === "optional" && f[0] === "needs" && !optional) optional = true;
-          else if (flag === "read" && f[0] === "needs" && shared && !readOnly) readOnly = true;
-          else fail(`unexpected "${flag}" (${f[0] === "needs" ? "shared, read after shared, or optional" : "shared"})`);
+          else if (flag === "read" && f[0] === "needs" && shared && !readOnly && !swap) readOnly = true;
+          else if (flag === "swap" && f[0] === "needs" && shared && !readOnly && !swap) swap = true;
+          else fail(`unexpected "${flag}" (${f[0] === "needs" ? "shared, read or swap after shared, or optional" : "shared"})`);
         }
         const list = f[0] === "provides" ? provides : needs;
         if (list.some((d) => d.service === service)) fail(`${f[0]} ${service} twice`);
         list.push({ service, contract: { name: contractName, digest }, shared, optional, line });
-        if (shared) slots.push({ grant: `${f[0] === "provides" ? "publish" : readOnly ? "read" : "use"}=${service}`, line });
+        if (shared) slots.push({ grant: `${f[0] === "provides" ? "publish" : readOnly ? "read" : swap ? "swap" : "use"}=${service}`, line });
         break;
       }
       case "cap": {

@@ -282,7 +282,7 @@ function parseLine(m: Manifest, f: string[], line: i32): string {
 
 function parseDependency(m: Manifest, f: string[], line: i32): string {
   const needs = f[0] == "needs";
-  if (f.length < 3) return "expected: " + f[0] + " SERVICE CONTRACT" + (needs ? " [shared [read]] [optional]" : " [shared]");
+  if (f.length < 3) return "expected: " + f[0] + " SERVICE CONTRACT" + (needs ? " [shared [read|swap]] [optional]" : " [shared]");
   const service = f[1];
   if (!isName(service)) return "\"" + service + "\" is not a service name";
   if (!isContract(f[2])) return "\"" + f[2] + "\" is not a contract (a name such as BlockDevice, maybe @ and its digest in hex)";
@@ -291,19 +291,22 @@ function parseDependency(m: Manifest, f: string[], line: i32): string {
   const digest = at < 0 ? "" : f[2].substring(at + 1);
   let shared = false;
   let optional = false;
-  // `read`: only the provider's read-only offering (slot 1 of its Cappage, init's `read=`).
+  // `read`: only the provider's read-only offering (slot 1 of its Cappage, init's `read=`);
+  // `swap`: only its offering to the pager (slot 2: the file system's swap door, init's `swap=`).
   let readOnly = false;
+  let swap = false;
   for (let i = 3; i < f.length; i++) {
     const flag = f[i];
     if (flag == "shared" && !shared) shared = true;
     else if (flag == "optional" && needs && !optional) optional = true;
-    else if (flag == "read" && needs && shared && !readOnly) readOnly = true;
-    else return "unexpected \"" + flag + "\" (" + (needs ? "shared, read after shared, or optional" : "shared") + ")";
+    else if (flag == "read" && needs && shared && !readOnly && !swap) readOnly = true;
+    else if (flag == "swap" && needs && shared && !readOnly && !swap) swap = true;
+    else return "unexpected \"" + flag + "\" (" + (needs ? "shared, read or swap after shared, or optional" : "shared") + ")";
   }
   const list = needs ? m.needs : m.provides;
   if (hasDependency(list, service)) return f[0] + " " + service + " twice";
   list.push(new ManifestDependency(service, contract, digest, shared, optional, line));
-  if (shared) m.slots.push(new ManifestSlot((needs ? (readOnly ? "read=" : "use=") : "publish=") + service, line));
+  if (shared) m.slots.push(new ManifestSlot((needs ? (readOnly ? "read=" : swap ? "swap=" : "use=") : "publish=") + service, line));
   return "";
 }
 
