@@ -61,6 +61,8 @@ export interface Manifest {
   readonly provides: Dependency[];
   readonly needs: Dependency[];
   readonly caps: string[];
+  /** The directories it asks for read-only (`cap cwd read`, `cap root read`). */
+  readonly readOnly: string[];
   /** pin=N (-1: pageable), pager=N (0: not the pager). */
   readonly pin: number;
   readonly pagerPages: number;
@@ -114,6 +116,7 @@ export function parseManifest(text: string): Manifest {
   const provides: Dependency[] = [];
   const needs: Dependency[] = [];
   const caps: string[] = [];
+  const readOnly: string[] = [];
   const slots: SlotRequest[] = [];
   const lines = text.split("\n");
   for (let i = 0; i < lines.length; i++) {
@@ -193,7 +196,11 @@ export function parseManifest(text: string): Manifest {
         break;
       }
       case "cap": {
-        const cap = one("CAPABILITY");
+        // `cap cwd read`, `cap root read`: the directory with the read right alone.
+        const readsOnly = f.length === 3 && f[2] === "read" && (f[1] === "cwd" || f[1] === "root");
+        if (f.length !== 2 && !readsOnly) fail("expected: cap CAPABILITY (cwd and root may add read)");
+        const cap = f[1];
+        if (readsOnly) readOnly.push(cap);
         const pager = /^pager=(.*)$/.exec(cap);
         if (pager) {
           if (pagerPages) fail("a second pager capability");
@@ -228,7 +235,7 @@ export function parseManifest(text: string): Manifest {
   if (kind !== "driver" && (devices.length > 0 || interrupts.length > 0)) {
     throw new ManifestError(0, `a ${kind} drives no device: only a driver may name one`);
   }
-  return { name, version, kind, memoryPages, memoryLimit, devices, interrupts, provides, needs, caps, pin, pagerPages, slots };
+  return { name, version, kind, memoryPages, memoryLimit, devices, interrupts, provides, needs, caps, readOnly, pin, pagerPages, slots };
 }
 
 /** A decimal count of at most 9 digits, or -1. */

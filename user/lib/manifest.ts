@@ -51,6 +51,8 @@ export class Manifest {
   provides: ManifestDependency[] = [];
   needs: ManifestDependency[] = [];
   caps: string[] = [];
+  /** The directories it asks for read-only (`cap cwd read`, `cap root read`): the shell gives them with FS_RIGHT_READ alone. */
+  readOnly: string[] = [];
   pin: i32 = -1;
   pagerPages: i32 = 0;
   slots: ManifestSlot[] = [];
@@ -61,6 +63,11 @@ export class Manifest {
 
   hasCap(cap: string): bool {
     return this.caps.includes(cap);
+  }
+
+  /** Whether it asks for directory `cap` (cwd, root) read-only. */
+  readsOnly(cap: string): bool {
+    return this.readOnly.includes(cap);
   }
 
   /** Whether it needs service `service` (optionally or not). */
@@ -252,7 +259,9 @@ function parseLine(m: Manifest, f: string[], line: i32): string {
   }
   if (what == "provides" || what == "needs") return parseDependency(m, f, line);
   if (what == "cap") {
-    if (f.length != 2) return "expected: cap CAPABILITY";
+    // `cap cwd read`, `cap root read`: the directory with the read right alone.
+    const readOnly = f.length == 3 && f[2] == "read" && (f[1] == "cwd" || f[1] == "root");
+    if (f.length != 2 && !readOnly) return "expected: cap CAPABILITY (cwd and root may add read)";
     const cap = f[1];
     if (cap.startsWith("pager=")) {
       if (m.pagerPages != 0) return "a second pager capability";
@@ -266,6 +275,7 @@ function parseLine(m: Manifest, f: string[], line: i32): string {
     if (!program && !PLAIN_CAPS.includes(cap)) return "unknown capability \"" + cap + "\" (" + PLAIN_CAPS.join(", ") + ", " + PROGRAM_CAPS.join(", ") + " or pager=PAGES)";
     if (m.caps.includes(cap)) return "cap " + cap + " is asked twice";
     m.caps.push(cap);
+    if (readOnly) m.readOnly.push(cap);
     // supervise and session are rights init keeps for the service, not slots; the shell gives a program what it asks of its standard set.
     if (cap != "supervise" && cap != "session" && !program) m.slots.push(new ManifestSlot(cap, line));
     return "";

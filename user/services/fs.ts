@@ -205,12 +205,12 @@ if (published) {
   const readOnly = check("open the root", ops.openRoot(FS_RIGHT_READ, READERS_SESSION));
   check("publish the root", page.put(0, <u32>check("mint", receiver.mint(<u32>all, RIGHT_RECEIVER_CALL)) | CAP_MOVE));
   check("publish the root", page.put(1, <u32>check("mint", receiver.mint(<u32>readOnly, RIGHT_RECEIVER_CALL)) | CAP_MOVE));
-  if (!volume.readOnly) {
-    // The swap door, for the pager (init's swap=): the root, through which only /swap opens.
-    const door = check("open the swap door", ops.openRoot(FS_RIGHT_READ | FS_RIGHT_WRITE, SWAP_SESSION));
-    ops.c.handles.swapDoor = ops.c.handles.lookup(<u32>door);
-    check("publish the swap door", page.put(2, <u32>check("mint", receiver.mint(<u32>door, RIGHT_RECEIVER_CALL)) | CAP_MOVE));
-  }
+  // The swap door, for the pager (init's swap=): the root, through which only /swap opens. On a
+  // read-only disk it reads only, so that a pager's open of /swap is refused at once (it ends, and
+  // the lines after it start) rather than waited for.
+  const door = check("open the swap door", ops.openRoot(volume.readOnly ? FS_RIGHT_READ : FS_RIGHT_READ | FS_RIGHT_WRITE, SWAP_SESSION));
+  ops.c.handles.swapDoor = ops.c.handles.lookup(<u32>door);
+  check("publish the swap door", page.put(2, <u32>check("mint", receiver.mint(<u32>door, RIGHT_RECEIVER_CALL)) | CAP_MOVE));
 }
 // With a `control` grant (the first call capability after the Cappage and the boot modules), init
 // tells the server before a halt stops it, and it commits what it holds (docs/BOOT.md "Halting").
