@@ -73,6 +73,8 @@ const AUTO_MAP_READS: i32 = 4;
 const AUTO_MAP_CALL_MAX: u32 = 65536;
 /** After a MAP the server refused for want of room: this many more reads before asking again. */
 const AUTO_MAP_BACKOFF: i32 = 64;
+/** Slots whose server a client knows, at first (it grows to the highest slot known). */
+const SLOTS_FIRST: i32 = 32;
 /** Servers one client keeps Regions for at once (a new one past that: E_QUEUE_FULL, unless one has no handle left). */
 const SERVERS_MAX: i32 = 8;
 
@@ -142,7 +144,9 @@ export class FsClient {
   private main: RegionBuffer;
   /** The Regions lent to each server (`Lent`), and each capability slot's server (index + 1; 0: not known). */
   private readonly lent: Lent[] = [];
-  private readonly serverOf: StaticArray<u8> = new StaticArray<u8>(CAP_TABLE_SLOTS);
+  // (Grown to the highest slot known, not the table's 1024: a client's heap is its working set,
+  // and a page more of it resident in a small machine's paging made a sweep thrash.)
+  private serverOf: StaticArray<u8> = new StaticArray<u8>(SLOTS_FIRST);
   /** The server the path page of the request being built belongs to. */
   private pathLent: Lent | null = null;
   /** Attached handles (FS_ATTACH): the handle's slot, its read buffer's view, where that is mapped and its bytes. */
@@ -198,9 +202,9 @@ export class FsClient {
 
   /**
    * Says that `slot` reaches the same server as `like` (a handle of it), so that the two share
-   * lent Regions rather than each being lent its own: for roots given from outside that the giver
-   * vouches for (the shell's root and working directory). Only the caller knows it: the kernel
-   * does not say whose Receiver a capability reaches.
+   * lent Regions rather than each being lent its own: for roots given from outside whose giver
+   * the caller trusts to know. Only the caller knows it: the kernel does not say whose Receiver a
+   * capability reaches. Said wrongly, the two servers see each other's transfers.
    */
   sameServer(slot: i32, like: i32): void {
     const server = this.serverIndex(like);
@@ -211,6 +215,7 @@ export class FsClient {
   /** Forgets `slot` (a handle dropped without `close`), so that a capability put there later is not taken for that server's. */
   forget(slot: i32): void {
     if (slot <= 0 || slot >= CAP_TABLE_SLOTS) return;
+    if (slot >= this.serverOf.length) return;
     const was = <i32>unchecked(this.serverOf[slot]);
     if (was == 0) return;
     unchecked((this.serverOf[slot] = 0));
@@ -219,6 +224,13 @@ export class FsClient {
 
   private assign(slot: i32, server: i32): void {
     this.forget(slot);
+    if (slot >= this.serverOf.length) {
+      let length = this.serverOf.length;
+      while (length <= slot) length <<= 1;
+      const grown = new StaticArray<u8>(min(length, CAP_TABLE_SLOTS));
+      memory.copy(changetype<usize>(grown), changetype<usize>(this.serverOf), <usize>this.serverOf.length);
+      this.serverOf = grown;
+    }
     unchecked((this.serverOf[slot] = <u8>(server + 1)));
     unchecked(this.lent[server]).handles++;
   }
@@ -226,7 +238,7 @@ export class FsClient {
   // The index of `cap`'s server among `lent` (a new one for a slot not known), or a status.
   private serverIndex(cap: i32): i32 {
     if (cap <= 0 || cap >= CAP_TABLE_SLOTS) return this.lent.length > 0 ? 0 : this.newServer(0); // the call fails E_INVALID_CAP before anything is lent
-    const known = <i32>unchecked(this.serverOf[cap]);
+    const known = cap < this.serverOf.length ? <i32>unchecked(this.serverOf[cap]) : 0;
     if (known > 0) return known - 1;
     const server = this.newServer(cap);
     if (server >= 0 && cap > 0 && cap < CAP_TABLE_SLOTS) this.assign(cap, server);
@@ -703,11 +715,11 @@ export class FsClient {
       this.close(handle);
       return E_BAD_MESSAGE;
     }
-    this.sameServer(handle, file);
     unchecked((this.attachedHandle[free] = handle));
     unchecked((this.attachedView[free] = readView));
     unchecked((this.attachedAddress[free] = <usize>msgWord(0)));
     unchecked((this.attachedBytes[free] = bytes));
+    this.sameServer(handle, file); // (after the answer's words: it may call the kernel)
     return handle;
   }
 

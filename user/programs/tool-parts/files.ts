@@ -52,12 +52,10 @@ export function base(path: string): i32 {
 }
 
 /**
- * The tool's file system client. The root and the working directory are the shell's, of one server
- * (its session): they share the Regions the client lends; the host share is lent its own, so that
- * neither server sees what passes to or from the other (`cat /secret /host/x`).
+ * The tool's file system client. It lends each of the slots it is given Regions of its own (user/lib/fs-client.ts),
+ * so that no server sees what passes to or from another (`cat /secret /host/x`): the working
+ * directory may be the host share's (after `cd /host`), so it is not taken for the root's server.
  */
 export function client(): FsClient {
-  const fs = new FsClient(SLOT_JOB_MEMORY, BUFFER_PAGES);
-  if (capKind(SLOT_CWD) == <i32>KIND_RECEIVER && capKind(SLOT_ROOT) == <i32>KIND_RECEIVER) fs.sameServer(SLOT_ROOT, SLOT_CWD);
-  return fs;
+  return new FsClient(SLOT_JOB_MEMORY, BUFFER_PAGES);
 }

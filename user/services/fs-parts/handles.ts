@@ -36,7 +36,7 @@ export const READERS_SESSION: i32 = MAX_HANDLES;
  */
 export const SWAP_SESSION: i32 = MAX_HANDLES + 1;
 /** Session numbers: 0, the new sessions', the readers' and the swap door's. */
-const SESSIONS: i32 = MAX_HANDLES + 2;
+export const SESSIONS: i32 = MAX_HANDLES + 2;
 /** A full table takes back the entry used longest ago once it has been idle this long: 10 s. */
 export const RECLAIM_IDLE_NS: i64 = 10_000_000_000;
 
