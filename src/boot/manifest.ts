@@ -61,6 +61,8 @@ export interface Manifest {
   readonly provides: Dependency[];
   readonly needs: Dependency[];
   readonly caps: string[];
+  /** The directories it asks for read-only (`cap cwd read`, `cap root read`). */
+  readonly readOnly: string[];
   /** pin=N (-1: pageable), pager=N (0: not the pager). */
   readonly pin: number;
   readonly pagerPages: number;
@@ -114,6 +116,7 @@ export function parseManifest(text: string): Manifest {
   const provides: Dependency[] = [];
   const needs: Dependency[] = [];
   const caps: string[] = [];
+  const readOnly: string[] = [];
   const slots: SlotRequest[] = [];
   const lines = text.split("\n");
   for (let i = 0; i < lines.length; i++) {
@@ -168,29 +171,36 @@ export function parseManifest(text: string): Manifest {
       }
       case "provides":
       case "needs": {
-        if (f.length < 3) fail(`expected: ${f[0]} SERVICE CONTRACT${f[0] === "needs" ? " [shared [read]] [optional]" : " [shared]"}`);
+        if (f.length < 3) fail(`expected: ${f[0]} SERVICE CONTRACT${f[0] === "needs" ? " [shared [read|swap]] [optional]" : " [shared]"}`);
         const service = f[1];
         if (!NAME.test(service)) fail(`"${service}" is not a service name`);
         if (!CONTRACT.test(f[2])) fail(`"${f[2]}" is not a contract (a name such as BlockDevice, maybe @ and its digest in hex)`);
         const [contractName, digest = ""] = f[2].split("@");
         let shared = false;
         let optional = false;
-        // `read`: only the provider's read-only offering (slot 1 of its Cappage, init's `read=`).
+        // `read`: only the provider's read-only offering (slot 1 of its Cappage, init's `read=`);
+        // `swap`: only its offering to the pager (slot 2: the file system's swap door, init's `swap=`).
         let readOnly = false;
+        let swap = false;
         for (const flag of f.slice(3)) {
           if (flag === "shared" && !shared) shared = true;
           else if (flag === "optional" && f[0] === "needs" && !optional) optional = true;
-          else if (flag === "read" && f[0] === "needs" && shared && !readOnly) readOnly = true;
-          else fail(`unexpected "${flag}" (${f[0] === "needs" ? "shared, read after shared, or optional" : "shared"})`);
+          else if (flag === "read" && f[0] === "needs" && shared && !readOnly && !swap) readOnly = true;
+          else if (flag === "swap" && f[0] === "needs" && shared && !readOnly && !swap) swap = true;
+          else fail(`unexpected "${flag}" (${f[0] === "needs" ? "shared, read or swap after shared, or optional" : "shared"})`);
         }
         const list = f[0] === "provides" ? provides : needs;
         if (list.some((d) => d.service === service)) fail(`${f[0]} ${service} twice`);
         list.push({ service, contract: { name: contractName, digest }, shared, optional, line });
-        if (shared) slots.push({ grant: `${f[0] === "provides" ? "publish" : readOnly ? "read" : "use"}=${service}`, line });
+        if (shared) slots.push({ grant: `${f[0] === "provides" ? "publish" : readOnly ? "read" : swap ? "swap" : "use"}=${service}`, line });
         break;
       }
       case "cap": {
-        const cap = one("CAPABILITY");
+        // `cap cwd read`, `cap root read`: the directory with the read right alone.
+        const readsOnly = f.length === 3 && f[2] === "read" && (f[1] === "cwd" || f[1] === "root");
+        if (f.length !== 2 && !readsOnly) fail("expected: cap CAPABILITY (cwd and root may add read)");
+        const cap = f[1];
+        if (readsOnly) readOnly.push(cap);
         const pager = /^pager=(.*)$/.exec(cap);
         if (pager) {
           if (pagerPages) fail("a second pager capability");
@@ -225,7 +235,7 @@ export function parseManifest(text: string): Manifest {
   if (kind !== "driver" && (devices.length > 0 || interrupts.length > 0)) {
     throw new ManifestError(0, `a ${kind} drives no device: only a driver may name one`);
   }
-  return { name, version, kind, memoryPages, memoryLimit, devices, interrupts, provides, needs, caps, pin, pagerPages, slots };
+  return { name, version, kind, memoryPages, memoryLimit, devices, interrupts, provides, needs, caps, readOnly, pin, pagerPages, slots };
 }
 
 /** A decimal count of at most 9 digits, or -1. */

@@ -333,7 +333,7 @@ service client   hello-client
       "init: config line 7: no device named tape; skipped: driver  nodev    caps-report device=tape",
       "init: config line 8: memory=lots is not a number of pages; skipped: service badmem   caps-report memory=lots",
       "init: config line 9: memory is granted twice; skipped: service twice    caps-report memory=64 memory=64",
-      'init: config line 10: unknown grant "root=yes" (registry, device=NAME, interrupt=NAME, memory=PAGES, priority=N, kernel, kernel-info, images, bootinfo, control, publish=NAME, use=NAME, read=NAME, boot-modules, log-channel, pin=N, pager=PAGES, paging=POLICY, supervise or session); skipped: service grant    caps-report root=yes',
+      'init: config line 10: unknown grant "root=yes" (registry, device=NAME, interrupt=NAME, memory=PAGES, priority=N, kernel, kernel-info, images, bootinfo, control, publish=NAME, use=NAME, read=NAME, swap=NAME, boot-modules, log-channel, pin=N, pager=PAGES, paging=POLICY, supervise or session); skipped: service grant    caps-report root=yes',
       "init: config line 2: the registry must come first; starting it first",
       "init: 4 modules, 0 devices, 3 services",
       "init: started registry (pid 2)",

@@ -53,6 +53,11 @@ describe("the manifest grammar", () => {
     ]);
   });
 
+  it("gives the pager the file system's swap door alone: `shared swap` is the grant swap= (redteam11)", () => {
+    const m = parseManifest("name p\nversion 1\nkind service\nneeds fs FileSystem shared swap\n");
+    expect(m.slots).toEqual([{ grant: "swap=fs", line: 4 }]);
+  });
+
   it("gives a service that only reads a shared service's read-only slot: `shared read` is the grant read= (redteam9)", () => {
     const m = parseManifest("name r\nversion 1\nkind service\nneeds fs FileSystem shared read optional\nneeds host FileSystem shared\n");
     expect(m.slots).toEqual([
@@ -78,9 +83,11 @@ describe("the manifest grammar", () => {
     expect(why(`${head}memory lots\n`)).toBe("line 4: memory lots is not a number of pages");
     expect(why(`${head}memory 64 32\n`)).toBe("line 4: memory limit 32 is not a number of pages at least 64");
     expect(why(`${head}device console\ndevice console\n`)).toBe("line 5: device console is named twice");
-    expect(why(`${head}needs fs\n`)).toBe("line 4: expected: needs SERVICE CONTRACT [shared [read]] [optional]");
-    expect(why(`${head}needs fs FileSystem read\n`)).toBe('line 4: unexpected "read" (shared, read after shared, or optional)');
-    expect(why(`${head}needs fs FileSystem shared read read\n`)).toBe('line 4: unexpected "read" (shared, read after shared, or optional)');
+    expect(why(`${head}needs fs\n`)).toBe("line 4: expected: needs SERVICE CONTRACT [shared [read|swap]] [optional]");
+    expect(why(`${head}needs fs FileSystem read\n`)).toBe('line 4: unexpected "read" (shared, read or swap after shared, or optional)');
+    expect(why(`${head}needs fs FileSystem shared read read\n`)).toBe('line 4: unexpected "read" (shared, read or swap after shared, or optional)');
+    expect(why(`${head}needs fs FileSystem shared read swap\n`)).toBe('line 4: unexpected "swap" (shared, read or swap after shared, or optional)');
+    expect(why(`${head}needs fs FileSystem swap\n`)).toBe('line 4: unexpected "swap" (shared, read or swap after shared, or optional)');
     expect(why(`${head}provides fs FileSystem shared read\n`)).toBe('line 4: unexpected "read" (shared)');
     expect(why(`${head}needs fs filesystem\n`)).toBe('line 4: "filesystem" is not a contract (a name such as BlockDevice, maybe @ and its digest in hex)');
     expect(why(`${head}needs fs FileSystem@xyz\n`)).toContain("is not a contract");

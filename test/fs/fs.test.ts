@@ -53,8 +53,32 @@ describe("file system server", () => {
     const m = await bootOnDisk(join(work, "reader.img"), `${FS_LINES}service reader fs-reader read=fs memory=256\nservice fair fs-fair use=fs memory=256 -- beside-a-session\n`, ["fs", "fs-reader", "fs-fair"]);
     try {
       await verdict(m, /^fs-reader: refused every write$/, /FAIL/);
-      await m.line("fs-reader: holding 510");
+      await m.line("fs-reader: holding 509"); // 512 less the published roots and the swap door
       await verdict(m, /^fs-fair: ok$/, /FAIL/);
+      expect(m.faults).toEqual([]);
+    } finally {
+      await m.close();
+    }
+  }, patience(120_000));
+
+  it("gives a swap= service (the pager) the swap door alone: /swap opens through it, read-write, and nothing else does, not even a /swap that is a symbolic link (redteam11)", async () => {
+    const image = join(work, "swap-door.img");
+    let m = await bootOnDisk(image, `${FS_LINES}service door fs-reader swap=fs memory=256 -- swap\n`, ["fs", "fs-reader"]);
+    try {
+      await verdict(m, /^fs-reader: the swap door opens \/swap alone$/, /FAIL/);
+      expect(m.faults).toEqual([]);
+    } finally {
+      await m.close();
+    }
+    m = await bootOnDisk(image, `${FS_LINES}service plant fs-reader use=fs memory=256 -- plant\n`, ["fs", "fs-reader"]);
+    try {
+      await verdict(m, /^fs-reader: planted$/, /FAIL/);
+    } finally {
+      await m.close();
+    }
+    m = await bootOnDisk(image, `${FS_LINES}service door fs-reader swap=fs memory=256 -- swap linked\n`, ["fs", "fs-reader"]);
+    try {
+      await verdict(m, /^fs-reader: the swap door refuses a linked \/swap$/, /FAIL/);
       expect(m.faults).toEqual([]);
     } finally {
       await m.close();
@@ -64,7 +88,7 @@ describe("file system server", () => {
   it("shares a full handle table evenly between sessions: a client holding every entry and keeping each fresh leaves a new session half of them and a third session a third (it denied every other client before)", async () => {
     const m = await bootOnDisk(join(work, "fair.img"), `${FS_LINES}service hog fs-hog use=fs memory=256\nservice fair fs-fair use=fs memory=256\n`, ["fs", "fs-hog", "fs-fair"]);
     try {
-      await m.line("fs-hog: holding 510");
+      await m.line("fs-hog: holding 509");
       await verdict(m, /^fs-fair: ok$/, /FAIL/);
       expect(m.faults).toEqual([]);
     } finally {
@@ -75,7 +99,7 @@ describe("file system server", () => {
   it("keeps a program in its shell's session: a SESSION asked through a session's handle opens a handle in that session, so 500 one-entry sessions cannot take every share (they denied every new session before)", async () => {
     const m = await bootOnDisk(join(work, "fair-sessions.img"), `${FS_LINES}service hog fs-hog use=fs memory=256 -- sessions\nservice fair fs-fair use=fs memory=256 -- beside-a-session\n`, ["fs", "fs-hog", "fs-fair"]);
     try {
-      await m.line("fs-hog: holding 509"); // and the session it holds them through
+      await m.line("fs-hog: holding 508"); // and the session it holds them through
       await verdict(m, /^fs-fair: ok$/, /FAIL/);
       expect(m.faults).toEqual([]);
     } finally {

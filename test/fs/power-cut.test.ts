@@ -153,6 +153,16 @@ describe("the journal's data ordering under a power cut", () => {
     await bootToVerdict(FSCK_LINES, ["registry", "block", "fsck"], disk, /^fsck: clean: /, /^fsck: (\d+ problems?|cannot .*)$/);
   }, patience(60_000));
 
+  it("a TRUNCATE whose copy of the block's head fails gives back the block it took for the copy (fsck finds no leak)", async () => {
+    const disk = new VolatileCacheBackend(DISK);
+    await bootToVerdict(writer("prepare"), WRITER, disk, /^fs-order: ready$/, /FAIL/);
+    // /grow's block (100 bytes of 0x47, zeros after): not in the cache of a new boot, so the
+    // TRUNCATE reads it to copy its head into a new block, and that read fails.
+    disk.failReadIf((_offset, data) => data.length >= 4096 && data.subarray(0, 100).every((byte) => byte === 0x47) && data[100] === 0);
+    await bootToVerdict(writer("cut"), WRITER, disk, /^fs-order: cut FS_E_IO$/, /FAIL|fs-order: cut done/);
+    await bootToVerdict(FSCK_LINES, ["registry", "block", "fsck"], disk, /^fsck: clean: /, /^fsck: (\d+ problems?|cannot .*)$/);
+  }, patience(60_000));
+
   it("a checkpoint that fails leaves its transaction whole in its slot: the next commit goes to the other, and a cut that tears that one replays the first", async () => {
     const disk = new VolatileCacheBackend(DISK);
     // prepare, then an overwrite: its commit (the one before the next) names the inode table only.

@@ -39,7 +39,12 @@ export class VolatileCacheBackend implements BlockBackend {
   }
 
   async read(offset: number, length: number): Promise<Uint8Array> {
-    return this.current.slice(offset, offset + length);
+    const data = this.current.slice(offset, offset + length);
+    if (this.failReadWhen !== null && this.failReadWhen(offset, data)) {
+      this.failReadWhen = null;
+      throw new BlockError("io", `read at ${offset} failed (the test asked)`);
+    }
+    return data;
   }
 
   async write(offset: number, data: Uint8Array): Promise<void> {
@@ -113,6 +118,13 @@ export class VolatileCacheBackend implements BlockBackend {
   /** The first write `when` says fails (by where it goes and what it holds), an I/O error, once (nothing of it is written). */
   failWriteIf(when: (offset: number, data: Uint8Array) => boolean): void {
     this.failIf = when;
+  }
+
+  private failReadWhen: ((offset: number, data: Uint8Array) => boolean) | null = null;
+
+  /** The first read `when` says fails (by where it reads and what is there), an I/O error, once. */
+  failReadIf(when: (offset: number, data: Uint8Array) => boolean): void {
+    this.failReadWhen = when;
   }
 
   /** Writes not yet flushed. */

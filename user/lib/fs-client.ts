@@ -11,13 +11,19 @@
 // Paths go in words when they fit, else in a page of their own. Nothing allocates but the
 // buffers, made once (and again if a dead server took one).
 //
-// Every server this client talks to is lent the same buffers (a WRITE's view, an attach filler,
-// the path page's view: each may be kept): a server can see what passes through them to another
-// server later. Use an FsClient per server that must not see another's data (docs/FS.md, the end
-// of "Attached handles"; the WASI personality keeps buffers per preopen).
+// Each server this client talks to is lent Regions of its own (`Lent`: a WRITE's view, an attach
+// filler, the path page's view may be kept, and a READ's owner shows the server the whole Region),
+// so that no server sees what passes to or from another (redteam11). A handle's server is known by
+// where the handle came from: one this client opened (or attached) is its directory's server's;
+// any other slot is a server of its own until `sameServer` says otherwise. While a client has
+// talked to one server only, that server is lent the buffer itself (no copy: the fast path); when
+// a second appears, the buffer becomes the first server's and the client makes itself a new one
+// (`address` changes then), which no server is lent: every transfer is copied between it and the
+// server's own Regions. Drop a handle with `close` or `forget`, never capDrop alone: a slot
+// refilled from elsewhere would be taken for the old handle's server.
 //
 // Import it directly: `import { FsClient } from "../lib/fs-client";`.
-import { CAP_MOVE, KIND_REGION, KIND_RECEIVER, OP_REGION_INFO } from "./abi";
+import { CAP_MOVE, CAP_TABLE_SLOTS, KIND_REGION, KIND_RECEIVER, OP_REGION_INFO } from "./abi";
 import { RegionBuffer } from "./region-buffer";
 import { E_BAD_MESSAGE, E_INVALID_ARGUMENT, E_INVALID_CAP, E_MISSING_RIGHT, E_PEER_DEAD, E_QUEUE_FULL } from "./errors";
 import {
@@ -67,6 +73,51 @@ const AUTO_MAP_READS: i32 = 4;
 const AUTO_MAP_CALL_MAX: u32 = 65536;
 /** After a MAP the server refused for want of room: this many more reads before asking again. */
 const AUTO_MAP_BACKOFF: i32 = 64;
+/** Slots whose server a client knows, at first (it grows to the highest slot known). */
+const SLOTS_FIRST: i32 = 32;
+/** Servers one client keeps Regions for at once (a new one past that: E_QUEUE_FULL, unless one has no handle left). */
+const SERVERS_MAX: i32 = 8;
+
+/**
+ * The Regions lent to one server: the buffer-sized one (the client's buffer itself while it has one
+ * server), the 1- and 16-page transfer Regions, and the page for long paths. No other server is
+ * ever lent any of them.
+ */
+class Lent {
+  readonly small: RegionBuffer;
+  readonly medium: RegionBuffer;
+  /** A page for paths too long for words (made when first needed), and its view. */
+  pathRegion: i32 = 0;
+  pathView: i32 = 0;
+  pathAddress: usize = 0;
+  /** Slots known to be this server's handles (a Lent with none may be made afresh for another server). */
+  handles: i32 = 0;
+
+  constructor(public buffer: RegionBuffer) {
+    this.small = new RegionBuffer(buffer.memory, SMALL_PAGES);
+    this.medium = new RegionBuffer(buffer.memory, MEDIUM_PAGES);
+  }
+
+  /** Drops every Region (a server may keep views of them: they are never lent to another). */
+  drop(): void {
+    dropBuffer(this.buffer);
+    dropBuffer(this.small);
+    dropBuffer(this.medium);
+    if (this.pathView != 0) capDrop(this.pathView);
+    if (this.pathRegion != 0) capDrop(this.pathRegion);
+    this.pathView = 0;
+    this.pathRegion = 0;
+    this.pathAddress = 0;
+  }
+}
+
+function dropBuffer(b: RegionBuffer): void {
+  if (b.view != 0) capDrop(b.view);
+  if (b.region != 0) capDrop(b.region);
+  b.view = 0;
+  b.region = 0;
+  b.address = 0;
+}
 
 /**
  * The root directory capability a publisher put at `index` of the Cappage at `slot` (init's
@@ -89,11 +140,15 @@ export function fsRoot(slot: i32, index: u32 = 0, tries: i32 = 1000, waitNs: i64
 }
 
 export class FsClient {
-  /** The data buffer: moved (its owner) for READ and READDIR, shown (a view) for WRITE. */
-  readonly buffer: RegionBuffer;
-  /** Smaller Regions for transfers that need far fewer pages than the buffer has (made when first used). */
-  private readonly small: RegionBuffer;
-  private readonly medium: RegionBuffer;
+  /** The data buffer the caller reads and writes at `address`; lent to a server only while the client has one. */
+  private main: RegionBuffer;
+  /** The Regions lent to each server (`Lent`), and each capability slot's server (index + 1; 0: not known). */
+  private readonly lent: Lent[] = [];
+  // (Grown to the highest slot known, not the table's 1024: a client's heap is its working set,
+  // and a page more of it resident in a small machine's paging made a sweep thrash.)
+  private serverOf: StaticArray<u8> = new StaticArray<u8>(SLOTS_FIRST);
+  /** The server the path page of the request being built belongs to. */
+  private pathLent: Lent | null = null;
   /** Attached handles (FS_ATTACH): the handle's slot, its read buffer's view, where that is mapped and its bytes. */
   private readonly attachedHandle: StaticArray<i32> = new StaticArray<i32>(ATTACHED_MAX);
   /** The entry `attachment` found last. */
@@ -110,10 +165,6 @@ export class FsClient {
   autoMapAfter: i32 = AUTO_MAP_READS;
   /** Reads through the server per handle (the most recent handles'), for autoMapAfter. */
   private readonly serverReads: ReadCounts = new ReadCounts();
-  /** A page for paths too long for words (made when first needed), and its view. */
-  private pathRegion: i32 = 0;
-  private pathView: i32 = 0;
-  private pathAddress: usize = 0;
   private replied: bool = false;
   /** The path page's view went with the call being made (it comes back as the reply's first capability). */
   private pathSent: bool = false;
@@ -141,36 +192,118 @@ export class FsClient {
   entryBytes: u32 = 0;
 
   constructor(readonly memory: i32, readonly pages: u32) {
-    this.buffer = new RegionBuffer(memory, pages);
-    this.small = new RegionBuffer(memory, SMALL_PAGES);
-    this.medium = new RegionBuffer(memory, MEDIUM_PAGES);
+    this.main = new RegionBuffer(memory, pages);
   }
 
-  // The Region a transfer of `length` bytes goes through: the buffer itself, or a smaller one when
-  // it holds them and the buffer is larger.
-  private transferFor(length: u32): RegionBuffer {
+  /** The caller's buffer (its Region; `address` is where it is mapped). */
+  get buffer(): RegionBuffer {
+    return this.main;
+  }
+
+  /**
+   * Says that `slot` reaches the same server as `like` (a handle of it), so that the two share
+   * lent Regions rather than each being lent its own: for roots given from outside whose giver
+   * the caller trusts to know. Only the caller knows it: the kernel does not say whose Receiver a
+   * capability reaches. Said wrongly, the two servers see each other's transfers.
+   */
+  sameServer(slot: i32, like: i32): void {
+    const server = this.serverIndex(like);
+    if (server < 0 || slot <= 0 || slot >= CAP_TABLE_SLOTS) return;
+    this.assign(slot, server);
+  }
+
+  /** Forgets `slot` (a handle dropped without `close`), so that a capability put there later is not taken for that server's. */
+  forget(slot: i32): void {
+    if (slot <= 0 || slot >= CAP_TABLE_SLOTS) return;
+    if (slot >= this.serverOf.length) return;
+    const was = <i32>unchecked(this.serverOf[slot]);
+    if (was == 0) return;
+    unchecked((this.serverOf[slot] = 0));
+    unchecked(this.lent[was - 1]).handles--;
+  }
+
+  private assign(slot: i32, server: i32): void {
+    this.forget(slot);
+    if (slot >= this.serverOf.length) {
+      let length = this.serverOf.length;
+      while (length <= slot) length <<= 1;
+      const grown = new StaticArray<u8>(min(length, CAP_TABLE_SLOTS));
+      memory.copy(changetype<usize>(grown), changetype<usize>(this.serverOf), <usize>this.serverOf.length);
+      this.serverOf = grown;
+    }
+    unchecked((this.serverOf[slot] = <u8>(server + 1)));
+    unchecked(this.lent[server]).handles++;
+  }
+
+  // The index of `cap`'s server among `lent` (a new one for a slot not known), or a status.
+  private serverIndex(cap: i32): i32 {
+    if (cap <= 0 || cap >= CAP_TABLE_SLOTS) return this.lent.length > 0 ? 0 : this.newServer(0); // the call fails E_INVALID_CAP before anything is lent
+    const known = cap < this.serverOf.length ? <i32>unchecked(this.serverOf[cap]) : 0;
+    if (known > 0) return known - 1;
+    const server = this.newServer(cap);
+    if (server >= 0 && cap > 0 && cap < CAP_TABLE_SLOTS) this.assign(cap, server);
+    return server;
+  }
+
+  // Regions for a server not met before: the buffer itself for the first; for the second the
+  // buffer becomes the first's and the client makes itself another, which no server is lent.
+  private newServer(cap: i32): i32 {
+    const count = this.lent.length;
+    if (count == 0) {
+      this.lent.push(new Lent(this.main));
+      return 0;
+    }
+    if (count == 1 && unchecked(this.lent[0]).buffer == this.main) {
+      const mine = new RegionBuffer(this.memory, this.pages);
+      const old = this.main;
+      if (old.region != 0) {
+        const made = mine.ensure();
+        if (made < 0) return made;
+        memory.copy(mine.address, old.address, old.bytes); // what the caller put there, at its new address
+      }
+      this.main = mine;
+    }
+    if (count < SERVERS_MAX) {
+      this.lent.push(new Lent(new RegionBuffer(this.memory, this.pages)));
+      return count;
+    }
+    // A server none of whose handles this client holds any more: its Regions go (it may keep
+    // views of them), and new ones are made for the newcomer.
+    for (let i = 0; i < count; i++) {
+      const lent = unchecked(this.lent[i]);
+      if (lent.handles > 0) continue;
+      lent.drop();
+      this.lent[i] = new Lent(new RegionBuffer(this.memory, this.pages));
+      return i;
+    }
+    return E_QUEUE_FULL;
+  }
+
+  // The Region a transfer of `length` bytes goes through: the server's buffer-sized one, or a
+  // smaller one when it holds them and the buffer is larger.
+  private transferFor(lent: Lent, length: u32): RegionBuffer {
     const pages = (length + 4095) >> 12;
-    if (pages <= SMALL_PAGES && this.buffer.pages > SMALL_PAGES) return this.small;
-    if (pages <= MEDIUM_PAGES && this.buffer.pages > MEDIUM_PAGES) return this.medium;
-    return this.buffer;
+    if (pages <= SMALL_PAGES && this.pages > SMALL_PAGES) return lent.small;
+    if (pages <= MEDIUM_PAGES && this.pages > MEDIUM_PAGES) return lent.medium;
+    return lent.buffer;
   }
 
   /** Where the buffer is mapped here; it changes if a buffer lost with a dead server is replaced. */
   get address(): usize {
-    return this.buffer.address;
+    return this.main.address;
   }
   /** The buffer's owner capability (0: none yet). */
   get region(): i32 {
-    return this.buffer.region;
+    return this.main.region;
   }
 
   get bufferBytes(): u32 {
-    return this.buffer.bytes;
+    return this.main.bytes;
   }
 
   /** Makes the buffer now (every call makes it when it needs it): 0 or a status. */
   prepare(): i32 {
-    return this.buffer.ensure();
+    return this.main.ensure();
   }
 
   /** FS_INFO (any capability, the registry's "fs" too): words in the message buffer (msgWord), 0 or a status. */
@@ -191,7 +324,7 @@ export class FsClient {
 
   /** Opens `path` under directory `dir` with `flags` (rights | FS_OPEN_*): the new handle, or a status; kind, size, inode set. */
   open(dir: i32, path: string, flags: u32): i32 {
-    const prepared = this.preparePaths(path, null, 1);
+    const prepared = this.preparePaths(dir, path, null, 1);
     if (prepared < 0) return prepared;
     msgBegin(FS_OPEN);
     msgAddWord(flags);
@@ -202,11 +335,14 @@ export class FsClient {
     this.size = msgWord64(1);
     this.inode = msgWord(3);
     const count = msgCapCount();
-    return count > 0 ? msgCap(count - 1) : E_INVALID_ARGUMENT;
+    if (count == 0) return E_INVALID_ARGUMENT;
+    const handle = msgCap(count - 1);
+    this.sameServer(handle, dir); // the directory's server's
+    return handle;
   }
 
   mkdir(dir: i32, path: string): i32 {
-    const prepared = this.preparePaths(path, null, 0);
+    const prepared = this.preparePaths(dir, path, null, 0);
     if (prepared < 0) return prepared;
     msgBegin(FS_MKDIR);
     this.addPaths();
@@ -215,7 +351,7 @@ export class FsClient {
 
   /** Removes a file, or an empty directory. */
   unlink(dir: i32, path: string): i32 {
-    const prepared = this.preparePaths(path, null, 0);
+    const prepared = this.preparePaths(dir, path, null, 0);
     if (prepared < 0) return prepared;
     msgBegin(FS_UNLINK);
     this.addPaths();
@@ -235,7 +371,7 @@ export class FsClient {
   renameTo(fromDir: i32, from: string, toDir: i32, to: string): i32 {
     const token = toDir == fromDir ? 0 : this.token(toDir);
     if (token < 0) return token;
-    const prepared = this.preparePaths(from, to, 0);
+    const prepared = this.preparePaths(fromDir, from, to, 0);
     if (prepared < 0) return this.dropToken(token, prepared);
     msgBegin(FS_RENAME);
     this.addPaths();
@@ -250,7 +386,7 @@ export class FsClient {
   link(fromDir: i32, from: string, toDir: i32, to: string, follow: bool = false): i32 {
     const token = toDir == fromDir ? 0 : this.token(toDir);
     if (token < 0) return token;
-    const prepared = this.preparePaths(from, to, 1);
+    const prepared = this.preparePaths(fromDir, from, to, 1);
     if (prepared < 0) return this.dropToken(token, prepared);
     msgBegin(FS_LINK);
     msgAddWord(follow ? FS_LINK_FOLLOW : 0);
@@ -262,7 +398,7 @@ export class FsClient {
   /** Makes `path` under `dir` a symbolic link to `target` (which may name nothing). */
   symlink(dir: i32, target: string, path: string): i32 {
     if (String.UTF8.byteLength(path) > FS_PATH_MAX) return E_INVALID_ARGUMENT;
-    const prepared = this.preparePaths(target, path, 0, PATHS_MAX);
+    const prepared = this.preparePaths(dir, target, path, 0, PATHS_MAX);
     if (prepared < 0) return prepared;
     msgBegin(FS_SYMLINK);
     this.addPaths();
@@ -283,7 +419,7 @@ export class FsClient {
 
   /** Removes `path` under `dir`, which must be a directory (FS_REMOVE_DIR) or must not be (FS_REMOVE_FILE). */
   remove(dir: i32, path: string, flags: u32): i32 {
-    const prepared = this.preparePaths(path, null, 1);
+    const prepared = this.preparePaths(dir, path, null, 1);
     if (prepared < 0) return prepared;
     msgBegin(FS_REMOVE);
     msgAddWord(flags);
@@ -321,12 +457,12 @@ export class FsClient {
 
   /** Reads up to `length` bytes at `offset` into the buffer at `at`: the bytes read (0 at the end), or a status. */
   read(file: i32, offset: u64, length: u32, at: u32 = 0): i32 {
-    const buffer = this.buffer.ready();
+    const buffer = this.main.ready();
     if (buffer < 0) return buffer;
     const mapped = this.maps.find(file);
-    if (mapped >= 0 && <u64>at + <u64>length <= <u64>this.buffer.bytes) {
+    if (mapped >= 0 && <u64>at + <u64>length <= <u64>this.main.bytes) {
       // A mapped file: no call while the map holds the bytes (fs-map.ts).
-      const n = this.maps.read(mapped, offset, length, this.buffer.address + at);
+      const n = this.maps.read(mapped, offset, length, this.main.address + at);
       if (n != MAP_MISS) return n;
     }
     const n = this.readThroughServer(file, offset, length, at);
@@ -348,30 +484,41 @@ export class FsClient {
 
   // `read` through the server (the map did not answer).
   private readThroughServer(file: i32, offset: u64, length: u32, at: u32): i32 {
+    const server = this.serverIndex(file);
+    if (server < 0) return server;
+    const lent = unchecked(this.lent[server]);
+    const main = this.main;
     const attached = this.attachment(file);
-    if (attached >= 0 && length <= unchecked(this.attachedBytes[attached]) && <u64>at + <u64>length <= <u64>this.buffer.bytes) {
-      // No Region moves: the server writes the bytes into this buffer through the filler ATTACH
-      // gave it (one copy); or, when the kernel refused that (word 1 is 0), into its read buffer,
-      // of which this process holds a view, and they are copied on from there.
+    if (attached >= 0 && length <= unchecked(this.attachedBytes[attached]) && <u64>at + <u64>length <= <u64>main.bytes) {
+      // No Region moves: the server writes the bytes into its buffer-sized Region (this buffer,
+      // while it has one server) through the filler ATTACH gave it (one copy); or, when the kernel
+      // refused that (word 1 is 0), into its read buffer, of which this process holds a view, and
+      // they are copied on from there.
       this.transfer(FS_READ, offset, length, length >= FILL_MIN_BYTES ? at | FS_READ_FILL : at);
       const status = this.call(file);
       if (status < 0) return status;
       const n = min(msgWord(0), length);
-      if (msgWordCount() < 2 || msgWord(1) == 0) memory.copy(this.buffer.address + at, unchecked(this.attachedAddress[attached]), n);
+      if (msgWordCount() < 2 || msgWord(1) == 0) memory.copy(main.address + at, unchecked(this.attachedAddress[attached]), n);
+      else if (lent.buffer != main) {
+        if (lent.buffer.region == 0) return E_BAD_MESSAGE; // it said it filled a Region this client no longer has
+        memory.copy(main.address + at, lent.buffer.address + at, n);
+      }
       return <i32>n;
     }
-    // Past the buffer's end the server says what is wrong, with the buffer itself.
-    const through = <u64>at + <u64>length > <u64>this.buffer.bytes ? this.buffer : this.transferFor(length);
+    // Past the buffer's end the server says what is wrong, with the buffer-sized Region.
+    const whole = <u64>at + <u64>length > <u64>main.bytes;
+    const through = whole ? lent.buffer : this.transferFor(lent, length);
     const made = through.ready();
     if (made < 0) return made;
-    this.transfer(FS_READ, offset, length, through == this.buffer ? at : 0);
+    const from: u32 = through == lent.buffer ? at : 0;
+    this.transfer(FS_READ, offset, length, from);
     msgAddCap(<u32>through.region | CAP_MOVE);
     const status = this.call(file);
     const n = status >= 0 ? <i32>min(msgWord(0), length) : 0;
     const back = this.regain(through);
     if (status < 0) return status;
     if (back < 0) return back;
-    if (through != this.buffer && n > 0) memory.copy(this.buffer.address + at, through.address, <usize>n);
+    if (through != main && n > 0 && !whole) memory.copy(main.address + at, through.address + from, <usize>n);
     return n;
   }
 
@@ -474,26 +621,32 @@ export class FsClient {
    * direntNext, starting at `address`.
    */
   readdir(dir: i32, cookie: u32, flags: u32 = 0): i32 {
-    const buffer = this.buffer.ensure();
+    const buffer = this.main.ensure();
     if (buffer < 0) return buffer;
+    const server = this.serverIndex(dir);
+    if (server < 0) return server;
+    const through = unchecked(this.lent[server]).buffer;
+    const made = through.ensure();
+    if (made < 0) return made;
     msgBegin(FS_READDIR);
     msgAddWord(cookie);
     msgAddWord(0);
     msgAddWord(this.bufferBytes);
     if (flags != 0) msgAddWord(flags);
-    msgAddCap(<u32>this.buffer.region | CAP_MOVE);
+    msgAddCap(<u32>through.region | CAP_MOVE);
     const status = this.call(dir);
     if (status >= 0) {
       this.entries = msgWord(0);
       this.cookie = msgWord(1);
       this.entryBytes = msgWord(2);
     }
-    const back = this.regain(this.buffer);
+    const back = this.regain(through);
     if (status < 0) return status;
-    if (back < 0 || !this.entriesFit()) {
+    if (back < 0 || !this.entriesFit(through)) {
       this.entries = 0;
       return back < 0 ? back : E_BAD_MESSAGE;
     }
+    if (through != this.main) memory.copy(this.main.address, through.address, this.entryBytes);
     return <i32>this.entries;
   }
 
@@ -512,6 +665,7 @@ export class FsClient {
     msgBegin(FS_CLOSE);
     const status = this.call(handle);
     capDrop(handle);
+    this.forget(handle);
     const attached = this.attachment(handle);
     if (attached >= 0) {
       capDrop(unchecked(this.attachedView[attached]));
@@ -531,13 +685,17 @@ export class FsClient {
     let free = -1;
     for (let i = 0; i < ATTACHED_MAX && free < 0; i++) if (unchecked(this.attachedHandle[i]) == 0) free = i;
     if (free < 0) return E_QUEUE_FULL;
-    const ready = this.buffer.ready();
+    const server = this.serverIndex(file);
+    if (server < 0) return server;
+    const lent = unchecked(this.lent[server]).buffer;
+    const ready = lent.ready();
     if (ready < 0) return ready;
-    // The server keeps it: a filler, so that reads can land in this buffer (docs/FS.md "Attached handles").
-    const view = new Region(this.buffer.region).filler();
+    // The server keeps it: a filler, so that reads can land in its buffer-sized Region (this
+    // buffer while the client has one server; docs/FS.md "Attached handles").
+    const view = new Region(lent.region).filler();
     if (view < 0) return view;
     msgBegin(FS_ATTACH);
-    msgAddWord(this.buffer.pages); // a read buffer as large as this one (the server may give less)
+    msgAddWord(this.pages); // a read buffer as large as this one (the server may give less)
     msgAddCap(<u32>view | CAP_MOVE);
     const status = this.call(file);
     if (status < 0) {
@@ -561,6 +719,7 @@ export class FsClient {
     unchecked((this.attachedView[free] = readView));
     unchecked((this.attachedAddress[free] = <usize>msgWord(0)));
     unchecked((this.attachedBytes[free] = bytes));
+    this.sameServer(handle, file); // (after the answer's words: it may call the kernel)
     return handle;
   }
 
@@ -640,22 +799,34 @@ export class FsClient {
   }
 
   private send(label: u32, file: i32, offset: u64, length: u32, at: u32): i32 {
-    const buffer = this.buffer.ready();
+    const buffer = this.main.ready();
     if (buffer < 0) return buffer;
+    const server = this.serverIndex(file);
+    if (server < 0) return server;
+    const lent = unchecked(this.lent[server]);
+    const main = this.main;
+    const fits = <u64>at + <u64>length <= <u64>main.bytes;
     if (this.attachment(file) >= 0) {
-      // No Region moves: the server holds a view of the buffer and reads it at `at`.
+      // No Region moves: the server holds a view of its buffer-sized Region and reads it at `at`
+      // (past the end it says what is wrong).
+      if (lent.buffer != main && fits) {
+        const made = lent.buffer.ready();
+        if (made < 0) return made;
+        memory.copy(lent.buffer.address + at, main.address + at, length);
+      }
       this.transfer(label, offset, length, at);
       const status = this.call(file);
       return status < 0 ? status : <i32>msgWord(0);
     }
-    let through = this.transferFor(length);
-    if (through != this.buffer) {
-      if (<u64>at + <u64>length > <u64>this.buffer.bytes) through = this.buffer; // the server says what is wrong
-      else {
-        const made = through.ready();
-        if (made < 0) return made;
-        memory.copy(through.address, this.buffer.address + at, length);
-        at = 0;
+    // Past the buffer's end the server says what is wrong, with the buffer-sized Region.
+    const through = fits ? this.transferFor(lent, length) : lent.buffer;
+    if (through != main) {
+      const made = through.ready();
+      if (made < 0) return made;
+      if (fits) {
+        const to: u32 = through == lent.buffer ? at : 0;
+        memory.copy(through.address + to, main.address + at, length);
+        at = to;
       }
     }
     const view = through.readyView();
@@ -671,7 +842,7 @@ export class FsClient {
 
   // Encodes the paths and, when they do not fit in words, makes sure of the path page: before
   // msgBegin, since making a page is a kernel call that overwrites the message buffer. 0 or a status.
-  private preparePaths(first: string, second: string | null, wordsBefore: i32, max: i32 = FS_PATH_MAX): i32 {
+  private preparePaths(dir: i32, first: string, second: string | null, wordsBefore: i32, max: i32 = FS_PATH_MAX): i32 {
     const a = String.UTF8.byteLength(first);
     const b = second == null ? 0 : String.UTF8.byteLength(second);
     if (a + b > max) return E_INVALID_ARGUMENT;
@@ -683,7 +854,12 @@ export class FsClient {
     const total = <u32>(a + b);
     const room = <u32>(MAX_DATA_WORDS - wordsBefore - (second != null ? 2 : 1)) * 4;
     this.inWords = total <= room;
-    return this.inWords ? 0 : this.ensurePathPage();
+    if (this.inWords) return 0;
+    const server = this.serverIndex(dir);
+    if (server < 0) return server;
+    const lent = unchecked(this.lent[server]);
+    this.pathLent = lent;
+    return this.ensurePathPage(lent);
   }
 
   // Appends the prepared paths' lengths and bytes: in words, or in the path page (its view as cap 0).
@@ -696,24 +872,25 @@ export class FsClient {
       for (let i: u32 = 0; i < total; i += 4) msgAddWord(load<u32>(pathBytes + i));
       return;
     }
-    memory.copy(this.pathAddress, pathBytes, total);
-    msgAddCap(<u32>this.pathView | CAP_MOVE);
+    const lent = this.pathLent!;
+    memory.copy(lent.pathAddress, pathBytes, total);
+    msgAddCap(<u32>lent.pathView | CAP_MOVE);
     this.pathSent = true;
   }
 
-  private ensurePathPage(): i32 {
-    if (this.pathView != 0 && capKind(this.pathView) == <i32>KIND_REGION) return 0;
-    if (this.pathRegion == 0) {
+  private ensurePathPage(lent: Lent): i32 {
+    if (lent.pathView != 0 && capKind(lent.pathView) == <i32>KIND_REGION) return 0;
+    if (lent.pathRegion == 0) {
       const region = new Memory(this.memory).createRegion(<u32>((PATHS_MAX + 4095) >> 12));
       if (region < 0) return region;
       const info = new Region(region).info();
       if (info.status < 0) return info.status;
-      this.pathRegion = region;
-      this.pathAddress = <usize>info.address;
+      lent.pathRegion = region;
+      lent.pathAddress = <usize>info.address;
     }
-    const view = new Region(this.pathRegion).view();
+    const view = new Region(lent.pathRegion).view();
     if (view < 0) return view;
-    this.pathView = view;
+    lent.pathView = view;
     return 0;
   }
 
@@ -724,7 +901,7 @@ export class FsClient {
     this.pathSent = false;
     if (cap <= 0) return E_INVALID_CAP;
     const status = msgInvoke(cap);
-    if (pathSent) this.pathView = status >= 0 && msgCapCount() > 0 ? msgCap(0) : 0;
+    if (pathSent) this.pathLent!.pathView = status >= 0 && msgCapCount() > 0 ? msgCap(0) : 0;
     if (status < 0) return status;
     this.replied = true;
     return fsStatus(msgLabel());
@@ -742,10 +919,10 @@ export class FsClient {
 
   // Whether the `entries` entries READDIR answered lie in the `entryBytes` it answered, and those
   // in the buffer: a walk with direntNext reads no byte past them.
-  private entriesFit(): bool {
-    if (this.entryBytes > this.buffer.bytes) return false;
-    const end = this.buffer.address + <usize>this.entryBytes;
-    let at = this.buffer.address;
+  private entriesFit(through: RegionBuffer): bool {
+    if (this.entryBytes > through.bytes) return false;
+    const end = through.address + <usize>this.entryBytes;
+    let at = through.address;
     for (let i: u32 = 0; i < this.entries; i++) {
       if (at + <usize>FS_DIRENT_HEADER > end || direntName(at) + <usize>direntNameLength(at) > end) return false;
       at = direntNext(at);

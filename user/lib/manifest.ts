@@ -51,6 +51,8 @@ export class Manifest {
   provides: ManifestDependency[] = [];
   needs: ManifestDependency[] = [];
   caps: string[] = [];
+  /** The directories it asks for read-only (`cap cwd read`, `cap root read`): the shell gives them with FS_RIGHT_READ alone. */
+  readOnly: string[] = [];
   pin: i32 = -1;
   pagerPages: i32 = 0;
   slots: ManifestSlot[] = [];
@@ -61,6 +63,11 @@ export class Manifest {
 
   hasCap(cap: string): bool {
     return this.caps.includes(cap);
+  }
+
+  /** Whether it asks for directory `cap` (cwd, root) read-only. */
+  readsOnly(cap: string): bool {
+    return this.readOnly.includes(cap);
   }
 
   /** Whether it needs service `service` (optionally or not). */
@@ -252,7 +259,9 @@ function parseLine(m: Manifest, f: string[], line: i32): string {
   }
   if (what == "provides" || what == "needs") return parseDependency(m, f, line);
   if (what == "cap") {
-    if (f.length != 2) return "expected: cap CAPABILITY";
+    // `cap cwd read`, `cap root read`: the directory with the read right alone.
+    const readOnly = f.length == 3 && f[2] == "read" && (f[1] == "cwd" || f[1] == "root");
+    if (f.length != 2 && !readOnly) return "expected: cap CAPABILITY (cwd and root may add read)";
     const cap = f[1];
     if (cap.startsWith("pager=")) {
       if (m.pagerPages != 0) return "a second pager capability";
@@ -266,6 +275,7 @@ function parseLine(m: Manifest, f: string[], line: i32): string {
     if (!program && !PLAIN_CAPS.includes(cap)) return "unknown capability \"" + cap + "\" (" + PLAIN_CAPS.join(", ") + ", " + PROGRAM_CAPS.join(", ") + " or pager=PAGES)";
     if (m.caps.includes(cap)) return "cap " + cap + " is asked twice";
     m.caps.push(cap);
+    if (readOnly) m.readOnly.push(cap);
     // supervise and session are rights init keeps for the service, not slots; the shell gives a program what it asks of its standard set.
     if (cap != "supervise" && cap != "session" && !program) m.slots.push(new ManifestSlot(cap, line));
     return "";
@@ -282,7 +292,7 @@ function parseLine(m: Manifest, f: string[], line: i32): string {
 
 function parseDependency(m: Manifest, f: string[], line: i32): string {
   const needs = f[0] == "needs";
-  if (f.length < 3) return "expected: " + f[0] + " SERVICE CONTRACT" + (needs ? " [shared [read]] [optional]" : " [shared]");
+  if (f.length < 3) return "expected: " + f[0] + " SERVICE CONTRACT" + (needs ? " [shared [read|swap]] [optional]" : " [shared]");
   const service = f[1];
   if (!isName(service)) return "\"" + service + "\" is not a service name";
   if (!isContract(f[2])) return "\"" + f[2] + "\" is not a contract (a name such as BlockDevice, maybe @ and its digest in hex)";
@@ -291,19 +301,22 @@ function parseDependency(m: Manifest, f: string[], line: i32): string {
   const digest = at < 0 ? "" : f[2].substring(at + 1);
   let shared = false;
   let optional = false;
-  // `read`: only the provider's read-only offering (slot 1 of its Cappage, init's `read=`).
+  // `read`: only the provider's read-only offering (slot 1 of its Cappage, init's `read=`);
+  // `swap`: only its offering to the pager (slot 2: the file system's swap door, init's `swap=`).
   let readOnly = false;
+  let swap = false;
   for (let i = 3; i < f.length; i++) {
     const flag = f[i];
     if (flag == "shared" && !shared) shared = true;
     else if (flag == "optional" && needs && !optional) optional = true;
-    else if (flag == "read" && needs && shared && !readOnly) readOnly = true;
-    else return "unexpected \"" + flag + "\" (" + (needs ? "shared, read after shared, or optional" : "shared") + ")";
+    else if (flag == "read" && needs && shared && !readOnly && !swap) readOnly = true;
+    else if (flag == "swap" && needs && shared && !readOnly && !swap) swap = true;
+    else return "unexpected \"" + flag + "\" (" + (needs ? "shared, read or swap after shared, or optional" : "shared") + ")";
   }
   const list = needs ? m.needs : m.provides;
   if (hasDependency(list, service)) return f[0] + " " + service + " twice";
   list.push(new ManifestDependency(service, contract, digest, shared, optional, line));
-  if (shared) m.slots.push(new ManifestSlot((needs ? (readOnly ? "read=" : "use=") : "publish=") + service, line));
+  if (shared) m.slots.push(new ManifestSlot((needs ? (readOnly ? "read=" : swap ? "swap=" : "use=") : "publish=") + service, line));
   return "";
 }
 

@@ -50,7 +50,7 @@ function kindOfGrant(grant: string, second: bool): u32 {
   if (grant.startsWith("memory=")) return 1;
   if (grant.startsWith("device=")) return 10;
   if (grant.startsWith("interrupt=")) return 8;
-  if (grant.startsWith("publish=") || grant.startsWith("use=") || grant == "images") return 6;
+  if (grant.startsWith("publish=") || grant.startsWith("use=") || grant.startsWith("read=") || grant.startsWith("swap=") || grant == "images") return 6;
   if (grant == "boot-modules") return second ? 7 : 6;
   if (grant == "bootinfo") return 7;
   if (grant == "kernel" || grant == "kernel-info") return 11;

@@ -37,7 +37,7 @@ for (; tries < 3000; tries++) {
   sleep(10_000_000);
 }
 if (tries == 3000) fail("waiting for a full table", used.toString() + " entries in use");
-const hogHeld = used - 2; // all but the two published roots
+const hogHeld = used - 3; // all but the three published: the roots and the swap door
 const takenBefore = <i32>msgWord(7);
 // (`-- beside-a-session`: fs-hog holds a session of its own, so session 0 may take from it.)
 if (arg(1) != "beside-a-session") {

@@ -13,7 +13,9 @@
 // inside a file: "fs-order: intact", or "FAIL: ..." on stderr.
 // `direct` (the test fails the device's write of its bytes): /direct, opened DIRECT, 16 KiB of
 // 0x44 that fail, then cut to 16 KiB: all zeros, never /old's bytes: "fs-order: direct intact".
-// Config: `service w fs-order-writer use=fs memory=512 -- prepare|new|grow|fill|overwrite|create|direct|check`
+// `cut` (the test fails the device's read of /grow's block): /grow cut to 50 bytes, a TRUNCATE
+// whose copy of the block's head fails: "fs-order: cut FS_E_IO", and fsck finds no block leaked.
+// Config: `service w fs-order-writer use=fs memory=512 -- prepare|new|grow|fill|overwrite|create|direct|cut|check`
 import { args, exit, print, eprint } from "../lib";
 import { FsClient, fsRoot, fsErrorName, FS_RIGHT_READ, FS_RIGHT_WRITE, FS_OPEN_CREATE } from "../lib/fs-client";
 import { FS_E_NOT_FOUND, FS_OPEN_DIRECT } from "../lib/fs-protocol";
@@ -115,13 +117,21 @@ if (mode == "prepare") {
   fs.close(file);
   if (!intact(root, "direct", 0, 0, DIRECT_BYTES, DIRECT_BYTES)) exit(1);
   print("fs-order: direct intact");
+} else if (mode == "cut") {
+  // A TRUNCATE into /grow's block whose copy of the block's head fails (the test fails the
+  // device's read of it): the block it took for the copy goes back (fsck finds no leak).
+  const file = check("open grow", fs.open(root, "grow", FS_RIGHT_READ | FS_RIGHT_WRITE));
+  const cut = fs.truncate(file, 50);
+  check("sync", fs.sync(root));
+  fs.close(file);
+  print("fs-order: cut " + (cut < 0 ? fsErrorName(cut) : "done"));
 } else if (mode == "check") {
   const whole = intact(root, "new", 0x4e, 0, NEW_BYTES, NEW_BYTES) && intact(root, "grow", 0x47, 0x47, 100, 200) &&
     intact(root, "sparse", 0x53, 0, NEW_BYTES, NEW_BYTES) && intact(root, "made", 0x4d, 0x4d, 4096, 4096);
   if (!whole) exit(1);
   print("fs-order: intact");
 } else {
-  eprint("fs-order: FAIL: say prepare, new, grow, fill, overwrite, create, direct or check");
+  eprint("fs-order: FAIL: say prepare, new, grow, fill, overwrite, create, direct, cut or check");
   exit(1);
 }
 exit(0);

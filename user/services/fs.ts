@@ -26,7 +26,7 @@ import {
   E_INVALID_CAP, E_TIMEOUT, STDERR, FOREVER, msgAddCap, msgBadge, msgWord, capCopy, KIND_KERNEL, OP_MEMORY_INFO,
 } from "../lib";
 import { CONTROL_FINISHED, CONTROL_ON_HALT } from "../lib/init-control";
-import { FS_SERVICE, FS_RIGHTS_ALL, FS_RIGHT_READ, fsErrorName } from "../lib/fs-protocol";
+import { FS_SERVICE, FS_RIGHTS_ALL, FS_RIGHT_READ, FS_RIGHT_WRITE, fsErrorName } from "../lib/fs-protocol";
 import { formatRequest } from "./fs-parts/boot-params";
 import { Disk } from "./fs-parts/disk";
 import { SB_FLAG_INSTALL_PENDING } from "./fs-parts/format";
@@ -37,7 +37,7 @@ import { installBootModules, Installed } from "./fs-parts/install";
 import { write as writeSuperblocks } from "./fs-parts/superblock";
 import { Tokens } from "./fs-parts/tokens";
 import { Volume } from "./fs-parts/volume";
-import { MAX_HANDLES, READERS_SESSION } from "./fs-parts/handles";
+import { MAX_HANDLES, READERS_SESSION, SWAP_SESSION } from "./fs-parts/handles";
 import { fileSystemAttach } from "../lib/contracts/fs";
 
 const MEMORY: i32 = 3;
@@ -205,6 +205,12 @@ if (published) {
   const readOnly = check("open the root", ops.openRoot(FS_RIGHT_READ, READERS_SESSION));
   check("publish the root", page.put(0, <u32>check("mint", receiver.mint(<u32>all, RIGHT_RECEIVER_CALL)) | CAP_MOVE));
   check("publish the root", page.put(1, <u32>check("mint", receiver.mint(<u32>readOnly, RIGHT_RECEIVER_CALL)) | CAP_MOVE));
+  // The swap door, for the pager (init's swap=): the root, through which only /swap opens. On a
+  // read-only disk it reads only, so that a pager's open of /swap is refused at once (it ends, and
+  // the lines after it start) rather than waited for.
+  const door = check("open the swap door", ops.openRoot(volume.readOnly ? FS_RIGHT_READ : FS_RIGHT_READ | FS_RIGHT_WRITE, SWAP_SESSION));
+  ops.c.handles.swapDoor = ops.c.handles.lookup(<u32>door);
+  check("publish the swap door", page.put(2, <u32>check("mint", receiver.mint(<u32>door, RIGHT_RECEIVER_CALL)) | CAP_MOVE));
 }
 // With a `control` grant (the first call capability after the Cappage and the boot modules), init
 // tells the server before a halt stops it, and it commits what it holds (docs/BOOT.md "Halting").

@@ -5,7 +5,10 @@
 // Config:
 //   service pager pager memory=1024 use=fs pager=16384 control pin=2
 // Slots: 2 the registry, 3 a Memory (its buffers, the Regions of page-ins), 4 the Cappage the file
-// system publishes its root in, 5 the paging channel's receive capability (init makes it), 6 a call
+// system publishes in, narrowed to its swap door (its manifest's `needs fs FileSystem shared swap`,
+// init's `swap=fs`: a root through which only /swap opens, in a session of its own; docs/FS.md
+// "Who gets the root"; with `use=fs`, the root with every right, and a session is taken through
+// it), 5 the paging channel's receive capability (init makes it), 6 a call
 // capability to init's control Receiver: once everything below is in place — /swap open — the
 // pager says READY there, with the most pages it takes in one message (BATCH), and init tells the
 // kernel to page through the channel. Paging before that could leave the pager waiting for frames

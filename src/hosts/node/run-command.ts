@@ -15,6 +15,7 @@ import { standardImportModules } from "../standard-imports.ts";
 import { HostFileError, readBoundedFile } from "./bounded-read.ts";
 import { RUN } from "./cli-commands.ts";
 import { type ParsedCommand, UsageError } from "./cli-options.ts";
+import { shareHoldingCache } from "./cache-exposure.ts";
 import { defaultCacheDir } from "./disk-cache.ts";
 import { FileDigests, statExactly } from "./file-digests.ts";
 import { nodeLoader } from "./node-loader.ts";
@@ -76,6 +77,14 @@ export async function run(options: RunOptions, terminal: StdioTerminal): Promise
   let setupError: Error | null = null;
   try {
     if (options.dirs.length > 0) {
+      // A share the program may write must not hold the module cache, cached or not this run: a
+      // record it planted would run unchecked at the next run (cache-exposure.ts).
+      const exposed = await shareHoldingCache(options.dirs, defaultCacheDir());
+      if (exposed) {
+        throw new Error(
+          `--dir ${exposed.host} would let the program write Dogma's module cache (${defaultCacheDir()}), whose records run unchecked at the next run: share a folder that does not hold it, add :ro, or set DOGMA_CACHE_DIR elsewhere`,
+        );
+      }
       // The folders' devices exist before the machine: their interrupts go to it once it does.
       folders = await RunFolders.open(options.dirs, { raise: (interrupt) => machine?.interrupts.raise(interrupt) });
       server = await readBoundedFile(join(packageRoot, "build/user/folderfs.wasm"), MAX_PROGRAM_BYTES);

@@ -84,6 +84,12 @@ export const GRANT_LOG_CHANNEL: i32 = 12;
  * sees it as its slot 0 and nothing else of the page: not the root with every right at slot 0.
  */
 export const GRANT_READ: i32 = 14;
+/**
+ * `swap=NAME`: the Cappage NAME, read only and narrowed to its slot 2, where a publisher puts what
+ * it offers the pager (the file system: its swap door, through which only /swap opens, docs/FS.md
+ * "Who gets the root"). The pager sees it as its slot 0, and nothing else of the page.
+ */
+export const GRANT_SWAP: i32 = 15;
 /** `kernel-info`: a copy of init's Kernel capability with no rights (KERNEL_INFO, KERNEL_PAGING_INFO: the file system's page cache watches memory). */
 export const GRANT_KERNEL_INFO: i32 = 13;
 
@@ -387,10 +393,11 @@ function parseGrant(entry: ServiceEntry, grant: string, info: BootInfo): string 
   const publish = valueOf(grant, "publish");
   const use = valueOf(grant, "use");
   const read = valueOf(grant, "read");
-  if (publish != null || use != null || read != null) {
-    const name = publish != null ? publish : use != null ? use : read!;
-    if (name.length == 0) return "publish=, use= and read= need a name";
-    entry.grants.push(new Grant(publish != null ? GRANT_PUBLISH : use != null ? GRANT_USE : GRANT_READ, sharedIndex(name)));
+  const swap = valueOf(grant, "swap");
+  if (publish != null || use != null || read != null || swap != null) {
+    const name = publish != null ? publish : use != null ? use : read != null ? read! : swap!;
+    if (name.length == 0) return "publish=, use=, read= and swap= need a name";
+    entry.grants.push(new Grant(publish != null ? GRANT_PUBLISH : use != null ? GRANT_USE : read != null ? GRANT_READ : GRANT_SWAP, sharedIndex(name)));
     return "";
   }
   if (memory != null) {
@@ -401,7 +408,7 @@ function parseGrant(entry: ServiceEntry, grant: string, info: BootInfo): string 
     entry.grants.push(new Grant(GRANT_MEMORY, pages));
     return "";
   }
-  return "unknown grant \"" + grant + "\" (registry, device=NAME, interrupt=NAME, memory=PAGES, priority=N, kernel, kernel-info, images, bootinfo, control, publish=NAME, use=NAME, read=NAME, boot-modules, log-channel, pin=N, pager=PAGES, paging=POLICY, supervise or session)";
+  return "unknown grant \"" + grant + "\" (registry, device=NAME, interrupt=NAME, memory=PAGES, priority=N, kernel, kernel-info, images, bootinfo, control, publish=NAME, use=NAME, read=NAME, swap=NAME, boot-modules, log-channel, pin=N, pager=PAGES, paging=POLICY, supervise or session)";
 }
 
 /** The grants that are one word with no value; 0 for any other field. */

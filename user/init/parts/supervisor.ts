@@ -22,7 +22,7 @@ import {
 import { CONTROL_FINISH, CONTROL_FINISHED } from "../../lib/init-control";
 import {
   GRANT_BOOT_INFO, GRANT_BOOT_MODULES, GRANT_CONTROL, GRANT_DEVICE, GRANT_IMAGES, GRANT_INTERRUPT, GRANT_KERNEL, GRANT_KERNEL_INFO, GRANT_MEMORY,
-  GRANT_PUBLISH, GRANT_USE, GRANT_READ, GRANT_PAGER, GRANT_LOG_CHANNEL, ServiceEntry, sharedNames, grantFromManifest,
+  GRANT_PUBLISH, GRANT_USE, GRANT_READ, GRANT_SWAP, GRANT_PAGER, GRANT_LOG_CHANNEL, ServiceEntry, sharedNames, grantFromManifest,
 } from "./config";
 import { BootInfo } from "./boot-info";
 import { BootManifests } from "./manifests";
@@ -282,7 +282,7 @@ export class Supervisor {
     for (let g = 0; g < entry.grants.length && why.length == 0; g++) {
       const grant = entry.grants[g];
       // Shared Cappages are made for the boot config's names before anything starts.
-      if ((grant.kind == GRANT_PUBLISH || grant.kind == GRANT_USE || grant.kind == GRANT_READ) && <i32>grant.value >= this.shared.length) why = "it asks for a shared Cappage no boot line makes";
+      if ((grant.kind == GRANT_PUBLISH || grant.kind == GRANT_USE || grant.kind == GRANT_READ || grant.kind == GRANT_SWAP) && <i32>grant.value >= this.shared.length) why = "it asks for a shared Cappage no boot line makes";
       if (grant.kind == GRANT_BOOT_MODULES && this.moduleImages == 0) this.moduleImages = this.imagesToMap();
     }
     if (why.length > 0) {
@@ -376,11 +376,12 @@ export class Supervisor {
         if (info <= 0 || !this.give(s, <u32>info | CAP_MOVE)) return "give it the boot info";
         continue;
       }
-      if (grant.kind == GRANT_PUBLISH || grant.kind == GRANT_USE || grant.kind == GRANT_READ) {
+      if (grant.kind == GRANT_PUBLISH || grant.kind == GRANT_USE || grant.kind == GRANT_READ || grant.kind == GRANT_SWAP) {
         const page = unchecked(this.shared[grant.value]);
         const rights = grant.kind == GRANT_PUBLISH ? RIGHT_CAPPAGE_READ | RIGHT_CAPPAGE_WRITE : RIGHT_CAPPAGE_READ;
-        // read=: slot 1 alone, the publisher's read-only offering (seen as slot 0): never the root with every right.
-        const copy = page == 0 ? 0 : grant.kind == GRANT_READ ? readerWindow(page) : capCopy(page, rights);
+        // read=: slot 1 alone, the publisher's read-only offering (seen as slot 0): never the root
+        // with every right; swap=: slot 2 alone, its offering to the pager.
+        const copy = page == 0 ? 0 : grant.kind == GRANT_READ ? slotWindow(page, 1) : grant.kind == GRANT_SWAP ? slotWindow(page, 2) : capCopy(page, rights);
         if (copy <= 0 || !this.give(s, <u32>copy | CAP_MOVE)) return "give it its shared Cappage";
         continue;
       }
@@ -457,7 +458,7 @@ export class Supervisor {
         if (published.kind != GRANT_PUBLISH) continue;
         for (let u = 0; u < pager.entry.grants.length; u++) {
           const used = unchecked(pager.entry.grants[u]);
-          if ((used.kind != GRANT_USE && used.kind != GRANT_READ) || used.value != published.value) continue;
+          if ((used.kind != GRANT_USE && used.kind != GRANT_READ && used.kind != GRANT_SWAP) || used.value != published.value) continue;
           lineBegin("init: no paging: ");
           lineAdd(s.entry.name);
           lineAdd(", which ");
@@ -794,11 +795,11 @@ function describeEnding(e: Ending): void {
   lineAdd(stateName(e.state));
 }
 
-/** A read-only capability to slot 1 of shared Cappage `page` alone, for a `read=` grant: its index, or a status. */
-function readerWindow(page: i32): i32 {
+/** A read-only capability to slot `slot` of shared Cappage `page` alone, for a `read=` (1) or `swap=` (2) grant: its index, or a status. */
+function slotWindow(page: i32, slot: u32): i32 {
   const readOnly = capCopy(page, RIGHT_CAPPAGE_READ);
   if (readOnly <= 0) return readOnly;
-  const window = new Cappage(readOnly).narrow(1, 1);
+  const window = new Cappage(readOnly).narrow(slot, 1);
   capDrop(readOnly);
   return window;
 }

@@ -386,11 +386,15 @@ export class Launcher {
     const gave = [stdin, stdout, stderr, capCopy(job.memory)];
     const files = this.files;
     if (files.cwd != 0) {
-      const directory = files.client.open(files.cwd, ".", files.cwdRights | FS_OPEN_DIRECTORY);
+      // A manifest that asks `cap cwd read` / `cap root read` gets the directory with the read
+      // right alone: a program that only reads cannot write, unlink or fill the disk (redteam11).
+      const cwdRights = manifest != null && manifest!.readsOnly("cwd") ? FS_RIGHT_READ : files.cwdRights;
+      const rootRights = manifest != null && manifest!.readsOnly("root") ? FS_RIGHT_READ : FS_RIGHTS_ALL;
+      const directory = files.client.open(files.cwd, ".", cwdRights | FS_OPEN_DIRECTORY);
       if (directory > 0) {
         program.handles.push(directory);
         gave.push(capCopy(directory));
-        const top = files.root != 0 ? files.client.open(files.root, "/", FS_RIGHTS_ALL | FS_OPEN_DIRECTORY) : 0;
+        const top = files.root != 0 ? files.client.open(files.root, "/", rootRights | FS_OPEN_DIRECTORY) : 0;
         if (top > 0) {
           program.handles.push(top);
           gave.push(capCopy(top));

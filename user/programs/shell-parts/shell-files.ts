@@ -28,6 +28,7 @@ export function shellRoot(client: FsClient, published: i32): i32 {
   if (published <= 0) return published;
   const mine = client.session(published, FS_RIGHTS_ALL);
   if (mine <= 0) return published;
+  client.forget(published);
   capDrop(published); // the Cappage has it, for a new session if this one is taken back
   return mine;
 }
@@ -81,7 +82,11 @@ export class ShellFiles {
     const old = this.root;
     this.root = root;
     if (isHostPath(this.cwdPath)) return true;
-    if (this.cwd != old) capDrop(this.cwd);
+    if (this.cwd != old) {
+      this.client.forget(this.cwd);
+      capDrop(this.cwd);
+    }
+    this.client.forget(old);
     this.cwd = root;
     if (this.cwdPath == "/") return true;
     const cwd = this.client.open(root, this.cwdPath, this.cwdRights | FS_OPEN_DIRECTORY);

@@ -51,6 +51,11 @@ export function base(path: string): i32 {
   return path.startsWith("/") && capKind(SLOT_ROOT) == <i32>KIND_RECEIVER ? SLOT_ROOT : SLOT_CWD;
 }
 
+/**
+ * The tool's file system client. It lends each of the slots it is given Regions of its own (user/lib/fs-client.ts),
+ * so that no server sees what passes to or from another (`cat /secret /host/x`): the working
+ * directory may be the host share's (after `cd /host`), so it is not taken for the root's server.
+ */
 export function client(): FsClient {
   return new FsClient(SLOT_JOB_MEMORY, BUFFER_PAGES);
 }

@@ -8,7 +8,7 @@ import {
 } from "../../lib/fs-protocol";
 import { I_GENERATION_AT, I_KIND_AT, I_LINKS_AT, KIND_DIR, KIND_FREE } from "./format";
 import { Directories } from "./directory";
-import { Handles, MAX_HANDLES } from "./handles";
+import { Handles, SESSIONS } from "./handles";
 import { ViewedRegions } from "./viewed-regions";
 import { Walk } from "./paths";
 import { Request, RegionArg, Reply } from "./request";
@@ -46,7 +46,7 @@ export class Context {
 
   /** `memory`: the server's Memory capability (attached handles' read buffers are made under it). */
   constructor(readonly volume: Volume, readonly receiver: Receiver, readonly tokens: Tokens, readonly memory: i32) {
-    const viewed = new ViewedRegions(memory, MAX_HANDLES + 1);
+    const viewed = new ViewedRegions(memory, SESSIONS); // every session number, the readers' and the swap door's too
     this.viewed = viewed;
     const dirs = new Directories(volume);
     this.dirs = dirs;

@@ -29,6 +29,14 @@ export const MAX_HANDLES: i32 = 512;
  * all-rights root's), whose share it would otherwise shrink.
  */
 export const READERS_SESSION: i32 = MAX_HANDLES;
+/**
+ * The session of the swap door (the Cappage's slot 2, what init's `swap=` gives the pager) and of
+ * the /swap handles opened through it: its own, so that the pager keeps its share of the table
+ * whatever the others hold, as the session it took through the all-rights root did.
+ */
+export const SWAP_SESSION: i32 = MAX_HANDLES + 1;
+/** Session numbers: 0, the new sessions', the readers' and the swap door's. */
+export const SESSIONS: i32 = MAX_HANDLES + 2;
 /** A full table takes back the entry used longest ago once it has been idle this long: 10 s. */
 export const RECLAIM_IDLE_NS: i64 = 10_000_000_000;
 
@@ -50,9 +58,9 @@ const sessionOf = new StaticArray<i32>(MAX_HANDLES);
 /** Whether the entry started its session (OPEN with FS_OPEN_SESSION): CLOSE leaves it open, and it is taken back last of its session's. */
 const sessionStartOf = new StaticArray<bool>(MAX_HANDLES);
 /** Attached entries (FS_ATTACH) per session. */
-const attachedCount = new StaticArray<i32>(MAX_HANDLES + 1);
+const attachedCount = new StaticArray<i32>(SESSIONS);
 /** Unpinned entries open per session: a session's number is free again once it holds none. */
-const sessionCount = new StaticArray<i32>(MAX_HANDLES + 1);
+const sessionCount = new StaticArray<i32>(SESSIONS);
 
 /**
  * An attached handle's buffers (FS_ATTACH): the read buffer the server made (its owner, and where
@@ -95,6 +103,8 @@ export class Handles {
   released: u32 = 0;
   /** Entries with buffers (FS_ATTACH). */
   attached: i32 = 0;
+  /** The swap door's entry (-1: none published): it opens /swap and nothing else (docs/FS.md "Who gets the root"). */
+  swapDoor: i32 = -1;
   watcher: HandleWatcher | null = null;
   /** Where read buffers are freed (counted against the session they were given to); none: dropped. */
   viewed: ViewedRegions | null = null;
@@ -174,7 +184,7 @@ export class Handles {
   private victim(session: i32): i32 {
     const mine = unchecked(sessionCount[session]);
     let largest = 0;
-    for (let s = 1; s <= MAX_HANDLES; s++) if (unchecked(sessionCount[s]) > unchecked(sessionCount[largest])) largest = s;
+    for (let s = 1; s < SESSIONS; s++) if (unchecked(sessionCount[s]) > unchecked(sessionCount[largest])) largest = s;
     const fromLargest = unchecked(sessionCount[largest]) >= mine + 2;
     let chosen = -1;
     for (let i = 0; i < MAX_HANDLES; i++) {
@@ -226,7 +236,7 @@ export class Handles {
   attachedVictim(session: i32): i32 {
     const mine = unchecked(attachedCount[session]);
     let largest = 0;
-    for (let s = 1; s <= MAX_HANDLES; s++) if (unchecked(attachedCount[s]) > unchecked(attachedCount[largest])) largest = s;
+    for (let s = 1; s < SESSIONS; s++) if (unchecked(attachedCount[s]) > unchecked(attachedCount[largest])) largest = s;
     const fromLargest = unchecked(attachedCount[largest]) >= mine + 2;
     let chosen = -1;
     for (let i = 0; i < MAX_HANDLES; i++) {

@@ -2,7 +2,7 @@
 // REMOVE, RENAME, LINK, SYMLINK. Each runs inside one operation, so its changes commit together:
 // a RENAME that replaces a name, or a LINK, is one journaled transaction, and after a crash each
 // name is as it was or as it became.
-import { E_INVALID_ARGUMENT, RIGHT_RECEIVER_CALL } from "../../lib";
+import { E_INVALID_ARGUMENT, E_MISSING_RIGHT, RIGHT_RECEIVER_CALL } from "../../lib";
 import {
   FS_RIGHTS_ALL, FS_OPEN_CREATE, FS_OPEN_EXCLUSIVE, FS_OPEN_TRUNCATE,
   FS_OPEN_DIRECTORY, FS_OPEN_NOFOLLOW, FS_OPEN_DIRECT, FS_OPEN_SESSION, FS_LINK_FOLLOW, FS_REMOVE_DIR, FS_REMOVE_FILE, FS_E_EXISTS, FS_E_IS_DIR,
@@ -16,14 +16,24 @@ import {
 import { Context, paths } from "./context";
 import { validName } from "./paths";
 
+/** "swap", little-endian: the one name the swap door opens. */
+const SWAP_NAME: u32 = 0x70617773;
+
 export class Names {
   constructor(readonly c: Context) {}
 
   open(): i32 {
     const c = this.c;
-    const flags = c.request.word(0);
+    let flags = c.request.word(0);
     const length = c.readPaths(1, 1);
     if (length < 0) return length;
+    const door = c.index == c.handles.swapDoor;
+    if (door) {
+      // The swap door (the pager's) opens the file /swap itself and nothing else: no other name, no
+      // directory, never through a symbolic link (a link planted as /swap would lead anywhere).
+      if (length != 4 || load<u32>(paths) != SWAP_NAME || (flags & FS_OPEN_DIRECTORY) != 0) return E_MISSING_RIGHT;
+      flags |= FS_OPEN_NOFOLLOW;
+    }
     const w = c.walk;
     const exclusive = (flags & FS_OPEN_CREATE) != 0 && (flags & FS_OPEN_EXCLUSIVE) != 0;
     // O_EXCL: a symbolic link there is a name that exists, whatever it points to.
@@ -45,6 +55,7 @@ export class Names {
     const at = c.volume.inode(target);
     if (at == 0) return c.volume.status;
     const kind = load<u32>(at + I_KIND_AT);
+    if (door && kind != KIND_FILE) return E_MISSING_RIGHT;
     if (kind == KIND_SYMLINK && (flags & FS_OPEN_TRUNCATE) != 0) return FS_E_LOOP; // (its writes are FS_E_LOOP too)
     if ((flags & FS_OPEN_TRUNCATE) != 0) {
       if (kind == KIND_DIR) return FS_E_IS_DIR;

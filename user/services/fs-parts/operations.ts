@@ -114,6 +114,8 @@ export class Operations {
     if (load<u32>(at + I_GENERATION_AT) != c.handles.inodeGeneration(index) || load<u32>(at + I_KIND_AT) != c.handles.kind(index)) {
       return FS_E_STALE; // a directory removed since it was opened
     }
+    // The swap door opens /swap (Names.open) and answers STAT and SYNC; nothing else.
+    if (index == c.handles.swapDoor && r.label != FS_OPEN && r.label != FS_STAT && r.label != FS_SYNC && r.label != FS_CLOSE) return E_MISSING_RIGHT;
     const need = fsRightsNeeded(r.label, c.handles.kind(index) == KIND_DIR, r.word(0));
     if (need < 0) return need;
     if (!fsRightsAllow(c.handles.rights(index), <u32>need)) return E_MISSING_RIGHT;

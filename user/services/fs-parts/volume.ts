@@ -359,7 +359,10 @@ export class Volume implements HolePuncher, MapSource {
     if (fresh == 0) return FS_E_NO_SPACE;
     this.journal.dataFirst = true; // (the head's copy reaches the disk before the map naming it)
     const copied = this.data.copyHead(at, index, old, fresh, tail);
-    if (copied < 0) return copied;
+    if (copied < 0) {
+      this.bitmap.release(fresh); // mapped nowhere: kept, it would leak (redteam11)
+      return copied;
+    }
     store<u32>(pointer, fresh);
     this.touch(pointer);
     this.bitmap.release(old);
