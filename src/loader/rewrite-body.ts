@@ -120,6 +120,15 @@ export class BodyRewriter extends BodyCursor {
     this.loopScan = new LoopScan(bytes);
   }
 
+  /** Takes the helpers `other` used, and (unless `hints` is false) its branch-hint entries after this one's. */
+  absorb(other: BodyRewriter, hints = true): void {
+    for (let i = 0; i < this.usedAccessHelpers.length; i++) this.usedAccessHelpers[i] = this.usedAccessHelpers[i]! | other.usedAccessHelpers[i]!;
+    for (let i = 0; i < 2; i++) this.usedBulkHelpers[i] = this.usedBulkHelpers[i]! | other.usedBulkHelpers[i]!;
+    if (!hints) return;
+    this.hints.bytes(other.hints.view());
+    this.hintedFunctions += other.hintedFunctions;
+  }
+
   /**
    * Writes function `functionIndex`'s body, `[start, end)` of the binary (after its size), with
    * `paramCount` parameters, rewritten and preceded by its new size, to `out`.

@@ -23,7 +23,7 @@ function joined(parts: readonly Uint8Array[]): Uint8Array {
 const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
 
 function chunk(seed: number, size: number): ChunkOutcome {
-  return { ok: true, code: bytes(size, seed), writesTables: seed === 2, accessHelpers: [seed], bulkHelpers: [seed === 1, false], hints: bytes(3, seed), hintedFunctions: 1 };
+  return { ok: true, code: bytes(size, seed), writesTables: seed === 2, accessHelpers: [seed], bulkHelpers: [seed === 1, false], hints: bytes(3, seed), hintedFunctions: 1, outlined: new Uint8Array(0), outlinedHints: new Uint8Array(0), outlinedHinted: 0 };
 }
 
 describe("CodeOutput", () => {
