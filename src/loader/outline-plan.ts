@@ -77,14 +77,14 @@ const typeBytes = (types: readonly string[]): number[] | null => {
   return out.includes(-1) ? null : out;
 };
 
-export function planOutlining(info: ModuleInfo, mode: OutlineMode, maxDepth = OUTLINE_DEPTH, codeBytes = 0): OutlinePlan {
+export function planOutlining(info: ModuleInfo, mode: OutlineMode, maxDepth = OUTLINE_DEPTH, codeBytes = 0, leaves = false): OutlinePlan {
   if (mode === "none" || maxDepth <= 0 || info.bodies.length === 0 || codeBytes >= OUTLINE_MAX_CODE) return NO_OUTLINING;
   const walker = new InstructionWalker(info.bytes);
   const candidates = mode === "all" ? info.bodies.map((_, i) => i) : onceRun(info, walker);
   const found: Array<Omit<OutlinedLoop, "index" | "ordinal">> = [];
   for (const i of candidates) {
     try {
-      found.push(...functionLoops(info, walker, i, maxDepth));
+      found.push(...functionLoops(info, walker, i, maxDepth, leaves || mode === "all"));
     } catch (error) {
       if (!(error instanceof Error)) throw error; // a malformed body: the rewriter says what and where
     }
@@ -168,6 +168,9 @@ interface OpenLabel {
 
 interface Candidate {
   readonly at: number;
+  /** Inside another loop; and whether a loop is inside it. */
+  readonly nested: boolean;
+  inner: boolean;
   readonly labels: number[];
   readonly fallthrough: number[];
   readonly used: Set<number>;
@@ -176,7 +179,7 @@ interface Candidate {
 }
 
 /** The loops of defined function `i` that can be outlined, in order of appearance. */
-function functionLoops(info: ModuleInfo, walker: InstructionWalker, i: number, maxDepth: number): Array<Omit<OutlinedLoop, "index" | "ordinal">> {
+function functionLoops(info: ModuleInfo, walker: InstructionWalker, i: number, maxDepth: number, leaves: boolean): Array<Omit<OutlinedLoop, "index" | "ordinal">> {
   const body = info.bodies[i]!;
   const type = info.types[info.functions[i]!];
   if (!type) return [];
@@ -205,8 +208,9 @@ function functionLoops(info: ModuleInfo, walker: InstructionWalker, i: number, m
         const ownType = blockType < 0 ? info.types[-blockType - 1] : null;
         const fallthrough = blockType === 0x40 ? [] : blockType > 0 ? (singleByteType(blockType) ? [blockType] : null) : ownType && ownType.params.length === 0 ? typeBytes(ownType.results) : null;
         const labels = [...stack.map((l) => l.carries).reverse(), functionLabel];
+        for (const c of open) c.inner = true;
         if (loops < maxDepth && fallthrough !== null && labels.every((c) => c >= 0)) {
-          candidate = { at: start, labels, fallthrough, used: new Set(), written: new Set(), ok: true };
+          candidate = { at: start, nested: loops > 0, labels, fallthrough, used: new Set(), written: new Set(), ok: true, inner: false };
           open.push(candidate);
         }
         loops++;
@@ -218,7 +222,9 @@ function functionLoops(info: ModuleInfo, walker: InstructionWalker, i: number, m
       const c = label.candidate;
       if (c !== null) {
         open.pop();
-        const loop = c.ok ? finish(c, next, i + info.functionImports, localTypes) : null;
+        // A nested loop without loops inside stays in its parent's function unless `leaves`: it may
+        // be entered once per iteration of its parent, and a call each time costs more than it gains.
+        const loop = c.ok && (leaves || !c.nested || c.inner) ? finish(c, next, i + info.functionImports, localTypes) : null;
         if (loop !== null) out.push(loop);
       }
     } else if (op === 0x20 || op === 0x21 || op === 0x22) {

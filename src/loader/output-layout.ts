@@ -210,6 +210,8 @@ export interface RewriteVariant {
   readonly outline?: OutlineMode;
   /** How deep in a nest loops are outlined (1: outermost only). */
   readonly outlineDepth?: number;
+  /** Whether a nested loop without loops inside is outlined too (by default it stays in its parent's function). */
+  readonly outlineLeaves?: boolean;
   readonly outlineIterations?: number;
 }
 

@@ -56,7 +56,7 @@ export async function rewriteModule(name: string, bytes: Uint8Array, policy: Loa
     await turn();
     const facts = checkPolicy(name, info, names, policy);
     // Loops of functions that run once move into functions of their own, after the program's (outline-plan.ts).
-    const plan = planOutlining(info, variant.outline ?? "once-run", variant.outlineDepth, codeBytes);
+    const plan = planOutlining(info, variant.outline ?? "once-run", variant.outlineDepth, codeBytes, variant.outlineLeaves);
     const layout = codeLayout(info.functionImports, info.functions.length + plan.loops.length, info.globals.length, variant, facts.maximumPages, codeBytes);
     await turn();
     await validated();
