@@ -29,9 +29,10 @@ import { I32 } from "./wasm/value-types.ts";
  */
 
 export interface OutlinedBodies {
-  /** The function's new body (local declarations, then code), and each of its outlined loops' in plan order. */
+  /** The function's new body (local declarations, then code), and each of its outlined loops' in plan order, with where each has dispatch loops (which need no safe point). */
   readonly caller: Uint8Array;
-  readonly loops: ReadonlyArray<{ readonly loop: OutlinedLoop; readonly body: Uint8Array }>;
+  readonly callerDispatches: ReadonlySet<number>;
+  readonly loops: ReadonlyArray<{ readonly loop: OutlinedLoop; readonly body: Uint8Array; readonly dispatches: ReadonlySet<number> }>;
 }
 
 interface Context {
@@ -42,13 +43,15 @@ interface Context {
   /** Locals this body declares besides the parent's (their types), and the index of the next. */
   readonly extra: number[];
   nextLocal: number;
+  /** Where this body's dispatch loops start in the code written for it. */
+  readonly dispatches: number[];
 }
 
 export function outlineBodies(bytes: Uint8Array, start: number, end: number, paramCount: number, loops: readonly OutlinedLoop[], iterations: number): OutlinedBodies {
   const walker = new InstructionWalker(bytes);
   const declared = walker.declarations(start, end);
   const writer = new Outliner(bytes, walker, loops, end);
-  const context: Context = { map: null, labels: -1, extra: [], nextLocal: paramCount + declared.count };
+  const context: Context = { map: null, labels: -1, extra: [], nextLocal: paramCount + declared.count, dispatches: [] };
   const code = new ByteWriter(end - start + 256);
   writer.copy(context, declared.end, end, code);
   const caller = new ByteWriter(code.length + 64);
@@ -58,8 +61,9 @@ export function outlineBodies(bytes: Uint8Array, start: number, end: number, par
     caller.u8(1);
     caller.u8(type);
   }
+  const shift = caller.length;
   caller.bytes(code.view());
-  return { caller: caller.take(), loops: loops.map((loop) => ({ loop, body: writer.loopBody(loop, iterations) })) };
+  return { caller: caller.take(), callerDispatches: new Set(context.dispatches.map((at) => at + shift)), loops: loops.map((loop) => writer.loopBody(loop, iterations)) };
 }
 
 class Outliner {
@@ -122,6 +126,7 @@ class Outliner {
     const local = (l: number) => (context.map === null ? l : context.map.get(l)!);
     const code = declare(context, I32);
     const slots = loop.slots.map((t) => declare(context, t));
+    context.dispatches.push(out.length);
     out.u8(0x03);
     out.u8(0x40);
     for (const l of loop.locals) localOp(out, 0x20, local(l));
@@ -158,10 +163,10 @@ class Outliner {
   }
 
   /** An outlined loop's function body: local declarations, then code. */
-  loopBody(loop: OutlinedLoop, iterations: number): Uint8Array {
+  loopBody(loop: OutlinedLoop, iterations: number): { loop: OutlinedLoop; body: Uint8Array; dispatches: ReadonlySet<number> } {
     const map = new Map<number, number>(loop.locals.map((l, i) => [l, i]));
     const m = loop.labels.length;
-    const context: Context = { map, labels: m, extra: [], nextLocal: loop.locals.length };
+    const context: Context = { map, labels: m, extra: [], nextLocal: loop.locals.length, dispatches: [] };
     const count = declare(context, I32);
     const code = declare(context, I32);
     const slots = loop.slots.map((t) => declare(context, t));
@@ -219,8 +224,9 @@ class Outliner {
       body.u8(1);
       body.u8(type);
     }
+    const shift = body.length;
     body.bytes(out.view());
-    return body.take();
+    return { loop, body: body.take(), dispatches: new Set(context.dispatches.map((at) => at + shift)) };
   }
 }
 

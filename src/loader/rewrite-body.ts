@@ -89,6 +89,8 @@ export class BodyRewriter extends BodyCursor {
   /** Whether those bodies use memory.copy (index 0) and memory.fill (1): their helpers are long. */
   readonly usedBulkHelpers = new Uint8Array(2);
   private bodyStart = 0;
+  /** Where the loops that get no safe point are (outline-bodies.ts: the dispatch loops of outlined loops). */
+  private quietLoops: ReadonlySet<number> | null = null;
   /** This rewrite of the body translates accesses outside loops inline (until a loop shows it should not). */
   private inlineOutsideLoops = false;
   private accessesOutsideLoops = false;
@@ -133,7 +135,8 @@ export class BodyRewriter extends BodyCursor {
    * Writes function `functionIndex`'s body, `[start, end)` of the binary (after its size), with
    * `paramCount` parameters, rewritten and preceded by its new size, to `out`.
    */
-  rewrite(functionIndex: number, start: number, end: number, paramCount: number, out: ByteWriter): BodyFacts {
+  rewrite(functionIndex: number, start: number, end: number, paramCount: number, out: ByteWriter, quietLoops: ReadonlySet<number> | null = null): BodyFacts {
+    this.quietLoops = quietLoops;
     // A function without loops has its accesses inline: it may well be the hot body a caller's loop
     // calls. One with loops calls helpers for the accesses outside them, which run once a call:
     // found out at its first loop, where the rewrite starts again.
@@ -224,7 +227,7 @@ export class BodyRewriter extends BodyCursor {
               // (loop-paths.ts), or for its whole body under the variant that measures the choice.
               const longest = paths.endLoop(at);
               const body = opStart - this.loopStarts[depth]!;
-              if (layout.safePoints) patchSafePoint(code, this.loopCharges[depth]!, fuelFor(layout.loopPaths ? Math.min(longest, body) : body));
+              if (this.loopCharges[depth]! >= 0) patchSafePoint(code, this.loopCharges[depth]!, fuelFor(layout.loopPaths ? Math.min(longest, body) : body));
               this.hoistLive &= ~this.loopHoists[depth]!;
               this.streamLive &= ~this.loopStreams[depth]!;
             } else paths.endBlock(depth, at);
@@ -248,6 +251,10 @@ export class BodyRewriter extends BodyCursor {
           this.blocks[depth] = 1;
           this.innermost[depth] = depth;
           loops++;
+          // A dispatch loop of loop outlining (outline-bodies.ts) needs none: each time round it
+          // calls the outlined loop, whose entry has one.
+          const safePoint = layout.safePoints && !(this.quietLoops?.has(opStart) ?? false);
+          this.loopCharges[depth] = -1;
           at = this.skipBlockType(at, end);
           paths.loop(depth, at);
           this.loopStarts[depth] = at;
@@ -275,7 +282,7 @@ export class BodyRewriter extends BodyCursor {
             this.hoistLive |= mask;
             this.loopHoists[depth] = mask;
             code.copy(bytes, opStart, at);
-            if (layout.safePoints) this.loopCharges[depth] = emitSafePoint(code, marks, layout, 1, this.kernelClears());
+            this.loopCharges[depth] = safePoint ? emitSafePoint(code, marks, layout, 1, this.kernelClears()) : -1;
             for (const group of groups) {
               if (group.span > PAGE_SIZE || group.span <= 0) throw new Error(`loader bug: loop at ${opStart} of function ${functionIndex} hoists a span of ${group.span} bytes`);
               this.hoistSpans[group.slot] = group.span;
@@ -283,7 +290,7 @@ export class BodyRewriter extends BodyCursor {
               emitHoistedCheck(code, marks, layout, group, this.hoistLocals(group.slot));
             }
             run = at;
-          } else if (layout.safePoints) {
+          } else if (safePoint) {
             code.copy(bytes, run, at);
             this.loopCharges[depth] = emitSafePoint(code, marks, layout, 1, this.kernelClears());
             run = at;
