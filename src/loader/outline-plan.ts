@@ -16,9 +16,11 @@ import { I32 } from "./wasm/value-types.ts";
  * `_start` export, and a function whose only reference is one direct call outside any loop of a
  * once-run function), in a code section under OUTLINE_MAX_CODE (the scan of every body for its
  * calls costs a pass over the code). A function called many times tiers up by its calls and
- * gains nothing. Which loops: every loop of such a function down to `maxDepth` levels of nesting
- * (a hot inner loop inside an outer loop of a few rounds needs its own), each whose shape the
- * outlining takes:
+ * gains nothing. Which loops: each outermost loop of such a function, and each loop nested in one
+ * (down to `maxDepth` levels) that has loops inside it (a loop nest inside an outer loop of a few
+ * rounds needs its own); a nested loop with no loop inside stays in its parent's outlined
+ * function (it may be entered once per iteration of its parent, and a call each time cost more
+ * than it gained: sort.c, hash.c), unless `leaves`. Each must have a shape the outlining takes:
  * - a block type without parameters (clang never gives a loop any);
  * - every label around it carries at most one value, of a one-byte type (its function's results
  *   included): an exit to it is returned as a code and that value;
@@ -30,8 +32,8 @@ import { I32 } from "./wasm/value-types.ts";
 
 export type OutlineMode = "once-run" | "all" | "none";
 
-/** A code section this large or larger gets no outlining: its scan for call sites would cost tens of ms. */
-export const OUTLINE_MAX_CODE = 4 << 20;
+/** A code section this large or larger gets no outlining: the scan of every body for its call sites runs on the machine's thread (about 10 ms a MB warm; yosys's 28 MB took 0.3-0.8 s). */
+export const OUTLINE_MAX_CODE = 1 << 20;
 /** The most locals an outlined loop may take (parameters) and give back (results, with its exits' values): V8 allows 1000 of each. */
 export const OUTLINE_MAX_LOCALS = 400;
 /** How deep in a loop nest loops are outlined by default (1: outermost loops only). */
