@@ -9,8 +9,9 @@ import { SMALL_LEAF_BYTES } from "./constants.ts";
  * which functions can hold a breakpoint (those with a safe point: docs/LOADER.md "Safe points").
  *
  * The rewritten module's index space is `[program imports][dogma:mmu imports][program
- * functions][loader helpers]` (docs/LOADER.md), so a program function's original index is its
- * engine index less the loader's imports. The engine gives the module's custom sections back
+ * functions][outlined loops][loader helpers]` (docs/LOADER.md), so a program function's original
+ * index is its engine index less the loader's imports, and an outlined loop (named `F.loopN`) is
+ * taken for its function F. The engine gives the module's custom sections back
  * (`WebAssembly.Module.customSections`), and the kernel has the original binary; it never needs
  * the loader itself.
  */
