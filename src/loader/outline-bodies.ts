@@ -47,8 +47,10 @@ interface Context {
   readonly dispatches: number[];
 }
 
-export function outlineBodies(bytes: Uint8Array, start: number, end: number, paramCount: number, loops: readonly OutlinedLoop[], iterations: number): OutlinedBodies {
+export function outlineBodies(bytes: Uint8Array, start: number, end: number, paramCount: number, planned: readonly OutlinedLoop[], iterations: number): OutlinedBodies {
   const walker = new InstructionWalker(bytes);
+  // The plan's offsets are from the body's start.
+  const loops = planned.map((loop) => ({ ...loop, at: start + loop.at, end: start + loop.end }));
   const declared = walker.declarations(start, end);
   const writer = new Outliner(bytes, walker, loops, end);
   const context: Context = { map: null, labels: -1, extra: [], nextLocal: paramCount + declared.count, dispatches: [] };

@@ -42,7 +42,10 @@ export const OUTLINE_DEPTH = 8;
 export const OUTLINE_ITERATIONS = 4096;
 
 export interface OutlinedLoop {
-  /** Where its `loop` instruction is in the binary, and where it ends (after its `end`). */
+  /**
+   * Where its `loop` instruction is and where it ends (after its `end`), from the start of its
+   * function's body (a chunk sent to a worker has its bodies moved: these stay right).
+   */
   readonly at: number;
   readonly end: number;
   /** The new function's index in the original's index space (after the program's functions). */
@@ -226,7 +229,7 @@ function functionLoops(info: ModuleInfo, walker: InstructionWalker, i: number, m
         open.pop();
         // A nested loop without loops inside stays in its parent's function unless `leaves`: it may
         // be entered once per iteration of its parent, and a call each time costs more than it gains.
-        const loop = c.ok && (leaves || !c.nested || c.inner) ? finish(c, next, i + info.functionImports, localTypes) : null;
+        const loop = c.ok && (leaves || !c.nested || c.inner) ? finish(c, body.start, next, i + info.functionImports, localTypes) : null;
         if (loop !== null) out.push(loop);
       }
     } else if (op === 0x20 || op === 0x21 || op === 0x22) {
@@ -251,13 +254,13 @@ function labelValues(info: ModuleInfo, blockType: number, loop: boolean): number
   return typeBytes(loop ? type.params : type.results);
 }
 
-function finish(c: Candidate, end: number, parent: number, localTypes: readonly number[]): Omit<OutlinedLoop, "index" | "ordinal"> | null {
+function finish(c: Candidate, bodyStart: number, end: number, parent: number, localTypes: readonly number[]): Omit<OutlinedLoop, "index" | "ordinal"> | null {
   const locals = [...c.used].sort((a, b) => a - b);
   const written = [...c.written].sort((a, b) => a - b);
   const slots = slotTypes([c.fallthrough, ...c.labels.map((t) => (t === 0 ? [] : [t]))]);
   const results = [...written.map((l) => localTypes[l]!), ...slots, I32];
   if (locals.length > OUTLINE_MAX_LOCALS || results.length > OUTLINE_MAX_LOCALS + 64) return null;
-  return { at: c.at, end, parent, locals, written, labels: c.labels, fallthrough: c.fallthrough, slots, params: locals.map((l) => localTypes[l]!), results };
+  return { at: c.at - bodyStart, end: end - bodyStart, parent, locals, written, labels: c.labels, fallthrough: c.fallthrough, slots, params: locals.map((l) => localTypes[l]!), results };
 }
 
 /** The slots the exits share: for each type, as many as the exit carrying most values of it. */
