@@ -1,5 +1,6 @@
 import { slotsOf, type OutlinedLoop } from "./outline-plan.ts";
 import { InstructionWalker } from "./outline-walk.ts";
+import type { OutlinedLoops } from "./rewrite-body.ts";
 import { ByteWriter } from "./wasm/byte-writer.ts";
 import { I32 } from "./wasm/value-types.ts";
 
@@ -31,8 +32,8 @@ import { I32 } from "./wasm/value-types.ts";
 export interface OutlinedBodies {
   /** The function's new body (local declarations, then code), and each of its outlined loops' in plan order, with where each has dispatch loops (which need no safe point). */
   readonly caller: Uint8Array;
-  readonly callerDispatches: ReadonlySet<number>;
-  readonly loops: ReadonlyArray<{ readonly loop: OutlinedLoop; readonly body: Uint8Array; readonly dispatches: ReadonlySet<number> }>;
+  readonly callerLoops: OutlinedLoops;
+  readonly loops: ReadonlyArray<{ readonly loop: OutlinedLoop; readonly body: Uint8Array; readonly loops: OutlinedLoops }>;
 }
 
 interface Context {
@@ -65,7 +66,8 @@ export function outlineBodies(bytes: Uint8Array, start: number, end: number, par
   }
   const shift = caller.length;
   caller.bytes(code.view());
-  return { caller: caller.take(), callerDispatches: new Set(context.dispatches.map((at) => at + shift)), loops: loops.map((loop) => writer.loopBody(loop, iterations)) };
+  const callerLoops = { dispatches: new Set(context.dispatches.map((at) => at + shift)), leaving: new Map<number, number>() };
+  return { caller: caller.take(), callerLoops, loops: loops.map((loop) => writer.loopBody(loop, iterations)) };
 }
 
 class Outliner {
@@ -164,17 +166,24 @@ class Outliner {
     for (const s of slotsOf(loop.slots, loop.fallthrough)) localOp(out, 0x20, slots[s]!);
   }
 
-  /** An outlined loop's function body: local declarations, then code. */
-  loopBody(loop: OutlinedLoop, iterations: number): { loop: OutlinedLoop; body: Uint8Array; dispatches: ReadonlySet<number> } {
+  /**
+   * An outlined loop's function body: local declarations, then code. It leaves to be called again
+   * when its header's safe point's call gave it fuel (rewrite-body.ts writes that branch: every
+   * 10,000 units of fuel, 640 KB of code run), or, with `iterations` > 0 (tests), after that many
+   * runs of its header, counted in a local.
+   */
+  loopBody(loop: OutlinedLoop, iterations: number): { loop: OutlinedLoop; body: Uint8Array; loops: OutlinedLoops } {
     const map = new Map<number, number>(loop.locals.map((l, i) => [l, i]));
     const m = loop.labels.length;
     const context: Context = { map, labels: m, extra: [], nextLocal: loop.locals.length, dispatches: [] };
-    const count = declare(context, I32);
+    const count = iterations > 0 ? declare(context, I32) : -1;
     const code = declare(context, I32);
     const slots = loop.slots.map((t) => declare(context, t));
     const out = new ByteWriter(loop.end - loop.at + 256);
-    i32Const(out, iterations);
-    localOp(out, 0x21, count);
+    if (iterations > 0) {
+      i32Const(out, iterations);
+      localOp(out, 0x21, count);
+    }
     out.u8(0x02); // the block every exit leaves by
     out.u8(0x40);
     for (let j = m - 1; j >= 0; j--) {
@@ -182,20 +191,23 @@ class Outliner {
       out.u8(loop.labels[j] === 0 ? 0x40 : loop.labels[j]!);
     }
     const bodyStart = this.walker.step(loop.at, this.end);
+    const header = out.length;
     out.copy(this.bytes, loop.at, bodyStart); // loop and its block type
-    // The header: after `iterations` runs, leave to be called again.
-    localOp(out, 0x20, count);
-    i32Const(out, -1);
-    out.u8(0x6a); // i32.add
-    localOp(out, 0x22, count);
-    out.u8(0x45);
-    out.u8(0x04);
-    out.u8(0x40);
-    i32Const(out, 0);
-    localOp(out, 0x21, code);
-    out.u8(0x0c);
-    out.u32(m + 2);
-    out.u8(0x0b);
+    if (iterations > 0) {
+      // The header: after `iterations` runs, leave (code 0) to be called again.
+      localOp(out, 0x20, count);
+      i32Const(out, -1);
+      out.u8(0x6a); // i32.add
+      localOp(out, 0x22, count);
+      out.u8(0x45);
+      out.u8(0x04);
+      out.u8(0x40);
+      i32Const(out, 0);
+      localOp(out, 0x21, code);
+      out.u8(0x0c);
+      out.u32(m + 2);
+      out.u8(0x0b);
+    }
     this.copy(context, bodyStart, loop.end - 1, out);
     out.u8(0x0b);
     // The loop ended: its values to their slots.
@@ -228,7 +240,9 @@ class Outliner {
     }
     const shift = body.length;
     body.bytes(out.view());
-    return { loop, body: body.take(), dispatches: new Set(context.dispatches.map((at) => at + shift)) };
+    // From inside its safe point's `if` at the header: the if, the loop, the m labels, then the block every exit leaves by (code is still 0 there).
+    const leaving = new Map(iterations > 0 ? [] : [[header + shift, m + 2]]);
+    return { loop, body: body.take(), loops: { dispatches: new Set(context.dispatches.map((at) => at + shift)), leaving } };
   }
 }
 

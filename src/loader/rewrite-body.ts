@@ -54,6 +54,12 @@ const SCRATCH_TYPES = [I32, I32, I32, I64, F32, F64, I32, I32, ...Array<number>(
 const Scratch = { address: 0, entry: 1, i32: 2, i64: 3, f32: 4, f64: 5, tlb: 6, anchor: 7, group: 8, hoist: 8 + GROUP_LOCALS, streamPage: 8 + GROUP_LOCALS + HOIST_LOCALS, streamAddend: 8 + GROUP_LOCALS + HOIST_LOCALS + STREAM_LOCALS } as const;
 const VALUE_SCRATCH: Record<number, number> = { [I32]: Scratch.i32, [I64]: Scratch.i64, [F32]: Scratch.f32, [F64]: Scratch.f64 };
 
+/** Where a body loop outlining wrote has its dispatch loops (no safe point: each round calls an outlined loop, whose entry has one), and its outlined loop's header with the depth of the label that leaves the loop's function. */
+export interface OutlinedLoops {
+  readonly dispatches: ReadonlySet<number>;
+  readonly leaving: ReadonlyMap<number, number>;
+}
+
 export interface BodyFacts {
   /** It has table.set or table.grow. */
   writesTables: boolean;
@@ -89,8 +95,8 @@ export class BodyRewriter extends BodyCursor {
   /** Whether those bodies use memory.copy (index 0) and memory.fill (1): their helpers are long. */
   readonly usedBulkHelpers = new Uint8Array(2);
   private bodyStart = 0;
-  /** Where the loops that get no safe point are (outline-bodies.ts: the dispatch loops of outlined loops). */
-  private quietLoops: ReadonlySet<number> | null = null;
+  /** Loop outlining's loops in the body being rewritten (outline-bodies.ts), if any. */
+  private outlining: OutlinedLoops | null = null;
   /** This rewrite of the body translates accesses outside loops inline (until a loop shows it should not). */
   private inlineOutsideLoops = false;
   private accessesOutsideLoops = false;
@@ -135,8 +141,8 @@ export class BodyRewriter extends BodyCursor {
    * Writes function `functionIndex`'s body, `[start, end)` of the binary (after its size), with
    * `paramCount` parameters, rewritten and preceded by its new size, to `out`.
    */
-  rewrite(functionIndex: number, start: number, end: number, paramCount: number, out: ByteWriter, quietLoops: ReadonlySet<number> | null = null): BodyFacts {
-    this.quietLoops = quietLoops;
+  rewrite(functionIndex: number, start: number, end: number, paramCount: number, out: ByteWriter, outlining: OutlinedLoops | null = null): BodyFacts {
+    this.outlining = outlining;
     // A function without loops has its accesses inline: it may well be the hot body a caller's loop
     // calls. One with loops calls helpers for the accesses outside them, which run once a call:
     // found out at its first loop, where the rewrite starts again.
@@ -253,7 +259,9 @@ export class BodyRewriter extends BodyCursor {
           loops++;
           // A dispatch loop of loop outlining (outline-bodies.ts) needs none: each time round it
           // calls the outlined loop, whose entry has one.
-          const safePoint = layout.safePoints && !(this.quietLoops?.has(opStart) ?? false);
+          const safePoint = layout.safePoints && !(this.outlining?.dispatches.has(opStart) ?? false);
+          // An outlined loop's own header leaves to be called again when its safe point's call gave it fuel.
+          const leave = this.outlining?.leaving.get(opStart) ?? -1;
           this.loopCharges[depth] = -1;
           at = this.skipBlockType(at, end);
           paths.loop(depth, at);
@@ -282,7 +290,7 @@ export class BodyRewriter extends BodyCursor {
             this.hoistLive |= mask;
             this.loopHoists[depth] = mask;
             code.copy(bytes, opStart, at);
-            this.loopCharges[depth] = safePoint ? emitSafePoint(code, marks, layout, 1, this.kernelClears()) : -1;
+            this.loopCharges[depth] = safePoint ? emitSafePoint(code, marks, layout, 1, this.kernelClears(), true, leave) : -1;
             for (const group of groups) {
               if (group.span > PAGE_SIZE || group.span <= 0) throw new Error(`loader bug: loop at ${opStart} of function ${functionIndex} hoists a span of ${group.span} bytes`);
               this.hoistSpans[group.slot] = group.span;
@@ -292,7 +300,7 @@ export class BodyRewriter extends BodyCursor {
             run = at;
           } else if (safePoint) {
             code.copy(bytes, run, at);
-            this.loopCharges[depth] = emitSafePoint(code, marks, layout, 1, this.kernelClears());
+            this.loopCharges[depth] = emitSafePoint(code, marks, layout, 1, this.kernelClears(), true, leave);
             run = at;
           }
           depth++;

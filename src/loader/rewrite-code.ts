@@ -99,15 +99,15 @@ export function rewriteChunk(bytes: Uint8Array, layout: CodeLayout, chunk: BodyC
       // The function and its outlined loops, still in the original's terms, each rewritten as any function is.
       const bodies = outlineBodies(bytes, body.start, body.end, body.params, body.outline, layout.outlineIterations);
       const caller = new BodyRewriter(bodies.caller, layout);
-      writesTables = caller.rewrite(body.index, 0, bodies.caller.length, body.params, out, bodies.callerDispatches).writesTables || writesTables;
+      writesTables = caller.rewrite(body.index, 0, bodies.caller.length, body.params, out, bodies.callerLoops).writesTables || writesTables;
       limit(body, out.length - before);
       rewriter.absorb(caller);
       outlined ??= new ByteWriter(4096);
       const loops = new BodyRewriter(new Uint8Array(0), layout);
-      for (const { loop, body: code, dispatches } of bodies.loops) {
+      for (const { loop, body: code, loops: outlining } of bodies.loops) {
         const one = new BodyRewriter(code, layout);
         const at = outlined.length;
-        writesTables = one.rewrite(loop.index, 0, code.length, loop.params.length, outlined, dispatches).writesTables || writesTables;
+        writesTables = one.rewrite(loop.index, 0, code.length, loop.params.length, outlined, outlining).writesTables || writesTables;
         limit(body, outlined.length - at);
         loops.absorb(one);
       }
