@@ -13,7 +13,8 @@ import { I32 } from "./wasm/value-types.ts";
  *
  * An outlined loop `G` takes the locals of its function it uses as parameters and gives back
  * those it writes, then a slot per value its exits can carry, then an exit code:
- *   0  its header ran `iterations` times: call it again (it starts again at its header);
+ *   0  leave to be called again (it starts again at its header): its header's safe point called
+ *      the kernel and got fuel back, or (tests) the header ran `iterations` times;
  *   1  the loop ended: its values are in the slots;
  *   2+j  a branch to the j-th label around the loop (0 the innermost; the last is the function's
  *        own, which `return` becomes), its value, if any, in a slot.
@@ -30,7 +31,7 @@ import { I32 } from "./wasm/value-types.ts";
  */
 
 export interface OutlinedBodies {
-  /** The function's new body (local declarations, then code), and each of its outlined loops' in plan order, with where each has dispatch loops (which need no safe point). */
+  /** The function's new body (local declarations, then code), and each of its outlined loops' in plan order, with where each has its dispatch loops (no safe point) and its own header (rewrite-body.ts OutlinedLoops). */
   readonly caller: Uint8Array;
   readonly callerLoops: OutlinedLoops;
   readonly loops: ReadonlyArray<{ readonly loop: OutlinedLoop; readonly body: Uint8Array; readonly loops: OutlinedLoops }>;
