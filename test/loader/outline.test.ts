@@ -6,6 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { readNames } from "../../src/loader/name-section.ts";
 import { planOutlining } from "../../src/loader/outline-plan.ts";
+import { rewriteModule } from "../../src/loader/rewrite-module.ts";
 import { readModule } from "../../src/loader/wasm/module-info.ts";
 import { testMachine } from "../helpers/test-host.ts";
 import { watToBinary } from "./wat.ts";
@@ -77,6 +78,26 @@ describe("loop outlining", () => {
       await t.kernel.run();
       expect(process.outcome, JSON.stringify(rewrite)).toEqual({ kind: "exited", code: 0 });
       expect(t.kernel.returnValues.get(process.pid), JSON.stringify(rewrite)).toBe(native);
+    }
+  });
+});
+
+describe("an outlined loop's header", () => {
+  // It leaves (code 0, to be called again) from its safe point's slow path when the kernel gave it
+  // fuel back: `global.get $fuel; i32.const 0; i32.gt_s; br_if` inside the safe point's `if`.
+  const leaves = [0x23, 1, 0x41, 0, 0x4a, 0x0d]; // the program has no globals: the fuel global is 1
+  const has = (body: Uint8Array, bytes: readonly number[]) => body.some((_, i) => bytes.every((b, k) => body[i + k] === b));
+  const policy = { maxBinaryBytes: 1 << 20, maxMemoryPages: 256, importModules: new Map() };
+
+  it("leaves at its safe point's slow path, and only there (no counter) unless told to count", async () => {
+    const program = readModule(PROGRAM);
+    for (const [variant, leaving] of [[{}, true], [{ outlineIterations: 8 }, false]] as const) {
+      const out = (await rewriteModule("outline program", PROGRAM, policy, null, variant)).rewritten;
+      const info = readModule(out);
+      const outlined = [0, 1].map((k) => info.bodies[program.functions.length + k]!).map((b) => out.subarray(b.start, b.end));
+      for (const body of outlined) expect(has(body, leaves), JSON.stringify(variant)).toBe(leaving);
+      // The functions they came from do not leave so.
+      for (let f = 0; f < program.functions.length; f++) expect(has(out.subarray(info.bodies[f]!.start, info.bodies[f]!.end), leaves)).toBe(false);
     }
   });
 });
