@@ -5,6 +5,7 @@
 import { standardImportModules } from "../src/hosts/standard-imports.ts";
 import type { LoadedImage } from "../src/kernel/image.ts";
 import { readNames } from "../src/loader/name-section.ts";
+import { planOutlining } from "../src/loader/outline-plan.ts";
 import { codeLayout, type RewriteVariant } from "../src/loader/output-layout.ts";
 import { checkPolicy, type LoaderPolicy } from "../src/loader/policy.ts";
 import { chunkBodies, rewriteChunk } from "../src/loader/rewrite-code.ts";
@@ -52,18 +53,20 @@ export async function rewriteSteps(bytes: Uint8Array, name: string, variant: Rew
   lap("validate");
   const info = readModule(original);
   const facts = checkPolicy(name, info, readNames(original, info.nameSection), benchPolicy);
-  const layout = codeLayout(info.functionImports, info.functions.length, info.globals.length, variant, facts.maximumPages, codeSectionBytes(original));
+  const plan = planOutlining(info, variant.outline ?? "once-run", variant.outlineDepth, codeSectionBytes(original), variant.outlineLeaves);
+  const layout = codeLayout(info.functionImports, info.functions.length + plan.loops.length, info.globals.length, variant, facts.maximumPages, codeSectionBytes(original));
   lap("read and policy");
-  const chunks = chunkBodies(info, 1 << 20);
+  const chunks = chunkBodies(info, 1 << 20, plan);
   const rewrittenChunks = new RewrittenChunks(info.bodies.reduce((n, b) => n + (b.end - b.start), 0));
   for (const [index, chunk] of chunks.entries()) {
     const outcome = rewriteChunk(original, layout, chunk);
     if (!outcome.ok) throw new Error(`bench bug: ${name}: ${outcome.message}`);
     rewrittenChunks.take(index, outcome);
   }
+  rewrittenChunks.appendOutlined();
   const { accessHelpers, bulkHelpers, writesTables } = rewrittenChunks;
   lap("rewrite bodies");
-  const rewritten = writeModule(info, layout, facts, { bodies: rewrittenChunks.bodies, hints: { pieces: rewrittenChunks.hintPieces, functions: rewrittenChunks.hintedFunctions } }, helperFunctions(layout, accessHelpers, bulkHelpers));
+  const rewritten = writeModule(info, layout, facts, { bodies: rewrittenChunks.bodies, hints: { pieces: rewrittenChunks.hintPieces, functions: rewrittenChunks.hintedFunctions }, outlined: plan.loops }, helperFunctions(layout, accessHelpers, bulkHelpers));
   lap("assemble");
   const module = await WebAssembly.compile(rewritten as Uint8Array<ArrayBuffer>);
   lap("compile");

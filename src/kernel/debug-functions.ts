@@ -9,8 +9,9 @@ import { SMALL_LEAF_BYTES } from "./constants.ts";
  * which functions can hold a breakpoint (those with a safe point: docs/LOADER.md "Safe points").
  *
  * The rewritten module's index space is `[program imports][dogma:mmu imports][program
- * functions][loader helpers]` (docs/LOADER.md), so a program function's original index is its
- * engine index less the loader's imports. The engine gives the module's custom sections back
+ * functions][outlined loops][loader helpers]` (docs/LOADER.md), so a program function's original
+ * index is its engine index less the loader's imports, and an outlined loop (named `F.loopN`) is
+ * taken for its function F. The engine gives the module's custom sections back
  * (`WebAssembly.Module.customSections`), and the kernel has the original binary; it never needs
  * the loader itself.
  */
@@ -22,8 +23,14 @@ export interface FunctionTable {
   name(original: number): string;
   /** The original index of a function named `name`, or -1. */
   find(name: string): number;
-  /** The original index of the engine's function `engineIndex`; -1 for the loader's own. */
+  /**
+   * The original index of the engine's function `engineIndex`; -1 for the loader's own. A loop the
+   * loader moved into a function of its own (docs/LOADER.md "Loops moved out of functions called
+   * once", named `F.loopN` after the program's functions) is its function F's code.
+   */
   original(engineIndex: number): number;
+  /** Whether the engine's function `engineIndex` is such an outlined loop: its entry is no entry of F's. */
+  outlined(engineIndex: number): boolean;
   /** Whether the function's code has a safe point: false for an import or a small leaf (no loop, no call). */
   hasSafePoints(original: number): boolean;
   /** A global's name by its index in the program (what `__dogma_global_N` exports), when the binary names it. */
@@ -60,6 +67,13 @@ function readFunctionTable(image: LoadedImage): FunctionTable {
   const byName = new Map<string, number>();
   const nameOf = (original: number): string => names.functions.get(original < programImports ? original : original + loaderImports) ?? String(original);
   for (let i = count - 1; i >= 0; i--) byName.set(nameOf(i), i);
+  // Outlined loops come right after the program's functions, before the loader's helpers (`dogma$…`).
+  const outlinedParent = (engineIndex: number): number => {
+    const name = names.functions.get(engineIndex);
+    const parent = name === undefined || name.startsWith("dogma$") ? null : /^(.*)\.loop\d+$/.exec(name);
+    if (!parent) return -1;
+    return byName.get(parent[1]!) ?? (/^\d+$/.test(parent[1]!) && Number(parent[1]) < count ? Number(parent[1]) : -1);
+  };
   return {
     count,
     imports: programImports,
@@ -68,8 +82,10 @@ function readFunctionTable(image: LoadedImage): FunctionTable {
     original(engineIndex) {
       if (engineIndex < programImports) return engineIndex;
       const original = engineIndex - loaderImports;
-      return original >= programImports && original < count ? original : -1;
+      if (original >= programImports && original < count) return original;
+      return outlinedParent(engineIndex);
     },
+    outlined: (engineIndex) => engineIndex - loaderImports >= count && outlinedParent(engineIndex) >= 0,
     hasSafePoints(original) {
       const body = bodies[original - programImports];
       return body !== undefined && (body.size >= SMALL_LEAF_BYTES || body.mayLoopOrCall);

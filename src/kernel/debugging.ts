@@ -216,6 +216,9 @@ export class DebugSession {
     const top = trace.frames[0];
     if (!top) return null;
     const fresh = this.activations.observe(trace);
+    // An outlined loop (docs/LOADER.md "Loops moved out of functions called once") is its
+    // function's code: its entry's safe point is no place in that code (its loop's header follows).
+    if (fresh && this.functions.outlined(top.function)) return null;
     const fn = this.functions.original(top.function);
     // A safe point in the loader's own code (a helper) is no place in the program.
     if (fn < 0) return null;

@@ -559,7 +559,12 @@ function helperAccess(w: ByteWriter, layout: CodeLayout, opcode: number, offset:
  * subtrahend into a register first, one instruction more at every loop header and entry of a
  * function that runs in it (TurboFan makes the same code of either).
  */
-export function emitSafePoint(w: ByteWriter, marks: SequenceMarks, layout: CodeLayout, units = 1, clears: readonly number[] = NONE, patched = true): number {
+/**
+ * `leave` >= 0: the loop header of an outlined loop (outline-bodies.ts), which returns to be called
+ * again, by a branch to the label `leave` deep from inside the `if`, when its safe point's call gave
+ * it fuel (never while a debugger keeps it at -1).
+ */
+export function emitSafePoint(w: ByteWriter, marks: SequenceMarks, layout: CodeLayout, units = 1, clears: readonly number[] = NONE, patched = true, leave = -1): number {
   w.reserve(MOST_BYTES + clears.length * CLEAR_BYTES);
   const fuel = layout.fuelGlobal;
   w.put(Op.globalGet);
@@ -585,6 +590,16 @@ export function emitSafePoint(w: ByteWriter, marks: SequenceMarks, layout: CodeL
   w.put(Op.globalSet);
   w.putU32(fuel);
   endGroups(w, clears);
+  if (leave >= 0) {
+    w.reserve(16);
+    w.put(Op.globalGet);
+    w.putU32(fuel);
+    w.put(Op.i32Const);
+    w.put(0);
+    w.put(0x4a); // i32.gt_s
+    w.put(0x0d); // br_if
+    w.putU32(leave);
+  }
   w.put(Op.end);
   return unitsAt;
 }

@@ -68,6 +68,8 @@ export function readNames(bytes: Uint8Array, section: Section | null): Names {
 export interface NamedFunctions {
   readonly layout: CodeLayout;
   readonly definedFunctions: number;
+  /** Loops moved into functions of their own, after the program's: each named for its function and its place there (`main.loop0`). */
+  readonly outlined?: ReadonlyArray<{ readonly parent: number; readonly ordinal: number }>;
   readonly importNames: readonly string[];
   readonly helperNames: readonly string[];
 }
@@ -118,6 +120,10 @@ export function writeNameSection(bytes: Uint8Array, section: Section | null, nam
       w.u32(mapFunction(layout, original));
       w.name(functions.get(original) ?? String(original));
     }
+    (named.outlined ?? []).forEach(({ parent, ordinal }, i) => {
+      w.u32(layout.functionImports + layout.addedImports + named.definedFunctions + i);
+      w.name(`${functions.get(parent) ?? String(parent)}.loop${ordinal}`);
+    });
     named.helperNames.forEach((name, i) => {
       if (name === "") return; // an unused helper
       w.u32(layout.firstHelper + i);

@@ -2,6 +2,7 @@ import { ACCESS_KINDS, MMU_CALLS, RETRIED_CALLS, SLOW_PATH_IMPORTS, findAccessKi
 import { MAX_PRIVATE_WASM_PAGES, tlbEntriesFor, tlbIndexMask } from "../kernel/constants.ts";
 import { STREAM_LOCALS } from "./access-streams.ts";
 import type { LoopGroupKinds } from "./loop-groups.ts";
+import { OUTLINE_ITERATIONS, type OutlineMode } from "./outline-plan.ts";
 import { F32, F64, I32, I64 } from "./wasm/value-types.ts";
 
 /**
@@ -10,7 +11,7 @@ import { F32, F64, I32, I64 } from "./wasm/value-types.ts";
  * `addedImports`; its helper functions come after the program's; a global import (the TLB
  * address) comes before the program's globals, and the fuel global and the fault flag after them.
  *
- *   functions: [program imports][dogma:mmu imports][program functions][loader helpers]
+ *   functions: [program imports][dogma:mmu imports][program functions][outlined loops][loader helpers]
  *   globals:   [tlb][program globals][fuel][fault_pending]
  *
  * A CodeLayout is plain numbers, so that a worker thread can be given it.
@@ -154,6 +155,8 @@ export interface CodeLayout {
   /** Whether streams keep their page and addend in globals of the module (accessStreams of each from streamGlobal: pages, then addends), or in locals. */
   readonly streamGlobals: boolean;
   readonly streamGlobal: number;
+  /** How many times an outlined loop's header runs before it returns to be called again (outline-plan.ts). */
+  readonly outlineIterations: number;
 }
 
 /** Access helpers: one per load and store opcode (0x28-0x3e), without and with an offset. */
@@ -203,6 +206,13 @@ export interface RewriteVariant {
   readonly loopGroupKinds?: LoopGroupKinds;
   readonly accessStreams?: number;
   readonly streamGlobals?: boolean;
+  /** Which functions' loops are outlined (outline-plan.ts): "once-run" by default; "all" for tests. */
+  readonly outline?: OutlineMode;
+  /** How deep in a nest loops are outlined (1: outermost only). */
+  readonly outlineDepth?: number;
+  /** Whether a nested loop without loops inside is outlined too (by default it stays in its parent's function). */
+  readonly outlineLeaves?: boolean;
+  readonly outlineIterations?: number;
 }
 
 /** How many accesses of a loop nest that calls nothing keep the page they reached last (access-streams.ts). */
@@ -211,6 +221,7 @@ export const ACCESS_STREAMS = 4;
 /** The longest span one shared check covers (access-groups.ts). */
 export const GROUP_SPAN = 64;
 
+/** `definedFunctions`: the program's, and its outlined loops' (outline-plan.ts), which come after them. */
 export function codeLayout(functionImports: number, definedFunctions: number, programGlobals: number, variant: RewriteVariant = {}, maximumPages = MAX_PRIVATE_WASM_PAGES, codeBytes = 0): CodeLayout {
   const added = MMU_FUNCTION_IMPORTS.length;
   const firstHelper = functionImports + added + definedFunctions;
@@ -258,6 +269,7 @@ export function codeLayout(functionImports: number, definedFunctions: number, pr
     accessStreams: Math.min(variant.accessStreams ?? ACCESS_STREAMS, STREAM_LOCALS),
     streamGlobals: (variant.accessStreams ?? ACCESS_STREAMS) > 0 && (variant.streamGlobals ?? true),
     streamGlobal: 3 + programGlobals,
+    outlineIterations: variant.outlineIterations ?? OUTLINE_ITERATIONS,
   };
 }
 

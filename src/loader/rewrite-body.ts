@@ -54,6 +54,12 @@ const SCRATCH_TYPES = [I32, I32, I32, I64, F32, F64, I32, I32, ...Array<number>(
 const Scratch = { address: 0, entry: 1, i32: 2, i64: 3, f32: 4, f64: 5, tlb: 6, anchor: 7, group: 8, hoist: 8 + GROUP_LOCALS, streamPage: 8 + GROUP_LOCALS + HOIST_LOCALS, streamAddend: 8 + GROUP_LOCALS + HOIST_LOCALS + STREAM_LOCALS } as const;
 const VALUE_SCRATCH: Record<number, number> = { [I32]: Scratch.i32, [I64]: Scratch.i64, [F32]: Scratch.f32, [F64]: Scratch.f64 };
 
+/** Where a body loop outlining wrote has its dispatch loops (no safe point: each round calls an outlined loop, whose entry has one), and its outlined loop's header with the depth of the label that leaves the loop's function. */
+export interface OutlinedLoops {
+  readonly dispatches: ReadonlySet<number>;
+  readonly leaving: ReadonlyMap<number, number>;
+}
+
 export interface BodyFacts {
   /** It has table.set or table.grow. */
   writesTables: boolean;
@@ -89,6 +95,8 @@ export class BodyRewriter extends BodyCursor {
   /** Whether those bodies use memory.copy (index 0) and memory.fill (1): their helpers are long. */
   readonly usedBulkHelpers = new Uint8Array(2);
   private bodyStart = 0;
+  /** Loop outlining's loops in the body being rewritten (outline-bodies.ts), if any. */
+  private outlining: OutlinedLoops | null = null;
   /** This rewrite of the body translates accesses outside loops inline (until a loop shows it should not). */
   private inlineOutsideLoops = false;
   private accessesOutsideLoops = false;
@@ -120,11 +128,21 @@ export class BodyRewriter extends BodyCursor {
     this.loopScan = new LoopScan(bytes);
   }
 
+  /** Takes the helpers `other` used, and (unless `hints` is false) its branch-hint entries after this one's. */
+  absorb(other: BodyRewriter, hints = true): void {
+    for (let i = 0; i < this.usedAccessHelpers.length; i++) this.usedAccessHelpers[i] = this.usedAccessHelpers[i]! | other.usedAccessHelpers[i]!;
+    for (let i = 0; i < 2; i++) this.usedBulkHelpers[i] = this.usedBulkHelpers[i]! | other.usedBulkHelpers[i]!;
+    if (!hints) return;
+    this.hints.bytes(other.hints.view());
+    this.hintedFunctions += other.hintedFunctions;
+  }
+
   /**
    * Writes function `functionIndex`'s body, `[start, end)` of the binary (after its size), with
    * `paramCount` parameters, rewritten and preceded by its new size, to `out`.
    */
-  rewrite(functionIndex: number, start: number, end: number, paramCount: number, out: ByteWriter): BodyFacts {
+  rewrite(functionIndex: number, start: number, end: number, paramCount: number, out: ByteWriter, outlining: OutlinedLoops | null = null): BodyFacts {
+    this.outlining = outlining;
     // A function without loops has its accesses inline: it may well be the hot body a caller's loop
     // calls. One with loops calls helpers for the accesses outside them, which run once a call:
     // found out at its first loop, where the rewrite starts again.
@@ -215,7 +233,7 @@ export class BodyRewriter extends BodyCursor {
               // (loop-paths.ts), or for its whole body under the variant that measures the choice.
               const longest = paths.endLoop(at);
               const body = opStart - this.loopStarts[depth]!;
-              if (layout.safePoints) patchSafePoint(code, this.loopCharges[depth]!, fuelFor(layout.loopPaths ? Math.min(longest, body) : body));
+              if (this.loopCharges[depth]! >= 0) patchSafePoint(code, this.loopCharges[depth]!, fuelFor(layout.loopPaths ? Math.min(longest, body) : body));
               this.hoistLive &= ~this.loopHoists[depth]!;
               this.streamLive &= ~this.loopStreams[depth]!;
             } else paths.endBlock(depth, at);
@@ -239,6 +257,12 @@ export class BodyRewriter extends BodyCursor {
           this.blocks[depth] = 1;
           this.innermost[depth] = depth;
           loops++;
+          // A dispatch loop of loop outlining (outline-bodies.ts) needs none: each time round it
+          // calls the outlined loop, whose entry has one.
+          const safePoint = layout.safePoints && !(this.outlining?.dispatches.has(opStart) ?? false);
+          // An outlined loop's own header leaves to be called again when its safe point's call gave it fuel.
+          const leave = this.outlining?.leaving.get(opStart) ?? -1;
+          this.loopCharges[depth] = -1;
           at = this.skipBlockType(at, end);
           paths.loop(depth, at);
           this.loopStarts[depth] = at;
@@ -266,7 +290,7 @@ export class BodyRewriter extends BodyCursor {
             this.hoistLive |= mask;
             this.loopHoists[depth] = mask;
             code.copy(bytes, opStart, at);
-            if (layout.safePoints) this.loopCharges[depth] = emitSafePoint(code, marks, layout, 1, this.kernelClears());
+            this.loopCharges[depth] = safePoint ? emitSafePoint(code, marks, layout, 1, this.kernelClears(), true, leave) : -1;
             for (const group of groups) {
               if (group.span > PAGE_SIZE || group.span <= 0) throw new Error(`loader bug: loop at ${opStart} of function ${functionIndex} hoists a span of ${group.span} bytes`);
               this.hoistSpans[group.slot] = group.span;
@@ -274,9 +298,9 @@ export class BodyRewriter extends BodyCursor {
               emitHoistedCheck(code, marks, layout, group, this.hoistLocals(group.slot));
             }
             run = at;
-          } else if (layout.safePoints) {
+          } else if (safePoint) {
             code.copy(bytes, run, at);
-            this.loopCharges[depth] = emitSafePoint(code, marks, layout, 1, this.kernelClears());
+            this.loopCharges[depth] = emitSafePoint(code, marks, layout, 1, this.kernelClears(), true, leave);
             run = at;
           }
           depth++;

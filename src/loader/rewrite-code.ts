@@ -1,5 +1,7 @@
 import { releaseBytes } from "./code-output.ts";
 import type { CodeLayout } from "./output-layout.ts";
+import { outlineBodies } from "./outline-bodies.ts";
+import type { OutlinePlan, OutlinedLoop } from "./outline-plan.ts";
 import { BodyRewriter, CodeRefusal } from "./rewrite-body.ts";
 import { DecodeError } from "./wasm/byte-reader.ts";
 import { ByteWriter } from "./wasm/byte-writer.ts";
@@ -17,6 +19,8 @@ export interface BodyRef {
   readonly start: number;
   readonly end: number;
   readonly params: number;
+  /** Its loops moved into functions of their own (outline-plan.ts), if any. */
+  readonly outline?: readonly OutlinedLoop[];
 }
 
 export type BodyChunk = readonly BodyRef[];
@@ -33,6 +37,10 @@ export type ChunkOutcome =
       /** The chunk's entries of the branch-hint section, and how many functions they cover. */
       readonly hints: Uint8Array;
       readonly hintedFunctions: number;
+      /** The chunk's outlined loops' bodies, each with its size, in index order, and their branch-hint entries (they follow every program function). */
+      readonly outlined: Uint8Array;
+      readonly outlinedHints: Uint8Array;
+      readonly outlinedHinted: number;
     }
   | { readonly ok: false; readonly functionIndex: number; readonly offset: number; readonly refusal: string | null; readonly message: string };
 
@@ -40,14 +48,15 @@ export type ChunkOutcome =
 export const MAX_FUNCTION_BYTES = 7_654_321;
 
 /** The bodies of `info`, in chunks of about `chunkBytes` of input each. */
-export function chunkBodies(info: ModuleInfo, chunkBytes: number): BodyChunk[] {
+export function chunkBodies(info: ModuleInfo, chunkBytes: number, plan?: OutlinePlan): BodyChunk[] {
   const chunks: BodyRef[][] = [];
   let current: BodyRef[] = [];
   let size = 0;
   info.bodies.forEach((body, i) => {
     const index = info.functionImports + i;
     const type = info.types[info.functions[i]!];
-    current.push({ index, start: body.start, end: body.end, params: type ? type.params.length : 0 });
+    const outline = plan?.byFunction.get(index);
+    current.push({ index, start: body.start, end: body.end, params: type ? type.params.length : 0, ...(outline ? { outline } : {}) });
     size += body.end - body.start;
     if (size >= chunkBytes) {
       chunks.push(current);
@@ -71,14 +80,41 @@ export function rewriteChunk(bytes: Uint8Array, layout: CodeLayout, chunk: BodyC
   const rewriter = new BodyRewriter(bytes, layout);
   let writesTables = false;
   let current = chunk[0]?.index ?? 0;
+  // Outlined loops' bodies are written apart: they come after every function of the program.
+  let outlined: ByteWriter | null = null;
+  let outlinedHints: ByteWriter | null = null;
+  let outlinedHinted = 0;
+  const limit = (body: BodyRef, size: number) => {
+    if (size > MAX_FUNCTION_BYTES) throw new CodeRefusal(body.index, body.start, `so much code that rewritten it passes the engine's limit of ${MAX_FUNCTION_BYTES} bytes per function`);
+  };
   try {
     for (const body of chunk) {
       current = body.index;
       const before = out.length;
-      writesTables = rewriter.rewrite(body.index, body.start, body.end, body.params, out).writesTables || writesTables;
-      if (out.length - before > MAX_FUNCTION_BYTES) {
-        throw new CodeRefusal(body.index, body.start, `so much code that rewritten it passes the engine's limit of ${MAX_FUNCTION_BYTES} bytes per function`);
+      if (body.outline === undefined) {
+        writesTables = rewriter.rewrite(body.index, body.start, body.end, body.params, out).writesTables || writesTables;
+        limit(body, out.length - before);
+        continue;
       }
+      // The function and its outlined loops, still in the original's terms, each rewritten as any function is.
+      const bodies = outlineBodies(bytes, body.start, body.end, body.params, body.outline, layout.outlineIterations);
+      const caller = new BodyRewriter(bodies.caller, layout);
+      writesTables = caller.rewrite(body.index, 0, bodies.caller.length, body.params, out, bodies.callerLoops).writesTables || writesTables;
+      limit(body, out.length - before);
+      rewriter.absorb(caller);
+      outlined ??= new ByteWriter(4096);
+      const loops = new BodyRewriter(new Uint8Array(0), layout);
+      for (const { loop, body: code, loops: outlining } of bodies.loops) {
+        const one = new BodyRewriter(code, layout);
+        const at = outlined.length;
+        writesTables = one.rewrite(loop.index, 0, code.length, loop.params.length, outlined, outlining).writesTables || writesTables;
+        limit(body, outlined.length - at);
+        loops.absorb(one);
+      }
+      rewriter.absorb(loops, false);
+      outlinedHints ??= new ByteWriter(256);
+      outlinedHints.bytes(loops.hints.view());
+      outlinedHinted += loops.hintedFunctions;
     }
   } catch (error) {
     if (error instanceof CodeRefusal) return { ok: false, functionIndex: error.functionIndex, offset: error.offset, refusal: error.what, message: error.message };
@@ -92,7 +128,10 @@ export function rewriteChunk(bytes: Uint8Array, layout: CodeLayout, chunk: BodyC
   if (!whole) releaseBytes(out.buffer);
   const accessHelpers = [...rewriter.usedAccessHelpers.keys()].filter((i) => rewriter.usedAccessHelpers[i] === 1);
   const bulkHelpers: [boolean, boolean] = [rewriter.usedBulkHelpers[0] === 1, rewriter.usedBulkHelpers[1] === 1];
-  return { ok: true, code, writesTables, accessHelpers, bulkHelpers, hints: rewriter.hints.take(), hintedFunctions: rewriter.hintedFunctions };
+  return {
+    ok: true, code, writesTables, accessHelpers, bulkHelpers, hints: rewriter.hints.take(), hintedFunctions: rewriter.hintedFunctions,
+    outlined: outlined?.take() ?? new Uint8Array(0), outlinedHints: outlinedHints?.take() ?? new Uint8Array(0), outlinedHinted,
+  };
 }
 
 /**

@@ -2,6 +2,7 @@ import type { CacheRecord } from "./cache.ts";
 import { LoadError } from "./load-error.ts";
 import { readNames, type Names } from "./name-section.ts";
 import { codeLayout, type CodeLayout, type RewriteVariant } from "./output-layout.ts";
+import { planOutlining } from "./outline-plan.ts";
 import { checkPolicy, type LoaderPolicy } from "./policy.ts";
 import { chunkBodies, rewriteChunk, type BodyChunk, type ChunkOutcome, type CodeWorkers } from "./rewrite-code.ts";
 import { helperFunctions } from "./rewrite-helpers.ts";
@@ -54,16 +55,19 @@ export async function rewriteModule(name: string, bytes: Uint8Array, policy: Loa
     const names = readNames(bytes, info.nameSection);
     await turn();
     const facts = checkPolicy(name, info, names, policy);
-    const layout = codeLayout(info.functionImports, info.functions.length, info.globals.length, variant, facts.maximumPages, codeBytes);
+    // Loops of functions that run once move into functions of their own, after the program's (outline-plan.ts).
+    const plan = planOutlining(info, variant.outline ?? "once-run", variant.outlineDepth, codeBytes, variant.outlineLeaves);
+    const layout = codeLayout(info.functionImports, info.functions.length + plan.loops.length, info.globals.length, variant, facts.maximumPages, codeBytes);
     await turn();
     await validated();
-    const chunks = chunkBodies(info, runner === inThread ? SLICE_CHUNK_BYTES : WORKER_CHUNK_BYTES);
+    const chunks = chunkBodies(info, runner === inThread ? SLICE_CHUNK_BYTES : WORKER_CHUNK_BYTES, plan);
     const rewritten = new RewrittenChunks(info.bodies.reduce((n, b) => n + (b.end - b.start), 0));
     await runner.rewrite(bytes, layout, chunks, (index, outcome) => rewritten.take(index, outcome));
     if (rewritten.refusal) throw codeError(name, rewritten.refusal, names);
     if (rewritten.placed !== chunks.length) throw new Error(`${chunks.length - rewritten.placed} of ${chunks.length} chunks never came back from the rewrite`);
+    rewritten.appendOutlined();
     const { accessHelpers, bulkHelpers, writesTables } = rewritten;
-    const module = writeModule(info, layout, facts, { bodies: rewritten.bodies, hints: { pieces: rewritten.hintPieces, functions: rewritten.hintedFunctions } }, helperFunctions(layout, accessHelpers, bulkHelpers));
+    const module = writeModule(info, layout, facts, { bodies: rewritten.bodies, hints: { pieces: rewritten.hintPieces, functions: rewritten.hintedFunctions }, outlined: plan.loops }, helperFunctions(layout, accessHelpers, bulkHelpers));
     return {
       rewritten: module,
       initialPages: facts.initialPages,

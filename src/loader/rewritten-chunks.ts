@@ -15,6 +15,10 @@ export class RewrittenChunks {
   readonly accessHelpers = new Set<number>();
   readonly bulkHelpers: [boolean, boolean] = [false, false];
   writesTables = false;
+  /** Outlined loops' bodies and hint entries, kept until every program function is placed (they follow them). */
+  private readonly outlined: Uint8Array[] = [];
+  private readonly outlinedHints: Uint8Array[] = [];
+  private outlinedHinted = 0;
   /** The first chunk not yet placed. */
   private next = 0;
   private readonly waiting = new Map<number, Extract<ChunkOutcome, { ok: true }>>();
@@ -49,7 +53,18 @@ export class RewrittenChunks {
     return this.next;
   }
 
+  /** Once every chunk is placed: the outlined loops' bodies after the program's, their hints after the program's. */
+  appendOutlined(): void {
+    for (const piece of this.outlined) this.bodies.append(piece);
+    this.outlined.length = 0;
+    this.hintPieces.push(...this.outlinedHints);
+    this.hintedFunctions += this.outlinedHinted;
+  }
+
   private place(outcome: Extract<ChunkOutcome, { ok: true }>): void {
+    if (outcome.outlined.length > 0) this.outlined.push(outcome.outlined);
+    if (outcome.outlinedHinted > 0) this.outlinedHints.push(outcome.outlinedHints);
+    this.outlinedHinted += outcome.outlinedHinted;
     this.bodies.append(outcome.code);
     releaseBytes(outcome.code);
     this.hintPieces.push(outcome.hints);

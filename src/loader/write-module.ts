@@ -5,6 +5,7 @@ import { HELPERS, MMU_FUNCTION_IMPORTS, type CodeLayout } from "./output-layout.
 import type { HelperFunction } from "./rewrite-helpers.ts";
 import { mapFunction, writeConstExpr, writeElements } from "./rewrite-sections.ts";
 import type { CodeOutput } from "./code-output.ts";
+import type { OutlinedLoop } from "./outline-plan.ts";
 import { ByteWriter } from "./wasm/byte-writer.ts";
 import { ExternalKind, SectionId, type ModuleInfo } from "./wasm/module-info.ts";
 import { I32, isNumberType } from "./wasm/value-types.ts";
@@ -31,6 +32,8 @@ export interface RewrittenCode {
   readonly bodies: CodeOutput;
   /** The branch-hint section's function entries, in order, and how many there are. */
   readonly hints?: { readonly pieces: readonly Uint8Array[]; readonly functions: number };
+  /** The loops moved into functions of their own, whose bodies follow the program's in `bodies` (outline-plan.ts). */
+  readonly outlined?: readonly OutlinedLoop[];
 }
 
 /** The custom section V8 reads branch hints from (the branch-hinting proposal's code metadata). */
@@ -64,6 +67,8 @@ export function writeModule(info: ModuleInfo, layout: CodeLayout, facts: OutputF
   const bytes = info.bytes;
   const added = new AddedTypes(info.typeCount);
   const importTypes = MMU_FUNCTION_IMPORTS.map((i) => added.index(i.params, i.results));
+  const outlined = code.outlined ?? [];
+  const outlinedTypes = outlined.map((loop) => added.index(loop.params, loop.results));
   const helperTypes = helpers.map((h) => added.index(h.params, h.results));
   const sectionOf = (id: number) => info.sections.find((s) => s.id === id) ?? null;
   const pieces: Uint8Array[] = [new Uint8Array([0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0])];
@@ -114,8 +119,9 @@ export function writeModule(info: ModuleInfo, layout: CodeLayout, facts: OutputF
   });
 
   section(SectionId.function, (w) => {
-    w.u32(info.functions.length + helpers.length);
+    w.u32(info.functions.length + outlined.length + helpers.length);
     for (const type of info.functions) w.u32(type);
+    for (const type of outlinedTypes) w.u32(type);
     for (const type of helperTypes) w.u32(type);
   });
 
@@ -206,7 +212,7 @@ export function writeModule(info: ModuleInfo, layout: CodeLayout, facts: OutputF
     helperBodies.bytes(helper.body);
   }
   const count = new ByteWriter(8);
-  count.u32(info.functions.length + helpers.length);
+  count.u32(info.functions.length + outlined.length + helpers.length);
   const codeSize = count.length + code.bodies.length + helperBodies.length;
   const header = new ByteWriter(8);
   header.u8(SectionId.code);
@@ -219,6 +225,7 @@ export function writeModule(info: ModuleInfo, layout: CodeLayout, facts: OutputF
       writeNameSection(bytes, info.nameSection, {
         layout,
         definedFunctions: info.functions.length,
+        outlined,
         importNames: MMU_FUNCTION_IMPORTS.map((i) => (HELPERS.some((h) => h.retries === i.name) ? `dogma$raw$${i.name}` : `dogma$${i.name}`)),
         helperNames: helpers.map((h) => h.name),
       }),

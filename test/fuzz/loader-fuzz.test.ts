@@ -21,6 +21,10 @@ import { describe, expect, it } from "vitest";
 import { faultFromError, type FaultRecord } from "../../src/kernel/fault.ts";
 import type { LoadedImage } from "../../src/kernel/image.ts";
 import { LoadError } from "../../src/loader/load-error.ts";
+import { Loader } from "../../src/loader/loader.ts";
+import { planOutlining } from "../../src/loader/outline-plan.ts";
+import { readModule } from "../../src/loader/wasm/module-info.ts";
+import { standardImportModules } from "../../src/hosts/standard-imports.ts";
 import { FuzzMachine, userProgram, type IsolatedRun } from "./fuzz-host.ts";
 import { Recorder, describeExports, fuzzingSupportPersonality, nativeFuzzingSupport, showValue, zeroArguments, type ExportInfo } from "./fuzzing-support.ts";
 import { NATIVE_MEMORY_EXPORT, NATIVE_START_EXPORT, mapLimit, shiftOutOfPageZero, ttfModule } from "./ttf.ts";
@@ -122,7 +126,12 @@ describe("loader fuzz (binaryen -ttf)", () => {
     const generatedMs = performance.now() - started;
 
     const recorder = new Recorder();
-    const host = new FuzzMachine({ memory: 8 << 20, extraImports: [fuzzingSupportPersonality(recorder)] });
+    const personality = fuzzingSupportPersonality(recorder);
+    const host = new FuzzMachine({ memory: 8 << 20, extraImports: [personality] });
+    // Every other module is loaded with every loop outlining takes moved into a function of its
+    // own, re-entered every three runs of its header (src/loader/outline-plan.ts "all").
+    const outlining = new Loader({ importModules: [...standardImportModules(), personality], rewrite: { outline: "all", outlineIterations: 3 } });
+    let outlined = 0;
     await host.start();
     const hello = await host.loader.load(userProgram("hello"), "hello");
     // The first run maps hello's image into kernel frames for good; later runs must not allocate.
@@ -141,7 +150,9 @@ describe("loader fuzz (binaryen -ttf)", () => {
       const exports = describeExports(shifted.dogma);
       let image: LoadedImage;
       try {
-        image = await host.loader.load(shifted.dogma, `ttf-${seed}`);
+        const outline = seed % 2 === 1;
+        image = await (outline ? outlining : host.loader).load(shifted.dogma, `ttf-${seed}`);
+        if (outline) outlined += planOutlining(readModule(shifted.dogma), "all").loops.length;
       } catch (error) {
         if (error instanceof LoadError) refused.push(`seed ${seed}: ${error.message}`);
         else failures.push(`seed ${seed}: load threw ${String(error)}`);
@@ -225,7 +236,7 @@ describe("loader fuzz (binaryen -ttf)", () => {
     console.log(
       `loader fuzz: seeds ${FIRST_SEED}..${FIRST_SEED + COUNT - 1}: ${stats.loaded}/${stats.modules} modules loaded, ${stats.runs} runs ` +
         `(${stats.bothReturned} returned and ${stats.bothTrapped} trapped on both sides), ${stats.logs} log entries, ${stats.calls} call-exports, ` +
-        `${stats.nanDifferences} runs whose memory differed only in NaN bits; ` +
+        `${stats.nanDifferences} runs whose memory differed only in NaN bits; ${outlined} loops outlined (odd seeds); ` +
         `generation ${seconds(generatedMs)} s, total ${seconds(performance.now() - started)} s; ` +
         `traps (Dogma/native): ${[...trapPairs].map(([pair, n]) => `${pair} ${n}`).join(", ")}; ` +
         `modules placed: ${[...shifts].map(([kind, n]) => `${kind} ${n}`).join(", ")}`,
@@ -238,5 +249,6 @@ describe("loader fuzz (binaryen -ttf)", () => {
     // The run must have exercised something: most exports log, and the two sides were compared.
     expect(stats.runs).toBeGreaterThan(COUNT * 5);
     expect(stats.logs).toBeGreaterThan(stats.runs);
+    if (COUNT > 1) expect(outlined, "loops outlined in the odd seeds' modules").toBeGreaterThan(COUNT);
   }, patience(Math.max(240_000, COUNT * 3_000)));
 });

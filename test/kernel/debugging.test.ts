@@ -17,6 +17,7 @@ import { checkInvariants } from "../../src/kernel/invariants.ts";
 import type { Process } from "../../src/kernel/process.ts";
 import { PTE_READ, PTE_WRITE } from "../../src/kernel/page-table.ts";
 import { HostDebugger, until } from "../helpers/host-debugger.ts";
+import type { RewriteVariant } from "../../src/loader/output-layout.ts";
 import { testMachine, type TestMachine } from "../helpers/test-host.ts";
 import { wat } from "../helpers/wat.ts";
 
@@ -79,8 +80,8 @@ interface Session {
 }
 
 /** A target, created (not started), and a debugger attached to it (it stopped: the first event is taken). */
-async function attached(entry = "_start", flags = 0, bytes = TARGET): Promise<Session> {
-  const t = testMachine();
+async function attached(entry = "_start", flags = 0, bytes = TARGET, rewrite: RewriteVariant = {}): Promise<Session> {
+  const t = testMachine({ loader: { rewrite } });
   const image = await t.loader.load(bytes, "target");
   const dbg = await HostDebugger.start(t);
   const target = t.kernel.createProcess(t.kernel.imageObject(image), t.kernel.rootMemory, dbg.process, 4);
@@ -221,6 +222,44 @@ describe("breakpoints", () => {
     expect(stop.slice(1, 5)).toEqual([DebugStop.BREAKPOINT, at, WORK, offsets[0]]);
     expect(again.dbg.now(again.cap, Op.PROCESS_DEBUG_DETACH).status).toBe(Status.OK);
     expect(await exitCode(again)).toBe(16);
+  });
+});
+
+describe("a loop the loader moved into a function of its own (docs/LOADER.md)", () => {
+  // `spin` runs once (called once by _start), so its loop is outlined as `spin.loop0`, here
+  // re-entered every 4 runs of its header; its safe points there are still spin's: index 1.
+  const ONCE = wat(`(module
+    (import "dogma" "exit" (func $exit (param i32)))
+    (memory 1)
+    (func $spin (param $n i32) (result i32)
+      (local $i i32)
+      (loop $again
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $again (i32.lt_u (local.get $i) (local.get $n))))
+      (local.get $i))
+    (func (export "_start") (call $exit (call $spin (i32.const 10)))))`);
+
+  it("stops at its loop header as its function's, every time round, whichever call of it runs", async () => {
+    const s = await attached("_start", 0, ONCE, { outlineIterations: 4 });
+    const loops = s.dbg.now(s.cap, Op.PROCESS_DEBUG_BREAK, [1, BreakAt.LOOPS, 0]).words[0]!;
+    s.dbg.now(s.cap, Op.PROCESS_DEBUG_CONTINUE);
+    const offsets = new Set<number>();
+    let stops = 0;
+    for (;;) {
+      let event: { label: number; words: number[] } | null = null;
+      await until(s.t.kernel, () => (event = s.dbg.takeEvent()) !== null || !s.target.alive, "the target to stop or end");
+      if (event === null) break;
+      const stop = (event as { words: number[] }).words;
+      expect(stop.slice(1, 4), `stop ${stops}`).toEqual([DebugStop.BREAKPOINT, loops, 1]);
+      offsets.add(stop[4]!);
+      stops++;
+      s.dbg.now(s.cap, Op.PROCESS_DEBUG_CONTINUE);
+    }
+    expect(await exitCode(s)).toBe(10);
+    // Ten times round, and once more at each return to be called again: a call's fourth run of the
+    // header counts down to 0 and leaves, and the next call starts at the same header (after 3, 6, 9).
+    expect(stops).toBe(13);
+    expect(offsets.size).toBe(1);
   });
 });
 

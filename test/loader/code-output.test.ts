@@ -6,7 +6,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { NodeLoaderWorkers } from "../../src/hosts/node/loader-workers.ts";
 import { standardImportModules } from "../../src/hosts/standard-imports.ts";
 import { CodeOutput, pageCopy, releaseBytes } from "../../src/loader/code-output.ts";
-import type { ModuleCache } from "../../src/loader/cache.ts";
+import { decodeRecord, type ModuleCache } from "../../src/loader/cache.ts";
+import { readModule } from "../../src/loader/wasm/module-info.ts";
 import { Loader } from "../../src/loader/loader.ts";
 import type { ChunkOutcome } from "../../src/loader/rewrite-code.ts";
 import { SlicedRewriter } from "../../src/loader/rewrite-module.ts";
@@ -23,7 +24,7 @@ function joined(parts: readonly Uint8Array[]): Uint8Array {
 const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
 
 function chunk(seed: number, size: number): ChunkOutcome {
-  return { ok: true, code: bytes(size, seed), writesTables: seed === 2, accessHelpers: [seed], bulkHelpers: [seed === 1, false], hints: bytes(3, seed), hintedFunctions: 1 };
+  return { ok: true, code: bytes(size, seed), writesTables: seed === 2, accessHelpers: [seed], bulkHelpers: [seed === 1, false], hints: bytes(3, seed), hintedFunctions: 1, outlined: new Uint8Array(0), outlinedHints: new Uint8Array(0), outlinedHinted: 0 };
 }
 
 describe("CodeOutput", () => {
@@ -104,6 +105,27 @@ describe("a cold load's output", () => {
     }
     expect(records[0]!.length).toBeGreaterThan(big.length);
     expect(same(records[0]!, records[1]!)).toBe(true);
+  }, 60_000);
+});
+
+describe("a cold load's output with loops outlined (src/loader/outline-plan.ts)", () => {
+  // Each body a chunk sends a worker is moved to the chunk's copy: the plan's offsets must follow.
+  it("is the same bytes from the workers and from the machine's thread", async () => {
+    const big = generatedModule(3_000); // 0.78 MB of code, one loop a function: under OUTLINE_MAX_CODE
+    const records: Uint8Array[] = [];
+    for (const pool of [workers, new SlicedRewriter()]) {
+      const cache = new KeepingCache();
+      const loader = new Loader({ importModules: standardImportModules(), workers: pool, cache, rewrite: { outline: "all" } });
+      const image = await loader.load(big, "big.wasm");
+      expect(WebAssembly.Module.exports(image.module).length).toBeGreaterThan(0);
+      records.push(cache.records[0]!);
+    }
+    expect(same(records[0]!, records[1]!)).toBe(true);
+    // 3,000 functions more than without outlining: one per loop.
+    const plain = new KeepingCache();
+    await new Loader({ importModules: standardImportModules(), cache: plain }).load(big, "big.wasm");
+    const functions = (record: Uint8Array) => readModule(decodeRecord(record)!.rewritten).functions.length;
+    expect(functions(records[0]!) - functions(plain.records[0]!)).toBe(3_000);
   }, 60_000);
 });
 

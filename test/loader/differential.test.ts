@@ -106,6 +106,15 @@ const CASES: Record<string, Record<string, Arg[][]>> = {
     sum: [[]],
   },
   "start-trap.wat": { ran: [[]] },
+  "outline.wat": {
+    "sum to": [[1], [2], [3], [4], [7], [1000]],
+    pair: [[1], [3], [4], [100]],
+    find: [[4096, 10, 9], [4096, 10, 3], [4096, 10, 100], [8180, 20, 27], [4096, 3, 99], [131060, 10, 0]],
+    "switch exits": [[0, 5], [1, 5], [2, 5], [3, 5], [7, 5], [100, 5], [0, 1], [2, 2]],
+    nested: [[1, 1], [2, 10], [3, 100], [5, 1000]],
+    "values below": [[1], [3], [100], [2000]],
+    "return from inner": [[1], [50], [1000], [100000]],
+  },
 };
 
 function runNative(module: WebAssembly.Module, entry: string, args: Arg[]): Outcome {
@@ -175,7 +184,10 @@ it("every WAT module has cases for exactly its exports", () => {
 
 // Each module twice: every access translated inline (the form loops get), and every access a call
 // of its helper (the form code outside loops gets). The loader's own output mixes the two.
-for (const [form, rewrite] of [["inline", { accessCalls: "never" }], ["helper calls", { accessCalls: "always" }]] as const) for (const file of files) {
+// And a third time with every loop outlining takes in a function of its own, re-entered every
+// three runs of its header (src/loader/outline-plan.ts): branches out of loops, returns, loops'
+// values and memory accesses in outlined loops must do what they did.
+for (const [form, rewrite] of [["inline", { accessCalls: "never" }], ["helper calls", { accessCalls: "always" }], ["loops outlined", { outline: "all", outlineIterations: 3 }]] as const) for (const file of files) {
   describe(`${file} (${form})`, () => {
     const { bytes, native } = watModule(file);
     const t = testMachine({ loader: { rewrite } });
