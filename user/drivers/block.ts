@@ -10,9 +10,12 @@
 // requests.ts); the device completes them in any order, and a call is answered when its last one
 // completes, with the Region moved back. Many calls are in flight at once; while the table of
 // them is full the driver waits for completions only, and callers wait in its Receiver's queue.
-// Data is copied once, between the client's Region and a data buffer of the DMA window. A copy of
-// the view a WRITE brings is kept (lib/kept-views.ts), so the buffer stays mapped here and the
-// next WRITE from it maps nothing.
+// Data is not copied here: a call's Region is lent to the device for the call (DEVICE_GRANT, grant
+// slot = the call's table index), which moves the bytes between it and the disk itself, the whole
+// call in one device request; the loan ends before the answer. Only a device without grants (or a
+// grant the kernel refuses) has the bytes copied, once, between the Region and data buffers of the
+// DMA window. A copy of the view a WRITE brings is kept (lib/kept-views.ts), so the buffer stays
+// mapped here and the next WRITE from it maps nothing.
 //
 // Nothing here allocates after the start, so it can serve for ever on the stub runtime.
 import {
