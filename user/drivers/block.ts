@@ -10,11 +10,11 @@
 // requests.ts); the device completes them in any order, and a call is answered when its last one
 // completes, with the Region moved back. Many calls are in flight at once; while the table of
 // them is full the driver waits for completions only, and callers wait in its Receiver's queue.
-// Data is not copied here: a call's Region is lent to the device for the call (DEVICE_GRANT, grant
-// slot = the call's table index), which moves the bytes between it and the disk itself, the whole
-// call in one device request; the loan ends before the answer. Only a device without grants (or a
-// grant the kernel refuses) has the bytes copied, once, between the Region and data buffers of the
-// DMA window. A copy of the view a WRITE brings is kept (lib/kept-views.ts), so the buffer stays
+// Data of a call of 16 KiB or more is not copied here: its Region is lent to the device for the
+// call (DEVICE_GRANT, grant slot = the call's table index), which moves the bytes between it and
+// the disk itself, the whole call in one device request; the loan ends before the answer. A
+// smaller call (a copy costs less than the loan), a device without grants or a grant the kernel
+// refuses has the bytes copied, once, between the Region and data buffers of the DMA window. A copy of the view a WRITE brings is kept (lib/kept-views.ts), so the buffer stays
 // mapped here and the next WRITE from it maps nothing.
 //
 // Nothing here allocates after the start, so it can serve for ever on the stub runtime.
@@ -101,6 +101,8 @@ const requests = new RequestTable();
 // as many grants as there are entries: the device then reads a WRITE's bytes from the client's own
 // pages, and writes a READ's into them, with no copy through the window's data buffers.
 const grants = registers.get(GRANTS) >= <u32>MAX_REQUESTS;
+/** Calls this large or larger are lent to the device; smaller ones are copied through a data buffer. */
+const GRANT_FROM_BYTES: u64 = 16 << 10;
 /** Views of the buffers WRITEs came from (the file system's four: 1, 16, 64 and 256 pages). */
 const keptViews = new KeptViews(4, 256);
 
@@ -235,8 +237,9 @@ function handleCall(): void {
   r.sector = sector;
   r.total = <u32>bytes;
   // A READ's grant must be writable (the owner's); otherwise, or when the kernel refuses, the
-  // bytes go through the window's buffers as before.
-  if (grants) {
+  // bytes go through the window's buffers as before. So do small calls: copying a few KiB costs
+  // less than the two kernel calls a loan takes.
+  if (grants && bytes >= GRANT_FROM_BYTES) {
     const lent = device.grant(<u32>index, unchecked(incoming[0]));
     r.granted = lent == 1 || (lent == 0 && label == BLOCK_WRITE);
     if (lent >= 0 && !r.granted) device.ungrant(<u32>index);
