@@ -75,11 +75,6 @@ export class DeviceObject extends KernelObject {
     this.device.attachGrant?.(slot, window);
   }
 
-  /** Whether `slot` holds a grant now (for the invariant checker and tests). */
-  granted(slot: number): boolean {
-    return this.grants.has(slot);
-  }
-
   private endGrant(slot: number): void {
     const grant = this.grants.get(slot);
     if (!grant) return;
