@@ -14,8 +14,9 @@
 // call (DEVICE_GRANT, grant slot = the call's table index), which moves the bytes between it and
 // the disk itself, the whole call in one device request; the loan ends before the answer. A
 // smaller call (a copy costs less than the loan), a device without grants or a grant the kernel
-// refuses has the bytes copied, once, between the Region and data buffers of the DMA window. A copy of the view a WRITE brings is kept (lib/kept-views.ts), so the buffer stays
-// mapped here and the next WRITE from it maps nothing.
+// refuses has the bytes copied, once, between the Region and data buffers of the DMA window. A
+// copy of the view a WRITE brings is kept (lib/kept-views.ts), so the buffer stays mapped here and
+// the next WRITE from it maps nothing.
 //
 // Nothing here allocates after the start, so it can serve for ever on the stub runtime.
 import {
