@@ -18,6 +18,11 @@ export const REGISTER_WORDS = 1024;
 /** A device's view of its driver's DMA buffer. Offsets outside it throw a RangeError. */
 export interface DmaWindow {
   readonly size: number;
+  /**
+   * The device may only read it (a grant of a Region its driver holds as a view): `write` and
+   * `writeWord` throw, and the device must not write into what `lend`/`lendPieces` give.
+   */
+  readonly readOnly?: boolean;
   read(offset: number, length: number): Uint8Array;
   /**
    * The bytes at `offset` for a request that only reads them before it completes (a block write
@@ -50,4 +55,12 @@ export interface MmioDevice {
   attachDma(window: DmaWindow | null): void;
   /** Forgets every request in flight and returns to the state after power-on (driver restart). */
   reset(): void;
+  /**
+   * Grant slots: besides its window, the device may work in up to this many Regions its driver
+   * grants it one at a time (DEVICE_GRANT: a buffer of the driver's client, for the request that
+   * brought it). Absent or 0: the device takes no grants.
+   */
+  readonly grantSlots?: number;
+  /** Grant `slot` is now `window` (null: taken away; every later access to the old one throws). */
+  attachGrant?(slot: number, window: DmaWindow | null): void;
 }

@@ -4,6 +4,10 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { MemoryBlockBackend } from "../../src/machine/devices/block-backend.ts";
 import { DiskImage } from "../../src/hosts/node/disk-image.ts";
+import { BlockDevice } from "../../src/machine/devices/block.ts";
+import { DeviceLine } from "../../src/machine/devices/standard-devices.ts";
+import type { DmaWindow } from "../../src/machine/mmio.ts";
+import { bootMachine, testTimer } from "../helpers/booted-machine.ts";
 import { ControlledBackend, bootBlockMachine, clientArea, sectorsNotHoldingPattern } from "./block-machine.ts";
 
 const DISK_BYTES = 64 << 20;
@@ -70,6 +74,44 @@ service check    block-check  memory=1024
     }
     expect(m.faults).toEqual([]);
     expect(m.stderr()).toBe("");
+  });
+
+  it("lends the device each large call's Region (a WRITE's view read-only, a READ's owner writable) and takes it back before the answer", async () => {
+    const disk = new MemoryBlockBackend(DISK_BYTES);
+    /** Every loan the device was given, and how many are open now. */
+    const loans: Array<{ slot: number; readOnly: boolean; window: DmaWindow }> = [];
+    const open = new Set<number>();
+    const m = await bootMachine(
+      `service registry registry
+driver  block    block        device=block interrupt=block memory=512
+service check    block-check  memory=1024
+`,
+      ["registry", "block", "block-check"],
+      {
+        devices: (t) => {
+          const device = new BlockDevice(DeviceLine.BLOCK, t.machine.interrupts, disk);
+          const attach = device.attachGrant.bind(device);
+          device.attachGrant = (slot, window) => {
+            if (window) loans.push({ slot, readOnly: window.readOnly === true, window });
+            if (window) open.add(slot);
+            else open.delete(slot);
+            attach(slot, window);
+          };
+          return [device, testTimer(t)];
+        },
+      },
+    );
+    await m.line("init: check (pid 4) exited with code 0; not restarting");
+    await m.halt();
+    expect(m.lines()).toContain("block-check: sectors that differ: 0");
+    // block-check's large calls went through loans (its small ones, 3 sectors, through a data
+    // buffer): the WRITE's view read-only, the READs' owners not.
+    expect(loans.filter((l) => l.readOnly).length).toBe(1); // its WRITE of 5120 sectors
+    expect(loans.filter((l) => !l.readOnly).length).toBeGreaterThanOrEqual(1);
+    expect(loans.every((l) => l.window.size >= 16 << 10)).toBe(true);
+    // None is left open, and none of the windows lent reaches anything any more.
+    expect(open.size).toBe(0);
+    for (const loan of loans) expect(() => loan.window.readWord(0)).toThrow(/taken away/);
   });
 
   it("keeps many requests in flight for several clients, takes completions in any order, and answers each caller when its last one is in", async () => {

@@ -1,9 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { type BlockBackend, BlockError, MemoryBlockBackend } from "../../src/machine/devices/block-backend.ts";
-import { Block, BlockDevice, BlockFlags, BlockOp, SECTOR_SIZE } from "../../src/machine/devices/block.ts";
+import { BLOCK_GRANT_SLOTS, Block, BlockDevice, BlockFlags, BlockOp, SECTOR_SIZE } from "../../src/machine/devices/block.ts";
 import { Queue } from "../../src/machine/devices/queue-device.ts";
 import { DEVICE_MAGIC, DeviceKind, Header, RegisterError } from "../../src/machine/devices/registers.ts";
 import { RequestStatus } from "../../src/machine/devices/request-status.ts";
+import { RegionDmaWindow } from "../../src/kernel/caps/dma-window.ts";
+import { PhysicalMemory } from "../../src/machine/physical-memory.ts";
 import { ManualBlockBackend, MemoryDmaWindow, RecordingInterrupts, RingDriver, settle } from "./helpers.ts";
 
 const LINE = 3;
@@ -238,5 +240,69 @@ describe("block device", () => {
       statuses.push(driver.completions()[0]!.status);
     }
     expect(statuses).toEqual([RequestStatus.E_NO_SPACE, RequestStatus.E_READ_ONLY, RequestStatus.E_IO, RequestStatus.E_IO]);
+  });
+
+  it("works in a Region its driver grants: writes from it and reads into it, a view's grant only read, a grant taken away fails its request", async () => {
+    const backend = new ManualBlockBackend(64 * SECTOR_SIZE);
+    const { driver, device } = blockMachine(backend);
+    expect(driver.registers[Block.GRANTS]).toBe(BLOCK_GRANT_SLOTS);
+    const memory = new PhysicalMemory(1 << 20);
+    memory.bytes.fill(0x11, 5 * 4096, 6 * 4096);
+    memory.bytes.fill(0x22, 9 * 4096, 10 * 4096);
+    memory.bytes.fill(0x33, 6 * 4096, 7 * 4096); // the frame between: granted to nobody
+    const grant = new RegionDmaWindow(memory, [5, 9]);
+    device.attachGrant(2, grant);
+    const inGrant = (op: number, id: number, sector: number, count: number, offset: number, slot = 2) => [...request(op, id, sector, count, offset), slot + 1];
+    const next = async (count: number) => {
+      await settle(() => driver.registers[Queue.USED_INDEX] === count);
+      return driver.completions().map((c) => c.status);
+    };
+
+    // A write takes the grant's bytes (both frames, in order) when the device takes it.
+    driver.submit(inGrant(BlockOp.WRITE, 1, 0, 16, 0));
+    backend.finish(0);
+    expect(await next(1)).toEqual([RequestStatus.OK]);
+    expect(backend.bytes.subarray(0, 4096).every((b) => b === 0x11) && backend.bytes.subarray(4096, 8192).every((b) => b === 0x22)).toBe(true);
+
+    // A read lands in the grant's second frame, and nowhere else.
+    backend.bytes.fill(0x44, 8192, 8192 + 4096);
+    driver.submit(inGrant(BlockOp.READ, 2, 16, 8, 4096));
+    backend.finish(0);
+    expect(await next(2)).toEqual([RequestStatus.OK]);
+    expect(memory.bytes.subarray(9 * 4096, 10 * 4096).every((b) => b === 0x44)).toBe(true);
+    expect(memory.bytes.subarray(6 * 4096, 7 * 4096).every((b) => b === 0x33)).toBe(true);
+
+    // Taken away while the read is at the backend: the request fails, the frame is not written.
+    driver.submit(inGrant(BlockOp.READ, 3, 0, 8, 0));
+    grant.revoke();
+    device.attachGrant(2, null);
+    backend.finish(0);
+    expect(await next(3)).toEqual([RequestStatus.E_BUFFER]);
+    expect(memory.bytes.subarray(5 * 4096, 6 * 4096).every((b) => b === 0x11)).toBe(true);
+
+    // A view's grant is read only; past a grant's end, an empty slot, a slot past the last: refused.
+    device.attachGrant(0, new RegionDmaWindow(memory, [5], true));
+    driver.submit(
+      inGrant(BlockOp.READ, 4, 0, 8, 0, 0),
+      inGrant(BlockOp.WRITE, 5, 0, 16, 0, 0),
+      inGrant(BlockOp.WRITE, 6, 0, 8, 0, 2),
+      inGrant(BlockOp.WRITE, 7, 0, 8, 0, BLOCK_GRANT_SLOTS),
+    );
+    await settle(() => driver.registers[Queue.USED_INDEX] === 7);
+    expect(driver.completions().map((c) => [c.id, c.status])).toEqual([
+      [4, RequestStatus.E_BUFFER],
+      [5, RequestStatus.E_BUFFER],
+      [6, RequestStatus.E_BUFFER],
+      [7, RequestStatus.E_BUFFER],
+    ]);
+    expect(backend.pending).toEqual([]);
+    expect(memory.bytes.subarray(5 * 4096, 6 * 4096).every((b) => b === 0x11)).toBe(true);
+
+    // A reset forgets every grant.
+    device.reset();
+    driver.configure();
+    driver.submit(inGrant(BlockOp.WRITE, 8, 0, 8, 0, 0));
+    await settle(() => driver.registers[Queue.USED_INDEX] === 1);
+    expect(driver.completions().map((c) => c.status)).toEqual([RequestStatus.E_BUFFER]);
   });
 });

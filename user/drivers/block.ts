@@ -10,9 +10,13 @@
 // requests.ts); the device completes them in any order, and a call is answered when its last one
 // completes, with the Region moved back. Many calls are in flight at once; while the table of
 // them is full the driver waits for completions only, and callers wait in its Receiver's queue.
-// Data is copied once, between the client's Region and a data buffer of the DMA window. A copy of
-// the view a WRITE brings is kept (lib/kept-views.ts), so the buffer stays mapped here and the
-// next WRITE from it maps nothing.
+// Data of a call of 16 KiB or more is not copied here: its Region is lent to the device for the
+// call (DEVICE_GRANT, grant slot = the call's table index), which moves the bytes between it and
+// the disk itself, the whole call in one device request; the loan ends before the answer. A
+// smaller call (a copy costs less than the loan), a device without grants or a grant the kernel
+// refuses has the bytes copied, once, between the Region and data buffers of the DMA window. A
+// copy of the view a WRITE brings is kept (lib/kept-views.ts), so the buffer stays mapped here and
+// the next WRITE from it maps nothing.
 //
 // Nothing here allocates after the start, so it can serve for ever on the stub runtime.
 import {
@@ -27,7 +31,7 @@ import {
   blockDeviceStatus,
 } from "../lib/block-client";
 import { blockDeviceAttach } from "../lib/contracts/block";
-import { Registers, DEVICE_MAGIC, KIND_BLOCK, MAGIC, KIND, SECTOR_SIZE, CAPACITY, FLAGS, DMA_SIZE, OP_READ, OP_WRITE, OP_FLUSH } from "./block-parts/registers";
+import { Registers, DEVICE_MAGIC, KIND_BLOCK, MAGIC, KIND, SECTOR_SIZE, CAPACITY, FLAGS, GRANTS, DMA_SIZE, OP_READ, OP_WRITE, OP_FLUSH } from "./block-parts/registers";
 import { BlockQueue, CHUNK_BYTES, CHUNK_SECTORS, RING_SLOTS } from "./block-parts/queue";
 import { RequestTable, MAX_REQUESTS, MAX_CAPS } from "./block-parts/requests";
 import { KeptViews } from "../lib/kept-views";
@@ -94,6 +98,12 @@ check("give the call Receiver contract BlockDevice", blockDeviceAttach(calls.cap
 const interrupt = new Interrupt(INTERRUPT);
 check("bind the interrupt", interrupt.bind(<u32>check("mint", interrupts.mint(0, RIGHT_RECEIVER_SEND)) | CAP_MOVE));
 const requests = new RequestTable();
+// A call's Region is lent to the device (grant slot = its index in the table) when the device takes
+// as many grants as there are entries: the device then reads a WRITE's bytes from the client's own
+// pages, and writes a READ's into them, with no copy through the window's data buffers.
+const grants = registers.get(GRANTS) >= <u32>MAX_REQUESTS;
+/** Calls this large or larger are lent to the device; smaller ones are copied through a data buffer. */
+const GRANT_FROM_BYTES: u64 = 16 << 10;
 /** Views of the buffers WRITEs came from (the file system's four: 1, 16, 64 and 256 pages). */
 const keptViews = new KeptViews(4, 256);
 
@@ -140,6 +150,8 @@ function answerNow(replyCap: i32, status: i32, count: i32): void {
 /** Answers client request `index`, which has finished, and frees its entry. */
 function answer(index: i32): void {
   const r = requests.at(index);
+  // The loan ends with the request: the device reaches nothing of the client's after its answer.
+  if (r.granted) device.ungrant(<u32>index);
   beginAnswer(r.status);
   msgAddWord(r.status == 0 ? r.moved : 0);
   sendAnswer(r.reply, r.caps, r.capCount);
@@ -225,6 +237,15 @@ function handleCall(): void {
   r.data = <usize>address + <usize>offset;
   r.sector = sector;
   r.total = <u32>bytes;
+  // A READ's grant must be writable (the owner's); otherwise, or when the kernel refuses, the
+  // bytes go through the window's buffers as before. So do small calls: copying a few KiB costs
+  // less than the two kernel calls a loan takes.
+  if (grants && bytes >= GRANT_FROM_BYTES) {
+    const lent = device.grant(<u32>index, unchecked(incoming[0]));
+    r.granted = lent == 1 || (lent == 0 && label == BLOCK_WRITE);
+    if (lent >= 0 && !r.granted) device.ungrant(<u32>index);
+    r.offset = offset;
+  }
   keepCaps(index, caps);
 }
 
@@ -240,6 +261,14 @@ function pump(): void {
       if (!queue.canSubmit(false)) break;
       queue.submit(OP_FLUSH, index, 0, 0, 0, -1);
       r.flushIssued = true;
+      r.outstanding++;
+      continue;
+    }
+    if (r.granted) {
+      // The whole call in one device request, straight from (or into) the client's pages.
+      if (!queue.canSubmit(false)) break;
+      queue.submitGranted(r.op == BLOCK_WRITE ? OP_WRITE : OP_READ, index, r.sector, r.total, <u32>index, r.offset);
+      r.issued = r.total;
       r.outstanding++;
       continue;
     }
@@ -278,7 +307,7 @@ function complete(id: u32, status: i32, length: u32): void {
   const index = d.owner;
   const r = requests.at(index);
   if (status == 0 && d.op != OP_FLUSH && length != d.bytes) status = BLOCK_E_IO;
-  if (status == 0 && d.op == OP_READ) memory.copy(r.data + <usize>d.at, queue.bufferAddress(d.buffer), d.bytes);
+  if (status == 0 && d.op == OP_READ && !r.granted) memory.copy(r.data + <usize>d.at, queue.bufferAddress(d.buffer), d.bytes);
   const bytes = d.op == OP_FLUSH ? 0 : d.bytes;
   queue.finish(d, id);
   r.complete(status, bytes);

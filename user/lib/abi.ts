@@ -135,6 +135,7 @@ export const OP_DEVICE_INFO: u32 = 0xffff0900;
 export const OP_DEVICE_MAP: u32 = 0xffff0901;
 export const OP_DEVICE_DMA: u32 = 0xffff0902;
 export const OP_DEVICE_RESET: u32 = 0xffff0903;
+export const OP_DEVICE_GRANT: u32 = 0xffff0904;
 export const OP_KERNEL_INFO: u32 = 0xffff0a00;
 export const OP_KERNEL_SET_SLICE: u32 = 0xffff0a01;
 export const OP_KERNEL_PROCESS: u32 = 0xffff0a10;

@@ -2,10 +2,21 @@ import type { MmioDevice } from "../../machine/mmio.ts";
 import type { PhysicalMemory } from "../../machine/physical-memory.ts";
 import { Status } from "../errors.ts";
 import { RegionDmaWindow } from "./dma-window.ts";
-import { type Invocation, answer, argumentObject } from "./invocation.ts";
+import { type Invocation, answer, argumentCap, argumentObject } from "./invocation.ts";
 import { KernelObject } from "./kernel-object.ts";
 import { ObjectKind, Op, Rights } from "./object-abi.ts";
 import type { RegionObject } from "./region.ts";
+import type { Process } from "../process.ts";
+
+/** A Region a driver lent its device for a request (DEVICE_GRANT), and what ends the loan. */
+interface Grant {
+  readonly region: RegionObject;
+  readonly window: RegionDmaWindow;
+  /** The frames are going back (the Region freed, destroyed, its Memory gone). */
+  readonly released: () => void;
+  /** A process no longer holds the Region: when it is the driver that granted it, the grant ends. */
+  readonly unheld: (process: Process) => void;
+}
 
 /**
  * A machine device as a driver holds it: its register page, mapped at one global address (reads
@@ -23,6 +34,8 @@ export class DeviceObject extends KernelObject {
   private dma: RegionObject | null = null;
   private readonly memory: PhysicalMemory;
   private readonly detach = (): void => this.attach(null);
+  /** Grant slots in use (DEVICE_GRANT); they end with the window they were made beside. */
+  private readonly grants = new Map<number, Grant>();
 
   constructor(device: MmioDevice, memory: PhysicalMemory, registerFrame: number, registerAddress: number) {
     super();
@@ -32,12 +45,54 @@ export class DeviceObject extends KernelObject {
     this.registerAddress = registerAddress;
   }
 
-  /** The driver's Region becomes the device's DMA window (null: none). */
+  /** The driver's Region becomes the device's DMA window (null: none). Every grant ends. */
   attach(region: RegionObject | null): void {
+    this.endGrants();
     this.dma?.beforeRelease.delete(this.detach);
     this.dma = region;
     if (region) region.beforeRelease.add(this.detach);
     this.device.attachDma(region ? new RegionDmaWindow(this.memory, region.frameList) : null);
+  }
+
+  /**
+   * Grant `slot` becomes `region`, which `driver` holds (null: the slot empties). The device may
+   * write into it only when `writable`. The grant ends — its window revoked, so the device reaches
+   * nothing through it even for a request already taken — when the slot is granted again or
+   * emptied, when the Region's frames go back, when the driver no longer holds the Region, and
+   * when the device's window changes or it is reset (its driver died or restarted).
+   */
+  grant(slot: number, region: RegionObject | null, driver: Process | null, writable: boolean): void {
+    this.endGrant(slot);
+    if (!region || !driver) return;
+    const window = new RegionDmaWindow(this.memory, region.frameList, !writable);
+    const released = (): void => this.endGrant(slot);
+    const unheld = (process: Process): void => {
+      if (process === driver) this.endGrant(slot);
+    };
+    region.beforeRelease.add(released);
+    region.whenUnheld.add(unheld);
+    this.grants.set(slot, { region, window, released, unheld });
+    this.device.attachGrant?.(slot, window);
+  }
+
+  private endGrant(slot: number): void {
+    const grant = this.grants.get(slot);
+    if (!grant) return;
+    this.grants.delete(slot);
+    grant.region.beforeRelease.delete(grant.released);
+    grant.region.whenUnheld.delete(grant.unheld);
+    grant.window.revoke();
+    this.device.attachGrant?.(slot, null);
+  }
+
+  private endGrants(): void {
+    for (const slot of [...this.grants.keys()]) this.endGrant(slot);
+  }
+
+  /** DEVICE_RESET: the device forgets what is in flight, and every grant ends. */
+  reset(): void {
+    this.endGrants();
+    this.device.reset();
   }
 
   override ownsFrame(frame: number, address: number): boolean {
@@ -77,9 +132,28 @@ export function invokeDevice(inv: Invocation, device: DeviceObject): number {
       device.attach(region);
       return Status.OK;
     }
+    case Op.DEVICE_GRANT: {
+      if (!inv.cap.has(Rights.DEVICE_DMA)) return Status.E_MISSING_RIGHT;
+      const slot = inv.message.words[0];
+      if (slot === undefined || slot >= (device.device.grantSlots ?? 0)) return Status.E_INVALID_ARGUMENT;
+      if (inv.message.caps.length === 0) {
+        device.grant(slot, null, null, false);
+        return Status.OK;
+      }
+      const region = argumentObject<RegionObject>(inv, 0, ObjectKind.REGION, 0);
+      if (typeof region === "number") return region;
+      // Only what the driver itself maps: its owner capability, or a view (a filler is neither).
+      const lent = argumentCap(inv, 0)!;
+      if (!lent.has(Rights.REGION_OWNER) && !lent.has(Rights.REGION_READ)) return Status.E_MISSING_RIGHT;
+      const access = region.grantableBy(inv.caller, lent.has(Rights.REGION_OWNER));
+      if (access === null) return Status.E_PEER_DEAD;
+      if (access === false) return Status.E_QUOTA;
+      device.grant(slot, region, inv.caller, access === "write");
+      return answer(inv, [region.pages, access === "write" ? 1 : 0]);
+    }
     case Op.DEVICE_RESET:
       if (!inv.cap.has(Rights.DEVICE_RESET)) return Status.E_MISSING_RIGHT;
-      device.device.reset();
+      device.reset();
       return Status.OK;
     default:
       return Status.E_INVALID_ARGUMENT;

@@ -5,16 +5,27 @@ import { PAGE_SIZE } from "../constants.ts";
 /**
  * A device's view of a Region it may DMA into: offsets in the window, frames behind them. The
  * device never learns a physical address, and can reach nothing but these frames (an IOMMU).
+ * A grant's window (DEVICE_GRANT) may be read-only (the driver held a view), and is revoked when
+ * the grant ends: from then on every access throws, so a device holding on to it past the grant
+ * (a request completing late) reaches nothing.
  */
 export class RegionDmaWindow implements DmaWindow {
   readonly size: number;
+  readonly readOnly: boolean;
   private readonly frames: readonly number[];
   private readonly memory: PhysicalMemory;
+  private revoked = false;
 
-  constructor(memory: PhysicalMemory, frames: readonly number[]) {
+  constructor(memory: PhysicalMemory, frames: readonly number[], readOnly = false) {
     this.memory = memory;
     this.frames = [...frames];
     this.size = frames.length * PAGE_SIZE;
+    this.readOnly = readOnly;
+  }
+
+  /** The grant ended: every access from now on throws. */
+  revoke(): void {
+    this.revoked = true;
   }
 
   read(offset: number, length: number): Uint8Array {
@@ -51,6 +62,7 @@ export class RegionDmaWindow implements DmaWindow {
   }
 
   write(offset: number, data: Uint8Array): void {
+    this.checkWritable();
     this.walk(offset, data.length, (physical, at, chunk) => this.memory.bytes.set(data.subarray(at, at + chunk), physical));
   }
 
@@ -69,6 +81,7 @@ export class RegionDmaWindow implements DmaWindow {
   }
 
   writeWord(offset: number, value: number): void {
+    this.checkWritable();
     this.check(offset, 4);
     if (offset % 4 !== 0) throw new RangeError(`DMA word at ${offset} is not aligned`);
     this.memory.unsignedWords[this.physical(offset) >>> 2] = value >>> 0;
@@ -78,7 +91,12 @@ export class RegionDmaWindow implements DmaWindow {
     return this.frames[Math.floor(offset / PAGE_SIZE)]! * PAGE_SIZE + (offset % PAGE_SIZE);
   }
 
+  private checkWritable(): void {
+    if (this.readOnly) throw new RangeError("the DMA window is read-only (a grant of a view)");
+  }
+
   private check(offset: number, length: number): void {
+    if (this.revoked) throw new RangeError("the DMA grant was taken away");
     if (!Number.isInteger(offset) || !Number.isInteger(length) || offset < 0 || length < 0 || offset + length > this.size) {
       throw new RangeError(`DMA of ${length} bytes at ${offset} is outside the ${this.size}-byte window`);
     }

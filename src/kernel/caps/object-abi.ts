@@ -145,6 +145,7 @@ export const Op = {
   DEVICE_MAP: 0xffff_0901,
   DEVICE_DMA: 0xffff_0902,
   DEVICE_RESET: 0xffff_0903,
+  DEVICE_GRANT: 0xffff_0904,
   KERNEL_INFO: 0xffff_0a00,
   KERNEL_SET_SLICE: 0xffff_0a01,
   KERNEL_PROCESS: 0xffff_0a10,

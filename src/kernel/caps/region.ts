@@ -95,6 +95,8 @@ export class RegionObject extends KernelObject {
   private fillGrantor: Process | null = null;
   /** Told when the owner's access ends, before the frames can go back (a device DMA-ing must stop). */
   readonly beforeRelease = new Set<() => void>();
+  /** Told when a process stops holding it at all (no owner, no view): a device grant it made ends. */
+  readonly whenUnheld = new Set<(process: Process) => void>();
   private readonly services: ObjectServices;
 
   constructor(services: ObjectServices, address: number, frames: number[], flags: number) {
@@ -171,6 +173,7 @@ export class RegionObject extends KernelObject {
     this.remapIfChanged(process, holding);
     if (holding.owner + holding.views === 0) {
       this.holdings.delete(process);
+      for (const told of [...this.whenUnheld]) told(process);
       if (holding.reserved > 0) process.space.unchargeReserved(holding.reserved);
       if (this.orphaned && this.holdings.size === 0) this.destroy();
       else this.dropIfUnpaid();
@@ -202,6 +205,21 @@ export class RegionObject extends KernelObject {
   /** Whether a device DMAs into it now. */
   get dmaAttached(): boolean {
     return this.beforeRelease.size > 0;
+  }
+
+  /**
+   * What a device may do in the range for `process`, who holds it (DEVICE_GRANT) through a
+   * capability that is its owner (`asOwner`) or a view: "write" for the owner, "read" for a view
+   * of frames still there, null when it holds nothing that maps the range
+   * or the frames went back; false when the frames cannot be unshared. Either way every page gets a
+   * frame of its own first, as for a window: a frame shared copy-on-write would be split under the
+   * device, which would go on reading (or writing) the one this Region no longer has.
+   */
+  grantableBy(process: Process, asOwner: boolean): "write" | "read" | null | false {
+    const holding = this.holdings.get(process);
+    if (this.destroyed || !holding || holding.owner + holding.views === 0 || this.frames.length === 0) return null;
+    if (!this.unshareAll()) return false;
+    return asOwner && this.ownedBy(process) ? "write" : "read";
   }
 
   /**

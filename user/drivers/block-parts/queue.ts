@@ -151,6 +151,18 @@ export class BlockQueue {
   }
 
   /**
+   * As `submit`, for a request whose bytes are in grant `slot` (a Region its client lent, which the
+   * device reads or writes itself: no data buffer, no copy here), at byte `offset` in it.
+   */
+  submitGranted(op: u32, owner: i32, sector: u64, bytes: u32, slot: u32, offset: u32): i32 {
+    const id = this.submit(op, owner, sector, 0, bytes, -1);
+    const d = this.window + <usize>(((this.producer - 1) % RING_SLOTS) * DESCRIPTOR_BYTES);
+    store<u32>(d, offset, 20);
+    store<u32>(d, slot + 1, 24);
+    return id;
+  }
+
+  /**
    * Hands what was submitted to the device: 0, or its ERROR. Refused requests (a driver bug: the
    * device found the ring bad) are marked `refused` and the producer index goes back to what the
    * device accepted last; the caller completes them as failed.

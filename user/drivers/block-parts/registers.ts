@@ -7,6 +7,8 @@ export { Registers, DEVICE_MAGIC, KIND_BLOCK, MAGIC, KIND, IRQ_STATUS, IRQ_ENABL
 export const SECTOR_SIZE: i32 = 8;
 export const CAPACITY: i32 = 9; // and 10: low, high
 export const FLAGS: i32 = 11;
+/** Grant slots the device takes (DEVICE_GRANT); a descriptor's word 6 names one (slot + 1), 0 the window. */
+export const GRANTS: i32 = 12;
 /** FLAGS: the disk is write-protected (`dogma boot --read-only`). */
 export const FLAG_READ_ONLY: u32 = 1;
 

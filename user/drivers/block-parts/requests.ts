@@ -23,6 +23,12 @@ export class ClientRequest {
   capCount: i32 = 0;
   /** Where the client's bytes are, mapped here while the driver holds its Region capability. */
   data: usize = 0;
+  /**
+   * The client's Region is lent to the device as grant slot (this entry's index): the device moves
+   * the bytes itself, at `offset` in it, in one device request; no data buffer, no copy here.
+   */
+  granted: bool = false;
+  offset: u32 = 0;
   sector: u64 = 0;
   /** Bytes to move, and bytes issued to the device so far. */
   total: u32 = 0;
@@ -86,6 +92,8 @@ export class RequestTable {
       r.reply = reply;
       r.capCount = 0;
       r.data = 0;
+      r.granted = false;
+      r.offset = 0;
       r.sector = 0;
       r.total = 0;
       r.issued = 0;

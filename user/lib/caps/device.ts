@@ -1,9 +1,9 @@
 // A machine device, as a driver holds it: its register page (reads are loads, stores reach the
 // device) and the Region it DMAs through. Its interrupt line is a separate Interrupt capability.
 // Register maps are in docs/DEVICES.md.
-import { OP_DEVICE_DMA, OP_DEVICE_INFO, OP_DEVICE_MAP, OP_DEVICE_RESET } from "../abi";
-import { msgWord } from "../message";
-import { operation, operationWithCap } from "./operation";
+import { OP_DEVICE_DMA, OP_DEVICE_GRANT, OP_DEVICE_INFO, OP_DEVICE_MAP, OP_DEVICE_RESET } from "../abi";
+import { msgAddCap, msgAddWord, msgBegin, msgInvoke, msgWord } from "../message";
+import { operation, operation1, operationWithCap } from "./operation";
 
 /** DEVICE_INFO's answer. */
 export class DeviceInfo {
@@ -39,6 +39,25 @@ export class Device {
   /** No DMA window: the device touches no memory of ours any more. */
   detach(): i32 {
     return operation(this.cap, OP_DEVICE_DMA);
+  }
+
+  /**
+   * Lends the device `region` (an owner capability: it may read and write it; a view: read only)
+   * as grant `slot`, for a request that names it (it stays with the caller). 1 when writable, 0
+   * when read-only, or a status. The loan ends when the slot is granted again or emptied
+   * (`ungrant`), when we no longer hold the Region, when its frames go, and at `reset`.
+   */
+  grant(slot: u32, region: i32): i32 {
+    msgBegin(OP_DEVICE_GRANT);
+    msgAddWord(slot);
+    msgAddCap(<u32>region);
+    const status = msgInvoke(this.cap);
+    return status < 0 ? status : <i32>msgWord(1);
+  }
+
+  /** Ends grant `slot`: the device reaches nothing through it any more. */
+  ungrant(slot: u32): i32 {
+    return operation1(this.cap, OP_DEVICE_GRANT, slot);
   }
 
   reset(): i32 {
