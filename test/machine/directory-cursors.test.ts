@@ -96,3 +96,34 @@ describe("directory cursors shared by many programs", () => {
     expect(work.open).toBeLessThanOrEqual(MAX_CURSORS);
   });
 });
+
+describe("a listing's positions", () => {
+  it("are served by the stream opened for that listing, not an older one of the directory as it was before", () => {
+    let names = ["b", "c", "d"];
+    const open = (): DirectoryStream<Entry> => {
+      const now = names.map((name) => ({ name }));
+      let at = 0;
+      return {
+        read: (most: number) => {
+          const out = now.slice(at, at + most);
+          at += out.length;
+          return out;
+        },
+        close() {},
+      };
+    };
+    const cursors = new DirectoryCursors<Entry>();
+    const one = (position: number): string[] => {
+      const got: string[] = [];
+      cursors.list("dir", position, open, (entry) => (got.length === 1 ? false : (got.push(entry.name), true)));
+      return got;
+    };
+    // Another program's listing, one entry a request, opened before "a" was made.
+    expect(one(0)).toEqual(["b"]);
+    names = ["a", "b", "c", "d"];
+    // A listing opened after: each entry once, in order, though the older stream is still open.
+    const seen: string[] = [];
+    for (let position = 0; position < 5; position++) seen.push(...one(position));
+    expect(seen).toEqual(["a", "b", "c", "d"]);
+  });
+});

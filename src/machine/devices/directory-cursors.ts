@@ -128,10 +128,18 @@ export class DirectoryCursors<E extends { readonly name: string }> {
     for (const cursor of this.cursors.splice(0)) closeQuietly(cursor.stream);
   }
 
-  /** A cursor of `key` that reaches `position` without opening anew: one whose window holds it, else the nearest before it. */
+  /**
+   * A cursor of `key` that reaches `position` without opening anew: one whose window holds it,
+   * else the nearest before it; of those, the one opened last. A listing's positions count the
+   * stream its position 0 opened (or a later one): an older stream of the directory as it was
+   * before a change counts other entries, and served a listing that began after the change with
+   * entries skipped or given twice though none changed during it.
+   */
   private pick(key: string, position: number): Cursor<E> | undefined {
     let best: Cursor<E> | undefined;
-    for (const cursor of this.cursors) {
+    // Cursors are in the order they were opened: the last first.
+    for (let i = this.cursors.length - 1; i >= 0; i--) {
+      const cursor = this.cursors[i]!;
       if (cursor.key !== key || cursor.keptFrom > position) continue;
       if (position <= cursor.position) return cursor;
       if (!best || cursor.position > best.position) best = cursor;
