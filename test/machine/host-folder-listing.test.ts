@@ -169,6 +169,32 @@ describe("host folder LIST, a bounded share of the host's work at a time", () =>
   });
 });
 
+describe("listing again after a change", () => {
+  it("lists a directory of 700 entries whole again after a name was added, each entry once", async () => {
+    const root = mkdtempSync(join(tmpdir(), "dogma-folder-again-"));
+    try {
+      for (let i = 0; i < 700; i++) writeFileSync(join(root, `n-${i}`), "");
+      const { ask } = machine(await NodeFolder.open(root, false));
+      const whole = () => {
+        const seen: string[] = [];
+        for (let position = 0; ; ) {
+          const got = names(ask(FolderOp.LIST, "", position, 65536 - 2048).data);
+          if (got.length === 0) return seen;
+          seen.push(...got);
+          position += got.length;
+        }
+      };
+      expect(new Set(whole()).size).toBe(700);
+      for (let i = 0; i < 40; i++) writeFileSync(join(root, `late-${i}`), "");
+      const again = whole();
+      expect(again.length).toBe(740);
+      expect(new Set(again).size).toBe(740);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("a move nearer the root looks through its links a share at a time", () => {
   function tree(escaping: boolean): string {
     const root = mkdtempSync(join(tmpdir(), "dogma-folder-move-"));
