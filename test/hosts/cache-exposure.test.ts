@@ -43,6 +43,21 @@ describe("a writable share holding the module cache", () => {
     expect(await shareHoldingCache([spec(join(work, "home-link"))], cache)).not.toBeNull();
   });
 
+  it("is found when a link on the cache's path leads into the share to a folder not made yet", async () => {
+    // ~/.cache a link to data/cache, which does not exist: the program could make it, and the cache in it.
+    const other = join(work, "other");
+    const data = join(work, "other-data");
+    mkdirSync(other, { recursive: true });
+    mkdirSync(data, { recursive: true });
+    symlinkSync(join(data, "cache"), join(other, ".cache"));
+    expect(await shareHoldingCache([spec(data)], join(other, ".cache", "dogma", "modules"))).toEqual(spec(data));
+    // A link relative to where it stands, dangling twice over.
+    symlinkSync("../other-data/later", join(other, ".cache2"));
+    symlinkSync("../more", join(data, "later"));
+    expect(await shareHoldingCache([spec(join(work, "more"))], join(other, ".cache2", "x"))).toEqual(spec(join(work, "more")));
+    expect(await shareHoldingCache([spec(join(work, "project-else"))], join(other, ".cache", "dogma"))).toBeNull();
+  });
+
   it("is refused by dogma run, which says why; read-only it runs", async () => {
     const refused = await dogma(["run", "--dir", home, "build/user/echo.wasm", "x"]);
     expect(refused.code).toBe(1);

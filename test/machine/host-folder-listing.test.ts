@@ -169,6 +169,32 @@ describe("host folder LIST, a bounded share of the host's work at a time", () =>
   });
 });
 
+describe("listing again after a change", () => {
+  it("lists a directory of 700 entries whole again after a name was added, each entry once", async () => {
+    const root = mkdtempSync(join(tmpdir(), "dogma-folder-again-"));
+    try {
+      for (let i = 0; i < 700; i++) writeFileSync(join(root, `n-${i}`), "");
+      const { ask } = machine(await NodeFolder.open(root, false));
+      const whole = () => {
+        const seen: string[] = [];
+        for (let position = 0; ; ) {
+          const got = names(ask(FolderOp.LIST, "", position, 65536 - 2048).data);
+          if (got.length === 0) return seen;
+          seen.push(...got);
+          position += got.length;
+        }
+      };
+      expect(new Set(whole()).size).toBe(700);
+      for (let i = 0; i < 40; i++) writeFileSync(join(root, `late-${i}`), "");
+      const again = whole();
+      expect(again.length).toBe(740);
+      expect(new Set(again).size).toBe(740);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("a move nearer the root looks through its links a share at a time", () => {
   function tree(escaping: boolean): string {
     const root = mkdtempSync(join(tmpdir(), "dogma-folder-move-"));
@@ -218,6 +244,80 @@ describe("a move nearer the root looks through its links a share at a time", () 
       for (let i = 0; i < 100; i++) if ((status = ask(FolderOp.RENAME, "a/b", 0, 0, "b").status) !== RequestStatus.E_AGAIN) break;
       expect(status).toBe(RequestStatus.OK);
       expect(ask(FolderOp.STAT, "b/z", 0, 48).status).toBe(RequestStatus.OK);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("a move's look through its links, with other programs at work", () => {
+  function trees(root: string, names: string[]): void {
+    for (const name of names) {
+      mkdirSync(join(root, "a", name, "deep"), { recursive: true });
+      for (let i = 0; i < 1500; i++) writeFileSync(join(root, "a", name, "deep", `f-${i}`), "");
+    }
+  }
+  /** Sends `move` again until it is not "again" (each round `between` runs first); its status. */
+  function until(ask: ReturnType<typeof machine>["ask"], from: string, to: string, between: () => void): number {
+    for (let i = 0; i < 100; i++) {
+      const status = ask(FolderOp.RENAME, from, 0, 0, to).status;
+      if (status !== RequestStatus.E_AGAIN) return status;
+      between();
+    }
+    return RequestStatus.E_AGAIN;
+  }
+
+  it("finishes a move while another program writes files and makes directories between its requests", async () => {
+    const root = mkdtempSync(join(tmpdir(), "dogma-folder-move-"));
+    try {
+      trees(root, ["t"]);
+      const { ask } = machine(await NodeFolder.open(root, false));
+      let n = 0;
+      const status = until(ask, "a/t", "t", () => {
+        expect(ask(FolderOp.OPEN, `log-${n}`, 1 | 8, 48).status).toBe(RequestStatus.OK);
+        expect(ask(FolderOp.MKDIR, `made-${n++}`, 0, 0).status).toBe(RequestStatus.OK);
+      });
+      expect(status).toBe(RequestStatus.OK);
+      expect(ask(FolderOp.STAT, "t/deep/f-1", 0, 48).status).toBe(RequestStatus.OK);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it("finishes two moves whose requests take turns", async () => {
+    const root = mkdtempSync(join(tmpdir(), "dogma-folder-move-"));
+    try {
+      trees(root, ["t", "u"]);
+      const { ask } = machine(await NodeFolder.open(root, false));
+      let other: number = RequestStatus.E_AGAIN;
+      const first = until(ask, "a/t", "t", () => {
+        if (other === RequestStatus.E_AGAIN) other = ask(FolderOp.RENAME, "a/u", 0, 0, "u").status;
+      });
+      expect(first).toBe(RequestStatus.OK);
+      if (other === RequestStatus.E_AGAIN) other = until(ask, "a/u", "u", () => undefined);
+      expect(other).toBe(RequestStatus.OK);
+      expect(ask(FolderOp.STAT, "u/deep/f-1", 0, 48).status).toBe(RequestStatus.OK);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it("starts over when a link is made in the moving tree through another folder given over the same host tree", async () => {
+    const root = mkdtempSync(join(tmpdir(), "dogma-folder-move-"));
+    try {
+      // a/t itself is looked through in the first request (its 1,500 in a/t/deep take three).
+      trees(root, ["t"]);
+      const one = machine(await NodeFolder.open(root, false));
+      // The same host tree given a second time: a link a/t/out to "../../x" stays inside it (and
+      // inside the first), but once t is moved to the root it leads out.
+      const two = machine(await NodeFolder.open(root, false));
+      let planted = false;
+      const status = until(one.ask, "a/t", "t", () => {
+        if (!planted) expect(two.ask(FolderOp.SYMLINK, "a/t/out", 0, 0, "../../x").status).toBe(RequestStatus.OK);
+        planted = true;
+      });
+      expect(planted).toBe(true);
+      expect(status).toBe(RequestStatus.E_DENIED);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

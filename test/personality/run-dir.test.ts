@@ -110,6 +110,17 @@ describe.concurrent("dogma run --dir", () => {
     expect(run.code).toBe(0);
   });
 
+  it("removes every file of a directory as readdir gives them (a place in a batch moved up under removals)", async () => {
+    const dir = folder("run-dir-empty");
+    for (const [name, count] of [["small", 300], ["big", 1200]] as const) {
+      mkdirSync(join(dir, name));
+      for (let i = 0; i < count; i++) writeFileSync(join(dir, name, `a-file-with-a-longish-name-${i}`), "");
+    }
+    const run = await dogmaRun(["--dir", `${dir}::.`, cProgram("fileops"), "empty:small", "empty:big"]);
+    expect(run.stdout).toBe("empty small: ok removed 300 left 0\nempty big: ok removed 1200 left 0\n");
+    expect(run.code).toBe(0);
+  });
+
   it("keeps the terminal as stdin, stdout and stderr however many folders it gives", async () => {
     // With three folders the third's root sits at slot 5, where a program the shell starts holds
     // its stdout: the streams must not be guessed from that slot (clang's messages were lost so).

@@ -1,4 +1,4 @@
-import { realpath } from "node:fs/promises";
+import { readlink, realpath } from "node:fs/promises";
 import { basename, dirname, join, relative, resolve, isAbsolute } from "node:path";
 import type { FolderSpec } from "./run-folders.ts";
 
@@ -20,18 +20,41 @@ export async function shareHoldingCache(dirs: readonly FolderSpec[], cacheDir: s
   return null;
 }
 
-/** `path` with every link resolved: of its longest part that exists, the rest (not made yet) appended as it is. */
+/** Links followed at most while resolving a path (as Linux's 40): more is left as it is. */
+const MAX_HOPS = 40;
+
+/**
+ * `path` with every link resolved: of its longest part that exists, the rest (not made yet)
+ * appended as it is. A link whose target does not exist yet (dangling) is followed too: its
+ * target is where the rest will be made (a ~/.cache linked to a folder not made yet in a share
+ * would otherwise be judged where it stands, and the program could make the folder and the cache in it).
+ */
 async function physical(path: string): Promise<string> {
   let head = resolve(path);
-  const rest: string[] = [];
-  for (;;) {
+  let rest: string[] = [];
+  for (let hops = 0; ; ) {
     try {
       return join(await realpath(head), ...rest);
     } catch {
+      const target = hops < MAX_HOPS ? await linkTarget(head) : null;
+      if (target !== null) {
+        hops++;
+        head = resolve(dirname(head), target);
+        continue;
+      }
       const up = dirname(head);
-      if (up === head) return resolve(path);
-      rest.unshift(basename(head));
+      if (up === head) return join(head, ...rest);
+      rest = [basename(head), ...rest];
       head = up;
     }
+  }
+}
+
+/** What the link `path` holds, or null when it is not a link. */
+async function linkTarget(path: string): Promise<string | null> {
+  try {
+    return await readlink(path);
+  } catch {
+    return null;
   }
 }

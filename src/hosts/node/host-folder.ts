@@ -1,5 +1,5 @@
 import {
-  type BigIntStats, type Dir, closeSync, constants, fstatSync, fsyncSync, ftruncateSync, futimesSync, linkSync, lstatSync, lutimesSync, mkdirSync, openSync,
+  type BigIntStats, closeSync, constants, fstatSync, fsyncSync, ftruncateSync, futimesSync, linkSync, lstatSync, lutimesSync, mkdirSync, openSync,
   opendirSync, readSync, readlinkSync, realpathSync, renameSync, rmdirSync, statSync, symlinkSync, unlinkSync, utimesSync, writeSync,
 } from "node:fs";
 import { dirname, isAbsolute, join, relative, sep } from "node:path";
@@ -8,6 +8,7 @@ import {
   type FolderStat, type FolderTime,
 } from "../../machine/devices/folder-backend.ts";
 import type { DirectoryStream } from "../../machine/devices/directory-cursors.ts";
+import { type MoveCheck, close as closeCheck, moveChecks } from "./move-checks.ts";
 
 /** Files open through one folder at most (each a host file descriptor). */
 const MAX_OPEN_FILES = 1024;
@@ -27,17 +28,6 @@ const MAX_MOVE_CHECK = 100_000;
 
 /** Entries one request of such a move looks through at most; it answers "again" to go on. */
 export const MOVE_CHECK_PER_REQUEST = 512;
-
-/**
- * A move nearer the root whose links are being looked through, request after request: the
- * directories left (where each is now, and will be), the one being read, entries seen so far.
- */
-interface MoveCheck {
-  readonly what: string;
-  readonly pending: [string, string][];
-  reading: { readonly dir: Dir; readonly now: string; readonly future: string } | null;
-  seen: number;
-}
 
 /** Where a path leads: the real path of its last name (links followed or not), and what is there (null: nothing yet). */
 interface Walked {
@@ -73,8 +63,6 @@ export class NodeFolder implements FolderBackend {
   /** Open files by id: host file descriptors. */
   private readonly files = new Map<number, number>();
   private nextId = 1;
-  /** The move being checked (`linksStayInside`); any other change drops it, so it never goes on over a changed tree. */
-  private moveCheck: MoveCheck | null = null;
 
   private constructor(root: string, readOnly: boolean) {
     this.root = root;
@@ -164,17 +152,18 @@ export class NodeFolder implements FolderBackend {
 
   rename(from: readonly string[], to: readonly string[]): void {
     const what = `rename\0${from.join("/")}\0${to.join("/")}`;
-    this.writable(what);
+    this.writable();
     const source = this.walk(from, false);
     const moved = existing(source, from);
     const target = this.walk(to, false);
     this.linksStayInside(source.real, moved, target.real, to, what);
     failing(() => renameSync(source.real, target.real));
+    moveChecks.changed(source.real, target.real);
   }
 
   link(from: readonly string[], to: readonly string[], follow: boolean): void {
     const what = `link${follow ? "+" : ""}\0${from.join("/")}\0${to.join("/")}`;
-    this.writable(what);
+    this.writable();
     const source = this.walk(from, follow);
     existing(source, from);
     const target = this.walk(to, false);
@@ -182,6 +171,7 @@ export class NodeFolder implements FolderBackend {
     // A hard link to a symbolic link is that link at another place, where its `..` may reach further.
     this.linksStayInside(source.real, existing(source, from), target.real, to, what);
     failing(() => linkSync(source.real, target.real));
+    moveChecks.changed(target.real);
   }
 
   symlink(target: string, path: readonly string[]): void {
@@ -194,6 +184,7 @@ export class NodeFolder implements FolderBackend {
     }
     if (place.info) throw new FolderError("exists", `${path.join("/")} exists`);
     failing(() => symlinkSync(target, place.real));
+    moveChecks.changed(place.real);
   }
 
   /**
@@ -205,8 +196,9 @@ export class NodeFolder implements FolderBackend {
    * entries: a bigger tree is refused rather than moved unchecked). It looks through at most
    * MOVE_CHECK_PER_REQUEST entries a request, reading each directory as a stream, and answers
    * "again" until it is through: the driver sends the same request again (`what` names it), and
-   * the machine's other processes run in between. Any other change meanwhile drops what was
-   * looked through (`writable`), so a check never goes on over a tree changed under it.
+   * the machine's other processes run in between. A change meanwhile that can bring a link into
+   * the tree or move it, through any folder of this host (move-checks.ts), drops what was looked
+   * through, so a check never goes on over a tree changed under it.
    */
   private linksStayInside(real: string, info: BigIntStats, place: string, shown: readonly string[], what: string): void {
     const depth = (path: string) => (path === this.root ? 0 : relative(this.root, path).split(sep).length);
@@ -220,8 +212,12 @@ export class NodeFolder implements FolderBackend {
       return;
     }
     if (!info.isDirectory()) return;
-    const check = this.moveCheck?.what === what ? this.moveCheck : { what, pending: [[real, place] as [string, string]], reading: null, seen: 0 };
-    this.moveCheck = null;
+    let check = moveChecks.take(this, what);
+    if (check === null) {
+      if (!moveChecks.makeRoom()) throw new FolderError("again", `waiting to look through ${relative(this.root, real)} before moving it: other moves are being checked`);
+      check = { folder: this, what, tree: real, pending: [[real, place]], reading: null, seen: 0, used: 0 } satisfies MoveCheck;
+    }
+    let kept = false;
     try {
       for (let budget = MOVE_CHECK_PER_REQUEST; ; ) {
         if (check.reading === null) {
@@ -245,12 +241,13 @@ export class NodeFolder implements FolderBackend {
           if (!staysInside(target, relative(this.root, future))) refuse(relative(this.root, at), target);
         }
         if (--budget === 0) {
-          this.moveCheck = check;
+          moveChecks.keep(check);
+          kept = true;
           throw new FolderError("again", `looking through ${relative(this.root, real)} before moving it: ${check.seen} entries so far`);
         }
       }
     } finally {
-      if (this.moveCheck !== check && check.reading !== null) closeQuietly(check.reading.dir);
+      if (!kept) closeCheck(check);
     }
   }
 
@@ -323,7 +320,7 @@ export class NodeFolder implements FolderBackend {
   }
 
   closeAll(): void {
-    this.dropMoveCheck();
+    moveChecks.forget(this);
     const all = [...this.files.values()];
     this.files.clear();
     for (const fd of all) {
@@ -351,15 +348,9 @@ export class NodeFolder implements FolderBackend {
     return fd;
   }
 
-  /** Refuses a change to a read-only folder; drops a move check under way unless this change is that move, `resuming` it. */
-  private writable(resuming = ""): void {
+  /** Refuses a change to a read-only folder. */
+  private writable(): void {
     if (this.readOnly) throw new FolderError("read-only", "the folder is read-only");
-    if (this.moveCheck !== null && this.moveCheck.what !== resuming) this.dropMoveCheck();
-  }
-
-  private dropMoveCheck(): void {
-    if (this.moveCheck?.reading) closeQuietly(this.moveCheck.reading.dir);
-    this.moveCheck = null;
   }
 
   /**
@@ -426,14 +417,6 @@ function staysInside(target: string, linkDir: string): boolean {
     named = true;
   }
   return true;
-}
-
-function closeQuietly(dir: Dir): void {
-  try {
-    dir.closeSync();
-  } catch {
-    // Closed already.
-  }
 }
 
 /** What a walk found, or "not-found". */

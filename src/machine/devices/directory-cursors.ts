@@ -19,7 +19,14 @@
  *   READS_PER_REQUEST a request: one whose batch is not reached yet answers "again" (the driver
  *   sends the same request again, and other processes run in between). So is one before a
  *   cursor's window (a new stream, read from its start), after its cursor was taken back.
- * - At most MAX_CURSORS are open (each holds a host directory): the one used longest ago goes.
+ * - At most MAX_CURSORS are open (each holds a host directory), shared by every program. A cursor
+ *   that answered "again" is kept for the request sent again (it is `seeking`) while that comes
+ *   within SEEK_KEPT requests: else programs listing more big directories at once than there are
+ *   cursors each pushed out the cursor of another between its requests, every far position
+ *   started over each time and no listing ever finished. When every cursor is so kept, a new one
+ *   is not opened for a far position (the request answers "again" at no host cost and waits its
+ *   turn), and one for the directory's first batch reads it from a stream closed at once.
+ *   Otherwise the cursor used longest ago goes.
  *
  * A stream reflects the host directory as the host's readdir does: a name added or removed after
  * the stream was opened may or may not show; a position counts entries of that stream. A cursor
@@ -47,6 +54,12 @@ export const READS_PER_REQUEST = 512;
 const WINDOW = 2 * READS_PER_REQUEST;
 /** Host directories a device keeps open at most. */
 export const MAX_CURSORS = 8;
+/**
+ * Requests (of any directory) within which a seeking cursor must be asked again to stay kept:
+ * room for every cursor's program to send again, several times over, and finite, so a program
+ * that sends no more does not hold a cursor.
+ */
+const SEEK_KEPT = 4 * MAX_CURSORS;
 
 interface Cursor<E> {
   readonly key: string;
@@ -58,6 +71,8 @@ interface Cursor<E> {
   keptFrom: number;
   ended: boolean;
   used: number;
+  /** Its last answer was "again": kept for the request sent again (see SEEK_KEPT). */
+  seeking: boolean;
 }
 
 /** What a request gets: done (the entries given, and whether the directory ends after them), or "again". */
@@ -73,11 +88,20 @@ export class DirectoryCursors<E extends { readonly name: string }> {
    * is done. `open` opens the directory anew when no cursor can serve.
    */
   list(key: string, position: number, open: () => Answer<DirectoryStream<E>>, take: (entry: E) => boolean): Answer<Listed> {
+    this.clock++;
     const found = position === 0 ? undefined : this.pick(key, position);
     if (found) return this.serve(found, position, READS_PER_REQUEST, take);
+    const room = this.room();
+    // Every cursor kept for a program's next request: a far position, which needs a kept cursor,
+    // waits (no host work); the first batch needs none.
+    if (room === null && position >= READS_PER_REQUEST) return { again: true };
     return then(open(), (stream) => {
-      const cursor = this.add(key, stream);
-      return then(this.start(cursor), (spent) => this.serve(cursor, position, READS_PER_REQUEST - spent, take));
+      const cursor = this.add(key, stream, room);
+      const served = then(this.start(cursor), (spent) => this.serve(cursor, position, READS_PER_REQUEST - spent, take));
+      return then(served, (listed) => {
+        if (!this.cursors.includes(cursor)) closeQuietly(stream);
+        return listed;
+      });
     });
   }
 
@@ -104,10 +128,18 @@ export class DirectoryCursors<E extends { readonly name: string }> {
     for (const cursor of this.cursors.splice(0)) closeQuietly(cursor.stream);
   }
 
-  /** A cursor of `key` that reaches `position` without opening anew: one whose window holds it, else the nearest before it. */
+  /**
+   * A cursor of `key` that reaches `position` without opening anew: one whose window holds it,
+   * else the nearest before it; of those, the one opened last. A listing's positions count the
+   * stream its position 0 opened (or a later one): an older stream of the directory as it was
+   * before a change counts other entries, and served a listing that began after the change with
+   * entries skipped or given twice though none changed during it.
+   */
   private pick(key: string, position: number): Cursor<E> | undefined {
     let best: Cursor<E> | undefined;
-    for (const cursor of this.cursors) {
+    // Cursors are in the order they were opened: the last first.
+    for (let i = this.cursors.length - 1; i >= 0; i--) {
+      const cursor = this.cursors[i]!;
       if (cursor.key !== key || cursor.keptFrom > position) continue;
       if (position <= cursor.position) return cursor;
       if (!best || cursor.position > best.position) best = cursor;
@@ -115,13 +147,32 @@ export class DirectoryCursors<E extends { readonly name: string }> {
     return best;
   }
 
-  private add(key: string, stream: DirectoryStream<E>): Cursor<E> {
-    if (this.cursors.length >= MAX_CURSORS) {
-      let oldest = 0;
-      for (let i = 1; i < this.cursors.length; i++) if (this.cursors[i]!.used < this.cursors[oldest]!.used) oldest = i;
-      closeQuietly(this.cursors.splice(oldest, 1)[0]!.stream);
+  /**
+   * Where a new cursor may go: -1 for a free place, the index of the cursor it pushes out (the one
+   * used longest ago of those not kept for a seeking program), or null when there is none.
+   */
+  private room(): number | null {
+    if (this.cursors.length < MAX_CURSORS) return -1;
+    let oldest: number | null = null;
+    for (let i = 0; i < this.cursors.length; i++) {
+      const cursor = this.cursors[i]!;
+      if (cursor.seeking && this.clock - cursor.used <= SEEK_KEPT) continue;
+      if (oldest === null || cursor.used < this.cursors[oldest]!.used) oldest = i;
     }
-    const cursor: Cursor<E> = { key, stream, position: 0, kept: [], keptFrom: 0, ended: false, used: 0 };
+    return oldest;
+  }
+
+  /** A cursor for `stream`, in `room` (see `room`; null: one that is not kept, its stream closed after the request). */
+  private add(key: string, stream: DirectoryStream<E>, room: number | null): Cursor<E> {
+    const cursor: Cursor<E> = { key, stream, position: 0, kept: [], keptFrom: 0, ended: false, used: 0, seeking: false };
+    if (room === null) return cursor;
+    // The list may have changed while the stream opened (an asynchronous host): look again.
+    const place = this.room();
+    if (place !== null && place >= 0) closeQuietly(this.cursors.splice(place, 1)[0]!.stream);
+    else if (place === null) {
+      // Every place taken by a seeking program meanwhile: this one is not kept.
+      return cursor;
+    }
     this.cursors.push(cursor);
     return cursor;
   }
@@ -136,10 +187,14 @@ export class DirectoryCursors<E extends { readonly name: string }> {
    * on: a request reads at most READS_PER_REQUEST entries, and the window keeps twice that.
    */
   private serve(cursor: Cursor<E>, from: number, budget: number, take: (entry: E) => boolean): Answer<Listed> {
-    cursor.used = ++this.clock;
+    cursor.used = this.clock;
+    cursor.seeking = false;
     const limit = from - (from % READS_PER_REQUEST) + READS_PER_REQUEST;
     while (!cursor.ended && cursor.position < limit) {
-      if (budget <= 0) return { again: true };
+      if (budget <= 0) {
+        cursor.seeking = true;
+        return { again: true };
+      }
       const read = cursor.stream.read(Math.min(budget, limit - cursor.position));
       if (read instanceof Promise) {
         return read.then((entries) => this.serve(cursor, from, budget - this.grow(cursor, entries), take));

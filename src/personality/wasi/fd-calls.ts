@@ -2,7 +2,7 @@ import { type DirectoryDescriptor, type FileDescriptor, type StreamDescriptor, A
 import { Errno } from "./errno.ts";
 import { type IoVec, MAX_IOVECS } from "./guest-memory.ts";
 import { Right, has } from "./rights.ts";
-import { FS_INLINE_BYTES, FsOpen, StreamKind, Stream, errnoOfStatus } from "./protocol.ts";
+import { FS_DIRENT_HEADER, FS_INLINE_BYTES, FsOpen, StreamKind, Stream, errnoOfStatus } from "./protocol.ts";
 import { encodeDirent, encodeFdStat, encodeFileStat, fileStatOf, fileTypeOf } from "./stat-layout.ts";
 import { streamRead, streamReadiness, streamWrite } from "./streams.ts";
 import { TRANSFER_MAX_PAGES } from "./transfer-region.ts";
@@ -433,9 +433,14 @@ export async function fdReaddir(w: WasiProcess, fd: number, buf: number, length:
     const entries = batch.entries.slice(0, Number(BATCH_SPAN));
     if (entries.length === 0) break;
     const after = 2n + BigInt(batch.next) * BATCH_SPAN;
+    // The caller's buffer ends inside the batch: the entry it will ask from next gets a cookie
+    // of the server's own (a batch's start), not a place in this batch (`boundary`).
+    let fit = place;
+    for (let room = length - used - pending; fit < entries.length && DIRENT_BYTES + entries[fit]!.name.length <= room; fit++) room -= DIRENT_BYTES + entries[fit]!.name.length;
+    const resume = fit > place && fit < entries.length ? await boundary(w, dir.slot, Number(server), entries, fit) : null;
     for (; place < entries.length && used + pending < length; place++) {
       const entry = entries[place]!;
-      const next = place + 1 < entries.length ? 2n + server * BATCH_SPAN + BigInt(place + 1) : after;
+      const next = place + 1 === fit && resume !== null ? resume : place + 1 < entries.length ? 2n + server * BATCH_SPAN + BigInt(place + 1) : after;
       add(encodeDirent(next, BigInt(entry.inode), fileTypeOf(entry.kind), entry.name));
     }
     if (!flush()) return Errno.FAULT;
@@ -444,6 +449,44 @@ export async function fdReaddir(w: WasiProcess, fd: number, buf: number, length:
     position = after;
   }
   return w.memory.putU32(w.process, out, used) ? Errno.SUCCESS : Errno.FAULT;
+}
+
+/** A WASI dirent's bytes before its name. */
+const DIRENT_BYTES = 24;
+
+/**
+ * The WASI cookie of entry `at` of the batch the server gave from `server`: the server's own
+ * cookie after the entries before it (asked again with just the room they take), as a batch's
+ * start. A place in a batch counts the entries the server gives from its start when asked again,
+ * so a program that removes (or makes) names as it lists, asking from its last entry's cookie at
+ * every buffer (wasi-libc's readdir), was given entries its removals moved up: a readdir and
+ * unlink loop over 300 files removed 156. The server's cookie goes on from where its listing was
+ * (the disk's a slot; a host folder's a place in the host directory stream its listing opened).
+ * Null when the server does not give those entries again (a place is used then).
+ */
+async function boundary(w: WasiProcess, slot: number, server: number, entries: readonly { name: Uint8Array }[], at: number): Promise<bigint | null> {
+  // A server may give fewer than the room holds (a host folder's device records are bigger): go
+  // on from its cookie until the entries before `at` are all given again, a few calls at most.
+  let cookie = server;
+  for (let given = 0, calls = 0; given < at; calls++) {
+    if (calls === BOUNDARY_CALLS) return null;
+    let room = 0;
+    for (let i = given; i < at; i++) room += (FS_DIRENT_HEADER + entries[i]!.name.length + 3) & ~3;
+    const again = await w.server.list(slot, cookie, room);
+    if (typeof again === "number" || again.entries.length === 0 || given + again.entries.length > at || again.next <= cookie) return null;
+    for (const entry of again.entries) if (!sameBytes(entry.name, entries[given++]!.name)) return null;
+    cookie = again.next;
+  }
+  return 2n + BigInt(cookie) * BATCH_SPAN;
+}
+
+/** Calls `boundary` makes at most. */
+const BOUNDARY_CALLS = 4;
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 const DOT = new Uint8Array([0x2e]);

@@ -480,10 +480,11 @@ export class FileServerClient {
   }
 
   /** One READDIR batch from the server's `cookie`, through the Region. */
-  async list(dir: number, cookie: number): Promise<ServerListing | number> {
+  async list(dir: number, cookie: number, most = 16 * 4096): Promise<ServerListing | number> {
     const transfer = this.transferFor(dir);
-    const room = transfer.ensure(16 * 4096);
-    if (room < 0) return room;
+    const ensured = transfer.ensure(16 * 4096);
+    if (ensured < 0) return ensured;
+    const room = Math.min(ensured, most);
     const answer = await this.callMoving(dir, Fs.READDIR, [cookie, 0, room]);
     if (typeof answer === "number") return answer;
     const [count = 0, next = 0, bytes = 0] = answer.words;

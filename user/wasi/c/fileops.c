@@ -7,6 +7,8 @@
  *   ln:TARGET=PATH  make PATH a symbolic link to TARGET
  *   mv:FROM=TO    rename FROM to TO
  *   hl:FROM=TO    make TO a hard link to FROM (a link as FROM is not followed)
+ *   empty:PATH    remove each file of the directory PATH as readdir gives it (as rm -r does), and
+ *                 say how many it removed and how many are left
  * Each prints "OP PATH: ok ..." or "OP PATH: errno N" (wasi-libc's errno is WASI's number). The exit
  * code is the number of operations that failed. */
 #include <dirent.h>
@@ -77,6 +79,24 @@ int main(int argc, char **argv) {
       int status = op[0] == 'm' ? rename(path, eq + 1) : link(path, eq + 1);
       if (status != 0) fail(op, eq + 1);
       else printf("%s %s: ok\n", op, eq + 1);
+    } else if (strcmp(op, "empty") == 0) {
+      DIR *d = opendir(path);
+      if (!d) {
+        fail(op, path);
+        continue;
+      }
+      int removed = 0, left = 0;
+      struct dirent *e;
+      char name[4096];
+      while ((e = readdir(d))) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+        snprintf(name, sizeof name, "%s/%s", path, e->d_name);
+        if (unlink(name) == 0) removed++;
+      }
+      rewinddir(d);
+      while ((e = readdir(d))) left += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+      closedir(d);
+      printf("empty %s: ok removed %d left %d\n", path, removed, left);
     } else if (strcmp(op, "rm") == 0) {
       if (unlink(path) != 0) fail(op, path);
       else printf("rm %s: ok\n", path);
