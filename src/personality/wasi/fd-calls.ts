@@ -12,6 +12,14 @@ import type { WasiProcess } from "./wasi-process.ts";
 
 /** One fd_read or fd_write on a file moves at most this much (one call to its server); callers loop on short counts. */
 export const MAX_TRANSFER = TRANSFER_MAX_PAGES * 4096;
+/**
+ * One fd_read of the boot console (a stream with no server: `dogma run`'s stdin) takes at most
+ * this much of what the host has buffered: a host read's chunk (Node reads a file or a pipe 64 KiB
+ * at a time). A stream server's READ answers in one message (Stream.CHUNK); the boot console is
+ * the kernel's own buffer, so its reads need no such cap: a program reading a 756 KB file as its
+ * stdin made 3,027 reads of 250 bytes, about 150 ms of a run.
+ */
+export const CONSOLE_READ_MAX = 64 << 10;
 const MAX_OFFSET = (1n << 63n) - 1n;
 const WHENCE_SET = 0;
 const WHENCE_CUR = 1;
@@ -40,7 +48,7 @@ export function fdRead(w: WasiProcess, fd: number, iovs: number, count: number, 
   let wanted = 0;
   for (const [, length] of buffers) wanted += length;
   // What is read is gone from its stream or moves the offset: where it goes must be resident first.
-  const limit = Math.min(wanted, found.kind === "stream" ? Stream.CHUNK : MAX_TRANSFER);
+  const limit = Math.min(wanted, found.kind !== "stream" ? MAX_TRANSFER : found.slot === null ? CONSOLE_READ_MAX : Stream.CHUNK);
   w.memory.touch(w.process, buffers, limit);
   w.k.touch(w.process, out >>> 0, 4);
   if (found.kind === "file" && limit > 0) {
