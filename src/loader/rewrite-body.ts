@@ -392,7 +392,7 @@ export class BodyRewriter extends BodyCursor {
           const planned = layout.groupSpan > 0 && (!call || calledHeads) ? this.planned(runStart, opStart, end) : null;
           if (call && (planned === null || planned.role === Role.plain)) {
             code.copy(bytes, run, opStart);
-            emitAccessCall(code, layout, op, offset, this.scratchLocal(Scratch.tlb));
+            emitAccessCall(code, layout, op, offset, layout.helperTlbArgument ? this.scratchLocal(Scratch.tlb) : -1);
             if (this.liveGroups !== 0 || this.hoistLive !== 0 || this.streamLive !== 0) emitGroupEnds(code, this.groupClears(this.liveGroups));
             this.usedAccessHelpers[(op - 0x28) * 2 + (offset !== 0 ? 1 : 0)] = 1;
             run = at;
