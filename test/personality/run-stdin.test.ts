@@ -96,6 +96,13 @@ describe.concurrent("dogma run: stdin from a file or a pipe", () => {
     expect(reads).toMatchObject({ bytes: data.length, fnv: fnv(data), largest: 1000 });
   });
 
+  it("loses nothing to a read into an address past the program's memory (EFAULT): the next read gets those bytes", async () => {
+    const data = content(300_000);
+    const { code, reads, stderr } = await run(["65536", "1000000", "bad"], data);
+    expect(code, stderr).toBe(0);
+    expect(reads).toMatchObject({ bytes: data.length, fnv: fnv(data) });
+  });
+
   it("ends cleanly when the program stops reading early, its input not yet all read", async () => {
     const data = content(8 << 20);
     const file = join(folder, "big.bin");

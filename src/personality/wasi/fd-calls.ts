@@ -80,7 +80,11 @@ async function readCalling(w: WasiProcess, fd: number, found: FileDescriptor | S
     if (at === undefined) found.offset += BigInt(data.length);
   }
   if (typeof data === "number") return data;
-  if (!w.memory.scatter(w.process, buffers, data)) return Errno.FAULT;
+  if (!w.memory.scatter(w.process, buffers, data)) {
+    // Input taken from a stream cannot be given back to it: the next read of the fd gets it.
+    if (found.kind === "stream" && data.length > 0) keepInput(w, fd, data);
+    return Errno.FAULT;
+  }
   return w.memory.putU32(w.process, out, data.length) ? Errno.SUCCESS : Errno.FAULT;
 }
 
@@ -94,6 +98,16 @@ export function scatterFrom(w: WasiProcess, buffers: readonly IoVec[], from: num
     at += n;
   }
   return true;
+}
+
+/** Puts `data` back in front of what fd's next read gets (its pending input). */
+function keepInput(w: WasiProcess, fd: number, data: Uint8Array): void {
+  const rest = w.pending.get(fd);
+  if (rest === undefined) return void w.pending.set(fd, data.slice());
+  const joined = new Uint8Array(data.length + rest.length);
+  joined.set(data);
+  joined.set(rest, data.length);
+  w.pending.set(fd, joined);
 }
 
 /** Bytes from a standard stream: what a poll took first, else the stream (or the boot console): the bytes, or an errno. */

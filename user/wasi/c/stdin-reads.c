@@ -1,9 +1,12 @@
 /* Reads standard input to its end (or until argv[2] bytes, then exits without reading the rest)
  * with reads of at most argv[1] bytes (default 1 MiB) and says what it got: "bytes N reads R
- * largest L fnv X" (X the FNV-1a hash of the bytes). Used by the tests of large reads of a
- * file or pipe given as stdin (test/personality/run-stdin.test.ts). */
+ * largest L fnv X" (X the FNV-1a hash of the bytes). With argv[3] "bad", it first reads into an
+ * address past its memory, which must fail with EFAULT (else it exits 4) and lose nothing. Used
+ * by the tests of large reads of a file or pipe given as stdin (test/personality/run-stdin.test.ts). */
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
+#include <string.h>
 #include <unistd.h>
 
 int main(int argc, char **argv) {
@@ -15,6 +18,7 @@ int main(int argc, char **argv) {
   unsigned reads = 0;
   ssize_t largest = 0;
   unsigned hash = 2166136261u;
+  if (argc > 3 && strcmp(argv[3], "bad") == 0 && (read(0, (void *)0xfffff000u, 65536) != -1 || errno != EFAULT)) return 4;
   while (total < stop) {
     size_t want = size;
     if (stop - total < want) want = stop - total;
