@@ -542,7 +542,7 @@ function helperAccess(w: ByteWriter, layout: CodeLayout, opcode: number, offset:
     w.put(Op.localGet);
     w.putU32(value);
   }
-  tlbBase(w, layout, locals);
+  if (layout.helperTlbArgument) tlbBase(w, layout, locals);
   if (offset !== 0) {
     w.put(Op.i32Const);
     w.putS32(offset);
@@ -626,11 +626,13 @@ export function patchSafePoint(w: ByteWriter, at: number, units: number): void {
   w.length = end;
 }
 
-/** A load or store as a call of its access helper: `local.get tlb; [i32.const K]; call`. */
+/** A load or store as a call of its access helper: `[local.get tlb;] [i32.const K;] call` (the TLB's address only under the variant helperTlbArgument). */
 export function emitAccessCall(w: ByteWriter, layout: CodeLayout, opcode: number, offset: number, tlb: number): void {
   w.reserve(MOST_BYTES);
-  w.put(Op.localGet);
-  w.putU32(tlb);
+  if (layout.helperTlbArgument) {
+    w.put(Op.localGet);
+    w.putU32(tlb);
+  }
   if (offset !== 0) {
     w.put(Op.i32Const);
     w.putS32(offset);

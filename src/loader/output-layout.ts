@@ -116,6 +116,21 @@ export interface CodeLayout {
    */
   readonly allCallsMinBody: number;
   /**
+   * A function of at least allCallsDenseBody input bytes whose body, accesses inline, would grow
+   * to allCallsDensity times its size or more calls the helpers for every access too: the engine
+   * compiles the output, and a function dense in accesses (Go's grow 3-5x inline, C's 2-2.5x)
+   * costs its optimizing compiler as much as a much bigger one (docs/LOADER.md "Huge functions").
+   */
+  readonly allCallsDenseBody: number;
+  readonly allCallsDensity: number;
+  /**
+   * Whether a call of an access helper passes the TLB's address (from the caller's local: before
+   * REWRITE_VERSION 19), or the helper reads the TLB global itself (the default): a huge function
+   * then keeps no TLB local live across its calls, and each call is two bytes shorter (code 3.6-5%
+   * smaller for the big tools, run time the same: docs/LOADER.md "Huge functions").
+   */
+  readonly helperTlbArgument: boolean;
+  /**
    * Whether accesses share checks in functions of allCallsMinBody bytes or more too (true), or only
    * inside their loops ("loops"): a group's head calls groupCheckRead/Write for its check, its
    * members are inline (mmu-sequences.ts emitCalledGroupHead); otherwise every access there calls
@@ -176,6 +191,10 @@ export const COLD_CALLS_MIN_BODY = 0;
 /** Functions of this many input bytes or more call a helper for every access (see allCallsMinBody). */
 export const ALL_CALLS_MIN_BODY = 4096;
 
+/** Functions of this many input bytes or more whose translation inline grows ALL_CALLS_DENSITY times their size call a helper for every access (see allCallsDenseBody). */
+export const ALL_CALLS_DENSE_BODY = 1024;
+export const ALL_CALLS_DENSITY = 3;
+
 /**
  * A binary whose code section is this many bytes or more gets no branch hints. V8 decodes the
  * whole hint section into hash tables at every compile, a cache hit's included (about 125 ns a
@@ -191,6 +210,9 @@ export interface RewriteVariant {
   readonly accessCalls?: AccessCalls;
   readonly coldCallsMinBody?: number;
   readonly allCallsMinBody?: number;
+  readonly allCallsDenseBody?: number;
+  readonly allCallsDensity?: number;
+  readonly helperTlbArgument?: boolean;
   readonly branchHints?: boolean;
   /** Hints only for a code section under this many bytes (default BRANCH_HINTS_MAX_CODE). */
   readonly branchHintsMaxCode?: number;
@@ -252,6 +274,9 @@ export function codeLayout(functionImports: number, definedFunctions: number, pr
     accessCalls: variant.accessCalls ?? "cold-in-looping",
     coldCallsMinBody: variant.coldCallsMinBody ?? COLD_CALLS_MIN_BODY,
     allCallsMinBody: variant.allCallsMinBody ?? ALL_CALLS_MIN_BODY,
+    allCallsDenseBody: variant.allCallsDenseBody ?? ALL_CALLS_DENSE_BODY,
+    allCallsDensity: variant.allCallsDensity ?? ALL_CALLS_DENSITY,
+    helperTlbArgument: variant.helperTlbArgument ?? false,
     firstAccessHelper: helper("dogma$access_28"),
     hugeFunctionGroups: variant.hugeFunctionGroups ?? false,
     groupCheckRead: helper("dogma$group_check_read"),

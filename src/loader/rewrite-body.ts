@@ -37,6 +37,7 @@ export class CodeRefusal extends Error {
 
 /** Thrown inside a rewrite that must start again: see BodyRewriter.rewrite. */
 const LOOP_FOUND = Symbol("loop found");
+const TOO_BIG_INLINE = Symbol("too big inline");
 
 /** How many times its body's size a function's loop plans may read in all (loop-groups.ts LoopPlanner.budget). */
 const LOOP_PLAN_BUDGET = 4;
@@ -97,6 +98,8 @@ export class BodyRewriter extends BodyCursor {
   private bodyStart = 0;
   /** Loop outlining's loops in the body being rewritten (outline-bodies.ts), if any. */
   private outlining: OutlinedLoops | null = null;
+  /** This rewrite of the body calls the access helpers for every access (a huge function: see rewrite). */
+  private huge = false;
   /** This rewrite of the body translates accesses outside loops inline (until a loop shows it should not). */
   private inlineOutsideLoops = false;
   private accessesOutsideLoops = false;
@@ -147,12 +150,18 @@ export class BodyRewriter extends BodyCursor {
     // calls. One with loops calls helpers for the accesses outside them, which run once a call:
     // found out at its first loop, where the rewrite starts again.
     this.inlineOutsideLoops = this.layout.accessCalls === "cold-in-looping";
-    try {
-      return this.rewriteOnce(functionIndex, start, end, paramCount, out);
-    } catch (error) {
-      if (error !== LOOP_FOUND) throw error;
-      this.inlineOutsideLoops = false;
-      return this.rewriteOnce(functionIndex, start, end, paramCount, out);
+    // A huge function calls the access helpers for every access: one of allCallsMinBody input
+    // bytes or more, or one of allCallsDenseBody or more whose translation grows past
+    // allCallsDensity times its size (found out as it grows, where the rewrite starts again).
+    this.huge = this.layout.accessCalls !== "never" && end - start >= this.layout.allCallsMinBody;
+    for (;;) {
+      try {
+        return this.rewriteOnce(functionIndex, start, end, paramCount, out);
+      } catch (error) {
+        if (error === LOOP_FOUND) this.inlineOutsideLoops = false;
+        else if (error === TOO_BIG_INLINE) this.huge = true;
+        else throw error;
+      }
     }
   }
 
@@ -213,7 +222,9 @@ export class BodyRewriter extends BodyCursor {
     this.hoisted.clear();
     this.hoistLive = 0;
     // Checks are hoisted out of loops only where their accesses are inline (not in huge functions).
-    const inlineChecks = layout.accessCalls !== "always" && !(layout.accessCalls !== "never" && end - start >= layout.allCallsMinBody);
+    const inlineChecks = layout.accessCalls !== "always" && !this.huge;
+    // Past this many bytes written, a function whose accesses are inline is huge (see rewrite).
+    const tooBig = this.huge || layout.accessCalls === "never" || end - start < layout.allCallsDenseBody ? Infinity : layout.allCallsDensity * (end - start);
     const hoisting = layout.loopGroups && layout.groupSpan > 0 && inlineChecks;
     this.loopPlanner.budget = LOOP_PLAN_BUDGET * (end - start);
     while (at < end) {
@@ -392,7 +403,8 @@ export class BodyRewriter extends BodyCursor {
           at = this.next;
           const memoryOp = MEMORY_OPS[op]!;
           if (loops === 0) this.accessesOutsideLoops = true;
-          const huge = layout.accessCalls !== "never" && end - start >= layout.allCallsMinBody;
+          if (code.length + (opStart - run) >= tooBig) throw TOO_BIG_INLINE;
+          const huge = this.huge;
           const call = layout.accessCalls === "always" || huge || (loops === 0 && ((layout.accessCalls === "cold" && end - start >= layout.coldCallsMinBody) || (layout.accessCalls === "cold-in-looping" && !this.inlineOutsideLoops)));
           // Groups whose head this run has written (access-groups.ts) end at any slow path.
           if (runStart !== this.groupRun) {
@@ -404,7 +416,7 @@ export class BodyRewriter extends BodyCursor {
           const planned = layout.groupSpan > 0 && (!call || calledHeads) ? this.planned(runStart, opStart, end) : null;
           if (call && (planned === null || planned.role === Role.plain)) {
             code.copy(bytes, run, opStart);
-            emitAccessCall(code, layout, op, offset, this.scratchLocal(Scratch.tlb));
+            emitAccessCall(code, layout, op, offset, layout.helperTlbArgument ? this.scratchLocal(Scratch.tlb) : -1);
             if (this.liveGroups !== 0 || this.hoistLive !== 0 || this.streamLive !== 0) emitGroupEnds(code, this.groupClears(this.liveGroups));
             this.usedAccessHelpers[(op - 0x28) * 2 + (offset !== 0 ? 1 : 0)] = 1;
             run = at;

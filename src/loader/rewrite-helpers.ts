@@ -64,23 +64,30 @@ function retrying(layout: CodeLayout, call: ImportedCall, raw: number, self: num
 }
 
 /**
- * A whole load or store as a function: (ptr, [value,] tlb, [K]) -> [value]. The same translation
- * as the inline one (mmu-sequences.ts), with the TLB's address passed in (an imported global read
- * per access costs more than the access).
+ * A whole load or store as a function: (ptr, [value,] [tlb,] [K]) -> [value]. The same translation
+ * as the inline one (mmu-sequences.ts), with the TLB's address passed in, or read from its global
+ * (layout.helperTlbArgument).
  */
 function accessHelperFunction(layout: CodeLayout, opcode: number, withOffset: boolean): HelperFunction {
   const op = MEMORY_OPS[opcode]!;
   const i32 = VALUE_TYPE_BYTE.i32;
   const store = op.kind.store;
-  const params = [i32, ...(store ? [op.valueType] : []), i32, ...(withOffset ? [i32] : [])];
-  const [ptr, value, tlb, offset] = store ? [0, 1, 2, withOffset ? 3 : -1] : [0, -1, 1, withOffset ? 2 : -1];
+  const tlbArgument = layout.helperTlbArgument;
+  const params = [i32, ...(store ? [op.valueType] : []), ...(tlbArgument ? [i32] : []), ...(withOffset ? [i32] : [])];
+  const ptr = 0;
+  const value = store ? 1 : -1;
+  const tlb = tlbArgument ? (store ? 2 : 1) : -1;
+  const offset = withOffset ? params.length - 1 : -1;
   const address = params.length;
   const entry = address + 1;
   const a = new Assembler([i32, i32]);
   const w = a.w;
   a.get(ptr);
   if (withOffset) a.get(offset).op(0x6a);
-  a.index(0x22, address).const(TLB_INDEX_SHIFT).op(Op.i32ShrU).const(layout.tlbIndexMask).op(Op.i32And).get(tlb).op(Op.i32Add).index(0x22, entry);
+  a.index(0x22, address).const(TLB_INDEX_SHIFT).op(Op.i32ShrU).const(layout.tlbIndexMask).op(Op.i32And);
+  if (tlbArgument) a.get(tlb);
+  else a.index(Op.globalGet, layout.tlbGlobal);
+  a.op(Op.i32Add).index(0x22, entry);
   a.load(store ? TLB_WRITE_OFFSET : 0).get(address);
   if (op.kind.bytes > 1) a.const(op.kind.bytes - 1).op(Op.i32Add);
   a.const(-PAGE_SIZE).op(Op.i32And);

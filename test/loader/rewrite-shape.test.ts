@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { SLOW_PATH_IMPORTS, FUEL_EXPORT, GLOBAL_EXPORT_PREFIX, INIT_EXPORT, MMU_CALLS, FAULT_EXPORT, MMU_MODULE, MMU_TLB_GLOBAL } from "../../src/kernel/mmu-abi.ts";
 import { decodeRecord, type ModuleCache } from "../../src/loader/cache.ts";
 import { testMachine } from "../helpers/test-host.ts";
-import { ALL_CALLS_MIN_BODY, type RewriteVariant } from "../../src/loader/output-layout.ts";
+import { ALL_CALLS_DENSE_BODY, ALL_CALLS_MIN_BODY, type RewriteVariant } from "../../src/loader/output-layout.ts";
 import { SectionId, readModule } from "../../src/loader/wasm/module-info.ts";
 import { watToBinary } from "./wat.ts";
 
@@ -190,6 +190,29 @@ describe("rewritten module", () => {
     expect(huge).not.toMatch(/call \$dogma\$load_i32(_8_u)?\b|group_check/);
     expect(small).not.toMatch(/call \$dogma\$access_/);
     expect(small).toMatch(/call \$dogma\$load_i32_8_u\b/);
+  });
+
+  it("calls the access helpers for every access in a function under 4 KiB that grows 3 times its size or more inline", async () => {
+    // A loop of 150 loads, each off its own page (no check shared), in about 1.2 KiB: inline, each
+    // is about 45 bytes, past 6 KiB in all. The same size of arithmetic around a loop of 20 stays
+    // under 3x.
+    const loads = (n: number) => Array.from({ length: n }, (_, i) => `(drop (i32.load offset=${4096 * (i + 1)} (local.get $p)))`).join(" ");
+    const arithmetic = (n: number) => Array.from({ length: n }, (_, i) => `(drop (i32.add (local.get $p) (i32.const ${100_000 + i})))`).join(" ");
+    const binary = watToBinary(`(module (memory 1)
+      (func $dense (export "dense") (param $p i32) (loop $l ${loads(150)} (br_if $l (i32.load8_u (local.get $p)))))
+      (func $sparse (export "sparse") (param $p i32) (loop $l ${loads(20)} ${arithmetic(130)} (br_if $l (i32.load8_u (local.get $p))))))`, { names: true });
+    const sizes = readModule(binary).bodies.map((b) => b.end - b.start);
+    if (sizes.some((size) => size < ALL_CALLS_DENSE_BODY || size >= ALL_CALLS_MIN_BODY)) throw new Error(`test bug: bodies of ${sizes.join(" and ")} bytes`);
+    const [dense, sparse] = functionBodies((await rewriteToText(binary, {})).text);
+    // The dense one starts inline, then is rewritten again with calls throughout.
+    expect(dense).toMatch(/\(loop \$\S+[\s\S]*call \$dogma\$access_2d\b/);
+    expect(dense.match(/call \$dogma\$access_28_offset\b/g)).toHaveLength(150);
+    expect(dense).not.toMatch(/call \$dogma\$load_i32(_8_u)?\b/);
+    expect(sparse).not.toMatch(/call \$dogma\$access_/);
+    expect(sparse).toMatch(/call \$dogma\$load_i32_8_u\b/);
+    // Without the rule, both keep their loop's access inline.
+    const [denseInline] = functionBodies((await rewriteToText(binary, { allCallsDensity: Infinity })).text);
+    expect(denseInline).not.toMatch(/call \$dogma\$access_/);
   });
 
   it("under the variant hugeFunctionGroups, shares checks there through a called head", async () => {
