@@ -125,7 +125,7 @@ export interface CodeLayout {
   readonly allCallsDensity: number;
   /**
    * Whether a call of an access helper passes the TLB's address (from the caller's local: before
-   * REWRITE_VERSION 19), or the helper reads the TLB global itself (the default): a huge function
+   * REWRITE_VERSION 20), or the helper reads the TLB global itself (the default): a huge function
    * then keeps no TLB local live across its calls, and each call is two bytes shorter (code 3.6-5%
    * smaller for the big tools, run time the same: docs/LOADER.md "Huge functions").
    */
