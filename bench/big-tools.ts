@@ -44,7 +44,8 @@ export function bigTools(): Section {
     return { title: "Big tools from npm", results, notes: ["@yowasp/clang, @yowasp/yosys or @esbuild/wasi-preview1 is not installed (npm install): skipped"] };
   }
   const work = mkdtempSync(join(tmpdir(), "dogma-big-tools-"));
-  const cacheDir = join(work, "cache");
+  // Beside the work folder, not in it: `dogma run` refuses a writable --dir share that holds its module cache.
+  const cacheDir = mkdtempSync(join(tmpdir(), "dogma-big-tools-cache-"));
   try {
     mkdirSync(join(work, "sysroot"));
     execFileSync("tar", ["-xf", join(clangDir, "llvm-resources.tar"), "-C", join(work, "sysroot")]);
@@ -111,6 +112,7 @@ export function bigTools(): Section {
     }
   } finally {
     rmSync(work, { recursive: true, force: true });
+    rmSync(cacheDir, { recursive: true, force: true });
   }
   return { title: `Big tools from npm (ms, median of ${RUNS} after a first run that fills the cache)`, results, notes };
 }
