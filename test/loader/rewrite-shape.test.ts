@@ -215,6 +215,19 @@ describe("rewritten module", () => {
     expect(denseInline).not.toMatch(/call \$dogma\$access_/);
   });
 
+  it("keeps the accesses of an outlined loop inline, however dense: the loop of a function that runs once is where its run goes", async () => {
+    // The same dense loop as above, in `_start`, which runs once: its loop is outlined (as
+    // interp.c's dispatch loop is) and must not go through helpers (it did: 3.1x node:wasi).
+    const loads = Array.from({ length: 150 }, (_, i) => `(drop (i32.load offset=${4096 * (i + 1)} (local.get $p)))`).join(" ");
+    const binary = watToBinary(`(module (memory 1)
+      (func $main (export "_start") (local $p i32) (loop $l ${loads} (br_if $l (i32.load8_u (local.get $p))))))`, { names: true });
+    const { text } = await rewriteToText(binary, {});
+    const outlined = functionBodies(text).find((body) => body.startsWith("main.loop0 "));
+    expect(outlined, "the loop is outlined").toBeDefined();
+    expect(outlined).not.toMatch(/call \$dogma\$access_/);
+    expect(outlined!.match(/call \$dogma\$load_i32_8_u\b/g)?.length ?? 0).toBeGreaterThan(0);
+  });
+
   it("under the variant hugeFunctionGroups, shares checks there through a called head", async () => {
     const [huge] = functionBodies((await rewriteToText(hugeAndSmall, { hugeFunctionGroups: true })).text);
     // The padding's loads are off one local, 16 to a 64-byte span: a head calls the group's check,
