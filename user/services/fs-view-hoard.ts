@@ -37,6 +37,7 @@ const cacheBefore = msgWord(16);
 const views = new StaticArray<i32>(1000);
 const fillers = new StaticArray<i32>(64);
 const results = new StaticArray<i32>(2);
+const results2 = new StaticArray<u32>(2);
 // Its own quota full (what it will need to report is allocated already), in Regions it frees after.
 const home = new Memory(MEMORY);
 let filled = 0;
@@ -52,7 +53,6 @@ for (let pages: u32 = 256; pages > 0 && filled < 64; ) {
 // Asking the Memory's state makes an object, which may need a heap page the full quota no longer
 // has: the smallest filler makes room for it, then the quota is filled again (about 1 run in 3
 // faulted in __new here before).
-const results2 = new StaticArray<u32>(2);
 if (filled > 0) capDrop(unchecked(fillers[--filled]));
 const full = home.info();
 let refilled: u32 = 0;
