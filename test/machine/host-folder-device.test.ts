@@ -94,6 +94,21 @@ describe("host folder device on the Node backend", () => {
     expect((await finish(made)).status).toBe(RequestStatus.OK);
   });
 
+  it("syncs a file off the machine's thread: SYNC completes later, from the event loop", async () => {
+    const dir = folder();
+    const { submit, finish } = folderMachine(await NodeFolder.open(dir, false));
+    const opened = await finish(submit(FolderOp.OPEN, "synced.txt", new Uint8Array(0), FolderOpen.CREATE | FolderOpen.WRITE, FOLDER_STAT_BYTES));
+    expect((await finish(submit(FolderOp.WRITE, opened.extra, new TextEncoder().encode("kept"), 0))).status).toBe(RequestStatus.OK);
+    const sync = submit(FolderOp.SYNC, opened.extra);
+    // The host's fsync runs in libuv's threads: NOTIFY returns before it is done.
+    expect(sync.atOnce).toBe(false);
+    expect((await finish(sync)).status).toBe(RequestStatus.OK);
+    expect(readFileSync(join(dir, "synced.txt"), "utf8")).toBe("kept");
+    const stale = submit(FolderOp.SYNC, 77);
+    expect(stale.atOnce).toBe(true);
+    expect((await finish(stale)).status).toBe(RequestStatus.E_STALE);
+  });
+
   it("completes an answer that comes later from the event loop, and a host error as E_IO", async () => {
     const dir = folder();
     writeFileSync(join(dir, "later.txt"), "comes later");

@@ -1,5 +1,5 @@
 import {
-  type BigIntStats, closeSync, constants, fstatSync, fsyncSync, ftruncateSync, futimesSync, linkSync, lstatSync, lutimesSync, mkdirSync, openSync,
+  type BigIntStats, closeSync, constants, fstatSync, fsync, ftruncateSync, futimesSync, linkSync, lstatSync, lutimesSync, mkdirSync, openSync,
   opendirSync, readSync, readlinkSync, realpathSync, renameSync, rmdirSync, statSync, symlinkSync, unlinkSync, utimesSync, writeSync,
 } from "node:fs";
 import { dirname, isAbsolute, join, relative, sep } from "node:path";
@@ -308,9 +308,14 @@ export class NodeFolder implements FolderBackend {
     failing(() => futimesSync(fd, timeOf(accessed, now.atimeNs), timeOf(modified, now.mtimeNs)));
   }
 
-  sync(file: number): void {
+  /**
+   * The host's fsync waits for its disk (milliseconds, more on a busy one): in libuv's threads, so
+   * that the machine runs meanwhile. Synchronous, a program's fd_sync in a loop froze every
+   * process for each of them, as a whole-directory LIST did.
+   */
+  sync(file: number): Promise<void> {
     const fd = this.file(file);
-    failing(() => fsyncSync(fd));
+    return new Promise((resolve, reject) => fsync(fd, (error) => (error ? reject(failure(error)) : resolve())));
   }
 
   close(file: number): void {
