@@ -45,7 +45,7 @@ export const SECTIONS = {
   rewrittenVsNative,
   realPrograms,
   bigTools: async () => bigTools(),
-  rewriteVariants: () => rewriteVariants(),
+  rewriteVariants,
   safePointCost,
   slowPaths,
   debugging,
