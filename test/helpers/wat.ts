@@ -13,3 +13,17 @@ export function wat(text: string): Uint8Array {
     module.dispose();
   }
 }
+
+/**
+ * A WAT function `$op (cap, label, n, c) -> status` that invokes `cap` with the message whose
+ * header it writes at `buffer` (label, n words, c capabilities; the caller stores the rest after
+ * it); the module must import dogma.invoke as `$invoke`.
+ */
+export function invokeOp(buffer: number): string {
+  return `(func $op (param $cap i32) (param $label i32) (param $n i32) (param $c i32) (result i32)
+    (i32.store (i32.const ${buffer}) (local.get $label))
+    (i32.store (i32.const ${buffer + 4}) (local.get $n))
+    (i32.store (i32.const ${buffer + 8}) (local.get $c))
+    (i32.store (i32.const ${buffer + 12}) (i32.const 0))
+    (call $invoke (local.get $cap) (i32.const ${buffer}) (i32.const 292)))`;
+}

@@ -8,7 +8,7 @@ import type { DmaWindow, MmioDevice } from "../../src/machine/mmio.ts";
 import { ALL_RIGHTS, Op, Rights } from "../../src/kernel/caps/object-abi.ts";
 import { Status } from "../../src/kernel/errors.ts";
 import { testMachine } from "../helpers/test-host.ts";
-import { wat } from "../helpers/wat.ts";
+import { invokeOp, wat } from "../helpers/wat.ts";
 
 /** A device with 4 grant slots; its doorbell (word 1) writes the value doubled into grant 1 at 4096. */
 class GrantDevice implements MmioDevice {
@@ -48,12 +48,7 @@ const MODES = { OWNER: 0, VIEW: 1, FREED: 2, BAD_SLOT: 3, UNGRANT: 4, PAST_END: 
 const driver = wat(`(module
   (import "dogma" "invoke" (func $invoke (param i32 i32 i32) (result i32)))
   (memory 1)
-  (func $op (param $cap i32) (param $label i32) (param $n i32) (param $c i32) (result i32)
-    (i32.store (i32.const ${BUF}) (local.get $label))
-    (i32.store (i32.const ${BUF + 4}) (local.get $n))
-    (i32.store (i32.const ${BUF + 8}) (local.get $c))
-    (i32.store (i32.const ${BUF + 12}) (i32.const 0))
-    (call $invoke (local.get $cap) (i32.const ${BUF}) (i32.const 292)))
+  ${invokeOp(BUF)}
   (func $grant (param $slot i32) (param $region i32) (result i32)
     (i32.store (i32.const ${BUF + 20}) (local.get $slot))
     (i32.store (i32.const ${BUF + 24}) (local.get $region))

@@ -3,7 +3,7 @@ import type { DmaWindow, MmioDevice } from "../../src/machine/mmio.ts";
 import { ALL_RIGHTS, Op, Rights } from "../../src/kernel/caps/object-abi.ts";
 import { Status } from "../../src/kernel/errors.ts";
 import { testMachine } from "../helpers/test-host.ts";
-import { wat } from "../helpers/wat.ts";
+import { invokeOp, wat } from "../helpers/wat.ts";
 
 /** A device that records what drivers store and lets the test act as the hardware. */
 class FakeDevice implements MmioDevice {
@@ -38,12 +38,7 @@ const BUF = 8192;
 const driver = wat(`(module
   (import "dogma" "invoke" (func $invoke (param i32 i32 i32) (result i32)))
   (memory 1)
-  (func $op (param $cap i32) (param $label i32) (param $n i32) (param $c i32) (result i32)
-    (i32.store (i32.const ${BUF}) (local.get $label))
-    (i32.store (i32.const ${BUF + 4}) (local.get $n))
-    (i32.store (i32.const ${BUF + 8}) (local.get $c))
-    (i32.store (i32.const ${BUF + 12}) (i32.const 0))
-    (call $invoke (local.get $cap) (i32.const ${BUF}) (i32.const 292)))
+  ${invokeOp(BUF)}
   (func (export "drive") (param $mode i32) (result i32)
     (local $regs i32) (local $region i32) (local $at i32) (local $r i32)
     (local.set $r (call $op (i32.const 2) (i32.const ${Op.DEVICE_MAP}) (i32.const 0) (i32.const 0)))
