@@ -42,29 +42,27 @@ const results2 = new StaticArray<u32>(2);
 const home = new Memory(MEMORY);
 let filled = 0;
 let lastPages: u32 = 0;
-for (let pages: u32 = 256; pages > 0 && filled < 64; ) {
-  const region = home.createRegion(pages);
-  if (region < 0) pages >>= 1;
-  else {
-    unchecked((fillers[filled++] = region));
-    lastPages = pages;
+// Fills its quota with Regions of `pages` pages, then of halves of that, down to one: the pages it took.
+function fill(pages: u32): u32 {
+  let took: u32 = 0;
+  while (pages > 0 && filled < 64) {
+    const region = home.createRegion(pages);
+    if (region < 0) pages >>= 1;
+    else {
+      unchecked((fillers[filled++] = region));
+      took += pages;
+      lastPages = pages;
+    }
   }
+  return took;
 }
+fill(256);
 // Asking the Memory's state makes an object, which may need a heap page the full quota no longer
 // has: the smallest filler makes room for it, then the quota is filled again (about 1 run in 3
 // faulted in __new here before).
 if (filled > 0) capDrop(unchecked(fillers[--filled]));
 const full = home.info();
-let refilled: u32 = 0;
-for (let pages = lastPages; pages > 0 && filled < 64; ) {
-  const region = home.createRegion(pages);
-  if (region < 0) pages >>= 1;
-  else {
-    unchecked((fillers[filled++] = region));
-    refilled += pages;
-    lastPages = pages;
-  }
-}
+const refilled = fill(lastPages);
 unchecked((results2[0] = full.used + refilled));
 unchecked((results2[1] = full.quota));
 let made = 0;
