@@ -3,7 +3,7 @@ import { Errno } from "./errno.ts";
 import { type IoVec, MAX_IOVECS } from "./guest-memory.ts";
 import { Right, has } from "./rights.ts";
 import { FS_DIRENT_HEADER, FS_INLINE_BYTES, FsOpen, StreamKind, Stream, errnoOfStatus } from "./protocol.ts";
-import { encodeDirent, encodeFdStat, encodeFileStat, fileStatOf, fileTypeOf } from "./stat-layout.ts";
+import { DIRENT_HEADER_BYTES, encodeDirent, encodeFdStat, encodeFileStat, fileStatOf, fileTypeOf } from "./stat-layout.ts";
 import { streamRead, streamReadiness, streamWrite } from "./streams.ts";
 import { TRANSFER_MAX_PAGES } from "./transfer-region.ts";
 import { MAP_FAULT } from "./file-map.ts";
@@ -458,7 +458,7 @@ export async function fdReaddir(w: WasiProcess, fd: number, buf: number, length:
     // The caller's buffer ends inside the batch: the entry it will ask from next gets a cookie
     // of the server's own (a batch's start), not a place in this batch (`boundary`).
     let fit = place;
-    for (let room = length - used - pending; fit < entries.length && DIRENT_BYTES + entries[fit]!.name.length <= room; fit++) room -= DIRENT_BYTES + entries[fit]!.name.length;
+    for (let room = length - used - pending; fit < entries.length && DIRENT_HEADER_BYTES + entries[fit]!.name.length <= room; fit++) room -= DIRENT_HEADER_BYTES + entries[fit]!.name.length;
     const resume = fit > place && fit < entries.length ? await boundary(w, dir.slot, Number(server), entries, fit) : null;
     for (; place < entries.length && used + pending < length; place++) {
       const entry = entries[place]!;
@@ -472,9 +472,6 @@ export async function fdReaddir(w: WasiProcess, fd: number, buf: number, length:
   }
   return w.memory.putU32(w.process, out, used) ? Errno.SUCCESS : Errno.FAULT;
 }
-
-/** A WASI dirent's bytes before its name. */
-const DIRENT_BYTES = 24;
 
 /**
  * The WASI cookie of entry `at` of the batch the server gave from `server`: the server's own

@@ -61,14 +61,17 @@ export function encodeFdStat(type: number, flags: number, base: bigint, inheriti
   return bytes;
 }
 
+/** A WASI dirent's bytes before its name. */
+export const DIRENT_HEADER_BYTES = 24;
+
 /** dirent: d_next u64, d_ino u64, d_namlen u32 (16), d_type u8 (20), then the name. */
 export function encodeDirent(next: bigint, inode: bigint, type: number, name: Uint8Array): Uint8Array {
-  const bytes = new Uint8Array(24 + name.length);
+  const bytes = new Uint8Array(DIRENT_HEADER_BYTES + name.length);
   const view = new DataView(bytes.buffer);
   view.setBigUint64(0, next, true);
   view.setBigUint64(8, inode, true);
   view.setUint32(16, name.length, true);
   view.setUint8(20, type);
-  bytes.set(name, 24);
+  bytes.set(name, DIRENT_HEADER_BYTES);
   return bytes;
 }
