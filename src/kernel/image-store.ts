@@ -9,7 +9,11 @@ import type { ImageBytes } from "./image.ts";
  * Loaded binaries placed in kernel frames, each at one global address, so that every process of
  * the image maps the same read-only frames at the same address. A page gets its frame on its
  * first access (frame 0 until then): most programs never read their own binary, so a 30 MB one
- * costs no frames until something does (its bytes are with the loaded image in any case).
+ * costs no frames until something does (its bytes are with the loaded image in any case). The
+ * frames are a cache of those bytes: when no page of the image is mapped anywhere any more they go
+ * back (a file system that mapped every boot module to install it, an init that read their
+ * manifests, kept 2 MiB of a 10 MiB machine that nothing could evict), and a later access gives
+ * them again.
  */
 export interface MappedImage {
   readonly base: number;
@@ -17,6 +21,11 @@ export interface MappedImage {
   readonly frames: readonly number[];
   /** Page `index`'s frame, given it (its bytes copied in) on first use; null when memory is exhausted. */
   frameAt(index: number): number | null;
+  /** A page was mapped, or its mapping went, with an Image object as the owner (the store counts every mapping). */
+  pageMapped(): void;
+  pageUnmapped(): void;
+  /** Told when the frames go back because no page is mapped (an Image returns what it was charged for them). */
+  readonly payers: Set<{ framesDropped(): void }>;
 }
 
 /**
@@ -28,7 +37,11 @@ class StoredImage implements MappedImage, FrameOwner {
   readonly base: number;
   readonly frames: number[];
   readonly ownerName: string;
+  readonly payers = new Set<{ framesDropped(): void }>();
   private users = 1;
+  /** Pages of it mapped now, in every space, whoever the mapping's owner (this or an Image). */
+  private mappings = 0;
+  private framesGiven = 0;
   private readonly bytes: Uint8Array;
   private readonly store: ImageStore;
 
@@ -45,8 +58,27 @@ class StoredImage implements MappedImage, FrameOwner {
     if (known === undefined || this.destroyed) return null;
     if (known !== 0) return known;
     const frame = this.store.frameWith(this.bytes.subarray(index * PAGE_SIZE, (index + 1) * PAGE_SIZE));
-    if (frame !== null) this.frames[index] = frame;
+    if (frame !== null) {
+      this.frames[index] = frame;
+      this.framesGiven++;
+    }
     return frame;
+  }
+
+  pageMapped(): void {
+    this.mappings++;
+  }
+
+  pageUnmapped(): void {
+    if (--this.mappings === 0 && this.framesGiven > 0 && !this.destroyed) this.dropFrames();
+  }
+
+  /** No page table names a frame of it now (each mapping was counted): they go back, each page given again on its next access. */
+  private dropFrames(): void {
+    this.store.releaseFrames(this.frames);
+    this.frames.fill(0);
+    this.framesGiven = 0;
+    for (const payer of this.payers) payer.framesDropped();
   }
 
   /** For the address spaces mapping it: a page's frame on its first access. */
@@ -72,17 +104,20 @@ class StoredImage implements MappedImage, FrameOwner {
 
   mapped(_space: MappingSpace): void {
     this.hold();
+    this.pageMapped();
   }
 
   unmapped(_space: MappingSpace): void {
+    this.pageUnmapped();
     this.drop();
   }
 }
 
 /**
- * Invariant: an image's frames are in the store exactly while it has users; each `map` is matched
- * by one `release` (a boot module's Image is never released, so its frames stay), and each
- * mapping owned by the stored image holds it (frame-owner.ts).
+ * Invariant: an image is in the store exactly while it has users; each `map` is matched by one
+ * `release` (a boot module's Image is never released), and each mapping owned by the stored image
+ * holds it (frame-owner.ts). Its frames are given only while some page of it is mapped (by it or
+ * by an Image of it: `pageMapped`), so none ever outlives every mapping.
  */
 export class ImageStore {
   private readonly memory: PhysicalMemory;
@@ -123,12 +158,17 @@ export class ImageStore {
     return frame;
   }
 
+  /** Frames of an image that nothing maps any more go back to the allocator. */
+  releaseFrames(frames: readonly number[]): void {
+    for (const frame of frames) if (frame !== 0) this.frameAllocator.release(frame);
+  }
+
   /** `stored`'s last user went: its frames and global range go back. */
   forget(stored: StoredImage): void {
     const image = this.images.get(stored)!;
     this.images.delete(stored);
     this.byHash.delete(image.hash);
-    for (const frame of stored.frames) if (frame !== 0) this.frameAllocator.release(frame);
+    this.releaseFrames(stored.frames);
     this.space.release(stored.base, stored.frames.length);
     this.onReleased?.(image);
   }

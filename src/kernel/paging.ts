@@ -243,10 +243,13 @@ export class Paging implements FramePressure {
   /**
    * The pages after `page` that are out in the store (not in the kernel), to be read with it: up
    * to the store's batch less one, among the next READ_AHEAD_SPAN of them. A process mostly
-   * touches its pages in order, and evicted in order they sit near each other in the store.
+   * touches its pages in order, and evicted in order they sit near each other in the store. No
+   * more than the frames free above `lowWater` (less the page itself), which is all `mapReadAhead`
+   * may take: under pressure the rest would be read, carried and opened only to be dropped (a sweep
+   * larger than memory read five pages for every one it kept).
    */
   private readAheadOf(process: PagedProcess, page: number): ReadAhead[] {
-    const want = (this.store.batch ?? 1) - 1;
+    const want = Math.min((this.store.batch ?? 1) - 1, this.frames.freeCount - this.lowWater - 1);
     const ahead: ReadAhead[] = [];
     for (let next = page + 1; next <= page + READ_AHEAD_SPAN && ahead.length < want; next++) {
       const version = process.space.pagedVersion(next);

@@ -33,10 +33,40 @@ describe("image pages on demand", () => {
     await t.kernel.run();
     expect(t.kernel.returnValues.get(first.pid)).toBe(0x6d736100);
     expect(t.kernel.returnValues.get(middle.pid)).toBe(0x55555555);
-    // Two pages of the image were read; both processes are gone, their own pages with them.
-    expect(free - t.kernel.frames.freeCount).toBe(2);
-    expect(held.frames.filter((frame) => frame !== 0)).toHaveLength(2);
     expect(idle.outcome).toEqual({ kind: "exited", code: 0 });
+    // Two pages of the image were read, then both processes went, and with them every mapping of
+    // it: the frames went back too (the Image holds the bytes, not frames nobody maps).
+    expect(free - t.kernel.frames.freeCount).toBe(0);
+    expect(held.frames.every((frame) => frame === 0)).toBe(true);
+    expect(checkInvariants(t.kernel)).toEqual([]);
+  });
+
+  it("keeps an image's frames while a page of it is mapped anywhere, gives them back after, and gives them again on the next read", async () => {
+    const t = testMachine();
+    const image = await t.loader.load(big, "big");
+    const held = t.kernel.imageObject(image);
+    const free = t.kernel.frames.freeCount;
+    // A process of the image maps all of it; one that reads page 10 is spawned beside it.
+    const keeper = t.kernel.spawn(image, { entry: "read", entryArgs: [10 * 1024] });
+    const reader = t.kernel.spawn(image, { entry: "read", entryArgs: [0] });
+    const atEnds: number[] = [];
+    // The keeper's page stays after its mapping went (the reader maps the image), beside the reader's.
+    t.kernel.scheduler.observer = {
+      running: () => {},
+      ended: () => {
+        atEnds.push(held.frames.filter((frame) => frame !== 0).length);
+      },
+    };
+    await t.kernel.run();
+    expect(t.kernel.returnValues.get(keeper.pid)).toBe(0x55555555);
+    expect(t.kernel.returnValues.get(reader.pid)).toBe(0x6d736100);
+    expect(atEnds).toEqual([1, 2]);
+    expect(held.frames.every((frame) => frame === 0)).toBe(true);
+    expect(t.kernel.frames.freeCount).toBe(free);
+    // Given again, with the same bytes, and paid for again.
+    const again = t.kernel.spawn(image, { entry: "read", entryArgs: [20 * 1024] });
+    await t.kernel.run();
+    expect(t.kernel.returnValues.get(again.pid)).toBe(0x55555555);
     expect(checkInvariants(t.kernel)).toEqual([]);
   });
 });

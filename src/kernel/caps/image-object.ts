@@ -43,6 +43,8 @@ export class ImageObject extends KernelObject {
   readonly processes = new Set<Process>();
   /** Spaces that map it, with how many pages each. */
   private readonly spaces = new Map<MappingSpace, number>();
+  /** Frames of the image this Image gave (and was charged for) since the store last took them back. */
+  private framesPaid = 0;
   private readonly hooks: ImageHooks;
   /** What pays for the host's copy of the loaded image, shared with the other Images of it in this Image's Memory (image-create.ts). */
   hostCharge: { drop(): void } | null = null;
@@ -88,13 +90,26 @@ export class ImageObject extends KernelObject {
     const frame = this.stored.frameAt(index);
     if (!given && this.payer) {
       if (frame === null) this.payer.uncharge(1);
-      else this.chargedPages++;
+      else {
+        this.chargedPages++;
+        this.framesPaid++;
+        this.stored.payers.add(this);
+      }
     }
     return frame;
   }
 
+  /** The image store took every frame back (nothing maps a page of it): what this Image paid for them returns to its Memory. */
+  framesDropped(): void {
+    if (this.payer && this.framesPaid > 0) this.payer.uncharge(this.framesPaid);
+    this.chargedPages -= this.framesPaid;
+    this.framesPaid = 0;
+    this.stored.payers.delete(this);
+  }
+
   override mapped(space: MappingSpace): void {
     this.spaces.set(space, (this.spaces.get(space) ?? 0) + 1);
+    this.stored.pageMapped();
     super.mapped(space);
   }
 
@@ -102,6 +117,7 @@ export class ImageObject extends KernelObject {
     const pages = (this.spaces.get(space) ?? 0) - 1;
     if (pages > 0) this.spaces.set(space, pages);
     else this.spaces.delete(space);
+    this.stored.pageUnmapped();
     super.unmapped(space);
   }
 
@@ -125,6 +141,8 @@ export class ImageObject extends KernelObject {
     this.processes.clear();
     this.hostCharge?.drop();
     this.hostCharge = null;
+    // Its charge goes back whole when it is destroyed (KernelObject.destroy): it pays for no frame later dropped.
+    this.stored.payers.delete(this);
     this.hooks.release();
   }
 }

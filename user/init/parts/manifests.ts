@@ -4,7 +4,7 @@
 // started, and the log says every reason. Only when the config has a `start` line: a config of
 // hand-written grants alone boots as it always did.
 import {
-  msgBegin, msgAddWord, msgInvoke, msgCap, msgWord, capDrop, OP_CAPPAGE_GET, OP_IMAGE_MAP, errorName, lineBegin, lineAdd, linePrint, STDOUT,
+  msgBegin, msgAddWord, msgInvoke, msgCap, msgWord, capDrop, OP_CAPPAGE_GET, OP_IMAGE_MAP, OP_IMAGE_UNMAP, errorName, lineBegin, lineAdd, linePrint, STDOUT,
 } from "../../lib";
 import { Manifest, manifestTextIn, manifestSectionError, parseManifest } from "../../lib/manifest";
 import { InstallContext, installRefusals } from "../../lib/manifest-check";
@@ -47,12 +47,15 @@ export function readBootManifests(info: BootInfo, images: i32, memoryPages: u32)
       status = msgInvoke(image);
       const size = msgWord(0);
       const address = <usize>msgWord(1);
-      capDrop(image);
       if (status >= 0) {
         const text = manifestTextIn(address, size);
         if (text != null) manifest = parseManifest(text!);
         else if (manifestSectionError.length > 0) why = "its manifest section is malformed: " + manifestSectionError;
-      }
+        // The view goes with the capability (IMAGE_UNMAP): process 1 is never paged out, and the
+        // image's frames it read would stay as long as it runs.
+        msgBegin(OP_IMAGE_UNMAP);
+        if (msgInvoke(image) < 0) capDrop(image);
+      } else capDrop(image);
     }
     if (status < 0) why = "its Image cannot be read: " + errorName(status);
     if (manifest != null && manifest.error.length == 0 && manifest.name != module.name) why = "its manifest names the program " + manifest.name;

@@ -7,7 +7,7 @@
 // cut short (the host killed) is done again, whole, at the next start: the directories are taken
 // over, and the files an install cut short wrote (in part, maybe) are removed first.
 import {
-  msgBegin, msgAddWord, msgInvoke, msgCap, msgWord, capDrop, OP_CAPPAGE_GET, OP_IMAGE_MAP, OP_REGION_INFO,
+  msgBegin, msgAddWord, msgInvoke, msgCap, msgWord, capDrop, OP_CAPPAGE_GET, OP_IMAGE_MAP, OP_IMAGE_UNMAP, OP_REGION_INFO,
 } from "../../lib";
 import { FS_E_EXISTS, FS_E_NAME } from "../../lib/fs-protocol";
 import { manifestTextIn } from "../../lib/manifest";
@@ -110,16 +110,25 @@ function installModule(volume: Volume, ops: Operations, dir: u32, manifests: u32
   status = msgInvoke(image);
   const size = msgWord(0);
   const address = <usize>msgWord(1);
-  capDrop(image);
-  if (status < 0) return status;
+  if (status < 0) {
+    capDrop(image);
+    return status;
+  }
   status = writeBytes(volume, ops, dir, name, length, address, size);
-  if (status < 0) return status;
-  const manifest = manifestTextIn(address, size);
+  const manifest: string | null = status < 0 ? null : manifestTextIn(address, size);
   if (manifest != null) {
     const text = String.UTF8.encode(manifest!);
     status = writeBytes(volume, ops, manifests, name, length, changetype<usize>(text), <u32>text.byteLength);
   }
+  unmapImage(image);
   return status < 0 ? status : <i32>size;
+}
+
+// Gives the mapping back with the capability (IMAGE_UNMAP): the server is pinned, so the image's
+// frames it read would otherwise stay for as long as it runs, nowhere else needed.
+function unmapImage(image: i32): void {
+  msgBegin(OP_IMAGE_UNMAP);
+  if (msgInvoke(image) < 0) capDrop(image);
 }
 
 function writeFile(volume: Volume, ops: Operations, dir: u32, name: string, from: usize, size: u32): i32 {
