@@ -143,10 +143,6 @@ export class FileData {
     const end = offset + length;
     let status: i32 = 0;
     this.freshCount = 0;
-    // Each step below is a method of its own, this loop small: the loader translates the memory
-    // accesses of a function of 1 KiB or more that is dense in them into a helper call each
-    // (docs/LOADER.md "Dense functions are huge too"), and this one was, for the accesses of every
-    // block a write fills (a third of a 16 MiB write's time in the server).
     while (pos < end) {
       const index = pos >> BLOCK_SHIFT;
       const within = <u32>(pos & (BLOCK_BYTES - 1));
@@ -161,18 +157,96 @@ export class FileData {
       // What else is in the block stays: a new block, or one wholly past the end, is zeros.
       const zeros = v.fresh || (pos & ~<u64>(BLOCK_BYTES - 1)) >= size;
       let slot = this.pages.find(block);
-      if (slot < 0 && !direct) slot = this.pageFor(block, ino, index, chunk, zeros);
-      let moved: i32;
-      if (slot >= 0 && !direct && within == 0 && chunk == BLOCK_BYTES) moved = this.intoRun(at, ino, index, slot, pos, end, from);
-      else if (slot >= 0) moved = this.intoPage(slot, block, ino, index, within, chunk, from, direct);
-      else if (slot == -1 || direct) moved = this.toDisk(at, block, index, pos, end, within, chunk, zeros, from);
-      else moved = slot; // (the page's old bytes could not be read)
-      if (moved < 0) {
-        status = moved;
+      if (slot < 0 && !direct) {
+        slot = this.pages.take(block, ino, <u32>index);
+        if (slot >= 0 && chunk < BLOCK_BYTES) {
+          const page = this.pages.address(slot);
+          if (zeros) memory.fill(page, 0, BLOCK_BYTES);
+          else if (this.disk.read(<u64>block, 1, page) < 0) {
+            this.pages.forget(block);
+            status = FS_E_IO;
+            break;
+          }
+        }
+      }
+      if (slot >= 0 && !direct && within == 0 && chunk == BLOCK_BYTES) {
+        // Whole blocks whose pages lie side by side (taken in order): one copy for the run. Its
+        // pages are pinned until they are filled (at most a quarter of the cache), so that taking
+        // the next never evicts one, and marked dirty only once they hold their bytes.
+        const page = this.pages.address(slot);
+        const most = <u32>max(1, min(<i32>RUN_BLOCKS, this.pages.capacity / 4));
+        this.pages.pin(slot);
+        unchecked((runSlots[0] = slot));
+        let count: u32 = 1;
+        while (count < most && pos + (<u64>(count + 1) << BLOCK_SHIFT) <= end) {
+          const nextIndex = index + <u64>count;
+          const next = v.map(at, nextIndex, true, false);
+          if (next == NO_BLOCK) break; // (the next turn meets it again and says why)
+          if (v.fresh) this.given(nextIndex, next);
+          let nextSlot = this.pages.find(next);
+          if (nextSlot >= 0) this.pages.pin(nextSlot);
+          else nextSlot = this.pages.take(next, ino, <u32>nextIndex, true);
+          if (nextSlot < 0) break;
+          if (this.pages.address(nextSlot) != page + (<usize>count << BLOCK_SHIFT)) {
+            this.pages.unpin(nextSlot); // cached elsewhere: the next turn fills it (a whole block)
+            break;
+          }
+          unchecked((runSlots[count++] = nextSlot));
+        }
+        memory.copy(page, from, <usize>count << BLOCK_SHIFT);
+        for (let i: u32 = 0; i < count; i++) {
+          this.pages.unpin(unchecked(runSlots[i]));
+          this.pages.markDirty(unchecked(runSlots[i]), ino, <u32>(index + <u64>i));
+        }
+        pos += <u64>count << BLOCK_SHIFT;
+        from += <usize>count << BLOCK_SHIFT;
+        continue;
+      }
+      if (slot >= 0) {
+        const page = this.pages.address(slot);
+        memory.copy(page + within, from, chunk);
+        if (!direct) this.pages.markDirty(slot, ino, <u32>index);
+        else {
+          // Written through: the disk and the page agree, and the page is clean.
+          if (this.disk.write(<u64>block, 1, page) < 0) {
+            status = FS_E_IO;
+            break;
+          }
+          this.pages.markClean(slot);
+        }
+        pos += chunk;
+        from += chunk;
+        continue;
+      }
+      // To the disk directly (a direct handle, or no page to be had).
+      if (within == 0 && chunk == BLOCK_BYTES) {
+        let run: u32 = 1;
+        while (run < RUN_BLOCKS && pos + (<u64>(run + 1) << BLOCK_SHIFT) <= end) {
+          const next = v.map(at, index + run, true, false);
+          if (next != NO_BLOCK && v.fresh) this.given(index + run, next);
+          if (next != block + run || this.pages.holds(next)) break; // the next turn takes it
+          run++;
+        }
+        if (this.disk.write(<u64>block, run, from) < 0) {
+          status = FS_E_IO;
+          break;
+        }
+        pos += <u64>run << BLOCK_SHIFT;
+        from += <usize>run << BLOCK_SHIFT;
+        continue;
+      }
+      if (zeros) memory.fill(scratch, 0, BLOCK_BYTES);
+      else if (this.disk.read(<u64>block, 1, scratch) < 0) {
+        status = FS_E_IO;
         break;
       }
-      pos += <u64>moved;
-      from += <usize>moved;
+      memory.copy(scratch + within, from, chunk);
+      if (this.disk.write(<u64>block, 1, scratch) < 0) {
+        status = FS_E_IO;
+        break;
+      }
+      pos += chunk;
+      from += chunk;
     }
     // Failed part of the way: the blocks it gave the file and did not fill become holes again, else
     // the disk's old bytes there (a removed file's) would be the file's once its size covers them
@@ -186,94 +260,6 @@ export class FileData {
     if (written > 0) v.modified(at);
     v.status = status; // a short count's reason
     return written > 0 || status == 0 ? <i32>written : status;
-  }
-
-  // WRITE's page for `block` (not cached), block `index` of inode `ino`, of which it writes `chunk`
-  // bytes: what else is in it is read first, or zeroed (`zeros`). The slot; -1 when the cache has no
-  // page to give; FS_E_IO when the old bytes could not be read (the page is given back).
-  private pageFor(block: u32, ino: u32, index: u64, chunk: u32, zeros: bool): i32 {
-    const slot = this.pages.take(block, ino, <u32>index);
-    if (slot < 0 || chunk == BLOCK_BYTES) return slot;
-    const page = this.pages.address(slot);
-    if (zeros) memory.fill(page, 0, BLOCK_BYTES);
-    else if (this.disk.read(<u64>block, 1, page) < 0) {
-      this.pages.forget(block);
-      return FS_E_IO;
-    }
-    return slot;
-  }
-
-  // WRITE of whole blocks from file block `index` (at `pos`, before `end`), the first one's page at
-  // `slot`: the blocks whose pages lie side by side after it (taken in order) go in one copy. Their
-  // pages are pinned until they are filled (at most a quarter of the cache), so that taking the next
-  // never evicts one, and marked dirty only once they hold their bytes. The bytes it moved.
-  private intoRun(at: usize, ino: u32, index: u64, slot: i32, pos: u64, end: u64, from: usize): i32 {
-    const v = this.volume;
-    const page = this.pages.address(slot);
-    const most = <u32>max(1, min(<i32>RUN_BLOCKS, this.pages.capacity / 4));
-    this.pages.pin(slot);
-    unchecked((runSlots[0] = slot));
-    let count: u32 = 1;
-    while (count < most && pos + (<u64>(count + 1) << BLOCK_SHIFT) <= end) {
-      const nextIndex = index + <u64>count;
-      const next = v.map(at, nextIndex, true, false);
-      if (next == NO_BLOCK) break; // (the next turn meets it again and says why)
-      if (v.fresh) this.given(nextIndex, next);
-      let nextSlot = this.pages.find(next);
-      if (nextSlot >= 0) this.pages.pin(nextSlot);
-      else nextSlot = this.pages.take(next, ino, <u32>nextIndex, true);
-      if (nextSlot < 0) break;
-      if (this.pages.address(nextSlot) != page + (<usize>count << BLOCK_SHIFT)) {
-        this.pages.unpin(nextSlot); // cached elsewhere: the next turn fills it (a whole block)
-        break;
-      }
-      unchecked((runSlots[count++] = nextSlot));
-    }
-    memory.copy(page, from, <usize>count << BLOCK_SHIFT);
-    for (let i: u32 = 0; i < count; i++) {
-      this.pages.unpin(unchecked(runSlots[i]));
-      this.pages.markDirty(unchecked(runSlots[i]), ino, <u32>(index + <u64>i));
-    }
-    return <i32>(count << BLOCK_SHIFT);
-  }
-
-  // WRITE of `chunk` bytes at `within` of block `index` (disk block `block`), cached at `slot`;
-  // written through for a `direct` handle. `chunk`, or FS_E_IO.
-  private intoPage(slot: i32, block: u32, ino: u32, index: u64, within: u32, chunk: u32, from: usize, direct: bool): i32 {
-    const page = this.pages.address(slot);
-    memory.copy(page + within, from, chunk);
-    if (!direct) {
-      this.pages.markDirty(slot, ino, <u32>index);
-      return <i32>chunk;
-    }
-    // Written through: the disk and the page agree, and the page is clean.
-    if (this.disk.write(<u64>block, 1, page) < 0) return FS_E_IO;
-    this.pages.markClean(slot);
-    return <i32>chunk;
-  }
-
-  // WRITE to the disk directly (a direct handle, or no page to be had) at `within` of block `index`
-  // (disk block `block`, at `pos`, before `end`): whole blocks in one call while they follow each
-  // other on the disk and are not cached, else `chunk` bytes of the one block. The bytes it moved,
-  // or FS_E_IO.
-  private toDisk(at: usize, block: u32, index: u64, pos: u64, end: u64, within: u32, chunk: u32, zeros: bool, from: usize): i32 {
-    if (within == 0 && chunk == BLOCK_BYTES) {
-      const v = this.volume;
-      let run: u32 = 1;
-      while (run < RUN_BLOCKS && pos + (<u64>(run + 1) << BLOCK_SHIFT) <= end) {
-        const next = v.map(at, index + run, true, false);
-        if (next != NO_BLOCK && v.fresh) this.given(index + run, next);
-        if (next != block + run || this.pages.holds(next)) break; // the next turn takes it
-        run++;
-      }
-      if (this.disk.write(<u64>block, run, from) < 0) return FS_E_IO;
-      return <i32>(run << BLOCK_SHIFT);
-    }
-    if (zeros) memory.fill(scratch, 0, BLOCK_BYTES);
-    else if (this.disk.read(<u64>block, 1, scratch) < 0) return FS_E_IO;
-    memory.copy(scratch + within, from, chunk);
-    if (this.disk.write(<u64>block, 1, scratch) < 0) return FS_E_IO;
-    return <i32>chunk;
   }
 
   private freshCount: i32 = 0;
