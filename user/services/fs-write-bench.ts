@@ -45,6 +45,14 @@ function pass(file: i32, call: u32, bytes: u32): void {
   lineAddI64(end - synced);
   lineAdd(" ns");
   linePrint();
+  // The clock readings themselves, for lining the pass up with what the host saw (bench/fs-write-profile.ts).
+  lineBegin("fs-write-bench: clock ");
+  lineAddI64(start);
+  lineAdd(" ");
+  lineAddI64(synced);
+  lineAdd(" ");
+  lineAddI64(end);
+  linePrint();
 }
 
 check("buffer", fs.prepare());
