@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { DmaWindow, MmioDevice } from "../../src/machine/mmio.ts";
-import { ALL_RIGHTS, Op, Rights } from "../../src/kernel/caps/object-abi.ts";
+import { ALL_RIGHTS, CAP_MOVE, Op, Rights } from "../../src/kernel/caps/object-abi.ts";
 import { Status } from "../../src/kernel/errors.ts";
 import { testMachine } from "../helpers/test-host.ts";
 import { invokeOp, wat } from "../helpers/wat.ts";
@@ -41,10 +41,11 @@ class GrantDevice implements MmioDevice {
 }
 
 const BUF = 8192;
-const MODES = { OWNER: 0, VIEW: 1, FREED: 2, BAD_SLOT: 3, UNGRANT: 4, PAST_END: 5 } as const;
+const MODES = { OWNER: 0, VIEW: 1, FREED: 2, BAD_SLOT: 3, UNGRANT: 4, PAST_END: 5, MOVED: 6 } as const;
 // A driver: maps the device (slot 2), makes a 2-page Region from its Memory (slot 3), grants it
 // (or a view of it) as slot 1, rings with 21, and returns the word at 4096 in the Region — or,
-// for BAD_SLOT, DEVICE_GRANT's status. What the device did, the test reads from it.
+// for BAD_SLOT, DEVICE_GRANT's status. MOVED grants the owner, then moves the owner capability out
+// of its table (into a Cappage, as into a message to another process), keeping its view. What the device did, the test reads from it.
 const driver = wat(`(module
   (import "dogma" "invoke" (func $invoke (param i32 i32 i32) (result i32)))
   (memory 1)
@@ -54,7 +55,7 @@ const driver = wat(`(module
     (i32.store (i32.const ${BUF + 24}) (local.get $region))
     (call $op (i32.const 2) (i32.const ${Op.DEVICE_GRANT}) (i32.const 1) (i32.const 1)))
   (func (export "drive") (param $mode i32) (result i32)
-    (local $regs i32) (local $region i32) (local $view i32) (local $at i32) (local $r i32)
+    (local $regs i32) (local $region i32) (local $view i32) (local $at i32) (local $r i32) (local $page i32)
     (local.set $r (call $op (i32.const 2) (i32.const ${Op.DEVICE_MAP}) (i32.const 0) (i32.const 0)))
     (if (i32.lt_s (local.get $r) (i32.const 0)) (then (return (local.get $r))))
     (local.set $regs (i32.load (i32.const ${BUF + 20})))
@@ -73,6 +74,13 @@ const driver = wat(`(module
     (if (i32.lt_s (local.get $r) (i32.const 0)) (then (return (local.get $r))))
     (if (i32.eq (local.get $mode) (i32.const ${MODES.FREED})) (then
       (drop (call $op (local.get $region) (i32.const ${Op.REGION_FREE}) (i32.const 0) (i32.const 0)))))
+    (if (i32.eq (local.get $mode) (i32.const ${MODES.MOVED})) (then
+      (drop (call $op (i32.const 3) (i32.const ${Op.MEMORY_CREATE_CAPPAGE}) (i32.const 0) (i32.const 0)))
+      (local.set $page (i32.load (i32.const ${BUF + 20})))
+      (i32.store (i32.const ${BUF + 20}) (i32.const 0))
+      (i32.store (i32.const ${BUF + 24}) (i32.or (local.get $region) (i32.const ${CAP_MOVE})))
+      (local.set $r (call $op (local.get $page) (i32.const ${Op.CAPPAGE_PUT}) (i32.const 1) (i32.const 1)))
+      (if (i32.lt_s (local.get $r) (i32.const 0)) (then (return (local.get $r))))))
     (if (i32.eq (local.get $mode) (i32.const ${MODES.UNGRANT})) (then
       (i32.store (i32.const ${BUF + 20}) (i32.const 1))
       (drop (call $op (i32.const 2) (i32.const ${Op.DEVICE_GRANT}) (i32.const 1) (i32.const 0)))))
@@ -126,6 +134,15 @@ describe("DEVICE_GRANT", () => {
   it("ends the grant when the Region is freed, though a view of it is still held", async () => {
     const { device } = await drive(MODES.FREED);
     expect(device.rings).toEqual(["no grant"]);
+    expect(dead(device.given[0]!)).toBe(true);
+  });
+
+  it("ends an owner's grant when the owner capability leaves the driver, though it keeps a view", async () => {
+    // Else the device went on writing into a Region another process owns now: whoever receives an
+    // owner must be written by nothing it did not grant itself.
+    const { device, value } = await drive(MODES.MOVED);
+    expect(device.rings).toEqual(["no grant"]);
+    expect(value).toBe(0); // read through the view the driver kept: the device wrote nothing
     expect(dead(device.given[0]!)).toBe(true);
   });
 
