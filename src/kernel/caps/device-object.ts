@@ -34,6 +34,11 @@ export class DeviceObject extends KernelObject {
   private dma: RegionObject | null = null;
   private readonly memory: PhysicalMemory;
   private readonly detach = (): void => this.attach(null);
+  /** The driver that gave the window: once it gives up the window's owner capability, the window goes. */
+  private windowDriver: Process | null = null;
+  private readonly windowLessHeld = (process: Process, owns: boolean): void => {
+    if (process === this.windowDriver && !owns) this.attach(null);
+  };
   /** Grant slots in use (DEVICE_GRANT); they end with the window they were made beside. */
   private readonly grants = new Map<number, Grant>();
 
@@ -45,13 +50,23 @@ export class DeviceObject extends KernelObject {
     this.registerAddress = registerAddress;
   }
 
-  /** The driver's Region becomes the device's DMA window (null: none). Every grant ends. */
-  attach(region: RegionObject | null): void {
+  /**
+   * `driver`'s Region becomes the device's DMA window (null: none). Every grant ends. The window
+   * goes when the Region's frames go, and when the driver gives up its owner capability: the
+   * Region's next owner is written by nothing it did not grant (redteam13: a driver that kept a
+   * view and passed the owner on had the device go on writing into another process's Region).
+   */
+  attach(region: RegionObject | null, driver: Process | null = null): void {
     this.endGrants();
     this.dma?.beforeRelease.delete(this.detach);
-    this.dma = region;
-    if (region) region.beforeRelease.add(this.detach);
-    this.device.attachDma(region ? new RegionDmaWindow(this.memory, region.frameList) : null);
+    this.dma?.whenLessHeld.delete(this.windowLessHeld);
+    this.dma = region && driver ? region : null;
+    this.windowDriver = this.dma ? driver : null;
+    if (this.dma) {
+      this.dma.beforeRelease.add(this.detach);
+      this.dma.whenLessHeld.add(this.windowLessHeld);
+    }
+    this.device.attachDma(this.dma ? new RegionDmaWindow(this.memory, this.dma.frameList) : null);
   }
 
   /**
@@ -133,7 +148,7 @@ export function invokeDevice(inv: Invocation, device: DeviceObject): number {
       if (region.freed) return Status.E_PEER_DEAD;
       // A device writes frames directly: none may still be shared copy-on-write.
       if (!region.unshareAll()) return Status.E_QUOTA;
-      device.attach(region);
+      device.attach(region, inv.caller);
       return Status.OK;
     }
     case Op.DEVICE_GRANT: {
