@@ -155,12 +155,37 @@ function onceRun(info: ModuleInfo, walker: InstructionWalker): number[] {
     }
   });
   const state = new Int8Array(defined); // 0 unknown, 1 being decided, 2 yes, 3 no
-  const decide = (f: number): boolean => {
-    if (state[f] === 2 || state[f] === 3) return state[f] === 2;
-    if (state[f] === 1) return false; // a cycle of calls: recursion
-    state[f] = 1;
-    const yes = roots[f] === 1 ? refs[f] === 0 : refs[f] === 1 && caller[f] >= 0 && inLoop[f] === 0 && caller[f] !== f && decide(caller[f]!);
-    state[f] = yes ? 2 : 3;
+  // A function runs once when it is a root referenced by nothing else, or when its one reference is
+  // a call outside loops from a function that runs once: decided up its chain of callers, which
+  // every function on it shares. A loop, not a recursion: a chain of 30,000 functions each called
+  // once by the next overflowed the host's stack, and a valid program was refused as a loader bug.
+  const path: number[] = [];
+  const decide = (start: number): boolean => {
+    path.length = 0;
+    let f = start;
+    let yes: boolean;
+    for (;;) {
+      if (state[f] === 2 || state[f] === 3) {
+        yes = state[f] === 2;
+        break;
+      }
+      if (state[f] === 1) {
+        yes = false; // a cycle of calls: recursion
+        break;
+      }
+      state[f] = 1;
+      path.push(f);
+      if (roots[f] === 1) {
+        yes = refs[f] === 0;
+        break;
+      }
+      if (refs[f] !== 1 || caller[f]! < 0 || inLoop[f] !== 0 || caller[f] === f) {
+        yes = false;
+        break;
+      }
+      f = caller[f]!;
+    }
+    for (const g of path) state[g] = yes ? 2 : 3;
     return yes;
   };
   const result: number[] = [];

@@ -80,6 +80,29 @@ describe("loop outlining", () => {
       expect(t.kernel.returnValues.get(process.pid), JSON.stringify(rewrite)).toBe(native);
     }
   });
+
+  // Redteam13: whether a function runs once was decided up its chain of callers by a recursion,
+  // which a valid program of 30,000 functions, each called once by the next, overflowed: the
+  // program was refused with "internal error (a loader bug)".
+  it("decides a chain of 30,000 functions, each called once by the next, without a recursion", () => {
+    // Written as bytes (binaryen takes seconds over so many functions): type () -> (); function i
+    // calls i - 1, function 0 loops, the last, exported as _start, calls the one before it.
+    const n = 30_000;
+    const body = (code: number[]) => [...leb(code.length + 1), 0, ...code];
+    const bodies = Array.from({ length: n + 1 }, (_, i) => (i === 0 ? body([0x03, 0x40, 0x0b, 0x0b]) : body([0x10, ...leb(i - 1), 0x0b])));
+    const section = (id: number, content: number[]) => [id, ...leb(content.length), ...content];
+    const start = [...new TextEncoder().encode("_start")];
+    const chain = new Uint8Array([
+      0, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
+      ...section(1, [1, 0x60, 0, 0]),
+      ...section(3, [...leb(n + 1), ...Array<number>(n + 1).fill(0)]),
+      ...section(7, [1, start.length, ...start, 0, ...leb(n)]),
+      ...section(10, [...leb(n + 1), ...bodies.flat()]),
+    ]);
+    expect(WebAssembly.validate(chain)).toBe(true);
+    const plan = planOutlining(readModule(chain), "once-run");
+    expect([...plan.byFunction.keys()]).toEqual([0]); // $f0's loop: the one loop, in a function that runs once
+  });
 });
 
 describe("an outlined loop's header", () => {
