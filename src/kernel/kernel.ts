@@ -272,7 +272,10 @@ export class Kernel implements KernelServices, ObjectKernel {
   /** A child Memory for the host to hand out (default: of the root, with all it has left). */
   memoryObject(quota?: number, parent: MemoryObject = this.rootMemory): MemoryObject {
     const child = new MemoryObject(parent, quota ?? Math.max(0, parent.available - MEMORY_OBJECT_PAGES));
-    if (!parent.adopt(child, MEMORY_OBJECT_PAGES)) throw new RangeError("no memory left for a Memory object");
+    if (!parent.adopt(child, MEMORY_OBJECT_PAGES)) {
+      child.destroy(); // out of its tree's table again
+      throw new RangeError("no memory left for a Memory object");
+    }
     return child;
   }
 
