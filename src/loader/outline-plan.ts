@@ -36,6 +36,11 @@ export type OutlineMode = "once-run" | "all" | "none";
 export const OUTLINE_MAX_CODE = 1 << 20;
 /** The most locals an outlined loop may take (parameters) and give back (results, with its exits' values): V8 allows 1000 of each. */
 export const OUTLINE_MAX_LOCALS = 400;
+/**
+ * Labels around loops (each loop's count, summed over the loops considered) a function may have per
+ * byte of its body: the outlined code grows with them, not with the body (see functionLoops).
+ */
+export const LABEL_BUDGET = 1;
 /** How deep in a loop nest loops are outlined by default (1: outermost loops only). */
 export const OUTLINE_DEPTH = 8;
 /**
@@ -229,6 +234,14 @@ function functionLoops(info: ModuleInfo, walker: InstructionWalker, i: number, m
   const open: Candidate[] = [];
   const out: Array<Omit<OutlinedLoop, "index" | "ordinal">> = [];
   let loops = 0;
+  // Open labels outlining cannot return through (a loop inside one is not outlined), counted as
+  // they open and close; and the labels the function's candidates may carry in all (LABEL_BUDGET):
+  // each label around an outlined loop costs a block in its function and a test in its dispatch,
+  // while the blocks are written once for every loop inside them. Without a bound, a 12 KB
+  // _start of 2,000 loops inside 2,000 blocks took 3.4 s to plan on the machine's thread and 22 s
+  // to load (every process stopped meanwhile), growing with the square of its size (redteam13).
+  let blocked = 0;
+  let labelBudget = LABEL_BUDGET * (body.end - body.start);
   while (at < body.end) {
     const start = at;
     const next = walker.step(at, body.end);
@@ -242,17 +255,21 @@ function functionLoops(info: ModuleInfo, walker: InstructionWalker, i: number, m
       if (loop) {
         const ownType = blockType < 0 ? info.types[-blockType - 1] : null;
         const fallthrough = blockType === 0x40 ? [] : blockType > 0 ? (singleByteType(blockType) ? [blockType] : null) : ownType && ownType.params.length === 0 ? typeBytes(ownType.results) : null;
-        const labels = [...stack.map((l) => l.carries).reverse(), functionLabel];
         for (const c of open) c.inner = true;
-        if (loops < maxDepth && fallthrough !== null && labels.every((c) => c >= 0)) {
+        if (loops < maxDepth && fallthrough !== null && blocked === 0 && functionLabel >= 0 && stack.length + 1 <= labelBudget) {
+          labelBudget -= stack.length + 1;
+          const labels = [...stack.map((l) => l.carries).reverse(), functionLabel];
           candidate = { at: start, nested: loops > 0, labels, fallthrough, used: new Set(), written: new Set(), ok: true, inner: false };
           open.push(candidate);
         }
         loops++;
       }
-      stack.push({ loop, carries: carried === null || carried.length > 1 ? -1 : (carried[0] ?? 0), candidate });
+      const carries = carried === null || carried.length > 1 ? -1 : (carried[0] ?? 0);
+      if (carries < 0) blocked++;
+      stack.push({ loop, carries, candidate });
     } else if (op === 0x0b && stack.length > 0) {
       const label = stack.pop()!;
+      if (label.carries < 0) blocked--;
       if (label.loop) loops--;
       const c = label.candidate;
       if (c !== null) {
