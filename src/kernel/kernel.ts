@@ -769,6 +769,12 @@ export class Kernel implements KernelServices, ObjectKernel {
     process.descriptor.detach();
     this.descriptors.release(slot);
     if (process.fuel) process.fuel.value = -1;
+    // Its object lives on while a capability names it (its creator's, one in a Cappage), charged to
+    // nobody: it keeps nothing of the instance (tables up to 8 MiB, globals, exports; its exported
+    // fuel and fault-flag globals, and its fault handler, each kept the instance), redteam13.
+    process.instance = null;
+    process.fuel = null;
+    process.faultHandler.forgetInstance();
     process.memory.unhold();
     this.processes.delete(process.pid);
     announceEnd(this, process);
