@@ -37,6 +37,13 @@ export const OUTLINE_MAX_CODE = 1 << 20;
 /** The most locals an outlined loop may take (parameters) and give back (results, with its exits' values): V8 allows 1000 of each. */
 export const OUTLINE_MAX_LOCALS = 400;
 /**
+ * Loops a module has outlined at most (but under the test variant "all"). Each is a function of its own, rewritten apart on the
+ * machine's thread with its function (about 0.2 ms each), and adds locals to the function it
+ * came from: a 180 KB _start of 60,000 loops took 12 s to load and was refused for passing the
+ * engine's 50,000 locals (redteam13). A program's loops that run once are a few dozen.
+ */
+export const OUTLINE_MAX_LOOPS = 1000;
+/**
  * Labels around loops (each loop's count, summed over the loops considered) a function may have per
  * byte of its body: the outlined code grows with them, not with the body (see functionLoops).
  */
@@ -97,9 +104,14 @@ export function planOutlining(info: ModuleInfo, mode: OutlineMode, maxDepth = OU
   const walker = new InstructionWalker(info.bytes);
   const candidates = mode === "all" ? info.bodies.map((_, i) => i) : onceRun(info, walker);
   const found: Array<Omit<OutlinedLoop, "index" | "ordinal">> = [];
+  // The variant "all" (tests, the fuzzer) takes every loop, as many as there are.
+  const most = mode === "all" ? Infinity : OUTLINE_MAX_LOOPS;
   for (const i of candidates) {
+    if (found.length >= most) break;
     try {
-      found.push(...functionLoops(info, walker, i, maxDepth, leaves || mode === "all"));
+      const loops = functionLoops(info, walker, i, maxDepth, leaves || mode === "all");
+      // The first ones of a function (a loop comes before those nested in it).
+      for (const loop of loops) if (found.length < most) found.push(loop);
     } catch (error) {
       if (!(error instanceof Error)) throw error; // a malformed body: the rewriter says what and where
     }

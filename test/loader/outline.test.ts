@@ -5,7 +5,7 @@
 // outlined"), and random modules by test/fuzz/loader-fuzz.test.ts.
 import { describe, expect, it } from "vitest";
 import { readNames } from "../../src/loader/name-section.ts";
-import { LABEL_BUDGET, planOutlining } from "../../src/loader/outline-plan.ts";
+import { LABEL_BUDGET, OUTLINE_MAX_LOOPS, planOutlining } from "../../src/loader/outline-plan.ts";
 import { rewriteModule } from "../../src/loader/rewrite-module.ts";
 import { readModule } from "../../src/loader/wasm/module-info.ts";
 import { testMachine } from "../helpers/test-host.ts";
@@ -123,6 +123,28 @@ describe("loop outlining", () => {
     const plan = planOutlining(readModule(nested), "once-run");
     expect(plan.loops.length).toBeGreaterThan(0);
     expect(plan.loops.reduce((n, loop) => n + loop.labels.length, 0)).toBeLessThanOrEqual(LABEL_BUDGET * code.length);
+  });
+});
+
+describe("many loops", () => {
+  // Redteam13: every outlined loop is a function rewritten apart, and adds locals to its own: a
+  // 180 KB _start of 60,000 loops took 12 s to load (the machine's thread held) and was refused
+  // for passing the engine's 50,000 locals. A module outlines OUTLINE_MAX_LOOPS loops at most.
+  it(`outlines ${OUTLINE_MAX_LOOPS} loops at most, and loads a _start of 55,000`, async () => {
+    const loops = 55_000;
+    const code = [0, ...Array<number[]>(loops).fill([0x03, 0x40, 0x0b]).flat(), 0x0b];
+    const section = (id: number, content: number[]) => [id, ...leb(content.length), ...content];
+    const start = [...new TextEncoder().encode("_start")];
+    const many = new Uint8Array([
+      0, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
+      ...section(1, [1, 0x60, 0, 0]), ...section(3, [1, 0]), ...section(7, [1, start.length, ...start, 0, 0]),
+      ...section(10, [1, ...leb(code.length), ...code]),
+    ]);
+    expect(planOutlining(readModule(many), "once-run").loops.length).toBe(OUTLINE_MAX_LOOPS);
+    const t = testMachine();
+    const process = t.kernel.spawn(await t.loader.load(many, "many loops"), { entry: "_start", mapImage: false });
+    await t.kernel.run();
+    expect(process.outcome).toEqual({ kind: "exited", code: 0 });
   });
 });
 
