@@ -92,6 +92,12 @@ function pagesSpanned(address: number, length: number): number {
 /** Below this many bytes a loop beats making a subarray to copy from or to. */
 const SMALL_COPY = 64;
 
+/**
+ * Page-table entries every address space has written for a mapping or an unmapping (mapFrame,
+ * unmap), counted so that a kernel call is charged fuel for the ones it made (Kernel.invoke).
+ */
+export const pageTableWork = { updates: 0 };
+
 /** `length` bytes of physical memory at `physical` into `into` at `at`. */
 function copyBytes(bytes: Uint8Array, physical: number, into: Uint8Array, at: number, length: number): void {
   if (length <= SMALL_COPY) for (let i = 0; i < length; i++) into[at + i] = bytes[physical + i]!;
@@ -678,6 +684,7 @@ export class AddressSpace implements MappingSpace {
     this.dropMapping(page);
     // A shared copy-on-write page is read-only here until its object splits it on a write.
     this.table.map(page, frame, PTE_READ | PTE_SHARED | (writable ? PTE_WRITE : copyOnWrite ? PTE_COW : 0));
+    pageTableWork.updates++;
     this.owners.set(page, owner);
     owner.mapped(this);
     this.tlb.flushPage(address);
@@ -759,6 +766,7 @@ export class AddressSpace implements MappingSpace {
     const page = address >>> PAGE_SHIFT;
     this.dropMapping(page);
     this.table.unmap(page);
+    pageTableWork.updates++;
     this.tlb.flushPage(address);
   }
 

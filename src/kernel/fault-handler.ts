@@ -65,6 +65,20 @@ export class FaultHandler {
   /** The fault the handler last said it repaired, until the retried access completes. */
   private retried: { kind: FaultKind; address: number | null } | null = null;
 
+  /** Its process ended: nothing of the instance is kept (see forgetInstance). */
+  private gone = false;
+
+  /**
+   * Its process ended: lets go of its instance's exports (the flag, the handler and its stack
+   * pointer), which keep the whole instance reachable while the Process object lives (redteam13).
+   */
+  forgetInstance(): void {
+    this.gone = true;
+    this.flag = null;
+    this.registration = null;
+    this.pending = null;
+  }
+
   get running(): boolean {
     return this.depth > 0;
   }
@@ -97,6 +111,7 @@ export class FaultHandler {
    * take it: then records it, raises the flag and returns, and the slow path returns a dummy.
    */
   offer(error: unknown): void {
+    if (this.gone) throw error; // its process ended: its stack only unwinds
     const retried = this.retried;
     this.retried = null;
     // Not a fault: the kernel pages the page in and the access retries, handler or not.

@@ -36,6 +36,18 @@ export type OutlineMode = "once-run" | "all" | "none";
 export const OUTLINE_MAX_CODE = 1 << 20;
 /** The most locals an outlined loop may take (parameters) and give back (results, with its exits' values): V8 allows 1000 of each. */
 export const OUTLINE_MAX_LOCALS = 400;
+/**
+ * Loops a module has outlined at most (but under the test variant "all"). Each is a function of its own, rewritten apart on the
+ * machine's thread with its function (about 0.2 ms each), and adds locals to the function it
+ * came from: a 180 KB _start of 60,000 loops took 12 s to load and was refused for passing the
+ * engine's 50,000 locals (redteam13). A program's loops that run once are a few dozen.
+ */
+export const OUTLINE_MAX_LOOPS = 1000;
+/**
+ * Labels around loops (each loop's count, summed over the loops considered) a function may have per
+ * byte of its body: the outlined code grows with them, not with the body (see functionLoops).
+ */
+export const LABEL_BUDGET = 1;
 /** How deep in a loop nest loops are outlined by default (1: outermost loops only). */
 export const OUTLINE_DEPTH = 8;
 /**
@@ -92,9 +104,14 @@ export function planOutlining(info: ModuleInfo, mode: OutlineMode, maxDepth = OU
   const walker = new InstructionWalker(info.bytes);
   const candidates = mode === "all" ? info.bodies.map((_, i) => i) : onceRun(info, walker);
   const found: Array<Omit<OutlinedLoop, "index" | "ordinal">> = [];
+  // The variant "all" (tests, the fuzzer) takes every loop, as many as there are.
+  const most = mode === "all" ? Infinity : OUTLINE_MAX_LOOPS;
   for (const i of candidates) {
+    if (found.length >= most) break;
     try {
-      found.push(...functionLoops(info, walker, i, maxDepth, leaves || mode === "all"));
+      const loops = functionLoops(info, walker, i, maxDepth, leaves || mode === "all");
+      // The first ones of a function (a loop comes before those nested in it).
+      for (const loop of loops) if (found.length < most) found.push(loop);
     } catch (error) {
       if (!(error instanceof Error)) throw error; // a malformed body: the rewriter says what and where
     }
@@ -155,12 +172,37 @@ function onceRun(info: ModuleInfo, walker: InstructionWalker): number[] {
     }
   });
   const state = new Int8Array(defined); // 0 unknown, 1 being decided, 2 yes, 3 no
-  const decide = (f: number): boolean => {
-    if (state[f] === 2 || state[f] === 3) return state[f] === 2;
-    if (state[f] === 1) return false; // a cycle of calls: recursion
-    state[f] = 1;
-    const yes = roots[f] === 1 ? refs[f] === 0 : refs[f] === 1 && caller[f] >= 0 && inLoop[f] === 0 && caller[f] !== f && decide(caller[f]!);
-    state[f] = yes ? 2 : 3;
+  // A function runs once when it is a root referenced by nothing else, or when its one reference is
+  // a call outside loops from a function that runs once: decided up its chain of callers, which
+  // every function on it shares. A loop, not a recursion: a chain of 30,000 functions each called
+  // once by the next overflowed the host's stack, and a valid program was refused as a loader bug.
+  const path: number[] = [];
+  const decide = (start: number): boolean => {
+    path.length = 0;
+    let f = start;
+    let yes: boolean;
+    for (;;) {
+      if (state[f] === 2 || state[f] === 3) {
+        yes = state[f] === 2;
+        break;
+      }
+      if (state[f] === 1) {
+        yes = false; // a cycle of calls: recursion
+        break;
+      }
+      state[f] = 1;
+      path.push(f);
+      if (roots[f] === 1) {
+        yes = refs[f] === 0;
+        break;
+      }
+      if (refs[f] !== 1 || caller[f]! < 0 || inLoop[f] !== 0 || caller[f] === f) {
+        yes = false;
+        break;
+      }
+      f = caller[f]!;
+    }
+    for (const g of path) state[g] = yes ? 2 : 3;
     return yes;
   };
   const result: number[] = [];
@@ -204,6 +246,14 @@ function functionLoops(info: ModuleInfo, walker: InstructionWalker, i: number, m
   const open: Candidate[] = [];
   const out: Array<Omit<OutlinedLoop, "index" | "ordinal">> = [];
   let loops = 0;
+  // Open labels outlining cannot return through (a loop inside one is not outlined), counted as
+  // they open and close; and the labels the function's candidates may carry in all (LABEL_BUDGET):
+  // each label around an outlined loop costs a block in its function and a test in its dispatch,
+  // while the blocks are written once for every loop inside them. Without a bound, a 12 KB
+  // _start of 2,000 loops inside 2,000 blocks took 3.4 s to plan on the machine's thread and 22 s
+  // to load (every process stopped meanwhile), growing with the square of its size (redteam13).
+  let blocked = 0;
+  let labelBudget = LABEL_BUDGET * (body.end - body.start);
   while (at < body.end) {
     const start = at;
     const next = walker.step(at, body.end);
@@ -217,17 +267,21 @@ function functionLoops(info: ModuleInfo, walker: InstructionWalker, i: number, m
       if (loop) {
         const ownType = blockType < 0 ? info.types[-blockType - 1] : null;
         const fallthrough = blockType === 0x40 ? [] : blockType > 0 ? (singleByteType(blockType) ? [blockType] : null) : ownType && ownType.params.length === 0 ? typeBytes(ownType.results) : null;
-        const labels = [...stack.map((l) => l.carries).reverse(), functionLabel];
         for (const c of open) c.inner = true;
-        if (loops < maxDepth && fallthrough !== null && labels.every((c) => c >= 0)) {
+        if (loops < maxDepth && fallthrough !== null && blocked === 0 && functionLabel >= 0 && stack.length + 1 <= labelBudget) {
+          labelBudget -= stack.length + 1;
+          const labels = [...stack.map((l) => l.carries).reverse(), functionLabel];
           candidate = { at: start, nested: loops > 0, labels, fallthrough, used: new Set(), written: new Set(), ok: true, inner: false };
           open.push(candidate);
         }
         loops++;
       }
-      stack.push({ loop, carries: carried === null || carried.length > 1 ? -1 : (carried[0] ?? 0), candidate });
+      const carries = carried === null || carried.length > 1 ? -1 : (carried[0] ?? 0);
+      if (carries < 0) blocked++;
+      stack.push({ loop, carries, candidate });
     } else if (op === 0x0b && stack.length > 0) {
       const label = stack.pop()!;
+      if (label.carries < 0) blocked--;
       if (label.loop) loops--;
       const c = label.candidate;
       if (c !== null) {

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { DmaWindow, MmioDevice } from "../../src/machine/mmio.ts";
-import { ALL_RIGHTS, Op, Rights } from "../../src/kernel/caps/object-abi.ts";
+import { ALL_RIGHTS, CAP_MOVE, Op, Rights } from "../../src/kernel/caps/object-abi.ts";
 import { Status } from "../../src/kernel/errors.ts";
 import { testMachine } from "../helpers/test-host.ts";
 import { invokeOp, wat } from "../helpers/wat.ts";
@@ -21,13 +21,18 @@ class GrantDevice implements MmioDevice {
   /** What each doorbell found: "wrote", or why it could not. */
   readonly rings: string[] = [];
   attachRegisters(): void {}
-  attachDma(): void {}
+  /** The DMA window (DEVICE_DMA); doorbell word 2 writes the value doubled into it at 4096. */
+  window: DmaWindow | null = null;
+  attachDma(window: DmaWindow | null): void {
+    this.window = window;
+  }
   reset(): void {}
   attachGrant(slot: number, window: DmaWindow | null): void {
     this.grants[slot] = window;
     if (window) this.given.push(window);
   }
   write(index: number, value: number): void {
+    if (index === 2) return void this.rings.push(this.window ? (this.window.writeWord(4096, value * 2), "wrote") : "no window");
     if (index !== 1) return;
     const grant = this.grants[1];
     if (!grant) return void this.rings.push("no grant");
@@ -41,10 +46,12 @@ class GrantDevice implements MmioDevice {
 }
 
 const BUF = 8192;
-const MODES = { OWNER: 0, VIEW: 1, FREED: 2, BAD_SLOT: 3, UNGRANT: 4, PAST_END: 5 } as const;
+const MODES = { OWNER: 0, VIEW: 1, FREED: 2, BAD_SLOT: 3, UNGRANT: 4, PAST_END: 5, MOVED: 6, WINDOW_MOVED: 7 } as const;
 // A driver: maps the device (slot 2), makes a 2-page Region from its Memory (slot 3), grants it
 // (or a view of it) as slot 1, rings with 21, and returns the word at 4096 in the Region — or,
-// for BAD_SLOT, DEVICE_GRANT's status. What the device did, the test reads from it.
+// for BAD_SLOT, DEVICE_GRANT's status. MOVED grants the owner, then moves the owner capability out
+// of its table (into a Cappage, as into a message to another process), keeping its view;
+// WINDOW_MOVED does the same with the Region as the device's DMA window (rung at word 2). What the device did, the test reads from it.
 const driver = wat(`(module
   (import "dogma" "invoke" (func $invoke (param i32 i32 i32) (result i32)))
   (memory 1)
@@ -54,7 +61,7 @@ const driver = wat(`(module
     (i32.store (i32.const ${BUF + 24}) (local.get $region))
     (call $op (i32.const 2) (i32.const ${Op.DEVICE_GRANT}) (i32.const 1) (i32.const 1)))
   (func (export "drive") (param $mode i32) (result i32)
-    (local $regs i32) (local $region i32) (local $view i32) (local $at i32) (local $r i32)
+    (local $regs i32) (local $region i32) (local $view i32) (local $at i32) (local $r i32) (local $page i32)
     (local.set $r (call $op (i32.const 2) (i32.const ${Op.DEVICE_MAP}) (i32.const 0) (i32.const 0)))
     (if (i32.lt_s (local.get $r) (i32.const 0)) (then (return (local.get $r))))
     (local.set $regs (i32.load (i32.const ${BUF + 20})))
@@ -68,15 +75,29 @@ const driver = wat(`(module
     (drop (call $op (local.get $region) (i32.const ${Op.REGION_VIEW}) (i32.const 0) (i32.const 0)))
     (local.set $view (i32.load (i32.const ${BUF + 20})))
     (if (i32.eq (local.get $mode) (i32.const ${MODES.BAD_SLOT})) (then (return (call $grant (i32.const 4) (local.get $region)))))
-    (local.set $r (call $grant (i32.const 1)
-      (select (local.get $view) (local.get $region) (i32.eq (local.get $mode) (i32.const ${MODES.VIEW})))))
+    (if (i32.eq (local.get $mode) (i32.const ${MODES.WINDOW_MOVED}))
+      (then
+        (i32.store (i32.const ${BUF + 20}) (local.get $region))
+        (local.set $r (call $op (i32.const 2) (i32.const ${Op.DEVICE_DMA}) (i32.const 0) (i32.const 1))))
+      (else
+        (local.set $r (call $grant (i32.const 1)
+          (select (local.get $view) (local.get $region) (i32.eq (local.get $mode) (i32.const ${MODES.VIEW})))))))
     (if (i32.lt_s (local.get $r) (i32.const 0)) (then (return (local.get $r))))
     (if (i32.eq (local.get $mode) (i32.const ${MODES.FREED})) (then
       (drop (call $op (local.get $region) (i32.const ${Op.REGION_FREE}) (i32.const 0) (i32.const 0)))))
+    (if (i32.or (i32.eq (local.get $mode) (i32.const ${MODES.MOVED})) (i32.eq (local.get $mode) (i32.const ${MODES.WINDOW_MOVED}))) (then
+      (drop (call $op (i32.const 3) (i32.const ${Op.MEMORY_CREATE_CAPPAGE}) (i32.const 0) (i32.const 0)))
+      (local.set $page (i32.load (i32.const ${BUF + 20})))
+      (i32.store (i32.const ${BUF + 20}) (i32.const 0))
+      (i32.store (i32.const ${BUF + 24}) (i32.or (local.get $region) (i32.const ${CAP_MOVE})))
+      (local.set $r (call $op (local.get $page) (i32.const ${Op.CAPPAGE_PUT}) (i32.const 1) (i32.const 1)))
+      (if (i32.lt_s (local.get $r) (i32.const 0)) (then (return (local.get $r))))))
     (if (i32.eq (local.get $mode) (i32.const ${MODES.UNGRANT})) (then
       (i32.store (i32.const ${BUF + 20}) (i32.const 1))
       (drop (call $op (i32.const 2) (i32.const ${Op.DEVICE_GRANT}) (i32.const 1) (i32.const 0)))))
-    (i32.store offset=4 (local.get $regs) (i32.const 21))
+    (if (i32.eq (local.get $mode) (i32.const ${MODES.WINDOW_MOVED}))
+      (then (i32.store offset=8 (local.get $regs) (i32.const 21)))
+      (else (i32.store offset=4 (local.get $regs) (i32.const 21))))
     (i32.load offset=4096 (local.get $at))))`);
 
 async function drive(mode: number, deviceRights: number = ALL_RIGHTS) {
@@ -127,6 +148,21 @@ describe("DEVICE_GRANT", () => {
     const { device } = await drive(MODES.FREED);
     expect(device.rings).toEqual(["no grant"]);
     expect(dead(device.given[0]!)).toBe(true);
+  });
+
+  it("ends an owner's grant when the owner capability leaves the driver, though it keeps a view", async () => {
+    // Else the device went on writing into a Region another process owns now: whoever receives an
+    // owner must be written by nothing it did not grant itself.
+    const { device, value } = await drive(MODES.MOVED);
+    expect(device.rings).toEqual(["no grant"]);
+    expect(value).toBe(0); // read through the view the driver kept: the device wrote nothing
+    expect(dead(device.given[0]!)).toBe(true);
+  });
+
+  it("takes the DMA window away when its owner capability leaves the driver, though it keeps a view", async () => {
+    const { device, value } = await drive(MODES.WINDOW_MOVED);
+    expect(device.rings).toEqual(["no window"]);
+    expect(value).toBe(0);
   });
 
   it("ends the grant when the driver empties its slot", async () => {

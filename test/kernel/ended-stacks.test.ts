@@ -74,3 +74,18 @@ describe("a process ended while blocked", () => {
     expect(await collected(await runHello())).toBe(true);
   });
 });
+
+// Redteam13: an ended process's object lives as long as a capability to it (its creator's, one in
+// a Cappage), charged to nobody once it ended; it kept its instance, up to its tables' 8 MiB and
+// its globals and exports, so a creator keeping its ended children's capabilities kept them all.
+describe("an ended process whose object is still held", () => {
+  it("lets its instance go", async () => {
+    const t = testMachine();
+    const hello = t.kernel.spawn(await t.loader.load(program("hello"), "hello"));
+    const instance = new WeakRef(hello.instance!);
+    await t.kernel.run();
+    expect(hello.outcome).toEqual({ kind: "exited", code: 0 });
+    expect(await collected(instance)).toBe(true);
+    expect(hello.pid).toBeGreaterThan(0); // held until here, as a capability holds it
+  });
+});

@@ -5,7 +5,7 @@
 // outlined"), and random modules by test/fuzz/loader-fuzz.test.ts.
 import { describe, expect, it } from "vitest";
 import { readNames } from "../../src/loader/name-section.ts";
-import { planOutlining } from "../../src/loader/outline-plan.ts";
+import { LABEL_BUDGET, OUTLINE_MAX_LOOPS, planOutlining } from "../../src/loader/outline-plan.ts";
 import { rewriteModule } from "../../src/loader/rewrite-module.ts";
 import { readModule } from "../../src/loader/wasm/module-info.ts";
 import { testMachine } from "../helpers/test-host.ts";
@@ -79,6 +79,72 @@ describe("loop outlining", () => {
       expect(process.outcome, JSON.stringify(rewrite)).toEqual({ kind: "exited", code: 0 });
       expect(t.kernel.returnValues.get(process.pid), JSON.stringify(rewrite)).toBe(native);
     }
+  });
+
+  // Redteam13: whether a function runs once was decided up its chain of callers by a recursion,
+  // which a valid program of 30,000 functions, each called once by the next, overflowed: the
+  // program was refused with "internal error (a loader bug)".
+  it("decides a chain of 30,000 functions, each called once by the next, without a recursion", () => {
+    // Written as bytes (binaryen takes seconds over so many functions): type () -> (); function i
+    // calls i - 1, function 0 loops, the last, exported as _start, calls the one before it.
+    const n = 30_000;
+    const body = (code: number[]) => [...leb(code.length + 1), 0, ...code];
+    const bodies = Array.from({ length: n + 1 }, (_, i) => (i === 0 ? body([0x03, 0x40, 0x0b, 0x0b]) : body([0x10, ...leb(i - 1), 0x0b])));
+    const section = (id: number, content: number[]) => [id, ...leb(content.length), ...content];
+    const start = [...new TextEncoder().encode("_start")];
+    const chain = new Uint8Array([
+      0, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
+      ...section(1, [1, 0x60, 0, 0]),
+      ...section(3, [...leb(n + 1), ...Array<number>(n + 1).fill(0)]),
+      ...section(7, [1, start.length, ...start, 0, ...leb(n)]),
+      ...section(10, [...leb(n + 1), ...bodies.flat()]),
+    ]);
+    expect(WebAssembly.validate(chain)).toBe(true);
+    const plan = planOutlining(readModule(chain), "once-run");
+    expect([...plan.byFunction.keys()]).toEqual([0]); // $f0's loop: the one loop, in a function that runs once
+  });
+
+  // Redteam13: each label around an outlined loop costs a block in its function and a test in its
+  // dispatch, but a block is written once for all the loops inside it: a 12 KB _start of 2,000
+  // loops inside 2,000 blocks took 3.4 s to plan on the machine's thread and 22 s to load, growing
+  // with the square of its size. A function's loops now carry as many labels in all as it has bytes.
+  it("outlines loops carrying, in all, no more labels than their function has bytes", () => {
+    const blocks = 1000;
+    const loops = 1000;
+    const code = [0, ...Array<number[]>(blocks).fill([0x02, 0x40]).flat(), ...Array<number[]>(loops).fill([0x03, 0x40, 0x0b]).flat(), ...Array<number>(blocks).fill(0x0b), 0x0b];
+    const section = (id: number, content: number[]) => [id, ...leb(content.length), ...content];
+    const start = [...new TextEncoder().encode("_start")];
+    const nested = new Uint8Array([
+      0, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
+      ...section(1, [1, 0x60, 0, 0]), ...section(3, [1, 0]), ...section(7, [1, start.length, ...start, 0, 0]),
+      ...section(10, [1, ...leb(code.length), ...code]),
+    ]);
+    expect(WebAssembly.validate(nested)).toBe(true);
+    const plan = planOutlining(readModule(nested), "once-run");
+    expect(plan.loops.length).toBeGreaterThan(0);
+    expect(plan.loops.reduce((n, loop) => n + loop.labels.length, 0)).toBeLessThanOrEqual(LABEL_BUDGET * code.length);
+  });
+});
+
+describe("many loops", () => {
+  // Redteam13: every outlined loop is a function rewritten apart, and adds locals to its own: a
+  // 180 KB _start of 60,000 loops took 12 s to load (the machine's thread held) and was refused
+  // for passing the engine's 50,000 locals. A module outlines OUTLINE_MAX_LOOPS loops at most.
+  it(`outlines ${OUTLINE_MAX_LOOPS} loops at most, and loads a _start of 55,000`, async () => {
+    const loops = 55_000;
+    const code = [0, ...Array<number[]>(loops).fill([0x03, 0x40, 0x0b]).flat(), 0x0b];
+    const section = (id: number, content: number[]) => [id, ...leb(content.length), ...content];
+    const start = [...new TextEncoder().encode("_start")];
+    const many = new Uint8Array([
+      0, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
+      ...section(1, [1, 0x60, 0, 0]), ...section(3, [1, 0]), ...section(7, [1, start.length, ...start, 0, 0]),
+      ...section(10, [1, ...leb(code.length), ...code]),
+    ]);
+    expect(planOutlining(readModule(many), "once-run").loops.length).toBe(OUTLINE_MAX_LOOPS);
+    const t = testMachine();
+    const process = t.kernel.spawn(await t.loader.load(many, "many loops"), { entry: "_start", mapImage: false });
+    await t.kernel.run();
+    expect(process.outcome).toEqual({ kind: "exited", code: 0 });
   });
 });
 

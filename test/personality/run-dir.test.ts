@@ -121,6 +121,18 @@ describe.concurrent("dogma run --dir", () => {
     expect(run.code).toBe(0);
   });
 
+  // Redteam13: the host folder server summed a request's path lengths in 32 bits, so two that
+  // add up past 2^32 to a few bytes passed, and SYMLINK, RENAME and LINK, which take each length
+  // as it is, read past the bytes sent out of the server's memory: one call ended the server, and
+  // the program (or, under init, every program using the folder) had no folder left.
+  it("refuses path lengths that add up past 2^32 to a few bytes, and keeps serving", async () => {
+    const dir = folder("run-dir-lengths");
+    const run = await dogmaRun(["--dir", `${dir}::.`, cProgram("folder-lengths")]);
+    expect(run.stderr).toBe("");
+    expect(run.stdout).toBe(`symlink: 11\nrename: 11\nlink: 11\nlink2: 11\nafter: still served\n`); // 11: E_INVALID_ARGUMENT's answer
+    expect(run.code).toBe(0);
+  });
+
   it("keeps the terminal as stdin, stdout and stderr however many folders it gives", async () => {
     // With three folders the third's root sits at slot 5, where a program the shell starts holds
     // its stdout: the streams must not be guessed from that slot (clang's messages were lost so).

@@ -14,8 +14,8 @@ interface Grant {
   readonly window: RegionDmaWindow;
   /** The frames are going back (the Region freed, destroyed, its Memory gone). */
   readonly released: () => void;
-  /** A process no longer holds the Region: when it is the driver that granted it, the grant ends. */
-  readonly unheld: (process: Process) => void;
+  /** A process gave up the owner or every capability to the Region: when it is the driver and that is what the grant came through, the grant ends. */
+  readonly lessHeld: (process: Process, owns: boolean, holds: boolean) => void;
 }
 
 /**
@@ -34,6 +34,11 @@ export class DeviceObject extends KernelObject {
   private dma: RegionObject | null = null;
   private readonly memory: PhysicalMemory;
   private readonly detach = (): void => this.attach(null);
+  /** The driver that gave the window: once it gives up the window's owner capability, the window goes. */
+  private windowDriver: Process | null = null;
+  private readonly windowLessHeld = (process: Process, owns: boolean): void => {
+    if (process === this.windowDriver && !owns) this.attach(null);
+  };
   /** Grant slots in use (DEVICE_GRANT); they end with the window they were made beside. */
   private readonly grants = new Map<number, Grant>();
 
@@ -45,33 +50,47 @@ export class DeviceObject extends KernelObject {
     this.registerAddress = registerAddress;
   }
 
-  /** The driver's Region becomes the device's DMA window (null: none). Every grant ends. */
-  attach(region: RegionObject | null): void {
+  /**
+   * `driver`'s Region becomes the device's DMA window (null: none). Every grant ends. The window
+   * goes when the Region's frames go, and when the driver gives up its owner capability: the
+   * Region's next owner is written by nothing it did not grant (redteam13: a driver that kept a
+   * view and passed the owner on had the device go on writing into another process's Region).
+   */
+  attach(region: RegionObject | null, driver: Process | null = null): void {
     this.endGrants();
     this.dma?.beforeRelease.delete(this.detach);
-    this.dma = region;
-    if (region) region.beforeRelease.add(this.detach);
-    this.device.attachDma(region ? new RegionDmaWindow(this.memory, region.frameList) : null);
+    this.dma?.whenLessHeld.delete(this.windowLessHeld);
+    this.dma = region && driver ? region : null;
+    this.windowDriver = this.dma ? driver : null;
+    if (this.dma) {
+      this.dma.beforeRelease.add(this.detach);
+      this.dma.whenLessHeld.add(this.windowLessHeld);
+    }
+    this.device.attachDma(this.dma ? new RegionDmaWindow(this.memory, this.dma.frameList) : null);
   }
 
   /**
    * Grant `slot` becomes `region`, which `driver` holds (null: the slot empties). The device may
    * write into it only when `writable`. The grant ends — its window revoked, so the device reaches
    * nothing through it even for a request already taken — when the slot is granted again or
-   * emptied, when the Region's frames go back, when the driver no longer holds the Region, and
-   * when the device's window changes or it is reset (its driver died or restarted).
+   * emptied, when the Region's frames go back, when the driver no longer holds the Region (for a
+   * writable grant: no longer owns it), and when the device's window changes or it is reset (its
+   * driver died or restarted).
    */
   grant(slot: number, region: RegionObject | null, driver: Process | null, writable: boolean): void {
     this.endGrant(slot);
     if (!region || !driver) return;
     const window = new RegionDmaWindow(this.memory, region.frameList, !writable);
     const released = (): void => this.endGrant(slot);
-    const unheld = (process: Process): void => {
-      if (process === driver) this.endGrant(slot);
+    // A grant of the owner ends with the driver's ownership: the Region's next owner must be written
+    // by nothing it did not grant itself (a driver that kept a view of its own Region and passed the
+    // owner on had the device write into another process's Region, redteam13).
+    const lessHeld = (process: Process, owns: boolean, holds: boolean): void => {
+      if (process === driver && (!holds || (writable && !owns))) this.endGrant(slot);
     };
     region.beforeRelease.add(released);
-    region.whenUnheld.add(unheld);
-    this.grants.set(slot, { region, window, released, unheld });
+    region.whenLessHeld.add(lessHeld);
+    this.grants.set(slot, { region, window, released, lessHeld });
     this.device.attachGrant?.(slot, window);
   }
 
@@ -80,7 +99,7 @@ export class DeviceObject extends KernelObject {
     if (!grant) return;
     this.grants.delete(slot);
     grant.region.beforeRelease.delete(grant.released);
-    grant.region.whenUnheld.delete(grant.unheld);
+    grant.region.whenLessHeld.delete(grant.lessHeld);
     grant.window.revoke();
     this.device.attachGrant?.(slot, null);
   }
@@ -129,7 +148,7 @@ export function invokeDevice(inv: Invocation, device: DeviceObject): number {
       if (region.freed) return Status.E_PEER_DEAD;
       // A device writes frames directly: none may still be shared copy-on-write.
       if (!region.unshareAll()) return Status.E_QUOTA;
-      device.attach(region);
+      device.attach(region, inv.caller);
       return Status.OK;
     }
     case Op.DEVICE_GRANT: {

@@ -4,6 +4,12 @@ import type { Capability } from "./capability.ts";
 import type { MemoryObject } from "./memory-object.ts";
 import type { ObjectKindCode } from "./object-abi.ts";
 
+/** How deep destructions nest inside one another before the next wait their turn (KernelObject.destroy). */
+export const DESTROY_NESTING = 64;
+/** Destructions running now, one inside another, and those waiting until the outermost ends. */
+let destroying = 0;
+const waiting: KernelObject[] = [];
+
 /**
  * What every kernel object shares: its kind, the capabilities that name it, the Memory that paid
  * for it and how many pages it cost.
@@ -99,13 +105,39 @@ export abstract class KernelObject implements FrameOwner {
     return false;
   }
 
-  /** Frees what the object holds, returns its pages to its payer and leaves it a tombstone. */
+  /**
+   * Frees what the object holds, returns its pages to its payer and leaves it a tombstone. Objects
+   * its teardown destroys are destroyed inside it, DESTROY_NESTING deep at most; deeper ones wait
+   * until the outermost destruction has finished and are destroyed then, in turn, before it
+   * returns. Else a chain of objects each holding the last capability to the next (a list of
+   * 30,000 Cappages each holding the next, Memories nested 30,000 deep), made by any program with
+   * that much quota, overflowed the host's stack in the kernel on its destruction, at the
+   * program's end: the machine stopped (redteam13).
+   */
   destroy(): void {
     if (this.destroyed) return;
-    this.destroyed = true;
-    this.teardown();
-    this.payer?.forget(this);
+    if (destroying >= DESTROY_NESTING) {
+      if (!this.destroyWaits) {
+        this.destroyWaits = true;
+        waiting.push(this);
+      }
+      return;
+    }
+    destroying++;
+    try {
+      this.destroyed = true;
+      this.teardown();
+      this.payer?.forget(this);
+    } finally {
+      destroying--;
+    }
+    if (destroying === 0) {
+      for (let next = waiting.pop(); next; next = waiting.pop()) next.destroy();
+    }
   }
+
+  /** Its destruction waits for the outermost one to finish (see destroy). */
+  private destroyWaits = false;
 
   /** Kind-specific cleanup, run once. */
   protected abstract teardown(): void;

@@ -1,5 +1,6 @@
 import { PAGE_SIZE, WASM_PAGE_SIZE } from "../constants.ts";
 import { Status } from "../errors.ts";
+import { chargeFuel } from "../fuel.ts";
 import { canWrite } from "../message.ts";
 import type { Process } from "../process.ts";
 import { type Invocation, answer, argumentObject, word } from "./invocation.ts";
@@ -38,6 +39,11 @@ export class PageObject extends KernelObject {
     return this.live().length;
   }
 
+  /** The mappings its operations walk (those of ended processes too, until the next walk drops them). */
+  get mappingWork(): number {
+    return this.mappings.length;
+  }
+
   override ownsFrame(frame: number): boolean {
     return !this.destroyed && frame === this.frame;
   }
@@ -50,7 +56,10 @@ export class PageObject extends KernelObject {
     if (writable && !this.ownFrame()) return "no-memory";
     if (!process.space.mapFrame(address, this.frame, this, writable)) return "no-memory";
     const previous = process.pageAt?.get(address);
-    if (previous && previous !== this) previous.forget(process, address);
+    if (previous && previous !== this) {
+      chargeFuel(process, previous.mappingWork);
+      previous.forget(process, address);
+    }
     (process.pageAt ??= new Map()).set(address, this);
     this.mappings = this.live().filter((m) => !(m.process === process && m.address === address));
     this.mappings.push({ process, address, writable });
@@ -166,6 +175,15 @@ export class PageObject extends KernelObject {
 
 /** PAGE_* operations. */
 export function invokePage(inv: Invocation, page: PageObject): number {
+  const status = pageOperation(inv, page);
+  // Its operations walk its mappings, a unit of fuel each, so that a loop of them looks at the
+  // clock: a Page mapped at 40,000 addresses took 1.8 ms a PAGE_MAP for a unit or two, and a loop
+  // of them kept every other process waiting for seconds between two looks (redteam13).
+  chargeFuel(inv.caller, page.mappingWork);
+  return status;
+}
+
+function pageOperation(inv: Invocation, page: PageObject): number {
   const op = inv.message.label;
   const writable = word(inv, op === Op.PAGE_MAP ? 1 : 0) !== 0;
   switch (op) {
@@ -196,6 +214,7 @@ export function invokePage(inv: Invocation, page: PageObject): number {
       const target = argumentObject<PageObject>(inv, 0, ObjectKind.PAGE, Rights.PAGE_WRITE);
       if (typeof target === "number") return target;
       if (target.flags & PageFlag.READ_ONLY) return Status.E_MISSING_RIGHT;
+      chargeFuel(inv.caller, target.mappingWork);
       const done = op === Op.PAGE_COPY ? page.copyTo(target) : page.moveTo(target);
       return done ? Status.OK : Status.E_QUOTA;
     }

@@ -95,8 +95,11 @@ export class RegionObject extends KernelObject {
   private fillGrantor: Process | null = null;
   /** Told when the owner's access ends, before the frames can go back (a device DMA-ing must stop). */
   readonly beforeRelease = new Set<() => void>();
-  /** Told when a process stops holding it at all (no owner, no view): a device grant it made ends. */
-  readonly whenUnheld = new Set<(process: Process) => void>();
+  /**
+   * Told when a process gives up its owner capability (`owns` false) or stops holding it at all
+   * (`holds` false): a device grant it made through what it gave up ends.
+   */
+  readonly whenLessHeld = new Set<(process: Process, owns: boolean, holds: boolean) => void>();
   private readonly services: ObjectServices;
 
   constructor(services: ObjectServices, address: number, frames: number[], flags: number) {
@@ -171,9 +174,12 @@ export class RegionObject extends KernelObject {
     if (cap.has(Rights.REGION_OWNER)) holding.owner--;
     else holding.views--;
     this.remapIfChanged(process, holding);
-    if (holding.owner + holding.views === 0) {
+    const holds = holding.owner + holding.views > 0;
+    if (!holds || (cap.has(Rights.REGION_OWNER) && holding.owner === 0)) {
+      for (const told of [...this.whenLessHeld]) told(process, holding.owner > 0, holds);
+    }
+    if (!holds) {
       this.holdings.delete(process);
-      for (const told of [...this.whenUnheld]) told(process);
       if (holding.reserved > 0) process.space.unchargeReserved(holding.reserved);
       if (this.orphaned && this.holdings.size === 0) this.destroy();
       else this.dropIfUnpaid();

@@ -31,7 +31,7 @@ export class Device {
     return status < 0 ? <i64>status : <i64>msgWord(0);
   }
 
-  /** The device DMAs through this Region (an owner capability; it stays with the caller). */
+  /** The device DMAs through this Region (an owner capability; it stays with the caller, and the window goes if it leaves us). */
   dma(region: i32): i32 {
     return operationWithCap(this.cap, OP_DEVICE_DMA, <u32>region);
   }
@@ -45,7 +45,8 @@ export class Device {
    * Lends the device `region` (an owner capability: it may read and write it; a view: read only)
    * as grant `slot`, for a request that names it (it stays with the caller). 1 when writable, 0
    * when read-only, or a status. The loan ends when the slot is granted again or emptied
-   * (`ungrant`), when we no longer hold the Region, when its frames go, and at `reset`.
+   * (`ungrant`), when we no longer hold the Region (a writable loan: its owner capability), when its
+   * frames go, and at `reset`.
    */
   grant(slot: u32, region: i32): i32 {
     msgBegin(OP_DEVICE_GRANT);

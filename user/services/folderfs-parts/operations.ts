@@ -149,9 +149,13 @@ export class FolderOperations {
   private readPaths(first: i32, count: i32): i32 {
     const r = this.request;
     if (r.wordCount < first + count) return E_BAD_MESSAGE;
-    let total: u32 = 0;
-    for (let i = 0; i < count; i++) total += r.word(first + i);
-    if (total > <u32>FS_PATH_MAX) return E_INVALID_ARGUMENT;
+    // Summed in 64 bits: in 32, lengths that add up past 2^32 to a few bytes passed, and the
+    // callers, which take each length as it is (RENAME's first path, SYMLINK's target), read and
+    // copied far past the bytes sent, out of the server's memory (redteam13: one call ended it).
+    let sum: u64 = 0;
+    for (let i = 0; i < count; i++) sum += <u64>r.word(first + i);
+    if (sum > <u64>FS_PATH_MAX) return E_INVALID_ARGUMENT;
+    const total = <u32>sum;
     if (r.capCount > 0) {
       const status = this.region.inspect(unchecked(r.caps[0]));
       if (status < 0) return status;
