@@ -57,3 +57,31 @@ export interface DeferredImage extends ImageBytes {
   /** The loaded image (started by the first call; later calls share it). Rejects with the loader's refusal. */
   load(): Promise<LoadedImage>;
 }
+
+/** The smallest valid module: what an ended process's image record names instead of its own. */
+const EMPTY_MODULE_BYTES = new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
+let emptyModule: WebAssembly.Module | null = null;
+
+/**
+ * What an ended process keeps of its image: who it was (name and hash, for `ps`, messages and the
+ * image store) and nothing of the binary, its segments or its compiled module. Its object lives on
+ * while a capability names it, charged to nobody: holding the image kept the compiled module (and
+ * the binary) of every such ended child in host memory that no quota paid for (redteam13).
+ */
+export function endedImage(image: LoadedImage): LoadedImage {
+  emptyModule ??= new WebAssembly.Module(EMPTY_MODULE_BYTES);
+  return {
+    hash: image.hash,
+    name: image.name,
+    bytes: new Uint8Array(0),
+    module: emptyModule,
+    initialPages: 0,
+    maximumPages: 0,
+    segments: [],
+    hasInit: false,
+    cloneable: false,
+    importModules: [],
+    instanceBytes: 0,
+    hostBytes: 0,
+  };
+}

@@ -32,7 +32,7 @@ import { type FaultRecord, ProcessFault, faultFromError, hex } from "./fault.ts"
 import { FRAME_KERNEL, FrameAllocator } from "./frame-allocator.ts";
 import type { ImageLoader } from "./image-loader.ts";
 import { ImageStore } from "./image-store.ts";
-import type { DeferredImage, LoadedImage } from "./image.ts";
+import { type DeferredImage, type LoadedImage, endedImage } from "./image.ts";
 import { buildImports, type ImportObject } from "./imports.ts";
 import type { PageCipherFactory } from "./page-sealer.ts";
 import { KernelPaging } from "./kernel-paging.ts";
@@ -775,6 +775,8 @@ export class Kernel implements KernelServices, ObjectKernel {
     process.instance = null;
     process.fuel = null;
     process.faultHandler.forgetInstance();
+    // Nor its image: the binary and the compiled module stay only while something live holds them.
+    process.image = endedImage(process.image);
     process.memory.unhold();
     this.processes.delete(process.pid);
     announceEnd(this, process);

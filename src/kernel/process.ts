@@ -73,7 +73,8 @@ export class Process extends KernelObject implements CapabilityHolder {
   runStartNs = 0;
   private readonly hooks: ProcessHooks;
   readonly descriptor: ProcessDescriptor;
-  readonly image: LoadedImage;
+  /** Its loaded image; once it ended, only a record of its name and hash (image.ts endedImage). */
+  image: LoadedImage;
   readonly space: AddressSpace;
   /** Set at creation, or by PROCESS_SET_ARGS before it starts. */
   args: readonly string[];

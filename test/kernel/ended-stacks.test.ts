@@ -88,4 +88,14 @@ describe("an ended process whose object is still held", () => {
     expect(await collected(instance)).toBe(true);
     expect(hello.pid).toBeGreaterThan(0); // held until here, as a capability holds it
   });
+
+  it("lets its image go: the binary and the compiled module, keeping only its name", async () => {
+    const t = testMachine();
+    const loaded = await t.loader.load(program("hello"), "hello");
+    const hello = t.kernel.spawn(loaded);
+    await t.kernel.run();
+    expect(hello.outcome).toEqual({ kind: "exited", code: 0 });
+    expect([hello.image.name, hello.image.hash]).toEqual([loaded.name, loaded.hash]);
+    expect([hello.image.module === loaded.module, hello.image.bytes.length]).toEqual([false, 0]);
+  });
 });
