@@ -26,6 +26,8 @@ const PUBLISHED: i32 = 6;
 const CALL_QUEUE: u32 = 64;
 const KIND_FOLDER: u32 = 6;
 const WINDOW_PAGES: u32 = (DATA_AT + FOLDER_DATA_BYTES) >> 12;
+/** The quota of the Memory the attached handles' read buffers are made in (2 MiB: a 1 MiB one and sixteen of 16 pages). */
+const READ_BUFFER_PAGES: u32 = 512;
 
 function fail(what: string, status: i32): void {
   lineBegin("folderfs: ");
@@ -80,7 +82,8 @@ const calls = new Receiver(check("create the call Receiver", home.createReceiver
 // Before anything is minted from it: every message on its capabilities is contract FileSystem's,
 // as on the disk's file system and the host share's server.
 check("give the call Receiver contract FileSystem", fileSystemAttach(calls.cap));
-const ops = new FolderOperations(folder, calls, readOnly);
+const readBuffers = new Memory(check("create the read buffers' Memory", home.createMemory(READ_BUFFER_PAGES)));
+const ops = new FolderOperations(folder, calls, readOnly, readBuffers);
 if (capKind(PUBLISHED) == <i32>KIND_CAPPAGE) {
   const page = new Cappage(PUBLISHED);
   const first = check("open the folder's root", ops.openRoot());
