@@ -99,7 +99,10 @@ for (;;) {
   const replyCap = msgReply();
   const label = ops.handle();
   if (replyCap == 0) {
-    // A send: nobody to answer. What it brought goes (the reply built would have moved it back).
+    // A send: nobody to answer. What it brought goes (the reply built would have moved it back),
+    // and a handle it opened or attached is closed (nobody holds it: it would keep an attached
+    // handle's place, of 16, until the table is full).
+    if (ops.opened >= 0) ops.closeEntry(ops.opened);
     for (let i = 0; i < ops.reply.capCount; i++) capDrop(unchecked(ops.reply.caps[i]));
     status = calls.receive();
     continue;
