@@ -113,8 +113,10 @@ describe("host folder device on the Node backend", () => {
     const dir = folder();
     writeFileSync(join(dir, "later.txt"), "comes later");
     const node = await NodeFolder.open(dir, false);
-    // The same backend, its reads answered with promises and its stats failing with a host error.
+    // The same backend, its reads answered with promises (so without the synchronous readScattered)
+    // and its stats failing with a host error.
     const later = Object.assign(Object.create(node) as NodeFolder, {
+      readScattered: undefined,
       read: (file: number, offset: number, length: number) => Promise.resolve().then(() => node.read(file, offset, length)),
       stat: () => {
         throw new Error("EIO: the host's disk failed");

@@ -26,6 +26,8 @@ const PUBLISHED: i32 = 6;
 const CALL_QUEUE: u32 = 64;
 const KIND_FOLDER: u32 = 6;
 const WINDOW_PAGES: u32 = (DATA_AT + FOLDER_DATA_BYTES) >> 12;
+/** The quota of the Memory the attached handles' read buffers are made in (2 MiB: a 1 MiB one and sixteen of 16 pages). */
+const READ_BUFFER_PAGES: u32 = 512;
 
 function fail(what: string, status: i32): void {
   lineBegin("folderfs: ");
@@ -80,7 +82,8 @@ const calls = new Receiver(check("create the call Receiver", home.createReceiver
 // Before anything is minted from it: every message on its capabilities is contract FileSystem's,
 // as on the disk's file system and the host share's server.
 check("give the call Receiver contract FileSystem", fileSystemAttach(calls.cap));
-const ops = new FolderOperations(folder, calls, readOnly);
+const readBuffers = new Memory(check("create the read buffers' Memory", home.createMemory(READ_BUFFER_PAGES)));
+const ops = new FolderOperations(folder, calls, readOnly, readBuffers);
 if (capKind(PUBLISHED) == <i32>KIND_CAPPAGE) {
   const page = new Cappage(PUBLISHED);
   const first = check("open the folder's root", ops.openRoot());
@@ -96,7 +99,10 @@ for (;;) {
   const replyCap = msgReply();
   const label = ops.handle();
   if (replyCap == 0) {
-    // A send: nobody to answer. What it brought goes (the reply built would have moved it back).
+    // A send: nobody to answer. What it brought goes (the reply built would have moved it back),
+    // and a handle it opened or attached is closed (nobody holds it: it would keep an attached
+    // handle's place, of 16, until the table is full).
+    if (ops.opened >= 0) ops.closeEntry(ops.opened);
     for (let i = 0; i < ops.reply.capCount; i++) capDrop(unchecked(ops.reply.caps[i]));
     status = calls.receive();
     continue;

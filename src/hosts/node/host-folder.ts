@@ -1,6 +1,6 @@
 import {
   type BigIntStats, closeSync, constants, fstatSync, fsync, ftruncateSync, futimesSync, linkSync, lstatSync, lutimesSync, mkdirSync, openSync,
-  opendirSync, readSync, readlinkSync, realpathSync, renameSync, rmdirSync, statSync, symlinkSync, unlinkSync, utimesSync, writeSync,
+  opendirSync, readSync, readlinkSync, readvSync, realpathSync, renameSync, rmdirSync, statSync, symlinkSync, unlinkSync, utimesSync, writeSync, writevSync,
 } from "node:fs";
 import { dirname, isAbsolute, join, relative, sep } from "node:path";
 import {
@@ -277,6 +277,35 @@ export class NodeFolder implements FolderBackend {
     return out.subarray(0, at);
   }
 
+  /** As `read`, into the pieces (the device's DMA window): one readv, and more only for a short one before the end. */
+  readScattered(file: number, offset: number, pieces: readonly Uint8Array[]): number {
+    const fd = this.file(file);
+    const wanted = pieces.reduce((n, piece) => n + piece.length, 0);
+    let done = failing(() => readvSync(fd, pieces as Uint8Array[], offset));
+    while (done > 0 && done < wanted) {
+      const [piece, at] = pieceAt(pieces, done);
+      const n = failing(() => readSync(fd, piece, at, piece.length - at, offset + done));
+      if (n === 0) break;
+      done += n;
+    }
+    return done;
+  }
+
+  /** As `write`, from the pieces: one writev, and more only for a short one. */
+  writeGathered(file: number, offset: number, pieces: readonly Uint8Array[]): number {
+    this.writable();
+    const fd = this.file(file);
+    const wanted = pieces.reduce((n, piece) => n + piece.length, 0);
+    let done = failing(() => writevSync(fd, pieces as Uint8Array[], offset));
+    while (done > 0 && done < wanted) {
+      const [piece, at] = pieceAt(pieces, done);
+      const n = failing(() => writeSync(fd, piece, at, piece.length - at, offset + done));
+      if (n === 0) break;
+      done += n;
+    }
+    return done;
+  }
+
   write(file: number, offset: number, data: Uint8Array): number {
     this.writable();
     return this.writeAt(this.file(file), offset, data);
@@ -491,4 +520,14 @@ function failing<T>(call: () => T): T {
   } catch (error) {
     throw failure(error);
   }
+}
+
+/** The piece holding byte `at` of `pieces` laid end to end, and where in it. */
+function pieceAt(pieces: readonly Uint8Array[], at: number): [Uint8Array, number] {
+  let left = at;
+  for (const piece of pieces) {
+    if (left < piece.length) return [piece, left];
+    left -= piece.length;
+  }
+  return [pieces[pieces.length - 1]!, pieces[pieces.length - 1]!.length];
 }

@@ -77,6 +77,15 @@ export interface FolderBackend {
   setTimes(path: readonly string[], follow: boolean, accessed: FolderTime, modified: FolderTime): FolderAnswer<void>;
   read(file: number, offset: number, length: number): FolderAnswer<Uint8Array>;
   write(file: number, offset: number, data: Uint8Array): FolderAnswer<number>;
+  /**
+   * Optional, for a backend whose calls are synchronous: as `read` into the pieces one after
+   * another, every byte in place before it returns: the bytes read (fewer at the end). The device
+   * hands it the DMA window's own memory (DmaWindow.lendPieces), so a read lands where the driver
+   * reads it, with no buffer allocated and no copy between (a 4 KiB read made both every call).
+   */
+  readScattered?(file: number, offset: number, pieces: readonly Uint8Array[]): number;
+  /** Optional, as `readScattered`: `write` of the pieces one after another, every byte taken before it returns: the bytes written. */
+  writeGathered?(file: number, offset: number, pieces: readonly Uint8Array[]): number;
   /** Writes at the end of the file: bytes written and the size after. */
   append(file: number, data: Uint8Array): FolderAnswer<{ written: number; size: number }>;
   truncate(file: number, size: number): FolderAnswer<void>;

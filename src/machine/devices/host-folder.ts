@@ -147,8 +147,11 @@ export class HostFolderDevice extends QueueDevice {
     const b = this.backend;
     switch (op) {
       case FolderOp.READ:
+        // A synchronous backend reads straight into the window's memory (the driver waits for the completion).
+        if (b.readScattered && !dma.readOnly) return { status: RequestStatus.OK, length: b.readScattered(file, position, dma.lendPieces(buffer, room)) };
         return then(b.read(file, position, room), (data) => ({ status: RequestStatus.OK, length: data.length, output: { offset: buffer, data: data.subarray(0, room) } }));
       case FolderOp.WRITE:
+        if (b.writeGathered) return { status: RequestStatus.OK, length: b.writeGathered(file, position, dma.lendPieces(buffer, room)) };
         return then(b.write(file, position, dma.read(buffer, room)), (written) => ({ status: RequestStatus.OK, length: written }));
       case FolderOp.APPEND:
         // The size after goes to the 8 bytes at the offset the position word gives.

@@ -6,12 +6,13 @@
 // handle's as the host share server does (hostfs-parts/paths.ts: `..` never above the handle);
 // a file's bytes go through the device by the id of the host file it opened.
 import { STREAM_READ, STREAM_WRITE, STREAM_INFO, STREAM_KIND_FILE, STREAM_CHUNK } from "../../lib/streams";
-import { E_BAD_MESSAGE, E_INVALID_ARGUMENT, E_MISSING_RIGHT, RIGHT_RECEIVER_CALL, Receiver } from "../../lib";
+import { E_BAD_MESSAGE, E_INVALID_ARGUMENT, E_MISSING_RIGHT, RIGHT_RECEIVER_CALL, REGION_ZERO_ON_FREE, Memory, Receiver, Region, capDrop } from "../../lib";
 import {
   FS_INFO, FS_OPEN, FS_MKDIR, FS_UNLINK, FS_RENAME, FS_READ, FS_WRITE, FS_APPEND, FS_TRUNCATE, FS_STAT, FS_READDIR, FS_CLOSE,
   FS_SYNC, FS_RIGHT_READ, FS_RIGHT_WRITE, FS_RIGHT_APPEND, FS_RIGHTS_ALL, FS_OPEN_CREATE, FS_OPEN_EXCLUSIVE, FS_OPEN_TRUNCATE,
   FS_OPEN_DIRECTORY, FS_KIND_FILE, FS_KIND_DIR, FS_E_IO, FS_E_NOT_DIR, FS_E_STALE, FS_E_TABLE_FULL, FS_INLINE_BYTES, FS_PATH_MAX,
-  FS_DIRENT_HEADER, FS_STAT_AT, FS_STAT_AT_FOLLOW, FS_READLINK_AT, FS_E_TOO_BIG, fsLabel, fsRightsNeeded, fsRightsAllow,
+  FS_DIRENT_HEADER, FS_STAT_AT, FS_STAT_AT_FOLLOW, FS_READLINK_AT, FS_E_TOO_BIG, FS_ATTACH, FS_ATTACH_READ_PAGES,
+  FS_ATTACH_READ_PAGES_MAX, fsLabel, fsRightsNeeded, fsRightsAllow,
 } from "../../lib/fs-protocol";
 import { Request, RegionArg, Reply } from "../fs-parts/request";
 import { joinPath } from "../hostfs-parts/paths";
@@ -31,6 +32,11 @@ export const FOLDER_DATA_BYTES: u32 = 1 << 20;
 /** Where a second path (RENAME's, LINK's new name) or a link's target goes in the window. */
 const SECOND_AT: u32 = DATA_AT;
 const TIMES_BYTES: u32 = 20;
+/**
+ * Attached handles open at once at most (ATTACH answers FS_E_TABLE_FULL past it, and the client
+ * uses plain handles): each holds a read buffer and the view of a client's buffer.
+ */
+export const FOLDER_ATTACH_MAX: i32 = 16;
 /** A request's paths, copied out of the words or the Region they came in. */
 const requestPaths: usize = memory.data(FS_PATH_MAX + 8);
 
@@ -43,7 +49,13 @@ export class FolderOperations {
   opened: i32 = -1;
   private index: i32 = -1;
 
-  constructor(readonly device: ShareQueue, readonly receiver: Receiver, readonly readOnly: bool) {}
+  /**
+   * `readBuffers` pays for the attached handles' read buffers: a Memory of its own under the
+   * server's, so that read buffers a client keeps viewing after CLOSE (whose freed ranges its
+   * Memory pays for when the client cannot) use up its quota only, and ATTACH answers E_QUOTA
+   * then; the rest of the server never runs short for them.
+   */
+  constructor(readonly device: ShareQueue, readonly receiver: Receiver, readonly readOnly: bool, readonly readBuffers: Memory) {}
 
   /** Handles the request in the message buffer and leaves the reply there: its label. */
   handle(): u32 {
@@ -70,8 +82,8 @@ export class FolderOperations {
 
   /** Closes an entry and the host file it holds. */
   closeEntry(index: i32): bool {
-    const file = this.handles.file(index);
     if (!this.handles.close(index)) return false;
+    const file = this.handles.closedFile; // 0 while an attached handle made from it (or its origin) is open
     if (file != 0) this.device.run(OP_CLOSE, 0, 0, 0, 0, file);
     return true;
   }
@@ -111,6 +123,7 @@ export class FolderOperations {
       case FS_REMOVE: return this.remove(r.word(0), 1);
       case FS_STAT_AT: return this.statAt();
       case FS_READLINK_AT: return this.readlinkAt();
+      case FS_ATTACH: return this.attach();
     }
     return E_INVALID_ARGUMENT;
   }
@@ -406,6 +419,62 @@ export class FolderOperations {
     return folderStatus(this.device.run(OP_SET_TIMES, this.ownPath(), DATA_AT, TIMES_BYTES, follow));
   }
 
+  /**
+   * ATTACH (docs/FS.md "Attached handles"): a new handle on this handle's host file (the same file
+   * id, the same rights) with a read buffer this server makes (a view goes to the client) and the
+   * view of the client's buffer the request brought, kept; a READ or WRITE through it that brings
+   * no Region moves its bytes through those, so no Region is mapped or unmapped per call. Words:
+   * the read buffer's pages wanted (optional). Replies: the read buffer's bytes, the client
+   * buffer's bytes (0: none came), the read buffer's address; caps: the handle, the view.
+   */
+  private attach(): i32 {
+    const r = this.request;
+    const index = this.index;
+    if (this.handles.kind(index) != FS_KIND_FILE || this.handles.file(index) == 0) return E_INVALID_ARGUMENT;
+    if (this.handles.attached >= FOLDER_ATTACH_MAX) return FS_E_TABLE_FULL;
+    let writeView: i32 = 0;
+    let writeAddress: usize = 0;
+    let writeBytes: u32 = 0;
+    if (r.capCount > 0) {
+      // REGION_INFO answers only a Region mapped here in full: reading at its address never faults,
+      // and it stays where it is while this server holds the view (a Region never moves).
+      writeView = unchecked(r.caps[0]);
+      const status = this.region.inspect(writeView);
+      if (status < 0) return status;
+      writeAddress = this.region.address;
+      writeBytes = <u32>min(this.region.bytes, <u64>FOLDER_DATA_BYTES);
+    }
+    const asked = r.wordCount > 0 ? r.word(0) : FS_ATTACH_READ_PAGES;
+    const pages = max<u32>(1, min(asked, FS_ATTACH_READ_PAGES_MAX));
+    const readRegion = this.readBuffers.createRegion(pages, REGION_ZERO_ON_FREE);
+    if (readRegion < 0) return readRegion;
+    const info = new Region(readRegion).info();
+    const view = info.status < 0 ? info.status : new Region(readRegion).view();
+    if (view < 0) {
+      capDrop(readRegion);
+      return view;
+    }
+    const opened = this.handles.open(this.handles.path(index), this.handles.pathLength(index), FS_KIND_FILE, this.handles.rights(index), this.handles.file(index));
+    if (this.handles.orphanedFile != 0) this.device.run(OP_CLOSE, 0, 0, 0, 0, this.handles.orphanedFile);
+    const cap = opened < 0 ? FS_E_TABLE_FULL : this.receiver.mint(this.handles.badge(opened), RIGHT_RECEIVER_CALL);
+    if (cap < 0) {
+      if (opened >= 0) this.closeEntry(opened);
+      capDrop(view);
+      capDrop(readRegion);
+      return cap;
+    }
+    this.handles.attach(opened, readRegion, <usize>info.address, pages << 12, writeView, writeAddress, writeBytes);
+    this.opened = opened;
+    // The client's buffer stays here (the reply would move it back); the handle and the view go.
+    this.reply.capCount = 0;
+    this.reply.addCap(cap);
+    this.reply.addCap(view);
+    this.reply.add(pages << 12);
+    this.reply.add(writeBytes);
+    this.reply.add(info.address); // the same in every process
+    return 0;
+  }
+
   /** Reads up to `length` bytes from `offset` of this handle's file to `to`: bytes read, or a status. */
   private readBytes(offset: u64, length: u32, to: usize): i32 {
     const file = this.handles.file(this.index);
@@ -450,6 +519,15 @@ export class FolderOperations {
     if (r.wordCount < 3) return E_BAD_MESSAGE;
     const offset = r.word64(0);
     const length = r.word(2);
+    if (r.capCount == 0 && this.handles.isAttached(this.index)) {
+      // Into the read buffer, from its start; word 1 says the bytes are there (no fill into the client's).
+      if (length > this.handles.readBytes(this.index)) return E_INVALID_ARGUMENT;
+      const n = this.readBytes(offset, length, this.handles.readAddress(this.index));
+      if (n < 0) return n;
+      this.reply.add(<u32>n);
+      this.reply.add(0);
+      return 0;
+    }
     if (r.capCount == 0) {
       if (length > FS_INLINE_BYTES) return E_INVALID_ARGUMENT;
       const n = this.readBytes(offset, length, this.reply.wordsAddress(1));
@@ -475,7 +553,13 @@ export class FolderOperations {
     const offset = r.word64(0);
     const length = r.word(2);
     let from: usize;
-    if (r.capCount == 0) {
+    if (r.capCount == 0 && this.handles.isAttached(this.index)) {
+      // From the client's buffer at the offset word 3 says (where it lies was asked at ATTACH).
+      if (r.wordCount < 4) return E_BAD_MESSAGE;
+      const bufferOffset = r.word(3);
+      if (<u64>bufferOffset + <u64>length > <u64>this.handles.writeBytes(this.index)) return E_INVALID_ARGUMENT;
+      from = this.handles.writeAddress(this.index) + <usize>bufferOffset;
+    } else if (r.capCount == 0) {
       if (length > FS_INLINE_BYTES || <u32>(r.wordCount - 3) * 4 < length) return E_BAD_MESSAGE;
       from = r.wordsAddress(3);
     } else {
