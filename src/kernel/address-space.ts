@@ -681,12 +681,14 @@ export class AddressSpace implements MappingSpace {
   mapFrame(address: number, frame: number, owner: FrameOwner, writable: boolean, copyOnWrite = false): boolean {
     const page = address >>> PAGE_SHIFT;
     if (!this.ensureTable(page)) return false;
+    // The new mapping is counted before the old one goes: mapped over itself (an Image mapped
+    // again), an owner must never see its last mapping go and free what `frame` names.
+    owner.mapped(this);
     this.dropMapping(page);
     // A shared copy-on-write page is read-only here until its object splits it on a write.
     this.table.map(page, frame, PTE_READ | PTE_SHARED | (writable ? PTE_WRITE : copyOnWrite ? PTE_COW : 0));
     pageTableWork.updates++;
     this.owners.set(page, owner);
-    owner.mapped(this);
     this.tlb.flushPage(address);
     return true;
   }

@@ -279,15 +279,11 @@ async function fuzzRound(seed: number): Promise<void> {
   const childImage = await m.loader.load(wat(`(module (memory 1) (func (export "_start")))`), "child");
   const programs = Array.from({ length: FUZZERS }, (_, i) => fuzzProgram(generate((seed + i * 0x9e37_79b9) >>> 0)));
   const images = await Promise.all(programs.map((bytes, i) => m.loader.load(bytes, `fuzz${i}`)));
-  // Map every image into the image store first: its frames stay there, and are not a leak.
+  // Image objects nobody holds keep each image in the store. Their pages get frames on first use
+  // and give them back when no page of the image is mapped any more (every process of it ended):
+  // by the end, every frame is back.
   const childObject = k.imageObject(childImage);
-  // Image objects nobody holds keep each image mapped, so that only the run's frames come back.
-  // Their pages get frames on first use: give every page its frame now, so that those are not
-  // counted as the run's.
-  for (const image of [m.vm, childImage, ...images]) {
-    const object = k.imageObject(image);
-    object.frames.forEach((_frame, i) => object.frameFor(object.globalAddress + i * 4096));
-  }
+  for (const image of [m.vm, ...images]) k.imageObject(image);
   const freeBefore = k.frames.freeCount;
   const usedBefore = k.rootMemory.used;
 

@@ -69,4 +69,24 @@ describe("image pages on demand", () => {
     expect(t.kernel.returnValues.get(again.pid)).toBe(0x55555555);
     expect(checkInvariants(t.kernel)).toEqual([]);
   });
+
+  it("keeps an image's frames when its only mapping is made again over itself (IMAGE_MAP twice)", async () => {
+    const t = testMachine();
+    // A binary of one page: its one mapping is all of its mappings.
+    const image = await t.loader.load(wat(`(module (memory 1) (func (export "_start")))`), "small");
+    const other = await t.loader.load(wat(`(module (memory 1) (func (export "_start") nop))`), "other");
+    const held = t.kernel.imageObject(image);
+    expect(held.frames).toHaveLength(1);
+    const holder = t.kernel.spawn(other); // created, never run: the image's only mapping is the one below
+    holder.space.mapShared(held.globalAddress, held.frames, held);
+    const frame = held.frameFor(held.globalAddress)!;
+    expect(frame).toBeGreaterThan(0);
+    // Page by page, each new mapping replaces the old: the last old one going must not look like
+    // the image's last mapping (the frames went back while page 0 named one, a use after free the
+    // invoke fuzzer found).
+    holder.space.mapShared(held.globalAddress, held.frames, held);
+    expect(held.frames[0]).toBe(frame);
+    expect(holder.space.mapping(held.globalAddress)?.frame).toBe(frame);
+    expect(checkInvariants(t.kernel)).toEqual([]);
+  });
 });
