@@ -344,18 +344,30 @@ export class Scheduler {
   private wakeSleepers(): void {
     if (this.sleepers.size === 0) return;
     const now = this.machine.clock.monotonicNs();
-    // Every dispatch passes here: the heap's first says at once whether any is due. Earliest
-    // first; each wake takes its sleeper out (endWait, makeReady; the delete is for certainty).
+    // Every dispatch passes here: the heap's first says at once whether any is due.
+    const due: Process[] = [];
     for (let sleeper = this.sleepers.peek(); sleeper !== undefined && sleeper.sleepUntilNs <= now; sleeper = this.sleepers.peek()) {
-      if (sleeper.waitCancel) {
-        this.wake(sleeper, TIMED_OUT);
-      } else {
-        const value = sleeper.deadlineWakeValue;
-        sleeper.deadlineWakeValue = undefined;
-        this.makeReady(sleeper, value, this.waitedLong(sleeper));
-      }
+      due.push(sleeper);
       this.sleepers.delete(sleeper);
     }
+    if (due.length === 0) return;
+    // Those due at one look run in the order of their deadlines: the ones that waited long go to
+    // the front of their queues (pushed there last first), the others to the back (earliest first).
+    // Woken one by one at the front, a host turn late (a busy machine) ran them latest first.
+    const front = due.map((sleeper) => this.waitedLong(sleeper));
+    for (let i = due.length - 1; i >= 0; i--) if (front[i]) this.wakeSleeper(due[i]!, true);
+    for (let i = 0; i < due.length; i++) if (!front[i]) this.wakeSleeper(due[i]!, false);
+  }
+
+  /** A sleeper's deadline came: its wait ends (TIMED_OUT), or a deferred answer is delivered. */
+  private wakeSleeper(sleeper: Process, first: boolean): void {
+    if (sleeper.waitCancel) {
+      this.wake(sleeper, TIMED_OUT, first);
+      return;
+    }
+    const value = sleeper.deadlineWakeValue;
+    sleeper.deadlineWakeValue = undefined;
+    this.makeReady(sleeper, value, first);
   }
 
   private armTimer(): void {

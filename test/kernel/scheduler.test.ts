@@ -66,13 +66,27 @@ describe("scheduler", () => {
     // one kept too late would wake the idle machine late, past the next sleeper's time.
     const t = testMachine();
     const sleeper = await t.loader.load(program("sleeper"), "sleeper");
-    // 100 ms apart: all five go to sleep within a few ms of each other even on a busy machine (10
-    // ms apart, one dispatched late could still wake out of order).
+    // 100 ms apart: all five go to sleep within a few ms of each other even on a busy machine.
     const byDeadline = [400, 100, 300, 200, 500].map((ms) => ({ ms, process: t.kernel.spawn(sleeper, { args: ["sleeper", String(ms)] }) }));
     const ended: number[] = [];
     t.kernel.scheduler.observer = { running: () => {}, ended: (p) => ended.push(byDeadline.find((s) => s.process === p)!.ms) };
     await t.kernel.run();
     expect(ended).toEqual([100, 200, 300, 400, 500]);
+  });
+
+  it("runs sleepers due at the same look at the clock in the order of their deadlines", async () => {
+    // A host turn late (a busy machine), several deadlines have passed at once: each sleeper that
+    // waited long goes to the front of its queue, and woken one by one they ran latest first.
+    const t = testMachine();
+    const sleeper = await t.loader.load(program("sleeper"), "sleeper");
+    const byDeadline = [4000, 1000, 3000, 2000, 5000].map((ms) => ({ ms, process: t.kernel.spawn(sleeper, { args: ["sleeper", String(ms)] }) }));
+    const ended: number[] = [];
+    t.kernel.scheduler.observer = { running: () => {}, ended: (p) => ended.push(byDeadline.find((s) => s.process === p)!.ms) };
+    const running = t.kernel.run();
+    while (!byDeadline.every(({ process }) => process.descriptor.state === "blocked")) await new Promise((r) => setImmediate(r));
+    t.advanceClock(10e9);
+    await running;
+    expect(ended).toEqual([1000, 2000, 3000, 4000, 5000]);
   });
 
   it("runs a process that waited long before the ones that kept the CPU busy meanwhile", async () => {
