@@ -41,6 +41,8 @@ export type ChunkOutcome =
       readonly outlined: Uint8Array;
       readonly outlinedHints: Uint8Array;
       readonly outlinedHinted: number;
+      /** The direct references to functions its bodies make (call-sites.ts CallSites.take). */
+      readonly calls: Int32Array;
     }
   | { readonly ok: false; readonly functionIndex: number; readonly offset: number; readonly refusal: string | null; readonly message: string };
 
@@ -131,6 +133,7 @@ export function rewriteChunk(bytes: Uint8Array, layout: CodeLayout, chunk: BodyC
   return {
     ok: true, code, writesTables, accessHelpers, bulkHelpers, hints: rewriter.hints.take(), hintedFunctions: rewriter.hintedFunctions,
     outlined: outlined?.take() ?? new Uint8Array(0), outlinedHints: outlinedHints?.take() ?? new Uint8Array(0), outlinedHinted,
+    calls: rewriter.calls.take(),
   };
 }
 

@@ -2,7 +2,7 @@ import type { CacheRecord } from "./cache.ts";
 import { LoadError } from "./load-error.ts";
 import { readNames, type Names } from "./name-section.ts";
 import { codeLayout, type CodeLayout, type RewriteVariant } from "./output-layout.ts";
-import { planOutlining } from "./outline-plan.ts";
+import { NO_OUTLINING, planLoops, type OutlinePlan } from "./outline-plan.ts";
 import { checkPolicy, type LoaderPolicy } from "./policy.ts";
 import { chunkBodies, rewriteChunk, type BodyChunk, type ChunkOutcome, type CodeWorkers } from "./rewrite-code.ts";
 import { helperFunctions } from "./rewrite-helpers.ts";
@@ -55,19 +55,31 @@ export async function rewriteModule(name: string, bytes: Uint8Array, policy: Loa
     const names = readNames(bytes, info.nameSection);
     await turn();
     const facts = checkPolicy(name, info, names, policy);
-    // Loops of functions that run once move into functions of their own, after the program's (outline-plan.ts).
-    const plan = planOutlining(info, variant.outline ?? "once-run", variant.outlineDepth, codeBytes, variant.outlineLeaves);
-    const layout = codeLayout(info.functionImports, info.functions.length + plan.loops.length, info.globals.length, variant, facts.maximumPages, codeBytes);
+    const layout = codeLayout(info.functionImports, info.functions.length, info.globals.length, variant, facts.maximumPages, codeBytes);
     await turn();
     await validated();
-    const chunks = chunkBodies(info, runner === inThread ? SLICE_CHUNK_BYTES : WORKER_CHUNK_BYTES, plan);
-    const rewritten = new RewrittenChunks(info.bodies.reduce((n, b) => n + (b.end - b.start), 0));
+    const chunks = chunkBodies(info, runner === inThread ? SLICE_CHUNK_BYTES : WORKER_CHUNK_BYTES);
+    const rewritten = new RewrittenChunks(codeBytes, info.functionImports, info.functions.length);
     await runner.rewrite(bytes, layout, chunks, (index, outcome) => rewritten.take(index, outcome));
     if (rewritten.refusal) throw codeError(name, rewritten.refusal, names);
     if (rewritten.placed !== chunks.length) throw new Error(`${chunks.length - rewritten.placed} of ${chunks.length} chunks never came back from the rewrite`);
-    rewritten.appendOutlined();
+    // Loop outlining (outline-plan.ts): which functions run once is known from the call sites the
+    // chunks recorded; those with loops to move are rewritten again, each alone, with them.
+    const plan = outlinePlan(info, layout, rewritten, variant);
+    const again = [...plan.byFunction].map(([index, outline]): BodyChunk => {
+      const body = info.bodies[index - info.functionImports]!;
+      const type = info.types[info.functions[index - info.functionImports]!];
+      return [{ index, start: body.start, end: body.end, params: type ? type.params.length : 0, outline }];
+    });
+    // Usually a few small functions: on this thread, in slices, unless there is much of them.
+    const againBytes = again.reduce((n, [body]) => n + body!.end - body!.start, 0);
+    const againRunner = againBytes >= WORKER_THRESHOLD ? runner : inThread;
+    if (again.length > 0) await againRunner.rewrite(bytes, layout, again, (index, outcome) => rewritten.takeAgain(again[index]![0]!.index, outcome));
+    if (rewritten.refusal) throw codeError(name, rewritten.refusal, names);
+    const outlined = rewritten.outlining(chunks, layout.addedImports);
     const { accessHelpers, bulkHelpers, writesTables } = rewritten;
-    const module = writeModule(info, layout, facts, { bodies: rewritten.bodies, hints: { pieces: rewritten.hintPieces, functions: rewritten.hintedFunctions }, outlined: plan.loops }, helperFunctions(layout, accessHelpers, bulkHelpers));
+    const code = { bodies: rewritten.bodies, replaced: outlined.replaced, hints: { pieces: rewritten.hintPieces, functions: rewritten.hintedFunctions }, outlined: plan.loops, outlinedBodies: outlined.loops };
+    const module = writeModule(info, layout, facts, code, helperFunctions(layout, accessHelpers, bulkHelpers));
     return {
       rewritten: module,
       initialPages: facts.initialPages,
@@ -82,6 +94,14 @@ export async function rewriteModule(name: string, bytes: Uint8Array, policy: Loa
     await validated();
     throw asLoadError(name, error);
   }
+}
+
+/** The loops to outline, once every body is rewritten (the variant "all": every function's). */
+function outlinePlan(info: ModuleInfo, layout: CodeLayout, rewritten: RewrittenChunks, variant: RewriteVariant): OutlinePlan {
+  const mode = variant.outline ?? "once-run";
+  if (mode === "none") return NO_OUTLINING;
+  const candidates = mode === "all" ? info.bodies.map((_, i) => i) : rewritten.calls.onceRun(info);
+  return planLoops(info, candidates, layout.firstOutlined - layout.addedImports, variant.outlineDepth, variant.outlineLeaves || mode === "all");
 }
 
 /**
