@@ -27,6 +27,8 @@ export class CodeOutput {
   private buffer: ArrayBuffer;
   /** Bytes of code appended so far, from offset 0. */
   length = 0;
+  /** A view of the whole buffer, made once (bodyEnd). */
+  private whole: Uint8Array | null = null;
 
   /**
    * `codeBytes`: the original's code section, from which the output's size is bounded;
@@ -45,7 +47,7 @@ export class CodeOutput {
 
   /** Where the body appended at `at` (its size first, as LEB128) ends. */
   bodyEnd(at: number): number {
-    const bytes = new Uint8Array(this.buffer, 0, this.length);
+    const bytes = (this.whole ??= new Uint8Array(this.buffer)); // tracks the buffer's length
     let size = 0;
     for (let shift = 0; ; shift += 7) {
       const byte = bytes[at++];
@@ -53,7 +55,7 @@ export class CodeOutput {
       size += (byte & 0x7f) * 2 ** shift;
       if (byte < 0x80) break;
     }
-    if (at + size > this.length) throw new Error(`loader bug: a body of the code written ends past it`);
+    if (at > this.length || at + size > this.length) throw new Error(`loader bug: a body of the code written ends past it`);
     return at + size;
   }
 
@@ -111,6 +113,7 @@ export class CodeOutput {
       new Uint8Array(larger).set(new Uint8Array(this.buffer, 0, this.length));
       releaseBytes(new Uint8Array(this.buffer));
       this.buffer = larger;
+      this.whole = null;
     }
     this.buffer.resize(Math.min(this.buffer.maxByteLength, needed + Math.min(GROWTH_STEP, needed)));
   }

@@ -2,7 +2,7 @@ import type { CacheRecord } from "./cache.ts";
 import { LoadError } from "./load-error.ts";
 import { readNames, type Names } from "./name-section.ts";
 import { codeLayout, type CodeLayout, type RewriteVariant } from "./output-layout.ts";
-import { NO_OUTLINING, planLoops, type OutlinePlan } from "./outline-plan.ts";
+import { NO_OUTLINING, planLoops, type OutlinedLoop, type OutlinePlan } from "./outline-plan.ts";
 import { checkPolicy, type LoaderPolicy } from "./policy.ts";
 import { chunkBodies, rewriteChunk, type BodyChunk, type ChunkOutcome, type CodeWorkers } from "./rewrite-code.ts";
 import { helperFunctions } from "./rewrite-helpers.ts";
@@ -49,6 +49,8 @@ export async function rewriteModule(name: string, bytes: Uint8Array, policy: Loa
   // A big binary's passes over it on this thread take tens of milliseconds each: the machine
   // runs its processes between them.
   const turn = runner === inThread ? () => undefined : giveTurn;
+  // Ends what the runner keeps for a second rewrite of this binary's chunks, if it is not made.
+  let release: (() => Promise<void>) | null = null;
   try {
     const info = readModule(bytes);
     await turn();
@@ -60,21 +62,27 @@ export async function rewriteModule(name: string, bytes: Uint8Array, policy: Loa
     await validated();
     const chunks = chunkBodies(info, runner === inThread ? SLICE_CHUNK_BYTES : WORKER_CHUNK_BYTES);
     const rewritten = new RewrittenChunks(codeBytes, info.functionImports, info.functions.length);
-    await runner.rewrite(bytes, layout, chunks, (index, outcome) => rewritten.take(index, outcome));
+    const mode = variant.outline ?? "once-run";
+    // The runner keeps its workers for the second rewrite below, which ends them (`release` on a failure).
+    const more = mode !== "none";
+    if (more) release = () => runner.rewrite(bytes, layout, [], () => {});
+    await runner.rewrite(bytes, layout, chunks, (index, outcome) => rewritten.take(index, outcome), { more });
     if (rewritten.refusal) throw codeError(name, rewritten.refusal, names);
     if (rewritten.placed !== chunks.length) throw new Error(`${chunks.length - rewritten.placed} of ${chunks.length} chunks never came back from the rewrite`);
     // Loop outlining (outline-plan.ts): which functions run once is known from the call sites the
-    // chunks recorded; those with loops to move are rewritten again, each alone, with them.
-    const plan = outlinePlan(info, layout, rewritten, variant);
+    // chunks recorded; those with loops to move are rewritten again, each alone, with them, where
+    // the chunks were (a big binary's on the workers, not on this thread).
+    const candidates = mode === "none" ? [] : mode === "all" ? info.bodies.map((_, i) => i) : rewritten.calls.onceRun(info);
+    const plan = await planSliced(info, candidates, layout.firstOutlined - layout.addedImports, variant.outlineDepth, variant.outlineLeaves === true || mode === "all", turn);
     const again = [...plan.byFunction].map(([index, outline]): BodyChunk => {
       const body = info.bodies[index - info.functionImports]!;
       const type = info.types[info.functions[index - info.functionImports]!];
       return [{ index, start: body.start, end: body.end, params: type ? type.params.length : 0, outline }];
     });
-    // Usually a few small functions: on this thread, in slices, unless there is much of them.
-    const againBytes = again.reduce((n, [body]) => n + body!.end - body!.start, 0);
-    const againRunner = againBytes >= WORKER_THRESHOLD ? runner : inThread;
-    if (again.length > 0) await againRunner.rewrite(bytes, layout, again, (index, outcome) => rewritten.takeAgain(again[index]![0]!.index, outcome));
+    if (more) {
+      release = null;
+      await runner.rewrite(bytes, layout, again, (index, outcome) => rewritten.takeAgain(again[index]![0]!.index, outcome));
+    }
     if (rewritten.refusal) throw codeError(name, rewritten.refusal, names);
     const outlined = rewritten.outlining(chunks, layout.addedImports);
     const { accessHelpers, bulkHelpers, writesTables } = rewritten;
@@ -93,15 +101,25 @@ export async function rewriteModule(name: string, bytes: Uint8Array, policy: Loa
   } catch (error) {
     await validated();
     throw asLoadError(name, error);
+  } finally {
+    await release?.().catch(() => {});
   }
 }
 
-/** The loops to outline, once every body is rewritten (the variant "all": every function's). */
-function outlinePlan(info: ModuleInfo, layout: CodeLayout, rewritten: RewrittenChunks, variant: RewriteVariant): OutlinePlan {
-  const mode = variant.outline ?? "once-run";
-  if (mode === "none") return NO_OUTLINING;
-  const candidates = mode === "all" ? info.bodies.map((_, i) => i) : rewritten.calls.onceRun(info);
-  return planLoops(info, candidates, layout.firstOutlined - layout.addedImports, variant.outlineDepth, variant.outlineLeaves || mode === "all");
+/** planLoops over `candidates` in pieces of about SLICE_CHUNK_BYTES of their bodies, with a `turn` between them. */
+async function planSliced(info: ModuleInfo, candidates: readonly number[], first: number, maxDepth: number | undefined, leaves: boolean, turn: () => Promise<void> | undefined): Promise<OutlinePlan> {
+  const loops: OutlinedLoop[] = [];
+  const byFunction = new Map<number, readonly OutlinedLoop[]>();
+  for (let from = 0; from < candidates.length; ) {
+    let to = from;
+    for (let size = 0; to < candidates.length && size < SLICE_CHUNK_BYTES; to++) size += info.bodies[candidates[to]!]!.end - info.bodies[candidates[to]!]!.start;
+    const part = planLoops(info, candidates.slice(from, to), first + loops.length, maxDepth, leaves);
+    loops.push(...part.loops);
+    for (const [f, list] of part.byFunction) byFunction.set(f, list);
+    from = to;
+    if (from < candidates.length) await turn();
+  }
+  return loops.length === 0 ? NO_OUTLINING : { loops, byFunction };
 }
 
 /**
