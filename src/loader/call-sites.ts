@@ -18,49 +18,64 @@ import { ExternalKind, type ModuleInfo } from "./wasm/module-info.ts";
 const REFS = 3;
 const IN_LOOP = 4;
 
-/** The references one chunk's bodies make, recorded as they are rewritten. */
+/**
+ * The references one chunk's bodies make, recorded as they are rewritten: in tables indexed by
+ * callee (typed arrays, grown as indices need; a Map cost clang's cold load about 0.4 s of CPU
+ * for its millions of calls), and the callees touched, so that `take` reads and clears only those.
+ * One per thread serves every chunk it rewrites (rewrite-code.ts).
+ */
 export class CallSites {
-  /** Callee (original index) → [caller, flags]. */
-  private readonly callees = new Map<number, number>();
-  private readonly callers = new Map<number, number>();
-  /** The body being rewritten's references (callee, weight | in loop), counted once it is done. */
-  private readonly pending: number[] = [];
+  /** By callee (original index): flags (0: not referenced in this chunk), and the caller of the last reference. */
+  private flags = new Uint8Array(0);
+  private callers = new Int32Array(0);
+  private readonly touched: number[] = [];
+  /** The body being rewritten (its function index), and the furthest place in it a reference was noted at. */
+  private caller = -1;
+  private noted = -1;
 
-  /** A body's rewrite starts (again: a rewrite may restart): what it noted before is dropped. */
-  begin(): void {
-    this.pending.length = 0;
+  /**
+   * Function `caller`'s body starts. Its rewrite may start again from the top (rewrite-body.ts),
+   * reading the same references again: each is noted once, the first time its place is passed.
+   */
+  begin(caller: number): void {
+    this.caller = caller;
+    this.noted = -1;
   }
 
-  /** A direct reference to function `callee` (original index): a call (weight 1) or a `ref.func` (2: it may be called from anywhere). */
-  note(callee: number, inLoop: boolean, ref: boolean): void {
-    this.pending.push(callee, (ref ? 2 : 1) | (inLoop ? IN_LOOP : 0));
-  }
-
-  /** Function `caller`'s body is done: its references count. */
-  commit(caller: number): void {
-    const pending = this.pending;
-    for (let i = 0; i < pending.length; i += 2) {
-      const callee = pending[i]!;
-      const flags = pending[i + 1]!;
-      const refs = Math.min(2, ((this.callees.get(callee) ?? 0) & REFS) + (flags & REFS));
-      this.callees.set(callee, refs | (flags & IN_LOOP));
-      this.callers.set(callee, caller);
-    }
-    pending.length = 0;
+  /** A direct reference at `at` in the body to function `callee` (original index): a call, or a `ref.func` (it may be called from anywhere: counts as two). */
+  note(at: number, callee: number, inLoop: boolean, ref: boolean): void {
+    if (at <= this.noted) return;
+    this.noted = at;
+    if (callee >= this.flags.length) this.grow(callee);
+    const before = this.flags[callee]!;
+    if (before === 0) this.touched.push(callee);
+    this.flags[callee] = Math.min(2, (before & REFS) + (ref ? 2 : 1)) | (inLoop ? IN_LOOP : 0);
+    this.callers[callee] = this.caller;
   }
 
   /** The summary: a triple (callee, caller, flags) per function referenced; the recorder is emptied. */
   take(): Int32Array {
-    const out = new Int32Array(this.callees.size * 3);
-    let i = 0;
-    for (const [callee, flags] of this.callees) {
-      out[i++] = callee;
-      out[i++] = this.callers.get(callee)!;
-      out[i++] = flags;
+    const touched = this.touched;
+    const out = new Int32Array(touched.length * 3);
+    for (let i = 0; i < touched.length; i++) {
+      const callee = touched[i]!;
+      out[3 * i] = callee;
+      out[3 * i + 1] = this.callers[callee]!;
+      out[3 * i + 2] = this.flags[callee]!;
+      this.flags[callee] = 0;
     }
-    this.callees.clear();
-    this.callers.clear();
+    touched.length = 0;
     return out;
+  }
+
+  private grow(index: number): void {
+    const size = Math.max(1024, 2 ** Math.ceil(Math.log2(index + 1)));
+    const flags = new Uint8Array(size);
+    flags.set(this.flags);
+    const callers = new Int32Array(size);
+    callers.set(this.callers);
+    this.flags = flags;
+    this.callers = callers;
   }
 }
 

@@ -128,7 +128,7 @@ function scanCalls(info: ModuleInfo): CallGraph {
   const sites = new CallSites();
   const locals: number[] = [];
   info.bodies.forEach((body, i) => {
-    sites.begin();
+    sites.begin(info.functionImports + i);
     locals.length = 0;
     let loops = 0;
     const loopStack: number[] = [];
@@ -142,10 +142,9 @@ function scanCalls(info: ModuleInfo): CallGraph {
           loopStack.push(op === 0x03 ? 1 : 0);
           if (op === 0x03) loops++;
         } else if (op === 0x0b && loopStack.length > 0) loops -= loopStack.pop()!;
-        else if (op === 0x10 || op === 0x12 || op === 0xd2) sites.note(walker.index, loops > 0, op === 0xd2);
+        else if (op === 0x10 || op === 0x12 || op === 0xd2) sites.note(at, walker.index, loops > 0, op === 0xd2);
         at = next;
       }
-      sites.commit(info.functionImports + i);
     } catch (error) {
       if (!(error instanceof Error)) throw error;
     }

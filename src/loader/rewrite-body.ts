@@ -122,8 +122,8 @@ export class BodyRewriter extends BodyCursor {
   /** The branch-hint section's entries for the bodies rewritten so far (write-module.ts), and how many functions they cover. */
   readonly hints = new ByteWriter(1024);
   hintedFunctions = 0;
-  /** The direct references to functions the bodies rewritten so far make (call-sites.ts: which functions run once). */
-  readonly calls = new CallSites();
+  /** Where the direct references to functions the bodies rewritten make are recorded (call-sites.ts: which functions run once). */
+  calls = new CallSites();
 
   constructor(bytes: Uint8Array, layout: CodeLayout) {
     super(bytes);
@@ -157,12 +157,10 @@ export class BodyRewriter extends BodyCursor {
     // bytes or more, or one of allCallsDenseBody or more whose translation grows past
     // allCallsDensity times its size (found out as it grows, where the rewrite starts again).
     this.huge = this.layout.accessCalls !== "never" && end - start >= this.layout.allCallsMinBody;
+    this.calls.begin(functionIndex);
     for (;;) {
       try {
-        this.calls.begin();
-        const facts = this.rewriteOnce(functionIndex, start, end, paramCount, out);
-        this.calls.commit(functionIndex);
-        return facts;
+        return this.rewriteOnce(functionIndex, start, end, paramCount, out);
       } catch (error) {
         if (error === LOOP_FOUND) this.inlineOutsideLoops = false;
         else if (error === TOO_BIG_INLINE) this.huge = true;
@@ -390,7 +388,7 @@ export class BodyRewriter extends BodyCursor {
         case Imm.functionIndex: {
           loopsOrCalls ||= op !== 0xd2; // call, return_call (not ref.func)
           const index = this.u32At(at, end);
-          this.calls.note(index, loops > 0, op === 0xd2);
+          this.calls.note(opStart, index, loops > 0, op === 0xd2);
           code.copy(bytes, run, at);
           code.u32(index < layout.functionImports ? index : index + layout.addedImports);
           at = run = this.next;

@@ -1,3 +1,4 @@
+import { CallSites } from "./call-sites.ts";
 import { releaseBytes } from "./code-output.ts";
 import type { CodeLayout } from "./output-layout.ts";
 import { outlineBodies } from "./outline-bodies.ts";
@@ -70,6 +71,9 @@ export function chunkBodies(info: ModuleInfo, chunkBytes: number, plan?: Outline
   return chunks;
 }
 
+/** The call sites of the chunk being rewritten, one recorder per thread (rewriteChunk is not reentrant; `take` empties it). */
+const chunkCalls = new CallSites();
+
 /**
  * Rewrites one chunk's bodies; a refusal or a decoding error comes back as a value. `writer`, one
  * the caller keeps from chunk to chunk (a worker: its memory is then taken once, not per chunk):
@@ -80,6 +84,8 @@ export function rewriteChunk(bytes: Uint8Array, layout: CodeLayout, chunk: BodyC
   const out = writer ?? new ByteWriter(Math.ceil(inputBytes * 4.5) + 1024);
   out.length = 0;
   const rewriter = new BodyRewriter(bytes, layout);
+  chunkCalls.take(); // anything a chunk that threw left
+  rewriter.calls = chunkCalls;
   let writesTables = false;
   let current = chunk[0]?.index ?? 0;
   // Outlined loops' bodies are written apart: they come after every function of the program.
