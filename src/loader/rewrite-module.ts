@@ -38,7 +38,8 @@ export async function rewriteModule(name: string, bytes: Uint8Array, policy: Loa
   const runner = workers !== null && codeBytes >= WORKER_THRESHOLD ? workers : inThread;
   // On workers, the binary is validated there while this thread reads it and checks the policy
   // (the reader refuses a malformed binary with a DecodeError, whatever it is: test/loader/
-  // hostile.test.ts); the validation's refusal comes first, as when it ran first.
+  // hostile.test.ts) and the other workers rewrite its chunks; the validation's refusal comes
+  // first, as when it ran first.
   const validation = runner.validate(bytes);
   const validated = async (): Promise<void> => {
     const invalid = await validation;
@@ -59,14 +60,17 @@ export async function rewriteModule(name: string, bytes: Uint8Array, policy: Loa
     const facts = checkPolicy(name, info, names, policy);
     const layout = codeLayout(info.functionImports, info.functions.length, info.globals.length, variant, facts.maximumPages, codeBytes);
     await turn();
-    await validated();
     const chunks = chunkBodies(info, runner === inThread ? SLICE_CHUNK_BYTES : WORKER_CHUNK_BYTES);
     const rewritten = new RewrittenChunks(codeBytes, info.functionImports, info.functions.length);
     const mode = variant.outline ?? "once-run";
     // The runner keeps its workers for the second rewrite below, which ends them (`release` on a failure).
     const more = mode !== "none";
     if (more) release = () => runner.rewrite(bytes, layout, [], () => {});
+    // On workers the chunks start while a worker still validates the binary (the rewrite reads
+    // bodies only within the bounds the reader checked, and refuses what it cannot read as a
+    // value): its refusal comes first, and nothing of the rewrite is used before it is known.
     await runner.rewrite(bytes, layout, chunks, (index, outcome) => rewritten.take(index, outcome), { more });
+    await validated();
     if (rewritten.refusal) throw codeError(name, rewritten.refusal, names);
     if (rewritten.placed !== chunks.length) throw new Error(`${chunks.length - rewritten.placed} of ${chunks.length} chunks never came back from the rewrite`);
     // Loop outlining (outline-plan.ts): which functions run once is known from the call sites the
