@@ -143,15 +143,6 @@ export function rewriteChunk(bytes: Uint8Array, layout: CodeLayout, chunk: BodyC
   };
 }
 
-export interface RewriteOptions {
-  /**
-   * More chunks of the same binary follow (loop outlining's functions, rewritten again once every
-   * chunk is back): keep what serves them (workers started, their compiled rewriter) until the
-   * rewrite that follows, which ends them as a last one does.
-   */
-  readonly more?: boolean;
-}
-
 /**
  * Runs chunks somewhere else than the machine's thread (worker threads on Node). The loader works
  * without one, in slices on its own thread.
@@ -162,7 +153,7 @@ export interface CodeWorkers {
    * order; `index` is the chunk's), so that no chunk's code is held longer than it takes to
    * place it in the output; settles once every chunk is taken. It may stop after a refusal.
    */
-  rewrite(bytes: Uint8Array, layout: CodeLayout, chunks: readonly BodyChunk[], take: (index: number, outcome: ChunkOutcome) => void, options?: RewriteOptions): Promise<void>;
+  rewrite(bytes: Uint8Array, layout: CodeLayout, chunks: readonly BodyChunk[], take: (index: number, outcome: ChunkOutcome) => void): Promise<void>;
   /** The engine's validation of `bytes`: null if valid, else the engine's message. */
   validate(bytes: Uint8Array): Promise<string | null>;
   /**

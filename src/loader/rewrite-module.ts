@@ -50,8 +50,6 @@ export async function rewriteModule(name: string, bytes: Uint8Array, policy: Loa
   // A big binary's passes over it on this thread take tens of milliseconds each: the machine
   // runs its processes between them.
   const turn = runner === inThread ? () => undefined : giveTurn;
-  // Ends what the runner keeps for a second rewrite of this binary's chunks, if it is not made.
-  let release: (() => Promise<void>) | null = null;
   try {
     const info = readModule(bytes);
     await turn();
@@ -63,19 +61,19 @@ export async function rewriteModule(name: string, bytes: Uint8Array, policy: Loa
     const chunks = chunkBodies(info, runner === inThread ? SLICE_CHUNK_BYTES : WORKER_CHUNK_BYTES);
     const rewritten = new RewrittenChunks(codeBytes, info.functionImports, info.functions.length);
     const mode = variant.outline ?? "once-run";
-    // The runner keeps its workers for the second rewrite below, which ends them (`release` on a failure).
-    const more = mode !== "none";
-    if (more) release = () => runner.rewrite(bytes, layout, [], () => {});
     // On workers the chunks start while a worker still validates the binary (the rewrite reads
     // bodies only within the bounds the reader checked, and refuses what it cannot read as a
     // value): its refusal comes first, and nothing of the rewrite is used before it is known.
-    await runner.rewrite(bytes, layout, chunks, (index, outcome) => rewritten.take(index, outcome), { more });
+    await runner.rewrite(bytes, layout, chunks, (index, outcome) => rewritten.take(index, outcome));
     await validated();
     if (rewritten.refusal) throw codeError(name, rewritten.refusal, names);
     if (rewritten.placed !== chunks.length) throw new Error(`${chunks.length - rewritten.placed} of ${chunks.length} chunks never came back from the rewrite`);
     // Loop outlining (outline-plan.ts): which functions run once is known from the call sites the
-    // chunks recorded; those with loops to move are rewritten again, each alone, with them, where
-    // the chunks were (a big binary's on the workers, not on this thread).
+    // chunks recorded; those with loops to move are rewritten again, each alone, with them, on
+    // this thread in slices. Usually a few small functions (clang: 48, 120 KB; yosys: 5, 72 KB);
+    // on the workers, whose rewriter the engine has optimized for the chunks, their new paths cost
+    // yosys's load about 300 ms of CPU (the optimized code thrown away and made again in each
+    // worker), against about 45 here, where the rewriter runs unoptimized.
     const candidates = mode === "none" ? [] : mode === "all" ? info.bodies.map((_, i) => i) : rewritten.calls.onceRun(info);
     const plan = await planSliced(info, candidates, layout.firstOutlined - layout.addedImports, variant.outlineDepth, variant.outlineLeaves === true || mode === "all", turn);
     const again = [...plan.byFunction].map(([index, outline]): BodyChunk => {
@@ -83,10 +81,7 @@ export async function rewriteModule(name: string, bytes: Uint8Array, policy: Loa
       const type = info.types[info.functions[index - info.functionImports]!];
       return [{ index, start: body.start, end: body.end, params: type ? type.params.length : 0, outline }];
     });
-    if (more) {
-      release = null;
-      await runner.rewrite(bytes, layout, again, (index, outcome) => rewritten.takeAgain(again[index]![0]!.index, outcome));
-    }
+    await inThread.rewrite(bytes, layout, again, (index, outcome) => rewritten.takeAgain(again[index]![0]!.index, outcome));
     if (rewritten.refusal) throw codeError(name, rewritten.refusal, names);
     const outlined = rewritten.outlining(chunks, layout.addedImports);
     const { accessHelpers, bulkHelpers, writesTables } = rewritten;
@@ -105,8 +100,6 @@ export async function rewriteModule(name: string, bytes: Uint8Array, policy: Loa
   } catch (error) {
     await validated();
     throw asLoadError(name, error);
-  } finally {
-    await release?.().catch(() => {});
   }
 }
 

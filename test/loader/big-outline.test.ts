@@ -1,7 +1,7 @@
 // Loop outlining in a binary with 1 MiB of code or more (src/loader/call-sites.ts, outline-plan.ts,
 // rewrite-module.ts): which functions run once is found from the call sites the workers' chunks
-// record as they rewrite, and those functions are rewritten again with their loops moved out and
-// put in their first rewrite's place. The loops are outlined, the output is the same bytes from the
+// record as they rewrite, and those functions are rewritten again (on the machine's thread, in
+// slices) with their loops moved out and put in their first rewrite's place. The loops are outlined, the output is the same bytes from the
 // workers and from the machine's thread (whose chunks are cut elsewhere), and the program runs to
 // its native result.
 import { afterAll, describe, expect, it } from "vitest";

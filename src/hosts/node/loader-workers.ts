@@ -4,7 +4,7 @@ import { setFlagsFromString } from "node:v8";
 import { Worker } from "node:worker_threads";
 import { pageCopy } from "../../loader/code-output.ts";
 import type { CodeLayout } from "../../loader/output-layout.ts";
-import type { BodyChunk, ChunkOutcome, CodeWorkers, RewriteOptions } from "../../loader/rewrite-code.ts";
+import type { BodyChunk, ChunkOutcome, CodeWorkers } from "../../loader/rewrite-code.ts";
 import type { WorkerReply, WorkerRequest } from "./loader-worker.ts";
 
 /** Workers started whose engine is not yet set up (withoutConcurrentJit). */
@@ -96,7 +96,7 @@ export class NodeLoaderWorkers implements CodeWorkers {
     return reply.module ?? { message: reply.message ?? "the engine refused the module" };
   }
 
-  async rewrite(bytes: Uint8Array, layout: CodeLayout, chunks: readonly BodyChunk[], take: (index: number, outcome: ChunkOutcome) => void, options: RewriteOptions = {}): Promise<void> {
+  async rewrite(bytes: Uint8Array, layout: CodeLayout, chunks: readonly BodyChunk[], take: (index: number, outcome: ChunkOutcome) => void): Promise<void> {
     // Two chunks in flight per worker (one running, one waiting, so that a worker never waits
     // for this thread): each gets a copy of its chunk's bodies only, made when it is sent and
     // moved to the worker, so that no copy of the whole binary lives for the whole rewrite, and
@@ -116,7 +116,7 @@ export class NodeLoaderWorkers implements CodeWorkers {
       }
     };
     await Promise.all(Array.from({ length: Math.min(2 * this.size, chunks.length) }, lane));
-    if (options.more !== true) await this.endIfIdle();
+    await this.endIfIdle();
   }
 
   /**
