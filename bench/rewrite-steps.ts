@@ -5,7 +5,7 @@
 import { standardImportModules } from "../src/hosts/standard-imports.ts";
 import type { LoadedImage } from "../src/kernel/image.ts";
 import { readNames } from "../src/loader/name-section.ts";
-import { planLoops } from "../src/loader/outline-plan.ts";
+import { OUTLINE_MAX_CODE, planLoops } from "../src/loader/outline-plan.ts";
 import { codeLayout, type RewriteVariant } from "../src/loader/output-layout.ts";
 import { checkPolicy, type LoaderPolicy } from "../src/loader/policy.ts";
 import { chunkBodies, rewriteChunk } from "../src/loader/rewrite-code.ts";
@@ -63,7 +63,7 @@ export async function rewriteSteps(bytes: Uint8Array, name: string, variant: Rew
     rewrittenChunks.take(index, outcome);
   }
   // Loop outlining, as rewrite-module.ts does it: the functions that run once, rewritten again with their loops moved.
-  const mode = variant.outline ?? "once-run";
+  const mode = codeSectionBytes(original) >= (variant.outlineMaxCode ?? OUTLINE_MAX_CODE) ? "none" : (variant.outline ?? "once-run");
   const candidates = mode === "none" ? [] : mode === "all" ? info.bodies.map((_, i) => i) : rewrittenChunks.calls.onceRun(info);
   const plan = planLoops(info, candidates, layout.firstOutlined - layout.addedImports, variant.outlineDepth, variant.outlineLeaves || mode === "all");
   for (const [index, outline] of plan.byFunction) {

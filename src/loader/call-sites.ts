@@ -7,7 +7,7 @@ import { ExternalKind, type ModuleInfo } from "./wasm/module-info.ts";
  * adds up the chunks' summaries (`CallGraph`) once all are back. So finding them costs no pass of
  * its own over the code, and none on the machine's thread (loop outlining, outline-plan.ts: the
  * scan used to be a pass over every body on the machine's thread, 10-20 ms a MB, so that binaries
- * with 1 MiB of code or more got no outlining).
+ * with 1 MiB of code or more could get no outlining; now that limit is a choice, OUTLINE_MAX_CODE).
  *
  * Only three things matter per function: none, one or several references; and for exactly one,
  * which function holds it and whether inside a loop there. A chunk's summary is a triple per

@@ -34,6 +34,15 @@ import { I32 } from "./wasm/value-types.ts";
 
 export type OutlineMode = "once-run" | "all" | "none";
 
+/**
+ * A code section this large or larger gets no outlining by default (RewriteVariant.outlineMaxCode
+ * lifts it). Finding the functions that run once costs nothing apart any more (call-sites.ts), and
+ * the loader outlines any size when told to; but clang's, yosys's and esbuild's whole runs gained
+ * nothing from it (their hot loops are in functions called many times) while their cold loads
+ * paid 3-7% more CPU and yosys's peak 13-35 MB more, the engine optimizing the rewriter again for
+ * the functions rewritten a second time (docs/LOADER.md "Loops moved out of functions called once").
+ */
+export const OUTLINE_MAX_CODE = 1 << 20;
 /** The most locals an outlined loop may take (parameters) and give back (results, with its exits' values): V8 allows 1000 of each. */
 export const OUTLINE_MAX_LOCALS = 400;
 /** How deep in a loop nest loops are outlined by default (1: outermost loops only). */

@@ -238,6 +238,8 @@ export interface RewriteVariant {
   readonly outlineDepth?: number;
   /** Whether a nested loop without loops inside is outlined too (by default it stays in its parent's function). */
   readonly outlineLeaves?: boolean;
+  /** A code section this large or larger gets no outlining (default OUTLINE_MAX_CODE; Infinity: any size). */
+  readonly outlineMaxCode?: number;
   readonly outlineIterations?: number;
 }
 

@@ -2,7 +2,7 @@ import type { CacheRecord } from "./cache.ts";
 import { LoadError } from "./load-error.ts";
 import { readNames, type Names } from "./name-section.ts";
 import { codeLayout, type CodeLayout, type RewriteVariant } from "./output-layout.ts";
-import { NO_OUTLINING, planLoops, type OutlinedLoop, type OutlinePlan } from "./outline-plan.ts";
+import { NO_OUTLINING, OUTLINE_MAX_CODE, planLoops, type OutlinedLoop, type OutlinePlan } from "./outline-plan.ts";
 import { checkPolicy, type LoaderPolicy } from "./policy.ts";
 import { chunkBodies, rewriteChunk, type BodyChunk, type ChunkOutcome, type CodeWorkers } from "./rewrite-code.ts";
 import { helperFunctions } from "./rewrite-helpers.ts";
@@ -60,7 +60,7 @@ export async function rewriteModule(name: string, bytes: Uint8Array, policy: Loa
     await turn();
     const chunks = chunkBodies(info, runner === inThread ? SLICE_CHUNK_BYTES : WORKER_CHUNK_BYTES);
     const rewritten = new RewrittenChunks(codeBytes, info.functionImports, info.functions.length);
-    const mode = variant.outline ?? "once-run";
+    const mode = codeBytes >= (variant.outlineMaxCode ?? OUTLINE_MAX_CODE) ? "none" : (variant.outline ?? "once-run");
     // On workers the chunks start while a worker still validates the binary (the rewrite reads
     // bodies only within the bounds the reader checked, and refuses what it cannot read as a
     // value): its refusal comes first, and nothing of the rewrite is used before it is known.

@@ -1,5 +1,6 @@
-// Loop outlining in a binary with 1 MiB of code or more (src/loader/call-sites.ts, outline-plan.ts,
-// rewrite-module.ts): which functions run once is found from the call sites the workers' chunks
+// Loop outlining in a binary with 1 MiB of code or more, as the variant `outlineMaxCode` allows it
+// (by default such a binary gets none: outline-plan.ts OUTLINE_MAX_CODE) (src/loader/call-sites.ts,
+// outline-plan.ts, rewrite-module.ts): which functions run once is found from the call sites the workers' chunks
 // record as they rewrite, and those functions are rewritten again (on the machine's thread, in
 // slices) with their loops moved out and put in their first rewrite's place. The loops are outlined, the output is the same bytes from the
 // workers and from the machine's thread (whose chunks are cut elsewhere), and the program runs to
@@ -97,6 +98,8 @@ function bigProgram(): Uint8Array<ArrayBuffer> {
 }
 
 const policy = { maxBinaryBytes: 16 << 20, maxMemoryPages: 256, importModules: new Map() };
+// Outlining of any size, as the variant lifts it (by default a code section of 1 MiB or more gets none: OUTLINE_MAX_CODE).
+const anySize = { outlineMaxCode: Infinity };
 const workers = new CountingWorkers(2);
 afterAll(() => workers.close());
 
@@ -111,11 +114,11 @@ describe("loop outlining in a binary with 1 MiB of code or more", () => {
 
   it("moves the loops of the functions that run once out, through the workers, to the same bytes as on the machine's thread, and runs to the native result", async () => {
     expect(codeSectionBytes(program)).toBeGreaterThanOrEqual(1 << 20);
-    const t = testMachine({ loader: { workers } });
+    const t = testMachine({ loader: { workers, rewrite: anySize } });
     const image = await t.loader.load(program, "big.wasm");
     expect(workers.chunks, "the workers rewrote the chunks").toBeGreaterThan(1);
-    const onWorkers = await rewriteModule("big.wasm", program, policy, workers);
-    const inThread = await rewriteModule("big.wasm", program, policy, new SlicedRewriter());
+    const onWorkers = await rewriteModule("big.wasm", program, policy, workers, anySize);
+    const inThread = await rewriteModule("big.wasm", program, policy, new SlicedRewriter(), anySize);
     expect(Buffer.from(onWorkers.rewritten).equals(inThread.rewritten)).toBe(true);
     // $once and $main run once; the fillers are called by nothing and `_start` calls $main outside any loop.
     expect(outputNames(onWorkers).filter((n) => n.includes(".loop"))).toEqual([`${ONCE}.loop0`, `${MAIN}.loop0`]);
@@ -127,6 +130,10 @@ describe("loop outlining in a binary with 1 MiB of code or more", () => {
     loop.u32(codeLayout(0, FILLERS + 3, 0).firstOutlined + 1);
     const main = output.bodies[MAIN]!;
     expect(Buffer.from(onWorkers.rewritten.subarray(main.start, main.end)).includes(Buffer.from(loop.view()))).toBe(true);
+
+    // By default, none: the output is the same functions less the two loops.
+    const byDefault = readModule((await rewriteModule("big.wasm", program, policy, workers)).rewritten);
+    expect(byDefault.functions.length).toBe(output.functions.length - 2);
 
     const native = (new WebAssembly.Instance(new WebAssembly.Module(program)).exports["_start"] as () => number)();
     const process = t.kernel.spawn(image, { entry: "_start", mapImage: false });
