@@ -5,7 +5,7 @@
 import { standardImportModules } from "../src/hosts/standard-imports.ts";
 import type { LoadedImage } from "../src/kernel/image.ts";
 import { readNames } from "../src/loader/name-section.ts";
-import { planOutlining } from "../src/loader/outline-plan.ts";
+import { OUTLINE_MAX_CODE, planLoops } from "../src/loader/outline-plan.ts";
 import { codeLayout, type RewriteVariant } from "../src/loader/output-layout.ts";
 import { checkPolicy, type LoaderPolicy } from "../src/loader/policy.ts";
 import { chunkBodies, rewriteChunk } from "../src/loader/rewrite-code.ts";
@@ -53,20 +53,30 @@ export async function rewriteSteps(bytes: Uint8Array, name: string, variant: Rew
   lap("validate");
   const info = readModule(original);
   const facts = checkPolicy(name, info, readNames(original, info.nameSection), benchPolicy);
-  const plan = planOutlining(info, variant.outline ?? "once-run", variant.outlineDepth, codeSectionBytes(original), variant.outlineLeaves);
-  const layout = codeLayout(info.functionImports, info.functions.length + plan.loops.length, info.globals.length, variant, facts.maximumPages, codeSectionBytes(original));
+  const layout = codeLayout(info.functionImports, info.functions.length, info.globals.length, variant, facts.maximumPages, codeSectionBytes(original));
   lap("read and policy");
-  const chunks = chunkBodies(info, 1 << 20, plan);
-  const rewrittenChunks = new RewrittenChunks(info.bodies.reduce((n, b) => n + (b.end - b.start), 0));
+  const chunks = chunkBodies(info, 1 << 20);
+  const rewrittenChunks = new RewrittenChunks(info.bodies.reduce((n, b) => n + (b.end - b.start), 0), info.functionImports, info.functions.length);
   for (const [index, chunk] of chunks.entries()) {
     const outcome = rewriteChunk(original, layout, chunk);
     if (!outcome.ok) throw new Error(`bench bug: ${name}: ${outcome.message}`);
     rewrittenChunks.take(index, outcome);
   }
-  rewrittenChunks.appendOutlined();
+  // Loop outlining, as rewrite-module.ts does it: the functions that run once, rewritten again with their loops moved.
+  const mode = codeSectionBytes(original) >= (variant.outlineMaxCode ?? OUTLINE_MAX_CODE) ? "none" : (variant.outline ?? "once-run");
+  const candidates = mode === "none" ? [] : mode === "all" ? info.bodies.map((_, i) => i) : rewrittenChunks.calls.onceRun(info);
+  const plan = planLoops(info, candidates, layout.firstOutlined - layout.addedImports, variant.outlineDepth, variant.outlineLeaves || mode === "all");
+  for (const [index, outline] of plan.byFunction) {
+    const body = info.bodies[index - info.functionImports]!;
+    const type = info.types[info.functions[index - info.functionImports]!];
+    const outcome = rewriteChunk(original, layout, [{ index, start: body.start, end: body.end, params: type ? type.params.length : 0, outline }]);
+    if (!outcome.ok) throw new Error(`bench bug: ${name}: ${outcome.message}`);
+    rewrittenChunks.takeAgain(index, outcome);
+  }
+  const outlined = rewrittenChunks.outlining(chunks, layout.addedImports);
   const { accessHelpers, bulkHelpers, writesTables } = rewrittenChunks;
   lap("rewrite bodies");
-  const rewritten = writeModule(info, layout, facts, { bodies: rewrittenChunks.bodies, hints: { pieces: rewrittenChunks.hintPieces, functions: rewrittenChunks.hintedFunctions }, outlined: plan.loops }, helperFunctions(layout, accessHelpers, bulkHelpers));
+  const rewritten = writeModule(info, layout, facts, { bodies: rewrittenChunks.bodies, replaced: outlined.replaced, hints: { pieces: rewrittenChunks.hintPieces, functions: rewrittenChunks.hintedFunctions }, outlined: plan.loops, outlinedBodies: outlined.loops }, helperFunctions(layout, accessHelpers, bulkHelpers));
   lap("assemble");
   const module = await WebAssembly.compile(rewritten as Uint8Array<ArrayBuffer>);
   lap("compile");

@@ -9,7 +9,7 @@ import { SMALL_LEAF_BYTES } from "./constants.ts";
  * which functions can hold a breakpoint (those with a safe point: docs/LOADER.md "Safe points").
  *
  * The rewritten module's index space is `[program imports][dogma:mmu imports][program
- * functions][outlined loops][loader helpers]` (docs/LOADER.md), so a program function's original
+ * functions][loader helpers][outlined loops]` (docs/LOADER.md), so a program function's original
  * index is its engine index less the loader's imports, and an outlined loop (named `F.loopN`) is
  * taken for its function F. The engine gives the module's custom sections back
  * (`WebAssembly.Module.customSections`), and the kernel has the original binary; it never needs
@@ -67,7 +67,7 @@ function readFunctionTable(image: LoadedImage): FunctionTable {
   const byName = new Map<string, number>();
   const nameOf = (original: number): string => names.functions.get(original < programImports ? original : original + loaderImports) ?? String(original);
   for (let i = count - 1; i >= 0; i--) byName.set(nameOf(i), i);
-  // Outlined loops come right after the program's functions, before the loader's helpers (`dogma$…`).
+  // Outlined loops come after the program's functions and the loader's helpers (`dogma$…`): known by their names.
   const outlinedParent = (engineIndex: number): number => {
     const name = names.functions.get(engineIndex);
     const parent = name === undefined || name.startsWith("dogma$") ? null : /^(.*)\.loop\d+$/.exec(name);

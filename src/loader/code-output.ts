@@ -10,6 +10,13 @@
  * ever copied or wasted.
  */
 
+/** Bytes that take the place of `[at, at + length)` of the code written (CodeOutput.frame). */
+export interface Replacement {
+  readonly at: number;
+  readonly length: number;
+  readonly bytes: Uint8Array;
+}
+
 /** Reserved address space per byte of original code: the rewrite's output is at most a few times its input. */
 const RESERVE_PER_CODE_BYTE = 16;
 const RESERVE_EXTRA = 64 << 20;
@@ -20,6 +27,8 @@ export class CodeOutput {
   private buffer: ArrayBuffer;
   /** Bytes of code appended so far, from offset 0. */
   length = 0;
+  /** A view of the whole buffer, made once (bodyEnd). */
+  private whole: Uint8Array | null = null;
 
   /**
    * `codeBytes`: the original's code section, from which the output's size is bounded;
@@ -36,19 +45,56 @@ export class CodeOutput {
     this.length += piece.length;
   }
 
+  /** Where the body appended at `at` (its size first, as LEB128) ends. */
+  bodyEnd(at: number): number {
+    const bytes = (this.whole ??= new Uint8Array(this.buffer)); // tracks the buffer's length
+    let size = 0;
+    for (let shift = 0; ; shift += 7) {
+      const byte = bytes[at++];
+      if (byte === undefined || shift > 28) throw new Error(`loader bug: no body's size at ${at - 1} of the code written`);
+      size += (byte & 0x7f) * 2 ** shift;
+      if (byte < 0x80) break;
+    }
+    if (at > this.length || at + size > this.length) throw new Error(`loader bug: a body of the code written ends past it`);
+    return at + size;
+  }
+
   /**
    * The finished module: `head`, the code appended, then `tail`, in this one buffer (the code
-   * moved up in place by the head's length), sized to exactly that. The CodeOutput is spent.
+   * moved up in place by the head's length), sized to exactly that; each of `replaced` (in order
+   * of place, none overlapping) puts its bytes where `[at, at + length)` of the code was, in the
+   * same move (loop outlining's functions, rewritten again once every body was: rewrite-module.ts).
+   * The CodeOutput is spent.
    */
-  frame(head: readonly Uint8Array[], tail: readonly Uint8Array[]): Uint8Array {
+  frame(head: readonly Uint8Array[], tail: readonly Uint8Array[], replaced: readonly Replacement[] = []): Uint8Array {
     const headBytes = head.reduce((n, p) => n + p.length, 0);
-    const total = headBytes + this.length + tail.reduce((n, p) => n + p.length, 0);
+    const codeBytes = replaced.reduce((n, r) => n + r.bytes.length - r.length, this.length);
+    const total = headBytes + codeBytes + tail.reduce((n, p) => n + p.length, 0);
     this.room(total);
     const out = new Uint8Array(this.buffer, 0, this.buffer.byteLength);
-    out.copyWithin(headBytes, 0, this.length);
+    // The code kept between replacements, each piece moved by the head's size and the growth of the replacements before it.
+    const kept: Array<{ readonly from: number; readonly to: number; readonly shift: number }> = [];
+    let from = 0;
+    let shift = headBytes;
+    for (const r of replaced) {
+      if (r.at < from || r.at + r.length > this.length) throw new Error("loader bug: replaced code out of order or past the code written");
+      kept.push({ from, to: r.at, shift });
+      shift += r.bytes.length - r.length;
+      from = r.at + r.length;
+    }
+    kept.push({ from, to: this.length, shift });
+    // Pieces moving down from the first, then those moving up from the last: none is written over
+    // before it moved (a piece's new place lies past every earlier piece's old place when it moves
+    // down, and before every later one's old place when it moves up).
+    for (const k of kept) if (k.shift < 0) out.copyWithin(k.from + k.shift, k.from, k.to);
+    for (let i = kept.length - 1; i >= 0; i--) {
+      const k = kept[i]!;
+      if (k.shift > 0) out.copyWithin(k.from + k.shift, k.from, k.to);
+    }
+    replaced.forEach((r, i) => out.set(r.bytes, kept[i]!.to + kept[i]!.shift));
     let at = 0;
     for (const piece of [...head, null, ...tail]) {
-      if (piece === null) at += this.length;
+      if (piece === null) at += codeBytes;
       else {
         out.set(piece, at);
         at += piece.length;
@@ -67,6 +113,7 @@ export class CodeOutput {
       new Uint8Array(larger).set(new Uint8Array(this.buffer, 0, this.length));
       releaseBytes(new Uint8Array(this.buffer));
       this.buffer = larger;
+      this.whole = null;
     }
     this.buffer.resize(Math.min(this.buffer.maxByteLength, needed + Math.min(GROWTH_STEP, needed)));
   }

@@ -68,7 +68,7 @@ export function readNames(bytes: Uint8Array, section: Section | null): Names {
 export interface NamedFunctions {
   readonly layout: CodeLayout;
   readonly definedFunctions: number;
-  /** Loops moved into functions of their own, after the program's: each named for its function and its place there (`main.loop0`). */
+  /** Loops moved into functions of their own, after the helpers: each named for its function and its place there (`main.loop0`). */
   readonly outlined?: ReadonlyArray<{ readonly parent: number; readonly ordinal: number }>;
   readonly importNames: readonly string[];
   readonly helperNames: readonly string[];
@@ -105,7 +105,7 @@ export function writeNameSection(bytes: Uint8Array, section: Section | null, nam
   const copy = (s: Subsection) => sub(s.id, (w) => w.copy(bytes, s.start, s.end));
   for (const s of subs.filter((s) => s.id === Sub.module)) copy(s);
   sub(Sub.functions, (w) => {
-    const total = layout.firstHelper + named.helperNames.filter((n) => n !== "").length;
+    const total = layout.firstHelper + named.helperNames.filter((n) => n !== "").length + (named.outlined ?? []).length;
     w.u32(total);
     for (let index = 0; index < layout.functionImports; index++) {
       w.u32(index);
@@ -120,14 +120,14 @@ export function writeNameSection(bytes: Uint8Array, section: Section | null, nam
       w.u32(mapFunction(layout, original));
       w.name(functions.get(original) ?? String(original));
     }
-    (named.outlined ?? []).forEach(({ parent, ordinal }, i) => {
-      w.u32(layout.functionImports + layout.addedImports + named.definedFunctions + i);
-      w.name(`${functions.get(parent) ?? String(parent)}.loop${ordinal}`);
-    });
     named.helperNames.forEach((name, i) => {
       if (name === "") return; // an unused helper
       w.u32(layout.firstHelper + i);
       w.name(name);
+    });
+    (named.outlined ?? []).forEach(({ parent, ordinal }, i) => {
+      w.u32(layout.firstOutlined + i);
+      w.name(`${functions.get(parent) ?? String(parent)}.loop${ordinal}`);
     });
   });
   for (const s of subs) {

@@ -1,11 +1,14 @@
 import { InstructionWalker, singleByteType } from "./outline-walk.ts";
-import { ExternalKind, type ModuleInfo } from "./wasm/module-info.ts";
+import { CallGraph, CallSites } from "./call-sites.ts";
+import { type ModuleInfo } from "./wasm/module-info.ts";
 import { I32 } from "./wasm/value-types.ts";
 
 /**
  * Which loops the loader moves into functions of their own (loop outlining, docs/LOADER.md "Loops
- * moved out of functions called once"), decided before the bodies are rewritten so that every
- * index is known to the chunks (outline-bodies.ts writes them).
+ * moved out of functions called once"). Decided once every body is rewritten, from the call sites
+ * the rewrite recorded; the functions whose loops move are then rewritten again with them
+ * (rewrite-module.ts, outline-bodies.ts writes their bodies). The outlined loops come after the
+ * loader's helpers, so no other body depends on how many there are.
  *
  * Why: V8 has no on-stack replacement for WebAssembly. A function called once (a C program's
  * `main`) runs its whole course in Liftoff, its baseline code, even after TurboFan has compiled it,
@@ -14,8 +17,7 @@ import { I32 } from "./wasm/value-types.ts";
  *
  * Which functions: those that run at most once a process ("once-run": the start function and the
  * `_start` export, and a function whose only reference is one direct call outside any loop of a
- * once-run function), in a code section under OUTLINE_MAX_CODE (the scan of every body for its
- * calls costs a pass over the code). A function called many times tiers up by its calls and
+ * once-run function: call-sites.ts). A function called many times tiers up by its calls and
  * gains nothing. Which loops: each outermost loop of such a function, and each loop nested in one
  * (down to `maxDepth` levels) that has loops inside it (a loop nest inside an outer loop of a few
  * rounds needs its own); a nested loop with no loop inside stays in its parent's outlined
@@ -32,7 +34,14 @@ import { I32 } from "./wasm/value-types.ts";
 
 export type OutlineMode = "once-run" | "all" | "none";
 
-/** A code section this large or larger gets no outlining: the scan of every body for its call sites runs on the machine's thread (about 10 ms a MB warm; yosys's 28 MB took 0.3-0.8 s). */
+/**
+ * A code section this large or larger gets no outlining by default (RewriteVariant.outlineMaxCode
+ * lifts it). Finding the functions that run once costs nothing apart any more (call-sites.ts), and
+ * the loader outlines any size when told to; but clang's, yosys's and esbuild's whole runs gained
+ * nothing from it (their hot loops are in functions called many times) while their cold loads
+ * paid 3-7% more CPU and yosys's peak 13-35 MB more, the engine optimizing the rewriter again for
+ * the functions rewritten a second time (docs/LOADER.md "Loops moved out of functions called once").
+ */
 export const OUTLINE_MAX_CODE = 1 << 20;
 /** The most locals an outlined loop may take (parameters) and give back (results, with its exits' values): V8 allows 1000 of each. */
 export const OUTLINE_MAX_LOCALS = 400;
@@ -65,7 +74,7 @@ export interface OutlinedLoop {
    */
   readonly at: number;
   readonly end: number;
-  /** The new function's index in the original's index space (after the program's functions). */
+  /** The new function's index in the original's index space (after the program's functions and the loader's helpers: output-layout.ts firstOutlined). */
   readonly index: number;
   /** The function it comes from (original index), and which of its outlined loops it is (in order of appearance). */
   readonly parent: number;
@@ -99,24 +108,37 @@ const typeBytes = (types: readonly string[]): number[] | null => {
   return out.includes(-1) ? null : out;
 };
 
-export function planOutlining(info: ModuleInfo, mode: OutlineMode, maxDepth = OUTLINE_DEPTH, codeBytes = 0, leaves = false): OutlinePlan {
-  if (mode === "none" || maxDepth <= 0 || info.bodies.length === 0 || codeBytes >= OUTLINE_MAX_CODE) return NO_OUTLINING;
+/**
+ * The whole plan for `info` at once, the call sites scanned here (tests and measurements). The
+ * loader finds which functions run once from the call sites its rewrite of the chunks records
+ * (call-sites.ts), then plans their loops with planLoops. `first`: the first outlined loop's index
+ * in the original's index space (output-layout.ts firstOutlined).
+ */
+export function planOutlining(info: ModuleInfo, mode: OutlineMode, first: number, maxDepth = OUTLINE_DEPTH, leaves = false): OutlinePlan {
+  if (mode === "none" || maxDepth <= 0 || info.bodies.length === 0) return NO_OUTLINING;
+  const candidates = mode === "all" ? info.bodies.map((_, i) => i) : scanCalls(info).onceRun(info);
+  return planLoops(info, candidates, first, maxDepth, leaves || mode === "all", mode === "all" ? Infinity : OUTLINE_MAX_LOOPS);
+}
+
+/**
+ * The loops of the defined functions `candidates` (by position among the defined, in order) that
+ * can be outlined, numbered from `first`: at most `most` (the variant "all" of tests and the fuzzer
+ * takes every one).
+ */
+export function planLoops(info: ModuleInfo, candidates: readonly number[], first: number, maxDepth = OUTLINE_DEPTH, leaves = false, most = OUTLINE_MAX_LOOPS): OutlinePlan {
+  if (maxDepth <= 0 || candidates.length === 0) return NO_OUTLINING;
   const walker = new InstructionWalker(info.bytes);
-  const candidates = mode === "all" ? info.bodies.map((_, i) => i) : onceRun(info, walker);
   const found: Array<Omit<OutlinedLoop, "index" | "ordinal">> = [];
-  // The variant "all" (tests, the fuzzer) takes every loop, as many as there are.
-  const most = mode === "all" ? Infinity : OUTLINE_MAX_LOOPS;
   for (const i of candidates) {
     if (found.length >= most) break;
     try {
-      const loops = functionLoops(info, walker, i, maxDepth, leaves || mode === "all");
+      const loops = functionLoops(info, walker, i, maxDepth, leaves);
       // The first ones of a function (a loop comes before those nested in it).
       for (const loop of loops) if (found.length < most) found.push(loop);
     } catch (error) {
       if (!(error instanceof Error)) throw error; // a malformed body: the rewriter says what and where
     }
   }
-  const first = info.functionImports + info.functions.length;
   const byFunction = new Map<number, OutlinedLoop[]>();
   const loops = found.map((loop, k): OutlinedLoop => {
     const list = byFunction.get(loop.parent) ?? [];
@@ -128,27 +150,16 @@ export function planOutlining(info: ModuleInfo, mode: OutlineMode, maxDepth = OU
   return { loops, byFunction };
 }
 
-/** Defined functions (by position among the defined) that run at most once a process. */
-function onceRun(info: ModuleInfo, walker: InstructionWalker): number[] {
-  const defined = info.bodies.length;
-  const imports = info.functionImports;
-  // References to each defined function, and its call site when it has one.
-  const refs = new Int32Array(defined);
-  const caller = new Int32Array(defined).fill(-1);
-  const inLoop = new Uint8Array(defined);
-  const roots = new Uint8Array(defined);
-  if (info.start !== null && info.start >= imports) roots[info.start - imports] = 1;
-  for (const e of info.exports) {
-    if (e.kind !== ExternalKind.function || e.index < imports) continue;
-    if (e.name === "_start") roots[e.index - imports] = 1;
-    else refs[e.index - imports] += 2;
-  }
-  const loopStack: number[] = [];
+/** Every body's direct references to functions, as the rewriter records them (CallSites), read by a pass of their own. */
+function scanCalls(info: ModuleInfo): CallGraph {
+  const walker = new InstructionWalker(info.bytes);
+  const sites = new CallSites();
   const locals: number[] = [];
   info.bodies.forEach((body, i) => {
-    loopStack.length = 0;
+    sites.begin(info.functionImports + i);
     locals.length = 0;
     let loops = 0;
+    const loopStack: number[] = [];
     try {
       let at = walker.locals(body.start, body.end, locals);
       while (at < body.end) {
@@ -159,55 +170,16 @@ function onceRun(info: ModuleInfo, walker: InstructionWalker): number[] {
           loopStack.push(op === 0x03 ? 1 : 0);
           if (op === 0x03) loops++;
         } else if (op === 0x0b && loopStack.length > 0) loops -= loopStack.pop()!;
-        else if ((op === 0x10 || op === 0x12 || op === 0xd2) && walker.index >= imports && walker.index - imports < defined) {
-          const callee = walker.index - imports;
-          refs[callee] += op === 0xd2 ? 2 : 1;
-          caller[callee] = i;
-          inLoop[callee] = loops > 0 ? 1 : 0;
-        }
+        else if (op === 0x10 || op === 0x12 || op === 0xd2) sites.note(at, walker.index, loops > 0, op === 0xd2);
         at = next;
       }
     } catch (error) {
       if (!(error instanceof Error)) throw error;
     }
   });
-  const state = new Int8Array(defined); // 0 unknown, 1 being decided, 2 yes, 3 no
-  // A function runs once when it is a root referenced by nothing else, or when its one reference is
-  // a call outside loops from a function that runs once: decided up its chain of callers, which
-  // every function on it shares. A loop, not a recursion: a chain of 30,000 functions each called
-  // once by the next overflowed the host's stack, and a valid program was refused as a loader bug.
-  const path: number[] = [];
-  const decide = (start: number): boolean => {
-    path.length = 0;
-    let f = start;
-    let yes: boolean;
-    for (;;) {
-      if (state[f] === 2 || state[f] === 3) {
-        yes = state[f] === 2;
-        break;
-      }
-      if (state[f] === 1) {
-        yes = false; // a cycle of calls: recursion
-        break;
-      }
-      state[f] = 1;
-      path.push(f);
-      if (roots[f] === 1) {
-        yes = refs[f] === 0;
-        break;
-      }
-      if (refs[f] !== 1 || caller[f]! < 0 || inLoop[f] !== 0 || caller[f] === f) {
-        yes = false;
-        break;
-      }
-      f = caller[f]!;
-    }
-    for (const g of path) state[g] = yes ? 2 : 3;
-    return yes;
-  };
-  const result: number[] = [];
-  for (let f = 0; f < defined; f++) if (decide(f)) result.push(f);
-  return result;
+  const graph = new CallGraph(info.functionImports, info.bodies.length);
+  graph.add(sites.take());
+  return graph;
 }
 
 interface OpenLabel {

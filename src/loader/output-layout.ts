@@ -8,10 +8,12 @@ import { F32, F64, I32, I64 } from "./wasm/value-types.ts";
 /**
  * Where everything sits in a rewritten module's index spaces. The loader adds imports after the
  * program's own function imports, so a defined function of the program moves up by
- * `addedImports`; its helper functions come after the program's; a global import (the TLB
+ * `addedImports`; its helper functions come after the program's, and the loops it moved out of
+ * functions called once (outline-plan.ts) last, so that no body but their functions' depends on how
+ * many there are (they are known only once every body is rewritten); a global import (the TLB
  * address) comes before the program's globals, and the fuel global and the fault flag after them.
  *
- *   functions: [program imports][dogma:mmu imports][program functions][outlined loops][loader helpers]
+ *   functions: [program imports][dogma:mmu imports][program functions][loader helpers][outlined loops]
  *   globals:   [tlb][program globals][fuel][fault_pending]
  *
  * A CodeLayout is plain numbers, so that a worker thread can be given it.
@@ -95,6 +97,8 @@ export interface CodeLayout {
   readonly retriedCalls: Readonly<Record<string, number>>;
   /** Index of the first helper. */
   readonly firstHelper: number;
+  /** Index of the first outlined loop (after the helpers). */
+  readonly firstOutlined: number;
   /** Whether function entries and loop headers get safe points (false only for measurements: such code cannot be preempted). */
   readonly safePoints: boolean;
   /** Whether a function reads the TLB's address once, at its entry, into a local. */
@@ -234,6 +238,8 @@ export interface RewriteVariant {
   readonly outlineDepth?: number;
   /** Whether a nested loop without loops inside is outlined too (by default it stays in its parent's function). */
   readonly outlineLeaves?: boolean;
+  /** A code section this large or larger gets no outlining (default OUTLINE_MAX_CODE; Infinity: any size). */
+  readonly outlineMaxCode?: number;
   readonly outlineIterations?: number;
 }
 
@@ -243,7 +249,12 @@ export const ACCESS_STREAMS = 4;
 /** The longest span one shared check covers (access-groups.ts). */
 export const GROUP_SPAN = 64;
 
-/** `definedFunctions`: the program's, and its outlined loops' (outline-plan.ts), which come after them. */
+/** The first outlined loop's index in the original's index space (outline-plan.ts: the rewrite adds the loader's imports to it, as to every defined function's). */
+export function firstOutlined(functionImports: number, definedFunctions: number): number {
+  return functionImports + definedFunctions + HELPERS.length;
+}
+
+/** `definedFunctions`: the program's (outlined loops come after the helpers). */
 export function codeLayout(functionImports: number, definedFunctions: number, programGlobals: number, variant: RewriteVariant = {}, maximumPages = MAX_PRIVATE_WASM_PAGES, codeBytes = 0): CodeLayout {
   const added = MMU_FUNCTION_IMPORTS.length;
   const firstHelper = functionImports + added + definedFunctions;
@@ -269,6 +280,7 @@ export function codeLayout(functionImports: number, definedFunctions: number, pr
     rawCalls: Object.fromEntries(RETRIED_CALLS.map((c) => [c, functionImports + callImport(c)])),
     retriedCalls: Object.fromEntries(RETRIED_CALLS.map((c) => [c, helper(`dogma$${c}`)])),
     firstHelper,
+    firstOutlined: firstHelper + HELPERS.length,
     safePoints: variant.safePoints ?? true,
     tlbLocal: variant.tlbLocal ?? true,
     accessCalls: variant.accessCalls ?? "cold-in-looping",

@@ -6,6 +6,7 @@ import { LoopPaths } from "./loop-paths.ts";
 import { SequenceMarks } from "./sequence-marks.ts";
 import { ACCESS_HELPER_COUNT, MEMORY_OPS, type CodeLayout } from "./output-layout.ts";
 import { LoopScan, STREAM_LOCALS } from "./access-streams.ts";
+import { CallSites } from "./call-sites.ts";
 import { DecodeError } from "./wasm/byte-reader.ts";
 import { BodyCursor, skipLeb } from "./wasm/body-cursor.ts";
 import { ByteWriter } from "./wasm/byte-writer.ts";
@@ -121,6 +122,8 @@ export class BodyRewriter extends BodyCursor {
   /** The branch-hint section's entries for the bodies rewritten so far (write-module.ts), and how many functions they cover. */
   readonly hints = new ByteWriter(1024);
   hintedFunctions = 0;
+  /** Where the direct references to functions the bodies rewritten make are recorded (call-sites.ts: which functions run once). */
+  calls = new CallSites();
 
   constructor(bytes: Uint8Array, layout: CodeLayout) {
     super(bytes);
@@ -154,6 +157,7 @@ export class BodyRewriter extends BodyCursor {
     // bytes or more, or one of allCallsDenseBody or more whose translation grows past
     // allCallsDensity times its size (found out as it grows, where the rewrite starts again).
     this.huge = this.layout.accessCalls !== "never" && end - start >= this.layout.allCallsMinBody;
+    this.calls.begin(functionIndex);
     for (;;) {
       try {
         return this.rewriteOnce(functionIndex, start, end, paramCount, out);
@@ -384,6 +388,7 @@ export class BodyRewriter extends BodyCursor {
         case Imm.functionIndex: {
           loopsOrCalls ||= op !== 0xd2; // call, return_call (not ref.func)
           const index = this.u32At(at, end);
+          this.calls.note(opStart, index, loops > 0, op === 0xd2);
           code.copy(bytes, run, at);
           code.u32(index < layout.functionImports ? index : index + layout.addedImports);
           at = run = this.next;

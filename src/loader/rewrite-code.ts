@@ -1,3 +1,4 @@
+import { CallSites } from "./call-sites.ts";
 import { releaseBytes } from "./code-output.ts";
 import type { CodeLayout } from "./output-layout.ts";
 import { outlineBodies } from "./outline-bodies.ts";
@@ -41,6 +42,8 @@ export type ChunkOutcome =
       readonly outlined: Uint8Array;
       readonly outlinedHints: Uint8Array;
       readonly outlinedHinted: number;
+      /** The direct references to functions its bodies make (call-sites.ts CallSites.take). */
+      readonly calls: Int32Array;
     }
   | { readonly ok: false; readonly functionIndex: number; readonly offset: number; readonly refusal: string | null; readonly message: string };
 
@@ -68,6 +71,9 @@ export function chunkBodies(info: ModuleInfo, chunkBytes: number, plan?: Outline
   return chunks;
 }
 
+/** The call sites of the chunk being rewritten, one recorder per thread (rewriteChunk is not reentrant; `take` empties it). */
+const chunkCalls = new CallSites();
+
 /**
  * Rewrites one chunk's bodies; a refusal or a decoding error comes back as a value. `writer`, one
  * the caller keeps from chunk to chunk (a worker: its memory is then taken once, not per chunk):
@@ -78,6 +84,8 @@ export function rewriteChunk(bytes: Uint8Array, layout: CodeLayout, chunk: BodyC
   const out = writer ?? new ByteWriter(Math.ceil(inputBytes * 4.5) + 1024);
   out.length = 0;
   const rewriter = new BodyRewriter(bytes, layout);
+  chunkCalls.take(); // anything a chunk that threw left
+  rewriter.calls = chunkCalls;
   let writesTables = false;
   let current = chunk[0]?.index ?? 0;
   // Outlined loops' bodies are written apart: they come after every function of the program.
@@ -131,6 +139,7 @@ export function rewriteChunk(bytes: Uint8Array, layout: CodeLayout, chunk: BodyC
   return {
     ok: true, code, writesTables, accessHelpers, bulkHelpers, hints: rewriter.hints.take(), hintedFunctions: rewriter.hintedFunctions,
     outlined: outlined?.take() ?? new Uint8Array(0), outlinedHints: outlinedHints?.take() ?? new Uint8Array(0), outlinedHinted,
+    calls: rewriter.calls.take(),
   };
 }
 

@@ -2,7 +2,7 @@ import type { CacheRecord } from "./cache.ts";
 import { LoadError } from "./load-error.ts";
 import { readNames, type Names } from "./name-section.ts";
 import { codeLayout, type CodeLayout, type RewriteVariant } from "./output-layout.ts";
-import { planOutlining } from "./outline-plan.ts";
+import { NO_OUTLINING, OUTLINE_MAX_CODE, OUTLINE_MAX_LOOPS, planLoops, type OutlinedLoop, type OutlinePlan } from "./outline-plan.ts";
 import { checkPolicy, type LoaderPolicy } from "./policy.ts";
 import { chunkBodies, rewriteChunk, type BodyChunk, type ChunkOutcome, type CodeWorkers } from "./rewrite-code.ts";
 import { helperFunctions } from "./rewrite-helpers.ts";
@@ -38,7 +38,8 @@ export async function rewriteModule(name: string, bytes: Uint8Array, policy: Loa
   const runner = workers !== null && codeBytes >= WORKER_THRESHOLD ? workers : inThread;
   // On workers, the binary is validated there while this thread reads it and checks the policy
   // (the reader refuses a malformed binary with a DecodeError, whatever it is: test/loader/
-  // hostile.test.ts); the validation's refusal comes first, as when it ran first.
+  // hostile.test.ts) and the other workers rewrite its chunks; the validation's refusal comes
+  // first, as when it ran first.
   const validation = runner.validate(bytes);
   const validated = async (): Promise<void> => {
     const invalid = await validation;
@@ -55,19 +56,37 @@ export async function rewriteModule(name: string, bytes: Uint8Array, policy: Loa
     const names = readNames(bytes, info.nameSection);
     await turn();
     const facts = checkPolicy(name, info, names, policy);
-    // Loops of functions that run once move into functions of their own, after the program's (outline-plan.ts).
-    const plan = planOutlining(info, variant.outline ?? "once-run", variant.outlineDepth, codeBytes, variant.outlineLeaves);
-    const layout = codeLayout(info.functionImports, info.functions.length + plan.loops.length, info.globals.length, variant, facts.maximumPages, codeBytes);
+    const layout = codeLayout(info.functionImports, info.functions.length, info.globals.length, variant, facts.maximumPages, codeBytes);
     await turn();
-    await validated();
-    const chunks = chunkBodies(info, runner === inThread ? SLICE_CHUNK_BYTES : WORKER_CHUNK_BYTES, plan);
-    const rewritten = new RewrittenChunks(info.bodies.reduce((n, b) => n + (b.end - b.start), 0));
+    const chunks = chunkBodies(info, runner === inThread ? SLICE_CHUNK_BYTES : WORKER_CHUNK_BYTES);
+    const rewritten = new RewrittenChunks(codeBytes, info.functionImports, info.functions.length);
+    const mode = codeBytes >= (variant.outlineMaxCode ?? OUTLINE_MAX_CODE) ? "none" : (variant.outline ?? "once-run");
+    // On workers the chunks start while a worker still validates the binary (the rewrite reads
+    // bodies only within the bounds the reader checked, and refuses what it cannot read as a
+    // value): its refusal comes first, and nothing of the rewrite is used before it is known.
     await runner.rewrite(bytes, layout, chunks, (index, outcome) => rewritten.take(index, outcome));
+    await validated();
     if (rewritten.refusal) throw codeError(name, rewritten.refusal, names);
     if (rewritten.placed !== chunks.length) throw new Error(`${chunks.length - rewritten.placed} of ${chunks.length} chunks never came back from the rewrite`);
-    rewritten.appendOutlined();
+    // Loop outlining (outline-plan.ts): which functions run once is known from the call sites the
+    // chunks recorded; those with loops to move are rewritten again, each alone, with them, on
+    // this thread in slices. Usually a few small functions (clang: 48, 120 KB; yosys: 5, 72 KB);
+    // on the workers, whose rewriter the engine has optimized for the chunks, their new paths cost
+    // yosys's load about 300 ms of CPU (the optimized code thrown away and made again in each
+    // worker), against about 45 here, where the rewriter runs unoptimized.
+    const candidates = mode === "none" ? [] : mode === "all" ? info.bodies.map((_, i) => i) : rewritten.calls.onceRun(info);
+    const plan = await planSliced(info, candidates, layout.firstOutlined - layout.addedImports, variant.outlineDepth, variant.outlineLeaves === true || mode === "all", mode === "all" ? Infinity : OUTLINE_MAX_LOOPS, turn);
+    const again = [...plan.byFunction].map(([index, outline]): BodyChunk => {
+      const body = info.bodies[index - info.functionImports]!;
+      const type = info.types[info.functions[index - info.functionImports]!];
+      return [{ index, start: body.start, end: body.end, params: type ? type.params.length : 0, outline }];
+    });
+    await inThread.rewrite(bytes, layout, again, (index, outcome) => rewritten.takeAgain(again[index]![0]!.index, outcome));
+    if (rewritten.refusal) throw codeError(name, rewritten.refusal, names);
+    const outlined = rewritten.outlining(chunks, layout.addedImports);
     const { accessHelpers, bulkHelpers, writesTables } = rewritten;
-    const module = writeModule(info, layout, facts, { bodies: rewritten.bodies, hints: { pieces: rewritten.hintPieces, functions: rewritten.hintedFunctions }, outlined: plan.loops }, helperFunctions(layout, accessHelpers, bulkHelpers));
+    const code = { bodies: rewritten.bodies, replaced: outlined.replaced, hints: { pieces: rewritten.hintPieces, functions: rewritten.hintedFunctions }, outlined: plan.loops, outlinedBodies: outlined.loops };
+    const module = writeModule(info, layout, facts, code, helperFunctions(layout, accessHelpers, bulkHelpers));
     return {
       rewritten: module,
       initialPages: facts.initialPages,
@@ -82,6 +101,23 @@ export async function rewriteModule(name: string, bytes: Uint8Array, policy: Loa
     await validated();
     throw asLoadError(name, error);
   }
+}
+
+/** planLoops over `candidates` in pieces of about SLICE_CHUNK_BYTES of their bodies, with a `turn` between them: at most `most` loops in all. */
+async function planSliced(info: ModuleInfo, candidates: readonly number[], first: number, maxDepth: number | undefined, leaves: boolean, most: number, turn: () => Promise<void> | undefined): Promise<OutlinePlan> {
+  const loops: OutlinedLoop[] = [];
+  const byFunction = new Map<number, readonly OutlinedLoop[]>();
+  for (let from = 0; from < candidates.length; ) {
+    let to = from;
+    for (let size = 0; to < candidates.length && size < SLICE_CHUNK_BYTES; to++) size += info.bodies[candidates[to]!]!.end - info.bodies[candidates[to]!]!.start;
+    const part = planLoops(info, candidates.slice(from, to), first + loops.length, maxDepth, leaves, most - loops.length);
+    loops.push(...part.loops);
+    for (const [f, list] of part.byFunction) byFunction.set(f, list);
+    from = to;
+    if (loops.length >= most) break;
+    if (from < candidates.length) await turn();
+  }
+  return loops.length === 0 ? NO_OUTLINING : { loops, byFunction };
 }
 
 /**

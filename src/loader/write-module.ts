@@ -4,7 +4,7 @@ import { writeNameSection } from "./name-section.ts";
 import { HELPERS, MMU_FUNCTION_IMPORTS, type CodeLayout } from "./output-layout.ts";
 import type { HelperFunction } from "./rewrite-helpers.ts";
 import { mapFunction, writeConstExpr, writeElements } from "./rewrite-sections.ts";
-import type { CodeOutput } from "./code-output.ts";
+import type { CodeOutput, Replacement } from "./code-output.ts";
 import type { OutlinedLoop } from "./outline-plan.ts";
 import { ByteWriter } from "./wasm/byte-writer.ts";
 import { ExternalKind, SectionId, type ModuleInfo } from "./wasm/module-info.ts";
@@ -32,8 +32,11 @@ export interface RewrittenCode {
   readonly bodies: CodeOutput;
   /** The branch-hint section's function entries, in order, and how many there are. */
   readonly hints?: { readonly pieces: readonly Uint8Array[]; readonly functions: number };
-  /** The loops moved into functions of their own, whose bodies follow the program's in `bodies` (outline-plan.ts). */
+  /** Functions rewritten again with their loops outlined: their new bodies in place of those in `bodies`. */
+  readonly replaced?: readonly Replacement[];
+  /** The loops moved into functions of their own (outline-plan.ts), and their bodies, each with its size, in order: they follow the helpers. */
   readonly outlined?: readonly OutlinedLoop[];
+  readonly outlinedBodies?: readonly Uint8Array[];
 }
 
 /** The custom section V8 reads branch hints from (the branch-hinting proposal's code metadata). */
@@ -119,10 +122,10 @@ export function writeModule(info: ModuleInfo, layout: CodeLayout, facts: OutputF
   });
 
   section(SectionId.function, (w) => {
-    w.u32(info.functions.length + outlined.length + helpers.length);
+    w.u32(info.functions.length + helpers.length + outlined.length);
     for (const type of info.functions) w.u32(type);
-    for (const type of outlinedTypes) w.u32(type);
     for (const type of helperTypes) w.u32(type);
+    for (const type of outlinedTypes) w.u32(type);
   });
 
   if (info.tables.length > 0) {
@@ -212,8 +215,11 @@ export function writeModule(info: ModuleInfo, layout: CodeLayout, facts: OutputF
     helperBodies.bytes(helper.body);
   }
   const count = new ByteWriter(8);
-  count.u32(info.functions.length + outlined.length + helpers.length);
-  const codeSize = count.length + code.bodies.length + helperBodies.length;
+  count.u32(info.functions.length + helpers.length + outlined.length);
+  const outlinedBodies = code.outlinedBodies ?? [];
+  const replaced = code.replaced ?? [];
+  const bodiesBytes = replaced.reduce((n, r) => n + r.bytes.length - r.length, code.bodies.length);
+  const codeSize = count.length + bodiesBytes + helperBodies.length + outlinedBodies.reduce((n, b) => n + b.length, 0);
   const header = new ByteWriter(8);
   header.u8(SectionId.code);
   header.u32(codeSize);
@@ -231,7 +237,7 @@ export function writeModule(info: ModuleInfo, layout: CodeLayout, facts: OutputF
       }),
     ),
   );
-  return code.bodies.frame(pieces, [helperBodies.view(), names.view()]);
+  return code.bodies.frame(pieces, [helperBodies.view(), ...outlinedBodies, names.view()], replaced);
 }
 
 function skipCount(bytes: Uint8Array, r: { at: number }): void {

@@ -152,7 +152,7 @@ describe("loader fuzz (binaryen -ttf)", () => {
       try {
         const outline = seed % 2 === 1;
         image = await (outline ? outlining : host.loader).load(shifted.dogma, `ttf-${seed}`);
-        if (outline) outlined += planOutlining(readModule(shifted.dogma), "all").loops.length;
+        if (outline) outlined += planOutlining(readModule(shifted.dogma), "all", 0).loops.length;
       } catch (error) {
         if (error instanceof LoadError) refused.push(`seed ${seed}: ${error.message}`);
         else failures.push(`seed ${seed}: load threw ${String(error)}`);

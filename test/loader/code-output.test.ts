@@ -24,7 +24,7 @@ function joined(parts: readonly Uint8Array[]): Uint8Array {
 const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
 
 function chunk(seed: number, size: number): ChunkOutcome {
-  return { ok: true, code: bytes(size, seed), writesTables: seed === 2, accessHelpers: [seed], bulkHelpers: [seed === 1, false], hints: bytes(3, seed), hintedFunctions: 1, outlined: new Uint8Array(0), outlinedHints: new Uint8Array(0), outlinedHinted: 0 };
+  return { ok: true, code: bytes(size, seed), writesTables: seed === 2, accessHelpers: [seed], bulkHelpers: [seed === 1, false], hints: bytes(3, seed), hintedFunctions: 1, outlined: new Uint8Array(0), outlinedHints: new Uint8Array(0), outlinedHinted: 0, calls: new Int32Array(0) };
 }
 
 describe("CodeOutput", () => {
@@ -39,6 +39,32 @@ describe("CodeOutput", () => {
     expect(same(module, joined([...head, ...code, ...tail]))).toBe(true);
   });
 
+  it("puts replacements, longer and shorter, in the places they take, in the same move", () => {
+    const code = bytes(4000, 7);
+    // [at, length, new length] of each replacement, in order; the head's size.
+    const cases: Array<[number, Array<[number, number, number]>]> = [
+      [30, [[10, 100, 5], [110, 50, 900], [3000, 1000, 3]]],
+      [30, [[10, 100, 400], [110, 50, 1], [3000, 1000, 2000]]],
+      [0, [[10, 100, 0], [110, 50, 3000], [3000, 1000, 0]]],
+      [7, [[10, 2, 500], [20, 2, 500], [30, 1, 0], [40, 3000, 2]]],
+      [7, [[0, 0, 50], [4000, 0, 50]]],
+    ];
+    for (const [headBytes, spec] of cases) {
+      const out = new CodeOutput(100);
+      out.append(code);
+      const replaced = spec.map(([at, length, size], i) => ({ at, length, bytes: bytes(size, i + 1) }));
+      const head = [bytes(headBytes, 40)];
+      const parts: Uint8Array[] = [...head];
+      let from = 0;
+      for (const r of replaced) {
+        parts.push(code.subarray(from, r.at), r.bytes);
+        from = r.at + r.length;
+      }
+      parts.push(code.subarray(from), bytes(9, 5));
+      expect(same(out.frame(head, [bytes(9, 5)], replaced), joined(parts)), JSON.stringify(spec)).toBe(true);
+    }
+  });
+
   it("moves to a larger buffer when the code passes what it reserved", () => {
     const out = new CodeOutput(1, 1 << 20);
     const code = [bytes(700_000, 1), bytes(700_000, 2), bytes(1_500_000, 3)];
@@ -51,7 +77,7 @@ describe("RewrittenChunks", () => {
   it("places chunks in their order whatever order they come in, freeing each once placed", () => {
     const outcomes = [chunk(0, 10), chunk(1, 20), chunk(2, 30), chunk(3, 40)];
     const expected = joined(outcomes.map((o) => (o.ok ? o.code.slice() : new Uint8Array())));
-    const chunks = new RewrittenChunks(100);
+    const chunks = new RewrittenChunks(100, 0, 0);
     const placed = [2, 0, 3, 1].map((index) => {
       chunks.take(index, outcomes[index]!);
       return chunks.placed;
@@ -66,7 +92,7 @@ describe("RewrittenChunks", () => {
   });
 
   it("keeps the refusal of the first chunk refused, whichever comes first", () => {
-    const chunks = new RewrittenChunks(100);
+    const chunks = new RewrittenChunks(100, 0, 0);
     const refusal = (functionIndex: number): ChunkOutcome => ({ ok: false, functionIndex, offset: 0, refusal: "atomics", message: "" });
     chunks.take(3, refusal(30));
     chunks.take(1, refusal(10));

@@ -88,12 +88,21 @@ export class DiskModuleCache implements ModuleCache {
       const temporary = join(this.dir, `${key}.${process.pid}.tmp`);
       const file = await open(temporary, "w", 0o600);
       try {
+        // In pieces: each piece's check runs on this thread while the one before is written on
+        // libuv's, and the machine runs between them (one CRC-32 of the generated 25 MB module's
+        // 136 MB record held this thread 50-110 ms).
         let check = crc32(key);
-        for (const part of [...parts, null]) {
-          const bytes = part ?? checkBytes(check);
-          if (part) check = crc32(part, check);
-          for (let written = 0; written < bytes.length; ) written += (await file.write(bytes, written)).bytesWritten;
+        let writing: Promise<void> = Promise.resolve();
+        for (const part of parts) {
+          for (let at = 0; at < part.length; at += WRITE_PIECE) {
+            const piece = part.subarray(at, Math.min(part.length, at + WRITE_PIECE));
+            check = crc32(piece, check);
+            await writing;
+            writing = writeAll(file, piece);
+          }
         }
+        await writing;
+        await writeAll(file, checkBytes(check));
       } finally {
         await file.close();
       }
@@ -181,6 +190,13 @@ async function readChecked(handle: FileHandle, size: number, check: number): Pro
     at = end;
   }
   return check === new DataView(bytes.buffer, checked, CHECK_BYTES).getUint32(0, true) ? bytes : null;
+}
+
+/** How much of a record is checked and written at a time. */
+const WRITE_PIECE = 8 << 20;
+
+async function writeAll(file: FileHandle, bytes: Uint8Array): Promise<void> {
+  for (let written = 0; written < bytes.length; ) written += (await file.write(bytes, written)).bytesWritten;
 }
 
 function checkBytes(check: number): Uint8Array {
