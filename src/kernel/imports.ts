@@ -5,7 +5,7 @@ import { FUEL_PER_CHECK } from "./constants.ts";
 import type { Kernel } from "./kernel.ts";
 import { copyMemory, fillMemory, initMemory, loadValue, storeValue, type WasmValue } from "./memory-instructions.ts";
 import { ACCESS_KINDS, MMU_MODULE, MMU_TLB_GLOBAL, SLOW_PATH_IMPORTS } from "./mmu-abi.ts";
-import type { Process } from "./process.ts";
+import { NO_SEGMENT, type Process } from "./process.ts";
 import type { ImportFunction, ImportModuleSpec } from "./personality.ts";
 import { type BlockingCall, shimBlockingCalls } from "./call-shim.ts";
 import { residentCall } from "./resident-call.ts";
@@ -118,11 +118,12 @@ function mmuImports(kernel: Kernel, memory: PhysicalMemory): ModuleImports {
     chargeBulk(p, length >>> 0);
   });
   imports.memory_init = faultable(kernel, undefined, (p, segment: number, dest: number, src: number, length: number) => {
-    initMemory(p.space, memory, p.segments[segment]!, dest, src, length);
+    initMemory(p.space, memory, p.segments[segment] ?? NO_SEGMENT, dest, src, length);
     chargeBulk(p, length >>> 0);
   });
   imports.data_drop = (segment: number) => {
-    kernel.current().segments[segment] = new Uint8Array(0);
+    const segments = kernel.current().segments;
+    if (segment < segments.length) segments[segment] = NO_SEGMENT;
   };
   imports.safe_point = new WebAssembly.Suspending(() => kernel.safePoint(kernel.current(), FUEL_PER_CHECK));
   imports.fault_handle = new WebAssembly.Suspending(() => kernel.current().faultHandler.handle());
