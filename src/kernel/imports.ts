@@ -125,7 +125,9 @@ function mmuImports(kernel: Kernel, memory: PhysicalMemory): ModuleImports {
     const segments = kernel.current().segments;
     if (segment < segments.length) segments[segment] = NO_SEGMENT;
   };
-  imports.safe_point = new WebAssembly.Suspending(() => kernel.safePoint(kernel.current(), FUEL_PER_CHECK));
+  // Plain: the loader's helper calls the suspending safe_point_wait only when this says so (mmu-abi.ts SAFE_POINT_WAIT).
+  imports.safe_point = () => kernel.safePointCheck(kernel.current(), FUEL_PER_CHECK);
+  imports.safe_point_wait = new WebAssembly.Suspending(() => kernel.safePoint(kernel.current(), FUEL_PER_CHECK));
   imports.fault_handle = new WebAssembly.Suspending(() => kernel.current().faultHandler.handle());
   return imports;
 }
