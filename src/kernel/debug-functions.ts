@@ -1,5 +1,5 @@
 import type { LoadedImage } from "./image.ts";
-import { MMU_MODULE } from "./mmu-abi.ts";
+import { MMU_MODULE, SAFE_POINT_HELPER } from "./mmu-abi.ts";
 import { SMALL_LEAF_BYTES } from "./constants.ts";
 
 /**
@@ -31,6 +31,8 @@ export interface FunctionTable {
   original(engineIndex: number): number;
   /** Whether the engine's function `engineIndex` is such an outlined loop: its entry is no entry of F's. */
   outlined(engineIndex: number): boolean;
+  /** Whether it is the loader's helper that a safe point's slow path calls (mmu-abi.ts SAFE_POINT_HELPER). */
+  safePointHelper(engineIndex: number): boolean;
   /** Whether the function's code has a safe point: false for an import or a small leaf (no loop, no call). */
   hasSafePoints(original: number): boolean;
   /** A global's name by its index in the program (what `__dogma_global_N` exports), when the binary names it. */
@@ -86,6 +88,7 @@ function readFunctionTable(image: LoadedImage): FunctionTable {
       return outlinedParent(engineIndex);
     },
     outlined: (engineIndex) => engineIndex - loaderImports >= count && outlinedParent(engineIndex) >= 0,
+    safePointHelper: (engineIndex) => engineIndex - loaderImports >= count && names.functions.get(engineIndex) === SAFE_POINT_HELPER,
     hasSafePoints(original) {
       const body = bodies[original - programImports];
       return body !== undefined && (body.size >= SMALL_LEAF_BYTES || body.mayLoopOrCall);

@@ -212,7 +212,9 @@ export class DebugSession {
    * to go on with when it stops here (settled when the debugger lets it go), else null.
    */
   atSafePoint(): Promise<number> | null {
-    const trace = captureFrames();
+    const captured = captureFrames();
+    // The slow path runs in the loader's helper; the safe point is in the frame below it.
+    const trace = captured.frames.length > 0 && this.functions.safePointHelper(captured.frames[0]!.function) ? { ...captured, frames: captured.frames.slice(1) } : captured;
     const top = trace.frames[0];
     if (!top) return null;
     const fresh = this.activations.observe(trace);

@@ -5,7 +5,7 @@ import { FUEL_PER_CHECK } from "./constants.ts";
 import type { Kernel } from "./kernel.ts";
 import { copyMemory, fillMemory, initMemory, loadValue, storeValue, type WasmValue } from "./memory-instructions.ts";
 import { ACCESS_KINDS, MMU_MODULE, MMU_TLB_GLOBAL, SLOW_PATH_IMPORTS } from "./mmu-abi.ts";
-import type { Process } from "./process.ts";
+import { NO_SEGMENT, type Process } from "./process.ts";
 import type { ImportFunction, ImportModuleSpec } from "./personality.ts";
 import { type BlockingCall, shimBlockingCalls } from "./call-shim.ts";
 import { residentCall } from "./resident-call.ts";
@@ -84,11 +84,16 @@ function traced(kernel: Kernel, name: string, fn: ImportFunction, trace: (line: 
  * (the import then returns `dummy` and the loader's wrapper runs the handler and retries), else
  * tears the process down as before. See fault-handler.ts.
  */
-function faultable<A extends unknown[], R>(kernel: Kernel, dummy: R, run: (process: Process, ...args: A) => R): (...args: A) => R {
-  return (...args: A): R => {
+/**
+ * Of fixed arity (up to four operands; the calls pass three or four), not `...args`: a rest
+ * parameter and its spread made an array at every slow path and bulk call (esbuild's 100,000 a
+ * run were 8 MB of the host's heap).
+ */
+function faultable<A, B, C, D, R>(kernel: Kernel, dummy: R, run: (process: Process, a: A, b: B, c: C, d: D) => R): (a: A, b: B, c: C, d: D) => R {
+  return (a: A, b: B, c: C, d: D): R => {
     const process = kernel.current();
     try {
-      const value = run(process, ...args);
+      const value = run(process, a, b, c, d);
       process.faultHandler.completed();
       return value;
     } catch (error) {
@@ -118,13 +123,16 @@ function mmuImports(kernel: Kernel, memory: PhysicalMemory): ModuleImports {
     chargeBulk(p, length >>> 0);
   });
   imports.memory_init = faultable(kernel, undefined, (p, segment: number, dest: number, src: number, length: number) => {
-    initMemory(p.space, memory, p.segments[segment]!, dest, src, length);
+    initMemory(p.space, memory, p.segments[segment] ?? NO_SEGMENT, dest, src, length);
     chargeBulk(p, length >>> 0);
   });
   imports.data_drop = (segment: number) => {
-    kernel.current().segments[segment] = new Uint8Array(0);
+    const segments = kernel.current().segments;
+    if (segment < segments.length) segments[segment] = NO_SEGMENT;
   };
-  imports.safe_point = new WebAssembly.Suspending(() => kernel.safePoint(kernel.current(), FUEL_PER_CHECK));
+  // Plain: the loader's helper calls the suspending safe_point_wait only when this says so (mmu-abi.ts SAFE_POINT_WAIT).
+  imports.safe_point = () => kernel.safePointCheck(kernel.current(), FUEL_PER_CHECK);
+  imports.safe_point_wait = new WebAssembly.Suspending(() => kernel.safePoint(kernel.current(), FUEL_PER_CHECK));
   imports.fault_handle = new WebAssembly.Suspending(() => kernel.current().faultHandler.handle());
   return imports;
 }

@@ -39,7 +39,7 @@ import { KernelPaging } from "./kernel-paging.ts";
 import { PagerChannel } from "./pager-channel.ts";
 import { type BackingStore, Paging, type PagingOptions } from "./paging.ts";
 import { chargeBulk, chargeFuel } from "./fuel.ts";
-import { FAULT_EXPORT, FUEL_EXPORT, INIT_EXPORT } from "./mmu-abi.ts";
+import { FAULT_EXPORT, FUEL_EXPORT, INIT_EXPORT, SAFE_POINT_WAIT } from "./mmu-abi.ts";
 import type { ImportModuleSpec } from "./personality.ts";
 import { DESCRIPTOR_BYTES, ProcessDescriptor } from "./process-descriptor.ts";
 import { DescriptorTable } from "./descriptor-table.ts";
@@ -686,6 +686,17 @@ export class Kernel implements KernelServices, ObjectKernel {
    * debugger that watches safe points (debugging.ts) it may stop here, and the fuel stays at -1
    * so that the next safe point comes here too, after a preemption as well.
    */
+  /**
+   * A safe point's first call (the plain `safe_point` import): `fuel` to go on with, or
+   * SAFE_POINT_WAIT when the process must stop here, for which the loader's helper calls
+   * `safe_point_wait` (`safePoint`, which decides again and stops it). Allocates nothing.
+   */
+  safePointCheck(process: Process, fuel: number): number {
+    if (!process.alive || (process.debug !== null && process.debug.observing)) return SAFE_POINT_WAIT;
+    if (this.paging?.pending) this.paging.reclaim(null, process.space.usesFrameReserve);
+    return this.scheduler.preemptionPending(process) ? SAFE_POINT_WAIT : fuel;
+  }
+
   safePoint(process: Process, fuel: number): number | Promise<number> {
     if (!process.alive) return this.stopRunning(process);
     if (this.paging?.pending) this.paging.reclaim(null, process.space.usesFrameReserve);

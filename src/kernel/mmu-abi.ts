@@ -99,12 +99,23 @@ export const MMU_CALLS = {
   data_drop: [["i32"], []],
   safe_point: [[], ["i32"]],
   fault_handle: [[], []],
+  safe_point_wait: [[], ["i32"]],
 } as const satisfies Record<string, readonly [readonly ValueType[], readonly ValueType[]]>;
 
 export type MmuCallName = keyof typeof MMU_CALLS;
 
 /** The calls besides ACCESS_KINDS that can fault, and so run again after a fault handler repairs it. */
 export const RETRIED_CALLS: readonly MmuCallName[] = ["memory_copy", "memory_fill", "memory_init"];
+
+/**
+ * What the plain `safe_point` import returns when the process must stop at this safe point (its
+ * slice is over, an interrupt is pending, a debugger observes it, it is ending): the loader's
+ * helper SAFE_POINT_HELPER then calls `safe_point_wait`, the suspending import, which does.
+ * Any other value is the fuel to go on with (-1 included: a debugger's every-safe-point fuel).
+ */
+export const SAFE_POINT_WAIT = -0x8000_0000;
+/** The loader's helper that every safe point's slow path calls (docs/LOADER.md "Safe points"). */
+export const SAFE_POINT_HELPER = "dogma$safe_point_or_wait";
 
 /** Names of the exports the loader adds. */
 export const INIT_EXPORT = "__dogma_init";

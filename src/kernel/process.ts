@@ -16,6 +16,9 @@ import type { ImageObject } from "./caps/image-object.ts";
 import type { ProcessDescriptor, ProcessState } from "./process-descriptor.ts";
 import type { ServeRegistration } from "./serving.ts";
 
+/** A dropped data segment's bytes (none): shared, since an empty array cannot change. */
+export const NO_SEGMENT = new Uint8Array(0);
+
 /** What a process ended with: an exit code, or a fault record. */
 export type ProcessOutcome =
   | { readonly kind: "exited"; readonly code: number }
@@ -79,7 +82,12 @@ export class Process extends KernelObject implements CapabilityHolder {
   /** Set at creation, or by PROCESS_SET_ARGS before it starts. */
   args: readonly string[];
   env: readonly string[];
-  /** Live bytes of each data segment: memory.init reads them, data.drop empties them. */
+  /**
+   * Live bytes of each data segment: memory.init reads them, data.drop empties them. An active
+   * segment is dropped once written in (NO_SEGMENT, one shared empty array: a Go program has up to
+   * 100,000 of them), and one past the end of the array too: the loader merges the active segments
+   * of a module without passive ones (data-runs.ts), so its indices count fewer than the program's.
+   */
   readonly segments: Uint8Array[];
   /** Global address of the read-only image, or 0 when it is not mapped. */
   imageBase = 0;
@@ -154,7 +162,7 @@ export class Process extends KernelObject implements CapabilityHolder {
     this.space = space;
     this.args = args;
     this.env = env;
-    this.segments = image.segments.map((segment) => (segment.offset === null ? segment.data : new Uint8Array(0)));
+    this.segments = image.segments.map((segment) => (segment.offset === null ? segment.data : NO_SEGMENT));
   }
 
   /** How reluctantly paging evicts its pages (paging.ts PinLevel; KERNEL_SET_PIN). */

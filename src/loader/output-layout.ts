@@ -1,4 +1,4 @@
-import { ACCESS_KINDS, MMU_CALLS, RETRIED_CALLS, SLOW_PATH_IMPORTS, findAccessKind, slowPathImportOf, slowPathOf, type AccessKind, type MmuCallName, type ValueType } from "../kernel/mmu-abi.ts";
+import { ACCESS_KINDS, MMU_CALLS, RETRIED_CALLS, SAFE_POINT_HELPER, SLOW_PATH_IMPORTS, findAccessKind, slowPathImportOf, slowPathOf, type AccessKind, type MmuCallName, type ValueType } from "../kernel/mmu-abi.ts";
 import { MAX_PRIVATE_WASM_PAGES, tlbEntriesFor, tlbIndexMask } from "../kernel/constants.ts";
 import { STREAM_LOCALS } from "./access-streams.ts";
 import type { LoopGroupKinds } from "./loop-groups.ts";
@@ -65,6 +65,8 @@ export const HELPERS = [
   // A group's check as a function, for heads in functions of ALL_CALLS_MIN_BODY bytes or more.
   { name: "dogma$group_check_read", retries: null },
   { name: "dogma$group_check_write", retries: null },
+  // Every safe point's slow path: the plain check, and the suspending wait only when it says so.
+  { name: SAFE_POINT_HELPER, retries: null },
 ] as const;
 
 export interface CodeLayout {
@@ -79,8 +81,12 @@ export interface CodeLayout {
   readonly tlbIndexMask: number;
   readonly faultGlobal: number;
   readonly fuelGlobal: number;
-  /** Function indices of the imports called inline. */
+  /** What a safe point's slow path calls: the helper SAFE_POINT_HELPER (rewrite-helpers.ts). */
   readonly safePoint: number;
+  /** The plain `safe_point` import and the suspending `safe_point_wait`, which only the helper calls. */
+  readonly safePointCheck: number;
+  readonly safePointWait: number;
+  /** Function indices of the imports called inline. */
   readonly memorySize: number;
   readonly memoryGrow: number;
   readonly dataDrop: number;
@@ -267,7 +273,9 @@ export function codeLayout(functionImports: number, definedFunctions: number, pr
     tlbIndexMask: tlbIndexMask(tlbEntriesFor(maximumPages)),
     faultGlobal: 2 + programGlobals,
     fuelGlobal: 1 + programGlobals,
-    safePoint: functionImports + callImport("safe_point"),
+    safePoint: helper(SAFE_POINT_HELPER),
+    safePointCheck: functionImports + callImport("safe_point"),
+    safePointWait: functionImports + callImport("safe_point_wait"),
     memorySize: functionImports + callImport("memory_size"),
     memoryGrow: functionImports + callImport("memory_grow"),
     dataDrop: functionImports + callImport("data_drop"),

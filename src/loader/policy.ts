@@ -2,6 +2,7 @@ import { MAX_PRIVATE_WASM_PAGES, WASM_PAGE_SIZE } from "../kernel/constants.ts";
 import type { DataSegment } from "../kernel/image.ts";
 import { MMU_MODULE } from "../kernel/mmu-abi.ts";
 import type { ImportSignature } from "../kernel/personality.ts";
+import { coalesceSegments } from "./data-runs.ts";
 import { capTables, instanceBytes } from "./host-cost.ts";
 import { LoadError } from "./load-error.ts";
 import type { Names } from "./name-section.ts";
@@ -43,7 +44,7 @@ export function checkPolicy(name: string, info: ModuleInfo, names: Names, policy
   checkTags(name, info);
   checkReservedNames(name, info, names);
   const memory = checkMemory(name, info, policy);
-  const segments = checkSegments(name, info, memory.initialPages);
+  const segments = coalesceSegments(checkSegments(name, info, memory.initialPages));
   const tableMaxima = capTableGrowth(name, info);
   return {
     ...memory,
