@@ -1,4 +1,5 @@
 import binaryen from "binaryen";
+import { Op, Rights } from "../../src/kernel/caps/object-abi.ts";
 
 /** Assembles WebAssembly text into a binary, keeping function names. */
 export function wat(text: string): Uint8Array {
@@ -26,4 +27,18 @@ export function invokeOp(buffer: number): string {
     (i32.store (i32.const ${buffer + 8}) (local.get $c))
     (i32.store (i32.const ${buffer + 12}) (i32.const 0))
     (call $invoke (local.get $cap) (i32.const ${buffer}) (i32.const 292)))`;
+}
+
+/**
+ * WAT statements (with `invokeOp(buffer)`'s `$op`) that make a Receiver from the Memory in slot 2
+ * into local `$receiver` and mint a send capability of it, badge 7, into local `$send`.
+ */
+export function receiverWithSend(buffer: number): string {
+  return `(i32.store (i32.const ${buffer + 20}) (i32.const 0))
+    (drop (call $op (i32.const 2) (i32.const ${Op.MEMORY_CREATE_RECEIVER}) (i32.const 1) (i32.const 0)))
+    (local.set $receiver (i32.load (i32.const ${buffer + 20})))
+    (i32.store (i32.const ${buffer + 20}) (i32.const 7))
+    (i32.store (i32.const ${buffer + 24}) (i32.const ${Rights.RECEIVER_SEND}))
+    (drop (call $op (local.get $receiver) (i32.const ${Op.RECEIVER_MINT}) (i32.const 2) (i32.const 0)))
+    (local.set $send (i32.load (i32.const ${buffer + 20})))`;
 }

@@ -9,7 +9,7 @@ import { beforeEach, expect, it } from "vitest";
 import { ALL_RIGHTS, CAP_MOVE, Op, Rights } from "../../src/kernel/caps/object-abi.ts";
 import { FUEL_PER_CHECK } from "../../src/kernel/constants.ts";
 import { testMachine } from "../helpers/test-host.ts";
-import { invokeOp, wat } from "../helpers/wat.ts";
+import { invokeOp, receiverWithSend, wat } from "../helpers/wat.ts";
 
 const BUF = 4096;
 // `go(pages, n)`: a Region of `pages`, moved to its own Receiver and received back n times; the rounds done.
@@ -19,13 +19,7 @@ const pingPong = wat(`(module
   ${invokeOp(BUF)}
   (func (export "go") (param $pages i32) (param $n i32) (result i32)
     (local $i i32) (local $receiver i32) (local $send i32) (local $region i32)
-    (i32.store (i32.const ${BUF + 20}) (i32.const 0))
-    (drop (call $op (i32.const 2) (i32.const ${Op.MEMORY_CREATE_RECEIVER}) (i32.const 1) (i32.const 0)))
-    (local.set $receiver (i32.load (i32.const ${BUF + 20})))
-    (i32.store (i32.const ${BUF + 20}) (i32.const 7))
-    (i32.store (i32.const ${BUF + 24}) (i32.const ${Rights.RECEIVER_SEND}))
-    (drop (call $op (local.get $receiver) (i32.const ${Op.RECEIVER_MINT}) (i32.const 2) (i32.const 0)))
-    (local.set $send (i32.load (i32.const ${BUF + 20})))
+    ${receiverWithSend(BUF)}
     (drop (call $op (i32.const 1) (i32.const ${Op.PROCESS_LISTEN}) (i32.const 1) (i32.const 0)))
     (i32.store (i32.const ${BUF + 20}) (local.get $pages))
     (i32.store (i32.const ${BUF + 24}) (i32.const 0))

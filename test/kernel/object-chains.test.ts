@@ -14,7 +14,7 @@ import { MAX_MONITORS } from "../../src/kernel/caps/process-control.ts";
 import { Status } from "../../src/kernel/errors.ts";
 import { checkInvariants } from "../../src/kernel/invariants.ts";
 import { testMachine } from "../helpers/test-host.ts";
-import { invokeOp, wat } from "../helpers/wat.ts";
+import { invokeOp, receiverWithSend, wat } from "../helpers/wat.ts";
 
 const BUF = 4096;
 // `go(n, nest)`: asks its Memory (slot 2) for a child n times (nest 0: each of slot 2; nest 1:
@@ -53,13 +53,7 @@ const monitor = wat(`(module
   ${invokeOp(BUF)}
   (func (export "go") (param $n i32) (result i32)
     (local $i i32) (local $ok i32) (local $receiver i32) (local $send i32)
-    (i32.store (i32.const ${BUF + 20}) (i32.const 0))
-    (drop (call $op (i32.const 2) (i32.const ${Op.MEMORY_CREATE_RECEIVER}) (i32.const 1) (i32.const 0)))
-    (local.set $receiver (i32.load (i32.const ${BUF + 20})))
-    (i32.store (i32.const ${BUF + 20}) (i32.const 7))
-    (i32.store (i32.const ${BUF + 24}) (i32.const ${Rights.RECEIVER_SEND}))
-    (drop (call $op (local.get $receiver) (i32.const ${Op.RECEIVER_MINT}) (i32.const 2) (i32.const 0)))
-    (local.set $send (i32.load (i32.const ${BUF + 20})))
+    ${receiverWithSend(BUF)}
     (block $out (loop $again
       (br_if $out (i32.ge_u (local.get $i) (local.get $n)))
       (i32.store (i32.const ${BUF + 20}) (local.get $send))

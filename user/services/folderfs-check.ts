@@ -13,32 +13,13 @@ import {
   FS_CLOSE, FS_E_TABLE_FULL,
 } from "../lib/fs-client";
 
+import { checkName, fail, expect, ok, passed } from "../lib/check-steps";
+
+checkName("folderfs-check");
 const MEMORY: i32 = 2;
 const ROOT: i32 = 3;
 const ATTACH_MAX: i32 = 16;
 const fs = new FsClient(MEMORY, 16); // 64 KiB
-
-function fail(what: string, got: i32): void {
-  eprint("folderfs-check: FAIL: " + what + ": got " + fsErrorName(got));
-  exit(1);
-}
-
-function expect(what: string, got: i32, want: i32): i32 {
-  if (got != want) {
-    eprint("folderfs-check: FAIL: " + what + ": got " + fsErrorName(got) + ", wanted " + fsErrorName(want));
-    exit(1);
-  }
-  return got;
-}
-
-function ok(what: string, got: i32): i32 {
-  if (got < 0) fail(what, got);
-  return got;
-}
-
-function passed(step: string): void {
-  print("folderfs-check: ok: " + step);
-}
 
 /** A request of `label` with `words` on `cap`: the server's status. */
 function raw(cap: i32, label: u32, words: u32[]): i32 {

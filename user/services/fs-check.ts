@@ -13,35 +13,14 @@ import {
   FS_E_TABLE_FULL, FS_READ, direntName, direntNameLength, direntNext, direntKind,
 } from "../lib/fs-client";
 
+import { checkName, fail, expect, ok, passed } from "../lib/check-steps";
+
+checkName("fs-check");
 const SHARED: i32 = 3;
 const MEMORY: i32 = 4;
 const BUFFER_PAGES: u32 = 256; // 1 MiB
 const fs = new FsClient(MEMORY, BUFFER_PAGES);
 const scratch: usize = memory.data(512);
-
-function fail(what: string, got: i32): void {
-  eprint("fs-check: FAIL: " + what + ": got " + fsErrorName(got));
-  exit(1);
-}
-
-/** Fails unless `got` is `want` (a status, or a count). */
-function expect(what: string, got: i32, want: i32): i32 {
-  if (got != want) {
-    eprint("fs-check: FAIL: " + what + ": got " + fsErrorName(got) + ", wanted " + fsErrorName(want));
-    exit(1);
-  }
-  return got;
-}
-
-/** Fails when `got` is a status; returns it. */
-function ok(what: string, got: i32): i32 {
-  if (got < 0) fail(what, got);
-  return got;
-}
-
-function passed(step: string): void {
-  print("fs-check: ok: " + step);
-}
 
 function pattern(offset: u64): u8 {
   return <u8>((offset * 2654435761) >> 13);

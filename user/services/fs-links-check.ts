@@ -16,37 +16,13 @@ import {
   FS_TIMES_ACCESS_NOW, FS_SYMLINK_MAX, FS_RENAME, fsStatus, direntName, direntNameLength, direntNext, direntInode, direntKind,
 } from "../lib/fs-client";
 
+import { checkName, expect, ok, check, passed } from "../lib/check-steps";
+
+checkName("fs-links-check");
 const SHARED: i32 = 3;
 const MEMORY: i32 = 4;
 const fs = new FsClient(MEMORY, 16);
 const scratch: usize = memory.data(512);
-
-function expect(what: string, got: i32, want: i32): i32 {
-  if (got != want) {
-    eprint("fs-links-check: FAIL: " + what + ": got " + fsErrorName(got) + ", wanted " + fsErrorName(want));
-    exit(1);
-  }
-  return got;
-}
-
-function ok(what: string, got: i32): i32 {
-  if (got < 0) {
-    eprint("fs-links-check: FAIL: " + what + ": got " + fsErrorName(got));
-    exit(1);
-  }
-  return got;
-}
-
-function check(what: string, holds: bool): void {
-  if (!holds) {
-    eprint("fs-links-check: FAIL: " + what);
-    exit(1);
-  }
-}
-
-function passed(step: string): void {
-  print("fs-links-check: ok: " + step);
-}
 
 function writeText(file: i32, text: string): i32 {
   const n = String.UTF8.encodeUnsafe(changetype<usize>(text), text.length, scratch);

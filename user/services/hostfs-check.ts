@@ -17,32 +17,13 @@ import {
   direntNext, direntKind,
 } from "../lib/fs-client";
 
+import { checkName, fail, expect, ok, passed } from "../lib/check-steps";
+
+checkName("hostfs-check");
 const SHARED: i32 = 3;
 const MEMORY: i32 = 4;
 const fs = new FsClient(MEMORY, 64); // 256 KiB
 const scratch: usize = memory.data(512);
-
-function fail(what: string, got: i32): void {
-  eprint("hostfs-check: FAIL: " + what + ": got " + fsErrorName(got));
-  exit(1);
-}
-
-function expect(what: string, got: i32, want: i32): i32 {
-  if (got != want) {
-    eprint("hostfs-check: FAIL: " + what + ": got " + fsErrorName(got) + ", wanted " + fsErrorName(want));
-    exit(1);
-  }
-  return got;
-}
-
-function ok(what: string, got: i32): i32 {
-  if (got < 0) fail(what, got);
-  return got;
-}
-
-function passed(step: string): void {
-  print("hostfs-check: ok: " + step);
-}
 
 function readString(file: i32, offset: u64, length: u32): string {
   const n = ok("read inline", fs.readInline(file, offset, scratch, length));
