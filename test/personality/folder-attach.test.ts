@@ -1,7 +1,8 @@
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
-import { cProgram, dogmaRun, scratchFolder } from "./wasi-programs.ts";
+import { describe, expect, it } from "vitest";
+import { scratchFolders } from "./scratch-folders.ts";
+import { cProgram, dogmaRun } from "./wasi-programs.ts";
 
 /**
  * The host folder server's attached handles (docs/FS.md "Attached handles", docs/HOSTFS.md "Host
@@ -9,16 +10,7 @@ import { cProgram, dogmaRun, scratchFolder } from "./wasi-programs.ts";
  * moves no Region. The protocol from a client's side (user/services/folderfs-check.ts), and a
  * WASI program with more files open than the server attaches, whose bytes all come back.
  */
-const made: string[] = [];
-afterAll(() => {
-  for (const dir of made) rmSync(dir, { recursive: true, force: true });
-});
-
-function folder(prefix: string): string {
-  const dir = scratchFolder(prefix);
-  made.push(dir);
-  return dir;
-}
+const folder = scratchFolders();
 
 describe.concurrent("the host folder server's attached handles", () => {
   it("attaches, reads and writes through the buffers, outlives the plain handle, bounds what it keeps", async () => {

@@ -1,22 +1,14 @@
-import { lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync, existsSync } from "node:fs";
+import { lstatSync, mkdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
-import { cProgram, dogmaRun, scratchFolder } from "./wasi-programs.ts";
+import { describe, expect, it } from "vitest";
+import { scratchFolders } from "./scratch-folders.ts";
+import { cProgram, dogmaRun } from "./wasi-programs.ts";
 
 /**
  * `dogma run --dir`, `--env`, `--inherit-env` as a person types them: a WASI program's files in
  * host folders, read-write or read-only, under the names it is given, confined to them.
  */
-const made: string[] = [];
-afterAll(() => {
-  for (const dir of made) rmSync(dir, { recursive: true, force: true });
-});
-
-function folder(prefix: string): string {
-  const dir = scratchFolder(prefix);
-  made.push(dir);
-  return dir;
-}
+const folder = scratchFolders();
 
 describe.concurrent("dogma run --dir", () => {
   it("gives a folder read-write as '.', so relative paths resolve there", async () => {
