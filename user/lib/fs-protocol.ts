@@ -293,7 +293,8 @@ export function fsRightsNeeded(label: u32, isDirectory: bool, openFlags: u32): i
     // so only who could write the file through this directory may give it one (redteam10).
     case FS_MKDIR: case FS_UNLINK: case FS_RENAME: case FS_SYMLINK: case FS_REMOVE: case FS_LINK:
       return dir ? <i32>(FS_RIGHT_READ | FS_RIGHT_WRITE) : FS_E_NOT_DIR;
-    case FS_READDIR:
+    // As OPEN without rights, by which a lookup was made before: READ on the directory.
+    case FS_READDIR: case FS_STAT_AT: case FS_READLINK_AT:
       return dir ? <i32>FS_RIGHT_READ : FS_E_NOT_DIR;
     case FS_TOKEN:
       return dir ? 0 : FS_E_NOT_DIR;

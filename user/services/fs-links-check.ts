@@ -5,7 +5,7 @@
 // tokens. Prints "fs-links-check: ok: STEP" for each step and "fs-links-check: all passed", or
 // "fs-links-check: FAIL: ..." and exits 1. Config: `service check fs-links-check use=fs memory=1024`.
 import {
-  exit, print, eprint, capCopy, registryLookup, msgBegin, msgAddWord, msgAddCap, msgInvoke, msgLabel, msgWord, Memory, Receiver,
+  exit, print, eprint, capCopy, registryLookup, msgBegin, msgAddWord, msgAddCap, msgInvoke, msgLabel, msgWord, msgWordCount, Memory, Receiver,
   CAP_MOVE, E_MISSING_RIGHT, E_INVALID_ARGUMENT, E_INVALID_CAP, E_WRONG_TYPE, RIGHT_RECEIVER_SEND,
 } from "../lib";
 import {
@@ -13,7 +13,7 @@ import {
   FS_OPEN_TRUNCATE, FS_OPEN_DIRECTORY, FS_OPEN_NOFOLLOW, FS_KIND_FILE, FS_KIND_DIR, FS_KIND_SYMLINK, FS_SERVICE,
   FS_E_NOT_FOUND, FS_E_EXISTS, FS_E_NOT_DIR, FS_E_IS_DIR, FS_E_NOT_EMPTY, FS_E_NAME, FS_E_STALE, FS_E_ESCAPE,
   FS_E_LOOP, FS_REMOVE_DIR, FS_REMOVE_FILE, FS_READDIR_DOTS, FS_TIMES_ACCESS, FS_TIMES_MODIFY, FS_TIMES_MODIFY_NOW,
-  FS_TIMES_ACCESS_NOW, FS_SYMLINK_MAX, FS_RENAME, fsStatus, direntName, direntNameLength, direntNext, direntInode, direntKind,
+  FS_TIMES_ACCESS_NOW, FS_SYMLINK_MAX, FS_RENAME, FS_STAT_AT, FS_STAT_AT_FOLLOW, FS_READLINK_AT, fsStatus, direntName, direntNameLength, direntNext, direntInode, direntKind,
 } from "../lib/fs-client";
 
 import { checkName, expect, ok, check, passed } from "../lib/check-steps";
@@ -72,6 +72,19 @@ function renameWithToken(dir: i32, from: string, token: i32, to: string): i32 {
   return status < 0 ? status : fsStatus(msgLabel());
 }
 
+/** STAT_AT (`flags` given) or READLINK_AT (`flags` < 0) of `path` under `dir`: the server's status; the reply's words after. */
+function atPath(dir: i32, label: u32, flags: i32, path: string): i32 {
+  const bytes = String.UTF8.encode(path);
+  memory.copy(scratch, changetype<usize>(bytes), bytes.byteLength);
+  store<u32>(scratch + <usize>bytes.byteLength, 0);
+  msgBegin(label);
+  if (flags >= 0) msgAddWord(<u32>flags);
+  msgAddWord(<u32>bytes.byteLength);
+  for (let i = 0; i < bytes.byteLength; i += 4) msgAddWord(load<u32>(scratch + <usize>i));
+  const status = msgInvoke(dir);
+  return status < 0 ? status : fsStatus(msgLabel());
+}
+
 ok("buffer", fs.prepare());
 const root = ok("root", fsRoot(SHARED, 0));
 ok("mkdir t", fs.mkdir(root, "t"));
@@ -85,6 +98,20 @@ ok("symlink to file", fs.symlink(t, "file", "ln"));
 check("read through a link", readText(t, "ln") == "the file");
 check("readlink", readlink(t, "ln") == "file");
 expect("readlink of a file", fs.readlink(t, "file"), E_INVALID_ARGUMENT);
+// A path's stat and a link's contents in one call each (what OPEN, STAT or READ, and CLOSE did).
+ok("STAT_AT through the link", atPath(t, FS_STAT_AT, FS_STAT_AT_FOLLOW, "ln"));
+check("what it leads to: the file", msgWord(0) == FS_KIND_FILE && msgWord(1) == 8 && msgWord(2) == 0);
+ok("STAT_AT of the link itself", atPath(t, FS_STAT_AT, 0, "ln"));
+check("the link, its target's length, no rights", msgWord(0) == FS_KIND_SYMLINK && msgWord(1) == 4 && msgWord(8) == 0);
+expect("STAT_AT of nothing", atPath(t, FS_STAT_AT, 0, "none"), FS_E_NOT_FOUND);
+expect("STAT_AT through .. to nothing", atPath(t, FS_STAT_AT, FS_STAT_AT_FOLLOW, "sub/../none"), FS_E_NOT_FOUND);
+ok("READLINK_AT of the link", atPath(t, FS_READLINK_AT, -1, "ln"));
+check("its contents", msgWord(0) == FS_KIND_SYMLINK && msgWord(1) == 4 && msgWord(2) == 0x656c6966);
+ok("READLINK_AT of a file", atPath(t, FS_READLINK_AT, -1, "file"));
+check("its kind alone", msgWord(0) == FS_KIND_FILE && msgWordCount() == 1);
+const fileHandle = ok("open the file", fs.open(t, "file", FS_RIGHT_READ));
+expect("STAT_AT on a file's handle", atPath(fileHandle, FS_STAT_AT, 0, "x"), FS_E_NOT_DIR);
+fs.close(fileHandle);
 const itself = ok("open the link itself", fs.open(t, "ln", FS_RIGHT_READ | FS_OPEN_NOFOLLOW));
 expect("its kind", <i32>fs.kind, <i32>FS_KIND_SYMLINK);
 ok("stat the link", fs.stat(itself));

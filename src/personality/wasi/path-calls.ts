@@ -30,7 +30,7 @@ async function directoryAndPath(w: WasiProcess, fd: number, rights: bigint, byte
 
 /**
  * What `path` names under `dir` (a symbolic link as its last name followed or not): STAT_AT, one
- * call, from a server that has it (the host folder server); else OPEN with no rights (NOFOLLOW:
+ * call, from a server that has it (the file system, the host folder server); else OPEN with no rights (NOFOLLOW:
  * the link itself), STAT and CLOSE. A status when nothing is there.
  */
 async function lookup(w: WasiProcess, dir: DirectoryDescriptor, path: Uint8Array, follow: boolean): Promise<ServerStat | number> {
@@ -357,7 +357,7 @@ export async function pathReadlink(w: WasiProcess, fd: number, bytes: Uint8Array
   const found = await directoryAndPath(w, fd, Right.PATH_READLINK, bytes);
   if (typeof found === "number") return found;
   w.k.touch(w.process, out >>> 0, 4);
-  // One call from a server that has READLINK_AT (the host folder server); else OPEN, READ, CLOSE.
+  // One call from a server that has READLINK_AT (the file system, the host folder server); else OPEN, READ, CLOSE.
   const direct = await w.server.readlinkAt(found.dir.slot, found.path.bytes);
   if (typeof direct === "number") return errnoOfStatus(direct);
   if (direct !== null) {

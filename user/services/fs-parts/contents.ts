@@ -6,7 +6,7 @@ import { STREAM_CHUNK, STREAM_KIND_FILE } from "../../lib/streams";
 import { E_BAD_MESSAGE, E_INVALID_ARGUMENT, E_MISSING_RIGHT, wallClock } from "../../lib";
 import {
   FS_RIGHT_WRITE, FS_INLINE_BYTES, FS_DIRENT_HEADER, FS_READDIR_DOTS, FS_TIMES_ACCESS, FS_TIMES_ACCESS_NOW,
-  FS_TIMES_MODIFY, FS_TIMES_MODIFY_NOW, FS_E_LOOP, FS_KIND_DIR, FS_READ_FILL,
+  FS_TIMES_MODIFY, FS_TIMES_MODIFY_NOW, FS_E_LOOP, FS_E_TOO_BIG, FS_KIND_DIR, FS_READ_FILL,
 } from "../../lib/fs-protocol";
 import {
   D_INODE_AT, D_KIND_AT, D_NAME_AT, D_NAME_LENGTH_AT, I_ACCESSED_AT, I_BLOCKS_AT, I_CHANGED_AT, I_CREATED_AT,
@@ -227,18 +227,37 @@ export class Contents {
 
   stat(): i32 {
     const c = this.c;
-    const at = c.at;
-    const rep = c.reply;
+    return this.statOf(c.at, c.ino, c.handles.rights(c.index));
+  }
+
+  /** STAT's reply for the inode `ino` at `at`, with `rights` (STAT_AT: 0, no handle). */
+  statOf(at: usize, ino: u32, rights: u32): i32 {
+    const rep = this.c.reply;
     rep.add(load<u32>(at + I_KIND_AT));
     rep.add64(load<u64>(at + I_SIZE_AT));
     rep.add64(load<u64>(at + I_CREATED_AT));
     rep.add64(load<u64>(at + I_MODIFIED_AT));
-    rep.add(c.ino);
-    rep.add(c.handles.rights(c.index));
+    rep.add(ino);
+    rep.add(rights);
     rep.add(load<u32>(at + I_BLOCKS_AT));
     rep.add64(load<u64>(at + I_ACCESSED_AT));
     rep.add64(load<u64>(at + I_CHANGED_AT));
     rep.add(load<u32>(at + I_LINKS_AT));
+    return 0;
+  }
+
+  /** READLINK_AT's reply for the inode at `at`: its kind, and for a link its contents' length and bytes. */
+  linkOf(at: usize): i32 {
+    const c = this.c;
+    const kind = load<u32>(at + I_KIND_AT);
+    c.reply.add(kind);
+    if (kind != KIND_SYMLINK) return 0;
+    const size = c.volume.readLink(at, linkBytes);
+    if (size < 0) return size;
+    if (<u32>size > FS_INLINE_BYTES) return FS_E_TOO_BIG;
+    c.reply.add(<u32>size);
+    memory.copy(c.reply.wordsAddress(2), linkBytes, <usize>size);
+    c.reply.use((<u32>size + 3) >> 2);
     return 0;
   }
 

@@ -11,7 +11,7 @@ import {
 import {
   FS_INFO, FS_OPEN, FS_MKDIR, FS_UNLINK, FS_RENAME, FS_READ, FS_WRITE, FS_APPEND, FS_TRUNCATE, FS_STAT, FS_READDIR,
   FS_CLOSE, FS_SYNC, FS_TOKEN, FS_LINK, FS_SYMLINK, FS_SET_TIMES, FS_REMOVE, FS_ATTACH, FS_ATTACH_MAX,
-  FS_ATTACH_READ_PAGES, FS_ATTACH_READ_PAGES_MAX, FS_MAP, FS_E_STALE, FS_E_TABLE_FULL, fsLabel,
+  FS_ATTACH_READ_PAGES, FS_ATTACH_READ_PAGES_MAX, FS_MAP, FS_E_STALE, FS_E_TABLE_FULL, FS_STAT_AT, FS_STAT_AT_FOLLOW, FS_READLINK_AT, fsLabel,
   fsRightsNeeded, fsRightsAllow,
 } from "../../lib/fs-protocol";
 import { BLOCK_BYTES, I_GENERATION_AT, I_KIND_AT, KIND_DIR, KIND_FILE, ROOT_INODE } from "./format";
@@ -136,6 +136,14 @@ export class Operations {
       case FS_APPEND: return this.contents.write(true);
       case FS_TRUNCATE: return this.contents.truncate();
       case FS_STAT: return this.contents.stat();
+      case FS_STAT_AT: {
+        const at = this.names.lookUp(1, (r.word(0) & FS_STAT_AT_FOLLOW) != 0);
+        return at == 0 ? this.names.lookedUp : this.contents.statOf(at, c.walk.target, 0);
+      }
+      case FS_READLINK_AT: {
+        const at = this.names.lookUp(0, false);
+        return at == 0 ? this.names.lookedUp : this.contents.linkOf(at);
+      }
       case FS_SET_TIMES: return this.contents.setTimes();
       case FS_READDIR: return this.contents.readdir();
       case FS_CLOSE: return this.close();
