@@ -11,6 +11,13 @@ const work = mkdtempSync(join(tmpdir(), "dogma-terminal-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 const PROMPT = "dogma:/$ ";
 const HALTED = /dogma: process 1 halted the machine.*\n/;
+/**
+ * The prompt, then `text` as the terminal shows it, with any whole lines of services between them:
+ * a service's message (the pager's "paging to /swap", once its swap file is open) lands on the
+ * console whenever it is ready, after the first prompt too, as a kernel's messages do on a Linux
+ * console.
+ */
+const afterPrompt = (text: string) => new RegExp(`dogma:/\\$ (?:[\\w-]+: [^\\n]*\\n)*${text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`);
 
 /**
  * A booted session on its own disk image; the module cache is shared, so only the first boot
@@ -36,9 +43,9 @@ describe.concurrent("a session on a terminal", () => {
       // Typed while the system boots, before the shell runs: kept, unechoed, for the console driver.
       let at = await s.waitFor("boot: process 1 (init) started");
       s.type("echo typed ahead\r");
-      at = await s.waitFor(`${PROMPT}echo typed ahead\ntyped ahead\n`, at);
+      at = await s.waitFor(afterPrompt("echo typed ahead\ntyped ahead\n"), at);
       s.type("cat\r");
-      at = await s.waitFor(`${PROMPT}cat\n`, at);
+      at = await s.waitFor(afterPrompt("cat\n"), at);
       s.type("one line\r");
       at = await s.waitFor("one line\none line\n", at); // the echo, then cat's copy
       s.type("\x03");
