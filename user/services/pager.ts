@@ -92,12 +92,14 @@ if (opened < 0) fail("open /swap", opened);
 // Attached when the server can (else every call moves a Region: slower, the same bytes).
 const attached = fs.attach(opened);
 const swap = attached >= 0 ? attached : opened;
+// Said before init hears it is ready: init then starts the shell, whose prompt this line would
+// otherwise come after, or in the middle of what is typed at it, as the scheduler had it.
+print("pager: paging to /swap, up to " + SLOTS.toString() + " slots of 4 KiB");
 // Ready: pinned, it never waits for a page-in itself. The word: the pages a message may carry.
 msgBegin(CONTROL_PAGER_READY);
 msgAddWord(BATCH);
 const ready = msgInvoke(CONTROL);
 if (ready < 0 || msgLabel() != 0) fail("tell init it is ready", ready < 0 ? ready : -<i32>msgLabel());
-print("pager: paging to /swap, up to " + SLOTS.toString() + " slots of 4 KiB");
 
 /** Answers a request: `status` (0: done), and for a page-in the Region holding the pages. */
 function done(request: i32, status: i32, region: i32): void {
