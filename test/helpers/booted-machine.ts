@@ -106,6 +106,11 @@ export async function bootMachine(config: string, modules: string[], options: Bo
       await machine.until(`the prompt after ${JSON.stringify(line)}`, () => /dogma:\/[^\n]*\$ $/.test(t.stdout().slice(from)));
       return t.stdout().slice(from);
     },
+    /** What typing `line` at a shell's prompt printed: `command`'s answer without the prompt after it. */
+    async output(line: string): Promise<string> {
+      const out = await machine.command(line);
+      return out.slice(0, out.lastIndexOf("dogma:"));
+    },
     /** The pid init last started `name` with ("init: started NAME (pid N)" or "restarted"), once it has. */
     async pidOf(name: string): Promise<number> {
       const pattern = new RegExp(`^init: (?:re)?started ${name} \\(pid (\\d+)\\)$`);

@@ -54,6 +54,22 @@ const PROGRAM = watToBinary(
 const names = (bytes: Uint8Array) => readNames(bytes, readModule(bytes).nameSection).functions;
 
 
+/**
+ * A module of functions `() -> ()` with `bodies` (each its locals' count, then its code), the last
+ * exported as _start: written as bytes (binaryen takes seconds over thousands of functions).
+ */
+function startModule(bodies: number[][]): Uint8Array<ArrayBuffer> {
+  const section = (id: number, content: number[]) => [id, ...leb(content.length), ...content];
+  const start = [...new TextEncoder().encode("_start")];
+  return new Uint8Array([
+    0, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
+    ...section(1, [1, 0x60, 0, 0]),
+    ...section(3, [...leb(bodies.length), ...Array<number>(bodies.length).fill(0)]),
+    ...section(7, [1, start.length, ...start, 0, ...leb(bodies.length - 1)]),
+    ...section(10, [...leb(bodies.length), ...bodies.flatMap((body) => [...leb(body.length), ...body])]),
+  ]);
+}
+
 /** The loader's default plan of `info`: loops of functions that run once, numbered after the helpers. */
 const planOnceRun = (info: ModuleInfo) => planOutlining(info, "once-run", firstOutlined(info.functionImports, info.functions.length));
 
@@ -90,20 +106,9 @@ describe("loop outlining", () => {
   // which a valid program of 30,000 functions, each called once by the next, overflowed: the
   // program was refused with "internal error (a loader bug)".
   it("decides a chain of 30,000 functions, each called once by the next, without a recursion", () => {
-    // Written as bytes (binaryen takes seconds over so many functions): type () -> (); function i
-    // calls i - 1, function 0 loops, the last, exported as _start, calls the one before it.
+    // Function i calls i - 1, function 0 loops, the last, exported as _start, calls the one before it.
     const n = 30_000;
-    const body = (code: number[]) => [...leb(code.length + 1), 0, ...code];
-    const bodies = Array.from({ length: n + 1 }, (_, i) => (i === 0 ? body([0x03, 0x40, 0x0b, 0x0b]) : body([0x10, ...leb(i - 1), 0x0b])));
-    const section = (id: number, content: number[]) => [id, ...leb(content.length), ...content];
-    const start = [...new TextEncoder().encode("_start")];
-    const chain = new Uint8Array([
-      0, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
-      ...section(1, [1, 0x60, 0, 0]),
-      ...section(3, [...leb(n + 1), ...Array<number>(n + 1).fill(0)]),
-      ...section(7, [1, start.length, ...start, 0, ...leb(n)]),
-      ...section(10, [...leb(n + 1), ...bodies.flat()]),
-    ]);
+    const chain = startModule(Array.from({ length: n + 1 }, (_, i) => (i === 0 ? [0, 0x03, 0x40, 0x0b, 0x0b] : [0, 0x10, ...leb(i - 1), 0x0b])));
     expect(WebAssembly.validate(chain)).toBe(true);
     const plan = planOnceRun(readModule(chain));
     expect([...plan.byFunction.keys()]).toEqual([0]); // $f0's loop: the one loop, in a function that runs once
@@ -117,13 +122,7 @@ describe("loop outlining", () => {
     const blocks = 1000;
     const loops = 1000;
     const code = [0, ...Array<number[]>(blocks).fill([0x02, 0x40]).flat(), ...Array<number[]>(loops).fill([0x03, 0x40, 0x0b]).flat(), ...Array<number>(blocks).fill(0x0b), 0x0b];
-    const section = (id: number, content: number[]) => [id, ...leb(content.length), ...content];
-    const start = [...new TextEncoder().encode("_start")];
-    const nested = new Uint8Array([
-      0, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
-      ...section(1, [1, 0x60, 0, 0]), ...section(3, [1, 0]), ...section(7, [1, start.length, ...start, 0, 0]),
-      ...section(10, [1, ...leb(code.length), ...code]),
-    ]);
+    const nested = startModule([code]);
     expect(WebAssembly.validate(nested)).toBe(true);
     const plan = planOnceRun(readModule(nested));
     expect(plan.loops.length).toBeGreaterThan(0);
@@ -138,13 +137,7 @@ describe("many loops", () => {
   it(`outlines ${OUTLINE_MAX_LOOPS} loops at most, and loads a _start of 55,000`, async () => {
     const loops = 55_000;
     const code = [0, ...Array<number[]>(loops).fill([0x03, 0x40, 0x0b]).flat(), 0x0b];
-    const section = (id: number, content: number[]) => [id, ...leb(content.length), ...content];
-    const start = [...new TextEncoder().encode("_start")];
-    const many = new Uint8Array([
-      0, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
-      ...section(1, [1, 0x60, 0, 0]), ...section(3, [1, 0]), ...section(7, [1, start.length, ...start, 0, 0]),
-      ...section(10, [1, ...leb(code.length), ...code]),
-    ]);
+    const many = startModule([code]);
     expect(planOnceRun(readModule(many)).loops.length).toBe(OUTLINE_MAX_LOOPS);
     const t = testMachine();
     const process = t.kernel.spawn(await t.loader.load(many, "many loops"), { entry: "_start", mapImage: false });

@@ -20,11 +20,6 @@ const folder = mkdtempSync(join(tmpdir(), "dogma-hog-"));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
 let m: BootedMachine;
 
-async function run(line: string): Promise<string> {
-  const out = await m.command(line);
-  return out.slice(0, out.lastIndexOf("dogma:"));
-}
-
 beforeAll(async () => {
   // Its streams and the registry (what a program without a manifest gets too): the least it needs to look the services up.
   const manifest = ["name endpoint-hog", "version 1.0", "kind program", "cap streams", "cap registry", ""].join("\n");
@@ -39,11 +34,11 @@ afterAll(async () => {
 
 describe("a program hoarding endpoints", () => {
   it("keeps no one from a pipe or the log", async () => {
-    expect(await run("echo before | cat")).toContain("before");
+    expect(await m.output("echo before | cat")).toContain("before");
     m.type("/host/hog.wasm log pipe &\r");
     await m.until("the hoarder's copies", () => /endpoint-hog: pipe: /.test(m.stdout()));
-    expect(await run("echo after | cat")).toContain("after");
-    expect(await run("logger hoarded-but-here; dmesg | grep hoarded")).toContain("user: hoarded-but-here");
+    expect(await m.output("echo after | cat")).toContain("after");
+    expect(await m.output("logger hoarded-but-here; dmesg | grep hoarded")).toContain("user: hoarded-but-here");
     // Its own table filled (E_QUOTA), not the services' queues (before: E_QUEUE_FULL after 100 or so).
     expect(m.stdout()).toMatch(/endpoint-hog: log: \d{3,} copies, then E_QUOTA/);
     expect(m.stderr()).not.toMatch(/no pipe|queue is full/);

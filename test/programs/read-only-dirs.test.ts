@@ -19,11 +19,6 @@ const folder = mkdtempSync(join(tmpdir(), "dogma-read-only-"));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
 let m: BootedMachine;
 
-async function run(line: string): Promise<string> {
-  const out = await m.command(line);
-  return out.slice(0, out.lastIndexOf("dogma:"));
-}
-
 const manifest = (name: string, read: boolean) =>
   [`name ${name}`, "version 1.0", "kind program", "cap streams", "cap job-memory", `cap cwd${read ? " read" : ""}`, `cap root${read ? " read" : ""}`, ""].join("\n");
 
@@ -41,16 +36,16 @@ afterAll(async () => {
 
 describe("a program whose manifest asks for its directories read-only", () => {
   it("cannot create or remove a file through them, and the same binary asking for them whole can", async () => {
-    await run("echo kept > /kept.txt");
+    await m.output("echo kept > /kept.txt");
     // Each fails (status 1, its complaint on the error stream) and changes nothing.
     expect(await m.command("/host/touch-ro.wasm /made.txt made-here.txt")).toMatch(/\[1\]\$ $/);
     expect(await m.command("/host/rm-ro.wasm /kept.txt")).toMatch(/\[1\]\$ $/);
-    expect(await run("ls /")).toContain("kept.txt");
-    expect(await run("ls /")).not.toContain("made.txt");
-    expect(await run("cat /kept.txt")).toContain("kept");
-    await run("/host/touch-rw.wasm /made.txt");
-    expect(await run("ls /")).toContain("made.txt");
-    await run("/host/rm-rw.wasm /kept.txt");
-    expect(await run("ls /")).not.toContain("kept.txt");
+    expect(await m.output("ls /")).toContain("kept.txt");
+    expect(await m.output("ls /")).not.toContain("made.txt");
+    expect(await m.output("cat /kept.txt")).toContain("kept");
+    await m.output("/host/touch-rw.wasm /made.txt");
+    expect(await m.output("ls /")).toContain("made.txt");
+    await m.output("/host/rm-rw.wasm /kept.txt");
+    expect(await m.output("ls /")).not.toContain("kept.txt");
   }, patience(60_000));
 });

@@ -38,11 +38,6 @@ function padded(binary: Uint8Array): Uint8Array {
 }
 
 /** Types `line`; what it printed up to the next prompt. */
-async function run(line: string): Promise<string> {
-  const out = await m.command(line);
-  return out.slice(0, out.lastIndexOf("dogma:"));
-}
-
 beforeAll(async () => {
   const manifest = ["name registry-thief", "version 1.0", "kind program", "cap streams", "cap job-memory", "cap registry", ""].join("\n");
   writeFileSync(join(folder, "thief.wasm"), withManifestSection(program("registry-thief"), manifest));
@@ -77,9 +72,9 @@ afterAll(async () => {
 describe("a program writing to the log", () => {
   it("pushes out none of the system's lines, and none of its lines passes for the system's", async () => {
     const system = (text: string) => text.split("\n").filter((line) => /^\[ *\d+\.\d{6}\] init: started fs \(pid \d+\)$/.test(line));
-    expect(system(await run("dmesg"))).toHaveLength(1);
-    expect(await run("/host/flood.wasm 1500")).toContain("log-flood: wrote 1500 lines");
-    const after = await run("dmesg");
+    expect(system(await m.output("dmesg"))).toHaveLength(1);
+    expect(await m.output("/host/flood.wasm 1500")).toContain("log-flood: wrote 1500 lines");
+    const after = await m.output("dmesg");
     // Before: 1500 forged lines pushed out all 512 the ring held, init's and the services' among them.
     expect(system(after)).toHaveLength(1);
     expect(after).toMatch(/\] log: registered "log"/);
@@ -90,22 +85,22 @@ describe("a program writing to the log", () => {
 
 describe("a program that holds only its streams and its Memory", () => {
   it("reads no disk block through the registry, and takes no system service's name", async () => {
-    await run(`echo ${SECRET} > /secret.txt`);
+    await m.output(`echo ${SECRET} > /secret.txt`);
     // The secret is on the disk, and the file system still answers it.
-    expect(await run("cat /secret.txt")).toContain(SECRET);
-    const said = await run(`/host/thief.wasm ${SECRET}`);
+    expect(await m.output("cat /secret.txt")).toContain(SECRET);
+    const said = await m.output(`/host/thief.wasm ${SECRET}`);
     expect(said).toContain("registry-thief: block: ");
     expect(said).not.toMatch(/the secret .*: found/);
     expect(said).not.toMatch(/registry-thief: block: 0/);
     expect(said).toMatch(/registry-thief: register fs: E_/);
     expect(said).toMatch(/registry-thief: register log: E_/);
     // The file system and the log are still the system's.
-    expect(await run("cat /secret.txt")).toContain(SECRET);
-    expect(await run("logger still here; dmesg | grep 'still here'")).toContain("still here");
+    expect(await m.output("cat /secret.txt")).toContain(SECRET);
+    expect(await m.output("logger still here; dmesg | grep 'still here'")).toContain("still here");
   });
 
   it("still finds no driver's name after the registry is killed and restarted: the mark is kept with the entry", async () => {
-    const registryPid = async () => /^ *(\d+) +1 .* registry$/m.exec(await run("ps"))?.[1];
+    const registryPid = async () => /^ *(\d+) +1 .* registry$/m.exec(await m.output("ps"))?.[1];
     const before = await registryPid();
     expect(before).toBeDefined();
     await m.kill(Number(before));
@@ -113,14 +108,14 @@ describe("a program that holds only its streams and its Memory", () => {
     let after: string | undefined;
     for (let look = 0; look < 500 && (after === undefined || after === before); look++) after = await registryPid();
     expect(after).not.toBe(before);
-    const said = await run(`/host/thief.wasm ${SECRET}`);
+    const said = await m.output(`/host/thief.wasm ${SECRET}`);
     expect(said).toMatch(/registry-thief: block: E_MISSING_RIGHT\n/);
     expect(said).toMatch(/registry-thief: register fs: E_MISSING_RIGHT\n/);
   });
 
   it("is not given a driver's service by the shell for a manifest that names it", async () => {
     const before = m.stderr().length;
-    const out = await run("/host/needs-block.wasm; echo status $?");
+    const out = await m.output("/host/needs-block.wasm; echo status $?");
     expect(out).toContain("status 126");
     expect(out).not.toContain("caps-report:");
     expect(m.stderr().slice(before)).toMatch(/it needs service block \(BlockDevice\), which is not running: /);
@@ -129,14 +124,14 @@ describe("a program that holds only its streams and its Memory", () => {
 
 describe("what a manifest does not ask for", () => {
   it("a program cannot look a service up, nor reach the process manager, unless its manifest asks", async () => {
-    const narrow = await run("/host/reach.wasm");
+    const narrow = await m.output("/host/reach.wasm");
     expect(narrow).toMatch(/reach: lookup pipe: E_[A-Z_]+\n/);
     expect(narrow).toMatch(/reach: proc uptime: E_[A-Z_]+\n/);
     // The same binary, asking for both; and without a manifest (the standard set): both reached.
-    const asks = await run("/host/reach-asks.wasm");
+    const asks = await m.output("/host/reach-asks.wasm");
     expect(asks).toContain("reach: lookup pipe: 0\n");
     expect(asks).toContain("reach: proc uptime: 0\n");
-    const bare = await run("/host/reach-bare.wasm");
+    const bare = await m.output("/host/reach-bare.wasm");
     expect(bare).toContain("reach: lookup pipe: 0\n");
     expect(bare).toContain("reach: proc uptime: 0\n");
   });
@@ -145,30 +140,30 @@ describe("what a manifest does not ask for", () => {
     // It got the shell's session at slot 3, and any program could open one through "proc": either
     // halted the machine (redteam2, finding 9). Now slot 3 is a program's session of its own, and
     // a program's lookup of "proc" finds "program-proc", whose sessions are programs' too.
-    const said = await run("/host/reach-bare.wasm halt");
+    const said = await m.output("/host/reach-bare.wasm halt");
     expect(said).toContain("reach: proc uptime: 0\n");
     expect(said).toContain("reach: halt through slot 3: E_MISSING_RIGHT\n");
     expect(said).toContain("reach: halt through a session of proc's: E_MISSING_RIGHT\n");
-    expect(await run("echo still-here")).toContain("still-here");
+    expect(await m.output("echo still-here")).toContain("still-here");
   });
 
   it("a binary past 16 MiB gets what its manifest asks for, or a bare binary's session: no halt", async () => {
-    const bare = await run("/host/reach-big.wasm halt");
+    const bare = await m.output("/host/reach-big.wasm halt");
     expect(bare).toContain("reach: proc uptime: 0\n");
     expect(bare).toContain("reach: halt through slot 3: E_MISSING_RIGHT\n");
     // Started under the debugger, a bare binary holds no more (it held dbg's session, the shell's).
-    await run("cp /host/reach-bare.wasm /reach-bare.wasm");
+    await m.output("cp /host/reach-bare.wasm /reach-bare.wasm");
     m.type("dbg /reach-bare.wasm halt\r");
     await m.until("dbg's prompt", () => m.stdout().endsWith("(dbg) "));
-    const debugged = await run("continue");
+    const debugged = await m.output("continue");
     expect(debugged).toContain("reach: halt through slot 3: E_MISSING_RIGHT\n");
-    const narrow = await run("/host/reach-big-narrow.wasm halt");
+    const narrow = await m.output("/host/reach-big-narrow.wasm halt");
     expect(narrow).toMatch(/reach: lookup pipe: E_[A-Z_]+\n/);
     expect(narrow).toMatch(/reach: proc uptime: E_[A-Z_]+\n/);
     const before = m.stderr().length;
-    expect(await run("/host/reach-big-cut.wasm; echo status $?")).toContain("status 126");
+    expect(await m.output("/host/reach-big-cut.wasm; echo status $?")).toContain("status 126");
     expect(m.stderr().slice(before)).toMatch(/reach-big-cut\.wasm: its manifest section is malformed: section 0 at byte \d+ runs past the end of the binary\n/);
-    expect(await run("echo still-here")).toContain("still-here");
+    expect(await m.output("echo still-here")).toContain("still-here");
   });
 });
 
@@ -181,18 +176,18 @@ describe("a program in the background", () => {
     m.type("/host/console-thief.wasm &\r");
     await m.until("the background job's end", () => /console-thief: (no console|cannot read|took)/.test(m.stdout()));
     expect(m.stdout()).toMatch(/console-thief: no console: E_MISSING_RIGHT/);
-    const said = await run("echo second-line");
+    const said = await m.output("echo second-line");
     expect(said).toContain("second-line");
     expect(m.stdout()).not.toMatch(/console-thief: took /);
   });
 
   // Last in the file: the jobs it makes stay in the process manager's table.
   it("cannot fill the process manager's table: the shell still runs programs", async () => {
-    const said = await run("/host/reach-bare.wasm spawn");
+    const said = await m.output("/host/reach-bare.wasm spawn");
     const spawned = Number(/reach: spawned (\d+), then E_QUOTA\n/.exec(said)?.[1]);
     expect(spawned).toBeGreaterThan(0);
     expect(spawned).toBeLessThanOrEqual(48);
-    expect(await run("ls /etc/init.conf")).toContain("/etc/init.conf");
-    expect(await run("true && echo ran")).toContain("ran");
+    expect(await m.output("ls /etc/init.conf")).toContain("/etc/init.conf");
+    expect(await m.output("true && echo ran")).toContain("ran");
   });
 });

@@ -12,13 +12,14 @@
 // Config: service spy fs-spy publish=spy memory=256 -- server
 //         service spyc fs-spy memory=512 use=fs use=spy -- client
 import {
-  exit, eprint, print, arg, msgBegin, msgAddWord, msgAddCap, msgCap, msgCapCount, msgInvoke, msgWord, capDrop, serve, Memory, Region, Receiver,
+  exit, print, arg, msgBegin, msgAddWord, msgAddCap, msgCap, msgCapCount, msgInvoke, msgWord, capDrop, serve, Memory, Region, Receiver,
   Cappage, Process, CAP_MOVE, RIGHT_RECEIVER_CALL, OP_REGION_INFO, OP_CAP_COPY,
 } from "../lib";
 import {
-  FsClient, fsRoot, fsErrorName, FS_RIGHT_READ, FS_RIGHT_WRITE, FS_OPEN_CREATE, FS_OPEN_TRUNCATE, FS_OPEN, FS_ATTACH, FS_READ, FS_WRITE,
+  FsClient, fsRoot, FS_RIGHT_READ, FS_RIGHT_WRITE, FS_OPEN_CREATE, FS_OPEN_TRUNCATE, FS_OPEN, FS_ATTACH, FS_READ, FS_WRITE,
   FS_READDIR, FS_SYNC, FS_KIND_FILE, FS_KIND_DIR, FS_E_NOT_FOUND,
 } from "../lib/fs-client";
+import { checkName, ok as check } from "../lib/check-steps";
 
 const SPY_ROOTS: i32 = 3;
 /** The client's Memory and Cappages: memory, use=fs, use=spy (docs/BOOT.md: grants in that order). */
@@ -30,13 +31,7 @@ const SECRET_MARK = "SECRET-4f2a";
 /** The client's buffer, in pages: its transfers go through a 1-page, a 16-page and a buffer-sized Region. */
 const PAGES: u32 = 32;
 
-function check(what: string, status: i32): i32 {
-  if (status < 0) {
-    eprint("fs-spy: FAIL: " + what + ": " + fsErrorName(status));
-    exit(1);
-  }
-  return status;
-}
+checkName("fs-spy");
 
 // ---- The spy ---------------------------------------------------------------------------------
 
