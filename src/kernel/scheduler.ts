@@ -345,12 +345,13 @@ export class Scheduler {
     if (this.sleepers.size === 0) return;
     const now = this.machine.clock.monotonicNs();
     // Every dispatch passes here: the heap's first says at once whether any is due.
+    const earliest = this.sleepers.peek();
+    if (earliest === undefined || earliest.sleepUntilNs > now) return;
     const due: Process[] = [];
     for (let sleeper = this.sleepers.peek(); sleeper !== undefined && sleeper.sleepUntilNs <= now; sleeper = this.sleepers.peek()) {
       due.push(sleeper);
       this.sleepers.delete(sleeper);
     }
-    if (due.length === 0) return;
     // Those due at one look run in the order of their deadlines: the ones that waited long go to
     // the front of their queues (pushed there last first), the others to the back (earliest first).
     // Woken one by one at the front, a host turn late (a busy machine) ran them latest first.

@@ -90,28 +90,17 @@ export class Names {
 
   /**
    * What a path under this directory names, walked as OPEN with no rights and no flags but
-   * `follow`'s would (`FS_OPEN_NOFOLLOW` when false): its inode's place, or 0 with the status in
-   * `lookedUp`. STAT_AT and READLINK_AT answer for it in one call where a lookup was an OPEN, a STAT
-   * (or a READ) and a CLOSE.
+   * `follow`'s would (`FS_OPEN_NOFOLLOW` when false): its inode number, or a status. STAT_AT and
+   * READLINK_AT answer for it in one call where a lookup was an OPEN, a STAT (or a READ) and a CLOSE.
    */
-  lookUp(pathWord: i32, follow: bool): usize {
+  lookUp(pathWord: i32, follow: bool): i32 {
     const c = this.c;
     const length = c.readPaths(pathWord, 1);
-    if (length < 0) return this.failed(length);
+    if (length < 0) return length;
     const w = c.walk;
     const status = w.walk(c.ino, paths, <u32>length, follow);
-    if (status < 0) return this.failed(status);
-    if (w.target == 0) return this.failed(FS_E_NOT_FOUND);
-    const at = c.volume.inode(w.target);
-    return at == 0 ? this.failed(c.volume.status) : at;
-  }
-
-  /** Why the last `lookUp` found nothing. */
-  lookedUp: i32 = 0;
-
-  private failed(status: i32): usize {
-    this.lookedUp = status;
-    return 0;
+    if (status < 0) return status;
+    return w.target == 0 ? FS_E_NOT_FOUND : <i32>w.target;
   }
 
   // Creates the walk's missing last name as a new inode of `kind`: its number, or a status.

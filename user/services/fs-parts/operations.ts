@@ -98,6 +98,15 @@ export class Operations {
     return <i32>this.c.handles.badge(index);
   }
 
+  /** STAT_AT, or READLINK_AT (`link`): what the path in the request's words from `pathWord` names. */
+  private atPath(pathWord: i32, follow: bool, link: bool): i32 {
+    const ino = this.names.lookUp(pathWord, follow);
+    if (ino < 0) return ino;
+    const at = this.volume.inode(<u32>ino);
+    if (at == 0) return this.volume.status;
+    return link ? this.contents.linkOf(at) : this.contents.statOf(at, <u32>ino, 0);
+  }
+
   private dispatch(): i32 {
     const c = this.c;
     const r = c.request;
@@ -136,14 +145,8 @@ export class Operations {
       case FS_APPEND: return this.contents.write(true);
       case FS_TRUNCATE: return this.contents.truncate();
       case FS_STAT: return this.contents.stat();
-      case FS_STAT_AT: {
-        const at = this.names.lookUp(1, (r.word(0) & FS_STAT_AT_FOLLOW) != 0);
-        return at == 0 ? this.names.lookedUp : this.contents.statOf(at, c.walk.target, 0);
-      }
-      case FS_READLINK_AT: {
-        const at = this.names.lookUp(0, false);
-        return at == 0 ? this.names.lookedUp : this.contents.linkOf(at);
-      }
+      case FS_STAT_AT: return this.atPath(1, (r.word(0) & FS_STAT_AT_FOLLOW) != 0, false);
+      case FS_READLINK_AT: return this.atPath(0, false, true);
       case FS_SET_TIMES: return this.contents.setTimes();
       case FS_READDIR: return this.contents.readdir();
       case FS_CLOSE: return this.close();
