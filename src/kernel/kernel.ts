@@ -682,11 +682,6 @@ export class Kernel implements KernelServices, ObjectKernel {
   }
 
   /**
-   * The safe point's slow path: preempt when the slice is over, else refill the fuel. Under a
-   * debugger that watches safe points (debugging.ts) it may stop here, and the fuel stays at -1
-   * so that the next safe point comes here too, after a preemption as well.
-   */
-  /**
    * A safe point's first call (the plain `safe_point` import): `fuel` to go on with, or
    * SAFE_POINT_WAIT when the process must stop here, for which the loader's helper calls
    * `safe_point_wait` (`safePoint`, which decides again and stops it). Allocates nothing.
@@ -697,6 +692,12 @@ export class Kernel implements KernelServices, ObjectKernel {
     return this.scheduler.preemptionPending(process) ? SAFE_POINT_WAIT : fuel;
   }
 
+  /**
+   * The safe point's slow path (`safe_point_wait`, when `safePointCheck` said so): preempt when
+   * the slice is over, else refill the fuel. Under a debugger that watches safe points
+   * (debugging.ts) it may stop here, and the fuel stays at -1 so that the next safe point comes
+   * here too, after a preemption as well.
+   */
   safePoint(process: Process, fuel: number): number | Promise<number> {
     if (!process.alive) return this.stopRunning(process);
     if (this.paging?.pending) this.paging.reclaim(null, process.space.usesFrameReserve);

@@ -279,31 +279,13 @@ export class NodeFolder implements FolderBackend {
 
   /** As `read`, into the pieces (the device's DMA window): one readv, and more only for a short one before the end. */
   readScattered(file: number, offset: number, pieces: readonly Uint8Array[]): number {
-    const fd = this.file(file);
-    const wanted = pieces.reduce((n, piece) => n + piece.length, 0);
-    let done = failing(() => readvSync(fd, pieces as Uint8Array[], offset));
-    while (done > 0 && done < wanted) {
-      const [piece, at] = pieceAt(pieces, done);
-      const n = failing(() => readSync(fd, piece, at, piece.length - at, offset + done));
-      if (n === 0) break;
-      done += n;
-    }
-    return done;
+    return movePieces(this.file(file), offset, pieces, readvSync, readSync);
   }
 
   /** As `write`, from the pieces: one writev, and more only for a short one. */
   writeGathered(file: number, offset: number, pieces: readonly Uint8Array[]): number {
     this.writable();
-    const fd = this.file(file);
-    const wanted = pieces.reduce((n, piece) => n + piece.length, 0);
-    let done = failing(() => writevSync(fd, pieces as Uint8Array[], offset));
-    while (done > 0 && done < wanted) {
-      const [piece, at] = pieceAt(pieces, done);
-      const n = failing(() => writeSync(fd, piece, at, piece.length - at, offset + done));
-      if (n === 0) break;
-      done += n;
-    }
-    return done;
+    return movePieces(this.file(file), offset, pieces, writevSync, writeSync);
   }
 
   write(file: number, offset: number, data: Uint8Array): number {
@@ -520,6 +502,28 @@ function failing<T>(call: () => T): T {
   } catch (error) {
     throw failure(error);
   }
+}
+
+/**
+ * The bytes of `pieces` moved at `offset` of `fd`: one vectored call (readv, writev), then, past a
+ * short one, the rest a piece at a time (read, write) until done or one moves nothing.
+ */
+function movePieces(
+  fd: number,
+  offset: number,
+  pieces: readonly Uint8Array[],
+  vectored: (fd: number, pieces: Uint8Array[], position: number) => number,
+  single: (fd: number, piece: Uint8Array, at: number, length: number, position: number) => number,
+): number {
+  const wanted = pieces.reduce((n, piece) => n + piece.length, 0);
+  let done = failing(() => vectored(fd, pieces as Uint8Array[], offset));
+  while (done > 0 && done < wanted) {
+    const [piece, at] = pieceAt(pieces, done);
+    const n = failing(() => single(fd, piece, at, piece.length - at, offset + done));
+    if (n === 0) break;
+    done += n;
+  }
+  return done;
 }
 
 /** The piece holding byte `at` of `pieces` laid end to end, and where in it. */
