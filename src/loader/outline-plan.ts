@@ -116,8 +116,21 @@ const typeBytes = (types: readonly string[]): number[] | null => {
  */
 export function planOutlining(info: ModuleInfo, mode: OutlineMode, first: number, maxDepth = OUTLINE_DEPTH, leaves = false): OutlinePlan {
   if (mode === "none" || maxDepth <= 0 || info.bodies.length === 0) return NO_OUTLINING;
-  const candidates = mode === "all" ? info.bodies.map((_, i) => i) : scanCalls(info).onceRun(info);
-  return planLoops(info, candidates, first, maxDepth, leaves || mode === "all", mode === "all" ? Infinity : OUTLINE_MAX_LOOPS);
+  const chosen = outlineChoice(info, mode, () => scanCalls(info).onceRun(info), leaves);
+  return planLoops(info, chosen.candidates, first, maxDepth, chosen.leaves, chosen.most);
+}
+
+/**
+ * What `mode` outlines: the functions whose loops may move (those `onceRun` finds, every one under
+ * the test variant "all", none under "none"), whether leaf loops too, and at most how many loops.
+ */
+export function outlineChoice(info: ModuleInfo, mode: OutlineMode, onceRun: () => number[], leaves: boolean): { candidates: number[]; leaves: boolean; most: number } {
+  const all = mode === "all";
+  return {
+    candidates: mode === "none" ? [] : all ? info.bodies.map((_, i) => i) : onceRun(),
+    leaves: leaves || all,
+    most: all ? Infinity : OUTLINE_MAX_LOOPS,
+  };
 }
 
 /**

@@ -2,7 +2,7 @@ import type { CacheRecord } from "./cache.ts";
 import { LoadError } from "./load-error.ts";
 import { readNames, type Names } from "./name-section.ts";
 import { codeLayout, type CodeLayout, type RewriteVariant } from "./output-layout.ts";
-import { NO_OUTLINING, OUTLINE_MAX_CODE, OUTLINE_MAX_LOOPS, planLoops, type OutlinedLoop, type OutlinePlan } from "./outline-plan.ts";
+import { NO_OUTLINING, OUTLINE_MAX_CODE, outlineChoice, planLoops, type OutlinedLoop, type OutlinePlan } from "./outline-plan.ts";
 import { checkPolicy, type LoaderPolicy } from "./policy.ts";
 import { chunkBodies, rewriteChunk, type BodyChunk, type ChunkOutcome, type CodeWorkers } from "./rewrite-code.ts";
 import { helperFunctions } from "./rewrite-helpers.ts";
@@ -74,8 +74,8 @@ export async function rewriteModule(name: string, bytes: Uint8Array, policy: Loa
     // on the workers, whose rewriter the engine has optimized for the chunks, their new paths cost
     // yosys's load about 300 ms of CPU (the optimized code thrown away and made again in each
     // worker), against about 45 here, where the rewriter runs unoptimized.
-    const candidates = mode === "none" ? [] : mode === "all" ? info.bodies.map((_, i) => i) : rewritten.calls.onceRun(info);
-    const plan = await planSliced(info, candidates, layout.firstOutlined - layout.addedImports, variant.outlineDepth, variant.outlineLeaves === true || mode === "all", mode === "all" ? Infinity : OUTLINE_MAX_LOOPS, turn);
+    const chosen = outlineChoice(info, mode, () => rewritten.calls.onceRun(info), variant.outlineLeaves === true);
+    const plan = await planSliced(info, chosen.candidates, layout.firstOutlined - layout.addedImports, variant.outlineDepth, chosen.leaves, chosen.most, turn);
     const again = [...plan.byFunction].map(([index, outline]): BodyChunk => {
       const body = info.bodies[index - info.functionImports]!;
       const type = info.types[info.functions[index - info.functionImports]!];
