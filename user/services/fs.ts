@@ -247,9 +247,12 @@ function pending(): bool {
   return volume.cache.dirtyCount > 0 || volume.pages.dirtyCount > 0;
 }
 
+/** Metadata cache slots kept through memory pressure: about what one operation touches. */
+const META_KEEP: i32 = 16;
+
 /** Whether the server must wake to look at the machine's memory even when no call comes. */
 function watching(): bool {
-  return pressure.watching && volume.pages.chunks > 0;
+  return pressure.watching && (volume.pages.chunks > 0 || volume.cache.resident > META_KEEP);
 }
 
 // How long to wait for the next call: for ever when everything is committed and nothing is
@@ -265,15 +268,19 @@ function receive(): i32 {
   return msgInvoke(receiver.cap);
 }
 
-// Gives page cache chunks back when the kernel is short of memory (`force`: look now).
+// Gives memory back when the kernel is short of it (`force`: look now): a quarter of the page
+// cache's chunks, and half the metadata cache's pages above META_KEEP (the server is pinned: what
+// it holds, the kernel can never page out).
 function relieve(force: bool): void {
+  if (!pressure.short(force)) return;
+  const meta = volume.cache;
+  meta.beginOperation();
   const pages = volume.pages;
-  const keep = pressure.keep(pages.chunks, force);
-  if (keep < pages.chunks) {
-    volume.cache.beginOperation();
+  if (pages.chunks > 0) {
     volume.maps.dropAll(); // file maps are memory too: their readers ask the server again
-    pages.shrink(keep);
+    pages.shrink(pages.chunks - max(1, pages.chunks / 4));
   }
+  if (meta.resident > META_KEEP) meta.shrink(META_KEEP + (meta.resident - META_KEEP) / 2);
 }
 
 /** Calls between two looks at the machine's memory while serving (relieve). */

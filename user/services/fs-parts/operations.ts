@@ -184,6 +184,9 @@ export class Operations {
     rep.add(<u32>pages.writtenBack);
     rep.add(<u32>pages.chunksFreed);
     rep.add(<u32>(pages.limit * CHUNK_PAGES));
+    // The metadata cache: its pages holding a frame, those given back under pressure (low word).
+    rep.add(<u32>v.cache.resident);
+    rep.add(<u32>v.cache.givenBack);
     return 0;
   }
 
