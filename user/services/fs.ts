@@ -20,7 +20,7 @@
 // memory between calls and every IDLE_CHECK_NS when idle, and gives pages back when memory is
 // short. Before a halt stops it, init tells it, and it commits. Nothing allocates after the start.
 import {
-  args, exit, errorName, lineBegin, lineAdd, lineAddU32, linePrint, capKind, capDrop, msgBegin, msgAddTimeout, msgInvoke,
+  args, exit, errorName, lineBegin, lineAdd, lineAddU32, lineAddU64, linePrint, capKind, capDrop, msgBegin, msgAddTimeout, msgInvoke,
   msgReply, msgSetLabel, reply, replyAndReceiveWithin, registryRegister, Cappage, Memory, Process, Receiver, CAP_MOVE,
   KIND_CAPPAGE, KIND_REGION, KIND_REPLY, KIND_RECEIVER, OP_RECEIVER_RECEIVE, RIGHT_RECEIVER_CALL, RIGHT_RECEIVER_SEND,
   E_INVALID_CAP, E_TIMEOUT, STDERR, FOREVER, msgAddCap, msgBadge, msgWord, capCopy, KIND_KERNEL, OP_MEMORY_INFO,
@@ -227,6 +227,17 @@ if (control != 0) {
   msgBegin(CONTROL_ON_HALT);
   msgAddCap(<u32>finish | CAP_MOVE);
   check("ask init to say when it halts", msgInvoke(control));
+}
+if (volume.journal.setAside != 0) {
+  // Not an error: a crash tore the newer record, or a damage hit it after it committed; either way
+  // the disk holds what the file system last committed, bar what that damage touched.
+  lineBegin("fs: journal: the record after transaction ");
+  lineAddU64(volume.journal.setAside);
+  lineAdd(volume.journal.setAsideDamaged ? " is damaged, its header too" : " is not whole (torn by a crash, or damaged since)");
+  lineAdd("; transaction ");
+  lineAddU64(volume.journal.setAside);
+  lineAdd(" is on the disk already and was not replayed over it");
+  linePrint(STDERR);
 }
 lineBegin("fs: ");
 lineAddU32(volume.layout.total);
