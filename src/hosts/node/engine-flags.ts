@@ -30,6 +30,10 @@ import { setRefusalExplainer } from "../../loader/validate.ts";
 const FLAGS = ["--wasm-lazy-validation", "--wasm-tiering-budget=100000000"];
 
 let applied = false;
+/** Whether this thread set FLAGS (the main thread, once): only then is validation lazy to switch off. */
+let lazyValidation = false;
+/** Compiles under way that need every body validated (validatingEagerly). */
+let eagerCompiles = 0;
 
 /**
  * Sets FLAGS (before the first compile; from the main thread only, since they are the process's)
@@ -40,7 +44,29 @@ export function applyEngineFlags(): void {
   if (applied) return;
   applied = true;
   if (isMainThread) for (const flag of FLAGS) setFlagsFromString(flag);
+  lazyValidation = isMainThread;
   setRefusalExplainer(explainRefusal);
+}
+
+/**
+ * Runs `compile` with the engine validating every body of the modules compiled meanwhile (the
+ * process's flag set back to lazy once no such compile is left): the loader's fresh output,
+ * compiled on a loader worker (loader-workers.ts `compileValidated`), is then validated by its
+ * compile, where it took `WebAssembly.validate` first (a decode, a copy and a pass over every
+ * body of its own) and a lazy compile after. The flag is the process's: a module another thread
+ * compiles meanwhile (a cached one) is validated in full too, which costs that compile time and
+ * nothing else. `compile` must not settle before the engine has validated (a synchronous compile
+ * in the worker). V8 reads the flag at each compile (test/loader/loader-bug.test.ts); flags are
+ * changed after start up elsewhere too (loader-workers.ts withoutConcurrentJit).
+ */
+export async function validatingEagerly<T>(compile: () => Promise<T>): Promise<T> {
+  if (!lazyValidation) return compile();
+  if (eagerCompiles++ === 0) setFlagsFromString("--no-wasm-lazy-validation");
+  try {
+    return await compile();
+  } finally {
+    if (--eagerCompiles === 0) setFlagsFromString("--wasm-lazy-validation");
+  }
 }
 
 /** Compiles `bytes` read from stdin, printing the engine's message when it refuses them. */

@@ -20,14 +20,12 @@ let writer: ByteWriter | null = null;
 
 export type WorkerRequest =
   | { readonly id: number; readonly kind: "validate"; readonly bytes: Uint8Array }
-  | { readonly id: number; readonly kind: "validate-owned"; readonly bytes: Uint8Array }
-  | { readonly id: number; readonly kind: "compile-owned"; readonly bytes: Uint8Array }
+  | { readonly id: number; readonly kind: "compile-validated"; readonly bytes: Uint8Array }
   | { readonly id: number; readonly kind: "rewrite"; readonly bytes: Uint8Array; readonly base: number; readonly layout: CodeLayout; readonly chunk: BodyChunk };
 
 export type WorkerReply =
   | { readonly id: number; readonly kind: "validated"; readonly message: string | null }
-  | { readonly id: number; readonly kind: "validated-owned"; readonly message: string | null; readonly bytes: Uint8Array }
-  | { readonly id: number; readonly kind: "compiled"; readonly module: WebAssembly.Module | null; readonly message: string | null }
+  | { readonly id: number; readonly kind: "compiled-validated"; readonly module: WebAssembly.Module | null; readonly message: string | null; readonly bytes: Uint8Array }
   | { readonly id: number; readonly kind: "rewritten"; readonly outcome: ChunkOutcome };
 
 parentPort?.on("message", async (request: WorkerRequest) => {
@@ -38,24 +36,20 @@ parentPort?.on("message", async (request: WorkerRequest) => {
     parentPort!.postMessage(reply);
     return;
   }
-  if (request.kind === "validate-owned") {
-    // Moved here, validated in place, moved back.
-    const reply: WorkerReply = { id: request.id, kind: "validated-owned", message: await engineValidation(request.bytes), bytes: request.bytes };
-    parentPort!.postMessage(reply, [request.bytes.buffer as ArrayBuffer]);
-    return;
-  }
-  if (request.kind === "compile-owned") {
-    // Moved here; the engine copies the bytes as the compile starts, so they go at once. The
-    // module crosses back as a handle on the same compiled code.
-    let reply: WorkerReply;
+  if (request.kind === "compile-validated") {
+    // Moved here and compiled at once, while the pool has the engine validate every body
+    // (engine-flags.ts validatingEagerly): synchronously, so that the validation is done when
+    // the reply goes. The bytes go back for the cache; the module crosses as a handle on the
+    // same compiled code.
+    let module: WebAssembly.Module | null = null;
+    let message: string | null = null;
     try {
-      const compiling = WebAssembly.compile(request.bytes as Uint8Array<ArrayBuffer>);
-      releaseBytes(request.bytes);
-      reply = { id: request.id, kind: "compiled", module: await compiling, message: null };
+      module = new WebAssembly.Module(request.bytes as Uint8Array<ArrayBuffer>);
     } catch (error) {
-      reply = { id: request.id, kind: "compiled", module: null, message: error instanceof Error ? error.message : String(error) };
+      message = error instanceof Error ? error.message : String(error);
     }
-    parentPort!.postMessage(reply);
+    const reply: WorkerReply = { id: request.id, kind: "compiled-validated", module, message, bytes: request.bytes };
+    parentPort!.postMessage(reply, [request.bytes.buffer as ArrayBuffer]);
     return;
   }
   let rewritten = rewriteChunk(request.bytes, request.layout, request.chunk, (writer ??= new ByteWriter(4 << 20)));

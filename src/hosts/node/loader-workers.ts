@@ -3,6 +3,7 @@ import { availableParallelism } from "node:os";
 import { setFlagsFromString } from "node:v8";
 import { Worker } from "node:worker_threads";
 import { pageCopy } from "../../loader/code-output.ts";
+import { validatingEagerly } from "./engine-flags.ts";
 import type { CodeLayout } from "../../loader/output-layout.ts";
 import type { BodyChunk, ChunkOutcome, CodeWorkers } from "../../loader/rewrite-code.ts";
 import type { WorkerReply, WorkerRequest } from "./loader-worker.ts";
@@ -77,23 +78,14 @@ export class NodeLoaderWorkers implements CodeWorkers {
     return reply.message;
   }
 
-  async validateOwned(bytes: Uint8Array): Promise<{ message: string | null; bytes: Uint8Array }> {
+  async compileValidated(bytes: Uint8Array): Promise<{ module: WebAssembly.Module | null; message: string | null; bytes: Uint8Array }> {
     // Only a buffer that is all `bytes` can be moved; any other view is copied once into one.
     const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && !(bytes.buffer instanceof SharedArrayBuffer) ? bytes : bytes.slice();
-    const reply = await this.send({ id: 0, kind: "validate-owned", bytes: own }, [own.buffer as ArrayBuffer]);
-    if (reply.kind !== "validated-owned") throw new Error("loader worker answered a validation with something else");
-    // The worker stays for the compile that follows (compileOwned ends it): a worker started
-    // afresh for it cost tens of milliseconds and its engine's pages again.
-    return { message: reply.message, bytes: reply.bytes };
-  }
-
-  async compileOwned(bytes: Uint8Array): Promise<WebAssembly.Module | { readonly message: string }> {
-    const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && !(bytes.buffer instanceof SharedArrayBuffer) ? bytes : bytes.slice();
-    const reply = await this.send({ id: 0, kind: "compile-owned", bytes: own }, [own.buffer as ArrayBuffer]);
-    if (reply.kind !== "compiled") throw new Error("loader worker answered a compile with something else");
+    const reply = await validatingEagerly(() => this.send({ id: 0, kind: "compile-validated", bytes: own }, [own.buffer as ArrayBuffer]));
+    if (reply.kind !== "compiled-validated") throw new Error("loader worker answered a compile with something else");
     // The module lives on in the engine, shared by every thread: the worker's heap need not.
     await this.endIfIdle();
-    return reply.module ?? { message: reply.message ?? "the engine refused the module" };
+    return { module: reply.module, message: reply.message, bytes: reply.bytes };
   }
 
   async rewrite(bytes: Uint8Array, layout: CodeLayout, chunks: readonly BodyChunk[], take: (index: number, outcome: ChunkOutcome) => void): Promise<void> {
@@ -120,8 +112,8 @@ export class NodeLoaderWorkers implements CodeWorkers {
   }
 
   /**
-   * Ends the workers now when none has work: after a load's rewrite, after its output's
-   * validation and after its compile, the points where what the workers hold (their engines' heaps, the rewriter's
+   * Ends the workers now when none has work: after a load's rewrite and after its output's
+   * compile, the points where what the workers hold (their engines' heaps, the rewriter's
    * optimized code) would stand beside a whole copy of the output (the validator's, then the
    * compile's): the generated 25 MB module's peak 354-370 -> 340-350 MB, yosys's 179-185 ->
    * 172-174 (bench/cold-load-memory.ts, 3 runs each). The validation then starts a worker
