@@ -12,8 +12,9 @@ import { setRefusalExplainer } from "../../loader/validate.ts";
  *   time. A cache hit of yosys (31 MB, 61 MB rewritten) then compiles in about 85 ms of CPU
  *   instead of 250-310; a process calls a small part of a big program's functions. Nothing
  *   unvalidated ever runs, and a malformed body fails its first call with a CompileError. The
- *   loader validates its own fresh output in full (Loader, "validateOutput"), so that a loader
- *   bug is still a LoadError at load time. What V8 then cannot give is its message for a binary
+ *   loader has its own fresh output validated in full, so that a loader bug is still a LoadError
+ *   at load time: a big one by its compile on a loader worker with the flag off meanwhile
+ *   (validatingEagerly), a small one by WebAssembly.validate (Loader). What V8 then cannot give is its message for a binary
  *   whose bodies are wrong (`new WebAssembly.Module` accepts it): `explainRefusal` asks a Node
  *   without the flag, in a child process (about 50 ms, on that refusal's path only, one child at
  *   a time, the machine running meanwhile).
