@@ -4,6 +4,7 @@
 // full: by its compile on a worker when the workers can (NodeLoaderWorkers.compileValidated, for an
 // output of 1 MB or more), else by WebAssembly.validate on the machine's thread. The "bug" here: a
 // rewrite whose first chunk comes back with its first body's closing `end` turned into a `nop`.
+import { Worker } from "node:worker_threads";
 import { afterAll, describe, expect, it } from "vitest";
 import { generatedModule } from "../../bench/generated-module.ts";
 import { NodeLoaderWorkers } from "../../src/hosts/node/loader-workers.ts";
@@ -80,8 +81,6 @@ describe("a loader bug's invalid output", () => {
   }
 
   it("leaves the engine validating lazily once the worker's compile is done", async () => {
-    // (func (result i32) i64.const N): a body the engine refuses when it validates it.
-    const invalidBody = (n: number) => new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 1, 5, 1, 0x60, 0, 1, 0x7f, 3, 2, 1, 0, 10, 6, 1, 4, 0, 0x42, n, 0x0b]);
     expect(() => new WebAssembly.Module(invalidBody(1)), "lazy before").not.toThrow();
     const answer = await workers.compileValidated(invalidBody(2));
     expect(answer.module).toBeNull();
@@ -89,4 +88,25 @@ describe("a loader bug's invalid output", () => {
     expect(answer.bytes).toEqual(invalidBody(2));
     expect(() => new WebAssembly.Module(invalidBody(3)), "lazy after").not.toThrow();
   });
+
+  it("is refused by a pool off the main thread too, which leaves the engine's flags to the main thread", async () => {
+    const pool = new URL("../../src/hosts/node/loader-workers.ts", import.meta.url).href;
+    const code = `(async () => {
+      const { NodeLoaderWorkers } = await import(${JSON.stringify(pool)});
+      const workers = new NodeLoaderWorkers(1);
+      const answer = await workers.compileValidated(new Uint8Array(${JSON.stringify([...invalidBody(4)])}));
+      await workers.close();
+      require("node:worker_threads").parentPort.postMessage(answer.message);
+    })();`;
+    const thread = new Worker(code, { eval: true });
+    const message = await new Promise((resolve, reject) => thread.once("message", resolve).once("error", reject));
+    await thread.terminate();
+    expect(message).toMatch(/Compiling function #0 failed: .* @\+26/);
+    expect(() => new WebAssembly.Module(invalidBody(5)), "still lazy").not.toThrow();
+  });
 });
+
+/** (func (result i32) i64.const N): a body the engine refuses when it validates it. */
+function invalidBody(n: number): Uint8Array<ArrayBuffer> {
+  return new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 1, 5, 1, 0x60, 0, 1, 0x7f, 3, 2, 1, 0, 10, 6, 1, 4, 0, 0x42, n, 0x0b]);
+}

@@ -61,7 +61,7 @@ export function applyEngineFlags(): void {
  * changed after start up elsewhere too (loader-workers.ts withoutConcurrentJit).
  */
 export async function validatingEagerly<T>(compile: () => Promise<T>): Promise<T> {
-  if (!lazyValidation) return compile();
+  if (!lazyValidation) return compile(); // V8's default (eager), or another thread's flags to keep
   if (eagerCompiles++ === 0) setFlagsFromString("--no-wasm-lazy-validation");
   try {
     return await compile();

@@ -20,7 +20,7 @@ let writer: ByteWriter | null = null;
 
 export type WorkerRequest =
   | { readonly id: number; readonly kind: "validate"; readonly bytes: Uint8Array }
-  | { readonly id: number; readonly kind: "compile-validated"; readonly bytes: Uint8Array }
+  | { readonly id: number; readonly kind: "compile-validated"; readonly bytes: Uint8Array; readonly validateFirst: boolean }
   | { readonly id: number; readonly kind: "rewrite"; readonly bytes: Uint8Array; readonly base: number; readonly layout: CodeLayout; readonly chunk: BodyChunk };
 
 export type WorkerReply =
@@ -38,13 +38,13 @@ parentPort?.on("message", async (request: WorkerRequest) => {
   }
   if (request.kind === "compile-validated") {
     // Moved here and compiled at once, while the pool has the engine validate every body
-    // (engine-flags.ts validatingEagerly): synchronously, so that the validation is done when
-    // the reply goes. The bytes go back for the cache; the module crosses as a handle on the
-    // same compiled code.
+    // (engine-flags.ts validatingEagerly; a pool off the main thread asks for WebAssembly.validate
+    // first): synchronously, so that the validation is done when the reply goes. The bytes go
+    // back for the cache; the module crosses as a handle on the same compiled code.
     let module: WebAssembly.Module | null = null;
-    let message: string | null = null;
+    let message = request.validateFirst ? await engineValidation(request.bytes) : null;
     try {
-      module = new WebAssembly.Module(request.bytes as Uint8Array<ArrayBuffer>);
+      if (message === null) module = new WebAssembly.Module(request.bytes as Uint8Array<ArrayBuffer>);
     } catch (error) {
       message = error instanceof Error ? error.message : String(error);
     }

@@ -1,7 +1,7 @@
 import { getCompileCacheDir } from "node:module";
 import { availableParallelism } from "node:os";
 import { setFlagsFromString } from "node:v8";
-import { Worker } from "node:worker_threads";
+import { isMainThread, Worker } from "node:worker_threads";
 import { pageCopy } from "../../loader/code-output.ts";
 import { validatingEagerly } from "./engine-flags.ts";
 import type { CodeLayout } from "../../loader/output-layout.ts";
@@ -81,7 +81,10 @@ export class NodeLoaderWorkers implements CodeWorkers {
   async compileValidated(bytes: Uint8Array): Promise<{ module: WebAssembly.Module | null; message: string | null; bytes: Uint8Array }> {
     // Only a buffer that is all `bytes` can be moved; any other view is copied once into one.
     const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && !(bytes.buffer instanceof SharedArrayBuffer) ? bytes : bytes.slice();
-    const reply = await validatingEagerly(() => this.send({ id: 0, kind: "compile-validated", bytes: own }, [own.buffer as ArrayBuffer]));
+    // Only the main thread sets the engine's flags (engine-flags.ts): a pool elsewhere has the
+    // worker run WebAssembly.validate first, whatever the flags are.
+    const validateFirst = !isMainThread;
+    const reply = await validatingEagerly(() => this.send({ id: 0, kind: "compile-validated", bytes: own, validateFirst }, [own.buffer as ArrayBuffer]));
     if (reply.kind !== "compiled-validated") throw new Error("loader worker answered a compile with something else");
     // The module lives on in the engine, shared by every thread: the worker's heap need not.
     await this.endIfIdle();
