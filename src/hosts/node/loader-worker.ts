@@ -7,6 +7,7 @@ import { rewriteChunk, type BodyChunk, type ChunkOutcome } from "../../loader/re
 import { pageCopy, releaseBytes } from "../../loader/code-output.ts";
 import { engineValidation } from "../../loader/validate.ts";
 import { ByteWriter } from "../../loader/wasm/byte-writer.ts";
+import { warmUpBodies } from "../../loader/warm-up.ts";
 import { applyEngineFlags } from "./engine-flags.ts";
 
 applyEngineFlags();
@@ -17,6 +18,8 @@ applyEngineFlags();
  * and an exact copy per chunk, which the C allocator's arenas kept after the worker ended.
  */
 let writer: ByteWriter | null = null;
+/** Whether this worker has rewritten warm-up.ts's bodies. */
+let warmedUp = false;
 
 export type WorkerRequest =
   | { readonly id: number; readonly kind: "validate"; readonly bytes: Uint8Array }
@@ -52,7 +55,15 @@ parentPort?.on("message", async (request: WorkerRequest) => {
     parentPort!.postMessage(reply, [request.bytes.buffer as ArrayBuffer]);
     return;
   }
-  let rewritten = rewriteChunk(request.bytes, request.layout, request.chunk, (writer ??= new ByteWriter(4 << 20)));
+  writer ??= new ByteWriter(4 << 20);
+  if (!warmedUp) {
+    // Once, before this worker's first chunk: the rewriter's rarer paths, so that V8 optimizes it
+    // knowing them (warm-up.ts; what it wrote is thrown away).
+    warmedUp = true;
+    const warm = warmUpBodies();
+    rewriteChunk(warm.bytes, request.layout, warm.chunk, writer);
+  }
+  let rewritten = rewriteChunk(request.bytes, request.layout, request.chunk, writer);
   releaseBytes(request.bytes);
   // The code, a view of this worker's writer, is copied out of the C allocator's memory
   // (code-output.ts, pageCopy) to be moved to the machine's thread.
