@@ -60,6 +60,18 @@ export function applyEngineFlags(): void {
  * in the worker). V8 reads the flag at each compile (test/loader/loader-bug.test.ts); flags are
  * changed after start up elsewhere too (loader-workers.ts withoutConcurrentJit).
  */
+/**
+ * Whether a compile under validatingEagerly is running: the process's flags are not the ones it
+ * starts with, and V8's flags are part of the key of Node's compile cache (a hash of them in each
+ * code cache): a module a thread compiles after `--no-wasm-lazy-validation` is set has its cache
+ * rejected, and cached again under those flags, for the next start to reject (seen on the main
+ * thread; the loader workers' modules were accepted either way in the cold loads traced). So a
+ * loader worker pool starts no worker meanwhile (loader-workers.ts), as a precaution.
+ */
+export function eagerValidationOpen(): boolean {
+  return eagerCompiles > 0;
+}
+
 export async function validatingEagerly<T>(compile: () => Promise<T>): Promise<T> {
   if (!lazyValidation) return compile(); // V8's default (eager), or another thread's flags to keep
   if (eagerCompiles++ === 0) setFlagsFromString("--no-wasm-lazy-validation");

@@ -3,7 +3,7 @@ import { availableParallelism } from "node:os";
 import { setFlagsFromString } from "node:v8";
 import { isMainThread, Worker } from "node:worker_threads";
 import { pageCopy } from "../../loader/code-output.ts";
-import { validatingEagerly } from "./engine-flags.ts";
+import { eagerValidationOpen, validatingEagerly } from "./engine-flags.ts";
 import type { CodeLayout } from "../../loader/output-layout.ts";
 import type { BodyChunk, ChunkOutcome, CodeWorkers } from "../../loader/rewrite-code.ts";
 import type { WorkerReply, WorkerRequest } from "./loader-worker.ts";
@@ -37,6 +37,9 @@ function withoutConcurrentJit(start: () => Worker): Worker {
     throw error;
   }
 }
+
+/** The smallest valid module: what a worker validates to show it is started and loaded. */
+const WASM_HEADER = new Uint8Array([0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0]);
 
 /** How long the pool keeps workers that have nothing to do. */
 const IDLE_MS = 2000;
@@ -84,6 +87,9 @@ export class NodeLoaderWorkers implements CodeWorkers {
     // Only the main thread sets the engine's flags (engine-flags.ts): a pool elsewhere has the
     // worker run WebAssembly.validate first, whatever the flags are.
     const validateFirst = !isMainThread;
+    // A worker started and loaded before the engine's flags change (no worker starts while they
+    // are changed: dispatch), so that its code is compiled and cached under the usual flags.
+    await this.validate(WASM_HEADER);
     const reply = await validatingEagerly(() => this.send({ id: 0, kind: "compile-validated", bytes: own, validateFirst }, [own.buffer as ArrayBuffer]));
     if (reply.kind !== "compiled-validated") throw new Error("loader worker answered a compile with something else");
     // The module lives on in the engine, shared by every thread: the worker's heap need not.
@@ -161,7 +167,10 @@ export class NodeLoaderWorkers implements CodeWorkers {
 
   private dispatch(): void {
     while (this.queue.length > 0) {
-      const worker = this.idle.pop() ?? (this.workers.length < this.size ? this.start() : null);
+      // No worker starts while a compile changes the engine's flags (engine-flags.ts
+      // eagerValidationOpen), unless the pool has none.
+      const mayStart = this.workers.length < this.size && (this.workers.length === 0 || !eagerValidationOpen());
+      const worker = this.idle.pop() ?? (mayStart ? this.start() : null);
       if (!worker) return;
       const job = this.queue.shift()!;
       this.pending.set(job.request.id, { settle: job.settle, fail: job.fail, worker });
