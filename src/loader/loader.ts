@@ -2,7 +2,7 @@ import { REWRITE_VERSION } from "../kernel/constants.ts";
 import type { DeferredImage, ImageBytes, LoadedImage } from "../kernel/image.ts";
 import type { ImageLoader } from "../kernel/image-loader.ts";
 import type { ImportModuleSpec } from "../kernel/personality.ts";
-import { decodeRecord, encodeRecord, recordParts, type ModuleCache } from "./cache.ts";
+import { decodeRecord, encodeRecord, recordParts, type CacheRecord, type ModuleCache } from "./cache.ts";
 import { releaseBytes } from "./code-output.ts";
 import { imageHostBytes } from "./host-cost.ts";
 import { LoadError } from "./load-error.ts";
@@ -48,7 +48,7 @@ export interface LoaderOptions {
   readonly engineValidatesEagerly?: boolean;
 }
 
-/** Outputs at least this big are validated and compiled on a worker when there are workers. */
+/** Outputs at least this big are compiled (and validated) on a worker when there are workers. */
 const OWNED_VALIDATION_BYTES = 1 << 20;
 
 /** The largest binary a Loader accepts unless told otherwise. */
@@ -160,15 +160,31 @@ export class Loader implements ImageLoader {
     else {
       const fresh = await rewriteModule(name, original, this.policy, this.workers, this.variant);
       this.stats.rewrites++;
-      record = { ...fresh, rewritten: await this.validateOutput(name, fresh.rewritten) };
-      rewrittenBytes = record.rewritten.length; // before the output is released below
-      // Cached first, then compiled: the engine copies the bytes as the compile starts, so the
-      // output can be freed then instead of living beside the engine's copy and the tables it
-      // builds (123 MB for the generated 25 MB module). A compile that fails after all leaves a
-      // record that the next load finds damaged, a miss.
-      if (this.cache?.putParts) await this.cache.putParts(key, recordParts(record));
-      else await this.cache?.put(key, encodeRecord(record));
-      module = await this.compileOutput(name, record.rewritten);
+      rewrittenBytes = fresh.rewritten.length; // before the output is released below
+      if (this.workers?.compileValidated && !this.engineValidatesEagerly && fresh.rewritten.length >= OWNED_VALIDATION_BYTES) {
+        // Compiled on a worker with every body validated by the compile, then cached: the engine
+        // copies and decodes the output once, where a validation first did it too (a fifth of
+        // the generated 25 MB module's cold load). Only output the engine accepted is cached.
+        const compiled = await this.workers.compileValidated(fresh.rewritten);
+        if (compiled.module === null) {
+          releaseBytes(compiled.bytes);
+          throw refusedOutput(name, compiled.message ?? "the engine refused the module without saying why");
+        }
+        record = { ...fresh, rewritten: compiled.bytes };
+        await this.put(key, record);
+        releaseBytes(compiled.bytes);
+        module = compiled.module;
+      } else {
+        record = { ...fresh, rewritten: await this.validateOutput(name, fresh.rewritten) };
+        // Cached first, then compiled: the engine copies the bytes as the compile starts, so the
+        // output can be freed then instead of living beside the engine's copy and the tables it
+        // builds. A compile that fails after all leaves a record that the next load finds
+        // damaged, a miss.
+        await this.put(key, record);
+        const compiling = compileRewritten(name, record.rewritten);
+        releaseBytes(record.rewritten);
+        module = await compiling;
+      }
     }
     const image: LoadedImage = {
       hash,
@@ -188,31 +204,21 @@ export class Loader implements ImageLoader {
     return image;
   }
 
+  private async put(key: string, record: CacheRecord): Promise<void> {
+    if (this.cache?.putParts) await this.cache.putParts(key, recordParts(record));
+    else await this.cache?.put(key, encodeRecord(record));
+  }
+
   /**
-   * The engine's full validation of a fresh rewrite, whatever the engine does at compile time
-   * (the Node host has V8 validate each function at its first call: engine-flags.ts), so that a
-   * loader bug is refused here, by name, and never reaches a process. Big outputs are validated on
-   * a worker; returns the bytes to compile (moved there and back).
+   * The engine's full validation of a fresh rewrite done here, whatever the engine does at
+   * compile time (the Node host has V8 validate each function at its first call: engine-flags.ts),
+   * so that a loader bug is refused here, by name, and never reaches a process; the bytes.
    */
   private async validateOutput(name: string, bytes: Uint8Array): Promise<Uint8Array> {
     if (this.engineValidatesEagerly) return bytes; // the compile that follows does it
-    let message: string | null;
-    if (this.workers?.validateOwned && bytes.length >= OWNED_VALIDATION_BYTES) ({ message, bytes } = await this.workers.validateOwned(bytes));
-    else message = await engineValidation(bytes);
-    if (message !== null) throw new LoadError(name, "rewrite", `the engine refused the rewritten module (a loader bug; please report it with the binary): ${message}`);
+    const message = await engineValidation(bytes);
+    if (message !== null) throw refusedOutput(name, message);
     return bytes;
-  }
-
-  /** Compiles the fresh output, which it frees (big ones on a worker, which takes them over). */
-  private async compileOutput(name: string, bytes: Uint8Array): Promise<WebAssembly.Module> {
-    if (this.workers?.compileOwned && bytes.length >= OWNED_VALIDATION_BYTES) {
-      const compiled = await this.workers.compileOwned(bytes);
-      if (compiled instanceof WebAssembly.Module) return compiled;
-      throw new LoadError(name, "rewrite", `the engine refused the rewritten module (a loader bug; please report it with the binary): ${compiled.message}`);
-    }
-    const compiling = compileRewritten(name, bytes);
-    releaseBytes(bytes);
-    return compiling;
   }
 
   /** The kernel holds nothing of `image` any more: forget its compiled module. */
@@ -239,13 +245,18 @@ async function compileOrNull(bytes: Uint8Array): Promise<WebAssembly.Module | nu
   }
 }
 
+/** Compiles the fresh output; the engine copies it as the compile starts. */
 async function compileRewritten(name: string, bytes: Uint8Array): Promise<WebAssembly.Module> {
   try {
     return await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    throw new LoadError(name, "rewrite", `the engine refused the rewritten module (a loader bug; please report it with the binary): ${message}`);
+    throw refusedOutput(name, error instanceof Error ? error.message : String(error));
   }
+}
+
+/** The engine refused the loader's own output: a loader bug, with the engine's what and where. */
+function refusedOutput(name: string, message: string): LoadError {
+  return new LoadError(name, "rewrite", `the engine refused the rewritten module (a loader bug; please report it with the binary): ${message}`);
 }
 
 async function webCryptoSha256(bytes: Uint8Array): Promise<string> {

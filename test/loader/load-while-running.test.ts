@@ -37,15 +37,12 @@ describe("loading a big module while a process runs", () => {
       const watched: CodeWorkers = {
         validate: (bytes) => pool.validate(bytes),
         ...(owned && {
-          validateOwned: (bytes: Uint8Array) => {
+          compileValidated: async (bytes: Uint8Array) => {
             outputValidatedByPool = true;
-            return owned.validateOwned(bytes);
-          },
-          compileOwned: async (bytes: Uint8Array) => {
             const before = t.stdout().length;
-            const module = await owned.compileOwned(bytes);
+            const compiled = await owned.compileValidated(bytes);
             duringCompile = t.stdout().length - before;
-            return module;
+            return compiled;
           },
         }),
         rewrite: async (bytes, layout, chunks, take) => {
@@ -64,10 +61,9 @@ describe("loading a big module while a process runs", () => {
       await running;
       expect(big.length).toBeGreaterThan(6 << 20);
       expect(during, "dots printed while the bodies were rewritten").toBeGreaterThanOrEqual(5);
-      // The fresh output (~30 MB) is validated on a worker too, when there are workers.
-      expect(outputValidatedByPool).toBe(owned !== null);
-      // And compiled there, the machine's thread free meanwhile (a compile of it here held the
-      // thread for 130 ms at the generated 25 MB module's size: the engine copies and hashes it).
+      // The fresh output (~30 MB) is validated and compiled on a worker too, when there are
+      // workers, the machine's thread free meanwhile (a compile of it here held the thread for
+      // 130 ms at the generated 25 MB module's size: the engine copies and hashes it).
       if (owned) expect(duringCompile, "dots printed while the output was compiled").toBeGreaterThanOrEqual(1);
       else expect(duringCompile).toBe(-1);
       const process = t.kernel.spawn(image, { entry: "f23999", entryArgs: [8192, 3], mapImage: false });
@@ -77,36 +73,23 @@ describe("loading a big module while a process runs", () => {
   }
 });
 
-describe("NodeLoaderWorkers.validateOwned", () => {
-  it("moves the bytes to a worker and back with the engine's answer, the same bytes", async () => {
-    const valid = watToBinary(`(module (func (export "f") (result i32) (i32.const 1)))`);
+describe("NodeLoaderWorkers.compileValidated", () => {
+  it("moves the bytes to a worker and back with the compiled module, or the engine's refusal, the same bytes", async () => {
+    const valid = watToBinary(`(module (func (export "f") (result i32) (i32.const 7)))`);
     const invalid = watToBinary(`(module (func (export "f") (result i32) (i32.const 1)))`);
     invalid[invalid.length - 3] = 0x1a; // `i32.const 1` becomes `drop nop`: nothing to drop
-    for (const [bytes, valid_] of [[valid, true], [invalid, false]] as const) {
-      const copy = bytes.slice();
-      const answer = await workers.validateOwned(copy);
-      expect(copy.byteLength, "moved away").toBe(0);
-      expect(answer.bytes).toEqual(bytes);
-      if (valid_) expect(answer.message).toBeNull();
-      else expect(answer.message).toMatch(/Compiling function #0 failed/);
-    }
-  });
-});
-
-describe("NodeLoaderWorkers.compileOwned", () => {
-  it("moves the bytes to a worker and gives back the compiled module, or the engine's refusal", async () => {
-    const valid = watToBinary(`(module (func (export "f") (result i32) (i32.const 7)))`);
-    const moved = valid.slice();
     const pool = new NodeLoaderWorkers(1);
-    const module = await pool.compileOwned(moved);
+    const moved = valid.slice();
+    const compiled = await pool.compileValidated(moved);
     expect(moved.byteLength, "moved away").toBe(0);
+    expect(compiled.bytes).toEqual(valid);
     // The module outlives the worker that compiled it.
     await pool.close();
-    if (!(module instanceof WebAssembly.Module)) throw new Error(`refused: ${module.message}`);
-    expect((new WebAssembly.Instance(module).exports.f as () => number)()).toBe(7);
-    const garbage = new Uint8Array([0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 0x0a, 0xff]);
-    const refused = await workers.compileOwned(garbage);
-    expect(refused).toEqual({ message: expect.stringMatching(/WebAssembly\.compile\(\)/) });
+    if (!(compiled.module instanceof WebAssembly.Module)) throw new Error(`refused: ${compiled.message}`);
+    expect((new WebAssembly.Instance(compiled.module).exports.f as () => number)()).toBe(7);
+    // A body the engine, validating lazily, would have compiled and failed at its first call.
+    const refused = await workers.compileValidated(invalid.slice());
+    expect(refused).toEqual({ module: null, message: expect.stringMatching(/Compiling function #0 failed/), bytes: invalid });
   });
 });
 

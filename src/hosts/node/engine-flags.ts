@@ -12,8 +12,9 @@ import { setRefusalExplainer } from "../../loader/validate.ts";
  *   time. A cache hit of yosys (31 MB, 61 MB rewritten) then compiles in about 85 ms of CPU
  *   instead of 250-310; a process calls a small part of a big program's functions. Nothing
  *   unvalidated ever runs, and a malformed body fails its first call with a CompileError. The
- *   loader validates its own fresh output in full (Loader, "validateOutput"), so that a loader
- *   bug is still a LoadError at load time. What V8 then cannot give is its message for a binary
+ *   loader has its own fresh output validated in full, so that a loader bug is still a LoadError
+ *   at load time: a big one by its compile on a loader worker with the flag off meanwhile
+ *   (validatingEagerly), a small one by WebAssembly.validate (Loader). What V8 then cannot give is its message for a binary
  *   whose bodies are wrong (`new WebAssembly.Module` accepts it): `explainRefusal` asks a Node
  *   without the flag, in a child process (about 50 ms, on that refusal's path only, one child at
  *   a time, the machine running meanwhile).
@@ -30,6 +31,10 @@ import { setRefusalExplainer } from "../../loader/validate.ts";
 const FLAGS = ["--wasm-lazy-validation", "--wasm-tiering-budget=100000000"];
 
 let applied = false;
+/** Whether this thread set FLAGS (the main thread, once): only then is validation lazy to switch off. */
+let lazyValidation = false;
+/** Compiles under way that need every body validated (validatingEagerly). */
+let eagerCompiles = 0;
 
 /**
  * Sets FLAGS (before the first compile; from the main thread only, since they are the process's)
@@ -40,7 +45,41 @@ export function applyEngineFlags(): void {
   if (applied) return;
   applied = true;
   if (isMainThread) for (const flag of FLAGS) setFlagsFromString(flag);
+  lazyValidation = isMainThread;
   setRefusalExplainer(explainRefusal);
+}
+
+/**
+ * Runs `compile` with the engine validating every body of the modules compiled meanwhile (the
+ * process's flag set back to lazy once no such compile is left): the loader's fresh output,
+ * compiled on a loader worker (loader-workers.ts `compileValidated`), is then validated by its
+ * compile, where it took `WebAssembly.validate` first (a decode, a copy and a pass over every
+ * body of its own) and a lazy compile after. The flag is the process's: a module another thread
+ * compiles meanwhile (a cached one) is validated in full too, which costs that compile time and
+ * nothing else. `compile` must not settle before the engine has validated (a synchronous compile
+ * in the worker). V8 reads the flag at each compile (test/loader/loader-bug.test.ts); flags are
+ * changed after start up elsewhere too (loader-workers.ts withoutConcurrentJit).
+ */
+/**
+ * Whether a compile under validatingEagerly is running: the process's flags are not the ones it
+ * starts with, and V8's flags are part of the key of Node's compile cache (a hash of them in each
+ * code cache): a module a thread compiles after `--no-wasm-lazy-validation` is set has its cache
+ * rejected, and cached again under those flags, for the next start to reject (seen on the main
+ * thread; the loader workers' modules were accepted either way in the cold loads traced). So a
+ * loader worker pool starts no worker meanwhile (loader-workers.ts), as a precaution.
+ */
+export function eagerValidationOpen(): boolean {
+  return eagerCompiles > 0;
+}
+
+export async function validatingEagerly<T>(compile: () => Promise<T>): Promise<T> {
+  if (!lazyValidation) return compile(); // V8's default (eager), or another thread's flags to keep
+  if (eagerCompiles++ === 0) setFlagsFromString("--no-wasm-lazy-validation");
+  try {
+    return await compile();
+  } finally {
+    if (--eagerCompiles === 0) setFlagsFromString("--wasm-lazy-validation");
+  }
 }
 
 /** Compiles `bytes` read from stdin, printing the engine's message when it refuses them. */

@@ -7,6 +7,7 @@ import { rewriteChunk, type BodyChunk, type ChunkOutcome } from "../../loader/re
 import { pageCopy, releaseBytes } from "../../loader/code-output.ts";
 import { engineValidation } from "../../loader/validate.ts";
 import { ByteWriter } from "../../loader/wasm/byte-writer.ts";
+import { warmUpBodies } from "../../loader/warm-up.ts";
 import { applyEngineFlags } from "./engine-flags.ts";
 
 applyEngineFlags();
@@ -17,17 +18,17 @@ applyEngineFlags();
  * and an exact copy per chunk, which the C allocator's arenas kept after the worker ended.
  */
 let writer: ByteWriter | null = null;
+/** Whether this worker has rewritten warm-up.ts's bodies. */
+let warmedUp = false;
 
 export type WorkerRequest =
   | { readonly id: number; readonly kind: "validate"; readonly bytes: Uint8Array }
-  | { readonly id: number; readonly kind: "validate-owned"; readonly bytes: Uint8Array }
-  | { readonly id: number; readonly kind: "compile-owned"; readonly bytes: Uint8Array }
+  | { readonly id: number; readonly kind: "compile-validated"; readonly bytes: Uint8Array; readonly validateFirst: boolean }
   | { readonly id: number; readonly kind: "rewrite"; readonly bytes: Uint8Array; readonly base: number; readonly layout: CodeLayout; readonly chunk: BodyChunk };
 
 export type WorkerReply =
   | { readonly id: number; readonly kind: "validated"; readonly message: string | null }
-  | { readonly id: number; readonly kind: "validated-owned"; readonly message: string | null; readonly bytes: Uint8Array }
-  | { readonly id: number; readonly kind: "compiled"; readonly module: WebAssembly.Module | null; readonly message: string | null }
+  | { readonly id: number; readonly kind: "compiled-validated"; readonly module: WebAssembly.Module | null; readonly message: string | null; readonly bytes: Uint8Array }
   | { readonly id: number; readonly kind: "rewritten"; readonly outcome: ChunkOutcome };
 
 parentPort?.on("message", async (request: WorkerRequest) => {
@@ -38,27 +39,31 @@ parentPort?.on("message", async (request: WorkerRequest) => {
     parentPort!.postMessage(reply);
     return;
   }
-  if (request.kind === "validate-owned") {
-    // Moved here, validated in place, moved back.
-    const reply: WorkerReply = { id: request.id, kind: "validated-owned", message: await engineValidation(request.bytes), bytes: request.bytes };
+  if (request.kind === "compile-validated") {
+    // Moved here and compiled at once, while the pool has the engine validate every body
+    // (engine-flags.ts validatingEagerly; a pool off the main thread asks for WebAssembly.validate
+    // first): synchronously, so that the validation is done when the reply goes. The bytes go
+    // back for the cache; the module crosses as a handle on the same compiled code.
+    let module: WebAssembly.Module | null = null;
+    let message = request.validateFirst ? await engineValidation(request.bytes) : null;
+    try {
+      if (message === null) module = new WebAssembly.Module(request.bytes as Uint8Array<ArrayBuffer>);
+    } catch (error) {
+      message = error instanceof Error ? error.message : String(error);
+    }
+    const reply: WorkerReply = { id: request.id, kind: "compiled-validated", module, message, bytes: request.bytes };
     parentPort!.postMessage(reply, [request.bytes.buffer as ArrayBuffer]);
     return;
   }
-  if (request.kind === "compile-owned") {
-    // Moved here; the engine copies the bytes as the compile starts, so they go at once. The
-    // module crosses back as a handle on the same compiled code.
-    let reply: WorkerReply;
-    try {
-      const compiling = WebAssembly.compile(request.bytes as Uint8Array<ArrayBuffer>);
-      releaseBytes(request.bytes);
-      reply = { id: request.id, kind: "compiled", module: await compiling, message: null };
-    } catch (error) {
-      reply = { id: request.id, kind: "compiled", module: null, message: error instanceof Error ? error.message : String(error) };
-    }
-    parentPort!.postMessage(reply);
-    return;
+  writer ??= new ByteWriter(4 << 20);
+  if (!warmedUp) {
+    // Once, before this worker's first chunk: the rewriter's rarer paths, so that V8 optimizes it
+    // knowing them (warm-up.ts; what it wrote is thrown away).
+    warmedUp = true;
+    const warm = warmUpBodies();
+    rewriteChunk(warm.bytes, request.layout, warm.chunk, writer);
   }
-  let rewritten = rewriteChunk(request.bytes, request.layout, request.chunk, (writer ??= new ByteWriter(4 << 20)));
+  let rewritten = rewriteChunk(request.bytes, request.layout, request.chunk, writer);
   releaseBytes(request.bytes);
   // The code, a view of this worker's writer, is copied out of the C allocator's memory
   // (code-output.ts, pageCopy) to be moved to the machine's thread.

@@ -1,8 +1,9 @@
 import { getCompileCacheDir } from "node:module";
 import { availableParallelism } from "node:os";
 import { setFlagsFromString } from "node:v8";
-import { Worker } from "node:worker_threads";
+import { isMainThread, Worker } from "node:worker_threads";
 import { pageCopy } from "../../loader/code-output.ts";
+import { eagerValidationOpen, validatingEagerly } from "./engine-flags.ts";
 import type { CodeLayout } from "../../loader/output-layout.ts";
 import type { BodyChunk, ChunkOutcome, CodeWorkers } from "../../loader/rewrite-code.ts";
 import type { WorkerReply, WorkerRequest } from "./loader-worker.ts";
@@ -36,6 +37,9 @@ function withoutConcurrentJit(start: () => Worker): Worker {
     throw error;
   }
 }
+
+/** The smallest valid module: what a worker validates to show it is started and loaded. */
+const WASM_HEADER = new Uint8Array([0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0]);
 
 /** How long the pool keeps workers that have nothing to do. */
 const IDLE_MS = 2000;
@@ -77,23 +81,20 @@ export class NodeLoaderWorkers implements CodeWorkers {
     return reply.message;
   }
 
-  async validateOwned(bytes: Uint8Array): Promise<{ message: string | null; bytes: Uint8Array }> {
+  async compileValidated(bytes: Uint8Array): Promise<{ module: WebAssembly.Module | null; message: string | null; bytes: Uint8Array }> {
     // Only a buffer that is all `bytes` can be moved; any other view is copied once into one.
     const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && !(bytes.buffer instanceof SharedArrayBuffer) ? bytes : bytes.slice();
-    const reply = await this.send({ id: 0, kind: "validate-owned", bytes: own }, [own.buffer as ArrayBuffer]);
-    if (reply.kind !== "validated-owned") throw new Error("loader worker answered a validation with something else");
-    // The worker stays for the compile that follows (compileOwned ends it): a worker started
-    // afresh for it cost tens of milliseconds and its engine's pages again.
-    return { message: reply.message, bytes: reply.bytes };
-  }
-
-  async compileOwned(bytes: Uint8Array): Promise<WebAssembly.Module | { readonly message: string }> {
-    const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && !(bytes.buffer instanceof SharedArrayBuffer) ? bytes : bytes.slice();
-    const reply = await this.send({ id: 0, kind: "compile-owned", bytes: own }, [own.buffer as ArrayBuffer]);
-    if (reply.kind !== "compiled") throw new Error("loader worker answered a compile with something else");
+    // Only the main thread sets the engine's flags (engine-flags.ts): a pool elsewhere has the
+    // worker run WebAssembly.validate first, whatever the flags are.
+    const validateFirst = !isMainThread;
+    // A worker started and loaded before the engine's flags change (no worker starts while they
+    // are changed: dispatch), so that its code is compiled and cached under the usual flags.
+    await this.validate(WASM_HEADER);
+    const reply = await validatingEagerly(() => this.send({ id: 0, kind: "compile-validated", bytes: own, validateFirst }, [own.buffer as ArrayBuffer]));
+    if (reply.kind !== "compiled-validated") throw new Error("loader worker answered a compile with something else");
     // The module lives on in the engine, shared by every thread: the worker's heap need not.
     await this.endIfIdle();
-    return reply.module ?? { message: reply.message ?? "the engine refused the module" };
+    return { module: reply.module, message: reply.message, bytes: reply.bytes };
   }
 
   async rewrite(bytes: Uint8Array, layout: CodeLayout, chunks: readonly BodyChunk[], take: (index: number, outcome: ChunkOutcome) => void): Promise<void> {
@@ -120,8 +121,8 @@ export class NodeLoaderWorkers implements CodeWorkers {
   }
 
   /**
-   * Ends the workers now when none has work: after a load's rewrite, after its output's
-   * validation and after its compile, the points where what the workers hold (their engines' heaps, the rewriter's
+   * Ends the workers now when none has work: after a load's rewrite and after its output's
+   * compile, the points where what the workers hold (their engines' heaps, the rewriter's
    * optimized code) would stand beside a whole copy of the output (the validator's, then the
    * compile's): the generated 25 MB module's peak 354-370 -> 340-350 MB, yosys's 179-185 ->
    * 172-174 (bench/cold-load-memory.ts, 3 runs each). The validation then starts a worker
@@ -166,7 +167,10 @@ export class NodeLoaderWorkers implements CodeWorkers {
 
   private dispatch(): void {
     while (this.queue.length > 0) {
-      const worker = this.idle.pop() ?? (this.workers.length < this.size ? this.start() : null);
+      // No worker starts while a compile changes the engine's flags (engine-flags.ts
+      // eagerValidationOpen), unless the pool has none.
+      const mayStart = this.workers.length < this.size && (this.workers.length === 0 || !eagerValidationOpen());
+      const worker = this.idle.pop() ?? (mayStart ? this.start() : null);
       if (!worker) return;
       const job = this.queue.shift()!;
       this.pending.set(job.request.id, { settle: job.settle, fail: job.fail, worker });

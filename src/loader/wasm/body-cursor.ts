@@ -15,8 +15,21 @@ export class BodyCursor {
     this.bytes = bytes;
   }
 
-  /** Reads a signed 32-bit LEB128 at `at`; leaves where it ended in `this.next`. */
+  /**
+   * Reads a signed 32-bit LEB128 at `at`; leaves where it ended in `this.next`. A one-byte value
+   * (most of them) is read here, small enough for the engine to inline at every call site of
+   * the walks; a longer one in s32Long.
+   */
   protected s32At(at: number, end: number): number {
+    const byte = this.bytes[at]!;
+    if (byte < 0x80 && at < end) {
+      this.next = at + 1;
+      return byte & 0x40 ? byte - 0x80 : byte;
+    }
+    return this.s32Long(at, end);
+  }
+
+  private s32Long(at: number, end: number): number {
     const bytes = this.bytes;
     let result = 0;
     for (let shift = 0; shift < 35; shift += 7) {
@@ -31,18 +44,49 @@ export class BodyCursor {
     throw new DecodeError(at, "a signed 32-bit integer is too long");
   }
 
-  /** Reads an unsigned LEB128 at `at`; leaves where it ended in `this.next`. */
+  /** Reads an unsigned LEB128 at `at`; leaves where it ended in `this.next` (a long one: u32Long, as s32At). */
   protected u32At(at: number, end: number): number {
-    const bytes = this.bytes;
-    let byte = bytes[at]!;
+    const byte = this.bytes[at]!;
     if (byte < 0x80 && at < end) {
       this.next = at + 1;
       return byte;
     }
+    return this.u32Long(at, end);
+  }
+
+  private u32Long(at: number, end: number): number {
+    const bytes = this.bytes;
+    if (at + 5 <= end) {
+      // Two to five bytes inside the body, in 32-bit arithmetic (a fifth byte of 16 or more, too
+      // large or too long, is left to the loop below, which says which).
+      let byte = bytes[at + 1]!;
+      let result = (bytes[at]! & 0x7f) | ((byte & 0x7f) << 7);
+      if (byte < 0x80) {
+        this.next = at + 2;
+        return result;
+      }
+      byte = bytes[at + 2]!;
+      result |= (byte & 0x7f) << 14;
+      if (byte < 0x80) {
+        this.next = at + 3;
+        return result;
+      }
+      byte = bytes[at + 3]!;
+      result |= (byte & 0x7f) << 21;
+      if (byte < 0x80) {
+        this.next = at + 4;
+        return result;
+      }
+      byte = bytes[at + 4]!;
+      if (byte < 0x10) {
+        this.next = at + 5;
+        return (result | (byte << 28)) >>> 0;
+      }
+    }
     let result = 0;
     for (let shift = 0; shift < 35; shift += 7) {
       if (at >= end) throw new DecodeError(at, "unexpected end of a function body");
-      byte = bytes[at++]!;
+      const byte = bytes[at++]!;
       result += (byte & 0x7f) * 2 ** shift;
       if ((byte & 0x80) === 0) {
         if (result > 0xffffffff) break;
@@ -104,8 +148,13 @@ export class BodyCursor {
   }
 }
 
-/** Skips one LEB128 (at most 10 bytes) starting at `at`. */
+/** Skips one LEB128 (at most 10 bytes) starting at `at` (a one-byte one without a loop, as s32At). */
 export function skipLeb(bytes: Uint8Array, at: number, end: number): number {
+  if (bytes[at]! < 0x80 && at < end) return at + 1;
+  return skipLongLeb(bytes, at, end);
+}
+
+function skipLongLeb(bytes: Uint8Array, at: number, end: number): number {
   const start = at;
   while (at < end && bytes[at]! & 0x80) at++;
   if (at >= end || at - start >= 10) throw new DecodeError(start, "an integer runs past the end of its function body or is too long");

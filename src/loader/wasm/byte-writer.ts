@@ -99,9 +99,13 @@ export class ByteWriter {
   copy(source: Uint8Array, start: number, end: number): void {
     const count = end - start;
     this.reserve(count);
-    if (count < 16) {
+    // Byte by byte below 64: the rewriter copies many short runs between the instructions it
+    // rewrites, for which a subarray (an object) and a set cost more than the loop.
+    if (count < 64) {
       const b = this.buffer;
-      for (let i = start; i < end; i++) b[this.length++] = source[i]!;
+      let length = this.length;
+      for (let i = start; i < end; i++) b[length++] = source[i]!;
+      this.length = length;
       return;
     }
     this.buffer.set(source.subarray(start, end), this.length);
