@@ -30,6 +30,24 @@ import { setRefusalExplainer } from "../../loader/validate.ts";
  */
 const FLAGS = ["--wasm-lazy-validation", "--wasm-tiering-budget=100000000"];
 
+/**
+ * A program whose code section is this big or bigger runs with a tiering budget of
+ * BIG_PROGRAM_TIERING_BUDGET (`tuneEngineFor`). Its run time is spread over many functions that
+ * each get hot for a while (a compiler's passes, a Go program's runtime and packages), and
+ * TurboFan compiling them on V8's threads cost more than their optimized code saved: esbuild
+ * (Go, 13.8 MB of code) spent 2.3 s of its 4.6 s of CPU in TurboFan at 100M (node:wasi 1.5 of
+ * 2.5: the rewritten code is bigger and its accesses calls, so TurboFan takes about 1.5× as long
+ * on each function), and its rewritten code ran in TurboFan or Liftoff about the same. CPU of
+ * whole `dogma run`s, module cached, rounds alternating on the shared 2-core machine (issue 20,
+ * gocost2), 100M → 300M / 600M / 1G: esbuild --minify 4.59 → 4.19 / 4.11 / 3.94 s (median of
+ * four; node:wasi 2.47), clang -O2 -c 2.47 → 2.21 / - / 2.20 (three; 1.93-2.21), yosys's SAT
+ * proof 0.67 → 0.66 / - / 0.63 (three; 0.46); 2G the same as 1G for clang. The C programs of
+ * bench/c and flite, whose few hot functions run long (a loop outlined to tier up: docs/LOADER.md),
+ * keep 100M: their code is far below the line (0.02 and 0.2 MB).
+ */
+export const BIG_PROGRAM_CODE_BYTES = 4 << 20;
+const BIG_PROGRAM_TIERING_BUDGET = 1_000_000_000;
+
 let applied = false;
 /** Whether this thread set FLAGS (the main thread, once): only then is validation lazy to switch off. */
 let lazyValidation = false;
@@ -109,4 +127,20 @@ async function explainInChild(bytes: Uint8Array): Promise<string | null> {
     child.stdin?.on("error", () => {}); // a child that died early
     child.stdin?.end(bytes);
   });
+}
+
+/**
+ * Sets the engine for a process that runs mostly one program whose code section is `codeBytes`
+ * long (`dogma run`), before that program is compiled. V8 reads the tiering budget when it makes
+ * a compiled module and each time a function's budget runs out, so what the process compiled
+ * before keeps going as it was.
+ */
+export function tuneEngineFor(codeBytes: number): void {
+  const budget = tieringBudgetFor(codeBytes);
+  if (isMainThread && budget !== null) setFlagsFromString(`--wasm-tiering-budget=${budget}`);
+}
+
+/** The tiering budget for a program of `codeBytes` of code, or null to keep FLAGS' own. */
+export function tieringBudgetFor(codeBytes: number): number | null {
+  return codeBytes >= BIG_PROGRAM_CODE_BYTES ? BIG_PROGRAM_TIERING_BUDGET : null;
 }

@@ -8,6 +8,7 @@ import { ALL_RIGHTS, Rights } from "../../kernel/caps/object-abi.ts";
 import { Kernel, describeProcessFault } from "../../kernel/kernel.ts";
 import type { Process } from "../../kernel/process.ts";
 import { LoadError } from "../../loader/load-error.ts";
+import { codeSectionBytes } from "../../loader/validate.ts";
 import { DEFAULT_MEMORY_SIZE, Machine } from "../../machine/machine.ts";
 import { parseMemorySize } from "../../machine/physical-memory.ts";
 import { configureWasiProcess } from "../../personality/wasi/preopens.ts";
@@ -17,6 +18,7 @@ import { RUN } from "./cli-commands.ts";
 import { type ParsedCommand, UsageError } from "./cli-options.ts";
 import { shareHoldingCache } from "./cache-exposure.ts";
 import { defaultCacheDir } from "./disk-cache.ts";
+import { tuneEngineFor } from "./engine-flags.ts";
 import { FileDigests, statExactly } from "./file-digests.ts";
 import { nodeLoader } from "./node-loader.ts";
 import { nodeDevices } from "./node-devices.ts";
@@ -126,6 +128,7 @@ export async function run(options: RunOptions, terminal: StdioTerminal): Promise
   const read = await programs();
   if (typeof read === "number") return read;
   const { binaries, digests } = read;
+  tuneEngineFor(codeSectionBytes(binaries[0]!));
   try {
     // The files were read for this run alone: the images keep them as they are (no copy). Loaded
     // together: the folder server's small record is read and compiled while the program's is.
