@@ -46,27 +46,44 @@ export const MMU_FUNCTION_IMPORTS: readonly ImportedCall[] = [
 
 const callImport = (name: MmuCallName): number => MMU_FUNCTION_IMPORTS.findIndex((i) => i.name === name);
 
+/** The access helper of a load or store opcode, with or without a static offset. */
+export function accessHelperName(opcode: number, withOffset: boolean): string {
+  return `dogma$access_${opcode.toString(16)}${withOffset ? "_offset" : ""}`;
+}
+
+/**
+ * The access helpers' order among the helpers, as slots ((opcode - 0x28) * 2, + 1 with an offset),
+ * the kinds compiled code uses most first (32-bit words, 64-bit words, bytes, halves, floats, the
+ * narrow 64-bit kinds), so that a module calling only common ones leaves out the rest (HELPERS).
+ */
+const ACCESS_OPCODE_ORDER = [0x28, 0x36, 0x29, 0x37, 0x2d, 0x3a, 0x2c, 0x2f, 0x3b, 0x2e, 0x2a, 0x38, 0x2b, 0x39, 0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x3c, 0x3d, 0x3e];
+export const ACCESS_HELPER_ORDER: readonly number[] = ACCESS_OPCODE_ORDER.flatMap((opcode) => [(opcode - 0x28) * 2, (opcode - 0x28) * 2 + 1]);
+/** Each slot's position in ACCESS_HELPER_ORDER. */
+const ACCESS_HELPER_POSITION: readonly number[] = ACCESS_HELPER_ORDER.reduce<number[]>((at, slot, i) => ((at[slot] = i), at), []);
+
 /**
  * The helper functions the loader defines, in order: a retrying wrapper around each slow path that
- * can fault (rewrite-helpers.ts), then the bulk-memory helpers.
+ * can fault (rewrite-helpers.ts), the memory.init helper and every safe point's slow path, then
+ * those many programs never call (copy and fill, the access helpers, the group checks). Those come
+ * last so that a module with no outlined loops leaves out the ones after the last it calls
+ * (rewrite-helpers.ts helperFunctions): V8 charges every instance the module's size estimate,
+ * about 200 bytes a declared function, as external memory, and a full collection follows each
+ * 64 MB of it (docs/MEMORY.md "How many processes").
  */
 export const HELPERS = [
   ...ACCESS_KINDS.map((k) => ({ name: `dogma$${k.name}`, retries: k.name })),
   ...RETRIED_CALLS.map((call) => ({ name: `dogma$${call}`, retries: call as string })),
+  { name: "dogma$init", retries: null },
+  // Every safe point's slow path: the plain check, and the suspending wait only when it says so.
+  { name: SAFE_POINT_HELPER, retries: null },
+  // One per load and store opcode (0x28-0x3e), without and with a static offset: the whole
+  // translated access, for accesses that call it instead of writing it inline (ACCESS_HELPER_ORDER).
+  ...ACCESS_HELPER_ORDER.map((slot) => ({ name: accessHelperName(0x28 + (slot >> 1), (slot & 1) === 1), retries: null })),
   { name: "dogma$copy", retries: null },
   { name: "dogma$fill", retries: null },
-  { name: "dogma$init", retries: null },
-  // One per load and store opcode (0x28-0x3e), without and with a static offset: the whole
-  // translated access, for the variant that calls it instead of writing it inline.
-  ...Array.from({ length: 0x3e - 0x28 + 1 }, (_, i) => [
-    { name: `dogma$access_${(0x28 + i).toString(16)}`, retries: null },
-    { name: `dogma$access_${(0x28 + i).toString(16)}_offset`, retries: null },
-  ]).flat(),
   // A group's check as a function, for heads in functions of ALL_CALLS_MIN_BODY bytes or more.
   { name: "dogma$group_check_read", retries: null },
   { name: "dogma$group_check_write", retries: null },
-  // Every safe point's slow path: the plain check, and the suspending wait only when it says so.
-  { name: SAFE_POINT_HELPER, retries: null },
 ] as const;
 
 export interface CodeLayout {
@@ -189,7 +206,7 @@ export const ACCESS_HELPER_COUNT = (0x3e - 0x28 + 1) * 2;
 
 /** The helper doing the whole access of a load or store opcode, with or without a static offset. */
 export function accessHelper(layout: CodeLayout, opcode: number, withOffset: boolean): number {
-  return layout.firstAccessHelper + (opcode - 0x28) * 2 + (withOffset ? 1 : 0);
+  return layout.firstAccessHelper + ACCESS_HELPER_POSITION[(opcode - 0x28) * 2 + (withOffset ? 1 : 0)]!;
 }
 
 /** Variants of the rewrite for measurements; the loader always uses the defaults. */
@@ -297,7 +314,7 @@ export function codeLayout(functionImports: number, definedFunctions: number, pr
     allCallsDenseBody: variant.allCallsDenseBody ?? ALL_CALLS_DENSE_BODY,
     allCallsDensity: variant.allCallsDensity ?? ALL_CALLS_DENSITY,
     helperTlbArgument: variant.helperTlbArgument ?? false,
-    firstAccessHelper: helper("dogma$access_28"),
+    firstAccessHelper: helper(HELPERS.find((h) => h.name.startsWith("dogma$access_"))!.name),
     hugeFunctionGroups: variant.hugeFunctionGroups ?? false,
     groupCheckRead: helper("dogma$group_check_read"),
     groupCheckWrite: helper("dogma$group_check_write"),
