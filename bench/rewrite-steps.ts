@@ -76,7 +76,7 @@ export async function rewriteSteps(bytes: Uint8Array, name: string, variant: Rew
   const outlined = rewrittenChunks.outlining(chunks, layout.addedImports);
   const { accessHelpers, bulkHelpers, writesTables } = rewrittenChunks;
   lap("rewrite bodies");
-  const rewritten = writeModule(info, layout, facts, { bodies: rewrittenChunks.bodies, replaced: outlined.replaced, hints: { pieces: rewrittenChunks.hintPieces, functions: rewrittenChunks.hintedFunctions }, outlined: plan.loops, outlinedBodies: outlined.loops }, helperFunctions(layout, accessHelpers, bulkHelpers));
+  const rewritten = writeModule(info, layout, facts, { bodies: rewrittenChunks.bodies, replaced: outlined.replaced, hints: { pieces: rewrittenChunks.hintPieces, functions: rewrittenChunks.hintedFunctions }, outlined: plan.loops, outlinedBodies: outlined.loops }, helperFunctions(layout, accessHelpers, bulkHelpers, plan.loops.length === 0));
   lap("assemble");
   const module = await WebAssembly.compile(rewritten as Uint8Array<ArrayBuffer>);
   lap("compile");

@@ -48,16 +48,32 @@ async function lateness(spinners: number): Promise<number> {
   return median(late.filter((us) => us >= 0));
 }
 
+/** Timed batches of 200 at each count (after three to warm up): 6,000 spawns, so that the engine's full collections (one per 64 MB of module estimates: docs/MEMORY.md "How many processes") fall in them more than once. */
+const BATCHES = 30;
+
+interface Batches {
+  cpuUs: number;
+  wallUs: number;
+  gcUs: number;
+  /** `new WebAssembly.Instance` of the same module with the kernel's imports, in the same host heap, in batches alternating with the spawns' (CPU µs each). */
+  engineUs: number;
+}
+
 /**
- * µs per kernel.spawn of a server at this many live: the mean over 10 batches of 200 (after three
- * to warm up), each batch killed after, in CPU time (the machine is shared) and wall time. A mean,
- * not a median: the engine's collections of the whole heap (1.2 GB at 100,000 live) fall in some
- * batches and not others, and their cost is part of what spawning there costs.
+ * µs per kernel.spawn of a server at this many live: the mean over BATCHES batches of 200 (after
+ * three to warm up), each batch killed after, in CPU time (the machine is shared) and wall time.
+ * A mean, not a median: the engine's collections of the whole heap (1 GB at 100,000 live) fall
+ * in some batches and not others, and their cost is part of what spawning there costs. Between
+ * the spawn batches, as many `new WebAssembly.Instance` of the same module with the kernel's
+ * imports (none runs), dropped after: the engine's own cost at the same heap, exposed to the same
+ * collections.
  */
-async function spawnBatches(t: TestMachine, image: LoadedImage, receiver: Receiver): Promise<{ cpuUs: number; wallUs: number; gcUs: number }> {
+async function spawnBatches(t: TestMachine, image: LoadedImage, receiver: Receiver): Promise<Batches> {
   const kernel = t.kernel;
+  const imports = kernel.imports.forProcess(0);
   let cpu = 0;
   let wall = 0;
+  let engine = 0;
   let spawned = 0;
   const pauses: Array<{ start: number; duration: number }> = [];
   const observer = new PerformanceObserver((list) => {
@@ -65,7 +81,7 @@ async function spawnBatches(t: TestMachine, image: LoadedImage, receiver: Receiv
   });
   observer.observe({ entryTypes: ["gc"] });
   const windows: Array<[number, number]> = [];
-  for (let b = -3; b < 10; b++) {
+  for (let b = -3; b < BATCHES; b++) {
     const made = [];
     const c0 = cpuMs();
     const w0 = now();
@@ -77,11 +93,15 @@ async function spawnBatches(t: TestMachine, image: LoadedImage, receiver: Receiv
       windows.push([w0, now()]);
     }
     for (const p of made) kernel.kill(p.pid);
+    const instances = [];
+    const e0 = cpuMs();
+    for (let i = 0; i < 200; i++) instances.push(new WebAssembly.Instance(image.module, imports));
+    if (b >= 0) engine += cpuMs() - e0;
   }
   await new Promise((resolve) => setTimeout(resolve, 10)); // the observer's entries arrive on a later turn
   observer.disconnect();
   const gc = pauses.filter((p) => windows.some(([from, to]) => p.start >= from && p.start < to)).reduce((sum, p) => sum + p.duration, 0);
-  return { cpuUs: (cpu * 1000) / spawned, wallUs: (wall * 1000) / spawned, gcUs: (gc * 1000) / spawned };
+  return { cpuUs: (cpu * 1000) / spawned, wallUs: (wall * 1000) / spawned, gcUs: (gc * 1000) / spawned, engineUs: (engine * 1000) / spawned };
 }
 
 const cpuMs = (): number => {
@@ -91,7 +111,7 @@ const cpuMs = (): number => {
 
 interface AtScale {
   live: number;
-  spawn: { cpuUs: number; wallUs: number; gcUs: number };
+  spawn: Batches;
   framesEach: number;
   hostKiBEach: number;
   psMs: number;
@@ -135,7 +155,7 @@ async function spawnAtScale(levels: readonly number[]): Promise<{ rows: AtScale[
 /**
  * The same measure with no kernel: µs per `new WebAssembly.Instance` of the server's rewritten
  * module while this many instances of it stay alive (the kernel's own imports; none runs), the
- * mean over 10 batches of 200 after 3, in CPU time as spawnBatches. What this grows by is the
+ * mean over BATCHES batches of 200 after 3, in CPU time as spawnBatches. What this grows by is the
  * engine's, whatever the kernel does.
  */
 function instancesAtScale(module: WebAssembly.Module, imports: WebAssembly.Imports, levels: readonly number[]): number[] {
@@ -143,12 +163,12 @@ function instancesAtScale(module: WebAssembly.Module, imports: WebAssembly.Impor
   return levels.map((level) => {
     while (live.length < level) live.push(new WebAssembly.Instance(module, imports));
     let cpu = 0;
-    for (let b = -3; b < 10; b++) {
+    for (let b = -3; b < BATCHES; b++) {
       const c0 = cpuMs();
       for (let i = 0; i < 200; i++) new WebAssembly.Instance(module, imports);
       if (b >= 0) cpu += cpuMs() - c0;
     }
-    return (cpu * 1000) / 2000;
+    return (cpu * 1000) / (BATCHES * 200);
   });
 }
 
@@ -165,8 +185,11 @@ export async function scheduling(): Promise<{ results: Result[]; notes: string[]
     results.push(result(`kernel.spawn with ${row.live.toLocaleString("en")} live (CPU time)`, row.spawn.cpuUs, "µs", `the same with ${first.live} live`, first.spawn.cpuUs));
   }
   for (const row of scale.rows) {
+    results.push(result(`kernel.spawn with ${row.live.toLocaleString("en")} live (CPU time)`, row.spawn.cpuUs, "µs", "new WebAssembly.Instance of its module, same heap, batches between", row.spawn.engineUs));
+  }
+  for (const row of scale.rows) {
     notes.push(
-      `${row.live.toLocaleString("en")} live: spawn ${row.spawn.cpuUs.toFixed(1)} µs CPU, ${row.spawn.wallUs.toFixed(1)} µs wall, of which ${row.spawn.gcUs.toFixed(1)} µs the engine's garbage-collection pauses; ` +
+      `${row.live.toLocaleString("en")} live: spawn ${row.spawn.cpuUs.toFixed(1)} µs CPU, ${row.spawn.wallUs.toFixed(1)} µs wall, of which ${row.spawn.gcUs.toFixed(1)} µs the engine's garbage-collection pauses; the engine's instantiation of its module in the same heap ${row.spawn.engineUs.toFixed(1)} µs; ` +
         `${row.framesEach.toFixed(2)} frames (${((row.framesEach * 4096) / 1024).toFixed(1)} KiB of physical memory)${row.live >= 1000 ? ` and ${row.hostKiBEach.toFixed(1)} KiB of host memory besides` : ""} each; ` +
         `ps (the inspector's process view) ${row.psMs.toFixed(1)} ms.`,
     );
@@ -174,7 +197,8 @@ export async function scheduling(): Promise<{ results: Result[]; notes: string[]
   if (scale.wrong !== 0 || !scale.framesBack) throw new Error(`bench bug: ${scale.wrong} calls answered wrongly, frames back: ${scale.framesBack}`);
   notes.push(
     "Lateness: from the end of each 5 ms nap to the sleeper's next dispatch (scheduler observer), median of 40. The kernel looks at the sleepers' deadlines at each look at the clock (the host's timer cannot fire while a process runs), and a process woken after waiting 1 ms or more goes to the front of its queue (src/kernel/scheduler.ts). Alone, the sleeper waits for the host's timer, which fires late.",
-    `Spawn at scale: one 4 GiB machine (the most a WebAssembly memory holds) whose live servers (test/helpers/many-servers.ts: \`(memory 1 1)\`, so a one-frame TLB; each blocked in a receive through PROCESS_SERVE, so no stack between messages; two pages of its own) grow to each count; at each, 10 batches of 200 spawns of the same server after 3 to warm up, each batch killed after; the mean, in CPU time (the machine is shared; V8's collector threads count too) and wall time. A mean, since the engine's collections of the whole heap (1.2 GB at 100,000) fall in some batches only: medians of single runs went from 24 to 159 µs. Then each of the ${scale.rows.at(-1)!.live.toLocaleString("en")} answered a call (${scale.callUs.toFixed(1)} µs each, wall, callers included) and all were ended, every frame back. Host memory: the resident set's growth less the frames, per live process.`,
+    `Spawn at scale: one 4 GiB machine (the most a WebAssembly memory holds) whose live servers (test/helpers/many-servers.ts: \`(memory 1 1)\`, so a one-frame TLB; each blocked in a receive through PROCESS_SERVE, so no stack between messages; two pages of its own) grow to each count; at each, ${BATCHES} batches of 200 spawns of the same server after 3 to warm up, each batch killed after, and between them as many new WebAssembly.Instance of its module with the kernel's imports (the engine's own cost in the same heap); the mean, in CPU time (the machine is shared; V8's collector threads count too) and wall time. A mean, since the engine's collections of the whole heap (1.2 GB at 100,000) fall in some batches only: medians of single runs went from 24 to 159 µs. Then each of the ${scale.rows.at(-1)!.live.toLocaleString("en")} answered a call (${scale.callUs.toFixed(1)} µs each, wall, callers included) and all were ended, every frame back. Host memory: the resident set's growth less the frames, per live process.`,
+    "Why the engine's instantiation grows with the count: V8 charges every instance its module's size estimate (the module's code space at compile time and its metadata, about 200 bytes a declared function: 13 KB for the server's rewritten module of 13 functions, 31 KB before the loader left out the helpers it does not call (77 functions)) as external memory, returned only by a full collection, and starts one after each 64 MB of it (V8 14.6's default; a collection every ~5,000 spawns of the server). A full collection marks the whole heap, about 8.5 KiB a live process (about half of it the engine's instance), so its cost per spawn grows with the count: docs/MEMORY.md \"How many processes\".",
     "What grows with the count is the engine's, not a scan of the kernel's (none is left: frames, descriptors and TLBs are found in constant time, ps is linear): a CPU profile of spawn and kill at 20,000 live put instantiation at 52-76 µs a process against 29 µs with 1 live (the same for a module no live process was made from), the collector's marking of a heap of 12-16 KiB per live process on the two cores, and the kernel's own functions at about the same 15-20 µs as with 1 live (zeroing and first touches of fresh frames, the TLB, the tables).",
   );
   return { results, notes, spawnCpuUs: scale.rows.map((row) => row.spawn.cpuUs) };

@@ -46,28 +46,73 @@ export const MMU_FUNCTION_IMPORTS: readonly ImportedCall[] = [
 
 const callImport = (name: MmuCallName): number => MMU_FUNCTION_IMPORTS.findIndex((i) => i.name === name);
 
+/** The access helper of a load or store opcode, with or without a static offset. */
+export function accessHelperName(opcode: number, withOffset: boolean): string {
+  return `dogma$access_${opcode.toString(16)}${withOffset ? "_offset" : ""}`;
+}
+
+/** Access helpers: one per load and store opcode (0x28-0x3e), without and with an offset. */
+export const ACCESS_HELPER_COUNT = (0x3e - 0x28 + 1) * 2;
+
+/** A helper a program may not call: a slow path's retrying wrapper (its kind's index in ACCESS_KINDS), or an access helper (its slot: (opcode - 0x28) * 2, + 1 with an offset). */
+export type OptionalHelper = { readonly slowPath: number } | { readonly access: number };
+
 /**
- * The helper functions the loader defines, in order: a retrying wrapper around each slow path that
- * can fault (rewrite-helpers.ts), then the bulk-memory helpers.
+ * The slow-path wrappers and access helpers in the order they come among the helpers: kind by
+ * kind, those compiled code uses most first (32-bit words, 64-bit words, bytes, halves, floats,
+ * the narrow 64-bit kinds), each kind's wrappers before its access helpers, so that a module
+ * using only common kinds leaves out the rest (HELPERS).
+ */
+const KIND_ORDER: ReadonlyArray<readonly [readonly string[], readonly number[]]> = [
+  [["load_i32", "store_i32"], [0x28, 0x36]],
+  [["load_i64", "store_i64"], [0x29, 0x37]],
+  [["load_i32_8_u", "store_i32_8", "load_i32_8_s"], [0x2d, 0x3a, 0x2c]],
+  [["load_i32_16_u", "store_i32_16", "load_i32_16_s"], [0x2f, 0x3b, 0x2e]],
+  [[], [0x2a, 0x38, 0x2b, 0x39]],
+  [["load_i64_8_u", "load_i64_8_s", "load_i64_16_u", "load_i64_16_s", "load_i64_32_u", "load_i64_32_s", "store_i64_8", "store_i64_16", "store_i64_32"], [0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x3c, 0x3d, 0x3e]],
+];
+export const OPTIONAL_HELPERS: readonly OptionalHelper[] = KIND_ORDER.flatMap(([slowPaths, opcodes]) => [
+  ...slowPaths.map((name) => ({ slowPath: ACCESS_KINDS.findIndex((k) => k.name === name) })),
+  ...opcodes.flatMap((opcode) => [{ access: (opcode - 0x28) * 2 }, { access: (opcode - 0x28) * 2 + 1 }]),
+]);
+{
+  const slowPaths = new Set(OPTIONAL_HELPERS.map((h) => ("slowPath" in h ? h.slowPath : -2)));
+  const slots = new Set(OPTIONAL_HELPERS.map((h) => ("access" in h ? h.access : -2)));
+  if (slowPaths.has(-1) || slowPaths.size !== ACCESS_KINDS.length + 1 || slots.size !== ACCESS_HELPER_COUNT + 1) throw new Error("loader bug: OPTIONAL_HELPERS misses a helper");
+}
+
+/** The name of an optional helper (HELPERS). */
+export function optionalHelperName(helper: OptionalHelper): string {
+  return "slowPath" in helper ? `dogma$${ACCESS_KINDS[helper.slowPath]!.name}` : accessHelperName(0x28 + (helper.access >> 1), (helper.access & 1) === 1);
+}
+
+/**
+ * The helper functions the loader defines, in order: the retrying wrappers of the bulk calls, the
+ * memory.init helper and every safe point's slow path, then those a program may not call: the
+ * slow paths' retrying wrappers (rewrite-helpers.ts) and the access helpers (OPTIONAL_HELPERS),
+ * copy and fill, the group checks. Those come last so that a module with no outlined loops leaves
+ * out the ones after the last it calls (rewrite-helpers.ts helperFunctions): V8 charges every
+ * instance the module's size estimate, about 200 bytes a declared function, as external memory,
+ * and a full collection follows each 64 MB of it (docs/MEMORY.md "How many processes").
  */
 export const HELPERS = [
-  ...ACCESS_KINDS.map((k) => ({ name: `dogma$${k.name}`, retries: k.name })),
   ...RETRIED_CALLS.map((call) => ({ name: `dogma$${call}`, retries: call as string })),
+  { name: "dogma$init", retries: null },
+  // Every safe point's slow path: the plain check, and the suspending wait only when it says so.
+  { name: SAFE_POINT_HELPER, retries: null },
+  // The retrying wrapper of each slow path, and one access helper per load and store opcode
+  // (0x28-0x3e), without and with a static offset: the whole translated access, for accesses
+  // that call it instead of writing it inline.
+  ...OPTIONAL_HELPERS.map((helper) => ({ name: optionalHelperName(helper), retries: "slowPath" in helper ? ACCESS_KINDS[helper.slowPath]!.name : null })),
   { name: "dogma$copy", retries: null },
   { name: "dogma$fill", retries: null },
-  { name: "dogma$init", retries: null },
-  // One per load and store opcode (0x28-0x3e), without and with a static offset: the whole
-  // translated access, for the variant that calls it instead of writing it inline.
-  ...Array.from({ length: 0x3e - 0x28 + 1 }, (_, i) => [
-    { name: `dogma$access_${(0x28 + i).toString(16)}`, retries: null },
-    { name: `dogma$access_${(0x28 + i).toString(16)}_offset`, retries: null },
-  ]).flat(),
   // A group's check as a function, for heads in functions of ALL_CALLS_MIN_BODY bytes or more.
   { name: "dogma$group_check_read", retries: null },
   { name: "dogma$group_check_write", retries: null },
-  // Every safe point's slow path: the plain check, and the suspending wait only when it says so.
-  { name: SAFE_POINT_HELPER, retries: null },
-] as const;
+];
+
+/** Each access helper's place among the helpers, by slot. */
+const ACCESS_HELPER_AT: readonly number[] = Array.from({ length: ACCESS_HELPER_COUNT }, (_, slot) => HELPERS.findIndex((h) => h.name === accessHelperName(0x28 + (slot >> 1), (slot & 1) === 1)));
 
 export interface CodeLayout {
   /** The program's function imports: indices below this do not move. */
@@ -150,8 +195,6 @@ export interface CodeLayout {
   readonly hugeFunctionGroups: boolean | "loops";
   readonly groupCheckRead: number;
   readonly groupCheckWrite: number;
-  /** Index of the access helper of opcode 0x28 without an offset; see accessHelper. */
-  readonly firstAccessHelper: number;
   /**
    * Whether the output has a branch-hint section marking every slow path unlikely: only for a
    * code section under branchHintsMaxCode bytes (see BRANCH_HINTS_MAX_CODE).
@@ -184,12 +227,10 @@ export interface CodeLayout {
   readonly outlineIterations: number;
 }
 
-/** Access helpers: one per load and store opcode (0x28-0x3e), without and with an offset. */
-export const ACCESS_HELPER_COUNT = (0x3e - 0x28 + 1) * 2;
 
 /** The helper doing the whole access of a load or store opcode, with or without a static offset. */
 export function accessHelper(layout: CodeLayout, opcode: number, withOffset: boolean): number {
-  return layout.firstAccessHelper + (opcode - 0x28) * 2 + (withOffset ? 1 : 0);
+  return layout.firstHelper + ACCESS_HELPER_AT[(opcode - 0x28) * 2 + (withOffset ? 1 : 0)]!;
 }
 
 /** Variants of the rewrite for measurements; the loader always uses the defaults. */
@@ -297,7 +338,6 @@ export function codeLayout(functionImports: number, definedFunctions: number, pr
     allCallsDenseBody: variant.allCallsDenseBody ?? ALL_CALLS_DENSE_BODY,
     allCallsDensity: variant.allCallsDensity ?? ALL_CALLS_DENSITY,
     helperTlbArgument: variant.helperTlbArgument ?? false,
-    firstAccessHelper: helper("dogma$access_28"),
     hugeFunctionGroups: variant.hugeFunctionGroups ?? false,
     groupCheckRead: helper("dogma$group_check_read"),
     groupCheckWrite: helper("dogma$group_check_write"),

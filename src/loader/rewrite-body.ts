@@ -5,6 +5,7 @@ import { HOIST_LOCALS, LoopPlanner, type HoistedAccess } from "./loop-groups.ts"
 import { LoopPaths } from "./loop-paths.ts";
 import { SequenceMarks } from "./sequence-marks.ts";
 import { ACCESS_HELPER_COUNT, MEMORY_OPS, type CodeLayout } from "./output-layout.ts";
+import { ACCESS_KINDS } from "../kernel/mmu-abi.ts";
 import { LoopScan, STREAM_LOCALS } from "./access-streams.ts";
 import { CallSites } from "./call-sites.ts";
 import { DecodeError } from "./wasm/byte-reader.ts";
@@ -92,8 +93,12 @@ export class BodyRewriter extends BodyCursor {
   /** For each open loop (by depth): where its safe point's charge is in `code`, and where its body starts in the binary. */
   private loopCharges = new Int32Array(64);
   private loopStarts = new Int32Array(64);
-  /** Which access helpers (by accessHelper's order) the bodies rewritten so far call. */
-  readonly usedAccessHelpers = new Uint8Array(ACCESS_HELPER_COUNT);
+  /**
+   * Which access helpers (by accessHelper's order) the bodies rewritten so far call, then which
+   * slow-path wrappers (at ACCESS_HELPER_COUNT + the kind's index in ACCESS_KINDS) they may call:
+   * every access of a kind may, whatever its translation.
+   */
+  readonly usedAccessHelpers = new Uint8Array(ACCESS_HELPER_COUNT + ACCESS_KINDS.length);
   /** Whether those bodies use memory.copy (index 0) and memory.fill (1): their helpers are long. */
   readonly usedBulkHelpers = new Uint8Array(2);
   private bodyStart = 0;
@@ -411,6 +416,7 @@ export class BodyRewriter extends BodyCursor {
           const offset = this.u32At(at, end);
           at = this.next;
           const memoryOp = MEMORY_OPS[op]!;
+          this.usedAccessHelpers[ACCESS_HELPER_COUNT + memoryOp.slowPath] = 1;
           if (loops === 0) this.accessesOutsideLoops = true;
           if (code.length + (opStart - run) >= tooBig) throw TOO_BIG_INLINE;
           const huge = this.huge;

@@ -31,7 +31,7 @@ export type ChunkOutcome =
       readonly ok: true;
       readonly code: Uint8Array;
       readonly writesTables: boolean;
-      /** Indices (in accessHelper's order) of the access helpers the code calls. */
+      /** Indices (in accessHelper's order) of the access helpers the code calls, and ACCESS_HELPER_COUNT + the index in ACCESS_KINDS of each slow-path wrapper it may call. */
       readonly accessHelpers: readonly number[];
       /** Whether the code uses memory.copy and memory.fill: [copy, fill]. */
       readonly bulkHelpers: readonly [boolean, boolean];

@@ -1,6 +1,6 @@
 import { PAGE_SIZE, TLB_INDEX_SHIFT, TLB_WRITE_OFFSET } from "../kernel/constants.ts";
 import { ACCESS_KINDS, RETRIED_CALLS, SAFE_POINT_HELPER, SAFE_POINT_WAIT } from "../kernel/mmu-abi.ts";
-import { HELPERS, MEMORY_OPS, MMU_FUNCTION_IMPORTS, VALUE_TYPE_BYTE, accessSignature, type CodeLayout, type ImportedCall } from "./output-layout.ts";
+import { ACCESS_HELPER_COUNT, HELPERS, OPTIONAL_HELPERS, accessHelperName, optionalHelperName, type OptionalHelper, MEMORY_OPS, MMU_FUNCTION_IMPORTS, VALUE_TYPE_BYTE, accessSignature, type CodeLayout, type ImportedCall } from "./output-layout.ts";
 import { copyHelper, fillHelper, initHelper } from "./bulk-helpers.ts";
 import { Assembler, Op } from "./helper-assembler.ts";
 import { EMPTY_BLOCK, I32 } from "./wasm/value-types.ts";
@@ -115,7 +115,7 @@ function accessHelperFunction(layout: CodeLayout, opcode: number, withOffset: bo
   a.index(Op.call, layout.slowPaths[op.slowPath]!);
   if (!store && op.reinterpret !== null) a.op(op.reinterpret);
   a.op(Op.end);
-  return { name: `dogma$access_${opcode.toString(16)}${withOffset ? "_offset" : ""}`, params, results: store ? [] : [op.valueType], body: a.done() };
+  return { name: accessHelperName(opcode, withOffset), params, results: store ? [] : [op.valueType], body: a.done() };
 }
 
 /**
@@ -146,34 +146,42 @@ const UNUSED_BODY = new Uint8Array([0, 0x00, 0x0b]);
 /**
  * Every helper, in HELPERS order, for a module laid out as `layout`; the access helpers whose
  * indices (accessHelper's order) are not in `usedAccess`, and the copy and fill helpers the code
- * does not call (`usedBulk`: [copy, fill]), get an empty body.
+ * does not call (`usedBulk`: [copy, fill]), get an empty body. With `trimTail` (a module with no
+ * outlined loops, whose indices follow the helpers), the unused ones after the last used are left
+ * out: no index of another function moves, and each instance costs V8 less (HELPERS).
  */
-export function helperFunctions(layout: CodeLayout, usedAccess: ReadonlySet<number>, usedBulk: readonly [boolean, boolean] = [true, true]): HelperFunction[] {
+export function helperFunctions(layout: CodeLayout, usedAccess: ReadonlySet<number>, usedBulk: readonly [boolean, boolean] = [true, true], trimTail = false): HelperFunction[] {
   const helpers: HelperFunction[] = [];
-  ACCESS_KINDS.forEach((kind, i) => {
-    const call = accessSignature(kind);
-    helpers.push({ name: `dogma$${kind.name}`, params: call.params, results: call.results, body: retrying(layout, call, layout.rawSlowPaths[i]!, layout.slowPaths[i]!, i) });
-  });
   for (const name of RETRIED_CALLS) {
     const call = importNamed(name);
     helpers.push({ name: `dogma$${name}`, params: call.params, results: call.results, body: retrying(layout, call, layout.rawCalls[name]!, layout.retriedCalls[name]!) });
   }
   const i32 = VALUE_TYPE_BYTE.i32;
-  helpers.push(usedBulk[0] ? { name: "dogma$copy", params: [i32, i32, i32], results: [], body: copyHelper(layout) } : { name: "", params: [i32, i32, i32], results: [], body: UNUSED_BODY });
-  helpers.push(usedBulk[1] ? { name: "dogma$fill", params: [i32, i32, i32], results: [], body: fillHelper(layout) } : { name: "", params: [i32, i32, i32], results: [], body: UNUSED_BODY });
   helpers.push({ name: "dogma$init", params: [i32, i32, i32, i32], results: [], body: initHelper(layout) });
-  for (let opcode = 0x28; opcode <= 0x3e; opcode++) {
-    for (const withOffset of [false, true]) {
-      const helper = accessHelperFunction(layout, opcode, withOffset);
-      helpers.push(usedAccess.has((opcode - 0x28) * 2 + (withOffset ? 1 : 0)) ? helper : { ...helper, name: "", body: UNUSED_BODY });
+  helpers.push({ name: SAFE_POINT_HELPER, params: [], results: [i32], body: safePointHelper(layout) });
+  // A slow path's wrapper is used where an access of its kind is, or where an access helper kept calls it.
+  const used = (helper: OptionalHelper): boolean =>
+    "access" in helper
+      ? usedAccess.has(helper.access)
+      : !trimTail || usedAccess.has(ACCESS_HELPER_COUNT + helper.slowPath) || [...usedAccess].some((slot) => slot < ACCESS_HELPER_COUNT && MEMORY_OPS[0x28 + (slot >> 1)]!.slowPath === helper.slowPath);
+  for (const helper of OPTIONAL_HELPERS) {
+    if ("slowPath" in helper) {
+      const i = helper.slowPath;
+      const call = accessSignature(ACCESS_KINDS[i]!);
+      helpers.push(used(helper) ? { name: optionalHelperName(helper), params: call.params, results: call.results, body: retrying(layout, call, layout.rawSlowPaths[i]!, layout.slowPaths[i]!, i) } : { name: "", params: call.params, results: call.results, body: UNUSED_BODY });
+    } else {
+      const access = accessHelperFunction(layout, 0x28 + (helper.access >> 1), (helper.access & 1) === 1);
+      helpers.push(used(helper) ? access : { ...access, name: "", body: UNUSED_BODY });
     }
   }
+  helpers.push(usedBulk[0] ? { name: "dogma$copy", params: [i32, i32, i32], results: [], body: copyHelper(layout) } : { name: "", params: [i32, i32, i32], results: [], body: UNUSED_BODY });
+  helpers.push(usedBulk[1] ? { name: "dogma$fill", params: [i32, i32, i32], results: [], body: fillHelper(layout) } : { name: "", params: [i32, i32, i32], results: [], body: UNUSED_BODY });
   for (const write of [false, true]) {
     const helper = groupCheckFunction(layout, write);
     helpers.push(layout.hugeFunctionGroups !== false ? helper : { ...helper, name: "", body: UNUSED_BODY });
   }
-  helpers.push({ name: SAFE_POINT_HELPER, params: [], results: [i32], body: safePointHelper(layout) });
-  if (helpers.length !== HELPERS.length) throw new Error("loader bug: helpers out of order");
+  if (helpers.length !== HELPERS.length || helpers.some((h, i) => h.name !== "" && h.name !== HELPERS[i]!.name)) throw new Error("loader bug: helpers out of order");
+  if (trimTail) while (helpers.at(-1)!.body === UNUSED_BODY) helpers.pop();
   return helpers;
 }
 

@@ -86,7 +86,7 @@ export async function rewriteModule(name: string, bytes: Uint8Array, policy: Loa
     const outlined = rewritten.outlining(chunks, layout.addedImports);
     const { accessHelpers, bulkHelpers, writesTables } = rewritten;
     const code = { bodies: rewritten.bodies, replaced: outlined.replaced, hints: { pieces: rewritten.hintPieces, functions: rewritten.hintedFunctions }, outlined: plan.loops, outlinedBodies: outlined.loops };
-    const module = writeModule(info, layout, facts, code, helperFunctions(layout, accessHelpers, bulkHelpers));
+    const module = writeModule(info, layout, facts, code, helperFunctions(layout, accessHelpers, bulkHelpers, plan.loops.length === 0));
     return {
       rewritten: module,
       initialPages: facts.initialPages,
