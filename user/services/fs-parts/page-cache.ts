@@ -18,13 +18,13 @@
 // still holds a view (which then reads zeros). A run scattered over many small pieces is copied
 // into a block buffer and goes in one call, as before.
 //
-// Write-behind: after a WRITE of WRITE_BEHIND_CALL bytes or more, once a run's worth of pages is
-// dirty (WRITE_BEHIND_PAGES), they go to the disk at once, not at the next SYNC or eviction, as a
-// kernel's flusher starts on dirty pages past its background threshold. A file written in large
-// calls reaches the disk while its pages are still in the processor's caches (the copy into the
-// block buffer is of warm memory), and the disk image starts syncing in the background while the
-// writer goes on, so a SYNC finds little left to write and less to flush. Small writes are left
-// for the SYNC (a page written in small pieces is often written again, and would go each time).
+// Write-behind: after a WRITE of WRITE_BEHIND_CALL bytes or more, or one that goes on where its
+// handle's last WRITE ended (a file written start to end in small calls), once a run's worth of
+// pages is dirty (WRITE_BEHIND_PAGES), they go to the disk at once, not at the next SYNC or
+// eviction, as a kernel's flusher starts on dirty pages past its background threshold. The disk
+// image then starts syncing in the background while the writer goes on, so a SYNC finds little
+// left to write and less to flush. Other small writes are left for the SYNC (a page written in
+// small pieces here and there is often written again, and would go each time).
 //
 // Ordering (ext3's ordered mode, kept): a dirty page may be written back at any time, and every
 // dirty page is written back before a transaction commits (Journal.commit calls writeBackAll), so
@@ -73,6 +73,8 @@ const REFERENCED: u8 = 1;
 const DIRTY: u8 = 2;
 /** Taken for a run being read: the clock passes it by until the run is in. */
 const PINNED: u8 = 4;
+/** On `dirtyList` (a dirty page always is, unless the list overflowed). */
+const LISTED: u8 = 8;
 
 const slotBlock = new StaticArray<u32>(MAX_PAGES);
 const slotNext = new StaticArray<i32>(MAX_PAGES);
@@ -91,6 +93,12 @@ const chunkAddress = new StaticArray<usize>(MAX_CHUNKS);
 const chunkView = new StaticArray<i32>(MAX_CHUNKS);
 /** Write-back's work list: block << 32 | slot, sorted. */
 const dirtyKeys = new StaticArray<u64>(MAX_PAGES);
+/**
+ * The pages made dirty since the last write-back, in that order (a page released and dirtied
+ * again may be on it twice; one no longer LISTED is passed by): write-back looks at these, not at
+ * every page of the cache (16,384 of them, at every write-behind).
+ */
+const dirtyList = new StaticArray<i32>(MAX_PAGES);
 /** The pages of one run, for Disk.readPages / writePages. */
 const runPages = new StaticArray<usize>(<i32>RUN_BLOCKS);
 const failedInode = new StaticArray<u32>(FAILURES);
@@ -132,6 +140,9 @@ export class PageCache {
   /** A page was released since the free list was last in slot order (rebuildFreeList). */
   private freeUnordered: bool = false;
   private hand: i32 = 0;
+  /** Entries on dirtyList, and whether a page could not be put on it (write-back then looks at every page). */
+  private listed: i32 = 0;
+  private listOverflow: bool = false;
   private failureCount: i32 = 0;
   /** A failure that found the table full: told to every SYNC until one answers it. */
   private overflow: i32 = 0;
@@ -229,7 +240,12 @@ export class PageCache {
     unchecked((slotIndex[slot] = index));
     const flags = unchecked(slotFlags[slot]);
     if ((flags & DIRTY) == 0) {
-      unchecked((slotFlags[slot] = flags | DIRTY | REFERENCED));
+      let listed = flags & LISTED;
+      if (listed == 0 && this.listed < MAX_PAGES) {
+        unchecked((dirtyList[this.listed++] = slot));
+        listed = LISTED;
+      } else if (listed == 0) this.listOverflow = true;
+      unchecked((slotFlags[slot] = flags | DIRTY | REFERENCED | listed));
       this.dirtyCount++;
     }
   }
@@ -278,18 +294,30 @@ export class PageCache {
    * and its inode remembered for SYNC. 0, or a status when the driver could not be reached at all.
    */
   writeBackAll(): i32 {
-    if (this.dirtyCount == 0) return 0;
+    if (this.dirtyCount == 0) {
+      // (pages dirtied and cleaned or dropped since: the list starts again)
+      for (let k = 0; k < this.listed; k++) unchecked((slotFlags[dirtyList[k]] &= ~LISTED));
+      this.listed = 0;
+      return 0;
+    }
     let count = 0;
     let sorted = true;
     let last: u64 = 0;
-    const pages = this.capacity;
-    for (let slot = 0; slot < pages; slot++) {
-      if ((unchecked(slotFlags[slot]) & DIRTY) == 0) continue;
+    const scanAll = this.listOverflow;
+    const pages = scanAll ? this.capacity : this.listed;
+    for (let k = 0; k < pages; k++) {
+      const slot = scanAll ? k : unchecked(dirtyList[k]);
+      const flags = unchecked(slotFlags[slot]);
+      if ((flags & LISTED) == 0 && !scanAll) continue; // (on the list twice, or released since)
+      unchecked((slotFlags[slot] = flags & ~LISTED));
+      if ((flags & DIRTY) == 0) continue;
       const key = (<u64>unchecked(slotBlock[slot]) << 32) | <u64>slot;
       if (key < last) sorted = false;
       last = key;
       unchecked((dirtyKeys[count++] = key));
     }
+    this.listed = 0;
+    this.listOverflow = false;
     // A file written start to end took its pages and its blocks in the same order: no sort
     // (a heap sort of 4096 keys cost 0.3-0.4 ms of a 16 MiB SYNC).
     if (!sorted) sortKeys(count);
@@ -301,7 +329,9 @@ export class PageCache {
         unchecked((runPages[run] = this.address(<i32>(unchecked(dirtyKeys[i + run]) & 0xffffffff))));
         run++;
       }
-      const status = this.viewed(i, run) ? this.writeViews(i, run) : this.disk.writePages(<u64>first, <u32>run, runPages);
+      // From views of the cache's own Regions; else (or when the driver refused them) copied.
+      let status = this.viewed(i, run) ? this.writeViews(i, run) : -1;
+      if (status < 0) status = this.disk.writePages(<u64>first, <u32>run, runPages);
       if (status >= 0) {
         for (let k = 0; k < run; k++) this.markClean(<i32>(unchecked(dirtyKeys[i + k]) & 0xffffffff));
         this.writtenBack += <u64>run;
