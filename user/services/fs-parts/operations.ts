@@ -173,7 +173,7 @@ export class Operations {
     rep.add(this.c.handles.reclaimed);
     // The page cache (docs/FS.md "The page cache"): its pages now, those holding a block, dirty;
     // hits, misses, blocks read ahead, blocks written back (low words); chunks given back; its
-    // most pages.
+    // most pages; blocks written back from its own pages (low word).
     const pages = v.pages;
     rep.add(<u32>pages.capacity);
     rep.add(<u32>pages.resident);
@@ -184,6 +184,7 @@ export class Operations {
     rep.add(<u32>pages.writtenBack);
     rep.add(<u32>pages.chunksFreed);
     rep.add(<u32>(pages.limit * CHUNK_PAGES));
+    rep.add(<u32>pages.writtenFromViews);
     return 0;
   }
 

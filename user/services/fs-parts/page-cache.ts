@@ -129,6 +129,8 @@ export class PageCache {
   misses: u64 = 0;
   readAhead: u64 = 0;
   writtenBack: u64 = 0;
+  /** Of those, blocks written from the cache's own pages (views of its Regions: no copy). */
+  writtenFromViews: u64 = 0;
   chunksFreed: u64 = 0;
   /** Pages whose write-back failed (dropped; their files told at SYNC). */
   lost: u64 = 0;
@@ -513,6 +515,7 @@ export class PageCache {
       const status = this.disk.writeView(block, <u32>span, view, offset);
       unchecked((chunkView[first] = this.disk.viewBack));
       if (status < 0) return status;
+      this.writtenFromViews += <u64>span;
       k += span;
     }
     return 0;
