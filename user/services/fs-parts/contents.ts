@@ -159,11 +159,9 @@ export class Contents {
     }
     c.reply.add(done);
     if (append) c.reply.add64(load<u64>(c.at + I_SIZE_AT));
-    // A large write's dirty pages go now, once there is a run of them (page-cache.ts "Write-behind"),
-    // and so do a file's written start to end in small calls; a failure there is the next SYNC's
-    // to tell, as an eviction's is.
-    const sequential = c.handles.writesOn(c.index, offset, done);
-    if (done >= WRITE_BEHIND_CALL || sequential) c.volume.pages.writeBehind();
+    // A large write's dirty pages go now, once there is a run of them (page-cache.ts "Write-behind");
+    // a failure there is the next SYNC's to tell, as an eviction's is.
+    if (done >= WRITE_BEHIND_CALL) c.volume.pages.writeBehind();
     return 0;
   }
 

@@ -51,8 +51,6 @@ const writeErrorOf = new StaticArray<i32>(MAX_HANDLES);
 /** Where the last READ through this handle ended, and how many blocks past a miss the next sequential one reads. */
 const readEndOf = new StaticArray<u64>(MAX_HANDLES);
 const aheadOf = new StaticArray<u32>(MAX_HANDLES);
-/** Where the last WRITE through this handle ended: the next one that starts there writes sequentially. */
-const writeEndOf = new StaticArray<u64>(MAX_HANDLES);
 /** Opened with FS_OPEN_DIRECT: its reads and writes go to the disk, leaving nothing new in the page cache. */
 const directOf = new StaticArray<bool>(MAX_HANDLES);
 /** The session each entry is charged to (0: the published roots' own). */
@@ -139,7 +137,6 @@ export class Handles {
     unchecked((writeErrorOf[i] = 0));
     unchecked((readEndOf[i] = 0));
     unchecked((aheadOf[i] = 0));
-    unchecked((writeEndOf[i] = 0));
     unchecked((directOf[i] = direct));
     return i;
   }
@@ -349,16 +346,6 @@ export class Handles {
     unchecked((aheadOf[index] = ahead));
     unchecked((readEndOf[index] = offset + <u64>length));
     return ahead;
-  }
-
-  /**
-   * A WRITE of `length` bytes at `offset` through `index`: whether it goes on where the handle's
-   * last one ended (or starts the file), as a file written start to end in small calls does.
-   */
-  writesOn(index: i32, offset: u64, length: u32): bool {
-    const sequential = offset == unchecked(writeEndOf[index]);
-    unchecked((writeEndOf[index] = offset + <u64>length));
-    return sequential;
   }
 
   /** A write through `index` failed with `status`: kept, unless an earlier failure is. */

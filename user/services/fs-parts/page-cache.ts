@@ -18,13 +18,13 @@
 // still holds a view (which then reads zeros). A run scattered over many small pieces is copied
 // into a block buffer and goes in one call, as before.
 //
-// Write-behind: after a WRITE of WRITE_BEHIND_CALL bytes or more, or one that goes on where its
-// handle's last WRITE ended (a file written start to end in small calls), once a run's worth of
-// pages is dirty (WRITE_BEHIND_PAGES), they go to the disk at once, not at the next SYNC or
-// eviction, as a kernel's flusher starts on dirty pages past its background threshold. The disk
-// image then starts syncing in the background while the writer goes on, so a SYNC finds little
-// left to write and less to flush. Other small writes are left for the SYNC (a page written in
-// small pieces here and there is often written again, and would go each time).
+// Write-behind: after a WRITE of WRITE_BEHIND_CALL bytes or more, once a run's worth of pages is
+// dirty (WRITE_BEHIND_PAGES), they go to the disk at once, not at the next SYNC or eviction, as a
+// kernel's flusher starts on dirty pages past its background threshold. The disk image then starts
+// syncing in the background while the writer goes on, so a SYNC finds little left to write and
+// less to flush. Small writes are left for the SYNC (a page written in small pieces is often
+// written again, and would go each time; and a file written start to end in small calls, written
+// behind too, took longer: each host write then met the background fdatasync the last started).
 //
 // Ordering (ext3's ordered mode, kept): a dirty page may be written back at any time, and every
 // dirty page is written back before a transaction commits (Journal.commit calls writeBackAll), so
