@@ -347,6 +347,36 @@ export class AddressSpace implements MappingSpace {
   }
 
   /**
+   * Gives back the private pages `[address, address + pages × 4 KiB)` (madvise's DONTNEED): each
+   * frame goes back to the allocator (or has one holder fewer, when shared copy-on-write), the pages
+   * are uncharged and read zeros at their next access, keeping their rights. Nothing changes unless
+   * every page is a private page of the window: E_BAD_ADDRESS. A page with the pager throws
+   * PageInRequired: the kernel brings it back and the call runs again, so that the pager's slot and
+   * the page's entry never disagree (paging.ts's invariant).
+   */
+  discard(address: number, pages: number): number {
+    const first = address / PAGE_SIZE;
+    if (!Number.isInteger(first) || first < this.firstPage || pages < 1 || address + pages * PAGE_SIZE > this.sizeBytes) return Status.E_BAD_ADDRESS;
+    for (let page = first; page < first + pages; page++) {
+      const entry = this.table.lookup(page);
+      if (entry & PTE_SHARED) return Status.E_BAD_ADDRESS;
+      if (entry & PTE_PAGED) throw new PageInRequired(page * PAGE_SIZE);
+    }
+    for (let page = first; page < first + pages; page++) {
+      const entry = this.table.lookup(page);
+      if (entry >>> PAGE_SHIFT === 0) continue; // untouched already
+      this.dropPrivate(page);
+      const rights = entry & PTE_RIGHTS;
+      // An untouched read-write page has no entry; other rights stay, on a page with no frame.
+      if (rights === PTE_RIGHTS) this.table.unmap(page);
+      else this.table.map(page, 0, rights);
+      pageTableWork.updates++;
+      this.tlb.flushPage(page * PAGE_SIZE);
+    }
+    return Status.OK;
+  }
+
+  /**
    * Checks that every byte of `[address, address + length)` may be accessed, mapping pages on
    * first touch, and returns the physical pieces. Nothing is written, so a caller that checks
    * first never leaves a partial write behind.

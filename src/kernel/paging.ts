@@ -4,7 +4,7 @@ import { PAGE_SIZE } from "./constants.ts";
 import { ProcessFault, hex } from "./fault.ts";
 import type { FrameAllocator } from "./frame-allocator.ts";
 import type { PageSealer, SealedPage, SealedParts } from "./page-sealer.ts";
-import { type PageKey, type StoredPage, StoredPages, pageKey, spaceOf } from "./stored-pages.ts";
+import { type StoredPage, StoredPages, pageKey } from "./stored-pages.ts";
 
 /**
  * Demand paging: when free frames run low the kernel evicts private pages to a backing store (the
@@ -124,7 +124,16 @@ export class Paging implements FramePressure {
   readonly stored: StoredPages;
   private ring: Array<[PagedProcess, number]> = [];
   private hand = 0;
-  private readonly ages = new Map<PageKey, number>();
+  /**
+   * How many entries of the ring are each live process's, and how many are of processes that
+   * ended since it was filled: those are skipped, and dropped once they are half of it. A
+   * process's end walks only what is its own, here and in `ages` and `stored` (each end walked
+   * all three whole: 4.4 s in one call to end 1,000 processes beside 21,000 pages out, redteam14).
+   */
+  private readonly ringCounts = new Map<number, number>();
+  private ringDead = 0;
+  /** The aging policy's age of each page it scored, by process. */
+  private readonly ages = new Map<number, Map<number, number>>();
   private readonly sealer: PageSealer;
   private readonly store: BackingStore;
   private readonly frames: FrameAllocator;
@@ -291,8 +300,26 @@ export class Paging implements FramePressure {
   /** A process ended: forget what the kernel still holds of its pages. */
   forget(pid: number): void {
     this.stored.forget(pid);
-    for (const key of this.ages.keys()) if (spaceOf(key) === pid) this.ages.delete(key);
-    this.ring = this.ring.filter(([process]) => process.pid !== pid);
+    this.ages.delete(pid);
+    const entries = this.ringCounts.get(pid);
+    if (entries === undefined) return;
+    this.ringCounts.delete(pid);
+    this.ringDead += entries;
+    if (2 * this.ringDead > this.ring.length) this.dropEndedFromRing();
+  }
+
+  /** The ring without the entries of processes that ended, the hand where it was among the rest. */
+  private dropEndedFromRing(): void {
+    let kept = 0;
+    let hand = 0;
+    for (let i = 0; i < this.ring.length; i++) {
+      if (i === this.hand) hand = kept;
+      const entry = this.ring[i]!;
+      if (this.ringCounts.has(entry[0].pid)) this.ring[kept++] = entry;
+    }
+    this.hand = this.hand >= this.ring.length ? kept : hand;
+    this.ring.length = kept;
+    this.ringDead = 0;
   }
 
   /** Evicts one page; false when the store has no slot left for it. */
@@ -310,7 +337,7 @@ export class Paging implements FramePressure {
         this.store.flush?.();
       });
     });
-    this.ages.delete(key);
+    this.ages.get(process.pid)?.delete(page);
     return true;
   }
 
@@ -359,14 +386,15 @@ export class Paging implements FramePressure {
     const scored: Array<[PagedProcess, number, number]> = [];
     for (const process of this.processes()) {
       if (!this.takesFrom(process, spare, level)) continue;
+      let ages = this.ages.get(process.pid);
+      if (!ages) this.ages.set(process.pid, (ages = new Map()));
       for (const page of process.space.candidates()) {
         // -1: not to be taken now (held, or under a kernel call that is still running: a blocked
         // receive's buffer). Taken for "not referenced", such pages went first.
         const sampled = process.space.sample(page);
         if (sampled < 0) continue;
-        const key = pageKey(process.pid, page);
-        const age = ((this.ages.get(key) ?? 0) >>> 1) | (sampled === 1 ? 0x80 : 0);
-        this.ages.set(key, age);
+        const age = ((ages.get(page) ?? 0) >>> 1) | (sampled === 1 ? 0x80 : 0);
+        ages.set(page, age);
         scored.push([process, page, age]);
       }
     }
@@ -383,8 +411,13 @@ export class Paging implements FramePressure {
   private refill(): void {
     this.ring = [];
     this.hand = 0;
+    this.ringCounts.clear();
+    this.ringDead = 0;
     for (const process of this.processes()) {
-      if (process.alive) for (const page of process.space.candidates()) this.ring.push([process, page]);
+      if (!process.alive) continue;
+      const before = this.ring.length;
+      for (const page of process.space.candidates()) this.ring.push([process, page]);
+      this.ringCounts.set(process.pid, this.ring.length - before);
     }
   }
 }

@@ -48,6 +48,8 @@ export const WRITE_ATTEMPTS = 4;
  */
 export class StoredPages {
   private readonly pages = new Map<PageKey, StoredPage>();
+  /** The keys in `pages` of each space: a process's end releases its own, walking no other's. */
+  private readonly bySpace = new Map<number, Set<PageKey>>();
   private readonly free: SwapSlots;
   private inKernelCount = 0;
   private readonly heldWaiters: Array<{ readonly pages: number; readonly resolve: () => void }> = [];
@@ -82,6 +84,9 @@ export class StoredPages {
     if (sealed instanceof Uint8Array) stored.plain = sealed;
     else this.setSeal(stored, sealed);
     this.pages.set(key, stored);
+    const keys = this.bySpace.get(spaceOf(key));
+    if (keys) keys.add(key);
+    else this.bySpace.set(spaceOf(key), new Set([key]));
     this.inKernelCount++;
     return stored;
   }
@@ -167,6 +172,9 @@ export class StoredPages {
     const page = this.pages.get(key);
     if (!page) return;
     this.pages.delete(key);
+    const keys = this.bySpace.get(spaceOf(key));
+    keys?.delete(key);
+    if (keys?.size === 0) this.bySpace.delete(spaceOf(key));
     page.released = true;
     // A write still out holds its own view of the bytes (or, still queued, is skipped as no longer
     // wanted): the kernel's copy can go. A seal still being made counts as a write outstanding:
@@ -177,6 +185,7 @@ export class StoredPages {
 
   /** Every page of space `pid` goes (the process ended). */
   forget(pid: number): void {
-    for (const key of [...this.pages.keys()]) if (spaceOf(key) === pid) this.release(key);
+    const keys = this.bySpace.get(pid);
+    if (keys) for (const key of [...keys]) this.release(key);
   }
 }

@@ -72,7 +72,7 @@ service read     fs-cache-check  use=fs memory=512 -- reader 300
     }
   }, patience(120_000));
 
-  it("gives its memory back when the kernel pages: filled, then a program takes more memory than the machine has free, and the cache shrinks while the pager carries the rest; the file maps go with it, and a mapped file is read right from the server after", async () => {
+  it("gives its memory back when the kernel pages: filled, then a program takes more memory than the machine has free, and the cache shrinks while the pager carries the rest; the file maps go with it, and a mapped file is read right from the server after; the metadata cache gives its pages back too", async () => {
     const disk = new MemoryBlockBackend(128 << 20);
     const pages = 3072;
     const m = await bootMachine(`service registry registry pin=2
@@ -85,14 +85,18 @@ service pressure fs-cache-pressure use=fs memory=${pages + 512} -- 6 ${pages}
       memory: 16 << 20,
     });
     try {
-      const line = await verdict(m, /^fs-cache-pressure: cache \d+ pages before, \d+ after, \d+ chunks given back; \d+ pages all right; the map read \d+ times before, gone after: (yes|no)$/, /FAIL|wrong/);
+      const line = await verdict(m, /^fs-cache-pressure: cache \d+ pages before, \d+ after, \d+ chunks given back; \d+ pages all right; the map read \d+ times before, gone after: (yes|no); metadata \d+ pages before, \d+ after$/, /FAIL|wrong/);
       const [before, after, given] = /cache (\d+) pages before, (\d+) after, (\d+) chunks/.exec(line)!.slice(1).map(Number);
       expect(before, line).toBeGreaterThan(256); // the cache did fill...
       expect(after, line).toBeLessThan(before! / 2); // ...and gave most of it back
       expect(given, line).toBeGreaterThan(0);
       // A file mapped before was read from its map, and right after the server freed its maps.
       expect(Number(/map read (\d+) times/.exec(line)![1]), line).toBeGreaterThan(0);
-      expect(line).toMatch(/gone after: yes$/);
+      expect(line).toMatch(/gone after: yes;/);
+      // The metadata cache (pinned, like the server) gave its pages back too, down to a few.
+      const [metaBefore, metaAfter] = /metadata (\d+) pages before, (\d+) after/.exec(line)!.slice(1).map(Number);
+      expect(metaBefore, line).toBeGreaterThan(100);
+      expect(metaAfter, line).toBeLessThan(metaBefore! / 2);
       expect(m.kernel.paging!.evictions).toBeGreaterThan(0);
       expect(m.faults).toEqual([]);
     } finally {

@@ -130,17 +130,23 @@ describe("the journal's data ordering under a power cut", () => {
     }, patience(60_000));
   }
 
-  it("an overwrite in place is committed with one flush: its data, the record and the last checkpoint together", async () => {
+  it("an overwrite in place is committed with two flushes: its data and the last checkpoint, then the record alone", async () => {
     const disk = new VolatileCacheBackend(DISK);
     for (const mode of ["prepare", "overwrite"]) {
       await bootToVerdict(writer(mode), WRITER, disk, mode == "prepare" ? /^fs-order: ready$/ : /^fs-order: synced$/, /FAIL/);
       if (mode == "prepare") disk.flushLog.length = 0;
     }
-    // The overwrite's commit: the one flush with journal writes (a record) since; its data (a
-    // block outside the journal, written back in place) went to the disk in the same flush.
-    const records = disk.flushLog.filter((offsets) => offsets.some(inJournal));
-    expect(records.length, JSON.stringify(disk.flushLog)).toBe(1);
-    expect(records[0]!.some((offset) => offset >= DATA_AT), JSON.stringify(disk.flushLog)).toBe(true);
+    // The overwrite's commit: the one flush with journal writes (a record) since. Its data (a block
+    // outside the journal, written back in place) reached the disk in the flush before it, with
+    // nothing of the journal: a record that stands says all before it is on the disk (journal.ts),
+    // which is what lets a mount tell a damaged record from a torn one (journal-damage.test.ts).
+    const log = JSON.stringify(disk.flushLog);
+    const records = disk.flushLog.flatMap((offsets, i) => (offsets.some(inJournal) ? [i] : []));
+    expect(records.length, log).toBe(1);
+    const [record] = records;
+    expect(disk.flushLog[record!]!.every(inJournal), log).toBe(true);
+    expect(record, log).toBeGreaterThan(0);
+    expect(disk.flushLog[record! - 1]!.some((offset) => offset >= DATA_AT), log).toBe(true);
   }, patience(60_000));
 
   it("a write that fails leaves no block it gave the file holding the disk's old bytes, when a TRUNCATE then covers them", async () => {

@@ -20,6 +20,9 @@ import { Cappage } from "../../src/kernel/caps/cappage.ts";
 import type { MemoryObject } from "../../src/kernel/caps/memory-object.ts";
 import { CAP_MOVE, KernelMessage, Op, PageFlag, Rights } from "../../src/kernel/caps/object-abi.ts";
 import { PageObject } from "../../src/kernel/caps/page.ts";
+import { ImageBuilder } from "../../src/kernel/caps/image-builder.ts";
+import { hostPages } from "../../src/kernel/caps/image-charge.ts";
+import { PAGE_SIZE } from "../../src/kernel/constants.ts";
 import { checkInvariants } from "../../src/kernel/invariants.ts";
 import type { Process } from "../../src/kernel/process.ts";
 import { wat } from "../helpers/wat.ts";
@@ -78,8 +81,12 @@ const SLOT_OPS: Record<number, readonly number[]> = {
   7: OPS_BY_PREFIX(Op.IMAGE_INFO),
   8: OPS_BY_PREFIX(Op.INTERRUPT_BIND),
   9: OPS_BY_PREFIX(Op.PAGE_MAP),
-  10: OPS_BY_PREFIX(Op.PROCESS_START),
+  10: OPS_BY_PREFIX(Op.REGION_INFO),
+  11: OPS_BY_PREFIX(Op.IMAGE_BUILDER_APPEND),
+  12: OPS_BY_PREFIX(Op.PROCESS_START),
 };
+/** Given slots: 1-12 (SLOT_OPS); what a fuzzer creates lands after them. */
+const GIVEN_SLOTS = 12;
 
 function generate(seed: number): Call[] {
   const random = prng(seed);
@@ -87,11 +94,11 @@ function generate(seed: number): Call[] {
   const chance = (p: number) => random() < p;
   const u32 = () => Math.floor(random() * 2 ** 32) >>> 0;
   const small = () => Math.floor(random() * 9);
-  // Slots 1–10 hold what the fuzzer was given; what it creates lands from slot 11 on.
+  // Slots 1–GIVEN_SLOTS hold what the fuzzer was given; what it creates lands after them.
   const capIndex = (): number => {
     const r = random();
-    if (r < 0.8) return 1 + Math.floor(random() * 10);
-    if (r < 0.9) return 11 + Math.floor(random() * 20);
+    if (r < 0.8) return 1 + Math.floor(random() * GIVEN_SLOTS);
+    if (r < 0.9) return GIVEN_SLOTS + 1 + Math.floor(random() * 20);
     return pick([0, 31 + Math.floor(random() * 100), 1023, 1024, 0xffff_ffff, 0x7fff_ffff, CAP_MOVE | 2, 4096, u32()]);
   };
   // A third of the time, a capability the fuzzer was handed by an earlier answer.
@@ -128,8 +135,15 @@ function generate(seed: number): Call[] {
     let words = Array.from({ length: n }, word);
     // Receives and waits that would block for ever mostly get a short timeout instead.
     if ((label === Op.RECEIVER_RECEIVE || label === Op.PROCESS_WAIT) && chance(0.85)) words = [pick([0, 20_000, 200_000]), 0];
-    const c = chance(0.6) ? 0 : chance(0.7) ? 1 : Math.floor(random() * 5);
-    const caps = Array.from({ length: c }, () => anyCap(chance(0.15)));
+    let c = chance(0.6) ? 0 : chance(0.7) ? 1 : Math.floor(random() * 5);
+    let caps = Array.from({ length: c }, () => anyCap(chance(0.15)));
+    // An APPEND mostly of the given Region's first 8 bytes (the builder's whole binary), so that LOADs happen.
+    if (cap === 11 && label === Op.IMAGE_BUILDER_INFO) label = Op.IMAGE_BUILDER_LOAD;
+    if (label === Op.IMAGE_BUILDER_APPEND && chance(0.6)) {
+      words = [chance(0.8) ? 8 : small()];
+      caps = [chance(0.8) ? 10 : anyCap()];
+      c = 1;
+    }
     let claimedN = words.length;
     let claimedC = caps.length;
     if (chance(0.04)) claimedN = pick([65, 0xffff_ffff, words.length + 1, 64, Math.max(0, words.length - 1)]);
@@ -299,6 +313,15 @@ async function fuzzRound(seed: number): Promise<void> {
   host.adopt(page, 1);
   page.setFlags(PageFlag.SHARED);
   const hostCaps: Capability[] = [cappage, page, shared].map((object) => k.capability(object, ALL));
+  // Each fuzzer owns a Region of two pages that starts with a binary (its first 8 bytes are an
+  // empty module), and an ImageBuilder waiting for 8 bytes: APPEND of 8 from the Region, then LOAD
+  // (which its Memory of 48 pages cannot pay for: E_QUOTA).
+  const regions = memories.map((memory) => k.regionObject(new Uint8Array([...childImage.bytes, ...new Uint8Array(PAGE_SIZE)]), memory));
+  const builders = memories.map((memory) => {
+    const builder = new ImageBuilder(8, "built");
+    if (!memory.adopt(builder, hostPages(8))) throw new RangeError("no quota for an ImageBuilder");
+    return builder;
+  });
 
   const victim = m.spawn(victimScript(), { caps: [k.capability(victimReceiver, Rights.RECEIVER_RECEIVE)] });
   const witness = m.spawn(witnessScript(), { caps: [k.capability(victimReceiver, Rights.RECEIVER_CALL, 0x717)] });
@@ -315,6 +338,8 @@ async function fuzzRound(seed: number): Promise<void> {
         k.capability(childObject, Rights.IMAGE_SPAWN),
         k.capability(k.interruptObject(10 + i), Rights.INTERRUPT_BIND),
         k.capability(page, ALL),
+        k.capability(regions[i]!, ALL),
+        k.capability(builders[i]!, ALL),
       ],
     }),
   );

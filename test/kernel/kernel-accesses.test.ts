@@ -5,6 +5,7 @@
 // the end of the 32-bit space; and a write never leaves part of itself behind.
 import { describe, expect, it } from "vitest";
 import { AddressSpace } from "../../src/kernel/address-space.ts";
+import { expectSameBytes } from "../helpers/bytes.ts";
 import { faultOf } from "../helpers/process-fault.ts";
 import { FrameAllocator } from "../../src/kernel/frame-allocator.ts";
 import { PTE_READ, PTE_WRITE } from "../../src/kernel/page-table.ts";
@@ -118,16 +119,16 @@ describe("the kernel's accesses to process memory", () => {
     const big = pattern(0x120000, 4);
     space.write(0x10010, big);
     space.copyWithin(0x200020, 0x10010, big.length);
-    expect(space.read(0x200020, big.length)).toEqual(big);
+    expectSameBytes(space.read(0x200020, big.length), big);
     expect(space.protect(0x320000, 1, PTE_READ)).toBe(0);
     // 545 pages: past the scratch, so the path that checks first and translates again.
     expect(faultOf(() => space.write(0x100000, pattern(0x221000, 5))).kind).toBe("read-only");
     expect(faultOf(() => space.copyWithin(0x200010, 0x10010, 0x120000)).kind).toBe("read-only");
-    expect(space.read(0x10010, big.length)).toEqual(big);
-    expect(space.read(0x200020, big.length)).toEqual(big);
+    expectSameBytes(space.read(0x10010, big.length), big);
+    expectSameBytes(space.read(0x200020, big.length), big);
     const long = pattern(0x240000, 6);
     space.write(0x1000, long);
-    expect(space.read(0x1000, long.length)).toEqual(long);
+    expectSameBytes(space.read(0x1000, long.length), long);
   });
 
   it("copies as memmove when two pages map one frame (the ranges apart in the space, overlapping in the frame)", () => {
@@ -141,7 +142,7 @@ describe("the kernel's accesses to process memory", () => {
       space.write(0x8000_0000, model);
       space.copyWithin(to, from, length);
       model.copyWithin(to - 0x8000_1000, from - 0x8000_0000, from - 0x8000_0000 + length);
-      expect(space.read(0x8000_0000, 4096)).toEqual(model);
+      expectSameBytes(space.read(0x8000_0000, 4096), model);
     }
   });
 
@@ -158,13 +159,13 @@ describe("the kernel's accesses to process memory", () => {
     };
     write(0x8123, pattern(4 * 4096 - 0x300, 2));
     write(0x10077, pattern(3 * 4096 + 5, 3));
-    expect(readBack(space, 0x8000, 0x4000)).toEqual(model.subarray(0x8000, 0xc000));
-    expect(space.read(0x10000, 0x4000)).toEqual(model.subarray(0x10000, 0x14000));
+    expectSameBytes(readBack(space, 0x8000, 0x4000), model.subarray(0x8000, 0xc000));
+    expectSameBytes(space.read(0x10000, 0x4000), model.subarray(0x10000, 0x14000));
     space.copyWithin(0x10010, 0x8100, 0x3e00);
     model.copyWithin(0x10010, 0x8100, 0x8100 + 0x3e00);
     space.copyWithin(0x8400, 0x10000, 0x2345);
     model.copyWithin(0x8400, 0x10000, 0x10000 + 0x2345);
-    expect(space.read(0x8000, 0xc000)).toEqual(model.subarray(0x8000, 0x14000));
+    expectSameBytes(space.read(0x8000, 0xc000), model.subarray(0x8000, 0x14000));
     // Ranges of up to a page (at most two pages each: the paths that translate each page once),
     // over frames that do and do not follow each other, against the model.
     let seed = 7;
@@ -182,12 +183,12 @@ describe("the kernel's accesses to process memory", () => {
       }
       if (!same(readBack(space, from, length), model.subarray(from, from + length))) expect.fail(`step ${i}: ${length} bytes at ${from.toString(16)} differ from the model`);
     }
-    expect(space.read(0x8000, 0xc000)).toEqual(model.subarray(0x8000, 0x14000));
+    expectSameBytes(space.read(0x8000, 0xc000), model.subarray(0x8000, 0x14000));
     // An offset into the destination array.
     const into = new Uint8Array(0x3000).fill(0xee);
     space.readInto(0x8ff0, into, 0x100, 0x2000);
-    expect(into.subarray(0, 0x100)).toEqual(new Uint8Array(0x100).fill(0xee));
-    expect(into.subarray(0x100, 0x2100)).toEqual(model.subarray(0x8ff0, 0xaff0));
-    expect(into.subarray(0x2100)).toEqual(new Uint8Array(0xf00).fill(0xee));
+    expectSameBytes(into.subarray(0, 0x100), new Uint8Array(0x100).fill(0xee));
+    expectSameBytes(into.subarray(0x100, 0x2100), model.subarray(0x8ff0, 0xaff0));
+    expectSameBytes(into.subarray(0x2100), new Uint8Array(0xf00).fill(0xee));
   });
 });

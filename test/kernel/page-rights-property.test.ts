@@ -1,6 +1,6 @@
 /**
  * A property over untrusted arguments: random sequences of PROCESS_PROTECT, PROCESS_COPY_PAGES
- * (between two processes and within one), loads and stores, checked step by step against a model
+ * (between two processes and within one), PROCESS_DISCARD, loads and stores, checked step by step against a model
  * of each page's byte and rights. After every step: every read gives the model's byte or the
  * model's fault; a frame shared copy-on-write has exactly as many holders as entries naming it;
  * no frame is writable in one place while another can see it. At the end every frame comes back.
@@ -41,7 +41,7 @@ describe("page rights and copy-on-write against a model", () => {
         const who = int(2);
         const p = processes[who]!;
         const pages = model[who]!;
-        const op = int(5);
+        const op = int(6);
         const where = `step ${step} (seed ${seed})`;
         if (op === 0) {
           const [page, count, rights] = [pageArg(), countArg(), RIGHTS[int(3)]!];
@@ -60,6 +60,11 @@ describe("page rights and copy-on-write against a model", () => {
             const bytes = model[from]!.slice(src, src + count).map((m) => m.byte);
             bytes.forEach((byte, i) => (pages[dst + i] = { byte, rights: PTE_READ | PTE_WRITE }));
           }
+        } else if (op === 4) {
+          const [page, count] = [pageArg(), countArg()];
+          const valid = page >= 1 && count >= 1 && page + count <= PAGES;
+          expect(p.space.discard(page * 4096, count), where).toBe(valid ? Status.OK : Status.E_BAD_ADDRESS);
+          if (valid) for (let i = page; i < page + count; i++) pages[i]!.byte = 0;
         } else if (op === 2 || op === 3) {
           const page = 1 + int(PAGES - 1);
           const value = 1 + int(255);

@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 /**
- * The C programs of user/wasi/conformance and user/wasi/c, built from source with Debian's
- * clang, lld and wasi-libc (installed by .ci/run) the first time a test needs them and again
+ * The C programs of user/wasi/conformance and user/wasi/c and the C++ ones of user/wasi/cxx, built
+ * from source with Debian's clang, lld, wasi-libc and WASI libc++ (installed by .ci/run) the first time a test needs them and again
  * when a source is newer; kept in build/wasi-conformance.
  */
 const root = join(import.meta.dirname, "../..");
@@ -28,7 +28,16 @@ export function cProgram(name: string): string {
   return built(join(root, "user/wasi/c", `${name}.c`), name, []);
 }
 
-function built(source: string, name: string, headers: readonly string[]): string {
+/**
+ * The path of C++ program `name` of user/wasi/cxx (NAME.cpp), built with clang++ and Debian's WASI
+ * libc++ if it must be. `-fno-exceptions`: that libc++abi is built without exception support (a
+ * `throw` links to nothing: `__cxa_throw` is undefined), as every WASI toolchain of clang 14 is.
+ */
+export function cxxProgram(name: string): string {
+  return built(join(root, "user/wasi/cxx", `${name}.cpp`), name, [], ["clang++", "-std=c++17", "-fno-exceptions"]);
+}
+
+function built(source: string, name: string, headers: readonly string[], compiler: readonly string[] = ["clang"]): string {
   const out = join(OUT, `${name}.wasm`);
   const newest = Math.max(...[source, ...headers].map((f) => statSync(f).mtimeMs));
   if (existsSync(out) && statSync(out).mtimeMs > newest) return out;
@@ -37,12 +46,12 @@ function built(source: string, name: string, headers: readonly string[]): string
   // and one of them read another's half-written binary (refused: "not a WebAssembly binary").
   const partial = `${out}.${process.pid}.${Math.random().toString(36).slice(2)}`;
   try {
-    execFileSync("clang", ["--target=wasm32-wasi", "-O2", ...LINK_FLAGS, source, "-o", partial], { stdio: ["ignore", "ignore", "pipe"] });
+    execFileSync(compiler[0]!, [...compiler.slice(1), "--target=wasm32-wasi", "-O2", ...LINK_FLAGS, source, "-o", partial], { stdio: ["ignore", "ignore", "pipe"] });
     renameSync(partial, out);
   } catch (error) {
     rmSync(partial, { force: true });
     const why = (error as { stderr?: Buffer }).stderr?.toString() ?? (error as Error).message;
-    throw new Error(`cannot build ${name}.c (needs clang, lld, wasi-libc and libclang-rt-14-dev-wasm32; see .ci/run):\n${why}`);
+    throw new Error(`cannot build ${source} (needs clang, lld, wasi-libc and libclang-rt-14-dev-wasm32, for C++ libc++-14-dev-wasm32 and libc++abi-14-dev-wasm32; see .ci/run):\n${why}`);
   }
   return out;
 }

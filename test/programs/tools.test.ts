@@ -164,6 +164,14 @@ describe("the tools", () => {
       ["touch new; du -b in new", "6\tin\n0\tnew\n"],
     ];
     for (const [command, want] of writes) expect((await run(command)).out, command).toBe(want);
+    // df -c: the disk's file system's caches in pages (it has just written: something is cached);
+    // the host share answers none (dashes).
+    const caches = (await run("df -c")).out;
+    expect(caches).toMatch(/^Filesystem +Cached +Most +Dirty +Hits +Misses +Metadata +Returned +Mounted on\n/);
+    const disk = /^dogma-fs +(\d+) +(\d+) +\d+ +\d+ +\d+ +(\d+) +\d+ \/$/m.exec(caches);
+    expect(disk, caches).not.toBe(null);
+    expect(Number(disk![1]) + Number(disk![3]), caches).toBeGreaterThan(0);
+    expect(caches).toMatch(/^host-share +- +- +- +- +- +- +- \/host$/m);
     await run("cd /host");
     // /host is read-only: writing there says so.
     expect((await run("touch new.txt")).err).toContain("touch: new.txt: permission denied\n");

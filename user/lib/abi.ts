@@ -86,6 +86,7 @@ export const OP_PROCESS_SET_FAULT_HANDLER: u32 = 0xffff0241;
 export const OP_PROCESS_COPY_PAGES: u32 = 0xffff0242;
 export const OP_PROCESS_CLONE: u32 = 0xffff0243;
 export const OP_PROCESS_SERVE: u32 = 0xffff0244;
+export const OP_PROCESS_DISCARD: u32 = 0xffff0245;
 export const OP_PROCESS_DEBUG_ATTACH: u32 = 0xffff0260;
 export const OP_PROCESS_DEBUG_DETACH: u32 = 0xffff0261;
 export const OP_PROCESS_DEBUG_STOP: u32 = 0xffff0262;

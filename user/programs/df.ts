@@ -1,13 +1,15 @@
-// df [-hi]: each file system the shell can reach (the disk's at /, the host share's at /host):
-// its size, what is used and what is free, in KiB blocks (-h in K, M, G; -i its inodes instead).
-import { args, capKind, KIND_RECEIVER, msgWord, statusText, eprint } from "../lib";
+// df [-hic]: each file system the shell can reach (the disk's at /, the host share's at /host):
+// its size, what is used and what is free, in KiB blocks (-h in K, M, G; -i its inodes instead;
+// -c its caches' memory instead: the page cache and the metadata cache, FS_INFO's words 8-18).
+import { args, capKind, KIND_RECEIVER, msgWord, msgWordCount, statusText, eprint } from "../lib";
 import { Options } from "../lib/options";
 import { SLOT_ROOT, SLOT_HOST, client } from "./tool-parts/files";
 import { outLine, finish } from "./tool-parts/output";
 
-const o = new Options("df", "[-hi]", "Prints the size and free space of each file system (/ and /host).")
+const o = new Options("df", "[-hic]", "Prints the size and free space of each file system (/ and /host).")
   .flag("h", "human-readable", "sizes in K, M and G")
   .flag("i", "inodes", "inodes (files, directories, links) instead of blocks")
+  .flag("c", "cache", "the memory its caches hold instead (pages of 4 KiB)")
   .parse(args());
 if (o.operands.length > 0) o.usageError("no operands are taken ('" + o.operands[0] + "')");
 const fs = client();
@@ -24,7 +26,8 @@ function shown(kib: u64): string {
   return (value < 10 ? (Math.round(value * 10) / 10).toString() : (<i64>Math.round(value)).toString()) + units[u];
 }
 
-outLine(o.given("i") ? "Filesystem      Inodes   IUsed   IFree IUse% Mounted on" : "Filesystem     " + (o.given("h") ? "  Size" : "1K-blocks") + "     Used Available Use% Mounted on");
+const caches = o.given("c");
+outLine(caches ? "Filesystem      Cached     Most    Dirty     Hits   Misses Metadata Returned Mounted on" : o.given("i") ? "Filesystem      Inodes   IUsed   IFree IUse% Mounted on" : "Filesystem     " + (o.given("h") ? "  Size" : "1K-blocks") + "     Used Available Use% Mounted on");
 let failed = false;
 
 function row(name: string, slot: i32, mounted: string): void {
@@ -40,6 +43,14 @@ function row(name: string, slot: i32, mounted: string): void {
   const free = <u64>msgWord(2);
   const inodes = <u64>msgWord(3);
   const freeInodes = <u64>msgWord(4);
+  if (caches) {
+    // A server that answers fewer words (the host share) has no caches to show: dashes.
+    const words = [8, 16, 10, 11, 12, 17, 18];
+    let line = name.padEnd(14);
+    for (let i = 0; i < words.length; i++) line += (msgWordCount() > words[i] ? msgWord(words[i]).toString() : "-").padStart(i == 0 ? 8 : 9);
+    outLine(line + " " + mounted);
+    return;
+  }
   if (o.given("i")) {
     const used = inodes - freeInodes;
     const percent = inodes == 0 ? "-" : ((used * 100 + inodes - 1) / inodes).toString() + "%";

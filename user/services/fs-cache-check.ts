@@ -202,7 +202,7 @@ if (MODE == "write-behind") {
   check("info", fs.info(root));
   const dirty = msgWord(10);
   const writtenBack = msgWord(14);
-  const fromViews = msgWord(17);
+  const fromViews = msgWord(19);
   if (dirty >= 256) fail("3 MiB written, and " + dirty.toString() + " pages still dirty before the SYNC");
   if (writtenBack < 512) fail("3 MiB written, and only " + writtenBack.toString() + " blocks written back before the SYNC");
   // A file written start to end took its pages in order: its runs lie in the cache's Regions

@@ -4,10 +4,13 @@
 // them out through the pager) and writes and reads every one, and says how many pages the cache
 // holds after, and how many chunks it gave back (FS_INFO's words 8 and 15). A small file mapped
 // before (FsClient.map) is read from its map then, and read right after: the server frees its maps
-// with the chunks it gives back, and the client finds the map gone and asks the server.
+// with the chunks it gives back, and the client finds the map gone and asks the server. Before
+// that it makes DIRS directories (each a directory block, an inode's block: metadata cache slots)
+// and says how many pages the metadata cache held before and after (FS_INFO's words 17, 18).
 //   service pressure fs-cache-pressure use=fs memory=PAGES+512 -- FILE_MIB PAGES
 // Prints "fs-cache-pressure: cache N pages before, M after, K chunks given back; P pages all
-// right; the map read N times before, gone after: yes|no" (or "... W words wrong", exit 1).
+// right; the map read N times before, gone after: yes|no; metadata N pages before, M after" (or
+// "... W words wrong", exit 1).
 import { args, exit, lineBegin, lineAdd, lineAddU32, linePrint, msgWord, STDERR } from "../lib";
 import { growPages } from "../lib/pages";
 import { FsClient, fsRoot, fsErrorName, FS_RIGHT_READ, FS_RIGHT_WRITE, FS_OPEN_CREATE, FS_OPEN_TRUNCATE } from "../lib/fs-client";
@@ -30,13 +33,16 @@ function check(what: string, status: i32): i32 {
   return status;
 }
 
-/** The pages the server's cache holds now; `chunksFreed` its chunks given back so far. */
+/** The pages the server's cache holds now; `chunksFreed` its chunks given back so far, `metaPages` the metadata cache's pages. */
 let chunksFreed: u32 = 0;
+let metaPages: u32 = 0;
 function cachePages(root: i32): u32 {
   check("info", fs.info(root));
   chunksFreed = msgWord(15);
+  metaPages = msgWord(17);
   return msgWord(8);
 }
+const DIRS: i32 = 200;
 
 check("buffer", fs.prepare());
 const root = check("root", fsRoot(SHARED, 0));
@@ -53,12 +59,14 @@ function readSmall(): void {
 }
 readSmall();
 const mapHits = fs.maps.hits;
+for (let i = 0; i < DIRS; i++) check("mkdir", fs.mkdir(root, "d" + i.toString()));
 const file = check("create", fs.open(root, "big.dat", FS_RIGHT_READ | FS_RIGHT_WRITE | FS_OPEN_CREATE | FS_OPEN_TRUNCATE));
 for (let at: u32 = 0; at < FILE; at += fs.bufferBytes) check("write", fs.write(file, at, fs.bufferBytes));
 check("sync", fs.sync(file));
 for (let pass = 0; pass < 2; pass++) for (let at: u32 = 0; at < FILE; at += fs.bufferBytes) check("read", fs.read(file, at, fs.bufferBytes));
 const before = cachePages(root);
 const freedBefore = chunksFreed;
+const metaBefore = metaPages;
 
 // Now memory the machine does not have free: every page written, then read back.
 const base = growPages(<usize>PAGES << 12);
@@ -67,6 +75,7 @@ for (let p: u32 = 0; p < PAGES; p++) store<u32>(base + (<usize>p << 12), value(p
 let wrong: u32 = 0;
 for (let p: u32 = 0; p < PAGES; p++) if (load<u32>(base + (<usize>p << 12)) != value(p)) wrong++;
 const after = cachePages(root);
+const metaAfter = metaPages;
 readSmall();
 const mapGone = fs.maps.addressOf(small) == 0;
 
@@ -83,6 +92,11 @@ if (wrong == 0) {
   lineAddU32(<u32>mapHits);
   lineAdd(" times before, gone after: ");
   lineAdd(mapGone ? "yes" : "no");
+  lineAdd("; metadata ");
+  lineAddU32(metaBefore);
+  lineAdd(" pages before, ");
+  lineAddU32(metaAfter);
+  lineAdd(" after");
 } else {
   lineAdd(" pages, ");
   lineAddU32(wrong);

@@ -20,7 +20,7 @@
 // memory between calls and every IDLE_CHECK_NS when idle, and gives pages back when memory is
 // short. Before a halt stops it, init tells it, and it commits. Nothing allocates after the start.
 import {
-  args, exit, errorName, lineBegin, lineAdd, lineAddU32, linePrint, capKind, capDrop, msgBegin, msgAddTimeout, msgInvoke,
+  args, exit, errorName, lineBegin, lineAdd, lineAddU32, lineAddU64, linePrint, capKind, capDrop, msgBegin, msgAddTimeout, msgInvoke,
   msgReply, msgSetLabel, reply, replyAndReceiveWithin, registryRegister, Cappage, Memory, Process, Receiver, CAP_MOVE,
   KIND_CAPPAGE, KIND_REGION, KIND_REPLY, KIND_RECEIVER, OP_RECEIVER_RECEIVE, RIGHT_RECEIVER_CALL, RIGHT_RECEIVER_SEND,
   E_INVALID_CAP, E_TIMEOUT, STDERR, FOREVER, msgAddCap, msgBadge, msgWord, capCopy, KIND_KERNEL, OP_MEMORY_INFO,
@@ -228,6 +228,17 @@ if (control != 0) {
   msgAddCap(<u32>finish | CAP_MOVE);
   check("ask init to say when it halts", msgInvoke(control));
 }
+if (volume.journal.setAside != 0) {
+  // Not an error: a crash tore the newer record, or a damage hit it after it committed; either way
+  // the disk holds what the file system last committed, bar what that damage touched.
+  lineBegin("fs: journal: the record after transaction ");
+  lineAddU64(volume.journal.setAside);
+  lineAdd(volume.journal.setAsideDamaged ? " is damaged, its header too" : " is not whole (torn by a crash, or damaged since)");
+  lineAdd("; transaction ");
+  lineAddU64(volume.journal.setAside);
+  lineAdd(" is on the disk already and was not replayed over it");
+  linePrint(STDERR);
+}
 lineBegin("fs: ");
 lineAddU32(volume.layout.total);
 lineAdd(" blocks of 4 KiB, ");
@@ -247,9 +258,12 @@ function pending(): bool {
   return volume.cache.dirtyCount > 0 || volume.pages.dirtyCount > 0;
 }
 
+/** Metadata cache slots kept through memory pressure: about what one operation touches. */
+const META_KEEP: i32 = 16;
+
 /** Whether the server must wake to look at the machine's memory even when no call comes. */
 function watching(): bool {
-  return pressure.watching && volume.pages.chunks > 0;
+  return pressure.watching && (volume.pages.chunks > 0 || volume.cache.resident > META_KEEP);
 }
 
 // How long to wait for the next call: for ever when everything is committed and nothing is
@@ -265,15 +279,19 @@ function receive(): i32 {
   return msgInvoke(receiver.cap);
 }
 
-// Gives page cache chunks back when the kernel is short of memory (`force`: look now).
+// Gives memory back when the kernel is short of it (`force`: look now): a quarter of the page
+// cache's chunks, and half the metadata cache's pages above META_KEEP (the server is pinned: what
+// it holds, the kernel can never page out).
 function relieve(force: bool): void {
+  if (!pressure.short(force)) return;
+  const meta = volume.cache;
+  meta.beginOperation();
   const pages = volume.pages;
-  const keep = pressure.keep(pages.chunks, force);
-  if (keep < pages.chunks) {
-    volume.cache.beginOperation();
+  if (pages.chunks > 0) {
     volume.maps.dropAll(); // file maps are memory too: their readers ask the server again
-    pages.shrink(keep);
+    pages.shrink(pages.chunks - max(1, pages.chunks / 4));
   }
+  if (meta.resident > META_KEEP) meta.shrink(META_KEEP + (meta.resident - META_KEEP) / 2);
 }
 
 /** Calls between two looks at the machine's memory while serving (relieve). */

@@ -37,6 +37,7 @@ const RIGHT_FOR: Record<number, number> = {
   [Op.PROCESS_COPY_PAGES]: Rights.PROCESS_MEMORY,
   [Op.PROCESS_CLONE]: Rights.PROCESS_MEMORY,
   [Op.PROCESS_SERVE]: Rights.PROCESS_LISTEN,
+  [Op.PROCESS_DISCARD]: Rights.PROCESS_MEMORY,
   ...Object.fromEntries([...DEBUG_OPS].map((op) => [op, Rights.PROCESS_DEBUG])),
 };
 
@@ -118,6 +119,11 @@ export function invokeProcess(k: ObjectKernel, inv: Invocation, target: Process)
       chargeFuel(inv.caller, Math.min(word(inv, 1), MAX_PAGE_WORK));
       return target.space.protect(word(inv, 0), word(inv, 1), rights);
     }
+    case Op.PROCESS_DISCARD:
+      // Only its own pages: another process may be blocked in a call whose buffer they hold.
+      if (target !== inv.caller) return Status.E_INVALID_ARGUMENT;
+      chargeFuel(inv.caller, Math.min(word(inv, 1), MAX_PAGE_WORK));
+      return target.space.discard(word(inv, 0), word(inv, 1));
     case Op.PROCESS_SET_FAULT_HANDLER:
       return setFaultHandler(inv, target);
     case Op.PROCESS_SERVE:

@@ -4,11 +4,11 @@ import {
   OP_PROCESS_START, OP_PROCESS_SUSPEND, OP_PROCESS_RESUME, OP_PROCESS_KILL, OP_PROCESS_STATE,
   OP_PROCESS_SET_PRIORITY, OP_PROCESS_GIVE, OP_PROCESS_MONITOR, OP_PROCESS_WAIT, OP_PROCESS_HOLDS,
   OP_PROCESS_LISTEN, OP_PROCESS_SET_ARGS, OP_PROCESS_PROTECT, OP_PROCESS_SET_FAULT_HANDLER, OP_PROCESS_COPY_PAGES,
-  OP_PROCESS_CLONE, OP_PROCESS_SERVE, FOREVER, SLOT_SELF,
+  OP_PROCESS_CLONE, OP_PROCESS_SERVE, OP_PROCESS_DISCARD, FOREVER, SLOT_SELF,
 } from "../abi";
 import { E_INVALID_ARGUMENT } from "../errors";
 import { msgBegin, msgAddWord, msgAddCap, msgInvoke, msgWord, msgBuffer, MAX_DATA_WORDS, MESSAGE_CAPACITY } from "../message";
-import { answeredCap, operation, operation1, operation3, operation4, operationWithCap, operationWithTimeout } from "./operation";
+import { answeredCap, operation, operation1, operation2, operation3, operation4, operationWithCap, operationWithTimeout } from "./operation";
 
 // PROCESS_STATE's state codes (docs/ABI.md "Process states and fault kinds").
 export const STATE_READY: u32 = 0;
@@ -108,6 +108,15 @@ export class Process {
    */
   protect(address: u32, pages: u32, rights: u32): i32 {
     return operation3(this.cap, OP_PROCESS_PROTECT, address, pages, rights);
+  }
+
+  /**
+   * Gives the frames of its own private pages [address, address + pages * 4096) back (madvise's
+   * DONTNEED): they read zeros at their next access, keeping their rights. Only on the caller's
+   * own capability (slot 1); E_BAD_ADDRESS unless every page is a private page of its window.
+   */
+  discard(address: u32, pages: u32): i32 {
+    return operation2(this.cap, OP_PROCESS_DISCARD, address, pages);
   }
 
   /**

@@ -6,8 +6,8 @@
 // (`kernel-info` in the config: KERNEL_INFO and KERNEL_PAGING_INFO answer it):
 // - it grows only while at least a quarter of the machine's frames are free;
 // - when the kernel has evicted pages since the last look, or fewer than an eighth of the frames are
-//   free, it gives back a quarter of its chunks (at least one), and does not grow again for a
-//   second;
+//   free (`short`), it gives back a quarter of its chunks (at least one), and does not grow again
+//   for a second; the metadata cache gives back half its pages above a few (fs.ts relieve);
 // - it looks at most every CHECK_NS while serving (the server asks every 16th call), and every
 //   IDLE_CHECK_NS while idle with pages held (the receive's timeout), so memory another process
 //   needs comes back within a fraction of a second even when nobody calls the server.
@@ -49,21 +49,22 @@ export class CachePressure {
   }
 
   /**
-   * How many of `chunks` the cache should keep, looking at the kernel if CHECK_NS has passed since
-   * the last look (`force`: now): `chunks` when there is no pressure.
+   * Whether the kernel is short of memory, looking at it if CHECK_NS has passed since the last look
+   * (`force`: now): it evicted pages since the last look, or fewer than an eighth of the frames are
+   * free. Saying so holds the cache's growth for HOLD_NS.
    */
-  keep(chunks: i32, force: bool = false): i32 {
-    if (this.kernel == 0 || chunks == 0) return chunks;
+  short(force: bool = false): bool {
+    if (this.kernel == 0) return false;
     const t = now();
-    if (!force && t - this.lastCheck < CHECK_NS) return chunks;
+    if (!force && t - this.lastCheck < CHECK_NS) return false;
     this.lastCheck = t;
-    if (!this.read()) return chunks;
+    if (!this.read()) return false;
     const evicted = this.lastEvictions != this.evictions;
     this.evictions = this.lastEvictions;
-    if (!evicted && this.free >= this.frames / 8) return chunks;
+    if (!evicted && this.free >= this.frames / 8) return false;
     this.holdUntil = t + HOLD_NS;
     this.shrinks++;
-    return chunks - max(1, chunks / 4);
+    return true;
   }
 
   private lastEvictions: u64 = 0;

@@ -4,6 +4,11 @@
 // A slot used by the operation in progress is never evicted, so the addresses an operation holds
 // stay good until it ends (the server commits between operations before the cache could fill).
 // Nothing allocates after the start.
+//
+// The server is pinned (the pager pages through it), so a slot's page, once touched, would stay
+// its frame for good: under memory pressure `shrink` gives clean slots' pages back to the kernel
+// (PROCESS_DISCARD), in the order the clock would take them, down to what it is asked to keep.
+import { Process } from "../../lib";
 import { BLOCK_BYTES, BLOCK_SHIFT } from "./format";
 import { Disk } from "./disk";
 
@@ -17,6 +22,9 @@ const slotNext = new StaticArray<i32>(CACHE_SLOTS);
 const slotDirty = new StaticArray<bool>(CACHE_SLOTS);
 const slotStamp = new StaticArray<u32>(CACHE_SLOTS);
 const bucket = new StaticArray<i32>(<i32>BUCKETS);
+/** Whether the slot's page has a frame (it was used since it was last given back). */
+const slotResident = new StaticArray<bool>(CACHE_SLOTS);
+const self = Process.self();
 
 export class Cache {
   dirtyCount: i32 = 0;
@@ -25,6 +33,9 @@ export class Cache {
   /** Lookups that found their block, and those that read it: for looking at the cache's use. */
   hits: u64 = 0;
   misses: u64 = 0;
+  /** Slots whose page has a frame, and pages given back under pressure so far. */
+  resident: i32 = 0;
+  givenBack: u64 = 0;
 
   constructor(readonly disk: Disk) {
     for (let i = 0; i < CACHE_SLOTS; i++) {
@@ -75,6 +86,43 @@ export class Cache {
     memory.fill(slotAddress(slot), 0, BLOCK_BYTES);
     this.markSlot(slot);
     return slotAddress(slot);
+  }
+
+  /**
+   * Gives clean slots' pages back to the kernel until at most `keep` slots hold a frame (fewer
+   * when some cannot go: dirty, or used by the operation in progress), taking them in the order
+   * `claim` would. The number of pages given back.
+   */
+  shrink(keep: i32): i32 {
+    let given = 0;
+    let runStart = -1;
+    let runLength = 0;
+    for (let tries = 0; tries < CACHE_SLOTS && this.resident - given - runLength > keep; tries++) {
+      const slot = this.hand;
+      this.hand = (this.hand + 1) % CACHE_SLOTS;
+      const goes = unchecked(slotResident[slot]) && !unchecked(slotDirty[slot]) && unchecked(slotStamp[slot]) != this.stamp;
+      if (goes && runLength > 0 && slot == runStart + runLength) {
+        runLength++;
+      } else {
+        if (runLength > 0) given += this.discard(runStart, runLength);
+        runStart = goes ? slot : -1;
+        runLength = goes ? 1 : 0;
+      }
+    }
+    if (runLength > 0) given += this.discard(runStart, runLength);
+    this.resident -= given;
+    this.givenBack += <u64>given;
+    return given;
+  }
+
+  // Empties `count` slots from `first` and gives their pages back; how many went (0 if the kernel refused).
+  private discard(first: i32, count: i32): i32 {
+    if (self.discard(<u32>slotAddress(first), <u32>count) < 0) return 0;
+    for (let slot = first; slot < first + count; slot++) {
+      this.release(slot);
+      unchecked((slotResident[slot] = false));
+    }
+    return count;
   }
 
   /** Marks the block whose cached bytes contain `address` as changed. */
@@ -141,6 +189,10 @@ export class Cache {
       if (unchecked(slotDirty[slot]) || unchecked(slotStamp[slot]) == this.stamp) continue;
       if (unchecked(slotBlock[slot]) != NONE) this.release(slot);
       unchecked((slotBlock[slot] = block));
+      if (!unchecked(slotResident[slot])) {
+        unchecked((slotResident[slot] = true));
+        this.resident++;
+      }
       const h = hash(block);
       unchecked((slotNext[slot] = bucket[h]));
       unchecked((bucket[h] = slot));

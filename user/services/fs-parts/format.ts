@@ -50,10 +50,22 @@ export const SB_CHECKSUM_AT: usize = 120;
 export const SB_FLAG_INSTALL_PENDING: u32 = 1;
 
 // ---- Journal header (the first block of each of the journal's slots) -----------------------------
+/**
+ * A record that does not say the one before it is on the disk: written by a server that did not
+ * flush before it (version 3's first servers, versions 1 and 2), or after a checkpoint that failed.
+ */
 export const JOURNAL_MAGIC: u64 = 0x314c4e4a4d474f44; // "DOGMJNL1"
+/**
+ * A record written after a flush made the last checkpoint durable (journal.ts), its header checked
+ * on its own (JH_HEADER_CHECKSUM_AT): where it stands, even torn or damaged, the transaction before
+ * it is on the disk, and is never replayed over what this one wrote in place.
+ */
+export const JOURNAL_MAGIC_2: u64 = 0x324c4e4a4d474f44; // "DOGMJNL2"
 export const JH_MAGIC_AT: usize = 0;
 export const JH_SEQUENCE_AT: usize = 8;
 export const JH_COUNT_AT: usize = 16;
+/** JOURNAL_MAGIC_2: a checksum (low 32 bits) of the header block with this field and JH_CHECKSUM_AT as 0. */
+export const JH_HEADER_CHECKSUM_AT: usize = 20;
 /** A checksum of the header (this field as 0) and the `count` block images after it. */
 export const JH_CHECKSUM_AT: usize = 24;
 /** `count` u32 block numbers: where each image goes. */
@@ -263,6 +275,57 @@ export function readSuperblock(sb: usize, layout: Layout, diskBlocks: u64): i32 
 function problem(kind: i32, why: string): i32 {
   superblockProblem = why;
   return kind;
+}
+
+/** What a journal slot's header block says (journalRecord). */
+export const RECORD_EMPTY: i32 = 0;
+export const RECORD_OLD: i32 = 1;
+export const RECORD_FLUSHED: i32 = 2;
+export const RECORD_DAMAGED: i32 = -1;
+
+/** The header checksum a JOURNAL_MAGIC_2 record carries (its header block at `header`). */
+export function journalHeaderChecksum(header: usize): u32 {
+  const kept = load<u32>(header + JH_HEADER_CHECKSUM_AT);
+  const body = load<u64>(header + JH_CHECKSUM_AT);
+  store<u32>(header + JH_HEADER_CHECKSUM_AT, 0);
+  store<u64>(header + JH_CHECKSUM_AT, 0);
+  const sum = <u32>checksum(header, BLOCK_BYTES, 0x6a6e6c32);
+  store<u32>(header + JH_HEADER_CHECKSUM_AT, kept);
+  store<u64>(header + JH_CHECKSUM_AT, body);
+  return sum;
+}
+
+/**
+ * The kind of record a slot's header block holds: RECORD_EMPTY (all zeros: never used),
+ * RECORD_OLD (JOURNAL_MAGIC), RECORD_FLUSHED (JOURNAL_MAGIC_2 with a good header checksum), or
+ * RECORD_DAMAGED (anything else: a header whose bits changed).
+ */
+export function journalRecord(header: usize): i32 {
+  const magic = load<u64>(header + JH_MAGIC_AT);
+  if (magic == JOURNAL_MAGIC) return RECORD_OLD;
+  if (magic == JOURNAL_MAGIC_2) return journalHeaderChecksum(header) == load<u32>(header + JH_HEADER_CHECKSUM_AT) ? RECORD_FLUSHED : RECORD_DAMAGED;
+  return isZero(header, BLOCK_BYTES) ? RECORD_EMPTY : RECORD_DAMAGED;
+}
+
+/**
+ * With two slots, when only the transaction of sequence `newest` is whole: whether it may still
+ * have to be replayed, given the header block `other` of the other slot's record, which is not
+ * whole. Its checkpoint may be lost only to a crash before the next commit's first flush, and a
+ * record begun after that flush says so (RECORD_FLUSHED, a later sequence): then it is on the disk,
+ * and the other record is either torn (it never happened) or was committed and damaged since, its
+ * blocks in place — where replaying the older one would roll them back (redteam14: one flipped
+ * bit lost every file). A damaged header is taken the same way: the record it heads was written
+ * after `newest`'s, or is an older one hit by the damage, and either way `newest` is on the disk
+ * (only a crash and a damage at once could make it otherwise). An empty slot or an older record:
+ * nothing began after it, replay. A later record of a server that did not flush first: replay, as
+ * that server did.
+ */
+export function mayNeedReplay(other: usize, newest: u64): bool {
+  const kind = journalRecord(other);
+  if (kind == RECORD_EMPTY) return true;
+  if (kind == RECORD_DAMAGED) return false;
+  if (load<u64>(other + JH_SEQUENCE_AT) < newest) return true;
+  return kind == RECORD_OLD;
 }
 
 /** Whether `bytes` bytes at `at` (a multiple of 8) are all zero. */

@@ -5,21 +5,24 @@
 // page cache holds dirty goes to the disk before any of it (ordered mode).
 //
 // A version 3 disk's journal has two slots, used in turn: a transaction never overwrites the one
-// before it, whose checkpoint was written before it began and is durable with its flush. So a
-// commit flushes once — data, images and the last checkpoint together — unless its data must be
-// durable before its record (`dataFirst`: it allocated a data block, which a committed map would
-// then name with whatever the disk holds there, or grew a file over bytes zeroed or written in
-// place); then it flushes the data first. With one slot (versions 1 and 2) every commit starts
-// with a flush, which also makes the last checkpoint durable before its journal copy is
-// overwritten. Mounting replays every whole transaction in the slots, oldest first (replaying
-// twice writes the same bytes), and ignores a torn one (a commit that was torn never happened).
+// before it. Every commit starts with a flush: the data its maps name, and the last checkpoint,
+// are durable before its record is written. With one slot (versions 1 and 2) that flush is also
+// what lets the record overwrite the last one's journal copy; with two, it is what tells a torn
+// record from a damaged one at mount. Mounting replays every whole transaction in the slots,
+// oldest first (replaying twice writes the same bytes), and ignores a torn one (a commit that was
+// torn never happened). When the newer record is not whole but began after the flush
+// (JOURNAL_MAGIC_2, its header checked on its own), the older one's checkpoint is on the disk and
+// is not replayed: the newer one may have committed and been damaged since, its blocks in place,
+// and the older one's images would roll them back (format.ts mayNeedReplay). Until 2026-12 a
+// two-slot commit flushed once (its data, images and the last checkpoint together); a record of
+// such a server (JOURNAL_MAGIC) is read as before.
 import { FS_E_IO } from "../../lib/fs-protocol";
 import { Cache, CACHE_SLOTS } from "./cache";
 import { Disk, RUN_BLOCKS } from "./disk";
 import { PageCache } from "./page-cache";
 import {
-  BLOCK_BYTES, BLOCK_SHIFT, JOURNAL_MAGIC, journalCapacity, journalSlotAt, journalSlots, JH_MAGIC_AT, JH_SEQUENCE_AT,
-  JH_COUNT_AT, JH_CHECKSUM_AT, JH_TARGETS_AT, Layout, checksum,
+  BLOCK_BYTES, BLOCK_SHIFT, JOURNAL_MAGIC, JOURNAL_MAGIC_2, journalCapacity, journalHeaderChecksum, journalSlotAt, journalSlots,
+  JH_MAGIC_AT, JH_SEQUENCE_AT, JH_COUNT_AT, JH_CHECKSUM_AT, JH_HEADER_CHECKSUM_AT, JH_TARGETS_AT, Layout, checksum, mayNeedReplay,
 } from "./format";
 
 const staging: usize = memory.data(<i32>(RUN_BLOCKS * BLOCK_BYTES), <i32>BLOCK_BYTES);
@@ -29,11 +32,24 @@ const found: usize = memory.data(<i32>(2 * BLOCK_BYTES), <i32>BLOCK_BYTES);
 const slots = new StaticArray<i32>(CACHE_SLOTS);
 
 export class Journal {
+  /**
+   * The last checkpoint failed (an I/O error), so its blocks are in place only in part: the next
+   * record must not say the one before it is on the disk (it is written JOURNAL_MAGIC, and a mount
+   * that finds it torn replays that one).
+   */
+  private checkpointFailed: bool = false;
   /** The sequence number the next transaction gets. */
   sequence: u64 = 1;
   commits: u64 = 0;
   /** Blocks written by the last replay (0: nothing to replay). */
   replayed: u32 = 0;
+  /**
+   * At the last mount, the sequence of the whole transaction not replayed because the record
+   * after it, not whole, began once it was on the disk (0: none); `setAsideDamaged`: that record's
+   * header was damaged too.
+   */
+  setAside: u64 = 0;
+  setAsideDamaged: bool = false;
   /**
    * The running transaction allocated a data block (a committed map would name it, whatever the
    * disk holds there) or grew a file (the bytes its new size covers, zeroed or written in place): that
@@ -43,7 +59,7 @@ export class Journal {
   dataFirst: bool = false;
   /** The slot the next transaction goes to (always 0 with one slot). */
   private slot: u32 = 0;
-  /** The slots of the whole transactions findWhole found, older and newer (-1: none). */
+  /** The slots of the whole transactions findWhole found and replay, older and newer (-1: none). */
   private older: i32 = -1;
   private newer: i32 = -1;
 
@@ -74,22 +90,19 @@ export class Journal {
     const layout = this.layout;
     const slotCount = journalSlots(layout);
     const at = journalSlotAt(layout, this.slot % slotCount);
-    // 1. What must be durable before the record: the data, if it allocated a data block or grew a
-    //    file (dataFirst); with one slot, also the last checkpoint, which this journal write overwrites
-    //    the copy of.
-    const first = slotCount == 1 || this.dataFirst;
-    let status: i32 = 0;
-    if (first) {
-      status = this.disk.flush();
-      if (status < 0) return status;
-    }
-    // 2. The header and the images, then a flush: the transaction is committed (and, without
-    //    step 1, the data and the last checkpoint are durable with it).
+    // 1. What must be durable before the record: the data (a committed map may name a block it
+    //    allocated, or a size over bytes it wrote), and the last checkpoint (with one slot this
+    //    write overwrites its journal copy; with two, a record that stands says the one before it
+    //    is in place: mayNeedReplay).
+    let status = this.disk.flush();
+    if (status < 0) return status;
+    // 2. The header and the images, then a flush: the transaction is committed.
     memory.fill(header, 0, BLOCK_BYTES);
-    store<u64>(header + JH_MAGIC_AT, JOURNAL_MAGIC);
+    store<u64>(header + JH_MAGIC_AT, this.checkpointFailed ? JOURNAL_MAGIC : JOURNAL_MAGIC_2);
     store<u64>(header + JH_SEQUENCE_AT, this.sequence);
     store<u32>(header + JH_COUNT_AT, <u32>count);
     for (let i = 0; i < count; i++) store<u32>(header + JH_TARGETS_AT + (<usize>i << 2), this.cache.blockOf(unchecked(slots[i])));
+    store<u32>(header + JH_HEADER_CHECKSUM_AT, journalHeaderChecksum(header));
     let sum = checksum(header, BLOCK_BYTES, 0);
     for (let i = 0; i < count; i++) sum = checksum(this.cache.addressOf(unchecked(slots[i])), BLOCK_BYTES, sum);
     store<u64>(header + JH_CHECKSUM_AT, sum);
@@ -107,6 +120,7 @@ export class Journal {
     // 3. The checkpoint: each block in place, runs of neighbours in one call. Durable with the
     //    next commit's flush; until then the journal holds it.
     status = this.checkpoint(count);
+    this.checkpointFailed = status < 0;
     if (status < 0) return status;
     this.cache.cleanAll();
     return 0;
@@ -183,6 +197,22 @@ export class Journal {
       this.sequence = newest + 1;
       this.slot = (<u32>this.newer + 1) % slotCount;
     }
+    this.setAside = 0;
+    this.setAsideDamaged = false;
+    // A whole record written after a flush: the one before it is on the disk, and may be older than
+    // the transaction just before this one (one set aside at a mount, below), whose blocks it would
+    // roll back.
+    if (this.older >= 0 && load<u64>(found + (<usize>this.newer << BLOCK_SHIFT) + JH_MAGIC_AT) == JOURNAL_MAGIC_2) this.older = -1;
+    else if (slotCount == 2 && this.newer >= 0 && this.older < 0) {
+      // Only one whole: whether the other slot's record says it is on the disk already.
+      const other = found + (<usize>(1 - this.newer) << BLOCK_SHIFT);
+      if (!mayNeedReplay(other, newest)) {
+        this.setAside = newest;
+        this.setAsideDamaged = load<u64>(other + JH_MAGIC_AT) != JOURNAL_MAGIC_2 || journalHeaderChecksum(other) != load<u32>(other + JH_HEADER_CHECKSUM_AT);
+        if (!this.setAsideDamaged) this.sequence = max(this.sequence, load<u64>(other + JH_SEQUENCE_AT) + 1);
+        this.newer = -1;
+      }
+    }
     return 0;
   }
 
@@ -193,7 +223,8 @@ export class Journal {
     const at = journalSlotAt(layout, slot);
     let status = this.disk.read(<u64>at, 1, into);
     if (status < 0) return status;
-    if (load<u64>(into + JH_MAGIC_AT) != JOURNAL_MAGIC) return 0;
+    const magic = load<u64>(into + JH_MAGIC_AT);
+    if (magic != JOURNAL_MAGIC && magic != JOURNAL_MAGIC_2) return 0;
     const count = load<u32>(into + JH_COUNT_AT);
     if (count == 0 || count > <u32>this.capacity) return 0;
     for (let i: u32 = 0; i < count; i++) {

@@ -173,7 +173,7 @@ export class Operations {
     rep.add(this.c.handles.reclaimed);
     // The page cache (docs/FS.md "The page cache"): its pages now, those holding a block, dirty;
     // hits, misses, blocks read ahead, blocks written back (low words); chunks given back; its
-    // most pages; blocks written back from its own pages (low word).
+    // most pages.
     const pages = v.pages;
     rep.add(<u32>pages.capacity);
     rep.add(<u32>pages.resident);
@@ -184,6 +184,10 @@ export class Operations {
     rep.add(<u32>pages.writtenBack);
     rep.add(<u32>pages.chunksFreed);
     rep.add(<u32>(pages.limit * CHUNK_PAGES));
+    // The metadata cache: its pages holding a frame, those given back under pressure (low word).
+    rep.add(<u32>v.cache.resident);
+    rep.add(<u32>v.cache.givenBack);
+    // The page cache again: blocks it wrote back straight from its pages (low word).
     rep.add(<u32>pages.writtenFromViews);
     return 0;
   }

@@ -4,8 +4,8 @@ import { exit, lineBegin, lineAdd, lineAddU32, lineAddU64, linePrint, STDERR } f
 import { blockErrorName } from "../../lib/block-client";
 import { Disk } from "../fs-parts/disk";
 import {
-  BLOCK_BYTES, JOURNAL_MAGIC, JH_CHECKSUM_AT, JH_COUNT_AT, JH_MAGIC_AT, JH_SEQUENCE_AT, JH_TARGETS_AT, Layout,
-  checksum, journalCapacity, journalSlotAt, journalSlots,
+  BLOCK_BYTES, JH_CHECKSUM_AT, JH_COUNT_AT, JH_SEQUENCE_AT, JH_TARGETS_AT, Layout, RECORD_DAMAGED, RECORD_EMPTY, RECORD_FLUSHED,
+  checksum, journalCapacity, journalRecord, journalSlotAt, journalSlots, mayNeedReplay,
 } from "../fs-parts/format";
 
 const MEMORY: i32 = 3;
@@ -73,6 +73,21 @@ export function checkJournal(): void {
       unchecked((byAge[1] = <i32>s));
     }
   }
+  // As the server (journal.ts findWhole): the older of two whole records is not read over the disk
+  // when the newer was written after a flush; the one whole transaction is not when the other
+  // record says it is there already (format.ts mayNeedReplay).
+  const only = unchecked(byAge[0]);
+  if (only >= 0 && unchecked(byAge[1]) >= 0 && journalRecord(journalHeaders + (<usize>only << 12)) == RECORD_FLUSHED) {
+    unchecked((overlayCount[byAge[1]] = 0));
+    unchecked((byAge[1] = -1));
+  } else if (slots == 2 && only >= 0 && unchecked(byAge[1]) < 0 && !mayNeedReplay(journalHeaders + (<usize>(1 - only) << 12), newest)) {
+    unchecked((overlayCount[only] = 0));
+    unchecked((byAge[0] = -1));
+    lineBegin("fsck: journal: transaction ");
+    lineAddU64(newest);
+    lineAdd(" is on the disk already (the record after it began once it was): checked as it is in place");
+    linePrint();
+  }
 }
 
 // Checks slot `s`'s transaction and says what it holds: its block count if it is whole, else 0.
@@ -87,8 +102,9 @@ function checkSlot(s: u32, named: bool): u32 {
     lineAddU32(s);
   }
   lineAdd(": ");
-  if (load<u64>(header + JH_MAGIC_AT) != JOURNAL_MAGIC) {
-    lineAdd("empty");
+  const kind = journalRecord(header);
+  if (kind == RECORD_EMPTY || kind == RECORD_DAMAGED) {
+    lineAdd(kind == RECORD_EMPTY ? "empty" : "a damaged header: ignored");
     linePrint();
     return 0;
   }
