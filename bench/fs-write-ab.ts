@@ -9,6 +9,7 @@
 //
 // Each SERVER names a build in build/user: `fs` is the tree's; save an older one first, e.g.
 // `cp build/user/fs.wasm build/user/fs-old.wasm` before the change, then `... 6 21 fs-old fs`.
+// SERVER/DRIVER names a block driver's build too (`fs-old/block-old`): else the tree's `block`.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,7 +19,8 @@ import { DeviceLine } from "../src/machine/devices/standard-devices.ts";
 import { bootMachine, testTimer } from "../test/helpers/booted-machine.ts";
 
 const MIB = 1 << 20;
-const [sets, rounds, ...servers] = [Number(process.argv[2] ?? 4), Number(process.argv[3] ?? 11), ...process.argv.slice(4)];
+// ROUNDS may say `81:small`: fs-write-bench's `small` mode (the 4 KiB pass alone, repeated).
+const [sets, rounds, ...servers] = [Number(process.argv[2] ?? 4), (process.argv[3] ?? "11").replace(":", " "), ...process.argv.slice(4)];
 if (servers.length === 0) servers.push("fs");
 
 interface Figures {
@@ -37,16 +39,17 @@ const figures = new Map<string, Figures>();
 const figuresOf = (key: string) => figures.get(key) ?? figures.set(key, { cpuMs: [], mibs: [], syncMs: [] }).get(key)!;
 
 /** One machine of `server` on a new disk image: every pass's figures, warm-up left out. */
-async function machine(work: string, server: string, n: number): Promise<void> {
-  const image = await DiskImage.open(join(work, `${server}-${n}.img`), 64 << 20);
+async function machine(work: string, build: string, n: number): Promise<void> {
+  const [server, driver = "block"] = build.split("/") as [string, string?];
+  const image = await DiskImage.open(join(work, `${server}-${driver}-${n}.img`), 64 << 20);
   try {
     const m = await bootMachine(
       `service registry registry
-driver  block    block     device=block interrupt=block memory=512
+driver  block    ${driver}     device=block interrupt=block memory=512
 service fs       ${server}  memory=16384 publish=fs kernel-info
 service bench    fs-write-bench  use=fs memory=512 -- ${rounds}
 `,
-      ["registry", "block", server, "fs-write-bench"],
+      ["registry", driver, server, "fs-write-bench"],
       {
         devices: (t) => {
           // A pass's CPU: from the clock line of the one before to its own (the 1 MiB pass's also
@@ -59,7 +62,7 @@ service bench    fs-write-bench  use=fs memory=512 -- ${rounds}
           uart.write = (stream, bytes) => {
             const text = Buffer.from(bytes).toString();
             const passLine = /fs-write-bench: (warm-up )?write (\d+) in (\d+) calls: (\d+) ns/.exec(text);
-            if (passLine) pass = passLine[1] ? null : { key: `${server} ${Number(passLine[3]) >= MIB ? "1 MiB" : "4 KiB"}`, mibs: Number(passLine[2]) / MIB / (Number(passLine[4]) / 1e9) };
+            if (passLine) pass = passLine[1] ? null : { key: `${build} ${Number(passLine[3]) >= MIB ? "1 MiB" : "4 KiB"}`, mibs: Number(passLine[2]) / MIB / (Number(passLine[4]) / 1e9) };
             const syncLine = /fs-write-bench: of which the sync (\d+) ns/.exec(text);
             if (syncLine) syncMs = Number(syncLine[1]) / 1e6;
             if (text.includes("fs-write-bench: clock")) {

@@ -112,7 +112,7 @@ describe("the owner", () => {
     await runAll(m);
     const log = m.log();
     expect(log.answer(bp, got)).toMatchObject({ status: 0, c: 0 });
-    expect(log.answer(ap, info).words.slice(1)).toEqual([1, 0, 0]);
+    expect(log.answer(ap, info).words.slice(1)).toEqual([1, RegionFlag.FREED, 0]);
     expect(log.value(ap, last)).toBe(0x5a5a);
     expect(ap.fault).toMatchObject({ kind: "read-only" });
     keep.dispose();
@@ -190,7 +190,7 @@ describe("views", () => {
     const addr = log.answer(p, r.info).words[0]!;
     expect(log.status(p, freed)).toBe(0);
     expect(log.status(p, ownerGone)).toBe(Status.E_INVALID_CAP);
-    expect(log.answer(p, info).words).toEqual([addr, 2, 0, 0]);
+    expect(log.answer(p, info).words).toEqual([addr, 2, RegionFlag.FREED, 0]);
     expect(log.one(p, check)).toEqual([0, 0xffff_ffff]);
     expect(log.answer(p, used).words).toEqual([10, 2, 8]);
     expect(log.answer(p, usedAfter).words).toEqual([10, 0, 10]);
@@ -208,7 +208,9 @@ describe("views", () => {
     s.loadCap(view);
     s.fill(r.address, 0x3000, 2048);
     const before = s.invoke(2, Op.MEMORY_INFO);
+    const live = s.invoke(view, Op.REGION_INFO);
     s.invoke(r.region, Op.REGION_FREE);
+    const gone = s.invoke(view, Op.REGION_INFO);
     const zeros = s.check(r.address, 0, 1);
     const zerosLater = s.check(r.address.plus(0x1ffc), 0, 1);
     const after = s.invoke(2, Op.MEMORY_INFO);
@@ -217,6 +219,9 @@ describe("views", () => {
     await m.kernel.run();
     const log = m.log();
     expect(log.answer(p, before).words).toEqual([10, 2, 8]);
+    // REGION_INFO says whether the owner freed it: a holder of a view may let go of it then.
+    expect(log.answer(p, live).words.slice(1)).toEqual([2, RegionFlag.ZERO_ON_FREE, 1]);
+    expect(log.answer(p, gone).words.slice(1)).toEqual([2, RegionFlag.ZERO_ON_FREE | RegionFlag.FREED, 0]);
     expect(log.one(p, zeros)).toEqual([0, 0xffff_ffff]);
     expect(log.one(p, zerosLater)).toEqual([0, 0xffff_ffff]);
     expect(log.answer(p, after).words).toEqual([10, 0, 10]);

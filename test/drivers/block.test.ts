@@ -6,6 +6,8 @@ import { MemoryBlockBackend } from "../../src/machine/devices/block-backend.ts";
 import { DiskImage } from "../../src/hosts/node/disk-image.ts";
 import { BlockDevice } from "../../src/machine/devices/block.ts";
 import { DeviceLine } from "../../src/machine/devices/standard-devices.ts";
+import { ObjectKind } from "../../src/kernel/caps/object-abi.ts";
+import type { RegionObject } from "../../src/kernel/caps/region.ts";
 import type { DmaWindow } from "../../src/machine/mmio.ts";
 import { bootMachine, testTimer } from "../helpers/booted-machine.ts";
 import { ControlledBackend, bootBlockMachine, clientArea, sectorsNotHoldingPattern } from "./block-machine.ts";
@@ -29,6 +31,10 @@ service check    block-check  memory=1024
       disk,
     );
     await m.line("init: check (pid 4) exited with code 0; not restarting");
+    // The driver kept a view of each 16-page Region written from, and let go of the one its owner
+    // freed when the next came (the other is freed now too: block-check has ended).
+    const regions = [...m.kernel.processes.get(3)!.caps.entries()].map(([, cap]) => cap.object).filter((o) => o.kind === ObjectKind.REGION) as RegionObject[];
+    expect(regions.filter((r) => r.pages === 16)).toHaveLength(1);
     await m.halt();
     expect(m.lines().filter((l) => l.startsWith("block") || l.startsWith("init: "))).toEqual([
       "init: 3 modules, 2 devices, 3 services",
@@ -63,6 +69,9 @@ service check    block-check  memory=1024
       "block-check: sectors that differ: 0",
       "block-check: requests in flight at most: 32",
       "block-check: sectors per device request: 2048",
+      "block-check: write from a Region's view: 1536",
+      "block-check: free that Region: 0",
+      "block-check: write from another's view: 1536",
       "block-check: ok",
       "init: check (pid 4) exited with code 0; not restarting",
     ]);

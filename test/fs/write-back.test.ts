@@ -23,11 +23,14 @@ class WatchedDisk extends MemoryBlockBackend {
 }
 
 describe("file data on its way to the disk", () => {
-  it("goes before a SYNC once a run's worth of pages is dirty (write-behind), and reads back whole after the SYNC", async () => {
+  it("goes before a SYNC once a run's worth of pages is dirty (write-behind), from the cache's own pages (views of its Regions lent to the device, no copy), and reads back whole after the SYNC", async () => {
     const m = await bootBlockMachine(`${FS_LINES}service check fs-cache-check use=fs memory=512 -- write-behind\n`, ["registry", "block", "fs", "fs-cache-check"], new MemoryBlockBackend(64 << 20));
     try {
-      const line = await verdict(m, /^fs-cache-check: write-behind all right \(\d+ dirty, \d+ written back\)$/, /FAIL/);
+      const line = await verdict(m, /^fs-cache-check: write-behind all right \(\d+ dirty, \d+ written back, \d+ from the cache's pages\)$/, /FAIL/);
       expect(Number(/\((\d+) dirty/.exec(line)![1]), line).toBeLessThan(256);
+      const [, written, fromViews] = /(\d+) written back, (\d+) from/.exec(line)!.map(Number);
+      expect(fromViews, line).toBeGreaterThan(0);
+      expect(fromViews! * 10, line).toBeGreaterThanOrEqual(written! * 9);
       expect(m.faults).toEqual([]);
     } finally {
       await m.halt();

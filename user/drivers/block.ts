@@ -104,8 +104,12 @@ const requests = new RequestTable();
 const grants = registers.get(GRANTS) >= <u32>MAX_REQUESTS;
 /** Calls this large or larger are lent to the device; smaller ones are copied through a data buffer. */
 const GRANT_FROM_BYTES: u64 = 16 << 10;
-/** Views of the buffers WRITEs came from (the file system's four: 1, 16, 64 and 256 pages). */
-const keptViews = new KeptViews(4, 256);
+/**
+ * Views of the buffers WRITEs came from: the file system's four (1, 16, 64 and 256 pages) and the
+ * Regions of its page cache (64 MiB at most, in Regions of 256 pages), whose write-back sends
+ * views of them: each is mapped here once, not at every call.
+ */
+const keptViews = new KeptViews(4 + 64, 256);
 
 // For services only: the file system is the disk's client; a program reaches files through it, never blocks.
 check("register " + BLOCK_SERVICE, registryRegisterForServices(BLOCK_SERVICE, <u32>check("mint", calls.mint(0, RIGHT_RECEIVER_CALL)) | CAP_MOVE));

@@ -174,6 +174,8 @@ export const MSG_DEBUG_STOPPED: u32 = 0xfffff005;
 export const PAGE_READ_ONLY: u32 = 1;
 export const PAGE_SHARED: u32 = 2;
 export const REGION_ZERO_ON_FREE: u32 = 1;
+/** In REGION_INFO's flags only: the Region's owner freed it (a view kept of it serves nothing now). */
+export const REGION_FREED: u32 = 2;
 // Page rights (PROCESS_PROTECT).
 export const PAGE_RIGHTS_NONE: u32 = 0;
 export const PAGE_RIGHTS_READ: u32 = 1;

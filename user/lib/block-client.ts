@@ -199,13 +199,28 @@ export class BlockClient {
   writeWith(buffer: RegionBuffer, sector: u64, count: u32, offset: u32 = 0): i32 {
     const view = buffer.readyView();
     if (view < 0) return view;
+    const status = this.writeView(buffer.view, sector, count, offset);
+    buffer.view = this.viewBack; // (0: lost; ensureView makes another)
+    return status;
+  }
+
+  /** The view the last `writeView` sent, back from the driver (0: lost with it). */
+  viewBack: i32 = 0;
+
+  /**
+   * Writes `count` sectors at `sector` from `view`, a view of any Region of the caller's, at byte
+   * `offset` in it (the file system's page cache writes its own pages back so, with no copy into
+   * the buffer). The view moves to the driver and comes back in `viewBack`. The bytes written, or a
+   * status.
+   */
+  writeView(view: i32, sector: u64, count: u32, offset: u32): i32 {
     BlockDeviceReady.beginWrite();
     this.request(sector, count, offset);
-    msgAddCap(<u32>buffer.view | CAP_MOVE);
+    msgAddCap(<u32>view | CAP_MOVE);
     const status = this.call();
     const words = status >= 0 ? <i32>msgWord(0) : 0;
-    if (this.replied) buffer.view = msgCapCount() > 0 ? msgCap(0) : 0;
-    else if (capKind(buffer.view) != <i32>KIND_REGION) buffer.view = 0; // ensureView makes another
+    if (this.replied) this.viewBack = msgCapCount() > 0 ? msgCap(0) : 0;
+    else this.viewBack = capKind(view) == <i32>KIND_REGION ? view : 0;
     return status < 0 ? status : words;
   }
 

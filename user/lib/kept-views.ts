@@ -12,12 +12,19 @@
 // its frames, and its owner's Memory stays charged for them, while a view is kept (unless made
 // ZERO_ON_FREE): at most `count` × `maxPages` pages, until newer buffers push it out or that
 // Memory goes. So keep views only of callers that keep their buffers (the file system's live as
-// long as it does); a server of untrusted clients would hold their quota. One whose Region is gone
-// is forgotten when its address comes again. Allocates nothing after construction.
+// long as it does); a server of untrusted clients would hold their quota. Views of Regions their
+// owners freed (REGION_INFO says FREED) are let go whenever a new one is kept and every
+// PURGE_EVERY requests: they serve nothing, and each costs its holder the range's reservation (or
+// the owner's Memory its frames). One whose Region is gone is forgotten when its address comes
+// again. Allocates nothing after construction.
 //
 // Import it directly: `import { KeptViews } from "../lib/kept-views";`.
-import { KIND_REGION } from "./abi";
+import { KIND_REGION, OP_REGION_INFO, REGION_FREED } from "./abi";
 import { capCopy, capDrop, capKind } from "./caps/capability";
+import { msgBegin, msgInvoke, msgWord } from "./message";
+
+/** Requests between two looks for views of freed Regions. */
+const PURGE_EVERY: u64 = 256;
 
 export class KeptViews {
   private readonly address: StaticArray<u32>;
@@ -36,6 +43,7 @@ export class KeptViews {
   keep(view: i32, address: u32, pages: u32): void {
     if (pages > this.maxPages) return;
     this.clock++;
+    if (this.clock % PURGE_EVERY == 0) this.purge();
     let oldest = 0;
     for (let i = 0; i < this.count; i++) {
       if (unchecked(this.cap[i]) != 0 && unchecked(this.address[i]) == address) {
@@ -49,11 +57,29 @@ export class KeptViews {
       }
       if (unchecked(this.used[i]) < unchecked(this.used[oldest])) oldest = i;
     }
+    this.purge();
+    if (unchecked(this.cap[oldest]) != 0) {
+      // A slot the purge emptied, if any, rather than the least recently used.
+      for (let i = 0; i < this.count; i++) if (unchecked(this.cap[i]) == 0) oldest = i;
+    }
     const copy = capCopy(view);
     if (copy < 0) return; // (no room in the table: the request goes on without keeping it)
     if (unchecked(this.cap[oldest]) != 0) capDrop(unchecked(this.cap[oldest]));
     unchecked((this.cap[oldest] = copy));
     unchecked((this.address[oldest] = address));
     unchecked((this.used[oldest] = this.clock));
+  }
+
+  // Lets go of every view whose Region its owner freed, or that REGION_INFO no longer answers.
+  private purge(): void {
+    for (let i = 0; i < this.count; i++) {
+      const cap = unchecked(this.cap[i]);
+      if (cap == 0) continue;
+      msgBegin(OP_REGION_INFO);
+      if (msgInvoke(cap) >= 0 && (msgWord(2) & REGION_FREED) == 0) continue;
+      capDrop(cap);
+      unchecked((this.cap[i] = 0));
+      unchecked((this.used[i] = 0));
+    }
   }
 }

@@ -11,7 +11,9 @@
 // - `write-behind`: writes 3 MiB to a new file in calls of its buffer's size and, before any SYNC,
 //   asks FS_INFO: fewer than a run's worth of pages (256) may still be dirty, and at least 2 MiB
 //   must have been written back (docs/FS.md "The page cache", write-behind); then syncs and reads
-//   every byte back. Prints "fs-cache-check: write-behind all right (D dirty, W written back)".
+//   every byte back; nine in ten blocks written back at least must have gone from the cache's own
+//   pages (views of its Regions, no copy). Prints "fs-cache-check: write-behind all right (D dirty,
+//   W written back, V from the cache's pages)".
 // Any failure prints "fs-cache-check: FAIL: ..." and exits 1.
 //   service check fs-cache-check use=fs memory=512 -- MODE [ROUNDS]
 import {
@@ -200,8 +202,12 @@ if (MODE == "write-behind") {
   check("info", fs.info(root));
   const dirty = msgWord(10);
   const writtenBack = msgWord(14);
+  const fromViews = msgWord(19);
   if (dirty >= 256) fail("3 MiB written, and " + dirty.toString() + " pages still dirty before the SYNC");
   if (writtenBack < 512) fail("3 MiB written, and only " + writtenBack.toString() + " blocks written back before the SYNC");
+  // A file written start to end took its pages in order: its runs lie in the cache's Regions
+  // whole, and go to the driver as views of them, not copied into a block buffer.
+  if (fromViews * 10 < writtenBack * 9) fail("of " + writtenBack.toString() + " blocks written back only " + fromViews.toString() + " went from the cache's own pages");
   check("sync", fs.sync(file));
   for (let at: u32 = 0; at < TOTAL; ) {
     const n = <u32>check("read", fs.read(file, at, fs.bufferBytes));
@@ -214,7 +220,9 @@ if (MODE == "write-behind") {
   lineAddU32(dirty);
   lineAdd(" dirty, ");
   lineAddU32(writtenBack);
-  lineAdd(" written back)");
+  lineAdd(" written back, ");
+  lineAddU32(fromViews);
+  lineAdd(" from the cache's pages)");
   linePrint();
   exit(0);
 }

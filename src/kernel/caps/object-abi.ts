@@ -188,8 +188,11 @@ export const WatchOn = { WRITE: 1, ACCESS: 2 } as const;
 export const DebugAttachFlag = { KILL_ON_END: 1 } as const;
 /** `PROCESS_DEBUG_READ` and `_WRITE` flags: the target's page rights are set aside (its private pages only). */
 export const DebugAccessFlag = { OVERRIDE_RIGHTS: 1 } as const;
-/** Flags of a Region (`MEMORY_CREATE_REGION`). */
-export const RegionFlag = { ZERO_ON_FREE: 1 } as const;
+/**
+ * Flags of a Region: ZERO_ON_FREE is given at `MEMORY_CREATE_REGION`; FREED is only answered, by
+ * `REGION_INFO`: the owner's access has ended (a view held is of nothing its owner uses any more).
+ */
+export const RegionFlag = { ZERO_ON_FREE: 1, FREED: 2 } as const;
 
 /** In a message's capability list, this bit moves the capability instead of copying it. */
 export const CAP_MOVE = 0x8000_0000;

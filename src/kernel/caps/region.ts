@@ -567,7 +567,7 @@ export function invokeRegion(inv: Invocation, region: RegionObject): number {
     case Op.REGION_INFO: {
       const mapped = region.mappedIn(inv.caller);
       if (mapped !== Status.OK) return mapped;
-      return answer(inv, [region.address, region.pages, region.flags, region.ownedBy(inv.caller) ? 1 : 0]);
+      return answer(inv, [region.address, region.pages, region.flags | (region.freed ? RegionFlag.FREED : 0), region.ownedBy(inv.caller) ? 1 : 0]);
     }
     case Op.REGION_VIEW:
       if (!inv.cap.has(Rights.REGION_OWNER) || !region.mayShare(inv.caller)) return Status.E_MISSING_RIGHT;

@@ -7,7 +7,8 @@
 // whatever the call moves. So there are four buffers, of 1, 16, 64 and 256 pages, and a run goes
 // in the smallest that holds it: a one-block read moves one page, a read-ahead of 64 blocks 64.
 // A write sends a view, of which the driver keeps a copy (lib/kept-views.ts): after the first
-// write from a buffer, nothing is mapped or unmapped on either side.
+// write from a buffer, nothing is mapped or unmapped on either side. The page cache's write-back
+// sends views of its own Regions (`writeView`) and skips the copy into a buffer.
 import { BlockClient, blockErrorName } from "../../lib/block-client";
 import { RegionBuffer } from "../../lib/region-buffer";
 import { E_PEER_DEAD, lineBegin, lineAdd, lineAddU32, linePrint } from "../../lib";
@@ -198,6 +199,24 @@ export class Disk {
     }
     const status = this.retry(buffer, true, block, count);
     if (status < 0) return status;
+    this.writes += count;
+    return 0;
+  }
+
+  /** The view `writeView` sent, as the driver gave it back (0: lost, with a driver that died). */
+  viewBack: i32 = 0;
+
+  /**
+   * Writes `count` (at most RUN_BLOCKS) blocks at `block` straight from `view`, a view of a Region
+   * of the caller's (the page cache's), from byte `offset` in it: one driver call, no copy here
+   * (the driver lends the view to the device). The view moves and comes back in `viewBack`. Not
+   * repeated after a driver restart (the view went with it): the caller writes the blocks again
+   * through `writePages`. 0 or a status.
+   */
+  writeView(block: u64, count: u32, view: i32, offset: u32): i32 {
+    const status = this.client.writeView(view, block * SECTORS_PER_BLOCK, count * SECTORS_PER_BLOCK, offset);
+    this.viewBack = this.client.viewBack;
+    if (status < 0) return this.noted(status);
     this.writes += count;
     return 0;
   }

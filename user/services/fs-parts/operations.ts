@@ -187,6 +187,8 @@ export class Operations {
     // The metadata cache: its pages holding a frame, those given back under pressure (low word).
     rep.add(<u32>v.cache.resident);
     rep.add(<u32>v.cache.givenBack);
+    // The page cache again: blocks it wrote back straight from its pages (low word).
+    rep.add(<u32>pages.writtenFromViews);
     return 0;
   }
 

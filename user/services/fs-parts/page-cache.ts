@@ -1,21 +1,30 @@
-// The page cache: file data, a 4 KiB page per disk block, in Regions of CHUNK_PAGES pages that the
-// server's Memory pays for (docs/FS.md "The page cache"). Metadata has its own cache (cache.ts),
+// The page cache: file data, a 4 KiB page per disk block, in chunks of CHUNK_PAGES pages held in
+// Regions of up to REGION_CHUNKS chunks that the server's Memory pays for (docs/FS.md "The page
+// cache"). Metadata has its own cache (cache.ts),
 // which is also the running transaction; this one holds file data only and is written back, never
 // journaled.
 //
-// A page is found by its disk block. The cache grows a chunk at a time while the Memory has room
-// and the kernel is not short of frames (CachePressure), and gives whole chunks back when it is:
-// a freed Region's frames go back to the machine at once (the server's own private pages never
-// would). Eviction is a clock over the pages; a dirty page the hand meets first sends every dirty
+// A page is found by its disk block. The cache grows a Region at a time (up to REGION_CHUNKS chunks,
+// fewer when the room left or the Memory allows no more) while the Memory has room and the kernel
+// is not short of frames (CachePressure), and gives whole Regions back when it is: a freed
+// Region's frames go back to the machine at once (the server's own private pages never would). Eviction is a clock over the pages; a dirty page the hand meets first sends every dirty
 // page to the disk, sorted by block, in runs of up to RUN_BLOCKS a call.
+//
+// Write-back sends the driver a view of the Region a run's pages lie in, with their offset in it
+// (Disk.writeView): the driver lends it to the device, which writes the pages to the disk from
+// there, with no copy into a block buffer first (a copy of 0.1-0.15 ms a MiB). The driver keeps
+// the views it is sent (lib/kept-views.ts), so a Region is mapped there once, not at every call;
+// Regions are made ZERO_ON_FREE, so one the cache gives back returns its frames though the driver
+// still holds a view (which then reads zeros). A run scattered over many small pieces is copied
+// into a block buffer and goes in one call, as before.
 //
 // Write-behind: after a WRITE of WRITE_BEHIND_CALL bytes or more, once a run's worth of pages is
 // dirty (WRITE_BEHIND_PAGES), they go to the disk at once, not at the next SYNC or eviction, as a
-// kernel's flusher starts on dirty pages past its background threshold. A file written in large
-// calls reaches the disk while its pages are still in the processor's caches (the copy into the
-// block buffer is of warm memory), and the disk image starts syncing in the background while the
-// writer goes on, so a SYNC finds little left to write and less to flush. Small writes are left
-// for the SYNC (a page written in small pieces is often written again, and would go each time).
+// kernel's flusher starts on dirty pages past its background threshold. The disk image then starts
+// syncing in the background while the writer goes on, so a SYNC finds little left to write and
+// less to flush. Small writes are left for the SYNC (a page written in small pieces is often
+// written again, and would go each time; and a file written start to end in small calls, written
+// behind too, took longer: each host write then met the background fdatasync the last started).
 //
 // Ordering (ext3's ordered mode, kept): a dirty page may be written back at any time, and every
 // dirty page is written back before a transaction commits (Journal.commit calls writeBackAll), so
@@ -29,7 +38,7 @@
 // and the next SYNC on that file answers it (as Linux's fsync does).
 //
 // Nothing allocates after the start: arrays are sized for MAX_PAGES, and Regions come and go.
-import { E_QUOTA, OP_REGION_INFO, msgBegin, msgInvoke, msgWord, capDrop, Memory } from "../../lib";
+import { E_QUOTA, OP_REGION_INFO, OP_REGION_VIEW, REGION_ZERO_ON_FREE, msgBegin, msgCap, msgInvoke, msgWord, capDrop, Memory } from "../../lib";
 import { FS_E_IO } from "../../lib/fs-protocol";
 import { BLOCK_SHIFT } from "./format";
 import { CachePressure } from "./cache-pressure";
@@ -41,8 +50,15 @@ export const WRITE_BEHIND_PAGES: i32 = <i32>RUN_BLOCKS;
 export const WRITE_BEHIND_CALL: u32 = 64 << 10;
 /** Free pages past which a free list out of order is put in order before a page is taken (1 MiB). */
 const REORDER_FREE: i32 = 256;
-/** Pages in a chunk: one Region, made and freed whole. */
+/** Pages in a chunk: the unit of the cache's limit and of what file maps take from it. */
 export const CHUNK_PAGES: i32 = 16;
+/**
+ * Chunks one Region holds at most: RUN_BLOCKS pages, so that a run of write-back, whose pages were
+ * mostly taken in order, lies in one Region and goes to the driver as a view of it.
+ */
+const REGION_CHUNKS: i32 = <i32>RUN_BLOCKS / CHUNK_PAGES;
+/** Pieces a run's pages may lie in, each this long at least, for the run to go as views (else it is copied). */
+const VIEW_MIN_PAGES: i32 = 4;
 /** The most pages the cache can hold: 64 MiB. */
 export const MAX_PAGES: i32 = 16384;
 const MAX_CHUNKS: i32 = MAX_PAGES / CHUNK_PAGES;
@@ -57,6 +73,8 @@ const REFERENCED: u8 = 1;
 const DIRTY: u8 = 2;
 /** Taken for a run being read: the clock passes it by until the run is in. */
 const PINNED: u8 = 4;
+/** On `dirtyList` (a dirty page always is, unless the list overflowed). */
+const LISTED: u8 = 8;
 
 const slotBlock = new StaticArray<u32>(MAX_PAGES);
 const slotNext = new StaticArray<i32>(MAX_PAGES);
@@ -66,10 +84,21 @@ const slotInode = new StaticArray<u32>(MAX_PAGES);
 const slotIndex = new StaticArray<u32>(MAX_PAGES);
 const bucket = new StaticArray<i32>(BUCKETS);
 const freeSlots = new StaticArray<i32>(MAX_PAGES);
+/** A chunk's Region: its owner capability, kept at the Region's first chunk (0 at the others). */
 const chunkRegion = new StaticArray<i32>(MAX_CHUNKS);
+/** The first chunk of the Region a chunk lies in. */
+const chunkFirst = new StaticArray<i32>(MAX_CHUNKS);
 const chunkAddress = new StaticArray<usize>(MAX_CHUNKS);
+/** A view of the Region, at its first chunk, made at its first write-back (0: none yet). */
+const chunkView = new StaticArray<i32>(MAX_CHUNKS);
 /** Write-back's work list: block << 32 | slot, sorted. */
 const dirtyKeys = new StaticArray<u64>(MAX_PAGES);
+/**
+ * The pages made dirty since the last write-back, in that order (a page released and dirtied
+ * again may be on it twice; one no longer LISTED is passed by): write-back looks at these, not at
+ * every page of the cache (16,384 of them, at every write-behind).
+ */
+const dirtyList = new StaticArray<i32>(MAX_PAGES);
 /** The pages of one run, for Disk.readPages / writePages. */
 const runPages = new StaticArray<usize>(<i32>RUN_BLOCKS);
 const failedInode = new StaticArray<u32>(FAILURES);
@@ -100,6 +129,8 @@ export class PageCache {
   misses: u64 = 0;
   readAhead: u64 = 0;
   writtenBack: u64 = 0;
+  /** Of those, blocks written from the cache's own pages (views of its Regions: no copy). */
+  writtenFromViews: u64 = 0;
   chunksFreed: u64 = 0;
   /** Pages whose write-back failed (dropped; their files told at SYNC). */
   lost: u64 = 0;
@@ -111,6 +142,9 @@ export class PageCache {
   /** A page was released since the free list was last in slot order (rebuildFreeList). */
   private freeUnordered: bool = false;
   private hand: i32 = 0;
+  /** Entries on dirtyList, and whether a page could not be put on it (write-back then looks at every page). */
+  private listed: i32 = 0;
+  private listOverflow: bool = false;
   private failureCount: i32 = 0;
   /** A failure that found the table full: told to every SYNC until one answers it. */
   private overflow: i32 = 0;
@@ -208,7 +242,12 @@ export class PageCache {
     unchecked((slotIndex[slot] = index));
     const flags = unchecked(slotFlags[slot]);
     if ((flags & DIRTY) == 0) {
-      unchecked((slotFlags[slot] = flags | DIRTY | REFERENCED));
+      let listed = flags & LISTED;
+      if (listed == 0 && this.listed < MAX_PAGES) {
+        unchecked((dirtyList[this.listed++] = slot));
+        listed = LISTED;
+      } else if (listed == 0) this.listOverflow = true;
+      unchecked((slotFlags[slot] = flags | DIRTY | REFERENCED | listed));
       this.dirtyCount++;
     }
   }
@@ -257,18 +296,30 @@ export class PageCache {
    * and its inode remembered for SYNC. 0, or a status when the driver could not be reached at all.
    */
   writeBackAll(): i32 {
-    if (this.dirtyCount == 0) return 0;
+    if (this.dirtyCount == 0) {
+      // (pages dirtied and cleaned or dropped since: the list starts again)
+      for (let k = 0; k < this.listed; k++) unchecked((slotFlags[dirtyList[k]] &= ~LISTED));
+      this.listed = 0;
+      return 0;
+    }
     let count = 0;
     let sorted = true;
     let last: u64 = 0;
-    const pages = this.capacity;
-    for (let slot = 0; slot < pages; slot++) {
-      if ((unchecked(slotFlags[slot]) & DIRTY) == 0) continue;
+    const scanAll = this.listOverflow;
+    const pages = scanAll ? this.capacity : this.listed;
+    for (let k = 0; k < pages; k++) {
+      const slot = scanAll ? k : unchecked(dirtyList[k]);
+      const flags = unchecked(slotFlags[slot]);
+      if ((flags & LISTED) == 0 && !scanAll) continue; // (on the list twice, or released since)
+      unchecked((slotFlags[slot] = flags & ~LISTED));
+      if ((flags & DIRTY) == 0) continue;
       const key = (<u64>unchecked(slotBlock[slot]) << 32) | <u64>slot;
       if (key < last) sorted = false;
       last = key;
       unchecked((dirtyKeys[count++] = key));
     }
+    this.listed = 0;
+    this.listOverflow = false;
     // A file written start to end took its pages and its blocks in the same order: no sort
     // (a heap sort of 4096 keys cost 0.3-0.4 ms of a 16 MiB SYNC).
     if (!sorted) sortKeys(count);
@@ -280,7 +331,9 @@ export class PageCache {
         unchecked((runPages[run] = this.address(<i32>(unchecked(dirtyKeys[i + run]) & 0xffffffff))));
         run++;
       }
-      const status = this.disk.writePages(<u64>first, <u32>run, runPages);
+      // From views of the cache's own Regions; else (or when the driver refused them) copied.
+      let status = this.viewed(i, run) ? this.writeViews(i, run) : -1;
+      if (status < 0) status = this.disk.writePages(<u64>first, <u32>run, runPages);
       if (status >= 0) {
         for (let k = 0; k < run; k++) this.markClean(<i32>(unchecked(dirtyKeys[i + k]) & 0xffffffff));
         this.writtenBack += <u64>run;
@@ -306,16 +359,20 @@ export class PageCache {
     if (keep >= this.chunks) return 0;
     this.writeBackAll();
     let freed = 0;
+    // A Region at a time, the last first: down to `keep` chunks or fewer.
     while (this.chunks > keep) {
-      const chunk = this.chunks - 1;
-      for (let slot = chunk * CHUNK_PAGES; slot < (chunk + 1) * CHUNK_PAGES; slot++) {
+      const first = unchecked(chunkFirst[this.chunks - 1]);
+      const end = this.chunks * CHUNK_PAGES;
+      for (let slot = first * CHUNK_PAGES; slot < end; slot++) {
         if ((unchecked(slotFlags[slot]) & PINNED) != 0) return freed; // (never between operations)
-        this.release(slot);
       }
-      capDrop(unchecked(chunkRegion[chunk])); // the owner's last capability: the Region and its frames go
-      this.chunks--;
-      freed++;
-      this.chunksFreed++;
+      for (let slot = first * CHUNK_PAGES; slot < end; slot++) this.release(slot);
+      if (unchecked(chunkView[first]) != 0) capDrop(unchecked(chunkView[first]));
+      unchecked((chunkView[first] = 0));
+      capDrop(unchecked(chunkRegion[first])); // the owner's last capability: the Region and its frames go
+      freed += this.chunks - first;
+      this.chunksFreed += <u64>(this.chunks - first);
+      this.chunks = first;
     }
     this.rebuildFreeList();
     if (this.hand >= this.capacity) this.hand = 0;
@@ -355,7 +412,13 @@ export class PageCache {
     if (memory == null || this.chunks >= this.limit - this.reserved) return false;
     const pressure = this.pressure;
     if (pressure != null && !pressure.mayGrow()) return false;
-    const region = memory.createRegion(<u32>CHUNK_PAGES);
+    // As many chunks as the room allows in one Region (halved while the Memory cannot pay).
+    let count = min(REGION_CHUNKS, this.limit - this.reserved - this.chunks);
+    let region = memory.createRegion(<u32>(count * CHUNK_PAGES), REGION_ZERO_ON_FREE);
+    while (region == E_QUOTA && count > 1) {
+      count >>= 1;
+      region = memory.createRegion(<u32>(count * CHUNK_PAGES), REGION_ZERO_ON_FREE);
+    }
     if (region < 0) {
       if (region == E_QUOTA) this.limit = this.chunks; // the Memory is full: this is the size
       return false;
@@ -365,10 +428,16 @@ export class PageCache {
       capDrop(region);
       return false;
     }
-    const chunk = this.chunks++;
-    unchecked((chunkRegion[chunk] = region));
-    unchecked((chunkAddress[chunk] = <usize>msgWord(0)));
-    for (let slot = (chunk + 1) * CHUNK_PAGES - 1; slot >= chunk * CHUNK_PAGES; slot--) {
+    const address = <usize>msgWord(0);
+    const first = this.chunks;
+    for (let k = 0; k < count; k++) {
+      unchecked((chunkRegion[first + k] = k == 0 ? region : 0));
+      unchecked((chunkFirst[first + k] = first));
+      unchecked((chunkAddress[first + k] = address + (<usize>(k * CHUNK_PAGES) << BLOCK_SHIFT)));
+    }
+    unchecked((chunkView[first] = 0));
+    this.chunks += count;
+    for (let slot = this.chunks * CHUNK_PAGES - 1; slot >= first * CHUNK_PAGES; slot--) {
       unchecked((slotBlock[slot] = NONE));
       unchecked((slotFlags[slot] = 0));
       unchecked((freeSlots[this.freeCount++] = slot));
@@ -398,6 +467,58 @@ export class PageCache {
       return true;
     }
     return false;
+  }
+
+  // Whether the run of `run` dirty keys from `i` (neighbouring blocks) lies in pieces of
+  // VIEW_MIN_PAGES pages or more, each side by side in one Region: then it goes as views.
+  private viewed(i: i32, run: i32): bool {
+    let k = 0;
+    while (k < run) {
+      const span = this.pieceAt(i + k, run - k);
+      if (span < VIEW_MIN_PAGES && !(k == 0 && span == run)) return false;
+      k += span;
+    }
+    return true;
+  }
+
+  // How many of the `most` dirty keys from `i` have pages side by side in one Region.
+  private pieceAt(i: i32, most: i32): i32 {
+    const slot = <i32>(unchecked(dirtyKeys[i]) & 0xffffffff);
+    const first = unchecked(chunkFirst[slot / CHUNK_PAGES]);
+    const page = this.address(slot);
+    let span = 1;
+    while (span < most) {
+      const next = <i32>(unchecked(dirtyKeys[i + span]) & 0xffffffff);
+      if (unchecked(chunkFirst[next / CHUNK_PAGES]) != first || this.address(next) != page + (<usize>span << BLOCK_SHIFT)) break;
+      span++;
+    }
+    return span;
+  }
+
+  // Writes the run of `run` dirty keys from `i` (viewed said it may) from views of their Regions,
+  // a driver call a piece. 0 or the first failure's status (the pieces before it were written).
+  private writeViews(i: i32, run: i32): i32 {
+    let k = 0;
+    while (k < run) {
+      const span = this.pieceAt(i + k, run - k);
+      const slot = <i32>(unchecked(dirtyKeys[i + k]) & 0xffffffff);
+      const first = unchecked(chunkFirst[slot / CHUNK_PAGES]);
+      let view = unchecked(chunkView[first]);
+      if (view == 0) {
+        msgBegin(OP_REGION_VIEW); // (the server made the Region: it may share it)
+        const made = msgInvoke(unchecked(chunkRegion[first]));
+        if (made < 0) return made;
+        view = msgCap(0);
+      }
+      const offset = <u32>(this.address(slot) - unchecked(chunkAddress[first]));
+      const block = <u64>(unchecked(dirtyKeys[i + k]) >>> 32);
+      const status = this.disk.writeView(block, <u32>span, view, offset);
+      unchecked((chunkView[first] = this.disk.viewBack));
+      if (status < 0) return status;
+      this.writtenFromViews += <u64>span;
+      k += span;
+    }
+    return 0;
   }
 
   // One page's write-back, after its run failed: a page the disk still refuses is dropped.
