@@ -11,6 +11,7 @@ const t = testMachine({ memory: 2 << 20 });
 try {
   const spin = await t.loader.load(wat(`(module (func $dogma$spin (loop $forever (br $forever))) (func (export "_start") (call $dogma$spin)))`), "spin");
   const other = await t.loader.load(wat(`(module (func (export "_start") (result i32) (i32.const 7)))`), "other");
+  parentPort!.postMessage("loaded");
   const spinner = t.kernel.spawn(spin, { mapImage: false });
   const second = t.kernel.spawn(other, { mapImage: false });
   void second.wait().then(() => {
