@@ -26,7 +26,8 @@ describe("SleeperHeap", () => {
         heap.set(s, deadline);
         model.set(s, deadline);
       } else if (roll < 0.8) {
-        expect(heap.delete(s)).toBe(model.delete(s));
+        const [deleted, inModel] = [heap.delete(s), model.delete(s)];
+        if (deleted !== inModel) expect(deleted, `step ${step}: delete`).toBe(inModel);
       } else {
         // The earliest leaves, as a wake takes it.
         const first = heap.peek();
@@ -35,10 +36,14 @@ describe("SleeperHeap", () => {
           model.delete(first);
         }
       }
-      expect(heap.size).toBe(model.size);
+      // Compared plainly, and only a difference goes through expect: 20,000 steps of 66 expect
+      // calls each took 7 s of the suite.
       const earliest = Math.min(Infinity, ...model.values());
-      expect(heap.peek()?.sleepUntilNs ?? Infinity).toBe(earliest);
-      for (const item of all) expect(heap.has(item)).toBe(model.has(item));
+      const seen = { size: heap.size, earliest: heap.peek()?.sleepUntilNs ?? Infinity, held: all.filter((item) => heap.has(item)).length };
+      const wanted = { size: model.size, earliest, held: all.filter((item) => model.has(item) && heap.has(item)).length };
+      if (seen.size !== wanted.size || seen.earliest !== wanted.earliest || seen.held !== wanted.held || wanted.held !== model.size) {
+        expect({ step, ...seen }).toEqual({ step, ...wanted, held: model.size });
+      }
     }
   });
 
