@@ -30,8 +30,10 @@ describe("file system server", () => {
     }
   }, patience(120_000));
 
-  it("bounds the handle table (FS_E_TABLE_FULL, a close frees an entry) and takes back the handle used longest ago once it has been idle 10 s (a dead client's handles do not hold it for good)", async () => {
-    const m = await bootOnDisk(join(work, "handles.img"), `${FS_LINES}service h fs-handles use=fs memory=256\n`, ["fs", "fs-handles"]);
+  it("bounds the handle table (FS_E_TABLE_FULL, a close frees an entry) and takes back the handle used longest ago once it has been idle (10 s; here 1 s: handle-idle-ms) (a dead client's handles do not hold it for good)", async () => {
+    const lines = FS_LINES.replace("publish=fs", "publish=fs -- handle-idle-ms=1000");
+    expect(lines).toContain("handle-idle-ms=1000");
+    const m = await bootOnDisk(join(work, "handles.img"), `${lines}service h fs-handles use=fs memory=256 -- 1000\n`, ["fs", "fs-handles"]);
     try {
       await verdict(m, /^fs-handles: ok$/, /FAIL/);
     } finally {

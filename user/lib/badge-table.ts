@@ -27,7 +27,8 @@ export class BadgeTable {
   private readonly generation: StaticArray<u32>;
   private readonly lastUsed: StaticArray<i64>;
 
-  constructor(readonly capacity: i32, readonly reclaimIdleNs: i64) {
+  /** `reclaimIdleNs` may be changed before use (a server's argument). */
+  constructor(readonly capacity: i32, public reclaimIdleNs: i64) {
     this.inUse = new StaticArray<bool>(capacity);
     this.pinned = new StaticArray<bool>(capacity);
     this.generation = new StaticArray<u32>(capacity);

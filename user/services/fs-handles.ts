@@ -1,8 +1,9 @@
-// A full handle table takes back the entry used longest ago once it has been idle 10 s (test/fs):
-// fills the table (FS_E_TABLE_FULL while every entry is fresh; a close frees one), waits past the idle time, opens
-// again: the oldest handle is now stale, the next oldest still works, FS_INFO counts one taken
-// back. Prints "fs-handles: ok". Config: `service h fs-handles use=fs memory=256`.
-import { exit, eprint, print, sleep, msgWord, registryLookup } from "../lib";
+// A full handle table takes back the entry used longest ago once it has been idle 10 s, or the
+// server's `handle-idle-ms=N` (test/fs): fills the table (FS_E_TABLE_FULL while every entry is
+// fresh; a close frees one), waits past the idle time, opens again: the oldest handle is now stale,
+// the next oldest still works, FS_INFO counts one taken back. Prints "fs-handles: ok". Config:
+// `service h fs-handles use=fs memory=256 [-- IDLE_MS]` (the server's idle time; 10000).
+import { args, exit, eprint, print, sleep, msgWord, registryLookup } from "../lib";
 import {
   FsClient, fsRoot, fsErrorName, FS_SERVICE, FS_RIGHT_READ, FS_RIGHT_WRITE, FS_OPEN_CREATE, FS_E_TABLE_FULL, FS_E_STALE,
 } from "../lib/fs-client";
@@ -37,7 +38,9 @@ status = fs.open(root, "h", FS_RIGHT_READ);
 if (status < 0) expect("open after a close", status, 0);
 unchecked((held[count - 1] = status));
 expect("full again", fs.open(root, "h", FS_RIGHT_READ), FS_E_TABLE_FULL);
-sleep(10_500_000_000); // past RECLAIM_IDLE_NS (user/services/fs-parts/handles.ts)
+const argv = args();
+const idleMs: u64 = argv.length > 1 ? U64.parseInt(argv[1]) : 10_000;
+sleep((idleMs + 500) * 1_000_000); // past the server's idle time (user/services/fs-parts/handles.ts)
 const fresh = fs.open(root, "h", FS_RIGHT_READ);
 if (fresh < 0) expect("open once the oldest is idle", fresh, 0);
 expect("the oldest handle (the one that made h) was taken back", fs.stat(made), FS_E_STALE);

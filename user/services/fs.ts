@@ -1,7 +1,8 @@
 // The file system server (docs/FS.md): a journaled file system on the block device, served to
 // holders of directory and file capabilities. Config:
 //   service fs fs memory=2048 publish=fs boot-modules control
-// Arguments (after `--`): `cache-pages=N` bounds the page cache (docs/FS.md "The page cache").
+// Arguments (after `--`): `cache-pages=N` bounds the page cache (docs/FS.md "The page cache");
+// `handle-idle-ms=N` is how long a handle must be idle before a full table takes it back (10 s).
 // Slots: 2 the registry, 3 a Memory (its metadata cache lives in its own pages; the Memory pays
 // for the page cache's Regions, the block buffers and the Receivers), 4 the Cappage init publishes to the lines that say `use=fs`:
 // the server puts a root directory capability with every right at slot 0 of it, and a read-only
@@ -99,11 +100,11 @@ function kernelInfo(): i32 {
   return 0;
 }
 
-/** `cache-pages=N` among the arguments: the page cache's most pages (-1: as the Memory allows). */
-function cachePagesArgument(): i32 {
+/** `NAME=N` among the arguments: N, or -1 when it is not given. */
+function numberArgument(name: string): i32 {
   const argv = args();
   for (let i = 1; i < argv.length; i++) {
-    if (argv[i].startsWith("cache-pages=")) return I32.parseInt(argv[i].slice(12));
+    if (argv[i].startsWith(name + "=")) return I32.parseInt(argv[i].slice(name.length + 1));
   }
   return -1;
 }
@@ -118,7 +119,7 @@ function cachePagesArgument(): i32 {
  */
 function configurePageCache(): void {
   const heapTop = heap.alloc(16); // the bump allocator's top: what lies above it is never touched
-  const asked = cachePagesArgument();
+  const asked = numberArgument("cache-pages");
   msgBegin(OP_MEMORY_INFO);
   if (msgInvoke(MEMORY) < 0) return;
   const available = <i32>msgWord(2);
@@ -173,6 +174,8 @@ check("create the tokens' receiver", tokens.status);
 const pressure = new CachePressure(kernelInfo());
 configurePageCache();
 const ops = new Operations(volume, receiver, tokens, MEMORY);
+const handleIdleMs = numberArgument("handle-idle-ms");
+if (handleIdleMs >= 0) ops.handles.reclaimIdleNs = <i64>handleIdleMs * 1_000_000;
 check("register", registryRegister(FS_SERVICE, <u32>check("mint the service capability", receiver.mint(0, RIGHT_RECEIVER_CALL)) | CAP_MOVE));
 if (report.installPending && holdsModules && !report.readOnly) {
   const installed = new Installed();

@@ -11,7 +11,7 @@
 // cannot see when a client drops a capability or dies, so when the table is full a session holding
 // at least two entries fewer than the largest takes that one's entry used longest ago, fresh or
 // not (no client can keep more than an even share of the table from a session that needs entries);
-// failing that, the entry used longest ago is taken back if it has been idle for RECLAIM_IDLE_NS
+// failing that, the entry used longest ago is taken back if it has been idle for RECLAIM_IDLE_NS (or `handle-idle-ms=N`)
 // and its session is the asker's or holds more entries: a dead client's handles do not hold the
 // table for ever, and a live one's answer FS_E_STALE after such a wait (docs/FS.md "Sessions").
 import { capDrop } from "../../lib";
@@ -90,6 +90,11 @@ export class Handles {
 
   get used(): i32 {
     return this.table.used;
+  }
+
+  /** How long an entry must be idle before a full table takes it back (RECLAIM_IDLE_NS unless the server is told: `handle-idle-ms=N`). */
+  set reclaimIdleNs(ns: i64) {
+    this.table.reclaimIdleNs = ns;
   }
   /** Entries taken back from a full table. */
   get reclaimed(): u32 {
@@ -191,7 +196,7 @@ export class Handles {
       if (!this.table.isOpen(i) || this.table.isPinned(i)) continue;
       const s = unchecked(sessionOf[i]);
       if (unchecked(sessionStartOf[i]) && unchecked(sessionCount[s]) > 1) continue;
-      const eligible = fromLargest ? s == largest : (s == session || unchecked(sessionCount[s]) > mine) && this.table.idleNs(i) >= RECLAIM_IDLE_NS;
+      const eligible = fromLargest ? s == largest : (s == session || unchecked(sessionCount[s]) > mine) && this.table.idleNs(i) >= this.table.reclaimIdleNs;
       if (eligible && (chosen < 0 || this.table.lastUsedAt(i) < this.table.lastUsedAt(chosen))) chosen = i;
     }
     return chosen;
@@ -242,7 +247,7 @@ export class Handles {
     for (let i = 0; i < MAX_HANDLES; i++) {
       if (unchecked(readRegionOf[i]) == 0 || !this.table.isOpen(i)) continue;
       const s = unchecked(sessionOf[i]);
-      const eligible = fromLargest ? s == largest : (s == session || unchecked(attachedCount[s]) > mine) && this.table.idleNs(i) >= RECLAIM_IDLE_NS;
+      const eligible = fromLargest ? s == largest : (s == session || unchecked(attachedCount[s]) > mine) && this.table.idleNs(i) >= this.table.reclaimIdleNs;
       if (eligible && (chosen < 0 || this.table.lastUsedAt(i) < this.table.lastUsedAt(chosen))) chosen = i;
     }
     return chosen;
