@@ -5,26 +5,15 @@
  */
 import { describe, expect, it } from "vitest";
 import { ObjectKind, Op, PageFlag, Rights } from "../../src/kernel/caps/object-abi.ts";
-import { PageObject } from "../../src/kernel/caps/page.ts";
 import { Status } from "../../src/kernel/errors.ts";
-import { ALL, Script, type ScriptMachine, runAll, scriptMachine } from "./script.ts";
-
-/** A Page made by the host, which keeps a capability to it (so it outlives the processes). */
-function makePage(m: ScriptMachine): PageObject {
-  const frame = m.kernel.services.sharedFrames.allocate()!;
-  m.kernel.services.memory.zeroFrame(frame);
-  const page = new PageObject(m.kernel.services, frame);
-  expect(m.kernel.rootMemory.adopt(page, 1)).toBe(true);
-  m.kernel.capability(page, ALL);
-  return page;
-}
+import { ALL, Script, type ScriptMachine, hostPage, runAll, scriptMachine } from "./script.ts";
 
 const word = (m: ScriptMachine, frame: number, index: number) => m.kernel.services.memory.unsignedWords[frame * 1024 + index]!;
 
 describe("mapping a Page", () => {
   it("maps at private addresses, twice in one process, and unmaps back to a zero private page", async () => {
     const m = await scriptMachine();
-    const page = makePage(m);
+    const page = hostPage(m);
     const s = new Script();
     s.write(0x3000, 0x5555);
     const stateBefore = s.invoke(1, Op.PROCESS_STATE);
@@ -64,7 +53,7 @@ describe("mapping a Page", () => {
 
   it("refuses bad addresses and missing rights", async () => {
     const m = await scriptMachine();
-    const page = makePage(m);
+    const page = hostPage(m);
     const s = new Script();
     const bad = [0x3004, 0, 0x800, 0x20000, 0x7fff_f000, 0x8000_0000, 0xffff_f000].map((address) => s.invoke(2, Op.PAGE_MAP, { words: [address, 0] }));
     const writeNoRight = s.invoke(3, Op.PAGE_MAP, { words: [0x3000, 1] });
@@ -94,7 +83,7 @@ describe("mapping a Page", () => {
 
   it("maps at its global address, the same each time", async () => {
     const m = await scriptMachine();
-    const page = makePage(m);
+    const page = hostPage(m);
     const s = new Script();
     const g = s.reg();
     const first = s.invoke(2, Op.PAGE_MAP_GLOBAL, { words: [1] });
@@ -121,7 +110,7 @@ describe("mapping a Page", () => {
 
   it("faults a write through a read-only mapping", async () => {
     const m = await scriptMachine();
-    const page = makePage(m);
+    const page = hostPage(m);
     const s = new Script();
     s.invoke(2, Op.PAGE_MAP, { words: [0x3000, 0] });
     s.read(0x3000);
@@ -135,7 +124,7 @@ describe("mapping a Page", () => {
 
   it("makes every mapping read-only with READ_ONLY, and refuses writable mappings then", async () => {
     const m = await scriptMachine();
-    const page = makePage(m);
+    const page = hostPage(m);
     const s = new Script();
     s.invoke(2, Op.PAGE_MAP, { words: [0x3000, 1] });
     s.write(0x3000, 7);
@@ -159,7 +148,7 @@ describe("mapping a Page", () => {
 
   it("lets a second process map it only when SHARED, and both see each other's writes", async () => {
     const m = await scriptMachine();
-    const page = makePage(m);
+    const page = hostPage(m);
     const a = new Script();
     a.invoke(2, Op.PAGE_MAP, { words: [0x3000, 1] });
     a.write(0x3000, 0xaaaa);
@@ -222,8 +211,8 @@ describe("copying and moving", () => {
   it("shares the frame on copy until a writable mapping, then copies it", async () => {
     const m = await scriptMachine();
     m.kernel.imageObject(m.vm);
-    const source = makePage(m);
-    const target = makePage(m);
+    const source = hostPage(m);
+    const target = hostPage(m);
     const writer = new Script();
     writer.invoke(2, Op.PAGE_MAP, { words: [0x3000, 1] });
     writer.fill(0x3000, 0x1000, 1024);
@@ -267,8 +256,8 @@ describe("copying and moving", () => {
 
   it("copies the bytes at once when either side is mapped writable", async () => {
     const m = await scriptMachine();
-    const source = makePage(m);
-    const target = makePage(m);
+    const source = hostPage(m);
+    const target = hostPage(m);
     const s = new Script();
     s.invoke(2, Op.PAGE_MAP, { words: [0x3000, 1] });
     s.fill(0x3000, 0x77, 1024);
@@ -288,8 +277,8 @@ describe("copying and moving", () => {
   it("moves the frame without copying: the target has it, the source reads zeros and is unmapped", async () => {
     const m = await scriptMachine();
     m.kernel.imageObject(m.vm);
-    const source = makePage(m);
-    const target = makePage(m);
+    const source = hostPage(m);
+    const target = hostPage(m);
     const sourceFrame = source.frame;
     const s = new Script();
     s.invoke(2, Op.PAGE_MAP, { words: [0x3000, 1] });
@@ -322,9 +311,9 @@ describe("copying and moving", () => {
 
   it("checks copy and move rights and targets", async () => {
     const m = await scriptMachine();
-    const source = makePage(m);
-    const target = makePage(m);
-    const locked = makePage(m);
+    const source = hostPage(m);
+    const target = hostPage(m);
+    const locked = hostPage(m);
     locked.setFlags(PageFlag.READ_ONLY);
     const s = new Script();
     const ids = {

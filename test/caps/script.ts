@@ -13,7 +13,8 @@
  * as it was after the call (header, data words, capability indices).
  */
 import { expect } from "vitest";
-import { CAP_MOVE, Op } from "../../src/kernel/caps/object-abi.ts";
+import { CAP_MOVE, Op, SLOT_SELF } from "../../src/kernel/caps/object-abi.ts";
+import { PageObject } from "../../src/kernel/caps/page.ts";
 import type { Capability } from "../../src/kernel/caps/capability.ts";
 import type { MemoryObject } from "../../src/kernel/caps/memory-object.ts";
 import { Receiver } from "../../src/kernel/caps/receiver.ts";
@@ -599,6 +600,23 @@ export { Op };
 
 /** Every right. */
 export const ALL = 0xffff_ffff;
+
+/** A Page made by the host, which keeps a capability to it (so it outlives the processes). */
+export function hostPage(m: ScriptMachine): PageObject {
+  const frame = m.kernel.services.sharedFrames.allocate()!;
+  m.kernel.services.memory.zeroFrame(frame);
+  const page = new PageObject(m.kernel.services, frame);
+  expect(m.kernel.rootMemory.adopt(page, 1)).toBe(true);
+  m.kernel.capability(page, ALL);
+  return page;
+}
+
+/** The script's PROCESS_PROTECT of its own pages (or through `cap`); the step's id. */
+export const protectPages = (s: Script, address: number, pages: number, rights: number, cap: number = SLOT_SELF) =>
+  s.invoke(cap, Op.PROCESS_PROTECT, { words: [address, pages, rights] });
+
+/** The script's PROCESS_STATE of itself, whose word 7 is the pages it holds; the step's id. */
+export const pagesOf = (s: Script) => s.invoke(SLOT_SELF, Op.PROCESS_STATE);
 
 /**
  * Invokes `cap` with a message in a buffer the caller may read but not write: a Page (created in

@@ -7,29 +7,15 @@
  */
 import { describe, expect, it } from "vitest";
 import { ALL_RIGHTS, Op, PageRights, SLOT_SELF } from "../../src/kernel/caps/object-abi.ts";
-import { PageObject } from "../../src/kernel/caps/page.ts";
 import { Status } from "../../src/kernel/errors.ts";
 import { checkInvariants } from "../../src/kernel/invariants.ts";
-import { Script, type ScriptMachine, runAll, scriptMachine } from "../caps/script.ts";
+import { Script, hostPage, pagesOf, protectPages as protect, runAll, scriptMachine } from "../caps/script.ts";
 import { TestStore } from "../helpers/test-store.ts";
 import { testMachine } from "../helpers/test-host.ts";
 import { patience } from "../helpers/patience.ts";
 import { wat } from "../helpers/wat.ts";
 
 const discard = (s: Script, address: number, pages: number, cap = SLOT_SELF) => s.invoke(cap, Op.PROCESS_DISCARD, { words: [address, pages] });
-const protect = (s: Script, address: number, pages: number, rights: number) =>
-  s.invoke(SLOT_SELF, Op.PROCESS_PROTECT, { words: [address, pages, rights] });
-/** Word 7 of PROCESS_STATE: the pages the process holds. */
-const pagesOf = (s: Script) => s.invoke(SLOT_SELF, Op.PROCESS_STATE);
-
-function makePage(m: ScriptMachine): PageObject {
-  const frame = m.kernel.services.sharedFrames.allocate()!;
-  m.kernel.services.memory.zeroFrame(frame);
-  const page = new PageObject(m.kernel.services, frame);
-  expect(m.kernel.rootMemory.adopt(page, 1)).toBe(true);
-  m.kernel.capability(page, ALL_RIGHTS);
-  return page;
-}
 
 describe("PROCESS_DISCARD", () => {
   it("gives the frames back: the pages read zeros, even after the TLB held them, and are uncharged", async () => {
@@ -124,7 +110,7 @@ describe("PROCESS_DISCARD", () => {
 
   it("refuses what is not its own private pages, and changes nothing then", async () => {
     const m = await scriptMachine();
-    const page = makePage(m);
+    const page = hostPage(m);
     const waiter = new Script();
     waiter.futexWait(0x3000, 0);
     const other = m.spawn(waiter.end());

@@ -7,24 +7,9 @@
  */
 import { describe, expect, it } from "vitest";
 import { ALL_RIGHTS, Op, PageRights, Rights, SLOT_SELF } from "../../src/kernel/caps/object-abi.ts";
-import { PageObject } from "../../src/kernel/caps/page.ts";
 import { Status } from "../../src/kernel/errors.ts";
 import { PTE_READ, PTE_WRITE } from "../../src/kernel/page-table.ts";
-import { ALL, Script, type ScriptMachine, runAll, scriptMachine } from "../caps/script.ts";
-
-const protect = (s: Script, address: number, pages: number, rights: number, cap = SLOT_SELF) =>
-  s.invoke(cap, Op.PROCESS_PROTECT, { words: [address, pages, rights] });
-/** Word 7 of PROCESS_STATE: the pages the process holds. */
-const pagesOf = (s: Script) => s.invoke(SLOT_SELF, Op.PROCESS_STATE);
-
-function makePage(m: ScriptMachine): PageObject {
-  const frame = m.kernel.services.sharedFrames.allocate()!;
-  m.kernel.services.memory.zeroFrame(frame);
-  const page = new PageObject(m.kernel.services, frame);
-  expect(m.kernel.rootMemory.adopt(page, 1)).toBe(true);
-  m.kernel.capability(page, ALL);
-  return page;
-}
+import { Script, hostPage, pagesOf, protectPages as protect, runAll, scriptMachine } from "../caps/script.ts";
 
 describe("PROCESS_PROTECT", () => {
   it("makes pages read-only: loads still read, a store faults as read-only at its address", async () => {
@@ -143,7 +128,7 @@ describe("PROCESS_PROTECT", () => {
 
   it("refuses ranges that are not private pages of the window, bad rights and a missing right", async () => {
     const m = await scriptMachine();
-    const page = makePage(m);
+    const page = hostPage(m);
     const s = new Script();
     s.invoke(2, Op.PAGE_MAP, { words: [0x7000, 1] });
     const refusals = [
