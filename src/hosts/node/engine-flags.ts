@@ -68,17 +68,6 @@ export function applyEngineFlags(): void {
 }
 
 /**
- * Runs `compile` with the engine validating every body of the modules compiled meanwhile (the
- * process's flag set back to lazy once no such compile is left): the loader's fresh output,
- * compiled on a loader worker (loader-workers.ts `compileValidated`), is then validated by its
- * compile, where it took `WebAssembly.validate` first (a decode, a copy and a pass over every
- * body of its own) and a lazy compile after. The flag is the process's: a module another thread
- * compiles meanwhile (a cached one) is validated in full too, which costs that compile time and
- * nothing else. `compile` must not settle before the engine has validated (a synchronous compile
- * in the worker). V8 reads the flag at each compile (test/loader/loader-bug.test.ts); flags are
- * changed after start up elsewhere too (loader-workers.ts withoutConcurrentJit).
- */
-/**
  * Whether a compile under validatingEagerly is running: the process's flags are not the ones it
  * starts with, and V8's flags are part of the key of Node's compile cache (a hash of them in each
  * code cache): a module a thread compiles after `--no-wasm-lazy-validation` is set has its cache
@@ -90,6 +79,17 @@ export function eagerValidationOpen(): boolean {
   return eagerCompiles > 0;
 }
 
+/**
+ * Runs `compile` with the engine validating every body of the modules compiled meanwhile (the
+ * process's flag set back to lazy once no such compile is left): the loader's fresh output,
+ * compiled on a loader worker (loader-workers.ts `compileValidated`), is then validated by its
+ * compile, where it took `WebAssembly.validate` first (a decode, a copy and a pass over every
+ * body of its own) and a lazy compile after. The flag is the process's: a module another thread
+ * compiles meanwhile (a cached one) is validated in full too, which costs that compile time and
+ * nothing else. `compile` must not settle before the engine has validated (a synchronous compile
+ * in the worker). V8 reads the flag at each compile (test/loader/loader-bug.test.ts); flags are
+ * changed after start up elsewhere too (loader-workers.ts withoutConcurrentJit).
+ */
 export async function validatingEagerly<T>(compile: () => Promise<T>): Promise<T> {
   if (!lazyValidation) return compile(); // V8's default (eager), or another thread's flags to keep
   if (eagerCompiles++ === 0) setFlagsFromString("--no-wasm-lazy-validation");
