@@ -326,11 +326,8 @@ export class AddressSpace implements MappingSpace {
    * table for the range cannot be had.
    */
   protect(address: number, pages: number, rights: number): number {
-    const first = address / PAGE_SIZE;
-    if (!Number.isInteger(first) || first < this.firstPage || pages < 1 || address + pages * PAGE_SIZE > this.sizeBytes) return Status.E_BAD_ADDRESS;
-    for (let page = first; page < first + pages; page++) {
-      if (this.table.lookup(page) & PTE_SHARED) return Status.E_BAD_ADDRESS;
-    }
+    const first = this.privateRange(address, pages);
+    if (first < 0) return Status.E_BAD_ADDRESS;
     for (let page = first; page < first + pages; page += 1024 - (page % 1024)) {
       if (!this.ensureTable(page)) return Status.E_QUOTA;
     }
@@ -347,6 +344,20 @@ export class AddressSpace implements MappingSpace {
   }
 
   /**
+   * The first page of `[address, address + pages × 4 KiB)` when it is whole pages of the private
+   * window above page 0 holding only private pages (no Page or Region mapped there), else -1:
+   * what PROCESS_PROTECT and PROCESS_DISCARD may change.
+   */
+  private privateRange(address: number, pages: number): number {
+    const first = address / PAGE_SIZE;
+    if (!Number.isInteger(first) || first < this.firstPage || pages < 1 || address + pages * PAGE_SIZE > this.sizeBytes) return -1;
+    for (let page = first; page < first + pages; page++) {
+      if (this.table.lookup(page) & PTE_SHARED) return -1;
+    }
+    return first;
+  }
+
+  /**
    * Gives back the private pages `[address, address + pages × 4 KiB)` (madvise's DONTNEED): each
    * frame goes back to the allocator (or has one holder fewer, when shared copy-on-write), the pages
    * are uncharged and read zeros at their next access, keeping their rights. Nothing changes unless
@@ -355,15 +366,12 @@ export class AddressSpace implements MappingSpace {
    * the page's entry never disagree (paging.ts's invariant).
    */
   discard(address: number, pages: number): number {
-    const first = address / PAGE_SIZE;
-    if (!Number.isInteger(first) || first < this.firstPage || pages < 1 || address + pages * PAGE_SIZE > this.sizeBytes) return Status.E_BAD_ADDRESS;
+    const first = this.privateRange(address, pages);
+    if (first < 0) return Status.E_BAD_ADDRESS;
     for (let page = first; page < first + pages; page++) {
       const entry = this.table.lookup(page);
-      if (entry & PTE_SHARED) return Status.E_BAD_ADDRESS;
+      // (The pages before it are given back already; the call, run again, finds them untouched.)
       if (entry & PTE_PAGED) throw new PageInRequired(page * PAGE_SIZE);
-    }
-    for (let page = first; page < first + pages; page++) {
-      const entry = this.table.lookup(page);
       if (entry >>> PAGE_SHIFT === 0) continue; // untouched already
       this.dropPrivate(page);
       const rights = entry & PTE_RIGHTS;

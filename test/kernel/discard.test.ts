@@ -8,6 +8,7 @@
 import { describe, expect, it } from "vitest";
 import { ALL_RIGHTS, Op, PageRights, SLOT_SELF } from "../../src/kernel/caps/object-abi.ts";
 import { Status } from "../../src/kernel/errors.ts";
+import { PTE_READ } from "../../src/kernel/page-table.ts";
 import { checkInvariants } from "../../src/kernel/invariants.ts";
 import { Script, hostPage, pagesOf, protectPages as protect, runAll, scriptMachine } from "../caps/script.ts";
 import { TestStore } from "../helpers/test-store.ts";
@@ -87,6 +88,17 @@ describe("PROCESS_DISCARD", () => {
     expect(log.value(p, zero)).toBe(0);
     expect(log.ran(p, never)).toBe(false);
     expect(p.fault).toMatchObject({ kind: "read-only", address: 0x3000 });
+    // The unreadable one stays unreadable (the kernel's own accesses obey the rights), and reads
+    // zeros once made readable again.
+    const k = m.kernel;
+    const q = m.spawn(new Script().end());
+    expect(k.writeMemory(q, 0x5000, new Uint8Array([9]))).toBe(true);
+    expect(q.space.protect(0x5000, 1, 0)).toBe(Status.OK);
+    expect(q.space.discard(0x5000, 1)).toBe(Status.OK);
+    expect(k.readMemory(q, 0x5000, 1)).toBe(null);
+    expect(q.space.protect(0x5000, 1, PTE_READ)).toBe(Status.OK);
+    expect(k.readMemory(q, 0x5000, 1)).toEqual(new Uint8Array([0]));
+    await runAll(m);
   });
 
   it("leaves a copy-on-write sharer its bytes", async () => {
