@@ -12,8 +12,9 @@ export const SECTORS_PER_BLOCK: u32 = 8;
 // ---- Superblock (block 0, and its backup in the journal's last block) --------------------------
 export const SB_MAGIC: u64 = 0x3153464d474f44; // "DOGMFS1\0"
 /**
- * Version 3: as version 2, with a journal of two slots used in turn (journal.ts), so that a commit
- * whose data need not be durable before its record flushes once. What `format` writes.
+ * Version 3: as version 2, with a journal of two slots used in turn (journal.ts): a transaction
+ * never overwrites the one before it (its record is whole while its checkpoint goes in place).
+ * What `format` writes.
  */
 export const SB_VERSION: u32 = 3;
 /** Version 2: link counts, symbolic links, access and change times, a backup superblock; a journal of one slot. */

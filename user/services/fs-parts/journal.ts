@@ -50,13 +50,6 @@ export class Journal {
    */
   setAside: u64 = 0;
   setAsideDamaged: bool = false;
-  /**
-   * The running transaction allocated a data block (a committed map would name it, whatever the
-   * disk holds there) or grew a file (the bytes its new size covers, zeroed or written in place): that
-   * data must be durable before its record. Set by the volume, cleared by a commit. Freeing needs
-   * nothing first: a freed block is given again only once the freeing commit is durable.
-   */
-  dataFirst: bool = false;
   /** The slot the next transaction goes to (always 0 with one slot). */
   private slot: u32 = 0;
   /** The slots of the whole transactions findWhole found and replay, older and newer (-1: none). */
@@ -72,19 +65,15 @@ export class Journal {
 
   /**
    * Commits the running transaction and checkpoints it: 0 or a status. Durable when it returns.
-   * File data the page cache holds goes to the disk first (ordered mode: a flush before the
-   * record, or the record's own, makes it durable before any block map that names it commits).
+   * File data the page cache holds goes to the disk first (ordered mode: the flush before the
+   * record makes it durable before any block map that names it commits).
    */
   commit(): i32 {
     const written = this.pages.writeBackAll(); // (may punch holes: more dirty metadata)
     if (written < 0) return written;
     let count = 0;
     for (let i = 0; i < CACHE_SLOTS; i++) if (this.cache.dirtySlot(i) >= 0) unchecked((slots[count++] = i));
-    if (count == 0) {
-      const flushed = this.disk.flush();
-      if (flushed == 0) this.dataFirst = false;
-      return flushed;
-    }
+    if (count == 0) return this.disk.flush();
     if (count > this.capacity) return FS_E_IO; // the server commits long before this
     sortByBlock(this.cache, count);
     const layout = this.layout;
@@ -114,7 +103,6 @@ export class Journal {
     // this one stays whole for replay while its blocks are in place only in part (they stay dirty
     // here, and go again with the next).
     this.slot = (this.slot + 1) % slotCount;
-    this.dataFirst = false;
     this.sequence++;
     this.commits++;
     // 3. The checkpoint: each block in place, runs of neighbours in one call. Durable with the
