@@ -22,7 +22,7 @@ import { Disk, RUN_BLOCKS } from "./disk";
 import { PageCache } from "./page-cache";
 import {
   BLOCK_BYTES, BLOCK_SHIFT, JOURNAL_MAGIC, JOURNAL_MAGIC_2, journalCapacity, journalHeaderChecksum, journalSlotAt, journalSlots,
-  JH_MAGIC_AT, JH_SEQUENCE_AT, JH_COUNT_AT, JH_CHECKSUM_AT, JH_HEADER_CHECKSUM_AT, JH_TARGETS_AT, Layout, checksum, mayNeedReplay,
+  JH_MAGIC_AT, JH_SEQUENCE_AT, JH_COUNT_AT, JH_CHECKSUM_AT, JH_HEADER_CHECKSUM_AT, JH_TARGETS_AT, Layout, RECORD_DAMAGED, RECORD_FLUSHED, checksum, journalRecord, mayNeedReplay,
 } from "./format";
 
 const staging: usize = memory.data(<i32>(RUN_BLOCKS * BLOCK_BYTES), <i32>BLOCK_BYTES);
@@ -190,13 +190,13 @@ export class Journal {
     // A whole record written after a flush: the one before it is on the disk, and may be older than
     // the transaction just before this one (one set aside at a mount, below), whose blocks it would
     // roll back.
-    if (this.older >= 0 && load<u64>(found + (<usize>this.newer << BLOCK_SHIFT) + JH_MAGIC_AT) == JOURNAL_MAGIC_2) this.older = -1;
+    if (this.older >= 0 && journalRecord(found + (<usize>this.newer << BLOCK_SHIFT)) == RECORD_FLUSHED) this.older = -1;
     else if (slotCount == 2 && this.newer >= 0 && this.older < 0) {
       // Only one whole: whether the other slot's record says it is on the disk already.
       const other = found + (<usize>(1 - this.newer) << BLOCK_SHIFT);
       if (!mayNeedReplay(other, newest)) {
         this.setAside = newest;
-        this.setAsideDamaged = load<u64>(other + JH_MAGIC_AT) != JOURNAL_MAGIC_2 || journalHeaderChecksum(other) != load<u32>(other + JH_HEADER_CHECKSUM_AT);
+        this.setAsideDamaged = journalRecord(other) == RECORD_DAMAGED;
         if (!this.setAsideDamaged) this.sequence = max(this.sequence, load<u64>(other + JH_SEQUENCE_AT) + 1);
         this.newer = -1;
       }
