@@ -176,11 +176,11 @@ function checksum(bytes: Uint8Array): bigint {
   return h ^ (h >> 32n);
 }
 
-/** Turns a version 3 disk into what version 1 wrote: its superblock, no backup, no links or access and change times. */
+/** Turns a version 4 disk into what version 1 wrote: its superblock, no backup, no links or access and change times. */
 function toVersion1(disk: string): void {
   const bytes = new Uint8Array(readFileSync(disk));
   const view = new DataView(bytes.buffer);
-  // Version 1 has one journal slot: the transactions in both of version 3's (checkpointed: the
+  // Version 1 has one journal slot: the transactions in both of version 4's (checkpointed: the
   // machine stopped cleanly) must not be replayed as one.
   bytes.fill(0, block(1), block(2));
   bytes.fill(0, block(385), block(386));
@@ -214,19 +214,19 @@ describe("a version 1 disk", () => {
     const m = await bootOnDisk(disk, PERSIST, ["fs", "fs-persist"]);
     try {
       await m.line(/^fs: upgraded the disk to format version 2 \(\d+ inodes\)$/);
-      await m.line("fs: upgraded the disk to format version 3 (a journal of two slots)");
+      await m.line("fs: upgraded the disk to format version 4 (a journal of two slots)");
       await verdict(m, /^fs-persist: found$/, /FAIL/);
     } finally {
       await m.close();
     }
     const after = await fsck(disk);
     expect(after.at(-1), after.join("\n")).toMatch(/^fsck: clean: /);
-    expect(after[0]).toBe("fsck: 16384 blocks, 4096 inodes, journal 769 blocks, format version 3");
+    expect(after[0]).toBe("fsck: 16384 blocks, 4096 inodes, journal 769 blocks, format version 4");
     expect(after.at(-1)).toMatch(/^fsck: clean: /);
   }, patience(120_000));
 });
 
-/** Turns a version 3 disk into what version 2 wrote: its superblocks say 2, and its one journal slot is empty (it stopped cleanly). */
+/** Turns a version 4 disk into what version 2 wrote: its superblocks say 2, and its one journal slot is empty (it stopped cleanly). */
 function toVersion2(disk: string): void {
   const bytes = new Uint8Array(readFileSync(disk));
   const view = new DataView(bytes.buffer);
@@ -240,7 +240,7 @@ function toVersion2(disk: string): void {
 }
 
 describe("a version 2 disk", () => {
-  it("is upgraded to version 3 at mount (a journal of two slots), once: every file is there and fsck is clean", async () => {
+  it("is upgraded to version 4 at mount (a journal of two slots), once: every file is there and fsck is clean", async () => {
     const disk = await diskWithFiles("v2.img");
     const first = await bootOnDisk(disk, FS_LINES, ["fs"]);
     try {
@@ -254,13 +254,13 @@ describe("a version 2 disk", () => {
     expect(before.at(-1), before.join("\n")).toMatch(/^fsck: clean: /);
     const m = await bootOnDisk(disk, PERSIST, ["fs", "fs-persist"]);
     try {
-      await m.line("fs: upgraded the disk to format version 3 (a journal of two slots)");
+      await m.line("fs: upgraded the disk to format version 4 (a journal of two slots)");
       await verdict(m, /^fs-persist: found$/, /FAIL/);
     } finally {
       await m.close();
     }
     const after = await fsck(disk);
-    expect(after[0]).toBe("fsck: 16384 blocks, 4096 inodes, journal 769 blocks, format version 3");
+    expect(after[0]).toBe("fsck: 16384 blocks, 4096 inodes, journal 769 blocks, format version 4");
     expect(after.at(-1), after.join("\n")).toMatch(/^fsck: clean: /);
     const again = await bootOnDisk(disk, PERSIST, ["fs", "fs-persist"]);
     try {
@@ -269,6 +269,58 @@ describe("a version 2 disk", () => {
     } finally {
       await again.close();
     }
+  }, patience(120_000));
+});
+
+/** Sets the version both superblocks say (the rest of the disk as it is). */
+function setVersion(disk: string, version: number): void {
+  const bytes = new Uint8Array(readFileSync(disk));
+  const view = new DataView(bytes.buffer);
+  view.setUint32(8, version, true);
+  view.setBigUint64(120, checksum(bytes.subarray(0, 120)), true);
+  bytes.copyWithin(block(BACKUP), 0, 4096);
+  writeFileSync(disk, bytes);
+}
+
+/** The magic of each journal slot's header ("" for an empty slot). */
+function journalMagics(disk: string): string[] {
+  const bytes = readFileSync(disk);
+  return [1, 385].map((b) => (bytes.readBigUint64LE(block(b)) === 0n ? "" : bytes.toString("latin1", block(b), block(b) + 8)));
+}
+
+describe("a version 3 disk", () => {
+  it("becomes version 4 at mount before its first record (a version 3 server would not replay DOGMJNL2 records): every file is there and fsck is clean", async () => {
+    const disk = await diskWithFiles("v3.img");
+    // What a version 3 server left when it stopped: superblocks that say 3 (its records checkpointed:
+    // emptied here, since a version 3 server's would say DOGMJNL1).
+    const bytes = readFileSync(disk);
+    bytes.fill(0, block(1), block(2));
+    bytes.fill(0, block(385), block(386));
+    writeFileSync(disk, bytes);
+    setVersion(disk, 3);
+    const before = await fsck(disk);
+    expect(before[0]).toBe("fsck: 16384 blocks, 4096 inodes, journal 769 blocks, format version 3");
+    const m = await bootOnDisk(disk, PERSIST, ["fs", "fs-persist"]);
+    try {
+      await m.line("fs: upgraded the disk to format version 4 (journal records that a version 3 server would not replay)");
+      await m.line("fs: freed 1 file unlinked while open when the machine stopped"); // (a commit, after the upgrade)
+      await verdict(m, /^fs-persist: found$/, /FAIL/);
+    } finally {
+      await m.close();
+    }
+    const after = readFileSync(disk);
+    expect(after.readUint32LE(8), "the superblock's version").toBe(4);
+    expect(after.readUint32LE(block(BACKUP) + 8), "the backup's version").toBe(4);
+    expect(journalMagics(disk)).toContain("DOGMJNL2");
+    const checked = await fsck(disk);
+    expect(checked[0]).toBe("fsck: 16384 blocks, 4096 inodes, journal 769 blocks, format version 4");
+    expect(checked.at(-1), checked.join("\n")).toMatch(/^fsck: clean: /);
+  }, patience(120_000));
+
+  it("a version this server does not read (5): refused, the disk unchanged", async () => {
+    const disk = await diskWithFiles("v5.img");
+    setVersion(disk, 5);
+    expect(await refused(disk)).toMatch(/^format version 5, which this server does not read \(it reads 1 to 4\)/);
   }, patience(120_000));
 });
 

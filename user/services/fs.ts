@@ -161,7 +161,8 @@ if (report.formatted) say("fs: formatted the disk (" + report.why + ")");
 if (report.fromBackup.length > 0) say("fs: the superblock was damaged (" + report.fromBackup + "); mounted with its backup, and wrote it back");
 if (report.backupRewritten) say("fs: the backup superblock was out of date; wrote it again");
 if (report.upgraded >= 0) say("fs: upgraded the disk to format version 2 (" + report.upgraded.toString() + " inodes)");
-if (report.twoSlots) say("fs: upgraded the disk to format version 3 (a journal of two slots)");
+if (report.twoSlots) say("fs: upgraded the disk to format version 4 (a journal of two slots)");
+if (report.fromVersion3) say("fs: upgraded the disk to format version 4 (journal records that a version 3 server would not replay)");
 if (report.orphansFreed > 0) {
   say("fs: freed " + (report.orphansFreed == 1 ? "1 file" : report.orphansFreed.toString() + " files") + " unlinked while open when the machine stopped");
 }

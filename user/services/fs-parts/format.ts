@@ -12,11 +12,17 @@ export const SECTORS_PER_BLOCK: u32 = 8;
 // ---- Superblock (block 0, and its backup in the journal's last block) --------------------------
 export const SB_MAGIC: u64 = 0x3153464d474f44; // "DOGMFS1\0"
 /**
+ * Version 4: as version 3, and its journal's records may be JOURNAL_MAGIC_2 (they say the
+ * transaction before them is on the disk). A version 3 server would take such a record for a torn
+ * one and not replay it, losing a committed transaction, so the version keeps it out. What `format`
+ * writes; a writable mount makes a version 3 disk version 4 before its first commit.
+ */
+export const SB_VERSION: u32 = 4;
+/**
  * Version 3: as version 2, with a journal of two slots used in turn (journal.ts): a transaction
  * never overwrites the one before it (its record is whole while its checkpoint goes in place).
- * What `format` writes.
  */
-export const SB_VERSION: u32 = 3;
+export const SB_VERSION_3: u32 = 3;
 /** Version 2: link counts, symbolic links, access and change times, a backup superblock; a journal of one slot. */
 export const SB_VERSION_2: u32 = 2;
 /** Version 1 disks are upgraded in place at mount (mount.ts). */
@@ -174,11 +180,11 @@ function journalArea(layout: Layout): u32 {
 }
 
 /**
- * Transactions the journal holds: two, in two halves used in turn, on a version 3 disk whose
+ * Transactions the journal holds: two, in two halves used in turn, on a version 3 or 4 disk whose
  * journal has room for two of MIN_SLOT_CAPACITY blocks or more; else one (versions 1 and 2).
  */
 export function journalSlots(layout: Layout): u32 {
-  return layout.version >= SB_VERSION && journalArea(layout) / 2 - 1 >= MIN_SLOT_CAPACITY ? 2 : 1;
+  return layout.version >= SB_VERSION_3 && journalArea(layout) / 2 - 1 >= MIN_SLOT_CAPACITY ? 2 : 1;
 }
 
 /** The block that holds slot `slot`'s header (its images follow it). */
@@ -198,11 +204,11 @@ export function backupBlock(total: u32): u32 {
   return planLayout(layout, total) ? layout.backup : 0;
 }
 
-/** Writes `layout` into the superblock at `sb` (a zeroed block), as version 3, or 2 for an older layout, with its checksum. */
+/** Writes `layout` into the superblock at `sb` (a zeroed block), as its version (2 to 4), with its checksum. */
 export function writeSuperblock(sb: usize, layout: Layout): void {
   memory.fill(sb, 0, BLOCK_BYTES);
   store<u64>(sb + SB_MAGIC_AT, SB_MAGIC);
-  store<u32>(sb + SB_VERSION_AT, layout.version >= SB_VERSION ? SB_VERSION : SB_VERSION_2); // (a version 1 layout is written only once upgraded)
+  store<u32>(sb + SB_VERSION_AT, max(layout.version, SB_VERSION_2)); // (a version 1 layout is written only once upgraded)
   store<u32>(sb + SB_BLOCK_BYTES_AT, BLOCK_BYTES);
   store<u32>(sb + SB_TOTAL_AT, layout.total);
   store<u32>(sb + SB_JOURNAL_AT, layout.journal);
@@ -242,8 +248,8 @@ export function readSuperblock(sb: usize, layout: Layout, diskBlocks: u64): i32 
   const version = load<u32>(sb + SB_VERSION_AT);
   const end = version == SB_VERSION_1 ? SB_V1_CHECKSUM_AT : SB_CHECKSUM_AT;
   if (load<u64>(sb + end) != checksum(sb, end, 0)) return problem(SB_DAMAGED, "superblock checksum mismatch");
-  if (version != SB_VERSION && version != SB_VERSION_2 && version != SB_VERSION_1) {
-    return problem(SB_REFUSED, "format version " + version.toString() + ", which this server does not read (it reads 1 to 3)");
+  if (version < SB_VERSION_1 || version > SB_VERSION) {
+    return problem(SB_REFUSED, "format version " + version.toString() + ", which this server does not read (it reads 1 to " + SB_VERSION.toString() + ")");
   }
   if (load<u32>(sb + SB_BLOCK_BYTES_AT) != BLOCK_BYTES) return problem(SB_DAMAGED, "block size is not 4096");
   const total = load<u32>(sb + SB_TOTAL_AT);

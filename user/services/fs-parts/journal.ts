@@ -4,7 +4,7 @@
 // the transaction is committed, and the blocks are written in place (the checkpoint). File data the
 // page cache holds dirty goes to the disk before any of it (ordered mode).
 //
-// A version 3 disk's journal has two slots, used in turn: a transaction never overwrites the one
+// A version 3 or 4 disk's journal has two slots, used in turn: a transaction never overwrites the one
 // before it. Every commit starts with a flush: the data its maps name, and the last checkpoint,
 // are durable before its record is written. With one slot (versions 1 and 2) that flush is also
 // what lets the record overwrite the last one's journal copy; with two, it is what tells a torn
@@ -15,14 +15,15 @@
 // is not replayed: the newer one may have committed and been damaged since, its blocks in place,
 // and the older one's images would roll them back (format.ts mayNeedReplay). Until 2026-12 a
 // two-slot commit flushed once (its data, images and the last checkpoint together); a record of
-// such a server (JOURNAL_MAGIC) is read as before.
+// such a server (JOURNAL_MAGIC) is read as before; a disk holds JOURNAL_MAGIC_2 records only once
+// it is version 4, which such servers refuse.
 import { FS_E_IO } from "../../lib/fs-protocol";
 import { Cache, CACHE_SLOTS } from "./cache";
 import { Disk, RUN_BLOCKS } from "./disk";
 import { PageCache } from "./page-cache";
 import {
   BLOCK_BYTES, BLOCK_SHIFT, JOURNAL_MAGIC, JOURNAL_MAGIC_2, journalCapacity, journalHeaderChecksum, journalSlotAt, journalSlots,
-  JH_MAGIC_AT, JH_SEQUENCE_AT, JH_COUNT_AT, JH_CHECKSUM_AT, JH_HEADER_CHECKSUM_AT, JH_TARGETS_AT, Layout, RECORD_DAMAGED, RECORD_FLUSHED, checksum, journalRecord, mayNeedReplay,
+  JH_MAGIC_AT, JH_SEQUENCE_AT, JH_COUNT_AT, JH_CHECKSUM_AT, JH_HEADER_CHECKSUM_AT, JH_TARGETS_AT, Layout, RECORD_DAMAGED, SB_VERSION, RECORD_FLUSHED, checksum, journalRecord, mayNeedReplay,
 } from "./format";
 
 const staging: usize = memory.data(<i32>(RUN_BLOCKS * BLOCK_BYTES), <i32>BLOCK_BYTES);
@@ -87,7 +88,8 @@ export class Journal {
     if (status < 0) return status;
     // 2. The header and the images, then a flush: the transaction is committed.
     memory.fill(header, 0, BLOCK_BYTES);
-    store<u64>(header + JH_MAGIC_AT, this.checkpointFailed ? JOURNAL_MAGIC : JOURNAL_MAGIC_2);
+    // (A version 2 disk's one slot gains nothing from JOURNAL_MAGIC_2, and its servers read only JOURNAL_MAGIC.)
+    store<u64>(header + JH_MAGIC_AT, this.checkpointFailed || layout.version < SB_VERSION ? JOURNAL_MAGIC : JOURNAL_MAGIC_2);
     store<u64>(header + JH_SEQUENCE_AT, this.sequence);
     store<u32>(header + JH_COUNT_AT, <u32>count);
     for (let i = 0; i < count; i++) store<u32>(header + JH_TARGETS_AT + (<usize>i << 2), this.cache.blockOf(unchecked(slots[i])));

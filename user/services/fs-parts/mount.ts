@@ -6,13 +6,13 @@
 import { FS_E_IO } from "../../lib/fs-protocol";
 import {
   I_KIND_AT, I_LINKS_AT, INODE_BYTES, INODES_PER_BLOCK, KIND_DIR, KIND_FREE, SB_FLAG_INSTALL_PENDING, SB_REFUSED,
-  SB_VALID, SB_VERSION_1, SB_VERSION_2,
+  SB_VALID, SB_VERSION_1, SB_VERSION_2, SB_VERSION_3,
 } from "./format";
 import { MAX_BITMAP_BLOCKS } from "./bitmap";
 import { BLOCK_BYTES } from "./format";
 import { format, isBlank } from "./mkfs";
 import { Found, find, write as writeSuperblocks } from "./superblock";
-import { upgradeToVersion2, upgradeToVersion3 } from "./upgrade";
+import { upgradeToTwoSlots, upgradeToVersion2, upgradeToVersion4 } from "./upgrade";
 import { Volume } from "./volume";
 
 /** Blocks a volume may have: the committed bitmap's room (4 GiB). */
@@ -40,8 +40,10 @@ export class MountReport {
   backupRewritten: bool = false;
   /** A version 1 disk was upgraded: its inodes in use. */
   upgraded: i32 = -1;
-  /** A version 2 disk (or a version 1 disk just upgraded) became version 3: its journal has two slots now. */
+  /** A version 2 disk (or a version 1 disk just upgraded) became version 4: its journal has two slots now. */
   twoSlots: bool = false;
+  /** A version 3 disk became version 4 (its journal's records may now say the one before them is on the disk). */
+  fromVersion3: bool = false;
   replayed: u32 = 0;
   orphansFreed: i32 = 0;
   /** The first-boot install has not finished (SB_FLAG_INSTALL_PENDING). */
@@ -94,9 +96,13 @@ export function mount(volume: Volume, options: MountOptions, report: MountReport
     else report.backupRewritten = true;
   }
   if (volume.layout.version == SB_VERSION_2) {
-    status = upgradeToVersion3(volume, disk);
-    if (status < 0) return fail(report, "upgrade the disk to version 3", status);
+    status = upgradeToTwoSlots(volume, disk);
+    if (status < 0) return fail(report, "upgrade the disk to version 4", status);
     report.twoSlots = status > 0;
+  } else if (volume.layout.version == SB_VERSION_3) {
+    status = upgradeToVersion4(volume, disk);
+    if (status < 0) return fail(report, "upgrade the disk to version 4", status);
+    report.fromVersion3 = true;
   }
   report.installPending = (volume.layout.flags & SB_FLAG_INSTALL_PENDING) != 0;
   if (volume.bitmap.snapshot(true) < 0) return fail(report, "read the bitmap", FS_E_IO);

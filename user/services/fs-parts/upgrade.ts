@@ -5,13 +5,17 @@
 // in transactions of whole inode blocks; the superblock is written last, so a crash before it
 // leaves a version 1 disk that upgrades again (setting the same fields again).
 //
-// Version 2 disks become version 3 next (a journal of two slots, journal.ts): the journal was just
+// Version 2 disks become version 4 next (a journal of two slots, journal.ts): the journal was just
 // replayed and flushed, so nothing in it is needed; the second slot's header is zeroed and made
-// durable, then the superblock says version 3. A crash before that leaves a version 2 disk.
+// durable, then the superblock says version 4. A crash before that leaves a version 2 disk.
+//
+// Version 3 disks become version 4 by their superblock alone, before the first commit: version 4
+// differs only in the records its journal may hold (format.ts JOURNAL_MAGIC_2), which a version 3
+// server would not replay.
 import { Disk } from "./disk";
 import {
   I_ACCESSED_AT, I_CHANGED_AT, I_KIND_AT, I_LINKS_AT, I_MODIFIED_AT, I_PARENT_AT, INODE_BYTES, INODES_PER_BLOCK,
-  KIND_DIR, KIND_FREE, SB_VERSION, SB_VERSION_2, backupBlock, journalSlotAt, journalSlots,
+  KIND_DIR, KIND_FREE, SB_VERSION, SB_VERSION_2, SB_VERSION_3, backupBlock, journalSlotAt, journalSlots,
 } from "./format";
 import { write as writeSuperblocks } from "./superblock";
 import { Volume } from "./volume";
@@ -49,7 +53,7 @@ export function upgradeToVersion2(volume: Volume, disk: Disk): i32 {
   }
   const status = volume.journal.commit();
   if (status < 0) return status;
-  layout.version = SB_VERSION_2; // (mount.ts makes it version 3 next, when its journal has room for two slots)
+  layout.version = SB_VERSION_2; // (mount.ts makes it version 4 next, when its journal has room for two slots)
   layout.flags = 0;
   layout.formatRequest = 0;
   const written = writeSuperblocks(disk, layout);
@@ -57,10 +61,10 @@ export function upgradeToVersion2(volume: Volume, disk: Disk): i32 {
 }
 
 /**
- * Upgrades the mounted version 2 volume, its journal replayed, to version 3: 1, or 0 when its
+ * Upgrades the mounted version 2 volume, its journal replayed, to version 4: 1, or 0 when its
  * journal is too small for two slots (it stays version 2), or a status.
  */
-export function upgradeToVersion3(volume: Volume, disk: Disk): i32 {
+export function upgradeToTwoSlots(volume: Volume, disk: Disk): i32 {
   const layout = volume.layout;
   layout.version = SB_VERSION;
   if (journalSlots(layout) < 2) {
@@ -77,4 +81,13 @@ export function upgradeToVersion3(volume: Volume, disk: Disk): i32 {
     return status;
   }
   return 1;
+}
+
+/** Upgrades the mounted version 3 volume, its journal replayed, to version 4: 0 or a status (it stays version 3). */
+export function upgradeToVersion4(volume: Volume, disk: Disk): i32 {
+  const layout = volume.layout;
+  layout.version = SB_VERSION;
+  const status = writeSuperblocks(disk, layout);
+  if (status < 0) layout.version = SB_VERSION_3;
+  return status;
 }
