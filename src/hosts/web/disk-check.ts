@@ -6,14 +6,14 @@
  * refuse to mount it (a primary superblock that is damaged while its backup is whole mounts from
  * the backup on Node: download the disk and boot it there). The checks are the superblock's own
  * (user/services/fs-parts/format.ts: magic, checksum, version, block size, size), for the format
- * versions the file system mounts (1 and 2, upgraded at mount, and 3: two journal slots).
+ * versions the file system mounts (1 to 3, upgraded at mount, and 4).
  */
 export type DiskVerdict = { readonly ok: true; readonly fresh: boolean } | { readonly ok: false; readonly reason: string };
 
 export const BLOCK_BYTES = 4096;
 const MAGIC = 0x3153464d474f44n; // "DOGMFS1\0"
 /** The checksum's place (it covers the bytes before it) in each format version the file system mounts. */
-const CHECKSUM_AT: Record<number, number> = { 1: 64, 2: 120, 3: 120 };
+const CHECKSUM_AT: Record<number, number> = { 1: 64, 2: 120, 3: 120, 4: 120 };
 const MASK = (1n << 64n) - 1n;
 
 export function checkSuperblock(block0: Uint8Array, diskBytes: number): DiskVerdict {
