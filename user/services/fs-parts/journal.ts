@@ -6,16 +6,16 @@
 //
 // A version 3 disk's journal has two slots, used in turn: a transaction never overwrites the one
 // before it. Every commit flushes before its record: the last checkpoint, and the data its maps
-// name for the first time (dataFirst), are durable before its record is written. With one slot (versions 1 and 2) that flush is also
-// what lets the record overwrite the last one's journal copy; with two, it is what tells a torn
-// record from a damaged one at mount. Mounting replays every whole transaction in the slots,
-// oldest first (replaying twice writes the same bytes), and ignores a torn one (a commit that was
-// torn never happened). When the newer record is not whole but began after the flush
-// (JOURNAL_MAGIC_2, its header checked on its own), the older one's checkpoint is on the disk and
-// is not replayed: the newer one may have committed and been damaged since, its blocks in place,
-// and the older one's images would roll them back (format.ts mayNeedReplay). Until 2026-12 a
-// two-slot commit flushed once (its data, images and the last checkpoint together); a record of
-// such a server (JOURNAL_MAGIC) is read as before.
+// name for the first time (dataFirst), are durable before its record is written. With one slot
+// (versions 1 and 2) that flush is also what lets the record overwrite the last one's journal
+// copy; with two, it is what tells a torn record from a damaged one at mount. Mounting replays
+// every whole transaction in the slots, oldest first (replaying twice writes the same bytes), and
+// ignores a torn one (a commit that was torn never happened). When the newer record is not whole
+// but began after the flush (JOURNAL_MAGIC_2, its header checked on its own), the older one's
+// checkpoint is on the disk and is not replayed: the newer one may have committed and been damaged
+// since, its blocks in place, and the older one's images would roll them back (format.ts
+// mayNeedReplay). Until 2026-12 a two-slot commit flushed once (its data, images and the last
+// checkpoint together); a record of such a server (JOURNAL_MAGIC) is read as before.
 import { FS_E_IO } from "../../lib/fs-protocol";
 import { Cache, CACHE_SLOTS } from "./cache";
 import { Disk, RUN_BLOCKS } from "./disk";
