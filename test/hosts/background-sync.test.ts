@@ -1,7 +1,8 @@
 /**
  * A disk image's background sync (src/hosts/node/background-sync.ts): an fdatasync starts on its
- * own once enough was written, a flush waits for it and syncs again, and a failure it met reaches
- * the next flush instead of being lost. The syncs here are promises the test settles by hand.
+ * own once enough was written, or at the host's turn after what follows a flush; a flush waits for
+ * it and syncs again unless nothing was written since it began; a failure it met reaches the next
+ * flush instead of being lost. The syncs here are promises the test settles by hand.
  */
 import { describe, expect, it } from "vitest";
 import { BackgroundSync } from "../../src/hosts/node/background-sync.ts";
@@ -60,9 +61,60 @@ describe("background sync", () => {
     const failing = background.flush();
     calls[1]!.resolve(); // the flush's own sync succeeds: the background failure is still told
     await expect(failing).rejects.toThrow("EIO");
-    const next = background.flush();
+    await expect(background.flush()).resolves.toBeUndefined(); // told once (nothing written since: no sync either)
+    expect(calls.length).toBe(2);
+  });
+
+  it("after a flush, syncs what follows at the host's turn, and a flush then waits for that instead of syncing again", async () => {
+    const { calls, sync } = fakeSync();
+    const background = new BackgroundSync(sync, 100);
+    const first = background.flush();
+    calls[0]!.resolve();
+    await first;
+    background.wrote(8); // (a checkpoint: far below the threshold)
+    expect(calls.length).toBe(1); // not inside the write
+    await turn();
+    expect(calls.length).toBe(2);
+    let flushed = false;
+    const second = background.flush().then(() => (flushed = true));
+    await turn();
+    expect(calls.length).toBe(2); // no sync of its own: the one running began after the last write
+    expect(flushed).toBe(false); // and it waits for that one
+    calls[1]!.resolve();
+    await second;
+    const third = background.flush(); // nothing written since: nothing to wait for
+    await third;
+    expect(calls.length).toBe(2);
+  });
+
+  it("syncs again at a flush when anything was written after the last sync began", async () => {
+    const { calls, sync } = fakeSync();
+    const background = new BackgroundSync(sync, 100);
+    const first = background.flush();
+    calls[0]!.resolve();
+    await first;
+    background.wrote(8);
+    await turn();
+    expect(calls.length).toBe(2);
+    background.wrote(0); // (a write that failed at once: it may still have changed the file)
+    const second = background.flush();
+    expect(calls.length).toBe(3);
+    calls[1]!.resolve();
     calls[2]!.resolve();
-    await expect(next).resolves.toBeUndefined();
+    await second;
+  });
+
+  it("a flush that waits for another sync tells what that sync met", async () => {
+    const { calls, sync } = fakeSync();
+    const background = new BackgroundSync(sync, 100);
+    const first = background.flush();
+    calls[0]!.resolve();
+    await first;
+    background.wrote(8);
+    await turn();
+    calls[1]!.reject(new Error("EIO"));
+    await expect(background.flush()).rejects.toThrow("EIO");
+    expect(calls.length).toBe(2);
   });
 
   it("never starts one with a threshold of 0 (a read-only image)", () => {

@@ -6,6 +6,12 @@
  * waits only for the rest. Measured (fs-write-bench, 16 MiB written back then flushed): the flush
  * at the end waited for the whole 16 MiB, 7–10 ms of a 23 ms sync.
  *
+ * Writes that follow a flush get a sync of their own too, however few, at the host's next turn:
+ * they are mostly a journal's checkpoint (the metadata it wrote in place once its record was
+ * durable), which the file system's next commit must find durable before its record; once such a
+ * sync has begun after the last write, a flush has nothing left to make durable and waits for it
+ * instead of syncing again (an overwrite's SYNC then waits for one fdatasync, not two: journal.ts).
+ *
  * A background sync changes nothing a flush promises: `flush` syncs at once (an fdatasync waits
  * for every page dirty when it is called, those another one is writing too), beside the one
  * running rather than after it, and waits for both. A background failure is not lost: the host
@@ -14,26 +20,67 @@
 export class BackgroundSync {
   private readonly sync: () => Promise<void>;
   private readonly threshold: number;
+  private readonly later: (start: () => void) => void;
   private unsynced = 0;
   private running: Promise<void> | null = null;
+  /** The last sync, when it began after the last write: it makes every write durable (it rejects as that sync did). */
+  private covering: Promise<void> | null = null;
+  /** A flush came, and no sync began since: the next write asks for one at the host's turn. */
+  private afterFlush = false;
+  /** That sync waits for the host's turn. */
+  private pending = false;
+  private closing = false;
   private failure: { readonly error: unknown } | null = null;
 
-  /** `sync` is the file's fdatasync; `threshold` the bytes written that start one (0: never). */
-  constructor(sync: () => Promise<void>, threshold: number) {
+  /**
+   * `sync` is the file's fdatasync; `threshold` the bytes written that start one (0: never, nor
+   * after a flush); `later` runs a start at the host's next turn (setImmediate).
+   */
+  constructor(sync: () => Promise<void>, threshold: number, later: (start: () => void) => void = (start) => void setImmediate(start)) {
     this.sync = sync;
     this.threshold = threshold;
+    this.later = later;
   }
 
-  /** `bytes` more were written; starts a sync if enough were since the last began, none runs and none failed untold. */
+  /**
+   * `bytes` more were written (called after every write, even one that failed part of the way):
+   * starts a sync if enough were since the last began, none runs and none failed untold; after a
+   * flush, asks for one at the host's next turn.
+   */
   wrote(bytes: number): void {
     this.unsynced += bytes;
+    this.covering = null;
     if (this.due() && this.running === null) this.start();
+    else if (this.afterFlush && !this.pending && this.threshold > 0) {
+      this.pending = true;
+      this.later(() => {
+        this.pending = false;
+        if (this.afterFlush && this.covering === null && this.running === null && this.failure === null && !this.closing) this.start();
+      });
+    }
   }
 
   /** Makes every write so far durable: waits for a running sync, then syncs; rejects with what either met. */
   async flush(): Promise<void> {
+    const covering = this.covering;
+    if (covering !== null) {
+      // A sync began after the last write: it makes every write so far durable.
+      const failed = await covering.then(
+        () => null,
+        (error: unknown) => ({ error }),
+      );
+      const told = this.failure;
+      this.failure = null;
+      this.afterFlush = true;
+      const failure = failed ?? told;
+      if (failure) throw failure.error;
+      return;
+    }
     this.unsynced = 0;
     const own = this.sync();
+    this.covering = own;
+    own.catch(() => {}); // (told by this flush; a flush after it that finds it covering tells it again)
+    this.afterFlush = true;
     const running = this.running;
     if (running) await running;
     const failed = this.failure;
@@ -45,14 +92,18 @@ export class BackgroundSync {
     await own;
   }
 
-  /** Resolves once no sync runs (before the file closes). */
+  /** Resolves once no sync runs, and starts none after (before the file closes). */
   async settle(): Promise<void> {
+    this.closing = true;
     while (this.running) await this.running;
   }
 
   private start(): void {
     this.unsynced = 0;
-    this.running = this.sync().then(
+    this.afterFlush = false;
+    const sync = this.sync();
+    this.covering = sync;
+    this.running = sync.then(
       () => {},
       (error: unknown) => {
         this.failure ??= { error };
@@ -67,6 +118,6 @@ export class BackgroundSync {
 
   // Enough written for a sync, and no failure waiting for a flush to tell it (until then, syncing again is of no use).
   private due(): boolean {
-    return this.threshold > 0 && this.unsynced >= this.threshold && this.failure === null;
+    return this.threshold > 0 && this.unsynced >= this.threshold && this.failure === null && !this.closing;
   }
 }

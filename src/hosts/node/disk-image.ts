@@ -28,7 +28,9 @@ export interface DiskImageOptions {
  * loop cost about 55 µs a request (block-bench: 4 KiB reads 12 000/s asynchronous, 41 000/s
  * synchronous). The price is that a read the host must fetch from its own disk holds the machine's
  * one thread for that long. fdatasync, which waits for the disk, stays asynchronous, and starts
- * in the background every BACKGROUND_SYNC_BYTES written (background-sync.ts), so that a flush
+ * in the background every BACKGROUND_SYNC_BYTES written, and at the host's turn after what a flush
+ * is followed by (background-sync.ts: a flush with nothing written since then waits for that
+ * instead of syncing again), so that a flush
  * after a long run of writes waits for its tail only.
  */
 export class DiskImage implements BlockBackend {
@@ -112,12 +114,13 @@ export class DiskImage implements BlockBackend {
 
   write(offset: number, data: Uint8Array): Promise<void> {
     if (this.readOnly) return Promise.reject(new BlockError("read-only", `${this.path} is open read-only`));
+    let at = 0;
     try {
-      let at = 0;
       while (at < data.length) at += this.failingSync(() => writeSync(this.file.fd, data, at, data.length - at, offset + at));
-      this.background.wrote(data.length);
     } catch (error) {
       return Promise.reject(error);
+    } finally {
+      this.background.wrote(at); // (a write that failed part of the way wrote something too: no sync before it covers it)
     }
     return Promise.resolve();
   }
@@ -125,9 +128,9 @@ export class DiskImage implements BlockBackend {
   /** The pieces one after another from `offset`, in as few `writev` calls as the host allows (one, mostly). */
   writeGathered(offset: number, pieces: readonly Uint8Array[]): Promise<void> {
     if (this.readOnly) return Promise.reject(new BlockError("read-only", `${this.path} is open read-only`));
+    let at = offset;
     try {
       let rest = pieces.filter((piece) => piece.length > 0);
-      let at = offset;
       while (rest.length > 0) {
         let wrote = this.failingSync(() => writevSync(this.file.fd, rest, at));
         at += wrote;
@@ -136,9 +139,10 @@ export class DiskImage implements BlockBackend {
         while (first < rest.length && wrote >= rest[first]!.length) wrote -= rest[first++]!.length;
         rest = first < rest.length ? [rest[first]!.subarray(wrote), ...rest.slice(first + 1)] : [];
       }
-      this.background.wrote(at - offset);
     } catch (error) {
       return Promise.reject(error);
+    } finally {
+      this.background.wrote(at - offset); // (as in `write`)
     }
     return Promise.resolve();
   }

@@ -253,8 +253,10 @@ export class FileData {
     // (a TRUNCATE or a write further on: redteam10).
     if (status < 0) this.unfilled(ino, pos >> BLOCK_SHIFT);
     const written = <u32>(pos - offset);
-    // (The bytes the new size covers reach the disk before it commits: every commit flushes first.)
-    if (written > 0 && pos > size) store<u64>(at + I_SIZE_AT, pos);
+    if (written > 0 && pos > size) {
+      store<u64>(at + I_SIZE_AT, pos);
+      v.journal.dataFirst = true; // the bytes the new size covers reach the disk before it commits
+    }
     if (written > 0) v.modified(at);
     v.status = status; // a short count's reason
     return written > 0 || status == 0 ? <i32>written : status;
@@ -323,6 +325,7 @@ export class FileData {
    * `size` on are past the end in the committed state too, or the block is new since then.
    */
   zeroPastEnd(at: usize, size: u64): i32 {
+    this.volume.journal.dataFirst = true; // the file grows: the zeros reach the disk before its size commits
     const tail = <u32>(size & (BLOCK_BYTES - 1));
     if (tail == 0) return 0;
     const v = this.volume;

@@ -5,18 +5,18 @@
 // page cache holds dirty goes to the disk before any of it (ordered mode).
 //
 // A version 3 or 4 disk's journal has two slots, used in turn: a transaction never overwrites the one
-// before it. Every commit starts with a flush: the data its maps name, and the last checkpoint,
-// are durable before its record is written. With one slot (versions 1 and 2) that flush is also
-// what lets the record overwrite the last one's journal copy; with two, it is what tells a torn
-// record from a damaged one at mount. Mounting replays every whole transaction in the slots,
-// oldest first (replaying twice writes the same bytes), and ignores a torn one (a commit that was
-// torn never happened). When the newer record is not whole but began after the flush
-// (JOURNAL_MAGIC_2, its header checked on its own), the older one's checkpoint is on the disk and
-// is not replayed: the newer one may have committed and been damaged since, its blocks in place,
-// and the older one's images would roll them back (format.ts mayNeedReplay). Until 2026-12 a
-// two-slot commit flushed once (its data, images and the last checkpoint together); a record of
-// such a server (JOURNAL_MAGIC) is read as before; a disk holds JOURNAL_MAGIC_2 records only once
-// it is version 4, which such servers refuse.
+// before it. Every commit flushes before its record: the last checkpoint, and the data its maps
+// name for the first time (dataFirst), are durable before its record is written. With one slot
+// (versions 1 and 2) that flush is also what lets the record overwrite the last one's journal
+// copy; with two, it is what tells a torn record from a damaged one at mount. Mounting replays
+// every whole transaction in the slots, oldest first (replaying twice writes the same bytes), and
+// ignores a torn one (a commit that was torn never happened). When the newer record is not whole
+// but began after the flush (JOURNAL_MAGIC_2, its header checked on its own), the older one's
+// checkpoint is on the disk and is not replayed: the newer one may have committed and been damaged
+// since, its blocks in place, and the older one's images would roll them back (format.ts
+// mayNeedReplay). Until 2026-12 a two-slot commit flushed once (its data, images and the last
+// checkpoint together); a record of such a server (JOURNAL_MAGIC) is read as before; a disk holds
+// JOURNAL_MAGIC_2 records only once it is version 4, which such servers refuse.
 import { FS_E_IO } from "../../lib/fs-protocol";
 import { Cache, CACHE_SLOTS } from "./cache";
 import { Disk, RUN_BLOCKS } from "./disk";
@@ -51,6 +51,15 @@ export class Journal {
    */
   setAside: u64 = 0;
   setAsideDamaged: bool = false;
+  /**
+   * The running transaction allocated a data block (a committed map would name it, whatever the
+   * disk holds there) or grew a file (the bytes its new size covers, zeroed or written in place):
+   * that data must be durable before its record. Set by the volume, cleared by a commit. Without
+   * it the transaction's data overwrites blocks the committed state maps within its files' sizes,
+   * and a commit flushes before writing it back (below). Freeing needs nothing first: a freed
+   * block is given again only once the freeing commit is durable.
+   */
+  dataFirst: bool = false;
   /** The slot the next transaction goes to (always 0 with one slot). */
   private slot: u32 = 0;
   /** The slots of the whole transactions findWhole found and replay, older and newer (-1: none). */
@@ -66,26 +75,42 @@ export class Journal {
 
   /**
    * Commits the running transaction and checkpoints it: 0 or a status. Durable when it returns.
-   * File data the page cache holds goes to the disk first (ordered mode: the flush before the
-   * record makes it durable before any block map that names it commits).
+   * File data the page cache holds goes to the disk before the record (ordered mode: when a map
+   * names a block for the first time, the flush before the record makes its data durable first).
    */
   commit(): i32 {
+    // 1. What must be durable before the record: the last checkpoint (with one slot this write
+    //    overwrites its journal copy; with two, a record that stands says the one before it is in
+    //    place: mayNeedReplay), and the data when a committed map may name a block it allocated or
+    //    a size covers bytes it wrote (dataFirst). Without such data the flush comes before the
+    //    write-back: the data (overwrites in place, which may reach the disk at any time) goes with
+    //    the record's flush, and nothing is written between the last checkpoint and this flush, so
+    //    the host may find it durable already (a disk image syncs on its own after a flush,
+    //    background-sync.ts): an overwrite's SYNC then waits for one flush, not two.
+    const early = !this.dataFirst && this.cache.dirtyCount > 0;
+    let status: i32 = 0;
+    if (early) {
+      status = this.disk.flush();
+      if (status < 0) return status;
+    }
     const written = this.pages.writeBackAll(); // (may punch holes: more dirty metadata)
     if (written < 0) return written;
     let count = 0;
     for (let i = 0; i < CACHE_SLOTS; i++) if (this.cache.dirtySlot(i) >= 0) unchecked((slots[count++] = i));
-    if (count == 0) return this.disk.flush();
+    if (count == 0) {
+      const flushed = this.disk.flush();
+      if (flushed == 0) this.dataFirst = false;
+      return flushed;
+    }
     if (count > this.capacity) return FS_E_IO; // the server commits long before this
     sortByBlock(this.cache, count);
     const layout = this.layout;
     const slotCount = journalSlots(layout);
     const at = journalSlotAt(layout, this.slot % slotCount);
-    // 1. What must be durable before the record: the data (a committed map may name a block it
-    //    allocated, or a size over bytes it wrote), and the last checkpoint (with one slot this
-    //    write overwrites its journal copy; with two, a record that stands says the one before it
-    //    is in place: mayNeedReplay).
-    let status = this.disk.flush();
-    if (status < 0) return status;
+    if (!early) {
+      status = this.disk.flush();
+      if (status < 0) return status;
+    }
     // 2. The header and the images, then a flush: the transaction is committed.
     memory.fill(header, 0, BLOCK_BYTES);
     // (A version 2 disk's one slot gains nothing from JOURNAL_MAGIC_2, and its servers read only JOURNAL_MAGIC.)
@@ -105,6 +130,7 @@ export class Journal {
     // this one stays whole for replay while its blocks are in place only in part (they stay dirty
     // here, and go again with the next).
     this.slot = (this.slot + 1) % slotCount;
+    this.dataFirst = false;
     this.sequence++;
     this.commits++;
     // 3. The checkpoint: each block in place, runs of neighbours in one call. Durable with the

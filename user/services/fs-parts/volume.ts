@@ -243,8 +243,9 @@ export class Volume implements HolePuncher, MapSource {
     if (!allocate) return 0;
     const fresh = this.bitmap.allocate();
     if (fresh == 0) return this.failBlock(FS_E_NO_SPACE);
-    // A data block: a committed map will name it, so what it holds reaches the disk first (every
-    // commit flushes before its record); a metadata block's bytes are in the transaction itself.
+    // A data block: a committed map will name it, so what it holds reaches the disk first (a
+    // metadata block's bytes are in the transaction itself).
+    if (!meta) this.journal.dataFirst = true;
     if (meta && this.cache.getZeroed(fresh) == 0) return this.failBlock(FS_E_IO);
     store<u32>(pointer, fresh);
     this.touch(pointer);
@@ -356,6 +357,7 @@ export class Volume implements HolePuncher, MapSource {
     if (old == 0) return 0;
     const fresh = this.bitmap.allocate();
     if (fresh == 0) return FS_E_NO_SPACE;
+    this.journal.dataFirst = true; // (the head's copy reaches the disk before the map naming it)
     const copied = this.data.copyHead(at, index, old, fresh, tail);
     if (copied < 0) {
       this.bitmap.release(fresh); // mapped nowhere: kept, it would leak (redteam11)
