@@ -106,4 +106,20 @@ describe("a hostile journal record", () => {
     // The server would mount a bitmap with every block free: fsck must see that bitmap too.
     expect(await fsck(disk)).toMatch(/^fsck: \d+ problems?$/);
   }, patience(90_000));
+
+  it("with a damaged header checksum is replayed by neither, as fsck says", async () => {
+    const { disk, bytes, newer } = await diskWithFiles("header.img");
+    // Whole by its own checksum, its header checksum wrong: fsck ignores it as damaged.
+    appendBitmapImages(bytes, newer, 0x12345678);
+    writeFileSync(disk, bytes);
+    expect(await fsck(disk)).toMatch(/^fsck: clean: /);
+    // The server must not replay it either: the files fs-persist made are all there, fsck clean after.
+    const again = await bootOnDisk(disk, PERSIST, ["fs", "fs-persist"]);
+    try {
+      expect(await verdict(again, /^fs-persist: (found|created)$/, /FAIL/)).toBe("fs-persist: found");
+    } finally {
+      await again.close();
+    }
+    expect(await fsck(disk)).toMatch(/^fsck: clean: /);
+  }, patience(90_000));
 });
