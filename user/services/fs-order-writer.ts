@@ -15,7 +15,11 @@
 // 0x44 that fail, then cut to 16 KiB: all zeros, never /old's bytes: "fs-order: direct intact".
 // `cut` (the test fails the device's read of /grow's block): /grow cut to 50 bytes, a TRUNCATE
 // whose copy of the block's head fails: "fs-order: cut FS_E_IO", and fsck finds no block leaked.
-// Config: `service w fs-order-writer use=fs memory=512 -- prepare|new|grow|fill|overwrite|create|direct|cut|check`
+// `lost-cut` (on a page cache of one chunk; the test fails the device's write of /lost's page):
+// /lost's block lost to a failed write-back while a TRUNCATE copies its head: "fs-order: lost-cut
+// intact", /lost never holding /old's bytes. `lost-run` (the same): a WRITE over /lost's dirty page
+// while an eviction's write-back of it fails: "fs-order: lost-run intact", the WRITE's bytes there.
+// Config: `service w fs-order-writer use=fs memory=512 -- prepare|new|grow|fill|overwrite|create|direct|cut|lost-cut|lost-run|check`
 import { args, exit, print, eprint } from "../lib";
 import { FsClient, fsRoot, fsErrorName, FS_RIGHT_READ, FS_RIGHT_WRITE, FS_OPEN_CREATE } from "../lib/fs-client";
 import { FS_E_NOT_FOUND, FS_OPEN_DIRECT } from "../lib/fs-protocol";
@@ -125,13 +129,41 @@ if (mode == "prepare") {
   check("sync", fs.sync(root));
   fs.close(file);
   print("fs-order: cut " + (cut < 0 ? fsErrorName(cut) : "done"));
+} else if (mode == "lost-cut") {
+  // On a page cache of one chunk (the fs's cache-pages=16): /fill's 15 pages and /lost's one fill
+  // it, all dirty. Cutting /lost to 100 bytes takes a page for the copy of its block's head, whose
+  // eviction writes every dirty page back, and the test fails the device's write of /lost's page
+  // (0x4c): its block, new since the last commit, becomes a hole. The cut must then copy nothing of
+  // that block: the disk's bytes there are another file's (/old's 0x4f, freed and given again).
+  const filler = writeFile(root, "fill", 0, 0x46, 15 * 4096);
+  const file = writeFile(root, "lost", 0, 0x4c, 4096);
+  const cut = fs.truncate(file, 100);
+  fs.sync(file); // (answers the lost write-back)
+  fs.close(filler);
+  fs.close(file);
+  if (!intact(root, "lost", 0x4c, 0, 100, 100)) exit(1);
+  print("fs-order: lost-cut intact (" + (cut < 0 ? fsErrorName(cut) : "cut") + ")");
+} else if (mode == "lost-run") {
+  // On a page cache of one chunk: /fill's 15 pages and /lost's one fill it, all dirty. A WRITE of
+  // /lost's first two blocks takes the first page as it is (dirty, held for the copy) and a page for
+  // the second, whose eviction writes the dirty pages back; the test fails the device's write of
+  // /lost's old bytes (0x4c). What the WRITE answered written must be the file's: 8 KiB of 0x4d.
+  const filler = writeFile(root, "fill", 0, 0x46, 15 * 4096);
+  const file = writeFile(root, "lost", 0, 0x4c, 4096);
+  fill(0x4d, 8192);
+  check("write lost again", fs.write(file, 0, 8192));
+  fs.sync(file);
+  fs.close(filler);
+  fs.close(file);
+  if (!intact(root, "lost", 0x4d, 0x4d, 8192, 8192)) exit(1);
+  print("fs-order: lost-run intact");
 } else if (mode == "check") {
   const whole = intact(root, "new", 0x4e, 0, NEW_BYTES, NEW_BYTES) && intact(root, "grow", 0x47, 0x47, 100, 200) &&
     intact(root, "sparse", 0x53, 0, NEW_BYTES, NEW_BYTES) && intact(root, "made", 0x4d, 0x4d, 4096, 4096);
   if (!whole) exit(1);
   print("fs-order: intact");
 } else {
-  eprint("fs-order: FAIL: say prepare, new, grow, fill, overwrite, create, direct, cut or check");
+  eprint("fs-order: FAIL: say prepare, new, grow, fill, overwrite, create, direct, cut, lost-cut, lost-run or check");
   exit(1);
 }
 exit(0);

@@ -77,6 +77,8 @@ export const JH_HEADER_CHECKSUM_AT: usize = 20;
 export const JH_CHECKSUM_AT: usize = 24;
 /** `count` u32 block numbers: where each image goes. */
 export const JH_TARGETS_AT: usize = 32;
+/** Sequences of records are below this (2^62 commits are never made): a record at or past it is damaged. */
+export const JOURNAL_SEQUENCE_LIMIT: u64 = 1 << 62;
 /** Most blocks one transaction holds (the header's room for targets bounds it too). */
 export const JOURNAL_MAX_BLOCKS: u32 = 768;
 
@@ -305,10 +307,14 @@ export function journalHeaderChecksum(header: usize): u32 {
 /**
  * The kind of record a slot's header block holds: RECORD_EMPTY (all zeros: never used),
  * RECORD_OLD (JOURNAL_MAGIC), RECORD_FLUSHED (JOURNAL_MAGIC_2 with a good header checksum), or
- * RECORD_DAMAGED (anything else: a header whose bits changed).
+ * RECORD_DAMAGED (anything else: a header whose bits changed, or a sequence of JOURNAL_SEQUENCE_LIMIT
+ * or more).
  */
 export function journalRecord(header: usize): i32 {
   const magic = load<u64>(header + JH_MAGIC_AT);
+  // A sequence no server reaches (one a commit from 1) is a hostile image's: the next would wrap to
+  // 0 and count as older than this one, which a mount would then replay over it (redteam15).
+  if ((magic == JOURNAL_MAGIC || magic == JOURNAL_MAGIC_2) && load<u64>(header + JH_SEQUENCE_AT) >= JOURNAL_SEQUENCE_LIMIT) return RECORD_DAMAGED;
   if (magic == JOURNAL_MAGIC) return RECORD_OLD;
   if (magic == JOURNAL_MAGIC_2) return journalHeaderChecksum(header) == load<u32>(header + JH_HEADER_CHECKSUM_AT) ? RECORD_FLUSHED : RECORD_DAMAGED;
   return isZero(header, BLOCK_BYTES) ? RECORD_EMPTY : RECORD_DAMAGED;

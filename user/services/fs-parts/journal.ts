@@ -23,7 +23,8 @@ import { Disk, RUN_BLOCKS } from "./disk";
 import { PageCache } from "./page-cache";
 import {
   BLOCK_BYTES, BLOCK_SHIFT, JOURNAL_MAGIC, JOURNAL_MAGIC_2, journalCapacity, journalHeaderChecksum, journalSlotAt, journalSlots,
-  JH_MAGIC_AT, JH_SEQUENCE_AT, JH_COUNT_AT, JH_CHECKSUM_AT, JH_HEADER_CHECKSUM_AT, JH_TARGETS_AT, Layout, RECORD_DAMAGED, SB_VERSION, RECORD_FLUSHED, checksum, journalRecord, mayNeedReplay,
+  JH_MAGIC_AT, JH_SEQUENCE_AT, JH_COUNT_AT, JH_CHECKSUM_AT, JH_HEADER_CHECKSUM_AT, JH_TARGETS_AT, Layout, RECORD_DAMAGED, RECORD_FLUSHED, RECORD_OLD,
+  SB_VERSION, checksum, journalRecord, mayNeedReplay,
 } from "./format";
 
 const staging: usize = memory.data(<i32>(RUN_BLOCKS * BLOCK_BYTES), <i32>BLOCK_BYTES);
@@ -239,8 +240,11 @@ export class Journal {
     const at = journalSlotAt(layout, slot);
     let status = this.disk.read(<u64>at, 1, into);
     if (status < 0) return status;
-    const magic = load<u64>(into + JH_MAGIC_AT);
-    if (magic != JOURNAL_MAGIC && magic != JOURNAL_MAGIC_2) return 0;
+    // A DOGMJNL2 header whose own checksum fails is damaged, whatever its whole checksum says (only
+    // a hostile image has both): fsck ignores it, and a record fsck ignored must not be replayed
+    // (redteam15: it carried a bitmap with every block free past a clean fsck).
+    const kind = journalRecord(into);
+    if (kind != RECORD_OLD && kind != RECORD_FLUSHED) return 0;
     const count = load<u32>(into + JH_COUNT_AT);
     if (count == 0 || count > <u32>this.capacity) return 0;
     for (let i: u32 = 0; i < count; i++) {

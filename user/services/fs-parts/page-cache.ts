@@ -99,6 +99,9 @@ const dirtyKeys = new StaticArray<u64>(MAX_PAGES);
  * every page of the cache (16,384 of them, at every write-behind).
  */
 const dirtyList = new StaticArray<i32>(MAX_PAGES);
+/** Dirty pages an eviction's write-back left for the next (pinned by the operation in progress). */
+const DEFERRED_MAX: i32 = 2 * <i32>RUN_BLOCKS;
+const deferred = new StaticArray<i32>(DEFERRED_MAX);
 /** The pages of one run, for Disk.readPages / writePages. */
 const runPages = new StaticArray<usize>(<i32>RUN_BLOCKS);
 const failedInode = new StaticArray<u32>(FAILURES);
@@ -295,7 +298,7 @@ export class PageCache {
    * refuses is tried page by page; a page that still fails is dropped (a hole if its block is new)
    * and its inode remembered for SYNC. 0, or a status when the driver could not be reached at all.
    */
-  writeBackAll(): i32 {
+  writeBackAll(skipPinned: bool = false): i32 {
     if (this.dirtyCount == 0) {
       // (pages dirtied and cleaned or dropped since: the list starts again)
       for (let k = 0; k < this.listed; k++) unchecked((slotFlags[dirtyList[k]] &= ~LISTED));
@@ -303,6 +306,8 @@ export class PageCache {
       return 0;
     }
     let count = 0;
+    let deferredCount = 0;
+    let deferOverflow = false;
     let sorted = true;
     let last: u64 = 0;
     const scanAll = this.listOverflow;
@@ -313,13 +318,24 @@ export class PageCache {
       if ((flags & LISTED) == 0 && !scanAll) continue; // (on the list twice, or released since)
       unchecked((slotFlags[slot] = flags & ~LISTED));
       if ((flags & DIRTY) == 0) continue;
+      if (skipPinned && (flags & PINNED) != 0) {
+        // An operation is filling it (a WRITE's run took it dirty): written next time, never
+        // dropped under that operation by a failed write-back (redteam15).
+        if (deferredCount < DEFERRED_MAX) unchecked((deferred[deferredCount++] = slot));
+        else deferOverflow = true;
+        continue;
+      }
       const key = (<u64>unchecked(slotBlock[slot]) << 32) | <u64>slot;
       if (key < last) sorted = false;
       last = key;
       unchecked((dirtyKeys[count++] = key));
     }
     this.listed = 0;
-    this.listOverflow = false;
+    this.listOverflow = deferOverflow; // (then the next write-back looks at every page)
+    for (let k = 0; k < deferredCount; k++) {
+      unchecked((dirtyList[this.listed++] = deferred[k]));
+      unchecked((slotFlags[deferred[k]] |= LISTED));
+    }
     // A file written start to end took its pages and its blocks in the same order: no sort
     // (a heap sort of 4096 keys cost 0.3-0.4 ms of a 16 MiB SYNC).
     if (!sorted) sortKeys(count);
@@ -459,7 +475,7 @@ export class PageCache {
         continue;
       }
       if ((flags & DIRTY) != 0) {
-        this.writeBackAll(); // the dirty pages go together, in block order
+        this.writeBackAll(true); // the dirty pages go together, in block order (not those an operation holds)
         if (unchecked(slotBlock[slot]) == NONE) return true; // dropped: its write-back failed
         if ((unchecked(slotFlags[slot]) & DIRTY) != 0) continue;
       }

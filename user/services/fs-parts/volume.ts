@@ -359,9 +359,12 @@ export class Volume implements HolePuncher, MapSource {
     if (fresh == 0) return FS_E_NO_SPACE;
     this.journal.dataFirst = true; // (the head's copy reaches the disk before the map naming it)
     const copied = this.data.copyHead(at, index, old, fresh, tail);
-    if (copied < 0) {
+    // The copy's page may have evicted, and an eviction writes every dirty page back: when `old`'s
+    // failed, `old` (new since the last commit) became a hole and was freed, and what the copy read
+    // of it was the disk's old bytes there, another file's (redteam15). A hole needs no copy.
+    if (copied < 0 || load<u32>(pointer) != old) {
       this.bitmap.release(fresh); // mapped nowhere: kept, it would leak (redteam11)
-      return copied;
+      return copied < 0 ? copied : 0;
     }
     store<u32>(pointer, fresh);
     this.touch(pointer);

@@ -28,15 +28,20 @@ export function fatal(what: string, status: i32): void {
   exit(2);
 }
 
-/** Reads `b` as the file system sees it: from the journal when a whole transaction replaces it (the newest that does). */
+/**
+ * Reads `b` as the file system sees it: from the journal when a whole transaction replaces it (the
+ * newest that does; of its images of `b`, the last, which the server's replay writes last: a record
+ * naming a block twice, which only a hostile image holds, passed fsck with its first image while
+ * the server mounted its second, redteam15).
+ */
 export function readBlock(b: u32, to: usize): void {
   for (let k = 0; k < 2; k++) {
     const s = unchecked(byAge[k]);
     if (s < 0) continue;
     const header = journalHeaders + (<usize>s << 12);
-    for (let i: u32 = 0; i < unchecked(overlayCount[s]); i++) {
+    for (let i = <i32>unchecked(overlayCount[s]) - 1; i >= 0; i--) {
       if (load<u32>(header + JH_TARGETS_AT + (<usize>i << 2)) == b) {
-        const status = disk.read(<u64>(journalSlotAt(layout, <u32>s) + 1 + i), 1, to);
+        const status = disk.read(<u64>(journalSlotAt(layout, <u32>s) + 1 + <u32>i), 1, to);
         if (status < 0) fatal("read the journal", status);
         return;
       }
