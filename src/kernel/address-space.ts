@@ -819,8 +819,13 @@ export class AddressSpace implements MappingSpace {
 
   /** Releases every private frame, the page table and the TLB, and tells each owner its mappings went. */
   destroy(): void {
-    this.table.forEach((_page, frame, flags) => {
-      if ((flags & PTE_SHARED) === 0 && frame !== 0) this.releasePrivateFrame(frame, flags);
+    // privatePages counts exactly the entries with a frame of this space's (copy-on-write ones
+    // included): once that many are released, what is left is shared mappings and paged or
+    // frameless entries, which hold nothing to release here.
+    this.table.forEachUntil(this.privatePages, (_page, frame, flags) => {
+      if ((flags & PTE_SHARED) !== 0 || frame === 0) return false;
+      this.releasePrivateFrame(frame, flags);
+      return true;
     });
     const owners = [...this.owners.values()];
     this.owners.clear();

@@ -83,6 +83,9 @@ function checkContractQueues(kernel: Kernel, broken: string[]): void {
 function checkPageTable(kernel: Kernel, process: Process, broken: string[], privateFrames: Map<number, number>, cowEntries: Map<number, number>): void {
   const { space, pid } = process;
   const where = (page: number) => `pid ${pid}, page ${hex(page * PAGE_SIZE)}`;
+  // Entries with a frame of this space's own (copy-on-write ones included): the space's end
+  // releases that many and stops looking (AddressSpace.destroy), so the count must be exact.
+  let withFrames = 0;
   space.forEachEntry((page, frame, flags) => {
     const address = (page << PAGE_SHIFT) >>> 0;
     if (flags & PTE_PAGED) {
@@ -103,6 +106,7 @@ function checkPageTable(kernel: Kernel, process: Process, broken: string[], priv
       return;
     }
     if (space.ownerAt(address)) broken.push(`${where(page)}: a private page with an owner`);
+    withFrames++;
     if (flags & PTE_COW) {
       cowEntries.set(frame, (cowEntries.get(frame) ?? 0) + 1);
       if (kernel.frames.owner(frame) !== FRAME_OBJECT) broken.push(`${where(page)}: copy-on-write frame ${frame} is not counted as shared`);
@@ -112,6 +116,7 @@ function checkPageTable(kernel: Kernel, process: Process, broken: string[], priv
     if (privateFrames.has(frame)) broken.push(`${where(page)}: private frame ${frame} is mapped twice`);
     privateFrames.set(frame, pid);
   });
+  if (withFrames !== space.residentPages) broken.push(`pid ${pid}: ${withFrames} private pages have frames, it counts ${space.residentPages}`);
 }
 
 function checkTlb(process: Process, broken: string[]): void {

@@ -108,6 +108,24 @@ export class PageTable {
     }
   }
 
+  /**
+   * As `forEach`, stopping once `visit` has said yes `count` times: a process's end looks for its
+   * private frames, which it counts, and they sit below its global mappings (the image, Regions),
+   * so a small process's walk ends at its first table instead of reading every table it has.
+   */
+  forEachUntil(count: number, visit: (page: number, frame: number, flags: number) => boolean): void {
+    if (count <= 0) return;
+    const words = this.memory.words;
+    if (this.tableSlots.length > 1) this.tableSlots.sort((a, b) => a - b);
+    for (const dir of this.tableSlots) {
+      const table = words[(this.directoryFrame << 10) + dir]!;
+      for (let i = 0; i < 1024; i++) {
+        const entry = words[(table << 10) + i]!;
+        if (entry !== 0 && visit((dir << 10) | i, entry >>> PAGE_SHIFT, entry & FLAG_BITS) && --count === 0) return;
+      }
+    }
+  }
+
   /** Releases the directory and table frames (not the mapped frames: their owner does that). */
   destroy(): void {
     const words = this.memory.words;

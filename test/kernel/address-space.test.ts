@@ -142,4 +142,19 @@ describe("AddressSpace", () => {
     space.destroy();
     expect(frames.freeCount).toBe(free);
   });
+
+  it("returns every private frame of every table when destroyed, and only those, whatever is mapped between and after them", () => {
+    // 70 pages of 64 KiB: private pages in two page tables (4 MiB each), a shared mapping above.
+    const { frames, free, space } = setup(70, 70);
+    const shared = frames.allocate(-1)!;
+    const owner = countingOwner(shared);
+    space.mapShared(0x8000_0000, [shared], owner);
+    for (const address of [0x1000, 0x5000, 0x40_0000, 0x44_5000]) space.translate(address, true);
+    expect(space.residentPages).toBe(4);
+    space.destroy();
+    expect(owner.pages).toBe(0);
+    expect(frames.isUsed(shared)).toBe(true);
+    frames.release(shared);
+    expect(frames.freeCount).toBe(free);
+  });
 });

@@ -26,6 +26,23 @@ describe("PageTable", () => {
     expect(frames.freeCount).toBe(before);
   });
 
+  it("walks entries in address order until its visitor has said yes as many times as asked", () => {
+    const memory = new PhysicalMemory(1 << 20);
+    const frames = new FrameAllocator(memory.frameCount);
+    const table = new PageTable(memory, frames);
+    // Mapped out of order, in three tables: the walk sorts the tables it visits.
+    for (const page of [0x80000, 7, 3 << 10, 2, 0x80001]) table.map(page, 50 + (page & 63), PTE_READ);
+    const seen: number[] = [];
+    table.forEachUntil(3, (page) => {
+      seen.push(page);
+      return page !== 7; // says no once: the walk goes one entry further
+    });
+    expect(seen).toEqual([2, 7, 3 << 10, 0x80000]);
+    const none: number[] = [];
+    table.forEachUntil(0, (page) => none.push(page) > 0);
+    expect(none).toEqual([]);
+  });
+
   it("reports when no frame is left for a table", () => {
     const memory = new PhysicalMemory(1 << 20);
     const frames = new FrameAllocator(memory.frameCount);

@@ -67,5 +67,16 @@ export class MemoryBlockBackend implements BlockBackend {
     this.bytes.set(data, offset);
   }
 
+  // Straight from the disk's bytes into the DMA window's: no buffer of the request's size between
+  // (the pager's 256 KiB reads each made one, fresh host memory, then copied it into the window).
+  // Writes are lent the window already (takesWritesAtOnce).
+  async readScattered(offset: number, pieces: readonly Uint8Array[]): Promise<void> {
+    let at = offset;
+    for (const piece of pieces) {
+      piece.set(this.bytes.subarray(at, at + piece.length));
+      at += piece.length;
+    }
+  }
+
   async flush(): Promise<void> {}
 }
