@@ -43,6 +43,7 @@ export interface ServerListing {
 }
 
 const CAP_MOVE_BIT = 0x8000_0000;
+const NO_CAPS: readonly number[] = [];
 /** An attached handle's read buffer, in pages: the server's default and its most (user/lib/fs-protocol.ts FS_ATTACH_READ_PAGES*). */
 const ATTACH_READ_PAGES_MIN = 16;
 const ATTACH_READ_PAGES_MAX = 256;
@@ -609,11 +610,16 @@ export class FileServerClient {
     return answer;
   }
 
-  /** A call; a token it brings (moved) comes back and is dropped, as is anything a failed call answers. */
-  private async call(handle: number, label: number, words: readonly number[], token = 0): Promise<Answer | number> {
-    const reply = await this.k.callFor(this.process, handle, label, words, token !== 0 ? [token | CAP_MOVE_BIT] : []);
-    if (typeof reply !== "number" && (reply.label !== 0 || token !== 0)) for (const cap of reply.caps) this.k.dropCapability(this.process, cap);
-    return answerOf(reply);
+  /**
+   * A call; a token it brings (moved) comes back and is dropped, as is anything a failed call
+   * answers. Not async: every READ and WRITE makes one, and an async function's frame kept over
+   * its await is some 600 bytes of garbage a call.
+   */
+  private call(handle: number, label: number, words: readonly number[], token = 0): Promise<Answer | number> {
+    return this.k.callFor(this.process, handle, label, words, token !== 0 ? [token | CAP_MOVE_BIT] : NO_CAPS).then((reply) => {
+      if (typeof reply !== "number" && (reply.label !== 0 || token !== 0)) for (const cap of reply.caps) this.k.dropCapability(this.process, cap);
+      return answerOf(reply);
+    });
   }
 }
 
