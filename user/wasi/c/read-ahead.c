@@ -58,7 +58,7 @@ static void change(int b, long at, int n) {
 
 int main(void) {
   fill("ra.dat", 0);
-  int a = open("ra.dat", O_RDONLY);
+  int a = open("ra.dat", O_RDWR);
   int b = open("ra.dat", O_RDWR);
   if (a < 0 || b < 0) fail("cannot open", 0);
   long at = 0;
@@ -78,7 +78,7 @@ int main(void) {
   {
     unsigned char buf[100];
     for (int i = 0; i < 100; i++) buf[i] = (unsigned char)(0xA5 ^ ((at + 200 + i) & 0x3f));
-    if (pwrite(b, buf, 100, at + 200) != 100) fail("cannot pwrite", at);
+    if (pwrite(a, buf, 100, at + 200) != 100) fail("cannot pwrite through A", at);
     written_at = at + 200;
     written_n = 100;
     expect_read(a, at, 1000, changed);
