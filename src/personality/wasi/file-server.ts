@@ -130,6 +130,8 @@ export class FileServerClient {
   private readonly ahead = new Map<number, AheadWindow>();
   /** Where each file's last read ended (a read starting there is sequential), by the handle. */
   private readonly readEnds = new Map<number, number>();
+  /** Whether each preopen's server keeps change words (read-ahead.ts), once an ATTACH there said. */
+  private readonly changeWords = new Map<number, boolean>();
 
   constructor(k: KernelServices, process: Process, memorySlot: number) {
     this.k = k;
@@ -302,6 +304,9 @@ export class FileServerClient {
   readsAhead(file: number, offset: bigint, length: number): boolean {
     const attached = this.attached.get(file);
     if (attached === null || (attached !== undefined && attached.changeAt === 0)) return false;
+    // Not attached yet: only where this preopen's server keeps change words, or nobody knows yet
+    // (the disk's file system does not: its small reads are not made to ATTACH for nothing).
+    if (attached === undefined && this.changeWords.get(this.lineage.get(file) ?? file) === false) return false;
     return this.readEnds.has(file) && this.sequential(file, offsetNumber(offset), length);
   }
 
@@ -473,6 +478,7 @@ export class FileServerClient {
       const writeBytes = view > 0 && buffer ? Math.min(answer.words[1] ?? 0, buffer.bytes) : 0;
       const address = answer.words[2]!;
       made = { slot: answer.caps[0]!, view: answer.caps[1]!, bytes: answer.words[0] ?? 0, address, writeBytes, writeAddress: buffer?.address ?? 0, changeAt: this.changeWordAt(answer, address) };
+      this.changeWords.set(this.lineage.get(file) ?? file, made.changeAt !== 0);
     } else {
       // A read buffer that is not where the server says, or smaller: its handle is closed too.
       if (typeof answer !== "number" && answer.caps.length >= 2) await this.call(answer.caps[0]!, Fs.CLOSE, []);
