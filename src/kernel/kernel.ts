@@ -27,7 +27,7 @@ import { Status } from "./errors.ts";
 import { printable } from "./printable.ts";
 import { Futexes } from "./futexes.ts";
 import { GlobalSpace } from "./global-space.ts";
-import { type DeliveredMessage, type MessageBuffer, MAX_MESSAGE_BYTES } from "./message.ts";
+import { type DeliveredMessage, type MessageBuffer, MAX_MESSAGE_BYTES, uint32Words } from "./message.ts";
 import { type FaultRecord, ProcessFault, faultFromError, hex } from "./fault.ts";
 import { FRAME_KERNEL, FrameAllocator } from "./frame-allocator.ts";
 import type { ImageLoader } from "./image-loader.ts";
@@ -592,7 +592,7 @@ export class Kernel implements KernelServices, ObjectKernel {
     if (!through) return Promise.resolve(Status.E_INVALID_CAP);
     let answer: DeliveredMessage | null = null;
     const buffer: MessageBuffer = { ptr: 0, capacity: MAX_MESSAGE_BYTES, inbox: (m) => void (answer = m) };
-    const result = this.ipc.callFor(process, through, label, Uint32Array.from(words), buffer, caps);
+    const result = this.ipc.callFor(process, through, label, uint32Words(words), buffer, caps);
     const settle = (status: number): DeliveredMessage | number => (status < 0 ? status : (answer ?? Status.E_PEER_DEAD));
     return typeof result === "number" ? Promise.resolve(settle(result)) : result.then(settle);
   }

@@ -46,6 +46,24 @@ export const MIN_MESSAGE_BYTES = HEADER_BYTES;
 export const MAX_MESSAGE_BYTES = HEADER_BYTES + 4 * (MAX_MESSAGE_WORDS + MAX_MESSAGE_CAPS);
 
 /** Bytes an answer of `n` words and `c` capabilities takes. */
+/**
+ * `values` as a plain array, by index: Array.from (and Uint32Array.from) of an array-like goes
+ * through its iterator, an object per element, and every call a personality makes for a program
+ * (a WASI fd_read, fd_write) passes through here and `uint32Words` (some 400 bytes of garbage a call).
+ */
+export function plainArray(values: ArrayLike<number>): number[] {
+  const out = new Array<number>(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = values[i]!;
+  return out;
+}
+
+/** `values` as message words (each taken as a u32, as Uint32Array.from would), by index: see plainArray. */
+export function uint32Words(values: ArrayLike<number>): Uint32Array {
+  const out = new Uint32Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = values[i]!;
+  return out;
+}
+
 export function messageBytes(n: number, c: number): number {
   return HEADER_BYTES + 4 * (n + c);
 }
@@ -146,7 +164,7 @@ export function writeMessage(
   reply: number,
 ): void {
   if (buffer.inbox) {
-    buffer.inbox({ label, words: Array.from(words), caps: Array.from(caps), badge });
+    buffer.inbox({ label, words: plainArray(words), caps: plainArray(caps), badge });
     return;
   }
   const n = words.length;

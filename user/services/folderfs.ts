@@ -26,8 +26,11 @@ const PUBLISHED: i32 = 6;
 const CALL_QUEUE: u32 = 64;
 const KIND_FOLDER: u32 = 6;
 const WINDOW_PAGES: u32 = (DATA_AT + FOLDER_DATA_BYTES) >> 12;
-/** The quota of the Memory the attached handles' read buffers are made in (2 MiB: a 1 MiB one and sixteen of 16 pages). */
-const READ_BUFFER_PAGES: u32 = 512;
+/**
+ * The quota of the Memory the attached handles' read buffers are made in (2 MiB: a 1 MiB one and
+ * sixteen of 16 pages), and the page of each of the sixteen that holds its change word.
+ */
+const READ_BUFFER_PAGES: u32 = 512 + 16;
 
 function fail(what: string, status: i32): void {
   lineBegin("folderfs: ");

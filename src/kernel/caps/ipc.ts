@@ -4,7 +4,7 @@ import type { IpcObserver } from "../inspect-hooks.ts";
 import { type Message, type MessageBuffer, messageBytes } from "../message.ts";
 import type { Process } from "../process.ts";
 import type { Scheduler } from "../scheduler.ts";
-import { canWrite, writeMessage } from "../message.ts";
+import { canWrite, uint32Words, writeMessage } from "../message.ts";
 import { Capability } from "./capability.ts";
 import { Direction } from "./contract.ts";
 import { type ContractedMessage, checkContractMessage, isOneWay } from "./contract-endpoint.ts";
@@ -75,7 +75,7 @@ export class Ipc {
     if (!(receiver instanceof Receiver) || receiver.destroyed) return false;
     if (receiver.full) return false;
     this.observer?.message(null, receiver, false);
-    this.post(receiver, { label, words: Uint32Array.from(words), caps, badge: through.badge, reply: null, endpoint: null }, null);
+    this.post(receiver, { label, words: uint32Words(words), caps, badge: through.badge, reply: null, endpoint: null }, null);
     return true;
   }
 

@@ -86,7 +86,15 @@ export class HostFolderDevice extends QueueDevice {
   }
 
   protected start(descriptor: Descriptor, dma: DmaWindow): Completion | Promise<Completion> {
-    const [op = 0, , pathOffset = 0, pathLength = 0, buffer = 0, bufferLength = 0, positionLow = 0, positionHigh = 0] = descriptor;
+    // Indexed, not destructured: a typed array's destructuring goes through its iterator, some 300
+    // bytes of garbage a request (every WASI read and write on a host folder is one).
+    const op = descriptor[0]!;
+    const pathOffset = descriptor[2]!;
+    const pathLength = descriptor[3]!;
+    const buffer = descriptor[4]!;
+    const bufferLength = descriptor[5]!;
+    const positionLow = descriptor[6]!;
+    const positionHigh = descriptor[7]!;
     if (buffer + bufferLength > dma.size) return { status: RequestStatus.E_BUFFER };
     const position = positionHigh * 2 ** 32 + positionLow;
     let run: Completion | Promise<Completion> | number;

@@ -67,7 +67,7 @@ async function readCalling(w: WasiProcess, fd: number, found: FileDescriptor | S
   let data: Uint8Array | number;
   if (limit === 0) data = new Uint8Array(0);
   else if (found.kind === "stream") data = await readStream(w, fd, found, limit);
-  else if (limit > FS_INLINE_BYTES) {
+  else if (limit > FS_INLINE_BYTES || w.server.readsAhead(found.slot, at ?? found.offset, limit)) {
     // From where the server put the bytes (a read buffer or the transfer Region) straight into the iovecs.
     const got = await w.server.readInPlace(found.slot, at ?? found.offset, limit);
     if (typeof got === "number") return errnoOfStatus(got);

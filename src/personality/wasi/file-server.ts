@@ -5,6 +5,7 @@ import { FS_DIRENT_HEADER, FS_INLINE_BYTES, FS_PATH_MAX, Fs, FsKind, FsMore, FsS
 import { TransferRegion } from "./transfer-region.ts";
 import { FS_MAP, FS_MAP_RELEASE, MAP_MISS, type FileMap, mapGone, readMapped } from "./file-map.ts";
 import type { IoVec } from "./guest-memory.ts";
+import { type AheadWindow, READ_AHEAD_BYTES, READ_AHEAD_CALL_MAX, offsetNumber, readAhead } from "./read-ahead.ts";
 
 /** What OPEN answers: the new handle's slot, its kind, size and inode. */
 export interface Opened {
@@ -42,6 +43,7 @@ export interface ServerListing {
 }
 
 const CAP_MOVE_BIT = 0x8000_0000;
+const NO_CAPS: readonly number[] = [];
 /** An attached handle's read buffer, in pages: the server's default and its most (user/lib/fs-protocol.ts FS_ATTACH_READ_PAGES*). */
 const ATTACH_READ_PAGES_MIN = 16;
 const ATTACH_READ_PAGES_MAX = 256;
@@ -88,6 +90,8 @@ interface Attached {
   readonly writeBytes: number;
   /** Where that write buffer lies here. */
   readonly writeAddress: number;
+  /** Where the server's change word lies here (in the read buffer's view; 0: the server keeps none, and no read reads ahead). */
+  readonly changeAt: number;
 }
 
 export class FileServerClient {
@@ -122,6 +126,12 @@ export class FileServerClient {
   private readonly serverReads = new Map<number, number>();
   /** Counts reads answered from maps, for `lastUse`. */
   private mapClock = 0;
+  /** What each file's last READ ahead left in its read buffer (read-ahead.ts), by the handle. */
+  private readonly ahead = new Map<number, AheadWindow>();
+  /** Where each file's last read ended (a read starting there is sequential), by the handle. */
+  private readonly readEnds = new Map<number, number>();
+  /** Whether each preopen's server keeps change words (read-ahead.ts), once an ATTACH there said. */
+  private readonly changeWords = new Map<number, boolean>();
 
   constructor(k: KernelServices, process: Process, memorySlot: number) {
     this.k = k;
@@ -203,9 +213,19 @@ export class FileServerClient {
     const [low, high] = words64(offset);
     const attached = this.attached.get(file) ?? (await this.attachment(file, length));
     if (attached && length <= attached.bytes) {
-      const answer = await this.call(attached.slot, Fs.READ, [low, high, length, 0]);
+      // The read buffer is about to hold other bytes: what was read ahead there goes.
+      this.ahead.delete(file);
+      const start = offsetNumber(offset);
+      const ahead = attached.changeAt !== 0 && this.sequential(file, start, length);
+      const asked = ahead ? Math.max(length, Math.min(READ_AHEAD_BYTES, attached.bytes)) : length;
+      const answer = await this.call(attached.slot, Fs.READ, [low, high, asked, 0]);
       if (typeof answer === "number") return answer;
-      const count = Math.min(answer.words[0] ?? 0, length);
+      const got = Math.min(answer.words[0] ?? 0, asked);
+      const count = Math.min(got, length);
+      if (ahead && answer.words.length >= 3) {
+        this.ahead.set(file, { base: start, count: got, end: got < asked, stamp: answer.words[2]!, address: attached.address, changeAt: attached.changeAt });
+      }
+      if (start >= 0) this.readEnds.set(file, start + count);
       if (this.counted(file, length, count)) await this.mapCounted(file);
       return { at: attached.address, count };
     }
@@ -245,7 +265,7 @@ export class FileServerClient {
    */
   readMapped(file: number, offset: bigint, length: number, buffers: readonly IoVec[]): number {
     const map = this.maps.get(file);
-    if (!map) return MAP_MISS;
+    if (!map) return this.readAheadOf(file, offset, length, buffers);
     const n = readMapped(this.k, this.process, map, offset, length, buffers);
     if (n >= 0) map.lastUse = ++this.mapClock;
     else if (n === MAP_MISS && mapGone(this.k, this.process, map)) {
@@ -253,6 +273,41 @@ export class FileServerClient {
       this.k.dropCapability(this.process, map.view);
     }
     return n;
+  }
+
+  // A read answered out of what `file`'s last READ ahead left (read-ahead.ts): the count, MAP_MISS or MAP_FAULT.
+  private readAheadOf(file: number, offset: bigint, length: number, buffers: readonly IoVec[]): number {
+    const window = this.ahead.get(file);
+    if (!window) return MAP_MISS;
+    const start = offsetNumber(offset);
+    const n = start < 0 ? MAP_MISS : readAhead(this.k, this.process, window, start, length, buffers);
+    if (n >= 0) this.readEnds.set(file, start + n);
+    return n;
+  }
+
+  /**
+   * Whether a read of `length` bytes at `offset` of `file` goes on from where its last read ended
+   * (the first read of a file from 0 does too, unless it is at most FS_INLINE_BYTES: a small
+   * header read once makes no ATTACH): one to read ahead of.
+   */
+  private sequential(file: number, offset: number, length: number): boolean {
+    if (offset < 0 || length > READ_AHEAD_CALL_MAX) return false;
+    const end = this.readEnds.get(file);
+    return end === undefined ? offset === 0 && length > FS_INLINE_BYTES : end === offset;
+  }
+
+  /**
+   * Whether a read of at most FS_INLINE_BYTES at `offset` should go through the attached handle
+   * (readInPlace) to read ahead: a second sequential small read of a file whose server keeps a
+   * change word (or whose handle is not attached yet: ATTACH says).
+   */
+  readsAhead(file: number, offset: bigint, length: number): boolean {
+    const attached = this.attached.get(file);
+    if (attached === null || (attached !== undefined && attached.changeAt === 0)) return false;
+    // Not attached yet: only where this preopen's server keeps change words, or nobody knows yet
+    // (the disk's file system does not: its small reads are not made to ATTACH for nothing).
+    if (attached === undefined && this.changeWords.get(this.lineage.get(file) ?? file) === false) return false;
+    return this.readEnds.has(file) && this.sequential(file, offsetNumber(offset), length);
   }
 
   /** READ of up to `length` bytes (at most the Region's 1 MiB) at `offset`: the bytes (fewer at the end), or a status. */
@@ -263,11 +318,14 @@ export class FileServerClient {
       if (typeof answer === "number") return answer;
       const count = Math.min(answer.words[0] ?? 0, length, 4 * (answer.words.length - 1));
       const bytes = unpack(answer.words, 1, count);
+      const start = offsetNumber(offset);
+      if (start >= 0) this.readEnds.set(file, start + count);
       if (this.counted(file, length, count)) await this.mapCounted(file);
       return bytes;
     }
     const attached = this.attached.get(file) ?? (await this.attachment(file, length));
     if (attached && length <= attached.bytes) {
+      this.ahead.delete(file);
       const answer = await this.call(attached.slot, Fs.READ, [low, high, length, 0]);
       if (typeof answer === "number") return answer;
       return this.k.readMemory(this.process, attached.address, Math.min(answer.words[0] ?? 0, length)) ?? AbiStatus.E_BAD_MESSAGE;
@@ -387,6 +445,8 @@ export class FileServerClient {
     this.maps.delete(handle);
     this.serverReads.delete(handle);
     this.lineage.delete(handle);
+    this.ahead.delete(handle);
+    this.readEnds.delete(handle);
     if (map) this.k.dropCapability(this.process, map.view);
     if (attached) {
       await this.call(attached.slot, Fs.CLOSE, []);
@@ -416,7 +476,9 @@ export class FileServerClient {
     let made: Attached | null = null;
     if (typeof answer !== "number" && answer.caps.length >= 2 && this.lent(answer.caps[1]!, answer.words[2] ?? 0, Math.ceil((answer.words[0] ?? 0) / 4096))) {
       const writeBytes = view > 0 && buffer ? Math.min(answer.words[1] ?? 0, buffer.bytes) : 0;
-      made = { slot: answer.caps[0]!, view: answer.caps[1]!, bytes: answer.words[0] ?? 0, address: answer.words[2]!, writeBytes, writeAddress: buffer?.address ?? 0 };
+      const address = answer.words[2]!;
+      made = { slot: answer.caps[0]!, view: answer.caps[1]!, bytes: answer.words[0] ?? 0, address, writeBytes, writeAddress: buffer?.address ?? 0, changeAt: this.changeWordAt(answer, address) };
+      this.changeWords.set(this.lineage.get(file) ?? file, made.changeAt !== 0);
     } else {
       // A read buffer that is not where the server says, or smaller: its handle is closed too.
       if (typeof answer !== "number" && answer.caps.length >= 2) await this.call(answer.caps[0]!, Fs.CLOSE, []);
@@ -464,6 +526,16 @@ export class FileServerClient {
   private lent(view: number, address: number, pages: number): boolean {
     const region = this.k.regionAt(this.process, view);
     return typeof region !== "number" && !region.owned && address !== 0 && region.address === address && region.pages >= pages;
+  }
+
+  // Where ATTACH's change word lies (word 3: its offset in the read buffer, past the buffer's bytes,
+  // aligned, inside the view `lent` checked): its address, or 0 when the server keeps none (or says
+  // one where it cannot be), and no read of the file reads ahead.
+  private changeWordAt(answer: Answer, address: number): number {
+    const offset = answer.words[3];
+    const bytes = answer.words[0] ?? 0;
+    if (offset === undefined || offset < bytes || offset % 4 !== 0) return 0;
+    return this.lent(answer.caps[1]!, address, Math.ceil((offset + 4) / 4096)) ? address + offset : 0;
   }
 
   // Lets go of `file`'s map: the view leaves this process's space first (a view of a map the
@@ -544,11 +616,16 @@ export class FileServerClient {
     return answer;
   }
 
-  /** A call; a token it brings (moved) comes back and is dropped, as is anything a failed call answers. */
-  private async call(handle: number, label: number, words: readonly number[], token = 0): Promise<Answer | number> {
-    const reply = await this.k.callFor(this.process, handle, label, words, token !== 0 ? [token | CAP_MOVE_BIT] : []);
-    if (typeof reply !== "number" && (reply.label !== 0 || token !== 0)) for (const cap of reply.caps) this.k.dropCapability(this.process, cap);
-    return answerOf(reply);
+  /**
+   * A call; a token it brings (moved) comes back and is dropped, as is anything a failed call
+   * answers. Not async: every READ and WRITE makes one, and an async function's frame kept over
+   * its await is some 600 bytes of garbage a call.
+   */
+  private call(handle: number, label: number, words: readonly number[], token = 0): Promise<Answer | number> {
+    return this.k.callFor(this.process, handle, label, words, token !== 0 ? [token | CAP_MOVE_BIT] : NO_CAPS).then((reply) => {
+      if (typeof reply !== "number" && (reply.label !== 0 || token !== 0)) for (const cap of reply.caps) this.k.dropCapability(this.process, cap);
+      return answerOf(reply);
+    });
   }
 }
 

@@ -8,6 +8,9 @@
 // handle it was made from: a file id is closed when the last entry naming it goes (`users`). It
 // also holds its read buffer (a Region the server owns, a view of which the client has) and the
 // view of the client's buffer ATTACH brought; both go with the entry, however it goes.
+// Each file entry keeps the host file's inode, so that a change of the file through any entry
+// bumps the change word of every attached entry on the same file (`changed`): the word a client
+// reading ahead out of its read buffer looks at (docs/HOSTFS.md "Reading ahead").
 import { BadgeTable } from "../../lib/badge-table";
 import { capDrop } from "../../lib/caps/capability";
 import { RECLAIM_IDLE_NS } from "../fs-parts/handles";
@@ -28,6 +31,12 @@ const readBytesOf = new StaticArray<u32>(MAX_HANDLES);
 const writeViewOf = new StaticArray<i32>(MAX_HANDLES);
 const writeAddressOf = new StaticArray<usize>(MAX_HANDLES);
 const writeBytesOf = new StaticArray<u32>(MAX_HANDLES);
+/** Each entry's host inode (0: none known: a change of any file bumps its change word). */
+const inodeOf = new StaticArray<u64>(MAX_HANDLES);
+/** The attached entries, `attached` of them, in no order: what `changed` looks through. */
+const attachedList = new StaticArray<i32>(MAX_HANDLES);
+/** Each entry's place in attachedList (while attached). */
+const attachedAt = new StaticArray<i32>(MAX_HANDLES);
 /** Each entry's path: PATH_MAX bytes of its own. */
 const pathBytes: usize = heap.alloc(<usize>PATH_MAX * <usize>MAX_HANDLES);
 
@@ -49,8 +58,8 @@ export class FolderHandles {
     return this.table.reclaimed;
   }
 
-  /** A new entry: its index, or -1 when the table is full. */
-  open(path: usize, length: u32, kind: u32, rights: u32, file: u32): i32 {
+  /** A new entry (`inode`: the host file's, 0 for none): its index, or -1 when the table is full. */
+  open(path: usize, length: u32, kind: u32, rights: u32, file: u32, inode: u64 = 0): i32 {
     this.orphanedFile = 0;
     if (length > PATH_MAX) return -1;
     const i = this.table.take();
@@ -62,6 +71,7 @@ export class FolderHandles {
     unchecked((rightsOf[i] = rights));
     unchecked((positionOf[i] = 0));
     unchecked((fileOf[i] = file));
+    unchecked((inodeOf[i] = inode));
     unchecked((pathLengthOf[i] = length));
     memory.copy(this.path(i), path, length);
     return i;
@@ -91,7 +101,41 @@ export class FolderHandles {
     unchecked((writeViewOf[index] = writeView));
     unchecked((writeAddressOf[index] = writeAddress));
     unchecked((writeBytesOf[index] = writeBytes));
+    // The change word, in the page after the read buffer's bytes: never 0 while it lives (a freed
+    // buffer's view reads 0, which no reply gave).
+    store<u32>(readAddress + <usize>readBytes, 1);
+    unchecked((attachedAt[index] = this.attached));
+    unchecked((attachedList[this.attached] = index));
     this.attached++;
+  }
+
+  /** Where entry `index`'s change word lies (attached entries only): in the page after its read buffer's bytes. */
+  changeWord(index: i32): usize {
+    return unchecked(readAddressOf[index]) + <usize>unchecked(readBytesOf[index]);
+  }
+
+  /**
+   * The bytes or size of entry `index`'s host file are changing: the change word of every attached
+   * entry on the same file (the same inode; every one when it is not known) moves on, so a client
+   * that read ahead through one of them asks again. Called before the reply that says the change
+   * is made.
+   */
+  changed(index: i32): void {
+    const inode = unchecked(inodeOf[index]);
+    for (let k = 0; k < this.attached; k++) {
+      const other = unchecked(attachedList[k]);
+      const theirs = unchecked(inodeOf[other]);
+      if (inode != 0 && theirs != 0 && theirs != inode) continue;
+      const word = this.changeWord(other);
+      let next = load<u32>(word) + 1;
+      if (next == 0) next = 1;
+      store<u32>(word, next);
+    }
+  }
+
+  /** The host inode entry `index` names (0: not known). */
+  inode(index: i32): u64 {
+    return unchecked(inodeOf[index]);
   }
 
   /** Whether entry `index` is attached. */
@@ -119,6 +163,11 @@ export class FolderHandles {
     capDrop(read);
     const write = unchecked(writeViewOf[index]);
     if (write != 0) capDrop(write);
+    // Out of the attached list: the last one takes its place.
+    const at = unchecked(attachedAt[index]);
+    const last = unchecked(attachedList[this.attached - 1]);
+    unchecked((attachedList[at] = last));
+    unchecked((attachedAt[last] = at));
     unchecked((readRegionOf[index] = 0));
     unchecked((writeViewOf[index] = 0));
     unchecked((readBytesOf[index] = 0));

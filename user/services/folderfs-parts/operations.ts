@@ -109,7 +109,7 @@ export class FolderOperations {
       case FS_READ: return this.read();
       case FS_WRITE: return this.write(false);
       case FS_APPEND: return this.write(true);
-      case FS_TRUNCATE: return this.onFile(OP_TRUNCATE, r.word64(0));
+      case FS_TRUNCATE: return this.truncate(r.word64(0));
       case FS_STAT: return this.stat();
       case FS_READDIR: return this.readdir();
       case FS_CLOSE: return this.closeEntry(index) ? 0 : E_INVALID_ARGUMENT; // a published root stays open
@@ -238,9 +238,12 @@ export class FolderOperations {
     const kind = deviceKind == FOLDER_DIRECTORY ? FS_KIND_DIR : deviceKind == FOLDER_SYMLINK ? FS_KIND_SYMLINK : FS_KIND_FILE;
     if (deviceKind != FOLDER_DIRECTORY && deviceKind != FOLDER_FILE && deviceKind != FOLDER_SYMLINK) return this.dropFile(file, FS_E_IO);
     if (wantDir && kind != FS_KIND_DIR) return this.dropFile(file, FS_E_NOT_DIR);
-    const opened = this.handles.open(this.device.path, <u32>joined, kind, flags & FOLDER_RIGHTS_ALL, file);
+    const inode = kind == FS_KIND_FILE ? load<u64>(at, 40) : 0;
+    const opened = this.handles.open(this.device.path, <u32>joined, kind, flags & FOLDER_RIGHTS_ALL, file, inode);
     if (this.handles.orphanedFile != 0) this.device.run(OP_CLOSE, 0, 0, 0, 0, this.handles.orphanedFile);
     if (opened < 0) return this.dropFile(file, FS_E_TABLE_FULL);
+    // Cut to length 0: whoever read ahead of the file asks again.
+    if ((flags & FS_OPEN_TRUNCATE) != 0 && kind == FS_KIND_FILE) this.handles.changed(opened);
     const cap = this.receiver.mint(this.handles.badge(opened), RIGHT_RECEIVER_CALL);
     if (cap < 0) {
       this.closeEntry(opened);
@@ -425,7 +428,9 @@ export class FolderOperations {
    * view of the client's buffer the request brought, kept; a READ or WRITE through it that brings
    * no Region moves its bytes through those, so no Region is mapped or unmapped per call. Words:
    * the read buffer's pages wanted (optional). Replies: the read buffer's bytes, the client
-   * buffer's bytes (0: none came), the read buffer's address; caps: the handle, the view.
+   * buffer's bytes (0: none came), the read buffer's address, the change word's offset in it (the
+   * page after the bytes; a READ through the handle answers its value as word 2); caps: the
+   * handle, the view.
    */
   private attach(): i32 {
     const r = this.request;
@@ -446,7 +451,8 @@ export class FolderOperations {
     }
     const asked = r.wordCount > 0 ? r.word(0) : FS_ATTACH_READ_PAGES;
     const pages = max<u32>(1, min(asked, FS_ATTACH_READ_PAGES_MAX));
-    const readRegion = this.readBuffers.createRegion(pages, REGION_ZERO_ON_FREE);
+    // One page more than asked: its first word is the change word (handles.ts `changed`).
+    const readRegion = this.readBuffers.createRegion(pages + 1, REGION_ZERO_ON_FREE);
     if (readRegion < 0) return readRegion;
     const info = new Region(readRegion).info();
     const view = info.status < 0 ? info.status : new Region(readRegion).view();
@@ -454,7 +460,7 @@ export class FolderOperations {
       capDrop(readRegion);
       return view;
     }
-    const opened = this.handles.open(this.handles.path(index), this.handles.pathLength(index), FS_KIND_FILE, this.handles.rights(index), this.handles.file(index));
+    const opened = this.handles.open(this.handles.path(index), this.handles.pathLength(index), FS_KIND_FILE, this.handles.rights(index), this.handles.file(index), this.handles.inode(index));
     if (this.handles.orphanedFile != 0) this.device.run(OP_CLOSE, 0, 0, 0, 0, this.handles.orphanedFile);
     const cap = opened < 0 ? FS_E_TABLE_FULL : this.receiver.mint(this.handles.badge(opened), RIGHT_RECEIVER_CALL);
     if (cap < 0) {
@@ -472,6 +478,7 @@ export class FolderOperations {
     this.reply.add(pages << 12);
     this.reply.add(writeBytes);
     this.reply.add(info.address); // the same in every process
+    this.reply.add(pages << 12); // where the change word lies in it (docs/HOSTFS.md "Reading ahead")
     return 0;
   }
 
@@ -496,6 +503,8 @@ export class FolderOperations {
   private writeBytes(offset: u64, length: u32, from: usize, append: bool): i32 {
     const file = this.handles.file(this.index);
     if (file == 0) return FS_E_IO;
+    // Before the bytes change: a client that read ahead of them asks again (docs/HOSTFS.md "Reading ahead").
+    this.handles.changed(this.index);
     let done: u32 = 0;
     while (done < length) {
       const piece = min(length - done, FOLDER_DATA_BYTES);
@@ -514,6 +523,12 @@ export class FolderOperations {
   }
   private sizeAfter: u64 = 0;
 
+  /** TRUNCATE: whoever read ahead of the file asks again (before the size changes). */
+  private truncate(size: u64): i32 {
+    if (this.handles.file(this.index) != 0) this.handles.changed(this.index);
+    return this.onFile(OP_TRUNCATE, size);
+  }
+
   private read(): i32 {
     const r = this.request;
     if (r.wordCount < 3) return E_BAD_MESSAGE;
@@ -526,6 +541,8 @@ export class FolderOperations {
       if (n < 0) return n;
       this.reply.add(<u32>n);
       this.reply.add(0);
+      // The change word as these bytes were read: while it reads the same, they are the file's.
+      this.reply.add(load<u32>(this.handles.changeWord(this.index)));
       return 0;
     }
     if (r.capCount == 0) {
