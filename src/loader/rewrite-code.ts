@@ -149,11 +149,27 @@ export function rewriteChunk(bytes: Uint8Array, layout: CodeLayout, chunk: BodyC
  */
 export interface CodeWorkers {
   /**
+   * The least code (bytes of the code section) for which a binary is rewritten here rather than on
+   * the loader's thread; WORKER_THRESHOLD (rewrite-module.ts) when unset. Workers cost a start, and
+   * each optimizes the rewriter afresh: below some size one thread does the whole load sooner.
+   */
+  readonly minCodeBytes?: number;
+  /**
+   * Called as a load starts whose output will be compiled here (compileValidated): a worker may
+   * start now, so that its start overlaps the work before the compile.
+   */
+  standBy?(): void;
+  /**
    * Rewrites every chunk of `bytes`, handing each outcome to `take` as soon as it is done (in any
    * order; `index` is the chunk's), so that no chunk's code is held longer than it takes to
    * place it in the output; settles once every chunk is taken. It may stop after a refusal.
    */
   rewrite(bytes: Uint8Array, layout: CodeLayout, chunks: readonly BodyChunk[], take: (index: number, outcome: ChunkOutcome) => void): Promise<void>;
+  /**
+   * An outcome's code, placed in the output and no longer needed: its memory may be used for
+   * later chunks' code (a worker's buffers, used again, cost no page faults). Without, it is freed.
+   */
+  recycle?(code: Uint8Array): void;
   /** The engine's validation of `bytes`: null if valid, else the engine's message. */
   validate(bytes: Uint8Array): Promise<string | null>;
   /**

@@ -35,7 +35,7 @@ const SLICE_MS = 4;
 export async function rewriteModule(name: string, bytes: Uint8Array, policy: LoaderPolicy, workers: CodeWorkers | null, variant: RewriteVariant = {}): Promise<CacheRecord> {
   checkHeader(name, bytes, policy.maxBinaryBytes);
   const codeBytes = codeSectionBytes(bytes);
-  const runner = workers !== null && codeBytes >= WORKER_THRESHOLD ? workers : inThread;
+  const runner: CodeWorkers = workers !== null && codeBytes >= (workers.minCodeBytes ?? WORKER_THRESHOLD) ? workers : inThread;
   // On workers, the binary is validated there while this thread reads it and checks the policy
   // (the reader refuses a malformed binary with a DecodeError, whatever it is: test/loader/
   // hostile.test.ts) and the other workers rewrite its chunks; the validation's refusal comes
@@ -59,7 +59,7 @@ export async function rewriteModule(name: string, bytes: Uint8Array, policy: Loa
     const layout = codeLayout(info.functionImports, info.functions.length, info.globals.length, variant, facts.maximumPages, codeBytes);
     await turn();
     const chunks = chunkBodies(info, runner === inThread ? SLICE_CHUNK_BYTES : WORKER_CHUNK_BYTES);
-    const rewritten = new RewrittenChunks(codeBytes, info.functionImports, info.functions.length);
+    const rewritten = new RewrittenChunks(codeBytes, info.functionImports, info.functions.length, runner.recycle ? (code) => runner.recycle!(code) : undefined);
     const mode = codeBytes >= (variant.outlineMaxCode ?? OUTLINE_MAX_CODE) ? "none" : (variant.outline ?? "once-run");
     // On workers the chunks start while a worker still validates the binary (the rewrite reads
     // bodies only within the bounds the reader checked, and refuses what it cannot read as a
