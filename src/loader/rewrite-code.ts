@@ -50,21 +50,26 @@ export type ChunkOutcome =
 /** V8 compiles no function body larger than this (kV8MaxWasmFunctionSize). */
 export const MAX_FUNCTION_BYTES = 7_654_321;
 
-/** The bodies of `info`, in chunks of about `chunkBytes` of input each. */
-export function chunkBodies(info: ModuleInfo, chunkBytes: number, plan?: OutlinePlan): BodyChunk[] {
+/**
+ * The bodies of `info`, in chunks of about `chunkBytes` of input each; with `firstBytes`, the first
+ * chunk of about that many, each next one twice the one before, up to `chunkBytes`.
+ */
+export function chunkBodies(info: ModuleInfo, chunkBytes: number, plan?: OutlinePlan, firstBytes = chunkBytes): BodyChunk[] {
   const chunks: BodyRef[][] = [];
   let current: BodyRef[] = [];
   let size = 0;
+  let limit = Math.min(firstBytes, chunkBytes);
   info.bodies.forEach((body, i) => {
     const index = info.functionImports + i;
     const type = info.types[info.functions[i]!];
     const outline = plan?.byFunction.get(index);
     current.push({ index, start: body.start, end: body.end, params: type ? type.params.length : 0, ...(outline ? { outline } : {}) });
     size += body.end - body.start;
-    if (size >= chunkBytes) {
+    if (size >= limit) {
       chunks.push(current);
       current = [];
       size = 0;
+      limit = Math.min(2 * limit, chunkBytes);
     }
   });
   if (current.length > 0) chunks.push(current);

@@ -10,7 +10,7 @@ import { decodeRecord, type ModuleCache } from "../../src/loader/cache.ts";
 import { codeSectionBytes } from "../../src/loader/validate.ts";
 import { readModule } from "../../src/loader/wasm/module-info.ts";
 import { Loader } from "../../src/loader/loader.ts";
-import type { ChunkOutcome } from "../../src/loader/rewrite-code.ts";
+import { chunkBodies, type ChunkOutcome } from "../../src/loader/rewrite-code.ts";
 import { SlicedRewriter } from "../../src/loader/rewrite-module.ts";
 import { RewrittenChunks } from "../../src/loader/rewritten-chunks.ts";
 import { HELPERS } from "../../src/loader/output-layout.ts";
@@ -243,6 +243,22 @@ describe("a worker standing by", () => {
     } finally {
       await pool.close();
     }
+  });
+});
+
+describe("chunkBodies", () => {
+  // On the machine's thread a slice ends only between chunks, and the rewriter's first chunks run
+  // in the engine's interpreter: a first chunk of 64 KB held the thread for 0.2 s.
+  it("cuts first chunks of about firstBytes, each next twice the one before, up to chunkBytes", () => {
+    const info = readModule(generatedModule(2_000)); // about 270 bytes a body
+    const sizes = chunkBodies(info, 64 << 10, undefined, 4 << 10).map((c) => c.at(-1)!.end - c[0]!.start);
+    expect(sizes[0]).toBeGreaterThanOrEqual(4 << 10);
+    expect(sizes[0]).toBeLessThan(5 << 10);
+    expect(sizes[1]).toBeGreaterThanOrEqual(8 << 10);
+    expect(sizes[1]).toBeLessThan(9 << 10);
+    expect(sizes[5]).toBeGreaterThanOrEqual(64 << 10);
+    expect(sizes[6]).toBeLessThan(65 << 10);
+    expect(chunkBodies(info, 64 << 10)[0]!.at(-1)!.end - info.bodies[0]!.start).toBeGreaterThanOrEqual(64 << 10);
   });
 });
 
