@@ -14,8 +14,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { readBoundedFile } from "../src/hosts/node/bounded-read.ts";
 import { applyEngineFlags } from "../src/hosts/node/engine-flags.ts";
-import { NodeLoaderWorkers } from "../src/hosts/node/loader-workers.ts";
-import { nodeSha256 } from "../src/hosts/node/node-loader.ts";
+import { nodeLoaderWorkers, nodeSha256 } from "../src/hosts/node/node-loader.ts";
 import { standardImportModules } from "../src/hosts/standard-imports.ts";
 import type { ModuleCache } from "../src/loader/cache.ts";
 import { Loader } from "../src/loader/loader.ts";
@@ -64,7 +63,7 @@ async function measure(path: string): Promise<Measured> {
   await new Promise((resolve) => setTimeout(resolve, 50)); // what the collection frees goes back first
   const before = process.memoryUsage().rss;
   const highWater = resetHighWaterMark();
-  const workers = new NodeLoaderWorkers();
+  const workers = nodeLoaderWorkers();
   // A cache that keeps nothing and notes the rewritten module's size (`dogma run` caches too).
   let rewrittenBytes = 0;
   const cache: ModuleCache = {

@@ -2,8 +2,7 @@
 // validate, read, policy, rewrite, assemble, compile), cold with the Node host's worker threads, and
 // cached (a fresh Loader over a Map-backed ModuleCache that an earlier loader filled: hash, decode,
 // compile). Baseline: V8's own `new WebAssembly.Module` of the original bytes, in the same run.
-import { NodeLoaderWorkers } from "../src/hosts/node/loader-workers.ts";
-import { nodeSha256 } from "../src/hosts/node/node-loader.ts";
+import { nodeLoaderWorkers, nodeSha256 } from "../src/hosts/node/node-loader.ts";
 import { standardImportModules } from "../src/hosts/standard-imports.ts";
 import { decodeRecord, type ModuleCache } from "../src/loader/cache.ts";
 import type { CodeWorkers } from "../src/loader/rewrite-code.ts";
@@ -76,7 +75,7 @@ export async function loaderThroughput(): Promise<ThroughputOutput> {
     { label: `generated ${(huge.length / MB).toFixed(0)} MB`, bytes: huge, runs: 3 },
   ];
   const huge25 = subjects.at(-1)!;
-  const workers = new NodeLoaderWorkers();
+  const workers = nodeLoaderWorkers();
   await loaderWith(null, workers).load(huge, "warm-up"); // starts the workers
   const results: Result[] = [];
   const notes: string[] = [];
@@ -131,7 +130,7 @@ export async function loaderThroughput(): Promise<ThroughputOutput> {
   }
   notes.push(
     "V8 compiles Wasm lazily (a function is compiled on its first call), so `new WebAssembly.Module` mostly validates and decodes; the loader's own compile step is `WebAssembly.compile` of the rewritten bytes.",
-    "Cold on this thread: everything in 4 ms slices between turns of the event loop (the machine keeps running). Worker threads: binaries with 512 KiB of code or more are validated and rewritten on the Node host's pool (one thread per core, here 2); others stay on this thread.",
+    "Cold on this thread: everything in 4 ms slices between turns of the event loop (the machine keeps running). Worker threads: binaries with 8 MiB of code or more (NODE_WORKERS_MIN_CODE) are validated and rewritten on the Node host's pool (one thread per core, here 2); others stay on this thread, and an output of 1 MiB or more is compiled (validated) on a worker.",
     "The 127 KB and 2.1 MB modules are thousands of exported functions, each a loop of eight i32 load/store pairs and an i64 load/store (bench/big-module.ts); the large one has the same shape, written as bytes (bench/generated-module.ts). Their memory instructions are far denser than a compiler's output, so their rewritten size is a worst case.",
   );
   return { results, notes };

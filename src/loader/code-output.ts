@@ -152,7 +152,12 @@ export function releaseBytes(bytes: Uint8Array): void {
  * validation's copy) and 60-100 MB in the workers' threads' arenas.
  */
 export function pageCopy(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
-  const copy = new Uint8Array(new ArrayBuffer(bytes.length, { maxByteLength: bytes.length }));
+  const copy = pageBuffer(bytes.length);
   copy.set(bytes);
   return copy;
+}
+
+/** `length` zero bytes in memory of their own, as pageCopy's: `releaseBytes` gives them back at once. */
+export function pageBuffer(length: number): Uint8Array<ArrayBuffer> {
+  return new Uint8Array(new ArrayBuffer(length, { maxByteLength: length }));
 }

@@ -7,7 +7,7 @@ import { releaseBytes } from "./code-output.ts";
 import { imageHostBytes } from "./host-cost.ts";
 import { LoadError } from "./load-error.ts";
 import { rewriteModule } from "./rewrite-module.ts";
-import { engineValidation, validateBinary } from "./validate.ts";
+import { codeSectionBytes, engineValidation, validateBinary } from "./validate.ts";
 import type { CodeWorkers } from "./rewrite-code.ts";
 import type { RewriteVariant } from "./output-layout.ts";
 import type { LoaderPolicy } from "./policy.ts";
@@ -158,14 +158,17 @@ export class Loader implements ImageLoader {
     if (actual !== hash) return this.loadHashed(original, actual, name);
     if (record && module) this.stats.diskHits++;
     else {
+      // The output is at least about as big as the code it comes from: a compile on a worker follows.
+      if (this.workerCompile(codeSectionBytes(original) * 1.5)) this.workers?.standBy?.();
       const fresh = await rewriteModule(name, original, this.policy, this.workers, this.variant);
       this.stats.rewrites++;
       rewrittenBytes = fresh.rewritten.length; // before the output is released below
-      if (this.workers?.compileValidated && !this.engineValidatesEagerly && fresh.rewritten.length >= OWNED_VALIDATION_BYTES) {
+      const compile = this.workerCompile(fresh.rewritten.length);
+      if (compile) {
         // Compiled on a worker with every body validated by the compile, then cached: the engine
         // copies and decodes the output once, where a validation first did it too (a fifth of
         // the generated 25 MB module's cold load). Only output the engine accepted is cached.
-        const compiled = await this.workers.compileValidated(fresh.rewritten);
+        const compiled = await compile(fresh.rewritten);
         if (compiled.module === null) {
           releaseBytes(compiled.bytes);
           throw refusedOutput(name, compiled.message ?? "the engine refused the module without saying why");
@@ -202,6 +205,13 @@ export class Loader implements ImageLoader {
     };
     this.loaded.set(hash, image);
     return image;
+  }
+
+  /** The workers' compile when an output of `outputBytes` is to be validated by it, else null. */
+  private workerCompile(outputBytes: number): NonNullable<CodeWorkers["compileValidated"]> | null {
+    const workers = this.workers;
+    if (!workers?.compileValidated || this.engineValidatesEagerly || outputBytes < OWNED_VALIDATION_BYTES) return null;
+    return (bytes) => workers.compileValidated!(bytes);
   }
 
   private async put(key: string, record: CacheRecord): Promise<void> {

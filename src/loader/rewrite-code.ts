@@ -50,21 +50,26 @@ export type ChunkOutcome =
 /** V8 compiles no function body larger than this (kV8MaxWasmFunctionSize). */
 export const MAX_FUNCTION_BYTES = 7_654_321;
 
-/** The bodies of `info`, in chunks of about `chunkBytes` of input each. */
-export function chunkBodies(info: ModuleInfo, chunkBytes: number, plan?: OutlinePlan): BodyChunk[] {
+/**
+ * The bodies of `info`, in chunks of about `chunkBytes` of input each; with `firstBytes`, the first
+ * chunk of about that many, each next one twice the one before, up to `chunkBytes`.
+ */
+export function chunkBodies(info: ModuleInfo, chunkBytes: number, plan?: OutlinePlan, firstBytes = chunkBytes): BodyChunk[] {
   const chunks: BodyRef[][] = [];
   let current: BodyRef[] = [];
   let size = 0;
+  let limit = Math.min(firstBytes, chunkBytes);
   info.bodies.forEach((body, i) => {
     const index = info.functionImports + i;
     const type = info.types[info.functions[i]!];
     const outline = plan?.byFunction.get(index);
     current.push({ index, start: body.start, end: body.end, params: type ? type.params.length : 0, ...(outline ? { outline } : {}) });
     size += body.end - body.start;
-    if (size >= chunkBytes) {
+    if (size >= limit) {
       chunks.push(current);
       current = [];
       size = 0;
+      limit = Math.min(2 * limit, chunkBytes);
     }
   });
   if (current.length > 0) chunks.push(current);
@@ -149,11 +154,27 @@ export function rewriteChunk(bytes: Uint8Array, layout: CodeLayout, chunk: BodyC
  */
 export interface CodeWorkers {
   /**
+   * The least code (bytes of the code section) for which a binary is rewritten here rather than on
+   * the loader's thread; WORKER_THRESHOLD (rewrite-module.ts) when unset. Workers cost a start, and
+   * each optimizes the rewriter afresh: below some size one thread does the whole load sooner.
+   */
+  readonly minCodeBytes?: number;
+  /**
+   * Called as a load starts whose output will be compiled here (compileValidated): a worker may
+   * start now, so that its start overlaps the work before the compile.
+   */
+  standBy?(): void;
+  /**
    * Rewrites every chunk of `bytes`, handing each outcome to `take` as soon as it is done (in any
    * order; `index` is the chunk's), so that no chunk's code is held longer than it takes to
    * place it in the output; settles once every chunk is taken. It may stop after a refusal.
    */
   rewrite(bytes: Uint8Array, layout: CodeLayout, chunks: readonly BodyChunk[], take: (index: number, outcome: ChunkOutcome) => void): Promise<void>;
+  /**
+   * An outcome's code, placed in the output and no longer needed: its memory may be used for
+   * later chunks' code (a worker's buffers, used again, cost no page faults). Without, it is freed.
+   */
+  recycle?(code: Uint8Array): void;
   /** The engine's validation of `bytes`: null if valid, else the engine's message. */
   validate(bytes: Uint8Array): Promise<string | null>;
   /**

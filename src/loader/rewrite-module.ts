@@ -29,13 +29,15 @@ export const WORKER_THRESHOLD = 512 << 10;
 const WORKER_CHUNK_BYTES = 256 << 10;
 /** Input bytes per chunk on this thread (about a millisecond of work). */
 const SLICE_CHUNK_BYTES = 64 << 10;
+/** The first chunk's input bytes on this thread; each next one twice that, up to SLICE_CHUNK_BYTES. */
+const FIRST_SLICE_CHUNK_BYTES = 4 << 10;
 /** The longest this thread works before letting the event loop run. */
 const SLICE_MS = 4;
 
 export async function rewriteModule(name: string, bytes: Uint8Array, policy: LoaderPolicy, workers: CodeWorkers | null, variant: RewriteVariant = {}): Promise<CacheRecord> {
   checkHeader(name, bytes, policy.maxBinaryBytes);
   const codeBytes = codeSectionBytes(bytes);
-  const runner = workers !== null && codeBytes >= WORKER_THRESHOLD ? workers : inThread;
+  const runner: CodeWorkers = workers !== null && codeBytes >= (workers.minCodeBytes ?? WORKER_THRESHOLD) ? workers : inThread;
   // On workers, the binary is validated there while this thread reads it and checks the policy
   // (the reader refuses a malformed binary with a DecodeError, whatever it is: test/loader/
   // hostile.test.ts) and the other workers rewrite its chunks; the validation's refusal comes
@@ -58,8 +60,10 @@ export async function rewriteModule(name: string, bytes: Uint8Array, policy: Loa
     const facts = checkPolicy(name, info, names, policy);
     const layout = codeLayout(info.functionImports, info.functions.length, info.globals.length, variant, facts.maximumPages, codeBytes);
     await turn();
-    const chunks = chunkBodies(info, runner === inThread ? SLICE_CHUNK_BYTES : WORKER_CHUNK_BYTES);
-    const rewritten = new RewrittenChunks(codeBytes, info.functionImports, info.functions.length);
+    // On this thread the first chunks are small: the rewriter runs in the engine's interpreter
+    // until it is optimized, several times slower, and a slice ends only between chunks.
+    const chunks = runner === inThread ? chunkBodies(info, SLICE_CHUNK_BYTES, undefined, FIRST_SLICE_CHUNK_BYTES) : chunkBodies(info, WORKER_CHUNK_BYTES);
+    const rewritten = new RewrittenChunks(codeBytes, info.functionImports, info.functions.length, runner.recycle ? (code) => runner.recycle!(code) : undefined);
     const mode = codeBytes >= (variant.outlineMaxCode ?? OUTLINE_MAX_CODE) ? "none" : (variant.outline ?? "once-run");
     // On workers the chunks start while a worker still validates the binary (the rewrite reads
     // bodies only within the bounds the reader checked, and refuses what it cannot read as a

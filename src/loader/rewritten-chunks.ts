@@ -32,8 +32,12 @@ export class RewrittenChunks {
   /** Functions rewritten again with their loops outlined, by function index. */
   private readonly again = new Map<number, Rewritten>();
 
+  /** What becomes of a chunk's code once placed in the output (CodeWorkers.recycle), freed by default. */
+  private readonly spent: (code: Uint8Array) => void;
+
   /** `codeBytes`: the size of the original's code section; the module's function imports and defined functions. */
-  constructor(codeBytes: number, functionImports: number, definedFunctions: number) {
+  constructor(codeBytes: number, functionImports: number, definedFunctions: number, spent: (code: Uint8Array) => void = releaseBytes) {
+    this.spent = spent;
     this.bodies = new CodeOutput(codeBytes);
     this.calls = new CallGraph(functionImports, definedFunctions);
   }
@@ -115,7 +119,7 @@ export class RewrittenChunks {
   private place(outcome: Rewritten): void {
     this.starts.push(this.bodies.length);
     this.bodies.append(outcome.code);
-    releaseBytes(outcome.code);
+    this.spent(outcome.code);
     this.hintPieces.push(outcome.hints);
     this.hintedFunctions += outcome.hintedFunctions;
     this.calls.add(outcome.calls);

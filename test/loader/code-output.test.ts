@@ -7,9 +7,10 @@ import { NodeLoaderWorkers } from "../../src/hosts/node/loader-workers.ts";
 import { standardImportModules } from "../../src/hosts/standard-imports.ts";
 import { CodeOutput, pageCopy, releaseBytes } from "../../src/loader/code-output.ts";
 import { decodeRecord, type ModuleCache } from "../../src/loader/cache.ts";
+import { codeSectionBytes } from "../../src/loader/validate.ts";
 import { readModule } from "../../src/loader/wasm/module-info.ts";
 import { Loader } from "../../src/loader/loader.ts";
-import type { ChunkOutcome } from "../../src/loader/rewrite-code.ts";
+import { chunkBodies, type ChunkOutcome } from "../../src/loader/rewrite-code.ts";
 import { SlicedRewriter } from "../../src/loader/rewrite-module.ts";
 import { RewrittenChunks } from "../../src/loader/rewritten-chunks.ts";
 import { HELPERS } from "../../src/loader/output-layout.ts";
@@ -176,6 +177,89 @@ describe("the workers of a cold load", () => {
       await pool.close();
     }
   }, 60_000);
+});
+
+describe("the buffers of a cold load on workers", () => {
+  // Each chunk's code comes back in the buffer the worker wrote it into, which goes back to a
+  // worker once the code is placed: fresh memory per chunk cost a page fault per 4 KiB of output.
+  it("go back to the workers once each chunk's code is placed, and the output is the same", async () => {
+    class Recycling extends NodeLoaderWorkers {
+      recycled = 0;
+      override recycle(code: Uint8Array): void {
+        expect(code.length).toBeGreaterThan(0);
+        this.recycled++;
+        super.recycle(code);
+      }
+    }
+    const pool = new Recycling(2);
+    const big = generatedModule(6_000);
+    try {
+      const records: Uint8Array[] = [];
+      for (const runner of [pool, new SlicedRewriter()]) {
+        const cache = new KeepingCache();
+        await new Loader({ importModules: standardImportModules(), workers: runner, cache }).load(big, "big.wasm");
+        records.push(cache.records[0]!);
+      }
+      // One per chunk of 256 KiB of code.
+      expect(pool.recycled).toBeGreaterThanOrEqual(Math.floor(codeSectionBytes(big) / (256 << 10)));
+      expect(same(records[0]!, records[1]!)).toBe(true);
+    } finally {
+      await pool.close();
+    }
+  }, 60_000);
+});
+
+describe("a worker standing by", () => {
+  // Its start (Node's and the loader's code in a new isolate) overlaps the rewrite instead of
+  // following it, when the output will be compiled on a worker.
+  it("is asked for as a load starts whose output is compiled on a worker, and not for a small one", async () => {
+    class Counting extends NodeLoaderWorkers {
+      standBys = 0;
+      override standBy(): void {
+        this.standBys++;
+        super.standBy();
+      }
+    }
+    const pool = new Counting(2, undefined, Number.MAX_SAFE_INTEGER); // rewritten on this thread
+    try {
+      await new Loader({ importModules: standardImportModules(), workers: pool }).load(generatedModule(3_000), "big.wasm");
+      expect(pool.standBys).toBe(1);
+      expect(pool.running).toBe(0); // the compile's worker ends with it
+      await new Loader({ importModules: standardImportModules(), workers: pool }).load(generatedModule(20), "small.wasm");
+      expect(pool.standBys).toBe(1);
+    } finally {
+      await pool.close();
+    }
+  }, 60_000);
+
+  it("is a worker started at once", async () => {
+    const pool = new NodeLoaderWorkers(2);
+    try {
+      expect(pool.running).toBe(0);
+      pool.standBy();
+      expect(pool.running).toBe(1);
+      pool.standBy();
+      expect(pool.running).toBe(1);
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
+describe("chunkBodies", () => {
+  // On the machine's thread a slice ends only between chunks, and the rewriter's first chunks run
+  // in the engine's interpreter: a first chunk of 64 KB held the thread for 0.2 s.
+  it("cuts first chunks of about firstBytes, each next twice the one before, up to chunkBytes", () => {
+    const info = readModule(generatedModule(2_000)); // about 270 bytes a body
+    const sizes = chunkBodies(info, 64 << 10, undefined, 4 << 10).map((c) => c.at(-1)!.end - c[0]!.start);
+    expect(sizes[0]).toBeGreaterThanOrEqual(4 << 10);
+    expect(sizes[0]).toBeLessThan(5 << 10);
+    expect(sizes[1]).toBeGreaterThanOrEqual(8 << 10);
+    expect(sizes[1]).toBeLessThan(9 << 10);
+    expect(sizes[5]).toBeGreaterThanOrEqual(64 << 10);
+    expect(sizes[6]).toBeLessThan(65 << 10);
+    expect(chunkBodies(info, 64 << 10)[0]!.at(-1)!.end - info.bodies[0]!.start).toBeGreaterThanOrEqual(64 << 10);
+  });
 });
 
 describe("pageCopy", () => {

@@ -51,6 +51,17 @@ describe("the loader's workers", () => {
     expect(workers.calls).toBeGreaterThan(0);
   });
 
+  it("get no binary with less code than the least they ask for (minCodeBytes)", async () => {
+    const big = generatedModule(4000);
+    const code = codeSectionBytes(big);
+    expect(code).toBeGreaterThanOrEqual(WORKER_THRESHOLD);
+    for (const [minCodeBytes, used] of [[code + 1, false], [code, true]] as const) {
+      const workers = Object.assign(new CountingWorkers(), { minCodeBytes });
+      await testMachine({ loader: { workers } }).loader.load(big, "big.wasm");
+      expect(workers.calls > 0).toBe(used);
+    }
+  });
+
   it("refuse a binary that is invalid and against the policy by its validation, as on this thread", async () => {
     // On workers the binary is read and its policy checked while a worker validates it; the
     // validation's refusal must still come first. The generated module asks for 16 pages: a

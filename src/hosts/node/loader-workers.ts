@@ -2,10 +2,11 @@ import { getCompileCacheDir } from "node:module";
 import { availableParallelism } from "node:os";
 import { setFlagsFromString } from "node:v8";
 import { isMainThread, Worker } from "node:worker_threads";
-import { pageCopy } from "../../loader/code-output.ts";
+import { pageBuffer, pageCopy, releaseBytes } from "../../loader/code-output.ts";
 import { eagerValidationOpen, validatingEagerly } from "./engine-flags.ts";
 import type { CodeLayout } from "../../loader/output-layout.ts";
 import type { BodyChunk, ChunkOutcome, CodeWorkers } from "../../loader/rewrite-code.ts";
+import { WORKER_THRESHOLD } from "../../loader/rewrite-module.ts";
 import type { WorkerReply, WorkerRequest } from "./loader-worker.ts";
 
 /** Workers started whose engine is not yet set up (withoutConcurrentJit). */
@@ -41,6 +42,9 @@ function withoutConcurrentJit(start: () => Worker): Worker {
 /** The smallest valid module: what a worker validates to show it is started and loaded. */
 const WASM_HEADER = new Uint8Array([0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0]);
 
+/** The size of a buffer for a chunk's input copy, unless the chunk is bigger: most chunks fit. */
+const INPUT_BYTES = 1 << 20;
+
 /** How long the pool keeps workers that have nothing to do. */
 const IDLE_MS = 2000;
 
@@ -60,12 +64,42 @@ export class NodeLoaderWorkers implements CodeWorkers {
   private readonly queue: Array<{ request: WorkerRequest; transfer: ArrayBuffer[]; settle: (reply: WorkerReply) => void; fail: (error: Error) => void }> = [];
   private readonly pending = new Map<number, { settle: (reply: WorkerReply) => void; fail: (error: Error) => void; worker: Worker }>();
   private nextId = 1;
+  /** Buffers of chunks' code placed in the output (recycle), for the workers' next chunks. */
+  private readonly spareCode: ArrayBuffer[] = [];
+  /** Buffers of chunks' input the workers sent back, for the next chunks' copies. */
+  private readonly spareInput: ArrayBuffer[] = [];
   private idleTimer: ReturnType<typeof setTimeout> | null = null;
 
-  /** `idleMs`: how long workers with nothing to do are kept. */
-  constructor(size = Math.max(1, Math.min(4, availableParallelism())), idleMs = IDLE_MS) {
+  readonly minCodeBytes: number;
+  /** A compile of a load's output is coming (standBy): the pool keeps a worker started for it. */
+  private compileWanted = false;
+
+  /**
+   * `idleMs`: how long workers with nothing to do are kept; `minCodeBytes`: the least code a binary
+   * must have to be rewritten here (CodeWorkers.minCodeBytes; the Node host's: NODE_WORKERS_MIN_CODE).
+   */
+  constructor(size = Math.max(1, Math.min(4, availableParallelism())), idleMs = IDLE_MS, minCodeBytes = WORKER_THRESHOLD) {
     this.size = size;
     this.idleMs = idleMs;
+    this.minCodeBytes = minCodeBytes;
+  }
+
+  /**
+   * Starts a worker now for the compile that ends this load (compileValidated), unless one runs:
+   * its start (Node's and the loader's code in a new isolate) then overlaps the rewrite on the
+   * machine's thread, or the output's assembly after a rewrite here, instead of following them.
+   */
+  standBy(): void {
+    this.compileWanted = true;
+    this.startIdle();
+  }
+
+  private startIdle(): void {
+    if (this.workers.length > 0 || eagerValidationOpen()) return;
+    const worker = this.start();
+    this.idle.push(worker);
+    worker.unref();
+    this.endWhenIdle();
   }
 
   /** Worker threads started and not ended. */
@@ -89,6 +123,7 @@ export class NodeLoaderWorkers implements CodeWorkers {
     const validateFirst = !isMainThread;
     // A worker started and loaded before the engine's flags change (no worker starts while they
     // are changed: dispatch), so that its code is compiled and cached under the usual flags.
+    this.compileWanted = false;
     await this.validate(WASM_HEADER);
     const reply = await validatingEagerly(() => this.send({ id: 0, kind: "compile-validated", bytes: own, validateFirst }, [own.buffer as ArrayBuffer]));
     if (reply.kind !== "compiled-validated") throw new Error("loader worker answered a compile with something else");
@@ -101,23 +136,63 @@ export class NodeLoaderWorkers implements CodeWorkers {
     // Two chunks in flight per worker (one running, one waiting, so that a worker never waits
     // for this thread): each gets a copy of its chunk's bodies only, made when it is sent and
     // moved to the worker, so that no copy of the whole binary lives for the whole rewrite, and
-    // chunks come back nearly in order (the output takes them in order).
+    // chunks come back nearly in order (the output takes them in order). The copies are made in
+    // buffers the workers send back, and each request carries a buffer for the worker's next
+    // code (recycle): a load's copies touch the same few buffers, not fresh memory per chunk.
     let next = 0;
     const lane = async () => {
       while (next < chunks.length) {
         const index = next++;
         const chunk = chunks[index]!;
         const base = chunk[0]?.start ?? 0;
-        const code = pageCopy(bytes.subarray(base, chunk.at(-1)?.end ?? base));
+        const code = this.inputCopy(bytes.subarray(base, chunk.at(-1)?.end ?? base));
         const rebased = chunk.map((body) => ({ ...body, start: body.start - base, end: body.end - base }));
-        const reply = await this.send({ id: 0, kind: "rewrite", bytes: code, base, layout, chunk: rebased }, [code.buffer]);
+        const spare = this.spareCode.pop() ?? null;
+        const reply = await this.send({ id: 0, kind: "rewrite", bytes: code, base, layout, chunk: rebased, spare }, spare ? [code.buffer, spare] : [code.buffer]);
         if (reply.kind !== "rewritten") throw new Error("loader worker answered a rewrite with something else");
-        if (!reply.outcome.ok) next = chunks.length; // the load fails: the rest is not needed
+        this.spareInput.push(reply.bytes.buffer as ArrayBuffer);
+        if (!reply.outcome.ok) {
+          next = chunks.length; // the load fails: the rest is not needed, nor a compile
+          this.compileWanted = false;
+        }
         take(index, reply.outcome);
       }
     };
-    await Promise.all(Array.from({ length: Math.min(2 * this.size, chunks.length) }, lane));
+    try {
+      await Promise.all(Array.from({ length: Math.min(2 * this.size, chunks.length) }, lane));
+    } finally {
+      this.dropSpares(this.spareInput);
+    }
     await this.endIfIdle();
+    // A fresh worker for the compile, started while this thread assembles the output: smaller than
+    // one of those that rewrote (their heaps, the rewriter's optimized code), which would stand
+    // beside the compile's copy of the output.
+    if (this.compileWanted) this.startIdle();
+  }
+
+  /** The code of a chunk's outcome, placed in the output: its buffer goes back to a worker with a later request. */
+  recycle(code: Uint8Array): void {
+    if (this.spareCode.length < 2 * this.size + 2 && code.buffer instanceof ArrayBuffer && !code.buffer.detached) this.spareCode.push(code.buffer);
+    else releaseBytes(code);
+  }
+
+  /** A copy of `bytes` in a buffer a worker sent back, or a new one when none is big enough. */
+  private inputCopy(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+    let buffer = this.spareInput.pop();
+    if (buffer !== undefined && buffer.byteLength < bytes.length) {
+      if (buffer.resizable && buffer.maxByteLength >= bytes.length) buffer.resize(bytes.length);
+      else {
+        releaseBytes(new Uint8Array(buffer));
+        buffer = undefined;
+      }
+    }
+    const copy = buffer === undefined ? pageBuffer(Math.max(bytes.length, INPUT_BYTES)).subarray(0, bytes.length) : new Uint8Array(buffer, 0, bytes.length);
+    copy.set(bytes);
+    return copy;
+  }
+
+  private dropSpares(spares: ArrayBuffer[]): void {
+    for (const buffer of spares.splice(0)) releaseBytes(new Uint8Array(buffer));
   }
 
   /**
@@ -134,6 +209,7 @@ export class NodeLoaderWorkers implements CodeWorkers {
 
   /** Ends every worker (a host that is done loading may call it; idle workers never hold the process up). */
   async close(): Promise<void> {
+    this.dropSpares(this.spareCode);
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = null;
     const all = this.workers.splice(0);

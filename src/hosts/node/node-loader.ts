@@ -19,9 +19,27 @@ export function nodeLoader(importModules: readonly ImportModuleSpec<unknown>[], 
     maxBinaryBytes: MAX_PROGRAM_BYTES,
     cache: options.cache ? new DiskModuleCache() : null,
     codeIdentity: loaderIdentity(),
-    workers: new NodeLoaderWorkers(),
+    workers: nodeLoaderWorkers(),
     sha256: nodeSha256,
   });
+}
+
+/**
+ * The least code a binary has for the Node host to rewrite it on worker threads. Below, the
+ * machine's thread does the whole load in slices sooner and for less CPU: each load's workers
+ * start afresh (Node and the loader in a new isolate, then V8 optimizing the rewriter in each), a
+ * cost of about 0.4 s on the bench's idle machine (bench/RESULTS.md at cdaff18: the 2.1 MB module
+ * 185 ms on this thread, 540 on workers; the 25 MB one 2.1 s against 1.8). Whole cold loads in
+ * fresh processes, CPU then wall, medians on the shared 2-core machine at load 10-16, this thread
+ * against workers: 2.0 MB 0.39 against 1.6 s CPU, 2.9 MB 0.6 against 2.2, 6 MB 1.6 against 2.7;
+ * with the machine that busy workers lost even at 25 MB (CPU 4.6-5.8 against 6.2-7.1 s), since
+ * the rewrite on two workers takes 1.5-2 times the CPU of one thread's.
+ */
+export const NODE_WORKERS_MIN_CODE = 8 << 20;
+
+/** The Node host's loader workers (those `nodeLoader` gives its loader). */
+export function nodeLoaderWorkers(): NodeLoaderWorkers {
+  return new NodeLoaderWorkers(undefined, undefined, NODE_WORKERS_MIN_CODE);
 }
 
 /** Bytes hashed per turn of the event loop: a millisecond or two of the machine's thread. */
