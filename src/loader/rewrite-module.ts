@@ -6,7 +6,7 @@ import { NO_OUTLINING, OUTLINE_MAX_CODE, outlineChoice, planLoops, type Outlined
 import { checkPolicy, type LoaderPolicy } from "./policy.ts";
 import { chunkBodies, rewriteChunk, type BodyChunk, type ChunkOutcome, type CodeWorkers } from "./rewrite-code.ts";
 import { helperFunctions } from "./rewrite-helpers.ts";
-import { checkHeader, codeSectionBytes, engineValidation, validationError } from "./validate.ts";
+import { checkHeader, codeSectionBytes, engineValidation, largestBodyBytes, validationError } from "./validate.ts";
 import { DecodeError } from "./wasm/byte-reader.ts";
 import { readModule, type ModuleInfo } from "./wasm/module-info.ts";
 import { RewrittenChunks } from "./rewritten-chunks.ts";
@@ -25,6 +25,8 @@ import { writeModule } from "./write-module.ts";
  * that is mostly data (flite: 21 MB, 0.2 MB of code) gains nothing from them.
  */
 export const WORKER_THRESHOLD = 512 << 10;
+/** A body this large is rewritten on the workers, when there are any, whatever the binary's size. */
+export const WORKER_BODY_BYTES = 128 << 10;
 /** Input bytes per chunk handed to a worker. */
 const WORKER_CHUNK_BYTES = 256 << 10;
 /** Input bytes per chunk on this thread (about a millisecond of work). */
@@ -37,7 +39,11 @@ const SLICE_MS = 4;
 export async function rewriteModule(name: string, bytes: Uint8Array, policy: LoaderPolicy, workers: CodeWorkers | null, variant: RewriteVariant = {}): Promise<CacheRecord> {
   checkHeader(name, bytes, policy.maxBinaryBytes);
   const codeBytes = codeSectionBytes(bytes);
-  const runner: CodeWorkers = workers !== null && codeBytes >= (workers.minCodeBytes ?? WORKER_THRESHOLD) ? workers : inThread;
+  // A body is one piece of the rewrite wherever it runs: one too large for a slice goes to the
+  // workers whatever the binary's size, or it would hold the machine's thread (a 650 KB body: 0.2 s
+  // on a busy machine, every process stopped).
+  const onWorkers = codeBytes >= (workers?.minCodeBytes ?? WORKER_THRESHOLD) || largestBodyBytes(bytes) >= WORKER_BODY_BYTES;
+  const runner: CodeWorkers = workers !== null && onWorkers ? workers : inThread;
   // On workers, the binary is validated there while this thread reads it and checks the policy
   // (the reader refuses a malformed binary with a DecodeError, whatever it is: test/loader/
   // hostile.test.ts) and the other workers rewrite its chunks; the validation's refusal comes

@@ -35,6 +35,50 @@ export function codeSectionBytes(bytes: Uint8Array): number {
 }
 
 /**
+ * The largest function body's bytes, read from the code section's size fields alone (0 when it
+ * cannot tell: the reader refuses such a binary later). A body is rewritten in one piece, so this
+ * bounds how long one piece holds the thread that rewrites it.
+ */
+export function largestBodyBytes(bytes: Uint8Array): number {
+  const code = codeSectionBytes(bytes);
+  if (code === 0 || code === bytes.length) return 0;
+  let at = 8;
+  while (at < bytes.length && bytes[at] !== 10) {
+    at++;
+    at = skipLeb(bytes, at, true);
+  }
+  at = skipLeb(bytes, at + 1, false); // the section's size
+  const end = Math.min(bytes.length, at + code);
+  let count = 0;
+  [count, at] = readLeb(bytes, at);
+  let largest = 0;
+  for (let i = 0; i < count && at < end; i++) {
+    let size = 0;
+    [size, at] = readLeb(bytes, at);
+    largest = Math.max(largest, Math.min(size, end - at));
+    at += size;
+  }
+  return largest;
+}
+
+function readLeb(bytes: Uint8Array, from: number): [number, number] {
+  let value = 0;
+  let at = from;
+  for (let shift = 0; at < bytes.length && shift <= 28; shift += 7) {
+    const byte = bytes[at++]!;
+    value += (byte & 0x7f) * 2 ** shift;
+    if ((byte & 0x80) === 0) return [value, at];
+  }
+  return [0, bytes.length];
+}
+
+/** Skips a LEB128 at `from`, and when `andThatMany`, as many bytes as it says. */
+function skipLeb(bytes: Uint8Array, from: number, andThatMany: boolean): number {
+  const [value, at] = readLeb(bytes, from);
+  return andThatMany ? at + value : at;
+}
+
+/**
  * Where the engine's message comes from when it validates function bodies lazily (the Node host
  * has V8 do so: src/hosts/node/engine-flags.ts): `WebAssembly.validate` still checks every body,
  * but `new WebAssembly.Module` then compiles a module whose bodies are wrong, so it cannot say

@@ -4,9 +4,9 @@
 import { describe, expect, it } from "vitest";
 import type { CodeLayout } from "../../src/loader/output-layout.ts";
 import type { BodyChunk, ChunkOutcome, CodeWorkers } from "../../src/loader/rewrite-code.ts";
-import { SlicedRewriter, WORKER_THRESHOLD } from "../../src/loader/rewrite-module.ts";
+import { SlicedRewriter, WORKER_BODY_BYTES, WORKER_THRESHOLD } from "../../src/loader/rewrite-module.ts";
 import { LoadError } from "../../src/loader/load-error.ts";
-import { codeSectionBytes } from "../../src/loader/validate.ts";
+import { codeSectionBytes, largestBodyBytes } from "../../src/loader/validate.ts";
 import { readModule } from "../../src/loader/wasm/module-info.ts";
 import { testMachine } from "../helpers/test-host.ts";
 import { generatedModule } from "../../bench/generated-module.ts";
@@ -60,6 +60,38 @@ describe("the loader's workers", () => {
       await testMachine({ loader: { workers } }).loader.load(big, "big.wasm");
       expect(workers.calls > 0).toBe(used);
     }
+  });
+
+  it("get a binary with one body too big for a slice, whatever the least code they ask for", async () => {
+    // One function of WORKER_BODY_BYTES: rewritten in one piece, it would hold the machine's
+    // thread for as long as that takes.
+    const stores = Math.ceil(WORKER_BODY_BYTES / 10);
+    const huge = watToBinary(`(module (memory 2)
+      (func $big (param $p i32) ${"(i32.store offset=8 (local.get $p) (i32.load offset=4 (local.get $p)))".repeat(stores)})
+      (func (export "_start") (call $big (i32.const 8192))))`);
+    expect(largestBodyBytes(huge)).toBeGreaterThanOrEqual(WORKER_BODY_BYTES);
+    expect(codeSectionBytes(huge)).toBeLessThan(WORKER_THRESHOLD);
+    const small = generatedModule(400);
+    expect(largestBodyBytes(small)).toBeLessThan(WORKER_BODY_BYTES);
+    for (const [bytes, used] of [[huge, true], [small, false]] as const) {
+      const workers = Object.assign(new CountingWorkers(), { minCodeBytes: 8 << 20 });
+      const t = testMachine({ loader: { workers } });
+      const image = await t.loader.load(bytes, "one-body.wasm");
+      expect(workers.calls > 0).toBe(used);
+      if (bytes !== huge) continue;
+      const p = t.kernel.spawn(image);
+      await t.kernel.run();
+      expect(p.outcome).toEqual({ kind: "exited", code: 0 });
+    }
+  });
+
+  it("read the largest body's size from the code section's size fields, whatever the binary holds", () => {
+    const header = [0, 0x61, 0x73, 0x6d, 1, 0, 0, 0];
+    expect(largestBodyBytes(new Uint8Array(header))).toBe(0);
+    // Bodies of 3 and 5 bytes; then a count past what the section holds, and a body size past its end.
+    expect(largestBodyBytes(new Uint8Array([...header, 10, 11, 2, 3, 0, 0x41, 0x0b, 5, 0, 1, 1, 1, 0x0b]))).toBe(5);
+    expect(largestBodyBytes(new Uint8Array([...header, 10, 6, 0xff, 0x01, 0xff, 0xff, 0x03, 0]))).toBe(1);
+    expect(largestBodyBytes(new Uint8Array([...header, 10, 3, 0x80, 0x80, 0x80]))).toBe(0);
   });
 
   it("refuse a binary that is invalid and against the policy by its validation, as on this thread", async () => {
