@@ -97,15 +97,10 @@ export class PageTable {
 
   /** Calls `visit` for every present entry, in address order. */
   forEach(visit: (page: number, frame: number, flags: number) => void): void {
-    const words = this.memory.words;
-    if (this.tableSlots.length > 1) this.tableSlots.sort((a, b) => a - b);
-    for (const dir of this.tableSlots) {
-      const table = words[(this.directoryFrame << 10) + dir]!;
-      for (let i = 0; i < 1024; i++) {
-        const entry = words[(table << 10) + i]!;
-        if (entry !== 0) visit((dir << 10) | i, entry >>> PAGE_SHIFT, entry & FLAG_BITS);
-      }
-    }
+    this.forEachUntil(Infinity, (page, frame, flags) => {
+      visit(page, frame, flags);
+      return false;
+    });
   }
 
   /**

@@ -1,5 +1,6 @@
 import { DiskImage } from "../../src/hosts/node/disk-image.ts";
 import { bootBlockMachine, type BlockMachine } from "../drivers/block-machine.ts";
+import type { BlockBackend } from "../../src/machine/devices/block-backend.ts";
 
 /** A new disk image's size in the fs tests. */
 export const DISK_BYTES = 64 << 20;
@@ -41,4 +42,14 @@ export async function verdict(m: BlockMachine, pass: RegExp, failure: RegExp): P
   const fail = [...m.lines(), ...m.stderr().split("\n")].find((l) => failure.test(l));
   if (fail) throw new Error(`${fail}\n${m.lines().join("\n")}\n${m.stderr()}`);
   return m.lines().find((l) => pass.test(l))!;
+}
+
+/** Boots `lines` with `programs` on `disk` until `pass` (or `fail`) is said, then halts. */
+export async function bootToVerdict(lines: string, programs: string[], disk: BlockBackend, pass: RegExp, fail: RegExp): Promise<void> {
+  const m = await bootBlockMachine(lines, programs, disk);
+  try {
+    await verdict(m, pass, fail);
+  } finally {
+    await m.halt();
+  }
 }

@@ -6,10 +6,8 @@
 // there — another file's old bytes — and made them the file's head. And a WRITE over a dirty page
 // it held while an eviction's write-back of that page failed lost what it wrote there.
 import { describe, it } from "vitest";
-import type { BlockBackend } from "../../src/machine/devices/block-backend.ts";
-import { bootBlockMachine } from "../drivers/block-machine.ts";
 import { patience } from "../helpers/patience.ts";
-import { FSCK_LINES, verdict } from "./fs-machine.ts";
+import { FSCK_LINES, bootToVerdict } from "./fs-machine.ts";
 import { VolatileCacheBackend } from "./volatile-backend.ts";
 
 const DISK = 16 << 20;
@@ -23,14 +21,6 @@ service fs       fs        memory=4096 publish=fs -- cache-pages=16
 const writer = (mode: string) => `${FS_ONE_CHUNK}service w fs-order-writer use=fs memory=512 -- ${mode}\n`;
 const WRITER = ["registry", "block", "fs", "fs-order-writer"];
 
-async function bootToVerdict(lines: string, programs: string[], disk: BlockBackend, pass: RegExp, fail: RegExp): Promise<void> {
-  const m = await bootBlockMachine(lines, programs, disk);
-  try {
-    await verdict(m, pass, fail);
-  } finally {
-    await m.halt();
-  }
-}
 
 /** A disk where /old's 64 KiB of 0x4f were removed (its blocks free, given again first), on which every write holding a whole page of /lost's 0x4c fails. */
 async function preparedDisk(): Promise<VolatileCacheBackend> {

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import type { BlockBackend } from "../../src/machine/devices/block-backend.ts";
 import { bootBlockMachine } from "../drivers/block-machine.ts";
 import { patience } from "../helpers/patience.ts";
-import { FSCK_LINES, FS_LINES, verdict } from "./fs-machine.ts";
+import { FSCK_LINES, FS_LINES, bootToVerdict, verdict } from "./fs-machine.ts";
 import { VolatileCacheBackend } from "./volatile-backend.ts";
 
 const ITERATIONS = 12;
@@ -88,15 +88,6 @@ const DATA_AT = 546 * 4096;
 const writer = (mode: string) => `${FS_LINES}service w fs-order-writer use=fs memory=512 -- ${mode}\n`;
 const WRITER = ["registry", "block", "fs", "fs-order-writer"];
 
-/** Boots `lines` with `programs` on `disk` until `pass` (or `fail`) is said, then halts. */
-async function bootToVerdict(lines: string, programs: string[], disk: BlockBackend, pass: RegExp, fail: RegExp): Promise<void> {
-  const m = await bootBlockMachine(lines, programs, disk);
-  try {
-    await verdict(m, pass, fail);
-  } finally {
-    await m.halt();
-  }
-}
 
 /** After a cut: fsck finds the disk clean, and the writer's check finds every synced file intact. */
 async function cleanAndIntact(disk: BlockBackend): Promise<void> {
