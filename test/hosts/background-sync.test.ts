@@ -142,6 +142,20 @@ describe("background sync", () => {
     await expect(flush).rejects.toThrow("EIO");
   });
 
+  it("a flush tells a failure met by another flush's sync that ran beside its own (redteam16)", async () => {
+    const { calls, sync } = fakeSync();
+    const background = new BackgroundSync(sync, 0); // (no background syncs: two flushes alone)
+    background.wrote(8);
+    const first = background.flush();
+    background.wrote(8); // let in while the first flush waits
+    const second = background.flush();
+    expect(calls.length).toBe(2); // each its own
+    calls[0]!.resolve(); // the first's was not told of the error on the pages it waited for
+    calls[1]!.reject(new Error("EIO")); // the second's was
+    await expect(second).rejects.toThrow("EIO");
+    await expect(first).rejects.toThrow("EIO");
+  });
+
   it("never starts one with a threshold of 0 (a read-only image)", () => {
     const { calls, sync } = fakeSync();
     const background = new BackgroundSync(sync, 0);
