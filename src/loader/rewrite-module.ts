@@ -91,7 +91,13 @@ export async function rewriteModule(name: string, bytes: Uint8Array, policy: Loa
       const type = info.types[info.functions[index - info.functionImports]!];
       return [{ index, start: body.start, end: body.end, params: type ? type.params.length : 0, outline }];
     });
-    await inThread.rewrite(bytes, layout, again, (index, outcome) => rewritten.takeAgain(again[index]![0]!.index, outcome));
+    // A body too big for a slice goes back to the workers that rewrote it first (redteam16: here,
+    // in one piece, it held the machine's thread as the body rule keeps its first rewrite from doing).
+    const big = (chunk: BodyChunk): boolean => runner !== inThread && chunk[0]!.end - chunk[0]!.start >= WORKER_BODY_BYTES;
+    const againHere = again.filter((chunk) => !big(chunk));
+    const againThere = again.filter(big);
+    const takeAgain = (chunks: readonly BodyChunk[]) => (index: number, outcome: ChunkOutcome) => rewritten.takeAgain(chunks[index]![0]!.index, outcome);
+    await Promise.all([inThread.rewrite(bytes, layout, againHere, takeAgain(againHere)), againThere.length > 0 ? runner.rewrite(bytes, layout, againThere, takeAgain(againThere)) : undefined]);
     if (rewritten.refusal) throw codeError(name, rewritten.refusal, names);
     const outlined = rewritten.outlining(chunks, layout.addedImports);
     const { accessHelpers, bulkHelpers, writesTables } = rewritten;

@@ -117,6 +117,45 @@ describe("background sync", () => {
     expect(calls.length).toBe(2);
   });
 
+  it("a flush tells a failure met by a background sync that ran beside its own (redteam16)", async () => {
+    // The host tells a write-back error to one fdatasync of the file: a sync begun while the
+    // flush's own ran may be the one told of the error on pages written before the flush.
+    const { calls, sync } = fakeSync();
+    const background = new BackgroundSync(sync, 100);
+    background.wrote(8); // written before the flush: the flush promises it
+    let settled = false;
+    const flush = background.flush().then(
+      () => (settled = true),
+      (error: unknown) => {
+        settled = true;
+        throw error;
+      },
+    );
+    expect(calls.length).toBe(1);
+    background.wrote(8); // a write the queue let in while the flush waits
+    await turn();
+    expect(calls.length).toBe(2); // a sync after the flush's writes, beside the flush's own
+    calls[0]!.resolve(); // the flush's own was not told
+    await turn();
+    expect(settled).toBe(false); // it waits for the one beside it
+    calls[1]!.reject(new Error("EIO")); // that one was
+    await expect(flush).rejects.toThrow("EIO");
+  });
+
+  it("a flush tells a failure met by another flush's sync that ran beside its own (redteam16)", async () => {
+    const { calls, sync } = fakeSync();
+    const background = new BackgroundSync(sync, 0); // (no background syncs: two flushes alone)
+    background.wrote(8);
+    const first = background.flush();
+    background.wrote(8); // let in while the first flush waits
+    const second = background.flush();
+    expect(calls.length).toBe(2); // each its own
+    calls[0]!.resolve(); // the first's was not told of the error on the pages it waited for
+    calls[1]!.reject(new Error("EIO")); // the second's was
+    await expect(second).rejects.toThrow("EIO");
+    await expect(first).rejects.toThrow("EIO");
+  });
+
   it("never starts one with a threshold of 0 (a read-only image)", () => {
     const { calls, sync } = fakeSync();
     const background = new BackgroundSync(sync, 0);

@@ -85,6 +85,35 @@ describe("the loader's workers", () => {
     }
   });
 
+  it("rewrite again a body too big for a slice, its loops outlined (redteam16)", async () => {
+    // A function that runs once (called by `_start` alone) with a loop is rewritten a second time,
+    // with its loops moved out: a body of WORKER_BODY_BYTES or more must go to the workers then
+    // too, or that second rewrite holds the machine's thread as the first would have.
+    const stores = Math.ceil(WORKER_BODY_BYTES / 10);
+    const huge = watToBinary(`(module (memory 2)
+      (func $big (param $p i32) (local $i i32)
+        (loop $again
+          (i32.store offset=8 (local.get $p) (i32.add (i32.load offset=8 (local.get $p)) (local.get $i)))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br_if $again (i32.lt_u (local.get $i) (i32.const 100))))
+        ${"(i32.store offset=8 (local.get $p) (i32.load offset=4 (local.get $p)))".repeat(stores)})
+      (func (export "_start") (call $big (i32.const 8192))))`);
+    expect(largestBodyBytes(huge)).toBeGreaterThanOrEqual(WORKER_BODY_BYTES);
+    const given: number[] = [];
+    const workers = Object.assign(new CountingWorkers(), { minCodeBytes: 8 << 20 });
+    const rewrite = workers.rewrite.bind(workers);
+    workers.rewrite = (bytes, layout, chunks, take) => {
+      for (const chunk of chunks) for (const body of chunk) if (body.end - body.start >= WORKER_BODY_BYTES) given.push(body.outline === undefined ? 1 : 2);
+      return rewrite(bytes, layout, chunks, take);
+    };
+    const t = testMachine({ loader: { workers } });
+    const image = await t.loader.load(huge, "outlined-body.wasm");
+    expect(given).toEqual([1, 2]); // its first rewrite, then the one with its loop outlined
+    const p = t.kernel.spawn(image);
+    await t.kernel.run();
+    expect(p.outcome).toEqual({ kind: "exited", code: 0 });
+  });
+
   it("read the largest body's size from the code section's size fields, whatever the binary holds", () => {
     const header = [0, 0x61, 0x73, 0x6d, 1, 0, 0, 0];
     expect(largestBodyBytes(new Uint8Array(header))).toBe(0);

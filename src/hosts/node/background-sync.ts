@@ -14,8 +14,9 @@
  *
  * A background sync changes nothing a flush promises: `flush` syncs at once (an fdatasync waits
  * for every page dirty when it is called, those another one is writing too), beside the one
- * running rather than after it, and waits for both. A background failure is not lost: the host
- * reports a write-back error to one fdatasync only, so `flush` rethrows what a background sync met.
+ * running rather than after it, and waits for both, and for every other begun while its own ran. A
+ * background failure is not lost: the host reports a write-back error to one fdatasync only, so
+ * `flush` rethrows what a background sync met.
  */
 export class BackgroundSync {
   private readonly sync: () => Promise<void>;
@@ -31,6 +32,8 @@ export class BackgroundSync {
   private pending = false;
   private closing = false;
   private failure: { readonly error: unknown } | null = null;
+  /** Every sync not yet settled (background and flushes' own), as its outcome. */
+  private readonly inFlight = new Set<Promise<{ readonly error: unknown } | null>>();
 
   /**
    * `sync` is the file's fdatasync; `threshold` the bytes written that start one (0: never, nor
@@ -81,15 +84,30 @@ export class BackgroundSync {
     this.covering = own;
     own.catch(() => {}); // (told by this flush; a flush after it that finds it covering tells it again)
     this.afterFlush = true;
+    const ownOutcome = this.track(own);
     const running = this.running;
     if (running) await running;
-    const failed = this.failure;
+    const ownFailed = await ownOutcome;
+    // Another sync that ran beside `own` (a background one begun at the host's turn after a write
+    // the queue let in meanwhile, or another flush's) may be the fdatasync the host told of a
+    // write-back error on pages written before this flush, `own` then told nothing (redteam16):
+    // wait for every one begun before `own` ended and tell what they met. One begun after cannot
+    // take its error (`own` waited for those pages' write-back, then looked).
+    const beside = await Promise.all([...this.inFlight]);
+    const failed = this.failure ?? ownFailed ?? beside.find((outcome) => outcome !== null) ?? null; // (a background failure first)
     this.failure = null;
-    if (failed) {
-      await own.catch(() => {}); // (the background failure is the one to tell)
-      throw failed.error;
-    }
-    await own;
+    if (failed) throw failed.error;
+  }
+
+  // `sync`'s outcome (null: it succeeded), counted in `inFlight` until it settles.
+  private track(sync: Promise<void>): Promise<{ readonly error: unknown } | null> {
+    const outcome = sync.then(
+      () => null,
+      (error: unknown) => ({ error }),
+    );
+    this.inFlight.add(outcome);
+    void outcome.then(() => this.inFlight.delete(outcome));
+    return outcome;
   }
 
   /** Resolves once no sync runs, and starts none after (before the file closes). */
@@ -103,6 +121,7 @@ export class BackgroundSync {
     this.afterFlush = false;
     const sync = this.sync();
     this.covering = sync;
+    void this.track(sync);
     this.running = sync.then(
       () => {},
       (error: unknown) => {
