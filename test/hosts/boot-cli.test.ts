@@ -48,12 +48,13 @@ function bootUntil(args: string[], until: RegExp[]): Promise<{ log: string; code
 
 describe.concurrent("dogma boot", () => {
   it("boots the default config into the shell, quietly: the banner and the prompt; what the services said is in dmesg; the end of input halts the machine", () => {
-    const run = dogma(["boot", "--disk", join(work, "shell.img"), "--share", root], "echo hello from the shell\necho a b | cat\nls /host/docs\ndmesg\n");
+    const run = dogma(["boot", "--disk", join(work, "shell.img"), "--share", root], "echo hello from the shell\necho a b | cat\nls /host/docs\necho kept > /tmp/x\ncat /tmp/x\ndmesg\n");
     const log = run.stdout + run.stderr;
     expect(log).toMatch(/^Dogma shell\. Type help for what there is\.\ndogma:\/\$ echo hello from the shell\nhello from the shell\n/);
     expect(log).toContain("dogma:/$ ls /host/docs\n"); // the folder given with --share, read-only
     expect(log).toContain("\nFS.md\n");
     expect(log).toContain("dogma:/$ echo a b | cat\na b\n");
+    expect(log).toContain("dogma:/$ cat /tmp/x\nkept\n"); // a new disk has an empty /tmp
     // Nothing of the boot on the console but what dmesg printed: every line of it.
     const dmesg = log.slice(log.indexOf("dogma:/$ dmesg\n"));
     expect(log.slice(0, log.indexOf("dogma:/$ dmesg\n"))).not.toMatch(/^(init|boot|fs|console|hostfs|dogma): /m);

@@ -36,8 +36,10 @@ export function installBootModules(volume: Volume, ops: Operations, images: i32,
   const text = base + 4;
   const bin = makeDirectory(volume, ops, ROOT_INODE, "bin");
   const etc = makeDirectory(volume, ops, ROOT_INODE, "etc");
-  if (bin <= 0 || etc <= 0) {
-    done.status = bin <= 0 ? bin : etc;
+  // An empty /tmp, where a shell user's `> /tmp/x` expects one (nothing clears it: no boot does).
+  const tmp = makeDirectory(volume, ops, ROOT_INODE, "tmp");
+  if (bin <= 0 || etc <= 0 || tmp <= 0) {
+    done.status = bin <= 0 ? bin : etc <= 0 ? etc : tmp;
     return;
   }
   const manifests = makeDirectory(volume, ops, <u32>etc, "manifests");
