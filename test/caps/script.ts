@@ -224,7 +224,8 @@ export async function scriptMachine(options: TestMachineOptions = {}): Promise<S
     },
     async childImage(script: Script, name = "child") {
       const bytes = script.bytes();
-      const key = Buffer.from(bytes).toString("hex");
+      // (By name too: the test files of a worker share this table, and a child's arguments are its image's name.)
+      const key = `${name}:${Buffer.from(bytes).toString("hex")}`;
       let image = childImages.get(key);
       if (!image) {
         image = t.loader.load(wat(vmText(bytes)), name);
