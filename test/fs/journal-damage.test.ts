@@ -7,37 +7,22 @@
 // fs-persist then found no /persist and made it anew. Now every commit flushes before its record,
 // so a record that began says the one before it is on the disk: the older one is not replayed, the
 // mount says why, and fsck finds the file system whole.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { FSCK_LINES, FS_LINES, bootOnDisk, verdict } from "./fs-machine.ts";
+import { FSCK_LINES, bootOnDisk, verdict } from "./fs-machine.ts";
+import { BLOCK, PERSIST, diskWithRecords } from "./journal-disk.ts";
 import { patience } from "../helpers/patience.ts";
 
 const work = mkdtempSync(join(tmpdir(), "dogma-fs-journal-damage-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-const PERSIST = `${FS_LINES}service persist fs-persist use=fs memory=512\n`;
-const BLOCK = 4096;
-/** A 64 MiB disk's journal: blocks 1 to 768 and the backup superblock; two slots of 384 blocks. */
-const SLOTS = [1, 385];
-const MAGIC_FLUSHED = 0x324c4e4a4d474f44n; // "DOGMJNL2": written after a flush
-
 /** A disk with fs-persist's files on it, and where the newer of its journal's two records lies. */
 async function diskWithFiles(name: string): Promise<{ disk: string; bytes: Buffer; newer: { at: number; count: number } }> {
   const disk = join(work, name);
-  const m = await bootOnDisk(disk, PERSIST, ["fs", "fs-persist"]);
-  try {
-    await verdict(m, /^fs-persist: created$/, /FAIL/);
-  } finally {
-    await m.close();
-  }
-  const bytes = readFileSync(disk);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headers = SLOTS.map((at) => ({ at, magic: view.getBigUint64(at * BLOCK, true), sequence: view.getBigUint64(at * BLOCK + 8, true), count: view.getUint32(at * BLOCK + 16, true) }));
-  expect(headers.every((h) => h.magic === MAGIC_FLUSHED && h.count > 0)).toBe(true);
-  const newer = headers[0]!.sequence > headers[1]!.sequence ? headers[0]! : headers[1]!;
-  return { disk, bytes, newer };
+  const { bytes, newer } = await diskWithRecords(disk);
+  return { disk, bytes, newer: { at: newer.at, count: newer.view.getUint32(16, true) } };
 }
 
 /** Boots the damaged disk: fs-persist must find its files, the fs say what it set aside; then fsck. */

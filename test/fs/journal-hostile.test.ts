@@ -14,53 +14,21 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { FSCK_LINES, FS_LINES, bootOnDisk, verdict } from "./fs-machine.ts";
+import { BLOCK, PERSIST, SLOTS, checksum, diskWithRecords, type JournalRecord } from "./journal-disk.ts";
 import { patience } from "../helpers/patience.ts";
 
 const work = mkdtempSync(join(tmpdir(), "dogma-fs-journal-hostile-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-const PERSIST = `${FS_LINES}service persist fs-persist use=fs memory=512\n`;
-const BLOCK = 4096;
-/** A 64 MiB disk: the journal's two slots, and the bitmap's one block after the journal. */
-const SLOTS = [1, 385];
+/** A 64 MiB disk: the bitmap's one block after the journal. */
 const BITMAP = 770;
-const MAGIC_FLUSHED = 0x324c4e4a4d474f44n; // "DOGMJNL2"
+/** The last sequence a u64 holds. */
 const M64 = (1n << 64n) - 1n;
 
-/** format.ts checksum: a word-wise multiply-rotate hash of 8-byte words, continuing from `seed`. */
-function checksum(bytes: Uint8Array, seed: bigint): bigint {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let h = seed ^ 0x9e3779b97f4a7c15n;
-  for (let p = 0; p < bytes.byteLength; p += 8) {
-    const x = ((h ^ view.getBigUint64(p, true)) * 0xff51afd7ed558ccdn) & M64;
-    h = ((x << 29n) | (x >> 35n)) & M64;
-  }
-  return h ^ (h >> 32n);
-}
-
-interface Record {
-  readonly at: number;
-  readonly header: Uint8Array;
-  readonly view: DataView;
-}
-
 /** A disk with fs-persist's files on it, and the newer of its journal's records. */
-async function diskWithFiles(name: string): Promise<{ disk: string; bytes: Buffer; newer: Record }> {
+async function diskWithFiles(name: string): Promise<{ disk: string; bytes: Buffer; newer: JournalRecord }> {
   const disk = join(work, name);
-  const m = await bootOnDisk(disk, PERSIST, ["fs", "fs-persist"]);
-  try {
-    await verdict(m, /^fs-persist: created$/, /FAIL/);
-  } finally {
-    await m.close();
-  }
-  const bytes = readFileSync(disk);
-  const records = SLOTS.map((at) => {
-    const header = bytes.subarray(at * BLOCK, (at + 1) * BLOCK);
-    return { at, header, view: new DataView(header.buffer, header.byteOffset, BLOCK) };
-  });
-  expect(records.every((r) => r.view.getBigUint64(0, true) === MAGIC_FLUSHED)).toBe(true);
-  const newer = records[0]!.view.getBigUint64(8, true) > records[1]!.view.getBigUint64(8, true) ? records[0]! : records[1]!;
-  return { disk, bytes, newer };
+  return { disk, ...(await diskWithRecords(disk)) };
 }
 
 /**
@@ -68,7 +36,7 @@ async function diskWithFiles(name: string): Promise<{ disk: string; bytes: Buffe
  * fsck read), then one with every block free (what the server's replay left). `headerSum`: the
  * header checksum to write (else the right one). The whole checksum is made to hold.
  */
-function appendBitmapImages(bytes: Buffer, record: Record, headerSum?: number): void {
+function appendBitmapImages(bytes: Buffer, record: JournalRecord, headerSum?: number): void {
   const count = record.view.getUint32(16, true);
   // The bitmap as the server sees it after replay: the record's own image of it if it has one.
   let current = bytes.subarray(BITMAP * BLOCK, (BITMAP + 1) * BLOCK);
@@ -84,7 +52,7 @@ function appendBitmapImages(bytes: Buffer, record: Record, headerSum?: number): 
 }
 
 /** Writes the record's header checksum (`headerSum`, else the right one) and its whole checksum, which holds. */
-function seal(bytes: Buffer, record: Record, headerSum?: number): void {
+function seal(bytes: Buffer, record: JournalRecord, headerSum?: number): void {
   const count = record.view.getUint32(16, true);
   record.view.setUint32(20, 0, true);
   record.view.setBigUint64(24, 0n, true);

@@ -9,12 +9,12 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { DISK_BYTES, FSCK_LINES, FS_LINES, bootOnDisk, verdict } from "./fs-machine.ts";
 import { patience } from "../helpers/patience.ts";
+import { PERSIST, checksum } from "./journal-disk.ts";
 
 const work = mkdtempSync(join(tmpdir(), "dogma-fs-superblock-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 const root = join(import.meta.dirname, "../..");
 
-const PERSIST = `${FS_LINES}service persist fs-persist use=fs memory=512\n`;
 const REPAIR = "service registry registry\ndriver block block device=block interrupt=block memory=512\nservice fsck fsck memory=4096 -- --repair\n";
 /** A 64 MiB disk keeps its backup superblock in the journal's last block (format.ts planLayout). */
 const BACKUP = 769;
@@ -164,17 +164,6 @@ describe("the superblock", () => {
   }, patience(120_000));
 });
 
-/** format.ts's checksum: a word-wise multiply-rotate hash of `bytes` (a multiple of 8). */
-function checksum(bytes: Uint8Array): bigint {
-  const mask = (1n << 64n) - 1n;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let h = 0x9e3779b97f4a7c15n;
-  for (let at = 0; at < bytes.length; at += 8) {
-    const x = ((h ^ view.getBigUint64(at, true)) * 0xff51afd7ed558ccdn) & mask;
-    h = ((x << 29n) | (x >> 35n)) & mask;
-  }
-  return h ^ (h >> 32n);
-}
 
 /** Turns a version 4 disk into what version 1 wrote: its superblock, no backup, no links or access and change times. */
 function toVersion1(disk: string): void {

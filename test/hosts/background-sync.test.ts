@@ -16,6 +16,18 @@ function fakeSync() {
 
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/** A flush that succeeded, then a write (a checkpoint), whose sync began at the host's turn: calls[1], unsettled. */
+async function checkpointSyncing() {
+  const { calls, sync } = fakeSync();
+  const background = new BackgroundSync(sync, 100);
+  const first = background.flush();
+  calls[0]!.resolve();
+  await first;
+  background.wrote(8);
+  await turn();
+  return { calls, background };
+}
+
 describe("background sync", () => {
   it("starts once the threshold is written, and never two at once", async () => {
     const { calls, sync } = fakeSync();
@@ -88,13 +100,7 @@ describe("background sync", () => {
   });
 
   it("syncs again at a flush when anything was written after the last sync began", async () => {
-    const { calls, sync } = fakeSync();
-    const background = new BackgroundSync(sync, 100);
-    const first = background.flush();
-    calls[0]!.resolve();
-    await first;
-    background.wrote(8);
-    await turn();
+    const { calls, background } = await checkpointSyncing();
     expect(calls.length).toBe(2);
     background.wrote(0); // (a write that failed at once: it may still have changed the file)
     const second = background.flush();
@@ -105,13 +111,7 @@ describe("background sync", () => {
   });
 
   it("a flush that waits for another sync tells what that sync met", async () => {
-    const { calls, sync } = fakeSync();
-    const background = new BackgroundSync(sync, 100);
-    const first = background.flush();
-    calls[0]!.resolve();
-    await first;
-    background.wrote(8);
-    await turn();
+    const { calls, background } = await checkpointSyncing();
     calls[1]!.reject(new Error("EIO"));
     await expect(background.flush()).rejects.toThrow("EIO");
     expect(calls.length).toBe(2);
