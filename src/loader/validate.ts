@@ -13,25 +13,26 @@ export function checkHeader(name: string, bytes: Uint8Array, maxBytes: number): 
 }
 
 /**
- * The bytes of the code section's contents, read from the section headers alone (before the binary
- * is validated, to choose where to rewrite it); a header that runs past the end counts the rest of
- * the binary, for validation to refuse.
+ * The code section's contents, from the section headers alone (before the binary is validated):
+ * where they start and their bytes; null when there is none. A header that runs past the end
+ * counts the rest of the binary (start -1), for validation to refuse.
  */
-export function codeSectionBytes(bytes: Uint8Array): number {
+function codeSection(bytes: Uint8Array): { readonly start: number; readonly size: number } | null {
   let at = 8;
   while (at < bytes.length) {
     const id = bytes[at++]!;
-    let size = 0;
-    for (let shift = 0; ; shift += 7) {
-      if (at >= bytes.length || shift > 28) return bytes.length;
-      const byte = bytes[at++]!;
-      size += (byte & 0x7f) * 2 ** shift;
-      if ((byte & 0x80) === 0) break;
-    }
-    if (id === 10) return Math.min(size, bytes.length - at);
-    at += size;
+    const header = readLeb(bytes, at);
+    if (header === null) return { start: -1, size: bytes.length };
+    const [size, next] = header;
+    if (id === 10) return { start: next, size: Math.min(size, bytes.length - next) };
+    at = next + size;
   }
-  return 0;
+  return null;
+}
+
+/** The bytes of the code section's contents (codeSection), to choose where to rewrite the binary. */
+export function codeSectionBytes(bytes: Uint8Array): number {
+  return codeSection(bytes)?.size ?? 0;
 }
 
 /**
@@ -40,28 +41,25 @@ export function codeSectionBytes(bytes: Uint8Array): number {
  * bounds how long one piece holds the thread that rewrites it.
  */
 export function largestBodyBytes(bytes: Uint8Array): number {
-  const code = codeSectionBytes(bytes);
-  if (code === 0 || code === bytes.length) return 0;
-  let at = 8;
-  while (at < bytes.length && bytes[at] !== 10) {
-    at++;
-    at = skipLeb(bytes, at, true);
-  }
-  at = skipLeb(bytes, at + 1, false); // the section's size
-  const end = Math.min(bytes.length, at + code);
-  let count = 0;
-  [count, at] = readLeb(bytes, at);
+  const code = codeSection(bytes);
+  if (code === null || code.start < 0) return 0;
+  const end = code.start + code.size;
+  const count = readLeb(bytes, code.start);
+  if (count === null) return 0;
+  let at = count[1];
   let largest = 0;
-  for (let i = 0; i < count && at < end; i++) {
-    let size = 0;
-    [size, at] = readLeb(bytes, at);
-    largest = Math.max(largest, Math.min(size, end - at));
-    at += size;
+  for (let i = 0; i < count[0] && at < end; i++) {
+    const body = readLeb(bytes, at);
+    if (body === null) break;
+    const [size, next] = body;
+    largest = Math.max(largest, Math.min(size, end - next));
+    at = next + size;
   }
   return largest;
 }
 
-function readLeb(bytes: Uint8Array, from: number): [number, number] {
+/** An unsigned LEB128 of at most 5 bytes at `from`, and where it ends; null when it runs past the end or longer. */
+function readLeb(bytes: Uint8Array, from: number): [number, number] | null {
   let value = 0;
   let at = from;
   for (let shift = 0; at < bytes.length && shift <= 28; shift += 7) {
@@ -69,13 +67,7 @@ function readLeb(bytes: Uint8Array, from: number): [number, number] {
     value += (byte & 0x7f) * 2 ** shift;
     if ((byte & 0x80) === 0) return [value, at];
   }
-  return [0, bytes.length];
-}
-
-/** Skips a LEB128 at `from`, and when `andThatMany`, as many bytes as it says. */
-function skipLeb(bytes: Uint8Array, from: number, andThatMany: boolean): number {
-  const [value, at] = readLeb(bytes, from);
-  return andThatMany ? at + value : at;
+  return null;
 }
 
 /**
