@@ -42,8 +42,8 @@ export async function rewriteModule(name: string, bytes: Uint8Array, policy: Loa
   // A body is one piece of the rewrite wherever it runs: one too large for a slice goes to the
   // workers whatever the binary's size, or it would hold the machine's thread (a 650 KB body: 0.2 s
   // on a busy machine, every process stopped).
-  const onWorkers = codeBytes >= (workers?.minCodeBytes ?? WORKER_THRESHOLD) || largestBodyBytes(bytes) >= WORKER_BODY_BYTES;
-  const runner: CodeWorkers = workers !== null && onWorkers ? workers : inThread;
+  const onWorkers = workers !== null && (codeBytes >= (workers.minCodeBytes ?? WORKER_THRESHOLD) || largestBodyBytes(bytes) >= WORKER_BODY_BYTES);
+  const runner: CodeWorkers = onWorkers ? workers : inThread;
   // On workers, the binary is validated there while this thread reads it and checks the policy
   // (the reader refuses a malformed binary with a DecodeError, whatever it is: test/loader/
   // hostile.test.ts) and the other workers rewrite its chunks; the validation's refusal comes
