@@ -5,7 +5,7 @@ import { ProcessFault, hex } from "./fault.ts";
 import { FRAME_KERNEL, type FrameAllocator } from "./frame-allocator.ts";
 import { SharedFrames } from "./caps/shared-frames.ts";
 import type { FrameOwner, MappingSpace } from "./frame-owner.ts";
-import { PTE_ACCESSED, PTE_COW, PTE_PAGED, PTE_READ, PTE_RIGHTS, PTE_SHARED, PTE_WRITE, PageTable } from "./page-table.ts";
+import { PTE_ACCESSED, PTE_CLEAN, PTE_COW, PTE_PAGED, PTE_READ, PTE_RIGHTS, PTE_SHARED, PTE_WRITE, PageTable } from "./page-table.ts";
 import { type FramePressure, FramesRequired, PageInRequired } from "./paging-hooks.ts";
 
 import { SoftwareTlb, tlbFrames } from "./tlb.ts";
@@ -306,14 +306,18 @@ export class AddressSpace implements MappingSpace {
     if (entry & PTE_PAGED) throw new PageInRequired(address);
     if (entry >>> PAGE_SHIFT === 0) entry = entry & PTE_SHARED ? this.ownersFrame(address, entry) : this.giveFrame(address, entry);
     else if (write && (entry & (PTE_COW | PTE_SHARED)) === PTE_COW) entry = this.breakCopyOnWrite(address, entry);
-    if ((entry & PTE_ACCESSED) === 0) this.table.map(page, entry >>> PAGE_SHIFT, (entry & 0xfff) | PTE_ACCESSED);
+    // A write to a clean page (its copy in the store is its contents until now) makes it dirty:
+    // the write TLB is filled for it only from here on, so no write can miss this.
+    const dirtied = write && (entry & PTE_CLEAN) !== 0;
+    if ((entry & PTE_ACCESSED) === 0 || dirtied) this.table.map(page, entry >>> PAGE_SHIFT, ((entry & 0xfff) | PTE_ACCESSED) & ~(dirtied ? PTE_CLEAN : 0));
+    if (dirtied) entry &= ~PTE_CLEAN;
     const frame = entry >>> PAGE_SHIFT;
     // Page 0 stays out of the TLBs while checked, so that its first bytes keep faulting.
     if (page === 0 && this.nullLimitBytes !== 0) this.countPageZeroAccess();
     if (page !== 0 || this.nullLimitBytes === 0) {
       const watches = this.watches;
       if (entry & PTE_READ && (watches === null || !watches.withholdsRead(page))) this.tlb.fill(false, address, frame);
-      if (entry & PTE_WRITE && (entry & PTE_COW) === 0 && (watches === null || !watches.withholdsWrite(page))) this.tlb.fill(true, address, frame);
+      if (entry & PTE_WRITE && (entry & (PTE_COW | PTE_CLEAN)) === 0 && (watches === null || !watches.withholdsWrite(page))) this.tlb.fill(true, address, frame);
     }
     return frame * PAGE_SIZE + (address & (PAGE_SIZE - 1));
   }
@@ -1005,6 +1009,23 @@ export class AddressSpace implements MappingSpace {
     this.pagedPages++;
   }
 
+  /**
+   * Paging: takes `page`'s frame away if the page is clean (`PTE_CLEAN`: not written since it came
+   * back with `version`, whose sealed copy the store still holds), without sealing anything: the
+   * page is out again at the same version, its slot, nonce and tag as they were. False (nothing
+   * done) for a page written since, or one whose version moved. Call only at a safe point.
+   */
+  evictClean(page: number, version: number): boolean {
+    const entry = this.table.lookup(page);
+    if ((entry & PTE_CLEAN) === 0 || entry & PTE_PAGED || this.versions?.get(page) !== version) return false;
+    this.tlb.flushPage(page * PAGE_SIZE);
+    this.table.map(page, 0, (entry & PTE_RIGHTS) | PTE_PAGED);
+    this.frames.release(entry >>> PAGE_SHIFT);
+    this.privatePages--;
+    this.pagedPages++;
+    return true;
+  }
+
   /** Every page that is paged out, in address order. */
   pagedOutList(): number[] {
     const pages: number[] = [];
@@ -1062,14 +1083,18 @@ export class AddressSpace implements MappingSpace {
     return this.table.lookup(page) & PTE_PAGED ? this.versions!.get(page)! : null;
   }
 
-  /** Paging: `page` comes back with `bytes` (checked by the caller). False when no frame could be had. */
-  restore(page: number, bytes: Uint8Array): boolean {
+  /**
+   * Paging: `page` comes back with `bytes` (checked by the caller). False when no frame could be
+   * had. `clean`: the store keeps its copy (`PTE_CLEAN`), so that an eviction before any write
+   * seals nothing.
+   */
+  restore(page: number, bytes: Uint8Array, clean = false): boolean {
     const entry = this.table.lookup(page);
     if ((entry & PTE_PAGED) === 0) return true;
     const frame = this.allocateFrame();
     if (frame === null) return false;
     this.memory.bytes.set(bytes, frame * PAGE_SIZE);
-    this.table.map(page, frame, (entry & PTE_RIGHTS) | PTE_ACCESSED);
+    this.table.map(page, frame, (entry & PTE_RIGHTS) | PTE_ACCESSED | (clean ? PTE_CLEAN : 0));
     this.privatePages++;
     this.pagedPages--;
     return true;

@@ -5,7 +5,7 @@ import { ObjectKind } from "./caps/object-abi.ts";
 import { PAGE_SHIFT, PAGE_SIZE } from "./constants.ts";
 import { hex } from "./fault.ts";
 import type { Kernel } from "./kernel.ts";
-import { PTE_COW, PTE_PAGED, PTE_READ, PTE_SHARED, PTE_WRITE } from "./page-table.ts";
+import { PTE_CLEAN, PTE_COW, PTE_PAGED, PTE_READ, PTE_SHARED, PTE_WRITE } from "./page-table.ts";
 import type { Process } from "./process.ts";
 import { TLB_INVALID_TAG } from "./tlb.ts";
 
@@ -132,6 +132,8 @@ function checkTlb(process: Process, broken: string[]): void {
     else if (mapped.frame !== entry.frame) broken.push(`${where} names frame ${entry.frame}, the page table ${mapped.frame}`);
     else if ((mapped.flags & (entry.write ? PTE_WRITE : PTE_READ)) === 0) broken.push(`${where} grants a right the page does not have`);
     else if (entry.write && mapped.flags & PTE_COW) broken.push(`${where} lets a copy-on-write page be written`);
+    // A write must reach translate to make a clean page dirty, or its eviction would drop the write.
+    else if (entry.write && mapped.flags & PTE_CLEAN) broken.push(`${where} lets a clean page be written unseen`);
     // The loader's shared check for a group of loads and stores reads the write half alone
     // (src/loader/access-groups.ts): a page one may write through the TLB one may read through it.
     else if (entry.write && (mapped.flags & PTE_READ) === 0) broken.push(`${where} is for a page that may not be read`);

@@ -87,7 +87,7 @@ export class KernelPaging {
 
   /** Maps the page's bytes into a fresh frame, evicting (its own pages too) or waiting for page-outs while that gives one. */
   private restore(process: Process, page: number, bytes: Uint8Array, address: number): void | Promise<void> {
-    if (process.space.restore(page, bytes)) return;
+    if (this.paging!.restore(process, page, bytes)) return;
     return this.frameFor(process, address).then(() => this.restore(process, page, bytes, address));
   }
 
@@ -134,7 +134,7 @@ export class KernelPaging {
         if (process.space.pagedVersion(page) === null) continue;
         const bytes = await paging.fetch(process, page).catch(() => false as const);
         if (bytes === null) continue; // another fetch brought it back meanwhile (the caller looks again)
-        if (!bytes || !process.space.restore(page, bytes)) return false;
+        if (!bytes || !paging.restore(process, page, bytes)) return false;
       }
       return true;
     };

@@ -28,6 +28,14 @@ export const PTE_COW = 16;
 export const PTE_PAGED = 32;
 /** Set on every TLB fill: the clock's reference bit (clearing it flushes the page from the TLBs). */
 export const PTE_ACCESSED = 64;
+/**
+ * A private page paged back in whose copy in the store is still its contents (the kernel kept its
+ * slot, `StoredPages.keep`): the write TLB is not filled for it until a write the rights allow,
+ * which clears the flag. Evicted with the flag, the page goes back to its slot with nothing
+ * sealed or written (`Paging.evict`). Any other rewrite of the entry drops it, which is the safe
+ * side: the page is then sealed anew.
+ */
+export const PTE_CLEAN = 128;
 /** Rights bits of an entry: none (0), read, or read-write. */
 export const PTE_RIGHTS = PTE_READ | PTE_WRITE;
 const FLAG_BITS = 0xfff;

@@ -62,6 +62,8 @@ export interface BackingStore {
 const READ_ATTEMPTS = 3;
 /** How far past a touched page read-ahead looks for paged-out neighbours. */
 const READ_AHEAD_SPAN = 32;
+/** Kept slots (clean pages' copies) given up at once when the store is full. */
+const KEPT_DROPPED_WHEN_FULL = 64;
 /** Failed page-outs sent again at each reclaim. */
 const WRITE_AGAIN_PER_RECLAIM = 16;
 
@@ -118,6 +120,8 @@ export class Paging implements FramePressure {
   pageIns = 0;
   /** Pages mapped because they were read with a neighbour (counted in `pageIns` too). */
   readAheadPages = 0;
+  /** Evictions of clean pages (back from the store, unwritten since): nothing sealed or written (counted in `evictions` too). */
+  cleanEvictions = 0;
   /** Page-ins the store failed: a page given back altered, stale or another's, or not at all (the pager's misbehaviour). */
   refusals = 0;
   /** Where each paged-out page is in the store. */
@@ -211,7 +215,11 @@ export class Paging implements FramePressure {
     if (version === null) throw new Error(`kernel bug: page-in of page ${hex(page * PAGE_SIZE)}, which is not paged out`);
     const key = pageKey(process.pid, page);
     const stored = this.stored.get(key);
-    if (!stored) throw new Error(`kernel bug: page ${hex(page * PAGE_SIZE)} of ${process.pid} is paged out but has no slot`);
+    if (!stored) {
+      // Another fetch has it and is mapping it (its slot kept meanwhile): the caller looks again.
+      if (this.stored.keptAt(key)) return null;
+      throw new Error(`kernel bug: page ${hex(page * PAGE_SIZE)} of ${process.pid} is paged out but has no slot`);
+    }
     // Its seal still being made, the page never left the kernel: its bytes are as they were.
     if (stored.plain) {
       const bytes = stored.plain;
@@ -245,8 +253,18 @@ export class Paging implements FramePressure {
       );
     }
     this.pageIns++;
-    this.stored.release(key);
+    // From the store: its slot keeps the page's copy while the page stays clean (`restore`).
+    if (!this.stored.keep(key, version)) this.stored.release(key);
     return bytes;
+  }
+
+  /**
+   * Maps a page `fetch` gave back into a fresh frame of `process` (false when none could be had):
+   * clean (`PTE_CLEAN`) when the store keeps its copy, so that it goes back out without a seal.
+   */
+  restore(process: PagedProcess, page: number, bytes: Uint8Array): boolean {
+    const kept = this.stored.keptAt(pageKey(process.pid, page));
+    return process.space.restore(page, bytes, kept !== undefined && kept.keptVersion === process.space.pagedVersion(page));
   }
 
   /**
@@ -292,10 +310,11 @@ export class Paging implements FramePressure {
       }
       // Checked again: an asynchronous cipher let others run meanwhile.
       if (!still()) continue;
-      if (this.frames.freeCount <= this.lowWater || !process.space.restore(page, bytes)) return;
+      if (this.frames.freeCount <= this.lowWater || !process.space.restore(page, bytes, true)) return;
       this.pageIns++;
       this.readAheadPages++;
-      this.stored.release(key);
+      // Asked for only when out in the store (`readAheadOf`, and `still` since): kept.
+      if (!this.stored.keep(key, version)) throw new Error("kernel bug: a page read ahead from the store has no slot to keep");
     }
   }
 
@@ -324,10 +343,25 @@ export class Paging implements FramePressure {
     this.ringDead = 0;
   }
 
-  /** Evicts one page; false when the store has no slot left for it. */
+  /**
+   * Evicts one page; false when the store has no slot left for it. A clean page (back from the
+   * store and not written since) goes back to its kept slot: nothing to seal, nothing to write,
+   * so not held back by write-behind either. A page written since gives its kept slot up first.
+   */
   private evict(process: PagedProcess, page: number, pinned: boolean): boolean {
-    if (this.stored.freeSlots === 0 || (this.throttled() && !pinned)) return false;
     const key = pageKey(process.pid, page);
+    const kept = this.stored.keptAt(key);
+    if (kept) {
+      if (process.space.evictClean(page, kept.keptVersion)) {
+        this.stored.reinstate(key);
+        this.cleanEvictions++;
+        this.ages.get(process.pid)?.delete(page);
+        return true;
+      }
+      this.stored.release(key);
+    }
+    if (this.stored.freeSlots === 0) this.stored.dropKept(KEPT_DROPPED_WHEN_FULL);
+    if (this.stored.freeSlots === 0 || (this.throttled() && !pinned)) return false;
     process.space.evict(page, (bytes, version) => {
       const sealing = this.sealer.seal(bytes, { space: process.pid, page, version });
       if (!(sealing instanceof Promise)) return this.writeOut(this.stored.place(key, process.pid, page, sealing)!);

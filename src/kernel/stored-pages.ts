@@ -21,6 +21,8 @@ export interface StoredPage {
   released: boolean;
   /** Writes of it the store failed: after WRITE_ATTEMPTS it stays in the kernel until it comes back. */
   failures: number;
+  /** While kept (`StoredPages.keep`): the version the page came back with, which the slot holds. */
+  keptVersion: number;
 }
 
 /**
@@ -42,12 +44,21 @@ export const WRITE_ATTEMPTS = 4;
  * holds nothing but ciphertext it cannot check or forge. Keeping the tag means a store is only ever
  * asked for 4 KiB of ciphertext per slot.
  *
- * Invariants: a slot is free, or named by exactly one StoredPage that is in `pages` or still
- * `writing`; a slot goes back to the free list only when its page is released and no write to it
- * is outstanding, so a late write can never land on a slot that was given to another page.
+ * A page that came back from the store keeps its slot (`keep`) while it is resident and clean:
+ * evicted again before any write, it goes back to the slot with nothing sealed or written
+ * (`reinstate`; a swap cache, as Unix kernels keep). The version is not bumped then, and needs
+ * not be: the slot holds exactly the page's bytes under that version's seal, so a pager that
+ * answers with it answers right; a page written since is sealed anew at a newer version, and the
+ * kept slot released first. Kept slots are given up, oldest first, when the store runs out.
+ *
+ * Invariants: a slot is free, or named by exactly one StoredPage that is in `pages`, in `kept` or
+ * still `writing`; a slot goes back to the free list only when its page is released and no write
+ * to it is outstanding, so a late write can never land on a slot that was given to another page.
  */
 export class StoredPages {
   private readonly pages = new Map<PageKey, StoredPage>();
+  /** Pages back in the process whose slot still holds their contents (`keep`), oldest first. */
+  private readonly kept = new Map<PageKey, StoredPage>();
   /** The keys in `pages` of each space: a process's end releases its own, walking no other's. */
   private readonly bySpace = new Map<number, Set<PageKey>>();
   private readonly free: SwapSlots;
@@ -64,12 +75,56 @@ export class StoredPages {
     this.free = new SwapSlots(slots);
   }
 
+  /**
+   * The page came back from the store (its slot written and acknowledged, nothing of it in the
+   * kernel) at `version`: its slot stays its own while it is resident (`keptAt`, `reinstate`,
+   * `release`). False (nothing kept) when the store did not hold it (`release` it instead).
+   */
+  keep(key: PageKey, version: number): boolean {
+    const page = this.pages.get(key);
+    if (!page || page.writing || page.inKernel !== null || page.plain !== null) return false;
+    this.pages.delete(key);
+    page.keptVersion = version;
+    this.kept.set(key, page);
+    return true;
+  }
+
+  /** The kept slot of a resident page (`keep`), or undefined. */
+  keptAt(key: PageKey): StoredPage | undefined {
+    return this.kept.get(key);
+  }
+
+  /** A kept page is out again, unchanged (`AddressSpace.evictClean`): its slot holds it as before. */
+  reinstate(key: PageKey): void {
+    const page = this.kept.get(key);
+    if (!page) throw new Error("kernel bug: a clean page went out with no slot kept");
+    this.kept.delete(key);
+    this.pages.set(key, page);
+  }
+
+  /** Gives up to `count` kept slots back, oldest first (the store is full): their pages are sealed anew when evicted. The number freed. */
+  dropKept(count: number): number {
+    let dropped = 0;
+    for (const key of this.kept.keys()) {
+      if (dropped === count) break;
+      this.release(key);
+      dropped++;
+    }
+    return dropped;
+  }
+
+  /** Slots kept for pages that are back (`keep`). */
+  get keptSlots(): number {
+    return this.kept.size;
+  }
+
   get freeSlots(): number {
     return this.free.free;
   }
 
+  /** Slots in use: pages out, and pages back whose slot is kept. */
   get usedSlots(): number {
-    return this.pages.size;
+    return this.pages.size + this.kept.size;
   }
 
   /**
@@ -80,7 +135,7 @@ export class StoredPages {
   place(key: PageKey, space: number, page: number, sealed: SealedPage | Uint8Array): StoredPage | null {
     const slot = this.free.take();
     if (slot === null) return null;
-    const stored: StoredPage = { space, page, slot, nonce: new Uint8Array(0), tag: new Uint8Array(0), inKernel: null, plain: null, writing: true, released: false, failures: 0 };
+    const stored: StoredPage = { space, page, slot, nonce: new Uint8Array(0), tag: new Uint8Array(0), inKernel: null, plain: null, writing: true, released: false, failures: 0, keptVersion: 0 };
     if (sealed instanceof Uint8Array) stored.plain = sealed;
     else this.setSeal(stored, sealed);
     this.pages.set(key, stored);
@@ -167,11 +222,12 @@ export class StoredPages {
     this.wakeWaiters();
   }
 
-  /** The page is no longer paged out (it came back, or its process ended). */
+  /** The page is no longer paged out, nor its slot kept (it came back, was written, or its process ended). */
   release(key: PageKey): void {
-    const page = this.pages.get(key);
+    const page = this.pages.get(key) ?? this.kept.get(key);
     if (!page) return;
     this.pages.delete(key);
+    this.kept.delete(key);
     const keys = this.bySpace.get(spaceOf(key));
     keys?.delete(key);
     if (keys?.size === 0) this.bySpace.delete(spaceOf(key));
