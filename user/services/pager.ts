@@ -26,7 +26,8 @@
 //   placed to cover the request and go on in its direction (pages evicted together come back
 //   together), and kept: the next page-ins of those slots are copied from the window without a call.
 //   A page-out to a slot drops what was read of it (the kernel never asks for a slot before its
-//   page-out is answered, so what is kept is never older than what the slot holds).
+//   page-out is answered, so what is kept is never older than what the slot holds), and so does
+//   giving it back: a page that went out clean to its kept slot is read again from the file.
 // /swap is opened FS_OPEN_DIRECT (its pages are out because memory is short: the file system must
 // not cache them) and attached (FS_ATTACH: reads and writes move no Region, only bytes; a read is
 // used where the server put it, FsClient.readView, with no copy into this process's buffer).
@@ -213,7 +214,8 @@ function pageIn(request: i32): void {
       if (status < 0) break;
     }
     memory.copy(at + (<usize>answered << 12), windowAt + (<usize>(slot - windowFirst) << 12), PAGE);
-    // Given back once: the kernel never asks for it again before a page-out to it.
+    // Given back: the kernel asks for it again only after it went out clean (its kept slot, which
+    // the file still holds), and that is read again from the file.
     windowValid &= ~(<u64>1 << <u64>(slot - windowFirst));
   }
   lastIn = unchecked(slots[count - 1]);
