@@ -313,8 +313,9 @@ export class Paging implements FramePressure {
       if (this.frames.freeCount <= this.lowWater || !process.space.restore(page, bytes, true)) return;
       this.pageIns++;
       this.readAheadPages++;
-      // Asked for only when out in the store (`readAheadOf`, and `still` since): kept.
-      if (!this.stored.keep(key, version)) throw new Error("kernel bug: a page read ahead from the store has no slot to keep");
+      // Asked for only when out in the store (`readAheadOf`, and `still` since): kept. Were it not,
+      // its PTE_CLEAN without a kept slot only means it is sealed anew when evicted.
+      if (!this.stored.keep(key, version)) this.stored.release(key);
     }
   }
 
