@@ -47,6 +47,34 @@ describe("StoredPages", () => {
     expect(pages.get(pageKey(8, 1))).not.toBe(undefined);
   });
 
+  it("keeps the slot of a page back from the store (not one still in the kernel) until it is released, reinstated or given up", () => {
+    const pages = new StoredPages(3);
+    const [a, b, c] = [1, 2, 3].map((page) => pages.place(pageKey(1, page), 1, page, sealed(page))!);
+    pages.written(a!, true);
+    pages.written(b!, true);
+    // c's write is still out: the store may not hold it, so its slot is not kept.
+    expect(pages.keep(pageKey(1, 3), 1)).toBe(false);
+    expect(pages.keep(pageKey(1, 1), 4)).toBe(true);
+    expect(pages.keep(pageKey(1, 2), 5)).toBe(true);
+    // Back in the process: not out, but its slot still used.
+    expect(pages.get(pageKey(1, 1))).toBe(undefined);
+    expect(pages.keptAt(pageKey(1, 1))).toMatchObject({ slot: a!.slot, keptVersion: 4 });
+    expect([pages.usedSlots, pages.freeSlots, pages.keptSlots]).toEqual([3, 0, 2]);
+    // Out again clean: the same record, slot, nonce and tag.
+    pages.reinstate(pageKey(1, 1));
+    expect(pages.get(pageKey(1, 1))).toBe(a);
+    expect(pages.keptAt(pageKey(1, 1))).toBe(undefined);
+    // The store full: the oldest kept slot goes first.
+    expect(pages.dropKept(5)).toBe(1);
+    expect(pages.freeSlots).toBe(1);
+    expect(pages.place(pageKey(2, 1), 2, 1, sealed(9))!.slot).toBe(b!.slot);
+    expect(() => pages.reinstate(pageKey(1, 2))).toThrow(/no slot kept/);
+    pages.written(c!, true);
+    expect(pages.keep(pageKey(1, 1), 4)).toBe(true);
+    pages.forget(1);
+    expect([pages.usedSlots, pages.keptSlots]).toEqual([1, 0]);
+  });
+
   it("offers the pages whose write failed to be written again, once each, until they are written or back", () => {
     const pages = new StoredPages(4);
     const a = pages.place(pageKey(1, 1), 1, 1, sealed(1))!;
