@@ -173,6 +173,10 @@ export class Paging implements FramePressure {
     return space.usesFrameReserve || this.frames.freeCount > this.reserve;
   }
 
+  dropped(pid: number, page: number): void {
+    this.stored.release(pageKey(pid, page));
+  }
+
   /** Sends again up to WRITE_AGAIN_PER_RECLAIM page-outs the store failed. */
   writeAgain(): void {
     for (const stored of this.stored.toWriteAgain(WRITE_AGAIN_PER_RECLAIM)) this.writeOut(stored);

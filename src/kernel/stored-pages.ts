@@ -109,6 +109,11 @@ export class StoredPages {
     stored.inKernel = sealed;
   }
 
+  /** How many pages of space `pid` are out (for the invariants: each names one paged-out entry). */
+  countOf(pid: number): number {
+    return this.bySpace.get(pid)?.size ?? 0;
+  }
+
   get(key: PageKey): StoredPage | undefined {
     return this.pages.get(key);
   }
