@@ -109,9 +109,9 @@ export class StoredPages {
     stored.inKernel = sealed;
   }
 
-  /** How many pages of space `pid` are out (for the invariants: each names one paged-out entry). */
-  countOf(pid: number): number {
-    return this.bySpace.get(pid)?.size ?? 0;
+  /** The pages of space `pid` that hold a slot (for the invariants: each must be a paged-out entry). */
+  pagesOf(pid: number): number[] {
+    return [...(this.bySpace.get(pid) ?? [])].map((key) => key - pid * PAGES_PER_SPACE);
   }
 
   get(key: PageKey): StoredPage | undefined {
