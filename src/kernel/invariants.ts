@@ -7,6 +7,7 @@ import { hex } from "./fault.ts";
 import type { Kernel } from "./kernel.ts";
 import { PTE_COW, PTE_PAGED, PTE_READ, PTE_SHARED, PTE_WRITE } from "./page-table.ts";
 import type { Process } from "./process.ts";
+import { pageKey } from "./stored-pages.ts";
 import { TLB_INVALID_TAG } from "./tlb.ts";
 
 /**
@@ -14,9 +15,9 @@ import { TLB_INVALID_TAG } from "./tlb.ts";
  * after every one; the adversarial tests after each attack). Returns what is broken, one line each;
  * an empty list means all hold:
  *
- * - every slot the kernel's map of the store holds for a live process is a paged-out entry's (a
- *   slot kept for an entry that went was never freed: redteam17). The other way does not hold
- *   between a page-in's answer and the process's next step, which maps the bytes;
+ * - a page of a live process is out exactly when the kernel's map of the store holds a slot for it
+ *   (a slot kept for an entry that went was never freed; a page-in's answer waited for the
+ *   process's next turn with its slot already freed: redteam17);
  * - every frame a page table maps is allocated; a shared mapping's owner is live and owns the frame
  *   (so no mapping outlives what it maps: issue 16's first finding);
  * - a private frame belongs to its process and is mapped exactly once; a copy-on-write frame is
@@ -89,10 +90,12 @@ function checkPageTable(kernel: Kernel, process: Process, broken: string[], priv
   // Entries with a frame of this space's own (copy-on-write ones included): the space's end
   // releases that many and stops looking (AddressSpace.destroy), so the count must be exact.
   let withFrames = 0;
+  const stored = kernel.paging?.stored;
   space.forEachEntry((page, frame, flags) => {
     const address = (page << PAGE_SHIFT) >>> 0;
     if (flags & PTE_PAGED) {
       if (frame !== 0) broken.push(`${where(page)}: paged out but names frame ${frame}`);
+      if (stored && !stored.get(pageKey(pid, page))) broken.push(`${where(page)}: paged out with no store slot`);
       return;
     }
     if (frame === 0) return; // rights without a frame yet
@@ -120,7 +123,7 @@ function checkPageTable(kernel: Kernel, process: Process, broken: string[], priv
     privateFrames.set(frame, pid);
   });
   if (withFrames !== space.residentPages) broken.push(`pid ${pid}: ${withFrames} private pages have frames, it counts ${space.residentPages}`);
-  for (const page of kernel.paging?.stored.pagesOf(pid) ?? []) {
+  for (const page of stored?.pagesOf(pid) ?? []) {
     if (space.pagedVersion(page) === null) broken.push(`${where(page)}: holds a store slot but is not paged out`);
   }
 }

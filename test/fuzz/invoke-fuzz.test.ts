@@ -391,8 +391,8 @@ async function fuzzRound(seed: number, paging = false): Promise<void> {
   // pager brought back first).
   if (k.paging && victim.alive) {
     for (const out of victim.space.pagedOutList()) {
-      const bytes = await k.paging.fetch(victim, out);
-      if (bytes) victim.space.restore(out, bytes);
+      const answer = await k.paging.fetch(victim, out);
+      if (answer) k.paging.land(victim, out, answer);
     }
   }
   const pattern = new Uint32Array(victim.alive ? victim.space.read(SCRATCH, 4 * VICTIM_WORDS).buffer : new ArrayBuffer(0));
