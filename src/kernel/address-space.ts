@@ -859,11 +859,16 @@ export class AddressSpace implements MappingSpace {
   private dropPrivate(page: number): void {
     const entry = this.table.lookup(page);
     if (entry & PTE_PAGED) {
+      // Its slot goes with it: kept, the kernel's map would name a page that is not out, and the
+      // page's next eviction would put a new slot in its place, named by nothing, never freed.
+      this.pressure?.dropped(this.owner, page);
       this.pagedPages--;
       this.account?.uncharge(1);
       return;
     }
     if (entry >>> PAGE_SHIFT === 0 || entry & PTE_SHARED) return;
+    // A clean page's kept slot (its copy in the store) goes with the page.
+    if (entry & PTE_CLEAN) this.pressure?.dropped(this.owner, page);
     this.releasePrivateFrame(entry >>> PAGE_SHIFT, entry);
     this.privatePages--;
     this.account?.uncharge(1);

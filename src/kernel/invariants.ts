@@ -7,6 +7,7 @@ import { hex } from "./fault.ts";
 import type { Kernel } from "./kernel.ts";
 import { PTE_CLEAN, PTE_COW, PTE_PAGED, PTE_READ, PTE_SHARED, PTE_WRITE } from "./page-table.ts";
 import type { Process } from "./process.ts";
+import { pageKey } from "./stored-pages.ts";
 import { TLB_INVALID_TAG } from "./tlb.ts";
 
 /**
@@ -14,6 +15,9 @@ import { TLB_INVALID_TAG } from "./tlb.ts";
  * after every one; the adversarial tests after each attack). Returns what is broken, one line each;
  * an empty list means all hold:
  *
+ * - a page of a live process is out exactly when the kernel's map of the store holds a slot for it
+ *   (a slot kept for an entry that went was never freed; a page-in's answer waited for the
+ *   process's next turn with its slot already freed: redteam17);
  * - every frame a page table maps is allocated; a shared mapping's owner is live and owns the frame
  *   (so no mapping outlives what it maps: issue 16's first finding);
  * - a private frame belongs to its process and is mapped exactly once; a copy-on-write frame is
@@ -86,10 +90,12 @@ function checkPageTable(kernel: Kernel, process: Process, broken: string[], priv
   // Entries with a frame of this space's own (copy-on-write ones included): the space's end
   // releases that many and stops looking (AddressSpace.destroy), so the count must be exact.
   let withFrames = 0;
+  const stored = kernel.paging?.stored;
   space.forEachEntry((page, frame, flags) => {
     const address = (page << PAGE_SHIFT) >>> 0;
     if (flags & PTE_PAGED) {
       if (frame !== 0) broken.push(`${where(page)}: paged out but names frame ${frame}`);
+      if (stored && !stored.get(pageKey(pid, page))) broken.push(`${where(page)}: paged out with no store slot`);
       return;
     }
     if (frame === 0) return; // rights without a frame yet
@@ -117,6 +123,13 @@ function checkPageTable(kernel: Kernel, process: Process, broken: string[], priv
     privateFrames.set(frame, pid);
   });
   if (withFrames !== space.residentPages) broken.push(`pid ${pid}: ${withFrames} private pages have frames, it counts ${space.residentPages}`);
+  // A slot is the copy of a page that is out, or one kept for a page back from it (clean pages: a
+  // written one gives its slot up at its next eviction, or at its process's end).
+  for (const page of stored?.pagesOf(pid) ?? []) {
+    const kept = stored!.keptAt(pageKey(pid, page)) !== undefined;
+    if (space.pagedVersion(page) === null && !kept) broken.push(`${where(page)}: holds a store slot but is not paged out`);
+    if (space.pagedVersion(page) !== null && kept) broken.push(`${where(page)}: is paged out, but its slot is kept as a resident page's`);
+  }
 }
 
 function checkTlb(process: Process, broken: string[]): void {

@@ -5,7 +5,7 @@ import { ProcessFault } from "./fault.ts";
 import type { FrameAllocator } from "./frame-allocator.ts";
 import { type PageCipherFactory, PageSealer } from "./page-sealer.ts";
 import { PageInRequired } from "./paging-hooks.ts";
-import { type BackingStore, Paging, type PagingOptions } from "./paging.ts";
+import { type BackingStore, type PageAnswer, Paging, type PagingOptions } from "./paging.ts";
 import type { Process } from "./process.ts";
 import type { Scheduler } from "./scheduler.ts";
 
@@ -81,14 +81,14 @@ export class KernelPaging {
       // The record names the instruction that touched the page: the request's stack has it.
       if (value instanceof ProcessFault) throw request ? request.retold(value.message, value.kind) : value;
       // (null: another fetch brought it back meanwhile; the access runs again and sees.)
-      if (value !== null) return this.restore(process, page, value, address);
+      if (value !== null) return this.land(process, page, value, address);
     });
   }
 
-  /** Maps the page's bytes into a fresh frame, evicting (its own pages too) or waiting for page-outs while that gives one. */
-  private restore(process: Process, page: number, bytes: Uint8Array, address: number): void | Promise<void> {
-    if (this.paging!.restore(process, page, bytes)) return;
-    return this.frameFor(process, address).then(() => this.restore(process, page, bytes, address));
+  /** Maps the page's answer into a fresh frame, evicting (its own pages too) or waiting for page-outs while that gives one. */
+  private land(process: Process, page: number, answer: PageAnswer, address: number): void | Promise<void> {
+    if (this.paging!.land(process, page, answer)) return;
+    return this.frameFor(process, address).then(() => this.land(process, page, answer, address));
   }
 
   /**
@@ -132,9 +132,9 @@ export class KernelPaging {
       for (const page of pages) {
         if (!process.alive || !waiter.alive) return false;
         if (process.space.pagedVersion(page) === null) continue;
-        const bytes = await paging.fetch(process, page).catch(() => false as const);
-        if (bytes === null) continue; // another fetch brought it back meanwhile (the caller looks again)
-        if (!bytes || !paging.restore(process, page, bytes)) return false;
+        const answer = await paging.fetch(process, page).catch(() => false as const);
+        if (answer === null) continue; // another fetch brought it back meanwhile (the caller looks again)
+        if (!answer || !paging.land(process, page, answer)) return false;
       }
       return true;
     };

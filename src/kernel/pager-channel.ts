@@ -33,9 +33,12 @@ interface PageOut {
  *
  * Page-outs wait in the kernel for room in the pager's queue (they leave PAGE_IN_ROOM slots to
  * page-ins, which a process waits on) and go as it drains, gathered `batch` to a message in slot
- * order. A page-in the pager's queue cannot take or that the pager drops unanswered is a failed
- * read: Paging asks again a few times (the requests wait in the channel, which outlives a pager
- * that ends and is restarted), then ends the process with a `page-integrity` fault.
+ * order. Page-ins the queue cannot take wait too, in order, and go first as it drains: taken for
+ * failed reads, they were asked again at once and their processes ended with `page-integrity`
+ * when more processes faulted together than the queue had room for, the pager honest but busy
+ * (redteam17). A page-in the pager drops unanswered (it ended holding it) is a failed read: Paging
+ * asks again a few times (the requests wait in the channel, which outlives a pager that ends and
+ * is restarted), then ends the process with a `page-integrity` fault.
  */
 export class PagerChannel implements BackingStore {
   readonly batch: number;
@@ -45,6 +48,8 @@ export class PagerChannel implements BackingStore {
   private readonly memory: MemoryObject;
   /** Page-outs waiting for room in the pager's queue, oldest first. */
   private readonly outgoing: PageOut[] = [];
+  /** Page-ins waiting for room in the pager's queue, oldest first: their words and request. */
+  private readonly incoming: Array<{ readonly words: number[]; readonly request: Capability }> = [];
 
   /** `batch`: the most pages the pager takes in one message (KERNEL_SET_PAGER), 1 to PAGER_BATCH_MAX. */
   constructor(ipc: Ipc, services: ObjectServices, through: Capability, memory: MemoryObject, batch = 1) {
@@ -73,6 +78,10 @@ export class PagerChannel implements BackingStore {
    */
   private pump(): void {
     const receiver = this.through.object as Receiver;
+    while (this.incoming.length > 0 && !receiver.full) {
+      const { words, request } = this.incoming.shift()!;
+      this.sendPageIn(words, request);
+    }
     while (this.outgoing.length > 0 && receiver.queued + PAGE_IN_ROOM < receiver.capacity) {
       const batch = this.nextBatch();
       if (batch.length > 0 && !this.send(batch)) return;
@@ -141,7 +150,14 @@ export class PagerChannel implements BackingStore {
       const words: number[] = [];
       for (const slot of asked) words.push(slot.space, slot.page, slot.slot);
       const cap = new Capability(request, Rights.PAGER_REQUEST_ANSWER);
-      if (!this.ipc.kernelSend(this.through, KernelMessage.PAGE_IN, words, [cap])) cap.dispose();
+      const receiver = this.through.object as Receiver;
+      if (this.incoming.length > 0 || (receiver.full && !receiver.destroyed)) this.incoming.push({ words, request: cap });
+      else this.sendPageIn(words, cap);
     });
+  }
+
+  /** Sends one PAGE_IN; a channel that does not take it (gone) fails it (its request, disposed, answers so). */
+  private sendPageIn(words: number[], request: Capability): void {
+    if (!this.ipc.kernelSend(this.through, KernelMessage.PAGE_IN, words, [request])) request.dispose();
   }
 }

@@ -36,4 +36,9 @@ export interface FramePressure {
    * pager and the servers a page-out goes through), which must never wait for a page-out.
    */
   mayAllocate(space: AddressSpace): boolean;
+  /**
+   * A paged-out page of `space`'s process `pid` is no longer: its entry went (a Page mapped over
+   * it). Its store slot is free (once no write to it is outstanding).
+   */
+  dropped(pid: number, page: number): void;
 }

@@ -99,6 +99,18 @@ export interface PagingOptions {
   readonly policy?: EvictionPolicyCode;
 }
 
+/**
+ * A page-in's checked bytes, to be mapped (`Paging.land`): until then the page stays out in its
+ * slot, so that it is never out with no slot (redteam17: the slot was freed when the answer came,
+ * and the bytes mapped at the process's next turn; a debugger's or cloner's fetch meanwhile met
+ * "kernel bug: ... paged out but has no slot").
+ */
+export interface PageAnswer {
+  readonly bytes: Uint8Array;
+  readonly version: number;
+  readonly stored: StoredPage;
+}
+
 /** A neighbour asked for with a page-in: what it must still be when the answer comes. */
 interface ReadAhead {
   readonly page: number;
@@ -177,6 +189,10 @@ export class Paging implements FramePressure {
     return space.usesFrameReserve || this.frames.freeCount > this.reserve;
   }
 
+  dropped(pid: number, page: number): void {
+    this.stored.release(pageKey(pid, page));
+  }
+
   /** Sends again up to WRITE_AGAIN_PER_RECLAIM page-outs the store failed. */
   writeAgain(): void {
     for (const stored of this.stored.toWriteAgain(WRITE_AGAIN_PER_RECLAIM)) this.writeOut(stored);
@@ -208,25 +224,17 @@ export class Paging implements FramePressure {
    * `page-integrity` fault when the blob is missing, altered, another page's or an older version.
    * The first read also asks for the page's paged-out neighbours (`readAheadOf`): those that come
    * back and open are mapped now, the others stay out, to be asked for when touched. Null when
-   * another fetch brought the page back meanwhile: the caller looks at it again.
+   * another fetch brought the page back meanwhile: the caller looks at it again. The page stays
+   * out, in its slot, until the caller maps the answer (`land`).
    */
-  async fetch(process: PagedProcess, page: number): Promise<Uint8Array | null> {
+  async fetch(process: PagedProcess, page: number): Promise<PageAnswer | null> {
     const version = process.space.pagedVersion(page);
     if (version === null) throw new Error(`kernel bug: page-in of page ${hex(page * PAGE_SIZE)}, which is not paged out`);
     const key = pageKey(process.pid, page);
     const stored = this.stored.get(key);
-    if (!stored) {
-      // Another fetch has it and is mapping it (its slot kept meanwhile): the caller looks again.
-      if (this.stored.keptAt(key)) return null;
-      throw new Error(`kernel bug: page ${hex(page * PAGE_SIZE)} of ${process.pid} is paged out but has no slot`);
-    }
+    if (!stored) throw new Error(`kernel bug: page ${hex(page * PAGE_SIZE)} of ${process.pid} is paged out but has no slot`);
     // Its seal still being made, the page never left the kernel: its bytes are as they were.
-    if (stored.plain) {
-      const bytes = stored.plain;
-      this.pageIns++;
-      this.stored.release(key);
-      return bytes;
-    }
+    if (stored.plain) return { bytes: stored.plain, version, stored };
     let sealed: SealedPage | SealedParts | null = stored.inKernel;
     // A store that cannot answer (a pager that ended, and is restarted) is asked again; one that
     // answers wrong bytes is caught below, at once.
@@ -252,19 +260,24 @@ export class Paging implements FramePressure {
         `the pager gave back page ${hex(page * PAGE_SIZE)} (version ${version}) ${sealed ? "altered, stale or another page's: it fails authentication" : "not at all"}`,
       );
     }
-    this.pageIns++;
-    // From the store: its slot keeps the page's copy while the page stays clean (`restore`).
-    if (!this.stored.keep(key, version)) this.stored.release(key);
-    return bytes;
+    return { bytes, version, stored };
   }
 
   /**
-   * Maps a page `fetch` gave back into a fresh frame of `process` (false when none could be had):
-   * clean (`PTE_CLEAN`) when the store keeps its copy, so that it goes back out without a seal.
+   * Maps a page-in's answer and frees the page's slot, in one step: true when the page is not out
+   * as it was asked for any more (mapped now, or by another fetch meanwhile, or its process
+   * ended: the caller looks again), false when no frame could be had (it stays out).
    */
-  restore(process: PagedProcess, page: number, bytes: Uint8Array): boolean {
-    const kept = this.stored.keptAt(pageKey(process.pid, page));
-    return process.space.restore(page, bytes, kept !== undefined && kept.keptVersion === process.space.pagedVersion(page));
+  land(process: PagedProcess, page: number, answer: PageAnswer): boolean {
+    const key = pageKey(process.pid, page);
+    if (!process.alive || this.stored.get(key) !== answer.stored || process.space.pagedVersion(page) !== answer.version) return true;
+    const clean = this.stored.keepable(key);
+    if (!process.space.restore(page, answer.bytes, clean)) return false;
+    this.pageIns++;
+    // From the store: its slot keeps the page's copy while the page stays clean (`PTE_CLEAN`),
+    // so that it goes back out without a seal.
+    if (!(clean && this.stored.keep(key, answer.version))) this.stored.release(key);
+    return true;
   }
 
   /**

@@ -81,12 +81,18 @@ export class StoredPages {
    * `release`). False (nothing kept) when the store did not hold it (`release` it instead).
    */
   keep(key: PageKey, version: number): boolean {
-    const page = this.pages.get(key);
-    if (!page || page.writing || page.inKernel !== null || page.plain !== null) return false;
+    if (!this.keepable(key)) return false;
+    const page = this.pages.get(key)!;
     this.pages.delete(key);
     page.keptVersion = version;
     this.kept.set(key, page);
     return true;
+  }
+
+  /** Whether `keep` would keep `key`'s slot: the page's copy is in the store, written and not in the kernel. */
+  keepable(key: PageKey): boolean {
+    const page = this.pages.get(key);
+    return page !== undefined && !page.writing && page.inKernel === null && page.plain === null;
   }
 
   /** The kept slot of a resident page (`keep`), or undefined. */
@@ -162,6 +168,11 @@ export class StoredPages {
     stored.nonce = sealed.nonce;
     stored.tag = sealed.data.slice(PAGE_SIZE);
     stored.inKernel = sealed;
+  }
+
+  /** The pages of space `pid` that hold a slot (for the invariants: each must be a paged-out entry). */
+  pagesOf(pid: number): number[] {
+    return [...(this.bySpace.get(pid) ?? [])].map((key) => key - pid * PAGES_PER_SPACE);
   }
 
   get(key: PageKey): StoredPage | undefined {

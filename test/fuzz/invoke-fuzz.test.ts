@@ -29,11 +29,20 @@ import { wat } from "../helpers/wat.ts";
 import { prng } from "../caps/prng.ts";
 import { ALL, BUF, R0, SCRATCH, Script, type ScriptMachine, makeReceiver, scriptMachine } from "../caps/script.ts";
 import { patience } from "../helpers/patience.ts";
+import { TestStore } from "../helpers/test-store.ts";
 
 const FUZZERS = 6;
 const INVOKES = 400;
 const DEFAULT_SEEDS = [0x1d0c5eed, 0x2b7e1516, 0x5eed0003];
 const SEEDS = process.env.INVOKE_FUZZ_SEED ? [Number(process.env.INVOKE_FUZZ_SEED)] : DEFAULT_SEEDS;
+/**
+ * Seeds run with demand paging on and every evictable page evicted at each reclaim (free frames
+ * kept below the low-water mark), so that the calls meet pages with the pager: PAGE_MAP over one,
+ * PROCESS_DISCARD, PROCESS_COPY_PAGES, message buffers. Without it the fuzzer never reached paging
+ * (redteam17's slot leak was there). INVOKE_FUZZ_PAGING=1 runs INVOKE_FUZZ_SEED so.
+ */
+const PAGING_SEEDS = process.env.INVOKE_FUZZ_SEED ? (process.env.INVOKE_FUZZ_PAGING ? SEEDS : []) : [0x9a9e_0017];
+const STORE_PAGES = 4096;
 
 /** The victim fills its scratch pages with `VICTIM_BASE + i` (word i from SCRATCH). */
 const VICTIM_BASE = 0x71c7_0000;
@@ -273,7 +282,7 @@ interface TraceStats {
   bad: string[];
 }
 
-async function fuzzRound(seed: number): Promise<void> {
+async function fuzzRound(seed: number, paging = false): Promise<void> {
   const stats: TraceStats = { counts: new Map(), bad: [] };
   const m: ScriptMachine = await scriptMachine({
     memory: 24 << 20,
@@ -345,6 +354,10 @@ async function fuzzRound(seed: number): Promise<void> {
   );
   // Each fuzzer may give capabilities to the next one and read its state.
   fuzzers.forEach((p, i) => p.caps.install(k.capability(fuzzers[(i + 1) % FUZZERS]!, Rights.PROCESS_INFO | Rights.PROCESS_GIVE | Rights.PROCESS_LISTEN)));
+  // Free frames below the low-water mark from here on: each frame taken makes the next safe point
+  // evict every page it can (all but the running process's, which go when it needs a frame).
+  const store = paging ? new TestStore() : null;
+  if (store) k.enablePaging(store, { storePages: STORE_PAGES, lowWater: k.frames.freeCount + 32 });
 
   let runError: unknown = null;
   const running = k.run().catch((error: unknown) => {
@@ -374,7 +387,14 @@ async function fuzzRound(seed: number): Promise<void> {
     if (performance.now() > deadline + 5_000) break;
   }
 
-  // The victim's pattern, read through its own page table before it goes.
+  // The victim's pattern, read through its own page table before it goes (its pages with the
+  // pager brought back first).
+  if (k.paging && victim.alive) {
+    for (const out of victim.space.pagedOutList()) {
+      const answer = await k.paging.fetch(victim, out);
+      if (answer) k.paging.land(victim, out, answer);
+    }
+  }
   const pattern = new Uint32Array(victim.alive ? victim.space.read(SCRATCH, 4 * VICTIM_WORDS).buffer : new ArrayBuffer(0));
   const victimAlive = victim.alive && victim.fault === null;
   for (const p of [...k.processes.values()]) if (p.alive) k.kill(p.pid);
@@ -387,10 +407,11 @@ async function fuzzRound(seed: number): Promise<void> {
   const faults = fuzzers
     .filter((p) => p.outcome?.kind === "faulted")
     .map((p) => `${p.image.name}: ${p.fault!.kind} at ${p.fault!.address?.toString(16)}: ${p.fault!.message}`);
-  // A fuzzer may map a read-only Page over its own staging area and fault on its next store; a
+  // A fuzzer may map a read-only Page over its own staging area, or make its own pages
+  // unreadable (PROCESS_PROTECT through slot 1), and fault on its next store (seed 170101); a
   // kernel that throws would show up here as a "trap".
   expect(
-    faults.filter((f) => !/: read-only at /.test(f)),
+    faults.filter((f) => !/: read-only at /.test(f) && !/: no-access at [0-9a-f]+: .*which its process made unreadable$/.test(f)),
     where,
   ).toEqual([]);
   expect(m.faults.filter((f) => /kernel bug|trap/.test(f)), where).toEqual([]);
@@ -415,12 +436,23 @@ async function fuzzRound(seed: number): Promise<void> {
   expect(checkInvariants(k), where).toEqual([]);
   expect(k.frames.freeCount, where).toBe(freeBefore);
   expect(k.rootMemory.used, where).toBe(usedBefore);
+  if (k.paging) {
+    // Every page went to the store and came back (or its process ended): every slot is free.
+    expect(k.paging.evictions, where).toBeGreaterThan(0);
+    await sleep(0);
+    expect(k.paging.stored.freeSlots, where).toBe(STORE_PAGES);
+  }
 }
 
 describe("invoke fuzzing", () => {
   for (const seed of SEEDS) {
     it(`survives random invocations (seed ${seed})`, async () => {
       await fuzzRound(seed);
+    }, patience(40_000));
+  }
+  for (const seed of PAGING_SEEDS) {
+    it(`survives random invocations with every page going to the pager (seed ${seed})`, async () => {
+      await fuzzRound(seed, true);
     }, patience(40_000));
   }
 });

@@ -5,7 +5,7 @@
 // an honest pager, or (the slot elsewhere) released the newer version's entry, so that the page was
 // out with no copy anywhere. Now the second sees the page is not what it asked for and gives nothing.
 import { expect, it } from "vitest";
-import type { BackingStore, Paging, StoreSlot } from "../../src/kernel/paging.ts";
+import type { BackingStore, PageAnswer, Paging, StoreSlot } from "../../src/kernel/paging.ts";
 import { pageKey } from "../../src/kernel/stored-pages.ts";
 import { testMachine } from "../helpers/test-host.ts";
 import { TestStore } from "../helpers/test-store.ts";
@@ -36,7 +36,7 @@ it("a page-in that another brought back meanwhile gives nothing, faults nothing 
   const written = async () => {
     while (paging.stored.get(key)?.inKernel !== null || paging.stored.get(key)?.plain !== null) await new Promise((r) => setImmediate(r));
   };
-  const text = (bytes: Uint8Array | null) => new TextDecoder().decode(bytes!.subarray(0, 5));
+  const text = (answer: PageAnswer | null) => new TextDecoder().decode(answer!.bytes.subarray(0, 5));
 
   expect(evict()).toBe(true);
   await written();
@@ -44,12 +44,12 @@ it("a page-in that another brought back meanwhile gives nothing, faults nothing 
   const second = paging.fetch(process, PAGE);
   while (store.held.length < 2) await new Promise((r) => setImmediate(r));
   store.held.shift()!();
-  const bytes = await first;
-  expect(text(bytes)).toBe("first");
-  expect(process.space.restore(PAGE, bytes!)).toBe(true);
+  const answer = await first;
+  expect(text(answer)).toBe("first");
+  expect(paging.land(process, PAGE, answer!)).toBe(true);
+  expect(process.space.pagedVersion(PAGE)).toBeNull();
   // Written, and out again: a newer version, in a slot of its own.
-  const frame = process.space.mapping(PAGE * 4096)!.frame;
-  t.kernel.machine.memory.bytes.set(new TextEncoder().encode("newer"), frame * 4096);
+  expect(t.kernel.writeMemory(process, PAGE * 4096, new TextEncoder().encode("newer"))).toBe(true);
   expect(evict()).toBe(true);
   await written();
   store.held.shift()!();

@@ -23,8 +23,8 @@ it("asks for neighbours it can keep, and for the touched page alone when memory 
 
   await evictAll();
   const plenty = store.slotsRead;
-  const bytes = await paging.fetch(process, 1);
-  expect(process.space.restore(1, bytes!)).toBe(true);
+  const answer = await paging.fetch(process, 1);
+  expect(paging.land(process, 1, answer!)).toBe(true);
   // With frames to spare, the neighbours came with it and were mapped.
   expect(store.slotsRead - plenty).toBe(PAGES);
   expect(paging.readAheadPages).toBe(PAGES - 1);
