@@ -69,7 +69,7 @@ describe("the bundled command line (scripts/build-cli.mjs)", () => {
 
   /**
    * `dogma ARGS` through the bundle in `out` (or the sources), in a child that records every
-   * module it loads.
+   * module it loads (by URL) and Node's own modules it loads ("NativeModule NAME").
    */
   function dogma(args: string[], from: "bundle" | "sources" = "bundle"): { status: number | null; stdout: string; stderr: string; loaded: string[] } {
     const entry =
@@ -80,7 +80,7 @@ describe("the bundled command line (scripts/build-cli.mjs)", () => {
       import { registerHooks } from "node:module";
       const loaded = [];
       registerHooks({ load(url, context, next) { loaded.push(url); return next(url, context); } });
-      process.on("exit", () => process.stderr.write("LOADED " + JSON.stringify(loaded) + "\\n"));
+      process.on("exit", () => process.stderr.write("LOADED " + JSON.stringify([...loaded, ...process.moduleLoadList]) + "\\n"));
       const entry = ${entry};
       if (entry === null) throw new Error("the bundle just built is not fresh");
       const { main } = await import(entry);
@@ -90,7 +90,7 @@ describe("the bundled command line (scripts/build-cli.mjs)", () => {
     return { status: result.status, stdout: result.stdout, stderr: result.stderr.replace(/^LOADED .*\n/m, ""), loaded: match ? (JSON.parse(match[1]!) as string[]) : [] };
   }
 
-  it("runs a program loading no TypeScript, with the sources' module cache key", () => {
+  it("runs a cached program loading no TypeScript, no rewriter and no node:crypto, with the sources' module cache key", () => {
     expect(JSON.parse(readFileSync(join(out, MANIFEST), "utf8")).identity).toBe(sourceIdentity());
     // The sources fill the module cache; the bundle finds the same record there (its identity is the sources').
     const fromSources = dogma(["run", "build/user/hello.wasm"], "sources");
@@ -101,6 +101,9 @@ describe("the bundled command line (scripts/build-cli.mjs)", () => {
     const run = dogma(["run", "build/user/hello.wasm", "one"]);
     expect(run).toMatchObject({ status: 0, stdout: "hello from dogma pid 1\none\n", stderr: "" });
     expect(run.loaded.filter((url) => url.endsWith(".ts"))).toEqual([]);
+    // A cache hit needs neither the rewriter nor node:crypto (loader.ts rewriter, node-loader.ts nodeSha256).
+    expect(run.loaded.filter((url) => /rewrite-module|NativeModule crypto$/.test(url))).toEqual([]);
+    expect(fromSources.loaded.filter((url) => /rewrite-module\.ts$/.test(url))).toHaveLength(1);
     expect(run.loaded.filter((url) => url.startsWith(pathToFileURL(out).href)).length).toBeGreaterThan(0);
     expect(readdirSync(cacheDir).filter((name) => name.endsWith(".dgm"))).toEqual(records);
   });

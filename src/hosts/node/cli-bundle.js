@@ -7,7 +7,7 @@
 // that differs sends the command to the sources. Plain JavaScript, so that choosing costs no type
 // stripping.
 import { readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { join, sep } from "node:path";
 import { pathToFileURL } from "node:url";
 
 /** The manifest's format: a build of another format is not used. */
@@ -35,8 +35,10 @@ export function freshBundle(root, dir = join(root, BUNDLE_DIR)) {
     return null;
   }
   if (manifest?.format !== BUNDLE_FORMAT || typeof manifest.entry !== "string") return null;
-  for (const [path, mtimeMs, size] of manifest.files) if (!sameStamp(join(root, path), mtimeMs, size)) return null;
-  for (const [path, mtimeMs] of manifest.dirs) if (!sameStamp(join(root, path), mtimeMs, null)) return null;
+  // Paths joined by hand: path.join's normalizing was a third of this check's time.
+  const base = root.endsWith(sep) ? root : root + sep;
+  for (const [path, mtimeMs, size] of manifest.files) if (!sameStamp(base + path, mtimeMs, size)) return null;
+  for (const [path, mtimeMs] of manifest.dirs) if (!sameStamp(base + path, mtimeMs, null)) return null;
   return pathToFileURL(join(dir, manifest.entry)).href;
 }
 

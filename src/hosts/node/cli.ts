@@ -10,7 +10,6 @@ import { LoadError } from "../../loader/load-error.ts";
 import { BOOT, CACHE, COMMANDS, RUN, WEB } from "./cli-commands.ts";
 import { type CommandSpec, UsageError, commandHelp, overallHelp, parseCommand } from "./cli-options.ts";
 import { defaultDisk } from "./data-dir.ts";
-import { applyEngineFlags } from "./engine-flags.ts";
 import { packageRoot } from "./package-root.ts";
 import { memoryOption, run, runOptions } from "./run-command.ts";
 import { StdioTerminal } from "./stdio-terminal.ts";
@@ -23,7 +22,6 @@ function version(): string {
 const out = (text: string) => void process.stdout.write(text);
 
 export async function main(argv: string[]): Promise<number> {
-  applyEngineFlags();
   const [name, ...rest] = argv;
   if (name === "--version" || name === "-V") {
     out(`dogma ${version()} (Node.js ${process.versions.node})\n`);

@@ -1,4 +1,4 @@
-import { createHash, type Hash } from "node:crypto";
+import type { Hash } from "node:crypto";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { packageRoot } from "./package-root.ts";
@@ -30,7 +30,8 @@ export function loaderIdentity(): string {
 
 /** loaderIdentity computed from the sources as they are now. */
 export function sourceIdentity(): string {
-  const hash = createHash("sha256");
+  // node:crypto loaded here, not by every start's import of this module (node-loader.ts nodeSha256).
+  const hash = process.getBuiltinModule("node:crypto").createHash("sha256");
   for (const folder of REWRITING_CODE) addSources(hash, join(packageRoot, folder));
   return hash.digest("hex").slice(0, 32);
 }

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import type { ImportModuleSpec } from "../../kernel/personality.ts";
 import { Loader } from "../../loader/loader.ts";
 import { DiskModuleCache } from "./disk-cache.ts";
@@ -6,6 +5,7 @@ import { applyEngineFlags } from "./engine-flags.ts";
 import { loaderIdentity } from "./loader-identity.ts";
 import { NodeLoaderWorkers } from "./loader-workers.ts";
 import { MAX_PROGRAM_BYTES } from "./program-limits.ts";
+import { sha256Hex } from "./sha256.ts";
 
 /**
  * The loader as `dogma run` and `dogma boot` use it: V8's flags for it set (engine-flags.ts), the
@@ -46,6 +46,13 @@ export function nodeLoaderWorkers(): NodeLoaderWorkers {
 const HASH_SLICE_BYTES = 1 << 20;
 
 /**
+ * Inputs shorter than this are hashed in JavaScript (sha256.ts): the cache key, hashed at every
+ * start, and small programs. node:crypto is loaded for a longer one only, when a cold load of a
+ * program not seen before needs it: its load is a tenth of a warm `dogma run` otherwise.
+ */
+const JS_HASH_BYTES = 64 << 10;
+
+/**
  * SHA-256 with node:crypto, which reads the bytes in place; a big binary's in slices with a turn of
  * the event loop between them, so that the machine keeps running meanwhile. (WebCrypto's, on
  * libuv's thread pool, first copies the bytes: 31 MB for yosys, a copy whose release made the C
@@ -53,7 +60,8 @@ const HASH_SLICE_BYTES = 1 << 20;
  * cold load of yosys, bench/cold-load-memory.ts.)
  */
 export async function nodeSha256(bytes: Uint8Array): Promise<string> {
-  const hash = createHash("sha256");
+  if (bytes.length < JS_HASH_BYTES) return sha256Hex(bytes);
+  const hash = process.getBuiltinModule("node:crypto").createHash("sha256");
   for (let at = 0; ; at += HASH_SLICE_BYTES) {
     hash.update(bytes.subarray(at, at + HASH_SLICE_BYTES));
     if (at + HASH_SLICE_BYTES >= bytes.length) return hash.digest("hex");

@@ -1,4 +1,3 @@
-import { createCipheriv, createDecipheriv } from "node:crypto";
 import type { PageCipherFactory } from "../../kernel/page-sealer.ts";
 
 const TAG_BYTES = 16;
@@ -8,6 +7,8 @@ const TAG_BYTES = 16;
  * portable cipher (ciphertext, then the tag), about 13 times faster (bench/paging.ts).
  */
 export const nodePageCipher: PageCipherFactory = (given) => {
+  // node:crypto loaded when a machine first pages, not at every start (node-loader.ts nodeSha256).
+  const { createCipheriv, createDecipheriv } = process.getBuiltinModule("node:crypto");
   const key = Uint8Array.from(given);
   given.fill(0);
   return {
