@@ -34,7 +34,7 @@ export function freshBundle(root, dir = join(root, BUNDLE_DIR)) {
   } catch {
     return null;
   }
-  if (manifest?.format !== BUNDLE_FORMAT || typeof manifest.entry !== "string") return null;
+  if (manifest?.format !== BUNDLE_FORMAT || typeof manifest.entry !== "string" || !Array.isArray(manifest.files) || !Array.isArray(manifest.dirs)) return null;
   // Paths joined by hand: path.join's normalizing was a third of this check's time.
   const base = root.endsWith(sep) ? root : root + sep;
   for (const [path, mtimeMs, size] of manifest.files) if (!sameStamp(base + path, mtimeMs, size)) return null;
