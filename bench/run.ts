@@ -174,7 +174,7 @@ report({
 report({
   title: "Warm start (ms, median of 9)",
   results: await step("warm start", "warmStart"),
-  notes: ["Whole processes: `node bin/dogma.js run build/user/hello.wasm` with its rewritten module in the cache and Node's compile cache warm (bin/dogma.js enables it), beside `node -e 0`."],
+  notes: ["Whole processes: `node bin/dogma.js run build/user/hello.wasm` with its rewritten module in the cache, the command line bundled (scripts/build-cli.mjs, which npm run bench runs first) and Node's compile cache warm (bin/dogma.js enables it), beside `node -e 0`."],
 });
 const nodeBoot = await step("boot", "boot");
 report({

@@ -1,5 +1,7 @@
 // A warm start: `dogma run hello.wasm` as a whole process, its rewritten module already in the
-// cache (and Node's compile cache warm), beside `node -e 0` on the same Node.
+// cache (and Node's compile cache warm), beside `node -e 0` on the same Node. bin/dogma.js runs
+// the bundled command line (build/node, built by `npm run bench` first) while it is as new as the
+// sources, the sources otherwise: a bench run on a tree edited since measures the slower start.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -6,7 +6,6 @@ import { decodeRecord, encodeRecord, recordParts, type CacheRecord, type ModuleC
 import { releaseBytes } from "./code-output.ts";
 import { imageHostBytes } from "./host-cost.ts";
 import { LoadError } from "./load-error.ts";
-import { rewriteModule } from "./rewrite-module.ts";
 import { codeSectionBytes, engineValidation, validateBinary } from "./validate.ts";
 import type { CodeWorkers } from "./rewrite-code.ts";
 import type { RewriteVariant } from "./output-layout.ts";
@@ -160,6 +159,7 @@ export class Loader implements ImageLoader {
     else {
       // The output is at least about as big as the code it comes from: a compile on a worker follows.
       if (this.workerCompile(codeSectionBytes(original) * 1.5)) this.workers?.standBy?.();
+      const { rewriteModule } = await rewriter();
       const fresh = await rewriteModule(name, original, this.policy, this.workers, this.variant);
       this.stats.rewrites++;
       rewrittenBytes = fresh.rewritten.length; // before the output is released below
@@ -245,6 +245,17 @@ export class Loader implements ImageLoader {
   get heldImages(): number {
     return this.loaded.size;
   }
+}
+
+let loadingRewriter: Promise<typeof import("./rewrite-module.ts")> | null = null;
+
+/**
+ * The rewriter, loaded at the first load that misses the cache: a process whose programs are all
+ * cached never loads its ~180 KB of code (a sixth of a warm `dogma run`'s start on the bench
+ * machine; the code cache Node keeps of it was the biggest one read at each start).
+ */
+function rewriter(): Promise<typeof import("./rewrite-module.ts")> {
+  return (loadingRewriter ??= import("./rewrite-module.ts"));
 }
 
 async function compileOrNull(bytes: Uint8Array): Promise<WebAssembly.Module | null> {

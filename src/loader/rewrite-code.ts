@@ -155,7 +155,7 @@ export function rewriteChunk(bytes: Uint8Array, layout: CodeLayout, chunk: BodyC
 export interface CodeWorkers {
   /**
    * The least code (bytes of the code section) for which a binary is rewritten here rather than on
-   * the loader's thread; WORKER_THRESHOLD (rewrite-module.ts) when unset. Workers cost a start, and
+   * the loader's thread; WORKER_THRESHOLD (worker-thresholds.ts) when unset. Workers cost a start, and
    * each optimizes the rewriter afresh: below some size one thread does the whole load sooner.
    */
   readonly minCodeBytes?: number;

@@ -11,6 +11,7 @@ import { DecodeError } from "./wasm/byte-reader.ts";
 import { readModule, type ModuleInfo } from "./wasm/module-info.ts";
 import { RewrittenChunks } from "./rewritten-chunks.ts";
 import { writeModule } from "./write-module.ts";
+import { WORKER_BODY_BYTES, WORKER_THRESHOLD } from "./worker-thresholds.ts";
 
 /**
  * One cold load's work on a binary: validate → read → policy → rewrite every function body →
@@ -19,14 +20,7 @@ import { writeModule } from "./write-module.ts";
  * it gives back to the event loop between chunks so that the machine keeps running.
  */
 
-/**
- * Below this much code, a binary is rewritten on this thread: handing it to workers costs more
- * (and starting them costs tens of MB each). What counts is the code section, the work: a binary
- * that is mostly data (flite: 21 MB, 0.2 MB of code) gains nothing from them.
- */
-export const WORKER_THRESHOLD = 512 << 10;
-/** A body this large is rewritten on the workers, when there are any, whatever the binary's size. */
-export const WORKER_BODY_BYTES = 128 << 10;
+export { WORKER_BODY_BYTES, WORKER_THRESHOLD } from "./worker-thresholds.ts";
 /** Input bytes per chunk handed to a worker. */
 const WORKER_CHUNK_BYTES = 256 << 10;
 /** Input bytes per chunk on this thread (about a millisecond of work). */

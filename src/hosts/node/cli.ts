@@ -6,16 +6,13 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { LoadError } from "../../loader/load-error.ts";
 import { BOOT, CACHE, COMMANDS, RUN, WEB } from "./cli-commands.ts";
 import { type CommandSpec, UsageError, commandHelp, overallHelp, parseCommand } from "./cli-options.ts";
 import { defaultDisk } from "./data-dir.ts";
-import { applyEngineFlags } from "./engine-flags.ts";
+import { packageRoot } from "./package-root.ts";
 import { memoryOption, run, runOptions } from "./run-command.ts";
 import { StdioTerminal } from "./stdio-terminal.ts";
-
-const packageRoot = fileURLToPath(new URL("../../..", import.meta.url));
 
 function version(): string {
   const { version } = JSON.parse(readFileSync(join(packageRoot, "package.json"), "utf8")) as { version: string };
@@ -25,7 +22,6 @@ function version(): string {
 const out = (text: string) => void process.stdout.write(text);
 
 export async function main(argv: string[]): Promise<number> {
-  applyEngineFlags();
   const [name, ...rest] = argv;
   if (name === "--version" || name === "-V") {
     out(`dogma ${version()} (Node.js ${process.versions.node})\n`);

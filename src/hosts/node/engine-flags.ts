@@ -3,9 +3,14 @@ import { isMainThread } from "node:worker_threads";
 import { setRefusalExplainer } from "../../loader/validate.ts";
 
 /**
- * V8 flags the Node host runs with, set before the first WebAssembly compile of the process (every
- * entry point calls `applyEngineFlags` first: the CLI, the test setup, the benchmarks). Why each
- * (docs/LOADER.md "How V8 compiles the output"):
+ * V8 flags the Node host runs with, set before the first WebAssembly compile of a program (every
+ * entry point calls `applyEngineFlags` first: the CLI through nodeLoader, the test setup, the
+ * benchmarks). Not sooner than that: V8's flags are part of the key of every code cache, so each
+ * of Node's own modules loaded after a flag changes is compiled from its source instead of from
+ * the code cache Node ships (100 million instructions more for node:crypto, zlib, perf_hooks and
+ * four others, against 156 million for the whole process before; callgrind), and `dogma run`
+ * loads perf_hooks as it builds the machine. Why each flag (docs/LOADER.md "How V8 compiles the
+ * output"):
  *
  * - `--wasm-lazy-validation`: V8 validates a function body when it first compiles it (at its
  *   first call; V8 compiles lazily by default) instead of every body of the module at compile

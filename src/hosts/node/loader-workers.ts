@@ -6,7 +6,7 @@ import { pageBuffer, pageCopy, releaseBytes } from "../../loader/code-output.ts"
 import { eagerValidationOpen, validatingEagerly } from "./engine-flags.ts";
 import type { CodeLayout } from "../../loader/output-layout.ts";
 import type { BodyChunk, ChunkOutcome, CodeWorkers } from "../../loader/rewrite-code.ts";
-import { WORKER_THRESHOLD } from "../../loader/rewrite-module.ts";
+import { WORKER_THRESHOLD } from "../../loader/worker-thresholds.ts";
 import type { WorkerReply, WorkerRequest } from "./loader-worker.ts";
 
 /** Workers started whose engine is not yet set up (withoutConcurrentJit). */

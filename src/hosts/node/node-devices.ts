@@ -1,4 +1,3 @@
-import { randomFillSync } from "node:crypto";
 import type { HostDevices, Schedule, Timer } from "../../machine/devices.ts";
 import type { BlockBackend } from "../../machine/devices/block-backend.ts";
 import type { ShareBackend } from "../../machine/devices/share-backend.ts";
@@ -29,7 +28,8 @@ export function nodeDevices(terminal: StdioTerminal, options: NodeDeviceOptions 
     },
     createTimer: (interrupts) => new NodeTimer(interrupts, monotonicNs),
     createConsole: (interrupts) => terminal.console(interrupts),
-    entropy: { fill: (bytes) => void randomFillSync(bytes) },
+    // node:crypto loaded at the first ask, not at every start (node-loader.ts nodeSha256).
+    entropy: { fill: (bytes) => void process.getBuiltinModule("node:crypto").randomFillSync(bytes) },
     yieldToHost: () => new Promise((resolve) => setImmediate(resolve)),
     schedule: nodeSchedule,
     ...(options.disk ? { disk: options.disk } : {}),

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import type { ImportModuleSpec } from "../../kernel/personality.ts";
 import { Loader } from "../../loader/loader.ts";
 import { DiskModuleCache } from "./disk-cache.ts";
@@ -53,7 +52,7 @@ const HASH_SLICE_BYTES = 1 << 20;
  * cold load of yosys, bench/cold-load-memory.ts.)
  */
 export async function nodeSha256(bytes: Uint8Array): Promise<string> {
-  const hash = createHash("sha256");
+  const hash = process.getBuiltinModule("node:crypto").createHash("sha256");
   for (let at = 0; ; at += HASH_SLICE_BYTES) {
     hash.update(bytes.subarray(at, at + HASH_SLICE_BYTES));
     if (at + HASH_SLICE_BYTES >= bytes.length) return hash.digest("hex");

@@ -3,7 +3,6 @@
  * as its console (and host folders as its preopens with --dir); the host exits with its code.
  */
 import { basename, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { ALL_RIGHTS, Rights } from "../../kernel/caps/object-abi.ts";
 import { Kernel, describeProcessFault } from "../../kernel/kernel.ts";
 import type { Process } from "../../kernel/process.ts";
@@ -23,6 +22,7 @@ import { FileDigests, statExactly } from "./file-digests.ts";
 import { nodeLoader } from "./node-loader.ts";
 import { nodeDevices } from "./node-devices.ts";
 import { nodePageCipher } from "./node-page-cipher.ts";
+import { packageRoot } from "./package-root.ts";
 import { MAX_PROGRAM_BYTES } from "./program-limits.ts";
 import { type FolderSpec, RunFolders, parseFolderSpec } from "./run-folders.ts";
 import type { StdioTerminal } from "./stdio-terminal.ts";
@@ -185,8 +185,6 @@ export async function run(options: RunOptions, terminal: StdioTerminal): Promise
     throw error;
   }
 }
-
-const packageRoot = fileURLToPath(new URL("../../..", import.meta.url));
 
 /** RunOptions from what the parser found (cli-options.ts); a UsageError for a value it cannot take. */
 export function runOptions(parsed: ParsedCommand): RunOptions {

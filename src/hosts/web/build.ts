@@ -6,13 +6,13 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { type InlineConfig, type Plugin, build, preview } from "vite";
 import { modulesOf, startedOnly } from "../../boot/config-modules.ts";
 import { loaderIdentity } from "../node/loader-identity.ts";
+import { packageRoot } from "../node/package-root.ts";
 
-const here = fileURLToPath(new URL(".", import.meta.url));
-const packageRoot = join(here, "../../..");
+// The page's sources, whether this runs from them or from the bundled command line (build/node).
+const here = join(packageRoot, "src/hosts/web");
 export const WEB_OUT_DIR = join(packageRoot, "build/web");
 const MODULES_DIR = join(packageRoot, "build/user");
 const CONFIG_FILE = join(packageRoot, "user/boot/init.conf");
