@@ -2,6 +2,7 @@
 // validate, read, policy, rewrite, assemble, compile), cold with the Node host's worker threads, and
 // cached (a fresh Loader over a Map-backed ModuleCache that an earlier loader filled: hash, decode,
 // compile). Baseline: V8's own `new WebAssembly.Module` of the original bytes, in the same run.
+import { enableCompileCache } from "node:module";
 import { nodeLoaderWorkers, nodeSha256 } from "../src/hosts/node/node-loader.ts";
 import { standardImportModules } from "../src/hosts/standard-imports.ts";
 import { decodeRecord, type ModuleCache } from "../src/loader/cache.ts";
@@ -65,6 +66,10 @@ export interface ThroughputOutput {
 }
 
 export async function loaderThroughput(): Promise<ThroughputOutput> {
+  // As bin/dogma.js does, so that each cold load's fresh workers load the loader's compiled code
+  // rather than strip its TypeScript again (Node's type stripper in each worker: 0.5-1.2 s of a
+  // worker's time in a profile of one load on a loaded machine) — what `dogma run` pays.
+  enableCompileCache();
   const medium = bigModule(400);
   const big = bigModule(6300);
   const huge = generatedModule(90_000);

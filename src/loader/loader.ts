@@ -122,11 +122,14 @@ export class Loader implements ImageLoader {
       return { ...known, name };
     }
     await validateBinary(name, bytes, this.policy.maxBinaryBytes);
-    return { hash, name, bytes, load: () => this.loadHashed(bytes, hash, name) };
+    return { hash, name, bytes, load: () => this.loadHashed(bytes, hash, name, false, true) };
   }
 
-  /** `told`: `hash` is the caller's word (adopt's digest), not taken from `original` here. */
-  private async loadHashed(original: Uint8Array, hash: string, name: string, told = false): Promise<LoadedImage> {
+  /**
+   * `told`: `hash` is the caller's word (adopt's digest), not taken from `original` here;
+   * `validated`: the engine has validated `original` (defer), so its rewrite does not again.
+   */
+  private async loadHashed(original: Uint8Array, hash: string, name: string, told = false, validated = false): Promise<LoadedImage> {
     const known = this.loaded.get(hash);
     if (known) {
       this.stats.memoryHits++;
@@ -134,7 +137,7 @@ export class Loader implements ImageLoader {
     }
     const under = this.loading.get(hash);
     if (under) return { ...(await under), name };
-    const load = this.loadMissing(original, hash, name, told);
+    const load = this.loadMissing(original, hash, name, told, validated);
     this.loading.set(hash, load);
     try {
       return await load;
@@ -143,7 +146,7 @@ export class Loader implements ImageLoader {
     }
   }
 
-  private async loadMissing(original: Uint8Array, hash: string, name: string, told: boolean): Promise<LoadedImage> {
+  private async loadMissing(original: Uint8Array, hash: string, name: string, told: boolean, validated: boolean): Promise<LoadedImage> {
     const key = await this.sha256(new TextEncoder().encode(this.fingerprint + hash));
     let record = this.cache ? decodeRecord((await this.cache.get(key)) ?? new Uint8Array(0)) : null;
     // A damaged cached binary counts as a miss: the cache is never trusted over a rewrite. (With
@@ -160,7 +163,7 @@ export class Loader implements ImageLoader {
       // The output is at least about as big as the code it comes from: a compile on a worker follows.
       if (this.workerCompile(codeSectionBytes(original) * 1.5)) this.workers?.standBy?.();
       const { rewriteModule } = await rewriter();
-      const fresh = await rewriteModule(name, original, this.policy, this.workers, this.variant);
+      const fresh = await rewriteModule(name, original, this.policy, this.workers, this.variant, validated);
       this.stats.rewrites++;
       rewrittenBytes = fresh.rewritten.length; // before the output is released below
       const compile = this.workerCompile(fresh.rewritten.length);

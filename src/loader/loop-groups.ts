@@ -126,7 +126,8 @@ export class LoopPlanner extends BodyCursor {
             if (nested < 0) nested = depth;
             continue;
           case Imm.u32:
-            if (op === 0x21 || op === 0x22) written.add(this.u32At(at, end));
+            // Only a local's groups need the locals written (a plan of constants has none).
+            if (!constantsOnly && (op === 0x21 || op === 0x22)) written.add(this.u32At(at, end));
             at = skipLeb(bytes, at, end);
             continue;
           case Imm.twoU32:
@@ -250,15 +251,13 @@ export class LoopPlanner extends BodyCursor {
         if (op === 0x04) this.pop(1);
         return this.skipBlockType(at, end);
       case Imm.u32: {
-        const index = this.u32At(at, end);
+        // No set of the locals written: a plan of constants groups no local's accesses.
+        this.u32At(at, end);
         if (op === 0x20) this.push(0, 0);
-        else if (op === 0x21) {
-          this.pop(1);
-          this.written.add(index);
-        } else if (op === 0x22) {
+        else if (op === 0x21) this.pop(1);
+        else if (op === 0x22) {
           this.pop(1);
           this.push(0, 0);
-          this.written.add(index);
         } else if (op === 0x25) {
           this.pop(1);
           this.push(0, 0);

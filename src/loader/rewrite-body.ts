@@ -57,6 +57,9 @@ const SCRATCH_TYPES = [I32, I32, I32, I64, F32, F64, I32, I32, ...Array<number>(
 const Scratch = { address: 0, entry: 1, i32: 2, i64: 3, f32: 4, f64: 5, tlb: 6, anchor: 7, group: 8, hoist: 8 + GROUP_LOCALS, streamPage: 8 + GROUP_LOCALS + HOIST_LOCALS, streamAddend: 8 + GROUP_LOCALS + HOIST_LOCALS + STREAM_LOCALS } as const;
 const VALUE_SCRATCH: Record<number, number> = { [I32]: Scratch.i32, [I64]: Scratch.i64, [F32]: Scratch.f32, [F64]: Scratch.f64 };
 
+/** The locals a sequence ends when it ends none (BodyRewriter.kernelClears). */
+const NO_CLEARS: readonly number[] = [];
+
 /** Where a body loop outlining wrote has its dispatch loops (no safe point: each round calls an outlined loop, whose entry has one), and its outlined loop's header with the depth of the label that leaves the loop's function. */
 export interface OutlinedLoops {
   readonly dispatches: ReadonlySet<number>;
@@ -68,11 +71,22 @@ export interface BodyFacts {
   writesTables: boolean;
 }
 
+/**
+ * The writers a body's code and its header are written into before they are copied to the
+ * output, one pair for every BodyRewriter of the thread: a rewrite of one body is never entered
+ * again before it returns, and it copies both out before it does. A 64 KiB buffer per rewriter,
+ * one per chunk (dozens in a boot's loads), cost its zeroing and page faults each time.
+ */
+const sharedCode = new ByteWriter(1 << 16);
+const sharedHeader = new ByteWriter(256);
+/** Past this, the shared code writer's buffer (grown by one huge body) is dropped after the body, not kept for the thread's life. */
+const KEPT_CODE_BYTES = 4 << 20;
+
 export class BodyRewriter extends BodyCursor {
   private readonly layout: CodeLayout;
-  private readonly code = new ByteWriter(1 << 16);
+  private readonly code = sharedCode;
   /** The new body's size-less start: local declarations and prologue. */
-  private readonly header = new ByteWriter(256);
+  private readonly header = sharedHeader;
   /** Local index of each scratch local, -1 while unused, for the body being rewritten. */
   private readonly scratch = new Int32Array(SCRATCH_TYPES.length);
   private readonly scratchOrder: number[] = [];
@@ -88,6 +102,9 @@ export class BodyRewriter extends BodyCursor {
   private outermost = new Int32Array(64);
   private readonly loopScan: LoopScan;
   private readonly locals: AccessLocals = { address: 0, entry: 0, tlb: -1 };
+  private readonly groupScratch: GroupLocals = { anchor: 0, address: 0, entry: 0, tlb: -1, physical: 0 };
+  private readonly streamScratch: StreamLocals = { anchor: 0, address: 0, entry: 0, tlb: -1, page: 0, addend: 0, globals: false };
+
   private functionIndex = 0;
   private blocks = new Uint8Array(64);
   /** For each open loop (by depth): where its safe point's charge is in `code`, and where its body starts in the binary. */
@@ -565,6 +582,7 @@ export class BodyRewriter extends BodyCursor {
     out.bytes(header.view());
     out.bytes(code.view());
     if (layout.branchHints) this.writeHints(functionIndex + layout.addedImports, header);
+    if (code.buffer.length > KEPT_CODE_BYTES) code.buffer = new Uint8Array(1 << 16);
     return facts;
   }
 
@@ -643,13 +661,22 @@ export class BodyRewriter extends BodyCursor {
 
   /** The locals of an access of the group kept in group local `slot`. */
   private groupLocals(slot: number): GroupLocals {
-    return {
-      anchor: this.scratchLocal(Scratch.anchor),
-      address: this.scratchLocal(Scratch.address),
-      entry: this.scratchLocal(Scratch.entry),
-      tlb: this.layout.tlbLocal ? this.scratchLocal(Scratch.tlb) : -1,
-      physical: this.scratchLocal(Scratch.group + slot),
-    };
+    return this.spanLocals(Scratch.group + slot);
+  }
+
+  /**
+   * The locals of a checked span's accesses, its physical address in scratch local `physical`: in
+   * one object, filled afresh for each access (the sequences read it before the next is asked for),
+   * rather than an object per access. The scratch locals are taken in the same order as ever.
+   */
+  private spanLocals(physical: number): GroupLocals {
+    const locals = this.groupScratch as { anchor: number; address: number; entry: number; tlb: number; physical: number };
+    locals.anchor = this.scratchLocal(Scratch.anchor);
+    locals.address = this.scratchLocal(Scratch.address);
+    locals.entry = this.scratchLocal(Scratch.entry);
+    locals.tlb = this.layout.tlbLocal ? this.scratchLocal(Scratch.tlb) : -1;
+    locals.physical = this.scratchLocal(physical);
+    return locals;
   }
 
   /** The plan's word on the access at `at` of the run from `runStart`, planning the run first if needed. */
@@ -688,31 +715,39 @@ export class BodyRewriter extends BodyCursor {
    * The group locals of the run's groups in `mask` (bit i: slot i), and of every hoisted group
    * live, which an access's slow path ends.
    */
-  private groupClears(mask: number): number[] {
+  private groupClears(mask: number): readonly number[] {
     // Streams in globals are made invalid by the slow paths' wrappers themselves (rewrite-helpers.ts).
-    const locals = this.kernelClears(!this.layout.streamGlobals);
-    if (mask === 0) return locals;
+    const streams = !this.layout.streamGlobals;
+    if (mask === 0) return this.kernelClears(streams);
+    const locals = this.hoistClears(this.hoistLive);
+    if (streams && this.streamLive !== 0) this.addStreamClears(locals, this.streamLive);
     for (let slot = 0; slot < GROUP_LOCALS; slot++) if (mask & (1 << slot)) locals.push(this.scratchLocal(Scratch.group + slot));
     return locals;
   }
 
   /**
    * What every way into the kernel ends: the hoisted groups live and the access streams (as
-   * endGroups takes them: a stream's page local `s` as `~s`).
+   * endGroups takes them: a stream's page local `s` as `~s`). Most accesses end none: one empty
+   * list for them all, not an array each.
    */
-  private kernelClears(streams = true): number[] {
+  private kernelClears(streams = true): readonly number[] {
+    if (this.hoistLive === 0 && (!streams || this.streamLive === 0)) return NO_CLEARS;
     const locals = this.hoistClears(this.hoistLive);
-    if (streams && this.streamLive !== 0) locals.push(...this.streamClears(this.streamLive));
+    if (streams && this.streamLive !== 0) this.addStreamClears(locals, this.streamLive);
     return locals;
   }
 
   /** The page locals of the streams in `mask`, as endGroups takes them (`~s`). */
   private streamClears(mask: number): number[] {
     const locals: number[] = [];
+    this.addStreamClears(locals, mask);
+    return locals;
+  }
+
+  private addStreamClears(locals: number[], mask: number): void {
     for (let slot = 0; slot < STREAM_LOCALS; slot++) {
       if (mask & (1 << slot)) locals.push(~(this.layout.streamGlobals ? STREAM_GLOBAL_CLEAR + this.layout.streamGlobal + slot : this.scratchLocal(Scratch.streamPage + slot)));
     }
-    return locals;
   }
 
   /**
@@ -742,15 +777,16 @@ export class BodyRewriter extends BodyCursor {
 
   /** The locals of access stream `slot`. */
   private streamLocals(slot: number): StreamLocals {
-    return {
-      anchor: this.scratchLocal(Scratch.anchor),
-      address: this.scratchLocal(Scratch.address),
-      entry: this.scratchLocal(Scratch.entry),
-      tlb: this.layout.tlbLocal ? this.scratchLocal(Scratch.tlb) : -1,
-      page: this.layout.streamGlobals ? this.layout.streamGlobal + slot : this.scratchLocal(Scratch.streamPage + slot),
-      addend: this.layout.streamGlobals ? this.layout.streamGlobal + this.layout.accessStreams + slot : this.scratchLocal(Scratch.streamAddend + slot),
-      globals: this.layout.streamGlobals,
-    };
+    // One object filled afresh for each access, as spanLocals.
+    const locals = this.streamScratch as { anchor: number; address: number; entry: number; tlb: number; page: number; addend: number; globals: boolean };
+    locals.anchor = this.scratchLocal(Scratch.anchor);
+    locals.address = this.scratchLocal(Scratch.address);
+    locals.entry = this.scratchLocal(Scratch.entry);
+    locals.tlb = this.layout.tlbLocal ? this.scratchLocal(Scratch.tlb) : -1;
+    locals.page = this.layout.streamGlobals ? this.layout.streamGlobal + slot : this.scratchLocal(Scratch.streamPage + slot);
+    locals.addend = this.layout.streamGlobals ? this.layout.streamGlobal + this.layout.accessStreams + slot : this.scratchLocal(Scratch.streamAddend + slot);
+    locals.globals = this.layout.streamGlobals;
+    return locals;
   }
 
   /** The locals of the hoisted groups in `mask` (bit i: slot i). */
@@ -763,13 +799,7 @@ export class BodyRewriter extends BodyCursor {
 
   /** The locals of the check and the accesses of the hoisted group in `slot`. */
   private hoistLocals(slot: number): GroupLocals {
-    return {
-      anchor: this.scratchLocal(Scratch.anchor),
-      address: this.scratchLocal(Scratch.address),
-      entry: this.scratchLocal(Scratch.entry),
-      tlb: this.layout.tlbLocal ? this.scratchLocal(Scratch.tlb) : -1,
-      physical: this.scratchLocal(Scratch.hoist + slot),
-    };
+    return this.spanLocals(Scratch.hoist + slot);
   }
 
   /**

@@ -160,6 +160,11 @@ export interface CodeWorkers {
    */
   readonly minCodeBytes?: number;
   /**
+   * An outcome's code is a view of a buffer used again for the next chunk: `take` must place or
+   * copy it before it returns (rewritten-chunks.ts), and nothing frees it.
+   */
+  readonly transientCode?: boolean;
+  /**
    * Called as a load starts whose output will be compiled here (compileValidated): a worker may
    * start now, so that its start overlaps the work before the compile.
    */

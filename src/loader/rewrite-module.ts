@@ -12,6 +12,7 @@ import { readModule, type ModuleInfo } from "./wasm/module-info.ts";
 import { RewrittenChunks } from "./rewritten-chunks.ts";
 import { writeModule } from "./write-module.ts";
 import { WORKER_BODY_BYTES, WORKER_THRESHOLD } from "./worker-thresholds.ts";
+import { ByteWriter } from "./wasm/byte-writer.ts";
 
 /**
  * One cold load's work on a binary: validate → read → policy → rewrite every function body →
@@ -30,7 +31,11 @@ const FIRST_SLICE_CHUNK_BYTES = 4 << 10;
 /** The longest this thread works before letting the event loop run. */
 const SLICE_MS = 4;
 
-export async function rewriteModule(name: string, bytes: Uint8Array, policy: LoaderPolicy, workers: CodeWorkers | null, variant: RewriteVariant = {}): Promise<CacheRecord> {
+/**
+ * `validated`: the engine has validated `bytes` already (Loader.defer does, for every boot
+ * module): not again here.
+ */
+export async function rewriteModule(name: string, bytes: Uint8Array, policy: LoaderPolicy, workers: CodeWorkers | null, variant: RewriteVariant = {}, validated = false): Promise<CacheRecord> {
   checkHeader(name, bytes, policy.maxBinaryBytes);
   const codeBytes = codeSectionBytes(bytes);
   // A body is one piece of the rewrite wherever it runs: one too large for a slice goes to the
@@ -42,12 +47,12 @@ export async function rewriteModule(name: string, bytes: Uint8Array, policy: Loa
   // (the reader refuses a malformed binary with a DecodeError, whatever it is: test/loader/
   // hostile.test.ts) and the other workers rewrite its chunks; the validation's refusal comes
   // first, as when it ran first.
-  const validation = runner.validate(bytes);
-  const validated = async (): Promise<void> => {
+  const validation = validated ? Promise.resolve(null) : runner.validate(bytes);
+  const validOrRefused = async (): Promise<void> => {
     const invalid = await validation;
     if (invalid !== null) throw validationError(name, invalid);
   };
-  if (runner === inThread) await validated();
+  if (runner === inThread) await validOrRefused();
   else validation.catch(() => {}); // awaited below, on every path
   // A big binary's passes over it on this thread take tens of milliseconds each: the machine
   // runs its processes between them.
@@ -63,13 +68,13 @@ export async function rewriteModule(name: string, bytes: Uint8Array, policy: Loa
     // On this thread the first chunks are small: the rewriter runs in the engine's interpreter
     // until it is optimized, several times slower, and a slice ends only between chunks.
     const chunks = runner === inThread ? chunkBodies(info, SLICE_CHUNK_BYTES, undefined, FIRST_SLICE_CHUNK_BYTES) : chunkBodies(info, WORKER_CHUNK_BYTES);
-    const rewritten = new RewrittenChunks(codeBytes, info.functionImports, info.functions.length, runner.recycle ? (code) => runner.recycle!(code) : undefined);
+    const rewritten = new RewrittenChunks(codeBytes, info.functionImports, info.functions.length, runner.transientCode === true ? null : runner.recycle ? (code) => runner.recycle!(code) : undefined);
     const mode = codeBytes >= (variant.outlineMaxCode ?? OUTLINE_MAX_CODE) ? "none" : (variant.outline ?? "once-run");
     // On workers the chunks start while a worker still validates the binary (the rewrite reads
     // bodies only within the bounds the reader checked, and refuses what it cannot read as a
     // value): its refusal comes first, and nothing of the rewrite is used before it is known.
     await runner.rewrite(bytes, layout, chunks, (index, outcome) => rewritten.take(index, outcome));
-    await validated();
+    await validOrRefused();
     if (rewritten.refusal) throw codeError(name, rewritten.refusal, names);
     if (rewritten.placed !== chunks.length) throw new Error(`${chunks.length - rewritten.placed} of ${chunks.length} chunks never came back from the rewrite`);
     // Loop outlining (outline-plan.ts): which functions run once is known from the call sites the
@@ -90,8 +95,8 @@ export async function rewriteModule(name: string, bytes: Uint8Array, policy: Loa
     const big = (chunk: BodyChunk): boolean => runner !== inThread && chunk[0]!.end - chunk[0]!.start >= WORKER_BODY_BYTES;
     const againHere = again.filter((chunk) => !big(chunk));
     const againThere = again.filter(big);
-    const takeAgain = (chunks: readonly BodyChunk[]) => (index: number, outcome: ChunkOutcome) => rewritten.takeAgain(chunks[index]![0]!.index, outcome);
-    await Promise.all([inThread.rewrite(bytes, layout, againHere, takeAgain(againHere)), againThere.length > 0 ? runner.rewrite(bytes, layout, againThere, takeAgain(againThere)) : undefined]);
+    const takeAgain = (chunks: readonly BodyChunk[], transient: boolean) => (index: number, outcome: ChunkOutcome) => rewritten.takeAgain(chunks[index]![0]!.index, outcome, transient);
+    await Promise.all([inThread.rewrite(bytes, layout, againHere, takeAgain(againHere, true)), againThere.length > 0 ? runner.rewrite(bytes, layout, againThere, takeAgain(againThere, runner.transientCode === true)) : undefined]);
     if (rewritten.refusal) throw codeError(name, rewritten.refusal, names);
     const outlined = rewritten.outlining(chunks, layout.addedImports);
     const { accessHelpers, bulkHelpers, writesTables } = rewritten;
@@ -108,7 +113,7 @@ export async function rewriteModule(name: string, bytes: Uint8Array, policy: Loa
       cloneable: globalsCopyable(info) && !writesTables,
     };
   } catch (error) {
-    await validated();
+    await validOrRefused();
     throw asLoadError(name, error);
   }
 }
@@ -139,14 +144,26 @@ export class SlicedRewriter implements CodeWorkers {
     return engineValidation(bytes);
   }
 
+  /**
+   * Every chunk of one call is written into one writer (its code a view of it, placed or copied
+   * by `take` before the next chunk: `transientCode`), not a fresh buffer of 4.5 times the chunk's
+   * input per chunk, grown by doubling and copied once more to its exact size: memory touched for
+   * the first time costs a page fault per 4 KiB.
+   */
+  readonly transientCode = true;
+
   async rewrite(bytes: Uint8Array, layout: CodeLayout, chunks: readonly BodyChunk[], take: (index: number, outcome: ChunkOutcome) => void): Promise<void> {
     let sliceStart = performance.now();
+    const writer = new ByteWriter(Math.min(SLICE_CHUNK_BYTES * 5, chunks.reduce((n, chunk) => n + chunk.reduce((m, b) => m + (b.end - b.start), 0), 0) * 5) + 1024);
+    const room = writer.buffer.length;
     for (const [index, chunk] of chunks.entries()) {
-      const outcome = rewriteChunk(bytes, layout, chunk);
+      // A `take` that freed the code anyway (a wrapper that did not say transientCode) took the buffer.
+      if (writer.buffer.length === 0) writer.buffer = new Uint8Array(room);
+      const outcome = rewriteChunk(bytes, layout, chunk, writer);
       take(index, outcome);
       if (!outcome.ok) return;
       if (performance.now() - sliceStart > SLICE_MS) {
-        await new Promise((resolve) => setTimeout(resolve, 0));
+        await giveTurn();
         sliceStart = performance.now();
       }
     }
@@ -155,8 +172,15 @@ export class SlicedRewriter implements CodeWorkers {
 
 const inThread = new SlicedRewriter();
 
-/** One turn of the event loop: timers, I/O and the machine's scheduler run. */
-const giveTurn = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+/** The host's `setImmediate` where it has one (Node's). */
+const immediate = (globalThis as { setImmediate?: (callback: () => void) => unknown }).setImmediate;
+
+/**
+ * One turn of the event loop: timers, I/O and the machine's scheduler run. Through setImmediate
+ * where the host has it: a `setTimeout(0)` waits at least a millisecond on Node, which left the
+ * thread idle for a millisecond after every 4 ms slice of a cold load (a fifth of its time).
+ */
+const giveTurn = (): Promise<void> => new Promise((resolve) => void (immediate ? immediate(resolve) : setTimeout(resolve, 0)));
 
 /**
  * Whether a process's state is all in its memory and the globals the output exports: a mutable

@@ -34,10 +34,17 @@ export class RewrittenChunks {
 
   /** What becomes of a chunk's code once placed in the output (CodeWorkers.recycle), freed by default. */
   private readonly spent: (code: Uint8Array) => void;
+  /** Chunks' code is a view valid only while `take` runs (CodeWorkers.transientCode): copied if held. */
+  private readonly transient: boolean;
 
-  /** `codeBytes`: the size of the original's code section; the module's function imports and defined functions. */
-  constructor(codeBytes: number, functionImports: number, definedFunctions: number, spent: (code: Uint8Array) => void = releaseBytes) {
-    this.spent = spent;
+  /**
+   * `codeBytes`: the size of the original's code section; the module's function imports and
+   * defined functions; `spent`: see above, null when the chunks' code is transient (neither
+   * freed nor recycled: its runner writes the next chunk over it).
+   */
+  constructor(codeBytes: number, functionImports: number, definedFunctions: number, spent: ((code: Uint8Array) => void) | null = releaseBytes) {
+    this.spent = spent ?? (() => {});
+    this.transient = spent === null;
     this.bodies = new CodeOutput(codeBytes);
     this.calls = new CallGraph(functionImports, definedFunctions);
   }
@@ -48,22 +55,25 @@ export class RewrittenChunks {
       if (this.refused === null || index < this.refused.index) this.refused = { index, outcome };
       return;
     }
-    if (this.refused !== null) return releaseBytes(outcome.code); // the load fails: keep nothing
-    this.waiting.set(index, outcome);
+    if (this.refused !== null) return this.spent(outcome.code); // the load fails: keep nothing
+    this.waiting.set(index, this.transient && index !== this.next ? { ...outcome, code: outcome.code.slice() } : outcome);
     for (let ready = this.waiting.get(this.next); ready; ready = this.waiting.get(this.next)) {
       this.waiting.delete(this.next++);
       this.place(ready);
     }
   }
 
-  /** The outcome of rewriting function `functionIndex` again, alone, with its loops outlined. */
-  takeAgain(functionIndex: number, outcome: ChunkOutcome): void {
+  /**
+   * The outcome of rewriting function `functionIndex` again, alone, with its loops outlined;
+   * `transient`: its code is a view valid only during this call (CodeWorkers.transientCode).
+   */
+  takeAgain(functionIndex: number, outcome: ChunkOutcome, transient = false): void {
     if (this.refused !== null) return;
     if (!outcome.ok) {
       this.refused ??= { index: Number.MAX_SAFE_INTEGER, outcome };
       return;
     }
-    this.again.set(functionIndex, outcome);
+    this.again.set(functionIndex, transient ? { ...outcome, code: outcome.code.slice() } : outcome);
     this.takeFacts(outcome);
   }
 

@@ -16,6 +16,7 @@ import { watToBinary } from "./wat.ts";
 class CountingWorkers implements CodeWorkers {
   calls = 0;
   private readonly inner = new SlicedRewriter();
+  readonly transientCode = this.inner.transientCode;
   validate(bytes: Uint8Array): Promise<string | null> {
     this.calls++;
     return this.inner.validate(bytes);

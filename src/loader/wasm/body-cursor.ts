@@ -31,6 +31,34 @@ export class BodyCursor {
 
   private s32Long(at: number, end: number): number {
     const bytes = this.bytes;
+    if (at + 5 <= end) {
+      // Two to five bytes inside the body, as u32Long (most i32.const of real code are one or two,
+      // generated code's addresses and hashes five); each sign-extended from its last bit. A fifth
+      // byte with its high bit set is left to the loop below, which refuses it.
+      let byte = bytes[at + 1]!;
+      let result = (bytes[at]! & 0x7f) | ((byte & 0x7f) << 7);
+      if (byte < 0x80) {
+        this.next = at + 2;
+        return (result << 18) >> 18;
+      }
+      byte = bytes[at + 2]!;
+      result |= (byte & 0x7f) << 14;
+      if (byte < 0x80) {
+        this.next = at + 3;
+        return (result << 11) >> 11;
+      }
+      byte = bytes[at + 3]!;
+      result |= (byte & 0x7f) << 21;
+      if (byte < 0x80) {
+        this.next = at + 4;
+        return (result << 4) >> 4;
+      }
+      byte = bytes[at + 4]!;
+      if (byte < 0x80) {
+        this.next = at + 5;
+        return result | (byte << 28);
+      }
+    }
     let result = 0;
     for (let shift = 0; shift < 35; shift += 7) {
       if (at >= end) throw new DecodeError(at, "unexpected end of a function body");

@@ -18,7 +18,7 @@ export class ByteWriter {
   reserve(count: number): void {
     const needed = this.length + count;
     if (needed <= this.buffer.length) return;
-    let size = this.buffer.length * 2;
+    let size = Math.max(16, this.buffer.length * 2); // a buffer given away (length 0) grows too
     while (size < needed) size *= 2;
     const grown = new Uint8Array(size);
     grown.set(this.buffer.subarray(0, this.length));
