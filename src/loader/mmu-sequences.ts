@@ -91,6 +91,24 @@ function physicalAddress(w: ByteWriter, locals: AccessLocals, addendOffset: numb
   w.put(Op.i32Add);
 }
 
+/**
+ * `a + home`: the physical address of a hit whose tag is the page's plain tag, which the kernel
+ * writes only for the page's home frame, `page + home` (src/kernel/tlb.ts): no load of the
+ * entry's addend, so the access's address does not wait on a second load.
+ */
+function homeAddress(w: ByteWriter, layout: CodeLayout, locals: AccessLocals, constant: number | null): void {
+  if (constant === null) {
+    w.put(Op.localGet);
+    w.putU32(locals.address);
+  } else {
+    w.put(Op.i32Const);
+    w.putS32(constant | 0);
+  }
+  w.put(Op.globalGet);
+  w.putU32(layout.homeGlobal);
+  w.put(Op.i32Add);
+}
+
 /** Room for the longest sequence below: every immediate at its longest LEB128. */
 export const MOST_BYTES = 128;
 
@@ -202,7 +220,7 @@ export function emitLoad(w: ByteWriter, marks: SequenceMarks, layout: CodeLayout
   check(w, layout, op, offset, locals, 0, constant);
   marks.putIf(w, 1);
   w.put(op.valueType);
-  hitAddress(w, layout, locals, 4, constant);
+  homeAddress(w, layout, locals, constant);
   w.put(opcode);
   w.putU32(align);
   w.put(0);
@@ -223,7 +241,7 @@ export function emitStore(w: ByteWriter, marks: SequenceMarks, layout: CodeLayou
   check(w, layout, op, offset, locals, TLB_WRITE_OFFSET, constant);
   marks.putIf(w, 1);
   w.put(EMPTY_BLOCK);
-  hitAddress(w, layout, locals, TLB_WRITE_OFFSET + 4, constant);
+  homeAddress(w, layout, locals, constant);
   w.put(Op.localGet);
   w.putU32(value);
   w.put(opcode);
