@@ -134,7 +134,7 @@ export class FrameAllocator {
       }
     }
     if (runLength > bestLength) [bestStart, bestLength] = [runStart, Math.min(runLength, this.frameCount - runStart)];
-    return bestLength === 0 ? 1 : bestStart + Math.min(slack, bestLength >>> 3);
+    return bestLength === 0 ? 1 : bestStart + Math.max(slack, bestLength >>> 1);
   }
 
   /** `count` consecutive frames (first-fit), or null. Used for TLBs, which rewritten code indexes linearly. */

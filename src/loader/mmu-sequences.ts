@@ -79,18 +79,6 @@ function translate(w: ByteWriter, layout: CodeLayout, bytes: number, offset: num
   w.put(Op.i32Eq);
 }
 
-/** `a + addend[entry]`: the physical address of a hit. */
-function physicalAddress(w: ByteWriter, locals: AccessLocals, addendOffset: number): void {
-  w.put(Op.localGet);
-  w.putU32(locals.address);
-  w.put(Op.localGet);
-  w.putU32(locals.entry);
-  w.put(Op.i32Load);
-  w.put(2);
-  w.putU32(addendOffset);
-  w.put(Op.i32Add);
-}
-
 /**
  * `a + home`: the physical address of a hit whose tag is the page's plain tag, which the kernel
  * writes only for the page's home frame, `page + home` (src/kernel/tlb.ts): no load of the
@@ -137,17 +125,6 @@ function translateConstant(w: ByteWriter, layout: CodeLayout, address: number, l
   w.put(Op.i32Eq);
 }
 
-/** `a + addend[entry]` for the constant address `a`. */
-function constantPhysicalAddress(w: ByteWriter, layout: CodeLayout, address: number, locals: AccessLocals, addendOffset: number): void {
-  w.put(Op.i32Const);
-  w.putS32(address | 0);
-  tlbBase(w, layout, locals);
-  w.put(Op.i32Load);
-  w.put(2);
-  w.putU32(tlbEntryOffset(layout, address) + addendOffset);
-  w.put(Op.i32Add);
-}
-
 function tlbBase(w: ByteWriter, layout: CodeLayout, locals: { readonly tlb: number }): void {
   if (locals.tlb >= 0) {
     w.put(Op.localGet);
@@ -170,12 +147,6 @@ function tlbEntryOffset(layout: CodeLayout, address: number): number {
 function check(w: ByteWriter, layout: CodeLayout, op: MemoryOp, offset: number, locals: AccessLocals, tlbOffset: number, constant: number | null): void {
   if (constant === null) translate(w, layout, op.kind.bytes, offset, locals, tlbOffset);
   else translateConstant(w, layout, constant, locals, tlbOffset);
-}
-
-/** `a + addend[entry]`, the physical address of a hit, for a computed address or a constant one. */
-function hitAddress(w: ByteWriter, layout: CodeLayout, locals: AccessLocals, addendOffset: number, constant: number | null): void {
-  if (constant === null) physicalAddress(w, locals, addendOffset);
-  else constantPhysicalAddress(w, layout, constant, locals, addendOffset);
 }
 
 /** The slow path's address and offset operands: the computed address and K, or the constant and 0. */
@@ -384,11 +355,9 @@ export function emitStreamAccess(w: ByteWriter, marks: SequenceMarks, layout: Co
   }
   w.put(locals.globals ? Op.globalSet : Op.localSet);
   w.putU32(locals.page);
-  w.put(Op.localGet);
-  w.putU32(locals.entry);
-  w.put(Op.i32Load);
-  w.put(2);
-  w.putU32(half + 4);
+  // The plain tag matched: the page is home, its addend the home addend (homeAddress).
+  w.put(Op.globalGet);
+  w.putU32(layout.homeGlobal);
   if (offset !== 0) {
     w.put(Op.i32Const);
     w.putS32(offset | 0);
@@ -467,7 +436,8 @@ export function emitGroupHead(w: ByteWriter, marks: SequenceMarks, layout: CodeL
   emitSpanCheck(w, layout, locals, locals.anchor, group.lo, group.span, half);
   marks.putIf(w, 1);
   w.put(store ? EMPTY_BLOCK : op.valueType);
-  physicalAddress(w, locals, half + 4);
+  // A plain tag: the span's page is home, its physical address `start + home` (homeAddress).
+  homeAddress(w, layout, locals, null);
   w.put(Op.localTee);
   w.putU32(locals.physical);
   fastAccess(w, opcode, align, group.fastOffset, store, value);
@@ -724,7 +694,7 @@ export function emitHoistedCheck(w: ByteWriter, marks: SequenceMarks, layout: Co
     translateConstant(w, layout, page, locals, half);
     marks.putIf(w, 1);
     w.put(EMPTY_BLOCK);
-    constantPhysicalAddress(w, layout, page, locals, half + 4);
+    homeAddress(w, layout, locals, page);
   } else {
     // As for a group head; L + lo below 0 makes a span that crosses 2^32 (whose compare fails)
     // or lies wholly past it, where every member's address (C < 0, K = 0: access-groups.ts)
@@ -732,7 +702,7 @@ export function emitHoistedCheck(w: ByteWriter, marks: SequenceMarks, layout: Co
     emitSpanCheck(w, layout, locals, group.local, group.lo, group.span, half);
     marks.putIf(w, 1);
     w.put(EMPTY_BLOCK);
-    physicalAddress(w, locals, half + 4);
+    homeAddress(w, layout, locals, null);
   }
   w.put(Op.localSet);
   w.putU32(locals.physical);
