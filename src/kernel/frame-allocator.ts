@@ -106,9 +106,10 @@ export class FrameAllocator {
   }
 
   /**
-   * Where a new process's home frames should start: `slack` frames into the longest run of free
-   * frames (so that the kernel's next-fit allocations at the run's start take the slack first), or
-   * 1 when memory has no run. A scan of the bitmap a word at a time: 1,024 words for 128 MiB.
+   * Where a new process's home frames should start (tlb.ts): half-way into the longest run of free
+   * frames, at least `slack` frames in (so that the kernel's next-fit allocations from the run's
+   * start meet them late), or 1 when memory has no free frame. A scan of the bitmap a word at a
+   * time (1,024 words for 128 MiB), bit by bit only in words partly used.
    */
   homeStart(slack: number): number {
     let bestStart = 1;
@@ -121,6 +122,11 @@ export class FrameAllocator {
       if (bits === 0) {
         if (runLength === 0) runStart = word * 32;
         runLength += 32;
+        continue;
+      }
+      if (bits === 0xffff_ffff) {
+        if (runLength > bestLength) [bestStart, bestLength] = [runStart, runLength];
+        runLength = 0;
         continue;
       }
       for (let bit = 0; bit < 32; bit++) {

@@ -183,6 +183,11 @@ function slowPathCall(w: ByteWriter, layout: CodeLayout, op: MemoryOp, offset: n
 }
 
 /**
+ * `if tag[entry] == page then T.load (a + home) else slow path` (docs/LOADER.md "A load"): a plain
+ * tag means the page is in its home frame (src/kernel/tlb.ts), so the hit reads no addend; a page
+ * in another frame has the away tag, misses here, and the slow path's wrapper serves it from the
+ * entry's addend (rewrite-helpers.ts awayTier).
+ *
  * `T.load align offset=K` with its address operand on the stack; or, with `constant`, one whose
  * address operand was `i32.const C` (dropped by the caller): `constant` = C + K, a constantAccess.
  */

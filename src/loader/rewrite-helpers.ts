@@ -17,6 +17,7 @@ import { EMPTY_BLOCK, I32 } from "./wasm/value-types.ts";
  *   a loop would need a safe point, and the depth is bounded, since a retry that faults the same
  *   way ends the process (src/kernel/fault-handler.ts).
  *
+ *     [an access kind's: the second tier, the TLB entry's away tag and addend: awayTier]
  *     v = dogma:mmu.NAME(args…)
  *     page_s = -8192 for each access stream s (streams in globals: mmu-sequences.ts)
  *     if fault_pending then (call dogma:mmu.fault_handle) (return dogma$NAME(args…))
