@@ -109,7 +109,7 @@ export class FrameAllocator {
    * Where a new process's home frames should start (tlb.ts): half-way into the longest run of free
    * frames, at least `slack` frames in (so that the kernel's next-fit allocations from the run's
    * start meet them late), or 1 when memory has no free frame. A scan of the bitmap a word at a
-   * time (1,024 words for 128 MiB), bit by bit only in words partly used.
+   * time (1,024 words for 128 MiB).
    */
   homeStart(slack: number): number {
     let bestStart = 1;
@@ -124,22 +124,20 @@ export class FrameAllocator {
         runLength += 32;
         continue;
       }
-      if (bits === 0xffff_ffff) {
-        if (runLength > bestLength) [bestStart, bestLength] = [runStart, runLength];
-        runLength = 0;
-        continue;
+      // A word partly used: the run so far ends at its lowest used bit, the next starts past its
+      // highest; the short runs between are left out (a home run of under 32 frames is no use).
+      runLength += 31 - Math.clz32(bits & -bits);
+      if (runLength > bestLength) {
+        bestStart = runStart;
+        bestLength = runLength;
       }
-      for (let bit = 0; bit < 32; bit++) {
-        if ((bits & (1 << bit)) === 0) {
-          if (runLength === 0) runStart = word * 32 + bit;
-          runLength++;
-        } else {
-          if (runLength > bestLength) [bestStart, bestLength] = [runStart, runLength];
-          runLength = 0;
-        }
-      }
+      runLength = Math.clz32(bits);
+      runStart = word * 32 + 32 - runLength;
     }
-    if (runLength > bestLength) [bestStart, bestLength] = [runStart, Math.min(runLength, this.frameCount - runStart)];
+    if (runLength > bestLength) {
+      bestStart = runStart;
+      bestLength = Math.min(runLength, this.frameCount - runStart);
+    }
     return bestLength === 0 ? 1 : bestStart + Math.max(slack, bestLength >>> 1);
   }
 
