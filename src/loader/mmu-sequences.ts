@@ -1,4 +1,4 @@
-import { PAGE_SIZE, TLB_INDEX_SHIFT, TLB_WRITE_OFFSET } from "../kernel/constants.ts";
+import { PAGE_SIZE, TLB_AWAY_BIT, TLB_INDEX_SHIFT, TLB_WRITE_OFFSET } from "../kernel/constants.ts";
 import { accessHelper, type CodeLayout, type MemoryOp } from "./output-layout.ts";
 import type { SequenceMarks } from "./sequence-marks.ts";
 import type { ByteWriter } from "./wasm/byte-writer.ts";
@@ -37,7 +37,7 @@ function needsWrapCheck(offset: number): boolean {
  * `entry = tlb + ((a >>> 8) & mask)` in locals.entry (mask: the image's constant), and `tag[entry + tlbOffset] == key` on
  * the stack, where key is the page of the access's last byte (and bit 0 set if `a` wrapped).
  */
-function translate(w: ByteWriter, layout: CodeLayout, bytes: number, offset: number, locals: AccessLocals, tlbOffset: number): void {
+function translate(w: ByteWriter, layout: CodeLayout, bytes: number, offset: number, locals: AccessLocals, tlbOffset: number, anyFrame = false): void {
   if (offset !== 0) {
     w.put(Op.i32Const);
     w.putS32(offset);
@@ -58,6 +58,12 @@ function translate(w: ByteWriter, layout: CodeLayout, bytes: number, offset: num
   w.put(Op.i32Load);
   w.put(2);
   w.putU32(tlbOffset);
+  if (anyFrame) {
+    // Home or away (TLB_AWAY_BIT masked off): the caller takes the entry's addend.
+    w.put(Op.i32Const);
+    w.putS32(~TLB_AWAY_BIT);
+    w.put(Op.i32And);
+  }
   w.put(Op.localGet);
   w.putU32(locals.address);
   if (bytes > 1) {
@@ -340,10 +346,12 @@ export function emitStreamAccess(w: ByteWriter, marks: SequenceMarks, layout: Co
   w.put(Op.i32Add);
   fastAccess(w, opcode, align, 0, store, value);
   w.put(Op.else);
-  // The full check, as an inline access's (emitLoad, emitStore).
+  // The full check, as an inline access's (emitLoad, emitStore), but taking a page in any frame:
+  // the stream keeps the entry's addend, so an away page (a file view's, a Region's) is served
+  // at its hit as fast as a home one, and the addend's load is off the hit's path either way.
   w.put(Op.localGet);
   w.putU32(locals.anchor);
-  translate(w, layout, op.kind.bytes, offset, locals, half);
+  translate(w, layout, op.kind.bytes, offset, locals, half, true);
   marks.putIf(w, 1);
   w.put(store ? EMPTY_BLOCK : op.valueType);
   // A hit: the stream takes the page.
@@ -360,9 +368,11 @@ export function emitStreamAccess(w: ByteWriter, marks: SequenceMarks, layout: Co
   }
   w.put(locals.globals ? Op.globalSet : Op.localSet);
   w.putU32(locals.page);
-  // The plain tag matched: the page is home, its addend the home addend (homeAddress).
-  w.put(Op.globalGet);
-  w.putU32(layout.homeGlobal);
+  w.put(Op.localGet);
+  w.putU32(locals.entry);
+  w.put(Op.i32Load);
+  w.put(2);
+  w.putU32(half + 4);
   if (offset !== 0) {
     w.put(Op.i32Const);
     w.putS32(offset | 0);
