@@ -70,7 +70,7 @@ interface Batches {
  */
 async function spawnBatches(t: TestMachine, image: LoadedImage, receiver: Receiver): Promise<Batches> {
   const kernel = t.kernel;
-  const imports = kernel.imports.forProcess(0);
+  const imports = kernel.imports.forProcess(0, 0);
   let cpu = 0;
   let wall = 0;
   let engine = 0;
@@ -212,6 +212,6 @@ export async function engineAtScale(): Promise<{ levels: number[]; us: number[] 
   const t = testMachine();
   const image = await t.loader.load(SERVER(), "server");
   // The kernel's own imports (a TLB base the instances never use: they never run).
-  return { levels: LEVELS, us: instancesAtScale(image.module, t.kernel.imports.forProcess(0), LEVELS) };
+  return { levels: LEVELS, us: instancesAtScale(image.module, t.kernel.imports.forProcess(0, 0), LEVELS) };
 }
 

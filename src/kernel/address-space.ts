@@ -91,6 +91,8 @@ function pagesSpanned(address: number, length: number): number {
 
 /** Below this many bytes a loop beats making a subarray to copy from or to. */
 const SMALL_COPY = 64;
+/** Frames of the longest free run left before a new process's home frames, for the kernel's own next-fit allocations (frame-allocator.ts homeStart). */
+const HOME_SLACK_FRAMES = 256;
 
 /**
  * Page-table entries every address space has written for a mapping or an unmapping (mapFrame,
@@ -189,7 +191,9 @@ export class AddressSpace implements MappingSpace {
     this.owner = owner;
     this.account = account;
     this.shared = shared;
-    this.tlb = new SoftwareTlb(memory, tlbFrame * PAGE_SIZE, tlbEntries, emptied !== null);
+    // The home addend: page p's home frame is homeStart + p (tlb.ts), in the longest free run.
+    const home = ((frames.homeStart(HOME_SLACK_FRAMES) << PAGE_SHIFT) | 0);
+    this.tlb = new SoftwareTlb(memory, tlbFrame * PAGE_SIZE, tlbEntries, emptied !== null, home);
     try {
       this.table = new PageTable(memory, frames);
     } catch (error) {
@@ -899,7 +903,7 @@ export class AddressSpace implements MappingSpace {
       this.table.map(page, frame, rights);
       return this.table.lookup(page);
     }
-    const copy = this.allocateFrame();
+    const copy = this.allocateFrame(page);
     if (copy === null) {
       if (this.pressure && !this.usesFrameReserve) throw new FramesRequired(address);
       throw new ProcessFault("out-of-memory", address, "no free physical frame to copy this copy-on-write page into");
@@ -944,7 +948,7 @@ export class AddressSpace implements MappingSpace {
   private giveFrame(address: number, flags: number): number {
     const page = address >>> PAGE_SHIFT;
     if (this.account && !this.account.charge(1)) throw this.outOfMemory(address, "this page");
-    const frame = this.allocateFrame();
+    const frame = this.allocateFrame(page);
     if (frame === null) {
       this.account?.uncharge(1);
       if (this.pressure && !this.usesFrameReserve) throw new FramesRequired(address);
@@ -956,15 +960,17 @@ export class AddressSpace implements MappingSpace {
     return this.table.lookup(page);
   }
 
-  private allocateFrame(): number | null {
-    let frame = this.takeFrame();
-    if (frame === null && this.pressure?.exhausted(this)) frame = this.takeFrame();
+  /** A frame for private page `page`: its home frame when free (tlb.ts), else any. */
+  private allocateFrame(page: number): number | null {
+    let frame = this.takeFrame(page);
+    if (frame === null && this.pressure?.exhausted(this)) frame = this.takeFrame(page);
     if (frame !== null) this.pressure?.allocated();
     return frame;
   }
 
-  private takeFrame(): number | null {
-    return this.pressure && !this.pressure.mayAllocate(this) ? null : this.frames.allocate(this.owner);
+  private takeFrame(page: number): number | null {
+    if (this.pressure && !this.pressure.mayAllocate(this)) return null;
+    return this.frames.allocatePreferring((page + (this.tlb.home >> PAGE_SHIFT)) & 0xfffff, this.owner);
   }
 
   /** Its process is pinned: it may take the frames paging keeps in reserve (FramePressure.mayAllocate). */
@@ -1096,7 +1102,7 @@ export class AddressSpace implements MappingSpace {
   restore(page: number, bytes: Uint8Array, clean = false): boolean {
     const entry = this.table.lookup(page);
     if ((entry & PTE_PAGED) === 0) return true;
-    const frame = this.allocateFrame();
+    const frame = this.allocateFrame(page);
     if (frame === null) return false;
     this.memory.bytes.set(bytes, frame * PAGE_SIZE);
     this.table.map(page, frame, (entry & PTE_RIGHTS) | PTE_ACCESSED | (clean ? PTE_CLEAN : 0));

@@ -31,6 +31,13 @@ export const TLB_MIN_ENTRIES = 256;
 export const TLB_MAX_ENTRIES = 4096;
 /** `addr >>> TLB_INDEX_SHIFT`, masked, is the byte offset of the entry of addr's page. */
 export const TLB_INDEX_SHIFT = PAGE_SHIFT - 4;
+/**
+ * Set in a TLB tag whose page's frame is not its process's home frame for it (`page + home`,
+ * src/kernel/tlb.ts): the inline fast path, which computes `a + home` without reading the entry's
+ * addend, compares the tag with the page alone, so such an entry fails it and the access takes the
+ * second tier (the slow path's wrapper: the tag with this bit, then the entry's addend).
+ */
+export const TLB_AWAY_BIT = 0x400;
 /** The mask of a TLB of `entries` entries. */
 export function tlbIndexMask(entries: number): number {
   return (entries - 1) * TLB_ENTRY_BYTES;
@@ -67,7 +74,7 @@ export const CODE_BYTES_PER_FUEL = 64;
 export const SMALL_LEAF_BYTES = 64;
 
 /** Bumped whenever rewritten code changes shape, so cached modules from older loaders miss. */
-export const REWRITE_VERSION = 23;
+export const REWRITE_VERSION = 24;
 
 /**
  * The host memory the engine keeps for a compiled module besides its code, and a load leaves in the

@@ -4,7 +4,7 @@ import { chargeBulk } from "./fuel.ts";
 import { FUEL_PER_CHECK } from "./constants.ts";
 import type { Kernel } from "./kernel.ts";
 import { copyMemory, fillMemory, initMemory, loadValue, storeValue, type WasmValue } from "./memory-instructions.ts";
-import { ACCESS_KINDS, MMU_MODULE, MMU_TLB_GLOBAL, SLOW_PATH_IMPORTS } from "./mmu-abi.ts";
+import { ACCESS_KINDS, MMU_HOME_GLOBAL, MMU_MODULE, MMU_TLB_GLOBAL, SLOW_PATH_IMPORTS } from "./mmu-abi.ts";
 import { NO_SEGMENT, type Process } from "./process.ts";
 import type { ImportFunction, ImportModuleSpec } from "./personality.ts";
 import { type BlockingCall, shimBlockingCalls } from "./call-shim.ts";
@@ -18,7 +18,7 @@ type ModuleImports = Record<string, unknown>;
  * (calls act for the kernel's current process) except the TLB base, a number per process.
  */
 export interface ImportObject {
-  forProcess(tlbBase: number): WebAssembly.Imports;
+  forProcess(tlbBase: number, home: number): WebAssembly.Imports;
 }
 
 export function buildImports(
@@ -45,12 +45,13 @@ export function buildImports(
   }
   const mmu = mmuImports(kernel, memory);
   return {
-    forProcess(tlbBase) {
+    forProcess(tlbBase, home) {
       // The shared imports are the prototypes, so that a spawn copies none of them: instantiation
       // reads imports with an ordinary property lookup, which follows the chain.
       const own: ModuleImports = Object.create(mmu) as ModuleImports;
       // An immutable global import takes a plain number: no Global object per spawn.
       own[MMU_TLB_GLOBAL] = tlbBase;
+      own[MMU_HOME_GLOBAL] = home;
       const imports = Object.create(shared) as Record<string, ModuleImports>;
       imports[MMU_MODULE] = own;
       return imports as WebAssembly.Imports;

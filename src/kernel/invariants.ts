@@ -150,6 +150,8 @@ function checkTlb(process: Process, broken: string[]): void {
     // The loader's shared check for a group of loads and stores reads the write half alone
     // (src/loader/access-groups.ts): a page one may write through the TLB one may read through it.
     else if (entry.write && (mapped.flags & PTE_READ) === 0) broken.push(`${where} is for a page that may not be read`);
+    // The fast path reads `a + home` for a plain tag without the addend (src/kernel/tlb.ts).
+    else if (entry.home && (((entry.frame << PAGE_SHIFT) - entry.address) | 0) !== space.tlb.home) broken.push(`${where} says home, but frame ${entry.frame} is not its page plus the home addend`);
     const page = entry.address >>> PAGE_SHIFT;
     if (space.watches && (entry.write ? space.watches.withholdsWrite(page) || space.watches.withholdsRead(page) : space.watches.withholdsRead(page))) broken.push(`${where}: the page is watched, and the entry would let accesses pass unseen`);
   }

@@ -408,7 +408,7 @@ export class Kernel implements KernelServices, ObjectKernel {
         imageObject.processes.add(process);
       }
       if (mapImage) this.mapOwnImage(process, imageObject);
-      process.instance = new WebAssembly.Instance(image.module, this.imports.forProcess(space.tlb.base));
+      process.instance = new WebAssembly.Instance(image.module, this.imports.forProcess(space.tlb.base, space.tlb.home));
       const { [FUEL_EXPORT]: fuel, [FAULT_EXPORT]: faultFlag } = process.instance.exports;
       process.fuel = fuel instanceof WebAssembly.Global ? fuel : null;
       process.faultHandler.flag = faultFlag instanceof WebAssembly.Global ? faultFlag : null;

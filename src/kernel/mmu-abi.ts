@@ -10,6 +10,11 @@
 export const MMU_MODULE = "dogma:mmu";
 export const MMU_TLB_GLOBAL = "tlb";
 /**
+ * The process's home addend H (src/kernel/tlb.ts), an immutable i32 global like the TLB's base: a
+ * TLB hit whose tag is the page's plain tag reads `a + H`, without loading the entry's addend.
+ */
+export const MMU_HOME_GLOBAL = "home";
+/**
  * A mutable `i32` global of the module's own, exported under this name: a slow path that hit a
  * fault the process's fault handler will take sets it to 1 and returns a dummy; the loader's
  * wrapper around the slow path then calls `fault_handle` (which runs the handler) and, once it

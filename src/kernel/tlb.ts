@@ -1,5 +1,5 @@
 import type { PhysicalMemory } from "../machine/physical-memory.ts";
-import { PAGE_SHIFT, PAGE_SIZE, TLB_ENTRY_BYTES, TLB_INDEX_SHIFT, TLB_WRITE_OFFSET, tlbIndexMask } from "./constants.ts";
+import { PAGE_SHIFT, PAGE_SIZE, TLB_AWAY_BIT, TLB_ENTRY_BYTES, TLB_INDEX_SHIFT, TLB_WRITE_OFFSET, tlbIndexMask } from "./constants.ts";
 
 /**
  * A process's software TLB: a direct-mapped array in kernel frames that rewritten code reads
@@ -14,6 +14,15 @@ import { PAGE_SHIFT, PAGE_SIZE, TLB_ENTRY_BYTES, TLB_INDEX_SHIFT, TLB_WRITE_OFFS
  * page watched for reads is watched for writes), since the loader's shared check for a group of
  * loads and stores reads the write half alone (src/loader/access-groups.ts). An invalid tag has bit 11 set, which no masked address can match, whatever the
  * access size (rewritten code only ever sets bits 0-3 of what it compares).
+ *
+ * Home pages: each TLB has a `home` addend H, fixed for its process's life and passed to its code
+ * as an immutable global. An entry whose frame is exactly `page + H` (a home frame) has the plain
+ * tag; any other has the tag with TLB_AWAY_BIT. The inline fast path compares the plain tag and
+ * then reads `a + H`, with no load of the addend on the access's critical path; so the plain tag
+ * is written here only when the addend is H, and it is one more case of the invariant above (the
+ * entry maps its page to that frame with that right): `a + H` is the frame's byte. Every other
+ * reader compares the plain tag too (an away tag fails it: they take the slow path, which masks
+ * the bit) or masks the bit and reads the addend, which every valid entry keeps.
  */
 export const TLB_INVALID_TAG = 0x800;
 /** Entries a TLB remembers filling; past this many, emptying it rewrites the whole table. */
@@ -31,6 +40,8 @@ export class SoftwareTlb {
   readonly entries: number;
   /** What rewritten code masks `addr >>> TLB_INDEX_SHIFT` with. */
   readonly mask: number;
+  /** The home addend H: a frame is this page's home frame when `frame << 12 == page + H` (wrapping). */
+  readonly home: number;
   /**
    * Word index of each entry filled since the table was last empty, so that emptying it touches
    * only those (`empty`); null with none, or once more than TRACKED_FILLS were (then all are).
@@ -39,8 +50,9 @@ export class SoftwareTlb {
   private untracked = false;
 
   /** `empty`: the frames hold an empty table already (a TLB emptied and released clean: frame-allocator.ts takeClean). */
-  constructor(memory: PhysicalMemory, base: number, entries: number, empty = false) {
+  constructor(memory: PhysicalMemory, base: number, entries: number, empty = false, home = 0) {
     this.words = memory.words;
+    this.home = home | 0;
     this.base = base;
     this.entries = entries;
     this.mask = tlbIndexMask(entries);
@@ -52,14 +64,16 @@ export class SoftwareTlb {
     const slot = this.slot(write, address);
     const entry = slot & ~3;
     if (this.words[entry] === TLB_INVALID_TAG && this.words[entry + 2] === TLB_INVALID_TAG) this.tracked(entry);
-    this.words[slot] = pageAddress;
-    this.words[slot + 1] = ((frame << PAGE_SHIFT) - pageAddress) | 0;
+    const addend = ((frame << PAGE_SHIFT) - pageAddress) | 0;
+    // The plain tag only for the home frame: the fast path then reads `a + home` (see the top).
+    this.words[slot] = addend === this.home ? pageAddress : pageAddress | TLB_AWAY_BIT;
+    this.words[slot + 1] = addend;
   }
 
   /** The physical address of `address` if the TLB holds its page for this access, else -1. */
   hit(write: boolean, address: number): number {
     const slot = this.slot(write, address);
-    if (this.words[slot] !== ((address & ~(PAGE_SIZE - 1)) | 0)) return -1;
+    if ((this.words[slot]! & ~TLB_AWAY_BIT) !== ((address & ~(PAGE_SIZE - 1)) | 0)) return -1;
     return (address + this.words[slot + 1]!) >>> 0;
   }
 
@@ -67,8 +81,8 @@ export class SoftwareTlb {
   flushPage(address: number): void {
     const page = (address & ~(PAGE_SIZE - 1)) | 0;
     const slot = this.slot(false, address);
-    if (this.words[slot] === page) this.words[slot] = TLB_INVALID_TAG;
-    if (this.words[slot + 2] === page) this.words[slot + 2] = TLB_INVALID_TAG;
+    if ((this.words[slot]! & ~TLB_AWAY_BIT) === page) this.words[slot] = TLB_INVALID_TAG;
+    if ((this.words[slot + 2]! & ~TLB_AWAY_BIT) === page) this.words[slot + 2] = TLB_INVALID_TAG;
   }
 
   flushAll(): void {
@@ -102,14 +116,15 @@ export class SoftwareTlb {
     } else this.filled.push(entry);
   }
 
-  /** Every valid entry: its page's address and the frame it names (for the invariant checker). */
-  *validEntries(): IterableIterator<{ write: boolean; address: number; frame: number }> {
+  /** Every valid entry: its page's address, the frame it names, whether its tag says home (for the invariant checker). */
+  *validEntries(): IterableIterator<{ write: boolean; address: number; frame: number; home: boolean }> {
     const words = this.words;
     for (let i = 0, at = this.base >>> 2; i < this.entries; i++, at += 4) {
       for (let half = 0; half <= 2; half += 2) {
         const tag = words[at + half]!;
         if (tag === TLB_INVALID_TAG) continue;
-        yield { write: half === 2, address: tag >>> 0, frame: ((tag + words[at + half + 1]!) >>> 0) >>> PAGE_SHIFT };
+        const address = tag & ~TLB_AWAY_BIT;
+        yield { write: half === 2, address: address >>> 0, frame: ((address + words[at + half + 1]!) >>> 0) >>> PAGE_SHIFT, home: (tag & TLB_AWAY_BIT) === 0 };
       }
     }
   }

@@ -1,4 +1,4 @@
-import { PAGE_SIZE, TLB_WRITE_OFFSET } from "../kernel/constants.ts";
+import { PAGE_SIZE, TLB_AWAY_BIT, TLB_WRITE_OFFSET } from "../kernel/constants.ts";
 import { BULK_BYTES_PER_FUEL } from "../kernel/fuel.ts";
 import { Assembler, Op } from "./helper-assembler.ts";
 import type { CodeLayout } from "./output-layout.ts";
@@ -38,7 +38,8 @@ function everyPageMapped(a: Assembler, layout: CodeLayout, start: number, n: num
   a.get(start).const(-PAGE_SIZE).op(Op.i32And).set(page);
   a.get(start).get(n).op(Op.i32Add).const(1).op(Op.i32Sub).const(-PAGE_SIZE).op(Op.i32And).set(last);
   a.op(Op.loop, EMPTY_BLOCK);
-  a.entry(layout, page).load(tlbOffset).get(page).op(Op.i32Ne, Op.brIf, kernel + 1);
+  // Home or not (TLB_AWAY_BIT masked): the copy reads each entry's addend (physical).
+  a.entry(layout, page).load(tlbOffset).const(~TLB_AWAY_BIT).op(Op.i32And).get(page).op(Op.i32Ne, Op.brIf, kernel + 1);
   a.get(page).get(last).op(Op.i32Ne, Op.if, EMPTY_BLOCK);
   a.get(page).const(PAGE_SIZE).op(Op.i32Add).set(page).op(Op.br, 1);
   a.op(Op.end, Op.end);

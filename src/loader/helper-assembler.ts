@@ -1,4 +1,4 @@
-import { PAGE_SIZE, TLB_INDEX_SHIFT } from "../kernel/constants.ts";
+import { PAGE_SIZE, TLB_AWAY_BIT, TLB_INDEX_SHIFT } from "../kernel/constants.ts";
 import type { CodeLayout } from "./output-layout.ts";
 import { ByteWriter } from "./wasm/byte-writer.ts";
 
@@ -68,9 +68,12 @@ export class Assembler {
   missUnlessInPage(address: number, length: number, depth = 0): this {
     return this.get(length).const(PAGE_SIZE).get(address).const(PAGE_SIZE - 1).op(Op.i32And, Op.i32Sub, Op.i32GtU, Op.brIf, depth);
   }
-  /** br_if `depth` unless the tag at `entry + tlbOffset` is `address`'s page. */
+  /**
+   * br_if `depth` unless the tag at `entry + tlbOffset` is `address`'s page, home or not (the bit
+   * TLB_AWAY_BIT masked off: the callers read the entry's addend, which every valid entry keeps).
+   */
   missUnlessTagged(entry: number, tlbOffset: number, address: number, depth = 0): this {
-    return this.get(entry).load(tlbOffset).get(address).const(-PAGE_SIZE).op(Op.i32And, Op.i32Ne, Op.brIf, depth);
+    return this.get(entry).load(tlbOffset).const(~TLB_AWAY_BIT).op(Op.i32And).get(address).const(-PAGE_SIZE).op(Op.i32And, Op.i32Ne, Op.brIf, depth);
   }
   done(): Uint8Array {
     this.w.u8(Op.end);

@@ -1,4 +1,4 @@
-import { PAGE_SIZE, TLB_INDEX_SHIFT, TLB_WRITE_OFFSET } from "../kernel/constants.ts";
+import { PAGE_SIZE, TLB_AWAY_BIT, TLB_INDEX_SHIFT, TLB_WRITE_OFFSET } from "../kernel/constants.ts";
 import { accessHelper, type CodeLayout, type MemoryOp } from "./output-layout.ts";
 import type { SequenceMarks } from "./sequence-marks.ts";
 import type { ByteWriter } from "./wasm/byte-writer.ts";
@@ -37,7 +37,7 @@ function needsWrapCheck(offset: number): boolean {
  * `entry = tlb + ((a >>> 8) & mask)` in locals.entry (mask: the image's constant), and `tag[entry + tlbOffset] == key` on
  * the stack, where key is the page of the access's last byte (and bit 0 set if `a` wrapped).
  */
-function translate(w: ByteWriter, layout: CodeLayout, bytes: number, offset: number, locals: AccessLocals, tlbOffset: number): void {
+function translate(w: ByteWriter, layout: CodeLayout, bytes: number, offset: number, locals: AccessLocals, tlbOffset: number, anyFrame = false): void {
   if (offset !== 0) {
     w.put(Op.i32Const);
     w.putS32(offset);
@@ -58,6 +58,12 @@ function translate(w: ByteWriter, layout: CodeLayout, bytes: number, offset: num
   w.put(Op.i32Load);
   w.put(2);
   w.putU32(tlbOffset);
+  if (anyFrame) {
+    // Home or away (TLB_AWAY_BIT masked off): the caller takes the entry's addend.
+    w.put(Op.i32Const);
+    w.putS32(~TLB_AWAY_BIT);
+    w.put(Op.i32And);
+  }
   w.put(Op.localGet);
   w.putU32(locals.address);
   if (bytes > 1) {
@@ -79,15 +85,21 @@ function translate(w: ByteWriter, layout: CodeLayout, bytes: number, offset: num
   w.put(Op.i32Eq);
 }
 
-/** `a + addend[entry]`: the physical address of a hit. */
-function physicalAddress(w: ByteWriter, locals: AccessLocals, addendOffset: number): void {
-  w.put(Op.localGet);
-  w.putU32(locals.address);
-  w.put(Op.localGet);
-  w.putU32(locals.entry);
-  w.put(Op.i32Load);
-  w.put(2);
-  w.putU32(addendOffset);
+/**
+ * `a + home`: the physical address of a hit whose tag is the page's plain tag, which the kernel
+ * writes only for the page's home frame, `page + home` (src/kernel/tlb.ts): no load of the
+ * entry's addend, so the access's address does not wait on a second load.
+ */
+function homeAddress(w: ByteWriter, layout: CodeLayout, locals: AccessLocals, constant: number | null): void {
+  if (constant === null) {
+    w.put(Op.localGet);
+    w.putU32(locals.address);
+  } else {
+    w.put(Op.i32Const);
+    w.putS32(constant | 0);
+  }
+  w.put(Op.globalGet);
+  w.putU32(layout.homeGlobal);
   w.put(Op.i32Add);
 }
 
@@ -119,17 +131,6 @@ function translateConstant(w: ByteWriter, layout: CodeLayout, address: number, l
   w.put(Op.i32Eq);
 }
 
-/** `a + addend[entry]` for the constant address `a`. */
-function constantPhysicalAddress(w: ByteWriter, layout: CodeLayout, address: number, locals: AccessLocals, addendOffset: number): void {
-  w.put(Op.i32Const);
-  w.putS32(address | 0);
-  tlbBase(w, layout, locals);
-  w.put(Op.i32Load);
-  w.put(2);
-  w.putU32(tlbEntryOffset(layout, address) + addendOffset);
-  w.put(Op.i32Add);
-}
-
 function tlbBase(w: ByteWriter, layout: CodeLayout, locals: { readonly tlb: number }): void {
   if (locals.tlb >= 0) {
     w.put(Op.localGet);
@@ -152,12 +153,6 @@ function tlbEntryOffset(layout: CodeLayout, address: number): number {
 function check(w: ByteWriter, layout: CodeLayout, op: MemoryOp, offset: number, locals: AccessLocals, tlbOffset: number, constant: number | null): void {
   if (constant === null) translate(w, layout, op.kind.bytes, offset, locals, tlbOffset);
   else translateConstant(w, layout, constant, locals, tlbOffset);
-}
-
-/** `a + addend[entry]`, the physical address of a hit, for a computed address or a constant one. */
-function hitAddress(w: ByteWriter, layout: CodeLayout, locals: AccessLocals, addendOffset: number, constant: number | null): void {
-  if (constant === null) physicalAddress(w, locals, addendOffset);
-  else constantPhysicalAddress(w, layout, constant, locals, addendOffset);
 }
 
 /** The slow path's address and offset operands: the computed address and K, or the constant and 0. */
@@ -194,6 +189,11 @@ function slowPathCall(w: ByteWriter, layout: CodeLayout, op: MemoryOp, offset: n
 }
 
 /**
+ * `if tag[entry] == page then T.load (a + home) else slow path` (docs/LOADER.md "A load"): a plain
+ * tag means the page is in its home frame (src/kernel/tlb.ts), so the hit reads no addend; a page
+ * in another frame has the away tag, misses here, and the slow path's wrapper serves it from the
+ * entry's addend (rewrite-helpers.ts awayTier).
+ *
  * `T.load align offset=K` with its address operand on the stack; or, with `constant`, one whose
  * address operand was `i32.const C` (dropped by the caller): `constant` = C + K, a constantAccess.
  */
@@ -202,7 +202,7 @@ export function emitLoad(w: ByteWriter, marks: SequenceMarks, layout: CodeLayout
   check(w, layout, op, offset, locals, 0, constant);
   marks.putIf(w, 1);
   w.put(op.valueType);
-  hitAddress(w, layout, locals, 4, constant);
+  homeAddress(w, layout, locals, constant);
   w.put(opcode);
   w.putU32(align);
   w.put(0);
@@ -223,7 +223,7 @@ export function emitStore(w: ByteWriter, marks: SequenceMarks, layout: CodeLayou
   check(w, layout, op, offset, locals, TLB_WRITE_OFFSET, constant);
   marks.putIf(w, 1);
   w.put(EMPTY_BLOCK);
-  hitAddress(w, layout, locals, TLB_WRITE_OFFSET + 4, constant);
+  homeAddress(w, layout, locals, constant);
   w.put(Op.localGet);
   w.putU32(value);
   w.put(opcode);
@@ -346,10 +346,12 @@ export function emitStreamAccess(w: ByteWriter, marks: SequenceMarks, layout: Co
   w.put(Op.i32Add);
   fastAccess(w, opcode, align, 0, store, value);
   w.put(Op.else);
-  // The full check, as an inline access's (emitLoad, emitStore).
+  // The full check, as an inline access's (emitLoad, emitStore), but taking a page in any frame:
+  // the stream keeps the entry's addend, so an away page (a file view's, a Region's) is served
+  // at its hit as fast as a home one, and the addend's load is off the hit's path either way.
   w.put(Op.localGet);
   w.putU32(locals.anchor);
-  translate(w, layout, op.kind.bytes, offset, locals, half);
+  translate(w, layout, op.kind.bytes, offset, locals, half, true);
   marks.putIf(w, 1);
   w.put(store ? EMPTY_BLOCK : op.valueType);
   // A hit: the stream takes the page.
@@ -449,7 +451,8 @@ export function emitGroupHead(w: ByteWriter, marks: SequenceMarks, layout: CodeL
   emitSpanCheck(w, layout, locals, locals.anchor, group.lo, group.span, half);
   marks.putIf(w, 1);
   w.put(store ? EMPTY_BLOCK : op.valueType);
-  physicalAddress(w, locals, half + 4);
+  // A plain tag: the span's page is home, its physical address `start + home` (homeAddress).
+  homeAddress(w, layout, locals, null);
   w.put(Op.localTee);
   w.putU32(locals.physical);
   fastAccess(w, opcode, align, group.fastOffset, store, value);
@@ -706,7 +709,7 @@ export function emitHoistedCheck(w: ByteWriter, marks: SequenceMarks, layout: Co
     translateConstant(w, layout, page, locals, half);
     marks.putIf(w, 1);
     w.put(EMPTY_BLOCK);
-    constantPhysicalAddress(w, layout, page, locals, half + 4);
+    homeAddress(w, layout, locals, page);
   } else {
     // As for a group head; L + lo below 0 makes a span that crosses 2^32 (whose compare fails)
     // or lies wholly past it, where every member's address (C < 0, K = 0: access-groups.ts)
@@ -714,7 +717,7 @@ export function emitHoistedCheck(w: ByteWriter, marks: SequenceMarks, layout: Co
     emitSpanCheck(w, layout, locals, group.local, group.lo, group.span, half);
     marks.putIf(w, 1);
     w.put(EMPTY_BLOCK);
-    physicalAddress(w, locals, half + 4);
+    homeAddress(w, layout, locals, null);
   }
   w.put(Op.localSet);
   w.putU32(locals.physical);

@@ -163,9 +163,11 @@ function shiftGlobals(bytes: Uint8Array, s: Subsection, layout: CodeLayout, w: B
   const programGlobals = layout.fuelGlobal - layout.globalShift;
   const names = [...nameMap(bytes, s)].filter(([index]) => index < programGlobals).sort((a, b) => a[0] - b[0]);
   const body = new ByteWriter(s.end - s.start + 64);
-  body.u32(names.length + 3);
+  body.u32(names.length + 4);
   body.u32(layout.tlbGlobal);
   body.name("dogma$tlb");
+  body.u32(layout.homeGlobal);
+  body.name("dogma$home");
   for (const [index, name] of names) {
     body.u32(index + layout.globalShift);
     body.name(name);

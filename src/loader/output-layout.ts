@@ -122,6 +122,8 @@ export interface CodeLayout {
   /** How far each of the program's globals moves up. */
   readonly globalShift: number;
   readonly tlbGlobal: number;
+  /** The home addend's immutable global (src/kernel/tlb.ts): a plain tag's hit reads `a + home`. */
+  readonly homeGlobal: number;
   /** The TLB's index mask, a constant of the module: its processes' TLBs have the size it says (src/kernel/tlb.ts tlbEntriesFor). */
   readonly tlbIndexMask: number;
   readonly faultGlobal: number;
@@ -309,11 +311,12 @@ export function codeLayout(functionImports: number, definedFunctions: number, pr
   return {
     functionImports,
     addedImports: added,
-    globalShift: 1,
+    globalShift: 2,
     tlbGlobal: 0,
+    homeGlobal: 1,
     tlbIndexMask: tlbIndexMask(tlbEntriesFor(maximumPages)),
-    faultGlobal: 2 + programGlobals,
-    fuelGlobal: 1 + programGlobals,
+    faultGlobal: 3 + programGlobals,
+    fuelGlobal: 2 + programGlobals,
     safePoint: helper(SAFE_POINT_HELPER),
     safePointCheck: functionImports + callImport("safe_point"),
     safePointWait: functionImports + callImport("safe_point_wait"),
@@ -353,7 +356,7 @@ export function codeLayout(functionImports: number, definedFunctions: number, pr
     loopGroupKinds: variant.loopGroupKinds ?? "constants",
     accessStreams: Math.min(variant.accessStreams ?? ACCESS_STREAMS, STREAM_LOCALS),
     streamGlobals: (variant.accessStreams ?? ACCESS_STREAMS) > 0 && (variant.streamGlobals ?? true),
-    streamGlobal: 3 + programGlobals,
+    streamGlobal: 4 + programGlobals,
     outlineIterations: variant.outlineIterations ?? OUTLINE_ITERATIONS,
   };
 }

@@ -1,5 +1,5 @@
-import { PAGE_SIZE, TLB_INDEX_SHIFT, TLB_WRITE_OFFSET } from "../kernel/constants.ts";
-import { ACCESS_KINDS, RETRIED_CALLS, SAFE_POINT_HELPER, SAFE_POINT_WAIT } from "../kernel/mmu-abi.ts";
+import { PAGE_SIZE, TLB_AWAY_BIT, TLB_INDEX_SHIFT, TLB_WRITE_OFFSET } from "../kernel/constants.ts";
+import { ACCESS_KINDS, RETRIED_CALLS, SAFE_POINT_HELPER, SAFE_POINT_WAIT, type AccessKind } from "../kernel/mmu-abi.ts";
 import { ACCESS_HELPER_COUNT, HELPERS, OPTIONAL_HELPERS, accessHelperName, optionalHelperName, type OptionalHelper, MEMORY_OPS, MMU_FUNCTION_IMPORTS, VALUE_TYPE_BYTE, accessSignature, type CodeLayout, type ImportedCall } from "./output-layout.ts";
 import { copyHelper, fillHelper, initHelper } from "./bulk-helpers.ts";
 import { Assembler, Op } from "./helper-assembler.ts";
@@ -17,6 +17,7 @@ import { EMPTY_BLOCK, I32 } from "./wasm/value-types.ts";
  *   a loop would need a safe point, and the depth is bounded, since a retry that faults the same
  *   way ends the process (src/kernel/fault-handler.ts).
  *
+ *     [an access kind's: the second tier, the TLB entry's away tag and addend: awayTier]
  *     v = dogma:mmu.NAME(args…)
  *     page_s = -8192 for each access stream s (streams in globals: mmu-sequences.ts)
  *     if fault_pending then (call dogma:mmu.fault_handle) (return dogma$NAME(args…))
@@ -53,8 +54,9 @@ export interface HelperFunction {
 function retrying(layout: CodeLayout, call: ImportedCall, raw: number, self: number, kind: number | null = null): Uint8Array {
   const result = call.results[0];
   const valueLocal = call.params.length;
-  const a = new Assembler(result === undefined ? [] : [result]);
+  const a = new Assembler(result === undefined ? [VALUE_TYPE_BYTE.i32] : [result, VALUE_TYPE_BYTE.i32]);
   const args = () => call.params.forEach((_, i) => a.get(i));
+  if (kind !== null) awayTier(a, layout, ACCESS_KINDS[kind]!, valueLocal + (result === undefined ? 0 : 1));
   args();
   if (kind !== null) a.const(kind);
   a.index(Op.call, raw);
@@ -69,6 +71,39 @@ function retrying(layout: CodeLayout, call: ImportedCall, raw: number, self: num
   a.op(Op.end);
   if (result !== undefined) a.get(valueLocal);
   return a.done();
+}
+
+/** The integer opcode of each access kind (a slow path's wrapper serves integer kinds only). */
+function integerOpcode(kind: AccessKind): number {
+  const opcode = MEMORY_OPS.findIndex((op) => op !== undefined && op.kind.name === kind.name);
+  if (opcode < 0) throw new Error(`loader bug: no opcode for ${kind.name}`);
+  return opcode;
+}
+
+/**
+ * The second tier of a TLB hit, first in a slow path's wrapper, `(address, offset[, value])`:
+ * an entry whose frame is not the page's home frame has its tag with TLB_AWAY_BIT (src/kernel/tlb.ts),
+ * which the inline fast path's compare fails; here, the same compare with the bit set, and on a
+ * match the access at `address + addend` and a return, without the kernel:
+ *
+ *     e = tlb + ((address >>> 8) & mask)
+ *     if tag[e] == (page(address + size - 1) | (address <u offset)) | AWAY then return T.op(address + addend[e])
+ *
+ * `address <u offset` is the inline compare's wrap term (`address` is ptr + K wrapped): a wrapped
+ * access matches no tag. A constant access passes offset 0 (it never wraps: constantAccess).
+ */
+function awayTier(a: Assembler, layout: CodeLayout, kind: AccessKind, entry: number): void {
+  const [address, offset, value] = [0, 1, 2];
+  const half = kind.store ? TLB_WRITE_OFFSET : 0;
+  a.entry(layout, address).tee(entry).load(half).get(address);
+  if (kind.bytes > 1) a.const(kind.bytes - 1).op(Op.i32Add);
+  a.const(-PAGE_SIZE).op(Op.i32And).get(address).get(offset).op(Op.i32LtU, 0x72).const(TLB_AWAY_BIT).op(0x72, 0x46);
+  a.op(Op.if, EMPTY_BLOCK).get(address).get(entry).load(half + 4).op(Op.i32Add);
+  if (kind.store) a.get(value);
+  a.op(integerOpcode(kind));
+  a.w.u32(kind.bytes === 8 ? 3 : kind.bytes === 4 ? 2 : kind.bytes === 2 ? 1 : 0);
+  a.w.u32(0);
+  a.op(Op.return, Op.end);
 }
 
 /**

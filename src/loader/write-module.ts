@@ -1,4 +1,4 @@
-import { FAULT_EXPORT, FUEL_EXPORT, GLOBAL_EXPORT_PREFIX, INIT_EXPORT, MMU_MODULE, MMU_TLB_GLOBAL } from "../kernel/mmu-abi.ts";
+import { FAULT_EXPORT, FUEL_EXPORT, GLOBAL_EXPORT_PREFIX, INIT_EXPORT, MMU_HOME_GLOBAL, MMU_MODULE, MMU_TLB_GLOBAL } from "../kernel/mmu-abi.ts";
 import { FUEL_PER_CHECK } from "../kernel/constants.ts";
 import { writeNameSection } from "./name-section.ts";
 import { HELPERS, MMU_FUNCTION_IMPORTS, type CodeLayout } from "./output-layout.ts";
@@ -100,7 +100,7 @@ export function writeModule(info: ModuleInfo, layout: CodeLayout, facts: OutputF
 
   section(SectionId.import, (w) => {
     const kept = info.imports.filter((i) => i.kind !== ExternalKind.memory);
-    w.u32(kept.length + 2 + MMU_FUNCTION_IMPORTS.length);
+    w.u32(kept.length + 3 + MMU_FUNCTION_IMPORTS.length);
     for (const i of kept) w.copy(bytes, i.start, i.end);
     w.name(MMU_MODULE);
     w.name("memory");
@@ -110,6 +110,11 @@ export function writeModule(info: ModuleInfo, layout: CodeLayout, facts: OutputF
     w.u32(MAX_PAGES);
     w.name(MMU_MODULE);
     w.name(MMU_TLB_GLOBAL);
+    w.u8(ExternalKind.global);
+    w.u8(I32);
+    w.u8(0);
+    w.name(MMU_MODULE);
+    w.name(MMU_HOME_GLOBAL);
     w.u8(ExternalKind.global);
     w.u8(I32);
     w.u8(0);

@@ -310,6 +310,13 @@ export class FuzzMachine {
       if (frame !== null) this.allocations.push({ frame, owner });
       return frame;
     };
+    // A private page's home frame (tlb.ts) is marked there; one not free falls to `allocate` above.
+    const allocatePreferring = frames.allocatePreferring.bind(frames);
+    frames.allocatePreferring = (frame: number, owner: number) => {
+      const given = allocatePreferring(frame, owner);
+      if (given !== null) this.allocations.push({ frame: given, owner });
+      return given;
+    };
     const allocateAligned = frames.allocateAligned.bind(frames);
     const recordRun = (first: number | null, count: number, owner: number) => {
       if (first !== null) for (let i = 0; i < count; i++) this.allocations.push({ frame: first + i, owner });

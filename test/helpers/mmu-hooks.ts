@@ -14,8 +14,8 @@ export type MmuFunction = (...args: unknown[]) => unknown;
 export function hookMmu(kernel: Kernel, names: RegExp, wrap: (name: string, original: MmuFunction) => MmuFunction, safePoint?: () => unknown): void {
   const imports = kernel.imports;
   const forProcess = imports.forProcess.bind(imports);
-  imports.forProcess = (tlbBase) => {
-    const object = forProcess(tlbBase);
+  imports.forProcess = (tlbBase, home) => {
+    const object = forProcess(tlbBase, home);
     // The kernel's import objects inherit their shared parts (src/kernel/imports.ts): copy with for-in.
     const source = object[MMU_MODULE] as Record<string, unknown>;
     const mmu: Record<string, unknown> = {};

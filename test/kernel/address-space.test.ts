@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { AddressSpace } from "../../src/kernel/address-space.ts";
-import { TLB_MIN_ENTRIES } from "../../src/kernel/constants.ts";
+import { TLB_AWAY_BIT, TLB_MIN_ENTRIES } from "../../src/kernel/constants.ts";
 import { faultOf } from "../helpers/process-fault.ts";
 import { FrameAllocator } from "../../src/kernel/frame-allocator.ts";
 import { TLB_INVALID_TAG } from "../../src/kernel/tlb.ts";
@@ -53,6 +53,33 @@ describe("AddressSpace", () => {
     expect(space.residentPages).toBe(1);
   });
 
+  it("gives a private page its home frame, `page + home`, with the plain tag that lets rewritten code read `a + home`", () => {
+    const { memory, frames, space } = setup();
+    const physical = space.translate(0x5004, false);
+    expect(physical).toBe((0x5004 + space.tlb.home) >>> 0);
+    expect(frames.owner(physical >>> 12)).toBe(3);
+    const readSlot = (space.tlb.base + ((0x5004 >>> 8) & space.tlb.mask)) >>> 2;
+    expect(memory.words[readSlot]).toBe(0x5000);
+    expect(memory.words[readSlot + 2]).toBe(0x5000);
+  });
+
+  it("gives a page whose home frame is taken another frame, with the away tag: the fast path's compare fails, the kernel's hit and flush still see it", () => {
+    const { memory, frames, space } = setup();
+    const home = ((0x6000 + space.tlb.home) >>> 12);
+    expect(frames.allocatePreferring(home, -1)).toBe(home);
+    const physical = space.translate(0x6008, true);
+    expect(physical >>> 12).not.toBe(home);
+    const readSlot = (space.tlb.base + ((0x6008 >>> 8) & space.tlb.mask)) >>> 2;
+    expect(memory.words[readSlot]).toBe(0x6000 | TLB_AWAY_BIT);
+    expect(memory.words[readSlot + 2]).toBe(0x6000 | TLB_AWAY_BIT);
+    expect((memory.words[readSlot + 1]! + 0x6008) >>> 0).toBe(physical);
+    expect(space.tlb.hit(true, 0x6008)).toBe(physical);
+    expect([...space.tlb.validEntries()]).toContainEqual({ write: true, address: 0x6000, frame: physical >>> 12, home: false });
+    space.tlb.flushPage(0x6000);
+    expect(memory.words[readSlot]).toBe(TLB_INVALID_TAG);
+    expect(memory.words[readSlot + 2]).toBe(TLB_INVALID_TAG);
+  });
+
   it("faults on page 0, past the end, in the empty global space", () => {
     const { space } = setup();
     expect(faultOf(() => space.translate(0, false)).kind).toBe("null-page");
@@ -79,6 +106,8 @@ describe("AddressSpace", () => {
     space.mapShared(0x8000_0000, [frame], owner);
     expect(owner.pages).toBe(1);
     expect(space.read(0x8000_0007, 1)[0]).toBe(0xab);
+    // Not its home frame: the away tag, so that rewritten code takes the entry's addend.
+    expect(memory.words[(space.tlb.base + ((0x8000_0000 >>> 8) & space.tlb.mask)) >>> 2]).toBe((0x8000_0000 | TLB_AWAY_BIT) | 0);
     expect(faultOf(() => space.translate(0x8000_0007, true)).kind).toBe("read-only");
     expect(space.ownerAt(0x8000_0000)).toBe(owner);
   });

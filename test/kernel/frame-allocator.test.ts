@@ -17,6 +17,28 @@ describe("FrameAllocator", () => {
     expect(frames.allocate(7)).toBeNull();
   });
 
+  it("hands out a preferred frame when it is free, and any frame when it is not", () => {
+    const frames = new FrameAllocator(64);
+    expect(frames.allocatePreferring(40, 7)).toBe(40);
+    expect(frames.owner(40)).toBe(7);
+    const other = frames.allocatePreferring(40, 8)!;
+    expect(other).not.toBe(40);
+    expect(frames.owner(other)).toBe(8);
+    // Frame 0 and frames past the end are never handed out, preferred or not.
+    expect(frames.allocatePreferring(0, 9)).not.toBe(0);
+    expect(frames.allocatePreferring(64, 9)).toBeLessThan(64);
+    expect(frames.freeCount).toBe(59);
+  });
+
+  it("starts a new process's home frames half-way into the longest free run", () => {
+    const frames = new FrameAllocator(1024);
+    // Used: 1-99 and 300-399; the free runs are 100-299 (200 frames) and 400-1023 (624).
+    for (let f = 1; f < 100; f++) frames.allocatePreferring(f, FRAME_KERNEL);
+    for (let f = 300; f < 400; f++) frames.allocatePreferring(f, FRAME_KERNEL);
+    expect(frames.homeStart(0)).toBe(400 + 312);
+    expect(frames.homeStart(400)).toBe(800);
+  });
+
   it("reuses released frames and refuses to release what is not allocated", () => {
     const frames = new FrameAllocator(40);
     const a = frames.allocate(1)!;

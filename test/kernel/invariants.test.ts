@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { PageObject } from "../../src/kernel/caps/page.ts";
 import { ALL_RIGHTS } from "../../src/kernel/caps/object-abi.ts";
 import { checkInvariants } from "../../src/kernel/invariants.ts";
+import { FRAME_KERNEL } from "../../src/kernel/frame-allocator.ts";
 import { testMachine } from "../helpers/test-host.ts";
 import { wat } from "../helpers/wat.ts";
 
@@ -61,6 +62,19 @@ describe("checkInvariants", () => {
     const frame = p.space.mapping(0x3000)!.frame;
     p.space.tlb.fill(true, 0x9000, frame);
     expect(checkInvariants(t.kernel).join("\n")).toMatch(/write TLB entry for 0x00009000 has no page behind it/);
+  });
+
+  it("sees a TLB entry whose plain tag says home for a frame that is not its page's home frame", async () => {
+    const { t, p } = await machine();
+    // Its home frame taken first, the page gets another, with the away tag.
+    const home = (0x9000 + p.space.tlb.home) >>> 12;
+    expect(t.kernel.frames.allocatePreferring(home, FRAME_KERNEL)).toBe(home);
+    p.space.translate(0x9000, false);
+    expect(checkInvariants(t.kernel)).toEqual([]);
+    // The tag made plain: the fast path would read `a + home`, the frame someone else holds.
+    const slot = (p.space.tlb.base + ((0x9000 >>> 8) & p.space.tlb.mask)) >>> 2;
+    t.machine.memory.words[slot] = 0x9000;
+    expect(checkInvariants(t.kernel).join("\n")).toMatch(/read TLB entry for 0x00009000 says home, but frame \d+ is not its page plus the home addend/);
   });
 
   it("sees a Memory whose use does not add up", async () => {

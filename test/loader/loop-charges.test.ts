@@ -80,8 +80,8 @@ async function fuelSpent(entry: string, variant: RewriteVariant = {}): Promise<n
   const imports = (kernel as unknown as { imports: ImportObject }).imports;
   const forProcess = imports.forProcess.bind(imports);
   let slowPaths = 0;
-  imports.forProcess = (tlbBase) => {
-    const object = forProcess(tlbBase);
+  imports.forProcess = (tlbBase, home) => {
+    const object = forProcess(tlbBase, home);
     const source = object[MMU_MODULE] as Record<string, unknown>;
     const mmu: Record<string, unknown> = {};
     for (const name in source) mmu[name] = source[name];

@@ -6,7 +6,7 @@
 import binaryen from "binaryen";
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { SLOW_PATH_IMPORTS, FUEL_EXPORT, GLOBAL_EXPORT_PREFIX, INIT_EXPORT, MMU_CALLS, FAULT_EXPORT, MMU_MODULE, MMU_TLB_GLOBAL } from "../../src/kernel/mmu-abi.ts";
+import { SLOW_PATH_IMPORTS, FUEL_EXPORT, GLOBAL_EXPORT_PREFIX, INIT_EXPORT, MMU_CALLS, FAULT_EXPORT, MMU_HOME_GLOBAL, MMU_MODULE, MMU_TLB_GLOBAL } from "../../src/kernel/mmu-abi.ts";
 import { decodeRecord, type ModuleCache } from "../../src/loader/cache.ts";
 import { testMachine } from "../helpers/test-host.ts";
 import { ALL_CALLS_DENSE_BODY, ALL_CALLS_MIN_BODY, type RewriteVariant } from "../../src/loader/output-layout.ts";
@@ -122,12 +122,13 @@ describe("rewritten module", () => {
     expect(sectionIds(sample)).toEqual(expect.arrayContaining([5, 8, 11])); // the original had them
   });
 
-  it("imports from dogma:mmu only the TLB global, the memory and its kernel calls, and exports its fault flag", async () => {
+  it("imports from dogma:mmu only the TLB and home globals, the memory and its kernel calls, and exports its fault flag", async () => {
     const module = new WebAssembly.Module((await loaderOutput(sample)) as Uint8Array<ArrayBuffer>);
-    const allowed = new Set(["memory", MMU_TLB_GLOBAL, ...SLOW_PATH_IMPORTS.map((k) => k.name), ...Object.keys(MMU_CALLS)]);
+    const allowed = new Set(["memory", MMU_TLB_GLOBAL, MMU_HOME_GLOBAL, ...SLOW_PATH_IMPORTS.map((k) => k.name), ...Object.keys(MMU_CALLS)]);
     const imports = WebAssembly.Module.imports(module);
     for (const i of imports.filter((i) => i.module === MMU_MODULE)) expect(allowed, i.name).toContain(i.name);
     expect(imports).toContainEqual({ module: MMU_MODULE, name: MMU_TLB_GLOBAL, kind: "global" });
+    expect(imports).toContainEqual({ module: MMU_MODULE, name: MMU_HOME_GLOBAL, kind: "global" });
     expect(WebAssembly.Module.exports(module)).toContainEqual({ name: FAULT_EXPORT, kind: "global" });
     expect(imports).toContainEqual({ module: "dogma", name: "getpid", kind: "function" });
   });
