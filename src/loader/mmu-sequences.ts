@@ -11,7 +11,7 @@ import { EMPTY_BLOCK } from "./wasm/value-types.ts";
 
 const Op = {
   if: 0x04, else: 0x05, end: 0x0b, call: 0x10, localGet: 0x20, localSet: 0x21, localTee: 0x22,
-  globalGet: 0x23, globalSet: 0x24, i32Load: 0x28, i32Const: 0x41, i64Const: 0x42, i64LtU: 0x54, i64Sub: 0x7d, i64ExtendI32U: 0xad,
+  globalGet: 0x23, globalSet: 0x24, i32Load: 0x28, i64Load32U: 0x35, i32Const: 0x41, i64Const: 0x42, i64Eq: 0x51, i64LtU: 0x54, i64Add: 0x7c, i64Sub: 0x7d, i64And: 0x83, i32WrapI64: 0xa7, i64ExtendI32U: 0xad,
   i32Eqz: 0x45, i32Eq: 0x46, i32LtS: 0x48, i32LtU: 0x49, i32Add: 0x6a, i32Sub: 0x6b, i32And: 0x71, i32Or: 0x72, i32ShrU: 0x76,
 } as const;
 
@@ -21,6 +21,8 @@ export interface AccessLocals {
   readonly entry: number;
   /** A local holding the TLB's address (loaded once at the function's entry), or -1 to read the global. */
   readonly tlb: number;
+  /** An i64 local for the wide key (CodeLayout.wideKeys), or -1 (or absent): the 32-bit key with its wrap term. */
+  readonly wide?: number;
 }
 
 /**
@@ -38,6 +40,10 @@ function needsWrapCheck(offset: number): boolean {
  * the stack, where key is the page of the access's last byte (and bit 0 set if `a` wrapped).
  */
 function translate(w: ByteWriter, layout: CodeLayout, bytes: number, offset: number, locals: AccessLocals, tlbOffset: number, anyFrame = false): void {
+  if (needsWrapCheck(offset) && locals.wide !== undefined && locals.wide >= 0) {
+    translateWide(w, layout, bytes, offset, locals, locals.wide, tlbOffset, anyFrame);
+    return;
+  }
   if (offset !== 0) {
     w.put(Op.i32Const);
     w.putS32(offset);
@@ -83,6 +89,59 @@ function translate(w: ByteWriter, layout: CodeLayout, bytes: number, offset: num
     w.put(Op.i32Or);
   }
   w.put(Op.i32Eq);
+}
+
+/**
+ * translate for an offset K > 0 without the wrap term: `a64 = zext(ptr) + K` in the i64 local
+ * `wide`, `a = wrap(a64)` in locals.address and the entry from it as translate does, and the
+ * compare made in 64 bits, `zext(tag[entry]) == (a64 + size - 1) & ~4095`. An access whose bytes
+ * pass 4 GiB has a key of 2^32 or more, which no zero-extended tag equals (translate's `a <u K`
+ * term caught the same accesses: the first byte past 4 GiB; this also catches one whose last byte
+ * alone is past it, which the 32-bit key's page, wrapped to page 0, missed anyway since the entry
+ * of page 0xfffff never holds page 0). One less compare, set and or per access, and TurboFan loads
+ * the tag once (the 32-bit compare with the tag as its memory operand came with a second, dead,
+ * load of it).
+ */
+function translateWide(w: ByteWriter, layout: CodeLayout, bytes: number, offset: number, locals: AccessLocals, wide: number, tlbOffset: number, anyFrame: boolean): void {
+  w.put(Op.i64ExtendI32U);
+  w.put(Op.i64Const);
+  putU32AsS64(w, offset);
+  w.put(Op.i64Add);
+  w.put(Op.localTee);
+  w.putU32(wide);
+  w.put(Op.i32WrapI64);
+  w.put(Op.localTee);
+  w.putU32(locals.address);
+  w.put(Op.i32Const);
+  w.put(TLB_INDEX_SHIFT);
+  w.put(Op.i32ShrU);
+  w.put(Op.i32Const);
+  w.putS32(layout.tlbIndexMask);
+  w.put(Op.i32And);
+  tlbBase(w, layout, locals);
+  w.put(Op.i32Add);
+  w.put(Op.localTee);
+  w.putU32(locals.entry);
+  w.put(Op.i64Load32U);
+  w.put(2);
+  w.putU32(tlbOffset);
+  if (anyFrame) {
+    // Home or away (TLB_AWAY_BIT masked off): the caller takes the entry's addend.
+    w.put(Op.i64Const);
+    w.putS32(~TLB_AWAY_BIT);
+    w.put(Op.i64And);
+  }
+  w.put(Op.localGet);
+  w.putU32(wide);
+  if (bytes > 1) {
+    w.put(Op.i64Const);
+    w.putS32(bytes - 1);
+    w.put(Op.i64Add);
+  }
+  w.put(Op.i64Const);
+  w.putS32(-PAGE_SIZE);
+  w.put(Op.i64And);
+  w.put(Op.i64Eq);
 }
 
 /**
@@ -407,6 +466,8 @@ export interface GroupLocals {
   readonly address: number;
   readonly entry: number;
   readonly tlb: number;
+  /** As AccessLocals.wide, for a head's check. */
+  readonly wide?: number;
   /** The group's physical address of its span's start, 0 when the group is not valid. */
   readonly physical: number;
 }

@@ -188,6 +188,12 @@ export interface CodeLayout {
    */
   readonly helperTlbArgument: boolean;
   /**
+   * Whether an inline check of an access with an offset K > 0 computes its key in 64 bits
+   * (mmu-sequences.ts translate): `zext(ptr) + K + size - 1` masked to its page, compared with the
+   * tag loaded zero-extended, so that an address past 4 GiB matches no tag without the wrap term.
+   */
+  readonly wideKeys: boolean;
+  /**
    * Whether accesses share checks in functions of allCallsMinBody bytes or more too (true), or only
    * inside their loops ("loops"): a group's head calls groupCheckRead/Write for its check, its
    * members are inline (mmu-sequences.ts emitCalledGroupHead); otherwise every access there calls
@@ -266,6 +272,7 @@ export interface RewriteVariant {
   readonly allCallsDenseBody?: number;
   readonly allCallsDensity?: number;
   readonly helperTlbArgument?: boolean;
+  readonly wideKeys?: boolean;
   readonly branchHints?: boolean;
   /** Hints only for a code section under this many bytes (default BRANCH_HINTS_MAX_CODE). */
   readonly branchHintsMaxCode?: number;
@@ -341,6 +348,7 @@ export function codeLayout(functionImports: number, definedFunctions: number, pr
     allCallsDenseBody: variant.allCallsDenseBody ?? ALL_CALLS_DENSE_BODY,
     allCallsDensity: variant.allCallsDensity ?? ALL_CALLS_DENSITY,
     helperTlbArgument: variant.helperTlbArgument ?? false,
+    wideKeys: variant.wideKeys ?? true,
     hugeFunctionGroups: variant.hugeFunctionGroups ?? false,
     groupCheckRead: helper("dogma$group_check_read"),
     groupCheckWrite: helper("dogma$group_check_write"),

@@ -47,14 +47,14 @@ const LOOP_PLAN_BUDGET = 4;
 /** V8 refuses a function with more locals (parameters included). */
 export const MAX_FUNCTION_LOCALS = 50_000;
 
-const SCRATCH_TYPES = [I32, I32, I32, I64, F32, F64, I32, I32, ...Array<number>(GROUP_LOCALS + HOIST_LOCALS).fill(I32), ...Array<number>(STREAM_LOCALS).fill(I64), ...Array<number>(STREAM_LOCALS).fill(I32)] as const;
+const SCRATCH_TYPES = [I32, I32, I32, I64, F32, F64, I32, I32, ...Array<number>(GROUP_LOCALS + HOIST_LOCALS).fill(I32), ...Array<number>(STREAM_LOCALS).fill(I64), ...Array<number>(STREAM_LOCALS).fill(I32), I64] as const;
 /**
  * group: the first of GROUP_LOCALS locals holding groups' physical addresses (access-groups.ts);
  * hoist: the first of HOIST_LOCALS holding those of groups checked at a loop's header (loop-groups.ts);
  * streamPage, streamAddend: the first of STREAM_LOCALS each, an access stream's page and addend
- * (mmu-sequences.ts emitStreamAccess).
+ * (mmu-sequences.ts emitStreamAccess); wide: the i64 of a check's wide key (CodeLayout.wideKeys).
  */
-const Scratch = { address: 0, entry: 1, i32: 2, i64: 3, f32: 4, f64: 5, tlb: 6, anchor: 7, group: 8, hoist: 8 + GROUP_LOCALS, streamPage: 8 + GROUP_LOCALS + HOIST_LOCALS, streamAddend: 8 + GROUP_LOCALS + HOIST_LOCALS + STREAM_LOCALS } as const;
+const Scratch = { address: 0, entry: 1, i32: 2, i64: 3, f32: 4, f64: 5, tlb: 6, anchor: 7, group: 8, hoist: 8 + GROUP_LOCALS, streamPage: 8 + GROUP_LOCALS + HOIST_LOCALS, streamAddend: 8 + GROUP_LOCALS + HOIST_LOCALS + STREAM_LOCALS, wide: 8 + GROUP_LOCALS + HOIST_LOCALS + 2 * STREAM_LOCALS } as const;
 const VALUE_SCRATCH: Record<number, number> = { [I32]: Scratch.i32, [I64]: Scratch.i64, [F32]: Scratch.f32, [F64]: Scratch.f64 };
 
 /** The locals a sequence ends when it ends none (BodyRewriter.kernelClears). */
@@ -101,9 +101,9 @@ export class BodyRewriter extends BodyCursor {
   /** For each open loop (by depth): the depth of the outermost loop around it (itself if none). */
   private outermost = new Int32Array(64);
   private readonly loopScan: LoopScan;
-  private readonly locals: AccessLocals = { address: 0, entry: 0, tlb: -1 };
-  private readonly groupScratch: GroupLocals = { anchor: 0, address: 0, entry: 0, tlb: -1, physical: 0 };
-  private readonly streamScratch: StreamLocals = { anchor: 0, address: 0, entry: 0, tlb: -1, page: 0, addend: 0, globals: false };
+  private readonly locals: AccessLocals = { address: 0, entry: 0, tlb: -1, wide: -1 };
+  private readonly groupScratch: GroupLocals = { anchor: 0, address: 0, entry: 0, tlb: -1, physical: 0, wide: -1 };
+  private readonly streamScratch: StreamLocals = { anchor: 0, address: 0, entry: 0, tlb: -1, page: 0, addend: 0, globals: false, wide: -1 };
 
   private functionIndex = 0;
   private blocks = new Uint8Array(64);
@@ -469,7 +469,7 @@ export class BodyRewriter extends BodyCursor {
           }
           if (planned !== null && planned.role !== Role.plain) {
             code.copy(bytes, run, opStart);
-            const locals = this.groupLocals(planned.slot);
+            const locals = this.groupLocals(planned.slot, planned.role === Role.head ? planned.lo : 0);
             const value = load ? -1 : this.scratchLocal(VALUE_SCRATCH[memoryOp.valueType]!);
             const clears = this.groupClears(this.liveGroups & ~(1 << planned.slot));
             if (planned.role === Role.head) {
@@ -507,11 +507,11 @@ export class BodyRewriter extends BodyCursor {
             this.loopStreamsFree[nest] = free & ~(1 << slot);
             if ((this.streamLive & (1 << slot)) === 0) throw new Error(`loader bug: access at ${opStart} of function ${functionIndex} takes stream slot ${slot}, which no open loop took`);
             const value = load ? -1 : this.scratchLocal(VALUE_SCRATCH[memoryOp.valueType]!);
-            emitStreamAccess(code, marks, layout, memoryOp, op, flags & 0x3f, offset, this.streamLocals(slot), value, clears);
+            emitStreamAccess(code, marks, layout, memoryOp, op, flags & 0x3f, offset, this.streamLocals(slot, offset), value, clears);
             run = at;
             continue;
           }
-          const locals = this.accessLocals();
+          const locals = this.accessLocals(offset);
           if (load) emitLoad(code, marks, layout, memoryOp, op, flags & 0x3f, offset, locals, null, clears);
           else emitStore(code, marks, layout, memoryOp, op, flags & 0x3f, offset, locals, this.scratchLocal(VALUE_SCRATCH[memoryOp.valueType]!), null, clears);
           run = at;
@@ -651,31 +651,40 @@ export class BodyRewriter extends BodyCursor {
     }
   }
 
-  private accessLocals(): AccessLocals {
-    const locals = this.locals as { address: number; entry: number; tlb: number };
+  /** `offset`: the K its check adds to the address operand (a wide key's local only for K > 0). */
+  private accessLocals(offset: number): AccessLocals {
+    const locals = this.locals as { address: number; entry: number; tlb: number; wide: number };
     locals.address = this.scratchLocal(Scratch.address);
     locals.entry = this.scratchLocal(Scratch.entry);
     locals.tlb = this.layout.tlbLocal ? this.scratchLocal(Scratch.tlb) : -1;
+    locals.wide = this.wideLocal(offset);
     return locals;
   }
 
-  /** The locals of an access of the group kept in group local `slot`. */
-  private groupLocals(slot: number): GroupLocals {
-    return this.spanLocals(Scratch.group + slot);
+  /** The i64 local of a wide key (CodeLayout.wideKeys) for a check that adds `offset`, or -1: the 32-bit key. */
+  private wideLocal(offset: number): number {
+    return this.layout.wideKeys && offset > 0 ? this.scratchLocal(Scratch.wide) : -1;
+  }
+
+  /** The locals of an access of the group kept in group local `slot`; `lo`: what a head's check adds to its address operand. */
+  private groupLocals(slot: number, lo: number): GroupLocals {
+    return this.spanLocals(Scratch.group + slot, lo);
   }
 
   /**
-   * The locals of a checked span's accesses, its physical address in scratch local `physical`: in
+   * The locals of a checked span's accesses, its physical address in scratch local `physical`, `lo`
+   * what its check adds to the address operand (0 for a hoisted check's: a constant address): in
    * one object, filled afresh for each access (the sequences read it before the next is asked for),
-   * rather than an object per access. The scratch locals are taken in the same order as ever.
+   * rather than an object per access.
    */
-  private spanLocals(physical: number): GroupLocals {
-    const locals = this.groupScratch as { anchor: number; address: number; entry: number; tlb: number; physical: number };
+  private spanLocals(physical: number, lo = 0): GroupLocals {
+    const locals = this.groupScratch as { anchor: number; address: number; entry: number; tlb: number; physical: number; wide: number };
     locals.anchor = this.scratchLocal(Scratch.anchor);
     locals.address = this.scratchLocal(Scratch.address);
     locals.entry = this.scratchLocal(Scratch.entry);
     locals.tlb = this.layout.tlbLocal ? this.scratchLocal(Scratch.tlb) : -1;
     locals.physical = this.scratchLocal(physical);
+    locals.wide = this.wideLocal(lo);
     return locals;
   }
 
@@ -775,10 +784,11 @@ export class BodyRewriter extends BodyCursor {
     return depth === 0 ? -1 : this.innermost[depth - 1]!;
   }
 
-  /** The locals of access stream `slot`. */
-  private streamLocals(slot: number): StreamLocals {
+  /** The locals of access stream `slot`, for an access of offset `offset`. */
+  private streamLocals(slot: number, offset: number): StreamLocals {
     // One object filled afresh for each access, as spanLocals.
-    const locals = this.streamScratch as { anchor: number; address: number; entry: number; tlb: number; page: number; addend: number; globals: boolean };
+    const locals = this.streamScratch as { anchor: number; address: number; entry: number; tlb: number; page: number; addend: number; globals: boolean; wide: number };
+    locals.wide = this.wideLocal(offset);
     locals.anchor = this.scratchLocal(Scratch.anchor);
     locals.address = this.scratchLocal(Scratch.address);
     locals.entry = this.scratchLocal(Scratch.entry);
@@ -816,8 +826,8 @@ export class BodyRewriter extends BodyCursor {
 
   /** The locals of a constant address's translation: only the TLB's base. */
   private constantLocals(): AccessLocals {
-    const locals = this.locals as { address: number; entry: number; tlb: number };
-    locals.address = locals.entry = -1;
+    const locals = this.locals as { address: number; entry: number; tlb: number; wide: number };
+    locals.address = locals.entry = locals.wide = -1;
     locals.tlb = this.layout.tlbLocal ? this.scratchLocal(Scratch.tlb) : -1;
     return locals;
   }

@@ -123,19 +123,32 @@ function accessHelperFunction(layout: CodeLayout, opcode: number, withOffset: bo
   const offset = withOffset ? params.length - 1 : -1;
   const address = params.length;
   const entry = address + 1;
-  const a = new Assembler([i32, i32]);
+  // With wide keys (CodeLayout.wideKeys, mmu-sequences.ts translateWide), an i64 local: zext(ptr) + zext(K).
+  const wide = withOffset && layout.wideKeys ? address + 2 : -1;
+  const a = new Assembler(wide >= 0 ? [i32, i32, VALUE_TYPE_BYTE.i64] : [i32, i32]);
   const w = a.w;
   a.get(ptr);
-  if (withOffset) a.get(offset).op(0x6a);
+  if (wide >= 0) a.op(0xad).get(offset).op(0xad, 0x7c).tee(wide).op(0xa7);
+  else if (withOffset) a.get(offset).op(0x6a);
   a.index(0x22, address).const(TLB_INDEX_SHIFT).op(Op.i32ShrU).const(layout.tlbIndexMask).op(Op.i32And);
   if (tlbArgument) a.get(tlb);
   else a.index(Op.globalGet, layout.tlbGlobal);
   a.op(Op.i32Add).index(0x22, entry);
-  a.load(store ? TLB_WRITE_OFFSET : 0).get(address);
-  if (op.kind.bytes > 1) a.const(op.kind.bytes - 1).op(Op.i32Add);
-  a.const(-PAGE_SIZE).op(Op.i32And);
-  if (withOffset) a.get(address).get(offset).op(0x49, 0x72);
-  a.op(0x46, Op.if, store ? EMPTY_BLOCK : op.valueType);
+  if (wide >= 0) {
+    // zext(tag) == (a64 + size - 1) & ~4095: a key past 4 GiB matches no tag.
+    a.op(0x35, 2);
+    w.u32(store ? TLB_WRITE_OFFSET : 0);
+    a.get(wide);
+    if (op.kind.bytes > 1) a.op(0x42, op.kind.bytes - 1, 0x7c);
+    a.op(0x42, 0x80, 0x60, 0x83, 0x51);
+  } else {
+    a.load(store ? TLB_WRITE_OFFSET : 0).get(address);
+    if (op.kind.bytes > 1) a.const(op.kind.bytes - 1).op(Op.i32Add);
+    a.const(-PAGE_SIZE).op(Op.i32And);
+    if (withOffset) a.get(address).get(offset).op(0x49, 0x72);
+    a.op(0x46);
+  }
+  a.op(Op.if, store ? EMPTY_BLOCK : op.valueType);
   a.get(address).get(entry).load(store ? TLB_WRITE_OFFSET + 4 : 4).op(Op.i32Add);
   if (store) a.get(value);
   a.op(opcode);
