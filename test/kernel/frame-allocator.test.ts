@@ -39,6 +39,20 @@ describe("FrameAllocator", () => {
     expect(frames.homeStart(400)).toBe(800);
   });
 
+  it("looks for a home run through a window of the bitmap at a time on a big machine, each call the next", () => {
+    // 4096 words of 32 frames (512 MiB): windows of 1024 words (32,768 frames).
+    const frames = new FrameAllocator(4096 * 32);
+    // The first window's free run starts at 1 (frame 0 is the kernel's); the second is all free.
+    expect(frames.homeStart(0)).toBe(1 + Math.floor((32768 - 1) / 2));
+    expect(frames.homeStart(0)).toBe(32768 + 16384);
+    // A used frame inside the third window splits it: the longer part wins.
+    frames.allocatePreferring(65536 + 1000, FRAME_KERNEL);
+    expect(frames.homeStart(0)).toBe(65536 + 1001 + Math.floor((32768 - 1001) / 2));
+    expect(frames.homeStart(0)).toBe(98304 + 16384);
+    // Then from the start again.
+    expect(frames.homeStart(0)).toBe(1 + Math.floor((32768 - 1) / 2));
+  });
+
   it("reuses released frames and refuses to release what is not allocated", () => {
     const frames = new FrameAllocator(40);
     const a = frames.allocate(1)!;
