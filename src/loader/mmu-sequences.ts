@@ -34,6 +34,20 @@ function needsWrapCheck(offset: number): boolean {
   return offset > 0;
 }
 
+/** With `a` on the stack: leaves `entry = tlb + ((a >>> 8) & mask)` in locals.entry and on the stack. */
+function entryOf(w: ByteWriter, layout: CodeLayout, locals: AccessLocals): void {
+  w.put(Op.i32Const);
+  w.put(TLB_INDEX_SHIFT);
+  w.put(Op.i32ShrU);
+  w.put(Op.i32Const);
+  w.putS32(layout.tlbIndexMask);
+  w.put(Op.i32And);
+  tlbBase(w, layout, locals);
+  w.put(Op.i32Add);
+  w.put(Op.localTee);
+  w.putU32(locals.entry);
+}
+
 /**
  * With the effective address's operand on the stack: leaves `a` in locals.address,
  * `entry = tlb + ((a >>> 8) & mask)` in locals.entry (mask: the image's constant), and `tag[entry + tlbOffset] == key` on
@@ -51,16 +65,7 @@ function translate(w: ByteWriter, layout: CodeLayout, bytes: number, offset: num
   }
   w.put(Op.localTee);
   w.putU32(locals.address);
-  w.put(Op.i32Const);
-  w.put(TLB_INDEX_SHIFT);
-  w.put(Op.i32ShrU);
-  w.put(Op.i32Const);
-  w.putS32(layout.tlbIndexMask);
-  w.put(Op.i32And);
-  tlbBase(w, layout, locals);
-  w.put(Op.i32Add);
-  w.put(Op.localTee);
-  w.putU32(locals.entry);
+  entryOf(w, layout, locals);
   w.put(Op.i32Load);
   w.put(2);
   w.putU32(tlbOffset);
@@ -112,16 +117,7 @@ function translateWide(w: ByteWriter, layout: CodeLayout, bytes: number, offset:
   w.put(Op.i32WrapI64);
   w.put(Op.localTee);
   w.putU32(locals.address);
-  w.put(Op.i32Const);
-  w.put(TLB_INDEX_SHIFT);
-  w.put(Op.i32ShrU);
-  w.put(Op.i32Const);
-  w.putS32(layout.tlbIndexMask);
-  w.put(Op.i32And);
-  tlbBase(w, layout, locals);
-  w.put(Op.i32Add);
-  w.put(Op.localTee);
-  w.putU32(locals.entry);
+  entryOf(w, layout, locals);
   w.put(Op.i64Load32U);
   w.put(2);
   w.putU32(tlbOffset);
