@@ -15,9 +15,10 @@ import { TLB_INVALID_TAG } from "./tlb.ts";
  * after every one; the adversarial tests after each attack). Returns what is broken, one line each;
  * an empty list means all hold:
  *
- * - a page of a live process is out exactly when the kernel's map of the store holds a slot for it
- *   (a slot kept for an entry that went was never freed; a page-in's answer waited for the
- *   process's next turn with its slot already freed: redteam17);
+ * - a page of a live process that is out holds a slot in the kernel's map of the store, and a slot
+ *   is held only by a page that is out or kept for a resident page back from it (clean pages): a
+ *   slot kept for an entry that went was never freed; a page-in's answer waited for the process's
+ *   next turn with its slot already freed (redteam17);
  * - every frame a page table maps is allocated; a shared mapping's owner is live and owns the frame
  *   (so no mapping outlives what it maps: issue 16's first finding);
  * - a private frame belongs to its process and is mapped exactly once; a copy-on-write frame is
@@ -127,8 +128,9 @@ function checkPageTable(kernel: Kernel, process: Process, broken: string[], priv
   // written one gives its slot up at its next eviction, or at its process's end).
   for (const page of stored?.pagesOf(pid) ?? []) {
     const kept = stored!.keptAt(pageKey(pid, page)) !== undefined;
-    if (space.pagedVersion(page) === null && !kept) broken.push(`${where(page)}: holds a store slot but is not paged out`);
-    if (space.pagedVersion(page) !== null && kept) broken.push(`${where(page)}: is paged out, but its slot is kept as a resident page's`);
+    const out = space.pagedVersion(page) !== null;
+    if (!out && !kept) broken.push(`${where(page)}: holds a store slot but is not paged out`);
+    if (out && kept) broken.push(`${where(page)}: is paged out, but its slot is kept as a resident page's`);
   }
 }
 

@@ -170,7 +170,7 @@ export class StoredPages {
     stored.inKernel = sealed;
   }
 
-  /** The pages of space `pid` that hold a slot (for the invariants: each must be a paged-out entry). */
+  /** The pages of space `pid` that hold a slot (for the invariants: each paged out, or resident with its slot kept). */
   pagesOf(pid: number): number[] {
     return [...(this.bySpace.get(pid) ?? [])].map((key) => key - pid * PAGES_PER_SPACE);
   }
