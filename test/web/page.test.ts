@@ -9,7 +9,7 @@
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { BLOCK_BYTES, checkSuperblock } from "../../src/hosts/web/disk-check.ts";
 import { buildWeb, serveWeb, type WebServer } from "../../src/hosts/web/build.ts";
 import { patience } from "../helpers/patience.ts";
@@ -39,8 +39,17 @@ afterAll(async () => {
   await server?.close();
 });
 
+// A test that fails leaves its tab open, holding the disk: each test's tabs are closed after it,
+// so one failure does not fail every later test with "the disk is open in another tab".
+const opened = new Set<Page>();
+afterEach(async () => {
+  await Promise.all([...opened].map((page) => page.close()));
+  opened.clear();
+});
+
 async function openPage(query = ""): Promise<Page> {
   const page = await browser.newPage();
+  opened.add(page);
   await page.goto(`${server.url}${query}`);
   return page;
 }
@@ -235,6 +244,7 @@ describe("Dogma in Chromium", () => {
 
   it("says plainly that a browser without JSPI cannot run Dogma", async () => {
     const page = await browser.newPage();
+    opened.add(page);
     // Chromium 150 has no switch that turns JSPI off: take it away before the page's code runs,
     // as an engine without it (Firefox, Safari today) would look to the page.
     await page.addInitScript(() => {
