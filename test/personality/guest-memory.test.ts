@@ -11,6 +11,7 @@ const process = {} as Process;
 function guest() {
   const memory = new Uint8Array(0x10000);
   const k = {
+    readMemory: (_p: Process, address: number, length: number) => (address + length > memory.length ? null : memory.slice(address, address + length)),
     writeMemory: (_p: Process, address: number, data: Uint8Array) => {
       if (address + data.length > memory.length) return false;
       memory.set(data, address);
@@ -37,6 +38,18 @@ describe("the WASI personality's guest memory", () => {
       expect(view.getBigUint64(0x100, true)).toBe(expected);
     }
     expect(g.putU64(process, 0xfffc, 1)).toBe(false);
+  });
+
+  it("refuses a buffer that runs past 4 GiB instead of wrapping to the caller's address 0 (a call writing on past its buffer's top)", () => {
+    const { memory, g } = guest();
+    // fd_readdir and random_get write their buffer piece by piece at (buf >>> 0) + written: past
+    // 2^32 that sum wrapped to the low pages of the caller.
+    expect(g.write(process, 2 ** 32 + 0x100, new Uint8Array([1, 2, 3, 4]))).toBe(false);
+    expect(g.write(process, 0xfffffffe, new Uint8Array([1, 2, 3, 4]))).toBe(false);
+    expect(g.read(process, 2 ** 32 + 0x100, 4)).toBe(null);
+    expect(memory.subarray(0, 0x200).every((b) => b === 0)).toBe(true);
+    expect(g.write(process, 0xfffc, new Uint8Array([7, 7, 7, 7]))).toBe(true);
+    expect(memory[0xffff]).toBe(7);
   });
 
   it("counts argument sizes as their UTF-8 bytes and a NUL each", () => {

@@ -27,11 +27,13 @@ export class GuestMemory {
   }
 
   read(process: Process, address: number, length: number): Uint8Array | null {
-    return this.k.readMemory(process, address >>> 0, length >>> 0);
+    const at = guestRange(address, length >>> 0);
+    return at === null ? null : this.k.readMemory(process, at, length >>> 0);
   }
 
   write(process: Process, address: number, bytes: Uint8Array): boolean {
-    return this.k.writeMemory(process, address >>> 0, bytes);
+    const at = guestRange(address, bytes.length);
+    return at !== null && this.k.writeMemory(process, at, bytes);
   }
 
   putU32(process: Process, address: number, value: number): boolean {
@@ -142,6 +144,17 @@ export class GuestMemory {
       left -= n;
     }
   }
+}
+
+/**
+ * The u32 address WASI means for `address` (an i32 argument taken unsigned, or a buffer's start
+ * plus what a call already wrote there), or null when the range runs past 4 GiB: a sum that
+ * passed it would wrap (`>>> 0`) to the caller's low addresses, so fd_readdir or random_get
+ * going on past the top of its buffer wrote at its address 0 and up (redteam17's leftover).
+ */
+function guestRange(address: number, length: number): number | null {
+  const at = address < 0 ? address >>> 0 : address;
+  return at + length > 2 ** 32 ? null : at;
 }
 
 /** The length of `text` in UTF-8, as TextEncoder would encode it (a lone surrogate as U+FFFD, 3 bytes), without encoding it. */
