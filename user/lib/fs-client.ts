@@ -201,6 +201,21 @@ export class FsClient {
   }
 
   /**
+   * Drops every Region this client made (its buffer, those lent to servers, their path pages): for
+   * a client made for one task, such as the shell's reading of a binary into its job's Memory.
+   * Kept, they stayed in the caller's table after that Memory went, charged to the caller (a Region
+   * outlives its Memory while a table holds it): the shell kept one the size of each program it ran
+   * from a file (redteam18). The client makes new ones if it is used again.
+   */
+  drop(): void {
+    for (let i = 0; i < this.lent.length; i++) unchecked(this.lent[i]).drop();
+    this.lent.length = 0;
+    this.serverOf = new StaticArray<u8>(SLOTS_FIRST);
+    this.pathLent = null;
+    dropBuffer(this.main);
+  }
+
+  /**
    * Says that `slot` reaches the same server as `like` (a handle of it), so that the two share
    * lent Regions rather than each being lent its own: for roots given from outside whose giver
    * the caller trusts to know. Only the caller knows it: the kernel does not say whose Receiver a

@@ -53,12 +53,14 @@ export class BinaryLoader {
       client.close(file);
       return why;
     }
+    // Its Regions are the job's Memory's, and go with it only if the shell keeps none of them (drop).
     const buffer = new FsClient(memory, <u32>((size + 4095) >> 12));
     let done: u64 = 0;
     while (done < size) {
       const n = buffer.read(file, done, <u32>(size - done), <u32>done);
       if (n <= 0) {
         client.close(file);
+        buffer.drop();
         return "reading it: " + statusText(n < 0 ? n : FS_E_IO);
       }
       done += <u64>n;
@@ -67,8 +69,12 @@ export class BinaryLoader {
     this.manifestText = manifestTextIn(buffer.address, <u32>size);
     this.manifestError = manifestSectionError;
     const view = new Region(buffer.region).view();
-    if (view < 0) return statusText(view);
+    if (view < 0) {
+      buffer.drop();
+      return statusText(view);
+    }
     this.spawned = procSpawnBinary(this.proc, <u32>memory, <u32>view | CAP_MOVE, <u32>size, name, procGrantsOfText(this.manifestText));
+    buffer.drop();
     if (this.spawned < 0 && lastLoadError.length > 0) return (this.spawned == E_QUOTA ? "cannot load it: " : "not a program the loader takes: ") + lastLoadError;
     return "";
   }
@@ -85,13 +91,13 @@ export class BinaryLoader {
     this.manifestError = manifestSectionError;
     // Not WebAssembly at all: the loader says so, as for a smaller binary.
     if (this.manifestError.length > 0 && this.manifestError != NOT_WASM) {
-      if (buffer.region > 0) capDrop(buffer.region);
+      buffer.drop();
       return "its manifest section is malformed: " + this.manifestError;
     }
     const home = new Memory(memory);
     const made = home.createImageBuilder(<u32>size, name);
     if (made < 0) {
-      if (buffer.region > 0) capDrop(buffer.region);
+      buffer.drop();
       return "cannot load it: " + statusText(made);
     }
     const builder = new ImageBuilder(made);
@@ -106,7 +112,7 @@ export class BinaryLoader {
         done += <u64>n;
       }
     }
-    if (buffer.region > 0) capDrop(buffer.region);
+    buffer.drop();
     if (why.length > 0) {
       capDrop(made);
       return why;
