@@ -827,6 +827,7 @@ export class AddressSpace implements MappingSpace {
 
   /** Releases every private frame, the page table and the TLB, and tells each owner its mappings went. */
   destroy(): void {
+    this.frames.pinSpace(this, false);
     // privatePages counts exactly the entries with a frame of this space's (copy-on-write ones
     // included): once that many are released, what is left is shared mappings and paged or
     // frameless entries, which hold nothing to release here.
@@ -917,6 +918,8 @@ export class AddressSpace implements MappingSpace {
   /** Makes sure `page` has a page-table frame, charging it; false when none could be had. */
   private ensureTable(page: number): boolean {
     if (!this.table.needsTable(page)) return true;
+    // A table frame is never paged out: held to the kernel's limit for such frames (Kernel.mayWireFor).
+    if (this.pressure && !this.usesFrameReserve && !this.frames.mayWire(1, this.frames.tableHeadroom)) return false;
     if (this.account && !this.account.charge(1)) return false;
     if (!this.table.reserveTable(page)) {
       this.account?.uncharge(1);
@@ -973,8 +976,20 @@ export class AddressSpace implements MappingSpace {
     return this.frames.allocatePreferring((page + (this.tlb.home >> PAGE_SHIFT)) & 0xfffff, this.owner);
   }
 
-  /** Its process is pinned: it may take the frames paging keeps in reserve (FramePressure.mayAllocate). */
-  usesFrameReserve = false;
+  /**
+   * Its process is pinned: it may take the frames paging keeps in reserve (FramePressure.mayAllocate),
+   * and its pages, which paging never evicts, count against the kernel's limit for such frames.
+   */
+  get usesFrameReserve(): boolean {
+    return this.pinnedSpace;
+  }
+
+  set usesFrameReserve(pinned: boolean) {
+    this.pinnedSpace = pinned;
+    this.frames.pinSpace(this, pinned);
+  }
+
+  private pinnedSpace = false;
 
   /**
    * Paging: samples `page` for the eviction policy. -1: not a candidate (no frame of its own, shared

@@ -43,6 +43,17 @@ export class FrameAllocator {
   private recentCount = 0;
   /** Where `homeStart`'s next window starts, on a machine of more than HOME_SCAN_WORDS words. */
   private homeWord = 0;
+  /** Frames held by the kernel and its objects (an owner below 0): none of them can be paged out. */
+  private wired = 0;
+  /**
+   * The most frames `mayWire` lets the kernel and its objects hold for what unprivileged processes
+   * ask (their TLBs, Regions, Pages); set when paging turns on (kernel-paging.ts), so that a quota
+   * larger than the machine, safe for pages the pager can take back, cannot fill it with frames
+   * it cannot (redteam18: 294 spinners' TLBs left the shell no frame to fault in).
+   */
+  wiredLimit = Number.POSITIVE_INFINITY;
+  /** The address spaces of pinned processes (a handful: the pager and the servers on its path). */
+  private readonly pinned = new Set<{ readonly residentPages: number }>();
 
   constructor(frameCount: number) {
     this.frameCount = frameCount;
@@ -59,6 +70,33 @@ export class FrameAllocator {
 
   owner(frame: number): number {
     return this.owners[frame]!;
+  }
+
+  /** Frames held by the kernel and its objects: with pinned processes' pages, what paging can never evict. */
+  get wiredCount(): number {
+    return this.wired;
+  }
+
+  /**
+   * Whether `count` more frames that cannot be paged out may be taken for a process that is not
+   * pinned. `headroom`: frames past the limit this kind may still take (a page table for a page
+   * of a process that exists, so that one made before the limit was reached can go on).
+   */
+  mayWire(count: number, headroom = 0): boolean {
+    let wired = this.wired + count;
+    for (const space of this.pinned) wired += space.residentPages;
+    return wired <= this.wiredLimit + headroom;
+  }
+
+  /** A pinned process's space (its pages are never evicted: they count as wired for `mayWire`), or no longer. */
+  pinSpace(space: { readonly residentPages: number }, pinned: boolean): void {
+    if (pinned) this.pinned.add(space);
+    else this.pinned.delete(space);
+  }
+
+  /** Page tables' headroom past `wiredLimit` (mayWire): a quarter of the frames kept for pages. */
+  get tableHeadroom(): number {
+    return (this.frameCount - this.wiredLimit) >>> 2;
   }
 
   /** Whether `frame` is free and still as a block released clean left it (`takeClean`). */
@@ -199,6 +237,7 @@ export class FrameAllocator {
       throw new Error(`kernel bug: release of frame ${frame}, which is not allocated`);
     }
     this.used[frame >>> 5]! &= ~(1 << (frame & 31));
+    if (this.owners[frame]! < 0) this.wired--;
     this.owners[frame] = FRAME_FREE;
     this.free++;
     this.recent[this.recentTop] = frame;
@@ -254,6 +293,7 @@ export class FrameAllocator {
   /** An allocated frame changes hands (a private frame becomes shared copy-on-write, or back). */
   retag(frame: number, owner: number): void {
     if (!this.isUsed(frame)) throw new Error(`kernel bug: retag of frame ${frame}, which is not allocated`);
+    this.wired += (owner < 0 ? 1 : 0) - (this.owners[frame]! < 0 ? 1 : 0);
     this.owners[frame] = owner;
   }
 
@@ -273,6 +313,7 @@ export class FrameAllocator {
     this.clean[frame] = 0;
     this.used[frame >>> 5]! |= 1 << (frame & 31);
     this.owners[frame] = owner;
+    if (owner < 0) this.wired++;
     this.free--;
   }
 }

@@ -27,7 +27,9 @@ import { TLB_INVALID_TAG } from "./tlb.ts";
  * - every TLB entry agrees with the page table (same frame, a right the entry allows; never a
  *   write entry for a copy-on-write page, nor an entry a debugger's watchpoint withholds), in
  *   every table the TLB has had (code entered before it grew still reads the older ones);
- * - every frame tagged with a pid belongs to a live process that maps it;
+ * - every frame tagged with a pid belongs to a live process that maps it; the allocator's count of
+ *   frames that cannot be paged out (the kernel's and its objects', which bound what unpinned
+ *   processes may have made: FrameAllocator wiredLimit) is what the tags say;
  * - a TLB's frames released clean, which the next TLB takes as they are, hold no valid entry;
  * - quotas add up: each Memory's `used` is what its objects, its processes' pages and its
  *   children use, and no more than its quota;
@@ -53,12 +55,15 @@ export function checkInvariants(kernel: Kernel): string[] {
     const holders = kernel.services.sharedFrames.holders(frame);
     if (holders < entries) broken.push(`frame ${frame} is named by ${entries} copy-on-write entries but counted for ${holders} holders`);
   }
+  let wired = 1; // frame 0, the kernel's
   for (let frame = 1; frame < kernel.frames.frameCount; frame++) {
     if (!kernel.frames.isUsed(frame)) continue;
     const owner = kernel.frames.owner(frame);
+    if (owner < 0) wired++;
     if (owner > 0 && privateFrames.get(frame) !== owner) broken.push(`frame ${frame} is tagged for pid ${owner}, which does not map it privately`);
     if (owner === FRAME_OBJECT && kernel.services.sharedFrames.holders(frame) === 0) broken.push(`frame ${frame} is an object's frame that no holder counts`);
   }
+  if (wired !== kernel.frames.wiredCount) broken.push(`${wired} frames are the kernel's or its objects', but the allocator counts ${kernel.frames.wiredCount} wired`);
   checkCleanTlbs(kernel, broken);
   checkQuotas(kernel.rootMemory, broken);
   checkContractQueues(kernel, broken);

@@ -24,6 +24,16 @@ export interface KernelPagingParts {
  * process to it, bringing a process's page back while the process waits, and the residency a
  * kernel call asks for (`touch`). The policy and the store's bookkeeping are `Paging`'s.
  */
+/**
+ * Frames kept for pages the pager can take back, whatever the quotas: an eighth of the machine, and
+ * never less than paging's high water mark and reserve. Frames that cannot be paged out (the
+ * kernel's and its objects') are refused to unpinned processes past the rest (FrameAllocator
+ * wiredLimit), so that every process can still fault its pages in.
+ */
+export function pageableFloor(frameCount: number, paging: Paging): number {
+  return Math.max(paging.highWater + paging.reserve, frameCount >>> 3);
+}
+
 export class KernelPaging {
   /** Demand paging, once a backing store is attached (`enable`). */
   paging: Paging | null = null;
@@ -43,6 +53,7 @@ export class KernelPaging {
     const { machine, frames, rootMemory, processes, cipher } = this.parts;
     const paging = new Paging(new PageSealer(machine.entropy, cipher), store, frames, processes, () => this.stopAtNextSafePoint(), options);
     this.paging = paging;
+    frames.wiredLimit = frames.frameCount - pageableFloor(frames.frameCount, paging);
     rootMemory.extendRoot(options.storePages ?? 0);
     for (const process of processes()) this.attach(process);
     return paging;

@@ -12,7 +12,7 @@ import { deliverPendingInterrupt, invoke } from "./caps/invoke.ts";
 import { Ipc } from "./caps/ipc.ts";
 import { disposeEnvelope } from "./caps/envelope.ts";
 import type { KernelObject } from "./caps/kernel-object.ts";
-import { MEMORY_OBJECT_PAGES, MemoryObject, makeRegion, processFixedPages } from "./caps/memory-object.ts";
+import { MEMORY_OBJECT_PAGES, MemoryObject, makeRegion, processFixedPages, processKernelFrames } from "./caps/memory-object.ts";
 import type { RegionObject } from "./caps/region.ts";
 import { ObjectKind, Rights, SELF_RIGHTS, SLOT_SELF } from "./caps/object-abi.ts";
 import type { ObjectKernel } from "./caps/object-kernel.ts";
@@ -191,6 +191,16 @@ export class Kernel implements KernelServices, ObjectKernel {
     // runs now, not when that wait ends.
     this.machine.interrupts.poke();
     return process;
+  }
+
+  /**
+   * Whether process `pid` (0: the host) may have `frames` more frames that cannot be paged out
+   * made for it: the host and pinned processes always (the pager's path must never wait on this);
+   * others while the kernel's frames stay under their limit (FrameAllocator wiredLimit).
+   */
+  mayWireFor(pid: number, frames: number): boolean {
+    if (pid === 0 || this.frames.mayWire(frames)) return true;
+    return this.processes.get(pid)?.space.usesFrameReserve === true;
   }
 
   /** MEMORY_CREATE_PROCESS: a process in `memory`, `created` until PROCESS_START. */
@@ -383,6 +393,7 @@ export class Kernel implements KernelServices, ObjectKernel {
     if (memory.destroyed) return "its Memory was destroyed";
     const fixedPages = processFixedPages(image);
     if (memory.available < fixedPages) return `its Memory's quota is exhausted (${memory.available} pages left, a process of ${image.name} needs ${fixedPages})`;
+    if (!this.mayWireFor(ppid, processKernelFrames(image))) return `physical memory the pager cannot take back is at its limit (${this.frames.wiredCount} of ${this.frames.frameCount} frames): a process of ${image.name} needs ${processKernelFrames(image)} more`;
     const pid = this.nextPid++;
     const descriptorSlot = this.descriptors.allocate();
     if (descriptorSlot === null) return "out of physical memory for a process descriptor";
@@ -601,7 +612,7 @@ export class Kernel implements KernelServices, ObjectKernel {
     const cap = process.caps.get(memory);
     if (!cap || !(cap.object instanceof MemoryObject)) return Status.E_WRONG_TYPE;
     if (!cap.has(Rights.MEMORY_CREATE)) return Status.E_MISSING_RIGHT;
-    const region = makeRegion(this.services, cap.object, pages, 0);
+    const region = makeRegion(this.services, cap.object, pages, 0, false, (count) => this.mayWireFor(process.pid, count));
     if (typeof region === "number") return region;
     const owner = new Capability(region, Rights.REGION_OWNER | Rights.REGION_READ);
     const slot = process.caps.install(owner);

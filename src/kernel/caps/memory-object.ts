@@ -256,6 +256,7 @@ export function invokeMemory(k: ObjectKernel, inv: Invocation, memory: MemoryObj
       return answerProcess(k, inv, k.createProcess(image, memory, inv.caller, priority));
     }
     case Op.MEMORY_CREATE_PAGE: {
+      if (!k.mayWireFor(inv.caller.pid, 1)) return Status.E_QUOTA;
       if (!memory.charge(1)) return Status.E_QUOTA;
       const frame = k.services.sharedFrames.allocate();
       memory.uncharge(1);
@@ -314,7 +315,7 @@ function createProcessWhenLoaded(k: ObjectKernel, inv: Invocation, image: ImageO
 }
 
 function createRegion(k: ObjectKernel, inv: Invocation, memory: MemoryObject): number {
-  const region = makeRegion(k.services, memory, word(inv, 0), word(inv, 1));
+  const region = makeRegion(k.services, memory, word(inv, 0), word(inv, 1), false, (pages) => k.mayWireFor(inv.caller.pid, pages));
   if (typeof region === "number") return region;
   // Zeroing the pages is work in proportion to them: charged like a fill of that size (fuel.ts).
   chargeBulk(inv.caller, region.pages * PAGE_SIZE);
@@ -324,11 +325,13 @@ function createRegion(k: ObjectKernel, inv: Invocation, memory: MemoryObject): n
 /**
  * A zeroed Region of `pages` in `memory`, charged to it; a status when it cannot be had.
  * `filled`: the caller writes every byte of every page before anyone sees it (the kernel's
- * page-outs), so the frames are not zeroed first.
+ * page-outs), so the frames are not zeroed first. `mayWire`: whether the one it is made for may
+ * have that many more frames paging cannot evict.
  */
-export function makeRegion(services: ObjectServices, memory: MemoryObject, pages: number, flags: number, filled = false): RegionObject | number {
+export function makeRegion(services: ObjectServices, memory: MemoryObject, pages: number, flags: number, filled = false, mayWire: (pages: number) => boolean = () => true): RegionObject | number {
   if (pages === 0 || pages > GLOBAL_SPACE_BASE / PAGE_SIZE / 2) return Status.E_INVALID_ARGUMENT;
-  if (pages > memory.available) return Status.E_QUOTA;
+  // A Region's frames are never paged out: past the kernel's share of the machine, refused (Kernel.mayWireFor).
+  if (pages > memory.available || !mayWire(pages)) return Status.E_QUOTA;
   const address = services.globalSpace.allocate(pages);
   if (address === null) return Status.E_QUOTA;
   const frames: number[] = [];

@@ -15,6 +15,8 @@ export interface ObjectKernel {
   readonly ipc: Ipc;
   readonly clock: Clock;
   /** A new process in `memory`, not started; a status when the quota or memory says no. */
+  /** Whether process `pid` may have `frames` more frames made for it that paging cannot evict (Kernel.mayWireFor). */
+  mayWireFor(pid: number, frames: number): boolean;
   createProcess(image: ImageObject, memory: MemoryObject, parent: Process, priority: number): Process | number;
   /** Whether the host gave the kernel a loader (MEMORY_CREATE_IMAGE). */
   readonly canLoadImages: boolean;
