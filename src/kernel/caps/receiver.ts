@@ -262,7 +262,11 @@ export function attachWaiter(waiter: ReceiveWaiter): void {
 
 export function detachWaiter(waiter: ReceiveWaiter): void {
   for (const receiver of waiter.receivers) {
-    const at = receiver.waiters.indexOf(waiter);
-    if (at >= 0) receiver.waiters.splice(at, 1);
+    const waiters = receiver.waiters;
+    const at = waiters.indexOf(waiter);
+    // The oldest waiter, the usual one (takeWaiter), by shift: splice makes an array of what it
+    // takes out, garbage on every call's and reply's way.
+    if (at === 0) waiters.shift();
+    else if (at > 0) waiters.splice(at, 1);
   }
 }
