@@ -4,6 +4,7 @@
 // Atomics.wait/notify). Then where a null round trip's time goes: the same kernel's non-blocking
 // invoke, getpid and yield, and a bare JSPI stack switch with no kernel at all.
 // `DogmaIpc` is exported for ad-hoc runs and profiles of one figure.
+import { getHeapStatistics } from "node:v8";
 import { type Transferable, Worker } from "node:worker_threads";
 import { Receiver } from "../src/kernel/caps/receiver.ts";
 import type { Capability } from "../src/kernel/caps/capability.ts";
@@ -277,6 +278,17 @@ export class DogmaIpc {
     return (ms * 1e6) / trips;
   }
 
+  /**
+   * Bytes V8 allocates on its heap per null round trip (its total_allocated_bytes over `trips`,
+   * the two spawns included): a figure the machine's load does not move, where the times do.
+   */
+  async allocatedPerTrip(trips: number): Promise<number> {
+    const allocated = () => (getHeapStatistics() as ReturnType<typeof getHeapStatistics> & { total_allocated_bytes: number }).total_allocated_bytes;
+    const before = allocated();
+    await this.roundTrip(0, trips);
+    return (allocated() - before) / trips;
+  }
+
   /** Messages per second sent one way through a Receiver of `capacity`, and queue-full yields per message. */
   async sendThroughput(capacity: number, count: number): Promise<{ perSecond: number; fullPerMessage: number }> {
     const receiver = this.receiver(capacity);
@@ -518,6 +530,10 @@ const us = (ns: number) => (ns / 1000).toFixed(2);
 export async function ipc(): Promise<Section[]> {
   const d = new DogmaIpc();
   await d.load();
+  // First, on round trips alone: the other figures' workloads leave the kernel's code less
+  // optimized for them (2,141 bytes a round trip measured after the samples, 1,740 before).
+  await d.roundTrip(0, ROUND_TRIPS);
+  const allocatedNull0 = await d.allocatedPerTrip(3 * ROUND_TRIPS);
   // The same machine with demand paging on (a host store; nothing is evicted at 64 MiB): what the
   // kernel calls' page-in wrapper (kernel/resident-call.ts) costs an IPC round trip.
   const paged = new DogmaIpc();
@@ -649,6 +665,7 @@ export async function ipc(): Promise<Section[]> {
       `Non-blocking invoke: ${invokeNs.toFixed(0)} ns — one process invoking RECEIVER_INFO (read the 5-word header from its buffer, look the capability up, write a 2-word answer), of which ${suspendingNs.toFixed(0)} ns is entering and leaving a JSPI-suspending import at all (a plain import such as getpid costs ${getpidNs.toFixed(0)} ns): the kernel's own work is about ${kernelInvokeNs.toFixed(0)} ns an invoke.`,
       `The rest, ${rest.toFixed(0)} ns, is call/reply itself: a Reply object and its capability installed in the server's table and disposed, the waiter lists, the handoff's bookkeeping and clock reads, promises and the garbage they leave. One CPU profile of this benchmark (node --cpu-prof, 25 × 200 000 round trips, loading left out; taken once, not on every run) splits a round trip's time: 40 % inside V8 itself (stack switches, promise jobs), 35 % kernel JavaScript spread thinly (reply, invoke, readMessage, writeMessage, deliver, handoff and the TLB lookup each 1-3 %), 6-7 % garbage collection, 6 % the two processes' own Wasm, 5 % JS/Wasm call wrappers, 5 % performance.now (the clock read on every handoff).`,
       `dogma.yield: ${yieldNs.toFixed(0)} ns a switch, through the run queue and the dispatch loop; half a round trip less the invoke's kernel work (a direct handoff plus the call/reply logic) is ${((null0 - 2 * kernelInvokeNs) / 2).toFixed(0)} ns.`,
+      `Garbage: V8 allocates ${allocatedNull0.toFixed(0)} bytes on its heap per null round trip (its total_allocated_bytes over ${3 * ROUND_TRIPS} round trips after ${ROUND_TRIPS} more, before the timed samples): a figure the machine's load does not move, where the times above moved by a third between runs of one tree on a busy machine. 2,226 at 2338965, measured so (2,217-2,246 at 100587f and 9bb8f3e: the same code path), 1,740 with this note's commits; the two handoffs' promises and the Reply, its capability and the envelope of the call are most of it.`,
       "64 words: the kernel reads a message's words as a view of the sender's frame and writes them straight into the waiting receiver's buffer (one copy); it copies them out only when the message must wait in a queue. (Before, two Uint32Array slices of 64 words, which V8 backs off-heap, cost about as much as the whole null round trip.)",
       `Region: a move maps or unmaps the Region's 256 pages one at a time (page-table update and TLB flush per page), four times per round trip: about ${((region * 1000) / (4 * REGION_PAGES)).toFixed(0)} ns a page; the cost grows with the Region's size, where a transferred ArrayBuffer's does not.`,
     ],

@@ -88,6 +88,8 @@ const NEVER = new Promise<never>(() => {});
  */
 /** What the kernel call of a process ended while blocked throws; nobody sees it (finish is done). */
 const ENDED_WHILE_BLOCKED = Object.freeze({ endedWhileBlocked: true });
+/** The handler an unwound call's promise gets (Process.blockedCall): its rejection is expected. */
+const ignoreUnwound = (): undefined => undefined;
 
 export class Kernel implements KernelServices, ObjectKernel {
   readonly machine: Machine;
@@ -778,8 +780,10 @@ export class Kernel implements KernelServices, ObjectKernel {
     this.console.cancel(process);
     // Blocked: its kernel call throws, and the stack unwinds (Process.unwind says why it must).
     const unwind = process.unwind;
+    process.blockedCall?.catch(ignoreUnwound);
     process.resume = null;
     process.unwind = null;
+    process.blockedCall = null;
     unwind?.(ENDED_WHILE_BLOCKED);
     process.caps.clear();
     if (process.heldReply) disposeEnvelope(process.heldReply);

@@ -124,6 +124,14 @@ export class Process extends KernelObject implements CapabilityHolder {
    * it stays suspended, collectable or not: a process ended while blocked must be unwound.
    */
   unwind: ((reason: unknown) => void) | null = null;
+  /**
+   * The promise `unwind` rejects (set with it). Only an unwind marks it handled, just before it
+   * rejects it: a process can end before its kernel call hands the promise to the engine (killed by
+   * what the call itself set going, e.g. a load that settles at once), and then nobody awaits it,
+   * which must not be reported as an unhandled rejection. (A handler on every blocked call's
+   * promise was a promise, a reaction and a job more on each switch's way.)
+   */
+  blockedCall: Promise<unknown> | null = null;
   /** The value the next resume delivers. */
   wakeValue: unknown = undefined;
   /** Hands the CPU back to the scheduler when this process stops running. */

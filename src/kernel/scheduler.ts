@@ -71,13 +71,13 @@ export class Scheduler {
       process.descriptor.state = "blocked";
       process.blockedAtNs = this.machine.clock.monotonicNs();
     }
-    return unwindable(
-      new Promise<T>((resolve, reject) => {
-        process.resume = resolve as (value: unknown) => void;
-        process.unwind = reject;
-        this.yieldCpu(process);
-      }),
-    );
+    const blocked = new Promise<T>((resolve, reject) => {
+      process.resume = resolve as (value: unknown) => void;
+      process.unwind = reject;
+      this.yieldCpu(process);
+    });
+    process.blockedCall = blocked;
+    return blocked;
   }
 
   /** Puts the current process at the back of its queue and switches away. */
@@ -191,16 +191,17 @@ export class Scheduler {
     to.runStartNs = now;
     this.current = to;
     this.observer?.running(to, now);
-    return unwindable(
-      new Promise<T>((resolve, reject) => {
-        from.resume = resolve as (value: unknown) => void;
-        from.unwind = reject;
-        const resume = to.resume!;
-        to.resume = null;
-        to.unwind = null;
-        resume(value);
-      }),
-    );
+    const blocked = new Promise<T>((resolve, reject) => {
+      from.resume = resolve as (value: unknown) => void;
+      from.unwind = reject;
+      const resume = to.resume!;
+      to.resume = null;
+      to.unwind = null;
+      to.blockedCall = null;
+      resume(value);
+    });
+    from.blockedCall = blocked;
+    return blocked;
   }
 
   /** Whether `to` can take a handoff: blocked in a wait, not suspended. */
@@ -329,6 +330,7 @@ export class Scheduler {
       const resume = process.resume!;
       process.resume = null;
       process.unwind = null;
+      process.blockedCall = null;
       resume(process.wakeValue);
     });
   }
@@ -384,18 +386,4 @@ export class Scheduler {
     this.lastHostTurnNs = now;
     await this.machine.yieldToHost();
   }
-}
-
-// One handler for every handoff (a closure made per switch was garbage each time).
-const ignore = (): undefined => undefined;
-
-/**
- * A blocked call's promise, rejected by Process.unwind when the process ends while blocked. The
- * process may end before its kernel call hands the promise to the engine (killed by what the call
- * itself set going, e.g. a load that settles at once), and then nobody awaits it: the rejection is
- * expected either way, so it is never reported as unhandled. Whoever awaits it still sees it.
- */
-function unwindable<T>(blocked: Promise<T>): Promise<T> {
-  blocked.catch(ignore);
-  return blocked;
 }

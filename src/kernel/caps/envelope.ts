@@ -8,7 +8,7 @@ import type { ContractEndpoint } from "./contract-endpoint.ts";
 export interface Envelope {
   readonly label: number;
   readonly words: Uint32Array;
-  readonly caps: Capability[];
+  readonly caps: readonly Capability[];
   /** The badge of the capability it was sent through. */
   readonly badge: number;
   /** The one-shot reply capability of a call. */

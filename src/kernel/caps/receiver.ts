@@ -262,7 +262,14 @@ export function attachWaiter(waiter: ReceiveWaiter): void {
 
 export function detachWaiter(waiter: ReceiveWaiter): void {
   for (const receiver of waiter.receivers) {
-    const at = receiver.waiters.indexOf(waiter);
-    if (at >= 0) receiver.waiters.splice(at, 1);
+    const waiters = receiver.waiters;
+    const at = waiters.indexOf(waiter);
+    // The usual cases without splice, which makes an array of what it takes out (garbage on every
+    // call's and reply's way): the only waiter by pop, which keeps the list's storage for the next
+    // push (shift gives up a slot of it each time), the oldest (takeWaiter) by shift.
+    if (at < 0) continue;
+    if (at === waiters.length - 1) waiters.pop();
+    else if (at === 0) waiters.shift();
+    else waiters.splice(at, 1);
   }
 }
