@@ -78,7 +78,7 @@ const receives = new WeakMap<ServingKernel, ServeReceive>();
  * process (its closures and their contexts) was kept by each, a few hundred bytes a process that
  * the collector marks at every full collection (100,000 servers: issue 18).
  */
-function receiveFor(kernel: ServingKernel): ServeReceive {
+export function receiveFor(kernel: ServingKernel): ServeReceive {
   let receive = receives.get(kernel);
   if (!receive) {
     // Read at each message: a handler may register again (another Receiver, buffer or handler).
