@@ -115,6 +115,8 @@ interface AtScale {
   framesEach: number;
   hostKiBEach: number;
   psMs: number;
+  /** The inspector's view of one server's capabilities (it names who receives on its Receiver). */
+  capsMs: number;
 }
 
 /**
@@ -143,7 +145,10 @@ async function spawnAtScale(levels: readonly number[]): Promise<{ rows: AtScale[
     const listed = inspector.processes().live.length;
     const psMs = now() - p0;
     if (listed !== live) throw new Error(`bench bug: ps listed ${listed} of ${live}`);
-    rows.push({ live, spawn, framesEach: live > 0 ? (free - kernel.frames.freeCount) / live : 0, hostKiBEach: live > 0 ? (process.memoryUsage().rss - rss0 - (free - kernel.frames.freeCount) * 4096) / 1024 / live : 0, psMs });
+    const k0 = now();
+    inspector.capabilities(farm.servers.at(-1)!.pid);
+    const capsMs = now() - k0;
+    rows.push({ live, spawn, capsMs, framesEach: live > 0 ? (free - kernel.frames.freeCount) / live : 0, hostKiBEach: live > 0 ? (process.memoryUsage().rss - rss0 - (free - kernel.frames.freeCount) * 4096) / 1024 / live : 0, psMs });
   }
   const c0 = now();
   const wrong = await callEach(t, farm);
@@ -191,7 +196,7 @@ export async function scheduling(): Promise<{ results: Result[]; notes: string[]
     notes.push(
       `${row.live.toLocaleString("en")} live: spawn ${row.spawn.cpuUs.toFixed(1)} µs CPU, ${row.spawn.wallUs.toFixed(1)} µs wall, of which ${row.spawn.gcUs.toFixed(1)} µs the engine's garbage-collection pauses; the engine's instantiation of its module in the same heap ${row.spawn.engineUs.toFixed(1)} µs; ` +
         `${row.framesEach.toFixed(2)} frames (${((row.framesEach * 4096) / 1024).toFixed(1)} KiB of physical memory)${row.live >= 1000 ? ` and ${row.hostKiBEach.toFixed(1)} KiB of host memory besides` : ""} each; ` +
-        `ps (the inspector's process view) ${row.psMs.toFixed(1)} ms.`,
+        `ps (the inspector's process view) ${row.psMs.toFixed(1)} ms, one server's capabilities ${row.capsMs.toFixed(2)} ms.`,
     );
   }
   if (scale.wrong !== 0 || !scale.framesBack) throw new Error(`bench bug: ${scale.wrong} calls answered wrongly, frames back: ${scale.framesBack}`);

@@ -89,6 +89,9 @@ function pagesSpanned(address: number, length: number): number {
   return Math.floor((address + length - 1) / PAGE_SIZE) - Math.floor(address / PAGE_SIZE) + 1;
 }
 
+/** The shared mappings of a space that has none (sharedMappings). */
+const NO_OWNERS: ReadonlyMap<number, FrameOwner> = new Map();
+
 /** Below this many bytes a loop beats making a subarray to copy from or to. */
 const SMALL_COPY = 64;
 /** Frames of the longest free run left before a new process's home frames, for the kernel's own next-fit allocations (frame-allocator.ts homeStart). */
@@ -153,9 +156,10 @@ export class AddressSpace implements MappingSpace {
   private held: Map<number, number> | null = null;
   /**
    * A write the rights allow to a shared copy-on-write page (a Region cloned copy-on-write): the
-   * object behind it gives the page a frame of its own and remaps it; false when it cannot.
+   * object behind it gives the page a frame of its own and remaps it; false when it cannot. Called
+   * with the space's owner (its pid): one function serves every space (no closure per process).
    */
-  sharedCopyOnWrite: ((address: number) => boolean) | null = null;
+  sharedCopyOnWrite: ((owner: number, address: number) => boolean) | null = null;
   /** Told of every frame this space allocates, when paging is on. */
   pressure: FramePressure | null = null;
   /** Page-table frames charged to `account` (the directory is part of the process's fixed cost). */
@@ -166,8 +170,8 @@ export class AddressSpace implements MappingSpace {
   /** Reference counts of frames with several holders (copy-on-write frames among them). */
   private readonly shared: SharedFrames;
   private devices: Map<number, DeviceRegisters> | null = null;
-  /** The owner of each shared entry's frame, by page. */
-  private readonly owners = new Map<number, FrameOwner>();
+  /** The owner of each shared entry's frame, by page (made on the first: a server that maps no binary has none). */
+  private owners: Map<number, FrameOwner> | null = null;
   /** A debugger's watchpoints (watchpoints.ts): their pages' TLB entries are withheld. Null when none. */
   watches: PageWatches | null = null;
 
@@ -734,7 +738,7 @@ export class AddressSpace implements MappingSpace {
     // A shared copy-on-write page is read-only here until its object splits it on a write.
     this.table.map(page, frame, PTE_READ | PTE_SHARED | (writable ? PTE_WRITE : copyOnWrite ? PTE_COW : 0));
     pageTableWork.updates++;
-    this.owners.set(page, owner);
+    (this.owners ??= new Map()).set(page, owner);
     this.tlb.flushPage(address);
     return true;
   }
@@ -779,12 +783,12 @@ export class AddressSpace implements MappingSpace {
 
   /** The owner of the shared mapping at `address`, or null (a private page, or nothing). */
   ownerAt(address: number): FrameOwner | null {
-    return this.owners.get(address >>> PAGE_SHIFT) ?? null;
+    return this.owners?.get(address >>> PAGE_SHIFT) ?? null;
   }
 
   /** Every shared mapping, as page and owner (for the invariant checker). */
   sharedMappings(): IterableIterator<[page: number, owner: FrameOwner]> {
-    return this.owners.entries();
+    return (this.owners ?? NO_OWNERS).entries();
   }
 
   /**
@@ -836,8 +840,8 @@ export class AddressSpace implements MappingSpace {
       this.releasePrivateFrame(frame, flags);
       return true;
     });
-    const owners = [...this.owners.values()];
-    this.owners.clear();
+    const owners = [...(this.owners?.values() ?? [])];
+    this.owners = null;
     this.devices = null;
     for (const owner of owners) owner.unmapped(this);
     this.table.destroy();
@@ -852,9 +856,9 @@ export class AddressSpace implements MappingSpace {
   /** Whatever is mapped at `page` goes: a private page is freed, an owner is told. The entry stays until rewritten. */
   private dropMapping(page: number): void {
     this.devices?.delete(page);
-    const owner = this.owners.get(page);
+    const owner = this.owners?.get(page);
     if (owner) {
-      this.owners.delete(page);
+      this.owners!.delete(page);
       owner.unmapped(this);
       return;
     }
@@ -887,7 +891,7 @@ export class AddressSpace implements MappingSpace {
 
   /** The object behind a shared copy-on-write page splits it (see `sharedCopyOnWrite`); the new entry. */
   private breakSharedCopyOnWrite(address: number): number {
-    if (!this.sharedCopyOnWrite?.(address)) throw new ProcessFault("out-of-memory", address, "no free physical frame to copy this copy-on-write page into");
+    if (!this.sharedCopyOnWrite?.(this.owner, address)) throw new ProcessFault("out-of-memory", address, "no free physical frame to copy this copy-on-write page into");
     return this.table.lookup(address >>> PAGE_SHIFT);
   }
 
@@ -941,7 +945,7 @@ export class AddressSpace implements MappingSpace {
   /** A shared page mapped before its owner gave it a frame (an image's page): the owner gives it now; the new entry. */
   private ownersFrame(address: number, entry: number): number {
     const page = address >>> PAGE_SHIFT;
-    const frame = this.owners.get(page)?.frameFor?.((address & ~(PAGE_SIZE - 1)) >>> 0) ?? null;
+    const frame = this.owners?.get(page)?.frameFor?.((address & ~(PAGE_SIZE - 1)) >>> 0) ?? null;
     if (frame === null) throw new ProcessFault("out-of-memory", address, "no free physical frame for this page of a binary");
     this.table.map(page, frame, entry & 0xfff);
     return this.table.lookup(page);

@@ -164,13 +164,12 @@ export class KernelInspector {
   capabilities(pid: number): CapabilityView[] | null {
     const process = this.kernel.processes.get(pid);
     if (!process || !process.alive) return null;
-    const receivers = this.receiverHolders();
     return [...process.caps.entries()].map(([slot, cap]) => ({
       slot,
       kind: KIND_NAMES[cap.object.kind] ?? `kind ${cap.object.kind}`,
       rights: cap.rights,
       badge: cap.badge,
-      object: this.describe(cap, receivers),
+      object: this.describe(cap),
     }));
   }
 
@@ -198,10 +197,9 @@ export class KernelInspector {
   /** Who sent to whom since watching began, busiest first. */
   ipc(): IpcEdgeView[] {
     this.traffic.fold();
-    const holders = this.receiverHolders();
     const edges = new Map<string, { from: number; to: number; calls: number; sends: number }>();
     for (const [receiver, counts] of this.traffic.counts) {
-      const to = holders.get(receiver) ?? 0;
+      const to = this.holderOf(receiver) ?? 0;
       for (const [key, count] of counts) {
         const from = key >>> 1;
         const id = `${from}>${to}`;
@@ -256,16 +254,23 @@ export class KernelInspector {
     return this.kernel.processes.get(pid)?.image.name ?? this.names.get(pid) ?? "ended";
   }
 
-  /** Each Receiver some live process may receive on, and that process's pid. */
-  private receiverHolders(): Map<Receiver, number> {
-    const holders = new Map<Receiver, number>();
-    for (const process of this.kernel.processes.values()) {
-      if (!process.alive) continue;
-      for (const [, cap] of process.caps.entries()) {
-        if (cap.object instanceof Receiver && cap.has(Rights.RECEIVER_RECEIVE)) holders.set(cap.object, process.pid);
+  /**
+   * The pid of a live process that may receive on `receiver` (Receiver.receivedBy, kept as
+   * capabilities come and go: the latest to take one), or undefined when none does. Only when the
+   * one it knew let its capability go does this look among every process, once.
+   */
+  private holderOf(receiver: Receiver): number | undefined {
+    if (receiver.receivedByLost) {
+      receiver.receivedByLost = false;
+      receiver.receivedBy = null;
+      // The youngest holder, as the latest to take one would have been.
+      for (const process of this.kernel.processes.values()) {
+        if (!process.alive) continue;
+        for (const [, cap] of process.caps.entries()) if (cap.object === receiver && cap.has(Rights.RECEIVER_RECEIVE)) receiver.receivedBy = process;
       }
     }
-    return holders;
+    const holder = receiver.receivedBy;
+    return holder !== null && holder.alive ? holder.pid : undefined;
   }
 
   private numberOf(object: KernelObject): number {
@@ -277,7 +282,7 @@ export class KernelInspector {
     return n;
   }
 
-  private describe(cap: Capability, receivers: Map<Receiver, number>): string {
+  private describe(cap: Capability): string {
     const object = cap.object;
     const gone = object.destroyed ? " (destroyed)" : "";
     if (object.kind === ObjectKind.PROCESS) {
@@ -285,7 +290,7 @@ export class KernelInspector {
       return `process ${process.pid} (${process.image.name})${process.alive ? "" : ", ended"}`;
     }
     if (object instanceof Receiver) {
-      const holder = receivers.get(object);
+      const holder = this.holderOf(object);
       const of = holder === undefined ? "nobody receives" : `received by ${holder} (${this.nameOf(holder)})`;
       return `Receiver #${this.numberOf(object)}, ${of}, ${object.queued}/${object.capacity} queued${gone}`;
     }

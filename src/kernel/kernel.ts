@@ -125,6 +125,11 @@ export class Kernel implements KernelServices, ObjectKernel {
   private readonly demandPaging: KernelPaging;
   private readonly pageZero: PageZeroPolicy;
   private readonly trace: ((line: string) => void) | null;
+  /** AddressSpace.sharedCopyOnWrite of every process: one function, not a closure per process. */
+  private readonly splitSharedPage = (pid: number, address: number): boolean => {
+    const process = this.processes.get(pid);
+    return process !== undefined && splitRegionPage(process, address);
+  };
   /** What each process's entry returned (benchmarks read it). */
   readonly returnValues = new Map<number, unknown>();
 
@@ -413,7 +418,9 @@ export class Kernel implements KernelServices, ObjectKernel {
     this.processes.set(pid, process);
     try {
       space.pageZeroPolicy = this.pageZero;
-      space.onPageZeroUnchecked = (accesses) => this.trace?.(`[pid ${pid}] page 0: unchecked after ${accesses} slow-path accesses (null faults below its data end)`);
+      // Only when tracing: a closure per process is memory the collector marks at every full collection.
+      const trace = this.trace;
+      if (trace) space.onPageZeroUnchecked = (accesses) => trace(`[pid ${pid}] page 0: unchecked after ${accesses} slow-path accesses (null faults below its data end)`);
       space.allowPageZeroFrom(lowestDataByte(image));
       if (initialize) for (const segment of image.segments) if (segment.offset !== null) space.write(segment.offset, segment.data);
       if (imageObject) {
@@ -433,7 +440,7 @@ export class Kernel implements KernelServices, ObjectKernel {
       throw error;
     }
     process.caps.placeAt(SLOT_SELF, new Capability(process, SELF_RIGHTS));
-    process.space.sharedCopyOnWrite = (address) => splitRegionPage(process, address);
+    process.space.sharedCopyOnWrite = this.splitSharedPage;
     this.demandPaging.attach(process);
     descriptor.state = "created";
     return process;

@@ -69,23 +69,41 @@ export function registerServe(inv: Invocation, target: Process): number {
 /** The receive request the kernel writes into the buffer before each receive. */
 const RECEIVE_REQUEST = new Uint8Array(new Uint32Array([Op.RECEIVER_RECEIVE, 0, 0, 0, 0]).buffer);
 
+/** A serving process's receive, one per kernel (`receiveFor`). */
+type ServeReceive = (process: Process) => number | Promise<number>;
+const receives = new WeakMap<ServingKernel, ServeReceive>();
+
 /**
- * Serves for `process` until its handler asks to end or a receive fails (the handler is told the
- * status, and the process ends with what it answers). Runs on the process's turn, like its entry.
+ * The receive of every serving process of `kernel`, made once: a resident call made for each
+ * process (its closures and their contexts) was kept by each, a few hundred bytes a process that
+ * the collector marks at every full collection (100,000 servers: issue 18).
  */
-export async function serve(kernel: ServingKernel, process: Process): Promise<void> {
-  // Read at each message: a handler may register again (another Receiver, buffer or handler).
-  const receive = residentCall(
-    kernel,
-    "serve",
-    () => {
+export function receiveFor(kernel: ServingKernel): ServeReceive {
+  let receive = receives.get(kernel);
+  if (!receive) {
+    // Read at each message: a handler may register again (another Receiver, buffer or handler).
+    const call = (process: Process): number | Promise<number> => {
       const { buffer, receiver } = process.serving!;
       return kernel.writeMemory(process, buffer.ptr, RECEIVE_REQUEST) ? kernel.invoke(process, receiver, buffer) : Status.E_BAD_ADDRESS;
-    },
-    true,
-  ) as () => number | Promise<number>;
+    };
+    receive = residentCall(kernel, "serve", call as (...args: never[]) => unknown, true) as ServeReceive;
+    receives.set(kernel, receive);
+  }
+  return receive;
+}
+
+/** The handler before the first message: none is called before it (serve reads the registration first). */
+const NO_HANDLER = (): Promise<unknown> => Promise.resolve(0);
+
+/**
+ * Serves for `process` until its handler asks to end or a receive fails (the handler is told the
+ * status, and the process ends with what it answers). Runs on the process's turn, like its entry
+ * (so the resident call's process, the kernel's current one, is `process`).
+ */
+export async function serve(kernel: ServingKernel, process: Process): Promise<void> {
+  const receive = receiveFor(kernel);
   let handlerName = "";
-  let handler: (status: number) => Promise<unknown> = () => Promise.resolve(0);
+  let handler: (status: number) => Promise<unknown> = NO_HANDLER;
   for (;;) {
     if (process.serving!.handler !== handlerName) {
       handlerName = process.serving!.handler;
@@ -94,7 +112,7 @@ export async function serve(kernel: ServingKernel, process: Process): Promise<vo
     process.servingIdle = true;
     let status: number;
     try {
-      status = await receive();
+      status = await receive(process);
     } finally {
       process.servingIdle = false;
     }

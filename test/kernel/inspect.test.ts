@@ -7,6 +7,8 @@ import { FrameKind, KernelInspector, TIMELINE_BUCKET_NS } from "../../src/kernel
 import { bootMachine } from "../helpers/booted-machine.ts";
 import { testMachine } from "../helpers/test-host.ts";
 import { wat } from "../helpers/wat.ts";
+import { endServers, startServers } from "../helpers/many-servers.ts";
+import type { Process } from "../../src/kernel/process.ts";
 
 const CONFIG = `service registry registry
 service hello hello-service memory=64
@@ -14,6 +16,24 @@ service client hello-client
 `;
 
 describe("KernelInspector", () => {
+  it("names who receives on a Receiver from the Receiver itself, and finds another holder once that one lets go", async () => {
+    const t = testMachine();
+    const farm = await startServers(t, 3);
+    const [first, second, third] = farm.servers as [Process, Process, Process];
+    const receiver = farm.groups[0]!.receiver;
+    // Kept as capabilities come and go (the latest to take one): describing a table no longer
+    // walks every process's (issue 18).
+    expect(receiver.receivedBy).toBe(third);
+    const inspector = new KernelInspector(t.kernel);
+    const receiverIn = (pid: number) => inspector.capabilities(pid)!.find((c) => c.kind === "receiver")!.object;
+    expect(receiverIn(first.pid)).toContain(`received by ${third.pid} (server)`);
+    t.kernel.kill(third.pid);
+    expect(receiver.receivedBy).toBe(null);
+    expect(receiverIn(first.pid)).toContain(`received by ${second.pid} (server)`);
+    expect(receiver.receivedBy).toBe(second);
+    await endServers(t, farm);
+  });
+
   it("shows processes, their end, capabilities, frames, IPC traffic and the timeline", async () => {
     const m = await bootMachine(CONFIG, ["registry", "hello-service", "hello-client"]);
     const inspector = new KernelInspector(m.kernel);

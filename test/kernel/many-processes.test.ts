@@ -9,7 +9,7 @@ import { processKernelFrames } from "../../src/kernel/caps/memory-object.ts";
 import { TLB_MAX_ENTRIES, TLB_MIN_ENTRIES } from "../../src/kernel/constants.ts";
 import { KernelInspector } from "../../src/kernel/inspect.ts";
 import { checkInvariants } from "../../src/kernel/invariants.ts";
-import { quiescent } from "../../src/kernel/serving.ts";
+import { quiescent, receiveFor } from "../../src/kernel/serving.ts";
 import { callEach, endServers, GROUP, startServers } from "../helpers/many-servers.ts";
 import { testMachine } from "../helpers/test-host.ts";
 import { wat } from "../helpers/wat.ts";
@@ -44,6 +44,13 @@ describe("many live processes", () => {
     expect(kernel.frames.freeCount).toBe(free);
     expect(kernel.rootMemory.used).toBe(used);
     expect(checkInvariants(kernel)).toEqual([]);
+  });
+
+  it("gives every serving process of a kernel one receive, made once, not one each (what each keeps is marked at every full collection)", () => {
+    const a = testMachine().kernel;
+    const b = testMachine().kernel;
+    expect(receiveFor(a)).toBe(receiveFor(a));
+    expect(receiveFor(b)).not.toBe(receiveFor(a));
   });
 
   it("gives a program that declares no maximum memory the largest TLB, one that declares a small one the smallest, and its own image's pages share those entries", async () => {

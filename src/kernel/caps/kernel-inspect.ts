@@ -49,12 +49,37 @@ export function invokeKernelInspect(inv: Invocation, view: KernelView): number {
 
 /** The live process with the lowest pid at or above word 0: its figures and its image's name. */
 function processEntry(inv: Invocation, view: KernelView): number {
-  const from = word(inv, 0);
-  let found: Process | null = null;
-  for (const process of view.processes.values()) if (process.alive && process.pid >= from && (!found || process.pid < found.pid)) found = process;
+  const found = liveProcessFrom(view.processes, word(inv, 0));
   if (!found) return Status.E_NO_PROCESS;
   const [pid, state, , , , priority, cpu, pages] = processStateWords(found);
   return answer(inv, [pid!, found.descriptor.ppid, state!, priority!, cpu!, pages!, found.memory.id, processFlags(found), ...nameWords(found.image.name)]);
+}
+
+/** Walks of the process table KERNEL_PROCESS keeps going at once (several `ps` at a time). */
+const WALKS = 8;
+/** Per process table: where each walk left off, by the pid it asks from next. */
+const walks = new WeakMap<ReadonlyMap<number, unknown>, Map<number, Iterator<{ readonly pid: number; readonly alive: boolean }>>>();
+
+/**
+ * The live process with the lowest pid at or above `from`, or null. `processes` is in pid order
+ * (the kernel adds each at its creation, pids only grow), so the first live one at or above
+ * `from` is it. A walk (`ps`: from 0, then each answer's pid + 1) goes on from where its last
+ * answer left it (a Map's iterator sees later deletions and additions), so that walking N
+ * processes costs N steps, not N² (100,000 live: issue 18).
+ */
+export function liveProcessFrom<P extends { readonly pid: number; readonly alive: boolean }>(processes: ReadonlyMap<number, P>, from: number): P | null {
+  let cursors = walks.get(processes);
+  if (!cursors) walks.set(processes, (cursors = new Map()));
+  const iterator = (cursors.get(from) as Iterator<P> | undefined) ?? processes.values();
+  cursors.delete(from);
+  for (let next = iterator.next(); !next.done; next = iterator.next()) {
+    const process = next.value;
+    if (!process.alive || process.pid < from) continue;
+    if (cursors.size === WALKS) cursors.delete(cursors.keys().next().value!);
+    cursors.set(process.pid + 1, iterator);
+    return process;
+  }
+  return null;
 }
 
 /** Capabilities of process word 0 from slot word 1: the next slot to ask for (0: none), then entries. */
