@@ -145,11 +145,13 @@ export function releaseBytes(bytes: Uint8Array): void {
 /**
  * A copy of `bytes` in memory the engine maps for this buffer alone (a resizable ArrayBuffer) and
  * not from the C allocator: `releaseBytes` then gives it back to the system at once. For the
- * copies a cold load makes and frees by the MB (the binary for its validation, a chunk's bodies,
- * a chunk's output). From the C allocator (glibc's malloc), one freed copy of up to 32 MB raises
- * the size below which later allocations come from its arenas to the copy's size, and what its
- * arenas have held they keep: after a cold load of yosys, 29 MB in the main thread's arena (its
- * validation's copy) and 60-100 MB in the workers' threads' arenas.
+ * copies a cold load makes and frees by the MB (the binary for its validation, a chunk's bodies
+ * and its code on their way to and from a worker; what the rewriter itself reads and writes is in
+ * `rewriterBuffer`s). From the C allocator
+ * (glibc's malloc), one freed copy of up to 32 MB raises the size below which later allocations
+ * come from its arenas to the copy's size, and what its arenas have held they keep: after a cold
+ * load of yosys, 29 MB in the main thread's arena (its validation's copy) and 60-100 MB in the
+ * workers' threads' arenas.
  */
 export function pageCopy(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
   const copy = pageBuffer(bytes.length);
@@ -160,4 +162,15 @@ export function pageCopy(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
 /** `length` zero bytes in memory of their own, as pageCopy's: `releaseBytes` gives them back at once. */
 export function pageBuffer(length: number): Uint8Array<ArrayBuffer> {
   return new Uint8Array(new ArrayBuffer(length, { maxByteLength: length }));
+}
+
+/**
+ * `length` zero bytes for the rewriter to read or write byte by byte (a loader worker's copy of
+ * each chunk's input and its writer, loader-worker.ts): a plain ArrayBuffer, never a resizable
+ * one. The engine's optimized code reaches a typed array over a resizable buffer about four times
+ * slower per element (its length may change under it), and a rewriter that sees both kinds is
+ * optimized again for the second (a worker's warm-up is plain).
+ */
+export function rewriterBuffer(length: number): ArrayBuffer {
+  return new ArrayBuffer(length);
 }

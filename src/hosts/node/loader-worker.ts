@@ -5,7 +5,7 @@
 import { parentPort } from "node:worker_threads";
 import type { CodeLayout } from "../../loader/output-layout.ts";
 import { rewriteChunk, type BodyChunk, type ChunkOutcome } from "../../loader/rewrite-code.ts";
-import { pageBuffer, releaseBytes } from "../../loader/code-output.ts";
+import { pageBuffer, releaseBytes, rewriterBuffer } from "../../loader/code-output.ts";
 import { engineValidation } from "../../loader/validate.ts";
 import { ByteWriter } from "../../loader/wasm/byte-writer.ts";
 import { warmUpBodies } from "../../loader/warm-up.ts";
@@ -14,19 +14,68 @@ import { applyEngineFlags } from "./engine-flags.ts";
 applyEngineFlags();
 
 /**
- * The writer every chunk this worker rewrites is written into. Its buffer goes to the machine's
- * thread with the code (moved, not copied) and the pool sends buffers it is done with back with
- * later requests (`spare`), so that the memory the code is written into is the same few buffers
- * for the whole load: a fresh buffer per chunk cost a page fault per 4 KiB of output (in a VM,
- * about as much CPU as the rewrite itself took for some of the output).
+ * What this worker's rewriter reads and writes, kept from chunk to chunk for the worker's life:
+ * each chunk's input copied into `input`, its code written into `writer`, both plain buffers
+ * (code-output.ts rewriterBuffer: over the pool's page-mapped ones the rewriter's optimized code
+ * reached each byte about four times slower, and was optimized again for them after its warm-up).
+ * The bytes cross to and from the machine's thread in page-mapped buffers (pageBuffer) that the
+ * pool uses again for the whole load: the code is copied out into one of those (`spares`, sent
+ * back with later requests), so that the memory the code is moved in is the same few buffers,
+ * and none of them is the C allocator's, whose arenas keep what they held (a worker's writer
+ * buffers, moved out and freed on the machine's thread, kept 10-50 MB more at a load's peak).
  */
+let input = new Uint8Array(0);
 let writer: ByteWriter | null = null;
-/** The writer's buffer when the pool has sent none back yet: most chunks' code fits. */
+/** The writer's buffer, and the least of a buffer the code crosses in: most chunks' code fits. */
 const WRITER_BYTES = 4 << 20;
-/** Buffers the pool gave back, for the writer's next chunks. */
+/** The least of the input's buffer: a chunk of 256 KiB of bodies and then some. */
+const INPUT_BYTES = 1 << 20;
+/** Buffers the pool gave back, for the next chunks' code to cross in. */
 const spares: ArrayBuffer[] = [];
 /** Whether this worker has rewritten warm-up.ts's bodies. */
 let warmedUp = false;
+
+/** `bytes` copied into this worker's plain input buffer (grown when too small). */
+function plainInput(bytes: Uint8Array): Uint8Array {
+  if (input.length < bytes.length) input = new Uint8Array(rewriterBuffer(Math.max(bytes.length, INPUT_BYTES)));
+  input.set(bytes);
+  return input.subarray(0, bytes.length);
+}
+
+/** `code` copied into a page-mapped buffer of its own: a spare the pool sent back when one is big enough. */
+function crossing(code: Uint8Array): Uint8Array<ArrayBuffer> {
+  let buffer = spares.pop();
+  if (buffer !== undefined && buffer.byteLength < code.length) {
+    releaseBytes(new Uint8Array(buffer));
+    buffer = undefined;
+  }
+  const out = new Uint8Array(buffer ?? pageBuffer(Math.max(code.length, WRITER_BYTES)).buffer, 0, code.length);
+  out.set(code);
+  return out;
+}
+
+/**
+ * One rewrite request's reply, and the buffers it moves: the chunk's input copy back to the pool,
+ * and the code's (on the machine's thread, in a worker's messages: exported for the tests).
+ */
+export function rewriteRequest(request: Extract<WorkerRequest, { kind: "rewrite" }>): { readonly reply: WorkerReply; readonly transfer: ArrayBuffer[] } {
+  if (request.spare !== null) spares.push(request.spare);
+  // Grown by doubling (ByteWriter.reserve) when a chunk's code passes it, plain as it is.
+  writer ??= new ByteWriter(WRITER_BYTES);
+  if (!warmedUp) {
+    // Once, before this worker's first chunk: the rewriter's rarer paths, so that V8 optimizes it
+    // knowing them (warm-up.ts; what it wrote is thrown away).
+    warmedUp = true;
+    const warm = warmUpBodies();
+    rewriteChunk(warm.bytes, request.layout, warm.chunk, writer);
+  }
+  const rewritten = rewriteChunk(plainInput(request.bytes), request.layout, request.chunk, writer);
+  // Offsets in a refusal are the binary's, not the chunk's copy's.
+  const outcome = rewritten.ok ? { ...rewritten, code: crossing(rewritten.code) } : { ...rewritten, offset: rewritten.offset + request.base };
+  // The chunk's copy goes back too, for the pool's next copies.
+  const reply: WorkerReply = { id: request.id, kind: "rewritten", outcome, bytes: request.bytes };
+  return { reply, transfer: outcome.ok ? [request.bytes.buffer as ArrayBuffer, outcome.code.buffer as ArrayBuffer] : [request.bytes.buffer as ArrayBuffer] };
+}
 
 export type WorkerRequest =
   | { readonly id: number; readonly kind: "validate"; readonly bytes: Uint8Array }
@@ -62,21 +111,6 @@ parentPort?.on("message", async (request: WorkerRequest) => {
     parentPort!.postMessage(reply, [request.bytes.buffer as ArrayBuffer]);
     return;
   }
-  if (request.spare !== null) spares.push(request.spare);
-  writer ??= new ByteWriter(16);
-  // A detached buffer (moved out with the last chunk's code) has length 0.
-  if (writer.buffer.length === 0) writer.buffer = new Uint8Array(spares.pop() ?? pageBuffer(WRITER_BYTES).buffer);
-  if (!warmedUp) {
-    // Once, before this worker's first chunk: the rewriter's rarer paths, so that V8 optimizes it
-    // knowing them (warm-up.ts; what it wrote is thrown away).
-    warmedUp = true;
-    const warm = warmUpBodies();
-    rewriteChunk(warm.bytes, request.layout, warm.chunk, writer);
-  }
-  const rewritten = rewriteChunk(request.bytes, request.layout, request.chunk, writer);
-  // Offsets in a refusal are the binary's, not the chunk's copy's.
-  const outcome = rewritten.ok ? rewritten : { ...rewritten, offset: rewritten.offset + request.base };
-  // The code is a view of the writer's buffer, moved out with it; the chunk's copy goes back too.
-  const reply: WorkerReply = { id: request.id, kind: "rewritten", outcome, bytes: request.bytes };
-  parentPort!.postMessage(reply, outcome.ok ? [request.bytes.buffer as ArrayBuffer, outcome.code.buffer as ArrayBuffer] : [request.bytes.buffer as ArrayBuffer]);
+  const { reply, transfer } = rewriteRequest(request);
+  parentPort!.postMessage(reply, transfer);
 });
