@@ -55,6 +55,7 @@ async function main() {
   const { sourceIdentity } = await import("../src/hosts/node/loader-identity.ts");
   const identity = sourceIdentity();
   const built = await rolldown.build({
+    plugins: [builtinsWithoutFacades],
     input: Object.fromEntries(Object.entries(ENTRIES).map(([name, file]) => [name, path.join(root, file)])),
     platform: "node",
     // Packages (vite for `dogma web`, @noble/ciphers) load from node_modules as they do for the sources.
@@ -93,6 +94,25 @@ async function main() {
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   console.log(`built the command line's bundle (${path.relative(root, out)}, ${inputs.size} files) in ${seconds} s`);
 }
+
+/**
+ * Node's own modules imported as `process.getBuiltinModule(...)`'s exports, not through ESM: an
+ * ESM import of one builds its facade, which reads every export, and so runs every lazy getter:
+ * `import { readFileSync } from "node:fs"` loads fs/promises, readline and the streams (33
+ * modules), node:util the worker threads. A warm `dogma run` loaded 60 of Node's modules more for
+ * them (callgrind: the bundle's imports of them 44 million instructions as facades, 24 as
+ * getBuiltinModule). The bundle's imports of them are all named (`import { a, b as c } from
+ * "node:x"`) at the top of a chunk, where a declaration of the same names does the same.
+ */
+const builtinsWithoutFacades = {
+  name: "builtins-without-facades",
+  renderChunk(code) {
+    const replaced = code.replace(/^import \{([^}]*)\} from "(node:[a-z0-9_/]+)";$/gm, (_, names, id) => `const {${names.replace(/\s+as\s+/g, ": ")}} = process.getBuiltinModule(${JSON.stringify(id)});`);
+    const left = /^import[^"]*"node:.*$/m.exec(replaced);
+    if (left) throw new Error(`build-cli: an import of Node's own module in a form builtinsWithoutFacades does not rewrite: ${left[0]}`);
+    return replaced;
+  },
+};
 
 /** The stamp `file` had before the build; throws when it appeared during it. */
 function stampedBefore(stamps, file) {

@@ -6,9 +6,11 @@
 // from (and of every folder holding one, so that a file added beside them counts too), and one
 // that differs sends the command to the sources. Plain JavaScript, so that choosing costs no type
 // stripping.
-import { readFileSync, statSync } from "node:fs";
-import { join, sep } from "node:path";
-import { pathToFileURL } from "node:url";
+// Node's modules as process.getBuiltinModule gives them: an ESM import of node:fs builds its
+// facade, which loads fs/promises, readline and the streams (scripts/build-cli.mjs says more).
+const { readFileSync, statSync } = process.getBuiltinModule("node:fs");
+const { join, sep } = process.getBuiltinModule("node:path");
+const { pathToFileURL } = process.getBuiltinModule("node:url");
 
 /** The manifest's format: a build of another format is not used. */
 export const BUNDLE_FORMAT = 1;
