@@ -108,6 +108,8 @@ describe("the bundled command line (scripts/build-cli.mjs)", () => {
     // Node's own modules come from process.getBuiltinModule, not through ESM facades, which run
     // every lazy getter of a module's exports: these two only node:fs's and node:util's load.
     expect(run.loaded.filter((name) => /^NativeModule internal\/(streams\/fast-utf8-stream|util\/diff)$/.test(name))).toEqual([]);
+    // The cache key's SHA-256 and the small record's CRC-32 come from small-hashes.ts.
+    expect(run.loaded.filter((name) => /^NativeModule (crypto|zlib)$/.test(name))).toEqual([]);
     expect(readdirSync(cacheDir).filter((name) => name.endsWith(".dgm"))).toEqual(records);
   });
 
