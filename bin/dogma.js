@@ -16,7 +16,8 @@ if (major < 26 || typeof WebAssembly.Suspending !== "function" || typeof WebAsse
 process.getBuiltinModule("node:module").enableCompileCache?.();
 // The bundled command line (npm run build) while it is as new as the sources, else the sources
 // themselves: one file of JavaScript loads in a fraction of the time of their ~190 modules.
-const { freshBundle } = await import("../src/hosts/node/cli-bundle.js");
+const { freshManifest, runBundle } = await import("../src/hosts/node/cli-bundle.js");
 const { fileURLToPath } = process.getBuiltinModule("node:url");
-const { main } = await import(freshBundle(fileURLToPath(new URL("..", import.meta.url))) ?? "../src/hosts/node/cli.ts");
-process.exitCode = await main(process.argv.slice(2));
+const bundle = freshManifest(fileURLToPath(new URL("..", import.meta.url)));
+const argv = process.argv.slice(2);
+process.exitCode = bundle ? await runBundle(bundle, argv) : await (await import("../src/hosts/node/cli.ts")).main(argv);

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { crc32 } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { SMALL_HASH_BYTES, crc32Small, sha256Small } from "../../src/hosts/node/small-hashes.ts";
+import { SMALL_HASH_BYTES, crc32Small, sha256Small } from "../../src/hosts/node/small-hashes.js";
 
 /** Lengths around every padding boundary, and up to the most it takes. */
 const LENGTHS = [...Array.from({ length: 200 }, (_, n) => n), 447, 448, 511, 512, 6393, 6457, SMALL_HASH_BYTES - 9, SMALL_HASH_BYTES - 8, SMALL_HASH_BYTES];

@@ -3,7 +3,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import type { ModuleCache } from "../../loader/cache.ts";
 import { ownFile } from "./own-file.ts";
-import { crc32Small } from "./small-hashes.ts";
+import { crc32Small } from "./small-hashes.js";
 
 /** `$XDG_CACHE_HOME/dogma/modules`, else `~/.cache/dogma/modules`; DOGMA_CACHE_DIR overrides both. */
 export function defaultCacheDir(): string {

@@ -5,7 +5,7 @@ import { applyEngineFlags } from "./engine-flags.ts";
 import { loaderIdentity } from "./loader-identity.ts";
 import { NodeLoaderWorkers } from "./loader-workers.ts";
 import { MAX_PROGRAM_BYTES } from "./program-limits.ts";
-import { SMALL_HASH_BYTES, sha256Small } from "./small-hashes.ts";
+import { SMALL_HASH_BYTES, sha256Small } from "./small-hashes.js";
 
 /**
  * The loader as `dogma run` and `dogma boot` use it: V8's flags for it set (engine-flags.ts), the

@@ -1,5 +1,6 @@
 /**
- * SHA-256 and CRC-32 of small inputs in a WebAssembly module made here, so that a warm `dogma
+ * SHA-256 and CRC-32 of small inputs in a WebAssembly module made here (plain JavaScript: bin/dogma.js
+ * checks the bundle's code cache with it before any TypeScript is loaded, cli-bundle.js), so that a warm `dogma
  * run` loads neither node:crypto (for the module cache's key, 6.4 KB) nor node:zlib (for the
  * CRC-32 of a small record): each is dozens of Node's modules, compiled from their sources at
  * that point, since V8's flags changed before (engine-flags.ts) and a flag change makes Node's
@@ -49,16 +50,17 @@ const SHR_U = 0x76;
 const ROTR = 0x78;
 const LT_U = 0x49;
 const EQZ = 0x45;
-const get = (local: number) => [0x20, local];
-const set = (local: number) => [0x21, local];
-const tee = (local: number) => [0x22, local];
-const load = (offset: number) => [0x28, 2, ...unsigned(offset)];
-const load8 = (offset: number) => [0x2d, 0, ...unsigned(offset)];
-const store = (offset: number) => [0x36, 2, ...unsigned(offset)];
-const i32 = (value: number) => [0x41, ...signed(value)];
+const get = (local) => [0x20, local];
+const set = (local) => [0x21, local];
+const tee = (local) => [0x22, local];
+const load = (offset) => [0x28, 2, ...unsigned(offset)];
+const load8 = (offset) => [0x2d, 0, ...unsigned(offset)];
+const store = (offset) => [0x36, 2, ...unsigned(offset)];
+const i32 = (value) => [0x41, ...signed(value)];
 
-function unsigned(value: number): number[] {
-  const out: number[] = [];
+/** @param {number} value @returns {number[]} */
+function unsigned(value) {
+  const out = [];
   do {
     const byte = value & 0x7f;
     value >>>= 7;
@@ -67,8 +69,9 @@ function unsigned(value: number): number[] {
   return out;
 }
 
-function signed(value: number): number[] {
-  const out: number[] = [];
+/** @param {number} value @returns {number[]} */
+function signed(value) {
+  const out = [];
   for (;;) {
     const byte = value & 0x7f;
     value >>= 7;
@@ -78,13 +81,13 @@ function signed(value: number): number[] {
 }
 
 /** `(x rotr a) ^ (x rotr b) ^ (x rotr c)`, or `... ^ (x >>> c)` when `shift`: SHA-256's sigmas. */
-const sigma = (x: number, a: number, b: number, c: number, shift = false) => [...get(x), ...i32(a), ROTR, ...get(x), ...i32(b), ROTR, XOR, ...get(x), ...i32(c), shift ? SHR_U : ROTR, XOR];
+const sigma = (x, a, b, c, shift = false) => [...get(x), ...i32(a), ROTR, ...get(x), ...i32(b), ROTR, XOR, ...get(x), ...i32(c), shift ? SHR_U : ROTR, XOR];
 
 /** `sha(ptr, blocks)`: SHA-256's compression of `blocks` 64-byte blocks at `ptr` into the state. */
-function shaBody(): number[] {
-  const [p, n, a, b, c, d, e, f, g, h, t1, t2, i, x] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13] as const;
+function shaBody() {
+  const [p, n, a, b, c, d, e, f, g, h, t1, t2, i, x] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13];
   const letters = [a, b, c, d, e, f, g, h];
-  const increment = (limit: number) => [...get(i), ...i32(1), ADD, ...tee(i), ...i32(limit), LT_U, BR_IF, 0];
+  const increment = (limit) => [...get(i), ...i32(1), ADD, ...tee(i), ...i32(limit), LT_U, BR_IF, 0];
   return [
     LOOP, VOID,
     // W[0..15]: the block's words, big-endian.
@@ -136,8 +139,8 @@ function shaBody(): number[] {
 }
 
 /** `crc(ptr, length, crc) -> crc`: the CRC-32 of `length` bytes at `ptr`, going on from `crc`. */
-function crcBody(): number[] {
-  const [p, n, crc] = [0, 1, 2] as const;
+function crcBody() {
+  const [p, n, crc] = [0, 1, 2];
   return [
     ...get(crc), ...i32(-1), XOR, ...set(crc),
     BLOCK, VOID,
@@ -155,40 +158,72 @@ function crcBody(): number[] {
   ];
 }
 
-function section(id: number, content: number[]): number[] {
+/** `hash(ptr, words, h) -> h`: `words` 8-byte words at `ptr` mixed into `h` (wordHash). */
+function hashBody() {
+  const [p, n, h] = [0, 1, 2];
+  return [
+    BLOCK, VOID,
+    ...get(n), EQZ, BR_IF, 0,
+    LOOP, VOID,
+    ...get(h), ...get(p), 0x29, 3, 0, 0x85, 0x42, ...signed64(WORD_HASH_MULTIPLIER), 0x7e, 0x42, 31, 0x89, ...set(h), // i64: load, xor, const, mul, const, rotl
+    ...get(p), ...i32(8), ADD, ...set(p),
+    ...get(n), ...i32(1), SUB, ...tee(n), BR_IF, 0,
+    END,
+    END,
+    ...get(h),
+    END,
+  ];
+}
+
+/** An odd 64-bit constant (2^64 over the golden ratio): multiplying by it is a bijection. */
+const WORD_HASH_MULTIPLIER = -0x61c8864680b583ebn;
+
+/** @param {bigint} value @returns {number[]} */
+function signed64(value) {
+  const out = [];
+  for (;;) {
+    const byte = Number(value & 0x7fn);
+    value >>= 7n;
+    if ((value === 0n && (byte & 0x40) === 0) || (value === -1n && (byte & 0x40) !== 0)) return [...out, byte];
+    out.push(byte | 0x80);
+  }
+}
+
+/** @param {number} id @param {number[]} content */
+function section(id, content) {
   return [id, ...unsigned(content.length), ...content];
 }
 
-function name(text: string): number[] {
+/** @param {string} text */
+function name(text) {
   return [text.length, ...[...text].map((ch) => ch.charCodeAt(0))];
 }
 
-function moduleBytes(): Uint8Array<ArrayBuffer> {
+function moduleBytes() {
   const sha = [1, 12, 0x7f, ...shaBody()]; // one run of 12 i32 locals
   const crc = [0, ...crcBody()];
+  const hash = [0, ...hashBody()];
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, [2, 0x60, 2, 0x7f, 0x7f, 0, 0x60, 3, 0x7f, 0x7f, 0x7f, 1, 0x7f]),
-    ...section(3, [2, 0, 1]),
+    ...section(1, [3, 0x60, 2, 0x7f, 0x7f, 0, 0x60, 3, 0x7f, 0x7f, 0x7f, 1, 0x7f, 0x60, 3, 0x7f, 0x7f, 0x7e, 1, 0x7e]),
+    ...section(3, [3, 0, 1, 2]),
     ...section(5, [1, 0x01, 2, 2]), // two pages, no more
-    ...section(7, [3, ...name("memory"), 0x02, 0, ...name("sha"), 0x00, 0, ...name("crc"), 0x00, 1]),
-    ...section(10, [2, ...unsigned(sha.length), ...sha, ...unsigned(crc.length), ...crc]),
+    ...section(7, [4, ...name("memory"), 0x02, 0, ...name("sha"), 0x00, 0, ...name("crc"), 0x00, 1, ...name("hash"), 0x00, 2]),
+    ...section(10, [3, ...unsigned(sha.length), ...sha, ...unsigned(crc.length), ...crc, ...unsigned(hash.length), ...hash]),
   ]);
 }
 
-interface SmallHashes {
-  readonly bytes: Uint8Array;
-  readonly words: Uint32Array;
-  readonly sha: (ptr: number, blocks: number) => void;
-  readonly crc: (ptr: number, length: number, crc: number) => number;
-}
+/**
+ * @typedef {{ bytes: Uint8Array, words: Uint32Array, sha: (ptr: number, blocks: number) => void, crc: (ptr: number, length: number, crc: number) => number, hash: (ptr: number, words: number, h: bigint) => bigint }} SmallHashes
+ * @type {SmallHashes | null}
+ */
+let made = null;
 
-let made: SmallHashes | null = null;
-
-function hashes(): SmallHashes {
+/** @returns {SmallHashes} */
+function hashes() {
   if (made) return made;
   const { exports } = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes()));
-  const memory = exports.memory as WebAssembly.Memory;
+  const memory = /** @type {WebAssembly.Memory} */ (exports.memory);
   // The memory never grows: the views stay good.
   const words = new Uint32Array(memory.buffer);
   words.set(K, ROUND_CONSTANTS / 4);
@@ -200,14 +235,16 @@ function hashes(): SmallHashes {
   made = {
     bytes: new Uint8Array(memory.buffer),
     words,
-    sha: exports.sha as SmallHashes["sha"],
-    crc: exports.crc as SmallHashes["crc"],
+    sha: /** @type {SmallHashes["sha"]} */ (exports.sha),
+    crc: /** @type {SmallHashes["crc"]} */ (exports.crc),
+    hash: /** @type {SmallHashes["hash"]} */ (exports.hash),
   };
   return made;
 }
 
 /** The SHA-256 of `bytes` (at most SMALL_HASH_BYTES) as 64 hex digits. */
-export function sha256Small(bytes: Uint8Array): string {
+/** @param {Uint8Array} bytes @returns {string} */
+export function sha256Small(bytes) {
   if (bytes.length > SMALL_HASH_BYTES) throw new RangeError(`sha256Small: ${bytes.length} bytes, more than ${SMALL_HASH_BYTES}`);
   const { bytes: memory, words, sha } = hashes();
   // The message, a 1 bit, zeros, and its length in bits (big-endian), to a whole number of blocks.
@@ -222,12 +259,13 @@ export function sha256Small(bytes: Uint8Array): string {
   words.set(H0, STATE / 4);
   sha(INPUT, blocks);
   let hex = "";
-  for (let k = 0; k < 8; k++) hex += words[STATE / 4 + k]!.toString(16).padStart(8, "0");
+  for (let k = 0; k < 8; k++) hex += /** @type {number} */ (words[STATE / 4 + k]).toString(16).padStart(8, "0");
   return hex;
 }
 
 /** The CRC-32 of `data` (a string's UTF-8 bytes) going on from `value`, as node:zlib's crc32 gives it. */
-export function crc32Small(data: Uint8Array | string, value = 0): number {
+/** @param {Uint8Array | string} data @param {number} [value] @returns {number} */
+export function crc32Small(data, value = 0) {
   const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
   const { bytes: memory, crc } = hashes();
   let check = value;
@@ -237,4 +275,26 @@ export function crc32Small(data: Uint8Array | string, value = 0): number {
     check = crc(INPUT, piece.length, check);
   }
   return check >>> 0;
+}
+
+/**
+ * A 64-bit hash of `data`, of any length, against damage (not against someone choosing bytes):
+ * each 8-byte word is mixed in by a xor, a multiplication by an odd constant and a rotation, each
+ * a bijection of the state, so one changed word always changes the result; seeded with the
+ * length. About 1.5 instructions a byte, where crc32Small takes about 15 (the bundle's code
+ * cache, 600 KB, is checked at every start: cli-bundle.js).
+ * @param {Uint8Array} data
+ * @returns {bigint}
+ */
+export function wordHash(data) {
+  const { bytes: memory, hash } = hashes();
+  let h = BigInt(data.length);
+  for (let at = 0; at < data.length; at += SMALL_HASH_BYTES) {
+    const piece = data.subarray(at, at + SMALL_HASH_BYTES);
+    const words = Math.ceil(piece.length / 8);
+    memory.set(piece, INPUT);
+    memory.fill(0, INPUT + piece.length, INPUT + words * 8);
+    h = hash(INPUT, words, h);
+  }
+  return h;
 }
