@@ -11,11 +11,13 @@ if (major < 26 || typeof WebAssembly.Suspending !== "function" || typeof WebAsse
 }
 // Node keeps the compiled (and type-stripped) code of every module it loads in its compile cache,
 // so a later start does not strip and compile the whole system again (0.2 s of a start otherwise).
-const { enableCompileCache } = await import("node:module");
-enableCompileCache?.();
+// (Node's modules from process.getBuiltinModule: an import of one builds its ESM facade, which
+// runs every lazy getter of its exports, a dozen of Node's modules loaded for node:fs.)
+process.getBuiltinModule("node:module").enableCompileCache?.();
 // The bundled command line (npm run build) while it is as new as the sources, else the sources
 // themselves: one file of JavaScript loads in a fraction of the time of their ~190 modules.
-const { freshBundle } = await import("../src/hosts/node/cli-bundle.js");
-const { fileURLToPath } = await import("node:url");
-const { main } = await import(freshBundle(fileURLToPath(new URL("..", import.meta.url))) ?? "../src/hosts/node/cli.ts");
-process.exitCode = await main(process.argv.slice(2));
+const { freshManifest, runBundle } = await import("../src/hosts/node/cli-bundle.js");
+const { fileURLToPath } = process.getBuiltinModule("node:url");
+const bundle = freshManifest(fileURLToPath(new URL("..", import.meta.url)));
+const argv = process.argv.slice(2);
+process.exitCode = bundle ? await runBundle(bundle, argv) : await (await import("../src/hosts/node/cli.ts")).main(argv);

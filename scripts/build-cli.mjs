@@ -11,6 +11,7 @@
 //   node scripts/build-cli.mjs --out DIR    into DIR instead, a folder under build/ (the tests')
 //
 // Without rolldown (a `npm install --omit=dev`) it says so and builds nothing: the sources run.
+import { randomUUID } from "node:crypto";
 import { readdirSync } from "node:fs";
 import { rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -22,7 +23,8 @@ const root = path.resolve(path.dirname(script), "..");
 const outAt = process.argv.indexOf("--out");
 const out = outAt >= 0 ? path.resolve(process.argv[outAt + 1]) : path.join(root, BUNDLE_DIR);
 if (!out.startsWith(path.join(root, "build") + path.sep)) throw new Error(`--out ${out}: not a folder under build/ (the bundle finds the package above it, and the folder is emptied first)`);
-const ENTRIES = { cli: "src/hosts/node/cli.ts", "loader-worker-entry": "src/hosts/node/loader-worker-entry.js" };
+const CLI_ENTRY = "src/hosts/node/cli.ts";
+const WORKER_ENTRY = "src/hosts/node/loader-worker-entry.js";
 /** Files besides the bundle's inputs whose change makes it stale: this script, the bundler's version. */
 const BUILD_FILES = [path.relative(root, script), "package-lock.json"];
 
@@ -54,26 +56,38 @@ async function main() {
   for (const file of BUILD_FILES) stamps.set(file, stampOf(path.join(root, file)));
   const { sourceIdentity } = await import("../src/hosts/node/loader-identity.ts");
   const identity = sourceIdentity();
-  const built = await rolldown.build({
-    input: Object.fromEntries(Object.entries(ENTRIES).map(([name, file]) => [name, path.join(root, file)])),
+  const common = {
     platform: "node",
     // Packages (vite for `dogma web`, @noble/ciphers) load from node_modules as they do for the sources.
     external: (id) => !id.startsWith(".") && !path.isAbsolute(id) && !id.startsWith("\0"),
     transform: { define: { __DOGMA_LOADER_IDENTITY__: JSON.stringify(identity) } },
-    output: {
-      // Class and function names as in the sources (KernelObject's describe() prints its class's).
-      keepNames: true,
-      dir: out,
-      format: "esm",
-      // The entries keep their names: bin/dogma.js's manifest names cli.js, loader-workers.ts starts
-      // ./loader-worker-entry.js beside the chunk it is in.
-      entryFileNames: "[name].js",
-      // No comments and no characters past ASCII: Node reads the bundle as a one-byte string, half
-      // the size of a two-byte one, without decoding UTF-8 (~15 ms of a start on the bench machine).
-      comments: false,
-      charset: "ascii",
-    },
+  };
+  const output = {
+    // Class and function names as in the sources (KernelObject's describe() prints its class's).
+    keepNames: true,
+    dir: out,
+    // No comments and no characters past ASCII: Node reads the bundle as a one-byte string, half
+    // the size of a two-byte one, without decoding UTF-8 (~15 ms of a start on the bench machine).
+    comments: false,
+    charset: "ascii",
+  };
+  // The command line: one script (CommonJS, its dynamic imports inlined), which bin/dogma.js
+  // compiles with vm.Script and V8's code cache of a run before (cli-bundle.js runBundle).
+  const cli = await rolldown.build({
+    ...common,
+    plugins: [lazyRequires],
+    input: { cli: path.join(root, CLI_ENTRY) },
+    output: { ...output, format: "cjs", entryFileNames: "[name].cjs", codeSplitting: false },
   });
+  // The loader workers' entry, as a module: loader-workers.ts starts ./loader-worker-entry.js
+  // beside the script it is in.
+  const worker = await rolldown.build({
+    ...common,
+    plugins: [builtinsWithoutFacades],
+    input: { "loader-worker-entry": path.join(root, WORKER_ENTRY) },
+    output: { ...output, format: "esm", entryFileNames: "[name].js" },
+  });
+  const built = { output: [...cli.output, ...worker.output] };
   const inputs = new Set(BUILD_FILES);
   for (const chunk of built.output) {
     if (chunk.type !== "chunk") continue;
@@ -86,13 +100,51 @@ async function main() {
   const folders = new Set([...inputs].filter((f) => f.startsWith("src/")).map((f) => path.dirname(f)));
   const files = [...inputs].sort().map((file) => [file, ...stampedBefore(stamps, file)]);
   const dirs = [...folders].sort().map((dir) => [dir, stampedBefore(stamps, dir)[0]]);
-  const manifest = { format: BUNDLE_FORMAT, entry: "cli.js", identity, files, dirs };
+  // `build` names this build's code caches (cli-bundle.js): a cache of another build is never read.
+  const manifest = { format: BUNDLE_FORMAT, entry: "cli.cjs", build: randomUUID(), identity, files, dirs };
   const temporary = path.join(out, `${MANIFEST}.${process.pid}.tmp`);
   await writeFile(temporary, `${JSON.stringify(manifest)}\n`);
   await rename(temporary, path.join(out, MANIFEST));
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   console.log(`built the command line's bundle (${path.relative(root, out)}, ${inputs.size} files) in ${seconds} s`);
 }
+
+/**
+ * Node's own modules imported as `process.getBuiltinModule(...)`'s exports, not through ESM: an
+ * ESM import of one builds its facade, which reads every export, and so runs every lazy getter:
+ * `import { readFileSync } from "node:fs"` loads fs/promises, readline and the streams (33
+ * modules), node:util the worker threads. A warm `dogma run` loaded 60 of Node's modules more for
+ * them (callgrind: the bundle's imports of them 44 million instructions as facades, 24 as
+ * getBuiltinModule). The bundle's imports of them are all named (`import { a, b as c } from
+ * "node:x"`) at the top of a chunk, where a declaration of the same names does the same.
+ */
+const builtinsWithoutFacades = {
+  name: "builtins-without-facades",
+  renderChunk(code) {
+    const replaced = code.replace(/^import \{([^}]*)\} from "(node:[a-z0-9_/]+)";$/gm, (_, names, id) => `const {${names.replace(/\s+as\s+/g, ": ")}} = process.getBuiltinModule(${JSON.stringify(id)});`);
+    const left = /^import[^"]*"node:.*$/m.exec(replaced);
+    if (left) throw new Error(`build-cli: an import of Node's own module in a form builtinsWithoutFacades does not rewrite: ${left[0]}`);
+    return replaced;
+  },
+};
+
+/**
+ * Node's modules that `dogma run` needs (with the V8 code cache, loading them costs less than
+ * reaching them through a proxy); the CommonJS output requires every external module at its top,
+ * and any other is made a proxy that requires it at its first use: node:crypto (the page cipher,
+ * `dogma boot`'s first disk), node:sqlite, vite (`dogma web`), which most starts never touch.
+ */
+const EAGER_REQUIRES = new Set(["node:fs", "node:fs/promises", "node:path", "node:url", "node:util", "node:os", "node:v8", "node:worker_threads", "node:module"]);
+
+const lazyRequires = {
+  name: "lazy-requires",
+  renderChunk(code) {
+    return code.replace(/^let ([\w$]+) = require\(("[^"]+")\);$/gm, (line, name, id) => {
+      if (EAGER_REQUIRES.has(JSON.parse(id))) return line;
+      return `let ${name}$loaded; let ${name} = new Proxy({}, { get: (_, key) => (${name}$loaded ??= require(${id}))[key] });`;
+    });
+  },
+};
 
 /** The stamp `file` had before the build; throws when it appeared during it. */
 function stampedBefore(stamps, file) {

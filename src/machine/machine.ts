@@ -13,6 +13,8 @@ export const DEFAULT_MEMORY_SIZE = 128 << 20;
 export interface MachineOptions {
   /** Devices beyond the standard ones (each on its own line, 7 and up; 2 to 6 are the standard devices'). */
   readonly extraDevices?: readonly MmioDevice[];
+  /** The memory made so that the engine does not count it (PhysicalMemory): for the only machine a host process makes. */
+  readonly unaccountedMemory?: boolean;
 }
 
 /**
@@ -37,7 +39,7 @@ export class Machine {
   private readonly uart: UartDevice;
 
   constructor(host: HostDevices, memorySize = DEFAULT_MEMORY_SIZE, options: MachineOptions = {}) {
-    this.memory = new PhysicalMemory(memorySize);
+    this.memory = new PhysicalMemory(memorySize, { unaccounted: options.unaccountedMemory === true });
     this.clock = host.clock;
     this.timer = host.createTimer(this.interrupts);
     const input = new ConsoleInputRouter(this.interrupts);

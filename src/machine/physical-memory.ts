@@ -2,7 +2,7 @@ import { FRAME_SIZE as PAGE_SIZE, WASM_PAGE_SIZE } from "./frame-size.ts";
 
 /**
  * The machine's RAM: one WebAssembly.Memory that every process instance imports. Its size is
- * fixed at power-on; nothing grows it, so the typed views below never go stale.
+ * fixed at power-on; nothing grows it after, so the typed views below never go stale.
  */
 export class PhysicalMemory {
   readonly memory: WebAssembly.Memory;
@@ -15,12 +15,24 @@ export class PhysicalMemory {
   readonly size: number;
   readonly frameCount: number;
 
-  constructor(size: number) {
+  /**
+   * `unaccounted`: the memory is made one page long and grown to `size` at once (the same
+   * memory, its maximum `size`), which V8 does not count as external memory: a new memory of
+   * more than 64 MiB counted so makes V8 start a full collection of the heap soon after (a
+   * tenth of a cached `dogma run`'s instructions, concurrent marking included). The engine is
+   * then not pressed to collect the memory once unreachable either, so only for a host process
+   * that makes one machine and holds it to its end (`dogma run`); a test's or a bench's many
+   * machines are counted.
+   */
+  constructor(size: number, options: { unaccounted?: boolean } = {}) {
     if (!Number.isInteger(size) || size < 1 << 20 || size % WASM_PAGE_SIZE !== 0 || size > 2 ** 32) {
       throw new RangeError(`physical memory must be a whole number of 64 KiB pages between 1 MiB and 4 GiB, not ${size} bytes`);
     }
     const pages = size / WASM_PAGE_SIZE;
-    this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+    if (options.unaccounted) {
+      this.memory = new WebAssembly.Memory({ initial: 1, maximum: pages });
+      if (pages > 1) this.memory.grow(pages - 1);
+    } else this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
     this.size = size;
     this.frameCount = size / PAGE_SIZE;
     this.bytes = new Uint8Array(this.memory.buffer);

@@ -1,10 +1,10 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BUNDLE_FORMAT, MANIFEST, freshBundle, stampOf } from "../../src/hosts/node/cli-bundle.js";
+import { BUNDLE_FORMAT, CODE_CACHE_DIR, MANIFEST, freshBundle, stampOf } from "../../src/hosts/node/cli-bundle.js";
 import { sourceIdentity } from "../../src/hosts/node/loader-identity.ts";
 
 const root = join(import.meta.dirname, "../..");
@@ -21,7 +21,7 @@ describe("freshBundle (which command line bin/dogma.js runs)", () => {
     const source = join(pkg, "src/a.ts");
     writeFileSync(source, "export const a = 1;\n");
     writeFileSync(join(bundle, "cli.js"), "export const a = 1;\n");
-    const manifest = { format: BUNDLE_FORMAT, entry: "cli.js", files: [["src/a.ts", ...stampOf(source)!]], dirs: [["src", stampOf(join(pkg, "src"))![0]]] };
+    const manifest = { format: BUNDLE_FORMAT, entry: "cli.js", build: "b1", files: [["src/a.ts", ...stampOf(source)!]], dirs: [["src", stampOf(join(pkg, "src"))![0]]] };
     writeFileSync(join(bundle, MANIFEST), JSON.stringify(manifest));
     return { pkg, source, bundle };
   }
@@ -57,6 +57,11 @@ describe("freshBundle (which command line bin/dogma.js runs)", () => {
     const manifest = JSON.parse(readFileSync(join(other.bundle, MANIFEST), "utf8")) as { format: number };
     writeFileSync(join(other.bundle, MANIFEST), JSON.stringify({ ...manifest, format: BUNDLE_FORMAT + 1 }));
     expect(freshBundle(other.pkg)).toBeNull();
+    // Without the build's id, which names its code caches.
+    const unnamed = fakePackage();
+    const { build: _, ...rest } = JSON.parse(readFileSync(join(unnamed.bundle, MANIFEST), "utf8")) as { build: string };
+    writeFileSync(join(unnamed.bundle, MANIFEST), JSON.stringify(rest));
+    expect(freshBundle(unnamed.pkg)).toBeNull();
   });
 });
 
@@ -75,7 +80,9 @@ describe("the bundled command line (scripts/build-cli.mjs)", () => {
     const entry =
       from === "sources"
         ? JSON.stringify(pathToFileURL(join(root, "src/hosts/node/cli.ts")).href)
-        : `(await import(${JSON.stringify(join(root, "src/hosts/node/cli-bundle.js"))})).freshBundle(${JSON.stringify(root)}, ${JSON.stringify(out)})`;
+        : `(await import(${JSON.stringify(join(root, "src/hosts/node/cli-bundle.js"))})).freshManifest(${JSON.stringify(root)}, ${JSON.stringify(out)})`;
+    // As bin/dogma.js runs either.
+    const run = from === "sources" ? `(await import(entry)).main(args)` : `(await import(${JSON.stringify(join(root, "src/hosts/node/cli-bundle.js"))})).runBundle(entry, args)`;
     const script = `
       import { registerHooks } from "node:module";
       const loaded = [];
@@ -83,8 +90,8 @@ describe("the bundled command line (scripts/build-cli.mjs)", () => {
       process.on("exit", () => process.stderr.write("LOADED " + JSON.stringify([...loaded, ...process.moduleLoadList]) + "\\n"));
       const entry = ${entry};
       if (entry === null) throw new Error("the bundle just built is not fresh");
-      const { main } = await import(entry);
-      process.exitCode = await main(${JSON.stringify(args)});`;
+      const args = ${JSON.stringify(args)};
+      process.exitCode = await ${run};`;
     const result = spawnSync(process.execPath, ["--input-type=module", "-e", script], { cwd: root, encoding: "utf8", env: { ...process.env, DOGMA_CACHE_DIR: cacheDir } });
     const match = /^LOADED (.*)\n/m.exec(result.stderr);
     return { status: result.status, stdout: result.stdout, stderr: result.stderr.replace(/^LOADED .*\n/m, ""), loaded: match ? (JSON.parse(match[1]!) as string[]) : [] };
@@ -101,11 +108,40 @@ describe("the bundled command line (scripts/build-cli.mjs)", () => {
     const run = dogma(["run", "build/user/hello.wasm", "one"]);
     expect(run).toMatchObject({ status: 0, stdout: "hello from dogma pid 1\none\n", stderr: "" });
     expect(run.loaded.filter((url) => url.endsWith(".ts"))).toEqual([]);
-    // A cache hit needs no rewriter (loader.ts rewriter).
-    expect(run.loaded.filter((url) => /rewrite-module/.test(url))).toEqual([]);
+    // The sources load the rewriter at a cache miss only (loader.ts rewriter); the bundle's one
+    // script holds it, compiled only if called.
     expect(fromSources.loaded.filter((url) => /rewrite-module\.ts$/.test(url))).toHaveLength(1);
-    expect(run.loaded.filter((url) => url.startsWith(pathToFileURL(out).href)).length).toBeGreaterThan(0);
+    expect(readdirSync(join(out, CODE_CACHE_DIR))).toEqual([`${bundleBuild()}.run.v8`]);
+    // Node's own modules come from process.getBuiltinModule, not through ESM facades, which run
+    // every lazy getter of a module's exports: these two only node:fs's and node:util's load.
+    expect(run.loaded.filter((name) => /^NativeModule internal\/(streams\/fast-utf8-stream|util\/diff)$/.test(name))).toEqual([]);
+    // The cache key's SHA-256 and the small record's CRC-32 come from small-hashes.ts.
+    expect(run.loaded.filter((name) => /^NativeModule (crypto|zlib)$/.test(name))).toEqual([]);
     expect(readdirSync(cacheDir).filter((name) => name.endsWith(".dgm"))).toEqual(records);
+  });
+
+  /** The id of the build in `out` (its code caches are named by it). */
+  const bundleBuild = () => (JSON.parse(readFileSync(join(out, MANIFEST), "utf8")) as { build: string }).build;
+
+  it("makes V8's code cache at a command's first run and uses it after; a damaged one is made again", () => {
+    rmSync(join(out, CODE_CACHE_DIR), { recursive: true, force: true });
+    const file = join(out, CODE_CACHE_DIR, `${bundleBuild()}.run.v8`);
+    expect(dogma(["run", "build/user/hello.wasm"])).toMatchObject({ status: 0, stdout: "hello from dogma pid 1\n", stderr: "" });
+    const made = readFileSync(file);
+    const madeAt = statSync(file).mtimeMs;
+    // Used, so not made again: V8 took it (made under the flags a start has: restoreEngineFlags).
+    expect(dogma(["run", "build/user/hello.wasm"])).toMatchObject({ status: 0, stdout: "hello from dogma pid 1\n", stderr: "" });
+    expect(statSync(file).mtimeMs).toBe(madeAt);
+    expect(readFileSync(file).equals(made)).toBe(true);
+    // One bit flipped in the middle (V8 checks no byte of a cache): not used, made again.
+    const damaged = Buffer.from(made);
+    damaged[damaged.length >> 1] ^= 0x10;
+    writeFileSync(file, damaged);
+    expect(dogma(["run", "build/user/hello.wasm", "x"])).toMatchObject({ status: 0, stdout: "hello from dogma pid 1\nx\n", stderr: "" });
+    expect(readFileSync(file).equals(damaged)).toBe(false);
+    // Another command has its own.
+    expect(dogma(["--version"]).status).toBe(0);
+    expect(readdirSync(join(out, CODE_CACHE_DIR)).sort()).toEqual([`${bundleBuild()}.other.v8`, `${bundleBuild()}.run.v8`]);
   });
 
   it("finds the package's files from build/: its version, a folder's server", () => {

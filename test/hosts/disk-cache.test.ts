@@ -3,12 +3,15 @@
 import { chmodSync, mkdtempSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
+import { randomBytes } from "node:crypto";
+import { crc32 } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { cacheCommand } from "../../src/hosts/node/cache-command.ts";
 import { DiskModuleCache } from "../../src/hosts/node/disk-cache.ts";
 import { loaderIdentity } from "../../src/hosts/node/loader-identity.ts";
 import { standardImportModules } from "../../src/hosts/standard-imports.ts";
 import { Loader } from "../../src/loader/loader.ts";
+import { expectSameBytes } from "../helpers/bytes.ts";
 import { testMachine } from "../helpers/test-host.ts";
 import { watToBinary } from "../loader/wat.ts";
 
@@ -175,6 +178,25 @@ describe("a record damaged on disk", () => {
     writeFileSync(join(dir, "r.dgm"), readFileSync(join(dir, "s.dgm")));
     expect(await cache.get("s")).toEqual(record(5000, 9));
     expect(await cache.get("r")).toBeNull();
+  });
+});
+
+describe("a record's check", () => {
+  it("is node:zlib's CRC-32 of its key and bytes, on either side of the small records' line (small-hashes.js below, node:zlib above)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "dogma-check-"));
+    const cache = new DiskModuleCache(dir, 8 << 20);
+    for (const size of [5000, (1 << 20) - 4, (1 << 20) - 3, 2 << 20]) {
+      const bytes = randomBytes(size);
+      await cache.put("k", bytes);
+      const file = readFileSync(join(dir, "k.dgm"));
+      expect(file.readUInt32LE(size), `${size} bytes`).toBe(crc32(bytes, crc32("k")));
+      const read = await cache.get("k");
+      expect(read).not.toBeNull();
+      expectSameBytes(read!, bytes);
+      file[size >> 1] ^= 4;
+      writeFileSync(join(dir, "k.dgm"), file);
+      expect(await cache.get("k")).toBeNull();
+    }
   });
 });
 

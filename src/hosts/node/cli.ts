@@ -14,6 +14,9 @@ import { packageRoot } from "./package-root.ts";
 import { memoryOption, run, runOptions } from "./run-command.ts";
 import { StdioTerminal } from "./stdio-terminal.ts";
 
+// For the bundle's runner (cli-bundle.js runBundle), which makes V8's code cache at a run's end.
+export { restoreEngineFlags } from "./engine-flags.ts";
+
 function version(): string {
   const { version } = JSON.parse(readFileSync(join(packageRoot, "package.json"), "utf8")) as { version: string };
   return version;

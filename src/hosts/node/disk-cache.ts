@@ -1,9 +1,9 @@
 import { type FileHandle, mkdir, open, readdir, rename, rm, stat, utimes } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { crc32 } from "node:zlib";
 import type { ModuleCache } from "../../loader/cache.ts";
 import { ownFile } from "./own-file.ts";
+import { crc32Small } from "./small-hashes.js";
 
 /** `$XDG_CACHE_HOME/dogma/modules`, else `~/.cache/dogma/modules`; DOGMA_CACHE_DIR overrides both. */
 export function defaultCacheDir(): string {
@@ -28,6 +28,18 @@ export interface CacheEntry {
 }
 
 const SUFFIX = ".dgm";
+
+/**
+ * A record of at most this many bytes is checked by small-hashes.ts's CRC-32 (about 3 ms a MiB on
+ * the bench machine), a bigger one by node:zlib's (0.2 ms a MiB), loaded then: loading node:zlib
+ * costs a warm start more than checking a small program's record (hello's is 20 KB).
+ */
+const SMALL_RECORD_BYTES = 1 << 20;
+
+/** The CRC-32 function for a record of `bytes` (SMALL_RECORD_BYTES). */
+function crc32For(bytes: number): (data: Uint8Array | string, value?: number) => number {
+  return bytes <= SMALL_RECORD_BYTES ? crc32Small : process.getBuiltinModule("node:zlib").crc32;
+}
 /** Each file ends with the CRC-32 of its key then what comes before it (little-endian). */
 const CHECK_BYTES = 4;
 
@@ -62,7 +74,7 @@ export class DiskModuleCache implements ModuleCache {
       try {
         const info = await handle.stat();
         if (!ownFile(info) || info.size < CHECK_BYTES) return null;
-        read = await readChecked(handle, info.size, crc32(key));
+        read = await readChecked(handle, info.size, key);
       } finally {
         await handle.close();
       }
@@ -82,7 +94,9 @@ export class DiskModuleCache implements ModuleCache {
 
   /** Writes the parts one after another: a big record is never joined in memory. */
   async putParts(key: string, parts: readonly Uint8Array[]): Promise<void> {
-    if (parts.reduce((n, p) => n + p.length, 0) + CHECK_BYTES > this.limit) return;
+    const size = parts.reduce((n, p) => n + p.length, 0) + CHECK_BYTES;
+    if (size > this.limit) return;
+    const crc32 = crc32For(size);
     try {
       await mkdir(this.dir, { recursive: true, mode: 0o700 });
       const temporary = join(this.dir, `${key}.${process.pid}.tmp`);
@@ -170,12 +184,14 @@ export class DiskModuleCache implements ModuleCache {
 const READ_PIECE = 16 << 20;
 
 /**
- * The `size` bytes of a record file, or null when the CRC-32 at its end (started from `check`)
- * does not match what comes before. The check of each piece runs on this thread while the next
+ * The `size` bytes of a record file, or null when the CRC-32 at its end (of `key`, then what comes
+ * before) does not match. The check of each piece runs on this thread while the next
  * piece is read on libuv's (clang's 159 MB record: about 70 ms of checking, 40-60 of reading,
  * overlapped instead of one after the other).
  */
-async function readChecked(handle: FileHandle, size: number, check: number): Promise<Uint8Array | null> {
+async function readChecked(handle: FileHandle, size: number, key: string): Promise<Uint8Array | null> {
+  const crc32 = crc32For(size);
+  let check = crc32(key);
   const bytes = new Uint8Array(Buffer.allocUnsafeSlow(size).buffer, 0, size);
   const checked = size - CHECK_BYTES;
   const piece = (at: number) => handle.read(bytes, at, Math.min(READ_PIECE, size - at), at);

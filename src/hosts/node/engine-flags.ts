@@ -134,6 +134,21 @@ async function explainInChild(bytes: Uint8Array): Promise<string | null> {
   });
 }
 
+/** V8's own tiering budget (its default: `node --v8-options`), for restoreEngineFlags. */
+const V8_DEFAULT_TIERING_BUDGET = 13_000_000;
+
+/**
+ * Sets V8's flags back as the process started with them (this thread's FLAGS and tuneEngineFor's
+ * budget), for a code cache made at the end of a run (cli-bundle.js runBundle): V8 keeps a hash of
+ * its flags in each cache and refuses one made under other flags, and the next start compiles the
+ * bundle before any flag is set. Nothing may compile WebAssembly after.
+ */
+export function restoreEngineFlags(): void {
+  if (!lazyValidation) return;
+  setFlagsFromString("--no-wasm-lazy-validation");
+  setFlagsFromString(`--wasm-tiering-budget=${V8_DEFAULT_TIERING_BUDGET}`);
+}
+
 /**
  * Sets the engine for a process that runs mostly one program whose code section is `codeBytes`
  * long (`dogma run`), before that program is compiled. V8 reads the tiering budget when it makes

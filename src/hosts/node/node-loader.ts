@@ -5,6 +5,7 @@ import { applyEngineFlags } from "./engine-flags.ts";
 import { loaderIdentity } from "./loader-identity.ts";
 import { NodeLoaderWorkers } from "./loader-workers.ts";
 import { MAX_PROGRAM_BYTES } from "./program-limits.ts";
+import { SMALL_HASH_BYTES, sha256Small } from "./small-hashes.js";
 
 /**
  * The loader as `dogma run` and `dogma boot` use it: V8's flags for it set (engine-flags.ts), the
@@ -45,13 +46,16 @@ export function nodeLoaderWorkers(): NodeLoaderWorkers {
 const HASH_SLICE_BYTES = 1 << 20;
 
 /**
- * SHA-256 with node:crypto, which reads the bytes in place; a big binary's in slices with a turn of
- * the event loop between them, so that the machine keeps running meanwhile. (WebCrypto's, on
+ * SHA-256: of at most SMALL_HASH_BYTES by small-hashes.ts, else with node:crypto, which reads the
+ * bytes in place; a big binary's in slices with a turn of the event loop between them, so that the
+ * machine keeps running meanwhile. (WebCrypto's, on
  * libuv's thread pool, first copies the bytes: 31 MB for yosys, a copy whose release made the C
  * allocator keep the next copies of up to that size in its arenas for good: 33 MB held after a
  * cold load of yosys, bench/cold-load-memory.ts.)
  */
 export async function nodeSha256(bytes: Uint8Array): Promise<string> {
+  // The module cache's key (6.4 KB) at every start: node:crypto is not loaded for it (small-hashes.ts).
+  if (bytes.length <= SMALL_HASH_BYTES) return sha256Small(bytes);
   const hash = process.getBuiltinModule("node:crypto").createHash("sha256");
   for (let at = 0; ; at += HASH_SLICE_BYTES) {
     hash.update(bytes.subarray(at, at + HASH_SLICE_BYTES));

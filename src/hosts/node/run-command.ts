@@ -91,7 +91,8 @@ export async function run(options: RunOptions, terminal: StdioTerminal): Promise
       folders = await RunFolders.open(options.dirs, { raise: (interrupt) => machine?.interrupts.raise(interrupt) });
       server = await readBoundedFile(join(packageRoot, "build/user/folderfs.wasm"), MAX_PROGRAM_BYTES);
     }
-    machine = new Machine(nodeDevices(terminal), options.memory, { extraDevices: folders?.devices ?? [] });
+    // This process's only machine, kept to its end: its memory need not be counted (PhysicalMemory).
+    machine = new Machine(nodeDevices(terminal), options.memory, { extraDevices: folders?.devices ?? [], unaccountedMemory: true });
   } catch (error) {
     setupError = error as Error;
   }

@@ -1,0 +1,5 @@
+// Types of small-hashes.js (plain JavaScript: cli-bundle.js uses it before any TypeScript).
+export declare const SMALL_HASH_BYTES: number;
+export declare function sha256Small(bytes: Uint8Array): string;
+export declare function crc32Small(data: Uint8Array | string, value?: number): number;
+export declare function wordHash(data: Uint8Array): bigint;
