@@ -25,13 +25,16 @@ export interface KernelPagingParts {
  * kernel call asks for (`touch`). The policy and the store's bookkeeping are `Paging`'s.
  */
 /**
- * Frames kept for pages the pager can take back, whatever the quotas: an eighth of the machine, and
- * never less than paging's high water mark and reserve. Frames that cannot be paged out (the
- * kernel's and its objects') are refused to unpinned processes past the rest (FrameAllocator
- * wiredLimit), so that every process can still fault its pages in.
+ * Frames kept for pages the pager can take back, whatever the quotas: a sixteenth of the machine,
+ * and never less than twice paging's reserve (what the pinned may take, and as much again for the
+ * rest). Frames that cannot be paged out (the kernel's and its objects', pinned processes' pages)
+ * are refused to unpinned processes past the rest (FrameAllocator wiredLimit), so that every
+ * process can still fault its pages in. Small, so that a small machine still runs what its boot
+ * leaves room for (an 8 MiB machine's boot holds most of its frames: memtest pages through the
+ * rest, test/hosts/boot-cli).
  */
 export function pageableFloor(frameCount: number, paging: Paging): number {
-  return Math.max(paging.highWater + paging.reserve, frameCount >>> 3);
+  return Math.max(2 * paging.reserve, frameCount >>> 4);
 }
 
 export class KernelPaging {
