@@ -74,7 +74,7 @@ export const CODE_BYTES_PER_FUEL = 64;
 export const SMALL_LEAF_BYTES = 64;
 
 /** Bumped whenever rewritten code changes shape, so cached modules from older loaders miss. */
-export const REWRITE_VERSION = 25;
+export const REWRITE_VERSION = 26;
 
 /**
  * The host memory the engine keeps for a compiled module besides its code, and a load leaves in the

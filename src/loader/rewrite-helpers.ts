@@ -122,10 +122,9 @@ function accessHelperFunction(layout: CodeLayout, opcode: number, withOffset: bo
   const tlb = tlbArgument ? (store ? 2 : 1) : -1;
   const offset = withOffset ? params.length - 1 : -1;
   const address = params.length;
-  const entry = address + 1;
   // With wide keys (CodeLayout.wideKeys, mmu-sequences.ts translateWide), an i64 local: zext(ptr) + zext(K).
-  const wide = withOffset && layout.wideKeys ? address + 2 : -1;
-  const a = new Assembler(wide >= 0 ? [i32, i32, VALUE_TYPE_BYTE.i64] : [i32, i32]);
+  const wide = withOffset && layout.wideKeys ? address + 1 : -1;
+  const a = new Assembler(wide >= 0 ? [i32, VALUE_TYPE_BYTE.i64] : [i32]);
   const w = a.w;
   a.get(ptr);
   if (wide >= 0) a.op(0xad).get(offset).op(0xad, 0x7c).tee(wide).op(0xa7);
@@ -133,7 +132,7 @@ function accessHelperFunction(layout: CodeLayout, opcode: number, withOffset: bo
   a.index(0x22, address).const(TLB_INDEX_SHIFT).op(Op.i32ShrU).const(layout.tlbIndexMask).op(Op.i32And);
   if (tlbArgument) a.get(tlb);
   else a.index(Op.globalGet, layout.tlbGlobal);
-  a.op(Op.i32Add).index(0x22, entry);
+  a.op(Op.i32Add);
   if (wide >= 0) {
     // zext(tag) == (a64 + size - 1) & ~4095: a key past 4 GiB matches no tag.
     a.op(0x35, 2);
@@ -148,8 +147,11 @@ function accessHelperFunction(layout: CodeLayout, opcode: number, withOffset: bo
     if (withOffset) a.get(address).get(offset).op(0x49, 0x72);
     a.op(0x46);
   }
+  // The compare is with the plain tag, which the kernel writes only for the page's home frame
+  // (src/kernel/tlb.ts): the hit is at `a + home`, with no load of the entry's addend on its path
+  // (mmu-sequences.ts homeAddress); an away page misses here and the slow path's wrapper serves it.
   a.op(Op.if, store ? EMPTY_BLOCK : op.valueType);
-  a.get(address).get(entry).load(store ? TLB_WRITE_OFFSET + 4 : 4).op(Op.i32Add);
+  a.get(address).index(Op.globalGet, layout.homeGlobal).op(Op.i32Add);
   if (store) a.get(value);
   a.op(opcode);
   w.u32(op.kind.bytes === 8 ? 3 : op.kind.bytes === 4 ? 2 : op.kind.bytes === 2 ? 1 : 0);
@@ -174,15 +176,16 @@ function accessHelperFunction(layout: CodeLayout, opcode: number, withOffset: bo
  */
 function groupCheckFunction(layout: CodeLayout, write: boolean): HelperFunction {
   const i32 = VALUE_TYPE_BYTE.i32;
-  const [anchor, lo, last, tlb, address, entry] = [0, 1, 2, 3, 4, 5];
+  const [anchor, lo, last, tlb, address] = [0, 1, 2, 3, 4];
   const half = write ? TLB_WRITE_OFFSET : 0;
-  const a = new Assembler([i32, i32]);
-  a.get(anchor).get(lo).op(0x6a).index(0x22, address).const(TLB_INDEX_SHIFT).op(Op.i32ShrU).const(layout.tlbIndexMask).op(Op.i32And).get(tlb).op(Op.i32Add).index(0x22, entry);
+  const a = new Assembler([i32]);
+  a.get(anchor).get(lo).op(0x6a).index(0x22, address).const(TLB_INDEX_SHIFT).op(Op.i32ShrU).const(layout.tlbIndexMask).op(Op.i32And).get(tlb).op(Op.i32Add);
   a.load(half).get(address).get(last).op(0x6a).const(-PAGE_SIZE).op(Op.i32And);
   // A + lo past 4 GiB (lo > 0) wraps below lo: bit 0 set, no tag matches. A negative lo needs no
   // term (docs/LOADER.md "Why the seal holds", 3).
   a.get(address).get(lo).op(0x49).get(lo).const(0).op(0x4a, 0x71, 0x72);
-  a.op(0x46, Op.if, i32).get(address).get(entry).load(half + 4).op(0x6a, 0x05).const(0).op(Op.end);
+  // A plain tag: the page is in its home frame, the span's physical address `A + lo + home`.
+  a.op(0x46, Op.if, i32).get(address).index(Op.globalGet, layout.homeGlobal).op(0x6a, 0x05).const(0).op(Op.end);
   return { name: `dogma$group_check_${write ? "write" : "read"}`, params: [i32, i32, i32, i32], results: [i32], body: a.done() };
 }
 
