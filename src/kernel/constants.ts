@@ -38,6 +38,19 @@ export const TLB_INDEX_SHIFT = PAGE_SHIFT - 4;
  * second tier (the slow path's wrapper: the tag with this bit, then the entry's addend).
  */
 export const TLB_AWAY_BIT = 0x400;
+/**
+ * Entries of a TLB's victim array (src/kernel/tlb.ts): the entries a fill displaced, kept right
+ * after the table, where a slow path's wrapper finds one and swaps it back without the kernel.
+ * Only a table of TLB_MAX_ENTRIES has one (tlbVictimsFor): a smaller one has an entry for every
+ * private page its process may have, so its pages never displace each other.
+ */
+export const TLB_VICTIM_ENTRIES = 4;
+
+/** The victim entries of a TLB of `entries` entries (after the table, at `entries × 16` from its base). */
+export function tlbVictimsFor(entries: number): number {
+  return entries === TLB_MAX_ENTRIES ? TLB_VICTIM_ENTRIES : 0;
+}
+
 /** The mask of a TLB of `entries` entries. */
 export function tlbIndexMask(entries: number): number {
   return (entries - 1) * TLB_ENTRY_BYTES;
@@ -74,7 +87,7 @@ export const CODE_BYTES_PER_FUEL = 64;
 export const SMALL_LEAF_BYTES = 64;
 
 /** Bumped whenever rewritten code changes shape, so cached modules from older loaders miss. */
-export const REWRITE_VERSION = 25;
+export const REWRITE_VERSION = 26;
 
 /**
  * The host memory the engine keeps for a compiled module besides its code, and a load leaves in the

@@ -268,19 +268,21 @@ export class FrameAllocator {
   }
 
   /**
-   * `count` consecutive frames starting at a multiple of `count` (a power of two, at most 32), or
-   * null. Searched a bitmap word at a time from where the last search ended, so that its cost does
-   * not grow with how many blocks are taken (a process's TLBs are one; a first-fit search from
-   * frame 1 made each spawn slower by the number of live processes).
+   * `count` consecutive frames (at most 32) starting at a multiple of the least power of two not
+   * below `count` (a TLB of 16 frames and its victims' frame: 17 at a multiple of 32, the other 15
+   * left to single frames), or null. Searched a bitmap word at a time from where the last search
+   * ended, so that its cost does not grow with how many blocks are taken (a process's TLBs are one;
+   * a first-fit search from frame 1 made each spawn slower by the number of live processes).
    */
   allocateAligned(count: number, owner: number): number | null {
-    if (count < 1 || count > 32 || (count & (count - 1)) !== 0) throw new Error(`kernel bug: aligned block of ${count} frames`);
+    if (count < 1 || count > 32) throw new Error(`kernel bug: aligned block of ${count} frames`);
     const mask = count === 32 ? 0xffff_ffff : (1 << count) - 1;
+    const step = 1 << (32 - Math.clz32(count - 1));
     const words = this.used.length;
     for (let scanned = 0, word = this.blockHint; scanned < words; scanned++, word = word + 1 === words ? 0 : word + 1) {
       const bits = this.used[word]!;
       if (bits === 0xffff_ffff) continue;
-      for (let shift = 0; shift < 32; shift += count) {
+      for (let shift = 0; shift < 32; shift += step) {
         if (((bits >>> shift) & mask) !== 0) continue;
         const first = word * 32 + shift;
         if (first + count > this.frameCount) break;

@@ -143,10 +143,21 @@ function checkTlb(process: Process, broken: string[]): void {
   const { space, pid } = process;
   const entries = new Map<number, { frame: number; flags: number }>();
   space.forEachEntry((page, frame, flags) => entries.set(page, { frame, flags }));
-  for (const entry of space.tlb.validEntries()) {
+  const tlb = space.tlb;
+  /** The index of each victim entry's first valid half's page: its other valid half must have it too. */
+  const victimIndex = new Map<number, number>();
+  for (const entry of tlb.validEntries()) {
     const kind = entry.write ? "write" : "read";
     const mapped = entries.get(entry.address >>> PAGE_SHIFT);
-    const where = `pid ${pid}: ${kind} TLB entry for ${hex(entry.address)}`;
+    const victim = entry.entry >= tlb.entries;
+    const where = `pid ${pid}: ${kind} TLB ${victim ? `victim entry ${entry.entry - tlb.entries}` : "entry"} for ${hex(entry.address)}`;
+    // A compare at entry i holds only for an access inside one page because entry i holds only
+    // pages of index i; a victim goes back to the entry of the page it is found for, with both
+    // its halves (src/kernel/tlb.ts).
+    const index = (entry.address >>> PAGE_SHIFT) & (tlb.entries - 1);
+    if (!victim && index !== entry.entry) broken.push(`${where} is in entry ${entry.entry}, not its page's ${index}`);
+    if (victim && (victimIndex.get(entry.entry) ?? index) !== index) broken.push(`${where}: its halves are pages of different entries`);
+    if (victim) victimIndex.set(entry.entry, index);
     if (entry.address < PAGE_SIZE && !space.pageZeroUnchecked) broken.push(`${where}: page 0 never enters a TLB, or its null bytes would stop faulting`);
     if (!mapped || mapped.flags & PTE_PAGED || mapped.frame === 0) broken.push(`${where} has no page behind it`);
     else if (mapped.frame !== entry.frame) broken.push(`${where} names frame ${entry.frame}, the page table ${mapped.frame}`);

@@ -1,5 +1,5 @@
 import type { PhysicalMemory } from "../machine/physical-memory.ts";
-import { PAGE_SHIFT, PAGE_SIZE, TLB_AWAY_BIT, TLB_ENTRY_BYTES, TLB_INDEX_SHIFT, TLB_WRITE_OFFSET, tlbIndexMask } from "./constants.ts";
+import { PAGE_SHIFT, PAGE_SIZE, TLB_AWAY_BIT, TLB_ENTRY_BYTES, TLB_INDEX_SHIFT, TLB_WRITE_OFFSET, tlbIndexMask, tlbVictimsFor } from "./constants.ts";
 
 /**
  * A process's software TLB: a direct-mapped array in kernel frames that rewritten code reads
@@ -23,14 +23,26 @@ import { PAGE_SHIFT, PAGE_SIZE, TLB_AWAY_BIT, TLB_ENTRY_BYTES, TLB_INDEX_SHIFT, 
  * entry maps its page to that frame with that right): `a + H` is the frame's byte. Every other
  * reader compares the plain tag too (an away tag fails it: they take the slow path, which masks
  * the bit) or masks the bit and reads the addend, which every valid entry keeps.
+ *
+ * Every valid half of entry i is a page whose number is i modulo `entries`: a compare of entry i's
+ * tag with the page of an access's last byte, where i is its first byte's entry, then holds only
+ * for an access inside one page (the next page has entry i + 1), which rewritten code relies on.
+ *
+ * Victim entries (a table of TLB_MAX_ENTRIES: constants.ts tlbVictimsFor): a fill that displaces
+ * an entry holding other pages moves the whole entry (both halves) to a small array after the
+ * table, round robin, as QEMU's victim TLB; a slow path's wrapper (src/loader/rewrite-helpers.ts
+ * victimTier) that finds the page of an access inside one page there swaps that victim entry with
+ * the access's entry, without the kernel. So a victim entry is an entry as any other: it holds the
+ * invariant above (the flushes reach it: flushPage, flushAll, empty), and both its valid halves
+ * are pages of one index (they were one entry), so that the swap puts them where they belong.
  */
 export const TLB_INVALID_TAG = 0x800;
 /** Entries a TLB remembers filling; past this many, emptying it rewrites the whole table. */
 const TRACKED_FILLS = 64;
 
-/** Frames a TLB of `entries` entries takes. */
+/** Frames a TLB of `entries` entries takes: the table, and a frame for its victim entries if it has any. */
 export function tlbFrames(entries: number): number {
-  return (entries * TLB_ENTRY_BYTES) / PAGE_SIZE;
+  return (entries * TLB_ENTRY_BYTES) / PAGE_SIZE + (tlbVictimsFor(entries) > 0 ? 1 : 0);
 }
 
 export class SoftwareTlb {
@@ -42,6 +54,11 @@ export class SoftwareTlb {
   readonly mask: number;
   /** The home addend H: a frame is this page's home frame when `frame << 12 == page + H` (wrapping). */
   readonly home: number;
+  /** Victim entries (tlbVictimsFor), at `victimWord` (a word index) right after the table. */
+  readonly victims: number;
+  private readonly victimWord: number;
+  /** The victim entry the next displaced entry takes. */
+  private nextVictim = 0;
   /**
    * Word index of each entry filled since the table was last empty, so that emptying it touches
    * only those (`empty`); null with none, or once more than TRACKED_FILLS were (then all are).
@@ -56,6 +73,8 @@ export class SoftwareTlb {
     this.base = base;
     this.entries = entries;
     this.mask = tlbIndexMask(entries);
+    this.victims = tlbVictimsFor(entries);
+    this.victimWord = (base + entries * TLB_ENTRY_BYTES) >>> 2;
     if (!empty) this.flushAll();
   }
 
@@ -63,7 +82,11 @@ export class SoftwareTlb {
     const pageAddress = (address & ~(PAGE_SIZE - 1)) | 0;
     const slot = this.slot(write, address);
     const entry = slot & ~3;
-    if (this.words[entry] === TLB_INVALID_TAG && this.words[entry + 2] === TLB_INVALID_TAG) this.tracked(entry);
+    const words = this.words;
+    if (words[entry] === TLB_INVALID_TAG && words[entry + 2] === TLB_INVALID_TAG) this.tracked(entry);
+    // Another page's entry goes whole to the victims, both halves: the one it leaves is invalid
+    // but for the half filled here (translate then fills the other if the page allows it).
+    else if (this.victims > 0 && (words[entry]! & ~TLB_AWAY_BIT) !== pageAddress && (words[entry + 2]! & ~TLB_AWAY_BIT) !== pageAddress) this.displace(entry);
     const addend = ((frame << PAGE_SHIFT) - pageAddress) | 0;
     // The plain tag only for the home frame: the fast path then reads `a + home` (see the top).
     this.words[slot] = addend === this.home ? pageAddress : pageAddress | TLB_AWAY_BIT;
@@ -83,12 +106,16 @@ export class SoftwareTlb {
     const slot = this.slot(false, address);
     if ((this.words[slot]! & ~TLB_AWAY_BIT) === page) this.words[slot] = TLB_INVALID_TAG;
     if ((this.words[slot + 2]! & ~TLB_AWAY_BIT) === page) this.words[slot + 2] = TLB_INVALID_TAG;
+    for (let at = this.victimWord, end = at + this.victims * 4; at < end; at += 2) {
+      if ((this.words[at]! & ~TLB_AWAY_BIT) === page) this.words[at] = TLB_INVALID_TAG;
+    }
   }
 
   flushAll(): void {
-    // Every word, addends too: an invalid entry's addend is never read, and one fill is fastest.
+    // Every word of every frame, addends and the victims' frame too: an invalid entry's addend is
+    // never read, and one fill is fastest.
     const first = this.base >>> 2;
-    this.words.fill(TLB_INVALID_TAG, first, first + ((this.entries * TLB_ENTRY_BYTES) >>> 2));
+    this.words.fill(TLB_INVALID_TAG, first, first + ((tlbFrames(this.entries) * PAGE_SIZE) >>> 2));
     this.filled = null;
     this.untracked = false;
   }
@@ -104,7 +131,25 @@ export class SoftwareTlb {
       this.words[entry] = TLB_INVALID_TAG;
       this.words[entry + 2] = TLB_INVALID_TAG;
     }
+    this.emptyVictims();
     this.filled = null;
+  }
+
+  /** Entry `entry` (a word index) copied to the next victim entry, round robin, and made invalid. */
+  private displace(entry: number): void {
+    const words = this.words;
+    const to = this.victimWord + this.nextVictim * 4;
+    this.nextVictim = (this.nextVictim + 1) % this.victims;
+    words[to] = words[entry]!;
+    words[to + 1] = words[entry + 1]!;
+    words[to + 2] = words[entry + 2]!;
+    words[to + 3] = words[entry + 3]!;
+    words[entry] = TLB_INVALID_TAG;
+    words[entry + 2] = TLB_INVALID_TAG;
+  }
+
+  private emptyVictims(): void {
+    for (let at = this.victimWord, end = at + this.victims * 4; at < end; at += 2) this.words[at] = TLB_INVALID_TAG;
   }
 
   private tracked(entry: number): void {
@@ -116,15 +161,19 @@ export class SoftwareTlb {
     } else this.filled.push(entry);
   }
 
-  /** Every valid entry: its page's address, the frame it names, whether its tag says home (for the invariant checker). */
-  *validEntries(): IterableIterator<{ write: boolean; address: number; frame: number; home: boolean }> {
+  /**
+   * Every valid half of every entry, the victims' after the table's: its page's address, the frame
+   * it names, whether its tag says home, and its entry's index, `entries` and up for a victim
+   * (for the invariant checker).
+   */
+  *validEntries(): IterableIterator<{ write: boolean; address: number; frame: number; home: boolean; entry: number }> {
     const words = this.words;
-    for (let i = 0, at = this.base >>> 2; i < this.entries; i++, at += 4) {
+    for (let i = 0, at = this.base >>> 2; i < this.entries + this.victims; i++, at += 4) {
       for (let half = 0; half <= 2; half += 2) {
         const tag = words[at + half]!;
         if (tag === TLB_INVALID_TAG) continue;
         const address = tag & ~TLB_AWAY_BIT;
-        yield { write: half === 2, address: address >>> 0, frame: ((address + words[at + half + 1]!) >>> 0) >>> PAGE_SHIFT, home: (tag & TLB_AWAY_BIT) === 0 };
+        yield { write: half === 2, address: address >>> 0, frame: ((address + words[at + half + 1]!) >>> 0) >>> PAGE_SHIFT, home: (tag & TLB_AWAY_BIT) === 0, entry: i };
       }
     }
   }

@@ -1,5 +1,5 @@
 import { ACCESS_KINDS, MMU_CALLS, RETRIED_CALLS, SAFE_POINT_HELPER, SLOW_PATH_IMPORTS, findAccessKind, slowPathImportOf, slowPathOf, type AccessKind, type MmuCallName, type ValueType } from "../kernel/mmu-abi.ts";
-import { MAX_PRIVATE_WASM_PAGES, tlbEntriesFor, tlbIndexMask } from "../kernel/constants.ts";
+import { MAX_PRIVATE_WASM_PAGES, tlbEntriesFor, tlbIndexMask, tlbVictimsFor } from "../kernel/constants.ts";
 import { STREAM_LOCALS } from "./access-streams.ts";
 import type { LoopGroupKinds } from "./loop-groups.ts";
 import { OUTLINE_ITERATIONS, type OutlineMode } from "./outline-plan.ts";
@@ -126,6 +126,12 @@ export interface CodeLayout {
   readonly homeGlobal: number;
   /** The TLB's index mask, a constant of the module: its processes' TLBs have the size it says (src/kernel/tlb.ts tlbEntriesFor). */
   readonly tlbIndexMask: number;
+  /**
+   * The victim entries of its processes' TLBs (src/kernel/tlb.ts, constants.ts tlbVictimsFor: a
+   * function of the TLB's size, as the mask is), which the slow paths' wrappers look in before
+   * the kernel; 0 with none, or with the variant victimTier off.
+   */
+  readonly tlbVictims: number;
   readonly faultGlobal: number;
   readonly fuelGlobal: number;
   /** What a safe point's slow path calls: the helper SAFE_POINT_HELPER (rewrite-helpers.ts). */
@@ -273,6 +279,8 @@ export interface RewriteVariant {
   readonly allCallsDensity?: number;
   readonly helperTlbArgument?: boolean;
   readonly wideKeys?: boolean;
+  /** Whether the slow paths' wrappers look in the TLB's victim entries (default true; the kernel keeps them either way). */
+  readonly victimTier?: boolean;
   readonly branchHints?: boolean;
   /** Hints only for a code section under this many bytes (default BRANCH_HINTS_MAX_CODE). */
   readonly branchHintsMaxCode?: number;
@@ -322,6 +330,7 @@ export function codeLayout(functionImports: number, definedFunctions: number, pr
     tlbGlobal: 0,
     homeGlobal: 1,
     tlbIndexMask: tlbIndexMask(tlbEntriesFor(maximumPages)),
+    tlbVictims: variant.victimTier === false ? 0 : tlbVictimsFor(tlbEntriesFor(maximumPages)),
     faultGlobal: 3 + programGlobals,
     fuelGlobal: 2 + programGlobals,
     safePoint: helper(SAFE_POINT_HELPER),

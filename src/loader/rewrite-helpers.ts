@@ -1,4 +1,4 @@
-import { PAGE_SIZE, TLB_AWAY_BIT, TLB_INDEX_SHIFT, TLB_WRITE_OFFSET } from "../kernel/constants.ts";
+import { PAGE_SIZE, TLB_AWAY_BIT, TLB_ENTRY_BYTES, TLB_INDEX_SHIFT, TLB_WRITE_OFFSET } from "../kernel/constants.ts";
 import { ACCESS_KINDS, RETRIED_CALLS, SAFE_POINT_HELPER, SAFE_POINT_WAIT, type AccessKind } from "../kernel/mmu-abi.ts";
 import { ACCESS_HELPER_COUNT, HELPERS, OPTIONAL_HELPERS, accessHelperName, optionalHelperName, type OptionalHelper, MEMORY_OPS, MMU_FUNCTION_IMPORTS, VALUE_TYPE_BYTE, accessSignature, type CodeLayout, type ImportedCall } from "./output-layout.ts";
 import { copyHelper, fillHelper, initHelper } from "./bulk-helpers.ts";
@@ -54,7 +54,9 @@ export interface HelperFunction {
 function retrying(layout: CodeLayout, call: ImportedCall, raw: number, self: number, kind: number | null = null): Uint8Array {
   const result = call.results[0];
   const valueLocal = call.params.length;
-  const a = new Assembler(result === undefined ? [VALUE_TYPE_BYTE.i32] : [result, VALUE_TYPE_BYTE.i32]);
+  const { i32, i64 } = VALUE_TYPE_BYTE;
+  // [value,] then an access kind's: awayTier's entry and key, victimTier's two i64s.
+  const a = new Assembler([...(result === undefined ? [] : [result]), ...(kind === null ? [] : [i32, i32, i64, i64])]);
   const args = () => call.params.forEach((_, i) => a.get(i));
   if (kind !== null) awayTier(a, layout, ACCESS_KINDS[kind]!, valueLocal + (result === undefined ? 0 : 1));
   args();
@@ -87,24 +89,78 @@ function integerOpcode(kind: AccessKind): number {
  * match the access at `address + addend` and a return, without the kernel:
  *
  *     e = tlb + ((address >>> 8) & mask)
- *     if tag[e] == (page(address + size - 1) | (address <u offset)) | AWAY then return T.op(address + addend[e])
+ *     key = page(address + size - 1) | (address <u offset)
+ *     if tag[e] == key | AWAY then return T.op(address + addend[e])
+ *     [victimTier]
  *
  * `address <u offset` is the inline compare's wrap term (`address` is ptr + K wrapped): a wrapped
  * access matches no tag. A constant access passes offset 0 (it never wraps: constantAccess).
+ * `locals`: the entry's address, the key, and two i64s for victimTier.
  */
-function awayTier(a: Assembler, layout: CodeLayout, kind: AccessKind, entry: number): void {
-  const [address, offset, value] = [0, 1, 2];
+function awayTier(a: Assembler, layout: CodeLayout, kind: AccessKind, locals: number): void {
+  const [address, offset] = [0, 1];
+  const [entry, key] = [locals, locals + 1];
   const half = kind.store ? TLB_WRITE_OFFSET : 0;
   a.entry(layout, address).tee(entry).load(half).get(address);
   if (kind.bytes > 1) a.const(kind.bytes - 1).op(Op.i32Add);
-  a.const(-PAGE_SIZE).op(Op.i32And).get(address).get(offset).op(Op.i32LtU, 0x72).const(TLB_AWAY_BIT).op(0x72, 0x46);
-  a.op(Op.if, EMPTY_BLOCK).get(address).get(entry).load(half + 4).op(Op.i32Add);
+  a.const(-PAGE_SIZE).op(Op.i32And).get(address).get(offset).op(Op.i32LtU, 0x72).tee(key).const(TLB_AWAY_BIT).op(0x72, 0x46);
+  a.op(Op.if, EMPTY_BLOCK);
+  accessAtEntry(a, kind, entry);
+  a.op(Op.end);
+  if (layout.tlbVictims > 0) victimTier(a, layout, kind, locals);
+}
+
+/** `return T.op(address + addend[entry])`, the access of a wrapper's `(address, offset[, value])` through the TLB entry at `entry`. */
+function accessAtEntry(a: Assembler, kind: AccessKind, entry: number): void {
+  const [address, value] = [0, 2];
+  a.get(address).get(entry).load((kind.store ? TLB_WRITE_OFFSET : 0) + 4).op(Op.i32Add);
   if (kind.store) a.get(value);
   a.op(integerOpcode(kind));
   a.w.u32(kind.bytes === 8 ? 3 : kind.bytes === 4 ? 2 : kind.bytes === 2 ? 1 : 0);
   a.w.u32(0);
-  a.op(Op.return, Op.end);
+  a.op(Op.return);
 }
+
+/**
+ * The third tier, after awayTier in a slow path's wrapper of a module whose TLBs have victim
+ * entries (src/kernel/tlb.ts: the entries fills displaced, after the table): an access inside one
+ * page whose page a victim entry's half holds, home or away, has that victim entry swapped with
+ * its own entry `e` (both halves: the kernel moved them there together from that very entry, so
+ * both are pages of e's index), then is made through `e` and returns, without the kernel:
+ *
+ *     if page(address) == key                        ;; inside one page, not wrapped
+ *       for each victim entry v (unrolled):
+ *         if tag[v] & ~AWAY == key then swap(e, v); return T.op(address + addend[e])
+ *
+ * `page(address) == key` matters: the key is the page of the access's last byte, and a victim
+ * entry may hold any index's page, so an access that crosses into the next page would otherwise
+ * match a victim holding that page and be made from the first page's bytes in its frame. Nothing
+ * here changes a mapping (the entries are the kernel's, moved), so neither the groups nor the
+ * access streams of the caller need to end (and they end after the call anyway).
+ */
+function victimTier(a: Assembler, layout: CodeLayout, kind: AccessKind, locals: number): void {
+  const address = 0;
+  const [entry, key, low, high] = [locals, locals + 1, locals + 2, locals + 3];
+  const half = kind.store ? TLB_WRITE_OFFSET : 0;
+  const victims = layout.tlbIndexMask + TLB_ENTRY_BYTES;
+  a.op(Op.block, EMPTY_BLOCK).get(address).const(-PAGE_SIZE).op(Op.i32And).get(key).op(Op.i32Ne, Op.brIf, 0);
+  for (let v = 0; v < layout.tlbVictims; v++) {
+    const at = victims + v * TLB_ENTRY_BYTES;
+    a.index(Op.globalGet, layout.tlbGlobal).load(at + half).const(~TLB_AWAY_BIT).op(Op.i32And).get(key).op(0x46, Op.if, EMPTY_BLOCK);
+    // swap(e, v), eight bytes at a time.
+    a.get(entry).op(I64_LOAD, 3, 0).set(low).get(entry).op(I64_LOAD, 3, 8).set(high);
+    a.get(entry).index(Op.globalGet, layout.tlbGlobal).op(I64_LOAD, 3).w.u32(at);
+    a.op(I64_STORE, 3, 0).get(entry).index(Op.globalGet, layout.tlbGlobal).op(I64_LOAD, 3).w.u32(at + 8);
+    a.op(I64_STORE, 3, 8).index(Op.globalGet, layout.tlbGlobal).get(low).op(I64_STORE, 3).w.u32(at);
+    a.index(Op.globalGet, layout.tlbGlobal).get(high).op(I64_STORE, 3).w.u32(at + 8);
+    accessAtEntry(a, kind, entry);
+    a.op(Op.end);
+  }
+  a.op(Op.end);
+}
+
+const I64_LOAD = 0x29;
+const I64_STORE = 0x37;
 
 /**
  * A whole load or store as a function: (ptr, [value,] [tlb,] [K]) -> [value]. The same translation
@@ -122,10 +178,9 @@ function accessHelperFunction(layout: CodeLayout, opcode: number, withOffset: bo
   const tlb = tlbArgument ? (store ? 2 : 1) : -1;
   const offset = withOffset ? params.length - 1 : -1;
   const address = params.length;
-  const entry = address + 1;
   // With wide keys (CodeLayout.wideKeys, mmu-sequences.ts translateWide), an i64 local: zext(ptr) + zext(K).
-  const wide = withOffset && layout.wideKeys ? address + 2 : -1;
-  const a = new Assembler(wide >= 0 ? [i32, i32, VALUE_TYPE_BYTE.i64] : [i32, i32]);
+  const wide = withOffset && layout.wideKeys ? address + 1 : -1;
+  const a = new Assembler(wide >= 0 ? [i32, VALUE_TYPE_BYTE.i64] : [i32]);
   const w = a.w;
   a.get(ptr);
   if (wide >= 0) a.op(0xad).get(offset).op(0xad, 0x7c).tee(wide).op(0xa7);
@@ -133,7 +188,7 @@ function accessHelperFunction(layout: CodeLayout, opcode: number, withOffset: bo
   a.index(0x22, address).const(TLB_INDEX_SHIFT).op(Op.i32ShrU).const(layout.tlbIndexMask).op(Op.i32And);
   if (tlbArgument) a.get(tlb);
   else a.index(Op.globalGet, layout.tlbGlobal);
-  a.op(Op.i32Add).index(0x22, entry);
+  a.op(Op.i32Add);
   if (wide >= 0) {
     // zext(tag) == (a64 + size - 1) & ~4095: a key past 4 GiB matches no tag.
     a.op(0x35, 2);
@@ -148,8 +203,11 @@ function accessHelperFunction(layout: CodeLayout, opcode: number, withOffset: bo
     if (withOffset) a.get(address).get(offset).op(0x49, 0x72);
     a.op(0x46);
   }
+  // The compare is with the plain tag, which the kernel writes only for the page's home frame
+  // (src/kernel/tlb.ts): the hit is at `a + home`, with no load of the entry's addend on its path
+  // (mmu-sequences.ts homeAddress); an away page misses here and the slow path's wrapper serves it.
   a.op(Op.if, store ? EMPTY_BLOCK : op.valueType);
-  a.get(address).get(entry).load(store ? TLB_WRITE_OFFSET + 4 : 4).op(Op.i32Add);
+  a.get(address).index(Op.globalGet, layout.homeGlobal).op(Op.i32Add);
   if (store) a.get(value);
   a.op(opcode);
   w.u32(op.kind.bytes === 8 ? 3 : op.kind.bytes === 4 ? 2 : op.kind.bytes === 2 ? 1 : 0);
@@ -174,15 +232,16 @@ function accessHelperFunction(layout: CodeLayout, opcode: number, withOffset: bo
  */
 function groupCheckFunction(layout: CodeLayout, write: boolean): HelperFunction {
   const i32 = VALUE_TYPE_BYTE.i32;
-  const [anchor, lo, last, tlb, address, entry] = [0, 1, 2, 3, 4, 5];
+  const [anchor, lo, last, tlb, address] = [0, 1, 2, 3, 4];
   const half = write ? TLB_WRITE_OFFSET : 0;
-  const a = new Assembler([i32, i32]);
-  a.get(anchor).get(lo).op(0x6a).index(0x22, address).const(TLB_INDEX_SHIFT).op(Op.i32ShrU).const(layout.tlbIndexMask).op(Op.i32And).get(tlb).op(Op.i32Add).index(0x22, entry);
+  const a = new Assembler([i32]);
+  a.get(anchor).get(lo).op(0x6a).index(0x22, address).const(TLB_INDEX_SHIFT).op(Op.i32ShrU).const(layout.tlbIndexMask).op(Op.i32And).get(tlb).op(Op.i32Add);
   a.load(half).get(address).get(last).op(0x6a).const(-PAGE_SIZE).op(Op.i32And);
   // A + lo past 4 GiB (lo > 0) wraps below lo: bit 0 set, no tag matches. A negative lo needs no
   // term (docs/LOADER.md "Why the seal holds", 3).
   a.get(address).get(lo).op(0x49).get(lo).const(0).op(0x4a, 0x71, 0x72);
-  a.op(0x46, Op.if, i32).get(address).get(entry).load(half + 4).op(0x6a, 0x05).const(0).op(Op.end);
+  // A plain tag: the page is in its home frame, the span's physical address `A + lo + home`.
+  a.op(0x46, Op.if, i32).get(address).index(Op.globalGet, layout.homeGlobal).op(0x6a, 0x05).const(0).op(Op.end);
   return { name: `dogma$group_check_${write ? "write" : "read"}`, params: [i32, i32, i32, i32], results: [i32], body: a.done() };
 }
 

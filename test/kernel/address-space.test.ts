@@ -74,7 +74,7 @@ describe("AddressSpace", () => {
     expect(memory.words[readSlot + 2]).toBe(0x6000 | TLB_AWAY_BIT);
     expect((memory.words[readSlot + 1]! + 0x6008) >>> 0).toBe(physical);
     expect(space.tlb.hit(true, 0x6008)).toBe(physical);
-    expect([...space.tlb.validEntries()]).toContainEqual({ write: true, address: 0x6000, frame: physical >>> 12, home: false });
+    expect([...space.tlb.validEntries()]).toContainEqual({ write: true, address: 0x6000, frame: physical >>> 12, home: false, entry: 6 });
     space.tlb.flushPage(0x6000);
     expect(memory.words[readSlot]).toBe(TLB_INVALID_TAG);
     expect(memory.words[readSlot + 2]).toBe(TLB_INVALID_TAG);

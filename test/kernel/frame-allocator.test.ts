@@ -131,7 +131,11 @@ describe("FrameAllocator", () => {
     // Next fit: the search goes on after b before it comes back to a's block.
     const c = frames.allocateAligned(16, FRAME_KERNEL)!;
     expect(c).toBeGreaterThan(b);
-    expect(() => frames.allocateAligned(12, FRAME_KERNEL)).toThrow(/kernel bug/);
+    expect(() => frames.allocateAligned(33, FRAME_KERNEL)).toThrow(/kernel bug/);
+    // A TLB with its victims' frame: 17 frames at a multiple of 32, the rest of that word left.
+    const d = frames.allocateAligned(17, FRAME_KERNEL)!;
+    expect(d % 32).toBe(0);
+    expect(frames.isUsed(d + 16) && !frames.isUsed(d + 17)).toBe(true);
     // Every frame taken, then 20-35 given back: no aligned block is free, but that run is.
     const full = new FrameAllocator(64);
     while (full.allocate(1) !== null);
