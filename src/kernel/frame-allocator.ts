@@ -268,21 +268,23 @@ export class FrameAllocator {
   }
 
   /**
-   * `count` consecutive frames (at most 32) starting at a multiple of the least power of two not
-   * below `count` (a TLB of 16 frames and its victims' frame: 17 at a multiple of 32, the other 15
-   * left to single frames), or null. Searched a bitmap word at a time from where the last search
-   * ended, so that its cost does not grow with how many blocks are taken (a process's TLBs are one;
-   * a first-fit search from frame 1 made each spawn slower by the number of live processes).
+   * `count` consecutive frames (at most 32), or null: a power of two at a multiple of itself, any
+   * other count (a TLB of 16 frames and its victims' frame: 17) wherever it fits, so that such
+   * blocks pack end to end (at a multiple of 32 each took a word, and single frames filled the 15
+   * left too slowly: 300 spawns at once ran out of 17-frame runs on 32 MiB). Searched a bitmap word
+   * at a time from where the last search ended, so that its cost does not grow with how many
+   * blocks are taken (a process's TLBs are one; a first-fit search from frame 1 made each spawn
+   * slower by the number of live processes).
    */
   allocateAligned(count: number, owner: number): number | null {
     if (count < 1 || count > 32) throw new Error(`kernel bug: aligned block of ${count} frames`);
+    if ((count & (count - 1)) !== 0) return this.nextFitRun(count, owner);
     const mask = count === 32 ? 0xffff_ffff : (1 << count) - 1;
-    const step = 1 << (32 - Math.clz32(count - 1));
     const words = this.used.length;
     for (let scanned = 0, word = this.blockHint; scanned < words; scanned++, word = word + 1 === words ? 0 : word + 1) {
       const bits = this.used[word]!;
       if (bits === 0xffff_ffff) continue;
-      for (let shift = 0; shift < 32; shift += step) {
+      for (let shift = 0; shift < 32; shift += count) {
         if (((bits >>> shift) & mask) !== 0) continue;
         const first = word * 32 + shift;
         if (first + count > this.frameCount) break;
@@ -292,7 +294,36 @@ export class FrameAllocator {
       }
     }
     // Fragmented into no aligned block: any run will do.
-    return this.allocateContiguous(count, owner);
+    return this.nextFitRun(count, owner);
+  }
+
+  /** `count` consecutive frames anywhere, next fit from `blockHint` (then from the start), or null. */
+  private nextFitRun(count: number, owner: number): number | null {
+    const words = this.used.length;
+    for (const from of [this.blockHint, 0]) {
+      let runStart = 0;
+      let runLength = 0;
+      for (let word = from; word < words; word++) {
+        const bits = this.used[word]!;
+        if (bits === 0xffff_ffff) {
+          runLength = 0;
+          continue;
+        }
+        for (let bit = 0; bit < 32; bit++) {
+          if ((bits & (1 << bit)) !== 0) {
+            runLength = 0;
+            continue;
+          }
+          if (runLength++ === 0) runStart = word * 32 + bit;
+          if (runLength < count) continue;
+          if (runStart + count > this.frameCount) return null;
+          for (let f = runStart; f < runStart + count; f++) this.mark(f, owner);
+          this.blockHint = (runStart + count) >>> 5;
+          return runStart;
+        }
+      }
+    }
+    return null;
   }
 
   release(frame: number): void {
