@@ -22,14 +22,8 @@ const CLEAN_BLOCKS = 1024;
  * frame written before (a 16 MiB Region made on a fresh machine: 25 ms against 3).
  */
 const RECENT_FRAMES = 16384;
-/** Bitmap words `homeStart` reads at most per scan: 128 MiB of frames. */
+/** Bitmap words `homeStart` reads at most per call: 128 MiB of frames. */
 const HOME_SCAN_WORDS = 1024;
-/** Free runs `homeStart` keeps from its last scan (pairs of numbers): about as many homes as a scan is used for. */
-const HOME_RUNS = 128;
-/** Frames from a remembered run's home that must still be free for `homeStart` to take it without a scan (1 MiB). */
-const HOME_CHECK_FRAMES = 256;
-/** No home is placed in a remembered run shorter than this (a half under 32 frames is no use). */
-const HOME_LEAST_RUN = 64;
 
 export class FrameAllocator {
   readonly frameCount: number;
@@ -60,13 +54,6 @@ export class FrameAllocator {
   wiredLimit = Number.POSITIVE_INFINITY;
   /** The address spaces of pinned processes (a handful: the pager and the servers on its path). */
   private readonly pinned = new Set<{ readonly residentPages: number }>();
-  /**
-   * Free runs left by the homes `homeStart` gave since its last scan, as [start, end) pairs in the
-   * order they were split (so longest first), the next at `homeRunNext`: each home splits its run
-   * in two, as the next scan would have found it.
-   */
-  private readonly homeRuns: number[] = [];
-  private homeRunNext = 0;
 
   constructor(frameCount: number) {
     this.frameCount = frameCount;
@@ -163,61 +150,13 @@ export class FrameAllocator {
   /**
    * Where a new process's home frames should start (tlb.ts): half-way into the longest run of free
    * frames, at least `slack` frames in (so that the kernel's next-fit allocations from the run's
-   * start meet them late), or 1 when memory has no free frame. The choice is only where accesses
-   * are fastest, never what is correct (a page away from home takes the second tier).
-   *
-   * A scan reads the bitmap a word at a time: the whole of it up to HOME_SCAN_WORDS (128 MiB of
-   * frames); past that, a window of that many words from where the last one ended, so that a spawn
-   * on a 4 GiB machine does not walk 32,768 words (250 µs a spawn). Most calls read no more than
-   * HOME_CHECK_FRAMES of it: each home splits its run into the part below it and the part past its
-   * first `slack` frames, remembered (HOME_RUNS), and the next calls take those halves in turn,
-   * longest first, as long as the frames at the home they would give are still free (the run was
-   * seen free at the scan; others may have taken some since). A scan again once they are spent.
-   * Measured on a 4 GiB machine, each home taking 3 frames there and the kernel 2 next fit: 25
-   * bitmap words read a home for the first 2,000 homes (1,024 before); past that, once every run
-   * is shorter than twice the slack (a fragmented memory: 10,000 servers), a scan a home as before.
+   * start meet them late), or 1 when memory has no free frame. A scan of the bitmap a word at a
+   * time: the whole of it up to HOME_SCAN_WORDS (128 MiB of frames); past that, a window of that
+   * many words from where the last one ended, so that a spawn on a 4 GiB machine does not walk
+   * 32,768 words (250 µs a spawn: bench "kernel.spawn with N live"). The choice is only where
+   * accesses are fastest, never what is correct (a page away from home takes the second tier).
    */
   homeStart(slack: number): number {
-    const least = Math.max(2 * slack, HOME_LEAST_RUN);
-    while (this.homeRunNext < this.homeRuns.length) {
-      const start = this.homeRuns[this.homeRunNext++]!;
-      const end = this.homeRuns[this.homeRunNext++]!;
-      if (end - start < least) continue;
-      const home = start + Math.max(slack, (end - start) >>> 1);
-      if (!this.rangeFree(home, Math.min(end, home + HOME_CHECK_FRAMES))) continue;
-      this.splitHomeRun(start, home, end, slack);
-      return home;
-    }
-    this.homeRuns.length = 0;
-    this.homeRunNext = 0;
-    const [start, length] = this.longestFreeRun();
-    if (length === 0) return 1;
-    const home = start + Math.max(slack, length >>> 1);
-    this.splitHomeRun(start, home, start + length, slack);
-    return home;
-  }
-
-  /** Remembers the two parts of a run a home at `home` leaves (homeStart). */
-  private splitHomeRun(start: number, home: number, end: number, slack: number): void {
-    if (this.homeRuns.length >= 2 * HOME_RUNS) return;
-    this.homeRuns.push(start, Math.min(home, end), Math.min(home + slack, end), end);
-  }
-
-  /** Whether every frame of `[from, to)` is free. */
-  private rangeFree(from: number, to: number): boolean {
-    for (let frame = from; frame < to; ) {
-      const word = frame >>> 5;
-      const shift = frame & 31;
-      const count = Math.min(32 - shift, to - frame);
-      const mask = count === 32 ? 0xffff_ffff : ((1 << count) - 1) << shift;
-      if ((this.used[word]! & mask) !== 0) return false;
-      frame += count;
-    }
-    return true;
-  }
-
-  /** The longest free run of the next window of the bitmap (homeStart), as [start, length]; length 0 when none. */
-  private longestFreeRun(): [number, number] {
     let bestStart = 1;
     let bestLength = 0;
     const first = this.used.length <= HOME_SCAN_WORDS ? 0 : this.homeWord;
@@ -246,7 +185,7 @@ export class FrameAllocator {
       bestStart = runStart;
       bestLength = Math.min(runLength, this.frameCount - runStart);
     }
-    return [bestStart, bestLength];
+    return bestLength === 0 ? 1 : bestStart + Math.max(slack, bestLength >>> 1);
   }
 
   /** `count` consecutive frames (first-fit), or null. Used for TLBs, which rewritten code indexes linearly. */

@@ -1,15 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { FRAME_KERNEL, FrameAllocator } from "../../src/kernel/frame-allocator.ts";
 
-/** Calls homeStart(0) until an answer is not in `[from, to)` (its remembered runs there spent, a scan of the next window): that answer. */
-function nextWindowHome(frames: FrameAllocator, from: number, to: number): number {
-  for (let i = 0; i < 1000; i++) {
-    const home = frames.homeStart(0);
-    if (home < from || home >= to) return home;
-  }
-  throw new Error("homeStart never left the window");
-}
-
 describe("FrameAllocator", () => {
   it("never hands out frame 0 and counts what it hands out", () => {
     const frames = new FrameAllocator(64);
@@ -48,32 +39,18 @@ describe("FrameAllocator", () => {
     expect(frames.homeStart(400)).toBe(800);
   });
 
-  it("looks for a home run through a window of the bitmap at a time on a big machine, each scan the next", () => {
+  it("looks for a home run through a window of the bitmap at a time on a big machine, each call the next", () => {
     // 4096 words of 32 frames (512 MiB): windows of 1024 words (32,768 frames).
     const frames = new FrameAllocator(4096 * 32);
-    // The first window's free run starts at 1 (frame 0 is the kernel's); once its halves are
-    // spent, the second window, all free.
+    // The first window's free run starts at 1 (frame 0 is the kernel's); the second is all free.
     expect(frames.homeStart(0)).toBe(1 + Math.floor((32768 - 1) / 2));
-    expect(nextWindowHome(frames, 0, 32768)).toBe(32768 + 16384);
+    expect(frames.homeStart(0)).toBe(32768 + 16384);
     // A used frame inside the third window splits it: the longer part wins.
     frames.allocatePreferring(65536 + 1000, FRAME_KERNEL);
-    expect(nextWindowHome(frames, 32768, 65536)).toBe(65536 + 1001 + Math.floor((32768 - 1001) / 2));
-    expect(nextWindowHome(frames, 65536, 98304)).toBe(98304 + 16384);
+    expect(frames.homeStart(0)).toBe(65536 + 1001 + Math.floor((32768 - 1001) / 2));
+    expect(frames.homeStart(0)).toBe(98304 + 16384);
     // Then from the start again.
-    expect(nextWindowHome(frames, 98304, 131072)).toBeLessThan(32768);
-  });
-
-  it("splits the run it gave a home in and gives the halves next, longest first, without a scan", () => {
-    const frames = new FrameAllocator(4096 * 32);
-    // Slack 256: the first run is 1-32767; its home 16384, then the part below (1-16383) and
-    // the part past the home's slack (16640-32767), each half-way in.
-    expect(frames.homeStart(256)).toBe(16384);
-    expect(frames.homeStart(256)).toBe(1 + (16383 >>> 1));
-    expect(frames.homeStart(256)).toBe(16640 + ((32768 - 16640) >>> 1));
-    // A remembered half whose home frames were taken since is passed over, never given.
-    const next = 1 + (8191 >>> 1);
-    frames.allocatePreferring(next + 10, FRAME_KERNEL);
-    expect(frames.homeStart(256)).not.toBe(next);
+    expect(frames.homeStart(0)).toBe(1 + Math.floor((32768 - 1) / 2));
   });
 
   it("reuses released frames and refuses to release what is not allocated", () => {
