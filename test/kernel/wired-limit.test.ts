@@ -13,35 +13,18 @@ import { Status } from "../../src/kernel/errors.ts";
 import { checkInvariants } from "../../src/kernel/invariants.ts";
 import { pageableFloor } from "../../src/kernel/kernel-paging.ts";
 import { PinLevel } from "../../src/kernel/paging.ts";
+import { PAGE_SWEEP, sweepSum } from "../helpers/page-sweep.ts";
 import { TestStore } from "../helpers/test-store.ts";
 import { testMachine } from "../helpers/test-host.ts";
 import { wat } from "../helpers/wat.ts";
 
 const MEMORY = 4 << 20;
 const IDLE = wat(`(module (memory 1) (func (export "_start")))`);
-/** Writes then checks `pages` pages from 0x10000, `rounds` times: pages it must fault in, some of them back from the pager. */
-const SWEEP = wat(`(module
-  (memory 100)
-  (func (export "run") (param $pages i32) (param $rounds i32) (result i32) (local $r i32) (local $i i32) (local $sum i32)
-    (block $done (loop $round
-      (br_if $done (i32.ge_u (local.get $r) (local.get $rounds)))
-      (local.set $i (i32.const 0))
-      (block $end (loop $page
-        (br_if $end (i32.ge_u (local.get $i) (local.get $pages)))
-        (if (local.get $r) (then (local.set $sum (i32.add (local.get $sum) (i32.load (i32.add (i32.const 0x10000) (i32.shl (local.get $i) (i32.const 12))))))))
-        (i32.store (i32.add (i32.const 0x10000) (i32.shl (local.get $i) (i32.const 12))) (i32.add (local.get $i) (local.get $r)))
-        (local.set $i (i32.add (local.get $i) (i32.const 1)))
-        (br $page)))
-      (local.set $r (i32.add (local.get $r) (i32.const 1)))
-      (br $round)))
-    (local.get $sum))
-  (func (export "_start")))`);
-
 async function pagingMachine() {
   const t = testMachine({ memory: MEMORY });
   const paging = t.kernel.enablePaging(new TestStore(), { storePages: 8192, lowWater: 64 });
   const idle = await t.loader.load(IDLE, "idle");
-  const sweep = await t.loader.load(SWEEP, "sweep");
+  const sweep = await t.loader.load(PAGE_SWEEP, "sweep");
   const idleImage = t.kernel.imageObject(idle);
   t.kernel.imageObject(sweep);
   // An unpinned process with a Memory far larger than the machine, as a job of the shell has.
@@ -72,7 +55,7 @@ describe("the limit on frames paging cannot evict", () => {
     const sweeper = t.kernel.spawn(sweep, { entry: "run", entryArgs: [pages, 2] });
     await t.kernel.run();
     expect(sweeper.fault).toBe(null);
-    expect(t.kernel.returnValues.get(sweeper.pid)).toBe(sweepSum1(pages));
+    expect(t.kernel.returnValues.get(sweeper.pid)).toBe(sweepSum(pages, 2));
     expect(paging.evictions).toBeGreaterThan(0);
     expect(checkInvariants(t.kernel)).toEqual([]);
   });
@@ -98,8 +81,3 @@ describe("the limit on frames paging cannot evict", () => {
     expect(checkInvariants(t.kernel)).toEqual([]);
   });
 });
-
-/** What SWEEP returns for two rounds: the second reads back i + 0 from each page. */
-function sweepSum1(pages: number): number {
-  return ((pages * (pages - 1)) / 2) | 0;
-}
