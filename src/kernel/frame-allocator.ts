@@ -72,7 +72,7 @@ export class FrameAllocator {
     return this.owners[frame]!;
   }
 
-  /** Frames held by the kernel and its objects: with pinned processes' pages, what paging can never evict. */
+  /** Frames held by the kernel and its objects (an owner below 0); `mayWire` adds pinned processes' pages to them. */
   get wiredCount(): number {
     return this.wired;
   }

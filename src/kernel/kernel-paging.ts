@@ -20,11 +20,6 @@ export interface KernelPagingParts {
 }
 
 /**
- * The kernel's side of demand paging (docs/MEMORY.md "Paging"): turning it on, connecting each
- * process to it, bringing a process's page back while the process waits, and the residency a
- * kernel call asks for (`touch`). The policy and the store's bookkeeping are `Paging`'s.
- */
-/**
  * Frames kept for pages the pager can take back, whatever the quotas: a sixteenth of the machine,
  * and never less than twice paging's reserve (what the pinned may take, and as much again for the
  * rest). Frames that cannot be paged out (the kernel's and its objects', pinned processes' pages)
@@ -37,6 +32,11 @@ export function pageableFloor(frameCount: number, paging: Paging): number {
   return Math.max(2 * paging.reserve, frameCount >>> 4);
 }
 
+/**
+ * The kernel's side of demand paging (docs/MEMORY.md "Paging"): turning it on, connecting each
+ * process to it, bringing a process's page back while the process waits, and the residency a
+ * kernel call asks for (`touch`). The policy and the store's bookkeeping are `Paging`'s.
+ */
 export class KernelPaging {
   /** Demand paging, once a backing store is attached (`enable`). */
   paging: Paging | null = null;

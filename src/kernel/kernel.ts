@@ -400,7 +400,8 @@ export class Kernel implements KernelServices, ObjectKernel {
     if (memory.destroyed) return "its Memory was destroyed";
     const fixedPages = processFixedPages(image);
     if (memory.available < fixedPages) return `its Memory's quota is exhausted (${memory.available} pages left, a process of ${image.name} needs ${fixedPages})`;
-    if (!this.mayWireFor(ppid, processKernelFrames(image))) return `physical memory the pager cannot take back is at its limit (${this.frames.wiredCount} of ${this.frames.frameCount} frames): a process of ${image.name} needs ${processKernelFrames(image)} more`;
+    const kernelFrames = processKernelFrames(image);
+    if (!this.mayWireFor(ppid, kernelFrames)) return `physical memory the pager cannot take back is at its limit (${this.frames.wiredCount} of ${this.frames.frameCount} frames): a process of ${image.name} needs ${kernelFrames} more`;
     const pid = this.nextPid++;
     const descriptorSlot = this.descriptors.allocate();
     if (descriptorSlot === null) return "out of physical memory for a process descriptor";
