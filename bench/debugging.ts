@@ -130,7 +130,7 @@ export async function debugging(): Promise<Section> {
       const process = bench.spawn(looper, "run", [LOOP], armed);
       if (armed && process.debug!.addBreakpoint(OTHER, BreakAt.ENTRY, 0) < 0) throw new Error("bench bug: no breakpoint");
       const ms = await bench.run("armed loop", [process]);
-      const value = kernel.returnValues.get(process.pid);
+      const value = process.returnValue;
       if (expected === undefined) expected = value;
       assertSame("looper", value, expected);
       if (run > 0) loops[armed ? "armed" : "plain"].push((ms * 1e3) / (2 * LOOP));

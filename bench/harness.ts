@@ -102,7 +102,7 @@ export async function runProcess(
   if (!outcome || outcome.kind !== "exited" || outcome.code !== 0) {
     throw new Error(`${image.name} did not exit cleanly: ${JSON.stringify(outcome)} ${machine.faults.join("; ")}`);
   }
-  return { value: kernel.returnValues.get(process.pid), spawnMs: spawned - start, totalMs: end - start };
+  return { value: process.returnValue, spawnMs: spawned - start, totalMs: end - start };
 }
 
 /** Fails the whole run when Dogma and native disagree. */

@@ -260,7 +260,7 @@ export class DogmaIpc {
     await deadline(`${what}: kernel.run`, DEADLINE_MS, kernel.run(), () => schedulerState(kernel));
     const ms = now() - start;
     const specs = server ? [server, ...clients] : clients;
-    const values = processes.map((p) => kernel.returnValues.get(p.pid));
+    const values = processes.map((p) => p.returnValue);
     processes.forEach((p, i) => {
       if (p.outcome?.kind !== "exited" || p.outcome.code !== 0 || !specs[i]!.ok(values[i])) {
         throw new Error(`${what}: pid ${p.pid} (${specs[i]!.entry}) ended with ${JSON.stringify(p.outcome)}, returned ${String(values[i])}; ${this.machine.faults.join("; ")}`);

@@ -133,7 +133,7 @@ export async function rewriteVariants(variants: ReadonlyArray<[string, RewriteVa
           const process = machine.kernel.spawn(image, { entry: "run", entryArgs: [1], mapImage: true });
           await machine.kernel.run();
           const ms = cpuMs() - start;
-          if (process.outcome?.kind !== "exited" || machine.kernel.returnValues.get(process.pid) !== expected) throw new Error(`MISMATCH in ${name} (${variants[i]![0]})`);
+          if (process.outcome?.kind !== "exited" || process.returnValue !== expected) throw new Error(`MISMATCH in ${name} (${variants[i]![0]})`);
           if (run > 0) best.variants[i] = Math.min(best.variants[i]!, ms);
         }
       }

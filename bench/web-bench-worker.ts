@@ -75,7 +75,7 @@ async function ipc(trips: number, words: number, views: boolean): Promise<{ nsPe
   if (timer !== null) clearInterval(timer);
   inspector.watch(false);
   for (const p of [s, c]) {
-    if (kernel.returnValues.get(p.pid) !== trips) throw new Error(`ipc: pid ${p.pid} returned ${String(kernel.returnValues.get(p.pid))}, ${JSON.stringify(p.outcome)}`);
+    if (p.returnValue !== trips) throw new Error(`ipc: pid ${p.pid} returned ${String(p.returnValue)}, ${JSON.stringify(p.outcome)}`);
   }
   return { nsPerRoundTrip: (ms * 1e6) / trips, snapshots };
 }
@@ -98,7 +98,7 @@ async function kernels(names: string[], runs: number): Promise<Array<{ name: str
       const process = kernel.spawn(image, { entry: "run", entryArgs: [1] });
       await kernel.run();
       const dogmaMs = performance.now() - start;
-      const value = kernel.returnValues.get(process.pid);
+      const value = process.returnValue;
       if (value !== expected) throw new Error(`MISMATCH in ${name}: Dogma returned ${String(value)}, native ${String(expected)}`);
       if (run === 0) continue;
       nativeTimes.push(nativeMs);

@@ -130,8 +130,6 @@ export class Kernel implements KernelServices, ObjectKernel {
     const process = this.processes.get(pid);
     return process !== undefined && splitRegionPage(process, address);
   };
-  /** What each process's entry returned (benchmarks read it). */
-  readonly returnValues = new Map<number, unknown>();
 
   constructor(machine: Machine, options: KernelOptions = {}) {
     this.machine = machine;
@@ -751,7 +749,7 @@ export class Kernel implements KernelServices, ObjectKernel {
     };
     run().then(
       (value) => {
-        this.returnValues.set(process.pid, value);
+        process.returnValue = value;
         this.finish(process, { kind: "exited", code: 0 });
         this.scheduler.yieldCpu(process);
       },

@@ -99,6 +99,11 @@ export class Process extends KernelObject implements CapabilityHolder {
   /** Why its last MEMORY_CREATE_IMAGE was refused, for MEMORY_LOAD_ERROR ("" after one that was not). */
   loadError = "";
   fault: FaultRecord | null = null;
+  /**
+   * What its entry returned, once it exited (tests and benchmarks read it). Kept on the process,
+   * not in a kernel table by pid, so it goes when the last holder of the record lets it go.
+   */
+  returnValue: unknown = undefined;
   /** Pages brought back from the pager for it so far. */
   pageIns = 0;
   private pin = 0;

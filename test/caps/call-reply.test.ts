@@ -27,7 +27,7 @@ describe("call and reply between two processes", () => {
       caps: [t.kernel.capability(receiver, Rights.RECEIVER_CALL, 77)],
     });
     await t.kernel.run();
-    expect(t.kernel.returnValues.get(client.pid)).toBe(1000);
+    expect(client.returnValue).toBe(1000);
     expect(server.alive).toBe(true);
     expect(t.kernel.stuck()).toEqual([server]);
     t.kernel.kill(server.pid);
@@ -48,7 +48,7 @@ describe("call and reply between two processes", () => {
     });
     await t.kernel.run();
     // The server took the call and returned without replying: its reply capability was disposed.
-    expect(t.kernel.returnValues.get(server.pid)).toBe(0);
-    expect(t.kernel.returnValues.get(client.pid)).toBe(Status.E_PEER_DEAD);
+    expect(server.returnValue).toBe(0);
+    expect(client.returnValue).toBe(Status.E_PEER_DEAD);
   });
 });

@@ -137,7 +137,7 @@ describe("whole machines", () => {
     });
     const stuck = await runAll(m);
     expect(stuck.map((p) => p.pid)).toEqual([sp.pid]);
-    for (const c of clients) expect(m.kernel.returnValues.get(c.pid)).toBe(CALLS);
+    for (const c of clients) expect(c.returnValue).toBe(CALLS);
   });
 
   it("creates children, gives them capabilities, starts them, and hears from each and of each end", async () => {

@@ -233,7 +233,7 @@ describe("suspend, resume, kill, priority", () => {
     const log = m.log();
     expect(log.answer(op, state).words[1]).toBe(State.suspended);
     expect(log.status(sp, suspended)).toBe(0);
-    expect(m.kernel.returnValues.get(sp.pid)).toBe(9);
+    expect(sp.returnValue).toBe(9);
   });
 
   it("ends a process that kills itself at once", async () => {

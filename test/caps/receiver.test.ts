@@ -464,7 +464,7 @@ describe("a Receiver that goes away", () => {
     expect(log.status(kp, destroyed)).toBe(0);
     expect(log.answer(wp, waited)).toMatchObject({ status: Status.E_PEER_DEAD, label: Op.RECEIVER_RECEIVE });
     expect(log.status(wp, after)).toBe(Status.E_PEER_DEAD);
-    expect(m.kernel.returnValues.get(wp.pid)).toBe(1);
+    expect(wp.returnValue).toBe(1);
     keep.dispose();
   });
 

@@ -293,7 +293,7 @@ export class FuzzMachine {
       strayWrites.push({ frame: f, ownerBefore: ownersBefore[f]!, ownerAfter: frames.owner(f), offset, before: beforeWords[word >>> 2]!, after: memory.words[word >>> 2]! });
     }
     problems.push(...this.checkVictim());
-    return { process, outcome, returnValue: this.kernel.returnValues.get(process.pid), timedOut, strayWrites, problems, pages, wasmPages };
+    return { process, outcome, returnValue: process.returnValue, timedOut, strayWrites, problems, pages, wasmPages };
   }
 
   /** The private page table of a live process (read through the kernel's own structure). */

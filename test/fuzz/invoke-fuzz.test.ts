@@ -417,14 +417,14 @@ async function fuzzRound(seed: number, paging = false): Promise<void> {
   expect(m.faults.filter((f) => /kernel bug|trap/.test(f)), where).toEqual([]);
   for (const p of fuzzers) {
     if (p.outcome?.kind !== "exited" || p.outcome.code !== 0) continue;
-    const violations = k.returnValues.get(p.pid) as number;
+    const violations = p.returnValue as number;
     expect(violations >>> 16, `${where}: ${p.image.name} saw a failed invoke change its buffer (first at call ${violations & 0xffff})`).toBe(0);
   }
   expect(victimAlive, where).toBe(true);
   let broken = -1;
   for (let i = 0; i < VICTIM_WORDS && broken < 0; i++) if (pattern[i] !== ((VICTIM_BASE + i) >>> 0)) broken = i;
   expect(broken, `${where}: the victim's word ${broken} changed`).toBe(-1);
-  expect(k.returnValues.get(witness.pid), where).toBe(WITNESS_CALLS);
+  expect(witness.returnValue, where).toBe(WITNESS_CALLS);
   expect(progress(), where).toBeGreaterThan(FUZZERS * 20);
 
   // Everything has ended. What the fuzzers left in kernel objects (queues, cappages, interrupt

@@ -117,7 +117,7 @@ export async function callEach(t: TestMachine, farm: ServerFarm): Promise<number
   for (const caller of callers) {
     const outcome = caller.outcome;
     if (outcome?.kind !== "exited" || outcome.code !== 0) throw new Error(`caller ended with ${JSON.stringify(outcome)}`);
-    wrong += kernel.returnValues.get(caller.pid) as number;
+    wrong += caller.returnValue as number;
   }
   return wrong;
 }

@@ -121,7 +121,7 @@ describe("a record damaged on disk", () => {
     const image = await t.loader.load(program, "p.wasm");
     const process = t.kernel.spawn(image, { entry: "main" });
     await t.kernel.run();
-    return { stats: { ...t.loader.stats }, value: t.kernel.returnValues.get(process.pid), outcome: process.outcome };
+    return { stats: { ...t.loader.stats }, value: process.returnValue, outcome: process.outcome };
   }
 
   it("one bit of a member's offset flipped: the record is not run (rewritten), and the program reads its own bytes", async () => {

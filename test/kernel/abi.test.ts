@@ -66,7 +66,7 @@ describe("the dogma ABI", () => {
     await t.kernel.run();
     for (const process of runs) {
       expect(process.outcome).toEqual({ kind: "exited", code: 0 });
-      const status = t.kernel.returnValues.get(process.pid) as number;
+      const status = process.returnValue as number;
       expect(codes.has(status), `status ${status}`).toBe(true);
       expect(status).not.toBe(Status.OK);
     }
@@ -101,6 +101,6 @@ describe("the dogma ABI", () => {
     ];
     const processes = cases.map(([len, words]) => t.kernel.spawn(image, { entry: "call", entryArgs: [len, words], mapImage: false }));
     await t.kernel.run();
-    processes.forEach((process, i) => expect(t.kernel.returnValues.get(process.pid), `case ${i}`).toBe(cases[i]![2]));
+    processes.forEach((process, i) => expect(process.returnValue, `case ${i}`).toBe(cases[i]![2]));
   });
 });

@@ -76,7 +76,7 @@ it("charges a PAGE_MAP the mappings of its Page it walks", async () => {
   const maps = 3000;
   const process = t.kernel.spawn(await t.loader.load(mapper, "mapper"), { entry: "go", entryArgs: [maps], caps: [t.kernel.capability(t.kernel.memoryObject(400), ALL_RIGHTS)] });
   await t.kernel.run();
-  expect(t.kernel.returnValues.get(process.pid)).toBe(maps);
+  expect(process.returnValue).toBe(maps);
   // About maps²/2 mappings walked in all: a look every FUEL_PER_CHECK of them (without: 1 at most).
   expect(looks).toBeGreaterThanOrEqual(Math.floor((maps * maps) / 2 / FUEL_PER_CHECK / 2));
 });
@@ -89,7 +89,7 @@ it("charges a call the page-table updates it made, so that a Region moved back a
   countLooks(t.kernel);
   const process = t.kernel.spawn(await t.loader.load(pingPong, "ping-pong"), { entry: "go", entryArgs: [pages, rounds], caps: [t.kernel.capability(t.kernel.memoryObject(pages + 200), ALL_RIGHTS)] });
   await t.kernel.run();
-  expect(t.kernel.returnValues.get(process.pid)).toBe(rounds);
+  expect(process.returnValue).toBe(rounds);
   // A look at the clock at least every round (without the charge: none at all, 1 at most).
   expect(looks).toBeGreaterThanOrEqual(rounds);
 });

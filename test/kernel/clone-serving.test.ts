@@ -125,7 +125,7 @@ describe("serving processes", () => {
     ];
     await t.kernel.run();
     // Without a registration the entry's return ends it, with PROCESS_SERVE's status as its value.
-    expect(refused.map((p) => t.kernel.returnValues.get(p.pid))).toEqual([Status.E_INVALID_ARGUMENT, Status.E_INVALID_ARGUMENT, Status.E_WRONG_TYPE, Status.E_MISSING_RIGHT]);
+    expect(refused.map((p) => p.returnValue)).toEqual([Status.E_INVALID_ARGUMENT, Status.E_INVALID_ARGUMENT, Status.E_WRONG_TYPE, Status.E_MISSING_RIGHT]);
     expect(refused.every((p) => p.outcome?.kind === "exited")).toBe(true);
   });
 
@@ -182,7 +182,7 @@ describe("serving processes", () => {
     expect([...store.pages.keys()].filter((key) => key.startsWith(`${source.pid}:`)).length).toBeGreaterThan(30);
     expect(source.fault).toBe(null);
     // One call, then the copy; the two later calls went one to each, both at count 2.
-    expect(t.kernel.returnValues.get(caller.pid)).toEqual([1001, Status.OK, 2002, 2002]);
+    expect(caller.returnValue).toEqual([1001, Status.OK, 2002, 2002]);
     for (const p of [...(t.kernel as unknown as { processes: Map<number, Process> }).processes.values()]) if (p.alive) t.kernel.kill(p.pid);
   }, patience(60_000));
 

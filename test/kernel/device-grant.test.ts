@@ -111,7 +111,7 @@ async function drive(mode: number, deviceRights: number = ALL_RIGHTS) {
   });
   await t.kernel.run();
   expect(process.outcome).toEqual({ kind: "exited", code: 0 });
-  return { device, value: t.kernel.returnValues.get(process.pid) };
+  return { device, value: process.returnValue };
 }
 
 /** Whether a window the device was given is dead: any access throws. */

@@ -71,7 +71,7 @@ async function drive(mode: number) {
     caps: [t.kernel.capability(object, ALL_RIGHTS), t.kernel.capability(t.kernel.memoryObject(64), ALL_RIGHTS)],
   });
   await t.kernel.run();
-  return { t, device, process, value: t.kernel.returnValues.get(process.pid) };
+  return { t, device, process, value: process.returnValue };
 }
 
 describe("a Device object", () => {
@@ -127,6 +127,6 @@ describe("a Device object", () => {
       t.kernel.spawn(image, { entry: "probe", entryArgs: [label | 0, c], caps: [limited.derive(ALL_RIGHTS), t.kernel.capability(t.kernel.rootMemory, ALL_RIGHTS)] }),
     );
     await t.kernel.run();
-    processes.forEach((p, i) => expect(t.kernel.returnValues.get(p.pid), `case ${i}`).toBe(cases[i]![2]));
+    processes.forEach((p, i) => expect(p.returnValue, `case ${i}`).toBe(cases[i]![2]));
   });
 });

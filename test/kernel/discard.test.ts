@@ -187,7 +187,7 @@ describe("PROCESS_DISCARD", () => {
     const process = t.kernel.spawn(image, { entry: "run", entryArgs: [2048] });
     await t.kernel.run();
     expect(process.fault).toBe(null);
-    expect(t.kernel.returnValues.get(process.pid)).toEqual([Status.OK, 0]);
+    expect(process.returnValue).toEqual([Status.OK, 0]);
     // The first pages had gone to the pager: the discard brought them back to give them up.
     expect(store.readKeys).toContain(`${process.pid}:16`);
     expect(paging.evictions).toBeGreaterThan(0);

@@ -131,7 +131,7 @@ async function run(entry: string, mode = 0): Promise<{ process: Process; result:
   const image = await t.loader.load(wat(program), "handled");
   const process = t.kernel.spawn(image, { entry, entryArgs: [mode] });
   await t.kernel.run();
-  return { process, result: t.kernel.returnValues.get(process.pid) as number[] | undefined, faults: t.faults };
+  return { process, result: process.returnValue as number[] | undefined, faults: t.faults };
 }
 
 describe("a fault handler", () => {

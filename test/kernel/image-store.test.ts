@@ -31,8 +31,8 @@ describe("image pages on demand", () => {
     const first = t.kernel.spawn(image, { entry: "read", entryArgs: [0] });
     const middle = t.kernel.spawn(image, { entry: "read", entryArgs: [20 * 1024] });
     await t.kernel.run();
-    expect(t.kernel.returnValues.get(first.pid)).toBe(0x6d736100);
-    expect(t.kernel.returnValues.get(middle.pid)).toBe(0x55555555);
+    expect(first.returnValue).toBe(0x6d736100);
+    expect(middle.returnValue).toBe(0x55555555);
     expect(idle.outcome).toEqual({ kind: "exited", code: 0 });
     // Two pages of the image were read, then both processes went, and with them every mapping of
     // it: the frames went back too (the Image holds the bytes, not frames nobody maps).
@@ -58,15 +58,15 @@ describe("image pages on demand", () => {
       },
     };
     await t.kernel.run();
-    expect(t.kernel.returnValues.get(keeper.pid)).toBe(0x55555555);
-    expect(t.kernel.returnValues.get(reader.pid)).toBe(0x6d736100);
+    expect(keeper.returnValue).toBe(0x55555555);
+    expect(reader.returnValue).toBe(0x6d736100);
     expect(atEnds).toEqual([1, 2]);
     expect(held.frames.every((frame) => frame === 0)).toBe(true);
     expect(t.kernel.frames.freeCount).toBe(free);
     // Given again, with the same bytes, and paid for again.
     const again = t.kernel.spawn(image, { entry: "read", entryArgs: [20 * 1024] });
     await t.kernel.run();
-    expect(t.kernel.returnValues.get(again.pid)).toBe(0x55555555);
+    expect(again.returnValue).toBe(0x55555555);
     expect(checkInvariants(t.kernel)).toEqual([]);
   });
 

@@ -80,6 +80,6 @@ describe("many live processes", () => {
     expect(large.space.tlb.entries).toBe(TLB_MAX_ENTRIES);
     await t.kernel.run();
     expect([small.outcome, large.outcome]).toEqual([{ kind: "exited", code: 0 }, { kind: "exited", code: 0 }]);
-    expect([t.kernel.returnValues.get(small.pid), t.kernel.returnValues.get(large.pid)]).toEqual([(255 * 256) / 2, (255 * 256) / 2]);
+    expect([small.returnValue, large.returnValue]).toEqual([(255 * 256) / 2, (255 * 256) / 2]);
   });
 });

@@ -42,7 +42,7 @@ async function ask(quota: number, n: number, nest: boolean) {
   const process = t.kernel.spawn(await t.loader.load(asker, "asker"), { entry: "go", entryArgs: [n, nest ? 1 : 0], caps: [t.kernel.capability(memory, ALL_RIGHTS)] });
   await t.kernel.run();
   expect(process.outcome).toEqual({ kind: "exited", code: 0 });
-  return { t, memory, made: t.kernel.returnValues.get(process.pid) };
+  return { t, memory, made: process.returnValue };
 }
 
 // `go(n)`: mints a send capability of a Receiver of its own and monitors itself with it n times;
@@ -116,7 +116,7 @@ describe("chains of kernel objects", () => {
     const look = setInterval(() => (most = Math.max(most, process.monitors.length)), 1);
     await t.kernel.run();
     clearInterval(look);
-    expect(t.kernel.returnValues.get(process.pid)).toBe(MAX_MONITORS);
+    expect(process.returnValue).toBe(MAX_MONITORS);
     expect(most).toBeLessThanOrEqual(MAX_MONITORS);
     expect(process.monitors).toEqual([]); // told, at its end
   });

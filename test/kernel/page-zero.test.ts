@@ -25,7 +25,7 @@ async function run(base: number, entry: string, args: number[]) {
   const image = await t.loader.load(program(base), `data-at-${base}`);
   const p = t.kernel.spawn(image, { entry, entryArgs: args });
   await t.kernel.run();
-  return { t, p, value: t.kernel.returnValues.get(p.pid) };
+  return { t, p, value: p.returnValue };
 }
 
 const pageZeroInTlb = (p: Process) => [...p.space.tlb.validEntries()].some((e) => e.address < PAGE_SIZE);
@@ -91,7 +91,7 @@ describe("page 0 checking by policy", () => {
     const p = t.kernel.spawn(await t.loader.load(hammer(PAGE_ZERO_ADAPT + 10, 0), "hammer"));
     await t.kernel.run();
     expect(p.outcome).toEqual({ kind: "exited", code: 0 });
-    expect(t.kernel.returnValues.get(p.pid)).toBe(PAGE_ZERO_ADAPT + 10);
+    expect(p.returnValue).toBe(PAGE_ZERO_ADAPT + 10);
     expect(p.space.pageZeroUnchecked).toBe(true);
     expect(lines.join("\n")).toMatch(new RegExp(`\\[pid ${p.pid}\\] page 0: unchecked after ${PAGE_ZERO_ADAPT} slow-path accesses`));
   });

@@ -140,7 +140,7 @@ async function pagingThrough(lies: Lies, batch: number) {
   const pages = 400;
   const worker = k.spawn(await t.loader.load(PAGE_SWEEP, "workload"), { entry: "run", entryArgs: [pages, 3] });
   await k.run();
-  const result = { worker, pagerProcess, faults: t.faults, sum: k.returnValues.get(worker.pid), right: sweepSum(pages, 3), sent, paging: k.paging! };
+  const result = { worker, pagerProcess, faults: t.faults, sum: worker.returnValue, right: sweepSum(pages, 3), sent, paging: k.paging! };
   k.kill(pagerProcess.pid);
   return result;
 }
@@ -217,14 +217,14 @@ describe("a pager that takes several pages a message", () => {
     expect(first.fault).toMatchObject({ kind: "unreachable" });
     // What the first pager held is lost: the workload ends right or with page-integrity, no other way.
     if (worker.fault) expect(worker.fault.kind).toBe("page-integrity");
-    else expect(k.returnValues.get(worker.pid)).toBe(sweepSum(400, 3));
+    else expect(worker.returnValue).toBe(sweepSum(400, 3));
     expect(t.faults.filter((fault) => !fault.startsWith(`pager (pid ${first.pid})`))).toEqual(worker.fault ? [expect.stringContaining("page-integrity")] : []);
     // The kernel is all there: a new workload pages through the second pager to its result.
     const after = k.spawn(await t.loader.load(PAGE_SWEEP, "workload"), { entry: "run", entryArgs: [400, 3] });
     const again = k.run();
     await again;
     expect([second.fault, after.fault]).toEqual([null, null]);
-    expect(k.returnValues.get(after.pid)).toBe(sweepSum(400, 3));
+    expect(after.returnValue).toBe(sweepSum(400, 3));
     k.kill(second.pid);
     for (const cap of held) cap.dispose();
   }, patience(120_000));

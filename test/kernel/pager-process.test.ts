@@ -149,7 +149,7 @@ describe("a pager process", () => {
     const worker = k.spawn(await t.loader.load(PAGE_SWEEP, "workload"), { entry: "run", entryArgs: [pages, 3] });
     await k.run();
     expect([worker.fault, pagerProcess.fault, t.faults]).toEqual([null, null, []]);
-    expect(k.returnValues.get(worker.pid)).toBe(sweepSum(pages, 3));
+    expect(worker.returnValue).toBe(sweepSum(pages, 3));
     expect(k.paging!.evictions).toBeGreaterThan(pages / 2);
     expect(k.paging!.pageIns).toBeGreaterThan(pages / 2);
     expect(pagedInThroughPager).toBeGreaterThan(pages / 4);
@@ -166,7 +166,7 @@ describe("a pager process", () => {
     await k.run();
     // Before: the word-less answer read as "stored", the pager trapped, and the workload waited for ever.
     expect([worker.fault, pagerProcess.fault, t.faults]).toEqual([null, null, []]);
-    expect(k.returnValues.get(worker.pid)).toBe(sweepSum(pages, 3));
+    expect(worker.returnValue).toBe(sweepSum(pages, 3));
     expect(k.paging!.evictions).toBeGreaterThan(pages / 4);
     k.kill(pagerProcess.pid);
   }, patience(120_000));
@@ -185,7 +185,7 @@ describe("a pager process", () => {
     k.enablePaging(new PagerChannel(k.ipc, k.services, k.capability(receiver, Rights.RECEIVER_SEND), pagerMemory), { storePages: 8192, lowWater, highWater: lowWater + 64 });
     const worker = k.spawn(await t.loader.load(PAGE_SWEEP, "workload"), { entry: "run", entryArgs: [700, 3] });
     await k.run();
-    expect(k.returnValues.get(worker.pid)).toBe(undefined);
+    expect(worker.returnValue).toBe(undefined);
     expect(worker.fault).toMatchObject({ kind: "page-integrity" });
     expect(worker.fault!.message).toContain("fails authentication");
     k.kill(pagerProcess.pid);
@@ -214,7 +214,7 @@ describe("a pager process", () => {
       for (const worker of spawned) {
         // The right sum, or torn down for the page the pager lied about: nothing in between.
         if (worker.fault) expect(worker.fault.kind).toBe("page-integrity");
-        else expect(k.returnValues.get(worker.pid)).toBe(sweepSum(pages, 3));
+        else expect(worker.returnValue).toBe(sweepSum(pages, 3));
       }
       const faulted = spawned.filter((worker) => worker.fault).length;
       // Every lie was refused (each ended at most one process); without lies, what was dropped or
@@ -225,7 +225,7 @@ describe("a pager process", () => {
       // The kernel is still all there: a new process runs to its result.
       const after = k.spawn(await t.loader.load(PAGE_SWEEP, "workload"), { entry: "run", entryArgs: [10, 2] });
       await k.run();
-      expect(k.returnValues.get(after.pid)).toBe(sweepSum(10, 2));
+      expect(after.returnValue).toBe(sweepSum(10, 2));
     }, patience(120_000));
   }
 });

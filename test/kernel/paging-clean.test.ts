@@ -80,7 +80,7 @@ async function run(store: TestStore, storePages = 8192) {
   const free = t.kernel.frames.freeCount;
   const process = t.kernel.spawn(image, { entry: "run", entryArgs: [PAGES], args: ["clean-workload", "hello"] });
   await t.kernel.run();
-  return { t, paging, process, free, value: t.kernel.returnValues.get(process.pid) };
+  return { t, paging, process, free, value: process.returnValue };
 }
 
 describe("clean pages", () => {

@@ -193,7 +193,7 @@ async function runUnderPaging(binary: Uint8Array, args: string[], store = new Te
   const image = await t.loader.load(binary, "calls");
   const process = t.kernel.spawn(image, { entry: "run", entryArgs: [THRASH_PAGES], args });
   await t.kernel.run();
-  return { t, paging, process, store, value: t.kernel.returnValues.get(process.pid) };
+  return { t, paging, process, store, value: process.returnValue };
 }
 
 /** Whether the store was asked for `page` of `pid`: the call's page really was paged out. */
@@ -241,8 +241,8 @@ describe("kernel calls on paged-out pages", () => {
     const sender = t.kernel.spawn(await t.loader.load(SENDER, "sender"), { entry: "run", entryArgs: [THRASH_PAGES], caps: [t.kernel.capability(channel, Rights.RECEIVER_SEND)] });
     await t.kernel.run();
     expect([receiver.fault, sender.fault]).toEqual([null, null]);
-    expect(t.kernel.returnValues.get(receiver.pid)).toBe(42);
-    expect(t.kernel.returnValues.get(sender.pid)).toBe(0);
+    expect(receiver.returnValue).toBe(42);
+    expect(sender.returnValue).toBe(0);
     // The receiver's other pages went out; the buffer's page never did.
     expect([...store.pages.keys()].filter((key) => key.startsWith(`${receiver.pid}:`)).length).toBeGreaterThan(200);
     expect(store.pages.has(`${receiver.pid}:2`)).toBe(false);
@@ -263,7 +263,7 @@ describe("kernel calls on paged-out pages", () => {
     const sender = t.kernel.spawn(await t.loader.load(SENDER, "sender"), { entry: "run", entryArgs: [THRASH_PAGES], caps: [t.kernel.capability(channel, Rights.RECEIVER_SEND)] });
     await t.kernel.run();
     expect([receiver.fault, sender.fault]).toEqual([null, null]);
-    expect(t.kernel.returnValues.get(receiver.pid)).toBe(42);
+    expect(receiver.returnValue).toBe(42);
     expect([...store.pages.keys()].filter((key) => key.startsWith(`${receiver.pid}:`)).length).toBeGreaterThan(200);
     expect(store.pages.has(`${receiver.pid}:2`)).toBe(false);
   }, patience(60_000));
@@ -284,8 +284,8 @@ describe("kernel calls on paged-out pages", () => {
     const sender = t.kernel.spawn(await t.loader.load(SENDER, "sender"), { entry: "run", entryArgs: [THRASH_PAGES], caps: [t.kernel.capability(channel, Rights.RECEIVER_SEND)] });
     await t.kernel.run();
     expect([receiver.fault, sender.fault]).toEqual([null, null]);
-    expect(t.kernel.returnValues.get(sender.pid)).toBe(0);
-    expect(t.kernel.returnValues.get(receiver.pid)).toBe(42);
+    expect(sender.returnValue).toBe(0);
+    expect(receiver.returnValue).toBe(42);
     expect(fetched(store, receiver.pid, 2)).toBe(true);
   }, patience(60_000));
   it("pages in a waiting caller's buffer that went out, and delivers the answer into it", async () => {
@@ -307,8 +307,8 @@ describe("kernel calls on paged-out pages", () => {
     expect(t.kernel.ipc.kernelSend(t.kernel.capability(go, Rights.RECEIVER_SEND), 1, [])).toBe(true);
     await t.kernel.run();
     expect([caller.fault, server.fault]).toEqual([null, null]);
-    expect(t.kernel.returnValues.get(server.pid)).toBe(0);
-    expect(t.kernel.returnValues.get(caller.pid)).toBe(42);
+    expect(server.returnValue).toBe(0);
+    expect(caller.returnValue).toBe(42);
     expect(fetched(store, caller.pid, 2)).toBe(true);
   }, patience(60_000));
 });

@@ -71,7 +71,7 @@ describe("a page with the pager, mapped over", () => {
     };
     await t.kernel.run();
     expect(process.fault).toBe(null);
-    expect(t.kernel.returnValues.get(process.pid)).toEqual([Status.OK, Status.OK, 7]);
+    expect(process.returnValue).toEqual([Status.OK, Status.OK, 7]);
     // 0x10000 went to the pager twice: before the Page was mapped over it, and after.
     expect(store.pages.get(`${process.pid}:16`)?.length).toBeGreaterThanOrEqual(2);
     expect([...broken]).toEqual([]);

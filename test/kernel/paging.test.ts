@@ -60,7 +60,7 @@ async function run(pages: number, rounds: number, store: TestStore, policy: Evic
   const free = t.kernel.frames.freeCount;
   const process = t.kernel.spawn(image, { entry: "run", entryArgs: [pages, rounds] });
   await t.kernel.run();
-  return { t, paging, process, free, value: t.kernel.returnValues.get(process.pid) };
+  return { t, paging, process, free, value: process.returnValue };
 }
 
 describe("demand paging", () => {
@@ -91,7 +91,7 @@ describe("demand paging", () => {
       const processes = Array.from({ length: 8 }, () => t.kernel.spawn(image, { entry: "run", entryArgs: [pages, 3] }));
       await t.kernel.run();
       expect(processes.map((p) => p.fault)).toEqual(processes.map(() => null));
-      expect(processes.map((p) => t.kernel.returnValues.get(p.pid))).toEqual(processes.map(() => sweepSum(pages, 3)));
+      expect(processes.map((p) => p.returnValue)).toEqual(processes.map(() => sweepSum(pages, 3)));
       // Every one of them was paged, and paged back.
       for (const p of processes) expect(store.readKeys.some((key) => key.startsWith(`${p.pid}:`))).toBe(true);
       expect(paging.evictions).toBeGreaterThan(8 * pages);
@@ -189,7 +189,7 @@ describe("pin levels", () => {
       const worker = t.kernel.spawn(await t.loader.load(WORKLOAD, "workload"), { entry: "run", entryArgs: [2048, 2] });
       await t.kernel.run();
       expect(worker.fault).toBe(null);
-      expect(t.kernel.returnValues.get(worker.pid)).toBe(sweepSum(2048, 2));
+      expect(worker.returnValue).toBe(sweepSum(2048, 2));
       const heldOut = [...store.pages.keys()].filter((key) => key.startsWith(`${holder.pid}:`)).length;
       // Level 1 is spared here because the thrashing process's own pages always suffice.
       expect(heldOut > 0).toBe(evicted);
@@ -216,7 +216,7 @@ describe("pin levels", () => {
     const process = t.kernel.spawn(await t.loader.load(WORKLOAD, "workload"), { entry: "run", entryArgs: [2048, 2] });
     await t.kernel.run();
     expect(process.fault).toBe(null);
-    expect(t.kernel.returnValues.get(process.pid)).toBe(sweepSum(2048, 2));
+    expect(process.returnValue).toBe(sweepSum(2048, 2));
     expect(paging.evictions).toBeGreaterThan(1024);
     expect(store.mostHeld).toBeLessThanOrEqual(128);
     expect(store.mostHeld).toBeGreaterThan(64); // it did fill up, and waited
@@ -230,7 +230,7 @@ describe("pin levels", () => {
     const worker = t.kernel.spawn(await t.loader.load(WORKLOAD, "workload"), { entry: "run", entryArgs: [2048, 3] });
     await t.kernel.run();
     expect([worker.fault?.message, worker.state]).toEqual([undefined, "exited"]);
-    expect(t.kernel.returnValues.get(worker.pid)).toBe(sweepSum(2048, 3));
+    expect(worker.returnValue).toBe(sweepSum(2048, 3));
     // The holder's pages went out, each first refused; every one of them was written again.
     const held = [...store.pages.keys()].filter((key) => key.startsWith(`${holder.pid}:`));
     expect(held.length).toBeGreaterThan(100);
@@ -294,7 +294,7 @@ describe("kernel calls on paged-out memory", () => {
     const process = t.kernel.spawn(image, { entry: "run", entryArgs: [2048] });
     await t.kernel.run();
     expect(process.fault).toBe(null);
-    expect(t.kernel.returnValues.get(process.pid)).toEqual([Status.OK, process.pid]);
+    expect(process.returnValue).toEqual([Status.OK, process.pid]);
     expect(store.readKeys).toContain(`${process.pid}:2`);
   }, patience(60_000));
 });

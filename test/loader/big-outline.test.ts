@@ -140,6 +140,6 @@ describe("loop outlining in a binary with 1 MiB of code or more", () => {
     const process = t.kernel.spawn(image, { entry: "_start", mapImage: false });
     await t.kernel.run();
     expect(process.outcome).toEqual({ kind: "exited", code: 0 });
-    expect(t.kernel.returnValues.get(process.pid)).toBe(native);
+    expect(process.returnValue).toBe(native);
   }, 60_000);
 });

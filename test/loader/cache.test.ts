@@ -43,7 +43,7 @@ async function runWith(cache: ModuleCache, options: TestMachineOptions["loader"]
   const image = await t.loader.load(program, "program.wasm");
   const process = t.kernel.spawn(image, { entry: "main" });
   await t.kernel.run();
-  return { stats: { ...t.loader.stats }, outcome: process.outcome, value: t.kernel.returnValues.get(process.pid), stdout: t.stdout(), image };
+  return { stats: { ...t.loader.stats }, outcome: process.outcome, value: process.returnValue, stdout: t.stdout(), image };
 }
 
 const expected = { outcome: { kind: "exited", code: 0 }, value: 41 + 0x44, stdout: "cached hello\n" };
@@ -159,7 +159,7 @@ describe("ModuleCache", () => {
     const process = t.kernel.spawn(b, { entry: "main" });
     await t.kernel.run();
     expect(process.outcome).toEqual(expected.outcome);
-    expect(t.kernel.returnValues.get(process.pid)).toBe(expected.value);
+    expect(process.returnValue).toBe(expected.value);
   });
 
   it("the loader keeps its own copy of the bytes it was given", async () => {
@@ -270,7 +270,7 @@ describe("a cached record with damaged function bodies, validated lazily", () =>
     const next = t.kernel.spawn(sound, { entry: "main" });
     await t.kernel.run();
     expect(next.outcome).toEqual({ kind: "exited", code: 0 });
-    expect(t.kernel.returnValues.get(next.pid)).toBe(7);
+    expect(next.returnValue).toBe(7);
   });
 });
 
@@ -287,12 +287,12 @@ describe("a digest told by the host that is not the bytes'", () => {
     const wrong = await t.loader.adopt(program.slice(), "program.wasm", otherDigest);
     const p = t.kernel.spawn(wrong, { entry: "main" });
     await t.kernel.run();
-    expect(t.kernel.returnValues.get(p.pid)).toBe(expected.value);
+    expect(p.returnValue).toBe(expected.value);
 
     const u = testMachine({ loader: { cache } });
     const image = await u.loader.load(other, "other.wasm");
     const q = u.kernel.spawn(image, { entry: "main" });
     await u.kernel.run();
-    expect(u.kernel.returnValues.get(q.pid)).toBe(99);
+    expect(q.returnValue).toBe(99);
   });
 });

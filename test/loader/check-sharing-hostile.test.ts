@@ -111,7 +111,7 @@ async function underDogma(t: TestMachine, entry: string, p: number, q: number, c
   const image = await t.loader.load(bytes, "hostile");
   const process = t.kernel.spawn(image, { entry, entryArgs: [p, q, c], mapImage: false });
   await t.kernel.run();
-  return { outcome: process.outcome, value: t.kernel.returnValues.get(process.pid) };
+  return { outcome: process.outcome, value: process.returnValue };
 }
 
 const PLACES = [2 * PAGE + 64, 3 * PAGE - 8, 3 * PAGE - 20, 3 * PAGE - 44, 4 * PAGE - 1, 4 * 65536 - 16, 4 * 65536 - 40, 4 * 65536 + 8, 2 ** 32 - 8, 2 ** 32 - 40, 0xfffffff0, PAGE + 6];

@@ -165,7 +165,7 @@ async function underDogma(t: TestMachine, entry: string, p: number, q: number, h
   current = process;
   hooks.prepare?.(process);
   await t.kernel.run();
-  return { outcome: process.outcome, value: t.kernel.returnValues.get(process.pid) };
+  return { outcome: process.outcome, value: process.returnValue };
 }
 
 /** Addresses that put a group's span inside a page, across one, at memory's end, past it and near 0 and 4 GiB. */

@@ -85,7 +85,7 @@ async function underDogma(entries: string[], v: bigint, variant: RewriteVariant 
     // A fresh process for each: the first access to each page misses (the slow path), the rest hit.
     const process = t.kernel.spawn(image, { entry, entryArgs: [v], mapImage: false });
     await t.kernel.run();
-    results.push({ outcome: process.outcome, value: t.kernel.returnValues.get(process.pid) });
+    results.push({ outcome: process.outcome, value: process.returnValue });
   }
   return results;
 }
@@ -142,7 +142,7 @@ describe("accesses at constant addresses", () => {
     const process = t.kernel.spawn(image, { entry: "loop", entryArgs: [0n], mapImage: false });
     await t.kernel.run();
     expect(process.outcome).toEqual({ kind: "exited", code: 0 });
-    expect(t.kernel.returnValues.get(process.pid)).toBe(native("loop", 0n));
+    expect(process.returnValue).toBe(native("loop", 0n));
     expect(slowPaths).toBeGreaterThan(0);
     expect(slowPaths).toBeLessThanOrEqual(4);
   });

@@ -65,7 +65,7 @@ async function underDogma(bytes: Uint8Array<ArrayBuffer>, entries: string[]): Pr
     const process = t.kernel.spawn(image, { entry, mapImage: false });
     await t.kernel.run();
     const outcome = process.outcome as { kind: string };
-    results.push(outcome.kind === "exited" ? { value: t.kernel.returnValues.get(process.pid) as bigint } : { trapped: true });
+    results.push(outcome.kind === "exited" ? { value: process.returnValue as bigint } : { trapped: true });
   }
   return { segments: image.segments.length, results };
 }

@@ -133,7 +133,7 @@ async function runDogma(t: TestMachine, image: LoadedImage, entry: string, args:
   const outcome = process.outcome!;
   if (outcome.kind === "faulted") return { trap: outcome.fault.message, kind: outcome.fault.kind };
   expect(outcome.code).toBe(0);
-  return { value: t.kernel.returnValues.get(process.pid) };
+  return { value: process.returnValue };
 }
 
 // The Dogma fault kinds that fit a native trap message.

@@ -54,7 +54,7 @@ async function run(bytes: Uint8Array, entry: string, args: number[] = []): Promi
   const process = t.kernel.spawn(image, { entry, entryArgs: args, mapImage: false });
   await t.kernel.run();
   expect(process.outcome).toEqual({ kind: "exited", code: 0 });
-  return t.kernel.returnValues.get(process.pid);
+  return process.returnValue;
 }
 
 describe("malformed binaries are refused with what and where", () => {

@@ -58,7 +58,7 @@ export async function underDogma(bytes: Uint8Array, entry: string, args: number[
   current = process;
   hooks.prepare?.(process, kernel);
   await kernel.run();
-  return { outcome: process.outcome, value: kernel.returnValues.get(process.pid) };
+  return { outcome: process.outcome, value: process.returnValue };
 }
 
 /** Moves the page at `address` to another frame, contents and all (as the group fuzzer does). */

@@ -144,7 +144,7 @@ describe("checks hoisted out of loops", () => {
     const process = t.kernel.spawn(image, { entry: "run", mapImage: false });
     await t.kernel.run();
     expect(process.outcome).toEqual({ kind: "exited", code: 0 });
-    expect(t.kernel.returnValues.get(process.pid)).toBe(expected);
+    expect(process.returnValue).toBe(expected);
   });
 
   // Under the variant that checks groups off locals at the header too.

@@ -28,7 +28,7 @@ async function roundTrip(entry: string, address: number, bits: number | bigint):
   const process = t.kernel.spawn(image, { entry, entryArgs: [address, bits], mapImage: false });
   await t.kernel.run();
   expect(process.outcome).toEqual({ kind: "exited", code: 0 });
-  return t.kernel.returnValues.get(process.pid);
+  return process.returnValue;
 }
 
 describe("NaN bit patterns", () => {

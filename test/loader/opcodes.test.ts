@@ -153,7 +153,7 @@ describe("native and Dogma agree, instruction by instruction", () => {
           const want = runNative(native, entry, args);
           const process = t.kernel.spawn(image, { entry, entryArgs: args, mapImage: false });
           await t.kernel.run();
-          const got: Outcome = process.outcome?.kind === "faulted" ? { trap: true } : { value: t.kernel.returnValues.get(process.pid) };
+          const got: Outcome = process.outcome?.kind === "faulted" ? { trap: true } : { value: process.returnValue };
           expect(show("value" in got ? got.value : "trap"), `${label} ${entry}(${args.map(show).join(", ")})`).toBe(show("value" in want ? want.value : "trap"));
           compared++;
         }

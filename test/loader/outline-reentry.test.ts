@@ -67,7 +67,7 @@ async function watched(rewrite: RewriteVariant): Promise<{ calls: Call[]; result
   const name = (engineIndex: number) => (table.outlined(engineIndex) ? `${table.name(table.original(engineIndex))} (outlined)` : table.name(table.original(engineIndex)));
   // The safe point's call comes through the loader's helper (dogma$safe_point_or_wait): the frames below it are the program's.
   const program = calls.map((call) => ({ ...call, frames: call.frames.filter((frame) => !table.safePointHelper(frame.function)) }));
-  return { calls: program, result: kernel.returnValues.get(process.pid), name };
+  return { calls: program, result: process.returnValue, name };
 }
 
 describe("an outlined loop at run time", () => {

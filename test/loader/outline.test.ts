@@ -98,7 +98,7 @@ describe("loop outlining", () => {
       const process = t.kernel.spawn(image, { entry: "_start", mapImage: false });
       await t.kernel.run();
       expect(process.outcome, JSON.stringify(rewrite)).toEqual({ kind: "exited", code: 0 });
-      expect(t.kernel.returnValues.get(process.pid), JSON.stringify(rewrite)).toBe(native);
+      expect(process.returnValue, JSON.stringify(rewrite)).toBe(native);
     }
   });
 

@@ -39,7 +39,7 @@ afterEach(async () => {
   const process = t.kernel.spawn(await t.loader.load(bytes, "good.wasm"), { entry: "main" });
   await t.kernel.run();
   expect(process.outcome).toEqual({ kind: "exited", code: 0 });
-  expect(t.kernel.returnValues.get(process.pid)).toBe(n);
+  expect(process.returnValue).toBe(n);
 });
 
 const valid = watToBinary(`(module (memory 1 1) (func $main (export "_start") (i32.store (i32.const 4096) (i32.const 1))))`, { names: true });
@@ -195,7 +195,7 @@ describe("memory", () => {
     const image = await t.loader.load(bytes, "extended-const.wasm");
     const process = t.kernel.spawn(image, { entry: "main" });
     await t.kernel.run();
-    expect(t.kernel.returnValues.get(process.pid)).toBe(0x2b2a);
+    expect(process.returnValue).toBe(0x2b2a);
   });
 
   it("a data segment beyond the initial memory", async () => {

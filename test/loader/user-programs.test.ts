@@ -26,7 +26,7 @@ describe("bench-* programs, natively and rewritten", () => {
         const process = t.kernel.spawn(await t.loader.load(bytes, file), { entry: "run", entryArgs: [1] });
         await t.kernel.run();
         expect(process.outcome, file).toEqual({ kind: "exited", code: 0 });
-        expect(t.kernel.returnValues.get(process.pid), file).toBe(native);
+        expect(process.returnValue, file).toBe(native);
       }
     }, 60_000);
   }
