@@ -942,10 +942,17 @@ export class AddressSpace implements MappingSpace {
     return this.giveFrame(address, PTE_READ | PTE_WRITE);
   }
 
-  /** A shared page mapped before its owner gave it a frame (an image's page): the owner gives it now; the new entry. */
+  /**
+   * A shared page mapped before its owner gave it a frame (an image's page): the owner gives it
+   * now; the new entry. Such a frame is the kernel's and never paged out: held to the kernel's
+   * limit for such frames (Kernel.mayWireFor) like a Region's, or an Image larger than the machine,
+   * read page by page, left no frame to fault a page into (redteam19).
+   */
   private ownersFrame(address: number, entry: number): number {
     const page = address >>> PAGE_SHIFT;
-    const frame = this.owners?.get(page)?.frameFor?.((address & ~(PAGE_SIZE - 1)) >>> 0) ?? null;
+    const mayGive = !this.pressure || this.usesFrameReserve || this.frames.mayWire(1);
+    const frame = this.owners?.get(page)?.frameFor?.((address & ~(PAGE_SIZE - 1)) >>> 0, mayGive) ?? null;
+    if (frame === null && !mayGive) throw new ProcessFault("out-of-memory", address, `no frame for this page of a binary: physical memory the pager cannot take back is at its limit (${this.frames.wiredCount} of ${this.frames.frameCount} frames)`);
     if (frame === null) throw new ProcessFault("out-of-memory", address, "no free physical frame for this page of a binary");
     this.table.map(page, frame, entry & 0xfff);
     return this.table.lookup(page);

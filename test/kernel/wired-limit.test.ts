@@ -17,6 +17,8 @@ import { PAGE_SWEEP, sweepSum } from "../helpers/page-sweep.ts";
 import { TestStore } from "../helpers/test-store.ts";
 import { testMachine } from "../helpers/test-host.ts";
 import { wat } from "../helpers/wat.ts";
+import { ProcessFault } from "../../src/kernel/fault.ts";
+import { PAGE_SIZE } from "../../src/kernel/constants.ts";
 
 const MEMORY = 4 << 20;
 const IDLE = wat(`(module (memory 1) (func (export "_start")))`);
@@ -80,4 +82,62 @@ describe("the limit on frames paging cannot evict", () => {
     expect(typeof t.kernel.createRegionFor(attacker, slot, 16)).toBe("object");
     expect(checkInvariants(t.kernel)).toEqual([]);
   });
+
+  // redteam19: an Image's pages get kernel frames (never paged out) as they are read, charged to
+  // its Memory's quota only; a job with a quota past the machine mapped a binary larger than the
+  // machine (MEMORY_CREATE_IMAGE, IMAGE_MAP) and read a byte of each page until no frame was left.
+  it("refuses an unpinned process the frames of an Image's pages past it, and not a pinned one", async () => {
+    const { t, paging, sweep, attacker, memory } = await pagingMachine();
+    const frames = t.kernel.frames;
+    const big = await t.loader.load(withCustomSection(IDLE, frames.frameCount * PAGE_SIZE), "big");
+    const image = t.kernel.imageObject(big);
+    expect(memory.adopt(image, 0)).toBe(true);
+    attacker.space.mapShared(image.globalAddress, image.frames, image);
+    let read = 0;
+    let refusal: unknown = null;
+    for (let page = 0; page < image.frames.length && refusal === null; page++) {
+      try {
+        attacker.space.translate(image.globalAddress + page * PAGE_SIZE, false);
+        read++;
+      } catch (error) {
+        refusal = error;
+      }
+    }
+    expect(refusal).toBeInstanceOf(ProcessFault);
+    expect(String((refusal as ProcessFault).message)).toMatch(/cannot take back/);
+    expect(read).toBeGreaterThan(64);
+    expect(frames.wiredCount).toBeLessThanOrEqual(frames.wiredLimit);
+    // A pinned process (the fs installing the boot modules) is not held to it.
+    const level = attacker.pinLevel;
+    attacker.pinLevel = PinLevel.PINNED;
+    expect(() => attacker.space.translate(image.globalAddress + read * PAGE_SIZE, false)).not.toThrow();
+    attacker.pinLevel = level;
+    // What is left still pages: a sweep of twice the floor runs to its answer.
+    const pages = 2 * pageableFloor(frames.frameCount, paging);
+    const sweeper = t.kernel.spawn(sweep, { entry: "run", entryArgs: [pages, 2] });
+    await t.kernel.run();
+    expect(sweeper.fault).toBe(null);
+    expect(t.kernel.returnValues.get(sweeper.pid)).toBe(sweepSum(pages, 2));
+    expect(checkInvariants(t.kernel)).toEqual([]);
+  });
 });
+
+/** `module` with a custom section of `size` bytes of payload appended (a binary as large as one likes). */
+function withCustomSection(module: Uint8Array, size: number): Uint8Array {
+  const name = [1, 0x78]; // "x"
+  const body = size + name.length;
+  const leb: number[] = [];
+  for (let n = body; ; ) {
+    const byte = n & 0x7f;
+    n >>>= 7;
+    if (n === 0) {
+      leb.push(byte);
+      break;
+    }
+    leb.push(byte | 0x80);
+  }
+  const out = new Uint8Array(module.length + 1 + leb.length + body);
+  out.set(module);
+  out.set([0, ...leb, ...name], module.length);
+  return out;
+}
