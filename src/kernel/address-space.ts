@@ -666,9 +666,12 @@ export class AddressSpace implements MappingSpace {
    * whatever the source's rights. With `skipShared`, source pages that are not private (a Page
    * mapped there) copy as zero pages; without it they refuse the whole copy. A status:
    * E_BAD_ADDRESS for a range outside either window or over a non-private page,
-   * E_INVALID_ARGUMENT for overlapping ranges of one space, E_QUOTA.
+   * E_INVALID_ARGUMENT for overlapping ranges of one space, E_QUOTA (also when `mayWire` refuses
+   * the source's pages that become shared: a frame shared copy-on-write is never paged out, and
+   * copies of its own pages, each then discarded, let a job make every frame of the machine one,
+   * redteam19). `mayWire`: Kernel.mayWireFor of the process asking; by default this space's own.
    */
-  copyOnWriteFrom(source: AddressSpace, from: number, to: number, pages: number, skipShared = false): number {
+  copyOnWriteFrom(source: AddressSpace, from: number, to: number, pages: number, skipShared = false, mayWire = (frames: number) => this.mayWire(frames)): number {
     const src = from / PAGE_SIZE;
     const dst = to / PAGE_SIZE;
     const fits = (space: AddressSpace, first: number) => Number.isInteger(first) && first >= space.firstPage && pages >= 1 && (first + pages) * PAGE_SIZE <= space.sizeBytes;
@@ -676,6 +679,7 @@ export class AddressSpace implements MappingSpace {
     if (source === this && src < dst + pages && dst < src + pages) return Status.E_INVALID_ARGUMENT;
     let gained = 0;
     let lost = 0;
+    let wired = 0;
     for (let i = 0; i < pages; i++) {
       const from = source.table.lookup(src + i);
       const here = this.table.lookup(dst + i);
@@ -683,8 +687,11 @@ export class AddressSpace implements MappingSpace {
       // Paged-out pages take part once they are back (an access pages them in).
       if (from & PTE_PAGED || here & PTE_PAGED) return Status.E_NOT_READY;
       if (from >>> PAGE_SHIFT !== 0 && (from & PTE_SHARED) === 0) gained++;
+      // A private frame not yet shared becomes one paging cannot take back (sharePage: adopt).
+      if (from >>> PAGE_SHIFT !== 0 && (from & (PTE_SHARED | PTE_COW)) === 0) wired++;
       if (here >>> PAGE_SHIFT !== 0) lost++;
     }
+    if (wired > 0 && !mayWire(wired)) return Status.E_QUOTA;
     for (let page = dst; page < dst + pages; page += 1024 - (page % 1024)) {
       if (!this.ensureTable(page)) return Status.E_QUOTA;
     }
@@ -891,7 +898,9 @@ export class AddressSpace implements MappingSpace {
 
   /** The object behind a shared copy-on-write page splits it (see `sharedCopyOnWrite`); the new entry. */
   private breakSharedCopyOnWrite(address: number): number {
-    if (!this.sharedCopyOnWrite?.(this.owner, address)) throw new ProcessFault("out-of-memory", address, "no free physical frame to copy this copy-on-write page into");
+    if (!this.sharedCopyOnWrite?.(this.owner, address)) {
+      throw new ProcessFault("out-of-memory", address, "no frame to copy this copy-on-write page into (none free, or physical memory the pager cannot take back is at its limit)");
+    }
     return this.table.lookup(address >>> PAGE_SHIFT);
   }
 
@@ -919,6 +928,11 @@ export class AddressSpace implements MappingSpace {
     return this.table.lookup(page);
   }
 
+  /** Whether `frames` more frames paging cannot take back may be made for this space (FrameAllocator.mayWire): always without paging or when pinned. */
+  private mayWire(frames: number): boolean {
+    return !this.pressure || this.usesFrameReserve || this.frames.mayWire(frames);
+  }
+
   /** Makes sure `page` has a page-table frame, charging it; false when none could be had. */
   private ensureTable(page: number): boolean {
     if (!this.table.needsTable(page)) return true;
@@ -942,10 +956,17 @@ export class AddressSpace implements MappingSpace {
     return this.giveFrame(address, PTE_READ | PTE_WRITE);
   }
 
-  /** A shared page mapped before its owner gave it a frame (an image's page): the owner gives it now; the new entry. */
+  /**
+   * A shared page mapped before its owner gave it a frame (an image's page): the owner gives it
+   * now; the new entry. Such a frame is the kernel's and never paged out: held to the kernel's
+   * limit for such frames (Kernel.mayWireFor) like a Region's, or an Image larger than the machine,
+   * read page by page, left no frame to fault a page into (redteam19).
+   */
   private ownersFrame(address: number, entry: number): number {
     const page = address >>> PAGE_SHIFT;
-    const frame = this.owners?.get(page)?.frameFor?.((address & ~(PAGE_SIZE - 1)) >>> 0) ?? null;
+    const mayGive = this.mayWire(1);
+    const frame = this.owners?.get(page)?.frameFor?.((address & ~(PAGE_SIZE - 1)) >>> 0, mayGive) ?? null;
+    if (frame === null && !mayGive) throw new ProcessFault("out-of-memory", address, `no frame for this page of a binary: physical memory the pager cannot take back is at its limit (${this.frames.wiredCount} of ${this.frames.frameCount} frames)`);
     if (frame === null) throw new ProcessFault("out-of-memory", address, "no free physical frame for this page of a binary");
     this.table.map(page, frame, entry & 0xfff);
     return this.table.lookup(page);

@@ -18,9 +18,11 @@ export interface FrameOwner {
   ownsFrame(frame: number, address: number): boolean;
   /**
    * Owners whose pages get their frames on first use (an image) map them with frame 0 first:
-   * the frame for `address`, given now if it had none; null when memory is exhausted.
+   * the frame for `address`, given now if it had none and `mayGive` (a new frame, which paging
+   * cannot take back, is within the kernel's limit for such frames: FrameAllocator.mayWire);
+   * null when memory is exhausted or a new frame may not be given.
    */
-  frameFor?(address: number): number | null;
+  frameFor?(address: number, mayGive: boolean): number | null;
   /** A page of it was mapped in `space`. */
   mapped(space: MappingSpace): void;
   /** That mapping went. */

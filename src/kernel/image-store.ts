@@ -81,9 +81,11 @@ class StoredImage implements MappedImage, FrameOwner {
     for (const payer of this.payers) payer.framesDropped();
   }
 
-  /** For the address spaces mapping it: a page's frame on its first access. */
-  frameFor(address: number): number | null {
-    return this.frameAt((address - this.base) / PAGE_SIZE);
+  /** For the address spaces mapping it: a page's frame on its first access (if `mayGive`: FrameOwner). */
+  frameFor(address: number, mayGive: boolean): number | null {
+    const index = (address - this.base) / PAGE_SIZE;
+    if (!mayGive && this.frames[index] === 0) return null;
+    return this.frameAt(index);
   }
 
   get destroyed(): boolean {

@@ -18,7 +18,7 @@ import { ObjectKind, Rights, SELF_RIGHTS, SLOT_SELF } from "./caps/object-abi.ts
 import type { ObjectKernel } from "./caps/object-kernel.ts";
 import type { ObjectServices } from "./caps/object-services.ts";
 import { announceEnd } from "./caps/process-control.ts";
-import { SharedFrames } from "./caps/shared-frames.ts";
+import { type MayWire, SharedFrames } from "./caps/shared-frames.ts";
 import { Debugging } from "./debugging.ts";
 import { PageInRequired } from "./paging-hooks.ts";
 import { copyServingState, quiescent, serve } from "./serving.ts";
@@ -128,7 +128,7 @@ export class Kernel implements KernelServices, ObjectKernel {
   /** AddressSpace.sharedCopyOnWrite of every process: one function, not a closure per process. */
   private readonly splitSharedPage = (pid: number, address: number): boolean => {
     const process = this.processes.get(pid);
-    return process !== undefined && splitRegionPage(process, address);
+    return process !== undefined && splitRegionPage(process, address, (frames: number) => this.mayWireFor(pid, frames));
   };
 
   constructor(machine: Machine, options: KernelOptions = {}) {
@@ -240,7 +240,8 @@ export class Kernel implements KernelServices, ObjectKernel {
     source.segments.forEach((segment, i) => (clone.segments[i] = segment));
     const first = source.space.firstPage;
     const pages = source.space.wasmPages * (WASM_PAGE_SIZE / PAGE_SIZE) - first;
-    const status = pages > 0 ? clone.space.copyOnWriteFrom(source.space, first * PAGE_SIZE, first * PAGE_SIZE, pages, true) : Status.OK;
+    const mayWire = (frames: number) => this.mayWireFor(parent.pid, frames);
+    const status = pages > 0 ? clone.space.copyOnWriteFrom(source.space, first * PAGE_SIZE, first * PAGE_SIZE, pages, true, mayWire) : Status.OK;
     if (status !== Status.OK) {
       this.terminate(clone);
       return status;
@@ -839,12 +840,12 @@ function lowestDataByte(image: LoadedImage): number {
 }
 
 /** A write by `process` to a copy-on-write page of a Region it owns: that Region splits the page. */
-function splitRegionPage(process: Process, address: number): boolean {
+function splitRegionPage(process: Process, address: number, mayWire: MayWire): boolean {
   for (const [, cap] of process.caps.entries()) {
     if (cap.object.kind !== ObjectKind.REGION || !cap.has(Rights.REGION_OWNER)) continue;
     const region = cap.object as RegionObject;
     const index = region.pageOf(address);
-    if (index !== null && region.ownedBy(process)) return region.splitPage(index);
+    if (index !== null && region.ownedBy(process)) return region.splitPage(index, mayWire);
   }
   return false;
 }

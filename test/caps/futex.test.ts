@@ -248,7 +248,7 @@ describe("futexes and frames that change", () => {
     const m = await scriptMachine();
     const page = sharedPage(m);
     const copy = sharedPage(m);
-    expect(page.copyTo(copy)).toBe(true);
+    expect(page.copyTo(copy, () => true)).toBe(true);
     expect(page.frame).toBe(copy.frame);
     const a = new Script();
     a.invoke(2, Op.PAGE_MAP, { words: [0x3000, 0] });

@@ -46,9 +46,9 @@ describe("REGION_CLONE", () => {
     let duringRun = 0;
     for (const region of [source, clone]) {
       const original = region.splitPage.bind(region);
-      region.splitPage = (index: number) => {
+      region.splitPage = (index: number, mayWire: (frames: number) => boolean) => {
         const before = m.kernel.frames.freeCount;
-        const done = original(index);
+        const done = original(index, mayWire);
         duringRun += before - m.kernel.frames.freeCount;
         return done;
       };
@@ -106,7 +106,7 @@ describe("REGION_CLONE", () => {
     source.beforeRelease.delete(stop);
     const clone = source.cloneInto(m.kernel.rootMemory) as RegionObject;
     const free = m.kernel.frames.freeCount;
-    expect(clone.unshareAll()).toBe(true);
+    expect(clone.unshareAll(() => true)).toBe(true);
     expect(m.kernel.frames.freeCount).toBe(free - 3);
     for (let i = 0; i < 3; i++) expect(clone.frameList[i]).not.toBe(source.frameList[i]);
     for (const frame of [...source.frameList, ...clone.frameList]) expect(m.kernel.services.sharedFrames.holders(frame)).toBe(1);

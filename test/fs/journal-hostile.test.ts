@@ -22,6 +22,8 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 /** A 64 MiB disk: the bitmap's one block after the journal. */
 const BITMAP = 770;
+/** The backup superblock: the journal's last block. */
+const BACKUP = BITMAP - 1;
 /** The last sequence a u64 holds. */
 const M64 = (1n << 64n) - 1n;
 
@@ -120,4 +122,34 @@ describe("a hostile journal record", () => {
     for (const at of SLOTS) expect(after.readBigUInt64LE(at * BLOCK + 8)).toBeGreaterThanOrEqual(sequence);
     expect(await fsck(disk)).toMatch(/^fsck: clean: /);
   }, patience(120_000));
+
+  // redteam19: a record whole by both its checksums that names the superblock, the backup
+  // superblock (the journal's last block) or a block past the disk's end: replayed by neither
+  // (whole() and fsck's checkSlot refuse a target below the bitmap or past the file system's
+  // end), the disk left as it was.
+  for (const [what, target] of [["the superblock", () => 0], ["the backup superblock", () => BACKUP], ["a block past the disk's end", (blocks: number) => blocks]] as const) {
+    it(`naming ${what} is replayed by neither`, async () => {
+      const { disk, bytes, newer } = await diskWithFiles(`target-${target(1)}.img`);
+      const count = newer.view.getUint32(16, true);
+      bytes.fill(0xaa, (newer.at + 1 + count) * BLOCK, (newer.at + 2 + count) * BLOCK);
+      newer.view.setUint32(32 + 4 * count, target(bytes.length / BLOCK), true);
+      newer.view.setUint32(16, count + 1, true);
+      seal(bytes, newer);
+      writeFileSync(disk, bytes);
+      const superblock = Buffer.from(bytes.subarray(0, BLOCK));
+      const backup = Buffer.from(bytes.subarray(BACKUP * BLOCK, (BACKUP + 1) * BLOCK));
+      expect(await fsck(disk)).toMatch(/^fsck: clean: /);
+      const again = await bootOnDisk(disk, PERSIST, ["fs", "fs-persist"]);
+      try {
+        expect(await verdict(again, /^fs-persist: (found|created)$/, /FAIL/)).toBe("fs-persist: found");
+      } finally {
+        await again.close();
+      }
+      const after = readFileSync(disk);
+      expect(after.length).toBe(bytes.length);
+      expect(after.subarray(0, BLOCK).equals(superblock)).toBe(true);
+      expect(after.subarray(BACKUP * BLOCK, (BACKUP + 1) * BLOCK).equals(backup)).toBe(true);
+      expect(await fsck(disk)).toMatch(/^fsck: clean: /);
+    }, patience(120_000));
+  }
 });

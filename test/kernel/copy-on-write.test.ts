@@ -129,7 +129,7 @@ describe("copy-on-write between address spaces", () => {
     const page = new PageObject(t.kernel.services, t.kernel.services.sharedFrames.allocate()!);
     t.kernel.rootMemory.adopt(page, 1);
     t.kernel.capability(page, ALL_RIGHTS);
-    expect(page.map(b, 0x9000, true)).toBe("ok");
+    expect(page.map(b, 0x9000, true, () => true)).toBe("ok");
     const free = t.kernel.frames.freeCount;
     expect(a.space.copyOnWriteFrom(a.space, 0x3000, 0x4000, 2)).toBe(Status.E_INVALID_ARGUMENT);
     expect(b.space.copyOnWriteFrom(a.space, 0x3000, 0x1f000, 2)).toBe(Status.E_BAD_ADDRESS);

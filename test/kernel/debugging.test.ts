@@ -478,7 +478,7 @@ describe("a refused write", () => {
     s.t.kernel.services.memory.zeroFrame(frame);
     const page = new PageObject(s.t.kernel.services, frame);
     expect(s.t.kernel.rootMemory.adopt(page, 1)).toBe(true);
-    expect(page.map(s.target, DATA + 0x1000, false)).toBe("ok");
+    expect(page.map(s.target, DATA + 0x1000, false, () => true)).toBe("ok");
     const frames = s.t.kernel.frames.freeCount;
     expect(s.dbg.now(s.cap, Op.PROCESS_DEBUG_WRITE, [DATA + 0x1000 - 2, 4, 0, 0x01020304]).status).toBe(Status.E_BAD_ADDRESS);
     expect(s.dbg.now(s.cap, Op.PROCESS_DEBUG_WRITE, [DATA + 0x1000 - 2, 4, DebugAccessFlag.OVERRIDE_RIGHTS, 0x01020304]).status).toBe(Status.E_BAD_ADDRESS);

@@ -79,7 +79,7 @@ describe("image pages on demand", () => {
     expect(held.frames).toHaveLength(1);
     const holder = t.kernel.spawn(other); // created, never run: the image's only mapping is the one below
     holder.space.mapShared(held.globalAddress, held.frames, held);
-    const frame = held.frameFor(held.globalAddress)!;
+    const frame = held.frameFor(held.globalAddress, true)!;
     expect(frame).toBeGreaterThan(0);
     // Page by page, each new mapping replaces the old: the last old one going must not look like
     // the image's last mapping (the frames went back while page 0 named one, a use after free the

@@ -46,7 +46,7 @@ describe("checkInvariants", () => {
     const page = new PageObject(t.kernel.services, t.kernel.services.sharedFrames.allocate()!);
     t.kernel.rootMemory.adopt(page, 1);
     const cap = t.kernel.capability(page, ALL_RIGHTS);
-    expect(page.map(p, 0x5000, false)).toBe("ok");
+    expect(page.map(p, 0x5000, false, () => true)).toBe("ok");
     expect(checkInvariants(t.kernel)).toEqual([]);
     // Torn down behind the mapping's back (what a lifetime bug would do).
     page.destroyed = true;

@@ -125,14 +125,14 @@ describe("a program that holds only its streams and its Memory", () => {
 describe("what a manifest does not ask for", () => {
   it("a program cannot look a service up, nor reach the process manager, unless its manifest asks", async () => {
     const narrow = await m.output("/host/reach.wasm");
-    expect(narrow).toMatch(/reach: lookup pipe: E_[A-Z_]+\n/);
+    expect(narrow).toMatch(/reach: lookup timer: E_[A-Z_]+\n/);
     expect(narrow).toMatch(/reach: proc uptime: E_[A-Z_]+\n/);
     // The same binary, asking for both; and without a manifest (the standard set): both reached.
     const asks = await m.output("/host/reach-asks.wasm");
-    expect(asks).toContain("reach: lookup pipe: 0\n");
+    expect(asks).toContain("reach: lookup timer: 0\n");
     expect(asks).toContain("reach: proc uptime: 0\n");
     const bare = await m.output("/host/reach-bare.wasm");
-    expect(bare).toContain("reach: lookup pipe: 0\n");
+    expect(bare).toContain("reach: lookup timer: 0\n");
     expect(bare).toContain("reach: proc uptime: 0\n");
   });
 
@@ -158,7 +158,7 @@ describe("what a manifest does not ask for", () => {
     const debugged = await m.output("continue");
     expect(debugged).toContain("reach: halt through slot 3: E_MISSING_RIGHT\n");
     const narrow = await m.output("/host/reach-big-narrow.wasm halt");
-    expect(narrow).toMatch(/reach: lookup pipe: E_[A-Z_]+\n/);
+    expect(narrow).toMatch(/reach: lookup timer: E_[A-Z_]+\n/);
     expect(narrow).toMatch(/reach: proc uptime: E_[A-Z_]+\n/);
     const before = m.stderr().length;
     expect(await m.output("/host/reach-big-cut.wasm; echo status $?")).toContain("status 126");

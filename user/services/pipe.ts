@@ -1,7 +1,8 @@
 // The pipe service (docs/PROGRAMS.md "Pipes"): bounded byte pipes between processes, each end a
 // call capability speaking the stream protocol (user/lib/streams.ts). Registers "pipe". Its
 // Receiver has contract Pipe (contracts/pipe.contract): the kernel lets through only the requests
-// and answers it allows (an unknown label is E_CONTRACT at the caller's).
+// and answers it allows (an unknown label is E_CONTRACT at the caller's). Registered for services
+// only: programs are given pipe ends by the shell, never the service.
 // Config: service pipe pipe memory=64   (slot 3: a Memory for its Receiver)
 //
 // A pipe holds PIPE_BYTES. A WRITE takes what fits and answers how much; when nothing fits it
@@ -17,7 +18,7 @@
 // service itself. Nothing allocates after the start.
 import {
   eprint, errorName, exit, print, Memory, Receiver, Process, msgBegin, msgAddWord, msgAddCap, msgInvoke, msgLabel,
-  msgReply, msgBadge, msgWord, msgWordCount, msgCap, msgCapCount, capDrop, reply, registryRegister, CAP_MOVE,
+  msgReply, msgBadge, msgWord, msgWordCount, msgCap, msgCapCount, capDrop, reply, registryRegisterForServices, CAP_MOVE,
   RIGHT_RECEIVER_CALL, OP_RECEIVER_RECEIVE, E_BAD_MESSAGE, E_INVALID_ARGUMENT, E_INVALID_CAP, E_PEER_DEAD, E_QUEUE_FULL,
   E_QUOTA, check,
 } from "../lib";
@@ -54,7 +55,11 @@ check("pipe", "listen", Process.self().listen(false));
 // pipes, and the service's own capabilities (10 pages).
 const calls = new Receiver(check("pipe", "create a Receiver", new Memory(MEMORY).createReceiver(160)));
 check("pipe", "give its Receiver contract Pipe", pipeAttach(calls.cap));
-check("pipe", "register " + PIPE_SERVICE, registryRegister(PIPE_SERVICE, <u32>check("pipe", "mint", calls.mint(0, RIGHT_RECEIVER_CALL)) | CAP_MOVE));
+// For services only (the shell makes a pipeline's pipes): a program's lookup is E_MISSING_RIGHT.
+// The 64 pipes are everyone's and a capability never tells its server that its holder ended, so
+// a program that made them all and kept them (or was killed holding them) left every pipeline
+// failing until a restart (redteam19, test/programs/pipe-hog).
+check("pipe", "register " + PIPE_SERVICE, registryRegisterForServices(PIPE_SERVICE, <u32>check("pipe", "mint", calls.mint(0, RIGHT_RECEIVER_CALL)) | CAP_MOVE));
 print("pipe: serving \"" + PIPE_SERVICE + "\"");
 
 function answer(replyCap: i32, status: i32, word: u32): void {

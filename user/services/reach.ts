@@ -2,7 +2,7 @@
 // test/programs/registry-authority.test.ts: run with a manifest that asks for neither the registry
 // (`cap registry`) nor the process manager (`needs proc ProcessManager`), it must reach neither;
 // without a manifest, or with one that asks, both.
-//   reach: lookup pipe: STATUS     (through slot 2: 0, or why not)
+//   reach: lookup timer: STATUS    (through slot 2: 0, or why not; a name any program may look up)
 //   reach: proc uptime: STATUS     (through slot 3)
 // With the argument `spawn` it creates jobs through slot 3 (never started) until refused:
 //   reach: spawned N, then STATUS
@@ -17,9 +17,9 @@ function statusOf(status: i32): string {
   return status >= 0 ? "0" : errorName(status);
 }
 
-const pipe = registryLookup("pipe");
-print("reach: lookup pipe: " + statusOf(pipe));
-if (pipe > 0) capDrop(pipe);
+const timer = registryLookup("timer");
+print("reach: lookup timer: " + statusOf(timer));
+if (timer > 0) capDrop(timer);
 print("reach: proc uptime: " + statusOf(procInspect(SLOT_PROC, OP_KERNEL_UPTIME)));
 
 if (args().length > 1 && args()[1] == "halt") {

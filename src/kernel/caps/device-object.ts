@@ -147,7 +147,9 @@ export function invokeDevice(inv: Invocation, device: DeviceObject): number {
       if (typeof region === "number") return region;
       if (region.freed) return Status.E_PEER_DEAD;
       // A device writes frames directly: none may still be shared copy-on-write.
-      if (!region.unshareAll()) return Status.E_QUOTA;
+      // A driver (init grants a Device to drivers alone) is not held to the limit on frames paging
+      // cannot take back: the disk's path, the pager's, must never wait on it.
+      if (!region.unshareAll(() => true)) return Status.E_QUOTA;
       device.attach(region, inv.caller);
       return Status.OK;
     }
@@ -164,7 +166,7 @@ export function invokeDevice(inv: Invocation, device: DeviceObject): number {
       // Only what the driver itself maps: its owner capability, or a view (a filler is neither).
       const lent = argumentCap(inv, 0)!;
       if (!lent.has(Rights.REGION_OWNER) && !lent.has(Rights.REGION_READ)) return Status.E_MISSING_RIGHT;
-      const access = region.grantableBy(inv.caller, lent.has(Rights.REGION_OWNER));
+      const access = region.grantableBy(inv.caller, lent.has(Rights.REGION_OWNER), () => true);
       if (access === null) return Status.E_PEER_DEAD;
       if (access === false) return Status.E_QUOTA;
       device.grant(slot, region, inv.caller, access === "write");

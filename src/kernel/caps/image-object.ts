@@ -81,11 +81,12 @@ export class ImageObject extends KernelObject {
     return !this.destroyed && this.frames[(address - this.globalAddress) / PAGE_SIZE] === frame;
   }
 
-  /** A page's frame, given on its first use and then charged to this Image's Memory (null: no quota or no frame). */
-  frameFor(address: number): number | null {
+  /** A page's frame, given on its first use if `mayGive` and then charged to this Image's Memory (null: no quota or no frame, or not `mayGive`). */
+  frameFor(address: number, mayGive: boolean): number | null {
     if (this.destroyed) return null;
     const index = (address - this.globalAddress) / PAGE_SIZE;
     const given = this.frames[index] !== 0;
+    if (!given && !mayGive) return null;
     if (!given && this.payer && !this.payer.charge(1)) return null;
     const frame = this.stored.frameAt(index);
     if (!given && this.payer) {

@@ -63,11 +63,11 @@ export function invoke(k: ObjectKernel, caller: Process, capIndex: number, buffe
     case ObjectKind.RECEIVER:
       return invokeReceiver(k, inv, object as Receiver);
     case ObjectKind.PAGE:
-      return invokePage(inv, object as PageObject);
+      return invokePage(k, inv, object as PageObject);
     case ObjectKind.CAPPAGE:
       return invokeCappage(inv, object as Cappage);
     case ObjectKind.REGION:
-      return invokeRegion(inv, object as RegionObject);
+      return invokeRegion(k, inv, object as RegionObject);
     case ObjectKind.INTERRUPT: {
       const status = invokeInterrupt(inv, object as InterruptObject);
       if (status === Status.OK && label === Op.INTERRUPT_ACK) deliverPendingInterrupt(k, object as InterruptObject);

@@ -6,7 +6,9 @@ import type { Process } from "../process.ts";
 import { type Invocation, answer, argumentObject, word } from "./invocation.ts";
 import { KernelObject } from "./kernel-object.ts";
 import { ObjectKind, Op, PageFlag, Rights } from "./object-abi.ts";
+import type { ObjectKernel } from "./object-kernel.ts";
 import type { ObjectServices } from "./object-services.ts";
+import type { MayWire } from "./shared-frames.ts";
 
 interface PageMapping {
   readonly process: Process;
@@ -49,11 +51,11 @@ export class PageObject extends KernelObject {
   }
 
   /** Maps the page at `address` in `process`; a status-like reason string when it cannot. */
-  map(process: Process, address: number, writable: boolean): "ok" | "not-shared" | "read-only" | "no-memory" {
+  map(process: Process, address: number, writable: boolean, mayWire: MayWire): "ok" | "not-shared" | "read-only" | "no-memory" {
     if (writable && this.flags & PageFlag.READ_ONLY) return "read-only";
     const others = this.live().filter((m) => m.process !== process);
     if (others.length > 0 && (this.flags & PageFlag.SHARED) === 0) return "not-shared";
-    if (writable && !this.ownFrame()) return "no-memory";
+    if (writable && !this.ownFrame(mayWire)) return "no-memory";
     if (!process.space.mapFrame(address, this.frame, this, writable)) return "no-memory";
     const previous = process.pageAt?.get(address);
     if (previous && previous !== this) {
@@ -93,12 +95,12 @@ export class PageObject extends KernelObject {
   }
 
   /** Makes `target` hold these bytes: shares the frame unless either side is mapped writable. */
-  copyTo(target: PageObject): boolean {
+  copyTo(target: PageObject, mayWire: MayWire): boolean {
     if (target === this) return true;
     const writableHere = this.live().some((m) => m.writable);
     const writableThere = target.live().some((m) => m.writable);
     if (writableHere || writableThere) {
-      if (!target.ownFrame()) return false;
+      if (!target.ownFrame(mayWire)) return false;
       const bytes = this.services.memory.bytes;
       bytes.copyWithin(target.frame * PAGE_SIZE, this.frame * PAGE_SIZE, (this.frame + 1) * PAGE_SIZE);
       return true;
@@ -109,8 +111,10 @@ export class PageObject extends KernelObject {
   }
 
   /** Hands this Page's frame to `target` without copying; this Page gets a fresh zero frame. */
-  moveTo(target: PageObject): boolean {
+  moveTo(target: PageObject, mayWire: MayWire): boolean {
     if (target === this) return true;
+    // The fresh frame is one more unless the target's goes back (it shares it with no other Page).
+    if (this.services.sharedFrames.holders(target.frame) > 1 && !mayWire(1)) return false;
     const fresh = this.services.sharedFrames.allocate();
     if (fresh === null) return false;
     this.services.memory.zeroFrame(fresh);
@@ -138,9 +142,15 @@ export class PageObject extends KernelObject {
     }
   }
 
-  /** Gives this Page a frame no other Page shares (copying the bytes); false when out of memory. */
-  private ownFrame(): boolean {
+  /**
+   * Gives this Page a frame no other Page shares (copying the bytes); false when out of memory or
+   * `mayWire` refuses the frame: Pages made under the limit, then copies of one (PAGE_COPY: their
+   * own frames went back), each made its own by a writable mapping, took every frame of the
+   * machine as frames paging cannot take back (redteam19).
+   */
+  private ownFrame(mayWire: MayWire): boolean {
     if (this.services.sharedFrames.holders(this.frame) <= 1) return true;
+    if (!mayWire(1)) return false;
     const fresh = this.services.sharedFrames.allocate();
     if (fresh === null) return false;
     const bytes = this.services.memory.bytes;
@@ -174,8 +184,8 @@ export class PageObject extends KernelObject {
 }
 
 /** PAGE_* operations. */
-export function invokePage(inv: Invocation, page: PageObject): number {
-  const status = pageOperation(inv, page);
+export function invokePage(k: ObjectKernel, inv: Invocation, page: PageObject): number {
+  const status = pageOperation(k, inv, page);
   // Its operations walk its mappings, a unit of fuel each, so that a loop of them looks at the
   // clock: a Page mapped at 40,000 addresses took 1.8 ms a PAGE_MAP for a unit or two, and a loop
   // of them kept every other process waiting for seconds between two looks (redteam13).
@@ -183,8 +193,9 @@ export function invokePage(inv: Invocation, page: PageObject): number {
   return status;
 }
 
-function pageOperation(inv: Invocation, page: PageObject): number {
+function pageOperation(k: ObjectKernel, inv: Invocation, page: PageObject): number {
   const op = inv.message.label;
+  const mayWire: MayWire = (frames) => k.mayWireFor(inv.caller.pid, frames);
   const writable = word(inv, op === Op.PAGE_MAP ? 1 : 0) !== 0;
   switch (op) {
     case Op.PAGE_MAP: {
@@ -193,7 +204,7 @@ function pageOperation(inv: Invocation, page: PageObject): number {
       if (address % PAGE_SIZE !== 0 || address < PAGE_SIZE || address >= inv.caller.space.wasmPages * WASM_PAGE_SIZE) {
         return Status.E_BAD_ADDRESS;
       }
-      return mapStatus(page.map(inv.caller, address, writable));
+      return mapStatus(page.map(inv.caller, address, writable, mayWire));
     }
     case Op.PAGE_UNMAP:
       return page.unmap(inv.caller, word(inv, 0)) ? Status.OK : Status.E_BAD_ADDRESS;
@@ -204,7 +215,7 @@ function pageOperation(inv: Invocation, page: PageObject): number {
       if (answerable !== Status.OK) return answerable;
       const address = page.ensureGlobalAddress();
       if (address === null) return Status.E_QUOTA;
-      const status = mapStatus(page.map(inv.caller, address, writable));
+      const status = mapStatus(page.map(inv.caller, address, writable, mayWire));
       return status === Status.OK ? answer(inv, [address]) : status;
     }
     case Op.PAGE_COPY:
@@ -215,7 +226,7 @@ function pageOperation(inv: Invocation, page: PageObject): number {
       if (typeof target === "number") return target;
       if (target.flags & PageFlag.READ_ONLY) return Status.E_MISSING_RIGHT;
       chargeFuel(inv.caller, target.mappingWork);
-      const done = op === Op.PAGE_COPY ? page.copyTo(target) : page.moveTo(target);
+      const done = op === Op.PAGE_COPY ? page.copyTo(target, mayWire) : page.moveTo(target, mayWire);
       return done ? Status.OK : Status.E_QUOTA;
     }
     case Op.PAGE_SET_FLAGS:

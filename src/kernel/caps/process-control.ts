@@ -133,7 +133,7 @@ export function invokeProcess(k: ObjectKernel, inv: Invocation, target: Process)
       if (typeof source === "number") return source;
       if (!source.alive) return Status.E_PEER_DEAD;
       chargeFuel(inv.caller, Math.min(word(inv, 2), MAX_PAGE_WORK));
-      return target.space.copyOnWriteFrom(source.space, word(inv, 0), word(inv, 1), word(inv, 2));
+      return target.space.copyOnWriteFrom(source.space, word(inv, 0), word(inv, 1), word(inv, 2), false, (frames) => k.mayWireFor(inv.caller.pid, frames));
     }
     case Op.PROCESS_CLONE: {
       const memory = argumentObject<MemoryObject>(inv, 0, ObjectKind.MEMORY, Rights.MEMORY_CREATE);

@@ -10,7 +10,9 @@ import { type Invocation, answer, argumentObject, word } from "./invocation.ts";
 import type { MemoryObject } from "./memory-object.ts";
 import { KernelObject } from "./kernel-object.ts";
 import { ObjectKind, Op, RegionFlag, Rights } from "./object-abi.ts";
+import type { ObjectKernel } from "./object-kernel.ts";
 import type { ObjectServices } from "./object-services.ts";
+import type { MayWire } from "./shared-frames.ts";
 
 interface Holding {
   owner: number;
@@ -221,10 +223,10 @@ export class RegionObject extends KernelObject {
    * frame of its own first, as for a window: a frame shared copy-on-write would be split under the
    * device, which would go on reading (or writing) the one this Region no longer has.
    */
-  grantableBy(process: Process, asOwner: boolean): "write" | "read" | null | false {
+  grantableBy(process: Process, asOwner: boolean, mayWire: MayWire): "write" | "read" | null | false {
     const holding = this.holdings.get(process);
     if (this.destroyed || !holding || holding.owner + holding.views === 0 || this.frames.length === 0) return null;
-    if (!this.unshareAll()) return false;
+    if (!this.unshareAll(mayWire)) return false;
     return asOwner && this.ownedBy(process) ? "write" : "read";
   }
 
@@ -249,12 +251,18 @@ export class RegionObject extends KernelObject {
     return clone;
   }
 
-  /** The owner wrote to copy-on-write page `index`: it gets a frame of this Region's own. False when none is left. */
-  splitPage(index: number): boolean {
+  /**
+   * The owner wrote to copy-on-write page `index`: it gets a frame of this Region's own. False when
+   * none is left, or `mayWire` refuses it: clones cost no frame until they split, so that check is
+   * here (redteam19: clones of one 16-page Region, each page written, took every frame of the
+   * machine as frames paging cannot take back, charged to a quota larger than the machine).
+   */
+  splitPage(index: number, mayWire: MayWire): boolean {
     if (!this.cow.has(index)) return true;
     const frame = this.frames[index]!;
     const shared = this.services.sharedFrames;
     if (shared.holders(frame) > 1) {
+      if (!mayWire(1)) return false;
       const fresh = shared.allocate();
       if (fresh === null) return false;
       const bytes = this.services.memory.bytes;
@@ -293,7 +301,7 @@ export class RegionObject extends KernelObject {
    * frame to frame. A status; nothing is written unless every piece can be read and the whole fits.
    * PageInRequired (a source page paged out) goes up before anything is written: invoke runs again.
    */
-  fill(filler: Capability, from: Process, offset: number, sources: ReadonlyArray<readonly [number, number]>): number {
+  fill(filler: Capability, from: Process, offset: number, sources: ReadonlyArray<readonly [number, number]>, mayWire: MayWire): number {
     const grantor = this.fillGrantor;
     if (this.freed || filler.badge !== this.fillEpoch || grantor === null || !this.ownedBy(grantor)) return Status.E_PEER_DEAD;
     let length = 0;
@@ -310,7 +318,7 @@ export class RegionObject extends KernelObject {
     }
     const first = Math.floor(offset / PAGE_SIZE);
     const last = Math.floor((offset + length - 1) / PAGE_SIZE);
-    for (let page = first; page <= last; page++) if (this.cow.has(page) && !this.splitPage(page)) return Status.E_QUOTA;
+    for (let page = first; page <= last; page++) if (this.cow.has(page) && !this.splitPage(page, mayWire)) return Status.E_QUOTA;
     const bytes = this.services.memory.bytes;
     let at = offset;
     for (const [source, size] of physical) {
@@ -336,8 +344,8 @@ export class RegionObject extends KernelObject {
   }
 
   /** Gives every copy-on-write page a frame of its own (before a device may DMA into it). */
-  unshareAll(): boolean {
-    for (const index of [...this.cow]) if (!this.splitPage(index)) return false;
+  unshareAll(mayWire: MayWire): boolean {
+    for (const index of [...this.cow]) if (!this.splitPage(index, mayWire)) return false;
     return true;
   }
 
@@ -562,7 +570,8 @@ function mapsRange(cap: Capability): boolean {
 }
 
 /** REGION_* operations. */
-export function invokeRegion(inv: Invocation, region: RegionObject): number {
+export function invokeRegion(k: ObjectKernel, inv: Invocation, region: RegionObject): number {
+  const mayWire: MayWire = (frames) => k.mayWireFor(inv.caller.pid, frames);
   switch (inv.message.label) {
     case Op.REGION_INFO: {
       const mapped = region.mappedIn(inv.caller);
@@ -584,13 +593,13 @@ export function invokeRegion(inv: Invocation, region: RegionObject): number {
     case Op.REGION_FILL:
       if (!inv.cap.has(Rights.REGION_FILL)) return Status.E_MISSING_RIGHT;
       if (inv.message.words.length < 3) return Status.E_INVALID_ARGUMENT;
-      return region.fill(inv.cap, inv.caller, word(inv, 0), [[word(inv, 1), word(inv, 2)]]);
+      return region.fill(inv.cap, inv.caller, word(inv, 0), [[word(inv, 1), word(inv, 2)]], mayWire);
     case Op.REGION_FILL_GATHER: {
       if (!inv.cap.has(Rights.REGION_FILL)) return Status.E_MISSING_RIGHT;
       const count = word(inv, 2);
       if (inv.message.words.length < 3 || count > MAX_FILL_PIECES) return Status.E_INVALID_ARGUMENT;
       const sources = readPieceList(inv.caller, word(inv, 1), count);
-      return typeof sources === "number" ? sources : region.fill(inv.cap, inv.caller, word(inv, 0), sources);
+      return typeof sources === "number" ? sources : region.fill(inv.cap, inv.caller, word(inv, 0), sources, mayWire);
     }
     case Op.REGION_CLONE: {
       // A copy is read by its owner: only a capability that may read the range may make one.

@@ -7,6 +7,12 @@ import type { FrameAllocator } from "../frame-allocator.ts";
 export const FRAME_OBJECT = -2;
 
 /**
+ * Whether `frames` more frames that paging cannot take back may be made for whoever asks (an
+ * object's frame, a frame shared copy-on-write): Kernel.mayWireFor for the process asking.
+ */
+export type MayWire = (frames: number) => boolean;
+
+/**
  * Reference counts of frames with more than one possible holder, so that a Page copy or a
  * copy-on-write clone can share a frame and the frame goes back to the allocator with its last
  * holder.
