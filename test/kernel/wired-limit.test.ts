@@ -122,7 +122,7 @@ describe("the limit on frames paging cannot evict", () => {
     const sweeper = t.kernel.spawn(sweep, { entry: "run", entryArgs: [pages, 2] });
     await t.kernel.run();
     expect(sweeper.fault).toBe(null);
-    expect(t.kernel.returnValues.get(sweeper.pid)).toBe(sweepSum(pages, 2));
+    expect(sweeper.returnValue).toBe(sweepSum(pages, 2));
     expect(checkInvariants(t.kernel)).toEqual([]);
   });
 
