@@ -668,6 +668,10 @@ export class Kernel implements KernelServices, ObjectKernel {
     return this.machine.console.write(stream, bytes) ? Status.OK : Status.E_PEER_DEAD;
   }
 
+  consoleIsTerminal(stream: 0 | 1 | 2): boolean {
+    return this.machine.console.isTerminal?.(stream) ?? true;
+  }
+
   consoleRead(process: Process, max: number): Promise<Uint8Array> {
     const ready = this.console.take(max);
     if (ready) return Promise.resolve(ready);

@@ -40,6 +40,8 @@ export interface KernelServices {
   touch(process: Process, address: number, length: number): void;
   /** Writes to the boot console: OK, or E_PEER_DEAD once that stream's reader has gone (a closed pipe). */
   consoleWrite(stream: 1 | 2, bytes: Uint8Array): number;
+  /** Whether that stream of the boot console is a terminal, as the host knows it (ConsoleDevice.isTerminal). */
+  consoleIsTerminal(stream: 0 | 1 | 2): boolean;
   /** Up to `max` bytes of console input; an empty array at end of input. Blocks. */
   consoleRead(process: Process, max: number): Promise<Uint8Array>;
   yield(process: Process): Promise<void>;

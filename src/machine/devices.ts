@@ -45,6 +45,13 @@ export interface ConsoleDevice {
   setRawInput?(raw: boolean): void;
   /** The machine is powering off: stop reading for it (what was read ahead stays with the host). */
   close?(): void;
+  /**
+   * Whether that stream is a terminal (what a program's isatty asks): false for a file or pipe the
+   * host's stream was redirected to, so that a program that refuses to write binary data to a
+   * terminal (bzip2 -c) or buffers differently for one sees what a user would expect. Absent: a
+   * terminal (the web page's).
+   */
+  isTerminal?(stream: 0 | 1 | 2): boolean;
 }
 
 export interface EntropySource {

@@ -50,7 +50,14 @@ export class StdioTerminal {
         this.sink = null;
         this.pause();
       },
+      isTerminal: (stream) => this.isTerminal(stream),
     };
+  }
+
+  /** Whether stdin (0), stdout (1) or stderr (2) is a terminal. */
+  isTerminal(stream: 0 | 1 | 2): boolean {
+    const tty = (stream === 0 ? this.stdin : this.out[stream]) as { isTTY?: boolean };
+    return tty.isTTY === true;
   }
 
   /** Writes `bytes` to stdout (1) or stderr (2): false once that stream has failed. */

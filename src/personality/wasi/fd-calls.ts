@@ -288,10 +288,14 @@ export async function fdFdstatGet(w: WasiProcess, fd: number, out: number): Prom
   return w.memory.write(w.process, out, encodeFdStat(type, found.flags, found.rightsBase, found.rightsInheriting)) ? Errno.SUCCESS : Errno.FAULT;
 }
 
-/** What a standard stream is, asked once: the console a character device, a file a regular file, a pipe unknown. */
+/**
+ * What a standard stream is, asked once: a terminal a character device, a file a regular file, a
+ * pipe unknown; the boot console a character device if the host's stream is a terminal, else
+ * unknown (a host file or pipe: as wasmtime says of a redirected stdio; either way isatty is false).
+ */
 export async function streamType(w: WasiProcess, stream: StreamDescriptor): Promise<number> {
   if (stream.type !== null) return stream.type;
-  if (stream.slot === null) stream.type = FileType.CHARACTER_DEVICE;
+  if (stream.slot === null) stream.type = w.k.consoleIsTerminal(stream.stream) ? FileType.CHARACTER_DEVICE : FileType.UNKNOWN;
   else {
     const { kind } = await streamReadiness(w.k, w.process, stream.slot);
     stream.type = kind === StreamKind.TERMINAL ? FileType.CHARACTER_DEVICE : kind === StreamKind.FILE ? FileType.REGULAR_FILE : FileType.UNKNOWN;
