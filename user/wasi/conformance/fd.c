@@ -286,6 +286,8 @@ static void streams(void) {
   expect("fd_pread on stdin", raw_fd_pread(0, P(&iov), 1, 0, P(&n)), __WASI_ERRNO_SPIPE);
   expect("fd_fdstat_get of stdout", raw_fd_fdstat_get(1, P(&fs)), 0);
   truth("stdout may be written", (fs.fs_rights_base & __WASI_RIGHTS_FD_WRITE) != 0);
+  // The tests run this with stdout a pipe: isatty(1) must be false (bzip2 -c refuses to write to a terminal).
+  truth("stdout, a pipe, is not a character device", fs.fs_filetype != __WASI_FILETYPE_CHARACTER_DEVICE);
 }
 
 static void preopens(void) {
