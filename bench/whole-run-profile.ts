@@ -107,7 +107,7 @@ async function main(): Promise<void> {
     for (const side of ["dogma", "native"]) {
       const data = join(dir, `${side}.perf`);
       const windows = join(dir, `${side}.windows`);
-      const perf = spawnSync("perf", ["record", "-q", "-k", "CLOCK_MONOTONIC", "-F", String(PERF_HZ), "-o", data, process.execPath, "--perf-basic-prof", "--no-warnings", new URL(import.meta.url).pathname, "--child", side, wasm, program, String(runs), windows], { stdio: ["ignore", "ignore", "inherit"] });
+      const perf = spawnSync("perf", ["record", "-q", "-k", "CLOCK_MONOTONIC", "-F", String(PERF_HZ), "-o", data, process.execPath, "--perf-basic-prof", "--no-warnings", new URL(import.meta.url).pathname, "--child", side, wasm, program, String(runs), windows], { stdio: ["ignore", "ignore", "inherit"], cwd: dir }); // V8's perf logging leaves its isolate logs in the working directory
       if (perf.error || perf.status !== 0) throw new Error(`perf record failed (is perf installed and allowed?): ${perf.error?.message ?? `status ${perf.status}`}`);
       sides.set(side, categorize(data, windows));
     }
