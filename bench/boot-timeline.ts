@@ -69,8 +69,18 @@ async function boot(disk: MemoryBlockBackend, trace: boolean): Promise<{ events:
     }
   };
   const seen = new Set<number>();
+  // The machine thread's CPU time while each process ran (pid 0: the kernel, the loads, the host).
+  const cpuOf = new Map<string, number>();
+  let runningName = "(other)";
+  let switchedAt = 0;
   t.kernel["scheduler"].observer = {
     running(p) {
+      if (trace) {
+        const c = cpuMs();
+        cpuOf.set(runningName, (cpuOf.get(runningName) ?? 0) + c - switchedAt);
+        switchedAt = c;
+        runningName = p ? p.image.name : "(other)";
+      }
       if (p && !seen.has(p.pid)) {
         seen.add(p.pid);
         note(`pid ${p.pid} first run (${p.image.name})`);
@@ -111,6 +121,9 @@ async function boot(disk: MemoryBlockBackend, trace: boolean): Promise<{ events:
   const queued = runQueueMs() - queuedStart;
   const elu = performance.eventLoopUtilization(elu0);
   note("prompt");
+  // Each process's time on the CPU (the scheduler's count, wall time while it ran: CPU on an idle host).
+  if (trace) note(`the machine thread's CPU while each ran: ${[...cpuOf].map(([name, ms]) => `${name} ${ms.toFixed(1)}`).join(", ")} ms`);
+  if (trace) note(`processes' time: ${[...t.kernel.processes.values()].map((p) => `${p.image.name} ${(p.descriptor.cpuTimeUs / 1000).toFixed(1)}`).join(", ")} ms`);
   if (trace) for (const i of idle) events.push({ at: i.from, cpu: NaN, what: `  idle ${(i.to - i.from).toFixed(1)} ms until ${i.to.toFixed(1)} (${i.by}${lastDrained ? "" : ""})` });
   while (t.kernel.kill(init.pid) !== 0) await new Promise((resolve) => setImmediate(resolve));
   await running;
