@@ -59,6 +59,14 @@ export class PhysicalMemory {
   }
 
   /**
+   * Something wrote `frame` while nobody was handed it (a test's canaries in free memory,
+   * test/fuzz/fuzz-host.ts): it holds power-on's zeros no more, and its next `zeroFrame` writes.
+   */
+  written(frame: number): void {
+    this.pristine[frame] = 0;
+  }
+
+  /**
    * Zeros `frame`, which its holder has just been handed (every caller zeros a frame right after
    * allocating it, before anything writes it). Not a byte is written when the frame has never
    * been handed out before: it holds the zeros of power-on, and its host page is not touched

@@ -70,6 +70,13 @@ describe("physical memory", () => {
     // A frame nobody was handed is written too (whoever zeroes it knows no more).
     memory.zeroFrame(first + 1);
     expect(written).toEqual([first, first, first + 1]);
+    // A free frame written by someone else (a test's canaries) is zeroed when it is handed out.
+    const poisoned = first + 5;
+    memory.words.fill(0x5a5a5a5a, (poisoned * FRAME_SIZE) / 4, ((poisoned + 1) * FRAME_SIZE) / 4);
+    memory.written(poisoned);
+    expect(frames.allocatePreferring(poisoned, 1)).toBe(poisoned);
+    memory.zeroFrame(poisoned);
+    expect(zero(poisoned)).toBe(true);
   });
 
   it("made unaccounted, sets off no full collection of the heap (a counted one of 128 MiB does)", () => {
