@@ -9,7 +9,8 @@ import { join } from "node:path";
 import { startInit } from "../src/boot/bootloader.ts";
 import { modulesOf } from "../src/hosts/node/boot-command.ts";
 import { standardImportModules } from "../src/hosts/standard-imports.ts";
-import { Loader } from "../src/loader/loader.ts";
+import { nodeLoader } from "../src/hosts/node/node-loader.ts";
+import type { Loader } from "../src/loader/loader.ts";
 import { MemoryBlockBackend } from "../src/machine/devices/block-backend.ts";
 import { BlockDevice } from "../src/machine/devices/block.ts";
 import { RtcTimerDevice } from "../src/machine/devices/rtc-timer.ts";
@@ -87,7 +88,9 @@ export async function boot(): Promise<{ results: Result[]; notes: string[] }> {
     for (const m of binaries) new WebAssembly.Module(m.bytes);
     return now() - start;
   };
-  const fresh = () => new Loader({ importModules: standardImportModules() });
+  // The loader `dogma boot` makes (src/hosts/node/node-loader.ts: its hash, its workers for big
+  // binaries, its compile that validates the output), without its disk cache: an empty cache.
+  const fresh = () => nodeLoader(standardImportModules(), { cache: false });
   // This section runs in a process of its own (run.ts): the first boot is the very first, as a
   // user's first `dogma boot` is: a new disk, an empty loader cache, and the loader's, kernel's
   // and devices' JavaScript not compiled yet.

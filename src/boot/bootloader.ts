@@ -8,6 +8,7 @@ import type { Loader } from "../loader/loader.ts";
 import type { MmioDevice } from "../machine/mmio.ts";
 import { type BootImage, bootInfo } from "./boot-image.ts";
 import { startedModulesOf } from "./config-modules.ts";
+import { manifestTextOf, parseManifest } from "./manifest.ts";
 
 export interface BootProgress {
   /** Called before each module loaded before process 1 starts (rewriting one the cache lacks takes a while). */
@@ -56,7 +57,8 @@ export async function startInit(kernel: Kernel, loader: Loader, image: BootImage
     throw new BootModulesRefused(refusals.sort((a, b) => order.indexOf(a.binaryName) - order.indexOf(b.binaryName)));
   }
   const deferred = modules.filter((module) => module !== null);
-  void preload(deferred, startedModulesOf(image.config), progress);
+  const present = new Set(devices.map((device) => device.name));
+  void preload(deferred, startedModulesOf(image.config).filter((name) => canStart(image, name, present)), progress);
   const images = new Cappage();
   deferred.forEach((module, i) => images.put(i, kernel.capability(kernel.imageObject(module), Rights.IMAGE_SPAWN)));
   const deviceObjects = new Cappage();
@@ -81,6 +83,27 @@ export async function startInit(kernel: Kernel, loader: Loader, image: BootImage
       kernel.capability(kernel.policyObject(), Rights.KERNEL_POLICY | Rights.KERNEL_INSPECT),
     ],
   });
+}
+
+/**
+ * Whether boot module `name` can run on a machine with the devices `present`: false when its
+ * manifest asks for a device or an interrupt line the machine lacks (a Node machine's front panel,
+ * the host share of a boot without --share), which init then skips ("no device named ...").
+ * Loading such a module at boot would only delay the prompt (hostfs and panel: 41 KB of the 600
+ * the config starts); it is still loaded if a process is ever made from it. A module without a
+ * manifest, or one that does not parse (init says why), is loaded as before.
+ */
+function canStart(image: BootImage, name: string, present: ReadonlySet<string>): boolean {
+  const module = image.modules.find((m) => m.name === name);
+  if (!module) return true;
+  try {
+    const text = manifestTextOf(module.bytes);
+    if (text === null) return true;
+    const manifest = parseManifest(text);
+    return [...manifest.devices, ...manifest.interrupts].every((device) => present.has(device));
+  } catch {
+    return true; // two manifest sections, or one that does not parse: init says why
+  }
 }
 
 /**

@@ -55,8 +55,12 @@ export class FrameAllocator {
   /** The address spaces of pinned processes (a handful: the pager and the servers on its path). */
   private readonly pinned = new Set<{ readonly residentPages: number }>();
 
-  constructor(frameCount: number) {
+  /** Told of every frame handed out (PhysicalMemory.handOut: whether it still holds power-on's zeros). */
+  private readonly memory: { handOut(frame: number): void } | null;
+
+  constructor(frameCount: number, memory: { handOut(frame: number): void } | null = null) {
     this.frameCount = frameCount;
+    this.memory = memory;
     this.used = new Uint32Array(Math.ceil(frameCount / 32));
     this.owners = new Int32Array(frameCount);
     this.clean = new Uint8Array(frameCount);
@@ -344,6 +348,7 @@ export class FrameAllocator {
   private mark(frame: number, owner: number): void {
     // Whoever is handed a frame may write anything into it: it is clean no more.
     this.clean[frame] = 0;
+    this.memory?.handOut(frame);
     this.used[frame >>> 5]! |= 1 << (frame & 31);
     this.owners[frame] = owner;
     if (owner < 0) this.wired++;

@@ -135,7 +135,7 @@ export class Kernel implements KernelServices, ObjectKernel {
     this.machine = machine;
     this.clock = machine.clock;
     this.entropy = machine.entropy;
-    this.frames = new FrameAllocator(machine.memory.frameCount);
+    this.frames = new FrameAllocator(machine.memory.frameCount, machine.memory);
     this.descriptors = new DescriptorTable(this.frames, DESCRIPTOR_BYTES);
     const globalSpace = new GlobalSpace();
     this.images = new ImageStore(machine.memory, this.frames, globalSpace);

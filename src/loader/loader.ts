@@ -45,6 +45,16 @@ export interface LoaderOptions {
    * Unset, the loader validates it itself (the Node host has V8 validate lazily: engine-flags.ts).
    */
   readonly engineValidatesEagerly?: boolean;
+  /**
+   * The engine's compile of the loader's fresh output with every function body validated by the
+   * compile, which rejects with the engine's message (which names the function and the offset)
+   * when one is invalid: on Node, `WebAssembly.compile` with lazy validation off meanwhile
+   * (engine-flags.ts `compileValidating`), which V8 validates on its own threads. For the outputs
+   * the workers do not compile: the machine's thread then does not validate the output itself
+   * (`WebAssembly.validate`, a decode and a pass over every body: about 17 ms of a cold boot's
+   * 1.6 MB of output, issue 20's boot work). Unset: the loader validates, then compiles.
+   */
+  readonly compileValidating?: ((bytes: Uint8Array) => Promise<WebAssembly.Module>) | null;
 }
 
 /** Outputs at least this big are compiled (and validated) on a worker when there are workers. */
@@ -73,6 +83,7 @@ export class Loader implements ImageLoader {
   private readonly fingerprint: string;
   private readonly sha256: (bytes: Uint8Array) => Promise<string>;
   private readonly engineValidatesEagerly: boolean;
+  private readonly compileValidating: ((bytes: Uint8Array) => Promise<WebAssembly.Module>) | null;
   /** Images this loader holds, by hash of the original, until the kernel releases them. */
   private readonly loaded = new Map<string, LoadedImage>();
   /** Loads under way, by hash of the original: a second asker of the same binary waits for the first. */
@@ -89,6 +100,7 @@ export class Loader implements ImageLoader {
     this.variant = options.rewrite ?? {};
     this.sha256 = options.sha256 ?? webCryptoSha256;
     this.engineValidatesEagerly = options.engineValidatesEagerly === true;
+    this.compileValidating = options.compileValidating ?? null;
     this.fingerprint = JSON.stringify([REWRITE_VERSION, options.codeIdentity ?? "", this.variant, this.policy.maxMemoryPages, [...this.policy.importModules]]);
   }
 
@@ -180,6 +192,12 @@ export class Loader implements ImageLoader {
         await this.put(key, record);
         releaseBytes(compiled.bytes);
         module = compiled.module;
+      } else if (this.compileValidating && !this.engineValidatesEagerly) {
+        // Validated by the compile, off this thread, then cached: only output the engine accepted.
+        module = await compileRewritten(name, fresh.rewritten, this.compileValidating);
+        record = fresh;
+        await this.put(key, record);
+        releaseBytes(record.rewritten);
       } else {
         record = { ...fresh, rewritten: await this.validateOutput(name, fresh.rewritten) };
         // Cached first, then compiled: the engine copies the bytes as the compile starts, so the
@@ -269,10 +287,10 @@ async function compileOrNull(bytes: Uint8Array): Promise<WebAssembly.Module | nu
   }
 }
 
-/** Compiles the fresh output; the engine copies it as the compile starts. */
-async function compileRewritten(name: string, bytes: Uint8Array): Promise<WebAssembly.Module> {
+/** Compiles the fresh output (with `compile`: the engine's own); the engine copies it as the compile starts. */
+async function compileRewritten(name: string, bytes: Uint8Array, compile = (b: Uint8Array) => WebAssembly.compile(b as Uint8Array<ArrayBuffer>)): Promise<WebAssembly.Module> {
   try {
-    return await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
+    return await compile(bytes);
   } catch (error) {
     throw refusedOutput(name, error instanceof Error ? error.message : String(error));
   }

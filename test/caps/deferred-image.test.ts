@@ -92,4 +92,20 @@ describe("an Image whose binary is still to be loaded", () => {
     expect(t.loader.stats.rewrites).toBe(2);
     expect(t.loader.heldImages).toBe(2);
   });
+
+  it("at boot: a started module whose manifest asks for a device the machine lacks is not loaded (init skips it)", async () => {
+    const t = testMachine();
+    const image = {
+      init: { name: "init", bytes: program("init") },
+      // hostfs's manifest asks for the share device and its interrupt: this machine has no devices.
+      modules: [{ name: "registry", bytes: program("registry") }, { name: "hostfs", bytes: program("hostfs") }],
+      config: "start registry\nstart hostfs\n",
+      params: {},
+    };
+    await startInit(t.kernel, t.loader, image, []);
+    await t.kernel.run();
+    expect(t.stdout()).toContain("init: started registry");
+    expect(t.loader.stats.rewrites, "init and the registry").toBe(2);
+    expect(t.loader.heldImages).toBe(2);
+  });
 });

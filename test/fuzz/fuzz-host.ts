@@ -232,7 +232,10 @@ export class FuzzMachine {
       ownersBefore[f] = frames.owner(f);
       // A free frame the kernel keeps clean (an emptied TLB, frame-allocator.ts takeClean) holds
       // what the kernel relies on: it is compared like any other, but not overwritten.
-      if (!frames.isUsed(f) && !frames.isClean(f)) memory.words.fill(canaryOf(f), f * (FRAME / 4), (f + 1) * (FRAME / 4));
+      if (!frames.isUsed(f) && !frames.isClean(f)) {
+        memory.words.fill(canaryOf(f), f * (FRAME / 4), (f + 1) * (FRAME / 4));
+        memory.written(f); // it holds no zeros now: the kernel zeroes it when it hands it out
+      }
     }
     const before = memory.bytes.slice();
     const freeBefore = frames.freeCount;

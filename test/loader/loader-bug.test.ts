@@ -2,11 +2,13 @@
 // never a process that fails later: the engine the Node host runs validates a body only at its
 // first call (src/hosts/node/engine-flags.ts), so the loader has its fresh output validated in
 // full: by its compile on a worker when the workers can (NodeLoaderWorkers.compileValidated, for an
-// output of 1 MB or more), else by WebAssembly.validate on the machine's thread. The "bug" here: a
+// output of 1 MB or more), else by its compile on the machine's thread with lazy validation off
+// meanwhile (engine-flags.ts compileValidating, the Node host's loader), else by WebAssembly.validate. The "bug" here: a
 // rewrite whose first chunk comes back with its first body's closing `end` turned into a `nop`.
 import { Worker } from "node:worker_threads";
 import { afterAll, describe, expect, it } from "vitest";
 import { generatedModule } from "../../bench/generated-module.ts";
+import { compileValidating } from "../../src/hosts/node/engine-flags.ts";
 import { NodeLoaderWorkers } from "../../src/hosts/node/loader-workers.ts";
 import { standardImportModules } from "../../src/hosts/standard-imports.ts";
 import type { ModuleCache } from "../../src/loader/cache.ts";
@@ -79,6 +81,29 @@ describe("a loader bug's invalid output", () => {
       expect(cached).toBe(1);
     }, 60_000);
   }
+
+  it("is refused at load time when compiled on the machine's thread, every body validated by the compile, and not cached", async () => {
+    let cached = 0;
+    const cache: ModuleCache = { get: async () => null, put: async () => void cached++, putParts: async () => void cached++ };
+    const compile = compileValidating();
+    expect(compile, "the Node host's main thread validates by the compile").not.toBeNull();
+    let compiled = 0;
+    const loader = new Loader({
+      importModules: standardImportModules(),
+      workers: buggy(workers, false),
+      cache,
+      compileValidating: (bytes) => {
+        compiled++;
+        return compile!(bytes);
+      },
+    });
+    const error = await loader.load(binary, "buggy.wasm").catch((e: unknown) => e);
+    expect(compiled, "the output went to the validating compile").toBe(1);
+    expect(error).toBeInstanceOf(LoadError);
+    expect((error as LoadError).message).toMatch(/buggy\.wasm.*the engine refused the rewritten module \(a loader bug.*function #\d+.*failed: .*@\+\d+/s);
+    expect(cached, "nothing cached").toBe(0);
+    expect(() => new WebAssembly.Module(invalidBody(6)), "lazy after").not.toThrow();
+  }, 60_000);
 
   it("leaves the engine validating lazily once the worker's compile is done", async () => {
     expect(() => new WebAssembly.Module(invalidBody(1)), "lazy before").not.toThrow();

@@ -105,6 +105,18 @@ export async function validatingEagerly<T>(compile: () => Promise<T>): Promise<T
   }
 }
 
+/**
+ * `WebAssembly.compile` of `bytes` with every function body validated by it (Loader's
+ * `compileValidating`): V8 validates them in its background decode, off the calling thread, and
+ * rejects with its message (the function and the offset) when one is invalid. On this thread only
+ * when it set FLAGS (the main thread): a worker's loader would compile lazily under the main
+ * thread's flags, unvalidated, so it gets null and the loader validates first.
+ */
+export function compileValidating(): ((bytes: Uint8Array) => Promise<WebAssembly.Module>) | null {
+  if (!lazyValidation) return null;
+  return (bytes) => validatingEagerly(() => WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>));
+}
+
 /** Compiles `bytes` read from stdin, printing the engine's message when it refuses them. */
 const EXPLAIN = `const chunks = []; for await (const c of process.stdin) chunks.push(c);
 try { new WebAssembly.Module(Buffer.concat(chunks)); } catch (e) { process.stdout.write(String(e.message)); }`;

@@ -1,7 +1,7 @@
 import type { ImportModuleSpec } from "../../kernel/personality.ts";
 import { Loader } from "../../loader/loader.ts";
 import { DiskModuleCache } from "./disk-cache.ts";
-import { applyEngineFlags } from "./engine-flags.ts";
+import { applyEngineFlags, compileValidating } from "./engine-flags.ts";
 import { loaderIdentity } from "./loader-identity.ts";
 import { NodeLoaderWorkers } from "./loader-workers.ts";
 import { MAX_PROGRAM_BYTES } from "./program-limits.ts";
@@ -10,7 +10,7 @@ import { SMALL_HASH_BYTES, sha256Small } from "./small-hashes.js";
 /**
  * The loader as `dogma run` and `dogma boot` use it: V8's flags for it set (engine-flags.ts), the
  * module cache on disk unless `cache` is false, worker threads for big binaries, node:crypto's
- * SHA-256.
+ * SHA-256, the fresh output validated by its compile off the machine's thread.
  */
 export function nodeLoader(importModules: readonly ImportModuleSpec<unknown>[], options: { cache: boolean }): Loader {
   applyEngineFlags();
@@ -21,6 +21,7 @@ export function nodeLoader(importModules: readonly ImportModuleSpec<unknown>[], 
     codeIdentity: loaderIdentity(),
     workers: nodeLoaderWorkers(),
     sha256: nodeSha256,
+    compileValidating: compileValidating(),
   });
 }
 
