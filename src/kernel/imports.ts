@@ -4,7 +4,8 @@ import { chargeBulk } from "./fuel.ts";
 import { FUEL_PER_CHECK } from "./constants.ts";
 import type { Kernel } from "./kernel.ts";
 import { copyMemory, fillMemory, initMemory, loadValue, storeValue, type WasmValue } from "./memory-instructions.ts";
-import { ACCESS_KINDS, MMU_HOME_GLOBAL, MMU_MODULE, MMU_TLB_GLOBAL, SLOW_PATH_IMPORTS } from "./mmu-abi.ts";
+import { ACCESS_KINDS, MMU_FUNCTIONS, MMU_HOME_GLOBAL, MMU_MODULE, MMU_TLB_GLOBAL, SLOW_PATH_IMPORTS } from "./mmu-abi.ts";
+import { relayCalls } from "./import-relay.ts";
 import { NO_SEGMENT, type Process } from "./process.ts";
 import type { ImportFunction, ImportModuleSpec } from "./personality.ts";
 import { type BlockingCall, shimBlockingCalls } from "./call-shim.ts";
@@ -149,5 +150,6 @@ function mmuImports(kernel: Kernel, memory: PhysicalMemory): ModuleImports {
   imports.safe_point = () => kernel.safePointCheck(kernel.current(), FUEL_PER_CHECK);
   imports.safe_point_wait = new WebAssembly.Suspending(() => kernel.safePoint(kernel.current(), FUEL_PER_CHECK));
   imports.fault_handle = new WebAssembly.Suspending(() => kernel.current().faultHandler.handle());
-  return imports;
+  // WebAssembly functions, which instantiation links for about half a JavaScript one's cost (import-relay.ts).
+  return { memory: memory.memory, ...relayCalls(MMU_MODULE, MMU_FUNCTIONS, imports) };
 }
