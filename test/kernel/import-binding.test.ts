@@ -1,7 +1,6 @@
 // The kernel's import modules are bound when a program first imports one (src/kernel/imports.ts):
 // a run whose programs import the kernel's ABI alone never builds WASI's imports and their shim.
 import { describe, expect, it } from "vitest";
-import type { ImportObject } from "../../src/kernel/imports.ts";
 import { MMU_FUNCTIONS, MMU_MODULE } from "../../src/kernel/mmu-abi.ts";
 import type { ImportModuleSpec } from "../../src/kernel/personality.ts";
 import type { KernelServices } from "../../src/kernel/services.ts";
@@ -41,8 +40,7 @@ describe("the kernel's import modules", () => {
 
   it("gives processes the dogma:mmu functions as WebAssembly functions (the relay: half a JavaScript import's linking cost)", () => {
     const t = testMachine();
-    // The kernel's import object is private; what instantiation is given is what this reads.
-    const mmu = (t.kernel as unknown as { imports: ImportObject }).imports.forProcess(4096, 0)[MMU_MODULE]!;
+    const mmu = t.kernel.imports.forProcess(4096, 0)[MMU_MODULE]!;
     for (const { name } of MMU_FUNCTIONS) {
       // An exported WebAssembly function prints as native code named by its index.
       expect(Function.prototype.toString.call(mmu[name]), name).toMatch(/^function \d+\(\) \{ \[native code\] \}$/);
