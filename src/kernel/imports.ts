@@ -5,7 +5,7 @@ import { FUEL_PER_CHECK } from "./constants.ts";
 import type { Kernel } from "./kernel.ts";
 import { copyMemory, fillMemory, initMemory, loadValue, storeValue, type WasmValue } from "./memory-instructions.ts";
 import { ACCESS_KINDS, MMU_FUNCTIONS, MMU_HOME_GLOBAL, MMU_MODULE, MMU_TLB_GLOBAL, SLOW_PATH_IMPORTS } from "./mmu-abi.ts";
-import { relayCalls } from "./import-relay.ts";
+import { relayCalls, type RelayedCall } from "./import-relay.ts";
 import { NO_SEGMENT, type Process } from "./process.ts";
 import type { ImportFunction, ImportModuleSpec } from "./personality.ts";
 import { type BlockingCall, shimBlockingCalls } from "./call-shim.ts";
@@ -64,16 +64,26 @@ function bindModule(kernel: Kernel, spec: ImportModuleSpec<KernelServices>, trac
   const bound = spec.bind(kernel);
   const result: ModuleImports = {};
   const blocking: BlockingCall[] = [];
+  // The calls that are not the shim's go through a relay (import-relay.ts): a program's import of
+  // one then links as a WebAssembly function, for about half a JavaScript one's cost at every
+  // spawn. Safe for every program: the loader refuses an import whose type is not the ABI's
+  // (loader/policy.ts), and the relay's functions have exactly the ABI's types.
+  const relayed: RelayedCall[] = [];
+  const direct: ModuleImports = {};
   for (const [name, signature] of Object.entries(spec.functions)) {
     let fn = bound[name];
     if (!fn) throw new Error(`kernel bug: ${spec.module}.${name} has no implementation`);
     // Wrapped before tracing: residentCall looks at whether the implementation is async.
     fn = residentCall(kernel, `${spec.module}.${name}`, fn, signature.blocks, spec.promisesNeedPages) as ImportFunction;
     if (trace) fn = traced(kernel, `${spec.module}.${name}`, fn, trace);
-    if (signature.usuallyWaits) result[name] = new WebAssembly.Suspending(fn as (...args: unknown[]) => unknown);
-    else if (signature.blocks) blocking.push({ name, signature, call: fn });
-    else result[name] = fn;
+    if (signature.blocks && !signature.usuallyWaits) {
+      blocking.push({ name, signature, call: fn });
+      continue;
+    }
+    direct[name] = signature.usuallyWaits ? new WebAssembly.Suspending(fn as (...args: unknown[]) => unknown) : fn;
+    relayed.push({ name, params: signature.params, results: signature.results });
   }
+  Object.assign(result, relayCalls(spec.module, relayed, direct));
   // The other blocking calls suspend the program's stack only when they return a promise (call-shim.ts).
   Object.assign(result, shimBlockingCalls(spec.module, blocking));
   return result;

@@ -46,4 +46,13 @@ describe("the kernel's import modules", () => {
       expect(Function.prototype.toString.call(mmu[name]), name).toMatch(/^function \d+\(\) \{ \[native code\] \}$/);
     }
   });
+
+  it("gives programs the ABI's calls as WebAssembly functions too, the shim's and the relay's", () => {
+    const t = testMachine();
+    const dogma = t.kernel.imports.forProcess(4096, 0)["dogma"]!;
+    // getpid is a plain call (the relay), random a blocking one (the shim), invoke one that usually waits (a Suspending, relayed).
+    for (const name of ["getpid", "random", "invoke"]) {
+      expect(Function.prototype.toString.call(dogma[name]), name).toMatch(/^function \d+\(\) \{ \[native code\] \}$/);
+    }
+  });
 });
