@@ -134,7 +134,8 @@ function shimModule(module: string, calls: readonly BlockingCall[]): Uint8Array<
   ]);
 }
 
-class TypeTable {
+/** The type section's entries, each signature once. */
+export class TypeTable {
   readonly entries: number[][] = [];
   private readonly known = new Map<string, number>();
 
@@ -150,7 +151,7 @@ class TypeTable {
   }
 }
 
-function uleb(value: number): number[] {
+export function uleb(value: number): number[] {
   const out: number[] = [];
   do {
     let byte = value & 0x7f;
@@ -162,19 +163,19 @@ function uleb(value: number): number[] {
 }
 
 /** A byte vector: its length, then its bytes. */
-function vector(bytes: readonly number[]): number[] {
+export function vector(bytes: readonly number[]): number[] {
   return [...uleb(bytes.length), ...bytes];
 }
 
 /** A vector of items: their count, then each. */
-function list(items: readonly (readonly number[])[]): number[] {
+export function list(items: readonly (readonly number[])[]): number[] {
   return [...uleb(items.length), ...items.flat()];
 }
 
-function name(text: string): number[] {
+export function name(text: string): number[] {
   return vector([...new TextEncoder().encode(text)]);
 }
 
-function section(id: number, content: readonly number[]): number[] {
+export function section(id: number, content: readonly number[]): number[] {
   return [id, ...vector(content)];
 }

@@ -4,7 +4,8 @@ import { chargeBulk } from "./fuel.ts";
 import { FUEL_PER_CHECK } from "./constants.ts";
 import type { Kernel } from "./kernel.ts";
 import { copyMemory, fillMemory, initMemory, loadValue, storeValue, type WasmValue } from "./memory-instructions.ts";
-import { ACCESS_KINDS, MMU_HOME_GLOBAL, MMU_MODULE, MMU_TLB_GLOBAL, SLOW_PATH_IMPORTS } from "./mmu-abi.ts";
+import { ACCESS_KINDS, MMU_FUNCTIONS, MMU_HOME_GLOBAL, MMU_MODULE, MMU_TLB_GLOBAL, SLOW_PATH_IMPORTS } from "./mmu-abi.ts";
+import { relayCalls, type RelayedCall } from "./import-relay.ts";
 import { NO_SEGMENT, type Process } from "./process.ts";
 import type { ImportFunction, ImportModuleSpec } from "./personality.ts";
 import { type BlockingCall, shimBlockingCalls } from "./call-shim.ts";
@@ -63,16 +64,26 @@ function bindModule(kernel: Kernel, spec: ImportModuleSpec<KernelServices>, trac
   const bound = spec.bind(kernel);
   const result: ModuleImports = {};
   const blocking: BlockingCall[] = [];
+  // The calls that are not the shim's go through a relay (import-relay.ts): a program's import of
+  // one then links as a WebAssembly function, for about half a JavaScript one's cost at every
+  // spawn. Safe for every program: the loader refuses an import whose type is not the ABI's
+  // (loader/policy.ts), and the relay's functions have exactly the ABI's types.
+  const relayed: RelayedCall[] = [];
+  const direct: ModuleImports = {};
   for (const [name, signature] of Object.entries(spec.functions)) {
     let fn = bound[name];
     if (!fn) throw new Error(`kernel bug: ${spec.module}.${name} has no implementation`);
     // Wrapped before tracing: residentCall looks at whether the implementation is async.
     fn = residentCall(kernel, `${spec.module}.${name}`, fn, signature.blocks, spec.promisesNeedPages) as ImportFunction;
     if (trace) fn = traced(kernel, `${spec.module}.${name}`, fn, trace);
-    if (signature.usuallyWaits) result[name] = new WebAssembly.Suspending(fn as (...args: unknown[]) => unknown);
-    else if (signature.blocks) blocking.push({ name, signature, call: fn });
-    else result[name] = fn;
+    if (signature.blocks && !signature.usuallyWaits) {
+      blocking.push({ name, signature, call: fn });
+      continue;
+    }
+    direct[name] = signature.usuallyWaits ? new WebAssembly.Suspending(fn as (...args: unknown[]) => unknown) : fn;
+    relayed.push({ name, params: signature.params, results: signature.results });
   }
+  Object.assign(result, relayCalls(spec.module, relayed, direct));
   // The other blocking calls suspend the program's stack only when they return a promise (call-shim.ts).
   Object.assign(result, shimBlockingCalls(spec.module, blocking));
   return result;
@@ -149,5 +160,6 @@ function mmuImports(kernel: Kernel, memory: PhysicalMemory): ModuleImports {
   imports.safe_point = () => kernel.safePointCheck(kernel.current(), FUEL_PER_CHECK);
   imports.safe_point_wait = new WebAssembly.Suspending(() => kernel.safePoint(kernel.current(), FUEL_PER_CHECK));
   imports.fault_handle = new WebAssembly.Suspending(() => kernel.current().faultHandler.handle());
-  return imports;
+  // WebAssembly functions, which instantiation links for about half a JavaScript one's cost (import-relay.ts).
+  return { memory: memory.memory, ...relayCalls(MMU_MODULE, MMU_FUNCTIONS, imports) };
 }

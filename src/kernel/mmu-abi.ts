@@ -109,6 +109,18 @@ export const MMU_CALLS = {
 
 export type MmuCallName = keyof typeof MMU_CALLS;
 
+/**
+ * Every `dogma:mmu` function a rewritten module imports, in the order it imports them: the slow
+ * paths (the access kind passed last), then MMU_CALLS. The loader's import section and the
+ * kernel's relay (import-relay.ts), whose functions must have exactly these types, both read it.
+ */
+export const MMU_FUNCTIONS: ReadonlyArray<{ readonly name: string; readonly params: readonly ValueType[]; readonly results: readonly ValueType[] }> = [
+  ...SLOW_PATH_IMPORTS.map(({ name, store, type }) =>
+    store ? { name, params: ["i32", "i32", type, "i32"] as const, results: [] } : { name, params: ["i32", "i32", "i32"] as const, results: [type] },
+  ),
+  ...(Object.entries(MMU_CALLS) as Array<[MmuCallName, readonly [readonly ValueType[], readonly ValueType[]]]>).map(([name, [params, results]]) => ({ name, params, results })),
+];
+
 /** The calls besides ACCESS_KINDS that can fault, and so run again after a fault handler repairs it. */
 export const RETRIED_CALLS: readonly MmuCallName[] = ["memory_copy", "memory_fill", "memory_init"];
 

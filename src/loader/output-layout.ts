@@ -1,4 +1,4 @@
-import { ACCESS_KINDS, MMU_CALLS, RETRIED_CALLS, SAFE_POINT_HELPER, SLOW_PATH_IMPORTS, findAccessKind, slowPathImportOf, slowPathOf, type AccessKind, type MmuCallName, type ValueType } from "../kernel/mmu-abi.ts";
+import { ACCESS_KINDS, MMU_FUNCTIONS, RETRIED_CALLS, SAFE_POINT_HELPER, findAccessKind, slowPathImportOf, slowPathOf, type AccessKind, type MmuCallName, type ValueType } from "../kernel/mmu-abi.ts";
 import { MAX_PRIVATE_WASM_PAGES, tlbEntriesFor, tlbIndexMask, tlbVictimsFor } from "../kernel/constants.ts";
 import { STREAM_LOCALS } from "./access-streams.ts";
 import type { LoopGroupKinds } from "./loop-groups.ts";
@@ -32,17 +32,12 @@ export function accessSignature(kind: AccessKind): ImportedCall {
   return kind.store ? { name: kind.name, params: [I32, I32, value], results: [] } : { name: kind.name, params: [I32, I32], results: [value] };
 }
 
-/** The `dogma:mmu` functions every rewritten module imports, in order: the slow paths (the kind passed last), then the calls. */
-export const MMU_FUNCTION_IMPORTS: readonly ImportedCall[] = [
-  ...SLOW_PATH_IMPORTS.map(({ name, store, type }) =>
-    store ? { name, params: [I32, I32, VALUE_TYPE_BYTE[type], I32], results: [] } : { name, params: [I32, I32, I32], results: [VALUE_TYPE_BYTE[type]] },
-  ),
-  ...(Object.entries(MMU_CALLS) as Array<[MmuCallName, readonly [readonly ValueType[], readonly ValueType[]]]>).map(([name, [params, results]]) => ({
-    name,
-    params: params.map((t) => VALUE_TYPE_BYTE[t]),
-    results: results.map((t) => VALUE_TYPE_BYTE[t]),
-  })),
-];
+/** The `dogma:mmu` functions every rewritten module imports, in order (mmu-abi.ts MMU_FUNCTIONS): the slow paths (the kind passed last), then the calls. */
+export const MMU_FUNCTION_IMPORTS: readonly ImportedCall[] = MMU_FUNCTIONS.map(({ name, params, results }) => ({
+  name,
+  params: params.map((t) => VALUE_TYPE_BYTE[t]),
+  results: results.map((t) => VALUE_TYPE_BYTE[t]),
+}));
 
 const callImport = (name: MmuCallName): number => MMU_FUNCTION_IMPORTS.findIndex((i) => i.name === name);
 

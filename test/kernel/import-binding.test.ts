@@ -1,6 +1,7 @@
 // The kernel's import modules are bound when a program first imports one (src/kernel/imports.ts):
 // a run whose programs import the kernel's ABI alone never builds WASI's imports and their shim.
 import { describe, expect, it } from "vitest";
+import { MMU_FUNCTIONS, MMU_MODULE } from "../../src/kernel/mmu-abi.ts";
 import type { ImportModuleSpec } from "../../src/kernel/personality.ts";
 import type { KernelServices } from "../../src/kernel/services.ts";
 import { assemblyScriptEnv } from "../../src/personality/assemblyscript-env.ts";
@@ -35,5 +36,23 @@ describe("the kernel's import modules", () => {
       { kind: "exited", code: 0 },
       { kind: "exited", code: 0 },
     ]);
+  });
+
+  it("gives processes the dogma:mmu functions as WebAssembly functions (the relay: half a JavaScript import's linking cost)", () => {
+    const t = testMachine();
+    const mmu = t.kernel.imports.forProcess(4096, 0)[MMU_MODULE]!;
+    for (const { name } of MMU_FUNCTIONS) {
+      // An exported WebAssembly function prints as native code named by its index.
+      expect(Function.prototype.toString.call(mmu[name]), name).toMatch(/^function \d+\(\) \{ \[native code\] \}$/);
+    }
+  });
+
+  it("gives programs the ABI's calls as WebAssembly functions too, the shim's and the relay's", () => {
+    const t = testMachine();
+    const dogma = t.kernel.imports.forProcess(4096, 0)["dogma"]!;
+    // getpid is a plain call (the relay), random a blocking one (the shim), invoke one that usually waits (a Suspending, relayed).
+    for (const name of ["getpid", "random", "invoke"]) {
+      expect(Function.prototype.toString.call(dogma[name]), name).toMatch(/^function \d+\(\) \{ \[native code\] \}$/);
+    }
   });
 });
