@@ -133,9 +133,11 @@ const builtinsWithoutFacades = {
  * Node's modules that `dogma run` needs (with the V8 code cache, loading them costs less than
  * reaching them through a proxy); the CommonJS output requires every external module at its top,
  * and any other is made a proxy that requires it at its first use: node:crypto (the page cipher,
- * `dogma boot`'s first disk), node:sqlite, vite (`dogma web`), which most starts never touch.
+ * `dogma boot`'s first disk), node:sqlite, vite (`dogma web`), which most starts never touch, and
+ * node:fs/promises, which a warm `dogma run` does without (fd-file.ts) and a cache miss, a boot
+ * or a shared folder loads.
  */
-const EAGER_REQUIRES = new Set(["node:fs", "node:fs/promises", "node:path", "node:url", "node:util", "node:os", "node:v8", "node:worker_threads", "node:module"]);
+const EAGER_REQUIRES = new Set(["node:fs", "node:path", "node:url", "node:util", "node:os", "node:v8", "node:worker_threads", "node:module"]);
 
 const lazyRequires = {
   name: "lazy-requires",

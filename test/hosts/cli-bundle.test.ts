@@ -117,6 +117,8 @@ describe("the bundled command line (scripts/build-cli.mjs)", () => {
     expect(run.loaded.filter((name) => /^NativeModule internal\/(streams\/fast-utf8-stream|util\/diff)$/.test(name))).toEqual([]);
     // The cache key's SHA-256 and the small record's CRC-32 come from small-hashes.ts.
     expect(run.loaded.filter((name) => /^NativeModule (crypto|zlib)$/.test(name))).toEqual([]);
+    // The program, its record and the digests are read with node:fs's calls (fd-file.ts).
+    expect(run.loaded.filter((name) => /^NativeModule (fs\/promises|internal\/readline\/interface)$/.test(name))).toEqual([]);
     expect(readdirSync(cacheDir).filter((name) => name.endsWith(".dgm"))).toEqual(records);
   });
 
