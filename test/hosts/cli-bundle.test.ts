@@ -117,7 +117,20 @@ describe("the bundled command line (scripts/build-cli.mjs)", () => {
     expect(run.loaded.filter((name) => /^NativeModule internal\/(streams\/fast-utf8-stream|util\/diff)$/.test(name))).toEqual([]);
     // The cache key's SHA-256 and the small record's CRC-32 come from small-hashes.ts.
     expect(run.loaded.filter((name) => /^NativeModule (crypto|zlib)$/.test(name))).toEqual([]);
+    // The program, its record and the digests are read with node:fs's calls (fd-file.ts).
+    expect(run.loaded.filter((name) => /^NativeModule (fs\/promises|internal\/readline\/interface)$/.test(name))).toEqual([]);
     expect(readdirSync(cacheDir).filter((name) => name.endsWith(".dgm"))).toEqual(records);
+  });
+
+  it("writes one function expression whose module bodies V8 compiles at their first call", () => {
+    const code = readFileSync(join(out, "cli.cjs"), "latin1");
+    // The script runBundle compiles as read: CommonJS's function, its body on the bundle's lines.
+    expect(code.startsWith("(function (exports, require, module, __filename, __dirname) {Object.defineProperty(exports")).toBe(true);
+    expect(code.endsWith("\n})")).toBe(true);
+    // A parenthesized function is compiled with the script (and kept in each code cache): the
+    // bodies of modules `dogma run` never imports (the rewriter's) among them.
+    expect(code.match(/__esmMin\(\(\) => \{/g)?.length).toBeGreaterThan(100);
+    expect(code).not.toMatch(/__esmMin\(\(\(\) =>|__esmMin\(\(0, \(\) =>/);
   });
 
   /** The id of the build in `out` (its code caches are named by it). */

@@ -1,12 +1,16 @@
 import { createHash, randomBytes } from "node:crypto";
 import { crc32 } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { SMALL_HASH_BYTES, crc32Small, sha256Small } from "../../src/hosts/node/small-hashes.js";
+import { MODULE_BASE64, SMALL_HASH_BYTES, crc32Small, moduleBytes, sha256Small } from "../../src/hosts/node/small-hashes.js";
 
 /** Lengths around every padding boundary, and up to the most it takes. */
 const LENGTHS = [...Array.from({ length: 200 }, (_, n) => n), 447, 448, 511, 512, 6393, 6457, SMALL_HASH_BYTES - 9, SMALL_HASH_BYTES - 8, SMALL_HASH_BYTES];
 
 describe("small hashes (WebAssembly)", () => {
+  it("runs the module its functions write (kept written in MODULE_BASE64: write it again after a change)", () => {
+    expect(Buffer.from(moduleBytes()).toString("base64")).toBe(MODULE_BASE64);
+  });
+
   it("SHA-256 as node:crypto's", () => {
     for (const length of LENGTHS) {
       const bytes = randomBytes(length);

@@ -1,5 +1,5 @@
 import { constants } from "node:fs";
-import { type FileHandle, open } from "node:fs/promises";
+import { FdFile } from "./fd-file.ts";
 import { errnoText } from "./host-errors.ts";
 
 /** A file the host refused to read, with one line that says why. */
@@ -18,9 +18,9 @@ export class HostFileError extends Error {
  * memory (opened non-blocking, so a FIFO without a writer does not hang the open either).
  */
 export async function readBoundedFile(path: string, limit: number, what = path): Promise<Uint8Array> {
-  let file: FileHandle;
+  let file: FdFile;
   try {
-    file = await open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+    file = await FdFile.open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   } catch (error) {
     throw new HostFileError(`cannot read ${what}: ${errnoText(error)}`);
   }

@@ -15,7 +15,7 @@ const { join, sep } = process.getBuiltinModule("node:path");
 const { pathToFileURL } = process.getBuiltinModule("node:url");
 
 /** The manifest's format: a build of another format is not used. */
-export const BUNDLE_FORMAT = 2;
+export const BUNDLE_FORMAT = 3;
 
 /** The manifest's name in the bundle's folder. */
 export const MANIFEST = "manifest.json";
@@ -86,11 +86,9 @@ export async function runBundle(bundle, argv) {
   const command = /^[a-z]+$/.test(argv[0] ?? "") ? argv[0] : "other";
   const cacheFile = join(dirname(bundle.file), CODE_CACHE_DIR, `${bundle.build}.${command}.v8`);
   const cachedData = readCodeCache(cacheFile);
-  // One line of wrapper before the source: its line numbers stay the bundle's.
-  const source = `(function (exports, require, module, __filename, __dirname) {\n${readFileSync(bundle.file, "latin1")}\n})`;
-  const script = new vm.Script(source, {
+  // The module as a function expression, as build-cli.mjs wrote it: V8 compiles the string read.
+  const script = new vm.Script(readFileSync(bundle.file, "latin1"), {
     filename: bundle.file,
-    lineOffset: -1,
     cachedData,
     // Its dynamic imports (@noble/ciphers, node:child_process) through Node's own loader.
     importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,

@@ -51,7 +51,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     // Every machine of this run shares the host's terminal; closed at the end, whatever the end, so
     // that no read of stdin is left pending to keep the host up until a key is pressed.
-    const terminal = new StdioTerminal(process.stdin, process.stdout, process.stderr);
+    const terminal = new StdioTerminal(() => process.stdin, process.stdout, process.stderr);
     try {
       if (spec === RUN) return await run(runOptions(parsed), terminal);
       return await bootCommand(parsed.values, parsed.operands, terminal);

@@ -1,6 +1,7 @@
 import { type BigIntStats } from "node:fs";
-import { mkdir, open, rename, stat, writeFile } from "node:fs/promises";
+import { mkdir, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { FdFile, statBigInt } from "./fd-file.ts";
 import { nodeSha256 } from "./node-loader.ts";
 import { ownFile } from "./own-file.ts";
 
@@ -41,11 +42,11 @@ export class FileDigests {
 
   private async read(): Promise<Array<[string, string]>> {
     try {
-      const handle = await open(this.file, "r");
+      const handle = await FdFile.open(this.file, "r");
       let text: string;
       try {
         if (!ownFile(await handle.stat())) return [];
-        text = await handle.readFile("utf8");
+        text = await handle.readText();
       } finally {
         await handle.close();
       }
@@ -86,7 +87,7 @@ function identityOf(s: BigIntStats): string {
 /** The file's stat in nanoseconds, or null when it cannot be had. */
 export async function statExactly(path: string): Promise<BigIntStats | null> {
   try {
-    return await stat(path, { bigint: true });
+    return await statBigInt(path);
   } catch {
     return null;
   }

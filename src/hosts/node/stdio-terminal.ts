@@ -13,7 +13,8 @@ import type { ConsoleDevice, InterruptSink } from "../../machine/devices.ts";
 export class StdioTerminal {
   /** Called once, when the output stream (stdout) can no longer be written. */
   onOutputClosed: (() => void) | null = null;
-  private readonly stdin: NodeJS.ReadableStream;
+  private readonly openInput: () => NodeJS.ReadableStream;
+  private input: NodeJS.ReadableStream | null = null;
   private readonly out: Record<1 | 2, NodeJS.WritableStream>;
   private readonly closed: Record<1 | 2, boolean> = { 1: false, 2: false };
   private sink: InterruptSink | null = null;
@@ -27,10 +28,22 @@ export class StdioTerminal {
   /** Reading ahead until a console driver takes the input (`holdInput`); called for a ^C meanwhile. */
   private holding: (() => void) | null = null;
 
-  constructor(stdin: NodeJS.ReadableStream, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream) {
-    this.stdin = stdin;
+  /**
+   * `stdin` may be a function that gives it, called at its first use (`() => process.stdin`): Node
+   * makes process.stdin at its first reading, a stream of its kind (a terminal's, a pipe's, a
+   * file's) and the modules behind it, about 8 M instructions of a warm `dogma run`'s ~200 M
+   * (callgrind), and most programs never read their input. (The outputs are taken at once: their
+   * failures are watched from the start, a write to stderr from outside this terminal's too.)
+   */
+  constructor(stdin: NodeJS.ReadableStream | (() => NodeJS.ReadableStream), stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream) {
+    this.openInput = typeof stdin === "function" ? stdin : () => stdin;
     this.out = { 1: stdout, 2: stderr };
     for (const stream of [1, 2] as const) this.out[stream].on("error", () => this.outputFailed(stream));
+  }
+
+  /** The input stream, made now if it was not yet. */
+  private get stdin(): NodeJS.ReadableStream {
+    return (this.input ??= this.openInput());
   }
 
   /** The console device of a machine whose input interrupts go to `sink`; it replaces the last one. */
@@ -87,8 +100,8 @@ export class StdioTerminal {
     this.sink = null;
     this.setRawInput(false);
     this.pause();
-    const handle = this.stdin as Partial<{ destroy(): void }>;
-    if (this.listening) handle.destroy?.();
+    const handle = this.input as Partial<{ destroy(): void }> | null;
+    if (this.listening) handle?.destroy?.();
   }
 
   private requestInput(): void {
@@ -136,10 +149,12 @@ export class StdioTerminal {
 
   private pause(): void {
     this.reading = false;
-    this.stdin.pause();
+    this.input?.pause(); // an input never made is not being read
   }
 
   private setRawInput(raw: boolean): void {
+    // An input never made was never set raw: it need not be made to be left cooked.
+    if (!raw && this.input === null) return;
     const tty = this.stdin as Partial<ReadStream>;
     // A console driver takes the input: the terminal's input is read on demand from now on.
     if (raw && this.sink) this.holding = null;
