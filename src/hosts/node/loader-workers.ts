@@ -5,7 +5,7 @@ import { isMainThread, Worker } from "node:worker_threads";
 import { pageBuffer, pageCopy, releaseBytes } from "../../loader/code-output.ts";
 import { eagerValidationOpen, validatingEagerly } from "./engine-flags.ts";
 import type { CodeLayout } from "../../loader/output-layout.ts";
-import type { BodyChunk, ChunkOutcome, CodeWorkers } from "../../loader/rewrite-code.ts";
+import type { BodyChunk, BodyRef, ChunkOutcome, CodeWorkers } from "../../loader/rewrite-code.ts";
 import { WORKER_THRESHOLD } from "../../loader/worker-thresholds.ts";
 import type { WorkerReply, WorkerRequest } from "./loader-worker.ts";
 
@@ -159,7 +159,10 @@ export class NodeLoaderWorkers implements CodeWorkers {
         const chunk = chunks[index]!;
         const base = chunk[0]?.start ?? 0;
         const code = this.inputCopy(bytes.subarray(base, chunk.at(-1)?.end ?? base));
-        const rebased = chunk.map((body) => ({ ...body, start: body.start - base, end: body.end - base }));
+        const rebased = chunk.map((body): BodyRef => {
+          const plain = { index: body.index, start: body.start - base, end: body.end - base, params: body.params };
+          return body.outline === undefined ? plain : { ...plain, outline: body.outline };
+        });
         const spare = this.spareCode.pop() ?? null;
         const reply = await this.send({ id: 0, kind: "rewrite", bytes: code, base, layout, chunk: rebased, spare }, spare ? [code.buffer, spare] : [code.buffer]);
         if (reply.kind !== "rewritten") throw new Error("loader worker answered a rewrite with something else");
