@@ -19,13 +19,16 @@ export class LoopPaths {
   private last = 0;
   /** Open loops (frames), innermost last: the longest path seen in each, and the distance its enclosing frame was at when it started. */
   private frame = 0;
-  private frameLongest: number[] = [0];
-  private frameStartedAt: number[] = [0];
+  // Typed arrays, grown by `room`: a JavaScript array's elements change kind (small integers, holes,
+  // floating point) as values come, and each change threw away the optimized rewriter that
+  // inlines these methods (rewrite-body.ts), in every fresh loader worker.
+  private frameLongest = new Int32Array(64);
+  private frameStartedAt = new Int32Array(64);
   /** Open blocks by depth: their frame, the longest branch to their end, and for an if the distance at its start (-2 once its else is seen). */
-  private blockFrame: number[] = [];
-  private blockIsLoop: boolean[] = [];
-  private labelLongest: number[] = [];
-  private ifEntry: number[] = [];
+  private blockFrame = new Int32Array(64);
+  private blockIsLoop = new Uint8Array(64);
+  private labelLongest = new Int32Array(64);
+  private ifEntry = new Int32Array(64);
 
   /** Starts a body whose first instruction is at `start`. */
   reset(start: number): void {
@@ -50,10 +53,28 @@ export class LoopPaths {
     if (value > this.frameLongest[this.frame]!) this.frameLongest[this.frame] = value;
   }
 
+  /** Makes room for the block at `depth` (and its frame, at most one past it). */
+  private room(depth: number): void {
+    if (depth + 1 < this.blockFrame.length) return;
+    const size = Math.max(2 * this.blockFrame.length, depth + 2);
+    const grown = <T extends Int32Array | Uint8Array>(old: T, make: (n: number) => T): T => {
+      const next = make(size);
+      next.set(old);
+      return next;
+    };
+    this.frameLongest = grown(this.frameLongest, (n) => new Int32Array(n));
+    this.frameStartedAt = grown(this.frameStartedAt, (n) => new Int32Array(n));
+    this.blockFrame = grown(this.blockFrame, (n) => new Int32Array(n));
+    this.blockIsLoop = grown(this.blockIsLoop, (n) => new Uint8Array(n));
+    this.labelLongest = grown(this.labelLongest, (n) => new Int32Array(n));
+    this.ifEntry = grown(this.ifEntry, (n) => new Int32Array(n));
+  }
+
   /** `block` or `if` at `depth`, its block type ending at `after`. */
   block(depth: number, isIf: boolean, after: number): void {
+    if (depth + 1 >= this.blockFrame.length) this.room(depth);
     this.blockFrame[depth] = this.frame;
-    this.blockIsLoop[depth] = false;
+    this.blockIsLoop[depth] = 0;
     this.labelLongest[depth] = -1;
     this.ifEntry[depth] = isIf ? this.through(after) : -2;
   }
@@ -62,8 +83,9 @@ export class LoopPaths {
   loop(depth: number, after: number): void {
     const here = this.through(after);
     this.reach(here);
+    if (depth + 1 >= this.blockFrame.length) this.room(depth);
     this.blockFrame[depth] = ++this.frame;
-    this.blockIsLoop[depth] = true;
+    this.blockIsLoop[depth] = 1;
     this.frameLongest[this.frame] = 0;
     this.frameStartedAt[this.frame] = here;
     this.distance = 0;
@@ -101,7 +123,7 @@ export class LoopPaths {
     const here = this.through(after);
     this.reach(here);
     const target = depth - 1 - label;
-    if (target < 0 || this.blockIsLoop[target]) return; // the function's end, or a loop's start: the path ends
+    if (target < 0 || this.blockIsLoop[target] === 1) return; // the function's end, or a loop's start: the path ends
     const frame = this.blockFrame[target]!;
     const value = frame === this.frame ? here : this.frameStartedAt[frame + 1]!;
     if (value > this.labelLongest[target]!) this.labelLongest[target] = value;

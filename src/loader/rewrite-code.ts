@@ -63,7 +63,9 @@ export function chunkBodies(info: ModuleInfo, chunkBytes: number, plan?: Outline
     const index = info.functionImports + i;
     const type = info.types[info.functions[i]!];
     const outline = plan?.byFunction.get(index);
-    current.push({ index, start: body.start, end: body.end, params: type ? type.params.length : 0, ...(outline ? { outline } : {}) });
+    // Two literals rather than a spread of an empty object: an object and a generic copy per body (90,000 for the generated 25 MB module).
+    const params = type ? type.params.length : 0;
+    current.push(outline ? { index, start: body.start, end: body.end, params, outline } : { index, start: body.start, end: body.end, params });
     size += body.end - body.start;
     if (size >= limit) {
       chunks.push(current);

@@ -65,7 +65,8 @@ function readLeb(bytes: Uint8Array, from: number): [number, number] | null {
   for (let shift = 0; at < bytes.length && shift <= 28; shift += 7) {
     const byte = bytes[at++]!;
     value += (byte & 0x7f) * 2 ** shift;
-    if ((byte & 0x80) === 0) return [value, at];
+    // A small integer to the engine where it can be (ByteReader.u32 says why), not the sum's heap number.
+    if ((byte & 0x80) === 0) return [value < 2 ** 30 ? value | 0 : value, at];
   }
   return null;
 }

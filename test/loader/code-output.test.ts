@@ -179,6 +179,33 @@ describe("the workers of a cold load", () => {
   }, 60_000);
 });
 
+describe("the workers of a pool that keeps them", () => {
+  // Each fresh worker optimizes the rewriter again: a host that loads big binaries one after the
+  // other keeps them (NodeLoaderWorkers `keep`), until they have had nothing to do for `idleMs`.
+  it("are still running when a load returns, and the next load and its compile start none", async () => {
+    const pool = new NodeLoaderWorkers(2, 60_000, undefined, true);
+    try {
+      const records: Uint8Array[] = [];
+      let started = 0;
+      for (const functions of [6_000, 6_000]) {
+        const cache = new KeepingCache();
+        const loader = new Loader({ importModules: standardImportModules(), workers: pool, cache });
+        await loader.load(generatedModule(functions), "big.wasm");
+        expect(loader.stats.rewrites).toBe(1);
+        expect(pool.running).toBe(2);
+        records.push(cache.records[0]!);
+        if (started === 0) started = pool.started;
+        else expect(pool.started).toBe(started);
+      }
+      expect(started).toBe(2);
+      expect(same(records[0]!, records[1]!)).toBe(true);
+    } finally {
+      await pool.close();
+    }
+    expect(pool.running).toBe(0);
+  }, 60_000);
+});
+
 describe("the buffers of a cold load on workers", () => {
   // Each chunk's code comes back in the buffer the worker wrote it into, which goes back to a
   // worker once the code is placed: fresh memory per chunk cost a page fault per 4 KiB of output.

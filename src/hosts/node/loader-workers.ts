@@ -5,7 +5,7 @@ import { isMainThread, Worker } from "node:worker_threads";
 import { pageBuffer, pageCopy, releaseBytes } from "../../loader/code-output.ts";
 import { eagerValidationOpen, validatingEagerly } from "./engine-flags.ts";
 import type { CodeLayout } from "../../loader/output-layout.ts";
-import type { BodyChunk, ChunkOutcome, CodeWorkers } from "../../loader/rewrite-code.ts";
+import type { BodyChunk, BodyRef, ChunkOutcome, CodeWorkers } from "../../loader/rewrite-code.ts";
 import { WORKER_THRESHOLD } from "../../loader/worker-thresholds.ts";
 import type { WorkerReply, WorkerRequest } from "./loader-worker.ts";
 
@@ -55,6 +55,13 @@ const IDLE_MS = 2000;
  * output is validated (endIfIdle), or two seconds after their last work (a validation of a binary
  * whose rewrite comes next); an idle pool does not keep the host process alive. Each request
  * carries a copy of only the bytes it needs, moved to the worker, which frees it when done.
+ *
+ * A pool made to `keep` its workers ends them only `idleMs` after their last work: the next load's
+ * chunks go to workers whose engines have optimized the rewriter already, and the compile to one
+ * of them. Each fresh worker optimizes the rewriter again (V8's compiles of it, the warm-up) and
+ * starts Node in a new isolate: a load of the generated 25 MB module right after another took
+ * about 35% less CPU on kept workers (bench/RESULTS.md "Loader throughput"). What it costs: their
+ * heaps stand beside the output's copies at the load's peak, and stay while they are kept.
  */
 export class NodeLoaderWorkers implements CodeWorkers {
   private readonly size: number;
@@ -73,15 +80,21 @@ export class NodeLoaderWorkers implements CodeWorkers {
   readonly minCodeBytes: number;
   /** A compile of a load's output is coming (standBy): the pool keeps a worker started for it. */
   private compileWanted = false;
+  /** Workers are kept between loads (see the class). */
+  private readonly keep: boolean;
+  /** Workers started since the pool was made (for the tests). */
+  started = 0;
 
   /**
    * `idleMs`: how long workers with nothing to do are kept; `minCodeBytes`: the least code a binary
-   * must have to be rewritten here (CodeWorkers.minCodeBytes; the Node host's: NODE_WORKERS_MIN_CODE).
+   * must have to be rewritten here (CodeWorkers.minCodeBytes; the Node host's: NODE_WORKERS_MIN_CODE);
+   * `keep`: the workers stay between loads until `idleMs` after their last work (see the class).
    */
-  constructor(size = Math.max(1, Math.min(4, availableParallelism())), idleMs = IDLE_MS, minCodeBytes = WORKER_THRESHOLD) {
+  constructor(size = Math.max(1, Math.min(4, availableParallelism())), idleMs = IDLE_MS, minCodeBytes = WORKER_THRESHOLD, keep = false) {
     this.size = size;
     this.idleMs = idleMs;
     this.minCodeBytes = minCodeBytes;
+    this.keep = keep;
   }
 
   /**
@@ -146,7 +159,10 @@ export class NodeLoaderWorkers implements CodeWorkers {
         const chunk = chunks[index]!;
         const base = chunk[0]?.start ?? 0;
         const code = this.inputCopy(bytes.subarray(base, chunk.at(-1)?.end ?? base));
-        const rebased = chunk.map((body) => ({ ...body, start: body.start - base, end: body.end - base }));
+        const rebased = chunk.map((body): BodyRef => {
+          const plain = { index: body.index, start: body.start - base, end: body.end - base, params: body.params };
+          return body.outline === undefined ? plain : { ...plain, outline: body.outline };
+        });
         const spare = this.spareCode.pop() ?? null;
         const reply = await this.send({ id: 0, kind: "rewrite", bytes: code, base, layout, chunk: rebased, spare }, spare ? [code.buffer, spare] : [code.buffer]);
         if (reply.kind !== "rewritten") throw new Error("loader worker answered a rewrite with something else");
@@ -204,6 +220,7 @@ export class NodeLoaderWorkers implements CodeWorkers {
    * afresh, tens of milliseconds against a big load's seconds.
    */
   private async endIfIdle(): Promise<void> {
+    if (this.keep) return; // ended by the idle timer (endWhenIdle)
     if (this.pending.size === 0 && this.queue.length === 0) await this.close();
   }
 
@@ -256,6 +273,7 @@ export class NodeLoaderWorkers implements CodeWorkers {
   }
 
   private start(): Worker {
+    this.started++;
     const worker = withoutConcurrentJit(() => new Worker(new URL("./loader-worker-entry.js", import.meta.url), { workerData: { compileCache: getCompileCacheDir() } }));
     this.workers.push(worker);
     worker.on("message", (reply: WorkerReply) => {

@@ -40,15 +40,21 @@ export class ByteReader {
     return this.bytes[this.at++]!;
   }
 
-  /** An unsigned LEB128 of at most 32 bits (5 bytes). */
+  /**
+   * An unsigned LEB128 of at most 32 bits (5 bytes). In 32-bit arithmetic: a sum of `byte * 2 **
+   * shift` is a floating-point number to the engine, so every offset and index read (and every
+   * one computed from them: the bodies' bounds a loader worker's chunk carries) was a heap number
+   * rather than a small integer, and a loader worker's optimized rewriter, which had seen small
+   * integers in its warm-up, was thrown away and optimized again at its first chunk.
+   */
   u32(): number {
     const start = this.at;
     let result = 0;
     for (let shift = 0; shift < 35; shift += 7) {
       const byte = this.u8();
       if (shift === 28 && byte > 0x0f) this.fail("an unsigned 32-bit integer is too long or too large", start);
-      result += (byte & 0x7f) * 2 ** shift;
-      if ((byte & 0x80) === 0) return result;
+      result |= (byte & 0x7f) << shift;
+      if ((byte & 0x80) === 0) return result >>> 0;
     }
     return this.fail("an unsigned 32-bit integer is too long", start);
   }
