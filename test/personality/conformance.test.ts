@@ -33,7 +33,8 @@ const PROGRAMS: readonly Program[] = [
   {
     name: "fd",
     args: [],
-    env: {},
+    // Its stdout is a pipe to this test: not a character device (isatty false).
+    env: { CONF_STDOUT: "pipe" },
     nodeWrong: [
       // Host open flags (O_RDWR and others) leak into fs_flags, and unknown flags are accepted.
       "fd_fdstat_get: no flags",

@@ -60,7 +60,8 @@ describe("WASI conformance inside the system, from the shell", () => {
     const { m, run } = await system(Object.fromEntries(binaries));
     expect(await run("mkdir /scratch && cd /scratch")).toMatch(/dogma:\/scratch\$ $/);
     for (const name of NAMES) {
-      const line = name === "misc" ? "CONF_VAR=value /host/misc.wasm alpha beta" : `/host/${name}.wasm`;
+      // fd's stdout is the system's console, a terminal: a character device (isatty true).
+      const line = name === "misc" ? "CONF_VAR=value /host/misc.wasm alpha beta" : name === "fd" ? "CONF_STDOUT=terminal /host/fd.wasm" : `/host/${name}.wasm`;
       const verdict = verdictOf(name, await run(line), null);
       expect(verdict.summary, verdict.output).not.toBeNull();
       expect(verdict.failed, verdict.output).toEqual([]);
