@@ -49,7 +49,12 @@ const WORKLOAD = wat(`(module
     (local.get $sum))
   (func (export "_start")))`);
 
-const MEMORY = 4 << 20;
+// A small machine: what the tests check depends on the workload's size against physical memory
+// (four times it, as large as it, twice it), not on the size itself; a 1 MiB machine pages the
+// same ways as a 4 MiB one for a quarter of the seals and page-ins (the suite's time).
+const MEMORY = 1 << 20;
+/** Physical memory in pages. */
+const FRAMES = MEMORY / 4096;
 
 async function run(pages: number, rounds: number, store: TestStore, policy: EvictionPolicyCode = EvictionPolicy.CLOCK, pageCipher?: PageCipherFactory) {
   const t = testMachine({ memory: MEMORY, kernel: { pageCipher } });
@@ -71,7 +76,7 @@ describe("demand paging", () => {
       const { t, paging, process, free, value } = await run(pages, 3, store, policy);
       expect(process.fault).toBe(null);
       expect(value).toBe(sweepSum(pages, 3));
-      expect(paging.evictions).toBeGreaterThan(2 * pages - 1024);
+      expect(paging.evictions).toBeGreaterThan(2 * pages - FRAMES);
       expect(paging.pageIns).toBeGreaterThan(pages);
       expect(store.writes).toBe(paging.evictions - paging.cleanEvictions);
       // Every frame came back when it ended.
@@ -102,7 +107,7 @@ describe("demand paging", () => {
 
   it("asks again when a page-in goes unanswered, as a pager that ends and is restarted does", async () => {
     const store = new TestStore("once");
-    const pages = 2048;
+    const pages = 2 * FRAMES;
     const { process, value, paging } = await run(pages, 3, store);
     expect(process.fault).toBe(null);
     expect(value).toBe(sweepSum(pages, 3));
@@ -113,7 +118,9 @@ describe("demand paging", () => {
 
   it("hands the pager only ciphertext", async () => {
     const store = new TestStore();
-    await run(1200, 2, store);
+    await run((FRAMES * 75) / 64, 2, store);
+    // Pages did go out (a workload that fits in memory would check nothing below).
+    expect(store.writes).toBeGreaterThan(FRAMES / 8);
     const pattern = new Uint8Array(new Uint32Array([5 * 7 + 1]).buffer);
     for (const versions of store.pages.values()) {
       for (const data of versions) {
@@ -127,7 +134,7 @@ describe("demand paging", () => {
   for (const malice of ["flip", "swap", "replay", "lose"] as const) {
     it(`tears the process down when the pager ${malice === "lose" ? "loses" : malice === "flip" ? "flips a bit of" : malice === "swap" ? "swaps" : "replays"} a page`, async () => {
       const store = new TestStore(malice);
-      const { process, value, t } = await run(1600, 4, store);
+      const { process, value, t } = await run((FRAMES * 25) / 16, 4, store);
       expect(value).toBe(undefined);
       expect(process.fault).toMatchObject({ kind: "page-integrity" });
       // The record names the function whose access needed the page.
@@ -148,7 +155,7 @@ describe("demand paging with an asynchronous cipher (WebCrypto's, as the browser
     const { t, paging, process, free, value } = await run(pages, 3, store, EvictionPolicy.CLOCK, webPageCipher);
     expect(process.fault).toBe(null);
     expect(value).toBe(sweepSum(pages, 3));
-    expect(paging.evictions).toBeGreaterThan(2 * pages - 1024);
+    expect(paging.evictions).toBeGreaterThan(2 * pages - FRAMES);
     expect(paging.pageIns).toBeGreaterThan(pages);
     // Most pages were sealed and written out before they came back.
     expect(store.writes).toBeGreaterThan(pages);
@@ -158,7 +165,7 @@ describe("demand paging with an asynchronous cipher (WebCrypto's, as the browser
 
   it("tears the process down when the pager flips a bit of a page", async () => {
     const store = new TestStore("flip");
-    const { process, value, t } = await run(1600, 4, store, EvictionPolicy.CLOCK, webPageCipher);
+    const { process, value, t } = await run((FRAMES * 25) / 16, 4, store, EvictionPolicy.CLOCK, webPageCipher);
     expect(value).toBe(undefined);
     expect(process.fault).toMatchObject({ kind: "page-integrity" });
     expect(t.kernel.paging!.refusals).toBe(1);
@@ -178,18 +185,20 @@ describe("pin levels", () => {
         (br $next)))
       (drop (call $wait (i32.const 0x3000) (i32.const 0) (i64.const -1))))
     (func (export "_start")))`);
+  /** The pages the holder touches: under a third of physical memory. */
+  const HELD = (FRAMES * 75) / 256;
 
   for (const [level, evicted] of [[PinLevel.PAGEABLE, true], [PinLevel.RELUCTANT, false], [PinLevel.PINNED, false]] as const) {
     it(`${evicted ? "evicts" : "spares"} the pages of a process at pin level ${level} while another thrashes`, async () => {
       const t = testMachine({ memory: MEMORY });
       const store = new TestStore();
       t.kernel.enablePaging(store, { storePages: 8192, lowWater: 64 });
-      const holder = t.kernel.spawn(await t.loader.load(HOLDER, "holder"), { entry: "run", entryArgs: [300] });
+      const holder = t.kernel.spawn(await t.loader.load(HOLDER, "holder"), { entry: "run", entryArgs: [HELD] });
       holder.pinLevel = level;
-      const worker = t.kernel.spawn(await t.loader.load(WORKLOAD, "workload"), { entry: "run", entryArgs: [2048, 2] });
+      const worker = t.kernel.spawn(await t.loader.load(WORKLOAD, "workload"), { entry: "run", entryArgs: [2 * FRAMES, 2] });
       await t.kernel.run();
       expect(worker.fault).toBe(null);
-      expect(worker.returnValue).toBe(sweepSum(2048, 2));
+      expect(worker.returnValue).toBe(sweepSum(2 * FRAMES, 2));
       const heldOut = [...store.pages.keys()].filter((key) => key.startsWith(`${holder.pid}:`)).length;
       // Level 1 is spared here because the thrashing process's own pages always suffice.
       expect(heldOut > 0).toBe(evicted);
@@ -209,31 +218,32 @@ describe("pin levels", () => {
         return super.write(at, ciphertext);
       }
     }
+    const WRITE_BEHIND = FRAMES / 8;
     const t = testMachine({ memory: MEMORY });
     const store = new SlowStore();
-    const paging = t.kernel.enablePaging(store, { storePages: 8192, lowWater: 64, writeBehind: 128 });
+    const paging = t.kernel.enablePaging(store, { storePages: 8192, lowWater: 64, writeBehind: WRITE_BEHIND });
     store.paging = paging;
-    const process = t.kernel.spawn(await t.loader.load(WORKLOAD, "workload"), { entry: "run", entryArgs: [2048, 2] });
+    const process = t.kernel.spawn(await t.loader.load(WORKLOAD, "workload"), { entry: "run", entryArgs: [2 * FRAMES, 2] });
     await t.kernel.run();
     expect(process.fault).toBe(null);
-    expect(process.returnValue).toBe(sweepSum(2048, 2));
-    expect(paging.evictions).toBeGreaterThan(1024);
-    expect(store.mostHeld).toBeLessThanOrEqual(128);
-    expect(store.mostHeld).toBeGreaterThan(64); // it did fill up, and waited
+    expect(process.returnValue).toBe(sweepSum(2 * FRAMES, 2));
+    expect(paging.evictions).toBeGreaterThan(FRAMES);
+    expect(store.mostHeld).toBeLessThanOrEqual(WRITE_BEHIND);
+    expect(store.mostHeld).toBeGreaterThan(WRITE_BEHIND / 2); // it did fill up, and waited
   }, patience(60_000));
 
   it("writes again what the store failed to take, so the kernel does not keep pages for the pager", async () => {
     const t = testMachine({ memory: MEMORY });
     const store = new TestStore("busy");
     const paging = t.kernel.enablePaging(store, { storePages: 8192, lowWater: 64 });
-    const holder = t.kernel.spawn(await t.loader.load(HOLDER, "holder"), { entry: "run", entryArgs: [300] });
-    const worker = t.kernel.spawn(await t.loader.load(WORKLOAD, "workload"), { entry: "run", entryArgs: [2048, 3] });
+    const holder = t.kernel.spawn(await t.loader.load(HOLDER, "holder"), { entry: "run", entryArgs: [HELD] });
+    const worker = t.kernel.spawn(await t.loader.load(WORKLOAD, "workload"), { entry: "run", entryArgs: [2 * FRAMES, 3] });
     await t.kernel.run();
     expect([worker.fault?.message, worker.state]).toEqual([undefined, "exited"]);
-    expect(worker.returnValue).toBe(sweepSum(2048, 3));
+    expect(worker.returnValue).toBe(sweepSum(2 * FRAMES, 3));
     // The holder's pages went out, each first refused; every one of them was written again.
     const held = [...store.pages.keys()].filter((key) => key.startsWith(`${holder.pid}:`));
-    expect(held.length).toBeGreaterThan(100);
+    expect(held.length).toBeGreaterThan(HELD / 3);
     expect(held.every((key) => store.refusedWrites.has(key))).toBe(true);
     expect(paging.stored.inKernelPages).toBe(0);
     t.kernel.kill(holder.pid);
@@ -291,7 +301,7 @@ describe("kernel calls on paged-out memory", () => {
     const store = new TestStore();
     t.kernel.enablePaging(store, { storePages: 8192, lowWater: 64 });
     const image = await t.loader.load(INVOKER, "invoker");
-    const process = t.kernel.spawn(image, { entry: "run", entryArgs: [2048] });
+    const process = t.kernel.spawn(image, { entry: "run", entryArgs: [2 * FRAMES] });
     await t.kernel.run();
     expect(process.fault).toBe(null);
     expect(process.returnValue).toEqual([Status.OK, process.pid]);

@@ -48,7 +48,10 @@ function padded(wasm: Uint8Array, bytes: number): Uint8Array {
   return out;
 }
 
-async function session(memory = 128 << 20) {
+/** The host folder the sessions share, made once: they only read it (49 MB written, and a 257 MiB sparse file). */
+let shared: string | null = null;
+function hostFolder(): string {
+  if (shared) return shared;
   const share = scratchFolder("shell-language");
   made.push(share);
   copyFileSync(cProgram("show-env"), join(share, "show-env"));
@@ -59,7 +62,11 @@ async function session(memory = 128 << 20) {
   writeFileSync(join(share, "too-big.wasm"), "");
   mkdirSync(join(share, "\x1b[2Jclear")); // a name that would drive the terminal
   truncateSync(join(share, "too-big.wasm"), 257 << 20);
-  const folder = await FolderShare.open(share);
+  return (shared = share);
+}
+
+async function session(memory = 128 << 20) {
+  const folder = await FolderShare.open(hostFolder());
   // As `dogma boot`'s default: a 20 MiB binary's load is charged 43 MiB (docs/MEMORY.md "What a process costs").
   const m = await bootShell(CONFIG, folder, { modules: MODULES, memory });
   /** Types `line` and Enter; what the console showed after it up to the next prompt, and what went to errors. */
