@@ -87,7 +87,7 @@ export const CODE_BYTES_PER_FUEL = 64;
 export const SMALL_LEAF_BYTES = 64;
 
 /** Bumped whenever rewritten code changes shape, so cached modules from older loaders miss. */
-export const REWRITE_VERSION = 26;
+export const REWRITE_VERSION = 27;
 
 /**
  * The host memory the engine keeps for a compiled module besides its code, and a load leaves in the

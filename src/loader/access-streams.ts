@@ -83,4 +83,56 @@ export class LoopScan extends BodyCursor {
       this.budget -= at - from;
     }
   }
+  /**
+   * Whether the loop whose body starts at `from` (after its block type) ends within `limit` bytes
+   * of it, nested loops included, with only instructions the scan knows (a huge function's small
+   * loop nests are inline: rewrite-body.ts). Reads at most `limit` bytes, from the same budget.
+   */
+  fits(from: number, end: number, limit: number): boolean {
+    if (this.budget <= 0) return false;
+    const bytes = this.bytes;
+    const stop = Math.min(end, from + limit);
+    let depth = 0;
+    let at = from;
+    try {
+      while (at < stop) {
+        const op = bytes[at++]!;
+        const kind = immediates[op]!;
+        switch (kind) {
+          case Imm.none:
+            if (op === 0x0b) {
+              if (depth === 0) return true;
+              depth--;
+            }
+            continue;
+          case Imm.blockType:
+          case Imm.loop:
+            at = this.skipBlockType(at, end);
+            depth++;
+            continue;
+          case Imm.functionIndex:
+          case Imm.memorySize:
+          case Imm.memoryGrow:
+            at = skipLeb(bytes, at, end);
+            continue;
+          case Imm.twoU32:
+            at = skipLeb(bytes, skipLeb(bytes, at, end), end);
+            continue;
+          case Imm.prefixMisc:
+            if (this.u32At(at, end) > 7) return false; // bulk memory and tables: not such a loop
+            at = this.next; // the saturating truncations
+            continue;
+          default: {
+            const next = this.skipPlain(kind, at, end);
+            if (next < 0) return false; // bulk memory, SIMD and the rest: not such a loop
+            at = next;
+            continue;
+          }
+        }
+      }
+      return false;
+    } finally {
+      this.budget -= at - from;
+    }
+  }
 }

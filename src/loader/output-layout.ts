@@ -182,6 +182,18 @@ export interface CodeLayout {
   readonly allCallsDenseBody: number;
   readonly allCallsDensity: number;
   /**
+   * In a huge function, a loop nest of at most this many input bytes (the loop with every loop
+   * nested in it, the outermost such loop) is written as in any other function: its accesses
+   * inline, with streams, groups and hoisted checks. 0: every access of a huge function calls a
+   * helper (before REWRITE_VERSION 27). A short hot loop inside a big function (bzip2's sorts,
+   * inlined into BZ2_blockSort) then runs at the speed of the same loop in a small function, and
+   * the growth it costs the engine's compiler is bounded: only while the function's whole output
+   * stays under hugeInlineOutput bytes, the size of what a function that is not huge becomes
+   * (docs/LOADER.md "Small loop nests of huge functions are inline").
+   */
+  readonly hugeInlineNest: number;
+  readonly hugeInlineOutput: number;
+  /**
    * Whether a call of an access helper passes the TLB's address (from the caller's local: before
    * REWRITE_VERSION 20), or the helper reads the TLB global itself (the default): a huge function
    * then keeps no TLB local live across its calls, and each call is two bytes shorter (code 3.6-5%
@@ -255,6 +267,10 @@ export const ALL_CALLS_MIN_BODY = 4096;
 export const ALL_CALLS_DENSE_BODY = 1024;
 export const ALL_CALLS_DENSITY = 3;
 
+/** A huge function's loop nests of at most this many input bytes are inline, while its output stays under HUGE_INLINE_OUTPUT bytes (see hugeInlineNest). */
+export const HUGE_INLINE_NEST = 512;
+export const HUGE_INLINE_OUTPUT = 16384;
+
 /**
  * A binary whose code section is this many bytes or more gets no branch hints. V8 decodes the
  * whole hint section into hash tables at every compile, a cache hit's included (about 125 ns a
@@ -272,6 +288,8 @@ export interface RewriteVariant {
   readonly allCallsMinBody?: number;
   readonly allCallsDenseBody?: number;
   readonly allCallsDensity?: number;
+  readonly hugeInlineNest?: number;
+  readonly hugeInlineOutput?: number;
   readonly helperTlbArgument?: boolean;
   readonly wideKeys?: boolean;
   /** Whether the slow paths' wrappers look in the TLB's victim entries (default true; the kernel keeps them either way). */
@@ -351,6 +369,8 @@ export function codeLayout(functionImports: number, definedFunctions: number, pr
     allCallsMinBody: variant.allCallsMinBody ?? ALL_CALLS_MIN_BODY,
     allCallsDenseBody: variant.allCallsDenseBody ?? ALL_CALLS_DENSE_BODY,
     allCallsDensity: variant.allCallsDensity ?? ALL_CALLS_DENSITY,
+    hugeInlineNest: variant.hugeInlineNest ?? HUGE_INLINE_NEST,
+    hugeInlineOutput: variant.hugeInlineOutput ?? HUGE_INLINE_OUTPUT,
     helperTlbArgument: variant.helperTlbArgument ?? false,
     wideKeys: variant.wideKeys ?? true,
     hugeFunctionGroups: variant.hugeFunctionGroups ?? false,

@@ -40,6 +40,7 @@ export class CodeRefusal extends Error {
 /** Thrown inside a rewrite that must start again: see BodyRewriter.rewrite. */
 const LOOP_FOUND = Symbol("loop found");
 const TOO_BIG_INLINE = Symbol("too big inline");
+const NESTS_TOO_BIG = Symbol("nests too big");
 
 /** How many times its body's size a function's loop plans may read in all (loop-groups.ts LoopPlanner.budget). */
 const LOOP_PLAN_BUDGET = 4;
@@ -123,6 +124,11 @@ export class BodyRewriter extends BodyCursor {
   private outlining: OutlinedLoops | null = null;
   /** This rewrite of the body calls the access helpers for every access (a huge function: see rewrite). */
   private huge = false;
+  /** In a huge function, the depth of the loop whose nest is written inline as in any other function (hugeInlineNest), or -1. */
+  private inlineNest = -1;
+  /** This rewrite of a huge function may write its small loop nests inline (until its output passes hugeInlineOutput), and whether it has. */
+  private inlineNests = false;
+  private wroteNests = false;
   /** This rewrite of the body translates accesses outside loops inline (until a loop shows it should not). */
   private inlineOutsideLoops = false;
   private accessesOutsideLoops = false;
@@ -179,6 +185,8 @@ export class BodyRewriter extends BodyCursor {
     // bytes or more, or one of allCallsDenseBody or more whose translation grows past
     // allCallsDensity times its size (found out as it grows, where the rewrite starts again).
     this.huge = this.layout.accessCalls !== "never" && end - start >= this.layout.allCallsMinBody;
+    // (Not one whose input is that big already: its output, calls for the rest, would pass it anyway.)
+    this.inlineNests = this.layout.hugeInlineNest > 0 && end - start < this.layout.hugeInlineOutput;
     this.calls.begin(functionIndex);
     for (;;) {
       try {
@@ -186,6 +194,7 @@ export class BodyRewriter extends BodyCursor {
       } catch (error) {
         if (error === LOOP_FOUND) this.inlineOutsideLoops = false;
         else if (error === TOO_BIG_INLINE) this.huge = true;
+        else if (error === NESTS_TOO_BIG) this.inlineNests = false;
         else throw error;
       }
     }
@@ -247,15 +256,14 @@ export class BodyRewriter extends BodyCursor {
     this.liveGroups = 0;
     this.hoisted.clear();
     this.hoistLive = 0;
-    // Checks are hoisted out of loops only where their accesses are inline (not in huge functions).
-    const inlineChecks = layout.accessCalls !== "always" && !this.huge;
+    this.inlineNest = -1;
+    this.wroteNests = false;
     // Past this many bytes written, a function whose accesses are inline is huge (see rewrite). Not
     // a function whose loops are outlined, nor an outlined loop: the density rule saves TurboFan's
     // time on big programs' many dense functions, where outlining is for small programs' one
     // function that runs once, and its loop, alone and denser than its function, is where the run's
     // time goes (interp.c's dispatch loop went through helpers: 3.1x node:wasi against 1.6x).
     const tooBig = this.huge || this.outlining !== null || layout.accessCalls === "never" || end - start < layout.allCallsDenseBody ? Infinity : layout.allCallsDensity * (end - start);
-    const hoisting = layout.loopGroups && layout.groupSpan > 0 && inlineChecks;
     this.loopPlanner.budget = LOOP_PLAN_BUDGET * (end - start);
     while (at < end) {
       before = previous;
@@ -277,6 +285,7 @@ export class BodyRewriter extends BodyCursor {
               if (this.loopCharges[depth]! >= 0) patchSafePoint(code, this.loopCharges[depth]!, fuelFor(layout.loopPaths ? Math.min(longest, body) : body));
               this.hoistLive &= ~this.loopHoists[depth]!;
               this.streamLive &= ~this.loopStreams[depth]!;
+              if (depth === this.inlineNest) this.inlineNest = -1;
             } else paths.endBlock(depth, at);
           } else if (op === 0x05) paths.otherwise(depth - 1, at);
           else if (op === 0x0f || op === 0x00) paths.unreachable(at);
@@ -308,12 +317,21 @@ export class BodyRewriter extends BodyCursor {
           paths.loop(depth, at);
           this.loopStarts[depth] = at;
           this.loopHoists[depth] = 0;
+          // A huge function's small loop nest is written as any other function's: its accesses
+          // inline, and it is a nest of its own for streams (the loops around it take none).
+          const nestRoot = this.huge && this.inlineNests && this.inlineNest < 0 && this.loopScan.fits(at, end, layout.hugeInlineNest);
+          if (nestRoot) {
+            this.inlineNest = depth;
+            this.wroteNests = true;
+          }
+          // Checks are hoisted, and streams taken, only where accesses are inline (not in huge functions).
+          const inlineChecks = layout.accessCalls !== "always" && (!this.huge || this.inlineNest >= 0);
           // Access streams: a loop nest that calls nothing takes its slots at its outermost loop.
-          const outermost = this.innermostLoop(depth) < 0;
+          const outermost = this.innermostLoop(depth) < 0 || nestRoot;
           this.outermost[depth] = outermost ? depth : this.outermost[this.innermostLoop(depth)]!;
           this.loopStreams[depth] = this.loopStreamsFree[depth] = 0;
           const streams = inlineChecks && layout.accessStreams > 0 && outermost ? this.takeStreams(depth, at, end) : 0;
-          const groups = hoisting ? this.loopPlanner.plan(at, end, this.planner, layout.groupSpan, ~this.hoistLive & ((1 << HOIST_LOCALS) - 1), layout.loopGroupMembers, layout.loopGroupsWithCalls, layout.loopGroupKinds, this.hoisted) : null;
+          const groups = layout.loopGroups && layout.groupSpan > 0 && inlineChecks ? this.loopPlanner.plan(at, end, this.planner, layout.groupSpan, ~this.hoistLive & ((1 << HOIST_LOCALS) - 1), layout.loopGroupMembers, layout.loopGroupsWithCalls, layout.loopGroupKinds, this.hoisted) : null;
           if (streams !== 0) {
             // Before the loop: its streams' pages made invalid (every way into the kernel in it does the same).
             code.copy(bytes, run, opStart);
@@ -436,7 +454,8 @@ export class BodyRewriter extends BodyCursor {
           this.usedAccessHelpers[ACCESS_HELPER_COUNT + memoryOp.slowPath] = 1;
           if (loops === 0) this.accessesOutsideLoops = true;
           if (code.length + (opStart - run) >= tooBig) throw TOO_BIG_INLINE;
-          const huge = this.huge;
+          if (this.wroteNests && code.length + (opStart - run) >= layout.hugeInlineOutput) throw NESTS_TOO_BIG;
+          const huge = this.huge && this.inlineNest < 0;
           const call = layout.accessCalls === "always" || huge || (loops === 0 && ((layout.accessCalls === "cold" && end - start >= layout.coldCallsMinBody) || (layout.accessCalls === "cold-in-looping" && !this.inlineOutsideLoops)));
           // Groups whose head this run has written (access-groups.ts) end at any slow path.
           if (runStart !== this.groupRun) {
@@ -561,6 +580,8 @@ export class BodyRewriter extends BodyCursor {
     }
     if (at !== end) throw new DecodeError(end, `the last instruction of function ${functionIndex} runs past the end of its body`);
     code.copy(bytes, run, end);
+    // A huge function whose small nests inline made it bigger than a function that is not huge calls the helpers in them too.
+    if (this.wroteNests && code.length >= layout.hugeInlineOutput) throw NESTS_TOO_BIG;
 
     // The new body: its size, the local declarations (the function's, then the scratch ones), the code.
     const extra = this.scratchOrder.length;

@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { SLOW_PATH_IMPORTS, FUEL_EXPORT, GLOBAL_EXPORT_PREFIX, INIT_EXPORT, MMU_CALLS, FAULT_EXPORT, MMU_HOME_GLOBAL, MMU_MODULE, MMU_TLB_GLOBAL } from "../../src/kernel/mmu-abi.ts";
 import { decodeRecord, type ModuleCache } from "../../src/loader/cache.ts";
 import { testMachine } from "../helpers/test-host.ts";
-import { ALL_CALLS_DENSE_BODY, ALL_CALLS_MIN_BODY, type RewriteVariant } from "../../src/loader/output-layout.ts";
+import { ALL_CALLS_DENSE_BODY, ALL_CALLS_MIN_BODY, HUGE_INLINE_NEST, HUGE_INLINE_OUTPUT, type RewriteVariant } from "../../src/loader/output-layout.ts";
 import { SectionId, readModule } from "../../src/loader/wasm/module-info.ts";
 import { watToBinary } from "./wat.ts";
 
@@ -185,13 +185,45 @@ describe("rewritten module", () => {
     expect(straight).toMatch(/call \$dogma\$load_i32\b/);
   });
 
-  it("calls the access helpers for every access, in loops too, in a function of 4 KiB or more", async () => {
-    const [huge, small] = functionBodies((await rewriteToText(hugeAndSmall)).text);
+  it("calls the access helpers for every access, in loops too, in a function of 4 KiB or more (under the variant without inline nests)", async () => {
+    const [huge, small] = functionBodies((await rewriteToText(hugeAndSmall, { hugeInlineNest: 0 })).text);
     expect(huge).toMatch(/\(loop \$\S+[\s\S]*call \$dogma\$access_2d\b/);
     expect(huge.match(/call \$dogma\$access_28_offset\b/g)).toHaveLength(600);
     expect(huge).not.toMatch(/call \$dogma\$load_i32(_8_u)?\b|group_check/);
     expect(small).not.toMatch(/call \$dogma\$access_/);
     expect(small).toMatch(/call \$dogma\$load_i32_8_u\b/);
+  });
+
+  it("writes a small loop nest of a function of 4 KiB or more inline, as any other function's", async () => {
+    const [huge, small] = functionBodies((await rewriteToText(hugeAndSmall)).text);
+    // The padding outside the loop calls its helpers; the loop's access is translated inline.
+    expect(huge.match(/call \$dogma\$access_28_offset\b/g)).toHaveLength(600);
+    expect(huge).not.toMatch(/call \$dogma\$access_2d\b/);
+    expect(huge).toMatch(/\(loop \$\S+[\s\S]*call \$dogma\$load_i32_8_u\b/);
+    expect(small).toMatch(/call \$dogma\$load_i32_8_u\b/);
+  });
+
+  it("calls the access helpers in a huge function's loop nest past HUGE_INLINE_NEST bytes, and in every nest of one whose output would pass HUGE_INLINE_OUTPUT", async () => {
+    const padding = Array.from({ length: 600 }, (_, i) => `(drop (i32.load offset=${4096 + 4 * i} (local.get $p)))`).join(" ");
+    // Loads each off its own page (no check shared): about 7 bytes in, 45 inline.
+    const loads = (n: number, from: number) => Array.from({ length: n }, (_, i) => `(drop (i32.load offset=${4096 * (from + i + 1)} (local.get $p)))`).join(" ");
+    const nest = (n: number, from: number) => `(loop $l${from} ${loads(n, from)} (br_if $l${from} (i32.load8_u (local.get $p))))`;
+    const manyNests = Array.from({ length: 80 }, (_, i) => nest(6, 10 * i)).join(" ");
+    const binary = watToBinary(`(module (memory 1)
+      (func $big_nest (export "big_nest") (param $p i32) ${padding} ${nest(100, 0)})
+      (func $many (export "many") (param $p i32) ${padding} ${manyNests}))`, { names: true });
+    const bodies = readModule(binary).bodies.map((b) => b.end - b.start);
+    if (bodies.some((size) => size < ALL_CALLS_MIN_BODY) || 7 * 100 < HUGE_INLINE_NEST || 80 * 6 * 45 < HUGE_INLINE_OUTPUT) throw new Error(`test bug: bodies of ${bodies.join(" and ")} bytes`);
+    const [bigNest, many] = functionBodies((await rewriteToText(binary)).text);
+    for (const body of [bigNest, many]) {
+      expect(body).toMatch(/\(loop \$\S+[\s\S]*call \$dogma\$access_2d\b/);
+      expect(body).not.toMatch(/call \$dogma\$load_i32(_8_u)?\b/);
+    }
+    // Without the bounds, both are written inline.
+    const [bigInline] = functionBodies((await rewriteToText(binary, { hugeInlineNest: 1 << 20 })).text);
+    expect(bigInline).not.toMatch(/call \$dogma\$access_2d\b/);
+    const [, manyInline] = functionBodies((await rewriteToText(binary, { hugeInlineOutput: Infinity })).text);
+    expect(manyInline).not.toMatch(/call \$dogma\$access_2d\b/);
   });
 
   it("calls the access helpers for every access in a function under 4 KiB that grows 3 times its size or more inline", async () => {
@@ -231,7 +263,7 @@ describe("rewritten module", () => {
   });
 
   it("under the variant hugeFunctionGroups, shares checks there through a called head", async () => {
-    const [huge] = functionBodies((await rewriteToText(hugeAndSmall, { hugeFunctionGroups: true })).text);
+    const [huge] = functionBodies((await rewriteToText(hugeAndSmall, { hugeFunctionGroups: true, hugeInlineNest: 0 })).text);
     // The padding's loads are off one local, 16 to a 64-byte span: a head calls the group's check,
     // then each of the 600 loads is inline behind a test of the group's address, with its access
     // helper as the fallback; nothing is translated inline.
