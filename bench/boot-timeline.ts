@@ -9,9 +9,7 @@
 import { Session } from "node:inspector/promises";
 import { performance } from "node:perf_hooks";
 import { readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { startInit } from "../src/boot/bootloader.ts";
-import { modulesOf } from "../src/hosts/node/boot-command.ts";
 import { standardImportModules } from "../src/hosts/standard-imports.ts";
 import { nodeLoader } from "../src/hosts/node/node-loader.ts";
 import { MemoryBlockBackend } from "../src/machine/devices/block-backend.ts";
@@ -19,16 +17,9 @@ import { BlockDevice } from "../src/machine/devices/block.ts";
 import { RtcTimerDevice } from "../src/machine/devices/rtc-timer.ts";
 import { DeviceLine } from "../src/machine/devices/standard-devices.ts";
 import { testMachine } from "../test/helpers/test-host.ts";
+import { bootImage, PROMPT } from "./boot.ts";
 import { settle } from "./harness.ts";
 
-const root = join(import.meta.dirname, "..");
-const PROMPT = "dogma:/$ ";
-
-function bootImage() {
-  const config = readFileSync(join(root, "user/boot/init.conf"), "utf8");
-  const read = (name: string) => ({ name, bytes: new Uint8Array(readFileSync(join(root, "build/user", `${name}.wasm`))) });
-  return { init: read("init"), modules: modulesOf(config).map(read), config, params: {} };
-}
 
 /** This thread's time waiting for a CPU (runnable, not running), in ms: /proc's schedstat. */
 const runQueueMs = (): number => Number(readFileSync("/proc/thread-self/schedstat", "utf8").split(" ")[1]) / 1e6;

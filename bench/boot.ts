@@ -19,9 +19,10 @@ import { testMachine } from "../test/helpers/test-host.ts";
 import { median, now, result, settle, type Result } from "./harness.ts";
 
 const root = join(import.meta.dirname, "..");
-const PROMPT = "dogma:/$ ";
+export const PROMPT = "dogma:/$ ";
 
-function bootImage() {
+/** The default config's boot image, from the built user programs (also bench/boot-timeline.ts). */
+export function bootImage() {
   const config = readFileSync(join(root, "user/boot/init.conf"), "utf8");
   const read = (name: string) => ({ name, bytes: new Uint8Array(readFileSync(join(root, "build/user", `${name}.wasm`))) });
   return { init: read("init"), modules: modulesOf(config).map(read), config, params: {} };
