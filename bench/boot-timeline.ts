@@ -13,39 +13,24 @@ import { startInit } from "../src/boot/bootloader.ts";
 import { standardImportModules } from "../src/hosts/standard-imports.ts";
 import { nodeLoader } from "../src/hosts/node/node-loader.ts";
 import { MemoryBlockBackend } from "../src/machine/devices/block-backend.ts";
-import { BlockDevice } from "../src/machine/devices/block.ts";
-import { RtcTimerDevice } from "../src/machine/devices/rtc-timer.ts";
-import { DeviceLine } from "../src/machine/devices/standard-devices.ts";
-import { testMachine } from "../test/helpers/test-host.ts";
-import { bootImage, PROMPT } from "./boot.ts";
+import { bootImage, bootMachine, PROMPT, threadCpuMs } from "./boot.ts";
 import { settle } from "./harness.ts";
 
 
 /** This thread's time waiting for a CPU (runnable, not running), in ms: /proc's schedstat. */
 const runQueueMs = (): number => Number(readFileSync("/proc/thread-self/schedstat", "utf8").split(" ")[1]) / 1e6;
 
-const cpuMs = (): number => {
-  const u = process.threadCpuUsage();
-  return (u.user + u.system) / 1000;
-};
-
 type Event = { at: number; cpu: number; what: string };
 
 async function boot(disk: MemoryBlockBackend, trace: boolean): Promise<{ events: Event[]; wall: number; cpu: number; idle: number; queued: number }> {
   const loader = nodeLoader(standardImportModules(), { cache: false }); // as bench/boot.ts
-  const t = testMachine({ memory: 128 << 20, interactive: true });
-  const block = new BlockDevice(DeviceLine.BLOCK, t.machine.interrupts, disk);
-  const timer = new RtcTimerDevice(DeviceLine.TIMER, t.machine.interrupts, t.machine.clock, (delayNs, callback) => {
-    const handle = setTimeout(callback, Math.ceil(delayNs / 1e6));
-    return () => clearTimeout(handle);
-  });
-  const devices = [t.machine.devices.find((d) => d.name === "console")!, block, timer];
+  const { t, devices } = bootMachine(disk);
   const events: Event[] = [];
   const start = performance.now();
-  const cpuStart = cpuMs();
+  const cpuStart = threadCpuMs();
   const queuedStart = runQueueMs();
   const note = (what: string) => {
-    if (trace) events.push({ at: performance.now() - start, cpu: cpuMs() - cpuStart, what });
+    if (trace) events.push({ at: performance.now() - start, cpu: threadCpuMs() - cpuStart, what });
   };
   // The loader's misses, and the engine's compiles and validations.
   const l = loader as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
@@ -67,7 +52,7 @@ async function boot(disk: MemoryBlockBackend, trace: boolean): Promise<{ events:
   t.kernel["scheduler"].observer = {
     running(p) {
       if (trace) {
-        const c = cpuMs();
+        const c = threadCpuMs();
         cpuOf.set(runningName, (cpuOf.get(runningName) ?? 0) + c - switchedAt);
         switchedAt = c;
         runningName = p ? p.image.name : "(other)";
@@ -108,7 +93,7 @@ async function boot(disk: MemoryBlockBackend, trace: boolean): Promise<{ events:
     await new Promise((resolve) => setTimeout(resolve, 1));
   }
   const wall = performance.now() - start;
-  const cpu = cpuMs() - cpuStart;
+  const cpu = threadCpuMs() - cpuStart;
   const queued = runQueueMs() - queuedStart;
   const elu = performance.eventLoopUtilization(elu0);
   note("prompt");

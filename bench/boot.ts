@@ -28,8 +28,19 @@ export function bootImage() {
   return { init: read("init"), modules: modulesOf(config).map(read), config, params: {} };
 }
 
+/** A 128 MiB machine with the default config's devices (console, block on `disk`, timer), as `dogma boot` has (also bench/boot-timeline.ts). */
+export function bootMachine(disk: MemoryBlockBackend) {
+  const t = testMachine({ memory: 128 << 20, interactive: true });
+  const block = new BlockDevice(DeviceLine.BLOCK, t.machine.interrupts, disk);
+  const timer = new RtcTimerDevice(DeviceLine.TIMER, t.machine.interrupts, t.machine.clock, (delayNs, callback) => {
+    const handle = setTimeout(callback, Math.ceil(delayNs / 1e6));
+    return () => clearTimeout(handle);
+  });
+  return { t, devices: [t.machine.devices.find((d) => d.name === "console")!, block, timer] };
+}
+
 /** The main thread's CPU time so far, in ms. */
-const threadCpuMs = (): number => {
+export const threadCpuMs = (): number => {
   const usage = process.threadCpuUsage();
   return (usage.user + usage.system) / 1000;
 };
@@ -39,13 +50,7 @@ let lastBootCpuMs = 0;
 
 /** Boots once with `loader`: milliseconds from the start of loading to the shell's prompt. */
 export async function bootToPrompt(loader: Loader, disk: MemoryBlockBackend = new MemoryBlockBackend(64 << 20)): Promise<number> {
-  const t = testMachine({ memory: 128 << 20, interactive: true });
-  const block = new BlockDevice(DeviceLine.BLOCK, t.machine.interrupts, disk);
-  const timer = new RtcTimerDevice(DeviceLine.TIMER, t.machine.interrupts, t.machine.clock, (delayNs, callback) => {
-    const handle = setTimeout(callback, Math.ceil(delayNs / 1e6));
-    return () => clearTimeout(handle);
-  });
-  const devices = [t.machine.devices.find((d) => d.name === "console")!, block, timer];
+  const { t, devices } = bootMachine(disk);
   const start = now();
   const cpuStart = threadCpuMs();
   const init = await startInit(t.kernel, loader, bootImage(), devices);
