@@ -75,6 +75,16 @@ async function fsck(disk: string): Promise<string> {
   }
 }
 
+/** Boots on `disk` with fs-persist, which must find the files it made before (none replayed over them). */
+async function expectFilesFound(disk: string): Promise<void> {
+  const again = await bootOnDisk(disk, PERSIST, ["fs", "fs-persist"]);
+  try {
+    expect(await verdict(again, /^fs-persist: (found|created)$/, /FAIL/)).toBe("fs-persist: found");
+  } finally {
+    await again.close();
+  }
+}
+
 describe("a hostile journal record", () => {
   it("naming a block twice is read by fsck as the server replays it: the last image", async () => {
     const { disk, bytes, newer } = await diskWithFiles("twice.img");
@@ -92,12 +102,7 @@ describe("a hostile journal record", () => {
     writeFileSync(disk, bytes);
     expect(await fsck(disk)).toMatch(/^fsck: clean: /);
     // The server must not replay it either: the files fs-persist made are all there, fsck clean after.
-    const again = await bootOnDisk(disk, PERSIST, ["fs", "fs-persist"]);
-    try {
-      expect(await verdict(again, /^fs-persist: (found|created)$/, /FAIL/)).toBe("fs-persist: found");
-    } finally {
-      await again.close();
-    }
+    await expectFilesFound(disk);
     expect(await fsck(disk)).toMatch(/^fsck: clean: /);
   }, patience(90_000));
 
@@ -139,12 +144,7 @@ describe("a hostile journal record", () => {
       const superblock = Buffer.from(bytes.subarray(0, BLOCK));
       const backup = Buffer.from(bytes.subarray(BACKUP * BLOCK, (BACKUP + 1) * BLOCK));
       expect(await fsck(disk)).toMatch(/^fsck: clean: /);
-      const again = await bootOnDisk(disk, PERSIST, ["fs", "fs-persist"]);
-      try {
-        expect(await verdict(again, /^fs-persist: (found|created)$/, /FAIL/)).toBe("fs-persist: found");
-      } finally {
-        await again.close();
-      }
+      await expectFilesFound(disk);
       const after = readFileSync(disk);
       expect(after.length).toBe(bytes.length);
       expect(after.subarray(0, BLOCK).equals(superblock)).toBe(true);
