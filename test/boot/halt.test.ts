@@ -6,24 +6,15 @@ import { describe, expect, it } from "vitest";
 import { MemoryBlockBackend } from "../../src/machine/devices/block-backend.ts";
 import { BlockDevice } from "../../src/machine/devices/block.ts";
 import { DeviceLine } from "../../src/machine/devices/standard-devices.ts";
-import { bootMachine, testConsole, testTimer } from "../helpers/booted-machine.ts";
+import { bootMachine, diskShellConfig, diskShellDevices, testTimer } from "../helpers/booted-machine.ts";
 import { patience } from "../helpers/patience.ts";
 
 const PROGRAMS = ["ls", "mkdir", "halt"];
-const CONFIG = `service registry registry
-driver  console  console  device=console interrupt=console memory=64
-driver  block    block    device=block interrupt=block memory=512
-service fs       fs       memory=2048 publish=fs control
-service pipe     pipe     memory=64
-service proc     procman  memory=128 kernel images bootinfo control
-service shell    shell    memory=8192 bootinfo use=fs session
-${PROGRAMS.map((p) => `module ${p}`).join("\n")}
-`;
-const MODULES = ["registry", "console", "block", "fs", "pipe", "procman", "shell", ...PROGRAMS];
+const { config: CONFIG, modules: MODULES } = diskShellConfig(PROGRAMS, "publish=fs control");
 
 async function session(disk: MemoryBlockBackend) {
   const m = await bootMachine(CONFIG, MODULES, {
-    devices: (t) => [testConsole(t), new BlockDevice(DeviceLine.BLOCK, t.machine.interrupts, disk), testTimer(t)],
+    devices: diskShellDevices(disk),
     interactive: true,
   });
   await m.until("the prompt", () => m.stdout().includes("dogma:/$ "));

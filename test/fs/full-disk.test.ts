@@ -3,28 +3,17 @@
 // `echo hi > /x` prints the error and the job's status is not 0, whether or not echo looked.
 import { describe, expect, it } from "vitest";
 import { MemoryBlockBackend } from "../../src/machine/devices/block-backend.ts";
-import { BlockDevice } from "../../src/machine/devices/block.ts";
-import { DeviceLine } from "../../src/machine/devices/standard-devices.ts";
-import { bootMachine, testConsole, testTimer } from "../helpers/booted-machine.ts";
+import { bootMachine, diskShellConfig, diskShellDevices } from "../helpers/booted-machine.ts";
 import { patience } from "../helpers/patience.ts";
 
 const PROGRAMS = ["echo", "cat", "ls", "cp", "rm", "df"];
-const CONFIG = `service registry registry
-driver  console  console  device=console interrupt=console memory=64
-driver  block    block    device=block interrupt=block memory=512
-service fs       fs       memory=2048 publish=fs boot-modules
-service pipe     pipe     memory=64
-service proc     procman  memory=128 kernel images bootinfo control
-service shell    shell    memory=8192 bootinfo use=fs session
-${PROGRAMS.map((p) => `module ${p}`).join("\n")}
-`;
-const MODULES = ["registry", "console", "block", "fs", "pipe", "procman", "shell", ...PROGRAMS];
+const { config: CONFIG, modules: MODULES } = diskShellConfig(PROGRAMS);
 
 describe("a full disk", () => {
   it("cp says the disk is full; echo into a file on it prints the error and the status is 1, and the file system goes on", async () => {
     const disk = new MemoryBlockBackend(2 << 20); // 512 blocks: a few hundred KiB free after /bin
     const m = await bootMachine(CONFIG, MODULES, {
-      devices: (t) => [testConsole(t), new BlockDevice(DeviceLine.BLOCK, t.machine.interrupts, disk), testTimer(t)],
+      devices: diskShellDevices(disk),
       interactive: true,
     });
     await m.until("the prompt", () => m.stdout().includes("dogma:/$ "));
@@ -65,7 +54,7 @@ describe("a full disk", () => {
     // Large enough that removing the file does not fill the journal (which commits at once).
     const disk = new MemoryBlockBackend(16 << 20);
     const m = await bootMachine(CONFIG, MODULES, {
-      devices: (t) => [testConsole(t), new BlockDevice(DeviceLine.BLOCK, t.machine.interrupts, disk), testTimer(t)],
+      devices: diskShellDevices(disk),
       interactive: true,
     });
     await m.until("the prompt", () => m.stdout().includes("dogma:/$ "));

@@ -146,6 +146,29 @@ export async function bootMachine(config: string, modules: string[], options: Bo
 
 export type BootedMachine = Awaited<ReturnType<typeof bootMachine>>;
 
+/**
+ * The config of a shell on the disk's file system: the registry, the console and block drivers,
+ * the file system (`fsFlags` after its memory), pipes, the process manager and the shell, with
+ * `programs` as modules; and the boot modules it names.
+ */
+export function diskShellConfig(programs: readonly string[], fsFlags = "publish=fs boot-modules"): { config: string; modules: string[] } {
+  const config = `service registry registry
+driver  console  console  device=console interrupt=console memory=64
+driver  block    block    device=block interrupt=block memory=512
+service fs       fs       memory=2048 ${fsFlags}
+service pipe     pipe     memory=64
+service proc     procman  memory=128 kernel images bootinfo control
+service shell    shell    memory=8192 bootinfo use=fs session
+${programs.map((p) => `module ${p}`).join("\n")}
+`;
+  return { config, modules: ["registry", "console", "block", "fs", "pipe", "procman", "shell", ...programs] };
+}
+
+/** The devices of such a machine: the test console, a block device on `disk`, the timer. */
+export function diskShellDevices(disk: BlockBackend): (t: TestMachine) => MmioDevice[] {
+  return (t) => [testConsole(t), new BlockDevice(DeviceLine.BLOCK, t.machine.interrupts, disk), testTimer(t)];
+}
+
 /** What bootShell boots beside its config and share. */
 export interface ShellBootOptions {
   /** The disk (default: a blank 64 MiB one in memory). */

@@ -10,21 +10,10 @@
 import { describe, expect, it } from "vitest";
 import type { Kernel } from "../../src/kernel/kernel.ts";
 import { MemoryBlockBackend } from "../../src/machine/devices/block-backend.ts";
-import { BlockDevice } from "../../src/machine/devices/block.ts";
-import { DeviceLine } from "../../src/machine/devices/standard-devices.ts";
-import { bootMachine, testConsole, testTimer } from "../helpers/booted-machine.ts";
+import { bootMachine, diskShellConfig, diskShellDevices } from "../helpers/booted-machine.ts";
 
 const PROGRAMS = ["echo", "cat", "ls", "cp", "rm", "wasi-files"];
-const CONFIG = `service registry registry
-driver  console  console  device=console interrupt=console memory=64
-driver  block    block    device=block interrupt=block memory=512
-service fs       fs       memory=2048 publish=fs boot-modules
-service pipe     pipe     memory=64
-service proc     procman  memory=128 kernel images bootinfo control
-service shell    shell    memory=8192 bootinfo use=fs session
-${PROGRAMS.map((p) => `module ${p}`).join("\n")}
-`;
-const MODULES = ["registry", "console", "block", "fs", "pipe", "procman", "shell", ...PROGRAMS];
+const { config: CONFIG, modules: MODULES } = diskShellConfig(PROGRAMS);
 const PAGES_COMPARED = ["shell", "procman", "pipe"];
 const ROUND = ["echo one > /tmp.txt", "cat /tmp.txt | cat", "ls /bin", "cp /bin/echo /e2", "/e2 from the disk", "cat /missing", "wasi-files", "rm /e2 /tmp.txt", "rm -r /wasi-dir /wasi.txt"];
 
@@ -38,7 +27,7 @@ function holdings(kernel: Kernel): Map<string, { caps: number; pages: number }> 
 describe("a long shell session", () => {
   it("leaves the services' capabilities, and the shell's, procman's and pipe's pages, where they were after a warm-up", async () => {
     const m = await bootMachine(CONFIG, MODULES, {
-      devices: (t) => [testConsole(t), new BlockDevice(DeviceLine.BLOCK, t.machine.interrupts, new MemoryBlockBackend(64 << 20)), testTimer(t)],
+      devices: diskShellDevices(new MemoryBlockBackend(64 << 20)),
       interactive: true,
     });
     await m.until("the prompt", () => m.stdout().includes("dogma:/$ "));

@@ -1,27 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { MemoryBlockBackend } from "../../src/machine/devices/block-backend.ts";
-import { BlockDevice } from "../../src/machine/devices/block.ts";
-import { DeviceLine } from "../../src/machine/devices/standard-devices.ts";
-import { bootMachine, testConsole, testTimer } from "../helpers/booted-machine.ts";
+import { bootMachine, diskShellConfig, diskShellDevices } from "../helpers/booted-machine.ts";
 import { patience } from "../helpers/patience.ts";
 
 const PROGRAMS = ["echo", "cat", "ls", "mkdir", "rm", "mv", "cp", "wasi-files", "halt", "grep"];
-const CONFIG = `service registry registry
-driver  console  console  device=console interrupt=console memory=64
-driver  block    block    device=block interrupt=block memory=512
-service fs       fs       memory=2048 publish=fs boot-modules
-service pipe     pipe     memory=64
-service proc     procman  memory=128 kernel images bootinfo control
-service shell    shell    memory=8192 bootinfo use=fs session
-${PROGRAMS.map((p) => `module ${p}`).join("\n")}
-`;
-const MODULES = ["registry", "console", "block", "fs", "pipe", "procman", "shell", ...PROGRAMS];
+const { config: CONFIG, modules: MODULES } = diskShellConfig(PROGRAMS);
 
 describe("the shell on the file system", () => {
   it("makes, lists, copies, moves and removes files and directories, cd walks the tree, redirection writes and reads files; after a reboot the files are there", async () => {
     const disk = new MemoryBlockBackend(64 << 20);
     const m = await bootMachine(CONFIG, MODULES, {
-      devices: (t) => [testConsole(t), new BlockDevice(DeviceLine.BLOCK, t.machine.interrupts, disk), testTimer(t)],
+      devices: diskShellDevices(disk),
       interactive: true,
     });
     await m.until("the file system", () => /serving "fs"/.test(m.stdout()));
@@ -98,7 +87,7 @@ describe("the shell on the file system", () => {
 
     // Boot again on the same disk: the file system mounts what it wrote, and the file is there.
     const again = await bootMachine(CONFIG, MODULES, {
-      devices: (t) => [testConsole(t), new BlockDevice(DeviceLine.BLOCK, t.machine.interrupts, disk), testTimer(t)],
+      devices: diskShellDevices(disk),
       interactive: true,
     });
     await again.until("the prompt", () => again.stdout().includes("dogma:/$ "));
